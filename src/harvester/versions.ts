@@ -1,0 +1,36 @@
+// Harvester release versions: parsing and comparison. Feature gates elsewhere compare
+// against "minor" strings such as '1.5', which is the granularity the installer changed at.
+
+/** A parsed Harvester release such as v1.4.1 or v1.8.0-rc2. */
+export interface HarvesterVersion {
+  readonly raw: string;
+  readonly major: number;
+  readonly minor: number;
+  readonly patch: number;
+}
+
+/** The oldest and newest release lines harvgen knows the installer of. */
+export const SUPPORTED_RANGE = { oldest: '1.2', newest: '1.9' } as const;
+
+/** Parse `v1.4.1` (also `1.4.1`, `v1.8.0-rc1`); undefined when it is not a version. */
+export function parseVersion(raw: string): HarvesterVersion | undefined {
+  const m = /^v?(\d+)\.(\d+)\.(\d+)(?:-rc\d+)?$/.exec(raw);
+  if (!m) return undefined;
+  return { raw, major: Number(m[1]), minor: Number(m[2]), patch: Number(m[3]) };
+}
+
+/** True when `v` is release line `minor` (e.g. '1.5') or newer. */
+export function atLeast(v: HarvesterVersion, minor: string): boolean {
+  const [maj = 0, min = 0] = minor.split('.').map(Number);
+  return v.major > maj || (v.major === maj && v.minor >= min);
+}
+
+/** True when the version's release line is one harvgen knows. */
+export function isSupported(v: HarvesterVersion): boolean {
+  return atLeast(v, SUPPORTED_RANGE.oldest) && !atLeast(v, nextMinor(SUPPORTED_RANGE.newest));
+}
+
+function nextMinor(minor: string): string {
+  const [maj = 0, min = 0] = minor.split('.').map(Number);
+  return `${maj}.${min + 1}`;
+}

@@ -1,0 +1,463 @@
+/* Generated from scripts/site-schema.mjs by `npm run gen:schema`. Do not edit by hand. */
+
+/**
+ * One Harvester cluster at one location: `sites/<site>/site.yaml`, optionally with one file per node in `sites/<site>/nodes/*.yaml`.
+ */
+export interface SiteInput {
+  /**
+   * Editor hint; ignored by harvgen.
+   */
+  $schema?: string;
+  /**
+   * Site name: lowercase letters, digits, `_` and `-` (it names the output directory `out/<site>/`).
+   */
+  site: string;
+  /**
+   * Free text for humans.
+   */
+  description?: string;
+  /**
+   * Which Harvester release to install and where its boot artifacts are served.
+   */
+  harvester: {
+    /**
+     * Harvester release, e.g. `v1.4.1`. Decides which config keys and boot modes are allowed.
+     */
+    version: string;
+    /**
+     * Base URL (http://) under which the release files `harvester-<version>-{vmlinuz,initrd}-amd64`, `-rootfs-amd64.squashfs` and `-amd64.iso` are served. `artifacts/fetch.sh` downloads them.
+     */
+    artifacts: string;
+    /**
+     * Override for `install.iso_url` (default: the ISO under `artifacts`).
+     */
+    iso_url?: string;
+  };
+  /**
+   * How machines network-boot.
+   */
+  boot: {
+    /**
+     * Base URL the generated tree is served at, `http://host[:port]` with no path (iPXE and UEFI HTTP boot do not follow redirects; plain http avoids TLS trouble in the boot chain).
+     */
+    server: string;
+    /**
+     * Firmware of the machines: `uefi` (default) or `bios`. BIOS is refused for Harvester v1.8+.
+     */
+    firmware?: 'uefi' | 'bios';
+    /**
+     * iPXE binary that UEFI firmware chainloads over TFTP: `ipxe.efi` (default, iPXE's own NIC drivers) or `snponly.efi` (firmware network stack; more compatible with some NICs).
+     */
+    uefi_loader?: 'ipxe.efi' | 'snponly.efi';
+    /**
+     * Kernel consoles for the installer, e.g. `[tty1]` or `[tty1, ttyS0,115200n8]` (the last is primary). Default `[tty1]`.
+     *
+     * @minItems 1
+     */
+    console?: [string, ...string[]];
+    /**
+     * Extra kernel arguments for every node (e.g. `rd.net.dhcp.retry=3`).
+     */
+    kernel_args?: string[];
+    /**
+     * Add `harvester.install.skipchecks=true`: hardware minimum checks warn instead of stopping the install (needed in small labs). Default false.
+     */
+    skipchecks?: boolean;
+    /**
+     * How many times the iPXE scripts try a failed fetch before giving up (default 3).
+     */
+    retries?: number;
+    /**
+     * Seconds between iPXE fetch attempts (default 5).
+     */
+    retry_delay?: number;
+  };
+  /**
+   * The management network the nodes boot and live on.
+   */
+  network: {
+    /**
+     * Network in CIDR form, e.g. `192.168.122.0/24`.
+     */
+    cidr: string;
+    /**
+     * Default gateway; sent as DHCP option `router` (Harvester needs a default route). (IPv4 address, dotted quad)
+     */
+    gateway: string;
+    /**
+     * DNS servers handed out by DHCP and used for static nodes.
+     *
+     * @minItems 1
+     */
+    dns: [string, ...string[]];
+    /**
+     * Dynamic DHCP pool `first-last`, e.g. `192.168.122.100-192.168.122.200`.
+     */
+    dhcp_range: string;
+    /**
+     * Optional DNS domain handed out by DHCP.
+     */
+    domain?: string;
+  };
+  /**
+   * Cluster-wide Harvester settings.
+   */
+  cluster: {
+    /**
+     * Virtual IP of the cluster (`install.vip`); joins use `https://<vip>:443`. (IPv4 address, dotted quad)
+     */
+    vip: string;
+    /**
+     * `static` (default) or `dhcp` (then `vip_hw_addr` is needed so the VIP is predictable).
+     */
+    vip_mode?: 'static' | 'dhcp';
+    /**
+     * MAC used to request the VIP by DHCP when `vip_mode: dhcp`.
+     */
+    vip_hw_addr?: string;
+    /**
+     * Cluster token shared by all nodes: printable ASCII only (the installer's rule). Written only into the per-node config files, never onto a kernel command line.
+     */
+    token: string;
+    /**
+     * Password of the `rancher` user: plain text (harvgen writes a SHA-512 crypt hash, never the plain text) or a full crypt hash (`$6$...`, `$5$...`, `$1$...`).
+     */
+    password?: string;
+    /**
+     * SSH public keys (or `github:<user>`) for the `rancher` user.
+     */
+    ssh_authorized_keys?: string[];
+    /**
+     * NTP servers (`os.ntp_servers`).
+     */
+    ntp?: string[];
+    /**
+     * Pod network CIDR (`install.cluster_pod_cidr`, Harvester v1.5+; default 10.52.0.0/16).
+     */
+    pod_cidr?: string;
+    /**
+     * Service network CIDR (`install.cluster_service_cidr`, Harvester v1.5+; default 10.53.0.0/16).
+     */
+    service_cidr?: string;
+    /**
+     * Cluster DNS service IP, inside `service_cidr` (`install.cluster_dns`, Harvester v1.5+; default 10.53.0.10). (IPv4 address, dotted quad)
+     */
+    cluster_dns?: string;
+    /**
+     * Extra TLS subject alternative names for the cluster (`sans`, Harvester v1.6+).
+     */
+    sans?: string[];
+  };
+  defaults?: NodeDefaults;
+  /**
+   * The nodes of the cluster. More nodes may live in `nodes/*.yaml`, one node per file.
+   */
+  nodes?: NodeInput[];
+  /**
+   * libvirt lab settings (the generated network and domain XML).
+   */
+  lab?: {
+    /**
+     * libvirt network name (default `harvgen-<site>` with `_` turned into `-`).
+     */
+    network_name?: string;
+    /**
+     * Linux bridge the lab network creates (default `virbr-hg`).
+     */
+    bridge?: string;
+    /**
+     * Directory for the lab VM disks (default `/var/lib/libvirt/images`).
+     */
+    disk_dir?: string;
+    /**
+     * TFTP root of the lab network holding `ipxe.efi`/`undionly.kpxe` (default `/var/lib/tftpboot`).
+     */
+    tftp_root?: string;
+  };
+  /**
+   * The generated nginx server block.
+   */
+  nginx?: {
+    /**
+     * `address:port` nginx listens on (default: host and port of `boot.server`).
+     */
+    listen?: string;
+    /**
+     * Directory on the web server the tree `out/<site>/` is copied to (default `/srv/harvgen/<site>`).
+     */
+    root?: string;
+    /**
+     * Directory on the web server holding the release files, served under the path of `harvester.artifacts` when that URL is on `boot.server` (default `/srv/harvgen/artifacts/<version>`).
+     */
+    artifacts_dir?: string;
+    /**
+     * Access log path (default `/var/log/nginx/harvgen-<site>.access.log`).
+     */
+    access_log?: string;
+  };
+  /**
+   * The generated dnsmasq configuration.
+   */
+  dnsmasq?: {
+    /**
+     * Only serve DHCP on this interface (`interface=`).
+     */
+    interface?: string;
+    /**
+     * TFTP root holding the iPXE binaries (default `/var/lib/tftpboot`).
+     */
+    tftp_root?: string;
+    /**
+     * DHCP lease time, e.g. `12h` (default).
+     */
+    lease_time?: string;
+    /**
+     * Leave dnsmasq's DNS server on (default true). Set false (`port=0`) when another DNS server runs on the host.
+     */
+    dns?: boolean;
+  };
+  /**
+   * socat port forwards from the host to the VIP (as systemd units), for reaching a lab cluster from outside.
+   */
+  forward?: {
+    /**
+     * Generate the units (default true).
+     */
+    enabled?: boolean;
+    /**
+     * TCP ports forwarded to the same port on the VIP (default [443, 6443]).
+     *
+     * @minItems 1
+     */
+    ports?: [number, ...number[]];
+    /**
+     * Host address to listen on (default: all addresses). (IPv4 address, dotted quad)
+     */
+    listen_address?: string;
+  };
+}
+/**
+ * Settings applied to every node unless the node sets them itself (maps are merged key by key, everything else is replaced).
+ */
+export interface NodeDefaults {
+  /**
+   * Harvester node role (`install.role`, Harvester v1.3+). `default` lets Harvester promote the node.
+   */
+  harvester_role?: 'default' | 'management' | 'worker' | 'witness';
+  install?: InstallInput;
+  /**
+   * NICs that form the management interface (bonded when more than one). Default: the node's boot MACs.
+   *
+   * @minItems 1
+   */
+  interfaces?: [NicInput, ...NicInput[]];
+  /**
+   * How the management interface gets its address on the installed system: `dhcp` (default; combine with `ip` for a DHCP reservation) or `static` (needs `ip`, a prefix/netmask, gateway and DNS).
+   */
+  method?: 'dhcp' | 'static';
+  /**
+   * Prefix length of a static address. Default: the prefix of `network.cidr`.
+   */
+  prefix?: number;
+  /**
+   * Netmask of a static address, e.g. `255.255.255.0`; alternative to `prefix`. (IPv4 address, dotted quad)
+   */
+  netmask?: string;
+  /**
+   * Default gateway of a static address. Default: `network.gateway`. (IPv4 address, dotted quad)
+   */
+  gateway?: string;
+  /**
+   * DNS servers of a static address. Default: `network.dns`.
+   */
+  dns?: string[];
+  /**
+   * MTU of the management interface (576-9000).
+   */
+  mtu?: number;
+  /**
+   * VLAN ID of the management network (1-4094); untagged when absent.
+   */
+  vlan?: number;
+  bond?: BondInput;
+  /**
+   * Extra kernel arguments for this node's installer boot, appended after `boot.kernel_args`.
+   */
+  kernel_args?: string[];
+  /**
+   * Extra Harvester configuration keys, deep-merged over what harvgen generates (node over defaults). Validated against the installer's schema for `harvester.version`: unknown keys and wrong types are errors.
+   */
+  config?: {};
+  /**
+   * `install` (default): the node's iPXE script boots the Harvester installer. `local`: the script boots the local disk, so an installed node never reinstalls even if it network-boots first.
+   */
+  state?: 'install' | 'local';
+  lab?: LabSizingInput;
+}
+/**
+ * Disk and installer settings for the node (`install.*` in the Harvester config).
+ */
+export interface InstallInput {
+  /**
+   * Disk Harvester is installed on. Prefer a persistent name (`/dev/disk/by-id/...`, `/dev/disk/by-path/...`); `/dev/sdX` names can change between boots and get a warning.
+   */
+  device?: string;
+  /**
+   * Optional separate disk for VM data (Longhorn default disk). Must differ from `device`.
+   */
+  data_disk?: string;
+  /**
+   * Console the installed system uses, e.g. `tty1` or `ttyS0,115200n8` (`install.tty`).
+   */
+  tty?: string;
+  /**
+   * Size of the persistent partition when no data disk is used, e.g. `150Gi` (`install.persistent_partition_size`, Harvester v1.2+).
+   */
+  persistent_partition_size?: string;
+  /**
+   * Wipe every disk that holds an old Harvester/cOS installation (`install.wipe_all_disks`, Harvester v1.5+).
+   */
+  wipe_all_disks?: boolean;
+  /**
+   * Extra disks to wipe before installing (`install.wipe_disks_list`, Harvester v1.5+).
+   */
+  wipe_disks_list?: string[];
+  /**
+   * Power off instead of rebooting when the install finishes (`install.poweroff`).
+   */
+  power_off?: boolean;
+}
+/**
+ * A network interface of the node. Give a `name` (predictable NIC name such as ens3), a `mac`, or both.
+ */
+export interface NicInput {
+  /**
+   * NIC name on the installed system (systemd predictable name, e.g. `ens3`, `eno1`).
+   */
+  name?: string;
+  /**
+   * MAC address in any common spelling (`52:54:00:AA:BB:01`, `52-54-00-aa-bb-01`, `525400aabb01`, `5254.00aa.bb01`); normalized to lowercase colons.
+   */
+  mac?: string;
+}
+/**
+ * Bonding options for the management interface when it has several NICs (`install.management_interface.bond_options`). Keys are kernel bonding options; Harvester defaults to `{mode: active-backup, miimon: 100}`.
+ */
+export interface BondInput {
+  /**
+   * Bonding mode.
+   */
+  mode?: 'balance-rr' | 'active-backup' | 'balance-xor' | 'broadcast' | '802.3ad' | 'balance-tlb' | 'balance-alb';
+  /**
+   * MII link monitoring interval in milliseconds.
+   */
+  miimon?: number;
+  [k: string]:
+    | string
+    | number
+    | 'balance-rr'
+    | 'active-backup'
+    | 'balance-xor'
+    | 'broadcast'
+    | '802.3ad'
+    | 'balance-tlb'
+    | 'balance-alb'
+    | undefined;
+}
+/**
+ * Lab VM sizing for the generated libvirt domain of this node.
+ */
+export interface LabSizingInput {
+  /**
+   * Memory in MiB (Harvester needs at least 8 GiB to install; default 16384).
+   */
+  memory_mib?: number;
+  /**
+   * Virtual CPUs (default 8).
+   */
+  vcpus?: number;
+  /**
+   * Size of the qcow2 disk the define script creates, in GiB (default 250).
+   */
+  disk_gib?: number;
+}
+/**
+ * One Harvester node.
+ */
+export interface NodeInput {
+  /**
+   * Node hostname: a lowercase DNS-1123 label (a-z, 0-9, `-`, at most 63 characters). Also names its files. In `nodes/<name>.yaml` it defaults to the file name.
+   */
+  hostname?: string;
+  /**
+   * Boot MAC address of the node, in any common spelling. Use `macs` for several NICs.
+   */
+  mac?: string;
+  /**
+   * All MAC addresses the node may PXE boot from; each gets its own iPXE script and DHCP reservation.
+   *
+   * @minItems 1
+   */
+  macs?: [string, ...string[]];
+  /**
+   * Address of the node on the management network. Used as the DHCP reservation and, with `method: static`, as the static address. (IPv4 address, dotted quad)
+   */
+  ip?: string;
+  /**
+   * `create` for the node that creates the cluster (exactly one per site; default: the first node), `join` for the others.
+   */
+  role?: 'create' | 'join';
+  /**
+   * Harvester node role (`install.role`, Harvester v1.3+). `default` lets Harvester promote the node.
+   */
+  harvester_role?: 'default' | 'management' | 'worker' | 'witness';
+  install?: InstallInput;
+  /**
+   * NICs that form the management interface (bonded when more than one). Default: the node's boot MACs.
+   *
+   * @minItems 1
+   */
+  interfaces?: [NicInput, ...NicInput[]];
+  /**
+   * How the management interface gets its address on the installed system: `dhcp` (default; combine with `ip` for a DHCP reservation) or `static` (needs `ip`, a prefix/netmask, gateway and DNS).
+   */
+  method?: 'dhcp' | 'static';
+  /**
+   * Prefix length of a static address. Default: the prefix of `network.cidr`.
+   */
+  prefix?: number;
+  /**
+   * Netmask of a static address, e.g. `255.255.255.0`; alternative to `prefix`. (IPv4 address, dotted quad)
+   */
+  netmask?: string;
+  /**
+   * Default gateway of a static address. Default: `network.gateway`. (IPv4 address, dotted quad)
+   */
+  gateway?: string;
+  /**
+   * DNS servers of a static address. Default: `network.dns`.
+   */
+  dns?: string[];
+  /**
+   * MTU of the management interface (576-9000).
+   */
+  mtu?: number;
+  /**
+   * VLAN ID of the management network (1-4094); untagged when absent.
+   */
+  vlan?: number;
+  bond?: BondInput;
+  /**
+   * Extra kernel arguments for this node's installer boot, appended after `boot.kernel_args`.
+   */
+  kernel_args?: string[];
+  /**
+   * Extra Harvester configuration keys, deep-merged over what harvgen generates (node over defaults). Validated against the installer's schema for `harvester.version`: unknown keys and wrong types are errors.
+   */
+  config?: {};
+  /**
+   * `install` (default): the node's iPXE script boots the Harvester installer. `local`: the script boots the local disk, so an installed node never reinstalls even if it network-boots first.
+   */
+  state?: 'install' | 'local';
+  lab?: LabSizingInput;
+}
