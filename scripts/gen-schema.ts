@@ -1,4 +1,4 @@
-// Writes schema/site.schema.json and src/types/site-input.ts from scripts/site-schema.mjs.
+// Writes schema/site.schema.json and src/types/site-input.ts from scripts/site-schema.ts.
 // `npm run gen:schema`; test/schema-drift.test.ts fails when the committed files differ.
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';

@@ -1,7 +1,7 @@
 // Renders the two generated artifacts of the inventory schema (shared by the generator
 // script and the drift test, so both always agree on the exact bytes).
 import { compile } from 'json-schema-to-typescript';
-import schema from './site-schema.mjs';
+import schema from './site-schema.ts';
 
 /** The JSON Schema file contents (2-space indent, trailing newline). */
 export function renderSchemaJson(): string {
@@ -12,7 +12,7 @@ export function renderSchemaJson(): string {
 export async function renderInputTypes(): Promise<string> {
   const ts = await compile(structuredClone(schema) as never, 'SiteInput', {
     bannerComment:
-      '/* Generated from scripts/site-schema.mjs by `npm run gen:schema`. Do not edit by hand. */',
+      '/* Generated from scripts/site-schema.ts by `npm run gen:schema`. Do not edit by hand. */',
     additionalProperties: false,
     strictIndexSignatures: true,
     style: { singleQuote: true },

@@ -1,4 +1,4 @@
-/* Generated from scripts/site-schema.mjs by `npm run gen:schema`. Do not edit by hand. */
+/* Generated from scripts/site-schema.ts by `npm run gen:schema`. Do not edit by hand. */
 
 /**
  * One Harvester cluster at one location: `sites/<site>/site.yaml`, optionally with one file per node in `sites/<site>/nodes/*.yaml`.

@@ -1,10 +1,10 @@
 // Authoring source for schema/site.schema.json (kept as JS for comments and reuse of
 // fragments). `npm run gen:schema` writes the JSON file and the generated TS types;
 // test/schema-drift.test.ts fails when either is stale.
-const str = (description, extra = {}) => ({ type: 'string', description, ...extra });
-const strList = (description, extra = {}) => ({ type: 'array', items: { type: 'string' }, description, ...extra });
-const ipv4 = (description) => str(description + ' (IPv4 address, dotted quad)');
-const obj = (description, properties, extra = {}) => ({
+const str = (description: string, extra: Record<string, unknown> = {}) => ({ type: 'string', description, ...extra });
+const strList = (description: string, extra: Record<string, unknown> = {}) => ({ type: 'array', items: { type: 'string' }, description, ...extra });
+const ipv4 = (description: string) => str(description + ' (IPv4 address, dotted quad)');
+const obj = (description: string, properties: Record<string, unknown>, extra: Record<string, unknown> = {}) => ({
   type: 'object',
   description,
   additionalProperties: false,

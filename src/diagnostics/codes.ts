@@ -1,0 +1,99 @@
+// The catalogue of diagnostic codes. Codes are stable: never rename one; retire it instead.
+// Prefix = the stage (or the inventory section) that reports it. ARCHITECTURE.md and the
+// README print this table; test/codes.test.ts checks that every code has a fixture.
+import type { Severity } from './types.ts';
+
+interface CodeInfo {
+  readonly severity: Severity;
+  readonly summary: string;
+}
+
+const c = (severity: Severity, summary: string): CodeInfo => ({ severity, summary });
+
+/** Every code harvgen reports, with its default severity and a one-line summary. */
+export const CODES = {
+  // load: finding and reading the files
+  LOAD_SITE_DIR_NOT_FOUND: c('error', 'The site directory does not exist or is not a directory.'),
+  LOAD_SITE_YAML_MISSING: c('error', 'The site directory has no site.yaml.'),
+  LOAD_READ_FAILED: c('error', 'A file could not be read.'),
+  LOAD_FILE_TOO_LARGE: c('error', 'An inventory file is larger than the limit (1 MiB).'),
+  LOAD_BINARY_FILE: c('error', 'An inventory file contains NUL bytes (it is not text).'),
+  LOAD_INVALID_UTF8: c('error', 'An inventory file is not valid UTF-8.'),
+  // yaml: parsing
+  YAML_SYNTAX: c('error', 'The file is not valid YAML.'),
+  YAML_DUPLICATE_KEY: c('error', 'A mapping has the same key twice.'),
+  YAML_TAB_INDENT: c('error', 'Tabs are used for indentation.'),
+  YAML_MULTI_DOCUMENT: c('error', 'The file holds more than one YAML document.'),
+  YAML_EMPTY: c('error', 'The file is empty.'),
+  YAML_ALIAS_LIMIT: c('error', 'Aliases expand beyond the limit (a YAML "billion laughs" bomb).'),
+  YAML_NOT_A_MAP: c('error', 'The top level of the file is not a mapping.'),
+  // schema: shape of the inventory
+  SCHEMA_UNKNOWN_KEY: c('error', 'A key the inventory format does not have.'),
+  SCHEMA_REQUIRED: c('error', 'A required key is missing.'),
+  SCHEMA_TYPE: c('error', 'A value has the wrong type.'),
+  SCHEMA_ENUM: c('error', 'A value is not one of the allowed choices.'),
+  SCHEMA_PATTERN: c('error', 'A value does not have the required form.'),
+  SCHEMA_RANGE: c('error', 'A number or list is outside the allowed range or size.'),
+  SCHEMA_INVALID: c('error', 'A value breaks another rule of the inventory schema.'),
+  // network section
+  NET_CIDR_INVALID: c('error', '`network.cidr` is not a valid IPv4 network.'),
+  NET_IP_INVALID: c('error', 'A value that must be an IPv4 address is not one.'),
+  NET_GATEWAY_OUTSIDE: c('error', 'The gateway is not a usable address of the network.'),
+  NET_DHCP_RANGE_INVALID: c('error', '`network.dhcp_range` is malformed, reversed or outside the network.'),
+  NET_DNS_INVALID: c('error', 'A DNS server is not an IPv4 address.'),
+  // nodes
+  NODE_HOSTNAME_MISSING: c('error', 'A node has no hostname.'),
+  NODE_HOSTNAME_INVALID: c('error', 'A hostname is not a lowercase DNS-1123 label.'),
+  NODE_DUPLICATE_HOSTNAME: c('error', 'Two nodes have the same hostname.'),
+  NODE_MAC_MISSING: c('error', 'A node has no MAC address to boot from.'),
+  NODE_MAC_INVALID: c('error', 'A MAC address is malformed or multicast.'),
+  NODE_DUPLICATE_MAC: c('error', 'Two nodes (or NICs) have the same MAC after normalization.'),
+  NODE_MAC_AND_MACS: c('error', 'A node sets both `mac` and `macs`.'),
+  NODE_DUPLICATE_IP: c('error', 'Two nodes have the same IP address.'),
+  NODE_IP_OUTSIDE_NETWORK: c('error', 'A node IP is outside `network.cidr`.'),
+  NODE_IP_RESERVED: c('error', 'A node IP is the network, broadcast or gateway address.'),
+  NODE_IP_IN_DHCP_RANGE: c('error', 'A node IP lies inside the dynamic DHCP range.'),
+  NODE_STATIC_WITHOUT_IP: c('error', 'A node with `method: static` has no `ip`.'),
+  NODE_STATIC_WITHOUT_DNS: c('error', 'A statically addressed node has no DNS servers.'),
+  NODE_NETMASK_INVALID: c('error', 'A static netmask is not a contiguous IPv4 mask, or both prefix and netmask are set.'),
+  NODE_GATEWAY_OUTSIDE: c('error', 'A static node\'s gateway is not inside its subnet.'),
+  NODE_MTU_RANGE: c('error', 'The MTU is outside 576-9000.'),
+  NODE_VLAN_RANGE: c('error', 'The VLAN ID is outside 1-4094.'),
+  NODE_NIC_EMPTY: c('error', 'An interface has neither `name` nor `mac`.'),
+  NODE_DEVICE_MISSING: c('error', 'A node has no install device.'),
+  NODE_DATA_DISK_IS_DEVICE: c('error', '`install.data_disk` is the install device.'),
+  NODE_DEVICE_UNSTABLE: c('warning', 'An install disk uses an unstable `/dev/sdX` name.'),
+  NODE_WITNESS_DATA_DISK: c('warning', 'A witness node sets a data disk or partition size, which Harvester ignores.'),
+  NODE_WIPE_LIST_HAS_DEVICE: c('error', '`install.wipe_disks_list` contains the install or data disk.'),
+  // cluster section
+  CLUSTER_NO_NODES: c('error', 'The site has no nodes.'),
+  CLUSTER_NO_CREATE_NODE: c('error', 'No node creates the cluster (all are `role: join`).'),
+  CLUSTER_MULTIPLE_CREATE_NODES: c('error', 'More than one node has `role: create`.'),
+  CLUSTER_VIP_OUTSIDE_NETWORK: c('error', 'The VIP is outside the management network or a reserved address.'),
+  CLUSTER_VIP_IS_NODE_IP: c('error', 'The VIP equals a node IP.'),
+  CLUSTER_VIP_IN_DHCP_RANGE: c('error', 'The VIP lies inside the dynamic DHCP range.'),
+  CLUSTER_VIP_HW_ADDR: c('error', '`vip_mode: dhcp` without a valid `vip_hw_addr`.'),
+  CLUSTER_NO_CREDENTIALS: c('error', 'Neither a password nor an SSH key is set.'),
+  CLUSTER_PASSWORD_BAD_HASH: c('error', 'The password starts with `$` but is not a complete crypt hash.'),
+  CLUSTER_TOKEN_CHARSET: c('error', 'The token has characters outside printable ASCII.'),
+  CLUSTER_CIDR_INVALID: c('error', 'The pod or service CIDR is not a valid IPv4 network.'),
+  CLUSTER_CIDR_OVERLAP: c('error', 'Pod, service and management networks overlap.'),
+  CLUSTER_DNS_OUTSIDE_SERVICE_CIDR: c('error', '`cluster_dns` is not inside the service CIDR.'),
+  // Harvester version and installer config
+  HARVESTER_VERSION_UNSUPPORTED: c('error', 'The Harvester version is not one harvgen knows (v1.2 to v1.9).'),
+  HARVESTER_KEY_TOO_NEW: c('error', 'A setting the chosen Harvester version does not have yet.'),
+  HARVESTER_BIOS_UNSUPPORTED: c('error', 'Legacy BIOS boot with Harvester v1.8 or newer.'),
+  HARVESTER_CONFIG_INVALID: c('error', 'The generated Harvester config breaks the installer\'s schema (usually through `config:` keys).'),
+  // render and emit
+  RENDER_FAILED: c('error', 'A template could not be rendered (a harvgen bug).'),
+  RENDER_PATH_ESCAPE: c('error', 'An output path would leave the output directory.'),
+  EMIT_WRITE_FAILED: c('error', 'The output could not be written.'),
+  EMIT_DUPLICATE_SITE: c('error', 'Two site directories declare the same `site:` name (they would write the same output).'),
+  EMIT_STALE: c('error', '`--check`: the output directory differs from what the inventory builds.'),
+  // command line
+  CLI_USAGE: c('error', 'The command line is wrong (unknown command or option, missing argument).'),
+  INTERNAL_ERROR: c('error', 'harvgen itself failed (a bug).'),
+} as const satisfies Record<string, CodeInfo>;
+
+/** A diagnostic code from the catalogue. */
+export type Code = keyof typeof CODES;

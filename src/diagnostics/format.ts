@@ -1,0 +1,66 @@
+// Printing diagnostics: the human form (file:line:col, severity, code, message, a code frame
+// with a caret, the hint) and the JSON form. Colour only here, and only when asked for.
+import type { Diagnostic } from './types.ts';
+
+/** Formatting options. */
+export interface FormatOptions {
+  /** Use ANSI colours (the CLI decides from the TTY, NO_COLOR and --no-color). */
+  readonly color?: boolean;
+  /** Source texts by displayed file path, for code frames. */
+  readonly sources?: Readonly<Record<string, string>>;
+  /** Include internal details (stack traces). */
+  readonly debug?: boolean;
+}
+
+const ansi = (on: boolean) => (code: string, s: string) => (on ? `\u001b[${code}m${s}\u001b[0m` : s);
+
+/** Human-readable diagnostics, one block each, separated by blank lines. */
+export function formatDiagnostics(diagnostics: readonly Diagnostic[], options: FormatOptions = {}): string {
+  const paint = ansi(options.color === true);
+  return diagnostics
+    .map((d) => {
+      const where = d.file ? `${d.file}${d.line !== undefined ? `:${d.line}:${d.col ?? 1}` : ''}` : 'harvgen';
+      const sev = d.severity === 'error' ? paint('31;1', 'error') : paint('33;1', 'warning');
+      const lines = [`${paint('1', where)}  ${sev}  ${paint('2', d.code)}  ${d.message}`];
+      const text = d.file !== undefined ? options.sources?.[d.file] : undefined;
+      if (text !== undefined && d.line !== undefined) lines.push(...codeFrame(text, d, paint));
+      if (d.hint) lines.push(`  ${paint('36', 'hint:')} ${d.hint}`);
+      if (options.debug && d.detail) lines.push(...d.detail.split('\n').map((l) => `  ${l}`));
+      return lines.join('\n');
+    })
+    .join('\n\n');
+}
+
+function codeFrame(text: string, d: Diagnostic, paint: (c: string, s: string) => string): string[] {
+  const all = text.split(/\r?\n/);
+  const line = d.line!;
+  const from = Math.max(1, line - 1);
+  const to = Math.min(all.length, line + 1);
+  const width = String(to).length;
+  const out: string[] = [];
+  for (let n = from; n <= to; n++) {
+    const src = (all[n - 1] ?? '').replace(/\t/g, ' ');
+    const gutter = `${n === line ? '>' : ' '} ${String(n).padStart(width)} | `;
+    out.push(`  ${n === line ? paint('31;1', gutter) : paint('2', gutter)}${src.length > 160 ? src.slice(0, 160) + '…' : src}`);
+    if (n === line) {
+      const col = Math.max(1, d.col ?? 1);
+      const endCol = d.endLine === line && d.endCol !== undefined && d.endCol > col ? d.endCol : col + 1;
+      const len = Math.max(1, Math.min(endCol - col, src.length - col + 1, 80));
+      out.push(`  ${' '.repeat(width + 2)} ${paint('2', '|')} ${' '.repeat(col - 1)}${paint('31;1', '^'.repeat(len))}`);
+    }
+  }
+  return out;
+}
+
+/** Counts for the summary line. */
+export function countDiagnostics(diagnostics: readonly Diagnostic[]): { errors: number; warnings: number } {
+  return {
+    errors: diagnostics.filter((d) => d.severity === 'error').length,
+    warnings: diagnostics.filter((d) => d.severity === 'warning').length,
+  };
+}
+
+/** Machine-readable diagnostics (stable key order, no internal details unless debug). */
+export function formatJson(value: unknown): string {
+  return JSON.stringify(value, null, 2) + '\n';
+}

@@ -1,0 +1,108 @@
+// harvgen's library API: check(), build() and watch(). The CLI is a thin layer over these.
+import { resolve } from 'node:path';
+import type { Diagnostic } from './diagnostics/types.ts';
+import { hasFailures, sortDiagnostics } from './diagnostics/types.ts';
+import { emitSite, type EmitResult } from './emit/index.ts';
+import { compileSite, type CompiledSite, type CompileOptions } from './pipeline.ts';
+
+export type { Diagnostic, Severity } from './diagnostics/types.ts';
+export { hasFailures, sortDiagnostics } from './diagnostics/types.ts';
+export { CODES, type Code } from './diagnostics/codes.ts';
+export { formatDiagnostics, formatJson } from './diagnostics/format.ts';
+export type { SiteInput, NodeInput, NodeDefaults } from './types/site-input.ts';
+export type { SiteModel, ResolvedNode } from './model/index.ts';
+export type { Artifact } from './render/index.ts';
+export { compileSite, type CompiledSite } from './pipeline.ts';
+export { watch, type WatchOptions, type WatchHandle, type WatchEvent } from './watch/index.ts';
+
+/** Options for check(). */
+export interface CheckOptions extends CompileOptions {
+  readonly sites: readonly string[];
+}
+
+/** Result of checking sites. `ok` ignores warnings unless `strict`. */
+export interface CheckResult {
+  readonly ok: boolean;
+  readonly sites: readonly CompiledSite[];
+  /** All diagnostics of all sites, sorted by file and position. */
+  readonly diagnostics: readonly Diagnostic[];
+}
+
+/** Validate site directories (everything `build` does except writing). */
+export async function check(options: CheckOptions & { readonly strict?: boolean }): Promise<CheckResult> {
+  const sites: CompiledSite[] = [];
+  for (const dir of options.sites) sites.push(await compileSite(dir, options));
+  const diagnostics = sortDiagnostics([...sites.flatMap((s) => s.diagnostics), ...duplicateSites(sites)]);
+  return { ok: !hasFailures(diagnostics, options.strict), sites, diagnostics };
+}
+
+/** Options for build(). */
+export interface BuildOptions extends CheckOptions {
+  /** Output root; each site goes to `<outDir>/<site>/` (default `out`). */
+  readonly outDir?: string;
+  /** Warnings fail the build too. */
+  readonly strict?: boolean;
+  /** Write nothing; report what would change. */
+  readonly dryRun?: boolean;
+  /** Write nothing; fail (EMIT_STALE) when the output differs from what would be built. */
+  readonly check?: boolean;
+}
+
+/** What build() did for one site. */
+export interface SiteBuild extends EmitResult {
+  readonly site: string;
+  /** Absolute output directory of the site. */
+  readonly dir: string;
+  /** Every file of the site, relative to `dir`. */
+  readonly files: readonly string[];
+  readonly nodes: number;
+}
+
+/** Result of build(). Nothing is written unless every site compiled cleanly. */
+export interface BuildResult {
+  readonly ok: boolean;
+  readonly sites: readonly SiteBuild[];
+  readonly compiled: readonly CompiledSite[];
+  readonly diagnostics: readonly Diagnostic[];
+}
+
+/** Compile every site and, when all succeed, write `<outDir>/<site>/` for each. */
+export async function build(options: BuildOptions): Promise<BuildResult> {
+  const checked = await check(options);
+  const diagnostics = [...checked.diagnostics];
+  if (!checked.ok) return { ok: false, sites: [], compiled: checked.sites, diagnostics };
+  const outRoot = resolve(options.cwd ?? process.cwd(), options.outDir ?? 'out');
+  const sites: SiteBuild[] = [];
+  const compare = options.dryRun === true || options.check === true;
+  for (const s of checked.sites) {
+    const dir = resolve(outRoot, s.site!);
+    try {
+      const r = await emitSite(dir, s.artifacts!, { dryRun: compare });
+      sites.push({ ...r, site: s.site!, dir, files: s.artifacts!.map((a) => a.path), nodes: s.model!.nodes.length });
+      if (options.check && (r.written.length > 0 || r.removed.length > 0)) {
+        diagnostics.push({
+          code: 'EMIT_STALE',
+          severity: 'error',
+          message: `${dir} is stale: ${[...r.written.map((p) => `${p} differs`), ...r.removed.map((p) => `${p} is no longer built`)].join(', ')}`,
+          hint: `Run \`harvgen build ${s.dir}\` and commit the result.`,
+        });
+      }
+    } catch (e) {
+      diagnostics.push({ code: 'EMIT_WRITE_FAILED', severity: 'error', message: `cannot write ${dir}: ${(e as Error).message}`, hint: 'Check permissions and free space of the output directory; the previous files were kept where they could not be replaced.' });
+    }
+  }
+  return { ok: !hasFailures(diagnostics, options.strict), sites, compiled: checked.sites, diagnostics };
+}
+
+function duplicateSites(sites: readonly CompiledSite[]): Diagnostic[] {
+  const seen = new Map<string, string>();
+  const out: Diagnostic[] = [];
+  for (const s of sites) {
+    if (!s.site) continue;
+    const prev = seen.get(s.site);
+    if (prev !== undefined) {
+      out.push({ code: 'EMIT_DUPLICATE_SITE', severity: 'error', message: `${prev} and ${s.dir} both declare site "${s.site}" and would write the same output`, hint: 'Give each site directory its own `site:` name.' });
+    } else seen.set(s.site, s.dir);
+  }
+  return out;
+}

@@ -1,0 +1,110 @@
+// Stage 1, load: find the site's files (site.yaml, then nodes/**/*.yaml in code-point order
+// of their relative paths), read and parse them, and merge them into one raw inventory value.
+import { stat } from 'node:fs/promises';
+import { basename, extname, join, relative, resolve, sep } from 'node:path';
+import fg from 'fast-glob';
+import type { Diagnostic } from '../diagnostics/types.ts';
+import { readInventoryText } from './read-text.ts';
+import { parseYamlFile, type SourceFile } from './parse-yaml.ts';
+import { createLocator, NO_SOURCE, type Locator, type NodeOrigin } from './locate.ts';
+
+export type { SourceFile } from './parse-yaml.ts';
+export type { Locator, InventoryPath, SourceLocation, LocateTarget } from './locate.ts';
+export { NO_SOURCE } from './locate.ts';
+
+/** The result of loading one site directory. */
+export interface LoadedSite {
+  /** Absolute site directory. */
+  readonly dir: string;
+  /** The merged inventory as written (not yet validated); undefined when loading failed. */
+  readonly input?: Record<string, unknown>;
+  readonly files: readonly SourceFile[];
+  readonly locate: Locator;
+  readonly diagnostics: readonly Diagnostic[];
+}
+
+/** Options for loading. */
+export interface LoadOptions {
+  /** Directory that displayed file paths are relative to (default: process.cwd()). */
+  readonly cwd?: string;
+}
+
+/** Load a site directory: site.yaml plus nodes/**\/*.yaml, merged. Never throws for bad input. */
+export async function loadSite(siteDir: string, options: LoadOptions = {}): Promise<LoadedSite> {
+  const cwd = options.cwd ?? process.cwd();
+  const dir = resolve(cwd, siteDir);
+  const display = (abs: string) => {
+    const rel = relative(cwd, abs);
+    return (rel && !rel.startsWith('..') ? rel : abs).split(sep).join('/');
+  };
+  const none: Locator = NO_SOURCE;
+  const fail = (d: Diagnostic): LoadedSite => ({ dir, files: [], locate: none, diagnostics: [d] });
+
+  const dirStat = await stat(dir).catch(() => undefined);
+  if (!dirStat?.isDirectory()) {
+    return fail({
+      code: 'LOAD_SITE_DIR_NOT_FOUND',
+      severity: 'error',
+      message: `site directory ${display(dir)} ${dirStat ? 'is not a directory' : 'does not exist'}`,
+      hint: 'Pass the directory that holds site.yaml, e.g. `harvgen check sites/location_x`.',
+      file: display(dir),
+    });
+  }
+  const sitePath = join(dir, 'site.yaml');
+  const siteStat = await stat(sitePath).catch(() => undefined);
+  if (!siteStat?.isFile()) {
+    return fail({
+      code: 'LOAD_SITE_YAML_MISSING',
+      severity: 'error',
+      message: `${display(dir)} has no site.yaml`,
+      hint: 'Create site.yaml in the site directory (copy sites/location_x/site.yaml to start).',
+      file: display(dir),
+    });
+  }
+
+  const nodePaths = (
+    await fg(['nodes/**/*.yaml', 'nodes/**/*.yml'], { cwd: dir, onlyFiles: true, dot: false, followSymbolicLinks: false })
+  ).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+
+  const diagnostics: Diagnostic[] = [];
+  const files: SourceFile[] = [];
+  const readOne = async (abs: string) => {
+    const { text, diagnostics: d } = await readInventoryText(abs, display(abs));
+    diagnostics.push(...d);
+    if (text === undefined) return undefined;
+    const parsed = parseYamlFile(text, display(abs), abs);
+    diagnostics.push(...parsed.diagnostics);
+    if (parsed.file) files.push(parsed.file);
+    return parsed.file && parsed.value ? { file: parsed.file, value: parsed.value } : undefined;
+  };
+
+  const site = await readOne(sitePath);
+  const nodeFiles: { file: SourceFile; value: Record<string, unknown>; stem: string }[] = [];
+  for (const rel of nodePaths) {
+    const loaded = await readOne(join(dir, rel));
+    if (loaded) nodeFiles.push({ ...loaded, stem: basename(rel, extname(rel)) });
+  }
+  if (!site || diagnostics.length > 0) {
+    const locate = site ? createLocator(site.file, []) : none;
+    return { dir, files, locate, diagnostics };
+  }
+
+  const input: Record<string, unknown> = { ...site.value };
+  const origins: NodeOrigin[] = [];
+  const siteNodes = Array.isArray(input.nodes) ? (input.nodes as unknown[]) : undefined;
+  siteNodes?.forEach((_, i) => origins.push({ file: site.file, base: ['nodes', i] }));
+  if (nodeFiles.length > 0) {
+    if (input.nodes !== undefined && !siteNodes) {
+      // Keep the malformed value so the schema stage reports it at its own position.
+    } else {
+      const merged = [...(siteNodes ?? [])];
+      for (const nf of nodeFiles) {
+        // A node file may omit its hostname: the file name is the node's name.
+        merged.push(nf.value.hostname === undefined ? { hostname: nf.stem, ...nf.value } : nf.value);
+        origins.push({ file: nf.file, base: [] });
+      }
+      input.nodes = merged;
+    }
+  }
+  return { dir, input, files, locate: createLocator(site.file, origins), diagnostics };
+}

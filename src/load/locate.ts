@@ -1,0 +1,105 @@
+// Maps a path in the merged inventory (e.g. ['nodes', 4, 'mac']) back to the file, line and
+// column it came from. Nodes may come from site.yaml or from nodes/*.yaml, so each node
+// index remembers its file and its path inside that file.
+import { isMap, isNode, isPair, isScalar, type Node } from 'yaml';
+import type { SourceFile } from './parse-yaml.ts';
+
+/** A path into the merged inventory. */
+export type InventoryPath = readonly (string | number)[];
+
+/** A source position. */
+export interface SourceLocation {
+  readonly file: string;
+  readonly line: number;
+  readonly col: number;
+  readonly endLine?: number;
+  readonly endCol?: number;
+}
+
+/** `value`: the value's own range; `key`: the key of the last segment (for unknown keys). */
+export type LocateTarget = 'value' | 'key';
+
+/** Finds where a merged-inventory path was written; `has` tells whether the whole path exists. */
+export interface Locator {
+  (path: InventoryPath, target?: LocateTarget): SourceLocation | undefined;
+  has(path: InventoryPath): boolean;
+}
+
+/** A locator for when there is no source (every lookup misses). */
+export const NO_SOURCE: Locator = Object.assign(() => undefined, { has: () => false });
+
+/** Where one merged node came from. */
+export interface NodeOrigin {
+  readonly file: SourceFile;
+  /** Path of the node mapping inside its file ([] for nodes/*.yaml, ['nodes', i] in site.yaml). */
+  readonly base: readonly (string | number)[];
+}
+
+/** Build the locator for a site from its site.yaml and the origin of every merged node. */
+export function createLocator(site: SourceFile, nodeOrigins: readonly NodeOrigin[]): Locator {
+  const resolve = (path: InventoryPath): { file: SourceFile; inner: (string | number)[] } => {
+    if (path[0] === 'nodes' && typeof path[1] === 'number' && nodeOrigins[path[1]]) {
+      const origin = nodeOrigins[path[1]]!;
+      return { file: origin.file, inner: [...origin.base, ...path.slice(2)] };
+    }
+    return { file: site, inner: [...path] };
+  };
+  const locate = (path: InventoryPath, target: LocateTarget = 'value') => {
+    const { file, inner } = resolve(path);
+    return locateIn(file, inner, target);
+  };
+  const has = (path: InventoryPath) => {
+    const { file, inner } = resolve(path);
+    let node: unknown = file.doc.contents;
+    for (const seg of inner) {
+      const child = childOf(node, seg);
+      if (!child) return false;
+      node = child.value;
+    }
+    return true;
+  };
+  return Object.assign(locate, { has });
+}
+
+function locateIn(file: SourceFile, path: (string | number)[], target: LocateTarget): SourceLocation | undefined {
+  // Walk down as far as the path exists; report the deepest node found.
+  let node: unknown = file.doc.contents;
+  let keyNode: Node | undefined;
+  for (let i = 0; i < path.length; i++) {
+    const seg = path[i]!;
+    const last = i === path.length - 1;
+    const child = childOf(node, seg);
+    if (!child) break;
+    if (last && target === 'key' && child.key) {
+      keyNode = child.key;
+    }
+    node = child.value;
+    if (!isNode(node)) {
+      // A key without a value (`mac:`): point at the key.
+      node = child.key ?? node;
+      break;
+    }
+  }
+  const target_ = keyNode ?? (isNode(node) ? node : undefined);
+  if (!target_?.range) return { file: file.path, line: 1, col: 1 };
+  const [start, end] = target_.range;
+  const a = file.lineCounter.linePos(start);
+  const b = file.lineCounter.linePos(Math.max(start, end));
+  return { file: file.path, line: a.line, col: a.col, endLine: b.line, endCol: b.col };
+}
+
+function childOf(node: unknown, seg: string | number): { key?: Node; value: unknown } | undefined {
+  if (isMap(node)) {
+    for (const item of node.items) {
+      if (!isPair(item)) continue;
+      const k = isScalar(item.key) ? item.key.value : item.key;
+      if (String(k) === String(seg)) return { key: isNode(item.key) ? item.key : undefined, value: item.value };
+    }
+    return undefined;
+  }
+  if (node && typeof node === 'object' && 'items' in node && Array.isArray((node as { items: unknown[] }).items) && typeof seg === 'number') {
+    const v = (node as { items: unknown[] }).items[seg];
+    return v === undefined ? undefined : { value: v };
+  }
+  return undefined;
+}

@@ -1,0 +1,19 @@
+// Built-in defaults, in one frozen object. Precedence (ARCHITECTURE.md): node value >
+// `defaults:` value > these built-ins. Maps (install, lab, bond, config) merge key by key.
+
+/** Defaults harvgen applies when the inventory says nothing. */
+export const BUILTIN_DEFAULTS = Object.freeze({
+  boot: Object.freeze({ firmware: 'uefi', uefiLoader: 'ipxe.efi', console: Object.freeze(['tty1']), skipchecks: false, retries: 3, retryDelay: 5 }),
+  cluster: Object.freeze({ vipMode: 'static' }),
+  node: Object.freeze({
+    harvesterRole: 'default',
+    method: 'dhcp',
+    state: 'install',
+    bond: Object.freeze({ mode: 'active-backup', miimon: 100 }),
+    lab: Object.freeze({ memoryMib: 16384, vcpus: 8, diskGib: 250 }),
+  }),
+  lab: Object.freeze({ diskDir: '/var/lib/libvirt/images', tftpRoot: '/var/lib/tftpboot' }),
+  nginx: Object.freeze({ rootBase: '/srv/harvgen', accessLogDir: '/var/log/nginx' }),
+  dnsmasq: Object.freeze({ tftpRoot: '/var/lib/tftpboot', leaseTime: '12h', dns: true }),
+  forward: Object.freeze({ enabled: true, ports: Object.freeze([443, 6443]) }),
+} as const);

@@ -1,0 +1,244 @@
+// Stage 3, model: resolve a schema-valid inventory into the frozen SiteModel. It never
+// rejects anything (the rules do); values that cannot be parsed are carried through as
+// written so the rules can point at them.
+import type { NodeDefaults, NodeInput, SiteInput } from '../types/site-input.ts';
+import type { InventoryPath } from '../load/index.ts';
+import { parseVersion, type HarvesterVersion } from '../harvester/versions.ts';
+import { formatIpv4, maskToPrefix, parseCidr, parseIpv4, prefixToMask } from '../util/ipv4.ts';
+import { normalizeMac } from '../util/mac.ts';
+import { BUILTIN_DEFAULTS as D } from './defaults.ts';
+import type { ResolvedNic, ResolvedNode, SiteModel } from './types.ts';
+
+export type * from './types.ts';
+export { BUILTIN_DEFAULTS } from './defaults.ts';
+
+/** Resolve the inventory into the model every renderer uses. */
+export function resolveSite(input: SiteInput): SiteModel {
+  const version = parseVersion(input.harvester.version) as HarvesterVersion;
+  const minor = `${version.major}.${version.minor}`;
+  const base = input.harvester.artifacts.replace(/\/+$/, '');
+  const v = input.harvester.version;
+  const names = {
+    kernelName: `harvester-${v}-vmlinuz-amd64`,
+    initrdName: `harvester-${v}-initrd-amd64`,
+    rootfsName: `harvester-${v}-rootfs-amd64.squashfs`,
+    isoName: `harvester-${v}-amd64.iso`,
+    checksumName: `harvester-${v}-amd64.sha512`,
+  };
+  const artifacts = {
+    base,
+    ...names,
+    kernel: `${base}/${names.kernelName}`,
+    initrd: `${base}/${names.initrdName}`,
+    rootfs: `${base}/${names.rootfsName}`,
+    iso: `${base}/${names.isoName}`,
+    checksum: `${base}/${names.checksumName}`,
+  };
+  const server = input.boot.server.replace(/\/+$/, '');
+  const serverUrl = new URL(server);
+  const port = serverUrl.port ? Number(serverUrl.port) : 80;
+
+  const cidr = parseCidr(input.network.cidr).net;
+  const netPrefix = cidr?.prefix ?? 24;
+  const [dhcpStart = '', dhcpEnd = ''] = input.network.dhcp_range.split('-').map((s) => s.trim());
+
+  const siteSlug = input.site.replace(/_/g, '-');
+  const model: SiteModel = {
+    site: input.site,
+    ...(input.description !== undefined ? { description: input.description } : {}),
+    version,
+    minor,
+    artifacts,
+    isoUrl: input.harvester.iso_url ?? artifacts.iso,
+    boot: {
+      server,
+      host: serverUrl.hostname,
+      port,
+      firmware: input.boot.firmware ?? D.boot.firmware,
+      uefiLoader: input.boot.uefi_loader ?? D.boot.uefiLoader,
+      console: input.boot.console ?? D.boot.console,
+      kernelArgs: input.boot.kernel_args ?? [],
+      skipchecks: input.boot.skipchecks ?? D.boot.skipchecks,
+      retries: input.boot.retries ?? D.boot.retries,
+      retryDelay: input.boot.retry_delay ?? D.boot.retryDelay,
+    },
+    network: {
+      cidr: input.network.cidr,
+      address: cidr ? formatIpv4(cidr.address) : input.network.cidr,
+      prefix: netPrefix,
+      netmask: formatIpv4(prefixToMask(netPrefix)),
+      gateway: input.network.gateway,
+      dns: input.network.dns,
+      dhcpStart,
+      dhcpEnd,
+      ...(input.network.domain !== undefined ? { domain: input.network.domain } : {}),
+    },
+    cluster: {
+      vip: input.cluster.vip,
+      vipMode: input.cluster.vip_mode ?? D.cluster.vipMode,
+      ...(input.cluster.vip_hw_addr !== undefined ? { vipHwAddr: normalizeMac(input.cluster.vip_hw_addr) ?? input.cluster.vip_hw_addr } : {}),
+      token: input.cluster.token,
+      ...(input.cluster.password !== undefined ? { password: input.cluster.password } : {}),
+      sshAuthorizedKeys: input.cluster.ssh_authorized_keys ?? [],
+      ntp: input.cluster.ntp ?? [],
+      ...(input.cluster.pod_cidr !== undefined ? { podCidr: input.cluster.pod_cidr } : {}),
+      ...(input.cluster.service_cidr !== undefined ? { serviceCidr: input.cluster.service_cidr } : {}),
+      ...(input.cluster.cluster_dns !== undefined ? { clusterDns: input.cluster.cluster_dns } : {}),
+      sans: input.cluster.sans ?? [],
+    },
+    nodes: resolveNodes(input, netPrefix),
+    lab: {
+      networkName: input.lab?.network_name ?? `harvgen-${siteSlug}`,
+      bridge: input.lab?.bridge ?? `hg-${siteSlug}`.slice(0, 15).replace(/-+$/, ''),
+      diskDir: input.lab?.disk_dir ?? D.lab.diskDir,
+      tftpRoot: input.lab?.tftp_root ?? D.lab.tftpRoot,
+    },
+    nginx: {
+      listen: input.nginx?.listen ?? `${serverUrl.hostname}:${port}`,
+      root: input.nginx?.root ?? `${D.nginx.rootBase}/${input.site}`,
+      artifactsDir: input.nginx?.artifacts_dir ?? `${D.nginx.rootBase}/artifacts/${v}`,
+      accessLog: input.nginx?.access_log ?? `${D.nginx.accessLogDir}/harvgen-${input.site}.access.log`,
+    },
+    dnsmasq: {
+      ...(input.dnsmasq?.interface !== undefined ? { interface: input.dnsmasq.interface } : {}),
+      tftpRoot: input.dnsmasq?.tftp_root ?? D.dnsmasq.tftpRoot,
+      leaseTime: input.dnsmasq?.lease_time ?? D.dnsmasq.leaseTime,
+      dns: input.dnsmasq?.dns ?? D.dnsmasq.dns,
+    },
+    forward: {
+      enabled: input.forward?.enabled ?? D.forward.enabled,
+      ports: [...(input.forward?.ports ?? D.forward.ports)].sort((a, b) => a - b),
+      ...(input.forward?.listen_address !== undefined ? { listenAddress: input.forward.listen_address } : {}),
+    },
+  };
+  return deepFreeze(model);
+}
+
+function resolveNodes(input: SiteInput, netPrefix: number): ResolvedNode[] {
+  const nodes = input.nodes ?? [];
+  const defaults: NodeDefaults = input.defaults ?? {};
+  const explicitCreate = nodes.some((n) => n.role === 'create');
+  return nodes.map((node, index) => {
+    const sources: Record<string, InventoryPath> = {};
+    // pick(): node value, else defaults value, else undefined; records where it came from.
+    const pick = <K extends keyof NodeDefaults & keyof NodeInput>(key: K): NodeInput[K] | undefined => {
+      if (node[key] !== undefined) {
+        sources[key] = ['nodes', index, key];
+        return node[key];
+      }
+      if (defaults[key] !== undefined) {
+        sources[key] = ['defaults', key];
+        return defaults[key] as NodeInput[K];
+      }
+      return undefined;
+    };
+    // mergeMap(): key-by-key merge of a map setting, recording each leaf's source.
+    const mergeMap = <T extends object>(key: 'install' | 'lab' | 'bond'): Partial<T> => {
+      const out: Record<string, unknown> = {};
+      for (const [layer, path] of [[defaults[key], ['defaults', key]], [node[key], ['nodes', index, key]]] as const) {
+        if (!layer) continue;
+        for (const [k, val] of Object.entries(layer)) {
+          out[k] = val;
+          sources[`${key}.${k}`] = [...path, k];
+        }
+        sources[key] = path;
+      }
+      return out as Partial<T>;
+    };
+
+    const macList = node.macs ?? (node.mac !== undefined ? [node.mac] : []);
+    if (node.macs) sources.macs = ['nodes', index, 'macs'];
+    else if (node.mac !== undefined) sources.macs = ['nodes', index, 'mac'];
+    const macs = macList.map((m) => normalizeMac(m) ?? m);
+
+    // Without an explicit `role: create` anywhere, the first node creates the cluster.
+    const role: 'create' | 'join' = node.role ?? (!explicitCreate && index === 0 ? 'create' : 'join');
+    if (node.role) sources.role = ['nodes', index, 'role'];
+
+    const method = pick('method') ?? D.node.method;
+    const netmaskIn = pick('netmask');
+    const prefixIn = pick('prefix');
+    const maskPrefix = netmaskIn !== undefined ? maskToPrefix(parseIpv4(netmaskIn) ?? -1) : undefined;
+    const prefix = prefixIn ?? maskPrefix ?? netPrefix;
+    const install = mergeMap<NonNullable<NodeInput['install']>>('install');
+    const lab = mergeMap<NonNullable<NodeInput['lab']>>('lab');
+    const bondIn = mergeMap<Record<string, string | number>>('bond');
+    const interfacesIn = pick('interfaces');
+    const interfaces: ResolvedNic[] = interfacesIn
+      ? interfacesIn.map((nic) => ({
+          ...(nic.name !== undefined ? { name: nic.name } : {}),
+          ...(nic.mac !== undefined ? { mac: normalizeMac(nic.mac) ?? nic.mac } : {}),
+        }))
+      : macs.map((mac) => ({ mac }));
+    const ip = node.ip;
+    if (ip !== undefined) sources.ip = ['nodes', index, 'ip'];
+    if (node.hostname !== undefined) sources.hostname = ['nodes', index, 'hostname'];
+    const config = deepMerge(defaults.config ?? {}, node.config ?? {});
+    if (node.config) sources.config = ['nodes', index, 'config'];
+    else if (defaults.config) sources.config = ['defaults', 'config'];
+    const gateway = pick('gateway');
+    const dns = pick('dns');
+    const mtu = pick('mtu');
+    const vlan = pick('vlan');
+    const kernelArgs = pick('kernel_args');
+
+    const resolved: ResolvedNode = {
+      index,
+      hostname: node.hostname ?? '',
+      macs,
+      ...(ip !== undefined ? { ip } : {}),
+      role,
+      harvesterRole: pick('harvester_role') ?? D.node.harvesterRole,
+      method,
+      prefix,
+      netmask: formatIpv4(prefixToMask(Math.min(32, Math.max(0, prefix)))),
+      gateway: gateway ?? input.network.gateway,
+      dns: dns ?? input.network.dns,
+      ...(mtu !== undefined ? { mtu } : {}),
+      ...(vlan !== undefined ? { vlan } : {}),
+      bond: { ...D.node.bond, ...bondIn },
+      interfaces,
+      install: {
+        ...(install.device !== undefined ? { device: install.device } : {}),
+        ...(install.data_disk !== undefined ? { dataDisk: install.data_disk } : {}),
+        ...(install.tty !== undefined ? { tty: install.tty } : {}),
+        ...(install.persistent_partition_size !== undefined ? { persistentPartitionSize: install.persistent_partition_size } : {}),
+        ...(install.wipe_all_disks !== undefined ? { wipeAllDisks: install.wipe_all_disks } : {}),
+        ...(install.wipe_disks_list !== undefined ? { wipeDisksList: install.wipe_disks_list } : {}),
+        ...(install.power_off !== undefined ? { powerOff: install.power_off } : {}),
+      },
+      kernelArgs: kernelArgs ?? [],
+      config,
+      state: pick('state') ?? D.node.state,
+      lab: {
+        memoryMib: lab.memory_mib ?? D.node.lab.memoryMib,
+        vcpus: lab.vcpus ?? D.node.lab.vcpus,
+        diskGib: lab.disk_gib ?? D.node.lab.diskGib,
+      },
+      sources,
+    };
+    return resolved;
+  });
+}
+
+/** Deep merge of plain objects; `over` wins; arrays and scalars are replaced. */
+export function deepMerge(under: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...under };
+  for (const [k, v] of Object.entries(over)) {
+    const u = out[k];
+    out[k] = isPlainObject(u) && isPlainObject(v) ? deepMerge(u, v) : v;
+  }
+  return out;
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
+}

@@ -1,0 +1,119 @@
+// The resolved, canonical form of a site: defaults applied, MACs normalized, every value
+// final. Renderers see only this (frozen), never the raw input.
+import type { InventoryPath } from '../load/index.ts';
+import type { HarvesterVersion } from '../harvester/versions.ts';
+
+/** A NIC of the management interface. */
+export interface ResolvedNic {
+  readonly name?: string;
+  /** Lowercase colon form. */
+  readonly mac?: string;
+}
+
+/** Install settings after defaults. */
+export interface ResolvedInstall {
+  readonly device?: string;
+  readonly dataDisk?: string;
+  readonly tty?: string;
+  readonly persistentPartitionSize?: string;
+  readonly wipeAllDisks?: boolean;
+  readonly wipeDisksList?: readonly string[];
+  readonly powerOff?: boolean;
+}
+
+/** One node with every default applied. */
+export interface ResolvedNode {
+  /** Position in the merged `nodes` list. */
+  readonly index: number;
+  readonly hostname: string;
+  /** Boot MACs, lowercase colon form, in inventory order. */
+  readonly macs: readonly string[];
+  readonly ip?: string;
+  readonly role: 'create' | 'join';
+  readonly harvesterRole: 'default' | 'management' | 'worker' | 'witness';
+  readonly method: 'dhcp' | 'static';
+  readonly prefix: number;
+  readonly netmask: string;
+  readonly gateway: string;
+  readonly dns: readonly string[];
+  readonly mtu?: number;
+  readonly vlan?: number;
+  readonly bond: Readonly<Record<string, string | number>>;
+  readonly interfaces: readonly ResolvedNic[];
+  readonly install: ResolvedInstall;
+  readonly kernelArgs: readonly string[];
+  /** Extra Harvester config (node deep-merged over defaults). */
+  readonly config: Readonly<Record<string, unknown>>;
+  readonly state: 'install' | 'local';
+  readonly lab: { readonly memoryMib: number; readonly vcpus: number; readonly diskGib: number };
+  /** Where each field came from: `field` or `field.sub` -> inventory path (absent = built-in default). */
+  readonly sources: Readonly<Record<string, InventoryPath>>;
+}
+
+/** URLs and names of the release files. */
+export interface ResolvedArtifacts {
+  readonly base: string;
+  readonly kernelName: string;
+  readonly initrdName: string;
+  readonly rootfsName: string;
+  readonly isoName: string;
+  readonly checksumName: string;
+  readonly kernel: string;
+  readonly initrd: string;
+  readonly rootfs: string;
+  readonly iso: string;
+  readonly checksum: string;
+}
+
+/** A whole site, ready to render. */
+export interface SiteModel {
+  readonly site: string;
+  readonly description?: string;
+  readonly version: HarvesterVersion;
+  /** Release line, e.g. '1.4'. */
+  readonly minor: string;
+  readonly artifacts: ResolvedArtifacts;
+  readonly isoUrl: string;
+  readonly boot: {
+    /** Without trailing slash. */
+    readonly server: string;
+    readonly host: string;
+    readonly port: number;
+    readonly firmware: 'uefi' | 'bios';
+    readonly uefiLoader: 'ipxe.efi' | 'snponly.efi';
+    readonly console: readonly string[];
+    readonly kernelArgs: readonly string[];
+    readonly skipchecks: boolean;
+    readonly retries: number;
+    readonly retryDelay: number;
+  };
+  readonly network: {
+    readonly cidr: string;
+    readonly address: string;
+    readonly prefix: number;
+    readonly netmask: string;
+    readonly gateway: string;
+    readonly dns: readonly string[];
+    readonly dhcpStart: string;
+    readonly dhcpEnd: string;
+    readonly domain?: string;
+  };
+  readonly cluster: {
+    readonly vip: string;
+    readonly vipMode: 'static' | 'dhcp';
+    readonly vipHwAddr?: string;
+    readonly token: string;
+    readonly password?: string;
+    readonly sshAuthorizedKeys: readonly string[];
+    readonly ntp: readonly string[];
+    readonly podCidr?: string;
+    readonly serviceCidr?: string;
+    readonly clusterDns?: string;
+    readonly sans: readonly string[];
+  };
+  readonly nodes: readonly ResolvedNode[];
+  readonly lab: { readonly networkName: string; readonly bridge: string; readonly diskDir: string; readonly tftpRoot: string };
+  readonly nginx: { readonly listen: string; readonly root: string; readonly artifactsDir: string; readonly accessLog: string };
+  readonly dnsmasq: { readonly interface?: string; readonly tftpRoot: string; readonly leaseTime: string; readonly dns: boolean };
+  readonly forward: { readonly enabled: boolean; readonly ports: readonly number[]; readonly listenAddress?: string };
+}

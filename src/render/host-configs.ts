@@ -1,0 +1,153 @@
+// Files for the machines around the cluster: dnsmasq, nginx, libvirt, systemd, scripts.
+import type { SiteModel } from '../model/index.ts';
+import { renderTemplate, sh, xml } from './templates.ts';
+
+/** Tag that scopes every dnsmasq line to this site's DHCP range. */
+function siteTag(model: SiteModel): string {
+  return `harvgen-${model.site}`;
+}
+
+/** dnsmasq configuration. */
+export function renderDnsmasq(model: SiteModel): string {
+  const hosts = model.nodes.map((n) => [...n.macs, ...(n.ip !== undefined ? [n.ip] : []), n.hostname].join(','));
+  return renderTemplate('dnsmasq.conf', {
+    site: model.site,
+    interface: model.dnsmasq.interface,
+    dns: model.dnsmasq.dns,
+    tag: siteTag(model),
+    dhcpStart: model.network.dhcpStart,
+    dhcpEnd: model.network.dhcpEnd,
+    netmask: model.network.netmask,
+    leaseTime: model.dnsmasq.leaseTime,
+    gateway: model.network.gateway,
+    dns_servers: model.network.dns.join(','),
+    domain: model.network.domain,
+    hosts,
+    entryUrl: `${model.boot.server}/boot.ipxe`,
+    uefiLoader: model.boot.uefiLoader,
+    tftpRoot: model.dnsmasq.tftpRoot,
+  });
+}
+
+/** nginx server block. */
+export function renderNginx(model: SiteModel): string {
+  const a = model.artifacts;
+  // Release files are served only when their URL is on this server; each gets an exact
+  // location aliased to its file, so no directory can be listed or redirected.
+  const onServer = a.base.startsWith(`${model.boot.server}/`);
+  const prefix = onServer ? a.base.slice(model.boot.server.length) : '';
+  const artifacts = onServer
+    ? [a.kernelName, a.initrdName, a.rootfsName, a.isoName, a.checksumName].map((name) => ({
+        location: `${prefix}/${name}`,
+        file: `${model.nginx.artifactsDir}/${name}`,
+      }))
+    : [];
+  return renderTemplate('nginx.conf', {
+    site: model.site,
+    listen: model.nginx.listen,
+    root: model.nginx.root,
+    accessLog: model.nginx.accessLog,
+    artifacts,
+  });
+}
+
+/** The dnsmasq lines libvirt's network cannot express itself (the iPXE split). */
+function libvirtDnsmasqOptions(model: SiteModel): string[] {
+  return [
+    'dhcp-userclass=set:ipxe,iPXE',
+    'dhcp-match=set:ipxe,175',
+    'dhcp-match=set:bios,option:client-arch,0',
+    'dhcp-match=set:efi64,option:client-arch,7',
+    'dhcp-match=set:efi64,option:client-arch,9',
+    `dhcp-boot=tag:ipxe,${model.boot.server}/boot.ipxe`,
+    'dhcp-boot=tag:!ipxe,tag:bios,undionly.kpxe',
+    `dhcp-boot=tag:!ipxe,tag:efi64,${model.boot.uefiLoader}`,
+  ];
+}
+
+/** libvirt lab network. */
+export function renderLibvirtNetwork(model: SiteModel): string {
+  return renderTemplate('network.xml', {
+    x: xml,
+    site: model.site,
+    name: model.lab.networkName,
+    bridge: model.lab.bridge,
+    domain: model.network.domain,
+    address: model.network.gateway,
+    netmask: model.network.netmask,
+    tftpRoot: model.lab.tftpRoot,
+    uefiLoader: model.boot.uefiLoader,
+    dhcpStart: model.network.dhcpStart,
+    dhcpEnd: model.network.dhcpEnd,
+    // libvirt allows one <host> per address; extra NICs of a node get DHCP from the range.
+    hosts: model.nodes.map((n) => ({ mac: n.macs[0] ?? '', name: n.hostname, ip: n.ip })),
+    options: libvirtDnsmasqOptions(model),
+  });
+}
+
+/** Name of a node's lab VM. */
+export function domainName(model: SiteModel, hostname: string): string {
+  return `${model.site.replace(/_/g, '-')}-${hostname}`;
+}
+
+function diskPath(model: SiteModel, hostname: string): string {
+  return `${model.lab.diskDir}/${domainName(model, hostname)}.qcow2`;
+}
+
+/** libvirt lab domains, one per node, keyed by hostname. */
+export function renderLibvirtDomains(model: SiteModel): { hostname: string; xml: string }[] {
+  return model.nodes.map((n) => ({
+    hostname: n.hostname,
+    xml: renderTemplate('domain.xml', {
+      x: xml,
+      site: model.site,
+      hostname: n.hostname,
+      role: n.role,
+      name: domainName(model, n.hostname),
+      title: `harvgen ${model.site} ${n.hostname} (${n.role})`,
+      memoryMib: n.lab.memoryMib,
+      vcpus: n.lab.vcpus,
+      firmware: model.boot.firmware,
+      disk: diskPath(model, n.hostname),
+      macs: n.macs,
+      network: model.lab.networkName,
+    }),
+  }));
+}
+
+/** libvirt/define.sh. */
+export function renderDefineScript(model: SiteModel): string {
+  const creator = model.nodes.find((n) => n.role === 'create');
+  const order = creator ? [creator, ...model.nodes.filter((n) => n !== creator)] : model.nodes;
+  return renderTemplate('define.sh', {
+    sh,
+    site: model.site,
+    network: model.lab.networkName,
+    diskDir: model.lab.diskDir,
+    startHint: order.map((n) => `virsh start ${domainName(model, n.hostname)}`).join('; ') + ' (create node first)',
+    domains: model.nodes.map((n) => ({ name: domainName(model, n.hostname), file: `${n.hostname}.xml`, disk: diskPath(model, n.hostname), diskGib: n.lab.diskGib })),
+  });
+}
+
+/** systemd socat units, keyed by unit file name. */
+export function renderForwardUnits(model: SiteModel): { unit: string; text: string }[] {
+  if (!model.forward.enabled) return [];
+  return model.forward.ports.map((port) => {
+    const unit = `harvgen-${model.site.replace(/_/g, '-')}-forward-${port}.service`;
+    return { unit, text: renderTemplate('forward.service', { site: model.site, port, vip: model.cluster.vip, unit, bind: model.forward.listenAddress }) };
+  });
+}
+
+/** artifacts/fetch.sh. */
+export function renderFetchScript(model: SiteModel): string {
+  const a = model.artifacts;
+  return renderTemplate('fetch.sh', {
+    sh,
+    site: model.site,
+    version: model.version.raw,
+    target: model.nginx.artifactsDir,
+    releaseUrl: `https://releases.rancher.com/harvester/${model.version.raw}`,
+    checksumName: a.checksumName,
+    files: [a.kernelName, a.initrdName, a.rootfsName, a.isoName],
+  });
+}

@@ -1,0 +1,94 @@
+// Stage 4, render: pure, in memory. SiteModel -> Artifact[] (every file of out/<site>/),
+// plus diagnostics when a generated Harvester config breaks the installer's schema (which
+// can only come from `config:` keys in the inventory; anything else is a harvgen bug).
+import type { Diagnostic } from '../diagnostics/types.ts';
+import type { InventoryPath, Locator } from '../load/index.ts';
+import type { ResolvedNode, SiteModel } from '../model/index.ts';
+import { formatPath } from '../util/paths.ts';
+import { macToHyphen } from '../util/mac.ts';
+import { isSafeRelativePath, type Artifact } from './artifact.ts';
+import { buildHarvesterConfig, checkHarvesterConfig, renderHarvesterConfig } from './harvester-config.ts';
+import {
+  renderDefineScript,
+  renderDnsmasq,
+  renderFetchScript,
+  renderForwardUnits,
+  renderLibvirtDomains,
+  renderLibvirtNetwork,
+  renderNginx,
+} from './host-configs.ts';
+import { renderEntryScript, renderNodeScript, renderUnknownScript } from './ipxe.ts';
+import { renderManifest } from './manifest.ts';
+import type { InstallerSchemaIssue } from '../harvester/installer-schema.ts';
+
+export type { Artifact } from './artifact.ts';
+export { isSafeRelativePath } from './artifact.ts';
+export { buildHarvesterConfig } from './harvester-config.ts';
+export { kernelArgs } from './kernel-args.ts';
+
+/** Rendered files of one site, sorted by path. */
+export interface RenderResult {
+  readonly artifacts: readonly Artifact[];
+  readonly diagnostics: readonly Diagnostic[];
+}
+
+/** Render every file of a site. `locate` maps config problems back to the inventory. */
+export function renderSite(model: SiteModel, locate: Locator): RenderResult {
+  const diagnostics: Diagnostic[] = [];
+  const files: Artifact[] = [];
+  const add = (path: string, contents: string, opts: { served?: boolean; mode?: number } = {}) => {
+    if (!isSafeRelativePath(path)) {
+      diagnostics.push({ code: 'RENDER_PATH_ESCAPE', severity: 'error', message: `refusing to write ${JSON.stringify(path)}: it would leave the output directory`, hint: 'This is a bug in harvgen (inventory names are validated before rendering); please report it.' });
+      return;
+    }
+    files.push({ path, contents, mode: opts.mode ?? 0o644, ...(opts.served ? { url: `${model.boot.server}/${path}` } : {}) });
+  };
+
+  add('boot.ipxe', renderEntryScript(model), { served: true });
+  add('unknown.ipxe', renderUnknownScript(model), { served: true });
+  for (const node of model.nodes) {
+    for (const mac of node.macs) add(`ipxe/${macToHyphen(mac)}.ipxe`, renderNodeScript(model, node, mac), { served: true });
+    const config = buildHarvesterConfig(model, node);
+    const issues = checkHarvesterConfig(model, config);
+    diagnostics.push(...issues.map((issue) => configIssueToDiagnostic(issue, node, locate)));
+    add(`harvester/${node.hostname}.yaml`, renderHarvesterConfig(model, node, config), { served: true });
+  }
+  add('dnsmasq/harvgen.conf', renderDnsmasq(model));
+  add('nginx/harvgen.conf', renderNginx(model));
+  add('libvirt/network.xml', renderLibvirtNetwork(model));
+  for (const d of renderLibvirtDomains(model)) add(`libvirt/${d.hostname}.xml`, d.xml);
+  add('libvirt/define.sh', renderDefineScript(model), { mode: 0o755 });
+  for (const u of renderForwardUnits(model)) add(`systemd/${u.unit}`, u.text);
+  add('artifacts/fetch.sh', renderFetchScript(model), { mode: 0o755 });
+  files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  const manifest: Artifact = { path: 'manifest.json', contents: renderManifest(model, files), mode: 0o644 };
+  return { artifacts: [manifest, ...files].sort((a, b) => (a.path < b.path ? -1 : 1)), diagnostics };
+}
+
+/** Map an installer-schema issue to the `config:` key that caused it (node first, then defaults). */
+function configIssueToDiagnostic(issue: InstallerSchemaIssue, node: ResolvedNode, locate: Locator): Diagnostic {
+  const full = issue.key !== undefined ? [...issue.path, issue.key] : issue.path;
+  const candidates: InventoryPath[] = [['nodes', node.index, 'config'], ['defaults', 'config']];
+  let at: InventoryPath | undefined;
+  for (const base of candidates) {
+    // The deepest existing prefix of the issue path inside this `config:` block.
+    for (let n = full.length; n > 0 && !at; n--) {
+      const probe = [...base, ...full.slice(0, n)];
+      if (locate.has(probe)) at = probe;
+    }
+    if (at) break;
+  }
+  const configPath = formatPath(full);
+  if (!at) {
+    return { code: 'HARVESTER_CONFIG_INVALID', severity: 'error', message: `generated config of node ${node.hostname} breaks the installer schema at ${configPath}: ${issue.message}`, hint: 'This is a bug in harvgen; please report it with the inventory.' };
+  }
+  const loc = locate(at, issue.keyword === 'additionalProperties' ? 'key' : 'value');
+  return {
+    code: 'HARVESTER_CONFIG_INVALID',
+    severity: 'error',
+    message: `config of node ${node.hostname}: ${configPath} ${issue.message}`,
+    hint: 'Fix the `config:` entry; it is checked against the Harvester installer\'s own schema for this release.',
+    path: formatPath(at),
+    ...(loc ?? {}),
+  };
+}

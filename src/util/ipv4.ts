@@ -1,0 +1,68 @@
+// IPv4 arithmetic on unsigned 32-bit integers. Only dotted quads in canonical form are
+// accepted (no leading zeros, no shorthand), because dnsmasq and libvirt read other
+// spellings differently (dnsmasq takes `192.168.122.300` as a host name).
+
+/** Parse a dotted quad into an unsigned 32-bit number; undefined when malformed. */
+export function parseIpv4(text: string): number | undefined {
+  const parts = text.split('.');
+  if (parts.length !== 4) return undefined;
+  let value = 0;
+  for (const part of parts) {
+    if (!/^(0|[1-9][0-9]{0,2})$/.test(part)) return undefined;
+    const n = Number(part);
+    if (n > 255) return undefined;
+    value = value * 256 + n;
+  }
+  return value;
+}
+
+/** Format an unsigned 32-bit number as a dotted quad. */
+export function formatIpv4(value: number): string {
+  return [24, 16, 8, 0].map((shift) => Math.floor(value / 2 ** shift) % 256).join('.');
+}
+
+/** A parsed IPv4 network. */
+export interface Ipv4Network {
+  readonly address: number;
+  readonly prefix: number;
+  readonly netmask: number;
+  readonly broadcast: number;
+}
+
+/** Netmask number for a prefix length (0-32). */
+export function prefixToMask(prefix: number): number {
+  return prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0;
+}
+
+/** Prefix length of a contiguous netmask; undefined when the mask is not contiguous. */
+export function maskToPrefix(mask: number): number | undefined {
+  for (let p = 0; p <= 32; p++) if (prefixToMask(p) === mask) return p;
+  return undefined;
+}
+
+/** Parse `a.b.c.d/nn`; the address must be the network address itself. */
+export function parseCidr(text: string): { net?: Ipv4Network; problem?: string } {
+  const m = /^([^/]+)\/(\d{1,2})$/.exec(text);
+  if (!m) return { problem: 'is not in CIDR form `a.b.c.d/prefix`' };
+  const address = parseIpv4(m[1] ?? '');
+  const prefix = Number(m[2]);
+  if (address === undefined) return { problem: `has an invalid address "${m[1]}"` };
+  if (prefix > 32) return { problem: `has a prefix length ${prefix} above 32` };
+  const netmask = prefixToMask(prefix);
+  const network = (address & netmask) >>> 0;
+  if (network !== address) {
+    return { problem: `has host bits set (the network address is ${formatIpv4(network)}/${prefix})` };
+  }
+  const broadcast = (network | (~netmask >>> 0)) >>> 0;
+  return { net: { address: network, prefix, netmask, broadcast } };
+}
+
+/** True when the address lies inside the network (network and broadcast included). */
+export function inNetwork(ip: number, net: Ipv4Network): boolean {
+  return ((ip & net.netmask) >>> 0) === net.address;
+}
+
+/** True when two networks share any address. */
+export function networksOverlap(a: Ipv4Network, b: Ipv4Network): boolean {
+  return a.address <= b.broadcast && b.address <= a.broadcast;
+}

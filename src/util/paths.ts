@@ -1,0 +1,29 @@
+// Inventory paths: ['nodes', 2, 'mac'] <-> `nodes[2].mac`, and JSON pointers from ajv.
+import type { InventoryPath } from '../load/index.ts';
+
+/** `nodes[2].install.device` for display. */
+export function formatPath(path: InventoryPath): string {
+  let out = '';
+  for (const seg of path) {
+    if (typeof seg === 'number') out += `[${seg}]`;
+    else out += out === '' ? seg : `.${seg}`;
+  }
+  return out === '' ? '(top level)' : out;
+}
+
+/** Split an ajv instancePath (`/nodes/2/mac`) into segments, array indexes as numbers. */
+export function pointerToPath(pointer: string, root: unknown): (string | number)[] {
+  if (pointer === '') return [];
+  const segs = pointer
+    .slice(1)
+    .split('/')
+    .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
+  const out: (string | number)[] = [];
+  let cur: unknown = root;
+  for (const s of segs) {
+    const seg = Array.isArray(cur) && /^\d+$/.test(s) ? Number(s) : s;
+    out.push(seg);
+    cur = cur && typeof cur === 'object' ? (cur as Record<string, unknown>)[s] : undefined;
+  }
+  return out;
+}

@@ -1,0 +1,38 @@
+// The contract every semantic rule implements. Rules read the input (for presence checks)
+// and the resolved model (for final values), and report through ctx.report, which turns an
+// inventory path into file:line:col.
+import type { Code } from '../diagnostics/codes.ts';
+import type { Severity } from '../diagnostics/types.ts';
+import type { InventoryPath, LocateTarget } from '../load/index.ts';
+import type { ResolvedNode, SiteModel } from '../model/index.ts';
+import type { SiteInput } from '../types/site-input.ts';
+
+/** What a rule reports. `at` is the inventory path of the value that caused it. */
+export interface Finding {
+  readonly code: Code;
+  readonly message: string;
+  readonly hint?: string;
+  readonly at?: InventoryPath;
+  readonly target?: LocateTarget;
+  /** Overrides the code's default severity (rarely needed). */
+  readonly severity?: Severity;
+}
+
+/** What a rule gets. */
+export interface RuleContext {
+  readonly input: SiteInput;
+  readonly model: SiteModel;
+  readonly report: (finding: Finding) => void;
+}
+
+/** A semantic rule: a name, the codes it may report, and the check. */
+export interface Rule {
+  readonly name: string;
+  readonly codes: readonly Code[];
+  readonly check: (ctx: RuleContext) => void;
+}
+
+/** Where a node field was written: its own path, else the defaults path, else the node itself. */
+export function nodeAt(node: ResolvedNode, field: string): InventoryPath {
+  return node.sources[field] ?? ['nodes', node.index];
+}

@@ -1,0 +1,29 @@
+// Every semantic rule, in reporting order. Add a rule: write it in its own file, list it
+// here, add its codes to diagnostics/codes.ts and a failing and a passing fixture.
+import type { Rule } from '../rule.ts';
+import { harvesterVersionRule } from './harvester-version.ts';
+import { networkRule } from './network.ts';
+import { nodeIdentityRule } from './node-identity.ts';
+import { uniqueNodesRule } from './unique-nodes.ts';
+import { nodeAddressRule } from './node-address.ts';
+import { nodeLinkRule } from './node-link.ts';
+import { nodeDisksRule } from './node-disks.ts';
+import { clusterRolesRule } from './cluster-roles.ts';
+import { clusterVipRule } from './cluster-vip.ts';
+import { clusterCredentialsRule } from './cluster-credentials.ts';
+import { clusterCidrsRule } from './cluster-cidrs.ts';
+
+/** All rules. */
+export const RULES: readonly Rule[] = [
+  harvesterVersionRule,
+  networkRule,
+  nodeIdentityRule,
+  uniqueNodesRule,
+  nodeAddressRule,
+  nodeLinkRule,
+  nodeDisksRule,
+  clusterRolesRule,
+  clusterVipRule,
+  clusterCredentialsRule,
+  clusterCidrsRule,
+];

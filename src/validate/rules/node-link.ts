@@ -1,0 +1,18 @@
+// nodes: link settings the installer (or its TUI) range-checks.
+import { nodeAt, type Rule } from '../rule.ts';
+
+/** MTU 576-9000 and VLAN 1-4094 (the installer only checks MTU for static nodes; harvgen always does). */
+export const nodeLinkRule: Rule = {
+  name: 'node-link',
+  codes: ['NODE_MTU_RANGE', 'NODE_VLAN_RANGE'],
+  check({ model, report }) {
+    for (const node of model.nodes) {
+      if (node.mtu !== undefined && (node.mtu < 576 || node.mtu > 9000)) {
+        report({ code: 'NODE_MTU_RANGE', message: `mtu ${node.mtu} of node ${node.hostname} is outside 576-9000`, hint: 'Use 1500 (Ethernet) or up to 9000 for jumbo frames.', at: nodeAt(node, 'mtu') });
+      }
+      if (node.vlan !== undefined && (node.vlan < 1 || node.vlan > 4094)) {
+        report({ code: 'NODE_VLAN_RANGE', message: `vlan ${node.vlan} of node ${node.hostname} is outside 1-4094`, hint: 'Use the VLAN ID of the management network, or remove `vlan` for an untagged network.', at: nodeAt(node, 'vlan') });
+      }
+    }
+  },
+};

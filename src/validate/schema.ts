@@ -1,0 +1,93 @@
+// Structural validation of the merged inventory against schema/site.schema.json with ajv,
+// every ajv error turned into a positioned diagnostic.
+import { Ajv, type ErrorObject } from 'ajv';
+import siteSchema from '../../schema/site.schema.json' with { type: 'json' };
+import type { Diagnostic } from '../diagnostics/types.ts';
+import type { InventoryPath, Locator, LocateTarget } from '../load/index.ts';
+import { closest } from '../util/suggest.ts';
+import { formatPath, pointerToPath } from '../util/paths.ts';
+
+const ajv = new Ajv({ allErrors: true, verbose: true, strict: true, allowUnionTypes: true });
+const validateSite = ajv.compile(siteSchema);
+
+/** Validate the raw inventory; an empty list means it has the right shape. */
+export function validateShape(input: unknown, locate: Locator): Diagnostic[] {
+  if (validateSite(input)) return [];
+  const out: Diagnostic[] = [];
+  const seen = new Set<string>();
+  for (const e of validateSite.errors ?? []) {
+    const d = toDiagnostic(e, input, locate);
+    if (!d) continue;
+    const key = `${d.code}|${d.path}|${d.message}`;
+    if (!seen.has(key)) {
+      seen.add(key);
+      out.push(d);
+    }
+  }
+  return out;
+}
+
+function toDiagnostic(e: ErrorObject, input: unknown, locate: Locator): Diagnostic | undefined {
+  const path = pointerToPath(e.instancePath, input);
+  const parent = e.parentSchema as { description?: string; properties?: Record<string, unknown> } | undefined;
+  const where = formatPath(path);
+  const make = (code: string, message: string, hint: string | undefined, at: InventoryPath, target: LocateTarget = 'value'): Diagnostic => {
+    const loc = locate(at, target);
+    return { code, severity: 'error', message, ...(hint ? { hint } : {}), path: formatPath(at), ...(loc ?? {}) };
+  };
+  switch (e.keyword) {
+    case 'additionalProperties': {
+      const key = String((e.params as { additionalProperty: string }).additionalProperty);
+      const allowed = Object.keys(parent?.properties ?? {});
+      const guess = closest(key, allowed);
+      const at = [...path, key];
+      return make(
+        'SCHEMA_UNKNOWN_KEY',
+        `unknown key "${key}" in ${where}${guess ? `; did you mean "${guess}"?` : ''}`,
+        guess ? `Rename it to "${guess}".` : `Allowed keys here: ${allowed.join(', ')}.`,
+        at,
+        'key',
+      );
+    }
+    case 'required': {
+      const key = String((e.params as { missingProperty: string }).missingProperty);
+      const desc = (parent?.properties?.[key] as { description?: string } | undefined)?.description;
+      return make('SCHEMA_REQUIRED', `missing required key "${key}" in ${where}`, desc ? `Add \`${key}:\`. ${desc}` : `Add \`${key}:\`.`, path, path.length ? 'key' : 'value');
+    }
+    case 'type': {
+      const want = String((e.params as { type: string | string[] }).type);
+      return make('SCHEMA_TYPE', `${where} must be ${article(want)}, got ${describe(e.data)}`, parent?.description, path);
+    }
+    case 'enum': {
+      const allowed = (e.params as { allowedValues: unknown[] }).allowedValues.map(String);
+      const guess = typeof e.data === 'string' ? closest(e.data, allowed) : undefined;
+      return make('SCHEMA_ENUM', `${where} is ${JSON.stringify(e.data)}, which is not one of: ${allowed.join(', ')}${guess ? `; did you mean "${guess}"?` : ''}`, parent?.description, path);
+    }
+    case 'pattern':
+      return make('SCHEMA_PATTERN', `${where} has the wrong form: ${JSON.stringify(e.data)}`, parent?.description, path);
+    case 'minimum':
+    case 'maximum':
+    case 'exclusiveMinimum':
+    case 'exclusiveMaximum':
+    case 'minItems':
+    case 'maxItems':
+    case 'minLength':
+    case 'maxLength':
+      return make('SCHEMA_RANGE', `${where} ${e.message ?? 'is out of range'} (got ${describe(e.data)})`, parent?.description, path);
+    default:
+      return make('SCHEMA_INVALID', `${where} ${e.message ?? 'is invalid'}`, parent?.description, path);
+  }
+}
+
+function article(type: string): string {
+  const t = type.replace(',', ' or ');
+  return /^[aeiou]/.test(t) ? `an ${t}` : `a ${t}`;
+}
+
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'a list';
+  if (typeof value === 'object') return 'a mapping';
+  if (typeof value === 'string') return `the string ${JSON.stringify(value.length > 40 ? value.slice(0, 40) + '…' : value)}`;
+  return `${typeof value} ${String(value)}`;
+}

@@ -1,0 +1,27 @@
+/** Temp dirs for the real-program tests, removed when the process exits (keep with HARVGEN_KEEP_TMP=1). */
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+const dirs = new Set<string>();
+process.on('exit', () => {
+  if (process.env.HARVGEN_KEEP_TMP === '1') {
+    if (dirs.size) console.warn(`HARVGEN_KEEP_TMP=1: kept ${[...dirs].join(' ')}`);
+    return;
+  }
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+/** A fresh temp dir `harvgen-<label>-XXXXXX` under os.tmpdir(), deleted at process exit. */
+export function tempDir(label: string): string {
+  const d = mkdtempSync(path.join(os.tmpdir(), `harvgen-${label}-`));
+  dirs.add(d);
+  return d;
+}
+
+/** Delete a temp dir now (unless HARVGEN_KEEP_TMP=1). */
+export function removeTempDir(dir: string): void {
+  if (process.env.HARVGEN_KEEP_TMP === '1') return;
+  rmSync(dir, { recursive: true, force: true });
+  dirs.delete(dir);
+}
