@@ -38,7 +38,7 @@ export function parseYamlFile(
     const stop = end !== undefined && end > offset ? at(end) : undefined;
     return { code, severity: 'error', message, hint, file: path, ...start, ...(stop ? { endLine: stop.line, endCol: stop.col } : {}) };
   };
-  if (!Array.isArray(docs)) {
+  if (!Array.isArray(docs) || docs.length === 0) {
     // parseAllDocuments returns an EmptyStream for input with no documents.
     return { diagnostics: [err('YAML_EMPTY', `${path} is empty`, 'Write the inventory as a YAML mapping (see the README for the format).')] };
   }

@@ -33,7 +33,9 @@ export function buildHarvesterConfig(model: SiteModel, node: ResolvedNode): Reco
 
   const install: Record<string, unknown> = { mode: node.role, management_interface: mgmt };
   if (node.install.device !== undefined) install.device = node.install.device;
-  if (node.install.dataDisk !== undefined) install.data_disk = node.install.dataDisk;
+  // Witness nodes keep no VM data: Harvester ignores (and its schema forbids) data disk settings.
+  const witness = node.harvesterRole === 'witness';
+  if (node.install.dataDisk !== undefined && !witness) install.data_disk = node.install.dataDisk;
   install.iso_url = model.isoUrl;
   if (node.install.tty !== undefined) install.tty = node.install.tty;
   if (atLeast(v, '1.3')) install.role = node.harvesterRole;
@@ -45,7 +47,7 @@ export function buildHarvesterConfig(model: SiteModel, node: ResolvedNode): Reco
     if (c.serviceCidr !== undefined) install.cluster_service_cidr = c.serviceCidr;
     if (c.clusterDns !== undefined) install.cluster_dns = c.clusterDns;
   }
-  if (node.install.persistentPartitionSize !== undefined) install.persistent_partition_size = node.install.persistentPartitionSize;
+  if (node.install.persistentPartitionSize !== undefined && !witness) install.persistent_partition_size = node.install.persistentPartitionSize;
   if (node.install.wipeAllDisks !== undefined) install.wipe_all_disks = node.install.wipeAllDisks;
   if (node.install.wipeDisksList !== undefined) install.wipe_disks_list = [...node.install.wipeDisksList];
   if (node.install.powerOff !== undefined) install.poweroff = node.install.powerOff;

@@ -46,12 +46,22 @@ export function renderSite(model: SiteModel, locate: Locator): RenderResult {
 
   add('boot.ipxe', renderEntryScript(model), { served: true });
   add('unknown.ipxe', renderUnknownScript(model), { served: true });
+  // A problem in `defaults.config` shows up once per node: report it once, naming all nodes.
+  const configProblems = new Map<string, { d: Diagnostic; nodes: string[] }>();
   for (const node of model.nodes) {
     for (const mac of node.macs) add(`ipxe/${macToHyphen(mac)}.ipxe`, renderNodeScript(model, node, mac), { served: true });
     const config = buildHarvesterConfig(model, node);
-    const issues = checkHarvesterConfig(model, config);
-    diagnostics.push(...issues.map((issue) => configIssueToDiagnostic(issue, node, locate)));
+    for (const issue of checkHarvesterConfig(model, config)) {
+      const d = configIssueToDiagnostic(issue, node, locate);
+      const key = `${d.file}:${d.line}:${d.col}|${d.message.replace(node.hostname, '')}`;
+      const seen = configProblems.get(key);
+      if (seen) seen.nodes.push(node.hostname);
+      else configProblems.set(key, { d, nodes: [node.hostname] });
+    }
     add(`harvester/${node.hostname}.yaml`, renderHarvesterConfig(model, node, config), { served: true });
+  }
+  for (const { d, nodes } of configProblems.values()) {
+    diagnostics.push(nodes.length === 1 ? d : { ...d, message: d.message.replace(`node ${nodes[0]}`, `nodes ${nodes.join(', ')}`) });
   }
   add('dnsmasq/harvgen.conf', renderDnsmasq(model));
   add('nginx/harvgen.conf', renderNginx(model));

@@ -1,0 +1,94 @@
+/**
+ * Run the generated dnsmasq config for real. A dhcp-leasefile= (or similar) in the file wins
+ * over the command line, so host-specific keys are filtered out of a copy and replaced.
+ */
+import { readFile, writeFile } from 'node:fs/promises';
+import { run, startDaemon, waitFor, type Daemon, type RunResult } from './proc.ts';
+import type { Netns } from './netns.ts';
+
+/** Keys that name host paths or host interfaces; the test supplies its own values. */
+const HOST_KEYS = new Set([
+  'interface',
+  'except-interface',
+  'listen-address',
+  'bind-interfaces',
+  'bind-dynamic',
+  'no-dhcp-interface',
+  'dhcp-leasefile',
+  'dhcp-lease-file',
+  'pid-file',
+  'tftp-root',
+  'log-facility',
+  'user',
+  'group',
+]);
+
+/** Key of a config line (`key` or `key=value`), or undefined for blanks and comments. */
+export function configKey(line: string): string | undefined {
+  const t = line.trim();
+  if (!t || t.startsWith('#')) return undefined;
+  return t.split('=', 1)[0]!.trim();
+}
+
+/** Options for the test copy. */
+export interface DnsmasqCopyOptions {
+  iface: string;
+  tftpRoot: string;
+  leaseFile: string;
+  /** Test-only lines appended after the generated ones (each documented by the caller). */
+  extra?: string[];
+}
+
+/** The generated config with host keys replaced (see HOST_KEYS); everything else is kept verbatim. */
+export function testableDnsmasqConf(conf: string, o: DnsmasqCopyOptions): { text: string; dropped: string[] } {
+  const dropped: string[] = [];
+  const kept = conf.split('\n').filter((line) => {
+    const k = configKey(line);
+    if (k && HOST_KEYS.has(k)) {
+      dropped.push(line.trim());
+      return false;
+    }
+    return true;
+  });
+  const text = [
+    ...kept,
+    '',
+    '# --- test copy: host-specific keys replaced by the test ---',
+    `interface=${o.iface}`,
+    'bind-interfaces',
+    `dhcp-leasefile=${o.leaseFile}`,
+    `tftp-root=${o.tftpRoot}`,
+    'log-dhcp',
+    ...(o.extra ?? []),
+    '',
+  ].join('\n');
+  return { text, dropped };
+}
+
+/** `dnsmasq --test --conf-file=<file>` (syntax check only). */
+export function dnsmasqTest(confFile: string): Promise<RunResult> {
+  return run(['dnsmasq', '--test', `--conf-file=${confFile}`], { timeoutMs: 10_000 });
+}
+
+/**
+ * Start dnsmasq in the foreground (`--no-daemon`: no fork, no pid file, no user change, logs to
+ * stderr) inside a namespace and wait for its "started" line. Fails with its output if it exits.
+ */
+export async function startDnsmasq(ns: Netns, confFile: string): Promise<Daemon> {
+  const d = startDaemon('dnsmasq', ns.exec(['dnsmasq', '--no-daemon', `--conf-file=${confFile}`, '--log-facility=-']));
+  const ok = await waitFor(() => d.exited() || /DHCP, (IP range|sockets bound)/.test(d.output()), 10_000);
+  // Give it a moment to fail on a later setup step (tftp root, sockets) before declaring success.
+  await new Promise((r) => setTimeout(r, 200));
+  if (!ok || d.exited()) {
+    await d.stop();
+    throw new Error(`dnsmasq did not start (${d.exited() ? `exit ${d.exitCode()}` : 'timeout'})\n$ ${d.cmd}\n${d.output()}\n--- config ---\n${await readFile(confFile, 'utf8')}`);
+  }
+  return d;
+}
+
+/** Write the test copy next to other test files and return its path. */
+export async function writeTestableConf(generated: string, out: string, o: DnsmasqCopyOptions): Promise<{ path: string; dropped: string[] }> {
+  const { text, dropped } = testableDnsmasqConf(await readFile(generated, 'utf8'), o);
+  await writeFile(out, text);
+  return { path: out, dropped };
+}

@@ -1,0 +1,39 @@
+// Every validation rule has a failing fixture (the code at the marked line:col, and no other
+// error) and a passing counterpart (no such code, no error at all).
+import { readdirSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { check } from '../src/index.ts';
+import { readMarkers } from './helpers/markers.ts';
+
+const root = join(import.meta.dirname, 'fixtures', 'check');
+const cases = readdirSync(root).sort();
+
+for (const name of cases) {
+  const bad = join(root, name, 'bad');
+  const good = join(root, name, 'good');
+  const display = (dir: string) => (rel: string) => relative(process.cwd(), join(dir, rel));
+
+  test(`${name}: the failing fixture reports its code at the marked position`, async () => {
+    const expected = readMarkers(bad, display(bad));
+    assert.ok(expected.length > 0, `fixture ${name}/bad has no expectation marker`);
+    const result = await check({ sites: [bad] });
+    const got = result.diagnostics.map((d) => `${d.code} ${d.file}:${d.line}:${d.col}`);
+    for (const e of expected) assert.ok(got.includes(`${e.code} ${e.where}`), `expected ${e.code} at ${e.where}; got:\n${got.join('\n')}`);
+    const unexpected = result.diagnostics.filter((d) => d.severity === 'error' && !expected.some((e) => e.code === d.code && e.where === `${d.file}:${d.line}:${d.col}`));
+    assert.equal(unexpected.map((d) => `${d.code} ${d.file}:${d.line}:${d.col} ${d.message}`), [], 'errors without a marker');
+    for (const d of result.diagnostics) {
+      assert.ok(d.hint && d.hint.length > 10, `${d.code} has no useful hint`);
+      assert.ok(d.line !== undefined && d.line >= 1 && (d.col ?? 0) >= 1, `${d.code} has no position`);
+    }
+  });
+
+  test(`${name}: the passing counterpart has no errors`, async () => {
+    const result = await check({ sites: [good] });
+    assert.equal(result.diagnostics.map((d) => `${d.code} ${d.file}:${d.line}:${d.col} ${d.message}`), []);
+    assert.ok(result.ok);
+  });
+}
+
+test.run();
