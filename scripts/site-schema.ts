@@ -99,7 +99,12 @@ const schema = {
       server: str('Base URL the generated tree is served at, `http://host[:port]` with no path (iPXE and UEFI HTTP boot do not follow redirects; plain http avoids TLS trouble in the boot chain).', { pattern: '^http://[A-Za-z0-9.-]+(:[0-9]{1,5})?/?$' }),
       firmware: { type: 'string', enum: ['uefi', 'bios'], description: 'Firmware of the machines: `uefi` (default) or `bios`. BIOS is refused for Harvester v1.8+.' },
       uefi_loader: { type: 'string', enum: ['ipxe.efi', 'snponly.efi'], description: 'iPXE binary that UEFI firmware chainloads over TFTP: `ipxe.efi` (default, iPXE\'s own NIC drivers) or `snponly.efi` (firmware network stack; more compatible with some NICs).' },
-      console: strList('Kernel consoles for the installer, e.g. `[tty1]` or `[tty1, ttyS0,115200n8]` (the last is primary). Default `[tty1]`.', { minItems: 1 }),
+      console: {
+        type: 'array',
+        minItems: 1,
+        items: { type: 'string', pattern: '^[a-zA-Z][a-zA-Z0-9]*(,[0-9]+[noe]?[0-9]?r?)?$', description: 'One kernel console, e.g. `tty1` or `ttyS0,115200n8`. In a flow list quote entries with a comma (`[tty1, "ttyS0,115200n8"]`): unquoted, YAML splits them at the comma.' },
+        description: 'Kernel consoles for the installer, e.g. `[tty1]` or `[tty1, "ttyS0,115200n8"]` (the last is primary). Default `[tty1]`.',
+      },
       kernel_args: strList('Extra kernel arguments for every node (e.g. `rd.net.dhcp.retry=3`).'),
       skipchecks: { type: 'boolean', description: 'Add `harvester.install.skipchecks=true`: hardware minimum checks warn instead of stopping the install (needed in small labs). Default false.' },
       retries: { type: 'integer', minimum: 1, maximum: 20, description: 'How many times the iPXE scripts try a failed fetch before giving up (default 3).' },

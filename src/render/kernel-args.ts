@@ -22,12 +22,17 @@ export function nicNameFor(node: ResolvedNode, mac: string): string | undefined 
 export function kernelArgs(model: SiteModel, node: ResolvedNode, mac: string): string[] {
   const args: string[] = [];
   if (model.boot.firmware === 'uefi') args.push('initrd=initrd');
+  // A tagged management network needs the VLAN in the installer's initrd too (dracut
+  // `vlan=<name>.<id>:<name>`); that needs the NIC's name.
+  const nic = nicNameFor(node, mac);
+  const vlanIf = node.vlan !== undefined && node.vlan > 1 && nic !== undefined ? `${nic}.${node.vlan}` : undefined;
+  if (vlanIf) args.push(`vlan=${vlanIf}:${nic}`);
   if (node.method === 'static' && node.ip !== undefined) {
     // dracut: ip=<client>::<gateway>:<netmask>:<hostname>:<interface>:none
-    args.push(`ip=${node.ip}::${node.gateway}:${node.netmask}:${node.hostname}:${nicNameFor(node, mac) ?? ''}:none`);
+    args.push(`ip=${node.ip}::${node.gateway}:${node.netmask}:${node.hostname}:${vlanIf ?? nic ?? ''}:none`);
     for (const dns of node.dns) args.push(`nameserver=${dns}`);
   } else {
-    args.push('ip=dhcp');
+    args.push(vlanIf ? `ip=${vlanIf}:dhcp` : 'ip=dhcp');
   }
   args.push('net.ifnames=1', 'rd.cos.disable', 'rd.noverifyssl');
   args.push(`root=live:${model.artifacts.rootfs}`);

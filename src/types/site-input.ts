@@ -50,9 +50,11 @@ export interface SiteInput {
      */
     uefi_loader?: 'ipxe.efi' | 'snponly.efi';
     /**
-     * Kernel consoles for the installer, e.g. `[tty1]` or `[tty1, ttyS0,115200n8]` (the last is primary). Default `[tty1]`.
+     * Kernel consoles for the installer, e.g. `[tty1]` or `[tty1, "ttyS0,115200n8"]` (the last is primary). Default `[tty1]`.
      *
      * @minItems 1
+     *
+     * Items: One kernel console, e.g. `tty1` or `ttyS0,115200n8`. In a flow list quote entries with a comma (`[tty1, "ttyS0,115200n8"]`): unquoted, YAML splits them at the comma.
      */
     console?: [string, ...string[]];
     /**

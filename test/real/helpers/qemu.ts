@@ -1,0 +1,141 @@
+/**
+ * One QEMU boot (TCG; KVM does not work on these machines) with a NIC on a tap inside the test's
+ * network namespace, a serial console logged to a file and a hard wall-clock limit.
+ */
+import { copyFile, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { startDaemon, sleep } from './proc.ts';
+import type { Netns } from './netns.ts';
+
+/** OVMF firmware images (Debian package ovmf). */
+export const OVMF_CODE = '/usr/share/OVMF/OVMF_CODE_4M.fd';
+export const OVMF_VARS = '/usr/share/OVMF/OVMF_VARS_4M.fd';
+
+/** Options of one boot. */
+export interface BootOptions {
+  firmware: 'bios' | 'uefi';
+  mac: string;
+  ns: Netns;
+  tap: string;
+  /** Directory for the serial log and the OVMF variable store. */
+  workDir: string;
+  /** Hard limit; QEMU is killed by PID when it expires. */
+  timeoutMs: number;
+  /** Called with the serial log so far; returning a reason stops the VM early. */
+  stopWhen?: (serial: string) => string | undefined;
+}
+
+/** What happened. */
+export interface BootResult {
+  serial: string;
+  serialPath: string;
+  /** QEMU's exit code (0 after the guest powered off) or null when it was killed. */
+  exitCode: number | null;
+  timedOut: boolean;
+  /** Set when stopWhen stopped the VM. */
+  stoppedBecause?: string;
+  ms: number;
+  qemuOutput: string;
+  cmd: string;
+}
+
+/** argv of the VM (exported for the failure report and the docs). */
+export function qemuArgv(o: BootOptions, serialPath: string, varsPath: string): string[] {
+  const common = [
+    'qemu-system-x86_64',
+    '-accel', 'tcg',
+    '-m', '512',
+    '-smp', '1',
+    '-nodefaults',
+    '-display', 'none',
+    '-monitor', 'none',
+    '-serial', `file:${serialPath}`,
+    '-no-reboot', // a reboot (or triple fault) ends the run instead of looping
+    '-netdev', `tap,id=n0,ifname=${o.tap},script=no,downscript=no`,
+  ];
+  if (o.firmware === 'bios') {
+    return [
+      ...common,
+      // graphics=off turns on SeaBIOS's serial console, so iPXE's output lands in the serial log.
+      '-machine', 'pc,graphics=off',
+      // The NIC's option ROM is Debian's iPXE (ipxe-qemu): it DHCPs with user-class iPXE and
+      // gets boot.ipxe directly from the generated dhcp-boot line.
+      '-device', `virtio-net-pci,netdev=n0,mac=${o.mac},bootindex=1`,
+    ];
+  }
+  return [
+    ...common,
+    '-machine', 'q35',
+    '-drive', `if=pflash,format=raw,unit=0,readonly=on,file=${OVMF_CODE}`,
+    '-drive', `if=pflash,format=raw,unit=1,file=${varsPath}`,
+    // Skip the IPv6 PXE attempt (nothing answers it; it only costs time).
+    '-fw_cfg', 'name=opt/org.tianocore/IPv6PXESupport,string=n',
+    // romfile= (empty): no iPXE option ROM, so OVMF's own VirtioNetDxe + PXE run, get
+    // ipxe.efi over TFTP from the generated dnsmasq config, and that iPXE then chains boot.ipxe.
+    '-device', `virtio-net-pci,netdev=n0,mac=${o.mac},bootindex=1,romfile=`,
+  ];
+}
+
+/** Boot once; resolves when QEMU exits, stopWhen fires, or the time limit is hit (never rejects on guest failure). */
+export async function bootVm(o: BootOptions): Promise<BootResult> {
+  const serialPath = path.join(o.workDir, `serial-${o.mac.replace(/:/g, '')}.log`);
+  const varsPath = path.join(o.workDir, `ovmf-vars-${o.mac.replace(/:/g, '')}.fd`);
+  if (o.firmware === 'uefi') await copyFile(OVMF_VARS, varsPath);
+  const argv = o.ns.exec(qemuArgv(o, serialPath, varsPath));
+  const started = Date.now();
+  const vm = startDaemon(`qemu ${o.mac}`, argv);
+  let timedOut = false;
+  let stoppedBecause: string | undefined;
+  let serial = '';
+  try {
+    for (;;) {
+      if (vm.exited()) break;
+      if (Date.now() - started > o.timeoutMs) {
+        timedOut = true;
+        break;
+      }
+      await sleep(250);
+      serial = await readFile(serialPath, 'latin1').catch(() => serial);
+      stoppedBecause = o.stopWhen?.(serial);
+      if (stoppedBecause) break;
+    }
+  } finally {
+    await vm.stop(1000);
+  }
+  serial = await readFile(serialPath, 'latin1').catch(() => serial);
+  return {
+    serial,
+    serialPath,
+    exitCode: vm.exitCode(),
+    timedOut,
+    stoppedBecause,
+    ms: Date.now() - started,
+    qemuOutput: vm.output(),
+    cmd: vm.cmd,
+  };
+}
+
+/** Serial log made readable: ANSI escapes and carriage returns removed, backspace runs collapsed. */
+export function cleanSerial(serial: string): string {
+  return serial
+    .replace(/\x1b\[[0-9;?=]*[A-Za-z]/g, '')
+    .replace(/\x1b[c()][0-9A-Za-z]?/g, '')
+    .replace(/(?:\x08 \x08)+/g, '')
+    .replace(/\r/g, '');
+}
+
+/** A bounded semaphore: at most `n` boots at once (2 cores; each TCG guest keeps one busy). */
+export function limiter(n: number): <T>(fn: () => Promise<T>) => Promise<T> {
+  let active = 0;
+  const queue: (() => void)[] = [];
+  return async <T>(fn: () => Promise<T>): Promise<T> => {
+    if (active >= n) await new Promise<void>((r) => queue.push(r));
+    active++;
+    try {
+      return await fn();
+    } finally {
+      active--;
+      queue.shift()?.();
+    }
+  };
+}
