@@ -16,7 +16,7 @@ interface Flags { json?: boolean; strict?: boolean; debug?: boolean; color?: boo
 export async function main(argv: readonly string[], io = { out: process.stdout, err: process.stderr }): Promise<number> {
   const print = (s: string) => io.out.write(s.endsWith('\n') ? s : s + '\n');
   const usageError = (message: string) => {
-    io.err.write(`harvgen: ${message}\nRun \`harvgen --help\` for usage.\n`);
+    io.err.write(`harvgen: error CLI_USAGE: ${message}\nRun \`harvgen --help\` for usage.\n`);
     return 2;
   };
   const cli = cac('harvgen');

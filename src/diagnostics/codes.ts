@@ -85,7 +85,6 @@ export const CODES = {
   HARVESTER_BIOS_UNSUPPORTED: c('error', 'Legacy BIOS boot with Harvester v1.8 or newer.'),
   HARVESTER_CONFIG_INVALID: c('error', 'The generated Harvester config breaks the installer\'s schema (usually through `config:` keys).'),
   // render and emit
-  RENDER_FAILED: c('error', 'A template could not be rendered (a harvgen bug).'),
   RENDER_PATH_ESCAPE: c('error', 'An output path would leave the output directory.'),
   EMIT_WRITE_FAILED: c('error', 'The output could not be written.'),
   EMIT_DUPLICATE_SITE: c('error', 'Two site directories declare the same `site:` name (they would write the same output).'),

@@ -30,7 +30,33 @@ export function validateSite(raw: unknown, locate: Locator): ValidationResult {
   const diagnostics: Diagnostic[] = [];
   const report = (f: Finding) => diagnostics.push(findingToDiagnostic(f, locate));
   for (const rule of RULES) rule.check({ input, model, report });
-  return { model, input, diagnostics };
+  return { model, input, diagnostics: collapseDefaults(diagnostics, model) };
+}
+
+/** A problem in `defaults:` is found once per node; report it once and name the other nodes. */
+function collapseDefaults(diagnostics: readonly Diagnostic[], model: SiteModel): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  const groups = new Map<string, { d: Diagnostic; others: string[] }>();
+  for (const d of diagnostics) {
+    if (!d.path?.startsWith('defaults')) {
+      out.push(d);
+      continue;
+    }
+    const key = `${d.code}|${d.path}`;
+    const g = groups.get(key);
+    if (!g) {
+      const entry = { d, others: [] as string[] };
+      groups.set(key, entry);
+      out.push(d);
+    } else {
+      const name = model.nodes.find((n) => d.message.includes(`node ${n.hostname} `) || d.message.endsWith(`node ${n.hostname}`))?.hostname;
+      if (name) g.others.push(name);
+    }
+  }
+  return out.map((d) => {
+    const g = d.path?.startsWith('defaults') ? groups.get(`${d.code}|${d.path}`) : undefined;
+    return g && g.d === d && g.others.length > 0 ? { ...d, message: `${d.message} (set in defaults; also nodes ${g.others.join(', ')})` } : d;
+  });
 }
 
 /** Turn a rule finding into a positioned diagnostic. */

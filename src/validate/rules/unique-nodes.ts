@@ -27,7 +27,7 @@ export const uniqueNodesRule: Rule = {
         const prev = macs.get(mac);
         if (prev) {
           const who = prev.node === i ? `node ${label(i)} twice` : `${label(prev.node)} and ${label(i)}`;
-          report({ code: 'NODE_DUPLICATE_MAC', message: `MAC ${mac} (written "${raw}") is listed for ${who}`, hint: 'Each NIC boots one node; MACs are compared after normalization (case and separators do not matter).', at: path });
+          report({ code: 'NODE_DUPLICATE_MAC', message: `MAC ${mac}${raw !== mac ? ` (written "${raw}")` : ''} is listed for ${who}`, hint: 'Each NIC boots one node; MACs are compared after normalization (case and separators do not matter).', at: path });
         } else macs.set(mac, { node: i, path });
       });
       if (node.ip !== undefined) {

@@ -15,9 +15,9 @@ import type { Netns } from './netns.ts';
 export interface NginxRewrite {
   /** Directory to serve as the server's `root` (the built site tree). */
   treeDir: string;
-  /** Directory for the artifacts location (`alias`/`root` whose path mentions "artifacts"). */
+  /** Directory holding the release files (target of the artifacts `alias`es). */
   artifactsDir?: string;
-  /** Replacement for every `listen` directive's value, e.g. `127.0.0.1:8123`. */
+  /** Replacement for the `listen` directive's value, e.g. `127.0.0.1:8123`. */
   listen?: string;
   /** Directory for logs. */
   logDir: string;
@@ -32,37 +32,53 @@ export interface RewrittenServer {
 
 const PATH_DIRECTIVE = /^(\s*)(root|alias|access_log|error_log|listen)(\s+)([^;]*);/;
 
-/** Rewrite host paths in a copy of the generated `server {}` block (see file comment). */
+/**
+ * Rewrite host paths in a copy of the generated `server {}` block: the server-level `root`
+ * (and anything under it) -> treeDir; an `alias`/`root` naming a release file
+ * (`.../harvester-<version>-...`) or an artifacts directory -> artifactsDir; logs -> logDir.
+ * Any other path is an error, so a new kind of path in the generator cannot slip through.
+ */
 export function rewriteServerBlock(snippet: string, rw: NginxRewrite): RewrittenServer {
   const changes: string[] = [];
   let depth = 0;
   let hasArtifactsLocation = false;
   let logN = 0;
+  let listenSeen = false;
+  let siteRoot: string | undefined;
   const lines = snippet.split('\n').map((line, i) => {
-    const m = PATH_DIRECTIVE.exec(stripComment(line));
+    const code = stripComment(line);
+    const m = PATH_DIRECTIVE.exec(code);
     const before = depth;
-    depth += count(stripComment(line), '{') - count(stripComment(line), '}');
+    depth += count(code, '{') - count(code, '}');
     if (!m) return line;
     const [, ind = '', name = '', sp = ' ', value = ''] = m;
     const [first = '', ...rest] = value.trim().split(/\s+/);
     const tail = rest.length ? ' ' + rest.join(' ') : '';
     let next: string | undefined;
     if (name === 'listen') {
-      if (rw.listen) next = rw.listen + tail.replace(/\s*\bdefault_server\b/, '');
+      if (rw.listen) {
+        // One listen socket for the test; a second generated one would duplicate it.
+        next = listenSeen ? '' : rw.listen;
+        listenSeen = true;
+      }
     } else if (name === 'access_log' || name === 'error_log') {
       if (first !== 'off' && first !== 'stderr') next = path.join(rw.logDir, `${name}-${++logN}.log`) + tail;
-    } else if (/artifacts/.test(first) && !first.includes(rw.treeDir)) {
+    } else if (name === 'root' && before === 1) {
+      siteRoot = first.replace(/\/+$/, '');
+      next = rw.treeDir;
+    } else if (siteRoot && (first === siteRoot || first.startsWith(siteRoot + '/'))) {
+      next = rw.treeDir + first.slice(siteRoot.length);
+    } else if (/\/harvester-[^/]*$/.test(first) || /artifacts/.test(first)) {
       hasArtifactsLocation = true;
       if (!rw.artifactsDir) throw new Error(`nginx config line ${i + 1}: ${name} ${first} needs an artifacts dir`);
-      next = rw.artifactsDir + (first.endsWith('/') ? '/' : '') + tail;
-    } else if (name === 'root' && before === 1) {
-      next = rw.treeDir + tail;
+      const base = path.posix.basename(first);
+      next = base.startsWith('harvester-') && !first.endsWith('/') ? path.join(rw.artifactsDir, base) : rw.artifactsDir + '/';
     } else {
       throw new Error(`nginx config line ${i + 1}: the test does not know where to point "${line.trim()}"`);
     }
     if (next === undefined) return line;
-    changes.push(`line ${i + 1}: ${name} ${value.trim()} -> ${next}`);
-    return `${ind}${name}${sp}${next};`;
+    changes.push(`line ${i + 1}: ${name} ${value.trim()} -> ${next || '(removed)'}`);
+    return next ? `${ind}${name}${sp}${next};` : `${ind}# (test) removed: ${line.trim()}`;
   });
   return { text: lines.join('\n'), changes, hasArtifactsLocation };
 }

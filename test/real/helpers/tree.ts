@@ -7,6 +7,7 @@ import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { REPO_ROOT } from './initramfs.ts';
 import { tempDir } from './tmp.ts';
+import { build } from '../../../src/index.ts';
 
 /** manifest.json as the generator writes it (manifest_version 1). */
 export interface Manifest {
@@ -77,7 +78,6 @@ async function buildTrees(): Promise<Trees> {
     // Debugging aid: test an already built tree (`harvgen build <the four site dirs> --out DIR`).
     for (const k of keys) dirs.set(k, path.join(path.resolve(prebuilt), await siteName(SITE_SOURCES[k])));
   } else {
-    const { build } = (await import('../../../src/index.ts')) as { build: BuildFn };
     const result = await build({ sites: keys.map((k) => SITE_SOURCES[k]), outDir });
     if (!result.ok) {
       const diags = result.diagnostics.map((d) => JSON.stringify(d)).join('\n');
@@ -93,12 +93,6 @@ async function buildTrees(): Promise<Trees> {
   const entries = await Promise.all(keys.map(async (k) => [k, await loadTree(k, dirs.get(k)!)] as const));
   return Object.fromEntries(entries) as Trees;
 }
-
-type BuildFn = (o: { sites: string[]; outDir: string }) => Promise<{
-  ok: boolean;
-  diagnostics: unknown[];
-  sites: { site: string; dir: string; files: string[] }[];
-}>;
 
 async function siteName(sourceDir: string): Promise<string> {
   const input = parseYaml(await readFile(path.join(sourceDir, 'site.yaml'), 'utf8')) as { site: string };

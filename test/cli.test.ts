@@ -1,0 +1,103 @@
+// The binary as a user runs it: help, version, exit codes, JSON, usage errors.
+import { join, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { hasStackTrace, runCli } from './helpers/cli.ts';
+import { tempDir } from './helpers/tmp.ts';
+
+const repo = resolve(import.meta.dirname, '..');
+const bad = join(repo, 'test/fixtures/check/node-duplicate-mac/bad');
+const warn = join(repo, 'test/fixtures/check/node-device-unstable/bad');
+
+test('--help lists the commands with examples and exits 0', () => {
+  const r = runCli(['--help']);
+  assert.is(r.code, 0);
+  for (const word of ['check', 'build', 'watch', '--json', '--strict']) assert.ok(r.stdout.includes(word), word);
+  const b = runCli(['build', '--help']);
+  assert.is(b.code, 0);
+  assert.match(b.stdout, /harvgen build sites\/location_x/);
+  assert.match(b.stdout, /--out <dir>/);
+});
+
+test('--version prints the package version', () => {
+  const r = runCli(['--version']);
+  assert.is(r.code, 0);
+  assert.ok(r.stdout.includes(JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8')).version));
+});
+
+test('check of the example sites exits 0', () => {
+  const r = runCli(['check', 'sites/location_x', 'sites/location_y'], repo);
+  assert.is(r.code, 0, r.stdout + r.stderr);
+  assert.match(r.stdout, /0 error\(s\), 0 warning\(s\) in 2 site\(s\)/);
+});
+
+test('an inventory with errors exits 1 and prints file:line:col, a code frame and a hint', () => {
+  const r = runCli(['check', bad], repo);
+  assert.is(r.code, 1);
+  assert.match(r.stdout, /site\.yaml:25:10  error  NODE_DUPLICATE_MAC  /);
+  assert.match(r.stdout, /> 25 \|     mac: 52-54-00-00-00-01/);
+  assert.match(r.stdout, /\^{17}/);
+  assert.match(r.stdout, /hint: /);
+  assert.not.ok(hasStackTrace(r.stdout + r.stderr));
+});
+
+test('warnings pass without --strict and fail with it', () => {
+  assert.is(runCli(['check', warn]).code, 0);
+  assert.is(runCli(['check', warn, '--strict']).code, 1);
+});
+
+test('--json prints machine-readable diagnostics only', () => {
+  const r = runCli(['check', bad, '--json']);
+  assert.is(r.code, 1);
+  const out = JSON.parse(r.stdout) as { ok: boolean; errors: number; diagnostics: { code: string; line: number; col: number; file: string }[] };
+  assert.is(out.ok, false);
+  assert.is(out.errors, 1);
+  assert.is(out.diagnostics[0]!.code, 'NODE_DUPLICATE_MAC');
+  assert.is(out.diagnostics[0]!.line, 25);
+  assert.is(out.diagnostics[0]!.col, 10);
+});
+
+test('build --json reports the files of each site', () => {
+  const out = tempDir();
+  const r = runCli(['build', 'sites/location_x', '--out', out, '--json'], repo);
+  assert.is(r.code, 0, r.stderr);
+  const j = JSON.parse(r.stdout) as { ok: boolean; sites: { site: string; files: number; nodes: number }[] };
+  assert.equal(j.sites.map((s) => [s.site, s.files, s.nodes]), [['location_x', 19, 3]]);
+});
+
+test('build prints a summary of files, nodes and where to point nginx and dnsmasq', () => {
+  const out = tempDir();
+  const r = runCli(['build', 'sites/location_x', '--out', out], repo);
+  assert.is(r.code, 0);
+  assert.match(r.stdout, /location_x: 19 files for 3 nodes in /);
+  assert.match(r.stdout, /nginx\/harvgen\.conf/);
+  assert.match(r.stdout, /dnsmasq\/harvgen\.conf/);
+});
+
+test('an unknown command exits 2 with a suggestion', () => {
+  const r = runCli(['buidl', 'sites/location_x'], repo);
+  assert.is(r.code, 2);
+  assert.match(r.stderr, /CLI_USAGE: unknown command "buidl"; did you mean "build"\?/);
+});
+
+test('an unknown flag exits 2 with a suggestion', () => {
+  const r = runCli(['check', 'sites/location_x', '--stirct'], repo);
+  assert.is(r.code, 2);
+  assert.match(r.stderr, /Unknown option `--stirct`; did you mean --strict\?/);
+  assert.not.ok(hasStackTrace(r.stderr));
+});
+
+test('a missing argument exits 2', () => {
+  const r = runCli(['check']);
+  assert.is(r.code, 2);
+  assert.match(r.stderr, /missing required args/i);
+});
+
+test('no command prints the help and exits 2', () => {
+  const r = runCli([]);
+  assert.is(r.code, 2);
+  assert.match(r.stdout, /Commands:/);
+});
+
+test.run();

@@ -1,0 +1,54 @@
+// The diagnostic catalogue: every code is reported somewhere the tests look, and the
+// README documents every code.
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { CODES } from '../src/index.ts';
+import { RULES } from '../src/validate/index.ts';
+
+const repo = resolve(import.meta.dirname, '..');
+const fixtureCodes = new Set(
+  readdirSync(join(repo, 'test/fixtures/check')).flatMap((c) => {
+    const m = /^# ([A-Z_]+):/.exec(readFileSync(join(repo, 'test/fixtures/check', c, 'bad/site.yaml'), 'utf8'));
+    return m ? [m[1]!] : [];
+  }),
+);
+// Codes whose failing case needs generated input or a crafted environment; each is
+// asserted in the named test file instead of a fixture directory.
+const TESTED_ELSEWHERE: Record<string, string> = {
+  LOAD_SITE_DIR_NOT_FOUND: 'bad-input', LOAD_SITE_YAML_MISSING: 'bad-input', LOAD_FILE_TOO_LARGE: 'bad-input',
+  LOAD_BINARY_FILE: 'bad-input', LOAD_INVALID_UTF8: 'bad-input', LOAD_READ_FAILED: 'internals',
+  YAML_SYNTAX: 'bad-input', YAML_DUPLICATE_KEY: 'bad-input', YAML_TAB_INDENT: 'bad-input', YAML_MULTI_DOCUMENT: 'bad-input',
+  YAML_EMPTY: 'bad-input', YAML_ALIAS_LIMIT: 'bad-input', YAML_NOT_A_MAP: 'bad-input',
+  RENDER_PATH_ESCAPE: 'internals', EMIT_WRITE_FAILED: 'build', EMIT_STALE: 'build', EMIT_DUPLICATE_SITE: 'build',
+  CLI_USAGE: 'cli', INTERNAL_ERROR: 'internals',
+};
+
+test('every code has a failing fixture or a named test', () => {
+  const missing = Object.keys(CODES).filter((c) => !fixtureCodes.has(c) && !(c in TESTED_ELSEWHERE));
+  assert.equal(missing, []);
+});
+
+test('every code a rule declares is in the catalogue, and every rule code has a fixture', () => {
+  for (const rule of RULES) {
+    for (const code of rule.codes) {
+      assert.ok(code in CODES, `${rule.name}: ${code}`);
+      assert.ok(fixtureCodes.has(code), `${rule.name}: no failing fixture for ${code}`);
+    }
+  }
+});
+
+test('every code named as tested elsewhere appears in that test file', () => {
+  for (const [code, file] of Object.entries(TESTED_ELSEWHERE)) {
+    assert.ok(readFileSync(join(repo, 'test', `${file}.test.ts`), 'utf8').includes(code), `${code} not in test/${file}.test.ts`);
+  }
+});
+
+test('the README documents every code', () => {
+  const readme = readFileSync(join(repo, 'README.md'), 'utf8');
+  const missing = Object.keys(CODES).filter((c) => !readme.includes(`\`${c}\``));
+  assert.equal(missing, []);
+});
+
+test.run();

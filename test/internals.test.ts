@@ -1,0 +1,50 @@
+// Defence in depth: what should never happen still ends in a diagnostic, not a crash.
+import { join, resolve } from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { compileSite } from '../src/index.ts';
+import { loadSite } from '../src/load/index.ts';
+import { validateSite } from '../src/validate/index.ts';
+import { renderSite } from '../src/render/index.ts';
+import { NO_SOURCE } from '../src/load/index.ts';
+import { strict, MissingTemplateValue } from '../src/render/strict.ts';
+import { readInventoryText } from '../src/load/read-text.ts';
+import { tempDir } from './helpers/tmp.ts';
+
+const repo = resolve(import.meta.dirname, '..');
+
+test('a file that vanishes between listing and reading is LOAD_READ_FAILED', async () => {
+  const dir = tempDir();
+  const r = await readInventoryText(join(dir, 'gone.yaml'), 'sites/x/nodes/gone.yaml');
+  assert.is(r.text, undefined);
+  assert.is(r.diagnostics[0]?.code, 'LOAD_READ_FAILED');
+  assert.is(r.diagnostics[0]?.file, 'sites/x/nodes/gone.yaml');
+  assert.match(r.diagnostics[0]?.message ?? '', /cannot read/);
+});
+
+test('an exception inside the pipeline becomes INTERNAL_ERROR with the stack kept for --debug', async () => {
+  const r = await compileSite(join(repo, 'sites/location_x'), { cwd: 42 as unknown as string });
+  const d = r.diagnostics.find((x) => x.code === 'INTERNAL_ERROR');
+  assert.ok(d, JSON.stringify(r.diagnostics));
+  assert.match(d.message, /this is a bug in harvgen/);
+  assert.ok(d.detail && d.detail.includes('at '));
+});
+
+test('a rendered path that would leave the output directory is RENDER_PATH_ESCAPE', async () => {
+  const loaded = await loadSite(join(repo, 'sites/location_x'));
+  const v = validateSite(loaded.input, loaded.locate);
+  const model = v.model!;
+  const evil = { ...model, nodes: model.nodes.map((n, i) => (i === 0 ? { ...n, hostname: '../../etc/cron.d/x' } : n)) };
+  const r = renderSite(evil, NO_SOURCE);
+  assert.ok(r.diagnostics.some((d) => d.code === 'RENDER_PATH_ESCAPE'));
+  assert.not.ok(r.artifacts.some((a) => a.path.includes('..')));
+});
+
+test('templates fail loudly on a missing value', () => {
+  const data = strict({ a: { b: 1 }, list: [1, 2] });
+  assert.is(data.a.b, 1);
+  assert.is(data.list.map((x) => x * 2).join(','), '2,4');
+  assert.throws(() => (data as unknown as { a: { c: number } }).a.c, (e: unknown) => e instanceof MissingTemplateValue && /it\.a\.c/.test((e as Error).message));
+});
+
+test.run();

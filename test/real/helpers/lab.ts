@@ -1,0 +1,135 @@
+/**
+ * A boot lab for one VM: a fresh network namespace with a tap carrying the boot server's
+ * address (e.g. 192.168.122.1/24), the generated dnsmasq config running on it (test copy) and the
+ * generated nginx server block listening on its generated address. Nothing leaves the namespace.
+ */
+import { copyFile, mkdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { createNetns, type Netns } from './netns.ts';
+import { startDnsmasq, writeTestableConf } from './dnsmasq.ts';
+import { prepareNginx, startNginx, readAccessLogs, type NginxSetup } from './nginx.ts';
+import { tempDir } from './tmp.ts';
+import { hostPort, type SiteTree } from './tree.ts';
+import type { Daemon } from './proc.ts';
+
+/** The iPXE binaries the generated dhcp-boot lines name, from Debian's ipxe package. */
+export const IPXE_DIR = '/usr/lib/ipxe';
+const TFTP_FILES = ['undionly.kpxe', 'ipxe.efi', 'snponly.efi'];
+
+/** Test-only dnsmasq lines. See CONTRIBUTING.md "Real-program tests". */
+function speedupLines(tap: string): string[] {
+  return [
+    '# Test-only speedup: iPXE waits ~13 s for an IPv6 router advertisement before it reports',
+    '# "Configuring ... ok" when none comes. An RA for a ULA prefix that exists only inside the',
+    '# test namespace ends that wait. The generated (IPv4-only) config is not changed.',
+    'enable-ra',
+    `dhcp-range=::,constructor:${tap},ra-only`,
+  ];
+}
+
+/** A running lab. */
+export interface Lab {
+  tree: SiteTree;
+  ns: Netns;
+  tap: string;
+  workDir: string;
+  nginx: NginxSetup;
+  daemons: Daemon[];
+  /** nginx access log lines so far. */
+  accessLog(): Promise<string>;
+  /** dnsmasq's log so far. */
+  dnsmasqLog(): string;
+  /** Kill every process by PID and delete the namespace. */
+  stop(): Promise<void>;
+}
+
+/** Files the lab serves in place of Harvester's 1 GB release files. */
+export interface LabArtifacts {
+  kernel: string;
+  initrd: string;
+}
+
+/** Start a lab for `tree`; always pair with lab.stop() (see withLab). */
+export async function startLab(tree: SiteTree, artifacts: LabArtifacts): Promise<Lab> {
+  const workDir = tempDir(`lab-${tree.site}`);
+  const tap = 'hgtap0';
+  const ns = await createNetns(tree.site.replace(/_/g, '').slice(0, 12));
+  const daemons: Daemon[] = [];
+  const stop = async (): Promise<void> => {
+    // Reverse start order; every process by its own PID, then the namespace.
+    for (const d of [...daemons].reverse()) await d.stop();
+    await ns.delete();
+  };
+  try {
+    const server = hostPort(tree.manifest.boot.server);
+    const prefixLen = tree.input.network.cidr.split('/')[1] ?? '24';
+    await ns.sh(['ip', 'tuntap', 'add', 'dev', tap, 'mode', 'tap']);
+    await ns.sh(['ip', 'addr', 'add', `${server.host}/${prefixLen}`, 'dev', tap]);
+    await ns.sh(['ip', '-6', 'addr', 'add', 'fd00:4861:7276::1/64', 'dev', tap, 'nodad']);
+    await ns.sh(['ip', 'link', 'set', tap, 'up']);
+
+    const tftpRoot = path.join(workDir, 'tftp');
+    await mkdir(tftpRoot);
+    for (const f of TFTP_FILES) await copyFile(path.join(IPXE_DIR, f), path.join(tftpRoot, f));
+
+    const artDir = path.join(workDir, 'artifacts');
+    await mkdir(artDir);
+    const kernelName = path.posix.basename(new URL(tree.manifest.artifacts.kernel).pathname);
+    const initrdName = path.posix.basename(new URL(tree.manifest.artifacts.initrd).pathname);
+    await copyFile(artifacts.kernel, path.join(artDir, kernelName));
+    await copyFile(artifacts.initrd, path.join(artDir, initrdName));
+
+    const conf = await writeTestableConf(path.join(tree.dir, 'dnsmasq/harvgen.conf'), path.join(workDir, 'dnsmasq.conf'), {
+      iface: tap,
+      tftpRoot,
+      leaseFile: path.join(workDir, 'dnsmasq.leases'),
+      extra: speedupLines(tap),
+    });
+    daemons.push(await startDnsmasq(ns, conf.path));
+
+    const snippet = await readFile(path.join(tree.dir, 'nginx/harvgen.conf'), 'utf8');
+    const artUrl = new URL(tree.manifest.artifacts.kernel);
+    const artPath = path.posix.dirname(artUrl.pathname) + '/';
+    if (hostPort(artUrl.href).host !== server.host) {
+      throw new Error(`artifacts ${artUrl.href} are not on boot.server ${tree.manifest.boot.server}: the lab cannot serve them`);
+    }
+    let nginx = await prepareNginx({ prefix: path.join(workDir, 'nginx'), snippet, rewrite: { treeDir: tree.dir, artifactsDir: artDir } });
+    if (!nginx.server.hasArtifactsLocation) {
+      // The generated block does not serve the release files itself (they may live on another
+      // web server): serve them from a test-only location so the boot can proceed.
+      nginx = await prepareNginx({
+        prefix: path.join(workDir, 'nginx'),
+        snippet,
+        rewrite: { treeDir: tree.dir, artifactsDir: artDir },
+        extraServer: `    location ^~ ${artPath} { alias ${artDir}/; }`,
+      });
+    }
+    daemons.push(await startNginx(nginx, server, ns));
+
+    const dnsmasqDaemon = daemons[0]!;
+    return {
+      tree,
+      ns,
+      tap,
+      workDir,
+      nginx,
+      daemons,
+      accessLog: () => readAccessLogs(nginx),
+      dnsmasqLog: () => dnsmasqDaemon.output(),
+      stop,
+    };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+/** Run fn with a lab and always tear it down. */
+export async function withLab<T>(tree: SiteTree, artifacts: LabArtifacts, fn: (lab: Lab) => Promise<T>): Promise<T> {
+  const lab = await startLab(tree, artifacts);
+  try {
+    return await fn(lab);
+  } finally {
+    await lab.stop();
+  }
+}

@@ -1,0 +1,56 @@
+// Small building blocks: MAC normalization, IPv4 arithmetic, crypt, suggestions.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { normalizeMac, macToHyphen, isMulticastMac } from '../src/util/mac.ts';
+import { parseCidr, parseIpv4, formatIpv4, maskToPrefix, networksOverlap } from '../src/util/ipv4.ts';
+import { deriveSalt, isCryptHash, sha512Crypt } from '../src/util/sha512-crypt.ts';
+import { closest } from '../src/util/suggest.ts';
+
+test('every common MAC spelling normalizes to lowercase colons', () => {
+  for (const m of ['52:54:00:AA:BB:01', '52-54-00-aa-bb-01', '525400AABB01', '5254.00aa.bb01', ' 52:54:00:aa:bb:01 ']) {
+    assert.is(normalizeMac(m), '52:54:00:aa:bb:01', m);
+  }
+  for (const m of ['52:54:00:aa:bb', '52:54-00:aa:bb:01', 'zz:54:00:aa:bb:01', '52:54:00:aa:bb:01:02']) assert.is(normalizeMac(m), undefined, m);
+  assert.is(macToHyphen('52:54:00:aa:bb:01'), '52-54-00-aa-bb-01');
+  assert.ok(isMulticastMac('01:00:5e:00:00:01'));
+  assert.not.ok(isMulticastMac('52:54:00:00:00:01'));
+});
+
+test('IPv4 parsing accepts only canonical dotted quads', () => {
+  assert.is(parseIpv4('192.168.122.1'), 0xc0a87a01);
+  for (const bad of ['192.168.122.300', '192.168.122', '192.168.122.01', '1.2.3.4.5', 'a.b.c.d', '']) assert.is(parseIpv4(bad), undefined, bad);
+  assert.is(formatIpv4(0xc0a87a01), '192.168.122.1');
+  assert.is(maskToPrefix(parseIpv4('255.255.254.0')!), 23);
+  assert.is(maskToPrefix(parseIpv4('255.0.255.0')!), undefined);
+});
+
+test('CIDRs must name the network address', () => {
+  assert.is(parseCidr('10.0.0.0/24').net?.broadcast, parseIpv4('10.0.0.255'));
+  assert.match(parseCidr('10.0.0.1/24').problem ?? '', /host bits/);
+  assert.match(parseCidr('10.0.0.0/33').problem ?? '', /above 32/);
+  assert.ok(networksOverlap(parseCidr('10.0.0.0/16').net!, parseCidr('10.0.5.0/24').net!));
+  assert.not.ok(networksOverlap(parseCidr('10.52.0.0/16').net!, parseCidr('10.53.0.0/16').net!));
+});
+
+test('SHA-512 crypt matches the specification vectors', () => {
+  assert.is(sha512Crypt('Hello world!', 'saltstring'), '$6$saltstring$svn8UoSVapNtMuq1ukKS4tPQd8iKwSMHWjl/O817G3uBnIFNjnQJuesI68u4OTLiBFdcbYEdFCoEOfaS35inz1');
+  assert.is(sha512Crypt('Hello world!', 'saltstringsaltstring', 10000), '$6$rounds=10000$saltstringsaltst$OW1/O6BYHV6BcXZu8QVeXbDWra3Oeqh0sbHbbMCVNSnCM/UrjmM0Dp8vOuZeHBy/YTBmSK6H9qs/y3RnOaw5v.');
+  assert.is(sha512Crypt('a very much longer text to encrypt.  This one even stretches over morethan one line.', 'anotherlongsaltstring', 1400), '$6$rounds=1400$anotherlongsalts$POfYwTEok97VWcjxIiSOjiykti.o/pQs.wPvMxQ6Fm7I6IoYN3CmLs66x9t0oSwbtEW7o7UmJEiDwGqd8p4ur1');
+});
+
+test('derived salts are stable, 16 characters and differ per input', () => {
+  assert.is(deriveSalt('site', 'hv-1'), deriveSalt('site', 'hv-1'));
+  assert.is.not(deriveSalt('site', 'hv-1'), deriveSalt('site', 'hv-2'));
+  assert.match(deriveSalt('x'), /^[./0-9A-Za-z]{16}$/);
+  assert.ok(isCryptHash(sha512Crypt('pw', deriveSalt('x'))));
+  assert.not.ok(isCryptHash('$6$short'));
+  assert.not.ok(isCryptHash('$6$salt$has:colon'));
+});
+
+test('suggestions catch typos and spelling variants only', () => {
+  assert.is(closest('hostnme', ['hostname', 'mac', 'ip']), 'hostname');
+  assert.is(closest('dhcpRange', ['dhcp_range', 'dns']), 'dhcp_range');
+  assert.is(closest('zzz', ['hostname', 'mac']), undefined);
+});
+
+test.run();
