@@ -1,10 +1,13 @@
-// Writes schema/site.schema.json and src/types/site-input.ts from scripts/site-schema.ts.
+// Writes schema/site.schema.json, src/types/site-input.ts and the README's generated
+// sections (inventory reference, diagnostic codes) from their sources.
 // `npm run gen:schema`; test/schema-drift.test.ts fails when the committed files differ.
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { renderSchemaJson, renderInputTypes } from './schema-outputs.ts';
+import { renderSchemaJson, renderInputTypes, renderInventoryDocs, renderCodesDocs, replaceSection } from './schema-outputs.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 writeFileSync(`${root}schema/site.schema.json`, renderSchemaJson());
 writeFileSync(`${root}src/types/site-input.ts`, await renderInputTypes());
-console.log('wrote schema/site.schema.json and src/types/site-input.ts');
+const readme = readFileSync(`${root}README.md`, 'utf8');
+writeFileSync(`${root}README.md`, replaceSection(replaceSection(readme, 'inventory', renderInventoryDocs()), 'codes', renderCodesDocs()));
+console.log('wrote schema/site.schema.json, src/types/site-input.ts and the generated README sections');

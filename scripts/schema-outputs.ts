@@ -2,6 +2,7 @@
 // script and the drift test, so both always agree on the exact bytes).
 import { compile } from 'json-schema-to-typescript';
 import schema from './site-schema.ts';
+import { CODES } from '../src/diagnostics/codes.ts';
 
 /** The JSON Schema file contents (2-space indent, trailing newline). */
 export function renderSchemaJson(): string {
@@ -19,4 +20,57 @@ export async function renderInputTypes(): Promise<string> {
     format: true,
   });
   return ts;
+}
+
+interface SchemaNode {
+  type?: string | string[];
+  description?: string;
+  properties?: Record<string, SchemaNode>;
+  items?: SchemaNode;
+  enum?: unknown[];
+  required?: string[];
+  pattern?: string;
+  minimum?: number;
+  maximum?: number;
+}
+
+/** Markdown table of every inventory field (README "Inventory reference"), from the schema. */
+export function renderInventoryDocs(): string {
+  const rows: string[] = ['| field | type | required | description |', '| --- | --- | --- | --- |'];
+  const typeOf = (n: SchemaNode): string => {
+    if (n.enum) return n.enum.map((e) => `\`${String(e)}\``).join(' \\| ');
+    if (n.type === 'array') return `list of ${n.items ? typeOf(n.items) : 'any'}`;
+    if (n.type === 'object' && !n.properties) return 'map';
+    if (Array.isArray(n.type)) return n.type.join(' \\| ');
+    return n.type === 'object' ? 'map' : (n.type ?? 'any');
+  };
+  const walk = (node: SchemaNode, prefix: string) => {
+    for (const [key, child] of Object.entries(node.properties ?? {})) {
+      if (key === '$schema') continue;
+      const path = prefix ? `${prefix}.${key}` : key;
+      const req = node.required?.includes(key) ? 'yes' : '';
+      rows.push(`| \`${path}\` | ${typeOf(child)} | ${req} | ${(child.description ?? '').replace(/\|/g, '\\|').replace(/\n/g, ' ')} |`);
+      if (child.properties && key !== 'defaults') walk(child, path);
+      if (child.type === 'array' && child.items?.properties) walk(child.items, `${path}[]`);
+    }
+  };
+  walk(schema as SchemaNode, '');
+  return rows.join('\n') + '\n';
+}
+
+/** Replace the text between `<!-- BEGIN name -->` and `<!-- END name -->`. */
+export function replaceSection(text: string, name: string, body: string): string {
+  const begin = `<!-- BEGIN GENERATED ${name} -->\n`;
+  const end = `<!-- END GENERATED ${name} -->`;
+  const a = text.indexOf(begin);
+  const b = text.indexOf(end);
+  if (a === -1 || b === -1) throw new Error(`README has no generated section ${name}`);
+  return text.slice(0, a + begin.length) + body + text.slice(b);
+}
+
+/** Markdown table of every diagnostic code (README "Diagnostic codes"). */
+export function renderCodesDocs(): string {
+  const rows = ['| code | severity | meaning |', '| --- | --- | --- |'];
+  for (const [code, info] of Object.entries(CODES)) rows.push(`| \`${code}\` | ${info.severity} | ${info.summary.replace(/\|/g, '\\|')} |`);
+  return rows.join('\n') + '\n';
 }

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { renderInputTypes, renderSchemaJson } from '../scripts/schema-outputs.ts';
+import { renderCodesDocs, renderInputTypes, renderInventoryDocs, renderSchemaJson, replaceSection } from '../scripts/schema-outputs.ts';
 
 const repo = resolve(import.meta.dirname, '..');
 
@@ -37,6 +37,11 @@ test('the schema is draft-07 with an $id and a description on every property', (
 test('package.json exports the schema for editors and tools', () => {
   const pkg = JSON.parse(readFileSync(resolve(repo, 'package.json'), 'utf8')) as { exports: Record<string, string> };
   assert.is(pkg.exports['./schema.json'], './schema/site.schema.json');
+});
+
+test('the README\'s inventory reference and code table are current (run `npm run gen:schema`)', () => {
+  const readme = readFileSync(resolve(repo, 'README.md'), 'utf8');
+  assert.fixture(readme, replaceSection(replaceSection(readme, 'inventory', renderInventoryDocs()), 'codes', renderCodesDocs()));
 });
 
 test.run();
