@@ -3,15 +3,15 @@
 // installer writes `os.password` verbatim into /etc/shadow when it starts with `$`, so
 // harvgen hashes plain-text passwords itself (with a salt derived from site and host, so
 // that builds stay byte-identical).
-import { createHash } from 'node:crypto';
+import { createHash, hash } from 'node:crypto';
 
 const ALPHABET = './0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 const ROUNDS_DEFAULT = 5000;
 
+// One-shot hashing of a concatenation is several times faster than a Hash object per
+// round (5000 rounds per password).
 function sha512(...parts: Buffer[]): Buffer {
-  const h = createHash('sha512');
-  for (const p of parts) h.update(p);
-  return h.digest();
+  return hash('sha512', parts.length === 1 ? parts[0]! : Buffer.concat(parts), 'buffer');
 }
 
 function repeatTo(source: Buffer, length: number): Buffer {
