@@ -1,5 +1,5 @@
 // build(): golden trees, determinism, safe emitting, and the promises the output makes.
-import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -90,6 +90,17 @@ test('an output directory that cannot be written is EMIT_WRITE_FAILED, not a cra
   const r = await build({ sites: [join(repo, 'sites/location_x')], outDir: out });
   assert.is(r.ok, false);
   assert.ok(r.diagnostics.some((d) => d.code === 'EMIT_WRITE_FAILED'));
+});
+
+test('a symlink planted in the output directory cannot redirect a write outside it', async () => {
+  const out = tempDir();
+  const elsewhere = tempDir();
+  mkdirSync(join(out, 'location_x'), { recursive: true });
+  symlinkSync(elsewhere, join(out, 'location_x', 'harvester'));
+  const r = await build({ sites: [join(repo, 'sites/location_x')], outDir: out });
+  assert.is(r.ok, false);
+  assert.ok(r.diagnostics.some((d) => d.code === 'EMIT_WRITE_FAILED' && /outside the output directory/.test(d.message)));
+  assert.equal(readTree(elsewhere).size, 0);
 });
 
 test('two site directories with the same site name are refused', async () => {

@@ -3,7 +3,7 @@
 // rsync stays quiet); files that the previous build wrote (per its manifest.json) and this
 // one does not are removed. manifest.json is written last. Files harvgen never wrote are
 // left alone.
-import { chmod, lstat, mkdir, readFile, readdir, rename, rm, rmdir, writeFile } from 'node:fs/promises';
+import { chmod, lstat, mkdir, readFile, readdir, realpath, rename, rm, rmdir, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import type { Artifact } from '../render/index.ts';
 import { isSafeRelativePath } from '../render/index.ts';
@@ -44,6 +44,7 @@ export async function emitSite(dir: string, artifacts: readonly Artifact[], opti
     written.push(a.path);
     if (options.dryRun) continue;
     await mkdir(dirname(target), { recursive: true });
+    await assertNoLinkEscape(root, target);
     if (same) {
       await chmod(target, a.mode);
       continue;
@@ -85,6 +86,15 @@ function insideOrThrow(root: string, path: string): string {
     throw new Error(`refusing to touch ${path}: outside ${root}`);
   }
   return target;
+}
+
+/** A symlinked directory (or file) inside the output must not redirect a write elsewhere. */
+async function assertNoLinkEscape(root: string, target: string): Promise<void> {
+  const realRoot = await realpath(root);
+  const realDir = await realpath(dirname(target));
+  if (realDir !== realRoot && !realDir.startsWith(realRoot + sep)) throw new Error(`refusing to write ${target}: ${dirname(target)} leads outside the output directory`);
+  const st = await lstat(target).catch(() => undefined);
+  if (st?.isSymbolicLink()) throw new Error(`refusing to write ${target}: it is a symbolic link`);
 }
 
 async function removeEmptyParents(root: string, dir: string): Promise<void> {
