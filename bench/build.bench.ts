@@ -22,7 +22,10 @@ function generatedSite(nodes: number): string {
   writeFileSync(join(dir, 'site.yaml'), base);
   for (let i = 0; i < nodes; i++) {
     const hex = i.toString(16).padStart(4, '0');
-    writeFileSync(join(dir, 'nodes', `n${String(i).padStart(4, '0')}.yaml`), `mac: 52:54:00:10:${hex.slice(0, 2)}:${hex.slice(2)}\nip: 10.64.${1 + Math.floor(i / 250)}.${1 + (i % 250)}\n`);
+    writeFileSync(
+      join(dir, 'nodes', `n${String(i).padStart(4, '0')}.yaml`),
+      `mac: 52:54:00:10:${hex.slice(0, 2)}:${hex.slice(2)}\nip: 10.64.${1 + Math.floor(i / 250)}.${1 + (i % 250)}\n`,
+    );
   }
   return dir;
 }
@@ -36,7 +39,10 @@ async function time(runs: number, fn: () => Promise<unknown>): Promise<{ median:
     samples.push(Number(process.hrtime.bigint() - t) / 1e6);
   }
   samples.sort((a, b) => a - b);
-  return { median: samples[Math.floor(samples.length / 2)]!, p95: samples[Math.min(samples.length - 1, Math.floor(samples.length * 0.95))]! };
+  return {
+    median: samples[Math.floor(samples.length / 2)]!,
+    p95: samples[Math.min(samples.length - 1, Math.floor(samples.length * 0.95))]!,
+  };
 }
 
 const cases: { name: string; dir: string; runs: number }[] = [
@@ -58,8 +64,12 @@ for (const c of cases) {
   const firstMs = Number(process.hrtime.bigint() - t0) / 1e6;
   if (!first.ok) throw new Error(`${c.name}: ${JSON.stringify(first.diagnostics.slice(0, 3))}`);
   const rebuild = await time(c.runs, () => build({ sites: [c.dir], outDir: out }));
-  console.log(`| ${c.name} | ${chk.median.toFixed(1)} | ${chk.p95.toFixed(1)} | ${firstMs.toFixed(1)} | ${rebuild.median.toFixed(1)} | ${first.sites[0]!.files.length} |`);
+  console.log(
+    `| ${c.name} | ${chk.median.toFixed(1)} | ${chk.p95.toFixed(1)} | ${firstMs.toFixed(1)} | ${rebuild.median.toFixed(1)} | ${first.sites[0]!.files.length} |`,
+  );
 }
 const mem = process.memoryUsage();
-console.log(`peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(1)} MiB; heap used at end ${(mem.heapUsed / 1024 / 1024).toFixed(1)} MiB`);
+console.log(
+  `peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(1)} MiB; heap used at end ${(mem.heapUsed / 1024 / 1024).toFixed(1)} MiB`,
+);
 rmSync(work, { recursive: true, force: true });

@@ -12,8 +12,7 @@ export function renderSchemaJson(): string {
 /** TypeScript types for what the user writes (SiteInput and its parts). */
 export async function renderInputTypes(): Promise<string> {
   const ts = await compile(structuredClone(schema) as never, 'SiteInput', {
-    bannerComment:
-      '/* Generated from scripts/site-schema.ts by `npm run gen:schema`. Do not edit by hand. */',
+    bannerComment: '/* Generated from scripts/site-schema.ts by `npm run gen:schema`. Do not edit by hand. */',
     additionalProperties: false,
     strictIndexSignatures: true,
     style: { singleQuote: true },

@@ -2,7 +2,12 @@
 // fragments). `npm run gen:schema` writes the JSON file and the generated TS types;
 // test/schema-drift.test.ts fails when either is stale.
 const str = (description: string, extra: Record<string, unknown> = {}) => ({ type: 'string', description, ...extra });
-const strList = (description: string, extra: Record<string, unknown> = {}) => ({ type: 'array', items: { type: 'string' }, description, ...extra });
+const strList = (description: string, extra: Record<string, unknown> = {}) => ({
+  type: 'array',
+  items: { type: 'string' },
+  description,
+  ...extra,
+});
 const ipv4 = (description: string) => str(description + ' (IPv4 address, dotted quad)');
 const obj = (description: string, properties: Record<string, unknown>, extra: Record<string, unknown> = {}) => ({
   type: 'object',
@@ -12,54 +17,114 @@ const obj = (description: string, properties: Record<string, unknown>, extra: Re
   ...extra,
 });
 
-const nic = obj('A network interface of the node. Give a `name` (predictable NIC name such as ens3), a `mac`, or both.', {
-  name: str('NIC name on the installed system (systemd predictable name, e.g. `ens3`, `eno1`).', { minLength: 1, maxLength: 15 }),
-  mac: str('MAC address in any common spelling (`52:54:00:AA:BB:01`, `52-54-00-aa-bb-01`, `525400aabb01`, `5254.00aa.bb01`); normalized to lowercase colons.'),
-}, { title: 'NicInput' });
+const nic = obj(
+  'A network interface of the node. Give a `name` (predictable NIC name such as ens3), a `mac`, or both.',
+  {
+    name: str('NIC name on the installed system (systemd predictable name, e.g. `ens3`, `eno1`).', { minLength: 1, maxLength: 15 }),
+    mac: str(
+      'MAC address in any common spelling (`52:54:00:AA:BB:01`, `52-54-00-aa-bb-01`, `525400aabb01`, `5254.00aa.bb01`); normalized to lowercase colons.',
+    ),
+  },
+  { title: 'NicInput' },
+);
 
-const installSettings = obj('Disk and installer settings for the node (`install.*` in the Harvester config).', {
-  device: str('Disk Harvester is installed on. Prefer a persistent name (`/dev/disk/by-id/...`, `/dev/disk/by-path/...`); `/dev/sdX` names can change between boots and get a warning.', { pattern: '^/dev/' }),
-  data_disk: str('Optional separate disk for VM data (Longhorn default disk). Must differ from `device`.', { pattern: '^/dev/' }),
-  tty: str('Console the installed system uses, e.g. `tty1` or `ttyS0,115200n8` (`install.tty`).'),
-  persistent_partition_size: str('Size of the persistent partition when no data disk is used, e.g. `150Gi` (`install.persistent_partition_size`, Harvester v1.2+).', { pattern: '^[0-9]+(Mi|Gi)$' }),
-  wipe_all_disks: { type: 'boolean', description: 'Wipe every disk that holds an old Harvester/cOS installation (`install.wipe_all_disks`, Harvester v1.5+).' },
-  wipe_disks_list: strList('Extra disks to wipe before installing (`install.wipe_disks_list`, Harvester v1.5+).'),
-  power_off: { type: 'boolean', description: 'Power off instead of rebooting when the install finishes (`install.poweroff`).' },
-}, { title: 'InstallInput' });
+const installSettings = obj(
+  'Disk and installer settings for the node (`install.*` in the Harvester config).',
+  {
+    device: str(
+      'Disk Harvester is installed on. Prefer a persistent name (`/dev/disk/by-id/...`, `/dev/disk/by-path/...`); `/dev/sdX` names can change between boots and get a warning.',
+      { pattern: '^/dev/' },
+    ),
+    data_disk: str('Optional separate disk for VM data (Longhorn default disk). Must differ from `device`.', { pattern: '^/dev/' }),
+    tty: str('Console the installed system uses, e.g. `tty1` or `ttyS0,115200n8` (`install.tty`).'),
+    persistent_partition_size: str(
+      'Size of the persistent partition when no data disk is used, e.g. `150Gi` (`install.persistent_partition_size`, Harvester v1.2+).',
+      { pattern: '^[0-9]+(Mi|Gi)$' },
+    ),
+    wipe_all_disks: {
+      type: 'boolean',
+      description: 'Wipe every disk that holds an old Harvester/cOS installation (`install.wipe_all_disks`, Harvester v1.5+).',
+    },
+    wipe_disks_list: strList('Extra disks to wipe before installing (`install.wipe_disks_list`, Harvester v1.5+).'),
+    power_off: { type: 'boolean', description: 'Power off instead of rebooting when the install finishes (`install.poweroff`).' },
+  },
+  { title: 'InstallInput' },
+);
 
 const bond = {
   title: 'BondInput',
   type: 'object',
-  description: 'Bonding options for the management interface when it has several NICs (`install.management_interface.bond_options`). Keys are kernel bonding options; Harvester defaults to `{mode: active-backup, miimon: 100}`.',
+  description:
+    'Bonding options for the management interface when it has several NICs (`install.management_interface.bond_options`). Keys are kernel bonding options; Harvester defaults to `{mode: active-backup, miimon: 100}`.',
   properties: {
-    mode: { type: 'string', enum: ['balance-rr', 'active-backup', 'balance-xor', 'broadcast', '802.3ad', 'balance-tlb', 'balance-alb'], description: 'Bonding mode.' },
+    mode: {
+      type: 'string',
+      enum: ['balance-rr', 'active-backup', 'balance-xor', 'broadcast', '802.3ad', 'balance-tlb', 'balance-alb'],
+      description: 'Bonding mode.',
+    },
     miimon: { type: 'integer', minimum: 0, description: 'MII link monitoring interval in milliseconds.' },
   },
   additionalProperties: { type: ['string', 'integer'] },
 };
 
-const lab = obj('Lab VM sizing for the generated libvirt domain of this node.', {
-  memory_mib: { type: 'integer', minimum: 8192, description: 'Memory in MiB (Harvester needs at least 8 GiB to install; default 16384).' },
-  vcpus: { type: 'integer', minimum: 1, maximum: 256, description: 'Virtual CPUs (default 8).' },
-  disk_gib: { type: 'integer', minimum: 60, description: 'Size of the qcow2 disk the define script creates, in GiB (default 250).' },
-}, { title: 'LabSizingInput' });
+const lab = obj(
+  'Lab VM sizing for the generated libvirt domain of this node.',
+  {
+    memory_mib: {
+      type: 'integer',
+      minimum: 8192,
+      description: 'Memory in MiB (Harvester needs at least 8 GiB to install; default 16384).',
+    },
+    vcpus: { type: 'integer', minimum: 1, maximum: 256, description: 'Virtual CPUs (default 8).' },
+    disk_gib: { type: 'integer', minimum: 60, description: 'Size of the qcow2 disk the define script creates, in GiB (default 250).' },
+  },
+  { title: 'LabSizingInput' },
+);
 
 // Settings a node may carry and that `defaults` may supply.
 const nodeSettings = {
-  harvester_role: { type: 'string', enum: ['default', 'management', 'worker', 'witness'], description: 'Harvester node role (`install.role`, Harvester v1.3+). `default` lets Harvester promote the node.' },
+  harvester_role: {
+    type: 'string',
+    enum: ['default', 'management', 'worker', 'witness'],
+    description: 'Harvester node role (`install.role`, Harvester v1.3+). `default` lets Harvester promote the node.',
+  },
   install: installSettings,
-  interfaces: { type: 'array', minItems: 1, items: nic, description: 'NICs that form the management interface (bonded when more than one). Default: the node\'s boot MACs.' },
-  method: { type: 'string', enum: ['dhcp', 'static'], description: 'How the management interface gets its address on the installed system: `dhcp` (default; combine with `ip` for a DHCP reservation) or `static` (needs `ip`, a prefix/netmask, gateway and DNS).' },
-  prefix: { type: 'integer', minimum: 1, maximum: 32, description: 'Prefix length of a static address. Default: the prefix of `network.cidr`.' },
+  interfaces: {
+    type: 'array',
+    minItems: 1,
+    items: nic,
+    description: "NICs that form the management interface (bonded when more than one). Default: the node's boot MACs.",
+  },
+  method: {
+    type: 'string',
+    enum: ['dhcp', 'static'],
+    description:
+      'How the management interface gets its address on the installed system: `dhcp` (default; combine with `ip` for a DHCP reservation) or `static` (needs `ip`, a prefix/netmask, gateway and DNS).',
+  },
+  prefix: {
+    type: 'integer',
+    minimum: 1,
+    maximum: 32,
+    description: 'Prefix length of a static address. Default: the prefix of `network.cidr`.',
+  },
   netmask: ipv4('Netmask of a static address, e.g. `255.255.255.0`; alternative to `prefix`.'),
   gateway: ipv4('Default gateway of a static address. Default: `network.gateway`.'),
   dns: strList('DNS servers of a static address. Default: `network.dns`.'),
   mtu: { type: 'integer', description: 'MTU of the management interface (576-9000).' },
   vlan: { type: 'integer', description: 'VLAN ID of the management network (1-4094); untagged when absent.' },
   bond,
-  kernel_args: strList('Extra kernel arguments for this node\'s installer boot, appended after `boot.kernel_args`.'),
-  config: { type: 'object', description: 'Extra Harvester configuration keys, deep-merged over what harvgen generates (node over defaults). Validated against the installer\'s schema for `harvester.version`: unknown keys and wrong types are errors.' },
-  state: { type: 'string', enum: ['install', 'local'], description: '`install` (default): the node\'s iPXE script boots the Harvester installer. `local`: the script boots the local disk, so an installed node never reinstalls even if it network-boots first.' },
+  kernel_args: strList("Extra kernel arguments for this node's installer boot, appended after `boot.kernel_args`."),
+  config: {
+    type: 'object',
+    description:
+      "Extra Harvester configuration keys, deep-merged over what harvgen generates (node over defaults). Validated against the installer's schema for `harvester.version`: unknown keys and wrong types are errors.",
+  },
+  state: {
+    type: 'string',
+    enum: ['install', 'local'],
+    description:
+      "`install` (default): the node's iPXE script boots the Harvester installer. `local`: the script boots the local disk, so an installed node never reinstalls even if it network-boots first.",
+  },
   lab,
 };
 
@@ -69,11 +134,24 @@ const node = {
   description: 'One Harvester node.',
   additionalProperties: false,
   properties: {
-    hostname: str('Node hostname: a lowercase DNS-1123 label (a-z, 0-9, `-`, at most 63 characters). Also names its files. In `nodes/<name>.yaml` it defaults to the file name.'),
+    hostname: str(
+      'Node hostname: a lowercase DNS-1123 label (a-z, 0-9, `-`, at most 63 characters). Also names its files. In `nodes/<name>.yaml` it defaults to the file name.',
+    ),
     mac: str('Boot MAC address of the node, in any common spelling. Use `macs` for several NICs.'),
-    macs: { type: 'array', minItems: 1, items: { type: 'string' }, description: 'All MAC addresses the node may PXE boot from; each gets its own iPXE script and DHCP reservation.' },
-    ip: ipv4('Address of the node on the management network. Used as the DHCP reservation and, with `method: static`, as the static address.'),
-    role: { type: 'string', enum: ['create', 'join'], description: '`create` for the node that creates the cluster (exactly one per site; default: the first node), `join` for the others.' },
+    macs: {
+      type: 'array',
+      minItems: 1,
+      items: { type: 'string' },
+      description: 'All MAC addresses the node may PXE boot from; each gets its own iPXE script and DHCP reservation.',
+    },
+    ip: ipv4(
+      'Address of the node on the management network. Used as the DHCP reservation and, with `method: static`, as the static address.',
+    ),
+    role: {
+      type: 'string',
+      enum: ['create', 'join'],
+      description: '`create` for the node that creates the cluster (exactly one per site; default: the first node), `join` for the others.',
+    },
     ...nodeSettings,
   },
 };
@@ -82,56 +160,124 @@ const schema = {
   $schema: 'http://json-schema.org/draft-07/schema#',
   $id: 'https://harvgen.dev/schema/site.schema.json',
   title: 'SiteInput',
-  description: 'One Harvester cluster at one location: `sites/<site>/site.yaml`, optionally with one file per node in `sites/<site>/nodes/*.yaml`.',
+  description:
+    'One Harvester cluster at one location: `sites/<site>/site.yaml`, optionally with one file per node in `sites/<site>/nodes/*.yaml`.',
   type: 'object',
   additionalProperties: false,
   required: ['site', 'harvester', 'boot', 'network', 'cluster'],
   properties: {
     $schema: str('Editor hint; ignored by harvgen.'),
-    site: str('Site name: lowercase letters, digits, `_` and `-` (it names the output directory `out/<site>/`).', { pattern: '^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$' }),
+    site: str('Site name: lowercase letters, digits, `_` and `-` (it names the output directory `out/<site>/`).', {
+      pattern: '^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$',
+    }),
     description: str('Free text for humans.'),
-    harvester: obj('Which Harvester release to install and where its boot artifacts are served.', {
-      version: str('Harvester release, e.g. `v1.4.1`. Decides which config keys and boot modes are allowed.', { pattern: '^v[0-9]+\\.[0-9]+\\.[0-9]+(-rc[0-9]+)?$' }),
-      artifacts: str('Base URL (http://) under which the release files `harvester-<version>-{vmlinuz,initrd}-amd64`, `-rootfs-amd64.squashfs` and `-amd64.iso` are served. `artifacts/fetch.sh` downloads them.', { pattern: '^https?://[^\\s]+$' }),
-      iso_url: str('Override for `install.iso_url` (default: the ISO under `artifacts`).', { pattern: '^(https?|ftp|tftp)://[^\\s]+$' }),
-    }, { required: ['version', 'artifacts'] }),
-    boot: obj('How machines network-boot.', {
-      server: str('Base URL the generated tree is served at, `http://host[:port]` with no path (iPXE and UEFI HTTP boot do not follow redirects; plain http avoids TLS trouble in the boot chain).', { pattern: '^http://[A-Za-z0-9.-]+(:[0-9]{1,5})?/?$' }),
-      firmware: { type: 'string', enum: ['uefi', 'bios'], description: 'Firmware of the machines: `uefi` (default) or `bios`. BIOS is refused for Harvester v1.8+.' },
-      uefi_loader: { type: 'string', enum: ['ipxe.efi', 'snponly.efi'], description: 'iPXE binary that UEFI firmware chainloads over TFTP: `ipxe.efi` (default, iPXE\'s own NIC drivers) or `snponly.efi` (firmware network stack; more compatible with some NICs).' },
-      console: {
-        type: 'array',
-        minItems: 1,
-        items: { type: 'string', pattern: '^[a-zA-Z][a-zA-Z0-9]*(,[0-9]+[noe]?[0-9]?r?)?$', description: 'One kernel console, e.g. `tty1` or `ttyS0,115200n8`. In a flow list quote entries with a comma (`[tty1, "ttyS0,115200n8"]`): unquoted, YAML splits them at the comma.' },
-        description: 'Kernel consoles for the installer, e.g. `[tty1]` or `[tty1, "ttyS0,115200n8"]` (the last is primary). Default `[tty1]`.',
+    harvester: obj(
+      'Which Harvester release to install and where its boot artifacts are served.',
+      {
+        version: str('Harvester release, e.g. `v1.4.1`. Decides which config keys and boot modes are allowed.', {
+          pattern: '^v[0-9]+\\.[0-9]+\\.[0-9]+(-rc[0-9]+)?$',
+        }),
+        artifacts: str(
+          'Base URL (http://) under which the release files `harvester-<version>-{vmlinuz,initrd}-amd64`, `-rootfs-amd64.squashfs` and `-amd64.iso` are served. `artifacts/fetch.sh` downloads them.',
+          { pattern: '^https?://[^\\s]+$' },
+        ),
+        iso_url: str('Override for `install.iso_url` (default: the ISO under `artifacts`).', { pattern: '^(https?|ftp|tftp)://[^\\s]+$' }),
       },
-      kernel_args: strList('Extra kernel arguments for every node (e.g. `rd.net.dhcp.retry=3`).'),
-      skipchecks: { type: 'boolean', description: 'Add `harvester.install.skipchecks=true`: hardware minimum checks warn instead of stopping the install (needed in small labs). Default false.' },
-      retries: { type: 'integer', minimum: 1, maximum: 20, description: 'How many times the iPXE scripts try a failed fetch before giving up (default 3).' },
-      retry_delay: { type: 'integer', minimum: 1, maximum: 300, description: 'Seconds between iPXE fetch attempts (default 5).' },
-    }, { required: ['server'] }),
-    network: obj('The management network the nodes boot and live on.', {
-      cidr: str('Network in CIDR form, e.g. `192.168.122.0/24`.'),
-      gateway: ipv4('Default gateway; sent as DHCP option `router` (Harvester needs a default route).'),
-      dns: strList('DNS servers handed out by DHCP and used for static nodes.', { minItems: 1 }),
-      dhcp_range: str('Dynamic DHCP pool `first-last`, e.g. `192.168.122.100-192.168.122.200`.'),
-      domain: str('Optional DNS domain handed out by DHCP.'),
-    }, { required: ['cidr', 'gateway', 'dns', 'dhcp_range'] }),
-    cluster: obj('Cluster-wide Harvester settings.', {
-      vip: ipv4('Virtual IP of the cluster (`install.vip`); joins use `https://<vip>:443`.'),
-      vip_mode: { type: 'string', enum: ['static', 'dhcp'], description: '`static` (default) or `dhcp` (then `vip_hw_addr` is needed so the VIP is predictable).' },
-      vip_hw_addr: str('MAC used to request the VIP by DHCP when `vip_mode: dhcp`.'),
-      token: str('Cluster token shared by all nodes: printable ASCII only (the installer\'s rule). Written only into the per-node config files, never onto a kernel command line.', { minLength: 1 }),
-      password: str('Password of the `rancher` user: plain text (harvgen writes a SHA-512 crypt hash, never the plain text) or a full crypt hash (`$6$...`, `$5$...`, `$1$...`).'),
-      ssh_authorized_keys: strList('SSH public keys (or `github:<user>`) for the `rancher` user.'),
-      ntp: strList('NTP servers (`os.ntp_servers`).'),
-      pod_cidr: str('Pod network CIDR (`install.cluster_pod_cidr`, Harvester v1.5+; default 10.52.0.0/16).'),
-      service_cidr: str('Service network CIDR (`install.cluster_service_cidr`, Harvester v1.5+; default 10.53.0.0/16).'),
-      cluster_dns: ipv4('Cluster DNS service IP, inside `service_cidr` (`install.cluster_dns`, Harvester v1.5+; default 10.53.0.10).'),
-      sans: strList('Extra TLS subject alternative names for the cluster (`sans`, Harvester v1.6+).'),
-    }, { required: ['vip', 'token'] }),
-    defaults: obj('Settings applied to every node unless the node sets them itself (maps are merged key by key, everything else is replaced).', nodeSettings, { title: 'NodeDefaults' }),
-    nodes: { type: 'array', items: node, description: 'The nodes of the cluster. More nodes may live in `nodes/*.yaml`, one node per file.' },
+      { required: ['version', 'artifacts'] },
+    ),
+    boot: obj(
+      'How machines network-boot.',
+      {
+        server: str(
+          'Base URL the generated tree is served at, `http://host[:port]` with no path (iPXE and UEFI HTTP boot do not follow redirects; plain http avoids TLS trouble in the boot chain).',
+          { pattern: '^http://[A-Za-z0-9.-]+(:[0-9]{1,5})?/?$' },
+        ),
+        firmware: {
+          type: 'string',
+          enum: ['uefi', 'bios'],
+          description: 'Firmware of the machines: `uefi` (default) or `bios`. BIOS is refused for Harvester v1.8+.',
+        },
+        uefi_loader: {
+          type: 'string',
+          enum: ['ipxe.efi', 'snponly.efi'],
+          description:
+            "iPXE binary that UEFI firmware chainloads over TFTP: `ipxe.efi` (default, iPXE's own NIC drivers) or `snponly.efi` (firmware network stack; more compatible with some NICs).",
+        },
+        console: {
+          type: 'array',
+          minItems: 1,
+          items: {
+            type: 'string',
+            pattern: '^[a-zA-Z][a-zA-Z0-9]*(,[0-9]+[noe]?[0-9]?r?)?$',
+            description:
+              'One kernel console, e.g. `tty1` or `ttyS0,115200n8`. In a flow list quote entries with a comma (`[tty1, "ttyS0,115200n8"]`): unquoted, YAML splits them at the comma.',
+          },
+          description:
+            'Kernel consoles for the installer, e.g. `[tty1]` or `[tty1, "ttyS0,115200n8"]` (the last is primary). Default `[tty1]`.',
+        },
+        kernel_args: strList('Extra kernel arguments for every node (e.g. `rd.net.dhcp.retry=3`).'),
+        skipchecks: {
+          type: 'boolean',
+          description:
+            'Add `harvester.install.skipchecks=true`: hardware minimum checks warn instead of stopping the install (needed in small labs). Default false.',
+        },
+        retries: {
+          type: 'integer',
+          minimum: 1,
+          maximum: 20,
+          description: 'How many times the iPXE scripts try a failed fetch before giving up (default 3).',
+        },
+        retry_delay: { type: 'integer', minimum: 1, maximum: 300, description: 'Seconds between iPXE fetch attempts (default 5).' },
+      },
+      { required: ['server'] },
+    ),
+    network: obj(
+      'The management network the nodes boot and live on.',
+      {
+        cidr: str('Network in CIDR form, e.g. `192.168.122.0/24`.'),
+        gateway: ipv4('Default gateway; sent as DHCP option `router` (Harvester needs a default route).'),
+        dns: strList('DNS servers handed out by DHCP and used for static nodes.', { minItems: 1 }),
+        dhcp_range: str('Dynamic DHCP pool `first-last`, e.g. `192.168.122.100-192.168.122.200`.'),
+        domain: str('Optional DNS domain handed out by DHCP.'),
+      },
+      { required: ['cidr', 'gateway', 'dns', 'dhcp_range'] },
+    ),
+    cluster: obj(
+      'Cluster-wide Harvester settings.',
+      {
+        vip: ipv4('Virtual IP of the cluster (`install.vip`); joins use `https://<vip>:443`.'),
+        vip_mode: {
+          type: 'string',
+          enum: ['static', 'dhcp'],
+          description: '`static` (default) or `dhcp` (then `vip_hw_addr` is needed so the VIP is predictable).',
+        },
+        vip_hw_addr: str('MAC used to request the VIP by DHCP when `vip_mode: dhcp`.'),
+        token: str(
+          "Cluster token shared by all nodes: printable ASCII only (the installer's rule). Written only into the per-node config files, never onto a kernel command line.",
+          { minLength: 1 },
+        ),
+        password: str(
+          'Password of the `rancher` user: plain text (harvgen writes a SHA-512 crypt hash, never the plain text) or a full crypt hash (`$6$...`, `$5$...`, `$1$...`).',
+        ),
+        ssh_authorized_keys: strList('SSH public keys (or `github:<user>`) for the `rancher` user.'),
+        ntp: strList('NTP servers (`os.ntp_servers`).'),
+        pod_cidr: str('Pod network CIDR (`install.cluster_pod_cidr`, Harvester v1.5+; default 10.52.0.0/16).'),
+        service_cidr: str('Service network CIDR (`install.cluster_service_cidr`, Harvester v1.5+; default 10.53.0.0/16).'),
+        cluster_dns: ipv4('Cluster DNS service IP, inside `service_cidr` (`install.cluster_dns`, Harvester v1.5+; default 10.53.0.10).'),
+        sans: strList('Extra TLS subject alternative names for the cluster (`sans`, Harvester v1.6+).'),
+      },
+      { required: ['vip', 'token'] },
+    ),
+    defaults: obj(
+      'Settings applied to every node unless the node sets them itself (maps are merged key by key, everything else is replaced).',
+      nodeSettings,
+      { title: 'NodeDefaults' },
+    ),
+    nodes: {
+      type: 'array',
+      items: node,
+      description: 'The nodes of the cluster. More nodes may live in `nodes/*.yaml`, one node per file.',
+    },
     lab: obj('libvirt lab settings (the generated network and domain XML).', {
       network_name: str('libvirt network name (default `harvgen-<site>` with `_` turned into `-`).', { pattern: '^[A-Za-z0-9_.-]{1,50}$' }),
       bridge: str('Linux bridge the lab network creates (default `virbr-hg`).', { pattern: '^[A-Za-z0-9_.-]{1,15}$' }),
@@ -141,18 +287,30 @@ const schema = {
     nginx: obj('The generated nginx server block.', {
       listen: str('`address:port` nginx listens on (default: host and port of `boot.server`).'),
       root: str('Directory on the web server the tree `out/<site>/` is copied to (default `/srv/harvgen/<site>`).', { pattern: '^/' }),
-      artifacts_dir: str('Directory on the web server holding the release files, served under the path of `harvester.artifacts` when that URL is on `boot.server` (default `/srv/harvgen/artifacts/<version>`).', { pattern: '^/' }),
+      artifacts_dir: str(
+        'Directory on the web server holding the release files, served under the path of `harvester.artifacts` when that URL is on `boot.server` (default `/srv/harvgen/artifacts/<version>`).',
+        { pattern: '^/' },
+      ),
       access_log: str('Access log path (default `/var/log/nginx/harvgen-<site>.access.log`).', { pattern: '^/' }),
     }),
     dnsmasq: obj('The generated dnsmasq configuration.', {
       interface: str('Only serve DHCP on this interface (`interface=`).'),
       tftp_root: str('TFTP root holding the iPXE binaries (default `/var/lib/tftpboot`).', { pattern: '^/' }),
       lease_time: str('DHCP lease time, e.g. `12h` (default).', { pattern: '^([0-9]+[smhdw]?|infinite)$' }),
-      dns: { type: 'boolean', description: 'Leave dnsmasq\'s DNS server on (default true). Set false (`port=0`) when another DNS server runs on the host.' },
+      dns: {
+        type: 'boolean',
+        description: "Leave dnsmasq's DNS server on (default true). Set false (`port=0`) when another DNS server runs on the host.",
+      },
     }),
     forward: obj('socat port forwards from the host to the VIP (as systemd units), for reaching a lab cluster from outside.', {
       enabled: { type: 'boolean', description: 'Generate the units (default true).' },
-      ports: { type: 'array', items: { type: 'integer', minimum: 1, maximum: 65535 }, uniqueItems: true, minItems: 1, description: 'TCP ports forwarded to the same port on the VIP (default [443, 6443]).' },
+      ports: {
+        type: 'array',
+        items: { type: 'integer', minimum: 1, maximum: 65535 },
+        uniqueItems: true,
+        minItems: 1,
+        description: 'TCP ports forwarded to the same port on the VIP (default [443, 6443]).',
+      },
       listen_address: ipv4('Host address to listen on (default: all addresses).'),
     }),
   },

@@ -10,7 +10,16 @@ import { closest } from './util/suggest.ts';
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
 const COMMANDS = ['check', 'build', 'watch'] as const;
 
-interface Flags { json?: boolean; strict?: boolean; debug?: boolean; color?: boolean; out?: string; dryRun?: boolean; check?: boolean; quiet?: boolean }
+interface Flags {
+  json?: boolean;
+  strict?: boolean;
+  debug?: boolean;
+  color?: boolean;
+  out?: string;
+  dryRun?: boolean;
+  check?: boolean;
+  quiet?: boolean;
+}
 
 /** Run the CLI with the given arguments (without `node harvgen`); resolves to the exit code. */
 export async function main(argv: readonly string[], io = { out: process.stdout, err: process.stderr }): Promise<number> {
@@ -20,12 +29,18 @@ export async function main(argv: readonly string[], io = { out: process.stdout, 
     return 2;
   };
   const cli = cac('harvgen');
-  cli.option('--json', 'Print machine-readable JSON on stdout').option('--strict', 'Treat warnings as errors').option('--debug', 'Show internal details (stack traces) of internal errors').option('--no-color', 'Disable colours (also NO_COLOR=1)');
-  cli.command('check <...site-dirs>', 'Validate site inventories; write nothing')
+  cli
+    .option('--json', 'Print machine-readable JSON on stdout')
+    .option('--strict', 'Treat warnings as errors')
+    .option('--debug', 'Show internal details (stack traces) of internal errors')
+    .option('--no-color', 'Disable colours (also NO_COLOR=1)');
+  cli
+    .command('check <...site-dirs>', 'Validate site inventories; write nothing')
     .example('harvgen check sites/location_x sites/location_y')
     .example('harvgen check sites/location_x --json')
     .action((dirs: string[], flags: Flags) => runCheck(dirs, flags));
-  cli.command('build <...site-dirs>', 'Validate and write out/<site>/ for each site (nothing is written if any site has errors)')
+  cli
+    .command('build <...site-dirs>', 'Validate and write out/<site>/ for each site (nothing is written if any site has errors)')
     .option('--out <dir>', 'Output root directory', { default: 'out' })
     .option('--dry-run', 'Show what would change; write nothing')
     .option('--check', 'Fail when the output directory is not what the inventory builds (for CI)')
@@ -33,7 +48,8 @@ export async function main(argv: readonly string[], io = { out: process.stdout, 
     .example('harvgen build sites/location_x')
     .example('harvgen build sites/* --out /srv/harvgen-out --strict')
     .action((dirs: string[], flags: Flags) => runBuild(dirs, flags));
-  cli.command('watch <...site-dirs>', 'Build, then rebuild whenever an inventory file changes')
+  cli
+    .command('watch <...site-dirs>', 'Build, then rebuild whenever an inventory file changes')
     .option('--out <dir>', 'Output root directory', { default: 'out' })
     .example('harvgen watch sites/location_x')
     .action((dirs: string[], flags: Flags) => runWatch(dirs, flags));
@@ -42,37 +58,77 @@ export async function main(argv: readonly string[], io = { out: process.stdout, 
 
   const color = (flags: Flags) => flags.color !== false && !process.env.NO_COLOR && (io.out as { isTTY?: boolean }).isTTY === true;
   const report = (result: CheckResult | BuildResult, flags: Flags) => {
-    const sources = Object.assign({}, ...('compiled' in result ? result.compiled : result.sites).map((s) => s.sources)) as Record<string, string>;
-    if (result.diagnostics.length > 0) print(formatDiagnostics(result.diagnostics, { color: color(flags), sources, debug: flags.debug === true }) + '\n');
+    const sources = Object.assign({}, ...('compiled' in result ? result.compiled : result.sites).map((s) => s.sources)) as Record<
+      string,
+      string
+    >;
+    if (result.diagnostics.length > 0)
+      print(formatDiagnostics(result.diagnostics, { color: color(flags), sources, debug: flags.debug === true }) + '\n');
   };
   const exitCode = (ok: boolean, diagnostics: readonly Diagnostic[]) =>
-    ok ? 0 : diagnostics.some((d) => d.code === 'INTERNAL_ERROR' || d.code === 'EMIT_WRITE_FAILED' || d.code.startsWith('LOAD_READ')) ? 2 : 1;
+    ok
+      ? 0
+      : diagnostics.some((d) => d.code === 'INTERNAL_ERROR' || d.code === 'EMIT_WRITE_FAILED' || d.code.startsWith('LOAD_READ'))
+        ? 2
+        : 1;
 
   async function runCheck(dirs: string[], flags: Flags): Promise<number> {
     const result = await check({ sites: dirs, strict: flags.strict === true });
     const { errors, warnings } = countDiagnostics(result.diagnostics);
     if (flags.json) {
-      print(formatJson({ ok: result.ok, errors, warnings, sites: result.sites.map((s) => ({ dir: s.dir, site: s.site ?? null, nodes: s.model?.nodes.length ?? null })), diagnostics: result.diagnostics.map(({ detail: _d, ...d }) => (flags.debug ? { ...d, detail: _d } : d)) }));
+      print(
+        formatJson({
+          ok: result.ok,
+          errors,
+          warnings,
+          sites: result.sites.map((s) => ({ dir: s.dir, site: s.site ?? null, nodes: s.model?.nodes.length ?? null })),
+          diagnostics: result.diagnostics.map(({ detail: _d, ...d }) => (flags.debug ? { ...d, detail: _d } : d)),
+        }),
+      );
     } else {
       report(result, flags);
-      for (const s of result.sites) if (!s.diagnostics.some((d) => d.severity === 'error')) print(`ok  ${s.dir}: site ${s.site}, ${s.model?.nodes.length ?? 0} nodes`);
+      for (const s of result.sites)
+        if (!s.diagnostics.some((d) => d.severity === 'error')) print(`ok  ${s.dir}: site ${s.site}, ${s.model?.nodes.length ?? 0} nodes`);
       print(`${errors} error(s), ${warnings} warning(s) in ${result.sites.length} site(s)`);
     }
     return exitCode(result.ok, result.diagnostics);
   }
 
   async function runBuild(dirs: string[], flags: Flags): Promise<number> {
-    const result = await build({ sites: dirs, outDir: flags.out ?? 'out', strict: flags.strict === true, dryRun: flags.dryRun === true, check: flags.check === true });
+    const result = await build({
+      sites: dirs,
+      outDir: flags.out ?? 'out',
+      strict: flags.strict === true,
+      dryRun: flags.dryRun === true,
+      check: flags.check === true,
+    });
     const { errors, warnings } = countDiagnostics(result.diagnostics);
     if (flags.json) {
-      print(formatJson({ ok: result.ok, errors, warnings, sites: result.sites.map(({ site, dir, nodes, files, written, removed }) => ({ site, dir, nodes, files: files.length, written, removed })), diagnostics: result.diagnostics.map(({ detail: _d, ...d }) => d) }));
+      print(
+        formatJson({
+          ok: result.ok,
+          errors,
+          warnings,
+          sites: result.sites.map(({ site, dir, nodes, files, written, removed }) => ({
+            site,
+            dir,
+            nodes,
+            files: files.length,
+            written,
+            removed,
+          })),
+          diagnostics: result.diagnostics.map(({ detail: _d, ...d }) => d),
+        }),
+      );
       return exitCode(result.ok, result.diagnostics);
     }
     report(result, flags);
     if (!result.ok && result.sites.length === 0) print(`${errors} error(s), ${warnings} warning(s); nothing was written`);
     for (const s of result.sites) {
       const verb = flags.dryRun || flags.check ? 'would write' : 'wrote';
-      print(`${s.site}: ${s.files.length} files for ${s.nodes} nodes in ${s.dir} (${verb} ${s.written.length}, ${flags.dryRun || flags.check ? 'would remove' : 'removed'} ${s.removed.length}, unchanged ${s.unchanged.length})`);
+      print(
+        `${s.site}: ${s.files.length} files for ${s.nodes} nodes in ${s.dir} (${verb} ${s.written.length}, ${flags.dryRun || flags.check ? 'would remove' : 'removed'} ${s.removed.length}, unchanged ${s.unchanged.length})`,
+      );
       if (flags.dryRun) for (const p of [...s.written.map((w) => `  ~ ${w}`), ...s.removed.map((r) => `  - ${r}`)]) print(p);
       if (!flags.quiet && !flags.dryRun && !flags.check) {
         print(`  serve:   copy ${s.dir}/ to the web server and include nginx/harvgen.conf (see README, "Deploy")`);
@@ -91,7 +147,11 @@ export async function main(argv: readonly string[], io = { out: process.stdout, 
       onBuild: ({ result, changed }) => {
         if (changed.length) print(`changed: ${changed.join(', ')}`);
         report(result, flags);
-        print(result.ok ? `built ${result.sites.map((s) => `${s.site} (${s.written.length} written)`).join(', ')}` : 'build failed; previous output kept');
+        print(
+          result.ok
+            ? `built ${result.sites.map((s) => `${s.site} (${s.written.length} written)`).join(', ')}`
+            : 'build failed; previous output kept',
+        );
       },
     });
     await handle.ready;
@@ -118,11 +178,20 @@ export async function main(argv: readonly string[], io = { out: process.stdout, 
     const err = e as Error;
     if (err.name === 'CACError') {
       const m = /Unknown option `(.+?)`/.exec(err.message);
-      const known = (cli.matchedCommand?.options ?? []).concat(cli.globalCommand.options).flatMap((o) => o.names.map((n) => (n.length > 1 ? `--${n}` : `-${n}`)));
-      const guess = m ? closest(m[1]!, known.map((k) => k.replace(/([A-Z])/g, '-$1').toLowerCase())) : undefined;
+      const known = (cli.matchedCommand?.options ?? [])
+        .concat(cli.globalCommand.options)
+        .flatMap((o) => o.names.map((n) => (n.length > 1 ? `--${n}` : `-${n}`)));
+      const guess = m
+        ? closest(
+            m[1]!,
+            known.map((k) => k.replace(/([A-Z])/g, '-$1').toLowerCase()),
+          )
+        : undefined;
       return usageError(`${err.message.replace(/\.$/, '')}${guess ? `; did you mean ${guess}?` : ''}`);
     }
-    io.err.write(`harvgen: internal error: ${err.message} (this is a bug in harvgen)\n${argv.includes('--debug') ? `${err.stack}\n` : 'Run with --debug for the stack trace.\n'}`);
+    io.err.write(
+      `harvgen: internal error: ${err.message} (this is a bug in harvgen)\n${argv.includes('--debug') ? `${err.stack}\n` : 'Run with --debug for the stack trace.\n'}`,
+    );
     return 2;
   }
 }

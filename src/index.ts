@@ -88,7 +88,12 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
         });
       }
     } catch (e) {
-      diagnostics.push({ code: 'EMIT_WRITE_FAILED', severity: 'error', message: `cannot write ${dir}: ${(e as Error).message}`, hint: 'Check permissions and free space of the output directory; the previous files were kept where they could not be replaced.' });
+      diagnostics.push({
+        code: 'EMIT_WRITE_FAILED',
+        severity: 'error',
+        message: `cannot write ${dir}: ${(e as Error).message}`,
+        hint: 'Check permissions and free space of the output directory; the previous files were kept where they could not be replaced.',
+      });
     }
   }
   return { ok: !hasFailures(diagnostics, options.strict), sites, compiled: checked.sites, diagnostics };
@@ -101,7 +106,12 @@ function duplicateSites(sites: readonly CompiledSite[]): Diagnostic[] {
     if (!s.site) continue;
     const prev = seen.get(s.site);
     if (prev !== undefined) {
-      out.push({ code: 'EMIT_DUPLICATE_SITE', severity: 'error', message: `${prev} and ${s.dir} both declare site "${s.site}" and would write the same output`, hint: 'Give each site directory its own `site:` name.' });
+      out.push({
+        code: 'EMIT_DUPLICATE_SITE',
+        severity: 'error',
+        message: `${prev} and ${s.dir} both declare site "${s.site}" and would write the same output`,
+        hint: 'Give each site directory its own `site:` name.',
+      });
     } else seen.set(s.site, s.dir);
   }
   return out;

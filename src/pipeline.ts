@@ -51,13 +51,15 @@ export async function compileSite(dir: string, options: CompileOptions = {}): Pr
     return {
       dir,
       sources,
-      diagnostics: [{
-        code: 'INTERNAL_ERROR',
-        severity: 'error',
-        message: `harvgen failed on ${dir}: ${err.message} (this is a bug in harvgen)`,
-        hint: 'Please report it with the inventory; run with --debug for the stack trace.',
-        detail: err.stack ?? String(err),
-      }],
+      diagnostics: [
+        {
+          code: 'INTERNAL_ERROR',
+          severity: 'error',
+          message: `harvgen failed on ${dir}: ${err.message} (this is a bug in harvgen)`,
+          hint: 'Please report it with the inventory; run with --debug for the stack trace.',
+          detail: err.stack ?? String(err),
+        },
+      ],
     };
   }
 }

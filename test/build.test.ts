@@ -15,7 +15,11 @@ const update = process.env.UPDATE_GOLDEN === '1';
 const goldens: { name: string; site: string; expected: string }[] = [
   { name: 'example site location_x', site: join(repo, 'sites/location_x'), expected: join(repo, 'out/location_x') },
   { name: 'example site location_y', site: join(repo, 'sites/location_y'), expected: join(repo, 'out/location_y') },
-  { name: 'fixture bios-static', site: join(repo, 'test/fixtures/build/bios-static/site'), expected: join(repo, 'test/fixtures/build/bios-static/expected') },
+  {
+    name: 'fixture bios-static',
+    site: join(repo, 'test/fixtures/build/bios-static/site'),
+    expected: join(repo, 'test/fixtures/build/bios-static/expected'),
+  },
 ];
 
 for (const g of goldens) {
@@ -64,7 +68,10 @@ test('files no longer produced are removed, files harvgen never wrote are kept',
   const out = tempDir();
   await build({ sites: [site], outDir: out });
   writeFileSync(join(out, 'location_x/README.operator'), 'notes\n');
-  const yaml = readFileSync(join(site, 'site.yaml'), 'utf8').replace(/  - hostname: hv-3\n    mac: 525400aabb03\n    ip: 192.168.122.13\n/, '');
+  const yaml = readFileSync(join(site, 'site.yaml'), 'utf8').replace(
+    /  - hostname: hv-3\n    mac: 525400aabb03\n    ip: 192.168.122.13\n/,
+    '',
+  );
   writeFileSync(join(site, 'site.yaml'), yaml);
   const r = await build({ sites: [site], outDir: out });
   assert.ok(r.ok);
@@ -126,7 +133,9 @@ test('every iPXE script starts with the bytes "#!ipxe\\n" and no plaintext passw
 test('plaintext passwords become SHA-512 crypt hashes with a salt from site and host', async () => {
   const out = tempDir();
   await build({ sites: [join(repo, 'sites/location_x')], outDir: out });
-  const hashes = ['hv-1', 'hv-2'].map((h) => (parse(readFileSync(join(out, `location_x/harvester/${h}.yaml`), 'utf8')) as { os: { password: string } }).os.password);
+  const hashes = ['hv-1', 'hv-2'].map(
+    (h) => (parse(readFileSync(join(out, `location_x/harvester/${h}.yaml`), 'utf8')) as { os: { password: string } }).os.password,
+  );
   for (const h of hashes) assert.match(h, /^\$6\$[./0-9A-Za-z]{16}\$[./0-9A-Za-z]{86}$/);
   assert.is.not(hashes[0], hashes[1], 'each node gets its own salt');
 });
@@ -148,13 +157,19 @@ test('no file is served that lists every node: nginx serves only whitelisted pat
   assert.not.match(conf, /manifest/);
   const manifest = JSON.parse(readFileSync(join(out, 'location_x/manifest.json'), 'utf8')) as { files: { path: string; url?: string }[] };
   const served = manifest.files.filter((f) => f.url).map((f) => f.path);
-  assert.ok(served.every((p) => /^(boot\.ipxe|unknown\.ipxe|ipxe\/[0-9a-f-]+\.ipxe|harvester\/[a-z0-9-]+\.yaml)$/.test(p)), served.join(','));
+  assert.ok(
+    served.every((p) => /^(boot\.ipxe|unknown\.ipxe|ipxe\/[0-9a-f-]+\.ipxe|harvester\/[a-z0-9-]+\.yaml)$/.test(p)),
+    served.join(','),
+  );
 });
 
 test('the output directory of a site can only be the site name (no escape through site:)', async () => {
   const site = tempDir();
   mkdirSync(site, { recursive: true });
-  writeFileSync(join(site, 'site.yaml'), readFileSync(join(repo, 'sites/location_x/site.yaml'), 'utf8').replace('site: location_x', 'site: ../../etc'));
+  writeFileSync(
+    join(site, 'site.yaml'),
+    readFileSync(join(repo, 'sites/location_x/site.yaml'), 'utf8').replace('site: location_x', 'site: ../../etc'),
+  );
   const r = await build({ sites: [site], outDir: tempDir() });
   assert.is(r.ok, false);
   assert.ok(r.diagnostics.some((d) => d.code === 'SCHEMA_PATTERN' && d.path === 'site'));

@@ -50,7 +50,11 @@ test('warnings pass without --strict and fail with it', () => {
 test('--json prints machine-readable diagnostics only', () => {
   const r = runCli(['check', bad, '--json']);
   assert.is(r.code, 1);
-  const out = JSON.parse(r.stdout) as { ok: boolean; errors: number; diagnostics: { code: string; line: number; col: number; file: string }[] };
+  const out = JSON.parse(r.stdout) as {
+    ok: boolean;
+    errors: number;
+    diagnostics: { code: string; line: number; col: number; file: string }[];
+  };
   assert.is(out.ok, false);
   assert.is(out.errors, 1);
   assert.is(out.diagnostics[0]!.code, 'NODE_DUPLICATE_MAC');
@@ -63,7 +67,10 @@ test('build --json reports the files of each site', () => {
   const r = runCli(['build', 'sites/location_x', '--out', out, '--json'], repo);
   assert.is(r.code, 0, r.stderr);
   const j = JSON.parse(r.stdout) as { ok: boolean; sites: { site: string; files: number; nodes: number }[] };
-  assert.equal(j.sites.map((s) => [s.site, s.files, s.nodes]), [['location_x', 19, 3]]);
+  assert.equal(
+    j.sites.map((s) => [s.site, s.files, s.nodes]),
+    [['location_x', 19, 3]],
+  );
 });
 
 test('build prints a summary of files, nodes and where to point nginx and dnsmasq', () => {

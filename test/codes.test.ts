@@ -17,12 +17,25 @@ const fixtureCodes = new Set(
 // Codes whose failing case needs generated input or a crafted environment; each is
 // asserted in the named test file instead of a fixture directory.
 const TESTED_ELSEWHERE: Record<string, string> = {
-  LOAD_SITE_DIR_NOT_FOUND: 'bad-input', LOAD_SITE_YAML_MISSING: 'bad-input', LOAD_FILE_TOO_LARGE: 'bad-input',
-  LOAD_BINARY_FILE: 'bad-input', LOAD_INVALID_UTF8: 'bad-input', LOAD_READ_FAILED: 'internals',
-  YAML_SYNTAX: 'bad-input', YAML_DUPLICATE_KEY: 'bad-input', YAML_TAB_INDENT: 'bad-input', YAML_MULTI_DOCUMENT: 'bad-input',
-  YAML_EMPTY: 'bad-input', YAML_ALIAS_LIMIT: 'bad-input', YAML_NOT_A_MAP: 'bad-input',
-  RENDER_PATH_ESCAPE: 'internals', EMIT_WRITE_FAILED: 'build', EMIT_STALE: 'build', EMIT_DUPLICATE_SITE: 'build',
-  CLI_USAGE: 'cli', INTERNAL_ERROR: 'internals',
+  LOAD_SITE_DIR_NOT_FOUND: 'bad-input',
+  LOAD_SITE_YAML_MISSING: 'bad-input',
+  LOAD_FILE_TOO_LARGE: 'bad-input',
+  LOAD_BINARY_FILE: 'bad-input',
+  LOAD_INVALID_UTF8: 'bad-input',
+  LOAD_READ_FAILED: 'internals',
+  YAML_SYNTAX: 'bad-input',
+  YAML_DUPLICATE_KEY: 'bad-input',
+  YAML_TAB_INDENT: 'bad-input',
+  YAML_MULTI_DOCUMENT: 'bad-input',
+  YAML_EMPTY: 'bad-input',
+  YAML_ALIAS_LIMIT: 'bad-input',
+  YAML_NOT_A_MAP: 'bad-input',
+  RENDER_PATH_ESCAPE: 'internals',
+  EMIT_WRITE_FAILED: 'build',
+  EMIT_STALE: 'build',
+  EMIT_DUPLICATE_SITE: 'build',
+  CLI_USAGE: 'cli',
+  INTERNAL_ERROR: 'internals',
 };
 
 test('every code has a failing fixture or a named test', () => {

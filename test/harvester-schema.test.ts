@@ -111,9 +111,7 @@ test('a static management network with ip, subnet_mask, gateway and DNS servers 
 
 test('the seed PXE config fails only on default_route, which is an unknown key', () => {
   const issues = validateInstallerConfig('1.4', parse(SEED_CREATE_YAML));
-  assert.equal(brief(issues), [
-    { path: ['install', 'management_interface'], keyword: 'additionalProperties', key: 'default_route' },
-  ]);
+  assert.equal(brief(issues), [{ path: ['install', 'management_interface'], keyword: 'additionalProperties', key: 'default_route' }]);
   assert.match(issues[0]?.message ?? '', 'unknown key "default_route"');
 });
 
@@ -166,9 +164,7 @@ test('a quoted vlan_id is rejected because it is a string, not an integer', () =
 test('vlan_id 4095 is out of range', () => {
   const c = createConfig();
   c.install.management_interface.vlan_id = 4095;
-  assert.equal(brief(validateInstallerConfig('1.4', c)), [
-    { path: ['install', 'management_interface', 'vlan_id'], keyword: 'maximum' },
-  ]);
+  assert.equal(brief(validateInstallerConfig('1.4', c)), [{ path: ['install', 'management_interface', 'vlan_id'], keyword: 'maximum' }]);
 });
 
 test('write_files permissions given as a YAML integer is rejected; a quoted mode passes', () => {
@@ -219,9 +215,7 @@ test('a create config without vip is rejected', () => {
 test('vip_mode dhcp without vip_hw_addr is rejected', () => {
   const c = createConfig();
   c.install.vip_mode = 'dhcp';
-  assert.equal(brief(validateInstallerConfig('1.4', c)), [
-    { path: ['install'], keyword: 'required', key: 'vip_hw_addr' },
-  ]);
+  assert.equal(brief(validateInstallerConfig('1.4', c)), [{ path: ['install'], keyword: 'required', key: 'vip_hw_addr' }]);
   c.install.vip_hw_addr = '52:54:00:aa:bb:99';
   assertValid('1.4', c);
 });
@@ -453,7 +447,7 @@ test('installerSchemaFor returns one frozen copy per line and rejects unknown li
   assert.is(s14.$id, 'https://harvgen.dev/schema/harvester-config-v1.4.schema.json');
   const install = (s14.properties as Config).install.properties as Config;
   assert.ok('wipedisks' in install && !('wipe_all_disks' in install));
-  const install15 = ((installerSchemaFor('1.5').properties as Config).install.properties) as Config;
+  const install15 = (installerSchemaFor('1.5').properties as Config).install.properties as Config;
   assert.ok('wipe_all_disks' in install15 && !('wipedisks' in install15));
   for (const bad of ['1.1', '1.10', 'v1.4', '1.4.1', '']) assert.throws(() => installerSchemaFor(bad), /release line/, bad);
 });

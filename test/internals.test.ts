@@ -44,7 +44,10 @@ test('templates fail loudly on a missing value', () => {
   const data = strict({ a: { b: 1 }, list: [1, 2] });
   assert.is(data.a.b, 1);
   assert.is(data.list.map((x) => x * 2).join(','), '2,4');
-  assert.throws(() => (data as unknown as { a: { c: number } }).a.c, (e: unknown) => e instanceof MissingTemplateValue && /it\.a\.c/.test((e as Error).message));
+  assert.throws(
+    () => (data as unknown as { a: { c: number } }).a.c,
+    (e: unknown) => e instanceof MissingTemplateValue && /it\.a\.c/.test((e as Error).message),
+  );
 });
 
 test.run();

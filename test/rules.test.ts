@@ -21,8 +21,14 @@ for (const name of cases) {
     const result = await check({ sites: [bad] });
     const got = result.diagnostics.map((d) => `${d.code} ${d.file}:${d.line}:${d.col}`);
     for (const e of expected) assert.ok(got.includes(`${e.code} ${e.where}`), `expected ${e.code} at ${e.where}; got:\n${got.join('\n')}`);
-    const unexpected = result.diagnostics.filter((d) => d.severity === 'error' && !expected.some((e) => e.code === d.code && e.where === `${d.file}:${d.line}:${d.col}`));
-    assert.equal(unexpected.map((d) => `${d.code} ${d.file}:${d.line}:${d.col} ${d.message}`), [], 'errors without a marker');
+    const unexpected = result.diagnostics.filter(
+      (d) => d.severity === 'error' && !expected.some((e) => e.code === d.code && e.where === `${d.file}:${d.line}:${d.col}`),
+    );
+    assert.equal(
+      unexpected.map((d) => `${d.code} ${d.file}:${d.line}:${d.col} ${d.message}`),
+      [],
+      'errors without a marker',
+    );
     for (const d of result.diagnostics) {
       assert.ok(d.hint && d.hint.length > 10, `${d.code} has no useful hint`);
       assert.ok(d.line !== undefined && d.line >= 1 && (d.col ?? 0) >= 1, `${d.code} has no position`);
@@ -31,7 +37,10 @@ for (const name of cases) {
 
   test(`${name}: the passing counterpart has no errors`, async () => {
     const result = await check({ sites: [good] });
-    assert.equal(result.diagnostics.map((d) => `${d.code} ${d.file}:${d.line}:${d.col} ${d.message}`), []);
+    assert.equal(
+      result.diagnostics.map((d) => `${d.code} ${d.file}:${d.line}:${d.col} ${d.message}`),
+      [],
+    );
     assert.ok(result.ok);
   });
 }

@@ -39,7 +39,7 @@ test('package.json exports the schema for editors and tools', () => {
   assert.is(pkg.exports['./schema.json'], './schema/site.schema.json');
 });
 
-test('the README\'s inventory reference and code table are current (run `npm run gen:schema`)', () => {
+test("the README's inventory reference and code table are current (run `npm run gen:schema`)", () => {
   const readme = readFileSync(resolve(repo, 'README.md'), 'utf8');
   assert.fixture(readme, replaceSection(replaceSection(readme, 'inventory', renderInventoryDocs()), 'codes', renderCodesDocs()));
 });

@@ -10,15 +10,30 @@ import { parse } from 'yaml';
 
 const out = resolve(import.meta.dirname, '..', 'out/location_x');
 const read = (p: string) => readFileSync(join(out, p), 'utf8');
-type Config = { scheme_version: number; server_url?: string; token: string; os: Record<string, unknown>; install: Record<string, unknown> & { management_interface: Record<string, unknown> } };
+type Config = {
+  scheme_version: number;
+  server_url?: string;
+  token: string;
+  os: Record<string, unknown>;
+  install: Record<string, unknown> & { management_interface: Record<string, unknown> };
+};
 
-test('the iPXE script of the create node has every kernel argument of the seed\'s default.ipxe', () => {
+test("the iPXE script of the create node has every kernel argument of the seed's default.ipxe", () => {
   const script = read('ipxe/52-54-00-aa-bb-01.ipxe');
   const kernel = script.split('\n').find((l) => l.startsWith('kernel '))!;
   assert.match(kernel, /^kernel --name vmlinuz http:\/\/192\.168\.122\.1\/artifacts\/v1\.4\.1\/harvester-v1\.4\.1-vmlinuz-amd64 /);
-  for (const arg of ['initrd=initrd', 'ip=dhcp', 'console=tty1', 'net.ifnames=1', 'rd.cos.disable', 'rd.noverifyssl',
+  for (const arg of [
+    'initrd=initrd',
+    'ip=dhcp',
+    'console=tty1',
+    'net.ifnames=1',
+    'rd.cos.disable',
+    'rd.noverifyssl',
     'root=live:http://192.168.122.1/artifacts/v1.4.1/harvester-v1.4.1-rootfs-amd64.squashfs',
-    'harvester.install.config_url=http://192.168.122.1/harvester/hv-1.yaml', 'harvester.install.skipchecks=true', 'harvester.install.automatic=true']) {
+    'harvester.install.config_url=http://192.168.122.1/harvester/hv-1.yaml',
+    'harvester.install.skipchecks=true',
+    'harvester.install.automatic=true',
+  ]) {
     assert.ok(kernel.split(' ').includes(arg), `missing ${arg}`);
   }
   assert.match(script, /\ninitrd --name initrd http:\/\/192\.168\.122\.1\/artifacts\/v1\.4\.1\/harvester-v1\.4\.1-initrd-amd64 /);
@@ -28,7 +43,7 @@ test('the iPXE script of the create node has every kernel argument of the seed\'
   assert.match(read('ipxe/52-54-00-aa-bb-03.ipxe'), /config_url=http:\/\/192\.168\.122\.1\/harvester\/hv-3\.yaml/);
 });
 
-test('the create config has the seed\'s create_cloud_config.yaml values, with a hashed password', () => {
+test("the create config has the seed's create_cloud_config.yaml values, with a hashed password", () => {
   const c = parse(read('harvester/hv-1.yaml')) as Config;
   assert.is(c.scheme_version, 1);
   assert.is(c.token, 'SecretToken.123');
@@ -45,10 +60,10 @@ test('the create config has the seed\'s create_cloud_config.yaml values, with a 
   assert.is(c.install.tty, 'tty1,115200n8');
   assert.is(c.install.vip, '192.168.122.120');
   assert.is(c.install.vip_mode, 'static');
-  assert.not.ok('default_route' in c.install.management_interface, 'the seed\'s default_route is ignored by the installer and not emitted');
+  assert.not.ok('default_route' in c.install.management_interface, "the seed's default_route is ignored by the installer and not emitted");
 });
 
-test('the join configs have the seed\'s join_cloud_config.yaml values, one per node', () => {
+test("the join configs have the seed's join_cloud_config.yaml values, one per node", () => {
   for (const host of ['hv-2', 'hv-3']) {
     const c = parse(read(`harvester/${host}.yaml`)) as Config;
     assert.is(c.server_url, 'https://192.168.122.120:443');
@@ -59,7 +74,7 @@ test('the join configs have the seed\'s join_cloud_config.yaml values, one per n
   }
 });
 
-test('the libvirt network matches the seed\'s vlan1.xml and adds reservations and the iPXE split', () => {
+test("the libvirt network matches the seed's vlan1.xml and adds reservations and the iPXE split", () => {
   const xml = read('libvirt/network.xml');
   assert.match(xml, /<name>vlan1<\/name>/);
   assert.match(xml, /<bridge name='virbr1'/);
@@ -70,14 +85,14 @@ test('the libvirt network matches the seed\'s vlan1.xml and adds reservations an
   assert.match(xml, /dhcp-boot=tag:ipxe,http:\/\/192\.168\.122\.1\/boot\.ipxe/);
 });
 
-test('the nginx config serves the seed\'s address without autoindex', () => {
+test("the nginx config serves the seed's address without autoindex", () => {
   const conf = read('nginx/harvgen.conf');
   assert.match(conf, /listen 192\.168\.122\.1:80;/);
   assert.match(conf, /autoindex off;/);
   assert.not.match(conf, /autoindex on/);
 });
 
-test('the socat units forward 443 and 6443 to the VIP and always restart, like the seed\'s unit', () => {
+test("the socat units forward 443 and 6443 to the VIP and always restart, like the seed's unit", () => {
   for (const port of [443, 6443]) {
     const unit = read(`systemd/harvgen-location-x-forward-${port}.service`);
     assert.match(unit, new RegExp(`ExecStart=/usr/bin/socat TCP-LISTEN:${port},fork,reuseaddr TCP:192\\.168\\.122\\.120:${port}`));
@@ -88,7 +103,10 @@ test('the socat units forward 443 and 6443 to the VIP and always restart, like t
 
 test('the lab VMs boot disk first, then network, and restart on reboot (no cron restart script)', () => {
   const dom = read('libvirt/hv-1.xml');
-  assert.match(dom, /<source file='\/var\/lib\/libvirt\/images\/location-x-hv-1\.qcow2'\/>\s+<target dev='vda' bus='virtio'\/>\s+<boot order='1'\/>/);
+  assert.match(
+    dom,
+    /<source file='\/var\/lib\/libvirt\/images\/location-x-hv-1\.qcow2'\/>\s+<target dev='vda' bus='virtio'\/>\s+<boot order='1'\/>/,
+  );
   assert.match(dom, /<mac address='52:54:00:aa:bb:01'\/>\s+<source network='vlan1'\/>\s+<model type='virtio'\/>\s+<boot order='2'\/>/);
   assert.match(dom, /<on_reboot>restart<\/on_reboot>/);
   assert.match(dom, /<os firmware='efi'>/);

@@ -10,7 +10,8 @@ test('every common MAC spelling normalizes to lowercase colons', () => {
   for (const m of ['52:54:00:AA:BB:01', '52-54-00-aa-bb-01', '525400AABB01', '5254.00aa.bb01', ' 52:54:00:aa:bb:01 ']) {
     assert.is(normalizeMac(m), '52:54:00:aa:bb:01', m);
   }
-  for (const m of ['52:54:00:aa:bb', '52:54-00:aa:bb:01', 'zz:54:00:aa:bb:01', '52:54:00:aa:bb:01:02']) assert.is(normalizeMac(m), undefined, m);
+  for (const m of ['52:54:00:aa:bb', '52:54-00:aa:bb:01', 'zz:54:00:aa:bb:01', '52:54:00:aa:bb:01:02'])
+    assert.is(normalizeMac(m), undefined, m);
   assert.is(macToHyphen('52:54:00:aa:bb:01'), '52-54-00-aa-bb-01');
   assert.ok(isMulticastMac('01:00:5e:00:00:01'));
   assert.not.ok(isMulticastMac('52:54:00:00:00:01'));
@@ -18,7 +19,8 @@ test('every common MAC spelling normalizes to lowercase colons', () => {
 
 test('IPv4 parsing accepts only canonical dotted quads', () => {
   assert.is(parseIpv4('192.168.122.1'), 0xc0a87a01);
-  for (const bad of ['192.168.122.300', '192.168.122', '192.168.122.01', '1.2.3.4.5', 'a.b.c.d', '']) assert.is(parseIpv4(bad), undefined, bad);
+  for (const bad of ['192.168.122.300', '192.168.122', '192.168.122.01', '1.2.3.4.5', 'a.b.c.d', ''])
+    assert.is(parseIpv4(bad), undefined, bad);
   assert.is(formatIpv4(0xc0a87a01), '192.168.122.1');
   assert.is(maskToPrefix(parseIpv4('255.255.254.0')!), 23);
   assert.is(maskToPrefix(parseIpv4('255.0.255.0')!), undefined);
@@ -33,9 +35,18 @@ test('CIDRs must name the network address', () => {
 });
 
 test('SHA-512 crypt matches the specification vectors', () => {
-  assert.is(sha512Crypt('Hello world!', 'saltstring'), '$6$saltstring$svn8UoSVapNtMuq1ukKS4tPQd8iKwSMHWjl/O817G3uBnIFNjnQJuesI68u4OTLiBFdcbYEdFCoEOfaS35inz1');
-  assert.is(sha512Crypt('Hello world!', 'saltstringsaltstring', 10000), '$6$rounds=10000$saltstringsaltst$OW1/O6BYHV6BcXZu8QVeXbDWra3Oeqh0sbHbbMCVNSnCM/UrjmM0Dp8vOuZeHBy/YTBmSK6H9qs/y3RnOaw5v.');
-  assert.is(sha512Crypt('a very much longer text to encrypt.  This one even stretches over morethan one line.', 'anotherlongsaltstring', 1400), '$6$rounds=1400$anotherlongsalts$POfYwTEok97VWcjxIiSOjiykti.o/pQs.wPvMxQ6Fm7I6IoYN3CmLs66x9t0oSwbtEW7o7UmJEiDwGqd8p4ur1');
+  assert.is(
+    sha512Crypt('Hello world!', 'saltstring'),
+    '$6$saltstring$svn8UoSVapNtMuq1ukKS4tPQd8iKwSMHWjl/O817G3uBnIFNjnQJuesI68u4OTLiBFdcbYEdFCoEOfaS35inz1',
+  );
+  assert.is(
+    sha512Crypt('Hello world!', 'saltstringsaltstring', 10000),
+    '$6$rounds=10000$saltstringsaltst$OW1/O6BYHV6BcXZu8QVeXbDWra3Oeqh0sbHbbMCVNSnCM/UrjmM0Dp8vOuZeHBy/YTBmSK6H9qs/y3RnOaw5v.',
+  );
+  assert.is(
+    sha512Crypt('a very much longer text to encrypt.  This one even stretches over morethan one line.', 'anotherlongsaltstring', 1400),
+    '$6$rounds=1400$anotherlongsalts$POfYwTEok97VWcjxIiSOjiykti.o/pQs.wPvMxQ6Fm7I6IoYN3CmLs66x9t0oSwbtEW7o7UmJEiDwGqd8p4ur1',
+  );
 });
 
 test('derived salts are stable, 16 characters and differ per input', () => {

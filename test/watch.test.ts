@@ -15,8 +15,20 @@ test('watch rebuilds after a change and keeps the output when the change is inva
   const out = tempDir();
   const events: WatchEvent[] = [];
   let notify: () => void = () => undefined;
-  const handle = watch({ sites: [site], outDir: out, debounceMs: 50, onBuild: (e) => { events.push(e); notify(); } });
-  const next = () => new Promise<void>((r) => { notify = r; setTimeout(r, 10_000); });
+  const handle = watch({
+    sites: [site],
+    outDir: out,
+    debounceMs: 50,
+    onBuild: (e) => {
+      events.push(e);
+      notify();
+    },
+  });
+  const next = () =>
+    new Promise<void>((r) => {
+      notify = r;
+      setTimeout(r, 10_000);
+    });
   try {
     await handle.ready;
     assert.is(events.length, 1);

@@ -56,7 +56,7 @@ export const CODES = {
   NODE_STATIC_WITHOUT_IP: c('error', 'A node with `method: static` has no `ip`.'),
   NODE_STATIC_WITHOUT_DNS: c('error', 'A statically addressed node has no DNS servers.'),
   NODE_NETMASK_INVALID: c('error', 'A static netmask is not a contiguous IPv4 mask, or both prefix and netmask are set.'),
-  NODE_GATEWAY_OUTSIDE: c('error', 'A static node\'s gateway is not inside its subnet.'),
+  NODE_GATEWAY_OUTSIDE: c('error', "A static node's gateway is not inside its subnet."),
   NODE_MTU_RANGE: c('error', 'The MTU is outside 576-9000.'),
   NODE_VLAN_RANGE: c('error', 'The VLAN ID is outside 1-4094.'),
   NODE_NIC_EMPTY: c('error', 'An interface has neither `name` nor `mac`.'),
@@ -83,7 +83,7 @@ export const CODES = {
   HARVESTER_VERSION_UNSUPPORTED: c('error', 'The Harvester version is not one harvgen knows (v1.2 to v1.9).'),
   HARVESTER_KEY_TOO_NEW: c('error', 'A setting the chosen Harvester version does not have yet.'),
   HARVESTER_BIOS_UNSUPPORTED: c('error', 'Legacy BIOS boot with Harvester v1.8 or newer.'),
-  HARVESTER_CONFIG_INVALID: c('error', 'The generated Harvester config breaks the installer\'s schema (usually through `config:` keys).'),
+  HARVESTER_CONFIG_INVALID: c('error', "The generated Harvester config breaks the installer's schema (usually through `config:` keys)."),
   // render and emit
   RENDER_PATH_ESCAPE: c('error', 'An output path would leave the output directory.'),
   EMIT_WRITE_FAILED: c('error', 'The output could not be written.'),

@@ -35,7 +35,10 @@ export async function emitSite(dir: string, artifacts: readonly Artifact[], opti
   const ordered = [...artifacts].sort((a, b) => Number(a.path === 'manifest.json') - Number(b.path === 'manifest.json'));
   for (const a of ordered) {
     const target = insideOrThrow(root, a.path);
-    const same = await readFile(target, 'utf8').then((t) => t === a.contents, () => false);
+    const same = await readFile(target, 'utf8').then(
+      (t) => t === a.contents,
+      () => false,
+    );
     const modeOk = same && ((await lstat(target)).mode & 0o777) === a.mode;
     if (same && modeOk) {
       unchanged.push(a.path);
@@ -71,7 +74,10 @@ export async function emitSite(dir: string, artifacts: readonly Artifact[], opti
 
 async function previousFiles(root: string): Promise<string[]> {
   try {
-    const manifest = JSON.parse(await readFile(join(root, 'manifest.json'), 'utf8')) as { generator?: string; files?: { path?: unknown }[] };
+    const manifest = JSON.parse(await readFile(join(root, 'manifest.json'), 'utf8')) as {
+      generator?: string;
+      files?: { path?: unknown }[];
+    };
     if (manifest.generator !== 'harvgen' || !Array.isArray(manifest.files)) return [];
     return manifest.files.map((f) => f.path).filter((p): p is string => typeof p === 'string');
   } catch {
@@ -92,7 +98,8 @@ function insideOrThrow(root: string, path: string): string {
 async function assertNoLinkEscape(root: string, target: string): Promise<void> {
   const realRoot = await realpath(root);
   const realDir = await realpath(dirname(target));
-  if (realDir !== realRoot && !realDir.startsWith(realRoot + sep)) throw new Error(`refusing to write ${target}: ${dirname(target)} leads outside the output directory`);
+  if (realDir !== realRoot && !realDir.startsWith(realRoot + sep))
+    throw new Error(`refusing to write ${target}: ${dirname(target)} leads outside the output directory`);
   const st = await lstat(target).catch(() => undefined);
   if (st?.isSymbolicLink()) throw new Error(`refusing to write ${target}: it is a symbolic link`);
 }

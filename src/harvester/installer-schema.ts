@@ -132,7 +132,10 @@ function prune(node: unknown, line: HarvesterVersion): void {
     if (kw !== 'allOf' && kept.length === 1 && isObject(kept[0])) {
       // A single remaining alternative: apply it directly, so its own errors (not the
       // alternatives' summary message) are reported, noting what a newer line would accept.
-      const notes = list.filter((s) => !knownIn(s, line)).map(gatedAlternativeNote).filter((n) => n !== '');
+      const notes = list
+        .filter((s) => !knownIn(s, line))
+        .map(gatedAlternativeNote)
+        .filter((n) => n !== '');
       if (notes.length > 0) kept[0]['x-note'] = notes.join('; ');
       delete node[kw];
       node.allOf = [...(Array.isArray(node.allOf) ? node.allOf : []), ...kept];
@@ -170,8 +173,7 @@ function keyGate(path: readonly (string | number)[]): { since?: string; until?: 
   let until: string | undefined;
   for (const seg of path) {
     if (!node) return undefined;
-    const next: SchemaNode | undefined =
-      typeof seg === 'number' || /^\d+$/.test(seg) ? itemsOf(node) : propertyOf(node, String(seg));
+    const next: SchemaNode | undefined = typeof seg === 'number' || /^\d+$/.test(seg) ? itemsOf(node) : propertyOf(node, String(seg));
     if (!next) return undefined;
     for (const n of [next, resolve(next)]) {
       const s = n['x-since'];

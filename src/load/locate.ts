@@ -97,7 +97,13 @@ function childOf(node: unknown, seg: string | number): { key?: Node; value: unkn
     }
     return undefined;
   }
-  if (node && typeof node === 'object' && 'items' in node && Array.isArray((node as { items: unknown[] }).items) && typeof seg === 'number') {
+  if (
+    node &&
+    typeof node === 'object' &&
+    'items' in node &&
+    Array.isArray((node as { items: unknown[] }).items) &&
+    typeof seg === 'number'
+  ) {
     const v = (node as { items: unknown[] }).items[seg];
     return v === undefined ? undefined : { value: v };
   }

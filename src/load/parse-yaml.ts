@@ -40,7 +40,9 @@ export function parseYamlFile(
   };
   if (!Array.isArray(docs) || docs.length === 0) {
     // parseAllDocuments returns an EmptyStream for input with no documents.
-    return { diagnostics: [err('YAML_EMPTY', `${path} is empty`, 'Write the inventory as a YAML mapping (see the README for the format).')] };
+    return {
+      diagnostics: [err('YAML_EMPTY', `${path} is empty`, 'Write the inventory as a YAML mapping (see the README for the format).')],
+    };
   }
   const diagnostics: Diagnostic[] = [];
   for (const doc of docs) {
@@ -48,9 +50,11 @@ export function parseYamlFile(
       const code = YAML_CODES[e.code] ?? 'YAML_SYNTAX';
       const message = e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
       const hint =
-        code === 'YAML_DUPLICATE_KEY' ? 'Remove or rename one of the two keys; YAML keeps only one of them.'
-        : code === 'YAML_TAB_INDENT' ? 'Indent with spaces; YAML does not allow tabs for indentation.'
-        : 'Fix the YAML syntax at this position.';
+        code === 'YAML_DUPLICATE_KEY'
+          ? 'Remove or rename one of the two keys; YAML keeps only one of them.'
+          : code === 'YAML_TAB_INDENT'
+            ? 'Indent with spaces; YAML does not allow tabs for indentation.'
+            : 'Fix the YAML syntax at this position.';
       diagnostics.push(err(code, message, hint, e.pos[0], e.pos[1]));
     }
   }
@@ -58,13 +62,22 @@ export function parseYamlFile(
   if (docs.length > 1) {
     const second = docs[1]!;
     return {
-      diagnostics: [err('YAML_MULTI_DOCUMENT', `${path} holds ${docs.length} YAML documents; harvgen reads exactly one per file`, 'Remove the `---` separator, or move each node into its own file under nodes/.', second.range[0])],
+      diagnostics: [
+        err(
+          'YAML_MULTI_DOCUMENT',
+          `${path} holds ${docs.length} YAML documents; harvgen reads exactly one per file`,
+          'Remove the `---` separator, or move each node into its own file under nodes/.',
+          second.range[0],
+        ),
+      ],
     };
   }
   const doc = docs[0]!;
   const file: SourceFile = { path, absPath, text, doc, lineCounter };
   if (doc.contents === null) {
-    return { diagnostics: [err('YAML_EMPTY', `${path} has no content`, 'Write the inventory as a YAML mapping (see the README for the format).')] };
+    return {
+      diagnostics: [err('YAML_EMPTY', `${path} has no content`, 'Write the inventory as a YAML mapping (see the README for the format).')],
+    };
   }
   let value: unknown;
   try {
@@ -72,14 +85,33 @@ export function parseYamlFile(
   } catch (e) {
     const msg = (e as Error).message;
     if (/alias/i.test(msg)) {
-      return { diagnostics: [err('YAML_ALIAS_LIMIT', `${path}: aliases expand to too many nodes (limit ${MAX_ALIAS_COUNT} alias uses)`, 'Remove the nested aliases; an inventory never needs more than a few.')] };
+      return {
+        diagnostics: [
+          err(
+            'YAML_ALIAS_LIMIT',
+            `${path}: aliases expand to too many nodes (limit ${MAX_ALIAS_COUNT} alias uses)`,
+            'Remove the nested aliases; an inventory never needs more than a few.',
+          ),
+        ],
+      };
     }
     return { diagnostics: [err('YAML_SYNTAX', `${path}: ${msg}`, 'Fix the YAML at this position.')] };
   }
   if (!isMap(doc.contents) || value === null || typeof value !== 'object' || Array.isArray(value)) {
     const r = doc.contents.range;
     const kind = Array.isArray(value) ? 'a list' : value === null ? 'null' : `a ${typeof value}`;
-    return { file, diagnostics: [err('YAML_NOT_A_MAP', `the top level of ${path} is ${kind}, not a mapping`, 'An inventory file is a YAML mapping of `key: value` lines (see the README).', r[0], r[1])] };
+    return {
+      file,
+      diagnostics: [
+        err(
+          'YAML_NOT_A_MAP',
+          `the top level of ${path} is ${kind}, not a mapping`,
+          'An inventory file is a YAML mapping of `key: value` lines (see the README).',
+          r[0],
+          r[1],
+        ),
+      ],
+    };
   }
   return { file, value: value as Record<string, unknown>, diagnostics: [] };
 }

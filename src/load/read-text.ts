@@ -7,10 +7,7 @@ import type { Diagnostic } from '../diagnostics/types.ts';
 export const MAX_FILE_BYTES = 1024 * 1024;
 
 /** The text of a file, or diagnostics explaining why it is not usable text. */
-export async function readInventoryText(
-  absPath: string,
-  displayPath: string,
-): Promise<{ text?: string; diagnostics: Diagnostic[] }> {
+export async function readInventoryText(absPath: string, displayPath: string): Promise<{ text?: string; diagnostics: Diagnostic[] }> {
   const fail = (code: string, message: string, hint: string, pos?: { line: number; col: number }) => ({
     diagnostics: [{ code, severity: 'error' as const, message, hint, file: displayPath, ...pos }],
   });
@@ -35,11 +32,21 @@ export async function readInventoryText(
   }
   const nul = bytes.indexOf(0);
   if (nul !== -1) {
-    return fail('LOAD_BINARY_FILE', `${displayPath} contains a NUL byte at offset ${nul}: it is not a text file`, 'Inventory files are UTF-8 YAML text; check that the right file was named.', positionOf(bytes, nul));
+    return fail(
+      'LOAD_BINARY_FILE',
+      `${displayPath} contains a NUL byte at offset ${nul}: it is not a text file`,
+      'Inventory files are UTF-8 YAML text; check that the right file was named.',
+      positionOf(bytes, nul),
+    );
   }
   const bad = firstInvalidUtf8(bytes);
   if (bad !== undefined) {
-    return fail('LOAD_INVALID_UTF8', `${displayPath} is not valid UTF-8 (bad byte 0x${bytes[bad]!.toString(16).padStart(2, '0')} at offset ${bad})`, 'Save the file as UTF-8 (for example with `iconv -f latin1 -t utf-8`).', positionOf(bytes, bad));
+    return fail(
+      'LOAD_INVALID_UTF8',
+      `${displayPath} is not valid UTF-8 (bad byte 0x${bytes[bad]!.toString(16).padStart(2, '0')} at offset ${bad})`,
+      'Save the file as UTF-8 (for example with `iconv -f latin1 -t utf-8`).',
+      positionOf(bytes, bad),
+    );
   }
   let text = bytes.toString('utf8');
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
@@ -50,7 +57,11 @@ function positionOf(bytes: Buffer, offset: number): { line: number; col: number 
   const before = bytes.subarray(0, offset);
   let line = 1;
   let lastNl = -1;
-  for (let i = 0; i < before.length; i++) if (before[i] === 0x0a) { line++; lastNl = i; }
+  for (let i = 0; i < before.length; i++)
+    if (before[i] === 0x0a) {
+      line++;
+      lastNl = i;
+    }
   return { line, col: offset - lastNl };
 }
 

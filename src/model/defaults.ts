@@ -3,7 +3,14 @@
 
 /** Defaults harvgen applies when the inventory says nothing. */
 export const BUILTIN_DEFAULTS = Object.freeze({
-  boot: Object.freeze({ firmware: 'uefi', uefiLoader: 'ipxe.efi', console: Object.freeze(['tty1']), skipchecks: false, retries: 3, retryDelay: 5 }),
+  boot: Object.freeze({
+    firmware: 'uefi',
+    uefiLoader: 'ipxe.efi',
+    console: Object.freeze(['tty1']),
+    skipchecks: false,
+    retries: 3,
+    retryDelay: 5,
+  }),
   cluster: Object.freeze({ vipMode: 'static' }),
   node: Object.freeze({
     harvesterRole: 'default',

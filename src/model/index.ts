@@ -76,7 +76,9 @@ export function resolveSite(input: SiteInput): SiteModel {
     cluster: {
       vip: input.cluster.vip,
       vipMode: input.cluster.vip_mode ?? D.cluster.vipMode,
-      ...(input.cluster.vip_hw_addr !== undefined ? { vipHwAddr: normalizeMac(input.cluster.vip_hw_addr) ?? input.cluster.vip_hw_addr } : {}),
+      ...(input.cluster.vip_hw_addr !== undefined
+        ? { vipHwAddr: normalizeMac(input.cluster.vip_hw_addr) ?? input.cluster.vip_hw_addr }
+        : {}),
       token: input.cluster.token,
       ...(input.cluster.password !== undefined ? { password: input.cluster.password } : {}),
       sshAuthorizedKeys: input.cluster.ssh_authorized_keys ?? [],
@@ -135,7 +137,10 @@ function resolveNodes(input: SiteInput, netPrefix: number): ResolvedNode[] {
     // mergeMap(): key-by-key merge of a map setting, recording each leaf's source.
     const mergeMap = <T extends object>(key: 'install' | 'lab' | 'bond'): Partial<T> => {
       const out: Record<string, unknown> = {};
-      for (const [layer, path] of [[defaults[key], ['defaults', key]], [node[key], ['nodes', index, key]]] as const) {
+      for (const [layer, path] of [
+        [defaults[key], ['defaults', key]],
+        [node[key], ['nodes', index, key]],
+      ] as const) {
         if (!layer) continue;
         for (const [k, val] of Object.entries(layer)) {
           out[k] = val;

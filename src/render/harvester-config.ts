@@ -19,7 +19,10 @@ export function buildHarvesterConfig(model: SiteModel, node: ResolvedNode): Reco
   if (node.method === 'static') os.dns_nameservers = [...node.dns];
 
   const mgmt: Record<string, unknown> = {
-    interfaces: node.interfaces.map((nic) => ({ ...(nic.name !== undefined ? { name: nic.name } : {}), ...(nic.mac !== undefined ? { hwAddr: nic.mac } : {}) })),
+    interfaces: node.interfaces.map((nic) => ({
+      ...(nic.name !== undefined ? { name: nic.name } : {}),
+      ...(nic.mac !== undefined ? { hwAddr: nic.mac } : {}),
+    })),
     method: node.method,
   };
   if (node.method === 'static' && node.ip !== undefined) {
@@ -47,7 +50,8 @@ export function buildHarvesterConfig(model: SiteModel, node: ResolvedNode): Reco
     if (c.serviceCidr !== undefined) install.cluster_service_cidr = c.serviceCidr;
     if (c.clusterDns !== undefined) install.cluster_dns = c.clusterDns;
   }
-  if (node.install.persistentPartitionSize !== undefined && !witness) install.persistent_partition_size = node.install.persistentPartitionSize;
+  if (node.install.persistentPartitionSize !== undefined && !witness)
+    install.persistent_partition_size = node.install.persistentPartitionSize;
   if (node.install.wipeAllDisks !== undefined) install.wipe_all_disks = node.install.wipeAllDisks;
   if (node.install.wipeDisksList !== undefined) install.wipe_disks_list = [...node.install.wipeDisksList];
   if (node.install.powerOff !== undefined) install.poweroff = node.install.powerOff;

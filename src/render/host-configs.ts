@@ -125,7 +125,12 @@ export function renderDefineScript(model: SiteModel): string {
     network: model.lab.networkName,
     diskDir: model.lab.diskDir,
     startHint: order.map((n) => `virsh start ${domainName(model, n.hostname)}`).join('; ') + ' (create node first)',
-    domains: model.nodes.map((n) => ({ name: domainName(model, n.hostname), file: `${n.hostname}.xml`, disk: diskPath(model, n.hostname), diskGib: n.lab.diskGib })),
+    domains: model.nodes.map((n) => ({
+      name: domainName(model, n.hostname),
+      file: `${n.hostname}.xml`,
+      disk: diskPath(model, n.hostname),
+      diskGib: n.lab.diskGib,
+    })),
   });
 }
 
@@ -134,7 +139,10 @@ export function renderForwardUnits(model: SiteModel): { unit: string; text: stri
   if (!model.forward.enabled) return [];
   return model.forward.ports.map((port) => {
     const unit = `harvgen-${model.site.replace(/_/g, '-')}-forward-${port}.service`;
-    return { unit, text: renderTemplate('forward.service', { site: model.site, port, vip: model.cluster.vip, unit, bind: model.forward.listenAddress }) };
+    return {
+      unit,
+      text: renderTemplate('forward.service', { site: model.site, port, vip: model.cluster.vip, unit, bind: model.forward.listenAddress }),
+    };
   });
 }
 

@@ -38,7 +38,12 @@ export function renderSite(model: SiteModel, locate: Locator): RenderResult {
   const files: Artifact[] = [];
   const add = (path: string, contents: string, opts: { served?: boolean; mode?: number } = {}) => {
     if (!isSafeRelativePath(path)) {
-      diagnostics.push({ code: 'RENDER_PATH_ESCAPE', severity: 'error', message: `refusing to write ${JSON.stringify(path)}: it would leave the output directory`, hint: 'This is a bug in harvgen (inventory names are validated before rendering); please report it.' });
+      diagnostics.push({
+        code: 'RENDER_PATH_ESCAPE',
+        severity: 'error',
+        message: `refusing to write ${JSON.stringify(path)}: it would leave the output directory`,
+        hint: 'This is a bug in harvgen (inventory names are validated before rendering); please report it.',
+      });
       return;
     }
     files.push({ path, contents, mode: opts.mode ?? 0o644, ...(opts.served ? { url: `${model.boot.server}/${path}` } : {}) });
@@ -78,7 +83,10 @@ export function renderSite(model: SiteModel, locate: Locator): RenderResult {
 /** Map an installer-schema issue to the `config:` key that caused it (node first, then defaults). */
 function configIssueToDiagnostic(issue: InstallerSchemaIssue, node: ResolvedNode, locate: Locator): Diagnostic {
   const full = issue.key !== undefined ? [...issue.path, issue.key] : issue.path;
-  const candidates: InventoryPath[] = [['nodes', node.index, 'config'], ['defaults', 'config']];
+  const candidates: InventoryPath[] = [
+    ['nodes', node.index, 'config'],
+    ['defaults', 'config'],
+  ];
   let at: InventoryPath | undefined;
   for (const base of candidates) {
     // The deepest existing prefix of the issue path inside this `config:` block.
@@ -90,14 +98,19 @@ function configIssueToDiagnostic(issue: InstallerSchemaIssue, node: ResolvedNode
   }
   const configPath = formatPath(full);
   if (!at) {
-    return { code: 'HARVESTER_CONFIG_INVALID', severity: 'error', message: `generated config of node ${node.hostname} breaks the installer schema at ${configPath}: ${issue.message}`, hint: 'This is a bug in harvgen; please report it with the inventory.' };
+    return {
+      code: 'HARVESTER_CONFIG_INVALID',
+      severity: 'error',
+      message: `generated config of node ${node.hostname} breaks the installer schema at ${configPath}: ${issue.message}`,
+      hint: 'This is a bug in harvgen; please report it with the inventory.',
+    };
   }
   const loc = locate(at, issue.keyword === 'additionalProperties' ? 'key' : 'value');
   return {
     code: 'HARVESTER_CONFIG_INVALID',
     severity: 'error',
     message: `config of node ${node.hostname}: ${configPath} ${issue.message}`,
-    hint: 'Fix the `config:` entry; it is checked against the Harvester installer\'s own schema for this release.',
+    hint: "Fix the `config:` entry; it is checked against the Harvester installer's own schema for this release.",
     path: formatPath(at),
     ...(loc ?? {}),
   };

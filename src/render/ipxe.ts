@@ -9,7 +9,12 @@ export const UNKNOWN_WAIT_SECONDS = 60;
 
 /** boot.ipxe. */
 export function renderEntryScript(model: SiteModel): string {
-  return renderTemplate('boot.ipxe', { site: model.site, server: model.boot.server, retries: model.boot.retries, retryDelay: model.boot.retryDelay });
+  return renderTemplate('boot.ipxe', {
+    site: model.site,
+    server: model.boot.server,
+    retries: model.boot.retries,
+    retryDelay: model.boot.retryDelay,
+  });
 }
 
 /** unknown.ipxe. */

@@ -31,7 +31,11 @@ export function renderManifest(model: SiteModel, artifacts: readonly Artifact[])
       ...(n.ip !== undefined ? { ip: n.ip } : {}),
       method: n.method,
       macs: [...n.macs],
-      ipxe: n.macs.map((mac) => ({ mac, path: `ipxe/${macToHyphen(mac)}.ipxe`, url: `${model.boot.server}/ipxe/${macToHyphen(mac)}.ipxe` })),
+      ipxe: n.macs.map((mac) => ({
+        mac,
+        path: `ipxe/${macToHyphen(mac)}.ipxe`,
+        url: `${model.boot.server}/ipxe/${macToHyphen(mac)}.ipxe`,
+      })),
       config: { path: `harvester/${n.hostname}.yaml`, url: configUrl(model, n) },
     })),
     files: [...artifacts]

@@ -59,7 +59,7 @@ export function parseCidr(text: string): { net?: Ipv4Network; problem?: string }
 
 /** True when the address lies inside the network (network and broadcast included). */
 export function inNetwork(ip: number, net: Ipv4Network): boolean {
-  return ((ip & net.netmask) >>> 0) === net.address;
+  return (ip & net.netmask) >>> 0 === net.address;
 }
 
 /** True when two networks share any address. */

@@ -32,9 +32,27 @@ function encode64(b2: number, b1: number, b0: number, n: number): string {
 
 // Byte order of the final transposition (from the specification).
 const ORDER: readonly (readonly [number, number, number])[] = [
-  [0, 21, 42], [22, 43, 1], [44, 2, 23], [3, 24, 45], [25, 46, 4], [47, 5, 26], [6, 27, 48],
-  [28, 49, 7], [50, 8, 29], [9, 30, 51], [31, 52, 10], [53, 11, 32], [12, 33, 54], [34, 55, 13],
-  [56, 14, 35], [15, 36, 57], [37, 58, 16], [59, 17, 38], [18, 39, 60], [40, 61, 19], [62, 20, 41],
+  [0, 21, 42],
+  [22, 43, 1],
+  [44, 2, 23],
+  [3, 24, 45],
+  [25, 46, 4],
+  [47, 5, 26],
+  [6, 27, 48],
+  [28, 49, 7],
+  [50, 8, 29],
+  [9, 30, 51],
+  [31, 52, 10],
+  [53, 11, 32],
+  [12, 33, 54],
+  [34, 55, 13],
+  [56, 14, 35],
+  [15, 36, 57],
+  [37, 58, 16],
+  [59, 17, 38],
+  [18, 39, 60],
+  [40, 61, 19],
+  [62, 20, 41],
 ];
 
 /** Hash `password` with SHA-512 crypt and the given salt (at most 16 characters are used). */
@@ -64,7 +82,9 @@ export function sha512Crypt(password: string, salt: string, rounds = ROUNDS_DEFA
 
 /** A crypt salt derived from stable inputs: 16 characters of the crypt alphabet. */
 export function deriveSalt(...inputs: string[]): string {
-  const digest = createHash('sha256').update(`harvgen-salt\0${inputs.join('\0')}`).digest();
+  const digest = createHash('sha256')
+    .update(`harvgen-salt\0${inputs.join('\0')}`)
+    .digest();
   let salt = '';
   for (let i = 0; i < 16; i++) salt += ALPHABET[digest[i]! & 0x3f];
   return salt;

@@ -55,7 +55,9 @@ function collapseDefaults(diagnostics: readonly Diagnostic[], model: SiteModel):
   }
   return out.map((d) => {
     const g = d.path?.startsWith('defaults') ? groups.get(`${d.code}|${d.path}`) : undefined;
-    return g && g.d === d && g.others.length > 0 ? { ...d, message: `${d.message} (set in defaults; also nodes ${g.others.join(', ')})` } : d;
+    return g && g.d === d && g.others.length > 0
+      ? { ...d, message: `${d.message} (set in defaults; also nodes ${g.others.join(', ')})` }
+      : d;
   });
 }
 

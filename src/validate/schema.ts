@@ -52,7 +52,13 @@ function toDiagnostic(e: ErrorObject, input: unknown, locate: Locator): Diagnost
     case 'required': {
       const key = String((e.params as { missingProperty: string }).missingProperty);
       const desc = (parent?.properties?.[key] as { description?: string } | undefined)?.description;
-      return make('SCHEMA_REQUIRED', `missing required key "${key}" in ${where}`, desc ? `Add \`${key}:\`. ${desc}` : `Add \`${key}:\`.`, path, path.length ? 'key' : 'value');
+      return make(
+        'SCHEMA_REQUIRED',
+        `missing required key "${key}" in ${where}`,
+        desc ? `Add \`${key}:\`. ${desc}` : `Add \`${key}:\`.`,
+        path,
+        path.length ? 'key' : 'value',
+      );
     }
     case 'type': {
       const want = String((e.params as { type: string | string[] }).type);
@@ -61,7 +67,12 @@ function toDiagnostic(e: ErrorObject, input: unknown, locate: Locator): Diagnost
     case 'enum': {
       const allowed = (e.params as { allowedValues: unknown[] }).allowedValues.map(String);
       const guess = typeof e.data === 'string' ? closest(e.data, allowed) : undefined;
-      return make('SCHEMA_ENUM', `${where} is ${JSON.stringify(e.data)}, which is not one of: ${allowed.join(', ')}${guess ? `; did you mean "${guess}"?` : ''}`, parent?.description, path);
+      return make(
+        'SCHEMA_ENUM',
+        `${where} is ${JSON.stringify(e.data)}, which is not one of: ${allowed.join(', ')}${guess ? `; did you mean "${guess}"?` : ''}`,
+        parent?.description,
+        path,
+      );
     }
     case 'pattern':
       return make('SCHEMA_PATTERN', `${where} has the wrong form: ${JSON.stringify(e.data)}`, parent?.description, path);

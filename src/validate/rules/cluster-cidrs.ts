@@ -18,31 +18,68 @@ export const clusterCidrsRule: Rule = {
       const text = value ?? fallback;
       const at: InventoryPath = value !== undefined ? ['cluster', key] : ['network', 'cidr'];
       const r = parseCidr(text);
-      if (!r.net) report({ code: 'CLUSTER_CIDR_INVALID', message: `cluster.${key} "${text}" ${r.problem}`, hint: 'Write a network as `a.b.c.d/prefix`, e.g. 10.52.0.0/16.', at });
+      if (!r.net)
+        report({
+          code: 'CLUSTER_CIDR_INVALID',
+          message: `cluster.${key} "${text}" ${r.problem}`,
+          hint: 'Write a network as `a.b.c.d/prefix`, e.g. 10.52.0.0/16.',
+          at,
+        });
       return { ...(r.net ? { net: r.net } : {}), text, at };
     };
     const pod = parse(c.pod_cidr, DEFAULT_POD, 'pod_cidr');
     const service = parse(c.service_cidr, DEFAULT_SERVICE, 'service_cidr');
     const mgmt = parseCidr(input.network.cidr).net;
-    for (const [name, x] of [['pod', pod], ['service', service]] as const) {
+    for (const [name, x] of [
+      ['pod', pod],
+      ['service', service],
+    ] as const) {
       if (x.net && mgmt && networksOverlap(x.net, mgmt)) {
         const isDefault = x.at[0] === 'network';
-        report({ code: 'CLUSTER_CIDR_OVERLAP', message: `the ${name} network ${x.text}${isDefault ? ' (default)' : ''} overlaps the management network ${input.network.cidr}`, hint: isDefault ? `Set cluster.${name}_cidr to a free range (Harvester v1.5+), or move the management network.` : 'Pick a range that is not used on the management network.', at: x.at });
+        report({
+          code: 'CLUSTER_CIDR_OVERLAP',
+          message: `the ${name} network ${x.text}${isDefault ? ' (default)' : ''} overlaps the management network ${input.network.cidr}`,
+          hint: isDefault
+            ? `Set cluster.${name}_cidr to a free range (Harvester v1.5+), or move the management network.`
+            : 'Pick a range that is not used on the management network.',
+          at: x.at,
+        });
       }
     }
     if (pod.net && service.net && networksOverlap(pod.net, service.net)) {
-      report({ code: 'CLUSTER_CIDR_OVERLAP', message: `the pod network ${pod.text} overlaps the service network ${service.text}`, hint: 'Use two disjoint ranges.', at: c.service_cidr !== undefined ? service.at : pod.at });
+      report({
+        code: 'CLUSTER_CIDR_OVERLAP',
+        message: `the pod network ${pod.text} overlaps the service network ${service.text}`,
+        hint: 'Use two disjoint ranges.',
+        at: c.service_cidr !== undefined ? service.at : pod.at,
+      });
     }
     const dnsText = c.cluster_dns ?? (c.service_cidr === undefined ? DEFAULT_DNS : undefined);
     if (dnsText === undefined) {
-      if (service.net) report({ code: 'CLUSTER_DNS_OUTSIDE_SERVICE_CIDR', message: `cluster.service_cidr is ${service.text} but cluster.cluster_dns is not set (its default 10.53.0.10 is outside it)`, hint: 'Set cluster.cluster_dns to an address inside the service network, e.g. its .10 address.', at: ['cluster', 'service_cidr'] });
+      if (service.net)
+        report({
+          code: 'CLUSTER_DNS_OUTSIDE_SERVICE_CIDR',
+          message: `cluster.service_cidr is ${service.text} but cluster.cluster_dns is not set (its default 10.53.0.10 is outside it)`,
+          hint: 'Set cluster.cluster_dns to an address inside the service network, e.g. its .10 address.',
+          at: ['cluster', 'service_cidr'],
+        });
       return;
     }
     const dns = parseIpv4(dnsText);
     if (dns === undefined) {
-      report({ code: 'NET_IP_INVALID', message: `cluster.cluster_dns "${dnsText}" is not an IPv4 address`, hint: 'Write a dotted quad inside the service network.', at: ['cluster', 'cluster_dns'] });
+      report({
+        code: 'NET_IP_INVALID',
+        message: `cluster.cluster_dns "${dnsText}" is not an IPv4 address`,
+        hint: 'Write a dotted quad inside the service network.',
+        at: ['cluster', 'cluster_dns'],
+      });
     } else if (service.net && !inNetwork(dns, service.net)) {
-      report({ code: 'CLUSTER_DNS_OUTSIDE_SERVICE_CIDR', message: `cluster.cluster_dns ${dnsText} is outside the service network ${service.text}`, hint: 'Kubernetes serves DNS from a service IP; pick an address inside the service CIDR.', at: c.cluster_dns !== undefined ? ['cluster', 'cluster_dns'] : ['cluster', 'service_cidr'] });
+      report({
+        code: 'CLUSTER_DNS_OUTSIDE_SERVICE_CIDR',
+        message: `cluster.cluster_dns ${dnsText} is outside the service network ${service.text}`,
+        hint: 'Kubernetes serves DNS from a service IP; pick an address inside the service CIDR.',
+        at: c.cluster_dns !== undefined ? ['cluster', 'cluster_dns'] : ['cluster', 'service_cidr'],
+      });
     }
   },
 };

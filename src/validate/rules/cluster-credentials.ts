@@ -11,13 +11,30 @@ export const clusterCredentialsRule: Rule = {
     const bad = [...token].find((ch) => ch < ' ' || ch > '~');
     if (bad !== undefined) {
       const shown = bad < ' ' ? `U+${bad.codePointAt(0)!.toString(16).padStart(4, '0').toUpperCase()}` : `"${bad}"`;
-      report({ code: 'CLUSTER_TOKEN_CHARSET', message: `cluster.token contains ${shown}; the installer accepts printable ASCII only`, hint: 'Use letters, digits, spaces and ASCII punctuation.', at: ['cluster', 'token'] });
+      report({
+        code: 'CLUSTER_TOKEN_CHARSET',
+        message: `cluster.token contains ${shown}; the installer accepts printable ASCII only`,
+        hint: 'Use letters, digits, spaces and ASCII punctuation.',
+        at: ['cluster', 'token'],
+      });
     }
     if ((password === undefined || password === '') && (keys === undefined || keys.length === 0)) {
-      report({ code: 'CLUSTER_NO_CREDENTIALS', message: 'neither cluster.password nor cluster.ssh_authorized_keys is set; nobody could log in to the nodes', hint: 'Set `password:` (plain text is hashed by harvgen) or add `ssh_authorized_keys:`.', at: ['cluster'], target: 'key' });
+      report({
+        code: 'CLUSTER_NO_CREDENTIALS',
+        message: 'neither cluster.password nor cluster.ssh_authorized_keys is set; nobody could log in to the nodes',
+        hint: 'Set `password:` (plain text is hashed by harvgen) or add `ssh_authorized_keys:`.',
+        at: ['cluster'],
+        target: 'key',
+      });
     }
     if (password !== undefined && password.startsWith('$') && !isCryptHash(password)) {
-      report({ code: 'CLUSTER_PASSWORD_BAD_HASH', message: 'cluster.password starts with `$` but is not a complete crypt hash; the installer would write it verbatim and nobody could log in', hint: 'Give a full hash (`openssl passwd -6`) or a plain-text password that does not start with `$`.', at: ['cluster', 'password'] });
+      report({
+        code: 'CLUSTER_PASSWORD_BAD_HASH',
+        message:
+          'cluster.password starts with `$` but is not a complete crypt hash; the installer would write it verbatim and nobody could log in',
+        hint: 'Give a full hash (`openssl passwd -6`) or a plain-text password that does not start with `$`.',
+        at: ['cluster', 'password'],
+      });
     }
   },
 };

@@ -11,25 +11,53 @@ export const clusterVipRule: Rule = {
     const at = ['cluster', 'vip'] as const;
     const vip = parseIpv4(input.cluster.vip);
     if (model.cluster.vipMode === 'dhcp' && (input.cluster.vip_hw_addr === undefined || !normalizeMac(input.cluster.vip_hw_addr))) {
-      report({ code: 'CLUSTER_VIP_HW_ADDR', message: input.cluster.vip_hw_addr === undefined ? '`vip_mode: dhcp` needs `vip_hw_addr`' : `vip_hw_addr "${input.cluster.vip_hw_addr}" is not a MAC address`, hint: 'Without a fixed MAC the installer leases a random VIP; set `vip_hw_addr` and reserve the VIP for it in DHCP.', at: input.cluster.vip_hw_addr === undefined ? ['cluster', 'vip_mode'] : ['cluster', 'vip_hw_addr'] });
+      report({
+        code: 'CLUSTER_VIP_HW_ADDR',
+        message:
+          input.cluster.vip_hw_addr === undefined
+            ? '`vip_mode: dhcp` needs `vip_hw_addr`'
+            : `vip_hw_addr "${input.cluster.vip_hw_addr}" is not a MAC address`,
+        hint: 'Without a fixed MAC the installer leases a random VIP; set `vip_hw_addr` and reserve the VIP for it in DHCP.',
+        at: input.cluster.vip_hw_addr === undefined ? ['cluster', 'vip_mode'] : ['cluster', 'vip_hw_addr'],
+      });
     }
     if (vip === undefined) {
-      report({ code: 'NET_IP_INVALID', message: `cluster.vip "${input.cluster.vip}" is not an IPv4 address`, hint: 'Write a dotted quad such as 192.168.122.120.', at });
+      report({
+        code: 'NET_IP_INVALID',
+        message: `cluster.vip "${input.cluster.vip}" is not an IPv4 address`,
+        hint: 'Write a dotted quad such as 192.168.122.120.',
+        at,
+      });
       return;
     }
     const net = parseCidr(input.network.cidr).net;
     if (net && (!inNetwork(vip, net) || vip === net.address || vip === net.broadcast || input.cluster.vip === input.network.gateway)) {
-      report({ code: 'CLUSTER_VIP_OUTSIDE_NETWORK', message: `cluster.vip ${input.cluster.vip} is not a free host address of ${input.network.cidr}`, hint: 'The VIP must be an unused address on the management network (not the network, broadcast or gateway address).', at });
+      report({
+        code: 'CLUSTER_VIP_OUTSIDE_NETWORK',
+        message: `cluster.vip ${input.cluster.vip} is not a free host address of ${input.network.cidr}`,
+        hint: 'The VIP must be an unused address on the management network (not the network, broadcast or gateway address).',
+        at,
+      });
     }
     for (const node of model.nodes) {
       if (node.ip === input.cluster.vip) {
-        report({ code: 'CLUSTER_VIP_IS_NODE_IP', message: `cluster.vip ${input.cluster.vip} is also the ip of node ${node.hostname}`, hint: 'The VIP floats between nodes; give it an address of its own.', at });
+        report({
+          code: 'CLUSTER_VIP_IS_NODE_IP',
+          message: `cluster.vip ${input.cluster.vip} is also the ip of node ${node.hostname}`,
+          hint: 'The VIP floats between nodes; give it an address of its own.',
+          at,
+        });
       }
     }
     const start = parseIpv4(model.network.dhcpStart);
     const end = parseIpv4(model.network.dhcpEnd);
     if (start !== undefined && end !== undefined && vip >= start && vip <= end) {
-      report({ code: 'CLUSTER_VIP_IN_DHCP_RANGE', message: `cluster.vip ${input.cluster.vip} lies inside the dynamic DHCP range ${input.network.dhcp_range}`, hint: 'Move the VIP out of the range or shrink the range; DHCP could lease the VIP to a machine.', at });
+      report({
+        code: 'CLUSTER_VIP_IN_DHCP_RANGE',
+        message: `cluster.vip ${input.cluster.vip} lies inside the dynamic DHCP range ${input.network.dhcp_range}`,
+        hint: 'Move the VIP out of the range or shrink the range; DHCP could lease the VIP to a machine.',
+        at,
+      });
     }
   },
 };

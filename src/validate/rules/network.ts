@@ -9,19 +9,44 @@ export const networkRule: Rule = {
   check({ input, report }) {
     const { net, problem } = parseCidr(input.network.cidr);
     if (!net) {
-      report({ code: 'NET_CIDR_INVALID', message: `network.cidr "${input.network.cidr}" ${problem}`, hint: 'Write the network as `a.b.c.d/prefix`, e.g. `192.168.122.0/24`.', at: ['network', 'cidr'] });
+      report({
+        code: 'NET_CIDR_INVALID',
+        message: `network.cidr "${input.network.cidr}" ${problem}`,
+        hint: 'Write the network as `a.b.c.d/prefix`, e.g. `192.168.122.0/24`.',
+        at: ['network', 'cidr'],
+      });
     } else if (net.prefix > 30) {
-      report({ code: 'NET_CIDR_INVALID', message: `network.cidr ${input.network.cidr} is too small for a cluster (prefix /${net.prefix})`, hint: 'Use a network with room for the nodes, the VIP and a DHCP range (/30 or larger).', at: ['network', 'cidr'] });
+      report({
+        code: 'NET_CIDR_INVALID',
+        message: `network.cidr ${input.network.cidr} is too small for a cluster (prefix /${net.prefix})`,
+        hint: 'Use a network with room for the nodes, the VIP and a DHCP range (/30 or larger).',
+        at: ['network', 'cidr'],
+      });
     }
     const gw = parseIpv4(input.network.gateway);
     if (gw === undefined) {
-      report({ code: 'NET_IP_INVALID', message: `network.gateway "${input.network.gateway}" is not an IPv4 address`, hint: 'Write a dotted quad such as 192.168.122.1.', at: ['network', 'gateway'] });
+      report({
+        code: 'NET_IP_INVALID',
+        message: `network.gateway "${input.network.gateway}" is not an IPv4 address`,
+        hint: 'Write a dotted quad such as 192.168.122.1.',
+        at: ['network', 'gateway'],
+      });
     } else if (net && (!inNetwork(gw, net) || gw === net.address || gw === net.broadcast)) {
-      report({ code: 'NET_GATEWAY_OUTSIDE', message: `network.gateway ${input.network.gateway} is not a host address of ${input.network.cidr}`, hint: `Use an address between ${formatIpv4(net.address + 1)} and ${formatIpv4(net.broadcast - 1)}.`, at: ['network', 'gateway'] });
+      report({
+        code: 'NET_GATEWAY_OUTSIDE',
+        message: `network.gateway ${input.network.gateway} is not a host address of ${input.network.cidr}`,
+        hint: `Use an address between ${formatIpv4(net.address + 1)} and ${formatIpv4(net.broadcast - 1)}.`,
+        at: ['network', 'gateway'],
+      });
     }
     input.network.dns.forEach((d, i) => {
       if (parseIpv4(d) === undefined) {
-        report({ code: 'NET_DNS_INVALID', message: `network.dns[${i}] "${d}" is not an IPv4 address`, hint: 'DHCP option 6 and the installer take IPv4 addresses only.', at: ['network', 'dns', i] });
+        report({
+          code: 'NET_DNS_INVALID',
+          message: `network.dns[${i}] "${d}" is not an IPv4 address`,
+          hint: 'DHCP option 6 and the installer take IPv4 addresses only.',
+          at: ['network', 'dns', i],
+        });
       }
     });
     const m = /^\s*([^-\s]+)\s*-\s*([^-\s]+)\s*$/.exec(input.network.dhcp_range);
@@ -29,13 +54,33 @@ export const networkRule: Rule = {
     const end = m ? parseIpv4(m[2]!) : undefined;
     const at = ['network', 'dhcp_range'] as const;
     if (start === undefined || end === undefined) {
-      report({ code: 'NET_DHCP_RANGE_INVALID', message: `network.dhcp_range "${input.network.dhcp_range}" is not \`first-last\` with two IPv4 addresses`, hint: 'Write it as e.g. `192.168.122.100-192.168.122.200`.', at });
+      report({
+        code: 'NET_DHCP_RANGE_INVALID',
+        message: `network.dhcp_range "${input.network.dhcp_range}" is not \`first-last\` with two IPv4 addresses`,
+        hint: 'Write it as e.g. `192.168.122.100-192.168.122.200`.',
+        at,
+      });
     } else if (start > end) {
-      report({ code: 'NET_DHCP_RANGE_INVALID', message: `network.dhcp_range starts after it ends (${m![1]} > ${m![2]})`, hint: 'Swap the two addresses.', at });
+      report({
+        code: 'NET_DHCP_RANGE_INVALID',
+        message: `network.dhcp_range starts after it ends (${m![1]} > ${m![2]})`,
+        hint: 'Swap the two addresses.',
+        at,
+      });
     } else if (net && (!inNetwork(start, net) || !inNetwork(end, net) || start === net.address || end === net.broadcast)) {
-      report({ code: 'NET_DHCP_RANGE_INVALID', message: `network.dhcp_range ${input.network.dhcp_range} is not inside the host addresses of ${input.network.cidr}`, hint: `Keep the range between ${formatIpv4(net.address + 1)} and ${formatIpv4(net.broadcast - 1)}.`, at });
+      report({
+        code: 'NET_DHCP_RANGE_INVALID',
+        message: `network.dhcp_range ${input.network.dhcp_range} is not inside the host addresses of ${input.network.cidr}`,
+        hint: `Keep the range between ${formatIpv4(net.address + 1)} and ${formatIpv4(net.broadcast - 1)}.`,
+        at,
+      });
     } else if (gw !== undefined && gw >= start && gw <= end) {
-      report({ code: 'NET_DHCP_RANGE_INVALID', message: `network.dhcp_range ${input.network.dhcp_range} contains the gateway ${input.network.gateway}`, hint: 'Move the range so that it excludes the gateway.', at });
+      report({
+        code: 'NET_DHCP_RANGE_INVALID',
+        message: `network.dhcp_range ${input.network.dhcp_range} contains the gateway ${input.network.gateway}`,
+        hint: 'Move the range so that it excludes the gateway.',
+        at,
+      });
     }
   },
 };

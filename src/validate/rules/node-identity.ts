@@ -12,30 +12,68 @@ export const nodeIdentityRule: Rule = {
     (input.nodes ?? []).forEach((node, i) => {
       const at = ['nodes', i] as const;
       if (node.hostname === undefined) {
-        report({ code: 'NODE_HOSTNAME_MISSING', message: `nodes[${i}] has no hostname`, hint: 'Add `hostname: <name>` (a lowercase DNS label such as hv-1).', at });
+        report({
+          code: 'NODE_HOSTNAME_MISSING',
+          message: `nodes[${i}] has no hostname`,
+          hint: 'Add `hostname: <name>` (a lowercase DNS label such as hv-1).',
+          at,
+        });
       } else if (!LABEL.test(node.hostname)) {
         const why = node.hostname.includes('.')
           ? 'it contains a dot (a fully qualified name breaks the Harvester install: the node joins etcd under a second name)'
-          : node.hostname.length > 63 ? 'it is longer than 63 characters'
-          : /[A-Z]/.test(node.hostname) ? 'it has upper-case letters'
-          : 'only a-z, 0-9 and inner hyphens are allowed';
-        const suggestion = node.hostname.toLowerCase().split('.')[0]!.replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 63);
-        report({ code: 'NODE_HOSTNAME_INVALID', message: `hostname "${node.hostname}" is not a valid DNS-1123 label: ${why}`, hint: suggestion ? `Use a short lowercase name such as "${suggestion}".` : 'Use a short lowercase name such as hv-1.', at: [...at, 'hostname'] });
+          : node.hostname.length > 63
+            ? 'it is longer than 63 characters'
+            : /[A-Z]/.test(node.hostname)
+              ? 'it has upper-case letters'
+              : 'only a-z, 0-9 and inner hyphens are allowed';
+        const suggestion = node.hostname
+          .toLowerCase()
+          .split('.')[0]!
+          .replace(/[^a-z0-9-]+/g, '-')
+          .replace(/^-+|-+$/g, '')
+          .slice(0, 63);
+        report({
+          code: 'NODE_HOSTNAME_INVALID',
+          message: `hostname "${node.hostname}" is not a valid DNS-1123 label: ${why}`,
+          hint: suggestion ? `Use a short lowercase name such as "${suggestion}".` : 'Use a short lowercase name such as hv-1.',
+          at: [...at, 'hostname'],
+        });
       }
       if (node.mac !== undefined && node.macs !== undefined) {
-        report({ code: 'NODE_MAC_AND_MACS', message: `node ${node.hostname ?? i} sets both \`mac\` and \`macs\``, hint: 'Keep one: `mac` for a single NIC or `macs` for several.', at: [...at, 'macs'], target: 'key' });
+        report({
+          code: 'NODE_MAC_AND_MACS',
+          message: `node ${node.hostname ?? i} sets both \`mac\` and \`macs\``,
+          hint: 'Keep one: `mac` for a single NIC or `macs` for several.',
+          at: [...at, 'macs'],
+          target: 'key',
+        });
       }
       if (node.mac === undefined && node.macs === undefined) {
-        report({ code: 'NODE_MAC_MISSING', message: `node ${node.hostname ?? i} has no MAC address`, hint: 'Add `mac: <boot NIC MAC>`; harvgen serves each node by the MAC it boots from.', at });
+        report({
+          code: 'NODE_MAC_MISSING',
+          message: `node ${node.hostname ?? i} has no MAC address`,
+          hint: 'Add `mac: <boot NIC MAC>`; harvgen serves each node by the MAC it boots from.',
+          at,
+        });
       }
       const list = node.macs ?? (node.mac !== undefined ? [node.mac] : []);
       list.forEach((mac, k) => {
         const path = node.macs ? [...at, 'macs', k] : [...at, 'mac'];
         const norm = normalizeMac(mac);
         if (!norm) {
-          report({ code: 'NODE_MAC_INVALID', message: `"${mac}" is not a MAC address`, hint: 'Write six hex octets, e.g. 52:54:00:aa:bb:01 (hyphens, dots or no separators also work).', at: path });
+          report({
+            code: 'NODE_MAC_INVALID',
+            message: `"${mac}" is not a MAC address`,
+            hint: 'Write six hex octets, e.g. 52:54:00:aa:bb:01 (hyphens, dots or no separators also work).',
+            at: path,
+          });
         } else if (isMulticastMac(norm)) {
-          report({ code: 'NODE_MAC_INVALID', message: `${norm} is a multicast MAC address; no NIC boots with it`, hint: 'Check the address; the first octet of a NIC MAC is even.', at: path });
+          report({
+            code: 'NODE_MAC_INVALID',
+            message: `${norm} is a multicast MAC address; no NIC boots with it`,
+            hint: 'Check the address; the first octet of a NIC MAC is even.',
+            at: path,
+          });
         }
       });
     });
@@ -45,9 +83,19 @@ export const nodeIdentityRule: Rule = {
       node.interfaces.forEach((nic, k) => {
         const at = [...(node.sources.interfaces ?? ['nodes', node.index]), k];
         if (nic.name === undefined && nic.mac === undefined) {
-          report({ code: 'NODE_NIC_EMPTY', message: `interface ${k} of node ${node.hostname} has neither name nor mac`, hint: 'Give the NIC a `name` (e.g. ens3), a `mac`, or both.', at });
+          report({
+            code: 'NODE_NIC_EMPTY',
+            message: `interface ${k} of node ${node.hostname} has neither name nor mac`,
+            hint: 'Give the NIC a `name` (e.g. ens3), a `mac`, or both.',
+            at,
+          });
         } else if (nic.mac !== undefined && !normalizeMac(nic.mac)) {
-          report({ code: 'NODE_MAC_INVALID', message: `interface mac "${nic.mac}" is not a MAC address`, hint: 'Write six hex octets, e.g. 52:54:00:aa:bb:01.', at: [...at, 'mac'] });
+          report({
+            code: 'NODE_MAC_INVALID',
+            message: `interface mac "${nic.mac}" is not a MAC address`,
+            hint: 'Write six hex octets, e.g. 52:54:00:aa:bb:01.',
+            at: [...at, 'mac'],
+          });
         }
       });
     }

@@ -8,10 +8,20 @@ export const nodeLinkRule: Rule = {
   check({ model, report }) {
     for (const node of model.nodes) {
       if (node.mtu !== undefined && (node.mtu < 576 || node.mtu > 9000)) {
-        report({ code: 'NODE_MTU_RANGE', message: `mtu ${node.mtu} of node ${node.hostname} is outside 576-9000`, hint: 'Use 1500 (Ethernet) or up to 9000 for jumbo frames.', at: nodeAt(node, 'mtu') });
+        report({
+          code: 'NODE_MTU_RANGE',
+          message: `mtu ${node.mtu} of node ${node.hostname} is outside 576-9000`,
+          hint: 'Use 1500 (Ethernet) or up to 9000 for jumbo frames.',
+          at: nodeAt(node, 'mtu'),
+        });
       }
       if (node.vlan !== undefined && (node.vlan < 1 || node.vlan > 4094)) {
-        report({ code: 'NODE_VLAN_RANGE', message: `vlan ${node.vlan} of node ${node.hostname} is outside 1-4094`, hint: 'Use the VLAN ID of the management network, or remove `vlan` for an untagged network.', at: nodeAt(node, 'vlan') });
+        report({
+          code: 'NODE_VLAN_RANGE',
+          message: `vlan ${node.vlan} of node ${node.hostname} is outside 1-4094`,
+          hint: 'Use the VLAN ID of the management network, or remove `vlan` for an untagged network.',
+          at: nodeAt(node, 'vlan'),
+        });
       }
     }
   },

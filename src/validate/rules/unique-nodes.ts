@@ -16,7 +16,12 @@ export const uniqueNodesRule: Rule = {
       if (node.hostname !== undefined) {
         const prev = hostnames.get(node.hostname);
         if (prev !== undefined) {
-          report({ code: 'NODE_DUPLICATE_HOSTNAME', message: `hostname "${node.hostname}" is used by nodes[${prev}] and nodes[${i}]`, hint: 'Hostnames name the RKE2 nodes and the output files; give each node its own.', at: ['nodes', i, 'hostname'] });
+          report({
+            code: 'NODE_DUPLICATE_HOSTNAME',
+            message: `hostname "${node.hostname}" is used by nodes[${prev}] and nodes[${i}]`,
+            hint: 'Hostnames name the RKE2 nodes and the output files; give each node its own.',
+            at: ['nodes', i, 'hostname'],
+          });
         } else hostnames.set(node.hostname, i);
       }
       const list = node.macs ?? (node.mac !== undefined ? [node.mac] : []);
@@ -27,13 +32,23 @@ export const uniqueNodesRule: Rule = {
         const prev = macs.get(mac);
         if (prev) {
           const who = prev.node === i ? `node ${label(i)} twice` : `${label(prev.node)} and ${label(i)}`;
-          report({ code: 'NODE_DUPLICATE_MAC', message: `MAC ${mac}${raw !== mac ? ` (written "${raw}")` : ''} is listed for ${who}`, hint: 'Each NIC boots one node; MACs are compared after normalization (case and separators do not matter).', at: path });
+          report({
+            code: 'NODE_DUPLICATE_MAC',
+            message: `MAC ${mac}${raw !== mac ? ` (written "${raw}")` : ''} is listed for ${who}`,
+            hint: 'Each NIC boots one node; MACs are compared after normalization (case and separators do not matter).',
+            at: path,
+          });
         } else macs.set(mac, { node: i, path });
       });
       if (node.ip !== undefined) {
         const prev = ips.get(node.ip);
         if (prev !== undefined) {
-          report({ code: 'NODE_DUPLICATE_IP', message: `IP ${node.ip} is used by ${label(prev)} and ${label(i)}`, hint: 'Give each node its own address.', at: ['nodes', i, 'ip'] });
+          report({
+            code: 'NODE_DUPLICATE_IP',
+            message: `IP ${node.ip} is used by ${label(prev)} and ${label(i)}`,
+            hint: 'Give each node its own address.',
+            at: ['nodes', i, 'ip'],
+          });
         } else ips.set(node.ip, i);
       }
     });

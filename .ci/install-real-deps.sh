@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Install what the real-program tests (test/real/, `npm run test:real`) need on Debian 12
+# (bookworm), then fetch the small test kernel. Run as root. Used by .ci/run; fine on a dev box.
+#
+#   nginx            nginx -t and a real nginx serving the tree
+#   dnsmasq-base     dnsmasq --test and a real DHCP/TFTP server (no service, unlike `dnsmasq`)
+#   libvirt-clients  virt-xml-validate and virsh (test:///default driver, no daemon)
+#   libxml2-utils    xmllint, which virt-xml-validate runs (libvirt-clients does not depend on it)
+#   socat            ExecStart= of the generated units (systemd-analyze verify checks it exists)
+#   qemu-system-x86  the iPXE client VM (TCG)
+#   ipxe-qemu        iPXE option ROMs for QEMU's NICs (BIOS boot)
+#   ipxe             undionly.kpxe / ipxe.efi / snponly.efi served over TFTP
+#   ovmf             UEFI firmware for QEMU
+#   busybox-static   the test initramfs, and udhcpc/tftp as DHCP test clients
+#   cpio             packs the initramfs
+#   iproute2         network namespaces, veth and tap devices
+#   systemd          systemd-analyze (only installed when missing, so an existing systemd is not upgraded)
+# Do not add libvirt-daemon-system: on a systemd host it starts a network on 192.168.122.1/24.
+set -euo pipefail
+
+if [[ $(id -u) != 0 ]]; then
+  echo "install-real-deps: run as root" >&2
+  exit 2
+fi
+
+packages=(nginx dnsmasq-base libvirt-clients libxml2-utils socat qemu-system-x86 ipxe-qemu ipxe ovmf
+  busybox-static cpio iproute2)
+command -v systemd-analyze >/dev/null 2>&1 || packages+=(systemd)
+
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q
+apt-get install -y -q --no-install-recommends "${packages[@]}"
+
+"$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/scripts/fetch-test-kernel.sh"
