@@ -12,11 +12,12 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { requireProgram, requireRoot } from './helpers/programs.ts';
-import { ensureKernel, buildInitramfs } from './helpers/initramfs.ts';
+import { ensureKernel, buildInitramfs, KERNEL_DIR } from './helpers/initramfs.ts';
 import { withLab } from './helpers/lab.ts';
 import { bootVm, cleanSerial, limiter, type BootResult } from './helpers/qemu.ts';
 import { getTrees, copyTree, type SiteKey, type SiteTree, type ManifestNode } from './helpers/tree.ts';
@@ -39,17 +40,69 @@ interface BootCase {
   kind: Kind;
   /** Node hostname (install / no-initrd) or undefined (unknown MAC). */
   hostname?: string;
+  /** Which of the node's MACs boots (default the first). */
+  macIndex?: number;
 }
 
 // Longest first, so two lanes finish together.
 const CASES: BootCase[] = [
-  { id: 'uefi-create', key: 'uefi', kind: 'install', hostname: 'hv-u1', title: 'UEFI (OVMF): the create node hv-u1 (static ip=) boots its own installer command line and fetches its own create config' },
-  { id: 'uefi-join', key: 'uefi', kind: 'install', hostname: 'hv-u2', title: 'UEFI (OVMF): the join node hv-u2 (ip=dhcp) boots its own installer command line and fetches its own join config' },
-  { id: 'x-join', key: 'location_x', kind: 'install', hostname: 'hv-2', title: 'UEFI (OVMF), example site location_x: the join node hv-2 boots and fetches its own join config' },
-  { id: 'uefi-no-initrd', key: 'uefi', kind: 'no-initrd', hostname: 'hv-u1', title: 'mutation: a UEFI node script without initrd= on the kernel line fails the boot check' },
-  { id: 'x-unknown', key: 'location_x', kind: 'unknown', title: 'UEFI (OVMF), example site location_x: an unknown MAC gets unknown.ipxe and boots no installer' },
-  { id: 'bios-create', key: 'bios', kind: 'install', hostname: 'hv-b1', title: 'BIOS (SeaBIOS): the create node hv-b1 (ip=dhcp) boots its own installer command line and fetches its own create config' },
-  { id: 'bios-join', key: 'bios', kind: 'install', hostname: 'hv-b2', title: 'BIOS (SeaBIOS): the join node hv-b2 (static ip=) boots its own installer command line and fetches its own join config' },
+  {
+    id: 'uefi-create',
+    key: 'uefi',
+    kind: 'install',
+    hostname: 'hv-u1',
+    title: 'UEFI (OVMF): the create node hv-u1 (static ip=) boots its own installer command line and fetches its own create config',
+  },
+  {
+    id: 'uefi-join',
+    key: 'uefi',
+    kind: 'install',
+    hostname: 'hv-u2',
+    title: 'UEFI (OVMF): the join node hv-u2 (ip=dhcp) boots its own installer command line and fetches its own join config',
+  },
+  {
+    id: 'x-join',
+    key: 'location_x',
+    kind: 'install',
+    hostname: 'hv-2',
+    title: 'UEFI (OVMF), example site location_x: the join node hv-2 boots and fetches its own join config',
+  },
+  {
+    id: 'y-create-2nd-nic',
+    key: 'location_y',
+    kind: 'install',
+    hostname: 'y-hv-01',
+    macIndex: 1,
+    title:
+      'UEFI (OVMF), example site location_y: the create node y-hv-01 boots from its second NIC (snponly.efi, server on port 8080, static bond address)',
+  },
+  {
+    id: 'uefi-no-initrd',
+    key: 'uefi',
+    kind: 'no-initrd',
+    hostname: 'hv-u1',
+    title: 'mutation: a UEFI node script without initrd= on the kernel line fails the boot check',
+  },
+  {
+    id: 'x-unknown',
+    key: 'location_x',
+    kind: 'unknown',
+    title: 'UEFI (OVMF), example site location_x: an unknown MAC gets unknown.ipxe and boots no installer',
+  },
+  {
+    id: 'bios-create',
+    key: 'bios',
+    kind: 'install',
+    hostname: 'hv-b1',
+    title: 'BIOS (SeaBIOS): the create node hv-b1 (ip=dhcp) boots its own installer command line and fetches its own create config',
+  },
+  {
+    id: 'bios-join',
+    key: 'bios',
+    kind: 'install',
+    hostname: 'hv-b2',
+    title: 'BIOS (SeaBIOS): the join node hv-b2 (static ip=) boots its own installer command line and fetches its own join config',
+  },
   { id: 'bios-unknown', key: 'bios', kind: 'unknown', title: 'BIOS (SeaBIOS): an unknown MAC gets unknown.ipxe and boots no installer' },
 ];
 
@@ -90,10 +143,11 @@ async function runCase(c: BootCase, base: SiteTree, artifacts: { kernel: string;
   let tree = base;
   const node = c.hostname ? tree.manifest.nodes.find((n) => n.hostname === c.hostname) : undefined;
   if (c.hostname && !node) throw new Error(`${tree.label}: no node ${c.hostname} in manifest.json`);
-  const mac = node ? node.macs[0]! : UNKNOWN_MAC;
+  const mac = node ? node.macs[c.macIndex ?? 0]! : UNKNOWN_MAC;
+  if (!mac) throw new Error(`${tree.label}: ${c.hostname} has no MAC #${c.macIndex}`);
   if (c.kind === 'no-initrd') {
     tree = await copyTree(base, 'no-initrd');
-    const script = path.join(tree.dir, node!.ipxe[0]!.path);
+    const script = path.join(tree.dir, node!.ipxe.find((x) => x.mac === mac)!.path);
     const text = await readFile(script, 'utf8');
     const broken = text.replace(/^(kernel .*?) initrd=\S+/m, '$1');
     if (broken === text) throw new Error(`mutation did not apply: no initrd= on the kernel line of ${script}:\n${text}`);
@@ -137,7 +191,7 @@ async function runCase(c: BootCase, base: SiteTree, artifacts: { kernel: string;
 /** The first line unknown.ipxe echoes, up to its first variable (what the serial log must show). */
 async function unknownMessage(tree: SiteTree): Promise<string> {
   const text = await readFile(path.join(tree.dir, 'unknown.ipxe'), 'utf8');
-  for (const m of text.matchAll(/^\s*echo\s+(.+)$/gm)) {
+  for (const m of text.matchAll(/^[ \t]*echo[ \t]+(.+)$/gm)) {
     const fixed = m[1]!.split('${')[0]!.trim();
     if (fixed.length >= 12) return fixed;
   }
@@ -146,7 +200,11 @@ async function unknownMessage(tree: SiteTree): Promise<string> {
 
 /** Parsed nginx access log lines (default "combined" format). */
 function requests(access: string): { ip: string; path: string; status: number }[] {
-  return [...access.matchAll(/^(\S+) \S+ \S+ \[[^\]]+\] "GET (\S+) [^"]*" (\d{3})/gm)].map((m) => ({ ip: m[1]!, path: m[2]!, status: Number(m[3]) }));
+  return [...access.matchAll(/^(\S+) \S+ \S+ \[[^\]]+\] "GET (\S+) [^"]*" (\d{3})/gm)].map((m) => ({
+    ip: m[1]!,
+    path: m[2]!,
+    status: Number(m[3]),
+  }));
 }
 
 function markers(serial: string): { cmdline?: string; lines: string[]; config?: Buffer; sha?: string } {
@@ -168,7 +226,7 @@ async function installProblems(o: Outcome): Promise<string[]> {
   const m = markers(result.serial);
   if (!m.cmdline) return [...p, 'the test kernel never reached /init (no HARVGEN-CMDLINE on the serial console)'];
   const args = m.cmdline.split(/\s+/);
-  const input = tree.input as { boot: { console?: string[] }; cluster: { token: string; password?: string } };
+  const input = tree.input as unknown as { boot: { console?: string[] }; cluster: { token: string; password?: string } };
   const expectArg = (want: string, why: string): void => {
     if (!args.includes(want)) p.push(`kernel command line lacks ${want} (${why})`);
   };
@@ -177,7 +235,8 @@ async function installProblems(o: Outcome): Promise<string[]> {
   expectArg('harvester.install.automatic=true', 'unattended install');
   const consoles = args.filter((a) => a.startsWith('console='));
   const wantConsoles = (input.boot.console ?? ['tty1']).map((c) => `console=${c}`);
-  if (consoles.join(' ') !== wantConsoles.join(' ')) p.push(`consoles ${consoles.join(' ') || '(none)'}, expected ${wantConsoles.join(' ')}`);
+  if (consoles.join(' ') !== wantConsoles.join(' '))
+    p.push(`consoles ${consoles.join(' ') || '(none)'}, expected ${wantConsoles.join(' ')}`);
   const ipArgs = args.filter((a) => a.startsWith('ip='));
   if (ipArgs.length !== 1) p.push(`expected exactly one ip= argument, got ${ipArgs.join(' ') || 'none'}`);
   else if (node.method === 'dhcp' && ipArgs[0] !== 'ip=dhcp') p.push(`${ipArgs[0]} for a dhcp node, expected ip=dhcp`);
@@ -206,7 +265,13 @@ async function installProblems(o: Outcome): Promise<string[]> {
     if (cfg.os?.hostname !== node.hostname) p.push(`fetched config has os.hostname ${cfg.os?.hostname}, expected ${node.hostname}`);
   }
   const reqs = requests(o.access);
-  const need = [tree.manifest.boot.entry_url, node.ipxe.find((s) => s.mac === o.mac)!.url, tree.manifest.artifacts.kernel, tree.manifest.artifacts.initrd, node.config.url];
+  const need = [
+    tree.manifest.boot.entry_url,
+    node.ipxe.find((s) => s.mac === o.mac)!.url,
+    tree.manifest.artifacts.kernel,
+    tree.manifest.artifacts.initrd,
+    node.config.url,
+  ];
   for (const url of need) {
     const path0 = new URL(url).pathname;
     if (!reqs.some((r) => r.path === path0 && r.status === 200)) p.push(`nginx never answered 200 for ${path0}`);
@@ -214,7 +279,8 @@ async function installProblems(o: Outcome): Promise<string[]> {
   if (reqs.some((r) => r.path === new URL(tree.manifest.boot.unknown_url).pathname)) p.push('a known node fetched unknown.ipxe');
   if (tree.manifest.boot.firmware === 'uefi') {
     const loader = (tree.input.boot as { uefi_loader?: string }).uefi_loader ?? 'ipxe.efi';
-    if (!new RegExp(`sent \\S*${loader.replace('.', '\\.')} to`).test(o.dnsmasq)) p.push(`dnsmasq never sent ${loader} over TFTP (firmware PXE path not taken)`);
+    if (!new RegExp(`sent \\S*${loader.replace('.', '\\.')} to`).test(o.dnsmasq))
+      p.push(`dnsmasq never sent ${loader} over TFTP (firmware PXE path not taken)`);
   }
   if (result.exitCode !== 0) p.push(`QEMU exit ${result.exitCode} (the guest did not power off by itself)`);
   return p;
@@ -227,14 +293,18 @@ async function unknownProblems(o: Outcome): Promise<string[]> {
   if (!result) return ['no boot result'];
   const s = cleanSerial(result.serial);
   const msg = await unknownMessage(tree);
-  if (!s.includes(msg)) p.push(`the serial console never showed unknown.ipxe's message "${msg}"${result.timedOut ? ` (timed out after ${result.ms} ms)` : ''}`);
+  if (!s.includes(msg))
+    p.push(`the serial console never showed unknown.ipxe's message "${msg}"${result.timedOut ? ` (timed out after ${result.ms} ms)` : ''}`);
   if (/HARVGEN-CMDLINE|Linux version/.test(s)) p.push('a kernel booted');
   const reqs = requests(o.access);
   const own = `/ipxe/${o.mac.replace(/:/g, '-')}.ipxe`;
   if (!reqs.some((r) => r.path === own && r.status === 404)) p.push(`nginx did not answer 404 for ${own}`);
   if (reqs.some((r) => r.path === own && r.status === 200)) p.push(`nginx answered 200 for ${own}`);
-  if (!reqs.some((r) => r.path === new URL(tree.manifest.boot.unknown_url).pathname && r.status === 200)) p.push('unknown.ipxe was never served');
-  const forbidden = reqs.filter((r) => /\/harvester\/|harvester-v[^/]*-(vmlinuz|initrd)/.test(r.path) || (r.path.startsWith('/ipxe/') && r.path !== own));
+  if (!reqs.some((r) => r.path === new URL(tree.manifest.boot.unknown_url).pathname && r.status === 200))
+    p.push('unknown.ipxe was never served');
+  const forbidden = reqs.filter(
+    (r) => /\/harvester\/|harvester-v[^/]*-(vmlinuz|initrd)/.test(r.path) || (r.path.startsWith('/ipxe/') && r.path !== own),
+  );
   if (forbidden.length) p.push(`an unknown machine fetched ${forbidden.map((r) => `${r.path} (${r.status})`).join(', ')}`);
   return p;
 }
@@ -244,7 +314,9 @@ function report(o: Outcome): string {
   const serial = r ? cleanSerial(r.serial).split('\n') : [];
   return [
     `site ${o.tree.label}, MAC ${o.mac}${o.node ? `, node ${o.node.hostname}` : ''}`,
-    r ? `QEMU: ${r.cmd}\n  exit ${r.exitCode}, ${r.ms} ms${r.timedOut ? ', TIMED OUT' : ''}${r.stoppedBecause ? `, stopped: ${r.stoppedBecause}` : ''}\n${r.qemuOutput.trim()}` : '',
+    r
+      ? `QEMU: ${r.cmd}\n  exit ${r.exitCode}, ${r.ms} ms${r.timedOut ? ', TIMED OUT' : ''}${r.stoppedBecause ? `, stopped: ${r.stoppedBecause}` : ''}\n${r.qemuOutput.trim()}`
+      : '',
     `--- serial console (last 250 of ${serial.length} lines) ---`,
     serial.slice(-250).join('\n'),
     '--- nginx access log ---',
@@ -255,9 +327,17 @@ function report(o: Outcome): string {
 }
 
 function programsPresent(): boolean {
+  // apt-get and dpkg-deb only matter when the test kernel still has to be fetched.
+  const fetch = existsSync(path.join(KERNEL_DIR, 'VERSION')) ? [] : ['apt-get', 'dpkg-deb'];
   return (
-    requireProgram('qemu-system-x86_64', 'nginx', 'dnsmasq', 'ip', 'socat', 'cpio', 'busybox', 'apt-get', 'dpkg-deb') &&
-    requireProgram('/usr/lib/ipxe/qemu/pxe-virtio.rom', '/usr/lib/ipxe/undionly.kpxe', '/usr/lib/ipxe/ipxe.efi', '/usr/share/OVMF/OVMF_CODE_4M.fd', '/usr/share/OVMF/OVMF_VARS_4M.fd') &&
+    requireProgram('qemu-system-x86_64', 'nginx', 'dnsmasq', 'ip', 'socat', 'cpio', '/bin/busybox', ...fetch) &&
+    requireProgram(
+      '/usr/lib/ipxe/qemu/pxe-virtio.rom',
+      '/usr/lib/ipxe/undionly.kpxe',
+      '/usr/lib/ipxe/ipxe.efi',
+      '/usr/share/OVMF/OVMF_CODE_4M.fd',
+      '/usr/share/OVMF/OVMF_VARS_4M.fd',
+    ) &&
     requireRoot()
   );
 }
@@ -266,7 +346,12 @@ for (const c of CASES) {
   test(c.title, async () => {
     if (!programsPresent()) return;
     const o = await outcome(c.id);
-    if (o.error) throw new Error(`${c.id}: the boot lab failed: ${o.error instanceof Error ? o.error.stack : String(o.error)}\n${report(o)}`);
+    if (o.result)
+      console.log(
+        `  boot ${c.id}: ${(o.result.ms / 1000).toFixed(1)} s${o.result.stoppedBecause ? ` (stopped: ${o.result.stoppedBecause})` : ''}`,
+      );
+    if (o.error)
+      throw new Error(`${c.id}: the boot lab failed: ${o.error instanceof Error ? o.error.stack : String(o.error)}\n${report(o)}`);
     if (c.kind === 'install') {
       const p = await installProblems(o);
       assert.equal(p, [], `${c.id}: the boot went wrong:\n  ${p.join('\n  ')}\n${report(o)}`);
@@ -277,7 +362,10 @@ for (const c of CASES) {
       const p = await installProblems(o);
       assert.ok(p.length > 0, `${c.id}: removing initrd= went unnoticed:\n${report(o)}`);
       const s = cleanSerial(o.result?.serial ?? '');
-      assert.ok(/Kernel panic|Unable to mount root/.test(s), `${c.id}: expected the kernel to panic without its initrd; problems:\n  ${p.join('\n  ')}\n${report(o)}`);
+      assert.ok(
+        /Kernel panic|Unable to mount root/.test(s),
+        `${c.id}: expected the kernel to panic without its initrd; problems:\n  ${p.join('\n  ')}\n${report(o)}`,
+      );
     }
   });
 }

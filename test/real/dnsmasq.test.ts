@@ -37,7 +37,8 @@ function nodeLeaseProblems(tree: SiteTree, node: ManifestNode, mac: string, l: L
   if (node.ip && l.ip !== node.ip) problems.push(`${who}: got ${l.ip}, expected its reservation ${node.ip}`);
   if (!node.ip && !inCidr(l.ip, net.cidr)) problems.push(`${who}: got ${l.ip}, outside ${net.cidr}`);
   if (l.hostname && l.hostname !== node.hostname) problems.push(`${who}: host name "${l.hostname}", expected ${node.hostname}`);
-  if (l.boot_file !== tree.manifest.boot.entry_url) problems.push(`${who}: boot file "${l.boot_file}", expected ${tree.manifest.boot.entry_url}`);
+  if (l.boot_file !== tree.manifest.boot.entry_url)
+    problems.push(`${who}: boot file "${l.boot_file}", expected ${tree.manifest.boot.entry_url}`);
   if (l.router.split(' ')[0] !== net.gateway) problems.push(`${who}: router "${l.router}", expected ${net.gateway}`);
   if (l.dns.split(' ').join(',') !== net.dns.join(',')) problems.push(`${who}: dns "${l.dns}", expected ${net.dns.join(' ')}`);
   return problems;
@@ -85,7 +86,8 @@ async function dhcpProblems(tree: SiteTree, pair: DhcpPair): Promise<string[]> {
       if (arch === 9) continue; // same file as arch 7; one download per file is enough
       const got = await pair.tftpGet(l.boot_file);
       const expected = await readFile(path.join(IPXE_DIR, want));
-      if (typeof got === 'string') problems.push(`${who}: TFTP download of ${l.boot_file} from ${l.siaddr || pair.serverAddress} failed\n${got}`);
+      if (typeof got === 'string')
+        problems.push(`${who}: TFTP download of ${l.boot_file} from ${l.siaddr || pair.serverAddress} failed\n${got}`);
       else if (!got.equals(expected)) problems.push(`${who}: TFTP served a different ${want}`);
     }
   }
@@ -121,7 +123,11 @@ for (const key of SITES) {
   test(`dnsmasq runs the generated config of ${key}: reservations, boot files by client type, TFTP, pool for unknown MACs`, async () => {
     if (!requireProgram('dnsmasq', 'busybox', 'ip', '/usr/lib/ipxe/undionly.kpxe', '/usr/lib/ipxe/ipxe.efi') || !requireRoot()) return;
     const { tree, problems, log } = await dhcpRun(key);
-    assert.equal(problems, [], `${tree.label}: dnsmasq answered wrongly:\n  ${problems.join('\n  ')}\n--- dnsmasq log (tail) ---\n${log.split('\n').slice(-60).join('\n')}`);
+    assert.equal(
+      problems,
+      [],
+      `${tree.label}: dnsmasq answered wrongly:\n  ${problems.join('\n  ')}\n--- dnsmasq log (tail) ---\n${log.split('\n').slice(-60).join('\n')}`,
+    );
   });
 }
 
@@ -157,12 +163,19 @@ for (const [label, edit] of BROKEN_LINES) {
 test('mutation: a reservation with an impossible IP passes --test but the real run catches it', async () => {
   if (!requireProgram('dnsmasq', 'busybox', 'ip') || !requireRoot()) return;
   // dnsmasq parses "192.168.122.300" as a host name (documented in real-programs.md §2).
-  const { file, tree } = await mutated('ip-typo', (c) => c.replace(/^(dhcp-host=52:54:00:aa:bb:01,)192\.168\.122\.11,/m, '$1192.168.122.300,'));
+  const { file, tree } = await mutated('ip-typo', (c) =>
+    c.replace(/^(dhcp-host=52:54:00:aa:bb:01,)192\.168\.122\.11,/m, '$1192.168.122.300,'),
+  );
   const syntax = await dnsmasqTest(file);
   assert.is(syntax.code, 0, `expected --test to miss this (it is syntax only):\n${describe(syntax)}`);
   const hv1 = tree.manifest.nodes.find((n) => n.hostname === 'hv-1')!;
-  const problems = await withDhcpPair(tree, async (pair) => nodeLeaseProblems(tree, hv1, hv1.macs[0]!, await pair.query(hv1.macs[0]!, { userClass: 'iPXE', arch: 7 }), pair));
-  assert.ok(problems.some((p) => /got .*expected its reservation 192\.168\.122\.11/.test(p)), `the real DHCP run did not catch the typo:\n${problems.join('\n')}`);
+  const problems = await withDhcpPair(tree, async (pair) =>
+    nodeLeaseProblems(tree, hv1, hv1.macs[0]!, await pair.query(hv1.macs[0]!, { userClass: 'iPXE', arch: 7 }), pair),
+  );
+  assert.ok(
+    problems.some((p) => /got .*expected its reservation 192\.168\.122\.11/.test(p)),
+    `the real DHCP run did not catch the typo:\n${problems.join('\n')}`,
+  );
 });
 
 test.run();

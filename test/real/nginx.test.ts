@@ -46,7 +46,10 @@ for (const key of SITES) {
     assert.ok(addrs.length > 0, `no listen address in ${tree.dir}/nginx/harvgen.conf`);
     // nginx -t binds the listen sockets: give the namespace's lo the generated address(es).
     const r = await withNetns('ngxt', async (ns) => {
-      for (const a of addrs) await ns.sh(a.v6 ? ['ip', '-6', 'addr', 'add', `${a.host}/128`, 'dev', 'lo', 'nodad'] : ['ip', 'addr', 'add', `${a.host}/32`, 'dev', 'lo']);
+      for (const a of addrs)
+        await ns.sh(
+          a.v6 ? ['ip', '-6', 'addr', 'add', `${a.host}/128`, 'dev', 'lo', 'nodad'] : ['ip', 'addr', 'add', `${a.host}/32`, 'dev', 'lo'],
+        );
       return nginxTest(setup, ns);
     });
     assert.ok(r.code === 0 && /test is successful/.test(r.stderr), `nginx -t rejected ${tree.label}:\n${await nginxFailure(setup, r)}`);
@@ -74,13 +77,20 @@ async function serveAndCheck(tree: SiteTree, snippet: string): Promise<{ problem
     const listed = new Map(tree.manifest.files.map((f) => [f.path, f]));
     for (const f of files) if (f !== 'manifest.json' && !listed.has(f)) problems.push(`${f}: in the tree but not in manifest.json files`);
 
+    const servedUrls = new Set(tree.manifest.files.flatMap((f) => (f.url ? [f.url] : [])));
+    const m = tree.manifest;
+    for (const u of [m.boot.entry_url, m.boot.unknown_url, ...m.nodes.flatMap((n) => [...n.ipxe.map((s) => s.url), n.config.url])]) {
+      if (!servedUrls.has(u)) problems.push(`${u}: named in manifest.json but no served file has this url`);
+    }
+
     for (const f of tree.manifest.files) {
       const bytes = await readFile(path.join(tree.dir, f.path)).catch(() => undefined);
       if (!bytes) {
         problems.push(`${f.path}: listed in manifest.json but missing from the tree`);
         continue;
       }
-      if (bytes.length !== f.size || sha256(bytes) !== f.sha256) problems.push(`${f.path}: size/sha256 in manifest.json do not match the file`);
+      if (bytes.length !== f.size || sha256(bytes) !== f.sha256)
+        problems.push(`${f.path}: size/sha256 in manifest.json do not match the file`);
       if (!f.url) {
         // Not meant to be served (dnsmasq/nginx/libvirt/systemd files, fetch.sh): must not leak.
         const r = await get('/' + f.path);
@@ -102,7 +112,8 @@ async function serveAndCheck(tree: SiteTree, snippet: string): Promise<{ problem
       if (!want) problems.push(`${where}: no content-type expectation for .${ext} files (add one to CONTENT_TYPES); got ${type}`);
       else if (!want.test(type)) problems.push(`${where}: Content-Type ${type}, expected ${want}`);
       if (!r.body.equals(bytes)) problems.push(`${where}: body (${r.body.length} bytes) differs from ${f.path} (${bytes.length} bytes)`);
-      if (Number(r.headers['content-length']) !== f.size) problems.push(`${where}: Content-Length ${r.headers['content-length']}, manifest size ${f.size}`);
+      if (Number(r.headers['content-length']) !== f.size)
+        problems.push(`${where}: Content-Length ${r.headers['content-length']}, manifest size ${f.size}`);
     }
 
     // Directories: no listing, no redirect (iPXE does not follow redirects), with and without slash.
@@ -110,10 +121,17 @@ async function serveAndCheck(tree: SiteTree, snippet: string): Promise<{ problem
       for (const p of d ? [`/${d}/`, `/${d}`] : ['/']) {
         const r = await get(p);
         if (r.status >= 300 && r.status < 400) problems.push(`GET ${p}: redirect ${r.status} to ${r.headers.location}`);
-        else if (r.status === 200 || /Index of/i.test(r.body.toString('latin1'))) problems.push(`GET ${p}: directory listing (status ${r.status})`);
+        else if (r.status === 200 || /Index of/i.test(r.body.toString('latin1')))
+          problems.push(`GET ${p}: directory listing (status ${r.status})`);
       }
     }
-    for (const p of ['/ipxe/../nginx/harvgen.conf', '/harvester/../dnsmasq/harvgen.conf', '/manifest.json', '/ipxe/.', '/harvester/%2e%2e/nginx/harvgen.conf']) {
+    for (const p of [
+      '/ipxe/../nginx/harvgen.conf',
+      '/harvester/../dnsmasq/harvgen.conf',
+      '/manifest.json',
+      '/ipxe/.',
+      '/harvester/%2e%2e/nginx/harvgen.conf',
+    ]) {
       const r = await get(p);
       if (r.status < 400) problems.push(`GET ${p}: status ${r.status}; expected 4xx`);
     }
@@ -133,14 +151,20 @@ async function serveAndCheck(tree: SiteTree, snippet: string): Promise<{ problem
     }
     const unknown = await get(new URL(tree.manifest.boot.unknown_url).pathname);
     const unknownBytes = await readFile(path.join(tree.dir, 'unknown.ipxe'));
-    if (unknown.status !== 200 || !unknown.body.equals(unknownBytes)) problems.push(`GET ${tree.manifest.boot.unknown_url}: status ${unknown.status}, body ${unknown.body.equals(unknownBytes) ? 'is' : 'is not'} unknown.ipxe`);
+    if (unknown.status !== 200 || !unknown.body.equals(unknownBytes))
+      problems.push(
+        `GET ${tree.manifest.boot.unknown_url}: status ${unknown.status}, body ${unknown.body.equals(unknownBytes) ? 'is' : 'is not'} unknown.ipxe`,
+      );
   } catch (err) {
     problems.push(`request failed: ${String(err)}`);
   } finally {
     await daemon.stop();
   }
   const errorLog = await readFile(setup.errorLog, 'utf8').catch(() => '');
-  return { problems, report: `nginx: ${daemon.cmd}\n--- nginx output ---\n${daemon.output()}\n--- error.log (tail) ---\n${errorLog.split('\n').slice(-30).join('\n')}` };
+  return {
+    problems,
+    report: `nginx: ${daemon.cmd}\n--- nginx output ---\n${daemon.output()}\n--- error.log (tail) ---\n${errorLog.split('\n').slice(-30).join('\n')}`,
+  };
 }
 
 function sha256(b: Buffer): string {
@@ -163,10 +187,40 @@ test("boot.ipxe chains the node's own script by ${mac:hexhyp} and falls back to 
     const boot = await readFile(path.join(tree.dir, 'boot.ipxe'), 'utf8');
     assert.ok(boot.startsWith('#!ipxe\n'), `${tree.label}: boot.ipxe must start with "#!ipxe\\n" (no BOM)`);
     const server = tree.manifest.boot.server.replace(/\/$/, '');
-    assert.ok(boot.includes(`${server}/ipxe/\${mac:hexhyp}.ipxe`), `${tree.label}: boot.ipxe does not fetch ${server}/ipxe/\${mac:hexhyp}.ipxe:\n${boot}`);
-    assert.ok(boot.includes(tree.manifest.boot.unknown_url), `${tree.label}: boot.ipxe has no fallback to ${tree.manifest.boot.unknown_url}`);
+    assert.ok(
+      boot.includes(`${server}/ipxe/\${mac:hexhyp}.ipxe`),
+      `${tree.label}: boot.ipxe does not fetch ${server}/ipxe/\${mac:hexhyp}.ipxe:\n${boot}`,
+    );
+    assert.ok(
+      boot.includes(tree.manifest.boot.unknown_url),
+      `${tree.label}: boot.ipxe has no fallback to ${tree.manifest.boot.unknown_url}`,
+    );
     const unknown = await readFile(path.join(tree.dir, 'unknown.ipxe'), 'utf8');
+    assert.ok(unknown.startsWith('#!ipxe\n'), `${tree.label}: unknown.ipxe must start with "#!ipxe\\n"`);
     assert.not.match(unknown, /^\s*(kernel|chain|boot|imgexec|initrd|sanboot)\b/m, `${tree.label}: unknown.ipxe must not boot anything`);
+  }
+});
+
+test("every per-MAC script is named by its MAC and boots its own node's config, never another node's", async () => {
+  for (const key of SITES) {
+    const tree = (await getTrees())[key];
+    for (const node of tree.manifest.nodes) {
+      assert.equal(node.ipxe.map((s) => s.mac).sort(), [...node.macs].sort(), `${tree.label} ${node.hostname}: one script per MAC`);
+      for (const s of node.ipxe) {
+        assert.is(s.path, `ipxe/${s.mac.replace(/:/g, '-')}.ipxe`, `${tree.label} ${node.hostname}: script path`);
+        const text = await readFile(path.join(tree.dir, s.path), 'utf8');
+        assert.ok(text.startsWith('#!ipxe\n'), `${tree.label} ${s.path}: must start with "#!ipxe\\n" (a BOM hangs BIOS iPXE)`);
+        if (node.state === 'local') continue;
+        const own = text.split(/\s+/).includes(`harvester.install.config_url=${node.config.url}`);
+        assert.ok(own, `${tree.label} ${s.path}: does not boot ${node.config.url}`);
+        for (const other of tree.manifest.nodes.filter((n) => n !== node)) {
+          assert.not.ok(
+            text.includes(other.config.url),
+            `${tree.label} ${s.path}: mentions ${other.hostname}'s config ${other.config.url}`,
+          );
+        }
+      }
+    }
   }
 });
 
@@ -180,9 +234,15 @@ test('mutation: a catch-all location with `autoindex on` is caught as a director
   // server-level `autoindex on;` has nothing to list. The realistic breakage is turning the
   // catch-all into a browsable tree.
   const broken = snippet.replace(/autoindex off;/, 'autoindex on;').replace(/location \/ \{[^}]*\}/, 'location / { autoindex on; }');
-  assert.ok(broken !== snippet && broken.includes('location / { autoindex on; }'), 'mutation did not apply: the catch-all `location / { ... }` is gone?');
+  assert.ok(
+    broken !== snippet && broken.includes('location / { autoindex on; }'),
+    'mutation did not apply: the catch-all `location / { ... }` is gone?',
+  );
   const { problems } = await serveAndCheck(tree, broken);
-  assert.ok(problems.some((p) => /directory listing/.test(p)), `autoindex on was not caught; problems:\n${problems.join('\n')}`);
+  assert.ok(
+    problems.some((p) => /directory listing/.test(p)),
+    `autoindex on was not caught; problems:\n${problems.join('\n')}`,
+  );
 });
 
 test('mutation: a location that redirects (directory without slash) is caught', async () => {
@@ -191,7 +251,10 @@ test('mutation: a location that redirects (directory without slash) is caught', 
   const snippet = await readFile(path.join(tree.dir, 'nginx/harvgen.conf'), 'utf8');
   const broken = snippet.replace(/location \/ \{[^}]*\}/, 'location / { }');
   const { problems } = await serveAndCheck(tree, broken);
-  assert.ok(problems.some((p) => /redirect 30\d/.test(p)), `redirect not caught; problems:\n${problems.join('\n')}`);
+  assert.ok(
+    problems.some((p) => /redirect 30\d/.test(p)),
+    `redirect not caught; problems:\n${problems.join('\n')}`,
+  );
 });
 
 test('mutation: a catch-all that serves the whole tree is caught (config files leak)', async () => {
@@ -200,7 +263,10 @@ test('mutation: a catch-all that serves the whole tree is caught (config files l
   const snippet = await readFile(path.join(tree.dir, 'nginx/harvgen.conf'), 'utf8');
   const broken = snippet.replace(/location \/ \{[^}]*\}/, 'location / { try_files $uri =404; }');
   const { problems } = await serveAndCheck(tree, broken);
-  assert.ok(problems.some((p) => /not a served file\) answered 200/.test(p)), `leak not caught; problems:\n${problems.join('\n')}`);
+  assert.ok(
+    problems.some((p) => /not a served file\) answered 200/.test(p)),
+    `leak not caught; problems:\n${problems.join('\n')}`,
+  );
 });
 
 test.run();

@@ -19,7 +19,11 @@ async function units(tree: SiteTree): Promise<string[]> {
 
 /** Verify units by relative name from their directory (so they can refer to each other). */
 function verify(dir: string, names: string[]): Promise<RunResult> {
-  return run(['systemd-analyze', 'verify', '--man=no', ...names.map((n) => `./${n}`)], { cwd: dir, timeoutMs: 30_000, env: { ...process.env, SYSTEMD_LOG_COLOR: '0', SYSTEMD_PAGER: '' } });
+  return run(['systemd-analyze', 'verify', '--man=no', ...names.map((n) => `./${n}`)], {
+    cwd: dir,
+    timeoutMs: 30_000,
+    env: { ...process.env, SYSTEMD_LOG_COLOR: '0', SYSTEMD_PAGER: '' },
+  });
 }
 
 for (const key of SITES) {
@@ -32,7 +36,11 @@ for (const key of SITES) {
       assert.equal(names, [], `${tree.label}: forward.enabled is false, yet units were generated`);
       return;
     }
-    assert.is(names.length, (forward.ports ?? [443, 6443]).length, `${tree.label}: expected one unit per forwarded port, got ${names.join(', ')}`);
+    assert.is(
+      names.length,
+      (forward.ports ?? [443, 6443]).length,
+      `${tree.label}: expected one unit per forwarded port, got ${names.join(', ')}`,
+    );
     for (const n of names) {
       const text = await readFile(path.join(tree.dir, 'systemd', n), 'utf8');
       const exec = /^ExecStart=(\S+)/m.exec(text)?.[1];
@@ -40,7 +48,10 @@ for (const key of SITES) {
       assert.ok(await exists(exec), `${tree.label} ${n}: ${exec} is not installed here, so verify cannot check it (install socat)`);
     }
     const r = await verify(path.join(tree.dir, 'systemd'), names);
-    assert.ok(r.code === 0 && r.stderr.trim() === '' && r.stdout.trim() === '', `${tree.label}: systemd-analyze verify complained:\n${describe(r)}`);
+    assert.ok(
+      r.code === 0 && r.stderr.trim() === '' && r.stdout.trim() === '',
+      `${tree.label}: systemd-analyze verify complained:\n${describe(r)}`,
+    );
   });
 }
 

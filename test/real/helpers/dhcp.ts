@@ -107,7 +107,9 @@ export async function withDhcpPair<T>(tree: SiteTree, fn: (pair: DhcpPair) => Pr
         if (kind.userClass) opts.push('-x', `0x4d:${Buffer.from(kind.userClass).toString('hex')}`);
         if (kind.arch !== undefined) opts.push('-x', `0x5d:${kind.arch.toString(16).padStart(4, '0')}`);
         // -t 6 -T 2: a new pool address is offered only after dnsmasq's ~3 s ping check.
-        const r = await run(c.exec(['busybox', 'udhcpc', '-i', cIf, '-f', '-q', '-n', '-t', '6', '-T', '2', '-s', script, ...opts]), { timeoutMs: 30_000 });
+        const r = await run(c.exec(['busybox', 'udhcpc', '-i', cIf, '-f', '-q', '-n', '-t', '6', '-T', '2', '-s', script, ...opts]), {
+          timeoutMs: 30_000,
+        });
         last = describe(r);
         const vars = Object.fromEntries(
           [...r.stdout.matchAll(/^HGLEASE (\w+)=(.*)$/gm)].map((m) => [m[1]!, m[2]!.trim()]),

@@ -81,13 +81,19 @@ export async function startDnsmasq(ns: Netns, confFile: string): Promise<Daemon>
   await new Promise((r) => setTimeout(r, 200));
   if (!ok || d.exited()) {
     await d.stop();
-    throw new Error(`dnsmasq did not start (${d.exited() ? `exit ${d.exitCode()}` : 'timeout'})\n$ ${d.cmd}\n${d.output()}\n--- config ---\n${await readFile(confFile, 'utf8')}`);
+    throw new Error(
+      `dnsmasq did not start (${d.exited() ? `exit ${d.exitCode()}` : 'timeout'})\n$ ${d.cmd}\n${d.output()}\n--- config ---\n${await readFile(confFile, 'utf8')}`,
+    );
   }
   return d;
 }
 
 /** Write the test copy next to other test files and return its path. */
-export async function writeTestableConf(generated: string, out: string, o: DnsmasqCopyOptions): Promise<{ path: string; dropped: string[] }> {
+export async function writeTestableConf(
+  generated: string,
+  out: string,
+  o: DnsmasqCopyOptions,
+): Promise<{ path: string; dropped: string[] }> {
   const { text, dropped } = testableDnsmasqConf(await readFile(generated, 'utf8'), o);
   await writeFile(out, text);
   return { path: out, dropped };

@@ -13,7 +13,14 @@ export interface HttpResponse {
 export function httpGet(o: { host: string; port: number; path: string; hostHeader?: string }): Promise<HttpResponse> {
   return new Promise((resolve, reject) => {
     const req = http.request(
-      { host: o.host, port: o.port, path: o.path, method: 'GET', agent: false, headers: { Host: o.hostHeader ?? o.host, 'User-Agent': 'harvgen-real-test' } },
+      {
+        host: o.host,
+        port: o.port,
+        path: o.path,
+        method: 'GET',
+        agent: false,
+        headers: { Host: o.hostHeader ?? o.host, 'User-Agent': 'harvgen-real-test' },
+      },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));

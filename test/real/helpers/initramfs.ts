@@ -57,7 +57,10 @@ export function buildInitramfs(kernel: TestKernel): Promise<string> {
     const dir = tempDir('initramfs');
     const root = path.join(dir, 'root');
     for (const d of ['bin', 'dev', 'proc', 'sys', 'tmp', 'etc', 'modules']) await mkdir(path.join(root, d), { recursive: true });
-    await copyFile('/bin/busybox', path.join(root, 'bin/busybox'));
+    const busybox = await readFile('/bin/busybox');
+    // The initramfs has no libc: a dynamically linked busybox (Debian "busybox") cannot run there.
+    if (hasInterpreter(busybox)) throw new Error('/bin/busybox is dynamically linked: install busybox-static');
+    await writeFile(path.join(root, 'bin/busybox'), busybox);
     await chmod(path.join(root, 'bin/busybox'), 0o755);
     await copyFile(path.join(INITRAMFS_FIXTURES, 'init'), path.join(root, 'init'));
     await chmod(path.join(root, 'init'), 0o755);
@@ -98,4 +101,14 @@ async function exists(p: string): Promise<boolean> {
   } catch {
     return false;
   }
+}
+
+/** True when an ELF64 binary has a PT_INTERP program header (it needs a dynamic loader). */
+function hasInterpreter(elf: Buffer): boolean {
+  if (elf.length < 64 || elf.readUInt32BE(0) !== 0x7f454c46) return false;
+  const phoff = Number(elf.readBigUInt64LE(0x20));
+  const phentsize = elf.readUInt16LE(0x36);
+  const phnum = elf.readUInt16LE(0x38);
+  for (let i = 0; i < phnum; i++) if (elf.readUInt32LE(phoff + i * phentsize) === 3) return true;
+  return false;
 }

@@ -2,7 +2,14 @@
  * Network namespaces created by the tests. All traffic of a namespace stays inside it: it has
  * only `lo` and the interfaces the test adds (a tap for QEMU), and no route out of the machine.
  */
+import { spawnSync } from 'node:child_process';
 import { run, describe, showCmd } from './proc.ts';
+
+/** Namespaces not deleted yet; removed synchronously if the process exits early. */
+const live = new Set<string>();
+process.on('exit', () => {
+  for (const name of live) spawnSync('ip', ['netns', 'delete', name], { stdio: 'ignore', timeout: 5000 });
+});
 
 /** A namespace this process created; delete() removes it (idempotent). */
 export interface Netns {
@@ -20,6 +27,7 @@ let counter = 0;
 export async function createNetns(label: string): Promise<Netns> {
   const name = `hgt-${label}-${process.pid}-${++counter}`.slice(0, 60);
   await must(['ip', 'netns', 'add', name]);
+  live.add(name);
   let deleted = false;
   const ns: Netns = {
     name,
@@ -32,6 +40,7 @@ export async function createNetns(label: string): Promise<Netns> {
       deleted = true;
       const r = await run(['ip', 'netns', 'delete', name], { timeoutMs: 10_000 });
       if (r.code !== 0) throw new Error(`could not delete netns ${name}\n${describe(r)}`);
+      live.delete(name);
     },
   };
   try {

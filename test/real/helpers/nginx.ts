@@ -28,6 +28,8 @@ export interface RewrittenServer {
   text: string;
   changes: string[];
   hasArtifactsLocation: boolean;
+  /** The rewritten access_log paths. */
+  accessLogs: string[];
 }
 
 const PATH_DIRECTIVE = /^(\s*)(root|alias|access_log|error_log|listen)(\s+)([^;]*);/;
@@ -45,6 +47,7 @@ export function rewriteServerBlock(snippet: string, rw: NginxRewrite): Rewritten
   let logN = 0;
   let listenSeen = false;
   let siteRoot: string | undefined;
+  const accessLogs: string[] = [];
   const lines = snippet.split('\n').map((line, i) => {
     const code = stripComment(line);
     const m = PATH_DIRECTIVE.exec(code);
@@ -62,7 +65,11 @@ export function rewriteServerBlock(snippet: string, rw: NginxRewrite): Rewritten
         listenSeen = true;
       }
     } else if (name === 'access_log' || name === 'error_log') {
-      if (first !== 'off' && first !== 'stderr') next = path.join(rw.logDir, `${name}-${++logN}.log`) + tail;
+      if (first !== 'off' && first !== 'stderr') {
+        const file = path.join(rw.logDir, `${name}-${++logN}.log`);
+        if (name === 'access_log') accessLogs.push(file);
+        next = file + tail;
+      }
     } else if (name === 'root' && before === 1) {
       siteRoot = first.replace(/\/+$/, '');
       next = rw.treeDir;
@@ -80,7 +87,7 @@ export function rewriteServerBlock(snippet: string, rw: NginxRewrite): Rewritten
     changes.push(`line ${i + 1}: ${name} ${value.trim()} -> ${next || '(removed)'}`);
     return next ? `${ind}${name}${sp}${next};` : `${ind}# (test) removed: ${line.trim()}`;
   });
-  return { text: lines.join('\n'), changes, hasArtifactsLocation };
+  return { text: lines.join('\n'), changes, hasArtifactsLocation, accessLogs };
 }
 
 function stripComment(line: string): string {
@@ -107,7 +114,12 @@ export interface NginxSetup {
  * Write `<prefix>/nginx.conf` (wrapper) and `<prefix>/site.conf` (the rewritten server block).
  * `extraServer` is inserted before the closing brace of the server block (test-only locations).
  */
-export async function prepareNginx(opts: { prefix: string; snippet: string; rewrite: Omit<NginxRewrite, 'logDir'>; extraServer?: string }): Promise<NginxSetup> {
+export async function prepareNginx(opts: {
+  prefix: string;
+  snippet: string;
+  rewrite: Omit<NginxRewrite, 'logDir'>;
+  extraServer?: string;
+}): Promise<NginxSetup> {
   const { prefix } = opts;
   await mkdir(path.join(prefix, 'logs'), { recursive: true });
   await mkdir(path.join(prefix, 'tmp'), { recursive: true });
@@ -149,7 +161,7 @@ export async function prepareNginx(opts: { prefix: string; snippet: string; rewr
       '',
     ].join('\n'),
   );
-  const accessLogs = [httpAccess, ...server.changes.filter((c) => c.includes(' access_log ')).map((c) => c.split(' -> ')[1]!.split(' ')[0]!)];
+  const accessLogs = [httpAccess, ...server.accessLogs];
   return { prefix, conf, site, server, errorLog, accessLogs };
 }
 
@@ -167,14 +179,20 @@ export function nginxTest(setup: NginxSetup, ns?: Netns): Promise<RunResult> {
 /** Start nginx in the foreground (daemon off) and wait until host:port accepts connections. */
 export async function startNginx(setup: NginxSetup, probe: { host: string; port: number }, ns?: Netns): Promise<Daemon> {
   const d = startDaemon('nginx', nginxArgv(setup, [], ns));
-  const up = await waitFor(async () => {
-    if (d.exited()) return 'exited';
-    return (await (ns ? probeInNetns(ns, probe) : probeTcp(probe))) ? 'up' : undefined;
-  }, 10_000, 50);
+  const up = await waitFor(
+    async () => {
+      if (d.exited()) return 'exited';
+      return (await (ns ? probeInNetns(ns, probe) : probeTcp(probe))) ? 'up' : undefined;
+    },
+    10_000,
+    50,
+  );
   if (up !== 'up') {
     await d.stop();
     const log = await readFile(setup.errorLog, 'utf8').catch(() => '');
-    throw new Error(`nginx did not start listening on ${probe.host}:${probe.port} (${up ?? 'timeout'})\n$ ${d.cmd}\n${d.output()}\n--- error.log ---\n${log}`);
+    throw new Error(
+      `nginx did not start listening on ${probe.host}:${probe.port} (${up ?? 'timeout'})\n$ ${d.cmd}\n${d.output()}\n--- error.log ---\n${log}`,
+    );
   }
   return d;
 }

@@ -95,11 +95,19 @@ export interface Daemon {
   stop(graceMs?: number): Promise<void>;
 }
 
-/** Every daemon still running, so a crashing test run can still kill them on exit. */
+/** Every daemon still running, so a crashing or interrupted run still kills them (by PID) on exit. */
 const live = new Set<ChildProcess>();
 process.on('exit', () => {
   for (const c of live) if (c.pid && c.exitCode === null && c.signalCode === null) killPid(c.pid, 'SIGKILL');
 });
+// Ctrl-C / CI cancellation: exit normally so the 'exit' hooks (here and in netns.ts) run.
+for (const [sig, n] of [
+  ['SIGINT', 2],
+  ['SIGTERM', 15],
+  ['SIGHUP', 1],
+] as const) {
+  process.once(sig, () => process.exit(128 + n));
+}
 
 /** Start a long-running process in the background and keep its output. */
 export function startDaemon(name: string, argv: readonly string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Daemon {

@@ -43,36 +43,50 @@ export interface BootResult {
 export function qemuArgv(o: BootOptions, serialPath: string, varsPath: string): string[] {
   const common = [
     'qemu-system-x86_64',
-    '-accel', 'tcg',
-    '-m', '512',
-    '-smp', '1',
+    '-accel',
+    'tcg',
+    '-m',
+    '512',
+    '-smp',
+    '1',
     '-nodefaults',
-    '-display', 'none',
-    '-monitor', 'none',
-    '-serial', `file:${serialPath}`,
+    '-display',
+    'none',
+    '-monitor',
+    'none',
+    '-serial',
+    `file:${serialPath}`,
     '-no-reboot', // a reboot (or triple fault) ends the run instead of looping
-    '-netdev', `tap,id=n0,ifname=${o.tap},script=no,downscript=no`,
+    '-netdev',
+    `tap,id=n0,ifname=${o.tap},script=no,downscript=no`,
   ];
   if (o.firmware === 'bios') {
     return [
       ...common,
       // graphics=off turns on SeaBIOS's serial console, so iPXE's output lands in the serial log.
-      '-machine', 'pc,graphics=off',
+      '-machine',
+      'pc,graphics=off',
       // The NIC's option ROM is Debian's iPXE (ipxe-qemu): it DHCPs with user-class iPXE and
       // gets boot.ipxe directly from the generated dhcp-boot line.
-      '-device', `virtio-net-pci,netdev=n0,mac=${o.mac},bootindex=1`,
+      '-device',
+      `virtio-net-pci,netdev=n0,mac=${o.mac},bootindex=1`,
     ];
   }
   return [
     ...common,
-    '-machine', 'q35',
-    '-drive', `if=pflash,format=raw,unit=0,readonly=on,file=${OVMF_CODE}`,
-    '-drive', `if=pflash,format=raw,unit=1,file=${varsPath}`,
+    '-machine',
+    'q35',
+    '-drive',
+    `if=pflash,format=raw,unit=0,readonly=on,file=${OVMF_CODE}`,
+    '-drive',
+    `if=pflash,format=raw,unit=1,file=${varsPath}`,
     // Skip the IPv6 PXE attempt (nothing answers it; it only costs time).
-    '-fw_cfg', 'name=opt/org.tianocore/IPv6PXESupport,string=n',
+    '-fw_cfg',
+    'name=opt/org.tianocore/IPv6PXESupport,string=n',
     // romfile= (empty): no iPXE option ROM, so OVMF's own VirtioNetDxe + PXE run, get
     // ipxe.efi over TFTP from the generated dnsmasq config, and that iPXE then chains boot.ipxe.
-    '-device', `virtio-net-pci,netdev=n0,mac=${o.mac},bootindex=1,romfile=`,
+    '-device',
+    `virtio-net-pci,netdev=n0,mac=${o.mac},bootindex=1,romfile=`,
   ];
 }
 
