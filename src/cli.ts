@@ -72,19 +72,19 @@ export async function main(argv: readonly string[], io = { out: process.stdout, 
         ? 2
         : 1;
 
+  // One JSON envelope for every command: ok, counts, per-site summary, diagnostics.
+  const printJson = (ok: boolean, diagnostics: readonly Diagnostic[], sites: unknown[], flags: Flags) => {
+    const { errors, warnings } = countDiagnostics(diagnostics);
+    const shown = diagnostics.map(({ detail, ...d }) => (flags.debug && detail ? { ...d, detail } : d));
+    print(formatJson({ ok, errors, warnings, sites, diagnostics: shown }));
+  };
+
   async function runCheck(dirs: string[], flags: Flags): Promise<number> {
     const result = await check({ sites: dirs, strict: flags.strict === true });
     const { errors, warnings } = countDiagnostics(result.diagnostics);
     if (flags.json) {
-      print(
-        formatJson({
-          ok: result.ok,
-          errors,
-          warnings,
-          sites: result.sites.map((s) => ({ dir: s.dir, site: s.site ?? null, nodes: s.model?.nodes.length ?? null })),
-          diagnostics: result.diagnostics.map(({ detail: _d, ...d }) => (flags.debug ? { ...d, detail: _d } : d)),
-        }),
-      );
+      const sites = result.sites.map((s) => ({ dir: s.dir, site: s.site ?? null, nodes: s.model?.nodes.length ?? null }));
+      printJson(result.ok, result.diagnostics, sites, flags);
     } else {
       report(result, flags);
       for (const s of result.sites)
@@ -104,22 +104,15 @@ export async function main(argv: readonly string[], io = { out: process.stdout, 
     });
     const { errors, warnings } = countDiagnostics(result.diagnostics);
     if (flags.json) {
-      print(
-        formatJson({
-          ok: result.ok,
-          errors,
-          warnings,
-          sites: result.sites.map(({ site, dir, nodes, files, written, removed }) => ({
-            site,
-            dir,
-            nodes,
-            files: files.length,
-            written,
-            removed,
-          })),
-          diagnostics: result.diagnostics.map(({ detail: _d, ...d }) => d),
-        }),
-      );
+      const sites = result.sites.map(({ site, dir, nodes, files, written, removed }) => ({
+        site,
+        dir,
+        nodes,
+        files: files.length,
+        written,
+        removed,
+      }));
+      printJson(result.ok, result.diagnostics, sites, flags);
       return exitCode(result.ok, result.diagnostics);
     }
     report(result, flags);
