@@ -5,6 +5,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { parse } from 'yaml';
 import { build, check } from '../src/index.ts';
+import { validateInstallerConfig } from '../src/harvester/installer-schema.ts';
 import { modeOf, readTree } from './helpers/tree.ts';
 import { tempDir } from './helpers/tmp.ts';
 
@@ -173,6 +174,29 @@ test('the output directory of a site can only be the site name (no escape throug
   const r = await build({ sites: [site], outDir: tempDir() });
   assert.is(r.ok, false);
   assert.ok(r.diagnostics.some((d) => d.code === 'SCHEMA_PATTERN' && d.path === 'site'));
+});
+
+test('every generated config, parsed back from its YAML text, passes the installer schema of its release', async () => {
+  const sites = [
+    'sites/location_x',
+    'sites/location_y',
+    'test/fixtures/build/bios-static/site',
+    'test/fixtures/real/bios',
+    'test/fixtures/real/uefi',
+  ];
+  const r = await build({ sites: sites.map((s) => join(repo, s)), outDir: tempDir() });
+  assert.ok(r.ok, JSON.stringify(r.diagnostics));
+  let checked = 0;
+  for (const s of r.sites) {
+    const manifest = JSON.parse(readFileSync(join(s.dir, 'manifest.json'), 'utf8')) as { harvester_version: string };
+    const minor = manifest.harvester_version.replace(/^v(\d+\.\d+).*$/, '$1');
+    for (const [path, text] of readTree(s.dir)) {
+      if (!path.startsWith('harvester/')) continue;
+      assert.equal(validateInstallerConfig(minor, parse(text)), [], `${s.site}/${path}`);
+      checked++;
+    }
+  }
+  assert.is(checked, 3 + 4 + 3 + 2 + 2);
 });
 
 test.run();
