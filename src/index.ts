@@ -11,7 +11,7 @@ export { CODES, type Code } from './diagnostics/codes.ts';
 export { formatDiagnostics, formatJson } from './diagnostics/format.ts';
 export type { SiteInput, NodeInput, NodeDefaults } from './types/site-input.ts';
 export type { SiteModel, ResolvedNode } from './model/index.ts';
-export type { Artifact } from './render/index.ts';
+export type { Artifact, Manifest, ManifestNode } from './render/index.ts';
 export { compileSite, type CompiledSite } from './pipeline.ts';
 export { watch, type WatchOptions, type WatchHandle, type WatchEvent } from './watch/index.ts';
 

@@ -7,6 +7,25 @@ function siteTag(model: SiteModel): string {
   return `harvgen-${model.site}`;
 }
 
+/**
+ * The iPXE split, shared by the dnsmasq config and the libvirt network: iPXE (user class
+ * "iPXE" or option 175) gets the HTTP entry script, firmware PXE gets iPXE over TFTP by
+ * client architecture. `scope` limits the boot lines to one site's DHCP range.
+ */
+export function ipxeSplitLines(model: SiteModel, scope?: string): string[] {
+  const on = scope !== undefined ? `tag:${scope},` : '';
+  return [
+    'dhcp-userclass=set:ipxe,iPXE',
+    'dhcp-match=set:ipxe,175',
+    'dhcp-match=set:bios,option:client-arch,0',
+    'dhcp-match=set:efi64,option:client-arch,7',
+    'dhcp-match=set:efi64,option:client-arch,9',
+    `dhcp-boot=${on}tag:ipxe,${model.boot.server}/boot.ipxe`,
+    `dhcp-boot=${on}tag:!ipxe,tag:bios,undionly.kpxe`,
+    `dhcp-boot=${on}tag:!ipxe,tag:efi64,${model.boot.uefiLoader}`,
+  ];
+}
+
 /** dnsmasq configuration. */
 export function renderDnsmasq(model: SiteModel): string {
   const hosts = model.nodes.map((n) => [...n.macs, ...(n.ip !== undefined ? [n.ip] : []), n.hostname].join(','));
@@ -23,7 +42,7 @@ export function renderDnsmasq(model: SiteModel): string {
     dns_servers: model.network.dns.join(','),
     domain: model.network.domain,
     hosts,
-    entryUrl: `${model.boot.server}/boot.ipxe`,
+    split: ipxeSplitLines(model, siteTag(model)),
     uefiLoader: model.boot.uefiLoader,
     tftpRoot: model.dnsmasq.tftpRoot,
   });
@@ -51,20 +70,6 @@ export function renderNginx(model: SiteModel): string {
   });
 }
 
-/** The dnsmasq lines libvirt's network cannot express itself (the iPXE split). */
-function libvirtDnsmasqOptions(model: SiteModel): string[] {
-  return [
-    'dhcp-userclass=set:ipxe,iPXE',
-    'dhcp-match=set:ipxe,175',
-    'dhcp-match=set:bios,option:client-arch,0',
-    'dhcp-match=set:efi64,option:client-arch,7',
-    'dhcp-match=set:efi64,option:client-arch,9',
-    `dhcp-boot=tag:ipxe,${model.boot.server}/boot.ipxe`,
-    'dhcp-boot=tag:!ipxe,tag:bios,undionly.kpxe',
-    `dhcp-boot=tag:!ipxe,tag:efi64,${model.boot.uefiLoader}`,
-  ];
-}
-
 /** libvirt lab network. */
 export function renderLibvirtNetwork(model: SiteModel): string {
   return renderTemplate('network.xml', {
@@ -81,7 +86,8 @@ export function renderLibvirtNetwork(model: SiteModel): string {
     dhcpEnd: model.network.dhcpEnd,
     // libvirt allows one <host> per address; extra NICs of a node get DHCP from the range.
     hosts: model.nodes.map((n) => ({ mac: n.macs[0] ?? '', name: n.hostname, ip: n.ip })),
-    options: libvirtDnsmasqOptions(model),
+    // The iPXE split is the part libvirt's network XML cannot express itself.
+    options: ipxeSplitLines(model),
   });
 }
 

@@ -22,6 +22,7 @@ import { renderManifest } from './manifest.ts';
 import type { InstallerSchemaIssue } from '../harvester/installer-schema.ts';
 
 export type { Artifact } from './artifact.ts';
+export type { Manifest, ManifestNode } from './manifest.ts';
 export { isSafeRelativePath } from './artifact.ts';
 export { buildHarvesterConfig } from './harvester-config.ts';
 export { kernelArgs } from './kernel-args.ts';
@@ -75,9 +76,10 @@ export function renderSite(model: SiteModel, locate: Locator): RenderResult {
   add('libvirt/define.sh', renderDefineScript(model), { mode: 0o755 });
   for (const u of renderForwardUnits(model)) add(`systemd/${u.unit}`, u.text);
   add('artifacts/fetch.sh', renderFetchScript(model), { mode: 0o755 });
+  // renderManifest sorts what it lists; the result is sorted once, manifest included.
+  files.push({ path: 'manifest.json', contents: renderManifest(model, files), mode: 0o644 });
   files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-  const manifest: Artifact = { path: 'manifest.json', contents: renderManifest(model, files), mode: 0o644 };
-  return { artifacts: [manifest, ...files].sort((a, b) => (a.path < b.path ? -1 : 1)), diagnostics };
+  return { artifacts: files, diagnostics };
 }
 
 /** Map an installer-schema issue to the `config:` key that caused it (node first, then defaults). */

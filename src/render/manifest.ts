@@ -6,12 +6,39 @@ import { macToHyphen } from '../util/mac.ts';
 import type { Artifact } from './artifact.ts';
 import { configUrl } from './kernel-args.ts';
 
+/** One node in manifest.json. */
+export interface ManifestNode {
+  readonly hostname: string;
+  readonly role: 'create' | 'join';
+  readonly harvester_role: string;
+  readonly state: 'install' | 'local';
+  readonly ip?: string;
+  readonly method: 'dhcp' | 'static';
+  /** Lowercase colon form. */
+  readonly macs: string[];
+  readonly ipxe: { mac: string; path: string; url: string }[];
+  readonly config: { path: string; url: string };
+}
+
+/** manifest.json: what a build produced. `url` is set only for files nginx serves. */
+export interface Manifest {
+  readonly generator: 'harvgen';
+  readonly manifest_version: number;
+  readonly site: string;
+  readonly harvester_version: string;
+  readonly boot: { server: string; firmware: 'uefi' | 'bios'; entry_url: string; unknown_url: string };
+  /** URLs of the release files (served by the artifacts server, not by this tree). */
+  readonly artifacts: { kernel: string; initrd: string; rootfs: string; iso: string };
+  readonly nodes: ManifestNode[];
+  readonly files: { path: string; sha256: string; size: number; url?: string }[];
+}
+
 /** Version of the manifest format; bump on incompatible changes. */
 export const MANIFEST_VERSION = 1;
 
 /** Render manifest.json for the given (non-manifest) artifacts. */
 export function renderManifest(model: SiteModel, artifacts: readonly Artifact[]): string {
-  const manifest = {
+  const manifest: Manifest = {
     generator: 'harvgen',
     manifest_version: MANIFEST_VERSION,
     site: model.site,

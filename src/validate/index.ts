@@ -27,37 +27,29 @@ export function validateSite(raw: unknown, locate: Locator): ValidationResult {
   if (shape.length > 0) return { diagnostics: shape };
   const input = raw as SiteInput;
   const model = resolveSite(input);
-  const diagnostics: Diagnostic[] = [];
-  const report = (f: Finding) => diagnostics.push(findingToDiagnostic(f, locate));
-  for (const rule of RULES) rule.check({ input, model, report });
-  return { model, input, diagnostics: collapseDefaults(diagnostics, model) };
+  const findings: Finding[] = [];
+  for (const rule of RULES) rule.check({ input, model, report: (f) => findings.push(f) });
+  return { model, input, diagnostics: collapseDefaults(findings).map((f) => findingToDiagnostic(f, locate)) };
 }
 
-/** A problem in `defaults:` is found once per node; report it once and name the other nodes. */
-function collapseDefaults(diagnostics: readonly Diagnostic[], model: SiteModel): Diagnostic[] {
-  const out: Diagnostic[] = [];
-  const groups = new Map<string, { d: Diagnostic; others: string[] }>();
-  for (const d of diagnostics) {
-    if (!d.path?.startsWith('defaults')) {
-      out.push(d);
+/** A problem in `defaults:` is found once per node: keep the first and name the other nodes. */
+function collapseDefaults(findings: readonly Finding[]): Finding[] {
+  const first = new Map<string, { finding: Finding; others: string[] }>();
+  const out: Finding[] = [];
+  for (const f of findings) {
+    const key = f.at?.[0] === 'defaults' && f.node !== undefined ? `${f.code}|${f.at.join('.')}` : undefined;
+    const seen = key !== undefined ? first.get(key) : undefined;
+    if (seen) {
+      seen.others.push(f.node!);
       continue;
     }
-    const key = `${d.code}|${d.path}`;
-    const g = groups.get(key);
-    if (!g) {
-      const entry = { d, others: [] as string[] };
-      groups.set(key, entry);
-      out.push(d);
-    } else {
-      const name = model.nodes.find((n) => d.message.includes(`node ${n.hostname} `) || d.message.endsWith(`node ${n.hostname}`))?.hostname;
-      if (name) g.others.push(name);
-    }
+    if (key !== undefined) first.set(key, { finding: f, others: [] });
+    out.push(f);
   }
-  return out.map((d) => {
-    const g = d.path?.startsWith('defaults') ? groups.get(`${d.code}|${d.path}`) : undefined;
-    return g && g.d === d && g.others.length > 0
-      ? { ...d, message: `${d.message} (set in defaults; also nodes ${g.others.join(', ')})` }
-      : d;
+  const groups = new Map([...first.values()].map((g) => [g.finding, g]));
+  return out.map((f) => {
+    const g = groups.get(f);
+    return g && g.others.length > 0 ? { ...f, message: `${f.message} (set in defaults; also nodes ${g.others.join(', ')})` } : f;
   });
 }
 

@@ -14,6 +14,8 @@ export interface Finding {
   readonly hint?: string;
   readonly at?: InventoryPath;
   readonly target?: LocateTarget;
+  /** Hostname of the node the finding is about (lets a `defaults:` problem be reported once). */
+  readonly node?: string;
   /** Overrides the code's default severity (rarely needed). */
   readonly severity?: Severity;
 }

@@ -10,7 +10,7 @@ import { withNetns } from './helpers/netns.ts';
 import { prepareNginx, nginxTest, startNginx, nginxFailure } from './helpers/nginx.ts';
 import { httpGet, freePort } from './helpers/http.ts';
 import { getTrees, copyTree, listFiles, listDirs, type SiteKey, type SiteTree } from './helpers/tree.ts';
-import { tempDir } from './helpers/tmp.ts';
+import { tempDir } from '../helpers/tmp.ts';
 
 const SITES: SiteKey[] = ['location_x', 'location_y', 'bios', 'uefi'];
 

@@ -28,6 +28,7 @@ export const nodeAddressRule: Rule = {
           code: 'NODE_STATIC_WITHOUT_IP',
           message: `node ${name} has \`method: static\` but no \`ip\``,
           hint: 'Add `ip:` to the node, or use `method: dhcp`.',
+          node: node.hostname,
           at: nodeAt(node, 'method'),
         });
       }
@@ -36,6 +37,7 @@ export const nodeAddressRule: Rule = {
           code: 'NODE_STATIC_WITHOUT_DNS',
           message: `node ${name} is statically addressed but has no DNS servers`,
           hint: 'The installer refuses static addressing without `dns_nameservers`: set `dns:` on the node or in `network.dns`.',
+          node: node.hostname,
           at: nodeAt(node, 'dns'),
         });
       }
@@ -57,6 +59,7 @@ export const nodeAddressRule: Rule = {
             code: 'NODE_NETMASK_INVALID',
             message: `netmask "${maskIn}" of node ${name} is not a contiguous IPv4 netmask`,
             hint: 'Write e.g. 255.255.255.0, or use `prefix: 24`.',
+            node: node.hostname,
             at: nodeAt(node, 'netmask'),
           });
         }
@@ -110,6 +113,7 @@ export const nodeAddressRule: Rule = {
             code: 'NODE_GATEWAY_OUTSIDE',
             message: `gateway ${node.gateway} of node ${name} is not in its subnet ${formatIpv4((ip & mask) >>> 0)}/${node.prefix}`,
             hint: 'Fix the gateway or the prefix/netmask.',
+            node: node.hostname,
             at: nodeAt(node, 'gateway'),
           });
         }

@@ -25,6 +25,7 @@ export const nodeDisksRule: Rule = {
             code: 'NODE_DEVICE_UNSTABLE',
             message: `${field} ${disk} of node ${node.hostname} is a kernel name that can change between boots`,
             hint: 'Use a persistent name such as /dev/disk/by-id/<model>_<serial> or /dev/disk/by-path/...',
+            node: node.hostname,
             at: nodeAt(node, field),
           });
         }
@@ -34,6 +35,7 @@ export const nodeDisksRule: Rule = {
           code: 'NODE_DATA_DISK_IS_DEVICE',
           message: `install.data_disk of node ${node.hostname} is the install device ${device}`,
           hint: 'Remove data_disk to keep VM data on the install disk, or name a second disk.',
+          node: node.hostname,
           at: nodeAt(node, 'install.data_disk'),
         });
       }
@@ -43,6 +45,7 @@ export const nodeDisksRule: Rule = {
           code: 'NODE_WITNESS_DATA_DISK',
           message: `witness node ${node.hostname} sets ${field}, which Harvester ignores for witness nodes`,
           hint: 'Remove it: witness nodes store no VM data.',
+          node: node.hostname,
           at: nodeAt(node, field),
         });
       }
@@ -52,6 +55,7 @@ export const nodeDisksRule: Rule = {
             code: 'NODE_WIPE_LIST_HAS_DEVICE',
             message: `install.wipe_disks_list of node ${node.hostname} contains ${disk}, which is its ${disk === device ? 'install' : 'data'} disk`,
             hint: 'Remove it from the list; that disk is formatted anyway.',
+            node: node.hostname,
             at: [...nodeAt(node, 'install.wipe_disks_list'), i],
           });
         }

@@ -85,6 +85,7 @@ export const nodeIdentityRule: Rule = {
         if (nic.name === undefined && nic.mac === undefined) {
           report({
             code: 'NODE_NIC_EMPTY',
+            node: node.hostname,
             message: `interface ${k} of node ${node.hostname} has neither name nor mac`,
             hint: 'Give the NIC a `name` (e.g. ens3), a `mac`, or both.',
             at,
@@ -92,6 +93,7 @@ export const nodeIdentityRule: Rule = {
         } else if (nic.mac !== undefined && !normalizeMac(nic.mac)) {
           report({
             code: 'NODE_MAC_INVALID',
+            node: node.hostname,
             message: `interface mac "${nic.mac}" is not a MAC address`,
             hint: 'Write six hex octets, e.g. 52:54:00:aa:bb:01.',
             at: [...at, 'mac'],

@@ -12,6 +12,7 @@ export const nodeLinkRule: Rule = {
           code: 'NODE_MTU_RANGE',
           message: `mtu ${node.mtu} of node ${node.hostname} is outside 576-9000`,
           hint: 'Use 1500 (Ethernet) or up to 9000 for jumbo frames.',
+          node: node.hostname,
           at: nodeAt(node, 'mtu'),
         });
       }
@@ -20,6 +21,7 @@ export const nodeLinkRule: Rule = {
           code: 'NODE_VLAN_RANGE',
           message: `vlan ${node.vlan} of node ${node.hostname} is outside 1-4094`,
           hint: 'Use the VLAN ID of the management network, or remove `vlan` for an untagged network.',
+          node: node.hostname,
           at: nodeAt(node, 'vlan'),
         });
       }

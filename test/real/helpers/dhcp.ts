@@ -8,7 +8,7 @@ import path from 'node:path';
 import { createNetns, type Netns } from './netns.ts';
 import { startDnsmasq, writeTestableConf } from './dnsmasq.ts';
 import { run, describe, type Daemon } from './proc.ts';
-import { tempDir } from './tmp.ts';
+import { tempDir } from '../../helpers/tmp.ts';
 import { IPXE_DIR } from './lab.ts';
 import type { SiteTree } from './tree.ts';
 

@@ -9,7 +9,7 @@ import { gzipSync } from 'node:zlib';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { run, describe } from './proc.ts';
-import { tempDir } from './tmp.ts';
+import { tempDir } from '../../helpers/tmp.ts';
 
 /** Repository root (two levels above test/real/helpers). */
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');

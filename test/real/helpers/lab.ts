@@ -8,7 +8,7 @@ import path from 'node:path';
 import { createNetns, type Netns } from './netns.ts';
 import { startDnsmasq, writeTestableConf } from './dnsmasq.ts';
 import { prepareNginx, startNginx, readAccessLogs, type NginxSetup } from './nginx.ts';
-import { tempDir } from './tmp.ts';
+import { tempDir } from '../../helpers/tmp.ts';
 import { hostPort, type SiteTree } from './tree.ts';
 import type { Daemon } from './proc.ts';
 

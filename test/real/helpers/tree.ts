@@ -6,33 +6,10 @@ import { cp, readFile, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { REPO_ROOT } from './initramfs.ts';
-import { tempDir } from './tmp.ts';
-import { build } from '../../../src/index.ts';
+import { tempDir } from '../../helpers/tmp.ts';
+import { build, type Manifest } from '../../../src/index.ts';
 
-/** manifest.json as the generator writes it (manifest_version 1). */
-export interface Manifest {
-  generator: string;
-  manifest_version: number;
-  site: string;
-  harvester_version: string;
-  boot: { server: string; firmware: 'uefi' | 'bios'; entry_url: string; unknown_url: string };
-  artifacts: { kernel: string; initrd: string; rootfs: string; iso: string };
-  nodes: ManifestNode[];
-  files: { path: string; sha256: string; size: number; url?: string }[];
-}
-
-/** One node in manifest.json. */
-export interface ManifestNode {
-  hostname: string;
-  role: 'create' | 'join';
-  harvester_role?: string;
-  state: string;
-  ip?: string;
-  method: 'dhcp' | 'static';
-  macs: string[];
-  ipxe: { mac: string; path: string; url: string }[];
-  config: { path: string; url: string };
-}
+export type { Manifest, ManifestNode } from '../../../src/index.ts';
 
 /** One built site: where it is and what it says about itself. */
 export interface SiteTree {
