@@ -1,6 +1,8 @@
 // Authoring source for schema/site.schema.json (kept as JS for comments and reuse of
 // fragments). `npm run gen:schema` writes the JSON file and the generated TS types;
 // test/schema-drift.test.ts fails when either is stale.
+import { VALUE_KINDS, type ValueKindName } from '../src/util/value-kinds.ts';
+
 const str = (description: string, extra: Record<string, unknown> = {}) => ({ type: 'string', description, ...extra });
 const strList = (description: string, extra: Record<string, unknown> = {}) => ({
   type: 'array',
@@ -9,6 +11,16 @@ const strList = (description: string, extra: Record<string, unknown> = {}) => ({
   ...extra,
 });
 const ipv4 = (description: string) => str(description + ' (IPv4 address, dotted quad)');
+// A string that lands verbatim in generated files: its pattern and length come from the one
+// definition of its kind (src/util/value-kinds.ts), and `x-harvgen-value` names the kind so
+// the schema stage can say exactly what is wrong with a value.
+const value = (kind: ValueKindName, description: string) => ({
+  type: 'string',
+  description: `${description} Form: ${VALUE_KINDS[kind].form}.`,
+  pattern: VALUE_KINDS[kind].pattern,
+  maxLength: VALUE_KINDS[kind].maxLength,
+  'x-harvgen-value': kind,
+});
 const obj = (description: string, properties: Record<string, unknown>, extra: Record<string, unknown> = {}) => ({
   type: 'object',
   description,
@@ -20,7 +32,7 @@ const obj = (description: string, properties: Record<string, unknown>, extra: Re
 const nic = obj(
   'A network interface of the node. Give a `name` (predictable NIC name such as ens3), a `mac`, or both.',
   {
-    name: str('NIC name on the installed system (systemd predictable name, e.g. `ens3`, `eno1`).', { minLength: 1, maxLength: 15 }),
+    name: value('ifname', 'NIC name on the installed system (systemd predictable name, e.g. `ens3`, `eno1`).'),
     mac: str(
       'MAC address in any common spelling (`52:54:00:AA:BB:01`, `52-54-00-aa-bb-01`, `525400aabb01`, `5254.00aa.bb01`); normalized to lowercase colons.',
     ),
@@ -113,7 +125,11 @@ const nodeSettings = {
   mtu: { type: 'integer', description: 'MTU of the management interface (576-9000).' },
   vlan: { type: 'integer', description: 'VLAN ID of the management network (1-4094); untagged when absent.' },
   bond,
-  kernel_args: strList("Extra kernel arguments for this node's installer boot, appended after `boot.kernel_args`."),
+  kernel_args: {
+    type: 'array',
+    items: value('kernelArg', 'One kernel argument.'),
+    description: "Extra kernel arguments for this node's installer boot, appended after `boot.kernel_args`.",
+  },
   config: {
     type: 'object',
     description:
@@ -177,20 +193,20 @@ const schema = {
         version: str('Harvester release, e.g. `v1.4.1`. Decides which config keys and boot modes are allowed.', {
           pattern: '^v[0-9]+\\.[0-9]+\\.[0-9]+(-rc[0-9]+)?$',
         }),
-        artifacts: str(
-          'Base URL (http://) under which the release files `harvester-<version>-{vmlinuz,initrd}-amd64`, `-rootfs-amd64.squashfs` and `-amd64.iso` are served. `artifacts/fetch.sh` downloads them.',
-          { pattern: '^https?://[^\\s]+$' },
+        artifacts: value(
+          'artifactsUrl',
+          'Base URL under which the release files `harvester-<version>-{vmlinuz,initrd}-amd64`, `-rootfs-amd64.squashfs` and `-amd64.iso` are served. `artifacts/fetch.sh` downloads them.',
         ),
-        iso_url: str('Override for `install.iso_url` (default: the ISO under `artifacts`).', { pattern: '^(https?|ftp|tftp)://[^\\s]+$' }),
+        iso_url: value('isoUrl', 'Override for `install.iso_url` (default: the ISO under `artifacts`).'),
       },
       { required: ['version', 'artifacts'] },
     ),
     boot: obj(
       'How machines network-boot.',
       {
-        server: str(
-          'Base URL the generated tree is served at, `http://host[:port]` with no path (iPXE and UEFI HTTP boot do not follow redirects; plain http avoids TLS trouble in the boot chain).',
-          { pattern: '^http://[A-Za-z0-9.-]+(:[0-9]{1,5})?/?$' },
+        server: value(
+          'serverUrl',
+          'Base URL the generated tree is served at (iPXE and UEFI HTTP boot do not follow redirects; plain http avoids TLS trouble in the boot chain).',
         ),
         firmware: {
           type: 'string',
@@ -215,7 +231,11 @@ const schema = {
           description:
             'Kernel consoles for the installer, e.g. `[tty1]` or `[tty1, "ttyS0,115200n8"]` (the last is primary). Default `[tty1]`.',
         },
-        kernel_args: strList('Extra kernel arguments for every node (e.g. `rd.net.dhcp.retry=3`).'),
+        kernel_args: {
+          type: 'array',
+          items: value('kernelArg', 'One kernel argument.'),
+          description: 'Extra kernel arguments for every node (e.g. `rd.net.dhcp.retry=3`).',
+        },
         skipchecks: {
           type: 'boolean',
           description:
@@ -238,7 +258,7 @@ const schema = {
         gateway: ipv4('Default gateway; sent as DHCP option `router` (Harvester needs a default route).'),
         dns: strList('DNS servers handed out by DHCP and used for static nodes.', { minItems: 1 }),
         dhcp_range: str('Dynamic DHCP pool `first-last`, e.g. `192.168.122.100-192.168.122.200`.'),
-        domain: str('Optional DNS domain handed out by DHCP.'),
+        domain: value('dnsName', 'Optional DNS domain handed out by DHCP.'),
       },
       { required: ['cidr', 'gateway', 'dns', 'dhcp_range'] },
     ),
@@ -281,21 +301,24 @@ const schema = {
     lab: obj('libvirt lab settings (the generated network and domain XML).', {
       network_name: str('libvirt network name (default `harvgen-<site>` with `_` turned into `-`).', { pattern: '^[A-Za-z0-9_.-]{1,50}$' }),
       bridge: str('Linux bridge the lab network creates (default `virbr-hg`).', { pattern: '^[A-Za-z0-9_.-]{1,15}$' }),
-      disk_dir: str('Directory for the lab VM disks (default `/var/lib/libvirt/images`).', { pattern: '^/' }),
-      tftp_root: str('TFTP root of the lab network holding `ipxe.efi`/`undionly.kpxe` (default `/var/lib/tftpboot`).', { pattern: '^/' }),
+      disk_dir: value('path', 'Directory for the lab VM disks (default `/var/lib/libvirt/images`).'),
+      tftp_root: value('path', 'TFTP root of the lab network holding `ipxe.efi`/`undionly.kpxe` (default `/var/lib/tftpboot`).'),
     }),
     nginx: obj('The generated nginx server block.', {
-      listen: str('`address:port` nginx listens on (default: host and port of `boot.server`).'),
-      root: str('Directory on the web server the tree `out/<site>/` is copied to (default `/srv/harvgen/<site>`).', { pattern: '^/' }),
-      artifacts_dir: str(
-        'Directory on the web server holding the release files, served under the path of `harvester.artifacts` when that URL is on `boot.server` (default `/srv/harvgen/artifacts/<version>`).',
-        { pattern: '^/' },
+      listen: value(
+        'listen',
+        'Where nginx listens (default: the address and port of `boot.server` when its host is an IPv4 address, else all addresses on its port).',
       ),
-      access_log: str('Access log path (default `/var/log/nginx/harvgen-<site>.access.log`).', { pattern: '^/' }),
+      root: value('path', 'Directory on the web server the tree `out/<site>/` is copied to (default `/srv/harvgen/<site>`).'),
+      artifacts_dir: value(
+        'path',
+        'Directory on the web server holding the release files, served under the path of `harvester.artifacts` when that URL is on `boot.server` (default `/srv/harvgen/artifacts/<version>`).',
+      ),
+      access_log: value('path', 'Access log path (default `/var/log/nginx/harvgen-<site>.access.log`).'),
     }),
     dnsmasq: obj('The generated dnsmasq configuration.', {
-      interface: str('Only serve DHCP on this interface (`interface=`).'),
-      tftp_root: str('TFTP root holding the iPXE binaries (default `/var/lib/tftpboot`).', { pattern: '^/' }),
+      interface: value('ifnameGlob', 'Only serve DHCP on this interface (`interface=`).'),
+      tftp_root: value('path', 'TFTP root holding the iPXE binaries (default `/var/lib/tftpboot`).'),
       lease_time: str('DHCP lease time, e.g. `12h` (default).', { pattern: '^([0-9]+[smhdw]?|infinite)$' }),
       dns: {
         type: 'boolean',

@@ -31,6 +31,7 @@ const TESTED_ELSEWHERE: Record<string, string> = {
   YAML_ALIAS_LIMIT: 'bad-input',
   YAML_NOT_A_MAP: 'bad-input',
   RENDER_PATH_ESCAPE: 'internals',
+  RENDER_UNSAFE_VALUE: 'hostile',
   EMIT_WRITE_FAILED: 'build',
   EMIT_STALE: 'build',
   EMIT_DUPLICATE_SITE: 'build',

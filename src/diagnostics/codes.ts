@@ -65,6 +65,7 @@ export const CODES = {
   NODE_DEVICE_UNSTABLE: c('warning', 'An install disk uses an unstable `/dev/sdX` name.'),
   NODE_WITNESS_DATA_DISK: c('warning', 'A witness node sets a data disk or partition size, which Harvester ignores.'),
   NODE_WIPE_LIST_HAS_DEVICE: c('error', '`install.wipe_disks_list` contains the install or data disk.'),
+  NODE_CMDLINE_TOO_LONG: c('error', "A node's installer kernel command line is longer than the kernel keeps (2047 bytes)."),
   // cluster section
   CLUSTER_NO_NODES: c('error', 'The site has no nodes.'),
   CLUSTER_NO_CREATE_NODE: c('error', 'No node creates the cluster (all are `role: join`).'),
@@ -86,6 +87,7 @@ export const CODES = {
   HARVESTER_CONFIG_INVALID: c('error', "The generated Harvester config breaks the installer's schema (usually through `config:` keys)."),
   // render and emit
   RENDER_PATH_ESCAPE: c('error', 'An output path would leave the output directory.'),
+  RENDER_UNSAFE_VALUE: c('error', 'A value cannot be written safely in the format of its file (a validation gap: a bug).'),
   EMIT_WRITE_FAILED: c('error', 'The output could not be written.'),
   EMIT_DUPLICATE_SITE: c('error', 'Two site directories declare the same `site:` name (they would write the same output).'),
   EMIT_STALE: c('error', '`--check`: the output directory differs from what the inventory builds.'),

@@ -96,7 +96,9 @@ export function resolveSite(input: SiteInput): SiteModel {
       tftpRoot: input.lab?.tftp_root ?? D.lab.tftpRoot,
     },
     nginx: {
-      listen: input.nginx?.listen ?? `${serverUrl.hostname}:${port}`,
+      // nginx resolves a host name in `listen` when it starts (and fails if it cannot): a
+      // name-based boot.server listens on all addresses of its port instead.
+      listen: input.nginx?.listen ?? (parseIpv4(serverUrl.hostname) !== undefined ? `${serverUrl.hostname}:${port}` : String(port)),
       root: input.nginx?.root ?? `${D.nginx.rootBase}/${input.site}`,
       artifactsDir: input.nginx?.artifacts_dir ?? `${D.nginx.rootBase}/artifacts/${v}`,
       accessLog: input.nginx?.access_log ?? `${D.nginx.accessLogDir}/harvgen-${input.site}.access.log`,

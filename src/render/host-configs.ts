@@ -1,10 +1,17 @@
 // Files for the machines around the cluster: dnsmasq, nginx, libvirt, systemd, scripts.
-import type { SiteModel } from '../model/index.ts';
-import { renderTemplate, sh, xml } from './templates.ts';
+import type { ResolvedNode, SiteModel } from '../model/index.ts';
+import { dnsmasqLine, socatHost } from './escape.ts';
+import { renderTemplate } from './templates.ts';
 
 /** Tag that scopes every dnsmasq line to this site's DHCP range. */
 function siteTag(model: SiteModel): string {
   return `harvgen-${model.site}`;
+}
+
+/** One dnsmasq option: `key=values[0],values[1],...` (escaped where it is written). */
+export interface DnsmasqOption {
+  readonly key: string;
+  readonly values: readonly string[];
 }
 
 /**
@@ -12,23 +19,23 @@ function siteTag(model: SiteModel): string {
  * "iPXE" or option 175) gets the HTTP entry script, firmware PXE gets iPXE over TFTP by
  * client architecture. `scope` limits the boot lines to one site's DHCP range.
  */
-export function ipxeSplitLines(model: SiteModel, scope?: string): string[] {
-  const on = scope !== undefined ? `tag:${scope},` : '';
+export function ipxeSplitLines(model: SiteModel, scope?: string): DnsmasqOption[] {
+  const on = scope !== undefined ? [`tag:${scope}`] : [];
   return [
-    'dhcp-userclass=set:ipxe,iPXE',
-    'dhcp-match=set:ipxe,175',
-    'dhcp-match=set:bios,option:client-arch,0',
-    'dhcp-match=set:efi64,option:client-arch,7',
-    'dhcp-match=set:efi64,option:client-arch,9',
-    `dhcp-boot=${on}tag:ipxe,${model.boot.server}/boot.ipxe`,
-    `dhcp-boot=${on}tag:!ipxe,tag:bios,undionly.kpxe`,
-    `dhcp-boot=${on}tag:!ipxe,tag:efi64,${model.boot.uefiLoader}`,
+    { key: 'dhcp-userclass', values: ['set:ipxe', 'iPXE'] },
+    { key: 'dhcp-match', values: ['set:ipxe', '175'] },
+    { key: 'dhcp-match', values: ['set:bios', 'option:client-arch', '0'] },
+    { key: 'dhcp-match', values: ['set:efi64', 'option:client-arch', '7'] },
+    { key: 'dhcp-match', values: ['set:efi64', 'option:client-arch', '9'] },
+    { key: 'dhcp-boot', values: [...on, 'tag:ipxe', `${model.boot.server}/boot.ipxe`] },
+    { key: 'dhcp-boot', values: [...on, 'tag:!ipxe', 'tag:bios', 'undionly.kpxe'] },
+    { key: 'dhcp-boot', values: [...on, 'tag:!ipxe', 'tag:efi64', model.boot.uefiLoader] },
   ];
 }
 
 /** dnsmasq configuration. */
 export function renderDnsmasq(model: SiteModel): string {
-  const hosts = model.nodes.map((n) => [...n.macs, ...(n.ip !== undefined ? [n.ip] : []), n.hostname].join(','));
+  const hosts = model.nodes.map((n) => [...n.macs, ...(n.ip !== undefined ? [n.ip] : []), n.hostname]);
   return renderTemplate('dnsmasq.conf', {
     site: model.site,
     interface: model.dnsmasq.interface,
@@ -39,7 +46,7 @@ export function renderDnsmasq(model: SiteModel): string {
     netmask: model.network.netmask,
     leaseTime: model.dnsmasq.leaseTime,
     gateway: model.network.gateway,
-    dns_servers: model.network.dns.join(','),
+    dnsServers: model.network.dns,
     domain: model.network.domain,
     hosts,
     split: ipxeSplitLines(model, siteTag(model)),
@@ -73,7 +80,6 @@ export function renderNginx(model: SiteModel): string {
 /** libvirt lab network. */
 export function renderLibvirtNetwork(model: SiteModel): string {
   return renderTemplate('network.xml', {
-    x: xml,
     site: model.site,
     name: model.lab.networkName,
     bridge: model.lab.bridge,
@@ -87,7 +93,7 @@ export function renderLibvirtNetwork(model: SiteModel): string {
     // libvirt allows one <host> per address; extra NICs of a node get DHCP from the range.
     hosts: model.nodes.map((n) => ({ mac: n.macs[0] ?? '', name: n.hostname, ip: n.ip })),
     // The iPXE split is the part libvirt's network XML cannot express itself.
-    options: ipxeSplitLines(model),
+    options: ipxeSplitLines(model).map((o) => dnsmasqLine(o.key, o.values)),
   });
 }
 
@@ -100,25 +106,21 @@ function diskPath(model: SiteModel, hostname: string): string {
   return `${model.lab.diskDir}/${domainName(model, hostname)}.qcow2`;
 }
 
-/** libvirt lab domains, one per node, keyed by hostname. */
-export function renderLibvirtDomains(model: SiteModel): { hostname: string; xml: string }[] {
-  return model.nodes.map((n) => ({
+/** The libvirt lab domain of one node. */
+export function renderLibvirtDomain(model: SiteModel, n: ResolvedNode): string {
+  return renderTemplate('domain.xml', {
+    site: model.site,
     hostname: n.hostname,
-    xml: renderTemplate('domain.xml', {
-      x: xml,
-      site: model.site,
-      hostname: n.hostname,
-      role: n.role,
-      name: domainName(model, n.hostname),
-      title: `harvgen ${model.site} ${n.hostname} (${n.role})`,
-      memoryMib: n.lab.memoryMib,
-      vcpus: n.lab.vcpus,
-      firmware: model.boot.firmware,
-      disk: diskPath(model, n.hostname),
-      macs: n.macs,
-      network: model.lab.networkName,
-    }),
-  }));
+    role: n.role,
+    name: domainName(model, n.hostname),
+    title: `harvgen ${model.site} ${n.hostname} (${n.role})`,
+    memoryMib: n.lab.memoryMib,
+    vcpus: n.lab.vcpus,
+    firmware: model.boot.firmware,
+    disk: diskPath(model, n.hostname),
+    macs: n.macs,
+    network: model.lab.networkName,
+  });
 }
 
 /** libvirt/define.sh. */
@@ -126,7 +128,6 @@ export function renderDefineScript(model: SiteModel): string {
   const creator = model.nodes.find((n) => n.role === 'create');
   const order = creator ? [creator, ...model.nodes.filter((n) => n !== creator)] : model.nodes;
   return renderTemplate('define.sh', {
-    sh,
     site: model.site,
     network: model.lab.networkName,
     diskDir: model.lab.diskDir,
@@ -140,15 +141,28 @@ export function renderDefineScript(model: SiteModel): string {
   });
 }
 
-/** systemd socat units, keyed by unit file name. */
-export function renderForwardUnits(model: SiteModel): { unit: string; text: string }[] {
-  if (!model.forward.enabled) return [];
-  return model.forward.ports.map((port) => {
-    const unit = `harvgen-${model.site.replace(/_/g, '-')}-forward-${port}.service`;
-    return {
-      unit,
-      text: renderTemplate('forward.service', { site: model.site, port, vip: model.cluster.vip, unit, bind: model.forward.listenAddress }),
-    };
+/** Ports that get a socat forward unit (none when forwarding is off). */
+export function forwardPorts(model: SiteModel): readonly number[] {
+  return model.forward.enabled ? model.forward.ports : [];
+}
+
+/** File name of the forward unit for one port. */
+export function forwardUnitName(model: SiteModel, port: number): string {
+  return `harvgen-${model.site.replace(/_/g, '-')}-forward-${port}.service`;
+}
+
+/** The systemd unit forwarding one TCP port of this host to the VIP. */
+export function renderForwardUnit(model: SiteModel, port: number): string {
+  // socat addresses: `:` and `,` are socat's own separators, so each part is a checked
+  // address or integer; systemd escaping is the template's.
+  const bind = model.forward.listenAddress !== undefined ? `,bind=${socatHost(model.forward.listenAddress)}` : '';
+  return renderTemplate('forward.service', {
+    site: model.site,
+    port,
+    unit: forwardUnitName(model, port),
+    description: `harvgen ${model.site}: forward TCP ${port} to Harvester VIP ${model.cluster.vip}`,
+    listenAddress: `TCP-LISTEN:${port}${bind},fork,reuseaddr`,
+    connectAddress: `TCP:${socatHost(model.cluster.vip)}:${port}`,
   });
 }
 
@@ -156,7 +170,6 @@ export function renderForwardUnits(model: SiteModel): { unit: string; text: stri
 export function renderFetchScript(model: SiteModel): string {
   const a = model.artifacts;
   return renderTemplate('fetch.sh', {
-    sh,
     site: model.site,
     version: model.version.raw,
     target: model.nginx.artifactsDir,

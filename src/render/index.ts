@@ -12,18 +12,22 @@ import {
   renderDefineScript,
   renderDnsmasq,
   renderFetchScript,
-  renderForwardUnits,
-  renderLibvirtDomains,
+  forwardPorts,
+  forwardUnitName,
+  renderForwardUnit,
+  renderLibvirtDomain,
   renderLibvirtNetwork,
   renderNginx,
 } from './host-configs.ts';
 import { renderEntryScript, renderNodeScript, renderUnknownScript } from './ipxe.ts';
 import { renderManifest } from './manifest.ts';
+import { UnsafeValueError } from './escape.ts';
 import type { InstallerSchemaIssue } from '../harvester/installer-schema.ts';
 
 export type { Artifact } from './artifact.ts';
 export type { Manifest, ManifestNode } from './manifest.ts';
 export { isSafeRelativePath } from './artifact.ts';
+export { escapers, UnsafeValueError } from './escape.ts';
 export { buildHarvesterConfig } from './harvester-config.ts';
 export { kernelArgs } from './kernel-args.ts';
 
@@ -37,7 +41,7 @@ export interface RenderResult {
 export function renderSite(model: SiteModel, locate: Locator): RenderResult {
   const diagnostics: Diagnostic[] = [];
   const files: Artifact[] = [];
-  const add = (path: string, contents: string, opts: { served?: boolean; mode?: number } = {}) => {
+  const add = (path: string, render: () => string, opts: { served?: boolean; mode?: number } = {}) => {
     if (!isSafeRelativePath(path)) {
       diagnostics.push({
         code: 'RENDER_PATH_ESCAPE',
@@ -47,15 +51,29 @@ export function renderSite(model: SiteModel, locate: Locator): RenderResult {
       });
       return;
     }
+    let contents: string;
+    try {
+      contents = render();
+    } catch (e) {
+      if (!(e instanceof UnsafeValueError)) throw e;
+      // Validation should have refused the value; the escaper is the second line of defence.
+      diagnostics.push({
+        code: 'RENDER_UNSAFE_VALUE',
+        severity: 'error',
+        message: `${path}: ${e.message}`,
+        hint: 'This is a bug in harvgen (the value passed validation but its file cannot hold it); please report it with the inventory. Nothing was written.',
+      });
+      return;
+    }
     files.push({ path, contents, mode: opts.mode ?? 0o644, ...(opts.served ? { url: `${model.boot.server}/${path}` } : {}) });
   };
 
-  add('boot.ipxe', renderEntryScript(model), { served: true });
-  add('unknown.ipxe', renderUnknownScript(model), { served: true });
+  add('boot.ipxe', () => renderEntryScript(model), { served: true });
+  add('unknown.ipxe', () => renderUnknownScript(model), { served: true });
   // A problem in `defaults.config` shows up once per node: report it once, naming all nodes.
   const configProblems = new Map<string, { d: Diagnostic; nodes: string[] }>();
   for (const node of model.nodes) {
-    for (const mac of node.macs) add(`ipxe/${macToHyphen(mac)}.ipxe`, renderNodeScript(model, node, mac), { served: true });
+    for (const mac of node.macs) add(`ipxe/${macToHyphen(mac)}.ipxe`, () => renderNodeScript(model, node, mac), { served: true });
     const config = buildHarvesterConfig(model, node);
     for (const issue of checkHarvesterConfig(model, config)) {
       const d = configIssueToDiagnostic(issue, node, locate);
@@ -64,18 +82,18 @@ export function renderSite(model: SiteModel, locate: Locator): RenderResult {
       if (seen) seen.nodes.push(node.hostname);
       else configProblems.set(key, { d, nodes: [node.hostname] });
     }
-    add(`harvester/${node.hostname}.yaml`, renderHarvesterConfig(model, node, config), { served: true });
+    add(`harvester/${node.hostname}.yaml`, () => renderHarvesterConfig(model, node, config), { served: true });
   }
   for (const { d, nodes } of configProblems.values()) {
     diagnostics.push(nodes.length === 1 ? d : { ...d, message: d.message.replace(`node ${nodes[0]}`, `nodes ${nodes.join(', ')}`) });
   }
-  add('dnsmasq/harvgen.conf', renderDnsmasq(model));
-  add('nginx/harvgen.conf', renderNginx(model));
-  add('libvirt/network.xml', renderLibvirtNetwork(model));
-  for (const d of renderLibvirtDomains(model)) add(`libvirt/${d.hostname}.xml`, d.xml);
-  add('libvirt/define.sh', renderDefineScript(model), { mode: 0o755 });
-  for (const u of renderForwardUnits(model)) add(`systemd/${u.unit}`, u.text);
-  add('artifacts/fetch.sh', renderFetchScript(model), { mode: 0o755 });
+  add('dnsmasq/harvgen.conf', () => renderDnsmasq(model));
+  add('nginx/harvgen.conf', () => renderNginx(model));
+  add('libvirt/network.xml', () => renderLibvirtNetwork(model));
+  for (const n of model.nodes) add(`libvirt/${n.hostname}.xml`, () => renderLibvirtDomain(model, n));
+  add('libvirt/define.sh', () => renderDefineScript(model), { mode: 0o755 });
+  for (const port of forwardPorts(model)) add(`systemd/${forwardUnitName(model, port)}`, () => renderForwardUnit(model, port));
+  add('artifacts/fetch.sh', () => renderFetchScript(model), { mode: 0o755 });
   // renderManifest sorts what it lists; the result is sorted once, manifest included.
   files.push({ path: 'manifest.json', contents: renderManifest(model, files), mode: 0o644 });
   files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));

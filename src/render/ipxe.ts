@@ -32,7 +32,7 @@ export function renderNodeScript(model: SiteModel, node: ResolvedNode, mac: stri
     configUrl: configUrl(model, node),
     kernelUrl: model.artifacts.kernel,
     initrdUrl: model.artifacts.initrd,
-    kernelArgs: kernelArgs(model, node, mac).join(' '),
+    kernelArgs: kernelArgs(model, node, mac),
     retries: model.boot.retries,
     retryDelay: model.boot.retryDelay,
     artifactsBase: model.artifacts.base,

@@ -1,7 +1,9 @@
-// Eta set-up: templates live in templates/*.eta, get strict data and never escape (the
-// outputs are config files, each template escapes what its format needs through helpers).
+// Eta set-up: templates live in templates/*.eta and get strict data. Eta's own HTML escaping
+// is off: each template escapes every value for its own format through `it.esc`
+// (src/render/escape.ts), the one place that knows each format's syntax.
 import { fileURLToPath } from 'node:url';
 import { Eta } from 'eta';
+import { escapers } from './escape.ts';
 import { strict } from './strict.ts';
 
 const eta = new Eta({
@@ -12,18 +14,7 @@ const eta = new Eta({
   varName: 'it',
 });
 
-/** Render templates/<name>.eta with strict data. */
+/** Render templates/<name>.eta with strict data; the escapers are `it.esc`. */
 export function renderTemplate(name: string, data: object): string {
-  return eta.render(`./${name}.eta`, strict(data));
-}
-
-/** Escape text for an XML attribute or element. */
-export function xml(text: string | number): string {
-  return String(text).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&apos;');
-}
-
-/** Quote a value for a POSIX shell. */
-export function sh(text: string | number): string {
-  const s = String(text);
-  return /^[A-Za-z0-9_./:=@%+,-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
+  return eta.render(`./${name}.eta`, strict({ ...data, esc: escapers }));
 }

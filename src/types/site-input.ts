@@ -25,11 +25,11 @@ export interface SiteInput {
      */
     version: string;
     /**
-     * Base URL (http://) under which the release files `harvester-<version>-{vmlinuz,initrd}-amd64`, `-rootfs-amd64.squashfs` and `-amd64.iso` are served. `artifacts/fetch.sh` downloads them.
+     * Base URL under which the release files `harvester-<version>-{vmlinuz,initrd}-amd64`, `-rootfs-amd64.squashfs` and `-amd64.iso` are served. `artifacts/fetch.sh` downloads them. Form: `http://host[:port]/path` (or https, which needs an iPXE built with TLS); the path of letters, digits and `. _ ~ + = , : @ - /`; no user, query, fragment, `%` escapes or whitespace.
      */
     artifacts: string;
     /**
-     * Override for `install.iso_url` (default: the ISO under `artifacts`).
+     * Override for `install.iso_url` (default: the ISO under `artifacts`). Form: `http://`, `https://`, `ftp://` or `tftp://` `host[:port]/path`; the path of letters, digits and `. _ ~ + = , : @ - /`; no user, query, fragment, `%` escapes or whitespace.
      */
     iso_url?: string;
   };
@@ -38,7 +38,7 @@ export interface SiteInput {
    */
   boot: {
     /**
-     * Base URL the generated tree is served at, `http://host[:port]` with no path (iPXE and UEFI HTTP boot do not follow redirects; plain http avoids TLS trouble in the boot chain).
+     * Base URL the generated tree is served at (iPXE and UEFI HTTP boot do not follow redirects; plain http avoids TLS trouble in the boot chain). Form: `http://host[:port]` with no path, user, query or fragment; the host is an IPv4 address or a DNS name, the port 1-65535.
      */
     server: string;
     /**
@@ -59,6 +59,8 @@ export interface SiteInput {
     console?: [string, ...string[]];
     /**
      * Extra kernel arguments for every node (e.g. `rd.net.dhcp.retry=3`).
+     *
+     * Items: One kernel argument. Form: one kernel argument: a single token that starts with a letter or digit, then letters, digits and `_ . , : ; = / + @ % ~ [ ] -` (no whitespace, quotes, `$`, `#`, `|`, `&`, `\` or control characters, which iPXE, the shell or the kernel would interpret).
      */
     kernel_args?: string[];
     /**
@@ -97,7 +99,7 @@ export interface SiteInput {
      */
     dhcp_range: string;
     /**
-     * Optional DNS domain handed out by DHCP.
+     * Optional DNS domain handed out by DHCP. Form: a DNS name: dot-separated labels of letters, digits and inner hyphens (at most 63 characters each, the last one with a letter), no trailing dot.
      */
     domain?: string;
   };
@@ -168,11 +170,11 @@ export interface SiteInput {
      */
     bridge?: string;
     /**
-     * Directory for the lab VM disks (default `/var/lib/libvirt/images`).
+     * Directory for the lab VM disks (default `/var/lib/libvirt/images`). Form: an absolute path of letters, digits and `. _ ~ @ + = : / -` (no whitespace, quotes, `,`, `;`, `{`, `}`, `#`, `$`, `\` or control characters).
      */
     disk_dir?: string;
     /**
-     * TFTP root of the lab network holding `ipxe.efi`/`undionly.kpxe` (default `/var/lib/tftpboot`).
+     * TFTP root of the lab network holding `ipxe.efi`/`undionly.kpxe` (default `/var/lib/tftpboot`). Form: an absolute path of letters, digits and `. _ ~ @ + = : / -` (no whitespace, quotes, `,`, `;`, `{`, `}`, `#`, `$`, `\` or control characters).
      */
     tftp_root?: string;
   };
@@ -181,19 +183,19 @@ export interface SiteInput {
    */
   nginx?: {
     /**
-     * `address:port` nginx listens on (default: host and port of `boot.server`).
+     * Where nginx listens (default: the address and port of `boot.server` when its host is an IPv4 address, else all addresses on its port). Form: `address:port` with an IPv4 address or `*` (all addresses), or a bare port; port 1-65535.
      */
     listen?: string;
     /**
-     * Directory on the web server the tree `out/<site>/` is copied to (default `/srv/harvgen/<site>`).
+     * Directory on the web server the tree `out/<site>/` is copied to (default `/srv/harvgen/<site>`). Form: an absolute path of letters, digits and `. _ ~ @ + = : / -` (no whitespace, quotes, `,`, `;`, `{`, `}`, `#`, `$`, `\` or control characters).
      */
     root?: string;
     /**
-     * Directory on the web server holding the release files, served under the path of `harvester.artifacts` when that URL is on `boot.server` (default `/srv/harvgen/artifacts/<version>`).
+     * Directory on the web server holding the release files, served under the path of `harvester.artifacts` when that URL is on `boot.server` (default `/srv/harvgen/artifacts/<version>`). Form: an absolute path of letters, digits and `. _ ~ @ + = : / -` (no whitespace, quotes, `,`, `;`, `{`, `}`, `#`, `$`, `\` or control characters).
      */
     artifacts_dir?: string;
     /**
-     * Access log path (default `/var/log/nginx/harvgen-<site>.access.log`).
+     * Access log path (default `/var/log/nginx/harvgen-<site>.access.log`). Form: an absolute path of letters, digits and `. _ ~ @ + = : / -` (no whitespace, quotes, `,`, `;`, `{`, `}`, `#`, `$`, `\` or control characters).
      */
     access_log?: string;
   };
@@ -202,11 +204,11 @@ export interface SiteInput {
    */
   dnsmasq?: {
     /**
-     * Only serve DHCP on this interface (`interface=`).
+     * Only serve DHCP on this interface (`interface=`). Form: a Linux interface name (1-15 characters of letters, digits and `_ . @ + -`), optionally ending in `*` to match several (dnsmasq wildcard).
      */
     interface?: string;
     /**
-     * TFTP root holding the iPXE binaries (default `/var/lib/tftpboot`).
+     * TFTP root holding the iPXE binaries (default `/var/lib/tftpboot`). Form: an absolute path of letters, digits and `. _ ~ @ + = : / -` (no whitespace, quotes, `,`, `;`, `{`, `}`, `#`, `$`, `\` or control characters).
      */
     tftp_root?: string;
     /**
@@ -284,6 +286,8 @@ export interface NodeDefaults {
   bond?: BondInput;
   /**
    * Extra kernel arguments for this node's installer boot, appended after `boot.kernel_args`.
+   *
+   * Items: One kernel argument. Form: one kernel argument: a single token that starts with a letter or digit, then letters, digits and `_ . , : ; = / + @ % ~ [ ] -` (no whitespace, quotes, `$`, `#`, `|`, `&`, `\` or control characters, which iPXE, the shell or the kernel would interpret).
    */
   kernel_args?: string[];
   /**
@@ -334,7 +338,7 @@ export interface InstallInput {
  */
 export interface NicInput {
   /**
-   * NIC name on the installed system (systemd predictable name, e.g. `ens3`, `eno1`).
+   * NIC name on the installed system (systemd predictable name, e.g. `ens3`, `eno1`). Form: a Linux interface name: 1-15 characters of letters, digits and `_ . @ + -`, not starting with `.`, `@`, `+` or `-` (Linux's own rule forbids `/`, `:` and whitespace; harvgen also keeps out characters the generated files would have to quote).
    */
   name?: string;
   /**
@@ -451,6 +455,8 @@ export interface NodeInput {
   bond?: BondInput;
   /**
    * Extra kernel arguments for this node's installer boot, appended after `boot.kernel_args`.
+   *
+   * Items: One kernel argument. Form: one kernel argument: a single token that starts with a letter or digit, then letters, digits and `_ . , : ; = / + @ % ~ [ ] -` (no whitespace, quotes, `$`, `#`, `|`, `&`, `\` or control characters, which iPXE, the shell or the kernel would interpret).
    */
   kernel_args?: string[];
   /**

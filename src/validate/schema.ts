@@ -6,8 +6,13 @@ import type { Diagnostic } from '../diagnostics/types.ts';
 import type { InventoryPath, Locator, LocateTarget } from '../load/index.ts';
 import { closest } from '../util/suggest.ts';
 import { formatPath, pointerToPath } from '../util/paths.ts';
+import { explainValue, VALUE_KINDS, type ValueKindName } from '../util/value-kinds.ts';
+
+const VALUE_KEYWORD = 'x-harvgen-value';
 
 const ajv = new Ajv({ allErrors: true, verbose: true, strict: true, allowUnionTypes: true });
+// Annotation only: names the value kind (src/util/value-kinds.ts) of a string that lands in a generated file.
+ajv.addKeyword({ keyword: VALUE_KEYWORD, schemaType: 'string' });
 const validateSite = ajv.compile(siteSchema);
 
 /** Validate the raw inventory; an empty list means it has the right shape. */
@@ -29,12 +34,24 @@ export function validateShape(input: unknown, locate: Locator): Diagnostic[] {
 
 function toDiagnostic(e: ErrorObject, input: unknown, locate: Locator): Diagnostic | undefined {
   const path = pointerToPath(e.instancePath, input);
-  const parent = e.parentSchema as { description?: string; properties?: Record<string, unknown> } | undefined;
+  const parent = e.parentSchema as
+    { description?: string; properties?: Record<string, unknown>; [VALUE_KEYWORD]?: ValueKindName } | undefined;
   const where = formatPath(path);
   const make = (code: string, message: string, hint: string | undefined, at: InventoryPath, target: LocateTarget = 'value'): Diagnostic => {
     const loc = locate(at, target);
     return { code, severity: 'error', message, ...(hint ? { hint } : {}), path: formatPath(at), ...(loc ?? {}) };
   };
+  const kind = parent?.[VALUE_KEYWORD];
+  if (kind && typeof e.data === 'string' && (e.keyword === 'pattern' || e.keyword === 'maxLength')) {
+    // A value that would land in a generated file: say exactly what is wrong and what is allowed.
+    const k = VALUE_KINDS[kind];
+    return make(
+      'SCHEMA_PATTERN',
+      `${where} ${explainValue(kind, e.data)}: ${describe(e.data)}`,
+      `Write ${k.form}, e.g. \`${k.example}\`.`,
+      path,
+    );
+  }
   switch (e.keyword) {
     case 'additionalProperties': {
       const key = String((e.params as { additionalProperty: string }).additionalProperty);

@@ -10,6 +10,7 @@ target=${1:-/srv/harvgen/artifacts/v1.4.1}
 release_url=${HARVGEN_RELEASE_URL:-https://releases.rancher.com/harvester/v1.4.1}
 files='harvester-v1.4.1-vmlinuz-amd64 harvester-v1.4.1-initrd-amd64 harvester-v1.4.1-rootfs-amd64.squashfs harvester-v1.4.1-amd64.iso'
 sums=harvester-v1.4.1-amd64.sha512
+version=v1.4.1
 
 mkdir -p "$target"
 cd "$target"
@@ -28,4 +29,4 @@ for f in $files; do
   grep -q " \*\{0,1\}$f\$" "$sums" || { echo "$f is not listed in $sums" >&2; exit 1; }
 done
 sha512sum --check --ignore-missing "$sums"
-echo "all files of Harvester v1.4.1 verified in $target"
+echo "all files of Harvester $version verified in $target"

@@ -16,8 +16,8 @@ fi
 
 mkdir -p /var/lib/libvirt/images
 [ -e /var/lib/libvirt/images/location-x-hv-1.qcow2 ] || qemu-img create -f qcow2 /var/lib/libvirt/images/location-x-hv-1.qcow2 250G
-virsh dominfo location-x-hv-1 >/dev/null 2>&1 || virsh define "$here/hv-1.xml"
+virsh dominfo location-x-hv-1 >/dev/null 2>&1 || virsh define "$here"/hv-1.xml
 [ -e /var/lib/libvirt/images/location-x-hv-2.qcow2 ] || qemu-img create -f qcow2 /var/lib/libvirt/images/location-x-hv-2.qcow2 250G
-virsh dominfo location-x-hv-2 >/dev/null 2>&1 || virsh define "$here/hv-2.xml"
+virsh dominfo location-x-hv-2 >/dev/null 2>&1 || virsh define "$here"/hv-2.xml
 [ -e /var/lib/libvirt/images/location-x-hv-3.qcow2 ] || qemu-img create -f qcow2 /var/lib/libvirt/images/location-x-hv-3.qcow2 250G
-virsh dominfo location-x-hv-3 >/dev/null 2>&1 || virsh define "$here/hv-3.xml"
+virsh dominfo location-x-hv-3 >/dev/null 2>&1 || virsh define "$here"/hv-3.xml

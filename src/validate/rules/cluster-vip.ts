@@ -10,7 +10,8 @@ export const clusterVipRule: Rule = {
   check({ input, model, report }) {
     const at = ['cluster', 'vip'] as const;
     const vip = parseIpv4(input.cluster.vip);
-    if (model.cluster.vipMode === 'dhcp' && (input.cluster.vip_hw_addr === undefined || !normalizeMac(input.cluster.vip_hw_addr))) {
+    const hwAddr = input.cluster.vip_hw_addr;
+    if ((model.cluster.vipMode === 'dhcp' && hwAddr === undefined) || (hwAddr !== undefined && !normalizeMac(hwAddr))) {
       report({
         code: 'CLUSTER_VIP_HW_ADDR',
         message:

@@ -12,6 +12,7 @@ import { clusterRolesRule } from './cluster-roles.ts';
 import { clusterVipRule } from './cluster-vip.ts';
 import { clusterCredentialsRule } from './cluster-credentials.ts';
 import { clusterCidrsRule } from './cluster-cidrs.ts';
+import { outputValuesRule } from './output-values.ts';
 
 /** All rules. */
 export const RULES: readonly Rule[] = [
@@ -26,4 +27,5 @@ export const RULES: readonly Rule[] = [
   clusterVipRule,
   clusterCredentialsRule,
   clusterCidrsRule,
+  outputValuesRule,
 ];

@@ -41,6 +41,29 @@ export const nodeAddressRule: Rule = {
           at: nodeAt(node, 'dns'),
         });
       }
+      // Gateway and DNS servers land on static kernel lines and in DHCP-less configs: IPv4 only.
+      if (node.sources.gateway && parseIpv4(node.gateway) === undefined) {
+        report({
+          code: 'NET_IP_INVALID',
+          message: `gateway "${node.gateway}" of node ${name} is not an IPv4 address`,
+          hint: 'Write a dotted quad such as 192.168.122.1.',
+          node: node.hostname,
+          at: nodeAt(node, 'gateway'),
+        });
+      }
+      const dnsAt = node.sources.dns;
+      if (dnsAt) {
+        node.dns.forEach((d, k) => {
+          if (parseIpv4(d) !== undefined) return;
+          report({
+            code: 'NET_IP_INVALID',
+            message: `DNS server "${d}" of node ${name} is not an IPv4 address`,
+            hint: 'Write a dotted quad such as 192.168.122.1.',
+            node: node.hostname,
+            at: [...dnsAt, k],
+          });
+        });
+      }
       const input_ = input.nodes?.[node.index];
       if (input_?.prefix !== undefined && input_.netmask !== undefined) {
         report({

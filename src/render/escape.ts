@@ -1,0 +1,159 @@
+// The one place where a value meets the syntax of a generated file. Every `<%= %>` in
+// templates/ goes through one of these (test/templates.test.ts checks that, and that each
+// template only uses the escapers of its own format). Validation (src/util/value-kinds.ts and
+// the rules) keeps bad values out; these make sure that a value that slipped past it still
+// cannot change the structure of a file: each either writes the value so the format reads it
+// back as one inert value, or refuses it with UnsafeValueError, which the render stage turns
+// into a RENDER_UNSAFE_VALUE diagnostic (nothing is written).
+
+/** A value that no escaping can make safe in the format it is meant for. */
+export class UnsafeValueError extends Error {
+  override readonly name = 'UnsafeValueError';
+  constructor(
+    readonly format: string,
+    readonly value: string,
+    readonly reason: string,
+  ) {
+    super(`${JSON.stringify(value)} cannot be written safely as ${format}: ${reason}`);
+  }
+}
+
+// C0 controls, DEL and the C1 controls; U+2028/9 are line breaks to some readers.
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
+
+function text(value: string | number): string {
+  return typeof value === 'number' ? String(value) : value;
+}
+
+function refuse(format: string, value: string, reason: string): never {
+  throw new UnsafeValueError(format, value, reason);
+}
+
+/** No control characters (no newline can end a line or a comment early). */
+function oneLine(format: string, value: string): string {
+  if (CONTROL.test(value)) refuse(format, value, 'it contains a control character (a newline would start a new line)');
+  return value;
+}
+
+/** Only the characters of `allowed`, and not empty. */
+function only(format: string, value: string, allowed: RegExp, what: string): string {
+  if (value === '' || !allowed.test(value)) refuse(format, value, `only ${what} are allowed there`);
+  return value;
+}
+
+/** A decimal integer (counts, ports, sizes). */
+function int(value: number): string {
+  if (!Number.isSafeInteger(value)) refuse('an integer', String(value), 'it is not a whole number');
+  return String(value);
+}
+
+// iPXE (src/core/exec.c): a line is split at whitespace, with no quoting; a token that starts
+// with `#` begins a comment; the tokens `||`, `&&` and `;` end a command; `${...}` in any token
+// is expanded. So an argument is one token without whitespace or `$` that does none of that.
+const IPXE_TERMINATORS = new Set(['||', '&&', ';']);
+function ipxeWord(value: string): string {
+  oneLine('an iPXE argument', value);
+  if (value === '' || /[\s$]/.test(value) || value.startsWith('#') || IPXE_TERMINATORS.has(value) || /[^\x21-\x7e]/.test(value))
+    refuse('an iPXE argument', value, 'iPXE would split, expand or end the command at it');
+  return value;
+}
+
+/** Characters every "plain word" format (nginx, dnsmasq, systemd, sh) reads literally. */
+const PLAIN = /^[A-Za-z0-9._~@+=,:/*[\]-]+$/;
+
+/** Values as each generated format reads them. */
+export const escapers = {
+  int,
+
+  /** One iPXE argument (a URL, a kernel argument, a name). */
+  ipxe(value: string | number): string {
+    return ipxeWord(text(value));
+  },
+  /** Free text on an iPXE `echo` line or in an iPXE comment: words checked like arguments. */
+  ipxeText(value: string | number): string {
+    const v = oneLine('iPXE text', text(value));
+    return v
+      .split(' ')
+      .map((w) => (w === '' ? w : ipxeWord(w)))
+      .join(' ');
+  },
+
+  /** An nginx directive argument: bare when plain, else double-quoted. `$` (a variable) is refused. */
+  nginx(value: string | number): string {
+    const v = oneLine('an nginx value', text(value));
+    if (v.includes('$')) refuse('an nginx value', v, 'nginx expands `$` as a variable, even in quotes');
+    if (PLAIN.test(v)) return v;
+    return `"${v.replace(/[\\"]/g, '\\$&')}"`;
+  },
+
+  /** One dnsmasq option value (between commas). dnsmasq has no quoting that survives its comma split. */
+  dnsmasq(value: string | number): string {
+    return only('a dnsmasq value', oneLine('a dnsmasq value', text(value)), /^[A-Za-z0-9._~@+=:/*!-]+$/, 'letters, digits and ._~@+=:/*!-');
+  },
+
+  /** Free text in a systemd unit value such as Description= (`%` is a specifier, `\` a continuation). */
+  systemd(value: string | number): string {
+    const v = oneLine('a systemd value', text(value));
+    if (v.includes('\\')) refuse('a systemd value', v, 'a backslash would escape or continue the line');
+    return v.replace(/%/g, '%%');
+  },
+  /** One word of a systemd ExecStart= command line (no quoting, variables or specifiers needed). */
+  systemdArg(value: string | number): string {
+    return only(
+      'a systemd command argument',
+      oneLine('a systemd command argument', text(value)),
+      PLAIN,
+      'letters, digits and ._~@+=,:/*[]-',
+    );
+  },
+
+  /** One POSIX shell word: bare when plain, else single-quoted. */
+  sh(value: string | number): string {
+    const v = oneLine('a shell word', text(value));
+    return /^[A-Za-z0-9_./:=@%+,-]+$/.test(v) ? v : `'${v.replace(/'/g, `'\\''`)}'`;
+  },
+
+  /** Text in a `#` comment of nginx, dnsmasq, systemd or sh files: one line, nothing else to do. */
+  comment(value: string | number): string {
+    return oneLine('comment text', text(value));
+  },
+
+  /** XML element text or attribute value (both quote styles escaped). */
+  xml(value: string | number): string {
+    return oneLine('XML text', text(value))
+      .replace(/&/g, '&amp;')
+      .replace(/</g, '&lt;')
+      .replace(/>/g, '&gt;')
+      .replace(/"/g, '&quot;')
+      .replace(/'/g, '&apos;');
+  },
+  /** Text inside an XML comment, which may not contain `--` or end with `-`. */
+  xmlComment(value: string | number): string {
+    return oneLine('XML comment text', text(value))
+      .replace(/-(?=-)/g, '- ')
+      .replace(/-$/, '- ');
+  },
+} as const;
+
+/** The escaper set handed to every template as `it.esc`. */
+export type Escapers = typeof escapers;
+
+/** Which escapers each output format may use (test/templates.test.ts enforces it per template). */
+export const ESCAPERS_BY_FORMAT: Readonly<Record<string, readonly (keyof Escapers)[]>> = {
+  ipxe: ['ipxe', 'ipxeText', 'int'],
+  nginx: ['nginx', 'comment', 'int'],
+  dnsmasq: ['dnsmasq', 'comment', 'int'],
+  systemd: ['systemd', 'systemdArg', 'comment', 'int'],
+  sh: ['sh', 'comment', 'int'],
+  xml: ['xml', 'xmlComment', 'int'],
+};
+
+/** A host inside a socat address, where `:` and `,` are separators: an IPv4 address or a DNS name. */
+export function socatHost(value: string): string {
+  return only('a socat host', value, /^[A-Za-z0-9.-]+$/, 'letters, digits, dots and hyphens');
+}
+
+/** A dnsmasq `key=v1,v2,...` line, each value escaped (shared by dnsmasq.conf and the libvirt network). */
+export function dnsmasqLine(key: string, values: readonly (string | number)[]): string {
+  return `${key}=${values.map((v) => escapers.dnsmasq(v)).join(',')}`;
+}

@@ -1,0 +1,43 @@
+// Values whose fit to their file needs more than a pattern: the forward listen address is an
+// IPv4 address (socat would read anything else as more of its own address syntax), and each
+// installer kernel command line must fit the kernel's limit (x86 COMMAND_LINE_SIZE is 2048
+// bytes with the final NUL; longer lines are cut silently, dropping harvgen's own arguments).
+import { kernelArgs } from '../../render/kernel-args.ts';
+import { parseIpv4 } from '../../util/ipv4.ts';
+import type { Rule } from '../rule.ts';
+
+/** Longest kernel command line the installer can be given (bytes, without the NUL). */
+export const MAX_CMDLINE = 2047;
+
+/** `forward.listen_address` is an IPv4 address; every installer command line fits the kernel. */
+export const outputValuesRule: Rule = {
+  name: 'output-values',
+  codes: ['NET_IP_INVALID', 'NODE_CMDLINE_TOO_LONG'],
+  check({ input, model, report }) {
+    const listen = input.forward?.listen_address;
+    if (listen !== undefined && parseIpv4(listen) === undefined) {
+      report({
+        code: 'NET_IP_INVALID',
+        message: `forward.listen_address "${listen}" is not an IPv4 address`,
+        hint: 'Write a dotted quad such as 192.168.1.10, or leave it out to listen on all addresses.',
+        at: ['forward', 'listen_address'],
+      });
+    }
+    for (const node of model.nodes) {
+      if (node.state !== 'install') continue;
+      for (const mac of node.macs) {
+        const length = Buffer.byteLength(kernelArgs(model, node, mac).join(' '));
+        if (length <= MAX_CMDLINE) continue;
+        report({
+          code: 'NODE_CMDLINE_TOO_LONG',
+          node: node.hostname,
+          message: `the installer command line of node ${node.hostname} (NIC ${mac}) is ${length} bytes; the kernel keeps only ${MAX_CMDLINE}`,
+          hint: 'Shorten `kernel_args` (node or `boot.kernel_args`) or the URLs (`boot.server`, `harvester.artifacts`); the kernel would silently cut the end.',
+          at: node.sources.kernel_args ?? (input.boot.kernel_args ? ['boot', 'kernel_args'] : ['nodes', node.index]),
+          target: 'key',
+        });
+        break;
+      }
+    }
+  },
+};
