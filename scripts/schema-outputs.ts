@@ -3,6 +3,7 @@
 import { compile } from 'json-schema-to-typescript';
 import schema from './site-schema.ts';
 import { CODES } from '../src/diagnostics/codes.ts';
+import { VALUE_KINDS, type ValueKindName } from '../src/util/value-kinds.ts';
 
 /** The JSON Schema file contents (2-space indent, trailing newline). */
 export function renderSchemaJson(): string {
@@ -55,6 +56,32 @@ export function renderInventoryDocs(): string {
   };
   walk(schema as SchemaNode, '');
   return rows.join('\n') + '\n';
+}
+
+/** Markdown table of every value kind and the fields of that kind (README "Safety"), from the schema. */
+export function renderValueKindsDocs(): string {
+  const fields = new Map<ValueKindName, string[]>();
+  const walk = (node: SchemaNode & { 'x-harvgen-value'?: ValueKindName }, path: string) => {
+    const kind = node['x-harvgen-value'];
+    if (kind) fields.set(kind, [...(fields.get(kind) ?? []), `\`${path}\``]);
+    for (const [key, child] of Object.entries(node.properties ?? {})) walk(child, path ? `${path}.${key}` : key);
+    if (node.items) walk(node.items, `${path}[]`);
+  };
+  walk(schema as SchemaNode, '');
+  const rows = ['| kind | fields | allowed form |', '| --- | --- | --- |'];
+  for (const [kind, k] of Object.entries(VALUE_KINDS) as [ValueKindName, (typeof VALUE_KINDS)[ValueKindName]][]) {
+    rows.push(`| ${kind} | ${(fields.get(kind) ?? []).join(', ')} | ${k.form.replace(/\|/g, '\\|')}; e.g. \`${k.example}\` |`);
+  }
+  return rows.join('\n') + '\n';
+}
+
+/** The README with every generated section brought up to date. */
+export function renderReadme(readme: string): string {
+  return replaceSection(
+    replaceSection(replaceSection(readme, 'inventory', renderInventoryDocs()), 'codes', renderCodesDocs()),
+    'value-kinds',
+    renderValueKindsDocs(),
+  );
 }
 
 /** Replace the text between `<!-- BEGIN name -->` and `<!-- END name -->`. */

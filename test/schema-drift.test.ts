@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { renderCodesDocs, renderInputTypes, renderInventoryDocs, renderSchemaJson, replaceSection } from '../scripts/schema-outputs.ts';
+import { renderInputTypes, renderReadme, renderSchemaJson } from '../scripts/schema-outputs.ts';
 
 const repo = resolve(import.meta.dirname, '..');
 
@@ -39,9 +39,9 @@ test('package.json exports the schema for editors and tools', () => {
   assert.is(pkg.exports['./schema.json'], './schema/site.schema.json');
 });
 
-test("the README's inventory reference and code table are current (run `npm run gen:schema`)", () => {
+test("the README's inventory reference, code table and value kinds are current (run `npm run gen:schema`)", () => {
   const readme = readFileSync(resolve(repo, 'README.md'), 'utf8');
-  assert.fixture(readme, replaceSection(replaceSection(readme, 'inventory', renderInventoryDocs()), 'codes', renderCodesDocs()));
+  assert.fixture(readme, renderReadme(readme));
 });
 
 test.run();
