@@ -33,6 +33,12 @@ export function ipxeSplitLines(model: SiteModel, scope?: string): DnsmasqOption[
   ];
 }
 
+/** The VIP's DHCP reservation (`vip_mode: dhcp`): the installer leases the VIP with `vip_hw_addr`. */
+export function vipReservation(model: SiteModel): { mac: string; ip: string } | undefined {
+  const c = model.cluster;
+  return c.vipMode === 'dhcp' && c.vipHwAddr !== undefined ? { mac: c.vipHwAddr, ip: c.vip } : undefined;
+}
+
 /** dnsmasq configuration. */
 export function renderDnsmasq(model: SiteModel): string {
   const hosts = model.nodes.map((n) => [...n.macs, ...(n.ip !== undefined ? [n.ip] : []), n.hostname]);
@@ -49,6 +55,7 @@ export function renderDnsmasq(model: SiteModel): string {
     dnsServers: model.network.dns,
     domain: model.network.domain,
     hosts,
+    vip: vipReservation(model),
     split: ipxeSplitLines(model, siteTag(model)),
     uefiLoader: model.boot.uefiLoader,
     tftpRoot: model.dnsmasq.tftpRoot,
@@ -92,6 +99,7 @@ export function renderLibvirtNetwork(model: SiteModel): string {
     dhcpEnd: model.network.dhcpEnd,
     // libvirt allows one <host> per address; extra NICs of a node get DHCP from the range.
     hosts: model.nodes.map((n) => ({ mac: n.macs[0] ?? '', name: n.hostname, ip: n.ip })),
+    vip: vipReservation(model),
     // The iPXE split is the part libvirt's network XML cannot express itself.
     options: ipxeSplitLines(model).map((o) => dnsmasqLine(o.key, o.values)),
   });

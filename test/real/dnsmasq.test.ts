@@ -65,6 +65,14 @@ async function dhcpProblems(tree: SiteTree, pair: DhcpPair): Promise<string[]> {
       problems.push(...nodeLeaseProblems(tree, node, mac, l, pair));
     }
   }
+  // vip_mode: dhcp: the installer leases the VIP with vip_hw_addr (a macvlan, no iPXE); it must get the VIP.
+  const cluster = tree.input.cluster as { vip: string; vip_mode?: string; vip_hw_addr?: string };
+  if (cluster.vip_mode === 'dhcp' && cluster.vip_hw_addr) {
+    const hw = cluster.vip_hw_addr.toLowerCase();
+    const l = await pair.query(hw, {});
+    if (!l) problems.push(`VIP MAC ${hw}: no lease\n${pair.lastLog()}`);
+    else if (l.ip !== cluster.vip) problems.push(`VIP MAC ${hw}: got ${l.ip}, expected the VIP ${cluster.vip}`);
+  }
   // Firmware PXE (no iPXE user class) must get iPXE itself, over TFTP, for both architectures.
   const first = tree.manifest.nodes[0];
   if (first) {

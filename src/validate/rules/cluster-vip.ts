@@ -22,6 +22,16 @@ export const clusterVipRule: Rule = {
         at: input.cluster.vip_hw_addr === undefined ? ['cluster', 'vip_mode'] : ['cluster', 'vip_hw_addr'],
       });
     }
+    const hwNorm = hwAddr !== undefined ? normalizeMac(hwAddr) : undefined;
+    const owner = hwNorm !== undefined ? model.nodes.find((n) => n.macs.includes(hwNorm) || n.interfaces.some((i) => i.mac === hwNorm)) : undefined;
+    if (owner) {
+      report({
+        code: 'CLUSTER_VIP_HW_ADDR',
+        message: `vip_hw_addr ${hwNorm} is a NIC of node ${owner.hostname}`,
+        hint: 'The VIP gets its own MAC (a macvlan on the management interface): pick an unused locally administered MAC such as 02:00:00:00:01:20.',
+        at: ['cluster', 'vip_hw_addr'],
+      });
+    }
     if (vip === undefined) {
       report({
         code: 'NET_IP_INVALID',
