@@ -30,9 +30,12 @@ const obj = (description: string, properties: Record<string, unknown>, extra: Re
 });
 
 const nic = obj(
-  'A network interface of the node. Give a `name` (predictable NIC name such as ens3), a `mac`, or both.',
+  'A network interface of the node. Give a `name` (predictable NIC name such as eno1, or enp1s0 in a lab VM), a `mac`, or both.',
   {
-    name: value('ifname', 'NIC name on the installed system (systemd predictable name, e.g. `ens3`, `eno1`).'),
+    name: value(
+      'ifname',
+      'NIC name on the installed system (systemd predictable name, e.g. `eno1`; in a generated lab VM the NIC of the k-th MAC is `enp<k>s0`).',
+    ),
     mac: str(
       'MAC address in any common spelling (`52:54:00:AA:BB:01`, `52-54-00-aa-bb-01`, `525400aabb01`, `5254.00aa.bb01`); normalized to lowercase colons.',
     ),
@@ -89,6 +92,18 @@ const lab = obj(
     },
     vcpus: { type: 'integer', minimum: 1, maximum: 256, description: 'Virtual CPUs (default 8).' },
     disk_gib: { type: 'integer', minimum: 60, description: 'Size of the qcow2 disk the define script creates, in GiB (default 250).' },
+    data_disk_gib: {
+      type: 'integer',
+      minimum: 50,
+      description:
+        'Size of the second qcow2 disk (the VM sees it as `/dev/vdb`) created when `install.data_disk` is set, in GiB (default 100). Set `install.data_disk: /dev/vdb` for lab VMs.',
+    },
+    nic_model: {
+      type: 'string',
+      enum: ['virtio', 'e1000e'],
+      description:
+        "NIC model of the lab VM (default `virtio`). Either way the NIC of the node's k-th MAC is alone on PCIe bus k, so the guest names it `enp<k>s0` (`enp1s0` for the first): use those names in `interfaces` of lab nodes.",
+    },
   },
   { title: 'LabSizingInput' },
 );
@@ -234,7 +249,8 @@ const schema = {
         kernel_args: {
           type: 'array',
           items: value('kernelArg', 'One kernel argument.'),
-          description: 'Extra kernel arguments for every node (e.g. `rd.net.dhcp.retry=3`).',
+          description:
+            'Extra kernel arguments for every node (e.g. `nomodeset`). Arguments harvgen writes itself (`ip=`, `BOOTIF=`, `vlan=`, `nameserver=`, `root=`, `initrd=`, `rd.net.dhcp.retry=`, `harvester.install.*`) are refused: set the inventory field instead.',
         },
         skipchecks: {
           type: 'boolean',
@@ -248,6 +264,13 @@ const schema = {
           description: 'How many times the iPXE scripts try a failed fetch before giving up (default 3).',
         },
         retry_delay: { type: 'integer', minimum: 1, maximum: 300, description: 'Seconds between iPXE fetch attempts (default 5).' },
+        dhcp_retry: {
+          type: 'integer',
+          minimum: 1,
+          maximum: 100,
+          description:
+            "How often the installer's initrd retries DHCP on the boot NIC (`rd.net.dhcp.retry=<n>`; dracut's default is 1). Raise it where switch ports come up slowly (spanning tree).",
+        },
       },
       { required: ['server'] },
     ),

@@ -52,7 +52,8 @@ test("the create config has the seed's create_cloud_config.yaml values, with a h
   assert.equal(c.os.ntp_servers, ['0.suse.pool.ntp.org', '1.suse.pool.ntp.org']);
   assert.match(String(c.os.password), /^\$6\$/);
   assert.is(c.install.mode, 'create');
-  assert.equal(c.install.management_interface.interfaces, [{ name: 'ens3' }]);
+  // The seed's VMs named the NIC ens3; harvgen's q35 lab VMs put it alone on PCIe bus 1: enp1s0.
+  assert.equal(c.install.management_interface.interfaces, [{ name: 'enp1s0' }]);
   assert.is(c.install.management_interface.method, 'dhcp');
   assert.equal(c.install.management_interface.bond_options, { mode: 'active-backup', miimon: 100 });
   assert.is(c.install.device, '/dev/vda');
@@ -107,7 +108,10 @@ test('the lab VMs boot disk first, then network, and restart on reboot (no cron 
     dom,
     /<source file='\/var\/lib\/libvirt\/images\/location-x-hv-1\.qcow2'\/>\s+<target dev='vda' bus='virtio'\/>\s+<boot order='1'\/>/,
   );
-  assert.match(dom, /<mac address='52:54:00:aa:bb:01'\/>\s+<source network='vlan1'\/>\s+<model type='virtio'\/>\s+<boot order='2'\/>/);
+  assert.match(
+    dom,
+    /<mac address='52:54:00:aa:bb:01'\/>\s+<source network='vlan1'\/>\s+<model type='virtio'\/>\s+<address type='pci'[^>]*\/>\s+<boot order='2'\/>/,
+  );
   assert.match(dom, /<on_reboot>restart<\/on_reboot>/);
   assert.match(dom, /<os firmware='efi'>/);
 });

@@ -65,6 +65,10 @@ export const CODES = {
   NODE_DEVICE_UNSTABLE: c('warning', 'An install disk uses an unstable `/dev/sdX` name.'),
   NODE_WITNESS_DATA_DISK: c('warning', 'A witness node sets a data disk or partition size, which Harvester ignores.'),
   NODE_WIPE_LIST_HAS_DEVICE: c('error', '`install.wipe_disks_list` contains the install or data disk.'),
+  NODE_KERNEL_ARG_RESERVED: c(
+    'error',
+    'A kernel argument sets something harvgen writes itself (`ip=`, `BOOTIF=`, `root=`, `harvester.install.config_url=`, ...).',
+  ),
   NODE_CMDLINE_TOO_LONG: c('error', "A node's installer kernel command line is longer than the kernel keeps (2047 bytes)."),
   // cluster section
   CLUSTER_NO_NODES: c('error', 'The site has no nodes.'),

@@ -17,7 +17,7 @@ export const BUILTIN_DEFAULTS = Object.freeze({
     method: 'dhcp',
     state: 'install',
     bond: Object.freeze({ mode: 'active-backup', miimon: 100 }),
-    lab: Object.freeze({ memoryMib: 16384, vcpus: 8, diskGib: 250 }),
+    lab: Object.freeze({ memoryMib: 16384, vcpus: 8, diskGib: 250, dataDiskGib: 100, nicModel: 'virtio' as const }),
   }),
   lab: Object.freeze({ diskDir: '/var/lib/libvirt/images', tftpRoot: '/var/lib/tftpboot' }),
   nginx: Object.freeze({ rootBase: '/srv/harvgen', accessLogDir: '/var/log/nginx' }),

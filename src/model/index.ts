@@ -61,6 +61,7 @@ export function resolveSite(input: SiteInput): SiteModel {
       skipchecks: input.boot.skipchecks ?? D.boot.skipchecks,
       retries: input.boot.retries ?? D.boot.retries,
       retryDelay: input.boot.retry_delay ?? D.boot.retryDelay,
+      ...(input.boot.dhcp_retry !== undefined ? { dhcpRetry: input.boot.dhcp_retry } : {}),
     },
     network: {
       cidr: input.network.cidr,
@@ -221,6 +222,8 @@ function resolveNodes(input: SiteInput, netPrefix: number): ResolvedNode[] {
         memoryMib: lab.memory_mib ?? D.node.lab.memoryMib,
         vcpus: lab.vcpus ?? D.node.lab.vcpus,
         diskGib: lab.disk_gib ?? D.node.lab.diskGib,
+        dataDiskGib: lab.data_disk_gib ?? D.node.lab.dataDiskGib,
+        nicModel: lab.nic_model ?? D.node.lab.nicModel,
       },
       sources,
     };

@@ -45,7 +45,13 @@ export interface ResolvedNode {
   /** Extra Harvester config (node deep-merged over defaults). */
   readonly config: Readonly<Record<string, unknown>>;
   readonly state: 'install' | 'local';
-  readonly lab: { readonly memoryMib: number; readonly vcpus: number; readonly diskGib: number };
+  readonly lab: {
+    readonly memoryMib: number;
+    readonly vcpus: number;
+    readonly diskGib: number;
+    readonly dataDiskGib: number;
+    readonly nicModel: 'virtio' | 'e1000e';
+  };
   /** Where each field came from: `field` or `field.sub` -> inventory path (absent = built-in default). */
   readonly sources: Readonly<Record<string, InventoryPath>>;
 }
@@ -86,6 +92,8 @@ export interface SiteModel {
     readonly skipchecks: boolean;
     readonly retries: number;
     readonly retryDelay: number;
+    /** `rd.net.dhcp.retry` for the installer's initrd, when set. */
+    readonly dhcpRetry?: number;
   };
   readonly network: {
     readonly cidr: string;

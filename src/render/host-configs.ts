@@ -97,8 +97,9 @@ export function renderLibvirtNetwork(model: SiteModel): string {
     uefiLoader: model.boot.uefiLoader,
     dhcpStart: model.network.dhcpStart,
     dhcpEnd: model.network.dhcpEnd,
-    // libvirt allows one <host> per address; extra NICs of a node get DHCP from the range.
-    hosts: model.nodes.map((n) => ({ mac: n.macs[0] ?? '', name: n.hostname, ip: n.ip })),
+    // libvirt allows one <host> per address, and an IPv4 <host> needs one: extra NICs, and
+    // nodes without a fixed `ip`, get DHCP from the range.
+    hosts: model.nodes.flatMap((n) => (n.ip !== undefined ? [{ mac: n.macs[0] ?? '', name: n.hostname, ip: n.ip }] : [])),
     vip: vipReservation(model),
     // The iPXE split is the part libvirt's network XML cannot express itself.
     options: ipxeSplitLines(model).map((o) => dnsmasqLine(o.key, o.values)),
@@ -114,6 +115,10 @@ function diskPath(model: SiteModel, hostname: string): string {
   return `${model.lab.diskDir}/${domainName(model, hostname)}.qcow2`;
 }
 
+function dataDiskPath(model: SiteModel, hostname: string): string {
+  return `${model.lab.diskDir}/${domainName(model, hostname)}-data.qcow2`;
+}
+
 /** The libvirt lab domain of one node. */
 export function renderLibvirtDomain(model: SiteModel, n: ResolvedNode): string {
   return renderTemplate('domain.xml', {
@@ -126,9 +131,26 @@ export function renderLibvirtDomain(model: SiteModel, n: ResolvedNode): string {
     vcpus: n.lab.vcpus,
     firmware: model.boot.firmware,
     disk: diskPath(model, n.hostname),
-    macs: n.macs,
+    ...(n.install.dataDisk !== undefined ? { dataDisk: dataDiskPath(model, n.hostname) } : { dataDisk: undefined }),
+    nicModel: n.lab.nicModel,
+    nics: n.macs.map((mac, i) => ({
+      mac,
+      bus: i + 1,
+      busHex: `0x${(i + 1).toString(16).padStart(2, '0')}`,
+      name: labNicName(i),
+      boot: i === 0,
+    })),
     network: model.lab.networkName,
   });
+}
+
+/**
+ * Name the guest gives the NIC of a node's `index`-th boot MAC (0-based) in its lab VM: each NIC
+ * sits alone on PCIe bus index+1 (q35, one root port each), so systemd's predictable naming
+ * (net.ifnames=1) calls it `enp<bus>s0`, for virtio and e1000e alike.
+ */
+export function labNicName(index: number): string {
+  return `enp${index + 1}s0`;
 }
 
 /** libvirt/define.sh. */
@@ -143,8 +165,10 @@ export function renderDefineScript(model: SiteModel): string {
     domains: model.nodes.map((n) => ({
       name: domainName(model, n.hostname),
       file: `${n.hostname}.xml`,
-      disk: diskPath(model, n.hostname),
-      diskGib: n.lab.diskGib,
+      disks: [
+        { path: diskPath(model, n.hostname), gib: n.lab.diskGib },
+        ...(n.install.dataDisk !== undefined ? [{ path: dataDiskPath(model, n.hostname), gib: n.lab.dataDiskGib }] : []),
+      ],
     })),
   });
 }

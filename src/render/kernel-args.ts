@@ -1,12 +1,48 @@
 // The installer's kernel command line for one boot NIC of a node. Order is fixed so that
-// outputs diff cleanly: initrd= (UEFI), network, live root, consoles, installer keys, then
-// the site's and the node's extra arguments. Secrets never go here (/proc/cmdline is world
-// readable): token and password stay in the node's config file.
+// outputs diff cleanly: initrd= (UEFI), network (pinned to the boot NIC), live root, consoles,
+// installer keys, then the site's and the node's extra arguments. Secrets never go here
+// (/proc/cmdline is world readable): token and password stay in the node's config file.
 import type { ResolvedNode, SiteModel } from '../model/index.ts';
+import { macToHyphen } from '../util/mac.ts';
+
+/**
+ * Kernel arguments harvgen writes itself; `kernel_args` may not set them (a second `ip=` or
+ * `config_url=` would silently win or conflict). Keys are compared up to the first `=`.
+ */
+export const RESERVED_KERNEL_ARGS: Readonly<Record<string, string>> = {
+  ip: 'the network settings (`method`, `ip`, `prefix`, `gateway`, `dns`, `vlan`)',
+  BOOTIF: 'nothing: harvgen pins each script to the NIC it is served for',
+  vlan: '`vlan`',
+  nameserver: '`dns`',
+  root: '`harvester.artifacts` (the live root)',
+  initrd: 'nothing: harvgen names the initrd on UEFI',
+  'rd.net.dhcp.retry': '`boot.dhcp_retry`',
+  'harvester.install.config_url': 'nothing: every node gets its own config URL',
+  'harvester.install.automatic': 'nothing: harvgen installs automatically',
+  'harvester.install.skipchecks': '`boot.skipchecks`',
+};
+
+/** The key of a kernel argument: the text before the first `=`. */
+export function kernelArgKey(arg: string): string {
+  const i = arg.indexOf('=');
+  return i < 0 ? arg : arg.slice(0, i);
+}
+
+/** What to set instead of a reserved kernel argument, or undefined when `arg` is free to use. */
+export function reservedKernelArg(arg: string): string | undefined {
+  const key = kernelArgKey(arg);
+  // The installer reads every `harvester.*` argument as a config key that beats the file.
+  return RESERVED_KERNEL_ARGS[key] ?? (key.startsWith('harvester.') ? "the key under `config:` (the node's config file)" : undefined);
+}
 
 /** The node's config URL. */
 export function configUrl(model: SiteModel, node: ResolvedNode): string {
   return `${model.boot.server}/harvester/${node.hostname}.yaml`;
+}
+
+/** NIC name given for exactly this MAC (an `interfaces` entry with both `name` and `mac`). */
+export function pinnedNicName(node: ResolvedNode, mac: string): string | undefined {
+  return node.interfaces.find((n) => n.mac === mac && n.name !== undefined)?.name;
 }
 
 /** NIC name to use for a boot MAC: the interface with that MAC, else the one at the same position. */
@@ -32,8 +68,14 @@ export function kernelArgs(model: SiteModel, node: ResolvedNode, mac: string): s
     args.push(`ip=${node.ip}::${node.gateway}:${node.netmask}:${node.hostname}:${vlanIf ?? nic ?? ''}:none`);
     for (const dns of node.dns) args.push(`nameserver=${dns}`);
   } else {
-    args.push(vlanIf ? `ip=${vlanIf}:dhcp` : 'ip=dhcp');
+    // A name is put on `ip=` only when the inventory ties it to this MAC; otherwise BOOTIF
+    // alone pins DHCP to the boot NIC (dracut configures only the NIC with that MAC).
+    const pinned = vlanIf ?? pinnedNicName(node, mac);
+    args.push(pinned ? `ip=${pinned}:dhcp` : 'ip=dhcp');
   }
+  // pxelinux's form (01 = Ethernet): the NIC this script is served for.
+  args.push(`BOOTIF=01-${macToHyphen(mac)}`);
+  if (model.boot.dhcpRetry !== undefined) args.push(`rd.net.dhcp.retry=${model.boot.dhcpRetry}`);
   args.push('net.ifnames=1', 'rd.cos.disable', 'rd.noverifyssl');
   args.push(`root=live:${model.artifacts.rootfs}`);
   for (const c of model.boot.console) args.push(`console=${c}`);

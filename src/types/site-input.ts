@@ -58,7 +58,7 @@ export interface SiteInput {
      */
     console?: [string, ...string[]];
     /**
-     * Extra kernel arguments for every node (e.g. `rd.net.dhcp.retry=3`).
+     * Extra kernel arguments for every node (e.g. `nomodeset`). Arguments harvgen writes itself (`ip=`, `BOOTIF=`, `vlan=`, `nameserver=`, `root=`, `initrd=`, `rd.net.dhcp.retry=`, `harvester.install.*`) are refused: set the inventory field instead.
      *
      * Items: One kernel argument. Form: one kernel argument: a single token that starts with a letter or digit, then letters, digits and `_ . , : ; = / + @ % ~ [ ] -` (no whitespace, quotes, `$`, `#`, `|`, `&`, `\` or control characters, which iPXE, the shell or the kernel would interpret).
      */
@@ -75,6 +75,10 @@ export interface SiteInput {
      * Seconds between iPXE fetch attempts (default 5).
      */
     retry_delay?: number;
+    /**
+     * How often the installer's initrd retries DHCP on the boot NIC (`rd.net.dhcp.retry=<n>`; dracut's default is 1). Raise it where switch ports come up slowly (spanning tree).
+     */
+    dhcp_retry?: number;
   };
   /**
    * The management network the nodes boot and live on.
@@ -334,11 +338,11 @@ export interface InstallInput {
   power_off?: boolean;
 }
 /**
- * A network interface of the node. Give a `name` (predictable NIC name such as ens3), a `mac`, or both.
+ * A network interface of the node. Give a `name` (predictable NIC name such as eno1, or enp1s0 in a lab VM), a `mac`, or both.
  */
 export interface NicInput {
   /**
-   * NIC name on the installed system (systemd predictable name, e.g. `ens3`, `eno1`). Form: a Linux interface name: 1-15 characters of letters, digits and `_ . @ + -`, not starting with `.`, `@`, `+` or `-` (Linux's own rule forbids `/`, `:` and whitespace; harvgen also keeps out characters the generated files would have to quote).
+   * NIC name on the installed system (systemd predictable name, e.g. `eno1`; in a generated lab VM the NIC of the k-th MAC is `enp<k>s0`). Form: a Linux interface name: 1-15 characters of letters, digits and `_ . @ + -`, not starting with `.`, `@`, `+` or `-` (Linux's own rule forbids `/`, `:` and whitespace; harvgen also keeps out characters the generated files would have to quote).
    */
   name?: string;
   /**
@@ -386,6 +390,14 @@ export interface LabSizingInput {
    * Size of the qcow2 disk the define script creates, in GiB (default 250).
    */
   disk_gib?: number;
+  /**
+   * Size of the second qcow2 disk (the VM sees it as `/dev/vdb`) created when `install.data_disk` is set, in GiB (default 100). Set `install.data_disk: /dev/vdb` for lab VMs.
+   */
+  data_disk_gib?: number;
+  /**
+   * NIC model of the lab VM (default `virtio`). Either way the NIC of the node's k-th MAC is alone on PCIe bus k, so the guest names it `enp<k>s0` (`enp1s0` for the first): use those names in `interfaces` of lab nodes.
+   */
+  nic_model?: 'virtio' | 'e1000e';
 }
 /**
  * One Harvester node.

@@ -89,7 +89,7 @@ export const VALUE_KINDS = {
     pattern: '^[A-Za-z0-9][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$',
     maxLength: 1024,
     form: 'one kernel argument: a single token that starts with a letter or digit, then letters, digits and `_ . , : ; = / + @ % ~ [ ] -` (no whitespace, quotes, `$`, `#`, `|`, `&`, `\\` or control characters, which iPXE, the shell or the kernel would interpret)',
-    example: 'rd.net.dhcp.retry=3',
+    example: 'nomodeset',
     chars: /[A-Za-z0-9_.,:;=/+@%~[\]-]/,
   },
 } as const satisfies Record<string, ValueKind>;

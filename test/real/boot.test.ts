@@ -239,7 +239,8 @@ async function installProblems(o: Outcome): Promise<string[]> {
     p.push(`consoles ${consoles.join(' ') || '(none)'}, expected ${wantConsoles.join(' ')}`);
   const ipArgs = args.filter((a) => a.startsWith('ip='));
   if (ipArgs.length !== 1) p.push(`expected exactly one ip= argument, got ${ipArgs.join(' ') || 'none'}`);
-  else if (node.method === 'dhcp' && ipArgs[0] !== 'ip=dhcp') p.push(`${ipArgs[0]} for a dhcp node, expected ip=dhcp`);
+  else if (node.method === 'dhcp' && !/^ip=([A-Za-z0-9_.@+-]+:)?dhcp$/.test(ipArgs[0]!))
+    p.push(`${ipArgs[0]} for a dhcp node, expected ip=dhcp`);
   else if (node.method === 'static') {
     const f = ipArgs[0]!.slice(3).split(':');
     const gw = (tree.input.network as { gateway: string }).gateway;
@@ -248,6 +249,12 @@ async function installProblems(o: Outcome): Promise<string[]> {
     }
   }
   if (tree.manifest.boot.firmware === 'uefi' && !args.some((a) => a.startsWith('initrd='))) p.push('UEFI kernel line without initrd=');
+  // BOOTIF pins the installer's network to the NIC that booted (the one the guest sees).
+  const nicMac = /^HARVGEN-NIC: \S+ ([0-9a-f:]{17})$/m.exec(cleanSerial(result.serial))?.[1];
+  const bootif = args.filter((a) => a.startsWith('BOOTIF='));
+  if (!nicMac) p.push('the guest reported no NIC');
+  else if (bootif.join(' ') !== `BOOTIF=01-${nicMac.replace(/:/g, '-')}`)
+    p.push(`${bootif.join(' ') || 'no BOOTIF'}, expected BOOTIF=01-${nicMac.replace(/:/g, '-')}`);
   for (const secret of [input.cluster.token, input.cluster.password].filter(Boolean) as string[]) {
     if (m.cmdline.includes(secret)) p.push('a cluster secret is on the kernel command line');
   }

@@ -51,6 +51,23 @@ for (const key of SITES) {
   });
 }
 
+test('virt-xml-validate accepts the libvirt XML of every golden build fixture', async () => {
+  if (!requireProgram('virt-xml-validate', 'xmllint')) return;
+  const root = path.join(import.meta.dirname, '../fixtures/build');
+  const failures: string[] = [];
+  let n = 0;
+  for (const c of await readdir(root)) {
+    const dir = path.join(root, c, 'expected/libvirt');
+    for (const f of (await readdir(dir)).filter((x) => x.endsWith('.xml'))) {
+      n++;
+      const r = await validate(path.join(dir, f), f === 'network.xml' ? 'network' : 'domain');
+      if (r.code !== 0) failures.push(describe(r));
+    }
+  }
+  assert.ok(n > 0, 'no fixture XML found');
+  assert.equal(failures, []);
+});
+
 // --- mutations ---------------------------------------------------------------------------
 
 test('mutation: a bad MAC in a domain fails virt-xml-validate', async () => {

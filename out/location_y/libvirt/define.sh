@@ -16,10 +16,13 @@ fi
 
 mkdir -p /var/lib/libvirt/images
 [ -e /var/lib/libvirt/images/location-y-y-hv-01.qcow2 ] || qemu-img create -f qcow2 /var/lib/libvirt/images/location-y-y-hv-01.qcow2 250G
+[ -e /var/lib/libvirt/images/location-y-y-hv-01-data.qcow2 ] || qemu-img create -f qcow2 /var/lib/libvirt/images/location-y-y-hv-01-data.qcow2 100G
 virsh dominfo location-y-y-hv-01 >/dev/null 2>&1 || virsh define "$here"/y-hv-01.xml
 [ -e /var/lib/libvirt/images/location-y-y-hv-02.qcow2 ] || qemu-img create -f qcow2 /var/lib/libvirt/images/location-y-y-hv-02.qcow2 250G
+[ -e /var/lib/libvirt/images/location-y-y-hv-02-data.qcow2 ] || qemu-img create -f qcow2 /var/lib/libvirt/images/location-y-y-hv-02-data.qcow2 100G
 virsh dominfo location-y-y-hv-02 >/dev/null 2>&1 || virsh define "$here"/y-hv-02.xml
 [ -e /var/lib/libvirt/images/location-y-y-hv-03.qcow2 ] || qemu-img create -f qcow2 /var/lib/libvirt/images/location-y-y-hv-03.qcow2 250G
+[ -e /var/lib/libvirt/images/location-y-y-hv-03-data.qcow2 ] || qemu-img create -f qcow2 /var/lib/libvirt/images/location-y-y-hv-03-data.qcow2 100G
 virsh dominfo location-y-y-hv-03 >/dev/null 2>&1 || virsh define "$here"/y-hv-03.xml
 [ -e /var/lib/libvirt/images/location-y-y-witness.qcow2 ] || qemu-img create -f qcow2 /var/lib/libvirt/images/location-y-y-witness.qcow2 250G
 virsh dominfo location-y-y-witness >/dev/null 2>&1 || virsh define "$here"/y-witness.xml

@@ -13,6 +13,7 @@ import { clusterVipRule } from './cluster-vip.ts';
 import { clusterCredentialsRule } from './cluster-credentials.ts';
 import { clusterCidrsRule } from './cluster-cidrs.ts';
 import { outputValuesRule } from './output-values.ts';
+import { kernelArgsRule } from './kernel-args.ts';
 
 /** All rules. */
 export const RULES: readonly Rule[] = [
@@ -28,4 +29,5 @@ export const RULES: readonly Rule[] = [
   clusterCredentialsRule,
   clusterCidrsRule,
   outputValuesRule,
+  kernelArgsRule,
 ];

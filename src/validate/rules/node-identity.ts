@@ -87,7 +87,7 @@ export const nodeIdentityRule: Rule = {
             code: 'NODE_NIC_EMPTY',
             node: node.hostname,
             message: `interface ${k} of node ${node.hostname} has neither name nor mac`,
-            hint: 'Give the NIC a `name` (e.g. ens3), a `mac`, or both.',
+            hint: 'Give the NIC a `name` (e.g. eno1), a `mac`, or both.',
             at,
           });
         } else if (nic.mac !== undefined && !normalizeMac(nic.mac)) {
