@@ -1,7 +1,7 @@
 #!/usr/bin/env node
-// Entry point: registers the TypeScript loader (tsx) and hands over to src/cli.ts.
-// The package ships its TypeScript sources, so a fresh clone needs only `npm ci`.
-import { register } from 'tsx/esm/api';
+// Entry point: runs the compiled CLI (dist/, built by `npm run build`, which `npm ci` runs
+// through `prepare`). Kept tiny and dependency-free: `harvgen --version` loads nothing else.
+import { existsSync, readdirSync, statSync } from 'node:fs';
 
 const debug = process.argv.includes('--debug');
 // A closed pipe (`harvgen check ... | head`) ends the run quietly, as for other CLI tools.
@@ -17,6 +17,22 @@ const crash = (e) => {
 process.on('uncaughtException', crash);
 process.on('unhandledRejection', crash);
 
-register();
-const { main } = await import('../src/cli.ts');
+const dist = new URL('../dist/cli.js', import.meta.url);
+const src = new URL('../src/', import.meta.url);
+// In a git checkout (src/ present), refuse a dist/ older than the sources instead of running stale code.
+if (existsSync(src)) {
+  const built = existsSync(dist) ? statSync(dist).mtimeMs : 0;
+  const newest = (dir) =>
+    readdirSync(dir, { withFileTypes: true }).reduce((m, e) => {
+      const p = new URL(e.name + (e.isDirectory() ? '/' : ''), dir);
+      return Math.max(m, e.isDirectory() ? newest(p) : statSync(p).mtimeMs);
+    }, 0);
+  if (built === 0 || newest(src) > built) {
+    process.stderr.write(
+      `harvgen: error CLI_USAGE: dist/ is ${built ? 'older than src/' : 'missing'}; run \`npm run build\` (npm ci does it too)\n`,
+    );
+    process.exit(2);
+  }
+}
+const { main } = await import(dist.href);
 process.exitCode = await main(process.argv.slice(2));

@@ -3,7 +3,7 @@
 // I/O or internal failure. No stack trace reaches the user unless --debug.
 import { readFileSync } from 'node:fs';
 import { cac } from 'cac';
-import { build, check, watch, type BuildResult, type CheckResult, type Diagnostic } from './index.ts';
+import type { BuildResult, CheckResult, Diagnostic } from './index.ts';
 import { countDiagnostics, formatDiagnostics, formatJson } from './diagnostics/format.ts';
 import { closest } from './util/suggest.ts';
 
@@ -79,7 +79,12 @@ export async function main(argv: readonly string[], io = { out: process.stdout, 
     print(formatJson({ ok, errors, warnings, sites, diagnostics: shown }));
   };
 
+  // The library (ajv, yaml, eta, ...) loads only when a command needs it: `--version` and
+  // `--help` stay as fast as Node itself.
+  const lib = () => import('./index.ts');
+
   async function runCheck(dirs: string[], flags: Flags): Promise<number> {
+    const { check } = await lib();
     const result = await check({ sites: dirs, strict: flags.strict === true });
     const { errors, warnings } = countDiagnostics(result.diagnostics);
     if (flags.json) {
@@ -95,6 +100,7 @@ export async function main(argv: readonly string[], io = { out: process.stdout, 
   }
 
   async function runBuild(dirs: string[], flags: Flags): Promise<number> {
+    const { build } = await lib();
     const result = await build({
       sites: dirs,
       outDir: flags.out ?? 'out',
@@ -133,6 +139,7 @@ export async function main(argv: readonly string[], io = { out: process.stdout, 
   }
 
   async function runWatch(dirs: string[], flags: Flags): Promise<number> {
+    const { watch } = await lib();
     const handle = watch({
       sites: dirs,
       outDir: flags.out ?? 'out',
