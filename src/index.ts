@@ -4,6 +4,7 @@ import type { Diagnostic } from './diagnostics/types.ts';
 import { hasFailures, sortDiagnostics } from './diagnostics/types.ts';
 import { emitSite, type EmitResult } from './emit/index.ts';
 import { compileSite, type CompiledSite, type CompileOptions } from './pipeline.ts';
+import { crossSiteDiagnostics } from './validate/cross-site.ts';
 
 export type { Diagnostic, Severity } from './diagnostics/types.ts';
 export { hasFailures, sortDiagnostics } from './diagnostics/types.ts';
@@ -32,7 +33,7 @@ export interface CheckResult {
 export async function check(options: CheckOptions & { readonly strict?: boolean }): Promise<CheckResult> {
   const sites: CompiledSite[] = [];
   for (const dir of options.sites) sites.push(await compileSite(dir, options));
-  const diagnostics = sortDiagnostics([...sites.flatMap((s) => s.diagnostics), ...duplicateSites(sites)]);
+  const diagnostics = sortDiagnostics([...sites.flatMap((s) => s.diagnostics), ...duplicateSites(sites), ...crossSiteDiagnostics(sites)]);
   return { ok: !hasFailures(diagnostics, options.strict), sites, diagnostics };
 }
 

@@ -2,7 +2,7 @@
 // and watch. Unexpected exceptions become an INTERNAL_ERROR diagnostic (with the stack in
 // `detail` for --debug), never a crash.
 import type { Diagnostic } from './diagnostics/types.ts';
-import { loadSite } from './load/index.ts';
+import { loadSite, type Locator } from './load/index.ts';
 import type { SiteModel } from './model/index.ts';
 import { renderSite, type Artifact } from './render/index.ts';
 import { validateSite } from './validate/index.ts';
@@ -17,6 +17,8 @@ export interface CompiledSite {
   /** Rendered files; present only when there were no errors. */
   readonly artifacts?: readonly Artifact[];
   readonly diagnostics: readonly Diagnostic[];
+  /** Maps inventory paths to file positions (for checks across sites). */
+  readonly locate?: Locator;
   /** Text of every loaded file by displayed path (for code frames). */
   readonly sources: Readonly<Record<string, string>>;
 }
@@ -38,7 +40,7 @@ export async function compileSite(dir: string, options: CompileOptions = {}): Pr
       return { dir, ...(site ? { site } : {}), diagnostics: loaded.diagnostics, sources };
     }
     const validated = validateSite(loaded.input, loaded.locate);
-    const base = { dir, ...(site ? { site } : {}), sources, ...(validated.model ? { model: validated.model } : {}) };
+    const base = { dir, ...(site ? { site } : {}), sources, locate: loaded.locate, ...(validated.model ? { model: validated.model } : {}) };
     if (!validated.model || validated.diagnostics.some((d) => d.severity === 'error')) {
       return { ...base, diagnostics: validated.diagnostics };
     }

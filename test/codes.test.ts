@@ -32,6 +32,8 @@ const TESTED_ELSEWHERE: Record<string, string> = {
   YAML_NOT_A_MAP: 'bad-input',
   RENDER_PATH_ESCAPE: 'internals',
   RENDER_UNSAFE_VALUE: 'hostile',
+  SITE_SERVER_CONFLICT: 'shared-server',
+  SITE_SHARED_ARTIFACTS: 'shared-server',
   EMIT_WRITE_FAILED: 'build',
   EMIT_STALE: 'build',
   EMIT_DUPLICATE_SITE: 'build',

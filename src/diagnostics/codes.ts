@@ -89,6 +89,9 @@ export const CODES = {
   HARVESTER_KEY_TOO_NEW: c('error', 'A setting the chosen Harvester version does not have yet.'),
   HARVESTER_BIOS_UNSUPPORTED: c('error', 'Legacy BIOS boot with Harvester v1.8 or newer.'),
   HARVESTER_CONFIG_INVALID: c('error', "The generated Harvester config breaks the installer's schema (usually through `config:` keys)."),
+  // across the sites of one run
+  SITE_SERVER_CONFLICT: c('error', 'Two sites are served at the same boot server URL (same host, port and path prefix).'),
+  SITE_SHARED_ARTIFACTS: c('error', 'A site on a shared boot server serves its release files outside its own path prefix.'),
   // render and emit
   RENDER_PATH_ESCAPE: c('error', 'An output path would leave the output directory.'),
   RENDER_UNSAFE_VALUE: c('error', 'A value cannot be written safely in the format of its file (a validation gap: a bug).'),

@@ -37,6 +37,8 @@ export function resolveSite(input: SiteInput): SiteModel {
   const server = input.boot.server.replace(/\/+$/, '');
   const serverUrl = new URL(server);
   const port = serverUrl.port ? Number(serverUrl.port) : 80;
+  // The tree is served under the URL's path ('' or '/a/b'), so several sites can share a server.
+  const prefix = serverUrl.pathname.replace(/\/+$/, '');
 
   const cidr = parseCidr(input.network.cidr).net;
   const netPrefix = cidr?.prefix ?? 24;
@@ -54,6 +56,7 @@ export function resolveSite(input: SiteInput): SiteModel {
       server,
       host: serverUrl.hostname,
       port,
+      prefix,
       firmware: input.boot.firmware ?? D.boot.firmware,
       uefiLoader: input.boot.uefi_loader ?? D.boot.uefiLoader,
       console: input.boot.console ?? D.boot.console,

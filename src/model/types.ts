@@ -85,6 +85,8 @@ export interface SiteModel {
     readonly server: string;
     readonly host: string;
     readonly port: number;
+    /** Path prefix the tree is served under: '' or '/a/b' (no trailing slash). */
+    readonly prefix: string;
     readonly firmware: 'uefi' | 'bios';
     readonly uefiLoader: 'ipxe.efi' | 'snponly.efi';
     readonly console: readonly string[];

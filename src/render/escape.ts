@@ -61,6 +61,14 @@ function ipxeWord(value: string): string {
 /** Characters every "plain word" format (nginx, dnsmasq, systemd, sh) reads literally. */
 const PLAIN = /^[A-Za-z0-9._~@+=,:/*[\]-]+$/;
 
+/** An nginx directive argument: bare when plain, else double-quoted. `$` (a variable) is refused. */
+function nginx(value: string | number): string {
+  const v = oneLine('an nginx value', text(value));
+  if (v.includes('$')) refuse('an nginx value', v, 'nginx expands `$` as a variable, even in quotes');
+  if (PLAIN.test(v)) return v;
+  return `"${v.replace(/[\\"]/g, '\\$&')}"`;
+}
+
 /** Values as each generated format reads them. */
 export const escapers = {
   int,
@@ -78,12 +86,18 @@ export const escapers = {
       .join(' ');
   },
 
-  /** An nginx directive argument: bare when plain, else double-quoted. `$` (a variable) is refused. */
-  nginx(value: string | number): string {
-    const v = oneLine('an nginx value', text(value));
-    if (v.includes('$')) refuse('an nginx value', v, 'nginx expands `$` as a variable, even in quotes');
-    if (PLAIN.test(v)) return v;
-    return `"${v.replace(/[\\"]/g, '\\$&')}"`;
+  nginx,
+
+  /** A literal path inside a double-quoted nginx regex: plain path characters only, dots escaped. */
+  nginxRegex(value: string | number): string {
+    const v = text(value);
+    if (!/^[A-Za-z0-9._~/-]*$/.test(v)) refuse('part of an nginx regex', v, 'only letters, digits and ._~/- are allowed there');
+    return v.replace(/\./g, '\\.');
+  },
+  /** An nginx alias to a directory followed by the regex capture `$1` (the only `$` harvgen writes). */
+  nginxCapture(value: string | number): string {
+    const v = nginx(value);
+    return v.startsWith('"') ? `${v.slice(0, -1)}$1"` : `${v}$1`;
   },
 
   /** One dnsmasq option value (between commas). dnsmasq has no quoting that survives its comma split. */
@@ -141,7 +155,7 @@ export type Escapers = typeof escapers;
 /** Which escapers each output format may use (test/templates.test.ts enforces it per template). */
 export const ESCAPERS_BY_FORMAT: Readonly<Record<string, readonly (keyof Escapers)[]>> = {
   ipxe: ['ipxe', 'ipxeText', 'int'],
-  nginx: ['nginx', 'comment', 'int'],
+  nginx: ['nginx', 'nginxRegex', 'nginxCapture', 'comment', 'int'],
   dnsmasq: ['dnsmasq', 'comment', 'int'],
   systemd: ['systemd', 'systemdArg', 'comment', 'int'],
   sh: ['sh', 'comment', 'int'],

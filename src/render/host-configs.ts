@@ -62,25 +62,38 @@ export function renderDnsmasq(model: SiteModel): string {
   });
 }
 
-/** nginx server block. */
-export function renderNginx(model: SiteModel): string {
+/**
+ * Release files nginx serves for this site: those whose URL has the boot server's origin. Each
+ * gets an exact location aliased to its file, so no directory can be listed or redirected.
+ */
+export function servedArtifacts(model: SiteModel): { location: string; file: string }[] {
   const a = model.artifacts;
-  // Release files are served only when their URL is on this server; each gets an exact
-  // location aliased to its file, so no directory can be listed or redirected.
-  const onServer = a.base.startsWith(`${model.boot.server}/`);
-  const prefix = onServer ? a.base.slice(model.boot.server.length) : '';
-  const artifacts = onServer
-    ? [a.kernelName, a.initrdName, a.rootfsName, a.isoName, a.checksumName].map((name) => ({
-        location: `${prefix}/${name}`,
-        file: `${model.nginx.artifactsDir}/${name}`,
-      }))
-    : [];
+  const base = new URL(a.base);
+  const port = base.port ? Number(base.port) : 80;
+  if (base.protocol !== 'http:' || base.hostname !== model.boot.host || port !== model.boot.port) return [];
+  const path = base.pathname.replace(/\/+$/, '');
+  return [a.kernelName, a.initrdName, a.rootfsName, a.isoName, a.checksumName].map((name) => ({
+    location: `${path}/${name}`,
+    file: `${model.nginx.artifactsDir}/${name}`,
+  }));
+}
+
+/**
+ * nginx: `standalone` is the whole server block (nginx/harvgen.conf); otherwise only the site's
+ * locations (nginx/locations.conf), to include with other sites' in one shared server block.
+ * A shared block serves only the release files under the site's own prefix (others would be
+ * served twice; the cross-site check refuses that).
+ */
+export function renderNginx(model: SiteModel, standalone = true): string {
+  const under = (loc: string) => model.boot.prefix === '' || loc.startsWith(`${model.boot.prefix}/`);
   return renderTemplate('nginx.conf', {
+    standalone,
     site: model.site,
+    prefix: model.boot.prefix,
     listen: model.nginx.listen,
     root: model.nginx.root,
     accessLog: model.nginx.accessLog,
-    artifacts,
+    artifacts: servedArtifacts(model).filter((a) => standalone || under(a.location)),
   });
 }
 

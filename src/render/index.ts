@@ -89,6 +89,7 @@ export function renderSite(model: SiteModel, locate: Locator): RenderResult {
   }
   add('dnsmasq/harvgen.conf', () => renderDnsmasq(model));
   add('nginx/harvgen.conf', () => renderNginx(model));
+  add('nginx/locations.conf', () => renderNginx(model, false));
   add('libvirt/network.xml', () => renderLibvirtNetwork(model));
   for (const n of model.nodes) add(`libvirt/${n.hostname}.xml`, () => renderLibvirtDomain(model, n));
   add('libvirt/define.sh', () => renderDefineScript(model), { mode: 0o755 });

@@ -38,7 +38,7 @@ export interface SiteInput {
    */
   boot: {
     /**
-     * Base URL the generated tree is served at (iPXE and UEFI HTTP boot do not follow redirects; plain http avoids TLS trouble in the boot chain). Form: `http://host[:port]` with no path, user, query or fragment; the host is an IPv4 address or a DNS name, the port 1-65535.
+     * Base URL the generated tree is served at (iPXE and UEFI HTTP boot do not follow redirects; plain http avoids TLS trouble in the boot chain). Form: `http://host[:port]`, optionally with a path prefix of segments of letters, digits and `. _ ~ -` (`http://10.0.0.5/location_x`, for several sites on one server); no user, query or fragment; the host is an IPv4 address or a DNS name, the port 1-65535.
      */
     server: string;
     /**

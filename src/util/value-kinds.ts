@@ -65,11 +65,11 @@ export const VALUE_KINDS = {
     chars: /[A-Za-z0-9.-]/,
   },
   serverUrl: {
-    pattern: `^http://${HOST}(?::${PORT})?/?$`,
-    maxLength: 270,
-    form: '`http://host[:port]` with no path, user, query or fragment; the host is an IPv4 address or a DNS name, the port 1-65535',
+    pattern: `^http://${HOST}(?::${PORT})?(?:/[A-Za-z0-9._~-]+)*/?$`,
+    maxLength: 512,
+    form: '`http://host[:port]`, optionally with a path prefix of segments of letters, digits and `. _ ~ -` (`http://10.0.0.5/location_x`, for several sites on one server); no user, query or fragment; the host is an IPv4 address or a DNS name, the port 1-65535',
     example: 'http://192.168.122.1',
-    chars: /[A-Za-z0-9.:/-]/,
+    chars: /[A-Za-z0-9._~:/-]/,
   },
   artifactsUrl: {
     pattern: `^https?://${HOST}(?::${PORT})?(?:/[${URL_PATH_CHARS}]*)*$`,

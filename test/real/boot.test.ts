@@ -304,13 +304,15 @@ async function unknownProblems(o: Outcome): Promise<string[]> {
     p.push(`the serial console never showed unknown.ipxe's message "${msg}"${result.timedOut ? ` (timed out after ${result.ms} ms)` : ''}`);
   if (/HARVGEN-CMDLINE|Linux version/.test(s)) p.push('a kernel booted');
   const reqs = requests(o.access);
-  const own = `/ipxe/${o.mac.replace(/:/g, '-')}.ipxe`;
+  // The tree may be served under a path prefix (boot.server http://host/<prefix>).
+  const prefix = new URL(tree.manifest.boot.server).pathname.replace(/\/+$/, '');
+  const own = `${prefix}/ipxe/${o.mac.replace(/:/g, '-')}.ipxe`;
   if (!reqs.some((r) => r.path === own && r.status === 404)) p.push(`nginx did not answer 404 for ${own}`);
   if (reqs.some((r) => r.path === own && r.status === 200)) p.push(`nginx answered 200 for ${own}`);
   if (!reqs.some((r) => r.path === new URL(tree.manifest.boot.unknown_url).pathname && r.status === 200))
     p.push('unknown.ipxe was never served');
   const forbidden = reqs.filter(
-    (r) => /\/harvester\/|harvester-v[^/]*-(vmlinuz|initrd)/.test(r.path) || (r.path.startsWith('/ipxe/') && r.path !== own),
+    (r) => /\/harvester\/|harvester-v[^/]*-(vmlinuz|initrd)/.test(r.path) || (r.path.startsWith(`${prefix}/ipxe/`) && r.path !== own),
   );
   if (forbidden.length) p.push(`an unknown machine fetched ${forbidden.map((r) => `${r.path} (${r.status})`).join(', ')}`);
   return p;

@@ -1,0 +1,124 @@
+// Several sites on one boot server, as the README tells users to set it up: each site under its
+// own path prefix, one server block that includes every site's nginx/locations.conf. A real
+// nginx accepts it (nginx -t) and serves each site's scripts, configs and release files, and
+// nothing else.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { parse, stringify } from 'yaml';
+import { build, type Manifest } from '../../src/index.ts';
+import { requireProgram } from './helpers/programs.ts';
+import { startNginx, nginxTest, nginxFailure, type NginxSetup } from './helpers/nginx.ts';
+import { freePort, httpGet } from './helpers/http.ts';
+import { REPO_ROOT } from './helpers/initramfs.ts';
+import { tempDir } from '../helpers/tmp.ts';
+
+test('two sites on one server: nginx -t accepts the shared server block and each site is served under its prefix', async () => {
+  if (!requireProgram('nginx')) return;
+  const root = tempDir('shared-real');
+  const out = path.join(root, 'out');
+  const artifacts = path.join(root, 'artifacts');
+  const base = parse(readFileSync(path.join(REPO_ROOT, 'sites/location_x/site.yaml'), 'utf8')) as Record<string, Record<string, unknown>>;
+  const dirs: string[] = [];
+  for (const name of ['site_a', 'site_b']) {
+    const doc = structuredClone(base);
+    doc.site = name as never;
+    doc.boot = { ...doc.boot, server: `http://192.168.122.1/${name}` };
+    doc.harvester = { ...doc.harvester, artifacts: `http://192.168.122.1/${name}/artifacts/v1.4.1` };
+    // The tree is "deployed" where it was built; the release files live in one shared directory.
+    doc.nginx = { root: path.join(out, name), artifacts_dir: path.join(artifacts, 'v1.4.1') };
+    const dir = path.join(root, name);
+    mkdirSync(dir);
+    writeFileSync(path.join(dir, 'site.yaml'), stringify(doc));
+    dirs.push(dir);
+  }
+  const r = await build({ sites: dirs, outDir: out });
+  assert.ok(r.ok, JSON.stringify(r.diagnostics));
+  await mkdir(path.join(artifacts, 'v1.4.1'), { recursive: true });
+  await writeFile(path.join(artifacts, 'v1.4.1/harvester-v1.4.1-vmlinuz-amd64'), 'kernel bytes\n');
+
+  // The server block of README "Several sites on one boot server", on a test port.
+  const port = await freePort();
+  const prefix = path.join(root, 'nginx');
+  await mkdir(path.join(prefix, 'tmp'), { recursive: true });
+  const site = path.join(prefix, 'shared.conf');
+  await writeFile(
+    site,
+    [
+      'server {',
+      `    listen 127.0.0.1:${port};`,
+      '    server_name _;',
+      '    autoindex off;',
+      '    absolute_redirect off;',
+      '    server_tokens off;',
+      '    default_type application/octet-stream;',
+      `    include ${path.join(out, 'site_a/nginx/locations.conf')};`,
+      `    include ${path.join(out, 'site_b/nginx/locations.conf')};`,
+      '    location / {',
+      '        return 404;',
+      '    }',
+      '}',
+      '',
+    ].join('\n'),
+  );
+  const conf = path.join(prefix, 'nginx.conf');
+  const errorLog = path.join(prefix, 'error.log');
+  const tmp = (n: string) => `    ${n}_temp_path ${path.join(prefix, 'tmp', n)};`;
+  await writeFile(
+    conf,
+    [
+      'daemon off;',
+      'master_process off;',
+      'user root;',
+      `pid ${path.join(prefix, 'nginx.pid')};`,
+      `error_log ${errorLog} info;`,
+      'events { worker_connections 64; }',
+      'http {',
+      `    access_log ${path.join(prefix, 'access.log')};`,
+      ...['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map(tmp),
+      `    include ${site};`,
+      '}',
+      '',
+    ].join('\n'),
+  );
+  const setup: NginxSetup = {
+    prefix,
+    conf,
+    site,
+    errorLog,
+    accessLogs: [],
+    server: { text: '', changes: [], hasArtifactsLocation: true, accessLogs: [] },
+  };
+  const t = await nginxTest(setup);
+  assert.ok(t.code === 0, `nginx -t rejected the shared server block:\n${await nginxFailure(setup, t)}`);
+  const d = await startNginx(setup, { host: '127.0.0.1', port });
+  try {
+    const get = (p: string) => httpGet({ host: '127.0.0.1', port, path: p });
+    for (const name of ['site_a', 'site_b']) {
+      const manifest = JSON.parse(readFileSync(path.join(out, name, 'manifest.json'), 'utf8')) as Manifest;
+      const served = manifest.files.filter((f) => f.url);
+      assert.ok(served.length >= 8, `${name}: served files`);
+      for (const f of served) {
+        const res = await get(new URL(f.url!).pathname);
+        assert.is(res.status, 200, `${f.url} -> ${res.status}`);
+        assert.is(res.body.toString(), readFileSync(path.join(out, name, f.path), 'utf8'), `${f.url} bytes`);
+      }
+      assert.is((await get(`/${name}/artifacts/v1.4.1/harvester-v1.4.1-vmlinuz-amd64`)).status, 200, `${name} release file`);
+      for (const p of [
+        `/${name}/`,
+        `/${name}/manifest.json`,
+        `/${name}/nginx/locations.conf`,
+        `/${name}/ipxe/`,
+        `/${name}/ipxe/52-54-00-ff-ee-dd.ipxe`,
+      ])
+        assert.is((await get(p)).status, 404, `${p} must be 404`);
+    }
+    for (const p of ['/boot.ipxe', '/', '/site_c/boot.ipxe']) assert.is((await get(p)).status, 404, `${p} must be 404`);
+  } finally {
+    await d.stop();
+  }
+});
+
+test.run();

@@ -1,0 +1,71 @@
+// Several sites on one boot server: each under its own path prefix, each with a locations file
+// for one shared server block; sites that would answer each other's machines are refused.
+import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { parse, stringify } from 'yaml';
+import { check, compileSite } from '../src/index.ts';
+import { tempDir } from './helpers/tmp.ts';
+
+const repo = resolve(import.meta.dirname, '..');
+const base = parse(readFileSync(join(repo, 'sites/location_x/site.yaml'), 'utf8')) as Record<string, Record<string, unknown>>;
+
+/** A copy of location_x named `name`, served at `server`, with its release files at `artifacts`. */
+function site(root: string, name: string, server: string, artifacts: string): string {
+  const dir = join(root, name);
+  mkdirSync(dir, { recursive: true });
+  const doc = structuredClone(base);
+  doc.site = name as never;
+  doc.boot = { ...doc.boot, server };
+  doc.harvester = { ...doc.harvester, artifacts };
+  writeFileSync(join(dir, 'site.yaml'), stringify(doc));
+  return dir;
+}
+
+test('two sites at the same boot server URL are SITE_SERVER_CONFLICT, at the second boot.server', async () => {
+  const root = tempDir('shared');
+  const a = site(root, 'site_a', 'http://192.168.122.1', 'http://192.168.122.1/artifacts/v1.4.1');
+  const b = site(root, 'site_b', 'http://192.168.122.1:80/', 'http://192.168.122.1/artifacts/v1.4.1');
+  const r = await check({ sites: [a, b] });
+  assert.not.ok(r.ok);
+  const d = r.diagnostics.filter((x) => x.code === 'SITE_SERVER_CONFLICT');
+  assert.is(d.length, 1, JSON.stringify(r.diagnostics));
+  assert.ok(d[0]!.file!.endsWith('site_b/site.yaml') && d[0]!.line !== undefined, JSON.stringify(d[0]));
+  assert.is(d[0]!.path, 'boot.server');
+  assert.match(d[0]!.hint!, /path prefix/);
+  // Each alone is fine.
+  assert.ok((await check({ sites: [a] })).ok);
+});
+
+test('sites under distinct prefixes of one server pass, and serve their release files under their prefix', async () => {
+  const root = tempDir('shared');
+  const a = site(root, 'site_a', 'http://192.168.122.1/a', 'http://192.168.122.1/a/artifacts/v1.4.1');
+  const b = site(root, 'site_b', 'http://192.168.122.1/b/', 'http://192.168.122.1/b/artifacts/v1.4.1');
+  const r = await check({ sites: [a, b] });
+  assert.equal(r.diagnostics, []);
+  const sa = await compileSite(a);
+  const loc = sa.artifacts!.find((x) => x.path === 'nginx/locations.conf')!.contents;
+  assert.match(loc, /location = \/a\/boot\.ipxe \{/);
+  assert.match(loc, /location ~ "\^\/a\/ipxe\/\(/);
+  assert.match(loc, /location = \/a\/artifacts\/v1\.4\.1\/harvester-v1\.4\.1-vmlinuz-amd64 \{/);
+  assert.not.match(loc, /server \{|location \/ \{/, 'a locations file has no server block and no catch-all');
+  const script = sa.artifacts!.find((x) => x.path === 'boot.ipxe')!.contents;
+  assert.match(script, /imgfetch --name node http:\/\/192\.168\.122\.1\/a\/ipxe\/\$\{mac:hexhyp\}\.ipxe/);
+  const dns = sa.artifacts!.find((x) => x.path === 'dnsmasq/harvgen.conf')!.contents;
+  assert.match(dns, /dhcp-boot=tag:harvgen-site_a,tag:ipxe,http:\/\/192\.168\.122\.1\/a\/boot\.ipxe/);
+});
+
+test('a site on a shared server with its release files outside its prefix is SITE_SHARED_ARTIFACTS', async () => {
+  const root = tempDir('shared');
+  const a = site(root, 'site_a', 'http://192.168.122.1/a', 'http://192.168.122.1/artifacts/v1.4.1');
+  const b = site(root, 'site_b', 'http://192.168.122.1/b', 'http://10.9.9.9/artifacts/v1.4.1');
+  const r = await check({ sites: [a, b] });
+  assert.equal(
+    r.diagnostics.map((d) => `${d.code} ${d.path}`),
+    ['SITE_SHARED_ARTIFACTS harvester.artifacts'],
+  );
+  assert.ok(r.diagnostics[0]!.file!.endsWith('site_a/site.yaml'));
+});
+
+test.run();
