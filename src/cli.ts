@@ -1,14 +1,29 @@
 // The command line: parse flags (cac), call the library, print, return the exit code.
-// Exit codes: 0 success, 1 the inventory has errors (or warnings with --strict), 2 usage,
-// I/O or internal failure. No stack trace reaches the user unless --debug.
+// Streams: results on stdout (per-site summaries, `--json` documents), diagnostics and
+// progress on stderr. Exit codes: 0 success, 1 the inventory has errors (or warnings with
+// --strict), 2 usage, I/O or internal failure, 130 when watch is stopped with Ctrl-C. No stack
+// trace reaches the user unless --debug.
 import { readFileSync } from 'node:fs';
 import { cac } from 'cac';
-import type { BuildResult, CheckResult, Diagnostic } from './index.ts';
-import { countDiagnostics, formatDiagnostics, formatJson } from './diagnostics/format.ts';
+import type { BuildResult, CheckResult, Diagnostic, WatchEvent } from './index.ts';
+import { countDiagnostics, formatDiagnostics } from './diagnostics/format.ts';
 import { closest } from './util/suggest.ts';
+import { jsonOutput, jsonSite, useColor, type JsonOutput } from './cli/output.ts';
+import { startProgress } from './cli/progress.ts';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
-const COMMANDS = ['check', 'build', 'watch'] as const;
+const COMMANDS = ['check', 'build', 'watch', 'help'] as const;
+const GLOBAL_FLAGS = ['--json', '--strict', '--debug', '--no-color', '--help', '--version', '-h', '-v'];
+/** Codes that mean "could not do the job" (exit 2) rather than "the inventory is wrong" (exit 1). */
+const EXIT_2 = new Set([
+  'INTERNAL_ERROR',
+  'EMIT_WRITE_FAILED',
+  'LOAD_READ_FAILED',
+  'CLI_USAGE',
+  'EMIT_OUT_DIR_UNSAFE',
+  'EMIT_LOCKED',
+  'EMIT_SYMLINK_REFUSED',
+]);
 
 interface Flags {
   json?: boolean;
@@ -21,19 +36,44 @@ interface Flags {
   quiet?: boolean;
 }
 
+/** Output streams (a TTY flag decides progress lines and colour). */
+export interface CliIo {
+  readonly out: { write(s: string): unknown; isTTY?: boolean };
+  readonly err: { write(s: string): unknown; isTTY?: boolean };
+}
+
 /** Run the CLI with the given arguments (without `node harvgen`); resolves to the exit code. */
-export async function main(argv: readonly string[], io = { out: process.stdout, err: process.stderr }): Promise<number> {
-  const print = (s: string) => io.out.write(s.endsWith('\n') ? s : s + '\n');
-  const usageError = (message: string) => {
-    io.err.write(`harvgen: error CLI_USAGE: ${message}\nRun \`harvgen --help\` for usage.\n`);
+export async function main(argv: readonly string[], io: CliIo = { out: process.stdout, err: process.stderr }): Promise<number> {
+  const line = (stream: CliIo['out'], s: string) => stream.write(s.endsWith('\n') ? s : s + '\n');
+  const print = (s: string) => line(io.out, s);
+  const note = (s: string) => line(io.err, s);
+  const wantsJson = argv.includes('--json');
+  const printJson = (doc: JsonOutput, compact = false) => print(compact ? JSON.stringify(doc) : JSON.stringify(doc, null, 2));
+  const usageError = (message: string): number => {
+    if (wantsJson) {
+      const d: Diagnostic = { code: 'CLI_USAGE', severity: 'error', message, hint: 'Run `harvgen --help` for usage.' };
+      printJson(jsonOutput({ command: null, ok: false, sites: [], diagnostics: [d] }));
+    } else note(`harvgen: error CLI_USAGE: ${message}\nRun \`harvgen --help\` for usage.`);
     return 2;
   };
+  const exitCode = (ok: boolean, diagnostics: readonly Diagnostic[]) =>
+    ok ? 0 : diagnostics.some((d) => EXIT_2.has(d.code) || d.code.startsWith('LOAD_READ')) ? 2 : 1;
+  const color = (flags: Flags) => useColor(flags.color, io.err);
+  const report = (diagnostics: readonly Diagnostic[], sources: Record<string, string>, flags: Flags) => {
+    if (diagnostics.length > 0) note(formatDiagnostics(diagnostics, { color: color(flags), sources, debug: flags.debug === true }) + '\n');
+  };
+  const sourcesOf = (sites: readonly { sources: Readonly<Record<string, string>> }[]) =>
+    Object.assign({}, ...sites.map((s) => s.sources)) as Record<string, string>;
+  // The library (ajv, yaml, eta, ...) loads only when a command needs it: `--version` and
+  // `--help` stay as fast as Node itself.
+  const lib = () => import('./index.ts');
+
   const cli = cac('harvgen');
   cli
-    .option('--json', 'Print machine-readable JSON on stdout')
+    .option('--json', 'Print one versioned JSON document on stdout (README "JSON output")')
     .option('--strict', 'Treat warnings as errors')
     .option('--debug', 'Show internal details (stack traces) of internal errors')
-    .option('--no-color', 'Disable colours (also NO_COLOR=1)');
+    .option('--no-color', 'Disable colours (also NO_COLOR=1; FORCE_COLOR=1 forces them)');
   cli
     .command('check <...site-dirs>', 'Validate site inventories; write nothing')
     .example('harvgen check sites/location_x sites/location_y')
@@ -44,92 +84,95 @@ export async function main(argv: readonly string[], io = { out: process.stdout, 
     .option('--out <dir>', 'Output root directory', { default: 'out' })
     .option('--dry-run', 'Show what would change; write nothing')
     .option('--check', 'Fail when the output directory is not what the inventory builds (for CI)')
-    .option('--quiet', 'Print only problems')
+    .option('--quiet', 'Print only problems and one line per site')
     .example('harvgen build sites/location_x')
     .example('harvgen build sites/* --out /srv/harvgen-out --strict')
     .action((dirs: string[], flags: Flags) => runBuild(dirs, flags));
   cli
-    .command('watch <...site-dirs>', 'Build, then rebuild whenever an inventory file changes')
+    .command('watch <...site-dirs>', 'Build, then rebuild whenever an inventory file changes (Ctrl-C stops, exit 130)')
     .option('--out <dir>', 'Output root directory', { default: 'out' })
     .example('harvgen watch sites/location_x')
+    .example('harvgen watch sites/location_x --json   # one JSON line per rebuild')
     .action((dirs: string[], flags: Flags) => runWatch(dirs, flags));
+  cli.command('help [command]', 'Show help for a command').action((name?: string) => runHelp(name));
   cli.help();
-  cli.version(pkg.version);
 
-  const color = (flags: Flags) => flags.color !== false && !process.env.NO_COLOR && (io.out as { isTTY?: boolean }).isTTY === true;
-  const report = (result: CheckResult | BuildResult, flags: Flags) => {
-    const sources = Object.assign({}, ...('compiled' in result ? result.compiled : result.sites).map((s) => s.sources)) as Record<
-      string,
-      string
-    >;
-    if (result.diagnostics.length > 0)
-      print(formatDiagnostics(result.diagnostics, { color: color(flags), sources, debug: flags.debug === true }) + '\n');
-  };
-  const exitCode = (ok: boolean, diagnostics: readonly Diagnostic[]) =>
-    ok
-      ? 0
-      : diagnostics.some((d) => d.code === 'INTERNAL_ERROR' || d.code === 'EMIT_WRITE_FAILED' || d.code.startsWith('LOAD_READ'))
-        ? 2
-        : 1;
-
-  // One JSON envelope for every command: ok, counts, per-site summary, diagnostics.
-  const printJson = (ok: boolean, diagnostics: readonly Diagnostic[], sites: unknown[], flags: Flags) => {
-    const { errors, warnings } = countDiagnostics(diagnostics);
-    const shown = diagnostics.map(({ detail, ...d }) => (flags.debug && detail ? { ...d, detail } : d));
-    print(formatJson({ ok, errors, warnings, sites, diagnostics: shown }));
-  };
-
-  // The library (ajv, yaml, eta, ...) loads only when a command needs it: `--version` and
-  // `--help` stay as fast as Node itself.
-  const lib = () => import('./index.ts');
+  function runHelp(name?: string): number {
+    if (name === undefined) {
+      cli.outputHelp();
+      return 0;
+    }
+    if (!(COMMANDS as readonly string[]).includes(name)) {
+      const guess = closest(name, COMMANDS);
+      return usageError(`unknown command "${name}"${guess ? `; did you mean "${guess}"?` : ''}`);
+    }
+    cli.parse(['node', 'harvgen', name, '--help'], { run: false });
+    return 0;
+  }
 
   async function runCheck(dirs: string[], flags: Flags): Promise<number> {
     const { check } = await lib();
-    const result = await check({ sites: dirs, strict: flags.strict === true });
-    const { errors, warnings } = countDiagnostics(result.diagnostics);
-    if (flags.json) {
-      const sites = result.sites.map((s) => ({ dir: s.dir, site: s.site ?? null, nodes: s.model?.nodes.length ?? null }));
-      printJson(result.ok, result.diagnostics, sites, flags);
-    } else {
-      report(result, flags);
-      for (const s of result.sites)
-        if (!s.diagnostics.some((d) => d.severity === 'error')) print(`ok  ${s.dir}: site ${s.site}, ${s.model?.nodes.length ?? 0} nodes`);
-      print(`${errors} error(s), ${warnings} warning(s) in ${result.sites.length} site(s)`);
+    const progress = flags.json ? undefined : startProgress(io.err);
+    let result: CheckResult;
+    try {
+      result = await check({
+        sites: dirs,
+        strict: flags.strict === true,
+        onProgress: (e) => progress?.update(`harvgen: checking ${e.dir} (${e.index + 1}/${e.total})`),
+      });
+    } finally {
+      progress?.done();
     }
+    if (flags.json) {
+      printJson(
+        jsonOutput({
+          command: 'check',
+          ok: result.ok,
+          sites: result.sites.map((s) => jsonSite(s)),
+          diagnostics: result.diagnostics,
+          debug: flags.debug === true,
+        }),
+      );
+      return exitCode(result.ok, result.diagnostics);
+    }
+    report(result.diagnostics, sourcesOf(result.sites), flags);
+    for (const s of result.sites)
+      if (!s.diagnostics.some((d) => d.severity === 'error')) print(`ok  ${s.dir}: site ${s.site}, ${s.model?.nodes.length ?? 0} nodes`);
+    const { errors, warnings } = countDiagnostics(result.diagnostics);
+    note(`${errors} error(s), ${warnings} warning(s) in ${result.sites.length} site(s)`);
     return exitCode(result.ok, result.diagnostics);
   }
 
   async function runBuild(dirs: string[], flags: Flags): Promise<number> {
     const { build } = await lib();
-    const result = await build({
-      sites: dirs,
-      outDir: flags.out ?? 'out',
-      strict: flags.strict === true,
-      dryRun: flags.dryRun === true,
-      check: flags.check === true,
-    });
-    const { errors, warnings } = countDiagnostics(result.diagnostics);
+    const progress = flags.json ? undefined : startProgress(io.err);
+    let result: BuildResult;
+    try {
+      result = await build({
+        sites: dirs,
+        outDir: flags.out ?? 'out',
+        strict: flags.strict === true,
+        dryRun: flags.dryRun === true,
+        check: flags.check === true,
+        onProgress: (e) => progress?.update(`harvgen: building ${e.dir} (${e.index + 1}/${e.total})`),
+      });
+    } finally {
+      progress?.done();
+    }
     if (flags.json) {
-      const sites = result.sites.map(({ site, dir, nodes, files, written, removed }) => ({
-        site,
-        dir,
-        nodes,
-        files: files.length,
-        written,
-        removed,
-      }));
-      printJson(result.ok, result.diagnostics, sites, flags);
+      printJson(buildJson('build', result, flags));
       return exitCode(result.ok, result.diagnostics);
     }
-    report(result, flags);
-    if (!result.ok && result.sites.length === 0) print(`${errors} error(s), ${warnings} warning(s); nothing was written`);
+    report(result.diagnostics, sourcesOf(result.compiled), flags);
+    const { errors, warnings } = countDiagnostics(result.diagnostics);
+    if (!result.ok && result.sites.length === 0) note(`${errors} error(s), ${warnings} warning(s); nothing was written`);
+    const compare = flags.dryRun || flags.check;
     for (const s of result.sites) {
-      const verb = flags.dryRun || flags.check ? 'would write' : 'wrote';
       print(
-        `${s.site}: ${s.files.length} files for ${s.nodes} nodes in ${s.dir} (${verb} ${s.written.length}, ${flags.dryRun || flags.check ? 'would remove' : 'removed'} ${s.removed.length}, unchanged ${s.unchanged.length})`,
+        `${s.site}: ${s.files.length} files for ${s.nodes} nodes in ${s.dir} (${compare ? 'would write' : 'wrote'} ${s.written.length}, ${compare ? 'would remove' : 'removed'} ${s.removed.length}, unchanged ${s.unchanged.length})`,
       );
       if (flags.dryRun) for (const p of [...s.written.map((w) => `  ~ ${w}`), ...s.removed.map((r) => `  - ${r}`)]) print(p);
-      if (!flags.quiet && !flags.dryRun && !flags.check) {
+      if (!flags.quiet && !compare) {
         print(`  serve:   copy ${s.dir}/ to the web server and include nginx/harvgen.conf (see README, "Deploy")`);
         print(`  dhcp:    include dnsmasq/harvgen.conf, or for a libvirt lab run libvirt/define.sh`);
         print(`  release: run artifacts/fetch.sh on the web server to download and verify the Harvester files`);
@@ -138,35 +181,92 @@ export async function main(argv: readonly string[], io = { out: process.stdout, 
     return exitCode(result.ok, result.diagnostics);
   }
 
+  function buildJson(
+    command: 'build' | 'watch',
+    result: BuildResult,
+    flags: Flags,
+    extra?: Pick<JsonOutput, 'time' | 'duration_ms' | 'changed'>,
+  ): JsonOutput {
+    const built = new Map(result.sites.map((s) => [s.site, s]));
+    const sites = result.compiled.map((c) => jsonSite(c, c.site !== undefined ? built.get(c.site) : undefined));
+    return jsonOutput({
+      command,
+      ok: result.ok,
+      sites,
+      diagnostics: result.diagnostics,
+      debug: flags.debug === true,
+      ...(extra ? { extra } : {}),
+    });
+  }
+
   async function runWatch(dirs: string[], flags: Flags): Promise<number> {
     const { watch } = await lib();
+    let failed: Diagnostic | undefined;
+    const onBuild = ({ result, changed, startedAt, durationMs }: WatchEvent) => {
+      if (flags.json) {
+        printJson(buildJson('watch', result, flags, { time: startedAt.toISOString(), duration_ms: durationMs, changed }), true);
+        return;
+      }
+      const clock = startedAt.toTimeString().slice(0, 8);
+      if (changed.length) note(`${clock} changed: ${changed.join(', ')}`);
+      report(result.diagnostics, sourcesOf(result.compiled), flags);
+      if (!result.ok) {
+        print(`${clock} build failed in ${durationMs} ms; previous output kept`);
+        return;
+      }
+      for (const s of result.sites) {
+        print(
+          `${clock} built ${s.site} in ${durationMs} ms: ${s.written.length} written, ${s.removed.length} removed, ${s.unchanged.length} unchanged`,
+        );
+        for (const r of s.removed) print(`  - ${r}`);
+      }
+    };
     const handle = watch({
       sites: dirs,
       outDir: flags.out ?? 'out',
       strict: flags.strict === true,
-      onBuild: ({ result, changed }) => {
-        if (changed.length) print(`changed: ${changed.join(', ')}`);
-        report(result, flags);
-        print(
-          result.ok
-            ? `built ${result.sites.map((s) => `${s.site} (${s.written.length} written)`).join(', ')}`
-            : 'build failed; previous output kept',
-        );
+      onBuild,
+      onError: (d) => {
+        failed = d;
+        if (flags.json) printJson(jsonOutput({ command: 'watch', ok: false, sites: [], diagnostics: [d] }), true);
+        else report([d], {}, flags);
       },
     });
     await handle.ready;
-    print('watching for changes (Ctrl-C to stop)');
-    await new Promise<void>((resolve) => process.once('SIGINT', () => resolve()));
+    if (!flags.json) note('watching for changes (Ctrl-C to stop)');
+    const signal = await Promise.race([
+      new Promise<number>((resolve) => process.once('SIGINT', () => resolve(130))),
+      new Promise<number>((resolve) => process.once('SIGTERM', () => resolve(143))),
+      handle.stopped.then(() => 2),
+    ]);
     await handle.close();
-    return 0;
+    return failed ? 2 : signal;
   }
 
   try {
+    // The bare version, as scripts expect (`harvgen --version` -> `0.1.0`).
+    if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-v')) {
+      print(pkg.version);
+      return 0;
+    }
+    const first = argv[0];
+    if (first !== undefined && first.startsWith('-') && !GLOBAL_FLAGS.includes(first.split('=')[0]!)) {
+      const guess = closest(
+        first,
+        GLOBAL_FLAGS.filter((f) => f.startsWith('--')),
+      );
+      return usageError(`unknown option \`${first}\`${guess ? `; did you mean ${guess}?` : ''}`);
+    }
     const parsed = cli.parse(['node', 'harvgen', ...argv], { run: false });
-    if (parsed.options.help || parsed.options.version) return 0;
+    if (parsed.options.help) return 0;
+    if (parsed.options.version) {
+      print(pkg.version);
+      return 0;
+    }
     if (!cli.matchedCommand) {
       const word = parsed.args[0];
       if (word === undefined) {
+        if (wantsJson) return usageError('no command given');
         cli.outputHelp();
         return 2;
       }
@@ -189,8 +289,8 @@ export async function main(argv: readonly string[], io = { out: process.stdout, 
         : undefined;
       return usageError(`${err.message.replace(/\.$/, '')}${guess ? `; did you mean ${guess}?` : ''}`);
     }
-    io.err.write(
-      `harvgen: internal error: ${err.message} (this is a bug in harvgen)\n${argv.includes('--debug') ? `${err.stack}\n` : 'Run with --debug for the stack trace.\n'}`,
+    note(
+      `harvgen: internal error: ${err.message} (this is a bug in harvgen)\n${argv.includes('--debug') ? `${err.stack}\n` : 'Run with --debug for the stack trace.'}`,
     );
     return 2;
   }

@@ -14,11 +14,24 @@ export type { SiteInput, NodeInput, NodeDefaults } from './types/site-input.ts';
 export type { SiteModel, ResolvedNode } from './model/index.ts';
 export type { Artifact, Manifest, ManifestNode } from './render/index.ts';
 export { compileSite, type CompiledSite } from './pipeline.ts';
+export { JSON_OUTPUT_VERSION, type JsonOutput, type JsonSite } from './cli/output.ts';
 export { watch, type WatchOptions, type WatchHandle, type WatchEvent } from './watch/index.ts';
 
 /** Options for check(). */
 export interface CheckOptions extends CompileOptions {
   readonly sites: readonly string[];
+  /** Called before each site is compiled (for progress displays). */
+  readonly onProgress?: (event: ProgressEvent) => void;
+}
+
+/** What a run is doing now. */
+export interface ProgressEvent {
+  readonly step: 'compile';
+  /** The site directory as given. */
+  readonly dir: string;
+  /** 0-based position of the site, and how many there are. */
+  readonly index: number;
+  readonly total: number;
 }
 
 /** Result of checking sites. `ok` ignores warnings unless `strict`. */
@@ -32,7 +45,10 @@ export interface CheckResult {
 /** Validate site directories (everything `build` does except writing). */
 export async function check(options: CheckOptions & { readonly strict?: boolean }): Promise<CheckResult> {
   const sites: CompiledSite[] = [];
-  for (const dir of options.sites) sites.push(await compileSite(dir, options));
+  for (const [index, dir] of options.sites.entries()) {
+    options.onProgress?.({ step: 'compile', dir, index, total: options.sites.length });
+    sites.push(await compileSite(dir, options));
+  }
   const diagnostics = sortDiagnostics([...sites.flatMap((s) => s.diagnostics), ...duplicateSites(sites), ...crossSiteDiagnostics(sites)]);
   return { ok: !hasFailures(diagnostics, options.strict), sites, diagnostics };
 }

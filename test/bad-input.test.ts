@@ -122,7 +122,7 @@ for (const c of cases) {
     if (c.col !== undefined) assert.is(d.col, c.col);
     const cli = runCli(['check', dir]);
     assert.ok(cli.code === 1 || cli.code === 2, `exit code ${cli.code}`);
-    assert.ok(cli.stdout.includes(c.code), cli.stdout + cli.stderr);
+    assert.ok(cli.stderr.includes(c.code), cli.stdout + cli.stderr);
     assert.not.ok(hasStackTrace(cli.stdout + cli.stderr), 'no stack trace');
   });
 }
@@ -136,7 +136,7 @@ test('a failed build writes nothing and keeps the previous output', async () => 
   writeFileSync(join(dir, 'site.yaml'), VALID.replace('hostname: n1', 'hostname: N1'));
   const failed = runCli(['build', dir, '--out', out]);
   assert.is(failed.code, 1);
-  assert.match(failed.stdout, /nothing was written/);
+  assert.match(failed.stderr, /nothing was written/);
   writeFileSync(join(dir, 'site.yaml'), VALID);
   assert.is(runCli(['build', dir, '--out', out, '--check']).code, 0, 'the previous output is intact');
 });

@@ -20,25 +20,51 @@ test('--help lists the commands with examples and exits 0', () => {
   assert.match(b.stdout, /--out <dir>/);
 });
 
-test('--version prints the package version', () => {
-  const r = runCli(['--version']);
+test('--version prints the bare package version', () => {
+  for (const flag of ['--version', '-v']) {
+    const r = runCli([flag]);
+    assert.is(r.code, 0);
+    assert.is(r.stdout, `${JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8')).version}\n`);
+  }
+});
+
+test("`harvgen help <command>` prints that command's help; an unknown one is a usage error", () => {
+  const r = runCli(['help', 'build']);
   assert.is(r.code, 0);
-  assert.ok(r.stdout.includes(JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8')).version));
+  assert.match(r.stdout, /harvgen build <\.\.\.site-dirs>/);
+  assert.match(r.stdout, /--dry-run/);
+  assert.is(runCli(['help']).code, 0);
+  const bad = runCli(['help', 'biuld']);
+  assert.is(bad.code, 2);
+  assert.match(bad.stderr, /did you mean "build"/);
+});
+
+test('an unknown top-level flag is a usage error with a suggestion, in JSON too with --json', () => {
+  const r = runCli(['--jsn']);
+  assert.is(r.code, 2);
+  assert.match(r.stderr, /unknown option `--jsn`; did you mean --json\?/);
+  const j = runCli(['--stirct', '--json']);
+  assert.is(j.code, 2);
+  const doc = JSON.parse(j.stdout) as { version: number; ok: boolean; command: null; diagnostics: { code: string }[] };
+  assert.equal([doc.version, doc.ok, doc.command, doc.diagnostics[0]!.code], [1, false, null, 'CLI_USAGE']);
+  assert.is(j.stderr, '');
 });
 
 test('check of the example sites exits 0', () => {
   const r = runCli(['check', 'sites/location_x', 'sites/location_y'], repo);
   assert.is(r.code, 0, r.stdout + r.stderr);
-  assert.match(r.stdout, /0 error\(s\), 0 warning\(s\) in 2 site\(s\)/);
+  assert.match(r.stdout, /^ok  sites\/location_x: site location_x, 3 nodes$/m);
+  assert.match(r.stderr, /0 error\(s\), 0 warning\(s\) in 2 site\(s\)/);
 });
 
-test('an inventory with errors exits 1 and prints file:line:col, a code frame and a hint', () => {
+test('an inventory with errors exits 1 and prints file:line:col, a code frame and a hint on stderr', () => {
   const r = runCli(['check', bad], repo);
   assert.is(r.code, 1);
-  assert.match(r.stdout, /site\.yaml:25:10  error  NODE_DUPLICATE_MAC  /);
-  assert.match(r.stdout, /> 25 \|     mac: 52-54-00-00-00-01/);
-  assert.match(r.stdout, /\^{17}/);
-  assert.match(r.stdout, /hint: /);
+  assert.is(r.stdout, '', 'results only on stdout');
+  assert.match(r.stderr, /site\.yaml:25:10  error  NODE_DUPLICATE_MAC  /);
+  assert.match(r.stderr, /> 25 \|     mac: 52-54-00-00-00-01/);
+  assert.match(r.stderr, /\^{17}/);
+  assert.match(r.stderr, /hint: /);
   assert.not.ok(hasStackTrace(r.stdout + r.stderr));
 });
 

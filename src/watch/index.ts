@@ -1,6 +1,9 @@
 // watch: rebuild sites when their inventory changes. chokidar watches the site directories;
 // changes are debounced and builds are queued so that two never overlap.
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { watch as chokidarWatch } from 'chokidar';
+import type { Diagnostic } from '../diagnostics/types.ts';
 import { build, type BuildOptions, type BuildResult } from '../index.ts';
 
 /** Options for watch(). */
@@ -9,6 +12,8 @@ export interface WatchOptions extends BuildOptions {
   readonly debounceMs?: number;
   /** Called after every build (the first one runs at start). */
   readonly onBuild: (event: WatchEvent) => void;
+  /** Called once when watching cannot go on (a site directory disappeared); watching stops. */
+  readonly onError?: (diagnostic: Diagnostic) => void;
 }
 
 /** One build triggered by watch. */
@@ -16,18 +21,25 @@ export interface WatchEvent {
   readonly result: BuildResult;
   /** Files whose change triggered the build (empty for the first build). */
   readonly changed: readonly string[];
+  /** When the build started, and how long it took (ms). */
+  readonly startedAt: Date;
+  readonly durationMs: number;
 }
 
 /** A running watch. */
 export interface WatchHandle {
   /** Resolves when the first build has finished. */
   readonly ready: Promise<void>;
+  /** Resolves when watching stopped by itself (after onError). */
+  readonly stopped: Promise<void>;
   close(): Promise<void>;
 }
 
 /** Build now, then again after each change to the sites' YAML files. */
 export function watch(options: WatchOptions): WatchHandle {
-  const { debounceMs = 150, onBuild, ...buildOptions } = options;
+  const { debounceMs = 150, onBuild, onError, ...buildOptions } = options;
+  let stop: () => void = () => undefined;
+  const stopped = new Promise<void>((r) => (stop = r));
   let pending = new Set<string>();
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<void> = Promise.resolve();
@@ -35,7 +47,23 @@ export function watch(options: WatchOptions): WatchHandle {
   const run = (changed: string[]) => {
     running = running.then(async () => {
       if (closed) return;
-      onBuild({ result: await build(buildOptions), changed });
+      const gone = options.sites.find((dir) => !existsSync(resolve(options.cwd ?? process.cwd(), dir)));
+      if (gone !== undefined) {
+        closed = true;
+        await watcher.close();
+        onError?.({
+          code: 'LOAD_SITE_DIR_NOT_FOUND',
+          severity: 'error',
+          message: `site directory ${gone} disappeared; watch stopped (the output was left as it was)`,
+          hint: 'Restore the directory (or check out the branch that has it) and start `harvgen watch` again.',
+        });
+        stop();
+        return;
+      }
+      const startedAt = new Date();
+      const t0 = performance.now();
+      const result = await build(buildOptions);
+      onBuild({ result, changed, startedAt, durationMs: Math.round(performance.now() - t0) });
     });
     return running;
   };
@@ -56,6 +84,7 @@ export function watch(options: WatchOptions): WatchHandle {
   const ready = Promise.all([new Promise<void>((r) => watcher.once('ready', () => r())), run([])]).then(() => undefined);
   return {
     ready,
+    stopped,
     async close() {
       closed = true;
       clearTimeout(timer);

@@ -1,0 +1,40 @@
+// A one-line progress indicator on a terminal (stderr) for runs longer than about a second:
+// quiet runs stay quiet, and nothing is drawn into a pipe or a log file.
+
+/** Where progress goes: a terminal-like stream. */
+export interface ProgressStream {
+  readonly isTTY?: boolean;
+  write(s: string): unknown;
+}
+
+/** A running progress line. */
+export interface Progress {
+  /** Say what is happening now (shown once the delay has passed). */
+  update(text: string): void;
+  /** Erase the line (call before printing results). */
+  done(): void;
+}
+
+/** Start a progress line that appears after `delayMs` (default 1000) if the run is still going. */
+export function startProgress(stream: ProgressStream, delayMs = 1000): Progress {
+  if (stream.isTTY !== true) return { update: () => undefined, done: () => undefined };
+  let text = '';
+  let shown = false;
+  const draw = () => {
+    shown = true;
+    stream.write(`\r\u001b[K${text}`);
+  };
+  const timer = setTimeout(draw, delayMs);
+  timer.unref?.();
+  return {
+    update(t: string) {
+      text = t.length > 100 ? `${t.slice(0, 99)}…` : t;
+      if (shown) draw();
+    },
+    done() {
+      clearTimeout(timer);
+      if (shown) stream.write('\r\u001b[K');
+      shown = false;
+    },
+  };
+}
