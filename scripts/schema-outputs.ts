@@ -1,13 +1,18 @@
 // Renders the two generated artifacts of the inventory schema (shared by the generator
 // script and the drift test, so both always agree on the exact bytes).
 import { compile } from 'json-schema-to-typescript';
-import schema from './site-schema.ts';
+import schema, { nodeSchema } from './site-schema.ts';
 import { CODES } from '../src/diagnostics/codes.ts';
 import { VALUE_KINDS, type ValueKindName } from '../src/util/value-kinds.ts';
 
 /** The JSON Schema file contents (2-space indent, trailing newline). */
 export function renderSchemaJson(): string {
   return JSON.stringify(schema, null, 2) + '\n';
+}
+
+/** The node-file schema (schema/node.schema.json). */
+export function renderNodeSchemaJson(): string {
+  return JSON.stringify(nodeSchema, null, 2) + '\n';
 }
 
 /** TypeScript types for what the user writes (SiteInput and its parts). */

@@ -363,3 +363,12 @@ const schema = {
 };
 
 export default schema;
+
+/** The schema of one node file (`sites/<site>/nodes/<name>.yaml`), for the editor modeline. */
+export const nodeSchema = {
+  $schema: 'http://json-schema.org/draft-07/schema#',
+  $id: 'https://harvgen.dev/schema/node.schema.json',
+  ...node,
+  description: 'One Harvester node in its own file, `sites/<site>/nodes/<name>.yaml` (the hostname defaults to the file name).',
+  properties: { $schema: str('Editor hint; ignored by harvgen.'), ...node.properties },
+};

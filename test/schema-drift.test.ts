@@ -4,12 +4,29 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { renderInputTypes, renderReadme, renderSchemaJson } from '../scripts/schema-outputs.ts';
+import { renderInputTypes, renderNodeSchemaJson, renderReadme, renderSchemaJson } from '../scripts/schema-outputs.ts';
 
 const repo = resolve(import.meta.dirname, '..');
 
 test('schema/site.schema.json matches its source (run `npm run gen:schema`)', () => {
   assert.fixture(readFileSync(resolve(repo, 'schema/site.schema.json'), 'utf8'), renderSchemaJson());
+});
+
+test('schema/node.schema.json matches its source (run `npm run gen:schema`)', () => {
+  assert.fixture(readFileSync(resolve(repo, 'schema/node.schema.json'), 'utf8'), renderNodeSchemaJson());
+});
+
+test('the node schema accepts every node file of the example sites and refuses an unknown key', async () => {
+  const { Ajv } = await import('ajv');
+  const { parse } = await import('yaml');
+  const { readdirSync } = await import('node:fs');
+  const ajv = new Ajv({ strict: true, allowUnionTypes: true });
+  ajv.addKeyword({ keyword: 'x-harvgen-value', schemaType: 'string' });
+  const validate = ajv.compile(JSON.parse(renderNodeSchemaJson()) as object);
+  const dir = resolve(repo, 'sites/location_y/nodes');
+  for (const f of readdirSync(dir))
+    assert.ok(validate(parse(readFileSync(resolve(dir, f), 'utf8'))), `${f}: ${JSON.stringify(validate.errors)}`);
+  assert.not.ok(validate({ hostname: 'a', mac: '52:54:00:00:00:01', macc: 'x' }));
 });
 
 test('src/types/site-input.ts matches the schema (run `npm run gen:schema`)', async () => {

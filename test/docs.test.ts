@@ -1,0 +1,35 @@
+// The README's "output file -> renderer -> template" table names things that exist, and every
+// template is in it; the deploy picture and the real-test requirements are there.
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+
+const repo = resolve(import.meta.dirname, '..');
+const readme = readFileSync(join(repo, 'README.md'), 'utf8');
+const table = readme.slice(readme.indexOf('| output file | renderer | template |'));
+const rows = table.slice(0, table.indexOf('\n\n')).split('\n').slice(2);
+
+test('every template is named in the README table, and every named template exists', () => {
+  const templates = readdirSync(join(repo, 'templates')).filter((f) => f.endsWith('.eta'));
+  const named = [...rows.join('\n').matchAll(/`([a-z.-]+\.eta)`/g)].map((m) => m[1]!);
+  for (const t of templates) assert.ok(named.includes(t), `${t} is not in the README table`);
+  for (const n of named) assert.ok(templates.includes(n), `the README names ${n}, which does not exist`);
+});
+
+test('every renderer the README table names is exported from that file', async () => {
+  for (const row of rows) {
+    for (const m of row.matchAll(/`(\w+)` \(`([\w-]+\.ts)`\)/g)) {
+      const mod = (await import(join(repo, 'src/render', m[2]!))) as Record<string, unknown>;
+      assert.type(mod[m[1]!], 'function', `${m[1]} in src/render/${m[2]}`);
+    }
+  }
+  assert.ok(rows.length >= 12, `${rows.length} rows`);
+});
+
+test('the README says the real-program tests need root and how long they take', () => {
+  assert.match(readme, /need \*\*root\*\*/);
+  assert.match(readme, /about\s+\*\*4 minutes\*\*/);
+});
+
+test.run();
