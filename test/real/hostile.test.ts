@@ -13,7 +13,7 @@ import { NO_SOURCE } from '../../src/load/index.ts';
 import { renderSite } from '../../src/render/index.ts';
 import { requireProgram } from './helpers/programs.ts';
 import { run, describe, type RunResult } from './helpers/proc.ts';
-import { startNginx, nginxTest, nginxFailure, type NginxSetup } from './helpers/nginx.ts';
+import { startNginx, nginxTest, nginxFailure, wrapVerbatim } from './helpers/nginx.ts';
 import { freePort, httpGet } from './helpers/http.ts';
 import { REPO_ROOT } from './helpers/initramfs.ts';
 import { tempDir } from '../helpers/tmp.ts';
@@ -84,7 +84,7 @@ test('nginx: a directive injected through nginx.root is refused by check; a forg
     await mkdir(path.dirname(path.join(root, a.path)), { recursive: true });
     await writeFile(path.join(root, a.path), a.contents);
   }
-  const setup = await wrap(prefix, snippet);
+  const setup = await wrapVerbatim(prefix, snippet);
   const t = await nginxTest(setup);
   assert.ok(t.code === 0, `nginx -t rejected the quoted root:\n${await nginxFailure(setup, t)}`);
   const d = await startNginx(setup, { host: '127.0.0.1', port });
@@ -103,40 +103,6 @@ test('nginx: a forged `$` (an nginx variable) is refused, never written', async 
   const { codes } = await forged((m) => void (m.nginx.root = '/srv/$http_x_root'));
   assert.ok(codes.includes('RENDER_UNSAFE_VALUE'), codes.join(', '));
 });
-
-/** Wrapper config for a generated snippet, with every path in `prefix`. */
-async function wrap(prefix: string, snippet: string): Promise<NginxSetup> {
-  const site = path.join(prefix, 'site.conf');
-  await writeFile(site, snippet);
-  await mkdir(path.join(prefix, 'tmp'), { recursive: true });
-  const errorLog = path.join(prefix, 'error.log');
-  const conf = path.join(prefix, 'nginx.conf');
-  const tmp = (n: string) => `    ${n}_temp_path ${path.join(prefix, 'tmp', n)};`;
-  await writeFile(
-    conf,
-    [
-      'daemon off;',
-      'master_process off;',
-      'user root;',
-      `pid ${path.join(prefix, 'nginx.pid')};`,
-      `error_log ${errorLog} info;`,
-      'events { worker_connections 64; }',
-      'http {',
-      ...['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map(tmp),
-      `    include ${site};`,
-      '}',
-      '',
-    ].join('\n'),
-  );
-  return {
-    prefix,
-    conf,
-    site,
-    errorLog,
-    accessLogs: [],
-    server: { text: snippet, changes: [], hasArtifactsLocation: false, accessLogs: [] },
-  };
-}
 
 // --- dnsmasq -------------------------------------------------------------------------------
 

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { parse, stringify } from 'yaml';
 import { build, type Manifest } from '../../src/index.ts';
 import { requireProgram } from './helpers/programs.ts';
-import { startNginx, nginxTest, nginxFailure, type NginxSetup } from './helpers/nginx.ts';
+import { startNginx, nginxTest, nginxFailure, wrapVerbatim } from './helpers/nginx.ts';
 import { freePort, httpGet } from './helpers/http.ts';
 import { REPO_ROOT } from './helpers/initramfs.ts';
 import { tempDir } from '../helpers/tmp.ts';
@@ -41,11 +41,8 @@ test('two sites on one server: nginx -t accepts the shared server block and each
 
   // The server block of README "Several sites on one boot server", on a test port.
   const port = await freePort();
-  const prefix = path.join(root, 'nginx');
-  await mkdir(path.join(prefix, 'tmp'), { recursive: true });
-  const site = path.join(prefix, 'shared.conf');
-  await writeFile(
-    site,
+  const setup = await wrapVerbatim(
+    path.join(root, 'nginx'),
     [
       'server {',
       `    listen 127.0.0.1:${port};`,
@@ -63,34 +60,6 @@ test('two sites on one server: nginx -t accepts the shared server block and each
       '',
     ].join('\n'),
   );
-  const conf = path.join(prefix, 'nginx.conf');
-  const errorLog = path.join(prefix, 'error.log');
-  const tmp = (n: string) => `    ${n}_temp_path ${path.join(prefix, 'tmp', n)};`;
-  await writeFile(
-    conf,
-    [
-      'daemon off;',
-      'master_process off;',
-      'user root;',
-      `pid ${path.join(prefix, 'nginx.pid')};`,
-      `error_log ${errorLog} info;`,
-      'events { worker_connections 64; }',
-      'http {',
-      `    access_log ${path.join(prefix, 'access.log')};`,
-      ...['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map(tmp),
-      `    include ${site};`,
-      '}',
-      '',
-    ].join('\n'),
-  );
-  const setup: NginxSetup = {
-    prefix,
-    conf,
-    site,
-    errorLog,
-    accessLogs: [],
-    server: { text: '', changes: [], hasArtifactsLocation: true, accessLogs: [] },
-  };
   const t = await nginxTest(setup);
   assert.ok(t.code === 0, `nginx -t rejected the shared server block:\n${await nginxFailure(setup, t)}`);
   const d = await startNginx(setup, { host: '127.0.0.1', port });

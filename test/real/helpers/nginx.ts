@@ -230,3 +230,42 @@ export async function nginxFailure(setup: NginxSetup, r: RunResult): Promise<str
   const site = await readFile(setup.site, 'utf8').catch(() => '');
   return `${describe(r)}\n--- error.log ---\n${log}\n--- site.conf (rewritten copy) ---\n${site}\n--- rewrites ---\n${setup.server.changes.join('\n')}`;
 }
+
+/**
+ * Run a server block exactly as written (no rewriting): `<prefix>/site.conf` holds `server`,
+ * wrapped in a minimal http block with every path in `prefix`. For configs whose paths the test
+ * chose itself (forged models, the README's shared server block).
+ */
+export async function wrapVerbatim(prefix: string, server: string): Promise<NginxSetup> {
+  const site = path.join(prefix, 'site.conf');
+  await mkdir(path.join(prefix, 'tmp'), { recursive: true });
+  await writeFile(site, server);
+  const errorLog = path.join(prefix, 'error.log');
+  const conf = path.join(prefix, 'nginx.conf');
+  const tmp = (n: string) => `    ${n}_temp_path ${path.join(prefix, 'tmp', n)};`;
+  await writeFile(
+    conf,
+    [
+      'daemon off;',
+      'master_process off;',
+      'user root;',
+      `pid ${path.join(prefix, 'nginx.pid')};`,
+      `error_log ${errorLog} info;`,
+      'events { worker_connections 64; }',
+      'http {',
+      `    access_log ${path.join(prefix, 'access.log')};`,
+      ...['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map(tmp),
+      `    include ${site};`,
+      '}',
+      '',
+    ].join('\n'),
+  );
+  return {
+    prefix,
+    conf,
+    site,
+    errorLog,
+    accessLogs: [],
+    server: { text: server, changes: [], hasArtifactsLocation: false, accessLogs: [] },
+  };
+}
