@@ -2,7 +2,7 @@
 import { resolve } from 'node:path';
 import type { Diagnostic } from './diagnostics/types.ts';
 import { hasFailures, sortDiagnostics } from './diagnostics/types.ts';
-import { emitSite, type EmitResult } from './emit/index.ts';
+import { EmitError, emitSite, unsafeOutDir, type EmitResult } from './emit/index.ts';
 import { compileSite, type CompiledSite, type CompileOptions } from './pipeline.ts';
 import { crossSiteDiagnostics } from './validate/cross-site.ts';
 
@@ -14,6 +14,7 @@ export type { SiteInput, NodeInput, NodeDefaults } from './types/site-input.ts';
 export type { SiteModel, ResolvedNode } from './model/index.ts';
 export type { Artifact, Manifest, ManifestNode } from './render/index.ts';
 export { compileSite, type CompiledSite } from './pipeline.ts';
+export { recoverSite, type RecoveryResult } from './emit/index.ts';
 export { JSON_OUTPUT_VERSION, type JsonOutput, type JsonSite } from './cli/output.ts';
 export { watch, type WatchOptions, type WatchHandle, type WatchEvent } from './watch/index.ts';
 
@@ -88,7 +89,18 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
   const checked = await check(options);
   const diagnostics = [...checked.diagnostics];
   if (!checked.ok) return { ok: false, sites: [], compiled: checked.sites, diagnostics };
-  const outRoot = resolve(options.cwd ?? process.cwd(), options.outDir ?? 'out');
+  const cwd = options.cwd ?? process.cwd();
+  const outRoot = resolve(cwd, options.outDir ?? 'out');
+  const unsafe = unsafeOutDir(outRoot, options.sites.map((d) => resolve(cwd, d)));
+  if (unsafe !== undefined) {
+    diagnostics.push({
+      code: 'EMIT_OUT_DIR_UNSAFE',
+      severity: 'error',
+      message: `refusing to write to ${outRoot}: ${unsafe}`,
+      hint: 'Use a directory of its own for the output, e.g. `--out out` next to `sites/`.',
+    });
+    return { ok: false, sites: [], compiled: checked.sites, diagnostics };
+  }
   const sites: SiteBuild[] = [];
   const compare = options.dryRun === true || options.check === true;
   for (const s of checked.sites) {
@@ -96,6 +108,28 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
     try {
       const r = await emitSite(dir, s.artifacts!, { dryRun: compare });
       sites.push({ ...r, site: s.site!, dir, files: s.artifacts!.map((a) => a.path), nodes: s.model!.nodes.length });
+      if (r.recovery) {
+        const what =
+          r.recovery.recovered === 'rolled-forward'
+            ? `completed it (${r.recovery.completed} file operations)`
+            : r.recovery.recovered === 'rolled-back'
+              ? 'kept the previous tree'
+              : 'found nothing to finish';
+        diagnostics.push({
+          code: 'EMIT_RECOVERED',
+          severity: 'warning',
+          message: `${dir}: the previous build was interrupted; harvgen ${what} and removed ${r.recovery.tempFilesRemoved} temporary file(s) before this build`,
+          hint: 'Nothing to do: the tree is whole again. A build is interrupted by a kill, a crash or a full disk.',
+        });
+      }
+      if (r.interrupted) {
+        diagnostics.push({
+          code: 'EMIT_INTERRUPTED',
+          severity: options.check ? 'error' : 'warning',
+          message: `${dir} holds an unfinished build (a journal or temporary files of a killed build)`,
+          hint: `Run \`harvgen build ${s.dir}\` to finish or undo it; --check and --dry-run write nothing, so they do not repair it.`,
+        });
+      }
       if (options.check && (r.written.length > 0 || r.removed.length > 0)) {
         diagnostics.push({
           code: 'EMIT_STALE',
@@ -105,15 +139,21 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
         });
       }
     } catch (e) {
-      diagnostics.push({
-        code: 'EMIT_WRITE_FAILED',
-        severity: 'error',
-        message: `cannot write ${dir}: ${(e as Error).message}`,
-        hint: 'Check permissions and free space of the output directory; the previous files were kept where they could not be replaced.',
-      });
+      diagnostics.push(
+        e instanceof EmitError
+          ? { code: e.code, severity: 'error', message: e.message, hint: e.hint }
+          : {
+              code: 'EMIT_WRITE_FAILED',
+              severity: 'error',
+              message: `cannot write ${dir}: ${(e as Error).message}`,
+              hint: 'Check permissions and free space of the output directory. The tree is whole: the next build finishes or undoes what this one started.',
+            },
+      );
     }
   }
-  return { ok: !hasFailures(diagnostics, options.strict), sites, compiled: checked.sites, diagnostics };
+  // A repaired tree is news, not a problem: it never fails a build, even with --strict.
+  const failing = diagnostics.filter((d) => d.code !== 'EMIT_RECOVERED');
+  return { ok: !hasFailures(failing, options.strict), sites, compiled: checked.sites, diagnostics };
 }
 
 function duplicateSites(sites: readonly CompiledSite[]): Diagnostic[] {

@@ -107,7 +107,7 @@ test('a symlink planted in the output directory cannot redirect a write outside 
   symlinkSync(elsewhere, join(out, 'location_x', 'harvester'));
   const r = await build({ sites: [join(repo, 'sites/location_x')], outDir: out });
   assert.is(r.ok, false);
-  assert.ok(r.diagnostics.some((d) => d.code === 'EMIT_WRITE_FAILED' && /outside the output directory/.test(d.message)));
+  assert.ok(r.diagnostics.some((d) => d.code === 'EMIT_SYMLINK_REFUSED' && /harvester: it is a symbolic link/.test(d.message)));
   assert.equal(readTree(elsewhere).size, 0);
 });
 

@@ -37,6 +37,11 @@ const TESTED_ELSEWHERE: Record<string, string> = {
   EMIT_WRITE_FAILED: 'build',
   EMIT_STALE: 'build',
   EMIT_DUPLICATE_SITE: 'build',
+  EMIT_OUT_DIR_UNSAFE: 'emit-safety',
+  EMIT_SYMLINK_REFUSED: 'emit-safety',
+  EMIT_LOCKED: 'emit-safety',
+  EMIT_RECOVERED: 'emit-safety',
+  EMIT_INTERRUPTED: 'emit-safety',
   CLI_USAGE: 'cli',
   INTERNAL_ERROR: 'internals',
 };

@@ -98,6 +98,11 @@ export const CODES = {
   EMIT_WRITE_FAILED: c('error', 'The output could not be written.'),
   EMIT_DUPLICATE_SITE: c('error', 'Two site directories declare the same `site:` name (they would write the same output).'),
   EMIT_STALE: c('error', '`--check`: the output directory differs from what the inventory builds.'),
+  EMIT_OUT_DIR_UNSAFE: c('error', 'The output root is `/`, a home or system directory, or inside or above a site directory.'),
+  EMIT_SYMLINK_REFUSED: c('error', 'A path in the output directory is a symbolic link; harvgen never writes through one.'),
+  EMIT_LOCKED: c('error', 'Another harvgen is building the same output directory.'),
+  EMIT_RECOVERED: c('warning', 'The previous build was interrupted; this build first finished or undid it (never fails a build).'),
+  EMIT_INTERRUPTED: c('error', '`--check`/`--dry-run`: the output holds an unfinished build (a warning with --dry-run).'),
   // command line
   CLI_USAGE: c('error', 'The command line is wrong (unknown command or option, missing argument).'),
   INTERNAL_ERROR: c('error', 'harvgen itself failed (a bug).'),

@@ -1,77 +1,130 @@
-// Stage 5, emit: the only stage that touches the output directory. Each file is written to
-// a temporary name and renamed into place; identical files are not rewritten (mtimes stay,
-// rsync stays quiet); files that the previous build wrote (per its manifest.json) and this
-// one does not are removed. manifest.json is written last. Files harvgen never wrote are
-// left alone.
-import { chmod, lstat, mkdir, readFile, readdir, realpath, rename, rm, rmdir, writeFile } from 'node:fs/promises';
-import { dirname, join, relative, resolve, sep } from 'node:path';
+// Stage 5, emit: the only stage that touches the output directory. One site at a time, under
+// its lock: recover what a killed build left (journal.ts), compare, write every new or changed
+// file to a temp sibling, commit the journal, apply it (renames, chmods, removals of files the
+// previous build wrote; manifest.json last), delete it. Identical files are not touched (mtimes
+// stay, rsync stays quiet); files harvgen never wrote are left alone; nothing goes through a
+// symbolic link (safe-path.ts). ARCHITECTURE.md, "Emit: crash safety".
+import { chmod, lstat, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
 import type { Artifact } from '../render/index.ts';
 import { isSafeRelativePath } from '../render/index.ts';
+import { applyJournal, crashPoint, isInterrupted, JOURNAL_FILE, recoverDir, type Journal, type RecoveryResult } from './journal.ts';
+import { acquireLock } from './lock.ts';
+import { EmitError, SafePaths, TEMP_SUFFIX } from './safe-path.ts';
+
+export { EmitError } from './safe-path.ts';
+export { unsafeOutDir } from './out-dir.ts';
+export type { RecoveryResult } from './journal.ts';
 
 /** What emitting (or comparing) one site did. */
 export interface EmitResult {
-  /** Files written because they were new or different. */
+  /** Files written because they were new or different (or whose mode changed). */
   readonly written: readonly string[];
   /** Files the previous build produced that are gone now. */
   readonly removed: readonly string[];
   /** Files already up to date. */
   readonly unchanged: readonly string[];
+  /** What recovery did before this build (absent when the tree was whole). */
+  readonly recovery?: RecoveryResult;
+  /** Compare only: the tree holds an unfinished build (a journal or temp files). */
+  readonly interrupted?: boolean;
 }
 
 /** Options for emitting one site. */
 export interface EmitOptions {
-  /** Compare only: report what would change, write nothing. */
+  /** Compare only: report what would change, write nothing (no recovery either). */
   readonly dryRun?: boolean;
 }
 
 /** Write the artifacts of one site into `dir` (created when missing). */
 export async function emitSite(dir: string, artifacts: readonly Artifact[], options: EmitOptions = {}): Promise<EmitResult> {
   const root = resolve(dir);
+  const paths = new SafePaths(root);
+  await paths.checkRoot();
+  if (options.dryRun) {
+    const interrupted = await isInterrupted(root);
+    return { ...(await plan(paths, artifacts)).result, ...(interrupted ? { interrupted } : {}) };
+  }
+  await mkdir(root, { recursive: true });
+  await paths.checkRoot();
+  const release = await acquireLock(root);
+  try {
+    const recovery = await recoverDir(paths);
+    const { result, journal } = await plan(paths, artifacts);
+    const byPath = new Map(artifacts.map((a) => [a.path, a]));
+    let n = 0;
+    for (const r of journal.renames) {
+      const a = byPath.get(r.path)!;
+      const temp = await paths.resolve(r.path, { temp: true });
+      await mkdir(dirname(temp), { recursive: true });
+      await writeFile(temp, a.contents, { mode: a.mode });
+      await chmod(temp, a.mode); // the umask may have narrowed the mode
+      crashPoint('temp', ++n);
+    }
+    if (journal.renames.length + journal.chmods.length + journal.removals.length > 0) {
+      // The commit point: after this rename the new tree is what a recovery completes.
+      const committed = join(root, JOURNAL_FILE);
+      await writeFile(`${committed}${TEMP_SUFFIX}`, JSON.stringify(journal) + '\n');
+      await rename(`${committed}${TEMP_SUFFIX}`, committed);
+      crashPoint('journal');
+      await applyJournal(paths, journal);
+      crashPoint('before-journal-delete');
+      await rm(committed, { force: true });
+    }
+    return { ...result, ...(recovery.recovered || recovery.tempFilesRemoved ? { recovery } : {}) };
+  } finally {
+    await release();
+  }
+}
+
+/** Recover a site directory alone (finish or undo what a killed build left); takes the lock. */
+export async function recoverSite(dir: string): Promise<RecoveryResult> {
+  const root = resolve(dir);
+  const paths = new SafePaths(root);
+  await paths.checkRoot();
+  const release = await acquireLock(root);
+  try {
+    return await recoverDir(paths);
+  } finally {
+    await release();
+  }
+}
+
+/** Compare the artifacts with the tree: what to write, chmod and remove. */
+async function plan(paths: SafePaths, artifacts: readonly Artifact[]): Promise<{ result: EmitResult; journal: Journal }> {
   const written: string[] = [];
   const unchanged: string[] = [];
-  const previous = await previousFiles(root);
-  const produced = new Set(artifacts.map((a) => a.path));
-  // manifest.json last: if anything fails before it, the old manifest still lists what to clean.
-  const ordered = [...artifacts].sort((a, b) => Number(a.path === 'manifest.json') - Number(b.path === 'manifest.json'));
-  for (const a of ordered) {
-    const target = insideOrThrow(root, a.path);
-    const same = await readFile(target, 'utf8').then(
-      (t) => t === a.contents,
-      () => false,
-    );
-    const modeOk = same && ((await lstat(target)).mode & 0o777) === a.mode;
-    if (same && modeOk) {
+  const renames: { path: string; mode: number }[] = [];
+  const chmods: { path: string; mode: number }[] = [];
+  for (const a of artifacts) {
+    const target = await paths.resolve(a.path);
+    const st = await lstat(target).catch(() => undefined);
+    const same = st?.isFile() === true && st.size === Buffer.byteLength(a.contents) && (await readFile(target, 'utf8')) === a.contents;
+    if (same && (st!.mode & 0o777) === a.mode) {
       unchanged.push(a.path);
       continue;
     }
     written.push(a.path);
-    if (options.dryRun) continue;
-    await mkdir(dirname(target), { recursive: true });
-    await assertNoLinkEscape(root, target);
-    if (same) {
-      await chmod(target, a.mode);
-      continue;
-    }
-    const tmp = join(dirname(target), `.${a.path.split('/').pop()}.harvgen-${process.pid}.tmp`);
-    try {
-      await writeFile(tmp, a.contents, { mode: a.mode });
-      await chmod(tmp, a.mode);
-      await rename(tmp, target);
-    } finally {
-      await rm(tmp, { force: true });
-    }
+    if (same) chmods.push({ path: a.path, mode: a.mode });
+    else renames.push({ path: a.path, mode: a.mode });
   }
-  const removed = previous.filter((p) => !produced.has(p) && isSafeRelativePath(p)).sort();
-  if (!options.dryRun) {
-    for (const p of removed) {
-      const target = insideOrThrow(root, p);
-      await rm(target, { force: true });
-      await removeEmptyParents(root, dirname(target));
-    }
+  // manifest.json is renamed last: until then the old manifest still describes the old tree.
+  renames.sort((x, y) => Number(x.path === 'manifest.json') - Number(y.path === 'manifest.json'));
+  const produced = new Set(artifacts.map((a) => a.path));
+  const removals: string[] = [];
+  for (const p of await previousFiles(paths.root)) {
+    if (produced.has(p)) continue;
+    const st = await lstat(await paths.resolve(p)).catch(() => undefined);
+    if (st) removals.push(p);
   }
-  return { written: written.sort(), removed, unchanged: unchanged.sort() };
+  removals.sort();
+  return {
+    result: { written: written.sort(), removed: removals, unchanged: unchanged.sort() },
+    journal: { version: 1, renames, chmods, removals },
+  };
 }
 
+/** Files the previous build wrote, from its manifest (untrusted: only plain relative paths count). */
 async function previousFiles(root: string): Promise<string[]> {
   try {
     const manifest = JSON.parse(await readFile(join(root, 'manifest.json'), 'utf8')) as {
@@ -79,37 +132,13 @@ async function previousFiles(root: string): Promise<string[]> {
       files?: { path?: unknown }[];
     };
     if (manifest.generator !== 'harvgen' || !Array.isArray(manifest.files)) return [];
-    return manifest.files.map((f) => f.path).filter((p): p is string => typeof p === 'string');
+    return manifest.files.map((f) => f.path).filter((p): p is string => typeof p === 'string' && isSafeRelativePath(p));
   } catch {
     return [];
   }
 }
 
-function insideOrThrow(root: string, path: string): string {
-  const target = resolve(root, path);
-  const rel = relative(root, target);
-  if (!isSafeRelativePath(path) || rel.startsWith('..') || rel.split(sep).includes('..')) {
-    throw new Error(`refusing to touch ${path}: outside ${root}`);
-  }
-  return target;
-}
-
-/** A symlinked directory (or file) inside the output must not redirect a write elsewhere. */
-async function assertNoLinkEscape(root: string, target: string): Promise<void> {
-  const realRoot = await realpath(root);
-  const realDir = await realpath(dirname(target));
-  if (realDir !== realRoot && !realDir.startsWith(realRoot + sep))
-    throw new Error(`refusing to write ${target}: ${dirname(target)} leads outside the output directory`);
-  const st = await lstat(target).catch(() => undefined);
-  if (st?.isSymbolicLink()) throw new Error(`refusing to write ${target}: it is a symbolic link`);
-}
-
-async function removeEmptyParents(root: string, dir: string): Promise<void> {
-  let d = dir;
-  while (d.startsWith(root + sep)) {
-    const entries = await readdir(d).catch(() => ['?']);
-    if (entries.length > 0) return;
-    await rmdir(d).catch(() => undefined);
-    d = dirname(d);
-  }
+/** True for an error that names a refusal (not a bug): for the caller's diagnostic. */
+export function isEmitError(e: unknown): e is EmitError {
+  return e instanceof EmitError;
 }

@@ -1,0 +1,149 @@
+// The redo journal that makes a site's tree switch from old to new as one step. A build first
+// writes every new or changed file to a temp name next to its target, then commits
+// `.harvgen-journal.json` (written to a temp name and renamed: the commit point), then applies
+// it (renames, chmods, removals; manifest.json last) and deletes it. A killed build leaves
+// either temps and no journal (the tree is wholly old: recovery deletes the temps) or a
+// journal (recovery applies it again, every step idempotent: the tree becomes wholly new).
+// The journal also carries the removals, so files of the old build are cleaned up even when
+// the kill came right after manifest.json was replaced.
+import { chmod, lstat, readFile, readdir, rename, rm, rmdir } from 'node:fs/promises';
+import { dirname, join, sep } from 'node:path';
+import { isSafeRelativePath } from '../render/artifact.ts';
+import { TEMP_SUFFIX, type SafePaths } from './safe-path.ts';
+
+/** The journal file inside a site's output directory. */
+export const JOURNAL_FILE = '.harvgen-journal.json';
+
+/** What one build changes, in the order it is applied. */
+export interface Journal {
+  readonly version: 1;
+  /** Temps renamed over their targets (manifest.json last). */
+  readonly renames: readonly { readonly path: string; readonly mode: number }[];
+  /** Files whose content is unchanged but whose mode is not. */
+  readonly chmods: readonly { readonly path: string; readonly mode: number }[];
+  /** Files the previous build wrote and this one does not. */
+  readonly removals: readonly string[];
+}
+
+/** Parse a journal read from disk; anything not exactly of the expected form is rejected. */
+export function parseJournal(text: string): Journal | undefined {
+  let j: unknown;
+  try {
+    j = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  const o = j as Partial<Journal>;
+  const entry = (e: unknown): boolean => {
+    const x = e as { path?: unknown; mode?: unknown };
+    return typeof x?.path === 'string' && isSafeRelativePath(x.path) && (x.mode === 0o644 || x.mode === 0o755);
+  };
+  if (o?.version !== 1 || !Array.isArray(o.renames) || !Array.isArray(o.chmods) || !Array.isArray(o.removals)) return undefined;
+  if (!o.renames.every(entry) || !o.chmods.every(entry)) return undefined;
+  if (!o.removals.every((p) => typeof p === 'string' && isSafeRelativePath(p))) return undefined;
+  return o as Journal;
+}
+
+const exists = (p: string) =>
+  lstat(p).then(
+    () => true,
+    () => false,
+  );
+
+/** Test-only crash points (HARVGEN_TEST_CRASH=<point>:<n>): the build kills itself there. */
+export function crashPoint(point: string, n = 1): void {
+  const want = process.env.HARVGEN_TEST_CRASH;
+  if (want !== undefined && want === `${point}:${n}`) process.kill(process.pid, 'SIGKILL');
+}
+
+/** Apply a committed journal; every step can run again after a crash with the same result. */
+export async function applyJournal(paths: SafePaths, journal: Journal): Promise<void> {
+  let n = 0;
+  for (const r of journal.renames) {
+    const target = await paths.resolve(r.path);
+    const temp = await paths.resolve(r.path, { temp: true });
+    // Gone already: renamed before the crash (the target then holds the new bytes).
+    if (await exists(temp)) await rename(temp, target);
+    crashPoint(r.path === 'manifest.json' ? 'manifest' : 'rename', r.path === 'manifest.json' ? 1 : ++n);
+  }
+  for (const c of journal.chmods) {
+    const target = await paths.resolve(c.path);
+    await chmod(target, c.mode).catch((e: NodeJS.ErrnoException) => {
+      if (e.code !== 'ENOENT') throw e;
+    });
+  }
+  for (const p of journal.removals) {
+    const target = await paths.resolve(p);
+    await rm(target, { force: true });
+    await removeEmptyParents(paths.root, dirname(target));
+  }
+}
+
+/** Remove `dir` and its parents up to (not including) `root` while they are empty. */
+export async function removeEmptyParents(root: string, dir: string): Promise<void> {
+  for (let d = dir; d.startsWith(root + sep); d = dirname(d)) {
+    const entries = await readdir(d).catch(() => ['?']);
+    if (entries.length > 0) return;
+    await rmdir(d).catch(() => undefined);
+  }
+}
+
+/** Every temp file below `root` (relative paths), not following links. */
+export async function findTemps(root: string): Promise<string[]> {
+  const out: string[] = [];
+  const walk = async (rel: string) => {
+    const entries = await readdir(join(root, rel), { withFileTypes: true }).catch(() => []);
+    for (const e of entries) {
+      const p = rel ? `${rel}/${e.name}` : e.name;
+      if (e.isDirectory()) await walk(p);
+      else if (e.isFile() && (e.name.endsWith(TEMP_SUFFIX) || e.name === `${JOURNAL_FILE}${TEMP_SUFFIX}`)) out.push(p);
+    }
+  };
+  await walk('');
+  return out.sort();
+}
+
+/** What recovery found and did. */
+export interface RecoveryResult {
+  /** `rolled-forward`: a committed build was completed; `rolled-back`: an uncommitted one was undone. */
+  readonly recovered?: 'rolled-forward' | 'rolled-back';
+  /** Files the completed journal renamed, chmodded or removed. */
+  readonly completed: number;
+  readonly tempFilesRemoved: number;
+  /** A journal that could not be read (ignored; its temps were removed). */
+  readonly unreadableJournal?: boolean;
+}
+
+/** Bring a site directory back to one whole tree: finish a committed build, drop an uncommitted one. */
+export async function recoverDir(paths: SafePaths): Promise<RecoveryResult> {
+  const journalPath = join(paths.root, JOURNAL_FILE);
+  const text = await readFile(journalPath, 'utf8').catch(() => undefined);
+  let recovered: RecoveryResult['recovered'];
+  let completed = 0;
+  let unreadableJournal = false;
+  if (text !== undefined) {
+    const journal = parseJournal(text);
+    if (journal) {
+      await applyJournal(paths, journal);
+      recovered = 'rolled-forward';
+      completed = journal.renames.length + journal.chmods.length + journal.removals.length;
+    } else unreadableJournal = true;
+    await rm(journalPath, { force: true });
+  }
+  const temps = await findTemps(paths.root);
+  // Found without following links, so each is inside the site directory.
+  for (const t of temps) await rm(join(paths.root, t), { force: true });
+  if (recovered === undefined && temps.length > 0) recovered = 'rolled-back';
+  return {
+    ...(recovered ? { recovered } : {}),
+    completed,
+    tempFilesRemoved: temps.length,
+    ...(unreadableJournal ? { unreadableJournal } : {}),
+  };
+}
+
+/** True when a site directory holds an unfinished build (a journal or temp files). */
+export async function isInterrupted(root: string): Promise<boolean> {
+  if (await exists(join(root, JOURNAL_FILE))) return true;
+  return (await findTemps(root)).length > 0;
+}

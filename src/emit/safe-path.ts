@@ -1,0 +1,78 @@
+// Containment: every path emit touches is a plain relative path below the site directory, and
+// no component of it (the site directory included) is a symbolic link, so no write, rename,
+// chmod or delete can land outside the output root. The output root itself may be a link:
+// the user chose it.
+import { lstat } from 'node:fs/promises';
+import { dirname, join, relative, sep } from 'node:path';
+import { isSafeRelativePath } from '../render/artifact.ts';
+
+/** Suffix of every temporary file emit writes (`.<name>.harvgen-tmp` next to its target). */
+export const TEMP_SUFFIX = '.harvgen-tmp';
+
+/** Temp name of a relative path: a hidden sibling. */
+export function tempFor(rel: string): string {
+  const i = rel.lastIndexOf('/');
+  return `${rel.slice(0, i + 1)}.${rel.slice(i + 1)}${TEMP_SUFFIX}`;
+}
+
+/** A refusal emit reports as a diagnostic with this code. */
+export class EmitError extends Error {
+  override readonly name = 'EmitError';
+  constructor(
+    readonly code: 'EMIT_SYMLINK_REFUSED' | 'EMIT_LOCKED' | 'EMIT_WRITE_FAILED',
+    message: string,
+    readonly hint: string,
+  ) {
+    super(message);
+  }
+}
+
+async function lstatOrUndefined(p: string) {
+  return lstat(p).catch((e: NodeJS.ErrnoException) => {
+    if (e.code === 'ENOENT' || e.code === 'ENOTDIR') return undefined;
+    throw e;
+  });
+}
+
+/** Checks paths below one site directory; directories found safe are remembered. */
+export class SafePaths {
+  private readonly checked = new Set<string>();
+  constructor(readonly root: string) {}
+
+  /** Refuse a symbolic link at `p` (an existing path below or at the root). */
+  private async noLink(p: string): Promise<boolean> {
+    const st = await lstatOrUndefined(p);
+    if (st?.isSymbolicLink()) {
+      throw new EmitError(
+        'EMIT_SYMLINK_REFUSED',
+        `refusing to write through ${p}: it is a symbolic link (it could lead outside the output directory)`,
+        'Remove the link; harvgen owns the files below the output directory and never follows links there.',
+      );
+    }
+    return st !== undefined;
+  }
+
+  /** The site directory itself must not be a link. */
+  async checkRoot(): Promise<void> {
+    await this.noLink(this.root);
+  }
+
+  /** Absolute path of `rel` (or of its temp sibling) below the root, after checking every existing component. */
+  async resolve(rel: string, options: { temp?: boolean } = {}): Promise<string> {
+    if (!isSafeRelativePath(rel)) throw new Error(`refusing to touch ${JSON.stringify(rel)}: not a plain relative path`);
+    const target = join(this.root, options.temp ? tempFor(rel) : rel);
+    const r = relative(this.root, target);
+    if (r.startsWith('..') || r.split(sep).includes('..')) throw new Error(`refusing to touch ${rel}: outside ${this.root}`);
+    await this.checkDir(dirname(target));
+    await this.noLink(target);
+    return target;
+  }
+
+  /** Check the directories from the root down to `dir` (missing ones are created later by us). */
+  private async checkDir(dir: string): Promise<void> {
+    if (dir === this.root || this.checked.has(dir)) return;
+    await this.checkDir(dirname(dir));
+    const exists = await this.noLink(dir);
+    if (exists) this.checked.add(dir);
+  }
+}
