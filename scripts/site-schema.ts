@@ -11,6 +11,20 @@ const strList = (description: string, extra: Record<string, unknown> = {}) => ({
   ...extra,
 });
 const ipv4 = (description: string) => str(description + ' (IPv4 address, dotted quad)');
+// A secret: the value itself (a warning: it is in git), `{ env: NAME }` or `{ file: path }`
+// (relative to the file that says it). Resolved by src/load/secrets.ts before validation.
+const secret = (description: string) => ({
+  type: ['string', 'object'],
+  minLength: 1,
+  description: `${description} Keep it out of git with \`{ env: NAME }\` (an environment variable) or \`{ file: path }\` (a file, relative to the YAML file that names it; one trailing newline is dropped).`,
+  properties: {
+    env: { type: 'string', pattern: '^[A-Za-z_][A-Za-z0-9_]*$', description: 'Name of the environment variable holding the value.' },
+    file: { type: 'string', minLength: 1, description: 'Path of the file holding the value, relative to this YAML file.' },
+  },
+  additionalProperties: false,
+  minProperties: 1,
+  maxProperties: 1,
+});
 // A string that lands verbatim in generated files: its pattern and length come from the one
 // definition of its kind (src/util/value-kinds.ts), and `x-harvgen-value` names the kind so
 // the schema stage can say exactly what is wrong with a value.
@@ -295,12 +309,11 @@ const schema = {
           description: '`static` (default) or `dhcp` (then `vip_hw_addr` is needed so the VIP is predictable).',
         },
         vip_hw_addr: str('MAC used to request the VIP by DHCP when `vip_mode: dhcp`.'),
-        token: str(
+        token: secret(
           "Cluster token shared by all nodes: printable ASCII only (the installer's rule). Written only into the per-node config files, never onto a kernel command line.",
-          { minLength: 1 },
         ),
-        password: str(
-          'Password of the `rancher` user: plain text (harvgen writes a SHA-512 crypt hash, never the plain text) or a full crypt hash (`$6$...`, `$5$...`, `$1$...`).',
+        password: secret(
+          'Password of the `rancher` user: plain text (harvgen writes a SHA-512 crypt hash, never the plain text) or a full crypt hash (`$6$...`, `$5$...`, `$1$...`; `harvgen hash-password` makes one).',
         ),
         ssh_authorized_keys: strList('SSH public keys (or `github:<user>`) for the `rancher` user.'),
         ntp: strList('NTP servers (`os.ntp_servers`).'),

@@ -12,7 +12,7 @@ import { jsonOutput, jsonSite, useColor, type JsonOutput } from './cli/output.ts
 import { startProgress } from './cli/progress.ts';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
-const COMMANDS = ['check', 'build', 'watch', 'help'] as const;
+const COMMANDS = ['check', 'build', 'watch', 'init', 'hash-password', 'help'] as const;
 const GLOBAL_FLAGS = ['--json', '--strict', '--debug', '--no-color', '--help', '--version', '-h', '-v'];
 /** Codes that mean "could not do the job" (exit 2) rather than "the inventory is wrong" (exit 1). */
 const EXIT_2 = new Set([
@@ -94,8 +94,34 @@ export async function main(argv: readonly string[], io: CliIo = { out: process.s
     .example('harvgen watch sites/location_x')
     .example('harvgen watch sites/location_x --json   # one JSON line per rebuild')
     .action((dirs: string[], flags: Flags) => runWatch(dirs, flags));
+  cli
+    .command('init <site-dir>', 'Create a commented site (site.yaml, a node file, secrets/) that passes check; never overwrites')
+    .example('harvgen init sites/location_z')
+    .action((dir: string) => runInit(dir));
+  cli
+    .command('hash-password', 'Read a password on stdin and print its SHA-512 crypt hash ($6$) for cluster.password')
+    .example('harvgen hash-password < password.txt')
+    .example("printf '%s' \"$PASSWORD\" | harvgen hash-password")
+    .action(() => runHashPassword());
   cli.command('help [command]', 'Show help for a command').action((name?: string) => runHelp(name));
   cli.help();
+
+  async function runInit(dir: string): Promise<number> {
+    const { initSite } = await import('./cli/init.ts');
+    const r = await initSite(dir);
+    if ('error' in r) return usageError(r.error);
+    for (const f of r.files) print(`created ${f}`);
+    note(`site ${r.site}: edit ${dir}/site.yaml, then \`harvgen check ${dir}\` (secrets/ holds a random token and password, git-ignored)`);
+    return 0;
+  }
+
+  async function runHashPassword(): Promise<number> {
+    const { hashPasswordFromStdin } = await import('./cli/hash-password.ts');
+    const r = await hashPasswordFromStdin(process.stdin, io.err);
+    if ('error' in r) return usageError(r.error);
+    print(r.hash);
+    return 0;
+  }
 
   function runHelp(name?: string): number {
     if (name === undefined) {

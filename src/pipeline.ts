@@ -3,6 +3,7 @@
 // `detail` for --debug), never a crash.
 import type { Diagnostic } from './diagnostics/types.ts';
 import { loadSite, type Locator } from './load/index.ts';
+import { redact, resolveSecrets } from './load/secrets.ts';
 import type { SiteModel } from './model/index.ts';
 import { renderSite, type Artifact } from './render/index.ts';
 import { validateSite } from './validate/index.ts';
@@ -27,11 +28,27 @@ export interface CompiledSite {
 export interface CompileOptions {
   /** Directory paths are resolved and displayed against (default process.cwd()). */
   readonly cwd?: string;
+  /** Environment for `{ env: NAME }` secrets (default process.env). */
+  readonly env?: Readonly<Record<string, string | undefined>>;
 }
 
 /** Compile one site directory without touching the output. */
 export async function compileSite(dir: string, options: CompileOptions = {}): Promise<CompiledSite> {
   const sources: Record<string, string> = {};
+  let secrets: readonly string[] = [];
+  // No secret value reaches printed output: not in messages, hints, details or code frames.
+  const done = (site: CompiledSite): CompiledSite => {
+    if (secrets.length === 0) return site;
+    const clean = (t: string) => redact(t, secrets);
+    for (const k of Object.keys(sources)) sources[k] = clean(sources[k]!);
+    const diagnostics = site.diagnostics.map((d) => ({
+      ...d,
+      message: clean(d.message),
+      ...(d.hint !== undefined ? { hint: clean(d.hint) } : {}),
+      ...(d.detail !== undefined ? { detail: clean(d.detail) } : {}),
+    }));
+    return { ...site, diagnostics };
+  };
   try {
     const loaded = await loadSite(dir, options);
     for (const f of loaded.files) sources[f.path] = f.text;
@@ -39,18 +56,22 @@ export async function compileSite(dir: string, options: CompileOptions = {}): Pr
     if (!loaded.input || loaded.diagnostics.length > 0) {
       return { dir, ...(site ? { site } : {}), diagnostics: loaded.diagnostics, sources };
     }
-    const validated = validateSite(loaded.input, loaded.locate);
-    const base = { dir, ...(site ? { site } : {}), sources, locate: loaded.locate, ...(validated.model ? { model: validated.model } : {}) };
+    const resolved = await resolveSecrets(loaded.input, loaded.locate, { cwd: options.cwd ?? process.cwd(), env: options.env ?? process.env });
+    secrets = resolved.secrets.filter((s) => s.length >= MIN_REDACTED);
+    const base0 = { dir, ...(site ? { site } : {}), sources, locate: loaded.locate };
+    const validated = validateSite(resolved.input, loaded.locate);
+    const base = { ...base0, ...(validated.model ? { model: validated.model } : {}) };
+    const checked = [...resolved.diagnostics, ...validated.diagnostics];
     if (!validated.model || validated.diagnostics.some((d) => d.severity === 'error')) {
-      return { ...base, diagnostics: validated.diagnostics };
+      return done({ ...base, diagnostics: checked });
     }
     const rendered = renderSite(validated.model, loaded.locate);
-    const diagnostics = [...validated.diagnostics, ...rendered.diagnostics];
+    const diagnostics = [...checked, ...rendered.diagnostics];
     const ok = !rendered.diagnostics.some((d) => d.severity === 'error');
-    return { ...base, diagnostics, ...(ok ? { artifacts: rendered.artifacts } : {}) };
+    return done({ ...base, diagnostics, ...(ok ? { artifacts: rendered.artifacts } : {}) });
   } catch (e) {
     const err = e as Error;
-    return {
+    return done({
       dir,
       sources,
       diagnostics: [
@@ -62,6 +83,9 @@ export async function compileSite(dir: string, options: CompileOptions = {}): Pr
           detail: err.stack ?? String(err),
         },
       ],
-    };
+    });
   }
 }
+
+/** Secrets shorter than this are not masked in printed output (masking "ab" would garble everything). */
+export const MIN_REDACTED = 4;

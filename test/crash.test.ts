@@ -4,24 +4,24 @@
 // number of kills is bounded; the test-only crash points are HARVGEN_TEST_CRASH=<point>:<n>
 // (src/emit/journal.ts, crashPoint).
 import { spawn } from 'node:child_process';
-import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { cpSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { parse, stringify } from 'yaml';
+import { stringify } from 'yaml';
 import { build, recoverSite } from '../src/index.ts';
 import { sha512Crypt } from '../src/util/sha512-crypt.ts';
 import { readTree } from './helpers/tree.ts';
 import { tempDir } from './helpers/tmp.ts';
+import { exampleSite } from './helpers/example.ts';
 
-const repo = resolve(import.meta.dirname, '..');
 const bin = fileURLToPath(new URL('../bin/harvgen.js', import.meta.url));
 const NODES = 300;
 
 /** location_x with `count` nodes starting at `first`, `retries` in boot; the password pre-hashed (no hashing time). */
 function inventory(dir: string, first: number, count: number, retries: number): string {
-  const doc = parse(readFileSync(join(repo, 'sites/location_x/site.yaml'), 'utf8')) as Record<string, Record<string, unknown>>;
+  const doc = exampleSite();
   doc.network = { ...doc.network, cidr: '10.64.0.0/16', gateway: '10.64.0.1', dns: ['10.64.0.1'], dhcp_range: '10.64.200.1-10.64.200.250' };
   doc.boot = { ...doc.boot, server: 'http://10.64.0.1', retries };
   doc.harvester = { ...doc.harvester, artifacts: 'http://10.64.0.1/artifacts/v1.4.1' };

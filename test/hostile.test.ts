@@ -3,18 +3,19 @@
 // validation is bypassed (a forged model), the escapers still refuse or neutralise the value
 // (RENDER_UNSAFE_VALUE, nothing written). The real programs read the results in
 // test/real/hostile.test.ts.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { parse, stringify } from 'yaml';
+import { stringify } from 'yaml';
 import { check, compileSite, type SiteModel } from '../src/index.ts';
 import { NO_SOURCE } from '../src/load/index.ts';
 import { renderSite } from '../src/render/index.ts';
 import { tempDir } from './helpers/tmp.ts';
+import { exampleSite } from './helpers/example.ts';
 
 const repo = resolve(import.meta.dirname, '..');
-const base = parse(readFileSync(join(repo, 'sites/location_x/site.yaml'), 'utf8')) as Record<string, unknown>;
+const base = exampleSite() as Record<string, unknown>;
 
 /** Payloads that would change the structure of some generated file. */
 export const PAYLOADS = [

@@ -3,8 +3,6 @@ import { join, resolve } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { compileSite } from '../src/index.ts';
-import { loadSite } from '../src/load/index.ts';
-import { validateSite } from '../src/validate/index.ts';
 import { renderSite } from '../src/render/index.ts';
 import { NO_SOURCE } from '../src/load/index.ts';
 import { strict, MissingTemplateValue } from '../src/render/strict.ts';
@@ -31,9 +29,7 @@ test('an exception inside the pipeline becomes INTERNAL_ERROR with the stack kep
 });
 
 test('a rendered path that would leave the output directory is RENDER_PATH_ESCAPE', async () => {
-  const loaded = await loadSite(join(repo, 'sites/location_x'));
-  const v = validateSite(loaded.input, loaded.locate);
-  const model = v.model!;
+  const model = (await compileSite(join(repo, 'sites/location_x'))).model!;
   const evil = { ...model, nodes: model.nodes.map((n, i) => (i === 0 ? { ...n, hostname: '../../etc/cron.d/x' } : n)) };
   const r = renderSite(evil, NO_SOURCE);
   assert.ok(r.diagnostics.some((d) => d.code === 'RENDER_PATH_ESCAPE'));

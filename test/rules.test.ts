@@ -37,8 +37,9 @@ for (const name of cases) {
 
   test(`${name}: the passing counterpart has no errors`, async () => {
     const result = await check({ sites: [good] });
+    // Fixtures write their token and password inline on purpose (SECRET_INLINE is tested in secrets.test.ts).
     assert.equal(
-      result.diagnostics.map((d) => `${d.code} ${d.file}:${d.line}:${d.col} ${d.message}`),
+      result.diagnostics.filter((d) => d.code !== 'SECRET_INLINE').map((d) => `${d.code} ${d.file}:${d.line}:${d.col} ${d.message}`),
       [],
     );
     assert.ok(result.ok);

@@ -1,15 +1,15 @@
 // Several sites on one boot server: each under its own path prefix, each with a locations file
 // for one shared server block; sites that would answer each other's machines are refused.
-import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { writeFileSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { parse, stringify } from 'yaml';
+import { stringify } from 'yaml';
 import { check, compileSite } from '../src/index.ts';
 import { tempDir } from './helpers/tmp.ts';
+import { exampleSite } from './helpers/example.ts';
 
-const repo = resolve(import.meta.dirname, '..');
-const base = parse(readFileSync(join(repo, 'sites/location_x/site.yaml'), 'utf8')) as Record<string, Record<string, unknown>>;
+const base = exampleSite();
 
 /** A copy of location_x named `name`, served at `server`, with its release files at `artifacts`. */
 function site(root: string, name: string, server: string, artifacts: string): string {

@@ -35,6 +35,10 @@ export const CODES = {
   SCHEMA_PATTERN: c('error', 'A value does not have the required form.'),
   SCHEMA_RANGE: c('error', 'A number or list is outside the allowed range or size.'),
   SCHEMA_INVALID: c('error', 'A value breaks another rule of the inventory schema.'),
+  // secrets
+  SECRET_ENV_MISSING: c('error', 'A secret comes from an environment variable that is not set (or empty).'),
+  SECRET_FILE_MISSING: c('error', 'A secret comes from a file that does not exist, cannot be read or is empty.'),
+  SECRET_INLINE: c('warning', 'A token or plain-text password is written in the inventory (it is in git).'),
   // network section
   NET_CIDR_INVALID: c('error', '`network.cidr` is not a valid IPv4 network.'),
   NET_IP_INVALID: c('error', 'A value that must be an IPv4 address is not one.'),

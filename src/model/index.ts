@@ -83,8 +83,9 @@ export function resolveSite(input: SiteInput): SiteModel {
       ...(input.cluster.vip_hw_addr !== undefined
         ? { vipHwAddr: normalizeMac(input.cluster.vip_hw_addr) ?? input.cluster.vip_hw_addr }
         : {}),
-      token: input.cluster.token,
-      ...(input.cluster.password !== undefined ? { password: input.cluster.password } : {}),
+      // Secret references were resolved to strings before validation (src/load/secrets.ts).
+      token: input.cluster.token as string,
+      ...(input.cluster.password !== undefined ? { password: input.cluster.password as string } : {}),
       sshAuthorizedKeys: input.cluster.ssh_authorized_keys ?? [],
       ntp: input.cluster.ntp ?? [],
       ...(input.cluster.pod_cidr !== undefined ? { podCidr: input.cluster.pod_cidr } : {}),

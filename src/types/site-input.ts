@@ -124,13 +124,35 @@ export interface SiteInput {
      */
     vip_hw_addr?: string;
     /**
-     * Cluster token shared by all nodes: printable ASCII only (the installer's rule). Written only into the per-node config files, never onto a kernel command line.
+     * Cluster token shared by all nodes: printable ASCII only (the installer's rule). Written only into the per-node config files, never onto a kernel command line. Keep it out of git with `{ env: NAME }` (an environment variable) or `{ file: path }` (a file, relative to the YAML file that names it; one trailing newline is dropped).
      */
-    token: string;
+    token:
+      | string
+      | {
+          /**
+           * Name of the environment variable holding the value.
+           */
+          env?: string;
+          /**
+           * Path of the file holding the value, relative to this YAML file.
+           */
+          file?: string;
+        };
     /**
-     * Password of the `rancher` user: plain text (harvgen writes a SHA-512 crypt hash, never the plain text) or a full crypt hash (`$6$...`, `$5$...`, `$1$...`).
+     * Password of the `rancher` user: plain text (harvgen writes a SHA-512 crypt hash, never the plain text) or a full crypt hash (`$6$...`, `$5$...`, `$1$...`; `harvgen hash-password` makes one). Keep it out of git with `{ env: NAME }` (an environment variable) or `{ file: path }` (a file, relative to the YAML file that names it; one trailing newline is dropped).
      */
-    password?: string;
+    password?:
+      | string
+      | {
+          /**
+           * Name of the environment variable holding the value.
+           */
+          env?: string;
+          /**
+           * Path of the file holding the value, relative to this YAML file.
+           */
+          file?: string;
+        };
     /**
      * SSH public keys (or `github:<user>`) for the `rancher` user.
      */

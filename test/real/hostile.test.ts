@@ -5,9 +5,9 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { parse, stringify } from 'yaml';
+import { stringify } from 'yaml';
 import { check, compileSite, type Artifact, type SiteModel } from '../../src/index.ts';
 import { NO_SOURCE } from '../../src/load/index.ts';
 import { renderSite } from '../../src/render/index.ts';
@@ -17,11 +17,12 @@ import { startNginx, nginxTest, nginxFailure, wrapVerbatim } from './helpers/ngi
 import { freePort, httpGet } from './helpers/http.ts';
 import { REPO_ROOT } from './helpers/initramfs.ts';
 import { tempDir } from '../helpers/tmp.ts';
+import { exampleSite } from '../helpers/example.ts';
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] extends object ? Mutable<T[K]> : T[K] };
 
 const SITE = path.join(REPO_ROOT, 'sites/location_x');
-const base = parse(readFileSync(path.join(SITE, 'site.yaml'), 'utf8')) as Record<string, Record<string, unknown>>;
+const base = exampleSite();
 
 /** check() of location_x with `section.key = value`: the diagnostics at that key. */
 async function checkWith(section: string, key: string, value: unknown): Promise<{ ok: boolean; at: string[]; all: string[] }> {

@@ -7,20 +7,20 @@ import * as assert from 'uvu/assert';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { parse, stringify } from 'yaml';
+import { stringify } from 'yaml';
 import { build, type Manifest } from '../../src/index.ts';
 import { requireProgram } from './helpers/programs.ts';
 import { startNginx, nginxTest, nginxFailure, wrapVerbatim } from './helpers/nginx.ts';
 import { freePort, httpGet } from './helpers/http.ts';
-import { REPO_ROOT } from './helpers/initramfs.ts';
 import { tempDir } from '../helpers/tmp.ts';
+import { exampleSite } from '../helpers/example.ts';
 
 test('two sites on one server: nginx -t accepts the shared server block and each site is served under its prefix', async () => {
   if (!requireProgram('nginx')) return;
   const root = tempDir('shared-real');
   const out = path.join(root, 'out');
   const artifacts = path.join(root, 'artifacts');
-  const base = parse(readFileSync(path.join(REPO_ROOT, 'sites/location_x/site.yaml'), 'utf8')) as Record<string, Record<string, unknown>>;
+  const base = exampleSite();
   const dirs: string[] = [];
   for (const name of ['site_a', 'site_b']) {
     const doc = structuredClone(base);

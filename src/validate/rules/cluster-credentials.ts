@@ -7,7 +7,10 @@ export const clusterCredentialsRule: Rule = {
   name: 'cluster-credentials',
   codes: ['CLUSTER_TOKEN_CHARSET', 'CLUSTER_NO_CREDENTIALS', 'CLUSTER_PASSWORD_BAD_HASH'],
   check({ input, report }) {
-    const { token, password, ssh_authorized_keys: keys } = input.cluster;
+    // Secret references were resolved to strings before validation (src/load/secrets.ts).
+    const { ssh_authorized_keys: keys } = input.cluster;
+    const token = input.cluster.token as string;
+    const password = input.cluster.password as string | undefined;
     const bad = [...token].find((ch) => ch < ' ' || ch > '~');
     if (bad !== undefined) {
       const shown = bad < ' ' ? `U+${bad.codePointAt(0)!.toString(16).padStart(4, '0').toUpperCase()}` : `"${bad}"`;

@@ -1,0 +1,116 @@
+// Secrets out of git: `cluster.token` and `cluster.password` may be `{ env: NAME }` or
+// `{ file: path }` (relative to the YAML file that says it). They are resolved here, after
+// loading and before validation, so every later stage sees plain strings. A missing variable or
+// file is a positioned error naming it (never an empty token); a plain-text secret in the YAML
+// is a warning. The resolved values are returned so that every printed output can be redacted.
+import { readFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import type { Diagnostic } from '../diagnostics/types.ts';
+import { isCryptHash } from '../util/sha512-crypt.ts';
+import type { InventoryPath, Locator } from './locate.ts';
+
+/** The inventory fields that may hold a secret reference. */
+export const SECRET_FIELDS: readonly InventoryPath[] = [
+  ['cluster', 'token'],
+  ['cluster', 'password'],
+];
+
+/** Stands in for a secret that could not be resolved, so validation still reports everything else. */
+const UNRESOLVED = 'unresolved-secret';
+
+/** What resolving did: the inventory with references replaced, the secret values, diagnostics. */
+export interface SecretResolution {
+  readonly input: Record<string, unknown>;
+  /** Every secret value (resolved or inline), for redaction of printed output. */
+  readonly secrets: readonly string[];
+  readonly diagnostics: readonly Diagnostic[];
+}
+
+/** Options: where relative display paths start, and the environment to read. */
+export interface SecretOptions {
+  readonly cwd: string;
+  readonly env: Readonly<Record<string, string | undefined>>;
+}
+
+/** Resolve every secret reference of a loaded (not yet validated) inventory. */
+export async function resolveSecrets(input: Record<string, unknown>, locate: Locator, options: SecretOptions): Promise<SecretResolution> {
+  const out = structuredClone(input);
+  const secrets: string[] = [];
+  const diagnostics: Diagnostic[] = [];
+  for (const path of SECRET_FIELDS) {
+    const [section, key] = path as [string, string];
+    const holder = out[section] as Record<string, unknown> | undefined;
+    const value = holder?.[key];
+    const where = `${section}.${key}`;
+    const at = (hint: string, message: string, code: string, severity: 'error' | 'warning' = 'error'): Diagnostic => ({
+      code,
+      severity,
+      message,
+      hint,
+      path: where,
+      ...(locate(path) ?? {}),
+    });
+    if (typeof value === 'string') {
+      if (value !== '') secrets.push(value);
+      if (value !== '' && !(key === 'password' && isCryptHash(value))) {
+        diagnostics.push(
+          at(
+            `Keep it out of git: \`${key}: { env: HARVGEN_${key.toUpperCase()} }\` or \`${key}: { file: secrets/${key} }\` (and list the file in .gitignore)${key === 'password' ? ', or write a hash (`harvgen hash-password`)' : ''}.`,
+            `${where} is written in plain text in the inventory`,
+            'SECRET_INLINE',
+            'warning',
+          ),
+        );
+      }
+      continue;
+    }
+    if (!holder || typeof value !== 'object' || value === null || Array.isArray(value)) continue;
+    const ref = value as { env?: unknown; file?: unknown };
+    const keys = Object.keys(ref);
+    // Anything but exactly one string `env` or `file` is left for the schema to report.
+    if (keys.length !== 1) continue;
+    if (typeof ref.env === 'string') {
+      const v = options.env[ref.env];
+      if (v === undefined || v === '') {
+        diagnostics.push(
+          at(
+            `Set it before running harvgen (\`export ${ref.env}=...\`), e.g. from your CI's secret store.`,
+            `${where} comes from the environment variable ${ref.env}, which is ${v === undefined ? 'not set' : 'empty'}`,
+            'SECRET_ENV_MISSING',
+          ),
+        );
+        holder[key] = UNRESOLVED;
+        continue;
+      }
+      holder[key] = v;
+      secrets.push(v);
+    } else if (typeof ref.file === 'string') {
+      const from = locate(path)?.file;
+      const file = resolve(options.cwd, from ? dirname(from) : '.', ref.file);
+      const text = await readFile(file, 'utf8').catch((e: NodeJS.ErrnoException) => e);
+      if (typeof text !== 'string' || text.replace(/\r?\n$/, '') === '') {
+        diagnostics.push(
+          at(
+            `Create the file (relative to the YAML file that names it) with the ${key} as its only content.`,
+            `${where} comes from the file ${ref.file} (${file}), which ${typeof text === 'string' ? 'is empty' : text.code === 'ENOENT' ? 'does not exist' : `cannot be read (${text.code ?? text.message})`}`,
+            'SECRET_FILE_MISSING',
+          ),
+        );
+        holder[key] = UNRESOLVED;
+        continue;
+      }
+      const v = text.replace(/\r?\n$/, '');
+      holder[key] = v;
+      secrets.push(v);
+    }
+  }
+  return { input: out, secrets, diagnostics };
+}
+
+/** Replace every secret value in `text` with `***`. */
+export function redact(text: string, secrets: readonly string[]): string {
+  let out = text;
+  // Longest first, so a secret that contains another is masked whole.
+  for (const s of [...secrets].sort((a, b) => b.length - a.length)) if (s.length > 0) out = out.split(s).join('***');
+  return out;
+}

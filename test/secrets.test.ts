@@ -1,0 +1,138 @@
+// Secrets out of git: `{ env: NAME }` and `{ file: path }` for the token and the password, clear
+// positioned errors when they are missing (never an empty token), a warning for plain text in
+// the YAML, `harvgen hash-password`, and no secret value in anything harvgen prints.
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { parse, stringify } from 'yaml';
+import { build, check } from '../src/index.ts';
+import { sha512Crypt } from '../src/util/sha512-crypt.ts';
+import { exampleSite } from './helpers/example.ts';
+import { runCli } from './helpers/cli.ts';
+import { readTree } from './helpers/tree.ts';
+import { tempDir } from './helpers/tmp.ts';
+
+const bin = fileURLToPath(new URL('../bin/harvgen.js', import.meta.url));
+const TOKEN = 'Tok3n-from-the-vault.7f3a';
+const PASSWORD = 'pa55word-from-the-vault';
+
+function site(cluster: Record<string, unknown>, extra: Record<string, unknown> = {}): string {
+  const dir = tempDir('secrets');
+  const doc: Record<string, Record<string, unknown>> = { ...exampleSite(), ...(extra as Record<string, Record<string, unknown>>) };
+  doc.cluster = { ...doc.cluster, ...cluster };
+  writeFileSync(join(dir, 'site.yaml'), stringify(doc));
+  return dir;
+}
+
+test('{ env: NAME } and { file: path } give the token and the password, with no warning', async () => {
+  const dir = site({ token: { env: 'HG_T_TOKEN' }, password: { file: 'vault/password' } });
+  mkdirSync(join(dir, 'vault'));
+  writeFileSync(join(dir, 'vault/password'), `${PASSWORD}\n`);
+  const out = tempDir();
+  const r = await build({ sites: [dir], outDir: out, env: { HG_T_TOKEN: TOKEN } });
+  assert.equal(r.diagnostics, []);
+  const config = parse(readFileSync(join(out, 'location_x/harvester/hv-1.yaml'), 'utf8')) as { token: string; os: { password: string } };
+  assert.is(config.token, TOKEN);
+  assert.match(config.os.password, /^\$6\$/);
+  assert.not.ok(readFileSync(join(out, 'location_x/harvester/hv-1.yaml'), 'utf8').includes(PASSWORD));
+});
+
+test('a missing variable or file is a positioned error naming it, and nothing is written', async () => {
+  const dir = site({ token: { env: 'HG_T_UNSET' }, password: { file: 'nope/password' } });
+  const out = tempDir();
+  const r = await build({ sites: [dir], outDir: out, env: {} });
+  assert.not.ok(r.ok);
+  const env = r.diagnostics.find((d) => d.code === 'SECRET_ENV_MISSING')!;
+  assert.ok(env && env.path === 'cluster.token' && env.line !== undefined && /HG_T_UNSET, which is not set/.test(env.message), JSON.stringify(r.diagnostics));
+  const file = r.diagnostics.find((d) => d.code === 'SECRET_FILE_MISSING')!;
+  assert.ok(file && file.path === 'cluster.password' && /nope\/password .* does not exist/.test(file.message), JSON.stringify(file));
+  assert.equal(readTree(out).size, 0);
+  // An empty variable is no better than a missing one: never an empty token.
+  const empty = await check({ sites: [dir], env: { HG_T_UNSET: '' } });
+  assert.ok(empty.diagnostics.some((d) => d.code === 'SECRET_ENV_MISSING' && /is empty/.test(d.message)));
+});
+
+test('a file secret is read relative to the YAML file that names it (a node file in nodes/ too)', async () => {
+  const dir = site({ token: { file: '../shared/token' } });
+  mkdirSync(join(dir, '../shared'), { recursive: true });
+  writeFileSync(join(dir, '../shared/token'), TOKEN);
+  const r = await check({ sites: [dir] });
+  assert.equal(
+    r.diagnostics.filter((d) => d.severity === 'error'),
+    [],
+  );
+});
+
+test('plain text in the YAML is SECRET_INLINE (a warning; --strict fails); a crypt hash is not', async () => {
+  const dir = site({ token: TOKEN, password: sha512Crypt(PASSWORD, 'saltsalt') });
+  const r = await check({ sites: [dir] });
+  assert.equal(
+    r.diagnostics.map((d) => `${d.code} ${d.path}`),
+    ['SECRET_INLINE cluster.token'],
+  );
+  assert.ok(r.ok);
+  assert.not.ok((await check({ sites: [dir], strict: true })).ok);
+  const plain = await check({ sites: [site({ token: { env: 'HG_T_TOKEN' }, password: PASSWORD })], env: { HG_T_TOKEN: TOKEN } });
+  assert.equal(
+    plain.diagnostics.map((d) => `${d.code} ${d.path}`),
+    ['SECRET_INLINE cluster.password'],
+  );
+});
+
+test('no secret value appears in anything harvgen prints: diagnostics, code frames, --json, watch, manifests', async () => {
+  // Inline secrets next to errors, so code frames show their lines; plus an env secret.
+  const dir = site({ token: TOKEN, password: PASSWORD, vip: '192.168.122.200' });
+  const out = tempDir();
+  const printed: string[] = [];
+  for (const args of [
+    ['check', dir],
+    ['check', dir, '--json'],
+    ['build', dir, '--out', out],
+    ['build', dir, '--out', out, '--json', '--debug'],
+  ]) {
+    const r = runCli(args);
+    printed.push(r.stdout, r.stderr);
+    assert.is(r.code, 1, `${args.join(' ')}: ${r.stderr}`);
+  }
+  assert.ok(printed.join('').includes('CLUSTER_VIP_IN_DHCP_RANGE'), 'the errors were printed');
+  const ok = site({ token: { env: 'HG_T_TOKEN' }, password: PASSWORD });
+  const env = { ...process.env, NO_COLOR: '1', HG_T_TOKEN: TOKEN };
+  const b = spawnSync(process.execPath, [bin, 'build', ok, '--out', out, '--json'], { env, encoding: 'utf8' });
+  printed.push(b.stdout, b.stderr);
+  assert.is(b.status, 0, b.stderr);
+  // watch --json: its first rebuild line, then Ctrl-C.
+  const w = spawn(process.execPath, [bin, 'watch', ok, '--out', tempDir(), '--json'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const line = await new Promise<string>((resolve) => {
+    let buf = '';
+    w.stdout.on('data', (d: Buffer) => {
+      buf += d.toString();
+      if (buf.includes('\n')) resolve(buf);
+    });
+    w.stderr.on('data', (d: Buffer) => printed.push(d.toString()));
+  });
+  w.kill('SIGINT');
+  printed.push(line);
+  const manifest = readFileSync(join(out, 'location_x/manifest.json'), 'utf8');
+  const all = printed.join('\n') + manifest;
+  for (const secret of [TOKEN, PASSWORD]) assert.not.ok(all.includes(secret), `${secret} was printed`);
+});
+
+test('`harvgen hash-password` prints a $6$ hash of the password on stdin; empty input is a usage error', () => {
+  const r = spawnSync(process.execPath, [bin, 'hash-password'], { input: `${PASSWORD}\n`, encoding: 'utf8' });
+  assert.is(r.status, 0, r.stderr);
+  const hash = r.stdout.trim();
+  const m = /^\$6\$([./0-9A-Za-z]{16})\$[./0-9A-Za-z]{86}$/.exec(hash);
+  assert.ok(m, hash);
+  assert.is(sha512Crypt(PASSWORD, m[1]!), hash, 'the hash verifies');
+  assert.not.ok(r.stdout.includes(PASSWORD) || r.stderr.includes(PASSWORD));
+  const again = spawnSync(process.execPath, [bin, 'hash-password'], { input: PASSWORD, encoding: 'utf8' });
+  assert.is.not(again.stdout.trim(), hash, 'a fresh random salt each time');
+  const empty = spawnSync(process.execPath, [bin, 'hash-password'], { input: '', encoding: 'utf8' });
+  assert.is(empty.status, 2);
+  assert.match(empty.stderr, /no password on stdin/);
+});
+
+test.run();
