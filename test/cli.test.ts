@@ -83,9 +83,10 @@ test('--json prints machine-readable diagnostics only', () => {
   };
   assert.is(out.ok, false);
   assert.is(out.errors, 1);
-  assert.is(out.diagnostics[0]!.code, 'NODE_DUPLICATE_MAC');
-  assert.is(out.diagnostics[0]!.line, 25);
-  assert.is(out.diagnostics[0]!.col, 10);
+  const dup = out.diagnostics.find((d) => d.code === 'NODE_DUPLICATE_MAC')!;
+  assert.ok(dup, JSON.stringify(out.diagnostics));
+  assert.is(dup.line, 25);
+  assert.is(dup.col, 10);
 });
 
 test('build --json reports the files of each site', () => {
