@@ -102,13 +102,20 @@ const lab = obj(
     memory_mib: {
       type: 'integer',
       minimum: 8192,
+      maximum: 16777216,
       description: 'Memory in MiB (Harvester needs at least 8 GiB to install; default 16384).',
     },
     vcpus: { type: 'integer', minimum: 1, maximum: 256, description: 'Virtual CPUs (default 8).' },
-    disk_gib: { type: 'integer', minimum: 60, description: 'Size of the qcow2 disk the define script creates, in GiB (default 250).' },
+    disk_gib: {
+      type: 'integer',
+      minimum: 60,
+      maximum: 1048576,
+      description: 'Size of the qcow2 disk the define script creates, in GiB (default 250).',
+    },
     data_disk_gib: {
       type: 'integer',
       minimum: 50,
+      maximum: 1048576,
       description:
         'Size of the second qcow2 disk (the VM sees it as `/dev/vdb`) created when `install.data_disk` is set, in GiB (default 100). Set `install.data_disk: /dev/vdb` for lab VMs.',
     },
@@ -150,7 +157,7 @@ const nodeSettings = {
   },
   netmask: ipv4('Netmask of a static address, e.g. `255.255.255.0`; alternative to `prefix`.'),
   gateway: ipv4('Default gateway of a static address. Default: `network.gateway`.'),
-  dns: strList('DNS servers of a static address. Default: `network.dns`.'),
+  dns: strList('DNS servers of a static address (at most 8). Default: `network.dns`.', { maxItems: 8 }),
   mtu: { type: 'integer', description: 'MTU of the management interface (576-9000).' },
   vlan: { type: 'integer', description: 'VLAN ID of the management network (1-4094); untagged when absent.' },
   bond,
@@ -186,6 +193,7 @@ const node = {
     macs: {
       type: 'array',
       minItems: 1,
+      maxItems: 32,
       items: { type: 'string' },
       description: 'All MAC addresses the node may PXE boot from; each gets its own iPXE script and DHCP reservation.',
     },
@@ -293,7 +301,7 @@ const schema = {
       {
         cidr: str('Network in CIDR form, e.g. `192.168.122.0/24`.'),
         gateway: ipv4('Default gateway; sent as DHCP option `router` (Harvester needs a default route).'),
-        dns: strList('DNS servers handed out by DHCP and used for static nodes.', { minItems: 1 }),
+        dns: strList('DNS servers handed out by DHCP and used for static nodes (1 to 8: DHCP option 6 holds 63 at most, the installer a few).', { minItems: 1, maxItems: 8 }),
         dhcp_range: str('Dynamic DHCP pool `first-last`, e.g. `192.168.122.100-192.168.122.200`.'),
         domain: value('dnsName', 'Optional DNS domain handed out by DHCP.'),
       },

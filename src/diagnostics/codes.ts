@@ -63,6 +63,7 @@ export const CODES = {
   NODE_GATEWAY_OUTSIDE: c('error', "A static node's gateway is not inside its subnet."),
   NODE_MTU_RANGE: c('error', 'The MTU is outside 576-9000.'),
   NODE_VLAN_RANGE: c('error', 'The VLAN ID is outside 1-4094.'),
+  NODE_VLAN_NAME_TOO_LONG: c('error', 'The tagged interface name `<nic>.<vlan>` is longer than the 15 characters Linux allows.'),
   NODE_NIC_EMPTY: c('error', 'An interface has neither `name` nor `mac`.'),
   NODE_DEVICE_MISSING: c('error', 'A node has no install device.'),
   NODE_DATA_DISK_IS_DEVICE: c('error', '`install.data_disk` is the install device.'),

@@ -25,11 +25,11 @@ export interface SiteInput {
      */
     version: string;
     /**
-     * Base URL under which the release files `harvester-<version>-{vmlinuz,initrd}-amd64`, `-rootfs-amd64.squashfs` and `-amd64.iso` are served. `artifacts/fetch.sh` downloads them. Form: `http://host[:port]/path` (or https, which needs an iPXE built with TLS); the path of letters, digits and `. _ ~ + = , : @ - /`; no user, query, fragment, `%` escapes or whitespace.
+     * Base URL under which the release files `harvester-<version>-{vmlinuz,initrd}-amd64`, `-rootfs-amd64.squashfs` and `-amd64.iso` are served. `artifacts/fetch.sh` downloads them. Form: `http://host[:port]/path` (or https, which needs an iPXE built with TLS); the path of letters, digits and `. _ ~ + = , : @ - /` with no empty, `.` or `..` segment; no user, query, fragment, `%` escapes or whitespace.
      */
     artifacts: string;
     /**
-     * Override for `install.iso_url` (default: the ISO under `artifacts`). Form: `http://`, `https://`, `ftp://` or `tftp://` `host[:port]/path`; the path of letters, digits and `. _ ~ + = , : @ - /`; no user, query, fragment, `%` escapes or whitespace.
+     * Override for `install.iso_url` (default: the ISO under `artifacts`). Form: `http://`, `https://`, `ftp://` or `tftp://` `host[:port]/path`; the path of letters, digits and `. _ ~ + = , : @ - /` with no empty, `.` or `..` segment; no user, query, fragment, `%` escapes or whitespace.
      */
     iso_url?: string;
   };
@@ -38,7 +38,7 @@ export interface SiteInput {
    */
   boot: {
     /**
-     * Base URL the generated tree is served at (iPXE and UEFI HTTP boot do not follow redirects; plain http avoids TLS trouble in the boot chain). Form: `http://host[:port]`, optionally with a path prefix of segments of letters, digits and `. _ ~ -` (`http://10.0.0.5/location_x`, for several sites on one server); no user, query or fragment; the host is an IPv4 address or a DNS name, the port 1-65535.
+     * Base URL the generated tree is served at (iPXE and UEFI HTTP boot do not follow redirects; plain http avoids TLS trouble in the boot chain). Form: `http://host[:port]`, optionally with a path prefix of segments of letters, digits and `. _ ~ -` (not `.` or `..`; `http://10.0.0.5/location_x`, for several sites on one server); no user, query or fragment; the host is an IPv4 address or a DNS name, the port 1-65535.
      */
     server: string;
     /**
@@ -93,11 +93,20 @@ export interface SiteInput {
      */
     gateway: string;
     /**
-     * DNS servers handed out by DHCP and used for static nodes.
+     * DNS servers handed out by DHCP and used for static nodes (1 to 8: DHCP option 6 holds 63 at most, the installer a few).
      *
      * @minItems 1
+     * @maxItems 8
      */
-    dns: [string, ...string[]];
+    dns:
+      | [string]
+      | [string, string]
+      | [string, string, string]
+      | [string, string, string, string]
+      | [string, string, string, string, string]
+      | [string, string, string, string, string, string]
+      | [string, string, string, string, string, string, string]
+      | [string, string, string, string, string, string, string, string];
     /**
      * Dynamic DHCP pool `first-last`, e.g. `192.168.122.100-192.168.122.200`.
      */
@@ -298,9 +307,20 @@ export interface NodeDefaults {
    */
   gateway?: string;
   /**
-   * DNS servers of a static address. Default: `network.dns`.
+   * DNS servers of a static address (at most 8). Default: `network.dns`.
+   *
+   * @maxItems 8
    */
-  dns?: string[];
+  dns?:
+    | []
+    | [string]
+    | [string, string]
+    | [string, string, string]
+    | [string, string, string, string]
+    | [string, string, string, string, string]
+    | [string, string, string, string, string, string]
+    | [string, string, string, string, string, string, string]
+    | [string, string, string, string, string, string, string, string];
   /**
    * MTU of the management interface (576-9000).
    */
@@ -437,6 +457,7 @@ export interface NodeInput {
    * All MAC addresses the node may PXE boot from; each gets its own iPXE script and DHCP reservation.
    *
    * @minItems 1
+   * @maxItems 32
    */
   macs?: [string, ...string[]];
   /**
@@ -475,9 +496,20 @@ export interface NodeInput {
    */
   gateway?: string;
   /**
-   * DNS servers of a static address. Default: `network.dns`.
+   * DNS servers of a static address (at most 8). Default: `network.dns`.
+   *
+   * @maxItems 8
    */
-  dns?: string[];
+  dns?:
+    | []
+    | [string]
+    | [string, string]
+    | [string, string, string]
+    | [string, string, string, string]
+    | [string, string, string, string, string]
+    | [string, string, string, string, string, string]
+    | [string, string, string, string, string, string, string]
+    | [string, string, string, string, string, string, string, string];
   /**
    * MTU of the management interface (576-9000).
    */

@@ -15,6 +15,9 @@ const DNS_NAME = `(?:${LABEL}\\.)*(?=[A-Za-z0-9-]*[A-Za-z])${LABEL}`;
 const HOST = `(?:${IPV4}|${DNS_NAME})`;
 /** Characters allowed in a URL path: RFC 3986 unreserved plus a few sub-delims every format holds. */
 const URL_PATH_CHARS = 'A-Za-z0-9._~+=,:@-';
+// Path segments are never empty, `.` or `..`: nginx merges and resolves those before matching a
+// location, so a location written with them would never match what the client asks for.
+const URL_SEGMENTS = `(?:/(?!\\.\\.?(?:/|$))[${URL_PATH_CHARS}]+)*/?`;
 
 /** A value kind: its pattern, a human description of the allowed form, and an example. */
 export interface ValueKind {
@@ -31,7 +34,7 @@ export interface ValueKind {
 export const VALUE_KINDS = {
   path: {
     pattern: '^/[A-Za-z0-9._~@+=:/-]*$',
-    maxLength: 1024,
+    maxLength: 512,
     form: 'an absolute path of letters, digits and `. _ ~ @ + = : / -` (no whitespace, quotes, `,`, `;`, `{`, `}`, `#`, `$`, `\\` or control characters)',
     example: '/srv/harvgen/location_x',
     chars: /[A-Za-z0-9._~@+=:/-]/,
@@ -65,23 +68,23 @@ export const VALUE_KINDS = {
     chars: /[A-Za-z0-9.-]/,
   },
   serverUrl: {
-    pattern: `^http://${HOST}(?::${PORT})?(?:/[A-Za-z0-9._~-]+)*/?$`,
+    pattern: `^http://${HOST}(?::${PORT})?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~-]+)*/?$`,
     maxLength: 512,
-    form: '`http://host[:port]`, optionally with a path prefix of segments of letters, digits and `. _ ~ -` (`http://10.0.0.5/location_x`, for several sites on one server); no user, query or fragment; the host is an IPv4 address or a DNS name, the port 1-65535',
+    form: '`http://host[:port]`, optionally with a path prefix of segments of letters, digits and `. _ ~ -` (not `.` or `..`; `http://10.0.0.5/location_x`, for several sites on one server); no user, query or fragment; the host is an IPv4 address or a DNS name, the port 1-65535',
     example: 'http://192.168.122.1',
     chars: /[A-Za-z0-9._~:/-]/,
   },
   artifactsUrl: {
-    pattern: `^https?://${HOST}(?::${PORT})?(?:/[${URL_PATH_CHARS}]*)*$`,
+    pattern: `^https?://${HOST}(?::${PORT})?${URL_SEGMENTS}$`,
     maxLength: 1024,
-    form: '`http://host[:port]/path` (or https, which needs an iPXE built with TLS); the path of letters, digits and `. _ ~ + = , : @ - /`; no user, query, fragment, `%` escapes or whitespace',
+    form: '`http://host[:port]/path` (or https, which needs an iPXE built with TLS); the path of letters, digits and `. _ ~ + = , : @ - /` with no empty, `.` or `..` segment; no user, query, fragment, `%` escapes or whitespace',
     example: 'http://192.168.122.1/artifacts/v1.4.1',
     chars: new RegExp(`[/${URL_PATH_CHARS}]`),
   },
   isoUrl: {
-    pattern: `^(?:https?|ftp|tftp)://${HOST}(?::${PORT})?(?:/[${URL_PATH_CHARS}]*)*$`,
+    pattern: `^(?:https?|ftp|tftp)://${HOST}(?::${PORT})?${URL_SEGMENTS}$`,
     maxLength: 1024,
-    form: '`http://`, `https://`, `ftp://` or `tftp://` `host[:port]/path`; the path of letters, digits and `. _ ~ + = , : @ - /`; no user, query, fragment, `%` escapes or whitespace',
+    form: '`http://`, `https://`, `ftp://` or `tftp://` `host[:port]/path`; the path of letters, digits and `. _ ~ + = , : @ - /` with no empty, `.` or `..` segment; no user, query, fragment, `%` escapes or whitespace',
     example: 'http://192.168.122.1/artifacts/v1.4.1/harvester-v1.4.1-amd64.iso',
     chars: new RegExp(`[/${URL_PATH_CHARS}]`),
   },

@@ -74,6 +74,15 @@ export const networkRule: Rule = {
         hint: `Keep the range between ${formatIpv4(net.address + 1)} and ${formatIpv4(net.broadcast - 1)}.`,
         at,
       });
+    } else if (Math.floor(start / 65536) !== Math.floor(end / 65536)) {
+      // libvirt's network checks a range's size on its last two numbers only and refuses one
+      // that crosses a /16 boundary ("range ... is too large"), however few addresses it holds.
+      report({
+        code: 'NET_DHCP_RANGE_INVALID',
+        message: `network.dhcp_range ${input.network.dhcp_range} crosses a /16 boundary (${m![1]} and ${m![2]} differ in their first two numbers); libvirt's lab network refuses it`,
+        hint: 'Keep the first and last address within one /16, e.g. both 10.0.x.y.',
+        at,
+      });
     } else if (gw !== undefined && gw >= start && gw <= end) {
       report({
         code: 'NET_DHCP_RANGE_INVALID',

@@ -3,6 +3,8 @@ import { normalizeMac, isMulticastMac } from '../../util/mac.ts';
 import type { Rule } from '../rule.ts';
 
 const LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+/** Hostnames dnsmasq reads as something else in `dhcp-host=`: a keyword or a lease time. */
+const DNSMASQ_WORD = /^(ignore|infinite|[0-9]+[smhdw]?)$/;
 
 /** Hostname present and a DNS-1123 label; MACs present and well-formed; NICs not empty. */
 export const nodeIdentityRule: Rule = {
@@ -17,6 +19,13 @@ export const nodeIdentityRule: Rule = {
           message: `nodes[${i}] has no hostname`,
           hint: 'Add `hostname: <name>` (a lowercase DNS label such as hv-1).',
           at,
+        });
+      } else if (DNSMASQ_WORD.test(node.hostname)) {
+        report({
+          code: 'NODE_HOSTNAME_INVALID',
+          message: `hostname "${node.hostname}" would not be read as a name by dnsmasq: in a dhcp-host line it means ${node.hostname === 'ignore' ? '"never answer this MAC"' : 'a lease time'}`,
+          hint: 'Use a name with a letter that is not a lease time or a dnsmasq keyword, e.g. "hv-1".',
+          at: [...at, 'hostname'],
         });
       } else if (!LABEL.test(node.hostname)) {
         const why = node.hostname.includes('.')

@@ -73,7 +73,8 @@ export function rewriteServerBlock(snippet: string, rw: NginxRewrite): Rewritten
     } else if (name === 'root' && before === 1) {
       siteRoot = first.replace(/\/+$/, '');
       next = rw.treeDir;
-    } else if (siteRoot && (first === siteRoot || first.startsWith(siteRoot + '/'))) {
+    } else if (siteRoot !== undefined && (first === siteRoot || first.startsWith(siteRoot + '/'))) {
+      // (siteRoot is '' for `root /;`: then every absolute path is under it.)
       next = rw.treeDir + first.slice(siteRoot.length);
     } else if (/\/harvester-[^/]*$/.test(first) || /artifacts/.test(first)) {
       hasArtifactsLocation = true;
