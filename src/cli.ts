@@ -12,7 +12,7 @@ import { jsonOutput, jsonSite, useColor, type JsonOutput } from './cli/output.ts
 import { startProgress } from './cli/progress.ts';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
-const COMMANDS = ['check', 'build', 'watch', 'init', 'hash-password', 'help'] as const;
+const COMMANDS = ['check', 'build', 'watch', 'explain', 'init', 'hash-password', 'help'] as const;
 const GLOBAL_FLAGS = ['--json', '--strict', '--debug', '--no-color', '--help', '--version', '-h', '-v'];
 /** Codes that mean "could not do the job" (exit 2) rather than "the inventory is wrong" (exit 1). */
 const EXIT_2 = new Set([
@@ -95,6 +95,11 @@ export async function main(argv: readonly string[], io: CliIo = { out: process.s
     .example('harvgen watch sites/location_x --json   # one JSON line per rebuild')
     .action((dirs: string[], flags: Flags) => runWatch(dirs, flags));
   cli
+    .command('explain <site-dir> <node>', 'Show every resolved value of a node (by hostname or MAC) and the file and line that set it')
+    .example('harvgen explain sites/location_x hv-2')
+    .example('harvgen explain sites/location_x 52:54:00:aa:bb:02 --json')
+    .action((dir: string, node: string, flags: Flags) => runExplain(dir, String(node), flags));
+  cli
     .command('init <site-dir>', 'Create a commented site (site.yaml, a node file, secrets/) that passes check; never overwrites')
     .example('harvgen init sites/location_z')
     .action((dir: string) => runInit(dir));
@@ -105,6 +110,30 @@ export async function main(argv: readonly string[], io: CliIo = { out: process.s
     .action(() => runHashPassword());
   cli.command('help [command]', 'Show help for a command').action((name?: string) => runHelp(name));
   cli.help();
+
+  async function runExplain(dir: string, query: string, flags: Flags): Promise<number> {
+    const { compileSite } = await lib();
+    const { explainNode, findNode, formatExplanation } = await import('./explain/index.ts');
+    const site = await compileSite(dir);
+    if (!site.model) {
+      if (flags.json) printJson(jsonOutput({ command: null, ok: false, sites: [jsonSite(site)], diagnostics: site.diagnostics }));
+      else report(site.diagnostics, sourcesOf([site]), flags);
+      return exitCode(false, site.diagnostics);
+    }
+    const node = findNode(site.model, query);
+    if (!node) {
+      const guess = closest(query, site.model.nodes.map((n) => n.hostname));
+      return usageError(`site ${site.model.site} has no node "${query}" (by hostname or MAC)${guess ? `; did you mean "${guess}"?` : ''}`);
+    }
+    const e = explainNode(site, node);
+    if (flags.json) print(JSON.stringify({ version: 1, ...e }, null, 2));
+    else {
+      // Explaining works on an inventory with errors too; they are shown on stderr.
+      report(site.diagnostics, sourcesOf([site]), flags);
+      print(formatExplanation(e));
+    }
+    return 0;
+  }
 
   async function runInit(dir: string): Promise<number> {
     const { initSite } = await import('./cli/init.ts');
