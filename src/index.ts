@@ -1,8 +1,8 @@
 // harvgen's library API: check(), build() and watch(). The CLI is a thin layer over these.
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { Diagnostic } from './diagnostics/types.ts';
 import { hasFailures, sortDiagnostics } from './diagnostics/types.ts';
-import { EmitError, emitSite, unsafeOutDir, type EmitResult } from './emit/index.ts';
+import { EmitError, emitSite, realPath, unsafeOutDir, type EmitResult } from './emit/index.ts';
 import { compileSite, type CompiledSite, type CompileOptions } from './pipeline.ts';
 import { crossSiteDiagnostics } from './validate/cross-site.ts';
 
@@ -91,7 +91,10 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
   if (!checked.ok) return { ok: false, sites: [], compiled: checked.sites, diagnostics };
   const cwd = options.cwd ?? process.cwd();
   const outRoot = resolve(cwd, options.outDir ?? 'out');
-  const unsafe = unsafeOutDir(outRoot, options.sites.map((d) => resolve(cwd, d)));
+  const unsafe = unsafeOutDir(
+    outRoot,
+    options.sites.map((d) => resolve(cwd, d)),
+  );
   if (unsafe !== undefined) {
     diagnostics.push({
       code: 'EMIT_OUT_DIR_UNSAFE',
@@ -103,33 +106,15 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
   }
   const sites: SiteBuild[] = [];
   const compare = options.dryRun === true || options.check === true;
+  // The output root may be a link (the user chose it): resolved once, so that every path below
+  // it is checked link by link (emit) and cannot be redirected by re-pointing the root mid-build.
+  const realRoot = realPath(outRoot);
   for (const s of checked.sites) {
     const dir = resolve(outRoot, s.site!);
     try {
-      const r = await emitSite(dir, s.artifacts!, { dryRun: compare });
+      const r = await emitSite(join(realRoot, s.site!), s.artifacts!, { dryRun: compare });
       sites.push({ ...r, site: s.site!, dir, files: s.artifacts!.map((a) => a.path), nodes: s.model!.nodes.length });
-      if (r.recovery) {
-        const what =
-          r.recovery.recovered === 'rolled-forward'
-            ? `completed it (${r.recovery.completed} file operations)`
-            : r.recovery.recovered === 'rolled-back'
-              ? 'kept the previous tree'
-              : 'found nothing to finish';
-        diagnostics.push({
-          code: 'EMIT_RECOVERED',
-          severity: 'warning',
-          message: `${dir}: the previous build was interrupted; harvgen ${what} and removed ${r.recovery.tempFilesRemoved} temporary file(s) before this build`,
-          hint: 'Nothing to do: the tree is whole again. A build is interrupted by a kill, a crash or a full disk.',
-        });
-      }
-      if (r.interrupted) {
-        diagnostics.push({
-          code: 'EMIT_INTERRUPTED',
-          severity: options.check ? 'error' : 'warning',
-          message: `${dir} holds an unfinished build (a journal or temporary files of a killed build)`,
-          hint: `Run \`harvgen build ${s.dir}\` to finish or undo it; --check and --dry-run write nothing, so they do not repair it.`,
-        });
-      }
+      diagnostics.push(...emitNotes(dir, s.dir, r, options.check === true));
       if (options.check && (r.written.length > 0 || r.removed.length > 0)) {
         diagnostics.push({
           code: 'EMIT_STALE',
@@ -154,6 +139,38 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
   // A repaired tree is news, not a problem: it never fails a build, even with --strict.
   const failing = diagnostics.filter((d) => d.code !== 'EMIT_RECOVERED');
   return { ok: !hasFailures(failing, options.strict), sites, compiled: checked.sites, diagnostics };
+}
+
+/** What a site's emit found besides changes: a repaired tree, an unfinished one, untrusted paths. */
+function emitNotes(dir: string, siteDir: string, r: EmitResult, check: boolean): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  if (r.recovery) {
+    const { recovered, completed, tempFilesRemoved } = r.recovery;
+    const what = recovered === 'rolled-forward' ? `completed it (${completed} file changes)` : 'kept the previous tree';
+    out.push({
+      code: 'EMIT_RECOVERED',
+      severity: 'warning',
+      message: `${dir}: the previous build was interrupted; ${what} and removed ${tempFilesRemoved} temporary file(s) before this build`,
+      hint: 'Nothing to do: the tree is whole again. A build is interrupted by a kill, a crash or a full disk.',
+    });
+  }
+  if (r.interrupted) {
+    out.push({
+      code: 'EMIT_INTERRUPTED',
+      severity: check ? 'error' : 'warning',
+      message: `${dir} holds an unfinished build (a journal or temporary files of a killed build)`,
+      hint: `Run \`harvgen build ${siteDir}\` to finish or undo it; --check and --dry-run write nothing, so they do not repair it.`,
+    });
+  }
+  if (r.untrusted) {
+    out.push({
+      code: 'EMIT_UNTRUSTED_PATH',
+      severity: 'warning',
+      message: `${dir}: ignored ${r.untrusted.length} path(s) that are not plain relative paths: ${r.untrusted.slice(0, 5).join(', ')}${r.untrusted.length > 5 ? ', ...' : ''}`,
+      hint: 'harvgen writes only plain paths there: the file was edited by hand or forged. Nothing outside the site directory was touched; check who can write to the output directory.',
+    });
+  }
+  return out;
 }
 
 function duplicateSites(sites: readonly CompiledSite[]): Diagnostic[] {

@@ -27,6 +27,7 @@ export const CODES = {
   YAML_EMPTY: c('error', 'The file is empty.'),
   YAML_ALIAS_LIMIT: c('error', 'Aliases expand beyond the limit (a YAML "billion laughs" bomb).'),
   YAML_NOT_A_MAP: c('error', 'The top level of the file is not a mapping.'),
+  YAML_TAG: c('error', 'A YAML tag (`!!binary`, `!!set`, `!custom`, ...) or a `__proto__` key: an inventory holds plain data only.'),
   // schema: shape of the inventory
   SCHEMA_UNKNOWN_KEY: c('error', 'A key the inventory format does not have.'),
   SCHEMA_REQUIRED: c('error', 'A required key is missing.'),
@@ -108,6 +109,7 @@ export const CODES = {
   EMIT_LOCKED: c('error', 'Another harvgen is building the same output directory.'),
   EMIT_RECOVERED: c('warning', 'The previous build was interrupted; this build first finished or undid it (never fails a build).'),
   EMIT_INTERRUPTED: c('error', '`--check`/`--dry-run`: the output holds an unfinished build (a warning with --dry-run).'),
+  EMIT_UNTRUSTED_PATH: c('warning', 'The journal or `manifest.json` in the output names a path that is not plain; harvgen ignored it.'),
   // command line
   CLI_USAGE: c('error', 'The command line is wrong (unknown command or option, missing argument).'),
   INTERNAL_ERROR: c('error', 'harvgen itself failed (a bug).'),

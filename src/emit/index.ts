@@ -10,10 +10,10 @@ import type { Artifact } from '../render/index.ts';
 import { isSafeRelativePath } from '../render/index.ts';
 import { applyJournal, crashPoint, isInterrupted, JOURNAL_FILE, recoverDir, type Journal, type RecoveryResult } from './journal.ts';
 import { acquireLock } from './lock.ts';
-import { EmitError, SafePaths, TEMP_SUFFIX } from './safe-path.ts';
+import { SafePaths, TEMP_SUFFIX } from './safe-path.ts';
 
 export { EmitError } from './safe-path.ts';
-export { unsafeOutDir } from './out-dir.ts';
+export { real as realPath, unsafeOutDir } from './out-dir.ts';
 export type { RecoveryResult } from './journal.ts';
 
 /** What emitting (or comparing) one site did. */
@@ -28,6 +28,8 @@ export interface EmitResult {
   readonly recovery?: RecoveryResult;
   /** Compare only: the tree holds an unfinished build (a journal or temp files). */
   readonly interrupted?: boolean;
+  /** Paths read from the journal or the previous manifest that were not trusted (ignored), as `file: "path"`. */
+  readonly untrusted?: readonly string[];
 }
 
 /** Options for emitting one site. */
@@ -43,7 +45,8 @@ export async function emitSite(dir: string, artifacts: readonly Artifact[], opti
   await paths.checkRoot();
   if (options.dryRun) {
     const interrupted = await isInterrupted(root);
-    return { ...(await plan(paths, artifacts)).result, ...(interrupted ? { interrupted } : {}) };
+    const { result } = await plan(paths, artifacts);
+    return { ...result, ...(interrupted ? { interrupted } : {}) };
   }
   await mkdir(root, { recursive: true });
   await paths.checkRoot();
@@ -63,25 +66,32 @@ export async function emitSite(dir: string, artifacts: readonly Artifact[], opti
     }
     if (journal.renames.length + journal.chmods.length + journal.removals.length > 0) {
       // The commit point: after this rename the new tree is what a recovery completes.
-      const committed = join(root, JOURNAL_FILE);
-      await writeFile(`${committed}${TEMP_SUFFIX}`, JSON.stringify(journal) + '\n');
-      await rename(`${committed}${TEMP_SUFFIX}`, committed);
+      const committed = await paths.own(JOURNAL_FILE);
+      const temp = await paths.own(`${JOURNAL_FILE}${TEMP_SUFFIX}`);
+      await writeFile(temp, JSON.stringify(journal) + '\n');
+      await rename(temp, committed);
       crashPoint('journal');
       await applyJournal(paths, journal);
       crashPoint('before-journal-delete');
       await rm(committed, { force: true });
     }
-    return { ...result, ...(recovery.recovered || recovery.tempFilesRemoved ? { recovery } : {}) };
+    const untrusted = [...(recovery.untrusted ?? []), ...(result.untrusted ?? [])];
+    return {
+      ...result,
+      ...(recovery.recovered || recovery.tempFilesRemoved ? { recovery } : {}),
+      ...(untrusted.length > 0 ? { untrusted } : {}),
+    };
   } finally {
     await release();
   }
 }
 
-/** Recover a site directory alone (finish or undo what a killed build left); takes the lock. */
+/** Recover a site directory alone (finish or undo what a killed build left), under its lock. */
 export async function recoverSite(dir: string): Promise<RecoveryResult> {
   const root = resolve(dir);
   const paths = new SafePaths(root);
   await paths.checkRoot();
+  if (!(await lstat(root).catch(() => undefined))) return { completed: 0, tempFilesRemoved: 0 };
   const release = await acquireLock(root);
   try {
     return await recoverDir(paths);
@@ -89,6 +99,9 @@ export async function recoverSite(dir: string): Promise<RecoveryResult> {
     await release();
   }
 }
+
+/** Largest manifest.json read back (a 10,000-node site writes about 5 MiB). */
+const MAX_MANIFEST = 256 * 1024 * 1024;
 
 /** Compare the artifacts with the tree: what to write, chmod and remove. */
 async function plan(paths: SafePaths, artifacts: readonly Artifact[]): Promise<{ result: EmitResult; journal: Journal }> {
@@ -105,40 +118,55 @@ async function plan(paths: SafePaths, artifacts: readonly Artifact[]): Promise<{
       continue;
     }
     written.push(a.path);
-    if (same) chmods.push({ path: a.path, mode: a.mode });
+    // A file with other hard links is replaced, never chmodded in place: the chmod would reach
+    // the same inode under its other names, possibly outside the output directory.
+    if (same && st!.nlink === 1) chmods.push({ path: a.path, mode: a.mode });
     else renames.push({ path: a.path, mode: a.mode });
   }
   // manifest.json is renamed last: until then the old manifest still describes the old tree.
   renames.sort((x, y) => Number(x.path === 'manifest.json') - Number(y.path === 'manifest.json'));
   const produced = new Set(artifacts.map((a) => a.path));
+  const previous = await previousFiles(paths.root);
   const removals: string[] = [];
-  for (const p of await previousFiles(paths.root)) {
+  for (const p of previous.files) {
     if (produced.has(p)) continue;
     const st = await lstat(await paths.resolve(p)).catch(() => undefined);
     if (st) removals.push(p);
   }
   removals.sort();
   return {
-    result: { written: written.sort(), removed: removals, unchanged: unchanged.sort() },
+    result: {
+      written: written.sort(),
+      removed: removals,
+      unchanged: unchanged.sort(),
+      ...(previous.untrusted.length > 0 ? { untrusted: previous.untrusted.map((p) => `manifest.json: ${p}`) } : {}),
+    },
     journal: { version: 1, renames, chmods, removals },
   };
 }
 
-/** Files the previous build wrote, from its manifest (untrusted: only plain relative paths count). */
-async function previousFiles(root: string): Promise<string[]> {
+/**
+ * Files the previous build wrote, from its manifest: what harvgen owns. Untrusted (it is read
+ * from disk): a path that is not a plain relative path is not owned; it is returned in `untrusted`.
+ */
+async function previousFiles(root: string): Promise<{ files: string[]; untrusted: string[] }> {
+  let manifest: { generator?: unknown; files?: unknown };
   try {
-    const manifest = JSON.parse(await readFile(join(root, 'manifest.json'), 'utf8')) as {
-      generator?: string;
-      files?: { path?: unknown }[];
-    };
-    if (manifest.generator !== 'harvgen' || !Array.isArray(manifest.files)) return [];
-    return manifest.files.map((f) => f.path).filter((p): p is string => typeof p === 'string' && isSafeRelativePath(p));
+    // Checked by plan() first: manifest.json is an artifact, so it is no link here. Only a
+    // regular file is read (a FIFO would block the build forever).
+    const st = await lstat(join(root, 'manifest.json'));
+    if (!st.isFile() || st.size > MAX_MANIFEST) return { files: [], untrusted: [] };
+    manifest = JSON.parse(await readFile(join(root, 'manifest.json'), 'utf8')) as typeof manifest;
   } catch {
-    return [];
+    return { files: [], untrusted: [] };
   }
-}
-
-/** True for an error that names a refusal (not a bug): for the caller's diagnostic. */
-export function isEmitError(e: unknown): e is EmitError {
-  return e instanceof EmitError;
+  if (manifest?.generator !== 'harvgen' || !Array.isArray(manifest.files)) return { files: [], untrusted: [] };
+  const files: string[] = [];
+  const untrusted: string[] = [];
+  for (const f of manifest.files as unknown[]) {
+    const p = (f as { path?: unknown } | null)?.path;
+    if (typeof p === 'string' && isSafeRelativePath(p)) files.push(p);
+    else untrusted.push(JSON.stringify(p) ?? String(p));
+  }
+  return { files, untrusted };
 }

@@ -25,23 +25,40 @@ export interface Journal {
   readonly removals: readonly string[];
 }
 
-/** Parse a journal read from disk; anything not exactly of the expected form is rejected. */
-export function parseJournal(text: string): Journal | undefined {
+/** A journal read from disk, with the entries that were dropped because their path is not plain. */
+export interface ParsedJournal {
+  readonly journal: Journal;
+  /** The dropped paths, as JSON strings. */
+  readonly ignored: readonly string[];
+}
+
+/**
+ * Parse a journal read from disk (untrusted): undefined unless it has the journal's shape; an
+ * entry whose path is not a plain relative path (or whose mode is not 0644/0755) is dropped and
+ * listed, the others are kept.
+ */
+export function parseJournal(text: string): ParsedJournal | undefined {
   let j: unknown;
   try {
     j = JSON.parse(text);
   } catch {
     return undefined;
   }
-  const o = j as Partial<Journal>;
-  const entry = (e: unknown): boolean => {
-    const x = e as { path?: unknown; mode?: unknown };
-    return typeof x?.path === 'string' && isSafeRelativePath(x.path) && (x.mode === 0o644 || x.mode === 0o755);
-  };
+  const o = j as { version?: unknown; renames?: unknown; chmods?: unknown; removals?: unknown } | null;
   if (o?.version !== 1 || !Array.isArray(o.renames) || !Array.isArray(o.chmods) || !Array.isArray(o.removals)) return undefined;
-  if (!o.renames.every(entry) || !o.chmods.every(entry)) return undefined;
-  if (!o.removals.every((p) => typeof p === 'string' && isSafeRelativePath(p))) return undefined;
-  return o as Journal;
+  const ignored: string[] = [];
+  const plain = (p: unknown): p is string => {
+    if (typeof p === 'string' && isSafeRelativePath(p)) return true;
+    ignored.push(JSON.stringify(p) ?? String(p));
+    return false;
+  };
+  const entries = (list: unknown[]) =>
+    list.flatMap((e) => {
+      const x = (e ?? {}) as { path?: unknown; mode?: unknown };
+      return plain(x.path) && (x.mode === 0o644 || x.mode === 0o755) ? [{ path: x.path, mode: x.mode }] : [];
+    });
+  const journal: Journal = { version: 1, renames: entries(o.renames), chmods: entries(o.chmods), removals: o.removals.filter(plain) };
+  return { journal, ignored };
 }
 
 const exists = (p: string) =>
@@ -50,7 +67,11 @@ const exists = (p: string) =>
     () => false,
   );
 
-/** Test-only crash points (HARVGEN_TEST_CRASH=<point>:<n>): the build kills itself there. */
+/**
+ * Test only (test/crash.test.ts): with HARVGEN_TEST_CRASH=<point>:<n> the process kills itself
+ * (SIGKILL) at the n-th pass of that point: `temp` (a temp file written), `journal` (committed),
+ * `rename` (a file renamed into place), `manifest` (manifest.json renamed), `before-journal-delete`.
+ */
 export function crashPoint(point: string, n = 1): void {
   const want = process.env.HARVGEN_TEST_CRASH;
   if (want !== undefined && want === `${point}:${n}`) process.kill(process.pid, 'SIGKILL');
@@ -68,6 +89,9 @@ export async function applyJournal(paths: SafePaths, journal: Journal): Promise<
   }
   for (const c of journal.chmods) {
     const target = await paths.resolve(c.path);
+    // Only a plain file with one name: a hard link would carry the chmod outside the output.
+    const st = await lstat(target).catch(() => undefined);
+    if (!st?.isFile() || st.nlink !== 1) continue;
     await chmod(target, c.mode).catch((e: NodeJS.ErrnoException) => {
       if (e.code !== 'ENOENT') throw e;
     });
@@ -107,27 +131,30 @@ export async function findTemps(root: string): Promise<string[]> {
 export interface RecoveryResult {
   /** `rolled-forward`: a committed build was completed; `rolled-back`: an uncommitted one was undone. */
   readonly recovered?: 'rolled-forward' | 'rolled-back';
-  /** Files the completed journal renamed, chmodded or removed. */
+  /** File operations (renames, chmods, removals) the completed journal listed. */
   readonly completed: number;
   readonly tempFilesRemoved: number;
-  /** A journal that could not be read (ignored; its temps were removed). */
-  readonly unreadableJournal?: boolean;
+  /** What was read from the journal and not trusted (ignored): dropped paths, or the whole journal. */
+  readonly untrusted?: readonly string[];
 }
 
 /** Bring a site directory back to one whole tree: finish a committed build, drop an uncommitted one. */
 export async function recoverDir(paths: SafePaths): Promise<RecoveryResult> {
   const journalPath = join(paths.root, JOURNAL_FILE);
-  const text = await readFile(journalPath, 'utf8').catch(() => undefined);
+  const st = await lstat(journalPath).catch(() => undefined);
   let recovered: RecoveryResult['recovered'];
   let completed = 0;
-  let unreadableJournal = false;
-  if (text !== undefined) {
-    const journal = parseJournal(text);
-    if (journal) {
+  const untrusted: string[] = [];
+  if (st) {
+    // Not read through a link: a journal is only ever a regular file harvgen renamed into place.
+    const parsed = st.isFile() ? parseJournal(await readFile(journalPath, 'utf8')) : undefined;
+    if (parsed) {
+      const { journal, ignored } = parsed;
+      untrusted.push(...ignored.map((p) => `${JOURNAL_FILE}: ${p}`));
       await applyJournal(paths, journal);
       recovered = 'rolled-forward';
       completed = journal.renames.length + journal.chmods.length + journal.removals.length;
-    } else unreadableJournal = true;
+    } else untrusted.push(`${JOURNAL_FILE}: not a harvgen journal`);
     await rm(journalPath, { force: true });
   }
   const temps = await findTemps(paths.root);
@@ -138,7 +165,7 @@ export async function recoverDir(paths: SafePaths): Promise<RecoveryResult> {
     ...(recovered ? { recovered } : {}),
     completed,
     tempFilesRemoved: temps.length,
-    ...(unreadableJournal ? { unreadableJournal } : {}),
+    ...(untrusted.length > 0 ? { untrusted } : {}),
   };
 }
 

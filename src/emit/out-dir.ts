@@ -24,7 +24,7 @@ const SYSTEM_DIRS = [
 ];
 
 /** Real path of `p`, resolving the part that exists (the rest is appended as written). */
-function real(p: string): string {
+export function real(p: string): string {
   const abs = resolve(p);
   try {
     return realpathSync(abs);

@@ -57,6 +57,13 @@ export class SafePaths {
     await this.noLink(this.root);
   }
 
+  /** Absolute path of one of emit's own files at the top of the site directory (journal and its temp), not a link. */
+  async own(name: string): Promise<string> {
+    const p = join(this.root, name);
+    await this.noLink(p);
+    return p;
+  }
+
   /** Absolute path of `rel` (or of its temp sibling) below the root, after checking every existing component. */
   async resolve(rel: string, options: { temp?: boolean } = {}): Promise<string> {
     if (!isSafeRelativePath(rel)) throw new Error(`refusing to touch ${JSON.stringify(rel)}: not a plain relative path`);

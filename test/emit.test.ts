@@ -1,0 +1,379 @@
+// Emit's promises beyond the happy path: a killed build is finished or undone by the next one
+// (journal), nothing is touched through a symbolic link or outside --out, paths read from the
+// output are untrusted, an unsafe --out is refused, and two builds on one output never
+// interleave (lock). States of a killed build are crafted directly; test/crash.test.ts kills real ones.
+import { spawn, spawnSync } from 'node:child_process';
+import {
+  chmodSync,
+  cpSync,
+  existsSync,
+  linkSync,
+  mkdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
+import { homedir, hostname } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { build, recoverSite } from '../src/index.ts';
+import { readTree } from './helpers/tree.ts';
+import { tempDir } from './helpers/tmp.ts';
+
+const repo = resolve(import.meta.dirname, '..');
+const siteX = join(repo, 'sites/location_x');
+const HV3 = /  - hostname: hv-3\n    mac: 525400aabb03\n    ip: 192.168.122.13\n/;
+
+async function built(site = siteX): Promise<{ out: string; dir: string; before: Map<string, string> }> {
+  const out = tempDir('emit');
+  const r = await build({ sites: [site], outDir: out });
+  assert.ok(r.ok, JSON.stringify(r.diagnostics));
+  const dir = join(out, 'location_x');
+  return { out, dir, before: readTree(dir) };
+}
+
+/** A copy of location_x, optionally without node hv-3. */
+function siteCopy(withoutHv3 = false): string {
+  const site = tempDir('emit-site');
+  cpSync(siteX, site, { recursive: true });
+  const yaml = join(site, 'site.yaml');
+  if (withoutHv3) writeFileSync(yaml, readFileSync(yaml, 'utf8').replace(HV3, ''));
+  return site;
+}
+
+const codes = (r: { diagnostics: readonly { code: string }[] }) => r.diagnostics.map((d) => d.code);
+
+test('a committed journal is completed by the next run: renames, chmods, removals, then the journal and temps are gone', async () => {
+  const { out, dir, before } = await built();
+  writeFileSync(join(dir, 'ipxe/.52-54-00-aa-bb-01.ipxe.harvgen-tmp'), '#!ipxe\necho new\n', { mode: 0o644 });
+  writeFileSync(join(dir, '.manifest.json.harvgen-tmp'), '{"generator":"harvgen","files":[]}\n');
+  writeFileSync(
+    join(dir, '.harvgen-journal.json'),
+    JSON.stringify({
+      version: 1,
+      renames: [
+        { path: 'ipxe/52-54-00-aa-bb-01.ipxe', mode: 0o644 },
+        { path: 'ipxe/52-54-00-aa-bb-02.ipxe', mode: 0o644 }, // renamed before the crash: no temp left
+        { path: 'manifest.json', mode: 0o644 },
+      ],
+      chmods: [{ path: 'boot.ipxe', mode: 0o755 }],
+      removals: ['harvester/hv-3.yaml'],
+    }),
+  );
+  const r = await recoverSite(dir);
+  assert.equal(r, { recovered: 'rolled-forward', completed: 5, tempFilesRemoved: 0 });
+  assert.is(readFileSync(join(dir, 'ipxe/52-54-00-aa-bb-01.ipxe'), 'utf8'), '#!ipxe\necho new\n');
+  assert.is(readFileSync(join(dir, 'ipxe/52-54-00-aa-bb-02.ipxe'), 'utf8'), before.get('ipxe/52-54-00-aa-bb-02.ipxe'));
+  assert.is(statSync(join(dir, 'boot.ipxe')).mode & 0o777, 0o755);
+  assert.not.ok(existsSync(join(dir, 'harvester/hv-3.yaml')));
+  assert.not.ok(existsSync(join(dir, '.harvgen-journal.json')));
+  assert.not.ok(existsSync(join(dir, '.harvgen.lock')));
+  // The next build reports the repair and rewrites the tree it wants.
+  writeFileSync(join(dir, 'ipxe/.x.harvgen-tmp'), 'stray');
+  const again = await build({ sites: [siteX], outDir: out, strict: true });
+  assert.ok(again.ok, 'a repaired tree does not fail a --strict build');
+  assert.ok(again.diagnostics.some((d) => d.code === 'EMIT_RECOVERED' && /removed 1 temporary file/.test(d.message)));
+  assert.equal(readTree(dir), before);
+});
+
+test('temps without a journal (killed before the commit point) are removed and the old tree stays', async () => {
+  const { dir, before } = await built();
+  writeFileSync(join(dir, '.boot.ipxe.harvgen-tmp'), 'half-written');
+  writeFileSync(join(dir, 'harvester/.hv-1.yaml.harvgen-tmp'), 'half');
+  writeFileSync(join(dir, '.harvgen-journal.json.harvgen-tmp'), '{"version":1,');
+  const r = await recoverSite(dir);
+  assert.equal(r, { recovered: 'rolled-back', completed: 0, tempFilesRemoved: 3 });
+  assert.equal(readTree(dir), before);
+});
+
+test('killed right after manifest.json was replaced: the journal still removes the files the old build wrote', async () => {
+  const { dir: dirA, before: treeA } = await built();
+  const { before: treeB } = await built(siteCopy(true));
+  const gone = [...treeA.keys()].filter((p) => !treeB.has(p));
+  assert.ok(gone.includes('harvester/hv-3.yaml'), gone.join(' '));
+  // Every rename done (manifest.json last), removals not yet: the manifest on disk is B's and no longer lists them.
+  const crashed = (dir: string) => {
+    for (const [p, text] of treeB) writeFileSync(join(dir, p), text);
+  };
+  const control = join(tempDir('emit'), 'location_x');
+  cpSync(dirA, control, { recursive: true });
+  crashed(control);
+  crashed(dirA);
+  const changed = [...treeB.keys()].filter((p) => treeA.get(p) !== treeB.get(p)).map((path) => ({ path, mode: 0o644 }));
+  writeFileSync(join(dirA, '.harvgen-journal.json'), JSON.stringify({ version: 1, renames: changed, chmods: [], removals: gone }));
+  const r = await recoverSite(dirA);
+  assert.is(r.recovered, 'rolled-forward');
+  assert.equal(readTree(dirA), treeB);
+  // Without the journal the manifest alone no longer knows these files: they would stay forever.
+  await recoverSite(control);
+  assert.ok(existsSync(join(control, 'harvester/hv-3.yaml')));
+});
+
+test('a journal read from disk is untrusted: entries with paths that are not plain are ignored and reported, nothing outside is touched', async () => {
+  const { out, dir, before } = await built();
+  const victim = join(tempDir('victim'), 'keep.txt');
+  writeFileSync(victim, 'mine');
+  writeFileSync(
+    join(dir, '.harvgen-journal.json'),
+    JSON.stringify({
+      version: 1,
+      renames: [{ path: victim, mode: 0o644 }],
+      chmods: [{ path: '../../x', mode: 0o755 }],
+      removals: [`../../../../..${victim}`, 'harvester/hv-3.yaml'],
+    }),
+  );
+  const r = await recoverSite(dir);
+  assert.is(r.recovered, 'rolled-forward');
+  assert.is(r.untrusted?.length, 3, JSON.stringify(r));
+  assert.ok(existsSync(victim));
+  assert.not.ok(existsSync(join(dir, 'harvester/hv-3.yaml')), 'the plain entry was applied');
+  // Through build(): EMIT_UNTRUSTED_PATH. A journal that is not one at all is dropped with its temps.
+  writeFileSync(join(dir, '.harvgen-journal.json'), '{"version":1,"renames":"all"}');
+  writeFileSync(join(dir, '.boot.ipxe.harvgen-tmp'), 'half');
+  const b = await build({ sites: [siteX], outDir: out });
+  assert.ok(b.ok);
+  assert.ok(b.diagnostics.some((d) => d.code === 'EMIT_UNTRUSTED_PATH' && d.message.includes('not a harvgen journal')));
+  assert.equal(readTree(dir), before);
+  assert.ok(existsSync(victim));
+});
+
+test('paths in the previous manifest.json are untrusted: one outside the tree is not removed, and is reported', async () => {
+  const { out, dir, before } = await built();
+  const victim = join(tempDir('victim'), 'keep.txt');
+  writeFileSync(victim, 'mine');
+  const manifest = JSON.parse(before.get('manifest.json')!) as { files: { path: string }[] };
+  manifest.files.push({ path: `../../../../..${victim}` }, { path: victim });
+  writeFileSync(join(dir, 'manifest.json'), JSON.stringify(manifest));
+  const r = await build({ sites: [siteX], outDir: out });
+  assert.ok(r.ok);
+  assert.equal(codes(r), ['EMIT_UNTRUSTED_PATH']);
+  assert.ok(existsSync(victim));
+  assert.equal(readTree(dir), before);
+});
+
+test('a link at a target or as a directory refuses the write: EMIT_SYMLINK_REFUSED and the file outside is untouched', async () => {
+  const { out, dir } = await built();
+  const outside = join(tempDir('elsewhere'), 'boot.ipxe');
+  writeFileSync(outside, "not harvgen's");
+  rmSync(join(dir, 'boot.ipxe'));
+  symlinkSync(outside, join(dir, 'boot.ipxe'));
+  const r = await build({ sites: [siteX], outDir: out });
+  assert.not.ok(r.ok);
+  assert.ok(
+    r.diagnostics.some((d) => d.code === 'EMIT_SYMLINK_REFUSED' && d.message.includes('boot.ipxe') && /remove the link/i.test(d.hint!)),
+    JSON.stringify(r.diagnostics),
+  );
+  assert.is(readFileSync(outside, 'utf8'), "not harvgen's");
+  // A directory of the tree replaced by a link to a directory with a file of the same name.
+  rmSync(join(dir, 'boot.ipxe'));
+  const elsewhere = tempDir('elsewhere');
+  writeFileSync(join(elsewhere, 'hv-1.yaml'), "not harvgen's");
+  renameSync(join(dir, 'harvester'), join(out, 'moved'));
+  symlinkSync(elsewhere, join(dir, 'harvester'));
+  const r2 = await build({ sites: [siteX], outDir: out });
+  assert.ok(r2.diagnostics.some((d) => d.code === 'EMIT_SYMLINK_REFUSED' && d.message.includes('harvester')));
+  assert.is(readFileSync(join(elsewhere, 'hv-1.yaml'), 'utf8'), "not harvgen's");
+  // The site directory itself as a link is refused too.
+  const out2 = tempDir('emit');
+  const target = tempDir('elsewhere');
+  symlinkSync(target, join(out2, 'location_x'));
+  const r3 = await build({ sites: [siteX], outDir: out2 });
+  assert.ok(r3.diagnostics.some((d) => d.code === 'EMIT_SYMLINK_REFUSED'));
+  assert.is(readTree(target).size, 0);
+});
+
+test('a link in the path of a removal refuses it, from the manifest and from a journal; the file outside survives', async () => {
+  const { out, dir, before } = await built();
+  const elsewhere = tempDir('elsewhere');
+  writeFileSync(join(elsewhere, 'gone.txt'), "not harvgen's");
+  symlinkSync(elsewhere, join(dir, 'old'));
+  // The previous build (as its manifest says) wrote old/gone.txt, which this build no longer produces.
+  const manifest = JSON.parse(before.get('manifest.json')!) as { files: { path: string }[] };
+  manifest.files.push({ path: 'old/gone.txt' });
+  writeFileSync(join(dir, 'manifest.json'), JSON.stringify(manifest));
+  const r = await build({ sites: [siteX], outDir: out });
+  assert.not.ok(r.ok);
+  assert.ok(
+    r.diagnostics.some((d) => d.code === 'EMIT_SYMLINK_REFUSED' && d.message.includes(`${join('location_x', 'old')}:`)),
+    JSON.stringify(r.diagnostics),
+  );
+  assert.ok(existsSync(join(elsewhere, 'gone.txt')));
+  assert.is(readFileSync(join(dir, 'manifest.json'), 'utf8'), JSON.stringify(manifest), 'nothing written');
+  // The same removal from a committed journal: recovery refuses and keeps the journal for after the link is gone.
+  writeFileSync(join(dir, '.harvgen-journal.json'), JSON.stringify({ version: 1, renames: [], chmods: [], removals: ['old/gone.txt'] }));
+  try {
+    await recoverSite(dir);
+    assert.unreachable('recovery went through a link');
+  } catch (e) {
+    assert.is((e as { code?: string }).code, 'EMIT_SYMLINK_REFUSED');
+  }
+  assert.ok(existsSync(join(elsewhere, 'gone.txt')));
+  assert.ok(existsSync(join(dir, '.harvgen-journal.json')));
+});
+
+test('an unsafe --out is EMIT_OUT_DIR_UNSAFE, without a position, and nothing is written', async () => {
+  const root = tempDir('unsafe');
+  const site = join(root, 'sites/location_x');
+  mkdirSync(dirname(site), { recursive: true });
+  cpSync(siteX, site, { recursive: true });
+  const linkToSite = join(tempDir('link'), 'out');
+  symlinkSync(site, linkToSite);
+  const unsafe = [
+    '/',
+    homedir(),
+    '/root',
+    '/home',
+    '/home/someone',
+    '/etc',
+    '/usr',
+    '/var',
+    '/tmp',
+    site,
+    join(site, 'out'),
+    join(root, 'sites'),
+    root,
+    linkToSite,
+    join(linkToSite, 'nested'),
+  ];
+  for (const out of unsafe) {
+    const r = await build({ sites: [site], outDir: out });
+    assert.not.ok(r.ok, out);
+    assert.equal(codes(r), ['EMIT_OUT_DIR_UNSAFE'], `${out}: ${JSON.stringify(r.diagnostics)}`);
+    assert.is(r.diagnostics[0]!.file, undefined);
+    assert.is(r.sites.length, 0);
+  }
+  assert.not.ok(existsSync(join(site, 'location_x')) || existsSync(join(site, 'out')), 'nothing written into the inventory');
+  for (const mode of [{ dryRun: true }, { check: true }]) {
+    const r = await build({ sites: [site], outDir: site, ...mode });
+    assert.equal(codes(r), ['EMIT_OUT_DIR_UNSAFE'], `also for ${JSON.stringify(mode)}`);
+  }
+  assert.ok((await build({ sites: [site], outDir: join(root, 'out') })).ok, 'a sibling out/ is fine');
+  const linkedOut = join(tempDir('link'), 'out');
+  symlinkSync(tempDir('real-out'), linkedOut);
+  assert.ok((await build({ sites: [site], outDir: linkedOut })).ok, 'the output root may itself be a link');
+});
+
+test('a lock held by a live process is EMIT_LOCKED and nothing is written; a dead holder is taken over', async () => {
+  const { out, dir, before } = await built();
+  const sleeper = spawn('sleep', ['30'], { stdio: 'ignore' });
+  try {
+    writeFileSync(join(dir, '.harvgen.lock'), JSON.stringify({ pid: sleeper.pid, hostname: hostname(), started: 'then' }));
+    writeFileSync(join(dir, 'boot.ipxe'), 'tampered');
+    const r = await build({ sites: [siteX], outDir: out });
+    assert.not.ok(r.ok);
+    assert.ok(
+      r.diagnostics.some((d) => d.code === 'EMIT_LOCKED' && d.message.includes(`pid ${sleeper.pid}`)),
+      JSON.stringify(r.diagnostics),
+    );
+    assert.is(readFileSync(join(dir, 'boot.ipxe'), 'utf8'), 'tampered', 'nothing written under a live lock');
+    assert.ok(existsSync(join(dir, '.harvgen.lock')), 'the lock of the other build stays');
+  } finally {
+    sleeper.kill('SIGKILL');
+  }
+  await new Promise((r) => sleeper.once('exit', r));
+  // Its process is gone now: the lock is stale, the build takes it over and repairs the file.
+  const r2 = await build({ sites: [siteX], outDir: out });
+  assert.ok(r2.ok, JSON.stringify(r2.diagnostics));
+  assert.equal(readTree(dir), before);
+  assert.not.ok(existsSync(join(dir, '.harvgen.lock')));
+  // A lock naming this very pid is from an earlier process that had it (this one holds no lock): stale.
+  writeFileSync(join(dir, '.harvgen.lock'), JSON.stringify({ pid: process.pid, hostname: hostname(), started: 'then' }));
+  assert.ok((await build({ sites: [siteX], outDir: out })).ok);
+});
+
+test('an unreadable lock is a build that is starting (EMIT_LOCKED) until it is 10 minutes old, then it is taken over', async () => {
+  const { out, dir } = await built();
+  const lock = join(dir, '.harvgen.lock');
+  writeFileSync(lock, '');
+  const r = await build({ sites: [siteX], outDir: out });
+  assert.equal(codes(r), ['EMIT_LOCKED']);
+  const old = new Date(Date.now() - 11 * 60_000);
+  utimesSync(lock, old, old);
+  assert.ok((await build({ sites: [siteX], outDir: out })).ok);
+  assert.not.ok(existsSync(lock));
+});
+
+test('--check on an interrupted tree is EMIT_INTERRUPTED and writes nothing; --dry-run warns', async () => {
+  const { out, dir } = await built();
+  writeFileSync(join(dir, '.boot.ipxe.harvgen-tmp'), 'half');
+  writeFileSync(
+    join(dir, '.harvgen-journal.json'),
+    JSON.stringify({ version: 1, renames: [], chmods: [], removals: ['harvester/hv-3.yaml'] }),
+  );
+  const tree = readTree(dir);
+  const r = await build({ sites: [siteX], outDir: out, check: true });
+  assert.not.ok(r.ok);
+  assert.ok(r.diagnostics.some((d) => d.code === 'EMIT_INTERRUPTED' && d.severity === 'error'));
+  assert.equal(readTree(dir), tree, '--check writes nothing and does not recover');
+  const dry = await build({ sites: [siteX], outDir: out, dryRun: true });
+  assert.ok(dry.ok);
+  assert.ok(dry.diagnostics.some((d) => d.code === 'EMIT_INTERRUPTED' && d.severity === 'warning'));
+  assert.equal(readTree(dir), tree, '--dry-run neither');
+  assert.not.ok(existsSync(join(dir, '.harvgen.lock')));
+});
+
+test('through a recovery, unchanged files keep their mtime and files harvgen never wrote are kept', async () => {
+  const { out, dir, before } = await built();
+  const file = join(dir, 'boot.ipxe');
+  utimesSync(file, new Date(2000, 0, 1), new Date(2000, 0, 1));
+  writeFileSync(join(dir, 'README.operator'), 'notes\n');
+  mkdirSync(join(dir, 'extra'));
+  writeFileSync(join(dir, 'extra/mine.txt'), 'mine\n');
+  writeFileSync(join(dir, '.unknown.ipxe.harvgen-tmp'), 'half');
+  const r = await build({ sites: [siteX], outDir: out });
+  assert.ok(r.ok);
+  assert.equal(codes(r), ['EMIT_RECOVERED']);
+  assert.equal(r.sites[0]!.written, []);
+  assert.is(statSync(file).mtime.getFullYear(), 2000);
+  assert.equal(readTree(dir), new Map([...before, ['README.operator', 'notes\n'], ['extra/mine.txt', 'mine\n']]));
+});
+
+test('a hard link into the output cannot carry a chmod outside: the build replaces the file, a forged journal skips it', async () => {
+  const { out, dir } = await built();
+  const outside = join(tempDir('hardlink'), 'secret.txt');
+  writeFileSync(outside, 'keep me private\n', { mode: 0o600 });
+  chmodSync(outside, 0o600);
+  // A forged journal asks for a chmod of a file that is a hard link to the outside file.
+  rmSync(join(dir, 'boot.ipxe'));
+  linkSync(outside, join(dir, 'boot.ipxe'));
+  writeFileSync(
+    join(dir, '.harvgen-journal.json'),
+    JSON.stringify({ version: 1, renames: [], chmods: [{ path: 'boot.ipxe', mode: 0o755 }], removals: [] }),
+  );
+  await recoverSite(dir);
+  assert.is(statSync(outside).mode & 0o777, 0o600, 'the forged chmod was skipped');
+  // Same content, other mode, two names: the build writes a new file instead of chmodding in place.
+  const want = readFileSync(join(dir, 'ipxe/52-54-00-aa-bb-01.ipxe'), 'utf8');
+  writeFileSync(outside, want);
+  rmSync(join(dir, 'ipxe/52-54-00-aa-bb-01.ipxe'));
+  linkSync(outside, join(dir, 'ipxe/52-54-00-aa-bb-01.ipxe'));
+  const r = await build({ sites: [siteX], outDir: out });
+  assert.ok(r.ok, JSON.stringify(r.diagnostics));
+  assert.is(statSync(outside).mode & 0o777, 0o600, 'the outside file keeps its mode');
+  assert.is(statSync(join(dir, 'ipxe/52-54-00-aa-bb-01.ipxe')).nlink, 1, 'the output file is its own again');
+});
+
+test('a FIFO as manifest.json does not hang the build', async () => {
+  const { out, dir } = await built();
+  rmSync(join(dir, 'manifest.json'));
+  const mk = spawnSync('mkfifo', [join(dir, 'manifest.json')]);
+  assert.is(mk.status, 0);
+  const r = await Promise.race([
+    build({ sites: [siteX], outDir: out }),
+    new Promise<'hung'>((res) => setTimeout(() => res('hung'), 15_000)),
+  ]);
+  assert.ok(r !== 'hung', 'the build hung on the FIFO');
+});
+
+test('recoverSite on a directory that does not exist does nothing', async () => {
+  const dir = join(tempDir('emit'), 'location_x');
+  assert.equal(await recoverSite(dir), { completed: 0, tempFilesRemoved: 0 });
+  assert.not.ok(existsSync(dir));
+});
+
+test.run();
