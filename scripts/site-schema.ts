@@ -229,6 +229,7 @@ const schema = {
       {
         version: str('Harvester release, e.g. `v1.4.1`. Decides which config keys and boot modes are allowed.', {
           pattern: '^v[0-9]+\\.[0-9]+\\.[0-9]+(-rc[0-9]+)?$',
+          maxLength: 32,
         }),
         artifacts: value(
           'artifactsUrl',
@@ -301,7 +302,10 @@ const schema = {
       {
         cidr: str('Network in CIDR form, e.g. `192.168.122.0/24`.'),
         gateway: ipv4('Default gateway; sent as DHCP option `router` (Harvester needs a default route).'),
-        dns: strList('DNS servers handed out by DHCP and used for static nodes (1 to 8: DHCP option 6 holds 63 at most, the installer a few).', { minItems: 1, maxItems: 8 }),
+        dns: strList(
+          'DNS servers handed out by DHCP and used for static nodes (1 to 8: DHCP option 6 holds 63 at most, the installer a few).',
+          { minItems: 1, maxItems: 8 },
+        ),
         dhcp_range: str('Dynamic DHCP pool `first-last`, e.g. `192.168.122.100-192.168.122.200`.'),
         domain: value('dnsName', 'Optional DNS domain handed out by DHCP.'),
       },
@@ -343,8 +347,14 @@ const schema = {
       description: 'The nodes of the cluster. More nodes may live in `nodes/*.yaml`, one node per file.',
     },
     lab: obj('libvirt lab settings (the generated network and domain XML).', {
-      network_name: str('libvirt network name (default `harvgen-<site>` with `_` turned into `-`).', { pattern: '^[A-Za-z0-9_.-]{1,50}$' }),
-      bridge: str('Linux bridge the lab network creates (default `virbr-hg`).', { pattern: '^[A-Za-z0-9_.-]{1,15}$' }),
+      network_name: str(
+        'libvirt network name (default `harvgen-<site>` with `_` turned into `-`): 1-50 letters, digits and `_ . -`, not starting with `.` or `-`.',
+        { pattern: '^[A-Za-z0-9_][A-Za-z0-9_.-]{0,49}$' },
+      ),
+      bridge: str(
+        'Linux bridge the lab network creates (default `hg-<site>`): 1-15 letters, digits and `_ . -`, not starting with `.` or `-`.',
+        { pattern: '^[A-Za-z0-9_][A-Za-z0-9_.-]{0,14}$' },
+      ),
       disk_dir: value('path', 'Directory for the lab VM disks (default `/var/lib/libvirt/images`).'),
       tftp_root: value('path', 'TFTP root of the lab network holding `ipxe.efi`/`undionly.kpxe` (default `/var/lib/tftpboot`).'),
     }),

@@ -106,7 +106,7 @@ export async function main(argv: readonly string[], io: CliIo = { out: process.s
   cli
     .command('hash-password', 'Read a password on stdin and print its SHA-512 crypt hash ($6$) for cluster.password')
     .example('harvgen hash-password < password.txt')
-    .example("printf '%s' \"$PASSWORD\" | harvgen hash-password")
+    .example('printf \'%s\' "$PASSWORD" | harvgen hash-password')
     .action(() => runHashPassword());
   cli.command('help [command]', 'Show help for a command').action((name?: string) => runHelp(name));
   cli.help();
@@ -122,7 +122,10 @@ export async function main(argv: readonly string[], io: CliIo = { out: process.s
     }
     const node = findNode(site.model, query);
     if (!node) {
-      const guess = closest(query, site.model.nodes.map((n) => n.hostname));
+      const guess = closest(
+        query,
+        site.model.nodes.map((n) => n.hostname),
+      );
       return usageError(`site ${site.model.site} has no node "${query}" (by hostname or MAC)${guess ? `; did you mean "${guess}"?` : ''}`);
     }
     const e = explainNode(site, node);

@@ -3,7 +3,7 @@
 // `detail` for --debug), never a crash.
 import type { Diagnostic } from './diagnostics/types.ts';
 import { loadSite, type Locator } from './load/index.ts';
-import { redact, resolveSecrets } from './load/secrets.ts';
+import { redact, resolveSecrets, secretRoot } from './load/secrets.ts';
 import type { SiteModel } from './model/index.ts';
 import { renderSite, type Artifact } from './render/index.ts';
 import { validateSite } from './validate/index.ts';
@@ -56,7 +56,11 @@ export async function compileSite(dir: string, options: CompileOptions = {}): Pr
     if (!loaded.input || loaded.diagnostics.length > 0) {
       return { dir, ...(site ? { site } : {}), diagnostics: loaded.diagnostics, sources };
     }
-    const resolved = await resolveSecrets(loaded.input, loaded.locate, { cwd: options.cwd ?? process.cwd(), env: options.env ?? process.env });
+    const resolved = await resolveSecrets(loaded.input, loaded.locate, {
+      cwd: options.cwd ?? process.cwd(),
+      env: options.env ?? process.env,
+      root: secretRoot(loaded.dir),
+    });
     secrets = resolved.secrets.filter((s) => s.length >= MIN_REDACTED);
     const base0 = { dir, ...(site ? { site } : {}), sources, locate: loaded.locate };
     const validated = validateSite(resolved.input, loaded.locate);

@@ -47,6 +47,15 @@ const cases: { name: string; make: () => string; code: string; line?: number; co
     col: 1,
   },
   { name: 'a YAML alias bomb', make: () => siteWith(aliasBomb()), code: 'YAML_ALIAS_LIMIT', line: 1, col: 1 },
+  {
+    name: 'a !!binary value (no JSON form; it used to crash deepFreeze)',
+    make: () => siteWith(`${VALID}description: !!binary aGVsbG8=\n`),
+    code: 'YAML_TAG',
+    line: 9,
+    col: 23,
+  },
+  { name: 'a !!set', make: () => siteWith(`${VALID}description: !!set {a, b}\n`), code: 'YAML_TAG', line: 9, col: 20 },
+  { name: 'a __proto__ key', make: () => siteWith(`${VALID}__proto__: {polluted: true}\n`), code: 'YAML_TAG', line: 9, col: 1 },
   { name: 'a multi-document file', make: () => siteWith(`${VALID}---\nsite: second\n`), code: 'YAML_MULTI_DOCUMENT', line: 9, col: 1 },
   { name: 'a 10 MB file', make: () => siteWith(`# ${'x'.repeat(10 * 1024 * 1024)}\n`), code: 'LOAD_FILE_TOO_LARGE' },
   {

@@ -126,6 +126,10 @@ test('systemd: text keeps % as %% and refuses line breaks and backslashes; argum
 
 test('sh: a word is bare only when plain, else single-quoted so that nothing expands', () => {
   for (const v of HOSTILE.filter((h) => !/[\u0000-\u001f\u2028]/.test(h))) {
+    if (v.startsWith('-')) {
+      refused(() => escapers.sh(v), `a leading - must be refused: ${v}`);
+      continue;
+    }
     const out = escapers.sh(v);
     if (out.startsWith("'")) assert.is(out.slice(1, -1).replace(/'\\''/g, "'"), v);
     else assert.ok(/^[A-Za-z0-9_./:=@%+,-]+$/.test(out), `sh wrote ${JSON.stringify(v)} bare`);

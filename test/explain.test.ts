@@ -25,8 +25,17 @@ test('each value names the layer that set it: the node file, defaults:, a site-w
   const e = explain('sites/location_y', 'y-hv-02');
   assert.is(e.version, 1);
   const v = (k: string) => e.values.find((x) => x.key === k)!;
-  assert.equal(v('install.device').source, { kind: 'inventory', path: 'nodes[1].install.device', file: 'sites/location_y/nodes/y-hv-02.yaml', line: 5, col: 11 });
-  assert.equal([v('method').value, v('method').source.path, v('method').source.file], ['static', 'defaults.method', 'sites/location_y/site.yaml']);
+  assert.equal(v('install.device').source, {
+    kind: 'inventory',
+    path: 'nodes[1].install.device',
+    file: 'sites/location_y/nodes/y-hv-02.yaml',
+    line: 5,
+    col: 11,
+  });
+  assert.equal(
+    [v('method').value, v('method').source.path, v('method').source.file],
+    ['static', 'defaults.method', 'sites/location_y/site.yaml'],
+  );
   assert.equal([v('gateway').value, v('gateway').source.path], ['10.20.0.1', 'network.gateway']);
   assert.equal([v('harvester_role').value, v('harvester_role').source.kind], ['default', 'built-in']);
   assert.equal([v('prefix').value, v('prefix').source.kind], [24, 'derived']);
@@ -45,10 +54,14 @@ test('a node is found by hostname or by any spelling of one of its MACs', () => 
 });
 
 test('secrets are masked in explain, human and JSON', () => {
-  for (const args of [['explain', 'sites/location_x', 'hv-1'], ['explain', 'sites/location_x', 'hv-1', '--json']]) {
+  for (const args of [
+    ['explain', 'sites/location_x', 'hv-1'],
+    ['explain', 'sites/location_x', 'hv-1', '--json'],
+  ]) {
     const r = runCli(args, repo);
     assert.is(r.code, 0, r.stderr);
-    for (const secret of ['SecretToken.123', 'SecretPassword.123']) assert.not.ok(r.stdout.includes(secret) || r.stderr.includes(secret), `${secret} in ${args.join(' ')}`);
+    for (const secret of ['SecretToken.123', 'SecretPassword.123'])
+      assert.not.ok(r.stdout.includes(secret) || r.stderr.includes(secret), `${secret} in ${args.join(' ')}`);
     assert.match(r.stdout, /\*\*\*/);
   }
 });

@@ -33,6 +33,7 @@ export const PAYLOADS = [
   'x\u2028y',
   'a\\',
   'http://10.0.0.1/a#{;}',
+  '--help',
 ];
 
 /** Every inventory field whose value reaches a generated file verbatim, as [path, where to set it]. */
@@ -70,6 +71,7 @@ const FIELDS: (string | number)[][] = [
   ['defaults', 'dns', 0],
   ['nodes', 0, 'ip'],
   ['nodes', 0, 'mac'],
+  ['harvester', 'version'],
 ];
 
 function withValue(path: (string | number)[], value: string): Record<string, unknown> {

@@ -3,7 +3,7 @@
 // the YAML, `harvgen hash-password`, and no secret value in anything harvgen prints.
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -46,7 +46,10 @@ test('a missing variable or file is a positioned error naming it, and nothing is
   const r = await build({ sites: [dir], outDir: out, env: {} });
   assert.not.ok(r.ok);
   const env = r.diagnostics.find((d) => d.code === 'SECRET_ENV_MISSING')!;
-  assert.ok(env && env.path === 'cluster.token' && env.line !== undefined && /HG_T_UNSET, which is not set/.test(env.message), JSON.stringify(r.diagnostics));
+  assert.ok(
+    env && env.path === 'cluster.token' && env.line !== undefined && /HG_T_UNSET, which is not set/.test(env.message),
+    JSON.stringify(r.diagnostics),
+  );
   const file = r.diagnostics.find((d) => d.code === 'SECRET_FILE_MISSING')!;
   assert.ok(file && file.path === 'cluster.password' && /nope\/password .* does not exist/.test(file.message), JSON.stringify(file));
   assert.equal(readTree(out).size, 0);
@@ -64,6 +67,29 @@ test('a file secret is read relative to the YAML file that names it (a node file
     r.diagnostics.filter((d) => d.severity === 'error'),
     [],
   );
+});
+
+test('a secret file must be a regular file inside the repository: no absolute path, no FIFO, nothing outside', async () => {
+  const repoDir = tempDir('secrets-repo');
+  mkdirSync(join(repoDir, '.git'));
+  const dir = join(repoDir, 'sites/s1');
+  mkdirSync(dir, { recursive: true });
+  const outside = join(tempDir('outside'), 'machine-id');
+  writeFileSync(outside, 'not-for-the-nodes');
+  spawnSync('mkfifo', [join(dir, 'fifo')]);
+  const cases: [unknown, RegExp][] = [
+    [{ file: outside }, /is an absolute path/],
+    [{ file: relative(dir, outside) }, /is outside /],
+    [{ file: 'fifo' }, /is not a regular file/],
+  ];
+  for (const [token, why] of cases) {
+    const doc: Record<string, Record<string, unknown>> = exampleSite();
+    doc.cluster = { ...doc.cluster, token };
+    writeFileSync(join(dir, 'site.yaml'), stringify(doc));
+    const r = await check({ sites: [dir] });
+    const d = r.diagnostics.find((x) => x.code === 'SECRET_FILE_MISSING');
+    assert.ok(d && why.test(d.message), `${JSON.stringify(token)}: ${JSON.stringify(r.diagnostics)}`);
+  }
 });
 
 test('plain text in the YAML is SECRET_INLINE (a warning; --strict fails); a crypt hash is not', async () => {

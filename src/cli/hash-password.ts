@@ -18,7 +18,10 @@ interface Input extends NodeJS.ReadableStream {
 }
 
 /** Read the password (prompting without echo on a terminal) and hash it. */
-export async function hashPasswordFromStdin(stdin: Input, prompt: { write(s: string): unknown }): Promise<{ hash: string } | { error: string }> {
+export async function hashPasswordFromStdin(
+  stdin: Input,
+  prompt: { write(s: string): unknown },
+): Promise<{ hash: string } | { error: string }> {
   const password = stdin.isTTY && stdin.setRawMode ? await readHidden(stdin, prompt) : await readAll(stdin);
   if (password === undefined) return { error: 'interrupted' };
   if (password === '') return { error: 'no password on stdin (pipe one in, or type it at the prompt)' };
@@ -28,7 +31,9 @@ export async function hashPasswordFromStdin(stdin: Input, prompt: { write(s: str
 async function readAll(stdin: Input): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const c of stdin) chunks.push(Buffer.from(c as Buffer));
-  return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+  return Buffer.concat(chunks)
+    .toString('utf8')
+    .replace(/\r?\n$/, '');
 }
 
 function readHidden(stdin: Input, prompt: { write(s: string): unknown }): Promise<string | undefined> {

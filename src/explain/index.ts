@@ -34,7 +34,9 @@ const MASK = '***';
 /** Find a node by hostname or by any of its MACs (any spelling). */
 export function findNode(model: SiteModel, query: string): ResolvedNode | undefined {
   const mac = normalizeMac(query);
-  return model.nodes.find((n) => n.hostname === query || (mac !== undefined && (n.macs.includes(mac) || n.interfaces.some((i) => i.mac === mac))));
+  return model.nodes.find(
+    (n) => n.hostname === query || (mac !== undefined && (n.macs.includes(mac) || n.interfaces.some((i) => i.mac === mac))),
+  );
 }
 
 /** Explain one node of a compiled site (its model must exist). */
@@ -58,17 +60,29 @@ export function explainNode(site: CompiledSite, node: ResolvedNode): Explanation
   const named = node.sources.hostname !== undefined && site.locate?.has(node.sources.hostname) === true;
   add('hostname', node.hostname, named ? field('hostname') : { kind: 'derived', from: 'the name of the node file' });
   add('macs', [...node.macs], field('macs'));
-  add('role', node.role, node.sources.role ? field('role') : { kind: 'derived', from: 'the first node creates the cluster unless one says role: create' });
+  add(
+    'role',
+    node.role,
+    node.sources.role ? field('role') : { kind: 'derived', from: 'the first node creates the cluster unless one says role: create' },
+  );
   add('harvester_role', node.harvesterRole, field('harvester_role'));
   add('state', node.state, field('state'));
   add('ip', node.ip, field('ip'));
   add('method', node.method, field('method'));
-  add('prefix', node.prefix, node.sources.prefix ? field('prefix') : node.sources.netmask ? field('netmask') : { kind: 'derived', from: 'network.cidr' });
+  add(
+    'prefix',
+    node.prefix,
+    node.sources.prefix ? field('prefix') : node.sources.netmask ? field('netmask') : { kind: 'derived', from: 'network.cidr' },
+  );
   add('gateway', node.gateway, field('gateway', ['network', 'gateway']));
   add('dns', [...node.dns], field('dns', ['network', 'dns']));
   add('mtu', node.mtu, field('mtu'));
   add('vlan', node.vlan, field('vlan'));
-  add('interfaces', node.interfaces.map((i) => ({ ...i })), node.sources.interfaces ? field('interfaces') : { kind: 'derived', from: 'the boot MACs' });
+  add(
+    'interfaces',
+    node.interfaces.map((i) => ({ ...i })),
+    node.sources.interfaces ? field('interfaces') : { kind: 'derived', from: 'the boot MACs' },
+  );
   for (const [k, v] of Object.entries(node.bond)) add(`bond.${k}`, v, field(`bond.${k}`));
   const install: Record<string, unknown> = { ...node.install };
   const installKeys: Record<string, string> = {
@@ -100,7 +114,11 @@ export function explainNode(site: CompiledSite, node: ResolvedNode): Explanation
   add('config_url', configUrl(model, node), { kind: 'derived', from: 'boot.server and hostname' });
   for (const mac of node.macs) {
     add(`ipxe[${mac}]`, `${model.boot.server}/ipxe/${macToHyphen(mac)}.ipxe`, { kind: 'derived', from: 'boot.server and the MAC' });
-    if (node.state === 'install') add(`cmdline[${mac}]`, kernelArgs(model, node, mac).join(' '), { kind: 'derived', from: 'the values above, boot.* and harvester.artifacts' });
+    if (node.state === 'install')
+      add(`cmdline[${mac}]`, kernelArgs(model, node, mac).join(' '), {
+        kind: 'derived',
+        from: 'the values above, boot.* and harvester.artifacts',
+      });
   }
   return { site: model.site, hostname: node.hostname, values };
 }
@@ -109,7 +127,13 @@ export function explainNode(site: CompiledSite, node: ResolvedNode): Explanation
 export function formatExplanation(e: Explanation): string {
   const show = (v: unknown) => (typeof v === 'string' ? v : JSON.stringify(v));
   const from = (p: Provenance) =>
-    p.kind === 'built-in' ? 'built-in default' : p.kind === 'derived' ? `derived from ${p.from}` : p.file ? `${p.file}:${p.line}:${p.col} (${p.path})` : p.path;
+    p.kind === 'built-in'
+      ? 'built-in default'
+      : p.kind === 'derived'
+        ? `derived from ${p.from}`
+        : p.file
+          ? `${p.file}:${p.line}:${p.col} (${p.path})`
+          : p.path;
   const width = Math.min(28, Math.max(...e.values.map((v) => v.key.length)));
   const lines = [`node ${e.hostname} of site ${e.site}:`];
   for (const v of e.values) lines.push(`  ${v.key.padEnd(width)}  ${show(v.value)}\n  ${' '.repeat(width)}  <- ${from(v.source)}`);

@@ -1,6 +1,6 @@
 // YAML parsing with positions. Every file is parsed into a yaml Document (kept for
 // positions) and a plain JS value; YAML errors become diagnostics with file:line:col.
-import { LineCounter, parseAllDocuments, isMap, type Document } from 'yaml';
+import { LineCounter, parseAllDocuments, isMap, isScalar, visit, type Document } from 'yaml';
 import type { Diagnostic } from '../diagnostics/types.ts';
 
 /** Aliases beyond this many make the file an alias bomb. */
@@ -113,5 +113,44 @@ export function parseYamlFile(
       ],
     };
   }
+  // Only plain data: strings, numbers, booleans, null, lists and mappings. An explicit tag
+  // (!!binary, !!set, !!omap, !custom) makes values the rest of harvgen does not expect, and a
+  // `__proto__` key would set an object's prototype instead of a property.
+  const odd: Diagnostic[] = [];
+  visit(doc, {
+    Node(_key, node) {
+      const tag = (node as { tag?: string }).tag;
+      if (tag !== undefined && !PLAIN_TAGS.has(tag) && node.range) {
+        odd.push(
+          err(
+            'YAML_TAG',
+            `the YAML tag ${tag.replace('tag:yaml.org,2002:', '!!')} is not allowed in an inventory`,
+            'Write the value as a plain string, number, boolean, list or mapping, without a `!` tag.',
+            node.range[0],
+            node.range[1],
+          ),
+        );
+        return visit.SKIP;
+      }
+      return undefined;
+    },
+    Pair(_key, pair) {
+      if (isScalar(pair.key) && pair.key.value === '__proto__' && pair.key.range) {
+        odd.push(
+          err(
+            'YAML_TAG',
+            'the key `__proto__` is not allowed in an inventory',
+            'Remove or rename the key.',
+            pair.key.range[0],
+            pair.key.range[1],
+          ),
+        );
+      }
+    },
+  });
+  if (odd.length > 0) return { file, diagnostics: odd };
   return { file, value: value as Record<string, unknown>, diagnostics: [] };
 }
+
+/** Tags that only restate what a plain value already is. */
+const PLAIN_TAGS = new Set(['str', 'int', 'float', 'bool', 'null', 'map', 'seq'].flatMap((t) => [`tag:yaml.org,2002:${t}`, `!!${t}`]));

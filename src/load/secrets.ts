@@ -3,8 +3,9 @@
 // loading and before validation, so every later stage sees plain strings. A missing variable or
 // file is a positioned error naming it (never an empty token); a plain-text secret in the YAML
 // is a warning. The resolved values are returned so that every printed output can be redacted.
-import { readFile } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { readFile, realpath, stat } from 'node:fs/promises';
+import { dirname, isAbsolute, join, resolve, sep } from 'node:path';
 import type { Diagnostic } from '../diagnostics/types.ts';
 import { isCryptHash } from '../util/sha512-crypt.ts';
 import type { InventoryPath, Locator } from './locate.ts';
@@ -26,10 +27,48 @@ export interface SecretResolution {
   readonly diagnostics: readonly Diagnostic[];
 }
 
-/** Options: where relative display paths start, and the environment to read. */
+/** Options: where relative display paths start, the environment to read, the directory secret files must be in. */
 export interface SecretOptions {
   readonly cwd: string;
   readonly env: Readonly<Record<string, string | undefined>>;
+  /**
+   * Secret files must be inside this directory (the repository: the nearest ancestor of the
+   * site directory with a `.git`, else the parent of `sites/`), so that an inventory cannot
+   * copy an arbitrary file of the build machine (/etc/...) into the served node configs.
+   */
+  readonly root: string;
+}
+
+/** Largest secret file read. */
+const MAX_SECRET_FILE = 64 * 1024;
+
+/** Read a secret file: a regular file inside `root`, at most 64 KiB, not empty. */
+async function readSecretFile(
+  file: string,
+  written: string,
+  root: string,
+): Promise<{ text: string; problem?: undefined } | { problem: string }> {
+  if (isAbsolute(written)) return { problem: 'is an absolute path (write it relative to the YAML file)' };
+  const real = await realpath(file).catch(() => undefined);
+  if (real === undefined) return { problem: 'does not exist' };
+  const realRoot = await realpath(root).catch(() => root);
+  if (real !== realRoot && !real.startsWith(realRoot.endsWith(sep) ? realRoot : realRoot + sep))
+    return { problem: `is outside ${realRoot}` };
+  const st = await stat(real);
+  if (!st.isFile()) return { problem: 'is not a regular file' };
+  if (st.size > MAX_SECRET_FILE) return { problem: `is larger than ${MAX_SECRET_FILE / 1024} KiB` };
+  const text = await readFile(real, 'utf8').catch((e: NodeJS.ErrnoException) => e);
+  if (typeof text !== 'string') return { problem: `cannot be read (${text.code ?? text.message})` };
+  if (text.replace(/\r?\n$/, '') === '') return { problem: 'is empty' };
+  return { text };
+}
+
+/** The repository of a site directory: the nearest ancestor with `.git`, else the parent of its parent. */
+export function secretRoot(siteDir: string): string {
+  for (let d = resolve(siteDir); ; d = dirname(d)) {
+    if (existsSync(join(d, '.git'))) return d;
+    if (dirname(d) === d) return dirname(dirname(resolve(siteDir)));
+  }
 }
 
 /** Resolve every secret reference of a loaded (not yet validated) inventory. */
@@ -87,19 +126,19 @@ export async function resolveSecrets(input: Record<string, unknown>, locate: Loc
     } else if (typeof ref.file === 'string') {
       const from = locate(path)?.file;
       const file = resolve(options.cwd, from ? dirname(from) : '.', ref.file);
-      const text = await readFile(file, 'utf8').catch((e: NodeJS.ErrnoException) => e);
-      if (typeof text !== 'string' || text.replace(/\r?\n$/, '') === '') {
+      const text = await readSecretFile(file, ref.file, options.root);
+      if (text.problem !== undefined) {
         diagnostics.push(
           at(
-            `Create the file (relative to the YAML file that names it) with the ${key} as its only content.`,
-            `${where} comes from the file ${ref.file} (${file}), which ${typeof text === 'string' ? 'is empty' : text.code === 'ENOENT' ? 'does not exist' : `cannot be read (${text.code ?? text.message})`}`,
+            `Create the file (relative to the YAML file that names it, inside ${options.root}) with the ${key} as its only content.`,
+            `${where} comes from the file ${ref.file} (${file}), which ${text.problem}`,
             'SECRET_FILE_MISSING',
           ),
         );
         holder[key] = UNRESOLVED;
         continue;
       }
-      const v = text.replace(/\r?\n$/, '');
+      const v = text.text.replace(/\r?\n$/, '');
       holder[key] = v;
       secrets.push(v);
     }

@@ -121,9 +121,10 @@ export const escapers = {
     );
   },
 
-  /** One POSIX shell word: bare when plain, else single-quoted. */
+  /** One POSIX shell word (an operand: never starting with `-`, which a command reads as an option): bare when plain, else single-quoted. */
   sh(value: string | number): string {
     const v = oneLine('a shell word', text(value));
+    if (v.startsWith('-')) refuse('a shell word', v, 'a leading `-` would be read as an option by the command');
     return /^[A-Za-z0-9_./:=@%+,-]+$/.test(v) ? v : `'${v.replace(/'/g, `'\\''`)}'`;
   },
 

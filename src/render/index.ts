@@ -51,6 +51,15 @@ export function renderSite(model: SiteModel, locate: Locator): RenderResult {
       });
       return;
     }
+    if (files.some((f) => f.path === path)) {
+      diagnostics.push({
+        code: 'RENDER_PATH_ESCAPE',
+        severity: 'error',
+        message: `two files would be written at ${path}`,
+        hint: 'This is a bug in harvgen (inventory names are validated so that output paths never collide); please report it.',
+      });
+      return;
+    }
     let contents: string;
     try {
       contents = render();

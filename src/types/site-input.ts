@@ -197,11 +197,11 @@ export interface SiteInput {
    */
   lab?: {
     /**
-     * libvirt network name (default `harvgen-<site>` with `_` turned into `-`).
+     * libvirt network name (default `harvgen-<site>` with `_` turned into `-`): 1-50 letters, digits and `_ . -`, not starting with `.` or `-`.
      */
     network_name?: string;
     /**
-     * Linux bridge the lab network creates (default `virbr-hg`).
+     * Linux bridge the lab network creates (default `hg-<site>`): 1-15 letters, digits and `_ . -`, not starting with `.` or `-`.
      */
     bridge?: string;
     /**

@@ -12,6 +12,12 @@ process.env.HARVGEN_TEST_PASSWORD = 'SecretPassword.123';
 /** sites/<name>/site.yaml parsed, with the secrets taken from HARVGEN_TEST_TOKEN/PASSWORD. */
 export function exampleSite(name = 'location_x'): Record<string, Record<string, unknown>> {
   const doc = parse(readFileSync(join(repo, 'sites', name, 'site.yaml'), 'utf8')) as Record<string, Record<string, unknown>>;
-  doc.cluster = { ...doc.cluster, token: { env: 'HARVGEN_TEST_TOKEN' }, ...(doc.cluster?.password !== undefined && typeof doc.cluster.password === 'object' ? { password: { env: 'HARVGEN_TEST_PASSWORD' } } : {}) };
+  doc.cluster = {
+    ...doc.cluster,
+    token: { env: 'HARVGEN_TEST_TOKEN' },
+    ...(doc.cluster?.password !== undefined && typeof doc.cluster.password === 'object'
+      ? { password: { env: 'HARVGEN_TEST_PASSWORD' } }
+      : {}),
+  };
   return doc;
 }

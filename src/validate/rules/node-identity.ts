@@ -20,6 +20,13 @@ export const nodeIdentityRule: Rule = {
           hint: 'Add `hostname: <name>` (a lowercase DNS label such as hv-1).',
           at,
         });
+      } else if (node.hostname === 'network') {
+        report({
+          code: 'NODE_HOSTNAME_INVALID',
+          message: 'hostname "network" would name its lab VM libvirt/network.xml, the file of the lab network itself',
+          hint: 'Use another name, e.g. "network-1".',
+          at: [...at, 'hostname'],
+        });
       } else if (DNSMASQ_WORD.test(node.hostname)) {
         report({
           code: 'NODE_HOSTNAME_INVALID',
