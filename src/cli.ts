@@ -34,6 +34,7 @@ interface Flags {
   dryRun?: boolean;
   check?: boolean;
   quiet?: boolean;
+  allOrNothing?: boolean;
 }
 
 /** Output streams (a TTY flag decides progress lines and colour). */
@@ -75,16 +76,17 @@ export async function main(argv: readonly string[], io: CliIo = { out: process.s
     .option('--debug', 'Show internal details (stack traces) of internal errors')
     .option('--no-color', 'Disable colours (also NO_COLOR=1; FORCE_COLOR=1 forces them)');
   cli
-    .command('check <...site-dirs>', 'Validate site inventories; write nothing')
+    .command('check [...site-dirs]', 'Validate site inventories (default: every site under sites/); write nothing')
     .example('harvgen check sites/location_x sites/location_y')
     .example('harvgen check sites/location_x --json')
     .action((dirs: string[], flags: Flags) => runCheck(dirs, flags));
   cli
-    .command('build <...site-dirs>', 'Validate and write out/<site>/ for each site (nothing is written if any site has errors)')
+    .command('build [...site-dirs]', 'Validate and write out/<site>/ for each site without errors (default: every site under sites/)')
     .option('--out <dir>', 'Output root directory', { default: 'out' })
     .option('--dry-run', 'Show what would change; write nothing')
     .option('--check', 'Fail when the output directory is not what the inventory builds (for CI)')
     .option('--quiet', 'Print only problems and one line per site')
+    .option('--all-or-nothing', 'Write nothing when any site has errors')
     .example('harvgen build sites/location_x')
     .example('harvgen build sites/* --out /srv/harvgen-out --strict')
     .action((dirs: string[], flags: Flags) => runBuild(dirs, flags));
@@ -168,7 +170,18 @@ export async function main(argv: readonly string[], io: CliIo = { out: process.s
     return 0;
   }
 
-  async function runCheck(dirs: string[], flags: Flags): Promise<number> {
+  /** The site directories given, else every site under sites/ (undefined: none, a usage error printed). */
+  async function siteDirs(dirs: string[]): Promise<string[] | undefined> {
+    if (dirs.length > 0) return dirs;
+    const { discoverSites } = await lib();
+    const found = await discoverSites(process.cwd());
+    if (found.length === 0) usageError('no site directory given, and sites/ holds no directory with a site.yaml');
+    return found.length > 0 ? found : undefined;
+  }
+
+  async function runCheck(given: string[], flags: Flags): Promise<number> {
+    const dirs = await siteDirs(given);
+    if (!dirs) return 2;
     const { check } = await lib();
     const progress = flags.json ? undefined : startProgress(io.err);
     let result: CheckResult;
@@ -201,7 +214,9 @@ export async function main(argv: readonly string[], io: CliIo = { out: process.s
     return exitCode(result.ok, result.diagnostics);
   }
 
-  async function runBuild(dirs: string[], flags: Flags): Promise<number> {
+  async function runBuild(given: string[], flags: Flags): Promise<number> {
+    const dirs = await siteDirs(given);
+    if (!dirs) return 2;
     const { build } = await lib();
     const progress = flags.json ? undefined : startProgress(io.err);
     let result: BuildResult;
@@ -212,6 +227,7 @@ export async function main(argv: readonly string[], io: CliIo = { out: process.s
         strict: flags.strict === true,
         dryRun: flags.dryRun === true,
         check: flags.check === true,
+        allOrNothing: flags.allOrNothing === true,
         onProgress: (e) => progress?.update(`harvgen: building ${e.dir} (${e.index + 1}/${e.total})`),
       });
     } finally {
@@ -224,6 +240,12 @@ export async function main(argv: readonly string[], io: CliIo = { out: process.s
     report(result.diagnostics, sourcesOf(result.compiled), flags);
     const { errors, warnings } = countDiagnostics(result.diagnostics);
     if (!result.ok && result.sites.length === 0) note(`${errors} error(s), ${warnings} warning(s); nothing was written`);
+    else if (!result.ok) {
+      const skipped = result.compiled.filter((c) => !result.sites.some((s) => s.site === c.site && c.site !== undefined));
+      note(
+        `${errors} error(s), ${warnings} warning(s); not written: ${skipped.map((c) => c.dir).join(', ')} (the other sites were written; --all-or-nothing writes none)`,
+      );
+    }
     const compare = flags.dryRun || flags.check;
     for (const s of result.sites) {
       print(

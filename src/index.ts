@@ -15,6 +15,7 @@ export type { SiteModel, ResolvedNode } from './model/index.ts';
 export type { Artifact, Manifest, ManifestNode } from './render/index.ts';
 export { compileSite, type CompiledSite } from './pipeline.ts';
 export { recoverSite, type RecoveryResult } from './emit/index.ts';
+export { discoverSites } from './load/discover.ts';
 export { JSON_OUTPUT_VERSION, type JsonOutput, type JsonSite } from './cli/output.ts';
 export { watch, type WatchOptions, type WatchHandle, type WatchEvent } from './watch/index.ts';
 
@@ -64,6 +65,8 @@ export interface BuildOptions extends CheckOptions {
   readonly dryRun?: boolean;
   /** Write nothing; fail (EMIT_STALE) when the output differs from what would be built. */
   readonly check?: boolean;
+  /** Write nothing when any site has errors (default: write the sites without errors). */
+  readonly allOrNothing?: boolean;
 }
 
 /** What build() did for one site. */
@@ -84,11 +87,23 @@ export interface BuildResult {
   readonly diagnostics: readonly Diagnostic[];
 }
 
-/** Compile every site and, when all succeed, write `<outDir>/<site>/` for each. */
+/**
+ * Compile every site and write `<outDir>/<site>/` for each site without errors (with
+ * `allOrNothing`, only when all of them have none). `ok` is false when any site has errors.
+ */
 export async function build(options: BuildOptions): Promise<BuildResult> {
   const checked = await check(options);
   const diagnostics = [...checked.diagnostics];
-  if (!checked.ok) return { ok: false, sites: [], compiled: checked.sites, diagnostics };
+  // A site with errors is not written. The others are, unless --all-or-nothing, or unless the
+  // error is between sites (a clash of names or URLs involves all of them).
+  const failed = (s: CompiledSite) => !s.artifacts || hasFailures(s.diagnostics, options.strict);
+  const writable = checked.sites.filter((s) => !failed(s));
+  const crossSite = checked.diagnostics.some(
+    (d) => d.severity === 'error' && (d.code.startsWith('SITE_') || d.code === 'EMIT_DUPLICATE_SITE'),
+  );
+  if (!checked.ok && (options.allOrNothing || crossSite || writable.length === 0)) {
+    return { ok: false, sites: [], compiled: checked.sites, diagnostics };
+  }
   const cwd = options.cwd ?? process.cwd();
   const outRoot = resolve(cwd, options.outDir ?? 'out');
   const unsafe = unsafeOutDir(
@@ -109,7 +124,7 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
   // The output root may be a link (the user chose it): resolved once, so that every path below
   // it is checked link by link (emit) and cannot be redirected by re-pointing the root mid-build.
   const realRoot = realPath(outRoot);
-  for (const s of checked.sites) {
+  for (const s of writable) {
     const dir = resolve(outRoot, s.site!);
     try {
       const r = await emitSite(join(realRoot, s.site!), s.artifacts!, { dryRun: compare });
