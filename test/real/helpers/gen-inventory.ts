@@ -805,8 +805,12 @@ export function generateSite(runSeed: number, index: number): GeneratedSite {
     const lab: Record<string, unknown> = {};
     const NAME = ALNUM + '_.-';
     if (rng.chance(0.5))
-      lab.network_name = rng.chance(0.3) ? rng.pick(['-', '.x', 'a.b_c-d', 'x'.repeat(50)]) : rng.chars(NAME, rng.len(1, 50));
-    if (rng.chance(0.5)) lab.bridge = rng.chance(0.3) ? rng.pick(['virbr1', 'br-hg_0.1', 'b'.repeat(15)]) : rng.chars(NAME, rng.len(1, 15));
+      // Not starting with `-` or `.` (define.sh would pass `-x` to virsh as an option).
+      lab.network_name = rng.chance(0.3)
+        ? rng.pick(['_', 'x.-', 'a.b_c-d', 'lab--net-', 'x'.repeat(50)])
+        : firstSafe(rng.chars(NAME, rng.len(1, 50)));
+    if (rng.chance(0.5))
+      lab.bridge = rng.chance(0.3) ? rng.pick(['virbr1', 'br-hg_0.1', 'b'.repeat(15)]) : firstSafe(rng.chars(NAME, rng.len(1, 15)));
     if (rng.chance(0.5)) lab.disk_dir = absPath(rng);
     if (rng.chance(0.5)) lab.tftp_root = absPath(rng);
     doc.lab = lab;
@@ -864,4 +868,9 @@ export function generateSite(runSeed: number, index: number): GeneratedSite {
     doc.forward = forward;
   }
   return { index, seed, doc, tags };
+}
+
+/** A name whose first character is not `-` or `.` (lab network and bridge names). */
+function firstSafe(name: string): string {
+  return /^[-.]/.test(name) ? `x${name.slice(1)}` : name;
 }
