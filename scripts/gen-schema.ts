@@ -3,11 +3,12 @@
 // `npm run gen:schema`; test/schema-drift.test.ts fails when the committed files differ.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { renderSchemaJson, renderInputTypes, renderNodeSchemaJson, renderReadme } from './schema-outputs.ts';
+import { renderSchemaJson, renderInputTypes, renderLayerSchemaJson, renderNodeSchemaJson, renderReadme } from './schema-outputs.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 writeFileSync(`${root}schema/site.schema.json`, renderSchemaJson());
 writeFileSync(`${root}schema/node.schema.json`, renderNodeSchemaJson());
+writeFileSync(`${root}schema/layer.schema.json`, renderLayerSchemaJson());
 writeFileSync(`${root}src/types/site-input.ts`, await renderInputTypes());
 const readme = readFileSync(`${root}README.md`, 'utf8');
 writeFileSync(`${root}README.md`, renderReadme(readme));

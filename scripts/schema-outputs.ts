@@ -1,7 +1,7 @@
 // Renders the two generated artifacts of the inventory schema (shared by the generator
 // script and the drift test, so both always agree on the exact bytes).
 import { compile } from 'json-schema-to-typescript';
-import schema, { nodeSchema } from './site-schema.ts';
+import schema, { layerSchema, nodeSchema } from './site-schema.ts';
 import { CODES } from '../src/diagnostics/codes.ts';
 import { VALUE_KINDS, type ValueKindName } from '../src/util/value-kinds.ts';
 
@@ -13,6 +13,11 @@ export function renderSchemaJson(): string {
 /** The node-file schema (schema/node.schema.json). */
 export function renderNodeSchemaJson(): string {
   return JSON.stringify(nodeSchema, null, 2) + '\n';
+}
+
+/** The layer-file schema (schema/layer.schema.json). */
+export function renderLayerSchemaJson(): string {
+  return JSON.stringify(layerSchema, null, 2) + '\n';
 }
 
 /** TypeScript types for what the user writes (SiteInput and its parts). */

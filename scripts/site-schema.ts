@@ -131,6 +131,10 @@ const lab = obj(
 
 // Settings a node may carry and that `defaults` may supply.
 const nodeSettings = {
+  profile: str(
+    'Name of a hardware profile, `sites/_profiles/<name>.yaml`, whose settings apply under this layer (README "Layers and profiles").',
+    { pattern: '^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$' },
+  ),
   harvester_role: {
     type: 'string',
     enum: ['default', 'management', 'worker', 'witness'],
@@ -394,6 +398,18 @@ const schema = {
 };
 
 export default schema;
+
+/** The schema of a layer file: repo-wide defaults (`sites/_defaults.yaml`) or a hardware profile (`sites/_profiles/<name>.yaml`). */
+export const layerSchema = {
+  $schema: 'http://json-schema.org/draft-07/schema#',
+  $id: 'https://harvgen.dev/schema/layer.schema.json',
+  title: 'LayerInput',
+  type: 'object',
+  description:
+    'Node settings shared by sites: `sites/_defaults.yaml` (every node of every site) or `sites/_profiles/<name>.yaml` (the nodes that name the profile). Precedence: node > its profile > site defaults > their profile > repo defaults > their profile > built-in.',
+  additionalProperties: false,
+  properties: { $schema: str('Editor hint; ignored by harvgen.'), ...nodeSettings },
+};
 
 /** The schema of one node file (`sites/<site>/nodes/<name>.yaml`), for the editor modeline. */
 export const nodeSchema = {

@@ -63,7 +63,7 @@ export async function compileSite(dir: string, options: CompileOptions = {}): Pr
     });
     secrets = resolved.secrets.filter((s) => s.length >= MIN_REDACTED);
     const base0 = { dir, ...(site ? { site } : {}), sources, locate: loaded.locate };
-    const validated = validateSite(resolved.input, loaded.locate);
+    const validated = validateSite(resolved.input, loaded.locate, loaded.layers);
     const base = { ...base0, ...(validated.model ? { model: validated.model } : {}) };
     const checked = [...resolved.diagnostics, ...validated.diagnostics];
     if (!validated.model || validated.diagnostics.some((d) => d.severity === 'error')) {

@@ -15,8 +15,8 @@ const repo = resolve(import.meta.dirname, '..');
 function repoWith(broken: boolean): string {
   const root = tempDir('all-sites');
   for (const s of ['location_x', 'location_y']) cpSync(join(repo, 'sites', s), join(root, 'sites', s), { recursive: true });
-  mkdirSync(join(root, 'sites/_profiles'));
-  writeFileSync(join(root, 'sites/_profiles/site.yaml'), 'not: a site\n');
+  mkdirSync(join(root, 'sites/_archive'));
+  writeFileSync(join(root, 'sites/_archive/site.yaml'), 'not: a site\n');
   mkdirSync(join(root, 'sites/notes'));
   if (broken) {
     const f = join(root, 'sites/location_x/site.yaml');

@@ -33,6 +33,8 @@ const TESTED_ELSEWHERE: Record<string, string> = {
   YAML_TAG: 'bad-input',
   RENDER_PATH_ESCAPE: 'internals',
   RENDER_UNSAFE_VALUE: 'hostile',
+  NODE_PROFILE_UNKNOWN: 'layers',
+  NODE_PROFILE_CYCLE: 'layers',
   SECRET_ENV_MISSING: 'secrets',
   SECRET_FILE_MISSING: 'secrets',
   SECRET_INLINE: 'secrets',

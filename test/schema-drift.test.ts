@@ -4,7 +4,13 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { renderInputTypes, renderNodeSchemaJson, renderReadme, renderSchemaJson } from '../scripts/schema-outputs.ts';
+import {
+  renderInputTypes,
+  renderLayerSchemaJson,
+  renderNodeSchemaJson,
+  renderReadme,
+  renderSchemaJson,
+} from '../scripts/schema-outputs.ts';
 
 const repo = resolve(import.meta.dirname, '..');
 
@@ -14,6 +20,10 @@ test('schema/site.schema.json matches its source (run `npm run gen:schema`)', ()
 
 test('schema/node.schema.json matches its source (run `npm run gen:schema`)', () => {
   assert.fixture(readFileSync(resolve(repo, 'schema/node.schema.json'), 'utf8'), renderNodeSchemaJson());
+});
+
+test('schema/layer.schema.json matches its source (run `npm run gen:schema`)', () => {
+  assert.fixture(readFileSync(resolve(repo, 'schema/layer.schema.json'), 'utf8'), renderLayerSchemaJson());
 });
 
 test('the node schema accepts every node file of the example sites and refuses an unknown key', async () => {

@@ -75,6 +75,8 @@ export const CODES = {
     'error',
     'A kernel argument sets something harvgen writes itself (`ip=`, `BOOTIF=`, `root=`, `harvester.install.config_url=`, ...).',
   ),
+  NODE_PROFILE_UNKNOWN: c('error', 'A `profile:` names no file in `sites/_profiles/`.'),
+  NODE_PROFILE_CYCLE: c('error', 'Profiles name each other in a loop.'),
   NODE_CMDLINE_TOO_LONG: c('error', "A node's installer kernel command line is longer than the kernel keeps (2047 bytes)."),
   // cluster section
   CLUSTER_NO_NODES: c('error', 'The site has no nodes.'),

@@ -1,7 +1,7 @@
 // Stage 1, load: find the site's files (site.yaml, then nodes/**/*.yaml in code-point order
 // of their relative paths), read and parse them, and merge them into one raw inventory value.
 import { stat } from 'node:fs/promises';
-import { basename, extname, join, relative, resolve, sep } from 'node:path';
+import { basename, dirname, extname, join, relative, resolve, sep } from 'node:path';
 import fg from 'fast-glob';
 import type { Diagnostic } from '../diagnostics/types.ts';
 import { readInventoryText } from './read-text.ts';
@@ -10,7 +10,14 @@ import { createLocator, NO_SOURCE, type Locator, type NodeOrigin } from './locat
 
 export type { SourceFile } from './parse-yaml.ts';
 export type { Locator, InventoryPath, SourceLocation, LocateTarget } from './locate.ts';
-export { NO_SOURCE } from './locate.ts';
+export { NO_SOURCE, PROFILE_LAYER, REPO_LAYER } from './locate.ts';
+
+/** Shared layers next to the site directories (`sites/_defaults.yaml`, `sites/_profiles/*.yaml`), as written. */
+export interface Layers {
+  readonly repo?: Record<string, unknown>;
+  /** Profiles by name (the file name without `.yaml`). */
+  readonly profiles: Readonly<Record<string, Record<string, unknown>>>;
+}
 
 /** The result of loading one site directory. */
 export interface LoadedSite {
@@ -21,6 +28,8 @@ export interface LoadedSite {
   readonly files: readonly SourceFile[];
   readonly locate: Locator;
   readonly diagnostics: readonly Diagnostic[];
+  /** The shared layers the site may draw on (empty when there are none). */
+  readonly layers: Layers;
 }
 
 /** Options for loading. */
@@ -38,7 +47,8 @@ export async function loadSite(siteDir: string, options: LoadOptions = {}): Prom
     return (rel && !rel.startsWith('..') ? rel : abs).split(sep).join('/');
   };
   const none: Locator = NO_SOURCE;
-  const fail = (d: Diagnostic): LoadedSite => ({ dir, files: [], locate: none, diagnostics: [d] });
+  const noLayers: Layers = { profiles: {} };
+  const fail = (d: Diagnostic): LoadedSite => ({ dir, files: [], locate: none, diagnostics: [d], layers: noLayers });
 
   const dirStat = await stat(dir).catch(() => undefined);
   if (!dirStat?.isDirectory()) {
@@ -84,9 +94,27 @@ export async function loadSite(siteDir: string, options: LoadOptions = {}): Prom
     const loaded = await readOne(join(dir, rel));
     if (loaded) nodeFiles.push({ ...loaded, stem: basename(rel, extname(rel)) });
   }
+  // Layers: next to the site directories, i.e. in the site directory's parent (`sites/`).
+  const sitesDir = dirname(dir);
+  const repoFile = join(sitesDir, '_defaults.yaml');
+  const repo = (await stat(repoFile).catch(() => undefined))?.isFile() ? await readOne(repoFile) : undefined;
+  const profilePaths = (
+    await fg(['_profiles/*.yaml', '_profiles/*.yml'], { cwd: sitesDir, onlyFiles: true, followSymbolicLinks: false })
+  ).sort();
+  const profiles: Record<string, Record<string, unknown>> = {};
+  const profileFiles = new Map<string, SourceFile>();
+  for (const rel of profilePaths) {
+    const loaded = await readOne(join(sitesDir, rel));
+    if (!loaded) continue;
+    const name = basename(rel, extname(rel));
+    profiles[name] = loaded.value;
+    profileFiles.set(name, loaded.file);
+  }
+  const layers: Layers = { ...(repo ? { repo: repo.value } : {}), profiles };
+  const layerFiles = { ...(repo ? { repo: repo.file } : {}), profiles: profileFiles };
   if (!site || diagnostics.length > 0) {
-    const locate = site ? createLocator(site.file, []) : none;
-    return { dir, files, locate, diagnostics };
+    const locate = site ? createLocator(site.file, [], layerFiles) : none;
+    return { dir, files, locate, diagnostics, layers };
   }
 
   const input: Record<string, unknown> = { ...site.value };
@@ -106,5 +134,5 @@ export async function loadSite(siteDir: string, options: LoadOptions = {}): Prom
       input.nodes = merged;
     }
   }
-  return { dir, input, files, locate: createLocator(site.file, origins), diagnostics };
+  return { dir, input, files, locate: createLocator(site.file, origins, layerFiles), diagnostics, layers };
 }

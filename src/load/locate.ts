@@ -35,9 +35,26 @@ export interface NodeOrigin {
   readonly base: readonly (string | number)[];
 }
 
+/** Root segment of inventory paths into the repo-wide defaults file. */
+export const REPO_LAYER = '$repo';
+/** Root segment of inventory paths into a profile file (`['$profiles', name, ...]`). */
+export const PROFILE_LAYER = '$profiles';
+
+/** The layer files a site draws on. */
+export interface LayerFiles {
+  readonly repo?: SourceFile;
+  readonly profiles?: ReadonlyMap<string, SourceFile>;
+}
+
 /** Build the locator for a site from its site.yaml and the origin of every merged node. */
-export function createLocator(site: SourceFile, nodeOrigins: readonly NodeOrigin[]): Locator {
+export function createLocator(site: SourceFile, nodeOrigins: readonly NodeOrigin[], layers: LayerFiles = {}): Locator {
   const resolve = (path: InventoryPath): { file: SourceFile; inner: (string | number)[] } => {
+    // Layers live in their own files: ['$repo', ...] is sites/_defaults.yaml,
+    // ['$profiles', name, ...] is sites/_profiles/<name>.yaml.
+    if (path[0] === REPO_LAYER && layers.repo) return { file: layers.repo, inner: [...path.slice(1)] };
+    if (path[0] === PROFILE_LAYER && typeof path[1] === 'string' && layers.profiles?.has(path[1])) {
+      return { file: layers.profiles.get(path[1])!, inner: [...path.slice(2)] };
+    }
     if (path[0] === 'nodes' && typeof path[1] === 'number' && nodeOrigins[path[1]]) {
       const origin = nodeOrigins[path[1]]!;
       return { file: origin.file, inner: [...origin.base, ...path.slice(2)] };

@@ -2,7 +2,8 @@
 // rejects anything (the rules do); values that cannot be parsed are carried through as
 // written so the rules can point at them.
 import type { NodeDefaults, NodeInput, SiteInput } from '../types/site-input.ts';
-import type { InventoryPath } from '../load/index.ts';
+import { PROFILE_LAYER, REPO_LAYER, type InventoryPath, type Layers } from '../load/index.ts';
+import { profileChain } from '../validate/layers.ts';
 import { parseVersion, type HarvesterVersion } from '../harvester/versions.ts';
 import { formatIpv4, maskToPrefix, parseCidr, parseIpv4, prefixToMask } from '../util/ipv4.ts';
 import { normalizeMac } from '../util/mac.ts';
@@ -13,7 +14,7 @@ export type * from './types.ts';
 export { BUILTIN_DEFAULTS } from './defaults.ts';
 
 /** Resolve the inventory into the model every renderer uses. */
-export function resolveSite(input: SiteInput): SiteModel {
+export function resolveSite(input: SiteInput, layers: Layers = { profiles: {} }): SiteModel {
   const version = parseVersion(input.harvester.version) as HarvesterVersion;
   const minor = `${version.major}.${version.minor}`;
   const base = input.harvester.artifacts.replace(/\/+$/, '');
@@ -93,7 +94,7 @@ export function resolveSite(input: SiteInput): SiteModel {
       ...(input.cluster.cluster_dns !== undefined ? { clusterDns: input.cluster.cluster_dns } : {}),
       sans: input.cluster.sans ?? [],
     },
-    nodes: resolveNodes(input, netPrefix),
+    nodes: resolveNodes(input, netPrefix, layers),
     lab: {
       networkName: input.lab?.network_name ?? `harvgen-${siteSlug}`,
       bridge: input.lab?.bridge ?? `hg-${siteSlug}`.slice(0, 15).replace(/-+$/, ''),
@@ -123,32 +124,53 @@ export function resolveSite(input: SiteInput): SiteModel {
   return deepFreeze(model);
 }
 
-function resolveNodes(input: SiteInput, netPrefix: number): ResolvedNode[] {
-  const nodes = input.nodes ?? [];
+/** One layer of node settings and the inventory path it lives at. */
+interface Layer {
+  readonly value: NodeDefaults;
+  readonly path: InventoryPath;
+}
+
+/**
+ * The layers of one node, strongest first (ARCHITECTURE.md, "Precedence"): the node, its
+ * profile chain, the site's `defaults:`, their profile chain, the repo defaults
+ * (`sites/_defaults.yaml`), their profile chain.
+ */
+function layersOf(node: NodeInput, index: number, input: SiteInput, layers: Layers): Layer[] {
+  const profiles = (first: unknown): Layer[] =>
+    profileChain(layers, first).map((name) => ({ value: layers.profiles[name] as NodeDefaults, path: [PROFILE_LAYER, name] }));
   const defaults: NodeDefaults = input.defaults ?? {};
+  const repo = (layers.repo ?? {}) as NodeDefaults;
+  return [
+    { value: node, path: ['nodes', index] },
+    ...profiles(node.profile),
+    { value: defaults, path: ['defaults'] },
+    ...profiles(defaults.profile),
+    ...(layers.repo ? [{ value: repo, path: [REPO_LAYER] }, ...profiles(repo.profile)] : []),
+  ];
+}
+
+function resolveNodes(input: SiteInput, netPrefix: number, layers: Layers): ResolvedNode[] {
+  const nodes = input.nodes ?? [];
   const explicitCreate = nodes.some((n) => n.role === 'create');
   return nodes.map((node, index) => {
     const sources: Record<string, InventoryPath> = {};
-    // pick(): node value, else defaults value, else undefined; records where it came from.
+    const chain = layersOf(node, index, input, layers);
+    // pick(): the value of the strongest layer that sets it; records where it came from.
     const pick = <K extends keyof NodeDefaults & keyof NodeInput>(key: K): NodeInput[K] | undefined => {
-      if (node[key] !== undefined) {
-        sources[key] = ['nodes', index, key];
-        return node[key];
-      }
-      if (defaults[key] !== undefined) {
-        sources[key] = ['defaults', key];
-        return defaults[key] as NodeInput[K];
+      for (const l of chain) {
+        if (l.value[key] === undefined) continue;
+        sources[key] = [...l.path, key];
+        return l.value[key] as NodeInput[K];
       }
       return undefined;
     };
-    // mergeMap(): key-by-key merge of a map setting, recording each leaf's source.
+    // mergeMap(): key-by-key merge of a map setting, weakest layer first, recording each leaf's source.
     const mergeMap = <T extends object>(key: 'install' | 'lab' | 'bond'): Partial<T> => {
       const out: Record<string, unknown> = {};
-      for (const [layer, path] of [
-        [defaults[key], ['defaults', key]],
-        [node[key], ['nodes', index, key]],
-      ] as const) {
+      for (const l of [...chain].reverse()) {
+        const layer = l.value[key];
         if (!layer) continue;
+        const path = [...l.path, key];
         for (const [k, val] of Object.entries(layer)) {
           out[k] = val;
           sources[`${key}.${k}`] = [...path, k];
@@ -185,9 +207,11 @@ function resolveNodes(input: SiteInput, netPrefix: number): ResolvedNode[] {
     const ip = node.ip;
     if (ip !== undefined) sources.ip = ['nodes', index, 'ip'];
     if (node.hostname !== undefined) sources.hostname = ['nodes', index, 'hostname'];
-    const config = deepMerge(defaults.config ?? {}, node.config ?? {});
-    if (node.config) sources.config = ['nodes', index, 'config'];
-    else if (defaults.config) sources.config = ['defaults', 'config'];
+    // config: merged deeply, weakest layer first; its source is the strongest layer that has one.
+    let config: Record<string, unknown> = {};
+    for (const l of [...chain].reverse()) if (l.value.config) config = deepMerge(config, l.value.config);
+    const configLayer = chain.find((l) => l.value.config);
+    if (configLayer) sources.config = [...configLayer.path, 'config'];
     const gateway = pick('gateway');
     const dns = pick('dns');
     const mtu = pick('mtu');

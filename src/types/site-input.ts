@@ -280,6 +280,10 @@ export interface SiteInput {
  */
 export interface NodeDefaults {
   /**
+   * Name of a hardware profile, `sites/_profiles/<name>.yaml`, whose settings apply under this layer (README "Layers and profiles").
+   */
+  profile?: string;
+  /**
    * Harvester node role (`install.role`, Harvester v1.3+). `default` lets Harvester promote the node.
    */
   harvester_role?: 'default' | 'management' | 'worker' | 'witness';
@@ -468,6 +472,10 @@ export interface NodeInput {
    * `create` for the node that creates the cluster (exactly one per site; default: the first node), `join` for the others.
    */
   role?: 'create' | 'join';
+  /**
+   * Name of a hardware profile, `sites/_profiles/<name>.yaml`, whose settings apply under this layer (README "Layers and profiles").
+   */
+  profile?: string;
   /**
    * Harvester node role (`install.role`, Harvester v1.3+). `default` lets Harvester promote the node.
    */

@@ -2,7 +2,8 @@
 // over the resolved model). Collects everything; never throws for bad input.
 import { CODES } from '../diagnostics/codes.ts';
 import type { Diagnostic } from '../diagnostics/types.ts';
-import type { Locator } from '../load/index.ts';
+import type { Layers, Locator } from '../load/index.ts';
+import { checkProfileRefs, validateLayers } from './layers.ts';
 import { resolveSite, type SiteModel } from '../model/index.ts';
 import type { SiteInput } from '../types/site-input.ts';
 import { formatPath } from '../util/paths.ts';
@@ -22,11 +23,13 @@ export interface ValidationResult {
 }
 
 /** Validate the raw inventory of a site: schema first, then (if the shape is right) every rule. */
-export function validateSite(raw: unknown, locate: Locator): ValidationResult {
-  const shape = validateShape(raw, locate);
+export function validateSite(raw: unknown, locate: Locator, layers: Layers = { profiles: {} }): ValidationResult {
+  const shape = [...validateShape(raw, locate), ...validateLayers(layers, locate)];
   if (shape.length > 0) return { diagnostics: shape };
   const input = raw as SiteInput;
-  const model = resolveSite(input);
+  const refs = checkProfileRefs(input, layers, locate);
+  if (refs.length > 0) return { diagnostics: refs };
+  const model = resolveSite(input, layers);
   const findings: Finding[] = [];
   for (const rule of RULES) rule.check({ input, model, report: (f) => findings.push(f) });
   return { model, input, diagnostics: collapseDefaults(findings).map((f) => findingToDiagnostic(f, locate)) };
@@ -37,7 +40,9 @@ function collapseDefaults(findings: readonly Finding[]): Finding[] {
   const first = new Map<string, { finding: Finding; others: string[] }>();
   const out: Finding[] = [];
   for (const f of findings) {
-    const key = f.at?.[0] === 'defaults' && f.node !== undefined ? `${f.code}|${f.at.join('.')}` : undefined;
+    // A value set once in a shared layer (defaults:, a profile, repo defaults) is reported once.
+    const shared = f.at?.[0] === 'defaults' || f.at?.[0] === '$profiles' || f.at?.[0] === '$repo';
+    const key = shared && f.node !== undefined ? `${f.code}|${f.at!.join('.')}` : undefined;
     const seen = key !== undefined ? first.get(key) : undefined;
     if (seen) {
       seen.others.push(f.node!);
@@ -49,7 +54,8 @@ function collapseDefaults(findings: readonly Finding[]): Finding[] {
   const groups = new Map([...first.values()].map((g) => [g.finding, g]));
   return out.map((f) => {
     const g = groups.get(f);
-    return g && g.others.length > 0 ? { ...f, message: `${f.message} (set in defaults; also nodes ${g.others.join(', ')})` } : f;
+    const layer = f.at?.[0] === '$repo' ? 'sites/_defaults.yaml' : f.at?.[0] === '$profiles' ? `profile ${String(f.at[1])}` : 'defaults';
+    return g && g.others.length > 0 ? { ...f, message: `${f.message} (set in ${layer}; also nodes ${g.others.join(', ')})` } : f;
   });
 }
 

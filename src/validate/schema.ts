@@ -2,6 +2,7 @@
 // every ajv error turned into a positioned diagnostic.
 import { Ajv, type ErrorObject } from 'ajv';
 import siteSchema from '../../schema/site.schema.json' with { type: 'json' };
+import layerSchema from '../../schema/layer.schema.json' with { type: 'json' };
 import type { Diagnostic } from '../diagnostics/types.ts';
 import type { InventoryPath, Locator, LocateTarget } from '../load/index.ts';
 import { closest } from '../util/suggest.ts';
@@ -14,13 +15,15 @@ const ajv = new Ajv({ allErrors: true, verbose: true, strict: true, allowUnionTy
 // Annotation only: names the value kind (src/util/value-kinds.ts) of a string that lands in a generated file.
 ajv.addKeyword({ keyword: VALUE_KEYWORD, schemaType: 'string' });
 const validateSite = ajv.compile(siteSchema);
+const validateLayer = ajv.compile(layerSchema);
 
 /** Validate the raw inventory; an empty list means it has the right shape. */
-export function validateShape(input: unknown, locate: Locator): Diagnostic[] {
-  if (validateSite(input)) return [];
+export function validateShape(input: unknown, locate: Locator, kind: 'site' | 'layer' = 'site'): Diagnostic[] {
+  const validate = kind === 'site' ? validateSite : validateLayer;
+  if (validate(input)) return [];
   const out: Diagnostic[] = [];
   const seen = new Set<string>();
-  for (const e of validateSite.errors ?? []) {
+  for (const e of validate.errors ?? []) {
     const d = toDiagnostic(e, input, locate);
     if (!d) continue;
     const key = `${d.code}|${d.path}|${d.message}`;
