@@ -131,6 +131,10 @@ const lab = obj(
 
 // Settings a node may carry and that `defaults` may supply.
 const nodeSettings = {
+  harvester_version: str(
+    "The node's own Harvester release, to roll one node forward (default: `harvester.version`). Its release files are found by putting this release in place of the site's in `harvester.artifacts` (and `harvester.iso_url`), which must therefore name the site's release.",
+    { pattern: '^v[0-9]+\\.[0-9]+\\.[0-9]+(-rc[0-9]+)?$', maxLength: 32 },
+  ),
   profile: str(
     'Name of a hardware profile, `sites/_profiles/<name>.yaml`, whose settings apply under this layer (README "Layers and profiles").',
     { pattern: '^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$' },

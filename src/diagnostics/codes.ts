@@ -96,6 +96,10 @@ export const CODES = {
   HARVESTER_VERSION_UNSUPPORTED: c('error', 'The Harvester version is not one harvgen knows (v1.2 to v1.9).'),
   HARVESTER_KEY_TOO_NEW: c('error', 'A setting the chosen Harvester version does not have yet.'),
   HARVESTER_BIOS_UNSUPPORTED: c('error', 'Legacy BIOS boot with Harvester v1.8 or newer.'),
+  HARVESTER_ARTIFACTS_NO_VERSION: c(
+    'error',
+    "A node installs another release, but `harvester.artifacts` (or `iso_url`) does not name the site's release to substitute.",
+  ),
   HARVESTER_CONFIG_INVALID: c('error', "The generated Harvester config breaks the installer's schema (usually through `config:` keys)."),
   // across the sites of one run
   SITE_SERVER_CONFLICT: c('error', 'Two sites are served at the same boot server URL (same host, port and path prefix).'),

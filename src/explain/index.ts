@@ -106,7 +106,7 @@ export function explainNode(site: CompiledSite, node: ResolvedNode): Explanation
   add('kernel_args', [...node.kernelArgs], node.kernelArgs.length > 0 ? field('kernel_args') : { kind: 'built-in' });
   if (Object.keys(node.config).length > 0) add('config', node.config, field('config'));
   // Site-wide values the node's files carry.
-  add('harvester.version', model.version.raw, where(['harvester', 'version']));
+  add('harvester_version', node.release.version.raw, field('harvester_version', ['harvester', 'version']));
   add('cluster.vip', model.cluster.vip, where(['cluster', 'vip']));
   add('cluster.token', MASK, where(['cluster', 'token']));
   if (model.cluster.password !== undefined) add('cluster.password', MASK, where(['cluster', 'password']));

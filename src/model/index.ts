@@ -8,17 +8,22 @@ import { parseVersion, type HarvesterVersion } from '../harvester/versions.ts';
 import { formatIpv4, maskToPrefix, parseCidr, parseIpv4, prefixToMask } from '../util/ipv4.ts';
 import { normalizeMac } from '../util/mac.ts';
 import { BUILTIN_DEFAULTS as D } from './defaults.ts';
-import type { ResolvedNic, ResolvedNode, SiteModel } from './types.ts';
+import type { Release, ResolvedNic, ResolvedNode, SiteModel } from './types.ts';
 
 export type * from './types.ts';
 export { BUILTIN_DEFAULTS } from './defaults.ts';
 
 /** Resolve the inventory into the model every renderer uses. */
-export function resolveSite(input: SiteInput, layers: Layers = { profiles: {} }): SiteModel {
-  const version = parseVersion(input.harvester.version) as HarvesterVersion;
-  const minor = `${version.major}.${version.minor}`;
-  const base = input.harvester.artifacts.replace(/\/+$/, '');
-  const v = input.harvester.version;
+/**
+ * The release files of Harvester `v` for a site: the site's own release as written, another
+ * release (a node's `harvester_version`) by putting `v` in place of the site's release in the
+ * artifacts URL, the ISO URL and the default artifacts directory.
+ */
+export function releaseFor(input: SiteInput, v: string): Release {
+  const site = input.harvester.version;
+  const swap = (s: string) => (v === site ? s : s.split(site).join(v));
+  const version = (parseVersion(v) ?? parseVersion(site)) as HarvesterVersion;
+  const base = swap(input.harvester.artifacts.replace(/\/+$/, ''));
   const names = {
     kernelName: `harvester-${v}-vmlinuz-amd64`,
     initrdName: `harvester-${v}-initrd-amd64`,
@@ -35,6 +40,20 @@ export function resolveSite(input: SiteInput, layers: Layers = { profiles: {} })
     iso: `${base}/${names.isoName}`,
     checksum: `${base}/${names.checksumName}`,
   };
+  return {
+    version,
+    minor: `${version.major}.${version.minor}`,
+    artifacts,
+    isoUrl: input.harvester.iso_url !== undefined ? swap(input.harvester.iso_url) : artifacts.iso,
+    // Release files carry their version in their names, so one explicit directory holds them all.
+    artifactsDir: input.nginx?.artifacts_dir ?? `${D.nginx.rootBase}/artifacts/${v}`,
+  };
+}
+
+/** Resolve the inventory into the model every renderer uses. */
+export function resolveSite(input: SiteInput, layers: Layers = { profiles: {} }): SiteModel {
+  const siteRelease = releaseFor(input, input.harvester.version);
+  const { version, minor, artifacts } = siteRelease;
   const server = input.boot.server.replace(/\/+$/, '');
   const serverUrl = new URL(server);
   const port = serverUrl.port ? Number(serverUrl.port) : 80;
@@ -52,7 +71,7 @@ export function resolveSite(input: SiteInput, layers: Layers = { profiles: {} })
     version,
     minor,
     artifacts,
-    isoUrl: input.harvester.iso_url ?? artifacts.iso,
+    isoUrl: siteRelease.isoUrl,
     boot: {
       server,
       host: serverUrl.hostname,
@@ -106,7 +125,7 @@ export function resolveSite(input: SiteInput, layers: Layers = { profiles: {} })
       // name-based boot.server listens on all addresses of its port instead.
       listen: input.nginx?.listen ?? (parseIpv4(serverUrl.hostname) !== undefined ? `${serverUrl.hostname}:${port}` : String(port)),
       root: input.nginx?.root ?? `${D.nginx.rootBase}/${input.site}`,
-      artifactsDir: input.nginx?.artifacts_dir ?? `${D.nginx.rootBase}/artifacts/${v}`,
+      artifactsDir: siteRelease.artifactsDir,
       accessLog: input.nginx?.access_log ?? `${D.nginx.accessLogDir}/harvgen-${input.site}.access.log`,
     },
     dnsmasq: {
@@ -189,6 +208,8 @@ function resolveNodes(input: SiteInput, netPrefix: number, layers: Layers): Reso
     const role: 'create' | 'join' = node.role ?? (!explicitCreate && index === 0 ? 'create' : 'join');
     if (node.role) sources.role = ['nodes', index, 'role'];
 
+    const nodeVersion = pick('harvester_version');
+    const release = releaseFor(input, nodeVersion ?? input.harvester.version);
     const method = pick('method') ?? D.node.method;
     const netmaskIn = pick('netmask');
     const prefixIn = pick('prefix');
@@ -244,6 +265,7 @@ function resolveNodes(input: SiteInput, netPrefix: number, layers: Layers): Reso
         ...(install.power_off !== undefined ? { powerOff: install.power_off } : {}),
       },
       kernelArgs: kernelArgs ?? [],
+      release,
       config,
       state: pick('state') ?? D.node.state,
       lab: {

@@ -42,6 +42,8 @@ export interface ResolvedNode {
   readonly interfaces: readonly ResolvedNic[];
   readonly install: ResolvedInstall;
   readonly kernelArgs: readonly string[];
+  /** The release this node installs: the site's, or its own `harvester_version`. */
+  readonly release: Release;
   /** Extra Harvester config (node deep-merged over defaults). */
   readonly config: Readonly<Record<string, unknown>>;
   readonly state: 'install' | 'local';
@@ -54,6 +56,17 @@ export interface ResolvedNode {
   };
   /** Where each field came from: `field` or `field.sub` -> inventory path (absent = built-in default). */
   readonly sources: Readonly<Record<string, InventoryPath>>;
+}
+
+/** A Harvester release as one node installs it: version, release files and where nginx finds them. */
+export interface Release {
+  readonly version: HarvesterVersion;
+  /** Release line, e.g. '1.4'. */
+  readonly minor: string;
+  readonly artifacts: ResolvedArtifacts;
+  readonly isoUrl: string;
+  /** Directory on the web server holding this release's files. */
+  readonly artifactsDir: string;
 }
 
 /** URLs and names of the release files. */

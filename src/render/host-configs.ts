@@ -1,5 +1,5 @@
 // Files for the machines around the cluster: dnsmasq, nginx, libvirt, systemd, scripts.
-import type { ResolvedNode, SiteModel } from '../model/index.ts';
+import type { Release, ResolvedNode, SiteModel } from '../model/index.ts';
 import { dnsmasqLine, socatHost } from './escape.ts';
 import { renderTemplate } from './templates.ts';
 
@@ -67,15 +67,28 @@ export function renderDnsmasq(model: SiteModel): string {
  * gets an exact location aliased to its file, so no directory can be listed or redirected.
  */
 export function servedArtifacts(model: SiteModel): { location: string; file: string }[] {
-  const a = model.artifacts;
-  const base = new URL(a.base);
-  const port = base.port ? Number(base.port) : 80;
-  if (base.protocol !== 'http:' || base.hostname !== model.boot.host || port !== model.boot.port) return [];
-  const path = base.pathname.replace(/\/+$/, '');
-  return [a.kernelName, a.initrdName, a.rootfsName, a.isoName, a.checksumName].map((name) => ({
-    location: `${path}/${name}`,
-    file: `${model.nginx.artifactsDir}/${name}`,
-  }));
+  return releases(model).flatMap((r) => {
+    const a = r.artifacts;
+    const base = new URL(a.base);
+    const port = base.port ? Number(base.port) : 80;
+    if (base.protocol !== 'http:' || base.hostname !== model.boot.host || port !== model.boot.port) return [];
+    const path = base.pathname.replace(/\/+$/, '');
+    return [a.kernelName, a.initrdName, a.rootfsName, a.isoName, a.checksumName].map((name) => ({
+      location: `${path}/${name}`,
+      file: `${r.artifactsDir}/${name}`,
+    }));
+  });
+}
+
+/** Every release the site's nodes install (the site's first, then others by version). */
+export function releases(model: SiteModel): Release[] {
+  const out = new Map<string, Release>();
+  const site = model.nodes.find((n) => n.release.version.raw === model.version.raw)?.release;
+  if (site) out.set(site.version.raw, site);
+  for (const n of [...model.nodes].sort((a, b) => (a.release.version.raw < b.release.version.raw ? -1 : 1))) {
+    if (!out.has(n.release.version.raw)) out.set(n.release.version.raw, n.release);
+  }
+  return [...out.values()];
 }
 
 /**
@@ -213,13 +226,16 @@ export function renderForwardUnit(model: SiteModel, port: number): string {
 
 /** artifacts/fetch.sh. */
 export function renderFetchScript(model: SiteModel): string {
-  const a = model.artifacts;
+  const rel = releases(model);
   return renderTemplate('fetch.sh', {
     site: model.site,
-    version: model.version.raw,
-    target: model.nginx.artifactsDir,
-    releaseUrl: `https://releases.rancher.com/harvester/${model.version.raw}`,
-    checksumName: a.checksumName,
-    files: [a.kernelName, a.initrdName, a.rootfsName, a.isoName],
+    versions: rel.map((r) => r.version.raw).join(', '),
+    targets: [...new Set(rel.map((r) => r.artifactsDir))].join(', '),
+    releases: rel.map((r) => ({
+      version: r.version.raw,
+      target: r.artifactsDir,
+      checksumName: r.artifacts.checksumName,
+      files: [r.artifacts.kernelName, r.artifacts.initrdName, r.artifacts.rootfsName, r.artifacts.isoName],
+    })),
   });
 }

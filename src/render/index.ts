@@ -84,7 +84,7 @@ export function renderSite(model: SiteModel, locate: Locator): RenderResult {
   for (const node of model.nodes) {
     for (const mac of node.macs) add(`ipxe/${macToHyphen(mac)}.ipxe`, () => renderNodeScript(model, node, mac), { served: true });
     const config = buildHarvesterConfig(model, node);
-    for (const issue of checkHarvesterConfig(model, config)) {
+    for (const issue of checkHarvesterConfig(node, config)) {
       const d = configIssueToDiagnostic(issue, node, locate);
       const key = `${d.file}:${d.line}:${d.col}|${d.message.replace(node.hostname, '')}`;
       const seen = configProblems.get(key);

@@ -28,13 +28,13 @@ export function renderNodeScript(model: SiteModel, node: ResolvedNode, mac: stri
   if (node.state === 'local') return renderTemplate('node-local.ipxe', common);
   return renderTemplate('node-install.ipxe', {
     ...common,
-    version: model.version.raw,
+    version: node.release.version.raw,
     configUrl: configUrl(model, node),
-    kernelUrl: model.artifacts.kernel,
-    initrdUrl: model.artifacts.initrd,
+    kernelUrl: node.release.artifacts.kernel,
+    initrdUrl: node.release.artifacts.initrd,
     kernelArgs: kernelArgs(model, node, mac),
     retries: model.boot.retries,
     retryDelay: model.boot.retryDelay,
-    artifactsBase: model.artifacts.base,
+    artifactsBase: node.release.artifacts.base,
   });
 }

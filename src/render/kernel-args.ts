@@ -77,7 +77,7 @@ export function kernelArgs(model: SiteModel, node: ResolvedNode, mac: string): s
   args.push(`BOOTIF=01-${macToHyphen(mac)}`);
   if (model.boot.dhcpRetry !== undefined) args.push(`rd.net.dhcp.retry=${model.boot.dhcpRetry}`);
   args.push('net.ifnames=1', 'rd.cos.disable', 'rd.noverifyssl');
-  args.push(`root=live:${model.artifacts.rootfs}`);
+  args.push(`root=live:${node.release.artifacts.rootfs}`);
   for (const c of model.boot.console) args.push(`console=${c}`);
   args.push('harvester.install.automatic=true');
   if (model.boot.skipchecks) args.push('harvester.install.skipchecks=true');

@@ -12,6 +12,8 @@ export interface ManifestNode {
   readonly role: 'create' | 'join';
   readonly harvester_role: string;
   readonly state: 'install' | 'local';
+  /** The release the node installs (the site's, or its own `harvester_version`). */
+  readonly harvester_version: string;
   readonly ip?: string;
   readonly method: 'dhcp' | 'static';
   /** Lowercase colon form. */
@@ -55,6 +57,7 @@ export function renderManifest(model: SiteModel, artifacts: readonly Artifact[])
       role: n.role,
       harvester_role: n.harvesterRole,
       state: n.state,
+      harvester_version: n.release.version.raw,
       ...(n.ip !== undefined ? { ip: n.ip } : {}),
       method: n.method,
       macs: [...n.macs],

@@ -280,6 +280,10 @@ export interface SiteInput {
  */
 export interface NodeDefaults {
   /**
+   * The node's own Harvester release, to roll one node forward (default: `harvester.version`). Its release files are found by putting this release in place of the site's in `harvester.artifacts` (and `harvester.iso_url`), which must therefore name the site's release.
+   */
+  harvester_version?: string;
+  /**
    * Name of a hardware profile, `sites/_profiles/<name>.yaml`, whose settings apply under this layer (README "Layers and profiles").
    */
   profile?: string;
@@ -472,6 +476,10 @@ export interface NodeInput {
    * `create` for the node that creates the cluster (exactly one per site; default: the first node), `join` for the others.
    */
   role?: 'create' | 'join';
+  /**
+   * The node's own Harvester release, to roll one node forward (default: `harvester.version`). Its release files are found by putting this release in place of the site's in `harvester.artifacts` (and `harvester.iso_url`), which must therefore name the site's release.
+   */
+  harvester_version?: string;
   /**
    * Name of a hardware profile, `sites/_profiles/<name>.yaml`, whose settings apply under this layer (README "Layers and profiles").
    */

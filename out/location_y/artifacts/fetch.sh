@@ -1,32 +1,38 @@
 #!/bin/sh
-# harvgen: download the Harvester v1.6.0 release files that site location_y boots
-# from, and verify them against the release's SHA-512 list. Not run by `harvgen build`.
+# harvgen: download the Harvester release files that site location_y boots from
+# (v1.6.0) and verify them against each release's SHA-512 list. Not run by `harvgen build`.
 # Usage: fetch.sh [TARGET_DIR]
-#   TARGET_DIR            default /srv/www/harvester-artifacts/v1.6.0 (nginx.artifacts_dir)
-#   HARVGEN_RELEASE_URL   default https://releases.rancher.com/harvester/v1.6.0
+#   TARGET_DIR            default: each release's nginx.artifacts_dir (/srv/www/harvester-artifacts/v1.6.0)
+#   HARVGEN_RELEASE_BASE  default https://releases.rancher.com/harvester (a mirror: <base>/<version>/<file>)
 # Already downloaded files are kept; everything is checked again on every run.
 set -eu
-target=${1:-/srv/www/harvester-artifacts/v1.6.0}
-release_url=${HARVGEN_RELEASE_URL:-https://releases.rancher.com/harvester/v1.6.0}
-files='harvester-v1.6.0-vmlinuz-amd64 harvester-v1.6.0-initrd-amd64 harvester-v1.6.0-rootfs-amd64.squashfs harvester-v1.6.0-amd64.iso'
-sums=harvester-v1.6.0-amd64.sha512
-version=v1.6.0
+base=${HARVGEN_RELEASE_BASE:-https://releases.rancher.com/harvester}
 
-mkdir -p "$target"
-cd "$target"
-curl -fsSL --retry 3 -o "$sums.part" "$release_url/$sums"
-mv "$sums.part" "$sums"
-for f in $files; do
-  if [ -s "$f" ]; then
-    echo "have $f"
-  else
-    echo "fetching $f"
-    curl -fL --retry 3 -o "$f.part" "$release_url/$f"
-    mv "$f.part" "$f"
-  fi
-done
-for f in $files; do
-  grep -q " \*\{0,1\}$f\$" "$sums" || { echo "$f is not listed in $sums" >&2; exit 1; }
-done
-sha512sum --check --ignore-missing "$sums"
-echo "all files of Harvester $version verified in $target"
+# fetch VERSION TARGET_DIR SHA512_LIST FILE...
+fetch() {
+  version=$1 target=$2 sums=$3
+  shift 3
+  mkdir -p "$target"
+  (
+    cd "$target"
+    curl -fsSL --retry 3 -o "$sums.part" "$base/$version/$sums"
+    mv "$sums.part" "$sums"
+    for f in "$@"; do
+      if [ -s "$f" ]; then
+        echo "have $f"
+      else
+        echo "fetching $f"
+        curl -fL --retry 3 -o "$f.part" "$base/$version/$f"
+        mv "$f.part" "$f"
+      fi
+    done
+    for f in "$@"; do
+      grep -q " \*\{0,1\}$f\$" "$sums" || { echo "$f is not listed in $sums" >&2; exit 1; }
+    done
+    sha512sum --check --ignore-missing "$sums"
+  )
+  echo "all files of Harvester $version verified in $target"
+}
+
+target=${1:-/srv/www/harvester-artifacts/v1.6.0}
+fetch v1.6.0 "$target" harvester-v1.6.0-amd64.sha512 harvester-v1.6.0-vmlinuz-amd64 harvester-v1.6.0-initrd-amd64 harvester-v1.6.0-rootfs-amd64.squashfs harvester-v1.6.0-amd64.iso

@@ -8,48 +8,81 @@ import type { Rule } from '../rule.ts';
 /** Version supported; keys and firmware allowed for it. */
 export const harvesterVersionRule: Rule = {
   name: 'harvester-version',
-  codes: ['HARVESTER_VERSION_UNSUPPORTED', 'HARVESTER_KEY_TOO_NEW', 'HARVESTER_BIOS_UNSUPPORTED'],
-  check({ input, report }) {
+  codes: ['HARVESTER_VERSION_UNSUPPORTED', 'HARVESTER_KEY_TOO_NEW', 'HARVESTER_BIOS_UNSUPPORTED', 'HARVESTER_ARTIFACTS_NO_VERSION'],
+  check({ input, model, report }) {
     const raw = input.harvester.version;
     const v = parseVersion(raw);
-    if (!v || !isSupported(v)) {
+    const unsupported = (what: string, at: InventoryPath, node?: string) =>
       report({
         code: 'HARVESTER_VERSION_UNSUPPORTED',
-        message: `Harvester ${raw} is not a release harvgen knows (v${SUPPORTED_RANGE.oldest}.0 to v${SUPPORTED_RANGE.newest}.x)`,
+        message: `Harvester ${what} is not a release harvgen knows (v${SUPPORTED_RANGE.oldest}.0 to v${SUPPORTED_RANGE.newest}.x)`,
         hint: "Use a supported release; harvgen checks the config against that release's installer.",
-        at: ['harvester', 'version'],
+        at,
+        ...(node !== undefined ? { node } : {}),
       });
+    if (!v || !isSupported(v)) {
+      unsupported(raw, ['harvester', 'version']);
       return;
     }
-    const tooNew = (key: string, since: string, at: InventoryPath) =>
-      report({
-        code: 'HARVESTER_KEY_TOO_NEW',
-        message: `\`${key}\` needs Harvester v${since} or newer; this site installs ${raw}`,
-        hint: `Remove it, or raise harvester.version to v${since}.0 or newer (the ${raw} installer would silently ignore it).`,
-        at,
-        target: 'key',
-      });
     const get = (obj: unknown, dotted: string): unknown =>
       dotted.split('.').reduce<unknown>((o, k) => (o && typeof o === 'object' ? (o as Record<string, unknown>)[k] : undefined), obj);
     for (const [key, since] of Object.entries(SITE_KEY_SINCE)) {
-      if (!atLeast(v, since) && get(input, key) !== undefined) tooNew(key, since, key.split('.'));
-    }
-    const entries: [unknown, InventoryPath][] = [
-      [input.defaults, ['defaults']],
-      ...(input.nodes ?? []).map((n, i): [unknown, InventoryPath] => [n, ['nodes', i]]),
-    ];
-    for (const [entry, base] of entries) {
-      for (const [key, since] of Object.entries(NODE_KEY_SINCE)) {
-        if (!atLeast(v, since) && get(entry, key) !== undefined) tooNew(key, since, [...base, ...key.split('.')]);
+      if (!atLeast(v, since) && get(input, key) !== undefined) {
+        report({
+          code: 'HARVESTER_KEY_TOO_NEW',
+          message: `\`${key}\` needs Harvester v${since} or newer; this site installs ${raw}`,
+          hint: `Remove it, or raise harvester.version to v${since}.0 or newer (the ${raw} installer would silently ignore it).`,
+          at: key.split('.'),
+          target: 'key',
+        });
       }
     }
-    if (input.boot.firmware === 'bios' && atLeast(v, BIOS_REFUSED_SINCE)) {
-      report({
-        code: 'HARVESTER_BIOS_UNSUPPORTED',
-        message: `Harvester ${raw} refuses to install on legacy BIOS machines (since v${BIOS_REFUSED_SINCE})`,
-        hint: 'Switch the machines to UEFI and set `boot.firmware: uefi`, or install v1.7.x.',
-        at: ['boot', 'firmware'],
-      });
+    // Node settings follow the release each node installs (its own harvester_version, or the site's).
+    let biosReported = false;
+    for (const node of model.nodes) {
+      const nv = node.release.version;
+      const own = node.sources.harvester_version;
+      if (own && !isSupported(nv)) {
+        unsupported(nv.raw, own, node.hostname);
+        continue;
+      }
+      for (const [key, since] of Object.entries(NODE_KEY_SINCE)) {
+        const at = node.sources[key];
+        if (at === undefined || atLeast(nv, since)) continue;
+        report({
+          code: 'HARVESTER_KEY_TOO_NEW',
+          node: node.hostname,
+          message: `\`${key}\` needs Harvester v${since} or newer; node ${node.hostname} installs ${nv.raw}`,
+          hint: `Remove it, or raise the release (harvester.version or the node's harvester_version) to v${since}.0 or newer (the ${nv.raw} installer would silently ignore it).`,
+          at,
+          target: 'key',
+        });
+      }
+      if (model.boot.firmware === 'bios' && atLeast(nv, BIOS_REFUSED_SINCE) && !biosReported) {
+        biosReported = true;
+        report({
+          code: 'HARVESTER_BIOS_UNSUPPORTED',
+          message: `Harvester ${nv.raw} refuses to install on legacy BIOS machines (since v${BIOS_REFUSED_SINCE})`,
+          hint: 'Switch the machines to UEFI and set `boot.firmware: uefi`, or install v1.7.x.',
+          at: own && nv.raw !== raw ? own : ['boot', 'firmware'],
+        });
+      }
+      // Another release's files are found by putting its version in place of the site's.
+      if (own && nv.raw !== raw) {
+        for (const [field, url] of [
+          ['artifacts', input.harvester.artifacts],
+          ['iso_url', input.harvester.iso_url],
+        ] as const) {
+          if (url === undefined || url.includes(raw)) continue;
+          report({
+            code: 'HARVESTER_ARTIFACTS_NO_VERSION',
+            node: node.hostname,
+            message: `node ${node.hostname} installs ${nv.raw}, but harvester.${field} does not name the site's release ${raw}, so harvgen cannot tell where the ${nv.raw} files are`,
+            hint: `Put the release in the URL (e.g. .../artifacts/${raw}): a node's harvester_version then finds its files at .../artifacts/${nv.raw}.`,
+            at: ['harvester', field],
+          });
+        }
+      }
     }
   },
 };
