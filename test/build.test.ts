@@ -18,6 +18,12 @@ const goldens: { name: string; site: string; expected: string }[] = [
   { name: 'example site location_x', site: join(repo, 'sites/location_x'), expected: join(repo, 'out/location_x') },
   { name: 'example site location_y', site: join(repo, 'sites/location_y'), expected: join(repo, 'out/location_y') },
   {
+    // Layers: a node file, a node profile built on another, site defaults with a profile, repo defaults with a profile.
+    name: 'fixture layers (lab_a)',
+    site: join(repo, 'test/fixtures/layers/sites/lab_a'),
+    expected: join(repo, 'test/fixtures/build/layers-lab_a/expected'),
+  },
+  {
     name: 'fixture bios-static',
     site: join(repo, 'test/fixtures/build/bios-static/site'),
     expected: join(repo, 'test/fixtures/build/bios-static/expected'),
