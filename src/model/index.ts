@@ -3,7 +3,6 @@
 // written so the rules can point at them.
 import type { NodeDefaults, NodeInput, SiteInput } from '../types/site-input.ts';
 import { PROFILE_LAYER, REPO_LAYER, type InventoryPath, type Layers } from '../load/index.ts';
-import { profileChain } from '../validate/layers.ts';
 import { parseVersion, type HarvesterVersion } from '../harvester/versions.ts';
 import { formatIpv4, maskToPrefix, parseCidr, parseIpv4, prefixToMask } from '../util/ipv4.ts';
 import { normalizeMac } from '../util/mac.ts';
@@ -141,6 +140,13 @@ export function resolveSite(input: SiteInput, layers: Layers = { profiles: {} })
     },
   };
   return deepFreeze(model);
+}
+
+/** The chain of profiles a reference expands to, nearest first (stops at a missing one or a loop). */
+export function profileChain(layers: Layers, first: unknown): string[] {
+  const chain: string[] = [];
+  for (let p = first; typeof p === 'string' && p in layers.profiles && !chain.includes(p); p = layers.profiles[p]!.profile) chain.push(p);
+  return chain;
 }
 
 /** One layer of node settings and the inventory path it lives at. */

@@ -74,10 +74,3 @@ export function checkProfileRefs(input: SiteInput, layers: Layers, locate: Locat
   }
   return out;
 }
-
-/** The chain of profiles a reference expands to, nearest first (stops at a missing one or a loop). */
-export function profileChain(layers: Layers, first: unknown): string[] {
-  const chain: string[] = [];
-  for (let p = first; typeof p === 'string' && p in layers.profiles && !chain.includes(p); p = layers.profiles[p]!.profile) chain.push(p);
-  return chain;
-}
