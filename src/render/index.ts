@@ -1,6 +1,7 @@
 // Stage 4, render: pure, in memory. SiteModel -> Artifact[] (every file of out/<site>/),
 // plus diagnostics when a generated Harvester config breaks the installer's schema (which
 // can only come from `config:` keys in the inventory; anything else is a harvgen bug).
+import { createHash } from 'node:crypto';
 import type { Diagnostic } from '../diagnostics/types.ts';
 import type { InventoryPath, Locator } from '../load/index.ts';
 import type { ResolvedNode, SiteModel } from '../model/index.ts';
@@ -41,6 +42,7 @@ export interface RenderResult {
 export function renderSite(model: SiteModel, locate: Locator): RenderResult {
   const diagnostics: Diagnostic[] = [];
   const files: Artifact[] = [];
+  const paths = new Set<string>();
   const add = (path: string, render: () => string, opts: { served?: boolean; mode?: number } = {}) => {
     if (!isSafeRelativePath(path)) {
       diagnostics.push({
@@ -51,7 +53,7 @@ export function renderSite(model: SiteModel, locate: Locator): RenderResult {
       });
       return;
     }
-    if (files.some((f) => f.path === path)) {
+    if (paths.has(path)) {
       diagnostics.push({
         code: 'RENDER_PATH_ESCAPE',
         severity: 'error',
@@ -74,7 +76,9 @@ export function renderSite(model: SiteModel, locate: Locator): RenderResult {
       });
       return;
     }
-    files.push({ path, contents, mode: opts.mode ?? 0o644, ...(opts.served ? { url: `${model.boot.server}/${path}` } : {}) });
+    paths.add(path);
+    const sha256 = createHash('sha256').update(contents, 'utf8').digest('hex');
+    files.push({ path, contents, mode: opts.mode ?? 0o644, ...(opts.served ? { url: `${model.boot.server}/${path}` } : {}), sha256 });
   };
 
   add('boot.ipxe', () => renderEntryScript(model), { served: true });

@@ -1,7 +1,7 @@
 // SHA-512 crypt (`$6$`), as specified by Ulrich Drepper's "Unix crypt using SHA-256 and
 // SHA-512" and implemented by glibc. Node's crypto has no crypt(3), and the Harvester
 // installer writes `os.password` verbatim into /etc/shadow when it starts with `$`, so
-// harvgen hashes plain-text passwords itself (with a salt derived from site and host, so
+// harvgen hashes plain-text passwords itself (with a salt derived from the cluster token, so
 // that builds stay byte-identical).
 import { createHash, hash } from 'node:crypto';
 
