@@ -17,11 +17,11 @@ export function nodeFile(root: string, site: number, k: number): string {
   return join(root, 'sites', siteName(site), 'nodes', `n${String(k).padStart(5, '0')}.yaml`);
 }
 
-/** The text of node `k` of site `i`; `extra` adds lines (the bench's one-node edit). */
-export function nodeText(i: number, k: number, extra = ''): string {
+/** The text of node `k` of site `i`. */
+export function nodeText(i: number, k: number): string {
   const hex = k.toString(16).padStart(4, '0');
   const site = (i + 1).toString(16).padStart(2, '0');
-  return `mac: 52:54:${site}:10:${hex.slice(0, 2)}:${hex.slice(2)}\nip: 10.${100 + i}.${1 + Math.floor(k / 250)}.${1 + (k % 250)}\n${extra}`;
+  return `mac: 52:54:${site}:10:${hex.slice(0, 2)}:${hex.slice(2)}\nip: 10.${100 + i}.${1 + Math.floor(k / 250)}.${1 + (k % 250)}\n`;
 }
 
 /** Write a repository of `sites` x `nodes` under `root`; returns the site directories. */

@@ -2,7 +2,7 @@
 // and watch. Unexpected exceptions become an INTERNAL_ERROR diagnostic (with the stack in
 // `detail` for --debug), never a crash.
 import type { Diagnostic } from './diagnostics/types.ts';
-import { loadSite, type InputStamp, type Locator } from './load/index.ts';
+import { loadSite, type Locator } from './load/index.ts';
 import { redact, resolveSecrets, secretRoot } from './load/secrets.ts';
 import type { SiteModel } from './model/index.ts';
 import { renderSite, type Artifact } from './render/index.ts';
@@ -22,14 +22,6 @@ export interface CompiledSite {
   readonly locate?: Locator;
   /** Text of every loaded file by displayed path (for code frames). */
   readonly sources: Readonly<Record<string, string>>;
-  /** What the site was compiled from (files and directories stamped, environment variables read), for skipping it next time. */
-  readonly inputs?: SiteInputs;
-}
-
-/** The inputs of a compiled site. */
-export interface SiteInputs {
-  readonly stamps: readonly InputStamp[];
-  readonly env: readonly string[];
 }
 
 /** Options shared by check and build. */
@@ -70,8 +62,7 @@ export async function compileSite(dir: string, options: CompileOptions = {}): Pr
       root: secretRoot(loaded.dir),
     });
     secrets = resolved.secrets.filter((s) => s.length >= MIN_REDACTED);
-    const inputs: SiteInputs = { stamps: [...loaded.inputs, ...resolved.inputs], env: resolved.env };
-    const base0 = { dir, ...(site ? { site } : {}), sources, locate: loaded.locate, inputs };
+    const base0 = { dir, ...(site ? { site } : {}), sources, locate: loaded.locate };
     const validated = validateSite(resolved.input, loaded.locate, loaded.layers);
     const base = { ...base0, ...(validated.model ? { model: validated.model } : {}) };
     const checked = [...resolved.diagnostics, ...validated.diagnostics];

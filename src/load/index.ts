@@ -4,13 +4,11 @@ import { stat } from 'node:fs/promises';
 import { basename, dirname, extname, join, relative, resolve, sep } from 'node:path';
 import fg from 'fast-glob';
 import type { Diagnostic } from '../diagnostics/types.ts';
-import { readInventoryText, stampOf, type InputStamp } from './read-text.ts';
-import { statSync } from 'node:fs';
+import { readInventoryText } from './read-text.ts';
 import { parseYamlFile, type SourceFile } from './parse-yaml.ts';
 import { createLocator, NO_SOURCE, type Locator, type NodeOrigin } from './locate.ts';
 
 export type { SourceFile } from './parse-yaml.ts';
-export type { InputStamp } from './read-text.ts';
 export type { Locator, InventoryPath, SourceLocation, LocateTarget } from './locate.ts';
 export { NO_SOURCE, PROFILE_LAYER, REPO_LAYER } from './locate.ts';
 
@@ -32,11 +30,6 @@ export interface LoadedSite {
   readonly diagnostics: readonly Diagnostic[];
   /** The shared layers the site may draw on (empty when there are none). */
   readonly layers: Layers;
-  /**
-   * Every file read and every directory listed, stamped before reading: a later build that finds
-   * the same stamps (and the same secrets) would compile the same site.
-   */
-  readonly inputs: readonly InputStamp[];
 }
 
 /** Options for loading. */
@@ -55,7 +48,7 @@ export async function loadSite(siteDir: string, options: LoadOptions = {}): Prom
   };
   const none: Locator = NO_SOURCE;
   const noLayers: Layers = { profiles: {} };
-  const fail = (d: Diagnostic): LoadedSite => ({ dir, files: [], locate: none, diagnostics: [d], layers: noLayers, inputs: [] });
+  const fail = (d: Diagnostic): LoadedSite => ({ dir, files: [], locate: none, diagnostics: [d], layers: noLayers });
 
   const dirStat = await stat(dir).catch(() => undefined);
   if (!dirStat?.isDirectory()) {
@@ -79,17 +72,6 @@ export async function loadSite(siteDir: string, options: LoadOptions = {}): Prom
     });
   }
 
-  const inputs: InputStamp[] = [];
-  // Directories are stamped before they are listed: a file added or removed changes their mtime.
-  const stampDir = (abs: string) => {
-    const st = statSync(abs, { throwIfNoEntry: false });
-    if (st?.isDirectory()) inputs.push(stampOf(abs, st));
-  };
-  stampDir(dir);
-  const nodesDir = join(dir, 'nodes');
-  stampDir(nodesDir);
-  for (const sub of await fg(['nodes/**'], { cwd: dir, onlyDirectories: true, dot: false, followSymbolicLinks: false }))
-    stampDir(join(dir, sub));
   const nodePaths = (
     await fg(['nodes/**/*.yaml', 'nodes/**/*.yml'], { cwd: dir, onlyFiles: true, dot: false, followSymbolicLinks: false })
   ).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
@@ -97,9 +79,8 @@ export async function loadSite(siteDir: string, options: LoadOptions = {}): Prom
   const diagnostics: Diagnostic[] = [];
   const files: SourceFile[] = [];
   const readOne = async (abs: string) => {
-    const { text, diagnostics: d, stamp } = readInventoryText(abs, display(abs));
+    const { text, diagnostics: d } = readInventoryText(abs, display(abs));
     diagnostics.push(...d);
-    if (stamp) inputs.push(stamp);
     if (text === undefined) return undefined;
     const parsed = parseYamlFile(text, display(abs), abs);
     diagnostics.push(...parsed.diagnostics);
@@ -115,8 +96,6 @@ export async function loadSite(siteDir: string, options: LoadOptions = {}): Prom
   }
   // Layers: next to the site directories, i.e. in the site directory's parent (`sites/`).
   const sitesDir = dirname(dir);
-  stampDir(sitesDir);
-  stampDir(join(sitesDir, '_profiles'));
   const repoFile = join(sitesDir, '_defaults.yaml');
   const repo = (await stat(repoFile).catch(() => undefined))?.isFile() ? await readOne(repoFile) : undefined;
   const profilePaths = (
@@ -135,7 +114,7 @@ export async function loadSite(siteDir: string, options: LoadOptions = {}): Prom
   const layerFiles = { ...(repo ? { repo: repo.file } : {}), profiles: profileFiles };
   if (!site || diagnostics.length > 0) {
     const locate = site ? createLocator(site.file, [], layerFiles) : none;
-    return { dir, files, locate, diagnostics, layers, inputs };
+    return { dir, files, locate, diagnostics, layers };
   }
 
   const input: Record<string, unknown> = { ...site.value };
@@ -155,5 +134,5 @@ export async function loadSite(siteDir: string, options: LoadOptions = {}): Prom
       input.nodes = merged;
     }
   }
-  return { dir, input, files, locate: createLocator(site.file, origins, layerFiles), diagnostics, layers, inputs };
+  return { dir, input, files, locate: createLocator(site.file, origins, layerFiles), diagnostics, layers };
 }

@@ -9,7 +9,6 @@ import { dirname, isAbsolute, join, resolve, sep } from 'node:path';
 import type { Diagnostic } from '../diagnostics/types.ts';
 import { isCryptHash } from '../util/sha512-crypt.ts';
 import type { InventoryPath, Locator } from './locate.ts';
-import { stampOf, type InputStamp } from './read-text.ts';
 
 /** The inventory fields that may hold a secret reference. */
 export const SECRET_FIELDS: readonly InventoryPath[] = [
@@ -26,10 +25,6 @@ export interface SecretResolution {
   /** Every secret value (resolved or inline), for redaction of printed output. */
   readonly secrets: readonly string[];
   readonly diagnostics: readonly Diagnostic[];
-  /** The secret files read, stamped (see LoadedSite.inputs). */
-  readonly inputs: readonly InputStamp[];
-  /** The environment variables read: a site that reads one is compiled on every build (its value is never stored). */
-  readonly env: readonly string[];
 }
 
 /** Options: where relative display paths start, the environment to read, the directory secret files must be in. */
@@ -52,7 +47,7 @@ async function readSecretFile(
   file: string,
   written: string,
   root: string,
-): Promise<{ text: string; stamp: InputStamp; problem?: undefined } | { problem: string }> {
+): Promise<{ text: string; problem?: undefined } | { problem: string }> {
   if (isAbsolute(written)) return { problem: 'is an absolute path (write it relative to the YAML file)' };
   const real = await realpath(file).catch(() => undefined);
   if (real === undefined) return { problem: 'does not exist' };
@@ -65,7 +60,7 @@ async function readSecretFile(
   const text = await readFile(real, 'utf8').catch((e: NodeJS.ErrnoException) => e);
   if (typeof text !== 'string') return { problem: `cannot be read (${text.code ?? text.message})` };
   if (text.replace(/\r?\n$/, '') === '') return { problem: 'is empty' };
-  return { text, stamp: stampOf(real, st) };
+  return { text };
 }
 
 /** The repository of a site directory: the nearest ancestor with `.git`, else the parent of its parent. */
@@ -81,8 +76,6 @@ export async function resolveSecrets(input: Record<string, unknown>, locate: Loc
   const out = structuredClone(input);
   const secrets: string[] = [];
   const diagnostics: Diagnostic[] = [];
-  const inputs: InputStamp[] = [];
-  const env: string[] = [];
   for (const path of SECRET_FIELDS) {
     const [section, key] = path as [string, string];
     const holder = out[section] as Record<string, unknown> | undefined;
@@ -116,7 +109,6 @@ export async function resolveSecrets(input: Record<string, unknown>, locate: Loc
     // Anything but exactly one string `env` or `file` is left for the schema to report.
     if (keys.length !== 1) continue;
     if (typeof ref.env === 'string') {
-      env.push(ref.env);
       const v = options.env[ref.env];
       if (v === undefined || v === '') {
         diagnostics.push(
@@ -146,13 +138,12 @@ export async function resolveSecrets(input: Record<string, unknown>, locate: Loc
         holder[key] = UNRESOLVED;
         continue;
       }
-      inputs.push(text.stamp);
       const v = text.text.replace(/\r?\n$/, '');
       holder[key] = v;
       secrets.push(v);
     }
   }
-  return { input: out, secrets, diagnostics, inputs, env };
+  return { input: out, secrets, diagnostics };
 }
 
 /** Replace every secret value in `text` with `***`. */

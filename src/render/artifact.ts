@@ -8,8 +8,6 @@ export interface Artifact {
   readonly mode: number;
   /** URL under boot.server when nginx serves the file. */
   readonly url?: string;
-  /** SHA-256 of `contents` (hex), when render already computed it for manifest.json. */
-  readonly sha256?: string;
 }
 
 const SAFE_PATH = /^[a-z0-9][a-z0-9._-]*(\/[a-z0-9][a-z0-9._-]*)*$/i;

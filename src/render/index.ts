@@ -1,7 +1,6 @@
 // Stage 4, render: pure, in memory. SiteModel -> Artifact[] (every file of out/<site>/),
 // plus diagnostics when a generated Harvester config breaks the installer's schema (which
 // can only come from `config:` keys in the inventory; anything else is a harvgen bug).
-import { createHash } from 'node:crypto';
 import type { Diagnostic } from '../diagnostics/types.ts';
 import type { InventoryPath, Locator } from '../load/index.ts';
 import type { ResolvedNode, SiteModel } from '../model/index.ts';
@@ -77,8 +76,7 @@ export function renderSite(model: SiteModel, locate: Locator): RenderResult {
       return;
     }
     paths.add(path);
-    const sha256 = createHash('sha256').update(contents, 'utf8').digest('hex');
-    files.push({ path, contents, mode: opts.mode ?? 0o644, ...(opts.served ? { url: `${model.boot.server}/${path}` } : {}), sha256 });
+    files.push({ path, contents, mode: opts.mode ?? 0o644, ...(opts.served ? { url: `${model.boot.server}/${path}` } : {}) });
   };
 
   add('boot.ipxe', () => renderEntryScript(model), { served: true });

@@ -72,7 +72,7 @@ export function renderManifest(model: SiteModel, artifacts: readonly Artifact[])
       .sort((a, b) => (a.path < b.path ? -1 : 1))
       .map((a) => ({
         path: a.path,
-        sha256: a.sha256 ?? createHash('sha256').update(a.contents, 'utf8').digest('hex'),
+        sha256: createHash('sha256').update(a.contents, 'utf8').digest('hex'),
         size: Buffer.byteLength(a.contents, 'utf8'),
         ...(a.url !== undefined ? { url: a.url } : {}),
       })),

@@ -14,10 +14,7 @@ const eta = new Eta({
   varName: 'it',
 });
 
-/** Module objects templates read often: not wrapped (they are not data). */
-const TRUSTED: ReadonlySet<object> = new Set([escapers]);
-
 /** Render templates/<name>.eta with strict data; the escapers are `it.esc`. */
 export function renderTemplate(name: string, data: object): string {
-  return eta.render(`./${name}.eta`, strict({ ...data, esc: escapers }, 'it', TRUSTED));
+  return eta.render(`./${name}.eta`, strict({ ...data, esc: escapers }));
 }

@@ -17,7 +17,7 @@ function block(value: unknown, indent: string, out: string[]): void {
     if (value.length === 0) return void out.push('[]\n');
     for (const item of value) {
       out.push(`${indent}- `);
-      item_(item, `${indent}  `, out);
+      seqItem(item, `${indent}  `, out);
     }
     return;
   }
@@ -27,10 +27,7 @@ function block(value: unknown, indent: string, out: string[]): void {
     for (const k of keys) {
       out.push(`${indent}${key(k)}:`);
       const v = value[k];
-      if (Array.isArray(v) && v.length > 0) {
-        out.push('\n');
-        block(v, `${indent}  `, out);
-      } else if (isObject(v) && Object.keys(v).length > 0) {
+      if (isCollection(v)) {
         out.push('\n');
         block(v, `${indent}  `, out);
       } else out.push(` ${scalar(v)}\n`);
@@ -41,8 +38,8 @@ function block(value: unknown, indent: string, out: string[]): void {
 }
 
 /** A sequence item: its first line continues after `- `. */
-function item_(value: unknown, indent: string, out: string[]): void {
-  if ((Array.isArray(value) || isObject(value)) && (Array.isArray(value) ? value.length : Object.keys(value).length) > 0) {
+function seqItem(value: unknown, indent: string, out: string[]): void {
+  if (isCollection(value)) {
     const inner: string[] = [];
     block(value, indent, inner);
     // The first line of the block goes after `- `, without its indentation.
@@ -51,6 +48,11 @@ function item_(value: unknown, indent: string, out: string[]): void {
     return;
   }
   out.push(`${scalar(value)}\n`);
+}
+
+/** A non-empty list or mapping: written as a block (empty ones are `[]` and `{}` on the key's line). */
+function isCollection(v: unknown): boolean {
+  return Array.isArray(v) ? v.length > 0 : isObject(v) && Object.keys(v).length > 0;
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {
