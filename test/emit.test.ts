@@ -333,6 +333,30 @@ test('through a recovery, unchanged files keep their mtime and files harvgen nev
   assert.equal(readTree(dir), new Map([...before, ['README.operator', 'notes\n'], ['extra/mine.txt', 'mine\n']]));
 });
 
+test('a file edited by hand after the build is repaired, even at the same size and with its old mtime put back', async () => {
+  const { out, dir, before } = await built();
+  // Unchanged files are recognised by the manifest's SHA-256 without being read; only a file
+  // whose status changed before manifest.json was written is trusted that way (ctime, which
+  // `touch -d` or `cp -p` cannot set back). Wait one clock tick so the edit's ctime is later.
+  await new Promise((r) => setTimeout(r, 20));
+  const file = join(dir, 'ipxe/52-54-00-aa-bb-01.ipxe');
+  const st = statSync(file);
+  const old = readFileSync(file, 'utf8');
+  const forged = old.replace('automatic=true', 'automatic=fals');
+  assert.is.not(forged, old);
+  assert.is(forged.length, old.length);
+  writeFileSync(file, forged);
+  utimesSync(file, st.atime, st.mtime);
+  const r = await build({ sites: [siteX], outDir: out });
+  assert.ok(r.ok, JSON.stringify(r.diagnostics));
+  assert.equal(r.sites[0]!.written, ['ipxe/52-54-00-aa-bb-01.ipxe']);
+  assert.equal(readTree(dir), before);
+  // And a rebuild of a whole tree (nothing read back) writes nothing.
+  const again = await build({ sites: [siteX], outDir: out });
+  assert.equal(again.sites[0]!.written, []);
+  assert.is(again.sites[0]!.unchanged.length, before.size);
+});
+
 test('a hard link into the output cannot carry a chmod outside: the build replaces the file, a forged journal skips it', async () => {
   const { out, dir } = await built();
   const outside = join(tempDir('hardlink'), 'secret.txt');

@@ -4,13 +4,15 @@
 // previous build wrote; manifest.json last), delete it. Identical files are not touched (mtimes
 // stay, rsync stays quiet); files harvgen never wrote are left alone; nothing goes through a
 // symbolic link (safe-path.ts). ARCHITECTURE.md, "Emit: crash safety".
-import { chmod, lstat, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { chmodSync, lstatSync, mkdirSync, readFileSync, writeFileSync, type Stats } from 'node:fs';
+import { lstat, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import type { Artifact } from '../render/index.ts';
+import type { Artifact, Manifest } from '../render/index.ts';
 import { isSafeRelativePath } from '../render/index.ts';
 import { applyJournal, crashPoint, isInterrupted, JOURNAL_FILE, recoverDir, type Journal, type RecoveryResult } from './journal.ts';
 import { acquireLock } from './lock.ts';
-import { SafePaths, TEMP_SUFFIX } from './safe-path.ts';
+import { SafePaths, symlinkRefused, TEMP_SUFFIX, tempFor } from './safe-path.ts';
+import { scanTree } from './tree.ts';
 
 export { EmitError } from './safe-path.ts';
 export { real as realPath, unsafeOutDir } from './out-dir.ts';
@@ -45,7 +47,9 @@ export async function emitSite(dir: string, artifacts: readonly Artifact[], opti
   await paths.checkRoot();
   if (options.dryRun) {
     const interrupted = await isInterrupted(root);
-    const { result } = await plan(paths, artifacts);
+    // Compare only (--check, --dry-run): every file of the same size is read back, whatever
+    // its timestamps say; CI's stale-output check must not trust anything on disk.
+    const { result } = await plan(paths, artifacts, { exact: true });
     return { ...result, ...(interrupted ? { interrupted } : {}) };
   }
   await mkdir(root, { recursive: true });
@@ -53,25 +57,16 @@ export async function emitSite(dir: string, artifacts: readonly Artifact[], opti
   const release = await acquireLock(root);
   try {
     const recovery = await recoverDir(paths);
-    const { result, journal } = await plan(paths, artifacts);
-    const byPath = new Map(artifacts.map((a) => [a.path, a]));
-    let n = 0;
-    for (const r of journal.renames) {
-      const a = byPath.get(r.path)!;
-      const temp = await paths.resolve(r.path, { temp: true });
-      await mkdir(dirname(temp), { recursive: true });
-      await writeFile(temp, a.contents, { mode: a.mode });
-      await chmod(temp, a.mode); // the umask may have narrowed the mode
-      crashPoint('temp', ++n);
-    }
+    const { result, journal } = await plan(paths, artifacts, { exact: false });
     if (journal.renames.length + journal.chmods.length + journal.removals.length > 0) {
+      writeTemps(root, journal, artifacts);
       // The commit point: after this rename the new tree is what a recovery completes.
       const committed = await paths.own(JOURNAL_FILE);
       const temp = await paths.own(`${JOURNAL_FILE}${TEMP_SUFFIX}`);
       await writeFile(temp, JSON.stringify(journal) + '\n');
       await rename(temp, committed);
       crashPoint('journal');
-      await applyJournal(paths, journal);
+      await applyJournal(paths, journal, { fresh: true });
       crashPoint('before-journal-delete');
       await rm(committed, { force: true });
     }
@@ -83,6 +78,32 @@ export async function emitSite(dir: string, artifacts: readonly Artifact[], opti
     };
   } finally {
     await release();
+  }
+}
+
+/**
+ * Write every temp of the journal: each directory created once, each temp created exclusively
+ * (O_EXCL: never through a link or over a file someone else made). The mode is set at creation;
+ * a chmod follows only when the process umask narrowed it (learned from the first temp).
+ * Synchronous, like the stats in plan(): on these 2-core machines 30,000 small writes take
+ * 3.4 s of build against 4.0 s with 16 promises in flight (tmpfs; disk noise hides either).
+ */
+function writeTemps(root: string, journal: Journal, artifacts: readonly Artifact[]): void {
+  const byPath = new Map(artifacts.map((a) => [a.path, a]));
+  const dirs = new Set<string>();
+  let narrowed: number | undefined;
+  let n = 0;
+  for (const r of journal.renames) {
+    const temp = join(root, tempFor(r.path));
+    const dir = dirname(temp);
+    if (!dirs.has(dir)) {
+      mkdirSync(dir, { recursive: true });
+      dirs.add(dir);
+    }
+    writeFileSync(temp, byPath.get(r.path)!.contents, { mode: r.mode, flag: 'wx' });
+    narrowed ??= r.mode & ~lstatSync(temp).mode & 0o777;
+    if ((r.mode & narrowed) !== 0) chmodSync(temp, r.mode);
+    crashPoint('temp', ++n);
   }
 }
 
@@ -104,15 +125,45 @@ export async function recoverSite(dir: string): Promise<RecoveryResult> {
 const MAX_MANIFEST = 256 * 1024 * 1024;
 
 /** Compare the artifacts with the tree: what to write, chmod and remove. */
-async function plan(paths: SafePaths, artifacts: readonly Artifact[]): Promise<{ result: EmitResult; journal: Journal }> {
+async function plan(
+  paths: SafePaths,
+  artifacts: readonly Artifact[],
+  options: { exact: boolean },
+): Promise<{ result: EmitResult; journal: Journal }> {
+  const root = paths.root;
+  const tree = await scanTree(root);
+  const previous = await previousManifest(root);
+  // Refuse any path that goes through a link (or is one), before anything is written.
+  const checkPath = (rel: string) => {
+    for (let i = rel.indexOf('/'); i !== -1; i = rel.indexOf('/', i + 1)) {
+      const kind = tree.get(rel.slice(0, i));
+      if (kind === 'link') throw symlinkRefused(join(root, rel.slice(0, i)));
+      if (kind === undefined) return; // created by this build
+    }
+    if (tree.get(rel) === 'link') throw symlinkRefused(join(root, rel));
+    if (tree.get(tempFor(rel)) === 'link') throw symlinkRefused(join(root, tempFor(rel)));
+  };
+  for (const a of artifacts) checkPath(a.path);
+  const fresh = options.exact ? undefined : newHashes(artifacts);
   const written: string[] = [];
   const unchanged: string[] = [];
   const renames: { path: string; mode: number }[] = [];
   const chmods: { path: string; mode: number }[] = [];
+  // Synchronous stats and reads: for metadata and small files in the page cache they cost a
+  // fifth of the promise versions (measured: 30,000 lstat calls, 70 ms against 355 ms).
   for (const a of artifacts) {
-    const target = await paths.resolve(a.path);
-    const st = await lstat(target).catch(() => undefined);
-    const same = st?.isFile() === true && st.size === Buffer.byteLength(a.contents) && (await readFile(target, 'utf8')) === a.contents;
+    const target = join(root, a.path);
+    const st = tree.get(a.path) === 'file' ? lstatOrUndefined(target) : undefined;
+    let same = false;
+    if (st?.isFile() && st.size === Buffer.byteLength(a.contents)) {
+      // The previous manifest holds each file's SHA-256 and size. A file whose status last
+      // changed before that manifest was renamed into place (ctime, which no tool can set
+      // back) still holds what the manifest says: no need to read it.
+      const before = previous.files.get(a.path);
+      const sha = fresh?.get(a.path);
+      const trusted = sha !== undefined && before?.sha256 === sha && before.size === st.size && st.ctimeMs < previous.ctimeMs;
+      same = trusted || readFileSync(target, 'utf8') === a.contents;
+    }
     if (same && (st!.mode & 0o777) === a.mode) {
       unchanged.push(a.path);
       continue;
@@ -124,14 +175,17 @@ async function plan(paths: SafePaths, artifacts: readonly Artifact[]): Promise<{
     else renames.push({ path: a.path, mode: a.mode });
   }
   // manifest.json is renamed last: until then the old manifest still describes the old tree.
-  renames.sort((x, y) => Number(x.path === 'manifest.json') - Number(y.path === 'manifest.json'));
+  const order = (x: { path: string }, y: { path: string }) =>
+    Number(x.path === 'manifest.json') - Number(y.path === 'manifest.json') || (x.path < y.path ? -1 : x.path > y.path ? 1 : 0);
+  renames.sort(order);
+  chmods.sort(order);
   const produced = new Set(artifacts.map((a) => a.path));
-  const previous = await previousFiles(paths.root);
   const removals: string[] = [];
-  for (const p of previous.files) {
+  for (const p of previous.paths) {
     if (produced.has(p)) continue;
-    const st = await lstat(await paths.resolve(p)).catch(() => undefined);
-    if (st) removals.push(p);
+    checkPath(p);
+    const kind = tree.get(p);
+    if (kind !== undefined && kind !== 'dir') removals.push(p);
   }
   removals.sort();
   return {
@@ -145,28 +199,65 @@ async function plan(paths: SafePaths, artifacts: readonly Artifact[]): Promise<{
   };
 }
 
+function lstatOrUndefined(p: string): Stats | undefined {
+  try {
+    return lstatSync(p);
+  } catch {
+    return undefined;
+  }
+}
+
+/** SHA-256 of every new file but manifest.json, as the new manifest.json lists them. */
+function newHashes(artifacts: readonly Artifact[]): Map<string, string> {
+  const manifest = artifacts.find((a) => a.path === 'manifest.json');
+  const out = new Map<string, string>();
+  if (!manifest) return out;
+  for (const f of (JSON.parse(manifest.contents) as Manifest).files) out.set(f.path, f.sha256);
+  return out;
+}
+
+/** What the previous build's manifest.json says, read back from disk. */
+interface PreviousManifest {
+  /** Files it wrote: what harvgen owns. */
+  readonly paths: readonly string[];
+  /** SHA-256 and size of each, as recorded. */
+  readonly files: ReadonlyMap<string, { readonly sha256: string; readonly size: number }>;
+  /** When manifest.json was renamed into place (0 when there is none). */
+  readonly ctimeMs: number;
+  /** Paths that are not plain relative paths (as JSON): not owned, reported. */
+  readonly untrusted: readonly string[];
+}
+
 /**
- * Files the previous build wrote, from its manifest: what harvgen owns. Untrusted (it is read
- * from disk): a path that is not a plain relative path is not owned; it is returned in `untrusted`.
+ * The previous build's manifest. Untrusted (it is read from disk): a path that is not a plain
+ * relative path is not owned; it is returned in `untrusted`.
  */
-async function previousFiles(root: string): Promise<{ files: string[]; untrusted: string[] }> {
+async function previousManifest(root: string): Promise<PreviousManifest> {
+  const none: PreviousManifest = { paths: [], files: new Map(), ctimeMs: 0, untrusted: [] };
   let manifest: { generator?: unknown; files?: unknown };
+  let ctimeMs: number;
   try {
     // Checked by plan() first: manifest.json is an artifact, so it is no link here. Only a
     // regular file is read (a FIFO would block the build forever).
     const st = await lstat(join(root, 'manifest.json'));
-    if (!st.isFile() || st.size > MAX_MANIFEST) return { files: [], untrusted: [] };
+    if (!st.isFile() || st.size > MAX_MANIFEST) return none;
+    ctimeMs = st.ctimeMs;
     manifest = JSON.parse(await readFile(join(root, 'manifest.json'), 'utf8')) as typeof manifest;
   } catch {
-    return { files: [], untrusted: [] };
+    return none;
   }
-  if (manifest?.generator !== 'harvgen' || !Array.isArray(manifest.files)) return { files: [], untrusted: [] };
-  const files: string[] = [];
+  if (manifest?.generator !== 'harvgen' || !Array.isArray(manifest.files)) return none;
+  const paths: string[] = [];
+  const files = new Map<string, { sha256: string; size: number }>();
   const untrusted: string[] = [];
   for (const f of manifest.files as unknown[]) {
-    const p = (f as { path?: unknown } | null)?.path;
-    if (typeof p === 'string' && isSafeRelativePath(p)) files.push(p);
-    else untrusted.push(JSON.stringify(p) ?? String(p));
+    const { path: p, sha256, size } = (f ?? {}) as { path?: unknown; sha256?: unknown; size?: unknown };
+    if (typeof p !== 'string' || !isSafeRelativePath(p)) {
+      untrusted.push(JSON.stringify(p) ?? String(p));
+      continue;
+    }
+    paths.push(p);
+    if (typeof sha256 === 'string' && typeof size === 'number') files.set(p, { sha256, size });
   }
-  return { files, untrusted };
+  return { paths, files, ctimeMs, untrusted };
 }

@@ -6,10 +6,11 @@
 // journal (recovery applies it again, every step idempotent: the tree becomes wholly new).
 // The journal also carries the removals, so files of the old build are cleaned up even when
 // the kill came right after manifest.json was replaced.
+import { renameSync } from 'node:fs';
 import { chmod, lstat, readFile, readdir, rename, rm, rmdir } from 'node:fs/promises';
 import { dirname, join, sep } from 'node:path';
 import { isSafeRelativePath } from '../render/artifact.ts';
-import { TEMP_SUFFIX, type SafePaths } from './safe-path.ts';
+import { TEMP_SUFFIX, tempFor, type SafePaths } from './safe-path.ts';
 
 /** The journal file inside a site's output directory. */
 export const JOURNAL_FILE = '.harvgen-journal.json';
@@ -77,16 +78,28 @@ export function crashPoint(point: string, n = 1): void {
   if (want !== undefined && want === `${point}:${n}`) process.kill(process.pid, 'SIGKILL');
 }
 
-/** Apply a committed journal; every step can run again after a crash with the same result. */
-export async function applyJournal(paths: SafePaths, journal: Journal): Promise<void> {
+/**
+ * Apply a committed journal; every step can run again after a crash with the same result.
+ * `fresh`: the journal was just planned and its temps written by this process against a tree
+ * it checked link by link (emit/index.ts), so the renames are not checked again (and run
+ * synchronously, like the writes). Recovery applies a journal read from disk
+ * and checks every path.
+ */
+export async function applyJournal(paths: SafePaths, journal: Journal, options: { fresh?: boolean } = {}): Promise<void> {
   let n = 0;
-  for (const r of journal.renames) {
-    const target = await paths.resolve(r.path);
-    const temp = await paths.resolve(r.path, { temp: true });
-    // Gone already: renamed before the crash (the target then holds the new bytes).
-    if (await exists(temp)) await rename(temp, target);
+  const manifest = journal.renames.filter((r) => r.path === 'manifest.json');
+  const others = journal.renames.filter((r) => r.path !== 'manifest.json');
+  const renameOne = async (r: { path: string }) => {
+    if (options.fresh) renameSync(join(paths.root, tempFor(r.path)), join(paths.root, r.path));
+    else {
+      const target = await paths.resolve(r.path);
+      const temp = await paths.resolve(r.path, { temp: true });
+      // Gone already: renamed before the crash (the target then holds the new bytes).
+      if (await exists(temp)) await rename(temp, target);
+    }
     crashPoint(r.path === 'manifest.json' ? 'manifest' : 'rename', r.path === 'manifest.json' ? 1 : ++n);
-  }
+  };
+  for (const r of others) await renameOne(r);
   for (const c of journal.chmods) {
     const target = await paths.resolve(c.path);
     // Only a plain file with one name: a hard link would carry the chmod outside the output.
@@ -96,6 +109,7 @@ export async function applyJournal(paths: SafePaths, journal: Journal): Promise<
       if (e.code !== 'ENOENT') throw e;
     });
   }
+  for (const r of manifest) await renameOne(r);
   for (const p of journal.removals) {
     const target = await paths.resolve(p);
     await rm(target, { force: true });

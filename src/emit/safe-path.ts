@@ -27,6 +27,15 @@ export class EmitError extends Error {
   }
 }
 
+/** The refusal for a symbolic link at `p` (an absolute path below or at the site directory). */
+export function symlinkRefused(p: string): EmitError {
+  return new EmitError(
+    'EMIT_SYMLINK_REFUSED',
+    `refusing to write through ${p}: it is a symbolic link (it could lead outside the output directory)`,
+    'Remove the link; harvgen owns the files below the output directory and never follows links there.',
+  );
+}
+
 async function lstatOrUndefined(p: string) {
   return lstat(p).catch((e: NodeJS.ErrnoException) => {
     if (e.code === 'ENOENT' || e.code === 'ENOTDIR') return undefined;
@@ -42,13 +51,7 @@ export class SafePaths {
   /** Refuse a symbolic link at `p` (an existing path below or at the root). */
   private async noLink(p: string): Promise<boolean> {
     const st = await lstatOrUndefined(p);
-    if (st?.isSymbolicLink()) {
-      throw new EmitError(
-        'EMIT_SYMLINK_REFUSED',
-        `refusing to write through ${p}: it is a symbolic link (it could lead outside the output directory)`,
-        'Remove the link; harvgen owns the files below the output directory and never follows links there.',
-      );
-    }
+    if (st?.isSymbolicLink()) throw symlinkRefused(p);
     return st !== undefined;
   }
 
