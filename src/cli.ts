@@ -35,6 +35,7 @@ interface Flags {
   check?: boolean;
   quiet?: boolean;
   allOrNothing?: boolean;
+  force?: boolean;
 }
 
 /** Output streams (a TTY flag decides progress lines and colour). */
@@ -87,6 +88,7 @@ export async function main(argv: readonly string[], io: CliIo = { out: process.s
     .option('--check', 'Fail when the output directory is not what the inventory builds (for CI)')
     .option('--quiet', 'Print only problems and one line per site')
     .option('--all-or-nothing', 'Write nothing when any site has errors')
+    .option('--force', 'Compile every site and compare every output file byte by byte, trusting no timestamp')
     .example('harvgen build sites/location_x')
     .example('harvgen build sites/* --out /srv/harvgen-out --strict')
     .action((dirs: string[], flags: Flags) => runBuild(dirs, flags));
@@ -228,6 +230,7 @@ export async function main(argv: readonly string[], io: CliIo = { out: process.s
         dryRun: flags.dryRun === true,
         check: flags.check === true,
         allOrNothing: flags.allOrNothing === true,
+        force: flags.force === true,
         onProgress: (e) => progress?.update(`harvgen: building ${e.dir} (${e.index + 1}/${e.total})`),
       });
     } finally {
@@ -249,7 +252,7 @@ export async function main(argv: readonly string[], io: CliIo = { out: process.s
     const compare = flags.dryRun || flags.check;
     for (const s of result.sites) {
       print(
-        `${s.site}: ${s.files.length} files for ${s.nodes} nodes in ${s.dir} (${compare ? 'would write' : 'wrote'} ${s.written.length}, ${compare ? 'would remove' : 'removed'} ${s.removed.length}, unchanged ${s.unchanged.length})`,
+        `${s.site}: ${s.files.length} files for ${s.nodes} nodes in ${s.dir} (${compare ? 'would write' : 'wrote'} ${s.written.length}, ${compare ? 'would remove' : 'removed'} ${s.removed.length}, unchanged ${s.unchanged.length}${s.upToDate ? '; up to date, not compiled' : ''})`,
       );
       if (flags.dryRun) for (const p of [...s.written.map((w) => `  ~ ${w}`), ...s.removed.map((r) => `  - ${r}`)]) print(p);
       if (!flags.quiet && !compare) {
@@ -296,7 +299,7 @@ export async function main(argv: readonly string[], io: CliIo = { out: process.s
       }
       for (const s of result.sites) {
         print(
-          `${clock} built ${s.site} in ${durationMs} ms: ${s.written.length} written, ${s.removed.length} removed, ${s.unchanged.length} unchanged`,
+          `${clock} built ${s.site} in ${durationMs} ms: ${s.written.length} written, ${s.removed.length} removed, ${s.unchanged.length} unchanged${s.upToDate ? ' (up to date)' : ''}`,
         );
         for (const r of s.removed) print(`  - ${r}`);
       }

@@ -5,6 +5,7 @@ import { hasFailures, sortDiagnostics } from './diagnostics/types.ts';
 import { EmitError, emitSite, realPath, unsafeOutDir, type EmitResult } from './emit/index.ts';
 import { compileSite, type CompiledSite, type CompileOptions } from './pipeline.ts';
 import { crossSiteDiagnostics } from './validate/cross-site.ts';
+import { dropRecord, upToDate, writeRecord, type SiteRecord } from './cache/index.ts';
 
 export type { Diagnostic, Severity } from './diagnostics/types.ts';
 export { hasFailures, sortDiagnostics } from './diagnostics/types.ts';
@@ -46,13 +47,48 @@ export interface CheckResult {
 
 /** Validate site directories (everything `build` does except writing). */
 export async function check(options: CheckOptions & { readonly strict?: boolean }): Promise<CheckResult> {
-  const sites: CompiledSite[] = [];
-  for (const [index, dir] of options.sites.entries()) {
+  return (await compileAll(options, new Map())).result;
+}
+
+/**
+ * Compile the sites, except those in `records` (up to date, by index); a site that shares its
+ * boot server or its name with another is compiled anyway, so that the checks between sites
+ * see it. Returns the sites compiled and the records that stood in for the others.
+ */
+async function compileAll(
+  options: CheckOptions & { readonly strict?: boolean; readonly stamps?: boolean },
+  records: ReadonlyMap<number, SiteRecord>,
+): Promise<{ result: CheckResult; skipped: ReadonlyMap<number, SiteRecord> }> {
+  const sites: (CompiledSite | undefined)[] = [];
+  const compile = async (index: number, dir: string) => {
     options.onProgress?.({ step: 'compile', dir, index, total: options.sites.length });
-    sites.push(await compileSite(dir, options));
+    sites[index] = await compileSite(dir, options);
+  };
+  for (const [index, dir] of options.sites.entries()) if (!records.has(index)) await compile(index, dir);
+  const skipped = new Map(records);
+  if (skipped.size > 0) {
+    const count = new Map<string, number>();
+    const bump = (k: string) => count.set(k, (count.get(k) ?? 0) + 1);
+    for (const s of sites) {
+      if (s?.model) bump(`server ${s.model.boot.host}:${s.model.boot.port}`);
+      if (s?.site) bump(`site ${s.site}`);
+    }
+    for (const r of skipped.values()) (bump(`server ${r.server}`), bump(`site ${r.site}`));
+    for (const [index, r] of [...skipped]) {
+      if (count.get(`server ${r.server}`)! > 1 || count.get(`site ${r.site}`)! > 1) {
+        skipped.delete(index);
+        await compile(index, options.sites[index]!);
+      }
+    }
   }
-  const diagnostics = sortDiagnostics([...sites.flatMap((s) => s.diagnostics), ...duplicateSites(sites), ...crossSiteDiagnostics(sites)]);
-  return { ok: !hasFailures(diagnostics, options.strict), sites, diagnostics };
+  const compiled = sites.flatMap((s) => (s ? [s] : []));
+  const diagnostics = sortDiagnostics([
+    ...compiled.flatMap((s) => s.diagnostics),
+    ...duplicateSites(compiled),
+    ...crossSiteDiagnostics(compiled),
+  ]);
+  const all = options.sites.map((dir, i): CompiledSite => sites[i] ?? { dir, site: skipped.get(i)!.site, diagnostics: [], sources: {} });
+  return { result: { ok: !hasFailures(diagnostics, options.strict), sites: all, diagnostics }, skipped };
 }
 
 /** Options for build(). */
@@ -67,6 +103,11 @@ export interface BuildOptions extends CheckOptions {
   readonly check?: boolean;
   /** Write nothing when any site has errors (default: write the sites without errors). */
   readonly allOrNothing?: boolean;
+  /**
+   * Compile every site, even those whose inputs and output are as the last build left them, and
+   * read back every output file to compare it (none is trusted by its timestamps).
+   */
+  readonly force?: boolean;
 }
 
 /** What build() did for one site. */
@@ -77,6 +118,8 @@ export interface SiteBuild extends EmitResult {
   /** Every file of the site, relative to `dir`. */
   readonly files: readonly string[];
   readonly nodes: number;
+  /** The site was up to date (inputs, harvgen and output as the last build left them): not compiled, nothing written. */
+  readonly upToDate?: boolean;
 }
 
 /** Result of build(). Nothing is written unless every site compiled cleanly. */
@@ -92,11 +135,30 @@ export interface BuildResult {
  * `allOrNothing`, only when all of them have none). `ok` is false when any site has errors.
  */
 export async function build(options: BuildOptions): Promise<BuildResult> {
-  const checked = await check(options);
+  const cwd = options.cwd ?? process.cwd();
+  const outRoot = resolve(cwd, options.outDir ?? 'out');
+  const compare = options.dryRun === true || options.check === true;
+  const unsafe = unsafeOutDir(
+    outRoot,
+    options.sites.map((d) => resolve(cwd, d)),
+  );
+  // The output root may be a link (the user chose it): resolved once, so that every path below
+  // it is checked link by link (emit) and cannot be redirected by re-pointing the root mid-build.
+  const realRoot = realPath(outRoot);
+  // Up-to-date sites are not compiled. --check and --dry-run compare everything, --force compiles everything.
+  const records = new Map<number, SiteRecord>();
+  if (!compare && !options.force && unsafe === undefined) {
+    for (const [i, dir] of options.sites.entries()) {
+      const r = await upToDate(realRoot, resolve(cwd, dir));
+      if (r) records.set(i, r);
+    }
+  }
+  const { result: checked, skipped } = await compileAll({ ...options, stamps: !compare }, records);
   const diagnostics = [...checked.diagnostics];
+  const skippedDirs = new Map([...skipped].map(([i, r]) => [options.sites[i]!, r]));
   // A site with errors is not written. The others are, unless --all-or-nothing, or unless the
   // error is between sites (a clash of names or URLs involves all of them).
-  const failed = (s: CompiledSite) => !s.artifacts || hasFailures(s.diagnostics, options.strict);
+  const failed = (s: CompiledSite) => !skippedDirs.has(s.dir) && (!s.artifacts || hasFailures(s.diagnostics, options.strict));
   const writable = checked.sites.filter((s) => !failed(s));
   const crossSite = checked.diagnostics.some(
     (d) => d.severity === 'error' && (d.code.startsWith('SITE_') || d.code === 'EMIT_DUPLICATE_SITE'),
@@ -104,12 +166,6 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
   if (!checked.ok && (options.allOrNothing || crossSite || writable.length === 0)) {
     return { ok: false, sites: [], compiled: checked.sites, diagnostics };
   }
-  const cwd = options.cwd ?? process.cwd();
-  const outRoot = resolve(cwd, options.outDir ?? 'out');
-  const unsafe = unsafeOutDir(
-    outRoot,
-    options.sites.map((d) => resolve(cwd, d)),
-  );
   if (unsafe !== undefined) {
     diagnostics.push({
       code: 'EMIT_OUT_DIR_UNSAFE',
@@ -120,14 +176,18 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
     return { ok: false, sites: [], compiled: checked.sites, diagnostics };
   }
   const sites: SiteBuild[] = [];
-  const compare = options.dryRun === true || options.check === true;
-  // The output root may be a link (the user chose it): resolved once, so that every path below
-  // it is checked link by link (emit) and cannot be redirected by re-pointing the root mid-build.
-  const realRoot = realPath(outRoot);
   for (const s of writable) {
     const dir = resolve(outRoot, s.site!);
+    const record = skippedDirs.get(s.dir);
+    if (record) {
+      const files = record.files.map((f) => f[0]);
+      sites.push({ site: record.site, dir, files, nodes: record.nodes, written: [], removed: [], unchanged: files, upToDate: true });
+      continue;
+    }
     try {
-      const r = await emitSite(join(realRoot, s.site!), s.artifacts!, { dryRun: compare });
+      // Forgotten first: a build killed from here on leaves no record, so the next one compiles.
+      if (!compare) dropRecord(realRoot, resolve(cwd, s.dir));
+      const r = await emitSite(join(realRoot, s.site!), s.artifacts!, { dryRun: compare, exact: options.force === true });
       sites.push({ ...r, site: s.site!, dir, files: s.artifacts!.map((a) => a.path), nodes: s.model!.nodes.length });
       diagnostics.push(...emitNotes(dir, s.dir, r, options.check === true));
       if (options.check && (r.written.length > 0 || r.removed.length > 0)) {
@@ -137,6 +197,15 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
           message: `${dir} is stale: ${[...r.written.map((p) => `${p} differs`), ...r.removed.map((p) => `${p} is no longer built`)].join(', ')}`,
           hint: `Run \`harvgen build ${s.dir}\` and commit the result.`,
         });
+      }
+      // Only a site that built without a single diagnostic is remembered (a skipped site has none to repeat).
+      if (!compare && s.stamps && s.diagnostics.length === 0 && !r.untrusted && !r.recovery) {
+        const server = `${s.model!.boot.host}:${s.model!.boot.port}`;
+        writeRecord(
+          realRoot,
+          { dir: resolve(cwd, s.dir), site: s.site!, server, nodes: s.model!.nodes.length, stamps: s.stamps },
+          s.artifacts!,
+        );
       }
     } catch (e) {
       diagnostics.push(

@@ -4,6 +4,7 @@
 import type { Diagnostic } from './diagnostics/types.ts';
 import { loadSite, type Locator } from './load/index.ts';
 import { redact, resolveSecrets, secretRoot } from './load/secrets.ts';
+import type { InputStamp } from './load/stamps.ts';
 import type { SiteModel } from './model/index.ts';
 import { renderSite, type Artifact } from './render/index.ts';
 import { validateSite } from './validate/index.ts';
@@ -22,6 +23,12 @@ export interface CompiledSite {
   readonly locate?: Locator;
   /** Text of every loaded file by displayed path (for code frames). */
   readonly sources: Readonly<Record<string, string>>;
+  /**
+   * With `stamps`, when the site rendered: its inputs as found before reading (site and node
+   * files, layers, secret files, the directories listed). Absent when a secret came from the
+   * environment, which no stamp covers.
+   */
+  readonly stamps?: readonly InputStamp[];
 }
 
 /** Options shared by check and build. */
@@ -30,6 +37,8 @@ export interface CompileOptions {
   readonly cwd?: string;
   /** Environment for `{ env: NAME }` secrets (default process.env). */
   readonly env?: Readonly<Record<string, string | undefined>>;
+  /** Record input stamps (build's up-to-date check). */
+  readonly stamps?: boolean;
 }
 
 /** Compile one site directory without touching the output. */
@@ -50,7 +59,7 @@ export async function compileSite(dir: string, options: CompileOptions = {}): Pr
     return { ...site, diagnostics };
   };
   try {
-    const loaded = await loadSite(dir, options);
+    const loaded = await loadSite(dir, { ...options, stamps: options.stamps === true });
     for (const f of loaded.files) sources[f.path] = f.text;
     const site = typeof loaded.input?.site === 'string' ? loaded.input.site : undefined;
     if (!loaded.input || loaded.diagnostics.length > 0) {
@@ -72,7 +81,8 @@ export async function compileSite(dir: string, options: CompileOptions = {}): Pr
     const rendered = renderSite(validated.model, loaded.locate);
     const diagnostics = [...checked, ...rendered.diagnostics];
     const ok = !rendered.diagnostics.some((d) => d.severity === 'error');
-    return done({ ...base, diagnostics, ...(ok ? { artifacts: rendered.artifacts } : {}) });
+    const stamps = ok && loaded.stamps && !resolved.fromEnv ? [...loaded.stamps, ...resolved.stamps] : undefined;
+    return done({ ...base, diagnostics, ...(ok ? { artifacts: rendered.artifacts } : {}), ...(stamps ? { stamps } : {}) });
   } catch (e) {
     const err = e as Error;
     return done({

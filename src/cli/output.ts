@@ -21,6 +21,8 @@ export interface JsonSite {
   readonly written: readonly string[] | null;
   readonly removed: readonly string[] | null;
   readonly unchanged: number | null;
+  /** build and watch: the site was up to date (inputs, harvgen and output as the last build left them) and was not compiled. */
+  readonly up_to_date?: boolean;
 }
 
 /** The `--json` document of one run (or one rebuild under `watch --json`). */
@@ -61,7 +63,15 @@ export function jsonSite(
     artifacts?: readonly unknown[];
     diagnostics: readonly Diagnostic[];
   },
-  built?: { dir: string; written: readonly string[]; removed: readonly string[]; unchanged: readonly string[] },
+  built?: {
+    dir: string;
+    written: readonly string[];
+    removed: readonly string[];
+    unchanged: readonly string[];
+    nodes: number;
+    files: readonly string[];
+    upToDate?: boolean;
+  },
 ): JsonSite {
   const { errors, warnings } = countDiagnostics(compiled.diagnostics);
   return {
@@ -70,12 +80,13 @@ export function jsonSite(
     ok: errors === 0,
     errors,
     warnings,
-    nodes: compiled.model ? compiled.model.nodes.length : null,
-    files: compiled.artifacts ? compiled.artifacts.length : null,
+    nodes: built ? built.nodes : compiled.model ? compiled.model.nodes.length : null,
+    files: built ? built.files.length : compiled.artifacts ? compiled.artifacts.length : null,
     out: built ? built.dir : null,
     written: built ? built.written : null,
     removed: built ? built.removed : null,
     unchanged: built ? built.unchanged.length : null,
+    ...(built?.upToDate ? { up_to_date: true } : {}),
   };
 }
 

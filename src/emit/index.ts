@@ -38,6 +38,8 @@ export interface EmitResult {
 export interface EmitOptions {
   /** Compare only: report what would change, write nothing (no recovery either). */
   readonly dryRun?: boolean;
+  /** Read back every file of the same size instead of trusting the previous manifest's hashes (always so with dryRun). */
+  readonly exact?: boolean;
 }
 
 /** Write the artifacts of one site into `dir` (created when missing). */
@@ -57,7 +59,7 @@ export async function emitSite(dir: string, artifacts: readonly Artifact[], opti
   const release = await acquireLock(root);
   try {
     const recovery = await recoverDir(paths);
-    const { result, journal } = await plan(paths, artifacts, { exact: false });
+    const { result, journal } = await plan(paths, artifacts, { exact: options.exact === true });
     if (journal.renames.length + journal.chmods.length + journal.removals.length > 0) {
       writeTemps(root, journal, artifacts);
       // The commit point: after this rename the new tree is what a recovery completes.

@@ -7,6 +7,7 @@ import type { Diagnostic } from '../diagnostics/types.ts';
 import { readInventoryText } from './read-text.ts';
 import { parseYamlFile, type SourceFile } from './parse-yaml.ts';
 import { createLocator, NO_SOURCE, type Locator, type NodeOrigin } from './locate.ts';
+import { stampNow, stampOf, stampTree, type InputStamp } from './stamps.ts';
 
 export type { SourceFile } from './parse-yaml.ts';
 export type { Locator, InventoryPath, SourceLocation, LocateTarget } from './locate.ts';
@@ -30,12 +31,16 @@ export interface LoadedSite {
   readonly diagnostics: readonly Diagnostic[];
   /** The shared layers the site may draw on (empty when there are none). */
   readonly layers: Layers;
+  /** With `stamps`: every file read and every directory listed, as found before reading. */
+  readonly stamps?: readonly InputStamp[];
 }
 
 /** Options for loading. */
 export interface LoadOptions {
   /** Directory that displayed file paths are relative to (default: process.cwd()). */
   readonly cwd?: string;
+  /** Record input stamps (for build's up-to-date check). */
+  readonly stamps?: boolean;
 }
 
 /** Load a site directory: site.yaml plus nodes/**\/*.yaml, merged. Never throws for bad input. */
@@ -72,6 +77,11 @@ export async function loadSite(siteDir: string, options: LoadOptions = {}): Prom
     });
   }
 
+  // Directories are stamped before they are listed, files before they are read.
+  const sitesDir = dirname(dir);
+  const stamps: InputStamp[] | undefined = options.stamps
+    ? [stampNow(dir), ...stampTree(join(dir, 'nodes')), stampNow(join(sitesDir, '_defaults.yaml')), stampNow(join(sitesDir, '_profiles'))]
+    : undefined;
   const nodePaths = (
     await fg(['nodes/**/*.yaml', 'nodes/**/*.yml'], { cwd: dir, onlyFiles: true, dot: false, followSymbolicLinks: false })
   ).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
@@ -79,8 +89,9 @@ export async function loadSite(siteDir: string, options: LoadOptions = {}): Prom
   const diagnostics: Diagnostic[] = [];
   const files: SourceFile[] = [];
   const readOne = async (abs: string) => {
-    const { text, diagnostics: d } = readInventoryText(abs, display(abs));
+    const { text, diagnostics: d, stats } = readInventoryText(abs, display(abs));
     diagnostics.push(...d);
+    stamps?.push(stampOf(abs, stats));
     if (text === undefined) return undefined;
     const parsed = parseYamlFile(text, display(abs), abs);
     diagnostics.push(...parsed.diagnostics);
@@ -95,7 +106,6 @@ export async function loadSite(siteDir: string, options: LoadOptions = {}): Prom
     if (loaded) nodeFiles.push({ ...loaded, stem: basename(rel, extname(rel)) });
   }
   // Layers: next to the site directories, i.e. in the site directory's parent (`sites/`).
-  const sitesDir = dirname(dir);
   const repoFile = join(sitesDir, '_defaults.yaml');
   const repo = (await stat(repoFile).catch(() => undefined))?.isFile() ? await readOne(repoFile) : undefined;
   const profilePaths = (
@@ -114,7 +124,7 @@ export async function loadSite(siteDir: string, options: LoadOptions = {}): Prom
   const layerFiles = { ...(repo ? { repo: repo.file } : {}), profiles: profileFiles };
   if (!site || diagnostics.length > 0) {
     const locate = site ? createLocator(site.file, [], layerFiles) : none;
-    return { dir, files, locate, diagnostics, layers };
+    return { dir, files, locate, diagnostics, layers, ...(stamps ? { stamps } : {}) };
   }
 
   const input: Record<string, unknown> = { ...site.value };
@@ -134,5 +144,5 @@ export async function loadSite(siteDir: string, options: LoadOptions = {}): Prom
       input.nodes = merged;
     }
   }
-  return { dir, input, files, locate: createLocator(site.file, origins, layerFiles), diagnostics, layers };
+  return { dir, input, files, locate: createLocator(site.file, origins, layerFiles), diagnostics, layers, ...(stamps ? { stamps } : {}) };
 }

@@ -1,6 +1,6 @@
 // Reading an inventory file as text, refusing what is not text before the YAML parser sees
 // it: oversized files, binary data and invalid UTF-8 each get their own diagnostic.
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync, statSync, type Stats } from 'node:fs';
 import type { Diagnostic } from '../diagnostics/types.ts';
 
 /** Files above this size are refused unread (a site inventory is a few KiB). */
@@ -11,20 +11,20 @@ export const MAX_FILE_BYTES = 1024 * 1024;
  * of 10,000 node files is read in a tenth of the time that a promise per file takes, and the
  * files are small (at most MAX_FILE_BYTES).
  */
-export function readInventoryText(absPath: string, displayPath: string): { text?: string; diagnostics: Diagnostic[] } {
+export function readInventoryText(absPath: string, displayPath: string): { text?: string; diagnostics: Diagnostic[]; stats?: Stats } {
   const fail = (code: string, message: string, hint: string, pos?: { line: number; col: number }) => ({
     diagnostics: [{ code, severity: 'error' as const, message, hint, file: displayPath, ...pos }],
   });
-  let size: number;
+  let stats: Stats;
   try {
-    size = statSync(absPath).size;
+    stats = statSync(absPath);
   } catch (e) {
     return fail('LOAD_READ_FAILED', `cannot read ${displayPath}: ${(e as Error).message}`, 'Check that the file exists and is readable.');
   }
-  if (size > MAX_FILE_BYTES) {
+  if (stats.size > MAX_FILE_BYTES) {
     return fail(
       'LOAD_FILE_TOO_LARGE',
-      `${displayPath} is ${(size / 1024 / 1024).toFixed(1)} MiB; inventory files are limited to 1 MiB`,
+      `${displayPath} is ${(stats.size / 1024 / 1024).toFixed(1)} MiB; inventory files are limited to 1 MiB`,
       'Split the inventory into one file per node under nodes/, or remove generated data from it.',
     );
   }
@@ -54,7 +54,7 @@ export function readInventoryText(absPath: string, displayPath: string): { text?
   }
   let text = bytes.toString('utf8');
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
-  return { text, diagnostics: [] };
+  return { text, diagnostics: [], stats };
 }
 
 function positionOf(bytes: Buffer, offset: number): { line: number; col: number } {

@@ -5,6 +5,7 @@
 // is a warning. The resolved values are returned so that every printed output can be redacted.
 import { existsSync } from 'node:fs';
 import { readFile, realpath, stat } from 'node:fs/promises';
+import { stampOf, type InputStamp } from './stamps.ts';
 import { dirname, isAbsolute, join, resolve, sep } from 'node:path';
 import type { Diagnostic } from '../diagnostics/types.ts';
 import { isCryptHash } from '../util/sha512-crypt.ts';
@@ -25,6 +26,10 @@ export interface SecretResolution {
   /** Every secret value (resolved or inline), for redaction of printed output. */
   readonly secrets: readonly string[];
   readonly diagnostics: readonly Diagnostic[];
+  /** Stamps of the secret files read (taken before reading). */
+  readonly stamps: readonly InputStamp[];
+  /** A secret came from the environment: the output depends on more than files. */
+  readonly fromEnv: boolean;
 }
 
 /** Options: where relative display paths start, the environment to read, the directory secret files must be in. */
@@ -47,7 +52,7 @@ async function readSecretFile(
   file: string,
   written: string,
   root: string,
-): Promise<{ text: string; problem?: undefined } | { problem: string }> {
+): Promise<{ text: string; stamp: InputStamp; problem?: undefined } | { problem: string }> {
   if (isAbsolute(written)) return { problem: 'is an absolute path (write it relative to the YAML file)' };
   const real = await realpath(file).catch(() => undefined);
   if (real === undefined) return { problem: 'does not exist' };
@@ -55,12 +60,13 @@ async function readSecretFile(
   if (real !== realRoot && !real.startsWith(realRoot.endsWith(sep) ? realRoot : realRoot + sep))
     return { problem: `is outside ${realRoot}` };
   const st = await stat(real);
+  const stamp = stampOf(file, st);
   if (!st.isFile()) return { problem: 'is not a regular file' };
   if (st.size > MAX_SECRET_FILE) return { problem: `is larger than ${MAX_SECRET_FILE / 1024} KiB` };
   const text = await readFile(real, 'utf8').catch((e: NodeJS.ErrnoException) => e);
   if (typeof text !== 'string') return { problem: `cannot be read (${text.code ?? text.message})` };
   if (text.replace(/\r?\n$/, '') === '') return { problem: 'is empty' };
-  return { text };
+  return { text, stamp };
 }
 
 /** The repository of a site directory: the nearest ancestor with `.git`, else the parent of its parent. */
@@ -76,6 +82,8 @@ export async function resolveSecrets(input: Record<string, unknown>, locate: Loc
   const out = structuredClone(input);
   const secrets: string[] = [];
   const diagnostics: Diagnostic[] = [];
+  const stamps: InputStamp[] = [];
+  let fromEnv = false;
   for (const path of SECRET_FIELDS) {
     const [section, key] = path as [string, string];
     const holder = out[section] as Record<string, unknown> | undefined;
@@ -109,6 +117,7 @@ export async function resolveSecrets(input: Record<string, unknown>, locate: Loc
     // Anything but exactly one string `env` or `file` is left for the schema to report.
     if (keys.length !== 1) continue;
     if (typeof ref.env === 'string') {
+      fromEnv = true;
       const v = options.env[ref.env];
       if (v === undefined || v === '') {
         diagnostics.push(
@@ -138,12 +147,13 @@ export async function resolveSecrets(input: Record<string, unknown>, locate: Loc
         holder[key] = UNRESOLVED;
         continue;
       }
+      stamps.push(text.stamp);
       const v = text.text.replace(/\r?\n$/, '');
       holder[key] = v;
       secrets.push(v);
     }
   }
-  return { input: out, secrets, diagnostics };
+  return { input: out, secrets, diagnostics, stamps, fromEnv };
 }
 
 /** Replace every secret value in `text` with `***`. */

@@ -1,6 +1,6 @@
 // Structural validation of the merged inventory against schema/site.schema.json with ajv,
 // every ajv error turned into a positioned diagnostic.
-import { Ajv, type ErrorObject } from 'ajv';
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import siteSchema from '../../schema/site.schema.json' with { type: 'json' };
 import layerSchema from '../../schema/layer.schema.json' with { type: 'json' };
 import type { Diagnostic } from '../diagnostics/types.ts';
@@ -11,15 +11,20 @@ import { explainValue, VALUE_KINDS, type ValueKindName } from '../util/value-kin
 
 const VALUE_KEYWORD = 'x-harvgen-value';
 
-const ajv = new Ajv({ allErrors: true, verbose: true, strict: true, allowUnionTypes: true });
-// Annotation only: names the value kind (src/util/value-kinds.ts) of a string that lands in a generated file.
-ajv.addKeyword({ keyword: VALUE_KEYWORD, schemaType: 'string' });
-const validateSite = ajv.compile(siteSchema);
-const validateLayer = ajv.compile(layerSchema);
+// Compiled on first use, not at import: a build whose sites are all up to date never validates.
+let compiled: { site: ValidateFunction; layer: ValidateFunction } | undefined;
+function validators() {
+  if (compiled) return compiled;
+  const ajv = new Ajv({ allErrors: true, verbose: true, strict: true, allowUnionTypes: true });
+  // Annotation only: names the value kind (src/util/value-kinds.ts) of a string that lands in a generated file.
+  ajv.addKeyword({ keyword: VALUE_KEYWORD, schemaType: 'string' });
+  compiled = { site: ajv.compile(siteSchema), layer: ajv.compile(layerSchema) };
+  return compiled;
+}
 
 /** Validate the raw inventory; an empty list means it has the right shape. */
 export function validateShape(input: unknown, locate: Locator, kind: 'site' | 'layer' = 'site'): Diagnostic[] {
-  const validate = kind === 'site' ? validateSite : validateLayer;
+  const validate = validators()[kind];
   if (validate(input)) return [];
   const out: Diagnostic[] = [];
   const seen = new Set<string>();

@@ -1,0 +1,236 @@
+// build's up-to-date check (src/cache): a site whose inputs, harvgen and output are as the last
+// build left them is not compiled; every change that could alter or damage the output makes it
+// compile again: an edited, added or removed node file, a layer, a secret file, a secret from the
+// environment, an edited, deleted or half-written output, another harvgen, --force, --check.
+import { spawnSync } from 'node:child_process';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { generateRepo, nodeFile, nodeText } from '../bench/gen.ts';
+import { build, type BuildOptions } from '../src/index.ts';
+import { readTree } from './helpers/tree.ts';
+import { tempDir } from './helpers/tmp.ts';
+
+const repo = resolve(import.meta.dirname, '..');
+
+/** A generated repository of 3 sites x 4 nodes, built once. */
+async function fresh() {
+  const root = tempDir('cache');
+  const sites = generateRepo(root, 3, 4);
+  const out = join(root, 'out');
+  const run = (extra: Partial<BuildOptions> = {}) => build({ sites, outDir: out, cwd: root, ...extra });
+  const first = await run();
+  assert.ok(first.ok, JSON.stringify(first.diagnostics));
+  assert.ok(first.sites.every((s) => !s.upToDate && s.written.length > 0));
+  return { root, sites, out, run };
+}
+
+const upToDate = (r: Awaited<ReturnType<typeof build>>) => r.sites.map((s) => s.upToDate === true);
+
+test('a rebuild of unchanged sites compiles nothing and writes nothing; the state is ignored by git and holds no secret', async () => {
+  const { out, run } = await fresh();
+  const before = readTree(join(out, 's001'));
+  const again = await run();
+  assert.ok(again.ok);
+  assert.equal(upToDate(again), [true, true, true]);
+  const files = before.size;
+  assert.ok(files > 10);
+  assert.equal(
+    again.sites.map((s) => [s.written.length, s.removed.length, s.unchanged.length, s.nodes, s.files.length]),
+    [0, 1, 2].map(() => [0, 0, files, 4, files]),
+  );
+  assert.ok(again.compiled.every((c) => c.model === undefined && c.diagnostics.length === 0));
+  assert.equal(readTree(join(out, 's001')), before);
+  const cache = join(out, '.harvgen-cache');
+  assert.is(readFileSync(join(cache, '.gitignore'), 'utf8').split('\n')[1], '*');
+  for (const f of readdirSync(cache)) {
+    const text = readFileSync(join(cache, f), 'utf8');
+    assert.not.ok(text.includes('bench-token') || text.includes('bench-password'), `${f} holds a secret`);
+  }
+  // --force compiles anyway (and still writes nothing).
+  const forced = await run({ force: true });
+  assert.equal(upToDate(forced), [false, false, false]);
+  assert.ok(forced.sites.every((s) => s.written.length === 0));
+});
+
+test('an edited, added or removed node file, or a changed secret file, recompiles that site only', async () => {
+  const { root, out, run } = await fresh();
+  writeFileSync(nodeFile(root, 1, 2), nodeText(1, 2).replace(/ip: .*/, 'ip: 10.101.9.9'));
+  let r = await run();
+  assert.equal(upToDate(r), [true, false, true]);
+  assert.ok(r.sites[1]!.written.includes('manifest.json'), r.sites[1]!.written.join());
+  assert.not.ok(r.sites[1]!.written.includes('harvester/n00001.yaml'));
+  assert.match(readFileSync(join(out, 's001/dnsmasq/harvgen.conf'), 'utf8'), /10\.101\.9\.9/);
+  // A new node file in a new subdirectory.
+  const added = join(root, 'sites/s002/nodes/rack9/n00099.yaml');
+  mkdirSync(dirname(added), { recursive: true });
+  writeFileSync(added, nodeText(2, 99));
+  r = await run();
+  assert.equal(upToDate(r), [true, true, false]);
+  assert.ok(existsSync(join(out, 's002/harvester/n00099.yaml')));
+  rmSync(added);
+  r = await run();
+  assert.equal(upToDate(r), [true, true, false]);
+  assert.not.ok(existsSync(join(out, 's002/harvester/n00099.yaml')));
+  // The shared password file: every site that names it.
+  writeFileSync(join(root, 'secrets/password'), 'another-password\n');
+  r = await run();
+  assert.equal(upToDate(r), [false, false, false]);
+  assert.ok(r.sites.every((s) => s.written.includes('harvester/n00000.yaml')));
+  // A layer next to the sites (sites/_defaults.yaml) appears: every site.
+  writeFileSync(join(root, 'sites/_defaults.yaml'), 'mtu: 9000\n');
+  r = await run();
+  assert.ok(r.ok, JSON.stringify(r.diagnostics));
+  assert.equal(upToDate(r), [false, false, false]);
+  assert.equal(
+    (await run()).sites.map((s) => s.upToDate),
+    [true, true, true],
+  );
+});
+
+test('a site with a secret from the environment is always compiled', async () => {
+  const { root, sites, out } = await fresh();
+  const yaml = join(root, 'sites/s000/site.yaml');
+  writeFileSync(yaml, readFileSync(yaml, 'utf8').replace('{ file: ../../secrets/token }', '{ env: HARVGEN_TEST_TOKEN }'));
+  const run = (token: string) => build({ sites, outDir: out, cwd: root, env: { HARVGEN_TEST_TOKEN: token } });
+  assert.equal(upToDate(await run('token-from-env-1')), [false, true, true]);
+  const r = await run('token-from-env-2');
+  assert.equal(upToDate(r), [false, true, true]);
+  assert.ok(r.sites[0]!.written.length > 0, 'the new token reached the configs');
+});
+
+test('an output edited by hand (even in the same clock tick, at the same size), deleted or half-written is repaired', async () => {
+  const { out, run } = await fresh();
+  const file = join(out, 's000/harvester/n00001.yaml');
+  const good = readFileSync(file, 'utf8');
+  // Immediately after the build, at the same size: the racy case is read and hashed.
+  const forged = good.replace(/[a-y]/, (c) => String.fromCharCode(c.charCodeAt(0) + 1));
+  assert.ok(forged !== good && forged.length === good.length);
+  writeFileSync(file, forged);
+  let r = await run();
+  assert.equal(upToDate(r), [false, true, true]);
+  assert.equal(r.sites[0]!.written, ['harvester/n00001.yaml']);
+  assert.is(readFileSync(file, 'utf8'), good);
+  rmSync(file);
+  r = await run();
+  assert.equal(r.sites[0]!.written, ['harvester/n00001.yaml']);
+  // A temp of a killed build: recovery runs (and is reported).
+  writeFileSync(join(out, 's000/.boot.ipxe.harvgen-tmp'), 'half');
+  r = await run();
+  assert.equal(upToDate(r), [false, true, true]);
+  assert.ok(r.diagnostics.some((d) => d.code === 'EMIT_RECOVERED'));
+  // A mode changed by hand.
+  const script = join(out, 's000/libvirt/define.sh');
+  const mode = statSync(script).mode & 0o777;
+  chmodSync(script, 0o600);
+  r = await run();
+  assert.equal(upToDate(r), [false, true, true]);
+  assert.is(statSync(script).mode & 0o777, mode);
+  // Foreign files are allowed next to the output: still up to date.
+  writeFileSync(join(out, 's000/README.operator'), 'notes\n');
+  assert.equal(upToDate(await run()), [true, true, true]);
+});
+
+test('--check and --dry-run never trust the state: a stale output is found even when the record says otherwise', async () => {
+  const { out, run } = await fresh();
+  const file = join(out, 's002/boot.ipxe');
+  const st = statSync(file);
+  writeFileSync(file, readFileSync(file, 'utf8').replace('#!ipxe', '#!IPXE'));
+  utimesSync(file, st.atime, st.mtime);
+  const checked = await run({ check: true });
+  assert.not.ok(checked.ok);
+  assert.ok(checked.diagnostics.some((d) => d.code === 'EMIT_STALE' && d.message.includes('boot.ipxe differs')));
+  const dry = await run({ dryRun: true });
+  assert.equal(dry.sites[2]!.written, ['boot.ipxe']);
+});
+
+test('--force compares every byte: it repairs a file that changed before manifest.json was last written (as after a power cut)', async () => {
+  const { out, run } = await fresh();
+  const file = join(out, 's001/boot.ipxe');
+  const good = readFileSync(file, 'utf8');
+  writeFileSync(file, good.replace('#!ipxe', '#!IPXE'));
+  // manifest.json rewritten after the edit (same bytes): the edit now predates it.
+  const manifest = join(out, 's001/manifest.json');
+  await new Promise((r) => setTimeout(r, 20));
+  writeFileSync(manifest, readFileSync(manifest));
+  const trusted = await run();
+  assert.equal(trusted.sites[1]!.written, [], 'a plain build trusts the manifest for a file older than it');
+  const forced = await run({ force: true });
+  assert.equal(forced.sites[1]!.written, ['boot.ipxe']);
+  assert.is(readFileSync(file, 'utf8'), good);
+});
+
+test('sites that share a boot server are compiled together, so a conflict between them is still found', async () => {
+  const { root, sites, out } = await fresh();
+  const serve = (i: number, prefix: string) => {
+    const yaml = join(root, `sites/s00${i}/site.yaml`);
+    const text = readFileSync(yaml, 'utf8')
+      .replace(/server: http:\/\/[0-9.]+(\/[a-z]*)?/, `server: http://192.0.2.1${prefix}`)
+      .replace(/artifacts: http:\/\/[0-9.]+(\/[a-z]*)?\/artifacts/, `artifacts: http://192.0.2.1${prefix}/artifacts`);
+    writeFileSync(yaml, text);
+  };
+  serve(0, '/a');
+  serve(1, '/b');
+  const run = () => build({ sites, outDir: out, cwd: root });
+  assert.ok((await run()).ok);
+  const r = await run();
+  assert.equal(upToDate(r), [false, false, true], 'the two on one server are compiled, the third is not');
+  // Now s001 moves onto s000's prefix; s000 did not change, and the conflict is still reported.
+  serve(1, '/a');
+  const bad = await run();
+  assert.not.ok(bad.ok);
+  assert.ok(bad.diagnostics.some((d) => d.code === 'SITE_SERVER_CONFLICT'));
+});
+
+test('the state is never written through a link, and a forged record cannot make a site skip', async () => {
+  const { out, run } = await fresh();
+  const cache = join(out, '.harvgen-cache');
+  for (const f of readdirSync(cache)) {
+    if (!f.endsWith('.json')) continue;
+    const rec = JSON.parse(readFileSync(join(cache, f), 'utf8')) as { code: string; site: string };
+    writeFileSync(join(cache, f), JSON.stringify({ ...rec, site: '../../..' }));
+  }
+  assert.equal(upToDate(await run()), [false, false, false]);
+  // The whole cache directory as a link: ignored, nothing written through it.
+  rmSync(cache, { recursive: true });
+  const elsewhere = tempDir('elsewhere');
+  symlinkSync(elsewhere, cache);
+  assert.equal(upToDate(await run()), [false, false, false]);
+  assert.equal(readdirSync(elsewhere), []);
+});
+
+test('another harvgen (its code changed) compiles everything again', () => {
+  const root = tempDir('cache-cli');
+  const sites = generateRepo(root, 1, 2);
+  const cli = () =>
+    spawnSync(process.execPath, [join(repo, 'bin/harvgen.js'), 'build', sites[0]!, '--out', join(root, 'out'), '--json'], {
+      encoding: 'utf8',
+      cwd: root,
+    }).stdout;
+  const site = () => (JSON.parse(cli()) as { sites: { up_to_date?: boolean }[] }).sites[0]!;
+  assert.is(site().up_to_date, undefined);
+  assert.is(site().up_to_date, true);
+  const code = join(repo, 'dist/index.js');
+  const st = statSync(code);
+  try {
+    utimesSync(code, st.atime, new Date(st.mtimeMs + 1000));
+    assert.is(site().up_to_date, undefined);
+    assert.is(site().up_to_date, true);
+  } finally {
+    utimesSync(code, st.atime, st.mtime);
+  }
+});
+
+test.run();
