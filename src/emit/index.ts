@@ -4,10 +4,11 @@
 // previous build wrote; manifest.json last), delete it. Identical files are not touched (mtimes
 // stay, rsync stays quiet); files harvgen never wrote are left alone; nothing goes through a
 // symbolic link (safe-path.ts). ARCHITECTURE.md, "Emit: crash safety".
+import { createHash } from 'node:crypto';
 import { chmodSync, lstatSync, mkdirSync, readFileSync, writeFileSync, type Stats } from 'node:fs';
 import { lstat, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import type { Artifact, Manifest } from '../render/index.ts';
+import type { Artifact } from '../render/index.ts';
 import { isSafeRelativePath } from '../render/index.ts';
 import { applyJournal, crashPoint, isInterrupted, JOURNAL_FILE, recoverDir, type Journal, type RecoveryResult } from './journal.ts';
 import { acquireLock } from './lock.ts';
@@ -146,7 +147,6 @@ async function plan(
     if (tree.get(tempFor(rel)) === 'link') throw symlinkRefused(join(root, tempFor(rel)));
   };
   for (const a of artifacts) checkPath(a.path);
-  const fresh = options.exact ? undefined : newHashes(artifacts);
   const written: string[] = [];
   const unchanged: string[] = [];
   const renames: { path: string; mode: number }[] = [];
@@ -162,8 +162,11 @@ async function plan(
       // changed before that manifest was renamed into place (ctime, which no tool can set
       // back) still holds what the manifest says: no need to read it.
       const before = previous.files.get(a.path);
-      const sha = fresh?.get(a.path);
-      const trusted = sha !== undefined && before?.sha256 === sha && before.size === st.size && st.ctimeMs < previous.ctimeMs;
+      const trusted =
+        !options.exact &&
+        before?.size === st.size &&
+        st.ctimeMs < previous.ctimeMs &&
+        createHash('sha256').update(a.contents, 'utf8').digest('hex') === before.sha256;
       same = trusted || readFileSync(target, 'utf8') === a.contents;
     }
     if (same && (st!.mode & 0o777) === a.mode) {
@@ -207,15 +210,6 @@ function lstatOrUndefined(p: string): Stats | undefined {
   } catch {
     return undefined;
   }
-}
-
-/** SHA-256 of every new file but manifest.json, as the new manifest.json lists them. */
-function newHashes(artifacts: readonly Artifact[]): Map<string, string> {
-  const manifest = artifacts.find((a) => a.path === 'manifest.json');
-  const out = new Map<string, string>();
-  if (!manifest) return out;
-  for (const f of (JSON.parse(manifest.contents) as Manifest).files) out.set(f.path, f.sha256);
-  return out;
 }
 
 /** What the previous build's manifest.json says, read back from disk. */

@@ -112,7 +112,7 @@ export function resolveSite(input: SiteInput, layers: Layers = { profiles: {} })
       ...(input.cluster.cluster_dns !== undefined ? { clusterDns: input.cluster.cluster_dns } : {}),
       sans: input.cluster.sans ?? [],
     },
-    nodes: resolveNodes(input, netPrefix, layers),
+    nodes: resolveNodes(input, netPrefix, layers, siteRelease),
     lab: {
       networkName: input.lab?.network_name ?? `harvgen-${siteSlug}`,
       bridge: input.lab?.bridge ?? `hg-${siteSlug}`.slice(0, 15).replace(/-+$/, ''),
@@ -174,7 +174,10 @@ function layersOf(node: NodeInput, index: number, input: SiteInput, layers: Laye
   ];
 }
 
-function resolveNodes(input: SiteInput, netPrefix: number, layers: Layers): ResolvedNode[] {
+function resolveNodes(input: SiteInput, netPrefix: number, layers: Layers, siteRelease: Release): ResolvedNode[] {
+  // One Release object per version, shared by its nodes (a 10,000-node site held 10,000 copies).
+  const releases = new Map<string, Release>([[input.harvester.version, siteRelease]]);
+  const release = (v: string) => releases.get(v) ?? releases.set(v, releaseFor(input, v)).get(v)!;
   const nodes = input.nodes ?? [];
   const explicitCreate = nodes.some((n) => n.role === 'create');
   return nodes.map((node, index) => {
@@ -215,7 +218,7 @@ function resolveNodes(input: SiteInput, netPrefix: number, layers: Layers): Reso
     if (node.role) sources.role = ['nodes', index, 'role'];
 
     const nodeVersion = pick('harvester_version');
-    const release = releaseFor(input, nodeVersion ?? input.harvester.version);
+    const nodeRelease = release(nodeVersion ?? input.harvester.version);
     const method = pick('method') ?? D.node.method;
     const netmaskIn = pick('netmask');
     const prefixIn = pick('prefix');
@@ -271,7 +274,7 @@ function resolveNodes(input: SiteInput, netPrefix: number, layers: Layers): Reso
         ...(install.power_off !== undefined ? { powerOff: install.power_off } : {}),
       },
       kernelArgs: kernelArgs ?? [],
-      release,
+      release: nodeRelease,
       config,
       state: pick('state') ?? D.node.state,
       lab: {
