@@ -36,6 +36,7 @@ interface Flags {
   quiet?: boolean;
   allOrNothing?: boolean;
   force?: boolean;
+  debounce?: number;
 }
 
 /** Output streams (a TTY flag decides progress lines and colour). */
@@ -95,6 +96,7 @@ export async function main(argv: readonly string[], io: CliIo = { out: process.s
   cli
     .command('watch <...site-dirs>', 'Build, then rebuild whenever an inventory file changes (Ctrl-C stops, exit 130)')
     .option('--out <dir>', 'Output root directory', { default: 'out' })
+    .option('--debounce <ms>', 'Quiet time after the last change before a rebuild', { default: 50 })
     .example('harvgen watch sites/location_x')
     .example('harvgen watch sites/location_x --json   # one JSON line per rebuild')
     .action((dirs: string[], flags: Flags) => runWatch(dirs, flags));
@@ -283,6 +285,10 @@ export async function main(argv: readonly string[], io: CliIo = { out: process.s
   }
 
   async function runWatch(dirs: string[], flags: Flags): Promise<number> {
+    const debounce = Number(flags.debounce ?? 50);
+    if (!Number.isInteger(debounce) || debounce < 0 || debounce > 60_000) {
+      return usageError(`--debounce must be a whole number of milliseconds from 0 to 60000, not ${JSON.stringify(flags.debounce)}`);
+    }
     const { watch } = await lib();
     let failed: Diagnostic | undefined;
     const onBuild = ({ result, changed, startedAt, durationMs }: WatchEvent) => {
@@ -308,6 +314,7 @@ export async function main(argv: readonly string[], io: CliIo = { out: process.s
       sites: dirs,
       outDir: flags.out ?? 'out',
       strict: flags.strict === true,
+      debounceMs: debounce,
       onBuild,
       onError: (d) => {
         failed = d;

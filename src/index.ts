@@ -108,6 +108,12 @@ export interface BuildOptions extends CheckOptions {
    * read back every output file to compare it (none is trusted by its timestamps).
    */
   readonly force?: boolean;
+  /**
+   * Site directories (as given) whose output this process wrote and whose inputs it has watched
+   * since without a change (watch): their up-to-date check trusts the output instead of
+   * checking every file of it. Their input stamps are still compared.
+   */
+  readonly trusted?: ReadonlySet<string>;
 }
 
 /** What build() did for one site. */
@@ -149,7 +155,7 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
   const records = new Map<number, SiteRecord>();
   if (!compare && !options.force && unsafe === undefined) {
     for (const [i, dir] of options.sites.entries()) {
-      const r = await upToDate(realRoot, resolve(cwd, dir));
+      const r = await upToDate(realRoot, resolve(cwd, dir), { verifyOutput: !options.trusted?.has(dir) });
       if (r) records.set(i, r);
     }
   }

@@ -2,7 +2,7 @@
 // and watch. Unexpected exceptions become an INTERNAL_ERROR diagnostic (with the stack in
 // `detail` for --debug), never a crash.
 import type { Diagnostic } from './diagnostics/types.ts';
-import { loadSite, type Locator } from './load/index.ts';
+import { loadSite, type Locator, type ParseCache } from './load/index.ts';
 import { redact, resolveSecrets, secretRoot } from './load/secrets.ts';
 import type { InputStamp } from './load/stamps.ts';
 import type { SiteModel } from './model/index.ts';
@@ -39,6 +39,8 @@ export interface CompileOptions {
   readonly env?: Readonly<Record<string, string | undefined>>;
   /** Record input stamps (build's up-to-date check). */
   readonly stamps?: boolean;
+  /** Parses to reuse across compiles of unchanged files (watch). */
+  readonly parseCache?: ParseCache;
 }
 
 /** Compile one site directory without touching the output. */

@@ -20,15 +20,23 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { generateRepo, nodeFile, nodeText } from '../bench/gen.ts';
 import { build, type BuildOptions } from '../src/index.ts';
+import { RACY_MS } from '../src/load/stamps.ts';
 import { readTree } from './helpers/tree.ts';
 import { tempDir } from './helpers/tmp.ts';
 
 const repo = resolve(import.meta.dirname, '..');
 
+/**
+ * Files changed less than RACY_MS before a build are compiled again by the next one (their
+ * stamps could miss an edit in the same clock tick): tests let an edit settle first.
+ */
+const settle = () => new Promise((r) => setTimeout(r, RACY_MS + 20));
+
 /** A generated repository of 3 sites x 4 nodes, built once. */
 async function fresh() {
   const root = tempDir('cache');
   const sites = generateRepo(root, 3, 4);
+  await settle();
   const out = join(root, 'out');
   const run = (extra: Partial<BuildOptions> = {}) => build({ sites, outDir: out, cwd: root, ...extra });
   const first = await run();
@@ -68,6 +76,7 @@ test('a rebuild of unchanged sites compiles nothing and writes nothing; the stat
 test('an edited, added or removed node file, or a changed secret file, recompiles that site only', async () => {
   const { root, out, run } = await fresh();
   writeFileSync(nodeFile(root, 1, 2), nodeText(1, 2).replace(/ip: .*/, 'ip: 10.101.9.9'));
+  await settle();
   let r = await run();
   assert.equal(upToDate(r), [true, false, true]);
   assert.ok(r.sites[1]!.written.includes('manifest.json'), r.sites[1]!.written.join());
@@ -77,20 +86,24 @@ test('an edited, added or removed node file, or a changed secret file, recompile
   const added = join(root, 'sites/s002/nodes/rack9/n00099.yaml');
   mkdirSync(dirname(added), { recursive: true });
   writeFileSync(added, nodeText(2, 99));
+  await settle();
   r = await run();
   assert.equal(upToDate(r), [true, true, false]);
   assert.ok(existsSync(join(out, 's002/harvester/n00099.yaml')));
   rmSync(added);
+  await settle();
   r = await run();
   assert.equal(upToDate(r), [true, true, false]);
   assert.not.ok(existsSync(join(out, 's002/harvester/n00099.yaml')));
   // The shared password file: every site that names it.
   writeFileSync(join(root, 'secrets/password'), 'another-password\n');
+  await settle();
   r = await run();
   assert.equal(upToDate(r), [false, false, false]);
   assert.ok(r.sites.every((s) => s.written.includes('harvester/n00000.yaml')));
   // A layer next to the sites (sites/_defaults.yaml) appears: every site.
   writeFileSync(join(root, 'sites/_defaults.yaml'), 'mtu: 9000\n');
+  await settle();
   r = await run();
   assert.ok(r.ok, JSON.stringify(r.diagnostics));
   assert.equal(upToDate(r), [false, false, false]);
@@ -100,10 +113,23 @@ test('an edited, added or removed node file, or a changed secret file, recompile
   );
 });
 
+test('an input changed just before a build is racy: the next build compiles that site again, then trusts it', async () => {
+  const { root, run } = await fresh();
+  // Same size, rewritten within RACY_MS of the build: an edit in the same clock tick after the
+  // read could not be told from this state, so the state is not trusted.
+  writeFileSync(nodeFile(root, 0, 1), nodeText(0, 1));
+  assert.equal(upToDate(await run()), [false, true, true]);
+  await settle();
+  assert.equal(upToDate(await run()), [false, true, true], 'the racy stamp never matches');
+  await settle();
+  assert.equal(upToDate(await run()), [true, true, true]);
+});
+
 test('a site with a secret from the environment is always compiled', async () => {
   const { root, sites, out } = await fresh();
   const yaml = join(root, 'sites/s000/site.yaml');
   writeFileSync(yaml, readFileSync(yaml, 'utf8').replace('{ file: ../../secrets/token }', '{ env: HARVGEN_TEST_TOKEN }'));
+  await settle();
   const run = (token: string) => build({ sites, outDir: out, cwd: root, env: { HARVGEN_TEST_TOKEN: token } });
   assert.equal(upToDate(await run('token-from-env-1')), [false, true, true]);
   const r = await run('token-from-env-2');
@@ -183,12 +209,14 @@ test('sites that share a boot server are compiled together, so a conflict betwee
   };
   serve(0, '/a');
   serve(1, '/b');
+  await settle();
   const run = () => build({ sites, outDir: out, cwd: root });
   assert.ok((await run()).ok);
   const r = await run();
   assert.equal(upToDate(r), [false, false, true], 'the two on one server are compiled, the third is not');
   // Now s001 moves onto s000's prefix; s000 did not change, and the conflict is still reported.
   serve(1, '/a');
+  await settle();
   const bad = await run();
   assert.not.ok(bad.ok);
   assert.ok(bad.diagnostics.some((d) => d.code === 'SITE_SERVER_CONFLICT'));
@@ -211,9 +239,10 @@ test('the state is never written through a link, and a forged record cannot make
   assert.equal(readdirSync(elsewhere), []);
 });
 
-test('another harvgen (its code changed) compiles everything again', () => {
+test('another harvgen (its code changed) compiles everything again', async () => {
   const root = tempDir('cache-cli');
   const sites = generateRepo(root, 1, 2);
+  await settle();
   const cli = () =>
     spawnSync(process.execPath, [join(repo, 'bin/harvgen.js'), 'build', sites[0]!, '--out', join(root, 'out'), '--json'], {
       encoding: 'utf8',

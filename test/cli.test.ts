@@ -128,6 +128,14 @@ test('a missing argument exits 2', () => {
   assert.match(r.stderr, /missing required args/i);
 });
 
+test('a --debounce that is not a number of milliseconds exits 2 before watching', () => {
+  for (const v of ['abc', '-5', '1.5', '99999999']) {
+    const r = runCli(['watch', 'sites/location_x', `--debounce=${v}`]);
+    assert.is(r.code, 2, v);
+    assert.match(r.stderr, /CLI_USAGE: --debounce must be a whole number of milliseconds/);
+  }
+});
+
 test('no command prints the help and exits 2', () => {
   const r = runCli([]);
   assert.is(r.code, 2);

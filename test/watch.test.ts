@@ -4,7 +4,10 @@ import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { watch, type WatchEvent } from '../src/index.ts';
+import { generateRepo, nodeFile, nodeText } from '../bench/gen.ts';
+import { build, watch, type WatchEvent } from '../src/index.ts';
+import { RACY_MS } from '../src/load/stamps.ts';
+import { readTree } from './helpers/tree.ts';
 import { tempDir } from './helpers/tmp.ts';
 
 const repo = resolve(import.meta.dirname, '..');
@@ -51,6 +54,51 @@ test('watch rebuilds after a change and keeps the output when the change is inva
   } finally {
     await handle.close();
   }
+});
+
+test('watch compiles only the site that changed; a shared layer recompiles all; the output equals a fresh build', async () => {
+  const root = tempDir('watch-inc');
+  const sites = generateRepo(root, 3, 4);
+  await new Promise((r) => setTimeout(r, RACY_MS + 20)); // so that the first build's stamps are not racy
+  const out = join(root, 'out');
+  const events: WatchEvent[] = [];
+  let notify: () => void = () => undefined;
+  const handle = watch({
+    sites,
+    outDir: out,
+    cwd: root,
+    debounceMs: 30,
+    onBuild: (e) => {
+      events.push(e);
+      notify();
+    },
+  });
+  const next = () =>
+    new Promise<void>((r) => {
+      notify = r;
+      setTimeout(r, 10_000);
+    });
+  const upToDate = (e: WatchEvent) => e.result.sites.map((s) => s.upToDate === true);
+  try {
+    await handle.ready;
+    assert.equal(upToDate(events[0]!), [false, false, false]);
+    let wait = next();
+    writeFileSync(nodeFile(root, 1, 2), `${nodeText(1, 2)}install:\n  device: /dev/vdb\n`);
+    await wait;
+    assert.equal(upToDate(events[1]!), [true, false, true], JSON.stringify(events[1]!.changed));
+    assert.match(readFileSync(join(out, 's001/harvester/n00002.yaml'), 'utf8'), /device: \/dev\/vdb/);
+    wait = next();
+    writeFileSync(join(root, 'sites/_defaults.yaml'), 'mtu: 9000\n');
+    await wait;
+    assert.ok(events[2]!.result.ok, JSON.stringify(events[2]!.result.diagnostics));
+    assert.equal(upToDate(events[2]!), [false, false, false]);
+  } finally {
+    await handle.close();
+  }
+  // What watch left is what a fresh build writes.
+  const fresh = join(root, 'fresh');
+  assert.ok((await build({ sites, outDir: fresh, cwd: root })).ok);
+  for (const s of ['s000', 's001', 's002']) assert.equal(readTree(join(out, s)), readTree(join(fresh, s)), s);
 });
 
 test.run();

@@ -41,7 +41,15 @@ export interface LoadOptions {
   readonly cwd?: string;
   /** Record input stamps (for build's up-to-date check). */
   readonly stamps?: boolean;
+  /**
+   * Files parsed before, by absolute path (watch keeps one for its session): a file whose stamp
+   * is unchanged is not read or parsed again. Only clean parses are kept.
+   */
+  readonly parseCache?: ParseCache;
 }
+
+/** Clean parses of inventory files by absolute path, with the stamp they were read at. */
+export type ParseCache = Map<string, { readonly stamp: InputStamp; readonly file: SourceFile; readonly value: Record<string, unknown> }>;
 
 /** Load a site directory: site.yaml plus nodes/**\/*.yaml, merged. Never throws for bad input. */
 export async function loadSite(siteDir: string, options: LoadOptions = {}): Promise<LoadedSite> {
@@ -88,14 +96,28 @@ export async function loadSite(siteDir: string, options: LoadOptions = {}): Prom
 
   const diagnostics: Diagnostic[] = [];
   const files: SourceFile[] = [];
+  const cache = options.parseCache;
   const readOne = async (abs: string) => {
+    if (cache) {
+      const now = stampNow(abs);
+      const hit = cache.get(abs);
+      if (hit && hit.file.path === display(abs) && now[1] !== -2 && now.every((v, i) => v === hit.stamp[i])) {
+        stamps?.push(hit.stamp);
+        files.push(hit.file);
+        return { file: hit.file, value: hit.value };
+      }
+    }
     const { text, diagnostics: d, stats } = readInventoryText(abs, display(abs));
     diagnostics.push(...d);
-    stamps?.push(stampOf(abs, stats));
+    const stamp = stampOf(abs, stats);
+    stamps?.push(stamp);
     if (text === undefined) return undefined;
     const parsed = parseYamlFile(text, display(abs), abs);
     diagnostics.push(...parsed.diagnostics);
     if (parsed.file) files.push(parsed.file);
+    if (cache && stamp[1] >= 0 && parsed.file && parsed.value && parsed.diagnostics.length === 0) {
+      cache.set(abs, { stamp, file: parsed.file, value: parsed.value });
+    }
     return parsed.file && parsed.value ? { file: parsed.file, value: parsed.value } : undefined;
   };
 

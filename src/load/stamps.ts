@@ -6,7 +6,7 @@
 import { readdirSync, statSync, type Dirent, type Stats } from 'node:fs';
 import { join } from 'node:path';
 
-/** `[absolute path, size, mtimeMs, ctimeMs, inode]`; size -1 for a path that did not exist. */
+/** `[absolute path, size, mtimeMs, ctimeMs, inode]`; size -1 for a path that did not exist, -2 for a racy one (never matches). */
 export type InputStamp = readonly [path: string, size: number, mtimeMs: number, ctimeMs: number, ino: number];
 
 /** The fields of fs.Stats a stamp keeps (structural: the shipped declarations need no @types/node). */
@@ -18,9 +18,18 @@ interface StatLike {
   isDirectory(): boolean;
 }
 
+/**
+ * A file changed this recently (ms) may change again within the same timestamp tick of the file
+ * system (Linux file systems tick at most every 10 ms), after it was read, without its stamp
+ * changing: its stamp is "racy" and never matches (the next build compiles it again).
+ */
+export const RACY_MS = 100;
+
 /** The stamp of `path` from its stats (followed through links, as the loader reads it). */
 export function stampOf(path: string, st: StatLike | undefined): InputStamp {
-  return st ? [path, st.isDirectory() ? 0 : st.size, st.mtimeMs, st.ctimeMs, st.ino] : [path, -1, 0, 0, 0];
+  if (!st) return [path, -1, 0, 0, 0];
+  if (Date.now() - Math.max(st.mtimeMs, st.ctimeMs) < RACY_MS) return [path, -2, 0, 0, 0];
+  return [path, st.isDirectory() ? 0 : st.size, st.mtimeMs, st.ctimeMs, st.ino];
 }
 
 /** The stamp of `path` as it is now. */
@@ -50,6 +59,7 @@ export function stampTree(dir: string): InputStamp[] {
 /** True when every stamp still matches the tree. */
 export function stampsHold(stamps: readonly InputStamp[]): boolean {
   for (const s of stamps) {
+    if (s[1] === -2) return false;
     const now = stampNow(s[0]);
     if (now[1] !== s[1] || now[2] !== s[2] || now[3] !== s[3] || now[4] !== s[4]) return false;
   }

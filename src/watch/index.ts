@@ -1,14 +1,18 @@
-// watch: rebuild sites when their inventory changes. chokidar watches the site directories;
-// changes are debounced and builds are queued so that two never overlap.
+// watch: rebuild sites when their inventory changes. chokidar watches the site directories and
+// the shared layers next to them; changes are debounced and builds are queued so that two never
+// overlap. Every rebuild is a build(): its up-to-date check skips the sites nothing changed,
+// and a site watch itself built and saw no change since is trusted without re-checking every
+// file of its output (its input stamps are still compared).
 import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { dirname, join, resolve, sep } from 'node:path';
 import { watch as chokidarWatch } from 'chokidar';
 import type { Diagnostic } from '../diagnostics/types.ts';
+import type { ParseCache } from '../load/index.ts';
 import { build, type BuildOptions, type BuildResult } from '../index.ts';
 
 /** Options for watch(). */
 export interface WatchOptions extends BuildOptions {
-  /** Quiet period after the last change before building (ms, default 150). */
+  /** Quiet period after the last change before building (ms, default 50). */
   readonly debounceMs?: number;
   /** Called after every build (the first one runs at start). */
   readonly onBuild: (event: WatchEvent) => void;
@@ -37,7 +41,21 @@ export interface WatchHandle {
 
 /** Build now, then again after each change to the sites' YAML files. */
 export function watch(options: WatchOptions): WatchHandle {
-  const { debounceMs = 150, onBuild, onError, ...buildOptions } = options;
+  const { debounceMs = 50, onBuild, onError, ...buildOptions } = options;
+  const cwd = options.cwd ?? process.cwd();
+  const siteDirs = options.sites.map((dir) => ({ dir, abs: resolve(cwd, dir) }));
+  // Clean parses of inventory files, reused while their stamps hold.
+  const parseCache: ParseCache = new Map();
+  // Sites (as given) this watch built and has seen no change to since.
+  const trusted = new Set<string>();
+  const untrust = (changed: readonly string[]) => {
+    for (const p of changed) {
+      const abs = resolve(cwd, p);
+      const owner = siteDirs.filter((s) => abs === s.abs || abs.startsWith(s.abs + sep));
+      if (owner.length === 0) trusted.clear(); // a shared layer: every site may have changed
+      for (const s of owner) trusted.delete(s.dir);
+    }
+  };
   let stop: () => void = () => undefined;
   const stopped = new Promise<void>((r) => (stop = r));
   let pending = new Set<string>();
@@ -60,14 +78,18 @@ export function watch(options: WatchOptions): WatchHandle {
         stop();
         return;
       }
+      untrust(changed);
       const startedAt = new Date();
       const t0 = performance.now();
-      const result = await build(buildOptions);
+      const result = await build({ ...buildOptions, trusted: new Set(trusted), parseCache });
+      const built = new Set(result.sites.map((s) => s.site));
+      for (const c of result.compiled) if (c.site !== undefined && built.has(c.site)) trusted.add(c.dir);
       onBuild({ result, changed, startedAt, durationMs: Math.round(performance.now() - t0) });
     });
     return running;
   };
-  const watcher = chokidarWatch([...options.sites], {
+  const layers = [...new Set(siteDirs.map((s) => dirname(s.abs)))].flatMap((d) => [join(d, '_defaults.yaml'), join(d, '_profiles')]);
+  const watcher = chokidarWatch([...options.sites, ...layers], {
     cwd: options.cwd,
     ignoreInitial: true,
     ignored: (path, stats) => stats?.isFile() === true && !/\.ya?ml$/.test(path),
