@@ -95,7 +95,7 @@ async function watchEdits(root: string, site: number, rounds: number): Promise<n
   const k = 7;
   // The first build may end before chokidar has scanned the tree: touch a node file until a
   // rebuild answers, so that the measured edits meet a watcher that is ready.
-  for (let seen = 1; ; ) {
+  for (let seen = 1; ;) {
     writeFileSync(nodeFile(root, site, k), nodeText(site, k));
     if (await nextLine(seen + 1, 5000)) break;
   }

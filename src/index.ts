@@ -3,8 +3,7 @@ import { join, resolve } from 'node:path';
 import type { Diagnostic } from './diagnostics/types.ts';
 import { hasFailures, sortDiagnostics } from './diagnostics/types.ts';
 import { EmitError, emitSite, realPath, unsafeOutDir, type EmitResult } from './emit/index.ts';
-import { compileSite, type CompiledSite, type CompileOptions } from './pipeline.ts';
-import { crossSiteDiagnostics } from './validate/cross-site.ts';
+import type { CompiledSite, CompileOptions } from './pipeline.ts';
 import { dropRecord, upToDate, writeRecord, type SiteRecord } from './cache/index.ts';
 
 export type { Diagnostic, Severity } from './diagnostics/types.ts';
@@ -14,7 +13,15 @@ export { formatDiagnostics, formatJson } from './diagnostics/format.ts';
 export type { SiteInput, NodeInput, NodeDefaults } from './types/site-input.ts';
 export type { SiteModel, ResolvedNode } from './model/index.ts';
 export type { Artifact, Manifest, ManifestNode } from './render/index.ts';
-export { compileSite, type CompiledSite } from './pipeline.ts';
+export type { CompiledSite, CompileOptions } from './pipeline.ts';
+
+/**
+ * Compile one site directory without touching the output. The compiler (yaml, ajv, eta and the
+ * templates) is loaded on first use: a build whose sites are all up to date never loads it.
+ */
+export async function compileSite(dir: string, options?: CompileOptions): Promise<CompiledSite> {
+  return (await import('./pipeline.ts')).compileSite(dir, options);
+}
 export { recoverSite, type RecoveryResult } from './emit/index.ts';
 export { discoverSites } from './load/discover.ts';
 export { JSON_OUTPUT_VERSION, type JsonOutput, type JsonSite } from './cli/output.ts';
@@ -82,11 +89,8 @@ async function compileAll(
     }
   }
   const compiled = sites.flatMap((s) => (s ? [s] : []));
-  const diagnostics = sortDiagnostics([
-    ...compiled.flatMap((s) => s.diagnostics),
-    ...duplicateSites(compiled),
-    ...crossSiteDiagnostics(compiled),
-  ]);
+  const between = compiled.length > 1 ? (await import('./validate/cross-site.ts')).crossSiteDiagnostics(compiled) : [];
+  const diagnostics = sortDiagnostics([...compiled.flatMap((s) => s.diagnostics), ...duplicateSites(compiled), ...between]);
   const all = options.sites.map((dir, i): CompiledSite => sites[i] ?? { dir, site: skipped.get(i)!.site, diagnostics: [], sources: {} });
   return { result: { ok: !hasFailures(diagnostics, options.strict), sites: all, diagnostics }, skipped };
 }

@@ -13,12 +13,12 @@ import { LOCK_FILE } from '../emit/lock.ts';
 import { TEMP_SUFFIX } from '../emit/safe-path.ts';
 import { scanTree } from '../emit/tree.ts';
 import { stampsHold, stampTree, type InputStamp } from '../load/stamps.ts';
-import { isSafeRelativePath, type Artifact } from '../render/index.ts';
+import { isSafeRelativePath, type Artifact } from '../render/artifact.ts';
 
 /** The cache directory at the top of the output root. */
 export const CACHE_DIR = '.harvgen-cache';
 
-const RECORD_VERSION = 1;
+const RECORD_VERSION = 2;
 
 /** What the last successful build of one site directory left. */
 export interface SiteRecord {
@@ -31,8 +31,9 @@ export interface SiteRecord {
   readonly server: string;
   readonly nodes: number;
   readonly inputs: readonly InputStamp[];
-  /** SHA-256 of the manifest.json written. */
+  /** SHA-256, size and inode of the manifest.json written. */
   readonly manifest: string;
+  readonly manifestStat: readonly [size: number, ino: number];
   /** Every file written: `[path, size, mode]`. */
   readonly files: readonly (readonly [string, number, number])[];
 }
@@ -114,9 +115,12 @@ async function outputHolds(dir: string, record: SiteRecord, settled: number): Pr
     return false;
   }
   const manifestStat = regular(join(dir, 'manifest.json'));
-  if (!manifestStat || manifestStat.ctimeMs > settled) return false;
-  const manifestText = readFileSync(join(dir, 'manifest.json'));
-  if (createHash('sha256').update(manifestText).digest('hex') !== record.manifest) return false;
+  if (!manifestStat || manifestStat.ctimeMs > settled || !Array.isArray(record.manifestStat)) return false;
+  if (manifestStat.size !== record.manifestStat[0] || manifestStat.ino !== record.manifestStat[1]) return false;
+  let manifestText: Buffer | undefined;
+  const manifest = () => (manifestText ??= readFileSync(join(dir, 'manifest.json')));
+  // Touched in the tick the record was written: read and hashed, like any other file.
+  if (manifestStat.ctimeMs === settled && createHash('sha256').update(manifest()).digest('hex') !== record.manifest) return false;
   const tree = await scanTree(dir);
   // A build running (lock) or killed (journal, temps): compile, so that emit sees it.
   if (tree.has(LOCK_FILE) || tree.has(JOURNAL_FILE)) return false;
@@ -131,7 +135,7 @@ async function outputHolds(dir: string, record: SiteRecord, settled: number): Pr
     if (st.ctimeMs === settled) {
       // Changed in the clock tick the record was written: as likely an edit right after the build.
       shas ??= new Map(
-        (JSON.parse(manifestText.toString('utf8')) as { files: { path: string; sha256: string }[] }).files.map((f) => [f.path, f.sha256]),
+        (JSON.parse(manifest().toString('utf8')) as { files: { path: string; sha256: string }[] }).files.map((f) => [f.path, f.sha256]),
       );
       if (
         createHash('sha256')
@@ -168,7 +172,8 @@ export function writeRecord(
     if (!regular(join(cache, '.gitignore')))
       writeFileSync(join(cache, '.gitignore'), '# harvgen build state, not for git\n*\n', { flag: 'wx' });
     const manifest = artifacts.find((a) => a.path === 'manifest.json');
-    if (!manifest) return;
+    const written = regular(join(outRoot, site.site, 'manifest.json'));
+    if (!manifest || !written) return;
     const record: SiteRecord = {
       version: RECORD_VERSION,
       code: codeStamp(),
@@ -178,6 +183,7 @@ export function writeRecord(
       nodes: site.nodes,
       inputs: site.stamps,
       manifest: createHash('sha256').update(manifest.contents, 'utf8').digest('hex'),
+      manifestStat: [written.size, written.ino],
       files: artifacts.map((a) => [a.path, Buffer.byteLength(a.contents, 'utf8'), a.mode] as const),
     };
     const file = recordFile(outRoot, site.dir);

@@ -5,7 +5,7 @@
 // file of its output (its input stamps are still compared).
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve, sep } from 'node:path';
-import { watch as chokidarWatch } from 'chokidar';
+import type { FSWatcher } from 'chokidar';
 import type { Diagnostic } from '../diagnostics/types.ts';
 import type { ParseCache } from '../load/index.ts';
 import { build, type BuildOptions, type BuildResult } from '../index.ts';
@@ -68,7 +68,7 @@ export function watch(options: WatchOptions): WatchHandle {
       const gone = options.sites.find((dir) => !existsSync(resolve(options.cwd ?? process.cwd(), dir)));
       if (gone !== undefined) {
         closed = true;
-        await watcher.close();
+        await (await watcher).close();
         onError?.({
           code: 'LOAD_SITE_DIR_NOT_FOUND',
           severity: 'error',
@@ -89,28 +89,32 @@ export function watch(options: WatchOptions): WatchHandle {
     return running;
   };
   const layers = [...new Set(siteDirs.map((s) => dirname(s.abs)))].flatMap((d) => [join(d, '_defaults.yaml'), join(d, '_profiles')]);
-  const watcher = chokidarWatch([...options.sites, ...layers], {
-    cwd: options.cwd,
-    ignoreInitial: true,
-    ignored: (path, stats) => stats?.isFile() === true && !/\.ya?ml$/.test(path),
+  // chokidar is loaded here, not when the library is imported (a plain build never needs it).
+  const watcher: Promise<FSWatcher> = import('chokidar').then(({ watch: chokidarWatch }) => {
+    const w = chokidarWatch([...options.sites, ...layers], {
+      cwd: options.cwd,
+      ignoreInitial: true,
+      ignored: (path, stats) => stats?.isFile() === true && !/\.ya?ml$/.test(path),
+    });
+    w.on('all', (_event, path) => {
+      pending.add(path);
+      clearTimeout(timer);
+      timer = setTimeout(() => {
+        const changed = [...pending].sort();
+        pending = new Set();
+        void run(changed);
+      }, debounceMs);
+    });
+    return w;
   });
-  watcher.on('all', (_event, path) => {
-    pending.add(path);
-    clearTimeout(timer);
-    timer = setTimeout(() => {
-      const changed = [...pending].sort();
-      pending = new Set();
-      void run(changed);
-    }, debounceMs);
-  });
-  const ready = Promise.all([new Promise<void>((r) => watcher.once('ready', () => r())), run([])]).then(() => undefined);
+  const ready = Promise.all([watcher.then((w) => new Promise<void>((r) => w.once('ready', () => r()))), run([])]).then(() => undefined);
   return {
     ready,
     stopped,
     async close() {
       closed = true;
       clearTimeout(timer);
-      await watcher.close();
+      await (await watcher).close();
       await running;
     },
   };

@@ -3,9 +3,12 @@ import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import fg from 'fast-glob';
 
-/** Every file under `dir` (relative path -> contents), sorted by path. */
+/**
+ * Every file under `dir` (relative path -> contents), sorted by path; the build state in
+ * `.harvgen-cache/` (not output: it holds timestamps and inode numbers) is left out.
+ */
 export function readTree(dir: string): Map<string, string> {
-  const files = fg.sync('**/*', { cwd: dir, dot: true, onlyFiles: true }).sort();
+  const files = fg.sync('**/*', { cwd: dir, dot: true, onlyFiles: true, ignore: ['.harvgen-cache/**'] }).sort();
   return new Map(files.map((f) => [f, readFileSync(join(dir, f), 'utf8')]));
 }
 
