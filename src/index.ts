@@ -4,6 +4,7 @@ import type { Diagnostic } from './diagnostics/types.ts';
 import { hasFailures, sortDiagnostics } from './diagnostics/types.ts';
 import { EmitError, emitSite, realPath, unsafeOutDir, type EmitResult } from './emit/index.ts';
 import type { CompiledSite, CompileOptions } from './pipeline.ts';
+import type { Artifact } from './render/artifact.ts';
 import { dropRecord, upToDate, writeRecord, type SiteRecord } from './cache/index.ts';
 
 export type { Diagnostic, Severity } from './diagnostics/types.ts';
@@ -118,6 +119,11 @@ export interface BuildOptions extends CheckOptions {
    * checking every file of it. Their input stamps are still compared.
    */
   readonly trusted?: ReadonlySet<string>;
+  /**
+   * What this process emitted per site output directory (watch keeps it): filled after each
+   * emit, and for a `trusted` site used to skip looking at files it wrote with the same bytes.
+   */
+  readonly emitted?: Map<string, ReadonlyMap<string, Artifact>>;
 }
 
 /** What build() did for one site. */
@@ -197,7 +203,11 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
     try {
       // Forgotten first: a build killed from here on leaves no record, so the next one compiles.
       if (!compare) dropRecord(realRoot, resolve(cwd, s.dir));
-      const r = await emitSite(join(realRoot, s.site!), s.artifacts!, { dryRun: compare, exact: options.force === true });
+      const siteOut = join(realRoot, s.site!);
+      const known = options.trusted?.has(s.dir) ? options.emitted?.get(siteOut) : undefined;
+      options.emitted?.delete(siteOut);
+      const r = await emitSite(siteOut, s.artifacts!, { dryRun: compare, exact: options.force === true, ...(known ? { known } : {}) });
+      if (!compare) options.emitted?.set(siteOut, new Map(s.artifacts!.map((a) => [a.path, a])));
       sites.push({ ...r, site: s.site!, dir, files: s.artifacts!.map((a) => a.path), nodes: s.model!.nodes.length });
       diagnostics.push(...emitNotes(dir, s.dir, r, options.check === true));
       if (options.check && (r.written.length > 0 || r.removed.length > 0)) {

@@ -6,7 +6,7 @@ import { loadSite, type Locator, type ParseCache } from './load/index.ts';
 import { redact, resolveSecrets, secretRoot } from './load/secrets.ts';
 import type { InputStamp } from './load/stamps.ts';
 import type { SiteModel } from './model/index.ts';
-import { renderSite, type Artifact } from './render/index.ts';
+import { renderCache, renderSite, type Artifact, type RenderCache } from './render/index.ts';
 import { validateSite } from './validate/index.ts';
 
 /** Everything known about one site after compiling it in memory. */
@@ -41,6 +41,8 @@ export interface CompileOptions {
   readonly stamps?: boolean;
   /** Parses to reuse across compiles of unchanged files (watch). */
   readonly parseCache?: ParseCache;
+  /** Rendered nodes to reuse across compiles, one RenderCache per absolute site directory (watch). */
+  readonly renderCaches?: Map<string, RenderCache>;
 }
 
 /** Compile one site directory without touching the output. */
@@ -80,7 +82,12 @@ export async function compileSite(dir: string, options: CompileOptions = {}): Pr
     if (!validated.model || validated.diagnostics.some((d) => d.severity === 'error')) {
       return done({ ...base, diagnostics: checked });
     }
-    const rendered = renderSite(validated.model, loaded.locate);
+    let cache: RenderCache | undefined;
+    if (options.renderCaches) {
+      cache = options.renderCaches.get(loaded.dir) ?? renderCache();
+      options.renderCaches.set(loaded.dir, cache);
+    }
+    const rendered = renderSite(validated.model, loaded.locate, cache);
     const diagnostics = [...checked, ...rendered.diagnostics];
     const ok = !rendered.diagnostics.some((d) => d.severity === 'error');
     const stamps = ok && loaded.stamps && !resolved.fromEnv ? [...loaded.stamps, ...resolved.stamps] : undefined;

@@ -92,6 +92,15 @@ test('watch compiles only the site that changed; a shared layer recompiles all; 
     await wait;
     assert.ok(events[2]!.result.ok, JSON.stringify(events[2]!.result.diagnostics));
     assert.equal(upToDate(events[2]!), [false, false, false]);
+    // A site-wide value every node's files hold: the nodes rendered before are rendered again.
+    wait = next();
+    const yaml = join(root, 'sites/s001/site.yaml');
+    writeFileSync(yaml, readFileSync(yaml, 'utf8').replace('0.suse.pool.ntp.org', 'ntp.example.org'));
+    await wait;
+    // All three again: the previous rebuild read _defaults.yaml within RACY_MS of its change, so
+    // its stamp is racy and never trusted (the rebuild after it compiles the sites once more).
+    assert.equal(upToDate(events[3]!), [false, false, false]);
+    assert.match(readFileSync(join(out, 's001/harvester/n00003.yaml'), 'utf8'), /ntp\.example\.org/);
   } finally {
     await handle.close();
   }

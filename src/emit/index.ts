@@ -40,6 +40,12 @@ export interface EmitOptions {
   readonly dryRun?: boolean;
   /** Read back every file of the same size instead of trusting the previous manifest's hashes (always so with dryRun). */
   readonly exact?: boolean;
+  /**
+   * What this process emitted into `dir` last time, when it has watched the output since
+   * (watch): a file whose contents and mode are those is unchanged without being looked at, and
+   * these paths stand in for the previous manifest's list. Never with dryRun or exact.
+   */
+  readonly known?: ReadonlyMap<string, Artifact>;
 }
 
 /** Write the artifacts of one site into `dir` (created when missing). */
@@ -59,7 +65,10 @@ export async function emitSite(dir: string, artifacts: readonly Artifact[], opti
   const release = await acquireLock(root);
   try {
     const recovery = await recoverDir(paths);
-    const { result, journal } = await plan(paths, artifacts, { exact: options.exact === true });
+    const { result, journal } = await plan(paths, artifacts, {
+      exact: options.exact === true,
+      ...(options.known && !options.exact ? { known: options.known } : {}),
+    });
     if (journal.renames.length + journal.chmods.length + journal.removals.length > 0) {
       writeTemps(root, journal, artifacts);
       // The commit point: after this rename the new tree is what a recovery completes.
@@ -130,11 +139,14 @@ const MAX_MANIFEST = 256 * 1024 * 1024;
 async function plan(
   paths: SafePaths,
   artifacts: readonly Artifact[],
-  options: { exact: boolean },
+  options: { exact: boolean; known?: ReadonlyMap<string, Artifact> },
 ): Promise<{ result: EmitResult; journal: Journal }> {
   const root = paths.root;
   const tree = await scanTree(root);
-  const previous = await previousManifest(root);
+  const known = options.known;
+  const previous: PreviousManifest = known
+    ? { paths: [...known.keys()], files: new Map(), ctimeMs: 0, untrusted: [] }
+    : await previousManifest(root);
   // Refuse any path that goes through a link (or is one), before anything is written.
   const checkPath = (rel: string) => {
     for (let i = rel.indexOf('/'); i !== -1; i = rel.indexOf('/', i + 1)) {
@@ -153,6 +165,11 @@ async function plan(
   // Synchronous stats and reads: for metadata and small files in the page cache they cost a
   // fifth of the promise versions (measured: 30,000 lstat calls, 70 ms against 355 ms).
   for (const a of artifacts) {
+    const last = known?.get(a.path);
+    if (last && last.contents === a.contents && last.mode === a.mode && tree.get(a.path) === 'file') {
+      unchanged.push(a.path);
+      continue;
+    }
     const target = join(root, a.path);
     const st = tree.get(a.path) === 'file' ? lstatOrUndefined(target) : undefined;
     let same = false;

@@ -37,11 +37,36 @@ export interface RenderResult {
   readonly diagnostics: readonly Diagnostic[];
 }
 
+/**
+ * What one render of a site leaves for the next (watch keeps one per site for its session): the
+ * files of each node by hostname, keyed by the node's resolved model, valid while the rest of the
+ * site's model is unchanged; and the SHA-256 of each file's contents for manifest.json. A node's
+ * files depend on nothing but the site's model without its node list and the node itself
+ * (no renderer of a node's files reads `model.nodes`), so an unchanged node is not rendered again.
+ */
+export interface RenderCache {
+  site?: string;
+  readonly nodes: Map<string, { readonly key: string; readonly files: readonly Artifact[] }>;
+  readonly shas: Map<string, { readonly contents: string; readonly sha: string }>;
+}
+
+/** An empty RenderCache. */
+export function renderCache(): RenderCache {
+  return { nodes: new Map(), shas: new Map() };
+}
+
 /** Render every file of a site. `locate` maps config problems back to the inventory. */
-export function renderSite(model: SiteModel, locate: Locator): RenderResult {
+export function renderSite(model: SiteModel, locate: Locator, cache?: RenderCache): RenderResult {
   const diagnostics: Diagnostic[] = [];
   const files: Artifact[] = [];
   const paths = new Set<string>();
+  if (cache) {
+    const site = JSON.stringify({ ...model, nodes: [] });
+    if (cache.site !== site) {
+      cache.nodes.clear();
+      cache.site = site;
+    }
+  }
   const add = (path: string, render: () => string, opts: { served?: boolean; mode?: number } = {}) => {
     if (!isSafeRelativePath(path)) {
       diagnostics.push({
@@ -84,9 +109,21 @@ export function renderSite(model: SiteModel, locate: Locator): RenderResult {
   // A problem in `defaults.config` shows up once per node: report it once, naming all nodes.
   const configProblems = new Map<string, { d: Diagnostic; nodes: string[] }>();
   for (const node of model.nodes) {
+    const key = cache ? JSON.stringify(node) : '';
+    const hit = cache?.nodes.get(node.hostname);
+    if (hit && hit.key === key && hit.files.every((f) => !paths.has(f.path))) {
+      for (const f of hit.files) {
+        paths.add(f.path);
+        files.push(f);
+      }
+      continue;
+    }
+    const first = files.length;
+    const before = diagnostics.length;
     for (const mac of node.macs) add(`ipxe/${macToHyphen(mac)}.ipxe`, () => renderNodeScript(model, node, mac), { served: true });
     const config = buildHarvesterConfig(model, node);
-    for (const issue of checkHarvesterConfig(node, config)) {
+    const issues = checkHarvesterConfig(node, config);
+    for (const issue of issues) {
       const d = configIssueToDiagnostic(issue, node, locate);
       const key = `${d.file}:${d.line}:${d.col}|${d.message.replace(node.hostname, '')}`;
       const seen = configProblems.get(key);
@@ -94,6 +131,8 @@ export function renderSite(model: SiteModel, locate: Locator): RenderResult {
       else configProblems.set(key, { d, nodes: [node.hostname] });
     }
     add(`harvester/${node.hostname}.yaml`, () => renderHarvesterConfig(model, node, config), { served: true });
+    add(`libvirt/${node.hostname}.xml`, () => renderLibvirtDomain(model, node));
+    if (cache && issues.length === 0 && diagnostics.length === before) cache.nodes.set(node.hostname, { key, files: files.slice(first) });
   }
   for (const { d, nodes } of configProblems.values()) {
     diagnostics.push(nodes.length === 1 ? d : { ...d, message: d.message.replace(`node ${nodes[0]}`, `nodes ${nodes.join(', ')}`) });
@@ -102,12 +141,11 @@ export function renderSite(model: SiteModel, locate: Locator): RenderResult {
   add('nginx/harvgen.conf', () => renderNginx(model));
   add('nginx/locations.conf', () => renderNginx(model, false));
   add('libvirt/network.xml', () => renderLibvirtNetwork(model));
-  for (const n of model.nodes) add(`libvirt/${n.hostname}.xml`, () => renderLibvirtDomain(model, n));
   add('libvirt/define.sh', () => renderDefineScript(model), { mode: 0o755 });
   for (const port of forwardPorts(model)) add(`systemd/${forwardUnitName(model, port)}`, () => renderForwardUnit(model, port));
   add('artifacts/fetch.sh', () => renderFetchScript(model), { mode: 0o755 });
   // renderManifest sorts what it lists; the result is sorted once, manifest included.
-  files.push({ path: 'manifest.json', contents: renderManifest(model, files), mode: 0o644 });
+  files.push({ path: 'manifest.json', contents: renderManifest(model, files, cache?.shas), mode: 0o644 });
   files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   return { artifacts: files, diagnostics };
 }

@@ -39,7 +39,18 @@ export interface Manifest {
 export const MANIFEST_VERSION = 1;
 
 /** Render manifest.json for the given (non-manifest) artifacts. */
-export function renderManifest(model: SiteModel, artifacts: readonly Artifact[]): string {
+export function renderManifest(
+  model: SiteModel,
+  artifacts: readonly Artifact[],
+  shas?: Map<string, { readonly contents: string; readonly sha: string }>,
+): string {
+  const sha256 = (a: Artifact) => {
+    const known = shas?.get(a.path);
+    if (known && known.contents === a.contents) return known.sha;
+    const sha = createHash('sha256').update(a.contents, 'utf8').digest('hex');
+    shas?.set(a.path, { contents: a.contents, sha });
+    return sha;
+  };
   const manifest: Manifest = {
     generator: 'harvgen',
     manifest_version: MANIFEST_VERSION,
@@ -72,7 +83,7 @@ export function renderManifest(model: SiteModel, artifacts: readonly Artifact[])
       .sort((a, b) => (a.path < b.path ? -1 : 1))
       .map((a) => ({
         path: a.path,
-        sha256: createHash('sha256').update(a.contents, 'utf8').digest('hex'),
+        sha256: sha256(a),
         size: Buffer.byteLength(a.contents, 'utf8'),
         ...(a.url !== undefined ? { url: a.url } : {}),
       })),

@@ -8,6 +8,7 @@ import { dirname, join, resolve, sep } from 'node:path';
 import type { FSWatcher } from 'chokidar';
 import type { Diagnostic } from '../diagnostics/types.ts';
 import type { ParseCache } from '../load/index.ts';
+import type { Artifact, RenderCache } from '../render/index.ts';
 import { build, type BuildOptions, type BuildResult } from '../index.ts';
 
 /** Options for watch(). */
@@ -46,6 +47,10 @@ export function watch(options: WatchOptions): WatchHandle {
   const siteDirs = options.sites.map((dir) => ({ dir, abs: resolve(cwd, dir) }));
   // Clean parses of inventory files, reused while their stamps hold.
   const parseCache: ParseCache = new Map();
+  // Rendered nodes of each site, reused while a node's resolved model is unchanged.
+  const renderCaches = new Map<string, RenderCache>();
+  // What each site's last emit wrote (a trusted site's files with the same bytes are not looked at).
+  const emitted = new Map<string, ReadonlyMap<string, Artifact>>();
   // Sites (as given) this watch built and has seen no change to since.
   const trusted = new Set<string>();
   const untrust = (changed: readonly string[]) => {
@@ -81,7 +86,7 @@ export function watch(options: WatchOptions): WatchHandle {
       untrust(changed);
       const startedAt = new Date();
       const t0 = performance.now();
-      const result = await build({ ...buildOptions, trusted: new Set(trusted), parseCache });
+      const result = await build({ ...buildOptions, trusted: new Set(trusted), parseCache, renderCaches, emitted });
       const built = new Set(result.sites.map((s) => s.site));
       for (const c of result.compiled) if (c.site !== undefined && built.has(c.site)) trusted.add(c.dir);
       onBuild({ result, changed, startedAt, durationMs: Math.round(performance.now() - t0) });
