@@ -180,6 +180,13 @@ function resolveNodes(input: SiteInput, netPrefix: number, layers: Layers, siteR
   const release = (v: string) => releases.get(v) ?? releases.set(v, releaseFor(input, v)).get(v)!;
   const nodes = input.nodes ?? [];
   const explicitCreate = nodes.some((n) => n.role === 'create');
+  // A source in a shared layer (defaults, a profile, the repo) is one array for all nodes.
+  const shared = new Map<string, InventoryPath>();
+  const source = (path: InventoryPath): InventoryPath => {
+    if (path[0] === 'nodes') return path;
+    const key = path.join('\u0000');
+    return shared.get(key) ?? shared.set(key, path).get(key)!;
+  };
   return nodes.map((node, index) => {
     const sources: Record<string, InventoryPath> = {};
     const chain = layersOf(node, index, input, layers);
@@ -187,7 +194,7 @@ function resolveNodes(input: SiteInput, netPrefix: number, layers: Layers, siteR
     const pick = <K extends keyof NodeDefaults & keyof NodeInput>(key: K): NodeInput[K] | undefined => {
       for (const l of chain) {
         if (l.value[key] === undefined) continue;
-        sources[key] = [...l.path, key];
+        sources[key] = source([...l.path, key]);
         return l.value[key] as NodeInput[K];
       }
       return undefined;
@@ -198,10 +205,10 @@ function resolveNodes(input: SiteInput, netPrefix: number, layers: Layers, siteR
       for (const l of [...chain].reverse()) {
         const layer = l.value[key];
         if (!layer) continue;
-        const path = [...l.path, key];
+        const path = source([...l.path, key]);
         for (const [k, val] of Object.entries(layer)) {
           out[k] = val;
-          sources[`${key}.${k}`] = [...path, k];
+          sources[`${key}.${k}`] = source([...path, k]);
         }
         sources[key] = path;
       }
@@ -241,7 +248,7 @@ function resolveNodes(input: SiteInput, netPrefix: number, layers: Layers, siteR
     let config: Record<string, unknown> = {};
     for (const l of [...chain].reverse()) if (l.value.config) config = deepMerge(config, l.value.config);
     const configLayer = chain.find((l) => l.value.config);
-    if (configLayer) sources.config = [...configLayer.path, 'config'];
+    if (configLayer) sources.config = source([...configLayer.path, 'config']);
     const gateway = pick('gateway');
     const dns = pick('dns');
     const mtu = pick('mtu');
