@@ -121,7 +121,7 @@ async function outputHolds(dir: string, record: SiteRecord, settled: number): Pr
   const manifest = () => (manifestText ??= readFileSync(join(dir, 'manifest.json')));
   // Touched in the tick the record was written: read and hashed, like any other file.
   if (manifestStat.ctimeMs === settled && createHash('sha256').update(manifest()).digest('hex') !== record.manifest) return false;
-  const tree = await scanTree(dir);
+  const tree = scanTree(dir);
   // A build running (lock) or killed (journal, temps): compile, so that emit sees it.
   if (tree.has(LOCK_FILE) || tree.has(JOURNAL_FILE)) return false;
   for (const p of tree.keys()) if (p.endsWith(TEMP_SUFFIX)) return false;

@@ -142,7 +142,7 @@ async function plan(
   options: { exact: boolean; known?: ReadonlyMap<string, Artifact> },
 ): Promise<{ result: EmitResult; journal: Journal }> {
   const root = paths.root;
-  const tree = await scanTree(root);
+  const tree = scanTree(root);
   const known = options.known;
   const previous: PreviousManifest = known
     ? { paths: [...known.keys()], files: new Map(), ctimeMs: 0, untrusted: [] }
