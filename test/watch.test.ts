@@ -5,23 +5,19 @@ import { join, resolve } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { generateRepo, nodeFile, nodeText } from '../bench/gen.ts';
-import { build, watch, type WatchEvent } from '../src/index.ts';
+import { build, watch, type WatchEvent, type WatchOptions } from '../src/index.ts';
 import { RACY_MS } from '../src/load/stamps.ts';
 import { readTree } from './helpers/tree.ts';
 import { tempDir } from './helpers/tmp.ts';
 
 const repo = resolve(import.meta.dirname, '..');
 
-test('watch rebuilds after a change and keeps the output when the change is invalid', async () => {
-  const site = tempDir();
-  cpSync(join(repo, 'sites/location_x'), site, { recursive: true });
-  const out = tempDir();
+/** A watch whose rebuilds are collected; `next()` resolves at the next one (or after 10 s). */
+function session(options: Omit<WatchOptions, 'onBuild'>) {
   const events: WatchEvent[] = [];
   let notify: () => void = () => undefined;
   const handle = watch({
-    sites: [site],
-    outDir: out,
-    debounceMs: 50,
+    ...options,
     onBuild: (e) => {
       events.push(e);
       notify();
@@ -32,6 +28,14 @@ test('watch rebuilds after a change and keeps the output when the change is inva
       notify = r;
       setTimeout(r, 10_000);
     });
+  return { handle, events, next };
+}
+
+test('watch rebuilds after a change and keeps the output when the change is invalid', async () => {
+  const site = tempDir();
+  cpSync(join(repo, 'sites/location_x'), site, { recursive: true });
+  const out = tempDir();
+  const { handle, events, next } = session({ sites: [site], outDir: out, debounceMs: 50 });
   try {
     await handle.ready;
     assert.is(events.length, 1);
@@ -61,23 +65,7 @@ test('watch compiles only the site that changed; a shared layer recompiles all; 
   const sites = generateRepo(root, 3, 4);
   await new Promise((r) => setTimeout(r, RACY_MS + 20)); // so that the first build's stamps are not racy
   const out = join(root, 'out');
-  const events: WatchEvent[] = [];
-  let notify: () => void = () => undefined;
-  const handle = watch({
-    sites,
-    outDir: out,
-    cwd: root,
-    debounceMs: 30,
-    onBuild: (e) => {
-      events.push(e);
-      notify();
-    },
-  });
-  const next = () =>
-    new Promise<void>((r) => {
-      notify = r;
-      setTimeout(r, 10_000);
-    });
+  const { handle, events, next } = session({ sites, outDir: out, cwd: root, debounceMs: 30 });
   const upToDate = (e: WatchEvent) => e.result.sites.map((s) => s.upToDate === true);
   try {
     await handle.ready;
