@@ -21,8 +21,13 @@ export type { CompiledSite, CompileOptions } from './pipeline.ts';
  * templates) is loaded on first use: a build whose sites are all up to date never loads it.
  */
 export async function compileSite(dir: string, options?: CompileOptions): Promise<CompiledSite> {
-  return (await import('./pipeline.ts')).compileSite(dir, options);
+  const pipeline = await import('./pipeline.ts');
+  renderCompiled = pipeline.renderCompiled;
+  return pipeline.compileSite(dir, options);
 }
+
+/** pipeline.ts's renderCompiled once the compiler is loaded (a site compiled without rendering needs it). */
+let renderCompiled = (site: CompiledSite): CompiledSite => site;
 export { recoverSite, type RecoveryResult } from './emit/index.ts';
 export { discoverSites } from './load/discover.ts';
 export { JSON_OUTPUT_VERSION, type JsonOutput, type JsonSite } from './cli/output.ts';
@@ -64,7 +69,7 @@ export async function check(options: CheckOptions & { readonly strict?: boolean 
  * see it. Returns the sites compiled and the records that stood in for the others.
  */
 async function compileAll(
-  options: CheckOptions & { readonly strict?: boolean; readonly stamps?: boolean },
+  options: CheckOptions & { readonly strict?: boolean; readonly stamps?: boolean; readonly render?: boolean },
   records: ReadonlyMap<number, SiteRecord>,
 ): Promise<{ result: CheckResult; skipped: ReadonlyMap<number, SiteRecord> }> {
   const sites: (CompiledSite | undefined)[] = [];
@@ -124,6 +129,12 @@ export interface BuildOptions extends CheckOptions {
    * emit, and for a `trusted` site used to skip looking at files it wrote with the same bytes.
    */
   readonly emitted?: Map<string, ReadonlyMap<string, Artifact>>;
+  /**
+   * Keep every site's files in `BuildResult.compiled` (default: a site's files are let go once it
+   * is written, so that memory does not grow with the number of sites; `SiteBuild.files` lists
+   * their paths either way).
+   */
+  readonly keepArtifacts?: boolean;
 }
 
 /** What build() did for one site. */
@@ -169,49 +180,75 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
       if (r) records.set(i, r);
     }
   }
-  const { result: checked, skipped } = await compileAll({ ...options, stamps: !compare }, records);
-  const diagnostics = [...checked.diagnostics];
+  // Every site's model first (the checks between sites need them all), then one site at a time
+  // rendered, written and let go: only one site's files are in memory at once. With
+  // --all-or-nothing every site is rendered before anything is written.
+  const streaming = options.allOrNothing !== true;
+  const { result: checked, skipped } = await compileAll({ ...options, stamps: !compare, render: !streaming }, records);
+  const compiled = [...checked.sites];
+  const compileDiagnostics = [...checked.diagnostics];
+  const emitDiagnostics: Diagnostic[] = [];
+  const all = () => [...sortDiagnostics(compileDiagnostics), ...emitDiagnostics];
+  const finish = (i: number): CompiledSite => {
+    const before = compiled[i]!;
+    const full = renderCompiled(before);
+    if (full !== before) compileDiagnostics.push(...full.diagnostics.slice(before.diagnostics.length));
+    return full;
+  };
+  const letGo = (site: CompiledSite): CompiledSite => {
+    if (options.keepArtifacts || !site.artifacts) return site;
+    const { artifacts: _dropped, ...rest } = site;
+    return rest;
+  };
+  // A failed build still reports every problem of every site, render problems included.
+  const failedBuild = (): BuildResult => {
+    for (let i = 0; i < compiled.length; i++) compiled[i] = letGo(finish(i));
+    return { ok: false, sites: [], compiled, diagnostics: all() };
+  };
   const skippedDirs = new Map([...skipped].map(([i, r]) => [options.sites[i]!, r]));
   // A site with errors is not written. The others are, unless --all-or-nothing, or unless the
   // error is between sites (a clash of names or URLs involves all of them).
-  const failed = (s: CompiledSite) => !skippedDirs.has(s.dir) && (!s.artifacts || hasFailures(s.diagnostics, options.strict));
-  const writable = checked.sites.filter((s) => !failed(s));
+  const failed = (s: CompiledSite) =>
+    !skippedDirs.has(s.dir) && (!s.model || (!streaming && !s.artifacts) || hasFailures(s.diagnostics, options.strict));
+  const writable = compiled.flatMap((s, i) => (failed(s) ? [] : [i]));
   const crossSite = checked.diagnostics.some(
     (d) => d.severity === 'error' && (d.code.startsWith('SITE_') || d.code === 'EMIT_DUPLICATE_SITE'),
   );
-  if (!checked.ok && (options.allOrNothing || crossSite || writable.length === 0)) {
-    return { ok: false, sites: [], compiled: checked.sites, diagnostics };
-  }
+  if (!checked.ok && (options.allOrNothing || crossSite || writable.length === 0)) return failedBuild();
   if (unsafe !== undefined) {
-    diagnostics.push({
+    compileDiagnostics.push({
       code: 'EMIT_OUT_DIR_UNSAFE',
       severity: 'error',
       message: `refusing to write to ${outRoot}: ${unsafe}`,
       hint: 'Use a directory of its own for the output, e.g. `--out out` next to `sites/`.',
     });
-    return { ok: false, sites: [], compiled: checked.sites, diagnostics };
+    return failedBuild();
   }
   const sites: SiteBuild[] = [];
-  for (const s of writable) {
-    const dir = resolve(outRoot, s.site!);
-    const record = skippedDirs.get(s.dir);
+  for (const i of writable) {
+    const partial = compiled[i]!;
+    const dir = resolve(outRoot, partial.site!);
+    const record = skippedDirs.get(partial.dir);
     if (record) {
       const files = record.files.map((f) => f[0]);
       sites.push({ site: record.site, dir, files, nodes: record.nodes, written: [], removed: [], unchanged: files, upToDate: true });
       continue;
     }
+    const s = finish(i);
+    compiled[i] = letGo(s);
+    if (!s.artifacts || hasFailures(s.diagnostics, options.strict)) continue; // a render problem: reported, not written
     try {
       // Forgotten first: a build killed from here on leaves no record, so the next one compiles.
       if (!compare) dropRecord(realRoot, resolve(cwd, s.dir));
       const siteOut = join(realRoot, s.site!);
       const known = options.trusted?.has(s.dir) ? options.emitted?.get(siteOut) : undefined;
       options.emitted?.delete(siteOut);
-      const r = await emitSite(siteOut, s.artifacts!, { dryRun: compare, exact: options.force === true, ...(known ? { known } : {}) });
-      if (!compare) options.emitted?.set(siteOut, new Map(s.artifacts!.map((a) => [a.path, a])));
-      sites.push({ ...r, site: s.site!, dir, files: s.artifacts!.map((a) => a.path), nodes: s.model!.nodes.length });
-      diagnostics.push(...emitNotes(dir, s.dir, r, options.check === true));
+      const r = await emitSite(siteOut, s.artifacts, { dryRun: compare, exact: options.force === true, ...(known ? { known } : {}) });
+      if (!compare) options.emitted?.set(siteOut, new Map(s.artifacts.map((a) => [a.path, a])));
+      sites.push({ ...r, site: s.site!, dir, files: s.artifacts.map((a) => a.path), nodes: s.model!.nodes.length });
+      emitDiagnostics.push(...emitNotes(dir, s.dir, r, options.check === true));
       if (options.check && (r.written.length > 0 || r.removed.length > 0)) {
-        diagnostics.push({
+        emitDiagnostics.push({
           code: 'EMIT_STALE',
           severity: 'error',
           message: `${dir} is stale: ${[...r.written.map((p) => `${p} differs`), ...r.removed.map((p) => `${p} is no longer built`)].join(', ')}`,
@@ -224,11 +261,11 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
         writeRecord(
           realRoot,
           { dir: resolve(cwd, s.dir), site: s.site!, server, nodes: s.model!.nodes.length, stamps: s.stamps },
-          s.artifacts!,
+          s.artifacts,
         );
       }
     } catch (e) {
-      diagnostics.push(
+      emitDiagnostics.push(
         e instanceof EmitError
           ? { code: e.code, severity: 'error', message: e.message, hint: e.hint }
           : {
@@ -240,9 +277,10 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
       );
     }
   }
+  const diagnostics = all();
   // A repaired tree is news, not a problem: it never fails a build, even with --strict.
   const failing = diagnostics.filter((d) => d.code !== 'EMIT_RECOVERED');
-  return { ok: !hasFailures(failing, options.strict), sites, compiled: checked.sites, diagnostics };
+  return { ok: !hasFailures(failing, options.strict), sites, compiled, diagnostics };
 }
 
 /** What a site's emit found besides changes: a repaired tree, an unfinished one, untrusted paths. */

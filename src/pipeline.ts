@@ -43,6 +43,23 @@ export interface CompileOptions {
   readonly parseCache?: ParseCache;
   /** Rendered nodes to reuse across compiles, one RenderCache per absolute site directory (watch). */
   readonly renderCaches?: Map<string, RenderCache>;
+  /**
+   * false: stop after the model (load, secrets, validation); `renderCompiled` renders later.
+   * build() compiles every site's model first (the checks between sites need all of them) and
+   * renders and writes one site at a time, so only one site's files are in memory at once.
+   */
+  readonly render?: boolean;
+}
+
+/** Sites compiled with `render: false`, and how to finish each (render, stamps, redaction). */
+const unrendered = new WeakMap<CompiledSite, () => CompiledSite>();
+
+/**
+ * Render a site compiled with `render: false` (a site with errors, or one already rendered,
+ * comes back as it is).
+ */
+export function renderCompiled(site: CompiledSite): CompiledSite {
+  return unrendered.get(site)?.() ?? site;
 }
 
 /** Compile one site directory without touching the output. */
@@ -82,17 +99,32 @@ export async function compileSite(dir: string, options: CompileOptions = {}): Pr
     if (!validated.model || validated.diagnostics.some((d) => d.severity === 'error')) {
       return done({ ...base, diagnostics: checked });
     }
-    let cache: RenderCache | undefined;
-    if (options.renderCaches) {
-      cache = options.renderCaches.get(loaded.dir) ?? renderCache();
-      options.renderCaches.set(loaded.dir, cache);
-    }
-    const rendered = renderSite(validated.model, loaded.locate, cache);
-    const diagnostics = [...checked, ...rendered.diagnostics];
-    const ok = !rendered.diagnostics.some((d) => d.severity === 'error');
-    const stamps = ok && loaded.stamps && !resolved.fromEnv ? [...loaded.stamps, ...resolved.stamps] : undefined;
-    return done({ ...base, diagnostics, ...(ok ? { artifacts: rendered.artifacts } : {}), ...(stamps ? { stamps } : {}) });
+    const model = validated.model;
+    const render = (): CompiledSite => {
+      try {
+        let cache: RenderCache | undefined;
+        if (options.renderCaches) {
+          cache = options.renderCaches.get(loaded.dir) ?? renderCache();
+          options.renderCaches.set(loaded.dir, cache);
+        }
+        const rendered = renderSite(model, loaded.locate, cache);
+        const diagnostics = [...checked, ...rendered.diagnostics];
+        const ok = !rendered.diagnostics.some((d) => d.severity === 'error');
+        const stamps = ok && loaded.stamps && !resolved.fromEnv ? [...loaded.stamps, ...resolved.stamps] : undefined;
+        return done({ ...base, diagnostics, ...(ok ? { artifacts: rendered.artifacts } : {}), ...(stamps ? { stamps } : {}) });
+      } catch (e) {
+        return internalError(e);
+      }
+    };
+    if (options.render !== false) return render();
+    const partial = done({ ...base, diagnostics: checked });
+    unrendered.set(partial, render);
+    return partial;
   } catch (e) {
+    return internalError(e);
+  }
+
+  function internalError(e: unknown): CompiledSite {
     const err = e as Error;
     return done({
       dir,

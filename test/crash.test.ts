@@ -87,7 +87,7 @@ test(`kill -9 at any moment of a ${NODES}-node build leaves a tree that the next
   assert.ok((await build({ sites: [siteA], outDir: refA })).ok);
   const treeA = readTree(join(refA, 'location_x'));
   const refB = join(root, 'ref-b');
-  const builtB = await build({ sites: [siteB], outDir: refB });
+  const builtB = await build({ sites: [siteB], outDir: refB, keepArtifacts: true });
   assert.ok(builtB.ok);
   const treeB = readTree(join(refB, 'location_x'));
   const artifactsB: readonly Artifact[] = builtB.compiled[0]!.artifacts!;
