@@ -176,7 +176,7 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
   const records = new Map<number, SiteRecord>();
   if (!compare && !options.force && unsafe === undefined) {
     for (const [i, dir] of options.sites.entries()) {
-      const r = await upToDate(realRoot, resolve(cwd, dir), { verifyOutput: !options.trusted?.has(dir) });
+      const r = upToDate(realRoot, resolve(cwd, dir), { verifyOutput: !options.trusted?.has(dir) });
       if (r) records.set(i, r);
     }
   }

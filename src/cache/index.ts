@@ -12,7 +12,7 @@ import { JOURNAL_FILE } from '../emit/journal.ts';
 import { LOCK_FILE } from '../emit/lock.ts';
 import { TEMP_SUFFIX } from '../emit/safe-path.ts';
 import { scanTree } from '../emit/tree.ts';
-import { stampsHold, stampTree, type InputStamp } from '../load/stamps.ts';
+import { stampsHold, type InputStamp } from '../load/stamps.ts';
 import { isSafeRelativePath, type Artifact } from '../render/artifact.ts';
 
 /** The cache directory at the top of the output root. */
@@ -40,12 +40,11 @@ export interface SiteRecord {
 
 let codeIdentity: string | undefined;
 
-/** Identity of the running harvgen: its version and the stamps of its code, templates and package.json. */
+/** Identity of the running harvgen: the path, size, mtime and inode of its package.json (its version), code and templates. */
 export function codeStamp(): string {
   if (codeIdentity !== undefined) return codeIdentity;
   const codeDir = resolve(import.meta.dirname, '..'); // dist/ (or src/ under tsx)
   const pkg = resolve(codeDir, '..');
-  const stamps = [...stampTree(codeDir), ...stampTree(join(pkg, 'templates'))];
   const files = (dir: string): string[] =>
     readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
       e.isDirectory() ? files(join(dir, e.name)) : e.isFile() ? [join(dir, e.name)] : [],
@@ -55,7 +54,6 @@ export function codeStamp(): string {
     const st = lstatSync(f);
     hash.update(`${f}\0${st.size}\0${st.mtimeMs}\0${st.ino}\n`);
   }
-  for (const s of stamps) hash.update(`${s.join('\0')}\n`);
   codeIdentity = hash.digest('hex');
   return codeIdentity;
 }
@@ -80,11 +78,7 @@ const regular = (p: string): Stats | undefined => {
  * status changed before the record was written; one that changed in the same clock tick is
  * read and hashed). Undefined means "compile it".
  */
-export async function upToDate(
-  outRoot: string,
-  siteDir: string,
-  options: { verifyOutput?: boolean } = {},
-): Promise<SiteRecord | undefined> {
+export function upToDate(outRoot: string, siteDir: string, options: { verifyOutput?: boolean } = {}): SiteRecord | undefined {
   const file = recordFile(outRoot, siteDir);
   let record: SiteRecord;
   const recordStat = regular(file);
@@ -100,14 +94,14 @@ export async function upToDate(
   if (!isSafeRelativePath(record.site) || record.site.includes('/')) return undefined;
   if (!stampsHold(record.inputs)) return undefined;
   if (options.verifyOutput === false) return record;
-  return (await outputHolds(join(outRoot, record.site), record, recordStat.ctimeMs)) ? record : undefined;
+  return outputHolds(join(outRoot, record.site), record, recordStat.ctimeMs) ? record : undefined;
 }
 
 /**
  * The output is as written: `settled` is when the record was renamed into place, after the
  * last change the build made; a file whose status changed later was touched since.
  */
-async function outputHolds(dir: string, record: SiteRecord, settled: number): Promise<boolean> {
+function outputHolds(dir: string, record: SiteRecord, settled: number): boolean {
   try {
     const root = lstatSync(dir);
     if (!root.isDirectory()) return false;
