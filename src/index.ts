@@ -21,13 +21,8 @@ export type { CompiledSite, CompileOptions } from './pipeline.ts';
  * templates) is loaded on first use: a build whose sites are all up to date never loads it.
  */
 export async function compileSite(dir: string, options?: CompileOptions): Promise<CompiledSite> {
-  const pipeline = await import('./pipeline.ts');
-  renderCompiled = pipeline.renderCompiled;
-  return pipeline.compileSite(dir, options);
+  return (await import('./pipeline.ts')).compileSite(dir, options);
 }
-
-/** pipeline.ts's renderCompiled once the compiler is loaded (a site compiled without rendering needs it). */
-let renderCompiled = (site: CompiledSite): CompiledSite => site;
 export { recoverSite, type RecoveryResult } from './emit/index.ts';
 export { discoverSites } from './load/discover.ts';
 export { JSON_OUTPUT_VERSION, type JsonOutput, type JsonSite } from './cli/output.ts';
@@ -185,6 +180,9 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
   // --all-or-nothing every site is rendered before anything is written.
   const streaming = options.allOrNothing !== true;
   const { result: checked, skipped } = await compileAll({ ...options, stamps: !compare, render: !streaming }, records);
+  // The compiler is loaded already when any site was compiled; an all-up-to-date build renders nothing.
+  const { renderCompiled } =
+    skipped.size < options.sites.length ? await import('./pipeline.ts') : { renderCompiled: (c: CompiledSite) => c };
   const compiled = [...checked.sites];
   const compileDiagnostics = [...checked.diagnostics];
   const emitDiagnostics: Diagnostic[] = [];

@@ -8,7 +8,8 @@
 import { createHash } from 'node:crypto';
 import { lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync, type Stats } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { JOURNAL_FILE } from '../emit/journal.ts';
+import { previousManifest, type PreviousManifest } from '../emit/index.ts';
+import { interruptedIn } from '../emit/journal.ts';
 import { LOCK_FILE } from '../emit/lock.ts';
 import { TEMP_SUFFIX } from '../emit/safe-path.ts';
 import { scanTree } from '../emit/tree.ts';
@@ -111,15 +112,16 @@ function outputHolds(dir: string, record: SiteRecord, settled: number): boolean 
   const manifestStat = regular(join(dir, 'manifest.json'));
   if (!manifestStat || manifestStat.ctimeMs > settled || !Array.isArray(record.manifestStat)) return false;
   if (manifestStat.size !== record.manifestStat[0] || manifestStat.ino !== record.manifestStat[1]) return false;
-  let manifestText: Buffer | undefined;
-  const manifest = () => (manifestText ??= readFileSync(join(dir, 'manifest.json')));
+  const sha256 = (file: string) =>
+    createHash('sha256')
+      .update(readFileSync(join(dir, file)))
+      .digest('hex');
   // Touched in the tick the record was written: read and hashed, like any other file.
-  if (manifestStat.ctimeMs === settled && createHash('sha256').update(manifest()).digest('hex') !== record.manifest) return false;
+  if (manifestStat.ctimeMs === settled && sha256('manifest.json') !== record.manifest) return false;
   const tree = scanTree(dir);
   // A build running (lock) or killed (journal, temps): compile, so that emit sees it.
-  if (tree.has(LOCK_FILE) || tree.has(JOURNAL_FILE)) return false;
-  for (const p of tree.keys()) if (p.endsWith(TEMP_SUFFIX)) return false;
-  let shas: Map<string, string> | undefined;
+  if (tree.has(LOCK_FILE) || interruptedIn(tree)) return false;
+  let listed: PreviousManifest['files'] | undefined;
   for (const [path, size, mode] of record.files) {
     if (path === 'manifest.json') continue;
     if (typeof path !== 'string' || !isSafeRelativePath(path)) return false;
@@ -128,15 +130,8 @@ function outputHolds(dir: string, record: SiteRecord, settled: number): boolean 
     if (!st || st.size !== size || (st.mode & 0o777) !== mode || st.ctimeMs > settled) return false;
     if (st.ctimeMs === settled) {
       // Changed in the clock tick the record was written: as likely an edit right after the build.
-      shas ??= new Map(
-        (JSON.parse(manifest().toString('utf8')) as { files: { path: string; sha256: string }[] }).files.map((f) => [f.path, f.sha256]),
-      );
-      if (
-        createHash('sha256')
-          .update(readFileSync(join(dir, path)))
-          .digest('hex') !== shas.get(path)
-      )
-        return false;
+      listed ??= previousManifest(dir).files;
+      if (sha256(path) !== listed.get(path)?.sha256) return false;
     }
   }
   return true;

@@ -6,7 +6,7 @@
 // symbolic link (safe-path.ts). ARCHITECTURE.md, "Emit: crash safety".
 import { createHash } from 'node:crypto';
 import { chmodSync, lstatSync, mkdirSync, readFileSync, writeFileSync, type Stats } from 'node:fs';
-import { lstat, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { isSafeRelativePath, type Artifact } from '../render/artifact.ts';
 import { applyJournal, crashPoint, isInterrupted, JOURNAL_FILE, recoverDir, type Journal, type RecoveryResult } from './journal.ts';
@@ -54,7 +54,7 @@ export async function emitSite(dir: string, artifacts: readonly Artifact[], opti
   const paths = new SafePaths(root);
   await paths.checkRoot();
   if (options.dryRun) {
-    const interrupted = await isInterrupted(root);
+    const interrupted = isInterrupted(root);
     // Compare only (--check, --dry-run): every file of the same size is read back, whatever
     // its timestamps say; CI's stale-output check must not trust anything on disk.
     const { result } = await plan(paths, artifacts, { exact: true });
@@ -146,7 +146,7 @@ async function plan(
   const known = options.known;
   const previous: PreviousManifest = known
     ? { paths: [...known.keys()], files: new Map(), ctimeMs: 0, untrusted: [] }
-    : await previousManifest(root);
+    : previousManifest(root);
   // Refuse any path that goes through a link (or is one), before anything is written.
   const checkPath = (rel: string) => {
     for (let i = rel.indexOf('/'); i !== -1; i = rel.indexOf('/', i + 1)) {
@@ -229,7 +229,7 @@ function lstatOrUndefined(p: string): Stats | undefined {
 }
 
 /** What the previous build's manifest.json says, read back from disk. */
-interface PreviousManifest {
+export interface PreviousManifest {
   /** Files it wrote: what harvgen owns. */
   readonly paths: readonly string[];
   /** SHA-256 and size of each, as recorded. */
@@ -244,17 +244,17 @@ interface PreviousManifest {
  * The previous build's manifest. Untrusted (it is read from disk): a path that is not a plain
  * relative path is not owned; it is returned in `untrusted`.
  */
-async function previousManifest(root: string): Promise<PreviousManifest> {
+export function previousManifest(root: string): PreviousManifest {
   const none: PreviousManifest = { paths: [], files: new Map(), ctimeMs: 0, untrusted: [] };
   let manifest: { generator?: unknown; files?: unknown };
   let ctimeMs: number;
   try {
     // Checked by plan() first: manifest.json is an artifact, so it is no link here. Only a
     // regular file is read (a FIFO would block the build forever).
-    const st = await lstat(join(root, 'manifest.json'));
+    const st = lstatSync(join(root, 'manifest.json'));
     if (!st.isFile() || st.size > MAX_MANIFEST) return none;
     ctimeMs = st.ctimeMs;
-    manifest = JSON.parse(await readFile(join(root, 'manifest.json'), 'utf8')) as typeof manifest;
+    manifest = JSON.parse(readFileSync(join(root, 'manifest.json'), 'utf8')) as typeof manifest;
   } catch {
     return none;
   }

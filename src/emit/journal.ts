@@ -11,6 +11,7 @@ import { chmod, lstat, readFile, readdir, rename, rm, rmdir } from 'node:fs/prom
 import { dirname, join, sep } from 'node:path';
 import { isSafeRelativePath } from '../render/artifact.ts';
 import { TEMP_SUFFIX, tempFor, type SafePaths } from './safe-path.ts';
+import { scanTree, type EntryKind } from './tree.ts';
 
 /** The journal file inside a site's output directory. */
 export const JOURNAL_FILE = '.harvgen-journal.json';
@@ -126,19 +127,14 @@ export async function removeEmptyParents(root: string, dir: string): Promise<voi
   }
 }
 
-/** Every temp file below `root` (relative paths), not following links. */
-export async function findTemps(root: string): Promise<string[]> {
-  const out: string[] = [];
-  const walk = async (rel: string) => {
-    const entries = await readdir(join(root, rel), { withFileTypes: true }).catch(() => []);
-    for (const e of entries) {
-      const p = rel ? `${rel}/${e.name}` : e.name;
-      if (e.isDirectory()) await walk(p);
-      else if (e.isFile() && (e.name.endsWith(TEMP_SUFFIX) || e.name === `${JOURNAL_FILE}${TEMP_SUFFIX}`)) out.push(p);
-    }
-  };
-  await walk('');
-  return out.sort();
+/** Every temp file in a walked tree (relative paths, sorted): files named `*.harvgen-tmp`. */
+export function tempsIn(tree: ReadonlyMap<string, EntryKind>): string[] {
+  return [...tree].flatMap(([p, kind]) => (kind === 'file' && p.endsWith(TEMP_SUFFIX) ? [p] : [])).sort();
+}
+
+/** True when a walked tree holds an unfinished build (a journal or temp files). */
+export function interruptedIn(tree: ReadonlyMap<string, EntryKind>): boolean {
+  return tree.has(JOURNAL_FILE) || tempsIn(tree).length > 0;
 }
 
 /** What recovery found and did. */
@@ -171,7 +167,7 @@ export async function recoverDir(paths: SafePaths): Promise<RecoveryResult> {
     } else untrusted.push(`${JOURNAL_FILE}: not a harvgen journal`);
     await rm(journalPath, { force: true });
   }
-  const temps = await findTemps(paths.root);
+  const temps = tempsIn(scanTree(paths.root));
   // Found without following links, so each is inside the site directory.
   for (const t of temps) await rm(join(paths.root, t), { force: true });
   if (recovered === undefined && temps.length > 0) recovered = 'rolled-back';
@@ -184,7 +180,6 @@ export async function recoverDir(paths: SafePaths): Promise<RecoveryResult> {
 }
 
 /** True when a site directory holds an unfinished build (a journal or temp files). */
-export async function isInterrupted(root: string): Promise<boolean> {
-  if (await exists(join(root, JOURNAL_FILE))) return true;
-  return (await findTemps(root)).length > 0;
+export function isInterrupted(root: string): boolean {
+  return interruptedIn(scanTree(root));
 }
