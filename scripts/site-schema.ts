@@ -181,9 +181,9 @@ const nodeSettings = {
   },
   state: {
     type: 'string',
-    enum: ['install', 'local'],
+    enum: ['install', 'local', 'install-once'],
     description:
-      "`install` (default): the node's iPXE script boots the Harvester installer. `local`: the script boots the local disk, so an installed node never reinstalls even if it network-boots first.",
+      "`install` (default): the node's iPXE script boots the Harvester installer on every network boot. `local`: the script boots the local disk, so an installed node never reinstalls even if it network-boots first. `install-once`: the script boots the local disk when it holds an installed system (BIOS: a bootable first sector; UEFI: `boot.installed_marker` on a FAT volume) and installs only when it does not.",
   },
   lab,
 };
@@ -295,6 +295,41 @@ const schema = {
           description: 'How many times the iPXE scripts try a failed fetch before giving up (default 3).',
         },
         retry_delay: { type: 'integer', minimum: 1, maximum: 300, description: 'Seconds between iPXE fetch attempts (default 5).' },
+        unknown: {
+          type: 'string',
+          enum: ['wait', 'local', 'join'],
+          description:
+            'What a machine whose MAC is in no node gets (`unknown.ipxe`): `wait` (default) prints its MAC, waits and returns to the firmware, installing nothing; `local` boots its local disk; `join` installs Harvester on it as a joining node with a generated config (`unknown/join.yaml`) unless its disk already holds an installed system. `join` wipes `defaults.install.device` of any machine that network-boots on this segment: see the README.',
+        },
+        installed_marker: obj(
+          "How an `install-once` node (and an unknown machine under `unknown: join`) recognises an installed system on UEFI: a file on a FAT volume with this label. Default: Harvester's EFI partition, `COS_GRUB`, and its boot loader `/EFI/BOOT/bootx64.efi`.",
+          {
+            volume: value('fatLabel', 'FAT volume label of the EFI system partition the installed system creates (default `COS_GRUB`).'),
+            file: value(
+              'volumePath',
+              'File on that volume that only an installed system has (default `/EFI/BOOT/bootx64.efi`; FAT ignores case).',
+            ),
+          },
+        ),
+        http_boot: {
+          type: 'boolean',
+          description:
+            'Answer UEFI HTTP boot clients (DHCP vendor class `HTTPClient`, x86-64 UEFI) in the generated dnsmasq and libvirt network: option 60 echoed, boot file `<boot.server>/<uefi_loader>` (or the Secure Boot shim), served by the generated nginx. No TFTP needed for those clients. Default false.',
+        },
+        ipxe_binaries: str(
+          "Directory on the build machine to copy the iPXE binaries from into the tree's root (e.g. `/usr/lib/ipxe`, Debian's `ipxe` package; relative paths are relative to the site directory): the UEFI loader (`uefi_loader`) on UEFI sites, `undionly.kpxe` on BIOS sites, and the Secure Boot files, which must exist; the other standard binaries when present. nginx serves them (UEFI HTTP boot); the same tree can be a TFTP root.",
+          { minLength: 1, maxLength: 1024 },
+        ),
+        secure_boot: obj(
+          'Boot UEFI machines with Secure Boot on: the firmware loads a signed shim (TFTP or HTTP), which loads the signed iPXE stored next to it under the name the shim was built to load. harvgen cannot sign anything: the site provides both files (see the README). Lab domains get Secure Boot on.',
+          {
+            shim: value('efiFileName', 'File name of the signed shim the firmware loads (default `shimx64.efi`).'),
+            loader: value(
+              'efiFileName',
+              "File name the shim loads next: the site's signed iPXE stored under that name (default `grubx64.efi`, what distribution shims load).",
+            ),
+          },
+        ),
         dhcp_retry: {
           type: 'integer',
           minimum: 1,

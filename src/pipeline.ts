@@ -3,6 +3,7 @@
 // `detail` for --debug), never a crash.
 import type { Diagnostic } from './diagnostics/types.ts';
 import { loadSite, type Locator, type ParseCache } from './load/index.ts';
+import { loadIpxeBinaries } from './load/binaries.ts';
 import { redact, resolveSecrets, secretRoot } from './load/secrets.ts';
 import type { InputStamp } from './load/stamps.ts';
 import type { SiteModel } from './model/index.ts';
@@ -100,6 +101,9 @@ export async function compileSite(dir: string, options: CompileOptions = {}): Pr
       return done({ ...base, diagnostics: checked });
     }
     const model = validated.model;
+    // Files the tree copies from the build machine (iPXE binaries): read once, stamped like inputs.
+    const binaries = loadIpxeBinaries(model, loaded.dir, loaded.locate);
+    if (binaries.diagnostics.length > 0) return done({ ...base, diagnostics: [...checked, ...binaries.diagnostics] });
     const render = (): CompiledSite => {
       try {
         let cache: RenderCache | undefined;
@@ -107,10 +111,10 @@ export async function compileSite(dir: string, options: CompileOptions = {}): Pr
           cache = options.renderCaches.get(loaded.dir) ?? renderCache();
           options.renderCaches.set(loaded.dir, cache);
         }
-        const rendered = renderSite(model, loaded.locate, cache);
+        const rendered = renderSite(model, loaded.locate, cache, { binaries: binaries.files });
         const diagnostics = [...checked, ...rendered.diagnostics];
         const ok = !rendered.diagnostics.some((d) => d.severity === 'error');
-        const stamps = ok && loaded.stamps && !resolved.fromEnv ? [...loaded.stamps, ...resolved.stamps] : undefined;
+        const stamps = ok && loaded.stamps && !resolved.fromEnv ? [...loaded.stamps, ...resolved.stamps, ...binaries.stamps] : undefined;
         return done({ ...base, diagnostics, ...(ok ? { artifacts: rendered.artifacts } : {}), ...(stamps ? { stamps } : {}) });
       } catch (e) {
         return internalError(e);

@@ -72,6 +72,10 @@ const FIELDS: (string | number)[][] = [
   ['nodes', 0, 'ip'],
   ['nodes', 0, 'mac'],
   ['harvester', 'version'],
+  ['boot', 'installed_marker', 'volume'],
+  ['boot', 'installed_marker', 'file'],
+  ['boot', 'secure_boot', 'shim'],
+  ['boot', 'secure_boot', 'loader'],
 ];
 
 function withValue(path: (string | number)[], value: string): Record<string, unknown> {
@@ -133,7 +137,7 @@ test('a value that validation allows but a format cannot hold verbatim lands esc
   writeFileSync(join(dir, 'site.yaml'), stringify(doc));
   const r = await compileSite(dir);
   assert.equal(r.diagnostics, []);
-  const xml = r.artifacts!.find((a) => a.path === 'libvirt/network.xml')!.contents;
+  const xml = r.artifacts!.find((a) => a.path === 'libvirt/network.xml')!.contents as string;
   for (const m of xml.matchAll(/<!--([\s\S]*?)-->/g)) assert.not.ok(m[1]!.includes('--') || m[1]!.endsWith('-'), m[1]);
   assert.ok(xml.includes('<name>lab--net-</name>'), 'the element text keeps the real name');
 });
@@ -177,7 +181,7 @@ test('nginx: a forged path with ; { } # and a space lands as one quoted argument
   m.nginx.root = '/srv/a b;{ } #x';
   const r = renderSite(m, NO_SOURCE);
   assert.equal(r.diagnostics, []);
-  const conf = r.artifacts.find((a) => a.path === 'nginx/harvgen.conf')!.contents;
+  const conf = r.artifacts.find((a) => a.path === 'nginx/harvgen.conf')!.contents as string;
   assert.ok(conf.includes('    root "/srv/a b;{ } #x";\n'), conf);
 });
 
@@ -186,7 +190,7 @@ test('sh: a forged path with quotes and $(...) lands single-quoted in define.sh'
   m.lab.diskDir = "/x'$(touch /tmp/pwned)'";
   const r = renderSite(m, NO_SOURCE);
   assert.equal(r.diagnostics, []);
-  const sh = r.artifacts.find((a) => a.path === 'libvirt/define.sh')!.contents;
+  const sh = r.artifacts.find((a) => a.path === 'libvirt/define.sh')!.contents as string;
   assert.ok(sh.includes(`mkdir -p '/x'\\''$(touch /tmp/pwned)'\\'''\n`), sh);
 });
 

@@ -24,7 +24,7 @@ function site(v: string, edit: (doc: Record<string, Record<string, unknown>>) =>
 test("a node's own release drives its script, kernel line, config and the site's nginx and fetch.sh", async () => {
   const r = await compileSite(site('v1.5.0'));
   assert.equal(r.diagnostics, []);
-  const file = (p: string) => r.artifacts!.find((a) => a.path === p)!.contents;
+  const file = (p: string) => r.artifacts!.find((a) => a.path === p)!.contents as string;
   const hv3 = file('ipxe/52-54-00-aa-bb-03.ipxe');
   assert.match(hv3, /kernel --name vmlinuz http:\/\/192\.168\.122\.1\/artifacts\/v1\.5\.0\/harvester-v1\.5\.0-vmlinuz-amd64 /);
   assert.match(hv3, /root=live:http:\/\/192\.168\.122\.1\/artifacts\/v1\.5\.0\/harvester-v1\.5\.0-rootfs-amd64\.squashfs/);

@@ -39,7 +39,7 @@ test('unchanged nodes reuse their files, a changed node and a changed site are r
   writeFileSync(yaml, readFileSync(yaml, 'utf8').replace('0.suse.pool.ntp.org', 'ntp.example.org'));
   const fourth = await compile();
   assert.ok(fourth.get('harvester/hv-1.yaml') !== third.get('harvester/hv-1.yaml'));
-  assert.match(fourth.get('harvester/hv-1.yaml')!.contents, /ntp\.example\.org/);
+  assert.match(fourth.get('harvester/hv-1.yaml')!.contents as string, /ntp\.example\.org/);
 });
 
 test.run();

@@ -45,14 +45,14 @@ test('sites under distinct prefixes of one server pass, and serve their release 
   const r = await check({ sites: [a, b] });
   assert.equal(r.diagnostics, []);
   const sa = await compileSite(a);
-  const loc = sa.artifacts!.find((x) => x.path === 'nginx/locations.conf')!.contents;
+  const loc = sa.artifacts!.find((x) => x.path === 'nginx/locations.conf')!.contents as string;
   assert.match(loc, /location = \/a\/boot\.ipxe \{/);
   assert.match(loc, /location ~ "\^\/a\/ipxe\/\(/);
   assert.match(loc, /location = \/a\/artifacts\/v1\.4\.1\/harvester-v1\.4\.1-vmlinuz-amd64 \{/);
   assert.not.match(loc, /server \{|location \/ \{/, 'a locations file has no server block and no catch-all');
-  const script = sa.artifacts!.find((x) => x.path === 'boot.ipxe')!.contents;
+  const script = sa.artifacts!.find((x) => x.path === 'boot.ipxe')!.contents as string;
   assert.match(script, /imgfetch --name node http:\/\/192\.168\.122\.1\/a\/ipxe\/\$\{mac:hexhyp\}\.ipxe/);
-  const dns = sa.artifacts!.find((x) => x.path === 'dnsmasq/harvgen.conf')!.contents;
+  const dns = sa.artifacts!.find((x) => x.path === 'dnsmasq/harvgen.conf')!.contents as string;
   assert.match(dns, /dhcp-boot=tag:harvgen-site_a,tag:ipxe,http:\/\/192\.168\.122\.1\/a\/boot\.ipxe/);
 });
 

@@ -14,7 +14,7 @@ import { LOCK_FILE } from '../emit/lock.ts';
 import { TEMP_SUFFIX } from '../emit/safe-path.ts';
 import { scanTree } from '../emit/tree.ts';
 import { stampsHold, type InputStamp } from '../load/stamps.ts';
-import { isSafeRelativePath, type Artifact } from '../render/artifact.ts';
+import { isSafeRelativePath, sha256Hex, type Artifact } from '../render/artifact.ts';
 
 /** The cache directory at the top of the output root. */
 export const CACHE_DIR = '.harvgen-cache';
@@ -171,7 +171,7 @@ export function writeRecord(
       server: site.server,
       nodes: site.nodes,
       inputs: site.stamps,
-      manifest: createHash('sha256').update(manifest.contents, 'utf8').digest('hex'),
+      manifest: sha256Hex(manifest.contents),
       manifestStat: [written.size, written.ino],
       files: artifacts.map((a) => [a.path, Buffer.byteLength(a.contents, 'utf8'), a.mode] as const),
     };

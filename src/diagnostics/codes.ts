@@ -78,6 +78,18 @@ export const CODES = {
   NODE_PROFILE_UNKNOWN: c('error', 'A `profile:` names no file in `sites/_profiles/`.'),
   NODE_PROFILE_CYCLE: c('error', 'Profiles name each other in a loop.'),
   NODE_CMDLINE_TOO_LONG: c('error', "A node's installer kernel command line is longer than the kernel keeps (2047 bytes)."),
+  // boot: how machines enter the tree
+  BOOT_IPXE_BINARY_MISSING: c('error', 'A file `boot.ipxe_binaries` must provide (the loader the firmware fetches) is not there.'),
+  BOOT_IPXE_BINARY_INVALID: c('error', 'A file in `boot.ipxe_binaries` is not a regular file, too large, or not an EFI binary.'),
+  BOOT_UNKNOWN_JOIN_INCOMPLETE: c(
+    'error',
+    '`boot.unknown: join` lacks what a machine with unknown MACs needs: an install device and a management NIC name in `defaults`.',
+  ),
+  BOOT_SECURE_BOOT_INVALID: c('error', '`boot.secure_boot` on a BIOS site, or with the shim and the loader as one file.'),
+  BOOT_EXIT_MAY_HANG: c(
+    'warning',
+    'UEFI machines leave iPXE with `exit` to boot their disk, and `ipxe.efi` may never return to the firmware.',
+  ),
   // cluster section
   CLUSTER_NO_NODES: c('error', 'The site has no nodes.'),
   CLUSTER_NO_CREATE_NODE: c('error', 'No node creates the cluster (all are `role: join`).'),

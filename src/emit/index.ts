@@ -4,11 +4,10 @@
 // previous build wrote; manifest.json last), delete it. Identical files are not touched (mtimes
 // stay, rsync stays quiet); files harvgen never wrote are left alone; nothing goes through a
 // symbolic link (safe-path.ts). ARCHITECTURE.md, "Emit: crash safety".
-import { createHash } from 'node:crypto';
 import { chmodSync, lstatSync, mkdirSync, readFileSync, writeFileSync, type Stats } from 'node:fs';
 import { lstat, mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import { isSafeRelativePath, type Artifact } from '../render/artifact.ts';
+import { isSafeRelativePath, sameContents, sha256Hex, type Artifact } from '../render/artifact.ts';
 import { applyJournal, crashPoint, isInterrupted, JOURNAL_FILE, recoverDir, type Journal, type RecoveryResult } from './journal.ts';
 import { acquireLock } from './lock.ts';
 import { SafePaths, symlinkRefused, TEMP_SUFFIX, tempFor } from './safe-path.ts';
@@ -179,11 +178,10 @@ async function plan(
       // back) still holds what the manifest says: no need to read it.
       const before = previous.files.get(a.path);
       const trusted =
-        !options.exact &&
-        before?.size === st.size &&
-        st.ctimeMs < previous.ctimeMs &&
-        createHash('sha256').update(a.contents, 'utf8').digest('hex') === before.sha256;
-      same = trusted || readFileSync(target, 'utf8') === a.contents;
+        !options.exact && before?.size === st.size && st.ctimeMs < previous.ctimeMs && sha256Hex(a.contents) === before.sha256;
+      same =
+        trusted ||
+        (typeof a.contents === 'string' ? readFileSync(target, 'utf8') === a.contents : sameContents(readFileSync(target), a.contents));
     }
     if (same && (st!.mode & 0o777) === a.mode) {
       unchanged.push(a.path);

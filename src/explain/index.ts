@@ -114,7 +114,7 @@ export function explainNode(site: CompiledSite, node: ResolvedNode): Explanation
   add('config_url', configUrl(model, node), { kind: 'derived', from: 'boot.server and hostname' });
   for (const mac of node.macs) {
     add(`ipxe[${mac}]`, `${model.boot.server}/ipxe/${macToHyphen(mac)}.ipxe`, { kind: 'derived', from: 'boot.server and the MAC' });
-    if (node.state === 'install')
+    if (node.state !== 'local')
       add(`cmdline[${mac}]`, kernelArgs(model, node, mac).join(' '), {
         kind: 'derived',
         from: 'the values above, boot.* and harvester.artifacts',

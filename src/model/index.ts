@@ -64,6 +64,9 @@ export function resolveSite(input: SiteInput, layers: Layers = { profiles: {} })
   const [dhcpStart = '', dhcpEnd = ''] = input.network.dhcp_range.split('-').map((s) => s.trim());
 
   const siteSlug = input.site.replace(/_/g, '-');
+  const resolveNode = nodeResolver(input, netPrefix, layers, siteRelease);
+  const unknown = input.boot.unknown ?? D.boot.unknown;
+  const marker = input.boot.installed_marker;
   const model: SiteModel = {
     site: input.site,
     ...(input.description !== undefined ? { description: input.description } : {}),
@@ -84,6 +87,18 @@ export function resolveSite(input: SiteInput, layers: Layers = { profiles: {} })
       retries: input.boot.retries ?? D.boot.retries,
       retryDelay: input.boot.retry_delay ?? D.boot.retryDelay,
       ...(input.boot.dhcp_retry !== undefined ? { dhcpRetry: input.boot.dhcp_retry } : {}),
+      unknown,
+      installedMarker: { volume: marker?.volume ?? D.boot.installedMarker.volume, file: marker?.file ?? D.boot.installedMarker.file },
+      httpBoot: input.boot.http_boot ?? false,
+      ...(input.boot.ipxe_binaries !== undefined ? { ipxeBinaries: input.boot.ipxe_binaries } : {}),
+      ...(input.boot.secure_boot !== undefined
+        ? {
+            secureBoot: {
+              shim: input.boot.secure_boot.shim ?? D.boot.secureBoot.shim,
+              loader: input.boot.secure_boot.loader ?? D.boot.secureBoot.loader,
+            },
+          }
+        : {}),
     },
     network: {
       cidr: input.network.cidr,
@@ -112,7 +127,8 @@ export function resolveSite(input: SiteInput, layers: Layers = { profiles: {} })
       ...(input.cluster.cluster_dns !== undefined ? { clusterDns: input.cluster.cluster_dns } : {}),
       sans: input.cluster.sans ?? [],
     },
-    nodes: resolveNodes(input, netPrefix, layers, siteRelease),
+    nodes: (input.nodes ?? []).map(resolveNode),
+    ...(unknown === 'join' ? { unknownJoin: resolveNode({ role: 'join' }, -1) } : {}),
     lab: {
       networkName: input.lab?.network_name ?? `harvgen-${siteSlug}`,
       bridge: input.lab?.bridge ?? `hg-${siteSlug}`.slice(0, 15).replace(/-+$/, ''),
@@ -174,7 +190,16 @@ function layersOf(node: NodeInput, index: number, input: SiteInput, layers: Laye
   ];
 }
 
-function resolveNodes(input: SiteInput, netPrefix: number, layers: Layers, siteRelease: Release): ResolvedNode[] {
+/**
+ * The resolver of nodes for a site: one NodeInput at an index of the merged `nodes` list (or a
+ * stand-in outside it, index -1: the node an unknown machine becomes under `boot.unknown: join`).
+ */
+function nodeResolver(
+  input: SiteInput,
+  netPrefix: number,
+  layers: Layers,
+  siteRelease: Release,
+): (node: NodeInput, index: number) => ResolvedNode {
   // One Release object per version, shared by its nodes (a 10,000-node site held 10,000 copies).
   const releases = new Map<string, Release>([[input.harvester.version, siteRelease]]);
   const release = (v: string) => releases.get(v) ?? releases.set(v, releaseFor(input, v)).get(v)!;
@@ -187,7 +212,7 @@ function resolveNodes(input: SiteInput, netPrefix: number, layers: Layers, siteR
     const key = path.join('\u0000');
     return shared.get(key) ?? shared.set(key, path).get(key)!;
   };
-  return nodes.map((node, index) => {
+  return (node, index) => {
     const sources: Record<string, InventoryPath> = {};
     const chain = layersOf(node, index, input, layers);
     // pick(): the value of the strongest layer that sets it; records where it came from.
@@ -222,7 +247,7 @@ function resolveNodes(input: SiteInput, netPrefix: number, layers: Layers, siteR
 
     // Without an explicit `role: create` anywhere, the first node creates the cluster.
     const role: 'create' | 'join' = node.role ?? (!explicitCreate && index === 0 ? 'create' : 'join');
-    if (node.role) sources.role = ['nodes', index, 'role'];
+    if (node.role && index >= 0) sources.role = ['nodes', index, 'role'];
 
     const nodeVersion = pick('harvester_version');
     const nodeRelease = release(nodeVersion ?? input.harvester.version);
@@ -294,7 +319,7 @@ function resolveNodes(input: SiteInput, netPrefix: number, layers: Layers, siteR
       sources,
     };
     return resolved;
-  });
+  };
 }
 
 /** Deep merge of plain objects; `over` wins; arrays and scalars are replaced. */

@@ -46,7 +46,7 @@ export interface ResolvedNode {
   readonly release: Release;
   /** Extra Harvester config (node deep-merged over defaults). */
   readonly config: Readonly<Record<string, unknown>>;
-  readonly state: 'install' | 'local';
+  readonly state: 'install' | 'local' | 'install-once';
   readonly lab: {
     readonly memoryMib: number;
     readonly vcpus: number;
@@ -109,6 +109,16 @@ export interface SiteModel {
     readonly retryDelay: number;
     /** `rd.net.dhcp.retry` for the installer's initrd, when set. */
     readonly dhcpRetry?: number;
+    /** What unknown.ipxe does with a MAC that is in no node. */
+    readonly unknown: 'wait' | 'local' | 'join';
+    /** UEFI: the file on a FAT volume whose presence means "installed" (install-once). */
+    readonly installedMarker: { readonly volume: string; readonly file: string };
+    /** Answer UEFI HTTP boot clients (vendor class HTTPClient). */
+    readonly httpBoot: boolean;
+    /** Directory (as written, relative to the site directory) the iPXE binaries are copied from. */
+    readonly ipxeBinaries?: string;
+    /** Secure Boot: the signed shim the firmware loads and the file name it loads next. */
+    readonly secureBoot?: { readonly shim: string; readonly loader: string };
   };
   readonly network: {
     readonly cidr: string;
@@ -135,6 +145,8 @@ export interface SiteModel {
     readonly sans: readonly string[];
   };
   readonly nodes: readonly ResolvedNode[];
+  /** With `boot.unknown: join`: the node an unknown machine installs as (defaults only, no hostname, no MACs, index -1). */
+  readonly unknownJoin?: ResolvedNode;
   readonly lab: { readonly networkName: string; readonly bridge: string; readonly diskDir: string; readonly tftpRoot: string };
   readonly nginx: { readonly listen: string; readonly root: string; readonly artifactsDir: string; readonly accessLog: string };
   readonly dnsmasq: { readonly interface?: string; readonly tftpRoot: string; readonly leaseTime: string; readonly dns: boolean };

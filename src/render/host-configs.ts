@@ -21,6 +21,16 @@ export interface DnsmasqOption {
  */
 export function ipxeSplitLines(model: SiteModel, scope?: string): DnsmasqOption[] {
   const on = scope !== undefined ? [`tag:${scope}`] : [];
+  const efiFile = uefiBootFile(model);
+  const http: DnsmasqOption[] = model.boot.httpBoot
+    ? [
+        // UEFI HTTP boot (x86-64): the client must see its own vendor class echoed (option 60),
+        // and its boot file is a URL; no TFTP.
+        { key: 'dhcp-vendorclass', values: ['set:efihttp', 'HTTPClient:Arch:00016'] },
+        { key: 'dhcp-option-force', values: [...on, 'tag:efihttp', '60', 'HTTPClient'] },
+        { key: 'dhcp-boot', values: [...on, 'tag:!ipxe', 'tag:efihttp', `${model.boot.server}/${efiFile}`] },
+      ]
+    : [];
   return [
     { key: 'dhcp-userclass', values: ['set:ipxe', 'iPXE'] },
     { key: 'dhcp-match', values: ['set:ipxe', '175'] },
@@ -29,8 +39,40 @@ export function ipxeSplitLines(model: SiteModel, scope?: string): DnsmasqOption[
     { key: 'dhcp-match', values: ['set:efi64', 'option:client-arch', '9'] },
     { key: 'dhcp-boot', values: [...on, 'tag:ipxe', `${model.boot.server}/boot.ipxe`] },
     { key: 'dhcp-boot', values: [...on, 'tag:!ipxe', 'tag:bios', 'undionly.kpxe'] },
-    { key: 'dhcp-boot', values: [...on, 'tag:!ipxe', 'tag:efi64', model.boot.uefiLoader] },
+    { key: 'dhcp-boot', values: [...on, 'tag:!ipxe', 'tag:efi64', efiFile] },
+    ...http,
   ];
+}
+
+/** The file UEFI firmware loads first (TFTP or HTTP): the Secure Boot shim, else the iPXE loader. */
+export function uefiBootFile(model: SiteModel): string {
+  return model.boot.secureBoot?.shim ?? model.boot.uefiLoader;
+}
+
+/** The standard iPXE binaries `boot.ipxe_binaries` may hold (Debian's `ipxe` package). */
+export const STANDARD_IPXE_BINARIES = ['ipxe.efi', 'snponly.efi', 'undionly.kpxe'] as const;
+
+/**
+ * Binaries from `boot.ipxe_binaries` the site needs: the first file its firmware loads (and, with
+ * Secure Boot, the loader the shim loads next). The other standard ones are copied when present.
+ */
+export function requiredIpxeBinaries(model: SiteModel): string[] {
+  if (model.boot.firmware === 'bios') return ['undionly.kpxe'];
+  const sb = model.boot.secureBoot;
+  return sb ? [sb.shim, sb.loader] : [model.boot.uefiLoader];
+}
+
+/**
+ * Boot binaries nginx serves from the tree's root: those copied into it, and with HTTP boot the
+ * files the firmware fetches over HTTP (put there by hand when harvgen does not copy them).
+ */
+export function servedBinaries(model: SiteModel, copied: readonly string[]): string[] {
+  const names = new Set(copied);
+  if (model.boot.httpBoot) {
+    names.add(uefiBootFile(model));
+    if (model.boot.secureBoot) names.add(model.boot.secureBoot.loader);
+  }
+  return [...names].sort();
 }
 
 /** The VIP's DHCP reservation (`vip_mode: dhcp`): the installer leases the VIP with `vip_hw_addr`. */
@@ -58,6 +100,7 @@ export function renderDnsmasq(model: SiteModel): string {
     vip: vipReservation(model),
     split: ipxeSplitLines(model, siteTag(model)),
     uefiLoader: model.boot.uefiLoader,
+    secureBoot: model.boot.secureBoot,
     tftpRoot: model.dnsmasq.tftpRoot,
   });
 }
@@ -97,7 +140,7 @@ export function releases(model: SiteModel): Release[] {
  * A shared block serves only the release files under the site's own prefix (others would be
  * served twice; the cross-site check refuses that).
  */
-export function renderNginx(model: SiteModel, standalone = true): string {
+export function renderNginx(model: SiteModel, standalone = true, binaries: readonly string[] = []): string {
   const under = (loc: string) => model.boot.prefix === '' || loc.startsWith(`${model.boot.prefix}/`);
   return renderTemplate('nginx.conf', {
     standalone,
@@ -107,6 +150,8 @@ export function renderNginx(model: SiteModel, standalone = true): string {
     root: model.nginx.root,
     accessLog: model.nginx.accessLog,
     artifacts: servedArtifacts(model).filter((a) => standalone || under(a.location)),
+    unknownJoin: model.boot.unknown === 'join',
+    binaries: servedBinaries(model, binaries),
   });
 }
 
@@ -156,6 +201,7 @@ export function renderLibvirtDomain(model: SiteModel, n: ResolvedNode): string {
     memoryMib: n.lab.memoryMib,
     vcpus: n.lab.vcpus,
     firmware: model.boot.firmware,
+    secureBoot: model.boot.secureBoot !== undefined,
     disk: diskPath(model, n.hostname),
     ...(n.install.dataDisk !== undefined ? { dataDisk: dataDiskPath(model, n.hostname) } : { dataDisk: undefined }),
     nicModel: n.lab.nicModel,

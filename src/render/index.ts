@@ -19,7 +19,8 @@ import {
   renderLibvirtNetwork,
   renderNginx,
 } from './host-configs.ts';
-import { renderEntryScript, renderNodeScript, renderUnknownScript } from './ipxe.ts';
+import { renderEmbedScript, renderEntryScript, renderNodeScript, renderOciLaunchScript, renderUnknownScript } from './ipxe.ts';
+import { configPath } from './kernel-args.ts';
 import { renderManifest } from './manifest.ts';
 import { UnsafeValueError } from './escape.ts';
 import type { InstallerSchemaIssue } from '../harvester/installer-schema.ts';
@@ -47,7 +48,7 @@ export interface RenderResult {
 export interface RenderCache {
   site?: string;
   readonly nodes: Map<string, { readonly key: string; readonly files: readonly Artifact[] }>;
-  readonly shas: Map<string, { readonly contents: string; readonly sha: string }>;
+  readonly shas: Map<string, { readonly contents: string | Uint8Array; readonly sha: string }>;
 }
 
 /** An empty RenderCache. */
@@ -55,8 +56,13 @@ export function renderCache(): RenderCache {
   return { nodes: new Map(), shas: new Map() };
 }
 
+/** Files read from outside the inventory that the tree carries: iPXE binaries by file name (`boot.ipxe_binaries`). */
+export interface RenderInputs {
+  readonly binaries?: ReadonlyMap<string, Uint8Array>;
+}
+
 /** Render every file of a site. `locate` maps config problems back to the inventory. */
-export function renderSite(model: SiteModel, locate: Locator, cache?: RenderCache): RenderResult {
+export function renderSite(model: SiteModel, locate: Locator, cache?: RenderCache, inputs: RenderInputs = {}): RenderResult {
   const diagnostics: Diagnostic[] = [];
   const files: Artifact[] = [];
   const paths = new Set<string>();
@@ -67,7 +73,7 @@ export function renderSite(model: SiteModel, locate: Locator, cache?: RenderCach
       cache.site = site;
     }
   }
-  const add = (path: string, render: () => string, opts: { served?: boolean; mode?: number } = {}) => {
+  const add = (path: string, render: () => string | Uint8Array, opts: { served?: boolean; mode?: number } = {}) => {
     if (!isSafeRelativePath(path)) {
       diagnostics.push({
         code: 'RENDER_PATH_ESCAPE',
@@ -86,7 +92,7 @@ export function renderSite(model: SiteModel, locate: Locator, cache?: RenderCach
       });
       return;
     }
-    let contents: string;
+    let contents: string | Uint8Array;
     try {
       contents = render();
     } catch (e) {
@@ -106,6 +112,10 @@ export function renderSite(model: SiteModel, locate: Locator, cache?: RenderCach
 
   add('boot.ipxe', () => renderEntryScript(model), { served: true });
   add('unknown.ipxe', () => renderUnknownScript(model), { served: true });
+  add('embed.ipxe', () => renderEmbedScript(model));
+  add('oci/launch.ipxe', () => renderOciLaunchScript(model));
+  const binaries = [...(inputs.binaries ?? new Map<string, Uint8Array>())].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  for (const [name, bytes] of binaries) add(name, () => bytes, { served: true });
   // A problem in `defaults.config` shows up once per node: report it once, naming all nodes.
   const configProblems = new Map<string, { d: Diagnostic; nodes: string[] }>();
   for (const node of model.nodes) {
@@ -137,9 +147,16 @@ export function renderSite(model: SiteModel, locate: Locator, cache?: RenderCach
   for (const { d, nodes } of configProblems.values()) {
     diagnostics.push(nodes.length === 1 ? d : { ...d, message: d.message.replace(`node ${nodes[0]}`, `nodes ${nodes.join(', ')}`) });
   }
+  const join = model.unknownJoin;
+  if (join) {
+    const config = buildHarvesterConfig(model, join);
+    for (const issue of checkHarvesterConfig(join, config)) diagnostics.push(configIssueToDiagnostic(issue, join, locate));
+    add(configPath(model, join), () => renderHarvesterConfig(model, join, config), { served: true });
+  }
   add('dnsmasq/harvgen.conf', () => renderDnsmasq(model));
-  add('nginx/harvgen.conf', () => renderNginx(model));
-  add('nginx/locations.conf', () => renderNginx(model, false));
+  const binaryNames = binaries.map(([name]) => name);
+  add('nginx/harvgen.conf', () => renderNginx(model, true, binaryNames));
+  add('nginx/locations.conf', () => renderNginx(model, false, binaryNames));
   add('libvirt/network.xml', () => renderLibvirtNetwork(model));
   add('libvirt/define.sh', () => renderDefineScript(model), { mode: 0o755 });
   for (const port of forwardPorts(model)) add(`systemd/${forwardUnitName(model, port)}`, () => renderForwardUnit(model, port));
@@ -153,10 +170,7 @@ export function renderSite(model: SiteModel, locate: Locator, cache?: RenderCach
 /** Map an installer-schema issue to the `config:` key that caused it (node first, then defaults). */
 function configIssueToDiagnostic(issue: InstallerSchemaIssue, node: ResolvedNode, locate: Locator): Diagnostic {
   const full = issue.key !== undefined ? [...issue.path, issue.key] : issue.path;
-  const candidates: InventoryPath[] = [
-    ['nodes', node.index, 'config'],
-    ['defaults', 'config'],
-  ];
+  const candidates: InventoryPath[] = [...(node.index >= 0 ? [['nodes', node.index, 'config']] : []), ['defaults', 'config']];
   let at: InventoryPath | undefined;
   for (const base of candidates) {
     // The deepest existing prefix of the issue path inside this `config:` block.

@@ -1,4 +1,5 @@
-// iPXE scripts: the entry script, the unknown-machine script and one script per boot MAC.
+// iPXE scripts: the entry script, the unknown-machine script, one script per boot MAC, the
+// embedded script for networks without harvgen's DHCP and the OCI launch script.
 // Every script starts with the bytes `#!ipxe\n` (a BOM before it hangs BIOS iPXE).
 import type { ResolvedNode, SiteModel } from '../model/index.ts';
 import { configUrl, kernelArgs } from './kernel-args.ts';
@@ -17,17 +18,36 @@ export function renderEntryScript(model: SiteModel): string {
   });
 }
 
-/** unknown.ipxe. */
+/** unknown.ipxe, as `boot.unknown` says: wait (install nothing), boot the local disk, or join. */
 export function renderUnknownScript(model: SiteModel): string {
+  const common = { site: model.site, unknown: true };
+  if (model.boot.unknown === 'local') return renderTemplate('node-local.ipxe', { ...common, hostname: '', role: '', mac: '' });
+  if (model.boot.unknown === 'join' && model.unknownJoin) return renderInstall(model, model.unknownJoin, undefined, true);
   return renderTemplate('unknown.ipxe', { site: model.site, waitSeconds: UNKNOWN_WAIT_SECONDS });
 }
 
 /** ipxe/<mac>.ipxe for one boot MAC of a node. */
 export function renderNodeScript(model: SiteModel, node: ResolvedNode, mac: string): string {
-  const common = { site: model.site, hostname: node.hostname, role: node.role, mac, firmware: model.boot.firmware };
-  if (node.state === 'local') return renderTemplate('node-local.ipxe', common);
+  if (node.state === 'local')
+    return renderTemplate('node-local.ipxe', { site: model.site, hostname: node.hostname, role: node.role, mac, unknown: false });
+  return renderInstall(model, node, mac, node.state === 'install-once');
+}
+
+/** `file://<volume><file>`: the iPXE URI of the file whose presence means "installed" (UEFI). */
+export function installedMarkerUri(model: SiteModel): string {
+  return `file://${model.boot.installedMarker.volume}${model.boot.installedMarker.file}`;
+}
+
+/** The installer script of a node's MAC, or (mac undefined) of an unknown machine joining. */
+function renderInstall(model: SiteModel, node: ResolvedNode, mac: string | undefined, once: boolean): string {
   return renderTemplate('node-install.ipxe', {
-    ...common,
+    site: model.site,
+    unknown: mac === undefined,
+    hostname: mac === undefined ? 'this machine' : node.hostname,
+    role: node.role,
+    mac: mac ?? '',
+    once,
+    marker: installedMarkerUri(model),
     version: node.release.version.raw,
     configUrl: configUrl(model, node),
     kernelUrl: node.release.artifacts.kernel,
@@ -36,5 +56,55 @@ export function renderNodeScript(model: SiteModel, node: ResolvedNode, mac: stri
     retries: model.boot.retries,
     retryDelay: model.boot.retryDelay,
     artifactsBase: node.release.artifacts.base,
+  });
+}
+
+/** A node MAC that embed.ipxe configures statically. */
+interface EmbedStatic {
+  readonly index: number;
+  readonly mac: string;
+  readonly hostname: string;
+  readonly ip: string;
+  readonly netmask: string;
+  readonly gateway: string;
+  readonly dns?: string;
+}
+
+/**
+ * embed.ipxe: for networks where harvgen does not run DHCP (built into an iPXE image). Every
+ * MAC of a `method: static` node gets the node's address; other NICs ask DHCP.
+ */
+export function renderEmbedScript(model: SiteModel): string {
+  const statics: EmbedStatic[] = [];
+  for (const n of model.nodes) {
+    if (n.method !== 'static' || n.ip === undefined) continue;
+    for (const mac of n.macs) {
+      statics.push({
+        index: statics.length,
+        mac,
+        hostname: n.hostname,
+        ip: n.ip,
+        netmask: n.netmask,
+        gateway: n.gateway,
+        ...(n.dns[0] !== undefined ? { dns: n.dns[0] } : {}),
+      });
+    }
+  }
+  return renderTemplate('embed.ipxe', {
+    site: model.site,
+    server: model.boot.server,
+    entry: `${model.boot.server}/boot.ipxe`,
+    retryDelay: model.boot.retryDelay,
+    statics,
+  });
+}
+
+/** oci/launch.ipxe: the script an OCI bare-metal instance runs on every boot. */
+export function renderOciLaunchScript(model: SiteModel): string {
+  return renderTemplate('oci-launch.ipxe', {
+    site: model.site,
+    server: model.boot.server,
+    entry: `${model.boot.server}/boot.ipxe`,
+    retryDelay: model.boot.retryDelay,
   });
 }

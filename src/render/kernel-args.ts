@@ -35,9 +35,17 @@ export function reservedKernelArg(arg: string): string | undefined {
   return RESERVED_KERNEL_ARGS[key] ?? (key.startsWith('harvester.') ? "the key under `config:` (the node's config file)" : undefined);
 }
 
+/** Where the config of an unknown machine joining (`boot.unknown: join`) lives in the tree. */
+export const UNKNOWN_JOIN_CONFIG = 'unknown/join.yaml';
+
+/** The node's config file in the tree (the shared one for the unknown-machine node). */
+export function configPath(model: SiteModel, node: ResolvedNode): string {
+  return node === model.unknownJoin ? UNKNOWN_JOIN_CONFIG : `harvester/${node.hostname}.yaml`;
+}
+
 /** The node's config URL. */
 export function configUrl(model: SiteModel, node: ResolvedNode): string {
-  return `${model.boot.server}/harvester/${node.hostname}.yaml`;
+  return `${model.boot.server}/${configPath(model, node)}`;
 }
 
 /** NIC name given for exactly this MAC (an `interfaces` entry with both `name` and `mac`). */
@@ -54,13 +62,17 @@ export function nicNameFor(node: ResolvedNode, mac: string): string | undefined 
   return byPos && byPos.mac === undefined ? byPos.name : undefined;
 }
 
-/** Kernel arguments for booting `node`'s installer from NIC `mac`. */
-export function kernelArgs(model: SiteModel, node: ResolvedNode, mac: string): string[] {
+/**
+ * Kernel arguments for booting `node`'s installer from NIC `mac`. Without a MAC (an unknown
+ * machine joining) there is no BOOTIF here: the script appends `BOOTIF=01-${mac:hexhyp}`, which
+ * iPXE fills in with the NIC that booted.
+ */
+export function kernelArgs(model: SiteModel, node: ResolvedNode, mac: string | undefined): string[] {
   const args: string[] = [];
   if (model.boot.firmware === 'uefi') args.push('initrd=initrd');
   // A tagged management network needs the VLAN in the installer's initrd too (dracut
   // `vlan=<name>.<id>:<name>`); that needs the NIC's name.
-  const nic = nicNameFor(node, mac);
+  const nic = mac !== undefined ? nicNameFor(node, mac) : undefined;
   const vlanIf = node.vlan !== undefined && node.vlan > 1 && nic !== undefined ? `${nic}.${node.vlan}` : undefined;
   if (vlanIf) args.push(`vlan=${vlanIf}:${nic}`);
   if (node.method === 'static' && node.ip !== undefined) {
@@ -70,11 +82,11 @@ export function kernelArgs(model: SiteModel, node: ResolvedNode, mac: string): s
   } else {
     // A name is put on `ip=` only when the inventory ties it to this MAC; otherwise BOOTIF
     // alone pins DHCP to the boot NIC (dracut configures only the NIC with that MAC).
-    const pinned = vlanIf ?? pinnedNicName(node, mac);
+    const pinned = vlanIf ?? (mac !== undefined ? pinnedNicName(node, mac) : undefined);
     args.push(pinned ? `ip=${pinned}:dhcp` : 'ip=dhcp');
   }
   // pxelinux's form (01 = Ethernet): the NIC this script is served for.
-  args.push(`BOOTIF=01-${macToHyphen(mac)}`);
+  if (mac !== undefined) args.push(`BOOTIF=01-${macToHyphen(mac)}`);
   if (model.boot.dhcpRetry !== undefined) args.push(`rd.net.dhcp.retry=${model.boot.dhcpRetry}`);
   args.push('net.ifnames=1', 'rd.cos.disable', 'rd.noverifyssl');
   args.push(`root=live:${node.release.artifacts.rootfs}`);

@@ -1,17 +1,17 @@
 // manifest.json: what was generated, for humans, tests and deploy tooling. Lists every node
 // with its URLs and every file with its SHA-256. It holds no secrets and is not served.
-import { createHash } from 'node:crypto';
 import type { SiteModel } from '../model/index.ts';
 import { macToHyphen } from '../util/mac.ts';
-import type { Artifact } from './artifact.ts';
+import { sha256Hex, type Artifact } from './artifact.ts';
 import { configUrl } from './kernel-args.ts';
+import { uefiBootFile } from './host-configs.ts';
 
 /** One node in manifest.json. */
 export interface ManifestNode {
   readonly hostname: string;
   readonly role: 'create' | 'join';
   readonly harvester_role: string;
-  readonly state: 'install' | 'local';
+  readonly state: 'install' | 'local' | 'install-once';
   /** The release the node installs (the site's, or its own `harvester_version`). */
   readonly harvester_version: string;
   readonly ip?: string;
@@ -28,7 +28,18 @@ export interface Manifest {
   readonly manifest_version: number;
   readonly site: string;
   readonly harvester_version: string;
-  readonly boot: { server: string; firmware: 'uefi' | 'bios'; entry_url: string; unknown_url: string };
+  readonly boot: {
+    server: string;
+    firmware: 'uefi' | 'bios';
+    entry_url: string;
+    unknown_url: string;
+    /** What unknown.ipxe does: `wait`, boot the `local` disk, or `join` the cluster. */
+    unknown: 'wait' | 'local' | 'join';
+    /** The config unknown machines install with (`unknown: join`). */
+    unknown_config_url?: string;
+    /** The boot file URL UEFI HTTP boot clients get (`http_boot: true`). */
+    http_boot_url?: string;
+  };
   /** URLs of the release files (served by the artifacts server, not by this tree). */
   readonly artifacts: { kernel: string; initrd: string; rootfs: string; iso: string };
   readonly nodes: ManifestNode[];
@@ -42,12 +53,12 @@ export const MANIFEST_VERSION = 1;
 export function renderManifest(
   model: SiteModel,
   artifacts: readonly Artifact[],
-  shas?: Map<string, { readonly contents: string; readonly sha: string }>,
+  shas?: Map<string, { readonly contents: string | Uint8Array; readonly sha: string }>,
 ): string {
   const sha256 = (a: Artifact) => {
     const known = shas?.get(a.path);
     if (known && known.contents === a.contents) return known.sha;
-    const sha = createHash('sha256').update(a.contents, 'utf8').digest('hex');
+    const sha = sha256Hex(a.contents);
     shas?.set(a.path, { contents: a.contents, sha });
     return sha;
   };
@@ -61,6 +72,9 @@ export function renderManifest(
       firmware: model.boot.firmware,
       entry_url: `${model.boot.server}/boot.ipxe`,
       unknown_url: `${model.boot.server}/unknown.ipxe`,
+      unknown: model.boot.unknown,
+      ...(model.unknownJoin ? { unknown_config_url: configUrl(model, model.unknownJoin) } : {}),
+      ...(model.boot.httpBoot ? { http_boot_url: `${model.boot.server}/${uefiBootFile(model)}` } : {}),
     },
     artifacts: { kernel: model.artifacts.kernel, initrd: model.artifacts.initrd, rootfs: model.artifacts.rootfs, iso: model.artifacts.iso },
     nodes: model.nodes.map((n) => ({

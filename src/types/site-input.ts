@@ -76,6 +76,44 @@ export interface SiteInput {
      */
     retry_delay?: number;
     /**
+     * What a machine whose MAC is in no node gets (`unknown.ipxe`): `wait` (default) prints its MAC, waits and returns to the firmware, installing nothing; `local` boots its local disk; `join` installs Harvester on it as a joining node with a generated config (`unknown/join.yaml`) unless its disk already holds an installed system. `join` wipes `defaults.install.device` of any machine that network-boots on this segment: see the README.
+     */
+    unknown?: 'wait' | 'local' | 'join';
+    /**
+     * How an `install-once` node (and an unknown machine under `unknown: join`) recognises an installed system on UEFI: a file on a FAT volume with this label. Default: Harvester's EFI partition, `COS_GRUB`, and its boot loader `/EFI/BOOT/bootx64.efi`.
+     */
+    installed_marker?: {
+      /**
+       * FAT volume label of the EFI system partition the installed system creates (default `COS_GRUB`). Form: a FAT volume label: 1-11 letters, digits, `_` and `-`, not starting with `-`.
+       */
+      volume?: string;
+      /**
+       * File on that volume that only an installed system has (default `/EFI/BOOT/bootx64.efi`; FAT ignores case). Form: an absolute path inside a volume: 1-8 `/`-separated names of letters, digits and `. _ -` (a name does not start with `.`).
+       */
+      file?: string;
+    };
+    /**
+     * Answer UEFI HTTP boot clients (DHCP vendor class `HTTPClient`, x86-64 UEFI) in the generated dnsmasq and libvirt network: option 60 echoed, boot file `<boot.server>/<uefi_loader>` (or the Secure Boot shim), served by the generated nginx. No TFTP needed for those clients. Default false.
+     */
+    http_boot?: boolean;
+    /**
+     * Directory on the build machine to copy the iPXE binaries from into the tree's root (e.g. `/usr/lib/ipxe`, Debian's `ipxe` package; relative paths are relative to the site directory): the UEFI loader (`uefi_loader`) on UEFI sites, `undionly.kpxe` on BIOS sites, and the Secure Boot files, which must exist; the other standard binaries when present. nginx serves them (UEFI HTTP boot); the same tree can be a TFTP root.
+     */
+    ipxe_binaries?: string;
+    /**
+     * Boot UEFI machines with Secure Boot on: the firmware loads a signed shim (TFTP or HTTP), which loads the signed iPXE stored next to it under the name the shim was built to load. harvgen cannot sign anything: the site provides both files (see the README). Lab domains get Secure Boot on.
+     */
+    secure_boot?: {
+      /**
+       * File name of the signed shim the firmware loads (default `shimx64.efi`). Form: an EFI file name: letters, digits and `. _ -`, starting with a letter or digit and ending in `.efi` (no `/`), at most 64 characters.
+       */
+      shim?: string;
+      /**
+       * File name the shim loads next: the site's signed iPXE stored under that name (default `grubx64.efi`, what distribution shims load). Form: an EFI file name: letters, digits and `. _ -`, starting with a letter or digit and ending in `.efi` (no `/`), at most 64 characters.
+       */
+      loader?: string;
+    };
+    /**
      * How often the installer's initrd retries DHCP on the boot NIC (`rd.net.dhcp.retry=<n>`; dracut's default is 1). Raise it where switch ports come up slowly (spanning tree).
      */
     dhcp_retry?: number;
@@ -349,9 +387,9 @@ export interface NodeDefaults {
    */
   config?: {};
   /**
-   * `install` (default): the node's iPXE script boots the Harvester installer. `local`: the script boots the local disk, so an installed node never reinstalls even if it network-boots first.
+   * `install` (default): the node's iPXE script boots the Harvester installer on every network boot. `local`: the script boots the local disk, so an installed node never reinstalls even if it network-boots first. `install-once`: the script boots the local disk when it holds an installed system (BIOS: a bootable first sector; UEFI: `boot.installed_marker` on a FAT volume) and installs only when it does not.
    */
-  state?: 'install' | 'local';
+  state?: 'install' | 'local' | 'install-once';
   lab?: LabSizingInput;
 }
 /**
@@ -546,8 +584,8 @@ export interface NodeInput {
    */
   config?: {};
   /**
-   * `install` (default): the node's iPXE script boots the Harvester installer. `local`: the script boots the local disk, so an installed node never reinstalls even if it network-boots first.
+   * `install` (default): the node's iPXE script boots the Harvester installer on every network boot. `local`: the script boots the local disk, so an installed node never reinstalls even if it network-boots first. `install-once`: the script boots the local disk when it holds an installed system (BIOS: a bootable first sector; UEFI: `boot.installed_marker` on a FAT volume) and installs only when it does not.
    */
-  state?: 'install' | 'local';
+  state?: 'install' | 'local' | 'install-once';
   lab?: LabSizingInput;
 }

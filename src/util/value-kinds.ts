@@ -95,6 +95,27 @@ export const VALUE_KINDS = {
     example: 'nomodeset',
     chars: /[A-Za-z0-9_.,:;=/+@%~[\]-]/,
   },
+  efiFileName: {
+    pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,59}\\.efi$',
+    maxLength: 64,
+    form: 'an EFI file name: letters, digits and `. _ -`, starting with a letter or digit and ending in `.efi` (no `/`), at most 64 characters',
+    example: 'shimx64.efi',
+    chars: /[A-Za-z0-9._-]/,
+  },
+  fatLabel: {
+    pattern: '^[A-Za-z0-9_][A-Za-z0-9_-]{0,10}$',
+    maxLength: 11,
+    form: 'a FAT volume label: 1-11 letters, digits, `_` and `-`, not starting with `-`',
+    example: 'COS_GRUB',
+    chars: /[A-Za-z0-9_-]/,
+  },
+  volumePath: {
+    pattern: '^(?:/[A-Za-z0-9_-][A-Za-z0-9._-]{0,63}){1,8}$',
+    maxLength: 256,
+    form: 'an absolute path inside a volume: 1-8 `/`-separated names of letters, digits and `. _ -` (a name does not start with `.`)',
+    example: '/EFI/BOOT/bootx64.efi',
+    chars: /[A-Za-z0-9._/-]/,
+  },
 } as const satisfies Record<string, ValueKind>;
 
 /** Name of a value kind. */

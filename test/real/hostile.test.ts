@@ -59,7 +59,7 @@ async function forged(edit: (m: Mutable<SiteModel>) => void): Promise<{ artifact
 function file(artifacts: readonly Artifact[], p: string): string {
   const a = artifacts.find((x) => x.path === p);
   assert.ok(a, `no ${p} rendered`);
-  return a.contents;
+  return a.contents as string;
 }
 
 // --- nginx ---------------------------------------------------------------------------------

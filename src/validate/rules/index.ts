@@ -14,6 +14,7 @@ import { clusterCredentialsRule } from './cluster-credentials.ts';
 import { clusterCidrsRule } from './cluster-cidrs.ts';
 import { outputValuesRule } from './output-values.ts';
 import { kernelArgsRule } from './kernel-args.ts';
+import { bootRule } from './boot.ts';
 
 /** All rules. */
 export const RULES: readonly Rule[] = [
@@ -30,4 +31,5 @@ export const RULES: readonly Rule[] = [
   clusterCidrsRule,
   outputValuesRule,
   kernelArgsRule,
+  bootRule,
 ];

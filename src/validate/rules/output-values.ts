@@ -24,7 +24,7 @@ export const outputValuesRule: Rule = {
       });
     }
     for (const node of model.nodes) {
-      if (node.state !== 'install') continue;
+      if (node.state === 'local') continue;
       for (const mac of node.macs) {
         const length = Buffer.byteLength(kernelArgs(model, node, mac).join(' '));
         if (length <= MAX_CMDLINE) continue;

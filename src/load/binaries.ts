@@ -1,0 +1,103 @@
+// iPXE binaries the tree carries (`boot.ipxe_binaries`): read from a directory on the build
+// machine, by fixed file names only, so no inventory value can make harvgen publish another
+// file. Each is stamped for the up-to-date check like every other input.
+import { closeSync, fstatSync, openSync, readSync, statSync, constants } from 'node:fs';
+import { resolve } from 'node:path';
+import type { Diagnostic } from '../diagnostics/types.ts';
+import type { SiteModel } from '../model/index.ts';
+import { requiredIpxeBinaries, STANDARD_IPXE_BINARIES } from '../render/host-configs.ts';
+import { findingToDiagnostic } from '../validate/index.ts';
+import type { Locator } from './locate.ts';
+import { stampOf, type InputStamp } from './stamps.ts';
+
+/** Largest binary copied (Debian's ipxe.efi is about 1 MiB; a signed shim about 1 MiB). */
+export const MAX_BINARY_BYTES = 8 * 1024 * 1024;
+
+/** What was read: the files by name, problems, and the stamps of the directory and every name looked at. */
+export interface LoadedBinaries {
+  readonly files: Map<string, Uint8Array>;
+  readonly diagnostics: Diagnostic[];
+  readonly stamps: InputStamp[];
+}
+
+/** Read the binaries `model.boot.ipxe_binaries` names (relative to the site directory). */
+export function loadIpxeBinaries(model: SiteModel, siteDir: string, locate: Locator): LoadedBinaries {
+  const out: LoadedBinaries = { files: new Map(), diagnostics: [], stamps: [] };
+  const given = model.boot.ipxeBinaries;
+  if (given === undefined) return out;
+  const dir = resolve(siteDir, given);
+  const at = ['boot', 'ipxe_binaries'] as const;
+  const report = (code: 'BOOT_IPXE_BINARY_MISSING' | 'BOOT_IPXE_BINARY_INVALID', message: string, hint: string) =>
+    out.diagnostics.push(findingToDiagnostic({ code, message, hint, at }, locate));
+  let dirStat;
+  try {
+    dirStat = statSync(dir);
+  } catch {
+    dirStat = undefined;
+  }
+  out.stamps.push(stampOf(dir, dirStat));
+  if (!dirStat?.isDirectory()) {
+    report(
+      'BOOT_IPXE_BINARY_MISSING',
+      `boot.ipxe_binaries: ${dir} is not a directory`,
+      "Install Debian's `ipxe` package (`/usr/lib/ipxe`) or name the directory that holds the iPXE binaries.",
+    );
+    return out;
+  }
+  const required = new Set(requiredIpxeBinaries(model));
+  for (const name of [...new Set([...required, ...STANDARD_IPXE_BINARIES])].sort()) {
+    const file = resolve(dir, name);
+    const read = readBinary(file);
+    out.stamps.push(read.stamp);
+    if ('bytes' in read) {
+      out.files.set(name, read.bytes);
+    } else if (read.problem !== 'missing') {
+      report(
+        'BOOT_IPXE_BINARY_INVALID',
+        `boot.ipxe_binaries: ${file} ${read.problem}`,
+        'Point boot.ipxe_binaries at the directory of the real binaries (Debian: /usr/lib/ipxe).',
+      );
+    } else if (required.has(name)) {
+      report(
+        'BOOT_IPXE_BINARY_MISSING',
+        `boot.ipxe_binaries: ${file} does not exist, and this site's firmware loads ${name}`,
+        model.boot.secureBoot && name !== model.boot.uefiLoader
+          ? 'Secure Boot files come from the site (a signed shim and a signed iPXE): put them in that directory.'
+          : "Install Debian's `ipxe` package (it has ipxe.efi, snponly.efi and undionly.kpxe) or copy the file there.",
+      );
+    }
+  }
+  return out;
+}
+
+type ReadResult = { bytes: Uint8Array; stamp: InputStamp } | { problem: string; stamp: InputStamp };
+
+/** A regular file of at most MAX_BINARY_BYTES (not a FIFO or device, which could hang or never end); EFI files start with `MZ`. */
+function readBinary(file: string): ReadResult {
+  let fd: number;
+  try {
+    fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
+  } catch {
+    return { problem: 'missing', stamp: stampOf(file, undefined) };
+  }
+  try {
+    const st = fstatSync(fd);
+    const stamp = stampOf(file, st);
+    if (!st.isFile()) return { problem: 'is not a regular file', stamp };
+    if (st.size > MAX_BINARY_BYTES) return { problem: `is ${st.size} bytes (at most ${MAX_BINARY_BYTES})`, stamp };
+    const bytes = new Uint8Array(st.size);
+    let n = 0;
+    while (n < st.size) {
+      const r = readSync(fd, bytes, n, st.size - n, n);
+      if (r === 0) break;
+      n += r;
+    }
+    if (n !== st.size) return { problem: 'changed while it was read', stamp };
+    if (file.endsWith('.efi') && !(bytes[0] === 0x4d && bytes[1] === 0x5a))
+      return { problem: 'is not an EFI binary (no MZ header)', stamp };
+    if (st.size === 0) return { problem: 'is empty', stamp };
+    return { bytes, stamp };
+  } finally {
+    closeSync(fd);
+  }
+}

@@ -1,0 +1,287 @@
+// The boot lifecycle and every way into the tree (issue 11), as rendered: install-once and
+// local scripts, the unknown-machine policies, UEFI HTTP boot, copied iPXE binaries, Secure
+// Boot, embed.ipxe and the OCI launch script. test/real/lifecycle.test.ts boots them in QEMU.
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { parse, stringify } from 'yaml';
+import { build, check, compileSite } from '../src/index.ts';
+import { exampleSite } from './helpers/example.ts';
+import { tempDir } from './helpers/tmp.ts';
+
+type Doc = Record<string, Record<string, unknown>>;
+
+/** location_x with changes, written to a fresh site directory. */
+function site(change: (doc: Doc) => void, label = 'life'): string {
+  const doc = exampleSite();
+  change(doc);
+  const dir = join(tempDir(label), 'site');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'site.yaml'), stringify(doc));
+  return dir;
+}
+
+async function files(dir: string): Promise<Map<string, string | Uint8Array>> {
+  const r = await compileSite(dir);
+  const errors = r.diagnostics.filter((d) => d.severity === 'error');
+  assert.equal(errors, [], 'no errors');
+  return new Map(r.artifacts!.map((a) => [a.path, a.contents]));
+}
+
+const text = (m: Map<string, string | Uint8Array>, p: string): string => {
+  const v = m.get(p);
+  assert.type(v, 'string', `${p} is rendered as text`);
+  return v as string;
+};
+
+const nodes = (doc: Doc) => doc.nodes as unknown as Record<string, unknown>[];
+
+test('state: install-once probes the disk (BIOS sanboot, UEFI marker file) before the installer', async () => {
+  const m = await files(site((d) => (nodes(d)[0]!.state = 'install-once')));
+  const s = text(m, 'ipxe/52-54-00-aa-bb-01.ipxe');
+  const order = [
+    'iseq ${platform} pcbios && goto harvgen_bios ||',
+    'imgfetch --name harvgen-marker file://COS_GRUB/EFI/BOOT/bootx64.efi && goto harvgen_installed ||',
+    'goto harvgen_install',
+    ':harvgen_bios',
+    'sanboot --no-describe --drive 0x80 ||',
+    'goto harvgen_install',
+    ':harvgen_installed',
+    'exit 1',
+    ':harvgen_install',
+    'kernel --name vmlinuz ',
+  ].reduce<number[]>((at, l) => [...at, s.indexOf(l, (at[at.length - 1] ?? -1) + 1)], []);
+  assert.ok(
+    order.every((i) => i >= 0),
+    `probe lines missing or out of order (${order}):\n${s}`,
+  );
+  assert.match(s, /harvester\.install\.config_url=http:\/\/192\.168\.122\.1\/harvester\/hv-1\.yaml/);
+  // The other nodes keep installing on every network boot.
+  assert.not.match(text(m, 'ipxe/52-54-00-aa-bb-02.ipxe'), /harvgen-marker|sanboot/);
+});
+
+test('installed_marker names the volume label and file of the installed system', async () => {
+  const m = await files(
+    site((d) => {
+      nodes(d)[0]!.state = 'install-once';
+      d.boot!.installed_marker = { volume: 'EFI', file: '/EFI/sles/shim.efi' };
+    }),
+  );
+  assert.match(
+    text(m, 'ipxe/52-54-00-aa-bb-01.ipxe'),
+    /^imgfetch --name harvgen-marker file:\/\/EFI\/EFI\/sles\/shim\.efi && goto harvgen_installed \|\|$/m,
+  );
+});
+
+test('state: local boots the disk on BIOS (sanboot) and returns to the firmware on UEFI, whatever the site firmware', async () => {
+  const m = await files(site((d) => (nodes(d)[1]!.state = 'local')));
+  const s = text(m, 'ipxe/52-54-00-aa-bb-02.ipxe');
+  assert.match(s, /^iseq \$\{platform\} pcbios && sanboot --no-describe --drive 0x80 \|\|\nexit 1\n$/m);
+  assert.not.match(s, /kernel|initrd|config_url/);
+});
+
+test('boot.unknown: wait (default) installs nothing; local boots the disk; join installs once as a joining node', async () => {
+  const wait = await files(site(() => undefined));
+  assert.match(text(wait, 'unknown.ipxe'), /nothing will be installed/);
+  assert.not.ok(wait.has('unknown/join.yaml'));
+  assert.is(JSON.parse(text(wait, 'manifest.json')).boot.unknown, 'wait');
+
+  const local = await files(site((d) => (d.boot!.unknown = 'local')));
+  const ls = text(local, 'unknown.ipxe');
+  assert.match(ls, /sanboot --no-describe --drive 0x80/);
+  assert.match(ls, /^exit 1$/m);
+  assert.not.match(ls, /kernel|config_url/);
+
+  const join = await files(
+    site((d) => {
+      d.boot!.unknown = 'join';
+      d.boot!.uefi_loader = 'snponly.efi';
+    }),
+  );
+  const js = text(join, 'unknown.ipxe');
+  assert.match(
+    js,
+    /imgfetch --name harvgen-marker file:\/\/COS_GRUB\/EFI\/BOOT\/bootx64\.efi/,
+    'an installed unknown machine is not wiped again',
+  );
+  assert.match(
+    js,
+    / harvester\.install\.config_url=http:\/\/192\.168\.122\.1\/unknown\/join\.yaml BOOTIF=01-\$\{mac:hexhyp\} \|\| goto failed$/m,
+  );
+  const cfg = parse(text(join, 'unknown/join.yaml')) as {
+    install: Record<string, unknown>;
+    os: Record<string, unknown>;
+    server_url: string;
+  };
+  assert.is(cfg.install.mode, 'join');
+  assert.is(cfg.server_url, 'https://192.168.122.120:443');
+  assert.is(cfg.install.device, '/dev/vda');
+  assert.equal((cfg.install.management_interface as { interfaces: unknown }).interfaces, [{ name: 'enp1s0' }]);
+  assert.not.ok('hostname' in cfg.os, 'the installer names an unknown machine');
+  const manifest = JSON.parse(text(join, 'manifest.json'));
+  assert.is(manifest.boot.unknown, 'join');
+  assert.is(manifest.boot.unknown_config_url, 'http://192.168.122.1/unknown/join.yaml');
+  assert.match(
+    text(join, 'nginx/harvgen.conf'),
+    /location = \/unknown\/join\.yaml \{\n\s+types \{ \}\n[^}]*no-store[^}]*alias \/srv\/harvgen\/location_x\/unknown\/join\.yaml;/,
+  );
+});
+
+test('boot.unknown: join without a device or a NIC name in defaults is refused at boot.unknown', async () => {
+  const dir = site((d) => {
+    d.boot!.unknown = 'join';
+    d.boot!.uefi_loader = 'snponly.efi';
+    delete (d.defaults as Record<string, unknown>).interfaces;
+  });
+  const r = await check({ sites: [dir] });
+  const d = r.diagnostics.find((x) => x.code === 'BOOT_UNKNOWN_JOIN_INCOMPLETE');
+  assert.ok(d && d.path === 'boot.unknown' && d.line !== undefined, JSON.stringify(r.diagnostics));
+  assert.not.ok(r.ok);
+});
+
+test('UEFI local boots with ipxe.efi warn (BOOT_EXIT_MAY_HANG); snponly.efi does not', async () => {
+  const warn = await check({ sites: [site((d) => (nodes(d)[2]!.state = 'local'))] });
+  const w = warn.diagnostics.find((x) => x.code === 'BOOT_EXIT_MAY_HANG');
+  assert.ok(w && w.severity === 'warning' && w.path === 'nodes[2].state', JSON.stringify(warn.diagnostics));
+  const ok = await check({
+    sites: [
+      site((d) => {
+        nodes(d)[2]!.state = 'local';
+        d.boot!.uefi_loader = 'snponly.efi';
+      }),
+    ],
+  });
+  assert.not.ok(ok.diagnostics.some((x) => x.code === 'BOOT_EXIT_MAY_HANG'));
+});
+
+test('http_boot answers HTTPClient in dnsmasq and the libvirt network with a URL nginx serves', async () => {
+  const m = await files(site((d) => (d.boot!.http_boot = true)));
+  const dns = text(m, 'dnsmasq/harvgen.conf');
+  assert.match(dns, /^dhcp-vendorclass=set:efihttp,HTTPClient:Arch:00016$/m);
+  assert.match(dns, /^dhcp-option-force=tag:harvgen-location_x,tag:efihttp,60,HTTPClient$/m);
+  assert.match(dns, /^dhcp-boot=tag:harvgen-location_x,tag:!ipxe,tag:efihttp,http:\/\/192\.168\.122\.1\/ipxe\.efi$/m);
+  const net = text(m, 'libvirt/network.xml');
+  assert.match(net, /<dnsmasq:option value='dhcp-boot=tag:!ipxe,tag:efihttp,http:\/\/192\.168\.122\.1\/ipxe\.efi'\/>/);
+  assert.match(text(m, 'nginx/harvgen.conf'), /location = \/ipxe\.efi \{\n\s+alias \/srv\/harvgen\/location_x\/ipxe\.efi;/);
+  assert.is(JSON.parse(text(m, 'manifest.json')).boot.http_boot_url, 'http://192.168.122.1/ipxe.efi');
+  const off = await files(site(() => undefined));
+  assert.not.match(text(off, 'dnsmasq/harvgen.conf'), /HTTPClient/);
+  assert.not.match(text(off, 'nginx/harvgen.conf'), /ipxe\.efi/);
+});
+
+test('ipxe_binaries copies the binaries byte for byte, lists them in the manifest, and a change rebuilds', async () => {
+  const bin = join(tempDir('ipxe-bin'), 'ipxe');
+  mkdirSync(bin);
+  const efi = Buffer.concat([Buffer.from('MZ'), Buffer.from([0, 1, 2, 255, 254, 0x0a, 0x0d])]);
+  writeFileSync(join(bin, 'ipxe.efi'), efi);
+  writeFileSync(join(bin, 'undionly.kpxe'), Buffer.from([0xeb, 0x3c, 0x90, 0]));
+  const dir = site((d) => {
+    d.boot!.http_boot = true;
+    d.boot!.ipxe_binaries = bin;
+    // From files: a secret from the environment keeps a site from ever being up to date.
+    d.cluster!.token = { file: 'token' };
+    d.cluster!.password = { file: 'password' };
+  });
+  writeFileSync(join(dir, 'token'), 'SecretToken.123');
+  writeFileSync(join(dir, 'password'), 'SecretPassword.123');
+  const out = join(tempDir('ipxe-bin-out'), 'out');
+  // Inputs changed within RACY_MS of a build are never trusted (src/load/stamps.ts): let them settle.
+  const settle = () => new Promise((r) => setTimeout(r, 150));
+  await settle();
+  const r1 = await build({ sites: [dir], outDir: out });
+  assert.ok(r1.ok, JSON.stringify(r1.diagnostics));
+  const tree = join(out, 'location_x');
+  assert.ok(readFileSync(join(tree, 'ipxe.efi')).equals(efi), 'ipxe.efi copied byte for byte');
+  assert.ok(readFileSync(join(tree, 'undionly.kpxe')).equals(Buffer.from([0xeb, 0x3c, 0x90, 0])));
+  const manifest = JSON.parse(readFileSync(join(tree, 'manifest.json'), 'utf8')) as {
+    files: { path: string; size: number; url?: string }[];
+  };
+  const entry = manifest.files.find((f) => f.path === 'ipxe.efi');
+  assert.equal([entry?.size, entry?.url], [efi.length, 'http://192.168.122.1/ipxe.efi']);
+  const nginx = readFileSync(join(tree, 'nginx/harvgen.conf'), 'utf8');
+  assert.match(nginx, /location = \/undionly\.kpxe \{/);
+  assert.not.match(nginx, /snponly\.efi/, 'only binaries that exist are served');
+  // No change: up to date. A new binary: compiled again and copied.
+  const r2 = await build({ sites: [dir], outDir: out });
+  assert.ok(r2.sites[0]!.upToDate, 'nothing changed');
+  const changed = Buffer.concat([efi, Buffer.from('v2')]);
+  writeFileSync(join(bin, 'ipxe.efi'), changed);
+  await settle();
+  const r3 = await build({ sites: [dir], outDir: out });
+  assert.not.ok(r3.sites[0]!.upToDate, 'a changed binary is noticed');
+  assert.ok(readFileSync(join(tree, 'ipxe.efi')).equals(changed));
+});
+
+test('ipxe_binaries without the loader the firmware fetches is refused at the field', async () => {
+  const bin = join(tempDir('ipxe-bin-missing'), 'ipxe');
+  mkdirSync(bin);
+  writeFileSync(join(bin, 'undionly.kpxe'), 'x');
+  const r = await check({ sites: [site((d) => (d.boot!.ipxe_binaries = bin))] });
+  const d = r.diagnostics.find((x) => x.code === 'BOOT_IPXE_BINARY_MISSING');
+  assert.ok(d && d.path === 'boot.ipxe_binaries' && d.message.includes('ipxe.efi'), JSON.stringify(r.diagnostics));
+});
+
+test('secure_boot: firmware loads the shim (TFTP and HTTP), lab domains boot with Secure Boot on', async () => {
+  const m = await files(
+    site((d) => {
+      d.boot!.http_boot = true;
+      d.boot!.secure_boot = { shim: 'shimx64.efi', loader: 'grubx64.efi' };
+    }),
+  );
+  const dns = text(m, 'dnsmasq/harvgen.conf');
+  assert.match(dns, /^dhcp-boot=tag:harvgen-location_x,tag:!ipxe,tag:efi64,shimx64\.efi$/m);
+  assert.match(dns, /^dhcp-boot=tag:harvgen-location_x,tag:!ipxe,tag:efihttp,http:\/\/192\.168\.122\.1\/shimx64\.efi$/m);
+  assert.match(dns, /signed iPXE\s+# stored next to it as grubx64\.efi/);
+  const nginx = text(m, 'nginx/harvgen.conf');
+  assert.match(nginx, /location = \/grubx64\.efi \{/, 'the shim fetches its loader over HTTP too');
+  assert.match(nginx, /location = \/shimx64\.efi \{/);
+  const dom = text(m, 'libvirt/hv-1.xml');
+  assert.match(dom, /<feature enabled='yes' name='secure-boot'\/>/);
+  assert.match(dom, /<feature enabled='yes' name='enrolled-keys'\/>/);
+  assert.match(dom, /<smm state='on'\/>/);
+  const bios = await check({
+    sites: [
+      site((d) => {
+        d.boot!.firmware = 'bios';
+        d.boot!.secure_boot = {};
+      }),
+    ],
+  });
+  assert.ok(bios.diagnostics.some((x) => x.code === 'BOOT_SECURE_BOOT_INVALID'));
+});
+
+test('embed.ipxe: static address for the NICs of static nodes, DHCP on the others, retry forever', async () => {
+  const m = await files(
+    site((d) => {
+      nodes(d)[1]!.method = 'static';
+      nodes(d)[1]!.macs = ['52:54:00:aa:bb:02', '52:54:00:aa:bc:02'];
+      delete nodes(d)[1]!.mac;
+    }),
+  );
+  const s = text(m, 'embed.ipxe');
+  assert.ok(s.startsWith('#!ipxe\n'));
+  assert.match(s, /^iseq \$\{net\$\{harvgen_n\}\/mac\} 52:54:00:aa:bb:02 && goto harvgen_static_0 \|\|$/m);
+  assert.match(s, /^iseq \$\{net\$\{harvgen_n\}\/mac\} 52:54:00:aa:bc:02 && goto harvgen_static_1 \|\|$/m);
+  assert.not.match(s, /52:54:00:aa:bb:01/, 'a DHCP node gets no static block');
+  assert.match(
+    s,
+    /:harvgen_static_0\n[^\n]*\nifopen net\$\{harvgen_n\} \|\|\nset net\$\{harvgen_n\}\/ip 192\.168\.122\.12\nset net\$\{harvgen_n\}\/netmask 255\.255\.255\.0\nset net\$\{harvgen_n\}\/gateway 192\.168\.122\.1\nset net\$\{harvgen_n\}\/dns 192\.168\.122\.1\n/,
+  );
+  assert.match(s, /^dhcp net\$\{harvgen_n\} && goto harvgen_fetch \|\|$/m);
+  assert.match(s, /^imgfetch --name harvgen-boot http:\/\/192\.168\.122\.1\/boot\.ipxe && goto harvgen_run \|\|$/m);
+  assert.match(s, /:harvgen_pause\n[^\n]*\nsleep 5\nset harvgen_n:int32 0\ngoto harvgen_nic\n/, 'retries forever with a pause');
+});
+
+test('oci/launch.ipxe chains the entry script on every boot and retries forever', async () => {
+  const s = text(await files(site(() => undefined)), 'oci/launch.ipxe');
+  assert.ok(s.startsWith('#!ipxe\n'));
+  assert.match(s, /--ipxe-script-file oci\/launch\.ipxe/);
+  assert.match(
+    s,
+    /:harvgen_retry\nisset \$\{ip\} \|\| dhcp \|\|\nimgfetch --name harvgen-boot http:\/\/192\.168\.122\.1\/boot\.ipxe && goto harvgen_run \|\|\n[^\n]*\nsleep 5\ngoto harvgen_retry\n/,
+  );
+  assert.match(s, /:harvgen_run\n[^\n]*\nimgexec harvgen-boot \|\|\nexit 1\n$/);
+});
+
+test.run();
