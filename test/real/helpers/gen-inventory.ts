@@ -709,7 +709,7 @@ export function generateSite(runSeed: number, index: number): GeneratedSite {
       if (rng.chance(0.3)) bond.lacp_rate = rng.pick(['fast', 'slow', 1]);
       target.bond = bond;
     }
-    if (rng.chance(0.3)) target.state = rng.pick(['install', 'local']);
+    if (rng.chance(0.3)) target.state = rng.pick(['install', 'local', 'install-once']);
   };
   const labSettings = (): Record<string, unknown> => {
     const lab: Record<string, unknown> = {};
@@ -867,7 +867,42 @@ export function generateSite(runSeed: number, index: number): GeneratedSite {
     if (rng.chance(0.4)) forward.listen_address = anyIpv4(rng);
     doc.forward = forward;
   }
+  // Ways into the tree and the boot lifecycle (drawn last, so the values above keep their seeds).
+  const bootDoc = doc.boot as Record<string, unknown>;
+  if (rng.chance(0.4)) {
+    bootDoc.http_boot = rng.chance(0.8);
+    if (bootDoc.http_boot) tags.push('http-boot');
+  }
+  const uefi = bootDoc.firmware !== 'bios';
+  if (uefi && rng.chance(0.25)) {
+    const sb: Record<string, unknown> = {};
+    if (rng.chance(0.5))
+      sb.shim = rng.pick(['shimx64.efi', 'ipxe-shimx64.efi', `${firstAlnum(rng.chars(ALNUM + '._-', rng.len(1, 40)))}.efi`]);
+    if (rng.chance(0.5)) sb.loader = rng.pick(['grubx64.efi', 'ipxe.efi', 'x.efi']);
+    if (sb.shim === undefined || sb.shim !== (sb.loader ?? 'grubx64.efi')) {
+      bootDoc.secure_boot = sb;
+      tags.push('secure-boot');
+    }
+  }
+  if (rng.chance(0.3)) {
+    bootDoc.installed_marker = {
+      volume: rng.pick(['COS_GRUB', 'EFI', '_x-1', firstAlnum(rng.chars(ALNUM + '_-', rng.len(1, 11)))]),
+      file: rng.pick(['/EFI/BOOT/bootx64.efi', '/a', `/${firstAlnum(rng.chars(ALNUM + '._-', rng.len(1, 64)))}`]),
+    };
+  }
+  // `join` needs an install device and a NIC name in defaults (BOOT_UNKNOWN_JOIN_INCOMPLETE).
+  const defaultsDoc = (doc.defaults ?? {}) as { install?: { device?: string }; interfaces?: { name?: string }[] };
+  const canJoin = defaultsDoc.install?.device !== undefined && (defaultsDoc.interfaces ?? []).some((n) => n.name !== undefined);
+  if (rng.chance(0.4)) {
+    bootDoc.unknown = rng.pick(canJoin ? ['wait', 'local', 'join'] : ['wait', 'local']);
+    tags.push(`unknown ${String(bootDoc.unknown)}`);
+  }
   return { index, seed, doc, tags };
+}
+
+/** A name that starts with a letter or digit. */
+function firstAlnum(name: string): string {
+  return /^[A-Za-z0-9]/.test(name) ? name : `x${name.slice(1)}`;
 }
 
 /** A name whose first character is not `-` or `.` (lab network and bridge names). */
