@@ -14,6 +14,11 @@
 #   busybox-static   the test initramfs, and udhcpc/tftp as DHCP test clients
 #   cpio             packs the initramfs
 #   iproute2         network namespaces, veth and tap devices
+#   grub-efi-amd64-bin  grub-mkstandalone's x86_64-efi modules: the installed-system stand-in on the
+#                    boot lifecycle test's UEFI disk (only the -bin package: the host's boot loader
+#                    is not touched)
+#   dosfstools       mkfs.vfat for that disk's EFI system partition
+#   mtools           mmd/mcopy, to fill that FAT image without mounting it
 #   systemd          systemd-analyze (only installed when missing, so an existing systemd is not upgraded)
 # Do not add libvirt-daemon-system: on a systemd host it starts a network on 192.168.122.1/24.
 set -euo pipefail
@@ -24,7 +29,7 @@ if [[ $(id -u) != 0 ]]; then
 fi
 
 packages=(nginx dnsmasq-base libvirt-clients libxml2-utils socat qemu-system-x86 ipxe-qemu ipxe ovmf
-  busybox-static cpio iproute2)
+  busybox-static cpio iproute2 grub-efi-amd64-bin dosfstools mtools)
 command -v systemd-analyze >/dev/null 2>&1 || packages+=(systemd)
 
 export DEBIAN_FRONTEND=noninteractive

@@ -37,7 +37,7 @@ export interface Lab {
   daemons: Daemon[];
   /** nginx access log lines so far. */
   accessLog(): Promise<string>;
-  /** dnsmasq's log so far. */
+  /** dnsmasq's log so far ('' when the lab runs no dnsmasq). */
   dnsmasqLog(): string;
   /** Kill every process by PID and delete the namespace. */
   stop(): Promise<void>;
@@ -49,8 +49,17 @@ export interface LabArtifacts {
   initrd: string;
 }
 
+/** Variations of a lab (all optional; the default is the full boot lab above). */
+export interface LabOptions {
+  /**
+   * false: no DHCP server at all in the namespace (the generated dnsmasq config is not run), for
+   * clients that configure themselves, e.g. iPXE running the generated embed.ipxe.
+   */
+  dnsmasq?: boolean;
+}
+
 /** Start a lab for `tree`; always pair with lab.stop() (see withLab). */
-export async function startLab(tree: SiteTree, artifacts: LabArtifacts): Promise<Lab> {
+export async function startLab(tree: SiteTree, artifacts: LabArtifacts, opts: LabOptions = {}): Promise<Lab> {
   const workDir = tempDir(`lab-${tree.site}`);
   const tap = 'hgtap0';
   const ns = await createNetns(tree.site.replace(/_/g, '').slice(0, 12));
@@ -79,13 +88,17 @@ export async function startLab(tree: SiteTree, artifacts: LabArtifacts): Promise
     await copyFile(artifacts.kernel, path.join(artDir, kernelName));
     await copyFile(artifacts.initrd, path.join(artDir, initrdName));
 
-    const conf = await writeTestableConf(path.join(tree.dir, 'dnsmasq/harvgen.conf'), path.join(workDir, 'dnsmasq.conf'), {
-      iface: tap,
-      tftpRoot,
-      leaseFile: path.join(workDir, 'dnsmasq.leases'),
-      extra: speedupLines(tap),
-    });
-    daemons.push(await startDnsmasq(ns, conf.path));
+    let dnsmasqDaemon: Daemon | undefined;
+    if (opts.dnsmasq !== false) {
+      const conf = await writeTestableConf(path.join(tree.dir, 'dnsmasq/harvgen.conf'), path.join(workDir, 'dnsmasq.conf'), {
+        iface: tap,
+        tftpRoot,
+        leaseFile: path.join(workDir, 'dnsmasq.leases'),
+        extra: speedupLines(tap),
+      });
+      dnsmasqDaemon = await startDnsmasq(ns, conf.path);
+      daemons.push(dnsmasqDaemon);
+    }
 
     const snippet = await readFile(path.join(tree.dir, 'nginx/harvgen.conf'), 'utf8');
     const artUrl = new URL(tree.manifest.artifacts.kernel);
@@ -106,7 +119,6 @@ export async function startLab(tree: SiteTree, artifacts: LabArtifacts): Promise
     }
     daemons.push(await startNginx(nginx, server, ns));
 
-    const dnsmasqDaemon = daemons[0]!;
     return {
       tree,
       ns,
@@ -115,7 +127,7 @@ export async function startLab(tree: SiteTree, artifacts: LabArtifacts): Promise
       nginx,
       daemons,
       accessLog: () => readAccessLogs(nginx),
-      dnsmasqLog: () => dnsmasqDaemon.output(),
+      dnsmasqLog: () => dnsmasqDaemon?.output() ?? '',
       stop,
     };
   } catch (err) {
@@ -125,8 +137,8 @@ export async function startLab(tree: SiteTree, artifacts: LabArtifacts): Promise
 }
 
 /** Run fn with a lab and always tear it down. */
-export async function withLab<T>(tree: SiteTree, artifacts: LabArtifacts, fn: (lab: Lab) => Promise<T>): Promise<T> {
-  const lab = await startLab(tree, artifacts);
+export async function withLab<T>(tree: SiteTree, artifacts: LabArtifacts, fn: (lab: Lab) => Promise<T>, opts: LabOptions = {}): Promise<T> {
+  const lab = await startLab(tree, artifacts, opts);
   try {
     return await fn(lab);
   } finally {

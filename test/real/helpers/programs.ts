@@ -29,6 +29,14 @@ export const DEBIAN_PACKAGE: Readonly<Record<string, string>> = {
   '/usr/lib/ipxe/qemu/efi-virtio.rom': 'ipxe-qemu',
   '/usr/share/OVMF/OVMF_CODE_4M.fd': 'ovmf',
   '/usr/share/OVMF/OVMF_VARS_4M.fd': 'ovmf',
+  ss: 'iproute2',
+  '/usr/lib/ipxe/snponly.efi': 'ipxe',
+  '/usr/lib/ipxe/ipxe.lkrn': 'ipxe',
+  'grub-mkstandalone': 'grub-efi-amd64-bin',
+  '/usr/lib/grub/x86_64-efi/echo.mod': 'grub-efi-amd64-bin',
+  'mkfs.vfat': 'dosfstools',
+  mmd: 'mtools',
+  mcopy: 'mtools',
 };
 
 /** True when HARVGEN_REQUIRE_REAL=1: a missing program fails instead of skipping. */

@@ -23,6 +23,23 @@ export interface BootOptions {
   timeoutMs: number;
   /** Called with the serial log so far; returning a reason stops the VM early. */
   stopWhen?: (serial: string) => string | undefined;
+  /**
+   * A raw disk image attached as virtio-blk after the NIC in the boot order (`bootindex=2`), with
+   * `snapshot=on` so the image is never written. Without it the VM has no disk.
+   */
+  disk?: string;
+  /** Add `isa-debug-exit` at port 0xf4 (a guest writing v there makes QEMU exit with (v << 1) | 1). */
+  debugExit?: boolean;
+  /**
+   * UEFI only: the OVMF fw_cfg knobs (`opt/org.tianocore/<name>`), replacing the default
+   * `{ IPv6PXESupport: 'n' }`, e.g. `{ IPv6Support: 'n', IPv4PXESupport: 'n' }`.
+   */
+  ovmf?: Record<string, string>;
+  /**
+   * BIOS only: QEMU loads this kernel itself (`-kernel`, `-initrd`, `-append`), e.g. Debian's
+   * `ipxe.lkrn` with an embedded-script stand-in as the initrd. The NIC then gets no option ROM.
+   */
+  directKernel?: { kernel: string; initrd?: string; append?: string };
 }
 
 /** What happened. */
@@ -60,7 +77,35 @@ export function qemuArgv(o: BootOptions, serialPath: string, varsPath: string): 
     '-netdev',
     `tap,id=n0,ifname=${o.tap},script=no,downscript=no`,
   ];
+  const extra = [
+    ...(o.disk
+      ? [
+          '-drive',
+          `if=none,id=d0,format=raw,file=${o.disk},snapshot=on`,
+          // After the NIC: the network decides first (as in a real network-boot setup).
+          '-device',
+          'virtio-blk-pci,drive=d0,bootindex=2',
+        ]
+      : []),
+    ...(o.debugExit ? ['-device', 'isa-debug-exit,iobase=0xf4,iosize=0x04'] : []),
+  ];
   if (o.firmware === 'bios') {
+    if (o.directKernel) {
+      const k = o.directKernel;
+      return [
+        ...common,
+        '-machine',
+        'pc,graphics=off',
+        '-kernel',
+        k.kernel,
+        ...(k.initrd ? ['-initrd', k.initrd] : []),
+        ...(k.append !== undefined ? ['-append', k.append] : []),
+        // romfile= (empty): no option ROM; the loaded kernel (iPXE) drives the NIC itself.
+        '-device',
+        `virtio-net-pci,netdev=n0,mac=${o.mac},romfile=`,
+        ...extra,
+      ];
+    }
     return [
       ...common,
       // graphics=off turns on SeaBIOS's serial console, so iPXE's output lands in the serial log.
@@ -70,8 +115,15 @@ export function qemuArgv(o: BootOptions, serialPath: string, varsPath: string): 
       // gets boot.ipxe directly from the generated dhcp-boot line.
       '-device',
       `virtio-net-pci,netdev=n0,mac=${o.mac},bootindex=1`,
+      ...extra,
     ];
   }
+  if (o.directKernel) throw new Error('bootVm: directKernel is for BIOS boots only');
+  // Default: skip the IPv6 PXE attempt (nothing answers it; it only costs time).
+  const knobs = Object.entries(o.ovmf ?? { IPv6PXESupport: 'n' }).flatMap(([k, v]) => [
+    '-fw_cfg',
+    `name=opt/org.tianocore/${k},string=${v}`,
+  ]);
   return [
     ...common,
     '-machine',
@@ -80,13 +132,12 @@ export function qemuArgv(o: BootOptions, serialPath: string, varsPath: string): 
     `if=pflash,format=raw,unit=0,readonly=on,file=${OVMF_CODE}`,
     '-drive',
     `if=pflash,format=raw,unit=1,file=${varsPath}`,
-    // Skip the IPv6 PXE attempt (nothing answers it; it only costs time).
-    '-fw_cfg',
-    'name=opt/org.tianocore/IPv6PXESupport,string=n',
+    ...knobs,
     // romfile= (empty): no iPXE option ROM, so OVMF's own VirtioNetDxe + PXE run, get
     // ipxe.efi over TFTP from the generated dnsmasq config, and that iPXE then chains boot.ipxe.
     '-device',
     `virtio-net-pci,netdev=n0,mac=${o.mac},bootindex=1,romfile=`,
+    ...extra,
   ];
 }
 
