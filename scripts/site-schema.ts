@@ -129,8 +129,58 @@ const lab = obj(
   { title: 'LabSizingInput' },
 );
 
+const iqn = (description: string) =>
+  str(`${description} Form: \`iqn.<yyyy-mm>.<reversed domain>[:<name>]\` (RFC 3720), lowercase.`, {
+    pattern: '^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$',
+    maxLength: 223,
+  });
+
+const cloudInit = obj(
+  'cloud-init NoCloud data of a generic OS node, served as `cloud-init/<mac>/user-data`, `meta-data` and `vendor-data` (the kernel gets `ds=nocloud;s=<boot.server>/cloud-init/<mac>/`). Maps merge key by key from the weakest layer up.',
+  {
+    user_data: {
+      type: 'object',
+      description:
+        'user-data as a YAML map: written as a `#cloud-config` document (e.g. `users`, `ssh_authorized_keys`, `packages`, `runcmd`).',
+    },
+    user_data_file: str(
+      'A `#cloud-config` file to serve as user-data instead (relative to the site directory; at most 256 KiB; its first line must be `#cloud-config` and the rest a YAML map).',
+      { minLength: 1, maxLength: 1024 },
+    ),
+    vendor_data: { type: 'object', description: 'vendor-data as a YAML map, written as a `#cloud-config` document (default: empty).' },
+    meta_data: {
+      type: 'object',
+      description: 'Extra meta-data keys (harvgen always writes `instance-id: <site>-<hostname>` and `local-hostname: <hostname>`).',
+    },
+  },
+  { title: 'CloudInitInput' },
+);
+
+const iscsi = obj(
+  'Boot this node diskless from an iSCSI target (iPXE `sanboot`), as BMI does: harvgen writes the script and the DHCP reservation; the target, its LUN and its image are yours (README "iSCSI diskless nodes").',
+  {
+    server: ipv4('Address of the iSCSI target portal; inside `network.cidr`, so the node reaches it without a router.'),
+    port: { type: 'integer', minimum: 1, maximum: 65535, description: 'Target portal TCP port (default 3260).' },
+    lun: {
+      type: 'integer',
+      minimum: 0,
+      maximum: 255,
+      description: 'LUN of the boot disk (default 1: tgt and targetcli put the first disk at LUN 1, LUN 0 being the controller).',
+    },
+    target: iqn('Target IQN.'),
+    initiator: iqn("The node's initiator IQN, which the target's ACL admits (default `iqn.2010-04.org.ipxe:<hostname>`)."),
+  },
+  { required: ['server', 'target'], title: 'IscsiInput' },
+);
+
 // Settings a node may carry and that `defaults` may supply.
 const nodeSettings = {
+  os: str(
+    'What the node boots: `harvester` (default: the Harvester installer) or the name of an entry of `os_profiles` (a generic OS: kernel, initrds, parameters, cloud-init). Harvester-only settings and rules do not apply to generic nodes.',
+    { pattern: '^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$' },
+  ),
+  cloud_init: cloudInit,
+  iscsi,
   harvester_version: str(
     "The node's own Harvester release, to roll one node forward (default: `harvester.version`). Its release files are found by putting this release in place of the site's in `harvester.artifacts` (and `harvester.iso_url`), which must therefore name the site's release.",
     { pattern: '^v[0-9]+\\.[0-9]+\\.[0-9]+(-rc[0-9]+)?$', maxLength: 32 },
@@ -225,7 +275,7 @@ const schema = {
     'One Harvester cluster at one location: `sites/<site>/site.yaml`, optionally with one file per node in `sites/<site>/nodes/*.yaml`.',
   type: 'object',
   additionalProperties: false,
-  required: ['site', 'harvester', 'boot', 'network', 'cluster'],
+  required: ['site', 'boot', 'network'],
   properties: {
     $schema: str('Editor hint; ignored by harvgen.'),
     site: str('Site name: lowercase letters, digits, `_` and `-` (it names the output directory `out/<site>/`).', {
@@ -233,7 +283,7 @@ const schema = {
     }),
     description: str('Free text for humans.'),
     harvester: obj(
-      'Which Harvester release to install and where its boot artifacts are served.',
+      'Which Harvester release to install and where its boot artifacts are served. Required when any node installs Harvester; a site of only generic OS and iSCSI nodes has none.',
       {
         version: str('Harvester release, e.g. `v1.4.1`. Decides which config keys and boot modes are allowed.', {
           pattern: '^v[0-9]+\\.[0-9]+\\.[0-9]+(-rc[0-9]+)?$',
@@ -355,7 +405,7 @@ const schema = {
       { required: ['cidr', 'gateway', 'dns', 'dhcp_range'] },
     ),
     cluster: obj(
-      'Cluster-wide Harvester settings.',
+      'Cluster-wide Harvester settings. Required when any node installs Harvester.',
       {
         vip: ipv4('Virtual IP of the cluster (`install.vip`); joins use `https://<vip>:443`.'),
         vip_mode: {
@@ -379,6 +429,38 @@ const schema = {
       },
       { required: ['vip', 'token'] },
     ),
+    os_profiles: {
+      type: 'object',
+      description: 'Named generic OS boot profiles, reused by the nodes that say `os: <name>` (a Rancher host, a jump box, storage nodes).',
+      propertyNames: { pattern: '^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$' },
+      additionalProperties: obj(
+        'A generic OS: what iPXE loads and the kernel command line.',
+        {
+          kernel: value('artifactsUrl', 'URL of the kernel (on the boot server or elsewhere).'),
+          initrds: {
+            type: 'array',
+            minItems: 1,
+            maxItems: 8,
+            items: value('artifactsUrl', 'URL of an initrd.'),
+            description: 'URLs of the initrd(s), loaded in order.',
+          },
+          params: {
+            type: 'array',
+            items: value('kernelArg', 'One kernel parameter.'),
+            description: 'Kernel parameters, e.g. `[console=ttyS0,115200, ip=dhcp, ro]`.',
+          },
+          root: value(
+            'kernelArg',
+            'The root file system, written as `root=<value>`: `live:http://.../rootfs.squashfs` (dracut live image), `nfs:<server>:/<path>`, `/dev/...`.',
+          ),
+          cloud_init: {
+            type: 'boolean',
+            description: 'Serve cloud-init NoCloud data and put `ds=nocloud;s=<url>/` on the command line (default true).',
+          },
+        },
+        { required: ['kernel', 'initrds'], title: 'OsProfileInput' },
+      ),
+    },
     defaults: obj(
       'Settings applied to every node unless the node sets them itself (maps are merged key by key, everything else is replaced).',
       nodeSettings,

@@ -4,6 +4,7 @@
 import type { Diagnostic } from './diagnostics/types.ts';
 import { loadSite, type Locator, type ParseCache } from './load/index.ts';
 import { loadIpxeBinaries } from './load/binaries.ts';
+import { loadUserDataFiles } from './load/cloud-init.ts';
 import { redact, resolveSecrets, secretRoot } from './load/secrets.ts';
 import type { InputStamp } from './load/stamps.ts';
 import type { SiteModel } from './model/index.ts';
@@ -103,7 +104,9 @@ export async function compileSite(dir: string, options: CompileOptions = {}): Pr
     const model = validated.model;
     // Files the tree copies from the build machine (iPXE binaries): read once, stamped like inputs.
     const binaries = loadIpxeBinaries(model, loaded.dir, loaded.locate);
-    if (binaries.diagnostics.length > 0) return done({ ...base, diagnostics: [...checked, ...binaries.diagnostics] });
+    const userData = loadUserDataFiles(model, loaded.dir, loaded.locate);
+    const readProblems = [...binaries.diagnostics, ...userData.diagnostics];
+    if (readProblems.length > 0) return done({ ...base, diagnostics: [...checked, ...readProblems] });
     const render = (): CompiledSite => {
       try {
         let cache: RenderCache | undefined;
@@ -111,10 +114,13 @@ export async function compileSite(dir: string, options: CompileOptions = {}): Pr
           cache = options.renderCaches.get(loaded.dir) ?? renderCache();
           options.renderCaches.set(loaded.dir, cache);
         }
-        const rendered = renderSite(model, loaded.locate, cache, { binaries: binaries.files });
+        const rendered = renderSite(model, loaded.locate, cache, { binaries: binaries.files, userData: userData.files });
         const diagnostics = [...checked, ...rendered.diagnostics];
         const ok = !rendered.diagnostics.some((d) => d.severity === 'error');
-        const stamps = ok && loaded.stamps && !resolved.fromEnv ? [...loaded.stamps, ...resolved.stamps, ...binaries.stamps] : undefined;
+        const stamps =
+          ok && loaded.stamps && !resolved.fromEnv
+            ? [...loaded.stamps, ...resolved.stamps, ...binaries.stamps, ...userData.stamps]
+            : undefined;
         return done({ ...base, diagnostics, ...(ok ? { artifacts: rendered.artifacts } : {}), ...(stamps ? { stamps } : {}) });
       } catch (e) {
         return internalError(e);

@@ -86,11 +86,19 @@ export const CODES = {
     '`boot.unknown: join` lacks what a machine with unknown MACs needs: an install device and a management NIC name in `defaults`.',
   ),
   BOOT_SECURE_BOOT_INVALID: c('error', '`boot.secure_boot` on a BIOS site, or with the shim and the loader as one file.'),
+  OS_PROFILE_UNKNOWN: c('error', 'A node names an OS profile (`os:`) that `os_profiles` does not have.'),
+  OS_PARAM_RESERVED: c('error', 'An OS profile parameter sets what harvgen writes itself (`BOOTIF`, `initrd`, `ds`, `root`).'),
+  CLOUD_INIT_INVALID: c(
+    'error',
+    'cloud-init data of a generic node is not usable: both `user_data` and `user_data_file`, or a file that is not `#cloud-config` YAML.',
+  ),
+  NODE_ISCSI_INVALID: c('error', 'An iSCSI boot is not usable: the portal is not an address in the network, or the node also names an OS.'),
   BOOT_EXIT_MAY_HANG: c(
     'warning',
     'UEFI machines leave iPXE with `exit` to boot their disk, and `ipxe.efi` may never return to the firmware.',
   ),
   // cluster section
+  CLUSTER_SECTION_MISSING: c('error', 'A node installs Harvester but the site has no `harvester:` or `cluster:` section.'),
   CLUSTER_NO_NODES: c('error', 'The site has no nodes.'),
   CLUSTER_NO_CREATE_NODE: c('error', 'No node creates the cluster (all are `role: join`).'),
   CLUSTER_MULTIPLE_CREATE_NODES: c('error', 'More than one node has `role: create`.'),

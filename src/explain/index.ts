@@ -4,7 +4,9 @@
 import type { CompiledSite } from '../pipeline.ts';
 import type { InventoryPath } from '../load/index.ts';
 import type { ResolvedNode, SiteModel } from '../model/index.ts';
+import { releaseOf } from '../model/index.ts';
 import { configUrl, kernelArgs } from '../render/kernel-args.ts';
+import { osKernelArgs } from '../render/generic.ts';
 import { macToHyphen, normalizeMac } from '../util/mac.ts';
 import { formatPath } from '../util/paths.ts';
 
@@ -106,16 +108,19 @@ export function explainNode(site: CompiledSite, node: ResolvedNode): Explanation
   add('kernel_args', [...node.kernelArgs], node.kernelArgs.length > 0 ? field('kernel_args') : { kind: 'built-in' });
   if (Object.keys(node.config).length > 0) add('config', node.config, field('config'));
   // Site-wide values the node's files carry.
-  add('harvester_version', node.release.version.raw, field('harvester_version', ['harvester', 'version']));
-  add('cluster.vip', model.cluster.vip, where(['cluster', 'vip']));
-  add('cluster.token', MASK, where(['cluster', 'token']));
-  if (model.cluster.password !== undefined) add('cluster.password', MASK, where(['cluster', 'password']));
+  if (node.boot === 'harvester' && node.release)
+    add('harvester_version', releaseOf(node).version.raw, field('harvester_version', ['harvester', 'version']));
+  if (node.boot === 'harvester' && model.cluster) {
+    add('cluster.vip', model.cluster.vip, where(['cluster', 'vip']));
+    add('cluster.token', MASK, where(['cluster', 'token']));
+    if (model.cluster.password !== undefined) add('cluster.password', MASK, where(['cluster', 'password']));
+  }
   // What harvgen derives for this node.
   add('config_url', configUrl(model, node), { kind: 'derived', from: 'boot.server and hostname' });
   for (const mac of node.macs) {
     add(`ipxe[${mac}]`, `${model.boot.server}/ipxe/${macToHyphen(mac)}.ipxe`, { kind: 'derived', from: 'boot.server and the MAC' });
-    if (node.state !== 'local')
-      add(`cmdline[${mac}]`, kernelArgs(model, node, mac).join(' '), {
+    if (node.state !== 'local' && node.boot !== 'iscsi' && (node.boot !== 'os' || node.os!.name in model.osProfiles))
+      add(`cmdline[${mac}]`, (node.boot === 'os' ? osKernelArgs(model, node, mac) : kernelArgs(model, node, mac)).join(' '), {
         kind: 'derived',
         from: 'the values above, boot.* and harvester.artifacts',
       });

@@ -7,7 +7,7 @@ import { parseVersion, type HarvesterVersion } from '../harvester/versions.ts';
 import { formatIpv4, maskToPrefix, parseCidr, parseIpv4, prefixToMask } from '../util/ipv4.ts';
 import { normalizeMac } from '../util/mac.ts';
 import { BUILTIN_DEFAULTS as D } from './defaults.ts';
-import type { Release, ResolvedNic, ResolvedNode, SiteModel } from './types.ts';
+import type { Release, ResolvedNic, ResolvedNode, ResolvedOs, SiteModel } from './types.ts';
 
 export type * from './types.ts';
 export { BUILTIN_DEFAULTS } from './defaults.ts';
@@ -18,11 +18,11 @@ export { BUILTIN_DEFAULTS } from './defaults.ts';
  * release (a node's `harvester_version`) by putting `v` in place of the site's release in the
  * artifacts URL, the ISO URL and the default artifacts directory.
  */
-export function releaseFor(input: SiteInput, v: string): Release {
-  const site = input.harvester.version;
+export function releaseFor(harvester: NonNullable<SiteInput['harvester']>, nginx: SiteInput['nginx'], v: string): Release {
+  const site = harvester.version;
   const swap = (s: string) => (v === site ? s : s.split(site).join(v));
   const version = (parseVersion(v) ?? parseVersion(site)) as HarvesterVersion;
-  const base = swap(input.harvester.artifacts.replace(/\/+$/, ''));
+  const base = swap(harvester.artifacts.replace(/\/+$/, ''));
   const names = {
     kernelName: `harvester-${v}-vmlinuz-amd64`,
     initrdName: `harvester-${v}-initrd-amd64`,
@@ -43,16 +43,15 @@ export function releaseFor(input: SiteInput, v: string): Release {
     version,
     minor: `${version.major}.${version.minor}`,
     artifacts,
-    isoUrl: input.harvester.iso_url !== undefined ? swap(input.harvester.iso_url) : artifacts.iso,
+    isoUrl: harvester.iso_url !== undefined ? swap(harvester.iso_url) : artifacts.iso,
     // Release files carry their version in their names, so one explicit directory holds them all.
-    artifactsDir: input.nginx?.artifacts_dir ?? `${D.nginx.rootBase}/artifacts/${v}`,
+    artifactsDir: nginx?.artifacts_dir ?? `${D.nginx.rootBase}/artifacts/${v}`,
   };
 }
 
 /** Resolve the inventory into the model every renderer uses. */
 export function resolveSite(input: SiteInput, layers: Layers = { profiles: {} }): SiteModel {
-  const siteRelease = releaseFor(input, input.harvester.version);
-  const { version, minor, artifacts } = siteRelease;
+  const siteRelease = input.harvester ? releaseFor(input.harvester, input.nginx, input.harvester.version) : undefined;
   const server = input.boot.server.replace(/\/+$/, '');
   const serverUrl = new URL(server);
   const port = serverUrl.port ? Number(serverUrl.port) : 80;
@@ -64,16 +63,26 @@ export function resolveSite(input: SiteInput, layers: Layers = { profiles: {} })
   const [dhcpStart = '', dhcpEnd = ''] = input.network.dhcp_range.split('-').map((s) => s.trim());
 
   const siteSlug = input.site.replace(/_/g, '-');
-  const resolveNode = nodeResolver(input, netPrefix, layers, siteRelease);
+  const osProfiles: Record<string, ResolvedOs> = {};
+  for (const [name, p] of Object.entries(input.os_profiles ?? {})
+    .filter((e): e is [string, NonNullable<(typeof e)[1]>] => e[1] !== undefined)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    osProfiles[name] = {
+      name,
+      kernel: p.kernel,
+      initrds: p.initrds,
+      params: p.params ?? [],
+      ...(p.root !== undefined ? { root: p.root } : {}),
+      cloudInit: p.cloud_init ?? true,
+    };
+  }
+  const resolveNode = nodeResolver(input, netPrefix, layers, siteRelease, osProfiles);
   const unknown = input.boot.unknown ?? D.boot.unknown;
   const marker = input.boot.installed_marker;
   const model: SiteModel = {
     site: input.site,
     ...(input.description !== undefined ? { description: input.description } : {}),
-    version,
-    minor,
-    artifacts,
-    isoUrl: siteRelease.isoUrl,
+    ...(siteRelease ? { release: siteRelease } : {}),
     boot: {
       server,
       host: serverUrl.hostname,
@@ -111,23 +120,9 @@ export function resolveSite(input: SiteInput, layers: Layers = { profiles: {} })
       dhcpEnd,
       ...(input.network.domain !== undefined ? { domain: input.network.domain } : {}),
     },
-    cluster: {
-      vip: input.cluster.vip,
-      vipMode: input.cluster.vip_mode ?? D.cluster.vipMode,
-      ...(input.cluster.vip_hw_addr !== undefined
-        ? { vipHwAddr: normalizeMac(input.cluster.vip_hw_addr) ?? input.cluster.vip_hw_addr }
-        : {}),
-      // Secret references were resolved to strings before validation (src/load/secrets.ts).
-      token: input.cluster.token as string,
-      ...(input.cluster.password !== undefined ? { password: input.cluster.password as string } : {}),
-      sshAuthorizedKeys: input.cluster.ssh_authorized_keys ?? [],
-      ntp: input.cluster.ntp ?? [],
-      ...(input.cluster.pod_cidr !== undefined ? { podCidr: input.cluster.pod_cidr } : {}),
-      ...(input.cluster.service_cidr !== undefined ? { serviceCidr: input.cluster.service_cidr } : {}),
-      ...(input.cluster.cluster_dns !== undefined ? { clusterDns: input.cluster.cluster_dns } : {}),
-      sans: input.cluster.sans ?? [],
-    },
-    nodes: (input.nodes ?? []).map(resolveNode),
+    ...(input.cluster ? { cluster: resolveCluster(input.cluster) } : {}),
+    osProfiles,
+    nodes: firstHarvesterCreates((input.nodes ?? []).map(resolveNode), input.nodes ?? []),
     ...(unknown === 'join' ? { unknownJoin: resolveNode({ role: 'join' }, -1) } : {}),
     lab: {
       networkName: input.lab?.network_name ?? `harvgen-${siteSlug}`,
@@ -140,7 +135,6 @@ export function resolveSite(input: SiteInput, layers: Layers = { profiles: {} })
       // name-based boot.server listens on all addresses of its port instead.
       listen: input.nginx?.listen ?? (parseIpv4(serverUrl.hostname) !== undefined ? `${serverUrl.hostname}:${port}` : String(port)),
       root: input.nginx?.root ?? `${D.nginx.rootBase}/${input.site}`,
-      artifactsDir: siteRelease.artifactsDir,
       accessLog: input.nginx?.access_log ?? `${D.nginx.accessLogDir}/harvgen-${input.site}.access.log`,
     },
     dnsmasq: {
@@ -156,6 +150,31 @@ export function resolveSite(input: SiteInput, layers: Layers = { profiles: {} })
     },
   };
   return deepFreeze(model);
+}
+
+/** The `cluster:` section with defaults applied (secret references were resolved to strings before validation). */
+function resolveCluster(c: NonNullable<SiteInput['cluster']>): NonNullable<SiteModel['cluster']> {
+  return {
+    vip: c.vip,
+    vipMode: c.vip_mode ?? D.cluster.vipMode,
+    ...(c.vip_hw_addr !== undefined ? { vipHwAddr: normalizeMac(c.vip_hw_addr) ?? c.vip_hw_addr } : {}),
+    token: c.token as string,
+    ...(c.password !== undefined ? { password: c.password as string } : {}),
+    sshAuthorizedKeys: c.ssh_authorized_keys ?? [],
+    ntp: c.ntp ?? [],
+    ...(c.pod_cidr !== undefined ? { podCidr: c.pod_cidr } : {}),
+    ...(c.service_cidr !== undefined ? { serviceCidr: c.service_cidr } : {}),
+    ...(c.cluster_dns !== undefined ? { clusterDns: c.cluster_dns } : {}),
+    sans: c.sans ?? [],
+  };
+}
+
+/** Without an explicit `role: create`, the first node that installs Harvester creates the cluster. */
+function firstHarvesterCreates(nodes: ResolvedNode[], inputs: readonly NodeInput[]): ResolvedNode[] {
+  if (inputs.some((n) => n.role === 'create')) return nodes;
+  const first = nodes.findIndex((n) => n.boot === 'harvester');
+  if (first < 0 || inputs[first]?.role !== undefined) return nodes;
+  return nodes.map((n, i) => (i === first ? { ...n, role: 'create' } : n));
 }
 
 /** The chain of profiles a reference expands to, nearest first (stops at a missing one or a loop). */
@@ -198,13 +217,13 @@ function nodeResolver(
   input: SiteInput,
   netPrefix: number,
   layers: Layers,
-  siteRelease: Release,
+  siteRelease: Release | undefined,
+  osProfiles: Readonly<Record<string, ResolvedOs>>,
 ): (node: NodeInput, index: number) => ResolvedNode {
   // One Release object per version, shared by its nodes (a 10,000-node site held 10,000 copies).
-  const releases = new Map<string, Release>([[input.harvester.version, siteRelease]]);
-  const release = (v: string) => releases.get(v) ?? releases.set(v, releaseFor(input, v)).get(v)!;
-  const nodes = input.nodes ?? [];
-  const explicitCreate = nodes.some((n) => n.role === 'create');
+  const h = input.harvester;
+  const releases = new Map<string, Release>(h && siteRelease ? [[h.version, siteRelease]] : []);
+  const release = (v: string) => (h ? (releases.get(v) ?? releases.set(v, releaseFor(h, input.nginx, v)).get(v)!) : undefined);
   // A source in a shared layer (defaults, a profile, the repo) is one array for all nodes.
   const shared = new Map<string, InventoryPath>();
   const source = (path: InventoryPath): InventoryPath => {
@@ -225,7 +244,7 @@ function nodeResolver(
       return undefined;
     };
     // mergeMap(): key-by-key merge of a map setting, weakest layer first, recording each leaf's source.
-    const mergeMap = <T extends object>(key: 'install' | 'lab' | 'bond'): Partial<T> => {
+    const mergeMap = <T extends object>(key: 'install' | 'lab' | 'bond' | 'cloud_init' | 'iscsi'): Partial<T> => {
       const out: Record<string, unknown> = {};
       for (const l of [...chain].reverse()) {
         const layer = l.value[key];
@@ -246,11 +265,13 @@ function nodeResolver(
     const macs = macList.map((m) => normalizeMac(m) ?? m);
 
     // Without an explicit `role: create` anywhere, the first node creates the cluster.
-    const role: 'create' | 'join' = node.role ?? (!explicitCreate && index === 0 ? 'create' : 'join');
+    // Without an explicit `role: create` anywhere, the first Harvester node creates the cluster
+    // (firstHarvesterCreates, once the kind of every node is known).
+    const role: 'create' | 'join' = node.role ?? 'join';
     if (node.role && index >= 0) sources.role = ['nodes', index, 'role'];
 
     const nodeVersion = pick('harvester_version');
-    const nodeRelease = release(nodeVersion ?? input.harvester.version);
+    const nodeRelease = h ? release(nodeVersion ?? h.version) : undefined;
     const method = pick('method') ?? D.node.method;
     const netmaskIn = pick('netmask');
     const prefixIn = pick('prefix');
@@ -280,7 +301,37 @@ function nodeResolver(
     const vlan = pick('vlan');
     const kernelArgs = pick('kernel_args');
 
+    const osName = pick('os');
+    const profile = osName !== undefined && osName !== 'harvester' ? osProfiles[osName] : undefined;
+    const iscsiIn = mergeMap<NonNullable<NodeInput['iscsi']>>('iscsi');
+    const ci = mergeMap<NonNullable<NodeInput['cloud_init']>>('cloud_init');
+    const bootKind: ResolvedNode['boot'] =
+      iscsiIn.target !== undefined ? 'iscsi' : osName !== undefined && osName !== 'harvester' ? 'os' : 'harvester';
     const resolved: ResolvedNode = {
+      boot: bootKind,
+      // An unknown profile name is reported by the rules (NODE_OS_UNKNOWN); render never sees it.
+      ...(profile
+        ? { os: profile }
+        : bootKind === 'os'
+          ? { os: { name: osName!, kernel: '', initrds: [], params: [], cloudInit: false } }
+          : {}),
+      cloudInit: {
+        ...(ci.user_data !== undefined ? { userData: ci.user_data } : {}),
+        ...(ci.user_data_file !== undefined ? { userDataFile: ci.user_data_file } : {}),
+        ...(ci.vendor_data !== undefined ? { vendorData: ci.vendor_data } : {}),
+        ...(ci.meta_data !== undefined ? { metaData: ci.meta_data } : {}),
+      },
+      ...(iscsiIn.target !== undefined && iscsiIn.server !== undefined
+        ? {
+            iscsi: {
+              server: iscsiIn.server,
+              port: iscsiIn.port ?? 3260,
+              lun: iscsiIn.lun ?? 1,
+              target: iscsiIn.target,
+              initiator: iscsiIn.initiator ?? `iqn.2010-04.org.ipxe:${node.hostname ?? ''}`,
+            },
+          }
+        : {}),
       index,
       hostname: node.hostname ?? '',
       macs,
@@ -306,7 +357,7 @@ function nodeResolver(
         ...(install.power_off !== undefined ? { powerOff: install.power_off } : {}),
       },
       kernelArgs: kernelArgs ?? [],
-      release: nodeRelease,
+      ...(nodeRelease ? { release: nodeRelease } : {}),
       config,
       state: pick('state') ?? D.node.state,
       lab: {
@@ -342,4 +393,19 @@ function deepFreeze<T>(value: T): T {
     for (const v of Object.values(value)) deepFreeze(v);
   }
   return value;
+}
+
+/**
+ * The release a Harvester node installs. Validation refuses Harvester nodes in a site without
+ * `harvester:` (CLUSTER_SECTION_MISSING), so a missing one here is a bug, reported as such.
+ */
+export function releaseOf(node: ResolvedNode): Release {
+  if (!node.release) throw new Error(`node ${node.hostname} installs Harvester but the site has no \`harvester:\` section`);
+  return node.release;
+}
+
+/** The cluster settings of a site with Harvester nodes (see releaseOf). */
+export function clusterOf(model: SiteModel): NonNullable<SiteModel['cluster']> {
+  if (!model.cluster) throw new Error(`site ${model.site} has Harvester nodes but no \`cluster:\` section`);
+  return model.cluster;
 }

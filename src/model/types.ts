@@ -21,8 +21,44 @@ export interface ResolvedInstall {
   readonly powerOff?: boolean;
 }
 
+/** A generic OS boot profile (`os_profiles.<name>`). */
+export interface ResolvedOs {
+  readonly name: string;
+  readonly kernel: string;
+  readonly initrds: readonly string[];
+  readonly params: readonly string[];
+  /** Written as `root=<value>` when set. */
+  readonly root?: string;
+  /** Serve cloud-init NoCloud data and put `ds=nocloud;s=...` on the command line. */
+  readonly cloudInit: boolean;
+}
+
+/** cloud-init settings of a generic node (maps as written). */
+export interface ResolvedCloudInit {
+  readonly userData?: Readonly<Record<string, unknown>>;
+  /** Path as written (relative to the site directory). */
+  readonly userDataFile?: string;
+  readonly vendorData?: Readonly<Record<string, unknown>>;
+  readonly metaData?: Readonly<Record<string, unknown>>;
+}
+
+/** An iSCSI diskless boot (`iscsi:`), defaults applied. */
+export interface ResolvedIscsi {
+  readonly server: string;
+  readonly port: number;
+  readonly lun: number;
+  readonly target: string;
+  readonly initiator: string;
+}
+
 /** One node with every default applied. */
 export interface ResolvedNode {
+  /** What the node boots: the Harvester installer, a generic OS (`os`), or an iSCSI disk. */
+  readonly boot: 'harvester' | 'os' | 'iscsi';
+  /** The OS profile of a generic node (boot: os). */
+  readonly os?: ResolvedOs;
+  readonly cloudInit: ResolvedCloudInit;
+  readonly iscsi?: ResolvedIscsi;
   /** Position in the merged `nodes` list. */
   readonly index: number;
   readonly hostname: string;
@@ -42,8 +78,8 @@ export interface ResolvedNode {
   readonly interfaces: readonly ResolvedNic[];
   readonly install: ResolvedInstall;
   readonly kernelArgs: readonly string[];
-  /** The release this node installs: the site's, or its own `harvester_version`. */
-  readonly release: Release;
+  /** The release this node installs: the site's, or its own `harvester_version` (absent without `harvester:`). */
+  readonly release?: Release;
   /** Extra Harvester config (node deep-merged over defaults). */
   readonly config: Readonly<Record<string, unknown>>;
   readonly state: 'install' | 'local' | 'install-once';
@@ -88,11 +124,8 @@ export interface ResolvedArtifacts {
 export interface SiteModel {
   readonly site: string;
   readonly description?: string;
-  readonly version: HarvesterVersion;
-  /** Release line, e.g. '1.4'. */
-  readonly minor: string;
-  readonly artifacts: ResolvedArtifacts;
-  readonly isoUrl: string;
+  /** The site's Harvester release (`harvester:`); absent in a site of only generic OS and iSCSI nodes. */
+  readonly release?: Release;
   readonly boot: {
     /** Without trailing slash. */
     readonly server: string;
@@ -131,7 +164,8 @@ export interface SiteModel {
     readonly dhcpEnd: string;
     readonly domain?: string;
   };
-  readonly cluster: {
+  /** Cluster-wide settings (`cluster:`); absent in a site of only generic OS and iSCSI nodes. */
+  readonly cluster?: {
     readonly vip: string;
     readonly vipMode: 'static' | 'dhcp';
     readonly vipHwAddr?: string;
@@ -144,11 +178,13 @@ export interface SiteModel {
     readonly clusterDns?: string;
     readonly sans: readonly string[];
   };
+  /** Generic OS profiles by name (`os_profiles`). */
+  readonly osProfiles: Readonly<Record<string, ResolvedOs>>;
   readonly nodes: readonly ResolvedNode[];
   /** With `boot.unknown: join`: the node an unknown machine installs as (defaults only, no hostname, no MACs, index -1). */
   readonly unknownJoin?: ResolvedNode;
   readonly lab: { readonly networkName: string; readonly bridge: string; readonly diskDir: string; readonly tftpRoot: string };
-  readonly nginx: { readonly listen: string; readonly root: string; readonly artifactsDir: string; readonly accessLog: string };
+  readonly nginx: { readonly listen: string; readonly root: string; readonly accessLog: string };
   readonly dnsmasq: { readonly interface?: string; readonly tftpRoot: string; readonly leaseTime: string; readonly dns: boolean };
   readonly forward: { readonly enabled: boolean; readonly ports: readonly number[]; readonly listenAddress?: string };
 }

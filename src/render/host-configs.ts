@@ -1,5 +1,6 @@
 // Files for the machines around the cluster: dnsmasq, nginx, libvirt, systemd, scripts.
 import type { Release, ResolvedNode, SiteModel } from '../model/index.ts';
+import { clusterOf } from '../model/index.ts';
 import { dnsmasqLine, socatHost } from './escape.ts';
 import { renderTemplate } from './templates.ts';
 
@@ -78,7 +79,7 @@ export function servedBinaries(model: SiteModel, copied: readonly string[]): str
 /** The VIP's DHCP reservation (`vip_mode: dhcp`): the installer leases the VIP with `vip_hw_addr`. */
 export function vipReservation(model: SiteModel): { mac: string; ip: string } | undefined {
   const c = model.cluster;
-  return c.vipMode === 'dhcp' && c.vipHwAddr !== undefined ? { mac: c.vipHwAddr, ip: c.vip } : undefined;
+  return c && c.vipMode === 'dhcp' && c.vipHwAddr !== undefined ? { mac: c.vipHwAddr, ip: c.vip } : undefined;
 }
 
 /** dnsmasq configuration. */
@@ -123,13 +124,19 @@ export function servedArtifacts(model: SiteModel): { location: string; file: str
   });
 }
 
-/** Every release the site's nodes install (the site's first, then others by version). */
+/**
+ * Every release the site's Harvester nodes install (and unknown machines joining), the site's
+ * first, then others by version. Generic OS and iSCSI nodes install none.
+ */
 export function releases(model: SiteModel): Release[] {
+  const used = [...model.nodes.filter((n) => n.boot === 'harvester'), ...(model.unknownJoin ? [model.unknownJoin] : [])].flatMap((n) =>
+    n.release ? [n.release] : [],
+  );
   const out = new Map<string, Release>();
-  const site = model.nodes.find((n) => n.release.version.raw === model.version.raw)?.release;
+  const site = used.find((r) => r.version.raw === model.release?.version.raw);
   if (site) out.set(site.version.raw, site);
-  for (const n of [...model.nodes].sort((a, b) => (a.release.version.raw < b.release.version.raw ? -1 : 1))) {
-    if (!out.has(n.release.version.raw)) out.set(n.release.version.raw, n.release);
+  for (const r of [...used].sort((a, b) => (a.version.raw < b.version.raw ? -1 : 1))) {
+    if (!out.has(r.version.raw)) out.set(r.version.raw, r);
   }
   return [...out.values()];
 }
@@ -151,6 +158,8 @@ export function renderNginx(model: SiteModel, standalone = true, binaries: reado
     accessLog: model.nginx.accessLog,
     artifacts: servedArtifacts(model).filter((a) => standalone || under(a.location)),
     unknownJoin: model.boot.unknown === 'join',
+    harvesterConfigs: model.nodes.some((n) => n.boot === 'harvester'),
+    cloudInit: model.nodes.some((n) => n.boot === 'os' && n.os?.cloudInit === true),
     binaries: servedBinaries(model, binaries),
   });
 }
@@ -247,7 +256,8 @@ export function renderDefineScript(model: SiteModel): string {
 
 /** Ports that get a socat forward unit (none when forwarding is off). */
 export function forwardPorts(model: SiteModel): readonly number[] {
-  return model.forward.enabled ? model.forward.ports : [];
+  // The units forward to the VIP: a site without a cluster has none.
+  return model.forward.enabled && model.cluster ? model.forward.ports : [];
 }
 
 /** File name of the forward unit for one port. */
@@ -264,9 +274,9 @@ export function renderForwardUnit(model: SiteModel, port: number): string {
     site: model.site,
     port,
     unit: forwardUnitName(model, port),
-    description: `harvgen ${model.site}: forward TCP ${port} to Harvester VIP ${model.cluster.vip}`,
+    description: `harvgen ${model.site}: forward TCP ${port} to Harvester VIP ${clusterOf(model).vip}`,
     listenAddress: `TCP-LISTEN:${port}${bind},fork,reuseaddr`,
-    connectAddress: `TCP:${socatHost(model.cluster.vip)}:${port}`,
+    connectAddress: `TCP:${socatHost(clusterOf(model).vip)}:${port}`,
   });
 }
 

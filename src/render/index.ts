@@ -18,9 +18,12 @@ import {
   renderLibvirtDomain,
   renderLibvirtNetwork,
   renderNginx,
+  releases,
 } from './host-configs.ts';
 import { renderEmbedScript, renderEntryScript, renderNodeScript, renderOciLaunchScript, renderUnknownScript } from './ipxe.ts';
 import { configPath } from './kernel-args.ts';
+import { cloudInitDir, cloudInitFiles } from './generic.ts';
+import { renderBssBootParameters } from './bss.ts';
 import { renderManifest } from './manifest.ts';
 import { UnsafeValueError } from './escape.ts';
 import type { InstallerSchemaIssue } from '../harvester/installer-schema.ts';
@@ -59,6 +62,8 @@ export function renderCache(): RenderCache {
 /** Files read from outside the inventory that the tree carries: iPXE binaries by file name (`boot.ipxe_binaries`). */
 export interface RenderInputs {
   readonly binaries?: ReadonlyMap<string, Uint8Array>;
+  /** Texts of `cloud_init.user_data_file`s by path as written. */
+  readonly userData?: ReadonlyMap<string, string>;
 }
 
 /** Render every file of a site. `locate` maps config problems back to the inventory. */
@@ -119,7 +124,8 @@ export function renderSite(model: SiteModel, locate: Locator, cache?: RenderCach
   // A problem in `defaults.config` shows up once per node: report it once, naming all nodes.
   const configProblems = new Map<string, { d: Diagnostic; nodes: string[] }>();
   for (const node of model.nodes) {
-    const key = cache ? JSON.stringify(node) : '';
+    const userDataFile = node.cloudInit.userDataFile !== undefined ? inputs.userData?.get(node.cloudInit.userDataFile) : undefined;
+    const key = cache ? JSON.stringify(node) + (userDataFile ?? '') : '';
     const hit = cache?.nodes.get(node.hostname);
     if (hit && hit.key === key && hit.files.every((f) => !paths.has(f.path))) {
       for (const f of hit.files) {
@@ -131,8 +137,12 @@ export function renderSite(model: SiteModel, locate: Locator, cache?: RenderCach
     const first = files.length;
     const before = diagnostics.length;
     for (const mac of node.macs) add(`ipxe/${macToHyphen(mac)}.ipxe`, () => renderNodeScript(model, node, mac), { served: true });
-    const config = buildHarvesterConfig(model, node);
-    const issues = checkHarvesterConfig(node, config);
+    if (node.boot === 'os' && node.os?.cloudInit && node.state !== 'local') {
+      const ci = cloudInitFiles(model, node, userDataFile);
+      for (const mac of node.macs) for (const f of ci) add(`${cloudInitDir(mac)}${f.name}`, () => f.contents, { served: true });
+    }
+    const config = node.boot === 'harvester' ? buildHarvesterConfig(model, node) : undefined;
+    const issues = config ? checkHarvesterConfig(node, config) : [];
     for (const issue of issues) {
       const d = configIssueToDiagnostic(issue, node, locate);
       const key = `${d.file}:${d.line}:${d.col}|${d.message.replace(node.hostname, '')}`;
@@ -140,7 +150,7 @@ export function renderSite(model: SiteModel, locate: Locator, cache?: RenderCach
       if (seen) seen.nodes.push(node.hostname);
       else configProblems.set(key, { d, nodes: [node.hostname] });
     }
-    add(`harvester/${node.hostname}.yaml`, () => renderHarvesterConfig(model, node, config), { served: true });
+    if (config) add(`harvester/${node.hostname}.yaml`, () => renderHarvesterConfig(model, node, config), { served: true });
     add(`libvirt/${node.hostname}.xml`, () => renderLibvirtDomain(model, node));
     if (cache && issues.length === 0 && diagnostics.length === before) cache.nodes.set(node.hostname, { key, files: files.slice(first) });
   }
@@ -153,6 +163,7 @@ export function renderSite(model: SiteModel, locate: Locator, cache?: RenderCach
     for (const issue of checkHarvesterConfig(join, config)) diagnostics.push(configIssueToDiagnostic(issue, join, locate));
     add(configPath(model, join), () => renderHarvesterConfig(model, join, config), { served: true });
   }
+  add('bss/bootparameters.json', () => renderBssBootParameters(model));
   add('dnsmasq/harvgen.conf', () => renderDnsmasq(model));
   const binaryNames = binaries.map(([name]) => name);
   add('nginx/harvgen.conf', () => renderNginx(model, true, binaryNames));
@@ -160,7 +171,8 @@ export function renderSite(model: SiteModel, locate: Locator, cache?: RenderCach
   add('libvirt/network.xml', () => renderLibvirtNetwork(model));
   add('libvirt/define.sh', () => renderDefineScript(model), { mode: 0o755 });
   for (const port of forwardPorts(model)) add(`systemd/${forwardUnitName(model, port)}`, () => renderForwardUnit(model, port));
-  add('artifacts/fetch.sh', () => renderFetchScript(model), { mode: 0o755 });
+  // A site of only generic OS and iSCSI nodes downloads no Harvester release.
+  if (releases(model).length > 0) add('artifacts/fetch.sh', () => renderFetchScript(model), { mode: 0o755 });
   // renderManifest sorts what it lists; the result is sorted once, manifest included.
   files.push({ path: 'manifest.json', contents: renderManifest(model, files, cache?.shas), mode: 0o644 });
   files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));

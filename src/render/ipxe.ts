@@ -2,8 +2,10 @@
 // embedded script for networks without harvgen's DHCP and the OCI launch script.
 // Every script starts with the bytes `#!ipxe\n` (a BOM before it hangs BIOS iPXE).
 import type { ResolvedNode, SiteModel } from '../model/index.ts';
+import { releaseOf } from '../model/index.ts';
 import { configUrl, kernelArgs } from './kernel-args.ts';
 import { renderTemplate } from './templates.ts';
+import { renderIscsiScript, renderOsScript } from './generic.ts';
 
 /** Seconds the unknown-machine script waits before returning to the firmware. */
 export const UNKNOWN_WAIT_SECONDS = 60;
@@ -28,8 +30,10 @@ export function renderUnknownScript(model: SiteModel): string {
 
 /** ipxe/<mac>.ipxe for one boot MAC of a node. */
 export function renderNodeScript(model: SiteModel, node: ResolvedNode, mac: string): string {
+  if (node.boot === 'iscsi') return renderIscsiScript(model, node, mac);
   if (node.state === 'local')
     return renderTemplate('node-local.ipxe', { site: model.site, hostname: node.hostname, role: node.role, mac, unknown: false });
+  if (node.boot === 'os') return renderOsScript(model, node, mac);
   return renderInstall(model, node, mac, node.state === 'install-once');
 }
 
@@ -48,14 +52,14 @@ function renderInstall(model: SiteModel, node: ResolvedNode, mac: string | undef
     mac: mac ?? '',
     once,
     marker: installedMarkerUri(model),
-    version: node.release.version.raw,
+    version: releaseOf(node).version.raw,
     configUrl: configUrl(model, node),
-    kernelUrl: node.release.artifacts.kernel,
-    initrdUrl: node.release.artifacts.initrd,
+    kernelUrl: releaseOf(node).artifacts.kernel,
+    initrdUrl: releaseOf(node).artifacts.initrd,
     kernelArgs: kernelArgs(model, node, mac),
     retries: model.boot.retries,
     retryDelay: model.boot.retryDelay,
-    artifactsBase: node.release.artifacts.base,
+    artifactsBase: releaseOf(node).artifacts.base,
   });
 }
 

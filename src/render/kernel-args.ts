@@ -3,6 +3,7 @@
 // installer keys, then the site's and the node's extra arguments. Secrets never go here
 // (/proc/cmdline is world readable): token and password stay in the node's config file.
 import type { ResolvedNode, SiteModel } from '../model/index.ts';
+import { releaseOf } from '../model/index.ts';
 import { macToHyphen } from '../util/mac.ts';
 
 /**
@@ -89,7 +90,7 @@ export function kernelArgs(model: SiteModel, node: ResolvedNode, mac: string | u
   if (mac !== undefined) args.push(`BOOTIF=01-${macToHyphen(mac)}`);
   if (model.boot.dhcpRetry !== undefined) args.push(`rd.net.dhcp.retry=${model.boot.dhcpRetry}`);
   args.push('net.ifnames=1', 'rd.cos.disable', 'rd.noverifyssl');
-  args.push(`root=live:${node.release.artifacts.rootfs}`);
+  args.push(`root=live:${releaseOf(node).artifacts.rootfs}`);
   for (const c of model.boot.console) args.push(`console=${c}`);
   args.push('harvester.install.automatic=true');
   if (model.boot.skipchecks) args.push('harvester.install.skipchecks=true');

@@ -1,25 +1,37 @@
 // manifest.json: what was generated, for humans, tests and deploy tooling. Lists every node
 // with its URLs and every file with its SHA-256. It holds no secrets and is not served.
 import type { SiteModel } from '../model/index.ts';
+import { releaseOf } from '../model/index.ts';
 import { macToHyphen } from '../util/mac.ts';
 import { sha256Hex, type Artifact } from './artifact.ts';
 import { configUrl } from './kernel-args.ts';
 import { uefiBootFile } from './host-configs.ts';
+import { cloudInitSeed, iscsiRootPath } from './generic.ts';
 
 /** One node in manifest.json. */
 export interface ManifestNode {
   readonly hostname: string;
-  readonly role: 'create' | 'join';
-  readonly harvester_role: string;
+  /** Harvester nodes only. */
+  readonly role?: 'create' | 'join';
+  readonly harvester_role?: string;
   readonly state: 'install' | 'local' | 'install-once';
-  /** The release the node installs (the site's, or its own `harvester_version`). */
-  readonly harvester_version: string;
+  /** What the node boots: the Harvester installer, a generic OS profile, or an iSCSI target. */
+  readonly boot: 'harvester' | 'os' | 'iscsi';
+  /** The OS profile of a generic node. */
+  readonly os?: string;
+  /** The NoCloud seed URL per boot MAC (generic nodes with cloud-init). */
+  readonly cloud_init?: { mac: string; url: string }[];
+  /** The iPXE root path of an iSCSI node. */
+  readonly iscsi?: string;
+  /** The release the node installs (the site's, or its own `harvester_version`); Harvester nodes only. */
+  readonly harvester_version?: string;
   readonly ip?: string;
   readonly method: 'dhcp' | 'static';
   /** Lowercase colon form. */
   readonly macs: string[];
   readonly ipxe: { mac: string; path: string; url: string }[];
-  readonly config: { path: string; url: string };
+  /** The Harvester config of a Harvester node. */
+  readonly config?: { path: string; url: string };
 }
 
 /** manifest.json: what a build produced. `url` is set only for files nginx serves. */
@@ -27,7 +39,8 @@ export interface Manifest {
   readonly generator: 'harvgen';
   readonly manifest_version: number;
   readonly site: string;
-  readonly harvester_version: string;
+  /** The site's Harvester release (absent in a site of only generic OS and iSCSI nodes). */
+  readonly harvester_version?: string;
   readonly boot: {
     server: string;
     firmware: 'uefi' | 'bios';
@@ -41,7 +54,7 @@ export interface Manifest {
     http_boot_url?: string;
   };
   /** URLs of the release files (served by the artifacts server, not by this tree). */
-  readonly artifacts: { kernel: string; initrd: string; rootfs: string; iso: string };
+  readonly artifacts?: { kernel: string; initrd: string; rootfs: string; iso: string };
   readonly nodes: ManifestNode[];
   readonly files: { path: string; sha256: string; size: number; url?: string }[];
 }
@@ -66,7 +79,7 @@ export function renderManifest(
     generator: 'harvgen',
     manifest_version: MANIFEST_VERSION,
     site: model.site,
-    harvester_version: model.version.raw,
+    ...(model.release ? { harvester_version: model.release.version.raw } : {}),
     boot: {
       server: model.boot.server,
       firmware: model.boot.firmware,
@@ -76,13 +89,25 @@ export function renderManifest(
       ...(model.unknownJoin ? { unknown_config_url: configUrl(model, model.unknownJoin) } : {}),
       ...(model.boot.httpBoot ? { http_boot_url: `${model.boot.server}/${uefiBootFile(model)}` } : {}),
     },
-    artifacts: { kernel: model.artifacts.kernel, initrd: model.artifacts.initrd, rootfs: model.artifacts.rootfs, iso: model.artifacts.iso },
+    ...(model.release
+      ? {
+          artifacts: {
+            kernel: model.release.artifacts.kernel,
+            initrd: model.release.artifacts.initrd,
+            rootfs: model.release.artifacts.rootfs,
+            iso: model.release.artifacts.iso,
+          },
+        }
+      : {}),
     nodes: model.nodes.map((n) => ({
       hostname: n.hostname,
-      role: n.role,
-      harvester_role: n.harvesterRole,
+      ...(n.boot === 'harvester' ? { role: n.role, harvester_role: n.harvesterRole } : {}),
       state: n.state,
-      harvester_version: n.release.version.raw,
+      boot: n.boot,
+      ...(n.boot === 'os' ? { os: n.os!.name } : {}),
+      ...(n.boot === 'os' && n.os!.cloudInit ? { cloud_init: n.macs.map((mac) => ({ mac, url: cloudInitSeed(model, mac) })) } : {}),
+      ...(n.iscsi ? { iscsi: iscsiRootPath(n) } : {}),
+      ...(n.boot === 'harvester' ? { harvester_version: releaseOf(n).version.raw } : {}),
       ...(n.ip !== undefined ? { ip: n.ip } : {}),
       method: n.method,
       macs: [...n.macs],
@@ -91,7 +116,7 @@ export function renderManifest(
         path: `ipxe/${macToHyphen(mac)}.ipxe`,
         url: `${model.boot.server}/ipxe/${macToHyphen(mac)}.ipxe`,
       })),
-      config: { path: `harvester/${n.hostname}.yaml`, url: configUrl(model, n) },
+      ...(n.boot === 'harvester' ? { config: { path: `harvester/${n.hostname}.yaml`, url: configUrl(model, n) } } : {}),
     })),
     files: [...artifacts]
       .sort((a, b) => (a.path < b.path ? -1 : 1))

@@ -17,9 +17,9 @@ export interface SiteInput {
    */
   description?: string;
   /**
-   * Which Harvester release to install and where its boot artifacts are served.
+   * Which Harvester release to install and where its boot artifacts are served. Required when any node installs Harvester; a site of only generic OS and iSCSI nodes has none.
    */
-  harvester: {
+  harvester?: {
     /**
      * Harvester release, e.g. `v1.4.1`. Decides which config keys and boot modes are allowed.
      */
@@ -155,9 +155,9 @@ export interface SiteInput {
     domain?: string;
   };
   /**
-   * Cluster-wide Harvester settings.
+   * Cluster-wide Harvester settings. Required when any node installs Harvester.
    */
-  cluster: {
+  cluster?: {
     /**
      * Virtual IP of the cluster (`install.vip`); joins use `https://<vip>:443`. (IPv4 address, dotted quad)
      */
@@ -224,6 +224,12 @@ export interface SiteInput {
      * Extra TLS subject alternative names for the cluster (`sans`, Harvester v1.6+).
      */
     sans?: string[];
+  };
+  /**
+   * Named generic OS boot profiles, reused by the nodes that say `os: <name>` (a Rancher host, a jump box, storage nodes).
+   */
+  os_profiles?: {
+    [k: string]: OsProfileInput | undefined;
   };
   defaults?: NodeDefaults;
   /**
@@ -314,9 +320,55 @@ export interface SiteInput {
   };
 }
 /**
+ * A generic OS: what iPXE loads and the kernel command line.
+ */
+export interface OsProfileInput {
+  /**
+   * URL of the kernel (on the boot server or elsewhere). Form: `http://host[:port]/path` (or https, which needs an iPXE built with TLS); the path of letters, digits and `. _ ~ + = , : @ - /` with no empty, `.` or `..` segment; no user, query, fragment, `%` escapes or whitespace.
+   */
+  kernel: string;
+  /**
+   * URLs of the initrd(s), loaded in order.
+   *
+   * @minItems 1
+   * @maxItems 8
+   *
+   * Items: URL of an initrd. Form: `http://host[:port]/path` (or https, which needs an iPXE built with TLS); the path of letters, digits and `. _ ~ + = , : @ - /` with no empty, `.` or `..` segment; no user, query, fragment, `%` escapes or whitespace.
+   */
+  initrds:
+    | [string]
+    | [string, string]
+    | [string, string, string]
+    | [string, string, string, string]
+    | [string, string, string, string, string]
+    | [string, string, string, string, string, string]
+    | [string, string, string, string, string, string, string]
+    | [string, string, string, string, string, string, string, string];
+  /**
+   * Kernel parameters, e.g. `[console=ttyS0,115200, ip=dhcp, ro]`.
+   *
+   * Items: One kernel parameter. Form: one kernel argument: a single token that starts with a letter or digit, then letters, digits and `_ . , : ; = / + @ % ~ [ ] -` (no whitespace, quotes, `$`, `#`, `|`, `&`, `\` or control characters, which iPXE, the shell or the kernel would interpret).
+   */
+  params?: string[];
+  /**
+   * The root file system, written as `root=<value>`: `live:http://.../rootfs.squashfs` (dracut live image), `nfs:<server>:/<path>`, `/dev/...`. Form: one kernel argument: a single token that starts with a letter or digit, then letters, digits and `_ . , : ; = / + @ % ~ [ ] -` (no whitespace, quotes, `$`, `#`, `|`, `&`, `\` or control characters, which iPXE, the shell or the kernel would interpret).
+   */
+  root?: string;
+  /**
+   * Serve cloud-init NoCloud data and put `ds=nocloud;s=<url>/` on the command line (default true).
+   */
+  cloud_init?: boolean;
+}
+/**
  * Settings applied to every node unless the node sets them itself (maps are merged key by key, everything else is replaced).
  */
 export interface NodeDefaults {
+  /**
+   * What the node boots: `harvester` (default: the Harvester installer) or the name of an entry of `os_profiles` (a generic OS: kernel, initrds, parameters, cloud-init). Harvester-only settings and rules do not apply to generic nodes.
+   */
+  os?: string;
+  cloud_init?: CloudInitInput;
+  iscsi?: IscsiInput;
   /**
    * The node's own Harvester release, to roll one node forward (default: `harvester.version`). Its release files are found by putting this release in place of the site's in `harvester.artifacts` (and `harvester.iso_url`), which must therefore name the site's release.
    */
@@ -391,6 +443,52 @@ export interface NodeDefaults {
    */
   state?: 'install' | 'local' | 'install-once';
   lab?: LabSizingInput;
+}
+/**
+ * cloud-init NoCloud data of a generic OS node, served as `cloud-init/<mac>/user-data`, `meta-data` and `vendor-data` (the kernel gets `ds=nocloud;s=<boot.server>/cloud-init/<mac>/`). Maps merge key by key from the weakest layer up.
+ */
+export interface CloudInitInput {
+  /**
+   * user-data as a YAML map: written as a `#cloud-config` document (e.g. `users`, `ssh_authorized_keys`, `packages`, `runcmd`).
+   */
+  user_data?: {};
+  /**
+   * A `#cloud-config` file to serve as user-data instead (relative to the site directory; at most 256 KiB; its first line must be `#cloud-config` and the rest a YAML map).
+   */
+  user_data_file?: string;
+  /**
+   * vendor-data as a YAML map, written as a `#cloud-config` document (default: empty).
+   */
+  vendor_data?: {};
+  /**
+   * Extra meta-data keys (harvgen always writes `instance-id: <site>-<hostname>` and `local-hostname: <hostname>`).
+   */
+  meta_data?: {};
+}
+/**
+ * Boot this node diskless from an iSCSI target (iPXE `sanboot`), as BMI does: harvgen writes the script and the DHCP reservation; the target, its LUN and its image are yours (README "iSCSI diskless nodes").
+ */
+export interface IscsiInput {
+  /**
+   * Address of the iSCSI target portal; inside `network.cidr`, so the node reaches it without a router. (IPv4 address, dotted quad)
+   */
+  server: string;
+  /**
+   * Target portal TCP port (default 3260).
+   */
+  port?: number;
+  /**
+   * LUN of the boot disk (default 1: tgt and targetcli put the first disk at LUN 1, LUN 0 being the controller).
+   */
+  lun?: number;
+  /**
+   * Target IQN. Form: `iqn.<yyyy-mm>.<reversed domain>[:<name>]` (RFC 3720), lowercase.
+   */
+  target: string;
+  /**
+   * The node's initiator IQN, which the target's ACL admits (default `iqn.2010-04.org.ipxe:<hostname>`). Form: `iqn.<yyyy-mm>.<reversed domain>[:<name>]` (RFC 3720), lowercase.
+   */
+  initiator?: string;
 }
 /**
  * Disk and installer settings for the node (`install.*` in the Harvester config).
@@ -514,6 +612,12 @@ export interface NodeInput {
    * `create` for the node that creates the cluster (exactly one per site; default: the first node), `join` for the others.
    */
   role?: 'create' | 'join';
+  /**
+   * What the node boots: `harvester` (default: the Harvester installer) or the name of an entry of `os_profiles` (a generic OS: kernel, initrds, parameters, cloud-init). Harvester-only settings and rules do not apply to generic nodes.
+   */
+  os?: string;
+  cloud_init?: CloudInitInput;
+  iscsi?: IscsiInput;
   /**
    * The node's own Harvester release, to roll one node forward (default: `harvester.version`). Its release files are found by putting this release in place of the site's in `harvester.artifacts` (and `harvester.iso_url`), which must therefore name the site's release.
    */

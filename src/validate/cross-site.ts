@@ -57,7 +57,7 @@ export function crossSiteDiagnostics(sites: readonly SiteForCrossCheck[]): Diagn
                 .join(
                   ', ',
                 )}, but its release files (${outside[0]!.location.replace(/\/[^/]*$/, '/')}) are outside its prefix ${m.boot.prefix}/`,
-              hint: `Serve them under the prefix (\`harvester.artifacts: http://${server}${m.boot.prefix}/artifacts/${m.version.raw}\`) or from another server; a shared server block serves each site's files under its own prefix only.`,
+              hint: `Serve them under the prefix (\`harvester.artifacts: http://${server}${m.boot.prefix}/artifacts/${m.release?.version.raw ?? '<version>'}\`) or from another server; a shared server block serves each site's files under its own prefix only.`,
               at: ['harvester', 'artifacts'],
             },
             s.locate!,

@@ -230,8 +230,8 @@ async function installProblems(o: Outcome): Promise<string[]> {
   const expectArg = (want: string, why: string): void => {
     if (!args.includes(want)) p.push(`kernel command line lacks ${want} (${why})`);
   };
-  expectArg(`harvester.install.config_url=${node.config.url}`, "the node's own config");
-  expectArg(`root=live:${tree.manifest.artifacts.rootfs}`, 'the release rootfs');
+  expectArg(`harvester.install.config_url=${node.config!.url}`, "the node's own config");
+  expectArg(`root=live:${tree.manifest.artifacts!.rootfs}`, 'the release rootfs');
   expectArg('harvester.install.automatic=true', 'unattended install');
   const consoles = args.filter((a) => a.startsWith('console='));
   const wantConsoles = (input.boot.console ?? ['tty1']).map((c) => `console=${c}`);
@@ -262,10 +262,10 @@ async function installProblems(o: Outcome): Promise<string[]> {
   if (node.ip && !ipLine.includes(`inet ${node.ip}/`)) p.push(`guest address: "${ipLine}", expected ${node.ip}`);
   const rc = m.lines.find((l) => l.startsWith('HARVGEN-FETCH-RC:'));
   if (rc !== 'HARVGEN-FETCH-RC: 0') p.push(`config fetch: ${rc ?? 'never attempted'}`);
-  const want = await readFile(path.join(tree.dir, node.config.path));
+  const want = await readFile(path.join(tree.dir, node.config!.path));
   if (!m.config) p.push('no config printed on the serial console');
-  else if (!m.config.equals(want)) p.push(`the guest fetched a config that differs from ${node.config.path}`);
-  if (m.sha !== createHash('sha256').update(want).digest('hex')) p.push(`sha256 in the guest ${m.sha} != ${node.config.path}`);
+  else if (!m.config.equals(want)) p.push(`the guest fetched a config that differs from ${node.config!.path}`);
+  if (m.sha !== createHash('sha256').update(want).digest('hex')) p.push(`sha256 in the guest ${m.sha} != ${node.config!.path}`);
   if (m.config) {
     const cfg = parseYaml(m.config.toString('utf8')) as { install?: { mode?: string }; os?: { hostname?: string } };
     if (cfg.install?.mode !== node.role) p.push(`fetched config has install.mode ${cfg.install?.mode}, expected ${node.role}`);
@@ -275,9 +275,9 @@ async function installProblems(o: Outcome): Promise<string[]> {
   const need = [
     tree.manifest.boot.entry_url,
     node.ipxe.find((s) => s.mac === o.mac)!.url,
-    tree.manifest.artifacts.kernel,
-    tree.manifest.artifacts.initrd,
-    node.config.url,
+    tree.manifest.artifacts!.kernel,
+    tree.manifest.artifacts!.initrd,
+    node.config!.url,
   ];
   for (const url of need) {
     const path0 = new URL(url).pathname;

@@ -76,7 +76,6 @@ test('nginx: a directive injected through nginx.root is refused by check; a forg
     m.nginx.root = root;
     m.nginx.listen = `127.0.0.1:${port}`;
     m.nginx.accessLog = path.join(prefix, 'access.log');
-    m.nginx.artifactsDir = path.join(prefix, 'artifacts');
   });
   assert.equal(codes, []);
   const snippet = file(artifacts, 'nginx/harvgen.conf');

@@ -533,7 +533,7 @@ async function installProblems(c: LifecycleCase, o: Outcome): Promise<string[]> 
   if (!node && joinUrl !== `${server}/unknown/join.yaml`)
     p.push(`manifest boot.unknown_config_url is ${joinUrl}, expected ${server}/unknown/join.yaml`);
   const want = node
-    ? { url: node.config.url, rel: node.config.path, mode: node.role as string, hostname: node.hostname as string | undefined }
+    ? { url: node.config!.url, rel: node.config!.path, mode: node.role as string, hostname: node.hostname as string | undefined }
     : {
         url: joinUrl,
         rel: tree.manifest.files.find((f) => f.url === joinUrl)?.path ?? 'unknown/join.yaml',
@@ -546,7 +546,7 @@ async function installProblems(c: LifecycleCase, o: Outcome): Promise<string[]> 
     if (!args.includes(arg)) p.push(`kernel command line lacks ${arg} (${why})`);
   };
   expectArg(`harvester.install.config_url=${want.url}`, node ? "the node's own config" : 'the join config for unknown machines');
-  expectArg(`root=live:${tree.manifest.artifacts.rootfs}`, 'the release rootfs');
+  expectArg(`root=live:${tree.manifest.artifacts!.rootfs}`, 'the release rootfs');
   expectArg('harvester.install.automatic=true', 'unattended install');
   const consoles = args.filter((a) => a.startsWith('console='));
   const wantConsoles = (input.boot.console ?? ['tty1']).map((x) => `console=${x}`);
@@ -598,7 +598,7 @@ async function installProblems(c: LifecycleCase, o: Outcome): Promise<string[]> 
   }
   const reqs = requests(o.access);
   p.push(...(await entryProblems(o, reqs)));
-  for (const url of [tree.manifest.artifacts.kernel, tree.manifest.artifacts.initrd, want.url]) {
+  for (const url of [tree.manifest.artifacts!.kernel, tree.manifest.artifacts!.initrd, want.url]) {
     if (!reqs.some((r) => r.path === pathOf(url) && r.status === 200)) p.push(`nginx never answered 200 for ${pathOf(url)}`);
   }
   p.push(...viaProblems(c, o, reqs));

@@ -79,7 +79,7 @@ async function serveAndCheck(tree: SiteTree, snippet: string): Promise<{ problem
 
     const servedUrls = new Set(tree.manifest.files.flatMap((f) => (f.url ? [f.url] : [])));
     const m = tree.manifest;
-    for (const u of [m.boot.entry_url, m.boot.unknown_url, ...m.nodes.flatMap((n) => [...n.ipxe.map((s) => s.url), n.config.url])]) {
+    for (const u of [m.boot.entry_url, m.boot.unknown_url, ...m.nodes.flatMap((n) => [...n.ipxe.map((s) => s.url), n.config!.url])]) {
       if (!servedUrls.has(u)) problems.push(`${u}: named in manifest.json but no served file has this url`);
     }
 
@@ -211,12 +211,12 @@ test("every per-MAC script is named by its MAC and boots its own node's config, 
         const text = await readFile(path.join(tree.dir, s.path), 'utf8');
         assert.ok(text.startsWith('#!ipxe\n'), `${tree.label} ${s.path}: must start with "#!ipxe\\n" (a BOM hangs BIOS iPXE)`);
         if (node.state === 'local') continue;
-        const own = text.split(/\s+/).includes(`harvester.install.config_url=${node.config.url}`);
-        assert.ok(own, `${tree.label} ${s.path}: does not boot ${node.config.url}`);
+        const own = text.split(/\s+/).includes(`harvester.install.config_url=${node.config!.url}`);
+        assert.ok(own, `${tree.label} ${s.path}: does not boot ${node.config!.url}`);
         for (const other of tree.manifest.nodes.filter((n) => n !== node)) {
           assert.not.ok(
-            text.includes(other.config.url),
-            `${tree.label} ${s.path}: mentions ${other.hostname}'s config ${other.config.url}`,
+            text.includes(other.config!.url),
+            `${tree.label} ${s.path}: mentions ${other.hostname}'s config ${other.config!.url}`,
           );
         }
       }

@@ -7,7 +7,14 @@ export const bootRule: Rule = {
   codes: ['BOOT_UNKNOWN_JOIN_INCOMPLETE', 'BOOT_SECURE_BOOT_INVALID', 'BOOT_EXIT_MAY_HANG'],
   check({ model, report }) {
     const join = model.unknownJoin;
-    if (join) {
+    if (join && (!model.cluster || !model.release)) {
+      report({
+        code: 'BOOT_UNKNOWN_JOIN_INCOMPLETE',
+        message: '`boot.unknown: join` installs Harvester on unknown machines, but the site has no `harvester:` and `cluster:` to join',
+        hint: 'Add the `harvester:` and `cluster:` sections, or use `unknown: wait` or `local`.',
+        at: ['boot', 'unknown'],
+      });
+    } else if (join) {
       // Its MACs are unknown, so neither a MAC-pinned NIC nor a per-node disk can be used.
       if (join.install.device === undefined) {
         report({

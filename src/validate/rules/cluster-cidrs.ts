@@ -14,6 +14,7 @@ export const clusterCidrsRule: Rule = {
   codes: ['CLUSTER_CIDR_INVALID', 'CLUSTER_CIDR_OVERLAP', 'CLUSTER_DNS_OUTSIDE_SERVICE_CIDR', 'NET_IP_INVALID'],
   check({ input, report }) {
     const c = input.cluster;
+    if (!c) return;
     const parse = (value: string | undefined, fallback: string, key: string): { net?: Ipv4Network; text: string; at: InventoryPath } => {
       const text = value ?? fallback;
       const at: InventoryPath = value !== undefined ? ['cluster', key] : ['network', 'cidr'];

@@ -7,6 +7,7 @@ export const clusterCredentialsRule: Rule = {
   name: 'cluster-credentials',
   codes: ['CLUSTER_TOKEN_CHARSET', 'CLUSTER_NO_CREDENTIALS', 'CLUSTER_PASSWORD_BAD_HASH'],
   check({ input, report }) {
+    if (!input.cluster) return;
     // Secret references were resolved to strings before validation (src/load/secrets.ts).
     const { ssh_authorized_keys: keys } = input.cluster;
     const token = input.cluster.token as string;

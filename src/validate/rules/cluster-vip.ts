@@ -8,6 +8,7 @@ export const clusterVipRule: Rule = {
   name: 'cluster-vip',
   codes: ['NET_IP_INVALID', 'CLUSTER_VIP_OUTSIDE_NETWORK', 'CLUSTER_VIP_IS_NODE_IP', 'CLUSTER_VIP_IN_DHCP_RANGE', 'CLUSTER_VIP_HW_ADDR'],
   check({ input, model, report }) {
+    if (!input.cluster || !model.cluster) return;
     const at = ['cluster', 'vip'] as const;
     const vip = parseIpv4(input.cluster.vip);
     const hwAddr = input.cluster.vip_hw_addr;

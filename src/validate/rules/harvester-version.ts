@@ -10,6 +10,7 @@ export const harvesterVersionRule: Rule = {
   name: 'harvester-version',
   codes: ['HARVESTER_VERSION_UNSUPPORTED', 'HARVESTER_KEY_TOO_NEW', 'HARVESTER_BIOS_UNSUPPORTED', 'HARVESTER_ARTIFACTS_NO_VERSION'],
   check({ input, model, report }) {
+    if (!input.harvester) return;
     const raw = input.harvester.version;
     const v = parseVersion(raw);
     const unsupported = (what: string, at: InventoryPath, node?: string) =>
@@ -40,6 +41,7 @@ export const harvesterVersionRule: Rule = {
     // Node settings follow the release each node installs (its own harvester_version, or the site's).
     let biosReported = false;
     for (const node of model.nodes) {
+      if (!node.release || node.boot !== 'harvester') continue;
       const nv = node.release.version;
       const own = node.sources.harvester_version;
       if (own && !isSupported(nv)) {

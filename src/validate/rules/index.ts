@@ -15,6 +15,7 @@ import { clusterCidrsRule } from './cluster-cidrs.ts';
 import { outputValuesRule } from './output-values.ts';
 import { kernelArgsRule } from './kernel-args.ts';
 import { bootRule } from './boot.ts';
+import { genericNodesRule } from './generic-nodes.ts';
 
 /** All rules. */
 export const RULES: readonly Rule[] = [
@@ -32,4 +33,5 @@ export const RULES: readonly Rule[] = [
   outputValuesRule,
   kernelArgsRule,
   bootRule,
+  genericNodesRule,
 ];

@@ -7,6 +7,8 @@ export const nodeDisksRule: Rule = {
   codes: ['NODE_DEVICE_MISSING', 'NODE_DATA_DISK_IS_DEVICE', 'NODE_DEVICE_UNSTABLE', 'NODE_WITNESS_DATA_DISK', 'NODE_WIPE_LIST_HAS_DEVICE'],
   check({ model, report }) {
     for (const node of model.nodes) {
+      // Only the Harvester installer writes a disk; generic and iSCSI nodes bring their own.
+      if (node.boot !== 'harvester') continue;
       const { device, dataDisk, persistentPartitionSize, wipeDisksList } = node.install;
       if (device === undefined) {
         report({

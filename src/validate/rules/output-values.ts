@@ -2,6 +2,7 @@
 // IPv4 address (socat would read anything else as more of its own address syntax), and each
 // installer kernel command line must fit the kernel's limit (x86 COMMAND_LINE_SIZE is 2048
 // bytes with the final NUL; longer lines are cut silently, dropping harvgen's own arguments).
+import { osKernelArgs } from '../../render/generic.ts';
 import { kernelArgs } from '../../render/kernel-args.ts';
 import { parseIpv4 } from '../../util/ipv4.ts';
 import type { Rule } from '../rule.ts';
@@ -24,9 +25,10 @@ export const outputValuesRule: Rule = {
       });
     }
     for (const node of model.nodes) {
-      if (node.state === 'local') continue;
+      if (node.state === 'local' || node.boot === 'iscsi' || (node.boot === 'os' && !(node.os!.name in model.osProfiles))) continue;
       for (const mac of node.macs) {
-        const length = Buffer.byteLength(kernelArgs(model, node, mac).join(' '));
+        const args = node.boot === 'os' ? osKernelArgs(model, node, mac) : kernelArgs(model, node, mac);
+        const length = Buffer.byteLength(args.join(' '));
         if (length <= MAX_CMDLINE) continue;
         report({
           code: 'NODE_CMDLINE_TOO_LONG',

@@ -56,6 +56,12 @@ export interface LabOptions {
    * clients that configure themselves, e.g. iPXE running the generated embed.ipxe.
    */
   dnsmasq?: boolean;
+  /**
+   * Extra files to serve, URL path (e.g. `/generic_bios/os/vmlinuz`) -> local file, each from a
+   * test-only exact-match nginx `location` (copied into the lab first). For files the tree points
+   * to but does not serve itself, e.g. a generic OS profile's kernel and initrds.
+   */
+  serve?: Readonly<Record<string, string>>;
 }
 
 /** Start a lab for `tree`; always pair with lab.stop() (see withLab). */
@@ -81,12 +87,16 @@ export async function startLab(tree: SiteTree, artifacts: LabArtifacts, opts: La
     await mkdir(tftpRoot);
     for (const f of TFTP_FILES) await copyFile(path.join(IPXE_DIR, f), path.join(tftpRoot, f));
 
+    // A site without Harvester nodes has no release files (manifest.json has no artifacts).
+    const release = tree.manifest.artifacts;
     const artDir = path.join(workDir, 'artifacts');
     await mkdir(artDir);
-    const kernelName = path.posix.basename(new URL(tree.manifest.artifacts.kernel).pathname);
-    const initrdName = path.posix.basename(new URL(tree.manifest.artifacts.initrd).pathname);
-    await copyFile(artifacts.kernel, path.join(artDir, kernelName));
-    await copyFile(artifacts.initrd, path.join(artDir, initrdName));
+    if (release) {
+      const kernelName = path.posix.basename(new URL(release.kernel).pathname);
+      const initrdName = path.posix.basename(new URL(release.initrd).pathname);
+      await copyFile(artifacts.kernel, path.join(artDir, kernelName));
+      await copyFile(artifacts.initrd, path.join(artDir, initrdName));
+    }
 
     let dnsmasqDaemon: Daemon | undefined;
     if (opts.dnsmasq !== false) {
@@ -101,20 +111,36 @@ export async function startLab(tree: SiteTree, artifacts: LabArtifacts, opts: La
     }
 
     const snippet = await readFile(path.join(tree.dir, 'nginx/harvgen.conf'), 'utf8');
-    const artUrl = new URL(tree.manifest.artifacts.kernel);
-    const artPath = path.posix.dirname(artUrl.pathname) + '/';
-    if (hostPort(artUrl.href).host !== server.host) {
+    const artUrl = release ? new URL(release.kernel) : undefined;
+    const artPath = artUrl ? path.posix.dirname(artUrl.pathname) + '/' : undefined;
+    if (artUrl && hostPort(artUrl.href).host !== server.host) {
       throw new Error(`artifacts ${artUrl.href} are not on boot.server ${tree.manifest.boot.server}: the lab cannot serve them`);
     }
+    const extra: string[] = [];
     let nginx = await prepareNginx({ prefix: path.join(workDir, 'nginx'), snippet, rewrite: { treeDir: tree.dir, artifactsDir: artDir } });
-    if (!nginx.server.hasArtifactsLocation) {
+    if (artPath && !nginx.server.hasArtifactsLocation) {
       // The generated block does not serve the release files itself (they may live on another
       // web server): serve them from a test-only location so the boot can proceed.
+      extra.push(`    location ^~ ${artPath} { alias ${artDir}/; }`);
+    }
+    const served = Object.entries(opts.serve ?? {});
+    if (served.length) {
+      const serveDir = path.join(workDir, 'served');
+      await mkdir(serveDir);
+      for (const [i, [urlPath, file]] of served.entries()) {
+        // Only plain paths: the value lands unquoted in nginx syntax.
+        if (!/^\/[A-Za-z0-9._~/-]+$/.test(urlPath)) throw new Error(`lab: cannot serve the URL path ${JSON.stringify(urlPath)}`);
+        const copy = path.join(serveDir, `${i}-${path.basename(file)}`);
+        await copyFile(file, copy);
+        extra.push(`    location = ${urlPath} { alias ${copy}; }`);
+      }
+    }
+    if (extra.length) {
       nginx = await prepareNginx({
         prefix: path.join(workDir, 'nginx'),
         snippet,
         rewrite: { treeDir: tree.dir, artifactsDir: artDir },
-        extraServer: `    location ^~ ${artPath} { alias ${artDir}/; }`,
+        extraServer: extra.join('\n'),
       });
     }
     daemons.push(await startNginx(nginx, server, ns));

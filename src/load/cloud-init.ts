@@ -1,0 +1,99 @@
+// cloud-init user-data files (`cloud_init.user_data_file`): read once per build, checked as a
+// `#cloud-config` document (first line, then a YAML map), stamped like every other input.
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parse } from 'yaml';
+import type { Diagnostic } from '../diagnostics/types.ts';
+import type { SiteModel } from '../model/index.ts';
+import { findingToDiagnostic } from '../validate/index.ts';
+import type { Locator } from './locate.ts';
+import { stampOf, type InputStamp } from './stamps.ts';
+
+/** Largest user-data file (cloud-init's own NoCloud limit is far larger; user-data is not a disk image). */
+export const MAX_USER_DATA_BYTES = 256 * 1024;
+
+/** The texts of the user-data files by path as written, problems, and their stamps. */
+export interface LoadedUserData {
+  readonly files: Map<string, string>;
+  readonly diagnostics: Diagnostic[];
+  readonly stamps: InputStamp[];
+}
+
+/** Read every `user_data_file` the site's generic nodes name (relative to the site directory). */
+export function loadUserDataFiles(model: SiteModel, siteDir: string, locate: Locator): LoadedUserData {
+  const out: LoadedUserData = { files: new Map(), diagnostics: [], stamps: [] };
+  const reported = new Set<string>();
+  for (const node of model.nodes) {
+    const given = node.cloudInit.userDataFile;
+    if (node.boot !== 'os' || given === undefined || out.files.has(given) || reported.has(given)) continue;
+    const at = node.sources['cloud_init.user_data_file'] ?? ['nodes', node.index];
+    const file = resolve(siteDir, given);
+    const problem = (message: string) => {
+      reported.add(given);
+      out.diagnostics.push(
+        findingToDiagnostic(
+          {
+            code: 'CLOUD_INIT_INVALID',
+            message: `cloud_init.user_data_file ${given} (node ${node.hostname}): ${message}`,
+            hint: 'Give a file whose first line is `#cloud-config` followed by a YAML map, or write the map inline as `user_data:`.',
+            at,
+          },
+          locate,
+        ),
+      );
+    };
+    let fd: number;
+    try {
+      fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
+    } catch {
+      out.stamps.push(stampOf(file, undefined));
+      problem(`${file} does not exist or cannot be read`);
+      continue;
+    }
+    try {
+      const st = fstatSync(fd);
+      out.stamps.push(stampOf(file, st));
+      if (!st.isFile()) {
+        problem('is not a regular file');
+        continue;
+      }
+      if (st.size > MAX_USER_DATA_BYTES) {
+        problem(`is ${st.size} bytes (at most ${MAX_USER_DATA_BYTES})`);
+        continue;
+      }
+      const bytes = Buffer.alloc(st.size);
+      let n = 0;
+      while (n < st.size) {
+        const r = readSync(fd, bytes, n, st.size - n, n);
+        if (r === 0) break;
+        n += r;
+      }
+      let text: string;
+      try {
+        text = new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(0, n));
+      } catch {
+        problem('is not UTF-8 text');
+        continue;
+      }
+      if (!/^#cloud-config[ \t]*\r?\n/.test(text)) {
+        problem('does not start with a `#cloud-config` line');
+        continue;
+      }
+      let doc: unknown;
+      try {
+        doc = parse(text, { uniqueKeys: true, maxAliasCount: 100 });
+      } catch (e) {
+        problem(`is not valid YAML: ${(e as Error).message.split('\n')[0]}`);
+        continue;
+      }
+      if (doc !== null && (typeof doc !== 'object' || Array.isArray(doc))) {
+        problem('is not a YAML map');
+        continue;
+      }
+      out.files.set(given, text);
+    } finally {
+      closeSync(fd);
+    }
+  }
+  return out;
+}

@@ -1,0 +1,80 @@
+// Nodes that do not install Harvester: OS profiles that exist and leave harvgen's own kernel
+// arguments alone, cloud-init data in one form, iSCSI portals the node can reach.
+import { closest } from '../../util/suggest.ts';
+import { inNetwork, parseCidr, parseIpv4 } from '../../util/ipv4.ts';
+import { kernelArgKey } from '../../render/kernel-args.ts';
+import { RESERVED_OS_PARAMS } from '../../render/generic.ts';
+import type { Rule } from '../rule.ts';
+
+/** `os:` names a profile; profile params reserved keys; cloud-init in one form; iSCSI portal in the network. */
+export const genericNodesRule: Rule = {
+  name: 'generic-nodes',
+  codes: ['OS_PROFILE_UNKNOWN', 'OS_PARAM_RESERVED', 'CLOUD_INIT_INVALID', 'NODE_ISCSI_INVALID'],
+  check({ input, model, report }) {
+    for (const [name, p] of Object.entries(input.os_profiles ?? {})) {
+      p?.params?.forEach((arg, k) => {
+        const key = kernelArgKey(arg);
+        const instead = RESERVED_OS_PARAMS[key];
+        if (instead === undefined || (key === 'root' && p.root === undefined)) return;
+        report({
+          code: 'OS_PARAM_RESERVED',
+          message: `parameter "${arg}" of OS profile ${name} sets \`${key}\`, which harvgen writes itself`,
+          hint: `Remove it; ${instead.startsWith('nothing') ? `there is ${instead}` : `use ${instead} instead`}.`,
+          at: ['os_profiles', name, 'params', k],
+        });
+      });
+    }
+    const names = Object.keys(model.osProfiles);
+    const net = parseCidr(model.network.cidr).net;
+    for (const node of model.nodes) {
+      if (node.boot === 'os' && !(node.os!.name in model.osProfiles)) {
+        const near = closest(node.os!.name, [...names, 'harvester']);
+        report({
+          code: 'OS_PROFILE_UNKNOWN',
+          node: node.hostname,
+          message: `node ${node.hostname} boots OS profile "${node.os!.name}", which os_profiles does not define`,
+          hint: near
+            ? `Did you mean "${near}"?`
+            : names.length
+              ? `Defined: ${names.join(', ')}.`
+              : 'Define it under `os_profiles:` in site.yaml.',
+          at: node.sources.os ?? ['nodes', node.index],
+        });
+      }
+      if (node.cloudInit.userData !== undefined && node.cloudInit.userDataFile !== undefined) {
+        report({
+          code: 'CLOUD_INIT_INVALID',
+          node: node.hostname,
+          message: `node ${node.hostname} has both cloud_init.user_data and cloud_init.user_data_file`,
+          hint: 'Keep one: the inline map or the file.',
+          at: node.sources['cloud_init.user_data_file'] ?? ['nodes', node.index],
+        });
+      }
+      if (node.iscsi) {
+        const at = node.sources['iscsi.server'] ?? ['nodes', node.index];
+        const ip = parseIpv4(node.iscsi.server);
+        if (ip === undefined || (net && !inNetwork(ip, net))) {
+          report({
+            code: 'NODE_ISCSI_INVALID',
+            node: node.hostname,
+            message:
+              ip === undefined
+                ? `iscsi.server "${node.iscsi.server}" of node ${node.hostname} is not an IPv4 address`
+                : `iscsi.server ${node.iscsi.server} of node ${node.hostname} is outside the network ${model.network.cidr}`,
+            hint: 'Give the address of the target portal on the boot network (iPXE reaches it before any route exists).',
+            at,
+          });
+        }
+        if (node.sources.os !== undefined && node.os !== undefined) {
+          report({
+            code: 'NODE_ISCSI_INVALID',
+            node: node.hostname,
+            message: `node ${node.hostname} has both \`iscsi\` and \`os: ${node.os.name}\``,
+            hint: 'A diskless iSCSI node boots what its target holds: remove `os`, or remove `iscsi` to boot the OS profile.',
+            at: node.sources.os,
+          });
+        }
+      }
+    }
+  },
+};

@@ -1,0 +1,246 @@
+// Nodes that do not install Harvester (issue 12), as rendered: generic OS profiles with
+// cloud-init NoCloud data, diskless iSCSI nodes, a site without any Harvester cluster, and the
+// OpenCHAMI BSS export checked against schema/bss-bootparameters.schema.json.
+// test/real/generic.test.ts boots them in QEMU.
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { Ajv } from 'ajv';
+import { parse, stringify } from 'yaml';
+import { check, compileSite } from '../src/index.ts';
+import { exampleSite } from './helpers/example.ts';
+import { tempDir } from './helpers/tmp.ts';
+
+type Doc = Record<string, unknown>;
+const repo = resolve(import.meta.dirname, '..');
+
+const PROFILES = {
+  rocky: {
+    kernel: 'http://192.168.122.1/os/rocky/vmlinuz',
+    initrds: ['http://192.168.122.1/os/rocky/initrd.img'],
+    params: ['console=ttyS0,115200', 'ip=dhcp'],
+    root: 'live:http://192.168.122.1/os/rocky/squashfs.img',
+  },
+  two: { kernel: 'http://10.9.9.9/k', initrds: ['http://10.9.9.9/a', 'http://10.9.9.9/b'], cloud_init: false },
+};
+
+/** location_x plus a generic node (`rancher`) and an iSCSI node (`store`), with changes. */
+function site(change: (doc: Doc) => void = () => undefined, label = 'generic'): string {
+  const doc = exampleSite() as Doc;
+  doc.os_profiles = structuredClone(PROFILES);
+  (doc.nodes as Doc[]).push(
+    {
+      hostname: 'rancher',
+      mac: '52:54:00:aa:cc:01',
+      ip: '192.168.122.31',
+      os: 'rocky',
+      cloud_init: { user_data: { users: [{ name: 'ops' }], runcmd: [['touch', '/x']] }, meta_data: { rack: 'r4' } },
+    },
+    { hostname: 'store', mac: '52:54:00:aa:cc:02', iscsi: { server: '192.168.122.5', target: 'iqn.2026-11.org.example:store' } },
+  );
+  change(doc);
+  const dir = join(tempDir(label), 'site');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'site.yaml'), stringify(doc));
+  return dir;
+}
+
+async function files(dir: string): Promise<Map<string, string>> {
+  const r = await compileSite(dir);
+  assert.equal(
+    r.diagnostics.filter((d) => d.severity === 'error').map((d) => `${d.code} ${d.path} ${d.message}`),
+    [],
+  );
+  return new Map(r.artifacts!.map((a) => [a.path, a.contents as string]));
+}
+
+test('a generic node boots its OS profile with the NoCloud seed of its MAC on the kernel line', async () => {
+  const m = await files(site());
+  const s = m.get('ipxe/52-54-00-aa-cc-01.ipxe')!;
+  assert.match(
+    s,
+    /^kernel --name vmlinuz http:\/\/192\.168\.122\.1\/os\/rocky\/vmlinuz initrd=initrd0 console=ttyS0,115200 ip=dhcp root=live:http:\/\/192\.168\.122\.1\/os\/rocky\/squashfs\.img ds=nocloud;s=http:\/\/192\.168\.122\.1\/cloud-init\/52-54-00-aa-cc-01\/ BOOTIF=01-52-54-00-aa-cc-01 \|\| goto failed$/m,
+  );
+  assert.match(s, /^initrd --name initrd0 http:\/\/192\.168\.122\.1\/os\/rocky\/initrd\.img \|\| goto failed$/m);
+  assert.not.match(s, /harvester/, 'nothing of the installer');
+  assert.not.ok(m.has('harvester/rancher.yaml'), 'no Harvester config for a generic node');
+  const manifest = JSON.parse(m.get('manifest.json')!) as { nodes: Doc[] };
+  const node = manifest.nodes.find((n) => n.hostname === 'rancher')!;
+  assert.equal([node.boot, node.os, node.role, node.config], ['os', 'rocky', undefined, undefined]);
+});
+
+test('cloud-init NoCloud files: user-data as #cloud-config, meta-data with instance-id and hostname, vendor-data; served by nginx', async () => {
+  const m = await files(site());
+  const dir = 'cloud-init/52-54-00-aa-cc-01/';
+  const user = m.get(`${dir}user-data`)!;
+  assert.ok(user.startsWith('#cloud-config\n'), user);
+  assert.equal(parse(user), { users: [{ name: 'ops' }], runcmd: [['touch', '/x']] });
+  assert.equal(parse(m.get(`${dir}meta-data`)!), { rack: 'r4', 'instance-id': 'location_x-rancher', 'local-hostname': 'rancher' });
+  assert.is(m.get(`${dir}vendor-data`), '#cloud-config\n{}\n');
+  assert.match(
+    m.get('nginx/harvgen.conf')!,
+    /location ~ "\^\/cloud-init\/\(\[0-9a-f\]\{2\}\(-\[0-9a-f\]\{2\}\)\{5\}\/\(user-data\|meta-data\|vendor-data\)\)\$" \{[^]*?alias \/srv\/harvgen\/location_x\/cloud-init\/\$1;/,
+  );
+});
+
+test('user_data_file is served as written; a file that is not #cloud-config is refused at the field', async () => {
+  const good = site((d) => ((d.nodes as Doc[])[3]!.cloud_init = { user_data_file: 'user-data.yaml' }), 'ud-file');
+  const text = '#cloud-config\n# comment kept\nhostname: rancher\n';
+  writeFileSync(join(good, 'user-data.yaml'), text);
+  assert.is((await files(good)).get('cloud-init/52-54-00-aa-cc-01/user-data'), text);
+  writeFileSync(join(good, 'user-data.yaml'), 'hostname: rancher\n');
+  const r = await check({ sites: [good] });
+  const d = r.diagnostics.find((x) => x.code === 'CLOUD_INIT_INVALID');
+  assert.ok(d && d.path === 'nodes[3].cloud_init.user_data_file' && /#cloud-config/.test(d.message), JSON.stringify(r.diagnostics));
+});
+
+test('an iSCSI node sets its initiator IQN and sanboots its target; it has no config and no cloud-init', async () => {
+  const m = await files(site());
+  const s = m.get('ipxe/52-54-00-aa-cc-02.ipxe')!;
+  assert.match(s, /^set initiator-iqn iqn\.2010-04\.org\.ipxe:store$/m);
+  assert.match(s, /^sanboot iscsi:192\.168\.122\.5::3260:1:iqn\.2026-11\.org\.example:store \|\| goto failed$/m);
+  assert.not.ok([...m.keys()].some((p) => p.includes('52-54-00-aa-cc-02/') || p === 'harvester/store.yaml'));
+  const node = (JSON.parse(m.get('manifest.json')!) as { nodes: Doc[] }).nodes.find((n) => n.hostname === 'store')!;
+  assert.is(node.iscsi, 'iscsi:192.168.122.5::3260:1:iqn.2026-11.org.example:store');
+});
+
+test('an iSCSI portal outside the network, or a malformed IQN, is refused', async () => {
+  const r = await check({
+    sites: [site((d) => ((d.nodes as Doc[])[4]!.iscsi = { server: '10.1.1.1', target: 'iqn.2026-11.org.example:store' }), 'iscsi-out')],
+  });
+  assert.ok(r.diagnostics.some((d) => d.code === 'NODE_ISCSI_INVALID' && d.path === 'nodes[4].iscsi.server'));
+  const iqn = await check({
+    sites: [site((d) => ((d.nodes as Doc[])[4]!.iscsi = { server: '192.168.122.5', target: 'IQN.bad target' }), 'iscsi-iqn')],
+  });
+  assert.ok(
+    iqn.diagnostics.some((d) => d.code === 'SCHEMA_PATTERN' && d.path === 'nodes[4].iscsi.target'),
+    JSON.stringify(iqn.diagnostics),
+  );
+});
+
+test('Harvester rules apply only to Harvester nodes; the first Harvester node creates even after a generic one', async () => {
+  const dir = site((d) => {
+    const nodes = d.nodes as Doc[];
+    for (const n of nodes.slice(0, 3)) delete n.role;
+    nodes.unshift(nodes.splice(3, 1)[0]!); // the generic node first
+    delete (d.defaults as Doc).install; // generic and iSCSI nodes need no install device...
+    for (const n of nodes) if (n.os === undefined && n.iscsi === undefined) n.install = { device: '/dev/vda' };
+  });
+  const r = await check({ sites: [dir] });
+  assert.equal(
+    r.diagnostics.filter((d) => d.severity === 'error'),
+    [],
+  );
+  const m = await files(dir);
+  const manifest = JSON.parse(m.get('manifest.json')!) as { nodes: Doc[] };
+  assert.equal(
+    manifest.nodes.map((n) => [n.hostname, n.role ?? '-']),
+    [
+      ['rancher', '-'],
+      ['hv-1', 'create'],
+      ['hv-2', 'join'],
+      ['hv-3', 'join'],
+      ['store', '-'],
+    ],
+  );
+});
+
+test('a site without any Harvester node needs no harvester: or cluster:, and gets no Harvester files', async () => {
+  const dir = site((d) => {
+    delete d.harvester;
+    delete d.cluster;
+    d.nodes = (d.nodes as Doc[]).slice(3);
+  }, 'no-harvester');
+  const m = await files(dir);
+  const paths = [...m.keys()];
+  assert.not.ok(
+    paths.some((p) => p.startsWith('harvester/') || p.startsWith('systemd/') || p === 'artifacts/fetch.sh'),
+    paths.join('\n'),
+  );
+  const manifest = JSON.parse(m.get('manifest.json')!) as Doc;
+  assert.is(manifest.harvester_version, undefined);
+  assert.not.match(m.get('nginx/harvgen.conf')!, /artifacts|harvester\//);
+  // A Harvester node in such a site is refused at the node.
+  const bad = site((d) => {
+    delete d.cluster;
+  }, 'no-cluster');
+  const r = await check({ sites: [bad] });
+  assert.ok(
+    r.diagnostics.some((d) => d.code === 'CLUSTER_SECTION_MISSING' && d.path === 'nodes[0]'),
+    JSON.stringify(r.diagnostics),
+  );
+});
+
+test('bss/bootparameters.json validates against the BSS schema: Harvester and single-initrd generic nodes, not iSCSI', async () => {
+  const m = await files(
+    site((d) => {
+      (d.nodes as Doc[]).push({ hostname: 'two', mac: '52:54:00:aa:cc:03', os: 'two' });
+    }),
+  );
+  const bss = JSON.parse(m.get('bss/bootparameters.json')!) as { macs: string[]; kernel: string; initrd: string; params: string }[];
+  const schema = JSON.parse(readFileSync(join(repo, 'schema/bss-bootparameters.schema.json'), 'utf8')) as object;
+  const ajv = new Ajv({ allErrors: true, strict: false });
+  const validate = ajv.compile(schema);
+  assert.ok(validate(bss), JSON.stringify(validate.errors));
+  assert.equal(
+    bss.map((b) => b.macs[0]),
+    ['52:54:00:aa:bb:01', '52:54:00:aa:bb:02', '52:54:00:aa:bb:03', '52:54:00:aa:cc:01'],
+    'iSCSI and multi-initrd nodes are left out',
+  );
+  const rancher = bss[3]!;
+  assert.equal([rancher.kernel, rancher.initrd], ['http://192.168.122.1/os/rocky/vmlinuz', 'http://192.168.122.1/os/rocky/initrd.img']);
+  assert.is(
+    rancher.params,
+    'console=ttyS0,115200 ip=dhcp root=live:http://192.168.122.1/os/rocky/squashfs.img ds=nocloud;s=http://192.168.122.1/cloud-init/52-54-00-aa-cc-01/',
+  );
+  for (const b of bss) assert.not.match(b.params, /(^| )(initrd|BOOTIF)=/, 'BSS writes initrd= and BOOTIF= itself');
+  assert.match(bss[0]!.params, /harvester\.install\.config_url=http:\/\/192\.168\.122\.1\/harvester\/hv-1\.yaml/);
+});
+
+test('an unknown OS profile is refused at the node with a suggestion; reserved params at the profile', async () => {
+  const r = await check({ sites: [site((d) => ((d.nodes as Doc[])[3]!.os = 'roky'))] });
+  const d = r.diagnostics.find((x) => x.code === 'OS_PROFILE_UNKNOWN');
+  assert.ok(d && d.path === 'nodes[3].os' && d.hint?.includes('"rocky"'), JSON.stringify(r.diagnostics));
+  const p = await check({ sites: [site((d) => ((d.os_profiles as Record<string, Doc>).rocky!.params = ['ds=nocloud']))] });
+  assert.ok(p.diagnostics.some((x) => x.code === 'OS_PARAM_RESERVED' && x.path === 'os_profiles.rocky.params[0]'));
+});
+
+test('hostile values in profile and iSCSI fields are refused at the field, never written', async () => {
+  const payloads = [
+    'a || shell',
+    'x ; chain http://evil/',
+    '${net0/mac}',
+    '$(reboot)',
+    "'; reboot; '",
+    '#comment',
+    'a"b',
+    'x\ny',
+    '--help',
+  ];
+  const fields: [string, (d: Doc, v: string) => void][] = [
+    ['os_profiles.rocky.kernel', (d, v) => ((d.os_profiles as Record<string, Doc>).rocky!.kernel = v)],
+    ['os_profiles.rocky.initrds[0]', (d, v) => ((d.os_profiles as Record<string, Doc>).rocky!.initrds = [v])],
+    ['os_profiles.rocky.params[0]', (d, v) => ((d.os_profiles as Record<string, Doc>).rocky!.params = [v])],
+    ['os_profiles.rocky.root', (d, v) => ((d.os_profiles as Record<string, Doc>).rocky!.root = v)],
+    ['nodes[4].iscsi.server', (d, v) => ((d.nodes as Doc[])[4]!.iscsi = { server: v, target: 'iqn.2026-11.org.example:store' })],
+    ['nodes[4].iscsi.target', (d, v) => ((d.nodes as Doc[])[4]!.iscsi = { server: '192.168.122.5', target: v })],
+    [
+      'nodes[4].iscsi.initiator',
+      (d, v) => ((d.nodes as Doc[])[4]!.iscsi = { server: '192.168.122.5', target: 'iqn.2026-11.org.example:s', initiator: v }),
+    ],
+  ];
+  for (const [path, set] of fields) {
+    for (const payload of payloads) {
+      const r = await check({ sites: [site((d) => set(d, payload), 'hostile-generic')] });
+      const where = `${path} = ${JSON.stringify(payload)}`;
+      assert.not.ok(r.ok, `check accepted ${where}`);
+      assert.ok(
+        r.diagnostics.some((d) => d.severity === 'error' && d.path === path && d.line !== undefined),
+        `${where}: ${r.diagnostics.map((d) => `${d.code} ${d.path}`).join(', ')}`,
+      );
+    }
+  }
+});
+
+test.run();
