@@ -136,7 +136,7 @@ const iqn = (description: string) =>
   });
 
 const cloudInit = obj(
-  'cloud-init NoCloud data of a generic OS node, served as `cloud-init/<mac>/user-data`, `meta-data` and `vendor-data` (the kernel gets `ds=nocloud;s=<boot.server>/cloud-init/<mac>/`). Maps merge key by key from the weakest layer up.',
+  'cloud-init NoCloud data of a generic OS node, served as `cloud-init/<mac>/user-data`, `meta-data` and `vendor-data` (the kernel gets `ds=nocloud;s=<boot.server>/cloud-init/<mac>/`). Across layers each of its keys comes whole from the strongest layer that sets it.',
   {
     user_data: {
       type: 'object',
@@ -180,6 +180,12 @@ const nodeSettings = {
     { pattern: '^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$' },
   ),
   cloud_init: cloudInit,
+  arch: {
+    type: 'string',
+    enum: ['x86_64', 'arm64'],
+    description:
+      "CPU architecture of the machine (default `x86_64`). `arm64` machines get the arm64 iPXE (`boot.arm64_loader`, DHCP client architecture 11, HTTP boot architecture 19) and, for Harvester (v1.3 and later), the release's `-arm64` files; an OS profile's URLs must be for the node's architecture.",
+  },
   iscsi,
   harvester_version: str(
     "The node's own Harvester release, to roll one node forward (default: `harvester.version`). Its release files are found by putting this release in place of the site's in `harvester.artifacts` (and `harvester.iso_url`), which must therefore name the site's release.",
@@ -314,6 +320,12 @@ const schema = {
           enum: ['ipxe.efi', 'snponly.efi'],
           description:
             "iPXE binary that UEFI firmware chainloads over TFTP: `ipxe.efi` (default, iPXE's own NIC drivers) or `snponly.efi` (firmware network stack; more compatible with some NICs).",
+        },
+        arm64_loader: {
+          type: 'string',
+          enum: ['ipxe-arm64.efi', 'snp.efi'],
+          description:
+            "iPXE binary arm64 UEFI firmware chainloads (TFTP, or HTTP with `http_boot`), under this name in the TFTP root and the tree: `ipxe-arm64.efi` (default; iPXE's `bin-arm64-efi/ipxe.efi`) or `snp.efi` (`bin-arm64-efi/snp.efi`, the firmware's network stack). Only used when a node has `arch: arm64`.",
         },
         console: {
           type: 'array',

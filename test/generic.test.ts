@@ -243,4 +243,54 @@ test('hostile values in profile and iSCSI fields are refused at the field, never
   }
 });
 
+test('arm64: DHCP client architecture 11 and HTTP boot 19 get the arm64 iPXE; Harvester arm64 files; UEFI kernel line on any site', async () => {
+  const m = await files(
+    site((d) => {
+      d.boot = { ...(d.boot as Doc), firmware: 'bios', http_boot: true, arm64_loader: 'snp.efi' };
+      (d.nodes as Doc[])[1]!.arch = 'arm64';
+      (d.nodes as Doc[])[3]!.arch = 'arm64';
+    }, 'arm64'),
+  );
+  const dns = m.get('dnsmasq/harvgen.conf')!;
+  assert.match(dns, /^dhcp-match=set:efiarm64,option:client-arch,11$/m);
+  assert.match(dns, /^dhcp-boot=tag:harvgen-location_x,tag:!ipxe,tag:efiarm64,snp\.efi$/m);
+  assert.match(dns, /^dhcp-vendorclass=set:efihttparm64,HTTPClient:Arch:00019$/m);
+  assert.match(dns, /^dhcp-boot=tag:harvgen-location_x,tag:!ipxe,tag:efihttparm64,http:\/\/192\.168\.122\.1\/snp\.efi$/m);
+  const hv2 = m.get('ipxe/52-54-00-aa-bb-02.ipxe')!;
+  assert.match(
+    hv2,
+    /kernel --name vmlinuz http:\/\/192\.168\.122\.1\/artifacts\/v1\.4\.1\/harvester-v1\.4\.1-vmlinuz-arm64 initrd=initrd /,
+  );
+  assert.match(hv2, /root=live:\S+harvester-v1\.4\.1-rootfs-arm64\.squashfs/);
+  assert.not.match(m.get('ipxe/52-54-00-aa-bb-01.ipxe')!, /initrd=initrd|arm64/, 'the x86 BIOS node keeps its BIOS kernel line');
+  assert.match(m.get('ipxe/52-54-00-aa-cc-01.ipxe')!, / initrd=initrd0 /, 'an arm64 generic node names its initrd (UEFI)');
+  const cfg = parse(m.get('harvester/hv-2.yaml')!) as { install: { iso_url: string } };
+  assert.is(cfg.install.iso_url, 'http://192.168.122.1/artifacts/v1.4.1/harvester-v1.4.1-arm64.iso');
+  assert.match(m.get('artifacts/fetch.sh')!, /harvester-v1\.4\.1-arm64\.sha512 harvester-v1\.4\.1-vmlinuz-arm64 /);
+  assert.match(m.get('artifacts/fetch.sh')!, /harvester-v1\.4\.1-amd64\.sha512 /, 'the x86 release is still fetched');
+  assert.match(m.get('nginx/harvgen.conf')!, /location = \/snp\.efi \{/);
+  const dom = m.get('libvirt/hv-2.xml')!;
+  assert.match(dom, /<os firmware='efi'>\n\s+<type arch='aarch64' machine='virt'>hvm<\/type>/);
+  assert.match(dom, /<gic version='3'\/>/);
+  assert.not.match(m.get('dnsmasq/harvgen.conf')!.replace(/efiarm64|efihttparm64/g, ''), /arm64/);
+  // Without arm64 nodes nothing of it is written.
+  assert.not.match((await files(site())).get('dnsmasq/harvgen.conf')!, /client-arch,11|arm64/);
+});
+
+test('arm64 Harvester needs v1.3 or newer', async () => {
+  const r = await check({
+    sites: [
+      site((d) => {
+        (d.harvester as Doc).version = 'v1.2.2';
+        (d.harvester as Doc).artifacts = 'http://192.168.122.1/artifacts/v1.2.2';
+        (d.nodes as Doc[])[1]!.arch = 'arm64';
+      }, 'arm64-old'),
+    ],
+  });
+  assert.ok(
+    r.diagnostics.some((d) => d.code === 'HARVESTER_KEY_TOO_NEW' && d.path === 'nodes[1].arch'),
+    JSON.stringify(r.diagnostics.map((d) => `${d.code} ${d.path}`)),
+  );
+});
+
 test.run();

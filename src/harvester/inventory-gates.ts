@@ -19,3 +19,6 @@ export const SITE_KEY_SINCE: Readonly<Record<string, string>> = Object.freeze({
 
 /** Release line from which legacy BIOS installs are refused by the installer. */
 export const BIOS_REFUSED_SINCE = '1.8';
+
+/** Release line of the first Harvester release with arm64 files (`harvester-<v>-*-arm64`). */
+export const ARM64_SINCE = '1.3';

@@ -6,6 +6,7 @@ export const BUILTIN_DEFAULTS = Object.freeze({
   boot: Object.freeze({
     firmware: 'uefi',
     uefiLoader: 'ipxe.efi',
+    arm64Loader: 'ipxe-arm64.efi',
     console: Object.freeze(['tty1']),
     skipchecks: false,
     retries: 3,

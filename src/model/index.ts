@@ -18,17 +18,24 @@ export { BUILTIN_DEFAULTS } from './defaults.ts';
  * release (a node's `harvester_version`) by putting `v` in place of the site's release in the
  * artifacts URL, the ISO URL and the default artifacts directory.
  */
-export function releaseFor(harvester: NonNullable<SiteInput['harvester']>, nginx: SiteInput['nginx'], v: string): Release {
+export function releaseFor(
+  harvester: NonNullable<SiteInput['harvester']>,
+  nginx: SiteInput['nginx'],
+  v: string,
+  arch: 'x86_64' | 'arm64' = 'x86_64',
+): Release {
+  // Harvester names its files by Debian-style architecture: amd64, arm64 (v1.3 and later).
+  const a = arch === 'arm64' ? 'arm64' : 'amd64';
   const site = harvester.version;
   const swap = (s: string) => (v === site ? s : s.split(site).join(v));
   const version = (parseVersion(v) ?? parseVersion(site)) as HarvesterVersion;
   const base = swap(harvester.artifacts.replace(/\/+$/, ''));
   const names = {
-    kernelName: `harvester-${v}-vmlinuz-amd64`,
-    initrdName: `harvester-${v}-initrd-amd64`,
-    rootfsName: `harvester-${v}-rootfs-amd64.squashfs`,
-    isoName: `harvester-${v}-amd64.iso`,
-    checksumName: `harvester-${v}-amd64.sha512`,
+    kernelName: `harvester-${v}-vmlinuz-${a}`,
+    initrdName: `harvester-${v}-initrd-${a}`,
+    rootfsName: `harvester-${v}-rootfs-${a}.squashfs`,
+    isoName: `harvester-${v}-${a}.iso`,
+    checksumName: `harvester-${v}-${a}.sha512`,
   };
   const artifacts = {
     base,
@@ -43,7 +50,9 @@ export function releaseFor(harvester: NonNullable<SiteInput['harvester']>, nginx
     version,
     minor: `${version.major}.${version.minor}`,
     artifacts,
-    isoUrl: harvester.iso_url !== undefined ? swap(harvester.iso_url) : artifacts.iso,
+    arch,
+    // An explicit iso_url names the x86-64 ISO; arm64 nodes take theirs next to their files.
+    isoUrl: harvester.iso_url !== undefined && arch === 'x86_64' ? swap(harvester.iso_url) : artifacts.iso,
     // Release files carry their version in their names, so one explicit directory holds them all.
     artifactsDir: nginx?.artifacts_dir ?? `${D.nginx.rootBase}/artifacts/${v}`,
   };
@@ -90,6 +99,7 @@ export function resolveSite(input: SiteInput, layers: Layers = { profiles: {} })
       prefix,
       firmware: input.boot.firmware ?? D.boot.firmware,
       uefiLoader: input.boot.uefi_loader ?? D.boot.uefiLoader,
+      arm64Loader: input.boot.arm64_loader ?? D.boot.arm64Loader,
       console: input.boot.console ?? D.boot.console,
       kernelArgs: input.boot.kernel_args ?? [],
       skipchecks: input.boot.skipchecks ?? D.boot.skipchecks,
@@ -222,8 +232,12 @@ function nodeResolver(
 ): (node: NodeInput, index: number) => ResolvedNode {
   // One Release object per version, shared by its nodes (a 10,000-node site held 10,000 copies).
   const h = input.harvester;
-  const releases = new Map<string, Release>(h && siteRelease ? [[h.version, siteRelease]] : []);
-  const release = (v: string) => (h ? (releases.get(v) ?? releases.set(v, releaseFor(h, input.nginx, v)).get(v)!) : undefined);
+  const releases = new Map<string, Release>(h && siteRelease ? [[`${h.version}/x86_64`, siteRelease]] : []);
+  const release = (v: string, arch: 'x86_64' | 'arm64') => {
+    if (!h) return undefined;
+    const key = `${v}/${arch}`;
+    return releases.get(key) ?? releases.set(key, releaseFor(h, input.nginx, v, arch)).get(key)!;
+  };
   // A source in a shared layer (defaults, a profile, the repo) is one array for all nodes.
   const shared = new Map<string, InventoryPath>();
   const source = (path: InventoryPath): InventoryPath => {
@@ -271,7 +285,8 @@ function nodeResolver(
     if (node.role && index >= 0) sources.role = ['nodes', index, 'role'];
 
     const nodeVersion = pick('harvester_version');
-    const nodeRelease = h ? release(nodeVersion ?? h.version) : undefined;
+    const arch = pick('arch') ?? 'x86_64';
+    const nodeRelease = h ? release(nodeVersion ?? h.version, arch) : undefined;
     const method = pick('method') ?? D.node.method;
     const netmaskIn = pick('netmask');
     const prefixIn = pick('prefix');
@@ -309,6 +324,7 @@ function nodeResolver(
       iscsiIn.target !== undefined ? 'iscsi' : osName !== undefined && osName !== 'harvester' ? 'os' : 'harvester';
     const resolved: ResolvedNode = {
       boot: bootKind,
+      arch,
       // An unknown profile name is reported by the rules (NODE_OS_UNKNOWN); render never sees it.
       ...(profile
         ? { os: profile }

@@ -58,6 +58,7 @@ export interface ResolvedNode {
   /** The OS profile of a generic node (boot: os). */
   readonly os?: ResolvedOs;
   readonly cloudInit: ResolvedCloudInit;
+  readonly arch: 'x86_64' | 'arm64';
   readonly iscsi?: ResolvedIscsi;
   /** Position in the merged `nodes` list. */
   readonly index: number;
@@ -101,6 +102,8 @@ export interface Release {
   readonly minor: string;
   readonly artifacts: ResolvedArtifacts;
   readonly isoUrl: string;
+  /** The architecture of the release files (Harvester names them amd64 / arm64). */
+  readonly arch: 'x86_64' | 'arm64';
   /** Directory on the web server holding this release's files. */
   readonly artifactsDir: string;
 }
@@ -135,6 +138,8 @@ export interface SiteModel {
     readonly prefix: string;
     readonly firmware: 'uefi' | 'bios';
     readonly uefiLoader: 'ipxe.efi' | 'snponly.efi';
+    /** The iPXE arm64 UEFI machines load. */
+    readonly arm64Loader: 'ipxe-arm64.efi' | 'snp.efi';
     readonly console: readonly string[];
     readonly kernelArgs: readonly string[];
     readonly skipchecks: boolean;

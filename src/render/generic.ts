@@ -33,7 +33,7 @@ export function initrdNames(node: ResolvedNode): string[] {
 export function osKernelArgs(model: SiteModel, node: ResolvedNode, mac: string): string[] {
   const os = node.os!;
   const args: string[] = [];
-  if (model.boot.firmware === 'uefi') for (const n of initrdNames(node)) args.push(`initrd=${n}`);
+  if (model.boot.firmware === 'uefi' || node.arch === 'arm64') for (const n of initrdNames(node)) args.push(`initrd=${n}`);
   args.push(...os.params);
   if (os.root !== undefined) args.push(`root=${os.root}`);
   if (os.cloudInit) args.push(`ds=nocloud;s=${cloudInitSeed(model, mac)}`);

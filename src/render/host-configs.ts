@@ -42,6 +42,28 @@ export function ipxeSplitLines(model: SiteModel, scope?: string): DnsmasqOption[
     { key: 'dhcp-boot', values: [...on, 'tag:!ipxe', 'tag:bios', 'undionly.kpxe'] },
     { key: 'dhcp-boot', values: [...on, 'tag:!ipxe', 'tag:efi64', efiFile] },
     ...http,
+    ...(hasArm64(model) ? arm64Lines(model, on) : []),
+  ];
+}
+
+/** True when some node (or the unknown-machine join node) is an arm64 machine. */
+export function hasArm64(model: SiteModel): boolean {
+  return model.nodes.some((n) => n.arch === 'arm64');
+}
+
+/** arm64 UEFI (client architecture 11; HTTP boot architecture 19) gets the arm64 iPXE. */
+function arm64Lines(model: SiteModel, on: string[]): DnsmasqOption[] {
+  const loader = model.boot.arm64Loader;
+  return [
+    { key: 'dhcp-match', values: ['set:efiarm64', 'option:client-arch', '11'] },
+    { key: 'dhcp-boot', values: [...on, 'tag:!ipxe', 'tag:efiarm64', loader] },
+    ...(model.boot.httpBoot
+      ? [
+          { key: 'dhcp-vendorclass', values: ['set:efihttparm64', 'HTTPClient:Arch:00019'] },
+          { key: 'dhcp-option-force', values: [...on, 'tag:efihttparm64', '60', 'HTTPClient'] },
+          { key: 'dhcp-boot', values: [...on, 'tag:!ipxe', 'tag:efihttparm64', `${model.boot.server}/${loader}`] },
+        ]
+      : []),
   ];
 }
 
@@ -58,9 +80,10 @@ export const STANDARD_IPXE_BINARIES = ['ipxe.efi', 'snponly.efi', 'undionly.kpxe
  * Secure Boot, the loader the shim loads next). The other standard ones are copied when present.
  */
 export function requiredIpxeBinaries(model: SiteModel): string[] {
-  if (model.boot.firmware === 'bios') return ['undionly.kpxe'];
+  const arm64 = hasArm64(model) ? [model.boot.arm64Loader] : [];
+  if (model.boot.firmware === 'bios') return ['undionly.kpxe', ...arm64];
   const sb = model.boot.secureBoot;
-  return sb ? [sb.shim, sb.loader] : [model.boot.uefiLoader];
+  return [...(sb ? [sb.shim, sb.loader] : [model.boot.uefiLoader]), ...arm64];
 }
 
 /**
@@ -72,6 +95,7 @@ export function servedBinaries(model: SiteModel, copied: readonly string[]): str
   if (model.boot.httpBoot) {
     names.add(uefiBootFile(model));
     if (model.boot.secureBoot) names.add(model.boot.secureBoot.loader);
+    if (hasArm64(model)) names.add(model.boot.arm64Loader);
   }
   return [...names].sort();
 }
@@ -133,10 +157,11 @@ export function releases(model: SiteModel): Release[] {
     n.release ? [n.release] : [],
   );
   const out = new Map<string, Release>();
-  const site = used.find((r) => r.version.raw === model.release?.version.raw);
-  if (site) out.set(site.version.raw, site);
-  for (const r of [...used].sort((a, b) => (a.version.raw < b.version.raw ? -1 : 1))) {
-    if (!out.has(r.version.raw)) out.set(r.version.raw, r);
+  const key = (r: Release) => `${r.version.raw}/${r.arch}`;
+  const site = used.find((r) => r === model.release);
+  if (site) out.set(key(site), site);
+  for (const r of [...used].sort((a, b) => (key(a) < key(b) ? -1 : 1))) {
+    if (!out.has(key(r))) out.set(key(r), r);
   }
   return [...out.values()];
 }
@@ -209,8 +234,10 @@ export function renderLibvirtDomain(model: SiteModel, n: ResolvedNode): string {
     title: `harvgen ${model.site} ${n.hostname} (${n.role})`,
     memoryMib: n.lab.memoryMib,
     vcpus: n.lab.vcpus,
-    firmware: model.boot.firmware,
-    secureBoot: model.boot.secureBoot !== undefined,
+    // arm64 machines are UEFI whatever the site's x86 machines use.
+    firmware: n.arch === 'arm64' ? 'uefi' : model.boot.firmware,
+    secureBoot: model.boot.secureBoot !== undefined && n.arch === 'x86_64',
+    arm64: n.arch === 'arm64',
     disk: diskPath(model, n.hostname),
     ...(n.install.dataDisk !== undefined ? { dataDisk: dataDiskPath(model, n.hostname) } : { dataDisk: undefined }),
     nicModel: n.lab.nicModel,

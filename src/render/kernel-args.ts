@@ -70,7 +70,8 @@ export function nicNameFor(node: ResolvedNode, mac: string): string | undefined 
  */
 export function kernelArgs(model: SiteModel, node: ResolvedNode, mac: string | undefined): string[] {
   const args: string[] = [];
-  if (model.boot.firmware === 'uefi') args.push('initrd=initrd');
+  // arm64 machines are always UEFI, whatever the site's x86 machines use.
+  if (model.boot.firmware === 'uefi' || node.arch === 'arm64') args.push('initrd=initrd');
   // A tagged management network needs the VLAN in the installer's initrd too (dracut
   // `vlan=<name>.<id>:<name>`); that needs the NIC's name.
   const nic = mac !== undefined ? nicNameFor(node, mac) : undefined;

@@ -50,6 +50,10 @@ export interface SiteInput {
      */
     uefi_loader?: 'ipxe.efi' | 'snponly.efi';
     /**
+     * iPXE binary arm64 UEFI firmware chainloads (TFTP, or HTTP with `http_boot`), under this name in the TFTP root and the tree: `ipxe-arm64.efi` (default; iPXE's `bin-arm64-efi/ipxe.efi`) or `snp.efi` (`bin-arm64-efi/snp.efi`, the firmware's network stack). Only used when a node has `arch: arm64`.
+     */
+    arm64_loader?: 'ipxe-arm64.efi' | 'snp.efi';
+    /**
      * Kernel consoles for the installer, e.g. `[tty1]` or `[tty1, "ttyS0,115200n8"]` (the last is primary). Default `[tty1]`.
      *
      * @minItems 1
@@ -368,6 +372,10 @@ export interface NodeDefaults {
    */
   os?: string;
   cloud_init?: CloudInitInput;
+  /**
+   * CPU architecture of the machine (default `x86_64`). `arm64` machines get the arm64 iPXE (`boot.arm64_loader`, DHCP client architecture 11, HTTP boot architecture 19) and, for Harvester (v1.3 and later), the release's `-arm64` files; an OS profile's URLs must be for the node's architecture.
+   */
+  arch?: 'x86_64' | 'arm64';
   iscsi?: IscsiInput;
   /**
    * The node's own Harvester release, to roll one node forward (default: `harvester.version`). Its release files are found by putting this release in place of the site's in `harvester.artifacts` (and `harvester.iso_url`), which must therefore name the site's release.
@@ -445,7 +453,7 @@ export interface NodeDefaults {
   lab?: LabSizingInput;
 }
 /**
- * cloud-init NoCloud data of a generic OS node, served as `cloud-init/<mac>/user-data`, `meta-data` and `vendor-data` (the kernel gets `ds=nocloud;s=<boot.server>/cloud-init/<mac>/`). Maps merge key by key from the weakest layer up.
+ * cloud-init NoCloud data of a generic OS node, served as `cloud-init/<mac>/user-data`, `meta-data` and `vendor-data` (the kernel gets `ds=nocloud;s=<boot.server>/cloud-init/<mac>/`). Across layers each of its keys comes whole from the strongest layer that sets it.
  */
 export interface CloudInitInput {
   /**
@@ -617,6 +625,10 @@ export interface NodeInput {
    */
   os?: string;
   cloud_init?: CloudInitInput;
+  /**
+   * CPU architecture of the machine (default `x86_64`). `arm64` machines get the arm64 iPXE (`boot.arm64_loader`, DHCP client architecture 11, HTTP boot architecture 19) and, for Harvester (v1.3 and later), the release's `-arm64` files; an OS profile's URLs must be for the node's architecture.
+   */
+  arch?: 'x86_64' | 'arm64';
   iscsi?: IscsiInput;
   /**
    * The node's own Harvester release, to roll one node forward (default: `harvester.version`). Its release files are found by putting this release in place of the site's in `harvester.artifacts` (and `harvester.iso_url`), which must therefore name the site's release.

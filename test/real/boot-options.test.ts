@@ -33,6 +33,8 @@ function tree(): Promise<string> {
       secure_boot: { shim: 'shimx64.efi', loader: 'grubx64.efi' },
     };
     doc.defaults = { ...doc.defaults, state: 'install-once' };
+    // An arm64 node: client architecture 11 and HTTP boot 19 lines, an aarch64 lab domain.
+    (doc.nodes as unknown as Record<string, unknown>[]).push({ hostname: 'hv-arm', mac: '52:54:00:aa:bb:a4', arch: 'arm64' });
     const dir = path.join(tempDir('boot-options'), 'site');
     mkdirSync(dir, { recursive: true });
     writeFileSync(path.join(dir, 'site.yaml'), stringify(doc));
@@ -49,6 +51,7 @@ test('dnsmasq --test accepts the HTTP boot and Secure Boot shim lines', async ()
   const file = path.join(await tree(), 'dnsmasq/harvgen.conf');
   const text = await readFile(file, 'utf8');
   assert.match(text, /^dhcp-boot=tag:harvgen-location_x,tag:!ipxe,tag:efihttp,http:\/\/192\.168\.122\.1\/shimx64\.efi$/m);
+  assert.match(text, /^dhcp-boot=tag:harvgen-location_x,tag:!ipxe,tag:efihttparm64,http:\/\/192\.168\.122\.1\/ipxe-arm64\.efi$/m);
   const r = await dnsmasqTest(file);
   assert.ok(r.code === 0 && /syntax check OK/.test(r.stdout + r.stderr), `dnsmasq rejected it:\n${describe(r)}\n${text}`);
 });
@@ -57,14 +60,27 @@ test('virt-xml-validate and libvirt accept the Secure Boot lab domains and the H
   if (!requireProgram('virt-xml-validate', 'xmllint', 'virsh')) return;
   const dir = path.join(await tree(), 'libvirt');
   const domains = (await readdir(dir)).filter((f) => f.endsWith('.xml') && f !== 'network.xml').map((f) => path.join(dir, f));
-  assert.is(domains.length, 3);
+  assert.is(domains.length, 4);
   const failures: string[] = [];
   for (const [file, kind] of [[path.join(dir, 'network.xml'), 'network'], ...domains.map((d) => [d, 'domain'])] as const) {
     const r = await run(['virt-xml-validate', file, kind], { timeoutMs: 20_000 });
     if (r.code !== 0) failures.push(describe(r));
   }
   assert.equal(failures, []);
-  assert.match(await readFile(domains[0]!, 'utf8'), /<feature enabled='yes' name='secure-boot'\/>/);
+  assert.match(
+    await readFile(
+      domains.find((d) => d.endsWith('hv-1.xml'))!,
+      'utf8',
+    ),
+    /<feature enabled='yes' name='secure-boot'\/>/,
+  );
+  assert.match(
+    await readFile(
+      domains.find((d) => d.endsWith('hv-arm.xml'))!,
+      'utf8',
+    ),
+    /<type arch='aarch64' machine='virt'>/,
+  );
   const cmds = [`net-define ${path.join(dir, 'network.xml')}`, ...domains.map((d) => `define ${d}`)].join(' ; ');
   const r = await run(['virsh', '-q', '-c', 'test:///default', cmds], { timeoutMs: 20_000 });
   assert.ok(r.code === 0 && !/error/i.test(r.stderr), `virsh rejected the XML:\n${describe(r)}`);

@@ -1,6 +1,6 @@
 // harvester: the release must be one harvgen knows, and the inventory may only use
 // settings and boot modes that release supports.
-import { BIOS_REFUSED_SINCE, NODE_KEY_SINCE, SITE_KEY_SINCE } from '../../harvester/inventory-gates.ts';
+import { ARM64_SINCE, BIOS_REFUSED_SINCE, NODE_KEY_SINCE, SITE_KEY_SINCE } from '../../harvester/inventory-gates.ts';
 import { atLeast, isSupported, parseVersion, SUPPORTED_RANGE } from '../../harvester/versions.ts';
 import type { InventoryPath } from '../../load/index.ts';
 import type { Rule } from '../rule.ts';
@@ -47,6 +47,15 @@ export const harvesterVersionRule: Rule = {
       if (own && !isSupported(nv)) {
         unsupported(nv.raw, own, node.hostname);
         continue;
+      }
+      if (node.arch === 'arm64' && !atLeast(nv, ARM64_SINCE)) {
+        report({
+          code: 'HARVESTER_KEY_TOO_NEW',
+          node: node.hostname,
+          message: `\`arch: arm64\` needs Harvester v${ARM64_SINCE} or newer (the first arm64 release); node ${node.hostname} installs ${nv.raw}`,
+          hint: `Raise the release (harvester.version or the node's harvester_version) to v${ARM64_SINCE}.0 or newer, or boot an arm64 OS profile instead.`,
+          at: node.sources.arch ?? ['nodes', node.index],
+        });
       }
       for (const [key, since] of Object.entries(NODE_KEY_SINCE)) {
         const at = node.sources[key];
