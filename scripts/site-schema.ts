@@ -462,7 +462,7 @@ const schema = {
             description: 'Kernel parameters, e.g. `[console=ttyS0,115200, ip=dhcp, ro]`.',
           },
           root: value(
-            'kernelArg',
+            'kernelArgValue',
             'The root file system, written as `root=<value>`: `live:http://.../rootfs.squashfs` (dracut live image), `nfs:<server>:/<path>`, `/dev/...`.',
           ),
           cloud_init: {

@@ -63,6 +63,29 @@ export function explainNode(site: CompiledSite, node: ResolvedNode): Explanation
   add('hostname', node.hostname, named ? field('hostname') : { kind: 'derived', from: 'the name of the node file' });
   add('macs', [...node.macs], field('macs'));
   add(
+    'boot',
+    node.boot,
+    node.sources.os
+      ? field('os')
+      : node.iscsi
+        ? field('iscsi')
+        : { kind: 'derived', from: 'no `os:` and no `iscsi:`: the Harvester installer' },
+  );
+  add('arch', node.arch, field('arch'));
+  if (node.os) {
+    add('os', node.os.name, field('os'));
+    const profile = model.osProfiles[node.os.name];
+    if (profile) {
+      add('os.kernel', profile.kernel, where(['os_profiles', profile.name, 'kernel']));
+      add('os.initrds', [...profile.initrds], where(['os_profiles', profile.name, 'initrds']));
+    }
+    for (const k of ['user_data', 'user_data_file', 'vendor_data', 'meta_data'] as const) {
+      const src = node.sources[`cloud_init.${k}`];
+      if (src) add(`cloud_init.${k}`, k === 'user_data_file' ? node.cloudInit.userDataFile : '(a map)', field(`cloud_init.${k}`));
+    }
+  }
+  if (node.iscsi) for (const [k, v] of Object.entries(node.iscsi)) add(`iscsi.${k}`, v, field(`iscsi.${k}`));
+  add(
     'role',
     node.role,
     node.sources.role ? field('role') : { kind: 'derived', from: 'the first node creates the cluster unless one says role: create' },

@@ -355,7 +355,7 @@ export interface OsProfileInput {
    */
   params?: string[];
   /**
-   * The root file system, written as `root=<value>`: `live:http://.../rootfs.squashfs` (dracut live image), `nfs:<server>:/<path>`, `/dev/...`. Form: one kernel argument: a single token that starts with a letter or digit, then letters, digits and `_ . , : ; = / + @ % ~ [ ] -` (no whitespace, quotes, `$`, `#`, `|`, `&`, `\` or control characters, which iPXE, the shell or the kernel would interpret).
+   * The root file system, written as `root=<value>`: `live:http://.../rootfs.squashfs` (dracut live image), `nfs:<server>:/<path>`, `/dev/...`. Form: the value of one kernel argument: a single token that starts with a letter, a digit or `/`, then letters, digits and `_ . , : ; = / + @ % ~ [ ] -` (no whitespace, quotes, `$`, `#`, `|`, `&`, `\` or control characters).
    */
   root?: string;
   /**

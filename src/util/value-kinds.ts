@@ -95,6 +95,13 @@ export const VALUE_KINDS = {
     example: 'nomodeset',
     chars: /[A-Za-z0-9_.,:;=/+@%~[\]-]/,
   },
+  kernelArgValue: {
+    pattern: '^[A-Za-z0-9/][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$',
+    maxLength: 1024,
+    form: 'the value of one kernel argument: a single token that starts with a letter, a digit or `/`, then letters, digits and `_ . , : ; = / + @ % ~ [ ] -` (no whitespace, quotes, `$`, `#`, `|`, `&`, `\\` or control characters)',
+    example: 'live:http://10.0.0.5/os/rootfs.squashfs',
+    chars: /[A-Za-z0-9_.,:;=/+@%~[\]-]/,
+  },
   efiFileName: {
     pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,59}\\.efi$',
     maxLength: 64,

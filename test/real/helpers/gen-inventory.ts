@@ -897,6 +897,43 @@ export function generateSite(runSeed: number, index: number): GeneratedSite {
     bootDoc.unknown = rng.pick(canJoin ? ['wait', 'local', 'join'] : ['wait', 'local']);
     tags.push(`unknown ${String(bootDoc.unknown)}`);
   }
+  // Generic OS and iSCSI nodes beside the cluster (drawn last as well).
+  if (rng.chance(0.35)) {
+    const name = rng.pick(['rocky9', 'p', firstAlnum(rng.chars(LOWER + DIGITS + '_-', rng.len(1, 20))).replace(/[_-]+$/, '') || 'p']);
+    const profile: Record<string, unknown> = {
+      kernel: `${serverOrigin}/os/${name}/vmlinuz`,
+      initrds: Array.from({ length: rng.int(1, 3) }, (_, i) => `${serverOrigin}/os/${name}/initrd${i}.img`),
+    };
+    const params = kernelArgs(rng, 300, 4).filter((a) => !/^(BOOTIF|initrd|ds|root)(=|$)/.test(a));
+    if (params.length) profile.params = params;
+    if (rng.chance(0.4)) profile.root = rng.pick([`live:${serverOrigin}/os/${name}/squashfs.img`, 'nfs:10.0.0.1:/export/root', '/dev/nfs']);
+    if (rng.chance(0.2)) profile.cloud_init = false;
+    doc.os_profiles = { [name]: profile };
+    for (let k = rng.int(1, 2); k > 0; k--) {
+      const node: Record<string, unknown> = { hostname: newHostname(), mac: spellMac(rng, newMac()), os: name, method: 'dhcp' };
+      if (rng.chance(0.6))
+        node.cloud_init = {
+          user_data: { runcmd: [['echo', rng.chars(PRINTABLE, rng.int(0, 40))]], hostname: node.hostname },
+          ...(rng.chance(0.5) ? { meta_data: { [`k-${rng.chars(LOWER, 5)}`]: rng.chars(PRINTABLE, rng.int(0, 30)) } } : {}),
+        };
+      if (rng.chance(0.3)) node.arch = 'arm64';
+      nodes.push(node);
+    }
+    tags.push('generic-os');
+  }
+  if (rng.chance(0.25)) {
+    nodes.push({
+      hostname: newHostname(),
+      mac: spellMac(rng, newMac()),
+      method: 'dhcp',
+      iscsi: {
+        server: gateway,
+        target: `iqn.2026-11.dev.harvgen:${rng.chars(LOWER + DIGITS + '.-', rng.len(1, 40))}`,
+        ...(rng.chance(0.5) ? { lun: rng.int(0, 255), port: port(rng) } : {}),
+      },
+    });
+    tags.push('iscsi');
+  }
   return { index, seed, doc, tags };
 }
 
