@@ -19,6 +19,8 @@
 #                    is not touched)
 #   dosfstools       mkfs.vfat for that disk's EFI system partition
 #   mtools           mmd/mcopy, to fill that FAT image without mounting it
+#   tgt              tgtd/tgtadm: the iSCSI target a diskless node sanboots (generic.test.ts); the test
+#                    runs its own tgtd in a network namespace (the tgt service is not needed)
 #   systemd          systemd-analyze (only installed when missing, so an existing systemd is not upgraded)
 # Do not add libvirt-daemon-system: on a systemd host it starts a network on 192.168.122.1/24.
 set -euo pipefail
@@ -29,7 +31,7 @@ if [[ $(id -u) != 0 ]]; then
 fi
 
 packages=(nginx dnsmasq-base libvirt-clients libxml2-utils socat qemu-system-x86 ipxe-qemu ipxe ovmf
-  busybox-static cpio iproute2 grub-efi-amd64-bin dosfstools mtools)
+  busybox-static cpio iproute2 grub-efi-amd64-bin dosfstools mtools tgt)
 command -v systemd-analyze >/dev/null 2>&1 || packages+=(systemd)
 
 export DEBIAN_FRONTEND=noninteractive

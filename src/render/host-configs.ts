@@ -229,17 +229,21 @@ export function renderLibvirtDomain(model: SiteModel, n: ResolvedNode): string {
   return renderTemplate('domain.xml', {
     site: model.site,
     hostname: n.hostname,
-    role: n.role,
+    role: nodeKind(n),
     name: domainName(model, n.hostname),
-    title: `harvgen ${model.site} ${n.hostname} (${n.role})`,
+    title: `harvgen ${model.site} ${n.hostname} (${nodeKind(n)})`,
+    kind: n.boot,
     memoryMib: n.lab.memoryMib,
     vcpus: n.lab.vcpus,
     // arm64 machines are UEFI whatever the site's x86 machines use.
     firmware: n.arch === 'arm64' ? 'uefi' : model.boot.firmware,
     secureBoot: model.boot.secureBoot !== undefined && n.arch === 'x86_64',
     arm64: n.arch === 'arm64',
-    disk: diskPath(model, n.hostname),
-    ...(n.install.dataDisk !== undefined ? { dataDisk: dataDiskPath(model, n.hostname) } : { dataDisk: undefined }),
+    // A diskless iSCSI node boots from the network only.
+    disk: n.boot === 'iscsi' ? undefined : diskPath(model, n.hostname),
+    ...(n.boot === 'harvester' && n.install.dataDisk !== undefined
+      ? { dataDisk: dataDiskPath(model, n.hostname) }
+      : { dataDisk: undefined }),
     nicModel: n.lab.nicModel,
     nics: n.macs.map((mac, i) => ({
       mac,
@@ -248,8 +252,14 @@ export function renderLibvirtDomain(model: SiteModel, n: ResolvedNode): string {
       name: labNicName(i),
       boot: i === 0,
     })),
+    netBootOrder: n.boot === 'iscsi' ? 1 : 2,
     network: model.lab.networkName,
   });
+}
+
+/** What a node is, for titles and comments: its Harvester role, or what it boots. */
+function nodeKind(n: ResolvedNode): string {
+  return n.boot === 'harvester' ? n.role : n.boot === 'iscsi' ? 'iSCSI' : `os ${n.os?.name ?? ''}`;
 }
 
 /**
@@ -263,20 +273,26 @@ export function labNicName(index: number): string {
 
 /** libvirt/define.sh. */
 export function renderDefineScript(model: SiteModel): string {
-  const creator = model.nodes.find((n) => n.role === 'create');
+  const creator = model.nodes.find((n) => n.boot === 'harvester' && n.role === 'create');
   const order = creator ? [creator, ...model.nodes.filter((n) => n !== creator)] : model.nodes;
   return renderTemplate('define.sh', {
     site: model.site,
     network: model.lab.networkName,
     diskDir: model.lab.diskDir,
-    startHint: order.map((n) => `virsh start ${domainName(model, n.hostname)}`).join('; ') + ' (create node first)',
+    startHint: order.map((n) => `virsh start ${domainName(model, n.hostname)}`).join('; ') + (creator ? ' (create node first)' : ''),
     domains: model.nodes.map((n) => ({
       name: domainName(model, n.hostname),
       file: `${n.hostname}.xml`,
-      disks: [
-        { path: diskPath(model, n.hostname), gib: n.lab.diskGib },
-        ...(n.install.dataDisk !== undefined ? [{ path: dataDiskPath(model, n.hostname), gib: n.lab.dataDiskGib }] : []),
-      ],
+      // A diskless iSCSI node has no local disk to create.
+      disks:
+        n.boot === 'iscsi'
+          ? []
+          : [
+              { path: diskPath(model, n.hostname), gib: n.lab.diskGib },
+              ...(n.boot === 'harvester' && n.install.dataDisk !== undefined
+                ? [{ path: dataDiskPath(model, n.hostname), gib: n.lab.dataDiskGib }]
+                : []),
+            ],
     })),
   });
 }

@@ -13,7 +13,7 @@
  * Each image is built once per process in a temp dir; QEMU attaches them with snapshot=on, so a
  * boot never changes them.
  */
-import { readFile, writeFile } from 'node:fs/promises';
+import { open, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { run, describe } from './proc.ts';
 import { findProgram } from './programs.ts';
@@ -146,6 +146,23 @@ export function biosMarkerDisk(): Promise<string> {
     biosBootSector().copy(disk, 0);
     await writeFile(file, disk);
   });
+}
+
+/**
+ * Write a BIOS marker disk of `bytes` (sparse: only the boot sector is data) to `file`. For an
+ * iSCSI LUN: iPXE's INT 13 emulation guesses a 255-head, 63-sector geometry for a disk without
+ * partitions, so a disk smaller than one such cylinder (16065 sectors, ~7.8 MiB) has 0 cylinders and
+ * its MBR read fails ("Boot from SAN device 0x80 failed: Input/output error").
+ */
+export async function writeBiosMarkerDisk(file: string, bytes: number): Promise<void> {
+  if (bytes < SECTOR || bytes % SECTOR) throw new Error(`disk size ${bytes} is not a whole number of sectors`);
+  const fh = await open(file, 'w');
+  try {
+    await fh.write(biosBootSector(), 0, SECTOR, 0);
+    await fh.truncate(bytes);
+  } finally {
+    await fh.close();
+  }
 }
 
 /** An MBR disk with an EFI system partition labelled `label` whose BOOTX64.EFI prints DISK_MARKER and halts. */

@@ -37,6 +37,8 @@ export const DEBIAN_PACKAGE: Readonly<Record<string, string>> = {
   'mkfs.vfat': 'dosfstools',
   mmd: 'mtools',
   mcopy: 'mtools',
+  tgtd: 'tgt',
+  tgtadm: 'tgt',
 };
 
 /** True when HARVGEN_REQUIRE_REAL=1: a missing program fails instead of skipping. */
