@@ -11,6 +11,7 @@ import { parse, stringify } from 'yaml';
 import { check, compileSite } from '../src/index.ts';
 import { exampleSite } from './helpers/example.ts';
 import { tempDir } from './helpers/tmp.ts';
+import { PAYLOADS } from './helpers/payloads.ts';
 
 type Doc = Record<string, unknown>;
 const repo = resolve(import.meta.dirname, '..');
@@ -207,17 +208,6 @@ test('an unknown OS profile is refused at the node with a suggestion; reserved p
 });
 
 test('hostile values in profile and iSCSI fields are refused at the field, never written', async () => {
-  const payloads = [
-    'a || shell',
-    'x ; chain http://evil/',
-    '${net0/mac}',
-    '$(reboot)',
-    "'; reboot; '",
-    '#comment',
-    'a"b',
-    'x\ny',
-    '--help',
-  ];
   const fields: [string, (d: Doc, v: string) => void][] = [
     ['os_profiles.rocky.kernel', (d, v) => ((d.os_profiles as Record<string, Doc>).rocky!.kernel = v)],
     ['os_profiles.rocky.initrds[0]', (d, v) => ((d.os_profiles as Record<string, Doc>).rocky!.initrds = [v])],
@@ -231,7 +221,7 @@ test('hostile values in profile and iSCSI fields are refused at the field, never
     ],
   ];
   for (const [path, set] of fields) {
-    for (const payload of payloads) {
+    for (const payload of PAYLOADS) {
       const r = await check({ sites: [site((d) => set(d, payload), 'hostile-generic')] });
       const where = `${path} = ${JSON.stringify(payload)}`;
       assert.not.ok(r.ok, `check accepted ${where}`);

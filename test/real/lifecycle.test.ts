@@ -28,11 +28,9 @@ import { requireProgram, requireRoot } from './helpers/programs.ts';
 import { ensureKernel, buildInitramfs, KERNEL_DIR, REPO_ROOT } from './helpers/initramfs.ts';
 import { withLab, IPXE_DIR } from './helpers/lab.ts';
 import { bootVm, cleanSerial, limiter, type BootOptions, type BootResult } from './helpers/qemu.ts';
-import { copyTree, type SiteTree, type ManifestNode, type Manifest } from './helpers/tree.ts';
+import { buildFixtureTrees, copyTree, type SiteTree, type ManifestNode, type Manifest } from './helpers/tree.ts';
 import { DISK_MARKER, ESP_LABEL, UEFI_DISK_PROGRAMS, biosMarkerDisk, emptyDisk, uefiMarkerDisk } from './helpers/disks.ts';
 import { run } from './helpers/proc.ts';
-import { tempDir } from '../helpers/tmp.ts';
-import { build } from '../../src/index.ts';
 
 /** The two lifecycle fixtures (built here, not in tree.ts: the UEFI one copies /usr/lib/ipxe). */
 const SOURCES = {
@@ -209,41 +207,8 @@ let trees: Promise<Record<Key, SiteTree>> | undefined;
 
 /** Build both fixtures once per process (HARVGEN_REAL_OUT: use the ones in that tree if present). */
 function getLifecycleTrees(): Promise<Record<Key, SiteTree>> {
-  trees ??= (async () => {
-    const names = { bios: await siteName(SOURCES.bios), uefi: await siteName(SOURCES.uefi) };
-    const prebuilt = process.env.HARVGEN_REAL_OUT;
-    let dirs: Record<Key, string>;
-    if (prebuilt && existsSync(path.join(prebuilt, names.bios)) && existsSync(path.join(prebuilt, names.uefi))) {
-      dirs = { bios: path.resolve(prebuilt, names.bios), uefi: path.resolve(prebuilt, names.uefi) };
-    } else {
-      const outDir = path.join(tempDir('lifecycle-tree'), 'out');
-      const result = await build({ sites: [SOURCES.bios, SOURCES.uefi], outDir });
-      if (!result.ok) {
-        const diags = result.diagnostics
-          .filter((d) => d.severity === 'error')
-          .map((d) => `${d.code} ${d.file ?? ''}:${d.line ?? ''}:${d.col ?? ''} ${d.message}`)
-          .join('\n');
-        throw new Error(`build() failed for the lifecycle fixtures:\n${diags}`);
-      }
-      const dirOf = (name: string): string => {
-        const s = result.sites.find((x) => x.site === name);
-        if (!s) throw new Error(`build() returned no site "${name}"`);
-        return s.dir;
-      };
-      dirs = { bios: dirOf(names.bios), uefi: dirOf(names.uefi) };
-    }
-    const load = async (k: Key): Promise<SiteTree> => {
-      const manifest = JSON.parse(await readFile(path.join(dirs[k], 'manifest.json'), 'utf8')) as Manifest;
-      const input = parseYaml(await readFile(path.join(SOURCES[k], 'site.yaml'), 'utf8')) as SiteTree['input'];
-      return { label: `fixture ${manifest.site}`, site: manifest.site, dir: dirs[k], manifest, input, sourceDir: SOURCES[k] };
-    };
-    return { bios: await load('bios'), uefi: await load('uefi') };
-  })();
+  trees ??= buildFixtureTrees('lifecycle', SOURCES);
   return trees;
-}
-
-async function siteName(sourceDir: string): Promise<string> {
-  return (parseYaml(await readFile(path.join(sourceDir, 'site.yaml'), 'utf8')) as { site: string }).site;
 }
 
 const manifestOf = (t: SiteTree): LifecycleManifest => t.manifest as unknown as LifecycleManifest;

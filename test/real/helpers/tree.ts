@@ -2,6 +2,7 @@
  * The trees under test: `build()` output for both example sites and the two boot-mode fixtures,
  * built once per process into a temp dir.
  */
+import { existsSync } from 'node:fs';
 import { cp, readFile, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
@@ -69,6 +70,42 @@ async function buildTrees(): Promise<Trees> {
   }
   const entries = await Promise.all(keys.map(async (k) => [k, await loadTree(k, dirs.get(k)!)] as const));
   return Object.fromEntries(entries) as Trees;
+}
+
+/**
+ * Build a set of fixture sites (label -> site directory) once into a temp dir, or take them from
+ * HARVGEN_REAL_OUT when every one of them is there (a debugging aid, as for getTrees).
+ */
+export async function buildFixtureTrees<K extends string>(label: string, sources: Record<K, string>): Promise<Record<K, SiteTree>> {
+  const keys = Object.keys(sources) as K[];
+  const names = Object.fromEntries(await Promise.all(keys.map(async (k) => [k, await siteName(sources[k])] as const))) as Record<K, string>;
+  const prebuilt = process.env.HARVGEN_REAL_OUT;
+  const dirs = {} as Record<K, string>;
+  if (prebuilt && keys.every((k) => existsSync(path.join(prebuilt, names[k])))) {
+    for (const k of keys) dirs[k] = path.resolve(prebuilt, names[k]);
+  } else {
+    const outDir = path.join(tempDir(`${label}-tree`), 'out');
+    const result = await build({ sites: keys.map((k) => sources[k]), outDir });
+    if (!result.ok) {
+      const diags = result.diagnostics
+        .filter((d) => d.severity === 'error')
+        .map((d) => `${d.code} ${d.file ?? ''}:${d.line ?? ''}:${d.col ?? ''} ${d.message}`)
+        .join('\n');
+      throw new Error(`build() failed for the ${label} fixtures:\n${diags}`);
+    }
+    for (const k of keys) {
+      const s = result.sites.find((x) => x.site === names[k]);
+      if (!s) throw new Error(`build() returned no site "${names[k]}"`);
+      dirs[k] = s.dir;
+    }
+  }
+  const out = {} as Record<K, SiteTree>;
+  for (const k of keys) {
+    const manifest = JSON.parse(await readFile(path.join(dirs[k], 'manifest.json'), 'utf8')) as Manifest;
+    const input = parseYaml(await readFile(path.join(sources[k], 'site.yaml'), 'utf8')) as SiteTree['input'];
+    out[k] = { label: `fixture ${manifest.site}`, site: manifest.site, dir: dirs[k], manifest, input, sourceDir: sources[k] };
+  }
+  return out;
 }
 
 async function siteName(sourceDir: string): Promise<string> {
