@@ -144,7 +144,7 @@ const cloudInit = obj(
         'user-data as a YAML map: written as a `#cloud-config` document (e.g. `users`, `ssh_authorized_keys`, `packages`, `runcmd`).',
     },
     user_data_file: str(
-      'A `#cloud-config` file to serve as user-data instead (relative to the site directory; at most 256 KiB; its first line must be `#cloud-config` and the rest a YAML map).',
+      'A `#cloud-config` file to serve as user-data instead (relative to the site directory and inside the repository, like secret files; at most 256 KiB; its first line must be `#cloud-config` and the rest a YAML map).',
       { minLength: 1, maxLength: 1024 },
     ),
     vendor_data: { type: 'object', description: 'vendor-data as a YAML map, written as a `#cloud-config` document (default: empty).' },

@@ -90,6 +90,19 @@ test('user_data_file is served as written; a file that is not #cloud-config is r
   const text = '#cloud-config\n# comment kept\nhostname: rancher\n';
   writeFileSync(join(good, 'user-data.yaml'), text);
   assert.is((await files(good)).get('cloud-init/52-54-00-aa-cc-01/user-data'), text);
+  // Outside the repository (the nearest directory with .git), or absolute: refused, nothing published.
+  const repoDir = join(tempDir('ud-repo'), 'repo');
+  mkdirSync(join(repoDir, '.git'), { recursive: true });
+  mkdirSync(join(repoDir, 'sites', 'x'), { recursive: true });
+  writeFileSync(join(repoDir, '..', 'outside.cfg'), text);
+  for (const outside of ['/etc/hostname', '../../../outside.cfg']) {
+    const doc = parse(readFileSync(join(good, 'site.yaml'), 'utf8')) as Doc;
+    (doc.nodes as Doc[])[3]!.cloud_init = { user_data_file: outside };
+    writeFileSync(join(repoDir, 'sites', 'x', 'site.yaml'), stringify(doc));
+    const o = await check({ sites: [join(repoDir, 'sites', 'x')] });
+    const od = o.diagnostics.find((x) => x.code === 'CLOUD_INIT_INVALID');
+    assert.ok(od && /absolute|outside/.test(od.message), `${outside}: ${JSON.stringify(o.diagnostics)}`);
+  }
   writeFileSync(join(good, 'user-data.yaml'), 'hostname: rancher\n');
   const r = await check({ sites: [good] });
   const d = r.diagnostics.find((x) => x.code === 'CLOUD_INIT_INVALID');

@@ -1,12 +1,13 @@
 // cloud-init user-data files (`cloud_init.user_data_file`): read once per build, checked as a
 // `#cloud-config` document (first line, then a YAML map), stamped like every other input.
-import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { closeSync, constants, fstatSync, openSync, readSync, realpathSync } from 'node:fs';
+import { isAbsolute, resolve, sep } from 'node:path';
 import { parse } from 'yaml';
 import type { Diagnostic } from '../diagnostics/types.ts';
 import type { SiteModel } from '../model/index.ts';
 import { findingToDiagnostic } from '../validate/index.ts';
 import type { Locator } from './locate.ts';
+import { secretRoot } from './secrets.ts';
 import { stampOf, type InputStamp } from './stamps.ts';
 
 /** Largest user-data file (cloud-init's own NoCloud limit is far larger; user-data is not a disk image). */
@@ -19,9 +20,20 @@ export interface LoadedUserData {
   readonly stamps: InputStamp[];
 }
 
-/** Read every `user_data_file` the site's generic nodes name (relative to the site directory). */
+/**
+ * Read every `user_data_file` the site's generic nodes name: relative to the site directory and,
+ * like secret files, inside the repository (`secretRoot`), so that an inventory cannot publish an
+ * arbitrary file of the build machine through nginx.
+ */
 export function loadUserDataFiles(model: SiteModel, siteDir: string, locate: Locator): LoadedUserData {
   const out: LoadedUserData = { files: new Map(), diagnostics: [], stamps: [] };
+  const root = secretRoot(siteDir);
+  let realRoot: string;
+  try {
+    realRoot = realpathSync(root);
+  } catch {
+    realRoot = root;
+  }
   const reported = new Set<string>();
   for (const node of model.nodes) {
     const given = node.cloudInit.userDataFile;
@@ -42,9 +54,26 @@ export function loadUserDataFiles(model: SiteModel, siteDir: string, locate: Loc
         ),
       );
     };
+    if (isAbsolute(given)) {
+      problem('is an absolute path (write it relative to the site directory, inside the repository)');
+      continue;
+    }
+    let real: string;
+    try {
+      real = realpathSync(file);
+    } catch {
+      out.stamps.push(stampOf(file, undefined));
+      problem(`${file} does not exist or cannot be read`);
+      continue;
+    }
+    if (real !== realRoot && !real.startsWith(realRoot.endsWith(sep) ? realRoot : realRoot + sep)) {
+      out.stamps.push(stampOf(file, undefined));
+      problem(`is outside the repository ${realRoot}`);
+      continue;
+    }
     let fd: number;
     try {
-      fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
+      fd = openSync(real, constants.O_RDONLY | constants.O_NONBLOCK);
     } catch {
       out.stamps.push(stampOf(file, undefined));
       problem(`${file} does not exist or cannot be read`);

@@ -461,7 +461,7 @@ export interface CloudInitInput {
    */
   user_data?: {};
   /**
-   * A `#cloud-config` file to serve as user-data instead (relative to the site directory; at most 256 KiB; its first line must be `#cloud-config` and the rest a YAML map).
+   * A `#cloud-config` file to serve as user-data instead (relative to the site directory and inside the repository, like secret files; at most 256 KiB; its first line must be `#cloud-config` and the rest a YAML map).
    */
   user_data_file?: string;
   /**
