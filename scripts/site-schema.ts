@@ -145,7 +145,7 @@ const cloudInit = obj(
     },
     user_data_file: str(
       'A `#cloud-config` file to serve as user-data instead (relative to the site directory and inside the repository, like secret files; at most 256 KiB; its first line must be `#cloud-config` and the rest a YAML map).',
-      { minLength: 1, maxLength: 1024 },
+      { minLength: 1, maxLength: 1024, pattern: '^[^\\u0000-\\u001f\\u007f]+$' },
     ),
     vendor_data: { type: 'object', description: 'vendor-data as a YAML map, written as a `#cloud-config` document (default: empty).' },
     meta_data: {
@@ -380,7 +380,7 @@ const schema = {
         },
         ipxe_binaries: str(
           "Directory on the build machine to copy the iPXE binaries from into the tree's root (e.g. `/usr/lib/ipxe`, Debian's `ipxe` package; relative paths are relative to the site directory): the UEFI loader (`uefi_loader`) on UEFI sites, `undionly.kpxe` on BIOS sites, and the Secure Boot files, which must exist; the other standard binaries when present. nginx serves them (UEFI HTTP boot); the same tree can be a TFTP root.",
-          { minLength: 1, maxLength: 1024 },
+          { minLength: 1, maxLength: 1024, pattern: '^[^\\u0000-\\u001f\\u007f]+$' },
         ),
         secure_boot: obj(
           'Boot UEFI machines with Secure Boot on: the firmware loads a signed shim (TFTP or HTTP), which loads the signed iPXE stored next to it under the name the shim was built to load. harvgen cannot sign anything: the site provides both files (see the README). Lab domains get Secure Boot on.',

@@ -2,7 +2,7 @@
 // cloud-init NoCloud data, diskless iSCSI nodes, a site without any Harvester cluster, and the
 // OpenCHAMI BSS export checked against schema/bss-bootparameters.schema.json.
 // test/real/generic.test.ts boots them in QEMU.
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -294,6 +294,57 @@ test('arm64 Harvester needs v1.3 or newer', async () => {
     r.diagnostics.some((d) => d.code === 'HARVESTER_KEY_TOO_NEW' && d.path === 'nodes[1].arch'),
     JSON.stringify(r.diagnostics.map((d) => `${d.code} ${d.path}`)),
   );
+});
+
+test('review fixes: the iSCSI LUN in hex, install-once on a generic node probes the disk, local skips the target', async () => {
+  const m = await files(
+    site((d) => {
+      const nodes = d.nodes as Doc[];
+      nodes[4]!.iscsi = { server: '192.168.122.5', target: 'iqn.2026-11.org.example:store', lun: 10 };
+      nodes[3]!.state = 'install-once';
+      nodes.push({
+        hostname: 'store2',
+        mac: '52:54:00:aa:cc:09',
+        state: 'local',
+        iscsi: { server: '192.168.122.5', target: 'iqn.2026-11.org.example:s2' },
+      });
+    }, 'review'),
+  );
+  assert.match(m.get('ipxe/52-54-00-aa-cc-02.ipxe')!, /^sanboot iscsi:192\.168\.122\.5::3260:a:iqn\.2026-11\.org\.example:store /m);
+  const os = m.get('ipxe/52-54-00-aa-cc-01.ipxe')!;
+  assert.ok(
+    os.indexOf('sanboot --no-describe --drive 0x80') > 0 && os.indexOf('sanboot --no-describe') < os.indexOf('kernel --name vmlinuz'),
+    os,
+  );
+  assert.match(os, /file:\/\/COS_GRUB\/EFI\/BOOT\/bootx64\.efi/);
+  const local = m.get('ipxe/52-54-00-aa-cc-09.ipxe')!;
+  assert.not.match(local, /iscsi:/);
+  assert.match(local, /^exit 1$/m);
+});
+
+test('review fixes: user_data_file with YAML tags or complex keys, and binaries behind symbolic links, are refused', async () => {
+  for (const [text, why] of [
+    ['#cloud-config\nx: !!python/object/apply:os.system [id]\n', /tag/],
+    ['#cloud-config\n? [a, b]\n: v\n', /complex/],
+  ] as const) {
+    const dir = site((d) => ((d.nodes as Doc[])[3]!.cloud_init = { user_data_file: 'ud.cfg' }), 'ud-tags');
+    writeFileSync(join(dir, 'ud.cfg'), text);
+    const r = await check({ sites: [dir] });
+    const d = r.diagnostics.find((x) => x.code === 'CLOUD_INIT_INVALID');
+    assert.ok(d && why.test(d.message), `${JSON.stringify(text)}: ${JSON.stringify(r.diagnostics)}`);
+  }
+  const bin = join(tempDir('bin-link'), 'bin');
+  mkdirSync(bin);
+  symlinkSync('/etc/passwd', join(bin, 'ipxe.efi'));
+  const r = await check({ sites: [site((d) => ((d.boot as Doc).ipxe_binaries = bin), 'bin-link')] });
+  const d = r.diagnostics.find((x) => x.code === 'BOOT_IPXE_BINARY_INVALID');
+  assert.ok(d && /symbolic link/.test(d.message), JSON.stringify(r.diagnostics));
+});
+
+test('review fixes: an OS profile named like an Object property is still unknown when not defined', async () => {
+  const r = await check({ sites: [site((d) => ((d.nodes as Doc[])[3]!.os = 'constructor'), 'proto')] });
+  const d = r.diagnostics.find((x) => x.code === 'OS_PROFILE_UNKNOWN');
+  assert.ok(d && d.message.includes('"constructor"'), JSON.stringify(r.diagnostics));
 });
 
 test.run();

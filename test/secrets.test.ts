@@ -19,8 +19,12 @@ const bin = fileURLToPath(new URL('../bin/harvgen.js', import.meta.url));
 const TOKEN = 'Tok3n-from-the-vault.7f3a';
 const PASSWORD = 'pa55word-from-the-vault';
 
+/** A site in `sites/<name>/` of a repository of its own (secret files must be inside it). */
 function site(cluster: Record<string, unknown>, extra: Record<string, unknown> = {}): string {
-  const dir = tempDir('secrets');
+  const repoDir = tempDir('secrets');
+  mkdirSync(join(repoDir, '.git'));
+  const dir = join(repoDir, 'sites', 's');
+  mkdirSync(dir, { recursive: true });
   const doc: Record<string, Record<string, unknown>> = { ...exampleSite(), ...(extra as Record<string, Record<string, unknown>>) };
   doc.cluster = { ...doc.cluster, ...cluster };
   writeFileSync(join(dir, 'site.yaml'), stringify(doc));

@@ -74,7 +74,7 @@ export function explainNode(site: CompiledSite, node: ResolvedNode): Explanation
   add('arch', node.arch, field('arch'));
   if (node.os) {
     add('os', node.os.name, field('os'));
-    const profile = model.osProfiles[node.os.name];
+    const profile = Object.hasOwn(model.osProfiles, node.os.name) ? model.osProfiles[node.os.name] : undefined;
     if (profile) {
       add('os.kernel', profile.kernel, where(['os_profiles', profile.name, 'kernel']));
       add('os.initrds', [...profile.initrds], where(['os_profiles', profile.name, 'initrds']));
@@ -142,7 +142,7 @@ export function explainNode(site: CompiledSite, node: ResolvedNode): Explanation
   add('config_url', configUrl(model, node), { kind: 'derived', from: 'boot.server and hostname' });
   for (const mac of node.macs) {
     add(`ipxe[${mac}]`, `${model.boot.server}/ipxe/${macToHyphen(mac)}.ipxe`, { kind: 'derived', from: 'boot.server and the MAC' });
-    if (node.state !== 'local' && node.boot !== 'iscsi' && (node.boot !== 'os' || node.os!.name in model.osProfiles))
+    if (node.state !== 'local' && node.boot !== 'iscsi' && (node.boot !== 'os' || Object.hasOwn(model.osProfiles, node.os!.name)))
       add(`cmdline[${mac}]`, (node.boot === 'os' ? osKernelArgs(model, node, mac) : kernelArgs(model, node, mac)).join(' '), {
         kind: 'derived',
         from: 'the values above, boot.* and harvester.artifacts',

@@ -76,8 +76,11 @@ type ReadResult = { bytes: Uint8Array; stamp: InputStamp } | { problem: string; 
 function readBinary(file: string): ReadResult {
   let fd: number;
   try {
-    fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
-  } catch {
+    // O_NOFOLLOW: a symbolic link at a binary's name could publish any file of the build machine.
+    fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOFOLLOW);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ELOOP')
+      return { problem: 'is a symbolic link (give the directory of the real files)', stamp: stampOf(file, undefined) };
     return { problem: 'missing', stamp: stampOf(file, undefined) };
   }
   try {

@@ -2,7 +2,7 @@
 // `#cloud-config` document (first line, then a YAML map), stamped like every other input.
 import { closeSync, constants, fstatSync, openSync, readSync, realpathSync } from 'node:fs';
 import { isAbsolute, resolve, sep } from 'node:path';
-import { parse } from 'yaml';
+import { isCollection, isNode, parseDocument, visit } from 'yaml';
 import type { Diagnostic } from '../diagnostics/types.ts';
 import type { SiteModel } from '../model/index.ts';
 import { findingToDiagnostic } from '../validate/index.ts';
@@ -108,9 +108,32 @@ export function loadUserDataFiles(model: SiteModel, siteDir: string, locate: Loc
         problem('does not start with a `#cloud-config` line');
         continue;
       }
+      // Plain data only, as cloud-init's safe_load reads it: no tags (`!!python/...`), no
+      // complex keys, no warnings.
+      const parsed = parseDocument(text, { uniqueKeys: true, strict: true });
+      const tagged = (() => {
+        let found: string | undefined;
+        visit(parsed, {
+          Node(_, node) {
+            if (isNode(node) && node.tag !== undefined) found = node.tag;
+          },
+          Pair(_, pair) {
+            if (isCollection(pair.key)) found = 'a complex (map or list) key';
+          },
+        });
+        return found;
+      })();
+      if (parsed.errors.length > 0 || parsed.warnings.length > 0) {
+        problem(`is not valid YAML: ${(parsed.errors[0] ?? parsed.warnings[0])!.message.split('\n')[0]}`);
+        continue;
+      }
+      if (tagged !== undefined) {
+        problem(`uses ${tagged.startsWith('a ') ? tagged : `the YAML tag ${tagged}`}; cloud-init reads plain data only`);
+        continue;
+      }
       let doc: unknown;
       try {
-        doc = parse(text, { uniqueKeys: true, maxAliasCount: 100 });
+        doc = parsed.toJS({ maxAliasCount: 100 });
       } catch (e) {
         problem(`is not valid YAML: ${(e as Error).message.split('\n')[0]}`);
         continue;

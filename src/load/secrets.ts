@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs';
 import { readFile, realpath, stat } from 'node:fs/promises';
 import { stampOf, type InputStamp } from './stamps.ts';
-import { dirname, isAbsolute, join, resolve, sep } from 'node:path';
+import { basename, dirname, isAbsolute, join, resolve, sep } from 'node:path';
 import type { Diagnostic } from '../diagnostics/types.ts';
 import { isCryptHash } from '../util/sha512-crypt.ts';
 import type { InventoryPath, Locator } from './locate.ts';
@@ -69,11 +69,16 @@ async function readSecretFile(
   return { text, stamp };
 }
 
-/** The repository of a site directory: the nearest ancestor with `.git`, else the parent of its parent. */
+/**
+ * The repository of a site directory: the nearest ancestor with `.git`; else, for a site in a
+ * `sites/` directory, the parent of `sites/`; else the site directory itself (never whatever
+ * happens to be two levels up, such as `/` or `/home`).
+ */
 export function secretRoot(siteDir: string): string {
-  for (let d = resolve(siteDir); ; d = dirname(d)) {
+  const site = resolve(siteDir);
+  for (let d = site; ; d = dirname(d)) {
     if (existsSync(join(d, '.git'))) return d;
-    if (dirname(d) === d) return dirname(dirname(resolve(siteDir)));
+    if (dirname(d) === d) return basename(dirname(site)) === 'sites' ? dirname(dirname(site)) : site;
   }
 }
 

@@ -317,7 +317,7 @@ function nodeResolver(
     const kernelArgs = pick('kernel_args');
 
     const osName = pick('os');
-    const profile = osName !== undefined && osName !== 'harvester' ? osProfiles[osName] : undefined;
+    const profile = osName !== undefined && osName !== 'harvester' && Object.hasOwn(osProfiles, osName) ? osProfiles[osName] : undefined;
     const iscsiIn = mergeMap<NonNullable<NodeInput['iscsi']>>('iscsi');
     const ci = mergeMap<NonNullable<NodeInput['cloud_init']>>('cloud_init');
     const bootKind: ResolvedNode['boot'] =

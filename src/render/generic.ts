@@ -1,6 +1,6 @@
 // Nodes that do not install Harvester: generic OS nodes (a kernel, initrds, parameters and
-// cloud-init NoCloud data) and diskless iSCSI nodes (iPXE sanboot). Their scripts, their
-// cloud-init files and their kernel command lines.
+// cloud-init NoCloud data; their script is node-install.ipxe's, renderNodeScript in ipxe.ts) and
+// diskless iSCSI nodes (iPXE sanboot). The iSCSI script, cloud-init files and command lines.
 import type { ResolvedNode, SiteModel } from '../model/index.ts';
 import { macToHyphen } from '../util/mac.ts';
 import { renderTemplate } from './templates.ts';
@@ -41,29 +41,13 @@ export function osKernelArgs(model: SiteModel, node: ResolvedNode, mac: string):
   return args;
 }
 
-/** ipxe/<mac>.ipxe of a generic OS node. */
-export function renderOsScript(model: SiteModel, node: ResolvedNode, mac: string): string {
-  const os = node.os!;
-  const names = initrdNames(node);
-  return renderTemplate('node-os.ipxe', {
-    site: model.site,
-    hostname: node.hostname,
-    mac,
-    os: os.name,
-    cloudInit: os.cloudInit,
-    seedUrl: cloudInitSeed(model, mac),
-    kernelUrl: os.kernel,
-    kernelArgs: osKernelArgs(model, node, mac),
-    initrds: os.initrds.map((url, i) => ({ name: names[i]!, url })),
-    retries: model.boot.retries,
-    retryDelay: model.boot.retryDelay,
-  });
-}
-
-/** The iPXE root path of an iSCSI node: `iscsi:<server>::<port>:<lun>:<target>` (RFC 4173). */
+/**
+ * The iPXE root path of an iSCSI node: `iscsi:<server>::<port>:<lun>:<target>` (RFC 4173). The
+ * LUN is hexadecimal there (iPXE parses it in base 16): LUN 10 is written `a`.
+ */
 export function iscsiRootPath(node: ResolvedNode): string {
   const i = node.iscsi!;
-  return `iscsi:${i.server}::${i.port}:${i.lun}:${i.target}`;
+  return `iscsi:${i.server}::${i.port}:${i.lun.toString(16)}:${i.target}`;
 }
 
 /** ipxe/<mac>.ipxe of a diskless iSCSI node. */

@@ -5,7 +5,7 @@ import type { ResolvedNode, SiteModel } from '../model/index.ts';
 import { releaseOf } from '../model/index.ts';
 import { configUrl, kernelArgs } from './kernel-args.ts';
 import { renderTemplate } from './templates.ts';
-import { renderIscsiScript, renderOsScript } from './generic.ts';
+import { cloudInitSeed, initrdNames, osKernelArgs, renderIscsiScript } from './generic.ts';
 
 /** Seconds the unknown-machine script waits before returning to the firmware. */
 export const UNKNOWN_WAIT_SECONDS = 60;
@@ -30,10 +30,10 @@ export function renderUnknownScript(model: SiteModel): string {
 
 /** ipxe/<mac>.ipxe for one boot MAC of a node. */
 export function renderNodeScript(model: SiteModel, node: ResolvedNode, mac: string): string {
-  if (node.boot === 'iscsi') return renderIscsiScript(model, node, mac);
+  // `state: local` boots the disk whatever the node is; an iSCSI node's disk is its target.
+  if (node.boot === 'iscsi' && node.state !== 'local') return renderIscsiScript(model, node, mac);
   if (node.state === 'local')
     return renderTemplate('node-local.ipxe', { site: model.site, hostname: node.hostname, role: node.role, mac, unknown: false });
-  if (node.boot === 'os') return renderOsScript(model, node, mac);
   return renderInstall(model, node, mac, node.state === 'install-once');
 }
 
@@ -42,9 +42,13 @@ export function installedMarkerUri(model: SiteModel): string {
   return `file://${model.boot.installedMarker.volume}${model.boot.installedMarker.file}`;
 }
 
-/** The installer script of a node's MAC, or (mac undefined) of an unknown machine joining. */
+/**
+ * The boot script of a node's MAC: the Harvester installer, or a generic OS profile (`os:`), or
+ * (mac undefined) the installer of an unknown machine joining. With `once`, the local disk is
+ * probed first and booted when it holds an installed system.
+ */
 function renderInstall(model: SiteModel, node: ResolvedNode, mac: string | undefined, once: boolean): string {
-  return renderTemplate('node-install.ipxe', {
+  const common = {
     site: model.site,
     unknown: mac === undefined,
     hostname: mac === undefined ? 'this machine' : node.hostname,
@@ -52,14 +56,36 @@ function renderInstall(model: SiteModel, node: ResolvedNode, mac: string | undef
     mac: mac ?? '',
     once,
     marker: installedMarkerUri(model),
-    version: releaseOf(node).version.raw,
-    configUrl: configUrl(model, node),
-    kernelUrl: releaseOf(node).artifacts.kernel,
-    initrdUrl: releaseOf(node).artifacts.initrd,
-    kernelArgs: kernelArgs(model, node, mac),
     retries: model.boot.retries,
     retryDelay: model.boot.retryDelay,
-    artifactsBase: releaseOf(node).artifacts.base,
+  };
+  if (node.boot === 'os' && mac !== undefined) {
+    const os = node.os!;
+    const names = initrdNames(node);
+    return renderTemplate('node-install.ipxe', {
+      ...common,
+      os: os.name,
+      seedUrl: os.cloudInit ? cloudInitSeed(model, mac) : undefined,
+      what: os.name,
+      whatShort: os.name,
+      kernelUrl: os.kernel,
+      kernelArgs: osKernelArgs(model, node, mac),
+      initrds: os.initrds.map((url, i) => ({ name: names[i]!, url })),
+      artifactsBase: undefined,
+    });
+  }
+  const release = releaseOf(node);
+  return renderTemplate('node-install.ipxe', {
+    ...common,
+    os: undefined,
+    version: release.version.raw,
+    configUrl: configUrl(model, node),
+    what: `the Harvester ${release.version.raw} installer`,
+    whatShort: 'the installer',
+    kernelUrl: release.artifacts.kernel,
+    kernelArgs: kernelArgs(model, node, mac),
+    initrds: [{ name: 'initrd', url: release.artifacts.initrd }],
+    artifactsBase: release.artifacts.base,
   });
 }
 

@@ -79,7 +79,12 @@ function key(k: string): string {
 
 /** JSON's double-quoted form is a YAML double-quoted scalar; line separators and C1 controls are escaped too. */
 function quote(s: string): string {
-  return JSON.stringify(s).replace(/[\u007f-\u009f\u2028\u2029\ufeff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  // Escaped as well: DEL and C1 controls, line separators, the BOM and the non-characters
+  // U+FFFE/U+FFFF, which YAML readers (PyYAML for cloud-init, Go's yaml) refuse raw.
+  return JSON.stringify(s).replace(
+    /[\u007f-\u009f\u2028\u2029\ufeff\ufffe\uffff]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
 }
 
 // Plain strings: letters, digits and a few punctuation marks, not starting with an indicator,

@@ -4,6 +4,8 @@ import { closest } from '../../util/suggest.ts';
 import { inNetwork, parseCidr, parseIpv4 } from '../../util/ipv4.ts';
 import { kernelArgKey } from '../../render/kernel-args.ts';
 import { RESERVED_OS_PARAMS } from '../../render/generic.ts';
+import { MAX_USER_DATA_BYTES } from '../../load/cloud-init.ts';
+import { toYaml } from '../../render/yaml.ts';
 import type { Rule } from '../rule.ts';
 
 /** `os:` names a profile; profile params reserved keys; cloud-init in one form; iSCSI portal in the network. */
@@ -27,7 +29,7 @@ export const genericNodesRule: Rule = {
     const names = Object.keys(model.osProfiles);
     const net = parseCidr(model.network.cidr).net;
     for (const node of model.nodes) {
-      if (node.boot === 'os' && !(node.os!.name in model.osProfiles)) {
+      if (node.boot === 'os' && !Object.hasOwn(model.osProfiles, node.os!.name)) {
         const near = closest(node.os!.name, [...names, 'harvester']);
         report({
           code: 'OS_PROFILE_UNKNOWN',
@@ -40,6 +42,20 @@ export const genericNodesRule: Rule = {
               : 'Define it under `os_profiles:` in site.yaml.',
           at: node.sources.os ?? ['nodes', node.index],
         });
+      }
+      for (const key of ['userData', 'vendorData', 'metaData'] as const) {
+        const data = node.cloudInit[key];
+        const field = { userData: 'user_data', vendorData: 'vendor_data', metaData: 'meta_data' }[key];
+        const size = data !== undefined ? Buffer.byteLength(toYaml(data)) : 0;
+        if (size > MAX_USER_DATA_BYTES) {
+          report({
+            code: 'CLOUD_INIT_INVALID',
+            node: node.hostname,
+            message: `cloud_init.${field} of node ${node.hostname} is ${size} bytes as YAML (at most ${MAX_USER_DATA_BYTES})`,
+            hint: 'Keep cloud-init data small (aliases in the inventory are expanded): fetch large content from the OS instead.',
+            at: node.sources[`cloud_init.${field}`] ?? ['nodes', node.index],
+          });
+        }
       }
       if (node.cloudInit.userData !== undefined && node.cloudInit.userDataFile !== undefined) {
         report({

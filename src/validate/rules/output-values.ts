@@ -25,7 +25,8 @@ export const outputValuesRule: Rule = {
       });
     }
     for (const node of model.nodes) {
-      if (node.state === 'local' || node.boot === 'iscsi' || (node.boot === 'os' && !(node.os!.name in model.osProfiles))) continue;
+      if (node.state === 'local' || node.boot === 'iscsi' || (node.boot === 'os' && !Object.hasOwn(model.osProfiles, node.os!.name)))
+        continue;
       for (const mac of node.macs) {
         const args = node.boot === 'os' ? osKernelArgs(model, node, mac) : kernelArgs(model, node, mac);
         const length = Buffer.byteLength(args.join(' '));
