@@ -19,15 +19,13 @@ import { parse as parseYaml } from 'yaml';
 import { requireProgram, requireRoot } from './helpers/programs.ts';
 import { ensureKernel, buildInitramfs, KERNEL_DIR } from './helpers/initramfs.ts';
 import { withLab } from './helpers/lab.ts';
-import { bootVm, cleanSerial, limiter, type BootResult } from './helpers/qemu.ts';
+import { bootVm, cleanSerial, lazyBoots, type BootResult } from './helpers/qemu.ts';
 import { getTrees, copyTree, type SiteKey, type SiteTree, type ManifestNode } from './helpers/tree.ts';
 
 /** Hard limits per boot (measured: BIOS ~11 s, UEFI ~22 s alone; two run at once). */
 const LIMIT_MS = { bios: 90_000, uefi: 150_000 } as const;
 /** After the unknown-machine message: how long to keep watching that nothing else boots. */
 const UNKNOWN_GRACE_MS = 4_000;
-/** Two boots at a time: one per core. */
-const slot = limiter(2);
 
 const UNKNOWN_MAC = '52:54:00:ff:ee:dd';
 
@@ -117,27 +115,15 @@ interface Outcome {
   error?: unknown;
 }
 
-let outcomes: Map<string, Promise<Outcome>> | undefined;
-
-/** Start every boot (two at a time) on first use; each test awaits its own. */
-function outcome(id: string): Promise<Outcome> {
-  outcomes ??= startAll();
-  return outcomes.get(id)!;
-}
-
-function startAll(): Map<string, Promise<Outcome>> {
-  const prep = (async () => {
+/** Every boot, started on first use, two at a time; each test awaits its own. */
+const outcome = lazyBoots(
+  CASES,
+  async () => {
     const kernel = await ensureKernel();
     return { kernel: kernel.vmlinuz, initrd: await buildInitramfs(kernel), trees: await getTrees() };
-  })();
-  return new Map(
-    CASES.map((c) => {
-      const p = prep.then(({ kernel, initrd, trees }) => slot(() => runCase(c, trees[c.key], { kernel, initrd })));
-      p.catch(() => undefined); // reported by the case's own test
-      return [c.id, p] as const;
-    }),
-  );
-}
+  },
+  (c, { kernel, initrd, trees }) => runCase(c, trees[c.key], { kernel, initrd }),
+);
 
 async function runCase(c: BootCase, base: SiteTree, artifacts: { kernel: string; initrd: string }): Promise<Outcome> {
   let tree = base;

@@ -23,7 +23,7 @@ import { parse as parseYaml } from 'yaml';
 import { findProgram, requireProgram, requireRoot } from './helpers/programs.ts';
 import { ensureKernel, buildInitramfs, KERNEL_DIR, REPO_ROOT } from './helpers/initramfs.ts';
 import { withLab } from './helpers/lab.ts';
-import { bootVm, cleanSerial, limiter, type BootResult } from './helpers/qemu.ts';
+import { bootVm, cleanSerial, lazyBoots, type BootResult } from './helpers/qemu.ts';
 import { buildFixtureTrees, copyTree, hostPort, type SiteTree, type Manifest } from './helpers/tree.ts';
 import { DISK_MARKER, writeBiosMarkerDisk } from './helpers/disks.ts';
 import { TGT_PROGRAMS, parseIscsiRootPath, sessionsOf, startIscsiTarget } from './helpers/iscsi.ts';
@@ -40,8 +40,6 @@ type Key = keyof typeof SOURCES;
 const LIMIT_MS = { bios: 90_000, uefi: 150_000 } as const;
 /** After the disk's marker: how long QEMU gets to exit by itself. */
 const DISK_EXIT_GRACE_MS = 5_000;
-/** Two boots at a time: one per core. */
-const slot = limiter(2);
 
 /** The NoCloud files, in the order the guest fetches them. */
 const NOCLOUD = ['meta-data', 'user-data', 'vendor-data'] as const;
@@ -168,30 +166,15 @@ interface Outcome {
   error?: unknown;
 }
 
-let outcomes: Map<string, Promise<Outcome>> | undefined;
-
-/** Start every boot whose programs are there (two at a time) on first use; each test awaits its own. */
-function outcome(id: string): Promise<Outcome> {
-  outcomes ??= startAll();
-  const o = outcomes.get(id);
-  if (!o) throw new Error(`${id}: not started (programs missing)`);
-  return o;
-}
-
-function startAll(): Map<string, Promise<Outcome>> {
-  const prep = (async () => {
+/** The selected boots whose programs are there, started on first use, two at a time; each test awaits its own. */
+const outcome = lazyBoots(
+  SELECTED.filter((c) => neededPrograms(c).every((p) => findProgram(p))),
+  async () => {
     const kernel = await ensureKernel();
     return { kernel: kernel.vmlinuz, initrd: await buildInitramfs(kernel), trees: await getGenericTrees() };
-  })();
-  const runnable = SELECTED.filter((c) => neededPrograms(c).every((p) => findProgram(p)));
-  return new Map(
-    runnable.map((c) => {
-      const p = prep.then(({ kernel, initrd, trees }) => slot(() => runCase(c, trees[c.key], { kernel, initrd })));
-      p.catch(() => undefined); // reported by the case's own test
-      return [c.id, p] as const;
-    }),
-  );
-}
+  },
+  (c, { kernel, initrd, trees }) => runCase(c, trees[c.key], { kernel, initrd }),
+);
 
 /** The seed URL of the NIC that boots (from manifest.json). */
 function seedOf(node: GNode, mac: string): string | undefined {

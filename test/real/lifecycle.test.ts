@@ -27,7 +27,7 @@ import { parse as parseYaml } from 'yaml';
 import { requireProgram, requireRoot } from './helpers/programs.ts';
 import { ensureKernel, buildInitramfs, KERNEL_DIR, REPO_ROOT } from './helpers/initramfs.ts';
 import { withLab, IPXE_DIR } from './helpers/lab.ts';
-import { bootVm, cleanSerial, limiter, type BootOptions, type BootResult } from './helpers/qemu.ts';
+import { bootVm, cleanSerial, lazyBoots, type BootOptions, type BootResult } from './helpers/qemu.ts';
 import { buildFixtureTrees, copyTree, type SiteTree, type ManifestNode, type Manifest } from './helpers/tree.ts';
 import { DISK_MARKER, ESP_LABEL, UEFI_DISK_PROGRAMS, biosMarkerDisk, emptyDisk, uefiMarkerDisk } from './helpers/disks.ts';
 import { run } from './helpers/proc.ts';
@@ -47,8 +47,6 @@ type Key = keyof typeof SOURCES;
 const LIMIT_MS = { bios: 90_000, uefi: 180_000 } as const;
 /** After the disk's marker: how long QEMU gets to exit by itself. */
 const DISK_EXIT_GRACE_MS = 5_000;
-/** Two boots at a time: one per core. */
-const slot = limiter(2);
 
 /** OVMF knobs: no IPv6 at all (skips the IPv6 PXE and HTTP boot entries); HTTP boot only. */
 const OVMF_PXE = { IPv6Support: 'n' };
@@ -217,27 +215,15 @@ const manifestOf = (t: SiteTree): LifecycleManifest => t.manifest as unknown as 
 const ONLY = process.env.HARVGEN_LIFECYCLE_ONLY?.split(',').filter(Boolean);
 const SELECTED = ONLY ? CASES.filter((c) => ONLY.includes(c.id)) : CASES;
 
-let outcomes: Map<string, Promise<Outcome>> | undefined;
-
-/** Start every boot (two at a time) on first use; each test awaits its own. */
-function outcome(id: string): Promise<Outcome> {
-  outcomes ??= startAll();
-  return outcomes.get(id)!;
-}
-
-function startAll(): Map<string, Promise<Outcome>> {
-  const prep = (async () => {
+/** The selected boots, started on first use, two at a time; each test awaits its own. */
+const outcome = lazyBoots(
+  SELECTED,
+  async () => {
     const kernel = await ensureKernel();
     return { kernel: kernel.vmlinuz, initrd: await buildInitramfs(kernel), trees: await getLifecycleTrees() };
-  })();
-  return new Map(
-    SELECTED.map((c) => {
-      const p = prep.then(({ kernel, initrd, trees }) => slot(() => runCase(c, trees[c.key], { kernel, initrd })));
-      p.catch(() => undefined); // reported by the case's own test
-      return [c.id, p] as const;
-    }),
-  );
-}
+  },
+  (c, { kernel, initrd, trees }) => runCase(c, trees[c.key], { kernel, initrd }),
+);
 
 async function diskFor(c: LifecycleCase): Promise<string | undefined> {
   if (c.disk === 'none') return undefined;

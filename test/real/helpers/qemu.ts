@@ -204,3 +204,32 @@ export function limiter(n: number): <T>(fn: () => Promise<T>) => Promise<T> {
     }
   };
 }
+
+/**
+ * The boots of a test file, started on first use (after `prep`: the test kernel, initramfs and
+ * trees) two at a time (`limiter(2)`: one per core), each test awaiting its own outcome. A boot
+ * whose id is not in `cases` (not selected, or its programs missing) is an error when asked for.
+ */
+export function lazyBoots<C extends { readonly id: string }, P, O>(
+  cases: readonly C[],
+  prep: () => Promise<P>,
+  run: (c: C, prepared: P) => Promise<O>,
+): (id: string) => Promise<O> {
+  const slot = limiter(2);
+  let started: Map<string, Promise<O>> | undefined;
+  return (id) => {
+    if (!started) {
+      const ready = prep();
+      started = new Map(
+        cases.map((c) => {
+          const p = ready.then((prepared) => slot(() => run(c, prepared)));
+          p.catch(() => undefined); // reported by the case's own test
+          return [c.id, p] as const;
+        }),
+      );
+    }
+    const o = started.get(id);
+    if (!o) throw new Error(`${id}: not started (not selected, or its programs are missing)`);
+    return o;
+  };
+}
