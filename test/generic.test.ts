@@ -333,12 +333,24 @@ test('review fixes: user_data_file with YAML tags or complex keys, and binaries 
     const d = r.diagnostics.find((x) => x.code === 'CLOUD_INIT_INVALID');
     assert.ok(d && why.test(d.message), `${JSON.stringify(text)}: ${JSON.stringify(r.diagnostics)}`);
   }
-  const bin = join(tempDir('bin-link'), 'bin');
-  mkdirSync(bin);
-  symlinkSync('/etc/passwd', join(bin, 'ipxe.efi'));
-  const r = await check({ sites: [site((d) => ((d.boot as Doc).ipxe_binaries = bin), 'bin-link')] });
+  // Inside the repository (here the site directory: no .git, not in sites/) a link is not followed...
+  const dir = site((d) => ((d.boot as Doc).ipxe_binaries = 'bin'), 'bin-link');
+  mkdirSync(join(dir, 'bin'));
+  symlinkSync('/etc/passwd', join(dir, 'bin', 'undionly.kpxe'));
+  writeFileSync(join(dir, 'bin', 'ipxe.efi'), 'MZ');
+  const r = await check({ sites: [dir] });
   const d = r.diagnostics.find((x) => x.code === 'BOOT_IPXE_BINARY_INVALID');
-  assert.ok(d && /symbolic link/.test(d.message), JSON.stringify(r.diagnostics));
+  assert.ok(d && /undionly\.kpxe is a symbolic link/.test(d.message), JSON.stringify(r.diagnostics));
+  // ...in a system directory outside it (Debian's /usr/lib/ipxe/ipxe.efi links to /boot) it is.
+  const sys = join(tempDir('bin-sys'), 'ipxe');
+  mkdirSync(sys);
+  writeFileSync(join(sys, 'real.efi'), 'MZ real');
+  symlinkSync(join(sys, 'real.efi'), join(sys, 'ipxe.efi'));
+  const ok = await check({ sites: [site((x) => ((x.boot as Doc).ipxe_binaries = sys), 'bin-sys-site')] });
+  assert.not.ok(
+    ok.diagnostics.some((x) => x.code.startsWith('BOOT_IPXE')),
+    JSON.stringify(ok.diagnostics),
+  );
 });
 
 test('review fixes: an OS profile named like an Object property is still unknown when not defined', async () => {

@@ -1,13 +1,14 @@
 // iPXE binaries the tree carries (`boot.ipxe_binaries`): read from a directory on the build
 // machine, by fixed file names only, so no inventory value can make harvgen publish another
 // file. Each is stamped for the up-to-date check like every other input.
-import { closeSync, fstatSync, openSync, readSync, statSync, constants } from 'node:fs';
-import { resolve } from 'node:path';
+import { closeSync, fstatSync, openSync, readSync, realpathSync, statSync, constants } from 'node:fs';
+import { resolve, sep } from 'node:path';
 import type { Diagnostic } from '../diagnostics/types.ts';
 import type { SiteModel } from '../model/index.ts';
 import { requiredIpxeBinaries, STANDARD_IPXE_BINARIES } from '../render/host-configs.ts';
 import { findingToDiagnostic } from '../validate/index.ts';
 import type { Locator } from './locate.ts';
+import { secretRoot } from './secrets.ts';
 import { stampOf, type InputStamp } from './stamps.ts';
 
 /** Largest binary copied (Debian's ipxe.efi is about 1 MiB; a signed shim about 1 MiB). */
@@ -44,10 +45,21 @@ export function loadIpxeBinaries(model: SiteModel, siteDir: string, locate: Loca
     );
     return out;
   }
+  // Is the directory (links resolved) inside the repository the inventory lives in?
+  const root = secretRoot(siteDir);
+  let realDir = dir;
+  let realRoot = root;
+  try {
+    realDir = realpathSync(dir);
+    realRoot = realpathSync(root);
+  } catch {
+    // keep the paths as given
+  }
+  const inRepo = realDir === realRoot || realDir.startsWith(realRoot.endsWith(sep) ? realRoot : realRoot + sep);
   const required = new Set(requiredIpxeBinaries(model));
   for (const name of [...new Set([...required, ...STANDARD_IPXE_BINARIES])].sort()) {
     const file = resolve(dir, name);
-    const read = readBinary(file);
+    const read = readBinary(file, !inRepo);
     out.stamps.push(read.stamp);
     if ('bytes' in read) {
       out.files.set(name, read.bytes);
@@ -73,11 +85,13 @@ export function loadIpxeBinaries(model: SiteModel, siteDir: string, locate: Loca
 type ReadResult = { bytes: Uint8Array; stamp: InputStamp } | { problem: string; stamp: InputStamp };
 
 /** A regular file of at most MAX_BINARY_BYTES (not a FIFO or device, which could hang or never end); EFI files start with `MZ`. */
-function readBinary(file: string): ReadResult {
+function readBinary(file: string, followLinks: boolean): ReadResult {
   let fd: number;
   try {
-    // O_NOFOLLOW: a symbolic link at a binary's name could publish any file of the build machine.
-    fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOFOLLOW);
+    // Inside the repository (content anyone with commit access controls) a symbolic link at a
+    // binary's name could publish any file of the build machine: not followed there. A system
+    // directory such as Debian's /usr/lib/ipxe (whose ipxe.efi links to /boot) is the operator's.
+    fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK | (followLinks ? 0 : constants.O_NOFOLLOW));
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ELOOP')
       return { problem: 'is a symbolic link (give the directory of the real files)', stamp: stampOf(file, undefined) };
