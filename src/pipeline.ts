@@ -102,7 +102,8 @@ export async function compileSite(dir: string, options: CompileOptions = {}): Pr
       return done({ ...base, diagnostics: checked });
     }
     const model = validated.model;
-    // Files the tree copies from the build machine (iPXE binaries): read once, stamped like inputs.
+    // Files the tree copies from outside the inventory (iPXE binaries, cloud-init user-data
+    // files): read once per compile, stamped like inputs.
     const binaries = loadIpxeBinaries(model, loaded.dir, loaded.locate);
     const userData = loadUserDataFiles(model, loaded.dir, loaded.locate);
     const readProblems = [...binaries.diagnostics, ...userData.diagnostics];

@@ -5,8 +5,7 @@ import type { CompiledSite } from '../pipeline.ts';
 import type { InventoryPath } from '../load/index.ts';
 import type { ResolvedNode, SiteModel } from '../model/index.ts';
 import { releaseOf } from '../model/index.ts';
-import { configUrl, kernelArgs } from '../render/kernel-args.ts';
-import { osKernelArgs } from '../render/generic.ts';
+import { bootImages, configUrl } from '../render/kernel-args.ts';
 import { macToHyphen, normalizeMac } from '../util/mac.ts';
 import { formatPath } from '../util/paths.ts';
 
@@ -143,7 +142,7 @@ export function explainNode(site: CompiledSite, node: ResolvedNode): Explanation
   for (const mac of node.macs) {
     add(`ipxe[${mac}]`, `${model.boot.server}/ipxe/${macToHyphen(mac)}.ipxe`, { kind: 'derived', from: 'boot.server and the MAC' });
     if (node.state !== 'local' && node.boot !== 'iscsi' && (node.boot !== 'os' || Object.hasOwn(model.osProfiles, node.os!.name)))
-      add(`cmdline[${mac}]`, (node.boot === 'os' ? osKernelArgs(model, node, mac) : kernelArgs(model, node, mac)).join(' '), {
+      add(`cmdline[${mac}]`, bootImages(model, node, mac).args.join(' '), {
         kind: 'derived',
         from: 'the values above, boot.* and harvester.artifacts',
       });

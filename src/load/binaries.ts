@@ -1,12 +1,13 @@
 // iPXE binaries the tree carries (`boot.ipxe_binaries`): read from a directory on the build
 // machine, by fixed file names only, so no inventory value can make harvgen publish another
 // file. Each is stamped for the up-to-date check like every other input.
-import { closeSync, fstatSync, openSync, readSync, realpathSync, statSync, constants } from 'node:fs';
-import { resolve, sep } from 'node:path';
+import { realpathSync, statSync } from 'node:fs';
+import { resolve } from 'node:path';
 import type { Diagnostic } from '../diagnostics/types.ts';
 import type { SiteModel } from '../model/index.ts';
 import { requiredIpxeBinaries, STANDARD_IPXE_BINARIES } from '../render/host-configs.ts';
 import { findingToDiagnostic } from '../validate/index.ts';
+import { isInside, readBounded } from './files.ts';
 import type { Locator } from './locate.ts';
 import { secretRoot } from './secrets.ts';
 import { stampOf, type InputStamp } from './stamps.ts';
@@ -55,7 +56,7 @@ export function loadIpxeBinaries(model: SiteModel, siteDir: string, locate: Loca
   } catch {
     // keep the paths as given
   }
-  const inRepo = realDir === realRoot || realDir.startsWith(realRoot.endsWith(sep) ? realRoot : realRoot + sep);
+  const inRepo = isInside(realDir, realRoot);
   const required = new Set(requiredIpxeBinaries(model));
   for (const name of [...new Set([...required, ...STANDARD_IPXE_BINARIES])].sort()) {
     const file = resolve(dir, name);
@@ -84,37 +85,23 @@ export function loadIpxeBinaries(model: SiteModel, siteDir: string, locate: Loca
 
 type ReadResult = { bytes: Uint8Array; stamp: InputStamp } | { problem: string; stamp: InputStamp };
 
-/** A regular file of at most MAX_BINARY_BYTES (not a FIFO or device, which could hang or never end); EFI files start with `MZ`. */
+/**
+ * A binary: a regular file of at most MAX_BINARY_BYTES, not empty; EFI files start with `MZ`.
+ * Inside the repository (content anyone with commit access controls) a symbolic link at a
+ * binary's name could publish any file of the build machine: not followed there. A system
+ * directory such as Debian's /usr/lib/ipxe (whose ipxe.efi links to /boot) is the operator's.
+ */
 function readBinary(file: string, followLinks: boolean): ReadResult {
-  let fd: number;
-  try {
-    // Inside the repository (content anyone with commit access controls) a symbolic link at a
-    // binary's name could publish any file of the build machine: not followed there. A system
-    // directory such as Debian's /usr/lib/ipxe (whose ipxe.efi links to /boot) is the operator's.
-    fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK | (followLinks ? 0 : constants.O_NOFOLLOW));
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ELOOP')
-      return { problem: 'is a symbolic link (give the directory of the real files)', stamp: stampOf(file, undefined) };
-    return { problem: 'missing', stamp: stampOf(file, undefined) };
+  const read = readBounded(file, MAX_BINARY_BYTES, followLinks);
+  if (!('bytes' in read)) {
+    if (read.missing) return { problem: 'missing', stamp: read.stamp };
+    return {
+      problem: read.problem === 'is a symbolic link' ? 'is a symbolic link (give the directory of the real files)' : read.problem,
+      stamp: read.stamp,
+    };
   }
-  try {
-    const st = fstatSync(fd);
-    const stamp = stampOf(file, st);
-    if (!st.isFile()) return { problem: 'is not a regular file', stamp };
-    if (st.size > MAX_BINARY_BYTES) return { problem: `is ${st.size} bytes (at most ${MAX_BINARY_BYTES})`, stamp };
-    const bytes = new Uint8Array(st.size);
-    let n = 0;
-    while (n < st.size) {
-      const r = readSync(fd, bytes, n, st.size - n, n);
-      if (r === 0) break;
-      n += r;
-    }
-    if (n !== st.size) return { problem: 'changed while it was read', stamp };
-    if (file.endsWith('.efi') && !(bytes[0] === 0x4d && bytes[1] === 0x5a))
-      return { problem: 'is not an EFI binary (no MZ header)', stamp };
-    if (st.size === 0) return { problem: 'is empty', stamp };
-    return { bytes, stamp };
-  } finally {
-    closeSync(fd);
-  }
+  const { bytes, stamp } = read;
+  if (file.endsWith('.efi') && !(bytes[0] === 0x4d && bytes[1] === 0x5a)) return { problem: 'is not an EFI binary (no MZ header)', stamp };
+  if (bytes.length === 0) return { problem: 'is empty', stamp };
+  return { bytes, stamp };
 }

@@ -1,11 +1,12 @@
 // cloud-init user-data files (`cloud_init.user_data_file`): read once per build, checked as a
 // `#cloud-config` document (first line, then a YAML map), stamped like every other input.
-import { closeSync, constants, fstatSync, openSync, readSync, realpathSync } from 'node:fs';
-import { isAbsolute, resolve, sep } from 'node:path';
+import { realpathSync } from 'node:fs';
+import { isAbsolute, resolve } from 'node:path';
 import { isCollection, isNode, parseDocument, visit } from 'yaml';
 import type { Diagnostic } from '../diagnostics/types.ts';
 import type { SiteModel } from '../model/index.ts';
 import { findingToDiagnostic } from '../validate/index.ts';
+import { isInside, readBounded } from './files.ts';
 import type { Locator } from './locate.ts';
 import { secretRoot } from './secrets.ts';
 import { stampOf, type InputStamp } from './stamps.ts';
@@ -66,86 +67,64 @@ export function loadUserDataFiles(model: SiteModel, siteDir: string, locate: Loc
       problem(`${file} does not exist or cannot be read`);
       continue;
     }
-    if (real !== realRoot && !real.startsWith(realRoot.endsWith(sep) ? realRoot : realRoot + sep)) {
+    if (!isInside(real, realRoot)) {
       out.stamps.push(stampOf(file, undefined));
       problem(`is outside the repository ${realRoot}`);
       continue;
     }
-    let fd: number;
-    try {
-      fd = openSync(real, constants.O_RDONLY | constants.O_NONBLOCK);
-    } catch {
-      out.stamps.push(stampOf(file, undefined));
-      problem(`${file} does not exist or cannot be read`);
+    // Stamped under the path as written: what the up-to-date check looks at again.
+    const read = readBounded(real, MAX_USER_DATA_BYTES, true, file);
+    out.stamps.push(read.stamp);
+    if (!('bytes' in read)) {
+      problem(read.missing ? `${file} does not exist or cannot be read` : read.problem);
       continue;
     }
+    let text: string;
     try {
-      const st = fstatSync(fd);
-      out.stamps.push(stampOf(file, st));
-      if (!st.isFile()) {
-        problem('is not a regular file');
-        continue;
-      }
-      if (st.size > MAX_USER_DATA_BYTES) {
-        problem(`is ${st.size} bytes (at most ${MAX_USER_DATA_BYTES})`);
-        continue;
-      }
-      const bytes = Buffer.alloc(st.size);
-      let n = 0;
-      while (n < st.size) {
-        const r = readSync(fd, bytes, n, st.size - n, n);
-        if (r === 0) break;
-        n += r;
-      }
-      let text: string;
-      try {
-        text = new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(0, n));
-      } catch {
-        problem('is not UTF-8 text');
-        continue;
-      }
-      if (!/^#cloud-config[ \t]*\r?\n/.test(text)) {
-        problem('does not start with a `#cloud-config` line');
-        continue;
-      }
-      // Plain data only, as cloud-init's safe_load reads it: no tags (`!!python/...`), no
-      // complex keys, no warnings.
-      const parsed = parseDocument(text, { uniqueKeys: true, strict: true });
-      const tagged = (() => {
-        let found: string | undefined;
-        visit(parsed, {
-          Node(_, node) {
-            if (isNode(node) && node.tag !== undefined) found = node.tag;
-          },
-          Pair(_, pair) {
-            if (isCollection(pair.key)) found = 'a complex (map or list) key';
-          },
-        });
-        return found;
-      })();
-      if (parsed.errors.length > 0 || parsed.warnings.length > 0) {
-        problem(`is not valid YAML: ${(parsed.errors[0] ?? parsed.warnings[0])!.message.split('\n')[0]}`);
-        continue;
-      }
-      if (tagged !== undefined) {
-        problem(`uses ${tagged.startsWith('a ') ? tagged : `the YAML tag ${tagged}`}; cloud-init reads plain data only`);
-        continue;
-      }
-      let doc: unknown;
-      try {
-        doc = parsed.toJS({ maxAliasCount: 100 });
-      } catch (e) {
-        problem(`is not valid YAML: ${(e as Error).message.split('\n')[0]}`);
-        continue;
-      }
-      if (doc !== null && (typeof doc !== 'object' || Array.isArray(doc))) {
-        problem('is not a YAML map');
-        continue;
-      }
-      out.files.set(given, text);
-    } finally {
-      closeSync(fd);
+      text = new TextDecoder('utf-8', { fatal: true }).decode(read.bytes);
+    } catch {
+      problem('is not UTF-8 text');
+      continue;
     }
+    if (!/^#cloud-config[ \t]*\r?\n/.test(text)) {
+      problem('does not start with a `#cloud-config` line');
+      continue;
+    }
+    // Plain data only, as cloud-init's safe_load reads it: no tags (`!!python/...`), no
+    // complex keys, no warnings.
+    const parsed = parseDocument(text, { uniqueKeys: true, strict: true });
+    const tagged = (() => {
+      let found: string | undefined;
+      visit(parsed, {
+        Node(_, node) {
+          if (isNode(node) && node.tag !== undefined) found = node.tag;
+        },
+        Pair(_, pair) {
+          if (isCollection(pair.key)) found = 'a complex (map or list) key';
+        },
+      });
+      return found;
+    })();
+    if (parsed.errors.length > 0 || parsed.warnings.length > 0) {
+      problem(`is not valid YAML: ${(parsed.errors[0] ?? parsed.warnings[0])!.message.split('\n')[0]}`);
+      continue;
+    }
+    if (tagged !== undefined) {
+      problem(`uses ${tagged.startsWith('a ') ? tagged : `the YAML tag ${tagged}`}; cloud-init reads plain data only`);
+      continue;
+    }
+    let doc: unknown;
+    try {
+      doc = parsed.toJS({ maxAliasCount: 100 });
+    } catch (e) {
+      problem(`is not valid YAML: ${(e as Error).message.split('\n')[0]}`);
+      continue;
+    }
+    if (doc !== null && (typeof doc !== 'object' || Array.isArray(doc))) {
+      problem('is not a YAML map');
+      continue;
+    }
+    out.files.set(given, text);
   }
   return out;
 }

@@ -5,8 +5,9 @@
 // is a warning. The resolved values are returned so that every printed output can be redacted.
 import { existsSync } from 'node:fs';
 import { readFile, realpath, stat } from 'node:fs/promises';
+import { isInside } from './files.ts';
 import { stampOf, type InputStamp } from './stamps.ts';
-import { basename, dirname, isAbsolute, join, resolve, sep } from 'node:path';
+import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import type { Diagnostic } from '../diagnostics/types.ts';
 import { isCryptHash } from '../util/sha512-crypt.ts';
 import type { InventoryPath, Locator } from './locate.ts';
@@ -57,8 +58,7 @@ async function readSecretFile(
   const real = await realpath(file).catch(() => undefined);
   if (real === undefined) return { problem: 'does not exist' };
   const realRoot = await realpath(root).catch(() => root);
-  if (real !== realRoot && !real.startsWith(realRoot.endsWith(sep) ? realRoot : realRoot + sep))
-    return { problem: `is outside ${realRoot}` };
+  if (!isInside(real, realRoot)) return { problem: `is outside ${realRoot}` };
   const st = await stat(real);
   const stamp = stampOf(file, st);
   if (!st.isFile()) return { problem: 'is not a regular file' };

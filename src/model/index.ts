@@ -133,7 +133,7 @@ export function resolveSite(input: SiteInput, layers: Layers = { profiles: {} })
     ...(input.cluster ? { cluster: resolveCluster(input.cluster) } : {}),
     osProfiles,
     nodes: firstHarvesterCreates((input.nodes ?? []).map(resolveNode), input.nodes ?? []),
-    ...(unknown === 'join' ? { unknownJoin: resolveNode({ role: 'join' }, -1) } : {}),
+    ...(unknown === 'join' ? { unknownJoin: resolveNode({ role: 'join', os: 'harvester' }, -1) } : {}),
     lab: {
       networkName: input.lab?.network_name ?? `harvgen-${siteSlug}`,
       bridge: input.lab?.bridge ?? `hg-${siteSlug}`.slice(0, 15).replace(/-+$/, ''),
@@ -424,4 +424,9 @@ export function releaseOf(node: ResolvedNode): Release {
 export function clusterOf(model: SiteModel): NonNullable<SiteModel['cluster']> {
   if (!model.cluster) throw new Error(`site ${model.site} has Harvester nodes but no \`cluster:\` section`);
   return model.cluster;
+}
+
+/** The firmware a node boots with: arm64 machines are UEFI whatever the site's x86 machines use. */
+export function nodeFirmware(model: SiteModel, node: ResolvedNode): 'uefi' | 'bios' {
+  return node.arch === 'arm64' ? 'uefi' : model.boot.firmware;
 }

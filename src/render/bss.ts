@@ -4,9 +4,7 @@
 // when it serves a script, and takes one initrd per node: harvgen leaves those out of `params`,
 // and a generic node with several initrds (or an iSCSI or local node) is not exported.
 import type { ResolvedNode, SiteModel } from '../model/index.ts';
-import { releaseOf } from '../model/index.ts';
-import { osKernelArgs } from './generic.ts';
-import { kernelArgKey, kernelArgs } from './kernel-args.ts';
+import { bootImages, kernelArgKey } from './kernel-args.ts';
 
 /** One BSS BootParams object. */
 export interface BssBootParams {
@@ -26,20 +24,15 @@ const BSS_OWN = new Set(['initrd', 'BOOTIF']);
  */
 export function bssBootParams(model: SiteModel, node: ResolvedNode, mac: string): BssBootParams | undefined {
   if (node.state === 'local' || node.boot === 'iscsi') return undefined;
-  let kernel: string;
-  let initrd: string;
-  let args: string[];
-  if (node.boot === 'os') {
-    if (node.os === undefined || node.os.initrds.length !== 1) return undefined;
-    kernel = node.os.kernel;
-    initrd = node.os.initrds[0]!;
-    args = osKernelArgs(model, node, mac);
-  } else {
-    kernel = releaseOf(node).artifacts.kernel;
-    initrd = releaseOf(node).artifacts.initrd;
-    args = kernelArgs(model, node, mac);
-  }
-  return { macs: [mac], kernel, initrd, params: args.filter((a) => !BSS_OWN.has(kernelArgKey(a))).join(' ') };
+  const images = bootImages(model, node, mac);
+  // BSS holds one initrd per node.
+  if (images.initrds.length !== 1) return undefined;
+  return {
+    macs: [mac],
+    kernel: images.kernel,
+    initrd: images.initrds[0]!.url,
+    params: images.args.filter((a) => !BSS_OWN.has(kernelArgKey(a))).join(' '),
+  };
 }
 
 /** The file: a JSON array, one element per exported boot MAC, in inventory order. */

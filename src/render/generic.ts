@@ -2,6 +2,7 @@
 // cloud-init NoCloud data; their script is node-install.ipxe's, renderNodeScript in ipxe.ts) and
 // diskless iSCSI nodes (iPXE sanboot). The iSCSI script, cloud-init files and command lines.
 import type { ResolvedNode, SiteModel } from '../model/index.ts';
+import { nodeFirmware } from '../model/index.ts';
 import { macToHyphen } from '../util/mac.ts';
 import { renderTemplate } from './templates.ts';
 import { toYaml } from './yaml.ts';
@@ -33,7 +34,7 @@ export function initrdNames(node: ResolvedNode): string[] {
 export function osKernelArgs(model: SiteModel, node: ResolvedNode, mac: string): string[] {
   const os = node.os!;
   const args: string[] = [];
-  if (model.boot.firmware === 'uefi' || node.arch === 'arm64') for (const n of initrdNames(node)) args.push(`initrd=${n}`);
+  if (nodeFirmware(model, node) === 'uefi') for (const n of initrdNames(node)) args.push(`initrd=${n}`);
   args.push(...os.params);
   if (os.root !== undefined) args.push(`root=${os.root}`);
   if (os.cloudInit) args.push(`ds=nocloud;s=${cloudInitSeed(model, mac)}`);

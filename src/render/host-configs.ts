@@ -1,6 +1,6 @@
 // Files for the machines around the cluster: dnsmasq, nginx, libvirt, systemd, scripts.
 import type { Release, ResolvedNode, SiteModel } from '../model/index.ts';
-import { clusterOf } from '../model/index.ts';
+import { clusterOf, nodeFirmware } from '../model/index.ts';
 import { dnsmasqLine, socatHost } from './escape.ts';
 import { renderTemplate } from './templates.ts';
 
@@ -46,7 +46,7 @@ export function ipxeSplitLines(model: SiteModel, scope?: string): DnsmasqOption[
   ];
 }
 
-/** True when some node (or the unknown-machine join node) is an arm64 machine. */
+/** True when some node is an arm64 machine. */
 export function hasArm64(model: SiteModel): boolean {
   return model.nodes.some((n) => n.arch === 'arm64');
 }
@@ -235,8 +235,7 @@ export function renderLibvirtDomain(model: SiteModel, n: ResolvedNode): string {
     kind: n.boot,
     memoryMib: n.lab.memoryMib,
     vcpus: n.lab.vcpus,
-    // arm64 machines are UEFI whatever the site's x86 machines use.
-    firmware: n.arch === 'arm64' ? 'uefi' : model.boot.firmware,
+    firmware: nodeFirmware(model, n),
     secureBoot: model.boot.secureBoot !== undefined && n.arch === 'x86_64',
     arm64: n.arch === 'arm64',
     // A diskless iSCSI node boots from the network only.

@@ -3,9 +3,9 @@
 // Every script starts with the bytes `#!ipxe\n` (a BOM before it hangs BIOS iPXE).
 import type { ResolvedNode, SiteModel } from '../model/index.ts';
 import { releaseOf } from '../model/index.ts';
-import { configUrl, kernelArgs } from './kernel-args.ts';
+import { bootImages, configUrl } from './kernel-args.ts';
 import { renderTemplate } from './templates.ts';
-import { cloudInitSeed, initrdNames, osKernelArgs, renderIscsiScript } from './generic.ts';
+import { cloudInitSeed, renderIscsiScript } from './generic.ts';
 
 /** Seconds the unknown-machine script waits before returning to the firmware. */
 export const UNKNOWN_WAIT_SECONDS = 60;
@@ -59,32 +59,29 @@ function renderInstall(model: SiteModel, node: ResolvedNode, mac: string | undef
     retries: model.boot.retries,
     retryDelay: model.boot.retryDelay,
   };
-  if (node.boot === 'os' && mac !== undefined) {
+  const images = bootImages(model, node, mac);
+  const shared = { kernelUrl: images.kernel, kernelArgs: images.args, initrds: images.initrds };
+  if (node.boot === 'os') {
     const os = node.os!;
-    const names = initrdNames(node);
     return renderTemplate('node-install.ipxe', {
       ...common,
+      ...shared,
       os: os.name,
-      seedUrl: os.cloudInit ? cloudInitSeed(model, mac) : undefined,
+      seedUrl: os.cloudInit && mac !== undefined ? cloudInitSeed(model, mac) : undefined,
       what: os.name,
       whatShort: os.name,
-      kernelUrl: os.kernel,
-      kernelArgs: osKernelArgs(model, node, mac),
-      initrds: os.initrds.map((url, i) => ({ name: names[i]!, url })),
       artifactsBase: undefined,
     });
   }
   const release = releaseOf(node);
   return renderTemplate('node-install.ipxe', {
     ...common,
+    ...shared,
     os: undefined,
     version: release.version.raw,
     configUrl: configUrl(model, node),
     what: `the Harvester ${release.version.raw} installer`,
     whatShort: 'the installer',
-    kernelUrl: release.artifacts.kernel,
-    kernelArgs: kernelArgs(model, node, mac),
-    initrds: [{ name: 'initrd', url: release.artifacts.initrd }],
     artifactsBase: release.artifacts.base,
   });
 }

@@ -3,7 +3,8 @@
 // installer keys, then the site's and the node's extra arguments. Secrets never go here
 // (/proc/cmdline is world readable): token and password stay in the node's config file.
 import type { ResolvedNode, SiteModel } from '../model/index.ts';
-import { releaseOf } from '../model/index.ts';
+import { nodeFirmware, releaseOf } from '../model/index.ts';
+import { initrdNames, osKernelArgs } from './generic.ts';
 import { macToHyphen } from '../util/mac.ts';
 
 /**
@@ -70,8 +71,7 @@ export function nicNameFor(node: ResolvedNode, mac: string): string | undefined 
  */
 export function kernelArgs(model: SiteModel, node: ResolvedNode, mac: string | undefined): string[] {
   const args: string[] = [];
-  // arm64 machines are always UEFI, whatever the site's x86 machines use.
-  if (model.boot.firmware === 'uefi' || node.arch === 'arm64') args.push('initrd=initrd');
+  if (nodeFirmware(model, node) === 'uefi') args.push('initrd=initrd');
   // A tagged management network needs the VLAN in the installer's initrd too (dracut
   // `vlan=<name>.<id>:<name>`); that needs the NIC's name.
   const nic = mac !== undefined ? nicNameFor(node, mac) : undefined;
@@ -98,4 +98,27 @@ export function kernelArgs(model: SiteModel, node: ResolvedNode, mac: string | u
   args.push(`harvester.install.config_url=${configUrl(model, node)}`);
   args.push(...model.boot.kernelArgs, ...node.kernelArgs);
   return args;
+}
+
+/** What iPXE loads for one boot MAC of a node that boots a kernel: the Harvester installer or an OS profile. */
+export interface BootImages {
+  readonly kernel: string;
+  readonly initrds: readonly { readonly name: string; readonly url: string }[];
+  readonly args: readonly string[];
+}
+
+/** The kernel, initrds and command line of `node` booting from `mac` (undefined: an unknown machine joining). */
+export function bootImages(model: SiteModel, node: ResolvedNode, mac: string | undefined): BootImages {
+  if (node.boot === 'os') {
+    const os = node.os!;
+    const names = initrdNames(node);
+    if (mac === undefined) throw new Error(`node ${node.hostname} boots an OS profile without a MAC`);
+    return { kernel: os.kernel, initrds: os.initrds.map((url, i) => ({ name: names[i]!, url })), args: osKernelArgs(model, node, mac) };
+  }
+  const release = releaseOf(node);
+  return {
+    kernel: release.artifacts.kernel,
+    initrds: [{ name: 'initrd', url: release.artifacts.initrd }],
+    args: kernelArgs(model, node, mac),
+  };
 }

@@ -2,8 +2,7 @@
 // IPv4 address (socat would read anything else as more of its own address syntax), and each
 // installer kernel command line must fit the kernel's limit (x86 COMMAND_LINE_SIZE is 2048
 // bytes with the final NUL; longer lines are cut silently, dropping harvgen's own arguments).
-import { osKernelArgs } from '../../render/generic.ts';
-import { kernelArgs } from '../../render/kernel-args.ts';
+import { bootImages } from '../../render/kernel-args.ts';
 import { parseIpv4 } from '../../util/ipv4.ts';
 import type { Rule } from '../rule.ts';
 
@@ -28,8 +27,7 @@ export const outputValuesRule: Rule = {
       if (node.state === 'local' || node.boot === 'iscsi' || (node.boot === 'os' && !Object.hasOwn(model.osProfiles, node.os!.name)))
         continue;
       for (const mac of node.macs) {
-        const args = node.boot === 'os' ? osKernelArgs(model, node, mac) : kernelArgs(model, node, mac);
-        const length = Buffer.byteLength(args.join(' '));
+        const length = Buffer.byteLength(bootImages(model, node, mac).args.join(' '));
         if (length <= MAX_CMDLINE) continue;
         report({
           code: 'NODE_CMDLINE_TOO_LONG',
