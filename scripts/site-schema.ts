@@ -267,7 +267,8 @@ const node = {
     role: {
       type: 'string',
       enum: ['create', 'join'],
-      description: '`create` for the node that creates the cluster (exactly one per site; default: the first node), `join` for the others.',
+      description:
+        '`create` for the node that creates the cluster (exactly one per site; default: the first node; none once `cluster.created` is true), `join` for the others.',
     },
     ...nodeSettings,
   },
@@ -438,6 +439,11 @@ const schema = {
         service_cidr: str('Service network CIDR (`install.cluster_service_cidr`, Harvester v1.5+; default 10.53.0.0/16).'),
         cluster_dns: ipv4('Cluster DNS service IP, inside `service_cidr` (`install.cluster_dns`, Harvester v1.5+; default 10.53.0.10).'),
         sans: strList('Extra TLS subject alternative names for the cluster (`sans`, Harvester v1.6+).'),
+        created: {
+          type: 'boolean',
+          description:
+            'The cluster exists (its create node has installed). From then on every node, the former create node included, installs as a joining node to `https://<vip>:443`, so reinstalling a node never makes a second cluster; `role: create` is then refused. Default false.',
+        },
       },
       { required: ['vip', 'token'] },
     ),

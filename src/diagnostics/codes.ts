@@ -102,6 +102,11 @@ export const CODES = {
   CLUSTER_NO_NODES: c('error', 'The site has no nodes.'),
   CLUSTER_NO_CREATE_NODE: c('error', 'No node creates the cluster (all are `role: join`).'),
   CLUSTER_MULTIPLE_CREATE_NODES: c('error', 'More than one node has `role: create`.'),
+  CLUSTER_ALREADY_CREATED: c('error', '`cluster.created` says the cluster exists, yet a node has `role: create` (a second cluster).'),
+  CLUSTER_CREATE_NODE_REINSTALL: c(
+    'error',
+    'The create node reinstalls on every boot while other nodes keep their installed system: a second cluster once they have joined.',
+  ),
   CLUSTER_VIP_OUTSIDE_NETWORK: c('error', 'The VIP is outside the management network or a reserved address.'),
   CLUSTER_VIP_IS_NODE_IP: c('error', 'The VIP equals a node IP.'),
   CLUSTER_VIP_IN_DHCP_RANGE: c('error', 'The VIP lies inside the dynamic DHCP range.'),

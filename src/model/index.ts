@@ -132,7 +132,7 @@ export function resolveSite(input: SiteInput, layers: Layers = { profiles: {} })
     },
     ...(input.cluster ? { cluster: resolveCluster(input.cluster) } : {}),
     osProfiles,
-    nodes: firstHarvesterCreates((input.nodes ?? []).map(resolveNode), input.nodes ?? []),
+    nodes: firstHarvesterCreates((input.nodes ?? []).map(resolveNode), input.nodes ?? [], input.cluster?.created === true),
     ...(unknown === 'join' ? { unknownJoin: resolveNode({ role: 'join', os: 'harvester' }, -1) } : {}),
     lab: {
       networkName: input.lab?.network_name ?? `harvgen-${siteSlug}`,
@@ -176,12 +176,16 @@ function resolveCluster(c: NonNullable<SiteInput['cluster']>): NonNullable<SiteM
     ...(c.service_cidr !== undefined ? { serviceCidr: c.service_cidr } : {}),
     ...(c.cluster_dns !== undefined ? { clusterDns: c.cluster_dns } : {}),
     sans: c.sans ?? [],
+    created: c.created ?? false,
   };
 }
 
-/** Without an explicit `role: create`, the first node that installs Harvester creates the cluster. */
-function firstHarvesterCreates(nodes: ResolvedNode[], inputs: readonly NodeInput[]): ResolvedNode[] {
-  if (inputs.some((n) => n.role === 'create')) return nodes;
+/**
+ * Without an explicit `role: create`, the first node that installs Harvester creates the cluster;
+ * once the cluster exists (`cluster.created`), nobody does.
+ */
+function firstHarvesterCreates(nodes: ResolvedNode[], inputs: readonly NodeInput[], created: boolean): ResolvedNode[] {
+  if (created || inputs.some((n) => n.role === 'create')) return nodes;
   const first = nodes.findIndex((n) => n.boot === 'harvester');
   if (first < 0 || inputs[first]?.role !== undefined) return nodes;
   return nodes.map((n, i) => (i === first ? { ...n, role: 'create' } : n));

@@ -182,6 +182,8 @@ export interface SiteModel {
     readonly serviceCidr?: string;
     readonly clusterDns?: string;
     readonly sans: readonly string[];
+    /** `cluster.created`: the cluster exists, so every node joins it (none creates). */
+    readonly created: boolean;
   };
   /** Generic OS profiles by name (`os_profiles`). */
   readonly osProfiles: Readonly<Record<string, ResolvedOs>>;

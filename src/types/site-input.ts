@@ -228,6 +228,10 @@ export interface SiteInput {
      * Extra TLS subject alternative names for the cluster (`sans`, Harvester v1.6+).
      */
     sans?: string[];
+    /**
+     * The cluster exists (its create node has installed). From then on every node, the former create node included, installs as a joining node to `https://<vip>:443`, so reinstalling a node never makes a second cluster; `role: create` is then refused. Default false.
+     */
+    created?: boolean;
   };
   /**
    * Named generic OS boot profiles, reused by the nodes that say `os: <name>` (a Rancher host, a jump box, storage nodes).
@@ -617,7 +621,7 @@ export interface NodeInput {
    */
   ip?: string;
   /**
-   * `create` for the node that creates the cluster (exactly one per site; default: the first node), `join` for the others.
+   * `create` for the node that creates the cluster (exactly one per site; default: the first node; none once `cluster.created` is true), `join` for the others.
    */
   role?: 'create' | 'join';
   /**

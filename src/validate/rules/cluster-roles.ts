@@ -1,10 +1,24 @@
-// cluster: exactly one node creates the cluster; the rest join it.
+// cluster: exactly one node creates the cluster and the rest join it; once the cluster exists
+// (`cluster.created`), every node joins, so no reinstall can make a second cluster.
+import type { ResolvedNode } from '../../model/index.ts';
 import type { Rule } from '../rule.ts';
 
-/** A site has nodes, exactly one of them with role create. */
+/** The procedure that takes a node out of a cluster before it is reinstalled (Harvester docs, Host Management, "Deleting a Node"). */
+function removeFirst(node: ResolvedNode): string {
+  return `take ${node.hostname} out of the cluster first (Harvester UI: Hosts > ${node.hostname} > Enable Maintenance Mode, then run /opt/rke2/bin/rke2-uninstall.sh on it and Hosts > Delete)`;
+}
+
+/** A site has nodes, exactly one of them with role create (none once the cluster exists). */
 export const clusterRolesRule: Rule = {
   name: 'cluster-roles',
-  codes: ['CLUSTER_NO_NODES', 'CLUSTER_NO_CREATE_NODE', 'CLUSTER_MULTIPLE_CREATE_NODES', 'CLUSTER_SECTION_MISSING'],
+  codes: [
+    'CLUSTER_NO_NODES',
+    'CLUSTER_NO_CREATE_NODE',
+    'CLUSTER_MULTIPLE_CREATE_NODES',
+    'CLUSTER_SECTION_MISSING',
+    'CLUSTER_ALREADY_CREATED',
+    'CLUSTER_CREATE_NODE_REINSTALL',
+  ],
   check({ input, model, report }) {
     if (model.nodes.length === 0) {
       report({
@@ -31,6 +45,36 @@ export const clusterRolesRule: Rule = {
       return;
     }
     const creates = harvester.filter((n) => n.role === 'create');
+    const vip = model.cluster?.vip ?? '';
+    if (model.cluster?.created) {
+      // Only an explicit `role: create` can be left: installing it would start a new cluster.
+      for (const n of creates) {
+        report({
+          code: 'CLUSTER_ALREADY_CREATED',
+          message: `node ${n.hostname} has \`role: create\`, but \`cluster.created\` says the cluster at ${vip} exists: installing ${n.hostname} in create mode would start a second cluster with the same VIP`,
+          hint: `Remove \`role: create\`: ${n.hostname} then installs as a joining node to https://${vip}:443. To reinstall it, ${removeFirst(n)}.`,
+          node: n.hostname,
+          at: ['nodes', n.index, 'role'],
+        });
+      }
+      return;
+    }
+    // The create node reinstalls on every boot while other nodes keep what they installed:
+    // once those have joined, its next install makes a second cluster (the README's reinstall
+    // workflow applied to the create node).
+    const creator = creates[0];
+    const kept = harvester.filter((n) => n !== creator && (n.state === 'local' || n.state === 'install-once'));
+    if (creator && creator.state === 'install' && kept.length > 0) {
+      const names = kept.slice(0, 3).map((n) => `${n.hostname} (state: ${n.state})`);
+      report({
+        code: 'CLUSTER_CREATE_NODE_REINSTALL',
+        message: `node ${creator.hostname} creates the cluster and installs on every network boot (state: install), while ${names.join(', ')}${kept.length > 3 ? ` and ${kept.length - 3} more` : ''} ${kept.length === 1 ? 'keeps its' : 'keep their'} installed system: once ${kept.length === 1 ? 'it has' : 'they have'} joined, reinstalling ${creator.hostname} in create mode starts a second cluster at ${vip}`,
+        hint: `If the cluster exists, set \`cluster.created: true\` (${creator.hostname} then reinstalls as a joining node to https://${vip}:443) and ${removeFirst(creator)}. If this is the first install, give ${creator.hostname} the state of the others.`,
+        node: creator.hostname,
+        at: creator.sources.state ?? ['nodes', creator.index],
+        ...(creator.sources.state ? {} : { target: 'key' as const }),
+      });
+    }
     if (creates.length === 0) {
       report({
         code: 'CLUSTER_NO_CREATE_NODE',
