@@ -320,7 +320,7 @@ const schema = {
           type: 'string',
           enum: ['ipxe.efi', 'snponly.efi'],
           description:
-            "iPXE binary that UEFI firmware chainloads over TFTP: `ipxe.efi` (default, iPXE's own NIC drivers) or `snponly.efi` (firmware network stack; more compatible with some NICs).",
+            "iPXE binary that UEFI firmware chainloads over TFTP: `snponly.efi` (default; the firmware's network stack, and it returns to the firmware on `exit`, which local disks and unknown machines use) or `ipxe.efi` (iPXE's own NIC drivers, which take the NIC from the firmware: some firmware never gets control back on `exit`, `BOOT_EXIT_MAY_HANG`).",
         },
         arm64_loader: {
           type: 'string',
@@ -499,7 +499,13 @@ const schema = {
         { pattern: '^[A-Za-z0-9_][A-Za-z0-9_.-]{0,14}$' },
       ),
       disk_dir: value('path', 'Directory for the lab VM disks (default `/var/lib/libvirt/images`).'),
-      tftp_root: value('path', 'TFTP root of the lab network holding `ipxe.efi`/`undionly.kpxe` (default `/var/lib/tftpboot`).'),
+      tftp_root: value('path', 'TFTP root of the lab network holding `snponly.efi`/`undionly.kpxe` (default `/var/lib/tftpboot`).'),
+      host_arch: {
+        type: 'string',
+        enum: ['x86_64', 'arm64'],
+        description:
+          "Architecture of the libvirt host that runs the lab domains (default `x86_64`). A node of another `arch` gets an emulated domain (`type='qemu'`, CPU model `maximum`) instead of KVM, so arm64 nodes run on an x86-64 host (slowly).",
+      },
     }),
     nginx: obj('The generated nginx server block.', {
       listen: value(

@@ -275,6 +275,19 @@ test('arm64: DHCP client architecture 11 and HTTP boot 19 get the arm64 iPXE; Ha
   const dom = m.get('libvirt/hv-2.xml')!;
   assert.match(dom, /<os firmware='efi'>\n\s+<type arch='aarch64' machine='virt'>hvm<\/type>/);
   assert.match(dom, /<gic version='3'\/>/);
+  // An x86-64 lab host (the default) cannot run an aarch64 guest under KVM: it is emulated.
+  assert.match(dom, /^<domain type='qemu'>$/m);
+  assert.match(dom, /<cpu mode='maximum' check='none'\/>/);
+  assert.match(m.get('libvirt/hv-1.xml')!, /^<domain type='kvm'>$/m, 'x86-64 nodes keep KVM');
+  const onArm = await files(
+    site((d) => {
+      (d.nodes as Doc[])[1]!.arch = 'arm64';
+      (d as Doc).lab = { ...((d as Doc).lab as Doc), host_arch: 'arm64' };
+    }, 'arm64-host'),
+  );
+  assert.match(onArm.get('libvirt/hv-2.xml')!, /^<domain type='kvm'>$/m, 'an arm64 host runs arm64 nodes under KVM');
+  assert.match(onArm.get('libvirt/hv-2.xml')!, /<cpu mode='host-passthrough'/);
+  assert.match(onArm.get('libvirt/hv-1.xml')!, /^<domain type='qemu'>$/m, 'and emulates the x86-64 ones');
   assert.not.match(m.get('dnsmasq/harvgen.conf')!.replace(/efiarm64|efihttparm64/g, ''), /arm64/);
   // Without arm64 nodes nothing of it is written.
   assert.not.match((await files(site())).get('dnsmasq/harvgen.conf')!, /client-arch,11|arm64/);
@@ -337,7 +350,7 @@ test('review fixes: user_data_file with YAML tags or complex keys, and binaries 
   const dir = site((d) => ((d.boot as Doc).ipxe_binaries = 'bin'), 'bin-link');
   mkdirSync(join(dir, 'bin'));
   symlinkSync('/etc/passwd', join(dir, 'bin', 'undionly.kpxe'));
-  writeFileSync(join(dir, 'bin', 'ipxe.efi'), 'MZ');
+  writeFileSync(join(dir, 'bin', 'snponly.efi'), 'MZ');
   const r = await check({ sites: [dir] });
   const d = r.diagnostics.find((x) => x.code === 'BOOT_IPXE_BINARY_INVALID');
   assert.ok(d && /undionly\.kpxe is a symbolic link/.test(d.message), JSON.stringify(r.diagnostics));
@@ -345,7 +358,7 @@ test('review fixes: user_data_file with YAML tags or complex keys, and binaries 
   const sys = join(tempDir('bin-sys'), 'ipxe');
   mkdirSync(sys);
   writeFileSync(join(sys, 'real.efi'), 'MZ real');
-  symlinkSync(join(sys, 'real.efi'), join(sys, 'ipxe.efi'));
+  symlinkSync(join(sys, 'real.efi'), join(sys, 'snponly.efi'));
   const ok = await check({ sites: [site((x) => ((x.boot as Doc).ipxe_binaries = sys), 'bin-sys-site')] });
   assert.not.ok(
     ok.diagnostics.some((x) => x.code.startsWith('BOOT_IPXE')),

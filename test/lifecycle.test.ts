@@ -36,6 +36,11 @@ const text = (m: Map<string, string | Uint8Array>, p: string): string => {
 };
 
 const nodes = (doc: Doc) => doc.nodes as unknown as Record<string, unknown>[];
+/** `cluster.created`: every node joins (so a node that keeps its install beside an installing one is no second cluster). */
+const joined = (doc: Doc) => {
+  doc.cluster!.created = true;
+  delete nodes(doc)[0]!.role;
+};
 
 test('state: install-once probes the disk (BIOS sanboot, UEFI marker file) before the installer', async () => {
   const m = await files(site((d) => (nodes(d)[0]!.state = 'install-once')));
@@ -75,7 +80,8 @@ test('installed_marker names the volume label and file of the installed system',
 });
 
 test('state: local boots the disk on BIOS (sanboot) and returns to the firmware on UEFI, whatever the site firmware', async () => {
-  const m = await files(site((d) => (nodes(d)[1]!.state = 'local')));
+  // The cluster exists (hv-2 is installed), so hv-1 reinstalling would join, not create again.
+  const m = await files(site((d) => (joined(d), (nodes(d)[1]!.state = 'local'))));
   const s = text(m, 'ipxe/52-54-00-aa-bb-02.ipxe');
   assert.match(s, /^iseq \$\{platform\} pcbios && sanboot --no-describe --drive 0x80 \|\|\nexit 1\n$/m);
   assert.not.match(s, /kernel|initrd|config_url/);
@@ -128,6 +134,51 @@ test('boot.unknown: wait (default) installs nothing; local boots the disk; join 
   );
 });
 
+test('boot.unknown: join installs only the arch of defaults: another architecture (iPXE ${buildarch}) installs nothing', async () => {
+  const x86 = text(await files(site((d) => (d.boot!.unknown = 'join'))), 'unknown.ipxe');
+  const guard = x86.indexOf('iseq ${buildarch} arm64 && goto harvgen_other_arch ||');
+  assert.ok(guard > 0 && guard < x86.indexOf('kernel --name vmlinuz'), `x86-64 join: the arch guard comes before the installer:\n${x86}`);
+  assert.match(x86, /:harvgen_other_arch\n(echo [^\n]+\n){2}sleep 60\nexit 1\n$/);
+  assert.match(x86, /harvester-v1\.4\.1-vmlinuz-amd64/);
+  const arm = await files(
+    site((d) => {
+      d.boot!.unknown = 'join';
+      d.defaults!.arch = 'arm64';
+    }),
+  );
+  const as = text(arm, 'unknown.ipxe');
+  const armGuard = as.indexOf('iseq ${buildarch} arm64 || goto harvgen_other_arch');
+  assert.ok(armGuard > 0 && armGuard < as.indexOf('kernel --name vmlinuz'), `arm64 join: the arch guard comes first:\n${as}`);
+  assert.match(as, /harvester-v1\.4\.1-vmlinuz-arm64/);
+  assert.match(text(arm, 'unknown/join.yaml'), /harvester-v1\.4\.1-arm64\.iso/);
+  // A release without arm64 files is refused for arm64 unknown machines.
+  const old = await compileSite(
+    site((d) => {
+      d.boot!.unknown = 'join';
+      d.defaults!.arch = 'arm64';
+      (d.harvester as Record<string, unknown>).version = 'v1.2.2';
+      (d.harvester as Record<string, unknown>).artifacts = 'http://192.168.122.1/artifacts/v1.2.2';
+    }),
+  );
+  assert.ok(
+    old.diagnostics.some((x) => x.code === 'HARVESTER_KEY_TOO_NEW' && /unknown: join/.test(x.message)),
+    old.diagnostics.map((x) => `${x.code} ${x.message}`).join('\n'),
+  );
+});
+
+test('BOOT_EXIT_MAY_HANG covers unknown.ipxe under every policy (wait too) when the loader is ipxe.efi; the default loader is snponly.efi', async () => {
+  const r = await compileSite(site((d) => (d.boot!.uefi_loader = 'ipxe.efi')));
+  const w = r.diagnostics.filter((x) => x.code === 'BOOT_EXIT_MAY_HANG');
+  assert.is(w.length, 1);
+  assert.match(w[0]!.message, /unknown\.ipxe \(boot\.unknown: wait\)/);
+  const def = await compileSite(site(() => {}));
+  assert.equal(
+    def.diagnostics.map((x) => x.code),
+    [],
+  );
+  assert.match(def.artifacts!.find((a) => a.path === 'dnsmasq/harvgen.conf')!.contents as string, /snponly\.efi/);
+});
+
 test('boot.unknown: join without a device or a NIC name in defaults is refused at boot.unknown', async () => {
   const dir = site((d) => {
     d.boot!.unknown = 'join';
@@ -141,12 +192,15 @@ test('boot.unknown: join without a device or a NIC name in defaults is refused a
 });
 
 test('UEFI local boots with ipxe.efi warn (BOOT_EXIT_MAY_HANG); snponly.efi does not', async () => {
-  const warn = await check({ sites: [site((d) => (nodes(d)[2]!.state = 'local'))] });
+  const warn = await check({
+    sites: [site((d) => (joined(d), (nodes(d)[2]!.state = 'local'), (d.boot!.uefi_loader = 'ipxe.efi')))],
+  });
   const w = warn.diagnostics.find((x) => x.code === 'BOOT_EXIT_MAY_HANG');
   assert.ok(w && w.severity === 'warning' && w.path === 'nodes[2].state', JSON.stringify(warn.diagnostics));
   const ok = await check({
     sites: [
       site((d) => {
+        joined(d);
         nodes(d)[2]!.state = 'local';
         d.boot!.uefi_loader = 'snponly.efi';
       }),
@@ -160,21 +214,21 @@ test('http_boot answers HTTPClient in dnsmasq and the libvirt network with a URL
   const dns = text(m, 'dnsmasq/harvgen.conf');
   assert.match(dns, /^dhcp-vendorclass=set:efihttp,HTTPClient:Arch:00016$/m);
   assert.match(dns, /^dhcp-option-force=tag:harvgen-location_x,tag:efihttp,60,HTTPClient$/m);
-  assert.match(dns, /^dhcp-boot=tag:harvgen-location_x,tag:!ipxe,tag:efihttp,http:\/\/192\.168\.122\.1\/ipxe\.efi$/m);
+  assert.match(dns, /^dhcp-boot=tag:harvgen-location_x,tag:!ipxe,tag:efihttp,http:\/\/192\.168\.122\.1\/snponly\.efi$/m);
   const net = text(m, 'libvirt/network.xml');
-  assert.match(net, /<dnsmasq:option value='dhcp-boot=tag:!ipxe,tag:efihttp,http:\/\/192\.168\.122\.1\/ipxe\.efi'\/>/);
-  assert.match(text(m, 'nginx/harvgen.conf'), /location = \/ipxe\.efi \{\n\s+alias \/srv\/harvgen\/location_x\/ipxe\.efi;/);
-  assert.is(JSON.parse(text(m, 'manifest.json')).boot.http_boot_url, 'http://192.168.122.1/ipxe.efi');
+  assert.match(net, /<dnsmasq:option value='dhcp-boot=tag:!ipxe,tag:efihttp,http:\/\/192\.168\.122\.1\/snponly\.efi'\/>/);
+  assert.match(text(m, 'nginx/harvgen.conf'), /location = \/snponly\.efi \{\n\s+alias \/srv\/harvgen\/location_x\/snponly\.efi;/);
+  assert.is(JSON.parse(text(m, 'manifest.json')).boot.http_boot_url, 'http://192.168.122.1/snponly.efi');
   const off = await files(site(() => undefined));
   assert.not.match(text(off, 'dnsmasq/harvgen.conf'), /HTTPClient/);
-  assert.not.match(text(off, 'nginx/harvgen.conf'), /ipxe\.efi/);
+  assert.not.match(text(off, 'nginx/harvgen.conf'), /snponly\.efi/);
 });
 
 test('ipxe_binaries copies the binaries byte for byte, lists them in the manifest, and a change rebuilds', async () => {
   const bin = join(tempDir('ipxe-bin'), 'ipxe');
   mkdirSync(bin);
   const efi = Buffer.concat([Buffer.from('MZ'), Buffer.from([0, 1, 2, 255, 254, 0x0a, 0x0d])]);
-  writeFileSync(join(bin, 'ipxe.efi'), efi);
+  writeFileSync(join(bin, 'snponly.efi'), efi);
   writeFileSync(join(bin, 'undionly.kpxe'), Buffer.from([0xeb, 0x3c, 0x90, 0]));
   const dir = site((d) => {
     d.boot!.http_boot = true;
@@ -192,25 +246,25 @@ test('ipxe_binaries copies the binaries byte for byte, lists them in the manifes
   const r1 = await build({ sites: [dir], outDir: out });
   assert.ok(r1.ok, JSON.stringify(r1.diagnostics));
   const tree = join(out, 'location_x');
-  assert.ok(readFileSync(join(tree, 'ipxe.efi')).equals(efi), 'ipxe.efi copied byte for byte');
+  assert.ok(readFileSync(join(tree, 'snponly.efi')).equals(efi), 'snponly.efi copied byte for byte');
   assert.ok(readFileSync(join(tree, 'undionly.kpxe')).equals(Buffer.from([0xeb, 0x3c, 0x90, 0])));
   const manifest = JSON.parse(readFileSync(join(tree, 'manifest.json'), 'utf8')) as {
     files: { path: string; size: number; url?: string }[];
   };
-  const entry = manifest.files.find((f) => f.path === 'ipxe.efi');
-  assert.equal([entry?.size, entry?.url], [efi.length, 'http://192.168.122.1/ipxe.efi']);
+  const entry = manifest.files.find((f) => f.path === 'snponly.efi');
+  assert.equal([entry?.size, entry?.url], [efi.length, 'http://192.168.122.1/snponly.efi']);
   const nginx = readFileSync(join(tree, 'nginx/harvgen.conf'), 'utf8');
   assert.match(nginx, /location = \/undionly\.kpxe \{/);
-  assert.not.match(nginx, /snponly\.efi/, 'only binaries that exist are served');
+  assert.not.match(nginx, /ipxe\.efi/, 'only binaries that exist are served');
   // No change: up to date. A new binary: compiled again and copied.
   const r2 = await build({ sites: [dir], outDir: out });
   assert.ok(r2.sites[0]!.upToDate, 'nothing changed');
   const changed = Buffer.concat([efi, Buffer.from('v2')]);
-  writeFileSync(join(bin, 'ipxe.efi'), changed);
+  writeFileSync(join(bin, 'snponly.efi'), changed);
   await settle();
   const r3 = await build({ sites: [dir], outDir: out });
   assert.not.ok(r3.sites[0]!.upToDate, 'a changed binary is noticed');
-  assert.ok(readFileSync(join(tree, 'ipxe.efi')).equals(changed));
+  assert.ok(readFileSync(join(tree, 'snponly.efi')).equals(changed));
 });
 
 test('ipxe_binaries without the loader the firmware fetches is refused at the field', async () => {
@@ -219,7 +273,7 @@ test('ipxe_binaries without the loader the firmware fetches is refused at the fi
   writeFileSync(join(bin, 'undionly.kpxe'), 'x');
   const r = await check({ sites: [site((d) => (d.boot!.ipxe_binaries = bin))] });
   const d = r.diagnostics.find((x) => x.code === 'BOOT_IPXE_BINARY_MISSING');
-  assert.ok(d && d.path === 'boot.ipxe_binaries' && d.message.includes('ipxe.efi'), JSON.stringify(r.diagnostics));
+  assert.ok(d && d.path === 'boot.ipxe_binaries' && d.message.includes('snponly.efi'), JSON.stringify(r.diagnostics));
 });
 
 test('secure_boot: firmware loads the shim (TFTP and HTTP), lab domains boot with Secure Boot on', async () => {

@@ -5,7 +5,9 @@
 export const BUILTIN_DEFAULTS = Object.freeze({
   boot: Object.freeze({
     firmware: 'uefi',
-    uefiLoader: 'ipxe.efi',
+    // snponly.efi leaves the NIC to the firmware, so `exit` (local disks, unknown machines) hands
+    // control back to it (BOOT_EXIT_MAY_HANG warns about ipxe.efi).
+    uefiLoader: 'snponly.efi',
     arm64Loader: 'ipxe-arm64.efi',
     console: Object.freeze(['tty1']),
     skipchecks: false,
@@ -24,7 +26,7 @@ export const BUILTIN_DEFAULTS = Object.freeze({
     bond: Object.freeze({ mode: 'active-backup', miimon: 100 }),
     lab: Object.freeze({ memoryMib: 16384, vcpus: 8, diskGib: 250, dataDiskGib: 100, nicModel: 'virtio' as const }),
   }),
-  lab: Object.freeze({ diskDir: '/var/lib/libvirt/images', tftpRoot: '/var/lib/tftpboot' }),
+  lab: Object.freeze({ diskDir: '/var/lib/libvirt/images', tftpRoot: '/var/lib/tftpboot', hostArch: 'x86_64' }),
   nginx: Object.freeze({ rootBase: '/srv/harvgen', accessLogDir: '/var/log/nginx' }),
   dnsmasq: Object.freeze({ tftpRoot: '/var/lib/tftpboot', leaseTime: '12h', dns: true }),
   forward: Object.freeze({ enabled: true, ports: Object.freeze([443, 6443]) }),

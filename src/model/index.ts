@@ -139,6 +139,7 @@ export function resolveSite(input: SiteInput, layers: Layers = { profiles: {} })
       bridge: input.lab?.bridge ?? `hg-${siteSlug}`.slice(0, 15).replace(/-+$/, ''),
       diskDir: input.lab?.disk_dir ?? D.lab.diskDir,
       tftpRoot: input.lab?.tftp_root ?? D.lab.tftpRoot,
+      hostArch: input.lab?.host_arch ?? D.lab.hostArch,
     },
     nginx: {
       // nginx resolves a host name in `listen` when it starts (and fails if it cannot): a

@@ -190,7 +190,14 @@ export interface SiteModel {
   readonly nodes: readonly ResolvedNode[];
   /** With `boot.unknown: join`: the node an unknown machine installs as (defaults only, no hostname, no MACs, index -1). */
   readonly unknownJoin?: ResolvedNode;
-  readonly lab: { readonly networkName: string; readonly bridge: string; readonly diskDir: string; readonly tftpRoot: string };
+  readonly lab: {
+    readonly networkName: string;
+    readonly bridge: string;
+    readonly diskDir: string;
+    readonly tftpRoot: string;
+    /** Architecture of the libvirt host: domains of other architectures are emulated. */
+    readonly hostArch: 'x86_64' | 'arm64';
+  };
   readonly nginx: { readonly listen: string; readonly root: string; readonly accessLog: string };
   readonly dnsmasq: { readonly interface?: string; readonly tftpRoot: string; readonly leaseTime: string; readonly dns: boolean };
   readonly forward: { readonly enabled: boolean; readonly ports: readonly number[]; readonly listenAddress?: string };

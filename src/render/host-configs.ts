@@ -238,6 +238,8 @@ export function renderLibvirtDomain(model: SiteModel, n: ResolvedNode): string {
     firmware: nodeFirmware(model, n),
     secureBoot: model.boot.secureBoot !== undefined && n.arch === 'x86_64',
     arm64: n.arch === 'arm64',
+    // KVM runs only guests of the host's own architecture; any other is emulated (TCG).
+    emulated: n.arch !== model.lab.hostArch,
     // A diskless iSCSI node boots from the network only.
     disk: n.boot === 'iscsi' ? undefined : diskPath(model, n.hostname),
     ...(n.boot === 'harvester' && n.install.dataDisk !== undefined

@@ -58,6 +58,8 @@ function renderInstall(model: SiteModel, node: ResolvedNode, mac: string | undef
     marker: installedMarkerUri(model),
     retries: model.boot.retries,
     retryDelay: model.boot.retryDelay,
+    arch: node.arch,
+    waitSeconds: UNKNOWN_WAIT_SECONDS,
   };
   const images = bootImages(model, node, mac);
   const shared = { kernelUrl: images.kernel, kernelArgs: images.args, initrds: images.initrds };

@@ -46,7 +46,7 @@ export interface SiteInput {
      */
     firmware?: 'uefi' | 'bios';
     /**
-     * iPXE binary that UEFI firmware chainloads over TFTP: `ipxe.efi` (default, iPXE's own NIC drivers) or `snponly.efi` (firmware network stack; more compatible with some NICs).
+     * iPXE binary that UEFI firmware chainloads over TFTP: `snponly.efi` (default; the firmware's network stack, and it returns to the firmware on `exit`, which local disks and unknown machines use) or `ipxe.efi` (iPXE's own NIC drivers, which take the NIC from the firmware: some firmware never gets control back on `exit`, `BOOT_EXIT_MAY_HANG`).
      */
     uefi_loader?: 'ipxe.efi' | 'snponly.efi';
     /**
@@ -261,9 +261,13 @@ export interface SiteInput {
      */
     disk_dir?: string;
     /**
-     * TFTP root of the lab network holding `ipxe.efi`/`undionly.kpxe` (default `/var/lib/tftpboot`). Form: an absolute path of letters, digits and `. _ ~ @ + = : / -` (no whitespace, quotes, `,`, `;`, `{`, `}`, `#`, `$`, `\` or control characters).
+     * TFTP root of the lab network holding `snponly.efi`/`undionly.kpxe` (default `/var/lib/tftpboot`). Form: an absolute path of letters, digits and `. _ ~ @ + = : / -` (no whitespace, quotes, `,`, `;`, `{`, `}`, `#`, `$`, `\` or control characters).
      */
     tftp_root?: string;
+    /**
+     * Architecture of the libvirt host that runs the lab domains (default `x86_64`). A node of another `arch` gets an emulated domain (`type='qemu'`, CPU model `maximum`) instead of KVM, so arm64 nodes run on an x86-64 host (slowly).
+     */
+    host_arch?: 'x86_64' | 'arm64';
   };
   /**
    * The generated nginx server block.

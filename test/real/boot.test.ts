@@ -21,6 +21,7 @@ import { ensureKernel, buildInitramfs, KERNEL_DIR } from './helpers/initramfs.ts
 import { withLab } from './helpers/lab.ts';
 import { bootVm, cleanSerial, lazyBoots, type BootResult } from './helpers/qemu.ts';
 import { getTrees, copyTree, type SiteKey, type SiteTree, type ManifestNode } from './helpers/tree.ts';
+import { BUILTIN_DEFAULTS } from '../../src/model/defaults.ts';
 
 /** Hard limits per boot (measured: BIOS ~11 s, UEFI ~22 s alone; two run at once). */
 const LIMIT_MS = { bios: 90_000, uefi: 150_000 } as const;
@@ -271,7 +272,7 @@ async function installProblems(o: Outcome): Promise<string[]> {
   }
   if (reqs.some((r) => r.path === new URL(tree.manifest.boot.unknown_url).pathname)) p.push('a known node fetched unknown.ipxe');
   if (tree.manifest.boot.firmware === 'uefi') {
-    const loader = (tree.input.boot as { uefi_loader?: string }).uefi_loader ?? 'ipxe.efi';
+    const loader = (tree.input.boot as { uefi_loader?: string }).uefi_loader ?? BUILTIN_DEFAULTS.boot.uefiLoader;
     if (!new RegExp(`sent \\S*${loader.replace('.', '\\.')} to`).test(o.dnsmasq))
       p.push(`dnsmasq never sent ${loader} over TFTP (firmware PXE path not taken)`);
   }

@@ -11,6 +11,7 @@ import { describe } from './helpers/proc.ts';
 import { withDhcpPair, inCidr, type DhcpPair, type Lease } from './helpers/dhcp.ts';
 import { IPXE_DIR } from './helpers/lab.ts';
 import { getTrees, copyTree, type SiteKey, type SiteTree, type ManifestNode } from './helpers/tree.ts';
+import { BUILTIN_DEFAULTS } from '../../src/model/defaults.ts';
 
 const SITES: SiteKey[] = ['location_x', 'location_y', 'bios', 'uefi'];
 const UNKNOWN_MAC = '52:54:00:ff:ee:dd';
@@ -54,7 +55,7 @@ async function dhcpProblems(tree: SiteTree, pair: DhcpPair): Promise<string[]> {
   const fwArch = tree.manifest.boot.firmware === 'uefi' ? 7 : 0;
   const entry = tree.manifest.boot.entry_url;
   const boot = tree.input.boot as { uefi_loader?: string };
-  const uefiLoader = boot.uefi_loader ?? 'ipxe.efi';
+  const uefiLoader = boot.uefi_loader ?? BUILTIN_DEFAULTS.boot.uefiLoader;
   const common = (who: string, l: { router: string; dns: string }): void => {
     if (l.router.split(' ')[0] !== net.gateway) problems.push(`${who}: router "${l.router}", expected ${net.gateway}`);
     if (l.dns.split(' ').join(',') !== net.dns.join(',')) problems.push(`${who}: dns "${l.dns}", expected ${net.dns.join(' ')}`);

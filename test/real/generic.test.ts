@@ -28,6 +28,7 @@ import { buildFixtureTrees, copyTree, hostPort, type SiteTree, type Manifest } f
 import { DISK_MARKER, writeBiosMarkerDisk } from './helpers/disks.ts';
 import { TGT_PROGRAMS, parseIscsiRootPath, sessionsOf, startIscsiTarget } from './helpers/iscsi.ts';
 import { sleep } from './helpers/proc.ts';
+import { BUILTIN_DEFAULTS } from '../../src/model/defaults.ts';
 
 /** The two generic fixtures (built here, after the programs check). */
 const SOURCES = {
@@ -487,7 +488,7 @@ async function osProblems(o: Outcome): Promise<string[]> {
   const forbidden = forbiddenRequests(o, reqs);
   if (forbidden.length) p.push(`a generic node fetched ${forbidden.join(', ')}`);
   if (tree.manifest.boot.firmware === 'uefi') {
-    const loader = (tree.input.boot as { uefi_loader?: string }).uefi_loader ?? 'ipxe.efi';
+    const loader = (tree.input.boot as { uefi_loader?: string }).uefi_loader ?? BUILTIN_DEFAULTS.boot.uefiLoader;
     if (!new RegExp(`sent \\S*${loader.replace('.', '\\.')} to`).test(o.dnsmasq))
       p.push(`dnsmasq never sent ${loader} over TFTP (firmware PXE path not taken)`);
   }

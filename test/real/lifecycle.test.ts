@@ -31,11 +31,14 @@ import { bootVm, cleanSerial, lazyBoots, type BootOptions, type BootResult } fro
 import { buildFixtureTrees, copyTree, type SiteTree, type ManifestNode, type Manifest } from './helpers/tree.ts';
 import { DISK_MARKER, ESP_LABEL, UEFI_DISK_PROGRAMS, biosMarkerDisk, emptyDisk, uefiMarkerDisk } from './helpers/disks.ts';
 import { run } from './helpers/proc.ts';
+import { BUILTIN_DEFAULTS } from '../../src/model/defaults.ts';
 
 /** The two lifecycle fixtures (built here, not in tree.ts: the UEFI one copies /usr/lib/ipxe). */
 const SOURCES = {
   bios: path.join(REPO_ROOT, 'test/fixtures/real/lifecycle_bios'),
   uefi: path.join(REPO_ROOT, 'test/fixtures/real/lifecycle_uefi'),
+  /** harvgen's defaults on UEFI: the default loader and `boot.unknown: wait`. */
+  uefiDefault: path.join(REPO_ROOT, 'test/fixtures/real/lifecycle_uefi_default'),
 } as const;
 type Key = keyof typeof SOURCES;
 
@@ -67,13 +70,32 @@ interface LifecycleCase {
   via: Via;
   expect: Expect;
   /** Break a copy of the tree first (the check must notice). */
-  mutation?: 'no-sanboot';
+  mutation?: 'no-sanboot' | 'unknown-shell';
 }
 
-const UNKNOWN_MAC = { bios: '52:54:00:ff:1b:99', uefi: '52:54:00:ff:1e:99' } as const;
+const UNKNOWN_MAC = { bios: '52:54:00:ff:1b:99', uefi: '52:54:00:ff:1e:99', uefiDefault: '52:54:00:ff:1d:99' } as const;
 
 // Longest first, so two lanes finish together.
 const CASES: LifecycleCase[] = [
+  {
+    id: 'uefi-default-unknown-shell',
+    key: 'uefiDefault',
+    disk: 'marker',
+    via: 'pxe',
+    expect: 'disk',
+    mutation: 'unknown-shell',
+    title:
+      "mutation: the same unknown machine whose unknown.ipxe ends at iPXE's prompt (`shell` for `exit 1`) never reaches its disk, and the disk check notices",
+  },
+  {
+    id: 'uefi-default-unknown-wait',
+    key: 'uefiDefault',
+    disk: 'marker',
+    via: 'pxe',
+    expect: 'disk',
+    title:
+      'UEFI (OVMF) with the defaults (snponly.efi, boot.unknown wait): an unknown MAC is shown its message, waits, returns to the firmware, and OVMF boots its disk',
+  },
   {
     id: 'uefi-local',
     key: 'uefi',
@@ -236,6 +258,15 @@ async function runCase(c: LifecycleCase, base: SiteTree, artifacts: { kernel: st
   const node = c.hostname ? manifestOf(tree).nodes.find((n) => n.hostname === c.hostname) : undefined;
   if (c.hostname && !node) throw new Error(`${tree.label}: no node ${c.hostname} in manifest.json`);
   const mac = node ? node.macs[0]! : UNKNOWN_MAC[c.key];
+  if (c.mutation === 'unknown-shell') {
+    // A machine that stays in iPXE (what a loader that never returns looks like from outside).
+    tree = await copyTree(base, 'unknown-shell');
+    const script = path.join(tree.dir, 'unknown.ipxe');
+    const text = await readFile(script, 'utf8');
+    const broken = text.replace(/^exit 1$/m, 'shell');
+    if (broken === text) throw new Error(`mutation did not apply: no exit line in ${script}:\n${text}`);
+    await writeFile(script, broken);
+  }
   if (c.mutation === 'no-sanboot') {
     tree = await copyTree(base, 'no-sanboot');
     const script = path.join(tree.dir, node!.ipxe.find((x) => x.mac === mac)!.path);
@@ -389,8 +420,8 @@ function viaProblems(c: LifecycleCase, o: Outcome, reqs: ReturnType<typeof reque
   const p: string[] = [];
   const sentTftp = [...o.dnsmasq.matchAll(/sent (\S+) to (\S+)/g)].map((m) => m[1]!);
   const loaderPath = `${prefixOf(o.tree)}/snponly.efi`;
-  if (c.key === 'uefi' && c.via === 'pxe') {
-    const loader = (o.tree.input.boot as { uefi_loader?: string }).uefi_loader ?? 'ipxe.efi';
+  if (o.tree.manifest.boot.firmware === 'uefi' && c.via === 'pxe') {
+    const loader = (o.tree.input.boot as { uefi_loader?: string }).uefi_loader ?? BUILTIN_DEFAULTS.boot.uefiLoader;
     if (!sentTftp.some((f) => f.endsWith(`/${loader}`) || f === loader))
       p.push(`dnsmasq never sent ${loader} over TFTP (firmware PXE path not taken)`);
   }
@@ -558,7 +589,7 @@ async function installProblems(c: LifecycleCase, o: Outcome): Promise<string[]> 
   if (probes && c.mutation === undefined) {
     if (c.key === 'bios' && !/SAN device 0x80/.test(s))
       p.push('no sanboot attempt on drive 0x80 on the serial console (the install-once probe did not run)');
-    if (c.key === 'uefi' && !/Could not start download|file:\/\//.test(s))
+    if (c.key !== 'bios' && !/Could not start download|file:\/\//.test(s))
       p.push('no file:// fetch attempt on the serial console (the install-once probe did not run)');
   }
   if (result.exitCode !== 0) p.push(`QEMU exit ${result.exitCode} (the guest did not power off by itself)`);
@@ -652,6 +683,19 @@ for (const c of SELECTED) {
     for (const n of notes(o)) console.log(`  note ${c.id}: ${n}`);
     if (o.error)
       throw new Error(`${c.id}: the boot lab failed: ${o.error instanceof Error ? o.error.stack : String(o.error)}\n${report(o)}`);
+    if (c.mutation === 'unknown-shell') {
+      const p = await diskProblems(c, o);
+      assert.ok(p.length > 0, `${c.id}: a machine left at iPXE's prompt went unnoticed:\n${report(o)}`);
+      assert.ok(
+        !cleanSerial(o.result?.serial ?? '').includes(DISK_MARKER) && o.result?.timedOut === true,
+        `${c.id}: expected the machine to stay in iPXE until the limit; problems:\n  ${p.join('\n  ')}\n${report(o)}`,
+      );
+      assert.ok(
+        echoes(await readFile(path.join(o.tree.dir, 'unknown.ipxe'), 'utf8')).some((e) => flat(o.result!.serial).includes(e)),
+        `${c.id}: unknown.ipxe never ran, so the hang proves nothing:\n${report(o)}`,
+      );
+      return;
+    }
     if (c.mutation) {
       const p = await diskProblems(c, o);
       assert.ok(p.length > 0, `${c.id}: removing sanboot went unnoticed:\n${report(o)}`);

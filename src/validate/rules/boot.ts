@@ -51,19 +51,24 @@ export const bootRule: Rule = {
         at: ['boot', 'secure_boot', 'loader'],
       });
     }
-    // Local boots on UEFI leave iPXE with `exit`; Debian's ipxe.efi (1.0.0+git-20190125) never
-    // returned to OVMF's boot manager in harvgen's QEMU tests, snponly.efi did.
+    // Every script can leave iPXE with `exit`: local and install-once nodes to boot their disk,
+    // unknown.ipxe under every policy (`wait` after its pause), a node script that gives up.
+    // ipxe.efi brings its own NIC drivers and takes the NIC from the firmware where it has one;
+    // whether the firmware survives that on `exit` depends on it. snponly.efi (the default) only
+    // uses the firmware's network stack (QEMU + OVMF boots: test/real/lifecycle.test.ts).
     if (model.boot.firmware === 'uefi' && model.boot.uefiLoader === 'ipxe.efi' && !sb) {
       const node = model.nodes.find((n) => n.state !== 'install');
-      const unknownLeaves = model.boot.unknown === 'local' || model.boot.unknown === 'join';
-      if (node || unknownLeaves) {
-        report({
-          code: 'BOOT_EXIT_MAY_HANG',
-          message: `${node ? `node ${node.hostname} (state: ${node.state})` : `boot.unknown: ${model.boot.unknown}`} boots its local disk by leaving iPXE with \`exit\`, and with \`uefi_loader: ipxe.efi\` some firmware never gets control back`,
-          hint: 'Set `boot.uefi_loader: snponly.efi` (it returns to the firmware cleanly), or make the disk the first boot entry.',
-          ...(node ? { node: node.hostname, at: node.sources.state ?? ['nodes', node.index] } : { at: ['boot', 'unknown'] }),
-        });
-      }
+      const what = node
+        ? `node ${node.hostname} (state: ${node.state}) boots its local disk by leaving iPXE with \`exit\``
+        : `unknown.ipxe (boot.unknown: ${model.boot.unknown}) leaves iPXE with \`exit\` for machines the inventory does not know`;
+      report({
+        code: 'BOOT_EXIT_MAY_HANG',
+        message: `${what}, and with \`uefi_loader: ipxe.efi\` some firmware never gets control back: the machine sits at iPXE until it is power-cycled`,
+        hint: 'Use `boot.uefi_loader: snponly.efi` (the default; it returns to the firmware cleanly), or make the disk the first boot entry.',
+        ...(node
+          ? { node: node.hostname, at: node.sources.state ?? ['nodes', node.index] }
+          : { at: ['boot', 'uefi_loader'], target: 'key' as const }),
+      });
     }
   },
 };

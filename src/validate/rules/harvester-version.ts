@@ -38,6 +38,16 @@ export const harvesterVersionRule: Rule = {
         });
       }
     }
+    // Unknown machines joining install the arch of the defaults (their script refuses any other).
+    const join = model.unknownJoin;
+    if (join?.release && join.arch === 'arm64' && !atLeast(join.release.version, ARM64_SINCE)) {
+      report({
+        code: 'HARVESTER_KEY_TOO_NEW',
+        message: `\`boot.unknown: join\` installs unknown machines as arm64 (the arch of defaults), which needs Harvester v${ARM64_SINCE} or newer; this site installs ${join.release.version.raw}`,
+        hint: `Raise harvester.version to v${ARM64_SINCE}.0 or newer, or set \`arch: x86_64\` in defaults.`,
+        at: join.sources.arch ?? ['boot', 'unknown'],
+      });
+    }
     // Node settings follow the release each node installs (its own harvester_version, or the site's).
     let biosReported = false;
     for (const node of model.nodes) {
