@@ -528,6 +528,13 @@ const schema = {
         description: "Leave dnsmasq's DNS server on (default true). Set false (`port=0`) when another DNS server runs on the host.",
       },
     }),
+    bss: obj("OpenCHAMI's Boot Script Service (BSS): export the nodes it can boot as harvgen's tree does.", {
+      export: {
+        type: 'boolean',
+        description:
+          'Write `bss/bootparameters.json`, one BSS BootParams per node that BSS can boot exactly as the tree does (`BSS_NODE_NOT_EXPORTED` names the others). Default false.',
+      },
+    }),
     forward: obj('socat port forwards from the host to the VIP (as systemd units), for reaching a lab cluster from outside.', {
       enabled: { type: 'boolean', description: 'Generate the units (default true).' },
       ports: {

@@ -86,4 +86,14 @@ test('the reinstall workflow on the create node (state: install, others install-
   assert.is(config(ok, 'hv-1').install!.mode, 'join');
 });
 
+test('a create node that only keeps the default state: install beside install-once nodes is a warning, not an error', async () => {
+  const r = await compile((d) => (nodes(d)[2]!.state = 'install-once'));
+  assert.equal(errors(r), []);
+  const w = r.diagnostics.find((x) => x.code === 'CLUSTER_CREATE_NODE_REINSTALL');
+  assert.ok(w && w.severity === 'warning', JSON.stringify(r.diagnostics));
+  // A node that is `local` is certainly installed: an error again.
+  const local = await compile((d) => (nodes(d)[2]!.state = 'local'));
+  assert.equal(errors(local), ['CLUSTER_CREATE_NODE_REINSTALL']);
+});
+
 test.run();

@@ -186,9 +186,10 @@ test('a site without any Harvester node needs no harvester: or cluster:, and get
   );
 });
 
-test('bss/bootparameters.json validates against the BSS schema: Harvester and single-initrd generic nodes, not iSCSI', async () => {
+test('bss.export: bss/bootparameters.json validates against the BSS schema: Harvester and single-initrd generic nodes, not iSCSI', async () => {
   const m = await files(
     site((d) => {
+      d.bss = { export: true };
       (d.nodes as Doc[]).push({ hostname: 'two', mac: '52:54:00:aa:cc:03', os: 'two' });
     }),
   );
@@ -198,18 +199,25 @@ test('bss/bootparameters.json validates against the BSS schema: Harvester and si
   const validate = ajv.compile(schema);
   assert.ok(validate(bss), JSON.stringify(validate.errors));
   assert.equal(
-    bss.map((b) => b.macs[0]),
-    ['52:54:00:aa:bb:01', '52:54:00:aa:bb:02', '52:54:00:aa:bb:03', '52:54:00:aa:cc:01'],
+    bss.map((b) => b.macs),
+    [['52:54:00:aa:bb:01'], ['52:54:00:aa:bb:02'], ['52:54:00:aa:bb:03'], ['52:54:00:aa:cc:01']],
     'iSCSI and multi-initrd nodes are left out',
   );
   const rancher = bss[3]!;
   assert.equal([rancher.kernel, rancher.initrd], ['http://192.168.122.1/os/rocky/vmlinuz', 'http://192.168.122.1/os/rocky/initrd.img']);
-  assert.is(
+  assert.match(
     rancher.params,
-    'console=ttyS0,115200 ip=dhcp root=live:http://192.168.122.1/os/rocky/squashfs.img ds=nocloud;s=http://192.168.122.1/cloud-init/52-54-00-aa-cc-01/',
+    /^initrd=initrd console=ttyS0,115200 ip=dhcp root=live:http:\/\/192\.168\.122\.1\/os\/rocky\/squashfs\.img ds=\S+ BOOTIF=01-52-54-00-aa-cc-01$/,
   );
-  for (const b of bss) assert.not.match(b.params, /(^| )(initrd|BOOTIF)=/, 'BSS writes initrd= and BOOTIF= itself');
+  // The word BSS cuts comes first, once; BOOTIF stays (no tagged BSS release adds it).
+  for (const b of bss) {
+    assert.ok(b.params.startsWith('initrd=initrd '), b.params);
+    assert.is(b.params.split(' ').filter((w) => w.startsWith('initrd=')).length, 1, b.params);
+    assert.match(b.params, / BOOTIF=01-/);
+  }
   assert.match(bss[0]!.params, /harvester\.install\.config_url=http:\/\/192\.168\.122\.1\/harvester\/hv-1\.yaml/);
+  // Without bss.export there is no file.
+  assert.not.ok((await files(site((d) => delete d.bss))).has('bss/bootparameters.json'));
 });
 
 test('an unknown OS profile is refused at the node with a suggestion; reserved params at the profile', async () => {

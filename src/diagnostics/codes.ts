@@ -97,6 +97,10 @@ export const CODES = {
     'warning',
     'UEFI machines leave iPXE with `exit` to boot their disk, and `ipxe.efi` may never return to the firmware.',
   ),
+  BSS_NODE_NOT_EXPORTED: c(
+    'warning',
+    '`bss.export`: a node BSS cannot boot as the tree does (install-once, a command line that differs per MAC, a value BSS rewrites) is left out of bss/bootparameters.json.',
+  ),
   // cluster section
   CLUSTER_SECTION_MISSING: c('error', 'A node installs Harvester but the site has no `harvester:` or `cluster:` section.'),
   CLUSTER_NO_NODES: c('error', 'The site has no nodes.'),
@@ -105,7 +109,7 @@ export const CODES = {
   CLUSTER_ALREADY_CREATED: c('error', '`cluster.created` says the cluster exists, yet a node has `role: create` (a second cluster).'),
   CLUSTER_CREATE_NODE_REINSTALL: c(
     'error',
-    'The create node reinstalls on every boot while other nodes keep their installed system: a second cluster once they have joined.',
+    'The create node reinstalls on every boot while other nodes keep their installed system: a second cluster once they have joined (a warning when the create node only keeps the default `state: install`).',
   ),
   CLUSTER_VIP_OUTSIDE_NETWORK: c('error', 'The VIP is outside the management network or a reserved address.'),
   CLUSTER_VIP_IS_NODE_IP: c('error', 'The VIP equals a node IP.'),

@@ -154,6 +154,7 @@ export function resolveSite(input: SiteInput, layers: Layers = { profiles: {} })
       leaseTime: input.dnsmasq?.lease_time ?? D.dnsmasq.leaseTime,
       dns: input.dnsmasq?.dns ?? D.dnsmasq.dns,
     },
+    bss: { export: input.bss?.export ?? false },
     forward: {
       enabled: input.forward?.enabled ?? D.forward.enabled,
       ports: [...(input.forward?.ports ?? D.forward.ports)].sort((a, b) => a - b),

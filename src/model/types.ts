@@ -200,5 +200,7 @@ export interface SiteModel {
   };
   readonly nginx: { readonly listen: string; readonly root: string; readonly accessLog: string };
   readonly dnsmasq: { readonly interface?: string; readonly tftpRoot: string; readonly leaseTime: string; readonly dns: boolean };
+  /** `bss.export`: write bss/bootparameters.json. */
+  readonly bss: { readonly export: boolean };
   readonly forward: { readonly enabled: boolean; readonly ports: readonly number[]; readonly listenAddress?: string };
 }

@@ -1,8 +1,23 @@
-// bss/bootparameters.json: every node that boots a kernel, as OpenCHAMI's Boot Script Service
-// (BSS) takes it, one BootParams object per boot MAC (schema/bss-bootparameters.schema.json), so a
-// site can feed BSS from the same inventory. BSS writes `initrd=initrd` and `BOOTIF=` itself
-// when it serves a script, and takes one initrd per node: harvgen leaves those out of `params`,
-// and a generic node with several initrds (or an iSCSI or local node) is not exported.
+// bss/bootparameters.json (`bss.export: true`): the nodes BSS can boot exactly as harvgen's own
+// tree boots them, as OpenCHAMI's Boot Script Service takes them (schema/bss-bootparameters.schema.json).
+//
+// What BSS does with an entry when it serves a boot script (OpenCHAMI/bss v1.32.2 and e4894b0,
+// cmd/boot-script-service/default_api.go, buildParams and buildBootScript):
+// - it appends `xname=`, `nid=`, `bss_referral_token=` (etcd), `BOOTIF=01-<mac>` (e4894b0 only,
+//   never in a tagged release) and `ds=nocloud-net;s=<its address>/`, each only when no word of the
+//   params starts with that name;
+// - with an initrd, it deletes from the FIRST occurrence of the text `initrd` anywhere in the line
+//   (inside a word too) up to the next space, then puts `initrd=initrd ` in front. So params here
+//   always start with the word `initrd=initrd`: that word is what BSS cuts, and a node named
+//   `hv-initrd` keeps its config URL;
+// - it substitutes `${SPIRE_JOIN_TOKEN}` and presigns `s3://` values of `root=live:` and
+//   `metal.server=` (refused here), and its Postgres backend pastes kernel, initrd and params into
+//   SQL between single quotes (a `'` is refused here).
+// BSS cannot probe a disk, so a node that boots its disk or probes it first (`local`,
+// `install-once`) is never exported as an unconditional install. Its etcd backend keeps one
+// record per node, so the MACs of one node share one entry, with params that do not depend on the
+// MAC (BOOTIF left to BSS); a node whose command line differs per MAC is left out.
+import type { InventoryPath } from '../load/index.ts';
 import type { ResolvedNode, SiteModel } from '../model/index.ts';
 import { bootImages, kernelArgKey } from './kernel-args.ts';
 
@@ -14,29 +29,100 @@ export interface BssBootParams {
   readonly params: string;
 }
 
-/** Arguments BSS writes itself when it serves a boot script. */
-const BSS_OWN = new Set(['initrd', 'BOOTIF']);
-
-/**
- * The BootParams of one boot MAC of a node, or undefined when BSS cannot express its boot. One
- * element per MAC, as harvgen's per-MAC scripts: the command line pins the installer to the NIC
- * that booted (`ip=<nic>:...`), which differs between the MACs of one node.
- */
-export function bssBootParams(model: SiteModel, node: ResolvedNode, mac: string): BssBootParams | undefined {
-  if (node.state === 'local' || node.boot === 'iscsi') return undefined;
-  const images = bootImages(model, node, mac);
-  // BSS holds one initrd per node.
-  if (images.initrds.length !== 1) return undefined;
-  return {
-    macs: [mac],
-    kernel: images.kernel,
-    initrd: images.initrds[0]!.url,
-    params: images.args.filter((a) => !BSS_OWN.has(kernelArgKey(a))).join(' '),
-  };
+/** A node the export leaves out, and why (a warning at `at`). */
+export interface BssLeftOut {
+  readonly node: ResolvedNode;
+  readonly reason: string;
+  readonly hint: string;
+  readonly at: InventoryPath;
 }
 
-/** The file: a JSON array, one element per exported boot MAC, in inventory order. */
+/** The longest params harvgen exports: BSS adds ~150 bytes plus its xname and address to the 2047-byte kernel line. */
+export const BSS_MAX_PARAMS = 1791;
+
+/** Words that make BSS rewrite a value it serves (buildParams: replaceS3Params, paramSubstitute). */
+const BSS_REWRITES = /(^| )(metal.server=|root=live:)s3:\/\/|\$\{SPIRE_JOIN_TOKEN\}/i;
+
+/** The params of one MAC as BSS should store them: `initrd=initrd` first (the word BSS cuts), no other `initrd=`. */
+function paramsFor(model: SiteModel, node: ResolvedNode, mac: string): string[] {
+  return ['initrd=initrd', ...bootImages(model, node, mac).args.filter((a) => kernelArgKey(a) !== 'initrd')];
+}
+
+/** The entry of a node, or why it is left out (undefined: nothing to export and nothing to say). */
+export function bssEntry(model: SiteModel, node: ResolvedNode): BssBootParams | BssLeftOut | undefined {
+  // A disk boot (`local`) or a diskless iSCSI node has no kernel for BSS to serve.
+  if (node.state === 'local' || node.boot === 'iscsi' || node.macs.length === 0) return undefined;
+  const at = (field: string): InventoryPath => node.sources[field] ?? ['nodes', node.index];
+  if (node.state === 'install-once') {
+    return {
+      node,
+      at: at('state'),
+      reason: `node ${node.hostname} is install-once: its script probes the disk and installs only when nothing is installed, and BSS cannot probe a disk (it would install on every network boot)`,
+      hint: 'Leave the node out of BSS (and keep BSS from answering its MAC with a Default or role record), or give it `state: install` to install on every boot.',
+    };
+  }
+  const images = bootImages(model, node, node.macs[0]);
+  if (images.initrds.length !== 1) {
+    return {
+      node,
+      at: at('os'),
+      reason: `node ${node.hostname} boots ${images.initrds.length} initrds and BSS holds one`,
+      hint: 'Combine the initrds into one for BSS, or boot the node from the tree only.',
+    };
+  }
+  const perMac = node.macs.map((mac) => paramsFor(model, node, mac));
+  let words = perMac[0]!;
+  if (node.macs.length > 1) {
+    // One entry for all MACs: BSS's etcd backend stores one record per node whatever the MAC.
+    const free = perMac.map((p) => p.filter((a) => kernelArgKey(a) !== 'BOOTIF').join(' '));
+    if (free.some((p) => p !== free[0])) {
+      return {
+        node,
+        at: at('interfaces'),
+        reason: `node ${node.hostname} has ${node.macs.length} boot MACs whose command lines differ beyond BOOTIF (the NIC named in ip= or vlan=), and BSS's etcd backend keeps one entry per node for all of them`,
+        hint: 'Name no NIC per MAC for this node (DHCP on the NIC that booted), or boot it from the tree, whose scripts are per MAC.',
+      };
+    }
+    words = perMac[0]!.filter((a) => kernelArgKey(a) !== 'BOOTIF');
+  }
+  const entry: BssBootParams = { macs: [...node.macs], kernel: images.kernel, initrd: images.initrds[0]!.url, params: words.join(' ') };
+  const where = node.boot === 'os' ? at('os') : ['nodes', node.index];
+  for (const [field, value] of Object.entries(entry) as [string, string | string[]][]) {
+    if (typeof value === 'string' && value.includes("'")) {
+      return {
+        node,
+        at: where,
+        reason: `the BSS ${field} of node ${node.hostname} has a single quote, which BSS's Postgres backend pastes into SQL unescaped`,
+        hint: 'Remove the quote from the value.',
+      };
+    }
+  }
+  if (BSS_REWRITES.test(entry.params) || /^s3:/i.test(entry.kernel) || /^s3:/i.test(entry.initrd)) {
+    return {
+      node,
+      at: where,
+      reason: `node ${node.hostname} has a value BSS rewrites when it serves it (an s3:// URL or \${SPIRE_JOIN_TOKEN})`,
+      hint: 'Use http(s) URLs for what BSS should serve as written.',
+    };
+  }
+  if (entry.params.length > BSS_MAX_PARAMS) {
+    return {
+      node,
+      at: where,
+      reason: `the BSS params of node ${node.hostname} have ${entry.params.length} characters; with what BSS appends (xname=, nid=, its token, BOOTIF=, ds=) the kernel line would pass 2047`,
+      hint: `Shorten kernel_args or URLs to at most ${BSS_MAX_PARAMS} characters of params.`,
+    };
+  }
+  return entry;
+}
+
+/** Whether a bssEntry result is an entry. */
+export function isBssEntry(x: BssBootParams | BssLeftOut | undefined): x is BssBootParams {
+  return x !== undefined && 'params' in x;
+}
+
+/** The file: a JSON array, one element per exported node (all its boot MACs), in inventory order. */
 export function renderBssBootParameters(model: SiteModel): string {
-  const list = model.nodes.flatMap((n) => n.macs.flatMap((mac) => bssBootParams(model, n, mac) ?? []));
+  const list = model.nodes.map((n) => bssEntry(model, n)).filter(isBssEntry);
   return `${JSON.stringify(list, null, 2)}\n`;
 }

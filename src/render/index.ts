@@ -163,7 +163,7 @@ export function renderSite(model: SiteModel, locate: Locator, cache?: RenderCach
     for (const issue of checkHarvesterConfig(join, config)) diagnostics.push(configIssueToDiagnostic(issue, join, locate));
     add(configPath(model, join), () => renderHarvesterConfig(model, join, config), { served: true });
   }
-  add('bss/bootparameters.json', () => renderBssBootParameters(model));
+  if (model.bss.export) add('bss/bootparameters.json', () => renderBssBootParameters(model));
   add('dnsmasq/harvgen.conf', () => renderDnsmasq(model));
   const binaryNames = binaries.map(([name]) => name);
   add('nginx/harvgen.conf', () => renderNginx(model, true, binaryNames));

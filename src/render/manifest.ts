@@ -5,7 +5,7 @@ import { releaseOf } from '../model/index.ts';
 import { macToHyphen } from '../util/mac.ts';
 import { sha256Hex, type Artifact } from './artifact.ts';
 import { configUrl } from './kernel-args.ts';
-import { uefiBootFile } from './host-configs.ts';
+import { releases, uefiBootFile } from './host-configs.ts';
 import { cloudInitSeed, iscsiRootPath } from './generic.ts';
 
 /** One node in manifest.json. */
@@ -89,7 +89,8 @@ export function renderManifest(
       ...(model.unknownJoin ? { unknown_config_url: configUrl(model, model.unknownJoin) } : {}),
       ...(model.boot.httpBoot ? { http_boot_url: `${model.boot.server}/${uefiBootFile(model)}` } : {}),
     },
-    ...(model.release
+    // The site's release files, when a node installs them (nginx serves and fetch.sh downloads only those).
+    ...(model.release && releases(model).includes(model.release)
       ? {
           artifacts: {
             kernel: model.release.artifacts.kernel,

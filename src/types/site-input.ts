@@ -312,6 +312,15 @@ export interface SiteInput {
     dns?: boolean;
   };
   /**
+   * OpenCHAMI's Boot Script Service (BSS): export the nodes it can boot as harvgen's tree does.
+   */
+  bss?: {
+    /**
+     * Write `bss/bootparameters.json`, one BSS BootParams per node that BSS can boot exactly as the tree does (`BSS_NODE_NOT_EXPORTED` names the others). Default false.
+     */
+    export?: boolean;
+  };
+  /**
    * socat port forwards from the host to the VIP (as systemd units), for reaching a lab cluster from outside.
    */
   forward?: {

@@ -12,7 +12,7 @@ import { requireProgram } from './helpers/programs.ts';
 import { prepareNginx, startNginx } from './helpers/nginx.ts';
 import { httpGet, freePort } from './helpers/http.ts';
 import { REPO_ROOT } from './helpers/initramfs.ts';
-import { buildFixtureTrees, SITE_SOURCES, type SiteTree } from './helpers/tree.ts';
+import { buildFixtureTrees, copyTree, SITE_SOURCES, type SiteTree } from './helpers/tree.ts';
 import { tempDir } from '../helpers/tmp.ts';
 
 /** Every fixture site of test/real (the examples, boot, lifecycle and generic fixtures). */
@@ -36,7 +36,18 @@ export function manifestUrls(manifest: unknown, at = ''): { at: string; url: str
   return [];
 }
 
-async function check(tree: SiteTree): Promise<{ problems: string[]; served: number; elsewhere: number }> {
+async function check(built: SiteTree): Promise<{ problems: string[]; served: number; elsewhere: number }> {
+  // The UEFI HTTP boot loader is the site's to supply when the build does not copy it
+  // (`boot.ipxe_binaries`, README "UEFI HTTP boot"): put Debian's in a copy of the tree, as a user would.
+  let tree = built;
+  const loader = built.manifest.boot.http_boot_url;
+  if (loader) {
+    const name = path.posix.basename(new URL(loader).pathname);
+    if (!(await readFile(path.join(built.dir, name)).catch(() => undefined))) {
+      tree = { ...(await copyTree(built, 'loader')), manifest: built.manifest };
+      await writeFile(path.join(tree.dir, name), await readFile(path.join('/usr/lib/ipxe', name)));
+    }
+  }
   const port = await freePort();
   const prefix = tempDir(`urls-${tree.site}`);
   const artifactsDir = path.join(prefix, 'artifacts');

@@ -62,15 +62,20 @@ export const clusterRolesRule: Rule = {
     // The create node reinstalls on every boot while other nodes keep what they installed:
     // once those have joined, its next install makes a second cluster (the README's reinstall
     // workflow applied to the create node).
+    // Certain (an error) when another node is `local`, or when `state: install` was set on the
+    // create node itself (the reinstall workflow); likely (a warning) when the create node merely
+    // keeps the default while others install once.
     const creator = creates[0];
     const kept = harvester.filter((n) => n !== creator && (n.state === 'local' || n.state === 'install-once'));
     if (creator && creator.state === 'install' && kept.length > 0) {
+      const certain = kept.some((n) => n.state === 'local') || creator.sources.state?.[0] === 'nodes';
       const names = kept.slice(0, 3).map((n) => `${n.hostname} (state: ${n.state})`);
       report({
         code: 'CLUSTER_CREATE_NODE_REINSTALL',
         message: `node ${creator.hostname} creates the cluster and installs on every network boot (state: install), while ${names.join(', ')}${kept.length > 3 ? ` and ${kept.length - 3} more` : ''} ${kept.length === 1 ? 'keeps its' : 'keep their'} installed system: once ${kept.length === 1 ? 'it has' : 'they have'} joined, reinstalling ${creator.hostname} in create mode starts a second cluster at ${vip}`,
         hint: `If the cluster exists, set \`cluster.created: true\` (${creator.hostname} then reinstalls as a joining node to https://${vip}:443) and ${removeFirst(creator)}. If this is the first install, give ${creator.hostname} the state of the others.`,
         node: creator.hostname,
+        ...(certain ? {} : { severity: 'warning' as const }),
         at: creator.sources.state ?? ['nodes', creator.index],
         ...(creator.sources.state ? {} : { target: 'key' as const }),
       });

@@ -16,6 +16,7 @@ import { outputValuesRule } from './output-values.ts';
 import { kernelArgsRule } from './kernel-args.ts';
 import { bootRule } from './boot.ts';
 import { genericNodesRule } from './generic-nodes.ts';
+import { bssRule } from './bss.ts';
 
 /** All rules. */
 export const RULES: readonly Rule[] = [
@@ -34,4 +35,5 @@ export const RULES: readonly Rule[] = [
   kernelArgsRule,
   bootRule,
   genericNodesRule,
+  bssRule,
 ];
