@@ -21,6 +21,10 @@
 #   mtools           mmd/mcopy, to fill that FAT image without mounting it
 #   tgt              tgtd/tgtadm: the iSCSI target a diskless node sanboots (generic.test.ts); the test
 #                    runs its own tgtd in a network namespace (the tgt service is not needed)
+#   python3-yaml python3-jinja2 python3-requests python3-jsonschema python3-configobj
+#   python3-oauthlib python3-netifaces python3-jsonpatch
+#                    what cloud-init's own code imports: test/real/cloud-init.test.ts runs Debian's
+#                    cloud-init packages, unpacked (never installed) by scripts/fetch-cloud-init.sh
 #   systemd          systemd-analyze (only installed when missing, so an existing systemd is not upgraded)
 # Do not add libvirt-daemon-system: on a systemd host it starts a network on 192.168.122.1/24.
 set -euo pipefail
@@ -31,11 +35,15 @@ if [[ $(id -u) != 0 ]]; then
 fi
 
 packages=(nginx dnsmasq-base libvirt-clients libxml2-utils socat qemu-system-x86 ipxe-qemu ipxe ovmf
-  busybox-static cpio iproute2 grub-efi-amd64-bin dosfstools mtools tgt)
+  busybox-static cpio iproute2 grub-efi-amd64-bin dosfstools mtools tgt
+  python3 python3-yaml python3-jinja2 python3-requests python3-jsonschema python3-configobj python3-oauthlib
+  python3-netifaces python3-jsonpatch)
 command -v systemd-analyze >/dev/null 2>&1 || packages+=(systemd)
 
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -q
 apt-get install -y -q --no-install-recommends "${packages[@]}"
 
-"$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/scripts/fetch-test-kernel.sh"
+repo_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+"$repo_root/scripts/fetch-test-kernel.sh"
+"$repo_root/scripts/fetch-cloud-init.sh"

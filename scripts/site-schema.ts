@@ -136,7 +136,7 @@ const iqn = (description: string) =>
   });
 
 const cloudInit = obj(
-  'cloud-init NoCloud data of a generic OS node, served as `cloud-init/<mac>/user-data`, `meta-data` and `vendor-data` (the kernel gets `ds=nocloud;s=<boot.server>/cloud-init/<mac>/`). Across layers each of its keys comes whole from the strongest layer that sets it.',
+  'cloud-init NoCloud data of a generic OS node, served as `cloud-init/<mac>/user-data`, `meta-data` and `vendor-data` (the kernel gets `ds=nocloud;s=<boot.server>/cloud-init/<mac>/;dsmode=net`). Across layers each of its keys comes whole from the strongest layer that sets it.',
   {
     user_data: {
       type: 'object',
@@ -473,7 +473,7 @@ const schema = {
           ),
           cloud_init: {
             type: 'boolean',
-            description: 'Serve cloud-init NoCloud data and put `ds=nocloud;s=<url>/` on the command line (default true).',
+            description: 'Serve cloud-init NoCloud data and put `ds=nocloud;s=<url>/;dsmode=net` on the command line (default true).',
           },
         },
         { required: ['kernel', 'initrds'], title: 'OsProfileInput' },

@@ -166,6 +166,15 @@ const VARIANTS: [string, (d: Doc) => void][] = [
     },
   ],
   [
+    'a generic OS node with cloud-init (its own ds= seed stops the one BSS adds)',
+    (d) => {
+      d.os_profiles = {
+        rocky: { kernel: 'http://192.168.122.1/os/k', initrds: ['http://192.168.122.1/os/initrd.img'], params: ['ip=dhcp'] },
+      };
+      (d.nodes as Doc[]).push({ hostname: 'gen', mac: '52:54:00:aa:cc:01', os: 'rocky', cloud_init: { user_data: { a: 1 } } });
+    },
+  ],
+  [
     'a node with two boot MACs and no NIC named per MAC',
     (d) => {
       const n = (d.nodes as Doc[])[0]!;

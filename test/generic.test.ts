@@ -61,7 +61,7 @@ test('a generic node boots its OS profile with the NoCloud seed of its MAC on th
   const s = m.get('ipxe/52-54-00-aa-cc-01.ipxe')!;
   assert.match(
     s,
-    /^kernel --name vmlinuz http:\/\/192\.168\.122\.1\/os\/rocky\/vmlinuz initrd=initrd0 console=ttyS0,115200 ip=dhcp root=live:http:\/\/192\.168\.122\.1\/os\/rocky\/squashfs\.img ds=nocloud;s=http:\/\/192\.168\.122\.1\/cloud-init\/52-54-00-aa-cc-01\/ BOOTIF=01-52-54-00-aa-cc-01 \|\| goto failed$/m,
+    /^kernel --name vmlinuz http:\/\/192\.168\.122\.1\/os\/rocky\/vmlinuz initrd=initrd0 console=ttyS0,115200 ip=dhcp root=live:http:\/\/192\.168\.122\.1\/os\/rocky\/squashfs\.img ds=nocloud;s=http:\/\/192\.168\.122\.1\/cloud-init\/52-54-00-aa-cc-01\/;dsmode=net BOOTIF=01-52-54-00-aa-cc-01 \|\| goto failed$/m,
   );
   assert.match(s, /^initrd --name initrd0 http:\/\/192\.168\.122\.1\/os\/rocky\/initrd\.img \|\| goto failed$/m);
   assert.not.match(s, /harvester/, 'nothing of the installer');

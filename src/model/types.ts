@@ -29,7 +29,7 @@ export interface ResolvedOs {
   readonly params: readonly string[];
   /** Written as `root=<value>` when set. */
   readonly root?: string;
-  /** Serve cloud-init NoCloud data and put `ds=nocloud;s=...` on the command line. */
+  /** Serve cloud-init NoCloud data and put `ds=nocloud;s=...;dsmode=net` on the command line. */
   readonly cloudInit: boolean;
 }
 

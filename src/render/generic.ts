@@ -31,13 +31,25 @@ export function initrdNames(node: ResolvedNode): string[] {
 }
 
 /** The kernel command line of a generic node booting from NIC `mac`. */
+/**
+ * The kernel argument that points cloud-init's NoCloud data source at a seed URL, for every
+ * cloud-init: `ds=nocloud;s=<url>` alone is fetched but not used before 23.2 (the data source stays
+ * in local mode, so the network stage exits before it reads user-data, cloudinit/cmd/main.py
+ * main_init); `dsmode=net` says the network stage is the one. Checked with cloud-init's own code
+ * (Debian 12's 22.4.2, 13's 25.1.4, sid's 26.2) in test/real/cloud-init.test.ts. `ds=nocloud-net`
+ * works there too, but is deprecated from 24.1 (a degraded `cloud-init status`).
+ */
+export function nocloudArg(seed: string): string {
+  return `ds=nocloud;s=${seed};dsmode=net`;
+}
+
 export function osKernelArgs(model: SiteModel, node: ResolvedNode, mac: string): string[] {
   const os = node.os!;
   const args: string[] = [];
   if (nodeFirmware(model, node) === 'uefi') for (const n of initrdNames(node)) args.push(`initrd=${n}`);
   args.push(...os.params);
   if (os.root !== undefined) args.push(`root=${os.root}`);
-  if (os.cloudInit) args.push(`ds=nocloud;s=${cloudInitSeed(model, mac)}`);
+  if (os.cloudInit) args.push(nocloudArg(cloudInitSeed(model, mac)));
   args.push(`BOOTIF=01-${macToHyphen(mac)}`);
   return args;
 }

@@ -376,7 +376,7 @@ export interface OsProfileInput {
    */
   root?: string;
   /**
-   * Serve cloud-init NoCloud data and put `ds=nocloud;s=<url>/` on the command line (default true).
+   * Serve cloud-init NoCloud data and put `ds=nocloud;s=<url>/;dsmode=net` on the command line (default true).
    */
   cloud_init?: boolean;
 }
@@ -470,7 +470,7 @@ export interface NodeDefaults {
   lab?: LabSizingInput;
 }
 /**
- * cloud-init NoCloud data of a generic OS node, served as `cloud-init/<mac>/user-data`, `meta-data` and `vendor-data` (the kernel gets `ds=nocloud;s=<boot.server>/cloud-init/<mac>/`). Across layers each of its keys comes whole from the strongest layer that sets it.
+ * cloud-init NoCloud data of a generic OS node, served as `cloud-init/<mac>/user-data`, `meta-data` and `vendor-data` (the kernel gets `ds=nocloud;s=<boot.server>/cloud-init/<mac>/;dsmode=net`). Across layers each of its keys comes whole from the strongest layer that sets it.
  */
 export interface CloudInitInput {
   /**

@@ -29,6 +29,7 @@ import { DISK_MARKER, writeBiosMarkerDisk } from './helpers/disks.ts';
 import { TGT_PROGRAMS, parseIscsiRootPath, sessionsOf, startIscsiTarget } from './helpers/iscsi.ts';
 import { sleep } from './helpers/proc.ts';
 import { BUILTIN_DEFAULTS } from '../../src/model/defaults.ts';
+import { nocloudArg } from '../../src/render/generic.ts';
 
 /** The two generic fixtures (built here, after the programs check). */
 const SOURCES = {
@@ -191,7 +192,7 @@ async function mutate(c: GenericCase, base: SiteTree, node: GNode, mac: string):
     // A plausible slip: the seed directory named with the colon form of the MAC.
     const seed = seedOf(node, mac)!;
     const hyphen = mac.replace(/:/g, '-');
-    broken = text.replace(`ds=nocloud;s=${seed}`, `ds=nocloud;s=${seed.replace(`/${hyphen}/`, `/${mac}/`)}`);
+    broken = text.replace(nocloudArg(seed), nocloudArg(seed.replace(`/${hyphen}/`, `/${mac}/`)));
   } else {
     broken = text.replace(/^([ \t]*set[ \t]+initiator-iqn[ \t]+)\S+/m, `$1${STRANGER_IQN}`);
   }
@@ -394,8 +395,7 @@ async function osProblems(o: Outcome): Promise<string[]> {
   else {
     if (!seed.endsWith('/')) p.push(`manifest.json: the seed URL ${seed} does not end in /`);
     const ds = args.filter((a) => a.startsWith('ds='));
-    if (ds.join(' ') !== `ds=nocloud;s=${seed}`)
-      p.push(`kernel command line has ${ds.join(' ') || 'no ds='}, expected ds=nocloud;s=${seed}`);
+    if (ds.join(' ') !== nocloudArg(seed)) p.push(`kernel command line has ${ds.join(' ') || 'no ds='}, expected ${nocloudArg(seed)}`);
     if (m.seed !== seed) p.push(`the guest parsed the seed ${m.seed ?? '(none)'} from its command line, expected ${seed}`);
   }
   // The profile's params, all of them, in their order.

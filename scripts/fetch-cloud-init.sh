@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# Fetch cloud-init's own code for the NoCloud seed test (test/real/cloud-init.test.ts): Debian's
+# cloud-init packages, downloaded with apt's ordinary client and unpacked with dpkg-deb (never
+# installed: no postinst, no systemd units), into .tmp/real/cloud-init/<suite>/:
+#   bookworm  Debian 12's cloud-init (22.4.2, before NoCloud's 23.2 rework)
+#   trixie    Debian 13's (25.1.x)
+#   sid       Debian unstable's, the newest upstream release packaged
+# trixie and sid come through a private apt state under .tmp/real/apt-alt (the host's apt
+# sources and lists are untouched). Each suite dir gets a VERSION file. Idempotent: a suite
+# whose VERSION exists is kept (delete the dir to refetch). Python dependencies are installed
+# by .ci/install-real-deps.sh.
+set -euo pipefail
+
+repo_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+dest=${HARVGEN_CLOUD_INIT_DIR:-$repo_root/.tmp/real/cloud-init}
+alt=$repo_root/.tmp/real/apt-alt
+mkdir -p "$dest"
+
+need=()
+for suite in bookworm trixie sid; do [[ -s $dest/$suite/VERSION ]] || need+=("$suite"); done
+if [[ ${#need[@]} == 0 ]]; then
+  echo "fetch-cloud-init: $(cat "$dest"/*/VERSION | tr '\n' ' ')already in $dest"
+  exit 0
+fi
+
+keyring=/usr/share/keyrings/debian-archive-keyring.gpg
+mkdir -p "$alt/lists/partial" "$alt/cache/archives/partial" "$alt/sources.list.d"
+cat > "$alt/sources.list" <<SL
+deb [signed-by=$keyring] http://deb.debian.org/debian trixie main
+deb [signed-by=$keyring] http://deb.debian.org/debian sid main
+SL
+: > "$alt/status"
+cat > "$alt/apt.conf" <<CONF
+Dir::Etc::sourcelist "$alt/sources.list";
+Dir::Etc::sourceparts "$alt/sources.list.d";
+Dir::State::Lists "$alt/lists";
+Dir::State::status "$alt/status";
+Dir::Cache "$alt/cache";
+Dir::Cache::archives "$alt/cache/archives";
+APT::Default-Release "";
+CONF
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/harvgen-cloud-init.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+chmod 711 "$work"
+mkdir "$work/dl"
+# apt downloads as the _apt user when it can write the target dir (otherwise it warns).
+if id _apt >/dev/null 2>&1 && [[ $(id -u) == 0 ]]; then chown _apt "$work/dl" "$alt/lists/partial" "$alt/cache/archives/partial"; fi
+
+alt_updated=
+for suite in "${need[@]}"; do
+  rm -f "$work"/dl/*.deb
+  if [[ $suite == bookworm ]]; then
+    (cd "$work/dl" && apt-get download -q cloud-init >/dev/null)
+  else
+    if [[ -z $alt_updated ]]; then
+      APT_CONFIG=$alt/apt.conf apt-get update -q >/dev/null
+      alt_updated=1
+    fi
+    version=$(APT_CONFIG=$alt/apt.conf apt-cache madison cloud-init | awk -v s="$suite" '$0 ~ " "s"/" {print $3; exit}')
+    if [[ -z $version ]]; then
+      echo "fetch-cloud-init: no cloud-init in Debian $suite" >&2
+      exit 1
+    fi
+    (cd "$work/dl" && APT_CONFIG=$alt/apt.conf apt-get download -q "cloud-init=$version" >/dev/null)
+  fi
+  deb=$(ls "$work"/dl/cloud-init_*.deb)
+  rm -rf "$dest/$suite.new"
+  dpkg-deb -x "$deb" "$dest/$suite.new"
+  dpkg-deb -f "$deb" Version > "$dest/$suite.new/VERSION"
+  rm -rf "${dest:?}/$suite"
+  mv "$dest/$suite.new" "$dest/$suite"
+  echo "fetch-cloud-init: $suite cloud-init $(cat "$dest/$suite/VERSION") -> $dest/$suite"
+done
