@@ -3,6 +3,7 @@
 import { compile } from 'json-schema-to-typescript';
 import schema, { layerSchema, nodeSchema } from './site-schema.ts';
 import { CODES } from '../src/diagnostics/codes.ts';
+import { INSTALLER_RULES } from '../src/harvester/installer-rules.ts';
 import { VALUE_KINDS, type ValueKindName } from '../src/util/value-kinds.ts';
 
 /** The JSON Schema file contents (2-space indent, trailing newline). */
@@ -88,10 +89,29 @@ export function renderValueKindsDocs(): string {
 /** The README with every generated section brought up to date. */
 export function renderReadme(readme: string): string {
   return replaceSection(
-    replaceSection(replaceSection(readme, 'inventory', renderInventoryDocs()), 'codes', renderCodesDocs()),
-    'value-kinds',
-    renderValueKindsDocs(),
+    replaceSection(
+      replaceSection(replaceSection(readme, 'inventory', renderInventoryDocs()), 'codes', renderCodesDocs()),
+      'value-kinds',
+      renderValueKindsDocs(),
+    ),
+    'installer-rules',
+    renderInstallerRulesDocs(),
   );
+}
+
+/** Markdown table of the installer's rules harvgen checks (README "The installer's rules"). */
+export function renderInstallerRulesDocs(): string {
+  const cell = (t: string) => t.replace(/\|/g, '\\|');
+  const rows = [
+    '| rule | releases | when | the installer | skipchecks lifts it | code | source |',
+    '| --- | --- | --- | --- | --- | --- | --- |',
+  ];
+  for (const r of INSTALLER_RULES) {
+    rows.push(
+      `| \`${r.id}\` | \`${r.releases}\` | ${cell(r.when)} | ${cell(r.effect)} | ${r.lifted ? `\`${r.lifted}\`` : 'no'} | \`${r.code}\` | ${cell(r.source)} |`,
+    );
+  }
+  return rows.join('\n') + '\n';
 }
 
 /** Replace the text between `<!-- BEGIN name -->` and `<!-- END name -->`. */

@@ -103,7 +103,8 @@ const lab = obj(
       type: 'integer',
       minimum: 8192,
       maximum: 16777216,
-      description: 'Memory in MiB (Harvester needs at least 8 GiB to install; default 16384).',
+      description:
+        "Memory in MiB (default 16384). The installer's preflight check wants 64 GiB (32 GiB for testing) from v1.3 unless `boot.skipchecks` is set; below 8 GiB it does not run at all.",
     },
     vcpus: { type: 'integer', minimum: 1, maximum: 256, description: 'Virtual CPUs (default 8).' },
     disk_gib: {
@@ -127,6 +128,36 @@ const lab = obj(
     },
   },
   { title: 'LabSizingInput' },
+);
+
+const hardware = obj(
+  "Hardware facts of the machine, as the Harvester installer's preflight checks and disk rules see them, usually in a profile (`sites/_profiles/<name>.yaml`): harvgen checks the installer's own rules of the node's release against them at build time (README \"The installer's rules\"). A fact left out is not checked. Lab sites (a `lab:` section) take them from the lab domain instead.",
+  {
+    memory_gib: { type: 'number', minimum: 0.5, maximum: 65536, description: 'Installed memory in GiB.' },
+    cpus: { type: 'integer', minimum: 1, maximum: 4096, description: 'CPU threads the installer counts (`nproc --all`).' },
+    disk_gib: {
+      type: 'number',
+      minimum: 1,
+      maximum: 1048576,
+      description: 'Size of the install disk (`install.device`) in GiB (2^30 bytes).',
+    },
+    data_disk_gib: { type: 'number', minimum: 1, maximum: 1048576, description: 'Size of the data disk (`install.data_disk`) in GiB.' },
+    nic_speed_mbps: {
+      type: 'integer',
+      minimum: 10,
+      maximum: 1000000,
+      description: 'Link speed of the management NIC in Mbit/s, as the kernel reports it (`/sys/class/net/<nic>/speed`).',
+    },
+    nic_driver: str(
+      'Linux driver of the management NIC (e.g. `ixgbe`, `tg3`, `qlcnic`): releases known to lack or break a driver are warned about.',
+      {
+        pattern: '^[a-z0-9_]{1,32}$',
+      },
+    ),
+    virtualized: { type: 'boolean', description: 'The machine is a virtual machine (`systemd-detect-virt --vm`).' },
+    kvm: { type: 'boolean', description: 'Hardware virtualization is on (`/dev/kvm` exists: VT-x/AMD-V enabled in the firmware).' },
+  },
+  { title: 'HardwareFactsInput' },
 );
 
 const iqn = (description: string) =>
@@ -187,6 +218,7 @@ const nodeSettings = {
       "CPU architecture of the machine (default `x86_64`). `arm64` machines get the arm64 iPXE (`boot.arm64_loader`, DHCP client architecture 11, HTTP boot architecture 19) and, for Harvester (v1.3 and later), the release's `-arm64` files; an OS profile's URLs must be for the node's architecture.",
   },
   iscsi,
+  hardware,
   harvester_version: str(
     "The node's own Harvester release, to roll one node forward (default: `harvester.version`). Its release files are found by putting this release in place of the site's in `harvester.artifacts` (and `harvester.iso_url`), which must therefore name the site's release.",
     { pattern: '^v[0-9]+\\.[0-9]+\\.[0-9]+(-rc[0-9]+)?$', maxLength: 32 },
@@ -349,7 +381,7 @@ const schema = {
         skipchecks: {
           type: 'boolean',
           description:
-            'Add `harvester.install.skipchecks=true`: hardware minimum checks warn instead of stopping the install (needed in small labs). Default false.',
+            "Add `harvester.install.skipchecks=true`: the installer's preflight checks (v1.3+: CPU threads, memory, NIC speed, virtual machine, /dev/kvm; v1.7's legacy BIOS check) and, from v1.8, its disk and partition minimums warn instead of stopping the install (needed for lab VMs). v1.2 has no such checks. Default false.",
         },
         retries: {
           type: 'integer',

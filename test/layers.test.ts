@@ -38,7 +38,7 @@ test('every precedence step decides a value: node, its profile, the profile it b
   assert.equal([a2.install.dataDisk, src(a2, 'install.data_disk')], ['/dev/vdb', '$profiles.small.install.data_disk']);
   assert.equal([a2.lab.vcpus, src(a2, 'lab.vcpus')], [16, '$profiles.r650.lab.vcpus']);
   // site defaults over their profile; the site's profile (r650) over repo defaults
-  assert.equal([a1.lab.diskGib, src(a1, 'lab.disk_gib')], [120, 'defaults.lab.disk_gib']);
+  assert.equal([a1.lab.diskGib, src(a1, 'lab.disk_gib')], [200, 'defaults.lab.disk_gib']);
   assert.equal([a1.install.device, src(a1, 'install.device')], ['/dev/disk/by-id/nvme-r650-system', '$profiles.r650.install.device']);
   // repo defaults, and their profile (base)
   assert.equal([a1.install.tty, src(a1, 'install.tty')], ['ttyS0,115200n8', '$repo.install.tty']);
@@ -62,10 +62,10 @@ test('explain shows the file and line of a value from each layer', () => {
     const s = e.values.find((v) => v.key === k)!.source;
     return s.kind === 'inventory' ? `${s.file}:${s.line}` : s.kind;
   };
-  assert.is(at('install.tty'), 'sites/lab_a/site.yaml:29');
+  assert.is(at('install.tty'), 'sites/lab_a/site.yaml:30');
   assert.is(at('lab.memory_mib'), 'sites/_profiles/small.yaml:5');
   assert.is(at('lab.vcpus'), 'sites/_profiles/r650.yaml:12');
-  assert.is(at('lab.disk_gib'), 'sites/lab_a/site.yaml:19');
+  assert.is(at('lab.disk_gib'), 'sites/lab_a/site.yaml:20');
   assert.is(at('mtu'), 'sites/_defaults.yaml:8');
   assert.is(at('lab.nic_model'), 'built-in');
 });

@@ -121,6 +121,21 @@ export const CODES = {
   CLUSTER_CIDR_INVALID: c('error', 'The pod or service CIDR is not a valid IPv4 network.'),
   CLUSTER_CIDR_OVERLAP: c('error', 'Pod, service and management networks overlap.'),
   CLUSTER_DNS_OUTSIDE_SERVICE_CIDR: c('error', '`cluster_dns` is not inside the service CIDR.'),
+  // the installer's own rules for the release (src/harvester/installer-rules.ts)
+  INSTALLER_PREFLIGHT_FAILS: c(
+    'error',
+    "The node fails a preflight check of its release's installer (CPUs, memory, NIC speed, virtual machine, /dev/kvm, BIOS) that skipchecks does not lift.",
+  ),
+  INSTALLER_DISK_TOO_SMALL: c('error', "The install or data disk is under the installer's minimum for the release (250/180/50 GiB)."),
+  INSTALLER_PARTITION_SIZE: c(
+    'error',
+    '`persistent_partition_size` is under 150Gi or does not fit the install disk (a warning where the installer shrinks it).',
+  ),
+  INSTALLER_FORCE_MBR: c('error', '`install.force_mbr` on UEFI, from v1.8, or on a disk over 2 TiB: the installer refuses it.'),
+  INSTALLER_KNOWN_ISSUE: c(
+    'warning',
+    "A release's known problem applies to the node (an 802.3ad bond with DHCP, a NIC driver), with the upstream issue.",
+  ),
   // Harvester version and installer config
   HARVESTER_VERSION_UNSUPPORTED: c('error', 'The Harvester version is not one harvgen knows (v1.2 to v1.9).'),
   HARVESTER_KEY_TOO_NEW: c('error', 'A setting the chosen Harvester version does not have yet.'),

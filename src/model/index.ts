@@ -264,7 +264,7 @@ function nodeResolver(
       return undefined;
     };
     // mergeMap(): key-by-key merge of a map setting, weakest layer first, recording each leaf's source.
-    const mergeMap = <T extends object>(key: 'install' | 'lab' | 'bond' | 'cloud_init' | 'iscsi'): Partial<T> => {
+    const mergeMap = <T extends object>(key: 'install' | 'lab' | 'bond' | 'cloud_init' | 'iscsi' | 'hardware'): Partial<T> => {
       const out: Record<string, unknown> = {};
       for (const l of [...chain].reverse()) {
         const layer = l.value[key];
@@ -300,6 +300,7 @@ function nodeResolver(
     const prefix = prefixIn ?? maskPrefix ?? netPrefix;
     const install = mergeMap<NonNullable<NodeInput['install']>>('install');
     const lab = mergeMap<NonNullable<NodeInput['lab']>>('lab');
+    const hardwareIn = mergeMap<NonNullable<NodeInput['hardware']>>('hardware');
     const bondIn = mergeMap<Record<string, string | number>>('bond');
     const interfacesIn = pick('interfaces');
     const interfaces: ResolvedNic[] = interfacesIn
@@ -388,6 +389,16 @@ function nodeResolver(
         diskGib: lab.disk_gib ?? D.node.lab.diskGib,
         dataDiskGib: lab.data_disk_gib ?? D.node.lab.dataDiskGib,
         nicModel: lab.nic_model ?? D.node.lab.nicModel,
+      },
+      hardware: {
+        ...(hardwareIn.memory_gib !== undefined ? { memoryGib: hardwareIn.memory_gib } : {}),
+        ...(hardwareIn.cpus !== undefined ? { cpus: hardwareIn.cpus } : {}),
+        ...(hardwareIn.disk_gib !== undefined ? { diskGib: hardwareIn.disk_gib } : {}),
+        ...(hardwareIn.data_disk_gib !== undefined ? { dataDiskGib: hardwareIn.data_disk_gib } : {}),
+        ...(hardwareIn.nic_speed_mbps !== undefined ? { nicSpeedMbps: hardwareIn.nic_speed_mbps } : {}),
+        ...(hardwareIn.nic_driver !== undefined ? { nicDriver: hardwareIn.nic_driver } : {}),
+        ...(hardwareIn.virtualized !== undefined ? { virtualized: hardwareIn.virtualized } : {}),
+        ...(hardwareIn.kvm !== undefined ? { kvm: hardwareIn.kvm } : {}),
       },
       sources,
     };

@@ -91,6 +91,17 @@ export interface ResolvedNode {
     readonly dataDiskGib: number;
     readonly nicModel: 'virtio' | 'e1000e';
   };
+  /** Hardware facts declared for the machine (`hardware:`); absent = unknown. */
+  readonly hardware: {
+    readonly memoryGib?: number;
+    readonly cpus?: number;
+    readonly diskGib?: number;
+    readonly dataDiskGib?: number;
+    readonly nicSpeedMbps?: number;
+    readonly nicDriver?: string;
+    readonly virtualized?: boolean;
+    readonly kvm?: boolean;
+  };
   /** Where each field came from: `field` or `field.sub` -> inventory path (absent = built-in default). */
   readonly sources: Readonly<Record<string, InventoryPath>>;
 }

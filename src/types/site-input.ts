@@ -68,7 +68,7 @@ export interface SiteInput {
      */
     kernel_args?: string[];
     /**
-     * Add `harvester.install.skipchecks=true`: hardware minimum checks warn instead of stopping the install (needed in small labs). Default false.
+     * Add `harvester.install.skipchecks=true`: the installer's preflight checks (v1.3+: CPU threads, memory, NIC speed, virtual machine, /dev/kvm; v1.7's legacy BIOS check) and, from v1.8, its disk and partition minimums warn instead of stopping the install (needed for lab VMs). v1.2 has no such checks. Default false.
      */
     skipchecks?: boolean;
     /**
@@ -394,6 +394,7 @@ export interface NodeDefaults {
    */
   arch?: 'x86_64' | 'arm64';
   iscsi?: IscsiInput;
+  hardware?: HardwareFactsInput;
   /**
    * The node's own Harvester release, to roll one node forward (default: `harvester.version`). Its release files are found by putting this release in place of the site's in `harvester.artifacts` (and `harvester.iso_url`), which must therefore name the site's release.
    */
@@ -516,6 +517,43 @@ export interface IscsiInput {
   initiator?: string;
 }
 /**
+ * Hardware facts of the machine, as the Harvester installer's preflight checks and disk rules see them, usually in a profile (`sites/_profiles/<name>.yaml`): harvgen checks the installer's own rules of the node's release against them at build time (README "The installer's rules"). A fact left out is not checked. Lab sites (a `lab:` section) take them from the lab domain instead.
+ */
+export interface HardwareFactsInput {
+  /**
+   * Installed memory in GiB.
+   */
+  memory_gib?: number;
+  /**
+   * CPU threads the installer counts (`nproc --all`).
+   */
+  cpus?: number;
+  /**
+   * Size of the install disk (`install.device`) in GiB (2^30 bytes).
+   */
+  disk_gib?: number;
+  /**
+   * Size of the data disk (`install.data_disk`) in GiB.
+   */
+  data_disk_gib?: number;
+  /**
+   * Link speed of the management NIC in Mbit/s, as the kernel reports it (`/sys/class/net/<nic>/speed`).
+   */
+  nic_speed_mbps?: number;
+  /**
+   * Linux driver of the management NIC (e.g. `ixgbe`, `tg3`, `qlcnic`): releases known to lack or break a driver are warned about.
+   */
+  nic_driver?: string;
+  /**
+   * The machine is a virtual machine (`systemd-detect-virt --vm`).
+   */
+  virtualized?: boolean;
+  /**
+   * Hardware virtualization is on (`/dev/kvm` exists: VT-x/AMD-V enabled in the firmware).
+   */
+  kvm?: boolean;
+}
+/**
  * Disk and installer settings for the node (`install.*` in the Harvester config).
  */
 export interface InstallInput {
@@ -590,7 +628,7 @@ export interface BondInput {
  */
 export interface LabSizingInput {
   /**
-   * Memory in MiB (Harvester needs at least 8 GiB to install; default 16384).
+   * Memory in MiB (default 16384). The installer's preflight check wants 64 GiB (32 GiB for testing) from v1.3 unless `boot.skipchecks` is set; below 8 GiB it does not run at all.
    */
   memory_mib?: number;
   /**
@@ -647,6 +685,7 @@ export interface NodeInput {
    */
   arch?: 'x86_64' | 'arm64';
   iscsi?: IscsiInput;
+  hardware?: HardwareFactsInput;
   /**
    * The node's own Harvester release, to roll one node forward (default: `harvester.version`). Its release files are found by putting this release in place of the site's in `harvester.artifacts` (and `harvester.iso_url`), which must therefore name the site's release.
    */

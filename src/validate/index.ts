@@ -40,9 +40,16 @@ function collapseDefaults(findings: readonly Finding[]): Finding[] {
   const first = new Map<string, { finding: Finding; others: string[] }>();
   const out: Finding[] = [];
   for (const f of findings) {
-    // A value set once in a shared layer (defaults:, a profile, repo defaults) is reported once.
+    // A value set once in a shared layer (defaults:, a profile, repo defaults) is reported once;
+    // so is the same finding about several nodes at one site-level setting (`boot`, `lab`).
     const shared = f.at?.[0] === 'defaults' || f.at?.[0] === '$profiles' || f.at?.[0] === '$repo';
-    const key = shared && f.node !== undefined ? `${f.code}|${f.at!.join('.')}` : undefined;
+    const site = !shared && f.at !== undefined && f.at[0] !== 'nodes' && f.node !== undefined;
+    const key =
+      shared && f.node !== undefined
+        ? `${f.code}|${f.at!.join('.')}`
+        : site
+          ? `${f.code}|${f.at!.join('.')}|${f.message.split(f.node!).join('\u0000')}`
+          : undefined;
     const seen = key !== undefined ? first.get(key) : undefined;
     if (seen) {
       seen.others.push(f.node!);
@@ -54,8 +61,11 @@ function collapseDefaults(findings: readonly Finding[]): Finding[] {
   const groups = new Map([...first.values()].map((g) => [g.finding, g]));
   return out.map((f) => {
     const g = groups.get(f);
+    if (!g || g.others.length === 0) return f;
+    if (f.at?.[0] !== 'defaults' && f.at?.[0] !== '$profiles' && f.at?.[0] !== '$repo')
+      return { ...f, message: `${f.message} (also nodes ${g.others.join(', ')})` };
     const layer = f.at?.[0] === '$repo' ? 'sites/_defaults.yaml' : f.at?.[0] === '$profiles' ? `profile ${String(f.at[1])}` : 'defaults';
-    return g && g.others.length > 0 ? { ...f, message: `${f.message} (set in ${layer}; also nodes ${g.others.join(', ')})` } : f;
+    return { ...f, message: `${f.message} (set in ${layer}; also nodes ${g.others.join(', ')})` };
   });
 }
 

@@ -84,7 +84,7 @@ export const harvesterVersionRule: Rule = {
         report({
           code: 'HARVESTER_BIOS_UNSUPPORTED',
           message: `Harvester ${nv.raw} refuses to install on legacy BIOS machines (since v${BIOS_REFUSED_SINCE})`,
-          hint: 'Switch the machines to UEFI and set `boot.firmware: uefi`, or install v1.7.x.',
+          hint: 'Switch the machines to UEFI and set `boot.firmware: uefi`, or install v1.7.x with `boot.skipchecks: true` (v1.7 stops BIOS installs in its preflight check).',
           at: own && nv.raw !== raw ? own : ['boot', 'firmware'],
         });
       }

@@ -17,6 +17,7 @@ import { kernelArgsRule } from './kernel-args.ts';
 import { bootRule } from './boot.ts';
 import { genericNodesRule } from './generic-nodes.ts';
 import { bssRule } from './bss.ts';
+import { installerRule } from './installer.ts';
 
 /** All rules. */
 export const RULES: readonly Rule[] = [
@@ -35,5 +36,6 @@ export const RULES: readonly Rule[] = [
   kernelArgsRule,
   bootRule,
   genericNodesRule,
+  installerRule,
   bssRule,
 ];

@@ -540,7 +540,10 @@ export function generateSite(runSeed: number, index: number): GeneratedSite {
         rng.pick(['tty1', 'ttyS0,115200n8', 'ttyS1,9600', 'hvc0', 'ttyAMA0,115200e7r', 'tty0', `x${rng.chars(ALNUM, rng.int(0, 8))},1o`]),
       );
   if (consoles) boot.console = consoles;
-  if (rng.chance(0.5)) boot.skipchecks = rng.chance(0.5);
+  // Always on (the draws are kept, so the other cases stay as they were): lab VMs fail the
+  // installer's preflight checks without it (INSTALLER_PREFLIGHT_FAILS).
+  if (rng.chance(0.5)) rng.chance(0.5);
+  boot.skipchecks = true;
   if (rng.chance(0.5)) boot.retries = rng.pick([1, 20, rng.int(1, 20)]);
   if (rng.chance(0.5)) boot.retry_delay = rng.pick([1, 300, rng.int(1, 300)]);
   if (rng.chance(0.5)) boot.dhcp_retry = rng.pick([1, 100, rng.int(1, 100)]);
@@ -680,7 +683,11 @@ export function generateSite(runSeed: number, index: number): GeneratedSite {
     i.device = device();
     if (!witness && rng.chance(0.3)) i.data_disk = dataDisk();
     if (rng.chance(0.4)) i.tty = rng.pick(['tty1', 'ttyS0,115200n8', 'ttyS1', 'hvc0']);
-    if (!witness && rng.chance(0.3)) i.persistent_partition_size = `${rng.pick([0, 1, 150, 999999])}${rng.pick(['Mi', 'Gi'])}`;
+    // Sizes the installer takes on a 250 GiB disk (150Gi to 176Gi: INSTALLER_PARTITION_SIZE), drawn as before.
+    if (!witness && rng.chance(0.3)) {
+      const n = rng.pick([0, 1, 150, 999999]);
+      i.persistent_partition_size = rng.pick(['Mi', 'Gi']) === 'Mi' ? `${153600 + (n % 1000)}Mi` : `${n === 150 ? 150 : 160}Gi`;
+    }
     if (atLeast(5) && rng.chance(0.3)) i.wipe_all_disks = rng.chance(0.5);
     if (atLeast(5) && rng.chance(0.3)) {
       const list: string[] = [];
@@ -718,7 +725,8 @@ export function generateSite(runSeed: number, index: number): GeneratedSite {
         ? 16777216 // the schema's maximum (16 TiB)
         : rng.pick([8192, 16384, 1048576, rng.int(8192, 2 ** 22)]);
     if (rng.chance(0.6)) lab.vcpus = rng.pick([1, 256, rng.int(1, 256)]);
-    if (rng.chance(0.5)) lab.disk_gib = rng.pick([60, 100000, 1048576, rng.int(60, 4000)]);
+    // At least the installer's 250 GiB install disk (INSTALLER_DISK_TOO_SMALL before v1.8).
+    if (rng.chance(0.5)) lab.disk_gib = Math.max(250, rng.pick([60, 100000, 1048576, rng.int(60, 4000)]));
     if (rng.chance(0.5)) lab.data_disk_gib = rng.pick([50, 100000, 1048576, rng.int(50, 4000)]);
     if (rng.chance(0.5)) lab.nic_model = rng.pick(['virtio', 'e1000e']);
     return lab;
@@ -934,6 +942,13 @@ export function generateSite(runSeed: number, index: number): GeneratedSite {
     });
     tags.push('iscsi');
   }
+  // The create node installs once when another node keeps its install, so no reinstall of it makes
+  // a second cluster (CLUSTER_CREATE_NODE_REINSTALL).
+  const harvesterNodes = nodes.filter((n) => n.os === undefined && n.iscsi === undefined);
+  const creatorNode = harvesterNodes.find((n) => n.role === 'create') ?? harvesterNodes[0];
+  const stateOf = (n: Record<string, unknown>) => n.state ?? defaults.state ?? 'install';
+  if (creatorNode && stateOf(creatorNode) === 'install' && harvesterNodes.some((n) => n !== creatorNode && stateOf(n) !== 'install'))
+    creatorNode.state = 'install-once';
   return { index, seed, doc, tags };
 }
 

@@ -1,0 +1,78 @@
+// installer: the Harvester installer's own rules for the release each node installs
+// (src/harvester/installer-rules.ts), against the hardware facts harvgen knows: the node's
+// `hardware:` (a profile, usually), or on a lab site (a `lab:` section) its lab domain.
+import { INSTALLER_RULES, inReleases, type HardwareFacts } from '../../harvester/installer-rules.ts';
+import type { InventoryPath } from '../../load/index.ts';
+import type { ResolvedNode } from '../../model/index.ts';
+import type { SiteInput } from '../../types/site-input.ts';
+import type { Rule } from '../rule.ts';
+
+/** Inventory field of each fact: declared (`hardware.*`), and on a lab site the lab sizing it comes from. */
+const FIELDS: Record<keyof HardwareFacts, { hardware: string; lab?: string }> = {
+  memoryGib: { hardware: 'hardware.memory_gib', lab: 'lab.memory_mib' },
+  cpus: { hardware: 'hardware.cpus', lab: 'lab.vcpus' },
+  diskGib: { hardware: 'hardware.disk_gib', lab: 'lab.disk_gib' },
+  dataDiskGib: { hardware: 'hardware.data_disk_gib', lab: 'lab.data_disk_gib' },
+  nicSpeedMbps: { hardware: 'hardware.nic_speed_mbps', lab: 'lab.nic_model' },
+  nicDriver: { hardware: 'hardware.nic_driver', lab: 'lab.nic_model' },
+  virtualized: { hardware: 'hardware.virtualized', lab: 'lab' },
+  kvm: { hardware: 'hardware.kvm' },
+};
+
+/** What the installer would see of a node: its lab domain on a lab site, its declared facts over that. */
+export function hardwareFacts(input: SiteInput, node: ResolvedNode): HardwareFacts {
+  const lab: HardwareFacts =
+    input.lab !== undefined || node.sources.lab !== undefined
+      ? {
+          // The domain's memory is what dmidecode reports; its disk the qcow2 define.sh creates.
+          memoryGib: Math.floor(node.lab.memoryMib / 1024),
+          cpus: node.lab.vcpus,
+          diskGib: node.lab.diskGib,
+          ...(node.install.dataDisk !== undefined ? { dataDiskGib: node.lab.dataDiskGib } : {}),
+          // virtio-net reports no speed (-1), which the installer skips; e1000e links at 1 Gbps.
+          ...(node.lab.nicModel === 'e1000e' ? { nicSpeedMbps: 1000, nicDriver: 'e1000e' } : { nicDriver: 'virtio_net' }),
+          virtualized: true,
+        }
+      : {};
+  return { ...lab, ...node.hardware };
+}
+
+/** The installer's rules of each Harvester node's release, against its facts. */
+export const installerRule: Rule = {
+  name: 'installer',
+  codes: [
+    'INSTALLER_PREFLIGHT_FAILS',
+    'INSTALLER_DISK_TOO_SMALL',
+    'INSTALLER_PARTITION_SIZE',
+    'INSTALLER_FORCE_MBR',
+    'INSTALLER_KNOWN_ISSUE',
+  ],
+  check({ input, model, report }) {
+    for (const node of model.nodes) {
+      if (node.boot !== 'harvester' || !node.release) continue;
+      const version = node.release.version;
+      const facts = hardwareFacts(input, node);
+      const factAt = (fact: keyof HardwareFacts): InventoryPath => {
+        const f = FIELDS[fact];
+        if (node.hardware[fact] !== undefined) return node.sources[f.hardware] ?? ['nodes', node.index];
+        if (f.lab === 'lab') return input.lab !== undefined ? ['lab'] : (node.sources.lab ?? ['nodes', node.index]);
+        return (f.lab !== undefined ? node.sources[f.lab] : undefined) ?? (input.lab !== undefined ? ['lab'] : ['nodes', node.index]);
+      };
+      const install = node.config.install as Record<string, unknown> | undefined;
+      const skipchecks = model.boot.skipchecks || install?.skipchecks === true;
+      for (const rule of INSTALLER_RULES) {
+        if (!inReleases(version, rule.releases)) continue;
+        const hit = rule.check({ node, model, version, facts, factAt, skipchecks });
+        if (!hit) continue;
+        report({
+          code: rule.code,
+          message: hit.message,
+          hint: hit.hint,
+          at: hit.at,
+          node: node.hostname,
+          ...(hit.severity ? { severity: hit.severity } : {}),
+        });
+      }
+    }
+  },
+};
