@@ -487,6 +487,10 @@ const schema = {
         'A generic OS: what iPXE loads and the kernel command line.',
         {
           kernel: value('artifactsUrl', 'URL of the kernel (on the boot server or elsewhere).'),
+          shim: value(
+            'artifactsUrl',
+            "With `boot.secure_boot`: URL of the distribution's signed shim, which iPXE's `shim` command hands the kernel to (the shim that trusts the kernel's signer, e.g. the distribution's `shimx64.efi`).",
+          ),
           initrds: {
             type: 'array',
             minItems: 1,

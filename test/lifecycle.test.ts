@@ -305,6 +305,47 @@ test('secure_boot: firmware loads the shim (TFTP and HTTP), lab domains boot wit
   assert.ok(bios.diagnostics.some((x) => x.code === 'BOOT_SECURE_BOOT_INVALID'));
 });
 
+test("secure_boot: the node scripts hand the SUSE-signed installer kernel to the release's shim, which fetch.sh takes out of the ISO and nginx serves", async () => {
+  const m = await files(site((d) => (d.boot!.secure_boot = {})));
+  const s = text(m, 'ipxe/52-54-00-aa-bb-01.ipxe');
+  const shimUrl = 'http://192.168.122.1/artifacts/v1.4.1/harvester-v1.4.1-shim-amd64.efi';
+  const lines = s.split('\n');
+  const at = (re: RegExp) => lines.findIndex((l) => re.test(l));
+  assert.ok(at(/^initrd --name initrd /) < at(/^shim /) && at(/^shim /) < at(/^boot /), `shim after the initrd, before boot:\n${s}`);
+  assert.ok(lines.includes(`shim ${shimUrl} || goto failed`), s);
+  const fetch = text(m, 'artifacts/fetch.sh');
+  assert.match(fetch, /xorriso -osirrox on -indev "\$target\/\$iso" -extract \/EFI\/BOOT\/bootx64\.efi/);
+  assert.match(fetch, /^shim "\$target" harvester-v1\.4\.1-amd64\.iso harvester-v1\.4\.1-shim-amd64\.efi$/m);
+  // The shim is taken only after the ISO's SHA-512 was checked.
+  assert.ok(fetch.indexOf('\nfetch v1.4.1 ') < fetch.indexOf('\nshim "$target"'));
+  assert.match(text(m, 'nginx/harvgen.conf'), /location = \/artifacts\/v1\.4\.1\/harvester-v1\.4\.1-shim-amd64\.efi \{/);
+  assert.is(JSON.parse(text(m, 'manifest.json')).artifacts.shim, shimUrl);
+  // Defaults: iPXE's own signed shim for the site's loader (it loads the name its own starts with).
+  const dns = text(m, 'dnsmasq/harvgen.conf');
+  assert.match(dns, /^dhcp-boot=tag:harvgen-location_x,tag:!ipxe,tag:efi64,snponly-shimx64\.efi$/m);
+  // Without Secure Boot: no shim line, no shim fetched or served.
+  const off = await files(site(() => undefined));
+  assert.not.match(text(off, 'ipxe/52-54-00-aa-bb-01.ipxe'), /^shim /m);
+  assert.not.match(text(off, 'artifacts/fetch.sh'), /xorriso/);
+  assert.not.match(text(off, 'nginx/harvgen.conf'), /shim/);
+});
+
+test('secure_boot: a generic OS boots through its profile shim; a profile without one is BOOT_SECURE_BOOT_NO_SHIM', async () => {
+  const withOs = (shim?: string) =>
+    site((d) => {
+      d.boot!.secure_boot = {};
+      (d as Record<string, unknown>).os_profiles = {
+        deb: { kernel: 'http://192.168.122.1/os/k', initrds: ['http://192.168.122.1/os/i'], ...(shim ? { shim } : {}) },
+      };
+      nodes(d).push({ hostname: 'gen', mac: '52:54:00:aa:cc:01', os: 'deb' });
+    });
+  const m = await files(withOs('http://192.168.122.1/os/shimx64.efi'));
+  assert.match(text(m, 'ipxe/52-54-00-aa-cc-01.ipxe'), /^shim http:\/\/192\.168\.122\.1\/os\/shimx64\.efi \|\| goto failed$/m);
+  const r = await check({ sites: [withOs()] });
+  const w = r.diagnostics.find((x) => x.code === 'BOOT_SECURE_BOOT_NO_SHIM');
+  assert.ok(w && w.severity === 'warning' && w.path === 'os_profiles.deb', JSON.stringify(r.diagnostics));
+});
+
 test('embed.ipxe: static address for the NICs of static nodes, DHCP on the others, retry forever', async () => {
   const m = await files(
     site((d) => {

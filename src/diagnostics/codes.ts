@@ -93,6 +93,10 @@ export const CODES = {
     'cloud-init data of a generic node is not usable: both `user_data` and `user_data_file`, or a file that is not `#cloud-config` YAML.',
   ),
   NODE_ISCSI_INVALID: c('error', 'An iSCSI boot is not usable: the portal is not an address in the network, or the node also names an OS.'),
+  BOOT_SECURE_BOOT_NO_SHIM: c(
+    'warning',
+    "With `boot.secure_boot`, an OS profile has no `shim`: the firmware refuses its distribution-signed kernel without the distribution's shim.",
+  ),
   BOOT_EXIT_MAY_HANG: c(
     'warning',
     'UEFI machines leave iPXE with `exit` to boot their disk, and `ipxe.efi` may never return to the firmware.',

@@ -16,7 +16,6 @@ export const BUILTIN_DEFAULTS = Object.freeze({
     unknown: 'wait',
     // Harvester's EFI system partition (Elemental's layout) and the boot loader on it.
     installedMarker: Object.freeze({ volume: 'COS_GRUB', file: '/EFI/BOOT/bootx64.efi' }),
-    secureBoot: Object.freeze({ shim: 'shimx64.efi', loader: 'grubx64.efi' }),
   }),
   cluster: Object.freeze({ vipMode: 'static' }),
   node: Object.freeze({

@@ -36,6 +36,8 @@ export function releaseFor(
     rootfsName: `harvester-${v}-rootfs-${a}.squashfs`,
     isoName: `harvester-${v}-${a}.iso`,
     checksumName: `harvester-${v}-${a}.sha512`,
+    // Not published by Harvester: fetch.sh takes it out of the verified ISO (EFI/BOOT/bootx64.efi).
+    shimName: `harvester-${v}-shim-${a}.efi`,
   };
   const artifacts = {
     base,
@@ -45,6 +47,7 @@ export function releaseFor(
     rootfs: `${base}/${names.rootfsName}`,
     iso: `${base}/${names.isoName}`,
     checksum: `${base}/${names.checksumName}`,
+    shim: `${base}/${names.shimName}`,
   };
   return {
     version,
@@ -83,6 +86,7 @@ export function resolveSite(input: SiteInput, layers: Layers = { profiles: {} })
       params: p.params ?? [],
       ...(p.root !== undefined ? { root: p.root } : {}),
       cloudInit: p.cloud_init ?? true,
+      ...(p.shim !== undefined ? { shim: p.shim } : {}),
     };
   }
   const resolveNode = nodeResolver(input, netPrefix, layers, siteRelease, osProfiles);
@@ -113,8 +117,10 @@ export function resolveSite(input: SiteInput, layers: Layers = { profiles: {} })
       ...(input.boot.secure_boot !== undefined
         ? {
             secureBoot: {
-              shim: input.boot.secure_boot.shim ?? D.boot.secureBoot.shim,
-              loader: input.boot.secure_boot.loader ?? D.boot.secureBoot.loader,
+              // iPXE's signed shim loads the file its own name starts with (snponly-shimx64.efi ->
+              // snponly.efi): the site's UEFI loader, unless the site names another pair.
+              shim: input.boot.secure_boot.shim ?? `${(input.boot.uefi_loader ?? D.boot.uefiLoader).replace(/\.efi$/, '')}-shimx64.efi`,
+              loader: input.boot.secure_boot.loader ?? input.boot.uefi_loader ?? D.boot.uefiLoader,
             },
           }
         : {}),
@@ -446,4 +452,15 @@ export function clusterOf(model: SiteModel): NonNullable<SiteModel['cluster']> {
 /** The firmware a node boots with: arm64 machines are UEFI whatever the site's x86 machines use. */
 export function nodeFirmware(model: SiteModel, node: ResolvedNode): 'uefi' | 'bios' {
   return node.arch === 'arm64' ? 'uefi' : model.boot.firmware;
+}
+
+/**
+ * With Secure Boot (x86-64 UEFI machines): the shim iPXE's `shim` command gives the kernel to, the
+ * one that trusts the kernel's signer: the release's SUSE shim for the Harvester installer, the
+ * profile's `shim` for a generic OS (undefined when it has none: BOOT_SECURE_BOOT_NO_SHIM).
+ */
+export function kernelShim(model: SiteModel, node: ResolvedNode): string | undefined {
+  if (!model.boot.secureBoot || node.arch !== 'x86_64' || nodeFirmware(model, node) !== 'uefi') return undefined;
+  if (node.boot === 'os') return node.os?.shim;
+  return node.boot === 'harvester' ? node.release?.artifacts.shim : undefined;
 }

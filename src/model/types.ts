@@ -31,6 +31,8 @@ export interface ResolvedOs {
   readonly root?: string;
   /** Serve cloud-init NoCloud data and put `ds=nocloud;s=...;dsmode=net` on the command line. */
   readonly cloudInit: boolean;
+  /** The distribution's signed shim (`shim:`), for Secure Boot. */
+  readonly shim?: string;
 }
 
 /** cloud-init settings of a generic node (maps as written). */
@@ -127,11 +129,14 @@ export interface ResolvedArtifacts {
   readonly rootfsName: string;
   readonly isoName: string;
   readonly checksumName: string;
+  /** SUSE's signed shim of the release (Secure Boot), taken out of the ISO by fetch.sh. */
+  readonly shimName: string;
   readonly kernel: string;
   readonly initrd: string;
   readonly rootfs: string;
   readonly iso: string;
   readonly checksum: string;
+  readonly shim: string;
 }
 
 /** A whole site, ready to render. */

@@ -141,11 +141,18 @@ export function servedArtifacts(model: SiteModel): { location: string; file: str
     const port = base.port ? Number(base.port) : 80;
     if (base.protocol !== 'http:' || base.hostname !== model.boot.host || port !== model.boot.port) return [];
     const path = base.pathname.replace(/\/+$/, '');
-    return [a.kernelName, a.initrdName, a.rootfsName, a.isoName, a.checksumName].map((name) => ({
-      location: `${path}/${name}`,
-      file: `${r.artifactsDir}/${name}`,
-    }));
+    return [a.kernelName, a.initrdName, a.rootfsName, a.isoName, a.checksumName, ...(releaseShim(model, r) ? [a.shimName] : [])].map(
+      (name) => ({
+        location: `${path}/${name}`,
+        file: `${r.artifactsDir}/${name}`,
+      }),
+    );
   });
+}
+
+/** The release's SUSE shim is served (and fetched) when the site boots x86-64 machines with Secure Boot. */
+export function releaseShim(model: SiteModel, r: Release): boolean {
+  return model.boot.secureBoot !== undefined && model.boot.firmware === 'uefi' && r.arch === 'x86_64';
 }
 
 /**
@@ -336,6 +343,7 @@ export function renderFetchScript(model: SiteModel): string {
       target: r.artifactsDir,
       checksumName: r.artifacts.checksumName,
       files: [r.artifacts.kernelName, r.artifacts.initrdName, r.artifacts.rootfsName, r.artifacts.isoName],
+      ...(releaseShim(model, r) ? { shim: { iso: r.artifacts.isoName, name: r.artifacts.shimName } } : { shim: undefined }),
     })),
   });
 }

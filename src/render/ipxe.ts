@@ -2,7 +2,7 @@
 // embedded script for networks without harvgen's DHCP and the OCI launch script.
 // Every script starts with the bytes `#!ipxe\n` (a BOM before it hangs BIOS iPXE).
 import type { ResolvedNode, SiteModel } from '../model/index.ts';
-import { releaseOf } from '../model/index.ts';
+import { kernelShim, releaseOf } from '../model/index.ts';
 import { bootImages, configUrl } from './kernel-args.ts';
 import { renderTemplate } from './templates.ts';
 import { cloudInitSeed, renderIscsiScript } from './generic.ts';
@@ -62,7 +62,7 @@ function renderInstall(model: SiteModel, node: ResolvedNode, mac: string | undef
     waitSeconds: UNKNOWN_WAIT_SECONDS,
   };
   const images = bootImages(model, node, mac);
-  const shared = { kernelUrl: images.kernel, kernelArgs: images.args, initrds: images.initrds };
+  const shared = { kernelUrl: images.kernel, kernelArgs: images.args, initrds: images.initrds, shimUrl: kernelShim(model, node) };
   if (node.boot === 'os') {
     const os = node.os!;
     return renderTemplate('node-install.ipxe', {

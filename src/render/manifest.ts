@@ -5,7 +5,7 @@ import { releaseOf } from '../model/index.ts';
 import { macToHyphen } from '../util/mac.ts';
 import { sha256Hex, type Artifact } from './artifact.ts';
 import { configUrl } from './kernel-args.ts';
-import { releases, uefiBootFile } from './host-configs.ts';
+import { releaseShim, releases, uefiBootFile } from './host-configs.ts';
 import { cloudInitSeed, iscsiRootPath } from './generic.ts';
 
 /** One node in manifest.json. */
@@ -54,7 +54,7 @@ export interface Manifest {
     http_boot_url?: string;
   };
   /** URLs of the release files (served by the artifacts server, not by this tree). */
-  readonly artifacts?: { kernel: string; initrd: string; rootfs: string; iso: string };
+  readonly artifacts?: { kernel: string; initrd: string; rootfs: string; iso: string; shim?: string };
   readonly nodes: ManifestNode[];
   readonly files: { path: string; sha256: string; size: number; url?: string }[];
 }
@@ -97,6 +97,7 @@ export function renderManifest(
             initrd: model.release.artifacts.initrd,
             rootfs: model.release.artifacts.rootfs,
             iso: model.release.artifacts.iso,
+            ...(releaseShim(model, model.release) ? { shim: model.release.artifacts.shim } : {}),
           },
         }
       : {}),

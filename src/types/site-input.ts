@@ -349,6 +349,10 @@ export interface OsProfileInput {
    */
   kernel: string;
   /**
+   * With `boot.secure_boot`: URL of the distribution's signed shim, which iPXE's `shim` command hands the kernel to (the shim that trusts the kernel's signer, e.g. the distribution's `shimx64.efi`). Form: `http://host[:port]/path` (or https, which needs an iPXE built with TLS); the path of letters, digits and `. _ ~ + = , : @ - /` with no empty, `.` or `..` segment; no user, query, fragment, `%` escapes or whitespace.
+   */
+  shim?: string;
+  /**
    * URLs of the initrd(s), loaded in order.
    *
    * @minItems 1

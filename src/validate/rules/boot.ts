@@ -4,7 +4,7 @@ import type { Rule } from '../rule.ts';
 /** `unknown: join` has what an unknown machine needs; Secure Boot fits the site; UEFI `exit` with ipxe.efi. */
 export const bootRule: Rule = {
   name: 'boot',
-  codes: ['BOOT_UNKNOWN_JOIN_INCOMPLETE', 'BOOT_SECURE_BOOT_INVALID', 'BOOT_EXIT_MAY_HANG'],
+  codes: ['BOOT_UNKNOWN_JOIN_INCOMPLETE', 'BOOT_SECURE_BOOT_INVALID', 'BOOT_EXIT_MAY_HANG', 'BOOT_SECURE_BOOT_NO_SHIM'],
   check({ model, report }) {
     const join = model.unknownJoin;
     if (join && (!model.cluster || !model.release)) {
@@ -50,6 +50,23 @@ export const bootRule: Rule = {
         hint: 'The shim loads a second file (distribution shims load grubx64.efi): store the signed iPXE under that name.',
         at: ['boot', 'secure_boot', 'loader'],
       });
+    }
+    // A generic OS kernel is signed by its distribution: iPXE hands it to that distribution's shim.
+    if (sb && model.boot.firmware === 'uefi') {
+      const named = new Set<string>();
+      for (const node of model.nodes) {
+        const os = node.os;
+        if (node.boot !== 'os' || !os || os.shim !== undefined || node.arch !== 'x86_64' || node.state === 'local' || named.has(os.name))
+          continue;
+        named.add(os.name);
+        report({
+          code: 'BOOT_SECURE_BOOT_NO_SHIM',
+          message: `OS profile ${os.name} (node ${node.hostname}) has no \`shim\`: with Secure Boot on, the firmware refuses its distribution-signed kernel unless iPXE hands it to the distribution's shim`,
+          hint: "Set `shim:` on the profile to the URL of the distribution's signed shim (e.g. its shimx64.efi next to the kernel).",
+          at: ['os_profiles', os.name],
+          target: 'key',
+        });
+      }
     }
     // Every script can leave iPXE with `exit`: local and install-once nodes to boot their disk,
     // unknown.ipxe under every policy (`wait` after its pause), a node script that gives up.
