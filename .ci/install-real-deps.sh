@@ -25,6 +25,8 @@
 #   python3-oauthlib python3-netifaces python3-jsonpatch
 #                    what cloud-init's own code imports: test/real/cloud-init.test.ts runs Debian's
 #                    cloud-init packages, unpacked (never installed) by scripts/fetch-cloud-init.sh
+#   (scripts/fetch-secureboot.sh downloads shim-signed and grub-efi-amd64-signed and unpacks them,
+#                    never installs them: test/real/secureboot.test.ts boots their signed files)
 #   systemd          systemd-analyze (only installed when missing, so an existing systemd is not upgraded)
 # Do not add libvirt-daemon-system: on a systemd host it starts a network on 192.168.122.1/24.
 set -euo pipefail
@@ -47,3 +49,4 @@ apt-get install -y -q --no-install-recommends "${packages[@]}"
 repo_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 "$repo_root/scripts/fetch-test-kernel.sh"
 "$repo_root/scripts/fetch-cloud-init.sh"
+"$repo_root/scripts/fetch-secureboot.sh"

@@ -62,6 +62,8 @@ export interface LabOptions {
    * to but does not serve itself, e.g. a generic OS profile's kernel and initrds.
    */
   serve?: Readonly<Record<string, string>>;
+  /** Extra files for the TFTP root, name -> local file (e.g. a signed shim and its loader). */
+  tftp?: Readonly<Record<string, string>>;
 }
 
 /** Start a lab for `tree`; always pair with lab.stop() (see withLab). */
@@ -86,6 +88,7 @@ export async function startLab(tree: SiteTree, artifacts: LabArtifacts, opts: La
     const tftpRoot = path.join(workDir, 'tftp');
     await mkdir(tftpRoot);
     for (const f of TFTP_FILES) await copyFile(path.join(IPXE_DIR, f), path.join(tftpRoot, f));
+    for (const [name, from] of Object.entries(opts.tftp ?? {})) await copyFile(from, path.join(tftpRoot, name));
 
     // A site without Harvester nodes has no release files (manifest.json has no artifacts).
     const release = tree.manifest.artifacts;

@@ -30,6 +30,8 @@ export const DEBIAN_PACKAGE: Readonly<Record<string, string>> = {
   '/usr/lib/ipxe/qemu/efi-virtio.rom': 'ipxe-qemu',
   '/usr/share/OVMF/OVMF_CODE_4M.fd': 'ovmf',
   '/usr/share/OVMF/OVMF_VARS_4M.fd': 'ovmf',
+  '/usr/share/OVMF/OVMF_CODE_4M.secboot.fd': 'ovmf',
+  '/usr/share/OVMF/OVMF_VARS_4M.ms.fd': 'ovmf',
   ss: 'iproute2',
   '/usr/lib/ipxe/snponly.efi': 'ipxe',
   '/usr/lib/ipxe/ipxe.lkrn': 'ipxe',

@@ -10,6 +10,9 @@ import type { Netns } from './netns.ts';
 /** OVMF firmware images (Debian package ovmf). */
 export const OVMF_CODE = '/usr/share/OVMF/OVMF_CODE_4M.fd';
 export const OVMF_VARS = '/usr/share/OVMF/OVMF_VARS_4M.fd';
+/** OVMF built with Secure Boot (SMM) and a variable store with Microsoft's keys enrolled and Secure Boot on. */
+export const OVMF_CODE_SECBOOT = '/usr/share/OVMF/OVMF_CODE_4M.secboot.fd';
+export const OVMF_VARS_MS = '/usr/share/OVMF/OVMF_VARS_4M.ms.fd';
 
 /** Options of one boot. */
 export interface BootOptions {
@@ -40,6 +43,8 @@ export interface BootOptions {
    * `ipxe.lkrn` with an embedded-script stand-in as the initrd. The NIC then gets no option ROM.
    */
   directKernel?: { kernel: string; initrd?: string; append?: string };
+  /** UEFI only: Secure Boot on (OVMF's secboot build, SMM, Microsoft's keys enrolled). */
+  secureBoot?: boolean;
 }
 
 /** What happened. */
@@ -127,9 +132,11 @@ export function qemuArgv(o: BootOptions, serialPath: string, varsPath: string): 
   return [
     ...common,
     '-machine',
-    'q35',
+    o.secureBoot ? 'q35,smm=on' : 'q35',
+    // Secure Boot: only SMM code may write the variable store (what makes the keys trustworthy).
+    ...(o.secureBoot ? ['-global', 'driver=cfi.pflash01,property=secure,value=on', '-global', 'ICH9-LPC.disable_s3=1'] : []),
     '-drive',
-    `if=pflash,format=raw,unit=0,readonly=on,file=${OVMF_CODE}`,
+    `if=pflash,format=raw,unit=0,readonly=on,file=${o.secureBoot ? OVMF_CODE_SECBOOT : OVMF_CODE}`,
     '-drive',
     `if=pflash,format=raw,unit=1,file=${varsPath}`,
     ...knobs,
@@ -145,7 +152,7 @@ export function qemuArgv(o: BootOptions, serialPath: string, varsPath: string): 
 export async function bootVm(o: BootOptions): Promise<BootResult> {
   const serialPath = path.join(o.workDir, `serial-${o.mac.replace(/:/g, '')}.log`);
   const varsPath = path.join(o.workDir, `ovmf-vars-${o.mac.replace(/:/g, '')}.fd`);
-  if (o.firmware === 'uefi') await copyFile(OVMF_VARS, varsPath);
+  if (o.firmware === 'uefi') await copyFile(o.secureBoot ? OVMF_VARS_MS : OVMF_VARS, varsPath);
   const argv = o.ns.exec(qemuArgv(o, serialPath, varsPath));
   const started = Date.now();
   const vm = startDaemon(`qemu ${o.mac}`, argv);
