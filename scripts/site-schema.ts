@@ -416,12 +416,15 @@ const schema = {
           { minLength: 1, maxLength: 1024, pattern: '^[^\\u0000-\\u001f\\u007f]+$' },
         ),
         secure_boot: obj(
-          'Boot UEFI machines with Secure Boot on: the firmware loads a signed shim (TFTP or HTTP), which loads the signed iPXE stored next to it under the name the shim was built to load. harvgen cannot sign anything: the site provides both files (see the README). Lab domains get Secure Boot on.',
+          "Boot UEFI machines with Secure Boot on: the firmware loads a signed shim (TFTP or HTTP), which loads the signed iPXE stored next to it under the name the shim was built to load; the node scripts then hand the distribution-signed kernel to its own shim (iPXE's `shim` command: the release's SUSE shim, which fetch.sh takes out of the ISO). harvgen cannot sign anything: the site provides the shim and iPXE (see the README). Lab domains get Secure Boot on.",
           {
-            shim: value('efiFileName', 'File name of the signed shim the firmware loads (default `shimx64.efi`).'),
+            shim: value(
+              'efiFileName',
+              "File name of the signed shim the firmware loads (default `<uefi_loader>-shimx64.efi`, iPXE's signed shim, which loads the file its name starts with).",
+            ),
             loader: value(
               'efiFileName',
-              "File name the shim loads next: the site's signed iPXE stored under that name (default `grubx64.efi`, what distribution shims load).",
+              "File name the shim loads next: the site's signed iPXE stored under that name (default: `uefi_loader`, what iPXE's shim loads; a distribution's shim loads `grubx64.efi`, SUSE's `grub.efi`).",
             ),
           },
         ),
