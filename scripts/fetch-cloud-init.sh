@@ -40,18 +40,16 @@ Dir::Cache::archives "$alt/cache/archives";
 APT::Default-Release "";
 CONF
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/harvgen-cloud-init.XXXXXX")
-trap 'rm -rf "$work"' EXIT
-chmod 711 "$work"
-mkdir "$work/dl"
-# apt downloads as the _apt user when it can write the target dir (otherwise it warns).
-if id _apt >/dev/null 2>&1 && [[ $(id -u) == 0 ]]; then chown _apt "$work/dl" "$alt/lists/partial" "$alt/cache/archives/partial"; fi
+# shellcheck source=lib/apt.sh
+source "$repo_root/scripts/lib/apt.sh"
+work_dir cloud-init
+if id _apt >/dev/null 2>&1 && [[ $(id -u) == 0 ]]; then chown _apt "$alt/lists/partial" "$alt/cache/archives/partial"; fi
 
 alt_updated=
 for suite in "${need[@]}"; do
   rm -f "$work"/dl/*.deb
   if [[ $suite == bookworm ]]; then
-    (cd "$work/dl" && apt-get download -q cloud-init >/dev/null)
+    download cloud-init
   else
     if [[ -z $alt_updated ]]; then
       APT_CONFIG=$alt/apt.conf apt-get update -q >/dev/null
@@ -62,7 +60,7 @@ for suite in "${need[@]}"; do
       echo "fetch-cloud-init: no cloud-init in Debian $suite" >&2
       exit 1
     fi
-    (cd "$work/dl" && APT_CONFIG=$alt/apt.conf apt-get download -q "cloud-init=$version" >/dev/null)
+    APT_CONFIG=$alt/apt.conf download "cloud-init=$version"
   fi
   deb=$(ls "$work"/dl/cloud-init_*.deb)
   rm -rf "$dest/$suite.new"

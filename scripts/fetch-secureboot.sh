@@ -15,12 +15,10 @@ if [[ -s $dest/VERSION && -s $dest/shimx64.efi && -s $dest/grubx64.efi ]]; then
   exit 0
 fi
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/harvgen-secureboot.XXXXXX")
-trap 'rm -rf "$work"' EXIT
-chmod 711 "$work"
-mkdir "$work/dl"
-if id _apt >/dev/null 2>&1 && [[ $(id -u) == 0 ]]; then chown _apt "$work/dl"; fi
-(cd "$work/dl" && apt-get download -q shim-signed grub-efi-amd64-signed >/dev/null)
+# shellcheck source=lib/apt.sh
+source "$repo_root/scripts/lib/apt.sh"
+work_dir secureboot
+download shim-signed grub-efi-amd64-signed
 for deb in "$work"/dl/*.deb; do dpkg-deb -x "$deb" "$work/x"; done
 
 stage=$work/stage

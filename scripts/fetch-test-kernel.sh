@@ -32,14 +32,10 @@ if [[ -z $pkg ]]; then
   exit 1
 fi
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/harvgen-kernel.XXXXXX")
-trap 'rm -rf "$work"' EXIT
-chmod 711 "$work"
-mkdir "$work/dl"
-# apt downloads as the _apt user when it can write the target dir (otherwise it warns).
-if id _apt >/dev/null 2>&1 && [[ $(id -u) == 0 ]]; then chown _apt "$work/dl"; fi
-
-(cd "$work/dl" && apt-get download -q "$pkg" >/dev/null)
+# shellcheck source=lib/apt.sh
+source "$repo_root/scripts/lib/apt.sh"
+work_dir kernel
+download "$pkg"
 deb=$(ls "$work"/dl/*.deb)
 dpkg-deb -x "$deb" "$work/x"
 

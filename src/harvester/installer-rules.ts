@@ -7,25 +7,11 @@
 // release boundary and threshold.
 import type { Code } from '../diagnostics/codes.ts';
 import type { InventoryPath } from '../load/index.ts';
-import type { ResolvedNode, SiteModel } from '../model/index.ts';
+import type { HardwareFacts, ResolvedNode, SiteModel } from '../model/index.ts';
 import { nodeFirmware } from '../model/index.ts';
 import type { HarvesterVersion } from './versions.ts';
 
-/** What the installer sees of the machine. Absent = unknown: no rule guesses. */
-export interface HardwareFacts {
-  /** Installed memory (dmidecode type 19 sum, floored to GiB). */
-  readonly memoryGib?: number;
-  /** `nproc --all`. */
-  readonly cpus?: number;
-  /** Install disk size in GiB (2^30 bytes, floored). */
-  readonly diskGib?: number;
-  readonly dataDiskGib?: number;
-  /** `/sys/class/net/<nic>/speed`; absent when the kernel reports none (virtio: -1). */
-  readonly nicSpeedMbps?: number;
-  readonly nicDriver?: string;
-  readonly virtualized?: boolean;
-  readonly kvm?: boolean;
-}
+export type { HardwareFacts };
 
 /** One node as a rule sees it. */
 export interface RuleSubject {

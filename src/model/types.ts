@@ -53,6 +53,22 @@ export interface ResolvedIscsi {
   readonly initiator: string;
 }
 
+/** What the installer sees of a machine (src/harvester/installer-rules.ts). Absent = unknown: no rule guesses. */
+export interface HardwareFacts {
+  /** Installed memory (dmidecode type 19 sum, floored to GiB). */
+  readonly memoryGib?: number;
+  /** `nproc --all`. */
+  readonly cpus?: number;
+  /** Install disk size in GiB (2^30 bytes, floored). */
+  readonly diskGib?: number;
+  readonly dataDiskGib?: number;
+  /** `/sys/class/net/<nic>/speed`; absent when the kernel reports none (virtio: -1). */
+  readonly nicSpeedMbps?: number;
+  readonly nicDriver?: string;
+  readonly virtualized?: boolean;
+  readonly kvm?: boolean;
+}
+
 /** One node with every default applied. */
 export interface ResolvedNode {
   /** What the node boots: the Harvester installer, a generic OS (`os`), or an iSCSI disk. */
@@ -94,16 +110,7 @@ export interface ResolvedNode {
     readonly nicModel: 'virtio' | 'e1000e';
   };
   /** Hardware facts declared for the machine (`hardware:`); absent = unknown. */
-  readonly hardware: {
-    readonly memoryGib?: number;
-    readonly cpus?: number;
-    readonly diskGib?: number;
-    readonly dataDiskGib?: number;
-    readonly nicSpeedMbps?: number;
-    readonly nicDriver?: string;
-    readonly virtualized?: boolean;
-    readonly kvm?: boolean;
-  };
+  readonly hardware: HardwareFacts;
   /** Where each field came from: `field` or `field.sub` -> inventory path (absent = built-in default). */
   readonly sources: Readonly<Record<string, InventoryPath>>;
 }
