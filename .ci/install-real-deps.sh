@@ -27,6 +27,11 @@
 #                    cloud-init packages, unpacked (never installed) by scripts/fetch-cloud-init.sh
 #   (scripts/fetch-secureboot.sh downloads shim-signed and grub-efi-amd64-signed and unpacks them,
 #                    never installs them: test/real/secureboot.test.ts boots their signed files)
+#   libvirt-daemon-driver-qemu qemu-system-arm qemu-efi-aarch64 qemu-utils
+#                    virt-qemu-run (libvirt's embedded QEMU driver, no daemon) runs an arm64 node's lab
+#                    domain on this x86-64 host (test/real/lab-arm64.test.ts); the driver wants the
+#                    libvirt-qemu user and group to exist (libvirt-daemon-system would create them, but
+#                    it also starts a network), so they are created below when missing
 #   systemd          systemd-analyze (only installed when missing, so an existing systemd is not upgraded)
 # Do not add libvirt-daemon-system: on a systemd host it starts a network on 192.168.122.1/24.
 set -euo pipefail
@@ -39,12 +44,15 @@ fi
 packages=(nginx dnsmasq-base libvirt-clients libxml2-utils socat qemu-system-x86 ipxe-qemu ipxe ovmf
   busybox-static cpio iproute2 grub-efi-amd64-bin dosfstools mtools tgt
   python3 python3-yaml python3-jinja2 python3-requests python3-jsonschema python3-configobj python3-oauthlib
-  python3-netifaces python3-jsonpatch)
+  python3-netifaces python3-jsonpatch libvirt-daemon-driver-qemu qemu-system-arm qemu-efi-aarch64 qemu-utils)
 command -v systemd-analyze >/dev/null 2>&1 || packages+=(systemd)
 
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -q
 apt-get install -y -q --no-install-recommends "${packages[@]}"
+
+getent group libvirt-qemu >/dev/null || groupadd --system libvirt-qemu
+getent passwd libvirt-qemu >/dev/null || useradd --system --no-create-home --shell /usr/sbin/nologin -g libvirt-qemu libvirt-qemu
 
 repo_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 "$repo_root/scripts/fetch-test-kernel.sh"

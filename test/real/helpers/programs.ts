@@ -9,6 +9,10 @@ import path from 'node:path';
 export const DEBIAN_PACKAGE: Readonly<Record<string, string>> = {
   nginx: 'nginx',
   '/usr/bin/python3': 'python3',
+  'virt-qemu-run': 'libvirt-daemon-driver-qemu',
+  'qemu-system-aarch64': 'qemu-system-arm',
+  'qemu-img': 'qemu-utils',
+  '/usr/share/AAVMF/AAVMF_CODE.fd': 'qemu-efi-aarch64',
   dnsmasq: 'dnsmasq-base',
   'virt-xml-validate': 'libvirt-clients',
   virsh: 'libvirt-clients',
