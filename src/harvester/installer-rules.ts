@@ -331,7 +331,7 @@ export const INSTALLER_RULES: readonly InstallerRule[] = [
     check(s) {
       if (s.node.method !== 'dhcp' || s.node.bond.mode !== '802.3ad') return undefined;
       return {
-        message: `node ${s.node.hostname} gets its management address by DHCP on an 802.3ad bond, which Harvester ${s.version.raw} may fail to bring up in time ("Can't apply networks", harvester#10885, #11662)`,
+        message: `node ${s.node.hostname} gets its management address by DHCP on an 802.3ad bond, which Harvester ${s.version.raw} may fail to bring up in time ("Can't apply networks"; v1.7.0 and later, harvester#10885, #11662, open)`,
         hint: 'Use `method: static` for nodes on LACP bonds, or `bond.mode: active-backup`, until the upstream issue is fixed.',
         at: at(s, 'bond.mode'),
         severity: 'warning',
