@@ -359,7 +359,7 @@ export const INSTALLER_RULES: readonly InstallerRule[] = [
     check(s) {
       if (s.facts.nicDriver !== driver) return undefined;
       return {
-        message: `node ${s.node.hostname}'s management NIC uses ${driver}, which Harvester ${s.version.raw} is known to break: ${issue}`,
+        message: `node ${s.node.hostname}'s management NIC uses ${driver}, which Harvester ${s.version.raw} is known to break (releases ${releases}): ${issue}`,
         hint: 'Install a release outside that range (the node may set its own `harvester_version`), or boot from another NIC.',
         at: s.factAt('nicDriver'),
         severity: 'warning',
