@@ -571,7 +571,7 @@ const schema = {
       export: {
         type: 'boolean',
         description:
-          'Write `bss/bootparameters.json`, one BSS BootParams per node that BSS can boot exactly as the tree does (`BSS_NODE_NOT_EXPORTED` names the others). Default false.',
+          'Write `bss/bootparameters.json`, one BSS BootParams per node that BSS can boot as the tree does (a node with several boot MACs leaves `BOOTIF=` to BSS; `BSS_NODE_NOT_EXPORTED` names the nodes left out). Default false.',
       },
     }),
     forward: obj('socat port forwards from the host to the VIP (as systemd units), for reaching a lab cluster from outside.', {

@@ -257,13 +257,31 @@ test('mutation: per-MAC entries of a two-MAC node collapse in the etcd backend a
   );
 });
 
-test('a single quote or an s3:// root in what BSS stores leaves the node out (Postgres SQL, BSS presigning)', async () => {
+test('an s3:// root leaves the node out (BSS presigns it; a single quote, which Postgres would paste into SQL, cannot pass the value kinds)', async () => {
   const { r, entries } = await compileWith((d) => {
     d.os_profiles = { s3os: { kernel: 'http://192.168.122.1/k', initrds: ['http://192.168.122.1/i'], root: 'live:s3://bucket/rootfs' } };
     (d.nodes as Doc[]).push({ hostname: 'gen', mac: '52:54:00:aa:cc:09', os: 's3os' });
   });
   assert.not.ok(entries.some((e) => e.macs.includes('52:54:00:aa:cc:09')));
   assert.ok(r.diagnostics.some((x) => x.code === 'BSS_NODE_NOT_EXPORTED' && /s3:\/\//.test(x.message)));
+});
+
+test('Secure Boot nodes are left out (BSS has no shim step); a two-MAC generic node shares its first seed', async () => {
+  const sb = await compileWith((d) => ((d.boot as Doc).secure_boot = {}));
+  assert.equal(sb.entries, []);
+  assert.ok(sb.r.diagnostics.some((x) => x.code === 'BSS_NODE_NOT_EXPORTED' && x.path === 'boot.secure_boot'));
+  const gen = await compileWith((d) => {
+    d.os_profiles = { rocky: { kernel: 'http://192.168.122.1/os/k', initrds: ['http://192.168.122.1/os/initrd.img'] } };
+    (d.nodes as Doc[]).push({ hostname: 'gen', macs: ['52:54:00:aa:cc:01', '52:54:00:aa:cc:02'], os: 'rocky' });
+  });
+  const e = gen.entries.find((x) => x.macs.includes('52:54:00:aa:cc:02'));
+  assert.ok(e, JSON.stringify(gen.r.diagnostics.map((x) => x.message)));
+  assert.equal(e.macs, ['52:54:00:aa:cc:01', '52:54:00:aa:cc:02']);
+  assert.match(e.params, / ds=nocloud;s=http:\/\/192\.168\.122\.1\/cloud-init\/52-54-00-aa-cc-01\/;dsmode=net$/);
+  assert.equal(
+    problems(gen.files, gen.entries, nodesOf(gen.files)).filter((p) => !/BOOTIF|ds=/.test(p)),
+    [],
+  );
 });
 
 test('buildParams as written here matches the vectors of BSS run on its own code (research note, 2026-11)', () => {

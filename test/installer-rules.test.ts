@@ -212,14 +212,28 @@ const CASES: [string, Case][] = [
     { v: 'v1.7.1', hw: OK, boot: { firmware: 'bios', ...SKIP }, node: { config: { install: { force_mbr: true } } }, want: [] },
   ],
   [
-    'force_mbr: never from v1.8.0',
+    'force_mbr: from v1.8.0 the BIOS it needs is refused first (one error)',
     {
       v: 'v1.8.0',
       hw: OK,
       boot: { firmware: 'bios', ...SKIP },
       node: { config: { install: { force_mbr: true } } },
-      want: ['HARVESTER_BIOS_UNSUPPORTED', 'INSTALLER_FORCE_MBR'],
+      want: ['HARVESTER_BIOS_UNSUPPORTED'],
     },
+  ],
+  [
+    'force_mbr: an MBR install has no data partition, so no partition rule applies (v1.6 BIOS)',
+    {
+      v: 'v1.6.0',
+      hw: OK,
+      boot: { firmware: 'bios' },
+      node: { install: { device: '/dev/disk/by-id/os', persistent_partition_size: '100Gi' }, config: { install: { force_mbr: true } } },
+      want: [],
+    },
+  ],
+  [
+    'partition: a disk under the 73.1 GiB of system partitions fails even with skipchecks (v1.8)',
+    { v: 'v1.8.0', hw: { ...OK, disk_gib: 50 }, boot: SKIP, want: [PART] },
   ],
   // known issues (warnings)
   ['lacp+dhcp: v1.6.1 is fine', { v: 'v1.6.1', hw: OK, node: { method: 'dhcp', bond: { mode: '802.3ad' } }, want: [] }],
@@ -264,6 +278,20 @@ test('a lab site takes the facts from its lab domains: location_x without skipch
     ],
   );
   assert.match(pre[0]!.message, /also nodes hv-2, hv-3/);
+});
+
+test('lab sizing on a site with no lab: section is not taken for a virtual machine', async () => {
+  assert.equal(await codes({ v: 'v1.4.1', hw: { ...OK }, node: { lab: { vcpus: 4, memory_mib: 8192 } }, want: [] }), []);
+});
+
+test('INSTALLER_FORCE_MBR points at the layer that sets force_mbr, not the strongest config:', async () => {
+  const dir = site({ v: 'v1.6.0', hw: OK, node: { config: { os: { ntp_servers: ['ntp.example'] } } }, want: [] });
+  const doc = (await import('yaml')).parse((await import('node:fs')).readFileSync(join(dir, 'site.yaml'), 'utf8')) as Doc;
+  doc.defaults = { config: { install: { force_mbr: true } } };
+  writeFileSync(join(dir, 'site.yaml'), stringify(doc));
+  const r = await check({ sites: [dir] });
+  const d = r.diagnostics.find((x) => x.code === 'INSTALLER_FORCE_MBR');
+  assert.is(d?.path, 'defaults.config.install.force_mbr', JSON.stringify(r.diagnostics));
 });
 
 test('every rule names its source and a valid release range; the partition sizes parse as the installer does', () => {

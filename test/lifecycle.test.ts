@@ -323,6 +323,22 @@ test("secure_boot: the node scripts hand the SUSE-signed installer kernel to the
   // Defaults: iPXE's own signed shim for the site's loader (it loads the name its own starts with).
   const dns = text(m, 'dnsmasq/harvgen.conf');
   assert.match(dns, /^dhcp-boot=tag:harvgen-location_x,tag:!ipxe,tag:efi64,snponly-shimx64\.efi$/m);
+  // A retry frees the shim image with the kernel and initrd (iPXE names it after the URL).
+  assert.match(s, /^imgfree harvester-v1\.4\.1-shim-amd64\.efi \|\|$/m);
+  // A loader named without a shim gets iPXE's shim for that loader.
+  const named = text(await files(site((d) => (d.boot!.secure_boot = { loader: 'ipxe.efi' }))), 'dnsmasq/harvgen.conf');
+  assert.match(named, /^dhcp-boot=tag:harvgen-location_x,tag:!ipxe,tag:efi64,ipxe-shimx64\.efi$/m);
+  // Release files served elsewhere hold no shim (Harvester publishes none): refused at harvester.artifacts.
+  const away = await check({
+    sites: [
+      site((d) => {
+        d.boot!.secure_boot = {};
+        d.harvester!.artifacts = 'https://releases.rancher.com/harvester/v1.4.1';
+      }),
+    ],
+  });
+  const e = away.diagnostics.find((x) => x.code === 'BOOT_SECURE_BOOT_INVALID');
+  assert.ok(e && e.path === 'harvester.artifacts' && /only inside its ISO/.test(e.message), JSON.stringify(away.diagnostics));
   // Without Secure Boot: no shim line, no shim fetched or served.
   const off = await files(site(() => undefined));
   assert.not.match(text(off, 'ipxe/52-54-00-aa-bb-01.ipxe'), /^shim /m);

@@ -23,6 +23,8 @@ export interface RuleSubject {
   readonly factAt: (fact: keyof HardwareFacts) => InventoryPath;
   /** `harvester.install.skipchecks` is set (boot.skipchecks, or `install.skipchecks` in `config:`). */
   readonly skipchecks: boolean;
+  /** Where a key under the node's merged `config:` was written (the layer that sets it). */
+  readonly configAt: (keys: readonly string[]) => InventoryPath;
 }
 
 /** What a rule found. */
@@ -77,6 +79,8 @@ export function partitionMib(size: string): number | undefined {
 function dataOnInstallDisk(s: RuleSubject): boolean {
   const { install, harvesterRole } = s.node;
   if (install.dataDisk !== undefined && install.dataDisk !== install.device) return false;
+  // MBR installs make no data partition (ShouldCreateDataPartitionOnOsDisk).
+  if (forceMbr(s)) return false;
   return !(harvesterRole === 'witness' && inReleases(s.version, '>=1.6.0'));
 }
 
@@ -88,6 +92,12 @@ function installDiskRule(s: RuleSubject): { min: number; witness: boolean; separ
   const have = s.facts.diskGib;
   const stops = have !== undefined && Math.floor(have) < min && !(inReleases(s.version, '>=1.8.0') && s.skipchecks);
   return { min, witness, separate, stops };
+}
+
+/** `install.force_mbr` (or its alias) set true in the node's `config:`. */
+function forceMbr(s: RuleSubject): 'force_mbr' | 'forceMbr' | undefined {
+  const install = s.node.config.install as Record<string, unknown> | undefined;
+  return install?.force_mbr === true ? 'force_mbr' : install?.forceMbr === true ? 'forceMbr' : undefined;
 }
 
 const at = (s: RuleSubject, field: string): InventoryPath => s.node.sources[field] ?? ['nodes', s.node.index];
@@ -286,7 +296,9 @@ export const INSTALLER_RULES: readonly InstallerRule[] = [
       const mib = partitionMib(size);
       const max = Math.floor(disk) * MIB_PER_GIB - FIXED_PARTITIONS_MIB;
       if (mib === undefined || mib <= max) return undefined;
-      const clamped = inReleases(s.version, '>=1.8.0') && s.skipchecks;
+      // Below the system partitions' 74,866 MiB the installer's size arithmetic wraps around
+      // (uint64) and the install fails while partitioning, skipchecks or not.
+      const clamped = inReleases(s.version, '>=1.8.0') && s.skipchecks && max >= 0;
       return {
         message: `persistent partition ${size} of node ${s.node.hostname} does not fit its ${Math.floor(disk)} GiB install disk (at most ${Math.max(0, Math.floor(max / MIB_PER_GIB))}Gi)${clamped ? ': the installer shrinks it to the maximum' : `: the Harvester ${s.version.raw} installer stops`}`,
         hint: 'Set `install.persistent_partition_size` to fit, use a larger disk, or give the node a data disk.',
@@ -299,25 +311,24 @@ export const INSTALLER_RULES: readonly InstallerRule[] = [
     id: 'force-mbr',
     code: 'INSTALLER_FORCE_MBR',
     releases: '>=1.2.0',
-    when: '`install.force_mbr: true` (in `config:`) on UEFI, on any machine from v1.8.0 (MBR needs BIOS, which v1.8 refuses), or on a disk over 2 TiB',
+    when: '`install.force_mbr: true` (in `config:`) on UEFI or on a disk over 2 TiB (from v1.8.0 MBR is impossible: BIOS, which it needs, is refused first)',
     effect: 'stops the install',
     source: 'pkg/console/validator.go checkForceMBR, util.go diskExceedsMBRLimit @v1.2.0',
     check(s) {
-      const install = s.node.config.install as Record<string, unknown> | undefined;
-      if (install?.force_mbr !== true && install?.forceMbr !== true) return undefined;
+      const key = forceMbr(s);
+      if (!key) return undefined;
+      // From v1.8 a BIOS machine is refused before this (HARVESTER_BIOS_UNSUPPORTED), and UEFI here.
       const why =
         nodeFirmware(s.model, s.node) === 'uefi'
           ? 'the machine boots UEFI ("cannot force MBR on UEFI system")'
-          : inReleases(s.version, '>=1.8.0')
-            ? 'MBR needs legacy BIOS, which v1.8 and later refuse'
-            : s.facts.diskGib !== undefined && s.facts.diskGib * 2 ** 30 > 2199023255040
-              ? 'the disk is larger than an MBR can address (2 TiB)'
-              : undefined;
+          : s.facts.diskGib !== undefined && s.facts.diskGib * 2 ** 30 > 2199023255040
+            ? 'the disk is larger than an MBR can address (2 TiB)'
+            : undefined;
       if (!why) return undefined;
       return {
         message: `install.force_mbr on node ${s.node.hostname} stops the Harvester ${s.version.raw} installer: ${why}`,
         hint: 'Remove `force_mbr` from `config:` (GPT is the default).',
-        at: [...at(s, 'config'), 'install', install?.force_mbr === true ? 'force_mbr' : 'forceMbr'],
+        at: s.configAt(['install', key]),
       };
     },
   },
@@ -346,7 +357,11 @@ export const INSTALLER_RULES: readonly InstallerRule[] = [
         'harvester#11266 (Broadcom 5719: dracut never brings the NIC up; fixed by harvester/os2#257, the v1.8 release that ships it unconfirmed)',
       ],
       ['qlcnic', '>=1.7.0', 'harvester#9846 (QLogic qlcnic driver missing, open)'],
-      ['r8125', '>=1.7.1', 'harvester#10518 (Realtek RTL8125 driver missing, open)'],
+      [
+        'r8125',
+        '>=1.7.1',
+        'harvester#10518 (Realtek RTL8125 driver missing, open; `nic_driver: r8125` names that chip, which mainline kernels drive with r8169)',
+      ],
       ['ice', '=1.7.0', 'harvester#9694 (Intel E810/E825 driver too old for their newer device IDs)'],
     ] as const
   ).map(([driver, releases, issue]): InstallerRule => ({

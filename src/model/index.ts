@@ -119,7 +119,9 @@ export function resolveSite(input: SiteInput, layers: Layers = { profiles: {} })
             secureBoot: {
               // iPXE's signed shim loads the file its own name starts with (snponly-shimx64.efi ->
               // snponly.efi): the site's UEFI loader, unless the site names another pair.
-              shim: input.boot.secure_boot.shim ?? `${(input.boot.uefi_loader ?? D.boot.uefiLoader).replace(/\.efi$/, '')}-shimx64.efi`,
+              shim:
+                input.boot.secure_boot.shim ??
+                `${(input.boot.secure_boot.loader ?? input.boot.uefi_loader ?? D.boot.uefiLoader).replace(/\.efi$/, '')}-shimx64.efi`,
               loader: input.boot.secure_boot.loader ?? input.boot.uefi_loader ?? D.boot.uefiLoader,
             },
           }

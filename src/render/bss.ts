@@ -1,5 +1,7 @@
-// bss/bootparameters.json (`bss.export: true`): the nodes BSS can boot exactly as harvgen's own
-// tree boots them, as OpenCHAMI's Boot Script Service takes them (schema/bss-bootparameters.schema.json).
+// bss/bootparameters.json (`bss.export: true`): the nodes BSS can boot as harvgen's own tree boots
+// them (one difference: a node with several boot MACs gets BOOTIF= from BSS itself, which only
+// BSS after v1.32.2 adds), as OpenCHAMI's Boot Script Service takes them
+// (schema/bss-bootparameters.schema.json).
 //
 // What BSS does with an entry when it serves a boot script (OpenCHAMI/bss v1.32.2 and e4894b0,
 // cmd/boot-script-service/default_api.go, buildParams and buildBootScript):
@@ -14,11 +16,13 @@
 //   `metal.server=` (refused here), and its Postgres backend pastes kernel, initrd and params into
 //   SQL between single quotes (a `'` is refused here).
 // BSS cannot probe a disk, so a node that boots its disk or probes it first (`local`,
-// `install-once`) is never exported as an unconditional install. Its etcd backend keeps one
+// `install-once`) is never exported as an unconditional install; nor is a Secure Boot node (BSS's
+// script has no `shim` step). Its etcd backend keeps one
 // record per node, so the MACs of one node share one entry, with params that do not depend on the
 // MAC (BOOTIF left to BSS); a node whose command line differs per MAC is left out.
 import type { InventoryPath } from '../load/index.ts';
 import type { ResolvedNode, SiteModel } from '../model/index.ts';
+import { kernelShim } from '../model/index.ts';
 import { bootImages, kernelArgKey } from './kernel-args.ts';
 
 /** One BSS BootParams object. */
@@ -61,6 +65,14 @@ export function bssEntry(model: SiteModel, node: ResolvedNode): BssBootParams | 
       hint: 'Leave the node out of BSS (and keep BSS from answering its MAC with a Default or role record), or give it `state: install` to install on every boot.',
     };
   }
+  if (kernelShim(model, node) !== undefined) {
+    return {
+      node,
+      at: ['boot', 'secure_boot'],
+      reason: `node ${node.hostname} boots with Secure Boot: the tree hands its kernel to a shim (iPXE's \`shim\` command), and BSS's script has no such step, so the firmware would refuse the kernel`,
+      hint: 'Boot Secure Boot machines from the tree, or turn Secure Boot off for them.',
+    };
+  }
   const images = bootImages(model, node, node.macs[0]);
   if (images.initrds.length !== 1) {
     return {
@@ -74,12 +86,15 @@ export function bssEntry(model: SiteModel, node: ResolvedNode): BssBootParams | 
   let words = perMac[0]!;
   if (node.macs.length > 1) {
     // One entry for all MACs: BSS's etcd backend stores one record per node whatever the MAC.
-    const free = perMac.map((p) => p.filter((a) => kernelArgKey(a) !== 'BOOTIF').join(' '));
-    if (free.some((p) => p !== free[0])) {
+    // BOOTIF is left to BSS; every MAC's cloud-init seed serves the same files, so the first one's does.
+    const own = (a: string) => kernelArgKey(a) !== 'BOOTIF' && kernelArgKey(a) !== 'ds';
+    const free = perMac.map((p) => p.filter(own));
+    const differ = free.flatMap((p) => p.filter((a) => !free[0]!.includes(a)));
+    if (differ.length > 0) {
       return {
         node,
         at: at('interfaces'),
-        reason: `node ${node.hostname} has ${node.macs.length} boot MACs whose command lines differ beyond BOOTIF (the NIC named in ip= or vlan=), and BSS's etcd backend keeps one entry per node for all of them`,
+        reason: `node ${node.hostname} has ${node.macs.length} boot MACs whose command lines differ (${differ.slice(0, 2).join(' ')}: the NIC named per MAC), and BSS's etcd backend keeps one entry per node for all of them`,
         hint: 'Name no NIC per MAC for this node (DHCP on the NIC that booted), or boot it from the tree, whose scripts are per MAC.',
       };
     }

@@ -30,7 +30,6 @@ export function initrdNames(node: ResolvedNode): string[] {
   return (node.os?.initrds ?? []).map((_, i) => `initrd${i}`);
 }
 
-/** The kernel command line of a generic node booting from NIC `mac`. */
 /**
  * The kernel argument that points cloud-init's NoCloud data source at a seed URL, for every
  * cloud-init: `ds=nocloud;s=<url>` alone is fetched but not used before 23.2 (the data source stays
@@ -43,6 +42,7 @@ export function nocloudArg(seed: string): string {
   return `ds=nocloud;s=${seed};dsmode=net`;
 }
 
+/** The kernel command line of a generic node booting from NIC `mac`. */
 export function osKernelArgs(model: SiteModel, node: ResolvedNode, mac: string): string[] {
   const os = node.os!;
   const args: string[] = [];

@@ -130,6 +130,13 @@ export function renderDnsmasq(model: SiteModel): string {
   });
 }
 
+/** The release's files are on the boot server (`harvester.artifacts` has its origin), so this nginx serves them. */
+export function servesRelease(model: SiteModel, r: Release): boolean {
+  const base = new URL(r.artifacts.base);
+  const port = base.port ? Number(base.port) : 80;
+  return base.protocol === 'http:' && base.hostname === model.boot.host && port === model.boot.port;
+}
+
 /**
  * Release files nginx serves for this site: those whose URL has the boot server's origin. Each
  * gets an exact location aliased to its file, so no directory can be listed or redirected.
@@ -137,10 +144,8 @@ export function renderDnsmasq(model: SiteModel): string {
 export function servedArtifacts(model: SiteModel): { location: string; file: string }[] {
   return releases(model).flatMap((r) => {
     const a = r.artifacts;
-    const base = new URL(a.base);
-    const port = base.port ? Number(base.port) : 80;
-    if (base.protocol !== 'http:' || base.hostname !== model.boot.host || port !== model.boot.port) return [];
-    const path = base.pathname.replace(/\/+$/, '');
+    if (!servesRelease(model, r)) return [];
+    const path = new URL(a.base).pathname.replace(/\/+$/, '');
     return [a.kernelName, a.initrdName, a.rootfsName, a.isoName, a.checksumName, ...(releaseShim(model, r) ? [a.shimName] : [])].map(
       (name) => ({
         location: `${path}/${name}`,

@@ -62,7 +62,10 @@ function renderInstall(model: SiteModel, node: ResolvedNode, mac: string | undef
     waitSeconds: UNKNOWN_WAIT_SECONDS,
   };
   const images = bootImages(model, node, mac);
-  const shared = { kernelUrl: images.kernel, kernelArgs: images.args, initrds: images.initrds, shimUrl: kernelShim(model, node) };
+  const shimUrl = kernelShim(model, node);
+  // iPXE names a downloaded image after the last segment of its URL's path.
+  const shimImage = shimUrl === undefined ? undefined : new URL(shimUrl).pathname.split('/').pop();
+  const shared = { kernelUrl: images.kernel, kernelArgs: images.args, initrds: images.initrds, shimUrl, shimImage };
   if (node.boot === 'os') {
     const os = node.os!;
     return renderTemplate('node-install.ipxe', {

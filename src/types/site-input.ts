@@ -316,7 +316,7 @@ export interface SiteInput {
    */
   bss?: {
     /**
-     * Write `bss/bootparameters.json`, one BSS BootParams per node that BSS can boot exactly as the tree does (`BSS_NODE_NOT_EXPORTED` names the others). Default false.
+     * Write `bss/bootparameters.json`, one BSS BootParams per node that BSS can boot as the tree does (a node with several boot MACs leaves `BOOTIF=` to BSS; `BSS_NODE_NOT_EXPORTED` names the nodes left out). Default false.
      */
     export?: boolean;
   };

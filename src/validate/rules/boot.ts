@@ -1,4 +1,5 @@
 // boot: how machines enter the tree (unknown machines, Secure Boot, leaving iPXE for the disk).
+import { releases, releaseShim, servesRelease } from '../../render/host-configs.ts';
 import type { Rule } from '../rule.ts';
 
 /** `unknown: join` has what an unknown machine needs; Secure Boot fits the site; UEFI `exit` with ipxe.efi. */
@@ -49,6 +50,17 @@ export const bootRule: Rule = {
         message: `boot.secure_boot names ${sb.shim} as both the shim and the loader it loads`,
         hint: 'The shim loads a second file (distribution shims load grubx64.efi): store the signed iPXE under that name.',
         at: ['boot', 'secure_boot', 'loader'],
+      });
+    }
+    // SUSE's shim exists only inside the ISO: fetch.sh takes it out where the release files are
+    // kept for this nginx; a release served from elsewhere has none to point iPXE at.
+    const away = releases(model).find((r) => releaseShim(model, r) && !servesRelease(model, r));
+    if (away) {
+      report({
+        code: 'BOOT_SECURE_BOOT_INVALID',
+        message: `boot.secure_boot hands the installer kernel to the release's SUSE shim, which Harvester publishes only inside its ISO, but the ${away.version.raw} files are served from ${away.artifacts.base}, not by this site's nginx: there is no shim there for iPXE to fetch`,
+        hint: `Serve the release files from the boot server (\`harvester.artifacts: ${model.boot.server}/artifacts/${away.version.raw}\`): artifacts/fetch.sh then takes the shim out of the ISO and nginx serves it.`,
+        at: ['harvester', 'artifacts'],
       });
     }
     // A generic OS kernel is signed by its distribution: iPXE hands it to that distribution's shim.

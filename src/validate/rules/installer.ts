@@ -21,8 +21,10 @@ const FIELDS: Record<keyof HardwareFacts, { hardware: string; lab?: string }> = 
 
 /** What the installer would see of a node: its lab domain on a lab site, its declared facts over that. */
 export function hardwareFacts(input: SiteInput, node: ResolvedNode): HardwareFacts {
+  // A lab site is one with a `lab:` section (README); lab sizing elsewhere only shapes the
+  // generated domains of a real site.
   const lab: HardwareFacts =
-    input.lab !== undefined || node.sources.lab !== undefined
+    input.lab !== undefined
       ? {
           // The domain's memory is what dmidecode reports; its disk the qcow2 define.sh creates.
           memoryGib: Math.floor(node.lab.memoryMib / 1024),
@@ -55,14 +57,24 @@ export const installerRule: Rule = {
       const factAt = (fact: keyof HardwareFacts): InventoryPath => {
         const f = FIELDS[fact];
         if (node.hardware[fact] !== undefined) return node.sources[f.hardware] ?? ['nodes', node.index];
-        if (f.lab === 'lab') return input.lab !== undefined ? ['lab'] : (node.sources.lab ?? ['nodes', node.index]);
+        if (f.lab === 'lab') return ['lab'];
         return (f.lab !== undefined ? node.sources[f.lab] : undefined) ?? (input.lab !== undefined ? ['lab'] : ['nodes', node.index]);
       };
       const install = node.config.install as Record<string, unknown> | undefined;
+      // The layer that wrote a `config:` key: the node, else `defaults:`, else the strongest
+      // layer with a `config:` (a profile or the repo defaults).
+      const has = (layer: unknown, keys: readonly string[]) =>
+        keys.reduce<unknown>((o, k) => (o && typeof o === 'object' ? (o as Record<string, unknown>)[k] : undefined), layer) !== undefined;
+      const configAt = (keys: readonly string[]): InventoryPath =>
+        has(input.nodes?.[node.index]?.config, keys)
+          ? ['nodes', node.index, 'config', ...keys]
+          : has(input.defaults?.config, keys)
+            ? ['defaults', 'config', ...keys]
+            : [...(node.sources.config ?? ['nodes', node.index]), ...keys];
       const skipchecks = model.boot.skipchecks || install?.skipchecks === true;
       for (const rule of INSTALLER_RULES) {
         if (!inReleases(version, rule.releases)) continue;
-        const hit = rule.check({ node, model, version, facts, factAt, skipchecks });
+        const hit = rule.check({ node, model, version, facts, factAt, skipchecks, configAt });
         if (!hit) continue;
         report({
           code: rule.code,

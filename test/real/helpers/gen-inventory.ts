@@ -887,7 +887,10 @@ export function generateSite(runSeed: number, index: number): GeneratedSite {
     if (rng.chance(0.5))
       sb.shim = rng.pick(['shimx64.efi', 'ipxe-shimx64.efi', `${firstAlnum(rng.chars(ALNUM + '._-', rng.len(1, 40)))}.efi`]);
     if (rng.chance(0.5)) sb.loader = rng.pick(['grubx64.efi', 'ipxe.efi', 'x.efi']);
-    if (sb.shim === undefined || sb.shim !== (sb.loader ?? 'grubx64.efi')) {
+    // The installer kernel's shim comes out of the release ISO kept for this nginx: Secure Boot
+    // needs the release files on the boot server (BOOT_SECURE_BOOT_INVALID otherwise).
+    const onServer = tags.includes('artifacts-on-server');
+    if (onServer && (sb.shim === undefined || sb.shim !== (sb.loader ?? bootDoc.uefi_loader ?? 'snponly.efi'))) {
       bootDoc.secure_boot = sb;
       tags.push('secure-boot');
     }
