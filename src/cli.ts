@@ -46,6 +46,24 @@ export interface CliIo {
 }
 
 /** Run the CLI with the given arguments (without `node harvgen`); resolves to the exit code. */
+/**
+ * cac hands its parser (mri) the camel-cased names of boolean flags (`dryRun`), so mri does not
+ * know `--dry-run` takes no value and reads `build --dry-run sites/x` as `--dry-run=sites/x`: the
+ * directory is lost and the build writes. A flag that takes no value can stand anywhere, so every
+ * boolean flag of any command is moved after the other words (before a `--`), where cac reads it
+ * right. Flags with values (`--out <dir>`) stay where they are.
+ */
+export function booleanFlagsLast(argv: readonly string[], cli: ReturnType<typeof cac>): string[] {
+  const flags = new Set<string>();
+  for (const o of [cli.globalCommand, ...cli.commands].flatMap((c) => c.options)) {
+    if (!o.isBoolean) continue;
+    for (const n of o.rawName.split(/[\s,]+/)) if (n.startsWith('-')) flags.add(n);
+  }
+  const end = argv.indexOf('--');
+  const head = end < 0 ? argv : argv.slice(0, end);
+  return [...head.filter((a) => !flags.has(a)), ...head.filter((a) => flags.has(a)), ...(end < 0 ? [] : argv.slice(end))];
+}
+
 export async function main(argv: readonly string[], io: CliIo = { out: process.stdout, err: process.stderr }): Promise<number> {
   const line = (stream: CliIo['out'], s: string) => stream.write(s.endsWith('\n') ? s : s + '\n');
   const print = (s: string) => line(io.out, s);
@@ -347,7 +365,7 @@ export async function main(argv: readonly string[], io: CliIo = { out: process.s
       );
       return usageError(`unknown option \`${first}\`${guess ? `; did you mean ${guess}?` : ''}`);
     }
-    const parsed = cli.parse(['node', 'harvgen', ...argv], { run: false });
+    const parsed = cli.parse(['node', 'harvgen', ...booleanFlagsLast(argv, cli)], { run: false });
     if (parsed.options.help) return 0;
     if (parsed.options.version) {
       print(pkg.version);
