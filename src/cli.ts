@@ -3,10 +3,11 @@
 // progress on stderr. Exit codes: 0 success, 1 the inventory has errors (or warnings with
 // --strict), 2 usage, I/O or internal failure, 130 when watch is stopped with Ctrl-C. No stack
 // trace reaches the user unless --debug.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { cac } from 'cac';
 import type { BuildResult, CheckResult, Diagnostic, WatchEvent } from './index.ts';
 import { countDiagnostics, formatDiagnostics } from './diagnostics/format.ts';
+import { hasFailures } from './diagnostics/types.ts';
 import { closest } from './util/suggest.ts';
 import { jsonOutput, jsonSite, useColor, type JsonOutput } from './cli/output.ts';
 import { startProgress } from './cli/progress.ts';
@@ -229,8 +230,12 @@ export async function main(argv: readonly string[], io: CliIo = { out: process.s
       return exitCode(result.ok, result.diagnostics);
     }
     report(result.diagnostics, sourcesOf(result.sites), flags);
-    for (const s of result.sites)
-      if (!s.diagnostics.some((d) => d.severity === 'error')) print(`ok  ${s.dir}: site ${s.site}, ${s.model?.nodes.length ?? 0} nodes`);
+    // With --strict a warning fails the run, so a site with one is not "ok".
+    for (const s of result.sites) {
+      if (hasFailures(s.diagnostics, flags.strict === true)) continue;
+      const n = s.model?.nodes.length ?? 0;
+      print(`ok  ${s.dir}: site ${s.site}, ${n} node${n === 1 ? '' : 's'}`);
+    }
     const { errors, warnings } = countDiagnostics(result.diagnostics);
     note(`${errors} error(s), ${warnings} warning(s) in ${result.sites.length} site(s)`);
     return exitCode(result.ok, result.diagnostics);
@@ -307,6 +312,9 @@ export async function main(argv: readonly string[], io: CliIo = { out: process.s
     if (!Number.isInteger(debounce) || debounce < 0 || debounce > 60_000) {
       return usageError(`--debounce must be a whole number of milliseconds from 0 to 60000, not ${JSON.stringify(flags.debounce)}`);
     }
+    // A directory that is not there is a usage error, named (not "disappeared" at the first event).
+    const missing = dirs.find((d) => !existsSync(d));
+    if (missing !== undefined) return usageError(`no such site directory: ${missing}`);
     const { watch } = await lib();
     let failed: Diagnostic | undefined;
     const onBuild = ({ result, changed, startedAt, durationMs }: WatchEvent) => {
