@@ -10,6 +10,7 @@ import type { InventoryPath } from '../load/index.ts';
 import type { HardwareFacts, ResolvedNode, SiteModel } from '../model/index.ts';
 import { nodeFirmware } from '../model/index.ts';
 import type { HarvesterVersion } from './versions.ts';
+import { nodeAt } from '../validate/rule.ts';
 
 export type { HardwareFacts };
 
@@ -100,7 +101,6 @@ function forceMbr(s: RuleSubject): 'force_mbr' | 'forceMbr' | undefined {
   return install?.force_mbr === true ? 'force_mbr' : install?.forceMbr === true ? 'forceMbr' : undefined;
 }
 
-const at = (s: RuleSubject, field: string): InventoryPath => s.node.sources[field] ?? ['nodes', s.node.index];
 const skip = 'or set `boot.skipchecks: true` (`harvester.install.skipchecks=true`) to install anyway';
 
 /** A preflight check: fails below `min` of fact `fact`. */
@@ -277,7 +277,7 @@ export const INSTALLER_RULES: readonly InstallerRule[] = [
       return {
         message: `install.persistent_partition_size ${size} of node ${s.node.hostname} is under the 150Gi the Harvester ${s.version.raw} installer requires`,
         hint: 'Use 150Gi or more (the default when it is not set).',
-        at: at(s, 'install.persistent_partition_size'),
+        at: nodeAt(s.node, 'install.persistent_partition_size'),
       };
     },
   },
@@ -344,7 +344,7 @@ export const INSTALLER_RULES: readonly InstallerRule[] = [
       return {
         message: `node ${s.node.hostname} gets its management address by DHCP on an 802.3ad bond, which Harvester ${s.version.raw} may fail to bring up in time ("Can't apply networks"; v1.7.0 and later, harvester#10885, #11662, open)`,
         hint: 'Use `method: static` for nodes on LACP bonds, or `bond.mode: active-backup`, until the upstream issue is fixed.',
-        at: at(s, 'bond.mode'),
+        at: nodeAt(s.node, 'bond.mode'),
         severity: 'warning',
       };
     },

@@ -7,7 +7,7 @@ import { parseVersion, type HarvesterVersion } from '../harvester/versions.ts';
 import { formatIpv4, maskToPrefix, parseCidr, parseIpv4, prefixToMask } from '../util/ipv4.ts';
 import { normalizeMac } from '../util/mac.ts';
 import { BUILTIN_DEFAULTS as D } from './defaults.ts';
-import type { Release, ResolvedNic, ResolvedNode, ResolvedOs, SiteModel } from './types.ts';
+import type { HardwareFacts, Release, ResolvedNic, ResolvedNode, ResolvedOs, SiteModel } from './types.ts';
 
 export type * from './types.ts';
 export { BUILTIN_DEFAULTS } from './defaults.ts';
@@ -398,16 +398,10 @@ function nodeResolver(
         dataDiskGib: lab.data_disk_gib ?? D.node.lab.dataDiskGib,
         nicModel: lab.nic_model ?? D.node.lab.nicModel,
       },
-      hardware: {
-        ...(hardwareIn.memory_gib !== undefined ? { memoryGib: hardwareIn.memory_gib } : {}),
-        ...(hardwareIn.cpus !== undefined ? { cpus: hardwareIn.cpus } : {}),
-        ...(hardwareIn.disk_gib !== undefined ? { diskGib: hardwareIn.disk_gib } : {}),
-        ...(hardwareIn.data_disk_gib !== undefined ? { dataDiskGib: hardwareIn.data_disk_gib } : {}),
-        ...(hardwareIn.nic_speed_mbps !== undefined ? { nicSpeedMbps: hardwareIn.nic_speed_mbps } : {}),
-        ...(hardwareIn.nic_driver !== undefined ? { nicDriver: hardwareIn.nic_driver } : {}),
-        ...(hardwareIn.virtualized !== undefined ? { virtualized: hardwareIn.virtualized } : {}),
-        ...(hardwareIn.kvm !== undefined ? { kvm: hardwareIn.kvm } : {}),
-      },
+      // `hardware.memory_gib` -> `memoryGib`, ... (only the facts a layer declares).
+      hardware: Object.fromEntries(
+        Object.entries(hardwareIn).map(([k, v]) => [k.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase()), v]),
+      ) as HardwareFacts,
       sources,
     };
     return resolved;

@@ -24,6 +24,7 @@ import type { InventoryPath } from '../load/index.ts';
 import type { ResolvedNode, SiteModel } from '../model/index.ts';
 import { kernelShim } from '../model/index.ts';
 import { bootImages, kernelArgKey } from './kernel-args.ts';
+import { nodeAt } from '../validate/rule.ts';
 
 /** One BSS BootParams object. */
 export interface BssBootParams {
@@ -56,7 +57,7 @@ function paramsFor(model: SiteModel, node: ResolvedNode, mac: string): string[] 
 export function bssEntry(model: SiteModel, node: ResolvedNode): BssBootParams | BssLeftOut | undefined {
   // A disk boot (`local`) or a diskless iSCSI node has no kernel for BSS to serve.
   if (node.state === 'local' || node.boot === 'iscsi' || node.macs.length === 0) return undefined;
-  const at = (field: string): InventoryPath => node.sources[field] ?? ['nodes', node.index];
+  const at = (field: string): InventoryPath => nodeAt(node, field);
   if (node.state === 'install-once') {
     return {
       node,
