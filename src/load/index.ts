@@ -6,7 +6,16 @@ import fg from 'fast-glob';
 import type { Diagnostic } from '../diagnostics/types.ts';
 import { readInventoryText } from './read-text.ts';
 import { parseYamlFile, type SourceFile } from './parse-yaml.ts';
-import { createLocator, NO_SOURCE, type Locator, type NodeOrigin } from './locate.ts';
+import { redact, SECRET_FIELDS } from './secrets.ts';
+import {
+  createLocator,
+  NO_SOURCE,
+  type InventoryPath,
+  type LocateTarget,
+  type Locator,
+  type NodeOrigin,
+  type SourceLocation,
+} from './locate.ts';
 import { stampNow, stampOf, stampTree, type InputStamp } from './stamps.ts';
 
 export type { SourceFile } from './parse-yaml.ts';
@@ -27,6 +36,11 @@ export interface LoadedSite {
   /** The merged inventory as written (not yet validated); undefined when loading failed. */
   readonly input?: Record<string, unknown>;
   readonly files: readonly SourceFile[];
+  /**
+   * Text of every inventory file read, by displayed path, whether it parsed or not (code frames:
+   * a file with a YAML error is not in `files`).
+   */
+  readonly sources: Readonly<Record<string, string>>;
   readonly locate: Locator;
   readonly diagnostics: readonly Diagnostic[];
   /** The shared layers the site may draw on (empty when there are none). */
@@ -61,7 +75,7 @@ export async function loadSite(siteDir: string, options: LoadOptions = {}): Prom
   };
   const none: Locator = NO_SOURCE;
   const noLayers: Layers = { profiles: {} };
-  const fail = (d: Diagnostic): LoadedSite => ({ dir, files: [], locate: none, diagnostics: [d], layers: noLayers });
+  const fail = (d: Diagnostic): LoadedSite => ({ dir, files: [], sources: {}, locate: none, diagnostics: [d], layers: noLayers });
 
   const dirStat = await stat(dir).catch(() => undefined);
   if (!dirStat?.isDirectory()) {
@@ -96,6 +110,7 @@ export async function loadSite(siteDir: string, options: LoadOptions = {}): Prom
 
   const diagnostics: Diagnostic[] = [];
   const files: SourceFile[] = [];
+  const sources: Record<string, string> = {};
   const cache = options.parseCache;
   const readOne = async (abs: string) => {
     if (cache) {
@@ -104,6 +119,7 @@ export async function loadSite(siteDir: string, options: LoadOptions = {}): Prom
       if (hit && hit.file.path === display(abs) && now[1] !== -2 && now.every((v, i) => v === hit.stamp[i])) {
         stamps?.push(hit.stamp);
         files.push(hit.file);
+        sources[hit.file.path] = hit.file.text;
         return { file: hit.file, value: hit.value };
       }
     }
@@ -113,7 +129,16 @@ export async function loadSite(siteDir: string, options: LoadOptions = {}): Prom
     stamps?.push(stamp);
     if (text === undefined) return undefined;
     const parsed = parseYamlFile(text, display(abs), abs);
-    diagnostics.push(...parsed.diagnostics);
+    // A file with a YAML error never gets to secret resolution, which masks the secrets in all
+    // printed output: mask its inline ones here, in its code frames and in what its errors quote.
+    const inline = parsed.diagnostics.length > 0 ? inlineSecrets(text) : [];
+    const mask = (t: string) => (inline.length > 0 ? redact(t, inline) : t);
+    sources[display(abs)] = mask(text);
+    diagnostics.push(
+      ...parsed.diagnostics.map((d) =>
+        inline.length > 0 ? { ...d, message: mask(d.message), ...(d.hint !== undefined ? { hint: mask(d.hint) } : {}) } : d,
+      ),
+    );
     if (parsed.file) files.push(parsed.file);
     if (cache && stamp[1] >= 0 && parsed.file && parsed.value && parsed.diagnostics.length === 0) {
       cache.set(abs, { stamp, file: parsed.file, value: parsed.value });
@@ -145,8 +170,8 @@ export async function loadSite(siteDir: string, options: LoadOptions = {}): Prom
   const layers: Layers = { ...(repo ? { repo: repo.value } : {}), profiles };
   const layerFiles = { ...(repo ? { repo: repo.file } : {}), profiles: profileFiles };
   if (!site || diagnostics.length > 0) {
-    const locate = site ? createLocator(site.file, [], layerFiles) : none;
-    return { dir, files, locate, diagnostics, layers, ...(stamps ? { stamps } : {}) };
+    const locate = site ? withWrittenText(createLocator(site.file, [], layerFiles), files) : none;
+    return { dir, files, sources, locate, diagnostics, layers, ...(stamps ? { stamps } : {}) };
   }
 
   const input: Record<string, unknown> = { ...site.value };
@@ -166,5 +191,55 @@ export async function loadSite(siteDir: string, options: LoadOptions = {}): Prom
       input.nodes = merged;
     }
   }
-  return { dir, input, files, locate: createLocator(site.file, origins, layerFiles), diagnostics, layers, ...(stamps ? { stamps } : {}) };
+  const locate = withWrittenText(createLocator(site.file, origins, layerFiles), files);
+  return { dir, input, files, sources, locate, diagnostics, layers, ...(stamps ? { stamps } : {}) };
+}
+
+/** Secrets shorter than this are not masked (as `MIN_REDACTED` in pipeline.ts). */
+const MIN_MASKED = 4;
+
+/** Values written inline for a secret key (`token: abc`, not `{ env: NAME }`), read from the text alone. */
+function inlineSecrets(text: string): string[] {
+  const keys = [...new Set(SECRET_FIELDS.map((p) => String(p[p.length - 1])))].join('|');
+  const re = new RegExp(`(?:^|[\\s{,])(?:${keys})[ \\t]*:[ \\t]+("[^"\\n]*|'[^'\\n]*|[^\\s{[#,}\\]][^\\n]*)`, 'g');
+  const found: string[] = [];
+  for (const m of text.matchAll(re)) {
+    const v = m[1]!;
+    if (v[0] === '"' || v[0] === "'") found.push(v.slice(1));
+    else {
+      // A plain value ends at a comment; in a flow mapping (`{ token: abc, ... }`) also at `,` `}` `]`.
+      const block = v.replace(/\s#.*$/, '').trim();
+      found.push(block, block.replace(/[,}\]].*$/, '').trim());
+    }
+  }
+  return [...new Set(found)].filter((v) => v.length >= MIN_MASKED);
+}
+
+/** What each location a site's Locator returned spans in its file, read on first ask. */
+const written = new WeakMap<SourceLocation, () => string>();
+
+/**
+ * The text of the file at a location a site's Locator returned (`locate(path)`), as written: a
+ * value that YAML turned into a number (`mac: 001122334455` is 1122334455) still shows its digits.
+ */
+export function writtenText(loc: SourceLocation | undefined): string | undefined {
+  return loc ? written.get(loc)?.() : undefined;
+}
+
+function withWrittenText(locate: Locator, files: readonly SourceFile[]): Locator {
+  const byPath = new Map(files.map((f) => [f.path, f]));
+  const find = (path: InventoryPath, target?: LocateTarget): SourceLocation | undefined => {
+    const loc = locate(path, target);
+    const file = loc && byPath.get(loc.file);
+    if (loc && file) {
+      written.set(loc, () => {
+        const starts = file.lineCounter.lineStarts;
+        const at = (line: number, col: number) => (starts[line - 1] ?? file.text.length) + col - 1;
+        const from = at(loc.line, loc.col);
+        return file.text.slice(from, loc.endLine !== undefined ? at(loc.endLine, loc.endCol ?? 1) : from);
+      });
+    }
+    return loc;
+  };
+  return Object.assign(find, { has: locate.has });
 }

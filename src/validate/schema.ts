@@ -4,7 +4,7 @@ import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import siteSchema from '../../schema/site.schema.json' with { type: 'json' };
 import layerSchema from '../../schema/layer.schema.json' with { type: 'json' };
 import type { Diagnostic } from '../diagnostics/types.ts';
-import type { InventoryPath, Locator, LocateTarget } from '../load/index.ts';
+import { writtenText, type InventoryPath, type Locator, type LocateTarget } from '../load/index.ts';
 import { closest } from '../util/suggest.ts';
 import { formatPath, pointerToPath } from '../util/paths.ts';
 import { explainValue, VALUE_KINDS, type ValueKindName } from '../util/value-kinds.ts';
@@ -87,7 +87,8 @@ function toDiagnostic(e: ErrorObject, input: unknown, locate: Locator): Diagnost
     }
     case 'type': {
       const want = String((e.params as { type: string | string[] }).type);
-      return make('SCHEMA_TYPE', `${where} must be ${article(want)}, got ${describe(e.data)}`, parent?.description, path);
+      const hint = macHint(path, e.data, locate) ?? colonHint(want, e.data, Object.keys(parent?.properties ?? {}));
+      return make('SCHEMA_TYPE', `${where} must be ${article(want)}, got ${describe(e.data)}`, hint ?? parent?.description, path);
     }
     case 'enum': {
       const allowed = (e.params as { allowedValues: unknown[] }).allowedValues.map(String);
@@ -113,6 +114,38 @@ function toDiagnostic(e: ErrorObject, input: unknown, locate: Locator): Diagnost
     default:
       return make('SCHEMA_INVALID', `${where} ${e.message ?? 'is invalid'}`, parent?.description, path);
   }
+}
+
+/** Keys whose value is a MAC address (`macs` holds a list of them). */
+const MAC_KEYS = new Set(['mac', 'vip_hw_addr']);
+
+/**
+ * A MAC that YAML did not read as a string: `mac: 001122334455` is the number 1122334455 (and
+ * `52e400112233` a number in exponent notation). The hint quotes it as written in the file.
+ */
+function macHint(path: InventoryPath, data: unknown, locate: Locator): string | undefined {
+  const last = path[path.length - 1];
+  const isMac = typeof last === 'number' ? path[path.length - 2] === 'macs' : last !== undefined && MAC_KEYS.has(last);
+  if (!isMac || (typeof data !== 'number' && typeof data !== 'boolean')) return undefined;
+  const src = writtenText(locate(path, 'value'))?.trim() || String(data);
+  const quoted = `"${src.replace(/["\\]/g, '\\$&')}"`;
+  const why = /^[0-9]+$/.test(src)
+    ? 'YAML reads an unquoted all-digit value as a number'
+    : /^[0-9]*\.?[0-9]*[eE][-+]?[0-9]+$/.test(src)
+      ? `YAML reads an unquoted value of digits around one \`e\` as a number in exponent notation (${String(data)})`
+      : `YAML reads the unquoted \`${src}\` as a ${typeof data}`;
+  return `Quote it: \`${typeof last === 'number' ? quoted : `${last}: ${quoted}`}\` — ${why}.`;
+}
+
+/** A string where a mapping belongs that is a key and its value without `: ` between them. */
+function colonHint(want: string, data: unknown, keys: readonly string[]): string | undefined {
+  if (!want.includes('object') || typeof data !== 'string') return undefined;
+  const m = /^([A-Za-z_][\w-]*)(:?)\s*(\S*)/.exec(data);
+  if (!m || !keys.includes(m[1]!) || (m[2] === '' && !/\s/.test(data))) return undefined;
+  const fixed = `\`${m[1]}: ${m[3]}\``;
+  return m[2]
+    ? `YAML reads \`${m[1]}:${m[3]}\` as one string because there is no space after the colon: write ${fixed}.`
+    : `Missing \`:\` after the key \`${m[1]}\`? Write ${fixed}.`;
 }
 
 function article(type: string): string {

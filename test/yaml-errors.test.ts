@@ -1,0 +1,251 @@
+// YAML mistakes get the line and column of the mistake, plain words, a hint that says what to
+// write, and a code frame. Each fixture in test/fixtures/yaml-errors/ holds one common mistake
+// and is checked as the site.yaml of a site of its own.
+import { copyFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { check, formatDiagnostics, type Diagnostic } from '../src/index.ts';
+import { main } from '../src/cli.ts';
+import { tempDir } from './helpers/tmp.ts';
+
+const fixtures = resolve(import.meta.dirname, 'fixtures/yaml-errors');
+
+/** A site directory whose site.yaml is the fixture. */
+function siteOf(fixture: string): string {
+  const dir = tempDir('yaml-errors');
+  copyFileSync(join(fixtures, fixture), join(dir, 'site.yaml'));
+  return dir;
+}
+
+/** Secrets come from the environment in the complete fixtures. */
+const env = { LAB_TOKEN: 't0ken.123', LAB_PASSWORD: 'passw0rd.123' };
+
+interface Case {
+  readonly fixture: string;
+  readonly code: string;
+  readonly line: number;
+  readonly col: number;
+  readonly message: string;
+  readonly hint: string;
+}
+
+// The mistake alone is reported: one diagnostic each, not the lines after it.
+const syntax: Case[] = [
+  {
+    fixture: 'indent-more.yaml',
+    code: 'YAML_SYNTAX',
+    line: 4,
+    col: 5,
+    message: 'this line is indented more than the key above it (`cidr` on line 3)',
+    hint: 'Indent `gateway` to column 3 like `cidr` to make it the next key. `cidr` already has a value (`10.0.0.0/24`), so nothing can be nested under it.',
+  },
+  {
+    fixture: 'indent-more-in-list-item.yaml',
+    code: 'YAML_SYNTAX',
+    line: 4,
+    col: 6,
+    message: 'this line is indented more than the key above it (`hostname` on line 3)',
+    hint: 'Indent `mac` to column 5 like `hostname`',
+  },
+  {
+    fixture: 'indent-less.yaml',
+    code: 'YAML_SYNTAX',
+    line: 4,
+    col: 3,
+    message: 'this line is indented less than the key `vip` above it (column 5) but more than the key `cluster` (column 1)',
+    hint: 'Indent `token` to column 5 to put it next to `vip`, or to column 1 to put it next to `cluster`.',
+  },
+  {
+    fixture: 'indent-less-in-list-item.yaml',
+    code: 'YAML_SYNTAX',
+    line: 4,
+    col: 4,
+    message: 'this line is indented less than the key `hostname` above it (column 5) but more than the `-` of the list item (column 3)',
+    hint: 'Indent `mac` to column 5 to put it next to `hostname`.',
+  },
+  {
+    fixture: 'list-items-misaligned.yaml',
+    code: 'YAML_SYNTAX',
+    line: 5,
+    col: 4,
+    message: 'this list item is not lined up with the items above it: their `-` is at column 3, this one at column 4',
+    hint: 'Move the `-` to column 3, like the other items of the list.',
+  },
+  {
+    fixture: 'tab-indent.yaml',
+    code: 'YAML_TAB_INDENT',
+    line: 3,
+    col: 1,
+    message: 'this line is indented with a tab',
+    hint: 'Indent with spaces; YAML does not allow tabs for indentation.',
+  },
+  {
+    fixture: 'missing-colon.yaml',
+    code: 'YAML_SYNTAX',
+    line: 4,
+    col: 13,
+    message: 'missing `:` after the key `hostname`?',
+    hint: 'Write `hostname: hv-1`',
+  },
+  {
+    fixture: 'missing-colon-first-key.yaml',
+    code: 'YAML_SYNTAX',
+    line: 3,
+    col: 13,
+    message: 'missing `:` after the key `hostname`?',
+    hint: 'Write `hostname: hv-1`',
+  },
+  {
+    fixture: 'missing-space-after-colon.yaml',
+    code: 'YAML_SYNTAX',
+    line: 3,
+    col: 7,
+    message: 'no space after the `:` in `vip:10.0.0.10`',
+    hint: 'Put a space after the colon: `vip: 10.0.0.10`.',
+  },
+  {
+    fixture: 'unclosed-list.yaml',
+    code: 'YAML_SYNTAX',
+    line: 4,
+    col: 3,
+    message: 'the list opened with `[` on line 3 is not closed before this line',
+    hint: 'Add the missing `]` at the end of line 3: `dns: [10.0.0.1, 10.0.0.2]`.',
+  },
+  {
+    fixture: 'unclosed-quote.yaml',
+    code: 'YAML_SYNTAX',
+    line: 3,
+    col: 9,
+    message: 'this quoted string is never closed: the closing `"` is missing',
+    hint: 'Add the closing `"` on this line: `cidr: "10.0.0.0/24"`.',
+  },
+  {
+    fixture: 'duplicate-key.yaml',
+    code: 'YAML_DUPLICATE_KEY',
+    line: 5,
+    col: 3,
+    message: 'the key `vip` appears twice in this mapping (first on line 3)',
+    hint: 'Remove or rename one of the two keys',
+  },
+  {
+    fixture: 'list-item-in-mapping.yaml',
+    code: 'YAML_SYNTAX',
+    line: 4,
+    col: 3,
+    message: 'a list item (`- `) in the middle of a mapping',
+    hint: 'Remove the `- ` to make `token` a key like `vip`.',
+  },
+  {
+    fixture: 'colon-in-value.yaml',
+    code: 'YAML_SYNTAX',
+    line: 2,
+    col: 20,
+    message: 'the value of `description` holds `: `, which YAML reads as the start of another key',
+    hint: 'Quote the value: `description: "rack 4: the lab"`.',
+  },
+];
+
+// A value YAML read as something else than the user meant: the schema says so, with a hint.
+const values: Case[] = [
+  {
+    fixture: 'mac-all-digits.yaml',
+    code: 'SCHEMA_TYPE',
+    line: 9,
+    col: 10,
+    message: 'nodes[0].mac must be a string',
+    hint: 'Quote it: `mac: "001122334455"` — YAML reads an unquoted all-digit value as a number.',
+  },
+  {
+    fixture: 'mac-all-digits.yaml',
+    code: 'SCHEMA_TYPE',
+    line: 11,
+    col: 33,
+    message: 'nodes[1].macs[1] must be a string',
+    hint: 'Quote it: `"001122334456"` — YAML reads an unquoted all-digit value as a number.',
+  },
+  {
+    fixture: 'mac-all-digits.yaml',
+    code: 'SCHEMA_TYPE',
+    line: 15,
+    col: 14,
+    message: 'nodes[2].interfaces[0].mac must be a string',
+    hint: 'Quote it: `mac: "001122334457"` — YAML reads an unquoted all-digit value as a number.',
+  },
+  {
+    fixture: 'mac-exponent.yaml',
+    code: 'SCHEMA_TYPE',
+    line: 9,
+    col: 10,
+    message: 'nodes[0].mac must be a string',
+    hint: 'Quote it: `mac: "52e400112233"` — YAML reads an unquoted value of digits around one `e` as a number in exponent notation',
+  },
+  {
+    fixture: 'missing-space-in-value.yaml',
+    code: 'SCHEMA_TYPE',
+    line: 6,
+    col: 3,
+    message: 'cluster must be an object, got the string "vip:10.0.0.10"',
+    hint: 'YAML reads `vip:10.0.0.10` as one string because there is no space after the colon: write `vip: 10.0.0.10`.',
+  },
+];
+
+function assertCase(c: Case, diagnostics: readonly Diagnostic[]): void {
+  const d = diagnostics.find((x) => x.code === c.code && x.line === c.line);
+  const got = diagnostics.map((x) => `${x.code} ${x.line}:${x.col} ${x.message} | ${x.hint}`).join('\n');
+  assert.ok(d, `no ${c.code} at line ${c.line}; got:\n${got}`);
+  assert.is(d.col, c.col, got);
+  assert.ok(d.message.includes(c.message), `message: ${d.message}`);
+  assert.ok(d.hint?.includes(c.hint), `hint: ${d.hint}`);
+}
+
+for (const c of syntax) {
+  test(`${c.fixture}: ${c.code} at ${c.line}:${c.col}, ${c.message}`, async () => {
+    const result = await check({ sites: [siteOf(c.fixture)] });
+    assertCase(c, result.diagnostics);
+    assert.is(result.diagnostics.length, 1, 'one diagnostic for one mistake');
+  });
+}
+
+for (const c of values) {
+  test(`${c.fixture}: ${c.code} at ${c.line}:${c.col} with the hint ${c.hint.slice(0, 30)}…`, async () => {
+    const result = await check({ sites: [siteOf(c.fixture)], env });
+    assertCase(c, result.diagnostics);
+  });
+}
+
+test('a YAML error comes with the text of its file, and the CLI prints its code frame', async () => {
+  const dir = siteOf('indent-more.yaml');
+  const result = await check({ sites: [dir] });
+  const file = result.diagnostics[0]!.file!;
+  assert.ok(result.sites[0]!.sources[file]?.includes('    gateway: 10.0.0.1'), 'the failed file is among the sources');
+  const frame = formatDiagnostics(result.diagnostics, { sources: result.sites[0]!.sources });
+  assert.match(frame, /> 4 \|     gateway: 10\.0\.0\.1\n\s+\|     \^\^\^\^\^\^\^\n/);
+
+  let stderr = '';
+  const io = { out: { write: () => true }, err: { write: (s: string) => (stderr += s) } };
+  assert.is(await main(['check', dir, '--no-color'], io), 1);
+  assert.match(stderr, /site\.yaml:4:5 {2}error {2}YAML_SYNTAX {2}this line is indented more than the key above it/);
+  assert.match(stderr, /> 4 \|     gateway: 10\.0\.0\.1\n\s+\|     \^\^\^\^\^\^\^\n/);
+  assert.match(stderr, /hint: Indent `gateway` to column 3/);
+});
+
+test('the line of the missing colon is framed, not the line where YAML noticed it', async () => {
+  let stderr = '';
+  const io = { out: { write: () => true }, err: { write: (s: string) => (stderr += s) } };
+  assert.is(await main(['check', siteOf('missing-colon.yaml'), '--no-color'], io), 1);
+  assert.match(stderr, /> 4 \|     hostname hv-1\n\s+\| {13}\^\n/);
+});
+
+test('an inline secret stays masked in the code frame and the hint of a YAML error', async () => {
+  let stderr = '';
+  const io = { out: { write: () => true }, err: { write: (s: string) => (stderr += s) } };
+  assert.is(await main(['check', siteOf('inline-secret.yaml'), '--no-color'], io), 1);
+  assert.match(stderr, /this line is indented more than the key above it \(`token` on line 3\)/);
+  assert.match(stderr, /> 4 \|     vip: 10\.0\.0\.10/);
+  assert.match(stderr, /3 \|   token: \*\*\*\n/);
+  assert.match(stderr, /`token` already has a value \(`\*\*\*`\)/);
+  assert.not.match(stderr, /s3cret/);
+});
+
+test.run();
