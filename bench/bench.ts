@@ -6,6 +6,7 @@
 //   no-op     harvgen build again (nothing changed)
 //   edit      one node file changed, then harvgen build
 //   check     harvgen check
+//   deploy    harvgen build --deploy into a fresh directory (reads the secrets, hashes the password)
 // then, once per inventory, `harvgen watch`: the time from writing one node file until the new
 // bytes of that node's config are on disk. Peak RSS comes from each process itself (a preload,
 // bench/rss-probe.mjs, reports process.resourceUsage().maxRSS at exit). Startup: `harvgen
@@ -140,7 +141,14 @@ interface CaseResult {
   files: number;
   ms: Record<string, number>;
   rssMb: Record<string, number>;
-  ratios: { coldVsFloor: number; noopVsCold: number; editVsCold: number; watchEditVsCold: number; checkVsCold: number };
+  ratios: {
+    coldVsFloor: number;
+    noopVsCold: number;
+    editVsCold: number;
+    watchEditVsCold: number;
+    checkVsCold: number;
+    deployVsCold: number;
+  };
 }
 
 async function measureCase(name: string, sites: number, perSite: number, rounds: number): Promise<CaseResult> {
@@ -150,7 +158,7 @@ async function measureCase(name: string, sites: number, perSite: number, rounds:
   run([bin, 'build', '--out', join(root, 'out-0')], root);
   const packFile = join(root, 'pack.json');
   const files = pack(join(root, 'out-0'), packFile);
-  const samples: Record<string, Run[]> = { floor: [], cold: [], noop: [], edit: [], check: [] };
+  const samples: Record<string, Run[]> = { floor: [], cold: [], noop: [], edit: [], check: [], deploy: [] };
   const edited = sites > 1 ? Math.floor(sites / 2) : 0;
   for (let i = 0; i < rounds; i++) {
     const out = join(root, `out-${i + 1}`);
@@ -160,6 +168,8 @@ async function measureCase(name: string, sites: number, perSite: number, rounds:
     writeFileSync(nodeFile(root, edited, 3), `${nodeText(edited, 3)}install:\n  device: /dev/vd${'bc'[i % 2]}\n`);
     samples.edit!.push(run([bin, 'build', '--out', out], root));
     samples.check!.push(run([bin, 'check'], root));
+    // The deploy tree: the same build, reading the secret files and hashing the password.
+    samples.deploy!.push(run([bin, 'build', '--deploy', '--out', join(root, `deploy-${i + 1}`)], root));
   }
   const watch = await watchEdits(root, edited, rounds);
   const ms = Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, median(v.map((r) => r.ms))]));
@@ -171,6 +181,7 @@ async function measureCase(name: string, sites: number, perSite: number, rounds:
     editVsCold: ms.edit! / ms.cold!,
     watchEditVsCold: ms.watchEdit! / ms.cold!,
     checkVsCold: ms.check! / ms.cold!,
+    deployVsCold: ms.deploy! / ms.cold!,
   };
   rmSync(root, { recursive: true, force: true });
   return { name, sites, nodes: sites * perSite, files, ms, rssMb, ratios };
@@ -218,13 +229,13 @@ rmSync(work, { recursive: true, force: true });
 const f = (x: number) => (x >= 100 ? x.toFixed(0) : x.toFixed(1));
 const r = (x: number) => `${x.toFixed(2)}x`;
 console.log(
-  '\n| inventory | files | floor ms | cold ms | cold/floor | no-op ms | no-op/cold | edit (build) ms | edit/cold | edit (watch) ms | watch/cold | check ms | check/cold | peak RSS MB (cold) |',
+  '\n| inventory | files | floor ms | cold ms | cold/floor | no-op ms | no-op/cold | edit (build) ms | edit/cold | edit (watch) ms | watch/cold | check ms | check/cold | deploy ms | deploy/cold | peak RSS MB (cold) |',
 );
-console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
 for (const c of cases) {
   const { ms, ratios } = c;
   console.log(
-    `| ${c.nodes} nodes in ${c.sites} site${c.sites > 1 ? 's' : ''} | ${c.files} | ${f(ms.floor!)} | ${f(ms.cold!)} | ${r(ratios.coldVsFloor)} | ${f(ms.noop!)} | ${r(ratios.noopVsCold)} | ${f(ms.edit!)} | ${r(ratios.editVsCold)} | ${f(ms.watchEdit!)} | ${r(ratios.watchEditVsCold)} | ${f(ms.check!)} | ${r(ratios.checkVsCold)} | ${f(c.rssMb.cold!)} |`,
+    `| ${c.nodes} nodes in ${c.sites} site${c.sites > 1 ? 's' : ''} | ${c.files} | ${f(ms.floor!)} | ${f(ms.cold!)} | ${r(ratios.coldVsFloor)} | ${f(ms.noop!)} | ${r(ratios.noopVsCold)} | ${f(ms.edit!)} | ${r(ratios.editVsCold)} | ${f(ms.watchEdit!)} | ${r(ratios.watchEditVsCold)} | ${f(ms.check!)} | ${r(ratios.checkVsCold)} | ${f(ms.deploy!)} | ${r(ratios.deployVsCold)} | ${f(c.rssMb.cold!)} |`,
   );
 }
 const perNode = (name: string) => {

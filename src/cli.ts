@@ -9,11 +9,14 @@ import type { BuildResult, CheckResult, Diagnostic, WatchEvent } from './index.t
 import { countDiagnostics, formatDiagnostics } from './diagnostics/format.ts';
 import { hasFailures } from './diagnostics/types.ts';
 import { closest } from './util/suggest.ts';
-import { jsonOutput, jsonSite, useColor, type JsonOutput } from './cli/output.ts';
+import { jsonOutput, jsonSite, useColor, type JsonExtra, type JsonFileDiff, type JsonOutput } from './cli/output.ts';
+import { deployHints } from './cli/hints.ts';
 import { startProgress } from './cli/progress.ts';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
 const COMMANDS = ['check', 'build', 'watch', 'explain', 'init', 'hash-password', 'help'] as const;
+/** The commands whose `--json` document names them. */
+const JSON_COMMANDS = ['check', 'build', 'watch', 'explain', 'init', 'hash-password'] as const;
 const GLOBAL_FLAGS = ['--json', '--strict', '--debug', '--no-color', '--help', '--version', '-h', '-v'];
 /** Codes that mean "could not do the job" (exit 2) rather than "the inventory is wrong" (exit 1). */
 const EXIT_2 = new Set([
@@ -38,12 +41,19 @@ interface Flags {
   allOrNothing?: boolean;
   force?: boolean;
   debounce?: number;
+  diff?: boolean;
+  deploy?: boolean;
 }
+
+/** The output root: `--out`, else `out` for the committed tree and `deploy` for the deploy tree. */
+const outDirOf = (flags: Flags): string => flags.out ?? (flags.deploy === true ? 'deploy' : 'out');
 
 /** Output streams (a TTY flag decides progress lines and colour). */
 export interface CliIo {
   readonly out: { write(s: string): unknown; isTTY?: boolean };
   readonly err: { write(s: string): unknown; isTTY?: boolean };
+  /** Where `hash-password` reads the password (default process.stdin). */
+  readonly in?: NodeJS.ReadableStream & { isTTY?: boolean; setRawMode?: (raw: boolean) => unknown };
 }
 
 /** Run the CLI with the given arguments (without `node harvgen`); resolves to the exit code. */
@@ -97,24 +107,33 @@ export async function main(argv: readonly string[], io: CliIo = { out: process.s
     .option('--debug', 'Show internal details (stack traces) of internal errors')
     .option('--no-color', 'Disable colours (also NO_COLOR=1; FORCE_COLOR=1 forces them)');
   cli
-    .command('check [...site-dirs]', 'Validate site inventories (default: every site under sites/); write nothing')
+    .command(
+      'check [...site-dirs]',
+      'Validate site inventories and render them in memory; write nothing (default: every site under sites/)',
+    )
+    .option('--deploy', 'Also read and check the secrets, as the deploy build does')
     .example('harvgen check sites/location_x sites/location_y')
     .example('harvgen check sites/location_x --json')
     .action((dirs: string[], flags: Flags) => runCheck(dirs, flags));
   cli
     .command('build [...site-dirs]', 'Validate and write out/<site>/ for each site without errors (default: every site under sites/)')
-    .option('--out <dir>', 'Output root directory', { default: 'out' })
+    .option('--out <dir>', 'Output root directory (default: out, or deploy with --deploy)')
+    .option('--deploy', 'The deploy tree: read the secrets and write them (default: the committed tree, secrets as markers)')
     .option('--dry-run', 'Show what would change; write nothing')
     .option('--check', 'Fail when the output directory is not what the inventory builds (for CI)')
-    .option('--quiet', 'Print only problems and one line per site')
+    .option('-q, --quiet', 'Print only problems and one line per site')
+    .option('--diff', 'Print a unified diff of every file that would change (implies --dry-run unless --check)')
     .option('--all-or-nothing', 'Write nothing when any site has errors')
     .option('--force', 'Compile every site and compare every output file byte by byte, trusting no timestamp')
     .example('harvgen build sites/location_x')
-    .example('harvgen build sites/* --out /srv/harvgen-out --strict')
+    .example('harvgen build sites/location_x --diff   # what would change, as a diff; writes nothing')
+    .example('harvgen build sites/* --strict          # the committed tree, out/')
+    .example('harvgen build --deploy sites/location_x  # the deploy tree with the secrets, deploy/')
     .action((dirs: string[], flags: Flags) => runBuild(dirs, flags));
   cli
     .command('watch <...site-dirs>', 'Build, then rebuild whenever an inventory file changes (Ctrl-C stops, exit 130)')
-    .option('--out <dir>', 'Output root directory', { default: 'out' })
+    .option('--out <dir>', 'Output root directory (default: out, or deploy with --deploy)')
+    .option('--deploy', 'The deploy tree: read the secrets and write them (default: the committed tree, secrets as markers)')
     .option('--debounce <ms>', 'Quiet time after the last change before a rebuild', { default: 50 })
     .example('harvgen watch sites/location_x')
     .example('harvgen watch sites/location_x --json   # one JSON line per rebuild')
@@ -127,21 +146,27 @@ export async function main(argv: readonly string[], io: CliIo = { out: process.s
   cli
     .command('init <site-dir>', 'Create a commented site (site.yaml, a node file, secrets/) that passes check; never overwrites')
     .example('harvgen init sites/location_z')
-    .action((dir: string) => runInit(dir));
+    .action((dir: string, flags: Flags) => runInit(dir, flags));
   cli
-    .command('hash-password', 'Read a password on stdin and print its SHA-512 crypt hash ($6$) for cluster.password')
+    .command(
+      'hash-password',
+      'Read a password (a prompt without echo on a terminal, else stdin) and print its SHA-512 crypt hash ($6$) for cluster.password',
+    )
     .example('harvgen hash-password < password.txt')
     .example('printf \'%s\' "$PASSWORD" | harvgen hash-password')
-    .action(() => runHashPassword());
-  cli.command('help [command]', 'Show help for a command').action((name?: string) => runHelp(name));
-  cli.help();
+    .action((flags: Flags) => runHashPassword(flags));
+  cli.command('help [command]', 'Show this overview, or the help of one command').action((name?: string) => runHelp(name));
+  // cac shows `(default: true)` for every --no-* flag, which reads as "colours are disabled".
+  cli.help((sections) => sections.map((s) => ({ ...s, body: s.body.replace(/ \(default: true\)$/gm, '').replace(/ +$/gm, '') })));
 
   async function runExplain(dir: string, query: string, flags: Flags): Promise<number> {
     const { compileSite } = await lib();
     const { explainNode, findNode, formatExplanation } = await import('./explain/index.ts');
     const site = await compileSite(dir);
+    const debug = flags.debug === true;
     if (!site.model) {
-      if (flags.json) printJson(jsonOutput({ command: null, ok: false, sites: [jsonSite(site)], diagnostics: site.diagnostics }));
+      if (flags.json)
+        printJson(jsonOutput({ command: 'explain', ok: false, sites: [jsonSite(site)], diagnostics: site.diagnostics, debug }));
       else report(site.diagnostics, sourcesOf([site]), flags);
       return exitCode(false, site.diagnostics);
     }
@@ -154,8 +179,11 @@ export async function main(argv: readonly string[], io: CliIo = { out: process.s
       return usageError(`site ${site.model.site} has no node "${query}" (by hostname or MAC)${guess ? `; did you mean "${guess}"?` : ''}`);
     }
     const e = explainNode(site, node);
-    if (flags.json) print(JSON.stringify({ version: 1, ...e }, null, 2));
-    else {
+    if (flags.json) {
+      // The inventory may have errors (counted in `errors`): the node was explained all the same.
+      const extra = { site: e.site, hostname: e.hostname, values: e.values };
+      printJson(jsonOutput({ command: 'explain', ok: true, sites: [jsonSite(site)], diagnostics: site.diagnostics, debug, extra }));
+    } else {
       // Explaining works on an inventory with errors too; they are shown on stderr.
       report(site.diagnostics, sourcesOf([site]), flags);
       print(formatExplanation(e));
@@ -163,26 +191,63 @@ export async function main(argv: readonly string[], io: CliIo = { out: process.s
     return 0;
   }
 
-  async function runInit(dir: string): Promise<number> {
+  async function runInit(dir: string, flags: Flags): Promise<number> {
     const { initSite } = await import('./cli/init.ts');
     const r = await initSite(dir);
+    if ('error' in r && r.io) {
+      const d: Diagnostic = {
+        code: 'EMIT_WRITE_FAILED',
+        severity: 'error',
+        message: r.error,
+        hint: 'Pick a directory you can write to (init creates it when it is missing).',
+      };
+      if (flags.json) printJson(jsonOutput({ command: 'init', ok: false, sites: [], diagnostics: [d] }));
+      else report([d], {}, flags);
+      return 2;
+    }
     if ('error' in r) return usageError(r.error);
+    if (flags.json) {
+      const site = jsonSite({ dir, site: r.site, diagnostics: [] });
+      printJson(jsonOutput({ command: 'init', ok: true, sites: [site], diagnostics: [], extra: { created: r.files } }));
+      return 0;
+    }
     for (const f of r.files) print(`created ${f}`);
     note(`site ${r.site}: edit ${dir}/site.yaml, then \`harvgen check ${dir}\` (secrets/ holds a random token and password, git-ignored)`);
     return 0;
   }
 
-  async function runHashPassword(): Promise<number> {
+  async function runHashPassword(flags: Flags): Promise<number> {
     const { hashPasswordFromStdin } = await import('./cli/hash-password.ts');
-    const r = await hashPasswordFromStdin(process.stdin, io.err);
+    // Ctrl-C (SIGINT while reading a pipe; a byte at the terminal's raw-mode prompt) exits 130,
+    // SIGTERM 143, as watch does; nothing is printed on stdout.
+    const stop = new AbortController();
+    let interrupted = 130;
+    const onSigint = () => stop.abort();
+    const onSigterm = () => {
+      interrupted = 143;
+      stop.abort();
+    };
+    process.once('SIGINT', onSigint);
+    process.once('SIGTERM', onSigterm);
+    let r: Awaited<ReturnType<typeof hashPasswordFromStdin>>;
+    try {
+      r = await hashPasswordFromStdin(io.in ?? process.stdin, io.err, stop.signal);
+    } finally {
+      process.removeListener('SIGINT', onSigint);
+      process.removeListener('SIGTERM', onSigterm);
+    }
+    if ('interrupted' in r) return interrupted;
     if ('error' in r) return usageError(r.error);
-    print(r.hash);
+    // The hash is the result (what goes into the inventory); the password is never printed.
+    if (flags.json) printJson(jsonOutput({ command: 'hash-password', ok: true, sites: [], diagnostics: [], extra: { hash: r.hash } }));
+    else print(r.hash);
     return 0;
   }
 
   function runHelp(name?: string): number {
     if (name === undefined) {
-      cli.outputHelp();
+      // The overview, as `harvgen --help` prints it (cli.outputHelp() would show help's own help).
+      cli.globalCommand.outputHelp();
       return 0;
     }
     if (!(COMMANDS as readonly string[]).includes(name)) {
@@ -196,9 +261,9 @@ export async function main(argv: readonly string[], io: CliIo = { out: process.s
   /** The site directories given, else every site under sites/ (undefined: none, a usage error printed). */
   async function siteDirs(dirs: string[]): Promise<string[] | undefined> {
     if (dirs.length > 0) return dirs;
-    const { discoverSites } = await lib();
+    const { discoverSites, noSitesReason } = await import('./load/discover.ts');
     const found = await discoverSites(process.cwd());
-    if (found.length === 0) usageError('no site directory given, and sites/ holds no directory with a site.yaml');
+    if (found.length === 0) usageError(`no site directory given, and ${await noSitesReason(process.cwd())}`);
     return found.length > 0 ? found : undefined;
   }
 
@@ -212,6 +277,7 @@ export async function main(argv: readonly string[], io: CliIo = { out: process.s
       result = await check({
         sites: dirs,
         strict: flags.strict === true,
+        secrets: flags.deploy === true ? 'filled' : 'markers',
         onProgress: (e) => progress?.update(`harvgen: checking ${e.dir} (${e.index + 1}/${e.total})`),
       });
     } finally {
@@ -246,23 +312,29 @@ export async function main(argv: readonly string[], io: CliIo = { out: process.s
     if (!dirs) return 2;
     const { build } = await lib();
     const progress = flags.json ? undefined : startProgress(io.err);
+    // --diff shows what a build would change: it writes nothing (a dry run unless --check).
+    const dryRun = flags.dryRun === true || (flags.diff === true && flags.check !== true);
     let result: BuildResult;
     try {
       result = await build({
         sites: dirs,
-        outDir: flags.out ?? 'out',
+        outDir: outDirOf(flags),
+        secrets: flags.deploy === true ? 'filled' : 'markers',
         strict: flags.strict === true,
-        dryRun: flags.dryRun === true,
+        dryRun,
         check: flags.check === true,
         allOrNothing: flags.allOrNothing === true,
         force: flags.force === true,
+        // The diff needs each site's files after it was compared.
+        keepArtifacts: flags.diff === true,
         onProgress: (e) => progress?.update(`harvgen: building ${e.dir} (${e.index + 1}/${e.total})`),
       });
     } finally {
       progress?.done();
     }
+    const diffs = flags.diff ? await diffsOf(result) : undefined;
     if (flags.json) {
-      printJson(buildJson('build', result, flags));
+      printJson(buildJson('build', result, flags, diffs ? { diffs } : undefined));
       return exitCode(result.ok, result.diagnostics);
     }
     report(result.diagnostics, sourcesOf(result.compiled), flags);
@@ -270,31 +342,39 @@ export async function main(argv: readonly string[], io: CliIo = { out: process.s
     if (!result.ok && result.sites.length === 0) note(`${errors} error(s), ${warnings} warning(s); nothing was written`);
     else if (!result.ok) {
       const skipped = result.compiled.filter((c) => !result.sites.some((s) => s.site === c.site && c.site !== undefined));
-      note(
-        `${errors} error(s), ${warnings} warning(s); not written: ${skipped.map((c) => c.dir).join(', ')} (the other sites were written; --all-or-nothing writes none)`,
-      );
+      // No site left out: every site was compared (--check found a stale tree).
+      const notWritten =
+        skipped.length === 0
+          ? ''
+          : `; not written: ${skipped.map((c) => c.dir).join(', ')} (the other sites were written; --all-or-nothing writes none)`;
+      note(`${errors} error(s), ${warnings} warning(s)${notWritten}`);
     }
-    const compare = flags.dryRun || flags.check;
+    const compare = dryRun || flags.check;
+    const changeLines = compare ? (await import('./cli/changes.ts')).changeLines : () => [];
     for (const s of result.sites) {
       print(
         `${s.site}: ${s.files.length} files for ${s.nodes} nodes in ${s.dir} (${compare ? 'would write' : 'wrote'} ${s.written.length}, ${compare ? 'would remove' : 'removed'} ${s.removed.length}, unchanged ${s.unchanged.length}${s.upToDate ? '; up to date, not compiled' : ''})`,
       );
-      if (flags.dryRun) for (const p of [...s.written.map((w) => `  ~ ${w}`), ...s.removed.map((r) => `  - ${r}`)]) print(p);
-      if (!flags.quiet && !compare) {
-        print(`  serve:   copy ${s.dir}/ to the web server and include nginx/harvgen.conf (see README, "Deploy")`);
-        print(`  dhcp:    include dnsmasq/harvgen.conf, or for a libvirt lab run libvirt/define.sh`);
-        print(`  release: run artifacts/fetch.sh on the web server to download and verify the Harvester files`);
-      }
+      // Each file that would change: missing, extra (would be removed) or differs.
+      if (compare && !flags.quiet) for (const l of changeLines(s)) print(l);
+      for (const d of diffs ?? []) if (d.site === s.site) print(d.diff);
     }
+    // Once per run, naming only the files the sites built have.
+    if (!flags.quiet && !compare) for (const l of deployHints(result.sites, flags.deploy === true ? 'filled' : 'markers')) print(l);
     return exitCode(result.ok, result.diagnostics);
   }
 
-  function buildJson(
-    command: 'build' | 'watch',
-    result: BuildResult,
-    flags: Flags,
-    extra?: Pick<JsonOutput, 'time' | 'duration_ms' | 'changed'>,
-  ): JsonOutput {
+  /** The diff of every file that would change, per site, secrets masked. */
+  async function diffsOf(result: BuildResult): Promise<JsonFileDiff[]> {
+    const { siteDiffs, siteSecrets } = await import('./cli/changes.ts');
+    return result.sites.flatMap((s) => {
+      const compiled = result.compiled.find((c) => c.site === s.site);
+      if (!compiled?.artifacts) return [];
+      return siteDiffs(s.dir, s, compiled.artifacts, siteSecrets(compiled.model)).map((d) => ({ site: s.site, ...d }));
+    });
+  }
+
+  function buildJson(command: 'build' | 'watch', result: BuildResult, flags: Flags, extra?: JsonExtra): JsonOutput {
     const built = new Map(result.sites.map((s) => [s.site, s]));
     const sites = result.compiled.map((c) => jsonSite(c, c.site !== undefined ? built.get(c.site) : undefined));
     return jsonOutput({
@@ -336,9 +416,17 @@ export async function main(argv: readonly string[], io: CliIo = { out: process.s
         for (const r of s.removed) print(`  - ${r}`);
       }
     };
+    // Ctrl-C stops the watch (130, SIGTERM 143) from the start, during the first build too: once
+    // its line is printed, a signal is an orderly stop, never the default kill.
+    let signalled: number | undefined;
+    const bySignal = new Promise<number>((resolve) => {
+      process.once('SIGINT', () => resolve((signalled = 130)));
+      process.once('SIGTERM', () => resolve((signalled = 143)));
+    });
     const handle = watch({
       sites: dirs,
-      outDir: flags.out ?? 'out',
+      outDir: outDirOf(flags),
+      secrets: flags.deploy === true ? 'filled' : 'markers',
       strict: flags.strict === true,
       debounceMs: debounce,
       onBuild,
@@ -348,13 +436,9 @@ export async function main(argv: readonly string[], io: CliIo = { out: process.s
         else report([d], {}, flags);
       },
     });
-    await handle.ready;
-    if (!flags.json) note('watching for changes (Ctrl-C to stop)');
-    const signal = await Promise.race([
-      new Promise<number>((resolve) => process.once('SIGINT', () => resolve(130))),
-      new Promise<number>((resolve) => process.once('SIGTERM', () => resolve(143))),
-      handle.stopped.then(() => 2),
-    ]);
+    await Promise.race([handle.ready, bySignal]);
+    if (!flags.json && signalled === undefined) note('watching for changes (Ctrl-C to stop)');
+    const signal = await Promise.race([bySignal, handle.stopped.then(() => 2)]);
     await handle.close();
     return failed ? 2 : signal;
   }
@@ -405,8 +489,22 @@ export async function main(argv: readonly string[], io: CliIo = { out: process.s
         : undefined;
       return usageError(`${err.message.replace(/\.$/, '')}${guess ? `; did you mean ${guess}?` : ''}`);
     }
+    const debug = argv.includes('--debug');
+    if (wantsJson) {
+      const d: Diagnostic = {
+        code: 'INTERNAL_ERROR',
+        severity: 'error',
+        message: `harvgen failed: ${err.message} (this is a bug in harvgen)`,
+        hint: 'Please report it; run with --debug for the stack trace.',
+        detail: err.stack ?? String(err),
+      };
+      const name = cli.matchedCommandName;
+      const command = JSON_COMMANDS.find((c) => c === name) ?? null;
+      printJson(jsonOutput({ command, ok: false, sites: [], diagnostics: [d], debug }));
+      return 2;
+    }
     note(
-      `harvgen: internal error: ${err.message} (this is a bug in harvgen)\n${argv.includes('--debug') ? `${err.stack}\n` : 'Run with --debug for the stack trace.'}`,
+      `harvgen: internal error: ${err.message} (this is a bug in harvgen)\n${debug ? `${err.stack}\n` : 'Run with --debug for the stack trace.'}`,
     );
     return 2;
   }

@@ -2,7 +2,7 @@
 import { join, resolve } from 'node:path';
 import type { Diagnostic } from './diagnostics/types.ts';
 import { hasFailures, sortDiagnostics } from './diagnostics/types.ts';
-import { EmitError, emitSite, realPath, unsafeOutDir, type EmitResult } from './emit/index.ts';
+import { EmitError, emitSite, markDeployTree, realPath, treeKindProblem, unsafeOutDir, type EmitResult } from './emit/index.ts';
 import type { CompiledSite, CompileOptions } from './pipeline.ts';
 import type { Artifact } from './render/artifact.ts';
 import { dropRecord, upToDate, writeRecord, type SiteRecord } from './cache/index.ts';
@@ -171,7 +171,7 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
   const records = new Map<number, SiteRecord>();
   if (!compare && !options.force && unsafe === undefined) {
     for (const [i, dir] of options.sites.entries()) {
-      const r = upToDate(realRoot, resolve(cwd, dir), { verifyOutput: !options.trusted?.has(dir) });
+      const r = upToDate(realRoot, resolve(cwd, dir), { verifyOutput: !options.trusted?.has(dir), secrets: options.secrets ?? 'markers' });
       if (r) records.set(i, r);
     }
   }
@@ -222,6 +222,23 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
     });
     return failedBuild();
   }
+  // The committed tree and the deploy tree never share a directory (README "Secrets and the committed tree").
+  const secrets = options.secrets ?? 'markers';
+  const kind = treeKindProblem(
+    realRoot,
+    secrets,
+    writable.flatMap((i) => (compiled[i]!.site ? [compiled[i]!.site!] : [])),
+  );
+  if (kind !== undefined) {
+    compileDiagnostics.push({
+      code: 'EMIT_OUT_DIR_UNSAFE',
+      severity: 'error',
+      message: `refusing to ${secrets === 'filled' ? 'write the deploy tree (secrets filled in) to' : 'write the committed tree to'} ${outRoot}: ${kind.problem}`,
+      hint: kind.hint,
+    });
+    return failedBuild();
+  }
+  if (secrets === 'filled' && !compare) markDeployTree(realRoot);
   const sites: SiteBuild[] = [];
   for (const i of writable) {
     const partial = compiled[i]!;
@@ -246,10 +263,14 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
       sites.push({ ...r, site: s.site!, dir, files: s.artifacts.map((a) => a.path), nodes: s.model!.nodes.length });
       emitDiagnostics.push(...emitNotes(dir, s.dir, r, options.check === true));
       if (options.check && (r.written.length > 0 || r.removed.length > 0)) {
+        const missing = new Set(r.missing ?? []);
         emitDiagnostics.push({
           code: 'EMIT_STALE',
           severity: 'error',
-          message: `${dir} is stale: ${[...r.written.map((p) => `${p} differs`), ...r.removed.map((p) => `${p} is no longer built`)].join(', ')}`,
+          message: `${dir} is stale: ${[
+            ...r.written.map((p) => `${p} ${missing.has(p) ? 'is missing' : 'differs'}`),
+            ...r.removed.map((p) => `${p} is extra (no longer built)`),
+          ].join(', ')}`,
           hint: `Run \`harvgen build ${s.dir}\` and commit the result.`,
         });
       }
@@ -258,7 +279,14 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
         const server = `${s.model!.boot.host}:${s.model!.boot.port}`;
         writeRecord(
           realRoot,
-          { dir: resolve(cwd, s.dir), site: s.site!, server, nodes: s.model!.nodes.length, stamps: s.stamps },
+          {
+            dir: resolve(cwd, s.dir),
+            site: s.site!,
+            server,
+            nodes: s.model!.nodes.length,
+            stamps: s.stamps,
+            secrets: options.secrets ?? 'markers',
+          },
           s.artifacts,
         );
       }

@@ -5,7 +5,7 @@ import type { Diagnostic } from './diagnostics/types.ts';
 import { loadSite, type Locator, type ParseCache } from './load/index.ts';
 import { loadIpxeBinaries } from './load/binaries.ts';
 import { loadUserDataFiles } from './load/cloud-init.ts';
-import { redact, resolveSecrets, secretRoot } from './load/secrets.ts';
+import { redact, resolveSecrets, secretRoot, type SecretMode } from './load/secrets.ts';
 import type { InputStamp } from './load/stamps.ts';
 import type { SiteModel } from './model/index.ts';
 import { renderCache, renderSite, type Artifact, type RenderCache } from './render/index.ts';
@@ -39,6 +39,12 @@ export interface CompileOptions {
   readonly cwd?: string;
   /** Environment for `{ env: NAME }` secrets (default process.env). */
   readonly env?: Readonly<Record<string, string | undefined>>;
+  /**
+   * `markers` (default): the committed tree; secret references are not read and every secret is
+   * written as its marker (`SECRET_MARKERS`). `filled`: the deploy tree; secrets are read (a
+   * missing one is an error) and written.
+   */
+  readonly secrets?: SecretMode;
   /** Record input stamps (build's up-to-date check). */
   readonly stamps?: boolean;
   /** Parses to reuse across compiles of unchanged files (watch). */
@@ -83,7 +89,8 @@ export async function compileSite(dir: string, options: CompileOptions = {}): Pr
   };
   try {
     const loaded = await loadSite(dir, { ...options, stamps: options.stamps === true });
-    for (const f of loaded.files) sources[f.path] = f.text;
+    // Every file read, also one that failed to parse: its YAML error gets a code frame too.
+    Object.assign(sources, loaded.sources);
     const site = typeof loaded.input?.site === 'string' ? loaded.input.site : undefined;
     if (!loaded.input || loaded.diagnostics.length > 0) {
       return { dir, ...(site ? { site } : {}), diagnostics: loaded.diagnostics, sources };
@@ -92,6 +99,7 @@ export async function compileSite(dir: string, options: CompileOptions = {}): Pr
       cwd: options.cwd ?? process.cwd(),
       env: options.env ?? process.env,
       root: secretRoot(loaded.dir),
+      mode: options.secrets ?? 'markers',
     });
     secrets = resolved.secrets.filter((s) => s.length >= MIN_REDACTED);
     const base0 = { dir, ...(site ? { site } : {}), sources, locate: loaded.locate };
@@ -115,7 +123,11 @@ export async function compileSite(dir: string, options: CompileOptions = {}): Pr
           cache = options.renderCaches.get(loaded.dir) ?? renderCache();
           options.renderCaches.set(loaded.dir, cache);
         }
-        const rendered = renderSite(model, loaded.locate, cache, { binaries: binaries.files, userData: userData.files });
+        const rendered = renderSite(model, loaded.locate, cache, {
+          binaries: binaries.files,
+          userData: userData.files,
+          secrets: options.secrets ?? 'markers',
+        });
         const diagnostics = [...checked, ...rendered.diagnostics];
         const ok = !rendered.diagnostics.some((d) => d.severity === 'error');
         const stamps =

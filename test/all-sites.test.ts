@@ -74,7 +74,7 @@ test('--all-or-nothing writes no site when one has errors', async () => {
 test('with no directory and no sites/, it is a usage error', () => {
   const r = runCli(['build'], tempDir('empty'));
   assert.is(r.code, 2);
-  assert.match(r.stderr, /no site directory given, and sites\/ holds no directory with a site\.yaml/);
+  assert.match(r.stderr, /no site directory given, and no sites\/ directory in /);
 });
 
 test.run();

@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { parse, stringify } from 'yaml';
-import { exampleSite } from './helpers/example.ts';
+import { exampleSite, exampleWithSecrets } from './helpers/example.ts';
 import { build, check } from '../src/index.ts';
 import { validateInstallerConfig } from '../src/harvester/installer-schema.ts';
 import { modeOf, readTree } from './helpers/tree.ts';
@@ -140,7 +140,7 @@ test('every iPXE script starts with the bytes "#!ipxe\\n" and no plaintext passw
 
 test('plaintext passwords become SHA-512 crypt hashes, one per cluster (salt from the token)', async () => {
   const out = tempDir();
-  await build({ sites: [join(repo, 'sites/location_x')], outDir: out });
+  await build({ sites: [exampleWithSecrets('location_x')], outDir: out, secrets: 'filled' });
   const hashes = ['hv-1', 'hv-2'].map(
     (h) => (parse(readFileSync(join(out, `location_x/harvester/${h}.yaml`), 'utf8')) as { os: { password: string } }).os.password,
   );
@@ -188,7 +188,9 @@ test('every generated config, parsed back from its YAML text, passes the install
     'test/fixtures/real/bios',
     'test/fixtures/real/uefi',
   ];
-  const r = await build({ sites: sites.map((s) => join(repo, s)), outDir: tempDir() });
+  // The deploy tree: the committed one holds markers the installer refuses (tested in secrets-split.test.ts).
+  const dirs = sites.map((s) => (s.startsWith('sites/') ? exampleWithSecrets(s.slice('sites/'.length)) : join(repo, s)));
+  const r = await build({ sites: dirs, outDir: tempDir(), secrets: 'filled' });
   assert.ok(r.ok, JSON.stringify(r.diagnostics));
   let checked = 0;
   for (const s of r.sites) {

@@ -95,10 +95,15 @@ test('an edited, added or removed node file, or a changed secret file, recompile
   r = await run();
   assert.equal(upToDate(r), [true, true, false]);
   assert.not.ok(existsSync(join(out, 's002/harvester/n00099.yaml')));
-  // The shared password file: every site that names it.
+  // The shared password file: the committed tree never reads it; every deploy tree that names it compiles again.
+  const deploy = () => run({ outDir: join(root, 'deploy'), secrets: 'filled' });
+  assert.equal(upToDate(await deploy()), [false, false, false]);
+  await settle();
+  assert.equal(upToDate(await deploy()), [true, true, true]);
   writeFileSync(join(root, 'secrets/password'), 'another-password\n');
   await settle();
-  r = await run();
+  assert.equal(upToDate(await run()), [true, true, true], 'the committed tree does not depend on a secret');
+  r = await deploy();
   assert.equal(upToDate(r), [false, false, false]);
   assert.ok(r.sites.every((s) => s.written.includes('harvester/n00000.yaml')));
   // A layer next to the sites (sites/_defaults.yaml) appears: every site.
@@ -126,12 +131,14 @@ test('an input changed just before a build is racy: the next build compiles that
 });
 
 test('a site with a secret from the environment is always compiled', async () => {
-  const { root, sites, out } = await fresh();
+  const { root, sites } = await fresh();
   const yaml = join(root, 'sites/s000/site.yaml');
   writeFileSync(yaml, readFileSync(yaml, 'utf8').replace('{ file: ../../secrets/token }', '{ env: HARVGEN_TEST_TOKEN }'));
   await settle();
-  const run = (token: string) => build({ sites, outDir: out, cwd: root, env: { HARVGEN_TEST_TOKEN: token } });
-  assert.equal(upToDate(await run('token-from-env-1')), [false, true, true]);
+  const run = (token: string) =>
+    build({ sites, outDir: join(root, 'deploy'), cwd: root, env: { HARVGEN_TEST_TOKEN: token }, secrets: 'filled' });
+  assert.equal(upToDate(await run('token-from-env-1')), [false, false, false]);
+  await settle();
   const r = await run('token-from-env-2');
   assert.equal(upToDate(r), [false, true, true]);
   assert.ok(r.sites[0]!.written.length > 0, 'the new token reached the configs');

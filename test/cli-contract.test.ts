@@ -2,20 +2,18 @@
 // (schema/cli-output.schema.json), `watch` reports each rebuild (one JSON line with --json),
 // exits 130 on Ctrl-C and stops with an error when a site directory disappears; colour follows
 // NO_COLOR/FORCE_COLOR; a progress line appears on a terminal only, and only for long runs.
-import { spawn } from 'node:child_process';
 import { cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Ajv } from 'ajv';
 import { runCli } from './helpers/cli.ts';
 import { tempDir } from './helpers/tmp.ts';
+import { startCli } from './helpers/cli-spawn.ts';
 import { useColor } from '../src/cli/output.ts';
 import { startProgress } from '../src/cli/progress.ts';
 
 const repo = resolve(import.meta.dirname, '..');
-const bin = fileURLToPath(new URL('../bin/harvgen.js', import.meta.url));
 const schema = JSON.parse(readFileSync(join(repo, 'schema/cli-output.schema.json'), 'utf8')) as object;
 const validate = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true }).compile(schema);
 
@@ -59,43 +57,8 @@ test('build --json names what it wrote and where', () => {
   assert.ok(doc.sites[0]!.written.includes('boot.ipxe'));
 });
 
-/** Run `harvgen watch` as a child; lines of stdout arrive through `next()`. */
-function startWatch(args: string[], cwd: string) {
-  const child = spawn(process.execPath, [bin, 'watch', ...args], {
-    cwd,
-    env: { ...process.env, NO_COLOR: '1' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const lines: string[] = [];
-  let waiting: ((l: string) => void) | undefined;
-  let buf = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => {
-    buf += d.toString();
-    for (let i = buf.indexOf('\n'); i >= 0; i = buf.indexOf('\n')) {
-      const l = buf.slice(0, i);
-      buf = buf.slice(i + 1);
-      if (waiting) {
-        const w = waiting;
-        waiting = undefined;
-        w(l);
-      } else lines.push(l);
-    }
-  });
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  const exited = new Promise<number>((r) => child.on('exit', (code, signal) => r(code ?? (signal ? -1 : 0))));
-  const next = (ms = 20_000) =>
-    lines.length > 0
-      ? Promise.resolve(lines.shift()!)
-      : new Promise<string>((res, rej) => {
-          const t = setTimeout(() => rej(new Error(`no output within ${ms} ms; stderr: ${stderr}`)), ms);
-          waiting = (l) => {
-            clearTimeout(t);
-            res(l);
-          };
-        });
-  return { child, next, exited, stderr: () => stderr };
-}
+/** Run `harvgen watch` as a child (test/helpers/cli-spawn.ts); lines of stdout arrive through `next()`. */
+const startWatch = (args: string[], cwd: string) => startCli(['watch', ...args], cwd);
 
 test('watch --json prints one schema-valid line per rebuild with time, duration and what changed; Ctrl-C exits 130', async () => {
   const site = tempDir('watch-cli');

@@ -3,11 +3,12 @@
 // <dir>` used to read the directory as the flag's value, build every site and write; the CLI now
 // puts boolean flags last before parsing (booleanFlagsLast in src/cli.ts). Each case runs the real
 // binary with the flag before and after the directories and checks what the flag does.
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { runCli } from './helpers/cli.ts';
+import { assertJson, runCliWith } from './helpers/cli-spawn.ts';
 import { tempDir } from './helpers/tmp.ts';
 
 const repo = resolve(import.meta.dirname, '..');
@@ -91,6 +92,57 @@ for (const [where, argv] of both('explain', ['--json'], [X, 'hv-2'])) {
     const r = runCli(argv, repo);
     assert.is(r.code, 0, r.stderr);
     assert.ok(JSON.parse(r.stdout));
+  });
+}
+
+for (const [where, argv] of both('build', ['-q'], [X])) {
+  test(`build -q (${where} the directory) is --quiet: one line per site, no hints`, () => {
+    const out = join(tempDir('flags-q'), 'out');
+    const r = runCli([...argv, '--out', out], repo);
+    assert.is(r.code, 0, r.stderr);
+    assert.is(r.stdout.trim().split('\n').length, 1, r.stdout);
+    assert.match(r.stdout, /^location_x: /);
+  });
+}
+
+for (const [where, argv] of both('build', ['--diff'], [X])) {
+  test(`build --diff (${where} the directory) prints a diff of that site only and writes nothing`, () => {
+    const out = join(tempDir('flags-diff'), 'out');
+    const r = runCli([...argv, '--out', out], repo);
+    assert.is(r.code, 0, r.stderr);
+    assert.not.ok(existsSync(out), 'the output root was created');
+    assert.match(r.stdout, /^diff --git a\/boot\.ipxe b\/boot\.ipxe$/m);
+    assert.not.match(r.stdout + r.stderr, /location_y/, 'another site was built');
+  });
+}
+
+for (const [where, argv] of both('init', ['--json'], ['DIR'])) {
+  test(`init --json (${where} the directory) prints a schema-valid JSON document`, () => {
+    const dir = join(tempDir('flags-init'), 'site');
+    const r = runCli(argv.map((a) => (a === 'DIR' ? dir : a)));
+    assert.is(r.code, 0, r.stderr);
+    const doc = assertJson<{ command: string; created: string[] }>(r.stdout, 'init --json');
+    assert.is(doc.command, 'init');
+    assert.equal(readdirSync(dir).sort(), ['nodes', 'secrets', 'site.yaml']);
+  });
+}
+
+for (const argv of [
+  ['--json', 'hash-password'],
+  ['hash-password', '--json'],
+]) {
+  test(`${argv.join(' ')} prints a schema-valid JSON document with the hash`, () => {
+    const r = runCliWith(argv, { input: 'pw\n' });
+    assert.is(r.code, 0, r.stderr);
+    assert.match(assertJson<{ hash: string }>(r.stdout, argv.join(' ')).hash, /^\$6\$/);
+  });
+}
+
+for (const [where, argv] of both('explain', ['--json'], [X, 'hv-2'])) {
+  test(`explain --json (${where} the arguments) prints a schema-valid JSON document`, () => {
+    const r = runCli(argv, repo);
+    assert.is(r.code, 0, r.stderr);
+    assert.is(assertJson<{ hostname: string }>(r.stdout, 'explain --json').hostname, 'hv-2');
   });
 }
 

@@ -1,10 +1,11 @@
 // The binary as a user runs it: help, version, exit codes, JSON, usage errors.
 import { join, resolve } from 'node:path';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { hasStackTrace, runCli } from './helpers/cli.ts';
 import { tempDir } from './helpers/tmp.ts';
+import { exampleWithSecrets } from './helpers/example.ts';
 
 const repo = resolve(import.meta.dirname, '..');
 const bad = join(repo, 'test/fixtures/check/node-duplicate-mac/bad');
@@ -102,8 +103,8 @@ test('build --json reports the files of each site', () => {
 
 test('build prints a summary of files, nodes and where to point nginx and dnsmasq', () => {
   const out = tempDir();
-  const r = runCli(['build', 'sites/location_x', '--out', out], repo);
-  assert.is(r.code, 0);
+  const r = runCli(['build', exampleWithSecrets('location_x'), '--deploy', '--out', out], repo);
+  assert.is(r.code, 0, r.stderr);
   assert.match(r.stdout, /location_x: 23 files for 3 nodes in /);
   assert.match(r.stdout, /nginx\/harvgen\.conf/);
   assert.match(r.stdout, /dnsmasq\/harvgen\.conf/);
@@ -140,6 +141,86 @@ test('no command prints the help and exits 2', () => {
   const r = runCli([]);
   assert.is(r.code, 2);
   assert.match(r.stdout, /Commands:/);
+});
+
+test('--help: every command has a description in the overview; bare `harvgen help` prints that same overview', () => {
+  const overview = runCli(['--help']);
+  assert.is(overview.code, 0);
+  const commands = overview.stdout.slice(
+    overview.stdout.indexOf('Commands:'),
+    overview.stdout.indexOf('\n\n', overview.stdout.indexOf('Commands:')),
+  );
+  for (const name of ['check', 'build', 'watch', 'explain', 'init', 'hash-password', 'help']) {
+    const row = commands.split('\n').find((l) => l.trimStart().startsWith(`${name} `) || l.trim() === name);
+    assert.ok(row, `${name} is not in the overview`);
+    assert.match(row!, new RegExp(`^  ${name}\\b.*\\s{2}[A-Z][a-z]+\\W.{20,}$`), `${name} has no description: ${row}`);
+  }
+  const help = runCli(['help']);
+  assert.is(help.code, 0);
+  assert.is(help.stdout, overview.stdout, '`harvgen help` is the overview');
+  assert.not.match(overview.stdout, /\(default: true\)/, 'no "(default: true)" after --no-color');
+  const build = runCli(['help', 'build']);
+  assert.is(build.stdout, runCli(['build', '--help']).stdout, '`harvgen help build` is `harvgen build --help`');
+  assert.match(build.stdout, /-q, --quiet/);
+  assert.match(build.stdout, /--diff/);
+});
+
+test('check and build without a directory, where there is no sites/, name the directory looked in', () => {
+  const empty = tempDir('no-sites');
+  for (const cmd of ['check', 'build']) {
+    const r = runCli([cmd], empty);
+    assert.is(r.code, 2, r.stderr);
+    assert.ok(r.stderr.includes(`no site directory given, and no sites/ directory in ${empty}`), r.stderr);
+  }
+  mkdirSync(join(empty, 'sites'));
+  const none = runCli(['check'], empty);
+  assert.is(none.code, 2);
+  assert.ok(none.stderr.includes(`${join(empty, 'sites')} holds no directory with a site.yaml`), none.stderr);
+});
+
+/** A site of generic OS nodes only: no Harvester node, so no artifacts/fetch.sh. */
+function genericSite(): string {
+  const dir = join(tempDir('generic'), 'gen');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(
+    join(dir, 'site.yaml'),
+    [
+      'site: gen',
+      'boot: { server: http://10.9.0.1 }',
+      'network: { cidr: 10.9.0.0/24, gateway: 10.9.0.1, dns: [10.9.0.1], dhcp_range: 10.9.0.100-10.9.0.199 }',
+      'os_profiles:',
+      '  rocky: { kernel: http://10.9.0.1/os/vmlinuz, initrds: [http://10.9.0.1/os/initrd.img], params: [ro] }',
+      'nodes:',
+      '  - { hostname: g1, mac: 52:54:00:09:00:01, ip: 10.9.0.11, os: rocky }',
+      '',
+    ].join('\n'),
+  );
+  return dir;
+}
+
+test('the deploy hints come once per run and name only files the sites have (no fetch.sh for a generic site)', () => {
+  const gen = genericSite();
+  const out = tempDir();
+  const alone = runCli(['build', gen, '--out', out]);
+  assert.is(alone.code, 0, alone.stderr);
+  assert.match(alone.stdout, /nginx\/harvgen\.conf/);
+  assert.match(alone.stdout, /dnsmasq\/harvgen\.conf/);
+  assert.not.match(alone.stdout, /fetch\.sh/, 'a generic site is told to run artifacts/fetch.sh');
+  // The committed tree of a Harvester site is not the one to serve: the hints say to build the deploy tree.
+  const committed = runCli(['build', 'sites/location_x', gen, '--out', out], repo);
+  assert.is(committed.code, 0, committed.stderr);
+  assert.is(committed.stdout.match(/harvgen build --deploy/g)?.length, 1, committed.stdout);
+  assert.not.match(committed.stdout, /serve: /);
+  const deploy = tempDir();
+  const both = runCli(['build', exampleWithSecrets('location_x'), gen, '--deploy', '--out', deploy], repo);
+  assert.is(both.code, 0, both.stderr);
+  assert.is(both.stdout.match(/serve: /g)?.length, 1, both.stdout);
+  assert.is(both.stdout.match(/fetch\.sh/g)?.length, 1, both.stdout);
+  assert.match(both.stdout, /run artifacts\/fetch\.sh \(location_x\) on the web server/);
+  assert.ok(both.stdout.indexOf('next steps') > both.stdout.lastIndexOf(' files for '), 'the hints come after every site');
+  const quiet = runCli(['build', 'sites/location_x', gen, '--out', out, '-q'], repo);
+  assert.is(quiet.code, 0, quiet.stderr);
+  assert.not.match(quiet.stdout, /serve: |next steps/);
 });
 
 test.run();

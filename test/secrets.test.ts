@@ -36,7 +36,7 @@ test('{ env: NAME } and { file: path } give the token and the password, with no 
   mkdirSync(join(dir, 'vault'));
   writeFileSync(join(dir, 'vault/password'), `${PASSWORD}\n`);
   const out = tempDir();
-  const r = await build({ sites: [dir], outDir: out, env: { HG_T_TOKEN: TOKEN } });
+  const r = await build({ sites: [dir], outDir: out, env: { HG_T_TOKEN: TOKEN }, secrets: 'filled' });
   assert.equal(r.diagnostics, []);
   const config = parse(readFileSync(join(out, 'location_x/harvester/hv-1.yaml'), 'utf8')) as { token: string; os: { password: string } };
   assert.is(config.token, TOKEN);
@@ -47,7 +47,7 @@ test('{ env: NAME } and { file: path } give the token and the password, with no 
 test('a missing variable or file is a positioned error naming it, and nothing is written', async () => {
   const dir = site({ token: { env: 'HG_T_UNSET' }, password: { file: 'nope/password' } });
   const out = tempDir();
-  const r = await build({ sites: [dir], outDir: out, env: {} });
+  const r = await build({ sites: [dir], outDir: out, env: {}, secrets: 'filled' });
   assert.not.ok(r.ok);
   const env = r.diagnostics.find((d) => d.code === 'SECRET_ENV_MISSING')!;
   assert.ok(
@@ -58,15 +58,19 @@ test('a missing variable or file is a positioned error naming it, and nothing is
   assert.ok(file && file.path === 'cluster.password' && /nope\/password .* does not exist/.test(file.message), JSON.stringify(file));
   assert.equal(readTree(out).size, 0);
   // An empty variable is no better than a missing one: never an empty token.
-  const empty = await check({ sites: [dir], env: { HG_T_UNSET: '' } });
+  const empty = await check({ sites: [dir], env: { HG_T_UNSET: '' }, secrets: 'filled' });
   assert.ok(empty.diagnostics.some((d) => d.code === 'SECRET_ENV_MISSING' && /is empty/.test(d.message)));
+  // The committed tree needs no secret: the same site checks and builds where none is set (CI).
+  assert.equal((await check({ sites: [dir], env: {} })).diagnostics, []);
+  const committed = await build({ sites: [dir], outDir: tempDir(), env: {} });
+  assert.ok(committed.ok, JSON.stringify(committed.diagnostics));
 });
 
 test('a file secret is read relative to the YAML file that names it (a node file in nodes/ too)', async () => {
   const dir = site({ token: { file: '../shared/token' } });
   mkdirSync(join(dir, '../shared'), { recursive: true });
   writeFileSync(join(dir, '../shared/token'), TOKEN);
-  const r = await check({ sites: [dir] });
+  const r = await check({ sites: [dir], secrets: 'filled' });
   assert.equal(
     r.diagnostics.filter((d) => d.severity === 'error'),
     [],
@@ -90,7 +94,7 @@ test('a secret file must be a regular file inside the repository: no absolute pa
     const doc: Record<string, Record<string, unknown>> = exampleSite();
     doc.cluster = { ...doc.cluster, token };
     writeFileSync(join(dir, 'site.yaml'), stringify(doc));
-    const r = await check({ sites: [dir] });
+    const r = await check({ sites: [dir], secrets: 'filled' });
     const d = r.diagnostics.find((x) => x.code === 'SECRET_FILE_MISSING');
     assert.ok(d && why.test(d.message), `${JSON.stringify(token)}: ${JSON.stringify(r.diagnostics)}`);
   }
@@ -130,11 +134,16 @@ test('no secret value appears in anything harvgen prints: diagnostics, code fram
   assert.ok(printed.join('').includes('CLUSTER_VIP_IN_DHCP_RANGE'), 'the errors were printed');
   const ok = site({ token: { env: 'HG_T_TOKEN' }, password: PASSWORD });
   const env = { ...process.env, NO_COLOR: '1', HG_T_TOKEN: TOKEN };
-  const b = spawnSync(process.execPath, [bin, 'build', ok, '--out', out, '--json'], { env, encoding: 'utf8' });
+  // The deploy tree reads and writes the secrets; what it prints must not show them.
+  const deployOut = tempDir();
+  const b = spawnSync(process.execPath, [bin, 'build', ok, '--deploy', '--out', deployOut, '--json'], { env, encoding: 'utf8' });
   printed.push(b.stdout, b.stderr);
   assert.is(b.status, 0, b.stderr);
   // watch --json: its first rebuild line, then Ctrl-C.
-  const w = spawn(process.execPath, [bin, 'watch', ok, '--out', tempDir(), '--json'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const w = spawn(process.execPath, [bin, 'watch', ok, '--deploy', '--out', tempDir(), '--json'], {
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const line = await new Promise<string>((resolve) => {
     let buf = '';
     w.stdout.on('data', (d: Buffer) => {
@@ -145,7 +154,8 @@ test('no secret value appears in anything harvgen prints: diagnostics, code fram
   });
   w.kill('SIGINT');
   printed.push(line);
-  const manifest = readFileSync(join(out, 'location_x/manifest.json'), 'utf8');
+  const manifest = readFileSync(join(deployOut, 'location_x/manifest.json'), 'utf8');
+  assert.match(readFileSync(join(deployOut, 'location_x/harvester/hv-1.yaml'), 'utf8'), new RegExp(TOKEN.replace(/[.]/g, '\\.')));
   const all = printed.join('\n') + manifest;
   for (const secret of [TOKEN, PASSWORD]) assert.not.ok(all.includes(secret), `${secret} was printed`);
 });

@@ -7,6 +7,10 @@ import { join, resolve } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { parse } from 'yaml';
+import { build } from '../src/index.ts';
+import { SECRET_MARKERS } from '../src/load/secrets.ts';
+import { exampleWithSecrets } from './helpers/example.ts';
+import { tempDir } from './helpers/tmp.ts';
 
 const out = resolve(import.meta.dirname, '..', 'out/location_x');
 const read = (p: string) => readFileSync(join(out, p), 'utf8');
@@ -43,8 +47,17 @@ test("the iPXE script of the create node has every kernel argument of the seed's
   assert.match(read('ipxe/52-54-00-aa-bb-03.ipxe'), /config_url=http:\/\/192\.168\.122\.1\/harvester\/hv-3\.yaml/);
 });
 
-test("the create config has the seed's create_cloud_config.yaml values, with a hashed password", () => {
-  const c = parse(read('harvester/hv-1.yaml')) as Config;
+test("the create config has the seed's create_cloud_config.yaml values, with a hashed password", async () => {
+  // The deploy tree (the committed out/ holds markers in place of the token and the password).
+  const deploy = tempDir();
+  const r = await build({ sites: [exampleWithSecrets('location_x')], outDir: deploy, secrets: 'filled' });
+  assert.ok(r.ok, JSON.stringify(r.diagnostics));
+  const c = parse(readFileSync(join(deploy, 'location_x/harvester/hv-1.yaml'), 'utf8')) as Config;
+  assert.equal(parse(read('harvester/hv-1.yaml')), {
+    ...c,
+    token: SECRET_MARKERS.token,
+    os: { ...c.os, password: SECRET_MARKERS.password },
+  });
   assert.is(c.scheme_version, 1);
   assert.is(c.token, 'SecretToken.123');
   assert.is(c.server_url, undefined);

@@ -6,6 +6,7 @@ import fg from 'fast-glob';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { parse, stringify } from 'yaml';
+import { SECRET_MARKERS } from '../src/load/secrets.ts';
 import { toYaml } from '../src/render/yaml.ts';
 
 const repo = join(import.meta.dirname, '..');
@@ -16,7 +17,12 @@ test('committed node configs come out byte for byte as the yaml package wrote th
   for (const f of files) {
     const body = readFileSync(join(repo, f), 'utf8').replace(/^(#.*\n)+/, '');
     assert.is(toYaml(parse(body)), body, f);
-    assert.is(toYaml(parse(body)), stringify(parse(body), { lineWidth: 0, indentSeq: true, aliasDuplicateObjects: false }), f);
+    // The secret markers are quoted by harvgen's writer (its plain scalars are ASCII only) where
+    // the yaml package leaves them plain; the rest is byte for byte the same.
+    const ascii = parse(
+      body.replaceAll(`"${SECRET_MARKERS.password}"`, 'password-marker').replaceAll(`"${SECRET_MARKERS.token}"`, 'token-marker'),
+    );
+    assert.is(toYaml(ascii), stringify(ascii, { lineWidth: 0, indentSeq: true, aliasDuplicateObjects: false }), f);
   }
 });
 

@@ -14,6 +14,7 @@ import { LOCK_FILE } from '../emit/lock.ts';
 import { TEMP_SUFFIX } from '../emit/safe-path.ts';
 import { scanTree } from '../emit/tree.ts';
 import { stampsHold, type InputStamp } from '../load/stamps.ts';
+import type { SecretMode } from '../load/secrets.ts';
 import { isSafeRelativePath, sha256Hex, type Artifact } from '../render/artifact.ts';
 
 /** The cache directory at the top of the output root. */
@@ -26,6 +27,8 @@ export interface SiteRecord {
   readonly version: typeof RECORD_VERSION;
   /** Identity of the harvgen that built it (version and the stamps of its code and templates). */
   readonly code: string;
+  /** The kind of tree built: committed (`markers`) or deploy (`filled`). */
+  readonly secrets: SecretMode;
   readonly siteDir: string;
   readonly site: string;
   /** `host:port` of boot.server: sites sharing one are always compiled together (cross-site checks). */
@@ -79,7 +82,11 @@ const regular = (p: string): Stats | undefined => {
  * status changed before the record was written; one that changed in the same clock tick is
  * read and hashed). Undefined means "compile it".
  */
-export function upToDate(outRoot: string, siteDir: string, options: { verifyOutput?: boolean } = {}): SiteRecord | undefined {
+export function upToDate(
+  outRoot: string,
+  siteDir: string,
+  options: { verifyOutput?: boolean; secrets?: SecretMode } = {},
+): SiteRecord | undefined {
   const file = recordFile(outRoot, siteDir);
   let record: SiteRecord;
   const recordStat = regular(file);
@@ -90,6 +97,8 @@ export function upToDate(outRoot: string, siteDir: string, options: { verifyOutp
     return undefined;
   }
   if (record?.version !== RECORD_VERSION || record.siteDir !== resolve(siteDir) || record.code !== codeStamp()) return undefined;
+  // The committed tree and the deploy tree differ in the secrets: a record holds for its own kind only.
+  if (record.secrets !== (options.secrets ?? 'markers')) return undefined;
   // Read from disk, so untrusted: the site name becomes a path below the output root.
   if (!Array.isArray(record.inputs) || !Array.isArray(record.files) || typeof record.site !== 'string') return undefined;
   if (!isSafeRelativePath(record.site) || record.site.includes('/')) return undefined;
@@ -149,7 +158,7 @@ export function dropRecord(outRoot: string, siteDir: string): void {
 /** Remember a site just built (best effort: a cache that cannot be written only costs speed). */
 export function writeRecord(
   outRoot: string,
-  site: { dir: string; site: string; server: string; nodes: number; stamps: readonly InputStamp[] },
+  site: { dir: string; site: string; server: string; nodes: number; stamps: readonly InputStamp[]; secrets: SecretMode },
   artifacts: readonly Artifact[],
 ): void {
   const cache = join(outRoot, CACHE_DIR);
@@ -167,6 +176,7 @@ export function writeRecord(
       version: RECORD_VERSION,
       code: codeStamp(),
       siteDir: resolve(site.dir),
+      secrets: site.secrets,
       site: site.site,
       server: site.server,
       nodes: site.nodes,

@@ -1,7 +1,9 @@
 // `harvgen hash-password`: a SHA-512 crypt hash ($6$, 5000 rounds, random 16-character salt) of
 // a password read from stdin, for `cluster.password` (harvgen passes complete hashes through).
 // On a terminal it prompts on stderr and does not echo; from a pipe it reads everything and
-// drops one trailing newline. The password itself is never printed.
+// drops one trailing newline. The password itself is never printed. Ctrl-C at the prompt (which
+// the terminal in raw mode hands over as a byte, not a signal) or an abort (SIGINT or SIGTERM
+// while reading from a pipe, see the CLI) stops it without a hash: `interrupted`.
 import { randomBytes } from 'node:crypto';
 import { sha512Crypt } from '../util/sha512-crypt.ts';
 
@@ -17,26 +19,59 @@ interface Input extends NodeJS.ReadableStream {
   setRawMode?: (raw: boolean) => unknown;
 }
 
-/** Read the password (prompting without echo on a terminal) and hash it. */
+/** What reading and hashing gave: the hash, a problem, or an interruption (Ctrl-C, an abort). */
+export type HashResult = { readonly hash: string } | { readonly error: string } | { readonly interrupted: true };
+
+/** Read the password (prompting without echo on a terminal) and hash it; `signal` aborts the read. */
 export async function hashPasswordFromStdin(
   stdin: Input,
   prompt: { write(s: string): unknown },
-): Promise<{ hash: string } | { error: string }> {
-  const password = stdin.isTTY && stdin.setRawMode ? await readHidden(stdin, prompt) : await readAll(stdin);
-  if (password === undefined) return { error: 'interrupted' };
+  signal?: AbortSignal,
+): Promise<HashResult> {
+  if (signal?.aborted) return { interrupted: true };
+  const password = stdin.isTTY && stdin.setRawMode ? await readHidden(stdin, prompt, signal) : await readAll(stdin, signal);
+  if (password === undefined) return { interrupted: true };
   if (password === '') return { error: 'no password on stdin (pipe one in, or type it at the prompt)' };
   return { hash: sha512Crypt(password, randomSalt()) };
 }
 
-async function readAll(stdin: Input): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const c of stdin) chunks.push(Buffer.from(c as Buffer));
-  return Buffer.concat(chunks)
-    .toString('utf8')
-    .replace(/\r?\n$/, '');
+/** Everything on stdin (one trailing newline dropped); undefined when aborted first. */
+function readAll(stdin: Input, signal?: AbortSignal): Promise<string | undefined> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    const done = (v: string | undefined) => {
+      stdin.removeListener('data', onData);
+      stdin.removeListener('end', onEnd);
+      stdin.removeListener('error', onError);
+      signal?.removeEventListener('abort', onAbort);
+      resolve(v);
+    };
+    const onData = (c: Buffer | string) => chunks.push(Buffer.from(c));
+    const onEnd = () =>
+      done(
+        Buffer.concat(chunks)
+          .toString('utf8')
+          .replace(/\r?\n$/, ''),
+      );
+    const onError = (e: Error) => {
+      signal?.removeEventListener('abort', onAbort);
+      reject(e);
+    };
+    const onAbort = () => {
+      // Stop reading: a pipe that stays open must not keep the process alive.
+      stdin.pause();
+      (stdin as { destroy?: () => void }).destroy?.();
+      done(undefined);
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+    stdin.on('data', onData);
+    stdin.once('end', onEnd);
+    stdin.once('error', onError);
+    stdin.resume();
+  });
 }
 
-function readHidden(stdin: Input, prompt: { write(s: string): unknown }): Promise<string | undefined> {
+function readHidden(stdin: Input, prompt: { write(s: string): unknown }, signal?: AbortSignal): Promise<string | undefined> {
   prompt.write('Password: ');
   stdin.setRawMode!(true);
   stdin.resume();
@@ -46,17 +81,23 @@ function readHidden(stdin: Input, prompt: { write(s: string): unknown }): Promis
       stdin.setRawMode!(false);
       stdin.pause();
       stdin.removeListener('data', onData);
+      signal?.removeEventListener('abort', onAbort);
       prompt.write('\n');
       resolve(v);
     };
-    const onData = (d: Buffer) => {
-      for (const ch of d.toString('utf8')) {
+    const onAbort = () => finish(undefined);
+    const onData = (d: Buffer | string) => {
+      for (const ch of d.toString()) {
         if (ch === '\r' || ch === '\n') return finish(text);
-        if (ch === '\u0003' || ch === '\u0004') return finish(undefined);
+        // Ctrl-C: raw mode delivers it as a byte, not as SIGINT.
+        if (ch === '\u0003') return finish(undefined);
+        // Ctrl-D: the end of the input, as on a line in cooked mode.
+        if (ch === '\u0004') return finish(text);
         if (ch === '\u007f' || ch === '\b') text = text.slice(0, -1);
         else text += ch;
       }
     };
+    signal?.addEventListener('abort', onAbort, { once: true });
     stdin.on('data', onData);
   });
 }

@@ -10,8 +10,8 @@ import { fileURLToPath } from 'node:url';
 
 const schemaDir = fileURLToPath(new URL('../../schema/', import.meta.url));
 
-/** What init wrote, or why it did not. */
-export type InitResult = { readonly files: readonly string[]; readonly site: string } | { readonly error: string };
+/** What init wrote, or why it did not (`io`: a file could not be written, rather than a wrong request). */
+export type InitResult = { readonly files: readonly string[]; readonly site: string } | { readonly error: string; readonly io?: boolean };
 
 /** A site name from a directory name: lowercase, only [a-z0-9_-], no leading or trailing separator. */
 export function siteNameFor(dir: string): string {
@@ -40,8 +40,13 @@ export async function initSite(dir: string): Promise<InitResult> {
   const existing = Object.keys(files).filter((f) => existsSync(join(root, f)));
   if (existing.length > 0) return { error: `${join(dir, existing[0]!)} exists; harvgen init never overwrites (pick an empty directory)` };
   for (const [rel, text] of Object.entries(files)) {
-    await mkdir(join(root, rel, '..'), { recursive: true });
-    await writeFile(join(root, rel), text, { flag: 'wx', mode: rel.startsWith('secrets/') ? 0o600 : 0o644 });
+    try {
+      await mkdir(join(root, rel, '..'), { recursive: true });
+      await writeFile(join(root, rel), text, { flag: 'wx', mode: rel.startsWith('secrets/') ? 0o600 : 0o644 });
+    } catch (e) {
+      const err = e as NodeJS.ErrnoException;
+      return { error: `cannot create ${join(dir, rel)}: ${err.code ?? err.message}`, io: true };
+    }
   }
   return { files: Object.keys(files).map((f) => join(dir, f)), site };
 }

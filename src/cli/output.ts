@@ -2,6 +2,8 @@
 // command; schema/cli-output.schema.json describes it), the colour decision and the summary.
 import type { Diagnostic } from '../diagnostics/types.ts';
 import { countDiagnostics } from '../diagnostics/format.ts';
+import type { ExplainedValue } from '../explain/index.ts';
+import type { FileDiff } from './changes.ts';
 
 /** Version of the `--json` output; bumped on incompatible changes (fields are only ever added). */
 export const JSON_OUTPUT_VERSION = 1;
@@ -25,10 +27,21 @@ export interface JsonSite {
   readonly up_to_date?: boolean;
 }
 
+/** The commands that print a `--json` document (null: a usage error, before any command ran). */
+export type JsonCommand = 'check' | 'build' | 'watch' | 'explain' | 'init' | 'hash-password';
+
+/**
+ * One changed file under `build --diff --json`: its path relative to the site's output directory,
+ * its status (`missing`, `extra`, `differs`) and its unified diff (secrets masked).
+ */
+export interface JsonFileDiff extends FileDiff {
+  readonly site: string;
+}
+
 /** The `--json` document of one run (or one rebuild under `watch --json`). */
 export interface JsonOutput {
   readonly version: number;
-  readonly command: 'check' | 'build' | 'watch' | null;
+  readonly command: JsonCommand | null;
   readonly ok: boolean;
   readonly errors: number;
   readonly warnings: number;
@@ -38,7 +51,23 @@ export interface JsonOutput {
   readonly time?: string;
   readonly duration_ms?: number;
   readonly changed?: readonly string[];
+  /** explain: the site and node explained, and every resolved value of the node. */
+  readonly site?: string;
+  readonly hostname?: string;
+  readonly values?: readonly ExplainedValue[];
+  /** init: the files created (as given: under the site directory). */
+  readonly created?: readonly string[];
+  /** hash-password: the SHA-512 crypt hash (`$6$`) for `cluster.password` (the password itself is never printed). */
+  readonly hash?: string;
+  /** build --diff: the diff of every changed file. */
+  readonly diffs?: readonly JsonFileDiff[];
 }
+
+/** Fields only some commands print (added after the envelope). */
+export type JsonExtra = Pick<
+  JsonOutput,
+  'time' | 'duration_ms' | 'changed' | 'site' | 'hostname' | 'values' | 'created' | 'hash' | 'diffs'
+>;
 
 /** Build the envelope; internal details (stack traces) only with `debug`. */
 export function jsonOutput(o: {
@@ -47,7 +76,7 @@ export function jsonOutput(o: {
   sites: readonly JsonSite[];
   diagnostics: readonly Diagnostic[];
   debug?: boolean;
-  extra?: Pick<JsonOutput, 'time' | 'duration_ms' | 'changed'>;
+  extra?: JsonExtra;
 }): JsonOutput {
   const { errors, warnings } = countDiagnostics(o.diagnostics);
   const diagnostics = o.diagnostics.map(({ detail, ...d }) => (o.debug && detail ? { ...d, detail } : d));

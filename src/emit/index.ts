@@ -14,13 +14,15 @@ import { SafePaths, symlinkRefused, TEMP_SUFFIX, tempFor } from './safe-path.ts'
 import { scanTree } from './tree.ts';
 
 export { EmitError } from './safe-path.ts';
-export { real as realPath, unsafeOutDir } from './out-dir.ts';
+export { DEPLOY_GITIGNORE, markDeployTree, real as realPath, treeKindProblem, unsafeOutDir } from './out-dir.ts';
 export type { RecoveryResult } from './journal.ts';
 
 /** What emitting (or comparing) one site did. */
 export interface EmitResult {
   /** Files written because they were new or different (or whose mode changed). */
   readonly written: readonly string[];
+  /** Of `written`: the files that were not in the tree at all (new, or missing from it). */
+  readonly missing?: readonly string[];
   /** Files the previous build produced that are gone now. */
   readonly removed: readonly string[];
   /** Files already up to date. */
@@ -158,6 +160,7 @@ async function plan(
   };
   for (const a of artifacts) checkPath(a.path);
   const written: string[] = [];
+  const missing: string[] = [];
   const unchanged: string[] = [];
   const renames: { path: string; mode: number }[] = [];
   const chmods: { path: string; mode: number }[] = [];
@@ -188,6 +191,7 @@ async function plan(
       continue;
     }
     written.push(a.path);
+    if (!tree.has(a.path)) missing.push(a.path);
     // A file with other hard links is replaced, never chmodded in place: the chmod would reach
     // the same inode under its other names, possibly outside the output directory.
     if (same && st!.nlink === 1) chmods.push({ path: a.path, mode: a.mode });
@@ -210,6 +214,7 @@ async function plan(
   return {
     result: {
       written: written.sort(),
+      missing: missing.sort(),
       removed: removals,
       unchanged: unchanged.sort(),
       ...(previous.untrusted.length > 0 ? { untrusted: previous.untrusted.map((p) => `manifest.json: ${p}`) } : {}),

@@ -1,7 +1,8 @@
 // Where an output root may not be: the whole file system, a home directory, a system
 // directory, or anywhere that mixes generated files with an inventory (the site directory
 // itself, inside it, or above it). Compared as real paths, so links do not hide a match.
-import { realpathSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
+import type { SecretMode } from '../load/secrets.ts';
 import { homedir } from 'node:os';
 import { basename, dirname, join, resolve, sep } from 'node:path';
 
@@ -51,4 +52,97 @@ export function unsafeOutDir(outRoot: string, siteDirs: readonly string[]): stri
     if (within(site, out)) return `it holds the site directory ${d}: a build could remove or overwrite inventory files`;
   }
   return undefined;
+}
+
+/**
+ * The `.gitignore` at the root of a deploy tree (`build --deploy`): the tree holds the secrets,
+ * so git ignores all of it, itself included. Its exact text marks the root as a deploy tree.
+ */
+export const DEPLOY_GITIGNORE =
+  '# harvgen deploy tree (`harvgen build --deploy`): it holds the secrets. Never commit it;\n# copy it to the boot server (rsync).\n*\n';
+
+/** The text of a regular file (never through a link), or undefined. */
+function regularText(p: string): string | undefined {
+  try {
+    return lstatSync(p).isFile() ? readFileSync(p, 'utf8') : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The nearest directory at or above `p` holding `.git`, or undefined. */
+function gitWorkTree(p: string): string | undefined {
+  for (let d = p; ; d = dirname(d)) {
+    if (existsSync(join(d, '.git'))) return d;
+    if (dirname(d) === d) return undefined;
+  }
+}
+
+/**
+ * Why a build of this kind may not use `root` (a real path), or undefined: the committed tree
+ * (`markers`) and the deploy tree (`filled`) never share a directory, and a deploy tree is never
+ * written where git could take it in (a directory of a repository that harvgen did not mark).
+ */
+export function treeKindProblem(
+  root: string,
+  secrets: SecretMode,
+  siteNames: readonly string[],
+): { problem: string; hint: string } | undefined {
+  const ignorePath = join(root, '.gitignore');
+  const ignore = regularText(ignorePath);
+  const deployTree = ignore === DEPLOY_GITIGNORE;
+  const elsewhere =
+    'Write the deploy tree into a directory of its own: `--out deploy` (the default with --deploy) or the served directory.';
+  if (ignore === undefined && lstatSync(ignorePath, { throwIfNoEntry: false }) !== undefined) {
+    return {
+      problem: 'its .gitignore is not a regular file (a link or a directory), so harvgen cannot tell what the directory is',
+      hint: 'Remove it, or choose another output directory.',
+    };
+  }
+  /** What tree a site directory of `root` holds, by its manifest (undefined: none, or an older harvgen's). */
+  const kindOf = (site: string): unknown => {
+    const manifest = regularText(join(root, site, 'manifest.json'));
+    try {
+      return manifest === undefined ? undefined : (JSON.parse(manifest) as { secrets?: unknown }).secrets;
+    } catch {
+      return undefined;
+    }
+  };
+  if (secrets === 'markers') {
+    const hint = 'Build the committed tree into its own directory (`--out out`), or add `--deploy` to update the deploy tree.';
+    if (deployTree)
+      return { problem: 'it is a deploy tree (written by `harvgen build --deploy`: secrets filled in, ignored by git)', hint };
+    for (const site of siteNames) {
+      // A deploy tree copied to the served directory (rsync of one site) has no root marker: its manifest says what it is.
+      if (kindOf(site) === 'filled') {
+        return { problem: `${join(root, site)} holds the deploy tree of site ${site} (secrets filled in), e.g. a served copy`, hint };
+      }
+      if (regularText(join(root, site, '.gitignore')) === DEPLOY_GITIGNORE) {
+        return { problem: `${join(root, site)} is the root of a deploy tree`, hint };
+      }
+    }
+    return undefined;
+  }
+  if (ignore !== undefined && !deployTree) {
+    return { problem: 'it holds a .gitignore that harvgen did not write, so it is not a deploy tree', hint: elsewhere };
+  }
+  for (const site of siteNames) {
+    if (kindOf(site) === 'markers') {
+      return { problem: `${join(root, site)} holds the committed tree of site ${site} (secrets as markers)`, hint: elsewhere };
+    }
+  }
+  const repo = gitWorkTree(root);
+  if (!deployTree && repo !== undefined && existsSync(root) && readdirSync(root).length > 0) {
+    return {
+      problem: `it is inside the git repository ${repo}, is not empty and is not a deploy tree harvgen made, so the secrets could be committed`,
+      hint: `${elsewhere} A new or empty directory becomes a deploy tree with a .gitignore of its own.`,
+    };
+  }
+  return undefined;
+}
+
+/** Mark `root` as a deploy tree (created exclusively: never written through a link). */
+export function markDeployTree(root: string): void {
+  mkdirSync(root, { recursive: true });
+  if (regularText(join(root, '.gitignore')) !== DEPLOY_GITIGNORE) writeFileSync(join(root, '.gitignore'), DEPLOY_GITIGNORE, { flag: 'wx' });
 }

@@ -1,5 +1,6 @@
 // `harvgen build` / `check` with no site directory: every directory under `sites/` that holds a
 // site.yaml, in code-point order; names starting with `_` (shared layers) or `.` are skipped.
+// noSitesReason says why there is none, naming the directory looked in.
 import { readdir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 
@@ -13,4 +14,16 @@ export async function discoverSites(cwd: string, root = 'sites'): Promise<string
     if (st?.isFile()) out.push(join(root, e.name).split('\\').join('/'));
   }
   return out.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
+/**
+ * Why discoverSites found nothing, naming the directory looked in: there is no `sites/` in `cwd`,
+ * it is not a directory, or it holds no site.
+ */
+export async function noSitesReason(cwd: string, root = 'sites'): Promise<string> {
+  const dir = resolve(cwd, root);
+  const st = await stat(dir).catch(() => undefined);
+  if (!st) return `no ${root}/ directory in ${resolve(cwd)}`;
+  if (!st.isDirectory()) return `${dir} is not a directory`;
+  return `${dir} holds no directory with a site.yaml (names starting with _ or . are not sites)`;
 }

@@ -3,6 +3,7 @@
 // can only come from `config:` keys in the inventory; anything else is a harvgen bug).
 import type { Diagnostic } from '../diagnostics/types.ts';
 import type { InventoryPath, Locator } from '../load/index.ts';
+import type { SecretMode } from '../load/secrets.ts';
 import type { ResolvedNode, SiteModel } from '../model/index.ts';
 import { formatPath } from '../util/paths.ts';
 import { macToHyphen } from '../util/mac.ts';
@@ -64,6 +65,8 @@ export interface RenderInputs {
   readonly binaries?: ReadonlyMap<string, Uint8Array>;
   /** Texts of `cloud_init.user_data_file`s by path as written. */
   readonly userData?: ReadonlyMap<string, string>;
+  /** The committed tree (`markers`, default: secrets written as markers) or the deploy tree (`filled`). */
+  readonly secrets?: SecretMode;
 }
 
 /** Render every file of a site. `locate` maps config problems back to the inventory. */
@@ -71,8 +74,9 @@ export function renderSite(model: SiteModel, locate: Locator, cache?: RenderCach
   const diagnostics: Diagnostic[] = [];
   const files: Artifact[] = [];
   const paths = new Set<string>();
+  const secrets = inputs.secrets ?? 'markers';
   if (cache) {
-    const site = JSON.stringify({ ...model, nodes: [] });
+    const site = JSON.stringify({ ...model, nodes: [], secrets: inputs.secrets ?? 'markers' });
     if (cache.site !== site) {
       cache.nodes.clear();
       cache.site = site;
@@ -141,7 +145,7 @@ export function renderSite(model: SiteModel, locate: Locator, cache?: RenderCach
       const ci = cloudInitFiles(model, node, userDataFile);
       for (const mac of node.macs) for (const f of ci) add(`${cloudInitDir(mac)}${f.name}`, () => f.contents, { served: true });
     }
-    const config = node.boot === 'harvester' ? buildHarvesterConfig(model, node) : undefined;
+    const config = node.boot === 'harvester' ? buildHarvesterConfig(model, node, secrets) : undefined;
     const issues = config ? checkHarvesterConfig(node, config) : [];
     for (const issue of issues) {
       const d = configIssueToDiagnostic(issue, node, locate);
@@ -150,7 +154,7 @@ export function renderSite(model: SiteModel, locate: Locator, cache?: RenderCach
       if (seen) seen.nodes.push(node.hostname);
       else configProblems.set(key, { d, nodes: [node.hostname] });
     }
-    if (config) add(`harvester/${node.hostname}.yaml`, () => renderHarvesterConfig(model, node, config), { served: true });
+    if (config) add(`harvester/${node.hostname}.yaml`, () => renderHarvesterConfig(model, node, config, secrets), { served: true });
     add(`libvirt/${node.hostname}.xml`, () => renderLibvirtDomain(model, node));
     if (cache && issues.length === 0 && diagnostics.length === before) cache.nodes.set(node.hostname, { key, files: files.slice(first) });
   }
@@ -159,9 +163,9 @@ export function renderSite(model: SiteModel, locate: Locator, cache?: RenderCach
   }
   const join = model.unknownJoin;
   if (join) {
-    const config = buildHarvesterConfig(model, join);
+    const config = buildHarvesterConfig(model, join, secrets);
     for (const issue of checkHarvesterConfig(join, config)) diagnostics.push(configIssueToDiagnostic(issue, join, locate));
-    add(configPath(model, join), () => renderHarvesterConfig(model, join, config), { served: true });
+    add(configPath(model, join), () => renderHarvesterConfig(model, join, config, secrets), { served: true });
   }
   if (model.bss.export) add('bss/bootparameters.json', () => renderBssBootParameters(model));
   add('dnsmasq/harvgen.conf', () => renderDnsmasq(model));
@@ -174,7 +178,7 @@ export function renderSite(model: SiteModel, locate: Locator, cache?: RenderCach
   // A site of only generic OS and iSCSI nodes downloads no Harvester release.
   if (releases(model).length > 0) add('artifacts/fetch.sh', () => renderFetchScript(model), { mode: 0o755 });
   // renderManifest sorts what it lists; the result is sorted once, manifest included.
-  files.push({ path: 'manifest.json', contents: renderManifest(model, files, cache?.shas), mode: 0o644 });
+  files.push({ path: 'manifest.json', contents: renderManifest(model, files, secrets, cache?.shas), mode: 0o644 });
   files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   return { artifacts: files, diagnostics };
 }

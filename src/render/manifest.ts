@@ -1,5 +1,6 @@
 // manifest.json: what was generated, for humans, tests and deploy tooling. Lists every node
 // with its URLs and every file with its SHA-256. It holds no secrets and is not served.
+import type { SecretMode } from '../load/secrets.ts';
 import type { SiteModel } from '../model/index.ts';
 import { releaseOf } from '../model/index.ts';
 import { macToHyphen } from '../util/mac.ts';
@@ -39,6 +40,11 @@ export interface Manifest {
   readonly generator: 'harvgen';
   readonly manifest_version: number;
   readonly site: string;
+  /**
+   * `markers`: the committed tree, every secret written as its marker (`harvgen build`);
+   * `filled`: the deploy tree, secrets written (`harvgen build --deploy`).
+   */
+  readonly secrets: SecretMode;
   /** The site's Harvester release (absent in a site of only generic OS and iSCSI nodes). */
   readonly harvester_version?: string;
   readonly boot: {
@@ -66,6 +72,7 @@ export const MANIFEST_VERSION = 1;
 export function renderManifest(
   model: SiteModel,
   artifacts: readonly Artifact[],
+  secrets: SecretMode,
   shas?: Map<string, { readonly contents: string | Uint8Array; readonly sha: string }>,
 ): string {
   const sha256 = (a: Artifact) => {
@@ -79,6 +86,7 @@ export function renderManifest(
     generator: 'harvgen',
     manifest_version: MANIFEST_VERSION,
     site: model.site,
+    secrets,
     ...(model.release ? { harvester_version: model.release.version.raw } : {}),
     boot: {
       server: model.boot.server,

@@ -1,8 +1,9 @@
 // The example site's inventory as a JS object, for tests that write variants of it elsewhere.
-// Its secrets live in files next to site.yaml (sites/location_x/secrets/); a copy in another
-// directory gets them from the environment instead (set here), so it builds without warnings.
-import { readFileSync } from 'node:fs';
+// Its secrets are files next to site.yaml (sites/location_x/secrets/, git-ignored: the repository
+// commits none); a copy in another directory gets them from the environment instead (set here).
+import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { tempDir } from './tmp.ts';
 import { parse } from 'yaml';
 
 const repo = resolve(import.meta.dirname, '../..');
@@ -20,4 +21,28 @@ export function exampleSite(name = 'location_x'): Record<string, Record<string, 
       : {}),
   };
   return doc;
+}
+
+/** The secret values the example sites get in tests (they commit none: README "Secrets and the committed tree"). */
+export const EXAMPLE_SECRETS: Readonly<Record<string, { token: string; password?: string }>> = {
+  location_x: { token: 'SecretToken.123', password: 'SecretPassword.123' },
+  location_y: {
+    token: 'K10-location-y:cluster-token.2026',
+    password: '$6$Yl0cat1onYsalt$vGFObcT7aRH39Bgh5blCnXMUvOas9CjSGBuaLv4w0v26Kg.rpPvfWpWEsKNQlQ2Yr36.B6vVTcVVjbNB3Wa821',
+  },
+};
+
+/**
+ * A copy of sites/<name> in a new temporary `sites/` directory with its secret files written
+ * (as an operator creates them on the machine that deploys), for builds with `secrets: 'filled'`.
+ * Returns the copy's site directory.
+ */
+export function exampleWithSecrets(name = 'location_x', into = tempDir('secrets')): string {
+  const dir = join(into, 'sites', name);
+  cpSync(join(repo, 'sites', name), dir, { recursive: true });
+  const s = EXAMPLE_SECRETS[name]!;
+  mkdirSync(join(dir, 'secrets'), { recursive: true });
+  writeFileSync(join(dir, 'secrets/token'), `${s.token}\n`);
+  if (s.password !== undefined) writeFileSync(join(dir, 'secrets/password'), `${s.password}\n`);
+  return dir;
 }

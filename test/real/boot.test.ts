@@ -20,7 +20,7 @@ import { requireProgram, requireRoot } from './helpers/programs.ts';
 import { ensureKernel, buildInitramfs, KERNEL_DIR } from './helpers/initramfs.ts';
 import { withLab } from './helpers/lab.ts';
 import { bootVm, cleanSerial, lazyBoots, type BootResult } from './helpers/qemu.ts';
-import { getTrees, copyTree, type SiteKey, type SiteTree, type ManifestNode } from './helpers/tree.ts';
+import { clusterSecrets, getTrees, copyTree, type SiteKey, type SiteTree, type ManifestNode } from './helpers/tree.ts';
 import { BUILTIN_DEFAULTS } from '../../src/model/defaults.ts';
 
 /** Hard limits per boot (measured: BIOS ~11 s, UEFI ~22 s alone; two run at once). */
@@ -213,7 +213,7 @@ async function installProblems(o: Outcome): Promise<string[]> {
   const m = markers(result.serial);
   if (!m.cmdline) return [...p, 'the test kernel never reached /init (no HARVGEN-CMDLINE on the serial console)'];
   const args = m.cmdline.split(/\s+/);
-  const input = tree.input as unknown as { boot: { console?: string[] }; cluster: { token: string; password?: string } };
+  const input = tree.input as unknown as { boot: { console?: string[] }; cluster: unknown };
   const expectArg = (want: string, why: string): void => {
     if (!args.includes(want)) p.push(`kernel command line lacks ${want} (${why})`);
   };
@@ -242,7 +242,7 @@ async function installProblems(o: Outcome): Promise<string[]> {
   if (!nicMac) p.push('the guest reported no NIC');
   else if (bootif.join(' ') !== `BOOTIF=01-${nicMac.replace(/:/g, '-')}`)
     p.push(`${bootif.join(' ') || 'no BOOTIF'}, expected BOOTIF=01-${nicMac.replace(/:/g, '-')}`);
-  for (const secret of [input.cluster.token, input.cluster.password].filter(Boolean) as string[]) {
+  for (const secret of clusterSecrets(tree)) {
     if (m.cmdline.includes(secret)) p.push('a cluster secret is on the kernel command line');
   }
   const ipLine = m.lines.find((l) => l.startsWith('HARVGEN-IP:')) ?? '';

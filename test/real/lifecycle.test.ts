@@ -28,7 +28,7 @@ import { requireProgram, requireRoot } from './helpers/programs.ts';
 import { ensureKernel, buildInitramfs, KERNEL_DIR, REPO_ROOT } from './helpers/initramfs.ts';
 import { withLab, IPXE_DIR } from './helpers/lab.ts';
 import { bootVm, cleanSerial, lazyBoots, type BootOptions, type BootResult } from './helpers/qemu.ts';
-import { buildFixtureTrees, copyTree, type SiteTree, type ManifestNode, type Manifest } from './helpers/tree.ts';
+import { buildFixtureTrees, clusterSecrets, copyTree, type SiteTree, type ManifestNode, type Manifest } from './helpers/tree.ts';
 import { DISK_MARKER, ESP_LABEL, UEFI_DISK_PROGRAMS, biosMarkerDisk, emptyDisk, uefiMarkerDisk } from './helpers/disks.ts';
 import { run } from './helpers/proc.ts';
 import { BUILTIN_DEFAULTS } from '../../src/model/defaults.ts';
@@ -529,7 +529,7 @@ async function installProblems(c: LifecycleCase, o: Outcome): Promise<string[]> 
         hostname: undefined,
       };
   const args = m.cmdline.split(/\s+/);
-  const input = tree.input as unknown as { boot: { console?: string[] }; cluster: { token: string; password?: string } };
+  const input = tree.input as unknown as { boot: { console?: string[] }; cluster: unknown };
   const expectArg = (arg: string, why: string): void => {
     if (!args.includes(arg)) p.push(`kernel command line lacks ${arg} (${why})`);
   };
@@ -557,7 +557,7 @@ async function installProblems(c: LifecycleCase, o: Outcome): Promise<string[]> 
     if (bootif.join(' ') !== `BOOTIF=01-${nicMac.replace(/:/g, '-')}`)
       p.push(`${bootif.join(' ') || 'no BOOTIF'}, expected BOOTIF=01-${nicMac.replace(/:/g, '-')}`);
   }
-  for (const secret of [input.cluster.token, input.cluster.password].filter(Boolean) as string[]) {
+  for (const secret of clusterSecrets(tree)) {
     if (m.cmdline.includes(secret)) p.push('a cluster secret is on the kernel command line');
   }
   const ipLine = m.lines.find((l) => l.startsWith('HARVGEN-IP:')) ?? '';

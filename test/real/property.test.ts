@@ -60,7 +60,7 @@ function getCases(): Promise<Case[]> {
         c.refused = `check() rejected it:\n${formatDiagnostics(checked.diagnostics)}`;
         continue;
       }
-      const built = await build({ sites: [siteDir], outDir: path.join(root, 'out', String(i)) });
+      const built = await build({ sites: [siteDir], outDir: path.join(root, 'out', String(i)), secrets: 'filled' });
       const site = built.sites[0];
       if (!built.ok || !site) {
         c.refused = `build() failed after check() passed:\n${formatDiagnostics(built.diagnostics)}`;

@@ -46,6 +46,8 @@ export const DEBIAN_PACKAGE: Readonly<Record<string, string>> = {
   mcopy: 'mtools',
   tgtd: 'tgt',
   tgtadm: 'tgt',
+  git: 'git',
+  rsync: 'rsync',
 };
 
 /** True when HARVGEN_REQUIRE_REAL=1: a missing program fails instead of skipping. */

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { REPO_ROOT } from './initramfs.ts';
 import { tempDir } from '../../helpers/tmp.ts';
+import { EXAMPLE_SECRETS, exampleWithSecrets } from '../../helpers/example.ts';
 import { build, type Manifest } from '../../../src/index.ts';
 
 export type { Manifest, ManifestNode } from '../../../src/index.ts';
@@ -25,10 +26,14 @@ export interface SiteTree {
   sourceDir: string;
 }
 
-/** Site directories under test: the two examples and the per-boot-mode fixtures. */
+/**
+ * Site directories under test: the two examples (copies with their secret files written, as on
+ * the machine that deploys) and the per-boot-mode fixtures. The trees are deploy trees (secrets
+ * filled in): what a boot server serves.
+ */
 export const SITE_SOURCES = {
-  location_x: path.join(REPO_ROOT, 'sites/location_x'),
-  location_y: path.join(REPO_ROOT, 'sites/location_y'),
+  location_x: exampleWithSecrets('location_x'),
+  location_y: exampleWithSecrets('location_y'),
   bios: path.join(REPO_ROOT, 'test/fixtures/real/bios'),
   uefi: path.join(REPO_ROOT, 'test/fixtures/real/uefi'),
 } as const;
@@ -56,7 +61,7 @@ async function buildTrees(): Promise<Trees> {
     // Debugging aid: test an already built tree (`harvgen build <the four site dirs> --out DIR`).
     for (const k of keys) dirs.set(k, path.join(path.resolve(prebuilt), await siteName(SITE_SOURCES[k])));
   } else {
-    const result = await build({ sites: keys.map((k) => SITE_SOURCES[k]), outDir });
+    const result = await build({ sites: keys.map((k) => SITE_SOURCES[k]), outDir, secrets: 'filled' });
     if (!result.ok) {
       const diags = result.diagnostics.map((d) => JSON.stringify(d)).join('\n');
       throw new Error(`build() failed for the real-program test sites:\n${diags}`);
@@ -85,7 +90,7 @@ export async function buildFixtureTrees<K extends string>(label: string, sources
     for (const k of keys) dirs[k] = path.resolve(prebuilt, names[k]);
   } else {
     const outDir = path.join(tempDir(`${label}-tree`), 'out');
-    const result = await build({ sites: keys.map((k) => sources[k]), outDir });
+    const result = await build({ sites: keys.map((k) => sources[k]), outDir, secrets: 'filled' });
     if (!result.ok) {
       const diags = result.diagnostics
         .filter((d) => d.severity === 'error')
@@ -168,4 +173,15 @@ export function treeFile(tree: SiteTree, rel: string): string {
 export function hostPort(url: string): { host: string; port: number } {
   const u = new URL(url);
   return { host: u.hostname, port: u.port ? Number(u.port) : 80 };
+}
+
+/**
+ * The secret values a tree's configs hold: the inline token and password of a fixture, or the
+ * values the example sites get in tests (theirs are files, written by exampleWithSecrets).
+ */
+export function clusterSecrets(tree: SiteTree): string[] {
+  const c = (tree.input.cluster ?? {}) as { token?: unknown; password?: unknown };
+  const inline = [c.token, c.password].filter((v): v is string => typeof v === 'string' && v !== '');
+  const example = EXAMPLE_SECRETS[tree.site];
+  return [...inline, ...(example ? [example.token, example.password ?? ''].filter(Boolean) : [])];
 }

@@ -1,0 +1,53 @@
+// The "next steps" a build prints once per run, after its per-site summaries: how to deploy what
+// was built (README "Deploy"). Computed from the files the sites actually have, so a site is
+// never told to run a script it does not have (a site of only generic OS nodes has no
+// artifacts/fetch.sh; a site without a lab section may have no libvirt/define.sh). All the
+// wording is here, in deployHints.
+
+/** A built site: its name, output directory and files (relative to it). */
+export interface BuiltSite {
+  readonly site: string;
+  readonly dir: string;
+  readonly files: readonly string[];
+}
+
+/** A file of the tree that holds a secret (a marker in the committed tree). */
+const holdsSecrets = (f: string) => f.startsWith('harvester/') || f === 'unknown/join.yaml';
+
+/**
+ * The lines to print after a build (none when no site was built). `secrets`: which tree was
+ * built; a committed tree (`markers`) with node configs is not the one to serve.
+ */
+export function deployHints(sites: readonly BuiltSite[], secrets: 'markers' | 'filled' = 'filled'): string[] {
+  if (sites.length === 0) return [];
+  const committed = secrets === 'markers' ? sites.filter((s) => s.files.some(holdsSecrets)) : [];
+  if (committed.length > 0) {
+    // The committed tree of a site with node configs holds markers: the deploy tree is served.
+    const names = committed.length === sites.length ? '' : ` of ${committed.map((s) => s.site).join(', ')}`;
+    return [
+      'next steps (README "Deploy"):',
+      `  commit:  this is the committed tree${names} (secrets as markers, which the installer refuses): review \`git diff\`, commit`,
+      `  deploy:  where the secrets are, \`harvgen build --deploy\` writes the tree to serve (deploy/<site>/), then follow README "Deploy"`,
+    ];
+  }
+  /** The sites with `file`; `(in a, b)` when not every site has it. */
+  const having = (file: string) => sites.filter((s) => s.files.includes(file));
+  const which = (file: string) => {
+    const h = having(file);
+    return h.length === sites.length ? '' : ` (${h.map((s) => s.site).join(', ')})`;
+  };
+  const dirs = sites.length === 1 ? `${sites[0]!.dir}/` : `each site directory (${sites.map((s) => `${s.dir}/`).join(', ')})`;
+  const lines = ['next steps (README "Deploy"):'];
+  if (having('nginx/harvgen.conf').length > 0) {
+    lines.push(`  serve:   copy ${dirs} to the web server and include its nginx/harvgen.conf${which('nginx/harvgen.conf')}`);
+  } else lines.push(`  serve:   copy ${dirs} to the web server`);
+  const dhcp = having('dnsmasq/harvgen.conf').length > 0 ? `include dnsmasq/harvgen.conf${which('dnsmasq/harvgen.conf')}` : undefined;
+  const lab = having('libvirt/define.sh').length > 0 ? `for a libvirt lab run libvirt/define.sh${which('libvirt/define.sh')}` : undefined;
+  if (dhcp || lab) lines.push(`  dhcp:    ${[dhcp, lab].filter(Boolean).join(', or ')}`);
+  if (having('artifacts/fetch.sh').length > 0) {
+    lines.push(
+      `  release: run artifacts/fetch.sh${which('artifacts/fetch.sh')} on the web server to download and verify the Harvester files`,
+    );
+  }
+  return lines;
+}
