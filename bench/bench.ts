@@ -10,13 +10,17 @@
 // then, once per inventory, `harvgen watch`: the time from writing one node file until the new
 // bytes of that node's config are on disk. Peak RSS comes from each process itself (a preload,
 // bench/rss-probe.mjs, reports process.resourceUsage().maxRSS at exit). Startup: `harvgen
-// --version` against `node -e 0`. Prints a table of medians and ratios and writes bench/results.json.
-//   npm run bench [-- --quick] [-- --dir /dev/shm] [-- --rounds N]
+// --version` against `node -e 0`. Then the bounds: `harvgen check` on an inventory at each size
+// limit and just past it (aliases, keys per mapping, profile chain, node config), its time and
+// peak RSS (`--bounds` runs only these, in under 30 s, and writes nothing). Prints a table of
+// medians and ratios and writes bench/results.json.
+//   npm run bench [-- --quick] [-- --bounds] [-- --dir /dev/shm] [-- --rounds N]
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem, tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { generateRepo, nodeFile, nodeText } from './gen.ts';
+import { aliasSite, chainSite, configSite, keysSite, SITE, writeRepo } from '../test/fixtures/bounds/inventories.ts';
 
 const repo = resolve(import.meta.dirname, '..');
 const bin = join(repo, 'bin/harvgen.js');
@@ -34,7 +38,7 @@ interface Run {
 }
 
 /** One whole process, timed from spawn to exit; its peak RSS as it reported it. */
-function run(cmd: string[], cwd: string): Run {
+function run(cmd: string[], cwd: string, exit = 0): Run {
   const rssFile = join(work, `rss-${process.pid}-${Math.random().toString(36).slice(2)}`);
   const t0 = performance.now();
   const r = spawnSync(process.execPath, ['--import', probe, ...cmd], {
@@ -44,7 +48,7 @@ function run(cmd: string[], cwd: string): Run {
     maxBuffer: 64 * 1024 * 1024,
   });
   const ms = performance.now() - t0;
-  if (r.status !== 0) throw new Error(`${cmd.join(' ')} exited ${r.status}: ${r.stderr.toString().slice(0, 2000)}`);
+  if (r.status !== exit) throw new Error(`${cmd.join(' ')} exited ${r.status}: ${r.stderr.toString().slice(0, 2000)}`);
   const rssKb = Number(readFileSync(rssFile, 'utf8'));
   rmSync(rssFile);
   return { ms, rssMb: rssKb / 1024, code: r.status };
@@ -197,6 +201,75 @@ function startup(rounds: number) {
   return { nodeMs: median(bare), versionMs: median(version), ratio: median(version) / median(bare) };
 }
 
+interface BoundResult {
+  name: string;
+  /** What the inventory is and what check says of it. */
+  what: string;
+  inventoryKb: number;
+  exit: number;
+  ms: number;
+  rssMb: number;
+}
+
+/**
+ * `harvgen check` on an inventory at each limit (the most work an accepted inventory can ask
+ * for) and just past it (what refusing it costs): the slower of two runs (`rounds`) and the
+ * peak RSS. About 25 s on the 2-core development VM.
+ */
+function measureBounds(rounds: number): BoundResult[] {
+  const MiB = 1024 * 1024;
+  const thirteen = (files: Record<string, string>) => {
+    // 13 nodes share the config, as in the issue's report (2.3 GB for 13 nodes before).
+    const nodes = Array.from(
+      { length: 13 },
+      (_, i) => `  - { hostname: n${i + 1}, mac: 52:54:00:00:00:${(i + 1).toString(16).padStart(2, '0')} }\n`,
+    );
+    const key = `${SITE}/site.yaml`;
+    return { ...files, [key]: files[key]!.replace('  - { hostname: n1, mac: 52:54:00:00:00:01 }\n', nodes.join('')) };
+  };
+  const plan: [string, string, Record<string, string>, number][] = [
+    ['aliases-limit', '83 aliases of 24,000 characters: 2.0 of 2 MiB expanded (then its config is too large)', aliasSite(83, 24_000), 1],
+    ['aliases-over', "99 aliases of a 950 KB value (the issue's 94 MB config): refused", aliasSite(99, 950_000), 1],
+    ['keys-limit', 'a mapping of 10,000 keys in `config:`: passes', keysSite(10_000), 0],
+    ['keys-over', 'a mapping of 20,000 keys: refused', keysSite(20_000), 1],
+    ['chain-limit', 'a chain of 16 profiles: passes', chainSite(16), 0],
+    ['chain-over', 'a chain of 2,000 profiles: refused', chainSite(2_000), 1],
+    ['config-limit', '13 nodes with a node config of 0.95 MiB: passes', thirteen(configSite(1_000_000)), 0],
+    ['config-over', '13 nodes with a node config of 1.1 MiB: refused before it is built', thirteen(configSite(1.2 * MiB)), 1],
+    ['config-over-file', '13 nodes, 0.6 MiB of config written as 1.2 MiB: refused as rendered', thirteen(configSite(1.2 * MiB, true)), 1],
+  ];
+  const out: BoundResult[] = [];
+  for (const [name, what, files, exit] of plan) {
+    const root = writeRepo(join(work, `bounds-${name}`), files);
+    const bytes = Object.values(files).reduce((n, t) => n + Buffer.byteLength(t), 0);
+    const runs = Array.from({ length: rounds }, () => run([bin, 'check', SITE], root, exit));
+    out.push({
+      name,
+      what,
+      inventoryKb: Math.round(bytes / 1024),
+      exit,
+      ms: median(runs.map((r) => r.ms)),
+      rssMb: Math.max(...runs.map((r) => r.rssMb)),
+    });
+    rmSync(root, { recursive: true, force: true });
+  }
+  return out;
+}
+
+function printBounds(bounds: readonly BoundResult[]): void {
+  console.log('\n| limit case | inventory KB | exit | check ms | peak RSS MB |');
+  console.log('| --- | --- | --- | --- | --- |');
+  for (const b of bounds)
+    console.log(`| ${b.name}: ${b.what} | ${b.inventoryKb} | ${b.exit} | ${b.ms.toFixed(0)} | ${b.rssMb.toFixed(0)} |`);
+}
+
+if (flag('--bounds')) {
+  const bounds = measureBounds(value('--rounds') ? Number(value('--rounds')) : 2);
+  rmSync(work, { recursive: true, force: true });
+  printBounds(bounds);
+  process.exit(0);
+}
+
 // The compiled CLI is what users run: build it first (npm run bench does).
 const machine = {
   node: process.version,
@@ -224,6 +297,8 @@ for (const [name, sites, perSite, n] of plan) {
   cases.push(await measureCase(name, sites, perSite, rounds ? Number(rounds) : n));
 }
 const start = startup(15);
+process.stderr.write('  bounds...\n');
+const bounds = measureBounds(2);
 rmSync(work, { recursive: true, force: true });
 
 const f = (x: number) => (x >= 100 ? x.toFixed(0) : x.toFixed(1));
@@ -250,7 +325,8 @@ console.log(
   `\nper-node cold cost, 10k / 1k: one site ${flat.oneSite?.toFixed(2) ?? '-'}x, 100 sites ${flat.manySites?.toFixed(2) ?? '-'}x (1.00x = flat)`,
 );
 console.log(`startup: harvgen --version ${f(start.versionMs)} ms, node -e 0 ${f(start.nodeMs)} ms: ${r(start.ratio)}`);
-const result = { version: 1, machine: { ...machine, dir: undefined }, quick, cases, perNodeCost10kVs1k: flat, startup: start };
+printBounds(bounds);
+const result = { version: 1, machine: { ...machine, dir: undefined }, quick, cases, perNodeCost10kVs1k: flat, startup: start, bounds };
 const file = join(repo, 'bench/results.json');
 mkdirSync(join(repo, 'bench'), { recursive: true });
 writeFileSync(file, JSON.stringify(result, null, 2) + '\n');

@@ -1,6 +1,6 @@
-// Generated inventories for `npm run bench`: a repository with `sites` sites of `nodes` nodes
-// each, one YAML file per node (as a fleet keeps them), and one shared token and password file
-// (sites/<site>/site.yaml names ../../secrets/...). Every site has its own /16, boot server and
+// Generated inventories for `npm run bench`: a repository (with a `.git` directory) with `sites`
+// sites of `nodes` nodes each, one YAML file per node (as a fleet keeps them), and one shared
+// token and password file (sites/<site>/site.yaml names ../../secrets/...). Every site has its own /16, boot server and
 // MAC prefix, so the sites pass the checks between sites.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -27,6 +27,9 @@ export function nodeText(i: number, k: number): string {
 /** Write a repository of `sites` x `nodes` under `root`; returns the site directories. */
 export function generateRepo(root: string, sites: number, nodes: number): string[] {
   if (sites > 150 || nodes > 250 * 200) throw new Error('bench: too many sites or nodes for the address plan');
+  // A repository (README "Safety": harvgen reads nothing outside it, so the shared secrets/ and
+  // layers beside sites/ need one): `.git` marks its root.
+  mkdirSync(join(root, '.git'), { recursive: true });
   mkdirSync(join(root, 'secrets'), { recursive: true });
   writeFileSync(join(root, 'secrets/token'), 'bench-token-0123456789abcdef\n');
   writeFileSync(join(root, 'secrets/password'), 'bench-password\n');

@@ -10,6 +10,8 @@ const strList = (description: string, extra: Record<string, unknown> = {}) => ({
   description,
   ...extra,
 });
+/** A kernel console (`console=` argument): a device name, optionally `,<baud>[parity][bits][r]`. */
+const CONSOLE_PATTERN = '^[a-zA-Z][a-zA-Z0-9]*(,[0-9]+[noe]?[0-9]?r?)?$';
 const ipv4 = (description: string) => str(description + ' (IPv4 address, dotted quad)');
 // A secret: the value itself (a warning: it is in git), `{ env: NAME }` or `{ file: path }`
 // (relative to the file that says it). Resolved by src/load/secrets.ts before validation.
@@ -65,7 +67,9 @@ const installSettings = obj(
       { pattern: '^/dev/' },
     ),
     data_disk: str('Optional separate disk for VM data (Longhorn default disk). Must differ from `device`.', { pattern: '^/dev/' }),
-    tty: str('Console the installed system uses, e.g. `tty1` or `ttyS0,115200n8` (`install.tty`).'),
+    // The installer's schema wants a word (`^\S+$`, its `console=` argument): an empty or spaced
+    // value is refused here, at the value, instead of failing the rendered config as a harvgen bug.
+    tty: str('Console the installed system uses, e.g. `tty1` or `ttyS0,115200n8` (`install.tty`).', { pattern: CONSOLE_PATTERN }),
     persistent_partition_size: str(
       'Size of the persistent partition when no data disk is used, e.g. `150Gi` (`install.persistent_partition_size`, Harvester v1.2+).',
       { pattern: '^[0-9]+(Mi|Gi)$' },
@@ -365,7 +369,7 @@ const schema = {
           minItems: 1,
           items: {
             type: 'string',
-            pattern: '^[a-zA-Z][a-zA-Z0-9]*(,[0-9]+[noe]?[0-9]?r?)?$',
+            pattern: CONSOLE_PATTERN,
             description:
               'One kernel console, e.g. `tty1` or `ttyS0,115200n8`. In a flow list quote entries with a comma (`[tty1, "ttyS0,115200n8"]`): unquoted, YAML splits them at the comma.',
           },

@@ -367,10 +367,13 @@ export async function main(argv: readonly string[], io: CliIo = { out: process.s
   /** The diff of every file that would change, per site, secrets masked. */
   async function diffsOf(result: BuildResult): Promise<JsonFileDiff[]> {
     const { siteDiffs, siteSecrets } = await import('./cli/changes.ts');
+    const { siteSecretValues } = await import('./pipeline.ts');
     return result.sites.flatMap((s) => {
       const compiled = result.compiled.find((c) => c.site === s.site);
       if (!compiled?.artifacts) return [];
-      return siteDiffs(s.dir, s, compiled.artifacts, siteSecrets(compiled.model)).map((d) => ({ site: s.site, ...d }));
+      // Every secret the library masks (also those under `config:`, reused in another field), not only cluster.*.
+      const secrets = [...new Set([...siteSecrets(compiled.model), ...siteSecretValues(compiled)])];
+      return siteDiffs(s.dir, s, compiled.artifacts, secrets).map((d) => ({ site: s.site, ...d }));
     });
   }
 

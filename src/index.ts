@@ -5,7 +5,7 @@ import { hasFailures, sortDiagnostics } from './diagnostics/types.ts';
 import { EmitError, emitSite, markDeployTree, realPath, treeKindProblem, unsafeOutDir, type EmitResult } from './emit/index.ts';
 import type { CompiledSite, CompileOptions } from './pipeline.ts';
 import type { Artifact } from './render/artifact.ts';
-import { dropRecord, upToDate, writeRecord, type SiteRecord } from './cache/index.ts';
+import { dropRecord, manifestVouched, upToDate, writeRecord, type SiteRecord } from './cache/index.ts';
 
 export type { Diagnostic, Severity } from './diagnostics/types.ts';
 export { hasFailures, sortDiagnostics } from './diagnostics/types.ts';
@@ -187,10 +187,30 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
   const compileDiagnostics = [...checked.diagnostics];
   const emitDiagnostics: Diagnostic[] = [];
   const all = () => [...sortDiagnostics(compileDiagnostics), ...emitDiagnostics];
+  // What rendering added to a site's diagnostics is reported: a site that rendered no files
+  // without saying why is an internal error, never a silent success (exit codes never lie).
   const finish = (i: number): CompiledSite => {
     const before = compiled[i]!;
-    const full = renderCompiled(before);
-    if (full !== before) compileDiagnostics.push(...full.diagnostics.slice(before.diagnostics.length));
+    let full = renderCompiled(before);
+    if (full === before) return full;
+    const known = new Map<string, number>();
+    for (const d of before.diagnostics) known.set(diagnosticKey(d), (known.get(diagnosticKey(d)) ?? 0) + 1);
+    const added = full.diagnostics.filter((d) => {
+      const n = known.get(diagnosticKey(d)) ?? 0;
+      known.set(diagnosticKey(d), n - 1);
+      return n <= 0;
+    });
+    if (!full.artifacts && !hasFailures(full.diagnostics)) {
+      const silent: Diagnostic = {
+        code: 'INTERNAL_ERROR',
+        severity: 'error',
+        message: `harvgen failed on ${full.dir}: rendering produced no files and reported no error (this is a bug in harvgen)`,
+        hint: 'Please report it with the inventory. Nothing was written for this site.',
+      };
+      added.push(silent);
+      full = { ...full, diagnostics: [...full.diagnostics, silent] };
+    }
+    compileDiagnostics.push(...added);
     return full;
   };
   const letGo = (site: CompiledSite): CompiledSite => {
@@ -253,12 +273,19 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
     compiled[i] = letGo(s);
     if (!s.artifacts || hasFailures(s.diagnostics, options.strict)) continue; // a render problem: reported, not written
     try {
-      // Forgotten first: a build killed from here on leaves no record, so the next one compiles.
+      // Whether the manifest.json on disk is the last build's own (the record vouches for it), then
+      // forgotten: a build killed from here on leaves no record, so the next one compiles.
+      const trustManifest = !compare && manifestVouched(realRoot, resolve(cwd, s.dir), s.site!);
       if (!compare) dropRecord(realRoot, resolve(cwd, s.dir));
       const siteOut = join(realRoot, s.site!);
       const known = options.trusted?.has(s.dir) ? options.emitted?.get(siteOut) : undefined;
       options.emitted?.delete(siteOut);
-      const r = await emitSite(siteOut, s.artifacts, { dryRun: compare, exact: options.force === true, ...(known ? { known } : {}) });
+      const r = await emitSite(siteOut, s.artifacts, {
+        dryRun: compare,
+        exact: options.force === true,
+        trustManifest,
+        ...(known ? { known } : {}),
+      });
       if (!compare) options.emitted?.set(siteOut, new Map(s.artifacts.map((a) => [a.path, a])));
       sites.push({ ...r, site: s.site!, dir, files: s.artifacts.map((a) => a.path), nodes: s.model!.nodes.length });
       emitDiagnostics.push(...emitNotes(dir, s.dir, r, options.check === true));
@@ -274,8 +301,9 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
           hint: `Run \`harvgen build ${s.dir}\` and commit the result.`,
         });
       }
-      // Only a site that built without a single diagnostic is remembered (a skipped site has none to repeat).
-      if (!compare && s.stamps && s.diagnostics.length === 0 && !r.untrusted && !r.recovery) {
+      // Only a site that built without a single diagnostic may be skipped next time (a skipped site
+      // has none to repeat); any written site's record vouches for its manifest.json.
+      if (!compare) {
         const server = `${s.model!.boot.host}:${s.model!.boot.port}`;
         writeRecord(
           realRoot,
@@ -286,6 +314,7 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
             nodes: s.model!.nodes.length,
             stamps: s.stamps,
             secrets: options.secrets ?? 'markers',
+            clean: s.stamps !== undefined && s.diagnostics.length === 0 && !r.untrusted && !r.recovery,
           },
           s.artifacts,
         );
@@ -312,7 +341,15 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
 /** What a site's emit found besides changes: a repaired tree, an unfinished one, untrusted paths. */
 function emitNotes(dir: string, siteDir: string, r: EmitResult, check: boolean): Diagnostic[] {
   const out: Diagnostic[] = [];
-  if (r.recovery) {
+  if (r.recovery?.discarded !== undefined) {
+    const { discarded, tempFilesRemoved } = r.recovery;
+    out.push({
+      code: 'EMIT_JOURNAL_DISCARDED',
+      severity: 'warning',
+      message: `${dir}: ignored the journal .harvgen-journal.json (it ${discarded}); deleted it unapplied with ${tempFilesRemoved} temporary file(s), then built the tree anew`,
+      hint: 'A journal harvgen wrote only touches files a manifest.json lists: this one was edited, forged or damaged. The tree is whole again; check who can write to the output directory.',
+    });
+  } else if (r.recovery) {
     const { recovered, completed, tempFilesRemoved } = r.recovery;
     const what = recovered === 'rolled-forward' ? `completed it (${completed} file changes)` : 'kept the previous tree';
     out.push({
@@ -339,6 +376,11 @@ function emitNotes(dir: string, siteDir: string, r: EmitResult, check: boolean):
     });
   }
   return out;
+}
+
+/** A diagnostic's identity, to tell what rendering added to a site's list. */
+function diagnosticKey(d: Diagnostic): string {
+  return JSON.stringify([d.code, d.severity, d.file, d.line, d.col, d.path, d.message]);
 }
 
 function duplicateSites(sites: readonly CompiledSite[]): Diagnostic[] {

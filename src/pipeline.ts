@@ -2,10 +2,11 @@
 // and watch. Unexpected exceptions become an INTERNAL_ERROR diagnostic (with the stack in
 // `detail` for --debug), never a crash.
 import type { Diagnostic } from './diagnostics/types.ts';
-import { loadSite, type Locator, type ParseCache } from './load/index.ts';
+import { loadSite, type Locator, type ParseCache, type SourceFile } from './load/index.ts';
 import { loadIpxeBinaries } from './load/binaries.ts';
 import { loadUserDataFiles } from './load/cloud-init.ts';
-import { redact, resolveSecrets, secretRoot, type SecretMode } from './load/secrets.ts';
+import { configBlockSecrets, redact, resolveSecrets, secretRoot, type SecretMode } from './load/secrets.ts';
+import { maskSpans, mayHoldSecretKey, secretSpans, spanValues } from './load/mask.ts';
 import type { InputStamp } from './load/stamps.ts';
 import type { SiteModel } from './model/index.ts';
 import { renderCache, renderSite, type Artifact, type RenderCache } from './render/index.ts';
@@ -70,38 +71,64 @@ export function renderCompiled(site: CompiledSite): CompiledSite {
   return unrendered.get(site)?.() ?? site;
 }
 
+/** The secret values each compiled site masks (by value) in what it prints; kept out of the object, so never serialized. */
+const maskedValues = new WeakMap<CompiledSite, readonly string[]>();
+
+/**
+ * The values a compiled site masks in everything it prints: its secrets (resolved, inline, under
+ * `config:` of any layer) and the secrets as written in its files, in every form (`secretForms`).
+ * `explain` masks its values with them.
+ */
+export function siteSecretValues(site: CompiledSite): readonly string[] {
+  return maskedValues.get(site) ?? [];
+}
+
 /** Compile one site directory without touching the output. */
 export async function compileSite(dir: string, options: CompileOptions = {}): Promise<CompiledSite> {
   const sources: Record<string, string> = {};
+  let files: readonly SourceFile[] = [];
   let secrets: readonly string[] = [];
-  // No secret value reaches printed output: not in messages, hints, details or code frames.
+  let values: readonly string[] | undefined;
+  // No secret reaches printed output: not in messages, hints, details or code frames. The
+  // source texts are masked once, by range (every value written at a `token` or `password`
+  // key, whatever its style: `maskSpans`) and by value (the secrets and their escaped forms,
+  // wherever else they were written), also for files that failed before secrets were resolved.
   const done = (site: CompiledSite): CompiledSite => {
-    if (secrets.length === 0) return site;
-    const clean = (t: string) => redact(t, secrets);
-    for (const k of Object.keys(sources)) sources[k] = clean(sources[k]!);
+    values ??= maskSources(sources, files, secrets);
+    const v = values;
+    if (v.length === 0) {
+      maskedValues.set(site, v);
+      return site;
+    }
+    const clean = (t: string) => redact(t, v);
     const diagnostics = site.diagnostics.map((d) => ({
       ...d,
       message: clean(d.message),
       ...(d.hint !== undefined ? { hint: clean(d.hint) } : {}),
       ...(d.detail !== undefined ? { detail: clean(d.detail) } : {}),
     }));
-    return { ...site, diagnostics };
+    const out = { ...site, diagnostics };
+    maskedValues.set(out, v);
+    return out;
   };
   try {
     const loaded = await loadSite(dir, { ...options, stamps: options.stamps === true });
     // Every file read, also one that failed to parse: its YAML error gets a code frame too.
     Object.assign(sources, loaded.sources);
+    files = loaded.files;
     const site = typeof loaded.input?.site === 'string' ? loaded.input.site : undefined;
     if (!loaded.input || loaded.diagnostics.length > 0) {
-      return { dir, ...(site ? { site } : {}), diagnostics: loaded.diagnostics, sources };
+      return done({ dir, ...(site ? { site } : {}), diagnostics: loaded.diagnostics, sources });
     }
     const resolved = await resolveSecrets(loaded.input, loaded.locate, {
       cwd: options.cwd ?? process.cwd(),
       env: options.env ?? process.env,
-      root: secretRoot(loaded.dir),
+      root: loaded.repo?.root ?? secretRoot(loaded.dir),
       mode: options.secrets ?? 'markers',
     });
-    secrets = resolved.secrets.filter((s) => s.length >= MIN_REDACTED);
+    // Secrets under `config:` of a shared layer (sites/_defaults.yaml, a profile) too.
+    const layered = [loaded.layers.repo, ...Object.values(loaded.layers.profiles)].flatMap((l) => configBlockSecrets(l?.config));
+    secrets = [...resolved.secrets, ...layered].filter((s) => s.length >= MIN_REDACTED);
     const base0 = { dir, ...(site ? { site } : {}), sources, locate: loaded.locate };
     const validated = validateSite(resolved.input, loaded.locate, loaded.layers);
     const base = { ...base0, ...(validated.model ? { model: validated.model } : {}) };
@@ -112,12 +139,13 @@ export async function compileSite(dir: string, options: CompileOptions = {}): Pr
     const model = validated.model;
     // Files the tree copies from outside the inventory (iPXE binaries, cloud-init user-data
     // files): read once per compile, stamped like inputs.
-    const binaries = loadIpxeBinaries(model, loaded.dir, loaded.locate);
-    const userData = loadUserDataFiles(model, loaded.dir, loaded.locate);
+    const binaries = loadIpxeBinaries(model, loaded.dir, loaded.locate, loaded.repo);
+    const userData = loadUserDataFiles(model, loaded.dir, loaded.locate, loaded.repo);
     const readProblems = [...binaries.diagnostics, ...userData.diagnostics];
     if (readProblems.length > 0) return done({ ...base, diagnostics: [...checked, ...readProblems] });
     const render = (): CompiledSite => {
       try {
+        testThrow('render');
         let cache: RenderCache | undefined;
         if (options.renderCaches) {
           cache = options.renderCaches.get(loaded.dir) ?? renderCache();
@@ -136,7 +164,9 @@ export async function compileSite(dir: string, options: CompileOptions = {}): Pr
             : undefined;
         return done({ ...base, diagnostics, ...(ok ? { artifacts: rendered.artifacts } : {}), ...(stamps ? { stamps } : {}) });
       } catch (e) {
-        return internalError(e);
+        // The site as compiled, its diagnostics (warnings too) kept, the failure added: a
+        // caller that reports what rendering added (build) sees it, and nothing is written.
+        return done({ ...base, diagnostics: [...checked, internalErrorOf(dir, e)] });
       }
     };
     if (options.render !== false) return render();
@@ -144,25 +174,51 @@ export async function compileSite(dir: string, options: CompileOptions = {}): Pr
     unrendered.set(partial, render);
     return partial;
   } catch (e) {
-    return internalError(e);
+    return done({ dir, sources, diagnostics: [internalErrorOf(dir, e)] });
   }
+}
 
-  function internalError(e: unknown): CompiledSite {
-    const err = e as Error;
-    return done({
-      dir,
-      sources,
-      diagnostics: [
-        {
-          code: 'INTERNAL_ERROR',
-          severity: 'error',
-          message: `harvgen failed on ${dir}: ${err.message} (this is a bug in harvgen)`,
-          hint: 'Please report it with the inventory; run with --debug for the stack trace.',
-          detail: err.stack ?? String(err),
-        },
-      ],
-    });
+/** An exception as the INTERNAL_ERROR diagnostic of a site (stack in `detail`, shown with --debug). */
+function internalErrorOf(dir: string, e: unknown): Diagnostic {
+  const err = e instanceof Error ? e : new Error(String(e));
+  return {
+    code: 'INTERNAL_ERROR',
+    severity: 'error',
+    message: `harvgen failed on ${dir}: ${err.message} (this is a bug in harvgen)`,
+    hint: 'Please report it with the inventory; run with --debug for the stack trace.',
+    detail: err.stack ?? String(err),
+  };
+}
+
+/**
+ * Test-only: `HARVGEN_TEST_THROW=<point>` makes that step throw, as a bug would
+ * (test/exit-truth.test.ts: an internal error is never dropped).
+ */
+function testThrow(point: 'render'): void {
+  if (process.env.HARVGEN_TEST_THROW === point) throw new Error(`HARVGEN_TEST_THROW=${point}`);
+}
+
+/**
+ * Mask the source texts in place: by range, then by value. Returns every value to mask in
+ * messages: the secrets, and the secrets as written in the files (a file that failed to parse
+ * never got to secret resolution).
+ */
+function maskSources(sources: Record<string, string>, files: readonly SourceFile[], secrets: readonly string[]): readonly string[] {
+  const byPath = new Map(files.map((f) => [f.path, f]));
+  const written: string[] = [];
+  for (const [path, text] of Object.entries(sources)) {
+    if (!mayHoldSecretKey(text)) continue;
+    const file = byPath.get(path);
+    // A file that parsed cleanly is scanned line by line (its Document, parsed again on demand,
+    // only for keys a line scan cannot read); others are parsed here too, as far as they go.
+    const spans = secretSpans(text, file && file.text === text ? () => file.doc : undefined);
+    if (spans.length === 0) continue;
+    written.push(...spanValues(text, spans, MIN_REDACTED));
+    sources[path] = maskSpans(text, spans);
   }
+  const values = [...new Set([...secrets, ...written])];
+  if (values.length > 0) for (const [path, text] of Object.entries(sources)) sources[path] = redact(text, values);
+  return values;
 }
 
 /** Secrets shorter than this are not masked in printed output (masking "ab" would garble everything). */

@@ -189,18 +189,22 @@ test('--check and --dry-run never trust the state: a stale output is found even 
   assert.equal(dry.sites[2]!.written, ['boot.ipxe']);
 });
 
-test('--force compares every byte: it repairs a file that changed before manifest.json was last written (as after a power cut)', async () => {
+test('--force compares every byte; a plain build trusts the hashes of a manifest.json only while the record vouches for it', async () => {
   const { out, run } = await fresh();
   const file = join(out, 's001/boot.ipxe');
   const good = readFileSync(file, 'utf8');
   writeFileSync(file, good.replace('#!ipxe', '#!IPXE'));
-  // manifest.json rewritten after the edit (same bytes): the edit now predates it.
+  // manifest.json rewritten after the edit (same bytes): the edit now predates it, but the
+  // manifest is no longer the one the last build settled, so no hash of it is trusted.
   const manifest = join(out, 's001/manifest.json');
   await new Promise((r) => setTimeout(r, 20));
   writeFileSync(manifest, readFileSync(manifest));
-  const trusted = await run();
-  assert.equal(trusted.sites[1]!.written, [], 'a plain build trusts the manifest for a file older than it');
+  const plain = await run();
+  assert.equal(plain.sites[1]!.written, ['boot.ipxe'], 'a plain build read the file back');
+  assert.is(readFileSync(file, 'utf8'), good);
+  writeFileSync(file, good.replace('#!ipxe', '#!IPXE'));
   const forced = await run({ force: true });
+  assert.equal(upToDate(forced), [false, false, false]);
   assert.equal(forced.sites[1]!.written, ['boot.ipxe']);
   assert.is(readFileSync(file, 'utf8'), good);
 });
@@ -234,8 +238,10 @@ test('the state is never written through a link, and a forged record cannot make
   const cache = join(out, '.harvgen-cache');
   for (const f of readdirSync(cache)) {
     if (!f.endsWith('.json')) continue;
-    const rec = JSON.parse(readFileSync(join(cache, f), 'utf8')) as { code: string; site: string };
-    writeFileSync(join(cache, f), JSON.stringify({ ...rec, site: '../../..' }));
+    // `<HMAC>\n<JSON>`: the forger keeps the MAC (it cannot compute one) and edits the JSON.
+    const [mac, body] = readFileSync(join(cache, f), 'utf8').split(/\n(.*)/s) as [string, string];
+    const rec = JSON.parse(body) as { code: string; site: string };
+    writeFileSync(join(cache, f), `${mac}\n${JSON.stringify({ ...rec, site: '../../..' })}`);
   }
   assert.equal(upToDate(await run()), [false, false, false]);
   // The whole cache directory as a link: ignored, nothing written through it.

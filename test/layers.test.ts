@@ -81,6 +81,7 @@ test('one harvgen build (no directory) builds all three sites of the repository'
 function variant(rel: string, text: string): string {
   const root = tempDir('layers');
   cpSync(fixture, root, { recursive: true });
+  mkdirSync(join(root, '.git')); // a repository: layers are read only inside one
   mkdirSync(join(root, rel, '..'), { recursive: true });
   writeFileSync(join(root, rel), text);
   return root;

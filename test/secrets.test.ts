@@ -175,4 +175,74 @@ test('`harvgen hash-password` prints a $6$ hash of the password on stdin; empty 
   assert.match(empty.stderr, /no password on stdin/);
 });
 
+test('a secret longer than 4096 bytes is SECRET_TOO_LONG at its reference, whatever its source; never hashed, never printed', async () => {
+  const long = 'L0ng-'.repeat(1000); // 5000 bytes
+  // From a file, from the environment, inline, and under config: of a node.
+  const dir = site({ token: { env: 'HG_T_LONG' }, password: { file: 'secrets/password' } });
+  mkdirSync(join(dir, 'secrets'));
+  writeFileSync(join(dir, 'secrets/password'), `${long}\n`);
+  const r = await check({ sites: [dir], env: { HG_T_LONG: long }, secrets: 'filled' });
+  assert.not.ok(r.ok);
+  const tooLong = r.diagnostics.filter((d) => d.code === 'SECRET_TOO_LONG');
+  assert.equal(tooLong.map((d) => `${d.path} ${d.line !== undefined}`).sort(), ['cluster.password true', 'cluster.token true']);
+  const byPath = (p: string) => tooLong.find((d) => d.path === p)!.message;
+  assert.match(
+    byPath('cluster.password'),
+    /^cluster\.password \(the file secrets\/password\) is 5000 bytes long; a secret may be at most 4096 bytes$/,
+  );
+  assert.match(byPath('cluster.token'), /the environment variable HG_T_LONG\) is 5000 bytes long/);
+  assert.not.ok(JSON.stringify(r.diagnostics).includes('L0ng-L0ng-'), 'the secret is not printed');
+  // The limit itself passes; one byte more does not (multi-byte characters count as their bytes).
+  const at = await check({ sites: [site({ token: 'x'.repeat(4096), password: 'é'.repeat(2048) })] });
+  assert.not.ok(
+    at.diagnostics.some((d) => d.code === 'SECRET_TOO_LONG'),
+    JSON.stringify(at.diagnostics),
+  );
+  const over = await check({ sites: [site({ token: 'x'.repeat(4097), password: 'é'.repeat(2049) })] });
+  assert.equal(
+    over.diagnostics
+      .filter((d) => d.code === 'SECRET_TOO_LONG')
+      .map((d) => d.path)
+      .sort(),
+    ['cluster.password', 'cluster.token'],
+  );
+  // Under config: too (a node's os.password is written as it is into the deploy tree).
+  const doc = exampleSite();
+  (doc.nodes as unknown as Record<string, unknown>[])[0]!.config = { os: { password: long } };
+  const cfgDir = site({}, { nodes: doc.nodes });
+  const cfg = await check({ sites: [cfgDir] });
+  assert.ok(
+    cfg.diagnostics.some((d) => d.code === 'SECRET_TOO_LONG' && d.path === 'nodes[0].config.os.password' && d.line !== undefined),
+    JSON.stringify(cfg.diagnostics.map((d) => d.code)),
+  );
+});
+
+test('hashing a password of the limit is cheap: SHA-512 crypt of 4096 bytes in well under a second', () => {
+  const t0 = performance.now();
+  const h = sha512Crypt('p'.repeat(4096), 'saltsaltsaltsalt');
+  const ms = performance.now() - t0;
+  assert.match(h, /^\$6\$saltsaltsaltsalt\$/);
+  assert.ok(ms < 5000, `${ms} ms`);
+});
+
+test('`harvgen hash-password` refuses a password longer than 4096 bytes with a clear error (100 KB on stdin was an internal error)', () => {
+  for (const input of ['x'.repeat(100 * 1024), 'x'.repeat(4097), `${'x'.repeat(4097)}\n`]) {
+    const r = spawnSync(process.execPath, [bin, 'hash-password'], { input, encoding: 'utf8' });
+    assert.is(r.status, 2, r.stderr);
+    assert.match(r.stderr, /CLI_USAGE: the password is longer than 4096 bytes/);
+    assert.not.match(r.stderr, /internal error/);
+    assert.is(r.stdout, '');
+  }
+  // An endless stream ends at the limit: nothing more is read.
+  const endless = spawnSync('sh', ['-c', `head -c 10000000 /dev/zero | tr '\\0' x | "${process.execPath}" "${bin}" hash-password --json`], {
+    encoding: 'utf8',
+    timeout: 30_000,
+  });
+  assert.is(endless.status, 2, endless.stderr);
+  assert.match(JSON.parse(endless.stdout).diagnostics[0].message, /longer than 4096 bytes/);
+  const ok = spawnSync(process.execPath, [bin, 'hash-password'], { input: `${'x'.repeat(4096)}\n`, encoding: 'utf8' });
+  assert.is(ok.status, 0, ok.stderr);
+  assert.match(ok.stdout, /^\$6\$/);
+});
+
 test.run();

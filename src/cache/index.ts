@@ -1,30 +1,60 @@
 // The up-to-date check of build (and so of watch): a site whose inputs, whose harvgen and whose
 // output tree are as its last successful build left them is not compiled again. The state is
 // one record per site directory in `<out>/.harvgen-cache/` (ignored by git through its own
-// .gitignore; it holds paths and timestamps, never a secret). Every doubt means "compile":
-// a missing or unreadable record, any changed stamp, an edited, missing or extra-temp output,
-// a lock or journal, a secret from the environment, a diagnostic in the last build.
-// ARCHITECTURE.md, "Up-to-date check".
+// .gitignore; it holds paths, timestamps and keyed digests, never a secret). Anyone who can
+// write to the output can rewrite a record, so a record is trusted only when its HMAC verifies
+// under the user's state key, which lives outside every output directory (key.ts): a forged,
+// edited or copied record is no record. Every claim it makes is then checked against the file
+// system: input stamps (and the content of the secret and user-data files), the code of this
+// harvgen, and the output, against the time the record was settled (a ctime, which no tool can
+// set back). Every doubt means "compile". ARCHITECTURE.md, "Up-to-date check".
 import { createHash } from 'node:crypto';
-import { lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync, type Stats } from 'node:fs';
-import { join, resolve } from 'node:path';
+import {
+  closeSync,
+  fstatSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+  type Stats,
+} from 'node:fs';
+import { dirname, join, resolve, sep } from 'node:path';
 import { previousManifest, type PreviousManifest } from '../emit/index.ts';
 import { interruptedIn } from '../emit/journal.ts';
 import { LOCK_FILE } from '../emit/lock.ts';
 import { TEMP_SUFFIX } from '../emit/safe-path.ts';
 import { scanTree } from '../emit/tree.ts';
-import { stampsHold, type InputStamp } from '../load/stamps.ts';
+import { inputBytes, stampsHold, type InputStamp } from '../load/stamps.ts';
 import type { SecretMode } from '../load/secrets.ts';
 import { isSafeRelativePath, sha256Hex, type Artifact } from '../render/artifact.ts';
+import { macHolds, stateKey, stateMac } from './key.ts';
+
+export { stateKeyDir } from './key.ts';
 
 /** The cache directory at the top of the output root. */
 export const CACHE_DIR = '.harvgen-cache';
 
-const RECORD_VERSION = 2;
+const RECORD_VERSION = 3;
+
+/** Largest record read back (a 10,000-node site writes about 2 MiB). */
+const MAX_RECORD = 64 * 1024 * 1024;
+
+/**
+ * Largest input file outside the YAML inventory whose content the record binds (secret files,
+ * at most 64 KiB, and cloud-init user-data files, at most 256 KiB; small iPXE binaries too).
+ */
+const MAX_CONTENT_BOUND = 256 * 1024;
 
 /** What the last successful build of one site directory left. */
 export interface SiteRecord {
   readonly version: typeof RECORD_VERSION;
+  /** Real path of the output root the record is about (a record copied elsewhere holds nothing). */
+  readonly out: string;
   /** Identity of the harvgen that built it (version and the stamps of its code and templates). */
   readonly code: string;
   /** The kind of tree built: committed (`markers`) or deploy (`filled`). */
@@ -34,7 +64,17 @@ export interface SiteRecord {
   /** `host:port` of boot.server: sites sharing one are always compiled together (cross-site checks). */
   readonly server: string;
   readonly nodes: number;
+  /**
+   * Compiled without a single diagnostic, emitted without a recovery or an untrusted path, every
+   * input stamped: only then may the site be skipped. A record that is not clean still vouches
+   * for the manifest.json it lists (emit's comparison by hash).
+   */
+  readonly clean: boolean;
   readonly inputs: readonly InputStamp[];
+  /** Per input (same index): the keyed SHA-256 of a content-bound file, else `''`. */
+  readonly digests: readonly string[];
+  /** The ctime of the record's own file when it was created, after the build's last write: a later ctime is a later change. */
+  readonly settled: number;
   /** SHA-256, size and inode of the manifest.json written. */
   readonly manifest: string;
   readonly manifestStat: readonly [size: number, ino: number];
@@ -76,57 +116,136 @@ const regular = (p: string): Stats | undefined => {
   }
 };
 
+/** The record last read per record file, with the identity of the file it came from (read once per build). */
+const loaded = new Map<string, { readonly id: string; readonly record: SiteRecord }>();
+
+const isStamp = (s: unknown): s is InputStamp =>
+  Array.isArray(s) && s.length === 5 && typeof s[0] === 'string' && s.slice(1).every((n) => typeof n === 'number');
+
 /**
- * The record of `siteDir` when the site is up to date in `outRoot`: same harvgen, same input
- * stamps, and its output directory exactly as written (checked without reading a file whose
- * status changed before the record was written; one that changed in the same clock tick is
- * read and hashed). Undefined means "compile it".
+ * The record of `siteDir` in `outRoot` when its MAC verifies under the state key and it is about
+ * this output root and site directory; else undefined. Read from the output, so untrusted until
+ * then; its claims are checked by the callers.
+ */
+function loadRecord(outRoot: string, siteDir: string): SiteRecord | undefined {
+  const file = recordFile(outRoot, siteDir);
+  try {
+    if (!lstatSync(join(outRoot, CACHE_DIR)).isDirectory()) return undefined;
+  } catch {
+    return undefined;
+  }
+  const st = regular(file);
+  if (!st || st.size > MAX_RECORD || !stateKey()) return undefined;
+  const id = `${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}`;
+  const hit = loaded.get(file);
+  if (hit?.id === id) return hit.record;
+  const bytes = inputBytes(file, st.size);
+  if (!bytes) return undefined;
+  const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
+  const nl = text.indexOf('\n');
+  const body = text.slice(nl + 1);
+  if (nl !== 64 || !macHolds('record', body, text.slice(0, nl))) return undefined;
+  let record: SiteRecord;
+  try {
+    record = JSON.parse(body) as SiteRecord;
+  } catch {
+    return undefined;
+  }
+  // Written by harvgen with this key, so well formed; checked anyway (a bug must not become a path).
+  if (record?.version !== RECORD_VERSION || record.out !== outRoot || record.siteDir !== resolve(siteDir)) return undefined;
+  if (typeof record.site !== 'string' || !isSafeRelativePath(record.site) || record.site.includes('/')) return undefined;
+  if (!Array.isArray(record.inputs) || !record.inputs.every(isStamp) || !Array.isArray(record.digests)) return undefined;
+  if (!Array.isArray(record.files) || typeof record.settled !== 'number' || !Array.isArray(record.manifestStat)) return undefined;
+  loaded.set(file, { id, record });
+  return record;
+}
+
+/**
+ * The record of `siteDir` when the site is up to date in `outRoot`: a record whose MAC verifies,
+ * clean, same harvgen, same input stamps and bound contents, and its output directory exactly as
+ * written (checked without reading a file whose status changed before the record was settled;
+ * one that changed in the same clock tick is read and hashed). Undefined means "compile it".
  */
 export function upToDate(
   outRoot: string,
   siteDir: string,
   options: { verifyOutput?: boolean; secrets?: SecretMode } = {},
 ): SiteRecord | undefined {
-  const file = recordFile(outRoot, siteDir);
-  let record: SiteRecord;
-  const recordStat = regular(file);
-  try {
-    if (!recordStat || lstatSync(join(outRoot, CACHE_DIR)).isSymbolicLink()) return undefined;
-    record = JSON.parse(readFileSync(file, 'utf8')) as SiteRecord;
-  } catch {
-    return undefined;
-  }
-  if (record?.version !== RECORD_VERSION || record.siteDir !== resolve(siteDir) || record.code !== codeStamp()) return undefined;
+  const record = loadRecord(outRoot, siteDir);
+  if (!record?.clean || record.code !== codeStamp()) return undefined;
   // The committed tree and the deploy tree differ in the secrets: a record holds for its own kind only.
   if (record.secrets !== (options.secrets ?? 'markers')) return undefined;
-  // Read from disk, so untrusted: the site name becomes a path below the output root.
-  if (!Array.isArray(record.inputs) || !Array.isArray(record.files) || typeof record.site !== 'string') return undefined;
-  if (!isSafeRelativePath(record.site) || record.site.includes('/')) return undefined;
-  if (!stampsHold(record.inputs)) return undefined;
+  if (!stampsHold(record.inputs) || !contentsHold(record)) return undefined;
   if (options.verifyOutput === false) return record;
-  return outputHolds(join(outRoot, record.site), record, recordStat.ctimeMs) ? record : undefined;
+  return outputHolds(join(outRoot, record.site), record) ? record : undefined;
 }
 
 /**
- * The output is as written: `settled` is when the record was renamed into place, after the
- * last change the build made; a file whose status changed later was touched since.
+ * True when the manifest.json of `site` in `outRoot` is the one the last build of `siteDir`
+ * wrote, untouched since (the record verifies, and the file has its size, inode and a ctime not
+ * later than the record's): emit may then judge the files older than it by the SHA-256 it lists.
+ * Checked before the record is dropped for a new build.
  */
-function outputHolds(dir: string, record: SiteRecord, settled: number): boolean {
+export function manifestVouched(outRoot: string, siteDir: string, site: string): boolean {
+  const record = loadRecord(outRoot, siteDir);
+  if (!record || record.site !== site) return false;
+  const dir = join(outRoot, site);
+  const st = regular(join(dir, 'manifest.json'));
+  return st !== undefined && manifestHolds(dir, record, st);
+}
+
+function manifestHolds(dir: string, record: SiteRecord, st: Stats): boolean {
+  if (st.size !== record.manifestStat[0] || st.ino !== record.manifestStat[1] || st.ctimeMs > record.settled) return false;
+  // Touched in the tick the record was settled: read and hashed.
+  return st.ctimeMs < record.settled || sha256File(join(dir, 'manifest.json')) === record.manifest;
+}
+
+const sha256File = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex');
+
+/**
+ * Whether an input file's content is bound by the record (besides its stamp): every file that is
+ * not part of the YAML inventory (secret files, user-data files, small iPXE binaries), so that
+ * a token rotation is noticed even on a file system whose timestamps do not change (a FUSE
+ * secret store, vfat). The YAML files are many and read on every no-op build: their stamps,
+ * which the MAC keeps from being forged, are enough there.
+ */
+function contentBound(stamp: InputStamp, siteDir: string): boolean {
+  const [path, size] = stamp;
+  if (size < 0 || size > MAX_CONTENT_BOUND) return false;
+  const sites = dirname(siteDir);
+  const yaml = /\.ya?ml$/.test(path);
+  const inventory =
+    path === join(siteDir, 'site.yaml') ||
+    (yaml && path.startsWith(join(siteDir, 'nodes') + sep)) ||
+    path === join(sites, '_defaults.yaml') ||
+    (yaml && path.startsWith(join(sites, '_profiles') + sep));
+  return !inventory;
+}
+
+/** The keyed digest of an input file's content now, or undefined when it is not a regular file of its stamp's size. */
+function contentDigest(stamp: InputStamp): string | undefined {
+  const bytes = inputBytes(stamp[0], stamp[1]);
+  return bytes && stateMac('input', bytes);
+}
+
+function contentsHold(record: SiteRecord): boolean {
+  return record.digests.every((d, i) => d === '' || (record.inputs[i] !== undefined && contentDigest(record.inputs[i]!) === d));
+}
+
+/**
+ * The output is as written: `settled` is when the record was created, after the last change the
+ * build made; a file whose status changed later was touched since.
+ */
+function outputHolds(dir: string, record: SiteRecord): boolean {
   try {
     const root = lstatSync(dir);
     if (!root.isDirectory()) return false;
   } catch {
     return false;
   }
+  const settled = record.settled;
   const manifestStat = regular(join(dir, 'manifest.json'));
-  if (!manifestStat || manifestStat.ctimeMs > settled || !Array.isArray(record.manifestStat)) return false;
-  if (manifestStat.size !== record.manifestStat[0] || manifestStat.ino !== record.manifestStat[1]) return false;
-  const sha256 = (file: string) =>
-    createHash('sha256')
-      .update(readFileSync(join(dir, file)))
-      .digest('hex');
-  // Touched in the tick the record was written: read and hashed, like any other file.
-  if (manifestStat.ctimeMs === settled && sha256('manifest.json') !== record.manifest) return false;
+  if (!manifestStat || !manifestHolds(dir, record, manifestStat)) return false;
   const tree = scanTree(dir);
   // A build running (lock) or killed (journal, temps): compile, so that emit sees it.
   if (tree.has(LOCK_FILE) || interruptedIn(tree)) return false;
@@ -138,9 +257,9 @@ function outputHolds(dir: string, record: SiteRecord, settled: number): boolean 
     const st = regular(join(dir, path));
     if (!st || st.size !== size || (st.mode & 0o777) !== mode || st.ctimeMs > settled) return false;
     if (st.ctimeMs === settled) {
-      // Changed in the clock tick the record was written: as likely an edit right after the build.
+      // Changed in the clock tick the record was settled: as likely an edit right after the build.
       listed ??= previousManifest(dir).files;
-      if (sha256(path) !== listed.get(path)?.sha256) return false;
+      if (sha256File(join(dir, path)) !== listed.get(path)?.sha256) return false;
     }
   }
   return true;
@@ -148,21 +267,37 @@ function outputHolds(dir: string, record: SiteRecord, settled: number): boolean 
 
 /** Forget the record of a site (before its output is touched: a killed build leaves no record). */
 export function dropRecord(outRoot: string, siteDir: string): void {
+  const file = recordFile(outRoot, siteDir);
+  loaded.delete(file);
   try {
-    if (lstatSync(join(outRoot, CACHE_DIR)).isDirectory()) rmSync(recordFile(outRoot, siteDir), { force: true });
+    if (lstatSync(join(outRoot, CACHE_DIR)).isDirectory()) rmSync(file, { force: true });
   } catch {
     // no cache directory: nothing to forget
   }
 }
 
-/** Remember a site just built (best effort: a cache that cannot be written only costs speed). */
+/**
+ * Remember a site just emitted (best effort: a cache that cannot be written only costs speed).
+ * `clean` (no diagnostic, no recovery, every input stamped) lets the next build skip it; any
+ * record vouches for the manifest.json written. Without a state key nothing is recorded.
+ */
 export function writeRecord(
   outRoot: string,
-  site: { dir: string; site: string; server: string; nodes: number; stamps: readonly InputStamp[]; secrets: SecretMode },
+  site: {
+    dir: string;
+    site: string;
+    server: string;
+    nodes: number;
+    stamps?: readonly InputStamp[] | undefined;
+    secrets: SecretMode;
+    clean: boolean;
+  },
   artifacts: readonly Artifact[],
 ): void {
   const cache = join(outRoot, CACHE_DIR);
+  let temp: string | undefined;
   try {
+    if (!stateKey()) return;
     const st = lstatSync(cache, { throwIfNoEntry: false });
     if (st && !st.isDirectory()) return; // a link or a file: not ours, never written through
     if (!st) mkdirSync(cache);
@@ -172,25 +307,50 @@ export function writeRecord(
     const manifest = artifacts.find((a) => a.path === 'manifest.json');
     const written = regular(join(outRoot, site.site, 'manifest.json'));
     if (!manifest || !written) return;
-    const record: SiteRecord = {
-      version: RECORD_VERSION,
-      code: codeStamp(),
-      siteDir: resolve(site.dir),
-      secrets: site.secrets,
-      site: site.site,
-      server: site.server,
-      nodes: site.nodes,
-      inputs: site.stamps,
-      manifest: sha256Hex(manifest.contents),
-      manifestStat: [written.size, written.ino],
-      files: artifacts.map((a) => [a.path, Buffer.byteLength(a.contents, 'utf8'), a.mode] as const),
-    };
+    const siteDir = resolve(site.dir);
+    let clean = site.clean && site.stamps !== undefined;
+    const inputs = clean ? site.stamps! : [];
+    const digests = inputs.map((s) => {
+      if (!contentBound(s, siteDir) || statSync(s[0], { throwIfNoEntry: false })?.isFile() !== true) return '';
+      const d = contentDigest(s);
+      if (d === undefined) clean = false; // changed since it was read: the stamp no longer holds either
+      return d ?? '';
+    });
     const file = recordFile(outRoot, site.dir);
-    const temp = `${file}${TEMP_SUFFIX}`;
+    temp = `${file}${TEMP_SUFFIX}`;
     rmSync(temp, { force: true });
-    writeFileSync(temp, JSON.stringify(record), { flag: 'wx' });
+    const fd = openSync(temp, 'wx', 0o600);
+    try {
+      // Settled now, after the build's last write: the ctime of this new file, on the same
+      // clock as the output files' ctimes.
+      const settled = fstatSync(fd).ctimeMs;
+      const record: SiteRecord = {
+        version: RECORD_VERSION,
+        out: outRoot,
+        code: codeStamp(),
+        siteDir,
+        secrets: site.secrets,
+        site: site.site,
+        server: site.server,
+        nodes: site.nodes,
+        clean,
+        inputs: clean ? inputs : [],
+        digests: clean ? digests : [],
+        settled,
+        manifest: sha256Hex(manifest.contents),
+        manifestStat: [written.size, written.ino],
+        files: artifacts.map((a) => [a.path, Buffer.byteLength(a.contents, 'utf8'), a.mode] as const),
+      };
+      const body = JSON.stringify(record);
+      writeFileSync(fd, `${stateMac('record', body)}\n${body}`);
+    } finally {
+      closeSync(fd);
+    }
     renameSync(temp, file);
+    temp = undefined;
   } catch {
     // best effort
+  } finally {
+    if (temp !== undefined) rmSync(temp, { force: true });
   }
 }

@@ -3,9 +3,17 @@
 // On a terminal it prompts on stderr and does not echo; from a pipe it reads everything and
 // drops one trailing newline. The password itself is never printed. Ctrl-C at the prompt (which
 // the terminal in raw mode hands over as a byte, not a signal) or an abort (SIGINT or SIGTERM
-// while reading from a pipe, see the CLI) stops it without a hash: `interrupted`.
+// while reading from a pipe, see the CLI) stops it without a hash: `interrupted`. A password
+// longer than harvgen's limit for secrets (MAX_SECRET_BYTES, 4 KiB) is refused with a clear
+// error as soon as the input passes it: stdin is not read further (`cat /dev/zero | harvgen
+// hash-password` ends at once) and nothing is hashed (the hash's cost grows with the square of
+// the length).
 import { randomBytes } from 'node:crypto';
+import { MAX_SECRET_BYTES } from '../load/secrets.ts';
 import { sha512Crypt } from '../util/sha512-crypt.ts';
+
+/** Stands for input that went past MAX_SECRET_BYTES. */
+const TOO_LONG = Symbol('too long');
 
 const SALT_ALPHABET = './0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 
@@ -31,22 +39,38 @@ export async function hashPasswordFromStdin(
   if (signal?.aborted) return { interrupted: true };
   const password = stdin.isTTY && stdin.setRawMode ? await readHidden(stdin, prompt, signal) : await readAll(stdin, signal);
   if (password === undefined) return { interrupted: true };
+  if (password === TOO_LONG || Buffer.byteLength(password, 'utf8') > MAX_SECRET_BYTES) {
+    return {
+      error: `the password is longer than ${MAX_SECRET_BYTES} bytes, harvgen's limit for a secret (a password of a few dozen characters is plenty; longer ones cost seconds and gigabytes to hash)`,
+    };
+  }
   if (password === '') return { error: 'no password on stdin (pipe one in, or type it at the prompt)' };
   return { hash: sha512Crypt(password, randomSalt()) };
 }
 
-/** Everything on stdin (one trailing newline dropped); undefined when aborted first. */
-function readAll(stdin: Input, signal?: AbortSignal): Promise<string | undefined> {
+/** Everything on stdin (one trailing newline dropped); undefined when aborted first; TOO_LONG past the limit. */
+function readAll(stdin: Input, signal?: AbortSignal): Promise<string | undefined | typeof TOO_LONG> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
-    const done = (v: string | undefined) => {
+    let size = 0;
+    const done = (v: string | undefined | typeof TOO_LONG) => {
       stdin.removeListener('data', onData);
       stdin.removeListener('end', onEnd);
       stdin.removeListener('error', onError);
       signal?.removeEventListener('abort', onAbort);
       resolve(v);
     };
-    const onData = (c: Buffer | string) => chunks.push(Buffer.from(c));
+    const onData = (c: Buffer | string) => {
+      const b = Buffer.from(c);
+      size += b.length;
+      // The limit plus a trailing CR LF: anything longer is refused without reading on.
+      if (size > MAX_SECRET_BYTES + 2) {
+        stop();
+        done(TOO_LONG);
+        return;
+      }
+      chunks.push(b);
+    };
     const onEnd = () =>
       done(
         Buffer.concat(chunks)
@@ -57,10 +81,13 @@ function readAll(stdin: Input, signal?: AbortSignal): Promise<string | undefined
       signal?.removeEventListener('abort', onAbort);
       reject(e);
     };
-    const onAbort = () => {
-      // Stop reading: a pipe that stays open must not keep the process alive.
+    // Stop reading: a pipe that stays open (or never ends) must not keep the process alive.
+    const stop = () => {
       stdin.pause();
       (stdin as { destroy?: () => void }).destroy?.();
+    };
+    const onAbort = () => {
+      stop();
       done(undefined);
     };
     signal?.addEventListener('abort', onAbort, { once: true });
@@ -71,13 +98,17 @@ function readAll(stdin: Input, signal?: AbortSignal): Promise<string | undefined
   });
 }
 
-function readHidden(stdin: Input, prompt: { write(s: string): unknown }, signal?: AbortSignal): Promise<string | undefined> {
+function readHidden(
+  stdin: Input,
+  prompt: { write(s: string): unknown },
+  signal?: AbortSignal,
+): Promise<string | undefined | typeof TOO_LONG> {
   prompt.write('Password: ');
   stdin.setRawMode!(true);
   stdin.resume();
   let text = '';
   return new Promise((resolve) => {
-    const finish = (v: string | undefined) => {
+    const finish = (v: string | undefined | typeof TOO_LONG) => {
       stdin.setRawMode!(false);
       stdin.pause();
       stdin.removeListener('data', onData);
@@ -95,6 +126,7 @@ function readHidden(stdin: Input, prompt: { write(s: string): unknown }, signal?
         if (ch === '\u0004') return finish(text);
         if (ch === '\u007f' || ch === '\b') text = text.slice(0, -1);
         else text += ch;
+        if (text.length > MAX_SECRET_BYTES) return finish(TOO_LONG);
       }
     };
     signal?.addEventListener('abort', onAbort, { once: true });

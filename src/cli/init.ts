@@ -1,10 +1,12 @@
 // `harvgen init <site-dir>`: a commented starting point that passes `check` as written: site.yaml
 // and one node file, each with the editor modeline pointing at the schema this harvgen ships,
 // the cluster token and password in secrets/ (random, listed in a .gitignore there). It never
-// overwrites: an existing site.yaml (or any file it would write) stops it before it writes.
+// overwrites and never writes through a symbolic link: everything is checked before anything is
+// written (an existing file or link, dangling or not, at any path it would create, or a link or
+// non-directory where it needs a directory), and when a write fails after it started, what it
+// created is removed again, so it leaves a whole site or nothing.
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { closeSync, lstatSync, mkdirSync, openSync, rmdirSync, unlinkSync, writeSync, constants } from 'node:fs';
 import { basename, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -26,6 +28,19 @@ export function siteNameFor(dir: string): string {
 const modeline = (from: string, schema: string) =>
   `# yaml-language-server: $schema=${relative(from, join(schemaDir, schema)).split(sep).join('/')}`;
 
+/** What is at `path`, without following a link there (`error:<code>`: it cannot be told). */
+function kindAt(path: string): 'none' | 'dir' | 'link' | 'other' | `error:${string}` {
+  let st;
+  try {
+    st = lstatSync(path);
+  } catch (e) {
+    // Missing, or a parent that is not a directory (reported at the parent).
+    const code = (e as NodeJS.ErrnoException).code ?? 'EIO';
+    return code === 'ENOENT' || code === 'ENOTDIR' ? 'none' : `error:${code}`;
+  }
+  return st.isSymbolicLink() ? 'link' : st.isDirectory() ? 'dir' : 'other';
+}
+
 /** Scaffold a site in `dir` (created when missing). */
 export async function initSite(dir: string): Promise<InitResult> {
   const root = resolve(dir);
@@ -37,16 +52,80 @@ export async function initSite(dir: string): Promise<InitResult> {
     'secrets/password': `${randomBytes(12).toString('base64url')}\n`,
     'secrets/.gitignore': '# Keep the secrets out of git; create them on the machine that builds.\n*\n!.gitignore\n',
   };
-  const existing = Object.keys(files).filter((f) => existsSync(join(root, f)));
-  if (existing.length > 0) return { error: `${join(dir, existing[0]!)} exists; harvgen init never overwrites (pick an empty directory)` };
-  for (const [rel, text] of Object.entries(files)) {
-    try {
-      await mkdir(join(root, rel, '..'), { recursive: true });
-      await writeFile(join(root, rel), text, { flag: 'wx', mode: rel.startsWith('secrets/') ? 0o600 : 0o644 });
-    } catch (e) {
-      const err = e as NodeJS.ErrnoException;
-      return { error: `cannot create ${join(dir, rel)}: ${err.code ?? err.message}`, io: true };
+  // Check everything first. The directories init may create: the site directory (and the
+  // missing ones above it), nodes/ and secrets/; each must be missing or a real directory.
+  const dirs = ['', 'nodes', 'secrets'];
+  for (const d of dirs) {
+    const kind = kindAt(join(root, d));
+    const shown = d === '' ? dir : join(dir, d);
+    if (kind.startsWith('error:')) return { error: `cannot look at ${shown}: ${kind.slice(6)}`, io: true };
+    if (kind === 'link') return { error: `${shown} is a symbolic link; harvgen init never writes through a link (pick a plain directory)` };
+    if (kind === 'other') return { error: `${shown} exists and is not a directory; harvgen init needs a directory there` };
+  }
+  for (const rel of Object.keys(files)) {
+    const kind = kindAt(join(root, rel));
+    if (kind.startsWith('error:')) return { error: `cannot look at ${join(dir, rel)}: ${kind.slice(6)}`, io: true };
+    if (kind === 'link')
+      return {
+        error: `${join(dir, rel)} is a symbolic link; harvgen init never overwrites or writes through a link (pick an empty directory)`,
+      };
+    if (kind !== 'none') return { error: `${join(dir, rel)} exists; harvgen init never overwrites (pick an empty directory)` };
+  }
+  // Then write, remembering what was created, to remove it again if a write fails.
+  const created: { path: string; dir: boolean }[] = [];
+  let current = root;
+  try {
+    for (const d of dirs) {
+      const path = join(root, d);
+      current = path;
+      if (kindAt(path) === 'dir') continue;
+      if (d === '') {
+        // The site directory and the missing ones above it.
+        const first = mkdirSync(path, { recursive: true });
+        if (first !== undefined)
+          for (let p = path; ; p = resolve(p, '..')) {
+            created.push({ path: p, dir: true });
+            if (p === first || p === resolve(p, '..')) break;
+          }
+        created.reverse();
+      } else {
+        mkdirSync(path);
+        created.push({ path, dir: true });
+      }
     }
+    for (const [rel, text] of Object.entries(files)) {
+      const path = join(root, rel);
+      current = path;
+      // O_EXCL: never over an existing file, never through a link (even a dangling one).
+      const fd = openSync(
+        path,
+        constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW,
+        rel.startsWith('secrets/') ? 0o600 : 0o644,
+      );
+      created.push({ path, dir: false });
+      try {
+        const bytes = Buffer.from(text);
+        for (let n = 0; n < bytes.length;) n += writeSync(fd, bytes, n, bytes.length - n);
+      } finally {
+        closeSync(fd);
+      }
+    }
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    let left = 0;
+    for (const c of created.reverse()) {
+      try {
+        if (c.dir) rmdirSync(c.path);
+        else unlinkSync(c.path);
+      } catch {
+        left++; // someone else's file appeared in it: leave it
+      }
+    }
+    const failed = relative(root, current);
+    return {
+      error: `cannot create ${failed === '' ? dir : join(dir, failed)}: ${err.code ?? err.message}; ${left === 0 ? 'nothing was left behind' : `${left} of the paths it created could not be removed`}`,
+      io: true,
+    };
   }
   return { files: Object.keys(files).map((f) => join(dir, f)), site };
 }

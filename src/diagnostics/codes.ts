@@ -19,15 +19,26 @@ export const CODES = {
   LOAD_FILE_TOO_LARGE: c('error', 'An inventory file is larger than the limit (1 MiB).'),
   LOAD_BINARY_FILE: c('error', 'An inventory file contains NUL bytes (it is not text).'),
   LOAD_INVALID_UTF8: c('error', 'An inventory file is not valid UTF-8.'),
+  LOAD_OUTSIDE_REPOSITORY: c(
+    'error',
+    'A file or directory the site would read is outside its repository (the nearest directory with a `.git`, else the site directory alone), by its real path: through a link or `../`.',
+  ),
   // yaml: parsing
   YAML_SYNTAX: c('error', 'The file is not valid YAML.'),
   YAML_DUPLICATE_KEY: c('error', 'A mapping has the same key twice.'),
   YAML_TAB_INDENT: c('error', 'Tabs are used for indentation.'),
   YAML_MULTI_DOCUMENT: c('error', 'The file holds more than one YAML document.'),
   YAML_EMPTY: c('error', 'The file is empty.'),
-  YAML_ALIAS_LIMIT: c('error', 'Aliases expand beyond the limit (a YAML "billion laughs" bomb).'),
+  YAML_ALIAS_LIMIT: c(
+    'error',
+    'Aliases expand the file beyond the limit (2 MiB of keys and values, or a YAML "billion laughs" bomb), or an alias is inside the value of its own anchor.',
+  ),
+  YAML_TOO_MANY_KEYS: c('error', 'A mapping has more than 10,000 keys, or a list more than 10,000 items.'),
   YAML_NOT_A_MAP: c('error', 'The top level of the file is not a mapping.'),
-  YAML_TAG: c('error', 'A YAML tag (`!!binary`, `!!set`, `!custom`, ...) or a `__proto__` key: an inventory holds plain data only.'),
+  YAML_TAG: c(
+    'error',
+    'A YAML tag (`!!binary`, `!!set`, `!custom`, ...), a `__proto__` key (also through an alias) or a list or mapping as a key: an inventory holds plain data only.',
+  ),
   // schema: shape of the inventory
   SCHEMA_UNKNOWN_KEY: c('error', 'A key the inventory format does not have.'),
   SCHEMA_REQUIRED: c('error', 'A required key is missing.'),
@@ -40,6 +51,7 @@ export const CODES = {
   SECRET_ENV_MISSING: c('error', 'A secret comes from an environment variable that is not set (or empty).'),
   SECRET_FILE_MISSING: c('error', 'A secret comes from a file that does not exist, cannot be read or is empty.'),
   SECRET_INLINE: c('warning', 'A token or plain-text password is written in the inventory (it is in git).'),
+  SECRET_TOO_LONG: c('error', 'A secret is longer than 4096 bytes (a token is about 100 characters; longer ones cost gigabytes to hash).'),
   // network section
   NET_CIDR_INVALID: c('error', '`network.cidr` is not a valid IPv4 network.'),
   NET_IP_INVALID: c('error', 'A value that must be an IPv4 address is not one.'),
@@ -77,6 +89,7 @@ export const CODES = {
   ),
   NODE_PROFILE_UNKNOWN: c('error', 'A `profile:` names no file in `sites/_profiles/`.'),
   NODE_PROFILE_CYCLE: c('error', 'Profiles name each other in a loop.'),
+  NODE_PROFILE_CHAIN_TOO_LONG: c('error', 'A chain of profiles that build on each other is more than 16 deep.'),
   NODE_CMDLINE_TOO_LONG: c('error', "A node's installer kernel command line is longer than the kernel keeps (2047 bytes)."),
   // boot: how machines enter the tree
   BOOT_IPXE_BINARY_MISSING: c('error', 'A file `boot.ipxe_binaries` must provide (the loader the firmware fetches) is not there.'),
@@ -155,6 +168,7 @@ export const CODES = {
   // render and emit
   RENDER_PATH_ESCAPE: c('error', 'An output path would leave the output directory.'),
   RENDER_UNSAFE_VALUE: c('error', 'A value cannot be written safely in the format of its file (a validation gap: a bug).'),
+  RENDER_CONFIG_TOO_LARGE: c('error', "A node's Harvester config (its merged `config:` or the file) would be larger than 1 MiB."),
   EMIT_WRITE_FAILED: c('error', 'The output could not be written.'),
   EMIT_DUPLICATE_SITE: c('error', 'Two site directories declare the same `site:` name (they would write the same output).'),
   EMIT_STALE: c('error', '`--check`: the output directory differs from what the inventory builds.'),
@@ -163,7 +177,11 @@ export const CODES = {
   EMIT_LOCKED: c('error', 'Another harvgen is building the same output directory.'),
   EMIT_RECOVERED: c('warning', 'The previous build was interrupted; this build first finished or undid it (never fails a build).'),
   EMIT_INTERRUPTED: c('error', '`--check`/`--dry-run`: the output holds an unfinished build (a warning with --dry-run).'),
-  EMIT_UNTRUSTED_PATH: c('warning', 'The journal or `manifest.json` in the output names a path that is not plain; harvgen ignored it.'),
+  EMIT_UNTRUSTED_PATH: c('warning', 'The `manifest.json` in the output names a path that is not plain; harvgen ignored it.'),
+  EMIT_JOURNAL_DISCARDED: c(
+    'warning',
+    "The journal of an interrupted build did not verify (not harvgen's shape, or a file no `manifest.json` lists) or could not be applied: deleted unapplied, reported once; the build then rewrites the tree.",
+  ),
   // command line
   CLI_USAGE: c('error', 'The command line is wrong (unknown command or option, missing argument).'),
   INTERNAL_ERROR: c('error', 'harvgen itself failed (a bug).'),

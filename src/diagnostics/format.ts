@@ -45,7 +45,9 @@ function codeFrame(text: string, d: Diagnostic, paint: (c: string, s: string) =>
     if (n === line) {
       const col = Math.max(1, d.col ?? 1);
       const endCol = d.endLine === line && d.endCol !== undefined && d.endCol > col ? d.endCol : col + 1;
-      const len = Math.max(1, Math.min(endCol - col, src.length - col + 1, 80));
+      // A masked secret (`***`, see src/load/mask.ts) is underlined whole, whatever the length of the value it hides.
+      const masked = src.startsWith('***', col - 1);
+      const len = masked ? 3 : Math.max(1, Math.min(endCol - col, src.length - col + 1, 80));
       out.push(`  ${' '.repeat(width + 2)} ${paint('2', '|')} ${' '.repeat(col - 1)}${paint('31;1', '^'.repeat(len))}`);
     }
   }

@@ -31,7 +31,7 @@ export interface EmitResult {
   readonly recovery?: RecoveryResult;
   /** Compare only: the tree holds an unfinished build (a journal or temp files). */
   readonly interrupted?: boolean;
-  /** Paths read from the journal or the previous manifest that were not trusted (ignored), as `file: "path"`. */
+  /** Paths read from the previous manifest that were not trusted (ignored), as `manifest.json: "path"`. */
   readonly untrusted?: readonly string[];
 }
 
@@ -47,6 +47,12 @@ export interface EmitOptions {
    * these paths stand in for the previous manifest's list. Never with dryRun or exact.
    */
   readonly known?: ReadonlyMap<string, Artifact>;
+  /**
+   * The previous manifest.json is the one harvgen wrote, untouched since (build() asks the
+   * up-to-date record, whose MAC an output writer cannot forge): a file whose ctime predates it
+   * is judged by the SHA-256 it lists, unread. Otherwise every file of the right size is read.
+   */
+  readonly trustManifest?: boolean;
 }
 
 /** Write the artifacts of one site into `dir` (created when missing). */
@@ -68,6 +74,7 @@ export async function emitSite(dir: string, artifacts: readonly Artifact[], opti
     const recovery = await recoverDir(paths);
     const { result, journal } = await plan(paths, artifacts, {
       exact: options.exact === true,
+      trustManifest: options.trustManifest === true,
       ...(options.known && !options.exact ? { known: options.known } : {}),
     });
     if (journal.renames.length + journal.chmods.length + journal.removals.length > 0) {
@@ -82,11 +89,9 @@ export async function emitSite(dir: string, artifacts: readonly Artifact[], opti
       crashPoint('before-journal-delete');
       await rm(committed, { force: true });
     }
-    const untrusted = [...(recovery.untrusted ?? []), ...(result.untrusted ?? [])];
     return {
       ...result,
-      ...(recovery.recovered || recovery.tempFilesRemoved ? { recovery } : {}),
-      ...(untrusted.length > 0 ? { untrusted } : {}),
+      ...(recovery.recovered || recovery.tempFilesRemoved || recovery.discarded !== undefined ? { recovery } : {}),
     };
   } finally {
     await release();
@@ -140,7 +145,7 @@ const MAX_MANIFEST = 256 * 1024 * 1024;
 async function plan(
   paths: SafePaths,
   artifacts: readonly Artifact[],
-  options: { exact: boolean; known?: ReadonlyMap<string, Artifact> },
+  options: { exact: boolean; trustManifest?: boolean; known?: ReadonlyMap<string, Artifact> },
 ): Promise<{ result: EmitResult; journal: Journal }> {
   const root = paths.root;
   const tree = scanTree(root);
@@ -178,10 +183,15 @@ async function plan(
     if (st?.isFile() && st.size === Buffer.byteLength(a.contents)) {
       // The previous manifest holds each file's SHA-256 and size. A file whose status last
       // changed before that manifest was renamed into place (ctime, which no tool can set
-      // back) still holds what the manifest says: no need to read it.
+      // back) still holds what the manifest says, when the manifest is harvgen's own, untouched
+      // since (trustManifest): no need to read it.
       const before = previous.files.get(a.path);
       const trusted =
-        !options.exact && before?.size === st.size && st.ctimeMs < previous.ctimeMs && sha256Hex(a.contents) === before.sha256;
+        !options.exact &&
+        options.trustManifest === true &&
+        before?.size === st.size &&
+        st.ctimeMs < previous.ctimeMs &&
+        sha256Hex(a.contents) === before.sha256;
       same =
         trusted ||
         (typeof a.contents === 'string' ? readFileSync(target, 'utf8') === a.contents : sameContents(readFileSync(target), a.contents));

@@ -1,16 +1,20 @@
 // The redo journal that makes a site's tree switch from old to new as one step. A build first
 // writes every new or changed file to a temp name next to its target, then commits
 // `.harvgen-journal.json` (written to a temp name and renamed: the commit point), then applies
-// it (renames, chmods, removals; manifest.json last) and deletes it. A killed build leaves
+// it (renames, chmods, removals, and manifest.json last) and deletes it. A killed build leaves
 // either temps and no journal (the tree is wholly old: recovery deletes the temps) or a
 // journal (recovery applies it again, every step idempotent: the tree becomes wholly new).
-// The journal also carries the removals, so files of the old build are cleaned up even when
-// the kill came right after manifest.json was replaced.
-import { renameSync } from 'node:fs';
-import { chmod, lstat, readFile, readdir, rename, rm, rmdir } from 'node:fs/promises';
+// The removals come before manifest.json is replaced, so until then the old manifest still
+// lists every file they remove, and once it is replaced nothing is left to do. A journal read
+// back is untrusted (anyone who can write to the output can write one): before anything of it
+// is applied it must verify against the manifests (verifyJournal: it only touches files a
+// manifest.json lists, never through a link); one that does not is discarded unapplied,
+// deleted, and reported once, so it can neither touch another file nor fail every build.
+import { closeSync, constants, fstatSync, lstatSync, openSync, readFileSync, readSync, renameSync } from 'node:fs';
+import { chmod, lstat, readdir, rename, rm, rmdir } from 'node:fs/promises';
 import { dirname, join, sep } from 'node:path';
 import { isSafeRelativePath } from '../render/artifact.ts';
-import { TEMP_SUFFIX, tempFor, type SafePaths } from './safe-path.ts';
+import { EmitError, TEMP_SUFFIX, tempFor, type SafePaths } from './safe-path.ts';
 import { scanTree, type EntryKind } from './tree.ts';
 
 /** The journal file inside a site's output directory. */
@@ -27,40 +31,118 @@ export interface Journal {
   readonly removals: readonly string[];
 }
 
-/** A journal read from disk, with the entries that were dropped because their path is not plain. */
-export interface ParsedJournal {
-  readonly journal: Journal;
-  /** The dropped paths, as JSON strings. */
-  readonly ignored: readonly string[];
-}
+/** Largest journal read back (a 10,000-node build that rewrites everything writes about 2 MiB). */
+const MAX_JOURNAL = 64 * 1024 * 1024;
+/** Largest manifest.json read back to check a journal against (a 10,000-node site writes about 5 MiB). */
+const MAX_MANIFEST = 256 * 1024 * 1024;
 
 /**
- * Parse a journal read from disk (untrusted): undefined unless it has the journal's shape; an
- * entry whose path is not a plain relative path (or whose mode is not 0644/0755) is dropped and
- * listed, the others are kept.
+ * Parse a journal read from disk (untrusted): the journal, or why it is not one. Every entry
+ * must be a plain relative path (renames and chmods with mode 0644 or 0755): harvgen writes
+ * nothing else, so one entry that is not proves the journal is not harvgen's, and it is
+ * discarded whole.
  */
-export function parseJournal(text: string): ParsedJournal | undefined {
+export function parseJournal(text: string): Journal | string {
   let j: unknown;
   try {
     j = JSON.parse(text);
   } catch {
-    return undefined;
+    return 'is not a harvgen journal (not JSON)';
   }
   const o = j as { version?: unknown; renames?: unknown; chmods?: unknown; removals?: unknown } | null;
-  if (o?.version !== 1 || !Array.isArray(o.renames) || !Array.isArray(o.chmods) || !Array.isArray(o.removals)) return undefined;
-  const ignored: string[] = [];
+  if (o?.version !== 1 || !Array.isArray(o.renames) || !Array.isArray(o.chmods) || !Array.isArray(o.removals))
+    return 'is not a harvgen journal (not its shape)';
+  let bad: string | undefined;
   const plain = (p: unknown): p is string => {
     if (typeof p === 'string' && isSafeRelativePath(p)) return true;
-    ignored.push(JSON.stringify(p) ?? String(p));
+    bad ??= `names ${JSON.stringify(p) ?? String(p)}, which is not a plain relative path`;
     return false;
   };
   const entries = (list: unknown[]) =>
     list.flatMap((e) => {
       const x = (e ?? {}) as { path?: unknown; mode?: unknown };
-      return plain(x.path) && (x.mode === 0o644 || x.mode === 0o755) ? [{ path: x.path, mode: x.mode }] : [];
+      if (!plain(x.path)) return [];
+      if (x.mode !== 0o644 && x.mode !== 0o755) {
+        bad ??= `gives ${x.path} the mode ${JSON.stringify(x.mode)} (harvgen writes 0644 and 0755 only)`;
+        return [];
+      }
+      return [{ path: x.path, mode: x.mode }];
     });
   const journal: Journal = { version: 1, renames: entries(o.renames), chmods: entries(o.chmods), removals: o.removals.filter(plain) };
-  return { journal, ignored };
+  return bad ?? journal;
+}
+
+/** The plain paths a manifest.json lists (undefined when `file` is not a regular file holding one). */
+function manifestList(file: string): Set<string> | undefined {
+  try {
+    const st = lstatSync(file);
+    if (!st.isFile() || st.size > MAX_MANIFEST) return undefined;
+    const m = JSON.parse(readFileSync(file, 'utf8')) as { generator?: unknown; files?: unknown };
+    if (m?.generator !== 'harvgen' || !Array.isArray(m.files)) return undefined;
+    const out = new Set<string>();
+    for (const f of m.files as unknown[]) {
+      const p = (f as { path?: unknown } | null)?.path;
+      if (typeof p === 'string' && isSafeRelativePath(p)) out.add(p);
+    }
+    return out;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Check a journal read from disk against the site directory before anything of it is applied:
+ * it may only touch files a manifest.json says harvgen writes. The old manifest is the one on
+ * disk, the new one the journal's manifest.json temp (or the one on disk when the journal renames
+ * none). A rename must put a file of the new manifest in place, over nothing or over a file of
+ * the old one; a chmod must name a file both list; a removal a file the old one lists and the
+ * new one does not (a rename whose temp is gone was done already and is not judged). No entry
+ * may go through a link or meet a directory. A journal whose
+ * manifest.json temp is gone was applied to the end (manifest.json is renamed last, after every
+ * other step): nothing is left to do. Returns the journal to apply, or why it is discarded.
+ */
+export function verifyJournal(root: string, journal: Journal, tree: ReadonlyMap<string, EntryKind>): Journal | string {
+  const renamesManifest = journal.renames.some((r) => r.path === 'manifest.json');
+  const manifestTemp = tempFor('manifest.json');
+  if (renamesManifest && !tree.has(manifestTemp)) return { version: 1, renames: [], chmods: [], removals: [] };
+  const oldList = manifestList(join(root, 'manifest.json'));
+  const newList = renamesManifest ? manifestList(join(root, manifestTemp)) : oldList;
+  if (!newList)
+    return `is not matched by a manifest.json (${renamesManifest ? `its ${manifestTemp}` : 'manifest.json'} is missing or not harvgen's)`;
+  const a = (kind: EntryKind) => (kind === 'link' ? 'a symbolic link' : kind === 'dir' ? 'a directory' : 'not a regular file');
+  const through = (rel: string): string | undefined => {
+    for (let i = rel.indexOf('/'); i !== -1; i = rel.indexOf('/', i + 1)) {
+      const kind = tree.get(rel.slice(0, i));
+      if (kind === undefined) return undefined;
+      if (kind !== 'dir') return `names ${rel}, whose directory ${rel.slice(0, i)} is ${a(kind)}`;
+    }
+    return undefined;
+  };
+  const file = (rel: string, what: string): string | undefined => {
+    const kind = tree.get(rel);
+    return through(rel) ?? (kind === undefined || kind === 'file' ? undefined : `names ${what} ${rel}, which is ${a(kind)}`);
+  };
+  const owned = (rel: string) => oldList?.has(rel) === true;
+  for (const r of journal.renames) {
+    const problem = file(r.path, 'the target') ?? file(tempFor(r.path), 'the temp file');
+    if (problem) return problem;
+    if (r.path === 'manifest.json') continue;
+    if (!newList.has(r.path)) return `renames ${r.path} into place, which no manifest.json of the build lists`;
+    // Over an existing file only when harvgen wrote it (a target without its temp was renamed already).
+    if (tree.get(tempFor(r.path)) === 'file' && tree.has(r.path) && !owned(r.path))
+      return `renames a file over ${r.path}, which the manifest.json on disk does not list (harvgen did not write it)`;
+  }
+  for (const c of journal.chmods) {
+    const problem = file(c.path, 'the file');
+    if (problem) return problem;
+    if (!newList.has(c.path) || !owned(c.path)) return `changes the mode of ${c.path}, which no manifest.json of the build lists`;
+  }
+  for (const p of journal.removals) {
+    const problem = file(p, 'the file');
+    if (problem) return problem;
+    if (!owned(p) || newList.has(p)) return `removes ${p}, which the manifest.json on disk does not list as a file the new build drops`;
+  }
+  return journal;
 }
 
 const exists = (p: string) =>
@@ -110,12 +192,14 @@ export async function applyJournal(paths: SafePaths, journal: Journal, options: 
       if (e.code !== 'ENOENT') throw e;
     });
   }
-  for (const r of manifest) await renameOne(r);
+  // Removals before manifest.json: until it is replaced, the manifest on disk still lists every
+  // file a recovery may remove (verifyJournal), and once it is, they are gone.
   for (const p of journal.removals) {
     const target = await paths.resolve(p);
     await rm(target, { force: true });
     await removeEmptyParents(paths.root, dirname(target));
   }
+  for (const r of manifest) await renameOne(r);
 }
 
 /** Remove `dir` and its parents up to (not including) `root` while they are empty. */
@@ -127,9 +211,13 @@ export async function removeEmptyParents(root: string, dir: string): Promise<voi
   }
 }
 
-/** Every temp file in a walked tree (relative paths, sorted): files named `*.harvgen-tmp`. */
+/**
+ * Every temp file in a walked tree (relative paths, sorted): entries named `*.harvgen-tmp` that
+ * are not directories (a FIFO or socket there would fail every exclusive create of that temp;
+ * a link is removed itself, never followed).
+ */
 export function tempsIn(tree: ReadonlyMap<string, EntryKind>): string[] {
-  return [...tree].flatMap(([p, kind]) => (kind === 'file' && p.endsWith(TEMP_SUFFIX) ? [p] : [])).sort();
+  return [...tree].flatMap(([p, kind]) => (kind !== 'dir' && p.endsWith(TEMP_SUFFIX) ? [p] : [])).sort();
 }
 
 /** True when a walked tree holds an unfinished build (a journal or temp files). */
@@ -144,27 +232,72 @@ export interface RecoveryResult {
   /** File operations (renames, chmods, removals) the completed journal listed. */
   readonly completed: number;
   readonly tempFilesRemoved: number;
-  /** What was read from the journal and not trusted (ignored): dropped paths, or the whole journal. */
-  readonly untrusted?: readonly string[];
+  /**
+   * The journal found did not verify or could not be applied (why): it was deleted without
+   * (further) effect, so it never blocks another build; the build that follows compares every
+   * file it owns with what it builds, which repairs whatever the interrupted build left.
+   */
+  readonly discarded?: string;
 }
 
-/** Bring a site directory back to one whole tree: finish a committed build, drop an uncommitted one. */
+/** The text of the journal file when it is a regular file of at most MAX_JOURNAL bytes, else why not. */
+function readJournalFile(file: string): string | { problem: string } {
+  let fd: number;
+  try {
+    // Not through a link, and never blocking on a FIFO put in its place.
+    fd = openSync(file, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  } catch (e) {
+    return { problem: `cannot be opened (${(e as NodeJS.ErrnoException).code ?? String(e)}; a journal is a regular file)` };
+  }
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile()) return { problem: 'is not a regular file' };
+    if (st.size > MAX_JOURNAL) return { problem: `is ${st.size} bytes (a journal is at most ${MAX_JOURNAL})` };
+    const bytes = Buffer.alloc(st.size);
+    let n = 0;
+    while (n < st.size) {
+      const r = readSync(fd, bytes, n, st.size - n, n);
+      if (r === 0) break;
+      n += r;
+    }
+    return bytes.subarray(0, n).toString('utf8');
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * Bring a site directory back to one whole tree: finish a committed build, drop an uncommitted
+ * one. A journal that does not verify (verifyJournal) is discarded unapplied, one whose
+ * application fails is discarded too: either way it is deleted and reported once.
+ */
 export async function recoverDir(paths: SafePaths): Promise<RecoveryResult> {
   const journalPath = join(paths.root, JOURNAL_FILE);
   const st = await lstat(journalPath).catch(() => undefined);
   let recovered: RecoveryResult['recovered'];
   let completed = 0;
-  const untrusted: string[] = [];
+  let discarded: string | undefined;
+  if (st?.isDirectory())
+    throw new EmitError(
+      'EMIT_WRITE_FAILED',
+      `${journalPath} is a directory: harvgen keeps the journal of a build under that name and cannot commit one`,
+      'Nothing of harvgen is in it: move it away or delete it, then build again.',
+    );
   if (st) {
-    // Not read through a link: a journal is only ever a regular file harvgen renamed into place.
-    const parsed = st.isFile() ? parseJournal(await readFile(journalPath, 'utf8')) : undefined;
-    if (parsed) {
-      const { journal, ignored } = parsed;
-      untrusted.push(...ignored.map((p) => `${JOURNAL_FILE}: ${p}`));
-      await applyJournal(paths, journal);
-      recovered = 'rolled-forward';
-      completed = journal.renames.length + journal.chmods.length + journal.removals.length;
-    } else untrusted.push(`${JOURNAL_FILE}: not a harvgen journal`);
+    const text = readJournalFile(journalPath);
+    const parsed = typeof text === 'string' ? parseJournal(text) : text.problem;
+    const journal = typeof parsed === 'string' ? parsed : verifyJournal(paths.root, parsed, scanTree(paths.root));
+    if (typeof journal === 'string') discarded = journal;
+    else {
+      try {
+        await applyJournal(paths, journal);
+        recovered = 'rolled-forward';
+        completed = journal.renames.length + journal.chmods.length + journal.removals.length;
+      } catch (e) {
+        const why = e instanceof EmitError ? e.message : ((e as NodeJS.ErrnoException).code ?? (e as Error).message);
+        discarded = `could not be completed (${why})`;
+      }
+    }
     await rm(journalPath, { force: true });
   }
   const temps = tempsIn(scanTree(paths.root));
@@ -175,7 +308,7 @@ export async function recoverDir(paths: SafePaths): Promise<RecoveryResult> {
     ...(recovered ? { recovered } : {}),
     completed,
     tempFilesRemoved: temps.length,
-    ...(untrusted.length > 0 ? { untrusted } : {}),
+    ...(discarded !== undefined ? { discarded } : {}),
   };
 }
 

@@ -1,7 +1,11 @@
 // `harvgen explain`: every resolved value of one node and where it came from: the file and line
 // that set it (the node itself, `defaults:`, a site-wide setting) or the built-in default, plus
-// what harvgen derives from them (URLs, the kernel command line). Secrets are masked.
-import type { CompiledSite } from '../pipeline.ts';
+// what harvgen derives from them (URLs, the kernel command line). Secrets are masked: the
+// cluster secrets, every value at a `token` or `password` key (under `config:`), and any value
+// that holds a secret of the site (a password reused as another field's value).
+import { siteSecretValues, type CompiledSite } from '../pipeline.ts';
+import { redact } from '../load/secrets.ts';
+import { SECRET_KEYS } from '../load/mask.ts';
 import type { InventoryPath } from '../load/index.ts';
 import type { ResolvedNode, SiteModel } from '../model/index.ts';
 import { releaseOf } from '../model/index.ts';
@@ -55,8 +59,9 @@ export function explainNode(site: CompiledSite, node: ResolvedNode): Explanation
     return { kind: 'built-in' };
   };
   const values: ExplainedValue[] = [];
+  const secrets = siteSecretValues(site);
   const add = (key: string, value: unknown, source: Provenance) => {
-    if (value !== undefined) values.push({ key, value, source });
+    if (value !== undefined) values.push({ key, value: masked(value, secrets), source });
   };
   const named = node.sources.hostname !== undefined && site.locate?.has(node.sources.hostname) === true;
   add('hostname', node.hostname, named ? field('hostname') : { kind: 'derived', from: 'the name of the node file' });
@@ -148,6 +153,19 @@ export function explainNode(site: CompiledSite, node: ResolvedNode): Explanation
       });
   }
   return { site: model.site, hostname: node.hostname, values };
+}
+
+/** A value with every secret masked: strings at a secret key whole, others where they hold a secret. */
+function masked(value: unknown, secrets: readonly string[], key?: string): unknown {
+  if (typeof value === 'string') {
+    if (key !== undefined && SECRET_KEYS.has(key)) return MASK;
+    return secrets.length > 0 ? redact(value, secrets) : value;
+  }
+  if (Array.isArray(value)) return value.map((v) => masked(v, secrets, key));
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, masked(v, secrets, k)]));
+  }
+  return value;
 }
 
 /** Human form: one line per value, `key  value  <- source`. */

@@ -1,15 +1,15 @@
 // iPXE binaries the tree carries (`boot.ipxe_binaries`): read from a directory on the build
 // machine, by fixed file names only, so no inventory value can make harvgen publish another
 // file. Each is stamped for the up-to-date check like every other input.
-import { realpathSync, statSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { lstatSync, statSync } from 'node:fs';
+import { dirname, isAbsolute, resolve } from 'node:path';
 import type { Diagnostic } from '../diagnostics/types.ts';
 import type { SiteModel } from '../model/index.ts';
 import { requiredIpxeBinaries, STANDARD_IPXE_BINARIES } from '../render/host-configs.ts';
 import { findingToDiagnostic } from '../validate/index.ts';
 import { isInside, readBounded } from './files.ts';
 import type { Locator } from './locate.ts';
-import { secretRoot } from './secrets.ts';
+import { boundaryHint, describeBoundary, outsideProblem, realPathOf, repoBoundary, type RepoBoundary } from './repo.ts';
 import { stampOf, type InputStamp } from './stamps.ts';
 
 /** Largest binary copied (Debian's ipxe.efi is about 1 MiB; a signed shim about 1 MiB). */
@@ -22,8 +22,18 @@ export interface LoadedBinaries {
   readonly stamps: InputStamp[];
 }
 
-/** Read the binaries `model.boot.ipxe_binaries` names (relative to the site directory). */
-export function loadIpxeBinaries(model: SiteModel, siteDir: string, locate: Locator): LoadedBinaries {
+/**
+ * Read the binaries `model.boot.ipxe_binaries` names (relative to the site directory). The
+ * directory is either inside the repository boundary (`repo`, else computed with
+ * `repoBoundary`) by its real path, and then no link in it leads out; or a system directory
+ * the inventory names by its absolute path (Debian's /usr/lib/ipxe, whose links are followed).
+ */
+export function loadIpxeBinaries(
+  model: SiteModel,
+  siteDir: string,
+  locate: Locator,
+  repo: RepoBoundary = repoBoundary(siteDir),
+): LoadedBinaries {
   const out: LoadedBinaries = { files: new Map(), diagnostics: [], stamps: [] };
   const given = model.boot.ipxeBinaries;
   if (given === undefined) return out;
@@ -46,21 +56,36 @@ export function loadIpxeBinaries(model: SiteModel, siteDir: string, locate: Loca
     );
     return out;
   }
-  // Is the directory (links resolved) inside the repository the inventory lives in?
-  const root = secretRoot(siteDir);
-  let realDir = dir;
-  let realRoot = root;
-  try {
-    realDir = realpathSync(dir);
-    realRoot = realpathSync(root);
-  } catch {
-    // keep the paths as given
+  // Is the directory (links resolved) inside the repository the inventory lives in? If not, it
+  // must be a system directory named by its absolute path: not a relative path out of the
+  // repository (`../..`), not a link from inside the repository (or a path through one) to
+  // outside it.
+  const realDir = realPathOf(dir);
+  const inRepo = isInside(realDir, repo.root);
+  if (!inRepo) {
+    // The link: the first component of the path whose parent is (really) inside the repository.
+    let through: string | undefined;
+    for (let p = dir; dirname(p) !== p && through === undefined; p = dirname(p))
+      if (isInside(realPathOf(dirname(p)), repo.root)) through = p;
+    if (!isAbsolute(given) || through !== undefined) {
+      out.diagnostics.push(
+        findingToDiagnostic(
+          {
+            code: 'LOAD_OUTSIDE_REPOSITORY',
+            message: `boot.ipxe_binaries: ${dir} ${through !== undefined ? `leads out of ${describeBoundary(repo)} through the link ${through}` : `is outside ${describeBoundary(repo)}`} (it resolves to ${realDir}); nothing was read from it`,
+            hint: `${boundaryHint(repo)} A system directory outside the repository (Debian: /usr/lib/ipxe) is named by its absolute path.`,
+            at,
+          },
+          locate,
+        ),
+      );
+      return out;
+    }
   }
-  const inRepo = isInside(realDir, realRoot);
   const required = new Set(requiredIpxeBinaries(model));
   for (const name of [...new Set([...required, ...STANDARD_IPXE_BINARIES])].sort()) {
     const file = resolve(dir, name);
-    const read = readBinary(file, !inRepo);
+    const read = readBinary(file, inRepo ? repo : undefined);
     out.stamps.push(read.stamp);
     if ('bytes' in read) {
       out.files.set(name, read.bytes);
@@ -87,12 +112,21 @@ type ReadResult = { bytes: Uint8Array; stamp: InputStamp } | { problem: string; 
 
 /**
  * A binary: a regular file of at most MAX_BINARY_BYTES, not empty; EFI files start with `MZ`.
- * Inside the repository (content anyone with commit access controls) a symbolic link at a
- * binary's name could publish any file of the build machine: not followed there. A system
- * directory such as Debian's /usr/lib/ipxe (whose ipxe.efi links to /boot) is the operator's.
+ * Inside the repository (`repo`: content anyone with commit access controls) a symbolic link at
+ * a binary's name could publish any file of the build machine: followed only when it stays
+ * inside, and then its target is read without following another link. A system directory such
+ * as Debian's /usr/lib/ipxe (whose ipxe.efi links to /boot) is the operator's.
  */
-function readBinary(file: string, followLinks: boolean): ReadResult {
-  const read = readBounded(file, MAX_BINARY_BYTES, followLinks);
+function readBinary(file: string, repo: RepoBoundary | undefined): ReadResult {
+  let target = file;
+  if (repo !== undefined && lstatSync(file, { throwIfNoEntry: false })?.isSymbolicLink()) {
+    const outside = outsideProblem(file, repo);
+    if (outside !== undefined) {
+      return { problem: `is a symbolic link that ${outside} (give the directory of the real files)`, stamp: stampOf(file, undefined) };
+    }
+    target = realPathOf(file);
+  }
+  const read = readBounded(target, MAX_BINARY_BYTES, repo === undefined, file);
   if (!('bytes' in read)) {
     if (read.missing) return { problem: 'missing', stamp: read.stamp };
     return {

@@ -6,9 +6,9 @@ import { isCollection, isNode, parseDocument, visit } from 'yaml';
 import type { Diagnostic } from '../diagnostics/types.ts';
 import type { SiteModel } from '../model/index.ts';
 import { findingToDiagnostic } from '../validate/index.ts';
-import { isInside, readBounded } from './files.ts';
+import { readBounded } from './files.ts';
 import type { Locator } from './locate.ts';
-import { secretRoot } from './secrets.ts';
+import { outsideProblem, repoBoundary, type RepoBoundary } from './repo.ts';
 import { stampOf, type InputStamp } from './stamps.ts';
 
 /** Largest user-data file (cloud-init's own NoCloud limit is far larger; user-data is not a disk image). */
@@ -23,18 +23,17 @@ export interface LoadedUserData {
 
 /**
  * Read every `user_data_file` the site's generic nodes name: relative to the site directory and,
- * like secret files, inside the repository (`secretRoot`), so that an inventory cannot publish an
- * arbitrary file of the build machine through nginx.
+ * like every file the inventory names, inside the repository boundary (`repo`, else computed with
+ * `repoBoundary`) by its real path, so that an inventory cannot publish an arbitrary file of the
+ * build machine through nginx.
  */
-export function loadUserDataFiles(model: SiteModel, siteDir: string, locate: Locator): LoadedUserData {
+export function loadUserDataFiles(
+  model: SiteModel,
+  siteDir: string,
+  locate: Locator,
+  repo: RepoBoundary = repoBoundary(siteDir),
+): LoadedUserData {
   const out: LoadedUserData = { files: new Map(), diagnostics: [], stamps: [] };
-  const root = secretRoot(siteDir);
-  let realRoot: string;
-  try {
-    realRoot = realpathSync(root);
-  } catch {
-    realRoot = root;
-  }
   const reported = new Set<string>();
   for (const node of model.nodes) {
     const given = node.cloudInit.userDataFile;
@@ -59,17 +58,18 @@ export function loadUserDataFiles(model: SiteModel, siteDir: string, locate: Loc
       problem('is an absolute path (write it relative to the site directory, inside the repository)');
       continue;
     }
+    const outside = outsideProblem(file, repo);
+    if (outside !== undefined) {
+      out.stamps.push(stampOf(file, undefined));
+      problem(outside);
+      continue;
+    }
     let real: string;
     try {
       real = realpathSync(file);
     } catch {
       out.stamps.push(stampOf(file, undefined));
       problem(`${file} does not exist or cannot be read`);
-      continue;
-    }
-    if (!isInside(real, realRoot)) {
-      out.stamps.push(stampOf(file, undefined));
-      problem(`is outside the repository ${realRoot}`);
       continue;
     }
     // Stamped under the path as written: what the up-to-date check looks at again.

@@ -1,8 +1,8 @@
 // Stage 1, load: find the site's files (site.yaml, then nodes/**/*.yaml in code-point order
 // of their relative paths), read and parse them, and merge them into one raw inventory value.
+import { lstatSync, readdirSync, statSync, type Dirent } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { basename, dirname, extname, join, relative, resolve, sep } from 'node:path';
-import fg from 'fast-glob';
 import type { Diagnostic } from '../diagnostics/types.ts';
 import { readInventoryText } from './read-text.ts';
 import { parseYamlFile, type SourceFile } from './parse-yaml.ts';
@@ -16,10 +16,12 @@ import {
   type NodeOrigin,
   type SourceLocation,
 } from './locate.ts';
+import { outsideDiagnostic, outsideProblem, repoBoundary, type RepoBoundary } from './repo.ts';
 import { stampNow, stampOf, stampTree, type InputStamp } from './stamps.ts';
 
 export type { SourceFile } from './parse-yaml.ts';
 export type { Locator, InventoryPath, SourceLocation, LocateTarget } from './locate.ts';
+export type { RepoBoundary } from './repo.ts';
 export { NO_SOURCE, PROFILE_LAYER, REPO_LAYER } from './locate.ts';
 
 /** Shared layers next to the site directories (`sites/_defaults.yaml`, `sites/_profiles/*.yaml`), as written. */
@@ -47,6 +49,12 @@ export interface LoadedSite {
   readonly layers: Layers;
   /** With `stamps`: every file read and every directory listed, as found before reading. */
   readonly stamps?: readonly InputStamp[];
+  /**
+   * The repository boundary (`src/load/repo.ts`): nothing outside it was read, and nothing
+   * outside it may be read for this site (secret, user-data and binary files). Absent when the
+   * site directory or its site.yaml was not found.
+   */
+  readonly repo?: RepoBoundary;
 }
 
 /** Options for loading. */
@@ -99,16 +107,35 @@ export async function loadSite(siteDir: string, options: LoadOptions = {}): Prom
     });
   }
 
-  // Directories are stamped before they are listed, files before they are read.
-  const sitesDir = dirname(dir);
-  const stamps: InputStamp[] | undefined = options.stamps
-    ? [stampNow(dir), ...stampTree(join(dir, 'nodes')), stampNow(join(sitesDir, '_defaults.yaml')), stampNow(join(sitesDir, '_profiles'))]
-    : undefined;
-  const nodePaths = (
-    await fg(['nodes/**/*.yaml', 'nodes/**/*.yml'], { cwd: dir, onlyFiles: true, dot: false, followSymbolicLinks: false })
-  ).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  // The repository boundary, once: every file read below is inside it by its real path (a
+  // link that stays inside is fine), so no line of a file outside it reaches a code frame.
+  const repo = repoBoundary(dir);
+  const refused: Diagnostic[] = [];
+  /** False (and a LOAD_OUTSIDE_REPOSITORY) when `abs` really is outside the boundary. */
+  const within = (abs: string): boolean => {
+    const problem = outsideProblem(abs, repo);
+    if (problem !== undefined) refused.push(outsideDiagnostic(display(abs), problem, repo));
+    return problem === undefined;
+  };
+  if (!within(sitePath)) return { ...fail(refused[0]!), repo };
 
-  const diagnostics: Diagnostic[] = [];
+  // Directories are stamped before they are listed, files before they are read; a directory
+  // outside the boundary (`nodes -> /usr`) is neither stamped nor listed.
+  const sitesDir = dirname(dir);
+  const nodesDir = join(dir, 'nodes');
+  const nodesIn = !exists(nodesDir) || within(nodesDir);
+  const stamps: InputStamp[] | undefined = options.stamps
+    ? [
+        stampNow(dir),
+        ...(nodesIn ? stampTree(nodesDir) : []),
+        stampNow(join(sitesDir, '_defaults.yaml')),
+        stampNow(join(sitesDir, '_profiles')),
+        ...absentGitStamps(repo),
+      ]
+    : undefined;
+  const nodePaths = nodesIn ? yamlFiles(dir, 'nodes', true, within) : [];
+
+  const diagnostics: Diagnostic[] = [...refused];
   const files: SourceFile[] = [];
   const sources: Record<string, string> = {};
   const cache = options.parseCache;
@@ -152,12 +179,14 @@ export async function loadSite(siteDir: string, options: LoadOptions = {}): Prom
     const loaded = await readOne(join(dir, rel));
     if (loaded) nodeFiles.push({ ...loaded, stem: basename(rel, extname(rel)) });
   }
-  // Layers: next to the site directories, i.e. in the site directory's parent (`sites/`).
+  // Layers: next to the site directories, i.e. in the site directory's parent (`sites/`), when
+  // that is inside the boundary (a repository above the site).
+  const before = refused.length;
   const repoFile = join(sitesDir, '_defaults.yaml');
-  const repo = (await stat(repoFile).catch(() => undefined))?.isFile() ? await readOne(repoFile) : undefined;
-  const profilePaths = (
-    await fg(['_profiles/*.yaml', '_profiles/*.yml'], { cwd: sitesDir, onlyFiles: true, followSymbolicLinks: false })
-  ).sort();
+  const repoLayer =
+    exists(repoFile) && within(repoFile) && statSync(repoFile, { throwIfNoEntry: false })?.isFile() ? await readOne(repoFile) : undefined;
+  const profilesDir = join(sitesDir, '_profiles');
+  const profilePaths = exists(profilesDir) && within(profilesDir) ? yamlFiles(sitesDir, '_profiles', false, within) : [];
   const profiles: Record<string, Record<string, unknown>> = {};
   const profileFiles = new Map<string, SourceFile>();
   for (const rel of profilePaths) {
@@ -167,11 +196,12 @@ export async function loadSite(siteDir: string, options: LoadOptions = {}): Prom
     profiles[name] = loaded.value;
     profileFiles.set(name, loaded.file);
   }
-  const layers: Layers = { ...(repo ? { repo: repo.value } : {}), profiles };
-  const layerFiles = { ...(repo ? { repo: repo.file } : {}), profiles: profileFiles };
+  diagnostics.push(...refused.slice(before));
+  const layers: Layers = { ...(repoLayer ? { repo: repoLayer.value } : {}), profiles };
+  const layerFiles = { ...(repoLayer ? { repo: repoLayer.file } : {}), profiles: profileFiles };
   if (!site || diagnostics.length > 0) {
     const locate = site ? withWrittenText(createLocator(site.file, [], layerFiles), files) : none;
-    return { dir, files, sources, locate, diagnostics, layers, ...(stamps ? { stamps } : {}) };
+    return { dir, files, sources, locate, diagnostics, layers, ...(stamps ? { stamps } : {}), repo };
   }
 
   const input: Record<string, unknown> = { ...site.value };
@@ -192,7 +222,63 @@ export async function loadSite(siteDir: string, options: LoadOptions = {}): Prom
     }
   }
   const locate = withWrittenText(createLocator(site.file, origins, layerFiles), files);
-  return { dir, input, files, sources, locate, diagnostics, layers, ...(stamps ? { stamps } : {}) };
+  return { dir, input, files, sources, locate, diagnostics, layers, ...(stamps ? { stamps } : {}), repo };
+}
+
+/**
+ * Stamps of the `.git` paths that were absent between the site directory and its boundary (all
+ * of them up to `/` without a repository): a `.git` that appears there (a submodule, a new
+ * repository) moves the boundary, so the site is compiled again. The boundary's own `.git` is
+ * not stamped: git changes it with every command.
+ */
+function absentGitStamps(repo: RepoBoundary): InputStamp[] {
+  const out: InputStamp[] = [];
+  for (let d = repo.site; d !== repo.root || repo.kind === 'site'; d = dirname(d)) {
+    const stamp = stampNow(join(d, '.git'));
+    if (stamp[1] === -1) out.push(stamp);
+    if (dirname(d) === d) break;
+  }
+  return out;
+}
+
+/** True when something (a file, a directory, a link, dangling or not) is at `path`. */
+function exists(path: string): boolean {
+  return lstatSync(path, { throwIfNoEntry: false }) !== undefined;
+}
+
+/**
+ * The `*.yaml` and `*.yml` files in `base/sub` (relative to `base`, `/`-separated, code-point
+ * order), in its subdirectories too when `deep`. Names starting with `.` are skipped; a link
+ * to a directory is not entered; a link named like a YAML file is listed when `within` says its
+ * target is inside the boundary (else `within` reported it).
+ */
+function yamlFiles(base: string, sub: string, deep: boolean, within: (abs: string) => boolean): string[] {
+  const out: string[] = [];
+  const walk = (rel: string) => {
+    let entries: Dirent[];
+    try {
+      entries = readdirSync(join(base, rel), { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const e of entries) {
+      if (e.name.startsWith('.')) continue;
+      const path = `${rel}/${e.name}`;
+      if (e.isDirectory()) {
+        if (deep) walk(path);
+        continue;
+      }
+      if (!/\.ya?ml$/.test(e.name)) continue;
+      if (
+        e.isFile() ||
+        (e.isSymbolicLink() && within(join(base, path)) && !statSync(join(base, path), { throwIfNoEntry: false })?.isDirectory())
+      ) {
+        out.push(path);
+      }
+    }
+  };
+  walk(sub);
+  return out.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
 }
 
 /** Secrets shorter than this are not masked (as `MIN_REDACTED` in pipeline.ts). */

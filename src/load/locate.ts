@@ -105,14 +105,22 @@ function locateIn(file: SourceFile, path: (string | number)[], target: LocateTar
   return { file: file.path, line: a.line, col: a.col, endLine: b.line, endCol: b.col };
 }
 
+/** Each mapping's pairs by key (the first of equal keys), built on first lookup: a lookup costs O(1), not a scan of the keys. */
+const keyIndex = new WeakMap<object, Map<string, { key?: Node; value: unknown }>>();
+
 function childOf(node: unknown, seg: string | number): { key?: Node; value: unknown } | undefined {
   if (isMap(node)) {
-    for (const item of node.items) {
-      if (!isPair(item)) continue;
-      const k = isScalar(item.key) ? item.key.value : item.key;
-      if (String(k) === String(seg)) return { key: isNode(item.key) ? item.key : undefined, value: item.value };
+    let index = keyIndex.get(node);
+    if (!index) {
+      index = new Map();
+      for (const item of node.items) {
+        if (!isPair(item)) continue;
+        const k = String(isScalar(item.key) ? item.key.value : item.key);
+        if (!index.has(k)) index.set(k, { key: isNode(item.key) ? item.key : undefined, value: item.value });
+      }
+      keyIndex.set(node, index);
     }
-    return undefined;
+    return index.get(String(seg));
   }
   if (
     node &&

@@ -1,11 +1,53 @@
 // YAML parsing with positions. Every file is parsed into a yaml Document and a plain JS value;
 // YAML errors become diagnostics with file:line:col. The Document of a clean file is dropped and
 // parsed again on demand for positions (lazySourceFile).
-import { LineCounter, Parser, parseAllDocuments, isMap, isScalar, visit, type Document, type YAMLError } from 'yaml';
+import {
+  LineCounter,
+  Parser,
+  parseAllDocuments,
+  isAlias,
+  isMap,
+  isNode,
+  isPair,
+  isScalar,
+  isSeq,
+  visit,
+  YAMLParseError,
+  type Alias,
+  type Document,
+  type Node,
+  type YAMLError,
+  type YAMLMap,
+  type YAMLSeq,
+} from 'yaml';
 import type { Diagnostic } from '../diagnostics/types.ts';
 
-/** Aliases beyond this many make the file an alias bomb. */
+/**
+ * The yaml library's alias bomb guard: an anchor's uses times the aliases nested in its value
+ * may not pass this (a "billion laughs" file stops here before it is expanded).
+ */
 const MAX_ALIAS_COUNT = 100;
+
+/**
+ * How much a file may stand for with every alias expanded, counted as the characters of each key
+ * and value as written, at least one per value, plus one per mapping, list and `key: value` pair.
+ * A file without aliases counts less than 1.5 times its length, and a file may hold 1 MiB
+ * (LOAD_FILE_TOO_LARGE): so no file written out in full comes near 2 MiB, and aliases, a
+ * shorthand for repeating what is written, cannot make a file stand for more than a file could
+ * hold. Without it, 99 aliases of a 950 KB `config:` value passed the library's guard (each use
+ * counts once) and made every node's config 94 MB.
+ */
+export const MAX_EXPANDED_SIZE = 2 * 1024 * 1024;
+
+/**
+ * Keys one mapping, and items one list, may have. Inventory mappings are written by hand: the
+ * node settings have a few dozen keys, the free-form maps of `config:` (`os.sysctls`,
+ * `os.labels`, `os.environment`) hold tens, and the longest lists (`nodes:` written in site.yaml,
+ * `ssh_authorized_keys`) hold a cluster's worth. 10,000 leaves room for generated inventories
+ * while bounding the work each node does with a mapping or list (merged over its layers, checked
+ * against the installer schema, written out; 200,000 `kernel_args` overflowed the stack).
+ */
+export const MAX_MAP_KEYS = 10_000;
 
 /** A parsed inventory file. */
 export interface SourceFile {
@@ -24,7 +66,9 @@ export function parseYamlFile(
   absPath: string,
 ): { file?: SourceFile; value?: Record<string, unknown>; diagnostics: Diagnostic[] } {
   const lineCounter = new LineCounter();
-  const docs = parseAllDocuments(text, { lineCounter, uniqueKeys: true, strict: true, prettyErrors: false });
+  // Keys are compared by scanDocument in one pass: the library's `uniqueKeys` compares each key
+  // with every key before it (a mapping of 20,000 keys took 14 s).
+  const docs = parseAllDocuments(text, { lineCounter, uniqueKeys: false, strict: true, prettyErrors: false });
   const at = (offset: number) => {
     const p = lineCounter.linePos(offset);
     return { line: p.line, col: p.col };
@@ -40,8 +84,14 @@ export function parseYamlFile(
       diagnostics: [err('YAML_EMPTY', `${path} is empty`, 'Write the inventory as a YAML mapping (see the README for the format).')],
     };
   }
-  const errors = docs.flatMap((doc) => doc.errors);
-  const diagnostics = errors.length > 0 ? explainYamlErrors(text, docs, errors, lineCounter, err) : [];
+  const scans = docs.map(scanDocument);
+  const duplicates = scans.flatMap((s) => s.duplicates).sort((a, b) => a.error.pos[0] - b.error.pos[0]);
+  const errors = withDuplicates(
+    docs.flatMap((doc) => doc.errors),
+    duplicates.map((d) => d.error),
+  );
+  const firsts = new Map(duplicates.map((d) => [d.error, d.first] as const));
+  const diagnostics = errors.length > 0 ? explainYamlErrors(text, errors, firsts, lineCounter, err) : [];
   if (diagnostics.length > 0) return { diagnostics };
   if (docs.length > 1) {
     const second = docs[1]!;
@@ -57,10 +107,47 @@ export function parseYamlFile(
     };
   }
   const doc = docs[0]!;
+  const scan = scans[0]!;
   const file: SourceFile = { path, absPath, text, doc, lineCounter };
   if (doc.contents === null) {
     return {
       diagnostics: [err('YAML_EMPTY', `${path} has no content`, 'Write the inventory as a YAML mapping (see the README for the format).')],
+    };
+  }
+  if (scan.crowded.length > 0 || scan.collectionKeys.length > 0) {
+    const n = (x: number) => x.toLocaleString('en-US');
+    return {
+      file,
+      diagnostics: [
+        ...scan.crowded.map(({ collection, entries, at }) => {
+          const r = at?.range ?? collection.range!;
+          const opened = lineCounter.linePos(collection.range![0]).line;
+          return isMap(collection)
+            ? err(
+                'YAML_TOO_MANY_KEYS',
+                `the mapping that starts on line ${opened} has ${n(entries)} keys; a mapping may have at most ${n(MAX_MAP_KEYS)} (this is key ${n(MAX_MAP_KEYS + 1)})`,
+                'No inventory setting needs this many keys (the free-form maps of `config:`, such as `os.sysctls` or `os.labels`, hold tens): remove the keys that are not needed. The limit bounds the work every node does with a mapping.',
+                r[0],
+                r[1],
+              )
+            : err(
+                'YAML_TOO_MANY_KEYS',
+                `the list that starts on line ${opened} has ${n(entries)} items; a list may have at most ${n(MAX_MAP_KEYS)} (this is item ${n(MAX_MAP_KEYS + 1)})`,
+                'No inventory setting needs this many items: remove the items that are not needed (a fleet keeps one node per file under nodes/). The limit bounds the work every node does with a list.',
+                r[0],
+                r[1],
+              );
+        }),
+        ...scan.collectionKeys.map((key) =>
+          err(
+            'YAML_TAG',
+            `a ${isSeq(key) || (isAlias(key) && isSeq(scan.aliases.get(key))) ? 'list' : 'mapping'} as a key (\`? \` or an alias of one) is not allowed in an inventory`,
+            'Write the key as a plain string; an inventory holds plain data only.',
+            key.range![0],
+            key.range![1],
+          ),
+        ),
+      ],
     };
   }
   let value: unknown;
@@ -80,6 +167,32 @@ export function parseYamlFile(
       };
     }
     return { diagnostics: [err('YAML_SYNTAX', `${path}: ${msg}`, 'Fix the YAML at this position.')] };
+  }
+  const expansion = overExpanded(doc, scan.aliases);
+  if (expansion) {
+    const { alias, target, size } = expansion;
+    const r = alias.range!;
+    const defined = target.range ? ` (line ${lineCounter.linePos(target.range[0]).line})` : '';
+    return {
+      file,
+      diagnostics: [
+        size === Infinity
+          ? err(
+              'YAML_ALIAS_LIMIT',
+              `the alias \`*${alias.source}\` is inside the value of its own anchor \`&${alias.source}\`${defined}: it would repeat itself without end`,
+              'An alias repeats a value written before it and complete: point it at another anchor, or write the value out.',
+              r[0],
+              r[1],
+            )
+          : err(
+              'YAML_ALIAS_LIMIT',
+              `aliases expand ${path} to more than ${formatSize(MAX_EXPANDED_SIZE)} of keys and values at this alias (each \`*${alias.source}\` repeats the ${formatSize(size)} of \`&${alias.source}\`${defined})`,
+              `An alias repeats its anchor's whole value: a file may expand to at most ${formatSize(MAX_EXPANDED_SIZE)}, twice what it may hold written out. Set a shared value once (in \`defaults:\`, a profile or sites/_defaults.yaml) instead of repeating a large one.`,
+              r[0],
+              r[1],
+            ),
+      ],
+    };
   }
   if (!isMap(doc.contents) || value === null || typeof value !== 'object' || Array.isArray(value)) {
     const r = doc.contents.range;
@@ -119,11 +232,13 @@ export function parseYamlFile(
       return undefined;
     },
     Pair(_key, pair) {
-      if (isScalar(pair.key) && pair.key.value === '__proto__' && pair.key.range) {
+      // Also through an alias: `*a: x` where `&a __proto__` is a key too.
+      const key = isAlias(pair.key) ? scan.aliases.get(pair.key) : pair.key;
+      if (isScalar(key) && key.value === '__proto__' && isNode(pair.key) && pair.key.range) {
         odd.push(
           err(
             'YAML_TAG',
-            'the key `__proto__` is not allowed in an inventory',
+            `the key \`__proto__\`${isAlias(pair.key) ? ` (the alias \`*${pair.key.source}\`)` : ''} is not allowed in an inventory`,
             'Remove or rename the key.',
             pair.key.range[0],
             pair.key.range[1],
@@ -145,7 +260,7 @@ function lazySourceFile(path: string, absPath: string, text: string): SourceFile
   const parse = () => {
     if (parsed) return parsed;
     const lineCounter = new LineCounter();
-    const doc = parseAllDocuments(text, { lineCounter, uniqueKeys: true, strict: true, prettyErrors: false }) as Document.Parsed[];
+    const doc = parseAllDocuments(text, { lineCounter, uniqueKeys: false, strict: true, prettyErrors: false }) as Document.Parsed[];
     parsed = { doc: doc[0]!, lineCounter };
     return parsed;
   };
@@ -164,6 +279,196 @@ function lazySourceFile(path: string, absPath: string, text: string): SourceFile
 
 /** Tags that only restate what a plain value already is. */
 const PLAIN_TAGS = new Set(['str', 'int', 'float', 'bool', 'null', 'map', 'seq'].flatMap((t) => [`tag:yaml.org,2002:${t}`, `!!${t}`]));
+
+// ---------------------------------------------------------------------------------------------
+// One pass over a Document, linear in its size: what each alias refers to, keys used twice in a
+// mapping, mappings over the key limit. Then, for a file that parsed, what its aliases expand to.
+
+/** The first of two equal keys, for the diagnostic at the second. */
+interface FirstKey {
+  readonly key: string;
+  /** Offset of the first key. */
+  readonly offset: number;
+  /** Length of the second key. */
+  readonly length: number;
+}
+
+interface Scan {
+  /** What each alias refers to: the last node before it (in document order) with its anchor. */
+  readonly aliases: ReadonlyMap<Alias, Node | undefined>;
+  /** Every key written again in its mapping, as the library's DUPLICATE_KEY error, with the first use. */
+  readonly duplicates: readonly { readonly error: YAMLError; readonly first: FirstKey }[];
+  /** Mappings with more than MAX_MAP_KEYS keys and lists with more items, with the first key or item beyond the limit. */
+  readonly crowded: readonly { readonly collection: YAMLMap | YAMLSeq; readonly entries: number; readonly at: Node | null }[];
+  /** Keys that are a mapping or list (or an alias of one): JS would make a string of them. */
+  readonly collectionKeys: readonly Node[];
+}
+
+function scanDocument(doc: Document.Parsed): Scan {
+  const anchors = new Map<string, Node>();
+  const aliases = new Map<Alias, Node | undefined>();
+  const duplicates: { error: YAMLError; first: FirstKey }[] = [];
+  const crowded: { collection: YAMLMap | YAMLSeq; entries: number; at: Node | null }[] = [];
+  const collectionKeys: Node[] = [];
+  // Pre-order, keys before values, as the library resolves aliases; a mapping is checked when it
+  // is left, once the aliases among its keys are resolved.
+  const stack: { node: unknown; leave?: boolean }[] = [{ node: doc.contents }];
+  while (stack.length > 0) {
+    const { node, leave } = stack.pop()!;
+    if (leave) {
+      checkKeys(node as YAMLMap);
+      continue;
+    }
+    if (isPair(node)) {
+      stack.push({ node: node.value }, { node: node.key });
+    } else if (isAlias(node)) {
+      aliases.set(node, anchors.get(node.source));
+    } else if (isNode(node)) {
+      if (node.anchor) anchors.set(node.anchor, node);
+      if (isMap(node)) stack.push({ node, leave: true });
+      if (isSeq(node) && node.items.length > MAX_MAP_KEYS) {
+        crowded.push({ collection: node, entries: node.items.length, at: (node.items[MAX_MAP_KEYS] as Node | null) ?? null });
+      }
+      if (isMap(node) || isSeq(node)) for (let i = node.items.length - 1; i >= 0; i--) stack.push({ node: node.items[i] });
+    }
+  }
+  return { aliases, duplicates, crowded, collectionKeys };
+
+  function checkKeys(map: YAMLMap): void {
+    if (map.items.length > MAX_MAP_KEYS) {
+      crowded.push({ collection: map, entries: map.items.length, at: (map.items[MAX_MAP_KEYS]!.key as Node | null) ?? null });
+    }
+    // Keys are equal when they become the same property of the JS object: `1` and `"1"` too.
+    const seen = new Map<string, Node>();
+    for (const pair of map.items) {
+      const key = pair.key as Node | null;
+      const resolved = isAlias(key) ? aliases.get(key) : key;
+      if ((isMap(resolved) || isSeq(resolved)) && key?.range) collectionKeys.push(key);
+      if (!isScalar(resolved) || !key?.range) continue;
+      const v = resolved.value;
+      if (v !== null && typeof v === 'object') continue;
+      const name = v === null ? '' : String(v);
+      const first = seen.get(name);
+      if (!first) {
+        seen.set(name, key);
+        continue;
+      }
+      const [start, end] = key.range;
+      duplicates.push({
+        error: new YAMLParseError([start, start + 1], 'DUPLICATE_KEY', 'Map keys must be unique'),
+        first: { key: name, offset: first.range![0], length: end - start },
+      });
+    }
+  }
+}
+
+/** The library's errors with the duplicate keys (sorted by offset) put in before the first error after each. */
+function withDuplicates(errors: readonly YAMLError[], duplicates: readonly YAMLError[]): YAMLError[] {
+  if (duplicates.length === 0) return [...errors];
+  const out: YAMLError[] = [];
+  let d = 0;
+  for (const e of errors) {
+    while (d < duplicates.length && duplicates[d]!.pos[0] <= e.pos[0]) out.push(duplicates[d++]!);
+    out.push(e);
+  }
+  return [...out, ...duplicates.slice(d)];
+}
+
+/** A node's own share of the expanded size: a value's characters as written (at least one), else one. */
+function ownSize(node: unknown): number {
+  if (isScalar(node)) return node.range ? Math.max(1, node.range[1] - node.range[0]) : 1;
+  return 1;
+}
+
+function childrenOf(node: unknown, aliases: ReadonlyMap<Alias, Node | undefined>): unknown[] {
+  if (isPair(node)) return [node.key, node.value];
+  if (isAlias(node)) return [aliases.get(node)];
+  if (isMap(node) || isSeq(node)) return node.items;
+  return [];
+}
+
+/**
+ * The size of a node with every alias expanded (ownSize summed), remembered per node so that each
+ * node is counted once however often it is used: linear in the Document. Infinity for a value
+ * that contains an alias of itself.
+ */
+function expandedSize(root: unknown, aliases: ReadonlyMap<Alias, Node | undefined>, memo: Map<unknown, number>): number {
+  const open = new Set<unknown>();
+  const stack: { node: unknown; entered: boolean }[] = [{ node: root, entered: false }];
+  while (stack.length > 0) {
+    const top = stack[stack.length - 1]!;
+    const { node } = top;
+    if (node === null || node === undefined || memo.has(node)) {
+      stack.pop();
+      continue;
+    }
+    if (!top.entered) {
+      // Met again before it was finished: it is its own ancestor through an alias.
+      if (open.has(node)) return Infinity;
+      top.entered = true;
+      open.add(node);
+      for (const c of childrenOf(node, aliases)) if (c !== null && c !== undefined && !memo.has(c)) stack.push({ node: c, entered: false });
+      continue;
+    }
+    stack.pop();
+    open.delete(node);
+    let size = isAlias(node) ? 0 : ownSize(node);
+    for (const c of childrenOf(node, aliases)) size += c === null || c === undefined ? 0 : memo.get(c)!;
+    memo.set(node, size);
+  }
+  return root === null || root === undefined ? 0 : memo.get(root)!;
+}
+
+/**
+ * The alias at which a document, expanded, passes MAX_EXPANDED_SIZE (in document order), or the
+ * first alias inside the value of its own anchor (size Infinity); undefined when neither.
+ */
+function overExpanded(
+  doc: Document.Parsed,
+  aliases: ReadonlyMap<Alias, Node | undefined>,
+): { alias: Alias; target: Node; size: number } | undefined {
+  if (aliases.size === 0) return undefined;
+  const memo = new Map<unknown, number>();
+  if (expandedSize(doc.contents, aliases, memo) <= MAX_EXPANDED_SIZE) return undefined;
+  // Walk in document order, adding each alias's expansion, until the limit is passed. Every
+  // cycle goes through an alias whose target is one of its ancestors (a target comes before its
+  // alias), met here before any alias that leads into that cycle from outside.
+  let total = 0;
+  let last: { alias: Alias; target: Node; size: number } | undefined;
+  const path = new Set<unknown>();
+  const stack: { node: unknown; leave?: boolean }[] = [{ node: doc.contents }];
+  while (stack.length > 0) {
+    const { node, leave } = stack.pop()!;
+    if (leave) {
+      path.delete(node);
+      continue;
+    }
+    if (node === null || node === undefined) continue;
+    if (isAlias(node)) {
+      const target = aliases.get(node);
+      if (!target) continue;
+      if (path.has(target)) return { alias: node, target, size: Infinity };
+      const size = expandedSize(target, aliases, memo);
+      last = { alias: node, target, size };
+      total += size;
+      if (total > MAX_EXPANDED_SIZE) return last;
+      continue;
+    }
+    total += ownSize(node);
+    path.add(node);
+    stack.push({ node, leave: true });
+    const children = childrenOf(node, aliases);
+    for (let i = children.length - 1; i >= 0; i--) stack.push({ node: children[i] });
+  }
+  return last;
+}
+
+/** 2 MiB, 9.4 KiB, 300 characters. */
+function formatSize(n: number): string {
+  if (n >= 1024 * 1024) return `${+(n / (1024 * 1024)).toFixed(1)} MiB`;
+  if (n >= 1024) return `${+(n / 1024).toFixed(1)} KiB`;
+  return `${n} characters`;
+}
 
 // ---------------------------------------------------------------------------------------------
 // YAML errors in plain words. The yaml library says what its grammar could not accept, often at
@@ -189,8 +494,8 @@ interface Anomaly {
 
 function explainYamlErrors(
   text: string,
-  docs: readonly Document.Parsed[],
   errors: readonly YAMLError[],
+  firsts: ReadonlyMap<YAMLError, FirstKey>,
   lineCounter: LineCounter,
   errAt: ErrAt,
 ): Diagnostic[] {
@@ -222,7 +527,7 @@ function explainYamlErrors(
   // After one mistake the library often rejects every line that follows; those errors say
   // nothing more. Keep the explained ones, or else the first error. Two equal keys after a
   // broken line may only be equal because the lines between them lost their indentation.
-  const broken = Math.min(...out.filter((d) => d.code === 'YAML_SYNTAX').map((d) => d.line!));
+  const broken = out.reduce((m, d) => (d.code === 'YAML_SYNTAX' ? Math.min(m, d.line!) : m), Infinity);
   const kept = out.filter((d) => d.code !== 'YAML_DUPLICATE_KEY' || d.line! < broken);
   return kept.length > 0 ? kept : unexplained.slice(0, 1);
 
@@ -230,6 +535,15 @@ function explainYamlErrors(
     const [start, end] = e.pos;
     const from = lineCounter.linePos(start);
     const message = e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
+    if (/maximum call stack/i.test(message)) {
+      return err(
+        'YAML_SYNTAX',
+        'the lists and mappings here are nested too deeply to read (hundreds of levels)',
+        'An inventory nests a few levels deep: write the value as a flatter list or mapping.',
+        start,
+        start + 1,
+      );
+    }
     if (e.code === 'TAB_AS_INDENT') {
       return err(
         'YAML_TAB_INDENT',
@@ -240,7 +554,7 @@ function explainYamlErrors(
       );
     }
     if (e.code === 'DUPLICATE_KEY') {
-      const first = firstOfDuplicate(docs, start);
+      const first = firsts.get(e);
       const name = first ? `\`${first.key}\`` : 'this key';
       return err(
         'YAML_DUPLICATE_KEY',
@@ -401,27 +715,6 @@ function quoteClosed(source: string): boolean {
   if (q === "'") return (/'*$/.exec(body)![0].length & 1) === 1;
   if (!body.endsWith('"')) return false;
   return (/\\*$/.exec(body.slice(0, -1))![0].length & 1) === 0;
-}
-
-/** The first of two equal keys: the pair whose key starts at `offset` and the earlier one. */
-function firstOfDuplicate(docs: readonly Document.Parsed[], offset: number): { key: string; offset: number; length: number } | undefined {
-  let found: { key: string; offset: number; length: number } | undefined;
-  for (const doc of docs) {
-    visit(doc, {
-      Map(_k, map) {
-        const pairs = map.items.filter((p) => isScalar(p.key) && p.key.range);
-        const second = pairs.find((p) => (p.key as { range: [number, number] }).range[0] === offset);
-        if (!second || !isScalar(second.key)) return undefined;
-        const name = String(second.key.value);
-        const first = pairs.find((p) => p !== second && isScalar(p.key) && String(p.key.value) === name);
-        const r = second.key.range!;
-        if (first && isScalar(first.key)) found = { key: name, offset: first.key.range![0], length: r[1] - r[0] };
-        return visit.BREAK;
-      },
-    });
-    if (found) break;
-  }
-  return found;
 }
 
 function isContent(line: string | undefined): boolean {

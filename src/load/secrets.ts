@@ -8,11 +8,10 @@
 // tree (`markers`, the default) never reads a secret reference and writes a fixed marker in
 // place of every secret, so it can be built, reviewed and checked in CI without any secret; the
 // deploy tree (`filled`, `build --deploy`) reads them and writes the values.
-import { existsSync } from 'node:fs';
 import { readFile, realpath, stat } from 'node:fs/promises';
-import { isInside } from './files.ts';
+import { outsideProblem, repoBoundary } from './repo.ts';
 import { stampOf, type InputStamp } from './stamps.ts';
-import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
+import { dirname, isAbsolute, resolve } from 'node:path';
 import type { Diagnostic } from '../diagnostics/types.ts';
 import { isCryptHash } from '../util/sha512-crypt.ts';
 import { formatPath } from '../util/paths.ts';
@@ -65,14 +64,33 @@ export interface SecretOptions {
   readonly cwd: string;
   readonly env: Readonly<Record<string, string | undefined>>;
   /**
-   * Secret files must be inside this directory (the repository: the nearest ancestor of the
-   * site directory with a `.git`, else the parent of `sites/`), so that an inventory cannot
-   * copy an arbitrary file of the build machine (/etc/...) into the served node configs.
+   * Secret files must be inside this directory (the repository boundary, `secretRoot`: the
+   * nearest directory at or above the site with a `.git`, else the site directory alone), so that
+   * an inventory cannot copy an arbitrary file of the build machine (/etc/...) into the served
+   * node configs.
    */
   readonly root: string;
   /** `markers` (default): references are not read, a stand-in is validated instead. */
   readonly mode?: SecretMode;
 }
+
+/**
+ * Longest secret, in UTF-8 bytes. A Harvester/RKE2 cluster token is about 100 characters and a
+ * password a few dozen; 4 KiB is 40 times that. The bound keeps hashing cheap: SHA-512 crypt
+ * hashes the password once per byte of it (the "P sequence"), so its cost grows with the square
+ * of the length (a 64 KiB password took 4.3 GB and then failed; 4 KiB takes about 16 MB and a
+ * tenth of a second).
+ */
+export const MAX_SECRET_BYTES = 4096;
+
+/** The SECRET_TOO_LONG problem of a secret value, or nothing. */
+export function secretTooLong(value: string): string | undefined {
+  const n = Buffer.byteLength(value, 'utf8');
+  return n > MAX_SECRET_BYTES ? `is ${n} bytes long; a secret may be at most ${MAX_SECRET_BYTES} bytes` : undefined;
+}
+
+const TOO_LONG_HINT =
+  'Use a shorter value: a cluster token is about 100 characters (`openssl rand -hex 24` makes one), a password a few dozen. harvgen refuses longer secrets, which no installer needs and whose hashing would take gigabytes.';
 
 /** Largest secret file read. */
 const MAX_SECRET_FILE = 64 * 1024;
@@ -84,10 +102,11 @@ async function readSecretFile(
   root: string,
 ): Promise<{ text: string; stamp: InputStamp; problem?: undefined } | { problem: string }> {
   if (isAbsolute(written)) return { problem: 'is an absolute path (write it relative to the YAML file)' };
+  // The repository boundary (src/load/repo.ts), by real path: no link or `../` leads out of it.
+  const outside = outsideProblem(file, root);
+  if (outside !== undefined) return { problem: outside };
   const real = await realpath(file).catch(() => undefined);
   if (real === undefined) return { problem: 'does not exist' };
-  const realRoot = await realpath(root).catch(() => root);
-  if (!isInside(real, realRoot)) return { problem: `is outside ${realRoot}` };
   const st = await stat(real);
   const stamp = stampOf(file, st);
   if (!st.isFile()) return { problem: 'is not a regular file' };
@@ -99,16 +118,12 @@ async function readSecretFile(
 }
 
 /**
- * The repository of a site directory: the nearest ancestor with `.git`; else, for a site in a
- * `sites/` directory, the parent of `sites/`; else the site directory itself (never whatever
- * happens to be two levels up, such as `/` or `/home`).
+ * The directory secret files must be in: the repository boundary of the site (`repoBoundary` in
+ * src/load/repo.ts, the one rule for every reader): the nearest directory at or above the site
+ * with a `.git` directory or file, else the site directory alone (never `/` or a home directory).
  */
 export function secretRoot(siteDir: string): string {
-  const site = resolve(siteDir);
-  for (let d = site; ; d = dirname(d)) {
-    if (existsSync(join(d, '.git'))) return d;
-    if (dirname(d) === d) return basename(dirname(site)) === 'sites' ? dirname(dirname(site)) : site;
-  }
+  return repoBoundary(siteDir).root;
 }
 
 /** Resolve every secret reference of a loaded (not yet validated) inventory. */
@@ -133,6 +148,11 @@ export async function resolveSecrets(input: Record<string, unknown>, locate: Loc
     });
     if (typeof value === 'string') {
       if (value !== '') secrets.push(value);
+      const long = secretTooLong(value);
+      if (long !== undefined) {
+        diagnostics.push(at(TOO_LONG_HINT, `${where} ${long}`, 'SECRET_TOO_LONG'));
+        holder![key] = UNRESOLVED;
+      }
       if (value !== '' && !(key === 'password' && isCryptHash(value))) {
         diagnostics.push(
           at(
@@ -156,14 +176,11 @@ export async function resolveSecrets(input: Record<string, unknown>, locate: Loc
       if (typeof ref.file === 'string') {
         const from = locate(path)?.file;
         const file = resolve(options.cwd, from ? dirname(from) : '.', ref.file);
-        // Where it is (links followed; the file itself is not read, and need not exist here).
-        const real = await realpath(file).catch(() => file);
-        const realRoot = await realpath(options.root).catch(() => resolve(options.root));
+        // Where it is (links followed, also a dangling one; the file itself is not read, and
+        // need not exist here): the same boundary check as the deploy build's.
         const problem = isAbsolute(ref.file)
           ? 'is an absolute path (write it relative to the YAML file)'
-          : !isInside(real, realRoot)
-            ? `is outside ${realRoot}`
-            : undefined;
+          : outsideProblem(file, options.root);
         if (problem !== undefined) {
           diagnostics.push(
             at(
@@ -191,8 +208,11 @@ export async function resolveSecrets(input: Record<string, unknown>, locate: Loc
         holder[key] = UNRESOLVED;
         continue;
       }
-      holder[key] = v;
       secrets.push(v);
+      const long = secretTooLong(v);
+      if (long !== undefined)
+        diagnostics.push(at(TOO_LONG_HINT, `${where} (the environment variable ${ref.env}) ${long}`, 'SECRET_TOO_LONG'));
+      holder[key] = long === undefined ? v : UNRESOLVED;
     } else if (typeof ref.file === 'string') {
       const from = locate(path)?.file;
       const file = resolve(options.cwd, from ? dirname(from) : '.', ref.file);
@@ -210,15 +230,29 @@ export async function resolveSecrets(input: Record<string, unknown>, locate: Loc
       }
       stamps.push(text.stamp);
       const v = text.text.replace(/\r?\n$/, '');
-      holder[key] = v;
       secrets.push(v);
+      const long = secretTooLong(v);
+      if (long !== undefined) diagnostics.push(at(TOO_LONG_HINT, `${where} (the file ${ref.file}) ${long}`, 'SECRET_TOO_LONG'));
+      holder[key] = long === undefined ? v : UNRESOLVED;
     }
   }
   // A token or password written under `config:` (node, defaults) is a secret too: masked in what
   // harvgen prints and written as its marker in the committed tree, and warned about like one
   // written at cluster.token.
-  for (const { path, value } of configSecrets(out)) {
+  for (const { path, value, holder, key } of configSecrets(out)) {
     secrets.push(value);
+    const long = secretTooLong(value);
+    if (long !== undefined) {
+      diagnostics.push({
+        code: 'SECRET_TOO_LONG',
+        severity: 'error',
+        message: `${formatPath(path)} ${long}`,
+        hint: TOO_LONG_HINT,
+        path: formatPath(path),
+        ...(locate(path) ?? {}),
+      });
+      holder[key] = UNRESOLVED;
+    }
     diagnostics.push({
       code: 'SECRET_INLINE',
       severity: 'warning',
@@ -234,26 +268,101 @@ export async function resolveSecrets(input: Record<string, unknown>, locate: Loc
 /** The installer config keys under `config:` that hold a secret. */
 const CONFIG_SECRET_KEYS: readonly (readonly string[])[] = [['token'], ['os', 'password']];
 
+/** The strings at the secret keys of one `config:` block (a shared layer's, for masking). */
+export function configBlockSecrets(block: unknown): string[] {
+  return configSecrets({ defaults: { config: block } }).map((f) => f.value);
+}
+
 /** Every string at a secret key of a `config:` block of the inventory (defaults, nodes). */
-function configSecrets(input: Record<string, unknown>): { path: InventoryPath; value: string }[] {
-  const found: { path: InventoryPath; value: string }[] = [];
+function configSecrets(
+  input: Record<string, unknown>,
+): { path: InventoryPath; value: string; holder: Record<string, unknown>; key: string }[] {
+  const found: { path: InventoryPath; value: string; holder: Record<string, unknown>; key: string }[] = [];
   const blocks: [InventoryPath, unknown][] = [[['defaults', 'config'], (input.defaults as Record<string, unknown> | undefined)?.config]];
   const nodes = input.nodes;
   if (Array.isArray(nodes)) nodes.forEach((n, i) => blocks.push([['nodes', i, 'config'], (n as Record<string, unknown> | null)?.config]));
   for (const [base, block] of blocks) {
     for (const keys of CONFIG_SECRET_KEYS) {
-      let v: unknown = block;
-      for (const k of keys) v = v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>)[k] : undefined;
-      if (typeof v === 'string' && v !== '') found.push({ path: [...base, ...keys], value: v });
+      let holder: unknown = block;
+      for (const k of keys.slice(0, -1))
+        holder =
+          holder !== null && typeof holder === 'object' && !Array.isArray(holder) ? (holder as Record<string, unknown>)[k] : undefined;
+      if (holder === null || typeof holder !== 'object' || Array.isArray(holder)) continue;
+      const key = keys[keys.length - 1]!;
+      const v = Object.hasOwn(holder, key) ? (holder as Record<string, unknown>)[key] : undefined;
+      if (typeof v === 'string' && v !== '')
+        found.push({ path: [...base, ...keys], value: v, holder: holder as Record<string, unknown>, key });
     }
   }
   return found;
 }
 
-/** Replace every secret value in `text` with `***`. */
+/** Derived forms (a line of a multi-line secret, a truncated prefix) shorter than this are not masked: they would garble everything. */
+const MIN_FORM = 4;
+
+/** Masking forms by secrets list (the pipeline and the diff redact many texts with one list). */
+const formsOf = new WeakMap<readonly string[], readonly string[]>();
+
+/**
+ * Every form in which a secret can be printed: as it is; escaped as JSON and as a double-quoted
+ * YAML string (`\n`, `\u0001` or `\x01`, `\"`), as a single-quoted YAML string (`''`); each
+ * line of a multi-line one, and the one-line form YAML folds it into. Longest first, so a form
+ * that contains another is masked whole.
+ */
+export function secretForms(secrets: readonly string[]): readonly string[] {
+  const known = formsOf.get(secrets);
+  if (known) return known;
+  const forms = new Set<string>();
+  const add = (f: string) => {
+    if (f.length >= MIN_FORM) forms.add(f);
+  };
+  for (const s of secrets) {
+    if (s.length === 0) continue;
+    forms.add(s);
+    const json = JSON.stringify(s).slice(1, -1);
+    add(json);
+    add(json.replace(/\\u00([0-9a-fA-F]{2})/g, '\\x$1'));
+    add(s.replace(/'/g, "''"));
+    if (/[\r\n]/.test(s)) {
+      for (const line of s.split(/\r?\n/)) add(line.trim());
+      add(s.replace(/\s*\n\s*/g, ' ').trim());
+    }
+  }
+  const out = [...forms].sort((a, b) => b.length - a.length);
+  formsOf.set(secrets, out);
+  return out;
+}
+
+/**
+ * Replace every secret in `text` with `***`: each of its printed forms (`secretForms`), and a
+ * prefix of one cut short with `…` (messages quote long values as their first 40 characters).
+ */
 export function redact(text: string, secrets: readonly string[]): string {
+  const forms = secretForms(secrets);
   let out = text;
-  // Longest first, so a secret that contains another is masked whole.
-  for (const s of [...secrets].sort((a, b) => b.length - a.length)) if (s.length > 0) out = out.split(s).join('***');
+  for (const f of forms) if (out.includes(f)) out = out.split(f).join('***');
+  return out.includes('\u2026') ? redactTruncated(out, forms) : out;
+}
+
+/** Longest prefix looked for before an ellipsis (truncated quotes in messages and code frames are shorter). */
+const MAX_TRUNCATED = 200;
+
+function redactTruncated(text: string, forms: readonly string[]): string {
+  let out = text;
+  for (let p = out.indexOf('\u2026'); p >= 0; p = out.indexOf('\u2026', p + 1)) {
+    let best = 0;
+    for (const f of forms) {
+      for (let k = Math.min(f.length - 1, p, MAX_TRUNCATED); k > best && k >= MIN_FORM; k--) {
+        if (out.startsWith(f.slice(0, k), p - k)) {
+          best = k;
+          break;
+        }
+      }
+    }
+    if (best > 0) {
+      out = `${out.slice(0, p - best)}***${out.slice(p)}`;
+      p = p - best + 3;
+    }
+  }
   return out;
 }

@@ -3,7 +3,7 @@
 // never the other way round. A directory's stamp changes when an entry is added, removed or
 // renamed in it: that is how a new node file is noticed. build's up-to-date check (src/cache)
 // compares them with the tree as it is now.
-import { readdirSync, statSync, type Dirent, type Stats } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readdirSync, readSync, statSync, type Dirent, type Stats } from 'node:fs';
 import { join } from 'node:path';
 
 /** `[absolute path, size, mtimeMs, ctimeMs, inode]`; size -1 for a path that did not exist, -2 for a racy one (never matches). */
@@ -64,4 +64,38 @@ export function stampsHold(stamps: readonly InputStamp[]): boolean {
     if (now[1] !== s[1] || now[2] !== s[2] || now[3] !== s[3] || now[4] !== s[4]) return false;
   }
   return true;
+}
+
+/** Largest input file whose content the up-to-date record binds (iPXE binaries are at most 8 MiB). */
+export const MAX_BOUND_INPUT = 16 * 1024 * 1024;
+
+/**
+ * The bytes of the regular file at `path` (followed through links, as load reads it) when it
+ * still has the size of its stamp, else undefined: one bounded read through a descriptor (a FIFO
+ * put in its place cannot block, a grown file is not read).
+ */
+export function inputBytes(path: string, size: number): Uint8Array | undefined {
+  if (size < 0 || size > MAX_BOUND_INPUT) return undefined;
+  let fd: number;
+  try {
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  } catch {
+    return undefined;
+  }
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile() || st.size !== size) return undefined;
+    const bytes = Buffer.alloc(size);
+    let n = 0;
+    while (n < size) {
+      const r = readSync(fd, bytes, n, size - n, n);
+      if (r === 0) return undefined;
+      n += r;
+    }
+    return bytes;
+  } catch {
+    return undefined;
+  } finally {
+    closeSync(fd);
+  }
 }

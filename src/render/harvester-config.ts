@@ -7,7 +7,7 @@ import type { ResolvedNode, SiteModel } from '../model/index.ts';
 import { clusterOf, deepMerge, releaseOf } from '../model/index.ts';
 import { deriveSalt, isCryptHash, sha512Crypt } from '../util/sha512-crypt.ts';
 import { toYaml } from './yaml.ts';
-import { SECRET_MARKERS, type SecretMode } from '../load/secrets.ts';
+import { MAX_SECRET_BYTES, SECRET_MARKERS, secretTooLong, type SecretMode } from '../load/secrets.ts';
 
 /**
  * The config object for a node (before YAML serialization). For the committed tree
@@ -83,6 +83,9 @@ const hashed = new Map<string, string>();
  */
 export function hashPassword(model: SiteModel, password: string): string {
   if (isCryptHash(password)) return password;
+  // Validation refuses longer secrets (SECRET_TOO_LONG); hashing one would take gigabytes (the
+  // cost grows with the square of the length), so reaching here with one is a bug, said as one.
+  if (secretTooLong(password) !== undefined) throw new Error(`refusing to hash a password longer than ${MAX_SECRET_BYTES} bytes`);
   const salt = deriveSalt('password', clusterOf(model).token);
   const key = `${salt}\0${password}`;
   let h = hashed.get(key);

@@ -36,6 +36,16 @@ export { escapers, UnsafeValueError } from './escape.ts';
 export { buildHarvesterConfig } from './harvester-config.ts';
 export { kernelArgs } from './kernel-args.ts';
 
+/**
+ * The largest Harvester config a node may have, in bytes: what its installer downloads at boot.
+ * harvgen's own part is a few KB; the rest is `config:`, merged over the node's layers. 1 MiB is
+ * the most an inventory file may hold (LOAD_FILE_TOO_LARGE): a config past it can only come from
+ * repetition (aliases, large values repeated in several layers), which once made 13 node configs
+ * of 94 MB each (2.3 GB of memory). Checked on the merged `config:` before the config is built
+ * (so an oversized one costs no more than counting it), and on the rendered file.
+ */
+export const MAX_NODE_CONFIG_BYTES = 1024 * 1024;
+
 /** Rendered files of one site, sorted by path. */
 export interface RenderResult {
   readonly artifacts: readonly Artifact[];
@@ -82,7 +92,38 @@ export function renderSite(model: SiteModel, locate: Locator, cache?: RenderCach
       cache.site = site;
     }
   }
-  const add = (path: string, render: () => string | Uint8Array, opts: { served?: boolean; mode?: number } = {}) => {
+  // Configs over MAX_NODE_CONFIG_BYTES, by the `config:` they are reported at (one for all the
+  // nodes that share it, as for configProblems below).
+  const oversized = new Map<string, { d: Diagnostic; nodes: string[] }>();
+  let tooLargeCount = 0;
+  const sizes = new WeakMap<object, number>();
+  const tooLarge = (node: ResolvedNode, bytes: number, what: string) => {
+    tooLargeCount++;
+    const at: InventoryPath = node.sources.config ?? (node.index >= 0 ? ['nodes', node.index] : ['defaults']);
+    const loc = locate(at, 'key');
+    const key = `${formatPath(at)}|${what}`;
+    const seen = oversized.get(key);
+    if (seen) {
+      seen.nodes.push(node.hostname);
+      return;
+    }
+    oversized.set(key, {
+      nodes: [node.hostname],
+      d: {
+        code: 'RENDER_CONFIG_TOO_LARGE',
+        severity: 'error',
+        message: `the Harvester config of node ${node.hostname} would be more than ${MAX_NODE_CONFIG_BYTES / (1024 * 1024)} MiB: ${what} ${formatBytes(bytes)}`,
+        hint: "A node's config is what its installer downloads at boot: at most 1 MiB. Its `config:` is merged from the node's, its profiles', `defaults:` and sites/_defaults.yaml: remove what the installer does not need, and repeat no large value (an alias repeats its anchor's whole value).",
+        path: formatPath(at),
+        ...(loc ?? {}),
+      },
+    });
+  };
+  const add = (
+    path: string,
+    render: () => string | Uint8Array,
+    opts: { served?: boolean; mode?: number; limit?: (bytes: number) => boolean } = {},
+  ) => {
     if (!isSafeRelativePath(path)) {
       diagnostics.push({
         code: 'RENDER_PATH_ESCAPE',
@@ -115,6 +156,8 @@ export function renderSite(model: SiteModel, locate: Locator, cache?: RenderCach
       });
       return;
     }
+    // A file over its limit is reported by `limit` and not kept.
+    if (opts.limit && !opts.limit(typeof contents === 'string' ? Buffer.byteLength(contents) : contents.byteLength)) return;
     paths.add(path);
     files.push({ path, contents, mode: opts.mode ?? 0o644, ...(opts.served ? { url: `${model.boot.server}/${path}` } : {}) });
   };
@@ -145,7 +188,11 @@ export function renderSite(model: SiteModel, locate: Locator, cache?: RenderCach
       const ci = cloudInitFiles(model, node, userDataFile);
       for (const mac of node.macs) for (const f of ci) add(`${cloudInitDir(mac)}${f.name}`, () => f.contents, { served: true });
     }
-    const config = node.boot === 'harvester' ? buildHarvesterConfig(model, node, secrets) : undefined;
+    const bigBefore = tooLargeCount;
+    // An oversized `config:` is reported before the config is built, checked or written.
+    const data = node.boot === 'harvester' ? dataSize(node.config, sizes) : 0;
+    if (data > MAX_NODE_CONFIG_BYTES) tooLarge(node, data, 'its `config:` holds');
+    const config = node.boot === 'harvester' && tooLargeCount === bigBefore ? buildHarvesterConfig(model, node, secrets) : undefined;
     const issues = config ? checkHarvesterConfig(node, config) : [];
     for (const issue of issues) {
       const d = configIssueToDiagnostic(issue, node, locate);
@@ -154,18 +201,33 @@ export function renderSite(model: SiteModel, locate: Locator, cache?: RenderCach
       if (seen) seen.nodes.push(node.hostname);
       else configProblems.set(key, { d, nodes: [node.hostname] });
     }
-    if (config) add(`harvester/${node.hostname}.yaml`, () => renderHarvesterConfig(model, node, config, secrets), { served: true });
+    if (config) {
+      add(`harvester/${node.hostname}.yaml`, () => renderHarvesterConfig(model, node, config, secrets), {
+        served: true,
+        limit: (bytes) => bytes <= MAX_NODE_CONFIG_BYTES || (tooLarge(node, bytes, 'the file would be'), false),
+      });
+    }
     add(`libvirt/${node.hostname}.xml`, () => renderLibvirtDomain(model, node));
-    if (cache && issues.length === 0 && diagnostics.length === before) cache.nodes.set(node.hostname, { key, files: files.slice(first) });
+    if (cache && issues.length === 0 && diagnostics.length === before && tooLargeCount === bigBefore) {
+      cache.nodes.set(node.hostname, { key, files: files.slice(first) });
+    }
   }
   for (const { d, nodes } of configProblems.values()) {
     diagnostics.push(nodes.length === 1 ? d : { ...d, message: d.message.replace(`node ${nodes[0]}`, `nodes ${nodes.join(', ')}`) });
   }
   const join = model.unknownJoin;
-  if (join) {
+  const joinData = join ? dataSize(join.config, sizes) : 0;
+  if (join && joinData > MAX_NODE_CONFIG_BYTES) tooLarge(join, joinData, 'its `config:` holds');
+  else if (join) {
     const config = buildHarvesterConfig(model, join, secrets);
     for (const issue of checkHarvesterConfig(join, config)) diagnostics.push(configIssueToDiagnostic(issue, join, locate));
-    add(configPath(model, join), () => renderHarvesterConfig(model, join, config, secrets), { served: true });
+    add(configPath(model, join), () => renderHarvesterConfig(model, join, config, secrets), {
+      served: true,
+      limit: (bytes) => bytes <= MAX_NODE_CONFIG_BYTES || (tooLarge(join, bytes, 'the file would be'), false),
+    });
+  }
+  for (const { d, nodes } of oversized.values()) {
+    diagnostics.push(nodes.length === 1 ? d : { ...d, message: d.message.replace(`node ${nodes[0]}`, `nodes ${nodes.join(', ')}`) });
   }
   if (model.bss.export) add('bss/bootparameters.json', () => renderBssBootParameters(model));
   add('dnsmasq/harvgen.conf', () => renderDnsmasq(model));
@@ -214,4 +276,25 @@ function configIssueToDiagnostic(issue: InstallerSchemaIssue, node: ResolvedNode
     path: formatPath(at),
     ...(loc ?? {}),
   };
+}
+
+/**
+ * The bytes a value takes at the least when written as YAML: each key and scalar as its text, with
+ * `: ` after a key and `- ` before a list item. Remembered per object: the layers' `config:`
+ * values are shared by every node that merges them, and counted once.
+ */
+function dataSize(value: unknown, sizes: WeakMap<object, number>): number {
+  if (value === null || typeof value !== 'object') return String(value).length;
+  const known = sizes.get(value);
+  if (known !== undefined) return known;
+  let n = 0;
+  if (Array.isArray(value)) for (const v of value) n += 2 + dataSize(v, sizes);
+  else for (const [k, v] of Object.entries(value)) n += k.length + 2 + dataSize(v, sizes);
+  sizes.set(value, n);
+  return n;
+}
+
+/** 1.5 MiB, 94.3 MiB. */
+function formatBytes(n: number): string {
+  return n >= 1024 * 1024 ? `${(n / (1024 * 1024)).toFixed(1)} MiB` : `${(n / 1024).toFixed(1)} KiB`;
 }

@@ -1,0 +1,245 @@
+// Exit codes never lie (issue 20, finding 5). Over generated inventories (a small seeded
+// generator: valid ones, ones with warnings, with errors, with oversized secrets, with an
+// internal error in rendering, with and without --strict): `build` exits 0 exactly when its
+// --json says `ok: true`, and then the output tree equals a fresh build into an empty
+// directory; when it fails, it exits non-zero and the previous tree is untouched (same files,
+// same bytes, same modes, same mtimes). `check` agrees with build on success.
+import { lstatSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import fg from 'fast-glob';
+import { build } from '../src/index.ts';
+import { main } from '../src/cli.ts';
+import { MAX_SECRET_BYTES } from '../src/load/secrets.ts';
+import { runCli } from './helpers/cli.ts';
+import { tempDir } from './helpers/tmp.ts';
+
+process.env.HG_EXIT_TOKEN = 'exit-truth-token.1';
+
+/** mulberry32: a small seeded generator, so a failure names its seed and replays. */
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+type Kind = 'valid' | 'warning' | 'error' | 'oversized' | 'internal';
+const KINDS: readonly Kind[] = ['valid', 'warning', 'error', 'oversized', 'internal'];
+
+interface Case {
+  readonly seed: number;
+  readonly kind: Kind;
+  readonly strict: boolean;
+  readonly yaml: string;
+}
+
+/** One inventory of site `t` (so every case of a seed writes to the same output directory). */
+function generate(seed: number, kind: Kind): Case {
+  const rand = rng(seed);
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!;
+  const nodes = 1 + Math.floor(rand() * 3);
+  const hex = (n: number) => n.toString(16).padStart(2, '0');
+  const base = Math.floor(rand() * 200);
+  const lines: string[] = [];
+  for (let i = 0; i < nodes; i++) {
+    lines.push(`  - hostname: n${i + 1}`, `    mac: 52:54:00:${hex(seed & 0xff)}:${hex(base)}:${hex(i + 1)}`, `    ip: 10.0.0.${20 + i}`);
+  }
+  // From the environment: the committed tree reads no reference, so a valid inventory has no finding at all.
+  let token = '{ env: HG_EXIT_TOKEN }';
+  let password = `$6$saltsaltsaltsalt$${'a'.repeat(86)}`;
+  let device = '/dev/disk/by-id/virtio-root';
+  let vip = '10.0.0.10';
+  let extra = '';
+  switch (kind) {
+    case 'warning':
+      // A plain-text password (SECRET_INLINE) or a /dev/sdX device: warnings only.
+      if (rand() < 0.5) password = `pass-${seed}-plain`;
+      else device = '/dev/sda';
+      break;
+    case 'error':
+      if (rand() < 0.5) vip = '10.9.9.9';
+      else extra = '  bogus_key: 1\n';
+      break;
+    case 'oversized': {
+      // The finding: a warning and a password of 64 KiB or more; also just over the limit, and a token.
+      const n = pick([MAX_SECRET_BYTES + 1, 64 * 1024, 70_000]);
+      if (rand() < 0.7) password = 'p'.repeat(n);
+      else token = 't'.repeat(n);
+      break;
+    }
+    case 'internal':
+      // A warning as well: the internal error must not be dropped behind it.
+      password = `pass-${seed}-plain`;
+      break;
+  }
+  const yaml = `site: t
+harvester:
+  version: v1.5.1
+  artifacts: http://10.0.0.1/artifacts
+boot:
+  server: http://10.0.0.1
+network:
+  cidr: 10.0.0.0/24
+  gateway: 10.0.0.1
+  dns: [10.0.0.1]
+  dhcp_range: 10.0.0.100-10.0.0.199
+cluster:
+  vip: ${vip}
+  token: ${token}
+  password: '${password}'
+${extra}defaults:
+  install:
+    device: ${device}
+nodes:
+${lines.join('\n')}
+`;
+  return { seed, kind, strict: kind === 'warning' && rand() < 0.4, yaml };
+}
+
+/** Every file under `dir` with its bytes, mode and mtime (the build state directory left out). */
+function snapshot(dir: string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const f of fg.sync('**/*', { cwd: dir, dot: true, onlyFiles: false, ignore: ['.harvgen-cache/**'] }).sort()) {
+    const st = lstatSync(join(dir, f));
+    out.set(f, `${st.mode.toString(8)} ${st.mtimeMs} ${st.isFile() ? readFileSync(join(dir, f), 'base64') : ''}`);
+  }
+  return out;
+}
+
+/** Files and their bytes and modes (what a fresh build must equal). */
+function contents(dir: string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const f of fg.sync('**/*', { cwd: dir, dot: true, onlyFiles: true, ignore: ['.harvgen-cache/**'] }).sort()) {
+    out.set(f, `${(lstatSync(join(dir, f)).mode & 0o777).toString(8)} ${readFileSync(join(dir, f), 'base64')}`);
+  }
+  return out;
+}
+
+async function cli(
+  args: readonly string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number; json: { ok: boolean; errors: number } }> {
+  let out = '';
+  const saved = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
+  Object.assign(process.env, env);
+  try {
+    const code = await main([...args, '--json'], { out: { write: (s: string) => (out += s) }, err: { write: () => true } });
+    return { code, json: JSON.parse(out) as { ok: boolean; errors: number } };
+  } finally {
+    for (const [k, v] of Object.entries(saved)) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+  }
+}
+
+const SEEDS = 20;
+
+test(`property over ${SEEDS} seeds x ${KINDS.length} kinds: exit 0 <=> ok, ok => the tree of a fresh build, failure => the previous tree untouched`, async () => {
+  const seen = new Map<Kind, { ok: number; failed: number }>();
+  for (let seed = 1; seed <= SEEDS; seed++) {
+    for (const kind of KINDS) {
+      const c = generate(seed * 7919 + KINDS.indexOf(kind), kind);
+      const what = `seed ${c.seed} (${kind}${c.strict ? ', --strict' : ''})`;
+      const repo = tempDir('exit-truth');
+      mkdirSync(join(repo, '.git'));
+      const dir = join(repo, 'sites', 't');
+      mkdirSync(dir, { recursive: true });
+      const out = join(repo, 'out');
+      // The previous tree: a valid inventory of the same site, built.
+      writeFileSync(join(dir, 'site.yaml'), generate(c.seed, 'valid').yaml);
+      const first = await build({ sites: [dir], outDir: out });
+      assert.ok(first.ok, `${what}: the baseline builds: ${JSON.stringify(first.diagnostics)}`);
+      const before = snapshot(join(out, 't'));
+      // Make sure a rewrite would show in the mtimes.
+      await new Promise((r) => setTimeout(r, 5));
+      writeFileSync(join(dir, 'site.yaml'), c.yaml);
+      const env: Record<string, string> = kind === 'internal' ? { HARVGEN_TEST_THROW: 'render' } : {};
+      const flags = c.strict ? ['--strict'] : [];
+      const b = await cli(['build', dir, '--out', out, ...flags], env);
+      assert.is(b.code === 0, b.json.ok, `${what}: exit ${b.code} but ok: ${b.json.ok}`);
+      const ch = await cli(['check', dir, ...flags], env);
+      assert.is(ch.json.ok, b.json.ok, `${what}: check and build agree`);
+      assert.is(ch.code === 0, ch.json.ok, `${what}: check exit ${ch.code} but ok: ${ch.json.ok}`);
+      const tally = seen.get(kind) ?? { ok: 0, failed: 0 };
+      seen.set(kind, tally);
+      if (b.json.ok) {
+        tally.ok++;
+        const fresh = tempDir('exit-truth-fresh');
+        const again = await build({ sites: [dir], outDir: fresh });
+        assert.ok(again.ok, `${what}: a fresh build of what passed passes`);
+        assert.equal(contents(join(out, 't')), contents(join(fresh, 't')), `${what}: the tree equals a fresh build`);
+      } else {
+        tally.failed++;
+        assert.ok(b.code !== 0, `${what}: a failure exits non-zero`);
+        assert.equal(snapshot(join(out, 't')), before, `${what}: the previous tree is untouched`);
+      }
+    }
+  }
+  // The generator reached every outcome it was meant to.
+  assert.equal(seen.get('valid'), { ok: SEEDS, failed: 0 });
+  assert.is(seen.get('oversized')!.ok, 0, 'an oversized secret always fails');
+  assert.is(seen.get('internal')!.ok, 0, 'an internal error always fails');
+  assert.is(seen.get('error')!.ok, 0);
+  assert.ok(seen.get('warning')!.ok > 0 && seen.get('warning')!.failed > 0, JSON.stringify(seen.get('warning')));
+});
+
+test('the finding: a warning and a 64 KiB password, built by the binary: SECRET_TOO_LONG, exit 1, ok: false, nothing written', () => {
+  const repo = tempDir('exit-truth-bin');
+  mkdirSync(join(repo, '.git'));
+  const dir = join(repo, 'sites', 't');
+  mkdirSync(dir, { recursive: true });
+  const c = generate(42, 'warning');
+  writeFileSync(join(dir, 'site.yaml'), c.yaml.replace(/ {2}password: .*/, `  password: ${'p'.repeat(64 * 1024)}`));
+  const out = join(repo, 'out');
+  for (const deploy of [[], ['--deploy']]) {
+    const r = runCli(['build', dir, '--out', out, '--json', ...deploy]);
+    const doc = JSON.parse(r.stdout) as { ok: boolean; diagnostics: { code: string; message: string; line?: number }[] };
+    assert.is(r.code, 1, r.stderr);
+    assert.is(doc.ok, false);
+    const d = doc.diagnostics.find((x) => x.code === 'SECRET_TOO_LONG');
+    assert.ok(
+      d && d.line === 15 && /65536 bytes long; a secret may be at most 4096 bytes/.test(d.message),
+      JSON.stringify(doc.diagnostics),
+    );
+    assert.not.ok(r.stdout.includes('pppppppp') || r.stderr.includes('pppppppp'), 'the password is not printed');
+  }
+  assert.equal(fg.sync('**/*', { cwd: out, dot: true, onlyFiles: true }), []);
+});
+
+test('an internal error in rendering, behind a warning: reported, exit 2, ok: false (it was dropped: exit 0, ok: true)', async () => {
+  const repo = tempDir('exit-truth-internal');
+  mkdirSync(join(repo, '.git'));
+  const dir = join(repo, 'sites', 't');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'site.yaml'), generate(7, 'internal').yaml);
+  const out = join(repo, 'out');
+  for (const args of [
+    ['build', dir, '--out', out],
+    ['build', dir, '--out', out, '--all-or-nothing'],
+    ['check', dir],
+  ]) {
+    const r = await cli(args, { HARVGEN_TEST_THROW: 'render' });
+    assert.is(r.code, 2, args.join(' '));
+    assert.is(r.json.ok, false);
+    assert.ok(r.json.errors >= 1);
+  }
+  const lib = await (async () => {
+    process.env.HARVGEN_TEST_THROW = 'render';
+    try {
+      return await build({ sites: [dir], outDir: out });
+    } finally {
+      delete process.env.HARVGEN_TEST_THROW;
+    }
+  })();
+  assert.is(lib.ok, false);
+  assert.equal(lib.diagnostics.map((d) => d.code).sort(), ['INTERNAL_ERROR', 'SECRET_INLINE']);
+});
+
+test.run();
