@@ -300,6 +300,64 @@ test('init never writes through a link: a symlinked secrets/ or nodes/, a dangli
   assert.not.ok(hasStackTrace(cli.stderr));
 });
 
+test('init never writes through a link higher in the path: `sites/evil -> /tmp/victim` committed in a repository', async () => {
+  for (const victimIsRepo of [false, true]) {
+    const repo = tempDir('bnd-init-repo');
+    mkdirSync(join(repo, '.git'));
+    mkdirSync(join(repo, 'sites'));
+    const victim = tempDir('bnd-init-victim');
+    // A link to another checkout is no more a repository of its own than any other link.
+    if (victimIsRepo) mkdirSync(join(victim, '.git'));
+    const before = readdirSync(victim);
+    symlinkSync(victim, join(repo, 'sites/evil'));
+    const r = await initSite(join(repo, 'sites/evil/new'));
+    assert.ok('error' in r && !r.io, JSON.stringify(r));
+    assert.is(
+      r.error,
+      `${join(repo, 'sites/evil')} is a symbolic link inside the repository ${repo}; harvgen init never writes through a link (pick a path without one)`,
+    );
+    assert.equal(readdirSync(victim), before, 'written through the link');
+    // The CLI, with the path as the review gave it: exit 2, nothing created.
+    const cli = runCli(['init', 'sites/evil/new'], repo);
+    assert.is(cli.code, 2, cli.stderr);
+    assert.ok(cli.stderr.includes(`sites/evil is a symbolic link inside the repository ${repo}; harvgen init never writes`), cli.stderr);
+    assert.not.ok(hasStackTrace(cli.stderr));
+    assert.equal(readdirSync(victim), before, 'written through the link by the CLI');
+  }
+  // Outside a repository (a site unpacked from an archive): a link below the working directory.
+  const unpacked = tempDir('bnd-init-unpacked');
+  const victim = tempDir('bnd-init-victim');
+  mkdirSync(join(victim, 'new'));
+  mkdirSync(join(unpacked, 'sites'));
+  symlinkSync(victim, join(unpacked, 'sites/evil'));
+  const cli = runCli(['init', 'sites/evil/new/site'], unpacked);
+  assert.is(cli.code, 2, cli.stderr);
+  assert.match(cli.stderr, /sites\/evil is a symbolic link inside the working directory; harvgen init never writes through a link/);
+  assert.equal(readdirSync(join(victim, 'new')), []);
+});
+
+test('init allows links above the repository (a linked /home) and writes through none below it', async () => {
+  const base = tempDir('bnd-init-above');
+  const real = join(base, 'real');
+  mkdirSync(join(real, 'repo/.git'), { recursive: true });
+  mkdirSync(join(real, 'repo/sites'));
+  symlinkSync(real, join(base, 'home'));
+  const r = await initSite(join(base, 'home/repo/sites/new'));
+  assert.ok('files' in r, JSON.stringify(r));
+  assert.ok(existsSync(join(real, 'repo/sites/new/secrets/token')));
+  // Outside any repository, the directory init writes into may sit below a link too.
+  const plain = tempDir('bnd-init-plain');
+  mkdirSync(join(plain, 'data'));
+  symlinkSync(join(plain, 'data'), join(plain, 'linked'));
+  mkdirSync(join(plain, 'data/sites'));
+  const p = await initSite(join(plain, 'linked/sites/new'));
+  assert.ok('files' in p, JSON.stringify(p));
+  // ... but not the link itself, when init would create what is below it.
+  const q = await initSite(join(plain, 'linked/new'));
+  assert.ok('error' in q && q.error.startsWith(`${join(plain, 'linked')} is a symbolic link;`), JSON.stringify(q));
+  assert.not.ok(existsSync(join(plain, 'data/new')));
+});
+
 test('init leaves nothing behind when a write fails after it started (a file size limit: EFBIG)', () => {
   const parent = tempDir('bnd-init-fail');
   const dir = join(parent, 'new/site');

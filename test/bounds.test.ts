@@ -232,10 +232,66 @@ test('a node config just under 1 MiB passes', async () => {
   assert.ok(ok);
 });
 
+// ---- the size of all node configs of a site ------------------------------------------------------
+
+/** configSite's `defaults.config` with `count` nodes: n1 in site.yaml, the others one-line files in nodes/. */
+function manyNodes(count: number, bytes: number, escaped = false): Record<string, string> {
+  const files = configSite(bytes, escaped);
+  for (let i = 2; i <= count; i++) {
+    const mac = `52:54:00:00:${(i >> 8).toString(16).padStart(2, '0')}:${(i & 0xff).toString(16).padStart(2, '0')}`;
+    files[`${SITE}/nodes/n${i}.yaml`] = `mac: ${mac}\n`;
+  }
+  return files;
+}
+
+test("the review's case: 1 MB of `defaults.config` repeated in 68 nodes is refused once, at `defaults.config`, before any config is built", async () => {
+  const { diagnostics, ok } = await checkRepo(manyNodes(68, 1_000_000));
+  assert.is(ok, false);
+  // One diagnostic for the site: none per node, no config built or checked.
+  assert.equal(
+    diagnostics.map((d) => d.code),
+    ['RENDER_SITE_CONFIGS_TOO_LARGE'],
+  );
+  const d = diagnostics[0]!;
+  assert.equal([d.file, d.line, d.col, d.path], [`${SITE}/site.yaml`, 10, 3, 'defaults.config']);
+  assert.match(d.message, /the Harvester configs of the site's 68 nodes would be more than 64 MiB in all: their `config:` holds 64\.9 MiB/);
+  assert.match(d.message, /the largest part of their `config:` \(64\.9 MiB\) is this one, repeated in 68 nodes$/);
+});
+
+test('each node adding a line of its own `config:` still reports the shared `config:` that holds the most', async () => {
+  const files = manyNodes(68, 1_000_000);
+  for (let i = 2; i <= 68; i++) files[`${SITE}/nodes/n${i}.yaml`] += `config: { os: { environment: { RACK: r${i} } } }\n`;
+  const { diagnostics } = await checkRepo(files);
+  const d = only(diagnostics, 'RENDER_SITE_CONFIGS_TOO_LARGE');
+  assert.equal([d.file, d.line, d.col, d.path], [`${SITE}/site.yaml`, 10, 3, 'defaults.config']);
+  assert.match(d.message, /is this one, repeated in 68 nodes$/);
+});
+
+test('configs that escapes make longer than their `config:` are refused as rendered, once, when the files pass 64 MiB', async () => {
+  // Each `"` is written `\"`: the `config:`s hold 32 MiB, their files twice that.
+  const { diagnostics } = await checkRepo(manyNodes(68, 1_000_000, true));
+  assert.equal(
+    diagnostics.map((d) => d.code),
+    ['RENDER_SITE_CONFIGS_TOO_LARGE'],
+  );
+  const d = diagnostics[0]!;
+  assert.equal([d.line, d.col, d.path], [10, 3, 'defaults.config']);
+  assert.match(d.message, /more than 64 MiB in all: the first 67 files would be 64\.\d MiB;/);
+});
+
+test('a site whose node configs hold less than 64 MiB together passes: 66 nodes of 1 MB', async () => {
+  const { diagnostics, ok } = await checkRepo(manyNodes(66, 1_000_000));
+  assert.equal(
+    diagnostics.map((d) => d.code),
+    [],
+  );
+  assert.ok(ok);
+});
+
 // ---- the command line --------------------------------------------------------------------------
 
 test('harvgen check and build --json report each limit as an error (exit 1), never a stack trace', () => {
-  for (const files of [aliasSite(99, 950_000), keysSite(20_000), chainSite(40), configSite(1_200_000)]) {
+  for (const files of [aliasSite(99, 950_000), keysSite(20_000), chainSite(40), configSite(1_200_000), manyNodes(68, 1_000_000)]) {
     const root = writeRepo(tempDir('bounds-cli'), files);
     const c = runCli(['check', SITE], root);
     assert.is(c.code, 1, c.stderr);
@@ -245,7 +301,11 @@ test('harvgen check and build --json report each limit as an error (exit 1), nev
     const doc = JSON.parse(b.stdout) as { ok: boolean; diagnostics: { code: string }[] };
     assert.is(doc.ok, false);
     assert.ok(
-      doc.diagnostics.some((d) => /YAML_ALIAS_LIMIT|YAML_TOO_MANY_KEYS|NODE_PROFILE_CHAIN_TOO_LONG|RENDER_CONFIG_TOO_LARGE/.test(d.code)),
+      doc.diagnostics.some((d) =>
+        /YAML_ALIAS_LIMIT|YAML_TOO_MANY_KEYS|NODE_PROFILE_CHAIN_TOO_LONG|RENDER_CONFIG_TOO_LARGE|RENDER_SITE_CONFIGS_TOO_LARGE/.test(
+          d.code,
+        ),
+      ),
       b.stdout,
     );
   }

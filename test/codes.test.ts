@@ -36,6 +36,7 @@ const TESTED_ELSEWHERE: Record<string, string> = {
   RENDER_PATH_ESCAPE: 'internals',
   RENDER_UNSAFE_VALUE: 'hostile',
   RENDER_CONFIG_TOO_LARGE: 'bounds',
+  RENDER_SITE_CONFIGS_TOO_LARGE: 'bounds',
   NODE_PROFILE_UNKNOWN: 'layers',
   NODE_PROFILE_CYCLE: 'layers',
   NODE_PROFILE_CHAIN_TOO_LONG: 'bounds',

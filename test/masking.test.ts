@@ -347,6 +347,103 @@ test('masking helpers: every scalar style of a secret key is blanked whole, line
   }
 });
 
+/** A site of its own with `cluster` (the YAML after `cluster:`) and the given node files, for the cases below. */
+function smallSite(name: string, cluster: string, nodes: Record<string, string>, before = ''): string {
+  const repo = tempDir(name);
+  mkdirSync(join(repo, '.git'));
+  const dir = join(repo, 'sites', 'mask');
+  mkdirSync(join(dir, 'nodes'), { recursive: true });
+  writeFileSync(
+    join(dir, 'site.yaml'),
+    `site: mask
+harvester:
+  version: v1.5.1
+  artifacts: http://10.0.0.1/artifacts
+boot:
+  server: http://10.0.0.1
+network:
+  cidr: 10.0.0.0/24
+  gateway: 10.0.0.1
+  dns: [10.0.0.1]
+  dhcp_range: 10.0.0.100-10.0.0.199
+defaults:
+  install:
+    device: /dev/vda
+${before}cluster:${cluster}
+`,
+  );
+  for (const [n, text] of Object.entries(nodes)) writeFileSync(join(dir, 'nodes', `${n}.yaml`), text);
+  return dir;
+}
+
+const N1 = { n1: 'mac: 52:54:00:00:00:01\nip: 10.0.0.11\n' };
+
+test('a secret in a flow mapping continued on the next line: its second line is masked in the code frame of a successful check', async () => {
+  const dir = smallSite(
+    'mask-flow',
+    ' { vip: 10.0.0.10, password: { env: HG_MASK_PASSWORD }, token: FIRSTHALF\n    SECONDHALFSECRET }',
+    N1,
+  );
+  const { printed, codes } = await allChannels(dir, 'n1');
+  assert.equal([codes.check, codes.build], [0, 0], printed.slice(0, 3000));
+  assert.match(printed, /SECRET_INLINE/);
+  assertNoFragment(printed, ['FIRSTHALF', 'SECONDHALFSECRET'], 'flow mapping continued');
+  assert.match(printed, /\| +\*\*\* }/, 'the continued line is in the frame, masked');
+});
+
+for (const [style, anchored] of [
+  ['folded', '>-\n  part-one-of-secret\n  part-two-of-secret'],
+  ['multi-line plain', 'part-one-of-secret\n  part-two-of-secret'],
+] as const) {
+  test(`an anchor (${style}) written elsewhere and used as the secret (token: *tok): the anchor's lines are masked`, async () => {
+    // The anchor just above the alias, so that the code frame of its SECRET_INLINE shows its last line.
+    const cluster = ' { token: *tok, vip: 10.0.0.10, password: { env: HG_MASK_PASSWORD } }';
+    const dir = smallSite('mask-anchor', cluster, N1, `description: &tok ${anchored}\n`);
+    const { printed, codes } = await allChannels(dir, 'n1');
+    assert.equal([codes.check, codes.build], [0, 0], printed.slice(0, 3000));
+    assert.match(printed, /SECRET_INLINE/);
+    assertNoFragment(printed, ['part-one', 'part-two', 'one-of-secret', 'two-of-secret'], `anchor, ${style}`);
+    assert.match(printed, /\| +\*\*\*\n.*> +\d+ \| cluster: \{ token: \*\*\*/, 'the anchor is in the frame, masked');
+  });
+}
+
+test('explain masks a number (or any scalar) at a secret key under config:', async () => {
+  const dir = smallSite('mask-number', '\n  vip: 10.0.0.10\n  password: { env: HG_MASK_PASSWORD }\n  token: { env: HG_MASK_TOKEN }', {
+    n1: 'mac: 52:54:00:00:00:01\nip: 10.0.0.11\nconfig: { os: { password: 24681357913579 }, token: 11223344556677 }\n',
+  });
+  for (const args of [
+    ['explain', dir, 'n1'],
+    ['explain', dir, 'n1', '--json'],
+  ]) {
+    const r = await run(args);
+    const printed = `${r.out}\n${r.err}`;
+    assert.is(r.code, 0, printed);
+    assert.match(printed, /\*\*\*/);
+    assertNoFragment(printed, ['24681357913579', '11223344556677'], args.join(' '));
+  }
+});
+
+test('masking helpers: a flow value continued on the next line and an anchor used at a secret key are blanked by range', () => {
+  for (const text of [
+    'cluster: { vip: 10.0.0.10, token: FlowFirst-A1\n    FlowSecond-A2 }\nnext: kept\n',
+    'cluster: { vip: 10.0.0.10,\n  token: FlowFirst-A1\n  FlowSecond-A2 }\nnext: kept\n',
+    'description: &tok >-\n  FoldedFirst-A1\n  FoldedSecond-A2\ncluster:\n  token: *tok\nnext: kept\n',
+    'description: &tok PlainFirst-A1\n  PlainSecond-A2\ncluster:\n  password: *tok\nnext: kept\n',
+    'shared: &s { value: MapFirst-A1 }\ncluster:\n  token: *s\nnext: kept\n',
+  ]) {
+    for (const clean of [() => parseDocument(text), undefined]) {
+      const masked = maskSpans(text, secretSpans(text, clean));
+      assert.not.match(masked, /-A[12]/, `${JSON.stringify(text)} (${clean ? 'clean' : 'broken'}): ${masked}`);
+      assert.match(masked, /next: kept/);
+    }
+  }
+  // The line scan alone (a file broken before the parser gets there) reads a flow value on.
+  const broken = 'cluster: { vip: 10.0.0.10, token: FlowFirst-B1\n    FlowSecond-B2 }\n  bad: [\n';
+  assert.not.match(maskSpans(broken, secretSpans(broken)), /-B[12]/);
+  // Value masking: each whitespace-separated part of a secret (a line of a folded one).
+  assert.is(redact('x part-one-of-secret y part-two-of-secret', ['part-one-of-secret part-two-of-secret']), 'x *** y ***');
+});
+
 test('redact: escaped forms, each line of a multi-line secret, and a prefix cut short with an ellipsis', () => {
   const s = 'line-one-Ab\nline-two-"Cd"\\x';
   assert.ok(secretForms([s]).includes(JSON.stringify(s).slice(1, -1)));

@@ -28,7 +28,7 @@ import { previousManifest, type PreviousManifest } from '../emit/index.ts';
 import { interruptedIn } from '../emit/journal.ts';
 import { LOCK_FILE } from '../emit/lock.ts';
 import { TEMP_SUFFIX } from '../emit/safe-path.ts';
-import { scanTree } from '../emit/tree.ts';
+import { directoriesSettled, scanTree } from '../emit/tree.ts';
 import { inputBytes, stampsHold, type InputStamp } from '../load/stamps.ts';
 import type { SecretMode } from '../load/secrets.ts';
 import { isSafeRelativePath, sha256Hex, type Artifact } from '../render/artifact.ts';
@@ -250,12 +250,15 @@ function outputHolds(dir: string, record: SiteRecord): boolean {
   // A build running (lock) or killed (journal, temps): compile, so that emit sees it.
   if (tree.has(LOCK_FILE) || interruptedIn(tree)) return false;
   let listed: PreviousManifest['files'] | undefined;
+  const settledDirs = new Map<string, boolean>();
   for (const [path, size, mode] of record.files) {
     if (path === 'manifest.json') continue;
     if (typeof path !== 'string' || !isSafeRelativePath(path)) return false;
     if (tree.get(path) !== 'file') return false;
     const st = regular(join(dir, path));
     if (!st || st.size !== size || (st.mode & 0o777) !== mode || st.ctimeMs > settled) return false;
+    // A directory renamed into place since (a swapped-in copy) keeps its files' ctimes.
+    if (!directoriesSettled(dir, path, settled, settledDirs)) return false;
     if (st.ctimeMs === settled) {
       // Changed in the clock tick the record was settled: as likely an edit right after the build.
       listed ??= previousManifest(dir).files;

@@ -5,13 +5,14 @@
 // every diff goes through the library's redaction with the site's secret values, and a line that
 // holds a secret in the new file is masked wherever the same line appears with another value in
 // the old one (a rotated token is a secret too).
-import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Artifact } from '../render/artifact.ts';
 import type { SiteModel } from '../model/index.ts';
 import { redact, SECRET_FIELDS, SECRET_MARKERS } from '../load/secrets.ts';
 import { MIN_REDACTED } from '../pipeline.ts';
 import { unifiedDiff } from './diff.ts';
+import { readWhole } from '../util/read-fd.ts';
 
 /** How a file of the output differs from what the build writes. */
 export type ChangeStatus = 'missing' | 'extra' | 'differs';
@@ -82,14 +83,7 @@ function readOld(file: string): Side | 'too-large' {
     const st = fstatSync(fd);
     if (!st.isFile()) return undefined;
     if (st.size > MAX_DIFF_BYTES) return 'too-large';
-    const bytes = Buffer.alloc(st.size);
-    let n = 0;
-    while (n < bytes.length) {
-      const r = readSync(fd, bytes, n, bytes.length - n, n);
-      if (r === 0) break;
-      n += r;
-    }
-    return { bytes: bytes.subarray(0, n), mode: st.mode & 0o777 };
+    return { bytes: readWhole(fd, st.size), mode: st.mode & 0o777 };
   } finally {
     closeSync(fd);
   }

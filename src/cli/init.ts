@@ -2,12 +2,13 @@
 // and one node file, each with the editor modeline pointing at the schema this harvgen ships,
 // the cluster token and password in secrets/ (random, listed in a .gitignore there). It never
 // overwrites and never writes through a symbolic link: everything is checked before anything is
-// written (an existing file or link, dangling or not, at any path it would create, or a link or
-// non-directory where it needs a directory), and when a write fails after it started, what it
+// written (an existing file or link, dangling or not, at any path it would create, a link or
+// non-directory where it needs a directory, or a link in the path below the repository), and when a write fails after it started, what it
 // created is removed again, so it leaves a whole site or nothing.
 import { randomBytes } from 'node:crypto';
 import { closeSync, lstatSync, mkdirSync, openSync, rmdirSync, unlinkSync, writeSync, constants } from 'node:fs';
-import { basename, join, relative, resolve, sep } from 'node:path';
+import { homedir } from 'node:os';
+import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const schemaDir = fileURLToPath(new URL('../../schema/', import.meta.url));
@@ -41,6 +42,50 @@ function kindAt(path: string): 'none' | 'dir' | 'link' | 'other' | `error:${stri
   return st.isSymbolicLink() ? 'link' : st.isDirectory() ? 'dir' : 'other';
 }
 
+/** A `.git` directory or regular file directly in `dir` (as src/load/repo.ts looks for one). */
+function hasGit(dir: string): boolean {
+  const kind = kindAt(join(dir, '.git'));
+  return kind === 'dir' || kind === 'other';
+}
+
+/** `/`, a home directory (`~`, `/root`, `/home`, `/home/<user>`): never a repository (as src/load/repo.ts). */
+function isTooWide(dir: string): boolean {
+  return dirname(dir) === dir || dir === '/root' || dir === '/home' || dirname(dir) === '/home' || dir === resolve(homedir());
+}
+
+/**
+ * Why init may not write at `root` (absolute): a symbolic link on the way to it, which would make
+ * init write elsewhere than the path says (a link committed in a repository, `sites/x -> /tmp/y`).
+ * Every existing directory below the boundary on the way to `root` must be a real one. The
+ * boundary is the repository (the nearest real directory above `root` with a `.git` directory or
+ * file, not `/` or a home directory, as src/load/repo.ts takes it); without one, the working
+ * directory when `root` is below it (a site unpacked from an archive), else the nearest existing
+ * directory above `root`, which must itself be real. Links above the boundary (a linked /home)
+ * are the machine's own and allowed. The site directory itself is checked with nodes/ and secrets/.
+ */
+function linkOnTheWay(dir: string, root: string): { error: string; io?: boolean } | undefined {
+  // A link shown as the path was given: relative to the working directory when `dir` is.
+  const show = (p: string) => (isAbsolute(dir) ? p : relative(process.cwd(), p) || '.');
+  const refuse = (link: string, where: string) => ({
+    error: `${show(link)} is a symbolic link${where}; harvgen init never writes through a link (pick a path without one)`,
+  });
+  let link: string | undefined; // the nearest link on the way
+  let existing: string | undefined; // the nearest existing path: `root` or above it
+  for (let p = root; ; p = dirname(p)) {
+    const kind = kindAt(p);
+    if (kind.startsWith('error:')) return { error: `cannot look at ${show(p)}: ${kind.slice(6)}`, io: true };
+    if (kind === 'link' && p === root) return undefined;
+    if (kind !== 'none') existing ??= p;
+    if (kind === 'link') link ??= p;
+    if (kind === 'dir' && hasGit(p) && !isTooWide(p)) return link === undefined ? undefined : refuse(link, ` inside the repository ${p}`);
+    if (dirname(p) === p) break;
+  }
+  if (link === undefined) return undefined;
+  const cwd = process.cwd();
+  if (!isTooWide(cwd) && root.startsWith(cwd + sep) && link.startsWith(cwd + sep)) return refuse(link, ` inside the working directory`);
+  return link === existing ? refuse(link, '') : undefined;
+}
+
 /** Scaffold a site in `dir` (created when missing). */
 export async function initSite(dir: string): Promise<InitResult> {
   const root = resolve(dir);
@@ -55,6 +100,8 @@ export async function initSite(dir: string): Promise<InitResult> {
   // Check everything first. The directories init may create: the site directory (and the
   // missing ones above it), nodes/ and secrets/; each must be missing or a real directory.
   const dirs = ['', 'nodes', 'secrets'];
+  const above = linkOnTheWay(dir, root);
+  if (above) return above;
   for (const d of dirs) {
     const kind = kindAt(join(root, d));
     const shown = d === '' ? dir : join(dir, d);

@@ -169,6 +169,10 @@ export const CODES = {
   RENDER_PATH_ESCAPE: c('error', 'An output path would leave the output directory.'),
   RENDER_UNSAFE_VALUE: c('error', 'A value cannot be written safely in the format of its file (a validation gap: a bug).'),
   RENDER_CONFIG_TOO_LARGE: c('error', "A node's Harvester config (its merged `config:` or the file) would be larger than 1 MiB."),
+  RENDER_SITE_CONFIGS_TOO_LARGE: c(
+    'error',
+    "The Harvester configs of a site's nodes (their merged `config:`, or the files) would be larger than 64 MiB together: a large shared `config:` repeated in every node's.",
+  ),
   EMIT_WRITE_FAILED: c('error', 'The output could not be written.'),
   EMIT_DUPLICATE_SITE: c('error', 'Two site directories declare the same `site:` name (they would write the same output).'),
   EMIT_STALE: c('error', '`--check`: the output directory differs from what the inventory builds.'),

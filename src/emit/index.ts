@@ -11,7 +11,7 @@ import { isSafeRelativePath, sameContents, sha256Hex, type Artifact } from '../r
 import { applyJournal, crashPoint, isInterrupted, JOURNAL_FILE, recoverDir, type Journal, type RecoveryResult } from './journal.ts';
 import { acquireLock } from './lock.ts';
 import { SafePaths, symlinkRefused, TEMP_SUFFIX, tempFor } from './safe-path.ts';
-import { scanTree } from './tree.ts';
+import { directoriesSettled, scanTree } from './tree.ts';
 
 export { EmitError } from './safe-path.ts';
 export { DEPLOY_GITIGNORE, markDeployTree, real as realPath, treeKindProblem, unsafeOutDir } from './out-dir.ts';
@@ -171,6 +171,7 @@ async function plan(
   const chmods: { path: string; mode: number }[] = [];
   // Synchronous stats and reads: for metadata and small files in the page cache they cost a
   // fifth of the promise versions (measured: 30,000 lstat calls, 70 ms against 355 ms).
+  const settledDirs = new Map<string, boolean>();
   for (const a of artifacts) {
     const last = known?.get(a.path);
     if (last && last.contents === a.contents && last.mode === a.mode && tree.get(a.path) === 'file') {
@@ -191,6 +192,7 @@ async function plan(
         options.trustManifest === true &&
         before?.size === st.size &&
         st.ctimeMs < previous.ctimeMs &&
+        directoriesSettled(root, a.path, previous.ctimeMs, settledDirs) &&
         sha256Hex(a.contents) === before.sha256;
       same =
         trusted ||

@@ -10,12 +10,13 @@
 // is applied it must verify against the manifests (verifyJournal: it only touches files a
 // manifest.json lists, never through a link); one that does not is discarded unapplied,
 // deleted, and reported once, so it can neither touch another file nor fail every build.
-import { closeSync, constants, fstatSync, lstatSync, openSync, readFileSync, readSync, renameSync } from 'node:fs';
+import { closeSync, constants, fstatSync, lstatSync, openSync, readFileSync, renameSync } from 'node:fs';
 import { chmod, lstat, readdir, rename, rm, rmdir } from 'node:fs/promises';
 import { dirname, join, sep } from 'node:path';
 import { isSafeRelativePath } from '../render/artifact.ts';
 import { EmitError, TEMP_SUFFIX, tempFor, type SafePaths } from './safe-path.ts';
 import { scanTree, type EntryKind } from './tree.ts';
+import { readWhole } from '../util/read-fd.ts';
 
 /** The journal file inside a site's output directory. */
 export const JOURNAL_FILE = '.harvgen-journal.json';
@@ -253,14 +254,7 @@ function readJournalFile(file: string): string | { problem: string } {
     const st = fstatSync(fd);
     if (!st.isFile()) return { problem: 'is not a regular file' };
     if (st.size > MAX_JOURNAL) return { problem: `is ${st.size} bytes (a journal is at most ${MAX_JOURNAL})` };
-    const bytes = Buffer.alloc(st.size);
-    let n = 0;
-    while (n < st.size) {
-      const r = readSync(fd, bytes, n, st.size - n, n);
-      if (r === 0) break;
-      n += r;
-    }
-    return bytes.subarray(0, n).toString('utf8');
+    return readWhole(fd, st.size).toString('utf8');
   } finally {
     closeSync(fd);
   }

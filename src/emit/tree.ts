@@ -1,7 +1,7 @@
 // One walk of a site's output directory before a build: what exists, and as what, without
 // following links (a link is reported as a link and never entered). emit checks every path it
 // will touch against this map instead of an lstat per path component.
-import { readdirSync, type Dirent } from 'node:fs';
+import { lstatSync, readdirSync, type Dirent } from 'node:fs';
 import { join } from 'node:path';
 
 /** What a path below the site directory is. */
@@ -32,4 +32,29 @@ export function scanTree(root: string): Map<string, EntryKind> {
   };
   walk('');
   return found;
+}
+
+/**
+ * Whether every directory between `root` and the file `path` (not `root` itself) last changed
+ * status no later than `bound`. Renaming a directory (a swapped-in copy of `harvester/`) moves its
+ * ctime but not those of the files in it, so a file's own ctime cannot tell that it was swapped
+ * in; its directory's can. `memo` caches the answer per directory within one check.
+ */
+export function directoriesSettled(root: string, path: string, bound: number, memo: Map<string, boolean>): boolean {
+  const parts = path.split('/');
+  for (let i = 1; i < parts.length; i++) {
+    const dir = parts.slice(0, i).join('/');
+    let ok = memo.get(dir);
+    if (ok === undefined) {
+      try {
+        const st = lstatSync(join(root, dir));
+        ok = st.isDirectory() && st.ctimeMs <= bound;
+      } catch {
+        ok = false;
+      }
+      memo.set(dir, ok);
+    }
+    if (!ok) return false;
+  }
+  return true;
 }

@@ -155,16 +155,17 @@ export function explainNode(site: CompiledSite, node: ResolvedNode): Explanation
   return { site: model.site, hostname: node.hostname, values };
 }
 
-/** A value with every secret masked: strings at a secret key whole, others where they hold a secret. */
-function masked(value: unknown, secrets: readonly string[], key?: string): unknown {
-  if (typeof value === 'string') {
-    if (key !== undefined && SECRET_KEYS.has(key)) return MASK;
-    return secrets.length > 0 ? redact(value, secrets) : value;
-  }
-  if (Array.isArray(value)) return value.map((v) => masked(v, secrets, key));
+/**
+ * A value with every secret masked: every scalar at or under a secret key whole (a string, and a
+ * number or a boolean too: `password: 24681357913579`), others where they hold a secret.
+ */
+function masked(value: unknown, secrets: readonly string[], secret = false): unknown {
+  if (Array.isArray(value)) return value.map((v) => masked(v, secrets, secret));
   if (value !== null && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, masked(v, secrets, k)]));
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, masked(v, secrets, secret || SECRET_KEYS.has(k))]));
   }
+  if (secret && value !== null && value !== undefined) return MASK;
+  if (typeof value === 'string') return secrets.length > 0 ? redact(value, secrets) : value;
   return value;
 }
 

@@ -1,9 +1,10 @@
 // Reading a file the inventory names from outside the inventory (secret files, cloud-init
 // user-data, iPXE binaries): containment in the repository, and one bounded read of a regular
 // file through a descriptor (no FIFO or device can hang the build, no size check can race the read).
-import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync } from 'node:fs';
 import { sep } from 'node:path';
 import { stampOf, type InputStamp } from './stamps.ts';
+import { readWhole } from '../util/read-fd.ts';
 
 /** True when the real path `path` is `root` or below it (both already resolved with realpath). */
 export function isInside(path: string, root: string): boolean {
@@ -32,14 +33,8 @@ export function readBounded(file: string, maxBytes: number, followLinks = true, 
     const stamp = stampOf(stampAs, st);
     if (!st.isFile()) return { problem: 'is not a regular file', stamp };
     if (st.size > maxBytes) return { problem: `is ${st.size} bytes (at most ${maxBytes})`, stamp };
-    const bytes = Buffer.alloc(st.size);
-    let n = 0;
-    while (n < st.size) {
-      const r = readSync(fd, bytes, n, st.size - n, n);
-      if (r === 0) break;
-      n += r;
-    }
-    if (n !== st.size) return { problem: 'changed while it was read', stamp };
+    const bytes = readWhole(fd, st.size);
+    if (bytes.length !== st.size) return { problem: 'changed while it was read', stamp };
     return { bytes, stamp };
   } finally {
     closeSync(fd);

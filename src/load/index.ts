@@ -16,7 +16,7 @@ import {
   type NodeOrigin,
   type SourceLocation,
 } from './locate.ts';
-import { outsideDiagnostic, outsideProblem, repoBoundary, type RepoBoundary } from './repo.ts';
+import { outsideDiagnostic, outsideProblem, realPathOf, repoBoundary, type RepoBoundary } from './repo.ts';
 import { stampNow, stampOf, stampTree, type InputStamp } from './stamps.ts';
 
 export type { SourceFile } from './parse-yaml.ts';
@@ -117,7 +117,25 @@ export async function loadSite(siteDir: string, options: LoadOptions = {}): Prom
     if (problem !== undefined) refused.push(outsideDiagnostic(display(abs), problem, repo));
     return problem === undefined;
   };
-  if (!within(sitePath)) return { ...fail(refused[0]!), repo };
+  /**
+   * An inventory file: `within`, and when it is a link, one to a YAML file. A link inside the
+   * repository could otherwise point at a git-ignored secret file (`nodes/x.yaml ->
+   * ../secrets/token`), whose text a YAML error's code frame would print before any secret is known.
+   */
+  const withinFile = (abs: string): boolean => {
+    if (!within(abs)) return false;
+    const real = realPathOf(abs);
+    if (real === resolve(abs) || /\.ya?ml$/.test(real)) return true;
+    refused.push(
+      outsideDiagnostic(
+        display(abs),
+        `is a link to ${real}, which is not a .yaml or .yml file (an inventory link must point at an inventory file, so that no other file of the repository, such as a secret, is read as YAML and shown)`,
+        repo,
+      ),
+    );
+    return false;
+  };
+  if (!withinFile(sitePath)) return { ...fail(refused[0]!), repo };
 
   // Directories are stamped before they are listed, files before they are read; a directory
   // outside the boundary (`nodes -> /usr`) is neither stamped nor listed.
@@ -133,7 +151,7 @@ export async function loadSite(siteDir: string, options: LoadOptions = {}): Prom
         ...absentGitStamps(repo),
       ]
     : undefined;
-  const nodePaths = nodesIn ? yamlFiles(dir, 'nodes', true, within) : [];
+  const nodePaths = nodesIn ? yamlFiles(dir, 'nodes', true, withinFile) : [];
 
   const diagnostics: Diagnostic[] = [...refused];
   const files: SourceFile[] = [];
@@ -184,9 +202,11 @@ export async function loadSite(siteDir: string, options: LoadOptions = {}): Prom
   const before = refused.length;
   const repoFile = join(sitesDir, '_defaults.yaml');
   const repoLayer =
-    exists(repoFile) && within(repoFile) && statSync(repoFile, { throwIfNoEntry: false })?.isFile() ? await readOne(repoFile) : undefined;
+    exists(repoFile) && withinFile(repoFile) && statSync(repoFile, { throwIfNoEntry: false })?.isFile()
+      ? await readOne(repoFile)
+      : undefined;
   const profilesDir = join(sitesDir, '_profiles');
-  const profilePaths = exists(profilesDir) && within(profilesDir) ? yamlFiles(sitesDir, '_profiles', false, within) : [];
+  const profilePaths = exists(profilesDir) && within(profilesDir) ? yamlFiles(sitesDir, '_profiles', false, withinFile) : [];
   const profiles: Record<string, Record<string, unknown>> = {};
   const profileFiles = new Map<string, SourceFile>();
   for (const rel of profilePaths) {

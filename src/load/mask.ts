@@ -31,9 +31,10 @@ export function mayHoldSecretKey(text: string): boolean {
 
 /**
  * The spans of `text` that hold a value written at a secret key. For a file that parsed cleanly,
- * `clean` gives its Document: the line scan is exact for well-formed YAML, so the Document is
- * walked only when the text has what a line scan cannot read (an escaped or explicit key, an
- * alias as a key); a file with errors is parsed here (as far as the parser gets) and scanned both ways.
+ * `clean` gives its Document: the line scan is exact for well-formed block YAML, so the Document
+ * is walked only when the text has what a line scan cannot read (a flow collection, an anchor or
+ * an alias, an escaped or explicit key); a file with errors is parsed here (as far as the parser
+ * gets) and scanned both ways.
  */
 export function secretSpans(text: string, clean?: () => Document): Span[] {
   if (!mayHoldSecretKey(text)) return [];
@@ -53,9 +54,15 @@ export function secretSpans(text: string, clean?: () => Document): Span[] {
   return merge(spans, text.length);
 }
 
-/** Keys a line scan cannot read: escaped in quotes (`"tok\x65n"`), explicit (`? token`), an alias (`*k :`), a merge (`<<`). */
+/**
+ * What a line scan cannot read: a flow collection (`{`, `[`: a value continued on the next line
+ * inside one), an anchor or an alias (`&a`, `*a`: a secret key whose value is an alias of a
+ * value written elsewhere, an alias as a key, a merge), an escaped key in quotes (`"tok\x65n"`),
+ * an explicit key (`? token`). A block file without them (a node file as a fleet writes it)
+ * needs no parse.
+ */
 function needsParse(text: string): boolean {
-  return text.includes('\\') || text.includes('<<') || /^[ \t-]*\?(?:[ \t]|$)/m.test(text) || /(?:^|[\s{,[])\*\S+[ \t]*:/m.test(text);
+  return /[{[&*\\]/.test(text) || /^[ \t-]*\?(?:[ \t]|$)/m.test(text);
 }
 
 /** Spans of the values at secret keys in a parsed document. */
@@ -65,6 +72,8 @@ function docSpans(doc: Document): Span[] {
     if (depth > 20) return;
     if (isScalar(node) && node.range) out.push([node.range[0], node.range[1]]);
     else if (isAlias(node)) {
+      // The alias and the node of its anchor, written elsewhere (`description: &t >-` over
+      // several lines, then `token: *t`): its whole source range is blanked.
       if (node.range) out.push([node.range[0], node.range[1]]);
       try {
         addNode(node.resolve(doc), depth + 1);
@@ -72,8 +81,14 @@ function docSpans(doc: Document): Span[] {
         // An alias that does not resolve in a broken document: its own text is masked.
       }
     } else if (isSeq(node)) for (const item of node.items) addNode(item, depth + 1);
-    // A mapping: a reference names a variable or a file (`{ env: NAME }`, `{ file: path }`),
-    // which is no secret; the value of any other key in it may be one.
+    else if (isMap(node)) {
+      // A mapping: a reference names a variable or a file (`{ env: NAME }`, `{ file: path }`),
+      // which is no secret; the value of any other key in it may be one.
+      for (const item of node.items) {
+        const k = isScalar(item.key) ? String(item.key.value) : undefined;
+        if (k === undefined || !REFERENCE_KEYS.has(k)) addNode(item.value, depth + 1);
+      }
+    }
   };
   try {
     visit(doc, {
@@ -82,11 +97,7 @@ function docSpans(doc: Document): Span[] {
         const key = pair.key as Node | null;
         const name = isScalar(key) ? String(key.value) : isAlias(key) ? aliasName(doc, key) : undefined;
         if (name === undefined || !SECRET_KEYS.has(name)) return;
-        if (!isMap(pair.value)) return addNode(pair.value);
-        for (const item of pair.value.items) {
-          const k = isScalar(item.key) ? String(item.key.value) : undefined;
-          if (k === undefined || !REFERENCE_KEYS.has(k)) addNode(item.value);
-        }
+        addNode(pair.value);
       },
     });
   } catch {
@@ -124,6 +135,34 @@ function lineSpans(text: string): Span[] {
       last = k + 1;
     }
     return last;
+  }
+  /** The last line before `n` that is neither blank nor a comment, its comment cut off. */
+  function prevLine(n: number): string {
+    for (let k = n - 1; k >= 0; k--) {
+      const raw = text
+        .slice(starts[k]!, lineEnd(k))
+        .replace(/(?:^|[ \t])#.*$/, '')
+        .trim();
+      if (raw !== '') return raw;
+    }
+    return '';
+  }
+  /** The lines from `n` on that continue a plain scalar in a flow collection. */
+  function flowLines(n: number): Span[] {
+    const spans: Span[] = [];
+    for (let k = n; k < starts.length; k++) {
+      const e = lineEnd(k);
+      const raw = text.slice(starts[k]!, e);
+      const t = raw.trim();
+      if (t === '') continue;
+      if (t.startsWith('#') || BLOCK_KEY.test(t)) break;
+      const from = starts[k]! + raw.length - raw.trimStart().length;
+      let j = from;
+      while (j < e && !/[,}\]]/.test(text[j]!) && !(/[#:]/.test(text[j]!) && /\s/.test(text[text[j] === '#' ? j - 1 : j + 1] ?? ' '))) j++;
+      spans.push([from, j]);
+      if (j < e) break;
+    }
+    return spans;
   }
   const keys = [...SECRET_KEYS].join('|');
   const re = new RegExp(`(^|[\\s{,\\[])(["']?)(${keys})\\2[ \\t]*:`, 'gm');
@@ -197,6 +236,12 @@ function lineSpans(text: string): Span[] {
     let end = v;
     while (end < eol && !(inFlow && /[,}\]]/.test(text[end]!)) && !(text[end] === '#' && /\s/.test(text[end - 1] ?? ' '))) end++;
     out.push([v, end]);
+    // In a flow collection a plain scalar goes on over the next lines, whatever their indentation
+    // (`{ vip: 10.0.0.10, token: FIRST` then `SECOND }`), to a `,` `}` `]` or a comment. A key
+    // first on its line may be in one too (the line before ends in `{` `[` `,`): both readings
+    // are masked.
+    const flowBefore = !inFlow && line > 0 && FLOW_OPEN.test(prevLine(line));
+    if (end === eol && (inFlow || (flowBefore && !/[,}\]]/.test(text.slice(v, eol))))) out.push(...flowLines(line + 1));
     if (!inFlow) {
       const below = continuation(line + 1, keyCol);
       for (let k = line + 1; k < below; k++) {
@@ -208,6 +253,9 @@ function lineSpans(text: string): Span[] {
   }
   return out;
 }
+
+/** A line that opens or goes on with a flow collection (its comment cut off, trimmed). */
+const FLOW_OPEN = /[{[,]$/;
 
 /** A `key:` at the start of a (trimmed) line; the key in group 1. */
 const BLOCK_KEY = /^["']?([\w-]+)["']?[ \t]*:(?:\s|$)/;

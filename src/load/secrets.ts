@@ -306,8 +306,9 @@ const formsOf = new WeakMap<readonly string[], readonly string[]>();
 /**
  * Every form in which a secret can be printed: as it is; escaped as JSON and as a double-quoted
  * YAML string (`\n`, `\u0001` or `\x01`, `\"`), as a single-quoted YAML string (`''`); each
- * line of a multi-line one, and the one-line form YAML folds it into. Longest first, so a form
- * that contains another is masked whole.
+ * line of a multi-line one, and the one-line form YAML folds it into; each whitespace-separated
+ * part of at least 4 characters (the lines of a folded one). Longest first, so a form that
+ * contains another is masked whole.
  */
 export function secretForms(secrets: readonly string[]): readonly string[] {
   const known = formsOf.get(secrets);
@@ -326,6 +327,15 @@ export function secretForms(secrets: readonly string[]): readonly string[] {
     if (/[\r\n]/.test(s)) {
       for (const line of s.split(/\r?\n/)) add(line.trim());
       add(s.replace(/\s*\n\s*/g, ' ').trim());
+    }
+    // Each whitespace-separated part: YAML folds the lines of a secret into one with spaces (a
+    // folded or multi-line plain scalar, its lines anywhere in a file, an anchor's value used at
+    // a secret key), so the lines as written are its parts. Over-masking a word is harmless.
+    if (/\s/.test(s)) {
+      for (const part of s.split(/\s+/)) {
+        add(part);
+        add(JSON.stringify(part).slice(1, -1));
+      }
     }
   }
   const out = [...forms].sort((a, b) => b.length - a.length);

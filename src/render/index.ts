@@ -7,6 +7,7 @@ import type { SecretMode } from '../load/secrets.ts';
 import type { ResolvedNode, SiteModel } from '../model/index.ts';
 import { formatPath } from '../util/paths.ts';
 import { macToHyphen } from '../util/mac.ts';
+import { REPO_LAYER } from '../load/locate.ts';
 import { isSafeRelativePath, type Artifact } from './artifact.ts';
 import { buildHarvesterConfig, checkHarvesterConfig, renderHarvesterConfig } from './harvester-config.ts';
 import {
@@ -45,6 +46,19 @@ export { kernelArgs } from './kernel-args.ts';
  * (so an oversized one costs no more than counting it), and on the rendered file.
  */
 export const MAX_NODE_CONFIG_BYTES = 1024 * 1024;
+
+/**
+ * The most the Harvester configs of one site may hold together, in bytes: measured as
+ * MAX_NODE_CONFIG_BYTES is for each node (the merged `config:` before any config is built, then
+ * the rendered files as they are made), summed over the nodes (and the node an unknown machine
+ * joins as). A build holds every file of a site in memory, and a `config:` under `defaults:`, a
+ * profile or sites/_defaults.yaml is repeated in the config of every node that takes it: 1 MB of
+ * `defaults.config` and 400 one-line node files (1 MB of inventory) rendered 388 MB (566 MB of
+ * memory), each node under its own limit. harvgen's own part of a config is about 1.3 KB, so
+ * 10,000 nodes with a few KB of `config:` each come to 30-50 MB, under 64 MiB; a site over it
+ * repeats large values, and holds at most 64 MiB (plus one node's 1 MiB) of configs.
+ */
+export const MAX_SITE_CONFIG_BYTES = 64 * 1024 * 1024;
 
 /** Rendered files of one site, sorted by path. */
 export interface RenderResult {
@@ -119,6 +133,41 @@ export function renderSite(model: SiteModel, locate: Locator, cache?: RenderCach
       },
     });
   };
+  // The site's budget (MAX_SITE_CONFIG_BYTES), checked on the merged `config:`s before any node
+  // is rendered, then on the files as they are rendered (escapes make a file longer than its
+  // `config:`); once over it, no more configs are built, and it is reported once.
+  const configNodes = [...model.nodes.filter((n) => n.boot === 'harvester'), ...(model.unknownJoin ? [model.unknownJoin] : [])].filter(
+    (n) => dataSize(n.config, sizes) <= MAX_NODE_CONFIG_BYTES,
+  );
+  let overBudget = false;
+  let written = 0;
+  let writtenBytes = 0;
+  const overSite = (what: string) => {
+    overBudget = true;
+    const { at, bytes, nodes } = largestShare(configNodes, sizes, locate);
+    const loc = locate(at, 'key');
+    diagnostics.push({
+      code: 'RENDER_SITE_CONFIGS_TOO_LARGE',
+      severity: 'error',
+      message: `the Harvester configs of the site's ${configNodes.length} nodes would be more than ${MAX_SITE_CONFIG_BYTES / (1024 * 1024)} MiB in all: ${what}; the largest part of their \`config:\` (${formatBytes(bytes)}) is this one${nodes > 1 ? `, repeated in ${nodes} nodes` : ''}`,
+      hint: `Every node's config is served to its installer, and harvgen holds a site's files in memory while it builds: at most ${MAX_SITE_CONFIG_BYTES / (1024 * 1024)} MiB of configs for all nodes together. A \`config:\` under \`defaults:\`, a profile or sites/_defaults.yaml is repeated in the config of every node that takes it: keep large values out of a shared \`config:\`, or split the nodes into several sites.`,
+      path: formatPath(at),
+      ...(loc ?? {}),
+    });
+  };
+  const configTotal = configNodes.reduce((sum, n) => sum + dataSize(n.config, sizes), 0);
+  if (configTotal > MAX_SITE_CONFIG_BYTES) overSite(`their \`config:\` holds ${formatBytes(configTotal)}`);
+  /** Whether a rendered config of `bytes` stays within the site's budget (reported when not). */
+  const spend = (bytes: number) => {
+    if (overBudget) return false;
+    if (writtenBytes + bytes > MAX_SITE_CONFIG_BYTES) {
+      overSite(`the first ${written + 1} files would be ${formatBytes(writtenBytes + bytes)}`);
+      return false;
+    }
+    written++;
+    writtenBytes += bytes;
+    return true;
+  };
   const add = (
     path: string,
     render: () => string | Uint8Array,
@@ -174,7 +223,16 @@ export function renderSite(model: SiteModel, locate: Locator, cache?: RenderCach
     const userDataFile = node.cloudInit.userDataFile !== undefined ? inputs.userData?.get(node.cloudInit.userDataFile) : undefined;
     const key = cache ? JSON.stringify(node) + (userDataFile ?? '') : '';
     const hit = cache?.nodes.get(node.hostname);
-    if (hit && hit.key === key && hit.files.every((f) => !paths.has(f.path))) {
+    // A cached config counts against the site's budget as a rendered one does.
+    const hitConfig = hit?.files.find((f) => f.path === `harvester/${node.hostname}.yaml`)?.contents;
+    const hitBytes = hitConfig === undefined ? 0 : typeof hitConfig === 'string' ? Buffer.byteLength(hitConfig) : hitConfig.byteLength;
+    if (
+      hit &&
+      hit.key === key &&
+      hit.files.every((f) => !paths.has(f.path)) &&
+      (hitConfig === undefined || (!overBudget && writtenBytes + hitBytes <= MAX_SITE_CONFIG_BYTES))
+    ) {
+      if (hitConfig !== undefined) spend(hitBytes);
       for (const f of hit.files) {
         paths.add(f.path);
         files.push(f);
@@ -192,7 +250,8 @@ export function renderSite(model: SiteModel, locate: Locator, cache?: RenderCach
     // An oversized `config:` is reported before the config is built, checked or written.
     const data = node.boot === 'harvester' ? dataSize(node.config, sizes) : 0;
     if (data > MAX_NODE_CONFIG_BYTES) tooLarge(node, data, 'its `config:` holds');
-    const config = node.boot === 'harvester' && tooLargeCount === bigBefore ? buildHarvesterConfig(model, node, secrets) : undefined;
+    const config =
+      node.boot === 'harvester' && tooLargeCount === bigBefore && !overBudget ? buildHarvesterConfig(model, node, secrets) : undefined;
     const issues = config ? checkHarvesterConfig(node, config) : [];
     for (const issue of issues) {
       const d = configIssueToDiagnostic(issue, node, locate);
@@ -204,11 +263,11 @@ export function renderSite(model: SiteModel, locate: Locator, cache?: RenderCach
     if (config) {
       add(`harvester/${node.hostname}.yaml`, () => renderHarvesterConfig(model, node, config, secrets), {
         served: true,
-        limit: (bytes) => bytes <= MAX_NODE_CONFIG_BYTES || (tooLarge(node, bytes, 'the file would be'), false),
+        limit: (bytes) => (bytes <= MAX_NODE_CONFIG_BYTES || (tooLarge(node, bytes, 'the file would be'), false)) && spend(bytes),
       });
     }
     add(`libvirt/${node.hostname}.xml`, () => renderLibvirtDomain(model, node));
-    if (cache && issues.length === 0 && diagnostics.length === before && tooLargeCount === bigBefore) {
+    if (cache && issues.length === 0 && diagnostics.length === before && tooLargeCount === bigBefore && !overBudget) {
       cache.nodes.set(node.hostname, { key, files: files.slice(first) });
     }
   }
@@ -218,12 +277,12 @@ export function renderSite(model: SiteModel, locate: Locator, cache?: RenderCach
   const join = model.unknownJoin;
   const joinData = join ? dataSize(join.config, sizes) : 0;
   if (join && joinData > MAX_NODE_CONFIG_BYTES) tooLarge(join, joinData, 'its `config:` holds');
-  else if (join) {
+  else if (join && !overBudget) {
     const config = buildHarvesterConfig(model, join, secrets);
     for (const issue of checkHarvesterConfig(join, config)) diagnostics.push(configIssueToDiagnostic(issue, join, locate));
     add(configPath(model, join), () => renderHarvesterConfig(model, join, config, secrets), {
       served: true,
-      limit: (bytes) => bytes <= MAX_NODE_CONFIG_BYTES || (tooLarge(join, bytes, 'the file would be'), false),
+      limit: (bytes) => (bytes <= MAX_NODE_CONFIG_BYTES || (tooLarge(join, bytes, 'the file would be'), false)) && spend(bytes),
     });
   }
   for (const { d, nodes } of oversized.values()) {
@@ -276,6 +335,72 @@ function configIssueToDiagnostic(issue: InstallerSchemaIssue, node: ResolvedNode
     path: formatPath(at),
     ...(loc ?? {}),
   };
+}
+
+/**
+ * Where most of the nodes' `config:` comes from, for the site's budget: each node's merged
+ * `config:` split into what it shares with other nodes (the values of a `config:` under
+ * `defaults:`, a profile or sites/_defaults.yaml are the same objects in every node that merges
+ * them) and the rest; the shared part counted at the strongest shared `config:` the node takes
+ * (else `defaults.config`, else sites/_defaults.yaml's), the rest at the strongest `config:` the
+ * node takes (its own, when it has one). Each object is walked once for all nodes.
+ */
+function largestShare(
+  nodes: readonly ResolvedNode[],
+  sizes: WeakMap<object, number>,
+  locate: Locator,
+): { at: InventoryPath; bytes: number; nodes: number } {
+  // How many nodes reach each object (an alias inside one node's own `config:` is not sharing).
+  const users = new Map<object, number>();
+  const lastUser = new Map<object, number>();
+  const count = (value: unknown, i: number): void => {
+    if (value === null || typeof value !== 'object' || lastUser.get(value) === i) return;
+    const first = !users.has(value);
+    lastUser.set(value, i);
+    users.set(value, (users.get(value) ?? 0) + 1);
+    if (first) for (const v of Object.values(value)) count(v, i);
+  };
+  nodes.forEach((n, i) => count(n.config, i));
+  // The bytes of the largest values a node shares with others, reached through its own (an
+  // object of one node is remembered: only that node reaches it).
+  const sharedBytes = new Map<object, number>();
+  const shared = (value: unknown): number => {
+    if (value === null || typeof value !== 'object') return 0;
+    if ((users.get(value) ?? 0) > 1) return dataSize(value, sizes);
+    const known = sharedBytes.get(value);
+    if (known !== undefined) return known;
+    let n = 0;
+    for (const v of Object.values(value)) n += shared(v);
+    sharedBytes.set(value, n);
+    return n;
+  };
+  const sharedAt = (node: ResolvedNode): InventoryPath => {
+    const source = node.sources.config;
+    if (source && source[0] !== 'nodes') return source;
+    for (const at of [
+      ['defaults', 'config'],
+      [REPO_LAYER, 'config'],
+    ])
+      if (locate.has(at)) return at;
+    return source ?? ['defaults'];
+  };
+  const shares = new Map<string, { at: InventoryPath; bytes: number; nodes: number; last: number }>();
+  const credit = (at: InventoryPath, bytes: number, i: number) => {
+    if (bytes === 0) return;
+    const key = formatPath(at);
+    const s = shares.get(key) ?? shares.set(key, { at, bytes: 0, nodes: 0, last: -1 }).get(key)!;
+    s.bytes += bytes;
+    if (s.last !== i) s.nodes++;
+    s.last = i;
+  };
+  nodes.forEach((node, i) => {
+    const common = shared(node.config);
+    credit(sharedAt(node), common, i);
+    credit(node.sources.config ?? (node.index >= 0 ? ['nodes', node.index] : ['defaults']), dataSize(node.config, sizes) - common, i);
+  });
+  let best = { at: ['defaults'] as InventoryPath, bytes: 0, nodes: 0 };
+  for (const s of shares.values()) if (s.bytes > best.bytes) best = s;
+  return { at: best.at, bytes: best.bytes, nodes: best.nodes };
 }
 
 /**

@@ -1,0 +1,15 @@
+// One bounded read of an open regular file, shared by every reader that opens without following
+// links (inventory-side files, the output's journal, diffs of the output).
+import { readSync } from 'node:fs';
+
+/** Read up to `size` bytes from the start of `fd`; fewer when the file shrank meanwhile. */
+export function readWhole(fd: number, size: number): Buffer {
+  const bytes = Buffer.alloc(size);
+  let n = 0;
+  while (n < size) {
+    const r = readSync(fd, bytes, n, size - n, n);
+    if (r === 0) break;
+    n += r;
+  }
+  return bytes.subarray(0, n);
+}
