@@ -13,6 +13,7 @@ import { build } from '../src/index.ts';
 import { main } from '../src/cli.ts';
 import { MAX_SECRET_BYTES } from '../src/load/secrets.ts';
 import { runCli } from './helpers/cli.ts';
+import { minimalSiteHead } from './helpers/example.ts';
 import { tempDir } from './helpers/tmp.ts';
 
 process.env.HG_EXIT_TOKEN = 'exit-truth-token.1';
@@ -78,19 +79,7 @@ function generate(seed: number, kind: Kind): Case {
       password = `pass-${seed}-plain`;
       break;
   }
-  const yaml = `site: t
-harvester:
-  version: v1.5.1
-  artifacts: http://10.0.0.1/artifacts
-boot:
-  server: http://10.0.0.1
-network:
-  cidr: 10.0.0.0/24
-  gateway: 10.0.0.1
-  dns: [10.0.0.1]
-  dhcp_range: 10.0.0.100-10.0.0.199
-cluster:
-  vip: ${vip}
+  const yaml = `${minimalSiteHead('t')}  vip: ${vip}
   token: ${token}
   password: '${password}'
 ${extra}defaults:

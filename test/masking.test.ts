@@ -17,6 +17,7 @@ import { main } from '../src/cli.ts';
 import { redact, secretForms } from '../src/load/secrets.ts';
 import { maskSpans, secretSpans } from '../src/load/mask.ts';
 import { parse, parseDocument } from 'yaml';
+import { minimalSiteHead } from './helpers/example.ts';
 import { tempDir } from './helpers/tmp.ts';
 
 const bin = fileURLToPath(new URL('../bin/harvgen.js', import.meta.url));
@@ -105,19 +106,7 @@ function inventory(kind: Kind, r: number): { dir: string; fragments: string[] } 
         : '';
   writeFileSync(
     join(dir, 'site.yaml'),
-    `site: mask
-harvester:
-  version: v1.5.1
-  artifacts: http://10.0.0.1/artifacts
-boot:
-  server: http://10.0.0.1
-network:
-  cidr: 10.0.0.0/24
-  gateway: 10.0.0.1
-  dns: [10.0.0.1]
-  dhcp_range: 10.0.0.100-10.0.0.199
-cluster:
-  vip: 10.0.0.10
+    `${minimalSiteHead('mask')}  vip: 10.0.0.10
   token: ${token.yaml(2)}
 ${after(0, 2)}  password: ${styleAt(1).yaml(2)}
 ${kind === 'early' ? '' : after(1, 2)}defaults:
@@ -268,19 +257,7 @@ test('the deploy tree: a token from the environment and a password file with quo
   writeFileSync(join(dir, 'secrets', 'password'), `${password}\n`);
   writeFileSync(
     join(dir, 'site.yaml'),
-    `site: mask
-harvester:
-  version: v1.5.1
-  artifacts: http://10.0.0.1/artifacts
-boot:
-  server: http://10.0.0.1
-network:
-  cidr: 10.0.0.0/24
-  gateway: 10.0.0.1
-  dns: [10.0.0.1]
-  dhcp_range: 10.0.0.100-10.0.0.199
-cluster:
-  vip: 10.0.0.10
+    `${minimalSiteHead('mask')}  vip: 10.0.0.10
   token: { env: HG_MASK_TOKEN }
   password: { file: secrets/password }
 defaults:

@@ -8,21 +8,10 @@
 // key file someone else can read or write) nothing is trusted and nothing is recorded: every
 // build compiles, which costs time and never correctness. ARCHITECTURE.md, "Up-to-date check".
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import {
-  closeSync,
-  constants,
-  fstatSync,
-  linkSync,
-  lstatSync,
-  mkdirSync,
-  openSync,
-  readSync,
-  renameSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
+import { closeSync, fstatSync, linkSync, lstatSync, mkdirSync, readSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
+import { openNoFollow } from '../util/read-fd.ts';
 
 const KEY_BYTES = 32;
 const KEY_FILE = 'state-key';
@@ -54,12 +43,8 @@ function privateDir(dir: string): boolean {
 
 /** The key in `file` when it is a regular file of the user, readable by nobody else, of the right size. */
 function readKey(file: string): Buffer | undefined {
-  let fd: number;
-  try {
-    fd = openSync(file, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
-  } catch {
-    return undefined;
-  }
+  const fd = openNoFollow(file);
+  if (fd === undefined) return undefined;
   try {
     const st = fstatSync(fd);
     const me = uid();

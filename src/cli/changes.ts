@@ -5,14 +5,14 @@
 // every diff goes through the library's redaction with the site's secret values, and a line that
 // holds a secret in the new file is masked wherever the same line appears with another value in
 // the old one (a rotated token is a secret too).
-import { closeSync, constants, fstatSync, openSync } from 'node:fs';
+import { closeSync, fstatSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Artifact } from '../render/artifact.ts';
 import type { SiteModel } from '../model/index.ts';
 import { redact, SECRET_FIELDS, SECRET_MARKERS } from '../load/secrets.ts';
 import { MIN_REDACTED } from '../pipeline.ts';
 import { unifiedDiff } from './diff.ts';
-import { readWhole } from '../util/read-fd.ts';
+import { openNoFollow, readWhole } from '../util/read-fd.ts';
 
 /** How a file of the output differs from what the build writes. */
 export type ChangeStatus = 'missing' | 'extra' | 'differs';
@@ -73,12 +73,8 @@ type Side = { readonly bytes: Uint8Array; readonly mode: number } | undefined;
 
 /** A file of the output as it is now: a regular file read without following a link, else nothing. */
 function readOld(file: string): Side | 'too-large' {
-  let fd: number;
-  try {
-    fd = openSync(file, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
-  } catch {
-    return undefined;
-  }
+  const fd = openNoFollow(file);
+  if (fd === undefined) return undefined;
   try {
     const st = fstatSync(fd);
     if (!st.isFile()) return undefined;

@@ -1,6 +1,6 @@
 // One bounded read of an open regular file, shared by every reader that opens without following
 // links (inventory-side files, the output's journal, diffs of the output).
-import { readSync } from 'node:fs';
+import { constants, openSync, readSync } from 'node:fs';
 
 /** Read up to `size` bytes from the start of `fd`; fewer when the file shrank meanwhile. */
 export function readWhole(fd: number, size: number): Buffer {
@@ -12,4 +12,13 @@ export function readWhole(fd: number, size: number): Buffer {
     n += r;
   }
   return bytes.subarray(0, n);
+}
+
+/** Open `file` for reading without following a link and without blocking on a FIFO; undefined when it cannot be. */
+export function openNoFollow(file: string): number | undefined {
+  try {
+    return openSync(file, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  } catch {
+    return undefined;
+  }
 }

@@ -46,3 +46,20 @@ export function exampleWithSecrets(name = 'location_x', into = tempDir('secrets'
   if (s.password !== undefined) writeFileSync(join(dir, 'secrets/password'), `${s.password}\n`);
   return dir;
 }
+
+/** The top of a small valid site.yaml up to `cluster:` (the cluster's keys follow, indented by two). */
+export function minimalSiteHead(site: string): string {
+  return `site: ${site}
+harvester:
+  version: v1.5.1
+  artifacts: http://10.0.0.1/artifacts
+boot:
+  server: http://10.0.0.1
+network:
+  cidr: 10.0.0.0/24
+  gateway: 10.0.0.1
+  dns: [10.0.0.1]
+  dhcp_range: 10.0.0.100-10.0.0.199
+cluster:
+`;
+}
