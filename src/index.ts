@@ -12,7 +12,7 @@ export { hasFailures, sortDiagnostics } from './diagnostics/types.ts';
 export { CODES, type Code } from './diagnostics/codes.ts';
 export { formatDiagnostics, formatJson } from './diagnostics/format.ts';
 export type { SiteInput, NodeInput, NodeDefaults } from './types/site-input.ts';
-export type { SiteModel, ResolvedNode } from './model/index.ts';
+export type { SiteModel, ResolvedNode, HarvesterNode, OsNode, IscsiNode, NodeKind } from './model/index.ts';
 export type { Artifact, Manifest, ManifestNode } from './render/index.ts';
 export type { CompiledSite, CompileOptions } from './pipeline.ts';
 

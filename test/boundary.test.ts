@@ -15,6 +15,7 @@ import { repoBoundary } from '../src/load/repo.ts';
 import { exampleSite } from './helpers/example.ts';
 import { hasStackTrace, runCli } from './helpers/cli.ts';
 import { tempDir } from './helpers/tmp.ts';
+import { harvester } from './helpers/kinds.ts';
 
 type Doc = Record<string, Record<string, unknown>>;
 
@@ -263,7 +264,7 @@ test('without a repository, shared layers beside the site are refused (at the fi
     ok.diagnostics.filter((x) => x.severity === 'error'),
     [],
   );
-  const node = ok.sites[0]!.model!.nodes.find((n) => n.hostname === 'hv-9');
+  const node = harvester(ok.sites[0]!.model!.nodes.find((n) => n.hostname === 'hv-9'));
   assert.ok(node && node.mtu === 9000 && node.lab.vcpus === 12, JSON.stringify(node));
 });
 

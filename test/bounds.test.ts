@@ -12,6 +12,7 @@ import type { Diagnostic } from '../src/diagnostics/types.ts';
 import { runCli, hasStackTrace } from './helpers/cli.ts';
 import { tempDir } from './helpers/tmp.ts';
 import { aliasSite, chainSite, configSite, keysSite, profileName, SITE, siteYaml, writeRepo } from './fixtures/bounds/inventories.ts';
+import { harvester } from './helpers/kinds.ts';
 
 async function checkRepo(files: Record<string, string>): Promise<{ root: string; diagnostics: readonly Diagnostic[]; ok: boolean }> {
   const root = writeRepo(tempDir('bounds'), files);
@@ -164,7 +165,7 @@ test('a chain of 16 profiles (the limit) passes, and its deepest profile still s
     r.diagnostics.map((d) => d.code),
     [],
   );
-  const node = r.sites[0]!.model!.nodes[0]!;
+  const node = harvester(r.sites[0]!.model!.nodes[0]);
   assert.is(node.mtu, 1450);
   assert.is(node.sources.mtu!.join('.'), `$profiles.${profileName(15)}.mtu`);
 });

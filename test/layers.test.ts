@@ -6,20 +6,21 @@ import { mkdirSync, cpSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { check, type ResolvedNode } from '../src/index.ts';
+import { check, type HarvesterNode, type ResolvedNode } from '../src/index.ts';
 import './helpers/example.ts'; // sets HARVGEN_TEST_TOKEN / HARVGEN_TEST_PASSWORD
 import { runCli } from './helpers/cli.ts';
 import { readTree } from './helpers/tree.ts';
 import { tempDir } from './helpers/tmp.ts';
+import { harvester } from './helpers/kinds.ts';
 
 const repo = resolve(import.meta.dirname, '..');
 const fixture = join(repo, 'test/fixtures/layers');
 const sites = ['sites/lab_a', 'sites/lab_b', 'sites/lab_c'];
 
-async function nodes(): Promise<Map<string, ResolvedNode>> {
+async function nodes(): Promise<Map<string, HarvesterNode>> {
   const r = await check({ sites, cwd: fixture });
   assert.equal(r.diagnostics, []);
-  return new Map(r.sites.flatMap((s) => s.model!.nodes.map((n) => [n.hostname, n] as const)));
+  return new Map(r.sites.flatMap((s) => s.model!.nodes.map((n) => [n.hostname, harvester(n)] as const)));
 }
 
 const src = (n: ResolvedNode, key: string) => (n.sources[key] ?? ['built-in']).join('.');

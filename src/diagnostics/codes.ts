@@ -78,6 +78,10 @@ export const CODES = {
   NODE_VLAN_RANGE: c('error', 'The VLAN ID is outside 1-4094.'),
   NODE_VLAN_NAME_TOO_LONG: c('error', 'The tagged interface name `<nic>.<vlan>` is longer than the 15 characters Linux allows.'),
   NODE_NIC_EMPTY: c('error', 'An interface has neither `name` nor `mac`.'),
+  NODE_SETTING_IGNORED: c(
+    'warning',
+    "A setting no node reads: one its node's kind ignores (`kernel_args`, `mtu`, `install` on an OS profile or iSCSI node; `cloud_init` on a Harvester node), or an installer `boot.*` setting in a site without Harvester nodes.",
+  ),
   NODE_DEVICE_MISSING: c('error', 'A node has no install device.'),
   NODE_DATA_DISK_IS_DEVICE: c('error', '`install.data_disk` is the install device.'),
   NODE_DEVICE_UNSTABLE: c('warning', 'An install disk uses an unstable `/dev/sdX` name.'),

@@ -8,6 +8,7 @@ import { chmodSync, lstatSync, mkdirSync, readFileSync, writeFileSync, type Stat
 import { lstat, mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { isSafeRelativePath, sameContents, sha256Hex, type Artifact } from '../render/artifact.ts';
+import { LAYOUT } from '../render/layout.ts';
 import { applyJournal, crashPoint, isInterrupted, JOURNAL_FILE, recoverDir, type Journal, type RecoveryResult } from './journal.ts';
 import { acquireLock } from './lock.ts';
 import { SafePaths, symlinkRefused, TEMP_SUFFIX, tempFor } from './safe-path.ts';
@@ -211,7 +212,7 @@ async function plan(
   }
   // manifest.json is renamed last: until then the old manifest still describes the old tree.
   const order = (x: { path: string }, y: { path: string }) =>
-    Number(x.path === 'manifest.json') - Number(y.path === 'manifest.json') || (x.path < y.path ? -1 : x.path > y.path ? 1 : 0);
+    Number(x.path === LAYOUT.manifest) - Number(y.path === LAYOUT.manifest) || (x.path < y.path ? -1 : x.path > y.path ? 1 : 0);
   renames.sort(order);
   chmods.sort(order);
   const produced = new Set(artifacts.map((a) => a.path));
@@ -229,7 +230,7 @@ async function plan(
       missing: missing.sort(),
       removed: removals,
       unchanged: unchanged.sort(),
-      ...(previous.untrusted.length > 0 ? { untrusted: previous.untrusted.map((p) => `manifest.json: ${p}`) } : {}),
+      ...(previous.untrusted.length > 0 ? { untrusted: previous.untrusted.map((p) => `${LAYOUT.manifest}: ${p}`) } : {}),
     },
     journal: { version: 1, renames, chmods, removals },
   };
@@ -266,10 +267,10 @@ export function previousManifest(root: string): PreviousManifest {
   try {
     // Checked by plan() first: manifest.json is an artifact, so it is no link here. Only a
     // regular file is read (a FIFO would block the build forever).
-    const st = lstatSync(join(root, 'manifest.json'));
+    const st = lstatSync(join(root, LAYOUT.manifest));
     if (!st.isFile() || st.size > MAX_MANIFEST) return none;
     ctimeMs = st.ctimeMs;
-    manifest = JSON.parse(readFileSync(join(root, 'manifest.json'), 'utf8')) as typeof manifest;
+    manifest = JSON.parse(readFileSync(join(root, LAYOUT.manifest), 'utf8')) as typeof manifest;
   } catch {
     return none;
   }

@@ -14,6 +14,7 @@ import { closeSync, constants, fstatSync, lstatSync, openSync, readFileSync, ren
 import { chmod, lstat, readdir, rename, rm, rmdir } from 'node:fs/promises';
 import { dirname, join, sep } from 'node:path';
 import { isSafeRelativePath } from '../render/artifact.ts';
+import { LAYOUT } from '../render/layout.ts';
 import { EmitError, TEMP_SUFFIX, tempFor, type SafePaths } from './safe-path.ts';
 import { scanTree, type EntryKind } from './tree.ts';
 import { readWhole } from '../util/read-fd.ts';
@@ -103,13 +104,13 @@ function manifestList(file: string): Set<string> | undefined {
  * other step): nothing is left to do. Returns the journal to apply, or why it is discarded.
  */
 export function verifyJournal(root: string, journal: Journal, tree: ReadonlyMap<string, EntryKind>): Journal | string {
-  const renamesManifest = journal.renames.some((r) => r.path === 'manifest.json');
-  const manifestTemp = tempFor('manifest.json');
+  const renamesManifest = journal.renames.some((r) => r.path === LAYOUT.manifest);
+  const manifestTemp = tempFor(LAYOUT.manifest);
   if (renamesManifest && !tree.has(manifestTemp)) return { version: 1, renames: [], chmods: [], removals: [] };
-  const oldList = manifestList(join(root, 'manifest.json'));
+  const oldList = manifestList(join(root, LAYOUT.manifest));
   const newList = renamesManifest ? manifestList(join(root, manifestTemp)) : oldList;
   if (!newList)
-    return `is not matched by a manifest.json (${renamesManifest ? `its ${manifestTemp}` : 'manifest.json'} is missing or not harvgen's)`;
+    return `is not matched by a manifest.json (${renamesManifest ? `its ${manifestTemp}` : LAYOUT.manifest} is missing or not harvgen's)`;
   const a = (kind: EntryKind) => (kind === 'link' ? 'a symbolic link' : kind === 'dir' ? 'a directory' : 'not a regular file');
   const through = (rel: string): string | undefined => {
     for (let i = rel.indexOf('/'); i !== -1; i = rel.indexOf('/', i + 1)) {
@@ -127,7 +128,7 @@ export function verifyJournal(root: string, journal: Journal, tree: ReadonlyMap<
   for (const r of journal.renames) {
     const problem = file(r.path, 'the target') ?? file(tempFor(r.path), 'the temp file');
     if (problem) return problem;
-    if (r.path === 'manifest.json') continue;
+    if (r.path === LAYOUT.manifest) continue;
     if (!newList.has(r.path)) return `renames ${r.path} into place, which no manifest.json of the build lists`;
     // Over an existing file only when harvgen wrote it (a target without its temp was renamed already).
     if (tree.get(tempFor(r.path)) === 'file' && tree.has(r.path) && !owned(r.path))
@@ -171,8 +172,8 @@ export function crashPoint(point: string, n = 1): void {
  */
 export async function applyJournal(paths: SafePaths, journal: Journal, options: { fresh?: boolean } = {}): Promise<void> {
   let n = 0;
-  const manifest = journal.renames.filter((r) => r.path === 'manifest.json');
-  const others = journal.renames.filter((r) => r.path !== 'manifest.json');
+  const manifest = journal.renames.filter((r) => r.path === LAYOUT.manifest);
+  const others = journal.renames.filter((r) => r.path !== LAYOUT.manifest);
   const renameOne = async (r: { path: string }) => {
     if (options.fresh) renameSync(join(paths.root, tempFor(r.path)), join(paths.root, r.path));
     else {
@@ -181,7 +182,7 @@ export async function applyJournal(paths: SafePaths, journal: Journal, options: 
       // Gone already: renamed before the crash (the target then holds the new bytes).
       if (await exists(temp)) await rename(temp, target);
     }
-    crashPoint(r.path === 'manifest.json' ? 'manifest' : 'rename', r.path === 'manifest.json' ? 1 : ++n);
+    crashPoint(r.path === LAYOUT.manifest ? 'manifest' : 'rename', r.path === LAYOUT.manifest ? 1 : ++n);
   };
   for (const r of others) await renameOne(r);
   for (const c of journal.chmods) {

@@ -5,6 +5,7 @@ import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, realpathSy
 import type { SecretMode } from '../load/secrets.ts';
 import { homedir } from 'node:os';
 import { basename, dirname, join, resolve, sep } from 'node:path';
+import { LAYOUT } from '../render/layout.ts';
 
 const SYSTEM_DIRS = [
   '/bin',
@@ -101,7 +102,7 @@ export function treeKindProblem(
   }
   /** What tree a site directory of `root` holds, by its manifest (undefined: none, or an older harvgen's). */
   const kindOf = (site: string): unknown => {
-    const manifest = regularText(join(root, site, 'manifest.json'));
+    const manifest = regularText(join(root, site, LAYOUT.manifest));
     try {
       return manifest === undefined ? undefined : (JSON.parse(manifest) as { secrets?: unknown }).secrets;
     } catch {

@@ -6,53 +6,34 @@
 import { siteSecretValues, type CompiledSite } from '../pipeline.ts';
 import { redact } from '../load/secrets.ts';
 import { SECRET_KEYS } from '../load/mask.ts';
-import type { InventoryPath } from '../load/index.ts';
 import type { ResolvedNode, SiteModel } from '../model/index.ts';
-import { releaseOf } from '../model/index.ts';
-import { bootImages, configUrl } from '../render/kernel-args.ts';
-import { macToHyphen, normalizeMac } from '../util/mac.ts';
+import { bootImages, kindOf } from '../render/kinds/index.ts';
+import { LAYOUT } from '../render/layout.ts';
+import { normalizeMac } from '../util/mac.ts';
 import { formatPath } from '../util/paths.ts';
+import { MASK, type ExplainedValue, type ExplainSink, type Explanation, type Provenance } from './types.ts';
 
-/** Where one value came from. */
-export type Provenance =
-  | { readonly kind: 'inventory'; readonly path: string; readonly file?: string; readonly line?: number; readonly col?: number }
-  | { readonly kind: 'built-in' }
-  | { readonly kind: 'derived'; readonly from: string };
-
-/** One resolved value of a node. */
-export interface ExplainedValue {
-  /** Dotted name, e.g. `install.device`, `bond.mode`. */
-  readonly key: string;
-  readonly value: unknown;
-  readonly source: Provenance;
-}
-
-/** Everything `explain` says about one node. */
-export interface Explanation {
-  readonly site: string;
-  readonly hostname: string;
-  readonly values: readonly ExplainedValue[];
-}
-
-const MASK = '***';
+export type { ExplainedValue, Explanation, Provenance } from './types.ts';
 
 /** Find a node by hostname or by any of its MACs (any spelling). */
 export function findNode(model: SiteModel, query: string): ResolvedNode | undefined {
   const mac = normalizeMac(query);
   return model.nodes.find(
-    (n) => n.hostname === query || (mac !== undefined && (n.macs.includes(mac) || n.interfaces.some((i) => i.mac === mac))),
+    (n) =>
+      n.hostname === query ||
+      (mac !== undefined && (n.macs.includes(mac) || (n.boot === 'harvester' && n.interfaces.some((i) => i.mac === mac)))),
   );
 }
 
 /** Explain one node of a compiled site (its model must exist). */
 export function explainNode(site: CompiledSite, node: ResolvedNode): Explanation {
   const model = site.model!;
-  const where = (path: InventoryPath): Provenance => {
+  const where = (path: readonly (string | number)[]): Provenance => {
     const loc = site.locate?.(path);
     return { kind: 'inventory', path: formatPath(path), ...(loc ? { file: loc.file, line: loc.line, col: loc.col } : {}) };
   };
   // A node field: the node or `defaults:` (recorded in sources), else a site-wide fallback, else built-in.
-  const field = (key: string, fallback?: InventoryPath): Provenance => {
+  const field = (key: string, fallback?: readonly (string | number)[]): Provenance => {
     const src = node.sources[key];
     if (src) return where(src);
     if (fallback && site.locate?.has(fallback)) return where(fallback);
@@ -64,6 +45,8 @@ export function explainNode(site: CompiledSite, node: ResolvedNode): Explanation
     if (value !== undefined) values.push({ key, value: masked(value, secrets), source });
   };
   const named = node.sources.hostname !== undefined && site.locate?.has(node.sources.hostname) === true;
+  const kind = kindOf(node);
+  const sink: ExplainSink = { add, field, where };
   add('hostname', node.hostname, named ? field('hostname') : { kind: 'derived', from: 'the name of the node file' });
   add('macs', [...node.macs], field('macs'));
   add(
@@ -71,30 +54,13 @@ export function explainNode(site: CompiledSite, node: ResolvedNode): Explanation
     node.boot,
     node.sources.os
       ? field('os')
-      : node.iscsi
+      : node.boot === 'iscsi'
         ? field('iscsi')
         : { kind: 'derived', from: 'no `os:` and no `iscsi:`: the Harvester installer' },
   );
   add('arch', node.arch, field('arch'));
-  if (node.os) {
-    add('os', node.os.name, field('os'));
-    const profile = Object.hasOwn(model.osProfiles, node.os.name) ? model.osProfiles[node.os.name] : undefined;
-    if (profile) {
-      add('os.kernel', profile.kernel, where(['os_profiles', profile.name, 'kernel']));
-      add('os.initrds', [...profile.initrds], where(['os_profiles', profile.name, 'initrds']));
-    }
-    for (const k of ['user_data', 'user_data_file', 'vendor_data', 'meta_data'] as const) {
-      const src = node.sources[`cloud_init.${k}`];
-      if (src) add(`cloud_init.${k}`, k === 'user_data_file' ? node.cloudInit.userDataFile : '(a map)', field(`cloud_init.${k}`));
-    }
-  }
-  if (node.iscsi) for (const [k, v] of Object.entries(node.iscsi)) add(`iscsi.${k}`, v, field(`iscsi.${k}`));
-  add(
-    'role',
-    node.role,
-    node.sources.role ? field('role') : { kind: 'derived', from: 'the first node creates the cluster unless one says role: create' },
-  );
-  add('harvester_role', node.harvesterRole, field('harvester_role'));
+  kind.explain(model, 'kind', sink);
+  kind.explain(model, 'role', sink);
   add('state', node.state, field('state'));
   add('ip', node.ip, field('ip'));
   add('method', node.method, field('method'));
@@ -105,25 +71,7 @@ export function explainNode(site: CompiledSite, node: ResolvedNode): Explanation
   );
   add('gateway', node.gateway, field('gateway', ['network', 'gateway']));
   add('dns', [...node.dns], field('dns', ['network', 'dns']));
-  add('mtu', node.mtu, field('mtu'));
-  add('vlan', node.vlan, field('vlan'));
-  add(
-    'interfaces',
-    node.interfaces.map((i) => ({ ...i })),
-    node.sources.interfaces ? field('interfaces') : { kind: 'derived', from: 'the boot MACs' },
-  );
-  for (const [k, v] of Object.entries(node.bond)) add(`bond.${k}`, v, field(`bond.${k}`));
-  const install: Record<string, unknown> = { ...node.install };
-  const installKeys: Record<string, string> = {
-    device: 'device',
-    dataDisk: 'data_disk',
-    tty: 'tty',
-    persistentPartitionSize: 'persistent_partition_size',
-    wipeAllDisks: 'wipe_all_disks',
-    wipeDisksList: 'wipe_disks_list',
-    powerOff: 'power_off',
-  };
-  for (const [k, v] of Object.entries(install)) add(`install.${installKeys[k] ?? k}`, v, field(`install.${installKeys[k] ?? k}`));
+  kind.explain(model, 'network', sink);
   const labKeys: [keyof ResolvedNode['lab'], string][] = [
     ['memoryMib', 'memory_mib'],
     ['vcpus', 'vcpus'],
@@ -132,25 +80,13 @@ export function explainNode(site: CompiledSite, node: ResolvedNode): Explanation
     ['nicModel', 'nic_model'],
   ];
   for (const [k, name] of labKeys) add(`lab.${name}`, node.lab[k], field(`lab.${name}`));
-  add('kernel_args', [...node.kernelArgs], node.kernelArgs.length > 0 ? field('kernel_args') : { kind: 'built-in' });
-  if (Object.keys(node.config).length > 0) add('config', node.config, field('config'));
-  // Site-wide values the node's files carry.
-  if (node.boot === 'harvester' && node.release)
-    add('harvester_version', releaseOf(node).version.raw, field('harvester_version', ['harvester', 'version']));
-  if (node.boot === 'harvester' && model.cluster) {
-    add('cluster.vip', model.cluster.vip, where(['cluster', 'vip']));
-    add('cluster.token', MASK, where(['cluster', 'token']));
-    if (model.cluster.password !== undefined) add('cluster.password', MASK, where(['cluster', 'password']));
-  }
-  // What harvgen derives for this node.
-  add('config_url', configUrl(model, node), { kind: 'derived', from: 'boot.server and hostname' });
+  // The node's own settings, the site-wide values its files carry and what harvgen derives.
+  kind.explain(model, 'settings', sink);
   for (const mac of node.macs) {
-    add(`ipxe[${mac}]`, `${model.boot.server}/ipxe/${macToHyphen(mac)}.ipxe`, { kind: 'derived', from: 'boot.server and the MAC' });
-    if (node.state !== 'local' && node.boot !== 'iscsi' && (node.boot !== 'os' || Object.hasOwn(model.osProfiles, node.os!.name)))
-      add(`cmdline[${mac}]`, bootImages(model, node, mac).args.join(' '), {
-        kind: 'derived',
-        from: 'the values above, boot.* and harvester.artifacts',
-      });
+    add(`ipxe[${mac}]`, `${model.boot.server}/${LAYOUT.nodeScript(mac)}`, { kind: 'derived', from: 'boot.server and the MAC' });
+    const images = bootImages(model, node, mac);
+    if (images)
+      add(`cmdline[${mac}]`, images.args.join(' '), { kind: 'derived', from: 'the values above, boot.* and harvester.artifacts' });
   }
   return { site: model.site, hostname: node.hostname, values };
 }

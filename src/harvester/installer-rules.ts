@@ -7,7 +7,7 @@
 // release boundary and threshold.
 import type { Code } from '../diagnostics/codes.ts';
 import type { InventoryPath } from '../load/index.ts';
-import type { HardwareFacts, ResolvedNode, SiteModel } from '../model/index.ts';
+import type { HardwareFacts, HarvesterNode, SiteModel } from '../model/index.ts';
 import { nodeFirmware } from '../model/index.ts';
 import type { HarvesterVersion } from './versions.ts';
 import { nodeAt } from '../validate/rule.ts';
@@ -16,7 +16,7 @@ export type { HardwareFacts };
 
 /** One node as a rule sees it. */
 export interface RuleSubject {
-  readonly node: ResolvedNode;
+  readonly node: HarvesterNode;
   readonly model: SiteModel;
   readonly version: HarvesterVersion;
   readonly facts: HardwareFacts;

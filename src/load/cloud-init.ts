@@ -36,8 +36,9 @@ export function loadUserDataFiles(
   const out: LoadedUserData = { files: new Map(), diagnostics: [], stamps: [] };
   const reported = new Set<string>();
   for (const node of model.nodes) {
+    if (node.boot !== 'os') continue;
     const given = node.cloudInit.userDataFile;
-    if (node.boot !== 'os' || given === undefined || out.files.has(given) || reported.has(given)) continue;
+    if (given === undefined || out.files.has(given) || reported.has(given)) continue;
     const at = node.sources['cloud_init.user_data_file'] ?? ['nodes', node.index];
     const file = resolve(siteDir, given);
     const problem = (message: string) => {

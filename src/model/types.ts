@@ -2,6 +2,7 @@
 // final. Renderers see only this (frozen), never the raw input.
 import type { InventoryPath } from '../load/index.ts';
 import type { HarvesterVersion } from '../harvester/versions.ts';
+import type { Code } from '../diagnostics/codes.ts';
 
 /** A NIC of the management interface. */
 export interface ResolvedNic {
@@ -69,38 +70,21 @@ export interface HardwareFacts {
   readonly kvm?: boolean;
 }
 
-/** One node with every default applied. */
-export interface ResolvedNode {
-  /** What the node boots: the Harvester installer, a generic OS (`os`), or an iSCSI disk. */
-  readonly boot: 'harvester' | 'os' | 'iscsi';
-  /** The OS profile of a generic node (boot: os). */
-  readonly os?: ResolvedOs;
-  readonly cloudInit: ResolvedCloudInit;
+/** What every node has, whatever it boots. */
+export interface NodeBase {
   readonly arch: 'x86_64' | 'arm64';
-  readonly iscsi?: ResolvedIscsi;
-  /** Position in the merged `nodes` list. */
+  /** Position in the merged `nodes` list (-1: the node an unknown machine joins as). */
   readonly index: number;
   readonly hostname: string;
   /** Boot MACs, lowercase colon form, in inventory order. */
   readonly macs: readonly string[];
   readonly ip?: string;
-  readonly role: 'create' | 'join';
-  readonly harvesterRole: 'default' | 'management' | 'worker' | 'witness';
+  /** How iPXE and dnsmasq address the node (embed.ipxe, DHCP reservations). */
   readonly method: 'dhcp' | 'static';
   readonly prefix: number;
   readonly netmask: string;
   readonly gateway: string;
   readonly dns: readonly string[];
-  readonly mtu?: number;
-  readonly vlan?: number;
-  readonly bond: Readonly<Record<string, string | number>>;
-  readonly interfaces: readonly ResolvedNic[];
-  readonly install: ResolvedInstall;
-  readonly kernelArgs: readonly string[];
-  /** The release this node installs: the site's, or its own `harvester_version` (absent without `harvester:`). */
-  readonly release?: Release;
-  /** Extra Harvester config (node deep-merged over defaults). */
-  readonly config: Readonly<Record<string, unknown>>;
   readonly state: 'install' | 'local' | 'install-once';
   readonly lab: {
     readonly memoryMib: number;
@@ -109,10 +93,71 @@ export interface ResolvedNode {
     readonly dataDiskGib: number;
     readonly nicModel: 'virtio' | 'e1000e';
   };
-  /** Hardware facts declared for the machine (`hardware:`); absent = unknown. */
-  readonly hardware: HardwareFacts;
   /** Where each field came from: `field` or `field.sub` -> inventory path (absent = built-in default). */
   readonly sources: Readonly<Record<string, InventoryPath>>;
+}
+
+/** A node that installs Harvester: it always has its release and its cluster. */
+export interface HarvesterNode extends NodeBase {
+  readonly boot: 'harvester';
+  readonly role: 'create' | 'join';
+  readonly harvesterRole: 'default' | 'management' | 'worker' | 'witness';
+  readonly mtu?: number;
+  readonly vlan?: number;
+  readonly bond: Readonly<Record<string, string | number>>;
+  readonly interfaces: readonly ResolvedNic[];
+  readonly install: ResolvedInstall;
+  readonly kernelArgs: readonly string[];
+  /** The release this node installs: the site's, or its own `harvester_version`. */
+  readonly release: Release;
+  /** The site's `cluster:` (one object shared by every Harvester node). */
+  readonly cluster: ResolvedCluster;
+  /** Extra Harvester config (node deep-merged over defaults). */
+  readonly config: Readonly<Record<string, unknown>>;
+  /** Hardware facts declared for the machine (`hardware:`); absent = unknown. */
+  readonly hardware: HardwareFacts;
+}
+
+/** A node that boots a generic OS profile (`os: <profile>`). */
+export interface OsNode extends NodeBase {
+  readonly boot: 'os';
+  readonly os: ResolvedOs;
+  readonly cloudInit: ResolvedCloudInit;
+}
+
+/** A diskless node that boots an iSCSI target (`iscsi:`). */
+export interface IscsiNode extends NodeBase {
+  readonly boot: 'iscsi';
+  readonly iscsi: ResolvedIscsi;
+  /** An `os:` the node names too, which its rule refuses (NODE_ISCSI_INVALID). */
+  readonly alsoOs?: string;
+}
+
+/**
+ * One node with every default applied, as what it boots: the Harvester installer, a generic OS
+ * profile, or an iSCSI disk. Code that handles one kind narrows on `boot`; code that handles
+ * every kind switches on it exhaustively (src/render/kinds/index.ts).
+ */
+export type ResolvedNode = HarvesterNode | OsNode | IscsiNode;
+
+/** The kinds of node. */
+export type NodeKind = ResolvedNode['boot'];
+
+/** The `cluster:` section with defaults applied. */
+export interface ResolvedCluster {
+  readonly vip: string;
+  readonly vipMode: 'static' | 'dhcp';
+  readonly vipHwAddr?: string;
+  readonly token: string;
+  readonly password?: string;
+  readonly sshAuthorizedKeys: readonly string[];
+  readonly ntp: readonly string[];
+  readonly podCidr?: string;
+  readonly serviceCidr?: string;
+  readonly clusterDns?: string;
+  readonly sans: readonly string[];
+  /** `cluster.created`: the cluster exists, so every node joins it (none creates). */
+  readonly created: boolean;
 }
 
 /** A Harvester release as one node installs it: version, release files and where nginx finds them. */
@@ -193,26 +238,12 @@ export interface SiteModel {
     readonly domain?: string;
   };
   /** Cluster-wide settings (`cluster:`); absent in a site of only generic OS and iSCSI nodes. */
-  readonly cluster?: {
-    readonly vip: string;
-    readonly vipMode: 'static' | 'dhcp';
-    readonly vipHwAddr?: string;
-    readonly token: string;
-    readonly password?: string;
-    readonly sshAuthorizedKeys: readonly string[];
-    readonly ntp: readonly string[];
-    readonly podCidr?: string;
-    readonly serviceCidr?: string;
-    readonly clusterDns?: string;
-    readonly sans: readonly string[];
-    /** `cluster.created`: the cluster exists, so every node joins it (none creates). */
-    readonly created: boolean;
-  };
+  readonly cluster?: ResolvedCluster;
   /** Generic OS profiles by name (`os_profiles`). */
   readonly osProfiles: Readonly<Record<string, ResolvedOs>>;
   readonly nodes: readonly ResolvedNode[];
   /** With `boot.unknown: join`: the node an unknown machine installs as (defaults only, no hostname, no MACs, index -1). */
-  readonly unknownJoin?: ResolvedNode;
+  readonly unknownJoin?: HarvesterNode;
   readonly lab: {
     readonly networkName: string;
     readonly bridge: string;
@@ -226,4 +257,19 @@ export interface SiteModel {
   /** `bss.export`: write bss/bootparameters.json. */
   readonly bss: { readonly export: boolean };
   readonly forward: { readonly enabled: boolean; readonly ports: readonly number[]; readonly listenAddress?: string };
+}
+
+/**
+ * What resolving a site found that the rules cannot: a node whose kind cannot be resolved (an
+ * error; there is no model then), or a setting the node's kind ignores (a warning). The same
+ * shape as a rule's Finding.
+ */
+export interface ModelProblem {
+  readonly code: Code;
+  readonly message: string;
+  readonly hint: string;
+  readonly at: InventoryPath;
+  readonly target?: 'key' | 'value';
+  /** Hostname of the node it is about. */
+  readonly node?: string;
 }

@@ -23,7 +23,8 @@
 import type { InventoryPath } from '../load/index.ts';
 import type { ResolvedNode, SiteModel } from '../model/index.ts';
 import { kernelShim } from '../model/index.ts';
-import { bootImages, kernelArgKey } from './kernel-args.ts';
+import { kernelArgKey } from './kernel-args.ts';
+import { bootImages, type BootImages } from './kinds/index.ts';
 import { nodeAt } from '../validate/rule.ts';
 
 /** One BSS BootParams object. */
@@ -49,14 +50,16 @@ export const BSS_MAX_PARAMS = 1791;
 const BSS_REWRITES = /(^| )(metal.server=|root=live:)s3:\/\/|\$\{SPIRE_JOIN_TOKEN\}/i;
 
 /** The params of one MAC as BSS should store them: `initrd=initrd` first (the word BSS cuts), no other `initrd=`. */
-function paramsFor(model: SiteModel, node: ResolvedNode, mac: string): string[] {
-  return ['initrd=initrd', ...bootImages(model, node, mac).args.filter((a) => kernelArgKey(a) !== 'initrd')];
+function paramsFor(images: BootImages): string[] {
+  return ['initrd=initrd', ...images.args.filter((a) => kernelArgKey(a) !== 'initrd')];
 }
 
 /** The entry of a node, or why it is left out (undefined: nothing to export and nothing to say). */
 export function bssEntry(model: SiteModel, node: ResolvedNode): BssBootParams | BssLeftOut | undefined {
   // A disk boot (`local`) or a diskless iSCSI node has no kernel for BSS to serve.
-  if (node.state === 'local' || node.boot === 'iscsi' || node.macs.length === 0) return undefined;
+  const perMacImages = node.macs.map((mac) => bootImages(model, node, mac));
+  const images = perMacImages[0];
+  if (images === undefined) return undefined;
   const at = (field: string): InventoryPath => nodeAt(node, field);
   if (node.state === 'install-once') {
     return {
@@ -74,7 +77,6 @@ export function bssEntry(model: SiteModel, node: ResolvedNode): BssBootParams | 
       hint: 'Boot Secure Boot machines from the tree, or turn Secure Boot off for them.',
     };
   }
-  const images = bootImages(model, node, node.macs[0]);
   if (images.initrds.length !== 1) {
     return {
       node,
@@ -83,7 +85,7 @@ export function bssEntry(model: SiteModel, node: ResolvedNode): BssBootParams | 
       hint: 'Combine the initrds into one for BSS, or boot the node from the tree only.',
     };
   }
-  const perMac = node.macs.map((mac) => paramsFor(model, node, mac));
+  const perMac = perMacImages.map((i) => paramsFor(i ?? images));
   let words = perMac[0]!;
   if (node.macs.length > 1) {
     // One entry for all MACs: BSS's etcd backend stores one record per node whatever the MAC.

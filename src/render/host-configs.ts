@@ -1,7 +1,9 @@
 // Files for the machines around the cluster: dnsmasq, nginx, libvirt, systemd, scripts.
-import type { Release, ResolvedNode, SiteModel } from '../model/index.ts';
-import { clusterOf, nodeFirmware } from '../model/index.ts';
+import type { HarvesterNode, Release, ResolvedNode, SiteModel } from '../model/index.ts';
+import { nodeFirmware } from '../model/index.ts';
 import { dnsmasqLine, socatHost } from './escape.ts';
+import { kindOf } from './kinds/index.ts';
+import { DIRS, LAYOUT } from './layout.ts';
 import { renderTemplate } from './templates.ts';
 
 /** Tag that scopes every dnsmasq line to this site's DHCP range. */
@@ -38,7 +40,7 @@ export function ipxeSplitLines(model: SiteModel, scope?: string): DnsmasqOption[
     { key: 'dhcp-match', values: ['set:bios', 'option:client-arch', '0'] },
     { key: 'dhcp-match', values: ['set:efi64', 'option:client-arch', '7'] },
     { key: 'dhcp-match', values: ['set:efi64', 'option:client-arch', '9'] },
-    { key: 'dhcp-boot', values: [...on, 'tag:ipxe', `${model.boot.server}/boot.ipxe`] },
+    { key: 'dhcp-boot', values: [...on, 'tag:ipxe', `${model.boot.server}/${LAYOUT.entryScript}`] },
     { key: 'dhcp-boot', values: [...on, 'tag:!ipxe', 'tag:bios', 'undionly.kpxe'] },
     { key: 'dhcp-boot', values: [...on, 'tag:!ipxe', 'tag:efi64', efiFile] },
     ...http,
@@ -165,9 +167,7 @@ export function releaseShim(model: SiteModel, r: Release): boolean {
  * first, then others by version. Generic OS and iSCSI nodes install none.
  */
 export function releases(model: SiteModel): Release[] {
-  const used = [...model.nodes.filter((n) => n.boot === 'harvester'), ...(model.unknownJoin ? [model.unknownJoin] : [])].flatMap((n) =>
-    n.release ? [n.release] : [],
-  );
+  const used = installers(model).map((n) => n.release);
   const out = new Map<string, Release>();
   const key = (r: Release) => `${r.version.raw}/${r.arch}`;
   const site = used.find((r) => r === model.release);
@@ -176,6 +176,12 @@ export function releases(model: SiteModel): Release[] {
     if (!out.has(key(r))) out.set(key(r), r);
   }
   return [...out.values()];
+}
+
+/** The site's Harvester nodes, and the node unknown machines join as (`boot.unknown: join`). */
+export function installers(model: SiteModel): HarvesterNode[] {
+  const nodes = model.nodes.filter((n): n is HarvesterNode => n.boot === 'harvester');
+  return model.unknownJoin ? [...nodes, model.unknownJoin] : nodes;
 }
 
 /**
@@ -196,7 +202,11 @@ export function renderNginx(model: SiteModel, standalone = true, binaries: reado
     artifacts: servedArtifacts(model).filter((a) => standalone || under(a.location)),
     unknownJoin: model.boot.unknown === 'join',
     harvesterConfigs: model.nodes.some((n) => n.boot === 'harvester'),
-    cloudInit: model.nodes.some((n) => n.boot === 'os' && n.os?.cloudInit === true),
+    cloudInit: model.nodes.some((n) => n.boot === 'os' && n.os.cloudInit),
+    dirs: DIRS,
+    entryScript: LAYOUT.entryScript,
+    unknownScript: LAYOUT.unknownScript,
+    unknownJoinConfig: LAYOUT.unknownJoinConfig,
     binaries: servedBinaries(model, binaries),
   });
 }
@@ -238,12 +248,13 @@ function dataDiskPath(model: SiteModel, hostname: string): string {
 
 /** The libvirt lab domain of one node. */
 export function renderLibvirtDomain(model: SiteModel, n: ResolvedNode): string {
+  const lab = kindOf(n).lab(model);
   return renderTemplate('domain.xml', {
     site: model.site,
     hostname: n.hostname,
-    role: nodeKind(n),
+    role: lab.label,
     name: domainName(model, n.hostname),
-    title: `harvgen ${model.site} ${n.hostname} (${nodeKind(n)})`,
+    title: `harvgen ${model.site} ${n.hostname} (${lab.label})`,
     kind: n.boot,
     memoryMib: n.lab.memoryMib,
     vcpus: n.lab.vcpus,
@@ -252,11 +263,8 @@ export function renderLibvirtDomain(model: SiteModel, n: ResolvedNode): string {
     arm64: n.arch === 'arm64',
     // KVM runs only guests of the host's own architecture; any other is emulated (TCG).
     emulated: n.arch !== model.lab.hostArch,
-    // A diskless iSCSI node boots from the network only.
-    disk: n.boot === 'iscsi' ? undefined : diskPath(model, n.hostname),
-    ...(n.boot === 'harvester' && n.install.dataDisk !== undefined
-      ? { dataDisk: dataDiskPath(model, n.hostname) }
-      : { dataDisk: undefined }),
+    disk: lab.disk ? diskPath(model, n.hostname) : undefined,
+    dataDisk: lab.dataDisk ? dataDiskPath(model, n.hostname) : undefined,
     nicModel: n.lab.nicModel,
     nics: n.macs.map((mac, i) => ({
       mac,
@@ -265,14 +273,9 @@ export function renderLibvirtDomain(model: SiteModel, n: ResolvedNode): string {
       name: labNicName(i),
       boot: i === 0,
     })),
-    netBootOrder: n.boot === 'iscsi' ? 1 : 2,
+    netBootOrder: lab.netBootOrder,
     network: model.lab.networkName,
   });
-}
-
-/** What a node is, for titles and comments: its Harvester role, or what it boots. */
-function nodeKind(n: ResolvedNode): string {
-  return n.boot === 'harvester' ? n.role : n.boot === 'iscsi' ? 'iSCSI' : `os ${n.os?.name ?? ''}`;
 }
 
 /**
@@ -293,27 +296,24 @@ export function renderDefineScript(model: SiteModel): string {
     network: model.lab.networkName,
     diskDir: model.lab.diskDir,
     startHint: order.map((n) => `virsh start ${domainName(model, n.hostname)}`).join('; ') + (creator ? ' (create node first)' : ''),
-    domains: model.nodes.map((n) => ({
-      name: domainName(model, n.hostname),
-      file: `${n.hostname}.xml`,
-      // A diskless iSCSI node has no local disk to create.
-      disks:
-        n.boot === 'iscsi'
-          ? []
-          : [
-              { path: diskPath(model, n.hostname), gib: n.lab.diskGib },
-              ...(n.boot === 'harvester' && n.install.dataDisk !== undefined
-                ? [{ path: dataDiskPath(model, n.hostname), gib: n.lab.dataDiskGib }]
-                : []),
-            ],
-    })),
+    domains: model.nodes.map((n) => {
+      const lab = kindOf(n).lab(model);
+      return {
+        name: domainName(model, n.hostname),
+        file: `${n.hostname}.xml`,
+        disks: [
+          ...(lab.disk ? [{ path: diskPath(model, n.hostname), gib: n.lab.diskGib }] : []),
+          ...(lab.dataDisk ? [{ path: dataDiskPath(model, n.hostname), gib: n.lab.dataDiskGib }] : []),
+        ],
+      };
+    }),
   });
 }
 
-/** Ports that get a socat forward unit (none when forwarding is off). */
-export function forwardPorts(model: SiteModel): readonly number[] {
-  // The units forward to the VIP: a site without a cluster has none.
-  return model.forward.enabled && model.cluster ? model.forward.ports : [];
+/** The socat forward units: one per port, to the VIP (none when forwarding is off, or without a cluster). */
+export function forwardUnits(model: SiteModel): readonly { readonly port: number; readonly vip: string }[] {
+  const vip = model.cluster?.vip;
+  return model.forward.enabled && vip !== undefined ? model.forward.ports.map((port) => ({ port, vip })) : [];
 }
 
 /** File name of the forward unit for one port. */
@@ -322,7 +322,7 @@ export function forwardUnitName(model: SiteModel, port: number): string {
 }
 
 /** The systemd unit forwarding one TCP port of this host to the VIP. */
-export function renderForwardUnit(model: SiteModel, port: number): string {
+export function renderForwardUnit(model: SiteModel, port: number, vip: string): string {
   // socat addresses: `:` and `,` are socat's own separators, so each part is a checked
   // address or integer; systemd escaping is the template's.
   const bind = model.forward.listenAddress !== undefined ? `,bind=${socatHost(model.forward.listenAddress)}` : '';
@@ -330,9 +330,9 @@ export function renderForwardUnit(model: SiteModel, port: number): string {
     site: model.site,
     port,
     unit: forwardUnitName(model, port),
-    description: `harvgen ${model.site}: forward TCP ${port} to Harvester VIP ${clusterOf(model).vip}`,
+    description: `harvgen ${model.site}: forward TCP ${port} to Harvester VIP ${vip}`,
     listenAddress: `TCP-LISTEN:${port}${bind},fork,reuseaddr`,
-    connectAddress: `TCP:${socatHost(clusterOf(model).vip)}:${port}`,
+    connectAddress: `TCP:${socatHost(vip)}:${port}`,
   });
 }
 

@@ -2,12 +2,11 @@
 // with its URLs and every file with its SHA-256. It holds no secrets and is not served.
 import type { SecretMode } from '../load/secrets.ts';
 import type { SiteModel } from '../model/index.ts';
-import { releaseOf } from '../model/index.ts';
-import { macToHyphen } from '../util/mac.ts';
 import { sha256Hex, type Artifact } from './artifact.ts';
-import { configUrl } from './kernel-args.ts';
 import { releaseShim, releases, uefiBootFile } from './host-configs.ts';
-import { cloudInitSeed, iscsiRootPath } from './generic.ts';
+import { kindOf } from './kinds/index.ts';
+import { configUrl } from './kinds/harvester/cmdline.ts';
+import { LAYOUT } from './layout.ts';
 
 /** One node in manifest.json. */
 export interface ManifestNode {
@@ -91,8 +90,8 @@ export function renderManifest(
     boot: {
       server: model.boot.server,
       firmware: model.boot.firmware,
-      entry_url: `${model.boot.server}/boot.ipxe`,
-      unknown_url: `${model.boot.server}/unknown.ipxe`,
+      entry_url: `${model.boot.server}/${LAYOUT.entryScript}`,
+      unknown_url: `${model.boot.server}/${LAYOUT.unknownScript}`,
       unknown: model.boot.unknown,
       ...(model.unknownJoin ? { unknown_config_url: configUrl(model, model.unknownJoin) } : {}),
       ...(model.boot.httpBoot ? { http_boot_url: `${model.boot.server}/${uefiBootFile(model)}` } : {}),
@@ -109,25 +108,22 @@ export function renderManifest(
           },
         }
       : {}),
-    nodes: model.nodes.map((n) => ({
-      hostname: n.hostname,
-      ...(n.boot === 'harvester' ? { role: n.role, harvester_role: n.harvesterRole } : {}),
-      state: n.state,
-      boot: n.boot,
-      ...(n.boot === 'os' ? { os: n.os!.name } : {}),
-      ...(n.boot === 'os' && n.os!.cloudInit ? { cloud_init: n.macs.map((mac) => ({ mac, url: cloudInitSeed(model, mac) })) } : {}),
-      ...(n.iscsi ? { iscsi: iscsiRootPath(n) } : {}),
-      ...(n.boot === 'harvester' ? { harvester_version: releaseOf(n).version.raw } : {}),
-      ...(n.ip !== undefined ? { ip: n.ip } : {}),
-      method: n.method,
-      macs: [...n.macs],
-      ipxe: n.macs.map((mac) => ({
-        mac,
-        path: `ipxe/${macToHyphen(mac)}.ipxe`,
-        url: `${model.boot.server}/ipxe/${macToHyphen(mac)}.ipxe`,
-      })),
-      ...(n.boot === 'harvester' ? { config: { path: `harvester/${n.hostname}.yaml`, url: configUrl(model, n) } } : {}),
-    })),
+    nodes: model.nodes.map((n) => {
+      // The kind's fields, where they have always been in an entry.
+      const kind = kindOf(n).manifest(model);
+      return {
+        hostname: n.hostname,
+        ...kind.head,
+        state: n.state,
+        boot: n.boot,
+        ...kind.body,
+        ...(n.ip !== undefined ? { ip: n.ip } : {}),
+        method: n.method,
+        macs: [...n.macs],
+        ipxe: n.macs.map((mac) => ({ mac, path: LAYOUT.nodeScript(mac), url: `${model.boot.server}/${LAYOUT.nodeScript(mac)}` })),
+        ...kind.tail,
+      };
+    }),
     files: [...artifacts]
       .sort((a, b) => (a.path < b.path ? -1 : 1))
       .map((a) => ({

@@ -8,7 +8,7 @@ import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { stringify } from 'yaml';
-import { check, compileSite, type Artifact, type SiteModel } from '../../src/index.ts';
+import { check, compileSite, type Artifact, type HarvesterNode, type SiteModel } from '../../src/index.ts';
 import { NO_SOURCE } from '../../src/load/index.ts';
 import { renderSite } from '../../src/render/index.ts';
 import { requireProgram } from './helpers/programs.ts';
@@ -236,7 +236,7 @@ test('ipxe: commands injected through kernel args, a NIC name or the server URL 
     (m: Mutable<SiteModel>) => void (m.boot.kernelArgs = ['#', 'x']),
     (m: Mutable<SiteModel>) => {
       // A static node puts its NIC name on the kernel line (ip=...:<nic>:none).
-      const n = m.nodes[0] as Mutable<SiteModel['nodes'][number]>;
+      const n = m.nodes[0] as Mutable<HarvesterNode>;
       n.method = 'static';
       n.interfaces = [{ name: 'x ; shell' }];
     },

@@ -67,9 +67,9 @@ export const bootRule: Rule = {
     if (sb && model.boot.firmware === 'uefi') {
       const named = new Set<string>();
       for (const node of model.nodes) {
+        if (node.boot !== 'os') continue;
         const os = node.os;
-        if (node.boot !== 'os' || !os || os.shim !== undefined || node.arch !== 'x86_64' || node.state === 'local' || named.has(os.name))
-          continue;
+        if (os.shim !== undefined || node.arch !== 'x86_64' || node.state === 'local' || named.has(os.name)) continue;
         named.add(os.name);
         report({
           code: 'BOOT_SECURE_BOOT_NO_SHIM',

@@ -25,7 +25,9 @@ export const clusterVipRule: Rule = {
     }
     const hwNorm = hwAddr !== undefined ? normalizeMac(hwAddr) : undefined;
     const owner =
-      hwNorm !== undefined ? model.nodes.find((n) => n.macs.includes(hwNorm) || n.interfaces.some((i) => i.mac === hwNorm)) : undefined;
+      hwNorm !== undefined
+        ? model.nodes.find((n) => n.macs.includes(hwNorm) || (n.boot === 'harvester' && n.interfaces.some((i) => i.mac === hwNorm)))
+        : undefined;
     if (owner) {
       report({
         code: 'CLUSTER_VIP_HW_ADDR',

@@ -1,17 +1,16 @@
-// Nodes that do not install Harvester: OS profiles that exist and leave harvgen's own kernel
-// arguments alone, cloud-init data in one form, iSCSI portals the node can reach.
-import { closest } from '../../util/suggest.ts';
+// Nodes that do not install Harvester: OS profiles that leave harvgen's own kernel arguments alone
+// (a node naming a profile that does not exist is refused when the model is resolved, OS_PROFILE_UNKNOWN), cloud-init data in one form, iSCSI portals the node can reach.
 import { inNetwork, parseCidr, parseIpv4 } from '../../util/ipv4.ts';
 import { kernelArgKey } from '../../render/kernel-args.ts';
-import { RESERVED_OS_PARAMS } from '../../render/generic.ts';
+import { RESERVED_OS_PARAMS } from '../../render/kinds/os/cmdline.ts';
 import { MAX_USER_DATA_BYTES } from '../../load/cloud-init.ts';
 import { toYaml } from '../../render/yaml.ts';
 import type { Rule } from '../rule.ts';
 
-/** `os:` names a profile; profile params reserved keys; cloud-init in one form; iSCSI portal in the network. */
+/** Profile params reserved keys; cloud-init in one form; iSCSI portal in the network. */
 export const genericNodesRule: Rule = {
   name: 'generic-nodes',
-  codes: ['OS_PROFILE_UNKNOWN', 'OS_PARAM_RESERVED', 'CLOUD_INIT_INVALID', 'NODE_ISCSI_INVALID'],
+  codes: ['OS_PARAM_RESERVED', 'CLOUD_INIT_INVALID', 'NODE_ISCSI_INVALID'],
   check({ input, model, report }) {
     for (const [name, p] of Object.entries(input.os_profiles ?? {})) {
       p?.params?.forEach((arg, k) => {
@@ -26,23 +25,34 @@ export const genericNodesRule: Rule = {
         });
       });
     }
-    const names = Object.keys(model.osProfiles);
     const net = parseCidr(model.network.cidr).net;
     for (const node of model.nodes) {
-      if (node.boot === 'os' && !Object.hasOwn(model.osProfiles, node.os!.name)) {
-        const near = closest(node.os!.name, [...names, 'harvester']);
-        report({
-          code: 'OS_PROFILE_UNKNOWN',
-          node: node.hostname,
-          message: `node ${node.hostname} boots OS profile "${node.os!.name}", which os_profiles does not define`,
-          hint: near
-            ? `Did you mean "${near}"?`
-            : names.length
-              ? `Defined: ${names.join(', ')}.`
-              : 'Define it under `os_profiles:` in site.yaml.',
-          at: node.sources.os ?? ['nodes', node.index],
-        });
+      if (node.boot === 'iscsi') {
+        const at = node.sources['iscsi.server'] ?? ['nodes', node.index];
+        const ip = parseIpv4(node.iscsi.server);
+        if (ip === undefined || (net && !inNetwork(ip, net))) {
+          report({
+            code: 'NODE_ISCSI_INVALID',
+            node: node.hostname,
+            message:
+              ip === undefined
+                ? `iscsi.server "${node.iscsi.server}" of node ${node.hostname} is not an IPv4 address`
+                : `iscsi.server ${node.iscsi.server} of node ${node.hostname} is outside the network ${model.network.cidr}`,
+            hint: 'Give the address of the target portal on the boot network (iPXE reaches it before any route exists).',
+            at,
+          });
+        }
+        if (node.sources.os !== undefined && node.alsoOs !== undefined) {
+          report({
+            code: 'NODE_ISCSI_INVALID',
+            node: node.hostname,
+            message: `node ${node.hostname} has both \`iscsi\` and \`os: ${node.alsoOs}\``,
+            hint: 'A diskless iSCSI node boots what its target holds: remove `os`, or remove `iscsi` to boot the OS profile.',
+            at: node.sources.os,
+          });
+        }
       }
+      if (node.boot !== 'os') continue;
       for (const key of ['userData', 'vendorData', 'metaData'] as const) {
         const data = node.cloudInit[key];
         const field = { userData: 'user_data', vendorData: 'vendor_data', metaData: 'meta_data' }[key];
@@ -65,31 +75,6 @@ export const genericNodesRule: Rule = {
           hint: 'Keep one: the inline map or the file.',
           at: node.sources['cloud_init.user_data_file'] ?? ['nodes', node.index],
         });
-      }
-      if (node.iscsi) {
-        const at = node.sources['iscsi.server'] ?? ['nodes', node.index];
-        const ip = parseIpv4(node.iscsi.server);
-        if (ip === undefined || (net && !inNetwork(ip, net))) {
-          report({
-            code: 'NODE_ISCSI_INVALID',
-            node: node.hostname,
-            message:
-              ip === undefined
-                ? `iscsi.server "${node.iscsi.server}" of node ${node.hostname} is not an IPv4 address`
-                : `iscsi.server ${node.iscsi.server} of node ${node.hostname} is outside the network ${model.network.cidr}`,
-            hint: 'Give the address of the target portal on the boot network (iPXE reaches it before any route exists).',
-            at,
-          });
-        }
-        if (node.sources.os !== undefined && node.os !== undefined) {
-          report({
-            code: 'NODE_ISCSI_INVALID',
-            node: node.hostname,
-            message: `node ${node.hostname} has both \`iscsi\` and \`os: ${node.os.name}\``,
-            hint: 'A diskless iSCSI node boots what its target holds: remove `os`, or remove `iscsi` to boot the OS profile.',
-            at: node.sources.os,
-          });
-        }
       }
     }
   },

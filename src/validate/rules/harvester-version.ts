@@ -51,7 +51,7 @@ export const harvesterVersionRule: Rule = {
     // Node settings follow the release each node installs (its own harvester_version, or the site's).
     let biosReported = false;
     for (const node of model.nodes) {
-      if (!node.release || node.boot !== 'harvester') continue;
+      if (node.boot !== 'harvester') continue;
       const nv = node.release.version;
       const own = node.sources.harvester_version;
       if (own && !isSupported(nv)) {

@@ -3,7 +3,7 @@
 // `hardware:` (a profile, usually), or on a lab site (a `lab:` section) its lab domain.
 import { INSTALLER_RULES, inReleases, type HardwareFacts } from '../../harvester/installer-rules.ts';
 import type { InventoryPath } from '../../load/index.ts';
-import type { ResolvedNode } from '../../model/index.ts';
+import type { HarvesterNode } from '../../model/index.ts';
 import type { SiteInput } from '../../types/site-input.ts';
 import type { Rule } from '../rule.ts';
 
@@ -20,7 +20,7 @@ const FIELDS: Record<keyof HardwareFacts, { hardware: string; lab?: string }> = 
 };
 
 /** What the installer would see of a node: its lab domain on a lab site, its declared facts over that. */
-export function hardwareFacts(input: SiteInput, node: ResolvedNode): HardwareFacts {
+export function hardwareFacts(input: SiteInput, node: HarvesterNode): HardwareFacts {
   // A lab site is one with a `lab:` section (README); lab sizing elsewhere only shapes the
   // generated domains of a real site.
   const lab: HardwareFacts =
@@ -51,7 +51,7 @@ export const installerRule: Rule = {
   ],
   check({ input, model, report }) {
     for (const node of model.nodes) {
-      if (node.boot !== 'harvester' || !node.release) continue;
+      if (node.boot !== 'harvester') continue;
       const version = node.release.version;
       const facts = hardwareFacts(input, node);
       const factAt = (fact: keyof HardwareFacts): InventoryPath => {

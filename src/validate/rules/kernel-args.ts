@@ -1,7 +1,8 @@
 // kernel_args: extra arguments may not set what harvgen writes itself. A second `ip=` or
 // `harvester.install.config_url=` would silently override (or fight) the generated one, and the
 // node would install from the wrong network or the wrong config.
-import { kernelArgKey, reservedKernelArg } from '../../render/kernel-args.ts';
+import { kernelArgKey } from '../../render/kernel-args.ts';
+import { reservedKernelArg } from '../../render/kinds/harvester/cmdline.ts';
 import type { InventoryPath } from '../../load/index.ts';
 import type { Rule } from '../rule.ts';
 

@@ -94,8 +94,8 @@ export const nodeIdentityRule: Rule = {
       });
     });
     for (const node of model.nodes) {
-      // Interfaces derived from the boot MACs were checked above.
-      if (!node.sources.interfaces) continue;
+      // Interfaces derived from the boot MACs were checked above; only Harvester nodes have others.
+      if (node.boot !== 'harvester' || !node.sources.interfaces) continue;
       node.interfaces.forEach((nic, k) => {
         const at = [...(node.sources.interfaces ?? ['nodes', node.index]), k];
         if (nic.name === undefined && nic.mac === undefined) {

@@ -1,5 +1,5 @@
 // nodes: link settings the installer (or its TUI) range-checks.
-import { nicNameFor } from '../../render/kernel-args.ts';
+import { nicNameFor } from '../../render/kinds/harvester/cmdline.ts';
 import { nodeAt, type Rule } from '../rule.ts';
 
 /** MTU 576-9000 and VLAN 1-4094 (the installer only checks MTU for static nodes; harvgen always does). */
@@ -8,6 +8,8 @@ export const nodeLinkRule: Rule = {
   codes: ['NODE_MTU_RANGE', 'NODE_VLAN_RANGE', 'NODE_VLAN_NAME_TOO_LONG'],
   check({ model, report }) {
     for (const node of model.nodes) {
+      // The management interface is the Harvester installer's (other kinds report these as ignored).
+      if (node.boot !== 'harvester') continue;
       if (node.mtu !== undefined && (node.mtu < 576 || node.mtu > 9000)) {
         report({
           code: 'NODE_MTU_RANGE',

@@ -2,7 +2,7 @@
 // IPv4 address (socat would read anything else as more of its own address syntax), and each
 // installer kernel command line must fit the kernel's limit (x86 COMMAND_LINE_SIZE is 2048
 // bytes with the final NUL; longer lines are cut silently, dropping harvgen's own arguments).
-import { bootImages } from '../../render/kernel-args.ts';
+import { bootImages } from '../../render/kinds/index.ts';
 import { parseIpv4 } from '../../util/ipv4.ts';
 import type { Rule } from '../rule.ts';
 
@@ -24,17 +24,20 @@ export const outputValuesRule: Rule = {
       });
     }
     for (const node of model.nodes) {
-      if (node.state === 'local' || node.boot === 'iscsi' || (node.boot === 'os' && !Object.hasOwn(model.osProfiles, node.os!.name)))
-        continue;
       for (const mac of node.macs) {
-        const length = Buffer.byteLength(bootImages(model, node, mac).args.join(' '));
+        // A node that boots its disk or an iSCSI target has no kernel command line.
+        const images = bootImages(model, node, mac);
+        if (images === undefined) break;
+        const length = Buffer.byteLength(images.args.join(' '));
         if (length <= MAX_CMDLINE) continue;
         report({
           code: 'NODE_CMDLINE_TOO_LONG',
           node: node.hostname,
           message: `the installer command line of node ${node.hostname} (NIC ${mac}) is ${length} bytes; the kernel keeps only ${MAX_CMDLINE}`,
           hint: 'Shorten `kernel_args` (node or `boot.kernel_args`) or the URLs (`boot.server`, `harvester.artifacts`); the kernel would silently cut the end.',
-          at: node.sources.kernel_args ?? (input.boot.kernel_args ? ['boot', 'kernel_args'] : ['nodes', node.index]),
+          at:
+            (node.boot === 'harvester' ? node.sources.kernel_args : undefined) ??
+            (input.boot.kernel_args ? ['boot', 'kernel_args'] : ['nodes', node.index]),
           target: 'key',
         });
         break;

@@ -1,25 +1,25 @@
 // The Harvester configuration of one node (served at harvester.install.config_url), built as
 // a plain object in a fixed key order, with the inventory's `config:` deep-merged over it,
 // then checked against the installer schema of the site's release.
-import { atLeast } from '../harvester/versions.ts';
-import { validateInstallerConfig, type InstallerSchemaIssue } from '../harvester/installer-schema.ts';
-import type { ResolvedNode, SiteModel } from '../model/index.ts';
-import { clusterOf, deepMerge, releaseOf } from '../model/index.ts';
-import { deriveSalt, isCryptHash, sha512Crypt } from '../util/sha512-crypt.ts';
-import { toYaml } from './yaml.ts';
-import { MAX_SECRET_BYTES, SECRET_MARKERS, secretTooLong, type SecretMode } from '../load/secrets.ts';
+import { atLeast } from '../../../harvester/versions.ts';
+import { validateInstallerConfig, type InstallerSchemaIssue } from '../../../harvester/installer-schema.ts';
+import type { HarvesterNode, ResolvedCluster, SiteModel } from '../../../model/index.ts';
+import { deepMerge } from '../../../model/index.ts';
+import { deriveSalt, isCryptHash, sha512Crypt } from '../../../util/sha512-crypt.ts';
+import { toYaml } from '../../yaml.ts';
+import { MAX_SECRET_BYTES, SECRET_MARKERS, secretTooLong, type SecretMode } from '../../../load/secrets.ts';
 
 /**
  * The config object for a node (before YAML serialization). For the committed tree
  * (`markers`) the password is not hashed: the object is only checked against the installer
  * schema, and `renderHarvesterConfig` writes the markers in place of the secrets.
  */
-export function buildHarvesterConfig(model: SiteModel, node: ResolvedNode, secrets: SecretMode = 'filled'): Record<string, unknown> {
-  const v = releaseOf(node).version;
-  const c = clusterOf(model);
+export function buildHarvesterConfig(node: HarvesterNode, secrets: SecretMode = 'filled'): Record<string, unknown> {
+  const v = node.release.version;
+  const c = node.cluster;
   // The node an unknown machine joins as has no hostname: the installer takes the DHCP name or makes one up.
   const os: Record<string, unknown> = node.hostname !== '' ? { hostname: node.hostname } : {};
-  if (c.password !== undefined && c.password !== '') os.password = secrets === 'filled' ? hashPassword(model, c.password) : c.password;
+  if (c.password !== undefined && c.password !== '') os.password = secrets === 'filled' ? hashPassword(c, c.password) : c.password;
   if (c.sshAuthorizedKeys.length > 0) os.ssh_authorized_keys = [...c.sshAuthorizedKeys];
   if (c.ntp.length > 0) os.ntp_servers = [...c.ntp];
   if (node.method === 'static') os.dns_nameservers = [...node.dns];
@@ -45,7 +45,7 @@ export function buildHarvesterConfig(model: SiteModel, node: ResolvedNode, secre
   // Witness nodes keep no VM data: Harvester ignores (and its schema forbids) data disk settings.
   const witness = node.harvesterRole === 'witness';
   if (node.install.dataDisk !== undefined && !witness) install.data_disk = node.install.dataDisk;
-  install.iso_url = releaseOf(node).isoUrl;
+  install.iso_url = node.release.isoUrl;
   if (node.install.tty !== undefined) install.tty = node.install.tty;
   if (atLeast(v, '1.3')) install.role = node.harvesterRole;
   if (node.role === 'create') {
@@ -81,12 +81,12 @@ const hashed = new Map<string, string>();
  * all the nodes of a cluster, so a 10,000-node build hashes once instead of 10,000 times
  * (5,000 rounds each). The token is no secret from whoever reads the config: it is in it.
  */
-export function hashPassword(model: SiteModel, password: string): string {
+export function hashPassword(cluster: ResolvedCluster, password: string): string {
   if (isCryptHash(password)) return password;
   // Validation refuses longer secrets (SECRET_TOO_LONG); hashing one would take gigabytes (the
   // cost grows with the square of the length), so reaching here with one is a bug, said as one.
   if (secretTooLong(password) !== undefined) throw new Error(`refusing to hash a password longer than ${MAX_SECRET_BYTES} bytes`);
-  const salt = deriveSalt('password', clusterOf(model).token);
+  const salt = deriveSalt('password', cluster.token);
   const key = `${salt}\0${password}`;
   let h = hashed.get(key);
   if (h === undefined) {
@@ -114,7 +114,7 @@ export function withSecretMarkers(config: Record<string, unknown>): Record<strin
 /** Serialize a node config as YAML with a header comment (real YAML types, no quoting of ints). */
 export function renderHarvesterConfig(
   model: SiteModel,
-  node: ResolvedNode,
+  node: HarvesterNode,
   config: Record<string, unknown>,
   secrets: SecretMode = 'filled',
 ): string {
@@ -123,7 +123,7 @@ export function renderHarvesterConfig(
       ? `machines site ${model.site} does not know (boot.unknown: join); they install as joining nodes`
       : `node ${node.hostname} (${node.role}) of site ${model.site}`;
   const header =
-    `# Harvester ${releaseOf(node).version.raw} config for ${who}.\n` +
+    `# Harvester ${node.release.version.raw} config for ${who}.\n` +
     `# Generated by harvgen; do not edit (change the inventory and rebuild).\n` +
     (secrets === 'markers'
       ? `# The committed tree: secrets are markers, which the installer refuses. Serve the deploy tree\n` +
@@ -133,6 +133,6 @@ export function renderHarvesterConfig(
 }
 
 /** Check a node config against the installer schema of the node's release. */
-export function checkHarvesterConfig(node: ResolvedNode, config: Record<string, unknown>): InstallerSchemaIssue[] {
-  return validateInstallerConfig(releaseOf(node).minor, config);
+export function checkHarvesterConfig(node: HarvesterNode, config: Record<string, unknown>): InstallerSchemaIssue[] {
+  return validateInstallerConfig(node.release.minor, config);
 }

@@ -1,0 +1,69 @@
+// NODE_SETTING_IGNORED: a setting that no node of the site reads is reported where it is written,
+// never dropped in silence (a `kernel_args` on an OS profile node, `boot.console` in a site
+// without Harvester nodes).
+import type { SiteInput } from '../types/site-input.ts';
+import type { IgnoredSetting } from './kinds/index.ts';
+import type { ModelProblem, NodeKind, SiteModel } from './types.ts';
+
+const KIND_NAMES: Readonly<Record<NodeKind, string>> = {
+  harvester: 'a Harvester node',
+  os: 'an OS profile node',
+  iscsi: 'a diskless iSCSI node',
+};
+
+/** Site settings only the Harvester installer's command line reads, and what to do instead. */
+const INSTALLER_BOOT_SETTINGS: Readonly<Record<string, string>> = {
+  kernel_args: "put the OS's kernel arguments in its profile's `params`",
+  console: "put `console=` in the OS profile's `params`",
+  skipchecks: "the installer's checks are the Harvester installer's only",
+  dhcp_retry: "the installer's initrd is the Harvester installer's only",
+};
+
+/**
+ * The warnings for settings no node reads: a node's own setting its kind ignores, a setting of a
+ * shared layer that every node taking it ignores, and the installer's `boot.*` settings in a site
+ * whose nodes (and unknown machines) install no Harvester.
+ */
+export function ignoredProblems(
+  input: SiteInput,
+  model: SiteModel,
+  used: ReadonlySet<string>,
+  ignored: readonly IgnoredSetting[],
+): ModelProblem[] {
+  const byPath = new Map<string, IgnoredSetting[]>();
+  for (const s of ignored) {
+    const key = s.at.join('\u0000');
+    if (used.has(key)) continue;
+    const list = byPath.get(key);
+    if (list) list.push(s);
+    else byPath.set(key, [s]);
+  }
+  const problems: ModelProblem[] = [];
+  for (const list of byPath.values()) {
+    const s = list[0]!;
+    const who = (x: IgnoredSetting) => (x.hostname === '' ? 'unknown machines joining' : x.hostname);
+    const nodes = list.length === 1 ? `node ${who(s)} (${KIND_NAMES[s.kind]})` : `nodes ${list.map(who).join(', ')}`;
+    problems.push({
+      code: 'NODE_SETTING_IGNORED',
+      message: `\`${s.field}\` is ignored: ${nodes} ${list.length === 1 ? 'does' : 'do'} not read it`,
+      hint: `Remove it: ${s.instead}.`,
+      at: s.at,
+      target: 'key',
+      ...(list.length === 1 ? { node: s.hostname } : {}),
+    });
+  }
+  const installs = model.unknownJoin !== undefined || model.nodes.some((n) => n.boot === 'harvester');
+  if (!installs && model.nodes.length > 0) {
+    for (const [key, instead] of Object.entries(INSTALLER_BOOT_SETTINGS)) {
+      if ((input.boot as Record<string, unknown>)[key] === undefined) continue;
+      problems.push({
+        code: 'NODE_SETTING_IGNORED',
+        message: `\`boot.${key}\` is ignored: it is for the Harvester installer, and no node of site ${model.site} installs Harvester`,
+        hint: `Remove it: ${instead}.`,
+        at: ['boot', key],
+        target: 'key',
+      });
+    }
+  }
+  return problems;
+}

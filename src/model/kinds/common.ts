@@ -1,0 +1,79 @@
+// What every node kind resolves the same way: identity, addressing, state, lab sizing.
+import type { NodeInput, SiteInput } from '../../types/site-input.ts';
+import { formatIpv4, maskToPrefix, parseIpv4, prefixToMask } from '../../util/ipv4.ts';
+import { normalizeMac } from '../../util/mac.ts';
+import { BUILTIN_DEFAULTS as D } from '../defaults.ts';
+import type { NodeReader } from '../layers.ts';
+import type { NodeBase, ResolvedCluster, Release } from '../types.ts';
+
+/** What a kind's resolver needs of the site. */
+export interface SiteContext {
+  readonly input: SiteInput;
+  /** The prefix of `network.cidr` (24 when it cannot be parsed: the rules report it). */
+  readonly netPrefix: number;
+  /** The site's Harvester release and the release of another version for `arch` (absent without `harvester:`). */
+  readonly harvester?: { readonly version: string; readonly release: (v: string, arch: 'x86_64' | 'arm64') => Release };
+  readonly cluster?: ResolvedCluster;
+  /** Generic OS profiles by name. */
+  readonly osProfiles: Readonly<Record<string, import('../types.ts').ResolvedOs>>;
+}
+
+/** The fields of NodeBase, read from the node's layers. */
+export function resolveBase(r: NodeReader, ctx: SiteContext): NodeBase {
+  const { node, index, sources } = r;
+  const macList = node.macs ?? (node.mac !== undefined ? [node.mac] : []);
+  if (node.macs) sources.macs = ['nodes', index, 'macs'];
+  else if (node.mac !== undefined) sources.macs = ['nodes', index, 'mac'];
+  if (node.ip !== undefined) sources.ip = ['nodes', index, 'ip'];
+  if (node.hostname !== undefined) sources.hostname = ['nodes', index, 'hostname'];
+  const arch = r.pick('arch') ?? 'x86_64';
+  const method = r.pick('method') ?? D.node.method;
+  const netmaskIn = r.pick('netmask');
+  const prefixIn = r.pick('prefix');
+  const maskPrefix = netmaskIn !== undefined ? maskToPrefix(parseIpv4(netmaskIn) ?? -1) : undefined;
+  const prefix = prefixIn ?? maskPrefix ?? ctx.netPrefix;
+  const lab = r.mergeMap<NonNullable<NodeInput['lab']>>('lab');
+  const gateway = r.pick('gateway');
+  const dns = r.pick('dns');
+  return {
+    arch,
+    index,
+    hostname: node.hostname ?? '',
+    macs: macList.map((m) => normalizeMac(m) ?? m),
+    ...(node.ip !== undefined ? { ip: node.ip } : {}),
+    method,
+    prefix,
+    netmask: formatIpv4(prefixToMask(Math.min(32, Math.max(0, prefix)))),
+    gateway: gateway ?? ctx.input.network.gateway,
+    dns: dns ?? ctx.input.network.dns,
+    state: r.pick('state') ?? D.node.state,
+    lab: {
+      memoryMib: lab.memory_mib ?? D.node.lab.memoryMib,
+      vcpus: lab.vcpus ?? D.node.lab.vcpus,
+      diskGib: lab.disk_gib ?? D.node.lab.diskGib,
+      dataDiskGib: lab.data_disk_gib ?? D.node.lab.dataDiskGib,
+      nicModel: lab.nic_model ?? D.node.lab.nicModel,
+    },
+    sources,
+  };
+}
+
+/**
+ * The node settings only Harvester nodes read, and what a node of another kind does instead:
+ * set on an OS profile or iSCSI node they are reported (NODE_SETTING_IGNORED), never dropped in
+ * silence.
+ */
+export const HARVESTER_ONLY: Readonly<Record<string, string>> = {
+  role: 'only Harvester nodes create or join the cluster',
+  harvester_role: 'only Harvester nodes have a role in the cluster',
+  harvester_version: 'only Harvester nodes install a Harvester release',
+  install: "the installer's settings apply to Harvester nodes only",
+  interfaces: 'the management interface is configured by the Harvester installer only',
+  mtu: 'the management interface is configured by the Harvester installer only',
+  vlan: 'the management interface is configured by the Harvester installer only',
+  bond: 'the management interface is configured by the Harvester installer only',
+  kernel_args: "put the OS's kernel arguments in its profile's `params`",
+  config: 'the Harvester config is written for Harvester nodes only',
+  hardware: "the hardware facts are checked against the Harvester installer's rules only",
+  'lab.data_disk_gib': 'only a Harvester node with `install.data_disk` gets a lab data disk',
+};

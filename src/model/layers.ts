@@ -1,0 +1,113 @@
+// The layers a node's settings come from, and the reader every kind's resolver uses to take a
+// setting from the strongest layer that has it (ARCHITECTURE.md, "Precedence"), recording where it
+// came from for `explain` and for diagnostics.
+import type { NodeDefaults, NodeInput, SiteInput } from '../types/site-input.ts';
+import { PROFILE_LAYER, REPO_LAYER, type InventoryPath, type Layers } from '../load/index.ts';
+import { deepMerge } from './merge.ts';
+
+/** The chain of profiles a reference expands to, nearest first (stops at a missing one or a loop). */
+export function profileChain(layers: Layers, first: unknown): string[] {
+  const chain: string[] = [];
+  for (let p = first; typeof p === 'string' && p in layers.profiles && !chain.includes(p); p = layers.profiles[p]!.profile) chain.push(p);
+  return chain;
+}
+
+/** One layer of node settings and the inventory path it lives at. */
+export interface Layer {
+  readonly value: NodeDefaults & Partial<NodeInput>;
+  readonly path: InventoryPath;
+}
+
+/**
+ * The layers of one node, strongest first: the node, its profile chain, the site's `defaults:`,
+ * their profile chain, the repo defaults (`sites/_defaults.yaml`), their profile chain.
+ */
+export function layersOf(node: NodeInput, index: number, input: SiteInput, layers: Layers): Layer[] {
+  const profiles = (first: unknown): Layer[] =>
+    profileChain(layers, first).map((name) => ({ value: layers.profiles[name] as NodeDefaults, path: [PROFILE_LAYER, name] }));
+  const defaults: NodeDefaults = input.defaults ?? {};
+  const repo = (layers.repo ?? {}) as NodeDefaults;
+  return [
+    { value: node, path: ['nodes', index] },
+    ...profiles(node.profile),
+    { value: defaults, path: ['defaults'] },
+    ...profiles(defaults.profile),
+    ...(layers.repo ? [{ value: repo, path: [REPO_LAYER] }, ...profiles(repo.profile)] : []),
+  ];
+}
+
+/** The map settings merged key by key over the layers. */
+export type MapSetting = 'install' | 'lab' | 'bond' | 'cloud_init' | 'iscsi' | 'hardware';
+
+/** Reads one node's settings from its layers (see nodeReader). */
+export interface NodeReader {
+  readonly node: NodeInput;
+  readonly index: number;
+  readonly chain: readonly Layer[];
+  /** Where each setting read so far came from (becomes the node's `sources`). */
+  readonly sources: Record<string, InventoryPath>;
+  /** The value of the strongest layer that sets `key`. */
+  pick<K extends keyof NodeDefaults & keyof NodeInput>(key: K): NodeInput[K] | undefined;
+  /** A map setting merged key by key, weakest layer first, each leaf's source recorded. */
+  mergeMap<T extends object>(key: MapSetting): Partial<T>;
+  /** `config:` merged deeply over the layers, weakest first; its source is the strongest layer that has one. */
+  config(): Record<string, unknown>;
+}
+
+/**
+ * A factory of NodeReaders for one site. A source in a shared layer (defaults, a profile, the
+ * repo) is one array for all nodes.
+ */
+export function nodeReaders(input: SiteInput, layers: Layers): (node: NodeInput, index: number) => NodeReader {
+  const shared = new Map<string, InventoryPath>();
+  const source = (path: InventoryPath): InventoryPath => {
+    if (path[0] === 'nodes') return path;
+    const key = path.join('\u0000');
+    let p = shared.get(key);
+    if (p === undefined) shared.set(key, (p = path));
+    return p;
+  };
+  return (node, index) => {
+    const sources: Record<string, InventoryPath> = {};
+    const chain = layersOf(node, index, input, layers);
+    return {
+      node,
+      index,
+      chain,
+      sources,
+      pick(key) {
+        for (const l of chain) {
+          if (l.value[key] === undefined) continue;
+          sources[key] = source([...l.path, key]);
+          return l.value[key] as NodeInput[typeof key];
+        }
+        return undefined;
+      },
+      mergeMap<T extends object>(key: MapSetting): Partial<T> {
+        const out: Record<string, unknown> = {};
+        for (let i = chain.length - 1; i >= 0; i--) {
+          const l = chain[i]!;
+          const layer = l.value[key];
+          if (!layer) continue;
+          const path = source([...l.path, key]);
+          for (const [k, val] of Object.entries(layer)) {
+            out[k] = val;
+            sources[`${key}.${k}`] = source([...path, k]);
+          }
+          sources[key] = path;
+        }
+        return out as Partial<T>;
+      },
+      config() {
+        let config: Record<string, unknown> = {};
+        for (let i = chain.length - 1; i >= 0; i--) {
+          const c = chain[i]!.value.config;
+          if (c) config = deepMerge(config, c);
+        }
+        const strongest = chain.find((l) => l.value.config);
+        if (strongest) sources.config = source([...strongest.path, 'config']);
+        return config;
+      },
+    };
+  };
+}

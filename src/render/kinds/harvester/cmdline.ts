@@ -1,0 +1,103 @@
+// The installer's kernel command line for one boot NIC of a Harvester node. Order is fixed so that
+// outputs diff cleanly: initrd= (UEFI), network (pinned to the boot NIC), live root, consoles,
+// installer keys, then the site's and the node's extra arguments. Secrets never go here
+// (/proc/cmdline is world readable): token and password stay in the node's config file.
+import type { HarvesterNode, SiteModel } from '../../../model/index.ts';
+import { nodeFirmware } from '../../../model/index.ts';
+import { macToHyphen } from '../../../util/mac.ts';
+import { kernelArgKey } from '../../kernel-args.ts';
+import { LAYOUT } from '../../layout.ts';
+import type { BootImages } from '../types.ts';
+
+/**
+ * Kernel arguments harvgen writes itself; `kernel_args` may not set them (a second `ip=` or
+ * `config_url=` would silently win or conflict). Keys are compared up to the first `=`.
+ */
+export const RESERVED_KERNEL_ARGS: Readonly<Record<string, string>> = {
+  ip: 'the network settings (`method`, `ip`, `prefix`, `gateway`, `dns`, `vlan`)',
+  BOOTIF: 'nothing: harvgen pins each script to the NIC it is served for',
+  vlan: '`vlan`',
+  nameserver: '`dns`',
+  root: '`harvester.artifacts` (the live root)',
+  initrd: 'nothing: harvgen names the initrd on UEFI',
+  'rd.net.dhcp.retry': '`boot.dhcp_retry`',
+  'harvester.install.config_url': 'nothing: every node gets its own config URL',
+  'harvester.install.automatic': 'nothing: harvgen installs automatically',
+  'harvester.install.skipchecks': '`boot.skipchecks`',
+};
+
+/** What to set instead of a reserved kernel argument, or undefined when `arg` is free to use. */
+export function reservedKernelArg(arg: string): string | undefined {
+  const key = kernelArgKey(arg);
+  // The installer reads every `harvester.*` argument as a config key that beats the file.
+  return RESERVED_KERNEL_ARGS[key] ?? (key.startsWith('harvester.') ? "the key under `config:` (the node's config file)" : undefined);
+}
+
+/** The node's config file in the tree (the shared one for the unknown-machine node). */
+export function configPath(model: SiteModel, node: HarvesterNode): string {
+  return node === model.unknownJoin ? LAYOUT.unknownJoinConfig : LAYOUT.harvesterConfig(node.hostname);
+}
+
+/** The node's config URL. */
+export function configUrl(model: SiteModel, node: HarvesterNode): string {
+  return `${model.boot.server}/${configPath(model, node)}`;
+}
+
+/** NIC name given for exactly this MAC (an `interfaces` entry with both `name` and `mac`). */
+export function pinnedNicName(node: HarvesterNode, mac: string): string | undefined {
+  return node.interfaces.find((n) => n.mac === mac && n.name !== undefined)?.name;
+}
+
+/** NIC name to use for a boot MAC: the interface with that MAC, else the one at the same position. */
+export function nicNameFor(node: HarvesterNode, mac: string): string | undefined {
+  const byMac = node.interfaces.find((n) => n.mac === mac && n.name !== undefined);
+  if (byMac) return byMac.name;
+  const k = node.macs.indexOf(mac);
+  const byPos = node.interfaces[k];
+  return byPos && byPos.mac === undefined ? byPos.name : undefined;
+}
+
+/**
+ * Kernel arguments for booting `node`'s installer from NIC `mac`. Without a MAC (an unknown
+ * machine joining) there is no BOOTIF here: the script appends `BOOTIF=01-${mac:hexhyp}`, which
+ * iPXE fills in with the NIC that booted.
+ */
+export function kernelArgs(model: SiteModel, node: HarvesterNode, mac: string | undefined): string[] {
+  const args: string[] = [];
+  if (nodeFirmware(model, node) === 'uefi') args.push('initrd=initrd');
+  // A tagged management network needs the VLAN in the installer's initrd too (dracut
+  // `vlan=<name>.<id>:<name>`); that needs the NIC's name.
+  const nic = mac !== undefined ? nicNameFor(node, mac) : undefined;
+  const vlanIf = node.vlan !== undefined && node.vlan > 1 && nic !== undefined ? `${nic}.${node.vlan}` : undefined;
+  if (vlanIf) args.push(`vlan=${vlanIf}:${nic}`);
+  if (node.method === 'static' && node.ip !== undefined) {
+    // dracut: ip=<client>::<gateway>:<netmask>:<hostname>:<interface>:none
+    args.push(`ip=${node.ip}::${node.gateway}:${node.netmask}:${node.hostname}:${vlanIf ?? nic ?? ''}:none`);
+    for (const dns of node.dns) args.push(`nameserver=${dns}`);
+  } else {
+    // A name is put on `ip=` only when the inventory ties it to this MAC; otherwise BOOTIF
+    // alone pins DHCP to the boot NIC (dracut configures only the NIC with that MAC).
+    const pinned = vlanIf ?? (mac !== undefined ? pinnedNicName(node, mac) : undefined);
+    args.push(pinned ? `ip=${pinned}:dhcp` : 'ip=dhcp');
+  }
+  // pxelinux's form (01 = Ethernet): the NIC this script is served for.
+  if (mac !== undefined) args.push(`BOOTIF=01-${macToHyphen(mac)}`);
+  if (model.boot.dhcpRetry !== undefined) args.push(`rd.net.dhcp.retry=${model.boot.dhcpRetry}`);
+  args.push('net.ifnames=1', 'rd.cos.disable', 'rd.noverifyssl');
+  args.push(`root=live:${node.release.artifacts.rootfs}`);
+  for (const c of model.boot.console) args.push(`console=${c}`);
+  args.push('harvester.install.automatic=true');
+  if (model.boot.skipchecks) args.push('harvester.install.skipchecks=true');
+  args.push(`harvester.install.config_url=${configUrl(model, node)}`);
+  args.push(...model.boot.kernelArgs, ...node.kernelArgs);
+  return args;
+}
+
+/** The installer's kernel, initrd and command line for `node` booting from `mac` (undefined: an unknown machine joining). */
+export function installerImages(model: SiteModel, node: HarvesterNode, mac: string | undefined): BootImages {
+  return {
+    kernel: node.release.artifacts.kernel,
+    initrds: [{ name: 'initrd', url: node.release.artifacts.initrd }],
+    args: kernelArgs(model, node, mac),
+  };
+}

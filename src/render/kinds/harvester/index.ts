@@ -1,0 +1,91 @@
+// A node that installs Harvester: the installer's kernel and command line, its config (written by
+// render/index.ts within the site's budget, ./budget.ts), its place in the cluster.
+import type { HarvesterNode } from '../../../model/index.ts';
+import { LAYOUT } from '../../layout.ts';
+import { renderInstallScript } from '../install-script.ts';
+import type { KindRenderer } from '../types.ts';
+import { MASK } from '../../../explain/types.ts';
+import { configUrl, installerImages } from './cmdline.ts';
+
+/** The script of a Harvester node's MAC; without a MAC, of an unknown machine joining. */
+export function installerScript(
+  model: Parameters<KindRenderer<HarvesterNode>['script']>[0],
+  node: HarvesterNode,
+  mac: string | undefined,
+): string {
+  const release = node.release;
+  return renderInstallScript(model, node, mac, {
+    images: installerImages(model, node, mac),
+    role: node.role,
+    version: release.version.raw,
+    configUrl: configUrl(model, node),
+    what: `the Harvester ${release.version.raw} installer`,
+    whatShort: 'the installer',
+    artifactsBase: release.artifacts.base,
+  });
+}
+
+/** Install settings as `explain` names them. */
+const INSTALL_KEYS: Readonly<Record<string, string>> = {
+  device: 'device',
+  dataDisk: 'data_disk',
+  tty: 'tty',
+  persistentPartitionSize: 'persistent_partition_size',
+  wipeAllDisks: 'wipe_all_disks',
+  wipeDisksList: 'wipe_disks_list',
+  powerOff: 'power_off',
+};
+
+export const harvesterKind: KindRenderer<HarvesterNode> = {
+  localLabel: (node) => node.role,
+  script: installerScript,
+  images: installerImages,
+  // The config is written by render/index.ts, which keeps the site's budget of configs.
+  files: () => undefined,
+  manifest: (model, node) => ({
+    head: { role: node.role, harvester_role: node.harvesterRole },
+    body: { harvester_version: node.release.version.raw },
+    tail: { config: { path: LAYOUT.harvesterConfig(node.hostname), url: configUrl(model, node) } },
+  }),
+  lab: (_, node) => ({ label: node.role, disk: true, dataDisk: node.install.dataDisk !== undefined, netBootOrder: 2 }),
+  explain(model, node, part, sink) {
+    switch (part) {
+      case 'kind':
+        return;
+      case 'role':
+        sink.add(
+          'role',
+          node.role,
+          node.sources.role
+            ? sink.field('role')
+            : { kind: 'derived', from: 'the first node creates the cluster unless one says role: create' },
+        );
+        sink.add('harvester_role', node.harvesterRole, sink.field('harvester_role'));
+        return;
+      case 'network':
+        if (node.mtu !== undefined) sink.add('mtu', node.mtu, sink.field('mtu'));
+        if (node.vlan !== undefined) sink.add('vlan', node.vlan, sink.field('vlan'));
+        sink.add(
+          'interfaces',
+          node.interfaces.map((i) => ({ ...i })),
+          node.sources.interfaces ? sink.field('interfaces') : { kind: 'derived', from: 'the boot MACs' },
+        );
+        for (const [k, v] of Object.entries(node.bond)) sink.add(`bond.${k}`, v, sink.field(`bond.${k}`));
+        for (const [k, v] of Object.entries(node.install)) {
+          const name = INSTALL_KEYS[k] ?? k;
+          if (v !== undefined) sink.add(`install.${name}`, v, sink.field(`install.${name}`));
+        }
+        return;
+      case 'settings':
+        sink.add('kernel_args', [...node.kernelArgs], node.kernelArgs.length > 0 ? sink.field('kernel_args') : { kind: 'built-in' });
+        if (Object.keys(node.config).length > 0) sink.add('config', node.config, sink.field('config'));
+        sink.add('harvester_version', node.release.version.raw, sink.field('harvester_version', ['harvester', 'version']));
+        sink.add('cluster.vip', node.cluster.vip, sink.where(['cluster', 'vip']));
+        // Never the secrets themselves: only where they are set.
+        sink.add('cluster.token', MASK, sink.where(['cluster', 'token']));
+        if (node.cluster.password !== undefined) sink.add('cluster.password', MASK, sink.where(['cluster', 'password']));
+        sink.add('config_url', configUrl(model, node), { kind: 'derived', from: 'boot.server and hostname' });
+        return;
+    }
+  },
+};

@@ -1,0 +1,62 @@
+// The install script of a boot MAC (templates/node-install.ipxe): what the kinds that boot a
+// kernel (the Harvester installer, an OS profile) share. With `once`, the local disk is probed
+// first and booted when it holds an installed system.
+import type { ResolvedNode, SiteModel } from '../../model/index.ts';
+import { kernelShim } from '../../model/index.ts';
+import { renderTemplate } from '../templates.ts';
+import type { BootImages } from './types.ts';
+
+/** Seconds the unknown-machine script waits before returning to the firmware. */
+export const UNKNOWN_WAIT_SECONDS = 60;
+
+/** `file://<volume><file>`: the iPXE URI of the file whose presence means "installed" (UEFI). */
+export function installedMarkerUri(model: SiteModel): string {
+  return `file://${model.boot.installedMarker.volume}${model.boot.installedMarker.file}`;
+}
+
+/** What the script boots, as its kind says it. */
+export interface InstallTarget {
+  readonly images: BootImages;
+  /** The node's role as its comment names it. */
+  readonly role: string;
+  readonly os?: string;
+  readonly seedUrl?: string;
+  readonly version?: string;
+  readonly configUrl?: string;
+  /** What is booted, in messages: `the Harvester v1.4.1 installer`, `debian`. */
+  readonly what: string;
+  readonly whatShort: string;
+  readonly artifactsBase?: string;
+}
+
+/** The script of `node` booting from `mac` (undefined: an unknown machine joining). */
+export function renderInstallScript(model: SiteModel, node: ResolvedNode, mac: string | undefined, target: InstallTarget): string {
+  const shimUrl = kernelShim(model, node);
+  // iPXE names a downloaded image after the last segment of its URL's path.
+  const shimImage = shimUrl === undefined ? undefined : new URL(shimUrl).pathname.split('/').pop();
+  return renderTemplate('node-install.ipxe', {
+    site: model.site,
+    unknown: mac === undefined,
+    hostname: mac === undefined ? 'this machine' : node.hostname,
+    role: target.role,
+    mac: mac ?? '',
+    once: node.state === 'install-once' || mac === undefined,
+    marker: installedMarkerUri(model),
+    retries: model.boot.retries,
+    retryDelay: model.boot.retryDelay,
+    arch: node.arch,
+    waitSeconds: UNKNOWN_WAIT_SECONDS,
+    kernelUrl: target.images.kernel,
+    kernelArgs: target.images.args,
+    initrds: target.images.initrds,
+    shimUrl,
+    shimImage,
+    os: target.os,
+    seedUrl: target.seedUrl,
+    version: target.version,
+    configUrl: target.configUrl,
+    what: target.what,
+    whatShort: target.whatShort,
+    artifactsBase: target.artifactsBase,
+  });
+}

@@ -1,0 +1,49 @@
+// A node that boots a generic OS profile: its kernel and initrds from the profile, cloud-init
+// NoCloud data served per boot MAC.
+import type { OsNode } from '../../../model/index.ts';
+import { LAYOUT } from '../../layout.ts';
+import { renderInstallScript } from '../install-script.ts';
+import type { KindRenderer } from '../types.ts';
+import { cloudInitFiles } from './cloud-init.ts';
+import { cloudInitSeed, osImages } from './cmdline.ts';
+
+export const osKind: KindRenderer<OsNode> = {
+  // A generic node is no part of the cluster; its local script has always said `join`.
+  localLabel: () => 'join',
+  script: (model, node, mac) =>
+    renderInstallScript(model, node, mac, {
+      images: osImages(model, node, mac),
+      role: 'join',
+      os: node.os.name,
+      ...(node.os.cloudInit ? { seedUrl: cloudInitSeed(model, mac) } : {}),
+      what: node.os.name,
+      whatShort: node.os.name,
+    }),
+  images: osImages,
+  files(model, node, out) {
+    if (!node.os.cloudInit) return;
+    const file = node.cloudInit.userDataFile !== undefined ? out.userData(node.cloudInit.userDataFile) : undefined;
+    const ci = cloudInitFiles(model, node, file);
+    for (const mac of node.macs) for (const f of ci) out.add(`${LAYOUT.cloudInitDir(mac)}${f.name}`, () => f.contents);
+  },
+  manifest: (model, node) => ({
+    head: {},
+    body: {
+      os: node.os.name,
+      ...(node.os.cloudInit ? { cloud_init: node.macs.map((mac) => ({ mac, url: cloudInitSeed(model, mac) })) } : {}),
+    },
+    tail: {},
+  }),
+  lab: (_, node) => ({ label: `os ${node.os.name}`, disk: true, dataDisk: false, netBootOrder: 2 }),
+  explain(_, node, part, sink) {
+    if (part !== 'kind') return;
+    const profile = node.os;
+    sink.add('os', profile.name, sink.field('os'));
+    sink.add('os.kernel', profile.kernel, sink.where(['os_profiles', profile.name, 'kernel']));
+    sink.add('os.initrds', [...profile.initrds], sink.where(['os_profiles', profile.name, 'initrds']));
+    for (const k of ['user_data', 'user_data_file', 'vendor_data', 'meta_data'] as const) {
+      if (node.sources[`cloud_init.${k}`] === undefined) continue;
+      sink.add(`cloud_init.${k}`, k === 'user_data_file' ? node.cloudInit.userDataFile : '(a map)', sink.field(`cloud_init.${k}`));
+    }
+  },
+};
