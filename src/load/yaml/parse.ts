@@ -8,7 +8,7 @@ import { explainYamlErrors } from './explain.ts';
 import { overExpanded } from './expansion.ts';
 import { MAX_ALIAS_COUNT, MAX_EXPANDED_SIZE, MAX_MAP_KEYS } from './limits.ts';
 import { scanDocument, withDuplicates } from './scan.ts';
-import { lazySourceFile, type SourceFile } from './source-file.ts';
+import { lazySourceFile, PARSE_OPTIONS, type SourceFile } from './source-file.ts';
 
 /** Parse one file; `value` is present only when the file parsed cleanly into a mapping. */
 export function parseYamlFile(
@@ -19,7 +19,7 @@ export function parseYamlFile(
   const lineCounter = new LineCounter();
   // Keys are compared by scanDocument in one pass: the library's `uniqueKeys` compares each key
   // with every key before it (a mapping of 20,000 keys took 14 s).
-  const docs = parseAllDocuments(text, { lineCounter, uniqueKeys: false, strict: true, prettyErrors: false });
+  const docs = parseAllDocuments(text, { lineCounter, ...PARSE_OPTIONS });
   const at = (offset: number) => {
     const p = lineCounter.linePos(offset);
     return { line: p.line, col: p.col };

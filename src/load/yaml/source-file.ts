@@ -2,6 +2,12 @@
 // Document and LineCounter. A clean file keeps only its text and parses again on first use.
 import { LineCounter, parseAllDocuments, type Document } from 'yaml';
 
+/**
+ * The options of every parse of an inventory text: the first one and the lazy one for positions,
+ * which must build the same Document. `uniqueKeys` is off because scan.ts compares keys itself.
+ */
+export const PARSE_OPTIONS = { uniqueKeys: false, strict: true, prettyErrors: false } as const;
+
 /** A parsed inventory file. */
 export interface SourceFile {
   /** Path as shown in diagnostics. */
@@ -18,7 +24,7 @@ export function lazySourceFile(path: string, absPath: string, text: string): Sou
   const parse = () => {
     if (parsed) return parsed;
     const lineCounter = new LineCounter();
-    const doc = parseAllDocuments(text, { lineCounter, uniqueKeys: false, strict: true, prettyErrors: false }) as Document.Parsed[];
+    const doc = parseAllDocuments(text, { lineCounter, ...PARSE_OPTIONS }) as Document.Parsed[];
     parsed = { doc: doc[0]!, lineCounter };
     return parsed;
   };
