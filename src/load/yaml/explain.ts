@@ -13,8 +13,13 @@ import { code, nextContentLine, previousContentLine, splitLine } from './lines.t
 import type { FirstKey } from './scan.ts';
 import { lastBefore, unclosedTokens, type Unclosed } from './unclosed.ts';
 
+/** Makes a diagnostic in the file at an offset (to an end offset): parse.ts's `err`. */
 export type ErrAt = (code: string, message: string, hint: string, offset?: number, end?: number) => Diagnostic;
 
+/**
+ * The library's errors of one file as diagnostics in plain words, at most one a line and none for
+ * what only follows from an earlier mistake; `firsts` gives the first of each duplicate key (scan.ts).
+ */
 export function explainYamlErrors(
   text: string,
   errors: readonly YAMLError[],

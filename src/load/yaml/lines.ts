@@ -76,4 +76,5 @@ function keyOf(body: string): { name: string; valueAt: number } | undefined {
   return undefined;
 }
 
+/** A piece of a line in a message: in backticks, cut after 40 characters. */
 export const code = (s: string) => `\`${s.length > 40 ? s.slice(0, 40) + '…' : s}\``;
