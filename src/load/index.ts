@@ -5,7 +5,8 @@ import { stat } from 'node:fs/promises';
 import { basename, dirname, extname, join, relative, resolve, sep } from 'node:path';
 import type { Diagnostic } from '../diagnostics/types.ts';
 import { readInventoryText } from './read-text.ts';
-import { parseYamlFile, type SourceFile } from './parse-yaml.ts';
+import { parseYamlFile } from './yaml/parse.ts';
+import type { SourceFile } from './yaml/source-file.ts';
 import { redact, SECRET_FIELDS } from './secrets.ts';
 import {
   createLocator,
@@ -19,7 +20,7 @@ import {
 import { outsideDiagnostic, outsideProblem, realPathOf, repoBoundary, type RepoBoundary } from './repo.ts';
 import { stampNow, stampOf, stampTree, type InputStamp } from './stamps.ts';
 
-export type { SourceFile } from './parse-yaml.ts';
+export type { SourceFile } from './yaml/source-file.ts';
 export type { Locator, InventoryPath, SourceLocation, LocateTarget } from './locate.ts';
 export type { RepoBoundary } from './repo.ts';
 export { NO_SOURCE, PROFILE_LAYER, REPO_LAYER } from './locate.ts';
