@@ -9,7 +9,7 @@ import { normalizeMac } from '../util/mac.ts';
 import { BUILTIN_DEFAULTS as D } from './defaults.ts';
 import { nodeReaders } from './layers.ts';
 import { releaseFor, releaseTable } from './release.ts';
-import { resolveHarvesterNode, resolveNode, settingsOf, type IgnoredSetting, type SiteContext } from './kinds/index.ts';
+import { resolveHarvesterNode, resolveNode, settingsSorter, type IgnoredSetting, type SiteContext } from './kinds/index.ts';
 import { ignoredProblems } from './ignored.ts';
 import type { HarvesterNode, ModelProblem, ResolvedCluster, ResolvedNode, ResolvedOs, SiteModel } from './types.ts';
 
@@ -70,6 +70,7 @@ export function resolveSite(input: SiteInput, layers: Layers = { profiles: {} })
   const nodes: ResolvedNode[] = [];
   const used = new Set<string>();
   const ignored: IgnoredSetting[] = [];
+  const settingsOf = settingsSorter(used, ignored);
   (input.nodes ?? []).forEach((n, index) => {
     const r = reader(n, index);
     const node = resolveNode(r, ctx);
@@ -78,14 +79,14 @@ export function resolveSite(input: SiteInput, layers: Layers = { profiles: {} })
       if (node.code !== 'CLUSTER_SECTION_MISSING' || !problems.some((p) => p.code === node.code)) problems.push(node);
       return;
     }
-    settingsOf(r, node, used, ignored);
+    settingsOf(r, node);
     nodes.push(node);
   });
   // The node an unknown machine installs as (`boot.unknown: join`): without `harvester:` and
   // `cluster:` there is none, and the boot rule says why (BOOT_UNKNOWN_JOIN_INCOMPLETE).
   const unknown = input.boot.unknown ?? D.boot.unknown;
   const unknownJoin = unknown === 'join' ? resolveHarvesterNode(reader({ role: 'join', os: 'harvester' }, -1), ctx) : undefined;
-  if (unknownJoin && !('code' in unknownJoin)) settingsOf(reader({ role: 'join', os: 'harvester' }, -1), unknownJoin, used, ignored);
+  if (unknownJoin && !('code' in unknownJoin)) settingsOf(reader({ role: 'join', os: 'harvester' }, -1), unknownJoin);
   if (problems.length > 0) return { problems };
   const marker = input.boot.installed_marker;
   const model: SiteModel = {
