@@ -9,7 +9,9 @@ import type { BuildResult, CheckResult, Diagnostic, WatchEvent } from './index.t
 import { countDiagnostics, formatDiagnostics } from './diagnostics/format.ts';
 import { hasFailures } from './diagnostics/types.ts';
 import { closest } from './util/suggest.ts';
-import { jsonOutput, jsonSite, useColor, type JsonExtra, type JsonFileDiff, type JsonOutput } from './cli/output.ts';
+import { jsonOutput, jsonSite, type JsonExtra, type JsonFileDiff, type JsonOutput } from './diagnostics/envelope.ts';
+import { exitCode } from './diagnostics/exit.ts';
+import { useColor } from './cli/output.ts';
 import { deployHints } from './cli/hints.ts';
 import { startProgress } from './cli/progress.ts';
 
@@ -18,17 +20,6 @@ const COMMANDS = ['check', 'build', 'watch', 'explain', 'init', 'hash-password',
 /** The commands whose `--json` document names them. */
 const JSON_COMMANDS = ['check', 'build', 'watch', 'explain', 'init', 'hash-password'] as const;
 const GLOBAL_FLAGS = ['--json', '--strict', '--debug', '--no-color', '--help', '--version', '-h', '-v'];
-/** Codes that mean "could not do the job" (exit 2) rather than "the inventory is wrong" (exit 1). */
-const EXIT_2 = new Set([
-  'INTERNAL_ERROR',
-  'EMIT_WRITE_FAILED',
-  'LOAD_READ_FAILED',
-  'CLI_USAGE',
-  'EMIT_OUT_DIR_UNSAFE',
-  'EMIT_LOCKED',
-  'EMIT_SYMLINK_REFUSED',
-]);
-
 interface Flags {
   json?: boolean;
   strict?: boolean;
@@ -88,8 +79,6 @@ export async function main(argv: readonly string[], io: CliIo = { out: process.s
     } else note(`harvgen: error CLI_USAGE: ${message}\nRun \`harvgen --help\` for usage.`);
     return 2;
   };
-  const exitCode = (ok: boolean, diagnostics: readonly Diagnostic[]) =>
-    ok ? 0 : diagnostics.some((d) => EXIT_2.has(d.code) || d.code.startsWith('LOAD_READ')) ? 2 : 1;
   const color = (flags: Flags) => useColor(flags.color, io.err);
   const report = (diagnostics: readonly Diagnostic[], sources: Record<string, string>, flags: Flags) => {
     if (diagnostics.length > 0) note(formatDiagnostics(diagnostics, { color: color(flags), sources, debug: flags.debug === true }) + '\n');
