@@ -25,7 +25,7 @@ export async function compileSite(dir: string, options?: CompileOptions): Promis
 }
 export { recoverSite, type RecoveryResult } from './emit/index.ts';
 export { discoverSites } from './load/discover.ts';
-export { JSON_OUTPUT_VERSION, type JsonOutput, type JsonSite } from './cli/output.ts';
+export { JSON_OUTPUT_VERSION, type JsonOutput, type JsonSite } from './diagnostics/envelope.ts';
 export { watch, type WatchOptions, type WatchHandle, type WatchEvent } from './watch/index.ts';
 
 /** Options for check(). */

@@ -1,123 +1,91 @@
-// What the CLI prints, as data: the versioned JSON envelope (one `sites[]` shape for every
-// command; schema/cli-output.schema.json describes it), the colour decision and the summary.
+// How the CLI prints, shared by every command: results on stdout (per-site summaries, `--json`
+// documents), diagnostics and progress on stderr, the colour decision, and the two failures any
+// command can end in (a usage error, an internal error). The `--json` document itself is
+// src/diagnostics/envelope.ts; the exit codes are src/diagnostics/exit.ts.
 import type { Diagnostic } from '../diagnostics/types.ts';
-import { countDiagnostics } from '../diagnostics/format.ts';
-import type { ExplainedValue } from '../explain/index.ts';
-import type { FileDiff } from './changes.ts';
+import { formatDiagnostics } from '../diagnostics/format.ts';
+import { jsonOutput, type JsonCommand, type JsonOutput } from '../diagnostics/envelope.ts';
+import { EXIT } from '../diagnostics/exit.ts';
 
-/** Version of the `--json` output; bumped on incompatible changes (fields are only ever added). */
-export const JSON_OUTPUT_VERSION = 1;
-
-/** One site in `--json` output; fields a command does not produce are null. */
-export interface JsonSite {
-  readonly dir: string;
-  readonly site: string | null;
-  readonly ok: boolean;
-  readonly errors: number;
-  readonly warnings: number;
-  readonly nodes: number | null;
-  /** Number of files the site builds (null when it did not compile). */
-  readonly files: number | null;
-  /** Output directory (build and watch). */
-  readonly out: string | null;
-  readonly written: readonly string[] | null;
-  readonly removed: readonly string[] | null;
-  readonly unchanged: number | null;
-  /** build and watch: the site was up to date (inputs, harvgen and output as the last build left them) and was not compiled. */
-  readonly up_to_date?: boolean;
+/** Output streams (a TTY flag decides progress lines and colour). */
+export interface CliIo {
+  readonly out: { write(s: string): unknown; isTTY?: boolean };
+  readonly err: { write(s: string): unknown; isTTY?: boolean };
+  /** Where `hash-password` reads the password (default process.stdin). */
+  readonly in?: NodeJS.ReadableStream & { isTTY?: boolean; setRawMode?: (raw: boolean) => unknown };
 }
 
-/** The commands that print a `--json` document (null: a usage error, before any command ran). */
-export type JsonCommand = 'check' | 'build' | 'watch' | 'explain' | 'init' | 'hash-password';
-
-/**
- * One changed file under `build --diff --json`: its path relative to the site's output directory,
- * its status (`missing`, `extra`, `differs`) and its unified diff (secrets masked).
- */
-export interface JsonFileDiff extends FileDiff {
-  readonly site: string;
+/** The flags every command reads when it prints (the global options). */
+export interface PrintFlags {
+  readonly json?: boolean;
+  readonly debug?: boolean;
+  readonly color?: boolean;
 }
 
-/** The `--json` document of one run (or one rebuild under `watch --json`). */
-export interface JsonOutput {
-  readonly version: number;
-  readonly command: JsonCommand | null;
-  readonly ok: boolean;
-  readonly errors: number;
-  readonly warnings: number;
-  readonly sites: readonly JsonSite[];
-  readonly diagnostics: readonly Diagnostic[];
-  /** watch only: when the rebuild started (ISO 8601), how long it took, what triggered it. */
-  readonly time?: string;
-  readonly duration_ms?: number;
-  readonly changed?: readonly string[];
-  /** explain: the site and node explained, and every resolved value of the node. */
-  readonly site?: string;
-  readonly hostname?: string;
-  readonly values?: readonly ExplainedValue[];
-  /** init: the files created (as given: under the site directory). */
-  readonly created?: readonly string[];
-  /** hash-password: the SHA-512 crypt hash (`$6$`) for `cluster.password` (the password itself is never printed). */
-  readonly hash?: string;
-  /** build --diff: the diff of every changed file. */
-  readonly diffs?: readonly JsonFileDiff[];
+/** What a command prints with, for one run. */
+export interface CliOutput {
+  readonly io: CliIo;
+  /** A line on stdout (a result). */
+  print(s: string): void;
+  /** A line on stderr (a note for the person at the terminal). */
+  note(s: string): void;
+  /** A `--json` document on stdout; `compact`: on one line (watch prints one per rebuild). */
+  printJson(doc: JsonOutput, compact?: boolean): void;
+  /** Print a usage error (as JSON under `--json`) and return its exit code. */
+  usageError(message: string): number;
+  /** Print an internal error (a bug; the stack trace only with --debug) and return its exit code. */
+  internalError(err: Error, command: JsonCommand | null): number;
+  /** The diagnostics on stderr, with code frames from `sources` (nothing when there are none). */
+  report(diagnostics: readonly Diagnostic[], sources: Readonly<Record<string, string>>, flags: PrintFlags): void;
 }
 
-/** Fields only some commands print (added after the envelope). */
-export type JsonExtra = Pick<
-  JsonOutput,
-  'time' | 'duration_ms' | 'changed' | 'site' | 'hostname' | 'values' | 'created' | 'hash' | 'diffs'
->;
-
-/** Build the envelope; internal details (stack traces) only with `debug`. */
-export function jsonOutput(o: {
-  command: JsonOutput['command'];
-  ok: boolean;
-  sites: readonly JsonSite[];
-  diagnostics: readonly Diagnostic[];
-  debug?: boolean;
-  extra?: JsonExtra;
-}): JsonOutput {
-  const { errors, warnings } = countDiagnostics(o.diagnostics);
-  const diagnostics = o.diagnostics.map(({ detail, ...d }) => (o.debug && detail ? { ...d, detail } : d));
-  return { version: JSON_OUTPUT_VERSION, command: o.command, ok: o.ok, errors, warnings, sites: o.sites, diagnostics, ...(o.extra ?? {}) };
-}
-
-/** A site entry from what the library returned. */
-export function jsonSite(
-  compiled: {
-    dir: string;
-    site?: string;
-    model?: { nodes: readonly unknown[] };
-    artifacts?: readonly unknown[];
-    diagnostics: readonly Diagnostic[];
-  },
-  built?: {
-    dir: string;
-    written: readonly string[];
-    removed: readonly string[];
-    unchanged: readonly string[];
-    nodes: number;
-    files: readonly string[];
-    upToDate?: boolean;
-  },
-): JsonSite {
-  const { errors, warnings } = countDiagnostics(compiled.diagnostics);
+/** The printer of one run; `argv` decides `--json` and `--debug` for errors found before any command ran. */
+export function cliOutput(argv: readonly string[], io: CliIo): CliOutput {
+  const line = (stream: CliIo['out'], s: string) => stream.write(s.endsWith('\n') ? s : s + '\n');
+  const print = (s: string) => void line(io.out, s);
+  const note = (s: string) => void line(io.err, s);
+  const wantsJson = argv.includes('--json');
+  const debug = argv.includes('--debug');
+  const printJson = (doc: JsonOutput, compact = false) => print(compact ? JSON.stringify(doc) : JSON.stringify(doc, null, 2));
   return {
-    dir: compiled.dir,
-    site: compiled.site ?? null,
-    ok: errors === 0,
-    errors,
-    warnings,
-    nodes: built ? built.nodes : compiled.model ? compiled.model.nodes.length : null,
-    files: built ? built.files.length : compiled.artifacts ? compiled.artifacts.length : null,
-    out: built ? built.dir : null,
-    written: built ? built.written : null,
-    removed: built ? built.removed : null,
-    unchanged: built ? built.unchanged.length : null,
-    ...(built?.upToDate ? { up_to_date: true } : {}),
+    io,
+    print,
+    note,
+    printJson,
+    usageError(message) {
+      if (wantsJson) {
+        const d: Diagnostic = { code: 'CLI_USAGE', severity: 'error', message, hint: 'Run `harvgen --help` for usage.' };
+        printJson(jsonOutput({ command: null, ok: false, sites: [], diagnostics: [d] }));
+      } else note(`harvgen: error CLI_USAGE: ${message}\nRun \`harvgen --help\` for usage.`);
+      return EXIT.failed;
+    },
+    internalError(err, command) {
+      if (wantsJson) {
+        const d: Diagnostic = {
+          code: 'INTERNAL_ERROR',
+          severity: 'error',
+          message: `harvgen failed: ${err.message} (this is a bug in harvgen)`,
+          hint: 'Please report it; run with --debug for the stack trace.',
+          detail: err.stack ?? String(err),
+        };
+        printJson(jsonOutput({ command, ok: false, sites: [], diagnostics: [d], debug }));
+      } else {
+        note(
+          `harvgen: internal error: ${err.message} (this is a bug in harvgen)\n${debug ? `${err.stack}\n` : 'Run with --debug for the stack trace.'}`,
+        );
+      }
+      return EXIT.failed;
+    },
+    report(diagnostics, sources, flags) {
+      if (diagnostics.length === 0) return;
+      note(formatDiagnostics(diagnostics, { color: useColor(flags.color, io.err), sources, debug: flags.debug === true }) + '\n');
+    },
   };
 }
+
+/** The sources of every site, for code frames. */
+export const sourcesOf = (sites: readonly { sources: Readonly<Record<string, string>> }[]) =>
+  Object.assign({}, ...sites.map((s) => s.sources)) as Record<string, string>;
 
 /**
  * Colour on a stream: `--no-color` and NO_COLOR turn it off, FORCE_COLOR turns it on (FORCE_COLOR=0

@@ -38,3 +38,28 @@ export function startProgress(stream: ProgressStream, delayMs = 1000): Progress 
     },
   };
 }
+
+/** Where a run is: the site being worked on, counted from 0 (a `ProgressEvent`). */
+export interface SiteProgress {
+  readonly dir: string;
+  readonly index: number;
+  readonly total: number;
+}
+
+/**
+ * Run `job` with a progress line `harvgen: <verb> <dir> (i/n)` on `stream` (no line when `quiet`,
+ * as under `--json`), erased before the results are printed, also when the job throws.
+ */
+export async function withProgress<T>(
+  stream: ProgressStream,
+  quiet: boolean,
+  verb: string,
+  job: (onProgress: (e: SiteProgress) => void) => Promise<T>,
+): Promise<T> {
+  const progress = quiet ? undefined : startProgress(stream);
+  try {
+    return await job((e) => progress?.update(`harvgen: ${verb} ${e.dir} (${e.index + 1}/${e.total})`));
+  } finally {
+    progress?.done();
+  }
+}

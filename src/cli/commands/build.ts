@@ -1,0 +1,92 @@
+// `harvgen build`: validate and write `<out>/<site>/` for each site without errors; with
+// --dry-run, --check or --diff compare the tree instead and say what would change.
+import type { CAC } from 'cac';
+import type { BuildResult } from '../../index.ts';
+import { countDiagnostics } from '../../diagnostics/format.ts';
+import { jsonBuildOutput, type JsonFileDiff } from '../../diagnostics/envelope.ts';
+import { exitCode } from '../../diagnostics/exit.ts';
+import { outDirOf, overSites, secretsOf, treeOptions, type Flags } from '../options.ts';
+import { sourcesOf, type CliOutput } from '../output.ts';
+import { deployHints } from '../hints.ts';
+import { withProgress } from '../progress.ts';
+
+export function register(cli: CAC, out: CliOutput): void {
+  treeOptions(
+    cli.command('build [...site-dirs]', 'Validate and write out/<site>/ for each site without errors (default: every site under sites/)'),
+  )
+    .option('--dry-run', 'Show what would change; write nothing')
+    .option('--check', 'Fail when the output directory is not what the inventory builds (for CI)')
+    .option('-q, --quiet', 'Print only problems and one line per site')
+    .option('--diff', 'Print a unified diff of every file that would change (implies --dry-run unless --check)')
+    .option('--all-or-nothing', 'Write nothing when any site has errors')
+    .option('--force', 'Compile every site and compare every output file byte by byte, trusting no timestamp')
+    .example('harvgen build sites/location_x')
+    .example('harvgen build sites/location_x --diff   # what would change, as a diff; writes nothing')
+    .example('harvgen build sites/* --strict          # the committed tree, out/')
+    .example('harvgen build --deploy sites/location_x  # the deploy tree with the secrets, deploy/')
+    .action(overSites(out, (dirs, flags) => runBuild(dirs, flags, out)));
+}
+
+async function runBuild(dirs: string[], flags: Flags, out: CliOutput): Promise<number> {
+  const { build } = await import('../../index.ts');
+  // --diff shows what a build would change: it writes nothing (a dry run unless --check).
+  const dryRun = flags.dryRun === true || (flags.diff === true && flags.check !== true);
+  const result = await withProgress(out.io.err, flags.json === true, 'building', (onProgress) =>
+    build({
+      sites: dirs,
+      outDir: outDirOf(flags),
+      secrets: secretsOf(flags),
+      strict: flags.strict === true,
+      dryRun,
+      check: flags.check === true,
+      allOrNothing: flags.allOrNothing === true,
+      force: flags.force === true,
+      // The diff needs each site's files after it was compared.
+      keepArtifacts: flags.diff === true,
+      onProgress,
+    }),
+  );
+  const diffs = flags.diff ? await diffsOf(result) : undefined;
+  if (flags.json) {
+    out.printJson(jsonBuildOutput('build', result, flags.debug === true, diffs ? { diffs } : undefined));
+    return exitCode(result.ok, result.diagnostics);
+  }
+  out.report(result.diagnostics, sourcesOf(result.compiled), flags);
+  const { errors, warnings } = countDiagnostics(result.diagnostics);
+  if (!result.ok && result.sites.length === 0) out.note(`${errors} error(s), ${warnings} warning(s); nothing was written`);
+  else if (!result.ok) {
+    const skipped = result.compiled.filter((c) => !result.sites.some((s) => s.site === c.site && c.site !== undefined));
+    // No site left out: every site was compared (--check found a stale tree).
+    const notWritten =
+      skipped.length === 0
+        ? ''
+        : `; not written: ${skipped.map((c) => c.dir).join(', ')} (the other sites were written; --all-or-nothing writes none)`;
+    out.note(`${errors} error(s), ${warnings} warning(s)${notWritten}`);
+  }
+  const compare = dryRun || flags.check;
+  const changeLines = compare ? (await import('../changes.ts')).changeLines : () => [];
+  for (const s of result.sites) {
+    out.print(
+      `${s.site}: ${s.files.length} files for ${s.nodes} nodes in ${s.dir} (${compare ? 'would write' : 'wrote'} ${s.written.length}, ${compare ? 'would remove' : 'removed'} ${s.removed.length}, unchanged ${s.unchanged.length}${s.upToDate ? '; up to date, not compiled' : ''})`,
+    );
+    // Each file that would change: missing, extra (would be removed) or differs.
+    if (compare && !flags.quiet) for (const l of changeLines(s)) out.print(l);
+    for (const d of diffs ?? []) if (d.site === s.site) out.print(d.diff);
+  }
+  // Once per run, naming only the files the sites built have.
+  if (!flags.quiet && !compare) for (const l of deployHints(result.sites, secretsOf(flags))) out.print(l);
+  return exitCode(result.ok, result.diagnostics);
+}
+
+/** The diff of every file that would change, per site, secrets masked. */
+async function diffsOf(result: BuildResult): Promise<JsonFileDiff[]> {
+  const { siteDiffs, siteSecrets } = await import('../changes.ts');
+  const { siteSecretValues } = await import('../../pipeline.ts');
+  return result.sites.flatMap((s) => {
+    const compiled = result.compiled.find((c) => c.site === s.site);
+    if (!compiled?.artifacts) return [];
+    // Every secret the library masks (also those under `config:`, reused in another field), not only cluster.*.
+    const secrets = [...new Set([...siteSecrets(compiled.model), ...siteSecretValues(compiled)])];
+    return siteDiffs(s.dir, s, compiled.artifacts, secrets).map((d) => ({ site: s.site, ...d }));
+  });
+}

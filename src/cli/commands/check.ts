@@ -1,0 +1,50 @@
+// `harvgen check`: validate site inventories and render them in memory; write nothing.
+import type { CAC } from 'cac';
+import { countDiagnostics } from '../../diagnostics/format.ts';
+import { hasFailures } from '../../diagnostics/types.ts';
+import { jsonOutput, jsonSite } from '../../diagnostics/envelope.ts';
+import { exitCode } from '../../diagnostics/exit.ts';
+import { overSites, secretsOf, type Flags } from '../options.ts';
+import { sourcesOf, type CliOutput } from '../output.ts';
+import { withProgress } from '../progress.ts';
+
+export function register(cli: CAC, out: CliOutput): void {
+  cli
+    .command(
+      'check [...site-dirs]',
+      'Validate site inventories and render them in memory; write nothing (default: every site under sites/)',
+    )
+    .option('--deploy', 'Also read and check the secrets, as the deploy build does')
+    .example('harvgen check sites/location_x sites/location_y')
+    .example('harvgen check sites/location_x --json')
+    .action(overSites(out, (dirs, flags) => runCheck(dirs, flags, out)));
+}
+
+async function runCheck(dirs: string[], flags: Flags, out: CliOutput): Promise<number> {
+  const { check } = await import('../../index.ts');
+  const result = await withProgress(out.io.err, flags.json === true, 'checking', (onProgress) =>
+    check({ sites: dirs, strict: flags.strict === true, secrets: secretsOf(flags), onProgress }),
+  );
+  if (flags.json) {
+    out.printJson(
+      jsonOutput({
+        command: 'check',
+        ok: result.ok,
+        sites: result.sites.map((s) => jsonSite(s)),
+        diagnostics: result.diagnostics,
+        debug: flags.debug === true,
+      }),
+    );
+    return exitCode(result.ok, result.diagnostics);
+  }
+  out.report(result.diagnostics, sourcesOf(result.sites), flags);
+  // With --strict a warning fails the run, so a site with one is not "ok".
+  for (const s of result.sites) {
+    if (hasFailures(s.diagnostics, flags.strict === true)) continue;
+    const n = s.model?.nodes.length ?? 0;
+    out.print(`ok  ${s.dir}: site ${s.site}, ${n} node${n === 1 ? '' : 's'}`);
+  }
+  const { errors, warnings } = countDiagnostics(result.diagnostics);
+  out.note(`${errors} error(s), ${warnings} warning(s) in ${result.sites.length} site(s)`);
+  return exitCode(result.ok, result.diagnostics);
+}

@@ -1,0 +1,19 @@
+// Every command, in the order the overview (`harvgen --help`) lists them. A command module
+// declares its options and help text and calls the library; it loads the library only when it
+// runs, so that `--version` and `--help` stay as fast as Node itself.
+import type { CAC } from 'cac';
+import type { CliOutput } from '../output.ts';
+import * as check from './check.ts';
+import * as build from './build.ts';
+import * as watch from './watch.ts';
+import * as explain from './explain.ts';
+import * as init from './init.ts';
+import * as hashPassword from './hash-password.ts';
+import * as help from './help.ts';
+
+/** A command: `register` declares it on the cac instance, its action resolves to the exit code. */
+export interface CommandModule {
+  register(cli: CAC, out: CliOutput): void;
+}
+
+export const COMMANDS: readonly CommandModule[] = [check, build, watch, explain, init, hashPassword, help];

@@ -1,0 +1,110 @@
+// The options more than one command reads, declared and interpreted once: the global flags, the
+// output tree (`--out`, `--deploy`), the site directories, and how cac sees boolean flags.
+import type { CAC, Command } from 'cac';
+import { closest } from '../util/suggest.ts';
+import type { CliOutput, PrintFlags } from './output.ts';
+
+/** Every flag a command may be given (cac camel-cases them: `--dry-run` is `dryRun`). */
+export interface Flags extends PrintFlags {
+  readonly strict?: boolean;
+  readonly out?: string;
+  readonly dryRun?: boolean;
+  readonly check?: boolean;
+  readonly quiet?: boolean;
+  readonly allOrNothing?: boolean;
+  readonly force?: boolean;
+  readonly debounce?: number;
+  readonly diff?: boolean;
+  readonly deploy?: boolean;
+}
+
+/** The flags that may come before the command (`harvgen --json check`). */
+export const GLOBAL_FLAGS = ['--json', '--strict', '--debug', '--no-color', '--help', '--version', '-h', '-v'];
+
+/** Declare the options every command takes (`--help` and `-h` come from `cli.help()`, in commands/help.ts). */
+export function globalOptions(cli: CAC): void {
+  cli
+    .option('--json', 'Print one versioned JSON document on stdout (README "JSON output")')
+    .option('--strict', 'Treat warnings as errors')
+    .option('--debug', 'Show internal details (stack traces) of internal errors')
+    .option('--no-color', 'Disable colours (also NO_COLOR=1; FORCE_COLOR=1 forces them)');
+}
+
+/** Declare the options of a command that writes a tree (build, watch). */
+export function treeOptions(command: Command): Command {
+  return command
+    .option('--out <dir>', 'Output root directory (default: out, or deploy with --deploy)')
+    .option('--deploy', 'The deploy tree: read the secrets and write them (default: the committed tree, secrets as markers)');
+}
+
+/** The output root: `--out`, else `out` for the committed tree and `deploy` for the deploy tree. */
+export const outDirOf = (flags: Flags): string => flags.out ?? (flags.deploy === true ? 'deploy' : 'out');
+
+/** Which tree: the deploy tree reads the secrets (`filled`), the committed one writes markers. */
+export const secretsOf = (flags: Flags): 'filled' | 'markers' => (flags.deploy === true ? 'filled' : 'markers');
+
+/**
+ * The action of a command over sites (check, build): `run` gets the site directories given, else
+ * every site under sites/; with none there, a usage error is printed and `run` is not called.
+ */
+export function overSites(out: CliOutput, run: (dirs: string[], flags: Flags) => Promise<number>) {
+  return async (given: string[], flags: Flags): Promise<number> => {
+    if (given.length > 0) return run(given, flags);
+    const { discoverSites, noSitesReason } = await import('../load/discover.ts');
+    const found = await discoverSites(process.cwd());
+    if (found.length === 0) return out.usageError(`no site directory given, and ${await noSitesReason(process.cwd())}`);
+    return run(found, flags);
+  };
+}
+
+/**
+ * cac hands its parser (mri) the camel-cased names of boolean flags (`dryRun`), so mri does not
+ * know `--dry-run` takes no value and reads `build --dry-run sites/x` as `--dry-run=sites/x`: the
+ * directory is lost and the build writes. A flag that takes no value can stand anywhere, so every
+ * boolean flag of any command is moved after the other words (before a `--`), where cac reads it
+ * right. Flags with values (`--out <dir>`) stay where they are.
+ */
+export function booleanFlagsLast(argv: readonly string[], cli: CAC): string[] {
+  const flags = new Set<string>();
+  for (const o of [cli.globalCommand, ...cli.commands].flatMap((c) => c.options)) {
+    if (!o.isBoolean) continue;
+    for (const n of o.rawName.split(/[\s,]+/)) if (n.startsWith('-')) flags.add(n);
+  }
+  const end = argv.indexOf('--');
+  const head = end < 0 ? argv : argv.slice(0, end);
+  return [...head.filter((a) => !flags.has(a)), ...head.filter((a) => flags.has(a)), ...(end < 0 ? [] : argv.slice(end))];
+}
+
+/** A flag before the command that is not a global one, with a suggestion (undefined: it is one). */
+export function unknownGlobalFlag(first: string | undefined): string | undefined {
+  if (first === undefined || !first.startsWith('-') || GLOBAL_FLAGS.includes(first.split('=')[0]!)) return undefined;
+  const guess = closest(
+    first,
+    GLOBAL_FLAGS.filter((f) => f.startsWith('--')),
+  );
+  return `unknown option \`${first}\`${guess ? `; did you mean ${guess}?` : ''}`;
+}
+
+/** cac's message for a command line it refuses (an option the command does not take, a missing argument), with a suggestion for an unknown option. */
+export function cacErrorMessage(err: Error, cli: CAC): string {
+  const m = /Unknown option `(.+?)`/.exec(err.message);
+  const known = (cli.matchedCommand?.options ?? [])
+    .concat(cli.globalCommand.options)
+    .flatMap((o) => o.names.map((n) => (n.length > 1 ? `--${n}` : `-${n}`)));
+  const guess = m
+    ? closest(
+        m[1]!,
+        known.map((k) => k.replace(/([A-Z])/g, '-$1').toLowerCase()),
+      )
+    : undefined;
+  return `${err.message.replace(/\.$/, '')}${guess ? `; did you mean ${guess}?` : ''}`;
+}
+
+/** `unknown command "x"`, with the closest command as a suggestion. */
+export function unknownCommandMessage(word: string, cli: CAC): string {
+  const guess = closest(
+    word,
+    cli.commands.map((c) => c.name),
+  );
+  return `unknown command "${word}"${guess ? `; did you mean "${guess}"?` : ''}`;
+}

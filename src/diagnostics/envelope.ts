@@ -1,0 +1,147 @@
+// The `--json` document, as data: the versioned envelope around a run's diagnostics (one
+// `sites[]` shape for every command; schema/cli-output.schema.json describes it). It lives with
+// the diagnostics catalogue because it is their machine-readable form; the CLI only prints it.
+import type { Diagnostic } from './types.ts';
+import { countDiagnostics } from './format.ts';
+import type { ExplainedValue } from '../explain/index.ts';
+import type { FileDiff } from '../cli/changes.ts';
+
+/** Version of the `--json` output; bumped on incompatible changes (fields are only ever added). */
+export const JSON_OUTPUT_VERSION = 1;
+
+/** One site in `--json` output; fields a command does not produce are null. */
+export interface JsonSite {
+  readonly dir: string;
+  readonly site: string | null;
+  readonly ok: boolean;
+  readonly errors: number;
+  readonly warnings: number;
+  readonly nodes: number | null;
+  /** Number of files the site builds (null when it did not compile). */
+  readonly files: number | null;
+  /** Output directory (build and watch). */
+  readonly out: string | null;
+  readonly written: readonly string[] | null;
+  readonly removed: readonly string[] | null;
+  readonly unchanged: number | null;
+  /** build and watch: the site was up to date (inputs, harvgen and output as the last build left them) and was not compiled. */
+  readonly up_to_date?: boolean;
+}
+
+/** The commands whose `--json` document names them (`help` prints none). */
+export const JSON_COMMANDS = ['check', 'build', 'watch', 'explain', 'init', 'hash-password'] as const;
+
+/** The commands that print a `--json` document (null: a usage error, before any command ran). */
+export type JsonCommand = (typeof JSON_COMMANDS)[number];
+
+/**
+ * One changed file under `build --diff --json`: its path relative to the site's output directory,
+ * its status (`missing`, `extra`, `differs`) and its unified diff (secrets masked).
+ */
+export interface JsonFileDiff extends FileDiff {
+  readonly site: string;
+}
+
+/** The `--json` document of one run (or one rebuild under `watch --json`). */
+export interface JsonOutput {
+  readonly version: number;
+  readonly command: JsonCommand | null;
+  readonly ok: boolean;
+  readonly errors: number;
+  readonly warnings: number;
+  readonly sites: readonly JsonSite[];
+  readonly diagnostics: readonly Diagnostic[];
+  /** watch only: when the rebuild started (ISO 8601), how long it took, what triggered it. */
+  readonly time?: string;
+  readonly duration_ms?: number;
+  readonly changed?: readonly string[];
+  /** explain: the site and node explained, and every resolved value of the node. */
+  readonly site?: string;
+  readonly hostname?: string;
+  readonly values?: readonly ExplainedValue[];
+  /** init: the files created (as given: under the site directory). */
+  readonly created?: readonly string[];
+  /** hash-password: the SHA-512 crypt hash (`$6$`) for `cluster.password` (the password itself is never printed). */
+  readonly hash?: string;
+  /** build --diff: the diff of every changed file. */
+  readonly diffs?: readonly JsonFileDiff[];
+}
+
+/** Fields only some commands print (added after the envelope). */
+export type JsonExtra = Pick<
+  JsonOutput,
+  'time' | 'duration_ms' | 'changed' | 'site' | 'hostname' | 'values' | 'created' | 'hash' | 'diffs'
+>;
+
+/** Build the envelope; internal details (stack traces) only with `debug`. */
+export function jsonOutput(o: {
+  command: JsonOutput['command'];
+  ok: boolean;
+  sites: readonly JsonSite[];
+  diagnostics: readonly Diagnostic[];
+  debug?: boolean;
+  extra?: JsonExtra;
+}): JsonOutput {
+  const { errors, warnings } = countDiagnostics(o.diagnostics);
+  const diagnostics = o.diagnostics.map(({ detail, ...d }) => (o.debug && detail ? { ...d, detail } : d));
+  return { version: JSON_OUTPUT_VERSION, command: o.command, ok: o.ok, errors, warnings, sites: o.sites, diagnostics, ...(o.extra ?? {}) };
+}
+
+/** What a site entry reads of a compiled site (a `CompiledSite`). */
+export interface JsonSiteCompiled {
+  readonly dir: string;
+  readonly site?: string;
+  readonly model?: { readonly nodes: readonly unknown[] };
+  readonly artifacts?: readonly unknown[];
+  readonly diagnostics: readonly Diagnostic[];
+}
+
+/** What a site entry reads of a written (or compared) site (a `SiteBuild`). */
+export interface JsonSiteBuilt {
+  readonly dir: string;
+  readonly written: readonly string[];
+  readonly removed: readonly string[];
+  readonly unchanged: readonly string[];
+  readonly nodes: number;
+  readonly files: readonly string[];
+  readonly upToDate?: boolean;
+}
+
+/** A site entry from what the library returned. */
+export function jsonSite(compiled: JsonSiteCompiled, built?: JsonSiteBuilt): JsonSite {
+  const { errors, warnings } = countDiagnostics(compiled.diagnostics);
+  return {
+    dir: compiled.dir,
+    site: compiled.site ?? null,
+    ok: errors === 0,
+    errors,
+    warnings,
+    nodes: built ? built.nodes : compiled.model ? compiled.model.nodes.length : null,
+    files: built ? built.files.length : compiled.artifacts ? compiled.artifacts.length : null,
+    out: built ? built.dir : null,
+    written: built ? built.written : null,
+    removed: built ? built.removed : null,
+    unchanged: built ? built.unchanged.length : null,
+    ...(built?.upToDate ? { up_to_date: true } : {}),
+  };
+}
+
+/**
+ * The document of a build (`build`, and each rebuild under `watch`): one entry per site
+ * compiled, with what was written for the sites that were (a `BuildResult`).
+ */
+export function jsonBuildOutput(
+  command: 'build' | 'watch',
+  result: {
+    readonly ok: boolean;
+    readonly sites: readonly (JsonSiteBuilt & { readonly site: string })[];
+    readonly compiled: readonly JsonSiteCompiled[];
+    readonly diagnostics: readonly Diagnostic[];
+  },
+  debug: boolean,
+  extra?: JsonExtra,
+): JsonOutput {
+  const built = new Map(result.sites.map((s) => [s.site, s]));
+  const sites = result.compiled.map((c) => jsonSite(c, c.site !== undefined ? built.get(c.site) : undefined));
+  return jsonOutput({ command, ok: result.ok, sites, diagnostics: result.diagnostics, debug, ...(extra ? { extra } : {}) });
+}
