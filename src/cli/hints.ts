@@ -3,6 +3,7 @@
 // never told to run a script it does not have (a site of only generic OS nodes has no
 // artifacts/fetch.sh; a site without a lab section may have no libvirt/define.sh). All the
 // wording is here, in deployHints.
+import { LAYOUT } from '../render/layout.ts';
 
 /** A built site: its name, output directory and files (relative to it). */
 export interface BuiltSite {
@@ -38,15 +39,15 @@ export function deployHints(sites: readonly BuiltSite[], secrets: 'markers' | 'f
   };
   const dirs = sites.length === 1 ? `${sites[0]!.dir}/` : `each site directory (${sites.map((s) => `${s.dir}/`).join(', ')})`;
   const lines = ['next steps (README "Deploy"):'];
-  if (having('nginx/harvgen.conf').length > 0) {
-    lines.push(`  serve:   copy ${dirs} to the web server and include its nginx/harvgen.conf${which('nginx/harvgen.conf')}`);
+  if (having(LAYOUT.nginx).length > 0) {
+    lines.push(`  serve:   copy ${dirs} to the web server and include its ${LAYOUT.nginx}${which(LAYOUT.nginx)}`);
   } else lines.push(`  serve:   copy ${dirs} to the web server`);
-  const dhcp = having('dnsmasq/harvgen.conf').length > 0 ? `include dnsmasq/harvgen.conf${which('dnsmasq/harvgen.conf')}` : undefined;
-  const lab = having('libvirt/define.sh').length > 0 ? `for a libvirt lab run libvirt/define.sh${which('libvirt/define.sh')}` : undefined;
+  const dhcp = having(LAYOUT.dnsmasq).length > 0 ? `include ${LAYOUT.dnsmasq}${which(LAYOUT.dnsmasq)}` : undefined;
+  const lab = having(LAYOUT.defineScript).length > 0 ? `for a libvirt lab run ${LAYOUT.defineScript}${which(LAYOUT.defineScript)}` : undefined;
   if (dhcp || lab) lines.push(`  dhcp:    ${[dhcp, lab].filter(Boolean).join(', or ')}`);
-  if (having('artifacts/fetch.sh').length > 0) {
+  if (having(LAYOUT.fetchScript).length > 0) {
     lines.push(
-      `  release: run artifacts/fetch.sh${which('artifacts/fetch.sh')} on the web server to download and verify the Harvester files`,
+      `  release: run ${LAYOUT.fetchScript}${which(LAYOUT.fetchScript)} on the web server to download and verify the Harvester files`,
     );
   }
   return lines;
