@@ -1,7 +1,7 @@
 // Flags anywhere (issue 19, first finding): every flag means the same before and after the site
 // directories. cac gives its parser the camel-cased names of boolean flags, so `build --dry-run
 // <dir>` used to read the directory as the flag's value, build every site and write; the CLI now
-// puts boolean flags last before parsing (booleanFlagsLast in src/cli.ts). Each case runs the real
+// puts boolean flags last before parsing (booleanFlagsLast in src/cli/options.ts). Each case runs the real
 // binary with the flag before and after the directories and checks what the flag does.
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
