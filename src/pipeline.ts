@@ -3,8 +3,7 @@
 // `detail` for --debug), never a crash.
 import type { Diagnostic } from './diagnostics/types.ts';
 import { loadSite, type Locator, type ParseCache, type SourceFile } from './load/index.ts';
-import { loadIpxeBinaries } from './load/binaries.ts';
-import { loadUserDataFiles } from './load/cloud-init.ts';
+import { readInputFiles } from './inputs/index.ts';
 import { configBlockSecrets, redact, resolveSecrets, secretRoot, type SecretMode } from './load/secrets.ts';
 import { maskSpans, mayHoldSecretKey, secretSpans, spanValues } from './load/mask.ts';
 import type { InputStamp } from './load/stamps.ts';
@@ -139,10 +138,8 @@ export async function compileSite(dir: string, options: CompileOptions = {}): Pr
     const model = validated.model;
     // Files the tree copies from outside the inventory (iPXE binaries, cloud-init user-data
     // files): read once per compile, stamped like inputs.
-    const binaries = loadIpxeBinaries(model, loaded.dir, loaded.locate, loaded.repo);
-    const userData = loadUserDataFiles(model, loaded.dir, loaded.locate, loaded.repo);
-    const readProblems = [...binaries.diagnostics, ...userData.diagnostics];
-    if (readProblems.length > 0) return done({ ...base, diagnostics: [...checked, ...readProblems] });
+    const read = readInputFiles(model, loaded.dir, loaded.locate, loaded.repo);
+    if (read.diagnostics.length > 0) return done({ ...base, diagnostics: [...checked, ...read.diagnostics] });
     const render = (): CompiledSite => {
       try {
         testThrow('render');
@@ -152,16 +149,13 @@ export async function compileSite(dir: string, options: CompileOptions = {}): Pr
           options.renderCaches.set(loaded.dir, cache);
         }
         const rendered = renderSite(model, loaded.locate, cache, {
-          binaries: binaries.files,
-          userData: userData.files,
+          binaries: read.binaries,
+          userData: read.userData,
           secrets: options.secrets ?? 'markers',
         });
         const diagnostics = [...checked, ...rendered.diagnostics];
         const ok = !rendered.diagnostics.some((d) => d.severity === 'error');
-        const stamps =
-          ok && loaded.stamps && !resolved.fromEnv
-            ? [...loaded.stamps, ...resolved.stamps, ...binaries.stamps, ...userData.stamps]
-            : undefined;
+        const stamps = ok && loaded.stamps && !resolved.fromEnv ? [...loaded.stamps, ...resolved.stamps, ...read.stamps] : undefined;
         return done({ ...base, diagnostics, ...(ok ? { artifacts: rendered.artifacts } : {}), ...(stamps ? { stamps } : {}) });
       } catch (e) {
         // The site as compiled, its diagnostics (warnings too) kept, the failure added: a
