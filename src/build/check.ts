@@ -3,7 +3,7 @@
 // compiler is loaded on first use: a build whose sites are all up to date never loads it.
 import type { Diagnostic } from '../diagnostics/types.ts';
 import { hasFailures, sortDiagnostics } from '../diagnostics/types.ts';
-import type { SiteRecord } from '../cache/index.ts';
+import type { InputStamp } from '../load/stamps.ts';
 import type { CompiledSite, CompileOptions, ModelledSite } from '../pipeline.ts';
 import { NOTHING_MASKED } from '../util/masked.ts';
 
@@ -38,15 +38,28 @@ export async function check(options: CheckOptions & { readonly strict?: boolean 
 }
 
 /**
+ * What compileAll needs of an up-to-date site's record (a `SiteRecord` of src/cache/, named by
+ * its shape: the shipped declarations of this module stay free of the cache's, which need
+ * @types/node).
+ */
+export interface UpToDateSite {
+  readonly site: string;
+  /** `host:port` of its boot server. */
+  readonly server: string;
+  /** The inputs the record holds. */
+  readonly inputs: readonly InputStamp[];
+}
+
+/**
  * Compile the sites with `compileOne`, except those in `records` (up to date, by index); a site
  * that shares its boot server or its name with another is compiled anyway, so that the checks
  * between sites see it.
  */
-export async function compileAll<S extends ModelledSite | CompiledSite>(
+export async function compileAll<S extends ModelledSite | CompiledSite, R extends UpToDateSite>(
   options: CheckOptions & { readonly strict?: boolean },
-  records: ReadonlyMap<number, SiteRecord>,
+  records: ReadonlyMap<number, R>,
   compileOne: (dir: string, options: CompileOptions) => Promise<S>,
-): Promise<{ result: Omit<CheckResult, 'sites'> & { readonly sites: readonly S[] }; skipped: ReadonlyMap<number, SiteRecord> }> {
+): Promise<{ result: Omit<CheckResult, 'sites'> & { readonly sites: readonly S[] }; skipped: ReadonlyMap<number, R> }> {
   const sites: (S | undefined)[] = [];
   const compile = async (index: number, dir: string) => {
     options.onProgress?.({ step: 'compile', dir, index, total: options.sites.length });
