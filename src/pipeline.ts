@@ -116,8 +116,8 @@ export interface CompileOptions {
  * The values a compiled site masks in everything it prints (`explain` and the CLI's diffs mask
  * theirs with them).
  */
-export function siteSecretValues(site: { readonly masked?: MaskedValues }): readonly string[] {
-  return site.masked?.values ?? [];
+export function siteSecretValues(site: { readonly masked: MaskedValues }): readonly string[] {
+  return site.masked.values;
 }
 
 /** Compile one site directory without touching the output: both passes. */

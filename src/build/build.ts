@@ -98,10 +98,13 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
   const { result: checked, skipped } = await compileAll({ ...options, stamps: !compare }, records, async (dir, o) =>
     (await import('../pipeline.ts')).compileModel(dir, o),
   );
-  // Sites waiting for their second pass; `compiled` holds each site as reported (rendered once
-  // its turn came, else as the first pass left it).
+  // Sites waiting for their second pass (let go once rendered); `compiled` holds each site as
+  // reported (rendered once its turn came, else as the first pass left it).
   const pending: (ModelledSite | undefined)[] = checked.sites.map((s) => (s.renderable ? s : undefined));
   const compiled: CompiledSite[] = checked.sites.map(({ renderable: _notRendered, ...s }) => s);
+  const crossSite = checked.diagnostics.some(
+    (d) => d.severity === 'error' && (d.code.startsWith('SITE_') || d.code === 'EMIT_DUPLICATE_SITE'),
+  );
   const compileDiagnostics = [...checked.diagnostics];
   const emitDiagnostics: Diagnostic[] = [];
   const all = () => [...sortDiagnostics(compileDiagnostics), ...emitDiagnostics];
@@ -152,9 +155,6 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
   const failed = (s: CompiledSite) =>
     !skippedDirs.has(s.dir) && (!s.model || (!streaming && !s.artifacts) || hasFailures(s.diagnostics, options.strict));
   const writable = compiled.flatMap((s, i) => (failed(s) ? [] : [i]));
-  const crossSite = checked.diagnostics.some(
-    (d) => d.severity === 'error' && (d.code.startsWith('SITE_') || d.code === 'EMIT_DUPLICATE_SITE'),
-  );
   if (!compiledOk && (options.allOrNothing || crossSite || writable.length === 0)) return failedBuild();
   if (unsafe !== undefined) {
     compileDiagnostics.push({
