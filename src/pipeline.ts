@@ -1,37 +1,95 @@
-// One site through load -> validate -> model -> render, in memory. Used by check, build
-// and watch. Unexpected exceptions become an INTERNAL_ERROR diagnostic (with the stack in
+// One site through the compiler, in memory, in two passes. Used by check, build and watch (via
+// src/build/). Unexpected exceptions become an INTERNAL_ERROR diagnostic (with the stack in
 // `detail` for --debug), never a crash.
+//
+// The data between the passes, all plain values:
+//
+//   compileModel(dir, options) -> ModelledSite    pass 1: load, secrets, validation, model, and
+//                                                 the input files the model names (src/inputs/)
+//     ModelledSite.renderable?: Renderable        what pass 2 needs (model, locator, input files,
+//                                                 tree kind, render cache); present exactly when
+//                                                 nothing so far stops the site from rendering
+//   renderModelled(site) -> CompiledSite          pass 2: render (pure); the diagnostics it adds
+//                                                 are masked like the others
+//   compileSite(dir, options)                     both, back to back (check, the library API)
+//
+// What both carry (SiteBase): the diagnostics and source texts, already masked; `masked`, the
+// values to mask in anything else printed about the site (MaskedValues, src/util/masked.ts: a
+// field JSON.stringify leaves out, so a serialized site never holds them); `inputs`, the stamps
+// of what was read (InputsRead: `complete` when they cover every input, which the up-to-date
+// check needs before it may skip the site later; watch watches their paths either way).
+//
+// build() runs pass 1 for every site (the checks between sites need every model), then pass 2
+// one site at a time, writing each and letting its files go, so that only one site's files are
+// in memory at once.
 import type { Diagnostic } from './diagnostics/types.ts';
+import { readInputFiles, type InputFiles } from './inputs/index.ts';
 import { loadSite, type Locator, type ParseCache, type SourceFile } from './load/index.ts';
-import { loadIpxeBinaries } from './load/binaries.ts';
-import { loadUserDataFiles } from './load/cloud-init.ts';
 import { configBlockSecrets, redact, resolveSecrets, secretRoot, type SecretMode } from './load/secrets.ts';
 import { maskSpans, mayHoldSecretKey, secretSpans, spanValues } from './load/mask.ts';
 import type { InputStamp } from './load/stamps.ts';
 import type { SiteModel } from './model/index.ts';
 import { renderCache, renderSite, type Artifact, type RenderCache } from './render/index.ts';
+import { MaskedValues } from './util/masked.ts';
 import { validateSite } from './validate/index.ts';
 
-/** Everything known about one site after compiling it in memory. */
-export interface CompiledSite {
+/** What a compile read, each file and directory stamped before it was read. */
+export interface InputsRead {
+  /** Every file read and directory listed, as far as compiling got. */
+  readonly stamps: readonly InputStamp[];
+  /**
+   * The stamps cover everything the site's files are made of: compiling got past every reader
+   * (inventory, secrets, validation, input files) and no secret came from the environment, which
+   * no stamp covers. Only then may the up-to-date check record the site as clean.
+   */
+  readonly complete: boolean;
+}
+
+/** What a site carries after either pass. */
+interface SiteBase {
   /** The site directory as given. */
   readonly dir: string;
   /** `site:` name (when the inventory got that far). */
   readonly site?: string;
+  /** The resolved model, when validation got that far (even when a rule then found an error). */
   readonly model?: SiteModel;
-  /** Rendered files; present only when there were no errors. */
-  readonly artifacts?: readonly Artifact[];
+  /** Every problem found so far, masked. */
   readonly diagnostics: readonly Diagnostic[];
   /** Maps inventory paths to file positions (for checks across sites). */
   readonly locate?: Locator;
-  /** Text of every loaded file by displayed path (for code frames). */
+  /** Text of every loaded file by displayed path (for code frames), masked. */
   readonly sources: Readonly<Record<string, string>>;
+  /** The values to mask in anything else printed about the site (never serialized). */
+  readonly masked: MaskedValues;
+  /** With `CompileOptions.stamps`, once load found the site: what was read. */
+  readonly inputs?: InputsRead;
+}
+
+/** What rendering a site needs, carried from the first pass to the second. */
+export interface Renderable {
+  readonly model: SiteModel;
+  readonly locate: Locator;
+  /** The iPXE binaries and user-data texts read after validation. */
+  readonly files: Pick<InputFiles, 'binaries' | 'userData'>;
+  /** The committed tree (`markers`) or the deploy tree (`filled`). */
+  readonly secrets: SecretMode;
+  /** Rendered nodes to reuse (watch), the site's own. */
+  readonly cache?: RenderCache;
+}
+
+/** A site after the first pass. */
+export interface ModelledSite extends SiteBase {
+  /** Present exactly when the site can be rendered: no error so far. */
+  readonly renderable?: Renderable;
+}
+
+/** Everything known about one site after compiling it in memory (both passes). */
+export interface CompiledSite extends SiteBase {
   /**
-   * With `stamps`, when the site rendered: its inputs as found before reading (site and node
-   * files, layers, secret files, the directories listed). Absent when a secret came from the
-   * environment, which no stamp covers.
+   * Rendered files; present only when there were no errors (build's result lets them go once the
+   * site is written, unless `keepArtifacts`).
    */
-  readonly stamps?: readonly InputStamp[];
+  readonly artifacts?: readonly Artifact[];
 }
 
 /** Options shared by check and build. */
@@ -46,90 +104,69 @@ export interface CompileOptions {
    * missing one is an error) and written.
    */
   readonly secrets?: SecretMode;
-  /** Record input stamps (build's up-to-date check). */
+  /** Record input stamps (build's up-to-date check, watch). */
   readonly stamps?: boolean;
   /** Parses to reuse across compiles of unchanged files (watch). */
   readonly parseCache?: ParseCache;
   /** Rendered nodes to reuse across compiles, one RenderCache per absolute site directory (watch). */
   readonly renderCaches?: Map<string, RenderCache>;
-  /**
-   * false: stop after the model (load, secrets, validation); `renderCompiled` renders later.
-   * build() compiles every site's model first (the checks between sites need all of them) and
-   * renders and writes one site at a time, so only one site's files are in memory at once.
-   */
-  readonly render?: boolean;
 }
-
-/** Sites compiled with `render: false`, and how to finish each (render, stamps, redaction). */
-const unrendered = new WeakMap<CompiledSite, () => CompiledSite>();
 
 /**
- * Render a site compiled with `render: false` (a site with errors, or one already rendered,
- * comes back as it is).
+ * The values a compiled site masks in everything it prints (`explain` and the CLI's diffs mask
+ * theirs with them).
  */
-export function renderCompiled(site: CompiledSite): CompiledSite {
-  return unrendered.get(site)?.() ?? site;
+export function siteSecretValues(site: { readonly masked: MaskedValues }): readonly string[] {
+  return site.masked.values;
 }
 
-/** The secret values each compiled site masks (by value) in what it prints; kept out of the object, so never serialized. */
-const maskedValues = new WeakMap<CompiledSite, readonly string[]>();
-
-/**
- * The values a compiled site masks in everything it prints: its secrets (resolved, inline, under
- * `config:` of any layer) and the secrets as written in its files, in every form (`secretForms`).
- * `explain` masks its values with them.
- */
-export function siteSecretValues(site: CompiledSite): readonly string[] {
-  return maskedValues.get(site) ?? [];
-}
-
-/** Compile one site directory without touching the output. */
+/** Compile one site directory without touching the output: both passes. */
 export async function compileSite(dir: string, options: CompileOptions = {}): Promise<CompiledSite> {
+  return renderModelled(await compileModel(dir, options));
+}
+
+/** The first pass: load, secrets, validation, model, input files. */
+export async function compileModel(dir: string, options: CompileOptions = {}): Promise<ModelledSite> {
   const sources: Record<string, string> = {};
   let files: readonly SourceFile[] = [];
   let secrets: readonly string[] = [];
-  let values: readonly string[] | undefined;
+  let stamps: readonly InputStamp[] | undefined;
   // No secret reaches printed output: not in messages, hints, details or code frames. The
   // source texts are masked once, by range (every value written at a `token` or `password`
   // key, whatever its style: `maskSpans`) and by value (the secrets and their escaped forms,
   // wherever else they were written), also for files that failed before secrets were resolved.
-  const done = (site: CompiledSite): CompiledSite => {
-    values ??= maskSources(sources, files, secrets);
-    const v = values;
-    if (v.length === 0) {
-      maskedValues.set(site, v);
-      return site;
-    }
-    const clean = (t: string) => redact(t, v);
-    const diagnostics = site.diagnostics.map((d) => ({
-      ...d,
-      message: clean(d.message),
-      ...(d.hint !== undefined ? { hint: clean(d.hint) } : {}),
-      ...(d.detail !== undefined ? { detail: clean(d.detail) } : {}),
-    }));
-    const out = { ...site, diagnostics };
-    maskedValues.set(out, v);
-    return out;
+  const done = (site: Omit<ModelledSite, 'masked' | 'sources' | 'inputs'>, complete = false): ModelledSite => {
+    const masked = new MaskedValues(maskSources(sources, files, secrets));
+    return {
+      ...site,
+      diagnostics: maskDiagnostics(site.diagnostics, masked),
+      sources,
+      masked,
+      ...(stamps ? { inputs: { stamps, complete } } : {}),
+    };
   };
   try {
     const loaded = await loadSite(dir, { ...options, stamps: options.stamps === true });
     // Every file read, also one that failed to parse: its YAML error gets a code frame too.
     Object.assign(sources, loaded.sources);
     files = loaded.files;
+    stamps = loaded.stamps;
     const site = typeof loaded.input?.site === 'string' ? loaded.input.site : undefined;
     if (!loaded.input || loaded.diagnostics.length > 0) {
-      return done({ dir, ...(site ? { site } : {}), diagnostics: loaded.diagnostics, sources });
+      return done({ dir, ...(site ? { site } : {}), diagnostics: loaded.diagnostics });
     }
+    const mode = options.secrets ?? 'markers';
     const resolved = await resolveSecrets(loaded.input, loaded.locate, {
       cwd: options.cwd ?? process.cwd(),
       env: options.env ?? process.env,
       root: loaded.repo?.root ?? secretRoot(loaded.dir),
-      mode: options.secrets ?? 'markers',
+      mode,
     });
+    if (stamps) stamps = [...stamps, ...resolved.stamps];
     // Secrets under `config:` of a shared layer (sites/_defaults.yaml, a profile) too.
     const layered = [loaded.layers.repo, ...Object.values(loaded.layers.profiles)].flatMap((l) => configBlockSecrets(l?.config));
     secrets = [...resolved.secrets, ...layered].filter((s) => s.length >= MIN_REDACTED);
-    const base0 = { dir, ...(site ? { site } : {}), sources, locate: loaded.locate };
+    const base0 = { dir, ...(site ? { site } : {}), locate: loaded.locate };
     const validated = validateSite(resolved.input, loaded.locate, loaded.layers);
     const base = { ...base0, ...(validated.model ? { model: validated.model } : {}) };
     const checked = [...resolved.diagnostics, ...validated.diagnostics];
@@ -139,43 +176,68 @@ export async function compileSite(dir: string, options: CompileOptions = {}): Pr
     const model = validated.model;
     // Files the tree copies from outside the inventory (iPXE binaries, cloud-init user-data
     // files): read once per compile, stamped like inputs.
-    const binaries = loadIpxeBinaries(model, loaded.dir, loaded.locate, loaded.repo);
-    const userData = loadUserDataFiles(model, loaded.dir, loaded.locate, loaded.repo);
-    const readProblems = [...binaries.diagnostics, ...userData.diagnostics];
-    if (readProblems.length > 0) return done({ ...base, diagnostics: [...checked, ...readProblems] });
-    const render = (): CompiledSite => {
-      try {
-        testThrow('render');
-        let cache: RenderCache | undefined;
-        if (options.renderCaches) {
-          cache = options.renderCaches.get(loaded.dir) ?? renderCache();
-          options.renderCaches.set(loaded.dir, cache);
-        }
-        const rendered = renderSite(model, loaded.locate, cache, {
-          binaries: binaries.files,
-          userData: userData.files,
-          secrets: options.secrets ?? 'markers',
-        });
-        const diagnostics = [...checked, ...rendered.diagnostics];
-        const ok = !rendered.diagnostics.some((d) => d.severity === 'error');
-        const stamps =
-          ok && loaded.stamps && !resolved.fromEnv
-            ? [...loaded.stamps, ...resolved.stamps, ...binaries.stamps, ...userData.stamps]
-            : undefined;
-        return done({ ...base, diagnostics, ...(ok ? { artifacts: rendered.artifacts } : {}), ...(stamps ? { stamps } : {}) });
-      } catch (e) {
-        // The site as compiled, its diagnostics (warnings too) kept, the failure added: a
-        // caller that reports what rendering added (build) sees it, and nothing is written.
-        return done({ ...base, diagnostics: [...checked, internalErrorOf(dir, e)] });
-      }
+    const read = readInputFiles(model, loaded.dir, loaded.locate, loaded.repo);
+    if (stamps) stamps = [...stamps, ...read.stamps];
+    if (read.diagnostics.length > 0) return done({ ...base, diagnostics: [...checked, ...read.diagnostics] });
+    let cache: RenderCache | undefined;
+    if (options.renderCaches) {
+      cache = options.renderCaches.get(loaded.dir) ?? renderCache();
+      options.renderCaches.set(loaded.dir, cache);
+    }
+    const renderable: Renderable = {
+      model,
+      locate: loaded.locate,
+      files: { binaries: read.binaries, userData: read.userData },
+      secrets: mode,
+      ...(cache ? { cache } : {}),
     };
-    if (options.render !== false) return render();
-    const partial = done({ ...base, diagnostics: checked });
-    unrendered.set(partial, render);
-    return partial;
+    // Every input read; still not enough for the up-to-date check when a secret came from the environment.
+    return done({ ...base, diagnostics: checked, renderable }, !resolved.fromEnv);
   } catch (e) {
-    return done({ dir, sources, diagnostics: [internalErrorOf(dir, e)] });
+    return done({ dir, diagnostics: [internalErrorOf(dir, e)] });
   }
+}
+
+/**
+ * The second pass: render a site of the first (one that cannot be rendered comes back as it is,
+ * with its problems). Never throws: an exception is the site's INTERNAL_ERROR, its diagnostics
+ * (warnings too) kept, so that a caller that reports what rendering added (build) sees it, and
+ * nothing is written.
+ */
+export function renderModelled(modelled: ModelledSite): CompiledSite {
+  const { renderable, ...site } = modelled;
+  if (!renderable) return site;
+  let added: readonly Diagnostic[];
+  let artifacts: readonly Artifact[] | undefined;
+  try {
+    testThrow('render');
+    const rendered = renderSite(renderable.model, renderable.locate, renderable.cache, {
+      binaries: renderable.files.binaries,
+      userData: renderable.files.userData,
+      secrets: renderable.secrets,
+    });
+    added = rendered.diagnostics;
+    if (!added.some((d) => d.severity === 'error')) artifacts = rendered.artifacts;
+  } catch (e) {
+    added = [internalErrorOf(site.dir, e)];
+  }
+  const diagnostics = [...site.diagnostics, ...maskDiagnostics(added, site.masked)];
+  // A site whose render failed is not recorded as clean: its inputs stay, for watch.
+  const inputs = site.inputs && !artifacts ? { inputs: { ...site.inputs, complete: false } } : {};
+  return { ...site, diagnostics, ...inputs, ...(artifacts ? { artifacts } : {}) };
+}
+
+/** Diagnostics with every masked value blanked out of their message, hint and detail. */
+function maskDiagnostics(diagnostics: readonly Diagnostic[], masked: MaskedValues): readonly Diagnostic[] {
+  const v = masked.values;
+  if (v.length === 0) return diagnostics;
+  const clean = (t: string) => redact(t, v);
+  return diagnostics.map((d) => ({
+    ...d,
+    message: clean(d.message),
+    ...(d.hint !== undefined ? { hint: clean(d.hint) } : {}),
+    ...(d.detail !== undefined ? { detail: clean(d.detail) } : {}),
+  }));
 }
 
 /** An exception as the INTERNAL_ERROR diagnostic of a site (stack in `detail`, shown with --debug). */

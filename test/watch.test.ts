@@ -1,12 +1,15 @@
 // watch(): one build at start, another after an inventory change, and a failed rebuild
-// keeps the previous output.
-import { cpSync, readFileSync, writeFileSync } from 'node:fs';
+// keeps the previous output. It watches what the up-to-date check records (secret files,
+// user-data files, iPXE binaries, not only the YAML files): a change to any of them rebuilds.
+import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { parse, stringify } from 'yaml';
 import { generateRepo, nodeFile, nodeText } from '../bench/gen.ts';
 import { build, watch, type WatchEvent, type WatchOptions } from '../src/index.ts';
 import { RACY_MS } from '../src/load/stamps.ts';
+import { EXAMPLE_SECRETS, exampleSite, exampleWithSecrets } from './helpers/example.ts';
 import { readTree } from './helpers/tree.ts';
 import { tempDir } from './helpers/tmp.ts';
 
@@ -96,6 +99,99 @@ test('watch compiles only the site that changed; a shared layer recompiles all; 
   const fresh = join(root, 'fresh');
   assert.ok((await build({ sites, outDir: fresh, cwd: root })).ok);
   for (const s of ['s000', 's001', 's002']) assert.equal(readTree(join(out, s)), readTree(join(fresh, s)), s);
+});
+
+test('watch --deploy rebuilds when only a secret file changes: the deploy tree gets the new token', async () => {
+  // The token is `{ file: secrets/token }`: a file next to site.yaml that is not YAML.
+  const site = exampleWithSecrets('location_x');
+  const out = join(tempDir('watch-deploy'), 'deploy');
+  const token = () => (parse(readFileSync(join(out, 'location_x/harvester/hv-1.yaml'), 'utf8')) as { token: string }).token;
+  const { handle, events, next } = session({ sites: [site], outDir: out, secrets: 'filled', debounceMs: 30 });
+  try {
+    await handle.ready;
+    assert.ok(events[0]!.result.ok, JSON.stringify(events[0]!.result.diagnostics));
+    assert.is(token(), EXAMPLE_SECRETS.location_x!.token);
+    const wait = next();
+    writeFileSync(join(site, 'secrets/token'), 'K10-rotated-token.2027\n');
+    await wait;
+    assert.is(events.length, 2, 'the secret file alone triggered a build');
+    assert.ok(events[1]!.result.ok, JSON.stringify(events[1]!.result.diagnostics));
+    assert.ok(
+      events[1]!.changed.some((p) => p.endsWith('secrets/token')),
+      JSON.stringify(events[1]!.changed),
+    );
+    assert.is(token(), 'K10-rotated-token.2027');
+  } finally {
+    await handle.close();
+  }
+});
+
+test('watch rebuilds when a user-data file or an iPXE binary outside the site directory changes, and after a failed build', async () => {
+  // A repository (so that a user-data file beside the sites is inside its boundary), and a
+  // system-style iPXE directory elsewhere, named by its absolute path.
+  const root = tempDir('watch-inputs');
+  mkdirSync(join(root, '.git'));
+  const bin = join(tempDir('watch-ipxe'), 'ipxe');
+  mkdirSync(bin);
+  const efi = Buffer.concat([Buffer.from('MZ'), Buffer.from([1, 2, 3])]);
+  writeFileSync(join(bin, 'snponly.efi'), efi);
+  writeFileSync(join(bin, 'undionly.kpxe'), Buffer.from([0xeb, 0x3c, 0x90, 0]));
+  const userData = join(root, 'user-data/rancher.cfg');
+  mkdirSync(join(root, 'user-data'));
+  writeFileSync(userData, '#cloud-config\nhostname: rancher\n');
+  const doc = exampleSite() as Record<string, unknown>;
+  Object.assign(doc.boot as object, { http_boot: true, ipxe_binaries: bin });
+  doc.os_profiles = { rocky: { kernel: 'http://192.168.122.1/os/rocky/vmlinuz', initrds: ['http://192.168.122.1/os/rocky/initrd.img'] } };
+  (doc.nodes as unknown[]).push({
+    hostname: 'rancher',
+    mac: '52:54:00:aa:cc:01',
+    ip: '192.168.122.31',
+    os: 'rocky',
+    cloud_init: { user_data_file: '../../user-data/rancher.cfg' },
+  });
+  const site = join(root, 'sites/x');
+  mkdirSync(site, { recursive: true });
+  writeFileSync(join(site, 'site.yaml'), stringify(doc));
+  const out = join(root, 'out');
+  const tree = join(out, 'location_x');
+  const served = () => readFileSync(join(tree, 'cloud-init/52-54-00-aa-cc-01/user-data'), 'utf8');
+  // The secrets come from the environment here: such a site is never up to date, and its
+  // inputs are watched all the same.
+  const { handle, events, next } = session({ sites: [site], outDir: out, cwd: root, debounceMs: 30 });
+  try {
+    await handle.ready;
+    assert.ok(events[0]!.result.ok, JSON.stringify(events[0]!.result.diagnostics));
+    assert.is(served(), '#cloud-config\nhostname: rancher\n');
+    let wait = next();
+    writeFileSync(userData, '#cloud-config\nhostname: rancher-2\n');
+    await wait;
+    assert.is(events.length, 2, 'the user-data file alone triggered a build');
+    assert.is(served(), '#cloud-config\nhostname: rancher-2\n');
+    wait = next();
+    const efi2 = Buffer.concat([efi, Buffer.from('v2')]);
+    writeFileSync(join(bin, 'snponly.efi'), efi2);
+    await wait;
+    assert.is(events.length, 3, 'the binary alone triggered a build');
+    assert.ok(readFileSync(join(tree, 'snponly.efi')).equals(efi2), 'the new binary is copied');
+    // A broken user-data file fails the build (the output is kept); mending it builds again.
+    wait = next();
+    writeFileSync(userData, 'hostname: rancher-3\n');
+    await wait;
+    assert.is(events.length, 4);
+    assert.ok(
+      events[3]!.result.diagnostics.some((d) => d.code === 'CLOUD_INIT_INVALID'),
+      JSON.stringify(events[3]!.result.diagnostics),
+    );
+    assert.is(served(), '#cloud-config\nhostname: rancher-2\n', 'previous output kept');
+    wait = next();
+    writeFileSync(userData, '#cloud-config\nhostname: rancher-3\n');
+    await wait;
+    assert.is(events.length, 5);
+    assert.ok(events[4]!.result.ok, JSON.stringify(events[4]!.result.diagnostics));
+    assert.is(served(), '#cloud-config\nhostname: rancher-3\n');
+  } finally {
+    await handle.close();
+  }
 });
 
 test.run();

@@ -2,10 +2,10 @@
 // column it came from. Nodes may come from site.yaml or from nodes/*.yaml, so each node
 // index remembers its file and its path inside that file.
 import { isMap, isNode, isPair, isScalar, type Node } from 'yaml';
+import type { InventoryPath } from '../util/paths.ts';
 import type { SourceFile } from './yaml/source-file.ts';
 
-/** A path into the merged inventory. */
-export type InventoryPath = readonly (string | number)[];
+export type { InventoryPath } from '../util/paths.ts';
 
 /** A source position. */
 export interface SourceLocation {

@@ -1,5 +1,9 @@
-// Inventory paths: ['nodes', 2, 'mac'] <-> `nodes[2].mac`, and JSON pointers from ajv.
-import type { InventoryPath } from '../load/index.ts';
+// Inventory paths: ['nodes', 2, 'mac'] <-> `nodes[2].mac`, and JSON pointers from ajv. The type
+// lives here, below every stage that uses it (load, validate, model, render), so that none of
+// them imports it from a stage that runs later.
+
+/** A path into the merged inventory. */
+export type InventoryPath = readonly (string | number)[];
 
 /** `nodes[2].install.device` for display. */
 export function formatPath(path: InventoryPath): string {

@@ -1,15 +1,21 @@
-// watch: rebuild sites when their inventory changes. chokidar watches the site directories and
-// the shared layers next to them; changes are debounced and builds are queued so that two never
-// overlap. Every rebuild is a build(): its up-to-date check skips the sites nothing changed,
-// and a site watch itself built and saw no change since is trusted without re-checking every
-// file of its output (its input stamps are still compared).
+// watch: rebuild sites when one of their inputs changes. Changes are debounced and builds are
+// queued so that two never overlap. Every rebuild is a build(): its up-to-date check skips the
+// sites nothing changed, and a site watch itself built and saw no change since is trusted
+// without re-checking every file of its output (its input stamps are still compared).
+//
+// What is watched is what the up-to-date check compares: the inventory (the site directories,
+// for new node files too, and the shared layers next to them) from the start, and after each
+// build every other input the sites read as it recorded them (secret files, user-data files,
+// iPXE binaries and their directory, absent `.git` paths that would move the repository
+// boundary: `inputs.ts`). A change to any of them rebuilds.
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve, sep } from 'node:path';
 import type { FSWatcher } from 'chokidar';
 import type { Diagnostic } from '../diagnostics/types.ts';
 import type { ParseCache } from '../load/index.ts';
 import type { Artifact, RenderCache } from '../render/index.ts';
-import { build, type BuildOptions, type BuildResult } from '../index.ts';
+import { build, type BuildOptions, type BuildResult } from '../build/build.ts';
+import { inputWatch } from './inputs.ts';
 
 /** Options for watch(). */
 export interface WatchOptions extends BuildOptions {
@@ -33,18 +39,19 @@ export interface WatchEvent {
 
 /** A running watch. */
 export interface WatchHandle {
-  /** Resolves when the first build has finished. */
+  /** Resolves when the first build has finished (and its inputs are watched). */
   readonly ready: Promise<void>;
   /** Resolves when watching stopped by itself (after onError). */
   readonly stopped: Promise<void>;
   close(): Promise<void>;
 }
 
-/** Build now, then again after each change to the sites' YAML files. */
+/** Build now, then again after each change to an input of the sites. */
 export function watch(options: WatchOptions): WatchHandle {
   const { debounceMs = 50, onBuild, onError, ...buildOptions } = options;
   const cwd = options.cwd ?? process.cwd();
   const siteDirs = options.sites.map((dir) => ({ dir, abs: resolve(cwd, dir) }));
+  const layers = [...new Set(siteDirs.map((s) => dirname(s.abs)))].flatMap((d) => [join(d, '_defaults.yaml'), join(d, '_profiles')]);
   // Clean parses of inventory files, reused while their stamps hold.
   const parseCache: ParseCache = new Map();
   // Rendered nodes of each site, reused while a node's resolved model is unchanged.
@@ -53,18 +60,29 @@ export function watch(options: WatchOptions): WatchHandle {
   const emitted = new Map<string, ReadonlyMap<string, Artifact>>();
   // Sites (as given) this watch built and has seen no change to since.
   const trusted = new Set<string>();
+  let pending = new Set<string>();
+  let timer: NodeJS.Timeout | undefined;
+  /** A change seen: a build once no other change came for debounceMs. */
+  const seen = (path: string) => {
+    pending.add(path);
+    clearTimeout(timer);
+    timer = setTimeout(() => {
+      const changed = [...pending].sort();
+      pending = new Set();
+      void run(changed);
+    }, debounceMs);
+  };
+  const inputs = inputWatch(cwd, options.cwd, [...siteDirs.map((s) => s.abs), ...layers], seen);
   const untrust = (changed: readonly string[]) => {
     for (const p of changed) {
       const abs = resolve(cwd, p);
-      const owner = siteDirs.filter((s) => abs === s.abs || abs.startsWith(s.abs + sep));
-      if (owner.length === 0) trusted.clear(); // a shared layer: every site may have changed
+      const owner = siteDirs.filter((s) => abs === s.abs || abs.startsWith(s.abs + sep) || inputs.readBy(s.dir, abs));
+      if (owner.length === 0) trusted.clear(); // a shared layer (or a path no site read): every site may have changed
       for (const s of owner) trusted.delete(s.dir);
     }
   };
   let stop: () => void = () => undefined;
   const stopped = new Promise<void>((r) => (stop = r));
-  let pending = new Set<string>();
-  let timer: NodeJS.Timeout | undefined;
   let running: Promise<void> = Promise.resolve();
   let closed = false;
   const run = (changed: string[]) => {
@@ -73,6 +91,7 @@ export function watch(options: WatchOptions): WatchHandle {
       const gone = options.sites.find((dir) => !existsSync(resolve(options.cwd ?? process.cwd(), dir)));
       if (gone !== undefined) {
         closed = true;
+        inputs.close();
         await (await watcher).close();
         onError?.({
           code: 'LOAD_SITE_DIR_NOT_FOUND',
@@ -89,27 +108,22 @@ export function watch(options: WatchOptions): WatchHandle {
       const result = await build({ ...buildOptions, trusted: new Set(trusted), parseCache, renderCaches, emitted });
       const built = new Set(result.sites.map((s) => s.site));
       for (const c of result.compiled) if (c.site !== undefined && built.has(c.site)) trusted.add(c.dir);
+      // Watched before the event is reported, so that a change made after it is seen.
+      if (!closed) inputs.update(result.compiled);
       onBuild({ result, changed, startedAt, durationMs: Math.round(performance.now() - t0) });
     });
     return running;
   };
-  const layers = [...new Set(siteDirs.map((s) => dirname(s.abs)))].flatMap((d) => [join(d, '_defaults.yaml'), join(d, '_profiles')]);
-  // chokidar is loaded here, not when the library is imported (a plain build never needs it).
+  // The inventory. chokidar is loaded here, not when the library is imported (a plain build
+  // never needs it).
   const watcher: Promise<FSWatcher> = import('chokidar').then(({ watch: chokidarWatch }) => {
     const w = chokidarWatch([...options.sites, ...layers], {
       cwd: options.cwd,
       ignoreInitial: true,
+      // Other files there are watched when a build read them (inputs.ts).
       ignored: (path, stats) => stats?.isFile() === true && !/\.ya?ml$/.test(path),
     });
-    w.on('all', (_event, path) => {
-      pending.add(path);
-      clearTimeout(timer);
-      timer = setTimeout(() => {
-        const changed = [...pending].sort();
-        pending = new Set();
-        void run(changed);
-      }, debounceMs);
-    });
+    w.on('all', (_event, path) => seen(path));
     return w;
   });
   const ready = Promise.all([watcher.then((w) => new Promise<void>((r) => w.once('ready', () => r()))), run([])]).then(() => undefined);
@@ -121,6 +135,7 @@ export function watch(options: WatchOptions): WatchHandle {
       clearTimeout(timer);
       await (await watcher).close();
       await running;
+      inputs.close();
     },
   };
 }

@@ -3,7 +3,7 @@
 import { inNetwork, parseCidr, parseIpv4 } from '../../util/ipv4.ts';
 import { kernelArgKey } from '../../render/kernel-args.ts';
 import { RESERVED_OS_PARAMS } from '../../render/kinds/os/cmdline.ts';
-import { MAX_USER_DATA_BYTES } from '../../load/cloud-init.ts';
+import { MAX_USER_DATA_BYTES } from '../../util/limits.ts';
 import { toYaml } from '../../render/yaml.ts';
 import type { Rule } from '../rule.ts';
 

@@ -1,16 +1,17 @@
-// iPXE binaries the tree carries (`boot.ipxe_binaries`): read from a directory on the build
-// machine, by fixed file names only, so no inventory value can make harvgen publish another
-// file. Each is stamped for the up-to-date check like every other input.
+// iPXE binaries the tree carries (`boot.ipxe_binaries`): read after validation from a directory
+// on the build machine, by fixed file names only (those the validated model's firmware needs,
+// and the standard ones), so no inventory value can make harvgen publish another file. Each is
+// stamped for the up-to-date check like every other input.
 import { lstatSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import type { Diagnostic } from '../diagnostics/types.ts';
 import type { SiteModel } from '../model/index.ts';
 import { requiredIpxeBinaries, STANDARD_IPXE_BINARIES } from '../render/host-configs.ts';
+import { isInside, readBounded } from '../load/files.ts';
+import type { Locator } from '../load/locate.ts';
+import { boundaryHint, describeBoundary, outsideProblem, realPathOf, repoBoundary, type RepoBoundary } from '../load/repo.ts';
+import { stampOf, type InputStamp } from '../load/stamps.ts';
 import { findingToDiagnostic } from '../validate/index.ts';
-import { isInside, readBounded } from './files.ts';
-import type { Locator } from './locate.ts';
-import { boundaryHint, describeBoundary, outsideProblem, realPathOf, repoBoundary, type RepoBoundary } from './repo.ts';
-import { stampOf, type InputStamp } from './stamps.ts';
 
 /** Largest binary copied (Debian's ipxe.efi is about 1 MiB; a signed shim about 1 MiB). */
 export const MAX_BINARY_BYTES = 8 * 1024 * 1024;

@@ -1,18 +1,17 @@
-// cloud-init user-data files (`cloud_init.user_data_file`): read once per build, checked as a
-// `#cloud-config` document (first line, then a YAML map), stamped like every other input.
+// cloud-init user-data files (`cloud_init.user_data_file`): read once per compile, after
+// validation (the validated model says which nodes name one), checked as a `#cloud-config`
+// document (first line, then a YAML map), stamped like every other input.
 import { realpathSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { isCollection, isNode, parseDocument, visit } from 'yaml';
 import type { Diagnostic } from '../diagnostics/types.ts';
 import type { SiteModel } from '../model/index.ts';
+import { readBounded } from '../load/files.ts';
+import type { Locator } from '../load/locate.ts';
+import { outsideProblem, repoBoundary, type RepoBoundary } from '../load/repo.ts';
+import { stampOf, type InputStamp } from '../load/stamps.ts';
+import { MAX_USER_DATA_BYTES } from '../util/limits.ts';
 import { findingToDiagnostic } from '../validate/index.ts';
-import { readBounded } from './files.ts';
-import type { Locator } from './locate.ts';
-import { outsideProblem, repoBoundary, type RepoBoundary } from './repo.ts';
-import { stampOf, type InputStamp } from './stamps.ts';
-
-/** Largest user-data file (cloud-init's own NoCloud limit is far larger; user-data is not a disk image). */
-export const MAX_USER_DATA_BYTES = 256 * 1024;
 
 /** The texts of the user-data files by path as written, problems, and their stamps. */
 export interface LoadedUserData {

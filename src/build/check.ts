@@ -1,0 +1,122 @@
+// check(), and the compiling of a run's sites that build() shares with it: every site through
+// the first pass of the pipeline (or both, for check), then the checks between sites. The
+// compiler is loaded on first use: a build whose sites are all up to date never loads it.
+import type { Diagnostic } from '../diagnostics/types.ts';
+import { hasFailures, sortDiagnostics } from '../diagnostics/types.ts';
+import type { InputStamp } from '../load/stamps.ts';
+import type { CompiledSite, CompileOptions, ModelledSite } from '../pipeline.ts';
+import { NOTHING_MASKED } from '../util/masked.ts';
+
+/** Options for check(). */
+export interface CheckOptions extends CompileOptions {
+  readonly sites: readonly string[];
+  /** Called before each site is compiled (for progress displays). */
+  readonly onProgress?: (event: ProgressEvent) => void;
+}
+
+/** What a run is doing now. */
+export interface ProgressEvent {
+  readonly step: 'compile';
+  /** The site directory as given. */
+  readonly dir: string;
+  /** 0-based position of the site, and how many there are. */
+  readonly index: number;
+  readonly total: number;
+}
+
+/** Result of checking sites. `ok` ignores warnings unless `strict`. */
+export interface CheckResult {
+  readonly ok: boolean;
+  readonly sites: readonly CompiledSite[];
+  /** All diagnostics of all sites, sorted by file and position. */
+  readonly diagnostics: readonly Diagnostic[];
+}
+
+/** Validate site directories (everything `build` does except writing). */
+export async function check(options: CheckOptions & { readonly strict?: boolean }): Promise<CheckResult> {
+  return (await compileAll(options, new Map(), async (dir, o) => (await import('../pipeline.ts')).compileSite(dir, o))).result;
+}
+
+/**
+ * What compileAll needs of an up-to-date site's record (a `SiteRecord` of src/cache/, named by
+ * its shape: the shipped declarations of this module stay free of the cache's, which need
+ * @types/node).
+ */
+export interface UpToDateSite {
+  readonly site: string;
+  /** `host:port` of its boot server. */
+  readonly server: string;
+  /** The inputs the record holds. */
+  readonly inputs: readonly InputStamp[];
+}
+
+/**
+ * Compile the sites with `compileOne`, except those in `records` (up to date, by index); a site
+ * that shares its boot server or its name with another is compiled anyway, so that the checks
+ * between sites see it.
+ */
+export async function compileAll<S extends ModelledSite | CompiledSite, R extends UpToDateSite>(
+  options: CheckOptions & { readonly strict?: boolean },
+  records: ReadonlyMap<number, R>,
+  compileOne: (dir: string, options: CompileOptions) => Promise<S>,
+): Promise<{ result: Omit<CheckResult, 'sites'> & { readonly sites: readonly S[] }; skipped: ReadonlyMap<number, R> }> {
+  const sites: (S | undefined)[] = [];
+  const compile = async (index: number, dir: string) => {
+    options.onProgress?.({ step: 'compile', dir, index, total: options.sites.length });
+    sites[index] = await compileOne(dir, options);
+  };
+  for (const [index, dir] of options.sites.entries()) if (!records.has(index)) await compile(index, dir);
+  const skipped = new Map(records);
+  if (skipped.size > 0) {
+    const count = new Map<string, number>();
+    const bump = (k: string) => count.set(k, (count.get(k) ?? 0) + 1);
+    for (const s of sites) {
+      if (s?.model) bump(`server ${s.model.boot.host}:${s.model.boot.port}`);
+      if (s?.site) bump(`site ${s.site}`);
+    }
+    for (const r of skipped.values()) (bump(`server ${r.server}`), bump(`site ${r.site}`));
+    for (const [index, r] of [...skipped]) {
+      if (count.get(`server ${r.server}`)! > 1 || count.get(`site ${r.site}`)! > 1) {
+        skipped.delete(index);
+        await compile(index, options.sites[index]!);
+      }
+    }
+  }
+  const compiled = sites.flatMap((s) => (s ? [s] : []));
+  const between = compiled.length > 1 ? (await import('../validate/cross-site.ts')).crossSiteDiagnostics(compiled) : [];
+  const diagnostics = sortDiagnostics([...compiled.flatMap((s) => s.diagnostics), ...duplicateSites(compiled), ...between]);
+  // A site not compiled: its record stands in (its inputs are those the record holds, for watch).
+  const all = options.sites.map((dir, i): S => {
+    const compiledSite = sites[i];
+    if (compiledSite) return compiledSite;
+    const record = skipped.get(i)!;
+    const standIn: ModelledSite & CompiledSite = {
+      dir,
+      site: record.site,
+      diagnostics: [],
+      sources: {},
+      masked: NOTHING_MASKED,
+      inputs: { stamps: record.inputs, complete: true },
+    };
+    return standIn as S;
+  });
+  return { result: { ok: !hasFailures(diagnostics, options.strict), sites: all, diagnostics }, skipped };
+}
+
+function duplicateSites(sites: readonly { readonly dir: string; readonly site?: string }[]): Diagnostic[] {
+  const seen = new Map<string, string>();
+  const out: Diagnostic[] = [];
+  for (const s of sites) {
+    if (!s.site) continue;
+    const prev = seen.get(s.site);
+    if (prev !== undefined) {
+      out.push({
+        code: 'EMIT_DUPLICATE_SITE',
+        severity: 'error',
+        message: `${prev} and ${s.dir} both declare site "${s.site}" and would write the same output`,
+        hint: 'Give each site directory its own `site:` name.',
+      });
+    } else seen.set(s.site, s.dir);
+  }
+  return out;
+}
