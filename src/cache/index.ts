@@ -33,6 +33,7 @@ import { inputBytes, stampsHold, type InputStamp } from '../load/stamps.ts';
 import type { SecretMode } from '../load/secrets.ts';
 import { isSafeRelativePath, sha256Hex, type Artifact } from '../render/artifact.ts';
 import { macHolds, stateKey, stateMac } from './key.ts';
+import { LAYOUT } from '../render/layout.ts';
 
 export { stateKeyDir } from './key.ts';
 
@@ -190,14 +191,14 @@ export function manifestVouched(outRoot: string, siteDir: string, site: string):
   const record = loadRecord(outRoot, siteDir);
   if (!record || record.site !== site) return false;
   const dir = join(outRoot, site);
-  const st = regular(join(dir, 'manifest.json'));
+  const st = regular(join(dir, LAYOUT.manifest));
   return st !== undefined && manifestHolds(dir, record, st);
 }
 
 function manifestHolds(dir: string, record: SiteRecord, st: Stats): boolean {
   if (st.size !== record.manifestStat[0] || st.ino !== record.manifestStat[1] || st.ctimeMs > record.settled) return false;
   // Touched in the tick the record was settled: read and hashed.
-  return st.ctimeMs < record.settled || sha256File(join(dir, 'manifest.json')) === record.manifest;
+  return st.ctimeMs < record.settled || sha256File(join(dir, LAYOUT.manifest)) === record.manifest;
 }
 
 const sha256File = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex');
@@ -244,7 +245,7 @@ function outputHolds(dir: string, record: SiteRecord): boolean {
     return false;
   }
   const settled = record.settled;
-  const manifestStat = regular(join(dir, 'manifest.json'));
+  const manifestStat = regular(join(dir, LAYOUT.manifest));
   if (!manifestStat || !manifestHolds(dir, record, manifestStat)) return false;
   const tree = scanTree(dir);
   // A build running (lock) or killed (journal, temps): compile, so that emit sees it.
@@ -252,7 +253,7 @@ function outputHolds(dir: string, record: SiteRecord): boolean {
   let listed: PreviousManifest['files'] | undefined;
   const settledDirs = new Map<string, boolean>();
   for (const [path, size, mode] of record.files) {
-    if (path === 'manifest.json') continue;
+    if (path === LAYOUT.manifest) continue;
     if (typeof path !== 'string' || !isSafeRelativePath(path)) return false;
     if (tree.get(path) !== 'file') return false;
     const st = regular(join(dir, path));
@@ -307,8 +308,8 @@ export function writeRecord(
     // Created exclusively: never written through a link someone put there.
     if (!regular(join(cache, '.gitignore')))
       writeFileSync(join(cache, '.gitignore'), '# harvgen build state, not for git\n*\n', { flag: 'wx' });
-    const manifest = artifacts.find((a) => a.path === 'manifest.json');
-    const written = regular(join(outRoot, site.site, 'manifest.json'));
+    const manifest = artifacts.find((a) => a.path === LAYOUT.manifest);
+    const written = regular(join(outRoot, site.site, LAYOUT.manifest));
     if (!manifest || !written) return;
     const siteDir = resolve(site.dir);
     let clean = site.clean && site.stamps !== undefined;

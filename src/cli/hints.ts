@@ -3,7 +3,7 @@
 // never told to run a script it does not have (a site of only generic OS nodes has no
 // artifacts/fetch.sh; a site without a lab section may have no libvirt/define.sh). All the
 // wording is here, in deployHints.
-import { LAYOUT } from '../render/layout.ts';
+import { DIRS, LAYOUT } from '../render/layout.ts';
 
 /** A built site: its name, output directory and files (relative to it). */
 export interface BuiltSite {
@@ -13,7 +13,7 @@ export interface BuiltSite {
 }
 
 /** A file of the tree that holds a secret (a marker in the committed tree). */
-const holdsSecrets = (f: string) => f.startsWith('harvester/') || f === 'unknown/join.yaml';
+const holdsSecrets = (f: string) => f.startsWith(`${DIRS.configs}/`) || f === LAYOUT.unknownJoinConfig;
 
 /**
  * The lines to print after a build (none when no site was built). `secrets`: which tree was
@@ -43,7 +43,8 @@ export function deployHints(sites: readonly BuiltSite[], secrets: 'markers' | 'f
     lines.push(`  serve:   copy ${dirs} to the web server and include its ${LAYOUT.nginx}${which(LAYOUT.nginx)}`);
   } else lines.push(`  serve:   copy ${dirs} to the web server`);
   const dhcp = having(LAYOUT.dnsmasq).length > 0 ? `include ${LAYOUT.dnsmasq}${which(LAYOUT.dnsmasq)}` : undefined;
-  const lab = having(LAYOUT.defineScript).length > 0 ? `for a libvirt lab run ${LAYOUT.defineScript}${which(LAYOUT.defineScript)}` : undefined;
+  const lab =
+    having(LAYOUT.defineScript).length > 0 ? `for a libvirt lab run ${LAYOUT.defineScript}${which(LAYOUT.defineScript)}` : undefined;
   if (dhcp || lab) lines.push(`  dhcp:    ${[dhcp, lab].filter(Boolean).join(', or ')}`);
   if (having(LAYOUT.fetchScript).length > 0) {
     lines.push(

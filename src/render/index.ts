@@ -28,7 +28,7 @@ import { renderManifest } from './manifest.ts';
 import { UnsafeValueError } from './escape.ts';
 
 export type { Artifact } from './artifact.ts';
-export type { Manifest, ManifestNode } from './manifest.ts';
+export type { Manifest, ManifestNode } from './manifest-types.ts';
 export { isSafeRelativePath } from './artifact.ts';
 export { escapers, UnsafeValueError } from './escape.ts';
 export { buildHarvesterConfig } from './kinds/harvester/config.ts';

@@ -1,7 +1,7 @@
 // What each kind of node contributes to the tree, as one interface its folder implements
 // (src/render/kinds/<kind>/), chosen by the exhaustive switch in ./index.ts.
 import type { ResolvedNode, SiteModel } from '../../model/index.ts';
-import type { ManifestNode } from '../manifest.ts';
+import type { ManifestNode } from '../manifest-types.ts';
 import type { ExplainPart, ExplainSink } from '../../explain/types.ts';
 
 /** What iPXE loads for one boot MAC of a node that boots a kernel. */
