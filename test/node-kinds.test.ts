@@ -1,7 +1,7 @@
 // Node kinds as types (issue 21): every node setting is either read by a kind or reported as
 // ignored for it (NODE_SETTING_IGNORED), never dropped in silence; `explain` shows what a node's
 // kind has, and nothing of another kind's.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -190,18 +190,87 @@ test('explain shows an OS node what it has: its profile and command line, no rol
     assert.ok(hk.includes(k), `${k} missing for a Harvester node`);
 });
 
-test('a Harvester node without `harvester:` or an unknown OS profile leaves no model: the kind is refused where it is chosen', async () => {
+test('a node whose kind cannot be resolved is refused where the kind is chosen; the rules still judge the others, and nothing is rendered', async () => {
   const dir = tempDir('kinds');
   const { harvester: _h, ...noRelease } = HEAD;
-  writeFileSync(
-    join(dir, 'site.yaml'),
-    stringify({ ...noRelease, nodes: [NODES.harvester, { ...NODES.os, hostname: 'w1', os: 'rockyy' }] }),
-  );
+  const nodes = [
+    NODES.harvester,
+    { ...NODES.os, hostname: 'w1', os: 'rockyy' },
+    // Same MAC as w1's neighbour below, and an address in the DHCP range: both still reported.
+    { ...NODES.os, hostname: 'w2', mac: '52:54:00:00:00:07', ip: '10.0.0.150' },
+    { ...NODES.os, hostname: 'w3', mac: '52:54:00:00:00:07', ip: '10.0.0.23' },
+  ];
+  writeFileSync(join(dir, 'site.yaml'), stringify({ ...noRelease, nodes }));
   const r = await compileSite(dir);
-  assert.is(r.model, undefined);
   const codes = r.diagnostics.map((d) => `${d.code} ${d.path}`);
-  assert.ok(codes.includes('CLUSTER_SECTION_MISSING nodes[0]'), codes.join('\n'));
-  assert.ok(codes.includes('OS_PROFILE_UNKNOWN nodes[1].os'), codes.join('\n'));
+  for (const c of ['CLUSTER_SECTION_MISSING nodes[0]', 'OS_PROFILE_UNKNOWN nodes[1].os', 'NODE_IP_IN_DHCP_RANGE nodes[2].ip'])
+    assert.ok(codes.includes(c), `${c} in\n${codes.join('\n')}`);
+  assert.ok(
+    codes.some((c) => c.startsWith('NODE_DUPLICATE_MAC')),
+    codes.join('\n'),
+  );
+  // The cluster rules say nothing of a site whose nodes are not all known.
+  assert.not.ok(
+    codes.some((c) => c.startsWith('CLUSTER_NO_CREATE_NODE') || c.startsWith('CLUSTER_NO_NODES')),
+    codes.join('\n'),
+  );
+  assert.equal(
+    r.model?.nodes.map((n) => n.hostname),
+    ['w2', 'w3'],
+  );
+  assert.is(r.artifacts, undefined);
+  // explain still answers for a node that resolved.
+  assert.ok(explainNode(r, findNode(r.model!, 'w2')!).values.some((v) => v.key === 'os'));
+});
+
+test('`boot.unknown: join` in a site without `harvester:` and `cluster:` is still refused', async () => {
+  const dir = tempDir('kinds');
+  const { harvester: _h, cluster: _c, ...head } = HEAD;
+  writeFileSync(join(dir, 'site.yaml'), stringify({ ...head, boot: { server: 'http://10.0.0.1', unknown: 'join' }, nodes: [NODES.os] }));
+  const r = await compileSite(dir);
+  assert.ok(
+    r.diagnostics.some((d) => d.code === 'BOOT_UNKNOWN_JOIN_INCOMPLETE' && d.path === 'boot.unknown'),
+    JSON.stringify(r.diagnostics),
+  );
+});
+
+test('`os: harvester` (the default kind) in defaults with an iSCSI node is no conflict; `role: create` on an OS node is ignored, so the first Harvester node creates', async () => {
+  const iscsi = await compile([NODES.iscsi], { defaults: { os: 'harvester' } });
+  assert.equal(iscsi.diagnostics, []);
+  const os = { ...NODES.os, hostname: 'w1', mac: '52:54:00:00:00:02', ip: '10.0.0.22', role: 'create' };
+  const r = await compile([os, NODES.harvester]);
+  assert.equal(
+    r.diagnostics.map((d) => `${d.code} ${d.path}`),
+    ['NODE_SETTING_IGNORED nodes[0].role'],
+  );
+  const n1 = r.model!.nodes.find((n) => n.hostname === 'n1');
+  assert.ok(n1?.boot === 'harvester' && n1.role === 'create');
+});
+
+test('settings the kind reads but the node cannot use: `state: install-once` on an iSCSI node, `cloud_init` under a profile with `cloud_init: false`', async () => {
+  const iscsi = await compile([{ ...NODES.iscsi, state: 'install-once' }]);
+  assert.equal(
+    iscsi.diagnostics.map((d) => `${d.code} ${d.path}`),
+    ['NODE_SETTING_IGNORED nodes[0].state'],
+  );
+  const profiles = { rocky: { ...HEAD.os_profiles.rocky, cloud_init: false } };
+  const os = await compile([{ ...NODES.os, cloud_init: { user_data: { packages: ['tmux'] } } }], { os_profiles: profiles });
+  assert.equal(
+    os.diagnostics.map((d) => `${d.code} ${d.path}`),
+    ['NODE_SETTING_IGNORED nodes[0].cloud_init'],
+  );
+});
+
+test('sites/_defaults.yaml and profiles are shared by the sites of a repository: a site does not report what it ignores of them', async () => {
+  const repo = tempDir('kinds-repo');
+  mkdirSync(join(repo, '.git'));
+  mkdirSync(join(repo, 'sites/_profiles'), { recursive: true });
+  mkdirSync(join(repo, 'sites/lab'), { recursive: true });
+  writeFileSync(join(repo, 'sites/_defaults.yaml'), stringify({ mtu: 9000, install: { tty: 'ttyS0' } }));
+  writeFileSync(join(repo, 'sites/_profiles/r650.yaml'), stringify({ hardware: { memory_gib: 512 }, lab: { data_disk_gib: 200 } }));
+  writeFileSync(join(repo, 'sites/lab/site.yaml'), stringify({ ...HEAD, site: 'lab', nodes: [{ ...NODES.os, profile: 'r650' }] }));
+  const r = await compileSite(join(repo, 'sites/lab'));
+  assert.equal(r.diagnostics, []);
 });
 
 test.run();

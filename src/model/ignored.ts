@@ -2,6 +2,10 @@
 // never dropped in silence (a `kernel_args` on an OS profile node, `boot.console` in a site
 // without Harvester nodes).
 import type { SiteInput } from '../types/site-input.ts';
+import { PROFILE_LAYER, REPO_LAYER } from '../load/locate.ts';
+
+/** The most nodes a warning names (the others are counted). */
+const MAX_NAMED = 10;
 import type { IgnoredSetting } from './kinds/index.ts';
 import type { ModelProblem, NodeKind, SiteModel } from './types.ts';
 
@@ -13,8 +17,8 @@ const KIND_NAMES: Readonly<Record<NodeKind, string>> = {
 
 /** Site settings only the Harvester installer's command line reads, and what to do instead. */
 const INSTALLER_BOOT_SETTINGS: Readonly<Record<string, string>> = {
-  kernel_args: "put the OS's kernel arguments in its profile's `params`",
-  console: "put `console=` in the OS profile's `params`",
+  kernel_args: "an OS profile's kernel arguments are its `params`; an iSCSI node's are its target's",
+  console: "an OS profile's console is a `console=` in its `params`; an iSCSI node's is its target's",
   skipchecks: "the installer's checks are the Harvester installer's only",
   dhcp_retry: "the installer's initrd is the Harvester installer's only",
 };
@@ -32,6 +36,9 @@ export function ignoredProblems(
 ): ModelProblem[] {
   const byPath = new Map<string, IgnoredSetting[]>();
   for (const s of ignored) {
+    // sites/_defaults.yaml and sites/_profiles/ are shared by the sites of a repository, which one
+    // site cannot judge: a profile its OS nodes ignore may be read by another site's Harvester nodes.
+    if (s.at[0] === REPO_LAYER || s.at[0] === PROFILE_LAYER) continue;
     const key = s.at.join('\u0000');
     if (used.has(key)) continue;
     const list = byPath.get(key);
@@ -42,7 +49,9 @@ export function ignoredProblems(
   for (const list of byPath.values()) {
     const s = list[0]!;
     const who = (x: IgnoredSetting) => (x.hostname === '' ? 'unknown machines joining' : x.hostname);
-    const nodes = list.length === 1 ? `node ${who(s)} (${KIND_NAMES[s.kind]})` : `nodes ${list.map(who).join(', ')}`;
+    const named = list.slice(0, MAX_NAMED).map(who).join(', ');
+    const more = list.length > MAX_NAMED ? ` and ${list.length - MAX_NAMED} more` : '';
+    const nodes = list.length === 1 ? `node ${who(s)} (${KIND_NAMES[s.kind]})` : `nodes ${named}${more}`;
     problems.push({
       code: 'NODE_SETTING_IGNORED',
       message: `\`${s.field}\` is ignored: ${nodes} ${list.length === 1 ? 'does' : 'do'} not read it`,

@@ -21,9 +21,15 @@ export { profileChain } from './layers.ts';
 export { IGNORED_BY_KIND } from './kinds/index.ts';
 export { nodeFirmware, kernelShim } from './boot.ts';
 
-/** A resolved site, or the problems that leave it without a model (errors), and the warnings of resolving it. */
+/**
+ * A resolved site and the problems of resolving it: errors for the nodes whose kind cannot be
+ * resolved (the model then holds the others: `partial`, never rendered), else the warnings for
+ * the settings no node reads.
+ */
 export interface Resolution {
-  readonly model?: SiteModel;
+  readonly model: SiteModel;
+  /** Some nodes were left out of `model.nodes` (each has an error in `problems`). */
+  readonly partial: boolean;
   readonly problems: readonly ModelProblem[];
 }
 
@@ -83,11 +89,10 @@ export function resolveSite(input: SiteInput, layers: Layers = { profiles: {} })
     nodes.push(node);
   });
   // The node an unknown machine installs as (`boot.unknown: join`): without `harvester:` and
-  // `cluster:` there is none, and the boot rule says why (BOOT_UNKNOWN_JOIN_INCOMPLETE).
+  // `cluster:` there is none, and the boot rule says why (BOOT_UNKNOWN_JOIN_INCOMPLETE, from the input).
   const unknown = input.boot.unknown ?? D.boot.unknown;
   const unknownJoin = unknown === 'join' ? resolveHarvesterNode(reader({ role: 'join', os: 'harvester' }, -1), ctx) : undefined;
   if (unknownJoin && !('code' in unknownJoin)) settingsOf(reader({ role: 'join', os: 'harvester' }, -1), unknownJoin);
-  if (problems.length > 0) return { problems };
   const marker = input.boot.installed_marker;
   const model: SiteModel = {
     site: input.site,
@@ -166,7 +171,10 @@ export function resolveSite(input: SiteInput, layers: Layers = { profiles: {} })
       ...(input.forward?.listen_address !== undefined ? { listenAddress: input.forward.listen_address } : {}),
     },
   };
-  return { model: deepFreeze(model), problems: ignoredProblems(input, model, used, ignored) };
+  // With a node left out, what the rules say of the others still holds; nothing is rendered (the
+  // problem is an error), and settings are not judged on a partial site.
+  if (problems.length > 0) return { model: deepFreeze(model), partial: true, problems };
+  return { model: deepFreeze(model), partial: false, problems: ignoredProblems(input, model, used, ignored) };
 }
 
 /** The `cluster:` section with defaults applied (secret references were resolved to strings before validation). */
@@ -192,7 +200,8 @@ function resolveCluster(c: NonNullable<SiteInput['cluster']>): ResolvedCluster {
  * once the cluster exists (`cluster.created`), nobody does.
  */
 function firstHarvesterCreates(nodes: ResolvedNode[], inputs: readonly NodeInput[], created: boolean): ResolvedNode[] {
-  if (created || inputs.some((n) => n.role === 'create')) return nodes;
+  // A `role` on a node of another kind is ignored (NODE_SETTING_IGNORED), here too.
+  if (created || nodes.some((n) => n.boot === 'harvester' && n.role === 'create')) return nodes;
   const first = nodes.find((n): n is HarvesterNode => n.boot === 'harvester');
   if (!first || inputs[first.index]?.role !== undefined) return nodes;
   return nodes.map((n) => (n === first ? { ...first, role: 'create' } : n));

@@ -134,7 +134,8 @@ export function renderSite(model: SiteModel, locate: Locator, cache?: RenderCach
   for (const node of model.nodes) {
     const userDataFile =
       node.boot === 'os' && node.cloudInit.userDataFile !== undefined ? inputs.userData?.get(node.cloudInit.userDataFile) : undefined;
-    const key = cache ? JSON.stringify(node) + (userDataFile ?? '') : '';
+    // The cluster is the site's (in `cache.site`), not repeated in each node's key.
+    const key = cache ? JSON.stringify(node.boot === 'harvester' ? { ...node, cluster: undefined } : node) + (userDataFile ?? '') : '';
     const hit = cache?.nodes.get(node.hostname);
     // A cached config counts against the site's budget as a rendered one does.
     if (hit && hit.key === key && hit.files.every((f) => !paths.has(f.path)) && (hit.configBytes === 0 || budget.reuse(hit.configBytes))) {

@@ -4,7 +4,7 @@
 import type { SiteModel } from '../model/index.ts';
 import { installerScript } from './kinds/harvester/index.ts';
 import { UNKNOWN_WAIT_SECONDS } from './kinds/install-script.ts';
-import { LAYOUT } from './layout.ts';
+import { DIRS, LAYOUT } from './layout.ts';
 import { renderTemplate } from './templates.ts';
 
 /** boot.ipxe. */
@@ -12,6 +12,8 @@ export function renderEntryScript(model: SiteModel): string {
   return renderTemplate('boot.ipxe', {
     site: model.site,
     server: model.boot.server,
+    scripts: DIRS.scripts,
+    unknownScript: LAYOUT.unknownScript,
     retries: model.boot.retries,
     retryDelay: model.boot.retryDelay,
   });

@@ -29,10 +29,9 @@ export function validateSite(raw: unknown, locate: Locator, layers: Layers = { p
   const input = raw as SiteInput;
   const refs = checkProfileRefs(input, layers, locate);
   if (refs.length > 0) return { diagnostics: refs };
-  const { model, problems } = resolveSite(input, layers);
+  const { model, partial, problems } = resolveSite(input, layers);
   const findings: Finding[] = [...problems];
-  if (!model) return { input, diagnostics: collapseDefaults(findings).map((f) => findingToDiagnostic(f, locate)) };
-  for (const rule of RULES) rule.check({ input, model, report: (f) => findings.push(f) });
+  for (const rule of RULES) rule.check({ input, model, partial, report: (f) => findings.push(f) });
   return { model, input, diagnostics: collapseDefaults(findings).map((f) => findingToDiagnostic(f, locate)) };
 }
 

@@ -24,6 +24,8 @@ export interface Finding {
 export interface RuleContext {
   readonly input: SiteInput;
   readonly model: SiteModel;
+  /** Some nodes could not be resolved (each reported): rules about the whole set of nodes say nothing. */
+  readonly partial: boolean;
   readonly report: (finding: Finding) => void;
 }
 

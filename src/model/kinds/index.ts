@@ -23,7 +23,10 @@ export const IGNORED_BY_KIND: Readonly<Record<NodeKind, Readonly<Record<string, 
 export function resolveNode(r: NodeReader, ctx: SiteContext): ResolvedNode | ModelProblem {
   const os = r.pick('os');
   const iscsi = r.mergeMap<NonNullable<NodeInput['iscsi']>>('iscsi');
-  if (iscsi.target !== undefined) return resolveIscsiNode(r, ctx, iscsi, os);
+  // The schema requires `server` and `target` in every `iscsi:` map, so a merged one has both.
+  const { server, target } = iscsi;
+  if (target !== undefined && server !== undefined)
+    return resolveIscsiNode(r, ctx, { ...iscsi, server, target }, os !== 'harvester' ? os : undefined);
   if (os !== undefined && os !== 'harvester') return resolveOsNode(r, ctx, os);
   return resolveHarvesterNode(r, ctx);
 }

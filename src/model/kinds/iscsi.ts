@@ -7,22 +7,22 @@ import { HARVESTER_ONLY, resolveBase, type SiteContext } from './common.ts';
 /** What an iSCSI node ignores, and what to do instead. */
 export const ISCSI_IGNORES: Readonly<Record<string, string>> = {
   ...HARVESTER_ONLY,
+  kernel_args: "a diskless iSCSI node boots what its target holds, with that system's own kernel arguments",
   cloud_init: 'a diskless iSCSI node boots what its target holds; configure that system on the target',
   'lab.disk_gib': 'a diskless iSCSI node has no lab disk',
 };
 
 /** An iSCSI node; `os` is the OS profile it also names, which its rule refuses (NODE_ISCSI_INVALID). */
-export function resolveIscsiNode(r: NodeReader, ctx: SiteContext, iscsi: Partial<NonNullable<NodeInput['iscsi']>>, os?: string): IscsiNode {
+export function resolveIscsiNode(r: NodeReader, ctx: SiteContext, iscsi: NonNullable<NodeInput['iscsi']>, os?: string): IscsiNode {
   const base = resolveBase(r, ctx);
   return {
     ...base,
     boot: 'iscsi',
-    // The schema requires `server` and `target` in every `iscsi:` map, so a merged one has both.
     iscsi: {
-      server: iscsi.server ?? '',
+      server: iscsi.server,
       port: iscsi.port ?? 3260,
       lun: iscsi.lun ?? 1,
-      target: iscsi.target ?? '',
+      target: iscsi.target,
       initiator: iscsi.initiator ?? `iqn.2010-04.org.ipxe:${r.node.hostname ?? ''}`,
     },
     ...(os !== undefined ? { alsoOs: os } : {}),

@@ -6,9 +6,10 @@ import type { Rule } from '../rule.ts';
 export const bootRule: Rule = {
   name: 'boot',
   codes: ['BOOT_UNKNOWN_JOIN_INCOMPLETE', 'BOOT_SECURE_BOOT_INVALID', 'BOOT_EXIT_MAY_HANG', 'BOOT_SECURE_BOOT_NO_SHIM'],
-  check({ model, report }) {
+  check({ input, model, report }) {
     const join = model.unknownJoin;
-    if (join && (!model.cluster || !model.release)) {
+    // Without `harvester:` and `cluster:` the model has no node for unknown machines to join as.
+    if (input.boot.unknown === 'join' && (!model.cluster || !model.release)) {
       report({
         code: 'BOOT_UNKNOWN_JOIN_INCOMPLETE',
         message: '`boot.unknown: join` installs Harvester on unknown machines, but the site has no `harvester:` and `cluster:` to join',

@@ -19,7 +19,9 @@ export const clusterRolesRule: Rule = {
     'CLUSTER_ALREADY_CREATED',
     'CLUSTER_CREATE_NODE_REINSTALL',
   ],
-  check({ input, model, report }) {
+  check({ input, model, partial, report }) {
+    // A node left out (its kind could not be resolved) may be the one that creates, or the only one.
+    if (partial) return;
     if (model.nodes.length === 0) {
       report({
         code: 'CLUSTER_NO_NODES',

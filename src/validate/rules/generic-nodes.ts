@@ -5,12 +5,16 @@ import { kernelArgKey } from '../../render/kernel-args.ts';
 import { RESERVED_OS_PARAMS } from '../../render/kinds/os/cmdline.ts';
 import { MAX_USER_DATA_BYTES } from '../../util/limits.ts';
 import { toYaml } from '../../render/yaml.ts';
+import type { InventoryPath } from '../../util/paths.ts';
 import type { Rule } from '../rule.ts';
+
+/** Written in the site's own files (not in sites/_defaults.yaml or a profile, which other sites share). */
+const own = (at: InventoryPath) => at[0] === 'nodes' || at[0] === 'defaults';
 
 /** Profile params reserved keys; cloud-init in one form; iSCSI portal in the network. */
 export const genericNodesRule: Rule = {
   name: 'generic-nodes',
-  codes: ['OS_PARAM_RESERVED', 'CLOUD_INIT_INVALID', 'NODE_ISCSI_INVALID'],
+  codes: ['OS_PARAM_RESERVED', 'CLOUD_INIT_INVALID', 'NODE_ISCSI_INVALID', 'NODE_SETTING_IGNORED'],
   check({ input, model, report }) {
     for (const [name, p] of Object.entries(input.os_profiles ?? {})) {
       p?.params?.forEach((arg, k) => {
@@ -42,6 +46,17 @@ export const genericNodesRule: Rule = {
             at,
           });
         }
+        // A diskless node has no disk to probe: it boots its target every time.
+        const state = node.sources.state;
+        if (node.state === 'install-once' && state !== undefined && own(state)) {
+          report({
+            code: 'NODE_SETTING_IGNORED',
+            node: node.hostname,
+            message: `\`state: install-once\` is ignored: node ${node.hostname} is a diskless iSCSI node, which boots its target on every boot`,
+            hint: 'Remove it (`install` is what the node does), or `state: local` to boot the local disk instead of the target.',
+            at: state,
+          });
+        }
         if (node.sources.os !== undefined && node.alsoOs !== undefined) {
           report({
             code: 'NODE_ISCSI_INVALID',
@@ -53,6 +68,17 @@ export const genericNodesRule: Rule = {
         }
       }
       if (node.boot !== 'os') continue;
+      const ci = node.sources.cloud_init;
+      if (!node.os.cloudInit && ci !== undefined && own(ci)) {
+        report({
+          code: 'NODE_SETTING_IGNORED',
+          node: node.hostname,
+          message: `\`cloud_init\` is ignored: OS profile ${node.os.name} of node ${node.hostname} has \`cloud_init: false\`, so no NoCloud data is served`,
+          hint: `Remove it, or remove \`cloud_init: false\` from profile ${node.os.name} to serve it.`,
+          at: ci,
+          target: 'key',
+        });
+      }
       for (const key of ['userData', 'vendorData', 'metaData'] as const) {
         const data = node.cloudInit[key];
         const field = { userData: 'user_data', vendorData: 'vendor_data', metaData: 'meta_data' }[key];

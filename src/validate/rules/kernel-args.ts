@@ -10,11 +10,15 @@ import type { Rule } from '../rule.ts';
 export const kernelArgsRule: Rule = {
   name: 'kernel-args',
   codes: ['NODE_KERNEL_ARG_RESERVED'],
-  check({ input, report }) {
+  check({ input, model, report }) {
+    // Only the installer's command line takes them: another kind's own `kernel_args` is ignored (NODE_SETTING_IGNORED).
+    const installers = new Set(model.nodes.filter((n) => n.boot === 'harvester').map((n) => n.index));
     const lists: [InventoryPath, readonly string[] | undefined][] = [
       [['boot', 'kernel_args'], input.boot.kernel_args],
       [['defaults', 'kernel_args'], input.defaults?.kernel_args],
-      ...(input.nodes ?? []).map((n, i): [InventoryPath, readonly string[] | undefined] => [['nodes', i, 'kernel_args'], n.kernel_args]),
+      ...(input.nodes ?? []).flatMap((n, i): [InventoryPath, readonly string[] | undefined][] =>
+        installers.has(i) ? [[['nodes', i, 'kernel_args'], n.kernel_args]] : [],
+      ),
     ];
     for (const [at, list] of lists) {
       list?.forEach((arg, k) => {
