@@ -1,4 +1,4 @@
-// harvgen's library API: check(), build() and watch(). The CLI is a thin layer over these. This
+// harvgen's library API: check(), build(), watch() and verify(). The CLI is a thin layer over these. This
 // file is the public surface only: the orchestration of a run is in src/build/, one site through
 // the compiler in src/pipeline.ts, watching in src/watch/.
 import type { CompiledSite, CompileOptions } from './pipeline.ts';
@@ -26,3 +26,4 @@ export { JSON_OUTPUT_VERSION, type JsonOutput, type JsonSite } from './diagnosti
 export { watch, type WatchOptions, type WatchHandle, type WatchEvent } from './watch/index.ts';
 export { check, type CheckOptions, type CheckResult, type ProgressEvent } from './build/check.ts';
 export { build, type BuildOptions, type BuildResult, type SiteBuild } from './build/build.ts';
+export { verify, type VerifyOptions, type VerifyResult, type VerifyServer, type VerifySite } from './verify/index.ts';

@@ -190,6 +190,23 @@ export const CODES = {
     'warning',
     "The journal of an interrupted build did not verify (not harvgen's shape, or a file no `manifest.json` lists) or could not be applied: deleted unapplied, reported once; the build then rewrites the tree.",
   ),
+  // verify: a boot server against the deploy tree
+  VERIFY_DRIFT: c(
+    'error',
+    '`verify`: a file the server must serve is not what was built: missing, another status, a redirect, other bytes (stale or edited), the wrong Content-Type, or a release file whose SHA-512 is not the published one.',
+  ),
+  VERIFY_EXPOSED: c(
+    'error',
+    "`verify`: the server answers where it must refuse (403/404): manifest.json, dnsmasq/, nginx/, the build state, secrets, a directory listing, a redirect, a traversal path, a random name, or a node's file to an address its access rules leave out.",
+  ),
+  VERIFY_UNREACHABLE: c(
+    'error',
+    '`verify`: a server did not answer (refused, timed out, no route, name not found); its other checks were not made (exit 2).',
+  ),
+  VERIFY_NO_DEPLOY_TREE: c(
+    'error',
+    '`verify`: there is no deploy tree to compare with: no `<out>/<site>/manifest.json`, one harvgen did not write, or the committed tree (secrets as markers) (exit 2).',
+  ),
   // command line
   CLI_USAGE: c('error', 'The command line is wrong (unknown command or option, missing argument).'),
   INTERNAL_ERROR: c('error', 'harvgen itself failed (a bug).'),

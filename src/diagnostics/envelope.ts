@@ -29,7 +29,7 @@ export interface JsonSite {
 }
 
 /** The commands whose `--json` document names them (`help` prints none). */
-export const JSON_COMMANDS = ['check', 'build', 'watch', 'explain', 'init', 'hash-password'] as const;
+export const JSON_COMMANDS = ['check', 'build', 'watch', 'explain', 'init', 'hash-password', 'verify'] as const;
 
 /** The commands that print a `--json` document (null: a usage error, before any command ran). */
 export type JsonCommand = (typeof JSON_COMMANDS)[number];
@@ -65,12 +65,33 @@ export interface JsonOutput {
   readonly hash?: string;
   /** build --diff: the diff of every changed file. */
   readonly diffs?: readonly JsonFileDiff[];
+  /** verify: each site on each server checked, with its tallies (and `duration_ms`). */
+  readonly servers?: readonly JsonVerifyServer[];
+  /** verify: the requests made in all. */
+  readonly checks?: number;
+  /** verify --releases: release files not on the boot server (nginx does not serve them), not checked. */
+  readonly skipped?: readonly string[];
+}
+
+/** verify: one site on one boot server. */
+export interface JsonVerifyServer {
+  readonly site: string;
+  /** The server as given (`--url`) or the site's boot.server. */
+  readonly url: string;
+  readonly checks: number;
+  /** Checks that found a difference. */
+  readonly failed: number;
+  /** Files refused to `source` as their access rules say (to be checked from a node's address). */
+  readonly refused: readonly string[];
+  /** The address the server saw verify connect from (null when it did not answer). */
+  readonly source: string | null;
+  readonly reachable: boolean;
 }
 
 /** Fields only some commands print (added after the envelope). */
 export type JsonExtra = Pick<
   JsonOutput,
-  'time' | 'duration_ms' | 'changed' | 'site' | 'hostname' | 'values' | 'created' | 'hash' | 'diffs'
+  'time' | 'duration_ms' | 'changed' | 'site' | 'hostname' | 'values' | 'created' | 'hash' | 'diffs' | 'servers' | 'checks' | 'skipped'
 >;
 
 /** Build the envelope; internal details (stack traces) only with `debug`. */

@@ -25,6 +25,9 @@ const FAILED = new Set([
   'EMIT_OUT_DIR_UNSAFE',
   'EMIT_LOCKED',
   'EMIT_SYMLINK_REFUSED',
+  // verify: no answer from a server, or no deploy tree to compare with.
+  'VERIFY_UNREACHABLE',
+  'VERIFY_NO_DEPLOY_TREE',
 ]);
 
 /** The exit code of a run that finished: 0 when `ok`, else 2 when a diagnostic says the job could not be done, else 1. */

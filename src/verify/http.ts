@@ -1,0 +1,152 @@
+// One HTTP GET as verify needs it: never follows a redirect, hashes the body as it streams in
+// (a release ISO is never held in memory), keeps at most a few KiB of it (to recognise a
+// directory listing), times out when the connection is idle, and reports the local address the
+// server saw the request come from (what nginx's allow rules match). Node's own http/https only.
+import { createHash } from 'node:crypto';
+import http from 'node:http';
+import https from 'node:https';
+
+/** What came back for one request. */
+export interface Fetched {
+  readonly status: number;
+  /** The Location header of a redirect. */
+  readonly location?: string;
+  readonly contentType?: string;
+  /** The Content-Length header, when there was one. */
+  readonly contentLength?: number;
+  /** Bytes received. */
+  readonly size: number;
+  /** Hex digest of the body in the algorithm asked for. */
+  readonly digest: string;
+  /** The first bytes of the body (at most `keep`). */
+  readonly head: Buffer;
+  /** The address this end of the connection had (IPv4-mapped IPv6 written as IPv4). */
+  readonly localAddress?: string;
+}
+
+/** A request that got no HTTP answer (refused, reset, timed out, name not found, TLS failure). */
+export class NetworkError extends Error {}
+
+/** Options of one GET. */
+export interface GetOptions {
+  readonly timeoutMs: number;
+  readonly hash: 'sha256' | 'sha512';
+  /** Keep this many bytes of the body (default 4096). */
+  readonly keep?: number;
+  /** Stop reading after `keep` bytes (probes: the status is what matters). */
+  readonly headOnly?: boolean;
+  /** Bind the connection to this local address. */
+  readonly localAddress?: string;
+  readonly agents?: Agents;
+}
+
+/** Keep-alive agents, one per protocol, with at most `sockets` connections each per server. */
+export interface Agents {
+  readonly http: http.Agent;
+  readonly https: https.Agent;
+  destroy(): void;
+}
+
+export function createAgents(sockets: number): Agents {
+  const o = { keepAlive: true, maxSockets: sockets };
+  const a = { http: new http.Agent(o), https: new https.Agent(o) };
+  return { ...a, destroy: () => (a.http.destroy(), a.https.destroy()) };
+}
+
+/**
+ * GET `origin` + `rawPath`. The path is sent exactly as given (no normalisation: traversal probes
+ * such as `/ipxe/../manifest.json` reach the server as written).
+ */
+export function get(origin: URL, rawPath: string, o: GetOptions): Promise<Fetched> {
+  const tls = origin.protocol === 'https:';
+  const mod = tls ? https : http;
+  const keep = o.keep ?? 4096;
+  return new Promise((resolve, reject) => {
+    let settled = false;
+    const fail = (e: Error) => {
+      if (settled) return;
+      settled = true;
+      reject(e instanceof NetworkError ? e : new NetworkError(networkMessage(e)));
+    };
+    const req = mod.request(
+      {
+        protocol: origin.protocol,
+        hostname: origin.hostname.replace(/^\[|\]$/g, ''),
+        port: origin.port || (tls ? 443 : 80),
+        path: rawPath,
+        method: 'GET',
+        headers: { Host: origin.host, 'User-Agent': 'harvgen-verify', Accept: '*/*' },
+        agent: o.agents ? (tls ? o.agents.https : o.agents.http) : false,
+        ...(o.localAddress !== undefined ? { localAddress: o.localAddress } : {}),
+      },
+      (res) => {
+        const hash = createHash(o.hash);
+        const chunks: Buffer[] = [];
+        let kept = 0;
+        let size = 0;
+        const localAddress = plainAddress(res.socket?.localAddress);
+        const done = (complete: boolean) => {
+          if (settled) return;
+          settled = true;
+          const length = res.headers['content-length'];
+          resolve({
+            status: res.statusCode ?? 0,
+            ...(res.headers.location !== undefined ? { location: res.headers.location } : {}),
+            ...(res.headers['content-type'] !== undefined ? { contentType: res.headers['content-type'] } : {}),
+            ...(length !== undefined && /^\d+$/.test(length) ? { contentLength: Number(length) } : {}),
+            size,
+            digest: complete ? hash.digest('hex') : '',
+            head: Buffer.concat(chunks),
+            ...(localAddress !== undefined ? { localAddress } : {}),
+          });
+        };
+        res.on('data', (c: Buffer) => {
+          size += c.length;
+          if (kept < keep) {
+            chunks.push(c.subarray(0, keep - kept));
+            kept += Math.min(c.length, keep - kept);
+          }
+          if (o.headOnly && kept >= keep) {
+            done(false);
+            res.destroy();
+            return;
+          }
+          hash.update(c);
+        });
+        res.on('end', () => done(true));
+        res.on('error', fail);
+        res.on('close', () => {
+          if (!res.complete) fail(new NetworkError('the server closed the connection before the whole body came'));
+        });
+      },
+    );
+    req.setTimeout(o.timeoutMs, () => req.destroy(new NetworkError(`no data for ${Math.round(o.timeoutMs / 100) / 10} s (timeout)`)));
+    req.on('error', fail);
+    req.end();
+  });
+}
+
+/** `::ffff:10.0.0.1` -> `10.0.0.1`. */
+export function plainAddress(a: string | undefined): string | undefined {
+  return a?.startsWith('::ffff:') && a.includes('.') ? a.slice(7) : a;
+}
+
+function networkMessage(e: Error): string {
+  const code = (e as NodeJS.ErrnoException).code;
+  switch (code) {
+    case 'ECONNREFUSED':
+      return 'connection refused (nothing listens there)';
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return 'host name not found';
+    case 'EHOSTUNREACH':
+    case 'ENETUNREACH':
+      return 'no route to the host';
+    case 'ECONNRESET':
+      return 'connection reset by the server';
+    case 'EADDRNOTAVAIL':
+      return 'the local address to connect from (--source) is not an address of this machine';
+    default:
+      return code ? `${e.message} (${code})` : e.message;
+  }
+}

@@ -1,0 +1,71 @@
+// The deploy tree verify compares a server with: `<out>/<site>/manifest.json`, read as untrusted
+// data (anyone who can write the tree could have edited it). It must be harvgen's, of the deploy
+// tree (`secrets: filled`: the committed tree's markers install nothing, so no server should
+// serve it), and every path and URL in it must be plain.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { isSafeRelativePath } from '../render/artifact.ts';
+import { LAYOUT } from '../render/layout.ts';
+
+/** The parts of manifest.json verify reads. */
+export interface DeployManifest {
+  readonly site: string;
+  readonly secrets: 'filled' | 'markers';
+  readonly harvester_version?: string;
+  readonly boot: { readonly server: string };
+  readonly artifacts?: { kernel: string; initrd: string; rootfs: string; iso: string; shim?: string };
+  readonly nodes: readonly unknown[];
+  /**
+   * Every file of the tree; `url` for the served ones; `allow`: the addresses and networks
+   * nginx serves the file to (absent: everyone).
+   */
+  readonly files: readonly { path: string; sha256: string; size: number; url?: string; allow?: readonly string[] }[];
+}
+
+/** The manifest, or why there is none to compare with (`committed`: the tree is the committed one). */
+export type ReadManifest =
+  { readonly manifest: DeployManifest; readonly dropped: readonly string[] } | { readonly problem: string; readonly committed?: true };
+
+/** Read and check `<siteOut>/manifest.json`. Entries whose path or URL is not plain are dropped (and named). */
+export function readDeployManifest(siteOut: string): ReadManifest {
+  const file = join(siteOut, LAYOUT.manifest);
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    return { problem: code === 'ENOENT' ? `there is no ${file}` : `${file} cannot be read: ${(e as Error).message}` };
+  }
+  const m = raw as Record<string, unknown>;
+  if (typeof m !== 'object' || m === null || m.generator !== 'harvgen' || typeof m.site !== 'string' || !Array.isArray(m.files))
+    return { problem: `${file} is not a manifest.json harvgen wrote` };
+  const boot = m.boot as { server?: unknown } | undefined;
+  if (typeof boot?.server !== 'string' || !/^https?:\/\//.test(boot.server)) return { problem: `${file} has no boot.server URL` };
+  if (m.secrets !== 'filled')
+    return {
+      problem: `${file} is the committed tree (secrets: ${String(m.secrets)}), whose configs hold markers in place of the secrets; a boot server serves the deploy tree`,
+      committed: true,
+    };
+  const dropped: string[] = [];
+  const files: DeployManifest['files'][number][] = [];
+  for (const f of m.files as unknown[]) {
+    const e = f as Record<string, unknown>;
+    const plain =
+      typeof e === 'object' &&
+      e !== null &&
+      typeof e.path === 'string' &&
+      isSafeRelativePath(e.path) &&
+      typeof e.sha256 === 'string' &&
+      /^[0-9a-f]{64}$/.test(e.sha256) &&
+      typeof e.size === 'number' &&
+      (e.url === undefined || (typeof e.url === 'string' && e.url === `${boot.server}/${e.path}`)) &&
+      (e.allow === undefined || (Array.isArray(e.allow) && e.allow.every((a) => typeof a === 'string')));
+    if (!plain) {
+      dropped.push(typeof e?.path === 'string' ? e.path : JSON.stringify(f).slice(0, 80));
+      continue;
+    }
+    files.push(e as unknown as DeployManifest['files'][number]);
+  }
+  const manifest = { ...(m as unknown as DeployManifest), files, nodes: Array.isArray(m.nodes) ? m.nodes : [] };
+  return { manifest, dropped };
+}

@@ -1,0 +1,361 @@
+// `harvgen verify` against a boot server in this process (test/real/verify.test.ts does it with a
+// real nginx): a server that serves the deploy tree as the generated nginx config does passes;
+// each kind of difference is one diagnostic at its URL with its code (VERIFY_DRIFT,
+// VERIFY_EXPOSED, VERIFY_UNREACHABLE, VERIFY_NO_DEPLOY_TREE) and exit code; the access rules
+// (`files[].allow`) expect 403 from an address they leave out; --releases checks the release
+// files against the published SHA-512 list; the arguments; the --json document against the schema.
+import { createHash } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { main } from '../src/cli.ts';
+import { build } from '../src/index.ts';
+import { allowed, contentKind, planSite, serverFor } from '../src/verify/index.ts';
+import { exampleWithSecrets } from './helpers/example.ts';
+import { assertJson } from './helpers/cli-spawn.ts';
+import { tempDir } from './helpers/tmp.ts';
+
+interface Manifest {
+  site: string;
+  secrets: string;
+  boot: { server: string };
+  artifacts?: Record<string, string>;
+  harvester_version?: string;
+  files: { path: string; sha256: string; size: number; url?: string; allow?: string[] }[];
+}
+
+const site = exampleWithSecrets('location_x');
+const deploy = join(tempDir('verify-unit'), 'deploy');
+const tree = join(deploy, 'location_x');
+let manifestText = '';
+let manifest: Manifest;
+let served: Manifest['files'] = [];
+
+test.before(async () => {
+  const built = await build({ sites: [site], outDir: deploy, secrets: 'filled' });
+  assert.ok(built.ok, JSON.stringify(built.diagnostics));
+  manifestText = readFileSync(join(tree, 'manifest.json'), 'utf8');
+  manifest = JSON.parse(manifestText) as Manifest;
+  served = manifest.files.filter((f) => f.url !== undefined);
+});
+
+/** How the fake server misbehaves. */
+interface Faults {
+  /** Path -> replacement bytes (an edit on the server). */
+  body?: Record<string, Buffer>;
+  missing?: string[];
+  redirect?: string[];
+  contentType?: Record<string, string>;
+  /** Serve every file of the tree (no `location / { return 404; }`), with listings. */
+  exposeAll?: boolean;
+  /** Path -> addresses allowed (nginx allow/deny). */
+  allow?: Record<string, string[]>;
+  /** Never answer. */
+  hang?: boolean;
+  /** Release files: path -> bytes. */
+  releases?: Record<string, Buffer>;
+}
+
+/** A boot server in this process that does what the generated nginx config does, plus the faults. */
+async function serve(faults: Faults = {}, root = tree): Promise<{ url: string; close: () => Promise<void> }> {
+  const byPath = new Map(served.map((f) => [`/${f.path}`, f]));
+  const server = http.createServer((req, res) => {
+    if (faults.hang) return;
+    const path = req.url ?? '/';
+    const send = (status: number, body: Buffer | string, type = 'text/html') => {
+      res.writeHead(status, { 'Content-Type': type, 'Content-Length': Buffer.byteLength(body) });
+      res.end(body);
+    };
+    const rel = path.slice(1);
+    const release = faults.releases?.[path];
+    if (release) return send(200, release, 'application/octet-stream');
+    if (faults.redirect?.includes(rel)) {
+      res.writeHead(302, { Location: `${path}.moved` });
+      return res.end();
+    }
+    const f = byPath.get(path);
+    if (f) {
+      const allow = faults.allow?.[rel];
+      if (allow && !allow.includes(req.socket.remoteAddress!.replace(/^::ffff:/, ''))) return send(403, '<h1>403 Forbidden</h1>');
+      if (faults.missing?.includes(rel)) return send(404, '<h1>404 Not Found</h1>');
+      const type = faults.contentType?.[rel] ?? (contentKind(f.path) === 'text' ? 'text/plain; charset=utf-8' : 'application/octet-stream');
+      return send(200, faults.body?.[rel] ?? readFileSync(join(root, f.path)), type);
+    }
+    if (faults.exposeAll && !path.includes('..') && !/%2e|%2f/i.test(path)) {
+      if (path.endsWith('/'))
+        return send(200, `<html><head><title>Index of ${path}</title></head><body><h1>Index of ${path}</h1></body></html>`);
+      try {
+        return send(200, readFileSync(join(root, rel)), 'application/octet-stream');
+      } catch {
+        /* not there: 404 below */
+      }
+    }
+    return send(path.includes('/../') ? 400 : 404, '<h1>404 Not Found</h1>');
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as AddressInfo).port;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
+  };
+}
+
+/** Run the CLI in this process; stdout, stderr and the exit code. */
+async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  const code = await main(args, { out: { write: (s: string) => (stdout += s) }, err: { write: (s: string) => (stderr += s) } });
+  return { code, stdout, stderr };
+}
+
+interface Doc {
+  ok: boolean;
+  checks: number;
+  servers: { site: string; url: string; checks: number; failed: number; refused: string[]; source: string | null; reachable: boolean }[];
+  diagnostics: { code: string; message: string; file?: string }[];
+  sites: { site: string | null; out: string | null; files: number | null; nodes: number | null }[];
+}
+
+/** `harvgen verify <site> --url <url> --json ...`: exit code, schema-valid document. */
+async function run(url: string, code: number, extra: string[] = [], out = deploy): Promise<Doc> {
+  const r = await cli(['verify', site, '--url', url, '--out', out, '--json', ...extra]);
+  const doc = assertJson<Doc>(r.stdout, 'verify --json');
+  assert.is(r.code, code, `exit ${r.code}: ${r.stdout}${r.stderr}`);
+  assert.is(doc.ok, code === 0);
+  return doc;
+}
+
+/** The one diagnostic with `code` at `url`. */
+function only(doc: Doc, code: string, url: string, message?: RegExp) {
+  const found = doc.diagnostics.filter((d) => d.code === code);
+  assert.is(found.length, 1, JSON.stringify(doc.diagnostics, null, 1));
+  assert.is(found[0]!.file, url);
+  if (message) assert.match(found[0]!.message, message);
+  assert.is(doc.diagnostics.length, 1, JSON.stringify(doc.diagnostics, null, 1));
+}
+
+test('a server serving the deploy tree as nginx does passes: every served file, every probe, exit 0', async () => {
+  const s = await serve();
+  try {
+    const doc = await run(s.url, 0);
+    assert.equal(doc.diagnostics, []);
+    const probes = planSite(manifest as never, serverFor(manifest.boot.server, s.url)).length;
+    assert.is(doc.checks, probes);
+    assert.ok(doc.checks > served.length + 30, `${doc.checks} checks`);
+    assert.equal(doc.servers, [
+      { site: 'location_x', url: s.url, checks: probes, failed: 0, refused: [], source: '127.0.0.1', reachable: true },
+    ]);
+    assert.is(doc.sites[0]!.files, served.length);
+    assert.is(doc.sites[0]!.out, tree);
+    const human = await cli(['verify', site, '--url', s.url, '--out', deploy]);
+    assert.is(human.code, 0);
+    assert.match(human.stdout, new RegExp(`^ok +location_x at ${s.url}: ${probes} check\\(s\\), 0 difference\\(s\\)`));
+    assert.match(human.stderr, /every server serves the deploy tree/);
+  } finally {
+    await s.close();
+  }
+});
+
+test('a one-byte edit is VERIFY_DRIFT at its URL (exit 1)', async () => {
+  const f = 'ipxe/52-54-00-aa-bb-02.ipxe';
+  const bytes = Buffer.from(readFileSync(join(tree, f)));
+  bytes[bytes.length - 2]! ^= 1;
+  const s = await serve({ body: { [f]: bytes } });
+  try {
+    only(
+      await run(s.url, 1),
+      'VERIFY_DRIFT',
+      `${s.url}/${f}`,
+      /differs from the deploy tree's ipxe\/52-54-00-aa-bb-02\.ipxe .*stale copy or an edit/,
+    );
+  } finally {
+    await s.close();
+  }
+});
+
+test('a missing file, a redirect and a wrong Content-Type are each VERIFY_DRIFT at their URL', async () => {
+  const s = await serve({
+    missing: ['harvester/hv-3.yaml'],
+    redirect: ['boot.ipxe'],
+    contentType: { 'unknown.ipxe': 'application/octet-stream' },
+  });
+  try {
+    const doc = await run(s.url, 1);
+    const at = (p: string) => doc.diagnostics.find((d) => d.file === `${s.url}/${p}`);
+    assert.is(doc.diagnostics.length, 3, JSON.stringify(doc.diagnostics));
+    assert.match(at('harvester/hv-3.yaml')!.message, /answered 404; expected 200 \(the file is missing on the server\)/);
+    assert.match(at('boot.ipxe')!.message, /redirects \(302\) to \/boot\.ipxe\.moved; iPXE/);
+    assert.match(
+      at('unknown.ipxe')!.message,
+      /Content-Type application\/octet-stream; the generated nginx config sends text\/plain; charset=utf-8/,
+    );
+    assert.ok(doc.diagnostics.every((d) => d.code === 'VERIFY_DRIFT'));
+  } finally {
+    await s.close();
+  }
+});
+
+test('a server that serves the whole tree (manifest.json, dnsmasq/, listings) is VERIFY_EXPOSED at each such URL', async () => {
+  const s = await serve({ exposeAll: true });
+  try {
+    const doc = await run(s.url, 1);
+    const exposed = new Map(doc.diagnostics.filter((d) => d.code === 'VERIFY_EXPOSED').map((d) => [d.file, d.message]));
+    assert.ok(doc.diagnostics.every((d) => d.code === 'VERIFY_EXPOSED'));
+    assert.match(exposed.get(`${s.url}/manifest.json`)!, /^manifest\.json .* is answered with status 200; it must be 403 or 404/);
+    assert.match(exposed.get(`${s.url}/dnsmasq/harvgen.conf`)!, /not served\) is answered with status 200/);
+    assert.match(exposed.get(`${s.url}/ipxe/`)!, /a listing of ipxe\/ is answered with a directory listing/);
+    assert.match(exposed.get(`${s.url}/`)!, /directory listing/);
+    // Files the site never had (random names, an unknown MAC) still get 404: not reported.
+    assert.not.ok([...exposed.keys()].some((u) => /\/ipxe\/02-/.test(u!)));
+  } finally {
+    await s.close();
+  }
+});
+
+test('access rules (files[].allow): 403 to an address they leave out is right; 200 there is VERIFY_EXPOSED; an allowed address gets the bytes', async () => {
+  const out = join(tempDir('verify-allow'), 'deploy');
+  const copy = join(out, 'location_x');
+  await import('node:fs/promises').then((fs) => fs.cp(tree, copy, { recursive: true }));
+  const m = JSON.parse(manifestText) as Manifest;
+  const hv1 = m.files.find((f) => f.path === 'harvester/hv-1.yaml')!;
+  hv1.allow = ['192.168.122.11'];
+  m.files.find((f) => f.path === 'harvester/hv-2.yaml')!.allow = ['127.0.0.0/8'];
+  writeFileSync(join(copy, 'manifest.json'), JSON.stringify(m, null, 2));
+  const rules = { 'harvester/hv-1.yaml': ['192.168.122.11'] };
+  const guarded = await serve({ allow: rules }, copy);
+  try {
+    const doc = await run(guarded.url, 0, [], out);
+    assert.equal(doc.servers[0]!.refused, [`${guarded.url}/harvester/hv-1.yaml`]);
+    const human = await cli(['verify', site, '--url', guarded.url, '--out', out]);
+    assert.match(human.stderr, /1 file\(s\) only their nodes may fetch were refused to 127\.0\.0\.1/);
+    assert.match(human.stderr, /--source <node-address>/);
+  } finally {
+    await guarded.close();
+  }
+  const open = await serve({}, copy);
+  try {
+    only(
+      await run(open.url, 1, [], out),
+      'VERIFY_EXPOSED',
+      `${open.url}/harvester/hv-1.yaml`,
+      /is served to 127\.0\.0\.1, which its access rules leave out/,
+    );
+  } finally {
+    await open.close();
+  }
+  assert.ok(allowed('10.1.2.3', ['10.0.0.0/8']));
+  assert.ok(allowed('10.1.2.3', ['10.1.2.3']));
+  assert.not.ok(allowed('10.1.2.3', ['10.1.2.4', '10.1.3.0/24']));
+  assert.ok(allowed('192.0.2.1', ['all']));
+  assert.not.ok(allowed(undefined, ['10.0.0.0/8']));
+});
+
+test('a server that does not answer is VERIFY_UNREACHABLE, once, exit 2; a hanging one times out', async () => {
+  const s = await serve();
+  const url = s.url;
+  await s.close();
+  const doc = await run(url, 2);
+  only(doc, 'VERIFY_UNREACHABLE', `${url}/boot.ipxe`, /connection refused.*its other checks were not made/);
+  assert.is(doc.servers[0]!.reachable, false);
+  assert.is(doc.checks, 1);
+  const hang = await serve({ hang: true });
+  try {
+    const t0 = Date.now();
+    only(await run(hang.url, 2, ['--timeout', '0.3']), 'VERIFY_UNREACHABLE', `${hang.url}/boot.ipxe`, /timeout/);
+    assert.ok(Date.now() - t0 < 5000);
+  } finally {
+    await hang.close();
+  }
+});
+
+test('no deploy tree, or the committed tree, is VERIFY_NO_DEPLOY_TREE (exit 2) and says which', async () => {
+  const none = await run('http://127.0.0.1:9', 2, [], join(tempDir('verify-none'), 'deploy'));
+  assert.is(none.diagnostics[0]!.code, 'VERIFY_NO_DEPLOY_TREE');
+  assert.match(none.diagnostics[0]!.message, /there is no .*deploy\/location_x\/manifest\.json/);
+  const committed = join(tempDir('verify-committed'), 'out');
+  assert.ok((await build({ sites: [site], outDir: committed })).ok);
+  const c = await run('http://127.0.0.1:9', 2, [], committed);
+  assert.is(c.diagnostics[0]!.code, 'VERIFY_NO_DEPLOY_TREE');
+  assert.match(c.diagnostics[0]!.message, /is the committed tree \(secrets: markers\).*a boot server serves the deploy tree/);
+  assert.is(c.checks, 0);
+});
+
+test('arguments: bad --url, --concurrency, --timeout, --source are usage errors (exit 2); --url repeats', async () => {
+  for (const args of [
+    ['--url', 'ftp://x'],
+    ['--url', 'nope'],
+    ['--url', 'http://x/?a=1'],
+    ['--concurrency', '0'],
+    ['--concurrency', 'many'],
+    ['--timeout', '-1'],
+    ['--source', 'node-1'],
+  ]) {
+    const r = await cli(['verify', site, ...args, '--json']);
+    assert.is(r.code, 2, args.join(' '));
+    const doc = assertJson<Doc>(r.stdout, args.join(' '));
+    assert.is(doc.diagnostics[0]!.code, 'CLI_USAGE');
+  }
+  const a = await serve();
+  const b = await serve({ missing: ['boot.ipxe'] });
+  try {
+    const doc = await run(a.url, 1, ['--url', b.url, '--concurrency', '2']);
+    assert.equal(
+      doc.servers.map((s) => [s.url, s.failed]),
+      [
+        [a.url, 0],
+        [b.url, 1],
+      ],
+    );
+    only(doc, 'VERIFY_DRIFT', `${b.url}/boot.ipxe`);
+  } finally {
+    await a.close();
+    await b.close();
+  }
+});
+
+test('a base URL with a path stands for boot.server; a bare origin keeps the site prefix', () => {
+  assert.is(serverFor('http://10.0.0.1/location_x', 'http://mirror:8080').prefix, '/location_x');
+  assert.is(serverFor('http://10.0.0.1/location_x', 'http://mirror:8080/x/').prefix, '/x');
+  assert.is(serverFor('http://10.0.0.1', undefined).prefix, '');
+  assert.is(serverFor('http://10.0.0.1/a', undefined).origin.origin, 'http://10.0.0.1');
+});
+
+test('--releases: each release file against the published SHA-512 list, and the list the server holds against it', async () => {
+  const m = manifest;
+  const names = ['kernel', 'initrd', 'rootfs', 'iso'].map((k) => new URL(m.artifacts![k]!).pathname);
+  const body = (p: string) => Buffer.from(`release file ${p}\n`);
+  const sha512 = (b: Buffer) => createHash('sha512').update(b).digest('hex');
+  const sumsName = `harvester-${m.harvester_version}-amd64.sha512`;
+  const sums = names.map((p) => `${sha512(body(p))}  ${p.slice(p.lastIndexOf('/') + 1)}`).join('\n') + '\n';
+  const dir = names[0]!.slice(0, names[0]!.lastIndexOf('/') + 1);
+  const published = await serve({ releases: { [`/${m.harvester_version}/${sumsName}`]: Buffer.from(sums) } });
+  const files = Object.fromEntries(names.map((p) => [p, body(p)]));
+  const good = await serve({ releases: { ...files, [`${dir}${sumsName}`]: Buffer.from(sums) } });
+  const bad = await serve({
+    releases: { ...files, [names[3]!]: Buffer.from('a truncated iso'), [`${dir}${sumsName}`]: Buffer.from(sums + '\n') },
+  });
+  try {
+    const ok = await run(good.url, 0, ['--releases', '--release-base', published.url]);
+    assert.is(ok.checks, planSite(manifest as never, serverFor(manifest.boot.server, good.url)).length + 5);
+    const doc = await run(bad.url, 1, ['--releases', '--release-base', published.url]);
+    assert.equal(
+      doc.diagnostics.map((d) => [d.code, d.file]),
+      [['VERIFY_DRIFT', `${bad.url}${names[3]}`]],
+    );
+    assert.match(doc.diagnostics[0]!.message, /SHA-512 differs from the release's published list/);
+    const gone = await run(good.url, 2, ['--releases', '--release-base', `${published.url}/nothing`]);
+    assert.is(gone.diagnostics[0]!.code, 'VERIFY_UNREACHABLE');
+    assert.match(gone.diagnostics[0]!.message, /published SHA-512 list of Harvester v1\.4\.1 could not be fetched: answered 404/);
+  } finally {
+    await Promise.all([published.close(), good.close(), bad.close()]);
+  }
+});
+
+test.run();
