@@ -57,6 +57,10 @@ const TESTED_ELSEWHERE: Record<string, string> = {
   EMIT_JOURNAL_DISCARDED: 'state-forgery',
   CLI_USAGE: 'cli',
   INTERNAL_ERROR: 'internals',
+  VERIFY_DRIFT: 'verify',
+  VERIFY_EXPOSED: 'verify',
+  VERIFY_UNREACHABLE: 'verify',
+  VERIFY_NO_DEPLOY_TREE: 'verify',
 };
 
 test('every code has a failing fixture or a named test', () => {
