@@ -6,9 +6,9 @@ import type { Diagnostic } from './types.ts';
 export const EXIT = {
   /** The job was done (warnings allowed unless --strict). */
   ok: 0,
-  /** The inventory has errors (or warnings with --strict). */
+  /** The inventory has errors (or warnings with --strict), or verify found a server that differs. */
   invalid: 1,
-  /** Usage, I/O or internal failure: the job could not be done. */
+  /** Usage, I/O or internal failure, a server that did not answer: the job could not be done. */
   failed: 2,
   /** Stopped with Ctrl-C (SIGINT): 128 + 2, as a shell reports it. */
   interrupted: 130,
