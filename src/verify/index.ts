@@ -5,7 +5,7 @@
 // was built), VERIFY_EXPOSED (something answers that must not), VERIFY_UNREACHABLE (no answer:
 // the job could not be done), VERIFY_NO_DEPLOY_TREE (nothing to compare with).
 import { resolve, join } from 'node:path';
-import type { Diagnostic } from '../diagnostics/types.ts';
+import { sortDiagnostics, type Diagnostic } from '../diagnostics/types.ts';
 import { parseCidr, parseIpv4, inNetwork } from '../util/ipv4.ts';
 import { createAgents, get, NetworkError, type Agents, type Fetched } from './http.ts';
 import { readDeployManifest } from './manifest.ts';
@@ -147,8 +147,9 @@ export async function verify(options: VerifyOptions): Promise<VerifyResult> {
   } finally {
     agents.destroy();
   }
-  diagnostics.push(...run.diagnostics);
-  for (const s of sites) if (s.site !== undefined) s.diagnostics.push(...(run.bySite.get(s.site) ?? []));
+  // Sorted by URL: requests finish in any order, the report does not.
+  diagnostics.push(...sortDiagnostics(run.diagnostics));
+  for (const s of sites) if (s.site !== undefined) s.diagnostics.push(...sortDiagnostics(run.bySite.get(s.site) ?? []));
   return {
     ok: !diagnostics.some((d) => d.severity === 'error'),
     sites,
@@ -224,7 +225,7 @@ class Run {
   }
 
   servers(): VerifyServer[] {
-    return [...this.tally.values()].map((t) => ({ ...t }));
+    return [...this.tally.values()].map((t) => ({ ...t, refused: [...t.refused].sort() }));
   }
 
   private fetch(url: URL, rawPath: string, hash: 'sha256' | 'sha512', kind: Check['expect']['kind']): Promise<Fetched> {
