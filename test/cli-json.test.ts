@@ -1,7 +1,7 @@
 // Every command's exit codes and `--json` (issue 19): each run prints one document that validates
 // against the published schema (schema/cli-output.schema.json) with ajv, names its command, and
 // exits as README "Exit codes" says: check, build, watch (one line per rebuild, then Ctrl-C),
-// explain, init, hash-password, help, --help, --version. Errors under --json are a JSON document
+// explain, init, hash-password, verify, help, --help, --version. Errors under --json are a JSON document
 // too, usage errors (command null, CLI_USAGE) and internal errors (INTERNAL_ERROR) alike.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -155,11 +155,18 @@ test('an internal error under --json is a JSON document (INTERNAL_ERROR, exit 2)
   }
 });
 
+test('verify: exit 2 with VERIFY_NO_DEPLOY_TREE when there is no deploy tree (test/verify.test.ts has the rest)', () => {
+  const v = json<{ servers: unknown[]; checks: number }>(['verify', X, '--out', join(tempDir('json-verify'), 'deploy')], 2, 'verify');
+  assert.is(v.diagnostics[0]!.code, 'VERIFY_NO_DEPLOY_TREE');
+  assert.equal(v.servers, []);
+  assert.is(v.checks, 0);
+});
+
 test('the schema lists every command that prints JSON', () => {
   const schema = JSON.parse(readFileSync(join(repo, 'schema/cli-output.schema.json'), 'utf8')) as {
     properties: { command: { enum: (string | null)[] } };
   };
-  assert.equal(schema.properties.command.enum, ['check', 'build', 'watch', 'explain', 'init', 'hash-password', null]);
+  assert.equal(schema.properties.command.enum, ['check', 'build', 'watch', 'explain', 'init', 'hash-password', 'verify', null]);
 });
 
 test.run();

@@ -150,7 +150,7 @@ test('--help: every command has a description in the overview; bare `harvgen hel
     overview.stdout.indexOf('Commands:'),
     overview.stdout.indexOf('\n\n', overview.stdout.indexOf('Commands:')),
   );
-  for (const name of ['check', 'build', 'watch', 'explain', 'init', 'hash-password', 'help']) {
+  for (const name of ['check', 'build', 'watch', 'verify', 'explain', 'init', 'hash-password', 'help']) {
     const row = commands.split('\n').find((l) => l.trimStart().startsWith(`${name} `) || l.trim() === name);
     assert.ok(row, `${name} is not in the overview`);
     assert.match(row!, new RegExp(`^  ${name}\\b.*\\s{2}[A-Z][a-z]+\\W.{20,}$`), `${name} has no description: ${row}`);
