@@ -285,6 +285,29 @@ test('no deploy tree, or the committed tree, is VERIFY_NO_DEPLOY_TREE (exit 2) a
   assert.is(c.diagnostics[0]!.code, 'VERIFY_NO_DEPLOY_TREE');
   assert.match(c.diagnostics[0]!.message, /is the committed tree \(secrets: markers\).*a boot server serves the deploy tree/);
   assert.is(c.checks, 0);
+  const nowhere = await cli(['verify', join(tempDir('verify-nosite'), 'nope'), '--out', deploy, '--json']);
+  assert.is(nowhere.code, 2, nowhere.stdout);
+  assert.match(assertJson<Doc>(nowhere.stdout, 'no site').diagnostics[0]!.message, /cannot tell which deploy tree belongs to .*nope/);
+});
+
+test('a manifest entry that is not a plain path of the tree is ignored with EMIT_UNTRUSTED_PATH (a warning)', async () => {
+  const out = join(tempDir('verify-forged'), 'deploy');
+  await import('node:fs/promises').then((fs) => fs.cp(tree, join(out, 'location_x'), { recursive: true }));
+  const m = JSON.parse(manifestText) as Manifest;
+  m.files.push({ path: '../../etc/passwd', sha256: '0'.repeat(64), size: 1, url: `${m.boot.server}/../../etc/passwd` });
+  writeFileSync(join(out, 'location_x', 'manifest.json'), JSON.stringify(m));
+  const s = await serve();
+  try {
+    const doc = await run(s.url, 0, [], out);
+    assert.equal(
+      doc.diagnostics.map((d) => d.code),
+      ['EMIT_UNTRUSTED_PATH'],
+    );
+    assert.match(doc.diagnostics[0]!.message, /names "\.\.\/\.\.\/etc\/passwd", which is not a plain path/);
+    assert.is((await cli(['verify', site, '--url', s.url, '--out', out, '--strict'])).code, 1);
+  } finally {
+    await s.close();
+  }
 });
 
 test('arguments: bad --url, --concurrency, --timeout, --source are usage errors (exit 2); --url repeats', async () => {
