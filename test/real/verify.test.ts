@@ -112,124 +112,147 @@ test('a freshly served deploy tree passes: every served file, every refusal (exi
   );
 });
 
-test('a stale tree (the token rotated, the server not updated) is VERIFY_DRIFT at every config', async () => {
-  const s = await setup('stale');
-  if (!s) return;
-  // The deploy tree built again with a new token; the server still has the old one.
-  const site = path.join(tempDir('verify-stale-site'), 'location_x');
-  await cp(s.tree.sourceDir, site, { recursive: true });
-  await writeFile(path.join(site, 'secrets/token'), 'RotatedToken.456\n');
-  const newRoot = path.join(tempDir('verify-stale-out'), 'deploy');
-  const b = await build({ sites: [site], outDir: newRoot, secrets: 'filled' });
-  assert.ok(b.ok, JSON.stringify(b.diagnostics));
-  const { code, doc, report } = await verifyServed(s.tree, { served: s.served.dir, compareRoot: newRoot });
-  assert.is(code, 1, report);
-  found(
-    doc,
-    ['hv-1', 'hv-2', 'hv-3'].map((h) => ['VERIFY_DRIFT', `/harvester/${h}.yaml`]),
-    report,
-  );
-  assert.ok(
-    doc.diagnostics.every((d) => /stale copy or an edit on the server/.test(d.message)),
-    report,
-  );
-});
+/**
+ * One broken server: the served copy changed by `mutate`, the nginx config by `edit`, or the
+ * deploy tree compared with from `compareRoot`; verify must exit 1, and `check` judges the rest.
+ */
+function caught(
+  title: string,
+  label: string,
+  change: {
+    mutate?: (served: string) => Promise<void>;
+    edit?: (conf: string) => string;
+    compareRoot?: (tree: SiteTree) => Promise<string>;
+  },
+  check: (doc: Doc, report: string) => void,
+) {
+  test(title, async () => {
+    const s = await setup(label);
+    if (!s) return;
+    await change.mutate?.(s.served.dir);
+    const { code, doc, report } = await verifyServed(s.tree, {
+      served: s.served.dir,
+      compareRoot: change.compareRoot ? await change.compareRoot(s.tree) : compare(s.tree),
+      ...(change.edit ? { edit: change.edit } : {}),
+    });
+    assert.is(code, 1, report);
+    check(doc, report);
+  });
+}
 
-test('a one-byte edit on the server is VERIFY_DRIFT at that file', async () => {
-  const s = await setup('edit');
-  if (!s) return;
-  const f = path.join(s.served.dir, 'ipxe/52-54-00-aa-bb-02.ipxe');
-  const bytes = await readFile(f);
-  bytes[20]! ^= 0x20;
-  await writeFile(f, bytes);
-  const { code, doc, report } = await verifyServed(s.tree, { served: s.served.dir, compareRoot: compare(s.tree) });
-  assert.is(code, 1, report);
-  found(doc, [['VERIFY_DRIFT', '/ipxe/52-54-00-aa-bb-02.ipxe']], report);
-});
+caught(
+  'a stale tree (the token rotated, the server not updated) is VERIFY_DRIFT at every config',
+  'stale',
+  {
+    // The deploy tree built again with a new token; the server still has the old one.
+    compareRoot: async (tree) => {
+      const site = path.join(tempDir('verify-stale-site'), 'location_x');
+      await cp(tree.sourceDir, site, { recursive: true });
+      await writeFile(path.join(site, 'secrets/token'), 'RotatedToken.456\n');
+      const root = path.join(tempDir('verify-stale-out'), 'deploy');
+      const b = await build({ sites: [site], outDir: root, secrets: 'filled' });
+      assert.ok(b.ok, JSON.stringify(b.diagnostics));
+      return root;
+    },
+  },
+  (doc, report) => {
+    found(
+      doc,
+      ['hv-1', 'hv-2', 'hv-3'].map((h) => ['VERIFY_DRIFT', `/harvester/${h}.yaml`]),
+      report,
+    );
+    assert.ok(
+      doc.diagnostics.every((d) => /stale copy or an edit on the server/.test(d.message)),
+      report,
+    );
+  },
+);
 
-test('a missing file is VERIFY_DRIFT (404) at its URL', async () => {
-  const s = await setup('missing');
-  if (!s) return;
-  await rm(path.join(s.served.dir, 'harvester/hv-2.yaml'));
-  const { code, doc, report } = await verifyServed(s.tree, { served: s.served.dir, compareRoot: compare(s.tree) });
-  assert.is(code, 1, report);
-  found(doc, [['VERIFY_DRIFT', '/harvester/hv-2.yaml']], report);
-  assert.match(doc.diagnostics[0]!.message, /answered 404; expected 200 \(the file is missing on the server\)/);
-});
+caught(
+  'a one-byte edit on the server is VERIFY_DRIFT at that file',
+  'edit',
+  {
+    mutate: async (dir) => {
+      const f = path.join(dir, 'ipxe/52-54-00-aa-bb-02.ipxe');
+      const bytes = await readFile(f);
+      bytes[20]! ^= 0x20;
+      await writeFile(f, bytes);
+    },
+  },
+  (doc, report) => found(doc, [['VERIFY_DRIFT', '/ipxe/52-54-00-aa-bb-02.ipxe']], report),
+);
+
+caught(
+  'a missing file is VERIFY_DRIFT (404) at its URL',
+  'missing',
+  { mutate: (dir) => rm(path.join(dir, 'harvester/hv-2.yaml')) },
+  (doc, report) => {
+    found(doc, [['VERIFY_DRIFT', '/harvester/hv-2.yaml']], report);
+    assert.match(doc.diagnostics[0]!.message, /answered 404; expected 200 \(the file is missing on the server\)/);
+  },
+);
 
 const CATCH_ALL = /\n {4}location \/ \{\n {8}return 404;\n {4}\}\n/;
 
-test('an exposed tree (the catch-all 404 removed: manifest.json, dnsmasq/, nginx/ answer) is VERIFY_EXPOSED at each', async () => {
-  const s = await setup('exposed');
-  if (!s) return;
-  const { code, doc, report } = await verifyServed(s.tree, {
-    served: s.served.dir,
-    compareRoot: compare(s.tree),
-    edit: (c) => c.replace(CATCH_ALL, '\n'),
-  });
-  assert.is(code, 1, report);
-  assert.ok(
-    doc.diagnostics.every((d) => d.code === 'VERIFY_EXPOSED'),
-    report,
-  );
-  const urls = doc.diagnostics.map((d) => d.file);
-  for (const p of [
-    '/manifest.json',
-    '/dnsmasq/harvgen.conf',
-    '/nginx/harvgen.conf',
-    '/libvirt/define.sh',
-    '/ipxe/../manifest.json',
-    '/dnsmasq',
-  ])
-    assert.ok(urls.includes(`${BASE}${p}`), `${p} not reported:\n${report}`);
-});
+caught(
+  'an exposed tree (the catch-all 404 removed: manifest.json, dnsmasq/, nginx/ answer) is VERIFY_EXPOSED at each',
+  'exposed',
+  { edit: (c) => c.replace(CATCH_ALL, '\n') },
+  (doc, report) => {
+    assert.ok(
+      doc.diagnostics.every((d) => d.code === 'VERIFY_EXPOSED'),
+      report,
+    );
+    const urls = doc.diagnostics.map((d) => d.file);
+    for (const p of [
+      '/manifest.json',
+      '/dnsmasq/harvgen.conf',
+      '/nginx/harvgen.conf',
+      '/libvirt/define.sh',
+      '/ipxe/../manifest.json',
+      '/dnsmasq',
+    ])
+      assert.ok(urls.includes(`${BASE}${p}`), `${p} not reported:\n${report}`);
+  },
+);
 
-test('a directory listing turned on is VERIFY_EXPOSED at the listed directories', async () => {
-  const s = await setup('listing');
-  if (!s) return;
-  const { code, doc, report } = await verifyServed(s.tree, {
-    served: s.served.dir,
-    compareRoot: compare(s.tree),
-    edit: (c) => c.replace(CATCH_ALL, '\n    location / {\n        autoindex on;\n    }\n'),
-  });
-  assert.is(code, 1, report);
-  const listing = doc.diagnostics.filter((d) => /directory listing/.test(d.message)).map((d) => d.file);
-  for (const p of ['/', '/ipxe/', '/harvester/', '/dnsmasq/'])
-    assert.ok(listing.includes(`${BASE}${p}`), `${p}: no listing reported\n${report}`);
-  assert.ok(
-    doc.diagnostics.every((d) => d.code === 'VERIFY_EXPOSED'),
-    report,
-  );
-});
+caught(
+  'a directory listing turned on is VERIFY_EXPOSED at the listed directories',
+  'listing',
+  { edit: (c) => c.replace(CATCH_ALL, '\n    location / {\n        autoindex on;\n    }\n') },
+  (doc, report) => {
+    const listing = doc.diagnostics.filter((d) => /directory listing/.test(d.message)).map((d) => d.file);
+    for (const p of ['/', '/ipxe/', '/harvester/', '/dnsmasq/'])
+      assert.ok(listing.includes(`${BASE}${p}`), `${p}: no listing reported\n${report}`);
+    assert.ok(
+      doc.diagnostics.every((d) => d.code === 'VERIFY_EXPOSED'),
+      report,
+    );
+  },
+);
 
-test('a redirect in front of a served file is VERIFY_DRIFT at that URL', async () => {
-  const s = await setup('redirect');
-  if (!s) return;
-  const { code, doc, report } = await verifyServed(s.tree, {
-    served: s.served.dir,
-    compareRoot: compare(s.tree),
-    edit: (c) => c.replace(/(location = \/unknown\.ipxe \{\n)/, '$1        return 302 /boot.ipxe;\n'),
-  });
-  assert.is(code, 1, report);
-  found(doc, [['VERIFY_DRIFT', '/unknown.ipxe']], report);
-  assert.match(doc.diagnostics[0]!.message, /redirects \(302\) to \/boot\.ipxe/);
-});
+caught(
+  'a redirect in front of a served file is VERIFY_DRIFT at that URL',
+  'redirect',
+  { edit: (c) => c.replace(/(location = \/unknown\.ipxe \{\n)/, '$1        return 302 /boot.ipxe;\n') },
+  (doc, report) => {
+    found(doc, [['VERIFY_DRIFT', '/unknown.ipxe']], report);
+    assert.match(doc.diagnostics[0]!.message, /redirects \(302\) to \/boot\.ipxe/);
+  },
+);
 
-test('a wrong MIME type (the text/plain lines of a location removed) is VERIFY_DRIFT at that URL', async () => {
-  const s = await setup('mime');
-  if (!s) return;
-  const { code, doc, report } = await verifyServed(s.tree, {
-    served: s.served.dir,
-    compareRoot: compare(s.tree),
-    edit: (c) => c.replace(/(location = \/boot\.ipxe \{\n)\s+types \{ \}\n\s+default_type text\/plain;\n\s+charset utf-8;\n/, '$1'),
-  });
-  assert.is(code, 1, report);
-  found(doc, [['VERIFY_DRIFT', '/boot.ipxe']], report);
-  assert.match(
-    doc.diagnostics[0]!.message,
-    /Content-Type application\/octet-stream; the generated nginx config sends text\/plain; charset=utf-8/,
-  );
-});
+caught(
+  'a wrong MIME type (the text/plain lines of a location removed) is VERIFY_DRIFT at that URL',
+  'mime',
+  { edit: (c) => c.replace(/(location = \/boot\.ipxe \{\n)\s+types \{ \}\n\s+default_type text\/plain;\n\s+charset utf-8;\n/, '$1') },
+  (doc, report) => {
+    found(doc, [['VERIFY_DRIFT', '/boot.ipxe']], report);
+    assert.match(
+      doc.diagnostics[0]!.message,
+      /Content-Type application\/octet-stream; the generated nginx config sends text\/plain; charset=utf-8/,
+    );
+  },
+);
 
 test("access rules (files[].allow): 403 to verify's address passes and is named; the node's address gets the file; rules missing is VERIFY_EXPOSED", async () => {
   const s = await setup('allow');
