@@ -209,6 +209,8 @@ export function renderNginx(model: SiteModel, opts: NginxOptions): string {
   const { standalone } = opts;
   const open = model.nginx.access === 'open';
   const under = (loc: string) => model.boot.prefix === '' || loc.startsWith(`${model.boot.prefix}/`);
+  // A copy: the template's strict proxy cannot wrap the frozen model's own objects.
+  const realIp = model.nginx.realIp ? { from: [...model.nginx.realIp.from], header: model.nginx.realIp.header } : undefined;
   return renderTemplate('nginx.conf', {
     standalone,
     site: model.site,
@@ -216,8 +218,8 @@ export function renderNginx(model: SiteModel, opts: NginxOptions): string {
     listen: model.nginx.listen,
     root: model.nginx.root,
     accessLog: model.nginx.accessLog,
-    realIp: standalone ? model.nginx.realIp : undefined,
-    locationRealIp: standalone ? undefined : model.nginx.realIp,
+    realIp: standalone ? realIp : undefined,
+    locationRealIp: standalone ? undefined : realIp,
     protected: opts.protected,
     artifacts: servedArtifacts(model).filter((a) => standalone || under(a.location)),
     unknownJoin: open && model.boot.unknown === 'join',

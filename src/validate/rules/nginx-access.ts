@@ -24,11 +24,12 @@ export const nginxAccessRule: Rule = {
     if (model.nginx.access !== 'nodes') return;
     const pool = `${model.network.dhcpStart}-${model.network.dhcpEnd}`;
     for (const node of model.nodes) {
-      if (node.ip !== undefined || node.state === 'local') continue;
+      if (node.ip !== undefined) continue;
+      // A Harvester node's config is written whatever its state; a seed only for an OS node that boots the network.
       const what =
         node.boot === 'harvester'
           ? 'Harvester config (cluster token, password hash)'
-          : node.boot === 'os' && node.os.cloudInit
+          : node.boot === 'os' && node.os.cloudInit && node.state !== 'local'
             ? 'cloud-init seed'
             : undefined;
       if (what === undefined) continue;
