@@ -14,7 +14,7 @@ import { parse, stringify } from 'yaml';
 import { build, type Manifest } from '../../src/index.ts';
 import { requireProgram, requireRoot } from './helpers/programs.ts';
 import { withNetns, type Netns } from './helpers/netns.ts';
-import { prepareNginx, startNginx, wrapVerbatim, nginxTest, nginxFailure, type NginxSetup } from './helpers/nginx.ts';
+import { prepareNginx, startNginx, wrapVerbatim, nginxTest, nginxFailure, sharedServerBlock, type NginxSetup } from './helpers/nginx.ts';
 import { REPO_ROOT } from './helpers/initramfs.ts';
 import { accessProblems, addAddresses, fetchFrom, outsider, type AccessReport } from './helpers/access.ts';
 import { buildFixtureTrees, copyTree, hostPort, SITE_SOURCES, type SiteTree } from './helpers/tree.ts';
@@ -137,21 +137,7 @@ test('a shared server block (locations.conf) under the path prefix enforces the 
   const server = hostPort(tree.manifest.boot.server);
   const setup = await wrapVerbatim(
     tempDir('access-shared-nginx'),
-    [
-      'server {',
-      `    listen ${server.host}:${server.port};`,
-      '    server_name _;',
-      '    autoindex off;',
-      '    absolute_redirect off;',
-      '    server_tokens off;',
-      '    default_type application/octet-stream;',
-      `    include ${path.join(tree.dir, 'nginx/locations.conf')};`,
-      '    location / {',
-      '        return 404;',
-      '    }',
-      '}',
-      '',
-    ].join('\n'),
+    sharedServerBlock(`${server.host}:${server.port}`, [path.join(tree.dir, 'nginx/locations.conf')]),
   );
   await withNetns('access-shared', async (ns) => {
     await addAddresses(ns, [server.host]);

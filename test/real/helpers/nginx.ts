@@ -282,3 +282,22 @@ export async function wrapVerbatim(prefix: string, server: string): Promise<Ngin
     server: { text: server, changes: [], hasArtifactsLocation: false, accessLogs: [] },
   };
 }
+
+/** The shared server block of README "Several sites on one boot server": `listen`, then each site's locations.conf. */
+export function sharedServerBlock(listen: string, locations: readonly string[]): string {
+  return [
+    'server {',
+    `    listen ${listen};`,
+    '    server_name _;',
+    '    autoindex off;',
+    '    absolute_redirect off;',
+    '    server_tokens off;',
+    '    default_type application/octet-stream;',
+    ...locations.map((l) => `    include ${l};`),
+    '    location / {',
+    '        return 404;',
+    '    }',
+    '}',
+    '',
+  ].join('\n');
+}
