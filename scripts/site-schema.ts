@@ -13,6 +13,9 @@ const strList = (description: string, extra: Record<string, unknown> = {}) => ({
 /** A kernel console (`console=` argument): a device name, optionally `,<baud>[parity][bits][r]`. */
 const CONSOLE_PATTERN = '^[a-zA-Z][a-zA-Z0-9]*(,[0-9]+[noe]?[0-9]?r?)?$';
 const ipv4 = (description: string) => str(description + ' (IPv4 address, dotted quad)');
+/** An IPv4 address or CIDR block in canonical dotted-quad form (host bits are checked by a rule). */
+const CIDR_PATTERN =
+  '^(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(\\.(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}(/(3[0-2]|[12]?[0-9]))?$';
 // A secret: the value itself (a warning: it is in git), `{ env: NAME }` or `{ file: path }`
 // (relative to the file that says it). Resolved by src/load/secrets.ts before validation.
 const secret = (description: string) => ({
@@ -561,6 +564,29 @@ const schema = {
         'Directory on the web server holding the release files, served under the path of `harvester.artifacts` when that URL is on `boot.server` (default `/srv/harvgen/artifacts/<version>`).',
       ),
       access_log: value('path', 'Access log path (default `/var/log/nginx/harvgen-<site>.access.log`).'),
+      access: {
+        type: 'string',
+        enum: ['nodes', 'open'],
+        description:
+          'Who may fetch the files that hold a secret or one node\'s data (Harvester configs, cloud-init seeds, `unknown/join.yaml`). `nodes` (default): only the node\'s own `ip` (a node without one: the DHCP pool; unknown machines: the DHCP pool), everyone else gets 403. `open`: every client, for a boot server behind something that already restricts who reaches it. README "Threat model".',
+      },
+      real_ip: obj(
+        "A proxy or NAT in front of nginx: the client address nginx checks is taken from `header`, for requests from `from` (nginx's realip module, `set_real_ip_from`/`real_ip_header`). Without it, every client behind the proxy looks like the proxy.",
+        {
+          from: {
+            type: 'array',
+            minItems: 1,
+            maxItems: 64,
+            uniqueItems: true,
+            items: str('Address or CIDR block of the proxy (IPv4, e.g. `10.0.0.2` or `10.0.0.0/28`).', { pattern: CIDR_PATTERN }),
+            description: 'Addresses or CIDR blocks of the proxies whose header nginx trusts.',
+          },
+          header: str('Request header holding the client address, e.g. `X-Forwarded-For` or `X-Real-IP`.', {
+            pattern: '^[A-Za-z][A-Za-z0-9-]{0,63}$',
+          }),
+        },
+        { required: ['from', 'header'] },
+      ),
     }),
     dnsmasq: obj('The generated dnsmasq configuration.', {
       interface: value('ifnameGlob', 'Only serve DHCP on this interface (`interface=`).'),

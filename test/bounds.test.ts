@@ -217,8 +217,8 @@ test('a node config over 1 MiB as written (escapes double it) is refused at its 
 test('nodes that share an oversized `config:` are reported once, naming them all', async () => {
   const files = configSite(1_200_000);
   files[`${SITE}/site.yaml`] = files[`${SITE}/site.yaml`]!.replace(
-    '  - { hostname: n1, mac: 52:54:00:00:00:01 }\n',
-    '  - { hostname: n1, mac: 52:54:00:00:00:01 }\n  - { hostname: n2, mac: 52:54:00:00:00:02 }\n',
+    '  - { hostname: n1, mac: 52:54:00:00:00:01, ip: 10.0.0.11 }\n',
+    '  - { hostname: n1, mac: 52:54:00:00:00:01, ip: 10.0.0.11 }\n  - { hostname: n2, mac: 52:54:00:00:00:02, ip: 10.0.0.12 }\n',
   );
   const { diagnostics } = await checkRepo(files);
   assert.match(only(diagnostics, 'RENDER_CONFIG_TOO_LARGE').message, /nodes n1, n2 would be more than 1 MiB/);
@@ -240,7 +240,7 @@ function manyNodes(count: number, bytes: number, escaped = false): Record<string
   const files = configSite(bytes, escaped);
   for (let i = 2; i <= count; i++) {
     const mac = `52:54:00:00:${(i >> 8).toString(16).padStart(2, '0')}:${(i & 0xff).toString(16).padStart(2, '0')}`;
-    files[`${SITE}/nodes/n${i}.yaml`] = `mac: ${mac}\n`;
+    files[`${SITE}/nodes/n${i}.yaml`] = `mac: ${mac}\nip: 10.0.0.${10 + i}\n`;
   }
   return files;
 }

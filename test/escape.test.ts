@@ -109,6 +109,24 @@ test('nginx: a value is one bare or double-quoted argument; variables and newlin
   assert.is(escapers.nginx('/srv/a b'), '"/srv/a b"');
 });
 
+test('nginx addresses (allow, set_real_ip_from): a canonical IPv4 address or CIDR block, nothing else', () => {
+  for (const v of ['10.0.0.7', '10.77.0.100/30', '0.0.0.0/0', '255.255.255.255/32']) assert.is(escapers.nginxAddress(v), v);
+  for (const v of [
+    ...HOSTILE,
+    '10.0.0.7; allow all',
+    'all',
+    'unix:',
+    '10.0.0.300',
+    '010.0.0.7',
+    '10.0.0.7/33',
+    '10.0.0.5/24',
+    '10.0.0.7/',
+    'fe80::1',
+    '10.0.0.7\n',
+  ])
+    refused(() => escapers.nginxAddress(v), `nginxAddress let ${JSON.stringify(v)} through`);
+});
+
 test('dnsmasq: a value holds no separator, comment, quote or line break', () => {
   for (const v of [...HOSTILE, 'a,b', 'a b', 'a#b']) {
     refused(() => escapers.dnsmasq(v), `dnsmasq let ${JSON.stringify(v)} through`);

@@ -136,6 +136,10 @@ type Mutable<T> = { -readonly [K in keyof T]: T[K] extends object ? Mutable<T[K]
 const REFUSED: [string, string, Forge][] = [
   ['nginx', 'nginx/harvgen.conf', (m) => void (m.nginx.root = '/srv/$document_root')],
   ['nginx', 'nginx/harvgen.conf', (m) => void (m.nginx.listen = '127.0.0.1:80;\n location /leak/ { alias /etc/; }')],
+  ['nginx', 'nginx/harvgen.conf', (m) => void ((m.nodes[0] as { ip?: string }).ip = '192.168.122.11; allow all')],
+  ['nginx', 'nginx/locations.conf', (m) => void ((m.nodes[0] as { ip?: string }).ip = '192.168.122.0/16')],
+  ['nginx', 'nginx/harvgen.conf', (m) => void (m.nginx.realIp = { from: ['0.0.0.0/0; allow all'], header: 'X-Real-IP' })],
+  ['nginx', 'nginx/harvgen.conf', (m) => void (m.nginx.realIp = { from: ['10.0.0.2'], header: 'X-Real-IP;\n    allow all' })],
   ['dnsmasq', 'dnsmasq/harvgen.conf', (m) => void (m.dnsmasq.interface = 'eth0,lo')],
   ['dnsmasq', 'dnsmasq/harvgen.conf', (m) => void (m.network.domain = 'x\ndhcp-script=/bin/sh')],
   ['dnsmasq', 'dnsmasq/harvgen.conf', (m) => void (m.dnsmasq.tftpRoot = '/srv/tftp #x')],

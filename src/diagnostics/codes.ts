@@ -53,7 +53,7 @@ export const CODES = {
   SECRET_INLINE: c('warning', 'A token or plain-text password is written in the inventory (it is in git).'),
   SECRET_TOO_LONG: c('error', 'A secret is longer than 4096 bytes (a token is about 100 characters; longer ones cost gigabytes to hash).'),
   // network section
-  NET_CIDR_INVALID: c('error', '`network.cidr` is not a valid IPv4 network.'),
+  NET_CIDR_INVALID: c('error', '`network.cidr` (or a block of `nginx.real_ip.from`) is not a valid IPv4 network.'),
   NET_IP_INVALID: c('error', 'A value that must be an IPv4 address is not one.'),
   NET_GATEWAY_OUTSIDE: c('error', 'The gateway is not a usable address of the network.'),
   NET_DHCP_RANGE_INVALID: c('error', '`network.dhcp_range` is malformed, reversed or outside the network.'),
@@ -70,6 +70,10 @@ export const CODES = {
   NODE_IP_OUTSIDE_NETWORK: c('error', 'A node IP is outside `network.cidr`.'),
   NODE_IP_RESERVED: c('error', 'A node IP is the network, broadcast or gateway address.'),
   NODE_IP_IN_DHCP_RANGE: c('error', 'A node IP lies inside the dynamic DHCP range.'),
+  NODE_FILES_OPEN_TO_POOL: c(
+    'warning',
+    'A node without `ip` leases a pool address, so the generated nginx serves its Harvester config or cloud-init seed to every address of the DHCP pool (`nginx.access: nodes`).',
+  ),
   NODE_STATIC_WITHOUT_IP: c('error', 'A node with `method: static` has no `ip`.'),
   NODE_STATIC_WITHOUT_DNS: c('error', 'A statically addressed node has no DNS servers.'),
   NODE_NETMASK_INVALID: c('error', 'A static netmask is not a contiguous IPv4 mask, or both prefix and netmask are set.'),

@@ -26,7 +26,7 @@ export const BUILTIN_DEFAULTS = Object.freeze({
     lab: Object.freeze({ memoryMib: 16384, vcpus: 8, diskGib: 250, dataDiskGib: 100, nicModel: 'virtio' as const }),
   }),
   lab: Object.freeze({ diskDir: '/var/lib/libvirt/images', tftpRoot: '/var/lib/tftpboot', hostArch: 'x86_64' }),
-  nginx: Object.freeze({ rootBase: '/srv/harvgen', accessLogDir: '/var/log/nginx' }),
+  nginx: Object.freeze({ rootBase: '/srv/harvgen', accessLogDir: '/var/log/nginx', access: 'nodes' as const }),
   dnsmasq: Object.freeze({ tftpRoot: '/var/lib/tftpboot', leaseTime: '12h', dns: true }),
   forward: Object.freeze({ enabled: true, ports: Object.freeze([443, 6443]) }),
 } as const);

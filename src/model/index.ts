@@ -157,6 +157,10 @@ export function resolveSite(input: SiteInput, layers: Layers = { profiles: {} })
       listen: input.nginx?.listen ?? (parseIpv4(serverUrl.hostname) !== undefined ? `${serverUrl.hostname}:${port}` : String(port)),
       root: input.nginx?.root ?? `${D.nginx.rootBase}/${input.site}`,
       accessLog: input.nginx?.access_log ?? `${D.nginx.accessLogDir}/harvgen-${input.site}.access.log`,
+      access: input.nginx?.access ?? D.nginx.access,
+      ...(input.nginx?.real_ip !== undefined
+        ? { realIp: { from: [...input.nginx.real_ip.from], header: input.nginx.real_ip.header } }
+        : {}),
     },
     dnsmasq: {
       ...(input.dnsmasq?.interface !== undefined ? { interface: input.dnsmasq.interface } : {}),

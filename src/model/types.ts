@@ -252,7 +252,15 @@ export interface SiteModel {
     /** Architecture of the libvirt host: domains of other architectures are emulated. */
     readonly hostArch: 'x86_64' | 'arm64';
   };
-  readonly nginx: { readonly listen: string; readonly root: string; readonly accessLog: string };
+  readonly nginx: {
+    readonly listen: string;
+    readonly root: string;
+    readonly accessLog: string;
+    /** `nodes`: a node's files only to its address(es) (src/render/access.ts); `open`: to every client. */
+    readonly access: 'nodes' | 'open';
+    /** A proxy or NAT in front of nginx: trust `header` for the client address from these addresses/CIDRs. */
+    readonly realIp?: { readonly from: readonly string[]; readonly header: string };
+  };
   readonly dnsmasq: { readonly interface?: string; readonly tftpRoot: string; readonly leaseTime: string; readonly dns: boolean };
   /** `bss.export`: write bss/bootparameters.json. */
   readonly bss: { readonly export: boolean };

@@ -5,6 +5,7 @@
 // cannot change the structure of a file: each either writes the value so the format reads it
 // back as one inert value, or refuses it with UnsafeValueError, which the render stage turns
 // into a RENDER_UNSAFE_VALUE diagnostic (nothing is written).
+import { parseIpv4, prefixToMask } from '../util/ipv4.ts';
 
 /** A value that no escaping can make safe in the format it is meant for. */
 export class UnsafeValueError extends Error {
@@ -100,6 +101,22 @@ export const escapers = {
     return v.startsWith('"') ? `${v.slice(0, -1)}$1"` : `${v}$1`;
   },
 
+  /**
+   * An address nginx matches clients against (`allow`, `set_real_ip_from`): an IPv4 address or
+   * CIDR block in canonical form, no host bits set (nginx would ignore them silently, widening
+   * nothing but hiding a mistake). Anything else is refused: there is no quoting that makes a
+   * wrong address safe.
+   */
+  nginxAddress(value: string | number): string {
+    const v = oneLine('an nginx address', text(value));
+    const m = /^([0-9.]+)(?:\/([0-9]{1,2}))?$/.exec(v);
+    const ip = m ? parseIpv4(m[1]!) : undefined;
+    const prefix = m?.[2] === undefined ? 32 : Number(m[2]);
+    if (ip === undefined || prefix > 32) refuse('an nginx address', v, 'only an IPv4 address or CIDR block (a.b.c.d[/n]) is allowed there');
+    if ((ip & prefixToMask(prefix)) >>> 0 !== ip) refuse('an nginx address', v, 'the block has host bits set');
+    return v;
+  },
+
   /** One dnsmasq option value (between commas). dnsmasq has no quoting that survives its comma split. */
   dnsmasq(value: string | number): string {
     return only('a dnsmasq value', oneLine('a dnsmasq value', text(value)), /^[A-Za-z0-9._~@+=:/*!-]+$/, 'letters, digits and ._~@+=:/*!-');
@@ -156,7 +173,7 @@ export type Escapers = typeof escapers;
 /** Which escapers each output format may use (test/templates.test.ts enforces it per template). */
 export const ESCAPERS_BY_FORMAT: Readonly<Record<string, readonly (keyof Escapers)[]>> = {
   ipxe: ['ipxe', 'ipxeText', 'int'],
-  nginx: ['nginx', 'nginxRegex', 'nginxCapture', 'comment', 'int'],
+  nginx: ['nginx', 'nginxRegex', 'nginxCapture', 'nginxAddress', 'comment', 'int'],
   dnsmasq: ['dnsmasq', 'comment', 'int'],
   systemd: ['systemd', 'systemdArg', 'comment', 'int'],
   sh: ['sh', 'comment', 'int'],

@@ -1,6 +1,7 @@
 // Files for the machines around the cluster: dnsmasq, nginx, libvirt, systemd, scripts.
 import type { HarvesterNode, Release, ResolvedNode, SiteModel } from '../model/index.ts';
 import { nodeFirmware } from '../model/index.ts';
+import type { ProtectedFile } from './access.ts';
 import { dnsmasqLine, socatHost } from './escape.ts';
 import { kindOf } from './kinds/index.ts';
 import { DIRS, LAYOUT } from './layout.ts';
@@ -184,14 +185,32 @@ export function installers(model: SiteModel): HarvesterNode[] {
   return model.unknownJoin ? [...nodes, model.unknownJoin] : nodes;
 }
 
+/** What renderNginx writes besides the model: which form, the copied binaries, the protected files. */
+export interface NginxOptions {
+  /** The whole server block (nginx/harvgen.conf); else the site's locations only (nginx/locations.conf). */
+  readonly standalone: boolean;
+  /** iPXE binaries copied into the tree. */
+  readonly binaries: readonly string[];
+  /** Served files with their allowed clients (`protectedFiles`, src/render/access.ts); none with `nginx.access: open`. */
+  readonly protected: readonly ProtectedFile[];
+}
+
 /**
  * nginx: `standalone` is the whole server block (nginx/harvgen.conf); otherwise only the site's
  * locations (nginx/locations.conf), to include with other sites' in one shared server block.
  * A shared block serves only the release files under the site's own prefix (others would be
- * served twice; the cross-site check refuses that).
+ * served twice; the cross-site check refuses that). With `nginx.access: nodes` each protected
+ * file has its own exact location with its `allow` list; with `open` the per-node directories are
+ * served by pattern to everyone. `nginx.real_ip` goes into the server block, or, in the shared
+ * form, into each protected location (`real_ip_header` may appear once per server block, and the
+ * realip module reads a location's settings before the access check).
  */
-export function renderNginx(model: SiteModel, standalone = true, binaries: readonly string[] = []): string {
+export function renderNginx(model: SiteModel, opts: NginxOptions): string {
+  const { standalone } = opts;
+  const open = model.nginx.access === 'open';
   const under = (loc: string) => model.boot.prefix === '' || loc.startsWith(`${model.boot.prefix}/`);
+  // A copy: the template's strict proxy cannot wrap the frozen model's own objects.
+  const realIp = model.nginx.realIp ? { from: [...model.nginx.realIp.from], header: model.nginx.realIp.header } : undefined;
   return renderTemplate('nginx.conf', {
     standalone,
     site: model.site,
@@ -199,15 +218,18 @@ export function renderNginx(model: SiteModel, standalone = true, binaries: reado
     listen: model.nginx.listen,
     root: model.nginx.root,
     accessLog: model.nginx.accessLog,
+    realIp: standalone ? realIp : undefined,
+    locationRealIp: standalone ? undefined : realIp,
+    protected: opts.protected,
     artifacts: servedArtifacts(model).filter((a) => standalone || under(a.location)),
-    unknownJoin: model.boot.unknown === 'join',
-    harvesterConfigs: model.nodes.some((n) => n.boot === 'harvester'),
-    cloudInit: model.nodes.some((n) => n.boot === 'os' && n.os.cloudInit),
+    unknownJoin: open && model.boot.unknown === 'join',
+    harvesterConfigs: open && model.nodes.some((n) => n.boot === 'harvester'),
+    cloudInit: open && model.nodes.some((n) => n.boot === 'os' && n.os.cloudInit),
     dirs: DIRS,
     entryScript: LAYOUT.entryScript,
     unknownScript: LAYOUT.unknownScript,
     unknownJoinConfig: LAYOUT.unknownJoinConfig,
-    binaries: servedBinaries(model, binaries),
+    binaries: servedBinaries(model, opts.binaries),
   });
 }
 

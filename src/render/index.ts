@@ -26,6 +26,7 @@ import { LAYOUT } from './layout.ts';
 import { renderBssBootParameters } from './bss.ts';
 import { renderManifest } from './manifest.ts';
 import { UnsafeValueError } from './escape.ts';
+import { protectedFiles } from './access.ts';
 
 export type { Artifact } from './artifact.ts';
 export type { Manifest, ManifestNode } from './manifest-types.ts';
@@ -172,8 +173,13 @@ export function renderSite(model: SiteModel, locate: Locator, cache?: RenderCach
   if (model.bss.export) add(LAYOUT.bss, () => renderBssBootParameters(model));
   add(LAYOUT.dnsmasq, () => renderDnsmasq(model));
   const binaryNames = binaries.map(([name]) => name);
-  add(LAYOUT.nginx, () => renderNginx(model, true, binaryNames));
-  add(LAYOUT.nginxLocations, () => renderNginx(model, false, binaryNames));
+  // Every served file is known here (the node files and the join config came first).
+  const guarded = protectedFiles(
+    model,
+    files.flatMap((f) => (f.url !== undefined ? [f.path] : [])),
+  );
+  add(LAYOUT.nginx, () => renderNginx(model, { standalone: true, binaries: binaryNames, protected: guarded }));
+  add(LAYOUT.nginxLocations, () => renderNginx(model, { standalone: false, binaries: binaryNames, protected: guarded }));
   add(LAYOUT.labNetwork, () => renderLibvirtNetwork(model));
   add(LAYOUT.defineScript, () => renderDefineScript(model), { mode: 0o755 });
   for (const { port, vip } of forwardUnits(model))
@@ -181,7 +187,7 @@ export function renderSite(model: SiteModel, locate: Locator, cache?: RenderCach
   // A site of only generic OS and iSCSI nodes downloads no Harvester release.
   if (releases(model).length > 0) add(LAYOUT.fetchScript, () => renderFetchScript(model), { mode: 0o755 });
   // renderManifest sorts what it lists; the result is sorted once, manifest included.
-  files.push({ path: LAYOUT.manifest, contents: renderManifest(model, files, secrets, cache?.shas), mode: 0o644 });
+  files.push({ path: LAYOUT.manifest, contents: renderManifest(model, files, { secrets, shas: cache?.shas, guarded }), mode: 0o644 });
   files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   return { artifacts: files, diagnostics };
 }

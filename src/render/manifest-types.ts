@@ -54,5 +54,10 @@ export interface Manifest {
   /** URLs of the release files (served by the artifacts server, not by this tree). */
   readonly artifacts?: { kernel: string; initrd: string; rootfs: string; iso: string; shim?: string };
   readonly nodes: ManifestNode[];
-  readonly files: { path: string; sha256: string; size: number; url?: string }[];
+  /**
+   * Every file of the tree. `url`: nginx serves it. `allow`: nginx serves it only to these
+   * addresses and CIDR blocks (`nginx.access: nodes`; a file that holds a secret or one node's
+   * data), 403 to every other client; absent for a file served to all.
+   */
+  readonly files: { path: string; sha256: string; size: number; url?: string; allow?: string[] }[];
 }

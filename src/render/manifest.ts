@@ -8,19 +8,27 @@ import { configUrl } from './kinds/harvester/cmdline.ts';
 import { LAYOUT } from './layout.ts';
 import type { Manifest } from './manifest-types.ts';
 import type { SecretMode } from '../load/secrets.ts';
+import type { ProtectedFile } from './access.ts';
 
 export type { Manifest, ManifestNode } from './manifest-types.ts';
 
 /** Version of the manifest format; bump on incompatible changes. */
 export const MANIFEST_VERSION = 1;
 
+/** What manifest.json records besides the model and the files. */
+export interface ManifestOptions {
+  /** Which tree: secrets as markers or filled in. */
+  readonly secrets: SecretMode;
+  /** SHA-256 of unchanged contents from the previous render (watch's RenderCache). */
+  readonly shas?: Map<string, { readonly contents: string | Uint8Array; readonly sha: string }> | undefined;
+  /** Files served to some addresses only (`files[].allow`). */
+  readonly guarded?: readonly ProtectedFile[];
+}
+
 /** Render manifest.json for the given (non-manifest) artifacts. */
-export function renderManifest(
-  model: SiteModel,
-  artifacts: readonly Artifact[],
-  secrets: SecretMode,
-  shas?: Map<string, { readonly contents: string | Uint8Array; readonly sha: string }>,
-): string {
+export function renderManifest(model: SiteModel, artifacts: readonly Artifact[], opts: ManifestOptions): string {
+  const { secrets, shas } = opts;
+  const allow = new Map((opts.guarded ?? []).map((g) => [g.path, g.allow]));
   const sha256 = (a: Artifact) => {
     const known = shas?.get(a.path);
     if (known && known.contents === a.contents) return known.sha;
@@ -78,6 +86,7 @@ export function renderManifest(
         sha256: sha256(a),
         size: Buffer.byteLength(a.contents, 'utf8'),
         ...(a.url !== undefined ? { url: a.url } : {}),
+        ...(allow.has(a.path) ? { allow: [...allow.get(a.path)!] } : {}),
       })),
   };
   return JSON.stringify(manifest, null, 2) + '\n';

@@ -289,6 +289,28 @@ export interface SiteInput {
      * Access log path (default `/var/log/nginx/harvgen-<site>.access.log`). Form: an absolute path of letters, digits and `. _ ~ @ + = : / -` (no whitespace, quotes, `,`, `;`, `{`, `}`, `#`, `$`, `\` or control characters).
      */
     access_log?: string;
+    /**
+     * Who may fetch the files that hold a secret or one node's data (Harvester configs, cloud-init seeds, `unknown/join.yaml`). `nodes` (default): only the node's own `ip` (a node without one: the DHCP pool; unknown machines: the DHCP pool), everyone else gets 403. `open`: every client, for a boot server behind something that already restricts who reaches it. README "Threat model".
+     */
+    access?: 'nodes' | 'open';
+    /**
+     * A proxy or NAT in front of nginx: the client address nginx checks is taken from `header`, for requests from `from` (nginx's realip module, `set_real_ip_from`/`real_ip_header`). Without it, every client behind the proxy looks like the proxy.
+     */
+    real_ip?: {
+      /**
+       * Addresses or CIDR blocks of the proxies whose header nginx trusts.
+       *
+       * @minItems 1
+       * @maxItems 64
+       *
+       * Items: Address or CIDR block of the proxy (IPv4, e.g. `10.0.0.2` or `10.0.0.0/28`).
+       */
+      from: [string, ...string[]];
+      /**
+       * Request header holding the client address, e.g. `X-Forwarded-For` or `X-Real-IP`.
+       */
+      header: string;
+    };
   };
   /**
    * The generated dnsmasq configuration.

@@ -66,3 +66,27 @@ export function inNetwork(ip: number, net: Ipv4Network): boolean {
 export function networksOverlap(a: Ipv4Network, b: Ipv4Network): boolean {
   return a.address <= b.broadcast && b.address <= a.broadcast;
 }
+
+/**
+ * The fewest CIDR blocks that together hold exactly the addresses `start`..`end` (both
+ * included): at each step the largest block that starts at the next address, is aligned on its
+ * size and ends inside the range. Empty when the range is reversed.
+ */
+export function rangeToCidrs(start: number, end: number): string[] {
+  const out: string[] = [];
+  let next = start;
+  while (next <= end) {
+    // Largest power of two dividing `next` (the alignment), capped by what is left.
+    let size = next === 0 ? 2 ** 32 : 2 ** Math.min(32, trailingZeros(next));
+    while (size > end - next + 1) size /= 2;
+    out.push(`${formatIpv4(next)}/${32 - Math.log2(size)}`);
+    next += size;
+  }
+  return out;
+}
+
+function trailingZeros(value: number): number {
+  let n = 0;
+  while (n < 32 && Math.floor(value / 2 ** n) % 2 === 0) n++;
+  return n;
+}

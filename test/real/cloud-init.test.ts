@@ -75,7 +75,13 @@ async function serving<T>(t: SiteTree, ns: Netns, fn: () => Promise<T>): Promise
   const setup = await prepareNginx({
     prefix,
     snippet,
-    rewrite: { treeDir: t.dir, artifactsDir: path.join(prefix, 'artifacts'), listen: `${server.hostname}:${port}` },
+    // cloud-init runs here on the server's own address, not the node's: admit it to the node's seed.
+    rewrite: {
+      treeDir: t.dir,
+      artifactsDir: path.join(prefix, 'artifacts'),
+      listen: `${server.hostname}:${port}`,
+      alsoAllow: [server.hostname],
+    },
   });
   const daemon = await startNginx(setup, { host: server.hostname, port }, ns);
   try {

@@ -53,7 +53,12 @@ async function check(built: SiteTree): Promise<{ problems: string[]; served: num
   const artifactsDir = path.join(prefix, 'artifacts');
   await mkdir(artifactsDir, { recursive: true });
   const snippet = await readFile(path.join(tree.dir, 'nginx/harvgen.conf'), 'utf8');
-  const setup = await prepareNginx({ prefix, snippet, rewrite: { treeDir: tree.dir, artifactsDir, listen: `127.0.0.1:${port}` } });
+  // The client is 127.0.0.1, no node: admit it to the node files too (access.test.ts proves who else may fetch them).
+  const setup = await prepareNginx({
+    prefix,
+    snippet,
+    rewrite: { treeDir: tree.dir, artifactsDir, listen: `127.0.0.1:${port}`, alsoAllow: ['127.0.0.1'] },
+  });
   const server = new URL(tree.manifest.boot.server);
   const base = server.pathname.replace(/\/+$/, '');
   const problems: string[] = [];

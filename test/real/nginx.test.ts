@@ -101,6 +101,11 @@ async function serveAndCheck(tree: SiteTree, snippet: string): Promise<{ problem
       if (u.origin !== server.origin) problems.push(`${f.path}: url ${f.url} is not on boot.server ${server.origin}`);
       const r = await get(u.pathname);
       const where = `GET ${u.pathname}`;
+      if (f.allow) {
+        // Served to its node(s) only (test/real/access.test.ts fetches it from them); 127.0.0.1 is none.
+        if (r.status !== 403) problems.push(`${where} (for ${f.allow.join(' ')} only) from 127.0.0.1: status ${r.status}, expected 403`);
+        continue;
+      }
       if (r.status !== 200) {
         problems.push(`${where}: status ${r.status}, expected 200${r.headers.location ? ` (Location: ${r.headers.location})` : ''}`);
         continue;
@@ -172,7 +177,7 @@ function sha256(b: Buffer): string {
 }
 
 for (const key of SITES) {
-  test(`nginx serves ${key}: every manifest URL is 200 with its exact bytes and type; no listings, redirects or unlisted files; unknown MACs get 404`, async () => {
+  test(`nginx serves ${key}: every open manifest URL is 200 with its exact bytes and type, a node's files are 403 to others; no listings, redirects or unlisted files; unknown MACs get 404`, async () => {
     if (!requireProgram('nginx')) return;
     const tree = (await getTrees())[key];
     const snippet = await readFile(path.join(tree.dir, 'nginx/harvgen.conf'), 'utf8');

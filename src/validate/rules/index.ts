@@ -18,6 +18,7 @@ import { bootRule } from './boot.ts';
 import { genericNodesRule } from './generic-nodes.ts';
 import { bssRule } from './bss.ts';
 import { installerRule } from './installer.ts';
+import { nginxAccessRule } from './nginx-access.ts';
 
 /** All rules. */
 export const RULES: readonly Rule[] = [
@@ -38,4 +39,5 @@ export const RULES: readonly Rule[] = [
   genericNodesRule,
   installerRule,
   bssRule,
+  nginxAccessRule,
 ];

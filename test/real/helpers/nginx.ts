@@ -21,6 +21,13 @@ export interface NginxRewrite {
   listen?: string;
   /** Directory for logs. */
   logDir: string;
+  /**
+   * Test clients to admit to the protected files beside the generated `allow` lists (an `allow`
+   * before each `deny all`), for tests about something else whose client is not the node (a
+   * loopback client, cloud-init run on the server's own address). test/real/access.test.ts
+   * proves the generated rules without this.
+   */
+  alsoAllow?: readonly string[];
 }
 
 /** Result of rewriting: the new text and what was changed (for failure messages). */
@@ -53,6 +60,11 @@ export function rewriteServerBlock(snippet: string, rw: NginxRewrite): Rewritten
     const m = PATH_DIRECTIVE.exec(code);
     const before = depth;
     depth += count(code, '{') - count(code, '}');
+    const deny = /^(\s*)deny all;/.exec(code);
+    if (deny && rw.alsoAllow?.length) {
+      changes.push(`line ${i + 1}: allow ${rw.alsoAllow.join(', ')} before deny all`);
+      return [...rw.alsoAllow.map((a) => `${deny[1]}allow ${a}; # (test) added`), line].join('\n');
+    }
     if (!m) return line;
     const [, ind = '', name = '', sp = ' ', value = ''] = m;
     const [first = '', ...rest] = value.trim().split(/\s+/);
@@ -269,4 +281,23 @@ export async function wrapVerbatim(prefix: string, server: string): Promise<Ngin
     accessLogs: [],
     server: { text: server, changes: [], hasArtifactsLocation: false, accessLogs: [] },
   };
+}
+
+/** The shared server block of README "Several sites on one boot server": `listen`, then each site's locations.conf. */
+export function sharedServerBlock(listen: string, locations: readonly string[]): string {
+  return [
+    'server {',
+    `    listen ${listen};`,
+    '    server_name _;',
+    '    autoindex off;',
+    '    absolute_redirect off;',
+    '    server_tokens off;',
+    '    default_type application/octet-stream;',
+    ...locations.map((l) => `    include ${l};`),
+    '    location / {',
+    '        return 404;',
+    '    }',
+    '}',
+    '',
+  ].join('\n');
 }

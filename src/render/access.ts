@@ -1,0 +1,52 @@
+// Who may fetch which file (`nginx.access: nodes`, the default): a file that holds a secret or one
+// node's data (a Harvester config, a NoCloud seed, the join config of unknown machines) is served
+// only to the addresses that fetch it, by the generated nginx (`allow`/`deny all`) and listed with
+// them in manifest.json (`files[].allow`). Everything else stays open to the network.
+import type { ResolvedNode, SiteModel } from '../model/index.ts';
+import { parseIpv4, rangeToCidrs } from '../util/ipv4.ts';
+import { DIRS, LAYOUT } from './layout.ts';
+
+/** A served file and the addresses or CIDR blocks nginx serves it to (403 to any other). */
+export interface ProtectedFile {
+  readonly path: string;
+  readonly allow: readonly string[];
+}
+
+/** The DHCP pool (`network.dhcp_range`) as the fewest CIDR blocks that hold exactly its addresses. */
+export function poolAllow(model: SiteModel): string[] {
+  const start = parseIpv4(model.network.dhcpStart);
+  const end = parseIpv4(model.network.dhcpEnd);
+  return start === undefined || end === undefined ? [] : rangeToCidrs(start, end);
+}
+
+/**
+ * The addresses a node fetches its files from: its `ip` (a static address, or the DHCP
+ * reservation of all its boot MACs), else any address of the pool (NODE_FILES_OPEN_TO_POOL).
+ */
+export function nodeAllow(model: SiteModel, node: ResolvedNode): string[] {
+  return node.ip !== undefined ? [node.ip] : poolAllow(model);
+}
+
+/** True for a path of the tree that holds a secret or one node's data (served to its fetchers only). */
+export function holdsNodeData(path: string): boolean {
+  return path.startsWith(`${DIRS.configs}/`) || path.startsWith(`${DIRS.cloudInit}/`) || path.startsWith(`${DIRS.unknown}/`);
+}
+
+/**
+ * The protected files among the served paths, each with who may fetch it; none with
+ * `nginx.access: open`. A served path that holds node data but has no owner here gets an empty
+ * list (refused to everyone), so a new kind of file is never served to all by mistake.
+ */
+export function protectedFiles(model: SiteModel, served: readonly string[]): ProtectedFile[] {
+  if (model.nginx.access === 'open') return [];
+  const owners = new Map<string, readonly string[]>();
+  for (const node of model.nodes) {
+    const allow = nodeAllow(model, node);
+    if (node.boot === 'harvester') owners.set(LAYOUT.harvesterConfig(node.hostname), allow);
+    for (const mac of node.macs) owners.set(LAYOUT.cloudInitDir(mac), allow);
+  }
+  if (model.unknownJoin) owners.set(LAYOUT.unknownJoinConfig, poolAllow(model));
+  return served
+    .filter(holdsNodeData)
+    .map((path) => ({ path, allow: owners.get(path) ?? owners.get(path.slice(0, path.lastIndexOf('/') + 1)) ?? [] }));
+}

@@ -1,0 +1,45 @@
+// nginx.access / nginx.real_ip: a node without a fixed `ip` can only be told apart from the other
+// machines of the DHCP pool by its address, which it does not have until it leases one, so its
+// files are served to the whole pool (src/render/access.ts); say so. The proxies of `real_ip`
+// are whole blocks (nginx ignores host bits silently).
+import { parseCidr } from '../../util/ipv4.ts';
+import type { Rule } from '../rule.ts';
+
+/** Nodes whose files any pool address may read; `nginx.real_ip.from` blocks without host bits. */
+export const nginxAccessRule: Rule = {
+  name: 'nginx-access',
+  codes: ['NODE_FILES_OPEN_TO_POOL', 'NET_CIDR_INVALID'],
+  check({ input, model, report }) {
+    (input.nginx?.real_ip?.from ?? []).forEach((block, k) => {
+      const cidr = block.includes('/') ? block : `${block}/32`;
+      const { problem } = parseCidr(cidr);
+      if (problem === undefined) return;
+      report({
+        code: 'NET_CIDR_INVALID',
+        message: `nginx.real_ip.from "${block}" ${problem}`,
+        hint: 'Write the address of the proxy, or the network address of its block (e.g. 10.0.0.0/28).',
+        at: ['nginx', 'real_ip', 'from', k],
+      });
+    });
+    if (model.nginx.access !== 'nodes') return;
+    const pool = `${model.network.dhcpStart}-${model.network.dhcpEnd}`;
+    for (const node of model.nodes) {
+      if (node.ip !== undefined) continue;
+      // A Harvester node's config is written whatever its state; a seed only for an OS node that boots the network.
+      const what =
+        node.boot === 'harvester'
+          ? 'Harvester config (cluster token, password hash)'
+          : node.boot === 'os' && node.os.cloudInit && node.state !== 'local'
+            ? 'cloud-init seed'
+            : undefined;
+      if (what === undefined) continue;
+      report({
+        code: 'NODE_FILES_OPEN_TO_POOL',
+        node: node.hostname,
+        message: `node ${node.hostname} has no \`ip\`: it leases a pool address, so its ${what} is served to every address of the DHCP pool (${pool}), not to this node alone`,
+        hint: `Give the node an \`ip\` (a DHCP reservation outside the pool, or \`method: static\`); nginx then serves its files to that address only. Or set \`nginx.access: open\` if something else restricts who reaches the boot server.`,
+        at: ['nodes', node.index],
+      });
+    }
+  },
+};
