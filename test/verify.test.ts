@@ -51,8 +51,10 @@ interface Faults {
   contentType?: Record<string, string>;
   /** Serve every file of the tree (no `location / { return 404; }`), with listings. */
   exposeAll?: boolean;
-  /** Path -> addresses allowed (nginx allow/deny). */
+  /** Path -> addresses allowed (nginx allow/deny), in place of the manifest's `allow` lists. */
   allow?: Record<string, string[]>;
+  /** No access rules at all (`nginx.access: open`, or the generated rules not deployed). */
+  open?: boolean;
   /** Never answer. */
   hang?: boolean;
   /** Release files: path -> bytes. */
@@ -78,8 +80,9 @@ async function serve(faults: Faults = {}, root = tree): Promise<{ url: string; c
     }
     const f = byPath.get(path);
     if (f) {
-      const allow = faults.allow?.[rel];
-      if (allow && !allow.includes(req.socket.remoteAddress!.replace(/^::ffff:/, ''))) return send(403, '<h1>403 Forbidden</h1>');
+      // As the generated nginx does: a protected file only to the addresses its manifest entry allows.
+      const allow = faults.open ? undefined : faults.allow ? faults.allow[rel] : f.allow;
+      if (allow && !allowed(req.socket.remoteAddress?.replace(/^::ffff:/, ''), allow)) return send(403, '<h1>403 Forbidden</h1>');
       if (faults.missing?.includes(rel)) return send(404, '<h1>404 Not Found</h1>');
       const type = faults.contentType?.[rel] ?? (contentKind(f.path) === 'text' ? 'text/plain; charset=utf-8' : 'application/octet-stream');
       return send(200, faults.body?.[rel] ?? readFileSync(join(root, f.path)), type);
@@ -150,7 +153,19 @@ test('a server serving the deploy tree as nginx does passes: every served file, 
     assert.is(doc.checks, probes);
     assert.ok(doc.checks > served.length + 30, `${doc.checks} checks`);
     assert.equal(doc.servers, [
-      { site: 'location_x', url: s.url, checks: probes, failed: 0, refused: [], source: '127.0.0.1', reachable: true },
+      {
+        site: 'location_x',
+        url: s.url,
+        checks: probes,
+        failed: 0,
+        // The node configs, which the generated rules serve to their nodes only.
+        refused: served
+          .filter((f) => f.allow !== undefined && !allowed('127.0.0.1', f.allow))
+          .map((f) => `${s.url}/${f.path}`)
+          .sort(),
+        source: '127.0.0.1',
+        reachable: true,
+      },
     ]);
     assert.is(doc.sites[0]!.files, served.length);
     assert.is(doc.sites[0]!.out, tree);
@@ -181,8 +196,10 @@ test('a one-byte edit is VERIFY_DRIFT at its URL (exit 1)', async () => {
 });
 
 test('a missing file, a redirect and a wrong Content-Type are each VERIFY_DRIFT at their URL', async () => {
+  // A script: open to every address, so a missing one is a 404 to verify too.
+  const script = served.find((f) => f.path.startsWith('ipxe/'))!.path;
   const s = await serve({
-    missing: ['harvester/hv-3.yaml'],
+    missing: [script],
     redirect: ['boot.ipxe'],
     contentType: { 'unknown.ipxe': 'application/octet-stream' },
   });
@@ -190,7 +207,7 @@ test('a missing file, a redirect and a wrong Content-Type are each VERIFY_DRIFT 
     const doc = await run(s.url, 1);
     const at = (p: string) => doc.diagnostics.find((d) => d.file === `${s.url}/${p}`);
     assert.is(doc.diagnostics.length, 3, JSON.stringify(doc.diagnostics));
-    assert.match(at('harvester/hv-3.yaml')!.message, /answered 404; expected 200 \(the file is missing on the server\)/);
+    assert.match(at(script)!.message, /answered 404; expected 200 \(the file is missing on the server\)/);
     assert.match(at('boot.ipxe')!.message, /redirects \(302\) to \/boot\.ipxe\.moved; iPXE/);
     assert.match(
       at('unknown.ipxe')!.message,
@@ -224,6 +241,8 @@ test('access rules (files[].allow): 403 to an address they leave out is right; 2
   const copy = join(out, 'location_x');
   await import('node:fs/promises').then((fs) => fs.cp(tree, copy, { recursive: true }));
   const m = JSON.parse(manifestText) as Manifest;
+  // Only the two entries this test is about keep access rules.
+  for (const f of m.files) delete f.allow;
   const hv1 = m.files.find((f) => f.path === 'harvester/hv-1.yaml')!;
   hv1.allow = ['192.168.122.11'];
   m.files.find((f) => f.path === 'harvester/hv-2.yaml')!.allow = ['127.0.0.0/8'];
@@ -239,7 +258,7 @@ test('access rules (files[].allow): 403 to an address they leave out is right; 2
   } finally {
     await guarded.close();
   }
-  const open = await serve({}, copy);
+  const open = await serve({ open: true }, copy);
   try {
     only(
       await run(open.url, 1, [], out),

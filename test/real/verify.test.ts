@@ -123,6 +123,7 @@ function caught(
     mutate?: (served: string) => Promise<void>;
     edit?: (conf: string) => string;
     compareRoot?: (tree: SiteTree) => Promise<string>;
+    args?: string[];
   },
   check: (doc: Doc, report: string) => void,
 ) {
@@ -134,6 +135,7 @@ function caught(
       served: s.served.dir,
       compareRoot: change.compareRoot ? await change.compareRoot(s.tree) : compare(s.tree),
       ...(change.edit ? { edit: change.edit } : {}),
+      ...(change.args ? { args: change.args } : {}),
     });
     assert.is(code, 1, report);
     check(doc, report);
@@ -141,9 +143,11 @@ function caught(
 }
 
 caught(
-  'a stale tree (the token rotated, the server not updated) is VERIFY_DRIFT at every config',
+  "a stale tree (the token rotated, the server not updated) is VERIFY_DRIFT at the config of the node verify runs as (the others are its nodes' only)",
   'stale',
   {
+    // The configs are served to their nodes only: verify sees hv-1's from hv-1's address.
+    args: ['--source', NODE],
     // The deploy tree built again with a new token; the server still has the old one.
     compareRoot: async (tree) => {
       const site = path.join(tempDir('verify-stale-site'), 'location_x');
@@ -156,11 +160,7 @@ caught(
     },
   },
   (doc, report) => {
-    found(
-      doc,
-      ['hv-1', 'hv-2', 'hv-3'].map((h) => ['VERIFY_DRIFT', `/harvester/${h}.yaml`]),
-      report,
-    );
+    found(doc, [['VERIFY_DRIFT', '/harvester/hv-1.yaml']], report);
     assert.ok(
       doc.diagnostics.every((d) => /stale copy or an edit on the server/.test(d.message)),
       report,
@@ -185,9 +185,9 @@ caught(
 caught(
   'a missing file is VERIFY_DRIFT (404) at its URL',
   'missing',
-  { mutate: (dir) => rm(path.join(dir, 'harvester/hv-2.yaml')) },
+  { mutate: (dir) => rm(path.join(dir, 'ipxe/52-54-00-aa-bb-03.ipxe')) },
   (doc, report) => {
-    found(doc, [['VERIFY_DRIFT', '/harvester/hv-2.yaml']], report);
+    found(doc, [['VERIFY_DRIFT', '/ipxe/52-54-00-aa-bb-03.ipxe']], report);
     assert.match(doc.diagnostics[0]!.message, /answered 404; expected 200 \(the file is missing on the server\)/);
   },
 );
@@ -254,30 +254,29 @@ caught(
   },
 );
 
-test("access rules (files[].allow): 403 to verify's address passes and is named; the node's address gets the file; rules missing is VERIFY_EXPOSED", async () => {
+test("access rules (files[].allow): the generated rules refuse each config to verify's address, and verify names them; from a node's address that node's config is checked; without the rules each is VERIFY_EXPOSED", async () => {
   const s = await setup('allow');
   if (!s) return;
-  // The deploy tree to compare with: its manifest says hv-1's config is for hv-1's address only.
-  const cmp = await copyOf(s.tree, 'allow-cmp');
-  const m = JSON.parse(await readFile(path.join(cmp.dir, 'manifest.json'), 'utf8')) as { files: { path: string; allow?: string[] }[] };
-  m.files.find((f) => f.path === 'harvester/hv-1.yaml')!.allow = [NODE];
-  await writeFile(path.join(cmp.dir, 'manifest.json'), JSON.stringify(m, null, 2));
-  // nginx rules as the contract says (an exact location for the file, allow the node, deny the rest).
-  const rule = (c: string) =>
-    c.replace(
-      '    # One Harvester config per node',
-      `    location = /harvester/hv-1.yaml {\n        allow ${NODE};\n        deny all;\n        types { }\n        default_type text/plain;\n        charset utf-8;\n        alias /srv/harvgen/location_x/harvester/hv-1.yaml;\n    }\n    # One Harvester config per node`,
-    );
-  const guarded = await verifyServed(s.tree, { served: s.served.dir, compareRoot: cmp.root, edit: rule });
+  const configs = ['hv-1', 'hv-2', 'hv-3'].map((h) => `${BASE}/harvester/${h}.yaml`);
+  const guarded = await verifyServed(s.tree, { served: s.served.dir, compareRoot: compare(s.tree) });
   assert.is(guarded.code, 0, guarded.report);
-  assert.equal(guarded.doc.servers[0]!.refused, [`${BASE}/harvester/hv-1.yaml`], guarded.report);
-  const fromNode = await verifyServed(s.tree, { served: s.served.dir, compareRoot: cmp.root, edit: rule, args: ['--source', NODE] });
+  assert.equal(guarded.doc.servers[0]!.refused, configs, guarded.report);
+  const fromNode = await verifyServed(s.tree, { served: s.served.dir, compareRoot: compare(s.tree), args: ['--source', NODE] });
   assert.is(fromNode.code, 0, fromNode.report);
-  assert.equal(fromNode.doc.servers[0]!.refused, [], fromNode.report);
+  assert.equal(fromNode.doc.servers[0]!.refused, configs.slice(1), fromNode.report);
   assert.is(fromNode.doc.servers[0]!.source, NODE);
-  const open = await verifyServed(s.tree, { served: s.served.dir, compareRoot: cmp.root });
+  // The generated config with its allow/deny lines removed: every config is exposed.
+  const open = await verifyServed(s.tree, {
+    served: s.served.dir,
+    compareRoot: compare(s.tree),
+    edit: (c) => c.replace(/\n *allow [^;\n]+;/g, '').replace(/\n *deny all;/g, ''),
+  });
   assert.is(open.code, 1, open.report);
-  found(open.doc, [['VERIFY_EXPOSED', '/harvester/hv-1.yaml']], open.report);
+  found(
+    open.doc,
+    configs.map((u) => ['VERIFY_EXPOSED', u.slice(BASE.length)]),
+    open.report,
+  );
 });
 
 test.run();
