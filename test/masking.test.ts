@@ -332,22 +332,8 @@ function smallSite(name: string, cluster: string, nodes: Record<string, string>,
   mkdirSync(join(dir, 'nodes'), { recursive: true });
   writeFileSync(
     join(dir, 'site.yaml'),
-    `site: mask
-harvester:
-  version: v1.5.1
-  artifacts: http://10.0.0.1/artifacts
-boot:
-  server: http://10.0.0.1
-network:
-  cidr: 10.0.0.0/24
-  gateway: 10.0.0.1
-  dns: [10.0.0.1]
-  dhcp_range: 10.0.0.100-10.0.0.199
-defaults:
-  install:
-    device: /dev/vda
-${before}cluster:${cluster}
-`,
+    // The head ends in `cluster:` and a newline: the cluster's YAML takes its place after the colon.
+    `${minimalSiteHead('mask', `defaults:\n  install:\n    device: /dev/vda\n${before}`).slice(0, -1)}${cluster}\n`,
   );
   for (const [n, text] of Object.entries(nodes)) writeFileSync(join(dir, 'nodes', `${n}.yaml`), text);
   return dir;

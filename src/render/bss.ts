@@ -57,8 +57,8 @@ function paramsFor(images: BootImages): string[] {
 /** The entry of a node, or why it is left out (undefined: nothing to export and nothing to say). */
 export function bssEntry(model: SiteModel, node: ResolvedNode): BssBootParams | BssLeftOut | undefined {
   // A disk boot (`local`) or a diskless iSCSI node has no kernel for BSS to serve.
-  const perMacImages = node.macs.map((mac) => bootImages(model, node, mac));
-  const images = perMacImages[0];
+  const first = node.macs[0];
+  const images = first === undefined ? undefined : bootImages(model, node, first);
   if (images === undefined) return undefined;
   const at = (field: string): InventoryPath => nodeAt(node, field);
   if (node.state === 'install-once') {
@@ -85,7 +85,8 @@ export function bssEntry(model: SiteModel, node: ResolvedNode): BssBootParams | 
       hint: 'Combine the initrds into one for BSS, or boot the node from the tree only.',
     };
   }
-  const perMac = perMacImages.map((i) => paramsFor(i ?? images));
+  // The other MACs' command lines only once the node is otherwise exportable.
+  const perMac = node.macs.map((mac, k) => paramsFor(k === 0 ? images : (bootImages(model, node, mac) ?? images)));
   let words = perMac[0]!;
   if (node.macs.length > 1) {
     // One entry for all MACs: BSS's etcd backend stores one record per node whatever the MAC.

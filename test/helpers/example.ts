@@ -47,8 +47,11 @@ export function exampleWithSecrets(name = 'location_x', into = tempDir('secrets'
   return dir;
 }
 
-/** The top of a small valid site.yaml up to `cluster:` (the cluster's keys follow, indented by two). */
-export function minimalSiteHead(site: string): string {
+/**
+ * The top of a small valid site.yaml up to `cluster:` (the cluster's keys follow, indented by
+ * two); `before` is put in front of `cluster:` (other top-level sections).
+ */
+export function minimalSiteHead(site: string, before = ''): string {
   return `site: ${site}
 harvester:
   version: v1.5.1
@@ -60,6 +63,6 @@ network:
   gateway: 10.0.0.1
   dns: [10.0.0.1]
   dhcp_range: 10.0.0.100-10.0.0.199
-cluster:
+${before}cluster:
 `;
 }

@@ -1,6 +1,6 @@
 // A node that installs Harvester: the installer's kernel and command line, its config (written by
 // render/index.ts within the site's budget, ./budget.ts), its place in the cluster.
-import type { HarvesterNode } from '../../../model/index.ts';
+import type { HarvesterNode, SiteModel } from '../../../model/index.ts';
 import { LAYOUT } from '../../layout.ts';
 import { renderInstallScript } from '../install-script.ts';
 import type { KindRenderer } from '../types.ts';
@@ -8,11 +8,7 @@ import { MASK } from '../../../explain/types.ts';
 import { configUrl, installerImages } from './cmdline.ts';
 
 /** The script of a Harvester node's MAC; without a MAC, of an unknown machine joining. */
-export function installerScript(
-  model: Parameters<KindRenderer<HarvesterNode>['script']>[0],
-  node: HarvesterNode,
-  mac: string | undefined,
-): string {
+export function installerScript(model: SiteModel, node: HarvesterNode, mac: string | undefined): string {
   const release = node.release;
   return renderInstallScript(model, node, mac, {
     images: installerImages(model, node, mac),
