@@ -6,6 +6,7 @@ import { dnsmasqLine, socatHost } from './escape.ts';
 import { kindOf } from './kinds/index.ts';
 import { DIRS, LAYOUT } from './layout.ts';
 import { renderTemplate } from './templates.ts';
+import { namesKeyed, nodeScriptPath } from './file-names.ts';
 
 /** Tag that scopes every dnsmasq line to this site's DHCP range. */
 function siteTag(model: SiteModel): string {
@@ -26,6 +27,7 @@ export interface DnsmasqOption {
 export function ipxeSplitLines(model: SiteModel, scope?: string): DnsmasqOption[] {
   const on = scope !== undefined ? [`tag:${scope}`] : [];
   const efiFile = uefiBootFile(model);
+  const notKeyed = namesKeyed(model) ? [`tag:!${keyedTag(model)}`] : [];
   const http: DnsmasqOption[] = model.boot.httpBoot
     ? [
         // UEFI HTTP boot (x86-64): the client must see its own vendor class echoed (option 60),
@@ -41,12 +43,40 @@ export function ipxeSplitLines(model: SiteModel, scope?: string): DnsmasqOption[
     { key: 'dhcp-match', values: ['set:bios', 'option:client-arch', '0'] },
     { key: 'dhcp-match', values: ['set:efi64', 'option:client-arch', '7'] },
     { key: 'dhcp-match', values: ['set:efi64', 'option:client-arch', '9'] },
-    { key: 'dhcp-boot', values: [...on, 'tag:ipxe', `${model.boot.server}/${LAYOUT.entryScript}`] },
+    ...keyedScriptLines(model, on),
+    { key: 'dhcp-boot', values: [...on, 'tag:ipxe', ...notKeyed, `${model.boot.server}/${LAYOUT.entryScript}`] },
     { key: 'dhcp-boot', values: [...on, 'tag:!ipxe', 'tag:bios', 'undionly.kpxe'] },
     { key: 'dhcp-boot', values: [...on, 'tag:!ipxe', 'tag:efi64', efiFile] },
     ...http,
     ...(hasArm64(model) ? arm64Lines(model, on) : []),
   ];
+}
+
+/** The tag of every boot MAC whose script has a keyed name (\`nginx.file_key\`). */
+function keyedTag(model: SiteModel): string {
+  return `harvgen-${model.site}-keyed`;
+}
+
+/**
+ * With \`nginx.file_key\`, iPXE on a known MAC gets the URL of that MAC's own script (its name is
+ * keyed, so boot.ipxe cannot name it): each boot MAC is tagged, and a \`dhcp-boot\` per MAC names
+ * its script. The entry script's line excludes the tagged MACs, so no two boot lines match one
+ * request, whatever order dnsmasq tries them in.
+ */
+function keyedScriptLines(model: SiteModel, on: readonly string[]): DnsmasqOption[] {
+  if (!namesKeyed(model)) return [];
+  const lines: DnsmasqOption[] = [];
+  for (const node of model.nodes) {
+    for (const mac of node.macs) {
+      const tag = `harvgen-${model.site}-${mac.replaceAll(':', '')}`;
+      lines.push(
+        { key: 'dhcp-mac', values: [`set:${keyedTag(model)}`, mac] },
+        { key: 'dhcp-mac', values: [`set:${tag}`, mac] },
+        { key: 'dhcp-boot', values: [...on, 'tag:ipxe', `tag:${tag}`, `${model.boot.server}/${nodeScriptPath(model, mac)}`] },
+      );
+    }
+  }
+  return lines;
 }
 
 /** True when some node is an arm64 machine. */
@@ -127,6 +157,7 @@ export function renderDnsmasq(model: SiteModel): string {
     hosts,
     vip: vipReservation(model),
     split: ipxeSplitLines(model, siteTag(model)),
+    keyed: namesKeyed(model),
     uefiLoader: model.boot.uefiLoader,
     secureBoot: model.boot.secureBoot,
     tftpRoot: model.dnsmasq.tftpRoot,
@@ -225,6 +256,7 @@ export function renderNginx(model: SiteModel, opts: NginxOptions): string {
     unknownJoin: open && model.boot.unknown === 'join',
     harvesterConfigs: open && model.nodes.some((n) => n.boot === 'harvester'),
     cloudInit: open && model.nodes.some((n) => n.boot === 'os' && n.os.cloudInit),
+    keyed: namesKeyed(model),
     dirs: DIRS,
     entryScript: LAYOUT.entryScript,
     unknownScript: LAYOUT.unknownScript,
