@@ -12,6 +12,7 @@ import * as assert from 'uvu/assert';
 import { parse, stringify } from 'yaml';
 import { compileSite, type Manifest } from '../src/index.ts';
 import { readDeployManifest, type DeployManifest } from '../src/verify/manifest.ts';
+import { planSite, serverFor } from '../src/verify/index.ts';
 import { tempDir } from './helpers/tmp.ts';
 
 const FIXTURE = resolve(import.meta.dirname, 'fixtures/real/access');
@@ -180,8 +181,14 @@ test('verify: the plain names of keyed configs and seeds must not answer', async
     ...manifest.nodes.filter((n) => n.config).map((n) => `harvester/${n.hostname}.yaml`),
     ...manifest.nodes.flatMap((n) => (n.cloud_init ?? []).map((c) => `cloud-init/${c.mac.replaceAll(':', '-')}/user-data`)),
   ];
-  assert.equal([...m.plainData].sort(), want.sort());
+  assert.equal([...m.plainData!].sort(), want.sort());
   assert.ok(want.length >= 3);
+  // Each is a probe that must be refused (403/404) on every server verify checks.
+  const probes = planSite(m, serverFor(m.boot.server, 'http://127.0.0.1:9'));
+  for (const p of want) {
+    const probe = probes.find((c) => c.rawPath.endsWith(`/${p}`));
+    assert.ok(probe && probe.expect.kind === 'refused', `no refused probe for ${p}`);
+  }
 });
 
 test.run();

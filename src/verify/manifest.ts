@@ -19,7 +19,7 @@ export interface DeployManifest {
    * With keyed names (`boot.file_names: keyed`): the plain paths of the node data they replace
    * (a config, a seed's user-data), which must not answer.
    */
-  readonly plainData: readonly string[];
+  readonly plainData?: readonly string[];
   /**
    * Every file of the tree; `url` for the served ones; `allow`: the addresses and networks
    * nginx serves the file to (absent: everyone).
