@@ -390,6 +390,11 @@ const schema = {
           description:
             "Add `harvester.install.skipchecks=true`: the installer's preflight checks (v1.3+: CPU threads, memory, NIC speed, virtual machine, /dev/kvm; v1.7's legacy BIOS check) and, from v1.8, its disk and partition minimums warn instead of stopping the install (needed for lab VMs). v1.2 has no such checks. Default false.",
         },
+        report: {
+          type: 'boolean',
+          description:
+            "Nodes report what they do to the boot server, which only logs it (nginx answers 204), for `harvgen status` and `harvgen discover`: each Harvester config sends the installer's events (`install.webhooks`: STARTED, SUCCEEDED, FAILED, to `harvgen-events/<hostname>/<EVENT>`), and `unknown.ipxe` (`unknown: wait`) reports what iPXE knows of an unknown machine (MAC, SMBIOS UUID, serial, manufacturer, product) to `harvgen-discover`. Default true.",
+        },
         retries: {
           type: 'integer',
           minimum: 1,

@@ -58,6 +58,7 @@ const TESTED_ELSEWHERE: Record<string, string> = {
   CLI_USAGE: 'cli',
   INTERNAL_ERROR: 'internals',
   VERIFY_DRIFT: 'verify',
+  STATUS_LOG_UNREADABLE: 'status',
   VERIFY_EXPOSED: 'verify',
   VERIFY_UNREACHABLE: 'verify',
   VERIFY_NO_DEPLOY_TREE: 'verify',

@@ -196,6 +196,7 @@ export const CODES = {
     "The journal of an interrupted build did not verify (not harvgen's shape, or a file no `manifest.json` lists) or could not be applied: deleted unapplied, reported once; the build then rewrites the tree.",
   ),
   // verify: a boot server against the deploy tree
+  STATUS_LOG_UNREADABLE: c('error', 'A log given to `harvgen status` or `harvgen discover` cannot be read.'),
   VERIFY_DRIFT: c(
     'error',
     '`verify`: a file the server must serve is not what was built: missing, another status, a redirect, other bytes (stale or edited), the wrong Content-Type, or a release file whose SHA-512 is not the published one.',

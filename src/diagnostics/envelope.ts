@@ -5,6 +5,7 @@ import type { Diagnostic } from './types.ts';
 import { countDiagnostics } from './format.ts';
 import type { ExplainedValue } from '../explain/index.ts';
 import type { FileDiff } from '../cli/changes.ts';
+import type { NodeStatus, UnknownMachine } from '../status/types.ts';
 
 /** Version of the `--json` output; bumped on incompatible changes (fields are only ever added). */
 export const JSON_OUTPUT_VERSION = 1;
@@ -29,7 +30,7 @@ export interface JsonSite {
 }
 
 /** The commands whose `--json` document names them (`help` prints none). */
-export const JSON_COMMANDS = ['check', 'build', 'watch', 'explain', 'init', 'hash-password', 'verify'] as const;
+export const JSON_COMMANDS = ['check', 'build', 'watch', 'explain', 'init', 'hash-password', 'verify', 'status', 'discover'] as const;
 
 /** The commands that print a `--json` document (null: a usage error, before any command ran). */
 export type JsonCommand = (typeof JSON_COMMANDS)[number];
@@ -71,6 +72,12 @@ export interface JsonOutput {
   readonly checks?: number;
   /** verify --releases: release files not on the boot server (nginx does not serve them), not checked. */
   readonly skipped?: readonly string[];
+  /** status: every node's status. */
+  readonly nodes?: readonly NodeStatus[];
+  /** status, discover: MACs the sites do not know that asked for a script or reported themselves. */
+  readonly unknown?: readonly UnknownMachine[];
+  /** status, discover: requests read from the logs. */
+  readonly requests?: number;
 }
 
 /** verify: one site on one boot server. */
@@ -91,7 +98,21 @@ export interface JsonVerifyServer {
 /** Fields only some commands print (added after the envelope). */
 export type JsonExtra = Pick<
   JsonOutput,
-  'time' | 'duration_ms' | 'changed' | 'site' | 'hostname' | 'values' | 'created' | 'hash' | 'diffs' | 'servers' | 'checks' | 'skipped'
+  | 'time'
+  | 'duration_ms'
+  | 'changed'
+  | 'site'
+  | 'hostname'
+  | 'values'
+  | 'created'
+  | 'hash'
+  | 'diffs'
+  | 'servers'
+  | 'checks'
+  | 'skipped'
+  | 'nodes'
+  | 'unknown'
+  | 'requests'
 >;
 
 /** Build the envelope; internal details (stack traces) only with `debug`. */

@@ -11,6 +11,7 @@ export const BUILTIN_DEFAULTS = Object.freeze({
     arm64Loader: 'ipxe-arm64.efi',
     console: Object.freeze(['tty1']),
     skipchecks: false,
+    report: true,
     retries: 3,
     retryDelay: 5,
     unknown: 'wait',

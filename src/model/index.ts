@@ -109,6 +109,7 @@ export function resolveSite(input: SiteInput, layers: Layers = { profiles: {} })
       console: input.boot.console ?? D.boot.console,
       kernelArgs: input.boot.kernel_args ?? [],
       skipchecks: input.boot.skipchecks ?? D.boot.skipchecks,
+      report: input.boot.report ?? D.boot.report,
       retries: input.boot.retries ?? D.boot.retries,
       retryDelay: input.boot.retry_delay ?? D.boot.retryDelay,
       ...(input.boot.dhcp_retry !== undefined ? { dhcpRetry: input.boot.dhcp_retry } : {}),

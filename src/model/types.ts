@@ -211,6 +211,8 @@ export interface SiteModel {
     readonly console: readonly string[];
     readonly kernelArgs: readonly string[];
     readonly skipchecks: boolean;
+    /** `boot.report`: install events (webhooks) and unknown-machine reports to logged URLs (src/render/report.ts). */
+    readonly report: boolean;
     readonly retries: number;
     readonly retryDelay: number;
     /** `rd.net.dhcp.retry` for the installer's initrd, when set. */

@@ -26,7 +26,12 @@ export function renderUnknownScript(model: SiteModel): string {
   const common = { site: model.site, unknown: true };
   if (model.boot.unknown === 'local') return renderTemplate('node-local.ipxe', { ...common, hostname: '', role: '', mac: '' });
   if (model.boot.unknown === 'join' && model.unknownJoin) return installerScript(model, model.unknownJoin, undefined);
-  return renderTemplate('unknown.ipxe', { site: model.site, waitSeconds: UNKNOWN_WAIT_SECONDS });
+  return renderTemplate('unknown.ipxe', {
+    site: model.site,
+    waitSeconds: UNKNOWN_WAIT_SECONDS,
+    report: model.boot.report,
+    discoverUrl: `${model.boot.server}/${LAYOUT.discover}`,
+  });
 }
 
 /** The script at a known MAC's plain name when names are keyed: it says where the real one is handed out. */

@@ -39,4 +39,14 @@ export const LAYOUT = {
   nginxLocations: 'nginx/locations.conf',
   fetchScript: 'artifacts/fetch.sh',
   manifest: 'manifest.json',
+  /** Where nodes report install events (`boot.report`): nginx logs the request and answers 204; no file. */
+  eventsDir: 'harvgen-events',
+  /** Where unknown.ipxe reports an unknown machine (`boot.report`): logged, 204; no file. */
+  discover: 'harvgen-discover',
 } as const;
+
+/** The installer's events (harvester-installer pkg/console/webhooks.go, the same in v1.2 to v1.8 and master). */
+export const INSTALL_EVENTS = ['STARTED', 'SUCCEEDED', 'FAILED'] as const;
+
+/** What the events path names in place of a hostname for machines the site does not know (no hostname has a `_`). */
+export const UNKNOWN_EVENT_HOST = '_unknown';

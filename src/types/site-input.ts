@@ -72,6 +72,10 @@ export interface SiteInput {
      */
     skipchecks?: boolean;
     /**
+     * Nodes report what they do to the boot server, which only logs it (nginx answers 204), for `harvgen status` and `harvgen discover`: each Harvester config sends the installer's events (`install.webhooks`: STARTED, SUCCEEDED, FAILED, to `harvgen-events/<hostname>/<EVENT>`), and `unknown.ipxe` (`unknown: wait`) reports what iPXE knows of an unknown machine (MAC, SMBIOS UUID, serial, manufacturer, product) to `harvgen-discover`. Default true.
+     */
+    report?: boolean;
+    /**
      * How many times the iPXE scripts try a failed fetch before giving up (default 3).
      */
     retries?: number;

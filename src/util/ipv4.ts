@@ -90,3 +90,15 @@ function trailingZeros(value: number): number {
   while (n < 32 && Math.floor(value / 2 ** n) % 2 === 0) n++;
   return n;
 }
+
+/** True when `address` is among `allow` (addresses, IPv4 networks, or `all`). */
+export function addressAllowed(address: string | undefined, allow: readonly string[]): boolean {
+  if (address === undefined) return false;
+  const ip = parseIpv4(address);
+  return allow.some((a) => {
+    if (a === 'all' || a === address) return true;
+    if (ip === undefined || !a.includes('/')) return false;
+    const net = parseCidr(a).net;
+    return net !== undefined && inNetwork(ip, net);
+  });
+}

@@ -6,7 +6,10 @@ import { randomBytes } from 'node:crypto';
 import { isSafeRelativePath } from '../render/artifact.ts';
 import { DIRS, LAYOUT } from '../render/layout.ts';
 import type { DeployManifest } from './manifest.ts';
-import { inNetwork, parseCidr, parseIpv4 } from '../util/ipv4.ts';
+import { addressAllowed } from '../util/ipv4.ts';
+
+/** True when `address` is among `allow` (addresses, IPv4 networks, or `all`). */
+export const allowed = addressAllowed;
 
 /** One boot server as it serves one site: its origin and the path prefix of the site's tree. */
 export interface Server {
@@ -225,16 +228,4 @@ function randomName(): string {
 function randomMac(random: () => string): string {
   const hex = (random() + random()).replace(/[^0-9a-f]/g, '').padEnd(10, '0');
   return ['02', ...(hex.slice(0, 10).match(/../g) ?? [])].join(':');
-}
-
-/** True when `address` is among `allow` (addresses, IPv4 networks, or `all`). */
-export function allowed(address: string | undefined, allow: readonly string[]): boolean {
-  if (address === undefined) return false;
-  const ip = parseIpv4(address);
-  return allow.some((a) => {
-    if (a === 'all' || a === address) return true;
-    if (ip === undefined || !a.includes('/')) return false;
-    const net = parseCidr(a).net;
-    return net !== undefined && inNetwork(ip, net);
-  });
 }

@@ -10,6 +10,8 @@ import * as explain from './explain.ts';
 import * as init from './init.ts';
 import * as hashPassword from './hash-password.ts';
 import * as verify from './verify.ts';
+import * as status from './status.ts';
+import * as discover from './discover.ts';
 import * as help from './help.ts';
 
 /** A command: `register` declares it on the cac instance, its action resolves to the exit code. */
@@ -17,4 +19,4 @@ export interface CommandModule {
   register(cli: CAC, out: CliOutput): void;
 }
 
-export const COMMANDS: readonly CommandModule[] = [check, build, watch, verify, explain, init, hashPassword, help];
+export const COMMANDS: readonly CommandModule[] = [check, build, watch, verify, status, discover, explain, init, hashPassword, help];

@@ -7,6 +7,7 @@ import type { HarvesterNode, ResolvedCluster, SiteModel } from '../../../model/i
 import { deepMerge } from '../../../model/index.ts';
 import { deriveSalt, isCryptHash, sha512Crypt } from '../../../util/sha512-crypt.ts';
 import { toYaml } from '../../yaml.ts';
+import { INSTALL_EVENTS, LAYOUT, UNKNOWN_EVENT_HOST } from '../../layout.ts';
 import { MAX_SECRET_BYTES, SECRET_MARKERS, secretTooLong, type SecretMode } from '../../../load/secrets.ts';
 
 /**
@@ -14,7 +15,7 @@ import { MAX_SECRET_BYTES, SECRET_MARKERS, secretTooLong, type SecretMode } from
  * (`markers`) the password is not hashed: the object is only checked against the installer
  * schema, and `renderHarvesterConfig` writes the markers in place of the secrets.
  */
-export function buildHarvesterConfig(node: HarvesterNode, secrets: SecretMode = 'filled'): Record<string, unknown> {
+export function buildHarvesterConfig(model: SiteModel, node: HarvesterNode, secrets: SecretMode = 'filled'): Record<string, unknown> {
   const v = node.release.version;
   const c = node.cluster;
   // The node an unknown machine joins as has no hostname: the installer takes the DHCP name or makes one up.
@@ -61,6 +62,7 @@ export function buildHarvesterConfig(node: HarvesterNode, secrets: SecretMode = 
   if (node.install.wipeAllDisks !== undefined) install.wipe_all_disks = node.install.wipeAllDisks;
   if (node.install.wipeDisksList !== undefined) install.wipe_disks_list = [...node.install.wipeDisksList];
   if (node.install.powerOff !== undefined) install.poweroff = node.install.powerOff;
+  if (model.boot.report) install.webhooks = reportWebhooks(model, node);
 
   const config: Record<string, unknown> = { scheme_version: 1 };
   if (node.role === 'join') config.server_url = `https://${c.vip}:443`;
@@ -135,4 +137,21 @@ export function renderHarvesterConfig(
 /** Check a node config against the installer schema of the node's release. */
 export function checkHarvesterConfig(node: HarvesterNode, config: Record<string, unknown>): InstallerSchemaIssue[] {
   return validateInstallerConfig(node.release.minor, config);
+}
+
+/**
+ * `install.webhooks` for `boot.report`: one GET per installer event to the boot server, which
+ * logs it and answers 204 (`harvgen status` reads the log). The URL is a Go template the
+ * installer fills (`getWebhookContext`: Hostname, MACAddr, IPAddrV4 of the management
+ * interface); the hostname in the path is the inventory's, so no value of ours is a template.
+ * Unknown machines joining have no hostname of ours: theirs goes into the query.
+ */
+export function reportWebhooks(model: SiteModel, node: HarvesterNode): Record<string, unknown>[] {
+  const host = node.hostname !== '' ? node.hostname : UNKNOWN_EVENT_HOST;
+  const query = `mac={{.MACAddr}}&ip={{.IPAddrV4}}${node.hostname === '' ? '&host={{.Hostname}}' : ''}`;
+  return INSTALL_EVENTS.map((event) => ({
+    event,
+    method: 'GET',
+    url: `${model.boot.server}/${LAYOUT.eventsDir}/${host}/${event}?${query}`,
+  }));
 }

@@ -1,0 +1,51 @@
+// `harvgen discover`: unknown machines from the boot servers' logs, as node file stubs for review (the library: src/status/discover.ts).
+import type { CAC } from 'cac';
+import { jsonOutput, jsonSite } from '../../diagnostics/envelope.ts';
+import { exitCode } from '../../diagnostics/exit.ts';
+import { hasFailures } from '../../diagnostics/types.ts';
+import { overSites } from '../options.ts';
+import type { CliOutput } from '../output.ts';
+import { logOptions, type LogFlags } from './status.ts';
+
+export function register(cli: CAC, out: CliOutput): void {
+  cli
+    .command(
+      'discover [...site-dirs]',
+      'Write a node file stub to <site>/discovered/ for every machine the site does not know that asked the boot server for its script (with what it reported: SMBIOS UUID, serial, maker, product); never into nodes/',
+    )
+    .option('--log <file>', "An nginx access log of a boot server (repeat for rotated, gzipped and other servers' logs)")
+    .option('--since <time>', 'Only requests since an ISO 8601 time or a duration back from now (90m, 12h, 7d)')
+    .option('--dry-run', 'Say which stubs would be written, write nothing')
+    .example('harvgen discover sites/location_x --log /var/log/nginx/harvgen-location_x.access.log')
+    .action(overSites(out, (dirs, flags) => runDiscover(dirs, flags as LogFlags & { dryRun?: boolean }, out)));
+}
+
+async function runDiscover(dirs: string[], flags: LogFlags & { dryRun?: boolean }, out: CliOutput): Promise<number> {
+  const { parseSince } = await import('../../status/index.ts');
+  const { discover } = await import('../../status/discover.ts');
+  const o = logOptions(flags, Date.now(), parseSince);
+  if ('problem' in o) return out.usageError(o.problem!);
+  const result = await discover({ sites: dirs, ...o, write: flags.dryRun !== true });
+  const ok = !hasFailures(result.diagnostics, flags.strict === true);
+  if (flags.json) {
+    out.printJson(
+      jsonOutput({
+        command: 'discover',
+        ok,
+        sites: result.sites.map((s) => jsonSite(s)),
+        diagnostics: result.diagnostics,
+        debug: flags.debug === true,
+        extra: { unknown: result.unknown.map(({ written: _w, ...u }) => u), requests: result.requests },
+      }),
+    );
+    return exitCode(ok, result.diagnostics);
+  }
+  out.report(result.diagnostics, {}, flags);
+  for (const u of result.unknown) out.print(`${u.written ? 'wrote' : flags.dryRun ? 'would write' : 'kept'}  ${u.stub}  (${u.mac})`);
+  out.note(
+    result.unknown.length === 0
+      ? `no unknown machine in ${result.requests} request(s)`
+      : `${result.unknown.length} unknown machine(s): review each stub, then move it into nodes/ (README "Discover new machines")`,
+  );
+  return exitCode(ok, result.diagnostics);
+}

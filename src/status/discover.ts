@@ -1,0 +1,99 @@
+// `harvgen discover`: the unknown machines of the boot servers' logs (a 404 for their script, and
+// with `boot.report` what unknown.ipxe reported of them) as node file stubs, written for review
+// into `<site>/discovered/`, which the site does not load: a discovered machine joins the
+// inventory only when someone moves its file into `nodes/` and commits it.
+import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import type { UnknownMachine } from './types.ts';
+import { status, type StatusOptions } from './index.ts';
+import type { Diagnostic } from '../diagnostics/types.ts';
+
+/** Where stubs go, under the site directory (not `nodes/`: never loaded). */
+export const DISCOVERED_DIR = 'discovered';
+
+/** First line of every stub harvgen writes. */
+const HEADER = '# harvgen discover: a machine the site does not know yet.';
+
+export interface DiscoverOptions extends StatusOptions {
+  /** Write the stubs (false: only say what would be written). */
+  readonly write: boolean;
+  /** Where paths are shown relative to (default process.cwd()). */
+  readonly cwd?: string;
+}
+
+export interface DiscoveredMachine extends UnknownMachine {
+  /** The stub's path (relative to cwd), and whether this run wrote it. */
+  readonly stub: string;
+  readonly written: boolean;
+}
+
+export interface DiscoverResult {
+  readonly sites: readonly { readonly dir: string; readonly site?: string; readonly diagnostics: readonly Diagnostic[] }[];
+  readonly unknown: readonly DiscoveredMachine[];
+  readonly diagnostics: readonly Diagnostic[];
+  readonly requests: number;
+}
+
+/**
+ * A reported value as a YAML comment's text: what an unknown machine reports is anyone's input,
+ * so only printable ASCII is kept (no line break can start a key), at most 80 characters.
+ */
+export function commentText(value: string): string {
+  const clean = value.replace(/[^\x20-\x7e]/g, '?');
+  return clean.length > 80 ? `${clean.slice(0, 77)}...` : clean;
+}
+
+/** The hostname a stub suggests: `new-` and the MAC's last three bytes (a DNS label). */
+export function suggestedHostname(mac: string): string {
+  return `new-${mac.replaceAll(':', '').slice(6)}`;
+}
+
+/** The stub of one unknown machine. */
+export function stubText(u: UnknownMachine, siteDirName: string, schemaPath: string): string {
+  const host = suggestedHostname(u.mac);
+  const r = u.report ?? {};
+  const facts = [
+    r.manufacturer && `manufacturer ${commentText(r.manufacturer)}`,
+    r.product && `product ${commentText(r.product)}`,
+    r.serial && `serial ${commentText(r.serial)}`,
+    r.uuid && `SMBIOS UUID ${commentText(r.uuid)}`,
+    r.platform && `firmware ${commentText(r.platform)}`,
+  ].filter(Boolean);
+  return [
+    HEADER,
+    `# yaml-language-server: $schema=${schemaPath}`,
+    `# MAC ${u.mac} asked for its script ${u.requests} time(s), ${u.first} .. ${u.last}, from ${u.ips.map(commentText).join(', ')}.`,
+    ...(facts.length > 0
+      ? [`# It reported: ${facts.join(', ')}.`]
+      : ['# It reported nothing else (boot.report off, or boot.unknown is not wait).']),
+    '# Not part of the inventory: review it (hostname, ip, install.device, role), then move it:',
+    `#   git mv ${siteDirName}/${DISCOVERED_DIR}/${host}.yaml ${siteDirName}/nodes/<hostname>.yaml`,
+    `macs: [${u.mac}]`,
+    '',
+  ].join('\n');
+}
+
+/** Read the logs and write (or show) a stub per unknown machine of each site. */
+export async function discover(options: DiscoverOptions): Promise<DiscoverResult> {
+  const cwd = options.cwd ?? process.cwd();
+  const result = await status(options);
+  const out: DiscoveredMachine[] = [];
+  for (const s of result.sites) {
+    if (s.site === undefined) continue;
+    const dir = join(s.dir, DISCOVERED_DIR);
+    for (const u of result.unknown.filter((x) => x.site === s.site)) {
+      const file = join(dir, `${suggestedHostname(u.mac)}.yaml`);
+      const text = stubText(u, relative(cwd, s.dir) || '.', '../../../schema/node.schema.json');
+      // A stub that is there already may have been edited: never overwritten.
+      const write = options.write && !existsSync(file);
+      if (write) {
+        mkdirSync(dir, { recursive: true });
+        const tmp = `${file}.tmp-${process.pid}`;
+        writeFileSync(tmp, text);
+        renameSync(tmp, file);
+      }
+      out.push({ ...u, stub: relative(cwd, file), written: write });
+    }
+  }
+  return { sites: result.sites, unknown: out, diagnostics: result.diagnostics, requests: result.requests };
+}

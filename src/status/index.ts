@@ -1,0 +1,317 @@
+// `harvgen status`: what every node did, read from the boot servers' nginx access logs. No state
+// of its own: the site's model says which requests belong to which node (scripts by MAC, configs
+// and events by hostname, release files by the address that fetched the node's script), the log
+// says what happened. Keyed names (nginx.file_key) are matched by their shape, so no key is read.
+import type { Diagnostic } from '../diagnostics/types.ts';
+import type { ResolvedNode, SiteModel } from '../model/index.ts';
+import { compileModel } from '../pipeline.ts';
+import { nodeAllow, poolAllow } from '../render/access.ts';
+import { DIRS, LAYOUT, UNKNOWN_EVENT_HOST } from '../render/layout.ts';
+import { addressAllowed } from '../util/ipv4.ts';
+import { readLogs, type LogRequest } from './log.ts';
+import type { FetchKind, FetchSummary, NodeStatus, StatusEvent, StatusResult, UnknownMachine, Verdict } from './types.ts';
+
+export type * from './types.ts';
+export { parseSince } from './log.ts';
+
+export interface StatusOptions {
+  readonly sites: readonly string[];
+  /** nginx access logs (combined format; plain, rotated or gzipped), of one or several boot servers. */
+  readonly logs: readonly string[];
+  /** Only requests at or after this time (ms since the epoch). */
+  readonly since?: number;
+  /** A new install this soon after a SUCCEEDED is a loop (default one hour). */
+  readonly loopWindowMs?: number;
+}
+
+const MAC_HEX = '[0-9a-f]{2}(?:-[0-9a-f]{2}){5}';
+const TAG = '(?:-[0-9a-f]{32}|-x{32})?';
+
+/** What one request of a site's tree is, by its path under the site's prefix. */
+type Kind =
+  | { kind: 'script'; mac: string }
+  | { kind: 'config'; host: string }
+  | { kind: 'seed'; mac: string }
+  | { kind: 'event'; host: string; event: StatusEvent['event'] }
+  | { kind: 'discover' }
+  | { kind: 'file'; what: 'kernel' | 'initrd' | 'rootfs' | 'iso' };
+
+/** How requests of one site are recognised. */
+interface Matcher {
+  readonly prefix: string;
+  readonly script: RegExp;
+  readonly config: RegExp;
+  readonly seed: RegExp;
+  readonly event: RegExp;
+  /** URL path -> kind of release or OS file. */
+  readonly files: ReadonlyMap<string, 'kernel' | 'initrd' | 'rootfs' | 'iso'>;
+}
+
+function escapeRe(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+function matcher(model: SiteModel): Matcher {
+  const p = escapeRe(model.boot.prefix);
+  const files = new Map<string, 'kernel' | 'initrd' | 'rootfs' | 'iso'>();
+  const path = (url: string) => {
+    try {
+      return new URL(url).pathname;
+    } catch {
+      return url;
+    }
+  };
+  for (const n of model.nodes) {
+    if (n.boot === 'harvester') {
+      const a = n.release.artifacts;
+      files.set(path(a.kernel), 'kernel').set(path(a.initrd), 'initrd').set(path(a.rootfs), 'rootfs').set(path(n.release.isoUrl), 'iso');
+    } else if (n.boot === 'os') {
+      files.set(path(n.os.kernel), 'kernel');
+      for (const i of n.os.initrds) files.set(path(i), 'initrd');
+    }
+  }
+  return {
+    prefix: model.boot.prefix,
+    script: new RegExp(`^${p}/${DIRS.scripts}/(${MAC_HEX})${TAG}\\.ipxe$`),
+    config: new RegExp(`^${p}/${DIRS.configs}/([a-z0-9](?:[a-z0-9-]*[a-z0-9])?)${TAG}\\.yaml$`),
+    seed: new RegExp(`^${p}/${DIRS.cloudInit}/(${MAC_HEX})${TAG}/(?:user-data|meta-data|vendor-data)$`),
+    event: new RegExp(`^${p}/${LAYOUT.eventsDir}/([a-z0-9-]+|${UNKNOWN_EVENT_HOST})/(STARTED|SUCCEEDED|FAILED)$`),
+    files,
+  };
+}
+
+function classify(m: Matcher, r: LogRequest): Kind | undefined {
+  let x = m.script.exec(r.path);
+  if (x) return { kind: 'script', mac: x[1]!.replaceAll('-', ':') };
+  if ((x = m.config.exec(r.path))) return { kind: 'config', host: x[1]! };
+  if ((x = m.seed.exec(r.path))) return { kind: 'seed', mac: x[1]!.replaceAll('-', ':') };
+  if ((x = m.event.exec(r.path))) return { kind: 'event', host: x[1]!, event: x[2] as StatusEvent['event'] };
+  if (r.path === `${m.prefix}/${LAYOUT.discover}`) return { kind: 'discover' };
+  const f = m.files.get(r.path);
+  return f ? { kind: 'file', what: f } : undefined;
+}
+
+const iso = (t: number) => new Date(t).toISOString();
+
+/** Everything one node did, while the log is read. */
+class NodeLog {
+  readonly fetches = new Map<FetchKind, { count: number; last: LogRequest }>();
+  readonly events: (StatusEvent & { at: number })[] = [];
+  readonly problems: string[] = [];
+  lastScript?: { r: LogRequest; mac: string };
+  /** Config/seed fetches and STARTED events, times (for loops). */
+  readonly starts: number[] = [];
+  constructor(
+    readonly node: ResolvedNode,
+    readonly allow: readonly string[],
+  ) {}
+  fetch(kind: FetchKind, r: LogRequest): void {
+    const f = this.fetches.get(kind);
+    this.fetches.set(kind, { count: (f?.count ?? 0) + 1, last: r });
+    if (r.status >= 400) this.problems.push(problemOf(kind, r, this.node));
+  }
+}
+
+function problemOf(kind: FetchKind, r: LogRequest, node: ResolvedNode): string {
+  const at = `${iso(r.time)} from ${r.ip}`;
+  if (r.status === 403)
+    return `${kind} refused (403) ${at}: the access rules do not allow that address; is ${r.ip} the node's address${node.ip ? ` (${node.ip})` : ''}?`;
+  if (r.status === 404)
+    return kind === 'script' || kind === 'config' || kind === 'seed'
+      ? `${kind} not found (404) ${at}: is the deploy tree on the server current?`
+      : `${kind} not found (404) ${at}: are the release files on the server (artifacts/fetch.sh)?`;
+  return `${kind} answered ${r.status} ${at}`;
+}
+
+/** Read the logs and say what every node of every site did. */
+export async function status(options: StatusOptions): Promise<StatusResult> {
+  const loopWindow = options.loopWindowMs ?? 3_600_000;
+  const logs = readLogs(options.logs, options.since);
+  const diagnostics: Diagnostic[] = logs.unreadable.map((u) => ({
+    code: 'STATUS_LOG_UNREADABLE',
+    severity: 'error',
+    message: `the log ${u.file} cannot be read (${u.problem})`,
+    hint: 'Name nginx access logs of the boot server (plain, rotated or .gz), e.g. --log /var/log/nginx/harvgen-<site>.access.log*.',
+    file: u.file,
+  }));
+  const sites: { dir: string; site?: string; diagnostics: Diagnostic[] }[] = [];
+  const nodes: NodeStatus[] = [];
+  const unknown: UnknownMachine[] = [];
+  for (const dir of options.sites) {
+    const compiled = await compileModel(dir);
+    const model = compiled.renderable?.model;
+    const errors = compiled.diagnostics.filter((d) => d.severity === 'error');
+    sites.push({ dir, ...(compiled.site ? { site: compiled.site } : {}), diagnostics: errors });
+    diagnostics.push(...errors);
+    if (!model) continue;
+    const { nodes: n, unknown: u } = siteStatus(model, logs.requests, loopWindow);
+    nodes.push(...n);
+    unknown.push(...u);
+  }
+  return { sites, nodes, unknown, diagnostics, requests: logs.requests.length, skipped: logs.skipped };
+}
+
+/** One site's nodes and unknown machines, from the requests (in time order). */
+export function siteStatus(
+  model: SiteModel,
+  requests: readonly LogRequest[],
+  loopWindow = 3_600_000,
+): { nodes: NodeStatus[]; unknown: UnknownMachine[] } {
+  const m = matcher(model);
+  const logs = model.nodes.map((n) => new NodeLog(n, nodeAllow(model, n)));
+  const byMac = new Map<string, NodeLog>();
+  const byHost = new Map<string, NodeLog>();
+  for (const l of logs) {
+    for (const mac of l.node.macs) byMac.set(mac, l);
+    byHost.set(l.node.hostname, l);
+  }
+  // Release files are shared: a request belongs to the node that last fetched its script from that address.
+  const byIp = new Map<string, NodeLog>();
+  interface Stranger {
+    mac: string;
+    first: number;
+    last: number;
+    requests: number;
+    ips: Set<string>;
+    report?: UnknownMachine['report'];
+    joined?: UnknownMachine['joined'];
+  }
+  const strangers = new Map<string, Stranger>();
+  const stranger = (mac: string, r: LogRequest): Stranger => {
+    const s: Stranger = strangers.get(mac) ?? { mac, first: r.time, last: r.time, requests: 0, ips: new Set<string>() };
+    s.last = r.time;
+    s.requests++;
+    s.ips.add(r.ip);
+    strangers.set(mac, s);
+    return s;
+  };
+  const pool = poolAllow(model);
+  for (const r of requests) {
+    const k = classify(m, r);
+    if (!k) continue;
+    switch (k.kind) {
+      case 'script': {
+        const l = byMac.get(k.mac);
+        if (!l) {
+          if (r.status === 404) stranger(k.mac, r);
+          break;
+        }
+        l.fetch('script', r);
+        if (r.status < 400) {
+          l.lastScript = { r, mac: k.mac };
+          byIp.set(r.ip, l);
+        }
+        break;
+      }
+      case 'config': {
+        const l = byHost.get(k.host);
+        if (!l) break;
+        l.fetch('config', r);
+        if (r.status < 400) l.starts.push(r.time);
+        break;
+      }
+      case 'seed': {
+        const l = byMac.get(k.mac);
+        if (l) l.fetch('seed', r);
+        break;
+      }
+      case 'file': {
+        const l = byIp.get(r.ip) ?? logs.find((x) => x.node.ip === r.ip);
+        if (l) l.fetch(k.what, r);
+        break;
+      }
+      case 'event': {
+        if (r.status >= 400) break;
+        const mac = r.query.mac?.toLowerCase();
+        if (k.host === UNKNOWN_EVENT_HOST) {
+          if (mac && /^([0-9a-f]{2}:){5}[0-9a-f]{2}$/.test(mac) && addressAllowed(r.ip, pool)) {
+            const s = stranger(mac, r);
+            s.joined = { host: r.query.host ?? '', event: k.event, time: iso(r.time) };
+          }
+          break;
+        }
+        const l = byHost.get(k.host);
+        if (!l) break;
+        const accepted = addressAllowed(r.ip, l.allow);
+        l.events.push({ event: k.event, time: iso(r.time), ip: r.ip, ...(mac ? { mac } : {}), accepted, at: r.time });
+        if (!accepted)
+          l.problems.push(
+            `${k.event} event ${iso(r.time)} from ${r.ip}, which is not the node's address: ignored (a forged or misrouted report?)`,
+          );
+        else if (k.event === 'STARTED') l.starts.push(r.time);
+        break;
+      }
+      case 'discover': {
+        const hex = r.query.mac?.toLowerCase() ?? '';
+        if (!/^[0-9a-f]{2}(-[0-9a-f]{2}){5}$/.test(hex) || byMac.has(hex.replaceAll('-', ':'))) break;
+        const s = stranger(hex.replaceAll('-', ':'), r);
+        const q = r.query;
+        s.report = {
+          ...(q.uuid ? { uuid: q.uuid } : {}),
+          ...(q.serial ? { serial: q.serial } : {}),
+          ...(q.manufacturer ? { manufacturer: q.manufacturer } : {}),
+          ...(q.product ? { product: q.product } : {}),
+          ...(q.platform ? { platform: q.platform } : {}),
+        };
+        break;
+      }
+    }
+  }
+  const nodes = logs.map((l) => summarize(model.site, l, loopWindow));
+  const unknown = [...strangers.values()]
+    .sort((a, b) => a.first - b.first || (a.mac < b.mac ? -1 : 1))
+    .map((s) => ({
+      site: model.site,
+      mac: s.mac,
+      first: iso(s.first),
+      last: iso(s.last),
+      requests: s.requests,
+      ips: [...s.ips].sort(),
+      ...(s.report ? { report: s.report } : {}),
+      ...(s.joined ? { joined: s.joined } : {}),
+    }));
+  return { nodes, unknown };
+}
+
+function summarize(site: string, l: NodeLog, loopWindow: number): NodeStatus {
+  const { node } = l;
+  const accepted = l.events.filter((e) => e.accepted);
+  const successes = accepted.filter((e) => e.event === 'SUCCEEDED').map((e) => e.at);
+  const loopAt = successes.find((s) => l.starts.some((t) => t > s && t - s <= loopWindow));
+  const problems = [...l.problems];
+  let verdict: Verdict;
+  const fetched = (k: FetchKind) => (l.fetches.get(k)?.last.status ?? 999) < 400;
+  if (loopAt !== undefined) {
+    verdict = 'loop';
+    problems.push(
+      `installed at ${iso(loopAt)}, then started installing again within ${Math.round(loopWindow / 60000)} min: it network-boots first and its script installs every time (set state: install-once or local, or put the disk first in the boot order)`,
+    );
+  } else if (accepted.length > 0) {
+    const last = accepted[accepted.length - 1]!.event;
+    verdict = last === 'STARTED' ? 'installing' : last === 'SUCCEEDED' ? 'installed' : 'failed';
+  } else if (fetched('config')) verdict = 'installing';
+  else if (!l.lastScript) verdict = 'never-booted';
+  else if (node.boot !== 'harvester' && fetched('kernel') && (node.boot !== 'os' || fetched('initrd'))) verdict = 'booted';
+  else if (node.boot === 'iscsi') verdict = 'booted';
+  else if (node.state !== 'install' && (l.fetches.get('kernel')?.last.time ?? -1) < l.lastScript.r.time) verdict = 'local';
+  else verdict = 'booting';
+  const fetches: Partial<Record<FetchKind, FetchSummary>> = {};
+  for (const k of ['script', 'kernel', 'initrd', 'rootfs', 'iso', 'config', 'seed'] as const) {
+    const f = l.fetches.get(k);
+    if (f) fetches[k] = { count: f.count, last: iso(f.last.time), status: f.last.status, ip: f.last.ip };
+  }
+  return {
+    site,
+    hostname: node.hostname,
+    boot: node.boot,
+    state: node.state,
+    verdict,
+    ...(l.lastScript
+      ? { last_boot: { time: iso(l.lastScript.r.time), ip: l.lastScript.r.ip, mac: l.lastScript.mac, status: l.lastScript.r.status } }
+      : {}),
+    fetches,
+    events: l.events.map(({ at: _at, ...e }) => e),
+    installs: successes.length,
+    problems,
+  };
+}
