@@ -28,6 +28,8 @@ const FAILED = new Set([
   // verify: no answer from a server, or no deploy tree to compare with.
   'VERIFY_UNREACHABLE',
   'VERIFY_NO_DEPLOY_TREE',
+  // ssh-keygen missing or failing (signed trees).
+  'SIGNING_FAILED',
 ]);
 
 /** The exit code of a run that finished: 0 when `ok`, else 2 when a diagnostic says the job could not be done, else 1. */

@@ -39,4 +39,6 @@ export const LAYOUT = {
   nginxLocations: 'nginx/locations.conf',
   fetchScript: 'artifacts/fetch.sh',
   manifest: 'manifest.json',
+  /** The deploy tree's signature of manifest.json (`signing:`; never served, never listed in the manifest). */
+  manifestSignature: 'manifest.json.sig',
 } as const;
