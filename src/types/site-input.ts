@@ -355,7 +355,7 @@ export interface SiteInput {
        */
       env?: string;
       /**
-       * Path of the key file, relative to this YAML file.
+       * Path of the file holding the key, relative to this YAML file.
        */
       file?: string;
     };
