@@ -4,13 +4,17 @@
 //
 // The data between the passes, all plain values:
 //
-//   compileModel(dir, options) -> ModelledSite    pass 1: load, secrets, validation, model, and
-//                                                 the input files the model names (src/inputs/)
+//   compileModel(dir, options) -> ModelledSite    pass 1: load, secrets (and the signing key of a
+//                                                 deploy build, checked against its public key),
+//                                                 validation, model, and the input files the
+//                                                 model names (src/inputs/)
 //     ModelledSite.renderable?: Renderable        what pass 2 needs (model, locator, input files,
 //                                                 tree kind, render cache); present exactly when
 //                                                 nothing so far stops the site from rendering
-//   renderModelled(site) -> CompiledSite          pass 2: render (pure); the diagnostics it adds
-//                                                 are masked like the others
+//   renderModelled(site) -> CompiledSite          pass 2: render (pure), then for a deploy build
+//                                                 with `signing:` the signature of manifest.json
+//                                                 (src/sign/); the diagnostics it adds are masked
+//                                                 like the others
 //   compileSite(dir, options)                     both, back to back (check, the library API)
 //
 // What both carry (SiteBase): the diagnostics and source texts, already masked; `masked`, the
