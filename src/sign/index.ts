@@ -10,12 +10,13 @@ import type { Locator } from '../load/locate.ts';
 import type { Artifact } from '../render/artifact.ts';
 import { LAYOUT } from '../render/layout.ts';
 import type { SigningKey } from './key.ts';
-import { parsePublicKey, sameKey, SIGNATURE_NAMESPACE } from './public-key.ts';
+import { fingerprint, parsePublicKey, sameKey, SIGNATURE_NAMESPACE } from './public-key.ts';
 import { complaint, KeygenMissing, runKeygen, withKeyFile } from './ssh-keygen.ts';
 
 export { keyMaskValues, resolveSigningKey, SigningKey, type KeyResolution } from './key.ts';
 export {
   allowedSigners,
+  fingerprint,
   KEY_TYPES,
   parsePublicKey,
   PUBLIC_KEY_PATTERN,
@@ -76,7 +77,10 @@ export function checkSigningKey(signing: Signing, locate: Locator): Diagnostic[]
   }
   const actual = parsePublicKey(run.stdout.trim());
   if ('problem' in actual || !sameKey(actual, configured)) {
-    const shown = 'problem' in actual ? 'a key harvgen cannot read' : `${actual.type} ${actual.base64.slice(0, 24)}…`;
+    const shown =
+      'problem' in actual
+        ? 'a key harvgen cannot read'
+        : `${actual.type} ${fingerprint(actual)}, not ${configured.type} ${fingerprint(configured)}`;
     return [
       {
         code: 'SIGNING_KEY_INVALID',

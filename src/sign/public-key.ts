@@ -3,6 +3,7 @@
 // the allowed-signers file verify hands to `ssh-keygen -Y verify` is rebuilt from the parsed
 // type and base64 alone, so nothing of the comment, and no option (`cert-authority`,
 // `namespaces=`), principal or second line can reach it. Pure: no I/O.
+import { createHash } from 'node:crypto';
 
 /** The `ssh-keygen -Y` namespace of harvgen's manifest signatures (a signature made for another use does not verify). */
 export const SIGNATURE_NAMESPACE = 'harvgen-manifest';
@@ -79,6 +80,11 @@ export function parsePublicKey(text: string): PublicKey | { readonly problem: st
 /** The same key (type and blob; comments differ freely). */
 export function sameKey(a: PublicKey, b: PublicKey): boolean {
   return a.type === b.type && a.base64 === b.base64;
+}
+
+/** The key's fingerprint as OpenSSH prints it (`SHA256:` and the unpadded base64 of the blob's SHA-256), for messages. */
+export function fingerprint(key: PublicKey): string {
+  return `SHA256:${createHash('sha256').update(Buffer.from(key.base64, 'base64')).digest('base64').replace(/=+$/, '')}`;
 }
 
 /** The allowed-signers file of one key (`ssh-keygen -Y verify -f`): built from the parsed parts only. */

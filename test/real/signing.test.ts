@@ -322,7 +322,7 @@ test('a key that is not the public_key, a key with a passphrase, a file that is 
       'another key',
       () => signedSite('mismatch', { publicKeyOf: keygen(join(root, 'mismatch/key')) }),
       'signing.public_key',
-      /is not the public half of signing\.private_key \(the file secrets\/harvgen-sign\)/,
+      /is not the public half of signing\.private_key \(the file secrets\/harvgen-sign\), whose public key is ssh-ed25519 SHA256:[A-Za-z0-9+/]{43}, not ssh-ed25519 SHA256:/,
     ],
     [
       'a passphrase',
@@ -368,6 +368,13 @@ test('a key that is not the public_key, a key with a passphrase, a file that is 
     assert.ok(d[0]!.hint!.includes('ssh-keygen'), what);
     assert.not.ok(existsSync(join(out, 'location_x')), `${what}: nothing written`);
     assert.not.ok(d[0]!.message.includes(privateTmp), `${what}: the temporary file's path is not shown`);
+    if (what === 'another key') {
+      // The fingerprint shown is the one ssh-keygen prints for the private key's public half.
+      const fp = spawnSync('ssh-keygen', ['-l', '-f', `${s.key}.pub`])
+        .stdout.toString()
+        .split(' ')[1]!;
+      assert.ok(d[0]!.message.includes(`ssh-ed25519 ${fp}, not`), `${d[0]!.message} lacks ${fp}`);
+    }
   }
 });
 
