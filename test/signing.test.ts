@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { stringify } from 'yaml';
+import { main } from '../src/cli.ts';
 import { build, check } from '../src/index.ts';
 import { allowedSigners, parsePublicKey, signingKeyProblem, type PublicKey } from '../src/sign/index.ts';
 import { exampleSite } from './helpers/example.ts';
@@ -123,6 +124,21 @@ test('the committed tree still refuses a key file outside the repository, as the
   assert.ok(d, JSON.stringify(r.diagnostics));
   assert.is(d!.path, 'signing.private_key');
   assert.ok(d!.line !== undefined);
+});
+
+test('a private key written inline in site.yaml is refused, and the printed code frame masks it', async () => {
+  const body = 'b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW';
+  const dir = siteWith(
+    { private_key: `-----BEGIN OPENSSH PRIVATE KEY-----\n${body}\n-----END OPENSSH PRIVATE KEY-----\n`, public_key: ED25519 },
+    'sign-inline',
+  );
+  let err = '';
+  let out = '';
+  const code = await main(['check', dir], { out: { write: (t: string) => (out += t) }, err: { write: (t: string) => (err += t) } });
+  assert.is(code, 1);
+  assert.match(err, /signing\.private_key/);
+  assert.ok(err.includes('***'), err);
+  assert.not.ok((err + out).includes(body), err);
 });
 
 test.run();
