@@ -6,7 +6,8 @@
 // same inventory and key give byte-identical trees; a wrong or unreadable key stops the build at
 // its setting (SIGNING_KEY_INVALID), a missing ssh-keygen is SIGNING_FAILED (exit 2); the key
 // never lands in the tree, the printed output or the build state, and its temporary copy is
-// removed; a build killed after its journal committed finishes with a signature that verifies.
+// removed; a build killed after its journal committed finishes with a signature that verifies;
+// the real generated nginx never serves the signature (verify's probe catches it when it does).
 // Keys are generated here: no private key is committed.
 import { spawn, spawnSync } from 'node:child_process';
 import { appendFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -24,7 +25,10 @@ import { allowed, contentKind } from '../../src/verify/index.ts';
 import { exampleWithSecrets } from '../helpers/example.ts';
 import { tempDir } from '../helpers/tmp.ts';
 import { readTree } from '../helpers/tree.ts';
-import { requireProgram } from './helpers/programs.ts';
+import { withNetns } from './helpers/netns.ts';
+import { prepareNginx, startNginx } from './helpers/nginx.ts';
+import { describe, run } from './helpers/proc.ts';
+import { requireProgram, requireRoot } from './helpers/programs.ts';
 
 const have = requireProgram('ssh-keygen');
 const bin = fileURLToPath(new URL('../../bin/harvgen.js', import.meta.url));
@@ -33,7 +37,6 @@ const root = tempDir('signing');
 const privateTmp = join(root, 'tmp');
 mkdirSync(privateTmp);
 const savedTmp = process.env.TMPDIR;
-process.env.TMPDIR = privateTmp;
 
 /** A new key pair (no passphrase unless given); returns the private key's path. */
 function keygen(file: string, type = 'ed25519', passphrase = ''): string {
@@ -103,6 +106,8 @@ let tree1 = '';
 const printed: string[] = [];
 
 test.before(async () => {
+  // Set for this suite only (uvu runs the suites of a run in one process), restored after it.
+  process.env.TMPDIR = privateTmp;
   if (!have) return;
   main1 = signedSite('main');
   out1 = join(root, 'deploy');
@@ -265,6 +270,47 @@ test('harvgen verify asks the server for manifest.json.sig and the key file: bot
     server.closeAllConnections();
     await new Promise<void>((r) => server.close(() => r()));
   }
+});
+
+/**
+ * The signed tree served by its own generated nginx/harvgen.conf (changed by `edit`) on
+ * boot.server's address in a network namespace, and `harvgen verify --json` (bin/harvgen.js) run
+ * there against the deploy tree.
+ */
+async function verifyWithNginx(label: string, edit: (conf: string) => string = (c) => c) {
+  const prefix = tempDir(`signing-nginx-${label}`);
+  const snippet = edit(readFileSync(join(tree1, 'nginx/harvgen.conf'), 'utf8'));
+  const setup = await prepareNginx({ prefix, snippet, rewrite: { treeDir: tree1, artifactsDir: join(prefix, 'artifacts') } });
+  return withNetns(`sign-${label}`, async (ns) => {
+    await ns.sh(['ip', 'addr', 'add', '192.168.122.1/24', 'dev', 'lo']);
+    const nginx = await startNginx(setup, { host: '192.168.122.1', port: 80 }, ns);
+    try {
+      const r = await run(ns.exec([process.execPath, bin, 'verify', main1.dir, '--out', out1, '--json']), {
+        timeoutMs: 60_000,
+        env: { ...process.env, NO_COLOR: '1' },
+      });
+      return { code: r.code, doc: JSON.parse(r.stdout) as { diagnostics: Diagnostic[]; checks: number }, report: describe(r) };
+    } finally {
+      await nginx.stop();
+    }
+  });
+}
+
+test('the real generated nginx never serves manifest.json.sig: verify passes; with the catch-all 404 removed it is VERIFY_EXPOSED', async () => {
+  if (!have || !requireProgram('nginx', 'ip') || !requireRoot()) return;
+  const fresh = await verifyWithNginx('fresh');
+  assert.is(fresh.code, 0, fresh.report);
+  assert.equal(fresh.doc.diagnostics, [], fresh.report);
+  // The mutation: nginx serves the whole tree from its root, the signature with it.
+  const exposed = await verifyWithNginx('exposed', (c) => {
+    const edited = c.replace(/\n {4}location \/ \{\n {8}return 404;\n {4}\}\n/, '\n');
+    assert.is.not(edited, c);
+    return edited;
+  });
+  assert.is(exposed.code, 1, exposed.report);
+  const sig = exposed.doc.diagnostics.find((d) => d.file === 'http://192.168.122.1/manifest.json.sig');
+  assert.ok(sig?.code === 'VERIFY_EXPOSED', exposed.report);
+  assert.match(sig!.message, /manifest\.json\.sig \(the signature of manifest\.json, never served\) is answered with status 200/);
 });
 
 test('determinism: the same inventory and key give byte-identical trees (Ed25519 and RSA); a rebuild rewrites nothing', async () => {
