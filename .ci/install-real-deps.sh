@@ -32,6 +32,7 @@
 #                    domain on this x86-64 host (test/real/lab-arm64.test.ts); the driver wants the
 #                    libvirt-qemu user and group to exist (libvirt-daemon-system would create them, but
 #                    it also starts a network), so they are created below when missing
+#   openssh-client   ssh-keygen -Y sign/verify: signed deploy trees (test/real/signing.test.ts)
 #   git, rsync       the README's workflow, followed in a temporary repository (test/real/workflow.test.ts):
 #                    commit, a clone for CI, the deploy tree copied to the served directory
 #   systemd          systemd-analyze (only installed when missing, so an existing systemd is not upgraded)
@@ -46,7 +47,8 @@ fi
 packages=(nginx dnsmasq-base libvirt-clients libxml2-utils socat qemu-system-x86 ipxe-qemu ipxe ovmf
   busybox-static cpio iproute2 grub-efi-amd64-bin dosfstools mtools tgt
   python3 python3-yaml python3-jinja2 python3-requests python3-jsonschema python3-configobj python3-oauthlib
-  python3-netifaces python3-jsonpatch libvirt-daemon-driver-qemu qemu-system-arm qemu-efi-aarch64 qemu-utils git rsync)
+  python3-netifaces python3-jsonpatch libvirt-daemon-driver-qemu qemu-system-arm qemu-efi-aarch64 qemu-utils git rsync
+  openssh-client)
 command -v systemd-analyze >/dev/null 2>&1 || packages+=(systemd)
 
 export DEBIAN_FRONTEND=noninteractive

@@ -2,6 +2,7 @@
 // fragments). `npm run gen:schema` writes the JSON file and the generated TS types;
 // test/schema-drift.test.ts fails when either is stale.
 import { VALUE_KINDS, type ValueKindName } from '../src/util/value-kinds.ts';
+import { MAX_PUBLIC_KEY, PUBLIC_KEY_PATTERN } from '../src/sign/public-key.ts';
 
 const str = (description: string, extra: Record<string, unknown> = {}) => ({ type: 'string', description, ...extra });
 const strList = (description: string, extra: Record<string, unknown> = {}) => ({
@@ -22,14 +23,20 @@ const secret = (description: string) => ({
   type: ['string', 'object'],
   minLength: 1,
   description: `${description} Keep it out of git with \`{ env: NAME }\` (an environment variable) or \`{ file: path }\` (a file, relative to the YAML file that names it; one trailing newline is dropped).`,
-  properties: {
-    env: { type: 'string', pattern: '^[A-Za-z_][A-Za-z0-9_]*$', description: 'Name of the environment variable holding the value.' },
-    file: { type: 'string', minLength: 1, description: 'Path of the file holding the value, relative to this YAML file.' },
-  },
-  additionalProperties: false,
-  minProperties: 1,
-  maxProperties: 1,
+  ...secretRef('value'),
 });
+/** The reference form of a secret alone: exactly one of `env` and `file`. */
+function secretRef(what: string) {
+  return {
+    properties: {
+      env: { type: 'string', pattern: '^[A-Za-z_][A-Za-z0-9_]*$', description: `Name of the environment variable holding the ${what}.` },
+      file: { type: 'string', minLength: 1, description: `Path of the file holding the ${what}, relative to this YAML file.` },
+    },
+    additionalProperties: false,
+    minProperties: 1,
+    maxProperties: 1,
+  };
+}
 // A string that lands verbatim in generated files: its pattern and length come from the one
 // definition of its kind (src/util/value-kinds.ts), and `x-harvgen-value` names the kind so
 // the schema stage can say exactly what is wrong with a value.
@@ -612,6 +619,24 @@ const schema = {
           'Write `bss/bootparameters.json`, one BSS BootParams per node that BSS can boot as the tree does (a node with several boot MACs leaves `BOOTIF=` to BSS; `BSS_NODE_NOT_EXPORTED` names the nodes left out). Default false.',
       },
     }),
+    // Signed trees (README "Signed trees"): the deploy build signs manifest.json with `private_key`
+    // (read by deploy builds only, src/sign/key.ts), verify checks it with `public_key`.
+    signing: obj(
+      'Sign the deploy tree: `harvgen build --deploy` writes `manifest.json.sig` next to manifest.json (`ssh-keygen -Y sign`, namespace `harvgen-manifest`), and `harvgen verify` refuses a deploy tree whose signature does not verify. The committed tree is never signed and never reads the key. README "Signed trees".',
+      {
+        private_key: {
+          type: 'object',
+          description:
+            "The private key that signs (an OpenSSH private key without a passphrase, e.g. `ssh-keygen -t ed25519 -N '' -f secrets/harvgen-sign`): a secret, read by deploy builds only, never written anywhere. `{ file: path }` (relative to this YAML file, inside the repository, at most 4096 bytes; keep it out of git) or `{ env: NAME }` (an environment variable holding the key's text).",
+          ...secretRef('key'),
+        },
+        public_key: str(
+          'The public half of `private_key`, one line as in its `.pub` file: `ssh-ed25519 AAAA... comment` (or `ssh-rsa`; `ecdsa-sha2-*` keys are refused: their signatures differ at every build). No options, principal or second line. Plain data, safe to commit: verify checks the signature with it, and so can anyone (`ssh-keygen -Y verify`).',
+          { pattern: PUBLIC_KEY_PATTERN, maxLength: MAX_PUBLIC_KEY },
+        ),
+      },
+      { required: ['private_key', 'public_key'] },
+    ),
     forward: obj('socat port forwards from the host to the VIP (as systemd units), for reaching a lab cluster from outside.', {
       enabled: { type: 'boolean', description: 'Generate the units (default true).' },
       ports: {

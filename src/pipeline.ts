@@ -4,13 +4,17 @@
 //
 // The data between the passes, all plain values:
 //
-//   compileModel(dir, options) -> ModelledSite    pass 1: load, secrets, validation, model, and
-//                                                 the input files the model names (src/inputs/)
+//   compileModel(dir, options) -> ModelledSite    pass 1: load, secrets (and the signing key of a
+//                                                 deploy build, checked against its public key),
+//                                                 validation, model, and the input files the
+//                                                 model names (src/inputs/)
 //     ModelledSite.renderable?: Renderable        what pass 2 needs (model, locator, input files,
 //                                                 tree kind, render cache); present exactly when
 //                                                 nothing so far stops the site from rendering
-//   renderModelled(site) -> CompiledSite          pass 2: render (pure); the diagnostics it adds
-//                                                 are masked like the others
+//   renderModelled(site) -> CompiledSite          pass 2: render (pure), then for a deploy build
+//                                                 with `signing:` the signature of manifest.json
+//                                                 (src/sign/); the diagnostics it adds are masked
+//                                                 like the others
 //   compileSite(dir, options)                     both, back to back (check, the library API)
 //
 // What both carry (SiteBase): the diagnostics and source texts, already masked; `masked`, the
@@ -30,6 +34,7 @@ import { maskSpans, mayHoldSecretKey, secretSpans, spanValues } from './load/mas
 import type { InputStamp } from './load/stamps.ts';
 import type { SiteModel } from './model/index.ts';
 import { renderCache, renderSite, type Artifact, type RenderCache } from './render/index.ts';
+import { checkSigningKey, resolveSigningKey, signManifest, type Signing } from './sign/index.ts';
 import { MaskedValues } from './util/masked.ts';
 import { validateSite } from './validate/index.ts';
 
@@ -75,6 +80,8 @@ export interface Renderable {
   readonly secrets: SecretMode;
   /** Rendered nodes to reuse (watch), the site's own. */
   readonly cache?: RenderCache;
+  /** A deploy build of a site with `signing:`: the key, checked against its public key (src/sign/). */
+  readonly signing?: Signing;
 }
 
 /** A site after the first pass. */
@@ -162,18 +169,31 @@ export async function compileModel(dir: string, options: CompileOptions = {}): P
       root: loaded.repo?.root ?? secretRoot(loaded.dir),
       mode,
     });
-    if (stamps) stamps = [...stamps, ...resolved.stamps];
+    // The signing key (signing.private_key): read by a deploy build only, masked like the secrets.
+    const signingKey = await resolveSigningKey(loaded.input, loaded.locate, {
+      cwd: options.cwd ?? process.cwd(),
+      env: options.env ?? process.env,
+      root: loaded.repo?.root ?? secretRoot(loaded.dir),
+      mode,
+    });
+    if (stamps) stamps = [...stamps, ...resolved.stamps, ...signingKey.stamps];
     // Secrets under `config:` of a shared layer (sites/_defaults.yaml, a profile) too.
     const layered = [loaded.layers.repo, ...Object.values(loaded.layers.profiles)].flatMap((l) => configBlockSecrets(l?.config));
-    secrets = [...resolved.secrets, ...layered].filter((s) => s.length >= MIN_REDACTED);
+    secrets = [...resolved.secrets, ...layered, ...signingKey.masked].filter((s) => s.length >= MIN_REDACTED);
     const base0 = { dir, ...(site ? { site } : {}), locate: loaded.locate };
     const validated = validateSite(resolved.input, loaded.locate, loaded.layers);
     const base = { ...base0, ...(validated.model ? { model: validated.model } : {}) };
-    const checked = [...resolved.diagnostics, ...validated.diagnostics];
-    if (!validated.model || validated.diagnostics.some((d) => d.severity === 'error')) {
+    const checked = [...resolved.diagnostics, ...signingKey.diagnostics, ...validated.diagnostics];
+    if (!validated.model || checked.some((d) => d.severity === 'error')) {
       return done({ ...base, diagnostics: checked });
     }
     const model = validated.model;
+    const publicKey = (resolved.input.signing as { public_key?: unknown } | undefined)?.public_key;
+    const signing = signingKey.key && typeof publicKey === 'string' ? { key: signingKey.key, publicKey } : undefined;
+    if (signing) {
+      const keyProblems = checkSigningKey(signing, loaded.locate);
+      if (keyProblems.length > 0) return done({ ...base, diagnostics: [...checked, ...keyProblems] });
+    }
     // Files the tree copies from outside the inventory (iPXE binaries, cloud-init user-data
     // files): read once per compile, stamped like inputs.
     const read = readInputFiles(model, loaded.dir, loaded.locate, loaded.repo);
@@ -190,9 +210,10 @@ export async function compileModel(dir: string, options: CompileOptions = {}): P
       files: { binaries: read.binaries, userData: read.userData },
       secrets: mode,
       ...(cache ? { cache } : {}),
+      ...(signing ? { signing } : {}),
     };
     // Every input read; still not enough for the up-to-date check when a secret came from the environment.
-    return done({ ...base, diagnostics: checked, renderable }, !resolved.fromEnv);
+    return done({ ...base, diagnostics: checked, renderable }, !resolved.fromEnv && !signingKey.fromEnv);
   } catch (e) {
     return done({ dir, diagnostics: [internalErrorOf(dir, e)] });
   }
@@ -218,6 +239,15 @@ export function renderModelled(modelled: ModelledSite): CompiledSite {
     });
     added = rendered.diagnostics;
     if (!added.some((d) => d.severity === 'error')) artifacts = rendered.artifacts;
+    // A deploy build with `signing:` signs the manifest it rendered (src/sign/): the signature
+    // is one more file of the tree, written and checked like the others; never an unsigned tree.
+    if (artifacts && renderable.signing) {
+      const signed = signManifest(renderable.signing, artifacts, renderable.locate);
+      if (signed.diagnostics) {
+        added = [...added, ...signed.diagnostics];
+        artifacts = undefined;
+      } else artifacts = [...artifacts, signed.artifact];
+    }
   } catch (e) {
     added = [internalErrorOf(site.dir, e)];
   }

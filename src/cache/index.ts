@@ -81,6 +81,8 @@ export interface SiteRecord {
   readonly manifestStat: readonly [size: number, ino: number];
   /** Every file written: `[path, size, mode]`. */
   readonly files: readonly (readonly [string, number, number])[];
+  /** SHA-256 of the manifest.json.sig written (a signed deploy tree), which no manifest lists. */
+  readonly signature?: string;
 }
 
 let codeIdentity: string | undefined;
@@ -263,7 +265,8 @@ function outputHolds(dir: string, record: SiteRecord): boolean {
     if (st.ctimeMs === settled) {
       // Changed in the clock tick the record was settled: as likely an edit right after the build.
       listed ??= previousManifest(dir).files;
-      if (sha256File(join(dir, path)) !== listed.get(path)?.sha256) return false;
+      const want = path === LAYOUT.manifestSignature ? record.signature : listed.get(path)?.sha256;
+      if (sha256File(join(dir, path)) !== want) return false;
     }
   }
   return true;
@@ -309,6 +312,7 @@ export function writeRecord(
     if (!regular(join(cache, '.gitignore')))
       writeFileSync(join(cache, '.gitignore'), '# harvgen build state, not for git\n*\n', { flag: 'wx' });
     const manifest = artifacts.find((a) => a.path === LAYOUT.manifest);
+    const signature = artifacts.find((a) => a.path === LAYOUT.manifestSignature);
     const written = regular(join(outRoot, site.site, LAYOUT.manifest));
     if (!manifest || !written) return;
     const siteDir = resolve(site.dir);
@@ -344,6 +348,7 @@ export function writeRecord(
         manifest: sha256Hex(manifest.contents),
         manifestStat: [written.size, written.ino],
         files: artifacts.map((a) => [a.path, Buffer.byteLength(a.contents, 'utf8'), a.mode] as const),
+        ...(signature ? { signature: sha256Hex(signature.contents) } : {}),
       };
       const body = JSON.stringify(record);
       writeFileSync(fd, `${stateMac('record', body)}\n${body}`);

@@ -53,6 +53,19 @@ export const CODES = {
   SECRET_INLINE: c('warning', 'A token or plain-text password is written in the inventory (it is in git).'),
   FILE_KEY_TOO_SHORT: c('error', '`nginx.file_key` is shorter than 32 characters: the names it keys would be guessable.'),
   SECRET_TOO_LONG: c('error', 'A secret is longer than 4096 bytes (a token is about 100 characters; longer ones cost gigabytes to hash).'),
+  // signed trees (signing:)
+  SIGNING_PUBLIC_KEY_INVALID: c(
+    'error',
+    '`signing.public_key` is not one OpenSSH public key line (`ssh-ed25519`/`ssh-rsa`/`ecdsa-sha2-*`, no options or second line), or is an ECDSA key, whose signatures differ at every build.',
+  ),
+  SIGNING_KEY_INVALID: c(
+    'error',
+    'Deploy build: `signing.private_key` is not a private key ssh-keygen reads without a passphrase, or `signing.public_key` is not its public half.',
+  ),
+  SIGNING_FAILED: c(
+    'error',
+    'ssh-keygen (Debian package openssh-client) is missing or could not sign or check a signature: the job could not be done (exit 2).',
+  ),
   // network section
   NET_CIDR_INVALID: c('error', '`network.cidr` (or a block of `nginx.real_ip.from`) is not a valid IPv4 network.'),
   NET_IP_INVALID: c('error', 'A value that must be an IPv4 address is not one.'),
@@ -212,6 +225,10 @@ export const CODES = {
   VERIFY_NO_DEPLOY_TREE: c(
     'error',
     '`verify`: there is no deploy tree to compare with: no `<out>/<site>/manifest.json`, one harvgen did not write, or the committed tree (secrets as markers) (exit 2).',
+  ),
+  VERIFY_SIGNATURE: c(
+    'error',
+    "`verify`: the site has a signing key, and the deploy tree's manifest.json.sig is missing or does not verify (`ssh-keygen -Y verify`) for that manifest.json: nothing of the tree is trusted, no request is made (exit 1).",
   ),
   // command line
   CLI_USAGE: c('error', 'The command line is wrong (unknown command or option, missing argument).'),

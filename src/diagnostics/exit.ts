@@ -29,6 +29,8 @@ const FAILED = new Set([
   'VERIFY_UNREACHABLE',
   'VERIFY_NO_DEPLOY_TREE',
   'STATUS_LOG_UNREADABLE',
+  // ssh-keygen missing or failing (signed trees).
+  'SIGNING_FAILED',
 ]);
 
 /** The exit code of a run that finished: 0 when `ok`, else 2 when a diagnostic says the job could not be done, else 1. */

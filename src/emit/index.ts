@@ -210,14 +210,20 @@ async function plan(
     if (same && st!.nlink === 1) chmods.push({ path: a.path, mode: a.mode });
     else renames.push({ path: a.path, mode: a.mode });
   }
-  // manifest.json is renamed last: until then the old manifest still describes the old tree.
+  // manifest.json is renamed last: until then the old manifest still describes the old tree. Its
+  // signature just before it, so the two change together.
+  const rank = (p: string) => (p === LAYOUT.manifest ? 2 : p === LAYOUT.manifestSignature ? 1 : 0);
   const order = (x: { path: string }, y: { path: string }) =>
-    Number(x.path === LAYOUT.manifest) - Number(y.path === LAYOUT.manifest) || (x.path < y.path ? -1 : x.path > y.path ? 1 : 0);
+    rank(x.path) - rank(y.path) || (x.path < y.path ? -1 : x.path > y.path ? 1 : 0);
   renames.sort(order);
   chmods.sort(order);
   const produced = new Set(artifacts.map((a) => a.path));
   const removals: string[] = [];
-  for (const p of previous.paths) {
+  // manifest.json.sig is harvgen's by its name, as manifest.json is (never listed in it): a
+  // signature this build does not make (signing turned off) is removed with the old tree.
+  const owned = new Set(previous.paths);
+  if (tree.get(LAYOUT.manifestSignature) === 'file') owned.add(LAYOUT.manifestSignature);
+  for (const p of owned) {
     if (produced.has(p)) continue;
     checkPath(p);
     const kind = tree.get(p);

@@ -124,12 +124,14 @@ export function verifyJournal(root: string, journal: Journal, tree: ReadonlyMap<
     const kind = tree.get(rel);
     return through(rel) ?? (kind === undefined || kind === 'file' ? undefined : `names ${what} ${rel}, which is ${a(kind)}`);
   };
-  const owned = (rel: string) => oldList?.has(rel) === true;
+  // manifest.json.sig is harvgen's by its name (no manifest lists it, as none lists itself).
+  const owned = (rel: string) => oldList?.has(rel) === true || rel === LAYOUT.manifestSignature;
+  const listed = (rel: string) => newList.has(rel) || rel === LAYOUT.manifestSignature;
   for (const r of journal.renames) {
     const problem = file(r.path, 'the target') ?? file(tempFor(r.path), 'the temp file');
     if (problem) return problem;
     if (r.path === LAYOUT.manifest) continue;
-    if (!newList.has(r.path)) return `renames ${r.path} into place, which no manifest.json of the build lists`;
+    if (!listed(r.path)) return `renames ${r.path} into place, which no manifest.json of the build lists`;
     // Over an existing file only when harvgen wrote it (a target without its temp was renamed already).
     if (tree.get(tempFor(r.path)) === 'file' && tree.has(r.path) && !owned(r.path))
       return `renames a file over ${r.path}, which the manifest.json on disk does not list (harvgen did not write it)`;
@@ -137,12 +139,13 @@ export function verifyJournal(root: string, journal: Journal, tree: ReadonlyMap<
   for (const c of journal.chmods) {
     const problem = file(c.path, 'the file');
     if (problem) return problem;
-    if (!newList.has(c.path) || !owned(c.path)) return `changes the mode of ${c.path}, which no manifest.json of the build lists`;
+    if (!listed(c.path) || !owned(c.path)) return `changes the mode of ${c.path}, which no manifest.json of the build lists`;
   }
   for (const p of journal.removals) {
     const problem = file(p, 'the file');
     if (problem) return problem;
-    if (!owned(p) || newList.has(p)) return `removes ${p}, which the manifest.json on disk does not list as a file the new build drops`;
+    if (!owned(p) || (newList.has(p) && p !== LAYOUT.manifestSignature))
+      return `removes ${p}, which the manifest.json on disk does not list as a file the new build drops`;
   }
   return journal;
 }

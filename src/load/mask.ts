@@ -1,4 +1,4 @@
-// Masking by source range: the text of every value written at a secret key (`token`,
+// Masking by source range: the text of every value written at a secret key (`token`, `private_key`,
 // `password`, at any depth of any inventory file: `cluster.token`, `config.os.password`, a
 // misspelt section's `token` too) is blanked in the source texts that code frames show, whatever
 // its scalar style (plain over several lines, quoted with escapes, literal, folded). Value masking
@@ -12,7 +12,7 @@
 import { isAlias, isMap, isPair, isScalar, isSeq, parseAllDocuments, visit, type Document, type Node } from 'yaml';
 
 /** Keys whose value is a secret wherever they appear in an inventory file. */
-export const SECRET_KEYS: ReadonlySet<string> = new Set(['token', 'password']);
+export const SECRET_KEYS: ReadonlySet<string> = new Set(['token', 'password', 'private_key']);
 
 /** The keys of a secret reference, whose values name where the secret is (not secret themselves). */
 const REFERENCE_KEYS: ReadonlySet<string> = new Set(['env', 'file']);

@@ -131,8 +131,8 @@ const TOO_LONG_HINT =
 /** Largest secret file read. */
 const MAX_SECRET_FILE = 64 * 1024;
 
-/** Read a secret file: a regular file inside `root`, at most 64 KiB, not empty. */
-async function readSecretFile(
+/** Read a secret file: a regular file inside `root`, at most 64 KiB, not empty (also the signing key: src/sign/key.ts). */
+export async function readSecretFile(
   file: string,
   written: string,
   root: string,

@@ -43,6 +43,8 @@ export const LAYOUT = {
   eventsDir: 'harvgen-events',
   /** Where unknown.ipxe reports an unknown machine (`boot.report`): logged, 204; no file. */
   discover: 'harvgen-discover',
+  /** The deploy tree's signature of manifest.json (`signing:`; never served, never listed in the manifest). */
+  manifestSignature: 'manifest.json.sig',
 } as const;
 
 /** The installer's events (harvester-installer pkg/console/webhooks.go, the same in v1.2 to v1.8 and master). */

@@ -362,6 +362,28 @@ export interface SiteInput {
     export?: boolean;
   };
   /**
+   * Sign the deploy tree: `harvgen build --deploy` writes `manifest.json.sig` next to manifest.json (`ssh-keygen -Y sign`, namespace `harvgen-manifest`), and `harvgen verify` refuses a deploy tree whose signature does not verify. The committed tree is never signed and never reads the key. README "Signed trees".
+   */
+  signing?: {
+    /**
+     * The private key that signs (an OpenSSH private key without a passphrase, e.g. `ssh-keygen -t ed25519 -N '' -f secrets/harvgen-sign`): a secret, read by deploy builds only, never written anywhere. `{ file: path }` (relative to this YAML file, inside the repository, at most 4096 bytes; keep it out of git) or `{ env: NAME }` (an environment variable holding the key's text).
+     */
+    private_key: {
+      /**
+       * Name of the environment variable holding the key.
+       */
+      env?: string;
+      /**
+       * Path of the file holding the key, relative to this YAML file.
+       */
+      file?: string;
+    };
+    /**
+     * The public half of `private_key`, one line as in its `.pub` file: `ssh-ed25519 AAAA... comment` (or `ssh-rsa`; `ecdsa-sha2-*` keys are refused: their signatures differ at every build). No options, principal or second line. Plain data, safe to commit: verify checks the signature with it, and so can anyone (`ssh-keygen -Y verify`).
+     */
+    public_key: string;
+  };
+  /**
    * socat port forwards from the host to the VIP (as systemd units), for reaching a lab cluster from outside.
    */
   forward?: {

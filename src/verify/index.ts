@@ -4,18 +4,21 @@
 // difference into a diagnostic positioned at its URL: VERIFY_DRIFT (a served file is not what
 // was built), VERIFY_EXPOSED (something answers that must not), VERIFY_UNREACHABLE (no answer:
 // the job could not be done), VERIFY_NO_DEPLOY_TREE (nothing to compare with).
+import { readFileSync } from 'node:fs';
 import { resolve, join } from 'node:path';
 import { sortDiagnostics, type Diagnostic } from '../diagnostics/types.ts';
 import { createAgents } from './http.ts';
 import { readDeployManifest } from './manifest.ts';
 import { planReleases, planSite, serverFor, type Check, type ReleaseSums } from './plan.ts';
 import { Run } from './run.ts';
+import { checkSignature, type TrustedKey } from './signature.ts';
 import type { VerifyProgress, VerifyServer } from './types.ts';
 
 export { CONTENT_TYPES, contentKind, parseSums, planSite, planReleases, serverFor, type Check, type Expect, type Server } from './plan.ts';
 export { readDeployManifest, type DeployManifest } from './manifest.ts';
 export { allowed } from './plan.ts';
 export type { VerifyProgress, VerifyServer } from './types.ts';
+export type { TrustedKey } from './signature.ts';
 
 /** Where fetch.sh downloads releases from when HARVGEN_RELEASE_BASE is not set. */
 export const DEFAULT_RELEASE_BASE = 'https://releases.rancher.com/harvester';
@@ -39,6 +42,11 @@ export interface VerifyOptions {
   readonly source?: string;
   /** Called after each request. */
   readonly onProgress?: (e: VerifyProgress) => void;
+  /**
+   * A public key line (a `.pub` file's content) every site's manifest.json.sig must verify with,
+   * in place of the sites' `signing.public_key` (`--public-key`).
+   */
+  readonly publicKey?: TrustedKey;
 }
 
 /** One site of a run. */
@@ -88,13 +96,33 @@ export async function verify(options: VerifyOptions): Promise<VerifyResult> {
       continue;
     }
     const out = join(outRoot, name);
-    const read = readDeployManifest(out);
+    // With a signing key, nothing of the tree is trusted before its signature verifies for the
+    // very bytes read here (src/verify/signature.ts).
+    const key = options.publicKey ?? siteKey(loaded.input, dir);
+    const text = key ? readText(join(out, 'manifest.json')) : undefined;
+    const unsigned = key && text !== undefined ? checkSignature(out, text, key, name) : undefined;
+    if (unsigned) {
+      sites.push({ dir, site: name, out, diagnostics: [unsigned] });
+      continue;
+    }
+    const read = readDeployManifest(out, text);
     if ('problem' in read) {
       diagnostics.push(treeProblem(out, read.problem, read.committed));
       sites.push({ dir, site: name, out, diagnostics });
       continue;
     }
     const m = read.manifest;
+    if (key && m.site !== name) {
+      const d: Diagnostic = {
+        code: 'VERIFY_SIGNATURE',
+        severity: 'error',
+        message: `${out}/manifest.json is signed, but for the site ${m.site}, not ${name}: verify checked nothing of ${name}`,
+        hint: `Deploy ${name}'s own tree (\`harvgen build --deploy ${dir}\`) to ${out}.`,
+        file: join(out, 'manifest.json'),
+      };
+      sites.push({ dir, site: name, out, diagnostics: [d] });
+      continue;
+    }
     for (const p of read.dropped)
       diagnostics.push({
         code: 'EMIT_UNTRUSTED_PATH',
@@ -160,11 +188,24 @@ function treeProblem(where: string, message: string, committed?: true): Diagnost
   };
 }
 
-/** `cluster.token`/`password` given as `{ file }` in the inventory: paths to probe on the server. */
+/** `cluster.token`/`password` and `signing.private_key` given as `{ file }` in the inventory: paths to probe on the server. */
 function secretFileRefs(input: unknown): string[] {
-  const c = (input as { cluster?: Record<string, unknown> } | undefined)?.cluster ?? {};
-  return ['token', 'password'].flatMap((k) => {
-    const v = c[k] as { file?: unknown } | undefined;
-    return typeof v?.file === 'string' ? [v.file.replace(/^\.\//, '')] : [];
-  });
+  const i = input as { cluster?: Record<string, unknown>; signing?: Record<string, unknown> } | undefined;
+  const refs = [i?.cluster?.token, i?.cluster?.password, i?.signing?.private_key] as ({ file?: unknown } | undefined)[];
+  return refs.flatMap((v) => (typeof v?.file === 'string' ? [v.file.replace(/^\.\//, '')] : []));
+}
+
+/** The site's `signing.public_key` (read raw: verify does not validate the inventory; the key is parsed when used). */
+function siteKey(input: unknown, dir: string): TrustedKey | undefined {
+  const line = (input as { signing?: { public_key?: unknown } } | undefined)?.signing?.public_key;
+  return typeof line === 'string' ? { line, from: `signing.public_key of ${join(dir, 'site.yaml')}` } : undefined;
+}
+
+/** A file's text, or undefined (readDeployManifest then says why there is none). */
+function readText(file: string): string | undefined {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return undefined;
+  }
 }

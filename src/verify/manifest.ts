@@ -47,12 +47,15 @@ function plainDataOf(nodes: readonly unknown[]): string[] {
   return out;
 }
 
-/** Read and check `<siteOut>/manifest.json`. Entries whose path or URL is not plain are dropped (and named). */
-export function readDeployManifest(siteOut: string): ReadManifest {
+/**
+ * Read and check `<siteOut>/manifest.json` (or `text`, its bytes as already read: the ones whose
+ * signature was checked). Entries whose path or URL is not plain are dropped (and named).
+ */
+export function readDeployManifest(siteOut: string, text?: string): ReadManifest {
   const file = join(siteOut, LAYOUT.manifest);
   let raw: unknown;
   try {
-    raw = JSON.parse(readFileSync(file, 'utf8'));
+    raw = JSON.parse(text ?? readFileSync(file, 'utf8'));
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     return { problem: code === 'ENOENT' ? `there is no ${file}` : `${file} cannot be read: ${(e as Error).message}` };

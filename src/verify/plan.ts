@@ -111,6 +111,7 @@ export function planSite(m: DeployManifest, server: Server, secretFiles: readonl
   }
   const refused = (rel: string, what: string) => out.push(check(m.site, server, at(rel), { kind: 'refused', what }));
   refused(LAYOUT.manifest, 'manifest.json (the list of every file of the tree)');
+  refused(LAYOUT.manifestSignature, 'manifest.json.sig (the signature of manifest.json, never served)');
   // The tree's files nginx does not serve: a few of each directory show whether it is exposed.
   const perDir = new Map<string, number>();
   for (const f of m.files) {

@@ -1,4 +1,5 @@
 // `harvgen verify`: does each boot server serve exactly the deploy tree? (the library: src/verify/)
+import { readFileSync, statSync } from 'node:fs';
 import { isIP } from 'node:net';
 import type { CAC } from 'cac';
 import { jsonOutput, jsonSite } from '../../diagnostics/envelope.ts';
@@ -16,6 +17,7 @@ interface VerifyFlags extends Flags {
   readonly concurrency?: number | string;
   readonly timeout?: number | string;
   readonly source?: string;
+  readonly publicKey?: string;
 }
 
 export function register(cli: CAC, out: CliOutput): void {
@@ -34,9 +36,14 @@ export function register(cli: CAC, out: CliOutput): void {
     .option('--concurrency <n>', 'Requests in flight at once (default 8)')
     .option('--timeout <seconds>', 'Give up on a request that receives nothing for this long (default 10)')
     .option('--source <address>', "Connect from this local address (a node's, to check the files only it may fetch)")
+    .option(
+      '--public-key <file>',
+      "The signing key's public half (its .pub file): every manifest.json.sig must verify with it (default: each site's signing.public_key)",
+    )
     .example('harvgen verify sites/location_x')
     .example('harvgen verify sites/location_x --url http://10.20.0.5:8080 --url http://10.20.0.6:8080 --json')
     .example('harvgen verify sites/location_x --releases')
+    .example('harvgen verify sites/location_x --public-key ~/harvgen-sign.pub   # trust this key, whatever the inventory says')
     .action(overSites(out, (dirs, flags) => runVerify(dirs, flags as VerifyFlags, out)));
 }
 
@@ -57,6 +64,15 @@ async function runVerify(dirs: string[], flags: VerifyFlags, out: CliOutput): Pr
   if (flags.source !== undefined && isIP(String(flags.source)) === 0)
     return out.usageError(`--source ${String(flags.source)}: an IP address of this machine`);
 
+  let publicKey: { line: string; from: string } | undefined;
+  if (flags.publicKey !== undefined) {
+    const file = String(flags.publicKey);
+    const text = readPublicKeyFile(file);
+    if (text.problem !== undefined) return out.usageError(`--public-key ${file}: ${text.problem}`);
+    const parsed = (await import('../../sign/public-key.ts')).parsePublicKey(text.line);
+    if ('problem' in parsed) return out.usageError(`--public-key ${file}: its line ${parsed.problem}`);
+    publicKey = { line: text.line, from: `the key of --public-key ${file}` };
+  }
   const { verify } = await import('../../verify/index.ts');
   const progress = flags.json ? undefined : startProgress(out.io.err);
   const result = await verify({
@@ -68,6 +84,7 @@ async function runVerify(dirs: string[], flags: VerifyFlags, out: CliOutput): Pr
     concurrency,
     timeoutMs: Math.round(timeout * 1000),
     ...(flags.source !== undefined ? { source: String(flags.source) } : {}),
+    ...(publicKey ? { publicKey } : {}),
     onProgress: (p) => progress?.update(`harvgen: verifying ${p.done}/${p.total} ${p.url}`),
   }).finally(() => progress?.done());
   const strict = flags.strict === true;
@@ -111,6 +128,22 @@ async function runVerify(dirs: string[], flags: VerifyFlags, out: CliOutput): Pr
     `${result.checks} check(s) on ${result.servers.length} server(s) in ${result.durationMs} ms: ${errors === 0 ? 'every server serves the deploy tree' : `${errors} difference(s) or failure(s)`}`,
   );
   return exitCode(ok, result.diagnostics);
+}
+
+/** The one public key line of a .pub file (at most 16 KiB, one line), or why not. */
+function readPublicKeyFile(file: string): { line: string; problem?: undefined } | { problem: string } {
+  try {
+    const st = statSync(file);
+    if (!st.isFile() || st.size > 16 * 1024)
+      return { problem: 'not a public key file (a regular file of one line, like ssh-keygen writes .pub)' };
+    const lines = readFileSync(file, 'utf8')
+      .split('\n')
+      .filter((l) => l.trim() !== '');
+    if (lines.length !== 1) return { problem: `holds ${lines.length} lines; a public key file holds one` };
+    return { line: lines[0]!.trim() };
+  } catch (e) {
+    return { problem: `cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})` };
+  }
 }
 
 /** Why a base URL is not one verify can use (undefined: it is). */

@@ -19,6 +19,7 @@ export const DEBIAN_PACKAGE: Readonly<Record<string, string>> = {
   xmllint: 'libxml2-utils',
   'systemd-analyze': 'systemd',
   socat: 'socat',
+  'ssh-keygen': 'openssh-client',
   'qemu-system-x86_64': 'qemu-system-x86',
   busybox: 'busybox-static',
   '/bin/busybox': 'busybox-static',

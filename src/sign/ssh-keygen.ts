@@ -1,0 +1,70 @@
+// The one program that signs and verifies: OpenSSH's `ssh-keygen -Y` (Debian package
+// openssh-client). No cryptography of harvgen's own. The private key is handed to it as a file
+// of mode 0600 in a private temporary directory (mkdtemp: 0700, a fresh name) that is removed
+// afterwards, also on failure; it never lands in the output, in printed text or in the build
+// state. Every call is synchronous and bounded in time, with `-P ''` so that a key with a
+// passphrase fails instead of prompting, and a minimal environment (no agent, no askpass).
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/** The Debian package that has ssh-keygen. */
+export const SSH_KEYGEN_PACKAGE = 'openssh-client';
+
+/** Longest a call may take (a signature takes milliseconds). */
+const TIMEOUT_MS = 30_000;
+
+/** What one run of ssh-keygen did. */
+export interface KeygenRun {
+  /** Exit status (undefined: it did not run to the end). */
+  readonly status: number | undefined;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** ssh-keygen is not installed (or cannot be started). */
+export class KeygenMissing extends Error {}
+
+/** The program run: `HARVGEN_SSH_KEYGEN` (tests, an unusual install), else `ssh-keygen` from PATH. */
+function program(): string {
+  return process.env.HARVGEN_SSH_KEYGEN ?? 'ssh-keygen';
+}
+
+/** Run ssh-keygen with `args` and `input` on stdin. Throws KeygenMissing when it cannot be started. */
+export function runKeygen(args: readonly string[], input = ''): KeygenRun {
+  const r = spawnSync(program(), args, {
+    input,
+    encoding: 'utf8',
+    timeout: TIMEOUT_MS,
+    maxBuffer: 16 * 1024 * 1024,
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', LC_ALL: 'C', SSH_ASKPASS_REQUIRE: 'never' },
+  });
+  if (r.error && (r.error as NodeJS.ErrnoException).code === 'ENOENT')
+    throw new KeygenMissing(
+      `${program()} was not found: install the Debian package ${SSH_KEYGEN_PACKAGE} (\`apt-get install ${SSH_KEYGEN_PACKAGE}\`)`,
+    );
+  if (r.error) throw new KeygenMissing(`${program()} could not be run: ${r.error.message}`);
+  return { status: r.status ?? undefined, stdout: r.stdout, stderr: r.stderr };
+}
+
+/**
+ * Run `fn` with the private key in a file of mode 0600 in a new private directory, removed
+ * afterwards whatever happens. `fn` gets the file's path.
+ */
+export function withKeyFile<T>(keyText: string, fn: (file: string) => T): T {
+  const dir = mkdtempSync(join(tmpdir(), 'harvgen-sign-'));
+  try {
+    const file = join(dir, 'key');
+    writeFileSync(file, keyText.endsWith('\n') ? keyText : `${keyText}\n`, { mode: 0o600, flag: 'wx' });
+    return fn(file);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** ssh-keygen's complaint, one line, with the temporary key file's path named as `where`. */
+export function complaint(run: KeygenRun, file: string, where: string): string {
+  const text = `${run.stderr}`.split(file).join(where).replace(/\s+/g, ' ').trim();
+  return text === '' ? `exit status ${run.status ?? 'none (timed out or killed)'}` : text;
+}
