@@ -22,6 +22,7 @@ import { withLab } from './helpers/lab.ts';
 import { bootVm, cleanSerial, lazyBoots, type BootResult } from './helpers/qemu.ts';
 import { buildFixtureTrees, clusterSecrets, getTrees, copyTree, type SiteKey, type SiteTree, type ManifestNode } from './helpers/tree.ts';
 import { tempDir } from '../helpers/tmp.ts';
+import { status } from '../../src/status/index.ts';
 import { BUILTIN_DEFAULTS } from '../../src/model/defaults.ts';
 
 /** Hard limits per boot (measured: BIOS ~11 s, UEFI ~22 s alone; two run at once). */
@@ -394,5 +395,27 @@ for (const c of CASES) {
     }
   });
 }
+
+// harvgen status over the log a real nginx wrote while real iPXE clients booted (boot.report on).
+test('harvgen status reads the real nginx log of the BIOS boots: hv-b1 installing (its config fetched), the unknown MAC with what iPXE reported', async () => {
+  if (!programsPresent()) return;
+  const [known, stranger] = [await outcome('bios-create'), await outcome('bios-unknown')];
+  assert.ok(known.access && stranger.access, 'both boots left an access log');
+  const log = path.join(tempDir('boot-status'), 'access.log');
+  await writeFile(log, known.access + stranger.access);
+  const r = await status({ sites: [known.tree.sourceDir], logs: [log] });
+  assert.equal(r.diagnostics, []);
+  const b1 = r.nodes.find((n) => n.hostname === 'hv-b1')!;
+  assert.is(b1.verdict, 'installing', JSON.stringify(b1, null, 1));
+  for (const k of ['script', 'kernel', 'initrd', 'config'] as const)
+    assert.is(b1.fetches[k]?.status, 200, `${k}: ${JSON.stringify(b1.fetches)}`);
+  assert.is(b1.last_boot?.mac, known.mac);
+  const u = r.unknown.find((x) => x.mac === UNKNOWN_MAC);
+  assert.ok(u, `the unknown MAC is not listed: ${JSON.stringify(r.unknown)}`);
+  // unknown.ipxe reported the machine: QEMU's SMBIOS and iPXE's platform.
+  assert.is(u!.report?.platform, 'pcbios', JSON.stringify(u));
+  assert.match(u!.report?.manufacturer ?? '', /QEMU/);
+  assert.match(u!.report?.uuid ?? '', /^[0-9a-f]{8}-[0-9a-f]{4}-/);
+});
 
 test.run();
