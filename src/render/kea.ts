@@ -50,15 +50,20 @@ function keaClass(model: SiteModel, c: BootClass): Record<string, unknown> {
 
 /**
  * The reservations of one node: one per boot MAC (Kea identifies a host by one hardware address),
- * its name, and its address on the first MAC (Kea reserves an address once per subnet; the other
- * NICs lease from the pool). The one place a host's Kea entry is written.
+ * each with the node's name and address, so whichever NIC boots gets the address its files are
+ * served to (nginx.access). The one place a host's Kea entry is written.
  */
 export function keaHost(h: DhcpHost): Record<string, unknown>[] {
-  return h.macs.map((mac, i) => ({
+  return h.macs.map((mac) => ({
     'hw-address': k(mac),
     hostname: k(h.hostname),
-    ...(h.ip !== undefined && i === 0 ? { 'ip-address': k(h.ip) } : {}),
+    ...(h.ip !== undefined ? { 'ip-address': k(h.ip) } : {}),
   }));
+}
+
+/** Some node reserves its address for several MACs: Kea refuses that unless `ip-reservations-unique` is false (a global setting). */
+function sharedAddresses(hosts: readonly DhcpHost[]): boolean {
+  return hosts.some((h) => h.ip !== undefined && h.macs.length > 1);
 }
 
 /** A stable subnet id, unique per network: its address as a 32-bit number (never 0 or 2^32-1 for a valid network). */
@@ -80,6 +85,7 @@ export function renderKea(model: SiteModel): string {
   const lease = leaseSeconds(model.dnsmasq.leaseTime) ?? 0xffffffff;
   const net = model.network;
   const vip = vipReservation(model);
+  const hosts = dhcpHosts(model);
   const subnet = {
     id: subnetId(model),
     subnet: k(`${net.address}/${net.prefix}`),
@@ -94,7 +100,7 @@ export function renderKea(model: SiteModel): string {
     ],
     'require-client-classes': classes.map((c) => keaClassName(model, c)),
     reservations: [
-      ...dhcpHosts(model).flatMap(keaHost),
+      ...hosts.flatMap(keaHost),
       // The cluster VIP (vip_mode: dhcp): the create node leases it with vip_hw_addr.
       ...(vip ? [{ 'hw-address': k(vip.mac), 'ip-address': k(vip.ip) }] : []),
     ],
@@ -106,6 +112,7 @@ export function renderKea(model: SiteModel): string {
       'lease-database': { type: 'memfile', persist: true, name: '/var/lib/kea/kea-leases4.csv', 'lfc-interval': 3600 },
       'control-socket': { 'socket-type': 'unix', 'socket-name': '/run/kea/kea4-ctrl-socket' },
       'valid-lifetime': lease,
+      ...(sharedAddresses(hosts) ? { 'ip-reservations-unique': false } : {}),
       'client-classes': classes.map((c) => keaClass(model, c)),
       subnet4: [subnet],
     },
