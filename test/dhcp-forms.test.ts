@@ -13,6 +13,7 @@ import { renderSite } from '../src/render/index.ts';
 import { escapers, UnsafeValueError } from '../src/render/escape.ts';
 import { bootClasses, leaseSeconds } from '../src/render/dhcp-boot.ts';
 import { deployHints } from '../src/cli/hints.ts';
+import { explainNode } from '../src/explain/index.ts';
 import { exampleSite } from './helpers/example.ts';
 import { PAYLOADS } from './helpers/payloads.ts';
 import { tempDir } from './helpers/tmp.ts';
@@ -196,6 +197,22 @@ test('Kea and ISC need a TFTP address: a name in boot.server without dhcp.next_s
     dnsmasq.diagnostics.some((x) => x.code === 'NET_NEXT_SERVER_MISSING'),
     'dnsmasq is its own TFTP server',
   );
+});
+
+test('explain names the DHCP form and its file, from dhcp.server or the built-in default', async () => {
+  for (const [server, want] of [
+    ['kea', 'kea: kea/harvgen.json'],
+    ['isc', 'isc: dhcpd/harvgen.conf'],
+  ] as const) {
+    const compiled = await compileSite(site(server));
+    const e = explainNode(compiled, compiled.model!.nodes[0]!);
+    const v = e.values.find((x) => x.key === 'dhcp');
+    assert.is(v?.value, want);
+    assert.is(v?.source.kind, 'inventory');
+  }
+  const plain = await compileSite(join(repo, 'sites/location_x'));
+  const d = explainNode(plain, plain.model!.nodes[0]!).values.find((x) => x.key === 'dhcp');
+  assert.equal([d?.value, d?.source.kind], ['dnsmasq: dnsmasq/harvgen.conf', 'built-in']);
 });
 
 test('the deploy hints name each site DHCP form', () => {
