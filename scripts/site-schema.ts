@@ -570,6 +570,9 @@ const schema = {
         description:
           'Who may fetch the files that hold a secret or one node\'s data (Harvester configs, cloud-init seeds, `unknown/join.yaml`). `nodes` (default): only the node\'s own `ip` (a node without one: the DHCP pool; unknown machines: the DHCP pool), everyone else gets 403. `open`: every client, for a boot server behind something that already restricts who reaches it. README "Threat model".',
       },
+      file_key: secret(
+        'A secret that makes the names of the files holding a secret or one node\'s data unguessable: each known node\'s iPXE scripts, Harvester config and cloud-init seed get a name with a tag keyed by it (HMAC-SHA256), and DHCP hands each boot MAC the URL of its own script. At least 32 characters (`openssl rand -hex 32`). The committed tree shows `x` in place of each tag; only the deploy tree (`--deploy`) reads the key. README "Threat model".',
+      ),
       real_ip: obj(
         "A proxy or NAT in front of nginx: the client address nginx checks is taken from `header`, for requests from `from` (nginx's realip module, `set_real_ip_from`/`real_ip_header`). Without it, every client behind the proxy looks like the proxy.",
         {

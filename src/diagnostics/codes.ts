@@ -51,6 +51,7 @@ export const CODES = {
   SECRET_ENV_MISSING: c('error', 'A secret comes from an environment variable that is not set (or empty).'),
   SECRET_FILE_MISSING: c('error', 'A secret comes from a file that does not exist, cannot be read or is empty.'),
   SECRET_INLINE: c('warning', 'A token or plain-text password is written in the inventory (it is in git).'),
+  FILE_KEY_TOO_SHORT: c('error', '`nginx.file_key` is shorter than 32 characters: the names it keys would be guessable.'),
   SECRET_TOO_LONG: c('error', 'A secret is longer than 4096 bytes (a token is about 100 characters; longer ones cost gigabytes to hash).'),
   // network section
   NET_CIDR_INVALID: c('error', '`network.cidr` (or a block of `nginx.real_ip.from`) is not a valid IPv4 network.'),

@@ -163,6 +163,7 @@ export function resolveSite(input: SiteInput, layers: Layers = { profiles: {} })
       ...(input.nginx?.real_ip !== undefined
         ? { realIp: { from: [...input.nginx.real_ip.from], header: input.nginx.real_ip.header } }
         : {}),
+      ...(typeof input.nginx?.file_key === 'string' ? { fileKey: input.nginx.file_key } : {}),
     },
     dnsmasq: {
       ...(input.dnsmasq?.interface !== undefined ? { interface: input.dnsmasq.interface } : {}),

@@ -5,6 +5,7 @@
 import type { ResolvedNode, SiteModel } from '../model/index.ts';
 import { parseIpv4, rangeToCidrs } from '../util/ipv4.ts';
 import { DIRS, LAYOUT } from './layout.ts';
+import { cloudInitPath, harvesterConfigPath } from './file-names.ts';
 
 /** A served file and the addresses or CIDR blocks nginx serves it to (403 to any other). */
 export interface ProtectedFile {
@@ -42,8 +43,8 @@ export function protectedFiles(model: SiteModel, served: readonly string[]): Pro
   const owners = new Map<string, readonly string[]>();
   for (const node of model.nodes) {
     const allow = nodeAllow(model, node);
-    if (node.boot === 'harvester') owners.set(LAYOUT.harvesterConfig(node.hostname), allow);
-    for (const mac of node.macs) owners.set(LAYOUT.cloudInitDir(mac), allow);
+    if (node.boot === 'harvester') owners.set(harvesterConfigPath(model, node), allow);
+    for (const mac of node.macs) owners.set(cloudInitPath(model, mac), allow);
   }
   if (model.unknownJoin) owners.set(LAYOUT.unknownJoinConfig, poolAllow(model));
   return served

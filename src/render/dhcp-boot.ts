@@ -2,6 +2,7 @@
 // (the iPXE split) and the reservations. dnsmasq (host-configs.ts), the libvirt network, Kea
 // (kea.ts) and ISC dhcpd (dhcpd.ts) each write these facts in their own syntax; none decides them.
 import type { SiteModel } from '../model/index.ts';
+import { namesKeyed, nodeScriptPath } from './file-names.ts';
 import { LAYOUT } from './layout.ts';
 
 /** True when some node is an arm64 machine. */
@@ -74,6 +75,15 @@ export function bootFile(model: SiteModel, id: BootClassId): string {
   const c = bootClasses(model).find((x) => x.id === id);
   if (!c) throw new Error(`no DHCP boot class ${id} in site ${model.site}`);
   return c.file;
+}
+
+/**
+ * What iPXE on one of a node's boot MACs is sent instead of the entry script: with
+ * `nginx.file_key`, the URL of that MAC's own script (its keyed name is one boot.ipxe cannot
+ * know); else nothing (undefined). Every form writes it in its host's entry, for iPXE only.
+ */
+export function ipxeHostBootFile(model: SiteModel, mac: string): string | undefined {
+  return namesKeyed(model) ? `${model.boot.server}/${nodeScriptPath(model, mac)}` : undefined;
 }
 
 /** One node's DHCP reservation: its boot MACs, its address when fixed, its name. */

@@ -4,9 +4,10 @@ import { nodeFirmware } from '../model/index.ts';
 import type { ProtectedFile } from './access.ts';
 import { dnsmasqLine, socatHost } from './escape.ts';
 import { kindOf } from './kinds/index.ts';
-import { bootFile, hasArm64, uefiBootFile, vipReservation } from './dhcp-boot.ts';
+import { bootFile, hasArm64, ipxeHostBootFile, uefiBootFile, vipReservation } from './dhcp-boot.ts';
 import { DIRS, LAYOUT } from './layout.ts';
 import { renderTemplate } from './templates.ts';
+import { namesKeyed } from './file-names.ts';
 
 export { hasArm64, uefiBootFile, vipReservation } from './dhcp-boot.ts';
 
@@ -30,6 +31,7 @@ export function ipxeSplitLines(model: SiteModel, scope?: string): DnsmasqOption[
   const on = scope !== undefined ? [`tag:${scope}`] : [];
   // The boot files are the split's facts (dhcp-boot.ts), shared with Kea and ISC dhcpd.
   const efiFile = bootFile(model, 'efi64');
+  const notKeyed = namesKeyed(model) ? [`tag:!${keyedTag(model)}`] : [];
   const http: DnsmasqOption[] = model.boot.httpBoot
     ? [
         // UEFI HTTP boot (x86-64): the client must see its own vendor class echoed (option 60),
@@ -45,12 +47,42 @@ export function ipxeSplitLines(model: SiteModel, scope?: string): DnsmasqOption[
     { key: 'dhcp-match', values: ['set:bios', 'option:client-arch', '0'] },
     { key: 'dhcp-match', values: ['set:efi64', 'option:client-arch', '7'] },
     { key: 'dhcp-match', values: ['set:efi64', 'option:client-arch', '9'] },
-    { key: 'dhcp-boot', values: [...on, 'tag:ipxe', bootFile(model, 'ipxe')] },
+    ...keyedScriptLines(model, on),
+    { key: 'dhcp-boot', values: [...on, 'tag:ipxe', ...notKeyed, bootFile(model, 'ipxe')] },
     { key: 'dhcp-boot', values: [...on, 'tag:!ipxe', 'tag:bios', bootFile(model, 'bios')] },
     { key: 'dhcp-boot', values: [...on, 'tag:!ipxe', 'tag:efi64', efiFile] },
     ...http,
     ...(hasArm64(model) ? arm64Lines(model, on) : []),
   ];
+}
+
+/** The tag of every boot MAC whose script has a keyed name (\`nginx.file_key\`). */
+function keyedTag(model: SiteModel): string {
+  return `harvgen-${model.site}-keyed`;
+}
+
+/**
+ * With \`nginx.file_key\`, iPXE on a known MAC gets the URL of that MAC's own script (its name is
+ * keyed, so boot.ipxe cannot name it): each boot MAC is tagged, and a \`dhcp-boot\` per MAC names
+ * its script. The entry script's line excludes the tagged MACs, so no two boot lines match one
+ * request, whatever order dnsmasq tries them in.
+ */
+function keyedScriptLines(model: SiteModel, on: readonly string[]): DnsmasqOption[] {
+  if (!namesKeyed(model)) return [];
+  const lines: DnsmasqOption[] = [];
+  for (const node of model.nodes) {
+    for (const mac of node.macs) {
+      const url = ipxeHostBootFile(model, mac);
+      if (url === undefined) continue;
+      const tag = `harvgen-${model.site}-${mac.replaceAll(':', '')}`;
+      lines.push(
+        { key: 'dhcp-mac', values: [`set:${keyedTag(model)}`, mac] },
+        { key: 'dhcp-mac', values: [`set:${tag}`, mac] },
+        { key: 'dhcp-boot', values: [...on, 'tag:ipxe', `tag:${tag}`, url] },
+      );
+    }
+  }
+  return lines;
 }
 
 /** arm64 UEFI (client architecture 11; HTTP boot architecture 19) gets the arm64 iPXE. */
@@ -114,6 +146,7 @@ export function renderDnsmasq(model: SiteModel): string {
     hosts,
     vip: vipReservation(model),
     split: ipxeSplitLines(model, siteTag(model)),
+    keyed: namesKeyed(model),
     uefiLoader: model.boot.uefiLoader,
     secureBoot: model.boot.secureBoot,
     tftpRoot: model.dnsmasq.tftpRoot,
@@ -212,6 +245,7 @@ export function renderNginx(model: SiteModel, opts: NginxOptions): string {
     unknownJoin: open && model.boot.unknown === 'join',
     harvesterConfigs: open && model.nodes.some((n) => n.boot === 'harvester'),
     cloudInit: open && model.nodes.some((n) => n.boot === 'os' && n.os.cloudInit),
+    keyed: namesKeyed(model),
     dirs: DIRS,
     entryScript: LAYOUT.entryScript,
     unknownScript: LAYOUT.unknownScript,

@@ -19,7 +19,8 @@ import {
   releases,
   installers,
 } from './host-configs.ts';
-import { renderEmbedScript, renderEntryScript, renderOciLaunchScript, renderUnknownScript } from './ipxe.ts';
+import { renderEmbedScript, renderEntryScript, renderKeyedStub, renderOciLaunchScript, renderUnknownScript } from './ipxe.ts';
+import { namesKeyed, nodeScriptPath } from './file-names.ts';
 import { kindOf, renderNodeScript } from './kinds/index.ts';
 import { ConfigBudget } from './kinds/harvester/budget.ts';
 import { LAYOUT } from './layout.ts';
@@ -151,7 +152,10 @@ export function renderSite(model: SiteModel, locate: Locator, cache?: RenderCach
     const first = files.length;
     const before = diagnostics.length;
     const tooLarge = budget.tooLargeCount;
-    for (const mac of node.macs) add(LAYOUT.nodeScript(mac), () => renderNodeScript(model, node, mac), { served: true });
+    for (const mac of node.macs) {
+      add(nodeScriptPath(model, mac), () => renderNodeScript(model, node, mac), { served: true });
+      if (namesKeyed(model)) add(LAYOUT.nodeScript(mac), () => renderKeyedStub(model, mac), { served: true });
+    }
     if (node.state !== 'local') {
       kindOf(node).files(model, {
         add: (path, render) => add(path, render, { served: true }),

@@ -3,6 +3,8 @@
 // Every script starts with the bytes `#!ipxe\n` (a BOM before it hangs BIOS iPXE).
 import type { SiteModel } from '../model/index.ts';
 import { installerScript } from './kinds/harvester/index.ts';
+import { namesKeyed, nodeScriptPath } from './file-names.ts';
+import { macToHyphen } from '../util/mac.ts';
 import { UNKNOWN_WAIT_SECONDS } from './kinds/install-script.ts';
 import { DIRS, LAYOUT } from './layout.ts';
 import { renderTemplate } from './templates.ts';
@@ -25,6 +27,22 @@ export function renderUnknownScript(model: SiteModel): string {
   if (model.boot.unknown === 'local') return renderTemplate('node-local.ipxe', { ...common, hostname: '', role: '', mac: '' });
   if (model.boot.unknown === 'join' && model.unknownJoin) return installerScript(model, model.unknownJoin, undefined);
   return renderTemplate('unknown.ipxe', { site: model.site, waitSeconds: UNKNOWN_WAIT_SECONDS });
+}
+
+/** The script at a known MAC's plain name when names are keyed: it says where the real one is handed out. */
+export function renderKeyedStub(model: SiteModel, mac: string): string {
+  return renderTemplate('node-keyed-stub.ipxe', { site: model.site, mac, waitSeconds: UNKNOWN_WAIT_SECONDS });
+}
+
+/**
+ * With `nginx.file_key`: each known boot MAC (iPXE's `hexhyp` form) and its script's URL, for
+ * the scripts that pick a NIC's script themselves (embed.ipxe, oci/launch.ipxe: no harvgen DHCP).
+ */
+function keyedScripts(model: SiteModel): { mac: string; url: string }[] {
+  if (!namesKeyed(model)) return [];
+  return model.nodes.flatMap((n) =>
+    n.macs.map((mac) => ({ mac: macToHyphen(mac), url: `${model.boot.server}/${nodeScriptPath(model, mac)}` })),
+  );
 }
 
 /** A node MAC that embed.ipxe configures statically. */
@@ -64,6 +82,7 @@ export function renderEmbedScript(model: SiteModel): string {
     entry: `${model.boot.server}/${LAYOUT.entryScript}`,
     retryDelay: model.boot.retryDelay,
     statics,
+    keyed: keyedScripts(model),
   });
 }
 
@@ -74,5 +93,6 @@ export function renderOciLaunchScript(model: SiteModel): string {
     server: model.boot.server,
     entry: `${model.boot.server}/${LAYOUT.entryScript}`,
     retryDelay: model.boot.retryDelay,
+    keyed: keyedScripts(model),
   });
 }

@@ -50,6 +50,11 @@ export interface Manifest {
     unknown_config_url?: string;
     /** The boot file URL UEFI HTTP boot clients get (`http_boot: true`). */
     http_boot_url?: string;
+    /**
+     * `keyed` (`nginx.file_key`): the scripts, configs and seeds of known nodes have keyed names;
+     * their plain names serve a stub script (`ipxe/`) or nothing.
+     */
+    file_names?: 'keyed';
   };
   /** URLs of the release files (served by the artifacts server, not by this tree). */
   readonly artifacts?: { kernel: string; initrd: string; rootfs: string; iso: string; shim?: string };

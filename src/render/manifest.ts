@@ -9,6 +9,7 @@ import { LAYOUT } from './layout.ts';
 import type { Manifest } from './manifest-types.ts';
 import type { SecretMode } from '../load/secrets.ts';
 import type { ProtectedFile } from './access.ts';
+import { namesKeyed, nodeScriptPath } from './file-names.ts';
 
 export type { Manifest, ManifestNode } from './manifest-types.ts';
 
@@ -50,6 +51,7 @@ export function renderManifest(model: SiteModel, artifacts: readonly Artifact[],
       unknown: model.boot.unknown,
       ...(model.unknownJoin ? { unknown_config_url: configUrl(model, model.unknownJoin) } : {}),
       ...(model.boot.httpBoot ? { http_boot_url: `${model.boot.server}/${uefiBootFile(model)}` } : {}),
+      ...(namesKeyed(model) ? { file_names: 'keyed' as const } : {}),
     },
     // The site's release files, when a node installs them (nginx serves and fetch.sh downloads only those).
     ...(model.release && releases(model).includes(model.release)
@@ -75,7 +77,7 @@ export function renderManifest(model: SiteModel, artifacts: readonly Artifact[],
         ...(n.ip !== undefined ? { ip: n.ip } : {}),
         method: n.method,
         macs: [...n.macs],
-        ipxe: n.macs.map((mac) => ({ mac, path: LAYOUT.nodeScript(mac), url: `${model.boot.server}/${LAYOUT.nodeScript(mac)}` })),
+        ipxe: n.macs.map((mac) => ({ mac, path: nodeScriptPath(model, mac), url: `${model.boot.server}/${nodeScriptPath(model, mac)}` })),
         ...kind.tail,
       };
     }),

@@ -294,6 +294,21 @@ export interface SiteInput {
      */
     access?: 'nodes' | 'open';
     /**
+     * A secret that makes the names of the files holding a secret or one node's data unguessable: each known node's iPXE scripts, Harvester config and cloud-init seed get a name with a tag keyed by it (HMAC-SHA256), and DHCP hands each boot MAC the URL of its own script. At least 32 characters (`openssl rand -hex 32`). The committed tree shows `x` in place of each tag; only the deploy tree (`--deploy`) reads the key. README "Threat model". Keep it out of git with `{ env: NAME }` (an environment variable) or `{ file: path }` (a file, relative to the YAML file that names it; one trailing newline is dropped).
+     */
+    file_key?:
+      | string
+      | {
+          /**
+           * Name of the environment variable holding the value.
+           */
+          env?: string;
+          /**
+           * Path of the file holding the value, relative to this YAML file.
+           */
+          file?: string;
+        };
+    /**
      * A proxy or NAT in front of nginx: the client address nginx checks is taken from `header`, for requests from `from` (nginx's realip module, `set_real_ip_from`/`real_ip_header`). Without it, every client behind the proxy looks like the proxy.
      */
     real_ip?: {

@@ -16,6 +16,11 @@ export interface DeployManifest {
   readonly artifacts?: { kernel: string; initrd: string; rootfs: string; iso: string; shim?: string };
   readonly nodes: readonly unknown[];
   /**
+   * With keyed names (`boot.file_names: keyed`): the plain paths of the node data they replace
+   * (a config, a seed's user-data), which must not answer.
+   */
+  readonly plainData?: readonly string[];
+  /**
    * Every file of the tree; `url` for the served ones; `allow`: the addresses and networks
    * nginx serves the file to (absent: everyone).
    */
@@ -25,6 +30,22 @@ export interface DeployManifest {
 /** The manifest, or why there is none to compare with (`committed`: the tree is the committed one). */
 export type ReadManifest =
   { readonly manifest: DeployManifest; readonly dropped: readonly string[] } | { readonly problem: string; readonly committed?: true };
+
+/** The plain paths of the nodes' keyed data, from the manifest's nodes (names that are not plain are skipped). */
+function plainDataOf(nodes: readonly unknown[]): string[] {
+  const out: string[] = [];
+  for (const n of nodes) {
+    const e = n as { hostname?: unknown; config?: unknown; cloud_init?: unknown } | null;
+    if (typeof e !== 'object' || e === null) continue;
+    if (e.config !== undefined && typeof e.hostname === 'string' && /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/.test(e.hostname))
+      out.push(LAYOUT.harvesterConfig(e.hostname));
+    for (const c of Array.isArray(e.cloud_init) ? (e.cloud_init as unknown[]) : []) {
+      const mac = (c as { mac?: unknown } | null)?.mac;
+      if (typeof mac === 'string' && /^([0-9a-f]{2}:){5}[0-9a-f]{2}$/.test(mac)) out.push(`${LAYOUT.cloudInitDir(mac)}user-data`);
+    }
+  }
+  return out;
+}
 
 /** Read and check `<siteOut>/manifest.json`. Entries whose path or URL is not plain are dropped (and named). */
 export function readDeployManifest(siteOut: string): ReadManifest {
@@ -66,6 +87,8 @@ export function readDeployManifest(siteOut: string): ReadManifest {
     }
     files.push(e as unknown as DeployManifest['files'][number]);
   }
-  const manifest = { ...(m as unknown as DeployManifest), files, nodes: Array.isArray(m.nodes) ? m.nodes : [] };
+  const nodes = Array.isArray(m.nodes) ? (m.nodes as unknown[]) : [];
+  const keyed = (boot as { file_names?: unknown }).file_names === 'keyed';
+  const manifest = { ...(m as unknown as DeployManifest), files, nodes, plainData: keyed ? plainDataOf(nodes) : [] };
   return { manifest, dropped };
 }

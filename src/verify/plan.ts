@@ -155,6 +155,8 @@ export function planSite(m: DeployManifest, server: Server, secretFiles: readonl
     [`${LAYOUT.cloudInitDir(mac)}user-data`, 'cloud-init data of a MAC no node has'],
   ] as const)
     refused(p, `${p} (${what})`);
+  // Keyed names: the plain names of the node data they replace must not answer (a copy from before the key).
+  for (const p of m.plainData ?? []) refused(p, `${p} (the plain name of a node's keyed file: a copy from before nginx.file_key)`);
   return out;
 }
 

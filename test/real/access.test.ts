@@ -19,6 +19,7 @@ import { REPO_ROOT } from './helpers/initramfs.ts';
 import { accessProblems, addAddresses, fetchFrom, outsider, type AccessReport } from './helpers/access.ts';
 import { buildFixtureTrees, copyTree, hostPort, SITE_SOURCES, type SiteTree } from './helpers/tree.ts';
 import { tempDir } from '../helpers/tmp.ts';
+import { withDhcpPair } from './helpers/dhcp.ts';
 
 const FIXTURE = path.join(REPO_ROOT, 'test/fixtures/real/access');
 const SOURCES = { access: FIXTURE, location_x: SITE_SOURCES.location_x, location_y: SITE_SOURCES.location_y };
@@ -178,6 +179,93 @@ test('nginx.access: open serves every file to every address (no rules in nginx, 
   const r = await checkStandalone(tree);
   assert.equal(r.problems, [], `open:\n  ${r.problems.join('\n  ')}`);
   assert.is(r.protectedFiles, 0);
+});
+
+// --- the second layer: keyed names (nginx.file_key) ------------------------------------------------
+
+const FILE_KEY = 'access-test-file-key-0123456789abcdef0123456789abcdef';
+let keyedTree: Promise<SiteTree> | undefined;
+const keyed = () => (keyedTree ??= variant('keyed', (doc) => (doc.nginx = { ...(doc.nginx ?? {}), file_key: FILE_KEY })));
+
+test('nginx.file_key: the keyed files keep the rules; their plain names are 404 even from the node; the plain script names serve the stub', async () => {
+  if (!requireProgram('nginx', 'ip') || !requireRoot()) return;
+  const tree = await keyed();
+  assert.is(tree.manifest.boot.file_names, 'keyed');
+  const prefix = new URL(tree.manifest.boot.server).pathname.replace(/\/+$/, '');
+  await withNetns('access-keyed', (ns) =>
+    serveStandalone(ns, tree, async () => {
+      const server = hostPort(tree.manifest.boot.server);
+      const other = outsider(tree.input.network.cidr, tree.manifest, taken(tree));
+      const r = await accessProblems({ ns, server, expected: tree.manifest, other });
+      assert.equal(r.problems, [], `keyed:\n  ${r.problems.join('\n  ')}`);
+      assert.ok(r.protectedFiles >= 8, `${r.protectedFiles} protected files`);
+      figures.push(`${tree.label}: ${r.protectedFiles} protected (keyed names), ${r.openFiles} open, ${r.requests} requests`);
+      // The plain names, asked from an address each node's files are served to.
+      const plain: { path: string; from: string; want: number; body?: RegExp }[] = [];
+      for (const n of tree.manifest.nodes) {
+        const from = n.ip ?? tree.manifest.files.find((f) => f.allow && f.path === n.config?.path)?.allow?.[0]?.split('/')[0] ?? other;
+        if (n.config) plain.push({ path: `${prefix}/harvester/${n.hostname}.yaml`, from, want: 404 });
+        for (const c of n.cloud_init ?? [])
+          plain.push({ path: `${prefix}/cloud-init/${c.mac.replaceAll(':', '-')}/user-data`, from, want: 404 });
+        for (const mac of n.macs)
+          plain.push({
+            path: `${prefix}/ipxe/${mac.replaceAll(':', '-')}.ipxe`,
+            from: other,
+            want: 200,
+            body: /handed out by harvgen's DHCP only/,
+          });
+      }
+      await addAddresses(
+        ns,
+        [...new Set(plain.map((x) => x.from))].filter((a) => a !== other),
+      );
+      const got = await fetchFrom(
+        ns,
+        server,
+        plain.map(({ path: p, from }) => ({ path: p, from })),
+      );
+      const wrong = plain.flatMap((x, i) =>
+        got[i]!.status !== x.want ? [`GET ${x.path} from ${x.from}: ${got[i]!.status || got[i]!.error}, expected ${x.want}`] : [],
+      );
+      assert.equal(wrong, []);
+      assert.ok(plain.filter((x) => x.want === 404).length >= 5);
+    }),
+  );
+});
+
+test('nginx.file_key: a real dnsmasq hands iPXE on each known MAC its keyed script, boot.ipxe to an unknown MAC; without the per-MAC lines it is caught', async () => {
+  if (!requireProgram('dnsmasq', 'busybox', 'ip') || !requireRoot()) return;
+  const tree = await keyed();
+  const unknown = '52:54:00:ff:ee:dd';
+  const ask = (t: SiteTree) =>
+    withDhcpPair(t, async (pair) => {
+      const problems: string[] = [];
+      for (const n of t.manifest.nodes) {
+        for (const s of n.ipxe) {
+          const l = await pair.query(s.mac, { userClass: 'iPXE', arch: 0 });
+          if (l?.boot_file !== s.url) problems.push(`${n.hostname} ${s.mac} as iPXE: boot file "${l?.boot_file}", expected ${s.url}`);
+        }
+      }
+      const u = await pair.query(unknown, { userClass: 'iPXE', arch: 0 });
+      if (u?.boot_file !== t.manifest.boot.entry_url)
+        problems.push(`unknown MAC: boot file "${u?.boot_file}", expected ${t.manifest.boot.entry_url}`);
+      // Firmware PXE still gets iPXE over TFTP.
+      const first = t.manifest.nodes[0]!.macs[0]!;
+      const fw = await pair.query(first, { arch: 0 });
+      if (fw?.boot_file !== 'undionly.kpxe') problems.push(`${first} as BIOS PXE: boot file "${fw?.boot_file}", expected undionly.kpxe`);
+      return problems;
+    });
+  assert.equal(await ask(tree), []);
+  // Mutation: the per-MAC boot lines removed (a DHCP config from before the key).
+  const mutant = await copyTree(tree, 'keyed-no-per-mac');
+  const conf = path.join(mutant.dir, 'dnsmasq/harvgen.conf');
+  const text = await readFile(conf, 'utf8');
+  const cut = text.replace(/^dhcp-boot=[^\n]*tag:harvgen-[^,\n]*-[0-9a-f]{12},[^\n]*\n/gm, '');
+  assert.ok(cut !== text);
+  await writeFile(conf, cut);
+  const problems = await ask(mutant);
+  const macs = tree.manifest.nodes.flatMap((n) => n.macs);
+  assert.is(problems.length, macs.length, `every known MAC must be caught:\n${problems.join('\n')}`);
 });
 
 // --- mutations: a tree without the rules must be caught -----------------------------------------

@@ -11,16 +11,17 @@
 //         generated dhcp-boot line -> iPXE -> DHCP as iPXE -> boot.ipxe over HTTP.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
+import { cp, mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { parse as parseYaml } from 'yaml';
+import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { requireProgram, requireRoot } from './helpers/programs.ts';
 import { ensureKernel, buildInitramfs, KERNEL_DIR } from './helpers/initramfs.ts';
 import { withLab } from './helpers/lab.ts';
 import { bootVm, cleanSerial, lazyBoots, type BootResult } from './helpers/qemu.ts';
-import { clusterSecrets, getTrees, copyTree, type SiteKey, type SiteTree, type ManifestNode } from './helpers/tree.ts';
+import { buildFixtureTrees, clusterSecrets, getTrees, copyTree, type SiteKey, type SiteTree, type ManifestNode } from './helpers/tree.ts';
+import { tempDir } from '../helpers/tmp.ts';
 import { BUILTIN_DEFAULTS } from '../../src/model/defaults.ts';
 
 /** Hard limits per boot (measured: BIOS ~11 s, UEFI ~22 s alone; two run at once). */
@@ -41,6 +42,8 @@ interface BootCase {
   hostname?: string;
   /** Which of the node's MACs boots (default the first). */
   macIndex?: number;
+  /** Build the site with `nginx.file_key` (keyed names: DHCP hands the MAC its own script's URL). */
+  keyed?: true;
 }
 
 // Longest first, so two lanes finish together.
@@ -102,6 +105,15 @@ const CASES: BootCase[] = [
     hostname: 'hv-b2',
     title: 'BIOS (SeaBIOS): the join node hv-b2 (static ip=) boots its own installer command line and fetches its own join config',
   },
+  {
+    id: 'bios-keyed',
+    key: 'bios',
+    kind: 'install',
+    hostname: 'hv-b2',
+    keyed: true,
+    title:
+      "BIOS (SeaBIOS), nginx.file_key: DHCP hands iPXE the URL of the node's keyed script (no boot.ipxe), which fetches its keyed config",
+  },
   { id: 'bios-unknown', key: 'bios', kind: 'unknown', title: 'BIOS (SeaBIOS): an unknown MAC gets unknown.ipxe and boots no installer' },
 ];
 
@@ -126,8 +138,20 @@ const outcome = lazyBoots(
   (c, { kernel, initrd, trees }) => runCase(c, trees[c.key], { kernel, initrd }),
 );
 
+/** `base`'s site built again with a file key (nginx.file_key from a secret file), as a deploy tree. */
+async function keyedVariant(base: SiteTree): Promise<SiteTree> {
+  const dir = path.join(tempDir('boot-keyed'), base.site);
+  await cp(base.sourceDir, dir, { recursive: true });
+  const doc = parseYaml(await readFile(path.join(dir, 'site.yaml'), 'utf8')) as Record<string, Record<string, unknown>>;
+  doc.nginx = { ...(doc.nginx ?? {}), file_key: { file: 'secrets/file-key' } };
+  await writeFile(path.join(dir, 'site.yaml'), stringifyYaml(doc));
+  await mkdir(path.join(dir, 'secrets'), { recursive: true });
+  await writeFile(path.join(dir, 'secrets/file-key'), `${randomBytes(32).toString('hex')}\n`);
+  return (await buildFixtureTrees('boot-keyed', { keyed: dir })).keyed;
+}
+
 async function runCase(c: BootCase, base: SiteTree, artifacts: { kernel: string; initrd: string }): Promise<Outcome> {
-  let tree = base;
+  let tree = c.keyed ? await keyedVariant(base) : base;
   const node = c.hostname ? tree.manifest.nodes.find((n) => n.hostname === c.hostname) : undefined;
   if (c.hostname && !node) throw new Error(`${tree.label}: no node ${c.hostname} in manifest.json`);
   const mac = node ? node.macs[c.macIndex ?? 0]! : UNKNOWN_MAC;
@@ -259,8 +283,13 @@ async function installProblems(o: Outcome): Promise<string[]> {
     if (cfg.os?.hostname !== node.hostname) p.push(`fetched config has os.hostname ${cfg.os?.hostname}, expected ${node.hostname}`);
   }
   const reqs = requests(o.access);
+  const keyed = tree.manifest.boot.file_names === 'keyed';
+  // With keyed names DHCP names the node's own script: boot.ipxe is never fetched.
+  if (keyed && reqs.some((r) => r.path === new URL(tree.manifest.boot.entry_url).pathname))
+    p.push('a node with a keyed script fetched boot.ipxe (DHCP did not hand it its own script)');
+  if (keyed && !/-[0-9a-f]{32}\.yaml$/.test(node.config!.path)) p.push(`${node.config!.path} is not a keyed name`);
   const need = [
-    tree.manifest.boot.entry_url,
+    ...(keyed ? [] : [tree.manifest.boot.entry_url]),
     node.ipxe.find((s) => s.mac === o.mac)!.url,
     tree.manifest.artifacts!.kernel,
     tree.manifest.artifacts!.initrd,

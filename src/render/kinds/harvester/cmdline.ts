@@ -8,6 +8,7 @@ import { macToHyphen } from '../../../util/mac.ts';
 import { kernelArgKey } from '../../kernel-args.ts';
 import { LAYOUT } from '../../layout.ts';
 import type { BootImages } from '../types.ts';
+import { harvesterConfigPath } from '../../file-names.ts';
 
 /**
  * Kernel arguments harvgen writes itself; `kernel_args` may not set them (a second `ip=` or
@@ -35,7 +36,7 @@ export function reservedKernelArg(arg: string): string | undefined {
 
 /** The node's config file in the tree (the shared one for the unknown-machine node). */
 export function configPath(model: SiteModel, node: HarvesterNode): string {
-  return node === model.unknownJoin ? LAYOUT.unknownJoinConfig : LAYOUT.harvesterConfig(node.hostname);
+  return node === model.unknownJoin ? LAYOUT.unknownJoinConfig : harvesterConfigPath(model, node);
 }
 
 /** The node's config URL. */

@@ -1,11 +1,11 @@
 // A node that installs Harvester: the installer's kernel and command line, its config (written by
 // render/index.ts within the site's budget, ./budget.ts), its place in the cluster.
 import type { HarvesterNode, SiteModel } from '../../../model/index.ts';
-import { LAYOUT } from '../../layout.ts';
 import { renderInstallScript } from '../install-script.ts';
 import type { KindRenderer } from '../types.ts';
 import { MASK } from '../../../explain/types.ts';
 import { configUrl, installerImages } from './cmdline.ts';
+import { harvesterConfigPath } from '../../file-names.ts';
 
 /** The script of a Harvester node's MAC; without a MAC, of an unknown machine joining. */
 export function installerScript(model: SiteModel, node: HarvesterNode, mac: string | undefined): string {
@@ -41,7 +41,7 @@ export const harvesterKind: KindRenderer<HarvesterNode> = {
   manifest: (model, node) => ({
     head: { role: node.role, harvester_role: node.harvesterRole },
     body: { harvester_version: node.release.version.raw },
-    tail: { config: { path: LAYOUT.harvesterConfig(node.hostname), url: configUrl(model, node) } },
+    tail: { config: { path: harvesterConfigPath(model, node), url: configUrl(model, node) } },
   }),
   lab: (_, node) => ({ label: node.role, disk: true, dataDisk: node.install.dataDisk !== undefined, netBootOrder: 2 }),
   explain(model, node, part, sink) {

@@ -2,12 +2,12 @@
 import type { OsNode, SiteModel } from '../../../model/index.ts';
 import { nodeFirmware } from '../../../model/index.ts';
 import { macToHyphen } from '../../../util/mac.ts';
-import { LAYOUT } from '../../layout.ts';
 import type { BootImages } from '../types.ts';
+import { cloudInitPath } from '../../file-names.ts';
 
 /** The NoCloud seed URL of one boot MAC (`ds=nocloud;s=<this>`), ending in `/`. */
 export function cloudInitSeed(model: SiteModel, mac: string): string {
-  return `${model.boot.server}/${LAYOUT.cloudInitDir(mac)}`;
+  return `${model.boot.server}/${cloudInitPath(model, mac)}`;
 }
 
 /** Kernel arguments harvgen writes itself on a generic node's command line; a profile's `params` may not set them. */

@@ -1,11 +1,11 @@
 // A node that boots a generic OS profile: its kernel and initrds from the profile, cloud-init
 // NoCloud data served per boot MAC.
 import type { OsNode } from '../../../model/index.ts';
-import { LAYOUT } from '../../layout.ts';
 import { renderInstallScript } from '../install-script.ts';
 import type { KindRenderer } from '../types.ts';
 import { cloudInitFiles } from './cloud-init.ts';
 import { cloudInitSeed, osImages } from './cmdline.ts';
+import { cloudInitPath } from '../../file-names.ts';
 
 export const osKind: KindRenderer<OsNode> = {
   // A generic node is no part of the cluster; its local script has always said `join`.
@@ -24,7 +24,7 @@ export const osKind: KindRenderer<OsNode> = {
     if (!node.os.cloudInit) return;
     const file = node.cloudInit.userDataFile !== undefined ? out.userData(node.cloudInit.userDataFile) : undefined;
     const ci = cloudInitFiles(model, node, file);
-    for (const mac of node.macs) for (const f of ci) out.add(`${LAYOUT.cloudInitDir(mac)}${f.name}`, () => f.contents);
+    for (const mac of node.macs) for (const f of ci) out.add(`${cloudInitPath(model, mac)}${f.name}`, () => f.contents);
   },
   manifest: (model, node) => ({
     head: {},

@@ -1,0 +1,69 @@
+// The names of a node's own files: the plain ones of LAYOUT, or, when the site sets
+// `nginx.file_key`, names that cannot be guessed without the key (README "Threat model", the
+// second layer). Every renderer, the manifest, nginx's rules, the DHCP boot lines, explain and
+// verify take a node file's name from here, so a keyed name is the same wherever it is written.
+import { createHmac } from 'node:crypto';
+import { FILE_KEY_MARKER } from '../load/secrets.ts';
+import type { ResolvedNode, SiteModel } from '../model/index.ts';
+import { LAYOUT } from './layout.ts';
+
+/** Hex characters of a tag: 128 bits of HMAC-SHA256. */
+export const TAG_LENGTH = 32;
+
+/** The tag the committed tree shows in place of each real one. */
+export const MASKED_TAG = 'x'.repeat(TAG_LENGTH);
+
+/** What the HMAC keys: a version, the site and the plain path, so no two files share a tag. */
+function tagInput(site: string, plain: string): string {
+  return `harvgen file name v1\0${site}\0${plain}`;
+}
+
+/** The tag of one file's plain path: `MASKED_TAG` in the committed tree, undefined without a key. */
+export function keyedTag(model: SiteModel, plain: string): string | undefined {
+  const key = model.nginx.fileKey;
+  if (key === undefined) return undefined;
+  if (key === FILE_KEY_MARKER) return MASKED_TAG;
+  return createHmac('sha256', key).update(tagInput(model.site, plain)).digest('hex').slice(0, TAG_LENGTH);
+}
+
+/** `dir/name.ext` keyed: `dir/name-<tag>.ext` (a directory, `dir/name/`: `dir/name-<tag>/`). */
+function withTag(plain: string, tag: string | undefined): string {
+  if (tag === undefined) return plain;
+  if (plain.endsWith('/')) return `${plain.slice(0, -1)}-${tag}/`;
+  const dot = plain.lastIndexOf('.');
+  return `${plain.slice(0, dot)}-${tag}${plain.slice(dot)}`;
+}
+
+/** True when the site's node files have keyed names. */
+export function namesKeyed(model: SiteModel): boolean {
+  return model.nginx.fileKey !== undefined;
+}
+
+/** The path of the script of one boot MAC of a node the site knows. */
+export function nodeScriptPath(model: SiteModel, mac: string): string {
+  const plain = LAYOUT.nodeScript(mac);
+  return withTag(plain, keyedTag(model, plain));
+}
+
+/** The NoCloud seed directory of one boot MAC of an OS node, with a trailing slash. */
+export function cloudInitPath(model: SiteModel, mac: string): string {
+  const plain = LAYOUT.cloudInitDir(mac);
+  return withTag(plain, keyedTag(model, plain));
+}
+
+/** The Harvester config of a node the site knows (unknown machines' join config is never keyed: boot.ipxe names it). */
+export function harvesterConfigPath(model: SiteModel, node: ResolvedNode): string {
+  const plain = LAYOUT.harvesterConfig(node.hostname);
+  return withTag(plain, keyedTag(model, plain));
+}
+
+/**
+ * The plain paths of a node's files that keyed names replace and that hold its data: its
+ * Harvester config, its seed directories. With a key none of them is written, and verify checks
+ * that the server does not answer them (a copy left from before the key).
+ */
+export function plainDataPaths(node: ResolvedNode): string[] {
+  if (node.boot === 'harvester') return [LAYOUT.harvesterConfig(node.hostname)];
+  if (node.boot === 'os' && node.os.cloudInit) return node.macs.map((m) => LAYOUT.cloudInitDir(m));
+  return [];
+}
