@@ -165,6 +165,30 @@ test('ISC: the split as conditions in the subnet, in class order, and one host p
   );
 });
 
+test('with nginx.file_key, Kea and ISC send iPXE on each boot MAC its keyed script from the host entry, and leave firmware PXE alone', async () => {
+  const key = (d: Doc) => (d.nginx = { file_key: '0123456789abcdef'.repeat(4) });
+  const kea = JSON.parse((await files(site('kea', key))).get('kea/harvgen.json')!) as KeaConfig;
+  const classes = kea.Dhcp4['client-classes'];
+  const s = kea.Dhcp4.subnet4[0]!;
+  assert.equal(classes[0], { name: 'harvgen-location_x-keyed' } as unknown as KeaClass, 'the keyed class comes first (member() names it)');
+  const own = classes.filter((c) => /-ipxe-[0-9a-f]{12}$/.test(c.name));
+  assert.is(own.length, 3, 'one class per boot MAC');
+  assert.is(own[0]!.test, "(option[77].hex == 'iPXE' or option[175].exists) and pkt4.mac == 0x525400aabb01");
+  assert.match(own[0]!['boot-file-name'], /^http:\/\/192\.168\.122\.1\/ipxe\/52-54-00-aa-bb-01-x{32}\.ipxe$/);
+  const site_ = classes.find((c) => c.name === 'harvgen-location_x-ipxe')!;
+  assert.ok(site_.test.endsWith(" and not member('harvgen-location_x-keyed')"), site_.test);
+  assert.equal(s['require-client-classes'].slice(0, 4), [...own.map((c) => c.name), 'harvgen-location_x-ipxe']);
+  for (const r of s.reservations.slice(0, 3))
+    assert.equal((r as { 'client-classes'?: string[] })['client-classes'], ['harvgen-location_x-keyed']);
+  const isc = (await files(site('isc', key))).get('dhcpd/harvgen.conf')!;
+  assert.match(
+    isc,
+    /^ {4}option host-name "hv-1";\n {4}if exists user-class and option user-class = "iPXE" \{\n {6}filename "http:\/\/192\.168\.122\.1\/ipxe\/52-54-00-aa-bb-01-x{32}\.ipxe";\n {4}\}\n {2}\}$/m,
+  );
+  const plain = (await files(site('isc'))).get('dhcpd/harvgen.conf')!;
+  assert.not.match(plain, /^ {4}if /m, 'no host has its own boot file without a key');
+});
+
 test('the split has every class of the site and nothing else', async () => {
   const m = structuredClone((await compileSite(join(repo, 'sites/location_x'))).model!) as Mutable<SiteModel>;
   assert.equal(

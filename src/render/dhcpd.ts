@@ -4,7 +4,16 @@
 // template because the split's conditions are harvgen's own syntax: every inventory value goes
 // through an escaper of the format (`dhcpdString`, `dhcpdName`, `dhcpdAddress`, `dhcpdMac`, `int`).
 import type { SiteModel } from '../model/index.ts';
-import { bootClasses, dhcpHosts, leaseSeconds, uefiBootFile, vipReservation, type BootMatch, type DhcpHost } from './dhcp-boot.ts';
+import {
+  bootClasses,
+  dhcpHosts,
+  ipxeHostBootFile,
+  leaseSeconds,
+  uefiBootFile,
+  vipReservation,
+  type BootMatch,
+  type DhcpHost,
+} from './dhcp-boot.ts';
 import { escapers as e } from './escape.ts';
 
 /** iPXE's request: user class "iPXE" (option 77). dhcpd knows no option 175 unless dhcpd.conf defines it. */
@@ -27,16 +36,23 @@ function condition(m: BootMatch): string {
 /**
  * The `host` declarations of one node: one per boot MAC (a declaration has one hardware address),
  * each with the node's fixed address (dhcpd gives it to whichever NIC asks) and name. Names are
- * global in dhcpd, so they carry the site. The one place a host's dhcpd entry is written.
+ * global in dhcpd, so they carry the site. A MAC with its own iPXE boot file
+ * (`ipxeHostBootFile`: `nginx.file_key`) sends iPXE its script from here: a host's statements
+ * run after the subnet's, so its `filename` wins for iPXE, and firmware PXE keeps the subnet's.
+ * The one place a host's dhcpd entry is written.
  */
 export function dhcpdHost(model: SiteModel, h: DhcpHost): string[] {
-  return h.macs.flatMap((mac, i) => [
-    `  host ${e.dhcpdName(`harvgen-${model.site}-${h.hostname}-${i}`)} {`,
-    `    hardware ethernet ${e.dhcpdMac(mac)};`,
-    ...(h.ip !== undefined ? [`    fixed-address ${e.dhcpdAddress(h.ip)};`] : []),
-    `    option host-name ${e.dhcpdString(h.hostname)};`,
-    '  }',
-  ]);
+  return h.macs.flatMap((mac, i) => {
+    const own = ipxeHostBootFile(model, mac);
+    return [
+      `  host ${e.dhcpdName(`harvgen-${model.site}-${h.hostname}-${i}`)} {`,
+      `    hardware ethernet ${e.dhcpdMac(mac)};`,
+      ...(h.ip !== undefined ? [`    fixed-address ${e.dhcpdAddress(h.ip)};`] : []),
+      `    option host-name ${e.dhcpdString(h.hostname)};`,
+      ...(own !== undefined ? [`    if ${IPXE} {`, `      filename ${e.dhcpdString(own)};`, '    }'] : []),
+      '  }',
+    ];
+  });
 }
 
 /** dhcpd/harvgen.conf. */

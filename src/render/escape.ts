@@ -170,6 +170,11 @@ export const escapers = {
     return v;
   },
 
+  /** A MAC in a Kea expression (`pkt4.mac == 0x...`): six lowercase hex pairs with colons, written as one hex literal. */
+  keaMac(value: string | number): string {
+    return `0x${only('a Kea MAC', text(value), /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/, 'a MAC address aa:bb:cc:dd:ee:ff').replace(/:/g, '')}`;
+  },
+
   /** A dhcpd.conf string: double-quoted, `\\` and `"` escaped (dhcpd's lexer reads both); printable ASCII only. */
   dhcpdString(value: string | number): string {
     const v = oneLine('a dhcpd string', text(value));

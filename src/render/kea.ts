@@ -5,7 +5,17 @@
 // `escapers.kea` on its way in.
 import type { SiteModel } from '../model/index.ts';
 import { parseIpv4 } from '../util/ipv4.ts';
-import { bootClasses, dhcpHosts, leaseSeconds, vipReservation, type BootClass, type BootMatch, type DhcpHost } from './dhcp-boot.ts';
+import {
+  bootClasses,
+  dhcpHosts,
+  ipxeHostBootFile,
+  leaseSeconds,
+  vipReservation,
+  type BootClass,
+  type BootMatch,
+  type DhcpHost,
+} from './dhcp-boot.ts';
+import { namesKeyed } from './file-names.ts';
 import { escapers } from './escape.ts';
 
 const k = escapers.kea;
@@ -39,26 +49,57 @@ export function keaClassName(model: SiteModel, c: BootClass): string {
  * clients; its boot file goes into the `file` field, which iPXE and UEFI firmware read.
  */
 function keaClass(model: SiteModel, c: BootClass): Record<string, unknown> {
+  // With keyed MACs (nginx.file_key) their own classes answer their iPXE: the site's leaves them out.
+  const keyed = c.match.kind === 'ipxe' && namesKeyed(model) ? ` and not member('${keyedClassName(model)}')` : '';
   return {
     name: keaClassName(model, c),
-    test: classTest(c.match),
+    test: `${classTest(c.match)}${keyed}`,
     'only-if-required': true,
     'boot-file-name': k(c.file),
     ...(c.echoVendorClass ? { 'option-data': [{ name: 'vendor-class-identifier', data: 'HTTPClient', 'always-send': true }] } : {}),
   };
 }
 
+/** The class every reservation with its own iPXE boot file is in (assigned by the reservation, no test). */
+function keyedClassName(model: SiteModel): string {
+  return k(`harvgen-${model.site}-keyed`);
+}
+
+/** What one node adds to the site's Kea config: its reservations and its own classes. */
+export interface KeaHostEntry {
+  readonly reservations: Record<string, unknown>[];
+  readonly classes: Record<string, unknown>[];
+}
+
 /**
- * The reservations of one node: one per boot MAC (Kea identifies a host by one hardware address),
- * each with the node's name and address, so whichever NIC boots gets the address its files are
- * served to (nginx.access). The one place a host's Kea entry is written.
+ * The entry of one node, the one place a host's Kea entry is written: a reservation per boot MAC
+ * (Kea identifies a host by one hardware address), each with the node's name and address, so
+ * whichever NIC boots gets the address its files are served to (nginx.access). A MAC with its own
+ * iPXE boot file (`ipxeHostBootFile`: `nginx.file_key`) is in the keyed class, which the site's
+ * iPXE class leaves out, and has a class of its own that sends iPXE on that MAC its script;
+ * firmware PXE on it still gets iPXE by architecture.
  */
-export function keaHost(h: DhcpHost): Record<string, unknown>[] {
-  return h.macs.map((mac) => ({
-    'hw-address': k(mac),
-    hostname: k(h.hostname),
-    ...(h.ip !== undefined ? { 'ip-address': k(h.ip) } : {}),
-  }));
+export function keaHost(model: SiteModel, h: DhcpHost): KeaHostEntry {
+  const reservations: Record<string, unknown>[] = [];
+  const classes: Record<string, unknown>[] = [];
+  for (const mac of h.macs) {
+    const own = ipxeHostBootFile(model, mac);
+    reservations.push({
+      'hw-address': k(mac),
+      hostname: k(h.hostname),
+      ...(h.ip !== undefined ? { 'ip-address': k(h.ip) } : {}),
+      ...(own !== undefined ? { 'client-classes': [keyedClassName(model)] } : {}),
+    });
+    if (own !== undefined) {
+      classes.push({
+        name: k(`harvgen-${model.site}-ipxe-${mac.replace(/:/g, '')}`),
+        test: `${IPXE_TEST} and pkt4.mac == ${escapers.keaMac(mac)}`,
+        'only-if-required': true,
+        'boot-file-name': k(own),
+      });
+    }
+  }
+  return { reservations, classes };
 }
 
 /** Some node reserves its address for several MACs: Kea refuses that unless `ip-reservations-unique` is false (a global setting). */
@@ -86,6 +127,11 @@ export function renderKea(model: SiteModel): string {
   const net = model.network;
   const vip = vipReservation(model);
   const hosts = dhcpHosts(model);
+  const entries = hosts.map((h) => keaHost(model, h));
+  const hostClasses = entries.flatMap((e) => e.classes);
+  const siteClasses = classes.map((c) => keaClass(model, c));
+  // Defined before use: the keyed class first (member() names it), then every host's own class.
+  const allClasses = [...(namesKeyed(model) ? [{ name: keyedClassName(model) }] : []), ...hostClasses, ...siteClasses];
   const subnet = {
     id: subnetId(model),
     subnet: k(`${net.address}/${net.prefix}`),
@@ -98,9 +144,9 @@ export function renderKea(model: SiteModel): string {
       { name: 'domain-name-servers', data: net.dns.map(k).join(', ') },
       ...(net.domain !== undefined ? [{ name: 'domain-name', data: k(net.domain) }] : []),
     ],
-    'require-client-classes': classes.map((c) => keaClassName(model, c)),
+    'require-client-classes': [...hostClasses, ...siteClasses].map((c) => c.name),
     reservations: [
-      ...hosts.flatMap(keaHost),
+      ...entries.flatMap((e) => e.reservations),
       // The cluster VIP (vip_mode: dhcp): the create node leases it with vip_hw_addr.
       ...(vip ? [{ 'hw-address': k(vip.mac), 'ip-address': k(vip.ip) }] : []),
     ],
@@ -113,7 +159,7 @@ export function renderKea(model: SiteModel): string {
       'control-socket': { 'socket-type': 'unix', 'socket-name': '/run/kea/kea4-ctrl-socket' },
       'valid-lifetime': lease,
       ...(sharedAddresses(hosts) ? { 'ip-reservations-unique': false } : {}),
-      'client-classes': classes.map((c) => keaClass(model, c)),
+      'client-classes': allClasses,
       subnet4: [subnet],
     },
   };

@@ -323,6 +323,56 @@ test('mutation: Kea without the required classes sends iPXE no boot file (the sp
   });
 });
 
+/** The golden fixtures with `nginx.file_key`: each known MAC's script has a keyed name. */
+let keyed: Promise<Record<Server, SiteTree>> | undefined;
+function keyedSites(): Promise<Record<Server, SiteTree>> {
+  keyed ??= (async () => {
+    const root = path.join(tempDir('dhcp-keyed'), 'sites');
+    const sources = {} as Record<Server, string>;
+    for (const server of ['kea', 'isc'] as const) {
+      const dir = path.join(root, `dhcp-${server}`);
+      await cp(path.join(REPO_ROOT, `test/fixtures/build/dhcp-${server}/site`), dir, { recursive: true });
+      const yaml = await readFile(path.join(dir, 'site.yaml'), 'utf8');
+      if (/^nginx:/m.test(yaml)) throw new Error(`dhcp-${server} already has an nginx: section`);
+      await writeFile(path.join(dir, 'site.yaml'), `${yaml.trimEnd()}\nnginx:\n  file_key: ${'0123456789abcdef'.repeat(4)}\n`);
+      sources[server] = dir;
+    }
+    return buildFixtureTrees('dhcp-keyed', sources);
+  })();
+  return keyed;
+}
+
+for (const server of ['kea', 'isc'] as const) {
+  const name = server === 'kea' ? 'Kea' : 'ISC dhcpd';
+  test(`${name} with nginx.file_key sends iPXE on each known MAC its own keyed script, other iPXE boot.ipxe, firmware PXE still iPXE`, async () => {
+    if (!present(server) || !requireProgram('/bin/busybox')) return;
+    const tree = (await keyedSites())[server];
+    const problems: string[] = [];
+    await withPair(tree, starters[server](tree), async (pair, d) => {
+      for (const node of tree.manifest.nodes) {
+        for (const s of node.ipxe) {
+          if (!/-[0-9a-f]{32}\.ipxe$/.test(s.url)) problems.push(`${s.mac}: the manifest names no keyed script (${s.url})`);
+          const { lease, log } = await pair.ask(s.mac, { userClass: 'iPXE' });
+          if (lease?.boot_file !== s.url)
+            problems.push(`${node.hostname} ${s.mac} as iPXE: "${lease?.boot_file}", expected ${s.url}\n${log}`);
+        }
+      }
+      const first = tree.manifest.nodes[0]!.macs[0]!;
+      const bios = await pair.ask(first, { arch: 0 });
+      if (bios.lease?.boot_file !== 'undionly.kpxe')
+        problems.push(`${first} as BIOS PXE: "${bios.lease?.boot_file}", expected undionly.kpxe`);
+      const other = await pair.ask('52:54:00:ff:ee:09', { userClass: 'iPXE' });
+      if (other.lease?.boot_file !== tree.manifest.boot.entry_url)
+        problems.push(`an unknown MAC as iPXE: "${other.lease?.boot_file}", expected ${tree.manifest.boot.entry_url}`);
+      assert.equal(
+        problems,
+        [],
+        `${name}:\n  ${problems.join('\n  ')}\n--- log (last 60 lines) ---\n${d.output().split('\n').slice(-60).join('\n')}`,
+      );
+    });
+  });
+}
+
 // --- End to end: Kea in the boot lab, a QEMU client, nginx serving the tree. ---
 
 /** Hard limits per boot (dnsmasq's boot test measured BIOS ~11 s, UEFI ~22 s alone). */
