@@ -36,6 +36,11 @@
 #   git, rsync       the README's workflow, followed in a temporary repository (test/real/workflow.test.ts):
 #                    commit, a clone for CI, the deploy tree copied to the served directory
 #   systemd          systemd-analyze (only installed when missing, so an existing systemd is not upgraded)
+#   kea-dhcp4-server isc-dhcp-server
+#                    kea-dhcp4 -t / dhcpd -t and the real servers of test/real/dhcp-forms.test.ts, which
+#                    runs its own kea-dhcp4 and dhcpd in network namespaces: the services the packages
+#                    install are stopped and disabled below (Kea's default config listens nowhere and
+#                    dhcpd's has no interfaces, but neither should run on a CI host)
 # Do not add libvirt-daemon-system: on a systemd host it starts a network on 192.168.122.1/24.
 set -euo pipefail
 
@@ -48,12 +53,18 @@ packages=(nginx dnsmasq-base libvirt-clients libxml2-utils socat qemu-system-x86
   busybox-static cpio iproute2 grub-efi-amd64-bin dosfstools mtools tgt
   python3 python3-yaml python3-jinja2 python3-requests python3-jsonschema python3-configobj python3-oauthlib
   python3-netifaces python3-jsonpatch libvirt-daemon-driver-qemu qemu-system-arm qemu-efi-aarch64 qemu-utils git rsync
-  openssh-client)
+  openssh-client
+  kea-dhcp4-server isc-dhcp-server)
 command -v systemd-analyze >/dev/null 2>&1 || packages+=(systemd)
 
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -q
 apt-get install -y -q --no-install-recommends "${packages[@]}"
+
+# The DHCP servers' own services (started on a systemd host; a container's policy-rc.d starts none).
+if [[ -d /run/systemd/system ]]; then
+  systemctl disable --now kea-dhcp4-server.service isc-dhcp-server.service isc-dhcp-server6.service >/dev/null 2>&1 || true
+fi
 
 getent group libvirt-qemu >/dev/null || groupadd --system libvirt-qemu
 getent passwd libvirt-qemu >/dev/null || useradd --system --no-create-home --shell /usr/sbin/nologin -g libvirt-qemu libvirt-qemu

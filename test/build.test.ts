@@ -28,6 +28,17 @@ const goldens: { name: string; site: string; expected: string }[] = [
     site: join(repo, 'test/fixtures/build/bios-static/site'),
     expected: join(repo, 'test/fixtures/build/bios-static/expected'),
   },
+  // The Kea and ISC dhcpd forms (dhcp.server) of one inventory: every class of the split.
+  {
+    name: 'fixture dhcp-kea',
+    site: join(repo, 'test/fixtures/build/dhcp-kea/site'),
+    expected: join(repo, 'test/fixtures/build/dhcp-kea/expected'),
+  },
+  {
+    name: 'fixture dhcp-isc',
+    site: join(repo, 'test/fixtures/build/dhcp-isc/site'),
+    expected: join(repo, 'test/fixtures/build/dhcp-isc/expected'),
+  },
 ];
 
 for (const g of goldens) {

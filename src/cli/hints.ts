@@ -42,7 +42,13 @@ export function deployHints(sites: readonly BuiltSite[], secrets: 'markers' | 'f
   if (having(LAYOUT.nginx).length > 0) {
     lines.push(`  serve:   copy ${dirs} to the web server and include its ${LAYOUT.nginx}${which(LAYOUT.nginx)}`);
   } else lines.push(`  serve:   copy ${dirs} to the web server`);
-  const dhcp = having(LAYOUT.dnsmasq).length > 0 ? `include ${LAYOUT.dnsmasq}${which(LAYOUT.dnsmasq)}` : undefined;
+  // Each site's DHCP form (`dhcp.server`): the file it has says which.
+  const forms = [
+    { file: LAYOUT.dnsmasq, verb: 'include' },
+    { file: LAYOUT.kea, verb: 'merge into Kea' },
+    { file: LAYOUT.dhcpd, verb: 'include into dhcpd.conf' },
+  ].filter((f) => having(f.file).length > 0);
+  const dhcp = forms.length > 0 ? forms.map((f) => `${f.verb} ${f.file}${which(f.file)}`).join(', ') : undefined;
   const lab =
     having(LAYOUT.defineScript).length > 0 ? `for a libvirt lab run ${LAYOUT.defineScript}${which(LAYOUT.defineScript)}` : undefined;
   if (dhcp || lab) lines.push(`  dhcp:    ${[dhcp, lab].filter(Boolean).join(', or ')}`);

@@ -72,6 +72,10 @@ export const CODES = {
   NET_GATEWAY_OUTSIDE: c('error', 'The gateway is not a usable address of the network.'),
   NET_DHCP_RANGE_INVALID: c('error', '`network.dhcp_range` is malformed, reversed or outside the network.'),
   NET_DNS_INVALID: c('error', 'A DNS server is not an IPv4 address.'),
+  NET_NEXT_SERVER_MISSING: c(
+    'error',
+    '`dhcp.server` is `kea` or `isc`, and neither `dhcp.next_server` nor the host of `boot.server` is the address of a TFTP server.',
+  ),
   // nodes
   NODE_HOSTNAME_MISSING: c('error', 'A node has no hostname.'),
   NODE_HOSTNAME_INVALID: c('error', 'A hostname is not a lowercase DNS-1123 label.'),

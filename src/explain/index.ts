@@ -12,6 +12,7 @@ import { normalizeMac } from '../util/mac.ts';
 import { formatPath } from '../util/paths.ts';
 import { MASK, type ExplainedValue, type ExplainSink, type Explanation, type Provenance } from './types.ts';
 import { nodeScriptPath } from '../render/file-names.ts';
+import { LAYOUT } from '../render/layout.ts';
 
 export type { ExplainedValue, Explanation, Provenance } from './types.ts';
 
@@ -82,6 +83,10 @@ export function explainNode(site: CompiledSite, node: ResolvedNode): Explanation
   for (const [k, name] of labKeys) add(`lab.${name}`, node.lab[k], field(`lab.${name}`));
   // The node's own settings, the site-wide values its files carry and what harvgen derives.
   kind.explain(model, 'settings', sink);
+  // Which DHCP form answers the node, and the file that holds its reservation (`dhcp.server`).
+  const server = model.dhcp.server;
+  const dhcpFile = server === 'kea' ? LAYOUT.kea : server === 'isc' ? LAYOUT.dhcpd : LAYOUT.dnsmasq;
+  add('dhcp', `${server}: ${dhcpFile}`, site.locate?.has(['dhcp', 'server']) ? where(['dhcp', 'server']) : { kind: 'built-in' });
   for (const mac of node.macs) {
     add(`ipxe[${mac}]`, `${model.boot.server}/${nodeScriptPath(model, mac)}`, { kind: 'derived', from: 'boot.server and the MAC' });
     const images = bootImages(model, node, mac);

@@ -94,6 +94,8 @@ export function resolveSite(input: SiteInput, layers: Layers = { profiles: {} })
   const unknownJoin = unknown === 'join' ? resolveHarvesterNode(reader({ role: 'join', os: 'harvester' }, -1), ctx) : undefined;
   if (unknownJoin && !('code' in unknownJoin)) settingsOf(reader({ role: 'join', os: 'harvester' }, -1), unknownJoin);
   const marker = input.boot.installed_marker;
+  // Kea and ISC send firmware PXE to a TFTP server by address: boot.server's host, when it is one.
+  const nextServer = input.dhcp?.next_server ?? (parseIpv4(serverUrl.hostname) !== undefined ? serverUrl.hostname : undefined);
   const model: SiteModel = {
     site: input.site,
     ...(input.description !== undefined ? { description: input.description } : {}),
@@ -169,6 +171,10 @@ export function resolveSite(input: SiteInput, layers: Layers = { profiles: {} })
       tftpRoot: input.dnsmasq?.tftp_root ?? D.dnsmasq.tftpRoot,
       leaseTime: input.dnsmasq?.lease_time ?? D.dnsmasq.leaseTime,
       dns: input.dnsmasq?.dns ?? D.dnsmasq.dns,
+    },
+    dhcp: {
+      server: input.dhcp?.server ?? D.dhcp.server,
+      ...(nextServer !== undefined ? { nextServer } : {}),
     },
     bss: { export: input.bss?.export ?? false },
     forward: {

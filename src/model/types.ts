@@ -269,6 +269,11 @@ export interface SiteModel {
     readonly fileKey?: string;
   };
   readonly dnsmasq: { readonly interface?: string; readonly tftpRoot: string; readonly leaseTime: string; readonly dns: boolean };
+  /**
+   * The site's DHCP server (`dhcp:`): which config render writes (dnsmasq, Kea or ISC dhcpd), and
+   * for Kea and ISC the TFTP server firmware PXE is sent to (absent when boot.server's host is a name).
+   */
+  readonly dhcp: { readonly server: 'dnsmasq' | 'kea' | 'isc'; readonly nextServer?: string };
   /** `bss.export`: write bss/bootparameters.json. */
   readonly bss: { readonly export: boolean };
   readonly forward: { readonly enabled: boolean; readonly ports: readonly number[]; readonly listenAddress?: string };

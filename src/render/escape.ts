@@ -159,6 +159,43 @@ export const escapers = {
       .replace(/"/g, '&quot;')
       .replace(/'/g, '&apos;');
   },
+  /**
+   * A string value of the Kea JSON config: the value itself, for `JSON.stringify` to quote
+   * (renderKea serializes the whole object once). Printable ASCII only: Kea's lexer reads
+   * escapes of its own (`\u` only up to U+00FF) and an inventory value never needs more.
+   */
+  kea(value: string | number): string {
+    const v = oneLine('a Kea value', text(value));
+    if (/[^\x20-\x7e]/.test(v)) refuse('a Kea value', v, 'only printable ASCII is allowed there');
+    return v;
+  },
+
+  /** A MAC in a Kea expression (`pkt4.mac == 0x...`): six lowercase hex pairs with colons, written as one hex literal. */
+  keaMac(value: string | number): string {
+    return `0x${only('a Kea MAC', text(value), /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/, 'a MAC address aa:bb:cc:dd:ee:ff').replace(/:/g, '')}`;
+  },
+
+  /** A dhcpd.conf string: double-quoted, `\\` and `"` escaped (dhcpd's lexer reads both); printable ASCII only. */
+  dhcpdString(value: string | number): string {
+    const v = oneLine('a dhcpd string', text(value));
+    if (/[^\x20-\x7e]/.test(v)) refuse('a dhcpd string', v, 'only printable ASCII is allowed there');
+    return `"${v.replace(/[\\"]/g, '\\$&')}"`;
+  },
+  /** A dhcpd.conf name (a `host` declaration): a letter, then letters, digits, `_` and `-`. */
+  dhcpdName(value: string | number): string {
+    return only('a dhcpd name', text(value), /^[A-Za-z][A-Za-z0-9_-]*$/, 'a letter, then letters, digits, _ and -');
+  },
+  /** An IPv4 address in dhcpd.conf (`fixed-address`, `range`, `next-server`): a dotted quad, nothing else. */
+  dhcpdAddress(value: string | number): string {
+    const v = text(value);
+    if (parseIpv4(v) === undefined) refuse('a dhcpd address', v, 'only an IPv4 address (a.b.c.d) is allowed there');
+    return v;
+  },
+  /** A MAC in dhcpd.conf (`hardware ethernet`): six lowercase hex pairs with colons. */
+  dhcpdMac(value: string | number): string {
+    return only('a dhcpd MAC', text(value), /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/, 'a MAC address aa:bb:cc:dd:ee:ff');
+  },
+
   /** Text inside an XML comment, which may not contain `--` or end with `-`. */
   xmlComment(value: string | number): string {
     return oneLine('XML comment text', text(value))
@@ -178,6 +215,7 @@ export const ESCAPERS_BY_FORMAT: Readonly<Record<string, readonly (keyof Escaper
   systemd: ['systemd', 'systemdArg', 'comment', 'int'],
   sh: ['sh', 'comment', 'int'],
   xml: ['xml', 'xmlComment', 'int'],
+  dhcpd: ['dhcpdString', 'dhcpdName', 'dhcpdAddress', 'dhcpdMac', 'comment', 'int'],
 };
 
 /** A host inside a socat address, where `:` and `,` are separators: an IPv4 address or a DNS name. */

@@ -4,9 +4,12 @@ import { nodeFirmware } from '../model/index.ts';
 import type { ProtectedFile } from './access.ts';
 import { dnsmasqLine, socatHost } from './escape.ts';
 import { kindOf } from './kinds/index.ts';
+import { bootFile, hasArm64, ipxeHostBootFile, uefiBootFile, vipReservation } from './dhcp-boot.ts';
 import { DIRS, LAYOUT } from './layout.ts';
 import { renderTemplate } from './templates.ts';
-import { namesKeyed, nodeScriptPath } from './file-names.ts';
+import { namesKeyed } from './file-names.ts';
+
+export { hasArm64, uefiBootFile, vipReservation } from './dhcp-boot.ts';
 
 /** Tag that scopes every dnsmasq line to this site's DHCP range. */
 function siteTag(model: SiteModel): string {
@@ -26,7 +29,8 @@ export interface DnsmasqOption {
  */
 export function ipxeSplitLines(model: SiteModel, scope?: string): DnsmasqOption[] {
   const on = scope !== undefined ? [`tag:${scope}`] : [];
-  const efiFile = uefiBootFile(model);
+  // The boot files are the split's facts (dhcp-boot.ts), shared with Kea and ISC dhcpd.
+  const efiFile = bootFile(model, 'efi64');
   const notKeyed = namesKeyed(model) ? [`tag:!${keyedTag(model)}`] : [];
   const http: DnsmasqOption[] = model.boot.httpBoot
     ? [
@@ -34,7 +38,7 @@ export function ipxeSplitLines(model: SiteModel, scope?: string): DnsmasqOption[
         // and its boot file is a URL; no TFTP.
         { key: 'dhcp-vendorclass', values: ['set:efihttp', 'HTTPClient:Arch:00016'] },
         { key: 'dhcp-option-force', values: [...on, 'tag:efihttp', '60', 'HTTPClient'] },
-        { key: 'dhcp-boot', values: [...on, 'tag:!ipxe', 'tag:efihttp', `${model.boot.server}/${efiFile}`] },
+        { key: 'dhcp-boot', values: [...on, 'tag:!ipxe', 'tag:efihttp', bootFile(model, 'efihttp')] },
       ]
     : [];
   return [
@@ -44,8 +48,8 @@ export function ipxeSplitLines(model: SiteModel, scope?: string): DnsmasqOption[
     { key: 'dhcp-match', values: ['set:efi64', 'option:client-arch', '7'] },
     { key: 'dhcp-match', values: ['set:efi64', 'option:client-arch', '9'] },
     ...keyedScriptLines(model, on),
-    { key: 'dhcp-boot', values: [...on, 'tag:ipxe', ...notKeyed, `${model.boot.server}/${LAYOUT.entryScript}`] },
-    { key: 'dhcp-boot', values: [...on, 'tag:!ipxe', 'tag:bios', 'undionly.kpxe'] },
+    { key: 'dhcp-boot', values: [...on, 'tag:ipxe', ...notKeyed, bootFile(model, 'ipxe')] },
+    { key: 'dhcp-boot', values: [...on, 'tag:!ipxe', 'tag:bios', bootFile(model, 'bios')] },
     { key: 'dhcp-boot', values: [...on, 'tag:!ipxe', 'tag:efi64', efiFile] },
     ...http,
     ...(hasArm64(model) ? arm64Lines(model, on) : []),
@@ -68,41 +72,32 @@ function keyedScriptLines(model: SiteModel, on: readonly string[]): DnsmasqOptio
   const lines: DnsmasqOption[] = [];
   for (const node of model.nodes) {
     for (const mac of node.macs) {
+      const url = ipxeHostBootFile(model, mac);
+      if (url === undefined) continue;
       const tag = `harvgen-${model.site}-${mac.replaceAll(':', '')}`;
       lines.push(
         { key: 'dhcp-mac', values: [`set:${keyedTag(model)}`, mac] },
         { key: 'dhcp-mac', values: [`set:${tag}`, mac] },
-        { key: 'dhcp-boot', values: [...on, 'tag:ipxe', `tag:${tag}`, `${model.boot.server}/${nodeScriptPath(model, mac)}`] },
+        { key: 'dhcp-boot', values: [...on, 'tag:ipxe', `tag:${tag}`, url] },
       );
     }
   }
   return lines;
 }
 
-/** True when some node is an arm64 machine. */
-export function hasArm64(model: SiteModel): boolean {
-  return model.nodes.some((n) => n.arch === 'arm64');
-}
-
 /** arm64 UEFI (client architecture 11; HTTP boot architecture 19) gets the arm64 iPXE. */
 function arm64Lines(model: SiteModel, on: string[]): DnsmasqOption[] {
-  const loader = model.boot.arm64Loader;
   return [
     { key: 'dhcp-match', values: ['set:efiarm64', 'option:client-arch', '11'] },
-    { key: 'dhcp-boot', values: [...on, 'tag:!ipxe', 'tag:efiarm64', loader] },
+    { key: 'dhcp-boot', values: [...on, 'tag:!ipxe', 'tag:efiarm64', bootFile(model, 'efiarm64')] },
     ...(model.boot.httpBoot
       ? [
           { key: 'dhcp-vendorclass', values: ['set:efihttparm64', 'HTTPClient:Arch:00019'] },
           { key: 'dhcp-option-force', values: [...on, 'tag:efihttparm64', '60', 'HTTPClient'] },
-          { key: 'dhcp-boot', values: [...on, 'tag:!ipxe', 'tag:efihttparm64', `${model.boot.server}/${loader}`] },
+          { key: 'dhcp-boot', values: [...on, 'tag:!ipxe', 'tag:efihttparm64', bootFile(model, 'efihttparm64')] },
         ]
       : []),
   ];
-}
-
-/** The file UEFI firmware loads first (TFTP or HTTP): the Secure Boot shim, else the iPXE loader. */
-export function uefiBootFile(model: SiteModel): string {
-  return model.boot.secureBoot?.shim ?? model.boot.uefiLoader;
 }
 
 /** The standard iPXE binaries `boot.ipxe_binaries` may hold (Debian's `ipxe` package). */
@@ -131,12 +126,6 @@ export function servedBinaries(model: SiteModel, copied: readonly string[]): str
     if (hasArm64(model)) names.add(model.boot.arm64Loader);
   }
   return [...names].sort();
-}
-
-/** The VIP's DHCP reservation (`vip_mode: dhcp`): the installer leases the VIP with `vip_hw_addr`. */
-export function vipReservation(model: SiteModel): { mac: string; ip: string } | undefined {
-  const c = model.cluster;
-  return c && c.vipMode === 'dhcp' && c.vipHwAddr !== undefined ? { mac: c.vipHwAddr, ip: c.vip } : undefined;
 }
 
 /** dnsmasq configuration. */

@@ -26,6 +26,8 @@ import { ConfigBudget } from './kinds/harvester/budget.ts';
 import { LAYOUT } from './layout.ts';
 import { renderBssBootParameters } from './bss.ts';
 import { renderManifest } from './manifest.ts';
+import { renderKea } from './kea.ts';
+import { renderDhcpd } from './dhcpd.ts';
 import { UnsafeValueError } from './escape.ts';
 import { protectedFiles } from './access.ts';
 
@@ -175,7 +177,11 @@ export function renderSite(model: SiteModel, locate: Locator, cache?: RenderCach
   if (model.unknownJoin) budget.render(model.unknownJoin, add);
   diagnostics.push(...budget.diagnostics());
   if (model.bss.export) add(LAYOUT.bss, () => renderBssBootParameters(model));
-  add(LAYOUT.dnsmasq, () => renderDnsmasq(model));
+  // The site's DHCP server's config (`dhcp.server`), one form only: two DHCP servers on one
+  // network would answer each other's clients.
+  if (model.dhcp.server === 'kea') add(LAYOUT.kea, () => renderKea(model));
+  else if (model.dhcp.server === 'isc') add(LAYOUT.dhcpd, () => renderDhcpd(model));
+  else add(LAYOUT.dnsmasq, () => renderDnsmasq(model));
   const binaryNames = binaries.map(([name]) => name);
   // Every served file is known here (the node files and the join config came first).
   const guarded = protectedFiles(

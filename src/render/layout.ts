@@ -35,6 +35,10 @@ export const LAYOUT = {
   forwardUnit: (unit: string) => `${DIRS.systemd}/${unit}`,
   bss: 'bss/bootparameters.json',
   dnsmasq: 'dnsmasq/harvgen.conf',
+  /** `dhcp.server: kea`: the Kea DHCPv4 config, in place of the dnsmasq file. */
+  kea: 'kea/harvgen.json',
+  /** `dhcp.server: isc`: the ISC dhcpd snippet, in place of the dnsmasq file. */
+  dhcpd: 'dhcpd/harvgen.conf',
   nginx: 'nginx/harvgen.conf',
   nginxLocations: 'nginx/locations.conf',
   fetchScript: 'artifacts/fetch.sh',

@@ -353,6 +353,19 @@ export interface SiteInput {
     dns?: boolean;
   };
   /**
+   * Which DHCP server the site uses; harvgen writes its configuration (README "Choosing a DHCP form").
+   */
+  dhcp?: {
+    /**
+     * `dnsmasq` (default): `dnsmasq/harvgen.conf`, DHCP and TFTP. `kea`: a Kea DHCPv4 config, `kea/harvgen.json` (`kea-dhcp4 -t` accepts it; its `client-classes` and `subnet4` entries merge into an existing Kea). `isc`: an ISC dhcpd snippet, `dhcpd/harvgen.conf`. With `kea` and `isc` no dnsmasq file is written: TFTP (iPXE for firmware PXE) is served by a TFTP server of yours at `next_server`.
+     */
+    server?: 'dnsmasq' | 'kea' | 'isc';
+    /**
+     * With `kea` or `isc`: the TFTP server firmware PXE loads iPXE from (`next-server`, the siaddr field). Default: the host of `boot.server` when it is an address. (IPv4 address, dotted quad)
+     */
+    next_server?: string;
+  };
+  /**
    * OpenCHAMI's Boot Script Service (BSS): export the nodes it can boot as harvgen's tree does.
    */
   bss?: {

@@ -49,6 +49,8 @@ export const DEBIAN_PACKAGE: Readonly<Record<string, string>> = {
   tgtadm: 'tgt',
   git: 'git',
   rsync: 'rsync',
+  'kea-dhcp4': 'kea-dhcp4-server',
+  dhcpd: 'isc-dhcp-server',
 };
 
 /** True when HARVGEN_REQUIRE_REAL=1: a missing program fails instead of skipping. */

@@ -1,0 +1,108 @@
+// What a site's DHCP server must answer, whatever the server: the boot file of each kind of client
+// (the iPXE split) and the reservations. dnsmasq (host-configs.ts), the libvirt network, Kea
+// (kea.ts) and ISC dhcpd (dhcpd.ts) each write these facts in their own syntax; none decides them.
+import type { SiteModel } from '../model/index.ts';
+import { namesKeyed, nodeScriptPath } from './file-names.ts';
+import { LAYOUT } from './layout.ts';
+
+/** True when some node is an arm64 machine. */
+export function hasArm64(model: SiteModel): boolean {
+  return model.nodes.some((n) => n.arch === 'arm64');
+}
+
+/** The file UEFI firmware loads first (TFTP or HTTP): the Secure Boot shim, else the iPXE loader. */
+export function uefiBootFile(model: SiteModel): string {
+  return model.boot.secureBoot?.shim ?? model.boot.uefiLoader;
+}
+
+/** The VIP's DHCP reservation (`vip_mode: dhcp`): the installer leases the VIP with `vip_hw_addr`. */
+export function vipReservation(model: SiteModel): { mac: string; ip: string } | undefined {
+  const c = model.cluster;
+  return c && c.vipMode === 'dhcp' && c.vipHwAddr !== undefined ? { mac: c.vipHwAddr, ip: c.vip } : undefined;
+}
+
+/** The kinds of DHCP client the split tells apart. */
+export type BootClassId = 'ipxe' | 'bios' | 'efi64' | 'efihttp' | 'efiarm64' | 'efihttparm64';
+
+/** How a DHCP server recognises one kind of client. */
+export type BootMatch =
+  /** iPXE: user class (option 77) "iPXE", or option 175 (iPXE's own encapsulated options). */
+  | { readonly kind: 'ipxe' }
+  /** Firmware PXE by client architecture (option 93), and not iPXE. */
+  | { readonly kind: 'arch'; readonly arch: readonly number[] }
+  /** UEFI HTTP boot: vendor class (option 60) starting with `prefix`, and not iPXE. */
+  | { readonly kind: 'http'; readonly prefix: string };
+
+/** One kind of client and the boot file it gets. */
+export interface BootClass {
+  readonly id: BootClassId;
+  readonly match: BootMatch;
+  /** A TFTP file name (from the TFTP server) or an http:// URL (iPXE, UEFI HTTP boot). */
+  readonly file: string;
+  /** UEFI HTTP boot: the answer must echo vendor class `HTTPClient` (option 60) or the firmware ignores it. */
+  readonly echoVendorClass: boolean;
+}
+
+/**
+ * The iPXE split: iPXE gets the HTTP entry script (so it never loads itself again: the loop of a
+ * missing split), firmware PXE gets iPXE over TFTP by client architecture (0 BIOS, 7/9 x86-64
+ * UEFI, 11 arm64 UEFI when the site has arm64 nodes), UEFI HTTP boot (with `boot.http_boot`) the
+ * loader's URL. Every class but `ipxe` excludes iPXE, so exactly one class matches a client.
+ */
+export function bootClasses(model: SiteModel): BootClass[] {
+  const url = (file: string) => `${model.boot.server}/${file}`;
+  const efiFile = uefiBootFile(model);
+  const arm64 = hasArm64(model);
+  const http = model.boot.httpBoot;
+  const cls = (id: BootClassId, match: BootMatch, file: string): BootClass => ({
+    id,
+    match,
+    file,
+    echoVendorClass: match.kind === 'http',
+  });
+  return [
+    cls('ipxe', { kind: 'ipxe' }, url(LAYOUT.entryScript)),
+    cls('bios', { kind: 'arch', arch: [0] }, 'undionly.kpxe'),
+    cls('efi64', { kind: 'arch', arch: [7, 9] }, efiFile),
+    ...(http ? [cls('efihttp', { kind: 'http', prefix: 'HTTPClient:Arch:00016' }, url(efiFile))] : []),
+    ...(arm64 ? [cls('efiarm64', { kind: 'arch', arch: [11] }, model.boot.arm64Loader)] : []),
+    ...(arm64 && http ? [cls('efihttparm64', { kind: 'http', prefix: 'HTTPClient:Arch:00019' }, url(model.boot.arm64Loader))] : []),
+  ];
+}
+
+/** The boot file of one class (the class exists: `bootClasses` always has ipxe, bios and efi64). */
+export function bootFile(model: SiteModel, id: BootClassId): string {
+  const c = bootClasses(model).find((x) => x.id === id);
+  if (!c) throw new Error(`no DHCP boot class ${id} in site ${model.site}`);
+  return c.file;
+}
+
+/**
+ * What iPXE on one of a node's boot MACs is sent instead of the entry script: with
+ * `nginx.file_key`, the URL of that MAC's own script (its keyed name is one boot.ipxe cannot
+ * know); else nothing (undefined). Every form writes it in its host's entry, for iPXE only.
+ */
+export function ipxeHostBootFile(model: SiteModel, mac: string): string | undefined {
+  return namesKeyed(model) ? `${model.boot.server}/${nodeScriptPath(model, mac)}` : undefined;
+}
+
+/** One node's DHCP reservation: its boot MACs, its address when fixed, its name. */
+export interface DhcpHost {
+  readonly hostname: string;
+  readonly macs: readonly string[];
+  readonly ip?: string;
+}
+
+/** The reservations of the site's nodes, in node order. */
+export function dhcpHosts(model: SiteModel): DhcpHost[] {
+  return model.nodes.map((n) => ({ hostname: n.hostname, macs: n.macs, ...(n.ip !== undefined ? { ip: n.ip } : {}) }));
+}
+
+/** A lease time as dnsmasq spells it (`12h`, `30m`, `3600`, `infinite`) in seconds; undefined for `infinite`. */
+export function leaseSeconds(time: string): number | undefined {
+  if (time === 'infinite') return undefined;
+  const m = /^([0-9]+)([smhdw]?)$/.exec(time);
+  if (!m) throw new Error(`lease time ${JSON.stringify(time)} passed validation but is not one`);
+  const unit = { '': 1, s: 1, m: 60, h: 3600, d: 86400, w: 604800 }[m[2] as '' | 's' | 'm' | 'h' | 'd' | 'w'];
+  return Number(m[1]) * unit;
+}

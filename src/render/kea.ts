@@ -1,0 +1,167 @@
+// The site's Kea DHCPv4 config (`dhcp.server: kea`), kea/harvgen.json: a whole kea-dhcp4 config
+// that `kea-dhcp4 -t` accepts as it is, whose `client-classes` entries and one `subnet4` entry
+// are the site's part to merge into an existing Kea (README "Choosing a DHCP form"). Built as an
+// object and serialized once by JSON.stringify; every inventory string goes through
+// `escapers.kea` on its way in.
+import type { SiteModel } from '../model/index.ts';
+import { parseIpv4 } from '../util/ipv4.ts';
+import {
+  bootClasses,
+  dhcpHosts,
+  ipxeHostBootFile,
+  leaseSeconds,
+  vipReservation,
+  type BootClass,
+  type BootMatch,
+  type DhcpHost,
+} from './dhcp-boot.ts';
+import { namesKeyed } from './file-names.ts';
+import { escapers } from './escape.ts';
+
+const k = escapers.kea;
+
+/** iPXE's request: user class "iPXE" (option 77, sent as is, not RFC 3004 encoded) or option 175. */
+const IPXE_TEST = "(option[77].hex == 'iPXE' or option[175].exists)";
+
+/** A Kea expression (constants only: no inventory value is ever part of one). */
+function classTest(m: BootMatch): string {
+  switch (m.kind) {
+    case 'ipxe':
+      return IPXE_TEST;
+    case 'arch': {
+      const arch = m.arch.map((a) => `option[93].hex == 0x${a.toString(16).padStart(4, '0')}`).join(' or ');
+      return `not ${IPXE_TEST} and (${arch})`;
+    }
+    case 'http':
+      if (!/^[A-Za-z0-9:]+$/.test(m.prefix)) throw new Error(`vendor class prefix ${m.prefix} is not a constant harvgen writes`);
+      return `not ${IPXE_TEST} and substring(option[60].hex,0,${m.prefix.length}) == '${m.prefix}'`;
+  }
+}
+
+/** Name of one of the site's classes, unique among the sites merged into one Kea. */
+export function keaClassName(model: SiteModel, c: BootClass): string {
+  return k(`harvgen-${model.site}-${c.id}`);
+}
+
+/**
+ * A client class: evaluated only in the site's subnet (`only-if-required`, the subnet's
+ * `require-client-classes`), so several sites' classes in one Kea never answer each other's
+ * clients; its boot file goes into the `file` field, which iPXE and UEFI firmware read.
+ */
+function keaClass(model: SiteModel, c: BootClass): Record<string, unknown> {
+  // With keyed MACs (nginx.file_key) their own classes answer their iPXE: the site's leaves them out.
+  const keyed = c.match.kind === 'ipxe' && namesKeyed(model) ? ` and not member('${keyedClassName(model)}')` : '';
+  return {
+    name: keaClassName(model, c),
+    test: `${classTest(c.match)}${keyed}`,
+    'only-if-required': true,
+    'boot-file-name': k(c.file),
+    ...(c.echoVendorClass ? { 'option-data': [{ name: 'vendor-class-identifier', data: 'HTTPClient', 'always-send': true }] } : {}),
+  };
+}
+
+/** The class every reservation with its own iPXE boot file is in (assigned by the reservation, no test). */
+function keyedClassName(model: SiteModel): string {
+  return k(`harvgen-${model.site}-keyed`);
+}
+
+/** What one node adds to the site's Kea config: its reservations and its own classes. */
+export interface KeaHostEntry {
+  readonly reservations: Record<string, unknown>[];
+  readonly classes: Record<string, unknown>[];
+}
+
+/**
+ * The entry of one node, the one place a host's Kea entry is written: a reservation per boot MAC
+ * (Kea identifies a host by one hardware address), each with the node's name and address, so
+ * whichever NIC boots gets the address its files are served to (nginx.access). A MAC with its own
+ * iPXE boot file (`ipxeHostBootFile`: `nginx.file_key`) is in the keyed class, which the site's
+ * iPXE class leaves out, and has a class of its own that sends iPXE on that MAC its script;
+ * firmware PXE on it still gets iPXE by architecture.
+ */
+export function keaHost(model: SiteModel, h: DhcpHost): KeaHostEntry {
+  const reservations: Record<string, unknown>[] = [];
+  const classes: Record<string, unknown>[] = [];
+  for (const mac of h.macs) {
+    const own = ipxeHostBootFile(model, mac);
+    reservations.push({
+      'hw-address': k(mac),
+      hostname: k(h.hostname),
+      ...(h.ip !== undefined ? { 'ip-address': k(h.ip) } : {}),
+      ...(own !== undefined ? { 'client-classes': [keyedClassName(model)] } : {}),
+    });
+    if (own !== undefined) {
+      classes.push({
+        name: k(`harvgen-${model.site}-ipxe-${mac.replace(/:/g, '')}`),
+        test: `${IPXE_TEST} and pkt4.mac == ${escapers.keaMac(mac)}`,
+        'only-if-required': true,
+        'boot-file-name': k(own),
+      });
+    }
+  }
+  return { reservations, classes };
+}
+
+/** Some node reserves its address for several MACs: Kea refuses that unless `ip-reservations-unique` is false (a global setting). */
+function sharedAddresses(hosts: readonly DhcpHost[]): boolean {
+  return hosts.some((h) => h.ip !== undefined && h.macs.length > 1);
+}
+
+/** A stable subnet id, unique per network: its address as a 32-bit number (never 0 or 2^32-1 for a valid network). */
+function subnetId(model: SiteModel): number {
+  const n = parseIpv4(model.network.address);
+  if (n === undefined || n === 0) throw new Error(`network address ${model.network.address} has no Kea subnet id`);
+  return n;
+}
+
+/** Kea knows no wildcard but `*` (all interfaces): no `dnsmasq.interface`, or a pattern such as `eth*`, is `*`. */
+function keaInterface(model: SiteModel): string {
+  const i = model.dnsmasq.interface;
+  return i === undefined || i.includes('*') ? '*' : i;
+}
+
+/** kea/harvgen.json. */
+export function renderKea(model: SiteModel): string {
+  const classes = bootClasses(model);
+  const lease = leaseSeconds(model.dnsmasq.leaseTime) ?? 0xffffffff;
+  const net = model.network;
+  const vip = vipReservation(model);
+  const hosts = dhcpHosts(model);
+  const entries = hosts.map((h) => keaHost(model, h));
+  const hostClasses = entries.flatMap((e) => e.classes);
+  const siteClasses = classes.map((c) => keaClass(model, c));
+  // Defined before use: the keyed class first (member() names it), then every host's own class.
+  const allClasses = [...(namesKeyed(model) ? [{ name: keyedClassName(model) }] : []), ...hostClasses, ...siteClasses];
+  const subnet = {
+    id: subnetId(model),
+    subnet: k(`${net.address}/${net.prefix}`),
+    pools: [{ pool: k(`${net.dhcpStart} - ${net.dhcpEnd}`) }],
+    'valid-lifetime': lease,
+    ...(model.dhcp.nextServer !== undefined ? { 'next-server': k(model.dhcp.nextServer) } : {}),
+    'option-data': [
+      // Installers need a default route from DHCP (Harvester's stops without one).
+      { name: 'routers', data: k(net.gateway) },
+      { name: 'domain-name-servers', data: net.dns.map(k).join(', ') },
+      ...(net.domain !== undefined ? [{ name: 'domain-name', data: k(net.domain) }] : []),
+    ],
+    'require-client-classes': [...hostClasses, ...siteClasses].map((c) => c.name),
+    reservations: [
+      ...entries.flatMap((e) => e.reservations),
+      // The cluster VIP (vip_mode: dhcp): the create node leases it with vip_hw_addr.
+      ...(vip ? [{ 'hw-address': k(vip.mac), 'ip-address': k(vip.ip) }] : []),
+    ],
+  };
+  const config = {
+    Dhcp4: {
+      comment: k(`harvgen: Kea DHCPv4 config of site ${model.site}. Generated by harvgen; do not edit.`),
+      'interfaces-config': { interfaces: [k(keaInterface(model))] },
+      'lease-database': { type: 'memfile', persist: true, name: '/var/lib/kea/kea-leases4.csv', 'lfc-interval': 3600 },
+      'control-socket': { 'socket-type': 'unix', 'socket-name': '/run/kea/kea4-ctrl-socket' },
+      'valid-lifetime': lease,
+      ...(sharedAddresses(hosts) ? { 'ip-reservations-unique': false } : {}),
+      'client-classes': allClasses,
+      subnet4: [subnet],
+    },
+  };
+  return `${JSON.stringify(config, null, 2)}\n`;
+}

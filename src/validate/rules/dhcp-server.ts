@@ -1,0 +1,32 @@
+// `dhcp:`: Kea and ISC dhcpd send firmware PXE to a TFTP server by address (`next-server`, the
+// siaddr field), which is `dhcp.next_server` or the host of `boot.server` when that is an address.
+// dnsmasq is its own TFTP server and needs neither.
+import { parseIpv4 } from '../../util/ipv4.ts';
+import type { Rule } from '../rule.ts';
+
+/** `dhcp.next_server` is an IPv4 address, and Kea and ISC sites have one. */
+export const dhcpServerRule: Rule = {
+  name: 'dhcp-server',
+  codes: ['NET_IP_INVALID', 'NET_NEXT_SERVER_MISSING'],
+  check({ input, model, report }) {
+    const given = input.dhcp?.next_server;
+    if (given !== undefined && parseIpv4(given) === undefined) {
+      report({
+        code: 'NET_IP_INVALID',
+        message: `dhcp.next_server "${given}" is not an IPv4 address`,
+        hint: 'Write the TFTP server as a dotted quad, e.g. 192.168.122.1 (the siaddr field holds an address, not a name).',
+        at: ['dhcp', 'next_server'],
+        target: 'value',
+      });
+      return;
+    }
+    if (model.dhcp.server === 'dnsmasq' || model.dhcp.nextServer !== undefined) return;
+    report({
+      code: 'NET_NEXT_SERVER_MISSING',
+      message: `dhcp.server ${model.dhcp.server} needs the address of the TFTP server that gives firmware PXE its iPXE, and boot.server's host "${model.boot.host}" is a name`,
+      hint: 'Set `dhcp.next_server` to the address of the TFTP server holding undionly.kpxe and the UEFI loader (README "Choosing a DHCP form").',
+      at: input.dhcp?.server !== undefined ? ['dhcp', 'server'] : ['dhcp'],
+      target: 'value',
+    });
+  },
+};
