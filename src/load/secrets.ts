@@ -16,6 +16,9 @@ import type { Diagnostic } from '../diagnostics/types.ts';
 import { isCryptHash } from '../util/sha512-crypt.ts';
 import { formatPath } from '../util/paths.ts';
 import type { InventoryPath, Locator } from './locate.ts';
+import { fileKeyStandIn } from './file-key.ts';
+
+export { FILE_KEY_MARKER, MIN_FILE_KEY } from './file-key.ts';
 
 /** The inventory fields that may hold a secret reference. */
 export const SECRET_FIELDS: readonly InventoryPath[] = [
@@ -47,41 +50,6 @@ export const SECRET_MARKERS = {
   token: '\u00abharvgen secret cluster.token\u00bb',
   password: '$\u00abharvgen secret cluster.password\u00bb',
 } as const;
-
-/**
- * What the model holds as `nginx.file_key` in the committed tree: no tag derived from it is a
- * real one (`keyedTag` writes `x`s for it), so the committed tree never holds a name the key
- * would open. Not a possible key: shorter than `MIN_FILE_KEY`.
- */
-export const FILE_KEY_MARKER = '\u00abfile_key\u00bb';
-
-/** Shortest file key: 32 characters, the hex form of 128 random bits (`openssl rand -hex 32` gives 64). */
-export const MIN_FILE_KEY = 32;
-
-function mode(options: SecretOptions): SecretMode {
-  return options.mode ?? 'markers';
-}
-
-/**
- * `nginx.file_key` after resolving: a key that is too short is refused where it is written (or
- * read from); in the committed tree the key, whatever its form, becomes `FILE_KEY_MARKER`.
- */
-function fileKeyStandIn(out: Record<string, unknown>, locate: Locator, secrets: SecretMode, diagnostics: Diagnostic[]): void {
-  const nginx = out.nginx as Record<string, unknown> | undefined;
-  const key = nginx?.file_key;
-  if (nginx === undefined || typeof key !== 'string') return;
-  if (key !== UNRESOLVED && [...key].length < MIN_FILE_KEY) {
-    diagnostics.push({
-      code: 'FILE_KEY_TOO_SHORT',
-      severity: 'error',
-      message: `nginx.file_key is ${[...key].length} characters long; a file key must have at least ${MIN_FILE_KEY}`,
-      hint: 'Make one with `openssl rand -hex 32 > secrets/file-key` and name it with `file_key: { file: secrets/file-key }`.',
-      path: 'nginx.file_key',
-      ...(locate(['nginx', 'file_key']) ?? {}),
-    });
-  }
-  if (secrets !== 'filled') nginx.file_key = FILE_KEY_MARKER;
-}
 
 /** What resolving did: the inventory with references replaced, the secret values, diagnostics. */
 export interface SecretResolution {
@@ -272,7 +240,7 @@ export async function resolveSecrets(input: Record<string, unknown>, locate: Loc
       holder[key] = long === undefined ? v : UNRESOLVED;
     }
   }
-  fileKeyStandIn(out, locate, mode(options), diagnostics);
+  fileKeyStandIn(out, locate, options.mode ?? 'markers', diagnostics, UNRESOLVED);
   // A token or password written under `config:` (node, defaults) is a secret too: masked in what
   // harvgen prints and written as its marker in the committed tree, and warned about like one
   // written at cluster.token.

@@ -3,7 +3,7 @@
 // second layer). Every renderer, the manifest, nginx's rules, the DHCP boot lines, explain and
 // verify take a node file's name from here, so a keyed name is the same wherever it is written.
 import { createHmac } from 'node:crypto';
-import { FILE_KEY_MARKER } from '../load/secrets.ts';
+import { FILE_KEY_MARKER } from '../load/file-key.ts';
 import type { ResolvedNode, SiteModel } from '../model/index.ts';
 import { LAYOUT } from './layout.ts';
 
