@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { status, parseSince, type NodeStatus } from '../src/status/index.ts';
+import { compileSite } from '../src/index.ts';
 import { parseLine } from '../src/status/log.ts';
 import { minimalSiteHead } from './helpers/example.ts';
 import { assertJson } from './helpers/cli-spawn.ts';
@@ -192,6 +193,36 @@ test('the CLI: a line per node, the unknown machines, --json, exit 2 for an unre
   assert.match(noLog.stderr, /--log/);
   const badSince = runCli(['status', dir, '--log', log, '--since', 'yesterday']);
   assert.is(badSince.code, 2);
+});
+
+test("the configs ask the installer for its events; boot.report: false leaves them out; a node's own webhooks are kept first", async () => {
+  const dir = site();
+  const text = readFileSync(join(dir, 'site.yaml'), 'utf8');
+  const configs = async (yaml: string) => {
+    writeFileSync(join(dir, 'site.yaml'), yaml);
+    const r = await compileSite(dir);
+    assert.ok(r.artifacts, JSON.stringify(r.diagnostics));
+    return (h: string) =>
+      parse(r.artifacts!.find((a) => a.path === `harvester/${h}.yaml`)!.contents as string) as { install: { webhooks?: unknown[] } };
+  };
+  const on = await configs(text);
+  assert.equal(on('done').install.webhooks, [
+    { event: 'STARTED', method: 'GET', url: 'http://10.0.0.1/harvgen-events/done/STARTED?mac={{.MACAddr}}&ip={{.IPAddrV4}}' },
+    { event: 'SUCCEEDED', method: 'GET', url: 'http://10.0.0.1/harvgen-events/done/SUCCEEDED?mac={{.MACAddr}}&ip={{.IPAddrV4}}' },
+    { event: 'FAILED', method: 'GET', url: 'http://10.0.0.1/harvgen-events/done/FAILED?mac={{.MACAddr}}&ip={{.IPAddrV4}}' },
+  ]);
+  const off = await configs(text.replace('boot:\n', 'boot:\n  report: false\n'));
+  assert.is(off('done').install.webhooks, undefined);
+  const own = { event: 'SUCCEEDED', method: 'POST', url: 'https://cmdb.example/installed' };
+  const mine = await configs(
+    text.replace(
+      '    state: install\n    role: join\n',
+      `    state: install\n    role: join\n    config: { install: { webhooks: [${JSON.stringify(own)}] } }\n`,
+    ),
+  );
+  const hooks = mine('boot').install.webhooks!;
+  assert.equal(hooks[0], own);
+  assert.is(hooks.length, 4);
 });
 
 test('discover: a stub per unknown machine in discovered/, which the site does not load; a hostile report stays a comment', async () => {

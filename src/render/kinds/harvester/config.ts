@@ -70,7 +70,14 @@ export function buildHarvesterConfig(model: SiteModel, node: HarvesterNode, secr
   if (node.role === 'create' && c.sans.length > 0) config.sans = [...c.sans];
   config.os = os;
   config.install = install;
-  return deepMerge(config, node.config as Record<string, unknown>);
+  const merged = deepMerge(config, node.config as Record<string, unknown>);
+  // Webhooks of the node's own `config:` are kept, and the report's added after them (a list in
+  // `config:` would otherwise replace them, and status would see no event).
+  const own = (node.config as { install?: { webhooks?: unknown } }).install?.webhooks;
+  if (model.boot.report && Array.isArray(own)) {
+    merged.install = { ...(merged.install as Record<string, unknown>), webhooks: [...own, ...reportWebhooks(model, node)] };
+  }
+  return merged;
 }
 
 /** Hashes of this process by salt and password: each distinct password is hashed once per build (and watch). */
