@@ -93,7 +93,7 @@ export class ConfigBudget {
       return true;
     }
     if (this.#over) return true;
-    const config = buildHarvesterConfig(node, this.#secrets);
+    const config = buildHarvesterConfig(this.#model, node, this.#secrets);
     const issues = checkHarvesterConfig(node, config);
     for (const issue of issues) {
       const d = configIssueToDiagnostic(issue, node, this.#locate);

@@ -7,6 +7,7 @@ import type { HarvesterNode, ResolvedCluster, SiteModel } from '../../../model/i
 import { deepMerge } from '../../../model/index.ts';
 import { deriveSalt, isCryptHash, sha512Crypt } from '../../../util/sha512-crypt.ts';
 import { toYaml } from '../../yaml.ts';
+import { generationCommand, generationMarker, withGenerationCommand } from './reinstall.ts';
 import { MAX_SECRET_BYTES, SECRET_MARKERS, secretTooLong, type SecretMode } from '../../../load/secrets.ts';
 
 /**
@@ -14,7 +15,7 @@ import { MAX_SECRET_BYTES, SECRET_MARKERS, secretTooLong, type SecretMode } from
  * (`markers`) the password is not hashed: the object is only checked against the installer
  * schema, and `renderHarvesterConfig` writes the markers in place of the secrets.
  */
-export function buildHarvesterConfig(node: HarvesterNode, secrets: SecretMode = 'filled'): Record<string, unknown> {
+export function buildHarvesterConfig(model: SiteModel, node: HarvesterNode, secrets: SecretMode = 'filled'): Record<string, unknown> {
   const v = node.release.version;
   const c = node.cluster;
   // The node an unknown machine joins as has no hostname: the installer takes the DHCP name or makes one up.
@@ -68,7 +69,10 @@ export function buildHarvesterConfig(node: HarvesterNode, secrets: SecretMode = 
   if (node.role === 'create' && c.sans.length > 0) config.sans = [...c.sans];
   config.os = os;
   config.install = install;
-  return deepMerge(config, node.config as Record<string, unknown>);
+  const merged = deepMerge(config, node.config as Record<string, unknown>);
+  // A reinstall generation: its marker's command after the user's own after-install commands.
+  const marker = generationMarker(model, node);
+  return marker === undefined ? merged : withGenerationCommand(merged, generationCommand(marker));
 }
 
 /** Hashes of this process by salt and password: each distinct password is hashed once per build (and watch). */

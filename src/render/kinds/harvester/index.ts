@@ -5,11 +5,13 @@ import { renderInstallScript } from '../install-script.ts';
 import type { KindRenderer } from '../types.ts';
 import { MASK } from '../../../explain/types.ts';
 import { configUrl, installerImages } from './cmdline.ts';
+import { generationMarker, generationMarkerUri } from './reinstall.ts';
 import { harvesterConfigPath } from '../../file-names.ts';
 
 /** The script of a Harvester node's MAC; without a MAC, of an unknown machine joining. */
 export function installerScript(model: SiteModel, node: HarvesterNode, mac: string | undefined): string {
   const release = node.release;
+  const marker = generationMarker(model, node);
   return renderInstallScript(model, node, mac, {
     images: installerImages(model, node, mac),
     role: node.role,
@@ -18,6 +20,7 @@ export function installerScript(model: SiteModel, node: HarvesterNode, mac: stri
     what: `the Harvester ${release.version.raw} installer`,
     whatShort: 'the installer',
     artifactsBase: release.artifacts.base,
+    ...(marker !== undefined && mac !== undefined ? { generation: { n: node.reinstall!, marker: generationMarkerUri(marker) } } : {}),
   });
 }
 
