@@ -78,6 +78,7 @@ export const harvesterKind: KindRenderer<HarvesterNode> = {
       case 'settings':
         sink.add('kernel_args', [...node.kernelArgs], node.kernelArgs.length > 0 ? sink.field('kernel_args') : { kind: 'built-in' });
         if (Object.keys(node.config).length > 0) sink.add('config', node.config, sink.field('config'));
+        if (node.reinstall !== undefined) sink.add('reinstall', node.reinstall, sink.field('reinstall'));
         sink.add('harvester_version', node.release.version.raw, sink.field('harvester_version', ['harvester', 'version']));
         sink.add('cluster.vip', node.cluster.vip, sink.where(['cluster', 'vip']));
         // Never the secrets themselves: only where they are set.
