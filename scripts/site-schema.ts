@@ -285,7 +285,7 @@ const nodeSettings = {
     minimum: 0,
     maximum: 999999999,
     description:
-      "Reinstall generation of a Harvester node with `state: install-once` (UEFI only). The installed system gets a marker of its site, hostname and generation on its EFI system partition (`os.after_install_chroot_commands`), and the node's script boots the disk only when it finds the marker of this number: raise it by one to reinstall the node exactly once (README \"Reinstall a node\").",
+      'Reinstall generation of a Harvester node with `state: install-once` (UEFI only). The installed system gets a marker of its site, hostname and generation on its EFI system partition (`os.after_install_chroot_commands`), and the node\'s script boots the disk only when it finds the marker of this number: raise it by one to reinstall the node exactly once (README "Reinstall a node").',
   },
   lab,
 };

@@ -32,7 +32,7 @@ const gen = (n: number, more: (doc: Doc) => void = () => undefined) =>
     more(d);
   });
 
-async function compiled(dir: string): Promise<{ files: Map<string, string>; diagnostics: Diagnostic[] }> {
+async function compiled(dir: string): Promise<{ files: Map<string, string>; diagnostics: readonly Diagnostic[] }> {
   const r = await compileSite(dir);
   return {
     files: new Map((r.artifacts ?? []).map((a) => [a.path, typeof a.contents === 'string' ? a.contents : ''])),
@@ -86,7 +86,7 @@ test('raising the generation changes the marker in the script and in the config,
 });
 
 test('the marker names the site: the same node in another site probes and writes another file', async () => {
-  const m = await files(gen(3, (d) => (d.site = 'location_z')));
+  const m = await files(gen(3, (d) => ((d as Record<string, unknown>).site = 'location_z')));
   assert.is(touched(commands(m)[0]!), '/harvgen/location_z/hv-1.3');
   assert.match(m.get(SCRIPT)!, /file:\/\/COS_GRUB\/harvgen\/location_z\/hv-1\.3 /);
 });
