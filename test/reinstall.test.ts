@@ -62,7 +62,11 @@ test('reinstall: the config writes the marker of site, hostname and generation; 
   const cmds = commands(m);
   assert.is(cmds.length, 1, 'one after-install command');
   assert.is(touched(cmds[0]!), '/harvgen/location_x/hv-1.3');
-  assert.match(cmds[0]!, /blkid -o device -t LABEL=COS_GRUB \$\(lsblk -nrpo NAME "\/dev\/\$k"\)/, 'the ESP of the disk that holds /oem');
+  assert.match(
+    cmds[0]!,
+    /blkid -c \/dev\/null -o device -t LABEL=COS_GRUB \$\(lsblk -nrpo NAME "\/dev\/\$k"\)/,
+    'the ESP of the disk that holds /oem',
+  );
   assert.match(cmds[0]!, /k=\$\(lsblk -ndo PKNAME "\$\(findmnt -nvo SOURCE \/oem\)"\)/);
   assert.not.match(cmds[0]!, /\{\{|\n/, 'no yip template delimiter, one line');
   const s = m.get(SCRIPT)!;

@@ -99,7 +99,7 @@ async function stubs(dir: string, espOnDisk: boolean): Promise<string> {
       'case "$*" in\n"-ndo PKNAME /dev/fake2") echo fake ;;\n"-nrpo NAME /dev/fake") printf "/dev/fake\\n/dev/fake1\\n/dev/fake2\\n" ;;\n*) exit 32 ;;\nesac',
     ),
     blkid: script(
-      `[ "$*" = "-o device -t LABEL=${ESP_LABEL} /dev/fake /dev/fake1 /dev/fake2" ] || exit 4\n${espOnDisk ? 'echo /dev/fake1' : 'exit 2'}`,
+      `[ "$*" = "-c /dev/null -o device -t LABEL=${ESP_LABEL} /dev/fake /dev/fake1 /dev/fake2" ] || exit 4\n${espOnDisk ? 'echo /dev/fake1' : 'exit 2'}`,
     ),
     // The ESP: a directory, bind-mounted by the real mount.
     mount: script(`[ "$1" = /dev/fake1 ] || exit 32\nexec ${findProgram('mount') ?? 'mount'} --bind ${path.join(dir, 'esp')} "$2"`),

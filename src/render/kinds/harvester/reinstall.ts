@@ -44,9 +44,10 @@ export function generationCommand(marker: GenerationMarker): string {
   const sh = escapers.sh;
   const dir = marker.file.slice(0, marker.file.lastIndexOf('/'));
   return [
-    // The disk of the new OEM partition (bound at /oem), and its partition labelled as the ESP.
+    // The disk of the new OEM partition (bound at /oem), and its partition labelled as the ESP
+    // (probed afresh: no blkid cache read, and none written into the new root tree).
     `k=$(lsblk -ndo PKNAME "$(findmnt -nvo SOURCE /oem)")`,
-    `e=$(blkid -o device -t ${sh(`LABEL=${marker.volume}`)} $(lsblk -nrpo NAME "/dev/$k"))`,
+    `e=$(blkid -c /dev/null -o device -t ${sh(`LABEL=${marker.volume}`)} $(lsblk -nrpo NAME "/dev/$k"))`,
     'm=$(mktemp -d)',
     'mount "$e" "$m"',
     `mkdir -p "$m"${sh(dir)}`,
