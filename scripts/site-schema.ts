@@ -287,6 +287,13 @@ const nodeSettings = {
     description:
       "`install` (default): the node's iPXE script boots the Harvester installer on every network boot. `local`: the script boots the local disk, so an installed node never reinstalls even if it network-boots first. `install-once`: the script boots the local disk when it holds an installed system (BIOS: a bootable first sector; UEFI: `boot.installed_marker` on a FAT volume) and installs only when it does not.",
   },
+  reinstall: {
+    type: 'integer',
+    minimum: 0,
+    maximum: 999999999,
+    description:
+      'Reinstall generation of a Harvester node with `state: install-once` (UEFI only). The installed system gets a marker of its site, hostname and generation on its EFI system partition (`os.after_install_chroot_commands`), and the node\'s script boots the disk only when it finds the marker of this number: raise it by one to reinstall the node exactly once (README "Reinstall a node").',
+  },
   lab,
 };
 

@@ -70,6 +70,7 @@ const SAMPLES: Readonly<Record<string, unknown>> = {
   kernel_args: ['quiet'],
   config: { os: { ntp_servers: ['10.0.0.4'] } },
   state: 'local',
+  reinstall: 2,
   lab: { vcpus: 3 },
   'lab.disk_gib': 300,
   'lab.data_disk_gib': 200,

@@ -104,6 +104,14 @@ export const CODES = {
     'warning',
     "A setting no node reads: one its node's kind ignores (`kernel_args`, `mtu`, `install` on an OS profile or iSCSI node; `cloud_init` on a Harvester node), or an installer `boot.*` setting in a site without Harvester nodes.",
   ),
+  NODE_REINSTALL_NEEDS_ONCE: c(
+    'error',
+    '`reinstall` on a node whose `state` is not `install-once`: only an install-once script probes the disk for the marker of its generation.',
+  ),
+  NODE_REINSTALL_BIOS: c(
+    'error',
+    "`reinstall` on a node that boots BIOS: iPXE reads no file from a disk there (only `sanboot`'s bootable first sector), so it cannot see the marker of a generation.",
+  ),
   NODE_DEVICE_MISSING: c('error', 'A node has no install device.'),
   NODE_DATA_DISK_IS_DEVICE: c('error', '`install.data_disk` is the install device.'),
   NODE_DEVICE_UNSTABLE: c('warning', 'An install disk uses an unstable `/dev/sdX` name.'),

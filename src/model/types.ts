@@ -116,6 +116,8 @@ export interface HarvesterNode extends NodeBase {
   readonly config: Readonly<Record<string, unknown>>;
   /** Hardware facts declared for the machine (`hardware:`); absent = unknown. */
   readonly hardware: HardwareFacts;
+  /** Reinstall generation (`reinstall:`): the installed system's marker names it; absent = none. */
+  readonly reinstall?: number;
 }
 
 /** A node that boots a generic OS profile (`os: <profile>`). */

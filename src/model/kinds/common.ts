@@ -76,4 +76,5 @@ export const HARVESTER_ONLY: Readonly<Record<string, string>> = {
   config: 'the Harvester config is written for Harvester nodes only',
   hardware: "the hardware facts are checked against the Harvester installer's rules only",
   'lab.data_disk_gib': 'only a Harvester node with `install.data_disk` gets a lab data disk',
+  reinstall: 'only the Harvester installer writes a generation marker; reinstall the node with `state: install` for one boot',
 };

@@ -44,6 +44,7 @@ export function resolveHarvesterNode(r: NodeReader, ctx: SiteContext): Harvester
   const version = r.pick('harvester_version') ?? harvester.version;
   const mtu = r.pick('mtu');
   const vlan = r.pick('vlan');
+  const reinstall = r.pick('reinstall');
   return {
     ...base,
     boot: 'harvester',
@@ -70,5 +71,6 @@ export function resolveHarvesterNode(r: NodeReader, ctx: SiteContext): Harvester
     hardware: Object.fromEntries(
       Object.entries(hardwareIn).map(([k, v]) => [k.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase()), v]),
     ) as HardwareFacts,
+    ...(reinstall !== undefined ? { reinstall } : {}),
   };
 }

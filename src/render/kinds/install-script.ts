@@ -27,6 +27,8 @@ export interface InstallTarget {
   readonly what: string;
   readonly whatShort: string;
   readonly artifactsBase?: string;
+  /** A reinstall generation: its number and the marker URI probed instead of `boot.installed_marker`. */
+  readonly generation?: { readonly n: number; readonly marker: string };
 }
 
 /** The script of `node` booting from `mac` (undefined: an unknown machine joining). */
@@ -41,7 +43,8 @@ export function renderInstallScript(model: SiteModel, node: ResolvedNode, mac: s
     role: target.role,
     mac: mac ?? '',
     once: node.state === 'install-once' || mac === undefined,
-    marker: installedMarkerUri(model),
+    marker: target.generation?.marker ?? installedMarkerUri(model),
+    generation: target.generation?.n,
     retries: model.boot.retries,
     retryDelay: model.boot.retryDelay,
     arch: node.arch,

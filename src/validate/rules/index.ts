@@ -21,6 +21,7 @@ import { installerRule } from './installer.ts';
 import { nginxAccessRule } from './nginx-access.ts';
 import { signingRule } from './signing.ts';
 import { dhcpServerRule } from './dhcp-server.ts';
+import { reinstallRule } from './reinstall.ts';
 
 /** All rules. */
 export const RULES: readonly Rule[] = [
@@ -44,4 +45,5 @@ export const RULES: readonly Rule[] = [
   nginxAccessRule,
   signingRule,
   dhcpServerRule,
+  reinstallRule,
 ];

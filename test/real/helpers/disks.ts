@@ -13,6 +13,7 @@
  * Each image is built once per process in a temp dir; QEMU attaches them with snapshot=on, so a
  * boot never changes them.
  */
+import { createHash } from 'node:crypto';
 import { open, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { run, describe } from './proc.ts';
@@ -165,10 +166,14 @@ export async function writeBiosMarkerDisk(file: string, bytes: number): Promise<
   }
 }
 
-/** An MBR disk with an EFI system partition labelled `label` whose BOOTX64.EFI prints DISK_MARKER and halts. */
-export function uefiMarkerDisk(label = ESP_LABEL): Promise<string> {
-  return once(`uefi-marker-${label}.img`, async (file) => {
-    const work = path.join(diskDir(), `esp-${label}`);
+/**
+ * An MBR disk with an EFI system partition labelled `label` whose BOOTX64.EFI prints DISK_MARKER and
+ * halts; `files` are further empty files on the volume (absolute paths: reinstall generation markers).
+ */
+export function uefiMarkerDisk(label = ESP_LABEL, files: readonly string[] = []): Promise<string> {
+  const key = files.length ? `-${createHash('sha256').update(files.join('\n')).digest('hex').slice(0, 12)}` : '';
+  return once(`uefi-marker-${label}${key}.img`, async (file) => {
+    const work = path.join(diskDir(), `esp-${label}${key}`);
     await must(['mkdir', '-p', work]);
     const cfg = path.join(work, 'grub.cfg');
     await writeFile(cfg, `echo ${DISK_MARKER}\nhalt\n`);
@@ -197,6 +202,15 @@ export function uefiMarkerDisk(label = ESP_LABEL): Promise<string> {
     const env = { ...process.env, MTOOLS_SKIP_CHECK: '1' };
     await must(['mmd', '-i', fat, '::/EFI', '::/EFI/BOOT'], 30_000, env);
     await must(['mcopy', '-i', fat, efi, '::/EFI/BOOT/BOOTX64.EFI'], 30_000, env);
+    const empty = path.join(work, 'empty');
+    await writeFile(empty, '');
+    for (const f of files) {
+      const parts = f.split('/').filter(Boolean);
+      const dirs = parts.slice(0, -1).map((_, i) => `::/${parts.slice(0, i + 1).join('/')}`);
+      // mmd refuses a directory that exists: make only the ones this file adds.
+      for (const d of dirs) if ((await run(['mdir', '-i', fat, d], { env })).code !== 0) await must(['mmd', '-i', fat, d], 30_000, env);
+      await must(['mcopy', '-i', fat, empty, `::${f}`], 30_000, env);
+    }
     const fatBytes = await readFile(fat);
     const start = MIB / SECTOR; // LBA 2048
     const disk = Buffer.alloc(MIB + fatBytes.length);

@@ -8,6 +8,7 @@ import { deepMerge } from '../../../model/index.ts';
 import { deriveSalt, isCryptHash, sha512Crypt } from '../../../util/sha512-crypt.ts';
 import { toYaml } from '../../yaml.ts';
 import { INSTALL_EVENTS, LAYOUT, UNKNOWN_EVENT_HOST } from '../../layout.ts';
+import { generationCommand, generationMarker, withGenerationCommand } from './reinstall.ts';
 import { MAX_SECRET_BYTES, SECRET_MARKERS, secretTooLong, type SecretMode } from '../../../load/secrets.ts';
 
 /**
@@ -77,7 +78,9 @@ export function buildHarvesterConfig(model: SiteModel, node: HarvesterNode, secr
   if (model.boot.report && Array.isArray(own)) {
     merged.install = { ...(merged.install as Record<string, unknown>), webhooks: [...own, ...reportWebhooks(model, node)] };
   }
-  return merged;
+  // A reinstall generation: its marker's command after the user's own after-install commands.
+  const marker = generationMarker(model, node);
+  return marker === undefined ? merged : withGenerationCommand(merged, generationCommand(marker));
 }
 
 /** Hashes of this process by salt and password: each distinct password is hashed once per build (and watch). */

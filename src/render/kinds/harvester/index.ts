@@ -5,11 +5,13 @@ import { renderInstallScript } from '../install-script.ts';
 import type { KindRenderer } from '../types.ts';
 import { MASK } from '../../../explain/types.ts';
 import { configUrl, installerImages } from './cmdline.ts';
+import { generationMarker, generationMarkerUri } from './reinstall.ts';
 import { harvesterConfigPath } from '../../file-names.ts';
 
 /** The script of a Harvester node's MAC; without a MAC, of an unknown machine joining. */
 export function installerScript(model: SiteModel, node: HarvesterNode, mac: string | undefined): string {
   const release = node.release;
+  const marker = generationMarker(model, node);
   return renderInstallScript(model, node, mac, {
     images: installerImages(model, node, mac),
     role: node.role,
@@ -18,6 +20,7 @@ export function installerScript(model: SiteModel, node: HarvesterNode, mac: stri
     what: `the Harvester ${release.version.raw} installer`,
     whatShort: 'the installer',
     artifactsBase: release.artifacts.base,
+    ...(marker !== undefined && mac !== undefined ? { generation: { n: node.reinstall!, marker: generationMarkerUri(marker) } } : {}),
   });
 }
 
@@ -75,6 +78,7 @@ export const harvesterKind: KindRenderer<HarvesterNode> = {
       case 'settings':
         sink.add('kernel_args', [...node.kernelArgs], node.kernelArgs.length > 0 ? sink.field('kernel_args') : { kind: 'built-in' });
         if (Object.keys(node.config).length > 0) sink.add('config', node.config, sink.field('config'));
+        if (node.reinstall !== undefined) sink.add('reinstall', node.reinstall, sink.field('reinstall'));
         sink.add('harvester_version', node.release.version.raw, sink.field('harvester_version', ['harvester', 'version']));
         sink.add('cluster.vip', node.cluster.vip, sink.where(['cluster', 'vip']));
         // Never the secrets themselves: only where they are set.
