@@ -166,7 +166,18 @@ test('the schema lists every command that prints JSON', () => {
   const schema = JSON.parse(readFileSync(join(repo, 'schema/cli-output.schema.json'), 'utf8')) as {
     properties: { command: { enum: (string | null)[] } };
   };
-  assert.equal(schema.properties.command.enum, ['check', 'build', 'watch', 'explain', 'init', 'hash-password', 'verify', null]);
+  assert.equal(schema.properties.command.enum, [
+    'check',
+    'build',
+    'watch',
+    'explain',
+    'init',
+    'hash-password',
+    'verify',
+    'status',
+    'discover',
+    null,
+  ]);
 });
 
 test.run();
