@@ -42,7 +42,10 @@ export function deployHints(sites: readonly BuiltSite[], secrets: 'markers' | 'f
   if (having(LAYOUT.nginx).length > 0) {
     lines.push(`  serve:   copy ${dirs} to the web server and include its ${LAYOUT.nginx}${which(LAYOUT.nginx)}`);
   } else lines.push(`  serve:   copy ${dirs} to the web server`);
-  const dhcp = having(LAYOUT.dnsmasq).length > 0 ? `include ${LAYOUT.dnsmasq}${which(LAYOUT.dnsmasq)}` : undefined;
+  const dhcp =
+    having(LAYOUT.dnsmasq).length > 0
+      ? `include ${LAYOUT.dnsmasqGlobal} (once per dnsmasq) and ${LAYOUT.dnsmasq}${which(LAYOUT.dnsmasq)}, copy dnsmasq/hosts/* to dnsmasq.hosts_dir`
+      : undefined;
   const lab =
     having(LAYOUT.defineScript).length > 0 ? `for a libvirt lab run ${LAYOUT.defineScript}${which(LAYOUT.defineScript)}` : undefined;
   if (dhcp || lab) lines.push(`  dhcp:    ${[dhcp, lab].filter(Boolean).join(', or ')}`);

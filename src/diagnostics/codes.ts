@@ -173,6 +173,10 @@ export const CODES = {
   // across the sites of one run
   SITE_SERVER_CONFLICT: c('error', 'Two sites are served at the same boot server URL (same host, port and path prefix).'),
   SITE_SHARED_ARTIFACTS: c('error', 'A site on a shared boot server serves its release files outside its own path prefix.'),
+  SITE_DNSMASQ_CONFLICT: c(
+    'error',
+    'Sites that share one dnsmasq (`dnsmasq.host`) disagree on what the process holds once (TFTP root, DNS, reservation directory), on listening interfaces, or have overlapping networks.',
+  ),
   // render and emit
   RENDER_PATH_ESCAPE: c('error', 'An output path would leave the output directory.'),
   RENDER_UNSAFE_VALUE: c('error', 'A value cannot be written safely in the format of its file (a validation gap: a bug).'),

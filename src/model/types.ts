@@ -261,7 +261,16 @@ export interface SiteModel {
     /** A proxy or NAT in front of nginx: trust `header` for the client address from these addresses/CIDRs. */
     readonly realIp?: { readonly from: readonly string[]; readonly header: string };
   };
-  readonly dnsmasq: { readonly interface?: string; readonly tftpRoot: string; readonly leaseTime: string; readonly dns: boolean };
+  readonly dnsmasq: {
+    readonly interface?: string;
+    readonly tftpRoot: string;
+    readonly leaseTime: string;
+    readonly dns: boolean;
+    /** The machine the site's dnsmasq runs on, when set: sites naming the same one share a dnsmasq. */
+    readonly host?: string;
+    /** `dhcp-hostsdir=` on that machine: the reservation files. */
+    readonly hostsDir: string;
+  };
   /** `bss.export`: write bss/bootparameters.json. */
   readonly bss: { readonly export: boolean };
   readonly forward: { readonly enabled: boolean; readonly ports: readonly number[]; readonly listenAddress?: string };

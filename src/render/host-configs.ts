@@ -109,13 +109,12 @@ export function vipReservation(model: SiteModel): { mac: string; ip: string } | 
   return c && c.vipMode === 'dhcp' && c.vipHwAddr !== undefined ? { mac: c.vipHwAddr, ip: c.vip } : undefined;
 }
 
-/** dnsmasq configuration. */
+/** The site's dnsmasq file: only lines scoped to its DHCP range (the process-wide ones: dnsmasq.ts). */
 export function renderDnsmasq(model: SiteModel): string {
-  const hosts = model.nodes.map((n) => [...n.macs, ...(n.ip !== undefined ? [n.ip] : []), n.hostname]);
   return renderTemplate('dnsmasq.conf', {
     site: model.site,
     interface: model.dnsmasq.interface,
-    dns: model.dnsmasq.dns,
+    hostsDir: model.dnsmasq.hostsDir,
     tag: siteTag(model),
     dhcpStart: model.network.dhcpStart,
     dhcpEnd: model.network.dhcpEnd,
@@ -124,7 +123,6 @@ export function renderDnsmasq(model: SiteModel): string {
     gateway: model.network.gateway,
     dnsServers: model.network.dns,
     domain: model.network.domain,
-    hosts,
     vip: vipReservation(model),
     split: ipxeSplitLines(model, siteTag(model)),
     uefiLoader: model.boot.uefiLoader,

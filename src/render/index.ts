@@ -24,6 +24,7 @@ import { kindOf, renderNodeScript } from './kinds/index.ts';
 import { ConfigBudget } from './kinds/harvester/budget.ts';
 import { LAYOUT } from './layout.ts';
 import { renderBssBootParameters } from './bss.ts';
+import { dnsmasqHostFiles, renderDnsmasqGlobal } from './dnsmasq.ts';
 import { renderManifest } from './manifest.ts';
 import { UnsafeValueError } from './escape.ts';
 import { protectedFiles } from './access.ts';
@@ -172,6 +173,8 @@ export function renderSite(model: SiteModel, locate: Locator, cache?: RenderCach
   diagnostics.push(...budget.diagnostics());
   if (model.bss.export) add(LAYOUT.bss, () => renderBssBootParameters(model));
   add(LAYOUT.dnsmasq, () => renderDnsmasq(model));
+  add(LAYOUT.dnsmasqGlobal, () => renderDnsmasqGlobal(model));
+  for (const h of dnsmasqHostFiles(model)) add(h.path, h.render);
   const binaryNames = binaries.map(([name]) => name);
   // Every served file is known here (the node files and the join config came first).
   const guarded = protectedFiles(

@@ -35,6 +35,10 @@ export const LAYOUT = {
   forwardUnit: (unit: string) => `${DIRS.systemd}/${unit}`,
   bss: 'bss/bootparameters.json',
   dnsmasq: 'dnsmasq/harvgen.conf',
+  /** What one dnsmasq process holds once, whatever number of sites it serves. */
+  dnsmasqGlobal: 'dnsmasq/global.conf',
+  /** One node's reservation for `dhcp-hostsdir`, named `<site>.<hostname>` (unique on a host shared by sites). */
+  dnsmasqHost: (name: string) => `dnsmasq/hosts/${name}`,
   nginx: 'nginx/harvgen.conf',
   nginxLocations: 'nginx/locations.conf',
   fetchScript: 'artifacts/fetch.sh',

@@ -332,6 +332,14 @@ export interface SiteInput {
      * Leave dnsmasq's DNS server on (default true). Set false (`port=0`) when another DNS server runs on the host.
      */
     dns?: boolean;
+    /**
+     * The machine this site's dnsmasq runs on, as a name (e.g. `boot1`), when it serves several sites. Sites built together that name the same host share one dnsmasq: each adds its own `dnsmasq/harvgen.conf`, their `dnsmasq/global.conf` must be the same file, and their networks apart (`SITE_DNSMASQ_CONFLICT`). Default: none (a dnsmasq of its own). README "One dnsmasq for several sites".
+     */
+    host?: string;
+    /**
+     * Directory on the DHCP host that holds the reservation files of `dnsmasq/hosts/` (`dhcp-hostsdir=`; default `/etc/harvgen/dhcp-hosts`): dnsmasq reads a new or changed file there without a restart. Form: an absolute path of letters, digits and `. _ ~ @ + = : / -` (no whitespace, quotes, `,`, `;`, `{`, `}`, `#`, `$`, `\` or control characters).
+     */
+    hosts_dir?: string;
   };
   /**
    * OpenCHAMI's Boot Script Service (BSS): export the nodes it can boot as harvgen's tree does.

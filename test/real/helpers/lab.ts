@@ -103,7 +103,7 @@ export async function startLab(tree: SiteTree, artifacts: LabArtifacts, opts: La
 
     let dnsmasqDaemon: Daemon | undefined;
     if (opts.dnsmasq !== false) {
-      const conf = await writeTestableConf(path.join(tree.dir, 'dnsmasq/harvgen.conf'), path.join(workDir, 'dnsmasq.conf'), {
+      const conf = await writeTestableConf(tree.dir, path.join(workDir, 'dnsmasq.conf'), {
         iface: tap,
         tftpRoot,
         leaseFile: path.join(workDir, 'dnsmasq.leases'),
