@@ -604,6 +604,12 @@ const schema = {
         'path',
         'Directory on the DHCP host that holds the reservation files of `dnsmasq/hosts/` (`dhcp-hostsdir=`; default `/etc/harvgen/dhcp-hosts`): dnsmasq reads a new or changed file there without a restart.',
       ),
+      mode: {
+        type: 'string',
+        enum: ['server', 'proxy'],
+        description:
+          '`server` (default): this dnsmasq is the network\'s DHCP server (addresses, reservations, boot files). `proxy`: another DHCP server gives the addresses and this dnsmasq answers only network boot (proxy DHCP, `dhcp-range=<network>,proxy`): PXE firmware gets iPXE over TFTP (`pxe-service=`), iPXE gets `boot.ipxe`. Reserve the nodes\' `ip` on that other server (`NODE_IP_NOT_RESERVED`); `network.dhcp_range` is its pool. README "Proxy DHCP beside another server".',
+      },
     }),
     bss: obj("OpenCHAMI's Boot Script Service (BSS): export the nodes it can boot as harvgen's tree does.", {
       export: {

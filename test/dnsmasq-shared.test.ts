@@ -1,7 +1,8 @@
 // One dnsmasq for several sites: each site's harvgen.conf holds only lines scoped to its range, the
 // process-wide ones are in global.conf (the same bytes for sites that agree), the reservations are
 // one file per node for dhcp-hostsdir; sites on one dnsmasq host that would disturb each other
-// are SITE_DNSMASQ_CONFLICT. test/real/dnsmasq-shared.test.ts runs the files in a real dnsmasq.
+// are SITE_DNSMASQ_CONFLICT. And the proxy form (dnsmasq.mode: proxy). test/real/dnsmasq-shared
+// and dnsmasq-proxy.test.ts run the files in a real dnsmasq.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'uvu';
@@ -22,6 +23,22 @@ function site(root: string, name: string, net: number, dnsmasq: Record<string, u
   doc.site = name as never;
   doc.dnsmasq = { host: 'boot1', ...dnsmasq };
   writeFileSync(join(dir, 'site.yaml'), stringify(doc).replaceAll('192.168.122.', `10.0.${net}.`));
+  return dir;
+}
+
+/**
+ * A copy of location_x named `site_<p>` on its own network 192.168.122.0/24, served under the
+ * prefix /<p> of the one boot server (apart on the web server, as SITE_SERVER_CONFLICT wants).
+ */
+function prefixedSite(root: string, p: string, dnsmasq?: Record<string, unknown>): string {
+  const dir = join(root, `site_${p}`);
+  mkdirSync(dir, { recursive: true });
+  const doc = exampleSite();
+  doc.site = `site_${p}` as never;
+  if (dnsmasq) doc.dnsmasq = dnsmasq;
+  doc.boot = { ...doc.boot, server: `http://192.168.122.1/${p}` };
+  doc.harvester = { ...doc.harvester, artifacts: `http://192.168.122.1/${p}/artifacts/v1.4.1` };
+  writeFileSync(join(dir, 'site.yaml'), stringify(doc));
   return dir;
 }
 
@@ -102,20 +119,9 @@ test('a site without an interface beside one with an interface is SITE_DNSMASQ_C
 
 test('overlapping networks on one dnsmasq are SITE_DNSMASQ_CONFLICT at the second network.cidr', async () => {
   const root = tempDir('dnsmasq-shared');
-  const a = site(root, 'site_a', 1);
-  const b = site(root, 'site_b', 1);
   // Apart on the web server (prefixes), together on one dnsmasq.
-  for (const [dir, p] of [
-    [a, 'a'],
-    [b, 'b'],
-  ] as const) {
-    const doc = exampleSite();
-    doc.site = `site_${p}` as never;
-    doc.dnsmasq = { host: 'boot1' };
-    doc.boot = { ...doc.boot, server: `http://192.168.122.1/${p}` };
-    doc.harvester = { ...doc.harvester, artifacts: `http://192.168.122.1/${p}/artifacts/v1.4.1` };
-    writeFileSync(join(dir, 'site.yaml'), stringify(doc));
-  }
+  const a = prefixedSite(root, 'a', { host: 'boot1' });
+  const b = prefixedSite(root, 'b', { host: 'boot1' });
   const d = (await check({ sites: [a, b] })).diagnostics;
   assert.equal(
     d.map((x) => `${x.code} ${x.path}`),
@@ -130,20 +136,59 @@ test('sites on different dnsmasq hosts, or without dnsmasq.host, may differ', as
   const b = site(root, 'site_b', 2, { host: 'boot2', tftp_root: '/srv/tftp', interface: 'eth1' });
   assert.equal((await check({ sites: [a, b] })).diagnostics, []);
   // Without dnsmasq.host each site has a dnsmasq of its own (even on one network).
-  const c = site(root, 'site_c', 3, { host: undefined, tftp_root: '/srv/tftp' });
-  const e = site(root, 'site_e', 3, { host: undefined });
-  for (const [dir, p] of [
-    [c, 'c'],
-    [e, 'e'],
-  ] as const) {
-    const doc = exampleSite();
-    doc.site = `site_${p}` as never;
-    doc.boot = { ...doc.boot, server: `http://192.168.122.1/${p}` };
-    doc.harvester = { ...doc.harvester, artifacts: `http://192.168.122.1/${p}/artifacts/v1.4.1` };
-    if (p === 'c') doc.dnsmasq = { tftp_root: '/srv/tftp' };
-    writeFileSync(join(dir, 'site.yaml'), stringify(doc));
-  }
+  const c = prefixedSite(root, 'c', { tftp_root: '/srv/tftp' });
+  const e = prefixedSite(root, 'e');
   assert.equal((await check({ sites: [c, e] })).diagnostics, []);
+});
+
+test('proxy mode: a proxy range, no addresses, options or reservations; a pxe-service per firmware, iPXE its boot.ipxe', async () => {
+  const root = tempDir('dnsmasq-proxy');
+  const a = site(root, 'site_a', 1, { host: undefined, mode: 'proxy' });
+  const f = await files(a);
+  const conf = f.get('dnsmasq/harvgen.conf')!;
+  const lines = conf.split('\n').filter((l) => l !== '' && !l.startsWith('#'));
+  assert.equal(lines, [
+    'dhcp-range=set:harvgen-site_a,10.0.1.0,proxy,255.255.255.0',
+    'dhcp-userclass=set:ipxe,iPXE',
+    'dhcp-match=set:ipxe,175',
+    'dhcp-match=set:bios,option:client-arch,0',
+    'dhcp-match=set:efi64,option:client-arch,7',
+    'dhcp-match=set:efi64,option:client-arch,9',
+    'dhcp-boot=tag:harvgen-site_a,tag:ipxe,http://10.0.1.1/boot.ipxe',
+    'pxe-service=tag:harvgen-site_a,tag:ipxe,x86PC,harvgen-boot,http://10.0.1.1/boot.ipxe',
+    'pxe-service=tag:harvgen-site_a,tag:!ipxe,x86PC,harvgen-iPXE,undionly.kpxe',
+    'pxe-service=tag:harvgen-site_a,tag:!ipxe,x86-64_EFI,harvgen-iPXE,snponly.efi',
+    'pxe-service=tag:harvgen-site_a,tag:!ipxe,BC_EFI,harvgen-iPXE,snponly.efi',
+  ]);
+  assert.equal(
+    [...f.keys()].filter((p) => p.startsWith('dnsmasq/hosts/')),
+    [],
+  );
+  // Nodes that lease their address need a reservation on the other server: a warning per node, at its ip.
+  const r = await check({ sites: [a] });
+  assert.ok(r.ok);
+  assert.equal(
+    r.diagnostics.filter((d) => d.code === 'NODE_IP_NOT_RESERVED').map((d) => d.path),
+    ['nodes[0].ip', 'nodes[1].ip', 'nodes[2].ip'],
+  );
+});
+
+test('proxy mode with arm64 nodes and Secure Boot: the arm64 pxe-service, the shim for x86-64 UEFI', async () => {
+  const root = tempDir('dnsmasq-proxy');
+  const dir = join(root, 'site_p');
+  mkdirSync(dir, { recursive: true });
+  const doc = exampleSite();
+  doc.site = 'site_p' as never;
+  doc.dnsmasq = { mode: 'proxy' };
+  doc.boot = { ...doc.boot, secure_boot: {} };
+  (doc.nodes as unknown as Record<string, unknown>[])[2]!.arch = 'arm64';
+  doc.harvester = { ...doc.harvester, version: 'v1.5.1', artifacts: 'http://192.168.122.1/artifacts/v1.5.1' };
+  writeFileSync(join(dir, 'site.yaml'), stringify(doc));
+  const conf = (await files(dir)).get('dnsmasq/harvgen.conf')!;
+  assert.match(conf, /^pxe-service=tag:harvgen-site_p,tag:!ipxe,x86-64_EFI,harvgen-iPXE,snponly-shimx64\.efi$/m);
+  assert.match(conf, /^pxe-service=tag:harvgen-site_p,tag:!ipxe,ARM64_EFI,harvgen-iPXE,ipxe-arm64\.efi$/m);
+  assert.match(conf, /^dhcp-match=set:efiarm64,option:client-arch,11$/m);
+  assert.not.match(conf, /tag:!ipxe,tag:efi|HTTPClient|dhcp-option-force/);
 });
 
 test.run();

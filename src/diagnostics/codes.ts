@@ -70,6 +70,10 @@ export const CODES = {
   NODE_IP_OUTSIDE_NETWORK: c('error', 'A node IP is outside `network.cidr`.'),
   NODE_IP_RESERVED: c('error', 'A node IP is the network, broadcast or gateway address.'),
   NODE_IP_IN_DHCP_RANGE: c('error', 'A node IP lies inside the dynamic DHCP range.'),
+  NODE_IP_NOT_RESERVED: c(
+    'warning',
+    "With `dnsmasq.mode: proxy` harvgen reserves no address: a DHCP node with `ip` (or the VIP of `vip_mode: dhcp`) needs a reservation on the network's DHCP server.",
+  ),
   NODE_FILES_OPEN_TO_POOL: c(
     'warning',
     'A node without `ip` leases a pool address, so the generated nginx serves its Harvester config or cloud-init seed to every address of the DHCP pool (`nginx.access: nodes`).',
@@ -117,6 +121,10 @@ export const CODES = {
   BOOT_SECURE_BOOT_NO_SHIM: c(
     'warning',
     "With `boot.secure_boot`, an OS profile has no `shim`: the firmware refuses its distribution-signed kernel without the distribution's shim.",
+  ),
+  BOOT_HTTP_BOOT_PROXY: c(
+    'warning',
+    '`boot.http_boot` with `dnsmasq.mode: proxy`: a proxy DHCP server does not answer UEFI HTTP boot clients.',
   ),
   BOOT_EXIT_MAY_HANG: c(
     'warning',

@@ -169,6 +169,7 @@ export function resolveSite(input: SiteInput, layers: Layers = { profiles: {} })
       dns: input.dnsmasq?.dns ?? D.dnsmasq.dns,
       ...(input.dnsmasq?.host !== undefined ? { host: input.dnsmasq.host.toLowerCase() } : {}),
       hostsDir: input.dnsmasq?.hosts_dir ?? D.dnsmasq.hostsDir,
+      mode: input.dnsmasq?.mode ?? D.dnsmasq.mode,
     },
     bss: { export: input.bss?.export ?? false },
     forward: {

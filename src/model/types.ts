@@ -270,6 +270,8 @@ export interface SiteModel {
     readonly host?: string;
     /** `dhcp-hostsdir=` on that machine: the reservation files. */
     readonly hostsDir: string;
+    /** `server`: the network's DHCP server; `proxy`: proxy DHCP beside another server (boot answers only). */
+    readonly mode: 'server' | 'proxy';
   };
   /** `bss.export`: write bss/bootparameters.json. */
   readonly bss: { readonly export: boolean };

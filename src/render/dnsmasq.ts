@@ -1,17 +1,75 @@
-// dnsmasq's files besides the site's own `dnsmasq/harvgen.conf` (renderDnsmasq, host-configs.ts):
-// what one dnsmasq process holds once whatever number of sites it serves (`global.conf`), and the
-// reservations it reads from `dhcp-hostsdir` without a restart (`hosts/<site>.<hostname>`).
+// Every dnsmasq file of a site. What is global and what is a site's is dnsmasq's own rule:
+// `port=`, `enable-tftp`, a `tftp-root=` without an interface and `dhcp-hostsdir=` apply to the
+// whole process (the last `tftp-root=` read wins), so they are in `global.conf` and sites sharing
+// a dnsmasq must agree on them (the cross-site check compares `dnsmasqGlobals`, the record
+// `global.conf` is rendered from). `interface=` accumulates (each one adds an interface), and
+// every other line of `harvgen.conf` is scoped by the tag its `dhcp-range` sets. The reservations
+// are one file per node for `dhcp-hostsdir` (`hosts/<site>.<hostname>`), read without a restart.
 //
-// What is global and what is a site's is dnsmasq's own rule: `port=`, `enable-tftp`, a
-// `tftp-root=` without an interface and `dhcp-hostsdir=` apply to the whole process (the last
-// `tftp-root=` read wins), so they are written once and sites sharing a dnsmasq must agree on them
-// (the cross-site check compares `dnsmasqGlobals`, the record this file renders). `interface=`
-// accumulates (each one adds an interface), and every other line of a site file is scoped by the
-// tag its `dhcp-range` sets, so those stay in the site file.
+// Proxy mode (`dnsmasq.mode: proxy`, another server gives the addresses): `dhcp-range=<net>,proxy`
+// makes dnsmasq answer only PXE clients (vendor class PXEClient), with no address. Firmware gets
+// iPXE from a `pxe-service` per client architecture; UEFI iPXE (user class iPXE: no pxe-service
+// of its architecture matches it) gets `boot.ipxe` from the `dhcp-boot` lines, which dnsmasq's
+// proxy answer carries only when no single pxe-service matches; BIOS iPXE needs a menu item of
+// its own. UEFI HTTP boot clients (vendor class HTTPClient) are not PXE clients, so a proxy does
+// not answer them.
 import type { SiteModel } from '../model/index.ts';
 import { escapers } from './escape.ts';
+import { hasArm64, ipxeSplitLines, siteTag, uefiBootFile, vipReservation, type DnsmasqOption } from './host-configs.ts';
 import { LAYOUT } from './layout.ts';
 import { renderTemplate } from './templates.ts';
+
+/** The site's dnsmasq file: only lines scoped to its DHCP range (the process-wide ones are in global.conf). */
+export function renderDnsmasq(model: SiteModel): string {
+  const tag = siteTag(model);
+  const proxy = model.dnsmasq.mode === 'proxy';
+  return renderTemplate('dnsmasq.conf', {
+    site: model.site,
+    proxy,
+    interface: model.dnsmasq.interface,
+    hostsDir: model.dnsmasq.hostsDir,
+    tag,
+    network: model.network.address,
+    dhcpStart: model.network.dhcpStart,
+    dhcpEnd: model.network.dhcpEnd,
+    netmask: model.network.netmask,
+    leaseTime: model.dnsmasq.leaseTime,
+    gateway: model.network.gateway,
+    dnsServers: model.network.dns,
+    domain: model.network.domain,
+    vip: proxy ? undefined : vipReservation(model),
+    split: proxy ? proxyBootLines(model, tag) : ipxeSplitLines(model, tag),
+    uefiLoader: model.boot.uefiLoader,
+    secureBoot: model.boot.secureBoot,
+    tftpRoot: model.dnsmasq.tftpRoot,
+  });
+}
+
+/** PXE client system types (dnsmasq's names) of x86-64 UEFI: 7, and 9 (EBC), which some firmware sends. */
+const EFI64_CSA = ['x86-64_EFI', 'BC_EFI'] as const;
+
+/**
+ * The boot lines of a proxy: iPXE's lines of the split (its tags and every `dhcp-boot` that needs
+ * `tag:ipxe`), without the firmware and HTTP boot lines, which a proxy answers with `pxe-service`
+ * or not at all; the menu item BIOS iPXE needs; then one `pxe-service` per firmware
+ * architecture, each loading iPXE over TFTP (one per architecture: a single item boots at once,
+ * several would wait at a menu).
+ */
+export function proxyBootLines(model: SiteModel, scope: string): DnsmasqOption[] {
+  const firmwareOnly = (o: DnsmasqOption) => o.values.includes('tag:!ipxe') || o.key === 'dhcp-option-force';
+  const on = [`tag:${scope}`, 'tag:!ipxe'];
+  const service = (csa: string, file: string): DnsmasqOption => ({ key: 'pxe-service', values: [...on, csa, 'harvgen-iPXE', file] });
+  return [
+    ...ipxeSplitLines(model, scope).filter((o) => !firmwareOnly(o)),
+    // BIOS iPXE (client architecture 0) takes a proxy's file only from a PXE menu item: with no
+    // pxe-service for it, the answer has a boot file but iPXE says "Nothing to boot" (seen with
+    // Debian's iPXE, test/real/dnsmasq-proxy.test.ts). UEFI iPXE takes the dhcp-boot file above.
+    { key: 'pxe-service', values: [`tag:${scope}`, 'tag:ipxe', 'x86PC', 'harvgen-boot', `${model.boot.server}/${LAYOUT.entryScript}`] },
+    service('x86PC', 'undionly.kpxe'),
+    ...EFI64_CSA.map((csa) => service(csa, uefiBootFile(model))),
+    ...(hasArm64(model) ? [service('ARM64_EFI', model.boot.arm64Loader)] : []),
+  ];
+}
 
 /** The settings `dnsmasq/global.conf` is made of; sites that share one dnsmasq must agree on each. */
 export interface DnsmasqGlobals {
@@ -44,10 +102,11 @@ export function dnsmasqHostName(model: SiteModel, hostname: string): string {
 
 /**
  * One reservation file per node for `dhcp-hostsdir` (a `dhcp-host=` value without the key): all
- * its boot MACs, its address when fixed, its name. Each is rendered when `render` is called
- * (escaping may refuse a value).
+ * its boot MACs, its address when fixed, its name. None in proxy mode: the other server gives the
+ * addresses. Each is rendered when `render` is called (escaping may refuse a value).
  */
 export function dnsmasqHostFiles(model: SiteModel): { path: string; render: () => string }[] {
+  if (model.dnsmasq.mode === 'proxy') return [];
   return model.nodes.map((n) => ({
     path: LAYOUT.dnsmasqHost(dnsmasqHostName(model, n.hostname)),
     render: () => {

@@ -8,7 +8,7 @@ import { DIRS, LAYOUT } from './layout.ts';
 import { renderTemplate } from './templates.ts';
 
 /** Tag that scopes every dnsmasq line to this site's DHCP range. */
-function siteTag(model: SiteModel): string {
+export function siteTag(model: SiteModel): string {
   return `harvgen-${model.site}`;
 }
 
@@ -107,28 +107,6 @@ export function servedBinaries(model: SiteModel, copied: readonly string[]): str
 export function vipReservation(model: SiteModel): { mac: string; ip: string } | undefined {
   const c = model.cluster;
   return c && c.vipMode === 'dhcp' && c.vipHwAddr !== undefined ? { mac: c.vipHwAddr, ip: c.vip } : undefined;
-}
-
-/** The site's dnsmasq file: only lines scoped to its DHCP range (the process-wide ones: dnsmasq.ts). */
-export function renderDnsmasq(model: SiteModel): string {
-  return renderTemplate('dnsmasq.conf', {
-    site: model.site,
-    interface: model.dnsmasq.interface,
-    hostsDir: model.dnsmasq.hostsDir,
-    tag: siteTag(model),
-    dhcpStart: model.network.dhcpStart,
-    dhcpEnd: model.network.dhcpEnd,
-    netmask: model.network.netmask,
-    leaseTime: model.dnsmasq.leaseTime,
-    gateway: model.network.gateway,
-    dnsServers: model.network.dns,
-    domain: model.network.domain,
-    vip: vipReservation(model),
-    split: ipxeSplitLines(model, siteTag(model)),
-    uefiLoader: model.boot.uefiLoader,
-    secureBoot: model.boot.secureBoot,
-    tftpRoot: model.dnsmasq.tftpRoot,
-  });
 }
 
 /** The release's files are on the boot server (`harvester.artifacts` has its origin), so this nginx serves them. */

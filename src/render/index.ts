@@ -8,7 +8,6 @@ import type { SiteModel } from '../model/index.ts';
 import { isSafeRelativePath, type Artifact } from './artifact.ts';
 import {
   renderDefineScript,
-  renderDnsmasq,
   renderFetchScript,
   forwardUnits,
   forwardUnitName,
@@ -24,7 +23,7 @@ import { kindOf, renderNodeScript } from './kinds/index.ts';
 import { ConfigBudget } from './kinds/harvester/budget.ts';
 import { LAYOUT } from './layout.ts';
 import { renderBssBootParameters } from './bss.ts';
-import { dnsmasqHostFiles, renderDnsmasqGlobal } from './dnsmasq.ts';
+import { dnsmasqHostFiles, renderDnsmasq, renderDnsmasqGlobal } from './dnsmasq.ts';
 import { renderManifest } from './manifest.ts';
 import { UnsafeValueError } from './escape.ts';
 import { protectedFiles } from './access.ts';

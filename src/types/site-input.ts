@@ -340,6 +340,10 @@ export interface SiteInput {
      * Directory on the DHCP host that holds the reservation files of `dnsmasq/hosts/` (`dhcp-hostsdir=`; default `/etc/harvgen/dhcp-hosts`): dnsmasq reads a new or changed file there without a restart. Form: an absolute path of letters, digits and `. _ ~ @ + = : / -` (no whitespace, quotes, `,`, `;`, `{`, `}`, `#`, `$`, `\` or control characters).
      */
     hosts_dir?: string;
+    /**
+     * `server` (default): this dnsmasq is the network's DHCP server (addresses, reservations, boot files). `proxy`: another DHCP server gives the addresses and this dnsmasq answers only network boot (proxy DHCP, `dhcp-range=<network>,proxy`): PXE firmware gets iPXE over TFTP (`pxe-service=`), iPXE gets `boot.ipxe`. Reserve the nodes' `ip` on that other server (`NODE_IP_NOT_RESERVED`); `network.dhcp_range` is its pool. README "Proxy DHCP beside another server".
+     */
+    mode?: 'server' | 'proxy';
   };
   /**
    * OpenCHAMI's Boot Script Service (BSS): export the nodes it can boot as harvgen's tree does.

@@ -19,6 +19,7 @@ import { genericNodesRule } from './generic-nodes.ts';
 import { bssRule } from './bss.ts';
 import { installerRule } from './installer.ts';
 import { nginxAccessRule } from './nginx-access.ts';
+import { dnsmasqProxyRule } from './dnsmasq-proxy.ts';
 
 /** All rules. */
 export const RULES: readonly Rule[] = [
@@ -40,4 +41,5 @@ export const RULES: readonly Rule[] = [
   installerRule,
   bssRule,
   nginxAccessRule,
+  dnsmasqProxyRule,
 ];

@@ -82,7 +82,8 @@ export function dnsmasqTest(confFile: string): Promise<RunResult> {
  */
 export async function startDnsmasq(ns: Netns, confFile: string): Promise<Daemon> {
   const d = startDaemon('dnsmasq', ns.exec(['dnsmasq', '--no-daemon', `--conf-file=${confFile}`, '--log-facility=-']));
-  const ok = await waitFor(() => d.exited() || /DHCP, (IP range|sockets bound)/.test(d.output()), 10_000);
+  // A config without DHCP (a mutation) starts with its TFTP server only.
+  const ok = await waitFor(() => d.exited() || /DHCP, (IP range|proxy|sockets bound)|TFTP root is/.test(d.output()), 10_000);
   // Give it a moment to fail on a later setup step (tftp root, sockets) before declaring success.
   await new Promise((r) => setTimeout(r, 200));
   if (!ok || d.exited()) {
