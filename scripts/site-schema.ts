@@ -618,6 +618,20 @@ const schema = {
         type: 'boolean',
         description: "Leave dnsmasq's DNS server on (default true). Set false (`port=0`) when another DNS server runs on the host.",
       },
+      host: str(
+        'The machine this site\'s dnsmasq runs on, as a name (e.g. `boot1`), when it serves several sites. Sites built together that name the same host share one dnsmasq: each adds its own `dnsmasq/harvgen.conf`, their `dnsmasq/global.conf` must be the same file, and their networks apart (`SITE_DNSMASQ_CONFLICT`). Default: none (a dnsmasq of its own). README "One dnsmasq for several sites".',
+        { minLength: 1, maxLength: 253, pattern: '^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$' },
+      ),
+      hosts_dir: value(
+        'path',
+        'Directory on the DHCP host that holds the reservation files of `dnsmasq/hosts/` (`dhcp-hostsdir=`; default `/etc/harvgen/dhcp-hosts`): dnsmasq reads a new or changed file there without a restart.',
+      ),
+      mode: {
+        type: 'string',
+        enum: ['server', 'proxy'],
+        description:
+          '`server` (default): this dnsmasq is the network\'s DHCP server (addresses, reservations, boot files). `proxy`: another DHCP server gives the addresses and this dnsmasq answers only network boot (proxy DHCP, `dhcp-range=<network>,proxy`): PXE firmware gets iPXE over TFTP (`pxe-service=`), iPXE gets `boot.ipxe`. Reserve the nodes\' `ip` on that other server (`NODE_IP_NOT_RESERVED`); `network.dhcp_range` is its pool. README "Proxy DHCP beside another server".',
+      },
     }),
     dhcp: obj('Which DHCP server the site uses; harvgen writes its configuration (README "Choosing a DHCP form").', {
       server: {

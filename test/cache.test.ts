@@ -81,7 +81,12 @@ test('an edited, added or removed node file, or a changed secret file, recompile
   assert.equal(upToDate(r), [true, false, true]);
   assert.ok(r.sites[1]!.written.includes('manifest.json'), r.sites[1]!.written.join());
   assert.not.ok(r.sites[1]!.written.includes('harvester/n00001.yaml'));
-  assert.match(readFileSync(join(out, 's001/dnsmasq/harvgen.conf'), 'utf8'), /10\.101\.9\.9/);
+  assert.match(
+    readdirSync(join(out, 's001/dnsmasq/hosts'))
+      .map((f) => readFileSync(join(join(out, 's001/dnsmasq/hosts'), f), 'utf8'))
+      .join(''),
+    /10\.101\.9\.9/,
+  );
   // A new node file in a new subdirectory.
   const added = join(root, 'sites/s002/nodes/rack9/n00099.yaml');
   mkdirSync(dirname(added), { recursive: true });

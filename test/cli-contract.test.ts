@@ -95,7 +95,7 @@ test('watch stops with an error (exit 2) when a site directory disappears', asyn
   const out = tempDir();
   const w = startWatch([site, '--out', out], repo);
   try {
-    assert.match(await w.next(), /built location_x in \d+ ms: 23 written, 0 removed, 0 unchanged/);
+    assert.match(await w.next(), /built location_x in \d+ ms: 27 written, 0 removed, 0 unchanged/);
     rmSync(site, { recursive: true, force: true });
     assert.is(await Promise.race([w.exited, new Promise<number>((r) => setTimeout(() => r(-99), 20_000))]), 2);
     assert.match(w.stderr(), /LOAD_SITE_DIR_NOT_FOUND/);

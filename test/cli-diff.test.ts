@@ -218,8 +218,8 @@ function staleTree(): { out: string; site: string } {
   const site = join(out, 'location_x');
   rmSync(join(site, 'boot.ipxe'));
   writeFileSync(
-    join(site, 'dnsmasq/harvgen.conf'),
-    readFileSync(join(site, 'dnsmasq/harvgen.conf'), 'utf8').replace(/^enable-tftp$/m, '# tftp off'),
+    join(site, 'dnsmasq/global.conf'),
+    readFileSync(join(site, 'dnsmasq/global.conf'), 'utf8').replace(/^enable-tftp$/m, '# tftp off'),
   );
   const manifest = JSON.parse(readFileSync(join(site, 'manifest.json'), 'utf8')) as {
     files: { path: string; sha256: string; size: number }[];
@@ -236,7 +236,7 @@ test('build --dry-run names each file missing, extra or differs (not "differs" f
   const r = runCli(['build', X, '--out', out, '--dry-run'], repo);
   assert.is(r.code, 0, r.stderr);
   assert.match(r.stdout, /^ {2}missing {2}boot\.ipxe$/m);
-  assert.match(r.stdout, /^ {2}differs {2}dnsmasq\/harvgen\.conf$/m);
+  assert.match(r.stdout, /^ {2}differs {2}dnsmasq\/global\.conf$/m);
   assert.match(r.stdout, /^ {2}extra {4}old\/extra\.txt$/m);
   assert.not.match(r.stdout, /differs {2}boot\.ipxe|differs {2}old\/extra/);
 });
@@ -256,11 +256,11 @@ test('build --check lists the same (and exits 1 with EMIT_STALE); with -q only t
 
 test('build --diff writes nothing and prints a diff that git apply turns into the built tree', () => {
   const { out, site } = staleTree();
-  const before = readFileSync(join(site, 'dnsmasq/harvgen.conf'), 'utf8');
+  const before = readFileSync(join(site, 'dnsmasq/global.conf'), 'utf8');
   const r = runCli(['build', X, '--out', out, '--diff'], repo);
   assert.is(r.code, 0, r.stderr);
   assert.not.ok(existsSync(join(site, 'boot.ipxe')), '--diff wrote');
-  assert.is(readFileSync(join(site, 'dnsmasq/harvgen.conf'), 'utf8'), before, '--diff wrote');
+  assert.is(readFileSync(join(site, 'dnsmasq/global.conf'), 'utf8'), before, '--diff wrote');
   assert.match(
     r.stdout,
     /^diff --git a\/boot\.ipxe b\/boot\.ipxe\nnew file mode 100644\n--- \/dev\/null\n\+\+\+ b\/boot\.ipxe\n@@ -0,0 \+1,\d+ @@\n\+#!ipxe$/m,
@@ -289,7 +289,7 @@ test('build --check --diff: the diff, exit 1, nothing written; --diff --json: di
     doc.diffs.map((d) => [d.site, d.path, d.status]),
     [
       ['location_x', 'boot.ipxe', 'missing'],
-      ['location_x', 'dnsmasq/harvgen.conf', 'differs'],
+      ['location_x', 'dnsmasq/global.conf', 'differs'],
       ['location_x', 'manifest.json', 'differs'],
       ['location_x', 'old/extra.txt', 'extra'],
     ],

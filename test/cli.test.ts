@@ -97,7 +97,7 @@ test('build --json reports the files of each site', () => {
   const j = JSON.parse(r.stdout) as { ok: boolean; sites: { site: string; files: number; nodes: number }[] };
   assert.equal(
     j.sites.map((s) => [s.site, s.files, s.nodes]),
-    [['location_x', 23, 3]],
+    [['location_x', 27, 3]],
   );
 });
 
@@ -105,9 +105,9 @@ test('build prints a summary of files, nodes and where to point nginx and dnsmas
   const out = tempDir();
   const r = runCli(['build', exampleWithSecrets('location_x'), '--deploy', '--out', out], repo);
   assert.is(r.code, 0, r.stderr);
-  assert.match(r.stdout, /location_x: 23 files for 3 nodes in /);
+  assert.match(r.stdout, /location_x: 27 files for 3 nodes in /);
   assert.match(r.stdout, /nginx\/harvgen\.conf/);
-  assert.match(r.stdout, /dnsmasq\/harvgen\.conf/);
+  assert.match(r.stdout, /dnsmasq\/global\.conf .*dnsmasq\/harvgen\.conf/);
 });
 
 test('an unknown command exits 2 with a suggestion', () => {

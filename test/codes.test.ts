@@ -48,6 +48,7 @@ const TESTED_ELSEWHERE: Record<string, string> = {
   VERIFY_SIGNATURE: 'real/signing',
   SITE_SERVER_CONFLICT: 'shared-server',
   SITE_SHARED_ARTIFACTS: 'shared-server',
+  SITE_DNSMASQ_CONFLICT: 'dnsmasq-shared',
   EMIT_WRITE_FAILED: 'build',
   EMIT_STALE: 'build',
   EMIT_DUPLICATE_SITE: 'build',

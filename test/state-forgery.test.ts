@@ -125,7 +125,12 @@ test('a record with forged input stamps cannot hide an input change', async () =
   const r = await run();
   assert.ok(r.ok, JSON.stringify(r.diagnostics));
   assert.not.ok(upToDate(r), 'the forged stamps hid the edit');
-  assert.match(readFileSync(join(dir, 'dnsmasq/harvgen.conf'), 'utf8'), /10\.100\.9\.9/);
+  assert.match(
+    readdirSync(join(dir, 'dnsmasq/hosts'))
+      .map((f) => readFileSync(join(join(dir, 'dnsmasq/hosts'), f), 'utf8'))
+      .join(''),
+    /10\.100\.9\.9/,
+  );
 });
 
 test('a record with forged stamps cannot hide a token rotation from the deploy tree', async () => {

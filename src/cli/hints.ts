@@ -44,7 +44,7 @@ export function deployHints(sites: readonly BuiltSite[], secrets: 'markers' | 'f
   } else lines.push(`  serve:   copy ${dirs} to the web server`);
   // Each site's DHCP form (`dhcp.server`): the file it has says which.
   const forms = [
-    { file: LAYOUT.dnsmasq, verb: 'include' },
+    { file: LAYOUT.dnsmasq, verb: `include ${LAYOUT.dnsmasqGlobal} (once per dnsmasq) and` },
     { file: LAYOUT.kea, verb: 'merge into Kea' },
     { file: LAYOUT.dhcpd, verb: 'include into dhcpd.conf' },
   ].filter((f) => having(f.file).length > 0);

@@ -88,6 +88,10 @@ export const CODES = {
   NODE_IP_OUTSIDE_NETWORK: c('error', 'A node IP is outside `network.cidr`.'),
   NODE_IP_RESERVED: c('error', 'A node IP is the network, broadcast or gateway address.'),
   NODE_IP_IN_DHCP_RANGE: c('error', 'A node IP lies inside the dynamic DHCP range.'),
+  NODE_IP_NOT_RESERVED: c(
+    'warning',
+    "With `dnsmasq.mode: proxy` harvgen reserves no address: a DHCP node with `ip` (or the VIP of `vip_mode: dhcp`) needs a reservation on the network's DHCP server.",
+  ),
   NODE_FILES_OPEN_TO_POOL: c(
     'warning',
     'A node without `ip` leases a pool address, so the generated nginx serves its Harvester config or cloud-init seed to every address of the DHCP pool (`nginx.access: nodes`).',
@@ -144,6 +148,10 @@ export const CODES = {
     'warning',
     "With `boot.secure_boot`, an OS profile has no `shim`: the firmware refuses its distribution-signed kernel without the distribution's shim.",
   ),
+  BOOT_HTTP_BOOT_PROXY: c(
+    'warning',
+    '`boot.http_boot` with `dnsmasq.mode: proxy`: a proxy DHCP server does not answer UEFI HTTP boot clients.',
+  ),
   BOOT_EXIT_MAY_HANG: c(
     'warning',
     'UEFI machines leave iPXE with `exit` to boot their disk, and `ipxe.efi` may never return to the firmware.',
@@ -199,6 +207,10 @@ export const CODES = {
   // across the sites of one run
   SITE_SERVER_CONFLICT: c('error', 'Two sites are served at the same boot server URL (same host, port and path prefix).'),
   SITE_SHARED_ARTIFACTS: c('error', 'A site on a shared boot server serves its release files outside its own path prefix.'),
+  SITE_DNSMASQ_CONFLICT: c(
+    'error',
+    'Sites that share one dnsmasq (`dnsmasq.host`) disagree on what the process holds once (TFTP root, DNS, reservation directory), on listening interfaces, or have overlapping networks.',
+  ),
   // render and emit
   RENDER_PATH_ESCAPE: c('error', 'An output path would leave the output directory.'),
   RENDER_UNSAFE_VALUE: c('error', 'A value cannot be written safely in the format of its file (a validation gap: a bug).'),

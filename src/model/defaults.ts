@@ -28,7 +28,13 @@ export const BUILTIN_DEFAULTS = Object.freeze({
   }),
   lab: Object.freeze({ diskDir: '/var/lib/libvirt/images', tftpRoot: '/var/lib/tftpboot', hostArch: 'x86_64' }),
   nginx: Object.freeze({ rootBase: '/srv/harvgen', accessLogDir: '/var/log/nginx', access: 'nodes' as const }),
-  dnsmasq: Object.freeze({ tftpRoot: '/var/lib/tftpboot', leaseTime: '12h', dns: true }),
+  dnsmasq: Object.freeze({
+    tftpRoot: '/var/lib/tftpboot',
+    leaseTime: '12h',
+    dns: true,
+    hostsDir: '/etc/harvgen/dhcp-hosts',
+    mode: 'server' as const,
+  }),
   dhcp: Object.freeze({ server: 'dnsmasq' as const }),
   forward: Object.freeze({ enabled: true, ports: Object.freeze([443, 6443]) }),
 } as const);

@@ -171,6 +171,9 @@ export function resolveSite(input: SiteInput, layers: Layers = { profiles: {} })
       tftpRoot: input.dnsmasq?.tftp_root ?? D.dnsmasq.tftpRoot,
       leaseTime: input.dnsmasq?.lease_time ?? D.dnsmasq.leaseTime,
       dns: input.dnsmasq?.dns ?? D.dnsmasq.dns,
+      ...(input.dnsmasq?.host !== undefined ? { host: input.dnsmasq.host.toLowerCase() } : {}),
+      hostsDir: input.dnsmasq?.hosts_dir ?? D.dnsmasq.hostsDir,
+      mode: input.dnsmasq?.mode ?? D.dnsmasq.mode,
     },
     dhcp: {
       server: input.dhcp?.server ?? D.dhcp.server,

@@ -270,7 +270,18 @@ export interface SiteModel {
      */
     readonly fileKey?: string;
   };
-  readonly dnsmasq: { readonly interface?: string; readonly tftpRoot: string; readonly leaseTime: string; readonly dns: boolean };
+  readonly dnsmasq: {
+    readonly interface?: string;
+    readonly tftpRoot: string;
+    readonly leaseTime: string;
+    readonly dns: boolean;
+    /** The machine the site's dnsmasq runs on, when set: sites naming the same one share a dnsmasq. */
+    readonly host?: string;
+    /** `dhcp-hostsdir=` on that machine: the reservation files. */
+    readonly hostsDir: string;
+    /** `server`: the network's DHCP server; `proxy`: proxy DHCP beside another server (boot answers only). */
+    readonly mode: 'server' | 'proxy';
+  };
   /**
    * The site's DHCP server (`dhcp:`): which config render writes (dnsmasq, Kea or ISC dhcpd), and
    * for Kea and ISC the TFTP server firmware PXE is sent to (absent when boot.server's host is a name).

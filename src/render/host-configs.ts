@@ -12,7 +12,7 @@ import { namesKeyed } from './file-names.ts';
 export { hasArm64, uefiBootFile, vipReservation } from './dhcp-boot.ts';
 
 /** Tag that scopes every dnsmasq line to this site's DHCP range. */
-function siteTag(model: SiteModel): string {
+export function siteTag(model: SiteModel): string {
   return `harvgen-${model.site}`;
 }
 
@@ -56,14 +56,19 @@ export function ipxeSplitLines(model: SiteModel, scope?: string): DnsmasqOption[
   ];
 }
 
-/** The tag of every boot MAC whose script has a keyed name (\`nginx.file_key\`). */
-function keyedTag(model: SiteModel): string {
+/** The tag of one boot MAC (`nginx.file_key`): the site's name in it, so sites sharing a dnsmasq never share one. */
+export function macTag(model: SiteModel, mac: string): string {
+  return `harvgen-${model.site}-${mac.replaceAll(':', '')}`;
+}
+
+/** The tag of every boot MAC whose script has a keyed name (`nginx.file_key`). */
+export function keyedTag(model: SiteModel): string {
   return `harvgen-${model.site}-keyed`;
 }
 
 /**
- * With \`nginx.file_key\`, iPXE on a known MAC gets the URL of that MAC's own script (its name is
- * keyed, so boot.ipxe cannot name it): each boot MAC is tagged, and a \`dhcp-boot\` per MAC names
+ * With `nginx.file_key`, iPXE on a known MAC gets the URL of that MAC's own script (its name is
+ * keyed, so boot.ipxe cannot name it): each boot MAC is tagged, and a `dhcp-boot` per MAC names
  * its script. The entry script's line excludes the tagged MACs, so no two boot lines match one
  * request, whatever order dnsmasq tries them in.
  */
@@ -74,7 +79,7 @@ function keyedScriptLines(model: SiteModel, on: readonly string[]): DnsmasqOptio
     for (const mac of node.macs) {
       const url = ipxeHostBootFile(model, mac);
       if (url === undefined) continue;
-      const tag = `harvgen-${model.site}-${mac.replaceAll(':', '')}`;
+      const tag = macTag(model, mac);
       lines.push(
         { key: 'dhcp-mac', values: [`set:${keyedTag(model)}`, mac] },
         { key: 'dhcp-mac', values: [`set:${tag}`, mac] },
@@ -126,31 +131,6 @@ export function servedBinaries(model: SiteModel, copied: readonly string[]): str
     if (hasArm64(model)) names.add(model.boot.arm64Loader);
   }
   return [...names].sort();
-}
-
-/** dnsmasq configuration. */
-export function renderDnsmasq(model: SiteModel): string {
-  const hosts = model.nodes.map((n) => [...n.macs, ...(n.ip !== undefined ? [n.ip] : []), n.hostname]);
-  return renderTemplate('dnsmasq.conf', {
-    site: model.site,
-    interface: model.dnsmasq.interface,
-    dns: model.dnsmasq.dns,
-    tag: siteTag(model),
-    dhcpStart: model.network.dhcpStart,
-    dhcpEnd: model.network.dhcpEnd,
-    netmask: model.network.netmask,
-    leaseTime: model.dnsmasq.leaseTime,
-    gateway: model.network.gateway,
-    dnsServers: model.network.dns,
-    domain: model.network.domain,
-    hosts,
-    vip: vipReservation(model),
-    split: ipxeSplitLines(model, siteTag(model)),
-    keyed: namesKeyed(model),
-    uefiLoader: model.boot.uefiLoader,
-    secureBoot: model.boot.secureBoot,
-    tftpRoot: model.dnsmasq.tftpRoot,
-  });
 }
 
 /** The release's files are on the boot server (`harvester.artifacts` has its origin), so this nginx serves them. */

@@ -8,7 +8,6 @@ import type { SiteModel } from '../model/index.ts';
 import { isSafeRelativePath, type Artifact } from './artifact.ts';
 import {
   renderDefineScript,
-  renderDnsmasq,
   renderFetchScript,
   forwardUnits,
   forwardUnitName,
@@ -25,6 +24,7 @@ import { kindOf, renderNodeScript } from './kinds/index.ts';
 import { ConfigBudget } from './kinds/harvester/budget.ts';
 import { LAYOUT } from './layout.ts';
 import { renderBssBootParameters } from './bss.ts';
+import { dnsmasqHostFiles, renderDnsmasq, renderDnsmasqGlobal } from './dnsmasq.ts';
 import { renderManifest } from './manifest.ts';
 import { renderKea } from './kea.ts';
 import { renderDhcpd } from './dhcpd.ts';
@@ -181,7 +181,11 @@ export function renderSite(model: SiteModel, locate: Locator, cache?: RenderCach
   // network would answer each other's clients.
   if (model.dhcp.server === 'kea') add(LAYOUT.kea, () => renderKea(model));
   else if (model.dhcp.server === 'isc') add(LAYOUT.dhcpd, () => renderDhcpd(model));
-  else add(LAYOUT.dnsmasq, () => renderDnsmasq(model));
+  else {
+    add(LAYOUT.dnsmasq, () => renderDnsmasq(model));
+    add(LAYOUT.dnsmasqGlobal, () => renderDnsmasqGlobal(model));
+    for (const h of dnsmasqHostFiles(model)) add(h.path, h.render);
+  }
   const binaryNames = binaries.map(([name]) => name);
   // Every served file is known here (the node files and the join config came first).
   const guarded = protectedFiles(

@@ -39,6 +39,10 @@ export const LAYOUT = {
   kea: 'kea/harvgen.json',
   /** `dhcp.server: isc`: the ISC dhcpd snippet, in place of the dnsmasq file. */
   dhcpd: 'dhcpd/harvgen.conf',
+  /** What one dnsmasq process holds once, whatever number of sites it serves. */
+  dnsmasqGlobal: 'dnsmasq/global.conf',
+  /** One node's reservation for `dhcp-hostsdir`, named `<site>.<hostname>` (unique on a host shared by sites). */
+  dnsmasqHost: (name: string) => `dnsmasq/hosts/${name}`,
   nginx: 'nginx/harvgen.conf',
   nginxLocations: 'nginx/locations.conf',
   fetchScript: 'artifacts/fetch.sh',

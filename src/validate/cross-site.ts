@@ -7,6 +7,7 @@ import type { Locator } from '../load/index.ts';
 import type { SiteModel } from '../model/index.ts';
 import { servedArtifacts } from '../render/host-configs.ts';
 import { findingToDiagnostic } from './index.ts';
+import { dnsmasqSharingDiagnostics } from './cross-site-dnsmasq.ts';
 
 /** What the cross-site checks need of a compiled site. */
 export interface SiteForCrossCheck {
@@ -15,7 +16,7 @@ export interface SiteForCrossCheck {
   readonly locate?: Locator;
 }
 
-/** Diagnostics for sites that would collide on a shared boot server. */
+/** Diagnostics for sites that would collide on a shared boot server or a shared dnsmasq. */
 export function crossSiteDiagnostics(sites: readonly SiteForCrossCheck[]): Diagnostic[] {
   const out: Diagnostic[] = [];
   const groups = new Map<string, SiteForCrossCheck[]>();
@@ -66,5 +67,6 @@ export function crossSiteDiagnostics(sites: readonly SiteForCrossCheck[]): Diagn
       }
     }
   }
+  out.push(...dnsmasqSharingDiagnostics(sites));
   return out;
 }

@@ -1,17 +1,20 @@
-// Real dnsmasq against the generated dnsmasq/harvgen.conf of every test site:
-// `dnsmasq --test` on the file as generated, then the config running for real in a network
-// namespace, answering busybox udhcpc clients that imitate iPXE and firmware PXE.
+// Real dnsmasq against the generated dnsmasq files of every test site (global.conf, harvgen.conf
+// and the reservation files of hosts/): `dnsmasq --test` on the files as generated, then the
+// config running for real in a network namespace, answering busybox udhcpc clients that imitate
+// iPXE and firmware PXE. `--test` does not read dhcp-hostsdir files: the real run does, and a
+// line it cannot read is only logged, so the log is checked too.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { requireProgram, requireRoot } from './helpers/programs.ts';
-import { dnsmasqTest } from './helpers/dnsmasq.ts';
+import { dnsmasqTest, dnsmasqTestTree } from './helpers/dnsmasq.ts';
 import { describe } from './helpers/proc.ts';
 import { withDhcpPair, inCidr, type DhcpPair, type Lease } from './helpers/dhcp.ts';
 import { IPXE_DIR } from './helpers/lab.ts';
 import { getTrees, copyTree, type SiteKey, type SiteTree, type ManifestNode } from './helpers/tree.ts';
 import { BUILTIN_DEFAULTS } from '../../src/model/defaults.ts';
+import { tempDir } from '../helpers/tmp.ts';
 
 const SITES: SiteKey[] = ['location_x', 'location_y', 'bios', 'uefi'];
 const UNKNOWN_MAC = '52:54:00:ff:ee:dd';
@@ -20,7 +23,7 @@ for (const key of SITES) {
   test(`dnsmasq --test accepts the generated config of ${key} as is`, async () => {
     if (!requireProgram('dnsmasq')) return;
     const tree = (await getTrees())[key];
-    const r = await dnsmasqTest(path.join(tree.dir, 'dnsmasq/harvgen.conf'));
+    const r = await dnsmasqTestTree(tree.dir, tempDir('dnsmasq-test'));
     assert.ok(r.code === 0 && /syntax check OK/.test(r.stdout + r.stderr), `dnsmasq rejected ${tree.label}:\n${describe(r)}`);
   });
 }
@@ -51,6 +54,12 @@ function nodeLeaseProblems(tree: SiteTree, node: ManifestNode, mac: string, l: L
  */
 async function dhcpProblems(tree: SiteTree, pair: DhcpPair): Promise<string[]> {
   const problems: string[] = [];
+  // Every reservation file was read, and read without an error (dnsmasq only logs those).
+  for (const node of tree.manifest.nodes) {
+    if (!new RegExp(`read \\S*/${tree.site}\\.${node.hostname}$`, 'm').test(pair.dnsmasq.output()))
+      problems.push(`dnsmasq did not read the reservation file of ${node.hostname}`);
+  }
+  for (const m of pair.dnsmasq.output().matchAll(/^.*at line \d+ of .*$/gm)) problems.push(`dnsmasq: ${m[0]}`);
   const net = tree.input.network as { cidr: string; gateway: string; dns: string[]; dhcp_range: string };
   const fwArch = tree.manifest.boot.firmware === 'uefi' ? 7 : 0;
   const entry = tree.manifest.boot.entry_url;
@@ -142,10 +151,14 @@ for (const key of SITES) {
 
 // --- mutations ---------------------------------------------------------------------------
 
-/** Apply `edit` to a copy of location_x's config; return the copy's path. */
-async function mutated(label: string, edit: (conf: string) => string): Promise<{ file: string; tree: SiteTree }> {
+/** Apply `edit` to a copy of one of location_x's dnsmasq files (default harvgen.conf); return the copy's path. */
+async function mutated(
+  label: string,
+  edit: (conf: string) => string,
+  which = 'dnsmasq/harvgen.conf',
+): Promise<{ file: string; tree: SiteTree }> {
   const tree = await copyTree((await getTrees()).location_x, label);
-  const file = path.join(tree.dir, 'dnsmasq/harvgen.conf');
+  const file = path.join(tree.dir, which);
   const before = await readFile(file, 'utf8');
   const after = edit(before);
   assert.ok(after !== before, `mutation "${label}" did not change the file`);
@@ -154,7 +167,6 @@ async function mutated(label: string, edit: (conf: string) => string): Promise<{
 }
 
 const BROKEN_LINES: [string, (c: string) => string][] = [
-  ['a bad MAC in dhcp-host', (c) => c.replace(/^dhcp-host=52:54:00:aa:bb:01/m, 'dhcp-host=52:54:00:aa:bb:ZZ')],
   ['a misspelt key', (c) => c.replace(/^dhcp-boot=/m, 'dhcp-bootx=')],
   ['dhcp-boot without a file', (c) => c.replace(/^(dhcp-boot=.*tag:ipxe),.*$/m, '$1')],
   ['a range end in another subnet', (c) => c.replace(/^(dhcp-range=.*?,192\.168\.122\.\d+,)192\.168\.122\./m, '$1192.168.123.')],
@@ -169,22 +181,26 @@ for (const [label, edit] of BROKEN_LINES) {
   });
 }
 
-test('mutation: a reservation with an impossible IP passes --test but the real run catches it', async () => {
-  if (!requireProgram('dnsmasq', 'busybox', 'ip') || !requireRoot()) return;
+for (const [label, edit, caught] of [
   // dnsmasq parses "192.168.122.300" as a host name (documented in real-programs.md §2).
-  const { file, tree } = await mutated('ip-typo', (c) =>
-    c.replace(/^(dhcp-host=52:54:00:aa:bb:01,)192\.168\.122\.11,/m, '$1192.168.122.300,'),
-  );
-  const syntax = await dnsmasqTest(file);
-  assert.is(syntax.code, 0, `expected --test to miss this (it is syntax only):\n${describe(syntax)}`);
-  const hv1 = tree.manifest.nodes.find((n) => n.hostname === 'hv-1')!;
-  const problems = await withDhcpPair(tree, async (pair) =>
-    nodeLeaseProblems(tree, hv1, hv1.macs[0]!, await pair.query(hv1.macs[0]!, { userClass: 'iPXE', arch: 7 }), pair),
-  );
-  assert.ok(
-    problems.some((p) => /got .*expected its reservation 192\.168\.122\.11/.test(p)),
-    `the real DHCP run did not catch the typo:\n${problems.join('\n')}`,
-  );
-});
+  [
+    'an impossible IP',
+    (c: string) => c.replace(/^(52:54:00:aa:bb:01,)192\.168\.122\.11,/m, '$1192.168.122.300,'),
+    /got .*expected its reservation 192\.168\.122\.11/,
+  ],
+  ['a bad MAC', (c: string) => c.replace(/^52:54:00:aa:bb:01,/m, '52:54:00:aa:bb:ZZ,'), /dnsmasq: .*bad hex constant at line 2/],
+] as const) {
+  test(`mutation: a reservation file with ${label} passes --test but the real run catches it`, async () => {
+    if (!requireProgram('dnsmasq', 'busybox', 'ip') || !requireRoot()) return;
+    const { tree } = await mutated(label.replace(/\W+/g, '-'), edit, 'dnsmasq/hosts/location_x.hv-1');
+    const syntax = await dnsmasqTestTree(tree.dir, tempDir('dnsmasq-test'));
+    assert.is(syntax.code, 0, `expected --test to miss this (it does not read dhcp-hostsdir):\n${describe(syntax)}`);
+    const problems = await withDhcpPair(tree, (pair) => dhcpProblems(tree, pair));
+    assert.ok(
+      problems.some((p) => caught.test(p)),
+      `the real DHCP run did not catch ${label}:\n${problems.join('\n')}`,
+    );
+  });
+}
 
 test.run();

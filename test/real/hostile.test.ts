@@ -111,6 +111,8 @@ test('dnsmasq: a dhcp-script injected through interface, domain or tftp_root is 
   await assertRefused('dnsmasq', 'interface', 'eth0,lo');
   await assertRefused('network', 'domain', 'lab\ndhcp-script=/bin/sh');
   await assertRefused('dnsmasq', 'tftp_root', '/srv/tftp,lo');
+  await assertRefused('dnsmasq', 'hosts_dir', '/etc/h\ndhcp-script=/bin/sh');
+  await assertRefused('dnsmasq', 'host', 'boot1,lo');
   for (const edit of [
     (m: Mutable<SiteModel>) => void (m.dnsmasq.interface = 'eth0\ndhcp-script=/bin/sh'),
     (m: Mutable<SiteModel>) => void (m.network.domain = 'lab #x'),
@@ -124,11 +126,15 @@ test('dnsmasq: a dhcp-script injected through interface, domain or tftp_root is 
     m.dnsmasq.interface = 'br0.100';
     m.network.domain = 'a-1.b2.example.internal';
     m.dnsmasq.tftpRoot = '/srv/tftp~x@y+z=1:2';
+    m.dnsmasq.hostsDir = '/etc/h~x@y+z=1:2';
   });
   assert.equal(codes, []);
   const dir = tempDir('hostile-dnsmasq');
   const conf = path.join(dir, 'dnsmasq.conf');
-  const text = file(artifacts, 'dnsmasq/harvgen.conf');
+  // What the DHCP host reads: global.conf, then the site's file.
+  const text = file(artifacts, 'dnsmasq/global.conf') + file(artifacts, 'dnsmasq/harvgen.conf');
+  assert.match(text, /^tftp-root=\/srv\/tftp~x@y\+z=1:2$/m);
+  assert.match(text, /^dhcp-hostsdir=\/etc\/h~x@y\+z=1:2$/m);
   await writeFile(conf, text);
   const r = await run(['dnsmasq', '--test', `--conf-file=${conf}`], { timeoutMs: 10_000 });
   assert.ok(r.code === 0 && /syntax check OK/.test(r.stderr + r.stdout), describe(r));

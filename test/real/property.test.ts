@@ -14,7 +14,7 @@ import { requireProgram, requireRoot } from './helpers/programs.ts';
 import { run, describe, type RunResult } from './helpers/proc.ts';
 import { withNetns } from './helpers/netns.ts';
 import { prepareNginx, nginxTest, nginxFailure } from './helpers/nginx.ts';
-import { dnsmasqTest } from './helpers/dnsmasq.ts';
+import { dnsmasqTestTree } from './helpers/dnsmasq.ts';
 import { exists } from './helpers/tree.ts';
 import { generateSite, propertySettings, type GeneratedSite } from './helpers/gen-inventory.ts';
 import { tempDir } from '../helpers/tmp.ts';
@@ -224,7 +224,7 @@ test('dnsmasq --test accepts the config of every generated site as generated', a
   const failures: { c: Case; text: string }[] = [];
   await mapLimit(await built(), 2, async (c) => {
     const file = path.join(c.tree, 'dnsmasq/harvgen.conf');
-    const r = await dnsmasqTest(file);
+    const r = await dnsmasqTestTree(c.tree, tempDir('prop-dnsmasq'));
     const ok = r.code === 0 && /syntax check OK/.test(r.stdout + r.stderr);
     const text = await judge('dnsmasq --test', c, file, ok, describe(r));
     if (text) failures.push({ c, text });

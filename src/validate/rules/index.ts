@@ -22,6 +22,7 @@ import { nginxAccessRule } from './nginx-access.ts';
 import { signingRule } from './signing.ts';
 import { dhcpServerRule } from './dhcp-server.ts';
 import { reinstallRule } from './reinstall.ts';
+import { dnsmasqProxyRule } from './dnsmasq-proxy.ts';
 
 /** All rules. */
 export const RULES: readonly Rule[] = [
@@ -46,4 +47,5 @@ export const RULES: readonly Rule[] = [
   signingRule,
   dhcpServerRule,
   reinstallRule,
+  dnsmasqProxyRule,
 ];

@@ -28,8 +28,55 @@ export interface Lease {
 export interface ClientKind {
   /** Option 77 user class, e.g. "iPXE" (what iPXE sends). */
   userClass?: string;
-  /** Option 93 client architecture: 0 BIOS, 7 / 9 x86-64 UEFI. */
+  /** Option 93 client architecture: 0 BIOS, 7 / 9 x86-64 UEFI, 16 x86-64 UEFI HTTP boot. */
   arch?: number;
+  /** Option 60 vendor class, e.g. `HTTPClient:Arch:00016` (UEFI HTTP boot). */
+  vendorClass?: string;
+}
+
+/** A udhcpc client on one interface of a namespace. */
+export interface DhcpClient {
+  /** Ask for a lease as `mac`; undefined when no lease came (the udhcpc output is in lastLog). */
+  query(mac: string, kind: ClientKind): Promise<Lease | undefined>;
+  /** Output of the last udhcpc run. */
+  lastLog(): string;
+  /** TFTP-download `file` from `server` (the client must hold a lease). */
+  tftpGet(file: string, server: string): Promise<Buffer | string>;
+}
+
+/** A udhcpc client on `iface` of namespace `c`; `work` holds its script and downloads. */
+export async function dhcpClient(c: Netns, iface: string, work: string, prefix: string): Promise<DhcpClient> {
+  const script = path.join(work, 'udhcpc.sh');
+  await writeFile(script, SCRIPT, { mode: 0o755 });
+  let last = '';
+  return {
+    async query(mac, kind) {
+      await c.sh(['ip', 'link', 'set', iface, 'down']);
+      await c.sh(['ip', 'addr', 'flush', 'dev', iface]);
+      await c.sh(['ip', 'link', 'set', iface, 'address', mac]);
+      await c.sh(['ip', 'link', 'set', iface, 'up']);
+      const opts: string[] = [];
+      if (kind.userClass) opts.push('-x', `0x4d:${Buffer.from(kind.userClass).toString('hex')}`);
+      if (kind.arch !== undefined) opts.push('-x', `0x5d:${kind.arch.toString(16).padStart(4, '0')}`);
+      if (kind.vendorClass) opts.push('-V', kind.vendorClass);
+      // -t 6 -T 2: a new pool address is offered only after dnsmasq's ~3 s ping check.
+      const r = await run(c.exec(['busybox', 'udhcpc', '-i', iface, '-f', '-q', '-n', '-t', '6', '-T', '2', '-s', script, ...opts]), {
+        timeoutMs: 30_000,
+      });
+      last = describe(r);
+      const vars = Object.fromEntries([...r.stdout.matchAll(/^HGLEASE (\w+)=(.*)$/gm)].map((m) => [m[1]!, m[2]!.trim()])) as Partial<Lease>;
+      if (!vars.ip) return undefined;
+      await c.sh(['ip', 'addr', 'add', `${vars.ip}/${vars.mask ?? prefix}`, 'dev', iface]);
+      return { ip: '', mask: '', router: '', dns: '', boot_file: '', siaddr: '', serverid: '', hostname: '', ...vars };
+    },
+    lastLog: () => last,
+    async tftpGet(file, server) {
+      const local = path.join(work, `got-${path.basename(file)}`);
+      const r = await run(c.exec(['busybox', 'tftp', '-g', '-r', file, '-l', local, server]), { timeoutMs: 30_000 });
+      if (r.code !== 0) return describe(r);
+      return readFile(local);
+    },
+  };
 }
 
 /** A running server/client pair. */
@@ -85,46 +132,19 @@ export async function withDhcpPair<T>(tree: SiteTree, fn: (pair: DhcpPair) => Pr
     const tftpRoot = path.join(work, 'tftp');
     await mkdir(tftpRoot);
     for (const f of ['undionly.kpxe', 'ipxe.efi', 'snponly.efi']) await copyFile(path.join(IPXE_DIR, f), path.join(tftpRoot, f));
-    const conf = await writeTestableConf(path.join(tree.dir, 'dnsmasq/harvgen.conf'), path.join(work, 'dnsmasq.conf'), {
+    const conf = await writeTestableConf(tree.dir, path.join(work, 'dnsmasq.conf'), {
       iface: sIf,
       tftpRoot,
       leaseFile: path.join(work, 'leases'),
     });
     dnsmasq = await startDnsmasq(server, conf.path);
-    const script = path.join(work, 'udhcpc.sh');
-    await writeFile(script, SCRIPT, { mode: 0o755 });
-    let last = '';
-    const c = client;
+    const client_ = await dhcpClient(client, cIf, work, prefix);
     const pair: DhcpPair = {
       serverAddress,
       dnsmasq,
-      async query(mac, kind) {
-        await c.sh(['ip', 'link', 'set', cIf, 'down']);
-        await c.sh(['ip', 'addr', 'flush', 'dev', cIf]);
-        await c.sh(['ip', 'link', 'set', cIf, 'address', mac]);
-        await c.sh(['ip', 'link', 'set', cIf, 'up']);
-        const opts: string[] = [];
-        if (kind.userClass) opts.push('-x', `0x4d:${Buffer.from(kind.userClass).toString('hex')}`);
-        if (kind.arch !== undefined) opts.push('-x', `0x5d:${kind.arch.toString(16).padStart(4, '0')}`);
-        // -t 6 -T 2: a new pool address is offered only after dnsmasq's ~3 s ping check.
-        const r = await run(c.exec(['busybox', 'udhcpc', '-i', cIf, '-f', '-q', '-n', '-t', '6', '-T', '2', '-s', script, ...opts]), {
-          timeoutMs: 30_000,
-        });
-        last = describe(r);
-        const vars = Object.fromEntries(
-          [...r.stdout.matchAll(/^HGLEASE (\w+)=(.*)$/gm)].map((m) => [m[1]!, m[2]!.trim()]),
-        ) as Partial<Lease>;
-        if (!vars.ip) return undefined;
-        await c.sh(['ip', 'addr', 'add', `${vars.ip}/${vars.mask ?? prefix}`, 'dev', cIf]);
-        return { ip: '', mask: '', router: '', dns: '', boot_file: '', siaddr: '', serverid: '', hostname: '', ...vars };
-      },
-      lastLog: () => last,
-      async tftpGet(file) {
-        const local = path.join(work, `got-${path.basename(file)}`);
-        const r = await run(c.exec(['busybox', 'tftp', '-g', '-r', file, '-l', local, serverAddress]), { timeoutMs: 30_000 });
-        if (r.code !== 0) return describe(r);
-        return readFile(local);
-      },
+      query: (mac, kind) => client_.query(mac, kind),
+      lastLog: () => client_.lastLog(),
+      tftpGet: (file) => client_.tftpGet(file, serverAddress),
     };
     return await fn(pair);
   } finally {

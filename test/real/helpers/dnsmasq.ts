@@ -2,7 +2,9 @@
  * Run the generated dnsmasq config for real. A dhcp-leasefile= (or similar) in the file wins
  * over the command line, so host-specific keys are filtered out of a copy and replaced.
  */
+import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import { run, startDaemon, waitFor, type Daemon, type RunResult } from './proc.ts';
 import type { Netns } from './netns.ts';
 
@@ -18,6 +20,7 @@ const HOST_KEYS = new Set([
   'dhcp-lease-file',
   'pid-file',
   'tftp-root',
+  'dhcp-hostsdir',
   'log-facility',
   'user',
   'group',
@@ -35,6 +38,8 @@ export interface DnsmasqCopyOptions {
   iface: string;
   tftpRoot: string;
   leaseFile: string;
+  /** The reservation directory (the tree's dnsmasq/hosts, or a copy); none: no dhcp-hostsdir line. */
+  hostsDir?: string;
   /** Test-only lines appended after the generated ones (each documented by the caller). */
   extra?: string[];
 }
@@ -58,6 +63,7 @@ export function testableDnsmasqConf(conf: string, o: DnsmasqCopyOptions): { text
     'bind-interfaces',
     `dhcp-leasefile=${o.leaseFile}`,
     `tftp-root=${o.tftpRoot}`,
+    ...(o.hostsDir !== undefined ? [`dhcp-hostsdir=${o.hostsDir}`] : []),
     'log-dhcp',
     ...(o.extra ?? []),
     '',
@@ -76,7 +82,8 @@ export function dnsmasqTest(confFile: string): Promise<RunResult> {
  */
 export async function startDnsmasq(ns: Netns, confFile: string): Promise<Daemon> {
   const d = startDaemon('dnsmasq', ns.exec(['dnsmasq', '--no-daemon', `--conf-file=${confFile}`, '--log-facility=-']));
-  const ok = await waitFor(() => d.exited() || /DHCP, (IP range|sockets bound)/.test(d.output()), 10_000);
+  // A config without DHCP (a mutation) starts with its TFTP server only.
+  const ok = await waitFor(() => d.exited() || /DHCP, (IP range|proxy|sockets bound)|TFTP root is/.test(d.output()), 10_000);
   // Give it a moment to fail on a later setup step (tftp root, sockets) before declaring success.
   await new Promise((r) => setTimeout(r, 200));
   if (!ok || d.exited()) {
@@ -88,13 +95,27 @@ export async function startDnsmasq(ns: Netns, confFile: string): Promise<Daemon>
   return d;
 }
 
-/** Write the test copy next to other test files and return its path. */
-export async function writeTestableConf(
-  generated: string,
-  out: string,
-  o: DnsmasqCopyOptions,
-): Promise<{ path: string; dropped: string[] }> {
-  const { text, dropped } = testableDnsmasqConf(await readFile(generated, 'utf8'), o);
+/** What a host running one site's dnsmasq reads: dnsmasq/global.conf, then the site's dnsmasq/harvgen.conf. */
+export async function siteDnsmasqText(treeDir: string): Promise<string> {
+  const parts = await Promise.all(['dnsmasq/global.conf', 'dnsmasq/harvgen.conf'].map((f) => readFile(path.join(treeDir, f), 'utf8')));
+  return parts.join('\n');
+}
+
+/**
+ * Write the test copy of a tree's dnsmasq files (global.conf and harvgen.conf, host keys replaced;
+ * the reservations read from the tree's dnsmasq/hosts unless `hostsDir` says otherwise).
+ */
+export async function writeTestableConf(treeDir: string, out: string, o: DnsmasqCopyOptions): Promise<{ path: string; dropped: string[] }> {
+  const hosts = path.join(treeDir, 'dnsmasq/hosts');
+  const hostsDir = o.hostsDir ?? (existsSync(hosts) ? hosts : undefined);
+  const { text, dropped } = testableDnsmasqConf(await siteDnsmasqText(treeDir), { ...o, ...(hostsDir !== undefined ? { hostsDir } : {}) });
   await writeFile(out, text);
   return { path: out, dropped };
+}
+
+/** `dnsmasq --test` on what one site's host reads (global.conf and harvgen.conf as generated, together). */
+export async function dnsmasqTestTree(treeDir: string, work: string): Promise<RunResult> {
+  const file = path.join(work, `test-${path.basename(treeDir)}.conf`);
+  await writeFile(file, await siteDnsmasqText(treeDir));
+  return dnsmasqTest(file);
 }

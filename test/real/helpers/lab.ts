@@ -3,7 +3,7 @@
  * address (e.g. 192.168.122.1/24), the generated dnsmasq config running on it (test copy) and the
  * generated nginx server block listening on its generated address. Nothing leaves the namespace.
  */
-import { copyFile, mkdir, readFile } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { createNetns, type Netns } from './netns.ts';
 import { startDnsmasq, writeTestableConf } from './dnsmasq.ts';
@@ -39,6 +39,8 @@ export interface Lab {
   accessLog(): Promise<string>;
   /** dnsmasq's log so far ('' when the lab runs no dnsmasq). */
   dnsmasqLog(): string;
+  /** The other DHCP server's log ('' without `addressServer`). */
+  addressServerLog(): string;
   /** Kill every process by PID and delete the namespace. */
   stop(): Promise<void>;
 }
@@ -64,6 +66,13 @@ export interface LabOptions {
   serve?: Readonly<Record<string, string>>;
   /** Extra files for the TFTP root, name -> local file (e.g. a signed shim and its loader). */
   tftp?: Readonly<Record<string, string>>;
+  /**
+   * Another DHCP server on the boot network (for `dnsmasq.mode: proxy`): a plain dnsmasq with
+   * these lines (a range, a router, reservations; no boot options) in a namespace of its own at
+   * `.2` of the network, joined to the boot server and the VM by a bridge (`hgbr0`, which then
+   * holds the boot server's address instead of the tap).
+   */
+  addressServer?: readonly string[];
 }
 
 /** Start a lab for `tree`; always pair with lab.stop() (see withLab). */
@@ -72,18 +81,42 @@ export async function startLab(tree: SiteTree, artifacts: LabArtifacts, opts: La
   const tap = 'hgtap0';
   const ns = await createNetns(tree.site.replace(/_/g, '').slice(0, 12));
   const daemons: Daemon[] = [];
+  let other: Netns | undefined;
+  let otherDaemon: Daemon | undefined;
   const stop = async (): Promise<void> => {
-    // Reverse start order; every process by its own PID, then the namespace.
+    // Reverse start order; every process by its own PID, then the namespaces.
     for (const d of [...daemons].reverse()) await d.stop();
+    await other?.delete();
     await ns.delete();
   };
   try {
     const server = hostPort(tree.manifest.boot.server);
     const prefixLen = tree.input.network.cidr.split('/')[1] ?? '24';
     await ns.sh(['ip', 'tuntap', 'add', 'dev', tap, 'mode', 'tap']);
-    await ns.sh(['ip', 'addr', 'add', `${server.host}/${prefixLen}`, 'dev', tap]);
-    await ns.sh(['ip', '-6', 'addr', 'add', 'fd00:4861:7276::1/64', 'dev', tap, 'nodad']);
-    await ns.sh(['ip', 'link', 'set', tap, 'up']);
+    // The boot server's interface: the tap itself, or a bridge that also holds the other DHCP server.
+    const lan = opts.addressServer ? 'hgbr0' : tap;
+    if (opts.addressServer) {
+      await ns.sh(['ip', 'link', 'add', lan, 'type', 'bridge']);
+      await ns.sh(['ip', 'link', 'set', tap, 'master', lan]);
+      await ns.sh(['ip', 'link', 'set', tap, 'up']);
+    }
+    await ns.sh(['ip', 'addr', 'add', `${server.host}/${prefixLen}`, 'dev', lan]);
+    await ns.sh(['ip', '-6', 'addr', 'add', 'fd00:4861:7276::1/64', 'dev', lan, 'nodad']);
+    await ns.sh(['ip', 'link', 'set', lan, 'up']);
+    if (opts.addressServer) {
+      other = await createNetns('dhcpsrv');
+      await ns.sh(['ip', 'link', 'add', 'hgsrv0', 'type', 'veth', 'peer', 'name', 'hgdhcp0', 'netns', other.name]);
+      await ns.sh(['ip', 'link', 'set', 'hgsrv0', 'master', lan]);
+      await ns.sh(['ip', 'link', 'set', 'hgsrv0', 'up']);
+      const address = tree.input.network.cidr.replace(/\.\d+\/\d+$/, '.2');
+      await other.sh(['ip', 'addr', 'add', `${address}/${prefixLen}`, 'dev', 'hgdhcp0']);
+      await other.sh(['ip', 'link', 'set', 'hgdhcp0', 'up']);
+      const conf = path.join(workDir, 'address-server.conf');
+      const lines = ['port=0', 'interface=hgdhcp0', 'bind-interfaces', `dhcp-leasefile=${path.join(workDir, 'address-server.leases')}`];
+      await writeFile(conf, [...lines, 'log-dhcp', ...opts.addressServer, ''].join('\n'));
+      otherDaemon = await startDnsmasq(other, conf);
+      daemons.push(otherDaemon);
+    }
 
     const tftpRoot = path.join(workDir, 'tftp');
     await mkdir(tftpRoot);
@@ -103,11 +136,11 @@ export async function startLab(tree: SiteTree, artifacts: LabArtifacts, opts: La
 
     let dnsmasqDaemon: Daemon | undefined;
     if (opts.dnsmasq !== false) {
-      const conf = await writeTestableConf(path.join(tree.dir, 'dnsmasq/harvgen.conf'), path.join(workDir, 'dnsmasq.conf'), {
-        iface: tap,
+      const conf = await writeTestableConf(tree.dir, path.join(workDir, 'dnsmasq.conf'), {
+        iface: lan,
         tftpRoot,
         leaseFile: path.join(workDir, 'dnsmasq.leases'),
-        extra: speedupLines(tap),
+        extra: speedupLines(lan),
       });
       dnsmasqDaemon = await startDnsmasq(ns, conf.path);
       daemons.push(dnsmasqDaemon);
@@ -157,6 +190,7 @@ export async function startLab(tree: SiteTree, artifacts: LabArtifacts, opts: La
       daemons,
       accessLog: () => readAccessLogs(nginx),
       dnsmasqLog: () => dnsmasqDaemon?.output() ?? '',
+      addressServerLog: () => otherDaemon?.output() ?? '',
       stop,
     };
   } catch (err) {

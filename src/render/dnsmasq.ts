@@ -1,0 +1,129 @@
+// Every dnsmasq file of a site. What is global and what is a site's is dnsmasq's own rule:
+// `port=`, `enable-tftp`, a `tftp-root=` without an interface and `dhcp-hostsdir=` apply to the
+// whole process (the last `tftp-root=` read wins), so they are in `global.conf` and sites sharing
+// a dnsmasq must agree on them (the cross-site check compares `dnsmasqGlobals`, the record
+// `global.conf` is rendered from). `interface=` accumulates (each one adds an interface), and
+// every other line of `harvgen.conf` is scoped by the tag its `dhcp-range` sets. The reservations
+// are one file per node for `dhcp-hostsdir` (`hosts/<site>.<hostname>`), read without a restart.
+//
+// Proxy mode (`dnsmasq.mode: proxy`, another server gives the addresses): `dhcp-range=<net>,proxy`
+// makes dnsmasq answer only PXE clients (vendor class PXEClient), with no address. Firmware gets
+// iPXE from a `pxe-service` per client architecture; UEFI iPXE (user class iPXE: no pxe-service
+// of its architecture matches it) gets `boot.ipxe` from the `dhcp-boot` lines, which dnsmasq's
+// proxy answer carries only when no single pxe-service matches; BIOS iPXE needs a menu item of
+// its own. UEFI HTTP boot clients (vendor class HTTPClient) are not PXE clients, so a proxy does
+// not answer them.
+import type { SiteModel } from '../model/index.ts';
+import { escapers } from './escape.ts';
+import { hasArm64, ipxeSplitLines, keyedTag, macTag, siteTag, uefiBootFile, vipReservation, type DnsmasqOption } from './host-configs.ts';
+import { namesKeyed, nodeScriptPath } from './file-names.ts';
+import { LAYOUT } from './layout.ts';
+import { renderTemplate } from './templates.ts';
+
+/** The site's dnsmasq file: only lines scoped to its DHCP range (the process-wide ones are in global.conf). */
+export function renderDnsmasq(model: SiteModel): string {
+  const tag = siteTag(model);
+  const proxy = model.dnsmasq.mode === 'proxy';
+  return renderTemplate('dnsmasq.conf', {
+    site: model.site,
+    proxy,
+    interface: model.dnsmasq.interface,
+    hostsDir: model.dnsmasq.hostsDir,
+    tag,
+    network: model.network.address,
+    dhcpStart: model.network.dhcpStart,
+    dhcpEnd: model.network.dhcpEnd,
+    netmask: model.network.netmask,
+    leaseTime: model.dnsmasq.leaseTime,
+    gateway: model.network.gateway,
+    dnsServers: model.network.dns,
+    domain: model.network.domain,
+    vip: proxy ? undefined : vipReservation(model),
+    split: proxy ? proxyBootLines(model, tag) : ipxeSplitLines(model, tag),
+    keyed: namesKeyed(model),
+    uefiLoader: model.boot.uefiLoader,
+    secureBoot: model.boot.secureBoot,
+    tftpRoot: model.dnsmasq.tftpRoot,
+  });
+}
+
+/** PXE client system types (dnsmasq's names) of x86-64 UEFI: 7, and 9 (EBC), which some firmware sends. */
+const EFI64_CSA = ['x86-64_EFI', 'BC_EFI'] as const;
+
+/**
+ * The boot lines of a proxy: iPXE's lines of the split (its tags and every `dhcp-boot` that needs
+ * `tag:ipxe`), without the firmware and HTTP boot lines, which a proxy answers with `pxe-service`
+ * or not at all; the menu item BIOS iPXE needs; then one `pxe-service` per firmware
+ * architecture, each loading iPXE over TFTP (one per architecture: a single item boots at once,
+ * several would wait at a menu).
+ */
+export function proxyBootLines(model: SiteModel, scope: string): DnsmasqOption[] {
+  const firmwareOnly = (o: DnsmasqOption) => o.values.includes('tag:!ipxe') || o.key === 'dhcp-option-force';
+  const on = [`tag:${scope}`, 'tag:!ipxe'];
+  const service = (csa: string, file: string): DnsmasqOption => ({ key: 'pxe-service', values: [...on, csa, 'harvgen-iPXE', file] });
+  const biosIpxe = (tags: readonly string[], url: string): DnsmasqOption => ({
+    key: 'pxe-service',
+    values: [`tag:${scope}`, 'tag:ipxe', ...tags, 'x86PC', 'harvgen-boot', url],
+  });
+  return [
+    ...ipxeSplitLines(model, scope).filter((o) => !firmwareOnly(o)),
+    // BIOS iPXE (client architecture 0) takes a proxy's file only from a PXE menu item: with no
+    // pxe-service for it, the answer has a boot file but iPXE says "Nothing to boot" (seen with
+    // Debian's iPXE, test/real/dnsmasq-proxy.test.ts). UEFI iPXE takes the dhcp-boot file above.
+    // With keyed names (nginx.file_key) each known MAC's item names its own script, and the
+    // entry script's item is for the others only: one item matches, so it boots at once.
+    ...(namesKeyed(model)
+      ? model.nodes.flatMap((n) => n.macs.map((mac) => biosIpxe([`tag:${macTag(model, mac)}`], `${model.boot.server}/${nodeScriptPath(model, mac)}`)))
+      : []),
+    biosIpxe(namesKeyed(model) ? [`tag:!${keyedTag(model)}`] : [], `${model.boot.server}/${LAYOUT.entryScript}`),
+    service('x86PC', 'undionly.kpxe'),
+    ...EFI64_CSA.map((csa) => service(csa, uefiBootFile(model))),
+    ...(hasArm64(model) ? [service('ARM64_EFI', model.boot.arm64Loader)] : []),
+  ];
+}
+
+/** The settings `dnsmasq/global.conf` is made of; sites that share one dnsmasq must agree on each. */
+export interface DnsmasqGlobals {
+  readonly dns: boolean;
+  readonly tftpRoot: string;
+  readonly hostsDir: string;
+}
+
+/** Where each global setting is written in the inventory (`dnsmasq.<key>`), for diagnostics. */
+export const DNSMASQ_GLOBAL_KEYS: Readonly<Record<keyof DnsmasqGlobals, string>> = {
+  dns: 'dns',
+  tftpRoot: 'tftp_root',
+  hostsDir: 'hosts_dir',
+};
+
+/** The global settings of the site's dnsmasq. */
+export function dnsmasqGlobals(model: SiteModel): DnsmasqGlobals {
+  return { dns: model.dnsmasq.dns, tftpRoot: model.dnsmasq.tftpRoot, hostsDir: model.dnsmasq.hostsDir };
+}
+
+/** `dnsmasq/global.conf`: nothing in it names the site, so sites that agree get the same bytes. */
+export function renderDnsmasqGlobal(model: SiteModel): string {
+  return renderTemplate('dnsmasq-global.conf', dnsmasqGlobals(model));
+}
+
+/** The name of a node's reservation file: `<site>.<hostname>` (neither holds a dot). */
+export function dnsmasqHostName(model: SiteModel, hostname: string): string {
+  return `${model.site}.${hostname}`;
+}
+
+/**
+ * One reservation file per node for `dhcp-hostsdir` (a `dhcp-host=` value without the key): all
+ * its boot MACs, its address when fixed, its name. None in proxy mode: the other server gives the
+ * addresses. Each is rendered when `render` is called (escaping may refuse a value).
+ */
+export function dnsmasqHostFiles(model: SiteModel): { path: string; render: () => string }[] {
+  if (model.dnsmasq.mode === 'proxy') return [];
+  return model.nodes.map((n) => ({
+    path: LAYOUT.dnsmasqHost(dnsmasqHostName(model, n.hostname)),
+    render: () => {
+      const values = [...n.macs, ...(n.ip !== undefined ? [n.ip] : []), n.hostname].map((v) => escapers.dnsmasq(v));
+      const about = escapers.comment(`harvgen site ${model.site}, node ${n.hostname}. Generated by harvgen; do not edit.`);
+      return `# ${about}\n${values.join(',')}\n`;
+    },
+  }));
+}
