@@ -68,6 +68,7 @@ export const CODES = {
   ),
   // network section
   NET_CIDR_INVALID: c('error', '`network.cidr` (or a block of `nginx.real_ip.from`) is not a valid IPv4 network.'),
+  DHCP_FORM_CONFLICT: c('error', '`dnsmasq.mode: proxy` with `dhcp.server: kea` or `isc`: proxy DHCP is a dnsmasq form.'),
   NET_IP_INVALID: c('error', 'A value that must be an IPv4 address is not one.'),
   NET_GATEWAY_OUTSIDE: c('error', 'The gateway is not a usable address of the network.'),
   NET_DHCP_RANGE_INVALID: c('error', '`network.dhcp_range` is malformed, reversed or outside the network.'),

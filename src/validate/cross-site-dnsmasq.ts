@@ -24,7 +24,7 @@ const HINT_HOST = 'If the sites run on different machines, give each its own `dn
 export function dnsmasqSharingDiagnostics(sites: readonly SiteOnHost[]): Diagnostic[] {
   const groups = new Map<string, Located[]>();
   for (const s of sites) {
-    if (!s.model || !s.locate || s.model.dnsmasq.host === undefined) continue;
+    if (!s.model || !s.locate || s.model.dnsmasq.host === undefined || s.model.dhcp.server !== 'dnsmasq') continue;
     const key = s.model.dnsmasq.host;
     groups.set(key, [...(groups.get(key) ?? []), { model: s.model, locate: s.locate }]);
   }

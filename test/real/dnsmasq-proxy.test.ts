@@ -20,30 +20,34 @@ import { buildFixtureTrees, copyTree, type SiteTree } from './helpers/tree.ts';
 import { tempDir } from '../helpers/tmp.ts';
 import { exampleWithSecrets } from '../helpers/example.ts';
 
-/** A copy of a site directory with `dnsmasq: { mode: proxy }` added to its site.yaml. */
-async function proxied(dir: string): Promise<string> {
+/** A copy of a site directory with `dnsmasq: { mode: proxy }` (and, when `fileKey`, `nginx.file_key`) added to its site.yaml. */
+async function proxied(dir: string, fileKey?: string): Promise<string> {
   const copy = path.join(tempDir('proxy-site'), path.basename(dir));
   await cp(dir, copy, { recursive: true });
   const file = path.join(copy, 'site.yaml');
   const text = await readFile(file, 'utf8');
   if (/^dnsmasq:/m.test(text)) throw new Error(`${file} already has a dnsmasq section`);
-  await writeFile(file, `${text}\ndnsmasq:\n  mode: proxy\n`);
+  if (fileKey !== undefined && /^nginx:/m.test(text)) throw new Error(`${file} already has an nginx section`);
+  const key = fileKey !== undefined ? `\nnginx:\n  file_key: ${fileKey}\n` : '';
+  await writeFile(file, `${text}\ndnsmasq:\n  mode: proxy\n${key}`);
   return copy;
 }
 
-let trees: Promise<Record<'x' | 'bios', SiteTree>> | undefined;
-function proxyTrees(): Promise<Record<'x' | 'bios', SiteTree>> {
+type Key = 'x' | 'bios' | 'keyed';
+let trees: Promise<Record<Key, SiteTree>> | undefined;
+function proxyTrees(): Promise<Record<Key, SiteTree>> {
   trees ??= (async () =>
     buildFixtureTrees('proxy', {
       x: await proxied(exampleWithSecrets('location_x')),
       bios: await proxied(path.join(REPO_ROOT, 'test/fixtures/real/bios')),
+      keyed: await proxied(path.join(REPO_ROOT, 'test/fixtures/real/bios'), 'proxy-test-file-key-0123456789abcdef0123456789abcdef'),
     }))();
   return trees;
 }
 
 interface Case {
   id: string;
-  key: 'x' | 'bios';
+  key: Key;
   hostname: string;
   /** Edit of the generated harvgen.conf (a mutation that must make the boot fail). */
   mutate?: (conf: string) => string;
@@ -54,6 +58,8 @@ const LIMIT_MS = { bios: 90_000, uefi: 150_000 } as const;
 const CASES: Case[] = [
   { id: 'uefi', key: 'x', hostname: 'hv-2' },
   { id: 'bios', key: 'bios', hostname: 'hv-b1' },
+  // nginx.file_key: BIOS iPXE's menu item of this MAC names its keyed script (boot.ipxe would find only the stub).
+  { id: 'bios-keyed', key: 'keyed', hostname: 'hv-b1' },
   // iPXE not told apart from firmware: it gets iPXE again, and again.
   { id: 'no-ipxe-tag', key: 'bios', hostname: 'hv-b1', mutate: (c) => c.replace(/^dhcp-(userclass|match)=set:ipxe,.*\n/gm, '') },
   { id: 'no-proxy-range', key: 'bios', hostname: 'hv-b1', mutate: (c) => c.replace(/^dhcp-range=.*,proxy,.*\n/m, '') },
@@ -210,6 +216,15 @@ test('proxy DHCP, BIOS (SeaBIOS + iPXE ROM): iPXE gets boot.ipxe from the proxy,
   if (!ready()) return;
   const o = await outcome('bios');
   assert.equal(await bootProblems(o, 'hv-b1'), [], report(o));
+});
+
+test('proxy DHCP with nginx.file_key, BIOS: the menu item of the MAC names its keyed script; boot.ipxe is never fetched', async () => {
+  if (!ready()) return;
+  const o = await outcome('bios-keyed');
+  assert.equal(await bootProblems(o, 'hv-b1'), [], report(o));
+  const node = o.tree.manifest.nodes.find((n) => n.hostname === 'hv-b1')!;
+  assert.match(node.ipxe[0]!.path, /-[0-9a-f]{32}\.ipxe$/);
+  assert.not.match(o.access, /"GET [^"]*\/boot\.ipxe /, report(o));
 });
 
 for (const [id, what, why] of [

@@ -7,8 +7,17 @@ import type { Rule } from '../rule.ts';
 /** `dhcp.next_server` is an IPv4 address, and Kea and ISC sites have one. */
 export const dhcpServerRule: Rule = {
   name: 'dhcp-server',
-  codes: ['NET_IP_INVALID', 'NET_NEXT_SERVER_MISSING'],
+  codes: ['NET_IP_INVALID', 'NET_NEXT_SERVER_MISSING', 'DHCP_FORM_CONFLICT'],
   check({ input, model, report }) {
+    if (model.dhcp.server !== 'dnsmasq' && input.dnsmasq?.mode === 'proxy') {
+      report({
+        code: 'DHCP_FORM_CONFLICT',
+        message: `dnsmasq.mode: proxy is a dnsmasq form, but dhcp.server is ${model.dhcp.server}: no dnsmasq file is written`,
+        hint: `Choose one: `dhcp.server: ${model.dhcp.server}` (harvgen writes its config; remove dnsmasq.mode), or proxy DHCP beside your server (`dhcp.server: dnsmasq` with `dnsmasq.mode: proxy`).`,
+        at: ['dnsmasq', 'mode'],
+        target: 'value',
+      });
+    }
     const given = input.dhcp?.next_server;
     if (given !== undefined && parseIpv4(given) === undefined) {
       report({
