@@ -20,6 +20,7 @@ import { bssRule } from './bss.ts';
 import { installerRule } from './installer.ts';
 import { nginxAccessRule } from './nginx-access.ts';
 import { signingRule } from './signing.ts';
+import { bmcRule } from './bmc.ts';
 
 /** All rules. */
 export const RULES: readonly Rule[] = [
@@ -42,4 +43,5 @@ export const RULES: readonly Rule[] = [
   bssRule,
   nginxAccessRule,
   signingRule,
+  bmcRule,
 ];
