@@ -71,6 +71,7 @@ const SAMPLES: Readonly<Record<string, unknown>> = {
   config: { os: { ntp_servers: ['10.0.0.4'] } },
   state: 'local',
   lab: { vcpus: 3 },
+  bmc: { address: '10.0.1.9' },
   'lab.disk_gib': 300,
   'lab.data_disk_gib': 200,
   // What a node is: these choose its kind, so no kind ignores them (`os` with `iscsi` is an error).

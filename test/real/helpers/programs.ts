@@ -49,6 +49,11 @@ export const DEBIAN_PACKAGE: Readonly<Record<string, string>> = {
   tgtadm: 'tgt',
   git: 'git',
   rsync: 'rsync',
+  shellcheck: 'shellcheck',
+  jq: 'jq',
+  openssl: 'openssl',
+  ipmitool: 'ipmitool',
+  ipmi_sim: 'openipmi',
 };
 
 /** True when HARVGEN_REQUIRE_REAL=1: a missing program fails instead of skipping. */
