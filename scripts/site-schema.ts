@@ -234,9 +234,13 @@ const bmcCredential = (what: string, dflt: string) =>
   );
 
 const bmc = obj(
-  "The node's BMC, for the generated scripts `bmc/<hostname>.sh` (boot from the network once, UEFI HTTP boot once, power cycle, power status, virtual media) and `bmc/all.sh` (README \"BMC scripts\"). Maps merge key by key, so `defaults:` or a profile can give `type` and the credentials and each node its `address`; a node whose merged `bmc` has no `address` has no BMC script.",
+  'The node\'s BMC, for the generated scripts `bmc/<hostname>.sh` (boot from the network once, UEFI HTTP boot once, power cycle, power status, virtual media) and `bmc/all.sh` (README "BMC scripts"). Maps merge key by key, so `defaults:` or a profile can give `type` and the credentials and each node its `address`; a node whose merged `bmc` has no `address` has no BMC script.',
   {
-    type: { type: 'string', enum: ['redfish', 'ipmi'], description: '`redfish` (default; HTTPS, needs `curl` and `jq`) or `ipmi` (IPMI 2.0 over LAN, `ipmitool -I lanplus`).' },
+    type: {
+      type: 'string',
+      enum: ['redfish', 'ipmi'],
+      description: '`redfish` (default; HTTPS, needs `curl` and `jq`) or `ipmi` (IPMI 2.0 over LAN, `ipmitool -I lanplus`).',
+    },
     address: value('bmcAddress', 'Address of the BMC (default port: 443 for Redfish, 623 for IPMI).'),
     user: bmcCredential('BMC user name', 'BMC_USER'),
     password: bmcCredential('BMC password', 'BMC_PASSWORD'),
@@ -246,7 +250,8 @@ const bmc = obj(
     ),
     insecure: {
       type: 'boolean',
-      description: "Redfish only: do not verify the BMC's TLS certificate (curl `--insecure`; default false). Most BMCs ship a self-signed certificate: prefer installing a trusted one.",
+      description:
+        "Redfish only: do not verify the BMC's TLS certificate (curl `--insecure`; default false). Most BMCs ship a self-signed certificate: prefer installing a trusted one.",
     },
   },
   { title: 'BmcInput' },

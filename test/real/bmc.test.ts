@@ -109,9 +109,13 @@ function wrappers(names: readonly string[]): { bin: string; log: string } {
   for (const name of names) {
     const real = findProgram(name)!;
     const stdin = name === 'curl' ? `tee -a '${log}.stdin' | ` : '';
+    // ipmi_sim does not implement Get Channel Cipher Suites, which ipmitool asks first when no -C
+    // is given and then waits 10 s for: the wrapper adds `-C 3` after logging the script's argv (a
+    // real BMC answers that command, so the generated script leaves the choice to ipmitool).
+    const extra = name === 'ipmitool' ? '-C 3 ' : '';
     writeFileSync(
       path.join(bin, name),
-      `#!/bin/sh\nprintf '%s\\n' "${name} $*" >> '${log}'\nprintf 'env IPMI_PASSWORD=%s\\n' "\${IPMI_PASSWORD+set}" >> '${log}'\n${stdin}'${real}' "$@"\n`,
+      `#!/bin/sh\nprintf '%s\\n' "${name} $*" >> '${log}'\nprintf 'env IPMI_PASSWORD=%s\\n' "\${IPMI_PASSWORD+set}" >> '${log}'\n${stdin}'${real}' ${extra}"$@"\n`,
     );
     chmodSync(path.join(bin, name), 0o755);
   }
@@ -462,7 +466,9 @@ set_working_mc 0x20
     path.join(dir, 'sim.emu'),
     'mc_setbmc 0x20\nmc_add 0x20 0 no-device-sdrs 0x23 9 8 0x9f 0x1291 0xf02 persist_sdr\nmc_enable 0x20\n',
   );
+  // In a session of its own (setsid): ipmi_sim must not signal the test's process group.
   const sim = startDaemon('ipmi_sim', [
+    'setsid',
     'ipmi_sim',
     '-c',
     path.join(dir, 'lan.conf'),
