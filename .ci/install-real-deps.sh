@@ -39,6 +39,7 @@
 #   openipmi ipmitool jq openssl curl
 #                    the BMC scripts run for real: ipmi_sim (a real IPMI LAN BMC simulator) and ipmitool
 #                    for IPMI; curl, jq and openssl (the test's HTTPS Redfish server) for Redfish
+#   python3-sushy    OpenStack's Redfish client library: the same operations, to compare requests
 #   systemd          systemd-analyze (only installed when missing, so an existing systemd is not upgraded)
 # Do not add libvirt-daemon-system: on a systemd host it starts a network on 192.168.122.1/24.
 set -euo pipefail
@@ -52,7 +53,7 @@ packages=(nginx dnsmasq-base libvirt-clients libxml2-utils socat qemu-system-x86
   busybox-static cpio iproute2 grub-efi-amd64-bin dosfstools mtools tgt
   python3 python3-yaml python3-jinja2 python3-requests python3-jsonschema python3-configobj python3-oauthlib
   python3-netifaces python3-jsonpatch libvirt-daemon-driver-qemu qemu-system-arm qemu-efi-aarch64 qemu-utils git rsync
-  openssh-client shellcheck openipmi ipmitool jq openssl curl)
+  openssh-client shellcheck openipmi ipmitool jq openssl curl python3-sushy)
 command -v systemd-analyze >/dev/null 2>&1 || packages+=(systemd)
 
 export DEBIAN_FRONTEND=noninteractive

@@ -169,6 +169,15 @@ async function redfishServer(cert: { key: string; cert: string }) {
       }
     }
     requests.push({ method: req.method ?? '', path: p, body, auth: req.headers.authorization ?? '' });
+    // The service root is open to all (Redfish: clients read it before they authenticate).
+    if (req.method === 'GET' && p === '/redfish/v1/')
+      return send(res, 200, {
+        '@odata.id': '/redfish/v1/',
+        Id: 'RootService',
+        RedfishVersion: '1.11.0',
+        Systems: { '@odata.id': '/redfish/v1/Systems' },
+        Managers: { '@odata.id': '/redfish/v1/Managers' },
+      });
     if (req.headers.authorization !== expected) return error(res, 401, 'The credentials were not accepted.');
     if (req.method === 'GET' && p === '/redfish/v1/Systems')
       return send(res, 200, { Members: Object.keys(systems).map((s) => ({ '@odata.id': `/redfish/v1/Systems/${s}` })) });
@@ -186,6 +195,8 @@ async function redfishServer(cert: { key: string; cert: string }) {
       if (req.method === 'GET')
         return send(res, 200, {
           '@odata.id': base,
+          Id: sys[1],
+          Name: 'Test system',
           PowerState: s.PowerState,
           Boot: { ...s.Boot, ...(s.targets ? { 'BootSourceOverrideTarget@Redfish.AllowableValues': s.targets } : {}) },
           Actions: {
@@ -201,7 +212,12 @@ async function redfishServer(cert: { key: string; cert: string }) {
       }
     }
     if (req.method === 'GET' && p === '/redfish/v1/Managers/bmc-1')
-      return send(res, 200, { VirtualMedia: { '@odata.id': '/redfish/v1/Managers/bmc-1/VirtualMedia' } });
+      return send(res, 200, {
+        '@odata.id': '/redfish/v1/Managers/bmc-1',
+        Id: 'bmc-1',
+        Name: 'Test BMC',
+        VirtualMedia: { '@odata.id': '/redfish/v1/Managers/bmc-1/VirtualMedia' },
+      });
     if (req.method === 'GET' && p === '/redfish/v1/Managers/bmc-1/VirtualMedia')
       return send(res, 200, { Members: Object.keys(media).map((m) => ({ '@odata.id': `/redfish/v1/Managers/bmc-1/VirtualMedia/${m}` })) });
     const vm = /^\/redfish\/v1\/Managers\/bmc-1\/VirtualMedia\/([^/]+)(?:\/Actions\/VirtualMedia\.(InsertMedia|EjectMedia))?$/.exec(p);
@@ -210,6 +226,9 @@ async function redfishServer(cert: { key: string; cert: string }) {
       const base = `/redfish/v1/Managers/bmc-1/VirtualMedia/${vm[1]}`;
       if (req.method === 'GET' && !vm[2])
         return send(res, 200, {
+          '@odata.id': base,
+          Id: vm[1],
+          Name: vm[1],
           ...m,
           Actions: {
             '#VirtualMedia.InsertMedia': { target: `${base}/Actions/VirtualMedia.InsertMedia` },
@@ -352,7 +371,7 @@ test('Redfish: every subcommand of the generated scripts sends what Redfish defi
       rf.requests.filter((q) => q.method !== 'GET').map((q) => [q.method, q.path, q.body]),
       [
         ['POST', '/redfish/v1/Managers/bmc-1/VirtualMedia/Cd1/Actions/VirtualMedia.EjectMedia', {}],
-        ['POST', '/redfish/v1/Managers/bmc-1/VirtualMedia/Cd1/Actions/VirtualMedia.InsertMedia', { Image: 'http://10.30.0.2/ipxe.iso', Inserted: true, WriteProtected: true }],
+        ['POST', '/redfish/v1/Managers/bmc-1/VirtualMedia/Cd1/Actions/VirtualMedia.InsertMedia', { Image: 'http://10.30.0.2/ipxe.iso' }],
         ['PATCH', '/redfish/v1/Systems/sys-1', { Boot: { BootSourceOverrideTarget: 'Cd', BootSourceOverrideEnabled: 'Once', BootSourceOverrideMode: 'UEFI' } }],
       ],
       'the CD drive (not the floppy) is ejected, loaded and booted once',
@@ -404,6 +423,53 @@ test('Redfish: every subcommand of the generated scripts sends what Redfish defi
     r = await sh(['r1-mutated.sh', 'pxe-once']);
     assert.is(r.code, 0, describe(r));
     assert.match(pxeOnceProblem(rf.requests) ?? '', /Hdd/, 'the wrong boot target is caught');
+  } finally {
+    rf.server.close();
+  }
+});
+
+test('Redfish: the scripts send what sushy, a real Redfish client library, sends for the same operations', async () => {
+  if (!requireProgram('curl', 'jq', 'openssl', '/usr/bin/python3', '/usr/lib/python3/dist-packages/sushy/__init__.py')) return;
+  const tls = await certificate();
+  const rf = await redfishServer(tls);
+  try {
+    const out = await bmcSite(rf.port, 1);
+    const env = { ...process.env, T_BMC_USER: USER, T_BMC_PASSWORD: PASSWORD, CURL_CA_BUNDLE: tls.certFile };
+    const changes = () =>
+      rf.requests.filter((q) => q.method !== 'GET').map((q) => ({ method: q.method, path: q.path, body: q.body, auth: q.auth }));
+    rf.requests.length = 0;
+    for (const args of [['pxe-once'], ['power-cycle'], ['virtual-media', 'http://10.30.0.2/ipxe.iso']]) {
+      const r = await run([path.join(out, 'bmc', 'r1.sh'), ...args], { env, timeoutMs: 60_000 });
+      assert.is(r.code, 0, describe(r));
+    }
+    const script = changes();
+    rf.requests.length = 0;
+    rf.media.Cd1!.Inserted = true;
+    const r = await run(
+      [
+        '/usr/bin/python3',
+        path.join(REPO_ROOT, 'test/real/helpers/sushy-driver.py'),
+        `https://127.0.0.1:${rf.port}`,
+        '/redfish/v1/Systems/sys-1',
+        '/redfish/v1/Managers/bmc-1',
+        '/redfish/v1/Managers/bmc-1/VirtualMedia/Cd1',
+        'http://10.30.0.2/ipxe.iso',
+      ],
+      {
+        env: { ...process.env, SUSHY_USER: USER, SUSHY_PASSWORD: PASSWORD, REQUESTS_CA_BUNDLE: tls.certFile, CURL_CA_BUNDLE: tls.certFile },
+        timeoutMs: 60_000,
+      },
+    );
+    assert.is(r.code, 0, describe(r));
+    const library = changes();
+    // The same requests, bodies and auth; an action without parameters gets `{}` from the script
+    // and no body from sushy (both are what Redfish allows). The script then also boots once from
+    // the CD (sushy leaves that to its caller).
+    const noBody = (q: (typeof library)[number]) => ({ ...q, body: q.body ?? {} });
+    assert.equal(script.slice(0, -1), library.map(noBody));
+    assert.equal(script.at(-1)!.body, {
+      Boot: { BootSourceOverrideTarget: 'Cd', BootSourceOverrideEnabled: 'Once', BootSourceOverrideMode: 'UEFI' },
+    });
   } finally {
     rf.server.close();
   }

@@ -54,6 +54,7 @@ export const DEBIAN_PACKAGE: Readonly<Record<string, string>> = {
   openssl: 'openssl',
   ipmitool: 'ipmitool',
   ipmi_sim: 'openipmi',
+  '/usr/lib/python3/dist-packages/sushy/__init__.py': 'python3-sushy',
 };
 
 /** True when HARVGEN_REQUIRE_REAL=1: a missing program fails instead of skipping. */
