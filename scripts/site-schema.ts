@@ -218,6 +218,45 @@ const iscsi = obj(
   { required: ['server', 'target'], title: 'IscsiInput' },
 );
 
+// A BMC credential: only ever the name of an environment variable, read by the generated script
+// when it runs (the build reads none and writes none).
+const bmcCredential = (what: string, dflt: string) =>
+  obj(
+    `The environment variable the generated BMC script reads the ${what} from when it runs (default \`{ env: ${dflt} }\`). harvgen never reads it and never writes it into the tree.`,
+    {
+      env: {
+        type: 'string',
+        pattern: '^[A-Z_][A-Z0-9_]{0,63}$',
+        description: 'Name of the environment variable: upper-case letters, digits and `_`, not starting with a digit.',
+      },
+    },
+    { required: ['env'] },
+  );
+
+const bmc = obj(
+  'The node\'s BMC, for the generated scripts `bmc/<hostname>.sh` (boot from the network once, UEFI HTTP boot once, power cycle, power status, virtual media) and `bmc/all.sh` (README "BMC scripts"). Maps merge key by key, so `defaults:` or a profile can give `type` and the credentials and each node its `address`; a node whose merged `bmc` has no `address` has no BMC script.',
+  {
+    type: {
+      type: 'string',
+      enum: ['redfish', 'ipmi'],
+      description: '`redfish` (default; HTTPS, needs `curl` and `jq`) or `ipmi` (IPMI 2.0 over LAN, `ipmitool -I lanplus`).',
+    },
+    address: value('bmcAddress', 'Address of the BMC (default port: 443 for Redfish, 623 for IPMI).'),
+    user: bmcCredential('BMC user name', 'BMC_USER'),
+    password: bmcCredential('BMC password', 'BMC_PASSWORD'),
+    system: value(
+      'redfishSystem',
+      'Redfish only: the ComputerSystem to drive (default: the first member of `/redfish/v1/Systems`, asked at run time).',
+    ),
+    insecure: {
+      type: 'boolean',
+      description:
+        "Redfish only: do not verify the BMC's TLS certificate (curl `--insecure`; default false). Most BMCs ship a self-signed certificate: prefer installing a trusted one.",
+    },
+  },
+  { title: 'BmcInput' },
+);
+
 // Settings a node may carry and that `defaults` may supply.
 const nodeSettings = {
   os: str(
@@ -233,6 +272,7 @@ const nodeSettings = {
   },
   iscsi,
   hardware,
+  bmc,
   harvester_version: str(
     "The node's own Harvester release, to roll one node forward (default: `harvester.version`). Its release files are found by putting this release in place of the site's in `harvester.artifacts` (and `harvester.iso_url`), which must therefore name the site's release.",
     { pattern: '^v[0-9]+\\.[0-9]+\\.[0-9]+(-rc[0-9]+)?$', maxLength: 32 },

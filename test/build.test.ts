@@ -39,6 +39,12 @@ const goldens: { name: string; site: string; expected: string }[] = [
     site: join(repo, 'test/fixtures/build/dhcp-isc/site'),
     expected: join(repo, 'test/fixtures/build/dhcp-isc/expected'),
   },
+  {
+    // BMC scripts: Redfish (defaults and a node's own system, IPv6 and port) and IPMI, on a UEFI HTTP boot site.
+    name: 'fixture bmc',
+    site: join(repo, 'test/fixtures/build/bmc/site'),
+    expected: join(repo, 'test/fixtures/build/bmc/expected'),
+  },
 ];
 
 for (const g of goldens) {

@@ -72,6 +72,7 @@ const SAMPLES: Readonly<Record<string, unknown>> = {
   state: 'local',
   reinstall: 2,
   lab: { vcpus: 3 },
+  bmc: { address: '10.0.1.9' },
   'lab.disk_gib': 300,
   'lab.data_disk_gib': 200,
   // What a node is: these choose its kind, so no kind ignores them (`os` with `iscsi` is an error).

@@ -145,6 +145,10 @@ export const CODES = {
     'cloud-init data of a generic node is not usable: both `user_data` and `user_data_file`, or a file that is not `#cloud-config` YAML.',
   ),
   NODE_ISCSI_INVALID: c('error', 'An iSCSI boot is not usable: the portal is not an address in the network, or the node also names an OS.'),
+  BMC_INVALID: c(
+    'error',
+    "A node's BMC cannot be driven as written: a node's own `bmc:` without an address, a Redfish-only setting on an IPMI BMC, two nodes naming one BMC, or a node named `all` (bmc/all.sh).",
+  ),
   BOOT_SECURE_BOOT_NO_SHIM: c(
     'warning',
     "With `boot.secure_boot`, an OS profile has no `shim`: the firmware refuses its distribution-signed kernel without the distribution's shim.",

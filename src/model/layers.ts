@@ -37,7 +37,7 @@ export function layersOf(node: NodeInput, index: number, input: SiteInput, layer
 }
 
 /** The map settings merged key by key over the layers. */
-export type MapSetting = 'install' | 'lab' | 'bond' | 'cloud_init' | 'iscsi' | 'hardware';
+export type MapSetting = 'install' | 'lab' | 'bond' | 'cloud_init' | 'iscsi' | 'hardware' | 'bmc';
 
 /** Reads one node's settings from its layers (see nodeReader). */
 export interface NodeReader {

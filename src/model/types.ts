@@ -70,6 +70,23 @@ export interface HardwareFacts {
   readonly kvm?: boolean;
 }
 
+/** A node's BMC (`bmc:`), defaults applied; only credential references, never their values. */
+export interface ResolvedBmc {
+  readonly type: 'redfish' | 'ipmi';
+  /** As written: a host, IPv4 address or bracketed IPv6 address, optionally with `:port`. */
+  readonly address: string;
+  /** The host without brackets and the port (443 for Redfish, 623 for IPMI when none is written). */
+  readonly host: string;
+  readonly port: number;
+  /** Environment variables the generated script reads the credentials from. */
+  readonly userEnv: string;
+  readonly passwordEnv: string;
+  /** Redfish: the ComputerSystem path (absent: the first member of /redfish/v1/Systems). */
+  readonly system?: string;
+  /** Redfish: skip TLS verification. */
+  readonly insecure: boolean;
+}
+
 /** What every node has, whatever it boots. */
 export interface NodeBase {
   readonly arch: 'x86_64' | 'arm64';
@@ -93,6 +110,8 @@ export interface NodeBase {
     readonly dataDiskGib: number;
     readonly nicModel: 'virtio' | 'e1000e';
   };
+  /** The node's BMC, when its merged `bmc:` has an address. */
+  readonly bmc?: ResolvedBmc;
   /** Where each field came from: `field` or `field.sub` -> inventory path (absent = built-in default). */
   readonly sources: Readonly<Record<string, InventoryPath>>;
 }

@@ -30,6 +30,7 @@ import { renderKea } from './kea.ts';
 import { renderDhcpd } from './dhcpd.ts';
 import { UnsafeValueError } from './escape.ts';
 import { protectedFiles } from './access.ts';
+import { bmcNodes, renderBmcAll, renderBmcScript } from './bmc.ts';
 
 export type { Artifact } from './artifact.ts';
 export type { Manifest, ManifestNode } from './manifest-types.ts';
@@ -170,6 +171,8 @@ export function renderSite(model: SiteModel, locate: Locator, cache?: RenderCach
       );
     }
     add(LAYOUT.labDomain(node.hostname), () => renderLibvirtDomain(model, node));
+    const bmc = node.bmc;
+    if (bmc) add(LAYOUT.bmcScript(node.hostname), () => renderBmcScript(model, { ...node, bmc }), { mode: 0o755 });
     if (cache && clean && diagnostics.length === before && budget.tooLargeCount === tooLarge && !budget.over) {
       cache.nodes.set(node.hostname, { key, files: files.slice(first), configBytes });
     }
@@ -196,6 +199,7 @@ export function renderSite(model: SiteModel, locate: Locator, cache?: RenderCach
   add(LAYOUT.nginxLocations, () => renderNginx(model, { standalone: false, binaries: binaryNames, protected: guarded }));
   add(LAYOUT.labNetwork, () => renderLibvirtNetwork(model));
   add(LAYOUT.defineScript, () => renderDefineScript(model), { mode: 0o755 });
+  if (bmcNodes(model).length > 0) add(LAYOUT.bmcAllScript, () => renderBmcAll(model), { mode: 0o755 });
   for (const { port, vip } of forwardUnits(model))
     add(LAYOUT.forwardUnit(forwardUnitName(model, port)), () => renderForwardUnit(model, port, vip));
   // A site of only generic OS and iSCSI nodes downloads no Harvester release.

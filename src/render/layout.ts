@@ -3,6 +3,9 @@
 // tests take their paths from here.
 import { macToHyphen } from '../util/mac.ts';
 
+/** The file name of the script that runs a BMC subcommand over several nodes. */
+export const BMC_ALL_SCRIPT = 'all.sh';
+
 /** Directories of the tree whose files are one per node or per MAC (nginx serves each by pattern). */
 export const DIRS = {
   /** One iPXE script per boot MAC. */
@@ -14,6 +17,8 @@ export const DIRS = {
   /** The config of unknown machines joining (`boot.unknown: join`). */
   unknown: 'unknown',
   libvirt: 'libvirt',
+  /** One BMC script per node with a `bmc:`, and all.sh (never served). */
+  bmc: 'bmc',
   systemd: 'systemd',
 } as const;
 
@@ -32,6 +37,9 @@ export const LAYOUT = {
   labDomain: (hostname: string) => `${DIRS.libvirt}/${hostname}.xml`,
   labNetwork: `${DIRS.libvirt}/network.xml`,
   defineScript: `${DIRS.libvirt}/define.sh`,
+  /** The BMC script of one node (`bmc:`): `bmc/hv-1.sh`. */
+  bmcScript: (hostname: string) => `${DIRS.bmc}/${hostname}.sh`,
+  bmcAllScript: `${DIRS.bmc}/${BMC_ALL_SCRIPT}`,
   forwardUnit: (unit: string) => `${DIRS.systemd}/${unit}`,
   bss: 'bss/bootparameters.json',
   dnsmasq: 'dnsmasq/harvgen.conf',

@@ -487,6 +487,7 @@ export interface NodeDefaults {
   arch?: 'x86_64' | 'arm64';
   iscsi?: IscsiInput;
   hardware?: HardwareFactsInput;
+  bmc?: BmcInput;
   /**
    * The node's own Harvester release, to roll one node forward (default: `harvester.version`). Its release files are found by putting this release in place of the site's in `harvester.artifacts` (and `harvester.iso_url`), which must therefore name the site's release.
    */
@@ -650,6 +651,45 @@ export interface HardwareFactsInput {
   kvm?: boolean;
 }
 /**
+ * The node's BMC, for the generated scripts `bmc/<hostname>.sh` (boot from the network once, UEFI HTTP boot once, power cycle, power status, virtual media) and `bmc/all.sh` (README "BMC scripts"). Maps merge key by key, so `defaults:` or a profile can give `type` and the credentials and each node its `address`; a node whose merged `bmc` has no `address` has no BMC script.
+ */
+export interface BmcInput {
+  /**
+   * `redfish` (default; HTTPS, needs `curl` and `jq`) or `ipmi` (IPMI 2.0 over LAN, `ipmitool -I lanplus`).
+   */
+  type?: 'redfish' | 'ipmi';
+  /**
+   * Address of the BMC (default port: 443 for Redfish, 623 for IPMI). Form: a BMC address: an IPv4 address, a DNS name or an IPv6 address in brackets (`[fd00::21]`), optionally followed by `:port` (1-65535).
+   */
+  address?: string;
+  /**
+   * The environment variable the generated BMC script reads the BMC user name from when it runs (default `{ env: BMC_USER }`). harvgen never reads it and never writes it into the tree.
+   */
+  user?: {
+    /**
+     * Name of the environment variable: upper-case letters, digits and `_`, not starting with a digit.
+     */
+    env: string;
+  };
+  /**
+   * The environment variable the generated BMC script reads the BMC password from when it runs (default `{ env: BMC_PASSWORD }`). harvgen never reads it and never writes it into the tree.
+   */
+  password?: {
+    /**
+     * Name of the environment variable: upper-case letters, digits and `_`, not starting with a digit.
+     */
+    env: string;
+  };
+  /**
+   * Redfish only: the ComputerSystem to drive (default: the first member of `/redfish/v1/Systems`, asked at run time). Form: a Redfish ComputerSystem path: `/redfish/v1/Systems/<id>`, the id of letters, digits and `. _ ~ -` (not starting with `.`).
+   */
+  system?: string;
+  /**
+   * Redfish only: do not verify the BMC's TLS certificate (curl `--insecure`; default false). Most BMCs ship a self-signed certificate: prefer installing a trusted one.
+   */
+  insecure?: boolean;
+}
+/**
  * Disk and installer settings for the node (`install.*` in the Harvester config).
  */
 export interface InstallInput {
@@ -782,6 +822,7 @@ export interface NodeInput {
   arch?: 'x86_64' | 'arm64';
   iscsi?: IscsiInput;
   hardware?: HardwareFactsInput;
+  bmc?: BmcInput;
   /**
    * The node's own Harvester release, to roll one node forward (default: `harvester.version`). Its release files are found by putting this release in place of the site's in `harvester.artifacts` (and `harvester.iso_url`), which must therefore name the site's release.
    */

@@ -123,6 +123,20 @@ export const VALUE_KINDS = {
     example: '/EFI/BOOT/bootx64.efi',
     chars: /[A-Za-z0-9._/-]/,
   },
+  bmcAddress: {
+    pattern: `^(?:${HOST}|\\[(?=[0-9A-Fa-f:.]*:)[0-9A-Fa-f:.]{2,45}\\])(?::${PORT})?$`,
+    maxLength: 260,
+    form: 'a BMC address: an IPv4 address, a DNS name or an IPv6 address in brackets (`[fd00::21]`), optionally followed by `:port` (1-65535)',
+    example: '10.0.0.121',
+    chars: /[A-Za-z0-9.:[\]-]/,
+  },
+  redfishSystem: {
+    pattern: '^/redfish/v1/Systems/[A-Za-z0-9_~-][A-Za-z0-9._~-]{0,127}$',
+    maxLength: 160,
+    form: 'a Redfish ComputerSystem path: `/redfish/v1/Systems/<id>`, the id of letters, digits and `. _ ~ -` (not starting with `.`)',
+    example: '/redfish/v1/Systems/System.Embedded.1',
+    chars: /[A-Za-z0-9._~/-]/,
+  },
 } as const satisfies Record<string, ValueKind>;
 
 /** Name of a value kind. */

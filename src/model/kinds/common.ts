@@ -4,7 +4,7 @@ import { formatIpv4, maskToPrefix, parseIpv4, prefixToMask } from '../../util/ip
 import { normalizeMac } from '../../util/mac.ts';
 import { BUILTIN_DEFAULTS as D } from '../defaults.ts';
 import type { NodeReader } from '../layers.ts';
-import type { NodeBase, ResolvedCluster, Release } from '../types.ts';
+import type { NodeBase, ResolvedBmc, ResolvedCluster, Release } from '../types.ts';
 
 /** What a kind's resolver needs of the site. */
 export interface SiteContext {
@@ -35,6 +35,7 @@ export function resolveBase(r: NodeReader, ctx: SiteContext): NodeBase {
   const lab = r.mergeMap<NonNullable<NodeInput['lab']>>('lab');
   const gateway = r.pick('gateway');
   const dns = r.pick('dns');
+  const bmc = resolveBmc(r.mergeMap<NonNullable<NodeInput['bmc']>>('bmc'));
   return {
     arch,
     index,
@@ -54,7 +55,28 @@ export function resolveBase(r: NodeReader, ctx: SiteContext): NodeBase {
       dataDiskGib: lab.data_disk_gib ?? D.node.lab.dataDiskGib,
       nicModel: lab.nic_model ?? D.node.lab.nicModel,
     },
+    ...(bmc ? { bmc } : {}),
     sources,
+  };
+}
+
+/** The node's BMC from its merged `bmc:` map (none without an address: the rules report a node's own map without one). */
+function resolveBmc(b: Partial<NonNullable<NodeInput['bmc']>>): ResolvedBmc | undefined {
+  if (b.address === undefined) return undefined;
+  const type = b.type ?? 'redfish';
+  // The schema admits `host`, `[v6]` and either with `:port` (value kind bmcAddress).
+  const m = /^(\[[^\]]*\]|[^:]*)(?::([0-9]+))?$/.exec(b.address);
+  const host = (m?.[1] ?? b.address).replace(/^\[|\]$/g, '');
+  const port = m?.[2] !== undefined ? Number(m[2]) : type === 'redfish' ? 443 : 623;
+  return {
+    type,
+    address: b.address,
+    host,
+    port,
+    userEnv: b.user?.env ?? 'BMC_USER',
+    passwordEnv: b.password?.env ?? 'BMC_PASSWORD',
+    ...(b.system !== undefined ? { system: b.system } : {}),
+    insecure: b.insecure ?? false,
   };
 }
 

@@ -13,7 +13,7 @@ export const dhcpServerRule: Rule = {
       report({
         code: 'DHCP_FORM_CONFLICT',
         message: `dnsmasq.mode: proxy is a dnsmasq form, but dhcp.server is ${model.dhcp.server}: no dnsmasq file is written`,
-        hint: `Choose one: `dhcp.server: ${model.dhcp.server}` (harvgen writes its config; remove dnsmasq.mode), or proxy DHCP beside your server (`dhcp.server: dnsmasq` with `dnsmasq.mode: proxy`).`,
+        hint: `Choose one: \`dhcp.server: ${model.dhcp.server}\` (harvgen writes its config; remove dnsmasq.mode), or proxy DHCP beside your server (\`dhcp.server: dnsmasq\` with \`dnsmasq.mode: proxy\`).`,
         at: ['dnsmasq', 'mode'],
         target: 'value',
       });

@@ -23,6 +23,7 @@ import { signingRule } from './signing.ts';
 import { dhcpServerRule } from './dhcp-server.ts';
 import { reinstallRule } from './reinstall.ts';
 import { dnsmasqProxyRule } from './dnsmasq-proxy.ts';
+import { bmcRule } from './bmc.ts';
 
 /** All rules. */
 export const RULES: readonly Rule[] = [
@@ -48,4 +49,5 @@ export const RULES: readonly Rule[] = [
   dhcpServerRule,
   reinstallRule,
   dnsmasqProxyRule,
+  bmcRule,
 ];

@@ -51,6 +51,12 @@ export const DEBIAN_PACKAGE: Readonly<Record<string, string>> = {
   rsync: 'rsync',
   'kea-dhcp4': 'kea-dhcp4-server',
   dhcpd: 'isc-dhcp-server',
+  shellcheck: 'shellcheck',
+  jq: 'jq',
+  openssl: 'openssl',
+  ipmitool: 'ipmitool',
+  ipmi_sim: 'openipmi',
+  '/usr/lib/python3/dist-packages/sushy/__init__.py': 'python3-sushy',
 };
 
 /** True when HARVGEN_REQUIRE_REAL=1: a missing program fails instead of skipping. */

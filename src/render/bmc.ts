@@ -1,0 +1,42 @@
+// The BMC scripts (README "BMC scripts"): per node with a `bmc:`, a POSIX sh script that drives
+// its BMC over Redfish (curl, jq) or IPMI (ipmitool), and bmc/all.sh, which runs one subcommand
+// over several nodes. harvgen only writes them; the operator runs them. Credentials are names of
+// environment variables, read by the scripts when they run; nginx never serves these files.
+import { nodeFirmware } from '../model/boot.ts';
+import type { ResolvedBmc, ResolvedNode, SiteModel } from '../model/types.ts';
+import { uefiBootFile } from './host-configs.ts';
+import { renderTemplate } from './templates.ts';
+
+/** The nodes that have a BMC script, in inventory order. */
+export function bmcNodes(model: SiteModel): readonly (ResolvedNode & { readonly bmc: ResolvedBmc })[] {
+  return model.nodes.filter((n): n is ResolvedNode & { readonly bmc: ResolvedBmc } => n.bmc !== undefined);
+}
+
+/** The URL a node's firmware loads iPXE from over UEFI HTTP boot ('' when the site offers none to it). */
+export function httpBootUrl(model: SiteModel, node: ResolvedNode): string {
+  if (!model.boot.httpBoot || nodeFirmware(model, node) !== 'uefi') return '';
+  return `${model.boot.server}/${node.arch === 'arm64' ? model.boot.arm64Loader : uefiBootFile(model)}`;
+}
+
+/** bmc/<hostname>.sh of a node with a BMC. */
+export function renderBmcScript(model: SiteModel, node: ResolvedNode & { readonly bmc: ResolvedBmc }): string {
+  const { bmc } = node;
+  const uefi = nodeFirmware(model, node) === 'uefi';
+  const common = { site: model.site, hostname: node.hostname, userEnv: bmc.userEnv, passwordEnv: bmc.passwordEnv };
+  if (bmc.type === 'ipmi')
+    return renderTemplate('bmc-ipmi.sh', { ...common, host: bmc.host, port: bmc.port, bootdevOptions: uefi ? 'options=efiboot' : '' });
+  return renderTemplate('bmc-redfish.sh', {
+    ...common,
+    address: bmc.address,
+    baseUrl: `https://${bmc.address}`,
+    system: bmc.system ?? '',
+    insecure: bmc.insecure ? 'true' : 'false',
+    bootMode: uefi ? 'UEFI' : '',
+    httpBootUrl: httpBootUrl(model, node),
+  });
+}
+
+/** bmc/all.sh: one subcommand over the given nodes (default: every node with a BMC). */
+export function renderBmcAll(model: SiteModel): string {
+  return renderTemplate('bmc-all.sh', { site: model.site, nodes: bmcNodes(model).map((n) => n.hostname) });
+}

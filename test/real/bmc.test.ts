@@ -1,0 +1,613 @@
+// The generated BMC scripts (README "BMC scripts") run for real:
+// - shellcheck and `sh -n` on every generated shell script of every test site and the bmc fixture;
+// - IPMI: the IPMI node's script against OpenIPMI's `ipmi_sim` (a real IPMI 2.0 LAN BMC simulator,
+//   its chassis driven by a small program that keeps the power state and boot device in files),
+//   through the real `ipmitool`; the simulator's state must change as the subcommand says;
+// - Redfish: a real Redfish implementation (sushy-tools) is on PyPI, which this machine cannot
+//   reach, so the Redfish scripts run against an HTTPS server in this test that implements the
+//   endpoints they use (Systems, ComputerSystem GET/PATCH, ComputerSystem.Reset with its allowable
+//   values, Managers/VirtualMedia InsertMedia/EjectMedia) and records each request: method, path,
+//   JSON body, Basic auth. curl and ipmitool are wrapped (first on PATH) to record their argv: the
+//   password must never be there (curl gets it on standard input, ipmitool in its environment).
+// Mutations: a script that sets the wrong boot device, or the wrong Redfish target, is caught.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { chmodSync, readFileSync, readdirSync, writeFileSync, existsSync, mkdirSync } from 'node:fs';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createServer } from 'node:https';
+import { createSocket } from 'node:dgram';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { stringify } from 'yaml';
+import { build } from '../../src/index.ts';
+import { tempDir } from '../helpers/tmp.ts';
+import { requireProgram, findProgram } from './helpers/programs.ts';
+import { describe, run, startDaemon, waitFor, type RunResult } from './helpers/proc.ts';
+import { getTrees } from './helpers/tree.ts';
+import { REPO_ROOT } from './helpers/initramfs.ts';
+
+const PASSWORD = `pw'"$x\\y`; // quotes, a `$` and a backslash: curl's config syntax must carry them
+const IPMI_PW = "s3cr'et$x"; // ipmi_sim's lan.conf cannot hold a `"` or a space
+const USER = 'admin';
+
+/** Every file under dir (relative paths). */
+function walk(dir: string, rel = ''): string[] {
+  return readdirSync(path.join(dir, rel), { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? walk(dir, path.join(rel, e.name)) : [path.join(rel, e.name)],
+  );
+}
+
+async function buildSite(site: string, label: string): Promise<string> {
+  const out = path.join(tempDir(label), 'out');
+  const r = await build({ sites: [site], outDir: out, cwd: REPO_ROOT });
+  assert.ok(r.ok, JSON.stringify(r.diagnostics, null, 2));
+  return r.sites[0]!.dir;
+}
+
+test('shellcheck and sh -n accept every generated shell script of every test site and of the bmc fixture', async () => {
+  if (!requireProgram('shellcheck')) return;
+  const trees = Object.values(await getTrees()).map((t) => ({ label: t.label, dir: t.dir }));
+  trees.push({ label: 'fixture bmc', dir: await buildSite(path.join(REPO_ROOT, 'test/fixtures/build/bmc/site'), 'bmc-fixture') });
+  let count = 0;
+  for (const t of trees) {
+    for (const f of walk(t.dir).filter((p) => p.endsWith('.sh'))) {
+      count++;
+      const file = path.join(t.dir, f);
+      const n = await run(['sh', '-n', file]);
+      assert.ok(n.code === 0 && n.stderr === '', `${t.label} ${f}: sh -n\n${describe(n)}`);
+      const sc = await run(['shellcheck', '--shell=sh', '--severity=style', file]);
+      assert.ok(sc.code === 0, `${t.label} ${f}: shellcheck\n${describe(sc)}`);
+    }
+  }
+  assert.ok(count >= 8, `found ${count} scripts`);
+  // The mutation: shellcheck sees an unquoted expansion (a temp dir path split at spaces).
+  const dir = tempDir('sc-mutation');
+  const bad = readFileSync(path.join(trees.at(-1)!.dir, 'bmc/hv-1.sh'), 'utf8').replace('--output "$tmp/body"', '--output $tmp/body');
+  assert.ok(bad.includes('--output $tmp/body'), 'the mutation applies');
+  writeFileSync(path.join(dir, 'bad.sh'), bad);
+  assert.is.not((await run(['shellcheck', '--shell=sh', path.join(dir, 'bad.sh')])).code, 0, 'shellcheck catches an unquoted variable');
+});
+
+// --- the test site ----------------------------------------------------------------------------
+
+/** A site whose nodes' BMCs are this test's Redfish server and ipmi_sim. */
+async function bmcSite(redfishPort: number, ipmiPort: number): Promise<string> {
+  const dir = tempDir('bmc-site');
+  const site = {
+    site: 'bmcreal',
+    harvester: { version: 'v1.5.1', artifacts: 'http://10.30.0.2/artifacts' },
+    boot: { server: 'http://10.30.0.2', firmware: 'uefi', http_boot: true },
+    network: { cidr: '10.30.0.0/24', gateway: '10.30.0.1', dns: ['10.30.0.1'], dhcp_range: '10.30.0.100-10.30.0.199' },
+    cluster: { vip: '10.30.0.10', token: 'test-token', ssh_authorized_keys: ['github:harvgen-ops'] },
+    defaults: {
+      install: { device: '/dev/vda' },
+      bmc: { user: { env: 'T_BMC_USER' }, password: { env: 'T_BMC_PASSWORD' } },
+    },
+    nodes: [
+      // The first system of the collection, TLS verified against CURL_CA_BUNDLE.
+      { hostname: 'r1', mac: '52:54:00:30:00:01', bmc: { address: `127.0.0.1:${redfishPort}` } },
+      {
+        hostname: 'r2',
+        mac: '52:54:00:30:00:02',
+        bmc: { address: `localhost:${redfishPort}`, system: '/redfish/v1/Systems/sys-2', insecure: true },
+      },
+      {
+        hostname: 'i1',
+        mac: '52:54:00:30:00:03',
+        bmc: { type: 'ipmi', address: `127.0.0.1:${ipmiPort}`, user: { env: 'T_IPMI_USER' }, password: { env: 'T_IPMI_PASSWORD' } },
+      },
+    ],
+  };
+  writeFileSync(path.join(dir, 'site.yaml'), stringify(site));
+  return buildSite(dir, 'bmc-real');
+}
+
+/** curl and ipmitool wrappers that log their argv (and curl its standard input) before running the real program. */
+function wrappers(names: readonly string[]): { bin: string; log: string } {
+  const bin = tempDir('bmc-bin');
+  const log = path.join(bin, 'calls.log');
+  for (const name of names) {
+    const real = findProgram(name)!;
+    const stdin = name === 'curl' ? `tee -a '${log}.stdin' | ` : '';
+    // ipmi_sim does not implement Get Channel Cipher Suites, which ipmitool asks first when no -C
+    // is given and then waits 10 s for: the wrapper adds `-C 3` after logging the script's argv (a
+    // real BMC answers that command, so the generated script leaves the choice to ipmitool).
+    const extra = name === 'ipmitool' ? '-C 3 ' : '';
+    writeFileSync(
+      path.join(bin, name),
+      `#!/bin/sh\nprintf '%s\\n' "${name} $*" >> '${log}'\nprintf 'env IPMI_PASSWORD=%s\\n' "\${IPMI_PASSWORD+set}" >> '${log}'\n${stdin}'${real}' ${extra}"$@"\n`,
+    );
+    chmodSync(path.join(bin, name), 0o755);
+  }
+  return { bin, log };
+}
+
+// --- Redfish ----------------------------------------------------------------------------------
+
+interface Req {
+  method: string;
+  path: string;
+  body: unknown;
+  auth: string;
+}
+
+interface SystemState {
+  PowerState: 'On' | 'Off';
+  Boot: Record<string, unknown>;
+  resets: readonly string[];
+  targets?: readonly string[];
+}
+
+/** The Redfish endpoints the scripts use, over HTTPS with a self-signed certificate. */
+async function redfishServer(cert: { key: string; cert: string }) {
+  const requests: Req[] = [];
+  const systems: Record<string, SystemState> = {
+    'sys-1': { PowerState: 'On', Boot: {}, resets: ['On', 'ForceOff', 'GracefulRestart', 'ForceRestart', 'PowerCycle'] },
+    'sys-2': { PowerState: 'Off', Boot: {}, resets: ['On', 'PowerCycle'], targets: ['None', 'Pxe', 'Hdd', 'Cd'] },
+  };
+  const media: Record<string, { MediaTypes: string[]; Inserted: boolean; Image: string | null }> = {
+    Floppy1: { MediaTypes: ['Floppy', 'USBStick'], Inserted: false, Image: null },
+    Cd1: { MediaTypes: ['CD', 'DVD'], Inserted: true, Image: 'http://old/old.iso' },
+  };
+  const expected = `Basic ${Buffer.from(`${USER}:${PASSWORD}`).toString('base64')}`;
+  const send = (res: ServerResponse, status: number, body?: unknown) => {
+    res.writeHead(status, body === undefined ? {} : { 'content-type': 'application/json' });
+    res.end(body === undefined ? undefined : JSON.stringify(body));
+  };
+  const error = (res: ServerResponse, status: number, message: string) =>
+    send(res, status, {
+      error: { code: 'Base.1.8.GeneralError', message: 'See ExtendedInfo', '@Message.ExtendedInfo': [{ Message: message }] },
+    });
+  const handle = (req: IncomingMessage, raw: string, res: ServerResponse) => {
+    const p = req.url ?? '';
+    let body: unknown = undefined;
+    if (raw !== '') {
+      try {
+        body = JSON.parse(raw);
+      } catch {
+        return error(res, 400, `malformed JSON: ${raw}`);
+      }
+    }
+    requests.push({ method: req.method ?? '', path: p, body, auth: req.headers.authorization ?? '' });
+    // The service root is open to all (Redfish: clients read it before they authenticate).
+    if (req.method === 'GET' && p === '/redfish/v1/')
+      return send(res, 200, {
+        '@odata.id': '/redfish/v1/',
+        Id: 'RootService',
+        RedfishVersion: '1.11.0',
+        Systems: { '@odata.id': '/redfish/v1/Systems' },
+        Managers: { '@odata.id': '/redfish/v1/Managers' },
+      });
+    if (req.headers.authorization !== expected) return error(res, 401, 'The credentials were not accepted.');
+    if (req.method === 'GET' && p === '/redfish/v1/Systems')
+      return send(res, 200, { Members: Object.keys(systems).map((s) => ({ '@odata.id': `/redfish/v1/Systems/${s}` })) });
+    const sys = /^\/redfish\/v1\/Systems\/([^/]+)(\/Actions\/ComputerSystem\.Reset)?$/.exec(p);
+    if (sys && systems[sys[1]!]) {
+      const s = systems[sys[1]!]!;
+      const base = `/redfish/v1/Systems/${sys[1]}`;
+      if (sys[2] && req.method === 'POST') {
+        const t = (body as { ResetType?: string })?.ResetType;
+        if (!t || !s.resets.includes(t)) return error(res, 400, `ResetType ${String(t)} is not allowed`);
+        s.PowerState = t === 'ForceOff' ? 'Off' : 'On';
+        return send(res, 204);
+      }
+      if (sys[2]) return error(res, 405, 'method not allowed');
+      if (req.method === 'GET')
+        return send(res, 200, {
+          '@odata.id': base,
+          Id: sys[1],
+          Name: 'Test system',
+          PowerState: s.PowerState,
+          Boot: { ...s.Boot, ...(s.targets ? { 'BootSourceOverrideTarget@Redfish.AllowableValues': s.targets } : {}) },
+          Actions: {
+            '#ComputerSystem.Reset': { target: `${base}/Actions/ComputerSystem.Reset`, 'ResetType@Redfish.AllowableValues': s.resets },
+          },
+          Links: { ManagedBy: [{ '@odata.id': '/redfish/v1/Managers/bmc-1' }] },
+        });
+      if (req.method === 'PATCH') {
+        const boot = (body as { Boot?: Record<string, unknown> })?.Boot;
+        if (!boot || typeof boot !== 'object') return error(res, 400, 'PATCH without Boot');
+        s.Boot = { ...s.Boot, ...boot };
+        return send(res, 204);
+      }
+    }
+    if (req.method === 'GET' && p === '/redfish/v1/Managers/bmc-1')
+      return send(res, 200, {
+        '@odata.id': '/redfish/v1/Managers/bmc-1',
+        Id: 'bmc-1',
+        Name: 'Test BMC',
+        VirtualMedia: { '@odata.id': '/redfish/v1/Managers/bmc-1/VirtualMedia' },
+      });
+    if (req.method === 'GET' && p === '/redfish/v1/Managers/bmc-1/VirtualMedia')
+      return send(res, 200, { Members: Object.keys(media).map((m) => ({ '@odata.id': `/redfish/v1/Managers/bmc-1/VirtualMedia/${m}` })) });
+    const vm = /^\/redfish\/v1\/Managers\/bmc-1\/VirtualMedia\/([^/]+)(?:\/Actions\/VirtualMedia\.(InsertMedia|EjectMedia))?$/.exec(p);
+    if (vm && media[vm[1]!]) {
+      const m = media[vm[1]!]!;
+      const base = `/redfish/v1/Managers/bmc-1/VirtualMedia/${vm[1]}`;
+      if (req.method === 'GET' && !vm[2])
+        return send(res, 200, {
+          '@odata.id': base,
+          Id: vm[1],
+          Name: vm[1],
+          ...m,
+          Actions: {
+            '#VirtualMedia.InsertMedia': { target: `${base}/Actions/VirtualMedia.InsertMedia` },
+            '#VirtualMedia.EjectMedia': { target: `${base}/Actions/VirtualMedia.EjectMedia` },
+          },
+        });
+      if (req.method === 'POST' && vm[2] === 'EjectMedia') {
+        Object.assign(m, { Inserted: false, Image: null });
+        return send(res, 204);
+      }
+      if (req.method === 'POST' && vm[2] === 'InsertMedia') {
+        if (m.Inserted) return error(res, 409, 'A medium is already inserted.');
+        const image = (body as { Image?: string })?.Image;
+        if (typeof image !== 'string') return error(res, 400, 'InsertMedia without Image');
+        Object.assign(m, { Inserted: true, Image: image });
+        return send(res, 204);
+      }
+    }
+    return error(res, 404, `no resource ${req.method} ${p}`);
+  };
+  const server = createServer(cert, (req, res) => {
+    let raw = '';
+    req.setEncoding('utf8').on('data', (d: string) => (raw += d));
+    req.on('end', () => handle(req, raw, res));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return { server, requests, systems, media, port: (server.address() as AddressInfo).port };
+}
+
+/** A self-signed certificate for 127.0.0.1 and localhost. */
+async function certificate(): Promise<{ key: string; cert: string; certFile: string }> {
+  const dir = tempDir('bmc-tls');
+  const key = path.join(dir, 'key.pem');
+  const certFile = path.join(dir, 'cert.pem');
+  const r = await run([
+    'openssl', 'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=bmc.test',
+    '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost', '-keyout', key, '-out', certFile,
+  ]); // prettier-ignore
+  assert.is(r.code, 0, describe(r));
+  return { key: readFileSync(key, 'utf8'), cert: readFileSync(certFile, 'utf8'), certFile };
+}
+
+/** The PATCH bodies of a run, in order. */
+const patches = (reqs: readonly Req[]) => reqs.filter((r) => r.method === 'PATCH').map((r) => ({ path: r.path, body: r.body }));
+
+/** What pxe-once must have done to sys-1 (returns the problem, or undefined). */
+function pxeOnceProblem(reqs: readonly Req[]): string | undefined {
+  const want = { Boot: { BootSourceOverrideTarget: 'Pxe', BootSourceOverrideEnabled: 'Once', BootSourceOverrideMode: 'UEFI' } };
+  const got = patches(reqs);
+  if (got.length !== 1) return `expected one PATCH, got ${JSON.stringify(got)}`;
+  if (got[0]!.path !== '/redfish/v1/Systems/sys-1') return `PATCH ${got[0]!.path}`;
+  if (JSON.stringify(got[0]!.body) !== JSON.stringify(want)) return `PATCH body ${JSON.stringify(got[0]!.body)}`;
+  return undefined;
+}
+
+test('Redfish: every subcommand of the generated scripts sends what Redfish defines, with Basic auth, and never a password in argv', async () => {
+  if (!requireProgram('curl', 'jq', 'openssl')) return;
+  const tls = await certificate();
+  const rf = await redfishServer(tls);
+  try {
+    const out = await bmcSite(rf.port, 1);
+    const { bin, log } = wrappers(['curl']);
+    const env = {
+      ...process.env,
+      PATH: `${bin}:${process.env.PATH ?? ''}`,
+      T_BMC_USER: USER,
+      T_BMC_PASSWORD: PASSWORD,
+      CURL_CA_BUNDLE: tls.certFile,
+    };
+    const sh = async (args: string[], extra: NodeJS.ProcessEnv = {}): Promise<RunResult> => {
+      rf.requests.length = 0;
+      return run([path.join(out, 'bmc', args[0]!), ...args.slice(1)], { env: { ...env, ...extra }, timeoutMs: 60_000 });
+    };
+
+    let r = await sh(['r1.sh', 'power-status']);
+    assert.is(r.code, 0, describe(r));
+    assert.is(r.stdout, 'r1: On\n');
+    assert.equal(
+      rf.requests.map((q) => `${q.method} ${q.path}`),
+      ['GET /redfish/v1/Systems', 'GET /redfish/v1/Systems/sys-1'],
+      'the first system of the collection',
+    );
+
+    r = await sh(['r1.sh', 'pxe-once']);
+    assert.is(r.code, 0, describe(r));
+    assert.is(pxeOnceProblem(rf.requests), undefined);
+    assert.equal(rf.systems['sys-1']!.Boot.BootSourceOverrideTarget, 'Pxe');
+
+    r = await sh(['r1.sh', 'http-boot-once']);
+    assert.is(r.code, 0, describe(r));
+    assert.equal(patches(rf.requests), [
+      {
+        path: '/redfish/v1/Systems/sys-1',
+        body: {
+          Boot: {
+            BootSourceOverrideTarget: 'UefiHttp',
+            BootSourceOverrideEnabled: 'Once',
+            BootSourceOverrideMode: 'UEFI',
+            HttpBootUri: 'http://10.30.0.2/snponly.efi',
+          },
+        },
+      },
+    ]);
+
+    // sys-1 is on and allows ForceRestart; sys-2 (named by bmc.system) is off, then allows only PowerCycle.
+    r = await sh(['r1.sh', 'power-cycle']);
+    assert.is(r.code, 0, describe(r));
+    assert.equal(
+      rf.requests.filter((q) => q.method === 'POST').map((q) => [q.path, q.body]),
+      [['/redfish/v1/Systems/sys-1/Actions/ComputerSystem.Reset', { ResetType: 'ForceRestart' }]],
+    );
+    r = await sh(['r2.sh', 'power-cycle']);
+    assert.is(r.code, 0, describe(r));
+    assert.equal(
+      rf.requests.filter((q) => q.method === 'POST').map((q) => q.body),
+      [{ ResetType: 'On' }],
+      'an Off system is powered on',
+    );
+    assert.is(rf.systems['sys-2']!.PowerState, 'On');
+    r = await sh(['r2.sh', 'power-cycle']);
+    assert.equal(
+      rf.requests.filter((q) => q.method === 'POST').map((q) => q.body),
+      [{ ResetType: 'PowerCycle' }],
+      describe(r),
+    );
+    assert.not.ok(
+      rf.requests.some((q) => q.path === '/redfish/v1/Systems'),
+      'bmc.system is used as written',
+    );
+
+    // sys-2 lists its boot targets without UefiHttp: refused before any PATCH.
+    r = await sh(['r2.sh', 'http-boot-once']);
+    assert.is(r.code, 1, describe(r));
+    assert.match(r.stderr, /does not offer the boot target UefiHttp/);
+    assert.equal(patches(rf.requests), []);
+
+    r = await sh(['r1.sh', 'virtual-media', 'http://10.30.0.2/ipxe.iso']);
+    assert.is(r.code, 0, describe(r));
+    assert.equal(
+      rf.requests.filter((q) => q.method !== 'GET').map((q) => [q.method, q.path, q.body]),
+      [
+        ['POST', '/redfish/v1/Managers/bmc-1/VirtualMedia/Cd1/Actions/VirtualMedia.EjectMedia', {}],
+        ['POST', '/redfish/v1/Managers/bmc-1/VirtualMedia/Cd1/Actions/VirtualMedia.InsertMedia', { Image: 'http://10.30.0.2/ipxe.iso' }],
+        ['PATCH', '/redfish/v1/Systems/sys-1', { Boot: { BootSourceOverrideTarget: 'Cd', BootSourceOverrideEnabled: 'Once', BootSourceOverrideMode: 'UEFI' } }],
+      ],
+      'the CD drive (not the floppy) is ejected, loaded and booted once',
+    ); // prettier-ignore
+    assert.equal(rf.media.Cd1!.Image, 'http://10.30.0.2/ipxe.iso');
+
+    // Failures: the BMC's status and message, exit 1; usage and missing credentials, exit 2.
+    r = await sh(['r1.sh', 'power-status'], { T_BMC_PASSWORD: 'wrong' });
+    assert.is(r.code, 1, describe(r));
+    assert.match(r.stderr, /r1: GET \/redfish\/v1\/Systems: HTTP 401: The credentials were not accepted\./);
+    r = await sh(['r1.sh', 'power-status'], { T_BMC_PASSWORD: undefined });
+    assert.is(r.code, 2, describe(r));
+    assert.match(r.stderr, /set T_BMC_PASSWORD/);
+    r = await sh(['r1.sh', 'virtual-media', 'file:///etc/passwd']);
+    assert.is(r.code, 2, describe(r));
+    r = await sh(['r1.sh', 'reboot']);
+    assert.is(r.code, 2, describe(r));
+    assert.match(r.stderr, /usage:/);
+    // TLS is verified unless bmc.insecure: without the CA, r1 fails and r2 (insecure) does not.
+    r = await sh(['r1.sh', 'power-status'], { CURL_CA_BUNDLE: undefined });
+    assert.is(r.code, 1, describe(r));
+    assert.match(r.stderr, /no answer from the BMC/);
+    r = await sh(['r2.sh', 'power-status'], { CURL_CA_BUNDLE: undefined });
+    assert.is(r.code, 0, describe(r));
+
+    // all.sh: one line per node, sequentially; an unknown node fails the run.
+    r = await sh(['all.sh', 'power-status', 'r1', 'r2']);
+    assert.is(r.code, 0, describe(r));
+    assert.is(r.stdout, 'r1: On\nr1: ok\nr2: On\nr2: ok\n');
+    r = await sh(['all.sh', 'power-status', 'r1', 'nope']);
+    assert.is(r.code, 1, describe(r));
+    assert.match(r.stdout, /nope: FAILED/);
+    assert.match(r.stderr, /1 of 2 nodes failed/);
+
+    // Every request carried Basic auth; no curl ever had the password in its argv, and the
+    // config on its standard input held it.
+    const calls = readFileSync(log, 'utf8');
+    assert.ok(calls.includes('curl '), 'curl was run through the wrapper');
+    for (const secret of [PASSWORD, 'wrong', Buffer.from(`${USER}:${PASSWORD}`).toString('base64')])
+      assert.not.ok(calls.includes(secret), `a password in curl's argv:\n${calls}`);
+    assert.ok(
+      readFileSync(`${log}.stdin`, 'utf8').includes(`user = "admin:pw'\\"$x\\\\y"`),
+      'curl read the credentials from its config on stdin',
+    );
+
+    // Mutation: a script that asks for Hdd instead of Pxe is caught by the same check.
+    const mutated = path.join(out, 'bmc', 'r1-mutated.sh');
+    writeFileSync(mutated, readFileSync(path.join(out, 'bmc', 'r1.sh'), 'utf8').replace('boot_once Pxe', 'boot_once Hdd'), { mode: 0o755 });
+    r = await sh(['r1-mutated.sh', 'pxe-once']);
+    assert.is(r.code, 0, describe(r));
+    assert.match(pxeOnceProblem(rf.requests) ?? '', /Hdd/, 'the wrong boot target is caught');
+  } finally {
+    rf.server.close();
+  }
+});
+
+test('Redfish: the scripts send what sushy, a real Redfish client library, sends for the same operations', async () => {
+  if (!requireProgram('curl', 'jq', 'openssl', '/usr/bin/python3', '/usr/lib/python3/dist-packages/sushy/__init__.py')) return;
+  const tls = await certificate();
+  const rf = await redfishServer(tls);
+  try {
+    const out = await bmcSite(rf.port, 1);
+    const env = { ...process.env, T_BMC_USER: USER, T_BMC_PASSWORD: PASSWORD, CURL_CA_BUNDLE: tls.certFile };
+    const changes = () =>
+      rf.requests.filter((q) => q.method !== 'GET').map((q) => ({ method: q.method, path: q.path, body: q.body, auth: q.auth }));
+    rf.requests.length = 0;
+    for (const args of [['pxe-once'], ['power-cycle'], ['virtual-media', 'http://10.30.0.2/ipxe.iso']]) {
+      const r = await run([path.join(out, 'bmc', 'r1.sh'), ...args], { env, timeoutMs: 60_000 });
+      assert.is(r.code, 0, describe(r));
+    }
+    const script = changes();
+    rf.requests.length = 0;
+    rf.media.Cd1!.Inserted = true;
+    const r = await run(
+      [
+        '/usr/bin/python3',
+        path.join(REPO_ROOT, 'test/real/helpers/sushy-driver.py'),
+        `https://127.0.0.1:${rf.port}`,
+        '/redfish/v1/Systems/sys-1',
+        '/redfish/v1/Managers/bmc-1',
+        '/redfish/v1/Managers/bmc-1/VirtualMedia/Cd1',
+        'http://10.30.0.2/ipxe.iso',
+      ],
+      {
+        env: { ...process.env, SUSHY_USER: USER, SUSHY_PASSWORD: PASSWORD, REQUESTS_CA_BUNDLE: tls.certFile, CURL_CA_BUNDLE: tls.certFile },
+        timeoutMs: 60_000,
+      },
+    );
+    assert.is(r.code, 0, describe(r));
+    const library = changes();
+    // The same requests, bodies and auth; an action without parameters gets `{}` from the script
+    // and no body from sushy (both are what Redfish allows). The script then also boots once from
+    // the CD (sushy leaves that to its caller).
+    const noBody = (q: (typeof library)[number]) => ({ ...q, body: q.body ?? {} });
+    assert.equal(script.slice(0, -1), library.map(noBody));
+    assert.equal(script.at(-1)!.body, {
+      Boot: { BootSourceOverrideTarget: 'Cd', BootSourceOverrideEnabled: 'Once', BootSourceOverrideMode: 'UEFI' },
+    });
+  } finally {
+    rf.server.close();
+  }
+});
+
+// --- IPMI -------------------------------------------------------------------------------------
+
+/** A free UDP port on 127.0.0.1. */
+async function freeUdpPort(): Promise<number> {
+  const s = createSocket('udp4');
+  await new Promise<void>((r) => s.bind(0, '127.0.0.1', r));
+  const port = s.address().port;
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
+}
+
+test('IPMI: power-status, power-cycle and pxe-once against ipmi_sim change its chassis as they say', async () => {
+  if (!requireProgram('ipmitool', 'ipmi_sim')) return;
+  const port = await freeUdpPort();
+  const dir = tempDir('ipmi-sim');
+  mkdirSync(path.join(dir, 'state'));
+  // The chassis program ipmi_sim runs for power and boot device (OpenIPMI lanserv/bmc_chassis.c:
+  // `<prog> get power boot` prints `power:N` lines; `<prog> set power "1"` sets).
+  writeFileSync(
+    path.join(dir, 'chassis.sh'),
+    `#!/bin/sh
+dir='${dir}'
+echo "$*" >> "$dir/calls.log"
+op=$1; shift
+case $op in
+  get) for p in "$@"; do
+         case $p in
+           power) printf 'power:%s\\n' "$(cat "$dir/power" 2>/dev/null || echo 0)";;
+           boot) printf 'boot:%s\\n' "$(cat "$dir/boot" 2>/dev/null || echo none)";;
+         esac
+       done;;
+  set) while [ $# -ge 2 ]; do echo "$2" > "$dir/$1"; shift 2; done;;
+esac
+`,
+    { mode: 0o755 },
+  );
+  writeFileSync(
+    path.join(dir, 'lan.conf'),
+    `name "harvgen-bmc-test"
+set_working_mc 0x20
+  startlan 1
+    addr 127.0.0.1 ${port}
+    priv_limit admin
+    allowed_auths_callback none md2 md5 straight
+    allowed_auths_user none md2 md5 straight
+    allowed_auths_operator none md2 md5 straight
+    allowed_auths_admin none md2 md5 straight
+    guid a123456789abcdefa123456789abcdef
+  endlan
+  chassis_control "${dir}/chassis.sh"
+  user 2 true "${USER}" "${IPMI_PW}" admin 10 none md2 md5 straight
+`,
+  );
+  writeFileSync(
+    path.join(dir, 'sim.emu'),
+    'mc_setbmc 0x20\nmc_add 0x20 0 no-device-sdrs 0x23 9 8 0x9f 0x1291 0xf02 persist_sdr\nmc_enable 0x20\n',
+  );
+  // In a session of its own (setsid): ipmi_sim must not signal the test's process group.
+  const sim = startDaemon('ipmi_sim', [
+    'setsid',
+    'ipmi_sim',
+    '-c',
+    path.join(dir, 'lan.conf'),
+    '-f',
+    path.join(dir, 'sim.emu'),
+    '-s',
+    path.join(dir, 'state'),
+    '-n',
+  ]);
+  try {
+    const out = await bmcSite(1, port);
+    const { bin, log } = wrappers(['ipmitool']);
+    const env = { ...process.env, PATH: `${bin}:${process.env.PATH ?? ''}`, T_IPMI_USER: USER, T_IPMI_PASSWORD: IPMI_PW };
+    const sh = (args: string[], extra: NodeJS.ProcessEnv = {}) =>
+      run([path.join(out, 'bmc', args[0]!), ...args.slice(1)], { env: { ...env, ...extra }, timeoutMs: 60_000 });
+    const state = (name: string) => (existsSync(path.join(dir, name)) ? readFileSync(path.join(dir, name), 'utf8').trim() : '');
+    const ready = await waitFor(async () => (await sh(['i1.sh', 'power-status'])).code === 0, 10_000, 200);
+    assert.ok(ready, `ipmi_sim did not answer:\n${sim.output()}`);
+
+    let r = await sh(['i1.sh', 'power-status']);
+    assert.is(r.stdout, 'i1: off\n', describe(r));
+    r = await sh(['i1.sh', 'power-cycle']);
+    assert.is(r.code, 0, describe(r));
+    assert.is(state('power'), '1', 'a machine that was off is powered on');
+    assert.match(r.stdout, /power on \(was off\)/);
+    writeFileSync(path.join(dir, 'calls.log'), '');
+    r = await sh(['i1.sh', 'power-cycle']);
+    assert.is(r.code, 0, describe(r));
+    // ipmi_sim's cycle: power off now, on again a second later.
+    assert.ok(await waitFor(() => /set power "?1/.test(readFileSync(path.join(dir, 'calls.log'), 'utf8')), 5000), 'powered on again');
+    assert.match(readFileSync(path.join(dir, 'calls.log'), 'utf8'), /set power "?0"?\n[\s\S]*set power "?1/, 'off, then on: a cycle');
+    r = await sh(['i1.sh', 'power-status']);
+    assert.is(r.stdout, 'i1: on\n', describe(r));
+
+    r = await sh(['i1.sh', 'pxe-once']);
+    assert.is(r.code, 0, describe(r));
+    assert.is(state('boot').replace(/"/g, ''), 'pxe', 'the boot device is PXE');
+    const param = await run(
+      ['ipmitool', '-I', 'lanplus', '-H', '127.0.0.1', '-p', String(port), '-U', USER, '-E', 'chassis', 'bootparam', 'get', '5'],
+      {
+        env: { ...process.env, IPMI_PASSWORD: IPMI_PW },
+      },
+    );
+    assert.match(param.stdout, /Boot Device Selector : Force PXE/, describe(param));
+
+    // Refusals and failures.
+    r = await sh(['i1.sh', 'http-boot-once']);
+    assert.is(r.code, 2, describe(r));
+    assert.match(r.stderr, /needs a Redfish BMC/);
+    r = await sh(['i1.sh', 'virtual-media', 'http://x/ipxe.iso']);
+    assert.is(r.code, 2, describe(r));
+    r = await sh(['i1.sh', 'power-status'], { T_IPMI_PASSWORD: 'wrong' });
+    assert.is(r.code, 1, describe(r));
+    assert.match(r.stderr, /i1: ipmitool chassis power status: /);
+
+    // The password reached ipmitool in its environment only.
+    const calls = readFileSync(log, 'utf8');
+    assert.ok(calls.includes('ipmitool -I lanplus') && calls.includes('env IPMI_PASSWORD=set'), calls);
+    assert.not.ok(calls.includes(IPMI_PW) || calls.includes('wrong'), `a password in ipmitool's argv:\n${calls}`);
+    assert.match(calls, /chassis bootdev pxe options=efiboot/, 'UEFI site: the EFI boot flag is asked for (ipmi_sim does not keep it)');
+
+    // Mutation: a script that sets the disk as the boot device is caught by the same check.
+    writeFileSync(path.join(dir, 'boot'), 'none');
+    const mutated = path.join(out, 'bmc', 'i1-mutated.sh');
+    writeFileSync(mutated, readFileSync(path.join(out, 'bmc', 'i1.sh'), 'utf8').replace(/chassis bootdev pxe/g, 'chassis bootdev disk'), {
+      mode: 0o755,
+    });
+    r = await sh(['i1-mutated.sh', 'pxe-once']);
+    assert.is(r.code, 0, describe(r));
+    assert.is.not(state('boot').replace(/"/g, ''), 'pxe', 'the wrong boot device is caught');
+  } finally {
+    await sim.stop();
+  }
+});
+
+test.run();
