@@ -65,14 +65,19 @@ interface KeaConfig {
 }
 
 test('dhcp.server kea writes kea/harvgen.json and no dnsmasq file; isc writes dhcpd/harvgen.conf; neither is served', async () => {
-  for (const [server, path] of [
-    ['kea', 'kea/harvgen.json'],
-    ['isc', 'dhcpd/harvgen.conf'],
-    ['dnsmasq', 'dnsmasq/harvgen.conf'],
+  for (const [server, path, others] of [
+    ['kea', 'kea/harvgen.json', []],
+    ['isc', 'dhcpd/harvgen.conf', []],
+    // dnsmasq: the site's file, the global one and one reservation file per node.
+    [
+      'dnsmasq',
+      'dnsmasq/harvgen.conf',
+      ['dnsmasq/global.conf', 'dnsmasq/hosts/location_x.hv-1', 'dnsmasq/hosts/location_x.hv-2', 'dnsmasq/hosts/location_x.hv-3'],
+    ],
   ] as const) {
     const m = await files(site(server));
     const dhcp = [...m.keys()].filter((p) => /^(kea|dhcpd|dnsmasq)\//.test(p));
-    assert.equal(dhcp, [path], `${server}: ${dhcp.join(', ')}`);
+    assert.equal(dhcp.sort(), [path, ...others].sort(), `${server}: ${dhcp.join(', ')}`);
     const manifest = JSON.parse(m.get('manifest.json')!) as { files: { path: string; url?: string }[] };
     const entry = manifest.files.find((f) => f.path === path);
     assert.ok(entry && entry.url === undefined, `${server}: ${path} is listed in manifest.json and not served`);
