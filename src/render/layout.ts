@@ -55,9 +55,9 @@ export const LAYOUT = {
   nginxLocations: 'nginx/locations.conf',
   fetchScript: 'artifacts/fetch.sh',
   manifest: 'manifest.json',
-  /** Where nodes report install events (`boot.report`): nginx logs the request and answers 204; no file. */
+  /** Where nodes report install events (`boot.report`): nginx logs the request and answers 200 with an empty body; no file. */
   eventsDir: 'harvgen-events',
-  /** Where unknown.ipxe reports an unknown machine (`boot.report`): logged, 204; no file. */
+  /** Where unknown.ipxe reports an unknown machine (`boot.report`): logged, 200 with an empty body; no file. */
   discover: 'harvgen-discover',
   /** The deploy tree's signature of manifest.json (`signing:`; never served, never listed in the manifest). */
   manifestSignature: 'manifest.json.sig',

@@ -36,12 +36,17 @@ async function proxied(dir: string, fileKey?: string): Promise<string> {
 type Key = 'x' | 'bios' | 'keyed';
 let trees: Promise<Record<Key, SiteTree>> | undefined;
 function proxyTrees(): Promise<Record<Key, SiteTree>> {
-  trees ??= (async () =>
-    buildFixtureTrees('proxy', {
+  trees ??= (async () => {
+    const plain = await buildFixtureTrees('proxy', {
       x: await proxied(exampleWithSecrets('location_x')),
       bios: await proxied(path.join(REPO_ROOT, 'test/fixtures/real/bios')),
+    });
+    // The same site name as `bios`: built on its own.
+    const keyed = await buildFixtureTrees('proxy-keyed', {
       keyed: await proxied(path.join(REPO_ROOT, 'test/fixtures/real/bios'), 'proxy-test-file-key-0123456789abcdef0123456789abcdef'),
-    }))();
+    });
+    return { ...plain, ...keyed };
+  })();
   return trees;
 }
 
