@@ -17,9 +17,9 @@
 //   npm run bench [-- --quick] [-- --bounds] [-- --dir /dev/shm] [-- --rounds N]
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { cpus, totalmem, tmpdir } from 'node:os';
+import { availableParallelism, cpus, loadavg as loadavgOf, totalmem, tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
-import { generateRepo, nodeFile, nodeText } from './gen.ts';
+import { generateRepo, generateRichRepo, nodeFile, nodeText, RICH_TOKEN_ENV, richNodeText } from './gen.ts';
 import { aliasSite, chainSite, configSite, keysSite, SITE, writeRepo } from '../test/fixtures/bounds/inventories.ts';
 
 const repo = resolve(import.meta.dirname, '..');
@@ -29,6 +29,8 @@ const args = process.argv.slice(2);
 const flag = (name: string) => args.includes(name);
 const value = (name: string) => (args.includes(name) ? args[args.indexOf(name) + 1] : undefined);
 const quick = flag('--quick');
+// The rich inventory's cluster token comes from the environment, as the README recommends for CI.
+process.env[RICH_TOKEN_ENV] ??= 'bench-env-token-0123456789abcdef';
 const work = mkdtempSync(join(value('--dir') ?? tmpdir(), 'harvgen-bench-'));
 
 interface Run {
@@ -72,22 +74,21 @@ function pack(out: string, file: string): number {
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 /** One watch session: `rounds` node edits, each timed from the write until the new config is on disk. */
-async function watchEdits(root: string, site: number, rounds: number): Promise<number[]> {
+async function watchEdits(root: string, site: number, rounds: number, text: (i: number, k: number) => string): Promise<number[]> {
   const out = join(root, 'out-watch');
   // Built once beforehand, so watch starts from an up-to-date tree, as in daily use.
   run([bin, 'build', '--out', out], root);
   const child = spawn(process.execPath, [bin, 'watch', ...listSites(root), '--out', out, '--json'], {
     cwd: root,
-    stdio: ['ignore', 'pipe', 'pipe'],
+    // stderr is not read: never a pipe that could fill and stall the watcher.
+    stdio: ['ignore', 'pipe', 'ignore'],
   });
+  // Lines counted by their newlines as they come (a line of --json output can be megabytes: it is
+  // never held or split whole).
   let lines = 0;
-  let buffered = '';
   const waiters: (() => void)[] = [];
   child.stdout.on('data', (d: Buffer) => {
-    buffered += d.toString();
-    const parts = buffered.split('\n');
-    buffered = parts.pop()!;
-    lines += parts.length;
+    for (let i = d.indexOf(10); i !== -1; i = d.indexOf(10, i + 1)) lines++;
     while (waiters.length) waiters.shift()!();
   });
   const nextLine = (n: number, timeoutMs = 600_000) =>
@@ -101,17 +102,22 @@ async function watchEdits(root: string, site: number, rounds: number): Promise<n
   // The first build may end before chokidar has scanned the tree: touch a node file until a
   // rebuild answers, so that the measured edits meet a watcher that is ready.
   for (let seen = 1; ;) {
-    writeFileSync(nodeFile(root, site, k), nodeText(site, k));
+    writeFileSync(nodeFile(root, site, k), text(site, k));
     if (await nextLine(seen + 1, 5000)) break;
   }
   await new Promise((r) => setTimeout(r, 300));
   let base = lines;
   const times: number[] = [];
-  const target = join(out, `s${String(site).padStart(3, '0')}`, 'harvester', `n${String(k).padStart(5, '0')}.yaml`);
+  const target = join(
+    out,
+    `${text === richNodeText ? 'r' : 's'}${String(site).padStart(3, '0')}`,
+    'harvester',
+    `n${String(k).padStart(5, '0')}.yaml`,
+  );
   for (let i = 0; i < rounds; i++) {
     const device = `/dev/vd${'bc'[i % 2]}`;
     const t0 = performance.now();
-    writeFileSync(nodeFile(root, site, k), `${nodeText(site, k)}install:\n  device: ${device}\n`);
+    writeFileSync(nodeFile(root, site, k), edited(text(site, k), device));
     for (;;) {
       let text = '';
       try {
@@ -138,8 +144,19 @@ function listSites(root: string): string[] {
     .map((d) => join('sites', d));
 }
 
+/** A node file with its install device set to `device` (the edit every measure makes). */
+function edited(text: string, device: string): string {
+  return text.includes('\ninstall:\n  device: ')
+    ? text.replace(/\ninstall:\n  device: [^\n]*/, `\ninstall:\n  device: ${device}`)
+    : `${text}install:\n  device: ${device}\n`;
+}
+
+/** What an inventory's nodes are like: `simple` (a MAC and an address) or `rich` (see gen.ts). */
+type Inventory = 'simple' | 'rich';
+
 interface CaseResult {
   name: string;
+  inventory: Inventory;
   sites: number;
   nodes: number;
   files: number;
@@ -152,30 +169,43 @@ interface CaseResult {
     watchEditVsCold: number;
     checkVsCold: number;
     deployVsCold: number;
+    deployNoopVsDeploy: number;
   };
+  /** `uptime`'s load averages when the case started and ended (the machine is shared). */
+  load: [string, string];
 }
 
-async function measureCase(name: string, sites: number, perSite: number, rounds: number): Promise<CaseResult> {
+/** The 1, 5 and 15 minute load averages, as `uptime` shows them. */
+const loadavg = () =>
+  loadavgOf()
+    .map((x) => x.toFixed(2))
+    .join(' ');
+
+async function measureCase(name: string, inventory: Inventory, sites: number, perSite: number, rounds: number): Promise<CaseResult> {
   const root = join(work, name);
-  generateRepo(root, sites, perSite);
+  const loadAtStart = loadavg();
+  (inventory === 'rich' ? generateRichRepo : generateRepo)(root, sites, perSite);
+  const text = inventory === 'rich' ? richNodeText : nodeText;
   // A first build to learn the tree (its pack feeds the floor); not measured.
   run([bin, 'build', '--out', join(root, 'out-0')], root);
   const packFile = join(root, 'pack.json');
   const files = pack(join(root, 'out-0'), packFile);
-  const samples: Record<string, Run[]> = { floor: [], cold: [], noop: [], edit: [], check: [], deploy: [] };
-  const edited = sites > 1 ? Math.floor(sites / 2) : 0;
+  const samples: Record<string, Run[]> = { floor: [], cold: [], noop: [], edit: [], check: [], deploy: [], deployNoop: [] };
+  const editedSite = sites > 1 ? Math.floor(sites / 2) : 0;
   for (let i = 0; i < rounds; i++) {
     const out = join(root, `out-${i + 1}`);
     samples.floor!.push(run([join(repo, 'bench/floor.mjs'), packFile, join(root, `floor-${i + 1}`)], root));
     samples.cold!.push(run([bin, 'build', '--out', out], root));
     samples.noop!.push(run([bin, 'build', '--out', out], root));
-    writeFileSync(nodeFile(root, edited, 3), `${nodeText(edited, 3)}install:\n  device: /dev/vd${'bc'[i % 2]}\n`);
+    writeFileSync(nodeFile(root, editedSite, 3), edited(text(editedSite, 3), `/dev/vd${'bc'[i % 2]}`));
     samples.edit!.push(run([bin, 'build', '--out', out], root));
     samples.check!.push(run([bin, 'check'], root));
     // The deploy tree: the same build, reading the secret files and hashing the password.
     samples.deploy!.push(run([bin, 'build', '--deploy', '--out', join(root, `deploy-${i + 1}`)], root));
+    // Nothing changed: the deploy tree is up to date (secrets from files and the environment).
+    samples.deployNoop!.push(run([bin, 'build', '--deploy', '--out', join(root, `deploy-${i + 1}`)], root));
   }
-  const watch = await watchEdits(root, edited, rounds);
+  const watch = await watchEdits(root, editedSite, rounds, text);
   const ms = Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, median(v.map((r) => r.ms))]));
   ms.watchEdit = median(watch);
   const rssMb = Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, Math.max(...v.map((r) => r.rssMb))]));
@@ -186,9 +216,10 @@ async function measureCase(name: string, sites: number, perSite: number, rounds:
     watchEditVsCold: ms.watchEdit! / ms.cold!,
     checkVsCold: ms.check! / ms.cold!,
     deployVsCold: ms.deploy! / ms.cold!,
+    deployNoopVsDeploy: ms.deployNoop! / ms.deploy!,
   };
   rmSync(root, { recursive: true, force: true });
-  return { name, sites, nodes: sites * perSite, files, ms, rssMb, ratios };
+  return { name, inventory, sites, nodes: sites * perSite, files, ms, rssMb, ratios, load: [loadAtStart, loadavg()] };
 }
 
 function startup(rounds: number) {
@@ -275,44 +306,54 @@ const machine = {
   node: process.version,
   platform: `${process.platform}/${process.arch}`,
   cpus: `${cpus().length} x ${cpus()[0]?.model ?? '?'}`,
+  parallelism: availableParallelism(),
   memGb: Math.round(totalmem() / 1024 ** 3),
   dir: work,
 };
 console.log(`harvgen bench: ${machine.node}, ${machine.platform}, ${machine.cpus}, ${machine.memGb} GiB; work dir ${work}`);
-const plan: [string, number, number, number][] = quick
+const plan: [string, Inventory, number, number, number][] = quick
   ? [
-      ['1k-1site', 1, 1000, 3],
-      ['1k-100sites', 100, 10, 3],
+      ['1k-1site', 'simple', 1, 1000, 3],
+      ['1k-100sites', 'simple', 100, 10, 3],
+      ['rich-1k-1site', 'rich', 1, 1000, 3],
     ]
   : [
-      ['1k-1site', 1, 1000, 5],
-      ['10k-1site', 1, 10000, 3],
-      ['1k-100sites', 100, 10, 5],
-      ['10k-100sites', 100, 100, 3],
+      ['1k-1site', 'simple', 1, 1000, 5],
+      ['10k-1site', 'simple', 1, 10000, 3],
+      ['1k-100sites', 'simple', 100, 10, 5],
+      ['10k-100sites', 'simple', 100, 100, 3],
+      ['rich-1k-1site', 'rich', 1, 1000, 5],
+      ['rich-10k-1site', 'rich', 1, 10000, 3],
+      ['rich-10k-100sites', 'rich', 100, 100, 3],
     ];
-const rounds = value('--rounds');
-const cases: CaseResult[] = [];
-for (const [name, sites, perSite, n] of plan) {
-  process.stderr.write(`  ${name}...\n`);
-  cases.push(await measureCase(name, sites, perSite, rounds ? Number(rounds) : n));
-}
-const start = startup(15);
-process.stderr.write('  bounds...\n');
-const bounds = measureBounds(2);
-rmSync(work, { recursive: true, force: true });
-
 const f = (x: number) => (x >= 100 ? x.toFixed(0) : x.toFixed(1));
 const r = (x: number) => `${x.toFixed(2)}x`;
-console.log(
-  '\n| inventory | files | floor ms | cold ms | cold/floor | no-op ms | no-op/cold | edit (build) ms | edit/cold | edit (watch) ms | watch/cold | check ms | check/cold | deploy ms | deploy/cold | peak RSS MB (cold) |',
-);
-console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
-for (const c of cases) {
+/** One case as a row of the table printed at the end (and on stderr as soon as it is measured). */
+function row(c: CaseResult): string {
   const { ms, ratios } = c;
-  console.log(
-    `| ${c.nodes} nodes in ${c.sites} site${c.sites > 1 ? 's' : ''} | ${c.files} | ${f(ms.floor!)} | ${f(ms.cold!)} | ${r(ratios.coldVsFloor)} | ${f(ms.noop!)} | ${r(ratios.noopVsCold)} | ${f(ms.edit!)} | ${r(ratios.editVsCold)} | ${f(ms.watchEdit!)} | ${r(ratios.watchEditVsCold)} | ${f(ms.check!)} | ${r(ratios.checkVsCold)} | ${f(ms.deploy!)} | ${r(ratios.deployVsCold)} | ${f(c.rssMb.cold!)} |`,
-  );
+  return `| ${c.nodes} ${c.inventory} nodes in ${c.sites} site${c.sites > 1 ? 's' : ''} | ${c.files} | ${f(ms.floor!)} | ${f(ms.cold!)} | ${r(ratios.coldVsFloor)} | ${f(ms.noop!)} | ${r(ratios.noopVsCold)} | ${f(ms.edit!)} | ${r(ratios.editVsCold)} | ${f(ms.watchEdit!)} | ${r(ratios.watchEditVsCold)} | ${f(ms.check!)} | ${r(ratios.checkVsCold)} | ${f(ms.deploy!)} | ${r(ratios.deployVsCold)} | ${f(ms.deployNoop!)} | ${r(ratios.deployNoopVsDeploy)} | ${f(c.rssMb.cold!)} | ${c.load[0]}; ${c.load[1]} |`;
 }
+// `--only a,b`: just those cases (by name).
+const only = value('--only')?.split(',');
+const rounds = value('--rounds');
+const cases: CaseResult[] = [];
+for (const [name, inventory, sites, perSite, n] of plan) {
+  if (only && !only.includes(name)) continue;
+  process.stderr.write(`  ${name} (load ${loadavg()})...\n`);
+  cases.push(await measureCase(name, inventory, sites, perSite, rounds ? Number(rounds) : n));
+  process.stderr.write(`${row(cases.at(-1)!)}\n`);
+}
+const skipRest = only !== undefined;
+const start = skipRest ? undefined : startup(15);
+if (!skipRest) process.stderr.write('  bounds...\n');
+const bounds = skipRest ? [] : measureBounds(2);
+rmSync(work, { recursive: true, force: true });
+
+console.log(
+  '\n| inventory | files | floor ms | cold ms | cold/floor | no-op ms | no-op/cold | edit (build) ms | edit/cold | edit (watch) ms | watch/cold | check ms | check/cold | deploy ms | deploy/cold | deploy no-op ms | /deploy | peak RSS MB (cold) | load at start, end |',
+);
+console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+for (const c of cases) console.log(row(c));
 const perNode = (name: string) => {
   const c = cases.find((x) => x.name === name);
   return c ? c.ms.cold! / c.nodes : undefined;
@@ -324,10 +365,11 @@ const flat = {
 console.log(
   `\nper-node cold cost, 10k / 1k: one site ${flat.oneSite?.toFixed(2) ?? '-'}x, 100 sites ${flat.manySites?.toFixed(2) ?? '-'}x (1.00x = flat)`,
 );
-console.log(`startup: harvgen --version ${f(start.versionMs)} ms, node -e 0 ${f(start.nodeMs)} ms: ${r(start.ratio)}`);
+if (start) console.log(`startup: harvgen --version ${f(start.versionMs)} ms, node -e 0 ${f(start.nodeMs)} ms: ${r(start.ratio)}`);
 printBounds(bounds);
-const result = { version: 1, machine: { ...machine, dir: undefined }, quick, cases, perNodeCost10kVs1k: flat, startup: start, bounds };
+const result = { version: 2, machine: { ...machine, dir: undefined }, quick, cases, perNodeCost10kVs1k: flat, startup: start, bounds };
 const file = join(repo, 'bench/results.json');
 mkdirSync(join(repo, 'bench'), { recursive: true });
-writeFileSync(file, JSON.stringify(result, null, 2) + '\n');
-console.log(`\nwrote ${relative(process.cwd(), file)}`);
+// A partial run (`--only`) prints its figures and leaves results.json as the last full run wrote it.
+if (!skipRest) writeFileSync(file, JSON.stringify(result, null, 2) + '\n');
+if (!skipRest) console.log(`\nwrote ${relative(process.cwd(), file)}`);

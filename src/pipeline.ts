@@ -32,6 +32,7 @@ import { loadSite, type Locator, type ParseCache, type SourceFile } from './load
 import { configBlockSecrets, redact, resolveSecrets, secretRoot, type SecretMode } from './load/secrets.ts';
 import { maskSpans, mayHoldSecretKey, secretSpans, spanValues } from './load/mask.ts';
 import type { InputStamp } from './load/stamps.ts';
+import { envDigests } from './cache/env.ts';
 import type { SiteModel } from './model/index.ts';
 import { renderCache, renderSite, type Artifact, type RenderCache } from './render/index.ts';
 import { checkSigningKey, resolveSigningKey, signManifest, type Signing } from './sign/index.ts';
@@ -45,9 +46,12 @@ export interface InputsRead {
   /**
    * The stamps cover everything the site's files are made of: compiling got past every reader
    * (inventory, secrets, validation, input files) and no secret came from the environment, which
-   * no stamp covers. Only then may the up-to-date check record the site as clean.
+   * no stamp covers, unless `env` holds its digest. Only then may the up-to-date check record
+   * the site as clean.
    */
   readonly complete: boolean;
+  /** `[variable, keyed digest]` of each secret read from the environment (src/cache/env.ts). */
+  readonly env?: readonly (readonly [name: string, digest: string])[];
 }
 
 /** What a site carries after either pass. */
@@ -142,14 +146,18 @@ export async function compileModel(dir: string, options: CompileOptions = {}): P
   // source texts are masked once, by range (every value written at a `token` or `password`
   // key, whatever its style: `maskSpans`) and by value (the secrets and their escaped forms,
   // wherever else they were written), also for files that failed before secrets were resolved.
-  const done = (site: Omit<ModelledSite, 'masked' | 'sources' | 'inputs'>, complete = false): ModelledSite => {
+  const done = (
+    site: Omit<ModelledSite, 'masked' | 'sources' | 'inputs'>,
+    complete = false,
+    env: readonly (readonly [string, string])[] = [],
+  ): ModelledSite => {
     const masked = new MaskedValues(maskSources(sources, files, secrets));
     return {
       ...site,
       diagnostics: maskDiagnostics(site.diagnostics, masked),
       sources,
       masked,
-      ...(stamps ? { inputs: { stamps, complete } } : {}),
+      ...(stamps ? { inputs: { stamps, complete, ...(env.length > 0 ? { env } : {}) } } : {}),
     };
   };
   try {
@@ -212,8 +220,12 @@ export async function compileModel(dir: string, options: CompileOptions = {}): P
       ...(cache ? { cache } : {}),
       ...(signing ? { signing } : {}),
     };
-    // Every input read; still not enough for the up-to-date check when a secret came from the environment.
-    return done({ ...base, diagnostics: checked, renderable }, !resolved.fromEnv && !signingKey.fromEnv);
+    // Every input read; a secret from the environment is covered by its keyed digest (none
+    // without a state key: then the site is never recorded as clean).
+    const fromEnv = [...resolved.envValues, ...(signingKey.envValue ? [signingKey.envValue] : [])];
+    const env = stamps && fromEnv.length > 0 ? envDigests(fromEnv) : [];
+    const covered = env !== undefined && env.length === fromEnv.length;
+    return done({ ...base, diagnostics: checked, renderable }, covered || (!resolved.fromEnv && !signingKey.fromEnv), env ?? []);
   } catch (e) {
     return done({ dir, diagnostics: [internalErrorOf(dir, e)] });
   }

@@ -19,7 +19,10 @@ import { dirname, join, resolve } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { generateRepo, nodeFile, nodeText } from '../bench/gen.ts';
+import { createHash } from 'node:crypto';
 import { build, type BuildOptions } from '../src/index.ts';
+import { formatDiagnostics } from '../src/diagnostics/format.ts';
+import { jsonBuildOutput } from '../src/diagnostics/envelope.ts';
 import { RACY_MS } from '../src/load/stamps.ts';
 import { readTree } from './helpers/tree.ts';
 import { tempDir } from './helpers/tmp.ts';
@@ -135,18 +138,81 @@ test('an input changed just before a build is racy: the next build compiles that
   assert.equal(upToDate(await run()), [true, true, true]);
 });
 
-test('a site with a secret from the environment is always compiled', async () => {
+test('a deploy build of a site with a secret from the environment is skipped while the value is unchanged, rebuilt when it changes; the record holds neither the value nor a plain hash of it', async () => {
   const { root, sites } = await fresh();
   const yaml = join(root, 'sites/s000/site.yaml');
   writeFileSync(yaml, readFileSync(yaml, 'utf8').replace('{ file: ../../secrets/token }', '{ env: HARVGEN_TEST_TOKEN }'));
   await settle();
-  const run = (token: string) =>
-    build({ sites, outDir: join(root, 'deploy'), cwd: root, env: { HARVGEN_TEST_TOKEN: token }, secrets: 'filled' });
+  const deploy = join(root, 'deploy');
+  const run = (token: string | undefined) =>
+    build({ sites, outDir: deploy, cwd: root, env: token === undefined ? {} : { HARVGEN_TEST_TOKEN: token }, secrets: 'filled' });
   assert.equal(upToDate(await run('token-from-env-1')), [false, false, false]);
   await settle();
-  const r = await run('token-from-env-2');
-  assert.equal(upToDate(r), [false, true, true]);
+  let r = await run('token-from-env-1');
+  assert.equal(upToDate(r), [true, true, true], 'the same value: nothing compiled');
+  assert.ok(r.sites.every((s) => s.written.length === 0));
+  const sha = (v: string) => createHash('sha256').update(v).digest('hex');
+  for (const f of readdirSync(join(deploy, '.harvgen-cache'))) {
+    const text = readFileSync(join(deploy, '.harvgen-cache', f), 'utf8');
+    assert.not.ok(text.includes('token-from-env-1'), `${f} holds the secret`);
+    assert.not.ok(text.includes(sha('token-from-env-1')) || text.includes(sha('token-from-env-1\n')), `${f} holds its SHA-256`);
+  }
+  r = await run('token-from-env-2');
+  assert.equal(upToDate(r), [false, true, true], 'a changed value compiles that site');
   assert.ok(r.sites[0]!.written.length > 0, 'the new token reached the configs');
+  assert.ok(readFileSync(join(deploy, 's000/harvester/n00000.yaml'), 'utf8').includes('token-from-env-2'));
+  await settle();
+  assert.equal(upToDate(await run('token-from-env-2')), [true, true, true]);
+  // Unset: compiled, and the missing variable is reported (nothing written for it).
+  r = await run(undefined);
+  assert.not.ok(r.ok);
+  assert.ok(r.diagnostics.some((d) => d.code === 'SECRET_ENV_MISSING'));
+  // The committed tree never reads the variable: skipped whatever it holds.
+  const committed = (token: string) => build({ sites, outDir: join(root, 'out'), cwd: root, env: { HARVGEN_TEST_TOKEN: token } });
+  await committed('a-value-0123');
+  await settle();
+  assert.equal(upToDate(await committed('another-value-0123')), [true, true, true]);
+});
+
+test('a site with warnings is skipped while unchanged and replays them exactly (text with code frames, and --json); an edit, --strict or another working directory compiles it', async () => {
+  const { root, sites, out, run } = await fresh();
+  const yaml = join(root, 'sites/s001/site.yaml');
+  // An inline token: SECRET_INLINE (a warning), masked wherever it is printed.
+  writeFileSync(yaml, readFileSync(yaml, 'utf8').replace('{ file: ../../secrets/token }', 'inline-token-0123456789abcdef'));
+  await settle();
+  const first = await run();
+  assert.ok(first.ok);
+  assert.equal(upToDate(first), [true, false, true]);
+  assert.ok(first.diagnostics.some((d) => d.code === 'SECRET_INLINE' && d.file === 'sites/s001/site.yaml'));
+  const shown = (r: Awaited<ReturnType<typeof build>>) =>
+    formatDiagnostics(r.diagnostics, { sources: Object.assign({}, ...r.compiled.map((c) => c.sources)) });
+  const json = (r: Awaited<ReturnType<typeof build>>) => JSON.stringify(jsonBuildOutput('build', r, false).diagnostics);
+  assert.ok(shown(first).includes('> '), 'a code frame');
+  assert.ok(shown(first).includes('***'), 'the token masked in it');
+  await settle();
+  const again = await run();
+  assert.equal(upToDate(again), [true, true, true], 'a site with warnings is skipped');
+  assert.ok(again.sites.every((s) => s.written.length === 0 && s.removed.length === 0));
+  assert.is(shown(again), shown(first));
+  assert.is(json(again), json(first));
+  assert.equal(again.diagnostics, first.diagnostics);
+  for (const f of readdirSync(join(out, '.harvgen-cache')))
+    assert.not.ok(readFileSync(join(out, '.harvgen-cache', f), 'utf8').includes('inline-token'), `${f} holds the secret`);
+  // --strict: the warning fails the build, as when it was compiled.
+  const strict = await run({ strict: true });
+  assert.not.ok(strict.ok);
+  assert.equal(upToDate(strict), [true, true]);
+  // Another working directory shows other paths: compiled.
+  const elsewhere = await build({ sites: sites.map((d) => resolve(root, d)), outDir: out, cwd: join(root, 'sites') });
+  assert.equal(upToDate(elsewhere)[1], false);
+  assert.ok(elsewhere.diagnostics.some((d) => d.code === 'SECRET_INLINE' && d.file === 's001/site.yaml'));
+  // An edit compiles it, and its warnings are the new ones.
+  writeFileSync(nodeFile(root, 1, 2), nodeText(1, 2).replace(/ip: .*/, 'ip: 10.101.9.9'));
+  await settle();
+  const edited = await run();
+  assert.equal(upToDate(edited), [true, false, true]);
+  assert.ok(edited.sites[1]!.written.length > 0);
+  assert.is(shown(edited), shown(first));
 });
 
 test('an output edited by hand (even in the same clock tick, at the same size), deleted or half-written is repaired', async () => {

@@ -8,7 +8,7 @@ import { hasFailures, sortDiagnostics } from '../diagnostics/types.ts';
 import { EmitError, emitSite, markDeployTree, realPath, treeKindProblem, unsafeOutDir, type EmitResult } from '../emit/index.ts';
 import type { CompiledSite, ModelledSite } from '../pipeline.ts';
 import type { Artifact } from '../render/artifact.ts';
-import { dropRecord, manifestVouched, upToDate, writeRecord, type SiteRecord } from '../cache/index.ts';
+import { dropRecord, manifestVouched, replayedSources, upToDate, writeRecord, type SiteRecord } from '../cache/index.ts';
 import { compileAll, type CheckOptions } from './check.ts';
 import { emitNotes, staleSite } from './notes.ts';
 
@@ -88,11 +88,18 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
   // it is checked link by link (emit) and cannot be redirected by re-pointing the root mid-build.
   const realRoot = realPath(outRoot);
   // Up-to-date sites are not compiled. --check and --dry-run compare everything, --force compiles everything.
-  const records = new Map<number, SiteRecord>();
+  const records = new Map<number, SiteRecord & { readonly sources: Readonly<Record<string, string>> }>();
   if (!compare && !options.force && unsafe === undefined) {
     for (const [i, dir] of options.sites.entries()) {
-      const r = upToDate(realRoot, resolve(cwd, dir), { verifyOutput: !options.trusted?.has(dir), secrets: options.secrets ?? 'markers' });
-      if (r) records.set(i, r);
+      const r = upToDate(realRoot, resolve(cwd, dir), {
+        verifyOutput: !options.trusted?.has(dir),
+        secrets: options.secrets ?? 'markers',
+        env: options.env ?? process.env,
+        strict: options.strict === true,
+        shown: [cwd, dir],
+      });
+      // Its diagnostics replayed as its last build reported them, code frames included.
+      if (r) records.set(i, { ...r, sources: replayedSources(r) });
     }
   }
   const { result: checked, skipped } = await compileAll({ ...options, stamps: !compare }, records, async (dir, o) =>
@@ -213,8 +220,8 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
       sites.push({ ...r, site: s.site!, dir, files: s.artifacts.map((a) => a.path), nodes: s.model!.nodes.length });
       emitDiagnostics.push(...emitNotes(dir, s.dir, r, options.check === true));
       if (options.check) emitDiagnostics.push(...staleSite(dir, s.dir, r));
-      // Only a site that built without a single diagnostic may be skipped next time (a skipped site
-      // has none to repeat); any written site's record vouches for its manifest.json.
+      // A site written without an error may be skipped next time (its warnings are replayed from
+      // its record); any written site's record vouches for its manifest.json.
       if (!compare) {
         const server = `${s.model!.boot.host}:${s.model!.boot.port}`;
         const stamps = s.inputs?.complete ? s.inputs.stamps : undefined;
@@ -227,7 +234,11 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
             nodes: s.model!.nodes.length,
             stamps,
             secrets: options.secrets ?? 'markers',
-            clean: stamps !== undefined && s.diagnostics.length === 0 && !r.untrusted && !r.recovery,
+            clean: stamps !== undefined && !s.diagnostics.some((d) => d.severity === 'error') && !r.untrusted && !r.recovery,
+            env: s.inputs?.env,
+            diagnostics: s.diagnostics,
+            sources: s.sources,
+            shown: [cwd, s.dir],
           },
           s.artifacts,
         );

@@ -48,6 +48,9 @@ export interface UpToDateSite {
   readonly server: string;
   /** The inputs the record holds. */
   readonly inputs: readonly InputStamp[];
+  /** What its last build reported (warnings), replayed, and the source texts of their code frames. */
+  readonly diagnostics?: readonly Diagnostic[];
+  readonly sources?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -84,7 +87,8 @@ export async function compileAll<S extends ModelledSite | CompiledSite, R extend
   }
   const compiled = sites.flatMap((s) => (s ? [s] : []));
   const between = compiled.length > 1 ? (await import('../validate/cross-site.ts')).crossSiteDiagnostics(compiled) : [];
-  const diagnostics = sortDiagnostics([...compiled.flatMap((s) => s.diagnostics), ...duplicateSites(compiled), ...between]);
+  const replayed = [...skipped.values()].flatMap((r) => r.diagnostics ?? []);
+  const diagnostics = sortDiagnostics([...compiled.flatMap((s) => s.diagnostics), ...replayed, ...duplicateSites(compiled), ...between]);
   // A site not compiled: its record stands in (its inputs are those the record holds, for watch).
   const all = options.sites.map((dir, i): S => {
     const compiledSite = sites[i];
@@ -93,8 +97,8 @@ export async function compileAll<S extends ModelledSite | CompiledSite, R extend
     const standIn: ModelledSite & CompiledSite = {
       dir,
       site: record.site,
-      diagnostics: [],
-      sources: {},
+      diagnostics: record.diagnostics ?? [],
+      sources: record.sources ?? {},
       masked: NOTHING_MASKED,
       inputs: { stamps: record.inputs, complete: true },
     };

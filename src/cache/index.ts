@@ -33,6 +33,10 @@ import { inputBytes, stampsHold, type InputStamp } from '../load/stamps.ts';
 import type { SecretMode } from '../load/secrets.ts';
 import { isSafeRelativePath, sha256Hex, type Artifact } from '../render/artifact.ts';
 import { macHolds, stateKey, stateMac } from './key.ts';
+import { envHolds } from './env.ts';
+import { framesOf, type Frames } from './replay.ts';
+export { replayedSources } from './replay.ts';
+import type { Diagnostic } from '../diagnostics/types.ts';
 import { LAYOUT } from '../render/layout.ts';
 
 export { stateKeyDir } from './key.ts';
@@ -40,7 +44,7 @@ export { stateKeyDir } from './key.ts';
 /** The cache directory at the top of the output root. */
 export const CACHE_DIR = '.harvgen-cache';
 
-const RECORD_VERSION = 3;
+const RECORD_VERSION = 4;
 
 /** Largest record read back (a 10,000-node site writes about 2 MiB). */
 const MAX_RECORD = 64 * 1024 * 1024;
@@ -83,6 +87,16 @@ export interface SiteRecord {
   readonly files: readonly (readonly [string, number, number])[];
   /** SHA-256 of the manifest.json.sig written (a signed deploy tree), which no manifest lists. */
   readonly signature?: string;
+  /** `[variable, keyed digest]` of each secret read from the environment (src/cache/env.ts; never the value). */
+  readonly env: readonly (readonly [string, string])[];
+  /**
+   * The site's diagnostics (warnings: a site with an error is never written), replayed when it is
+   * skipped, as printed: masked like every printed diagnostic, so they hold no secret.
+   */
+  readonly diagnostics: readonly Diagnostic[];
+  readonly frames: Frames; // the source lines their code frames show (masked)
+  /** The working directory and the site directory as given: diagnostics show paths relative to them. */
+  readonly shown: readonly [cwd: string, dir: string];
 }
 
 let codeIdentity: string | undefined;
@@ -159,6 +173,7 @@ function loadRecord(outRoot: string, siteDir: string): SiteRecord | undefined {
   if (typeof record.site !== 'string' || !isSafeRelativePath(record.site) || record.site.includes('/')) return undefined;
   if (!Array.isArray(record.inputs) || !record.inputs.every(isStamp) || !Array.isArray(record.digests)) return undefined;
   if (!Array.isArray(record.files) || typeof record.settled !== 'number' || !Array.isArray(record.manifestStat)) return undefined;
+  if (![record.env, record.diagnostics, record.shown].every(Array.isArray) || typeof record.frames !== 'object') return undefined;
   loaded.set(file, { id, record });
   return record;
 }
@@ -172,13 +187,24 @@ function loadRecord(outRoot: string, siteDir: string): SiteRecord | undefined {
 export function upToDate(
   outRoot: string,
   siteDir: string,
-  options: { verifyOutput?: boolean; secrets?: SecretMode } = {},
+  options: {
+    verifyOutput?: boolean;
+    secrets?: SecretMode;
+    /** The environment secrets are read from (default process.env). */
+    env?: Readonly<Record<string, string | undefined>>;
+    /** Warnings fail the build (a site with any is compiled); diagnostics replay only under the same cwd and site dir as given. */
+    strict?: boolean;
+    shown?: readonly [string, string];
+  } = {},
 ): SiteRecord | undefined {
   const record = loadRecord(outRoot, siteDir);
   if (!record?.clean || record.code !== codeStamp()) return undefined;
   // The committed tree and the deploy tree differ in the secrets: a record holds for its own kind only.
   if (record.secrets !== (options.secrets ?? 'markers')) return undefined;
+  const [cwd, dir] = options.shown ?? [];
+  if (record.diagnostics.length > 0 && (options.strict || record.shown[0] !== cwd || record.shown[1] !== dir)) return undefined;
   if (!stampsHold(record.inputs) || !contentsHold(record)) return undefined;
+  if (!envHolds(record.env, options.env ?? process.env)) return undefined;
   if (options.verifyOutput === false) return record;
   return outputHolds(join(outRoot, record.site), record) ? record : undefined;
 }
@@ -298,6 +324,10 @@ export function writeRecord(
     stamps?: readonly InputStamp[] | undefined;
     secrets: SecretMode;
     clean: boolean;
+    env?: readonly (readonly [string, string])[] | undefined;
+    diagnostics: readonly Diagnostic[];
+    sources: Readonly<Record<string, string>>;
+    shown: readonly [string, string];
   },
   artifacts: readonly Artifact[],
 ): void {
@@ -349,6 +379,10 @@ export function writeRecord(
         manifestStat: [written.size, written.ino],
         files: artifacts.map((a) => [a.path, Buffer.byteLength(a.contents, 'utf8'), a.mode] as const),
         ...(signature ? { signature: sha256Hex(signature.contents) } : {}),
+        env: clean ? (site.env ?? []) : [],
+        diagnostics: clean ? site.diagnostics : [],
+        frames: clean ? framesOf(site.diagnostics, site.sources) : {},
+        shown: site.shown,
       };
       const body = JSON.stringify(record);
       writeFileSync(fd, `${stateMac('record', body)}\n${body}`);

@@ -61,6 +61,8 @@ export interface SecretResolution {
   readonly stamps: readonly InputStamp[];
   /** A secret came from the environment: the output depends on more than files. */
   readonly fromEnv: boolean;
+  /** Each variable read and its value (the up-to-date check's keyed digest, src/cache/env.ts; never stored). */
+  readonly envValues: readonly (readonly [name: string, value: string])[];
 }
 
 /** Options: where relative display paths start, the environment to read, the directory secret files must be in. */
@@ -137,6 +139,7 @@ export async function resolveSecrets(input: Record<string, unknown>, locate: Loc
   const diagnostics: Diagnostic[] = [];
   const stamps: InputStamp[] = [];
   let fromEnv = false;
+  const envValues: (readonly [string, string])[] = [];
   for (const path of SECRET_FIELDS) {
     const [section, key] = path as [string, string];
     const holder = out[section] as Record<string, unknown> | undefined;
@@ -213,6 +216,7 @@ export async function resolveSecrets(input: Record<string, unknown>, locate: Loc
         continue;
       }
       secrets.push(v);
+      envValues.push([ref.env, v]);
       const long = secretTooLong(v);
       if (long !== undefined)
         diagnostics.push(at(TOO_LONG_HINT, `${where} (the environment variable ${ref.env}) ${long}`, 'SECRET_TOO_LONG'));
@@ -267,7 +271,7 @@ export async function resolveSecrets(input: Record<string, unknown>, locate: Loc
       ...(locate(path) ?? {}),
     });
   }
-  return { input: out, secrets, diagnostics, stamps, fromEnv };
+  return { input: out, secrets, diagnostics, stamps, fromEnv, envValues };
 }
 
 /** The installer config keys under `config:` that hold a secret. */

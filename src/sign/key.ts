@@ -40,6 +40,8 @@ export interface KeyResolution {
   readonly stamps: readonly InputStamp[];
   /** The key came from the environment (no stamp covers it). */
   readonly fromEnv: boolean;
+  /** The variable and the key read from it (for the up-to-date check's keyed digest; never stored). */
+  readonly envValue?: readonly [name: string, value: string];
   /** What to mask in printed text: each base64 line of the key and its whole body. */
   readonly masked: readonly string[];
 }
@@ -147,5 +149,6 @@ export async function resolveSigningKey(input: Record<string, unknown>, locate: 
         ),
       ],
     };
-  return { key: new SigningKey(text, source), diagnostics: [], stamps, fromEnv: typeof ref.env === 'string', masked };
+  const env = typeof ref.env === 'string' ? { envValue: [ref.env, text] as const } : {};
+  return { key: new SigningKey(text, source), diagnostics: [], stamps, fromEnv: typeof ref.env === 'string', masked, ...env };
 }
