@@ -73,7 +73,9 @@ export function proxyBootLines(model: SiteModel, scope: string): DnsmasqOption[]
     // With keyed names (nginx.file_key) each known MAC's item names its own script, and the
     // entry script's item is for the others only: one item matches, so it boots at once.
     ...(namesKeyed(model)
-      ? model.nodes.flatMap((n) => n.macs.map((mac) => biosIpxe([`tag:${macTag(model, mac)}`], `${model.boot.server}/${nodeScriptPath(model, mac)}`)))
+      ? model.nodes.flatMap((n) =>
+          n.macs.map((mac) => biosIpxe([`tag:${macTag(model, mac)}`], `${model.boot.server}/${nodeScriptPath(model, mac)}`)),
+        )
       : []),
     biosIpxe(namesKeyed(model) ? [`tag:!${keyedTag(model)}`] : [], `${model.boot.server}/${LAYOUT.entryScript}`),
     service('x86PC', 'undionly.kpxe'),
