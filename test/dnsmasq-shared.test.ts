@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { stringify } from 'yaml';
-import { check, compileSite } from '../src/index.ts';
+import { build, check, compileSite } from '../src/index.ts';
 import { tempDir } from './helpers/tmp.ts';
 import { exampleSite } from './helpers/example.ts';
 
@@ -93,6 +93,27 @@ test('sites on one dnsmasq with different TFTP roots are SITE_DNSMASQ_CONFLICT a
   const c = site(root, 'site_c', 3, { tftp_root: '/srv/tftp' });
   const d2 = (await check({ sites: [c, a] })).diagnostics.filter((x) => x.code === 'SITE_DNSMASQ_CONFLICT');
   assert.ok(d2.length === 1 && d2[0]!.file!.endsWith('site_c/site.yaml'), JSON.stringify(d2));
+});
+
+test('an up-to-date site is compiled again beside a new site on its dnsmasq host, so their conflict is still seen', async () => {
+  const root = tempDir('dnsmasq-shared-utd');
+  const a = site(root, 'site_a', 1);
+  // Inputs (and their ctime) changed in the build's own clock tick are compiled again by the next build.
+  await new Promise((r) => setTimeout(r, 250));
+  // Outside the directory the sites are in (listed for sites/_defaults.yaml: a new out/ there is a change).
+  const out = join(tempDir('dnsmasq-shared-utd-out'), 'out');
+  assert.ok((await build({ sites: [a], outDir: out })).ok);
+  // Output written within the build's clock tick is not trusted by the next build either.
+  await new Promise((r) => setTimeout(r, 250));
+  const again = await build({ sites: [a], outDir: out });
+  assert.ok(again.sites[0]!.upToDate, 'alone, site_a is up to date');
+  // site_b joins boot1 with another TFTP root: site_a's record names its dnsmasq host, so it is compiled with it.
+  const b = site(root, 'site_b', 2, { tftp_root: '/srv/tftp' });
+  const both = await build({ sites: [a, b], outDir: out });
+  assert.ok(
+    both.diagnostics.some((d) => d.code === 'SITE_DNSMASQ_CONFLICT'),
+    JSON.stringify(both.diagnostics.map((d) => d.code)),
+  );
 });
 
 test('DNS on for one site and off for another, and different hosts dirs, are each reported', async () => {

@@ -168,6 +168,23 @@ test('a short key is refused where it is written; a missing one is an error only
   assert.equal([...fromFile.keys()].sort(), [...fromEnv.keys()].sort());
 });
 
+test('an inline key is masked where it is written, whatever its YAML spelling (code frames, sources)', async () => {
+  const dir = keyedSite();
+  const text = readFileSync(join(dir, 'site.yaml'), 'utf8');
+  // The key written with a YAML escape: its source text is not the value, so only its position can mask it.
+  const spelled = `"${KEY.slice(0, 4)}\\x2d${KEY.slice(5)}"`;
+  writeFileSync(join(dir, 'site.yaml'), text.replace(/file_key:[\s\S]*?\n(?=\S|$)/, `file_key: ${spelled}\n`));
+  const site = await compileSite(dir, { secrets: 'filled' });
+  assert.ok(
+    site.diagnostics.some((d) => d.code === 'SECRET_INLINE' && d.path === 'nginx.file_key'),
+    JSON.stringify(site.diagnostics),
+  );
+  const sources = Object.values(site.sources).join('\n');
+  assert.ok(readFileSync(join(dir, 'site.yaml'), 'utf8').includes(spelled));
+  assert.not.ok(sources.includes(spelled), 'the key as written is in the printed sources');
+  assert.not.ok(JSON.stringify(site.diagnostics).includes(KEY.slice(5)));
+});
+
 test('verify: the plain names of keyed configs and seeds must not answer', async () => {
   const dir = keyedSite();
   const out = await files(dir, 'filled');

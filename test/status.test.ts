@@ -154,6 +154,46 @@ test('one verdict per node: never-booted, booting, local, installing, installed,
   ]);
 });
 
+test('keyed names (nginx.file_key): configs match their node by the tagged name; a fetch of the plain script name is the stub, a problem, not a boot', async () => {
+  const dir = site();
+  writeFileSync(join(dir, 'site.yaml'), `${readFileSync(join(dir, 'site.yaml'), 'utf8')}nginx:\n  file_key: { env: HARVGEN_FILE_KEY }\n`);
+  const x = 'x'.repeat(32);
+  const log = join(dir, '..', 'access.log');
+  writeFileSync(
+    log,
+    [
+      line('10.0.0.14', 10, `/ipxe/52-54-00-00-00-04-${x}.ipxe`, 200),
+      line('10.0.0.14', 11, `/harvester/inst-${x}.yaml`, 200),
+      line('10.0.0.12', 12, '/ipxe/52-54-00-00-00-02.ipxe', 200),
+      // A forged terminal escape and line in what an unknown machine reports.
+      line('10.0.0.160', 13, '/harvgen-discover?mac=52-54-00-ff-00-09&serial=%1b%5b2J%0aFAKE', 200),
+    ].join('\n') + '\n',
+  );
+  const r = await status({ sites: [dir], logs: [log] });
+  const n = byHost(r.nodes);
+  assert.is(n.inst!.verdict, 'installing');
+  assert.is(n.inst!.fetches.config?.status, 200);
+  assert.is(n.boot!.verdict, 'never-booted');
+  assert.ok(
+    n.boot!.problems.some((p) => /fetched the stub at its plain script name/.test(p)),
+    JSON.stringify(n.boot),
+  );
+  assert.is(r.unknown.find((u) => u.mac === '52:54:00:ff:00:09')?.report?.serial, '?[2J?FAKE');
+});
+
+test('a loop mended (an install since that stayed installed) is no longer a loop', async () => {
+  const dir = site();
+  const log = join(dir, '..', 'access.log');
+  writeFileSync(
+    log,
+    `${[...install('loop', 7, 10, ['STARTED', 'SUCCEEDED']), ...install('loop', 7, 30, ['STARTED', 'SUCCEEDED'])].join('\n')}\n`,
+  );
+  const looping = byHost((await status({ sites: [dir], logs: [log] })).nodes);
+  // The second install finished; nothing started after it: installed, though it looped before.
+  assert.is(looping.loop!.verdict, 'installed');
+  assert.is(looping.loop!.installs, 2);
+});
+
 test('rotated and gzipped logs of several servers merge in time order; --since drops older requests', async () => {
   const dir = site();
   const all = logs();

@@ -231,6 +231,7 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
             dir: resolve(cwd, s.dir),
             site: s.site!,
             server,
+            dnsmasq: s.model!.dhcp.server === 'dnsmasq' ? s.model!.dnsmasq.host : undefined,
             nodes: s.model!.nodes.length,
             stamps,
             secrets: options.secrets ?? 'markers',

@@ -46,6 +46,8 @@ export interface UpToDateSite {
   readonly site: string;
   /** `host:port` of its boot server. */
   readonly server: string;
+  /** `dnsmasq.host`, when its dnsmasq is shared (SITE_DNSMASQ_CONFLICT compares such sites). */
+  readonly dnsmasq?: string;
   /** The inputs the record holds. */
   readonly inputs: readonly InputStamp[];
   /** What its last build reported (warnings), replayed, and the source texts of their code frames. */
@@ -75,11 +77,17 @@ export async function compileAll<S extends ModelledSite | CompiledSite, R extend
     const bump = (k: string) => count.set(k, (count.get(k) ?? 0) + 1);
     for (const s of sites) {
       if (s?.model) bump(`server ${s.model.boot.host}:${s.model.boot.port}`);
+      if (s?.model?.dnsmasq.host !== undefined && s.model.dhcp.server === 'dnsmasq') bump(`dnsmasq ${s.model.dnsmasq.host}`);
       if (s?.site) bump(`site ${s.site}`);
     }
-    for (const r of skipped.values()) (bump(`server ${r.server}`), bump(`site ${r.site}`));
+    for (const r of skipped.values()) {
+      bump(`server ${r.server}`);
+      bump(`site ${r.site}`);
+      if (r.dnsmasq !== undefined) bump(`dnsmasq ${r.dnsmasq}`);
+    }
     for (const [index, r] of [...skipped]) {
-      if (count.get(`server ${r.server}`)! > 1 || count.get(`site ${r.site}`)! > 1) {
+      const shared = r.dnsmasq !== undefined && count.get(`dnsmasq ${r.dnsmasq}`)! > 1;
+      if (count.get(`server ${r.server}`)! > 1 || count.get(`site ${r.site}`)! > 1 || shared) {
         skipped.delete(index);
         await compile(index, options.sites[index]!);
       }

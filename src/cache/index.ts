@@ -15,7 +15,6 @@ import {
   lstatSync,
   mkdirSync,
   openSync,
-  readdirSync,
   readFileSync,
   renameSync,
   rmSync,
@@ -34,6 +33,8 @@ import type { SecretMode } from '../load/secrets.ts';
 import { isSafeRelativePath, sha256Hex, type Artifact } from '../render/artifact.ts';
 import { macHolds, stateKey, stateMac } from './key.ts';
 import { envHolds } from './env.ts';
+import { codeStamp } from './code.ts';
+export { codeStamp } from './code.ts';
 import { framesOf, type Frames } from './replay.ts';
 export { replayedSources } from './replay.ts';
 import type { Diagnostic } from '../diagnostics/types.ts';
@@ -44,7 +45,7 @@ export { stateKeyDir } from './key.ts';
 /** The cache directory at the top of the output root. */
 export const CACHE_DIR = '.harvgen-cache';
 
-const RECORD_VERSION = 4;
+const RECORD_VERSION = 5;
 
 /** Largest record read back (a 10,000-node site writes about 2 MiB). */
 const MAX_RECORD = 64 * 1024 * 1024;
@@ -66,8 +67,9 @@ export interface SiteRecord {
   readonly secrets: SecretMode;
   readonly siteDir: string;
   readonly site: string;
-  /** `host:port` of boot.server: sites sharing one are always compiled together (cross-site checks). */
+  /** `host:port` of boot.server, and `dnsmasq.host`: sites sharing one are compiled together (cross-site checks). */
   readonly server: string;
+  readonly dnsmasq?: string;
   readonly nodes: number;
   /**
    * Compiled without a single diagnostic, emitted without a recovery or an untrusted path, every
@@ -97,26 +99,6 @@ export interface SiteRecord {
   readonly frames: Frames; // the source lines their code frames show (masked)
   /** The working directory and the site directory as given: diagnostics show paths relative to them. */
   readonly shown: readonly [cwd: string, dir: string];
-}
-
-let codeIdentity: string | undefined;
-
-/** Identity of the running harvgen: the path, size, mtime and inode of its package.json (its version), code and templates. */
-export function codeStamp(): string {
-  if (codeIdentity !== undefined) return codeIdentity;
-  const codeDir = resolve(import.meta.dirname, '..'); // dist/ (or src/ under tsx)
-  const pkg = resolve(codeDir, '..');
-  const files = (dir: string): string[] =>
-    readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
-      e.isDirectory() ? files(join(dir, e.name)) : e.isFile() ? [join(dir, e.name)] : [],
-    );
-  const hash = createHash('sha256');
-  for (const f of [join(pkg, 'package.json'), ...files(codeDir), ...files(join(pkg, 'templates'))].sort()) {
-    const st = lstatSync(f);
-    hash.update(`${f}\0${st.size}\0${st.mtimeMs}\0${st.ino}\n`);
-  }
-  codeIdentity = hash.digest('hex');
-  return codeIdentity;
 }
 
 /** Where the record of a site directory lives. */
@@ -320,6 +302,7 @@ export function writeRecord(
     dir: string;
     site: string;
     server: string;
+    dnsmasq?: string | undefined;
     nodes: number;
     stamps?: readonly InputStamp[] | undefined;
     secrets: SecretMode;
@@ -370,6 +353,7 @@ export function writeRecord(
         secrets: site.secrets,
         site: site.site,
         server: site.server,
+        ...(site.dnsmasq !== undefined ? { dnsmasq: site.dnsmasq } : {}),
         nodes: site.nodes,
         clean,
         inputs: clean ? inputs : [],

@@ -12,7 +12,7 @@
 import { isAlias, isMap, isPair, isScalar, isSeq, parseAllDocuments, visit, type Document, type Node } from 'yaml';
 
 /** Keys whose value is a secret wherever they appear in an inventory file. */
-export const SECRET_KEYS: ReadonlySet<string> = new Set(['token', 'password', 'private_key']);
+export const SECRET_KEYS: ReadonlySet<string> = new Set(['token', 'password', 'private_key', 'file_key']);
 
 /** The keys of a secret reference, whose values name where the secret is (not secret themselves). */
 const REFERENCE_KEYS: ReadonlySet<string> = new Set(['env', 'file']);

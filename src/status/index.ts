@@ -7,6 +7,7 @@ import type { ResolvedNode, SiteModel } from '../model/index.ts';
 import { compileModel } from '../pipeline.ts';
 import { nodeAllow, poolAllow } from '../render/access.ts';
 import { DIRS, LAYOUT, UNKNOWN_EVENT_HOST } from '../render/layout.ts';
+import { namesKeyed } from '../render/file-names.ts';
 import { addressAllowed } from '../util/ipv4.ts';
 import { readLogs, type LogRequest } from './log.ts';
 import type { FetchKind, FetchSummary, NodeStatus, StatusEvent, StatusResult, UnknownMachine, Verdict } from './types.ts';
@@ -25,11 +26,12 @@ export interface StatusOptions {
 }
 
 const MAC_HEX = '[0-9a-f]{2}(?:-[0-9a-f]{2}){5}';
-const TAG = '(?:-[0-9a-f]{32}|-x{32})?';
+/** A keyed name's tag (the committed tree's `x`s too). */
+const TAG = '-(?:[0-9a-f]{32}|x{32})';
 
 /** What one request of a site's tree is, by its path under the site's prefix. */
 type Kind =
-  | { kind: 'script'; mac: string }
+  | { kind: 'script'; mac: string; stub: boolean }
   | { kind: 'config'; host: string }
   | { kind: 'seed'; mac: string }
   | { kind: 'event'; host: string; event: StatusEvent['event'] }
@@ -39,6 +41,8 @@ type Kind =
 /** How requests of one site are recognised. */
 interface Matcher {
   readonly prefix: string;
+  /** `nginx.file_key`: a node's files have keyed names, and the plain script name is the stub. */
+  readonly keyed: boolean;
   readonly script: RegExp;
   readonly config: RegExp;
   readonly seed: RegExp;
@@ -72,9 +76,11 @@ function matcher(model: SiteModel): Matcher {
   }
   return {
     prefix: model.boot.prefix,
-    script: new RegExp(`^${p}/${DIRS.scripts}/(${MAC_HEX})${TAG}\\.ipxe$`),
-    config: new RegExp(`^${p}/${DIRS.configs}/([a-z0-9](?:[a-z0-9-]*[a-z0-9])?)${TAG}\\.yaml$`),
-    seed: new RegExp(`^${p}/${DIRS.cloudInit}/(${MAC_HEX})${TAG}/(?:user-data|meta-data|vendor-data)$`),
+    keyed: namesKeyed(model),
+    // A keyed site's names carry the tag (the hostname before it); the plain script name is the stub.
+    script: new RegExp(`^${p}/${DIRS.scripts}/(${MAC_HEX})(${TAG})?\\.ipxe$`),
+    config: new RegExp(`^${p}/${DIRS.configs}/([a-z0-9](?:[a-z0-9-]*[a-z0-9])?)${namesKeyed(model) ? TAG : ''}\\.yaml$`),
+    seed: new RegExp(`^${p}/${DIRS.cloudInit}/(${MAC_HEX})${namesKeyed(model) ? TAG : ''}/(?:user-data|meta-data|vendor-data)$`),
     event: new RegExp(`^${p}/${LAYOUT.eventsDir}/([a-z0-9-]+|${UNKNOWN_EVENT_HOST})/(STARTED|SUCCEEDED|FAILED)$`),
     files,
   };
@@ -82,7 +88,7 @@ function matcher(model: SiteModel): Matcher {
 
 function classify(m: Matcher, r: LogRequest): Kind | undefined {
   let x = m.script.exec(r.path);
-  if (x) return { kind: 'script', mac: x[1]!.replaceAll('-', ':') };
+  if (x) return { kind: 'script', mac: x[1]!.replaceAll('-', ':'), stub: m.keyed && x[2] === undefined };
   if ((x = m.config.exec(r.path))) return { kind: 'config', host: x[1]! };
   if ((x = m.seed.exec(r.path))) return { kind: 'seed', mac: x[1]!.replaceAll('-', ':') };
   if ((x = m.event.exec(r.path))) return { kind: 'event', host: x[1]!, event: x[2] as StatusEvent['event'] };
@@ -196,6 +202,13 @@ export function siteStatus(
           if (r.status === 404) stranger(k.mac, r);
           break;
         }
+        if (k.stub) {
+          // The stub boots nothing: this NIC's DHCP answer was not its per-MAC one.
+          l.problems.push(
+            `${iso(r.time)} from ${r.ip}: ${k.mac} fetched the stub at its plain script name, not its keyed script: another DHCP server answered it, or the DHCP config predates nginx.file_key`,
+          );
+          break;
+        }
         l.fetch('script', r);
         if (r.status < 400) {
           l.lastScript = { r, mac: k.mac };
@@ -277,7 +290,10 @@ function summarize(site: string, l: NodeLog, loopWindow: number): NodeStatus {
   const { node } = l;
   const accepted = l.events.filter((e) => e.accepted);
   const successes = accepted.filter((e) => e.event === 'SUCCEEDED').map((e) => e.at);
-  const loopAt = successes.find((s) => l.starts.some((t) => t > s && t - s <= loopWindow));
+  // A loop is judged from the last install: one that looped once and was mended is not one now.
+  const lastSuccess = successes[successes.length - 1];
+  const loopAt =
+    lastSuccess !== undefined && l.starts.some((t) => t > lastSuccess && t - lastSuccess <= loopWindow) ? lastSuccess : undefined;
   const problems = [...l.problems];
   let verdict: Verdict;
   const fetched = (k: FetchKind) => (l.fetches.get(k)?.last.status ?? 999) < 400;
@@ -289,7 +305,7 @@ function summarize(site: string, l: NodeLog, loopWindow: number): NodeStatus {
   } else if (accepted.length > 0) {
     const last = accepted[accepted.length - 1]!.event;
     verdict = last === 'STARTED' ? 'installing' : last === 'SUCCEEDED' ? 'installed' : 'failed';
-  } else if (fetched('config')) verdict = 'installing';
+  } else if (fetched('config') && l.fetches.get('config')!.last.time >= (l.lastScript?.r.time ?? 0)) verdict = 'installing';
   else if (!l.lastScript) verdict = 'never-booted';
   else if (node.boot !== 'harvester' && fetched('kernel') && (node.boot !== 'os' || fetched('initrd'))) verdict = 'booted';
   else if (node.boot === 'iscsi') verdict = 'booted';

@@ -66,7 +66,9 @@ export function parseLine(line: string, from: string): LogRequest | undefined {
   }
   const query: Record<string, string> = {};
   if (q >= 0) {
-    for (const [k, v] of new URLSearchParams(target.slice(q + 1))) if (!(k in query)) query[k] = v;
+    // Anyone may send these: no control character reaches what status prints (a terminal escape, a forged line).
+    for (const [k, v] of new URLSearchParams(target.slice(q + 1)))
+      if (!(k in query)) query[k] = v.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, '?');
   }
   return { ip: m[1]!, time, method: m[11]!, path, query, status: Number(m[13]), from };
 }

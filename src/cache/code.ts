@@ -1,0 +1,24 @@
+// The identity of the running harvgen, which an up-to-date record must match (src/cache/index.ts).
+import { createHash } from 'node:crypto';
+import { lstatSync, readdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+
+let codeIdentity: string | undefined;
+
+/** Identity of the running harvgen: the path, size, mtime and inode of its package.json (its version), code and templates. */
+export function codeStamp(): string {
+  if (codeIdentity !== undefined) return codeIdentity;
+  const codeDir = resolve(import.meta.dirname, '..'); // dist/ (or src/ under tsx)
+  const pkg = resolve(codeDir, '..');
+  const files = (dir: string): string[] =>
+    readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+      e.isDirectory() ? files(join(dir, e.name)) : e.isFile() ? [join(dir, e.name)] : [],
+    );
+  const hash = createHash('sha256');
+  for (const f of [join(pkg, 'package.json'), ...files(codeDir), ...files(join(pkg, 'templates'))].sort()) {
+    const st = lstatSync(f);
+    hash.update(`${f}\0${st.size}\0${st.mtimeMs}\0${st.ino}\n`);
+  }
+  codeIdentity = hash.digest('hex');
+  return codeIdentity;
+}
