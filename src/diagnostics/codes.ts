@@ -68,6 +68,7 @@ export const CODES = {
   ),
   // network section
   NET_CIDR_INVALID: c('error', '`network.cidr` (or a block of `nginx.real_ip.from`) is not a valid IPv4 network.'),
+  DHCP_BOOT_FILE_TOO_LONG: c('error', 'With `dhcp.server: kea`, a boot file URL is longer than the 127 bytes Kea accepts.'),
   DHCP_FORM_CONFLICT: c('error', '`dnsmasq.mode: proxy` with `dhcp.server: kea` or `isc`: proxy DHCP is a dnsmasq form.'),
   NET_IP_INVALID: c('error', 'A value that must be an IPv4 address is not one.'),
   NET_GATEWAY_OUTSIDE: c('error', 'The gateway is not a usable address of the network.'),

@@ -3,11 +3,15 @@
 // dnsmasq is its own TFTP server and needs neither.
 import { parseIpv4 } from '../../util/ipv4.ts';
 import type { Rule } from '../rule.ts';
+import { bootClasses, ipxeHostBootFile } from '../../render/dhcp-boot.ts';
+
+/** Longest `boot-file-name` kea-dhcp4 accepts (the 128-byte file field, NUL-terminated). */
+const MAX_KEA_BOOT_FILE = 127;
 
 /** `dhcp.next_server` is an IPv4 address, and Kea and ISC sites have one. */
 export const dhcpServerRule: Rule = {
   name: 'dhcp-server',
-  codes: ['NET_IP_INVALID', 'NET_NEXT_SERVER_MISSING', 'DHCP_FORM_CONFLICT'],
+  codes: ['NET_IP_INVALID', 'NET_NEXT_SERVER_MISSING', 'DHCP_FORM_CONFLICT', 'DHCP_BOOT_FILE_TOO_LONG'],
   check({ input, model, report }) {
     if (model.dhcp.server !== 'dnsmasq' && input.dnsmasq?.mode === 'proxy') {
       report({
@@ -17,6 +21,20 @@ export const dhcpServerRule: Rule = {
         at: ['dnsmasq', 'mode'],
         target: 'value',
       });
+    }
+    if (model.dhcp.server === 'kea') {
+      // Kea puts boot-file-name in the BOOTP file field and refuses more than 127 bytes (kea-dhcp4 -t).
+      const files = [...bootClasses(model).map((c) => c.file), ...model.nodes.flatMap((n) => n.macs.map((m) => ipxeHostBootFile(model, m) ?? ''))];
+      const longest = files.reduce((a, b) => (Buffer.byteLength(b) > Buffer.byteLength(a) ? b : a), '');
+      if (Buffer.byteLength(longest) > MAX_KEA_BOOT_FILE) {
+        report({
+          code: 'DHCP_BOOT_FILE_TOO_LONG',
+          message: `the boot file URL ${longest} is ${Buffer.byteLength(longest)} bytes long; Kea's boot-file-name (the BOOTP file field) holds at most ${MAX_KEA_BOOT_FILE}`,
+          hint: `Shorten boot.server (its path prefix, or a shorter host name)${model.nginx.fileKey !== undefined ? ': with nginx.file_key a script URL is 61 characters longer than boot.server' : ''}.`,
+          at: ['boot', 'server'],
+          target: 'value',
+        });
+      }
     }
     const given = input.dhcp?.next_server;
     if (given !== undefined && parseIpv4(given) === undefined) {
