@@ -67,7 +67,6 @@ const CASES: Case[] = [
   { id: 'bios-keyed', key: 'keyed', hostname: 'hv-b1' },
   // iPXE not told apart from firmware: it gets iPXE again, and again.
   { id: 'no-ipxe-tag', key: 'bios', hostname: 'hv-b1', mutate: (c) => c.replace(/^dhcp-(userclass|match)=set:ipxe,.*\n/gm, '') },
-  { id: 'no-proxy-range', key: 'bios', hostname: 'hv-b1', mutate: (c) => c.replace(/^dhcp-range=.*,proxy,.*\n/m, '') },
   // BIOS iPXE takes a proxy's boot file only from a menu item (the dhcp-boot line alone: "Nothing to boot").
   { id: 'no-bios-ipxe-item', key: 'bios', hostname: 'hv-b1', mutate: (c) => c.replace(/^pxe-service=.*,tag:ipxe,x86PC,.*\n/m, '') },
 ];
@@ -234,7 +233,6 @@ test('proxy DHCP with nginx.file_key, BIOS: the menu item of the MAC names its k
 
 for (const [id, what, why] of [
   ['no-ipxe-tag', 'without the iPXE user-class tag', /^iPXE loads iPXE again$/],
-  ['no-proxy-range', 'without the proxy range', /^(Nothing to boot|No more network devices)$/],
   ['no-bios-ipxe-item', "without BIOS iPXE's menu item", /^(Nothing to boot|No more network devices)$/],
 ] as const) {
   test(`mutation: the proxy config ${what} boots nothing`, async () => {
