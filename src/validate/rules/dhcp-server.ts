@@ -24,7 +24,10 @@ export const dhcpServerRule: Rule = {
     }
     if (model.dhcp.server === 'kea') {
       // Kea puts boot-file-name in the BOOTP file field and refuses more than 127 bytes (kea-dhcp4 -t).
-      const files = [...bootClasses(model).map((c) => c.file), ...model.nodes.flatMap((n) => n.macs.map((m) => ipxeHostBootFile(model, m) ?? ''))];
+      const files = [
+        ...bootClasses(model).map((c) => c.file),
+        ...model.nodes.flatMap((n) => n.macs.map((m) => ipxeHostBootFile(model, m) ?? '')),
+      ];
       const longest = files.reduce((a, b) => (Buffer.byteLength(b) > Buffer.byteLength(a) ? b : a), '');
       if (Buffer.byteLength(longest) > MAX_KEA_BOOT_FILE) {
         report({
