@@ -11,7 +11,7 @@ import { bootImages, kindOf } from '../render/kinds/index.ts';
 import { normalizeMac } from '../util/mac.ts';
 import { formatPath } from '../util/paths.ts';
 import { MASK, type ExplainedValue, type ExplainSink, type Explanation, type Provenance } from './types.ts';
-import { nodeScriptPath } from '../render/file-names.ts';
+import { nodeScriptUrl } from '../render/file-names.ts';
 import { LAYOUT } from '../render/layout.ts';
 
 export type { ExplainedValue, Explanation, Provenance } from './types.ts';
@@ -88,7 +88,7 @@ export function explainNode(site: CompiledSite, node: ResolvedNode): Explanation
   const dhcpFile = server === 'kea' ? LAYOUT.kea : server === 'isc' ? LAYOUT.dhcpd : LAYOUT.dnsmasq;
   add('dhcp', `${server}: ${dhcpFile}`, site.locate?.has(['dhcp', 'server']) ? where(['dhcp', 'server']) : { kind: 'built-in' });
   for (const mac of node.macs) {
-    add(`ipxe[${mac}]`, `${model.boot.server}/${nodeScriptPath(model, mac)}`, { kind: 'derived', from: 'boot.server and the MAC' });
+    add(`ipxe[${mac}]`, nodeScriptUrl(model, mac), { kind: 'derived', from: 'boot.server and the MAC' });
     const images = bootImages(model, node, mac);
     if (images)
       add(`cmdline[${mac}]`, images.args.join(' '), { kind: 'derived', from: 'the values above, boot.* and harvester.artifacts' });

@@ -2,7 +2,7 @@
 // (the iPXE split) and the reservations. dnsmasq (host-configs.ts), the libvirt network, Kea
 // (kea.ts) and ISC dhcpd (dhcpd.ts) each write these facts in their own syntax; none decides them.
 import type { SiteModel } from '../model/index.ts';
-import { namesKeyed, nodeScriptPath } from './file-names.ts';
+import { namesKeyed, nodeScriptUrl } from './file-names.ts';
 import { LAYOUT } from './layout.ts';
 
 /** True when some node is an arm64 machine. */
@@ -83,7 +83,7 @@ export function bootFile(model: SiteModel, id: BootClassId): string {
  * know); else nothing (undefined). Every form writes it in its host's entry, for iPXE only.
  */
 export function ipxeHostBootFile(model: SiteModel, mac: string): string | undefined {
-  return namesKeyed(model) ? `${model.boot.server}/${nodeScriptPath(model, mac)}` : undefined;
+  return namesKeyed(model) ? nodeScriptUrl(model, mac) : undefined;
 }
 
 /** One node's DHCP reservation: its boot MACs, its address when fixed, its name. */

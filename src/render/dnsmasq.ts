@@ -16,7 +16,7 @@
 import type { SiteModel } from '../model/index.ts';
 import { escapers } from './escape.ts';
 import { hasArm64, ipxeSplitLines, keyedTag, macTag, siteTag, uefiBootFile, vipReservation, type DnsmasqOption } from './host-configs.ts';
-import { namesKeyed, nodeScriptPath } from './file-names.ts';
+import { namesKeyed, nodeScriptUrl } from './file-names.ts';
 import { LAYOUT } from './layout.ts';
 import { renderTemplate } from './templates.ts';
 
@@ -73,9 +73,7 @@ export function proxyBootLines(model: SiteModel, scope: string): DnsmasqOption[]
     // With keyed names (nginx.file_key) each known MAC's item names its own script, and the
     // entry script's item is for the others only: one item matches, so it boots at once.
     ...(namesKeyed(model)
-      ? model.nodes.flatMap((n) =>
-          n.macs.map((mac) => biosIpxe([`tag:${macTag(model, mac)}`], `${model.boot.server}/${nodeScriptPath(model, mac)}`)),
-        )
+      ? model.nodes.flatMap((n) => n.macs.map((mac) => biosIpxe([`tag:${macTag(model, mac)}`], nodeScriptUrl(model, mac))))
       : []),
     biosIpxe(namesKeyed(model) ? [`tag:!${keyedTag(model)}`] : [], `${model.boot.server}/${LAYOUT.entryScript}`),
     service('x86PC', 'undionly.kpxe'),

@@ -45,6 +45,11 @@ export function nodeScriptPath(model: SiteModel, mac: string): string {
   return withTag(plain, keyedTag(model, plain));
 }
 
+/** The URL of the script of one boot MAC (what DHCP, embed.ipxe, the manifest and explain name). */
+export function nodeScriptUrl(model: SiteModel, mac: string): string {
+  return `${model.boot.server}/${nodeScriptPath(model, mac)}`;
+}
+
 /** The NoCloud seed directory of one boot MAC of an OS node, with a trailing slash. */
 export function cloudInitPath(model: SiteModel, mac: string): string {
   const plain = LAYOUT.cloudInitDir(mac);

@@ -3,7 +3,7 @@
 // Every script starts with the bytes `#!ipxe\n` (a BOM before it hangs BIOS iPXE).
 import type { SiteModel } from '../model/index.ts';
 import { installerScript } from './kinds/harvester/index.ts';
-import { namesKeyed, nodeScriptPath } from './file-names.ts';
+import { namesKeyed, nodeScriptUrl } from './file-names.ts';
 import { macToHyphen } from '../util/mac.ts';
 import { UNKNOWN_WAIT_SECONDS } from './kinds/install-script.ts';
 import { DIRS, LAYOUT } from './layout.ts';
@@ -45,9 +45,7 @@ export function renderKeyedStub(model: SiteModel, mac: string): string {
  */
 function keyedScripts(model: SiteModel): { mac: string; url: string }[] {
   if (!namesKeyed(model)) return [];
-  return model.nodes.flatMap((n) =>
-    n.macs.map((mac) => ({ mac: macToHyphen(mac), url: `${model.boot.server}/${nodeScriptPath(model, mac)}` })),
-  );
+  return model.nodes.flatMap((n) => n.macs.map((mac) => ({ mac: macToHyphen(mac), url: nodeScriptUrl(model, mac) })));
 }
 
 /** A node MAC that embed.ipxe configures statically. */

@@ -9,7 +9,7 @@ import { LAYOUT } from './layout.ts';
 import type { Manifest } from './manifest-types.ts';
 import type { SecretMode } from '../load/secrets.ts';
 import type { ProtectedFile } from './access.ts';
-import { namesKeyed, nodeScriptPath } from './file-names.ts';
+import { namesKeyed, nodeScriptPath, nodeScriptUrl } from './file-names.ts';
 
 export type { Manifest, ManifestNode } from './manifest-types.ts';
 
@@ -77,7 +77,7 @@ export function renderManifest(model: SiteModel, artifacts: readonly Artifact[],
         ...(n.ip !== undefined ? { ip: n.ip } : {}),
         method: n.method,
         macs: [...n.macs],
-        ipxe: n.macs.map((mac) => ({ mac, path: nodeScriptPath(model, mac), url: `${model.boot.server}/${nodeScriptPath(model, mac)}` })),
+        ipxe: n.macs.map((mac) => ({ mac, path: nodeScriptPath(model, mac), url: nodeScriptUrl(model, mac) })),
         ...kind.tail,
       };
     }),
