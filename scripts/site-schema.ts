@@ -456,6 +456,13 @@ const schema = {
           description: 'How many times the iPXE scripts try a failed fetch before giving up (default 3).',
         },
         retry_delay: { type: 'integer', minimum: 1, maximum: 300, description: 'Seconds between iPXE fetch attempts (default 5).' },
+        unknown_wait: {
+          type: 'integer',
+          minimum: 1,
+          maximum: 3600,
+          description:
+            'Seconds a machine that gets no install waits in iPXE before it returns to the firmware (default 60): an unknown machine under `unknown: wait`, a machine of another arch under `unknown: join`, and the plain-name stub of a keyed site (`nginx.file_key`). The pause keeps such a machine from looping tightly through network boot.',
+        },
         unknown: {
           type: 'string',
           enum: ['wait', 'local', 'join'],

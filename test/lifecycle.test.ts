@@ -134,6 +134,25 @@ test('boot.unknown: wait (default) installs nothing; local boots the disk; join 
   );
 });
 
+test('boot.unknown_wait sets the pause of unknown.ipxe (default 60 s) and nothing else', async () => {
+  const wait = text(await files(site(() => undefined)), 'unknown.ipxe');
+  assert.match(wait, /^echo harvgen: leaving network boot in 60 s\.\nsleep 60\nexit 1$/m);
+  const short = await files(site((d) => (d.boot!.unknown_wait = 7)));
+  const shortText = text(short, 'unknown.ipxe');
+  assert.match(shortText, /^echo harvgen: leaving network boot in 7 s\.\nsleep 7\nexit 1$/m);
+  assert.is(shortText.replace(/\b7\b/g, '60'), wait, 'only the pause changed');
+  // The node scripts keep their own pauses (retries, giving up), which boot.unknown_wait does not set.
+  const plain = await files(site(() => undefined));
+  for (const [path, contents] of short) if (path.startsWith('ipxe/')) assert.is(contents, plain.get(path), path);
+  for (const bad of [0, 3601, 'soon']) {
+    const r = await check({ sites: [site((d) => (d.boot!.unknown_wait = bad))] });
+    assert.ok(
+      r.diagnostics.some((d) => d.severity === 'error' && d.file?.endsWith('site.yaml')),
+      `unknown_wait ${String(bad)} is refused: ${JSON.stringify(r.diagnostics)}`,
+    );
+  }
+});
+
 test('boot.unknown: join installs only the arch of defaults: another architecture (iPXE ${buildarch}) installs nothing', async () => {
   const x86 = text(await files(site((d) => (d.boot!.unknown = 'join'))), 'unknown.ipxe');
   const guard = x86.indexOf('iseq ${buildarch} arm64 && goto harvgen_other_arch ||');

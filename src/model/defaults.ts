@@ -14,6 +14,8 @@ export const BUILTIN_DEFAULTS = Object.freeze({
     report: true,
     retries: 3,
     retryDelay: 5,
+    // What an unknown machine (and a keyed site's stub) waits before leaving network boot.
+    unknownWait: 60,
     unknown: 'wait',
     // Harvester's EFI system partition (Elemental's layout) and the boot loader on it.
     installedMarker: Object.freeze({ volume: 'COS_GRUB', file: '/EFI/BOOT/bootx64.efi' }),

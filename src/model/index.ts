@@ -114,6 +114,7 @@ export function resolveSite(input: SiteInput, layers: Layers = { profiles: {} })
       report: input.boot.report ?? D.boot.report,
       retries: input.boot.retries ?? D.boot.retries,
       retryDelay: input.boot.retry_delay ?? D.boot.retryDelay,
+      unknownWait: input.boot.unknown_wait ?? D.boot.unknownWait,
       ...(input.boot.dhcp_retry !== undefined ? { dhcpRetry: input.boot.dhcp_retry } : {}),
       unknown,
       installedMarker: { volume: marker?.volume ?? D.boot.installedMarker.volume, file: marker?.file ?? D.boot.installedMarker.file },

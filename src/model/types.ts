@@ -236,6 +236,8 @@ export interface SiteModel {
     readonly report: boolean;
     readonly retries: number;
     readonly retryDelay: number;
+    /** `boot.unknown_wait`: seconds unknown.ipxe (and a keyed stub) pauses before `exit 1`. */
+    readonly unknownWait: number;
     /** `rd.net.dhcp.retry` for the installer's initrd, when set. */
     readonly dhcpRetry?: number;
     /** What unknown.ipxe does with a MAC that is in no node. */

@@ -5,7 +5,6 @@ import type { SiteModel } from '../model/index.ts';
 import { installerScript } from './kinds/harvester/index.ts';
 import { namesKeyed, nodeScriptUrl } from './file-names.ts';
 import { macToHyphen } from '../util/mac.ts';
-import { UNKNOWN_WAIT_SECONDS } from './kinds/install-script.ts';
 import { DIRS, LAYOUT } from './layout.ts';
 import { renderTemplate } from './templates.ts';
 
@@ -28,7 +27,7 @@ export function renderUnknownScript(model: SiteModel): string {
   if (model.boot.unknown === 'join' && model.unknownJoin) return installerScript(model, model.unknownJoin, undefined);
   return renderTemplate('unknown.ipxe', {
     site: model.site,
-    waitSeconds: UNKNOWN_WAIT_SECONDS,
+    waitSeconds: model.boot.unknownWait,
     report: model.boot.report,
     discoverUrl: `${model.boot.server}/${LAYOUT.discover}`,
   });
@@ -36,7 +35,7 @@ export function renderUnknownScript(model: SiteModel): string {
 
 /** The script at a known MAC's plain name when names are keyed: it says where the real one is handed out. */
 export function renderKeyedStub(model: SiteModel, mac: string): string {
-  return renderTemplate('node-keyed-stub.ipxe', { site: model.site, mac, waitSeconds: UNKNOWN_WAIT_SECONDS });
+  return renderTemplate('node-keyed-stub.ipxe', { site: model.site, mac, waitSeconds: model.boot.unknownWait });
 }
 
 /**

@@ -6,9 +6,6 @@ import { kernelShim } from '../../model/index.ts';
 import { renderTemplate } from '../templates.ts';
 import type { BootImages } from './types.ts';
 
-/** Seconds the unknown-machine script waits before returning to the firmware. */
-export const UNKNOWN_WAIT_SECONDS = 60;
-
 /** `file://<volume><file>`: the iPXE URI of the file whose presence means "installed" (UEFI). */
 export function installedMarkerUri(model: SiteModel): string {
   return `file://${model.boot.installedMarker.volume}${model.boot.installedMarker.file}`;
@@ -48,7 +45,7 @@ export function renderInstallScript(model: SiteModel, node: ResolvedNode, mac: s
     retries: model.boot.retries,
     retryDelay: model.boot.retryDelay,
     arch: node.arch,
-    waitSeconds: UNKNOWN_WAIT_SECONDS,
+    waitSeconds: model.boot.unknownWait,
     kernelUrl: target.images.kernel,
     kernelArgs: target.images.args,
     initrds: target.images.initrds,
