@@ -1,0 +1,113 @@
+#!/usr/bin/env node
+// `npm test`'s test run: the unit and golden tests and the real-program tests, as two lanes that
+// run at the same time (each test file of a lane in its own uvu process, one after another):
+//
+//   vm     the real-program tests that boot QEMU guests (two at a time each, one guest per core)
+//   other  the unit and golden tests, then the other real-program tests
+//
+// The suites are CPU-bound on a 2-core machine, but the other lane also waits a lot (cloud-init's
+// retries, nginx and dnsmasq starting in their namespaces): side by side they take the time of
+// the longer lane instead of the sum (CONTRIBUTING.md, "How long the tests take"). Each test file's
+// output is printed whole when it ends, with its duration, so that the lanes never interleave; the
+// run ends with one line per file and exits 1 when any file failed.
+//
+//   node scripts/run-tests.mjs [unit|real|all] [--serial]
+//
+// `unit` and `real` run one suite (what `npm run test:unit` / `test:real` run); `--serial` runs
+// one file at a time. The test kernel is fetched before the lanes start, so that two files never
+// fetch it at once.
+import { spawn, spawnSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const repo = join(dirname(fileURLToPath(import.meta.url)), '..');
+const args = process.argv.slice(2);
+const what = args.find((a) => !a.startsWith('--')) ?? 'all';
+const serial = args.includes('--serial');
+if (!['unit', 'real', 'all'].includes(what)) {
+  console.error(`run-tests: unknown suite "${what}" (unit, real or all)`);
+  process.exit(2);
+}
+
+/** Real-program test files that boot QEMU guests (they run in the `vm` lane, longest first). */
+const VM_FILES = ['lifecycle', 'reinstall', 'boot', 'generic', 'dhcp-forms', 'dnsmasq-proxy', 'secureboot', 'lab-arm64'];
+
+const uvu = join(repo, 'node_modules/uvu/bin.js');
+const escape = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+/** One uvu process for one real-program test file. */
+const realJob = (name) => ({
+  name: `test/real/${name}.test.ts`,
+  argv: [uvu, '-r', 'tsx', 'test/real', `^${escape(name)}\\.test\\.ts$`, '-i', 'helpers'],
+});
+const unitJob = {
+  name: 'unit and golden tests (test/*.test.ts)',
+  argv: [uvu, '-r', 'tsx', 'test', '\\.test\\.ts$', '-i', 'fixtures', '-i', 'helpers', '-i', 'real'],
+};
+
+const realNames = readdirSync(join(repo, 'test/real'))
+  .filter((f) => f.endsWith('.test.ts'))
+  .map((f) => f.slice(0, -'.test.ts'.length))
+  .sort();
+// A file that boots guests belongs to the vm lane (two lanes of guests would overload 2 cores).
+const boots = realNames.filter((n) => /\bbootVm\(/.test(readFileSync(join(repo, 'test/real', `${n}.test.ts`), 'utf8')));
+const unlisted = boots.filter((n) => !VM_FILES.includes(n));
+if (unlisted.length > 0) {
+  console.error(`run-tests: ${unlisted.join(', ')} boot QEMU guests: add them to VM_FILES in scripts/run-tests.mjs`);
+  process.exit(2);
+}
+const unknownVm = VM_FILES.filter((n) => !realNames.includes(n));
+if (unknownVm.length > 0) {
+  console.error(`run-tests: VM_FILES names files that do not exist: ${unknownVm.join(', ')}`);
+  process.exit(2);
+}
+const vm = what === 'unit' ? [] : VM_FILES.map(realJob);
+const other = [
+  ...(what === 'real' ? [] : [unitJob]),
+  ...(what === 'unit' ? [] : realNames.filter((n) => !VM_FILES.includes(n)).map(realJob)),
+];
+const lanes = serial ? [[...other, ...vm]] : [vm, other].filter((l) => l.length > 0);
+
+// The boot tests share one test kernel (scripts/fetch-test-kernel.sh); fetched once, up front. A
+// failure here is not the run's: the tests that need the kernel report it themselves.
+if (vm.length > 0 && process.getuid?.() === 0) {
+  spawnSync('bash', [join(repo, 'scripts/fetch-test-kernel.sh')], { cwd: repo, stdio: 'ignore', timeout: 300_000 });
+}
+
+const results = [];
+const started = Date.now();
+const secs = (ms) => `${(ms / 1000).toFixed(1)} s`;
+
+/** Run one job with its output captured; print it whole when the job ends. */
+function run(job, lane) {
+  return new Promise((resolve) => {
+    const t0 = Date.now();
+    const child = spawn(process.execPath, job.argv, { cwd: repo, env: process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const chunks = [];
+    child.stdout.on('data', (d) => chunks.push(d));
+    child.stderr.on('data', (d) => chunks.push(d));
+    child.on('close', (code, signal) => {
+      const ms = Date.now() - t0;
+      const ok = code === 0;
+      process.stdout.write(`\n== ${job.name} (${lane} lane): ${ok ? 'passed' : 'FAILED'} in ${secs(ms)}\n`);
+      process.stdout.write(Buffer.concat(chunks));
+      results.push({ name: job.name, ok, ms, code: code ?? signal });
+      resolve();
+    });
+  });
+}
+
+await Promise.all(
+  lanes.map(async (jobs, i) => {
+    const lane = serial ? 'serial' : jobs === vm ? 'vm' : 'other';
+    for (const job of jobs) await run(job, lane);
+    if (!serial) process.stdout.write(`\n== ${lane} lane done after ${secs(Date.now() - started)}\n`);
+    return i;
+  }),
+);
+
+const failed = results.filter((r) => !r.ok);
+process.stdout.write(`\n== test files (${results.length}, ${secs(Date.now() - started)} in all)\n`);
+for (const r of results) process.stdout.write(`  ${r.ok ? 'ok    ' : 'FAILED'} ${secs(r.ms).padStart(8)}  ${r.name}\n`);
+if (failed.length > 0) process.stdout.write(`\n${failed.length} test file(s) failed: ${failed.map((r) => r.name).join(', ')}\n`);
+process.exit(failed.length > 0 ? 1 : 0);
