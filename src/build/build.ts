@@ -50,7 +50,10 @@ export interface BuildOptions extends CheckOptions {
   readonly keepArtifacts?: boolean;
   /**
    * Compile the sites on up to this many worker threads (default 1: in this thread). The output,
-   * the records and the diagnostics are the same whatever the number (README "Speed").
+   * the records and the diagnostics are the same whatever the number (README "Speed"); with
+   * workers, `BuildResult.compiled` holds no `model` or `locate` (they stay in the worker), only
+   * a `summary` of the model (src/build/summary.ts). Watch's caches (`parseCache`,
+   * `renderCaches`) and a single site to compile mean no worker.
    */
   readonly jobs?: number;
 }
