@@ -134,6 +134,14 @@ test('a worker that throws or dies is an INTERNAL_ERROR of its sites, never a ha
   }
 });
 
+test('--jobs takes a whole number of workers from 1 to 256', () => {
+  for (const bad of ['0', '257', '1.5', 'all']) {
+    const r = runCli(['build', 'sites/location_x', '--out', join(tempDir('parallel-usage'), 'out'), '--jobs', bad]);
+    assert.is(r.code, 2, bad);
+    assert.match(r.stderr, `CLI_USAGE: --jobs must be a whole number of worker threads from 1 to 256`);
+  }
+});
+
 test('the library compiles on workers from the sources too (tsx), with the same tree', async () => {
   const { root, dirs } = inventory('parallel-lib');
   const serial = await build({ sites: dirs, cwd: root, outDir: 'serial', jobs: 1 });
