@@ -167,6 +167,9 @@ export class WorkerPool {
   }
 
   #dispatch(): void {
+    // No worker left: what waits fails at once (a site asked for later too), never a hang.
+    const gone = this.#slots.every((s) => s.dead !== undefined);
+    if (gone) for (const p of this.#waiting.splice(0)) fail(p, this.#slots[0]!.dead!);
     for (const slot of this.#slots) {
       if (slot.busy || slot.dead !== undefined) continue;
       const next = slot.queue.shift() ?? this.#waiting.shift();
@@ -184,8 +187,7 @@ export class WorkerPool {
     slot.dead = why;
     for (const p of [...(slot.busy ? [slot.busy] : []), ...slot.queue.splice(0)]) fail(p, why);
     slot.busy = undefined;
-    if (this.#slots.every((s) => s.dead !== undefined)) for (const p of this.#waiting.splice(0)) fail(p, why);
-    else this.#dispatch();
+    this.#dispatch();
   }
 }
 
