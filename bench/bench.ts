@@ -15,6 +15,9 @@
 // peak RSS (`--bounds` runs only these, in under 30 s, and writes nothing). Prints a table of
 // medians and ratios and writes bench/results.json.
 //   npm run bench [-- --quick] [-- --bounds] [-- --dir /dev/shm] [-- --rounds N]
+// `--per-core` measures only the cold build with `--jobs 1`, `--jobs 2` and `--jobs <every core>`
+// (the default), interleaved with the floor, and prints each against the floor and against
+// `--jobs 1` (the speedup); with `--only` for some inventories.
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg as loadavgOf, totalmem, tmpdir } from 'node:os';
@@ -222,6 +225,50 @@ async function measureCase(name: string, inventory: Inventory, sites: number, pe
   return { name, inventory, sites, nodes: sites * perSite, files, ms, rssMb, ratios, load: [loadAtStart, loadavg()] };
 }
 
+interface CoresResult {
+  name: string;
+  files: number;
+  floorMs: number;
+  /** By number of workers: median ms and peak RSS (workers included: one process). */
+  jobs: { n: number; ms: number; rssMb: number }[];
+  load: [string, string];
+}
+
+/** `--per-core`: cold builds with 1, 2 and every core's worth of workers, round by round with the floor. */
+function measureCores(name: string, inventory: Inventory, sites: number, perSite: number, rounds: number): CoresResult {
+  const root = join(work, name);
+  const loadAtStart = loadavg();
+  (inventory === 'rich' ? generateRichRepo : generateRepo)(root, sites, perSite);
+  run([bin, 'build', '--out', join(root, 'out-0'), '--jobs', '1'], root);
+  const packFile = join(root, 'pack.json');
+  const files = pack(join(root, 'out-0'), packFile);
+  const counts = [...new Set([1, 2, availableParallelism()])];
+  const floor: Run[] = [];
+  const samples = new Map<number, Run[]>(counts.map((n) => [n, []]));
+  for (let i = 0; i < rounds; i++) {
+    floor.push(run([join(repo, 'bench/floor.mjs'), packFile, join(root, `floor-${i + 1}`)], root));
+    // Every other round in the other order, so that neither end of a round is always the later one.
+    for (const n of i % 2 === 0 ? counts : [...counts].reverse()) {
+      samples.get(n)!.push(run([bin, 'build', '--out', join(root, `out-${n}-${i + 1}`), '--jobs', String(n)], root));
+    }
+  }
+  rmSync(root, { recursive: true, force: true });
+  const jobs = counts.map((n) => ({
+    n,
+    ms: median(samples.get(n)!.map((x) => x.ms)),
+    rssMb: Math.max(...samples.get(n)!.map((x) => x.rssMb)),
+  }));
+  return { name, files, floorMs: median(floor.map((x) => x.ms)), jobs, load: [loadAtStart, loadavg()] };
+}
+
+function coresRow(c: CoresResult): string {
+  const serial = c.jobs[0]!.ms;
+  const cells = c.jobs.map(
+    (j) => `${j.ms.toFixed(0)} (${(j.ms / c.floorMs).toFixed(2)}x floor, ${(serial / j.ms).toFixed(2)}x speedup, ${j.rssMb.toFixed(0)} MB)`,
+  );
+  return `| ${c.name} | ${c.files} | ${c.floorMs.toFixed(0)} | ${cells.join(' | ')} | ${c.load[0]}; ${c.load[1]} |`;
+}
+
 function startup(rounds: number) {
   const version: number[] = [];
   const bare: number[] = [];
@@ -302,6 +349,7 @@ if (flag('--bounds')) {
 }
 
 // The compiled CLI is what users run: build it first (npm run bench does).
+const perCore = flag('--per-core');
 const machine = {
   node: process.version,
   platform: `${process.platform}/${process.arch}`,
@@ -337,6 +385,21 @@ function row(c: CaseResult): string {
 const only = value('--only')?.split(',');
 const rounds = value('--rounds');
 const cases: CaseResult[] = [];
+const coreCases: CoresResult[] = [];
+for (const [name, inventory, sites, perSite, n] of perCore ? plan : []) {
+  if (only && !only.includes(name)) continue;
+  process.stderr.write(`  ${name}, per core (load ${loadavg()})...\n`);
+  coreCases.push(measureCores(name, inventory, sites, perSite, rounds ? Number(rounds) : n));
+  process.stderr.write(`${coresRow(coreCases.at(-1)!)}\n`);
+}
+if (perCore) {
+  rmSync(work, { recursive: true, force: true });
+  const counts = coreCases[0]?.jobs.map((j) => `--jobs ${j.n} ms`) ?? [];
+  console.log(`\n| inventory | files | floor ms | ${counts.join(' | ')} | load at start, end |`);
+  console.log(`| --- | --- | --- | ${counts.map(() => '---').join(' | ')} | --- |`);
+  for (const c of coreCases) console.log(coresRow(c));
+  process.exit(0);
+}
 for (const [name, inventory, sites, perSite, n] of plan) {
   if (only && !only.includes(name)) continue;
   process.stderr.write(`  ${name} (load ${loadavg()})...\n`);

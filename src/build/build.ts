@@ -11,6 +11,8 @@ import type { Artifact } from '../render/artifact.ts';
 import { dropRecord, manifestVouched, replayedSources, upToDate, writeRecord, type SiteRecord } from '../cache/index.ts';
 import { compileAll, type CheckOptions } from './check.ts';
 import { emitNotes, staleSite } from './notes.ts';
+import { openPasses, type Passes } from './passes.ts';
+import { summaryOf } from './summary.ts';
 
 /** Options for build(). */
 export interface BuildOptions extends CheckOptions {
@@ -46,6 +48,14 @@ export interface BuildOptions extends CheckOptions {
    * their paths either way).
    */
   readonly keepArtifacts?: boolean;
+  /**
+   * Compile the sites on up to this many worker threads (default 1: in this thread). The output,
+   * the records and the diagnostics are the same whatever the number (README "Speed"); with
+   * workers, `BuildResult.compiled` holds no `model` or `locate` (they stay in the worker), only
+   * a `summary` of the model (src/build/summary.ts). Watch's caches (`parseCache`,
+   * `renderCaches`) and a single site to compile mean no worker.
+   */
+  readonly jobs?: number;
 }
 
 /** What build() did for one site. */
@@ -77,6 +87,15 @@ export interface BuildResult {
  * `allOrNothing`, only when all of them have none). `ok` is false when any site has errors.
  */
 export async function build(options: BuildOptions): Promise<BuildResult> {
+  let passes: Passes | undefined;
+  try {
+    return await buildWith(options, async (count) => (passes = await openPasses(options, count)));
+  } finally {
+    await passes?.close();
+  }
+}
+
+async function buildWith(options: BuildOptions, open: (count: number) => Promise<Passes>): Promise<BuildResult> {
   const cwd = options.cwd ?? process.cwd();
   const outRoot = resolve(cwd, options.outDir ?? 'out');
   const compare = options.dryRun === true || options.check === true;
@@ -102,12 +121,12 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
       if (r) records.set(i, { ...r, sources: replayedSources(r) });
     }
   }
-  const { result: checked, skipped } = await compileAll({ ...options, stamps: !compare }, records, async (dir, o) =>
-    (await import('../pipeline.ts')).compileModel(dir, o),
-  );
+  // In process or on worker threads (--jobs), the same from here on: src/build/passes.ts.
+  const passes = await open(options.sites.length - records.size);
+  const { result: checked, skipped } = await compileAll({ ...options, stamps: !compare }, records, passes.model, passes.concurrent);
   // Sites waiting for their second pass (let go once rendered); `compiled` holds each site as
   // reported (rendered once its turn came, else as the first pass left it).
-  const pending: (ModelledSite | undefined)[] = checked.sites.map((s) => (s.renderable ? s : undefined));
+  const pending: (ModelledSite | undefined)[] = checked.sites.map((s, i) => (passes.renderable(i, s) ? s : undefined));
   const compiled: CompiledSite[] = checked.sites.map(({ renderable: _notRendered, ...s }) => s);
   const crossSite = checked.diagnostics.some(
     (d) => d.severity === 'error' && (d.code.startsWith('SITE_') || d.code === 'EMIT_DUPLICATE_SITE'),
@@ -118,11 +137,14 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
   // A site rendered (once), what rendering added to its diagnostics reported: a site that
   // rendered no files without saying why is an internal error, never a silent success (exit
   // codes never lie).
-  const finish = async (i: number): Promise<CompiledSite> => {
+  // `next`: the sites to be finished after this one, rendered ahead on the workers (at most
+  // `passes.ahead` of them), so that the main thread holds only a few sites' files at once.
+  const finish = async (i: number, next: readonly number[] = []): Promise<CompiledSite> => {
     const modelled = pending[i];
     if (!modelled) return compiled[i]!;
     pending[i] = undefined;
-    let full = (await import('../pipeline.ts')).renderModelled(modelled);
+    for (const j of next.slice(0, passes.ahead)) if (pending[j]) passes.prefetch(j, pending[j]!);
+    let full = await passes.render(i, modelled);
     const added = full.diagnostics.slice(modelled.diagnostics.length);
     if (!full.artifacts && !hasFailures(full.diagnostics)) {
       const silent: Diagnostic = {
@@ -146,12 +168,13 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
   };
   // --all-or-nothing: every site rendered first, so that a render problem anywhere writes nothing.
   const streaming = options.allOrNothing !== true;
-  if (!streaming) for (let i = 0; i < compiled.length; i++) await finish(i);
+  const indices = compiled.map((_s, i) => i);
+  if (!streaming) for (let i = 0; i < compiled.length; i++) await finish(i, indices.slice(i + 1));
   const compiledOk = !hasFailures(compileDiagnostics, options.strict);
   // A failed build still reports every problem of every site, render problems included.
   const failedBuild = async (): Promise<BuildResult> => {
     for (let i = 0; i < compiled.length; i++) {
-      await finish(i);
+      await finish(i, indices.slice(i + 1));
       letGo(i);
     }
     return { ok: false, sites: [], compiled, diagnostics: all() };
@@ -160,7 +183,7 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
   // A site with errors is not written. The others are, unless --all-or-nothing, or unless the
   // error is between sites (a clash of names or URLs involves all of them).
   const failed = (s: CompiledSite) =>
-    !skippedDirs.has(s.dir) && (!s.model || (!streaming && !s.artifacts) || hasFailures(s.diagnostics, options.strict));
+    !skippedDirs.has(s.dir) && (!summaryOf(s) || (!streaming && !s.artifacts) || hasFailures(s.diagnostics, options.strict));
   const writable = compiled.flatMap((s, i) => (failed(s) ? [] : [i]));
   if (!compiledOk && (options.allOrNothing || crossSite || writable.length === 0)) return failedBuild();
   if (unsafe !== undefined) {
@@ -190,7 +213,7 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
   }
   if (secrets === 'filled' && !compare) markDeployTree(realRoot);
   const sites: SiteBuild[] = [];
-  for (const i of writable) {
+  for (const [k, i] of writable.entries()) {
     const partial = compiled[i]!;
     const dir = resolve(outRoot, partial.site!);
     const record = skippedDirs.get(partial.dir);
@@ -199,7 +222,7 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
       sites.push({ site: record.site, dir, files, nodes: record.nodes, written: [], removed: [], unchanged: files, upToDate: true });
       continue;
     }
-    const s = await finish(i);
+    const s = await finish(i, writable.slice(k + 1));
     letGo(i);
     if (!s.artifacts || hasFailures(s.diagnostics, options.strict)) continue; // a render problem: reported, not written
     try {
@@ -217,22 +240,22 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
         ...(known ? { known } : {}),
       });
       if (!compare) options.emitted?.set(siteOut, new Map(s.artifacts.map((a) => [a.path, a])));
-      sites.push({ ...r, site: s.site!, dir, files: s.artifacts.map((a) => a.path), nodes: s.model!.nodes.length });
+      const summary = summaryOf(s)!;
+      sites.push({ ...r, site: s.site!, dir, files: s.artifacts.map((a) => a.path), nodes: summary.nodes });
       emitDiagnostics.push(...emitNotes(dir, s.dir, r, options.check === true));
       if (options.check) emitDiagnostics.push(...staleSite(dir, s.dir, r));
       // A site written without an error may be skipped next time (its warnings are replayed from
       // its record); any written site's record vouches for its manifest.json.
       if (!compare) {
-        const server = `${s.model!.boot.host}:${s.model!.boot.port}`;
         const stamps = s.inputs?.complete ? s.inputs.stamps : undefined;
         writeRecord(
           realRoot,
           {
             dir: resolve(cwd, s.dir),
             site: s.site!,
-            server,
-            dnsmasq: s.model!.dhcp.server === 'dnsmasq' ? s.model!.dnsmasq.host : undefined,
-            nodes: s.model!.nodes.length,
+            server: summary.server,
+            dnsmasq: summary.dnsmasq,
+            nodes: summary.nodes,
             stamps,
             secrets: options.secrets ?? 'markers',
             clean: stamps !== undefined && !s.diagnostics.some((d) => d.severity === 'error') && !r.untrusted && !r.recovery,

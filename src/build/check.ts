@@ -6,6 +6,7 @@ import { hasFailures, sortDiagnostics } from '../diagnostics/types.ts';
 import type { InputStamp } from '../load/stamps.ts';
 import type { CompiledSite, CompileOptions, ModelledSite } from '../pipeline.ts';
 import { NOTHING_MASKED } from '../util/masked.ts';
+import { summaryOf, type Summarized } from './summary.ts';
 
 /** Options for check(). */
 export interface CheckOptions extends CompileOptions {
@@ -60,24 +61,30 @@ export interface UpToDateSite {
  * that shares its boot server or its name with another is compiled anyway, so that the checks
  * between sites see it.
  */
-export async function compileAll<S extends ModelledSite | CompiledSite, R extends UpToDateSite>(
+export async function compileAll<S extends (ModelledSite | CompiledSite) & Summarized, R extends UpToDateSite>(
   options: CheckOptions & { readonly strict?: boolean },
   records: ReadonlyMap<number, R>,
-  compileOne: (dir: string, options: CompileOptions) => Promise<S>,
+  compileOne: (dir: string, options: CompileOptions, index: number) => Promise<S>,
+  concurrent = false,
 ): Promise<{ result: Omit<CheckResult, 'sites'> & { readonly sites: readonly S[] }; skipped: ReadonlyMap<number, R> }> {
   const sites: (S | undefined)[] = [];
+  // Concurrent: every site is handed over at once (to a pool of workers, which reports progress
+  // as each one starts); the results land by index, so the order is the same.
   const compile = async (index: number, dir: string) => {
-    options.onProgress?.({ step: 'compile', dir, index, total: options.sites.length });
-    sites[index] = await compileOne(dir, options);
+    if (!concurrent) options.onProgress?.({ step: 'compile', dir, index, total: options.sites.length });
+    sites[index] = await compileOne(dir, options, index);
   };
-  for (const [index, dir] of options.sites.entries()) if (!records.has(index)) await compile(index, dir);
+  const first = [...options.sites.entries()].filter(([index]) => !records.has(index));
+  if (concurrent) await Promise.all(first.map(([index, dir]) => compile(index, dir)));
+  else for (const [index, dir] of first) await compile(index, dir);
   const skipped = new Map(records);
   if (skipped.size > 0) {
     const count = new Map<string, number>();
     const bump = (k: string) => count.set(k, (count.get(k) ?? 0) + 1);
     for (const s of sites) {
-      if (s?.model) bump(`server ${s.model.boot.host}:${s.model.boot.port}`);
-      if (s?.model?.dnsmasq.host !== undefined && s.model.dhcp.server === 'dnsmasq') bump(`dnsmasq ${s.model.dnsmasq.host}`);
+      const summary = s ? summaryOf(s) : undefined;
+      if (summary) bump(`server ${summary.server}`);
+      if (summary?.dnsmasq !== undefined) bump(`dnsmasq ${summary.dnsmasq}`);
       if (s?.site) bump(`site ${s.site}`);
     }
     for (const r of skipped.values()) {
@@ -94,7 +101,10 @@ export async function compileAll<S extends ModelledSite | CompiledSite, R extend
     }
   }
   const compiled = sites.flatMap((s) => (s ? [s] : []));
-  const between = compiled.length > 1 ? (await import('../validate/cross-site.ts')).crossSiteDiagnostics(compiled) : [];
+  const between =
+    compiled.length > 1
+      ? (await import('../validate/cross-site.ts')).crossSiteDiagnostics(compiled.map((s) => ({ ...s, facts: s.summary?.facts })))
+      : [];
   const replayed = [...skipped.values()].flatMap((r) => r.diagnostics ?? []);
   const diagnostics = sortDiagnostics([...compiled.flatMap((s) => s.diagnostics), ...replayed, ...duplicateSites(compiled), ...between]);
   // A site not compiled: its record stands in (its inputs are those the record holds, for watch).

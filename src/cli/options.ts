@@ -16,6 +16,8 @@ export interface Flags extends PrintFlags {
   readonly debounce?: number;
   readonly diff?: boolean;
   readonly deploy?: boolean;
+  /** `build --jobs <n>` (a number, or what was typed). */
+  readonly jobs?: number | string;
 }
 
 /** The flags that may come before the command (`harvgen --json check`). */

@@ -134,6 +134,8 @@ export interface JsonSiteCompiled {
   readonly dir: string;
   readonly site?: string;
   readonly model?: { readonly nodes: readonly unknown[] };
+  /** A site compiled on a worker thread carries its node count here in place of its model. */
+  readonly summary?: { readonly nodes: number };
   readonly artifacts?: readonly unknown[];
   readonly diagnostics: readonly Diagnostic[];
 }
@@ -158,7 +160,7 @@ export function jsonSite(compiled: JsonSiteCompiled, built?: JsonSiteBuilt): Jso
     ok: errors === 0,
     errors,
     warnings,
-    nodes: built ? built.nodes : compiled.model ? compiled.model.nodes.length : null,
+    nodes: built ? built.nodes : compiled.model ? compiled.model.nodes.length : (compiled.summary?.nodes ?? null),
     files: built ? built.files.length : compiled.artifacts ? compiled.artifacts.length : null,
     out: built ? built.dir : null,
     written: built ? built.written : null,

@@ -1,6 +1,7 @@
 // `harvgen build`: validate and write `<out>/<site>/` for each site without errors; with
 // --dry-run, --check or --diff compare the tree instead and say what would change.
 import type { CAC } from 'cac';
+import { availableParallelism } from 'node:os';
 import type { BuildResult } from '../../index.ts';
 import { countDiagnostics } from '../../diagnostics/format.ts';
 import { jsonBuildOutput, type JsonFileDiff } from '../../diagnostics/envelope.ts';
@@ -20,6 +21,7 @@ export function register(cli: CAC, out: CliOutput): void {
     .option('--diff', 'Print a unified diff of every file that would change (implies --dry-run unless --check)')
     .option('--all-or-nothing', 'Write nothing when any site has errors')
     .option('--force', 'Compile every site and compare every output file byte by byte, trusting no timestamp')
+    .option('--jobs <n>', 'Compile sites on up to n worker threads (default: every core; 1: in this process); same output whatever n')
     .example('harvgen build sites/location_x')
     .example('harvgen build sites/location_x --diff   # what would change, as a diff; writes nothing')
     .example('harvgen build sites/* --strict          # the committed tree, out/')
@@ -28,6 +30,8 @@ export function register(cli: CAC, out: CliOutput): void {
 }
 
 async function runBuild(dirs: string[], flags: Flags, out: CliOutput): Promise<number> {
+  const jobs = jobsOf(flags);
+  if (typeof jobs === 'string') return out.usageError(jobs);
   const { build } = await import('../../index.ts');
   // --diff shows what a build would change: it writes nothing (a dry run unless --check).
   const dryRun = flags.dryRun === true || (flags.diff === true && flags.check !== true);
@@ -43,6 +47,8 @@ async function runBuild(dirs: string[], flags: Flags, out: CliOutput): Promise<n
       force: flags.force === true,
       // The diff needs each site's files after it was compared.
       keepArtifacts: flags.diff === true,
+      // --diff reads each site's model (its secrets, to mask them): compiled in this process.
+      jobs: flags.diff === true ? 1 : jobs,
       onProgress,
     }),
   );
@@ -89,4 +95,12 @@ async function diffsOf(result: BuildResult): Promise<JsonFileDiff[]> {
     const secrets = [...new Set([...siteSecrets(compiled.model), ...siteSecretValues(compiled)])];
     return siteDiffs(s.dir, s, compiled.artifacts, secrets).map((d) => ({ site: s.site, ...d }));
   });
+}
+
+/** `--jobs`: a whole number from 1 to 256 (default: the cores there are), or the usage error. */
+function jobsOf(flags: Flags): number | string {
+  if (flags.jobs === undefined) return availableParallelism();
+  const n = Number(flags.jobs);
+  if (Number.isInteger(n) && n >= 1 && n <= 256) return n;
+  return `--jobs must be a whole number of worker threads from 1 to 256, not ${JSON.stringify(flags.jobs)}`;
 }

@@ -1,0 +1,50 @@
+// The two passes of build() over a run's sites, in process (`--jobs 1`, watch, the library's
+// default) or on a pool of worker threads (src/build/pool.ts). build() reads sites the same way
+// from both: their model through summaryOf (src/build/summary.ts), never directly.
+import type { CompiledSite, CompileOptions, ModelledSite } from '../pipeline.ts';
+import type { Summarized } from './summary.ts';
+import type { CheckOptions } from './check.ts';
+
+/** How build() runs the passes. */
+export interface Passes {
+  /** The first passes may all be asked for at once (a pool queues them). */
+  readonly concurrent: boolean;
+  /** How many sites to render ahead of the one being written (0 in process). */
+  readonly ahead: number;
+  model(dir: string, options: CompileOptions, index: number): Promise<ModelledSite & Summarized>;
+  renderable(index: number, site: ModelledSite): boolean;
+  render(index: number, site: ModelledSite): Promise<CompiledSite & Summarized>;
+  /** Start rendering a site that `render` will ask for soon. */
+  prefetch(index: number, site: ModelledSite): void;
+  close(): Promise<void>;
+}
+
+/** Both passes in this thread, one site after the other. */
+export const IN_PROCESS: Passes = {
+  concurrent: false,
+  ahead: 0,
+  model: async (dir, options) => (await import('../pipeline.ts')).compileModel(dir, options),
+  renderable: (_index, site) => site.renderable !== undefined,
+  render: async (_index, site) => (await import('../pipeline.ts')).renderModelled(site),
+  prefetch: () => undefined,
+  close: async () => undefined,
+};
+
+/**
+ * The passes for `count` sites to compile with up to `jobs` workers: in process for one worker or
+ * one site (a worker's start-up would buy nothing), or when the build reuses caches (watch).
+ */
+export async function openPasses(options: CheckOptions & { readonly jobs?: number }, count: number): Promise<Passes> {
+  const jobs = Math.min(options.jobs ?? 1, count);
+  if (jobs < 2 || options.parseCache || options.renderCaches) return IN_PROCESS;
+  const pool = new (await import('./pool.ts')).WorkerPool(jobs);
+  return {
+    concurrent: true,
+    ahead: jobs,
+    model: (dir, compile, index) => pool.model(index, dir, { ...options, ...compile }),
+    renderable: (index) => pool.renderable(index),
+    render: (index, site) => pool.render(index, site),
+    prefetch: (index, site) => pool.prefetch(index, site),
+    close: () => pool.close(),
+  };
+}

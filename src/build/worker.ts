@@ -1,0 +1,49 @@
+// The worker thread of a parallel build (src/build/pool.ts): compiles the sites the pool hands
+// it, one message at a time. Pass 1 keeps the site (its model, locator and input files never
+// leave this thread) and sends back what the main thread reads of it: diagnostics, sources, the
+// values to mask, input stamps and a summary of the model with the facts the checks between sites
+// need (positions resolved). Pass 2 renders the kept site, lets it go and sends back its files.
+import { parentPort } from 'node:worker_threads';
+import { compileModel, renderModelled, type CompiledSite, type ModelledSite } from '../pipeline.ts';
+import { crossSiteFacts } from '../validate/cross-site-facts.ts';
+import { summarize } from './summary.ts';
+import type { Reply, Task, WireSite } from './pool.ts';
+
+const port = parentPort!;
+const kept = new Map<number, ModelledSite>();
+
+/** A site as it crosses to the main thread: no model, no locator, the masked values as a list. */
+function wire(site: ModelledSite | CompiledSite): WireSite {
+  const { model, locate, masked, ...rest } = site;
+  const { renderable: _kept, ...plain } = rest as typeof rest & { renderable?: unknown };
+  return {
+    ...plain,
+    masked: [...masked.values],
+    ...(model ? { summary: { ...summarize(model), ...(locate ? { facts: crossSiteFacts(model, locate) } : {}) } } : {}),
+  };
+}
+
+async function run(task: Task): Promise<Reply> {
+  // Test-only: a bug in the worker itself, outside the pipeline's own guard (test/parallel.test.ts).
+  if (process.env.HARVGEN_TEST_THROW === 'worker') throw new Error('HARVGEN_TEST_THROW=worker');
+  if (process.env.HARVGEN_TEST_THROW === 'worker-exit') process.exit(3);
+  if (task.kind === 'model') {
+    const site = await compileModel(task.dir, task.options);
+    if (site.renderable) kept.set(task.id, site);
+    return { id: task.id, site: wire(site), renderable: site.renderable !== undefined };
+  }
+  const site = kept.get(task.id);
+  kept.delete(task.id);
+  if (!site) throw new Error(`no site ${task.id} kept for rendering`);
+  return { id: task.id, site: wire(renderModelled(site)), renderable: false };
+}
+
+port.on('message', (task: Task) => {
+  run(task).then(
+    (reply) => port.postMessage(reply),
+    (e: unknown) => {
+      const err = e instanceof Error ? e : new Error(String(e));
+      port.postMessage({ id: task.id, error: err.message, stack: err.stack ?? err.message } satisfies Reply);
+    },
+  );
+});

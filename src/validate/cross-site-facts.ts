@@ -1,0 +1,95 @@
+// What the checks between sites (cross-site.ts, cross-site-dnsmasq.ts) need of one site, taken
+// where its model and locator live: a small plain value, positions already resolved, that can
+// cross from a worker thread (src/build/pool.ts) to the main thread, where the checks run over
+// every site of the run. A serial build takes the same facts in process, so that the checks see
+// the same values either way.
+import type { Locator, SourceLocation } from '../load/index.ts';
+import type { SiteModel } from '../model/index.ts';
+import { DNSMASQ_GLOBAL_KEYS, dnsmasqGlobals, type DnsmasqGlobals } from '../render/dnsmasq.ts';
+import { servedArtifacts } from '../render/host-configs.ts';
+
+/** Where one inventory path was written, and whether it exists. */
+interface Position {
+  readonly path: string;
+  readonly at?: SourceLocation;
+  readonly has: boolean;
+}
+
+/** One site as the checks between sites see it. */
+export interface CrossSiteFacts {
+  readonly site: string;
+  /** `boot.server`'s host, port and path prefix. */
+  readonly host: string;
+  readonly port: number;
+  readonly prefix: string;
+  /** The site's release version, as written. */
+  readonly release?: string;
+  /** The first release file the site serves outside its prefix (its location). */
+  readonly outside?: string;
+  /** The site's dnsmasq when it is a shared one (`dnsmasq.host`, DHCP by dnsmasq). */
+  readonly dnsmasq?: {
+    readonly host: string;
+    readonly interface?: string;
+    readonly cidr: string;
+    readonly globals: DnsmasqGlobals;
+  };
+  /** Every position the checks may point at. */
+  readonly positions: readonly Position[];
+}
+
+/** The inventory paths the checks between sites point at. */
+const PATHS: readonly (readonly string[])[] = [
+  ['boot', 'server'],
+  ['harvester', 'artifacts'],
+  ['dnsmasq'],
+  ['network', 'cidr'],
+  ...Object.values(DNSMASQ_GLOBAL_KEYS).map((k) => ['dnsmasq', k]),
+];
+
+/** The facts of a site with a model. */
+export function crossSiteFacts(model: SiteModel, locate: Locator): CrossSiteFacts {
+  const prefix = model.boot.prefix;
+  let outside: string | undefined;
+  try {
+    outside = servedArtifacts(model).find((a) => prefix !== '' && !a.location.startsWith(`${prefix}/`))?.location;
+  } catch {
+    // A model with errors may not get that far; the site has its own errors to show.
+    outside = undefined;
+  }
+  const shared = model.dnsmasq.host !== undefined && model.dhcp.server === 'dnsmasq';
+  return {
+    site: model.site,
+    host: model.boot.host,
+    port: model.boot.port,
+    prefix,
+    ...(model.release ? { release: model.release.version.raw } : {}),
+    ...(outside !== undefined ? { outside } : {}),
+    ...(shared
+      ? {
+          dnsmasq: {
+            host: model.dnsmasq.host!,
+            ...(model.dnsmasq.interface !== undefined ? { interface: model.dnsmasq.interface } : {}),
+            cidr: model.network.cidr,
+            globals: dnsmasqGlobals(model),
+          },
+        }
+      : {}),
+    positions: PATHS.map((p) => {
+      const at = locate([...p], 'value');
+      return { path: p.join('.'), ...(at ? { at } : {}), has: locate.has([...p]) };
+    }),
+  };
+}
+
+/** A locator that answers from the facts' positions (and only for those paths). */
+export function factsLocator(facts: CrossSiteFacts): Locator {
+  const byPath = new Map(facts.positions.map((p) => [p.path, p]));
+  const find = (path: readonly (string | number)[]) => {
+    const p = byPath.get(path.join('.'));
+    if (!p) throw new Error(`cross-site facts hold no position for ${path.join('.')}`);
+    return p;
+  };
+  return Object.assign((path: readonly (string | number)[]) => find(path).at, {
+    has: (path: readonly (string | number)[]) => find(path).has,
+  });
+}
