@@ -1,0 +1,41 @@
+// Emit encodes each text into one reused buffer (src/emit/index.ts bytesOf) instead of a new
+// buffer per file: every file must still hold exactly the UTF-8 of its text, whatever its size
+// and characters, and whatever longer text was encoded before it.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { emitSite } from '../src/emit/index.ts';
+import type { Artifact } from '../src/render/artifact.ts';
+import { tempDir } from './helpers/tmp.ts';
+
+const texts: Record<string, string> = {
+  'a-ascii.txt': 'plain ASCII\n',
+  // Longer than the initial 64 KiB buffer in UTF-8 (3 bytes a character), not in UTF-16 units.
+  'b-cjk.txt': '日本語のテキスト'.repeat(4000),
+  // After a longer one: no bytes of the previous text may follow it.
+  'c-short.txt': 'x',
+  'd-markers.yaml': 'token: "«harvgen secret cluster.token»"\n',
+  // Surrogate pairs (4 bytes in UTF-8).
+  'e-emoji.txt': '🚀 boot 🧪\n'.repeat(5000),
+  // Over the buffer's 1 MiB bound: encoded alone.
+  'f-large.txt': 'ü'.repeat(600_000),
+  'g-empty.txt': '',
+  'h-after-large.txt': 'é\n',
+};
+
+test('every text is written as its exact UTF-8 bytes, in any order of sizes', async () => {
+  const dir = join(tempDir('emit-encoding'), 'site');
+  const artifacts: Artifact[] = [
+    ...Object.entries(texts).map(([path, contents]) => ({ path, contents, mode: 0o644 })),
+    { path: 'z-bytes.bin', contents: new Uint8Array([0, 255, 1, 254]), mode: 0o644 },
+  ];
+  const r = await emitSite(dir, artifacts);
+  assert.is(r.written.length, artifacts.length);
+  for (const [path, contents] of Object.entries(texts)) {
+    assert.ok(readFileSync(join(dir, path)).equals(Buffer.from(contents, 'utf8')), path);
+  }
+  assert.equal([...readFileSync(join(dir, 'z-bytes.bin'))], [0, 255, 1, 254]);
+});
+
+test.run();
