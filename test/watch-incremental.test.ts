@@ -2,7 +2,8 @@
 // src/model/cache.ts and RenderCache): after every kind of edit, the watched tree is byte for byte
 // the tree a fresh build of the same inventory writes. Edits: one node's value, a node file added
 // and one removed (every later node changes index), a site-level value every node reads, the shared
-// layers (sites/_defaults.yaml, a profile), an error and its fix, a new warning.
+// layers (sites/_defaults.yaml, a profile), an error and its fix, a new warning. The site exports
+// BSS boot parameters, whose per-node entries are reused (src/render/fragments.ts).
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'uvu';
@@ -18,6 +19,8 @@ test('after each edit the watched tree equals a fresh build of the same inventor
   const nodes = 24;
   const [siteDir] = generateRichRepo(root, 1, nodes);
   const sites = [siteDir!.slice(root.length + 1)];
+  // The BSS export too: a site-wide file assembled from per-node parts (src/render/fragments.ts).
+  writeFileSync(join(siteDir!, 'site.yaml'), `${readFileSync(join(siteDir!, 'site.yaml'), 'utf8')}bss:\n  export: true\n`);
   const out = join(root, 'out-watch');
   const events: WatchEvent[] = [];
   let notify: () => void = () => undefined;
@@ -62,13 +65,23 @@ test('after each edit the watched tree equals a fresh build of the same inventor
   try {
     await handle.ready;
     assert.ok(events[0]!.result.ok);
+    const bss = () => JSON.parse(readFileSync(join(out, 'r000/bss/bootparameters.json'), 'utf8')) as { params: string }[];
+    assert.ok(bss().length > 0 && !bss().some((e) => e.params.split(' ').includes('quiet')), 'BSS entries exported');
     const site = join(siteDir!, 'site.yaml');
     await step('one node value', () => rewrite(nodeFile(root, 0, 7), (t) => t.replace(/device: [^\n]*/, 'device: /dev/vdc')));
     await step('a node added', () => writeFileSync(nodeFile(root, 0, nodes), richNodeText(0, nodes)));
     await step('a node removed (later nodes move up)', () => rmSync(nodeFile(root, 0, 3)));
-    await step('a site-level value', () => rewrite(site, (t) => t.replace(/dns: \[([\d.]+), /, 'dns: [$1, 10.100.0.4, ')));
+    await step('a site-level value', () =>
+      rewrite(site, (t) => t.replace(/dns: \[([\d.]+), /, 'dns: [$1, 10.100.0.4, ').replace('ip=dhcp, ro]', 'ip=dhcp, ro, quiet]')),
+    );
+    assert.ok(
+      bss().some((e) => e.params.split(' ').includes('quiet')),
+      'BSS params follow the site-level OS profile',
+    );
     await step('sites/_defaults.yaml', () =>
-      rewrite(join(root, 'sites/_defaults.yaml'), (t) => t.replace('ntp1.example.net', 'ntp2.example.net')),
+      rewrite(join(root, 'sites/_defaults.yaml'), (t) =>
+        t.replace('ntp1.example.net', 'ntp2.example.net').replace('[nomodeset]', '[nomodeset, quiet]'),
+      ),
     );
     await step('a profile', () => rewrite(join(root, 'sites/_profiles/r650.yaml'), (t) => t.replace('mtu: 9000', 'mtu: 1500')));
     await step('an error', () => rewrite(nodeFile(root, 0, 9), (t) => t.replace(/ip: [^\n]*/, 'ip: 10.100.1.2')), 'error');

@@ -25,6 +25,7 @@ import { kindOf, renderNodeScript } from './kinds/index.ts';
 import { ConfigBudget } from './kinds/harvester/budget.ts';
 import { LAYOUT } from './layout.ts';
 import { renderBssBootParameters } from './bss.ts';
+import { computeAlways, nodeMemo } from './fragments.ts';
 import { dnsmasqHostFiles, renderDnsmasq, renderDnsmasqGlobal } from './dnsmasq.ts';
 import { renderManifest } from './manifest.ts';
 import { renderKea } from './kea.ts';
@@ -68,13 +69,15 @@ export interface RenderCache {
     }
   >;
   readonly shas: Map<string, { readonly contents: string | Uint8Array; readonly sha: string }>;
+  /** Per-node parts of the site-wide files by part name (src/render/fragments.ts). */
+  readonly fragments: Map<string, WeakMap<ResolvedNode, unknown>>;
   /** The site's resolved nodes (src/model/cache.ts), kept with its rendered ones. */
   readonly model: ModelCache;
 }
 
 /** An empty RenderCache. */
 export function renderCache(): RenderCache {
-  return { nodes: new Map(), shas: new Map(), model: modelCache() };
+  return { nodes: new Map(), shas: new Map(), fragments: new Map(), model: modelCache() };
 }
 
 /** Files read from outside the inventory that the tree carries: iPXE binaries by file name (`boot.ipxe_binaries`). */
@@ -96,9 +99,11 @@ export function renderSite(model: SiteModel, locate: Locator, cache?: RenderCach
     const site = JSON.stringify({ ...model, nodes: [], secrets: inputs.secrets ?? 'markers' });
     if (cache.site !== site) {
       cache.nodes.clear();
+      cache.fragments.clear();
       cache.site = site;
     }
   }
+  const memo = cache ? nodeMemo(cache.fragments) : computeAlways;
   const budget = new ConfigBudget(model, locate, secrets, installers(model));
   const add = (
     path: string,
@@ -198,7 +203,7 @@ export function renderSite(model: SiteModel, locate: Locator, cache?: RenderCach
   }
   if (model.unknownJoin) budget.render(model.unknownJoin, add);
   diagnostics.push(...budget.diagnostics());
-  if (model.bss.export) add(LAYOUT.bss, () => renderBssBootParameters(model));
+  if (model.bss.export) add(LAYOUT.bss, () => renderBssBootParameters(model, memo));
   // The site's DHCP server's config (`dhcp.server`), one form only: two DHCP servers on one
   // network would answer each other's clients.
   if (model.dhcp.server === 'kea') add(LAYOUT.kea, () => renderKea(model));
