@@ -229,7 +229,7 @@ export function renderSite(model: SiteModel, locate: Locator, cache?: RenderCach
   // A site of only generic OS and iSCSI nodes downloads no Harvester release.
   if (releases(model).length > 0) add(LAYOUT.fetchScript, () => renderFetchScript(model), { mode: 0o755 });
   // renderManifest sorts what it lists; the result is sorted once, manifest included.
-  files.push({ path: LAYOUT.manifest, contents: renderManifest(model, files, { secrets, shas: cache?.shas, guarded }), mode: 0o644 });
+  files.push({ path: LAYOUT.manifest, contents: renderManifest(model, files, { secrets, shas: cache?.shas, guarded, memo }), mode: 0o644 });
   files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   return { artifacts: files, diagnostics };
 }
