@@ -189,7 +189,13 @@ export async function compileModel(dir: string, options: CompileOptions = {}): P
     const layered = [loaded.layers.repo, ...Object.values(loaded.layers.profiles)].flatMap((l) => configBlockSecrets(l?.config));
     secrets = [...resolved.secrets, ...layered, ...signingKey.masked].filter((s) => s.length >= MIN_REDACTED);
     const base0 = { dir, ...(site ? { site } : {}), locate: loaded.locate };
-    const validated = validateSite(resolved.input, loaded.locate, loaded.layers);
+    // watch's caches of the site: resolved nodes (pass 1) and rendered ones (pass 2).
+    let cache: RenderCache | undefined;
+    if (options.renderCaches) {
+      cache = options.renderCaches.get(loaded.dir) ?? renderCache();
+      options.renderCaches.set(loaded.dir, cache);
+    }
+    const validated = validateSite(resolved.input, loaded.locate, loaded.layers, cache?.model);
     const base = { ...base0, ...(validated.model ? { model: validated.model } : {}) };
     const checked = [...resolved.diagnostics, ...signingKey.diagnostics, ...validated.diagnostics];
     if (!validated.model || checked.some((d) => d.severity === 'error')) {
@@ -207,11 +213,6 @@ export async function compileModel(dir: string, options: CompileOptions = {}): P
     const read = readInputFiles(model, loaded.dir, loaded.locate, loaded.repo);
     if (stamps) stamps = [...stamps, ...read.stamps];
     if (read.diagnostics.length > 0) return done({ ...base, diagnostics: [...checked, ...read.diagnostics] });
-    let cache: RenderCache | undefined;
-    if (options.renderCaches) {
-      cache = options.renderCaches.get(loaded.dir) ?? renderCache();
-      options.renderCaches.set(loaded.dir, cache);
-    }
     const renderable: Renderable = {
       model,
       locate: loaded.locate,

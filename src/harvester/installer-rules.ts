@@ -53,8 +53,18 @@ export interface InstallerRule {
   readonly check: (s: RuleSubject) => RuleHit | undefined;
 }
 
+/** Answers of inReleases by release and range: rules ask the same few for every node. */
+const rangeAnswers = new Map<string, boolean>();
+
 /** `>=1.3.1 <1.8.0`-style range test on a release (release candidates count as their release). */
 export function inReleases(v: HarvesterVersion, range: string): boolean {
+  const key = `${v.major}.${v.minor}.${v.patch} ${range}`;
+  let answer = rangeAnswers.get(key);
+  if (answer === undefined) rangeAnswers.set(key, (answer = testRange(v, range)));
+  return answer;
+}
+
+function testRange(v: HarvesterVersion, range: string): boolean {
   const n = (x: string) => x.split('.').map(Number) as [number, number, number];
   const cmp = (a: [number, number, number], b: [number, number, number]) => a[0] - b[0] || a[1] - b[1] || a[2] - b[2];
   const have: [number, number, number] = [v.major, v.minor, v.patch];

@@ -11,6 +11,7 @@ import { nodeReaders } from './layers.ts';
 import { releaseFor, releaseTable } from './release.ts';
 import { resolveHarvesterNode, resolveNode, settingsSorter, type IgnoredSetting, type SiteContext } from './kinds/index.ts';
 import { ignoredProblems } from './ignored.ts';
+import { siteLevel, type ModelCache, type SiteLevel } from './cache.ts';
 import type { HarvesterNode, ModelProblem, ResolvedCluster, ResolvedNode, ResolvedOs, SiteModel } from './types.ts';
 
 export type * from './types.ts';
@@ -20,6 +21,7 @@ export { deepMerge } from './merge.ts';
 export { profileChain } from './layers.ts';
 export { IGNORED_BY_KIND } from './kinds/index.ts';
 export { nodeFirmware, kernelShim } from './boot.ts';
+export { modelCache, type ModelCache } from './cache.ts';
 
 /**
  * A resolved site and the problems of resolving it: errors for the nodes whose kind cannot be
@@ -33,9 +35,11 @@ export interface Resolution {
   readonly problems: readonly ModelProblem[];
 }
 
-/** Resolve the inventory into the model every renderer uses. */
-export function resolveSite(input: SiteInput, layers: Layers = { profiles: {} }): Resolution {
-  const siteRelease = input.harvester ? releaseFor(input.harvester, input.nginx, input.harvester.version) : undefined;
+/**
+ * Resolve the inventory into the model every renderer uses. With `cache` (watch), a node whose
+ * input and site-level inputs are unchanged since the last resolution is not resolved again.
+ */
+export function resolveSite(input: SiteInput, layers: Layers = { profiles: {} }, cache?: ModelCache): Resolution {
   const server = input.boot.server.replace(/\/+$/, '');
   const serverUrl = new URL(server);
   const port = serverUrl.port ? Number(serverUrl.port) : 80;
@@ -47,39 +51,21 @@ export function resolveSite(input: SiteInput, layers: Layers = { profiles: {} })
   const [dhcpStart = '', dhcpEnd = ''] = input.network.dhcp_range.split('-').map((s) => s.trim());
 
   const siteSlug = input.site.replace(/_/g, '-');
-  const osProfiles: Record<string, ResolvedOs> = {};
-  for (const [name, p] of Object.entries(input.os_profiles ?? {})
-    .filter((e): e is [string, NonNullable<(typeof e)[1]>] => e[1] !== undefined)
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
-    osProfiles[name] = {
-      name,
-      kernel: p.kernel,
-      initrds: p.initrds,
-      params: p.params ?? [],
-      ...(p.root !== undefined ? { root: p.root } : {}),
-      cloudInit: p.cloud_init ?? true,
-      ...(p.shim !== undefined ? { shim: p.shim } : {}),
-    };
-  }
-  const cluster = input.cluster ? resolveCluster(input.cluster) : undefined;
-  const ctx: SiteContext = {
-    input,
-    netPrefix,
-    osProfiles,
-    ...(cluster ? { cluster } : {}),
-    ...(input.harvester && siteRelease
-      ? { harvester: { version: input.harvester.version, release: releaseTable(input.harvester, input.nginx, siteRelease) } }
-      : {}),
-  };
+  // The site-level objects nodes refer to (their release, OS profile, cluster): the same objects
+  // while the site-level inputs are, so that a reused node and the model agree on them (renderers
+  // compare releases by identity).
+  const { siteRelease, osProfiles, cluster, harvester, resolve: cached } = siteLevel(cache, input, layers, () => resolveSiteLevel(input));
+  const ctx: SiteContext = { input, netPrefix, osProfiles, ...(cluster ? { cluster } : {}), ...(harvester ? { harvester } : {}) };
   const reader = nodeReaders(input, layers);
   const problems: ModelProblem[] = [];
   const nodes: ResolvedNode[] = [];
   const used = new Set<string>();
   const ignored: IgnoredSetting[] = [];
   const settingsOf = settingsSorter(used, ignored);
+  const resolve = cached((n, index) => resolveNode(reader(n, index), ctx));
   (input.nodes ?? []).forEach((n, index) => {
     const r = reader(n, index);
-    const node = resolveNode(r, ctx);
+    const node = resolve(n, index);
     if ('code' in node) {
       // One node without `harvester:`/`cluster:` says what the site lacks; the others add nothing.
       if (node.code !== 'CLUSTER_SECTION_MISSING' || !problems.some((p) => p.code === node.code)) problems.push(node);
@@ -191,6 +177,34 @@ export function resolveSite(input: SiteInput, layers: Layers = { profiles: {} })
   // problem is an error), and settings are not judged on a partial site.
   if (problems.length > 0) return { model: deepFreeze(model), partial: true, problems };
   return { model: deepFreeze(model), partial: false, problems: ignoredProblems(input, model, used, ignored) };
+}
+
+/** What every node of a site is resolved against, besides the site's input. */
+function resolveSiteLevel(input: SiteInput): SiteLevel {
+  const siteRelease = input.harvester ? releaseFor(input.harvester, input.nginx, input.harvester.version) : undefined;
+  const osProfiles: Record<string, ResolvedOs> = {};
+  for (const [name, p] of Object.entries(input.os_profiles ?? {})
+    .filter((e): e is [string, NonNullable<(typeof e)[1]>] => e[1] !== undefined)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    osProfiles[name] = {
+      name,
+      kernel: p.kernel,
+      initrds: p.initrds,
+      params: p.params ?? [],
+      ...(p.root !== undefined ? { root: p.root } : {}),
+      cloudInit: p.cloud_init ?? true,
+      ...(p.shim !== undefined ? { shim: p.shim } : {}),
+    };
+  }
+  const cluster = input.cluster ? resolveCluster(input.cluster) : undefined;
+  return {
+    ...(siteRelease ? { siteRelease } : {}),
+    osProfiles,
+    ...(cluster ? { cluster } : {}),
+    ...(input.harvester && siteRelease
+      ? { harvester: { version: input.harvester.version, release: releaseTable(input.harvester, input.nginx, siteRelease) } }
+      : {}),
+  };
 }
 
 /** The `cluster:` section with defaults applied (secret references were resolved to strings before validation). */

@@ -26,6 +26,7 @@ import { kernelShim } from '../model/index.ts';
 import { kernelArgKey } from './kernel-args.ts';
 import { bootImages, type BootImages } from './kinds/index.ts';
 import { nodeAt } from '../validate/rule.ts';
+import { computeAlways, type NodeMemo } from './fragments.ts';
 
 /** One BSS BootParams object. */
 export interface BssBootParams {
@@ -141,7 +142,7 @@ export function isBssEntry(x: BssBootParams | BssLeftOut | undefined): x is BssB
 }
 
 /** The file: a JSON array, one element per exported node (all its boot MACs), in inventory order. */
-export function renderBssBootParameters(model: SiteModel): string {
-  const list = model.nodes.map((n) => bssEntry(model, n)).filter(isBssEntry);
+export function renderBssBootParameters(model: SiteModel, memo: NodeMemo = computeAlways): string {
+  const list = model.nodes.map((n) => memo('bss', n, () => bssEntry(model, n))).filter(isBssEntry);
   return `${JSON.stringify(list, null, 2)}\n`;
 }

@@ -4,7 +4,8 @@
 import type { Diagnostic } from '../diagnostics/types.ts';
 import type { Locator } from '../load/index.ts';
 import type { SecretMode } from '../load/secrets.ts';
-import type { SiteModel } from '../model/index.ts';
+import type { ResolvedNode, SiteModel } from '../model/index.ts';
+import { modelCache, type ModelCache } from '../model/cache.ts';
 import { isSafeRelativePath, type Artifact } from './artifact.ts';
 import {
   renderDefineScript,
@@ -24,6 +25,7 @@ import { kindOf, renderNodeScript } from './kinds/index.ts';
 import { ConfigBudget } from './kinds/harvester/budget.ts';
 import { LAYOUT } from './layout.ts';
 import { renderBssBootParameters } from './bss.ts';
+import { computeAlways, nodeMemo } from './fragments.ts';
 import { dnsmasqHostFiles, renderDnsmasq, renderDnsmasqGlobal } from './dnsmasq.ts';
 import { renderManifest } from './manifest.ts';
 import { renderKea } from './kea.ts';
@@ -55,13 +57,27 @@ export interface RenderResult {
  */
 export interface RenderCache {
   site?: string;
-  readonly nodes: Map<string, { readonly key: string; readonly files: readonly Artifact[]; readonly configBytes: number }>;
+  readonly nodes: Map<
+    string,
+    {
+      readonly key: string;
+      /** The node it was rendered from (frozen): the same object has the same key, not computed again. */
+      readonly node: ResolvedNode;
+      readonly userData: string | undefined;
+      readonly files: readonly Artifact[];
+      readonly configBytes: number;
+    }
+  >;
   readonly shas: Map<string, { readonly contents: string | Uint8Array; readonly sha: string }>;
+  /** Per-node parts of the site-wide files by part name (src/render/fragments.ts). */
+  readonly fragments: Map<string, WeakMap<ResolvedNode, unknown>>;
+  /** The site's resolved nodes (src/model/cache.ts), kept with its rendered ones. */
+  readonly model: ModelCache;
 }
 
 /** An empty RenderCache. */
 export function renderCache(): RenderCache {
-  return { nodes: new Map(), shas: new Map() };
+  return { nodes: new Map(), shas: new Map(), fragments: new Map(), model: modelCache() };
 }
 
 /** Files read from outside the inventory that the tree carries: iPXE binaries by file name (`boot.ipxe_binaries`). */
@@ -83,9 +99,11 @@ export function renderSite(model: SiteModel, locate: Locator, cache?: RenderCach
     const site = JSON.stringify({ ...model, nodes: [], secrets: inputs.secrets ?? 'markers' });
     if (cache.site !== site) {
       cache.nodes.clear();
+      cache.fragments.clear();
       cache.site = site;
     }
   }
+  const memo = cache ? nodeMemo(cache.fragments) : computeAlways;
   const budget = new ConfigBudget(model, locate, secrets, installers(model));
   const add = (
     path: string,
@@ -140,8 +158,14 @@ export function renderSite(model: SiteModel, locate: Locator, cache?: RenderCach
     const userDataFile =
       node.boot === 'os' && node.cloudInit.userDataFile !== undefined ? inputs.userData?.get(node.cloudInit.userDataFile) : undefined;
     // The cluster is the site's (in `cache.site`), not repeated in each node's key.
-    const key = cache ? JSON.stringify(node.boot === 'harvester' ? { ...node, cluster: undefined } : node) + (userDataFile ?? '') : '';
     const hit = cache?.nodes.get(node.hostname);
+    // A node reused by the model cache (src/model/cache.ts) is the very object rendered last time.
+    const same = hit !== undefined && hit.node === node && hit.userData === userDataFile;
+    const key = !cache
+      ? ''
+      : same
+        ? hit.key
+        : JSON.stringify(node.boot === 'harvester' ? { ...node, cluster: undefined } : node) + (userDataFile ?? '');
     // A cached config counts against the site's budget as a rendered one does.
     if (hit && hit.key === key && hit.files.every((f) => !paths.has(f.path)) && (hit.configBytes === 0 || budget.reuse(hit.configBytes))) {
       for (const f of hit.files) {
@@ -174,12 +198,12 @@ export function renderSite(model: SiteModel, locate: Locator, cache?: RenderCach
     const bmc = node.bmc;
     if (bmc) add(LAYOUT.bmcScript(node.hostname), () => renderBmcScript(model, { ...node, bmc }), { mode: 0o755 });
     if (cache && clean && diagnostics.length === before && budget.tooLargeCount === tooLarge && !budget.over) {
-      cache.nodes.set(node.hostname, { key, files: files.slice(first), configBytes });
+      cache.nodes.set(node.hostname, { key, node, userData: userDataFile, files: files.slice(first), configBytes });
     }
   }
   if (model.unknownJoin) budget.render(model.unknownJoin, add);
   diagnostics.push(...budget.diagnostics());
-  if (model.bss.export) add(LAYOUT.bss, () => renderBssBootParameters(model));
+  if (model.bss.export) add(LAYOUT.bss, () => renderBssBootParameters(model, memo));
   // The site's DHCP server's config (`dhcp.server`), one form only: two DHCP servers on one
   // network would answer each other's clients.
   if (model.dhcp.server === 'kea') add(LAYOUT.kea, () => renderKea(model));
@@ -205,7 +229,7 @@ export function renderSite(model: SiteModel, locate: Locator, cache?: RenderCach
   // A site of only generic OS and iSCSI nodes downloads no Harvester release.
   if (releases(model).length > 0) add(LAYOUT.fetchScript, () => renderFetchScript(model), { mode: 0o755 });
   // renderManifest sorts what it lists; the result is sorted once, manifest included.
-  files.push({ path: LAYOUT.manifest, contents: renderManifest(model, files, { secrets, shas: cache?.shas, guarded }), mode: 0o644 });
+  files.push({ path: LAYOUT.manifest, contents: renderManifest(model, files, { secrets, shas: cache?.shas, guarded, memo }), mode: 0o644 });
   files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   return { artifacts: files, diagnostics };
 }

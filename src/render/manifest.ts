@@ -1,6 +1,7 @@
 // manifest.json: what was generated, for humans, tests and deploy tooling. Lists every node
 // with its URLs and every file with its SHA-256. It holds no secrets and is not served.
-import type { SiteModel } from '../model/index.ts';
+import type { ResolvedNode, SiteModel } from '../model/index.ts';
+import { computeAlways, type NodeMemo } from './fragments.ts';
 import { sha256Hex, type Artifact } from './artifact.ts';
 import { releaseShim, releases, uefiBootFile } from './host-configs.ts';
 import { kindOf } from './kinds/index.ts';
@@ -24,6 +25,8 @@ export interface ManifestOptions {
   readonly shas?: Map<string, { readonly contents: string | Uint8Array; readonly sha: string }> | undefined;
   /** Files served to some addresses only (`files[].allow`). */
   readonly guarded?: readonly ProtectedFile[];
+  /** Node entries kept across renders (watch's RenderCache, src/render/fragments.ts). */
+  readonly memo?: NodeMemo;
 }
 
 /** Render manifest.json for the given (non-manifest) artifacts. */
@@ -65,22 +68,7 @@ export function renderManifest(model: SiteModel, artifacts: readonly Artifact[],
           },
         }
       : {}),
-    nodes: model.nodes.map((n) => {
-      // The kind's fields, where they have always been in an entry.
-      const kind = kindOf(n).manifest(model);
-      return {
-        hostname: n.hostname,
-        ...kind.head,
-        state: n.state,
-        boot: n.boot,
-        ...kind.body,
-        ...(n.ip !== undefined ? { ip: n.ip } : {}),
-        method: n.method,
-        macs: [...n.macs],
-        ipxe: n.macs.map((mac) => ({ mac, path: nodeScriptPath(model, mac), url: nodeScriptUrl(model, mac) })),
-        ...kind.tail,
-      };
-    }),
+    nodes: model.nodes.map((n) => (opts.memo ?? computeAlways)('manifest', n, () => manifestNode(model, n))),
     files: [...artifacts]
       .sort((a, b) => (a.path < b.path ? -1 : 1))
       .map((a) => ({
@@ -92,4 +80,22 @@ export function renderManifest(model: SiteModel, artifacts: readonly Artifact[],
       })),
   };
   return JSON.stringify(manifest, null, 2) + '\n';
+}
+
+/** The manifest entry of one node. */
+function manifestNode(model: SiteModel, n: ResolvedNode) {
+  // The kind's fields, where they have always been in an entry.
+  const kind = kindOf(n).manifest(model);
+  return {
+    hostname: n.hostname,
+    ...kind.head,
+    state: n.state,
+    boot: n.boot,
+    ...kind.body,
+    ...(n.ip !== undefined ? { ip: n.ip } : {}),
+    method: n.method,
+    macs: [...n.macs],
+    ipxe: n.macs.map((mac) => ({ mac, path: nodeScriptPath(model, mac), url: nodeScriptUrl(model, mac) })),
+    ...kind.tail,
+  };
 }

@@ -4,7 +4,7 @@ import { CODES } from '../diagnostics/codes.ts';
 import type { Diagnostic } from '../diagnostics/types.ts';
 import type { Layers, Locator } from '../load/index.ts';
 import { checkProfileRefs, validateLayers } from './layers.ts';
-import { resolveSite, type SiteModel } from '../model/index.ts';
+import { resolveSite, type ModelCache, type SiteModel } from '../model/index.ts';
 import type { SiteInput } from '../types/site-input.ts';
 import { formatPath } from '../util/paths.ts';
 import { RULES } from './rules/index.ts';
@@ -23,13 +23,13 @@ export interface ValidationResult {
 }
 
 /** Validate the raw inventory of a site: schema first, then (if the shape is right) every rule. */
-export function validateSite(raw: unknown, locate: Locator, layers: Layers = { profiles: {} }): ValidationResult {
+export function validateSite(raw: unknown, locate: Locator, layers: Layers = { profiles: {} }, cache?: ModelCache): ValidationResult {
   const shape = [...validateShape(raw, locate), ...validateLayers(layers, locate)];
   if (shape.length > 0) return { diagnostics: shape };
   const input = raw as SiteInput;
   const refs = checkProfileRefs(input, layers, locate);
   if (refs.length > 0) return { diagnostics: refs };
-  const { model, partial, problems } = resolveSite(input, layers);
+  const { model, partial, problems } = resolveSite(input, layers, cache);
   const findings: Finding[] = [...problems];
   for (const rule of RULES) rule.check({ input, model, partial, report: (f) => findings.push(f) });
   return { model, input, diagnostics: collapseDefaults(findings).map((f) => findingToDiagnostic(f, locate)) };

@@ -1,0 +1,61 @@
+// Resolved nodes kept across compiles of one site (watch): a node is resolved again only when its
+// own input or something site-wide changed. A node's resolution reads nothing but its own input,
+// its index (the paths in `sources`), the site's input without its node list (network, defaults,
+// OS profiles, cluster, harvester, nginx) and the shared layers (sites/_defaults.yaml, profiles):
+// resolveNode gets no other node (src/model/kinds/). So the cache is emptied when the site-level
+// key changes, and a node's entry holds while its index and input are unchanged.
+import type { NodeInput, SiteInput } from '../types/site-input.ts';
+import type { Layers } from '../load/index.ts';
+import type { SiteContext } from './kinds/index.ts';
+import type { ModelProblem, Release, ResolvedCluster, ResolvedNode, ResolvedOs } from './types.ts';
+
+/** The site-level objects every node is resolved against (kept with the nodes that refer to them). */
+export interface SiteLevel {
+  readonly siteRelease?: Release;
+  readonly osProfiles: Record<string, ResolvedOs>;
+  readonly cluster?: ResolvedCluster;
+  readonly harvester?: SiteContext['harvester'];
+}
+
+type Resolve = (node: NodeInput, index: number) => ResolvedNode | ModelProblem;
+
+/** Resolved nodes of one site by index, each with the JSON of the input it was resolved from. */
+export interface ModelCache {
+  site?: { readonly key: string; readonly level: SiteLevel };
+  readonly nodes: Map<number, { readonly input: string; readonly node: ResolvedNode | ModelProblem }>;
+}
+
+/** An empty ModelCache. */
+export function modelCache(): ModelCache {
+  return { nodes: new Map() };
+}
+
+/**
+ * The site-level objects of a site (`compute`d, or those of the cache's entries while the
+ * site-level inputs are the same: else the cache is emptied), and `resolve`, which wraps a node
+ * resolver so that a node is reused while its index and input are the same.
+ */
+export function siteLevel(
+  cache: ModelCache | undefined,
+  input: SiteInput,
+  layers: Layers,
+  compute: () => SiteLevel,
+): SiteLevel & { readonly resolve: (resolve: Resolve) => Resolve } {
+  if (!cache) return { ...compute(), resolve: (r) => r };
+  const key = JSON.stringify([{ ...input, nodes: undefined }, layers]);
+  if (cache.site?.key !== key) {
+    cache.nodes.clear();
+    cache.site = { key, level: compute() };
+  }
+  return {
+    ...cache.site.level,
+    resolve: (resolve) => (node, index) => {
+      const json = JSON.stringify(node);
+      const hit = cache.nodes.get(index);
+      if (hit && hit.input === json) return hit.node;
+      const resolved = resolve(node, index);
+      cache.nodes.set(index, { input: json, node: resolved });
+      return resolved;
+    },
+  };
+}
