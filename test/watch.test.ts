@@ -88,9 +88,11 @@ test('watch compiles only the site that changed; a shared layer recompiles all; 
     const yaml = join(root, 'sites/s001/site.yaml');
     writeFileSync(yaml, readFileSync(yaml, 'utf8').replace('0.suse.pool.ntp.org', 'ntp.example.org'));
     await wait;
-    // All three again: the previous rebuild read _defaults.yaml within RACY_MS of its change, so
-    // its stamp is racy and never trusted (the rebuild after it compiles the sites once more).
-    assert.equal(upToDate(events[3]!), [false, false, false]);
+    // s001 again. The other two depend on timing, and either is right: when the previous rebuild
+    // read _defaults.yaml within RACY_MS of its change, that stamp is racy and never trusted, so
+    // they are compiled once more; on a loaded machine the read comes later and they are up to
+    // date. The tree is compared with a fresh build below either way.
+    assert.is(upToDate(events[3]!)[1], false);
     assert.match(readFileSync(join(out, 's001/harvester/n00003.yaml'), 'utf8'), /ntp\.example\.org/);
   } finally {
     await handle.close();
