@@ -11,10 +11,10 @@
 // output is printed whole when it ends, with its duration, so that the lanes never interleave; the
 // run ends with one line per file and exits 1 when any file failed.
 //
-//   node scripts/run-tests.mjs [unit|real|all] [--serial]
+//   node scripts/run-tests.mjs [unit|real|all] [--serial] [--only <name,...>]
 //
 // `unit` and `real` run one suite (what `npm run test:unit` / `test:real` run); `--serial` runs
-// one file at a time. The test kernel is fetched before the lanes start, so that two files never
+// one file at a time; `--only` runs the named files (`lifecycle`, `unit`). The test kernel is fetched before the lanes start, so that two files never
 // fetch it at once.
 import { spawn, spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -23,7 +23,7 @@ import { fileURLToPath } from 'node:url';
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
-const what = args.find((a) => !a.startsWith('--')) ?? 'all';
+const what = args.find((a, i) => !a.startsWith('--') && args[i - 1] !== '--only') ?? 'all';
 const serial = args.includes('--serial');
 if (!['unit', 'real', 'all'].includes(what)) {
   console.error(`run-tests: unknown suite "${what}" (unit, real or all)`);
@@ -66,7 +66,19 @@ const other = [
   ...(what === 'real' ? [] : [unitJob]),
   ...(what === 'unit' ? [] : realNames.filter((n) => !VM_FILES.includes(n)).map(realJob)),
 ];
-const lanes = serial ? [[...other, ...vm]] : [vm, other].filter((l) => l.length > 0);
+// `--only a,b`: just the real-program files of those names (and the unit tests when `unit` is one).
+const onlyAt = args.indexOf('--only');
+const only = onlyAt >= 0 ? (args[onlyAt + 1] ?? '').split(',') : undefined;
+const picked = (jobs) =>
+  only ? jobs.filter((j) => only.some((n) => j.name === `test/real/${n}.test.ts` || (n === 'unit' && j === unitJob))) : jobs;
+const lanes = (
+  serial
+    ? [{ lane: 'serial', jobs: picked([...other, ...vm]) }]
+    : [
+        { lane: 'vm', jobs: picked(vm) },
+        { lane: 'other', jobs: picked(other) },
+      ]
+).filter((l) => l.jobs.length > 0);
 
 // The boot tests share one test kernel (scripts/fetch-test-kernel.sh); fetched once, up front. A
 // failure here is not the run's: the tests that need the kernel report it themselves.
@@ -88,18 +100,25 @@ function run(job, lane) {
     child.stderr.on('data', (d) => chunks.push(d));
     child.on('close', (code, signal) => {
       const ms = Date.now() - t0;
-      const ok = code === 0;
-      process.stdout.write(`\n== ${job.name} (${lane} lane): ${ok ? 'passed' : 'FAILED'} in ${secs(ms)}\n`);
+      const text = Buffer.concat(chunks)
+        .toString('utf8')
+        .replace(/\x1b\[[0-9;]*m/g, '');
+      // uvu exits 0 for a file that ran no test (no test.run(), or a filter that matched none):
+      // that is a failure here. Real-program checks skipped without their programs are counted.
+      const total = Number(/^\s*Total:\s+(\d+)/m.exec(text)?.[1] ?? 0);
+      const skips = Number(/^(\d+) real-program check\(s\) SKIPPED/m.exec(text)?.[1] ?? 0);
+      const ok = code === 0 && total > 0;
+      const verdict = ok ? 'passed' : code === 0 ? 'FAILED (it ran no test)' : 'FAILED';
+      process.stdout.write(`\n== ${job.name} (${lane} lane): ${verdict} in ${secs(ms)}\n`);
       process.stdout.write(Buffer.concat(chunks));
-      results.push({ name: job.name, ok, ms, code: code ?? signal });
+      results.push({ name: job.name, ok, ms, skips, code: code ?? signal });
       resolve();
     });
   });
 }
 
 await Promise.all(
-  lanes.map(async (jobs, i) => {
-    const lane = serial ? 'serial' : jobs === vm ? 'vm' : 'other';
+  lanes.map(async ({ lane, jobs }, i) => {
     for (const job of jobs) await run(job, lane);
     if (!serial) process.stdout.write(`\n== ${lane} lane done after ${secs(Date.now() - started)}\n`);
     return i;
@@ -108,6 +127,9 @@ await Promise.all(
 
 const failed = results.filter((r) => !r.ok);
 process.stdout.write(`\n== test files (${results.length}, ${secs(Date.now() - started)} in all)\n`);
-for (const r of results) process.stdout.write(`  ${r.ok ? 'ok    ' : 'FAILED'} ${secs(r.ms).padStart(8)}  ${r.name}\n`);
+for (const r of results) {
+  const skipped = r.skips > 0 ? ` (${r.skips} real-program check(s) SKIPPED: programs missing)` : '';
+  process.stdout.write(`  ${r.ok ? 'ok    ' : 'FAILED'} ${secs(r.ms).padStart(8)}  ${r.name}${skipped}\n`);
+}
 if (failed.length > 0) process.stdout.write(`\n${failed.length} test file(s) failed: ${failed.map((r) => r.name).join(', ')}\n`);
 process.exit(failed.length > 0 ? 1 : 0);

@@ -143,8 +143,10 @@ async function buildWith(options: BuildOptions, open: (count: number) => Promise
     const modelled = pending[i];
     if (!modelled) return compiled[i]!;
     pending[i] = undefined;
+    // This site's render is asked for first, so that it never waits behind the ones rendered ahead.
+    const rendering = passes.render(i, modelled);
     for (const j of next.slice(0, passes.ahead)) if (pending[j]) passes.prefetch(j, pending[j]!);
-    let full = await passes.render(i, modelled);
+    let full = await rendering;
     const added = full.diagnostics.slice(modelled.diagnostics.length);
     if (!full.artifacts && !hasFailures(full.diagnostics)) {
       const silent: Diagnostic = {

@@ -19,7 +19,7 @@ function wire(site: ModelledSite | CompiledSite): WireSite {
   return {
     ...plain,
     masked: [...masked.values],
-    ...(model ? { summary: { ...summarize(model), ...(locate ? { facts: crossSiteFacts(model, locate) } : {}) } } : {}),
+    ...(model ? { summary: { ...summarize(model), ...(locate ? { facts: crossSiteFacts(model, locate, true) } : {}) } } : {}),
   };
 }
 

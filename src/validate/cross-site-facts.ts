@@ -1,8 +1,9 @@
 // What the checks between sites (cross-site.ts, cross-site-dnsmasq.ts) need of one site, taken
-// where its model and locator live: a small plain value, positions already resolved, that can
-// cross from a worker thread (src/build/pool.ts) to the main thread, where the checks run over
-// every site of the run. A serial build takes the same facts in process, so that the checks see
-// the same values either way.
+// where its model and locator live: a small plain value that can cross from a worker thread
+// (src/build/pool.ts, positions resolved) to the main thread, where the checks run over every site
+// of the run. A serial build takes the same facts in process (with the site's locator, which
+// parses for a position only when a check reports one), so that the checks see the same values
+// either way.
 import type { Locator, SourceLocation } from '../load/index.ts';
 import type { SiteModel } from '../model/index.ts';
 import { DNSMASQ_GLOBAL_KEYS, dnsmasqGlobals, type DnsmasqGlobals } from '../render/dnsmasq.ts';
@@ -33,8 +34,14 @@ export interface CrossSiteFacts {
     readonly cidr: string;
     readonly globals: DnsmasqGlobals;
   };
-  /** Every position the checks may point at. */
-  readonly positions: readonly Position[];
+  /**
+   * Every position the checks may point at, resolved (what crosses from a worker thread); a site
+   * checked in process keeps its locator instead, which parses a file for a position only when a
+   * check reports one (a clean file keeps no YAML Document: README "Speed II").
+   */
+  readonly positions?: readonly Position[];
+  /** In process: the site's own locator (never sent to another thread). */
+  readonly locate?: Locator;
 }
 
 /** The inventory paths the checks between sites point at. */
@@ -46,8 +53,11 @@ const PATHS: readonly (readonly string[])[] = [
   ...Object.values(DNSMASQ_GLOBAL_KEYS).map((k) => ['dnsmasq', k]),
 ];
 
-/** The facts of a site with a model. */
-export function crossSiteFacts(model: SiteModel, locate: Locator): CrossSiteFacts {
+/**
+ * The facts of a site with a model: with `resolve`, its positions resolved (to send to another
+ * thread), else its locator kept.
+ */
+export function crossSiteFacts(model: SiteModel, locate: Locator, resolve = false): CrossSiteFacts {
   const prefix = model.boot.prefix;
   let outside: string | undefined;
   try {
@@ -74,16 +84,21 @@ export function crossSiteFacts(model: SiteModel, locate: Locator): CrossSiteFact
           },
         }
       : {}),
-    positions: PATHS.map((p) => {
-      const at = locate([...p], 'value');
-      return { path: p.join('.'), ...(at ? { at } : {}), has: locate.has([...p]) };
-    }),
+    ...(resolve
+      ? {
+          positions: PATHS.map((p) => {
+            const at = locate([...p], 'value');
+            return { path: p.join('.'), ...(at ? { at } : {}), has: locate.has([...p]) };
+          }),
+        }
+      : { locate }),
   };
 }
 
-/** A locator that answers from the facts' positions (and only for those paths). */
+/** The site's locator, or one that answers from the facts' positions (and only for those paths). */
 export function factsLocator(facts: CrossSiteFacts): Locator {
-  const byPath = new Map(facts.positions.map((p) => [p.path, p]));
+  if (facts.locate) return facts.locate;
+  const byPath = new Map((facts.positions ?? []).map((p) => [p.path, p]));
   const find = (path: readonly (string | number)[]) => {
     const p = byPath.get(path.join('.'));
     if (!p) throw new Error(`cross-site facts hold no position for ${path.join('.')}`);

@@ -21,7 +21,10 @@ export function register(cli: CAC, out: CliOutput): void {
     .option('--diff', 'Print a unified diff of every file that would change (implies --dry-run unless --check)')
     .option('--all-or-nothing', 'Write nothing when any site has errors')
     .option('--force', 'Compile every site and compare every output file byte by byte, trusting no timestamp')
-    .option('--jobs <n>', 'Compile sites on up to n worker threads (default: every core; 1: in this process); same output whatever n')
+    .option(
+      '--jobs <n>',
+      'Compile sites on up to n worker threads (default: every core but one, at least 1; 1: in this process); same output whatever n',
+    )
     .example('harvgen build sites/location_x')
     .example('harvgen build sites/location_x --diff   # what would change, as a diff; writes nothing')
     .example('harvgen build sites/* --strict          # the committed tree, out/')
@@ -97,7 +100,7 @@ async function diffsOf(result: BuildResult): Promise<JsonFileDiff[]> {
   });
 }
 
-/** `--jobs`: a whole number from 1 to 256 (default: the cores there are), or the usage error. */
+/** `--jobs`: a whole number from 1 to 256 (default: every core but one, at least 1), or the usage error. */
 function jobsOf(flags: Flags): number | string {
   // Default: one worker per core but one. The main thread (writing) and V8's own threads (garbage
   // collection, the optimizing compiler) keep about one core busy already: on 2 cores a second
