@@ -17,7 +17,8 @@ export interface SiteLevel {
   readonly harvester?: SiteContext['harvester'];
 }
 
-type Resolve = (node: NodeInput, index: number) => ResolvedNode | ModelProblem;
+/** Resolves one node; `rest` is passed through (the node's reader, built once by the caller). */
+type Resolve<A extends unknown[]> = (node: NodeInput, index: number, ...rest: A) => ResolvedNode | ModelProblem;
 
 /** Resolved nodes of one site by index, each with the JSON of the input it was resolved from. */
 export interface ModelCache {
@@ -40,8 +41,8 @@ export function siteLevel(
   input: SiteInput,
   layers: Layers,
   compute: () => SiteLevel,
-): SiteLevel & { readonly resolve: (resolve: Resolve) => Resolve } {
-  if (!cache) return { ...compute(), resolve: (r) => r };
+): SiteLevel & { readonly resolve: <A extends unknown[]>(resolve: Resolve<A>) => Resolve<A> } {
+  if (!cache) return { ...compute(), resolve: <A extends unknown[]>(r: Resolve<A>) => r };
   const key = JSON.stringify([{ ...input, nodes: undefined }, layers]);
   if (cache.site?.key !== key) {
     cache.nodes.clear();
@@ -49,13 +50,15 @@ export function siteLevel(
   }
   return {
     ...cache.site.level,
-    resolve: (resolve) => (node, index) => {
-      const json = JSON.stringify(node);
-      const hit = cache.nodes.get(index);
-      if (hit && hit.input === json) return hit.node;
-      const resolved = resolve(node, index);
-      cache.nodes.set(index, { input: json, node: resolved });
-      return resolved;
-    },
+    resolve:
+      <A extends unknown[]>(resolve: Resolve<A>): Resolve<A> =>
+      (node, index, ...rest) => {
+        const json = JSON.stringify(node);
+        const hit = cache.nodes.get(index);
+        if (hit && hit.input === json) return hit.node;
+        const resolved = resolve(node, index, ...rest);
+        cache.nodes.set(index, { input: json, node: resolved });
+        return resolved;
+      },
   };
 }

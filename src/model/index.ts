@@ -7,7 +7,7 @@ import type { Layers } from '../load/index.ts';
 import { formatIpv4, parseCidr, parseIpv4, prefixToMask } from '../util/ipv4.ts';
 import { normalizeMac } from '../util/mac.ts';
 import { BUILTIN_DEFAULTS as D } from './defaults.ts';
-import { nodeReaders } from './layers.ts';
+import { nodeReaders, type NodeReader } from './layers.ts';
 import { releaseFor, releaseTable } from './release.ts';
 import { resolveHarvesterNode, resolveNode, settingsSorter, type IgnoredSetting, type SiteContext } from './kinds/index.ts';
 import { ignoredProblems } from './ignored.ts';
@@ -62,10 +62,10 @@ export function resolveSite(input: SiteInput, layers: Layers = { profiles: {} },
   const used = new Set<string>();
   const ignored: IgnoredSetting[] = [];
   const settingsOf = settingsSorter(used, ignored);
-  const resolve = cached((n, index) => resolveNode(reader(n, index), ctx));
+  const resolve = cached((_n: NodeInput, _index: number, r: NodeReader) => resolveNode(r, ctx));
   (input.nodes ?? []).forEach((n, index) => {
     const r = reader(n, index);
-    const node = resolve(n, index);
+    const node = resolve(n, index, r);
     if ('code' in node) {
       // One node without `harvester:`/`cluster:` says what the site lacks; the others add nothing.
       if (node.code !== 'CLUSTER_SECTION_MISSING' || !problems.some((p) => p.code === node.code)) problems.push(node);
