@@ -4,6 +4,7 @@ import { compile } from 'json-schema-to-typescript';
 import schema, { layerSchema, nodeSchema } from './site-schema.ts';
 import { CODES } from '../src/diagnostics/codes.ts';
 import { INSTALLER_RULES } from '../src/harvester/installer-rules.ts';
+import { KNOWN_RELEASES } from '../src/harvester/releases.ts';
 import { VALUE_KINDS, type ValueKindName } from '../src/util/value-kinds.ts';
 
 /** The JSON Schema file contents (2-space indent, trailing newline). */
@@ -96,7 +97,17 @@ export function renderReadme(readme: string): string {
     ),
     'installer-rules',
     renderInstallerRulesDocs(),
+  ).replace(
+    /(<!-- BEGIN GENERATED releases -->\n)[\s\S]*?(<!-- END GENERATED releases -->)/,
+    (_, a: string, b: string) => a + renderReleasesDocs() + b,
   );
+}
+
+/** The releases harvgen knows were published (README "The installer's rules"), from the one table the rules use. */
+export function renderReleasesDocs(): string {
+  const rows = ['| release | seen at |', '| --- | --- |'];
+  for (const r of KNOWN_RELEASES) rows.push(`| \`${r.version}\` | ${r.source.replace(/\|/g, '\\|')} |`);
+  return rows.join('\n') + '\n';
 }
 
 /** Markdown table of the installer's rules harvgen checks (README "The installer's rules"). */

@@ -209,7 +209,12 @@ test('mutation: the previous export (no leading initrd=initrd, BOOTIF dropped) i
 });
 
 test('mutation: an install-once node exported anyway is caught; the export leaves it out with BSS_NODE_NOT_EXPORTED', async () => {
-  const { r, files, entries } = await compileWith((d) => ((d.nodes as Doc[])[2]!.state = 'install-once'));
+  // hv-3 installs once; hv-1 (which created the cluster: it joins now) and hv-2 install on every boot.
+  const { r, files, entries } = await compileWith((d) => {
+    (d.cluster as Doc).created = true;
+    delete (d.nodes as Doc[])[0]!.role;
+    (d.nodes as Doc[])[2]!.state = 'install-once';
+  });
   assert.equal(
     entries.map((e) => e.macs[0]),
     ['52:54:00:aa:bb:01', '52:54:00:aa:bb:02'],

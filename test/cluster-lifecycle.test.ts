@@ -1,4 +1,4 @@
-// Cluster lifecycle (issue 18, item 2): once `cluster.created` says the cluster exists, every
+// Cluster lifecycle: once `cluster.created` says the cluster exists, every
 // node, the former create node included, installs as a joining node to the VIP, so a reinstall
 // never starts a second cluster; the reinstall workflow applied to the create node is refused.
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -86,14 +86,30 @@ test('the reinstall workflow on the create node (state: install, others install-
   assert.is(config(ok, 'hv-1').install!.mode, 'join');
 });
 
-test('a create node that only keeps the default state: install beside install-once nodes is a warning, not an error', async () => {
+test('a create node that keeps the built-in state: install beside install-once nodes is an error too (any layer)', async () => {
   const r = await compile((d) => (nodes(d)[2]!.state = 'install-once'));
-  assert.equal(errors(r), []);
-  const w = r.diagnostics.find((x) => x.code === 'CLUSTER_CREATE_NODE_REINSTALL');
-  assert.ok(w && w.severity === 'warning', JSON.stringify(r.diagnostics));
-  // A node that is `local` is certainly installed: an error again.
+  assert.equal(errors(r), ['CLUSTER_CREATE_NODE_REINSTALL']);
+  assert.match(r.diagnostics.find((x) => x.code === 'CLUSTER_CREATE_NODE_REINSTALL')!.message, /the built-in default/);
   const local = await compile((d) => (nodes(d)[2]!.state = 'local'));
   assert.equal(errors(local), ['CLUSTER_CREATE_NODE_REINSTALL']);
+});
+
+test('a reinstall generation on the create node, from defaults:, is refused until cluster.created', async () => {
+  const r = await compile((d) => {
+    d.defaults!.state = 'install-once';
+    d.defaults!.reinstall = 1;
+  });
+  assert.equal(errors(r), ['CLUSTER_CREATE_NODE_REINSTALL']);
+  const d = r.diagnostics.find((x) => x.code === 'CLUSTER_CREATE_NODE_REINSTALL')!;
+  assert.is(d.path, 'defaults.reinstall');
+  assert.match(d.hint!, /cluster\.created: true/);
+  const ok = await compile((doc) => {
+    doc.defaults!.state = 'install-once';
+    doc.defaults!.reinstall = 1;
+    doc.cluster!.created = true;
+    delete nodes(doc)[0]!.role;
+  });
+  assert.equal(errors(ok), []);
 });
 
 test.run();

@@ -367,11 +367,18 @@ test('force_mbr true is accepted up to v1.7 and rejected from v1.8', () => {
   assertValid('1.8', c);
 });
 
-test('a witness node with data_disk is rejected', () => {
+test('a witness node with data_disk is accepted, as by the installer (the rules judge it per release)', () => {
   const c = createConfig();
   c.install.role = 'witness';
   c.install.data_disk = '/dev/vdb';
-  assert.equal(brief(validateInstallerConfig('1.4', c)), [{ path: ['install', 'data_disk'], keyword: 'not' }]);
+  assertValid('1.4', c);
+  assertValid('1.6', c);
+});
+
+test('a webhook method of any case is accepted by the schema (the installer upper-cases it)', () => {
+  const c = createConfig();
+  c.install.webhooks = [{ event: 'STARTED', method: 'post', url: 'http://10.0.0.1/x' }];
+  assertValid('1.5', c);
 });
 
 test('the internal installer keys and default_route are rejected as unknown', () => {

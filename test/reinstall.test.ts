@@ -25,9 +25,15 @@ function site(change: (doc: Doc) => void): string {
   return dir;
 }
 
-/** hv-1 reinstalls through generations: `state: install-once` and `reinstall: n`. */
+/**
+ * hv-1 reinstalls through generations: `state: install-once` and `reinstall: n`. It is the node
+ * that created the cluster, so `cluster.created` is set (it now joins): without it, a generation
+ * on the create node would start a second cluster (CLUSTER_CREATE_NODE_REINSTALL).
+ */
 const gen = (n: number, more: (doc: Doc) => void = () => undefined) =>
   site((d) => {
+    d.cluster!.created = true;
+    delete nodes(d)[0]!.role;
     Object.assign(nodes(d)[0]!, { state: 'install-once', reinstall: n });
     more(d);
   });

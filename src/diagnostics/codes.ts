@@ -121,7 +121,10 @@ export const CODES = {
   NODE_DEVICE_MISSING: c('error', 'A node has no install device.'),
   NODE_DATA_DISK_IS_DEVICE: c('error', '`install.data_disk` is the install device.'),
   NODE_DEVICE_UNSTABLE: c('warning', 'An install disk uses an unstable `/dev/sdX` name.'),
-  NODE_WITNESS_DATA_DISK: c('warning', 'A witness node sets a data disk or partition size, which Harvester ignores.'),
+  NODE_WITNESS_DATA_DISK: c(
+    'warning',
+    'A witness node sets a data disk or partition size: used as on any node before v1.6, ignored from v1.6 (a data disk under `config:` is still formatted).',
+  ),
   NODE_WIPE_LIST_HAS_DEVICE: c('error', '`install.wipe_disks_list` contains the install or data disk.'),
   NODE_KERNEL_ARG_RESERVED: c(
     'error',
@@ -174,7 +177,7 @@ export const CODES = {
   CLUSTER_ALREADY_CREATED: c('error', '`cluster.created` says the cluster exists, yet a node has `role: create` (a second cluster).'),
   CLUSTER_CREATE_NODE_REINSTALL: c(
     'error',
-    'The create node reinstalls on every boot while other nodes keep their installed system: a second cluster once they have joined (a warning when the create node only keeps the default `state: install`).',
+    'Without `cluster.created`, the create node would install again in create mode while other nodes may hold the cluster (a reinstall generation, or `state: install` beside nodes that keep their system): a second cluster.',
   ),
   CLUSTER_VIP_OUTSIDE_NETWORK: c('error', 'The VIP is outside the management network or a reserved address.'),
   CLUSTER_VIP_IS_NODE_IP: c('error', 'The VIP equals a node IP.'),
@@ -201,9 +204,18 @@ export const CODES = {
     'warning',
     "A release's known problem applies to the node (an 802.3ad bond with DHCP, a NIC driver), with the upstream issue.",
   ),
+  INSTALLER_WEBHOOK_INVALID: c(
+    'error',
+    "A webhook the installer cannot prepare (event, method, or a `url`/`payload` template outside the accepted subset): it would drop every webhook of the node, harvgen's install reports included.",
+  ),
+  INSTALLER_SKIPCHECKS_IGNORED: c('warning', '`skipchecks` is set for a release whose installer has none (v1.2): it is ignored.'),
   // Harvester version and installer config
   HARVESTER_VERSION_UNSUPPORTED: c('error', 'The Harvester version is not one harvgen knows (v1.2 to v1.9).'),
   HARVESTER_KEY_TOO_NEW: c('error', 'A setting the chosen Harvester version does not have yet.'),
+  HARVESTER_RELEASE_UNKNOWN: c(
+    'warning',
+    'The version is in a release line harvgen knows, but no such release was published (as far as harvgen knows): the newest of its line is suggested.',
+  ),
   HARVESTER_BIOS_UNSUPPORTED: c('error', 'Legacy BIOS boot with Harvester v1.8 or newer.'),
   HARVESTER_ARTIFACTS_NO_VERSION: c(
     'error',

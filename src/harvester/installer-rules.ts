@@ -7,25 +7,33 @@
 // release boundary and threshold.
 import type { Code } from '../diagnostics/codes.ts';
 import type { InventoryPath } from '../load/index.ts';
-import type { HardwareFacts, HarvesterNode, SiteModel } from '../model/index.ts';
-import { nodeFirmware } from '../model/index.ts';
+import type { HardwareFacts, HarvesterNode } from '../model/index.ts';
+import type { EffectiveConfig } from '../render/kinds/harvester/effective.ts';
 import type { HarvesterVersion } from './versions.ts';
-import { nodeAt } from '../validate/rule.ts';
+import { witnessHasNoData } from './witness.ts';
+import { webhookProblem } from './webhooks.ts';
 
 export type { HardwareFacts };
 
-/** One node as a rule sees it. */
+/**
+ * One node as a rule sees it: the config its installer parses (`config`, with where each value
+ * was set), its firmware and its hardware facts. A rule reads no inventory field: whatever path
+ * a value took into the config (a node setting, `config:`, `defaults:`, a profile, a built-in
+ * default), the rule sees it the same way.
+ */
 export interface RuleSubject {
+  /** Only for its name in messages. */
   readonly node: HarvesterNode;
-  readonly model: SiteModel;
   readonly version: HarvesterVersion;
+  /** The node's own firmware (`nodeFirmware`: arm64 machines boot UEFI whatever the site says). */
+  readonly firmware: 'uefi' | 'bios';
   readonly facts: HardwareFacts;
   /** Where a fact (`memoryGib`, ...) was declared: the node's `hardware:` or lab sizing. */
   readonly factAt: (fact: keyof HardwareFacts) => InventoryPath;
-  /** `harvester.install.skipchecks` is set (boot.skipchecks, or `install.skipchecks` in `config:`). */
-  readonly skipchecks: boolean;
-  /** Where a key under the node's merged `config:` was written (the layer that sets it). */
-  readonly configAt: (keys: readonly string[]) => InventoryPath;
+  /** The effective installer config (src/render/kinds/harvester/effective.ts). */
+  readonly config: EffectiveConfig;
+  /** `boot.report`: the config carries harvgen's own install-event webhooks. */
+  readonly report: boolean;
 }
 
 /** What a rule found. */
@@ -50,7 +58,7 @@ export interface InstallerRule {
   readonly effect: string;
   /** File, function and tag in the installer's source (or the upstream issue). */
   readonly source: string;
-  readonly check: (s: RuleSubject) => RuleHit | undefined;
+  readonly check: (s: RuleSubject) => RuleHit | RuleHit[] | undefined;
 }
 
 /** Answers of inReleases by release and range: rules ask the same few for every node. */
@@ -86,29 +94,77 @@ export function partitionMib(size: string): number | undefined {
   return m ? Number(m[1]) * (m[2] === 'Gi' ? MIB_PER_GIB : 1) : undefined;
 }
 
-/** The data partition lives on the install disk (no separate data disk; witnesses have none from v1.6). */
+/**
+ * The install settings as the installer reads them from its config: `data_disk` equal (as a
+ * string) to `device` is cleared (install_panels.go), `role` exists from v1.3.0, `skipchecks`
+ * from v1.3.0 (from the file or the kernel line, whichever says true: config.Merge).
+ */
+export interface InstallView {
+  readonly device: string;
+  readonly dataDisk: string;
+  /** A data disk other than the install disk. */
+  readonly separate: boolean;
+  readonly role: string;
+  /** A witness whose release gives it no data partition (v1.6.0 and later). */
+  readonly witnessNoData: boolean;
+  readonly skipchecks: boolean;
+  /** The key that sets `force_mbr` true, if any. */
+  readonly forceMbr?: 'force_mbr' | 'forceMbr';
+  readonly partition: string;
+}
+
+/** Views by config: each rule asks for the same node's. */
+const views = new WeakMap<EffectiveConfig, InstallView>();
+
+export function installView(s: Pick<RuleSubject, 'config' | 'version'>): InstallView {
+  let view = views.get(s.config);
+  if (view !== undefined) return view;
+  const str = (key: string) => {
+    const v = s.config.get(key);
+    return typeof v === 'string' ? v : '';
+  };
+  const device = str('install.device');
+  const dataDisk = str('install.data_disk');
+  const role = inReleases(s.version, '>=1.3.0') ? str('install.role') : '';
+  const forceMbr =
+    s.config.get('install.force_mbr') === true ? 'force_mbr' : s.config.get('install.forceMbr') === true ? 'forceMbr' : undefined;
+  view = {
+    device,
+    dataDisk,
+    separate: dataDisk !== '' && dataDisk !== device,
+    role,
+    witnessNoData: role === 'witness' && witnessHasNoData(s.version),
+    skipchecks: inReleases(s.version, '>=1.3.0') && s.config.get('install.skipchecks') === true,
+    ...(forceMbr ? { forceMbr } : {}),
+    partition: str('install.persistent_partition_size') || '150Gi',
+  };
+  views.set(s.config, view);
+  return view;
+}
+
+/**
+ * The data partition lives on the install disk (ShouldCreateDataPartitionOnOsDisk): no separate
+ * data disk, no MBR (an MBR install makes no data partition), and not a witness from v1.6.0.
+ */
 function dataOnInstallDisk(s: RuleSubject): boolean {
-  const { install, harvesterRole } = s.node;
-  if (install.dataDisk !== undefined && install.dataDisk !== install.device) return false;
-  // MBR installs make no data partition (ShouldCreateDataPartitionOnOsDisk).
-  if (forceMbr(s)) return false;
-  return !(harvesterRole === 'witness' && inReleases(s.version, '>=1.6.0'));
+  const i = installView(s);
+  return !i.separate && i.forceMbr === undefined && !i.witnessNoData;
 }
 
-/** The install disk minimum of the node's release (GiB), and whether the disk rule stops it. */
-function installDiskRule(s: RuleSubject): { min: number; witness: boolean; separate: boolean; stops: boolean } {
-  const witness = s.node.harvesterRole === 'witness' && inReleases(s.version, '>=1.6.0');
-  const separate = s.node.install.dataDisk !== undefined && s.node.install.dataDisk !== s.node.install.device;
-  const min = witness || separate ? 180 : 250;
+/** The install disk minimum of the node's release (GiB), and whether the disk rule stops it (checkDevice). */
+function installDiskRule(s: RuleSubject): { min: number; why: string; stops: boolean } {
+  const i = installView(s);
+  const min = i.witnessNoData || i.separate ? 180 : 250;
+  const why = i.witnessNoData ? ' for a witness' : i.separate ? ' with a separate data disk' : '';
   const have = s.facts.diskGib;
-  const stops = have !== undefined && Math.floor(have) < min && !(inReleases(s.version, '>=1.8.0') && s.skipchecks);
-  return { min, witness, separate, stops };
+  const stops = have !== undefined && Math.floor(have) < min && !(inReleases(s.version, '>=1.8.0') && i.skipchecks);
+  return { min, why, stops };
 }
 
-/** `install.force_mbr` (or its alias) set true in the node's `config:`. */
-function forceMbr(s: RuleSubject): 'force_mbr' | 'forceMbr' | undefined {
-  const install = s.node.config.install as Record<string, unknown> | undefined;
-  return install?.force_mbr === true ? 'force_mbr' : install?.forceMbr === true ? 'forceMbr' : undefined;
+/** Where the value at `key` came from, said for a message: "(set under `config:`)", ... */
+function setBy(s: RuleSubject, key: string): string {
+  const origin = s.config.origin(key);
+  return origin === 'config' ? ' (set under `config:`)' : origin === 'default' ? " (harvgen's default)" : '';
 }
 
 const skip = 'or set `boot.skipchecks: true` (`harvester.install.skipchecks=true`) to install anyway';
@@ -133,7 +189,7 @@ function preflight(
     source,
     check(s) {
       const have = s.facts[fact];
-      if (have === undefined || have >= min || s.skipchecks) return undefined;
+      if (have === undefined || have >= min || installView(s).skipchecks) return undefined;
       return {
         message: `${what(have)}: the Harvester ${s.version.raw} installer's preflight check stops the install of node ${s.node.hostname}`,
         hint: `Give the machine more (the installer's production minimums: 16 CPUs, 64 GiB, 10 Gbps), ${skip}.`,
@@ -154,7 +210,7 @@ export const INSTALLER_RULES: readonly InstallerRule[] = [
     effect: 'stops the install (from v1.8.0 refused whatever skipchecks says: `HARVESTER_BIOS_UNSUPPORTED`)',
     source: 'pkg/preflight/checks.go BIOSCheck @v1.7.0 (harvester#9382)',
     check(s) {
-      if (nodeFirmware(s.model, s.node) !== 'bios' || s.skipchecks) return undefined;
+      if (s.firmware !== 'bios' || installView(s).skipchecks) return undefined;
       return {
         message: `Harvester ${s.version.raw} deprecates legacy BIOS: its preflight check stops the install of node ${s.node.hostname}`,
         hint: `Switch the machines to UEFI (\`boot.firmware: uefi\`; v1.8 refuses BIOS outright), ${skip}.`,
@@ -194,9 +250,10 @@ export const INSTALLER_RULES: readonly InstallerRule[] = [
     'nicSpeedMbps',
     10000,
     '>=1.3.0',
-    (n) => `the management NIC links at ${n} Mbps; Harvester requires 10 Gbps for production use (1 Gbps for testing)`,
-    'pkg/preflight/checks.go NetworkSpeedCheck, install_panels.go doNetworkSpeedCheck @v1.3.0',
-    'a management NIC slower than 10 Gbps (`hardware.nic_speed_mbps`, lab `nic_model: e1000e`; virtio reports no speed and is not checked)',
+    (n) =>
+      `a NIC of the management interface links at ${n} Mbps (the installer checks every NIC it lists); Harvester requires 10 Gbps for production use (1 Gbps for testing)`,
+    'pkg/preflight/checks.go NetworkSpeedCheck, install_panels.go doNetworkSpeedCheck (each NIC of install.management_interface.interfaces) @v1.3.0, same to v1.8.1',
+    'a NIC of the management interface slower than 10 Gbps (`hardware.nic_speed_mbps` is the speed of the slowest NIC the management interface lists: the installer checks each one; lab `nic_model: e1000e`; virtio reports no speed and is not checked)',
   ),
   {
     id: 'preflight-virtualized',
@@ -207,7 +264,7 @@ export const INSTALLER_RULES: readonly InstallerRule[] = [
     effect: 'stops the install',
     source: 'pkg/preflight/checks.go VirtCheck @v1.3.0',
     check(s) {
-      if (!s.facts.virtualized || s.skipchecks) return undefined;
+      if (!s.facts.virtualized || installView(s).skipchecks) return undefined;
       return {
         message: `node ${s.node.hostname} is a virtual machine: the Harvester ${s.version.raw} installer's preflight check ("not supported in production") stops its install`,
         hint: `Set \`boot.skipchecks: true\` for virtual machines (labs), as Harvester's own iPXE examples do.`,
@@ -224,7 +281,7 @@ export const INSTALLER_RULES: readonly InstallerRule[] = [
     effect: 'stops the install',
     source: 'pkg/preflight/checks.go KVMHostCheck @v1.3.0',
     check(s) {
-      if (s.facts.kvm !== false || s.skipchecks) return undefined;
+      if (s.facts.kvm !== false || installView(s).skipchecks) return undefined;
       return {
         message: `node ${s.node.hostname} has no hardware virtualization (/dev/kvm): the Harvester ${s.version.raw} installer's preflight check stops its install`,
         hint: `Enable VT-x/AMD-V in the machine's firmware, ${skip} (its VMs would then not run).`,
@@ -242,10 +299,11 @@ export const INSTALLER_RULES: readonly InstallerRule[] = [
     source: 'pkg/console/validator.go checkDevice, util.go validateDiskSize @v1.2.0; skip @v1.8.0 (harvester#6064)',
     check(s) {
       const have = s.facts.diskGib;
-      const { min, witness, separate, stops } = installDiskRule(s);
+      const { min, why, stops } = installDiskRule(s);
       if (have === undefined || !stops) return undefined;
+      const skipped = installView(s).skipchecks;
       return {
-        message: `the install disk of node ${s.node.hostname} has ${Math.floor(have)} GiB; the Harvester ${s.version.raw} installer requires ${min} GiB${witness ? ' for a witness' : separate ? ' with a separate data disk' : ''}${s.skipchecks ? ' even with skipchecks (only v1.8.0 and later lift it)' : ''}`,
+        message: `the install disk of node ${s.node.hostname} has ${Math.floor(have)} GiB; the Harvester ${s.version.raw} installer requires ${min} GiB${why}${skipped ? ' even with skipchecks (only v1.8.0 and later lift it)' : ''}`,
         hint: `Use a disk of at least ${min} GiB (2^30 bytes: a "250 GB" disk has 232 GiB)${inReleases(s.version, '>=1.8.0') ? `, ${skip}` : ', or install v1.8 or newer with skipchecks'}.`,
         at: s.factAt('diskGib'),
       };
@@ -261,12 +319,13 @@ export const INSTALLER_RULES: readonly InstallerRule[] = [
     source: 'pkg/console/validator.go validateDataDiskSize @v1.2.0; skip @v1.8.0',
     check(s) {
       const have = s.facts.dataDiskGib;
-      const { dataDisk, device } = s.node.install;
-      if (have === undefined || dataDisk === undefined || dataDisk === device || Math.floor(have) >= 50) return undefined;
-      if (inReleases(s.version, '>=1.8.0') && s.skipchecks) return undefined;
+      const i = installView(s);
+      // v1.6.0 and later check no data disk of a witness (it gets no data partition).
+      if (have === undefined || !i.separate || i.witnessNoData || Math.floor(have) >= 50) return undefined;
+      if (inReleases(s.version, '>=1.8.0') && i.skipchecks) return undefined;
       return {
         message: `the data disk of node ${s.node.hostname} has ${Math.floor(have)} GiB; the Harvester ${s.version.raw} installer requires 50 GiB`,
-        hint: 'Use a data disk of at least 50 GiB, or remove `install.data_disk` to keep VM data on the install disk.',
+        hint: `Use a data disk of at least 50 GiB, or remove \`install.data_disk\`${setBy(s, 'install.data_disk')} to keep VM data on the install disk.`,
         at: s.factAt('dataDiskGib'),
       };
     },
@@ -280,14 +339,14 @@ export const INSTALLER_RULES: readonly InstallerRule[] = [
     effect: 'stops the install',
     source: 'pkg/util/disk.go ParsePartitionSize @v1.2.0; skip @v1.8.0',
     check(s) {
-      const size = s.node.install.persistentPartitionSize;
-      const mib = size === undefined ? undefined : partitionMib(size);
+      const size = installView(s).partition;
+      const mib = partitionMib(size);
       if (mib === undefined || mib >= 150 * MIB_PER_GIB || !dataOnInstallDisk(s)) return undefined;
-      if (inReleases(s.version, '>=1.8.0') && s.skipchecks) return undefined;
+      if (inReleases(s.version, '>=1.8.0') && installView(s).skipchecks) return undefined;
       return {
-        message: `install.persistent_partition_size ${size} of node ${s.node.hostname} is under the 150Gi the Harvester ${s.version.raw} installer requires`,
+        message: `install.persistent_partition_size ${size}${setBy(s, 'install.persistent_partition_size')} of node ${s.node.hostname} is under the 150Gi the Harvester ${s.version.raw} installer requires`,
         hint: 'Use 150Gi or more (the default when it is not set).',
-        at: nodeAt(s.node, 'install.persistent_partition_size'),
+        at: s.config.at('install.persistent_partition_size'),
       };
     },
   },
@@ -302,17 +361,18 @@ export const INSTALLER_RULES: readonly InstallerRule[] = [
       const disk = s.facts.diskGib;
       // The disk check comes first (validateConfig); the partition layout only after it (doInstall).
       if (disk === undefined || !dataOnInstallDisk(s) || installDiskRule(s).stops) return undefined;
-      const size = s.node.install.persistentPartitionSize ?? '150Gi';
+      const size = installView(s).partition;
       const mib = partitionMib(size);
       const max = Math.floor(disk) * MIB_PER_GIB - FIXED_PARTITIONS_MIB;
       if (mib === undefined || mib <= max) return undefined;
       // Below the system partitions' 74,866 MiB the installer's size arithmetic wraps around
       // (uint64) and the install fails while partitioning, skipchecks or not.
-      const clamped = inReleases(s.version, '>=1.8.0') && s.skipchecks && max >= 0;
+      const clamped = inReleases(s.version, '>=1.8.0') && installView(s).skipchecks && max >= 0;
+      const own = s.config.origin('install.persistent_partition_size') !== 'default';
       return {
-        message: `persistent partition ${size} of node ${s.node.hostname} does not fit its ${Math.floor(disk)} GiB install disk (at most ${Math.max(0, Math.floor(max / MIB_PER_GIB))}Gi)${clamped ? ': the installer shrinks it to the maximum' : `: the Harvester ${s.version.raw} installer stops`}`,
+        message: `persistent partition ${size}${setBy(s, 'install.persistent_partition_size')} of node ${s.node.hostname} does not fit its ${Math.floor(disk)} GiB install disk (at most ${Math.max(0, Math.floor(max / MIB_PER_GIB))}Gi)${clamped ? ': the installer shrinks it to the maximum' : `: the Harvester ${s.version.raw} installer stops`}`,
         hint: 'Set `install.persistent_partition_size` to fit, use a larger disk, or give the node a data disk.',
-        at: s.node.sources['install.persistent_partition_size'] ?? s.factAt('diskGib'),
+        at: own ? s.config.at('install.persistent_partition_size') : s.factAt('diskGib'),
         ...(clamped ? { severity: 'warning' as const } : {}),
       };
     },
@@ -325,11 +385,11 @@ export const INSTALLER_RULES: readonly InstallerRule[] = [
     effect: 'stops the install',
     source: 'pkg/console/validator.go checkForceMBR, util.go diskExceedsMBRLimit @v1.2.0',
     check(s) {
-      const key = forceMbr(s);
+      const key = installView(s).forceMbr;
       if (!key) return undefined;
       // From v1.8 a BIOS machine is refused before this (HARVESTER_BIOS_UNSUPPORTED), and UEFI here.
       const why =
-        nodeFirmware(s.model, s.node) === 'uefi'
+        s.firmware === 'uefi'
           ? 'the machine boots UEFI ("cannot force MBR on UEFI system")'
           : s.facts.diskGib !== undefined && s.facts.diskGib * 2 ** 30 > 2199023255040
             ? 'the disk is larger than an MBR can address (2 TiB)'
@@ -338,7 +398,54 @@ export const INSTALLER_RULES: readonly InstallerRule[] = [
       return {
         message: `install.force_mbr on node ${s.node.hostname} stops the Harvester ${s.version.raw} installer: ${why}`,
         hint: 'Remove `force_mbr` from `config:` (GPT is the default).',
-        at: s.configAt(['install', key]),
+        at: s.config.at(`install.${key}`),
+      };
+    },
+  },
+  {
+    id: 'webhooks',
+    code: 'INSTALLER_WEBHOOK_INVALID',
+    releases: '>=1.2.0',
+    when: 'a webhook whose event is not STARTED, SUCCEEDED or FAILED (exact case), whose method is missing or not an HTTP method once upper-cased, or whose `url` or `payload` is outside the Go template subset harvgen accepts',
+    effect: "drops every webhook of the node, harvgen's own `boot.report` events too, and installs without them (only logged)",
+    source:
+      'pkg/console/webhooks.go PrepareWebhooks, prepareWebhook (strings.ToUpper, text/template missingkey=zero), IsValidEvent, IsValidHTTPMethod; install_panels.go (error logged, install goes on) @v1.2.0, same blob to v1.8.1',
+    check(s) {
+      const hooks = s.config.get('install.webhooks');
+      if (!Array.isArray(hooks)) return undefined;
+      const base = s.config.at('install.webhooks');
+      const own = s.config.origin('install.webhooks') === 'config';
+      const hits: RuleHit[] = [];
+      hooks.forEach((hook, i) => {
+        const p = webhookProblem(hook);
+        if (!p) return;
+        const present = (hook as Record<string, unknown>)[p.key] !== undefined;
+        hits.push({
+          message: `webhook ${i + 1} of node ${s.node.hostname}: ${p.message}; the Harvester ${s.version.raw} installer then drops every webhook of the node${s.report ? " (harvgen's install reports included: `harvgen status` sees no event)" : ''}`,
+          hint:
+            p.key === 'url' || p.key === 'payload'
+              ? 'Write the value as plain text with {{.Hostname}}, {{.MACAddr}}, {{.IPAddrV4}} or {{.IPAddrV6}} where the installer fills them in (docs/ "Installer webhooks").'
+              : `Set \`${p.key}\` to one of ${p.key === 'event' ? 'STARTED, SUCCEEDED, FAILED' : 'GET, POST, PUT, ...'}.`,
+          at: own ? [...base, i, ...(present ? [p.key] : [])] : base,
+        });
+      });
+      return hits;
+    },
+  },
+  {
+    id: 'skipchecks-v1.2',
+    code: 'INSTALLER_SKIPCHECKS_IGNORED',
+    releases: '<1.3.0',
+    when: '`skipchecks` set (`boot.skipchecks`, which puts `harvester.install.skipchecks=true` on the kernel line) for a v1.2 release',
+    effect: 'ignored: v1.2 has no preflight checks and no skipchecks, and its disk minimums always apply',
+    source: 'pkg/config/config.go Install (no SkipChecks field), no pkg/preflight @v1.2.2; both added @v1.3.0',
+    check(s) {
+      if (s.config.get('install.skipchecks') !== true) return undefined;
+      return {
+        message: `skipchecks is set for node ${s.node.hostname}, but the Harvester ${s.version.raw} installer has no skipchecks (added in v1.3.0): it is ignored, and the disk minimums still apply`,
+        hint: 'Remove it for v1.2 nodes, or install v1.3 or newer.',
+        at: s.config.at('install.skipchecks'),
+        severity: 'warning',
       };
     },
   },
@@ -350,11 +457,12 @@ export const INSTALLER_RULES: readonly InstallerRule[] = [
     effect: 'may fail intermittently: "Can\'t apply networks" (`nm-online -x` times out while LACP negotiates)',
     source: 'pkg/config/cos.go UpdateManagementInterfaceConfig @v1.7.0; harvester#10885, harvester#11662 (open)',
     check(s) {
-      if (s.node.method !== 'dhcp' || s.node.bond.mode !== '802.3ad') return undefined;
+      const method = s.config.get('install.management_interface.method');
+      if (method !== 'dhcp' || s.config.get('install.management_interface.bond_options.mode') !== '802.3ad') return undefined;
       return {
         message: `node ${s.node.hostname} gets its management address by DHCP on an 802.3ad bond, which Harvester ${s.version.raw} may fail to bring up in time ("Can't apply networks"; v1.7.0 and later, harvester#10885, #11662, open)`,
         hint: 'Use `method: static` for nodes on LACP bonds, or `bond.mode: active-backup`, until the upstream issue is fixed.',
-        at: nodeAt(s.node, 'bond.mode'),
+        at: s.config.at('install.management_interface.bond_options.mode'),
         severity: 'warning',
       };
     },

@@ -102,7 +102,10 @@ export function nodeReaders(input: SiteInput, layers: Layers): (node: NodeInput,
         let config: Record<string, unknown> = {};
         for (let i = chain.length - 1; i >= 0; i--) {
           const c = chain[i]!.value.config;
-          if (c) config = deepMerge(config, c);
+          if (!c) continue;
+          config = deepMerge(config, c);
+          // Each key's layer, for the rules that judge the effective config (`config.install.data_disk`).
+          recordConfigSources(c, source([...chain[i]!.path, 'config']), 'config', sources, source);
         }
         const strongest = chain.find((l) => l.value.config);
         if (strongest) sources.config = source([...strongest.path, 'config']);
@@ -110,4 +113,26 @@ export function nodeReaders(input: SiteInput, layers: Layers): (node: NodeInput,
       },
     };
   };
+}
+
+/**
+ * Records where each key of one layer's `config:` was written, as `config.<dotted path>` (maps
+ * are followed, lists and scalars are leaves), so that a stronger layer's key replaces a weaker
+ * one's as deepMerge does. A key holding a map is recorded too: it is where the map came from.
+ */
+function recordConfigSources(
+  value: Record<string, unknown>,
+  at: InventoryPath,
+  dotted: string,
+  sources: Record<string, InventoryPath>,
+  intern: (path: InventoryPath) => InventoryPath,
+  depth = 0,
+): void {
+  for (const [k, v] of Object.entries(value)) {
+    const key = `${dotted}.${k}`;
+    const path = intern([...at, k]);
+    sources[key] = path;
+    if (depth < 6 && v !== null && typeof v === 'object' && !Array.isArray(v))
+      recordConfigSources(v as Record<string, unknown>, path, key, sources, intern, depth + 1);
+  }
 }

@@ -1,7 +1,9 @@
 // cluster: exactly one node creates the cluster and the rest join it; once the cluster exists
 // (`cluster.created`), every node joins, so no reinstall can make a second cluster.
 import type { ResolvedNode } from '../../model/index.ts';
-import type { Rule } from '../rule.ts';
+import type { HarvesterNode } from '../../model/index.ts';
+import { effectiveConfig } from '../../render/kinds/harvester/effective.ts';
+import type { Finding, Rule } from '../rule.ts';
 
 /** The procedure that takes a node out of a cluster before it is reinstalled (Harvester docs, Host Management, "Deleting a Node"). */
 function removeFirst(node: ResolvedNode): string {
@@ -46,41 +48,31 @@ export const clusterRolesRule: Rule = {
       });
       return;
     }
-    const creates = harvester.filter((n) => n.role === 'create');
+    // What the installer does is the config's `install.mode`: `role`, or a `config:` key over it.
+    const mode = (n: HarvesterNode) => effectiveConfig(model, n);
+    const creates = harvester.filter((n) => mode(n).get('install.mode') === 'create');
     const vip = model.cluster?.vip ?? '';
     if (model.cluster?.created) {
-      // Only an explicit `role: create` can be left: installing it would start a new cluster.
+      // Only an explicit `role: create` (or `install.mode` under `config:`) can be left:
+      // installing it would start a new cluster.
       for (const n of creates) {
+        const setBy = mode(n).origin('install.mode') === 'config' ? '`install.mode: create` under `config:`' : '`role: create`';
         report({
           code: 'CLUSTER_ALREADY_CREATED',
-          message: `node ${n.hostname} has \`role: create\`, but \`cluster.created\` says the cluster at ${vip} exists: installing ${n.hostname} in create mode would start a second cluster with the same VIP`,
-          hint: `Remove \`role: create\`: ${n.hostname} then installs as a joining node to https://${vip}:443. To reinstall it, ${removeFirst(n)}.`,
+          message: `node ${n.hostname} has ${setBy}, but \`cluster.created\` says the cluster at ${vip} exists: installing ${n.hostname} in create mode would start a second cluster with the same VIP`,
+          hint: `Remove ${setBy}: ${n.hostname} then installs as a joining node to https://${vip}:443. To reinstall it, ${removeFirst(n)}.`,
           node: n.hostname,
-          at: ['nodes', n.index, 'role'],
+          at: mode(n).at('install.mode'),
         });
       }
       return;
     }
-    // The create node reinstalls on every boot while other nodes keep what they installed:
-    // once those have joined, its next install makes a second cluster (the README's reinstall
-    // workflow applied to the create node).
-    // Certain (an error) when another node is `local`, or when `state: install` was set on the
-    // create node itself (the reinstall workflow); likely (a warning) when the create node merely
-    // keeps the default while others install once.
+    // Without `cluster.created`, the create node's config stays `mode: create`: any way it
+    // installs again once other nodes may hold the cluster starts a second cluster at the VIP.
     const creator = creates[0];
-    const kept = harvester.filter((n) => n !== creator && (n.state === 'local' || n.state === 'install-once'));
-    if (creator && creator.state === 'install' && kept.length > 0) {
-      const certain = kept.some((n) => n.state === 'local') || creator.sources.state?.[0] === 'nodes';
-      const names = kept.slice(0, 3).map((n) => `${n.hostname} (state: ${n.state})`);
-      report({
-        code: 'CLUSTER_CREATE_NODE_REINSTALL',
-        message: `node ${creator.hostname} creates the cluster and installs on every network boot (state: install), while ${names.join(', ')}${kept.length > 3 ? ` and ${kept.length - 3} more` : ''} ${kept.length === 1 ? 'keeps its' : 'keep their'} installed system: once ${kept.length === 1 ? 'it has' : 'they have'} joined, reinstalling ${creator.hostname} in create mode starts a second cluster at ${vip}`,
-        hint: `If the cluster exists, set \`cluster.created: true\` (${creator.hostname} then reinstalls as a joining node to https://${vip}:443) and ${removeFirst(creator)}. If this is the first install, give ${creator.hostname} the state of the others.`,
-        node: creator.hostname,
-        ...(certain ? {} : { severity: 'warning' as const }),
-        at: creator.sources.state ?? ['nodes', creator.index],
-        ...(creator.sources.state ? {} : { target: 'key' as const }),
-      });
+    const others = harvester.filter((n) => n !== creator);
+    if (creator && others.length > 0) {
+      for (const f of createNodeReinstalls(creator, others, vip)) report(f);
     }
     if (creates.length === 0) {
       report({
@@ -93,10 +85,49 @@ export const clusterRolesRule: Rule = {
     for (const extra of creates.slice(1)) {
       report({
         code: 'CLUSTER_MULTIPLE_CREATE_NODES',
-        message: `node ${extra.hostname} has \`role: create\` but ${creates[0]!.hostname} already creates the cluster`,
-        hint: 'A cluster is created once; set `role: join` on the other nodes.',
-        at: ['nodes', extra.index, 'role'],
+        message: `node ${extra.hostname} installs in create mode (${mode(extra).origin('install.mode') === 'config' ? '`install.mode` under `config:`' : '`role: create`'}) but ${creates[0]!.hostname} already creates the cluster`,
+        hint: 'A cluster is created once; set `role: join` on the other nodes, and set no `install.mode` under `config:`.',
+        at: mode(extra).at('install.mode'),
       });
     }
   },
 };
+
+/**
+ * Every way the create node installs again in create mode while other nodes may hold the
+ * cluster: a reinstall generation (its own, a profile's or `defaults:`'s; a first one added to an
+ * installed node included: each new generation installs once more), and `state: install` (from
+ * any layer, the built-in default included) beside nodes that keep their installed system. When
+ * every node is `state: install`, the whole site installs afresh together (a lab's workflow) and
+ * no node keeps the old cluster.
+ */
+export function createNodeReinstalls(creator: HarvesterNode, others: readonly HarvesterNode[], vip: string): Finding[] {
+  const out: Finding[] = [];
+  const procedure = `set \`cluster.created: true\` first (${creator.hostname} then installs as a joining node to https://${vip}:443) and ${removeFirst(creator)}`;
+  if (creator.reinstall !== undefined) {
+    const at = creator.sources.reinstall ?? ['nodes', creator.index];
+    const layer = at[0] === 'nodes' ? 'its own' : at[0] === 'defaults' ? "`defaults:`'s" : "a shared layer's";
+    out.push({
+      code: 'CLUSTER_CREATE_NODE_REINSTALL',
+      message: `node ${creator.hostname} creates the cluster and has a reinstall generation (\`reinstall: ${creator.reinstall}\`, ${layer}): each new generation installs it again in create mode, which starts a second cluster at ${vip} beside the ${others.length === 1 ? 'node' : `${others.length} nodes`} that joined the first`,
+      hint: `To reinstall ${creator.hostname}, ${procedure}. For a first install, remove \`reinstall\` from it (\`state: install-once\` installs once without one).`,
+      node: creator.hostname,
+      at,
+      target: 'key',
+    });
+  }
+  const kept = others.filter((n) => n.state === 'local' || n.state === 'install-once');
+  if (creator.state === 'install' && kept.length > 0) {
+    const names = kept.slice(0, 3).map((n) => `${n.hostname} (state: ${n.state})`);
+    const from = creator.sources.state;
+    out.push({
+      code: 'CLUSTER_CREATE_NODE_REINSTALL',
+      message: `node ${creator.hostname} creates the cluster and installs on every network boot (state: install${from ? '' : ', the built-in default'}), while ${names.join(', ')}${kept.length > 3 ? ` and ${kept.length - 3} more` : ''} ${kept.length === 1 ? 'keeps its' : 'keep their'} installed system: once ${kept.length === 1 ? 'it has' : 'they have'} joined, reinstalling ${creator.hostname} in create mode starts a second cluster at ${vip}`,
+      hint: `If the cluster exists, ${procedure}. If this is the first install, give ${creator.hostname} the state of the others (\`state: install-once\`).`,
+      node: creator.hostname,
+      at: from ?? ['nodes', creator.index],
+      ...(from ? {} : { target: 'key' as const }),
+    });
+  }
+  return out;
+}

@@ -1,14 +1,22 @@
 // harvester: the release must be one harvgen knows, and the inventory may only use
 // settings and boot modes that release supports.
 import { ARM64_SINCE, BIOS_REFUSED_SINCE, NODE_KEY_SINCE, SITE_KEY_SINCE } from '../../harvester/inventory-gates.ts';
-import { atLeast, isSupported, parseVersion, SUPPORTED_RANGE } from '../../harvester/versions.ts';
+import { atLeast, isSupported, parseVersion, SUPPORTED_RANGE, type HarvesterVersion } from '../../harvester/versions.ts';
+import { isKnownRelease, newestOfLine, newestRelease } from '../../harvester/releases.ts';
 import type { InventoryPath } from '../../load/index.ts';
+import { nodeFirmware } from '../../model/index.ts';
 import type { Rule } from '../rule.ts';
 
 /** Version supported; keys and firmware allowed for it. */
 export const harvesterVersionRule: Rule = {
   name: 'harvester-version',
-  codes: ['HARVESTER_VERSION_UNSUPPORTED', 'HARVESTER_KEY_TOO_NEW', 'HARVESTER_BIOS_UNSUPPORTED', 'HARVESTER_ARTIFACTS_NO_VERSION'],
+  codes: [
+    'HARVESTER_VERSION_UNSUPPORTED',
+    'HARVESTER_RELEASE_UNKNOWN',
+    'HARVESTER_KEY_TOO_NEW',
+    'HARVESTER_BIOS_UNSUPPORTED',
+    'HARVESTER_ARTIFACTS_NO_VERSION',
+  ],
   check({ input, model, report }) {
     if (!input.harvester) return;
     const raw = input.harvester.version;
@@ -16,8 +24,10 @@ export const harvesterVersionRule: Rule = {
     const unsupported = (what: string, at: InventoryPath, node?: string) =>
       report({
         code: 'HARVESTER_VERSION_UNSUPPORTED',
-        message: `Harvester ${what} is not a release harvgen knows (v${SUPPORTED_RANGE.oldest}.0 to v${SUPPORTED_RANGE.newest}.x)`,
-        hint: "Use a supported release; harvgen checks the config against that release's installer.",
+        message: `Harvester ${what} is not a release harvgen knows (v${SUPPORTED_RANGE.oldest}.0 to v${SUPPORTED_RANGE.newest}.x; the newest is ${newestRelease()})`,
+        hint: /^\d/.test(what)
+          ? `Write the version with its v: v${what}.`
+          : `Use a supported release (the newest is ${newestRelease()}); harvgen checks the config against that release's installer.`,
         at,
         ...(node !== undefined ? { node } : {}),
       });
@@ -25,6 +35,19 @@ export const harvesterVersionRule: Rule = {
       unsupported(raw, ['harvester', 'version']);
       return;
     }
+    // A release never published has no files to fetch (fetch.sh fails) and no installer to judge.
+    const unknownRelease = (nv: HarvesterVersion, at: InventoryPath, node?: string) => {
+      if (isKnownRelease(nv)) return;
+      const newest = newestOfLine(nv);
+      report({
+        code: 'HARVESTER_RELEASE_UNKNOWN',
+        message: `Harvester ${nv.raw} was never published as far as harvgen knows (its newest ${nv.major}.${nv.minor} release is ${newest ?? 'unknown'}; the newest release is ${newestRelease()})`,
+        hint: `Check the version${newest !== undefined ? `: did you mean ${newest}?` : '.'} If the release is newer than this harvgen, upgrade harvgen, whose rules are checked against each release's installer.`,
+        at,
+        ...(node !== undefined ? { node } : {}),
+      });
+    };
+    unknownRelease(v, ['harvester', 'version']);
     const get = (obj: unknown, dotted: string): unknown =>
       dotted.split('.').reduce<unknown>((o, k) => (o && typeof o === 'object' ? (o as Record<string, unknown>)[k] : undefined), obj);
     for (const [key, since] of Object.entries(SITE_KEY_SINCE)) {
@@ -58,6 +81,7 @@ export const harvesterVersionRule: Rule = {
         unsupported(nv.raw, own, node.hostname);
         continue;
       }
+      if (own && nv.raw !== raw) unknownRelease(nv, own, node.hostname);
       if (node.arch === 'arm64' && !atLeast(nv, ARM64_SINCE)) {
         report({
           code: 'HARVESTER_KEY_TOO_NEW',
@@ -79,7 +103,7 @@ export const harvesterVersionRule: Rule = {
           target: 'key',
         });
       }
-      if (model.boot.firmware === 'bios' && atLeast(nv, BIOS_REFUSED_SINCE) && !biosReported) {
+      if (nodeFirmware(model, node) === 'bios' && atLeast(nv, BIOS_REFUSED_SINCE) && !biosReported) {
         biosReported = true;
         report({
           code: 'HARVESTER_BIOS_UNSUPPORTED',

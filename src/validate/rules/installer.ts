@@ -1,9 +1,11 @@
 // installer: the Harvester installer's own rules for the release each node installs
-// (src/harvester/installer-rules.ts), against the hardware facts harvgen knows: the node's
-// `hardware:` (a profile, usually), or on a lab site (a `lab:` section) its lab domain.
-import { INSTALLER_RULES, inReleases, type HardwareFacts } from '../../harvester/installer-rules.ts';
+// (src/harvester/installer-rules.ts), against the config its installer parses (the effective
+// config: src/render/kinds/harvester/effective.ts) and the hardware facts harvgen knows: the
+// node's `hardware:` (a profile, usually), or on a lab site (a `lab:` section) its lab domain.
+import { INSTALLER_RULES, inReleases, type HardwareFacts, type RuleHit } from '../../harvester/installer-rules.ts';
 import type { InventoryPath } from '../../load/index.ts';
-import type { HarvesterNode } from '../../model/index.ts';
+import { nodeFirmware, type HarvesterNode } from '../../model/index.ts';
+import { effectiveConfig } from '../../render/kinds/harvester/effective.ts';
 import type { SiteInput } from '../../types/site-input.ts';
 import type { Rule } from '../rule.ts';
 
@@ -30,6 +32,7 @@ export function hardwareFacts(input: SiteInput, node: HarvesterNode): HardwareFa
           memoryGib: Math.floor(node.lab.memoryMib / 1024),
           cpus: node.lab.vcpus,
           diskGib: node.lab.diskGib,
+          // define.sh gives a domain its data disk when the node has one.
           ...(node.install.dataDisk !== undefined ? { dataDiskGib: node.lab.dataDiskGib } : {}),
           // virtio-net reports no speed (-1), which the installer skips; e1000e links at 1 Gbps.
           ...(node.lab.nicModel === 'e1000e' ? { nicSpeedMbps: 1000, nicDriver: 'e1000e' } : { nicDriver: 'virtio_net' }),
@@ -39,7 +42,7 @@ export function hardwareFacts(input: SiteInput, node: HarvesterNode): HardwareFa
   return { ...lab, ...node.hardware };
 }
 
-/** The installer's rules of each Harvester node's release, against its facts. */
+/** The installer's rules of each Harvester node's release, against its effective config and facts. */
 export const installerRule: Rule = {
   name: 'installer',
   codes: [
@@ -48,6 +51,8 @@ export const installerRule: Rule = {
     'INSTALLER_PARTITION_SIZE',
     'INSTALLER_FORCE_MBR',
     'INSTALLER_KNOWN_ISSUE',
+    'INSTALLER_WEBHOOK_INVALID',
+    'INSTALLER_SKIPCHECKS_IGNORED',
   ],
   check({ input, model, report }) {
     for (const node of model.nodes) {
@@ -60,30 +65,29 @@ export const installerRule: Rule = {
         if (f.lab === 'lab') return ['lab'];
         return (f.lab !== undefined ? node.sources[f.lab] : undefined) ?? (input.lab !== undefined ? ['lab'] : ['nodes', node.index]);
       };
-      const install = node.config.install as Record<string, unknown> | undefined;
-      // The layer that wrote a `config:` key: the node, else `defaults:`, else the strongest
-      // layer with a `config:` (a profile or the repo defaults).
-      const has = (layer: unknown, keys: readonly string[]) =>
-        keys.reduce<unknown>((o, k) => (o && typeof o === 'object' ? (o as Record<string, unknown>)[k] : undefined), layer) !== undefined;
-      const configAt = (keys: readonly string[]): InventoryPath =>
-        has(input.nodes?.[node.index]?.config, keys)
-          ? ['nodes', node.index, 'config', ...keys]
-          : has(input.defaults?.config, keys)
-            ? ['defaults', 'config', ...keys]
-            : [...(node.sources.config ?? ['nodes', node.index]), ...keys];
-      const skipchecks = model.boot.skipchecks || install?.skipchecks === true;
+      const subject = {
+        node,
+        version,
+        firmware: nodeFirmware(model, node),
+        facts,
+        factAt,
+        config: effectiveConfig(model, node),
+        report: model.boot.report,
+      };
       for (const rule of INSTALLER_RULES) {
         if (!inReleases(version, rule.releases)) continue;
-        const hit = rule.check({ node, model, version, facts, factAt, skipchecks, configAt });
-        if (!hit) continue;
-        report({
-          code: rule.code,
-          message: hit.message,
-          hint: hit.hint,
-          at: hit.at,
-          node: node.hostname,
-          ...(hit.severity ? { severity: hit.severity } : {}),
-        });
+        const found = rule.check(subject);
+        const hits: readonly RuleHit[] = found === undefined ? [] : Array.isArray(found) ? found : [found];
+        for (const hit of hits) {
+          report({
+            code: rule.code,
+            message: hit.message,
+            hint: hit.hint,
+            at: hit.at,
+            node: node.hostname,
+            ...(hit.severity ? { severity: hit.severity } : {}),
+          });
+        }
       }
     }
   },

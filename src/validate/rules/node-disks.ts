@@ -1,5 +1,8 @@
 // nodes: install and data disks.
-import { nodeAt, type Rule } from '../rule.ts';
+import { witnessHasNoData } from '../../harvester/witness.ts';
+import type { HarvesterNode, SiteModel } from '../../model/index.ts';
+import { effectiveConfig } from '../../render/kinds/harvester/effective.ts';
+import { nodeAt, type Finding, type Rule } from '../rule.ts';
 
 /** Install device present and stable; data disk distinct; witness disk settings; wipe list. */
 export const nodeDisksRule: Rule = {
@@ -9,7 +12,7 @@ export const nodeDisksRule: Rule = {
     for (const node of model.nodes) {
       // Only the Harvester installer writes a disk; generic and iSCSI nodes bring their own.
       if (node.boot !== 'harvester') continue;
-      const { device, dataDisk, persistentPartitionSize, wipeDisksList } = node.install;
+      const { device, dataDisk, wipeDisksList } = node.install;
       if (device === undefined) {
         report({
           code: 'NODE_DEVICE_MISSING',
@@ -41,16 +44,7 @@ export const nodeDisksRule: Rule = {
           at: nodeAt(node, 'install.data_disk'),
         });
       }
-      if (node.harvesterRole === 'witness' && (dataDisk !== undefined || persistentPartitionSize !== undefined)) {
-        const field = dataDisk !== undefined ? 'install.data_disk' : 'install.persistent_partition_size';
-        report({
-          code: 'NODE_WITNESS_DATA_DISK',
-          message: `witness node ${node.hostname} sets ${field}, which Harvester ignores for witness nodes`,
-          hint: 'Remove it: witness nodes store no VM data.',
-          node: node.hostname,
-          at: nodeAt(node, field),
-        });
-      }
+      for (const f of witnessDataFindings(model, node)) report(f);
       wipeDisksList?.forEach((disk, i) => {
         if (disk === device || disk === dataDisk) {
           report({
@@ -65,3 +59,47 @@ export const nodeDisksRule: Rule = {
     }
   },
 };
+
+/**
+ * A witness's data disk and persistent partition, said truly for its release
+ * (src/harvester/witness.ts): before v1.6.0 the installer uses them as on any node (harvgen
+ * writes them); from v1.6.0 it uses neither, so harvgen leaves the inventory's out of the config,
+ * and one given under `config:` reaches the installer, which formats that disk and never mounts it.
+ */
+function witnessDataFindings(model: SiteModel, node: HarvesterNode): Finding[] {
+  const config = effectiveConfig(model, node);
+  const role = config.get('install.role');
+  if (role !== 'witness') return [];
+  const v = node.release.version;
+  const out: Finding[] = [];
+  for (const [key, field] of [
+    ['install.data_disk', 'install.data_disk'],
+    ['install.persistent_partition_size', 'install.persistent_partition_size'],
+  ] as const) {
+    const written = config.get(key) !== undefined;
+    const fromConfig = written && config.origin(key) === 'config';
+    const fieldAt = node.sources[field];
+    if (!written && fieldAt === undefined) continue;
+    const what = key === 'install.data_disk' ? 'a data disk' : 'a persistent partition size';
+    let message: string;
+    let hint: string;
+    if (!witnessHasNoData(v)) {
+      message = `witness node ${node.hostname} sets ${key}: the Harvester ${v.raw} installer has no witness case (v1.6.0 added one), so it ${key === 'install.data_disk' ? 'formats and mounts the data disk, and requires 180 GiB on the install disk and 50 GiB on the data disk,' : 'makes the persistent partition on the install disk'} as on any node, though a witness keeps no VM data`;
+      hint = `Remove it unless you want ${what} on this witness; from v1.6.0 the installer ignores it.`;
+    } else if (fromConfig) {
+      message = `witness node ${node.hostname} sets ${key} under \`config:\`: the Harvester ${v.raw} installer gives a witness no data partition${key === 'install.data_disk' ? ', yet still formats that disk (harv-install) and never mounts it' : ', so it is ignored'}`;
+      hint = `Remove ${key} from the witness's \`config:\`.`;
+    } else {
+      message = `witness node ${node.hostname} sets ${key}, which the Harvester ${v.raw} installer ignores for a witness (no data partition since v1.6.0): harvgen leaves it out of the config`;
+      hint = 'Remove it: a witness stores no VM data.';
+    }
+    out.push({
+      code: 'NODE_WITNESS_DATA_DISK',
+      message,
+      hint,
+      node: node.hostname,
+      at: written ? config.at(key) : fieldAt!,
+    });
+  }
+  return out;
+}

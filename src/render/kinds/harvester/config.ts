@@ -2,6 +2,7 @@
 // a plain object in a fixed key order, with the inventory's `config:` deep-merged over it,
 // then checked against the installer schema of the site's release.
 import { atLeast } from '../../../harvester/versions.ts';
+import { witnessKeepsDataSettings } from '../../../harvester/witness.ts';
 import { validateInstallerConfig, type InstallerSchemaIssue } from '../../../harvester/installer-schema.ts';
 import type { HarvesterNode, ResolvedCluster, SiteModel } from '../../../model/index.ts';
 import { deepMerge } from '../../../model/index.ts';
@@ -44,9 +45,10 @@ export function buildHarvesterConfig(model: SiteModel, node: HarvesterNode, secr
 
   const install: Record<string, unknown> = { mode: node.role, management_interface: mgmt };
   if (node.install.device !== undefined) install.device = node.install.device;
-  // Witness nodes keep no VM data: Harvester ignores (and its schema forbids) data disk settings.
-  const witness = node.harvesterRole === 'witness';
-  if (node.install.dataDisk !== undefined && !witness) install.data_disk = node.install.dataDisk;
+  // A witness's data disk and persistent partition: written where its release's installer uses
+  // them (before v1.6.0), left out from v1.6.0 (src/harvester/witness.ts).
+  const keepData = node.harvesterRole !== 'witness' || witnessKeepsDataSettings(v);
+  if (node.install.dataDisk !== undefined && keepData) install.data_disk = node.install.dataDisk;
   install.iso_url = node.release.isoUrl;
   if (node.install.tty !== undefined) install.tty = node.install.tty;
   if (atLeast(v, '1.3')) install.role = node.harvesterRole;
@@ -58,7 +60,7 @@ export function buildHarvesterConfig(model: SiteModel, node: HarvesterNode, secr
     if (c.serviceCidr !== undefined) install.cluster_service_cidr = c.serviceCidr;
     if (c.clusterDns !== undefined) install.cluster_dns = c.clusterDns;
   }
-  if (node.install.persistentPartitionSize !== undefined && !witness)
+  if (node.install.persistentPartitionSize !== undefined && keepData)
     install.persistent_partition_size = node.install.persistentPartitionSize;
   if (node.install.wipeAllDisks !== undefined) install.wipe_all_disks = node.install.wipeAllDisks;
   if (node.install.wipeDisksList !== undefined) install.wipe_disks_list = [...node.install.wipeDisksList];

@@ -1,0 +1,132 @@
+// The effective installer config of a Harvester node: the document its installer parses (the
+// config file harvgen writes, `config:` merged in, plus the `harvester.install.*` keys of its
+// kernel command line), and for every key the inventory line that set it. The installer rules
+// (src/harvester/installer-rules.ts) judge this document and nothing else, so a value reaches
+// them the same way whether it came from a node field, a `config:` key, `defaults:`, a profile
+// or a built-in default, and nothing the renderer adds or drops can disagree with them.
+import type { InventoryPath } from '../../../load/index.ts';
+import type { HarvesterNode, SiteModel } from '../../../model/index.ts';
+import { buildHarvesterConfig } from './config.ts';
+
+/** The installer's config of one node, with where each value came from. */
+export interface EffectiveConfig {
+  /** The parsed document (secrets as markers: no rule reads them). */
+  readonly doc: Readonly<Record<string, unknown>>;
+  /** The value at a dotted key (`install.data_disk`); undefined when absent. */
+  get(key: string): unknown;
+  /** The inventory path of the line that set the value at `key` (the node itself for a built-in default). */
+  at(key: string): InventoryPath;
+  /** How the value at `key` got there. */
+  origin(key: string): ConfigOrigin;
+}
+
+/** `config`: a `config:` key (any layer); `field`: an inventory setting harvgen writes; `default`: harvgen's own. */
+export type ConfigOrigin = 'config' | 'field' | 'default';
+
+/**
+ * The inventory setting each key harvgen writes comes from: a node setting (a key of the node's
+ * `sources`, set by its own layer, a profile or `defaults:`) or a site path. Longest prefix wins.
+ */
+const WRITTEN_FROM: readonly (readonly [string, { node: string } | { site: InventoryPath }])[] = [
+  ['install.mode', { node: 'role' }],
+  ['install.device', { node: 'install.device' }],
+  ['install.data_disk', { node: 'install.data_disk' }],
+  ['install.persistent_partition_size', { node: 'install.persistent_partition_size' }],
+  ['install.role', { node: 'harvester_role' }],
+  ['install.tty', { node: 'install.tty' }],
+  ['install.wipe_all_disks', { node: 'install.wipe_all_disks' }],
+  ['install.wipe_disks_list', { node: 'install.wipe_disks_list' }],
+  ['install.poweroff', { node: 'install.power_off' }],
+  ['install.management_interface.method', { node: 'method' }],
+  ['install.management_interface.bond_options', { node: 'bond' }],
+  ['install.management_interface.mtu', { node: 'mtu' }],
+  ['install.management_interface.vlan_id', { node: 'vlan' }],
+  ['install.management_interface.interfaces', { node: 'interfaces' }],
+  ['install.management_interface.ip', { node: 'ip' }],
+  ['install.management_interface.gateway', { node: 'gateway' }],
+  ['install.management_interface.subnet_mask', { node: 'prefix' }],
+  ['install.skipchecks', { site: ['boot', 'skipchecks'] }],
+  ['install.webhooks', { site: ['boot', 'report'] }],
+  ['install.iso_url', { site: ['harvester', 'artifacts'] }],
+  ['install.vip', { site: ['cluster', 'vip'] }],
+  ['install.vip_mode', { site: ['cluster', 'vip_mode'] }],
+  ['install.vip_hw_addr', { site: ['cluster', 'vip_hw_addr'] }],
+  ['install.cluster_pod_cidr', { site: ['cluster', 'pod_cidr'] }],
+  ['install.cluster_service_cidr', { site: ['cluster', 'service_cidr'] }],
+  ['install.cluster_dns', { site: ['cluster', 'cluster_dns'] }],
+  ['server_url', { site: ['cluster', 'vip'] }],
+  ['token', { site: ['cluster', 'token'] }],
+  ['sans', { site: ['cluster', 'sans'] }],
+  ['os.password', { site: ['cluster', 'password'] }],
+  ['os.ssh_authorized_keys', { site: ['cluster', 'ssh_authorized_keys'] }],
+  ['os.ntp_servers', { site: ['cluster', 'ntp'] }],
+  ['os.dns_nameservers', { node: 'dns' }],
+  ['os.hostname', { node: 'hostname' }],
+];
+
+/**
+ * Each node's effective config, built once for all the rules that read it. A resolved node is
+ * frozen and is reused (watch's model cache) only with the same site-level inputs, so its
+ * config cannot change while the node object lives.
+ */
+const memo = new WeakMap<HarvesterNode, EffectiveConfig>();
+
+/** The node's effective installer config (see the top of this file). */
+export function effectiveConfig(model: SiteModel, node: HarvesterNode): EffectiveConfig {
+  let c = memo.get(node);
+  if (c === undefined) {
+    c = buildEffective(model, node);
+    if (process.env.HARVGEN_TEST_MUTATE === undefined) memo.set(node, c);
+  }
+  return c;
+}
+
+function buildEffective(model: SiteModel, node: HarvesterNode): EffectiveConfig {
+  // Tests only: the rules see the inventory fields alone, without `config:` (the mutation
+  // test/installer-truth.test.ts must catch).
+  const mutated = process.env.HARVGEN_TEST_MUTATE === 'rules-read-fields';
+  const built = buildHarvesterConfig(model, mutated ? { ...node, config: {} } : node, 'markers');
+  // `harvester.install.skipchecks=true` on the kernel line: the installer reads every
+  // `harvester.*` argument as a config key (pkg/config/cmdline.go), over the file.
+  const doc =
+    model.boot.skipchecks && typeof built.install === 'object' && built.install !== null
+      ? { ...built, install: { ...(built.install as Record<string, unknown>), skipchecks: true } }
+      : built;
+  const nodePath: InventoryPath = node.index >= 0 ? ['nodes', node.index] : ['defaults'];
+  const origin = (key: string): { origin: ConfigOrigin; at: InventoryPath } => {
+    // A `config:` key (or a map above it) set in some layer: the strongest one's line.
+    for (let k = key; k !== ''; k = k.includes('.') ? k.slice(0, k.lastIndexOf('.')) : '') {
+      const at = node.sources[`config.${k}`];
+      if (at !== undefined) return { origin: 'config', at };
+    }
+    if (key === 'install.skipchecks' && model.boot.skipchecks) return { origin: 'field', at: ['boot', 'skipchecks'] };
+    let best: (typeof WRITTEN_FROM)[number] | undefined;
+    for (const entry of WRITTEN_FROM) {
+      if ((key === entry[0] || key.startsWith(`${entry[0]}.`)) && (!best || entry[0].length > best[0].length)) best = entry;
+    }
+    if (best) {
+      const from = best[1];
+      if ('site' in from) return { origin: 'field', at: from.site };
+      const sub = key.slice(best[0].length + 1);
+      const at = (sub !== '' ? node.sources[`${from.node}.${sub}`] : undefined) ?? node.sources[from.node];
+      if (at !== undefined) return { origin: 'field', at };
+    }
+    return { origin: 'default', at: nodePath };
+  };
+  return {
+    doc,
+    get: (key) => getKey(doc, key),
+    at: (key) => origin(key).at,
+    origin: (key) => origin(key).origin,
+  };
+}
+
+/** The value at a dotted key of a parsed document (maps only). */
+export function getKey(doc: unknown, key: string): unknown {
+  let v: unknown = doc;
+  for (const k of key.split('.')) {
+    if (v === null || typeof v !== 'object' || Array.isArray(v)) return undefined;
+    v = (v as Record<string, unknown>)[k];
+  }
+  return v;
+}
