@@ -581,6 +581,24 @@ test('the diagnostic points at the line that set the value: node field, config:,
   assert.equal(h.paths, [`${HOOK} nodes[0].config.install.webhooks[1].method`]);
 });
 
+test('the install device given only under config: is the device (no NODE_DEVICE_MISSING); the disk rules judge it', async () => {
+  const dir = site({ v: 'v1.5.2', hw: { ...OK, disk_gib: 200 }, want: [], src: '' }, 'node');
+  const file = join(dir, 'site.yaml');
+  const doc = parse((await import('node:fs')).readFileSync(file, 'utf8')) as { nodes: Doc[] };
+  doc.nodes[0]!.install = {};
+  doc.nodes[0]!.config = { install: { device: '/dev/disk/by-id/os', data_disk: '/dev/disk/by-id/os' } };
+  writeFileSync(file, stringify(doc));
+  const r = await check({ sites: [dir] });
+  // data_disk equal to device is cleared by the installer: a single disk, 250 GiB.
+  assert.equal(
+    r.diagnostics
+      .filter((d) => d.severity === 'error')
+      .map((d) => `${d.code} ${d.path}`)
+      .sort(),
+    [`${DISK} nodes[0].hardware.disk_gib`, 'NODE_DATA_DISK_IS_DEVICE nodes[0].config.install.data_disk'],
+  );
+});
+
 test('a witness config is what the rules judged: data_disk written before v1.6.0, left out from it', async () => {
   const installOf = async (v: string) => {
     const dir = site({ v, hw: { ...OK, data_disk_gib: 100 }, set: witnessData, want: [], src: '' }, 'node');

@@ -12,7 +12,16 @@ export const nodeDisksRule: Rule = {
     for (const node of model.nodes) {
       // Only the Harvester installer writes a disk; generic and iSCSI nodes bring their own.
       if (node.boot !== 'harvester') continue;
-      const { device, dataDisk, wipeDisksList } = node.install;
+      // The disks as the installer reads them: the node's settings or keys under `config:`.
+      const config = effectiveConfig(model, node);
+      const str = (key: string) => {
+        const v = config.get(key);
+        return typeof v === 'string' && v !== '' ? v : undefined;
+      };
+      const device = str('install.device');
+      const dataDisk = str('install.data_disk') ?? node.install.dataDisk;
+      const list = config.get('install.wipe_disks_list');
+      const wipeDisksList = Array.isArray(list) ? list : undefined;
       if (device === undefined) {
         report({
           code: 'NODE_DEVICE_MISSING',
@@ -31,7 +40,7 @@ export const nodeDisksRule: Rule = {
             message: `${field} ${disk} of node ${node.hostname} is a kernel name that can change between boots`,
             hint: 'Use a persistent name such as /dev/disk/by-id/<model>_<serial> or /dev/disk/by-path/...',
             node: node.hostname,
-            at: nodeAt(node, field),
+            at: config.get(field) !== undefined ? config.at(field) : nodeAt(node, field),
           });
         }
       }
@@ -41,7 +50,7 @@ export const nodeDisksRule: Rule = {
           message: `install.data_disk of node ${node.hostname} is the install device ${device}`,
           hint: 'Remove data_disk to keep VM data on the install disk, or name a second disk.',
           node: node.hostname,
-          at: nodeAt(node, 'install.data_disk'),
+          at: config.get('install.data_disk') !== undefined ? config.at('install.data_disk') : nodeAt(node, 'install.data_disk'),
         });
       }
       for (const f of witnessDataFindings(model, node)) report(f);
@@ -52,7 +61,7 @@ export const nodeDisksRule: Rule = {
             message: `install.wipe_disks_list of node ${node.hostname} contains ${disk}, which is its ${disk === device ? 'install' : 'data'} disk`,
             hint: 'Remove it from the list; that disk is formatted anyway.',
             node: node.hostname,
-            at: [...nodeAt(node, 'install.wipe_disks_list'), i],
+            at: [...config.at('install.wipe_disks_list'), i],
           });
         }
       });
