@@ -108,7 +108,7 @@ process.env.TRUTH_TOKEN = 'token.12345';
 process.env.TRUTH_PASSWORD = 'password.12345';
 
 /** The watched codes a case's site gets (and the diagnostics, for messages); fails on any other error. */
-async function run(c: Case, path: Path): Promise<{ codes: string[]; paths: string[] }> {
+async function run(c: Case, path: Path): Promise<{ codes: string[]; paths: string[]; messages: string[] }> {
   const r = await check({ sites: [site(c, path)] });
   const other = r.diagnostics.filter((d) => d.severity === 'error' && !WATCHED.test(d.code));
   assert.equal(
@@ -120,6 +120,7 @@ async function run(c: Case, path: Path): Promise<{ codes: string[]; paths: strin
   return {
     codes: watched.map((d) => (d.severity === 'warning' ? `${d.code}:w` : d.code)).sort(),
     paths: watched.map((d) => `${d.code} ${d.path ?? ''}`),
+    messages: watched.map((d) => d.message),
   };
 }
 
@@ -581,6 +582,39 @@ test('the diagnostic points at the line that set the value: node field, config:,
   assert.equal(h.paths, [`${HOOK} nodes[0].config.install.webhooks[1].method`]);
 });
 
+test("a value set by a field stays the field's beside an unrelated config: key of the same map", async () => {
+  const c: Case = {
+    v: 'v1.5.2',
+    hw: OK,
+    set: { field: { install: { persistent_partition_size: '100Gi' } } },
+    node: { config: { install: { tty: 'ttyS0' } } },
+    want: [PART],
+    src: '',
+  };
+  const r = await run(c, 'node');
+  assert.equal(r.paths, [`${PART} nodes[0].install.persistent_partition_size`]);
+  assert.not.match(r.messages[0]!, /under `config:`/);
+  // And the create mode of a node whose `config:` sets other install keys is its role's.
+  const two = await run(
+    {
+      v: 'v1.6.1',
+      node: { config: { install: { tty: 'ttyS0' } } },
+      more: [{ role: 'create', config: { install: { tty: 'ttyS0' } } }],
+      want: [],
+      src: '',
+    },
+    'node',
+  );
+  assert.equal(two.paths, ['CLUSTER_MULTIPLE_CREATE_NODES nodes[1].role']);
+});
+
+test('no installer rule reads an inventory field: a rule sees the node only through its config, facts and firmware', async () => {
+  const { readFileSync } = await import('node:fs');
+  const src = readFileSync(new URL('../src/harvester/installer-rules.ts', import.meta.url), 'utf8');
+  const reads = [...src.matchAll(/\bs\.node\.([A-Za-z]+)/g)].map((m) => m[1]);
+  assert.equal([...new Set(reads)], ['hostname']);
+});
+
 test('the install device given only under config: is the device (no NODE_DEVICE_MISSING); the disk rules judge it', async () => {
   const dir = site({ v: 'v1.5.2', hw: { ...OK, disk_gib: 200 }, want: [], src: '' }, 'node');
   const file = join(dir, 'site.yaml');
@@ -616,6 +650,7 @@ test('a witness config is what the rules judged: data_disk written before v1.6.0
 });
 
 test('the template subset: what passes is Go text/template that parses; the rest names its position', () => {
+  assert.match(templateProblem('{{/* a */ b */}}') ?? '', /does not accept/, 'a comment ends at its first */ (Go refuses the rest)');
   for (const ok of ['plain', '{{.Hostname}}', '{{ .MACAddr }}', '{{- .IPAddrV4 -}}', 'a{{/* x */}}b', '}} alone']) {
     assert.is(templateProblem(ok), undefined, ok);
   }
@@ -653,8 +688,9 @@ test('mutation: rules that read the inventory fields instead of the effective co
   try {
     const passed: string[] = [];
     for (const [c, p] of decisive) {
-      const got = await run(c, p).catch(() => undefined);
-      if (got !== undefined && JSON.stringify(got.codes) === JSON.stringify([...c.want].sort())) passed.push(`${p} ${c.src}`);
+      // Caught only when the run completes with other codes (a crash or an unrelated error is not).
+      const got = await run(c, p);
+      if (JSON.stringify(got.codes) === JSON.stringify([...c.want].sort())) passed.push(`${p} ${c.src}`);
     }
     assert.equal(passed, [], 'these config: cases still passed with the rules reading inventory fields');
   } finally {

@@ -30,7 +30,8 @@ export interface WebhookProblem {
 
 /** What is wrong with one webhook as the installer prepares it, or undefined. */
 export function webhookProblem(hook: unknown): WebhookProblem | undefined {
-  if (hook === null || typeof hook !== 'object' || Array.isArray(hook)) return undefined; // the schema's
+  // Not a map, or no `event` or `url`: the installer schema's to report (HARVESTER_CONFIG_INVALID at render).
+  if (hook === null || typeof hook !== 'object' || Array.isArray(hook)) return undefined;
   const h = hook as Record<string, unknown>;
   if (typeof h.event === 'string' && !(WEBHOOK_EVENTS as readonly string[]).includes(h.event)) {
     const upper = h.event.toUpperCase();
@@ -65,7 +66,8 @@ export function templateProblem(text: string): string | undefined {
     if (/^-[ \t\r\n]/.test(inner)) inner = inner.slice(2);
     if (/[ \t\r\n]-$/.test(inner)) inner = inner.slice(0, -2);
     const action = `{{${text.slice(open + 2, close)}}}`;
-    if (/^\/\*[\s\S]*\*\/$/.test(inner)) {
+    // A comment ends at its first `*/` (Go's lexComment), which must be the action's end.
+    if (/^\/\*(?:(?!\*\/)[\s\S])*\*\/$/.test(inner)) {
       i = close + 2;
       continue;
     }

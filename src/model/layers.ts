@@ -105,7 +105,7 @@ export function nodeReaders(input: SiteInput, layers: Layers): (node: NodeInput,
           if (!c) continue;
           config = deepMerge(config, c);
           // Each key's layer, for the rules that judge the effective config (`config.install.data_disk`).
-          recordConfigSources(c, source([...chain[i]!.path, 'config']), 'config', sources, source);
+          Object.assign(sources, configSources(c, chain[i]!.path, source));
         }
         const strongest = chain.find((l) => l.value.config);
         if (strongest) sources.config = source([...strongest.path, 'config']);
@@ -115,24 +115,32 @@ export function nodeReaders(input: SiteInput, layers: Layers): (node: NodeInput,
   };
 }
 
+/** The per-key sources of each layer's `config:` object, made once for all the nodes that share the layer. */
+const layerConfigSources = new WeakMap<object, Record<string, InventoryPath>>();
+
 /**
- * Records where each key of one layer's `config:` was written, as `config.<dotted path>` (maps
- * are followed, lists and scalars are leaves), so that a stronger layer's key replaces a weaker
- * one's as deepMerge does. A key holding a map is recorded too: it is where the map came from.
+ * Where each leaf of one layer's `config:` was written, as `config.<dotted path>`: maps are
+ * followed and are not recorded themselves (a map is merged key by key, so it sets no value of its
+ * own); lists and scalars are leaves (they replace what a weaker layer had). Assigned over the
+ * weaker layers' entries, a stronger layer's leaf wins as it does in deepMerge.
  */
-function recordConfigSources(
-  value: Record<string, unknown>,
-  at: InventoryPath,
-  dotted: string,
-  sources: Record<string, InventoryPath>,
+function configSources(
+  config: Record<string, unknown>,
+  layer: InventoryPath,
   intern: (path: InventoryPath) => InventoryPath,
-  depth = 0,
-): void {
-  for (const [k, v] of Object.entries(value)) {
-    const key = `${dotted}.${k}`;
-    const path = intern([...at, k]);
-    sources[key] = path;
-    if (depth < 6 && v !== null && typeof v === 'object' && !Array.isArray(v))
-      recordConfigSources(v as Record<string, unknown>, path, key, sources, intern, depth + 1);
-  }
+): Record<string, InventoryPath> {
+  let out = layer[0] === 'nodes' ? undefined : layerConfigSources.get(config);
+  if (out !== undefined) return out;
+  out = {};
+  const walk = (value: Record<string, unknown>, at: InventoryPath, dotted: string, depth: number): void => {
+    for (const [k, v] of Object.entries(value)) {
+      const path = [...at, k];
+      if (v !== null && typeof v === 'object' && !Array.isArray(v) && depth < 8)
+        walk(v as Record<string, unknown>, path, `${dotted}.${k}`, depth + 1);
+      else out![`${dotted}.${k}`] = intern(path);
+    }
+  };
+  walk(config, [...layer, 'config'], 'config', 0);
+  if (layer[0] !== 'nodes') layerConfigSources.set(config, out);
+  return out;
 }

@@ -1,5 +1,6 @@
 // boot: how machines enter the tree (unknown machines, Secure Boot, leaving iPXE for the disk).
 import { releases, releaseShim, servesRelease } from '../../render/host-configs.ts';
+import { effectiveConfig } from '../../render/kinds/harvester/effective.ts';
 import type { Rule } from '../rule.ts';
 
 /** `unknown: join` has what an unknown machine needs; Secure Boot fits the site; UEFI `exit` with ipxe.efi. */
@@ -18,7 +19,8 @@ export const bootRule: Rule = {
       });
     } else if (join) {
       // Its MACs are unknown, so neither a MAC-pinned NIC nor a per-node disk can be used.
-      if (join.install.device === undefined) {
+      // The device as the installer reads it: a setting, or `install.device` under `config:`.
+      if (typeof effectiveConfig(model, join).get('install.device') !== 'string') {
         report({
           code: 'BOOT_UNKNOWN_JOIN_INCOMPLETE',
           message: '`boot.unknown: join` needs an install device for machines the inventory does not know',

@@ -4,8 +4,8 @@
 // node's `hardware:` (a profile, usually), or on a lab site (a `lab:` section) its lab domain.
 import { INSTALLER_RULES, inReleases, type HardwareFacts, type RuleHit } from '../../harvester/installer-rules.ts';
 import type { InventoryPath } from '../../load/index.ts';
-import { nodeFirmware, type HarvesterNode } from '../../model/index.ts';
-import { effectiveConfig } from '../../render/kinds/harvester/effective.ts';
+import { nodeFirmware, type HarvesterNode, type SiteModel } from '../../model/index.ts';
+import { effectiveConfig, hasDataDisk } from '../../render/kinds/harvester/effective.ts';
 import type { SiteInput } from '../../types/site-input.ts';
 import type { Rule } from '../rule.ts';
 
@@ -22,7 +22,7 @@ const FIELDS: Record<keyof HardwareFacts, { hardware: string; lab?: string }> = 
 };
 
 /** What the installer would see of a node: its lab domain on a lab site, its declared facts over that. */
-export function hardwareFacts(input: SiteInput, node: HarvesterNode): HardwareFacts {
+export function hardwareFacts(input: SiteInput, model: SiteModel, node: HarvesterNode): HardwareFacts {
   // A lab site is one with a `lab:` section (README); lab sizing elsewhere only shapes the
   // generated domains of a real site.
   const lab: HardwareFacts =
@@ -32,8 +32,8 @@ export function hardwareFacts(input: SiteInput, node: HarvesterNode): HardwareFa
           memoryGib: Math.floor(node.lab.memoryMib / 1024),
           cpus: node.lab.vcpus,
           diskGib: node.lab.diskGib,
-          // define.sh gives a domain its data disk when the node has one.
-          ...(node.install.dataDisk !== undefined ? { dataDiskGib: node.lab.dataDiskGib } : {}),
+          // define.sh gives a domain its data disk when the node's config names one.
+          ...(hasDataDisk(model, node) ? { dataDiskGib: node.lab.dataDiskGib } : {}),
           // virtio-net reports no speed (-1), which the installer skips; e1000e links at 1 Gbps.
           ...(node.lab.nicModel === 'e1000e' ? { nicSpeedMbps: 1000, nicDriver: 'e1000e' } : { nicDriver: 'virtio_net' }),
           virtualized: true,
@@ -58,7 +58,7 @@ export const installerRule: Rule = {
     for (const node of model.nodes) {
       if (node.boot !== 'harvester') continue;
       const version = node.release.version;
-      const facts = hardwareFacts(input, node);
+      const facts = hardwareFacts(input, model, node);
       const factAt = (fact: keyof HardwareFacts): InventoryPath => {
         const f = FIELDS[fact];
         if (node.hardware[fact] !== undefined) return node.sources[f.hardware] ?? ['nodes', node.index];

@@ -1,4 +1,5 @@
 // nodes: install and data disks.
+import { atLeast } from '../../harvester/versions.ts';
 import { witnessHasNoData } from '../../harvester/witness.ts';
 import type { HarvesterNode, SiteModel } from '../../model/index.ts';
 import { effectiveConfig } from '../../render/kinds/harvester/effective.ts';
@@ -19,7 +20,7 @@ export const nodeDisksRule: Rule = {
         return typeof v === 'string' && v !== '' ? v : undefined;
       };
       const device = str('install.device');
-      const dataDisk = str('install.data_disk') ?? node.install.dataDisk;
+      const dataDisk = str('install.data_disk');
       const list = config.get('install.wipe_disks_list');
       const wipeDisksList = Array.isArray(list) ? list : undefined;
       if (device === undefined) {
@@ -77,9 +78,10 @@ export const nodeDisksRule: Rule = {
  */
 function witnessDataFindings(model: SiteModel, node: HarvesterNode): Finding[] {
   const config = effectiveConfig(model, node);
-  const role = config.get('install.role');
-  if (role !== 'witness') return [];
   const v = node.release.version;
+  // v1.2 has no roles (a `harvester_role` there is HARVESTER_KEY_TOO_NEW, an `install.role` under
+  // `config:` the installer schema's).
+  if (config.get('install.role') !== 'witness' || !atLeast(v, '1.3')) return [];
   const out: Finding[] = [];
   for (const [key, field] of [
     ['install.data_disk', 'install.data_disk'],

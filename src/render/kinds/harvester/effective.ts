@@ -24,30 +24,31 @@ export interface EffectiveConfig {
 export type ConfigOrigin = 'config' | 'field' | 'default';
 
 /**
- * The inventory setting each key harvgen writes comes from: a node setting (a key of the node's
- * `sources`, set by its own layer, a profile or `defaults:`) or a site path. Longest prefix wins.
+ * The inventory settings each key harvgen writes comes from, strongest first: node settings (keys
+ * of the node's `sources`, set by its own layer, a profile or `defaults:`), then a site path that
+ * applies when no node setting does. The longest matching key wins.
  */
-const WRITTEN_FROM: readonly (readonly [string, { node: string } | { site: InventoryPath }])[] = [
-  ['install.mode', { node: 'role' }],
-  ['install.device', { node: 'install.device' }],
-  ['install.data_disk', { node: 'install.data_disk' }],
-  ['install.persistent_partition_size', { node: 'install.persistent_partition_size' }],
-  ['install.role', { node: 'harvester_role' }],
-  ['install.tty', { node: 'install.tty' }],
-  ['install.wipe_all_disks', { node: 'install.wipe_all_disks' }],
-  ['install.wipe_disks_list', { node: 'install.wipe_disks_list' }],
-  ['install.poweroff', { node: 'install.power_off' }],
-  ['install.management_interface.method', { node: 'method' }],
-  ['install.management_interface.bond_options', { node: 'bond' }],
-  ['install.management_interface.mtu', { node: 'mtu' }],
-  ['install.management_interface.vlan_id', { node: 'vlan' }],
-  ['install.management_interface.interfaces', { node: 'interfaces' }],
-  ['install.management_interface.ip', { node: 'ip' }],
-  ['install.management_interface.gateway', { node: 'gateway' }],
-  ['install.management_interface.subnet_mask', { node: 'prefix' }],
+const WRITTEN_FROM: readonly (readonly [string, { node?: readonly string[]; site?: InventoryPath }])[] = [
+  ['install.mode', { node: ['role'] }],
+  ['install.device', { node: ['install.device'] }],
+  ['install.data_disk', { node: ['install.data_disk'] }],
+  ['install.persistent_partition_size', { node: ['install.persistent_partition_size'] }],
+  ['install.role', { node: ['harvester_role'] }],
+  ['install.tty', { node: ['install.tty'] }],
+  ['install.wipe_all_disks', { node: ['install.wipe_all_disks'] }],
+  ['install.wipe_disks_list', { node: ['install.wipe_disks_list'] }],
+  ['install.poweroff', { node: ['install.power_off'] }],
+  ['install.management_interface.method', { node: ['method'] }],
+  ['install.management_interface.bond_options', { node: ['bond'] }],
+  ['install.management_interface.mtu', { node: ['mtu'] }],
+  ['install.management_interface.vlan_id', { node: ['vlan'] }],
+  ['install.management_interface.interfaces', { node: ['interfaces', 'macs'] }],
+  ['install.management_interface.ip', { node: ['ip'] }],
+  ['install.management_interface.gateway', { node: ['gateway'], site: ['network', 'gateway'] }],
+  ['install.management_interface.subnet_mask', { node: ['prefix', 'netmask'], site: ['network', 'cidr'] }],
   ['install.skipchecks', { site: ['boot', 'skipchecks'] }],
   ['install.webhooks', { site: ['boot', 'report'] }],
-  ['install.iso_url', { site: ['harvester', 'artifacts'] }],
+  ['install.iso_url', { node: ['harvester_version'], site: ['harvester', 'artifacts'] }],
   ['install.vip', { site: ['cluster', 'vip'] }],
   ['install.vip_mode', { site: ['cluster', 'vip_mode'] }],
   ['install.vip_hw_addr', { site: ['cluster', 'vip_hw_addr'] }],
@@ -60,14 +61,16 @@ const WRITTEN_FROM: readonly (readonly [string, { node: string } | { site: Inven
   ['os.password', { site: ['cluster', 'password'] }],
   ['os.ssh_authorized_keys', { site: ['cluster', 'ssh_authorized_keys'] }],
   ['os.ntp_servers', { site: ['cluster', 'ntp'] }],
-  ['os.dns_nameservers', { node: 'dns' }],
-  ['os.hostname', { node: 'hostname' }],
+  ['os.dns_nameservers', { node: ['dns'], site: ['network', 'dns'] }],
+  ['os.hostname', { node: ['hostname'] }],
+  ['os.after_install_chroot_commands', { node: ['reinstall'] }],
 ];
 
 /**
- * Each node's effective config, built once for all the rules that read it. A resolved node is
- * frozen and is reused (watch's model cache) only with the same site-level inputs, so its
- * config cannot change while the node object lives.
+ * Each node's effective config, built once for all the rules that read it. Keyed by the node
+ * alone, which holds because a resolved node is frozen, belongs to one site, and is reused
+ * (watch's model cache, src/model/cache.ts) only while every site-level input it was resolved
+ * with is unchanged: those are all the model fields its config reads besides the node's own.
  */
 const memo = new WeakMap<HarvesterNode, EffectiveConfig>();
 
@@ -94,7 +97,8 @@ function buildEffective(model: SiteModel, node: HarvesterNode): EffectiveConfig 
       : built;
   const nodePath: InventoryPath = node.index >= 0 ? ['nodes', node.index] : ['defaults'];
   const origin = (key: string): { origin: ConfigOrigin; at: InventoryPath } => {
-    // A `config:` key (or a map above it) set in some layer: the strongest one's line.
+    // A `config:` key set in some layer (or a list or scalar above it, which replaced the
+    // whole value there): the strongest one's line. Maps are not recorded: they set no value.
     for (let k = key; k !== ''; k = k.includes('.') ? k.slice(0, k.lastIndexOf('.')) : '') {
       const at = node.sources[`config.${k}`];
       if (at !== undefined) return { origin: 'config', at };
@@ -105,11 +109,15 @@ function buildEffective(model: SiteModel, node: HarvesterNode): EffectiveConfig 
       if ((key === entry[0] || key.startsWith(`${entry[0]}.`)) && (!best || entry[0].length > best[0].length)) best = entry;
     }
     if (best) {
-      const from = best[1];
-      if ('site' in from) return { origin: 'field', at: from.site };
       const sub = key.slice(best[0].length + 1);
-      const at = (sub !== '' ? node.sources[`${from.node}.${sub}`] : undefined) ?? node.sources[from.node];
-      if (at !== undefined) return { origin: 'field', at };
+      for (const field of best[1].node ?? []) {
+        const at = (sub !== '' ? node.sources[`${field}.${sub}`] : undefined) ?? node.sources[field];
+        if (at !== undefined) return { origin: 'field', at };
+      }
+      // iso_url: harvester.iso_url when the site sets one, else the artifacts it is derived from.
+      if (best[0] === 'install.iso_url' && model.release?.isoUrl !== undefined && node.release.isoUrl !== node.release.artifacts.iso)
+        return { origin: 'field', at: ['harvester', 'iso_url'] };
+      if (best[1].site) return { origin: 'field', at: best[1].site };
     }
     return { origin: 'default', at: nodePath };
   };
@@ -129,4 +137,11 @@ export function getKey(doc: unknown, key: string): unknown {
     v = (v as Record<string, unknown>)[k];
   }
   return v;
+}
+
+/** The node's config names a data disk other than its install disk (as the installer reads it). */
+export function hasDataDisk(model: SiteModel, node: HarvesterNode): boolean {
+  const c = effectiveConfig(model, node);
+  const disk = c.get('install.data_disk');
+  return typeof disk === 'string' && disk !== '' && disk !== c.get('install.device');
 }

@@ -1,6 +1,7 @@
 // A node that installs Harvester: the installer's kernel and command line, its config (written by
 // render/index.ts within the site's budget, ./budget.ts), its place in the cluster.
 import type { HarvesterNode, SiteModel } from '../../../model/index.ts';
+import { hasDataDisk } from './effective.ts';
 import { renderInstallScript } from '../install-script.ts';
 import type { KindRenderer } from '../types.ts';
 import { MASK } from '../../../explain/types.ts';
@@ -46,7 +47,7 @@ export const harvesterKind: KindRenderer<HarvesterNode> = {
     body: { harvester_version: node.release.version.raw },
     tail: { config: { path: harvesterConfigPath(model, node), url: configUrl(model, node) } },
   }),
-  lab: (_, node) => ({ label: node.role, disk: true, dataDisk: node.install.dataDisk !== undefined, netBootOrder: 2 }),
+  lab: (model, node) => ({ label: node.role, disk: true, dataDisk: hasDataDisk(model, node), netBootOrder: 2 }),
   explain(model, node, part, sink) {
     switch (part) {
       case 'kind':
