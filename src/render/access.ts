@@ -5,7 +5,8 @@
 import type { ResolvedNode, SiteModel } from '../model/index.ts';
 import { parseIpv4, rangeToCidrs } from '../util/ipv4.ts';
 import { DIRS, LAYOUT } from './layout.ts';
-import { cloudInitPath, harvesterConfigPath } from './file-names.ts';
+import { configFilePath } from './file-names.ts';
+import { formatOfPath, servedConfigs } from './configs/index.ts';
 
 /** A served file and the addresses or CIDR blocks nginx serves it to (403 to any other). */
 export interface ProtectedFile {
@@ -30,7 +31,7 @@ export function nodeAllow(model: SiteModel, node: ResolvedNode): string[] {
 
 /** True for a path of the tree that holds a secret or one node's data (served to its fetchers only). */
 export function holdsNodeData(path: string): boolean {
-  return path.startsWith(`${DIRS.configs}/`) || path.startsWith(`${DIRS.cloudInit}/`) || path.startsWith(`${DIRS.unknown}/`);
+  return formatOfPath(path) !== undefined || path.startsWith(`${DIRS.unknown}/`);
 }
 
 /**
@@ -43,8 +44,7 @@ export function protectedFiles(model: SiteModel, served: readonly string[]): Pro
   const owners = new Map<string, readonly string[]>();
   for (const node of model.nodes) {
     const allow = nodeAllow(model, node);
-    if (node.boot === 'harvester') owners.set(harvesterConfigPath(model, node), allow);
-    for (const mac of node.macs) owners.set(cloudInitPath(model, mac), allow);
+    for (const { format, owners: of } of servedConfigs(node)) for (const o of of) owners.set(configFilePath(model, format, o), allow);
   }
   if (model.unknownJoin) owners.set(LAYOUT.unknownJoinConfig, poolAllow(model));
   return served

@@ -95,6 +95,17 @@ export const escapers = {
     if (!/^[A-Za-z0-9._~/-]*$/.test(v)) refuse('part of an nginx regex', v, 'only letters, digits and ._~/- are allowed there');
     return v.replace(/\./g, '\\.');
   },
+  /**
+   * A name pattern of a served config format (its declaration, src/render/configs/) inside a
+   * double-quoted nginx regex: regex syntax, but nothing that ends the string, starts a
+   * variable or a second directive (no `"`, `$`, `;`, `\\` other than before `.`, whitespace).
+   */
+  nginxPattern(value: string | number): string {
+    const v = text(value);
+    if (!/^(?:[A-Za-z0-9_()[\]{}|?*+,:/^-]|\\\.)*$/.test(v) || v.includes('${'))
+      refuse('an nginx name pattern', v, 'only regex syntax without quotes, $, ; or spaces is allowed there');
+    return v;
+  },
   /** An nginx alias to a directory followed by the regex capture `$1` (the only `$` harvgen writes). */
   nginxCapture(value: string | number): string {
     const v = nginx(value);
@@ -210,7 +221,7 @@ export type Escapers = typeof escapers;
 /** Which escapers each output format may use (test/templates.test.ts enforces it per template). */
 export const ESCAPERS_BY_FORMAT: Readonly<Record<string, readonly (keyof Escapers)[]>> = {
   ipxe: ['ipxe', 'ipxeText', 'int'],
-  nginx: ['nginx', 'nginxRegex', 'nginxCapture', 'nginxAddress', 'comment', 'int'],
+  nginx: ['nginx', 'nginxRegex', 'nginxPattern', 'nginxCapture', 'nginxAddress', 'comment', 'int'],
   dnsmasq: ['dnsmasq', 'comment', 'int'],
   systemd: ['systemd', 'systemdArg', 'comment', 'int'],
   sh: ['sh', 'comment', 'int'],

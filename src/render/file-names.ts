@@ -6,6 +6,7 @@ import { createHmac } from 'node:crypto';
 import { FILE_KEY_MARKER } from '../load/file-key.ts';
 import type { ResolvedNode, SiteModel } from '../model/index.ts';
 import { LAYOUT } from './layout.ts';
+import { HARVESTER_CONFIG, NOCLOUD_SEED, servedConfigs, type ConfigFormat } from './configs/index.ts';
 
 /** Hex characters of a tag: 128 bits of HMAC-SHA256. */
 export const TAG_LENGTH = 32;
@@ -50,16 +51,20 @@ export function nodeScriptUrl(model: SiteModel, mac: string): string {
   return `${model.boot.server}/${nodeScriptPath(model, mac)}`;
 }
 
+/** The path of one owner's served config of `format` (keyed under `nginx.file_key`, as every format is). */
+export function configFilePath(model: SiteModel, format: ConfigFormat, owner: string): string {
+  const plain = format.plain(owner);
+  return withTag(plain, keyedTag(model, plain));
+}
+
 /** The NoCloud seed directory of one boot MAC of an OS node, with a trailing slash. */
 export function cloudInitPath(model: SiteModel, mac: string): string {
-  const plain = LAYOUT.cloudInitDir(mac);
-  return withTag(plain, keyedTag(model, plain));
+  return configFilePath(model, NOCLOUD_SEED, mac);
 }
 
 /** The Harvester config of a node the site knows (unknown machines' join config is never keyed: boot.ipxe names it). */
 export function harvesterConfigPath(model: SiteModel, node: ResolvedNode): string {
-  const plain = LAYOUT.harvesterConfig(node.hostname);
-  return withTag(plain, keyedTag(model, plain));
+  return configFilePath(model, HARVESTER_CONFIG, node.hostname);
 }
 
 /**
@@ -68,7 +73,5 @@ export function harvesterConfigPath(model: SiteModel, node: ResolvedNode): strin
  * that the server does not answer them (a copy left from before the key).
  */
 export function plainDataPaths(node: ResolvedNode): string[] {
-  if (node.boot === 'harvester') return [LAYOUT.harvesterConfig(node.hostname)];
-  if (node.boot === 'os' && node.os.cloudInit) return node.macs.map((m) => LAYOUT.cloudInitDir(m));
-  return [];
+  return servedConfigs(node).flatMap(({ format, owners }) => owners.map((o) => format.plain(o)));
 }

@@ -1,5 +1,6 @@
 // Files for the machines around the cluster: dnsmasq, nginx, libvirt, systemd, scripts.
 import type { HarvesterNode, Release, ResolvedNode, SiteModel } from '../model/index.ts';
+import { CONFIG_FORMATS } from './configs/index.ts';
 import { nodeFirmware } from '../model/index.ts';
 import type { ProtectedFile } from './access.ts';
 import { dnsmasqLine, socatHost } from './escape.ts';
@@ -223,8 +224,15 @@ export function renderNginx(model: SiteModel, opts: NginxOptions): string {
     protected: opts.protected,
     artifacts: servedArtifacts(model).filter((a) => standalone || under(a.location)),
     unknownJoin: open && model.boot.unknown === 'join',
-    harvesterConfigs: open && model.nodes.some((n) => n.boot === 'harvester'),
-    cloudInit: open && model.nodes.some((n) => n.boot === 'os' && n.os.cloudInit),
+    // With `nginx.access: open`, each served config format by pattern (its declaration,
+    // src/render/configs/); with `nodes`, each file has its exact location in `protected`.
+    configs: open
+      ? CONFIG_FORMATS.filter((f) => model.nodes.some((n) => f.ownersOf(n).length > 0)).map((f) => ({
+          comment: f.nginxComment,
+          dir: f.dir,
+          pattern: f.pattern(namesKeyed(model)).nginx,
+        }))
+      : [],
     keyed: namesKeyed(model),
     report: model.boot.report,
     eventsDir: LAYOUT.eventsDir,

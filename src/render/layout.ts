@@ -2,6 +2,7 @@
 // renderers, the manifest, nginx's locations (whose patterns match these directories) and the
 // tests take their paths from here.
 import { macToHyphen } from '../util/mac.ts';
+import { HARVESTER_CONFIG, NOCLOUD_SEED } from './configs/index.ts';
 
 /** The file name of the script that runs a BMC subcommand over several nodes. */
 export const BMC_ALL_SCRIPT = 'all.sh';
@@ -10,10 +11,10 @@ export const BMC_ALL_SCRIPT = 'all.sh';
 export const DIRS = {
   /** One iPXE script per boot MAC. */
   scripts: 'ipxe',
-  /** One Harvester config per Harvester node. */
-  configs: 'harvester',
-  /** One NoCloud seed directory per boot MAC of a generic OS node. */
-  cloudInit: 'cloud-init',
+  /** One Harvester config per Harvester node (src/render/configs/harvester.ts). */
+  configs: HARVESTER_CONFIG.dir,
+  /** One NoCloud seed directory per boot MAC of a generic OS node (src/render/configs/nocloud.ts). */
+  cloudInit: NOCLOUD_SEED.dir,
   /** The config of unknown machines joining (`boot.unknown: join`). */
   unknown: 'unknown',
   libvirt: 'libvirt',
@@ -31,8 +32,8 @@ export const LAYOUT = {
   /** The script of one boot MAC: `ipxe/52-54-00-aa-bb-cc.ipxe`. */
   nodeScript: (mac: string) => `${DIRS.scripts}/${macToHyphen(mac)}.ipxe`,
   /** The NoCloud seed directory of one boot MAC, with a trailing slash. */
-  cloudInitDir: (mac: string) => `${DIRS.cloudInit}/${macToHyphen(mac)}/`,
-  harvesterConfig: (hostname: string) => `${DIRS.configs}/${hostname}.yaml`,
+  cloudInitDir: NOCLOUD_SEED.plain,
+  harvesterConfig: HARVESTER_CONFIG.plain,
   unknownJoinConfig: `${DIRS.unknown}/join.yaml`,
   labDomain: (hostname: string) => `${DIRS.libvirt}/${hostname}.xml`,
   labNetwork: `${DIRS.libvirt}/network.xml`,

@@ -3,6 +3,7 @@
 // and events by hostname, release files by the address that fetched the node's script), the log
 // says what happened. Keyed names (nginx.file_key) are matched by their shape, so no key is read.
 import type { Diagnostic } from '../diagnostics/types.ts';
+import { CONFIG_FORMATS, type ConfigFormat } from '../render/configs/index.ts';
 import type { ResolvedNode, SiteModel } from '../model/index.ts';
 import { compileModel } from '../pipeline.ts';
 import { nodeAllow, poolAllow } from '../render/access.ts';
@@ -32,8 +33,7 @@ const TAG = '-(?:[0-9a-f]{32}|x{32})';
 /** What one request of a site's tree is, by its path under the site's prefix. */
 type Kind =
   | { kind: 'script'; mac: string; stub: boolean }
-  | { kind: 'config'; host: string }
-  | { kind: 'seed'; mac: string }
+  | { kind: 'served'; format: ConfigFormat; owner: string }
   | { kind: 'event'; host: string; event: StatusEvent['event'] }
   | { kind: 'discover' }
   | { kind: 'file'; what: 'kernel' | 'initrd' | 'rootfs' | 'iso' };
@@ -44,8 +44,8 @@ interface Matcher {
   /** `nginx.file_key`: a node's files have keyed names, and the plain script name is the stub. */
   readonly keyed: boolean;
   readonly script: RegExp;
-  readonly config: RegExp;
-  readonly seed: RegExp;
+  /** Each served config format's names (src/render/configs/), with the fetch kind it counts as. */
+  readonly configs: readonly { readonly re: RegExp; readonly format: ConfigFormat }[];
   readonly event: RegExp;
   /** URL path -> kind of release or OS file. */
   readonly files: ReadonlyMap<string, 'kernel' | 'initrd' | 'rootfs' | 'iso'>;
@@ -79,8 +79,10 @@ function matcher(model: SiteModel): Matcher {
     keyed: namesKeyed(model),
     // A keyed site's names carry the tag (the hostname before it); the plain script name is the stub.
     script: new RegExp(`^${p}/${DIRS.scripts}/(${MAC_HEX})(${TAG})?\\.ipxe$`),
-    config: new RegExp(`^${p}/${DIRS.configs}/([a-z0-9](?:[a-z0-9-]*[a-z0-9])?)${namesKeyed(model) ? TAG : ''}\\.yaml$`),
-    seed: new RegExp(`^${p}/${DIRS.cloudInit}/(${MAC_HEX})${namesKeyed(model) ? TAG : ''}/(?:user-data|meta-data|vendor-data)$`),
+    configs: CONFIG_FORMATS.map((format) => ({
+      format,
+      re: new RegExp(`^${p}/${escapeRe(format.dir)}/${format.pattern(namesKeyed(model)).status}$`),
+    })),
     event: new RegExp(`^${p}/${LAYOUT.eventsDir}/([a-z0-9-]+|${UNKNOWN_EVENT_HOST})/(STARTED|SUCCEEDED|FAILED)$`),
     files,
   };
@@ -89,8 +91,10 @@ function matcher(model: SiteModel): Matcher {
 function classify(m: Matcher, r: LogRequest): Kind | undefined {
   let x = m.script.exec(r.path);
   if (x) return { kind: 'script', mac: x[1]!.replaceAll('-', ':'), stub: m.keyed && x[2] === undefined };
-  if ((x = m.config.exec(r.path))) return { kind: 'config', host: x[1]! };
-  if ((x = m.seed.exec(r.path))) return { kind: 'seed', mac: x[1]!.replaceAll('-', ':') };
+  for (const { re, format } of m.configs) {
+    if (!(x = re.exec(r.path))) continue;
+    return { kind: 'served', format, owner: format.owner === 'host' ? x[1]! : x[1]!.replaceAll('-', ':') };
+  }
   if ((x = m.event.exec(r.path))) return { kind: 'event', host: x[1]!, event: x[2] as StatusEvent['event'] };
   if (r.path === `${m.prefix}/${LAYOUT.discover}`) return { kind: 'discover' };
   const f = m.files.get(r.path);
@@ -216,16 +220,11 @@ export function siteStatus(
         }
         break;
       }
-      case 'config': {
-        const l = byHost.get(k.host);
+      case 'served': {
+        const l = k.format.owner === 'host' ? byHost.get(k.owner) : byMac.get(k.owner);
         if (!l) break;
-        l.fetch('config', r);
-        if (r.status < 400) l.starts.push(r.time);
-        break;
-      }
-      case 'seed': {
-        const l = byMac.get(k.mac);
-        if (l) l.fetch('seed', r);
+        l.fetch(k.format.fetch, r);
+        if (r.status < 400 && k.format.startsInstall) l.starts.push(r.time);
         break;
       }
       case 'file': {

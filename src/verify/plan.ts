@@ -3,6 +3,7 @@
 // out), every path that must not answer (the tree's other files, listings, build state,
 // secrets, traversal, random names), and with --releases the release files. Pure: no I/O.
 import { randomBytes } from 'node:crypto';
+import { CONFIG_FORMATS, HARVESTER_CONFIG, formatOfPath } from '../render/configs/index.ts';
 import { isSafeRelativePath } from '../render/artifact.ts';
 import { DIRS, LAYOUT } from '../render/layout.ts';
 import type { DeployManifest } from './manifest.ts';
@@ -61,13 +62,14 @@ export const CONTENT_TYPES: Readonly<Record<ContentKind, string>> = {
   binary: 'application/octet-stream',
 };
 
-/** Scripts, Harvester configs and cloud-init data are text (their locations in templates/nginx.conf.eta); the rest is binary. */
+/** Scripts and the served config formats (their declarations' `content`) are text (templates/nginx.conf.eta); the rest is binary. */
 export function contentKind(path: string): ContentKind {
   const text =
     path === LAYOUT.entryScript ||
     path === LAYOUT.unknownScript ||
     path === LAYOUT.unknownJoinConfig ||
-    [DIRS.scripts, DIRS.configs, DIRS.cloudInit].some((d) => path.startsWith(`${d}/`));
+    path.startsWith(`${DIRS.scripts}/`) ||
+    formatOfPath(path)?.content === 'text';
   return text ? 'text' : 'binary';
 }
 
@@ -126,11 +128,14 @@ export function planSite(m: DeployManifest, server: Server, secretFiles: readonl
   for (const d of [...dirs].sort()) refused(`${d}/`, `the directory ${d}/ (not served)`);
   // Served directories: never a listing, and no redirect from the name without its slash.
   refused('', 'a listing of the root of the tree');
-  const firstSeed = m.files.find((f) => f.url !== undefined && f.path.startsWith(`${DIRS.cloudInit}/`));
-  const listed = [DIRS.scripts, DIRS.configs, DIRS.cloudInit, DIRS.unknown];
+  const listed = [DIRS.scripts, ...CONFIG_FORMATS.map((f) => f.dir), DIRS.unknown];
   for (const d of listed) refused(`${d}/`, `a listing of ${d}/`);
-  if (firstSeed) refused(firstSeed.path.slice(0, firstSeed.path.lastIndexOf('/') + 1), `a listing of a cloud-init seed directory`);
-  for (const d of [DIRS.scripts, DIRS.configs, 'dnsmasq']) refused(d, `${d} without its slash (a redirect to a listing)`);
+  // A format served as a directory per owner (a NoCloud seed): no listing of one either.
+  for (const f of CONFIG_FORMATS.filter((x) => x.entries !== undefined)) {
+    const first = m.files.find((x) => x.url !== undefined && x.path.startsWith(`${f.dir}/`));
+    if (first) refused(first.path.slice(0, first.path.lastIndexOf('/') + 1), `a listing of a ${f.title} directory`);
+  }
+  for (const d of [DIRS.scripts, HARVESTER_CONFIG.dir, 'dnsmasq']) refused(d, `${d} without its slash (a redirect to a listing)`);
   // harvgen's build state and the secrets, should either have been copied next to the tree.
   for (const p of ['.harvgen-cache/', '.harvgen.lock', '.harvgen-journal.json', '.gitignore'])
     refused(p, `${p} (harvgen's build state, never served)`);
@@ -155,8 +160,12 @@ export function planSite(m: DeployManifest, server: Server, secretFiles: readonl
     [r, 'a random name'],
     [`${r}.ipxe`, 'a random name'],
     [LAYOUT.nodeScript(mac), 'the script of a MAC no node has (must be 404: boot.ipxe falls back to unknown.ipxe on it)'],
-    [LAYOUT.harvesterConfig(`x${r}`), 'the config of a node that does not exist'],
-    [`${LAYOUT.cloudInitDir(mac)}user-data`, 'cloud-init data of a MAC no node has'],
+    // Each served config format, for an owner nobody has.
+    ...CONFIG_FORMATS.map((f): [string, string] =>
+      f.owner === 'host'
+        ? [f.plain(`x${r}`), `the ${f.title} of a node that does not exist`]
+        : [`${f.plain(mac)}${f.entries?.[0] ?? ''}`, `the ${f.title} of a MAC no node has`],
+    ),
   ] as const)
     refused(p, `${p} (${what})`);
   // Keyed names: the plain names of the node data they replace must not answer (a copy from before the key).

@@ -2,6 +2,7 @@
 // machines of the DHCP pool by its address, which it does not have until it leases one, so its
 // files are served to the whole pool (src/render/access.ts); say so. The proxies of `real_ip`
 // are whole blocks (nginx ignores host bits silently).
+import { servedConfigs } from '../../render/configs/index.ts';
 import { parseCidr } from '../../util/ipv4.ts';
 import type { Rule } from '../rule.ts';
 
@@ -25,14 +26,12 @@ export const nginxAccessRule: Rule = {
     const pool = `${model.network.dhcpStart}-${model.network.dhcpEnd}`;
     for (const node of model.nodes) {
       if (node.ip !== undefined) continue;
-      // A Harvester node's config is written whatever its state; a seed only for an OS node that boots the network.
-      const what =
-        node.boot === 'harvester'
-          ? 'Harvester config (cluster token, password hash)'
-          : node.boot === 'os' && node.os.cloudInit && node.state !== 'local'
-            ? 'cloud-init seed'
-            : undefined;
-      if (what === undefined) continue;
+      // What the node is served (src/render/configs/): a Harvester config matters whatever the
+      // node's state, a seed only for a node that boots the network.
+      const served = servedConfigs(node).find((c) => c.format.exposedWhenLocal || node.state !== 'local');
+      if (served === undefined) continue;
+      const { title, holds } = served.format;
+      const what = holds === title ? title : `${title} (${holds})`;
       report({
         code: 'NODE_FILES_OPEN_TO_POOL',
         node: node.hostname,
