@@ -50,15 +50,7 @@ export function explainNode(site: CompiledSite, node: ResolvedNode): Explanation
   const sink: ExplainSink = { add, field, where };
   add('hostname', node.hostname, named ? field('hostname') : { kind: 'derived', from: 'the name of the node file' });
   add('macs', [...node.macs], field('macs'));
-  add(
-    'boot',
-    node.boot,
-    node.sources.os
-      ? field('os')
-      : node.boot === 'iscsi'
-        ? field('iscsi')
-        : { kind: 'derived', from: 'no `os:` and no `iscsi:`: the Harvester installer' },
-  );
+  add('boot', node.boot, kind.bootSource(sink));
   add('arch', node.arch, field('arch'));
   kind.explain(model, 'kind', sink);
   kind.explain(model, 'role', sink);

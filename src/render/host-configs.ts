@@ -289,7 +289,7 @@ export function renderLibvirtDomain(model: SiteModel, n: ResolvedNode): string {
     role: lab.label,
     name: domainName(model, n.hostname),
     title: `harvgen ${model.site} ${n.hostname} (${lab.label})`,
-    kind: n.boot,
+    comment: [...lab.comment],
     memoryMib: n.lab.memoryMib,
     vcpus: n.lab.vcpus,
     firmware: nodeFirmware(model, n),

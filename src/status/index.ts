@@ -3,6 +3,7 @@
 // and events by hostname, release files by the address that fetched the node's script), the log
 // says what happened. Keyed names (nginx.file_key) are matched by their shape, so no key is read.
 import type { Diagnostic } from '../diagnostics/types.ts';
+import { kindOf } from '../render/kinds/index.ts';
 import { CONFIG_FORMATS, type ConfigFormat } from '../render/configs/index.ts';
 import type { ResolvedNode, SiteModel } from '../model/index.ts';
 import { compileModel } from '../pipeline.ts';
@@ -65,15 +66,8 @@ function matcher(model: SiteModel): Matcher {
       return url;
     }
   };
-  for (const n of model.nodes) {
-    if (n.boot === 'harvester') {
-      const a = n.release.artifacts;
-      files.set(path(a.kernel), 'kernel').set(path(a.initrd), 'initrd').set(path(a.rootfs), 'rootfs').set(path(n.release.isoUrl), 'iso');
-    } else if (n.boot === 'os') {
-      files.set(path(n.os.kernel), 'kernel');
-      for (const i of n.os.initrds) files.set(path(i), 'initrd');
-    }
-  }
+  // The boot files each node fetches, as its kind says (src/render/kinds/).
+  for (const n of model.nodes) for (const f of kindOf(n).fetches(model)) files.set(path(f.url), f.what);
   return {
     prefix: model.boot.prefix,
     keyed: namesKeyed(model),

@@ -1,14 +1,14 @@
 // The kinds of node, each in its folder, chosen by the one exhaustive switch over `boot`: a new
 // kind is a folder and a case here, and the compiler lists every other place that must handle it.
 import type { ResolvedNode, SiteModel } from '../../model/index.ts';
-import type { ExplainPart, ExplainSink } from '../../explain/types.ts';
+import type { ExplainPart, ExplainSink, Provenance } from '../../explain/types.ts';
 import { renderTemplate } from '../templates.ts';
 import { harvesterKind } from './harvester/index.ts';
 import { iscsiKind } from './iscsi/index.ts';
 import { osKind } from './os/index.ts';
-import type { BootImages, LabFacts, ManifestFields, NodeOutput } from './types.ts';
+import type { BootFetch, BootImages, LabFacts, ManifestFields, NodeOutput } from './types.ts';
 
-export type { BootImages, LabFacts, ManifestFields, NodeOutput } from './types.ts';
+export type { BootFetch, BootImages, LabFacts, ManifestFields, NodeOutput } from './types.ts';
 
 /** One node's kind, bound to the node. */
 export interface NodeKindOps {
@@ -19,6 +19,8 @@ export interface NodeKindOps {
   manifest(model: SiteModel): ManifestFields;
   lab(model: SiteModel): LabFacts;
   explain(model: SiteModel, part: ExplainPart, sink: ExplainSink): void;
+  bootSource(sink: ExplainSink): Provenance;
+  fetches(model: SiteModel): readonly BootFetch[];
 }
 
 /** What a node's kind renders, bound to the node. */
@@ -42,6 +44,8 @@ function bind<N extends ResolvedNode>(k: import('./types.ts').KindRenderer<N>, n
     manifest: (model) => k.manifest(model, node),
     lab: (model) => k.lab(model, node),
     explain: (model, part, sink) => k.explain(model, node, part, sink),
+    bootSource: (sink) => k.bootSource(node, sink),
+    fetches: (model) => k.fetches(model, node),
   };
 }
 

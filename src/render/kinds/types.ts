@@ -2,7 +2,7 @@
 // (src/render/kinds/<kind>/), chosen by the exhaustive switch in ./index.ts.
 import type { ResolvedNode, SiteModel } from '../../model/index.ts';
 import type { ManifestNode } from '../manifest-types.ts';
-import type { ExplainPart, ExplainSink } from '../../explain/types.ts';
+import type { ExplainPart, ExplainSink, Provenance } from '../../explain/types.ts';
 
 /** What iPXE loads for one boot MAC of a node that boots a kernel. */
 export interface BootImages {
@@ -29,6 +29,14 @@ export interface LabFacts {
   readonly dataDisk: boolean;
   /** Where the network is in the boot order: after the disk (2), or alone (1). */
   readonly netBootOrder: 1 | 2;
+  /** How the VM boots, in the domain's header comment (one line each). */
+  readonly comment: readonly string[];
+}
+
+/** A file a node fetches while it boots, which `harvgen status` recognises in the access log. */
+export interface BootFetch {
+  readonly url: string;
+  readonly what: 'kernel' | 'initrd' | 'rootfs' | 'iso';
 }
 
 /** The kind-specific fields of a node's manifest.json entry, by where they go in it. */
@@ -55,4 +63,8 @@ export interface KindRenderer<N extends ResolvedNode> {
   lab(model: SiteModel, node: N): LabFacts;
   /** The node's lines in `explain`, at each part. */
   explain(model: SiteModel, node: N, part: ExplainPart, sink: ExplainSink): void;
+  /** Where `explain` says the node's kind (`boot`) comes from. */
+  bootSource(node: N, sink: ExplainSink): Provenance;
+  /** The boot files the node fetches (none when it boots no kernel). */
+  fetches(model: SiteModel, node: N): readonly BootFetch[];
 }

@@ -47,7 +47,27 @@ export const harvesterKind: KindRenderer<HarvesterNode> = {
     body: { harvester_version: node.release.version.raw },
     tail: { config: { path: harvesterConfigPath(model, node), url: configUrl(model, node) } },
   }),
-  lab: (model, node) => ({ label: node.role, disk: true, dataDisk: hasDataDisk(model, node), netBootOrder: 2 }),
+  lab: (model, node) => ({
+    label: node.role,
+    disk: true,
+    dataDisk: hasDataDisk(model, node),
+    netBootOrder: 2,
+    comment: [
+      'Boot order disk, then network: a blank disk falls through to PXE (the install), an installed',
+      'disk boots Harvester, so the VM never reinstalls. libvirt/define.sh creates the disk(s) and defines it.',
+    ],
+  }),
+  bootSource: (node, sink) =>
+    node.sources.os ? sink.field('os') : { kind: 'derived', from: 'no `os:` and no `iscsi:`: the Harvester installer' },
+  fetches: (_, node) => {
+    const a = node.release.artifacts;
+    return [
+      { url: a.kernel, what: 'kernel' },
+      { url: a.initrd, what: 'initrd' },
+      { url: a.rootfs, what: 'rootfs' },
+      { url: node.release.isoUrl, what: 'iso' },
+    ];
+  },
   explain(model, node, part, sink) {
     switch (part) {
       case 'kind':

@@ -27,7 +27,15 @@ export const iscsiKind: KindRenderer<IscsiNode> = {
   images: () => undefined,
   files: () => undefined,
   manifest: (_, node) => ({ head: {}, body: { iscsi: iscsiRootPath(node) }, tail: {} }),
-  lab: () => ({ label: 'iSCSI', disk: false, dataDisk: false, netBootOrder: 1 }),
+  lab: () => ({
+    label: 'iSCSI',
+    disk: false,
+    dataDisk: false,
+    netBootOrder: 1,
+    comment: ['Diskless: it boots from the network only, and iPXE boots its disk from the iSCSI target.', 'libvirt/define.sh defines it.'],
+  }),
+  bootSource: (_, sink) => sink.field('iscsi'),
+  fetches: () => [],
   explain(_, node, part, sink) {
     if (part === 'kind') for (const [k, v] of Object.entries(node.iscsi)) sink.add(`iscsi.${k}`, v, sink.field(`iscsi.${k}`));
   },

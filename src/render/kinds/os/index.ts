@@ -34,7 +34,18 @@ export const osKind: KindRenderer<OsNode> = {
     },
     tail: {},
   }),
-  lab: (_, node) => ({ label: `os ${node.os.name}`, disk: true, dataDisk: false, netBootOrder: 2 }),
+  lab: (_, node) => ({
+    label: `os ${node.os.name}`,
+    disk: true,
+    dataDisk: false,
+    netBootOrder: 2,
+    comment: [
+      'Boot order disk, then network: a blank disk falls through to PXE, which boots its OS profile.',
+      'libvirt/define.sh creates the disk and defines it.',
+    ],
+  }),
+  bootSource: (_, sink) => sink.field('os'),
+  fetches: (_, node) => [{ url: node.os.kernel, what: 'kernel' }, ...node.os.initrds.map((url) => ({ url, what: 'initrd' as const }))],
   explain(_, node, part, sink) {
     if (part !== 'kind') return;
     const profile = node.os;
