@@ -15,6 +15,9 @@ const KIND_NAMES: Readonly<Record<NodeKind, string>> = {
   iscsi: 'a diskless iSCSI node',
 };
 
+/** Every kind of node (the `--json` schema's `boot` enum is checked against it). */
+export const NODE_KINDS = Object.keys(KIND_NAMES) as readonly NodeKind[];
+
 /** Site settings only the Harvester installer's command line reads, and what to do instead. */
 const INSTALLER_BOOT_SETTINGS: Readonly<Record<string, string>> = {
   kernel_args: "an OS profile's kernel arguments are its `params`; an iSCSI node's are its target's",
