@@ -4,7 +4,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { compileSite } from '../src/index.ts';
 import { DIRS, LAYOUT } from '../src/render/layout.ts';
-import { STANDARD_IPXE_BINARIES } from '../src/render/host-configs.ts';
+import { STANDARD_IPXE_BINARIES } from '../src/model/boot-files.ts';
 
 /** A pattern for each entry of LAYOUT: fixed paths as written, the others with their argument as a wildcard. */
 function layoutPatterns(): RegExp[] {

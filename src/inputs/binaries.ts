@@ -6,7 +6,7 @@ import { lstatSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import type { Diagnostic } from '../diagnostics/types.ts';
 import type { SiteModel } from '../model/index.ts';
-import { requiredIpxeBinaries, STANDARD_IPXE_BINARIES } from '../render/host-configs.ts';
+import { requiredIpxeBinaries, STANDARD_IPXE_BINARIES } from '../model/boot-files.ts';
 import { isInside, readBounded } from '../load/files.ts';
 import type { Locator } from '../load/locate.ts';
 import { boundaryHint, describeBoundary, outsideProblem, realPathOf, repoBoundary, type RepoBoundary } from '../load/repo.ts';

@@ -4,7 +4,7 @@
 // environment variables, read by the scripts when they run; nginx never serves these files.
 import { nodeFirmware } from '../model/boot.ts';
 import type { ResolvedBmc, ResolvedNode, SiteModel } from '../model/types.ts';
-import { uefiBootFile } from './host-configs.ts';
+import { uefiBootFile } from '../model/boot-files.ts';
 import { renderTemplate } from './templates.ts';
 
 /** The nodes that have a BMC script, in inventory order. */

@@ -1,19 +1,10 @@
 // What a site's DHCP server must answer, whatever the server: the boot file of each kind of client
-// (the iPXE split) and the reservations. dnsmasq (host-configs.ts), the libvirt network, Kea
+// (the iPXE split) and the reservations. dnsmasq (dnsmasq.ts), the libvirt network, Kea
 // (kea.ts) and ISC dhcpd (dhcpd.ts) each write these facts in their own syntax; none decides them.
+import { hasArm64, uefiBootFile } from '../model/boot-files.ts';
 import type { SiteModel } from '../model/index.ts';
 import { namesKeyed, nodeScriptUrl } from './file-names.ts';
 import { LAYOUT } from './layout.ts';
-
-/** True when some node is an arm64 machine. */
-export function hasArm64(model: SiteModel): boolean {
-  return model.nodes.some((n) => n.arch === 'arm64');
-}
-
-/** The file UEFI firmware loads first (TFTP or HTTP): the Secure Boot shim, else the iPXE loader. */
-export function uefiBootFile(model: SiteModel): string {
-  return model.boot.secureBoot?.shim ?? model.boot.uefiLoader;
-}
 
 /** The VIP's DHCP reservation (`vip_mode: dhcp`): the installer leases the VIP with `vip_hw_addr`. */
 export function vipReservation(model: SiteModel): { mac: string; ip: string } | undefined {

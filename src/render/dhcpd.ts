@@ -3,17 +3,9 @@
 // dhcpd.conf (`dhcpd -t -cf` accepts it alone too). Written line by line here rather than from a
 // template because the split's conditions are harvgen's own syntax: every inventory value goes
 // through an escaper of the format (`dhcpdString`, `dhcpdName`, `dhcpdAddress`, `dhcpdMac`, `int`).
+import { uefiBootFile } from '../model/boot-files.ts';
 import type { SiteModel } from '../model/index.ts';
-import {
-  bootClasses,
-  dhcpHosts,
-  ipxeHostBootFile,
-  leaseSeconds,
-  uefiBootFile,
-  vipReservation,
-  type BootMatch,
-  type DhcpHost,
-} from './dhcp-boot.ts';
+import { bootClasses, dhcpHosts, ipxeHostBootFile, leaseSeconds, vipReservation, type BootMatch, type DhcpHost } from './dhcp-boot.ts';
 import { escapers as e } from './escape.ts';
 
 /** iPXE's request: user class "iPXE" (option 77). dhcpd knows no option 175 unless dhcpd.conf defines it. */

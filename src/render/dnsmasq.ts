@@ -15,10 +15,105 @@
 // not answer them.
 import type { SiteModel } from '../model/index.ts';
 import { escapers } from './escape.ts';
-import { hasArm64, ipxeSplitLines, keyedTag, macTag, siteTag, uefiBootFile, vipReservation, type DnsmasqOption } from './host-configs.ts';
+import { hasArm64, uefiBootFile } from '../model/boot-files.ts';
+import { bootFile, ipxeHostBootFile, vipReservation } from './dhcp-boot.ts';
 import { namesKeyed, nodeScriptUrl } from './file-names.ts';
 import { LAYOUT } from './layout.ts';
 import { renderTemplate } from './templates.ts';
+
+/** Tag that scopes every dnsmasq line to this site's DHCP range. */
+export function siteTag(model: SiteModel): string {
+  return `harvgen-${model.site}`;
+}
+
+/** One dnsmasq option: `key=values[0],values[1],...` (escaped where it is written). */
+export interface DnsmasqOption {
+  readonly key: string;
+  readonly values: readonly string[];
+}
+
+/**
+ * The iPXE split, shared by the dnsmasq config and the libvirt network: iPXE (user class
+ * "iPXE" or option 175) gets the HTTP entry script, firmware PXE gets iPXE over TFTP by
+ * client architecture. `scope` limits the boot lines to one site's DHCP range.
+ */
+export function ipxeSplitLines(model: SiteModel, scope?: string): DnsmasqOption[] {
+  const on = scope !== undefined ? [`tag:${scope}`] : [];
+  // The boot files are the split's facts (dhcp-boot.ts), shared with Kea and ISC dhcpd.
+  const efiFile = bootFile(model, 'efi64');
+  const notKeyed = namesKeyed(model) ? [`tag:!${keyedTag(model)}`] : [];
+  const http: DnsmasqOption[] = model.boot.httpBoot
+    ? [
+        // UEFI HTTP boot (x86-64): the client must see its own vendor class echoed (option 60),
+        // and its boot file is a URL; no TFTP.
+        { key: 'dhcp-vendorclass', values: ['set:efihttp', 'HTTPClient:Arch:00016'] },
+        { key: 'dhcp-option-force', values: [...on, 'tag:efihttp', '60', 'HTTPClient'] },
+        { key: 'dhcp-boot', values: [...on, 'tag:!ipxe', 'tag:efihttp', bootFile(model, 'efihttp')] },
+      ]
+    : [];
+  return [
+    { key: 'dhcp-userclass', values: ['set:ipxe', 'iPXE'] },
+    { key: 'dhcp-match', values: ['set:ipxe', '175'] },
+    { key: 'dhcp-match', values: ['set:bios', 'option:client-arch', '0'] },
+    { key: 'dhcp-match', values: ['set:efi64', 'option:client-arch', '7'] },
+    { key: 'dhcp-match', values: ['set:efi64', 'option:client-arch', '9'] },
+    ...keyedScriptLines(model, on),
+    { key: 'dhcp-boot', values: [...on, 'tag:ipxe', ...notKeyed, bootFile(model, 'ipxe')] },
+    { key: 'dhcp-boot', values: [...on, 'tag:!ipxe', 'tag:bios', bootFile(model, 'bios')] },
+    { key: 'dhcp-boot', values: [...on, 'tag:!ipxe', 'tag:efi64', efiFile] },
+    ...http,
+    ...(hasArm64(model) ? arm64Lines(model, on) : []),
+  ];
+}
+
+/** The tag of one boot MAC (`nginx.file_key`): the site's name in it, so sites sharing a dnsmasq never share one. */
+export function macTag(model: SiteModel, mac: string): string {
+  return `harvgen-${model.site}-${mac.replaceAll(':', '')}`;
+}
+
+/** The tag of every boot MAC whose script has a keyed name (`nginx.file_key`). */
+export function keyedTag(model: SiteModel): string {
+  return `harvgen-${model.site}-keyed`;
+}
+
+/**
+ * With `nginx.file_key`, iPXE on a known MAC gets the URL of that MAC's own script (its name is
+ * keyed, so boot.ipxe cannot name it): each boot MAC is tagged, and a `dhcp-boot` per MAC names
+ * its script. The entry script's line excludes the tagged MACs, so no two boot lines match one
+ * request, whatever order dnsmasq tries them in.
+ */
+function keyedScriptLines(model: SiteModel, on: readonly string[]): DnsmasqOption[] {
+  if (!namesKeyed(model)) return [];
+  const lines: DnsmasqOption[] = [];
+  for (const node of model.nodes) {
+    for (const mac of node.macs) {
+      const url = ipxeHostBootFile(model, mac);
+      if (url === undefined) continue;
+      const tag = macTag(model, mac);
+      lines.push(
+        { key: 'dhcp-mac', values: [`set:${keyedTag(model)}`, mac] },
+        { key: 'dhcp-mac', values: [`set:${tag}`, mac] },
+        { key: 'dhcp-boot', values: [...on, 'tag:ipxe', `tag:${tag}`, url] },
+      );
+    }
+  }
+  return lines;
+}
+
+/** arm64 UEFI (client architecture 11; HTTP boot architecture 19) gets the arm64 iPXE. */
+function arm64Lines(model: SiteModel, on: string[]): DnsmasqOption[] {
+  return [
+    { key: 'dhcp-match', values: ['set:efiarm64', 'option:client-arch', '11'] },
+    { key: 'dhcp-boot', values: [...on, 'tag:!ipxe', 'tag:efiarm64', bootFile(model, 'efiarm64')] },
+    ...(model.boot.httpBoot
+      ? [
+          { key: 'dhcp-vendorclass', values: ['set:efihttparm64', 'HTTPClient:Arch:00019'] },
+          { key: 'dhcp-option-force', values: [...on, 'tag:efihttparm64', '60', 'HTTPClient'] },
+          { key: 'dhcp-boot', values: [...on, 'tag:!ipxe', 'tag:efihttparm64', bootFile(model, 'efihttparm64')] },
+        ]
+      : []),
+  ];
+}
 
 /** The site's dnsmasq file: only lines scoped to its DHCP range (the process-wide ones are in global.conf). */
 export function renderDnsmasq(model: SiteModel): string {

@@ -7,18 +7,11 @@ import type { SecretMode } from '../load/secrets.ts';
 import type { ResolvedNode, SiteModel } from '../model/index.ts';
 import { modelCache, type ModelCache } from '../model/cache.ts';
 import { isSafeRelativePath, type Artifact } from './artifact.ts';
-import {
-  renderDefineScript,
-  renderFetchScript,
-  forwardUnits,
-  forwardUnitName,
-  renderForwardUnit,
-  renderLibvirtDomain,
-  renderLibvirtNetwork,
-  renderNginx,
-  releases,
-  installers,
-} from './host-configs.ts';
+import { installers, releases } from '../model/served-releases.ts';
+import { renderFetchScript } from './fetch.ts';
+import { renderDefineScript, renderLibvirtDomain, renderLibvirtNetwork } from './libvirt.ts';
+import { renderNginx } from './nginx.ts';
+import { forwardUnitName, forwardUnits, renderForwardUnit } from './systemd.ts';
 import { renderEmbedScript, renderEntryScript, renderKeyedStub, renderOciLaunchScript, renderUnknownScript } from './ipxe.ts';
 import { namesKeyed, nodeScriptPath } from './file-names.ts';
 import { kindOf, renderNodeScript } from './kinds/index.ts';

@@ -3,7 +3,8 @@
 import type { ResolvedNode, SiteModel } from '../model/index.ts';
 import { computeAlways, type NodeMemo } from './fragments.ts';
 import { sha256Hex, type Artifact } from './artifact.ts';
-import { releaseShim, releases, uefiBootFile } from './host-configs.ts';
+import { uefiBootFile } from '../model/boot-files.ts';
+import { releaseShim, releases } from '../model/served-releases.ts';
 import { kindOf } from './kinds/index.ts';
 import { configUrl } from './kinds/harvester/cmdline.ts';
 import { LAYOUT } from './layout.ts';

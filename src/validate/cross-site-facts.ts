@@ -7,7 +7,7 @@
 import type { Locator, SourceLocation } from '../load/index.ts';
 import type { SiteModel } from '../model/index.ts';
 import { DNSMASQ_GLOBAL_KEYS, dnsmasqGlobals, type DnsmasqGlobals } from '../render/dnsmasq.ts';
-import { servedArtifacts } from '../render/host-configs.ts';
+import { servedArtifacts } from '../model/served-releases.ts';
 
 /** Where one inventory path was written, and whether it exists. */
 interface Position {

@@ -1,5 +1,5 @@
 // boot: how machines enter the tree (unknown machines, Secure Boot, leaving iPXE for the disk).
-import { releases, releaseShim, servesRelease } from '../../render/host-configs.ts';
+import { releases, releaseShim, servesRelease } from '../../model/served-releases.ts';
 import { effectiveConfig } from '../../render/kinds/harvester/effective.ts';
 import type { Rule } from '../rule.ts';
 

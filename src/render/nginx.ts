@@ -1,0 +1,69 @@
+// The site's nginx config: the whole server block (nginx/harvgen.conf) or its locations alone
+// (nginx/locations.conf), from templates/nginx.conf.eta.
+import type { SiteModel } from '../model/index.ts';
+import { servedBinaries } from '../model/boot-files.ts';
+import { servedArtifacts } from '../model/served-releases.ts';
+import type { ProtectedFile } from './access.ts';
+import { CONFIG_FORMATS } from './configs/index.ts';
+import { namesKeyed } from './file-names.ts';
+import { DIRS, LAYOUT } from './layout.ts';
+import { renderTemplate } from './templates.ts';
+
+/** What renderNginx writes besides the model: which form, the copied binaries, the protected files. */
+export interface NginxOptions {
+  /** The whole server block (nginx/harvgen.conf); else the site's locations only (nginx/locations.conf). */
+  readonly standalone: boolean;
+  /** iPXE binaries copied into the tree. */
+  readonly binaries: readonly string[];
+  /** Served files with their allowed clients (`protectedFiles`, src/render/access.ts); none with `nginx.access: open`. */
+  readonly protected: readonly ProtectedFile[];
+}
+
+/**
+ * nginx: `standalone` is the whole server block (nginx/harvgen.conf); otherwise only the site's
+ * locations (nginx/locations.conf), to include with other sites' in one shared server block.
+ * A shared block serves only the release files under the site's own prefix (others would be
+ * served twice; the cross-site check refuses that). With `nginx.access: nodes` each protected
+ * file has its own exact location with its `allow` list; with `open` the per-node directories are
+ * served by pattern to everyone. `nginx.real_ip` goes into the server block, or, in the shared
+ * form, into each protected location (`real_ip_header` may appear once per server block, and the
+ * realip module reads a location's settings before the access check).
+ */
+export function renderNginx(model: SiteModel, opts: NginxOptions): string {
+  const { standalone } = opts;
+  const open = model.nginx.access === 'open';
+  const under = (loc: string) => model.boot.prefix === '' || loc.startsWith(`${model.boot.prefix}/`);
+  // A copy: the template's strict proxy cannot wrap the frozen model's own objects.
+  const realIp = model.nginx.realIp ? { from: [...model.nginx.realIp.from], header: model.nginx.realIp.header } : undefined;
+  return renderTemplate('nginx.conf', {
+    standalone,
+    site: model.site,
+    prefix: model.boot.prefix,
+    listen: model.nginx.listen,
+    root: model.nginx.root,
+    accessLog: model.nginx.accessLog,
+    realIp: standalone ? realIp : undefined,
+    locationRealIp: standalone ? undefined : realIp,
+    protected: opts.protected,
+    artifacts: servedArtifacts(model).filter((a) => standalone || under(a.location)),
+    unknownJoin: open && model.boot.unknown === 'join',
+    // With `nginx.access: open`, each served config format by pattern (its declaration,
+    // src/render/configs/); with `nodes`, each file has its exact location in `protected`.
+    configs: open
+      ? CONFIG_FORMATS.filter((f) => model.nodes.some((n) => f.ownersOf(n).length > 0)).map((f) => ({
+          comment: f.nginxComment,
+          dir: f.dir,
+          pattern: f.pattern(namesKeyed(model)).nginx,
+        }))
+      : [],
+    keyed: namesKeyed(model),
+    report: model.boot.report,
+    eventsDir: LAYOUT.eventsDir,
+    discover: LAYOUT.discover,
+    dirs: DIRS,
+    entryScript: LAYOUT.entryScript,
+    unknownScript: LAYOUT.unknownScript,
+    unknownJoinConfig: LAYOUT.unknownJoinConfig,
+    binaries: servedBinaries(model, opts.binaries),
+  });
+}
