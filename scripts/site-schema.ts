@@ -2,6 +2,7 @@
 // fragments). `npm run gen:schema` writes the JSON file and the generated TS types;
 // test/schema-drift.test.ts fails when either is stale.
 import { VALUE_KINDS, type ValueKindName } from '../src/util/value-kinds.ts';
+import { CONFIG_FORMATS } from '../src/render/configs/index.ts';
 import { MAX_PUBLIC_KEY, PUBLIC_KEY_PATTERN } from '../src/sign/public-key.ts';
 
 const str = (description: string, extra: Record<string, unknown> = {}) => ({ type: 'string', description, ...extra });
@@ -585,10 +586,33 @@ const schema = {
           ),
           cloud_init: {
             type: 'boolean',
-            description: 'Serve cloud-init NoCloud data and put `ds=nocloud;s=<url>/;dsmode=net` on the command line (default true).',
+            description:
+              'Serve the nodes a config (the format `config_format` names) and point their command line at it (default true). `false`: none, and no `config_format`.',
+          },
+          config_format: {
+            type: 'string',
+            enum: CONFIG_FORMATS.filter((f) => f.osFiles !== undefined).map((f) => f.name),
+            description: `The config format the nodes are served (default \`nocloud\`): ${CONFIG_FORMATS.filter(
+              (f) => f.osFiles !== undefined,
+            )
+              .map((f) => `\`${f.name}\`, the ${f.title} (${f.kernelArg('<url>')})`)
+              .join('; ')}.`,
           },
         },
-        { required: ['kernel', 'initrds'], title: 'OsProfileInput' },
+        {
+          required: ['kernel', 'initrds'],
+          title: 'OsProfileInput',
+          // `cloud_init: false` serves nothing: a format named beside it would be ignored.
+          if: { required: ['cloud_init'], properties: { cloud_init: { const: false } } },
+          then: {
+            properties: {
+              config_format: {
+                not: {},
+                description: '`cloud_init: false` serves the nodes no config: remove `config_format`, or `cloud_init: false`.',
+              },
+            },
+          },
+        },
       ),
     },
     defaults: obj(

@@ -30,7 +30,9 @@ export interface ResolvedOs {
   readonly params: readonly string[];
   /** Written as `root=<value>` when set. */
   readonly root?: string;
-  /** Serve cloud-init NoCloud data and put `ds=nocloud;s=...;dsmode=net` on the command line. */
+  /** The config format the node is served (`config_format`, default `nocloud`; none with `cloud_init: false`). */
+  readonly configFormat?: string;
+  /** It serves cloud-init NoCloud data (`configFormat` is `nocloud`), so the nodes' `cloud_init:` settings are read. */
   readonly cloudInit: boolean;
   /** The distribution's signed shim (`shim:`), for Secure Boot. */
   readonly shim?: string;

@@ -472,9 +472,13 @@ export interface OsProfileInput {
    */
   root?: string;
   /**
-   * Serve cloud-init NoCloud data and put `ds=nocloud;s=<url>/;dsmode=net` on the command line (default true).
+   * Serve the nodes a config (the format `config_format` names) and point their command line at it (default true). `false`: none, and no `config_format`.
    */
   cloud_init?: boolean;
+  /**
+   * The config format the nodes are served (default `nocloud`): `nocloud`, the cloud-init seed (ds=nocloud;s=<url>;dsmode=net).
+   */
+  config_format?: 'nocloud';
 }
 /**
  * Settings applied to every node unless the node sets them itself (maps are merged key by key, everything else is replaced).

@@ -111,6 +111,12 @@ function toDiagnostic(e: ErrorObject, input: unknown, locate: Locator): Diagnost
     case 'minLength':
     case 'maxLength':
       return make('SCHEMA_RANGE', `${where} ${e.message ?? 'is out of range'} (got ${describe(e.data)})`, parent?.description, path);
+    case 'if':
+      // "must match the then schema": the `then` branch's own error says what and where.
+      return undefined;
+    case 'not':
+      // A key the schema forbids beside another (its description says why and what to do).
+      return make('SCHEMA_INVALID', `${where} cannot be set here`, parent?.description, path, 'key');
     default:
       return make('SCHEMA_INVALID', `${where} ${e.message ?? 'is invalid'}`, parent?.description, path);
   }

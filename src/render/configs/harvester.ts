@@ -24,4 +24,6 @@ export const HARVESTER_CONFIG: ConfigFormat = {
   startsInstall: true,
   fetch: 'config',
   ownersOf: (node) => (node.boot === 'harvester' && node.hostname !== '' ? [node.hostname] : []),
+  kernelArg: (url) => `harvester.install.config_url=${url}`,
+  scriptComment: { what: 'Harvester config', after: '' },
 };

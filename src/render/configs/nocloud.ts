@@ -2,6 +2,7 @@
 // cloud-init data, which `ds=nocloud;s=<url>` on its kernel line points at
 // (src/render/kinds/os/cmdline.ts).
 import { macToHyphen } from '../../util/mac.ts';
+import { cloudInitFiles } from '../kinds/os/cloud-init.ts';
 import type { ConfigFormat } from './types.ts';
 
 const MAC = '[0-9a-f]{2}(-[0-9a-f]{2}){5}';
@@ -26,5 +27,20 @@ export const NOCLOUD_SEED: ConfigFormat = {
   exposedWhenLocal: false,
   startsInstall: false,
   fetch: 'seed',
-  ownersOf: (node) => (node.boot === 'os' && node.os.cloudInit ? node.macs : []),
+  ownersOf: (node) => (node.boot === 'os' && node.os.configFormat === 'nocloud' ? node.macs : []),
+  kernelArg: nocloudArg,
+  scriptComment: { what: 'cloud-init NoCloud data', after: `{${ENTRIES.join(',')}}` },
+  osFiles: cloudInitFiles,
 };
+
+/**
+ * The kernel argument that points cloud-init's NoCloud data source at a seed URL, for every
+ * cloud-init: `ds=nocloud;s=<url>` alone is fetched but not used before 23.2 (the data source stays
+ * in local mode, so the network stage exits before it reads user-data, cloudinit/cmd/main.py
+ * main_init); `dsmode=net` says the network stage is the one. Checked with cloud-init's own code
+ * (Debian 12's 22.4.2, 13's 25.1.4, sid's 26.2) in test/real/cloud-init.test.ts. `ds=nocloud-net`
+ * works there too, but is deprecated from 24.1 (a degraded `cloud-init status`).
+ */
+export function nocloudArg(seed: string): string {
+  return `ds=nocloud;s=${seed};dsmode=net`;
+}

@@ -3,7 +3,7 @@
 // file names (src/render/file-names.ts), who may fetch it (src/render/access.ts), the nginx
 // locations (templates/nginx.conf.eta, one loop over the formats), verify's plan, `status`, the
 // `nginx-access` rule and explain. ARCHITECTURE.md "Adding a config format" is the recipe.
-import type { ResolvedNode } from '../../model/index.ts';
+import type { OsNode, ResolvedNode, SiteModel } from '../../model/index.ts';
 
 /** One served config format. */
 export interface ConfigFormat {
@@ -44,4 +44,14 @@ export interface ConfigFormat {
   readonly fetch: 'config' | 'seed';
   /** The nodes it is served to, and for which of their owners (hostname or boot MACs). */
   readonly ownersOf: (node: ResolvedNode) => readonly string[];
+  /** The kernel argument that points the node's boot at one owner's file or directory (its URL). */
+  readonly kernelArg: (url: string) => string;
+  /** What a node's boot script says of it in its header: `# <what>: <url><after>`. */
+  readonly scriptComment: { readonly what: string; readonly after: string };
+  /**
+   * A format an OS profile may name (`os_profiles.<name>.config_format`): its files for one node
+   * (the same for each owner; `name` is appended to the owner's path, '' for a single file).
+   * `userData` is the text of the node's `cloud_init.user_data_file`, when it has one.
+   */
+  readonly osFiles?: (model: SiteModel, node: OsNode, userData?: string) => readonly { readonly name: string; readonly contents: string }[];
 }

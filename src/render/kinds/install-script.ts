@@ -17,7 +17,8 @@ export interface InstallTarget {
   /** The node's role as its comment names it. */
   readonly role: string;
   readonly os?: string;
-  readonly seedUrl?: string;
+  /** The configs the node is served, for the script's header (src/render/configs/). */
+  readonly served?: readonly { readonly what: string; readonly url: string; readonly after: string }[];
   readonly version?: string;
   readonly configUrl?: string;
   /** What is booted, in messages: `the Harvester v1.4.1 installer`, `debian`. */
@@ -52,7 +53,7 @@ export function renderInstallScript(model: SiteModel, node: ResolvedNode, mac: s
     shimUrl,
     shimImage,
     os: target.os,
-    seedUrl: target.seedUrl,
+    served: target.served ?? [],
     version: target.version,
     configUrl: target.configUrl,
     what: target.what,

@@ -3,7 +3,8 @@ import type { OsNode, SiteModel } from '../../../model/index.ts';
 import { nodeFirmware } from '../../../model/index.ts';
 import { macToHyphen } from '../../../util/mac.ts';
 import type { BootImages } from '../types.ts';
-import { cloudInitPath } from '../../file-names.ts';
+import { cloudInitPath, configFilePath } from '../../file-names.ts';
+import { servedConfigs, type ConfigFormat } from '../../configs/index.ts';
 
 /** The NoCloud seed URL of one boot MAC (`ds=nocloud;s=<this>`), ending in `/`. */
 export function cloudInitSeed(model: SiteModel, mac: string): string {
@@ -18,16 +19,14 @@ export const RESERVED_OS_PARAMS: Readonly<Record<string, string>> = {
   root: "the profile's `root`",
 };
 
-/**
- * The kernel argument that points cloud-init's NoCloud data source at a seed URL, for every
- * cloud-init: `ds=nocloud;s=<url>` alone is fetched but not used before 23.2 (the data source stays
- * in local mode, so the network stage exits before it reads user-data, cloudinit/cmd/main.py
- * main_init); `dsmode=net` says the network stage is the one. Checked with cloud-init's own code
- * (Debian 12's 22.4.2, 13's 25.1.4, sid's 26.2) in test/real/cloud-init.test.ts. `ds=nocloud-net`
- * works there too, but is deprecated from 24.1 (a degraded `cloud-init status`).
- */
-export function nocloudArg(seed: string): string {
-  return `ds=nocloud;s=${seed};dsmode=net`;
+/** The URL of one owner's served config of `format` (a NoCloud seed directory ends in `/`). */
+export function servedConfigUrl(model: SiteModel, format: ConfigFormat, owner: string): string {
+  return `${model.boot.server}/${configFilePath(model, format, owner)}`;
+}
+
+/** The owner of a node's file of `format` for its boot NIC `mac`: the MAC, or the node's hostname. */
+export function ownerFor(format: ConfigFormat, node: OsNode, mac: string): string {
+  return format.owner === 'mac' ? mac : node.hostname;
 }
 
 /** The kernel, initrds (named `initrd<k>`, as iPXE and the command line call them on UEFI) and command line of a generic node booting from NIC `mac`. */
@@ -38,7 +37,8 @@ export function osImages(model: SiteModel, node: OsNode, mac: string): BootImage
   if (nodeFirmware(model, node) === 'uefi') for (const n of names) args.push(`initrd=${n}`);
   args.push(...os.params);
   if (os.root !== undefined) args.push(`root=${os.root}`);
-  if (os.cloudInit) args.push(nocloudArg(cloudInitSeed(model, mac)));
+  // The config format the profile names (src/render/configs/) points the boot at its file.
+  for (const { format } of servedConfigs(node)) args.push(format.kernelArg(servedConfigUrl(model, format, ownerFor(format, node, mac))));
   args.push(`BOOTIF=01-${macToHyphen(mac)}`);
   return { kernel: os.kernel, initrds: os.initrds.map((url, i) => ({ name: names[i] ?? `initrd${i}`, url })), args };
 }

@@ -3,9 +3,9 @@
 import type { OsNode } from '../../../model/index.ts';
 import { renderInstallScript } from '../install-script.ts';
 import type { KindRenderer } from '../types.ts';
-import { cloudInitFiles } from './cloud-init.ts';
-import { cloudInitSeed, osImages } from './cmdline.ts';
-import { cloudInitPath } from '../../file-names.ts';
+import { cloudInitSeed, osImages, ownerFor, servedConfigUrl } from './cmdline.ts';
+import { configFilePath } from '../../file-names.ts';
+import { servedConfigs } from '../../configs/index.ts';
 
 export const osKind: KindRenderer<OsNode> = {
   // A generic node is no part of the cluster; its local script has always said `join`.
@@ -15,16 +15,21 @@ export const osKind: KindRenderer<OsNode> = {
       images: osImages(model, node, mac),
       role: 'join',
       os: node.os.name,
-      ...(node.os.cloudInit ? { seedUrl: cloudInitSeed(model, mac) } : {}),
+      served: servedConfigs(node).map(({ format }) => ({
+        ...format.scriptComment,
+        url: servedConfigUrl(model, format, ownerFor(format, node, mac)),
+      })),
       what: node.os.name,
       whatShort: node.os.name,
     }),
   images: osImages,
+  // The files of the config format its profile names (src/render/configs/), for each owner.
   files(model, node, out) {
-    if (!node.os.cloudInit) return;
-    const file = node.cloudInit.userDataFile !== undefined ? out.userData(node.cloudInit.userDataFile) : undefined;
-    const ci = cloudInitFiles(model, node, file);
-    for (const mac of node.macs) for (const f of ci) out.add(`${cloudInitPath(model, mac)}${f.name}`, () => f.contents);
+    for (const { format, owners } of servedConfigs(node)) {
+      const userData = node.cloudInit.userDataFile !== undefined ? out.userData(node.cloudInit.userDataFile) : undefined;
+      const files = format.osFiles?.(model, node, userData) ?? [];
+      for (const owner of owners) for (const f of files) out.add(`${configFilePath(model, format, owner)}${f.name}`, () => f.contents);
+    }
   },
   manifest: (model, node) => ({
     head: {},
