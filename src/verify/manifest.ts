@@ -3,6 +3,7 @@
 // tree (`secrets: filled`: the committed tree's markers install nothing, so no server should
 // serve it), and every path and URL in it must be plain.
 import { readFileSync } from 'node:fs';
+import { formatOfPath } from '../render/configs/index.ts';
 import { join } from 'node:path';
 import { isSafeRelativePath } from '../render/artifact.ts';
 import { LAYOUT } from '../render/layout.ts';
@@ -31,18 +32,19 @@ export interface DeployManifest {
 export type ReadManifest =
   { readonly manifest: DeployManifest; readonly dropped: readonly string[] } | { readonly problem: string; readonly committed?: true };
 
-/** The plain paths of the nodes' keyed data, from the manifest's nodes (names that are not plain are skipped). */
-function plainDataOf(nodes: readonly unknown[]): string[] {
+/**
+ * The plain paths of the nodes' keyed data: each served config file (src/render/configs/) whose
+ * name carries a keyed tag, without it (for a format served as a directory, its first file only).
+ */
+function plainDataOf(files: readonly { readonly path: string }[]): string[] {
   const out: string[] = [];
-  for (const n of nodes) {
-    const e = n as { hostname?: unknown; config?: unknown; cloud_init?: unknown } | null;
-    if (typeof e !== 'object' || e === null) continue;
-    if (e.config !== undefined && typeof e.hostname === 'string' && /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/.test(e.hostname))
-      out.push(LAYOUT.harvesterConfig(e.hostname));
-    for (const c of Array.isArray(e.cloud_init) ? (e.cloud_init as unknown[]) : []) {
-      const mac = (c as { mac?: unknown } | null)?.mac;
-      if (typeof mac === 'string' && /^([0-9a-f]{2}:){5}[0-9a-f]{2}$/.test(mac)) out.push(`${LAYOUT.cloudInitDir(mac)}user-data`);
-    }
+  for (const f of files) {
+    const format = formatOfPath(f.path);
+    if (format === undefined) continue;
+    const plain = f.path.replace(/-[0-9a-f]{32}(?=[./])/, '');
+    if (plain === f.path) continue;
+    if (format.entries !== undefined && !plain.endsWith(`/${format.entries[0]}`)) continue;
+    out.push(plain);
   }
   return out;
 }
@@ -92,6 +94,6 @@ export function readDeployManifest(siteOut: string, text?: string): ReadManifest
   }
   const nodes = Array.isArray(m.nodes) ? (m.nodes as unknown[]) : [];
   const keyed = (boot as { file_names?: unknown }).file_names === 'keyed';
-  const manifest = { ...(m as unknown as DeployManifest), files, nodes, plainData: keyed ? plainDataOf(nodes) : [] };
+  const manifest = { ...(m as unknown as DeployManifest), files, nodes, plainData: keyed ? plainDataOf(files) : [] };
   return { manifest, dropped };
 }
