@@ -3,6 +3,7 @@
 // installer keys, then the site's and the node's extra arguments. Secrets never go here
 // (/proc/cmdline is world readable): token and password stay in the node's config file.
 import type { HarvesterNode, SiteModel } from '../../../model/index.ts';
+import { HARVESTER_CONFIG } from '../../configs/index.ts';
 import { nodeFirmware } from '../../../model/index.ts';
 import { macToHyphen } from '../../../util/mac.ts';
 import { kernelArgKey } from '../../kernel-args.ts';
@@ -89,7 +90,7 @@ export function kernelArgs(model: SiteModel, node: HarvesterNode, mac: string | 
   for (const c of model.boot.console) args.push(`console=${c}`);
   args.push('harvester.install.automatic=true');
   if (model.boot.skipchecks) args.push('harvester.install.skipchecks=true');
-  args.push(`harvester.install.config_url=${configUrl(model, node)}`);
+  args.push(HARVESTER_CONFIG.kernelArg(configUrl(model, node)));
   args.push(...model.boot.kernelArgs, ...node.kernelArgs);
   return args;
 }
