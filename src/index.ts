@@ -22,7 +22,7 @@ export async function compileSite(dir: string, options?: CompileOptions): Promis
 }
 export { recoverSite, type RecoveryResult } from './emit/index.ts';
 export { discoverSites } from './load/discover.ts';
-export { JSON_OUTPUT_VERSION, type JsonOutput, type JsonSite } from './diagnostics/envelope.ts';
+export { JSON_OUTPUT_VERSION, type JsonOutput, type JsonSite } from './report/envelope.ts';
 export { watch, type WatchOptions, type WatchHandle, type WatchEvent } from './watch/index.ts';
 export { check, type CheckOptions, type CheckResult, type ProgressEvent } from './build/check.ts';
 export { build, type BuildOptions, type BuildResult, type SiteBuild } from './build/build.ts';

@@ -4,7 +4,7 @@ import type { CAC } from 'cac';
 import { availableParallelism } from 'node:os';
 import type { BuildResult } from '../../index.ts';
 import { countDiagnostics } from '../../diagnostics/format.ts';
-import { jsonBuildOutput, type JsonFileDiff } from '../../diagnostics/envelope.ts';
+import { jsonBuildOutput, type JsonFileDiff } from '../../report/envelope.ts';
 import { exitCode } from '../../diagnostics/exit.ts';
 import { outDirOf, overSites, secretsOf, treeOptions, type Flags } from '../options.ts';
 import { sourcesOf, type CliOutput } from '../output.ts';

@@ -2,7 +2,7 @@
 import type { CAC } from 'cac';
 import { countDiagnostics } from '../../diagnostics/format.ts';
 import { hasFailures } from '../../diagnostics/types.ts';
-import { jsonOutput, jsonSite } from '../../diagnostics/envelope.ts';
+import { jsonOutput, jsonSite } from '../../report/envelope.ts';
 import { exitCode } from '../../diagnostics/exit.ts';
 import { overSites, secretsOf, type Flags } from '../options.ts';
 import { sourcesOf, type CliOutput } from '../output.ts';

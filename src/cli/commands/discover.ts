@@ -1,6 +1,6 @@
 // `harvgen discover`: unknown machines from the boot servers' logs, as node file stubs for review (the library: src/status/discover.ts).
 import type { CAC } from 'cac';
-import { jsonOutput, jsonSite } from '../../diagnostics/envelope.ts';
+import { jsonOutput, jsonSite } from '../../report/envelope.ts';
 import { exitCode } from '../../diagnostics/exit.ts';
 import { hasFailures } from '../../diagnostics/types.ts';
 import { overSites } from '../options.ts';

@@ -1,6 +1,6 @@
 // `harvgen explain`: every resolved value of one node, and the file and line that set it.
 import type { CAC } from 'cac';
-import { jsonOutput, jsonSite } from '../../diagnostics/envelope.ts';
+import { jsonOutput, jsonSite } from '../../report/envelope.ts';
 import { exitCode, EXIT } from '../../diagnostics/exit.ts';
 import { closest } from '../../util/suggest.ts';
 import type { Flags } from '../options.ts';

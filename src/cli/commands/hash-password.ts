@@ -1,7 +1,7 @@
 // `harvgen hash-password`: read a password and print its SHA-512 crypt hash for cluster.password
 // (the reading and hashing are src/cli/hash-password.ts).
 import type { CAC } from 'cac';
-import { jsonOutput } from '../../diagnostics/envelope.ts';
+import { jsonOutput } from '../../report/envelope.ts';
 import { EXIT, signalExitCode } from '../../diagnostics/exit.ts';
 import type { Flags } from '../options.ts';
 import type { CliOutput } from '../output.ts';

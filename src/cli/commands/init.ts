@@ -1,7 +1,7 @@
 // `harvgen init`: scaffold a commented site that passes check (the scaffolding is src/cli/init.ts).
 import type { CAC } from 'cac';
 import type { Diagnostic } from '../../diagnostics/types.ts';
-import { jsonOutput, jsonSite } from '../../diagnostics/envelope.ts';
+import { jsonOutput, jsonSite } from '../../report/envelope.ts';
 import { EXIT } from '../../diagnostics/exit.ts';
 import type { Flags } from '../options.ts';
 import type { CliOutput } from '../output.ts';

@@ -1,6 +1,6 @@
 // `harvgen status`: what every node did, from the boot servers' access logs (the library: src/status/).
 import type { CAC } from 'cac';
-import { jsonOutput, jsonSite } from '../../diagnostics/envelope.ts';
+import { jsonOutput, jsonSite } from '../../report/envelope.ts';
 import { exitCode } from '../../diagnostics/exit.ts';
 import { hasFailures } from '../../diagnostics/types.ts';
 import { overSites, type Flags } from '../options.ts';

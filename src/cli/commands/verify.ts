@@ -2,7 +2,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { isIP } from 'node:net';
 import type { CAC } from 'cac';
-import { jsonOutput, jsonSite } from '../../diagnostics/envelope.ts';
+import { jsonOutput, jsonSite } from '../../report/envelope.ts';
 import { exitCode } from '../../diagnostics/exit.ts';
 import { hasFailures } from '../../diagnostics/types.ts';
 import { overSites, type Flags } from '../options.ts';

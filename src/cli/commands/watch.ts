@@ -2,7 +2,7 @@
 import { existsSync } from 'node:fs';
 import type { CAC } from 'cac';
 import type { Diagnostic, WatchEvent } from '../../index.ts';
-import { jsonBuildOutput, jsonOutput } from '../../diagnostics/envelope.ts';
+import { jsonBuildOutput, jsonOutput } from '../../report/envelope.ts';
 import { EXIT, signalExitCode } from '../../diagnostics/exit.ts';
 import { outDirOf, secretsOf, treeOptions, type Flags } from '../options.ts';
 import { sourcesOf, type CliOutput } from '../output.ts';
