@@ -21,6 +21,7 @@ export function register(cli: CAC, out: CliOutput): void {
 }
 
 async function runCheck(dirs: string[], flags: Flags, out: CliOutput): Promise<number> {
+  // Startup: the command modules load with --version/--help; the library only when a command runs.
   const { check } = await import('../../index.ts');
   const result = await withProgress(out.io.err, flags.json === true, 'checking', (onProgress) =>
     check({ sites: dirs, strict: flags.strict === true, secrets: secretsOf(flags), onProgress }),

@@ -21,7 +21,9 @@ export function register(cli: CAC, out: CliOutput): void {
 }
 
 async function runDiscover(dirs: string[], flags: LogFlags & { dryRun?: boolean }, out: CliOutput): Promise<number> {
+  // Startup: status loads the compiler (compileModel), so not with --version/--help.
   const { parseSince } = await import('../../status/index.ts');
+  // Startup: discover loads the compiler through status, so not with --version/--help.
   const { discover } = await import('../../status/discover.ts');
   const o = logOptions(flags, Date.now(), parseSince);
   if ('problem' in o) return out.usageError(o.problem!);

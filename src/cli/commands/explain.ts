@@ -15,7 +15,9 @@ export function register(cli: CAC, out: CliOutput): void {
 }
 
 async function runExplain(dir: string, query: string, flags: Flags, out: CliOutput): Promise<number> {
+  // Startup: the command modules load with --version/--help; the library only when a command runs.
   const { compileSite } = await import('../../index.ts');
+  // Startup: explain loads the compiler (pipeline.ts, render), so not with --version/--help.
   const { explainNode, findNode, formatExplanation } = await import('../../explain/index.ts');
   const site = await compileSite(dir);
   const debug = flags.debug === true;

@@ -42,6 +42,7 @@ export function logOptions(flags: LogFlags, now: number, parseSince: (t: string,
 }
 
 async function runStatus(dirs: string[], flags: LogFlags, out: CliOutput): Promise<number> {
+  // Startup: status loads the compiler (compileModel), so not with --version/--help.
   const { status, parseSince } = await import('../../status/index.ts');
   const o = logOptions(flags, Date.now(), parseSince);
   if ('problem' in o) return out.usageError(o.problem!);

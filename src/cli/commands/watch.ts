@@ -23,6 +23,7 @@ async function runWatch(dirs: string[], flags: Flags, out: CliOutput): Promise<n
   // A directory that is not there is a usage error, named (not "disappeared" at the first event).
   const missing = dirs.find((d) => !existsSync(d));
   if (missing !== undefined) return out.usageError(`no such site directory: ${missing}`);
+  // Startup: the command modules load with --version/--help; the library only when a command runs.
   const { watch } = await import('../../index.ts');
   let failed: Diagnostic | undefined;
   const onBuild = ({ result, changed, startedAt, durationMs }: WatchEvent) => {
