@@ -3,6 +3,7 @@
 import { compile } from 'json-schema-to-typescript';
 import schema, { layerSchema, nodeSchema } from './site-schema.ts';
 import { CODES } from '../src/diagnostics/codes.ts';
+import { EXIT } from '../src/diagnostics/exit.ts';
 import { INSTALLER_RULES } from '../src/harvester/installer-rules.ts';
 import { KNOWN_RELEASES } from '../src/harvester/releases.ts';
 import { VALUE_KINDS, type ValueKindName } from '../src/util/value-kinds.ts';
@@ -137,7 +138,9 @@ export function replaceSection(text: string, name: string, body: string): string
 
 /** Markdown table of every diagnostic code (README "Diagnostic codes"). */
 export function renderCodesDocs(): string {
-  const rows = ['| code | severity | meaning |', '| --- | --- | --- |'];
-  for (const [code, info] of Object.entries(CODES)) rows.push(`| \`${code}\` | ${info.severity} | ${info.summary.replace(/\|/g, '\\|')} |`);
+  const rows = ['| code | severity | exit | meaning |', '| --- | --- | --- | --- |'];
+  for (const [code, info] of Object.entries(CODES)) {
+    rows.push(`| \`${code}\` | ${info.severity} | ${EXIT[info.exit]} | ${info.summary.replace(/\|/g, '\\|')} |`);
+  }
   return rows.join('\n') + '\n';
 }

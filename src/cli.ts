@@ -5,7 +5,7 @@
 // failure, 130 when watch is stopped with Ctrl-C. No stack trace reaches the user unless --debug.
 import { readFileSync } from 'node:fs';
 import { cac } from 'cac';
-import { JSON_COMMANDS } from './diagnostics/envelope.ts';
+import { JSON_COMMANDS } from './report/envelope.ts';
 import { EXIT } from './diagnostics/exit.ts';
 import { COMMANDS } from './cli/commands/index.ts';
 import { booleanFlagsLast, cacErrorMessage, globalOptions, unknownCommandMessage, unknownGlobalFlag } from './cli/options.ts';

@@ -1,7 +1,6 @@
 // harvgen's library API: check(), build(), watch() and verify(). The CLI is a thin layer over these. This
 // file is the public surface only: the orchestration of a run is in src/build/, one site through
 // the compiler in src/pipeline.ts, watching in src/watch/.
-import type { CompiledSite, CompileOptions } from './pipeline.ts';
 
 export type { Diagnostic, Severity } from './diagnostics/types.ts';
 export { hasFailures, sortDiagnostics } from './diagnostics/types.ts';
@@ -12,17 +11,10 @@ export type { SiteModel, ResolvedNode, HarvesterNode, OsNode, IscsiNode, NodeKin
 export type { Artifact, Manifest, ManifestNode } from './render/index.ts';
 export type { CompiledSite, CompileOptions, InputsRead } from './pipeline.ts';
 export type { MaskedValues } from './util/masked.ts';
-
-/**
- * Compile one site directory without touching the output. The compiler (yaml, ajv, eta and the
- * templates) is loaded on first use: a build whose sites are all up to date never loads it.
- */
-export async function compileSite(dir: string, options?: CompileOptions): Promise<CompiledSite> {
-  return (await import('./pipeline.ts')).compileSite(dir, options);
-}
+export { compileSite } from './pipeline.ts';
 export { recoverSite, type RecoveryResult } from './emit/index.ts';
 export { discoverSites } from './load/discover.ts';
-export { JSON_OUTPUT_VERSION, type JsonOutput, type JsonSite } from './diagnostics/envelope.ts';
+export { JSON_OUTPUT_VERSION, type JsonOutput, type JsonSite } from './report/envelope.ts';
 export { watch, type WatchOptions, type WatchHandle, type WatchEvent } from './watch/index.ts';
 export { check, type CheckOptions, type CheckResult, type ProgressEvent } from './build/check.ts';
 export { build, type BuildOptions, type BuildResult, type SiteBuild } from './build/build.ts';

@@ -29,7 +29,7 @@
 import type { Diagnostic } from './diagnostics/types.ts';
 import { readInputFiles, type InputFiles } from './inputs/index.ts';
 import { loadSite, type Locator, type ParseCache, type SourceFile } from './load/index.ts';
-import { configBlockSecrets, redact, resolveSecrets, secretRoot, type SecretMode } from './load/secrets.ts';
+import { configBlockSecrets, redact, resolveSecrets, secretRoot } from './load/secrets.ts';
 import { maskSpans, mayHoldSecretKey, secretSpans, spanValues } from './load/mask.ts';
 import type { InputStamp } from './load/stamps.ts';
 import { envDigests } from './cache/env.ts';
@@ -38,6 +38,7 @@ import { renderCache, renderSite, type Artifact, type RenderCache } from './rend
 import { checkSigningKey, resolveSigningKey, signManifest, type Signing } from './sign/index.ts';
 import { MaskedValues } from './util/masked.ts';
 import { validateSite } from './validate/index.ts';
+import type { SecretMode } from './types/secret-mode.ts';
 
 /** What a compile read, each file and directory stamped before it was read. */
 export interface InputsRead {

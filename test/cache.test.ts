@@ -22,7 +22,7 @@ import { generateRepo, nodeFile, nodeText } from '../bench/gen.ts';
 import { createHash } from 'node:crypto';
 import { build, type BuildOptions } from '../src/index.ts';
 import { formatDiagnostics } from '../src/diagnostics/format.ts';
-import { jsonBuildOutput } from '../src/diagnostics/envelope.ts';
+import { jsonBuildOutput } from '../src/report/envelope.ts';
 import { RACY_MS } from '../src/load/stamps.ts';
 import { readTree } from './helpers/tree.ts';
 import { tempDir } from './helpers/tmp.ts';

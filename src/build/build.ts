@@ -12,7 +12,8 @@ import { dropRecord, manifestVouched, replayedSources, upToDate, writeRecord, ty
 import { compileAll, type CheckOptions } from './check.ts';
 import { emitNotes, staleSite } from './notes.ts';
 import { openPasses, type Passes } from './passes.ts';
-import { summaryOf } from './summary.ts';
+import { summaryOf, type SiteSummary, type Summarized } from './summary.ts';
+import type { SecretMode } from '../types/secret-mode.ts';
 
 /** Options for build(). */
 export interface BuildOptions extends CheckOptions {
@@ -105,185 +106,302 @@ async function buildWith(options: BuildOptions, open: (count: number) => Promise
   );
   // The output root may be a link (the user chose it): resolved once, so that every path below
   // it is checked link by link (emit) and cannot be redirected by re-pointing the root mid-build.
-  const realRoot = realPath(outRoot);
+  const out: Output = { cwd, outRoot, realRoot: realPath(outRoot), compare };
   // Up-to-date sites are not compiled. --check and --dry-run compare everything, --force compiles everything.
-  const records = new Map<number, SiteRecord & { readonly sources: Readonly<Record<string, string>> }>();
-  if (!compare && !options.force && unsafe === undefined) {
-    for (const [i, dir] of options.sites.entries()) {
-      const r = upToDate(realRoot, resolve(cwd, dir), {
-        verifyOutput: !options.trusted?.has(dir),
-        secrets: options.secrets ?? 'markers',
-        env: options.env ?? process.env,
-        strict: options.strict === true,
-        shown: [cwd, dir],
-      });
-      // Its diagnostics replayed as its last build reported them, code frames included.
-      if (r) records.set(i, { ...r, sources: replayedSources(r) });
-    }
-  }
+  const records = !compare && !options.force && unsafe === undefined ? upToDateRecords(options, out) : new Map<number, Replayed>();
   // In process or on worker threads (--jobs), the same from here on: src/build/passes.ts.
   const passes = await open(options.sites.length - records.size);
   const { result: checked, skipped } = await compileAll({ ...options, stamps: !compare }, records, passes.model, passes.concurrent);
-  // Sites waiting for their second pass (let go once rendered); `compiled` holds each site as
-  // reported (rendered once its turn came, else as the first pass left it).
-  const pending: (ModelledSite | undefined)[] = checked.sites.map((s, i) => (passes.renderable(i, s) ? s : undefined));
-  const compiled: CompiledSite[] = checked.sites.map(({ renderable: _notRendered, ...s }) => s);
+  const run = startRendering(checked.sites, checked.diagnostics, passes, options.keepArtifacts === true);
   const crossSite = checked.diagnostics.some(
     (d) => d.severity === 'error' && (d.code.startsWith('SITE_') || d.code === 'EMIT_DUPLICATE_SITE'),
   );
-  const compileDiagnostics = [...checked.diagnostics];
-  const emitDiagnostics: Diagnostic[] = [];
-  const all = () => [...sortDiagnostics(compileDiagnostics), ...emitDiagnostics];
-  // A site rendered (once), what rendering added to its diagnostics reported: a site that
-  // rendered no files without saying why is an internal error, never a silent success (exit
-  // codes never lie).
-  // `next`: the sites to be finished after this one, rendered ahead on the workers (at most
-  // `passes.ahead` of them), so that the main thread holds only a few sites' files at once.
-  const finish = async (i: number, next: readonly number[] = []): Promise<CompiledSite> => {
-    const modelled = pending[i];
-    if (!modelled) return compiled[i]!;
-    pending[i] = undefined;
-    // This site's render is asked for first, so that it never waits behind the ones rendered ahead.
-    const rendering = passes.render(i, modelled);
-    for (const j of next.slice(0, passes.ahead)) if (pending[j]) passes.prefetch(j, pending[j]!);
-    let full = await rendering;
-    const added = full.diagnostics.slice(modelled.diagnostics.length);
-    if (!full.artifacts && !hasFailures(full.diagnostics)) {
-      const silent: Diagnostic = {
-        code: 'INTERNAL_ERROR',
-        severity: 'error',
-        message: `harvgen failed on ${full.dir}: rendering produced no files and reported no error (this is a bug in harvgen)`,
-        hint: 'Please report it with the inventory. Nothing was written for this site.',
-      };
-      added.push(silent);
-      full = { ...full, diagnostics: [...full.diagnostics, silent] };
-    }
-    compileDiagnostics.push(...added);
-    compiled[i] = full;
-    return full;
-  };
-  const letGo = (i: number): void => {
-    const site = compiled[i]!;
-    if (options.keepArtifacts || !site.artifacts) return;
-    const { artifacts: _dropped, ...rest } = site;
-    compiled[i] = rest;
-  };
   // --all-or-nothing: every site rendered first, so that a render problem anywhere writes nothing.
   const streaming = options.allOrNothing !== true;
-  const indices = compiled.map((_s, i) => i);
-  if (!streaming) for (let i = 0; i < compiled.length; i++) await finish(i, indices.slice(i + 1));
-  const compiledOk = !hasFailures(compileDiagnostics, options.strict);
-  // A failed build still reports every problem of every site, render problems included.
-  const failedBuild = async (): Promise<BuildResult> => {
-    for (let i = 0; i < compiled.length; i++) {
-      await finish(i, indices.slice(i + 1));
-      letGo(i);
-    }
-    return { ok: false, sites: [], compiled, diagnostics: all() };
-  };
+  if (!streaming) await renderAll(run, false);
+  const compiledOk = !hasFailures(run.compileDiagnostics, options.strict);
   const skippedDirs = new Map([...skipped].map(([i, r]) => [options.sites[i]!, r]));
-  // A site with errors is not written. The others are, unless --all-or-nothing, or unless the
-  // error is between sites (a clash of names or URLs involves all of them).
-  const failed = (s: CompiledSite) =>
-    !skippedDirs.has(s.dir) && (!summaryOf(s) || (!streaming && !s.artifacts) || hasFailures(s.diagnostics, options.strict));
-  const writable = compiled.flatMap((s, i) => (failed(s) ? [] : [i]));
-  if (!compiledOk && (options.allOrNothing || crossSite || writable.length === 0)) return failedBuild();
-  if (unsafe !== undefined) {
-    compileDiagnostics.push({
-      code: 'EMIT_OUT_DIR_UNSAFE',
-      severity: 'error',
-      message: `refusing to write to ${outRoot}: ${unsafe}`,
-      hint: 'Use a directory of its own for the output, e.g. `--out out` next to `sites/`.',
-    });
-    return failedBuild();
-  }
+  const writable = writableSites(run.compiled, skippedDirs, streaming, options.strict);
+  if (!compiledOk && (options.allOrNothing || crossSite || writable.length === 0)) return failedBuild(run);
   // The committed tree and the deploy tree never share a directory (README "Secrets and the committed tree").
   const secrets = options.secrets ?? 'markers';
-  const kind = treeKindProblem(
-    realRoot,
-    secrets,
-    writable.flatMap((i) => (compiled[i]!.site ? [compiled[i]!.site!] : [])),
-  );
-  if (kind !== undefined) {
-    compileDiagnostics.push({
+  const refused = outputRefused(out, unsafe, secrets, siteNames(run.compiled, writable));
+  if (refused !== undefined) {
+    run.compileDiagnostics.push(refused);
+    return failedBuild(run);
+  }
+  if (secrets === 'filled' && !compare) markDeployTree(out.realRoot);
+  const { sites, diagnostics: emitDiagnostics } = await writeSites(run, writable, skippedDirs, out, options);
+  const diagnostics = [...sortDiagnostics(run.compileDiagnostics), ...emitDiagnostics];
+  // A repaired tree is news, not a problem: it never fails a build, even with --strict.
+  const failing = diagnostics.filter((d) => d.code !== 'EMIT_RECOVERED');
+  return { ok: !hasFailures(failing, options.strict), sites, compiled: run.compiled, diagnostics };
+}
+
+/** Where a build writes, resolved once. */
+interface Output {
+  readonly cwd: string;
+  /** The output root as given (`--out`), absolute. */
+  readonly outRoot: string;
+  /** The output root's real path: everything is written below it. */
+  readonly realRoot: string;
+  /** --check or --dry-run: compare only, write nothing (no record either). */
+  readonly compare: boolean;
+}
+
+/** An up-to-date site's record, with the sources its diagnostics are replayed with. */
+type Replayed = SiteRecord & { readonly sources: Readonly<Record<string, string>> };
+
+/** The sites whose record still holds (by index): they are not compiled. */
+function upToDateRecords(options: BuildOptions, out: Output): Map<number, Replayed> {
+  const records = new Map<number, Replayed>();
+  for (const [i, dir] of options.sites.entries()) {
+    const r = upToDate(out.realRoot, resolve(out.cwd, dir), {
+      verifyOutput: !options.trusted?.has(dir),
+      secrets: options.secrets ?? 'markers',
+      env: options.env ?? process.env,
+      strict: options.strict === true,
+      shown: [out.cwd, dir],
+    });
+    // Its diagnostics replayed as its last build reported them, code frames included.
+    if (r) records.set(i, { ...r, sources: replayedSources(r) });
+  }
+  return records;
+}
+
+/** The sites of a build between its two passes. */
+interface Rendering {
+  readonly passes: Passes;
+  /** Sites waiting for their second pass (let go once rendered). */
+  readonly pending: (ModelledSite | undefined)[];
+  /** Each site as reported (rendered once its turn came, else as the first pass left it). */
+  readonly compiled: CompiledSite[];
+  /** The first pass's diagnostics, then what rendering added (unsorted). */
+  readonly compileDiagnostics: Diagnostic[];
+  readonly keepArtifacts: boolean;
+}
+
+function startRendering(
+  sites: readonly (ModelledSite & Summarized)[],
+  diagnostics: readonly Diagnostic[],
+  passes: Passes,
+  keepArtifacts: boolean,
+): Rendering {
+  return {
+    passes,
+    pending: sites.map((s, i) => (passes.renderable(i, s) ? s : undefined)),
+    compiled: sites.map(({ renderable: _notRendered, ...s }) => s),
+    compileDiagnostics: [...diagnostics],
+    keepArtifacts,
+  };
+}
+
+/**
+ * Render site `i` (once), its added diagnostics reported: a site that rendered no files without
+ * saying why is an internal error, never a silent success (exit codes never lie). `next`: the
+ * sites to be finished after this one, rendered ahead on the workers (at most `passes.ahead` of
+ * them), so that the main thread holds only a few sites' files at once.
+ */
+async function finishSite(run: Rendering, i: number, next: readonly number[] = []): Promise<CompiledSite> {
+  const modelled = run.pending[i];
+  if (!modelled) return run.compiled[i]!;
+  run.pending[i] = undefined;
+  // This site's render is asked for first, so that it never waits behind the ones rendered ahead.
+  const rendering = run.passes.render(i, modelled);
+  for (const j of next.slice(0, run.passes.ahead)) if (run.pending[j]) run.passes.prefetch(j, run.pending[j]!);
+  let full = await rendering;
+  const added = full.diagnostics.slice(modelled.diagnostics.length);
+  if (!full.artifacts && !hasFailures(full.diagnostics)) {
+    const silent = silentRender(full.dir);
+    added.push(silent);
+    full = { ...full, diagnostics: [...full.diagnostics, silent] };
+  }
+  run.compileDiagnostics.push(...added);
+  run.compiled[i] = full;
+  return full;
+}
+
+function silentRender(dir: string): Diagnostic {
+  return {
+    code: 'INTERNAL_ERROR',
+    severity: 'error',
+    message: `harvgen failed on ${dir}: rendering produced no files and reported no error (this is a bug in harvgen)`,
+    hint: 'Please report it with the inventory. Nothing was written for this site.',
+  };
+}
+
+/** Drop site `i`'s files from `compiled` (unless `keepArtifacts`). */
+function letGo(run: Rendering, i: number): void {
+  const site = run.compiled[i]!;
+  if (run.keepArtifacts || !site.artifacts) return;
+  const { artifacts: _dropped, ...rest } = site;
+  run.compiled[i] = rest;
+}
+
+/** Render every site in order (each one's successors ahead), letting each go after it when `release`. */
+async function renderAll(run: Rendering, release: boolean): Promise<void> {
+  const indices = run.compiled.map((_s, i) => i);
+  for (let i = 0; i < run.compiled.length; i++) {
+    await finishSite(run, i, indices.slice(i + 1));
+    if (release) letGo(run, i);
+  }
+}
+
+/** A build that writes nothing still reports every problem of every site, render problems included. */
+async function failedBuild(run: Rendering): Promise<BuildResult> {
+  await renderAll(run, true);
+  return { ok: false, sites: [], compiled: run.compiled, diagnostics: sortDiagnostics(run.compileDiagnostics) };
+}
+
+/**
+ * The sites to write, by index. A site with errors is not written. The others are, unless
+ * --all-or-nothing, or unless the error is between sites (a clash of names or URLs involves all
+ * of them: decided by the caller).
+ */
+function writableSites(
+  compiled: readonly CompiledSite[],
+  skippedDirs: ReadonlyMap<string, unknown>,
+  streaming: boolean,
+  strict: boolean | undefined,
+): number[] {
+  const failed = (s: CompiledSite) =>
+    !skippedDirs.has(s.dir) && (!summaryOf(s) || (!streaming && !s.artifacts) || hasFailures(s.diagnostics, strict));
+  return compiled.flatMap((s, i) => (failed(s) ? [] : [i]));
+}
+
+function siteNames(compiled: readonly CompiledSite[], indices: readonly number[]): string[] {
+  return indices.flatMap((i) => (compiled[i]!.site ? [compiled[i]!.site!] : []));
+}
+
+/** Why the output root may not be written (`EMIT_OUT_DIR_UNSAFE`): an unsafe directory, or the other kind of tree. */
+function outputRefused(out: Output, unsafe: string | undefined, secrets: SecretMode, sites: readonly string[]): Diagnostic | undefined {
+  if (unsafe !== undefined) {
+    return {
       code: 'EMIT_OUT_DIR_UNSAFE',
       severity: 'error',
-      message: `refusing to ${secrets === 'filled' ? 'write the deploy tree (secrets filled in) to' : 'write the committed tree to'} ${outRoot}: ${kind.problem}`,
-      hint: kind.hint,
-    });
-    return failedBuild();
+      message: `refusing to write to ${out.outRoot}: ${unsafe}`,
+      hint: 'Use a directory of its own for the output, e.g. `--out out` next to `sites/`.',
+    };
   }
-  if (secrets === 'filled' && !compare) markDeployTree(realRoot);
+  const kind = treeKindProblem(out.realRoot, secrets, sites);
+  if (kind === undefined) return undefined;
+  return {
+    code: 'EMIT_OUT_DIR_UNSAFE',
+    severity: 'error',
+    message: `refusing to ${secrets === 'filled' ? 'write the deploy tree (secrets filled in) to' : 'write the committed tree to'} ${out.outRoot}: ${kind.problem}`,
+    hint: kind.hint,
+  };
+}
+
+/**
+ * Write (or with --check/--dry-run compare) the writable sites one after another, each rendered
+ * when its turn comes and let go once written. An up-to-date site is reported as its record says.
+ */
+async function writeSites(
+  run: Rendering,
+  writable: readonly number[],
+  skippedDirs: ReadonlyMap<string, SiteRecord>,
+  out: Output,
+  options: BuildOptions,
+): Promise<{ sites: SiteBuild[]; diagnostics: Diagnostic[] }> {
   const sites: SiteBuild[] = [];
+  const diagnostics: Diagnostic[] = [];
   for (const [k, i] of writable.entries()) {
-    const partial = compiled[i]!;
-    const dir = resolve(outRoot, partial.site!);
+    const partial = run.compiled[i]!;
+    const dir = resolve(out.outRoot, partial.site!);
     const record = skippedDirs.get(partial.dir);
     if (record) {
       const files = record.files.map((f) => f[0]);
       sites.push({ site: record.site, dir, files, nodes: record.nodes, written: [], removed: [], unchanged: files, upToDate: true });
       continue;
     }
-    const s = await finish(i, writable.slice(k + 1));
-    letGo(i);
+    const s = await finishSite(run, i, writable.slice(k + 1));
+    letGo(run, i);
     if (!s.artifacts || hasFailures(s.diagnostics, options.strict)) continue; // a render problem: reported, not written
-    try {
-      // Whether the manifest.json on disk is the last build's own (the record vouches for it), then
-      // forgotten: a build killed from here on leaves no record, so the next one compiles.
-      const trustManifest = !compare && manifestVouched(realRoot, resolve(cwd, s.dir), s.site!);
-      if (!compare) dropRecord(realRoot, resolve(cwd, s.dir));
-      const siteOut = join(realRoot, s.site!);
-      const known = options.trusted?.has(s.dir) ? options.emitted?.get(siteOut) : undefined;
-      options.emitted?.delete(siteOut);
-      const r = await emitSite(siteOut, s.artifacts, {
-        dryRun: compare,
-        exact: options.force === true,
-        trustManifest,
-        ...(known ? { known } : {}),
-      });
-      if (!compare) options.emitted?.set(siteOut, new Map(s.artifacts.map((a) => [a.path, a])));
-      const summary = summaryOf(s)!;
-      sites.push({ ...r, site: s.site!, dir, files: s.artifacts.map((a) => a.path), nodes: summary.nodes });
-      emitDiagnostics.push(...emitNotes(dir, s.dir, r, options.check === true));
-      if (options.check) emitDiagnostics.push(...staleSite(dir, s.dir, r));
-      // A site written without an error may be skipped next time (its warnings are replayed from
-      // its record); any written site's record vouches for its manifest.json.
-      if (!compare) {
-        const stamps = s.inputs?.complete ? s.inputs.stamps : undefined;
-        writeRecord(
-          realRoot,
-          {
-            dir: resolve(cwd, s.dir),
-            site: s.site!,
-            server: summary.server,
-            dnsmasq: summary.dnsmasq,
-            nodes: summary.nodes,
-            stamps,
-            secrets: options.secrets ?? 'markers',
-            clean: stamps !== undefined && !s.diagnostics.some((d) => d.severity === 'error') && !r.untrusted && !r.recovery,
-            env: s.inputs?.env,
-            diagnostics: s.diagnostics,
-            sources: s.sources,
-            shown: [cwd, s.dir],
-          },
-          s.artifacts,
-        );
-      }
-    } catch (e) {
-      emitDiagnostics.push(
-        e instanceof EmitError
-          ? { code: e.code, severity: 'error', message: e.message, hint: e.hint }
-          : {
-              code: 'EMIT_WRITE_FAILED',
-              severity: 'error',
-              message: `cannot write ${dir}: ${(e as Error).message}`,
-              hint: 'Check permissions and free space of the output directory. The tree is whole: the next build finishes or undoes what this one started.',
-            },
-      );
-    }
+    const written = await writeSite(s, s.artifacts, dir, out, options);
+    if (written.built) sites.push(written.built);
+    diagnostics.push(...written.diagnostics);
   }
-  const diagnostics = all();
-  // A repaired tree is news, not a problem: it never fails a build, even with --strict.
-  const failing = diagnostics.filter((d) => d.code !== 'EMIT_RECOVERED');
-  return { ok: !hasFailures(failing, options.strict), sites, compiled, diagnostics };
+  return { sites, diagnostics };
+}
+
+/** Write (or compare) one rendered site, then record it; what emit did and the notes and problems it reported. */
+async function writeSite(
+  s: CompiledSite,
+  artifacts: readonly Artifact[],
+  dir: string,
+  out: Output,
+  options: BuildOptions,
+): Promise<{ built?: SiteBuild; diagnostics: Diagnostic[] }> {
+  const { compare, cwd, realRoot } = out;
+  const diagnostics: Diagnostic[] = [];
+  let built: SiteBuild | undefined;
+  try {
+    // Whether the manifest.json on disk is the last build's own (the record vouches for it), then
+    // forgotten: a build killed from here on leaves no record, so the next one compiles.
+    const trustManifest = !compare && manifestVouched(realRoot, resolve(cwd, s.dir), s.site!);
+    if (!compare) dropRecord(realRoot, resolve(cwd, s.dir));
+    const siteOut = join(realRoot, s.site!);
+    const known = options.trusted?.has(s.dir) ? options.emitted?.get(siteOut) : undefined;
+    options.emitted?.delete(siteOut);
+    const r = await emitSite(siteOut, artifacts, {
+      dryRun: compare,
+      exact: options.force === true,
+      trustManifest,
+      ...(known ? { known } : {}),
+    });
+    if (!compare) options.emitted?.set(siteOut, new Map(artifacts.map((a) => [a.path, a])));
+    const summary = summaryOf(s)!;
+    built = { ...r, site: s.site!, dir, files: artifacts.map((a) => a.path), nodes: summary.nodes };
+    diagnostics.push(...emitNotes(dir, s.dir, r, options.check === true));
+    if (options.check) diagnostics.push(...staleSite(dir, s.dir, r));
+    if (!compare) recordSite(s, artifacts, r, summary, out, options);
+  } catch (e) {
+    diagnostics.push(writeFailure(e, dir));
+  }
+  return { ...(built ? { built } : {}), diagnostics };
+}
+
+/**
+ * Record a written site: one written without an error may be skipped next time (its warnings are
+ * replayed from its record); any written site's record vouches for its manifest.json.
+ */
+function recordSite(
+  s: CompiledSite,
+  artifacts: readonly Artifact[],
+  r: EmitResult,
+  summary: SiteSummary,
+  out: Output,
+  options: BuildOptions,
+): void {
+  const stamps = s.inputs?.complete ? s.inputs.stamps : undefined;
+  writeRecord(
+    out.realRoot,
+    {
+      dir: resolve(out.cwd, s.dir),
+      site: s.site!,
+      server: summary.server,
+      dnsmasq: summary.dnsmasq,
+      nodes: summary.nodes,
+      stamps,
+      secrets: options.secrets ?? 'markers',
+      clean: stamps !== undefined && !s.diagnostics.some((d) => d.severity === 'error') && !r.untrusted && !r.recovery,
+      env: s.inputs?.env,
+      diagnostics: s.diagnostics,
+      sources: s.sources,
+      shown: [out.cwd, s.dir],
+    },
+    artifacts,
+  );
+}
+
+function writeFailure(e: unknown, dir: string): Diagnostic {
+  return e instanceof EmitError
+    ? { code: e.code, severity: 'error', message: e.message, hint: e.hint }
+    : {
+        code: 'EMIT_WRITE_FAILED',
+        severity: 'error',
+        message: `cannot write ${dir}: ${(e as Error).message}`,
+        hint: 'Check permissions and free space of the output directory. The tree is whole: the next build finishes or undoes what this one started.',
+      };
 }

@@ -1,10 +1,10 @@
 // check(), and the compiling of a run's sites that build() shares with it: every site through
-// the first pass of the pipeline (or both, for check), then the checks between sites. The
-// compiler is loaded on first use: a build whose sites are all up to date never loads it.
+// the first pass of the pipeline (or both, for check), then the checks between sites.
 import type { Diagnostic } from '../diagnostics/types.ts';
 import { hasFailures, sortDiagnostics } from '../diagnostics/types.ts';
 import type { InputStamp } from '../load/stamps.ts';
-import type { CompiledSite, CompileOptions, ModelledSite } from '../pipeline.ts';
+import { compileSite, type CompiledSite, type CompileOptions, type ModelledSite } from '../pipeline.ts';
+import { crossSiteDiagnostics } from '../validate/cross-site.ts';
 import { NOTHING_MASKED } from '../util/masked.ts';
 import { summaryOf, type Summarized } from './summary.ts';
 
@@ -35,7 +35,7 @@ export interface CheckResult {
 
 /** Validate site directories (everything `build` does except writing). */
 export async function check(options: CheckOptions & { readonly strict?: boolean }): Promise<CheckResult> {
-  return (await compileAll(options, new Map(), async (dir, o) => (await import('../pipeline.ts')).compileSite(dir, o))).result;
+  return (await compileAll(options, new Map(), async (dir, o) => compileSite(dir, o))).result;
 }
 
 /**
@@ -101,10 +101,7 @@ export async function compileAll<S extends (ModelledSite | CompiledSite) & Summa
     }
   }
   const compiled = sites.flatMap((s) => (s ? [s] : []));
-  const between =
-    compiled.length > 1
-      ? (await import('../validate/cross-site.ts')).crossSiteDiagnostics(compiled.map((s) => ({ ...s, facts: s.summary?.facts })))
-      : [];
+  const between = compiled.length > 1 ? crossSiteDiagnostics(compiled.map((s) => ({ ...s, facts: s.summary?.facts }))) : [];
   const replayed = [...skipped.values()].flatMap((r) => r.diagnostics ?? []);
   const diagnostics = sortDiagnostics([...compiled.flatMap((s) => s.diagnostics), ...replayed, ...duplicateSites(compiled), ...between]);
   // A site not compiled: its record stands in (its inputs are those the record holds, for watch).

@@ -1,9 +1,10 @@
 // The two passes of build() over a run's sites, in process (`--jobs 1`, watch, the library's
 // default) or on a pool of worker threads (src/build/pool.ts). build() reads sites the same way
 // from both: their model through summaryOf (src/build/summary.ts), never directly.
-import type { CompiledSite, CompileOptions, ModelledSite } from '../pipeline.ts';
+import { compileModel, renderModelled, type CompiledSite, type CompileOptions, type ModelledSite } from '../pipeline.ts';
 import type { Summarized } from './summary.ts';
 import type { CheckOptions } from './check.ts';
+import { WorkerPool } from './pool.ts';
 
 /** How build() runs the passes. */
 export interface Passes {
@@ -23,9 +24,9 @@ export interface Passes {
 export const IN_PROCESS: Passes = {
   concurrent: false,
   ahead: 0,
-  model: async (dir, options) => (await import('../pipeline.ts')).compileModel(dir, options),
+  model: async (dir, options) => compileModel(dir, options),
   renderable: (_index, site) => site.renderable !== undefined,
-  render: async (_index, site) => (await import('../pipeline.ts')).renderModelled(site),
+  render: async (_index, site) => renderModelled(site),
   prefetch: () => undefined,
   close: async () => undefined,
 };
@@ -37,7 +38,7 @@ export const IN_PROCESS: Passes = {
 export async function openPasses(options: CheckOptions & { readonly jobs?: number }, count: number): Promise<Passes> {
   const jobs = Math.min(options.jobs ?? 1, count);
   if (jobs < 2 || options.parseCache || options.renderCaches) return IN_PROCESS;
-  const pool = new (await import('./pool.ts')).WorkerPool(jobs);
+  const pool = new WorkerPool(jobs);
   return {
     concurrent: true,
     ahead: jobs,

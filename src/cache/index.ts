@@ -29,7 +29,6 @@ import { LOCK_FILE } from '../emit/lock.ts';
 import { TEMP_SUFFIX } from '../emit/safe-path.ts';
 import { directoriesSettled, scanTree } from '../emit/tree.ts';
 import { inputBytes, stampsHold, type InputStamp } from '../load/stamps.ts';
-import type { SecretMode } from '../load/secrets.ts';
 import { isSafeRelativePath, sha256Hex, type Artifact } from '../render/artifact.ts';
 import { macHolds, stateKey, stateMac } from './key.ts';
 import { envHolds } from './env.ts';
@@ -39,6 +38,7 @@ import { framesOf, type Frames } from './replay.ts';
 export { replayedSources } from './replay.ts';
 import type { Diagnostic } from '../diagnostics/types.ts';
 import { LAYOUT } from '../render/layout.ts';
+import type { SecretMode } from '../types/secret-mode.ts';
 
 export { stateKeyDir } from './key.ts';
 

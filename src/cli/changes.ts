@@ -13,9 +13,7 @@ import { redact, SECRET_FIELDS, SECRET_MARKERS } from '../load/secrets.ts';
 import { MIN_REDACTED } from '../pipeline.ts';
 import { unifiedDiff } from './diff.ts';
 import { openNoFollow, readWhole } from '../util/read-fd.ts';
-
-/** How a file of the output differs from what the build writes. */
-export type ChangeStatus = 'missing' | 'extra' | 'differs';
+import type { ChangeStatus } from '../report/envelope.ts';
 
 /** One file that would change. */
 export interface FileChange {

@@ -2,6 +2,7 @@
 // output tree (`--out`, `--deploy`), the site directories, and how cac sees boolean flags.
 import type { CAC, Command } from 'cac';
 import { closest } from '../util/suggest.ts';
+import { discoverSites, noSitesReason } from '../load/discover.ts';
 import type { CliOutput, PrintFlags } from './output.ts';
 
 /** Every flag a command may be given (cac camel-cases them: `--dry-run` is `dryRun`). */
@@ -52,7 +53,6 @@ export const secretsOf = (flags: Flags): 'filled' | 'markers' => (flags.deploy =
 export function overSites(out: CliOutput, run: (dirs: string[], flags: Flags) => Promise<number>) {
   return async (given: string[], flags: Flags): Promise<number> => {
     if (given.length > 0) return run(given, flags);
-    const { discoverSites, noSitesReason } = await import('../load/discover.ts');
     const found = await discoverSites(process.cwd());
     if (found.length === 0) return out.usageError(`no site directory given, and ${await noSitesReason(process.cwd())}`);
     return run(found, flags);

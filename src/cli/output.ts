@@ -1,10 +1,10 @@
 // How the CLI prints, shared by every command: results on stdout (per-site summaries, `--json`
 // documents), diagnostics and progress on stderr, the colour decision, and the two failures any
 // command can end in (a usage error, an internal error). The `--json` document itself is
-// src/diagnostics/envelope.ts; the exit codes are src/diagnostics/exit.ts.
+// src/report/envelope.ts; the exit codes are src/diagnostics/exit.ts.
 import type { Diagnostic } from '../diagnostics/types.ts';
 import { formatDiagnostics } from '../diagnostics/format.ts';
-import { jsonOutput, type JsonCommand, type JsonOutput } from '../diagnostics/envelope.ts';
+import { jsonOutput, type JsonCommand, type JsonOutput } from '../report/envelope.ts';
 import { EXIT } from '../diagnostics/exit.ts';
 
 /** Output streams (a TTY flag decides progress lines and colour). */

@@ -1,6 +1,8 @@
 // The exit-code policy: what a run's result and diagnostics mean to a shell script. It lives with
-// the diagnostics catalogue because the codes decide it; the CLI only returns the number.
+// the diagnostics catalogue because the codes decide it (each code's `exit` class in `CODES`);
+// the CLI only returns the number.
 import type { Diagnostic } from './types.ts';
+import { CODES, type Code } from './codes.ts';
 
 /** The exit codes harvgen returns (README "Exit codes"). */
 export const EXIT = {
@@ -16,26 +18,14 @@ export const EXIT = {
   terminated: 143,
 } as const;
 
-/** Codes that mean "could not do the job" (exit 2) rather than "the inventory is wrong" (exit 1). */
-const FAILED = new Set([
-  'INTERNAL_ERROR',
-  'EMIT_WRITE_FAILED',
-  'LOAD_READ_FAILED',
-  'CLI_USAGE',
-  'EMIT_OUT_DIR_UNSAFE',
-  'EMIT_LOCKED',
-  'EMIT_SYMLINK_REFUSED',
-  // verify: no answer from a server, or no deploy tree to compare with.
-  'VERIFY_UNREACHABLE',
-  'VERIFY_NO_DEPLOY_TREE',
-  'STATUS_LOG_UNREADABLE',
-  // ssh-keygen missing or failing (signed trees).
-  'SIGNING_FAILED',
-]);
+/** True when the code's catalogue entry says "could not do the job" (exit 2); an unknown code is `invalid`. */
+function jobFailed(code: string): boolean {
+  return Object.hasOwn(CODES, code) && CODES[code as Code].exit === 'failed';
+}
 
-/** The exit code of a run that finished: 0 when `ok`, else 2 when a diagnostic says the job could not be done, else 1. */
+/** The exit code of a run that finished: 0 when `ok`, else 2 when a diagnostic's code has the exit class `failed`, else 1. */
 export function exitCode(ok: boolean, diagnostics: readonly Diagnostic[]): number {
-  return ok ? EXIT.ok : diagnostics.some((d) => FAILED.has(d.code) || d.code.startsWith('LOAD_READ')) ? EXIT.failed : EXIT.invalid;
+  return ok ? EXIT.ok : diagnostics.some((d) => jobFailed(d.code)) ? EXIT.failed : EXIT.invalid;
 }
 
 /** The exit code of a run stopped by a signal. */

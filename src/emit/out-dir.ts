@@ -2,10 +2,10 @@
 // directory, or anywhere that mixes generated files with an inventory (the site directory
 // itself, inside it, or above it). Compared as real paths, so links do not hide a match.
 import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
-import type { SecretMode } from '../load/secrets.ts';
 import { homedir } from 'node:os';
 import { basename, dirname, join, resolve, sep } from 'node:path';
 import { LAYOUT } from '../render/layout.ts';
+import type { SecretMode } from '../types/secret-mode.ts';
 
 const SYSTEM_DIRS = [
   '/bin',

@@ -6,12 +6,12 @@
 // (scripts/schema-outputs.ts), and test/installer-rules.test.ts has a case on each side of every
 // release boundary and threshold.
 import type { Code } from '../diagnostics/codes.ts';
-import type { InventoryPath } from '../load/index.ts';
 import type { HardwareFacts, HarvesterNode } from '../model/index.ts';
 import type { EffectiveConfig } from '../render/kinds/harvester/effective.ts';
 import type { HarvesterVersion } from './versions.ts';
 import { witnessHasNoData } from './witness.ts';
 import { webhookProblem } from './webhooks.ts';
+import type { InventoryPath } from '../util/paths.ts';
 
 export type { HardwareFacts };
 

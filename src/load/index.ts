@@ -8,29 +8,16 @@ import { readInventoryText } from './read-text.ts';
 import { parseYamlFile } from './yaml/parse.ts';
 import type { SourceFile } from './yaml/source-file.ts';
 import { redact, SECRET_FIELDS } from './secrets.ts';
-import {
-  createLocator,
-  NO_SOURCE,
-  type InventoryPath,
-  type LocateTarget,
-  type Locator,
-  type NodeOrigin,
-  type SourceLocation,
-} from './locate.ts';
+import { createLocator, NO_SOURCE, type LocateTarget, type Locator, type NodeOrigin, type SourceLocation } from './locate.ts';
 import { outsideDiagnostic, outsideProblem, realPathOf, repoBoundary, type RepoBoundary } from './repo.ts';
 import { stampNow, stampOf, stampTree, type InputStamp } from './stamps.ts';
+import type { InventoryPath } from '../util/paths.ts';
+import type { Layers } from '../types/layers.ts';
 
 export type { SourceFile } from './yaml/source-file.ts';
-export type { Locator, InventoryPath, SourceLocation, LocateTarget } from './locate.ts';
+export type { Locator, SourceLocation, LocateTarget } from './locate.ts';
 export type { RepoBoundary } from './repo.ts';
-export { NO_SOURCE, PROFILE_LAYER, REPO_LAYER } from './locate.ts';
-
-/** Shared layers next to the site directories (`sites/_defaults.yaml`, `sites/_profiles/*.yaml`), as written. */
-export interface Layers {
-  readonly repo?: Record<string, unknown>;
-  /** Profiles by name (the file name without `.yaml`). */
-  readonly profiles: Readonly<Record<string, Record<string, unknown>>>;
-}
+export { NO_SOURCE } from './locate.ts';
 
 /** The result of loading one site directory. */
 export interface LoadedSite {

@@ -3,9 +3,8 @@
 // index remembers its file and its path inside that file.
 import { isMap, isNode, isPair, isScalar, type Node } from 'yaml';
 import type { InventoryPath } from '../util/paths.ts';
+import { PROFILE_LAYER, REPO_LAYER } from '../types/layers.ts';
 import type { SourceFile } from './yaml/source-file.ts';
-
-export type { InventoryPath } from '../util/paths.ts';
 
 /** A source position. */
 export interface SourceLocation {
@@ -34,11 +33,6 @@ export interface NodeOrigin {
   /** Path of the node mapping inside its file ([] for nodes/*.yaml, ['nodes', i] in site.yaml). */
   readonly base: readonly (string | number)[];
 }
-
-/** Root segment of inventory paths into the repo-wide defaults file. */
-export const REPO_LAYER = '$repo';
-/** Root segment of inventory paths into a profile file (`['$profiles', name, ...]`). */
-export const PROFILE_LAYER = '$profiles';
 
 /** The layer files a site draws on. */
 export interface LayerFiles {

@@ -14,8 +14,9 @@ import { stampOf, type InputStamp } from './stamps.ts';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import type { Diagnostic } from '../diagnostics/types.ts';
 import { isCryptHash } from '../util/sha512-crypt.ts';
-import { formatPath } from '../util/paths.ts';
-import type { InventoryPath, Locator } from './locate.ts';
+import { formatPath, type InventoryPath } from '../util/paths.ts';
+import type { Locator } from './locate.ts';
+import type { SecretMode } from '../types/secret-mode.ts';
 import { fileKeyStandIn } from './file-key.ts';
 
 export { FILE_KEY_MARKER, MIN_FILE_KEY } from './file-key.ts';
@@ -29,12 +30,6 @@ export const SECRET_FIELDS: readonly InventoryPath[] = [
 
 /** Stands in for a secret that could not be resolved, so validation still reports everything else. */
 const UNRESOLVED = 'unresolved-secret';
-
-/**
- * Which tree a build makes: `markers` (the committed tree: secret references are not read, every
- * secret is written as its marker) or `filled` (the deploy tree: secrets read and written).
- */
-export type SecretMode = 'markers' | 'filled';
 
 /**
  * What the committed tree holds in place of each secret. Fixed strings (no part of them comes from

@@ -5,9 +5,9 @@
 // resolveNode gets no other node (src/model/kinds/). So the cache is emptied when the site-level
 // key changes, and a node's entry holds while its index and input are unchanged.
 import type { NodeInput, SiteInput } from '../types/site-input.ts';
-import type { Layers } from '../load/index.ts';
 import type { SiteContext } from './kinds/index.ts';
 import type { ModelProblem, Release, ResolvedCluster, ResolvedNode, ResolvedOs } from './types.ts';
+import type { Layers } from '../types/layers.ts';
 
 /** The site-level objects every node is resolved against (kept with the nodes that refer to them). */
 export interface SiteLevel {

@@ -2,12 +2,12 @@
 // never dropped in silence (a `kernel_args` on an OS profile node, `boot.console` in a site
 // without Harvester nodes).
 import type { SiteInput } from '../types/site-input.ts';
-import { PROFILE_LAYER, REPO_LAYER } from '../load/locate.ts';
 
 /** The most nodes a warning names (the others are counted). */
 const MAX_NAMED = 10;
 import type { IgnoredSetting } from './kinds/index.ts';
 import type { ModelProblem, NodeKind, SiteModel } from './types.ts';
+import { PROFILE_LAYER, REPO_LAYER } from '../types/layers.ts';
 
 const KIND_NAMES: Readonly<Record<NodeKind, string>> = {
   harvester: 'a Harvester node',

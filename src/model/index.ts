@@ -3,7 +3,6 @@
 // unknown OS profile) and reports the settings a node's kind ignores; everything else is judged by
 // the rules, so values that cannot be parsed are carried through as written for them to point at.
 import type { NodeInput, SiteInput } from '../types/site-input.ts';
-import type { Layers } from '../load/index.ts';
 import { formatIpv4, parseCidr, parseIpv4, prefixToMask } from '../util/ipv4.ts';
 import { normalizeMac } from '../util/mac.ts';
 import { BUILTIN_DEFAULTS as D } from './defaults.ts';
@@ -13,6 +12,7 @@ import { resolveHarvesterNode, resolveNode, settingsSorter, type IgnoredSetting,
 import { ignoredProblems } from './ignored.ts';
 import { siteLevel, type ModelCache, type SiteLevel } from './cache.ts';
 import type { HarvesterNode, ModelProblem, ResolvedCluster, ResolvedNode, ResolvedOs, SiteModel } from './types.ts';
+import type { Layers } from '../types/layers.ts';
 
 export type * from './types.ts';
 export { BUILTIN_DEFAULTS } from './defaults.ts';

@@ -2,8 +2,9 @@
 // setting from the strongest layer that has it (ARCHITECTURE.md, "Precedence"), recording where it
 // came from for `explain` and for diagnostics.
 import type { NodeDefaults, NodeInput, SiteInput } from '../types/site-input.ts';
-import { PROFILE_LAYER, REPO_LAYER, type InventoryPath, type Layers } from '../load/index.ts';
 import { deepMerge } from './merge.ts';
+import { type Layers, PROFILE_LAYER, REPO_LAYER } from '../types/layers.ts';
+import type { InventoryPath } from '../util/paths.ts';
 
 /** The chain of profiles a reference expands to, nearest first (stops at a missing one or a loop). */
 export function profileChain(layers: Layers, first: unknown): string[] {

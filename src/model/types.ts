@@ -1,8 +1,8 @@
 // The resolved, canonical form of a site: defaults applied, MACs normalized, every value
 // final. Renderers see only this (frozen), never the raw input.
-import type { InventoryPath } from '../load/index.ts';
 import type { HarvesterVersion } from '../harvester/versions.ts';
 import type { Code } from '../diagnostics/codes.ts';
+import type { InventoryPath } from '../util/paths.ts';
 
 /** A NIC of the management interface. */
 export interface ResolvedNic {

@@ -20,7 +20,7 @@
 // script has no `shim` step). Its etcd backend keeps one
 // record per node, so the MACs of one node share one entry, with params that do not depend on the
 // MAC (BOOTIF left to BSS); a node whose command line differs per MAC is left out.
-import type { InventoryPath } from '../load/index.ts';
+import type { InventoryPath } from '../util/paths.ts';
 import type { ResolvedNode, SiteModel } from '../model/index.ts';
 import { kernelShim } from '../model/index.ts';
 import { kernelArgKey } from './kernel-args.ts';

@@ -3,7 +3,6 @@
 // can only come from `config:` keys in the inventory; anything else is a harvgen bug).
 import type { Diagnostic } from '../diagnostics/types.ts';
 import type { Locator } from '../load/index.ts';
-import type { SecretMode } from '../load/secrets.ts';
 import type { ResolvedNode, SiteModel } from '../model/index.ts';
 import { modelCache, type ModelCache } from '../model/cache.ts';
 import { isSafeRelativePath, type Artifact } from './artifact.ts';
@@ -26,6 +25,7 @@ import { renderDhcpd } from './dhcpd.ts';
 import { UnsafeValueError } from './escape.ts';
 import { protectedFiles } from './access.ts';
 import { bmcNodes, renderBmcAll, renderBmcScript } from './bmc.ts';
+import type { SecretMode } from '../types/secret-mode.ts';
 
 export type { Artifact } from './artifact.ts';
 export type { Manifest, ManifestNode } from './manifest-types.ts';

@@ -1,5 +1,5 @@
 // The shape of manifest.json (rendered by manifest.ts; each kind adds its fields, kinds/types.ts).
-import type { SecretMode } from '../load/secrets.ts';
+import type { SecretMode } from '../types/secret-mode.ts';
 
 /** One node in manifest.json. */
 export interface ManifestNode {

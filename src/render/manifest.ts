@@ -9,9 +9,9 @@ import { kindOf } from './kinds/index.ts';
 import { configUrl } from './kinds/harvester/cmdline.ts';
 import { LAYOUT } from './layout.ts';
 import type { Manifest } from './manifest-types.ts';
-import type { SecretMode } from '../load/secrets.ts';
 import type { ProtectedFile } from './access.ts';
 import { namesKeyed, nodeScriptPath, nodeScriptUrl } from './file-names.ts';
+import type { SecretMode } from '../types/secret-mode.ts';
 
 export type { Manifest, ManifestNode } from './manifest-types.ts';
 

@@ -7,8 +7,9 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import type { Diagnostic } from '../diagnostics/types.ts';
 import type { Locator } from '../load/locate.ts';
 import { outsideProblem } from '../load/repo.ts';
-import { readSecretFile, secretTooLong, type SecretMode } from '../load/secrets.ts';
+import { readSecretFile, secretTooLong } from '../load/secrets.ts';
 import type { InputStamp } from '../load/stamps.ts';
+import type { SecretMode } from '../types/secret-mode.ts';
 
 /** The private key's text, kept out of JSON and util.inspect (as MaskedValues is). */
 export class SigningKey {

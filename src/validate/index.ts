@@ -2,7 +2,7 @@
 // over the resolved model). Collects everything; never throws for bad input.
 import { CODES } from '../diagnostics/codes.ts';
 import type { Diagnostic } from '../diagnostics/types.ts';
-import type { Layers, Locator } from '../load/index.ts';
+import type { Locator } from '../load/index.ts';
 import { checkProfileRefs, validateLayers } from './layers.ts';
 import { resolveSite, type ModelCache, type SiteModel } from '../model/index.ts';
 import type { SiteInput } from '../types/site-input.ts';
@@ -10,6 +10,7 @@ import { formatPath } from '../util/paths.ts';
 import { RULES } from './rules/index.ts';
 import type { Finding } from './rule.ts';
 import { validateShape } from './schema.ts';
+import type { Layers } from '../types/layers.ts';
 
 export { validateShape } from './schema.ts';
 export { RULES } from './rules/index.ts';

@@ -3,11 +3,12 @@
 // (positions in their own files), and every `profile:` reference must name a profile, without
 // a cycle through profiles that name profiles.
 import type { Diagnostic } from '../diagnostics/types.ts';
-import { PROFILE_LAYER, REPO_LAYER, type InventoryPath, type Layers, type Locator } from '../load/index.ts';
+import { type Locator } from '../load/index.ts';
 import type { SiteInput } from '../types/site-input.ts';
 import { closest } from '../util/suggest.ts';
-import { formatPath } from '../util/paths.ts';
+import { formatPath, type InventoryPath } from '../util/paths.ts';
 import { validateShape } from './schema.ts';
+import { type Layers, PROFILE_LAYER, REPO_LAYER } from '../types/layers.ts';
 
 /**
  * Profiles one chain may hold (a node's profile and the profiles it builds on). A hardware

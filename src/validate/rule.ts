@@ -3,9 +3,10 @@
 // inventory path into file:line:col.
 import type { Code } from '../diagnostics/codes.ts';
 import type { Severity } from '../diagnostics/types.ts';
-import type { InventoryPath, LocateTarget } from '../load/index.ts';
+import type { LocateTarget } from '../load/index.ts';
 import type { ResolvedNode, SiteModel } from '../model/index.ts';
 import type { SiteInput } from '../types/site-input.ts';
+import type { InventoryPath } from '../util/paths.ts';
 
 /** What a rule reports. `at` is the inventory path of the value that caused it. */
 export interface Finding {

@@ -4,9 +4,9 @@ import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import siteSchema from '../../schema/site.schema.json' with { type: 'json' };
 import layerSchema from '../../schema/layer.schema.json' with { type: 'json' };
 import type { Diagnostic } from '../diagnostics/types.ts';
-import { writtenText, type InventoryPath, type Locator, type LocateTarget } from '../load/index.ts';
+import { writtenText, type Locator, type LocateTarget } from '../load/index.ts';
 import { closest } from '../util/suggest.ts';
-import { formatPath, pointerToPath } from '../util/paths.ts';
+import { formatPath, type InventoryPath, pointerToPath } from '../util/paths.ts';
 import { explainValue, VALUE_KINDS, type ValueKindName } from '../util/value-kinds.ts';
 
 const VALUE_KEYWORD = 'x-harvgen-value';

@@ -10,7 +10,7 @@
 // boundary: `inputs.ts`). A change to any of them rebuilds.
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve, sep } from 'node:path';
-import type { FSWatcher } from 'chokidar';
+import { watch as chokidarWatch, type FSWatcher } from 'chokidar';
 import type { Diagnostic } from '../diagnostics/types.ts';
 import type { ParseCache } from '../load/index.ts';
 import type { Artifact, RenderCache } from '../render/index.ts';
@@ -114,9 +114,8 @@ export function watch(options: WatchOptions): WatchHandle {
     });
     return running;
   };
-  // The inventory. chokidar is loaded here, not when the library is imported (a plain build
-  // never needs it).
-  const watcher: Promise<FSWatcher> = import('chokidar').then(({ watch: chokidarWatch }) => {
+  // The inventory, watched once the first build has started.
+  const watcher: Promise<FSWatcher> = Promise.resolve().then(() => {
     const w = chokidarWatch([...options.sites, ...layers], {
       cwd: options.cwd,
       ignoreInitial: true,

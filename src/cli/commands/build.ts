@@ -4,7 +4,7 @@ import type { CAC } from 'cac';
 import { availableParallelism } from 'node:os';
 import type { BuildResult } from '../../index.ts';
 import { countDiagnostics } from '../../diagnostics/format.ts';
-import { jsonBuildOutput, type JsonFileDiff } from '../../diagnostics/envelope.ts';
+import { jsonBuildOutput, type JsonFileDiff } from '../../report/envelope.ts';
 import { exitCode } from '../../diagnostics/exit.ts';
 import { outDirOf, overSites, secretsOf, treeOptions, type Flags } from '../options.ts';
 import { sourcesOf, type CliOutput } from '../output.ts';
@@ -35,6 +35,7 @@ export function register(cli: CAC, out: CliOutput): void {
 async function runBuild(dirs: string[], flags: Flags, out: CliOutput): Promise<number> {
   const jobs = jobsOf(flags);
   if (typeof jobs === 'string') return out.usageError(jobs);
+  // Startup: the command modules load with --version/--help; the library only when a command runs.
   const { build } = await import('../../index.ts');
   // --diff shows what a build would change: it writes nothing (a dry run unless --check).
   const dryRun = flags.dryRun === true || (flags.diff === true && flags.check !== true);
@@ -73,6 +74,7 @@ async function runBuild(dirs: string[], flags: Flags, out: CliOutput): Promise<n
     out.note(`${errors} error(s), ${warnings} warning(s)${notWritten}`);
   }
   const compare = dryRun || flags.check;
+  // Startup: changes.ts loads the compiler (pipeline.ts), so not with --version/--help.
   const changeLines = compare ? (await import('../changes.ts')).changeLines : () => [];
   for (const s of result.sites) {
     out.print(
@@ -89,7 +91,9 @@ async function runBuild(dirs: string[], flags: Flags, out: CliOutput): Promise<n
 
 /** The diff of every file that would change, per site, secrets masked. */
 async function diffsOf(result: BuildResult): Promise<JsonFileDiff[]> {
+  // Startup: changes.ts loads the compiler (pipeline.ts), so not with --version/--help.
   const { siteDiffs, siteSecrets } = await import('../changes.ts');
+  // Startup: the compiler (yaml, ajv, eta) is not loaded with --version/--help.
   const { siteSecretValues } = await import('../../pipeline.ts');
   return result.sites.flatMap((s) => {
     const compiled = result.compiled.find((c) => c.site === s.site);

@@ -2,7 +2,7 @@
 import type { CAC } from 'cac';
 import { countDiagnostics } from '../../diagnostics/format.ts';
 import { hasFailures } from '../../diagnostics/types.ts';
-import { jsonOutput, jsonSite } from '../../diagnostics/envelope.ts';
+import { jsonOutput, jsonSite } from '../../report/envelope.ts';
 import { exitCode } from '../../diagnostics/exit.ts';
 import { overSites, secretsOf, type Flags } from '../options.ts';
 import { sourcesOf, type CliOutput } from '../output.ts';
@@ -21,6 +21,7 @@ export function register(cli: CAC, out: CliOutput): void {
 }
 
 async function runCheck(dirs: string[], flags: Flags, out: CliOutput): Promise<number> {
+  // Startup: the command modules load with --version/--help; the library only when a command runs.
   const { check } = await import('../../index.ts');
   const result = await withProgress(out.io.err, flags.json === true, 'checking', (onProgress) =>
     check({ sites: dirs, strict: flags.strict === true, secrets: secretsOf(flags), onProgress }),

@@ -1,6 +1,6 @@
 // `harvgen discover`: unknown machines from the boot servers' logs, as node file stubs for review (the library: src/status/discover.ts).
 import type { CAC } from 'cac';
-import { jsonOutput, jsonSite } from '../../diagnostics/envelope.ts';
+import { jsonOutput, jsonSite } from '../../report/envelope.ts';
 import { exitCode } from '../../diagnostics/exit.ts';
 import { hasFailures } from '../../diagnostics/types.ts';
 import { overSites } from '../options.ts';
@@ -21,7 +21,9 @@ export function register(cli: CAC, out: CliOutput): void {
 }
 
 async function runDiscover(dirs: string[], flags: LogFlags & { dryRun?: boolean }, out: CliOutput): Promise<number> {
+  // Startup: status loads the compiler (compileModel), so not with --version/--help.
   const { parseSince } = await import('../../status/index.ts');
+  // Startup: discover loads the compiler through status, so not with --version/--help.
   const { discover } = await import('../../status/discover.ts');
   const o = logOptions(flags, Date.now(), parseSince);
   if ('problem' in o) return out.usageError(o.problem!);

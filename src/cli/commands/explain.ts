@@ -1,6 +1,6 @@
 // `harvgen explain`: every resolved value of one node, and the file and line that set it.
 import type { CAC } from 'cac';
-import { jsonOutput, jsonSite } from '../../diagnostics/envelope.ts';
+import { jsonOutput, jsonSite } from '../../report/envelope.ts';
 import { exitCode, EXIT } from '../../diagnostics/exit.ts';
 import { closest } from '../../util/suggest.ts';
 import type { Flags } from '../options.ts';
@@ -15,7 +15,9 @@ export function register(cli: CAC, out: CliOutput): void {
 }
 
 async function runExplain(dir: string, query: string, flags: Flags, out: CliOutput): Promise<number> {
+  // Startup: the command modules load with --version/--help; the library only when a command runs.
   const { compileSite } = await import('../../index.ts');
+  // Startup: explain loads the compiler (pipeline.ts, render), so not with --version/--help.
   const { explainNode, findNode, formatExplanation } = await import('../../explain/index.ts');
   const site = await compileSite(dir);
   const debug = flags.debug === true;

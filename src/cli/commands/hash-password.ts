@@ -1,10 +1,11 @@
 // `harvgen hash-password`: read a password and print its SHA-512 crypt hash for cluster.password
 // (the reading and hashing are src/cli/hash-password.ts).
 import type { CAC } from 'cac';
-import { jsonOutput } from '../../diagnostics/envelope.ts';
+import { jsonOutput } from '../../report/envelope.ts';
 import { EXIT, signalExitCode } from '../../diagnostics/exit.ts';
 import type { Flags } from '../options.ts';
 import type { CliOutput } from '../output.ts';
+import { hashPasswordFromStdin } from '../hash-password.ts';
 
 export function register(cli: CAC, out: CliOutput): void {
   cli
@@ -18,7 +19,6 @@ export function register(cli: CAC, out: CliOutput): void {
 }
 
 async function runHashPassword(flags: Flags, out: CliOutput): Promise<number> {
-  const { hashPasswordFromStdin } = await import('../hash-password.ts');
   // Ctrl-C (SIGINT while reading a pipe; a byte at the terminal's raw-mode prompt) exits 130,
   // SIGTERM 143, as watch does; nothing is printed on stdout.
   const stop = new AbortController();

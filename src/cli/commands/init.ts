@@ -1,10 +1,11 @@
 // `harvgen init`: scaffold a commented site that passes check (the scaffolding is src/cli/init.ts).
 import type { CAC } from 'cac';
 import type { Diagnostic } from '../../diagnostics/types.ts';
-import { jsonOutput, jsonSite } from '../../diagnostics/envelope.ts';
+import { jsonOutput, jsonSite } from '../../report/envelope.ts';
 import { EXIT } from '../../diagnostics/exit.ts';
 import type { Flags } from '../options.ts';
 import type { CliOutput } from '../output.ts';
+import { initSite } from '../init.ts';
 
 export function register(cli: CAC, out: CliOutput): void {
   cli
@@ -14,7 +15,6 @@ export function register(cli: CAC, out: CliOutput): void {
 }
 
 async function runInit(dir: string, flags: Flags, out: CliOutput): Promise<number> {
-  const { initSite } = await import('../init.ts');
   const r = await initSite(dir);
   if ('error' in r && r.io) {
     const d: Diagnostic = {

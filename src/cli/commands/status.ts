@@ -1,6 +1,6 @@
 // `harvgen status`: what every node did, from the boot servers' access logs (the library: src/status/).
 import type { CAC } from 'cac';
-import { jsonOutput, jsonSite } from '../../diagnostics/envelope.ts';
+import { jsonOutput, jsonSite } from '../../report/envelope.ts';
 import { exitCode } from '../../diagnostics/exit.ts';
 import { hasFailures } from '../../diagnostics/types.ts';
 import { overSites, type Flags } from '../options.ts';
@@ -42,6 +42,7 @@ export function logOptions(flags: LogFlags, now: number, parseSince: (t: string,
 }
 
 async function runStatus(dirs: string[], flags: LogFlags, out: CliOutput): Promise<number> {
+  // Startup: status loads the compiler (compileModel), so not with --version/--help.
   const { status, parseSince } = await import('../../status/index.ts');
   const o = logOptions(flags, Date.now(), parseSince);
   if ('problem' in o) return out.usageError(o.problem!);

@@ -2,12 +2,13 @@
 import { readFileSync, statSync } from 'node:fs';
 import { isIP } from 'node:net';
 import type { CAC } from 'cac';
-import { jsonOutput, jsonSite } from '../../diagnostics/envelope.ts';
+import { jsonOutput, jsonSite } from '../../report/envelope.ts';
 import { exitCode } from '../../diagnostics/exit.ts';
 import { hasFailures } from '../../diagnostics/types.ts';
 import { overSites, type Flags } from '../options.ts';
 import type { CliOutput } from '../output.ts';
 import { startProgress } from '../progress.ts';
+import { parsePublicKey } from '../../sign/public-key.ts';
 
 /** The flags of verify (cac camel-cases them). */
 interface VerifyFlags extends Flags {
@@ -69,10 +70,11 @@ async function runVerify(dirs: string[], flags: VerifyFlags, out: CliOutput): Pr
     const file = String(flags.publicKey);
     const text = readPublicKeyFile(file);
     if (text.problem !== undefined) return out.usageError(`--public-key ${file}: ${text.problem}`);
-    const parsed = (await import('../../sign/public-key.ts')).parsePublicKey(text.line);
+    const parsed = parsePublicKey(text.line);
     if ('problem' in parsed) return out.usageError(`--public-key ${file}: its line ${parsed.problem}`);
     publicKey = { line: text.line, from: `the key of --public-key ${file}` };
   }
+  // Startup: the command modules load with --version/--help; verify (node:https) only when it runs.
   const { verify } = await import('../../verify/index.ts');
   const progress = flags.json ? undefined : startProgress(out.io.err);
   const result = await verify({

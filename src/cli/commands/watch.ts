@@ -2,7 +2,7 @@
 import { existsSync } from 'node:fs';
 import type { CAC } from 'cac';
 import type { Diagnostic, WatchEvent } from '../../index.ts';
-import { jsonBuildOutput, jsonOutput } from '../../diagnostics/envelope.ts';
+import { jsonBuildOutput, jsonOutput } from '../../report/envelope.ts';
 import { EXIT, signalExitCode } from '../../diagnostics/exit.ts';
 import { outDirOf, secretsOf, treeOptions, type Flags } from '../options.ts';
 import { sourcesOf, type CliOutput } from '../output.ts';
@@ -23,6 +23,7 @@ async function runWatch(dirs: string[], flags: Flags, out: CliOutput): Promise<n
   // A directory that is not there is a usage error, named (not "disappeared" at the first event).
   const missing = dirs.find((d) => !existsSync(d));
   if (missing !== undefined) return out.usageError(`no such site directory: ${missing}`);
+  // Startup: the command modules load with --version/--help; the library only when a command runs.
   const { watch } = await import('../../index.ts');
   let failed: Diagnostic | undefined;
   const onBuild = ({ result, changed, startedAt, durationMs }: WatchEvent) => {

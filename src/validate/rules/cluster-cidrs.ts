@@ -1,8 +1,8 @@
 // cluster: Kubernetes pod/service networks must not collide with the management network,
 // and the cluster DNS address must sit in the service network (the installer's TUI rule).
 import { inNetwork, networksOverlap, parseCidr, parseIpv4, type Ipv4Network } from '../../util/ipv4.ts';
-import type { InventoryPath } from '../../load/index.ts';
 import type { Rule } from '../rule.ts';
+import type { InventoryPath } from '../../util/paths.ts';
 
 const DEFAULT_POD = '10.52.0.0/16';
 const DEFAULT_SERVICE = '10.53.0.0/16';

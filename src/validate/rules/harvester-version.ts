@@ -3,9 +3,9 @@
 import { ARM64_SINCE, BIOS_REFUSED_SINCE, NODE_KEY_SINCE, SITE_KEY_SINCE } from '../../harvester/inventory-gates.ts';
 import { atLeast, isSupported, parseVersion, SUPPORTED_RANGE, type HarvesterVersion } from '../../harvester/versions.ts';
 import { isKnownRelease, newestOfLine, newestRelease } from '../../harvester/releases.ts';
-import type { InventoryPath } from '../../load/index.ts';
 import { nodeFirmware } from '../../model/index.ts';
 import type { Rule } from '../rule.ts';
+import type { InventoryPath } from '../../util/paths.ts';
 
 /** Version supported; keys and firmware allowed for it. */
 export const harvesterVersionRule: Rule = {

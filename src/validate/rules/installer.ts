@@ -3,11 +3,11 @@
 // config: src/render/kinds/harvester/effective.ts) and the hardware facts harvgen knows: the
 // node's `hardware:` (a profile, usually), or on a lab site (a `lab:` section) its lab domain.
 import { INSTALLER_RULES, inReleases, type HardwareFacts, type RuleHit } from '../../harvester/installer-rules.ts';
-import type { InventoryPath } from '../../load/index.ts';
 import { nodeFirmware, type HarvesterNode, type SiteModel } from '../../model/index.ts';
 import { effectiveConfig, hasDataDisk } from '../../render/kinds/harvester/effective.ts';
 import type { SiteInput } from '../../types/site-input.ts';
 import type { Rule } from '../rule.ts';
+import type { InventoryPath } from '../../util/paths.ts';
 
 /** Inventory field of each fact: declared (`hardware.*`), and on a lab site the lab sizing it comes from. */
 const FIELDS: Record<keyof HardwareFacts, { hardware: string; lab?: string }> = {

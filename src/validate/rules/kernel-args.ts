@@ -3,8 +3,8 @@
 // node would install from the wrong network or the wrong config.
 import { kernelArgKey } from '../../render/kernel-args.ts';
 import { reservedKernelArg } from '../../render/kinds/harvester/cmdline.ts';
-import type { InventoryPath } from '../../load/index.ts';
 import type { Rule } from '../rule.ts';
+import type { InventoryPath } from '../../util/paths.ts';
 
 /** `boot.kernel_args`, `defaults.kernel_args` and every node's `kernel_args` hold no reserved key. */
 export const kernelArgsRule: Rule = {

@@ -1,7 +1,7 @@
 // nodes: hostnames, MACs (after normalization) and IPs must be unique across the site.
 import { normalizeMac } from '../../util/mac.ts';
-import type { InventoryPath } from '../../load/index.ts';
 import type { Rule } from '../rule.ts';
+import type { InventoryPath } from '../../util/paths.ts';
 
 /** No two nodes share a hostname, a MAC or an IP. */
 export const uniqueNodesRule: Rule = {

@@ -3,12 +3,12 @@
 // built and on the files as they are rendered; and the problems a `config:` makes in the
 // installer's schema, mapped back to the inventory and reported once for the nodes that share them.
 import type { Diagnostic } from '../../../diagnostics/types.ts';
-import type { InventoryPath, Locator } from '../../../load/index.ts';
-import { REPO_LAYER } from '../../../load/locate.ts';
-import type { SecretMode } from '../../../load/secrets.ts';
+import type { Locator } from '../../../load/index.ts';
+import { REPO_LAYER } from '../../../types/layers.ts';
+import type { SecretMode } from '../../../types/secret-mode.ts';
 import type { HarvesterNode, SiteModel } from '../../../model/index.ts';
 import type { InstallerSchemaIssue } from '../../../harvester/installer-schema.ts';
-import { formatPath } from '../../../util/paths.ts';
+import { formatPath, type InventoryPath } from '../../../util/paths.ts';
 import { buildHarvesterConfig, checkHarvesterConfig, renderHarvesterConfig } from './config.ts';
 import { configPath } from './cmdline.ts';
 

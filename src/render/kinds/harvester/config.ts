@@ -10,7 +10,8 @@ import { deriveSalt, isCryptHash, sha512Crypt } from '../../../util/sha512-crypt
 import { toYaml } from '../../yaml.ts';
 import { INSTALL_EVENTS, LAYOUT, UNKNOWN_EVENT_HOST } from '../../layout.ts';
 import { generationCommand, generationMarker, withGenerationCommand } from './reinstall.ts';
-import { MAX_SECRET_BYTES, SECRET_MARKERS, secretTooLong, type SecretMode } from '../../../load/secrets.ts';
+import { MAX_SECRET_BYTES, SECRET_MARKERS, secretTooLong } from '../../../load/secrets.ts';
+import type { SecretMode } from '../../../types/secret-mode.ts';
 
 /**
  * The config object for a node (before YAML serialization). For the committed tree

@@ -4,9 +4,9 @@
 // (src/harvester/installer-rules.ts) judge this document and nothing else, so a value reaches
 // them the same way whether it came from a node field, a `config:` key, `defaults:`, a profile
 // or a built-in default, and nothing the renderer adds or drops can disagree with them.
-import type { InventoryPath } from '../../../load/index.ts';
 import type { HarvesterNode, SiteModel } from '../../../model/index.ts';
 import { buildHarvesterConfig } from './config.ts';
+import type { InventoryPath } from '../../../util/paths.ts';
 
 /** The installer's config of one node, with where each value came from. */
 export interface EffectiveConfig {

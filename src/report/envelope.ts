@@ -1,10 +1,10 @@
 // The `--json` document, as data: the versioned envelope around a run's diagnostics (one
-// `sites[]` shape for every command; schema/cli-output.schema.json describes it). It lives with
-// the diagnostics catalogue because it is their machine-readable form; the CLI only prints it.
-import type { Diagnostic } from './types.ts';
-import { countDiagnostics } from './format.ts';
-import type { ExplainedValue } from '../explain/index.ts';
-import type { FileDiff } from '../cli/changes.ts';
+// `sites[]` shape for every command; schema/cli-output.schema.json describes it). It sits above
+// the diagnostics and the results it carries (explain's values, status's nodes), so the library
+// and the CLI print the same document; the CLI only prints it.
+import type { Diagnostic } from '../diagnostics/types.ts';
+import { countDiagnostics } from '../diagnostics/format.ts';
+import type { ExplainedValue } from '../explain/types.ts';
 import type { NodeStatus, UnknownMachine } from '../status/types.ts';
 
 /** Version of the `--json` output; bumped on incompatible changes (fields are only ever added). */
@@ -35,12 +35,18 @@ export const JSON_COMMANDS = ['check', 'build', 'watch', 'explain', 'init', 'has
 /** The commands that print a `--json` document (null: a usage error, before any command ran). */
 export type JsonCommand = (typeof JSON_COMMANDS)[number];
 
+/** How a file of the output differs from what the build writes (`build --dry-run`/`--check`/`--diff`). */
+export type ChangeStatus = 'missing' | 'extra' | 'differs';
+
 /**
  * One changed file under `build --diff --json`: its path relative to the site's output directory,
  * its status (`missing`, `extra`, `differs`) and its unified diff (secrets masked).
  */
-export interface JsonFileDiff extends FileDiff {
+export interface JsonFileDiff {
   readonly site: string;
+  readonly path: string;
+  readonly status: ChangeStatus;
+  readonly diff: string;
 }
 
 /** The `--json` document of one run (or one rebuild under `watch --json`). */
