@@ -12,6 +12,7 @@ import fg from 'fast-glob';
 import { build } from '../src/index.ts';
 import { main } from '../src/cli.ts';
 import { MAX_SECRET_BYTES } from '../src/load/secrets.ts';
+import { assertNever } from '../src/util/assert-never.ts';
 import { runCli } from './helpers/cli.ts';
 import { minimalSiteHead } from './helpers/example.ts';
 import { tempDir } from './helpers/tmp.ts';
@@ -58,6 +59,8 @@ function generate(seed: number, kind: Kind): Case {
   let vip = '10.0.0.10';
   let extra = '';
   switch (kind) {
+    case 'valid':
+      break;
     case 'warning':
       // A plain-text password (SECRET_INLINE) or a /dev/sdX device: warnings only.
       if (rand() < 0.5) password = `pass-${seed}-plain`;
@@ -78,6 +81,8 @@ function generate(seed: number, kind: Kind): Case {
       // A warning as well: the internal error must not be dropped behind it.
       password = `pass-${seed}-plain`;
       break;
+    default:
+      assertNever(kind, 'case kind');
   }
   const yaml = `${minimalSiteHead('t')}  vip: ${vip}
   token: ${token}
