@@ -9,10 +9,10 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { check } from '../src/index.ts';
 import type { Diagnostic } from '../src/diagnostics/types.ts';
-import { runCli, hasStackTrace } from './helpers/cli.ts';
 import { tempDir } from './helpers/tmp.ts';
 import { aliasSite, chainSite, configSite, keysSite, profileName, SITE, siteYaml, writeRepo } from './fixtures/bounds/inventories.ts';
 import { harvester } from './helpers/kinds.ts';
+import { manyNodes } from './helpers/bounds.ts';
 
 async function checkRepo(files: Record<string, string>): Promise<{ root: string; diagnostics: readonly Diagnostic[]; ok: boolean }> {
   const root = writeRepo(tempDir('bounds'), files);
@@ -235,16 +235,6 @@ test('a node config just under 1 MiB passes', async () => {
 
 // ---- the size of all node configs of a site ------------------------------------------------------
 
-/** configSite's `defaults.config` with `count` nodes: n1 in site.yaml, the others one-line files in nodes/. */
-function manyNodes(count: number, bytes: number, escaped = false): Record<string, string> {
-  const files = configSite(bytes, escaped);
-  for (let i = 2; i <= count; i++) {
-    const mac = `52:54:00:00:${(i >> 8).toString(16).padStart(2, '0')}:${(i & 0xff).toString(16).padStart(2, '0')}`;
-    files[`${SITE}/nodes/n${i}.yaml`] = `mac: ${mac}\nip: 10.0.0.${10 + i}\n`;
-  }
-  return files;
-}
-
 test("the review's case: 1 MB of `defaults.config` repeated in 68 nodes is refused once, at `defaults.config`, before any config is built", async () => {
   const { diagnostics, ok } = await checkRepo(manyNodes(68, 1_000_000));
   assert.is(ok, false);
@@ -290,26 +280,5 @@ test('a site whose node configs hold less than 64 MiB together passes: 66 nodes 
 });
 
 // ---- the command line --------------------------------------------------------------------------
-
-test('harvgen check and build --json report each limit as an error (exit 1), never a stack trace', () => {
-  for (const files of [aliasSite(99, 950_000), keysSite(20_000), chainSite(40), configSite(1_200_000), manyNodes(68, 1_000_000)]) {
-    const root = writeRepo(tempDir('bounds-cli'), files);
-    const c = runCli(['check', SITE], root);
-    assert.is(c.code, 1, c.stderr);
-    assert.not.ok(hasStackTrace(c.stderr), c.stderr);
-    const b = runCli(['build', SITE, '--json', '--out', join(root, 'out')], root);
-    assert.is(b.code, 1, b.stderr);
-    const doc = JSON.parse(b.stdout) as { ok: boolean; diagnostics: { code: string }[] };
-    assert.is(doc.ok, false);
-    assert.ok(
-      doc.diagnostics.some((d) =>
-        /YAML_ALIAS_LIMIT|YAML_TOO_MANY_KEYS|NODE_PROFILE_CHAIN_TOO_LONG|RENDER_CONFIG_TOO_LARGE|RENDER_SITE_CONFIGS_TOO_LARGE/.test(
-          d.code,
-        ),
-      ),
-      b.stdout,
-    );
-  }
-});
 
 test.run();

@@ -72,6 +72,7 @@ test('two builds from different working directories are byte-identical', async (
   await build({ sites: ['../../sites/location_x', '../../sites/location_y'], outDir: b, cwd: join(repo, 'test/fixtures') });
   const ta = readTree(a);
   const tb = readTree(b);
+  assert.ok(ta.size > 0, 'the builds wrote files');
   assert.equal([...ta.keys()], [...tb.keys()]);
   for (const [k, v] of ta) assert.ok(v === tb.get(k), `${k} differs between builds`);
 });
@@ -145,14 +146,26 @@ test('two site directories with the same site name are refused', async () => {
 test('every iPXE script starts with the bytes "#!ipxe\\n" and no plaintext password is written', async () => {
   const out = tempDir();
   const r = await build({ sites: [join(repo, 'sites/location_x'), join(repo, 'sites/location_y')], outDir: out });
+  // The loops below assert nothing over an empty tree: the build must have written both sites.
+  assert.ok(r.ok, JSON.stringify(r.diagnostics, null, 2));
+  assert.equal(
+    r.sites.map((s) => s.site),
+    ['location_x', 'location_y'],
+  );
+  let scripts = 0;
   for (const s of r.sites) {
     const tree = readTree(s.dir);
+    assert.ok(tree.size > 0, `${s.site}: no files written`);
     for (const [path, text] of tree) {
-      if (path.endsWith('.ipxe')) assert.ok(text.startsWith('#!ipxe\n'), path);
+      if (path.endsWith('.ipxe')) {
+        assert.ok(text.startsWith('#!ipxe\n'), path);
+        scripts++;
+      }
       assert.not.ok(text.includes('SecretPassword.123'), `${path} contains the plaintext password`);
       assert.not.ok(/autoindex on/.test(text), `${path} enables autoindex`);
     }
   }
+  assert.ok(scripts >= 2 * 2, `${scripts} iPXE scripts checked`);
 });
 
 test('plaintext passwords become SHA-512 crypt hashes, one per cluster (salt from the token)', async () => {
@@ -167,10 +180,11 @@ test('plaintext passwords become SHA-512 crypt hashes, one per cluster (salt fro
 
 test('the token stays out of every kernel command line', async () => {
   const out = tempDir();
-  await build({ sites: [join(repo, 'sites/location_x')], outDir: out });
-  for (const [path, text] of readTree(join(out, 'location_x'))) {
-    if (path.endsWith('.ipxe')) assert.not.ok(text.includes('SecretToken.123'), path);
-  }
+  const r = await build({ sites: [join(repo, 'sites/location_x')], outDir: out });
+  assert.ok(r.ok, JSON.stringify(r.diagnostics, null, 2));
+  const scripts = [...readTree(join(out, 'location_x'))].filter(([path]) => path.endsWith('.ipxe'));
+  assert.ok(scripts.length >= 2, `${scripts.length} iPXE scripts checked`);
+  for (const [path, text] of scripts) assert.not.ok(text.includes('SecretToken.123'), path);
 });
 
 test('no file is served that lists every node: nginx serves only whitelisted paths', async () => {

@@ -1,7 +1,7 @@
 // Emit's promises beyond the happy path: a killed build is finished or undone by the next one
 // (journal), nothing is touched through a symbolic link or outside --out, paths read from the
 // output are untrusted, an unsafe --out is refused, and two builds on one output never
-// interleave (lock). States of a killed build are crafted directly; test/crash.test.ts kills real ones.
+// interleave (lock). States of a killed build are crafted directly; test/cli-crash.test.ts kills real ones.
 import { spawn, spawnSync } from 'node:child_process';
 import {
   chmodSync,

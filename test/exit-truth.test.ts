@@ -11,85 +11,8 @@ import * as assert from 'uvu/assert';
 import fg from 'fast-glob';
 import { build } from '../src/index.ts';
 import { main } from '../src/cli.ts';
-import { MAX_SECRET_BYTES } from '../src/load/secrets.ts';
-import { runCli } from './helpers/cli.ts';
-import { minimalSiteHead } from './helpers/example.ts';
 import { tempDir } from './helpers/tmp.ts';
-
-process.env.HG_EXIT_TOKEN = 'exit-truth-token.1';
-
-/** mulberry32: a small seeded generator, so a failure names its seed and replays. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-type Kind = 'valid' | 'warning' | 'error' | 'oversized' | 'internal';
-const KINDS: readonly Kind[] = ['valid', 'warning', 'error', 'oversized', 'internal'];
-
-interface Case {
-  readonly seed: number;
-  readonly kind: Kind;
-  readonly strict: boolean;
-  readonly yaml: string;
-}
-
-/** One inventory of site `t` (so every case of a seed writes to the same output directory). */
-function generate(seed: number, kind: Kind): Case {
-  const rand = rng(seed);
-  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!;
-  const nodes = 1 + Math.floor(rand() * 3);
-  const hex = (n: number) => n.toString(16).padStart(2, '0');
-  const base = Math.floor(rand() * 200);
-  const lines: string[] = [];
-  for (let i = 0; i < nodes; i++) {
-    lines.push(`  - hostname: n${i + 1}`, `    mac: 52:54:00:${hex(seed & 0xff)}:${hex(base)}:${hex(i + 1)}`, `    ip: 10.0.0.${20 + i}`);
-  }
-  // From the environment: the committed tree reads no reference, so a valid inventory has no finding at all.
-  let token = '{ env: HG_EXIT_TOKEN }';
-  let password = `$6$saltsaltsaltsalt$${'a'.repeat(86)}`;
-  let device = '/dev/disk/by-id/virtio-root';
-  let vip = '10.0.0.10';
-  let extra = '';
-  switch (kind) {
-    case 'warning':
-      // A plain-text password (SECRET_INLINE) or a /dev/sdX device: warnings only.
-      if (rand() < 0.5) password = `pass-${seed}-plain`;
-      else device = '/dev/sda';
-      break;
-    case 'error':
-      if (rand() < 0.5) vip = '10.9.9.9';
-      else extra = '  bogus_key: 1\n';
-      break;
-    case 'oversized': {
-      // The finding: a warning and a password of 64 KiB or more; also just over the limit, and a token.
-      const n = pick([MAX_SECRET_BYTES + 1, 64 * 1024, 70_000]);
-      if (rand() < 0.7) password = 'p'.repeat(n);
-      else token = 't'.repeat(n);
-      break;
-    }
-    case 'internal':
-      // A warning as well: the internal error must not be dropped behind it.
-      password = `pass-${seed}-plain`;
-      break;
-  }
-  const yaml = `${minimalSiteHead('t')}  vip: ${vip}
-  token: ${token}
-  password: '${password}'
-${extra}defaults:
-  install:
-    device: ${device}
-nodes:
-${lines.join('\n')}
-`;
-  return { seed, kind, strict: kind === 'warning' && rand() < 0.4, yaml };
-}
+import { type Kind, KINDS, generate } from './helpers/exit-truth.ts';
 
 /** Every file under `dir` with its bytes, mode and mtime (the build state directory left out). */
 function snapshot(dir: string): Map<string, string> {
@@ -177,29 +100,6 @@ test(`property over ${SEEDS} seeds x ${KINDS.length} kinds: exit 0 <=> ok, ok =>
   assert.is(seen.get('internal')!.ok, 0, 'an internal error always fails');
   assert.is(seen.get('error')!.ok, 0);
   assert.ok(seen.get('warning')!.ok > 0 && seen.get('warning')!.failed > 0, JSON.stringify(seen.get('warning')));
-});
-
-test('the finding: a warning and a 64 KiB password, built by the binary: SECRET_TOO_LONG, exit 1, ok: false, nothing written', () => {
-  const repo = tempDir('exit-truth-bin');
-  mkdirSync(join(repo, '.git'));
-  const dir = join(repo, 'sites', 't');
-  mkdirSync(dir, { recursive: true });
-  const c = generate(42, 'warning');
-  writeFileSync(join(dir, 'site.yaml'), c.yaml.replace(/ {2}password: .*/, `  password: ${'p'.repeat(64 * 1024)}`));
-  const out = join(repo, 'out');
-  for (const deploy of [[], ['--deploy']]) {
-    const r = runCli(['build', dir, '--out', out, '--json', ...deploy]);
-    const doc = JSON.parse(r.stdout) as { ok: boolean; diagnostics: { code: string; message: string; line?: number }[] };
-    assert.is(r.code, 1, r.stderr);
-    assert.is(doc.ok, false);
-    const d = doc.diagnostics.find((x) => x.code === 'SECRET_TOO_LONG');
-    assert.ok(
-      d && d.line === 15 && /65536 bytes long; a secret may be at most 4096 bytes/.test(d.message),
-      JSON.stringify(doc.diagnostics),
-    );
-    assert.not.ok(r.stdout.includes('pppppppp') || r.stderr.includes('pppppppp'), 'the password is not printed');
-  }
-  assert.equal(fg.sync('**/*', { cwd: out, dot: true, onlyFiles: true }), []);
 });
 
 test('an internal error in rendering, behind a warning: reported, exit 2, ok: false (it was dropped: exit 0, ok: true)', async () => {

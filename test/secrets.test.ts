@@ -1,35 +1,18 @@
 // Secrets out of git: `{ env: NAME }` and `{ file: path }` for the token and the password, clear
 // positioned errors when they are missing (never an empty token), a warning for plain text in
 // the YAML, `harvgen hash-password`, and no secret value in anything harvgen prints.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { parse, stringify } from 'yaml';
 import { build, check } from '../src/index.ts';
 import { sha512Crypt } from '../src/util/sha512-crypt.ts';
 import { exampleSite } from './helpers/example.ts';
-import { runCli } from './helpers/cli.ts';
 import { readTree } from './helpers/tree.ts';
 import { tempDir } from './helpers/tmp.ts';
-
-const bin = fileURLToPath(new URL('../bin/harvgen.js', import.meta.url));
-const TOKEN = 'Tok3n-from-the-vault.7f3a';
-const PASSWORD = 'pa55word-from-the-vault';
-
-/** A site in `sites/<name>/` of a repository of its own (secret files must be inside it). */
-function site(cluster: Record<string, unknown>, extra: Record<string, unknown> = {}): string {
-  const repoDir = tempDir('secrets');
-  mkdirSync(join(repoDir, '.git'));
-  const dir = join(repoDir, 'sites', 's');
-  mkdirSync(dir, { recursive: true });
-  const doc: Record<string, Record<string, unknown>> = { ...exampleSite(), ...(extra as Record<string, Record<string, unknown>>) };
-  doc.cluster = { ...doc.cluster, ...cluster };
-  writeFileSync(join(dir, 'site.yaml'), stringify(doc));
-  return dir;
-}
+import { TOKEN, PASSWORD, site } from './helpers/secrets.ts';
 
 test('{ env: NAME } and { file: path } give the token and the password, with no warning', async () => {
   const dir = site({ token: { env: 'HG_T_TOKEN' }, password: { file: 'vault/password' } });
@@ -116,65 +99,6 @@ test('plain text in the YAML is SECRET_INLINE (a warning; --strict fails); a cry
   );
 });
 
-test('no secret value appears in anything harvgen prints: diagnostics, code frames, --json, watch, manifests', async () => {
-  // Inline secrets next to errors, so code frames show their lines; plus an env secret.
-  const dir = site({ token: TOKEN, password: PASSWORD, vip: '192.168.122.200' });
-  const out = tempDir();
-  const printed: string[] = [];
-  for (const args of [
-    ['check', dir],
-    ['check', dir, '--json'],
-    ['build', dir, '--out', out],
-    ['build', dir, '--out', out, '--json', '--debug'],
-  ]) {
-    const r = runCli(args);
-    printed.push(r.stdout, r.stderr);
-    assert.is(r.code, 1, `${args.join(' ')}: ${r.stderr}`);
-  }
-  assert.ok(printed.join('').includes('CLUSTER_VIP_IN_DHCP_RANGE'), 'the errors were printed');
-  const ok = site({ token: { env: 'HG_T_TOKEN' }, password: PASSWORD });
-  const env = { ...process.env, NO_COLOR: '1', HG_T_TOKEN: TOKEN };
-  // The deploy tree reads and writes the secrets; what it prints must not show them.
-  const deployOut = tempDir();
-  const b = spawnSync(process.execPath, [bin, 'build', ok, '--deploy', '--out', deployOut, '--json'], { env, encoding: 'utf8' });
-  printed.push(b.stdout, b.stderr);
-  assert.is(b.status, 0, b.stderr);
-  // watch --json: its first rebuild line, then Ctrl-C.
-  const w = spawn(process.execPath, [bin, 'watch', ok, '--deploy', '--out', tempDir(), '--json'], {
-    env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const line = await new Promise<string>((resolve) => {
-    let buf = '';
-    w.stdout.on('data', (d: Buffer) => {
-      buf += d.toString();
-      if (buf.includes('\n')) resolve(buf);
-    });
-    w.stderr.on('data', (d: Buffer) => printed.push(d.toString()));
-  });
-  w.kill('SIGINT');
-  printed.push(line);
-  const manifest = readFileSync(join(deployOut, 'location_x/manifest.json'), 'utf8');
-  assert.match(readFileSync(join(deployOut, 'location_x/harvester/hv-1.yaml'), 'utf8'), new RegExp(TOKEN.replace(/[.]/g, '\\.')));
-  const all = printed.join('\n') + manifest;
-  for (const secret of [TOKEN, PASSWORD]) assert.not.ok(all.includes(secret), `${secret} was printed`);
-});
-
-test('`harvgen hash-password` prints a $6$ hash of the password on stdin; empty input is a usage error', () => {
-  const r = spawnSync(process.execPath, [bin, 'hash-password'], { input: `${PASSWORD}\n`, encoding: 'utf8' });
-  assert.is(r.status, 0, r.stderr);
-  const hash = r.stdout.trim();
-  const m = /^\$6\$([./0-9A-Za-z]{16})\$[./0-9A-Za-z]{86}$/.exec(hash);
-  assert.ok(m, hash);
-  assert.is(sha512Crypt(PASSWORD, m[1]!), hash, 'the hash verifies');
-  assert.not.ok(r.stdout.includes(PASSWORD) || r.stderr.includes(PASSWORD));
-  const again = spawnSync(process.execPath, [bin, 'hash-password'], { input: PASSWORD, encoding: 'utf8' });
-  assert.is.not(again.stdout.trim(), hash, 'a fresh random salt each time');
-  const empty = spawnSync(process.execPath, [bin, 'hash-password'], { input: '', encoding: 'utf8' });
-  assert.is(empty.status, 2);
-  assert.match(empty.stderr, /no password on stdin/);
-});
-
 test('a secret longer than 4096 bytes is SECRET_TOO_LONG at its reference, whatever its source; never hashed, never printed', async () => {
   const long = 'L0ng-'.repeat(1000); // 5000 bytes
   // From a file, from the environment, inline, and under config: of a node.
@@ -223,26 +147,6 @@ test('hashing a password of the limit is cheap: SHA-512 crypt of 4096 bytes in w
   const ms = performance.now() - t0;
   assert.match(h, /^\$6\$saltsaltsaltsalt\$/);
   assert.ok(ms < 5000, `${ms} ms`);
-});
-
-test('`harvgen hash-password` refuses a password longer than 4096 bytes with a clear error (100 KB on stdin was an internal error)', () => {
-  for (const input of ['x'.repeat(100 * 1024), 'x'.repeat(4097), `${'x'.repeat(4097)}\n`]) {
-    const r = spawnSync(process.execPath, [bin, 'hash-password'], { input, encoding: 'utf8' });
-    assert.is(r.status, 2, r.stderr);
-    assert.match(r.stderr, /CLI_USAGE: the password is longer than 4096 bytes/);
-    assert.not.match(r.stderr, /internal error/);
-    assert.is(r.stdout, '');
-  }
-  // An endless stream ends at the limit: nothing more is read.
-  const endless = spawnSync('sh', ['-c', `head -c 10000000 /dev/zero | tr '\\0' x | "${process.execPath}" "${bin}" hash-password --json`], {
-    encoding: 'utf8',
-    timeout: 30_000,
-  });
-  assert.is(endless.status, 2, endless.stderr);
-  assert.match(JSON.parse(endless.stdout).diagnostics[0].message, /longer than 4096 bytes/);
-  const ok = spawnSync(process.execPath, [bin, 'hash-password'], { input: `${'x'.repeat(4096)}\n`, encoding: 'utf8' });
-  assert.is(ok.status, 0, ok.stderr);
-  assert.match(ok.stdout, /^\$6\$/);
 });
 
 test.run();

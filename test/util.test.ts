@@ -5,6 +5,7 @@ import { normalizeMac, macToHyphen, isMulticastMac } from '../src/util/mac.ts';
 import { parseCidr, parseIpv4, formatIpv4, maskToPrefix, networksOverlap } from '../src/util/ipv4.ts';
 import { deriveSalt, isCryptHash, sha512Crypt } from '../src/util/sha512-crypt.ts';
 import { closest } from '../src/util/suggest.ts';
+import { assertNever } from '../src/util/assert-never.ts';
 
 test('every common MAC spelling normalizes to lowercase colons', () => {
   for (const m of ['52:54:00:AA:BB:01', '52-54-00-aa-bb-01', '525400AABB01', '5254.00aa.bb01', ' 52:54:00:aa:bb:01 ']) {
@@ -62,6 +63,11 @@ test('suggestions catch typos and spelling variants only', () => {
   assert.is(closest('hostnme', ['hostname', 'mac', 'ip']), 'hostname');
   assert.is(closest('dhcpRange', ['dhcp_range', 'dns']), 'dhcp_range');
   assert.is(closest('zzz', ['hostname', 'mac']), undefined);
+});
+
+test('assertNever throws, naming the value it was given', () => {
+  assert.throws(() => assertNever('pxe' as never), /unexpected value: "pxe"/);
+  assert.throws(() => assertNever({ boot: 'floppy' } as never, 'node kind'), /unexpected node kind: \{"boot":"floppy"\}/);
 });
 
 test.run();

@@ -24,7 +24,7 @@ function wire(site: ModelledSite | CompiledSite): WireSite {
 }
 
 async function run(task: Task): Promise<Reply> {
-  // Test-only: a bug in the worker itself, outside the pipeline's own guard (test/parallel.test.ts).
+  // Test-only: a bug in the worker itself, outside the pipeline's own guard (test/cli-parallel.test.ts).
   if (process.env.HARVGEN_TEST_THROW === 'worker') throw new Error('HARVGEN_TEST_THROW=worker');
   if (process.env.HARVGEN_TEST_THROW === 'worker-exit') process.exit(3);
   if (task.kind === 'model') {

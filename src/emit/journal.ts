@@ -157,7 +157,7 @@ const exists = (p: string) =>
   );
 
 /**
- * Test only (test/crash.test.ts): with HARVGEN_TEST_CRASH=<point>:<n> the process kills itself
+ * Test only (test/cli-crash.test.ts): with HARVGEN_TEST_CRASH=<point>:<n> the process kills itself
  * (SIGKILL) at the n-th pass of that point: `temp` (a temp file written), `journal` (committed),
  * `rename` (a file renamed into place), `manifest` (manifest.json renamed), `before-journal-delete`.
  */

@@ -1,4 +1,5 @@
 // How a node's firmware boots: UEFI or BIOS, and with Secure Boot, which shim trusts its kernel.
+import { assertNever } from '../util/assert-never.ts';
 import type { ResolvedNode, SiteModel } from './types.ts';
 
 /** The firmware a node boots with: arm64 machines are UEFI whatever the site's x86 machines use. */
@@ -21,5 +22,7 @@ export function kernelShim(model: SiteModel, node: ResolvedNode): string | undef
       return node.os.shim;
     case 'iscsi':
       return undefined;
+    default:
+      return assertNever(node, 'node kind');
   }
 }

@@ -23,7 +23,7 @@ import { bootVm, cleanSerial, lazyBoots, type BootResult } from './helpers/qemu.
 import { buildFixtureTrees, clusterSecrets, getTrees, copyTree, type SiteKey, type SiteTree, type ManifestNode } from './helpers/tree.ts';
 import { tempDir } from '../helpers/tmp.ts';
 import { status } from '../../src/status/index.ts';
-import { BUILTIN_DEFAULTS } from '../../src/model/defaults.ts';
+import { echoes, markers, requests, uefiLoaderProblem } from './helpers/boot-log.ts';
 
 /** Hard limits per boot (measured: BIOS ~11 s, UEFI ~22 s alone; two run at once). */
 const LIMIT_MS = { bios: 90_000, uefi: 150_000 } as const;
@@ -203,30 +203,13 @@ async function runCase(c: BootCase, base: SiteTree, artifacts: { kernel: string;
 /** The first line unknown.ipxe echoes, up to its first variable (what the serial log must show). */
 async function unknownMessage(tree: SiteTree): Promise<string> {
   const text = await readFile(path.join(tree.dir, 'unknown.ipxe'), 'utf8');
-  for (const m of text.matchAll(/^[ \t]*echo[ \t]+(.+)$/gm)) {
-    const fixed = m[1]!.split('${')[0]!.trim();
-    if (fixed.length >= 12) return fixed;
-  }
-  throw new Error(`unknown.ipxe echoes nothing recognisable:\n${text}`);
+  const first = echoes(text)[0];
+  if (first === undefined) throw new Error(`unknown.ipxe echoes nothing recognisable:\n${text}`);
+  return first;
 }
 
-/** Parsed nginx access log lines (default "combined" format). */
-function requests(access: string): { ip: string; path: string; status: number }[] {
-  return [...access.matchAll(/^(\S+) \S+ \S+ \[[^\]]+\] "GET (\S+) [^"]*" (\d{3})/gm)].map((m) => ({
-    ip: m[1]!,
-    path: m[2]!,
-    status: Number(m[3]),
-  }));
-}
-
-function markers(serial: string): { cmdline?: string; lines: string[]; config?: Buffer; sha?: string } {
-  const s = cleanSerial(serial);
-  const lines = s.split('\n').filter((l) => l.startsWith('HARVGEN-'));
-  const cmdline = /^HARVGEN-CMDLINE: (.*)$/m.exec(s)?.[1]?.trim();
-  const b64 = /^HARVGEN-CONFIG-B64-BEGIN\n([\s\S]*?)^HARVGEN-CONFIG-B64-END/m.exec(s)?.[1];
-  const sha = /^HARVGEN-CONFIG-SHA256: ([0-9a-f]{64})/m.exec(s)?.[1];
-  return { cmdline, lines, config: b64 === undefined ? undefined : Buffer.from(b64.replace(/\s+/g, ''), 'base64'), sha };
-}
+/** The GET requests of nginx's access log (what iPXE and the test initramfs ask for). */
+const gets = (access: string) => requests(access).filter((r) => r.method === 'GET');
 
 /** Everything wrong with an install boot. Empty = the node booted exactly as generated. */
 async function installProblems(o: Outcome): Promise<string[]> {
@@ -283,7 +266,7 @@ async function installProblems(o: Outcome): Promise<string[]> {
     if (cfg.install?.mode !== node.role) p.push(`fetched config has install.mode ${cfg.install?.mode}, expected ${node.role}`);
     if (cfg.os?.hostname !== node.hostname) p.push(`fetched config has os.hostname ${cfg.os?.hostname}, expected ${node.hostname}`);
   }
-  const reqs = requests(o.access);
+  const reqs = gets(o.access);
   const keyed = tree.manifest.boot.file_names === 'keyed';
   // With keyed names DHCP names the node's own script: boot.ipxe is never fetched.
   if (keyed && reqs.some((r) => r.path === new URL(tree.manifest.boot.entry_url).pathname))
@@ -301,11 +284,8 @@ async function installProblems(o: Outcome): Promise<string[]> {
     if (!reqs.some((r) => r.path === path0 && r.status === 200)) p.push(`nginx never answered 200 for ${path0}`);
   }
   if (reqs.some((r) => r.path === new URL(tree.manifest.boot.unknown_url).pathname)) p.push('a known node fetched unknown.ipxe');
-  if (tree.manifest.boot.firmware === 'uefi') {
-    const loader = (tree.input.boot as { uefi_loader?: string }).uefi_loader ?? BUILTIN_DEFAULTS.boot.uefiLoader;
-    if (!new RegExp(`sent \\S*${loader.replace('.', '\\.')} to`).test(o.dnsmasq))
-      p.push(`dnsmasq never sent ${loader} over TFTP (firmware PXE path not taken)`);
-  }
+  const tftp = uefiLoaderProblem(tree, o.dnsmasq);
+  if (tftp) p.push(tftp);
   if (result.exitCode !== 0) p.push(`QEMU exit ${result.exitCode} (the guest did not power off by itself)`);
   return p;
 }
@@ -320,7 +300,7 @@ async function unknownProblems(o: Outcome): Promise<string[]> {
   if (!s.includes(msg))
     p.push(`the serial console never showed unknown.ipxe's message "${msg}"${result.timedOut ? ` (timed out after ${result.ms} ms)` : ''}`);
   if (/HARVGEN-CMDLINE|Linux version/.test(s)) p.push('a kernel booted');
-  const reqs = requests(o.access);
+  const reqs = gets(o.access);
   // The tree may be served under a path prefix (boot.server http://host/<prefix>).
   const prefix = new URL(tree.manifest.boot.server).pathname.replace(/\/+$/, '');
   const own = `${prefix}/ipxe/${o.mac.replace(/:/g, '-')}.ipxe`;

@@ -12,7 +12,7 @@ import * as assert from 'uvu/assert';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { requireProgram, requireRoot } from './helpers/programs.ts';
+import { requireFetched, requireProgram, requireRoot } from './helpers/programs.ts';
 import { withNetns, type Netns } from './helpers/netns.ts';
 import { prepareNginx, startNginx } from './helpers/nginx.ts';
 import { run, describe } from './helpers/proc.ts';
@@ -41,13 +41,7 @@ interface DriverResult {
 function present(): boolean {
   if (!requireProgram('nginx', 'ip', PYTHON) || !requireRoot()) return false;
   const missing = SUITES.filter((s) => !existsSync(path.join(ROOTS, s, 'VERSION')));
-  if (missing.length) {
-    const msg = `cloud-init packages missing (${missing.join(', ')}): run scripts/fetch-cloud-init.sh`;
-    if (process.env.HARVGEN_REQUIRE_REAL === '1') throw new Error(msg);
-    console.warn(`\n  SKIP: ${msg}\n`);
-    return false;
-  }
-  return true;
+  return requireFetched(missing, `cloud-init packages missing (${missing.join(', ')}): run scripts/fetch-cloud-init.sh`);
 }
 
 let tree: Promise<SiteTree> | undefined;

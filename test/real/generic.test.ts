@@ -28,7 +28,7 @@ import { buildFixtureTrees, copyTree, hostPort, type SiteTree, type Manifest } f
 import { DISK_MARKER, writeBiosMarkerDisk } from './helpers/disks.ts';
 import { TGT_PROGRAMS, parseIscsiRootPath, sessionsOf, startIscsiTarget } from './helpers/iscsi.ts';
 import { sleep } from './helpers/proc.ts';
-import { BUILTIN_DEFAULTS } from '../../src/model/defaults.ts';
+import { flat, pathOf, requests, selectedCases, uefiLoaderProblem } from './helpers/boot-log.ts';
 import { nocloudArg } from '../../src/render/configs/nocloud.ts';
 
 /** The two generic fixtures (built here, after the programs check). */
@@ -107,8 +107,7 @@ const CASES: GenericCase[] = [
 ];
 
 /** HARVGEN_GENERIC_ONLY=<id>,<id>: boot only these cases (debugging aid; the others are not registered). */
-const ONLY = process.env.HARVGEN_GENERIC_ONLY?.split(',').filter(Boolean);
-const SELECTED = ONLY ? CASES.filter((c) => ONLY.includes(c.id)) : CASES;
+const SELECTED = selectedCases(CASES, 'HARVGEN_GENERIC_ONLY');
 
 /** manifest.json with the generic-node fields (typed here so this file compiles before and after they land). */
 interface GNode {
@@ -321,14 +320,6 @@ function stopper(c: GenericCase): (raw: string) => string | undefined {
 }
 
 /** Parsed nginx access log lines (default "combined" format). */
-function requests(access: string): { ip: string; path: string; status: number }[] {
-  return [...access.matchAll(/^(\S+) \S+ \S+ \[[^\]]+\] "(?:GET|HEAD) (\S+) [^"]*" (\d{3})/gm)].map((m) => ({
-    ip: m[1]!,
-    path: m[2]!,
-    status: Number(m[3]),
-  }));
-}
-
 interface NoCloudFile {
   rc?: string;
   sha?: string;
@@ -353,9 +344,6 @@ function markers(serial: string): { cmdline?: string; lines: string[]; seed?: st
 }
 
 /** The serial log without line breaks: SeaBIOS's serial console wraps iPXE's output at 80 columns. */
-const flat = (serial: string): string => cleanSerial(serial).replace(/\n/g, '');
-
-const pathOf = (url: string): string => new URL(url).pathname;
 const sha256 = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
 
 /** Requests a non-Harvester node must never make: Harvester configs, the release files, unknown.ipxe, other MACs' scripts. */
@@ -487,11 +475,8 @@ async function osProblems(o: Outcome): Promise<string[]> {
   }
   const forbidden = forbiddenRequests(o, reqs);
   if (forbidden.length) p.push(`a generic node fetched ${forbidden.join(', ')}`);
-  if (tree.manifest.boot.firmware === 'uefi') {
-    const loader = (tree.input.boot as { uefi_loader?: string }).uefi_loader ?? BUILTIN_DEFAULTS.boot.uefiLoader;
-    if (!new RegExp(`sent \\S*${loader.replace('.', '\\.')} to`).test(o.dnsmasq))
-      p.push(`dnsmasq never sent ${loader} over TFTP (firmware PXE path not taken)`);
-  }
+  const tftp = uefiLoaderProblem(tree, o.dnsmasq);
+  if (tftp) p.push(tftp);
   if (result.exitCode !== 0) p.push(`QEMU exit ${result.exitCode} (the guest did not power off by itself)`);
   return p;
 }

@@ -7,15 +7,10 @@ import { readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { requireProgram } from './helpers/programs.ts';
 import { run, describe, type RunResult } from './helpers/proc.ts';
-import { getTrees, copyTree, type SiteKey, type SiteTree } from './helpers/tree.ts';
+import { libvirtFiles } from './helpers/boot-log.ts';
+import { getTrees, copyTree, type SiteKey } from './helpers/tree.ts';
 
 const SITES: SiteKey[] = ['location_x', 'location_y', 'bios', 'uefi'];
-
-async function xmlFiles(tree: SiteTree): Promise<{ network: string; domains: string[] }> {
-  const dir = path.join(tree.dir, 'libvirt');
-  const names = (await readdir(dir)).filter((f) => f.endsWith('.xml')).sort();
-  return { network: path.join(dir, 'network.xml'), domains: names.filter((f) => f !== 'network.xml').map((f) => path.join(dir, f)) };
-}
 
 function validate(file: string, kind: 'network' | 'domain'): Promise<RunResult> {
   return run(['virt-xml-validate', file, kind], { timeoutMs: 20_000 });
@@ -31,7 +26,7 @@ for (const key of SITES) {
   test(`virt-xml-validate accepts network.xml and every domain XML of ${key}`, async () => {
     if (!requireProgram('virt-xml-validate', 'xmllint')) return;
     const tree = (await getTrees())[key];
-    const { network, domains } = await xmlFiles(tree);
+    const { network, domains } = await libvirtFiles(tree.dir);
     const hostnames = tree.manifest.nodes.map((n) => n.hostname).sort();
     assert.equal(domains.map((d) => path.basename(d, '.xml')).sort(), hostnames, `${tree.label}: expected one domain XML per node`);
     const failures: string[] = [];
@@ -45,7 +40,7 @@ for (const key of SITES) {
   test(`libvirt's parser (virsh test:///default) defines the network and every domain of ${key}`, async () => {
     if (!requireProgram('virsh')) return;
     const tree = (await getTrees())[key];
-    const { network, domains } = await xmlFiles(tree);
+    const { network, domains } = await libvirtFiles(tree.dir);
     const r = await virshDefine(network, domains);
     assert.ok(r.code === 0 && !/error/i.test(r.stderr), `${tree.label}: virsh rejected the XML:\n${describe(r)}`);
   });

@@ -31,7 +31,7 @@ import { bootVm, cleanSerial, lazyBoots, type BootOptions, type BootResult } fro
 import { buildFixtureTrees, clusterSecrets, copyTree, type SiteTree, type ManifestNode, type Manifest } from './helpers/tree.ts';
 import { DISK_MARKER, ESP_LABEL, UEFI_DISK_PROGRAMS, biosMarkerDisk, emptyDisk, uefiMarkerDisk } from './helpers/disks.ts';
 import { run } from './helpers/proc.ts';
-import { BUILTIN_DEFAULTS } from '../../src/model/defaults.ts';
+import { echoes, flat, markers, pathOf, requests, selectedCases, uefiLoaderOf } from './helpers/boot-log.ts';
 
 /** The two lifecycle fixtures (built here, not in tree.ts: the UEFI one copies /usr/lib/ipxe). */
 const SOURCES = {
@@ -239,8 +239,7 @@ function getLifecycleTrees(): Promise<Record<Key, SiteTree>> {
 const manifestOf = (t: SiteTree): LifecycleManifest => t.manifest as unknown as LifecycleManifest;
 
 /** HARVGEN_LIFECYCLE_ONLY=<id>,<id>: boot only these cases (debugging aid; the others are not registered). */
-const ONLY = process.env.HARVGEN_LIFECYCLE_ONLY?.split(',').filter(Boolean);
-const SELECTED = ONLY ? CASES.filter((c) => ONLY.includes(c.id)) : CASES;
+const SELECTED = selectedCases(CASES, 'HARVGEN_LIFECYCLE_ONLY');
 
 /** The selected boots, started on first use, two at a time; each test awaits its own. */
 const outcome = lazyBoots(
@@ -353,41 +352,13 @@ function stopper(c: LifecycleCase): (raw: string) => string | undefined {
   };
 }
 
-/** Parsed nginx access log lines (default "combined" format). */
-function requests(access: string): { ip: string; method: string; path: string; status: number }[] {
-  // HEAD too: OVMF's HTTP boot asks for the size first.
-  return [...access.matchAll(/^(\S+) \S+ \S+ \[[^\]]+\] "(GET|HEAD) (\S+) [^"]*" (\d{3})/gm)].map((m) => ({
-    ip: m[1]!,
-    method: m[2]!,
-    path: m[3]!,
-    status: Number(m[4]),
-  }));
-}
-
-function markers(serial: string): { cmdline?: string; lines: string[]; config?: Buffer; sha?: string } {
-  const s = cleanSerial(serial);
-  const lines = s.split('\n').filter((l) => l.startsWith('HARVGEN-'));
-  const cmdline = /^HARVGEN-CMDLINE: (.*)$/m.exec(s)?.[1]?.trim();
-  const b64 = /^HARVGEN-CONFIG-B64-BEGIN\n([\s\S]*?)^HARVGEN-CONFIG-B64-END/m.exec(s)?.[1];
-  const sha = /^HARVGEN-CONFIG-SHA256: ([0-9a-f]{64})/m.exec(s)?.[1];
-  return { cmdline, lines, config: b64 === undefined ? undefined : Buffer.from(b64.replace(/\s+/g, ''), 'base64'), sha };
-}
-
-/** The fixed text of each `echo` of an iPXE script, up to its first variable. */
-function echoes(script: string): string[] {
-  return [...script.matchAll(/^[ \t]*echo[ \t]+(.+)$/gm)].map((m) => m[1]!.split('${')[0]!.trim()).filter((t) => t.length >= 12);
-}
-
 /** The serial log without line breaks: SeaBIOS's serial console wraps iPXE's output at 80 columns. */
-const flat = (serial: string): string => cleanSerial(serial).replace(/\n/g, '');
 
 /** Things worth a look that do not fail a boot: iPXE commands the firmware's iPXE lacks. */
 function notes(o: Outcome): string[] {
   const s = cleanSerial(o.result?.serial ?? '');
   return [...new Set([...s.matchAll(/^.*: command not found.*$/gm)].map((m) => `iPXE: ${m[0].trim()}`))];
 }
-
-const pathOf = (url: string): string => new URL(url).pathname;
 
 /** The tree's own prefix on the server ('' when served at the root). */
 const prefixOf = (tree: SiteTree): string => new URL(tree.manifest.boot.server).pathname.replace(/\/+$/, '');
@@ -431,7 +402,7 @@ function viaProblems(c: LifecycleCase, o: Outcome, reqs: ReturnType<typeof reque
   const sentTftp = [...o.dnsmasq.matchAll(/sent (\S+) to (\S+)/g)].map((m) => m[1]!);
   const loaderPath = `${prefixOf(o.tree)}/snponly.efi`;
   if (o.tree.manifest.boot.firmware === 'uefi' && c.via === 'pxe') {
-    const loader = (o.tree.input.boot as { uefi_loader?: string }).uefi_loader ?? BUILTIN_DEFAULTS.boot.uefiLoader;
+    const loader = uefiLoaderOf(o.tree);
     if (!sentTftp.some((f) => f.endsWith(`/${loader}`) || f === loader))
       p.push(`dnsmasq never sent ${loader} over TFTP (firmware PXE path not taken)`);
   }

@@ -16,6 +16,7 @@ import { withNetns } from './helpers/netns.ts';
 import { prepareNginx, nginxTest, nginxFailure } from './helpers/nginx.ts';
 import { dnsmasqTestTree } from './helpers/dnsmasq.ts';
 import { exists } from './helpers/tree.ts';
+import { libvirtFiles } from './helpers/boot-log.ts';
 import { generateSite, propertySettings, type GeneratedSite } from './helpers/gen-inventory.ts';
 import { tempDir } from '../helpers/tmp.ts';
 
@@ -234,17 +235,11 @@ test('dnsmasq --test accepts the config of every generated site as generated', a
 
 // --- libvirt -----------------------------------------------------------------------------------
 
-async function xmlFiles(tree: string): Promise<{ network: string; domains: string[] }> {
-  const dir = path.join(tree, 'libvirt');
-  const names = (await readdir(dir)).filter((f) => f.endsWith('.xml')).sort();
-  return { network: path.join(dir, 'network.xml'), domains: names.filter((f) => f !== 'network.xml').map((f) => path.join(dir, f)) };
-}
-
 test('virt-xml-validate accepts network.xml and every domain XML of every generated site', async () => {
   if (!requireProgram('virt-xml-validate', 'xmllint')) return;
   const jobs: { c: BuiltCase; file: string; kind: 'network' | 'domain' }[] = [];
   for (const c of await built()) {
-    const { network, domains } = await xmlFiles(c.tree);
+    const { network, domains } = await libvirtFiles(c.tree);
     const nodes = (c.gen.doc.nodes as unknown[]).length;
     assert.is(domains.length, nodes, `${reproduce(c)}\nexpected one domain XML per node, got ${domains.length}`);
     jobs.push({ c, file: network, kind: 'network' }, ...domains.map((file) => ({ c, file, kind: 'domain' as const })));
@@ -262,7 +257,7 @@ test("libvirt's parser (virsh test:///default) defines the network and every dom
   if (!requireProgram('virsh')) return;
   const failures: { c: Case; text: string }[] = [];
   await mapLimit(await built(), 2, async (c) => {
-    const { network, domains } = await xmlFiles(c.tree);
+    const { network, domains } = await libvirtFiles(c.tree);
     const define = (files: { cmd: string; file: string }[]): Promise<RunResult> =>
       run(['virsh', '-q', '-c', 'test:///default', files.map((f) => `${f.cmd} ${f.file}`).join(' ; ')], { timeoutMs: 20_000 });
     const ok = (r: RunResult) => r.code === 0 && !/error/i.test(r.stderr);

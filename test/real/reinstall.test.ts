@@ -28,6 +28,7 @@ import { bootVm, cleanSerial, lazyBoots, type BootResult } from './helpers/qemu.
 import { buildFixtureTrees, copyTree, type SiteTree } from './helpers/tree.ts';
 import { DISK_MARKER, ESP_LABEL, UEFI_DISK_PROGRAMS, emptyDisk, uefiMarkerDisk } from './helpers/disks.ts';
 import { run } from './helpers/proc.ts';
+import { flat, pathOf, requests, selectedCases } from './helpers/boot-log.ts';
 import { tempDir } from '../helpers/tmp.ts';
 import { build } from '../../src/index.ts';
 import { existsSync } from 'node:fs';
@@ -227,8 +228,7 @@ interface Outcome {
   error?: unknown;
 }
 
-const ONLY = process.env.HARVGEN_REINSTALL_ONLY?.split(',').filter(Boolean);
-const SELECTED = ONLY ? CASES.filter((c) => ONLY.includes(c.id)) : CASES;
+const SELECTED = selectedCases(CASES, 'HARVGEN_REINSTALL_ONLY');
 
 const outcome = lazyBoots(
   SELECTED,
@@ -307,11 +307,6 @@ function stopper(c: Case): (raw: string) => string | undefined {
     return undefined;
   };
 }
-
-const flat = (serial: string): string => cleanSerial(serial).replace(/\n/g, '');
-const requests = (access: string) =>
-  [...access.matchAll(/^(\S+) \S+ \S+ \[[^\]]+\] "(GET|HEAD) (\S+) [^"]*" (\d{3})/gm)].map((m) => ({ path: m[3]!, status: Number(m[4]) }));
-const pathOf = (url: string) => new URL(url).pathname;
 
 /** What is wrong with a boot that must end on the local disk. */
 function diskProblems(o: Outcome): string[] {

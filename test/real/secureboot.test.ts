@@ -15,7 +15,7 @@ import * as assert from 'uvu/assert';
 import { existsSync, mkdirSync, copyFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { stringify } from 'yaml';
-import { requireProgram, requireRoot } from './helpers/programs.ts';
+import { requireProgram, requireRoot, requireFetched } from './helpers/programs.ts';
 import { ensureKernel, buildInitramfs, REPO_ROOT } from './helpers/initramfs.ts';
 import { withLab, IPXE_DIR } from './helpers/lab.ts';
 import { bootVm, cleanSerial, type BootResult } from './helpers/qemu.ts';
@@ -42,13 +42,8 @@ function present(): boolean {
     !requireRoot()
   )
     return false;
-  if (!existsSync(path.join(SIGNED, 'VERSION'))) {
-    const msg = 'Debian signed shim/GRUB missing: run scripts/fetch-secureboot.sh';
-    if (process.env.HARVGEN_REQUIRE_REAL === '1') throw new Error(msg);
-    console.warn(`\n  SKIP: ${msg}\n`);
-    return false;
-  }
-  return true;
+  const missing = existsSync(path.join(SIGNED, 'VERSION')) ? [] : [SIGNED];
+  return requireFetched(missing, 'Debian signed shim/GRUB missing: run scripts/fetch-secureboot.sh');
 }
 
 let built: Promise<SiteTree> | undefined;

@@ -254,7 +254,8 @@ test('harvgen verify asks the server for manifest.json.sig and the key file: bot
   const server = http.createServer((req, res) => {
     if (req.url === '/manifest.json.sig' || req.url === '/secrets/harvgen-sign') {
       res.writeHead(200, { 'Content-Type': 'application/octet-stream' });
-      return res.end('leaked');
+      res.end('leaked');
+      return;
     }
     res.writeHead(404);
     res.end();

@@ -1,4 +1,5 @@
 // boot: how machines enter the tree (unknown machines, Secure Boot, leaving iPXE for the disk).
+import { nodeFirmware } from '../../model/index.ts';
 import { releases, releaseShim, servesRelease } from '../../model/served-releases.ts';
 import { effectiveConfig } from '../../render/kinds/harvester/effective.ts';
 import type { Rule } from '../rule.ts';
@@ -38,6 +39,8 @@ export const bootRule: Rule = {
       }
     }
     const sb = model.boot.secureBoot;
+    // Secure Boot is for the x86-64 machines (kernelShim, src/model/boot.ts), and what they boot is
+    // the site's `boot.firmware` (nodeFirmware): arm64 machines are UEFI but take no shim.
     if (sb && model.boot.firmware === 'bios') {
       report({
         code: 'BOOT_SECURE_BOOT_INVALID',
@@ -67,12 +70,12 @@ export const bootRule: Rule = {
       });
     }
     // A generic OS kernel is signed by its distribution: iPXE hands it to that distribution's shim.
-    if (sb && model.boot.firmware === 'uefi') {
+    if (sb) {
       const named = new Set<string>();
       for (const node of model.nodes) {
-        if (node.boot !== 'os') continue;
+        if (node.boot !== 'os' || node.arch !== 'x86_64' || nodeFirmware(model, node) !== 'uefi') continue;
         const os = node.os;
-        if (os.shim !== undefined || node.arch !== 'x86_64' || node.state === 'local' || named.has(os.name)) continue;
+        if (os.shim !== undefined || node.state === 'local' || named.has(os.name)) continue;
         named.add(os.name);
         report({
           code: 'BOOT_SECURE_BOOT_NO_SHIM',
@@ -88,8 +91,11 @@ export const bootRule: Rule = {
     // ipxe.efi brings its own NIC drivers and takes the NIC from the firmware where it has one;
     // whether the firmware survives that on `exit` depends on it. snponly.efi (the default) only
     // uses the firmware's network stack (QEMU + OVMF boots: test/real/lifecycle.test.ts).
-    if (model.boot.firmware === 'uefi' && model.boot.uefiLoader === 'ipxe.efi' && !sb) {
-      const node = model.nodes.find((n) => n.state !== 'install');
+    // `uefi_loader` is what the x86-64 UEFI machines load (arm64 ones load `arm64_loader`): the
+    // nodes it concerns are those; unknown machines boot the site's firmware.
+    const leaving = model.nodes.find((n) => n.state !== 'install' && n.arch === 'x86_64' && nodeFirmware(model, n) === 'uefi');
+    if (model.boot.uefiLoader === 'ipxe.efi' && !sb && (leaving || model.boot.firmware === 'uefi')) {
+      const node = leaving;
       const what = node
         ? `node ${node.hostname} (state: ${node.state}) boots its local disk by leaving iPXE with \`exit\``
         : `unknown.ipxe (boot.unknown: ${model.boot.unknown}) leaves iPXE with \`exit\` for machines the inventory does not know`;

@@ -111,6 +111,19 @@ export function requireProgram(what: string, ...more: string[]): boolean {
   return false;
 }
 
+/**
+ * Like requireProgram for files a script fetches (`missing` names them and the script): true when
+ * `missing` is empty; else throws under HARVGEN_REQUIRE_REAL=1, or prints `SKIP: ...`, counts the
+ * skip and returns false.
+ */
+export function requireFetched(missing: readonly string[], msg: string): boolean {
+  if (missing.length === 0) return true;
+  if (realRequired()) throw new Error(msg);
+  console.warn(`\n  SKIP: ${msg}\n`);
+  skipped.push(`fetched files missing: ${msg}`);
+  return false;
+}
+
 /** True when running as root (network namespaces and taps need it). */
 export function isRoot(): boolean {
   return typeof process.getuid === 'function' && process.getuid() === 0;
