@@ -18,7 +18,7 @@ export type * from './types.ts';
 export { BUILTIN_DEFAULTS } from './defaults.ts';
 export { releaseFor } from './release.ts';
 export { deepMerge } from './merge.ts';
-export { profileChain } from './layers.ts';
+export { nodeAt, profileChain } from './layers.ts';
 export { IGNORED_BY_KIND } from './kinds/index.ts';
 export { nodeFirmware, kernelShim } from './boot.ts';
 export { modelCache, type ModelCache } from './cache.ts';

@@ -145,3 +145,11 @@ function configSources(
   if (layer[0] !== 'nodes') layerConfigSources.set(config, out);
   return out;
 }
+
+/** Where a node field was written (its `sources`): the node's own path, a profile's or `defaults:`'s, else the node itself. */
+export function nodeAt(
+  node: { readonly sources: Readonly<Record<string, InventoryPath>>; readonly index: number },
+  field: string,
+): InventoryPath {
+  return node.sources[field] ?? ['nodes', node.index];
+}

@@ -25,7 +25,7 @@ import type { ResolvedNode, SiteModel } from '../model/index.ts';
 import { kernelShim } from '../model/index.ts';
 import { kernelArgKey } from './kernel-args.ts';
 import { bootImages, type BootImages } from './kinds/index.ts';
-import { nodeAt } from '../validate/rule.ts';
+import { nodeAt } from '../model/index.ts';
 import { computeAlways, type NodeMemo } from './fragments.ts';
 
 /** One BSS BootParams object. */

@@ -4,7 +4,7 @@
 import type { Code } from '../diagnostics/codes.ts';
 import type { Severity } from '../diagnostics/types.ts';
 import type { LocateTarget } from '../load/index.ts';
-import type { ResolvedNode, SiteModel } from '../model/index.ts';
+import type { SiteModel } from '../model/index.ts';
 import type { SiteInput } from '../types/site-input.ts';
 import type { InventoryPath } from '../util/paths.ts';
 
@@ -35,9 +35,4 @@ export interface Rule {
   readonly name: string;
   readonly codes: readonly Code[];
   readonly check: (ctx: RuleContext) => void;
-}
-
-/** Where a node field was written: its own path, else the defaults path, else the node itself. */
-export function nodeAt(node: ResolvedNode, field: string): InventoryPath {
-  return node.sources[field] ?? ['nodes', node.index];
 }

@@ -4,7 +4,8 @@
 // type, a node's own `bmc:` without an address, and two nodes that would drive one machine.
 import type { ResolvedNode } from '../../model/types.ts';
 import { BMC_ALL_SCRIPT } from '../../render/layout.ts';
-import { nodeAt, type Rule } from '../rule.ts';
+import { nodeAt } from '../../model/index.ts';
+import type { Rule } from '../rule.ts';
 
 /** What makes two BMC entries drive the same machine: the address, and the Redfish system when both name one. */
 function machineKey(n: ResolvedNode): string | undefined {

@@ -3,7 +3,7 @@
 // operator reserves it there, and nginx serves the node's files to that address alone; the VIP of
 // `vip_mode: dhcp` likewise. UEFI HTTP boot clients are not PXE clients: a proxy never answers them.
 import type { Rule } from '../rule.ts';
-import { nodeAt } from '../rule.ts';
+import { nodeAt } from '../../model/index.ts';
 
 /** What a proxy cannot do for the site: reservations and HTTP boot. */
 export const dnsmasqProxyRule: Rule = {

@@ -1,7 +1,8 @@
 // nodes: a node's address must fit the management network, stay out of the dynamic DHCP
 // pool (dnsmasq could hand it to another machine), and static nodes need full addressing.
 import { formatIpv4, inNetwork, maskToPrefix, parseCidr, parseIpv4, prefixToMask } from '../../util/ipv4.ts';
-import { nodeAt, type Rule } from '../rule.ts';
+import { nodeAt } from '../../model/index.ts';
+import type { Rule } from '../rule.ts';
 
 /** Node IPs inside the network, not reserved, not in the DHCP pool; static nodes complete. */
 export const nodeAddressRule: Rule = {

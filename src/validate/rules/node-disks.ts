@@ -3,7 +3,8 @@ import { atLeast } from '../../harvester/versions.ts';
 import { witnessHasNoData } from '../../harvester/witness.ts';
 import type { HarvesterNode, SiteModel } from '../../model/index.ts';
 import { effectiveConfig } from '../../render/kinds/harvester/effective.ts';
-import { nodeAt, type Finding, type Rule } from '../rule.ts';
+import { nodeAt } from '../../model/index.ts';
+import type { Finding, Rule } from '../rule.ts';
 
 /** Install device present and stable; data disk distinct; witness disk settings; wipe list. */
 export const nodeDisksRule: Rule = {

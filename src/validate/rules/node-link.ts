@@ -1,6 +1,7 @@
 // nodes: link settings the installer (or its TUI) range-checks.
 import { nicNameFor } from '../../render/kinds/harvester/cmdline.ts';
-import { nodeAt, type Rule } from '../rule.ts';
+import { nodeAt } from '../../model/index.ts';
+import type { Rule } from '../rule.ts';
 
 /** MTU 576-9000 and VLAN 1-4094 (the installer only checks MTU for static nodes; harvgen always does). */
 export const nodeLinkRule: Rule = {

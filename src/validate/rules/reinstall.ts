@@ -5,7 +5,8 @@
 // generation). Every supported release (v1.2 and later) runs `os.after_install_chroot_commands`,
 // so none is refused. OS profile and iSCSI nodes ignore the field (NODE_SETTING_IGNORED).
 import { nodeFirmware } from '../../model/index.ts';
-import { nodeAt, type Rule } from '../rule.ts';
+import { nodeAt } from '../../model/index.ts';
+import type { Rule } from '../rule.ts';
 
 export const reinstallRule: Rule = {
   name: 'reinstall',
