@@ -9,7 +9,8 @@ import type { SecretMode } from '../../../types/secret-mode.ts';
 import type { HarvesterNode, SiteModel } from '../../../model/index.ts';
 import type { InstallerSchemaIssue } from '../../../harvester/installer-schema.ts';
 import { formatPath, type InventoryPath } from '../../../util/paths.ts';
-import { buildHarvesterConfig, checkHarvesterConfig, renderHarvesterConfig } from './config.ts';
+import { checkHarvesterConfig, renderHarvesterConfig } from './config.ts';
+import { writtenConfig } from './effective.ts';
 import { configPath } from './cmdline.ts';
 
 /**
@@ -93,7 +94,7 @@ export class ConfigBudget {
       return true;
     }
     if (this.#over) return true;
-    const config = buildHarvesterConfig(this.#model, node, this.#secrets);
+    const config = writtenConfig(this.#model, node, this.#secrets);
     const issues = checkHarvesterConfig(node, config);
     for (const issue of issues) {
       const d = configIssueToDiagnostic(issue, node, this.#locate);

@@ -6,12 +6,15 @@
 // or a built-in default, and nothing the renderer adds or drops can disagree with them.
 import type { HarvesterNode, SiteModel } from '../../../model/index.ts';
 import { buildHarvesterConfig } from './config.ts';
+import type { SecretMode } from '../../../types/secret-mode.ts';
 import type { InventoryPath } from '../../../util/paths.ts';
 
 /** The installer's config of one node, with where each value came from. */
 export interface EffectiveConfig {
   /** The parsed document (secrets as markers: no rule reads them). */
   readonly doc: Readonly<Record<string, unknown>>;
+  /** The config file as harvgen writes it for the committed tree (secrets as markers, no kernel-line keys). */
+  readonly written: Readonly<Record<string, unknown>>;
   /** The value at a dotted key (`install.data_disk`); undefined when absent. */
   get(key: string): unknown;
   /** The inventory path of the line that set the value at `key` (the node itself for a built-in default). */
@@ -88,7 +91,8 @@ function buildEffective(model: SiteModel, node: HarvesterNode): EffectiveConfig 
   // Tests only: the rules see the inventory fields alone, without `config:` (the mutation
   // test/installer-truth.test.ts must catch).
   const mutated = process.env.HARVGEN_TEST_MUTATE === 'rules-read-fields';
-  const built = buildHarvesterConfig(model, mutated ? { ...node, config: {} } : node, 'markers');
+  const written = buildHarvesterConfig(model, node, 'markers');
+  const built = mutated ? buildHarvesterConfig(model, { ...node, config: {} }, 'markers') : written;
   // `harvester.install.skipchecks=true` on the kernel line: the installer reads every
   // `harvester.*` argument as a config key (pkg/config/cmdline.go), over the file.
   const doc =
@@ -123,6 +127,7 @@ function buildEffective(model: SiteModel, node: HarvesterNode): EffectiveConfig 
   };
   return {
     doc,
+    written,
     get: (key) => getKey(doc, key),
     at: (key) => origin(key).at,
     origin: (key) => origin(key).origin,
@@ -144,4 +149,14 @@ export function hasDataDisk(model: SiteModel, node: HarvesterNode): boolean {
   const c = effectiveConfig(model, node);
   const disk = c.get('install.data_disk');
   return typeof disk === 'string' && disk !== '' && disk !== c.get('install.device');
+}
+
+/**
+ * The node's config as its file is written: for the committed tree, the one the rules already
+ * built (built once per node); for the deploy tree, built again with the secrets filled in.
+ */
+export function writtenConfig(model: SiteModel, node: HarvesterNode, secrets: SecretMode): Record<string, unknown> {
+  return secrets === 'markers'
+    ? (effectiveConfig(model, node).written as Record<string, unknown>)
+    : buildHarvesterConfig(model, node, secrets);
 }
