@@ -2,8 +2,8 @@
 // fragments). `npm run gen:schema` writes the JSON file and the generated TS types;
 // test/schema-drift.test.ts fails when either is stale.
 import { VALUE_KINDS, type ValueKindName } from '../src/util/value-kinds.ts';
-import { CONFIG_FORMATS } from '../src/render/configs/index.ts';
-import { MAX_PUBLIC_KEY, PUBLIC_KEY_PATTERN } from '../src/sign/public-key.ts';
+import { CONFIG_FORMATS } from '../src/derive/configs/index.ts';
+import { MAX_PUBLIC_KEY, PUBLIC_KEY_PATTERN } from '../src/util/ssh-public-key.ts';
 
 const str = (description: string, extra: Record<string, unknown> = {}) => ({ type: 'string', description, ...extra });
 const strList = (description: string, extra: Record<string, unknown> = {}) => ({

@@ -1,5 +1,5 @@
 // harvgen's library API: check(), build(), watch() and verify(). The CLI is a thin layer over these. This
-// file is the public surface only: the orchestration of a run is in src/build/, one site through
+// file is the public surface only: the orchestration of a run is in src/orchestrate/, one site through
 // the compiler in src/pipeline.ts, watching in src/watch/.
 
 export type { Diagnostic, Severity } from './diagnostics/types.ts';
@@ -16,6 +16,6 @@ export { recoverSite, type RecoveryResult } from './emit/index.ts';
 export { discoverSites } from './load/discover.ts';
 export { JSON_OUTPUT_VERSION, type JsonOutput, type JsonSite } from './report/envelope.ts';
 export { watch, type WatchOptions, type WatchHandle, type WatchEvent } from './watch/index.ts';
-export { check, type CheckOptions, type CheckResult, type ProgressEvent } from './build/check.ts';
-export { build, type BuildOptions, type BuildResult, type SiteBuild } from './build/build.ts';
+export { check, type CheckOptions, type CheckResult, type ProgressEvent } from './orchestrate/check.ts';
+export { build, type BuildOptions, type BuildResult, type SiteBuild } from './orchestrate/build.ts';
 export { verify, type VerifyOptions, type VerifyResult, type VerifyServer, type VerifySite } from './verify/index.ts';

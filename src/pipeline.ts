@@ -1,5 +1,5 @@
 // One site through the compiler, in memory, in two passes. Used by check, build and watch (via
-// src/build/). Unexpected exceptions become an INTERNAL_ERROR diagnostic (with the stack in
+// src/orchestrate/). Unexpected exceptions become an INTERNAL_ERROR diagnostic (with the stack in
 // `detail` for --debug), never a crash.
 //
 // The data between the passes, all plain values:

@@ -1,4 +1,4 @@
-// `harvgen build --jobs N` (src/build/pool.ts), through the binary (test/parallel.test.ts has the
+// `harvgen build --jobs N` (src/orchestrate/pool.ts), through the binary (test/parallel.test.ts has the
 // library): the sites compiled on N worker threads give the same tree, records, printed output and
 // --json as the serial build (`--jobs 1`), whatever N (more workers than sites or cores too); an
 // error in one site, and between sites, is reported the same way; a worker that throws or dies is

@@ -1,6 +1,6 @@
 // ARCHITECTURE.md "Adding a config format", proved by following it and nothing else: in a copy of
 // the sources, one declaration file (an Ignition-like JSON config for an OS profile) and its line
-// in src/render/configs/index.ts, then `npm run gen:schema` (generated files). A site whose OS
+// in src/derive/configs/index.ts, then `npm run gen:schema` (generated files). A site whose OS
 // profile names the format then builds with the copy's CLI, and the new file is served (its
 // nginx location), protected (the node's address only), keyed (nginx.file_key), pointed at by the
 // kernel line, planned by verify (served to the node, refused to a stranger, no listing) and
@@ -92,8 +92,8 @@ test('a new config format through the recipe alone: served, protected, keyed, on
   symlinkSync(join(repo, 'node_modules'), join(copy, 'node_modules'));
   mkdirSync(join(copy, '.git'));
   // The recipe: 1. the declaration, 2. its line in the list, 3. the generated files.
-  writeFileSync(join(copy, 'src/render/configs/ignition-example.ts'), DECLARATION);
-  const index = join(copy, 'src/render/configs/index.ts');
+  writeFileSync(join(copy, 'src/derive/configs/ignition-example.ts'), DECLARATION);
+  const index = join(copy, 'src/derive/configs/index.ts');
   const list = readFileSync(index, 'utf8');
   const listed = list
     .replace(

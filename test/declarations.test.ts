@@ -1,4 +1,4 @@
-// What must agree with the declarations of what a node is served (src/render/configs/) and of
+// What must agree with the declarations of what a node is served (src/derive/configs/) and of
 // the kinds of node: the `--json` schema's `boot` enum and `status`'s fetch kinds, and the nginx
 // locations of each format (one loop in templates/nginx.conf.eta, checked for each format).
 import { readFileSync } from 'node:fs';
@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { NODE_KINDS } from '../src/model/ignored.ts';
-import { CONFIG_FORMATS } from '../src/render/configs/index.ts';
+import { CONFIG_FORMATS } from '../src/derive/configs/index.ts';
 
 const repo = join(import.meta.dirname, '..');
 const schema = JSON.parse(readFileSync(join(repo, 'schema/cli-output.schema.json'), 'utf8')) as Record<string, unknown>;

@@ -1,5 +1,5 @@
 // The DHCP forms (`dhcp.server`): Kea and ISC dhcpd answer with the same split and reservations as
-// dnsmasq (one decision, render/dhcp-boot.ts), only the site's form is written, and an attacker
+// dnsmasq (one decision, derive/dhcp-boot.ts), only the site's form is written, and an attacker
 // who controls one field cannot change the structure of the Kea JSON or the dhcpd snippet. The
 // real programs read them in test/real/dhcp-forms.test.ts.
 import { writeFileSync } from 'node:fs';
@@ -10,8 +10,8 @@ import { stringify } from 'yaml';
 import { check, compileSite, type SiteModel } from '../src/index.ts';
 import { NO_SOURCE } from '../src/load/index.ts';
 import { renderSite } from '../src/render/index.ts';
-import { escapers, UnsafeValueError } from '../src/render/escape.ts';
-import { bootClasses, leaseSeconds } from '../src/render/dhcp-boot.ts';
+import { escapers, UnsafeValueError } from '../src/formats/escape.ts';
+import { bootClasses, leaseSeconds } from '../src/derive/dhcp-boot.ts';
 import { deployHints } from '../src/cli/hints.ts';
 import { explainNode } from '../src/explain/index.ts';
 import { exampleSite } from './helpers/example.ts';

@@ -4,7 +4,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { ESCAPERS_BY_FORMAT, escapers, UnsafeValueError, dnsmasqLine, socatHost } from '../src/render/escape.ts';
+import { ESCAPERS_BY_FORMAT, escapers, UnsafeValueError, dnsmasqLine, socatHost } from '../src/formats/escape.ts';
 import { VALUE_KINDS, explainValue, isValueOfKind, type ValueKindName } from '../src/util/value-kinds.ts';
 
 const repo = resolve(import.meta.dirname, '..');

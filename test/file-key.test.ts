@@ -1,4 +1,4 @@
-// Keyed file names (nginx.file_key; src/render/file-names.ts): with a key, every known node's
+// Keyed file names (nginx.file_key; src/derive/file-names.ts): with a key, every known node's
 // scripts, Harvester config and cloud-init seed get a name with a tag that is HMAC-SHA256 of
 // the key over the plain path; the deploy tree writes the real tags everywhere the name lands
 // (the kernel line, the per-MAC DHCP boot lines, nginx, manifest, embed.ipxe), the committed

@@ -1,9 +1,9 @@
-// The output layout lives in one module (src/render/layout.ts): every file of a built tree is one
+// The output layout lives in one module (src/derive/layout.ts): every file of a built tree is one
 // it names, and the manifest lists each node's script at the path it gives.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { compileSite } from '../src/index.ts';
-import { DIRS, LAYOUT } from '../src/render/layout.ts';
+import { DIRS, LAYOUT } from '../src/derive/layout.ts';
 import { STANDARD_IPXE_BINARIES } from '../src/model/boot-files.ts';
 
 /** A pattern for each entry of LAYOUT: fixed paths as written, the others with their argument as a wildcard. */

@@ -1,4 +1,4 @@
-// `build()` on worker threads (src/build/pool.ts) from the sources (tsx): the same tree as the
+// `build()` on worker threads (src/orchestrate/pool.ts) from the sources (tsx): the same tree as the
 // serial build. `harvgen build --jobs N` through the binary: test/cli-parallel.test.ts.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';

@@ -1,4 +1,4 @@
-// The node-config YAML writer (src/render/yaml.ts): every output parses back, as YAML 1.2 and as
+// The node-config YAML writer (src/formats/yaml.ts): every output parses back, as YAML 1.2 and as
 // YAML 1.1, to the value it came from, and typical configs come out as the `yaml` package wrote them.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -7,7 +7,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { parse, stringify } from 'yaml';
 import { SECRET_MARKERS } from '../src/load/secrets.ts';
-import { toYaml } from '../src/render/yaml.ts';
+import { toYaml } from '../src/formats/yaml.ts';
 
 const repo = join(import.meta.dirname, '..');
 

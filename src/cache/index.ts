@@ -37,7 +37,7 @@ export { codeStamp } from './code.ts';
 import { framesOf, type Frames } from './replay.ts';
 export { replayedSources } from './replay.ts';
 import type { Diagnostic } from '../diagnostics/types.ts';
-import { LAYOUT } from '../render/layout.ts';
+import { LAYOUT } from '../derive/layout.ts';
 import type { SecretMode } from '../types/secret-mode.ts';
 
 export { stateKeyDir } from './key.ts';

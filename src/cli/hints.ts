@@ -3,7 +3,7 @@
 // never told to run a script it does not have (a site of only generic OS nodes has no
 // artifacts/fetch.sh; a site without a lab section may have no libvirt/define.sh). All the
 // wording is here, in deployHints.
-import { DIRS, LAYOUT } from '../render/layout.ts';
+import { DIRS, LAYOUT } from '../derive/layout.ts';
 
 /** A built site: its name, output directory and files (relative to it). */
 export interface BuiltSite {

@@ -8,7 +8,7 @@ import { chmodSync, lstatSync, mkdirSync, readFileSync, writeFileSync, type Stat
 import { lstat, mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { isSafeRelativePath, sameContents, sha256Hex, type Artifact } from '../render/artifact.ts';
-import { LAYOUT } from '../render/layout.ts';
+import { LAYOUT } from '../derive/layout.ts';
 import { applyJournal, crashPoint, isInterrupted, JOURNAL_FILE, recoverDir, type Journal, type RecoveryResult } from './journal.ts';
 import { acquireLock } from './lock.ts';
 import { SafePaths, symlinkRefused, TEMP_SUFFIX, tempFor } from './safe-path.ts';

@@ -14,7 +14,7 @@ import { closeSync, constants, fstatSync, lstatSync, openSync, readFileSync, ren
 import { chmod, lstat, readdir, rename, rm, rmdir } from 'node:fs/promises';
 import { dirname, join, sep } from 'node:path';
 import { isSafeRelativePath } from '../render/artifact.ts';
-import { LAYOUT } from '../render/layout.ts';
+import { LAYOUT } from '../derive/layout.ts';
 import { EmitError, TEMP_SUFFIX, tempFor, type SafePaths } from './safe-path.ts';
 import { scanTree, type EntryKind } from './tree.ts';
 import { readWhole } from '../util/read-fd.ts';

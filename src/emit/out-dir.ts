@@ -4,7 +4,7 @@
 import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { basename, dirname, join, resolve, sep } from 'node:path';
-import { LAYOUT } from '../render/layout.ts';
+import { LAYOUT } from '../derive/layout.ts';
 import type { SecretMode } from '../types/secret-mode.ts';
 
 const SYSTEM_DIRS = [

@@ -7,14 +7,15 @@ import { siteSecretValues, type CompiledSite } from '../pipeline.ts';
 import { redact } from '../load/secrets.ts';
 import { SECRET_KEYS } from '../load/mask.ts';
 import type { ResolvedNode, SiteModel } from '../model/index.ts';
-import { bootImages, kindOf } from '../render/kinds/index.ts';
+import { kindOf } from '../render/kinds/index.ts';
+import { bootImages } from '../derive/boot-images.ts';
 import { normalizeMac } from '../util/mac.ts';
 import { formatPath } from '../util/paths.ts';
-import { MASK, type ExplainedValue, type ExplainSink, type Explanation, type Provenance } from './types.ts';
-import { nodeScriptUrl } from '../render/file-names.ts';
-import { LAYOUT } from '../render/layout.ts';
+import { MASK, type ExplainedValue, type ExplainSink, type Explanation, type Provenance } from '../types/explain.ts';
+import { nodeScriptUrl } from '../derive/file-names.ts';
+import { LAYOUT } from '../derive/layout.ts';
 
-export type { ExplainedValue, Explanation, Provenance } from './types.ts';
+export type { ExplainedValue, Explanation, Provenance } from '../types/explain.ts';
 
 /** Find a node by hostname or by any of its MACs (any spelling). */
 export function findNode(model: SiteModel, query: string): ResolvedNode | undefined {

@@ -7,7 +7,7 @@
 // release boundary and threshold.
 import type { Code } from '../diagnostics/codes.ts';
 import type { HardwareFacts, HarvesterNode } from '../model/index.ts';
-import type { EffectiveConfig } from '../render/kinds/harvester/effective.ts';
+import type { EffectiveConfig } from './effective-config.ts';
 import type { HarvesterVersion } from './versions.ts';
 import { witnessHasNoData } from './witness.ts';
 import { webhookProblem } from './webhooks.ts';
@@ -30,7 +30,7 @@ export interface RuleSubject {
   readonly facts: HardwareFacts;
   /** Where a fact (`memoryGib`, ...) was declared: the node's `hardware:` or lab sizing. */
   readonly factAt: (fact: keyof HardwareFacts) => InventoryPath;
-  /** The effective installer config (src/render/kinds/harvester/effective.ts). */
+  /** The effective installer config (src/derive/harvester/effective.ts). */
   readonly config: EffectiveConfig;
   /** `boot.report`: the config carries harvgen's own install-event webhooks. */
   readonly report: boolean;

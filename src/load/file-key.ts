@@ -1,6 +1,6 @@
 // `nginx.file_key` after secret resolution (src/load/secrets.ts): its length is checked where it
 // is written, and the committed tree's model gets a marker in its place (README "Threat model",
-// the second layer; the names it keys: src/render/file-names.ts).
+// the second layer; the names it keys: src/derive/file-names.ts).
 import type { Diagnostic } from '../diagnostics/types.ts';
 import type { Locator } from './locate.ts';
 

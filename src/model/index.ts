@@ -192,7 +192,7 @@ function resolveSiteLevel(input: SiteInput): SiteLevel {
       initrds: p.initrds,
       params: p.params ?? [],
       ...(p.root !== undefined ? { root: p.root } : {}),
-      // The config format the profile names (src/render/configs/), none with `cloud_init: false`.
+      // The config format the profile names (src/derive/configs/), none with `cloud_init: false`.
       ...(p.cloud_init === false ? {} : { configFormat: p.config_format ?? 'nocloud' }),
       cloudInit: p.cloud_init !== false && (p.config_format ?? 'nocloud') === 'nocloud',
       ...(p.shim !== undefined ? { shim: p.shim } : {}),

@@ -288,7 +288,7 @@ export interface SiteModel {
     /** A proxy or NAT in front of nginx: trust `header` for the client address from these addresses/CIDRs. */
     readonly realIp?: { readonly from: readonly string[]; readonly header: string };
     /**
-     * \`nginx.file_key\`: the names of node files are keyed by it (src/render/file-names.ts). In the
+     * \`nginx.file_key\`: the names of node files are keyed by it (src/derive/file-names.ts). In the
      * committed tree \`FILE_KEY_MARKER\`, whose tags are \`x\`s.
      */
     readonly fileKey?: string;

@@ -4,9 +4,9 @@
 // them in manifest.json (`files[].allow`). Everything else stays open to the network.
 import type { ResolvedNode, SiteModel } from '../model/index.ts';
 import { parseIpv4, rangeToCidrs } from '../util/ipv4.ts';
-import { DIRS, LAYOUT } from './layout.ts';
-import { configFilePath } from './file-names.ts';
-import { formatOfPath, servedConfigs } from './configs/index.ts';
+import { DIRS, LAYOUT } from '../derive/layout.ts';
+import { configFilePath } from '../derive/file-names.ts';
+import { formatOfPath, servedConfigs } from '../derive/configs/index.ts';
 
 /** A served file and the addresses or CIDR blocks nginx serves it to (403 to any other). */
 export interface ProtectedFile {

@@ -5,8 +5,16 @@
 // through an escaper of the format (`dhcpdString`, `dhcpdName`, `dhcpdAddress`, `dhcpdMac`, `int`).
 import { uefiBootFile } from '../model/boot-files.ts';
 import type { SiteModel } from '../model/index.ts';
-import { bootClasses, dhcpHosts, ipxeHostBootFile, leaseSeconds, vipReservation, type BootMatch, type DhcpHost } from './dhcp-boot.ts';
-import { escapers as e } from './escape.ts';
+import {
+  bootClasses,
+  dhcpHosts,
+  ipxeHostBootFile,
+  leaseSeconds,
+  vipReservation,
+  type BootMatch,
+  type DhcpHost,
+} from '../derive/dhcp-boot.ts';
+import { escapers as e } from '../formats/escape.ts';
 
 /** iPXE's request: user class "iPXE" (option 77). dhcpd knows no option 175 unless dhcpd.conf defines it. */
 const IPXE = 'exists user-class and option user-class = "iPXE"';

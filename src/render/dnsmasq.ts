@@ -14,11 +14,12 @@
 // its own. UEFI HTTP boot clients (vendor class HTTPClient) are not PXE clients, so a proxy does
 // not answer them.
 import type { SiteModel } from '../model/index.ts';
-import { escapers } from './escape.ts';
+import { dnsmasqGlobals } from '../derive/dnsmasq-globals.ts';
+import { escapers } from '../formats/escape.ts';
 import { hasArm64, uefiBootFile } from '../model/boot-files.ts';
-import { bootFile, ipxeHostBootFile, vipReservation } from './dhcp-boot.ts';
-import { namesKeyed, nodeScriptUrl } from './file-names.ts';
-import { LAYOUT } from './layout.ts';
+import { bootFile, ipxeHostBootFile, vipReservation } from '../derive/dhcp-boot.ts';
+import { namesKeyed, nodeScriptUrl } from '../derive/file-names.ts';
+import { LAYOUT } from '../derive/layout.ts';
 import { renderTemplate } from './templates.ts';
 
 /** Tag that scopes every dnsmasq line to this site's DHCP range. */
@@ -175,25 +176,6 @@ export function proxyBootLines(model: SiteModel, scope: string): DnsmasqOption[]
     ...EFI64_CSA.map((csa) => service(csa, uefiBootFile(model))),
     ...(hasArm64(model) ? [service('ARM64_EFI', model.boot.arm64Loader)] : []),
   ];
-}
-
-/** The settings `dnsmasq/global.conf` is made of; sites that share one dnsmasq must agree on each. */
-export interface DnsmasqGlobals {
-  readonly dns: boolean;
-  readonly tftpRoot: string;
-  readonly hostsDir: string;
-}
-
-/** Where each global setting is written in the inventory (`dnsmasq.<key>`), for diagnostics. */
-export const DNSMASQ_GLOBAL_KEYS: Readonly<Record<keyof DnsmasqGlobals, string>> = {
-  dns: 'dns',
-  tftpRoot: 'tftp_root',
-  hostsDir: 'hosts_dir',
-};
-
-/** The global settings of the site's dnsmasq. */
-export function dnsmasqGlobals(model: SiteModel): DnsmasqGlobals {
-  return { dns: model.dnsmasq.dns, tftpRoot: model.dnsmasq.tftpRoot, hostsDir: model.dnsmasq.hostsDir };
 }
 
 /** `dnsmasq/global.conf`: nothing in it names the site, so sites that agree get the same bytes. */

@@ -12,17 +12,17 @@ import { renderDefineScript, renderLibvirtDomain, renderLibvirtNetwork } from '.
 import { renderNginx } from './nginx.ts';
 import { forwardUnitName, forwardUnits, renderForwardUnit } from './systemd.ts';
 import { renderEmbedScript, renderEntryScript, renderKeyedStub, renderOciLaunchScript, renderUnknownScript } from './ipxe.ts';
-import { namesKeyed, nodeScriptPath } from './file-names.ts';
+import { namesKeyed, nodeScriptPath } from '../derive/file-names.ts';
 import { kindOf, renderNodeScript } from './kinds/index.ts';
 import { ConfigBudget } from './kinds/harvester/budget.ts';
-import { LAYOUT } from './layout.ts';
+import { LAYOUT } from '../derive/layout.ts';
 import { renderBssBootParameters } from './bss.ts';
 import { computeAlways, nodeMemo } from './fragments.ts';
 import { dnsmasqHostFiles, renderDnsmasq, renderDnsmasqGlobal } from './dnsmasq.ts';
 import { renderManifest } from './manifest.ts';
 import { renderKea } from './kea.ts';
 import { renderDhcpd } from './dhcpd.ts';
-import { UnsafeValueError } from './escape.ts';
+import { UnsafeValueError } from '../formats/escape.ts';
 import { protectedFiles } from './access.ts';
 import { bmcNodes, renderBmcAll, renderBmcScript } from './bmc.ts';
 import type { SecretMode } from '../types/secret-mode.ts';
@@ -30,9 +30,9 @@ import type { SecretMode } from '../types/secret-mode.ts';
 export type { Artifact } from './artifact.ts';
 export type { Manifest, ManifestNode } from './manifest-types.ts';
 export { isSafeRelativePath } from './artifact.ts';
-export { escapers, UnsafeValueError } from './escape.ts';
-export { buildHarvesterConfig } from './kinds/harvester/config.ts';
-export { kernelArgs } from './kinds/harvester/cmdline.ts';
+export { escapers, UnsafeValueError } from '../formats/escape.ts';
+export { buildHarvesterConfig } from '../derive/harvester/config.ts';
+export { kernelArgs } from '../derive/harvester/cmdline.ts';
 export { MAX_NODE_CONFIG_BYTES, MAX_SITE_CONFIG_BYTES } from './kinds/harvester/budget.ts';
 
 /** Rendered files of one site, sorted by path. */

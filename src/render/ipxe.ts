@@ -3,9 +3,9 @@
 // Every script starts with the bytes `#!ipxe\n` (a BOM before it hangs BIOS iPXE).
 import type { SiteModel } from '../model/index.ts';
 import { installerScript } from './kinds/harvester/index.ts';
-import { namesKeyed, nodeScriptUrl } from './file-names.ts';
+import { namesKeyed, nodeScriptUrl } from '../derive/file-names.ts';
 import { macToHyphen } from '../util/mac.ts';
-import { DIRS, LAYOUT } from './layout.ts';
+import { DIRS, LAYOUT } from '../derive/layout.ts';
 import { renderTemplate } from './templates.ts';
 
 /** boot.ipxe. */

@@ -14,9 +14,9 @@ import {
   type BootClass,
   type BootMatch,
   type DhcpHost,
-} from './dhcp-boot.ts';
-import { namesKeyed } from './file-names.ts';
-import { escapers } from './escape.ts';
+} from '../derive/dhcp-boot.ts';
+import { namesKeyed } from '../derive/file-names.ts';
+import { escapers } from '../formats/escape.ts';
 
 const k = escapers.kea;
 

@@ -2,9 +2,9 @@
 // and define.sh.
 import type { ResolvedNode, SiteModel } from '../model/index.ts';
 import { nodeFirmware } from '../model/index.ts';
-import { vipReservation } from './dhcp-boot.ts';
+import { vipReservation } from '../derive/dhcp-boot.ts';
 import { ipxeSplitLines } from './dnsmasq.ts';
-import { dnsmasqLine } from './escape.ts';
+import { dnsmasqLine } from '../formats/escape.ts';
 import { kindOf } from './kinds/index.ts';
 import { renderTemplate } from './templates.ts';
 

@@ -6,11 +6,11 @@ import { sha256Hex, type Artifact } from './artifact.ts';
 import { uefiBootFile } from '../model/boot-files.ts';
 import { releaseShim, releases } from '../model/served-releases.ts';
 import { kindOf } from './kinds/index.ts';
-import { configUrl } from './kinds/harvester/cmdline.ts';
-import { LAYOUT } from './layout.ts';
+import { configUrl } from '../derive/harvester/cmdline.ts';
+import { LAYOUT } from '../derive/layout.ts';
 import type { Manifest } from './manifest-types.ts';
 import type { ProtectedFile } from './access.ts';
-import { namesKeyed, nodeScriptPath, nodeScriptUrl } from './file-names.ts';
+import { namesKeyed, nodeScriptPath, nodeScriptUrl } from '../derive/file-names.ts';
 import type { SecretMode } from '../types/secret-mode.ts';
 
 export type { Manifest, ManifestNode } from './manifest-types.ts';

@@ -4,9 +4,9 @@ import type { SiteModel } from '../model/index.ts';
 import { servedBinaries } from '../model/boot-files.ts';
 import { servedArtifacts } from '../model/served-releases.ts';
 import type { ProtectedFile } from './access.ts';
-import { CONFIG_FORMATS } from './configs/index.ts';
-import { namesKeyed } from './file-names.ts';
-import { DIRS, LAYOUT } from './layout.ts';
+import { CONFIG_FORMATS } from '../derive/configs/index.ts';
+import { namesKeyed } from '../derive/file-names.ts';
+import { DIRS, LAYOUT } from '../derive/layout.ts';
 import { renderTemplate } from './templates.ts';
 
 /** What renderNginx writes besides the model: which form, the copied binaries, the protected files. */
@@ -48,7 +48,7 @@ export function renderNginx(model: SiteModel, opts: NginxOptions): string {
     artifacts: servedArtifacts(model).filter((a) => standalone || under(a.location)),
     unknownJoin: open && model.boot.unknown === 'join',
     // With `nginx.access: open`, each served config format by pattern (its declaration,
-    // src/render/configs/); with `nodes`, each file has its exact location in `protected`.
+    // src/derive/configs/); with `nodes`, each file has its exact location in `protected`.
     configs: open
       ? CONFIG_FORMATS.filter((f) => model.nodes.some((n) => f.ownersOf(n).length > 0)).map((f) => ({
           comment: f.nginxComment,

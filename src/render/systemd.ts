@@ -1,6 +1,6 @@
 // The socat units that forward the boot server's ports to the cluster's VIP.
 import type { SiteModel } from '../model/index.ts';
-import { socatHost } from './escape.ts';
+import { socatHost } from '../formats/escape.ts';
 import { renderTemplate } from './templates.ts';
 
 /** The socat forward units: one per port, to the VIP (none when forwarding is off, or without a cluster). */

@@ -1,9 +1,9 @@
 // Eta set-up: templates live in templates/*.eta and get strict data. Eta's own HTML escaping
 // is off: each template escapes every value for its own format through `it.esc`
-// (src/render/escape.ts), the one place that knows each format's syntax.
+// (src/formats/escape.ts), the one place that knows each format's syntax.
 import { fileURLToPath } from 'node:url';
 import { Eta } from 'eta';
-import { escapers } from './escape.ts';
+import { escapers } from '../formats/escape.ts';
 import { strict } from './strict.ts';
 
 const eta = new Eta({

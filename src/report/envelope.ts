@@ -4,7 +4,7 @@
 // and the CLI print the same document; the CLI only prints it.
 import type { Diagnostic } from '../diagnostics/types.ts';
 import { countDiagnostics } from '../diagnostics/format.ts';
-import type { ExplainedValue } from '../explain/types.ts';
+import type { ExplainedValue } from '../types/explain.ts';
 import type { NodeStatus, UnknownMachine } from '../status/types.ts';
 
 /** Version of the `--json` output; bumped on incompatible changes (fields are only ever added). */

@@ -8,9 +8,9 @@
 import type { Diagnostic } from '../diagnostics/types.ts';
 import type { Locator } from '../load/locate.ts';
 import type { Artifact } from '../render/artifact.ts';
-import { LAYOUT } from '../render/layout.ts';
+import { LAYOUT } from '../derive/layout.ts';
 import type { SigningKey } from './key.ts';
-import { fingerprint, parsePublicKey, sameKey, SIGNATURE_NAMESPACE } from './public-key.ts';
+import { fingerprint, parsePublicKey, sameKey, SIGNATURE_NAMESPACE } from '../util/ssh-public-key.ts';
 import { complaint, KeygenMissing, runKeygen, withKeyFile } from './ssh-keygen.ts';
 
 export { keyMaskValues, resolveSigningKey, SigningKey, type KeyResolution } from './key.ts';
@@ -24,7 +24,7 @@ export {
   SIGNER_IDENTITY,
   signingKeyProblem,
   type PublicKey,
-} from './public-key.ts';
+} from '../util/ssh-public-key.ts';
 export { KeygenMissing, runKeygen, SSH_KEYGEN_PACKAGE } from './ssh-keygen.ts';
 
 /** What a site signs with: its key and the public key the inventory says it has. */

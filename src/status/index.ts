@@ -4,12 +4,12 @@
 // says what happened. Keyed names (nginx.file_key) are matched by their shape, so no key is read.
 import type { Diagnostic } from '../diagnostics/types.ts';
 import { kindOf } from '../render/kinds/index.ts';
-import { CONFIG_FORMATS, type ConfigFormat } from '../render/configs/index.ts';
+import { CONFIG_FORMATS, type ConfigFormat } from '../derive/configs/index.ts';
 import type { ResolvedNode, SiteModel } from '../model/index.ts';
 import { compileModel } from '../pipeline.ts';
 import { nodeAllow, poolAllow } from '../render/access.ts';
-import { DIRS, LAYOUT, UNKNOWN_EVENT_HOST } from '../render/layout.ts';
-import { namesKeyed } from '../render/file-names.ts';
+import { DIRS, LAYOUT, UNKNOWN_EVENT_HOST } from '../derive/layout.ts';
+import { namesKeyed } from '../derive/file-names.ts';
 import { addressAllowed } from '../util/ipv4.ts';
 import { readLogs, type LogRequest } from './log.ts';
 import type { FetchKind, FetchSummary, NodeStatus, StatusEvent, StatusResult, UnknownMachine, Verdict } from './types.ts';
@@ -45,7 +45,7 @@ interface Matcher {
   /** `nginx.file_key`: a node's files have keyed names, and the plain script name is the stub. */
   readonly keyed: boolean;
   readonly script: RegExp;
-  /** Each served config format's names (src/render/configs/), with the fetch kind it counts as. */
+  /** Each served config format's names (src/derive/configs/), with the fetch kind it counts as. */
   readonly configs: readonly { readonly re: RegExp; readonly format: ConfigFormat }[];
   readonly event: RegExp;
   /** URL path -> kind of release or OS file. */

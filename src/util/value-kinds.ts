@@ -4,7 +4,7 @@
 // then explains a mismatch precisely (which character, where, what is allowed). Every set is
 // the intersection of what all the files the value reaches can hold as is: nginx, dnsmasq,
 // systemd, POSIX sh, iPXE, the kernel command line and XML. The escapers in
-// src/render/escape.ts are the second line of defence; these sets are the first.
+// src/formats/escape.ts are the second line of defence; these sets are the first.
 
 const OCTET = '(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])';
 const IPV4 = `${OCTET}(?:\\.${OCTET}){3}`;

@@ -5,7 +5,7 @@
 // on the others' interfaces), and their networks must be apart (two ranges on one subnet: a
 // machine may get the other site's tag, and its boot files).
 import type { Diagnostic } from '../diagnostics/types.ts';
-import { DNSMASQ_GLOBAL_KEYS, type DnsmasqGlobals } from '../render/dnsmasq.ts';
+import { DNSMASQ_GLOBAL_KEYS, type DnsmasqGlobals } from '../derive/dnsmasq-globals.ts';
 import { networksOverlap, parseCidr } from '../util/ipv4.ts';
 import type { Locator } from '../load/index.ts';
 import { findingToDiagnostic } from './index.ts';

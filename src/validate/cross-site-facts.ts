@@ -1,12 +1,12 @@
 // What the checks between sites (cross-site.ts, cross-site-dnsmasq.ts) need of one site, taken
 // where its model and locator live: a small plain value that can cross from a worker thread
-// (src/build/pool.ts, positions resolved) to the main thread, where the checks run over every site
+// (src/orchestrate/pool.ts, positions resolved) to the main thread, where the checks run over every site
 // of the run. A serial build takes the same facts in process (with the site's locator, which
 // parses for a position only when a check reports one), so that the checks see the same values
 // either way.
 import type { Locator, SourceLocation } from '../load/index.ts';
 import type { SiteModel } from '../model/index.ts';
-import { DNSMASQ_GLOBAL_KEYS, dnsmasqGlobals, type DnsmasqGlobals } from '../render/dnsmasq.ts';
+import { DNSMASQ_GLOBAL_KEYS, dnsmasqGlobals, type DnsmasqGlobals } from '../derive/dnsmasq-globals.ts';
 import { servedArtifacts } from '../model/served-releases.ts';
 
 /** Where one inventory path was written, and whether it exists. */

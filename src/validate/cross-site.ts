@@ -14,7 +14,7 @@ export interface SiteForCrossCheck {
   readonly dir: string;
   readonly model?: SiteModel;
   readonly locate?: Locator;
-  /** A site compiled on a worker thread carries its facts instead (src/build/pool.ts). */
+  /** A site compiled on a worker thread carries its facts instead (src/orchestrate/pool.ts). */
   readonly facts?: CrossSiteFacts;
 }
 

@@ -3,10 +3,10 @@
 // tree (`secrets: filled`: the committed tree's markers install nothing, so no server should
 // serve it), and every path and URL in it must be plain.
 import { readFileSync } from 'node:fs';
-import { formatOfPath } from '../render/configs/index.ts';
+import { formatOfPath } from '../derive/configs/index.ts';
 import { join } from 'node:path';
 import { isSafeRelativePath } from '../render/artifact.ts';
-import { LAYOUT } from '../render/layout.ts';
+import { LAYOUT } from '../derive/layout.ts';
 
 /** The parts of manifest.json verify reads. */
 export interface DeployManifest {
@@ -33,7 +33,7 @@ export type ReadManifest =
   { readonly manifest: DeployManifest; readonly dropped: readonly string[] } | { readonly problem: string; readonly committed?: true };
 
 /**
- * The plain paths of the nodes' keyed data: each served config file (src/render/configs/) whose
+ * The plain paths of the nodes' keyed data: each served config file (src/derive/configs/) whose
  * name carries a keyed tag, without it (for a format served as a directory, its first file only).
  */
 function plainDataOf(files: readonly { readonly path: string }[]): string[] {

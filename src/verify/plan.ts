@@ -3,9 +3,9 @@
 // out), every path that must not answer (the tree's other files, listings, build state,
 // secrets, traversal, random names), and with --releases the release files. Pure: no I/O.
 import { randomBytes } from 'node:crypto';
-import { CONFIG_FORMATS, HARVESTER_CONFIG, formatOfPath } from '../render/configs/index.ts';
+import { CONFIG_FORMATS, HARVESTER_CONFIG, formatOfPath } from '../derive/configs/index.ts';
 import { isSafeRelativePath } from '../render/artifact.ts';
-import { DIRS, LAYOUT } from '../render/layout.ts';
+import { DIRS, LAYOUT } from '../derive/layout.ts';
 import type { DeployManifest } from './manifest.ts';
 import { addressAllowed } from '../util/ipv4.ts';
 

@@ -1,13 +1,13 @@
 // Before verify trusts anything of a deploy tree whose site has a signing key (`signing.public_key`,
 // or `--public-key`): its manifest.json.sig must verify for the manifest.json bytes verify then
 // reads, with `ssh-keygen -Y verify` (the allowed-signers file rebuilt from the parsed key alone,
-// src/sign/public-key.ts), in harvgen's namespace. A missing or bad signature is VERIFY_SIGNATURE
+// src/util/ssh-public-key.ts), in harvgen's namespace. A missing or bad signature is VERIFY_SIGNATURE
 // at the manifest and the site is not checked further: an unsigned manifest is trusted for nothing.
 import { lstatSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Diagnostic } from '../diagnostics/types.ts';
-import { LAYOUT } from '../render/layout.ts';
+import { LAYOUT } from '../derive/layout.ts';
 import { allowedSigners, KeygenMissing, parsePublicKey, runKeygen, SIGNATURE_NAMESPACE, SIGNER_IDENTITY } from '../sign/index.ts';
 
 /** Largest signature file read (an RSA-4096 signature is under 2 KiB). */

@@ -14,7 +14,7 @@ import { watch as chokidarWatch, type FSWatcher } from 'chokidar';
 import type { Diagnostic } from '../diagnostics/types.ts';
 import type { ParseCache } from '../load/index.ts';
 import type { Artifact, RenderCache } from '../render/index.ts';
-import { build, type BuildOptions, type BuildResult } from '../build/build.ts';
+import { build, type BuildOptions, type BuildResult } from '../orchestrate/build.ts';
 import { inputWatch } from './inputs.ts';
 
 /** Options for watch(). */

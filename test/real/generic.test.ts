@@ -29,7 +29,7 @@ import { DISK_MARKER, writeBiosMarkerDisk } from './helpers/disks.ts';
 import { TGT_PROGRAMS, parseIscsiRootPath, sessionsOf, startIscsiTarget } from './helpers/iscsi.ts';
 import { sleep } from './helpers/proc.ts';
 import { flat, pathOf, requests, selectedCases, uefiLoaderProblem } from './helpers/boot-log.ts';
-import { nocloudArg } from '../../src/render/configs/nocloud.ts';
+import { nocloudArg } from '../../src/derive/configs/nocloud.ts';
 
 /** The two generic fixtures (built here, after the programs check). */
 const SOURCES = {

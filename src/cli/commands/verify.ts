@@ -8,7 +8,7 @@ import { hasFailures } from '../../diagnostics/types.ts';
 import { overSites, type Flags } from '../options.ts';
 import type { CliOutput } from '../output.ts';
 import { startProgress } from '../progress.ts';
-import { parsePublicKey } from '../../sign/public-key.ts';
+import { parsePublicKey } from '../../util/ssh-public-key.ts';
 
 /** The flags of verify (cac camel-cases them). */
 interface VerifyFlags extends Flags {

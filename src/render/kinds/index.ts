@@ -1,20 +1,19 @@
 // The kinds of node, each in its folder, chosen by the one exhaustive switch over `boot`: a new
 // kind is a folder and a case here, and the compiler lists every other place that must handle it.
 import type { ResolvedNode, SiteModel } from '../../model/index.ts';
-import type { ExplainPart, ExplainSink, Provenance } from '../../explain/types.ts';
+import type { ExplainPart, ExplainSink, Provenance } from '../../types/explain.ts';
 import { renderTemplate } from '../templates.ts';
 import { harvesterKind } from './harvester/index.ts';
 import { iscsiKind } from './iscsi/index.ts';
 import { osKind } from './os/index.ts';
-import type { BootFetch, BootImages, LabFacts, ManifestFields, NodeOutput } from './types.ts';
+import type { BootFetch, LabFacts, ManifestFields, NodeOutput } from './types.ts';
 
-export type { BootFetch, BootImages, LabFacts, ManifestFields, NodeOutput } from './types.ts';
+export type { BootFetch, LabFacts, ManifestFields, NodeOutput } from './types.ts';
 
 /** One node's kind, bound to the node. */
 export interface NodeKindOps {
   localLabel(): string;
   script(model: SiteModel, mac: string): string;
-  images(model: SiteModel, mac: string): BootImages | undefined;
   files(model: SiteModel, out: NodeOutput): void;
   manifest(model: SiteModel): ManifestFields;
   lab(model: SiteModel): LabFacts;
@@ -39,7 +38,6 @@ function bind<N extends ResolvedNode>(k: import('./types.ts').KindRenderer<N>, n
   return {
     localLabel: () => k.localLabel(node),
     script: (model, mac) => k.script(model, node, mac),
-    images: (model, mac) => k.images(model, node, mac),
     files: (model, out) => k.files(model, node, out),
     manifest: (model) => k.manifest(model, node),
     lab: (model) => k.lab(model, node),
@@ -54,12 +52,4 @@ export function renderNodeScript(model: SiteModel, node: ResolvedNode, mac: stri
   const kind = kindOf(node);
   if (node.state !== 'local') return kind.script(model, mac);
   return renderTemplate('node-local.ipxe', { site: model.site, hostname: node.hostname, role: kind.localLabel(), mac, unknown: false });
-}
-
-/**
- * The kernel, initrds and command line of a node booting from `mac`; undefined when it boots its
- * disk (`state: local`) or no kernel (iSCSI).
- */
-export function bootImages(model: SiteModel, node: ResolvedNode, mac: string): BootImages | undefined {
-  return node.state === 'local' ? undefined : kindOf(node).images(model, mac);
 }

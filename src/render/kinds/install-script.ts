@@ -4,7 +4,7 @@
 import type { ResolvedNode, SiteModel } from '../../model/index.ts';
 import { kernelShim } from '../../model/index.ts';
 import { renderTemplate } from '../templates.ts';
-import type { BootImages } from './types.ts';
+import type { BootImages } from '../../derive/types.ts';
 
 /** `file://<volume><file>`: the iPXE URI of the file whose presence means "installed" (UEFI). */
 export function installedMarkerUri(model: SiteModel): string {
@@ -17,7 +17,7 @@ export interface InstallTarget {
   /** The node's role as its comment names it. */
   readonly role: string;
   readonly os?: string;
-  /** The configs the node is served, for the script's header (src/render/configs/). */
+  /** The configs the node is served, for the script's header (src/derive/configs/). */
   readonly served?: readonly { readonly what: string; readonly url: string; readonly after: string }[];
   readonly version?: string;
   readonly configUrl?: string;

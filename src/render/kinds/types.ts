@@ -2,14 +2,7 @@
 // (src/render/kinds/<kind>/), chosen by the exhaustive switch in ./index.ts.
 import type { ResolvedNode, SiteModel } from '../../model/index.ts';
 import type { ManifestNode } from '../manifest-types.ts';
-import type { ExplainPart, ExplainSink, Provenance } from '../../explain/types.ts';
-
-/** What iPXE loads for one boot MAC of a node that boots a kernel. */
-export interface BootImages {
-  readonly kernel: string;
-  readonly initrds: readonly { readonly name: string; readonly url: string }[];
-  readonly args: readonly string[];
-}
+import type { ExplainPart, ExplainSink, Provenance } from '../../types/explain.ts';
 
 /** Where a kind puts its own files (render/index.ts checks each path). */
 export interface NodeOutput {
@@ -55,8 +48,6 @@ export interface KindRenderer<N extends ResolvedNode> {
   localLabel(node: N): string;
   /** The script of one boot MAC when the node is not `state: local`. */
   script(model: SiteModel, node: N, mac: string): string;
-  /** The kernel, initrds and command line of the node booting from `mac`; undefined when it boots no kernel. */
-  images(model: SiteModel, node: N, mac: string): BootImages | undefined;
   /** The node's files besides its scripts and lab domain (not for `state: local`). */
   files(model: SiteModel, node: N, out: NodeOutput): void;
   manifest(model: SiteModel, node: N): ManifestFields;

@@ -3,7 +3,7 @@
 // redfishSystem); this rule judges what the schema cannot: settings that do not fit the BMC's
 // type, a node's own `bmc:` without an address, and two nodes that would drive one machine.
 import type { ResolvedNode } from '../../model/types.ts';
-import { BMC_ALL_SCRIPT } from '../../render/layout.ts';
+import { BMC_ALL_SCRIPT } from '../../derive/layout.ts';
 import { nodeAt } from '../../model/index.ts';
 import type { Rule } from '../rule.ts';
 

@@ -1,7 +1,7 @@
 // boot: how machines enter the tree (unknown machines, Secure Boot, leaving iPXE for the disk).
 import { nodeFirmware } from '../../model/index.ts';
 import { releases, releaseShim, servesRelease } from '../../model/served-releases.ts';
-import { effectiveConfig } from '../../render/kinds/harvester/effective.ts';
+import { effectiveConfig } from '../../derive/harvester/effective.ts';
 import type { Rule } from '../rule.ts';
 
 /** `unknown: join` has what an unknown machine needs; Secure Boot fits the site; UEFI `exit` with ipxe.efi. */

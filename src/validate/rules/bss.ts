@@ -1,6 +1,6 @@
 // bss: with `bss.export`, say which nodes the BSS export leaves out and why (src/render/bss.ts
 // decides; the same function renders the file).
-import { bssEntry, isBssEntry } from '../../render/bss.ts';
+import { bssEntry, isBssEntry } from '../../derive/bss-entry.ts';
 import type { Rule } from '../rule.ts';
 
 /** Nodes BSS cannot boot as the tree does are left out of bss/bootparameters.json, with a warning. */

@@ -2,7 +2,7 @@
 // (`cluster.created`), every node joins, so no reinstall can make a second cluster.
 import type { ResolvedNode } from '../../model/index.ts';
 import type { HarvesterNode } from '../../model/index.ts';
-import { effectiveConfig } from '../../render/kinds/harvester/effective.ts';
+import { effectiveConfig } from '../../derive/harvester/effective.ts';
 import type { Finding, Rule } from '../rule.ts';
 
 /** The procedure that takes a node out of a cluster before it is reinstalled (Harvester docs, Host Management, "Deleting a Node"). */

@@ -3,7 +3,7 @@
 // dnsmasq is its own TFTP server and needs neither.
 import { parseIpv4 } from '../../util/ipv4.ts';
 import type { Rule } from '../rule.ts';
-import { bootClasses, ipxeHostBootFile } from '../../render/dhcp-boot.ts';
+import { bootClasses, ipxeHostBootFile } from '../../derive/dhcp-boot.ts';
 
 /** Longest `boot-file-name` kea-dhcp4 accepts (the 128-byte file field, NUL-terminated). */
 const MAX_KEA_BOOT_FILE = 127;

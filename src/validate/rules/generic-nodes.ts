@@ -1,10 +1,10 @@
 // Nodes that do not install Harvester: OS profiles that leave harvgen's own kernel arguments alone
 // (a node naming a profile that does not exist is refused when the model is resolved, OS_PROFILE_UNKNOWN), cloud-init data in one form, iSCSI portals the node can reach.
 import { inNetwork, parseCidr, parseIpv4 } from '../../util/ipv4.ts';
-import { kernelArgKey } from '../../render/kernel-args.ts';
-import { RESERVED_OS_PARAMS } from '../../render/kinds/os/cmdline.ts';
+import { kernelArgKey } from '../../derive/kernel-args.ts';
+import { RESERVED_OS_PARAMS } from '../../derive/os/cmdline.ts';
 import { MAX_USER_DATA_BYTES } from '../../util/limits.ts';
-import { toYaml } from '../../render/yaml.ts';
+import { toYaml } from '../../formats/yaml.ts';
 import type { InventoryPath } from '../../util/paths.ts';
 import type { Rule } from '../rule.ts';
 

@@ -1,10 +1,10 @@
 // installer: the Harvester installer's own rules for the release each node installs
 // (src/harvester/installer-rules.ts), against the config its installer parses (the effective
-// config: src/render/kinds/harvester/effective.ts) and the hardware facts harvgen knows: the
+// config: src/derive/harvester/effective.ts) and the hardware facts harvgen knows: the
 // node's `hardware:` (a profile, usually), or on a lab site (a `lab:` section) its lab domain.
 import { INSTALLER_RULES, inReleases, type HardwareFacts, type RuleHit } from '../../harvester/installer-rules.ts';
 import { nodeFirmware, type HarvesterNode, type SiteModel } from '../../model/index.ts';
-import { effectiveConfig, hasDataDisk } from '../../render/kinds/harvester/effective.ts';
+import { effectiveConfig, hasDataDisk } from '../../derive/harvester/effective.ts';
 import type { SiteInput } from '../../types/site-input.ts';
 import type { Rule } from '../rule.ts';
 import type { InventoryPath } from '../../util/paths.ts';

@@ -1,8 +1,8 @@
 // kernel_args: extra arguments may not set what harvgen writes itself. A second `ip=` or
 // `harvester.install.config_url=` would silently override (or fight) the generated one, and the
 // node would install from the wrong network or the wrong config.
-import { kernelArgKey } from '../../render/kernel-args.ts';
-import { reservedKernelArg } from '../../render/kinds/harvester/cmdline.ts';
+import { kernelArgKey } from '../../derive/kernel-args.ts';
+import { reservedKernelArg } from '../../derive/harvester/cmdline.ts';
 import type { Rule } from '../rule.ts';
 import type { InventoryPath } from '../../util/paths.ts';
 

@@ -2,7 +2,7 @@
 // machines of the DHCP pool by its address, which it does not have until it leases one, so its
 // files are served to the whole pool (src/render/access.ts); say so. The proxies of `real_ip`
 // are whole blocks (nginx ignores host bits silently).
-import { servedConfigs } from '../../render/configs/index.ts';
+import { servedConfigs } from '../../derive/configs/index.ts';
 import { parseCidr } from '../../util/ipv4.ts';
 import type { Rule } from '../rule.ts';
 
@@ -26,7 +26,7 @@ export const nginxAccessRule: Rule = {
     const pool = `${model.network.dhcpStart}-${model.network.dhcpEnd}`;
     for (const node of model.nodes) {
       if (node.ip !== undefined) continue;
-      // What the node is served (src/render/configs/): a Harvester config matters whatever the
+      // What the node is served (src/derive/configs/): a Harvester config matters whatever the
       // node's state, a seed only for a node that boots the network.
       const served = servedConfigs(node).find((c) => c.format.exposedWhenLocal || node.state !== 'local');
       if (served === undefined) continue;

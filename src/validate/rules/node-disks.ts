@@ -2,7 +2,7 @@
 import { atLeast } from '../../harvester/versions.ts';
 import { witnessHasNoData } from '../../harvester/witness.ts';
 import type { HarvesterNode, SiteModel } from '../../model/index.ts';
-import { effectiveConfig } from '../../render/kinds/harvester/effective.ts';
+import { effectiveConfig } from '../../derive/harvester/effective.ts';
 import { nodeAt } from '../../model/index.ts';
 import type { Finding, Rule } from '../rule.ts';
 

@@ -1,5 +1,5 @@
 // nodes: link settings the installer (or its TUI) range-checks.
-import { nicNameFor } from '../../render/kinds/harvester/cmdline.ts';
+import { nicNameFor } from '../../derive/harvester/cmdline.ts';
 import { nodeAt } from '../../model/index.ts';
 import type { Rule } from '../rule.ts';
 

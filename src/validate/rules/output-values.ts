@@ -2,7 +2,7 @@
 // IPv4 address (socat would read anything else as more of its own address syntax), and each
 // installer kernel command line must fit the kernel's limit (x86 COMMAND_LINE_SIZE is 2048
 // bytes with the final NUL; longer lines are cut silently, dropping harvgen's own arguments).
-import { bootImages } from '../../render/kinds/index.ts';
+import { bootImages } from '../../derive/boot-images.ts';
 import { parseIpv4 } from '../../util/ipv4.ts';
 import type { Rule } from '../rule.ts';
 

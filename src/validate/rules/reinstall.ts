@@ -1,4 +1,4 @@
-// Reinstall generations (`reinstall: <n>`, src/render/kinds/harvester/reinstall.ts) work only
+// Reinstall generations (`reinstall: <n>`, src/derive/harvester/reinstall.ts) work only
 // where the node's script can see the marker: an install-once script (the only one that probes
 // the disk) on UEFI (iPXE's `file://` reads the firmware's FAT volumes; on BIOS iPXE has no file
 // access to a disk, only `sanboot`, which boots any bootable first sector whatever its

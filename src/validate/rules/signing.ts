@@ -1,7 +1,7 @@
 // signing.public_key: the schema checks the line's form; here, that its key part is the key its
 // type names (decoded), and that it can sign a deterministic tree (not ECDSA). The private key
 // is checked against it by the deploy build only (src/sign/index.ts), which alone reads it.
-import { parsePublicKey, signingKeyProblem } from '../../sign/public-key.ts';
+import { parsePublicKey, signingKeyProblem } from '../../util/ssh-public-key.ts';
 import type { Rule } from '../rule.ts';
 
 /** A public key ssh-keygen can verify harvgen's signatures with. */

@@ -283,7 +283,7 @@ function kernelArg(rng: Rng, maxLen: number): string | undefined {
   else a = token(rng, ALNUM, KARG_REST, rng.len(1, Math.min(maxLen, 120)));
   a = a.slice(0, maxLen);
   const key = a.includes('=') ? a.slice(0, a.indexOf('=')) : a;
-  // Reserved (src/render/kernel-args.ts): harvgen writes these itself.
+  // Reserved (src/derive/kernel-args.ts): harvgen writes these itself.
   const reserved = ['ip', 'BOOTIF', 'vlan', 'nameserver', 'root', 'initrd', 'rd.net.dhcp.retry'];
   if (reserved.includes(key) || key.startsWith('harvester.')) return 'z' + a.slice(1);
   return a;

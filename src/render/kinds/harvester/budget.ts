@@ -9,9 +9,9 @@ import type { SecretMode } from '../../../types/secret-mode.ts';
 import type { HarvesterNode, SiteModel } from '../../../model/index.ts';
 import type { InstallerSchemaIssue } from '../../../harvester/installer-schema.ts';
 import { formatPath, type InventoryPath } from '../../../util/paths.ts';
-import { checkHarvesterConfig, renderHarvesterConfig } from './config.ts';
-import { writtenConfig } from './effective.ts';
-import { configPath } from './cmdline.ts';
+import { checkHarvesterConfig, renderHarvesterConfig } from '../../../derive/harvester/config.ts';
+import { writtenConfig } from '../../../derive/harvester/effective.ts';
+import { configPath } from '../../../derive/harvester/cmdline.ts';
 
 /**
  * The largest Harvester config a node may have, in bytes: what its installer downloads at boot.

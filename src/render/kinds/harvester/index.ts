@@ -1,13 +1,13 @@
 // A node that installs Harvester: the installer's kernel and command line, its config (written by
 // render/index.ts within the site's budget, ./budget.ts), its place in the cluster.
 import type { HarvesterNode, SiteModel } from '../../../model/index.ts';
-import { hasDataDisk } from './effective.ts';
+import { hasDataDisk } from '../../../derive/harvester/effective.ts';
 import { renderInstallScript } from '../install-script.ts';
 import type { KindRenderer } from '../types.ts';
-import { MASK } from '../../../explain/types.ts';
-import { configUrl, installerImages } from './cmdline.ts';
-import { generationMarker, generationMarkerUri } from './reinstall.ts';
-import { harvesterConfigPath } from '../../file-names.ts';
+import { MASK } from '../../../types/explain.ts';
+import { configUrl, installerImages } from '../../../derive/harvester/cmdline.ts';
+import { generationMarker, generationMarkerUri } from '../../../derive/harvester/reinstall.ts';
+import { harvesterConfigPath } from '../../../derive/file-names.ts';
 
 /** The script of a Harvester node's MAC; without a MAC, of an unknown machine joining. */
 export function installerScript(model: SiteModel, node: HarvesterNode, mac: string | undefined): string {
@@ -39,7 +39,6 @@ const INSTALL_KEYS: Readonly<Record<string, string>> = {
 export const harvesterKind: KindRenderer<HarvesterNode> = {
   localLabel: (node) => node.role,
   script: installerScript,
-  images: installerImages,
   // The config is written by render/index.ts, which keeps the site's budget of configs.
   files: () => undefined,
   manifest: (model, node) => ({

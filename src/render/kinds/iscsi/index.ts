@@ -24,7 +24,6 @@ export const iscsiKind: KindRenderer<IscsiNode> = {
       retries: model.boot.retries,
       retryDelay: model.boot.retryDelay,
     }),
-  images: () => undefined,
   files: () => undefined,
   manifest: (_, node) => ({ head: {}, body: { iscsi: iscsiRootPath(node) }, tail: {} }),
   lab: () => ({

@@ -3,9 +3,9 @@
 import type { OsNode } from '../../../model/index.ts';
 import { renderInstallScript } from '../install-script.ts';
 import type { KindRenderer } from '../types.ts';
-import { cloudInitSeed, osImages, ownerFor, servedConfigUrl } from './cmdline.ts';
-import { configFilePath } from '../../file-names.ts';
-import { servedConfigs } from '../../configs/index.ts';
+import { cloudInitSeed, osImages, ownerFor, servedConfigUrl } from '../../../derive/os/cmdline.ts';
+import { configFilePath } from '../../../derive/file-names.ts';
+import { servedConfigs } from '../../../derive/configs/index.ts';
 
 export const osKind: KindRenderer<OsNode> = {
   // A generic node is no part of the cluster; its local script has always said `join`.
@@ -22,8 +22,7 @@ export const osKind: KindRenderer<OsNode> = {
       what: node.os.name,
       whatShort: node.os.name,
     }),
-  images: osImages,
-  // The files of the config format its profile names (src/render/configs/), for each owner.
+  // The files of the config format its profile names (src/derive/configs/), for each owner.
   files(model, node, out) {
     for (const { format, owners } of servedConfigs(node)) {
       const userData = node.cloudInit.userDataFile !== undefined ? out.userData(node.cloudInit.userDataFile) : undefined;

@@ -2,14 +2,14 @@
 // outputs diff cleanly: initrd= (UEFI), network (pinned to the boot NIC), live root, consoles,
 // installer keys, then the site's and the node's extra arguments. Secrets never go here
 // (/proc/cmdline is world readable): token and password stay in the node's config file.
-import type { HarvesterNode, SiteModel } from '../../../model/index.ts';
-import { HARVESTER_CONFIG } from '../../configs/index.ts';
-import { nodeFirmware } from '../../../model/index.ts';
-import { macToHyphen } from '../../../util/mac.ts';
-import { kernelArgKey } from '../../kernel-args.ts';
-import { LAYOUT } from '../../layout.ts';
+import type { HarvesterNode, SiteModel } from '../../model/index.ts';
+import { HARVESTER_CONFIG } from '../configs/index.ts';
+import { nodeFirmware } from '../../model/index.ts';
+import { macToHyphen } from '../../util/mac.ts';
+import { kernelArgKey } from '../kernel-args.ts';
+import { LAYOUT } from '../layout.ts';
 import type { BootImages } from '../types.ts';
-import { harvesterConfigPath } from '../../file-names.ts';
+import { harvesterConfigPath } from '../file-names.ts';
 
 /**
  * Kernel arguments harvgen writes itself; `kernel_args` may not set them (a second `ip=` or

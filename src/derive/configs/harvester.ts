@@ -1,6 +1,6 @@
 // The Harvester installer's config: one YAML file per Harvester node, named by its hostname,
 // which `harvester.install.config_url=` on the installer's kernel line points at
-// (src/render/kinds/harvester/cmdline.ts).
+// (src/derive/harvester/cmdline.ts).
 import type { ConfigFormat } from './types.ts';
 
 const HOST = '[a-z0-9](?:[a-z0-9-]*[a-z0-9])?';

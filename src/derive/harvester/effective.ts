@@ -4,27 +4,11 @@
 // (src/harvester/installer-rules.ts) judge this document and nothing else, so a value reaches
 // them the same way whether it came from a node field, a `config:` key, `defaults:`, a profile
 // or a built-in default, and nothing the renderer adds or drops can disagree with them.
-import type { HarvesterNode, SiteModel } from '../../../model/index.ts';
+import type { HarvesterNode, SiteModel } from '../../model/index.ts';
 import { buildHarvesterConfig } from './config.ts';
-import type { SecretMode } from '../../../types/secret-mode.ts';
-import type { InventoryPath } from '../../../util/paths.ts';
-
-/** The installer's config of one node, with where each value came from. */
-export interface EffectiveConfig {
-  /** The parsed document (secrets as markers: no rule reads them). */
-  readonly doc: Readonly<Record<string, unknown>>;
-  /** The config file as harvgen writes it for the committed tree (secrets as markers, no kernel-line keys). */
-  readonly written: Readonly<Record<string, unknown>>;
-  /** The value at a dotted key (`install.data_disk`); undefined when absent. */
-  get(key: string): unknown;
-  /** The inventory path of the line that set the value at `key` (the node itself for a built-in default). */
-  at(key: string): InventoryPath;
-  /** How the value at `key` got there. */
-  origin(key: string): ConfigOrigin;
-}
-
-/** `config`: a `config:` key (any layer); `field`: an inventory setting harvgen writes; `default`: harvgen's own. */
-export type ConfigOrigin = 'config' | 'field' | 'default';
+import type { SecretMode } from '../../types/secret-mode.ts';
+import type { InventoryPath } from '../../util/paths.ts';
+import type { ConfigOrigin, EffectiveConfig } from '../../harvester/effective-config.ts';
 
 /**
  * The inventory settings each key harvgen writes comes from, strongest first: node settings (keys

@@ -1,8 +1,8 @@
 // cloud-init's NoCloud seed: one directory per boot MAC of an OS node whose profile serves
 // cloud-init data, which `ds=nocloud;s=<url>` on its kernel line points at
-// (src/render/kinds/os/cmdline.ts).
+// (src/derive/os/cmdline.ts).
 import { macToHyphen } from '../../util/mac.ts';
-import { cloudInitFiles } from '../kinds/os/cloud-init.ts';
+import { cloudInitFiles } from './cloud-init.ts';
 import type { ConfigFormat } from './types.ts';
 
 const MAC = '[0-9a-f]{2}(-[0-9a-f]{2}){5}';

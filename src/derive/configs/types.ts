@@ -1,6 +1,6 @@
 // What a node is served besides its boot script: a config format, declared once (one file per
 // format in this folder). Everything that must agree on a served config reads its declaration:
-// file names (src/render/file-names.ts), who may fetch it (src/render/access.ts), the nginx
+// file names (src/derive/file-names.ts), who may fetch it (src/render/access.ts), the nginx
 // locations (templates/nginx.conf.eta, one loop over the formats), verify's plan, `status`, the
 // `nginx-access` rule and explain. ARCHITECTURE.md "Adding a config format" is the recipe.
 import type { OsNode, ResolvedNode, SiteModel } from '../../model/index.ts';

@@ -3,7 +3,7 @@
 // second pass of a site runs on the worker that keeps it, when build() asks for it (in site order,
 // a few sites ahead of the one being written). What crosses threads is plain data: the task (a
 // directory and the compile options), and back a site without its model or locator (its summary
-// and cross-site facts in their place, src/build/summary.ts) and, from the second pass, its files.
+// and cross-site facts in their place, src/orchestrate/summary.ts) and, from the second pass, its files.
 // The main thread writes the sites in order, so the tree, the records and what is printed are
 // those of a serial build whatever the number of workers (ARCHITECTURE.md, "Parallel builds").
 // A worker that throws or dies makes its sites' INTERNAL_ERROR: never a hang, never a stack trace.

@@ -10,8 +10,8 @@
 // /dev/pts, /proc and /sys. The EFI partition is mounted outside the chroot only, so the command
 // finds it itself: the disk that holds /oem, its partition with the ESP's label, mounted on a
 // temporary directory that is removed again (the root tree becomes the system image).
-import type { HarvesterNode, SiteModel } from '../../../model/index.ts';
-import { escapers } from '../../escape.ts';
+import type { HarvesterNode, SiteModel } from '../../model/index.ts';
+import { escapers } from '../../formats/escape.ts';
 
 /** The node's generation marker: FAT volume label and the absolute path of the file on it. */
 export interface GenerationMarker {

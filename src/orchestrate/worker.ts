@@ -1,4 +1,4 @@
-// The worker thread of a parallel build (src/build/pool.ts): compiles the sites the pool hands
+// The worker thread of a parallel build (src/orchestrate/pool.ts): compiles the sites the pool hands
 // it, one message at a time. Pass 1 keeps the site (its model, locator and input files never
 // leave this thread) and sends back what the main thread reads of it: diagnostics, sources, the
 // values to mask, input stamps and a summary of the model with the facts the checks between sites

@@ -96,7 +96,7 @@ export const escapers = {
     return v.replace(/\./g, '\\.');
   },
   /**
-   * A name pattern of a served config format (its declaration, src/render/configs/) inside a
+   * A name pattern of a served config format (its declaration, src/derive/configs/) inside a
    * double-quoted nginx regex: regex syntax, but nothing that ends the string, starts a
    * variable or a second directive (no `"`, `$`, `;`, `\\` other than before `.`, whitespace).
    */

@@ -1,17 +1,17 @@
 // The Harvester configuration of one node (served at harvester.install.config_url), built as
 // a plain object in a fixed key order, with the inventory's `config:` deep-merged over it,
 // then checked against the installer schema of the site's release.
-import { atLeast } from '../../../harvester/versions.ts';
-import { witnessKeepsDataSettings } from '../../../harvester/witness.ts';
-import { validateInstallerConfig, type InstallerSchemaIssue } from '../../../harvester/installer-schema.ts';
-import type { HarvesterNode, ResolvedCluster, SiteModel } from '../../../model/index.ts';
-import { deepMerge } from '../../../model/index.ts';
-import { deriveSalt, isCryptHash, sha512Crypt } from '../../../util/sha512-crypt.ts';
-import { toYaml } from '../../yaml.ts';
-import { INSTALL_EVENTS, LAYOUT, UNKNOWN_EVENT_HOST } from '../../layout.ts';
+import { atLeast } from '../../harvester/versions.ts';
+import { witnessKeepsDataSettings } from '../../harvester/witness.ts';
+import { validateInstallerConfig, type InstallerSchemaIssue } from '../../harvester/installer-schema.ts';
+import type { HarvesterNode, ResolvedCluster, SiteModel } from '../../model/index.ts';
+import { deepMerge } from '../../model/index.ts';
+import { deriveSalt, isCryptHash, sha512Crypt } from '../../util/sha512-crypt.ts';
+import { toYaml } from '../../formats/yaml.ts';
+import { INSTALL_EVENTS, LAYOUT, UNKNOWN_EVENT_HOST } from '../layout.ts';
 import { generationCommand, generationMarker, withGenerationCommand } from './reinstall.ts';
-import { MAX_SECRET_BYTES, SECRET_MARKERS, secretTooLong } from '../../../load/secrets.ts';
-import type { SecretMode } from '../../../types/secret-mode.ts';
+import { MAX_SECRET_BYTES, SECRET_MARKERS, secretTooLong } from '../../load/secrets.ts';
+import type { SecretMode } from '../../types/secret-mode.ts';
 
 /**
  * The config object for a node (before YAML serialization). For the committed tree

@@ -1,7 +1,7 @@
 // The NoCloud files of a generic OS node (meta-data, user-data, vendor-data), the same for each of
 // its boot MACs.
-import type { OsNode, SiteModel } from '../../../model/index.ts';
-import { toYaml } from '../../yaml.ts';
+import type { OsNode, SiteModel } from '../../model/index.ts';
+import { toYaml } from '../../formats/yaml.ts';
 
 /** The three NoCloud files of a generic node. `userDataFile` is the text of `user_data_file`. */
 export function cloudInitFiles(model: SiteModel, node: OsNode, userDataFile?: string): { name: string; contents: string }[] {

@@ -1,10 +1,10 @@
 // The kernel command line of a generic OS node, and its cloud-init NoCloud seed.
-import type { OsNode, SiteModel } from '../../../model/index.ts';
-import { nodeFirmware } from '../../../model/index.ts';
-import { macToHyphen } from '../../../util/mac.ts';
+import type { OsNode, SiteModel } from '../../model/index.ts';
+import { nodeFirmware } from '../../model/index.ts';
+import { macToHyphen } from '../../util/mac.ts';
 import type { BootImages } from '../types.ts';
-import { cloudInitPath, configFilePath } from '../../file-names.ts';
-import { servedConfigs, type ConfigFormat } from '../../configs/index.ts';
+import { cloudInitPath, configFilePath } from '../file-names.ts';
+import { servedConfigs, type ConfigFormat } from '../configs/index.ts';
 
 /** The NoCloud seed URL of one boot MAC (`ds=nocloud;s=<this>`), ending in `/`. */
 export function cloudInitSeed(model: SiteModel, mac: string): string {
@@ -37,7 +37,7 @@ export function osImages(model: SiteModel, node: OsNode, mac: string): BootImage
   if (nodeFirmware(model, node) === 'uefi') for (const n of names) args.push(`initrd=${n}`);
   args.push(...os.params);
   if (os.root !== undefined) args.push(`root=${os.root}`);
-  // The config format the profile names (src/render/configs/) points the boot at its file.
+  // The config format the profile names (src/derive/configs/) points the boot at its file.
   for (const { format } of servedConfigs(node)) args.push(format.kernelArg(servedConfigUrl(model, format, ownerFor(format, node, mac))));
   args.push(`BOOTIF=01-${macToHyphen(mac)}`);
   return { kernel: os.kernel, initrds: os.initrds.map((url, i) => ({ name: names[i] ?? `initrd${i}`, url })), args };

@@ -1,5 +1,5 @@
 // What build() and the checks between sites read of a site's model, as a small plain value: a
-// site compiled on a worker thread (src/build/pool.ts) comes back with this in place of its
+// site compiled on a worker thread (src/orchestrate/pool.ts) comes back with this in place of its
 // model and locator, which never cross threads; a site compiled in process is summarized from its
 // model, so that both paths read the same values.
 import type { Locator } from '../load/index.ts';

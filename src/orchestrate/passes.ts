@@ -1,6 +1,6 @@
 // The two passes of build() over a run's sites, in process (`--jobs 1`, watch, the library's
-// default) or on a pool of worker threads (src/build/pool.ts). build() reads sites the same way
-// from both: their model through summaryOf (src/build/summary.ts), never directly.
+// default) or on a pool of worker threads (src/orchestrate/pool.ts). build() reads sites the same way
+// from both: their model through summaryOf (src/orchestrate/summary.ts), never directly.
 import { compileModel, renderModelled, type CompiledSite, type CompileOptions, type ModelledSite } from '../pipeline.ts';
 import type { Summarized } from './summary.ts';
 import type { CheckOptions } from './check.ts';

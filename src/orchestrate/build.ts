@@ -53,7 +53,7 @@ export interface BuildOptions extends CheckOptions {
    * Compile the sites on up to this many worker threads (default 1: in this thread). The output,
    * the records and the diagnostics are the same whatever the number (README "Speed"); with
    * workers, `BuildResult.compiled` holds no `model` or `locate` (they stay in the worker), only
-   * a `summary` of the model (src/build/summary.ts). Watch's caches (`parseCache`,
+   * a `summary` of the model (src/orchestrate/summary.ts). Watch's caches (`parseCache`,
    * `renderCaches`) and a single site to compile mean no worker.
    */
   readonly jobs?: number;
@@ -109,7 +109,7 @@ async function buildWith(options: BuildOptions, open: (count: number) => Promise
   const out: Output = { cwd, outRoot, realRoot: realPath(outRoot), compare };
   // Up-to-date sites are not compiled. --check and --dry-run compare everything, --force compiles everything.
   const records = !compare && !options.force && unsafe === undefined ? upToDateRecords(options, out) : new Map<number, Replayed>();
-  // In process or on worker threads (--jobs), the same from here on: src/build/passes.ts.
+  // In process or on worker threads (--jobs), the same from here on: src/orchestrate/passes.ts.
   const passes = await open(options.sites.length - records.size);
   const { result: checked, skipped } = await compileAll({ ...options, stamps: !compare }, records, passes.model, passes.concurrent);
   const run = startRendering(checked.sites, checked.diagnostics, passes, options.keepArtifacts === true);

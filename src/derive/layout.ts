@@ -11,9 +11,9 @@ export const BMC_ALL_SCRIPT = 'all.sh';
 export const DIRS = {
   /** One iPXE script per boot MAC. */
   scripts: 'ipxe',
-  /** One Harvester config per Harvester node (src/render/configs/harvester.ts). */
+  /** One Harvester config per Harvester node (src/derive/configs/harvester.ts). */
   configs: HARVESTER_CONFIG.dir,
-  /** One NoCloud seed directory per boot MAC of a generic OS node (src/render/configs/nocloud.ts). */
+  /** One NoCloud seed directory per boot MAC of a generic OS node (src/derive/configs/nocloud.ts). */
   cloudInit: NOCLOUD_SEED.dir,
   /** The config of unknown machines joining (`boot.unknown: join`). */
   unknown: 'unknown',
