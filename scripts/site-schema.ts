@@ -740,8 +740,51 @@ const schema = {
       },
       { required: ['private_key', 'public_key'] },
     ),
+    outputs: obj(
+      'Which families of files the tree holds, in one place: set a family to `false` when the site does not need it (its files are then neither written nor listed in manifest.json; the boot scripts, node configs and manifest.json are always written).',
+      {
+        lab: {
+          type: 'boolean',
+          description:
+            'The libvirt lab: `libvirt/network.xml`, a domain per node and `define.sh`. Default: true when the site has a `lab:` section, else false.',
+        },
+        forward: {
+          type: 'boolean',
+          description:
+            'The socat units that forward ports of the host to the VIP (`systemd/`). Default: `forward.enabled` when written, else the same as `lab`.',
+        },
+        dhcp: {
+          type: 'boolean',
+          description:
+            "The DHCP server's config of `dhcp.server` (`dnsmasq/`, `kea/harvgen.json` or `dhcpd/harvgen.conf`). Default true; turn it off when another team's DHCP server is configured by hand.",
+        },
+        nginx: {
+          type: 'boolean',
+          description:
+            'The nginx config (`nginx/harvgen.conf` and `nginx/locations.conf`). Default true; turn it off when another web server serves the tree (it must then refuse listings and node files as the generated config does).',
+        },
+        embed: {
+          type: 'boolean',
+          description: '`embed.ipxe`, the script to build into an iPXE binary where you control no DHCP server. Default true.',
+        },
+        oci: { type: 'boolean', description: '`oci/launch.ipxe`, the iPXE script for Oracle Cloud bare metal. Default true.' },
+        fetch: {
+          type: 'boolean',
+          description:
+            '`artifacts/fetch.sh`, which downloads and checks the release files (written only when a node installs Harvester). Default true.',
+        },
+        bmc: {
+          type: 'boolean',
+          description: 'The BMC scripts (`bmc/<host>.sh` and `bmc/all.sh`, written only for nodes with `bmc:`). Default true.',
+        },
+      },
+    ),
     forward: obj('socat port forwards from the host to the VIP (as systemd units), for reaching a lab cluster from outside.', {
-      enabled: { type: 'boolean', description: 'Generate the units (default true).' },
+      enabled: {
+        type: 'boolean',
+        description:
+          'Generate the units (default: true when the site has a `lab:` section). Same as `outputs.forward`, which wins when both are written.',
+      },
       ports: {
         type: 'array',
         items: { type: 'integer', minimum: 1, maximum: 65535 },

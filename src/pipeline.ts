@@ -28,8 +28,8 @@
 // in memory at once.
 import type { Diagnostic } from './diagnostics/types.ts';
 import { readInputFiles, type InputFiles } from './inputs/index.ts';
-import { loadSite, type Locator, type ParseCache, type SourceFile } from './load/index.ts';
-import { configBlockSecrets, redact, resolveSecrets, secretRoot } from './load/secrets.ts';
+import { loadSite, type LoadedSite, type Locator, type ParseCache, type SourceFile } from './load/index.ts';
+import { configBlockSecrets, redact, resolveSecrets, secretRoot, type SecretResolution } from './load/secrets.ts';
 import { maskSpans, mayHoldSecretKey, secretSpans, spanValues } from './load/mask.ts';
 import type { InputStamp } from './load/stamps.ts';
 import { envDigests } from './cache/env.ts';
@@ -172,30 +172,13 @@ export async function compileModel(dir: string, options: CompileOptions = {}): P
       return done({ dir, ...(site ? { site } : {}), diagnostics: loaded.diagnostics });
     }
     const mode = options.secrets ?? 'markers';
-    const resolved = await resolveSecrets(loaded.input, loaded.locate, {
-      cwd: options.cwd ?? process.cwd(),
-      env: options.env ?? process.env,
-      root: loaded.repo?.root ?? secretRoot(loaded.dir),
-      mode,
-    });
-    // The signing key (signing.private_key): read by a deploy build only, masked like the secrets.
-    const signingKey = await resolveSigningKey(loaded.input, loaded.locate, {
-      cwd: options.cwd ?? process.cwd(),
-      env: options.env ?? process.env,
-      root: loaded.repo?.root ?? secretRoot(loaded.dir),
-      mode,
-    });
+    const { resolved, signingKey } = await siteSecrets(loaded, options, mode);
     if (stamps) stamps = [...stamps, ...resolved.stamps, ...signingKey.stamps];
     // Secrets under `config:` of a shared layer (sites/_defaults.yaml, a profile) too.
     const layered = [loaded.layers.repo, ...Object.values(loaded.layers.profiles)].flatMap((l) => configBlockSecrets(l?.config));
     secrets = [...resolved.secrets, ...layered, ...signingKey.masked].filter((s) => s.length >= MIN_REDACTED);
     const base0 = { dir, ...(site ? { site } : {}), locate: loaded.locate };
-    // watch's caches of the site: resolved nodes (pass 1) and rendered ones (pass 2).
-    let cache: RenderCache | undefined;
-    if (options.renderCaches) {
-      cache = options.renderCaches.get(loaded.dir) ?? renderCache();
-      options.renderCaches.set(loaded.dir, cache);
-    }
+    const cache = watchCache(options, loaded.dir);
     const validated = validateSite(resolved.input, loaded.locate, loaded.layers, cache?.model);
     const base = { ...base0, ...(validated.model ? { model: validated.model } : {}) };
     const checked = [...resolved.diagnostics, ...signingKey.diagnostics, ...validated.diagnostics];
@@ -222,15 +205,47 @@ export async function compileModel(dir: string, options: CompileOptions = {}): P
       ...(cache ? { cache } : {}),
       ...(signing ? { signing } : {}),
     };
-    // Every input read; a secret from the environment is covered by its keyed digest (none
-    // without a state key: then the site is never recorded as clean).
-    const fromEnv = [...resolved.envValues, ...(signingKey.envValue ? [signingKey.envValue] : [])];
-    const env = stamps && fromEnv.length > 0 ? envDigests(fromEnv) : [];
-    const covered = env !== undefined && env.length === fromEnv.length;
-    return done({ ...base, diagnostics: checked, renderable }, covered || (!resolved.fromEnv && !signingKey.fromEnv), env ?? []);
+    const { complete, env } = envCoverage(resolved, signingKey, stamps !== undefined);
+    return done({ ...base, diagnostics: checked, renderable }, complete, env);
   } catch (e) {
     return done({ dir, diagnostics: [internalErrorOf(dir, e)] });
   }
+}
+
+/** The site's secrets and its signing key (read by a deploy build only, masked like the secrets). */
+async function siteSecrets(loaded: LoadedSite, options: CompileOptions, mode: SecretMode) {
+  const read = {
+    cwd: options.cwd ?? process.cwd(),
+    env: options.env ?? process.env,
+    root: loaded.repo?.root ?? secretRoot(loaded.dir),
+    mode,
+  };
+  const resolved = await resolveSecrets(loaded.input!, loaded.locate, read);
+  const signingKey = await resolveSigningKey(loaded.input!, loaded.locate, read);
+  return { resolved, signingKey };
+}
+
+/** watch's caches of the site: resolved nodes (pass 1) and rendered ones (pass 2). */
+function watchCache(options: CompileOptions, dir: string): RenderCache | undefined {
+  if (!options.renderCaches) return undefined;
+  const cache = options.renderCaches.get(dir) ?? renderCache();
+  options.renderCaches.set(dir, cache);
+  return cache;
+}
+
+/**
+ * Whether every input read is stamped: a secret from the environment is covered by its keyed
+ * digest (none without a state key: then the site is never recorded as clean).
+ */
+function envCoverage(
+  resolved: SecretResolution,
+  signingKey: Awaited<ReturnType<typeof resolveSigningKey>>,
+  stamped: boolean,
+): { complete: boolean; env: readonly (readonly [string, string])[] } {
+  const fromEnv = [...resolved.envValues, ...(signingKey.envValue ? [signingKey.envValue] : [])];
+  const env = stamped && fromEnv.length > 0 ? envDigests(fromEnv) : [];
+  const covered = env !== undefined && env.length === fromEnv.length;
+  return { complete: covered || (!resolved.fromEnv && !signingKey.fromEnv), env: env ?? [] };
 }
 
 /**

@@ -73,13 +73,15 @@ export function explainNode(site: CompiledSite, node: ResolvedNode): Explanation
     ['dataDiskGib', 'data_disk_gib'],
     ['nicModel', 'nic_model'],
   ];
-  for (const [k, name] of labKeys) add(`lab.${name}`, node.lab[k], field(`lab.${name}`));
+  // A site without lab files (`outputs.lab`) has no lab VM to size.
+  if (model.outputs.lab) for (const [k, name] of labKeys) add(`lab.${name}`, node.lab[k], field(`lab.${name}`));
   // The node's own settings, the site-wide values its files carry and what harvgen derives.
   kind.explain(model, 'settings', sink);
   // Which DHCP form answers the node, and the file that holds its reservation (`dhcp.server`).
   const server = model.dhcp.server;
   const dhcpFile = server === 'kea' ? LAYOUT.kea : server === 'isc' ? LAYOUT.dhcpd : LAYOUT.dnsmasq;
-  add('dhcp', `${server}: ${dhcpFile}`, site.locate?.has(['dhcp', 'server']) ? where(['dhcp', 'server']) : { kind: 'built-in' });
+  const written = model.outputs.dhcp ? dhcpFile : 'not written (outputs.dhcp: false)';
+  add('dhcp', `${server}: ${written}`, site.locate?.has(['dhcp', 'server']) ? where(['dhcp', 'server']) : { kind: 'built-in' });
   for (const mac of node.macs) {
     add(`ipxe[${mac}]`, nodeScriptUrl(model, mac), { kind: 'derived', from: 'boot.server and the MAC' });
     const images = bootImages(model, node, mac);

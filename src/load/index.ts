@@ -65,172 +65,231 @@ export type ParseCache = Map<string, { readonly stamp: InputStamp; readonly file
 export async function loadSite(siteDir: string, options: LoadOptions = {}): Promise<LoadedSite> {
   const cwd = options.cwd ?? process.cwd();
   const dir = resolve(cwd, siteDir);
-  const display = (abs: string) => {
+  const display = displayFrom(cwd);
+  const missing = await siteDirProblem(dir, display);
+  if (missing) return failed(dir, missing);
+  const sitePath = join(dir, 'site.yaml');
+  const r = new SiteReader(dir, display, options);
+  if (!r.withinFile(sitePath)) return { ...failed(dir, r.refused[0]!), repo: r.repo };
+
+  const nodesDir = join(dir, 'nodes');
+  const nodesIn = !exists(nodesDir) || r.within(nodesDir);
+  r.stampStart(nodesIn ? stampTree(nodesDir) : []);
+  const nodePaths = nodesIn ? yamlFiles(dir, 'nodes', true, r.withinFile) : [];
+  r.diagnostics.push(...r.refused);
+  const site = await r.read(sitePath);
+  const nodeFiles: NodeFile[] = [];
+  for (const rel of nodePaths) {
+    const loaded = await r.read(join(dir, rel));
+    if (loaded) nodeFiles.push({ ...loaded, stem: basename(rel, extname(rel)) });
+  }
+  const { layers, layerFiles } = await r.readLayers();
+  const { files, sources, diagnostics, stamps, repo } = r;
+  const rest = { files, sources, diagnostics, layers, ...(stamps ? { stamps } : {}), repo };
+  if (!site || diagnostics.length > 0) {
+    const locate = site ? withWrittenText(createLocator(site.file, [], layerFiles), files) : NO_SOURCE;
+    return { dir, locate, ...rest };
+  }
+  const { input, origins } = mergeNodeFiles(site, nodeFiles);
+  const locate = withWrittenText(createLocator(site.file, origins, layerFiles), files);
+  return { dir, input, locate, ...rest };
+}
+
+/** A parsed inventory file. */
+interface ParsedFile {
+  readonly file: SourceFile;
+  readonly value: Record<string, unknown>;
+}
+
+/** A node file, with its file name's stem (the node's hostname when it has none). */
+type NodeFile = ParsedFile & { readonly stem: string };
+
+/** Paths as printed: relative to `cwd` when below it, else absolute, with `/`. */
+function displayFrom(cwd: string): (abs: string) => string {
+  return (abs) => {
     const rel = relative(cwd, abs);
     return (rel && !rel.startsWith('..') ? rel : abs).split(sep).join('/');
   };
-  const none: Locator = NO_SOURCE;
-  const noLayers: Layers = { profiles: {} };
-  const fail = (d: Diagnostic): LoadedSite => ({ dir, files: [], sources: {}, locate: none, diagnostics: [d], layers: noLayers });
+}
 
+/** A site that could not be loaded at all. */
+function failed(dir: string, d: Diagnostic): LoadedSite {
+  return { dir, files: [], sources: {}, locate: NO_SOURCE, diagnostics: [d], layers: { profiles: {} } };
+}
+
+/** Why `dir` is no site directory (it is missing, not a directory, or has no site.yaml). */
+async function siteDirProblem(dir: string, display: (abs: string) => string): Promise<Diagnostic | undefined> {
   const dirStat = await stat(dir).catch(() => undefined);
   if (!dirStat?.isDirectory()) {
-    return fail({
+    return {
       code: 'LOAD_SITE_DIR_NOT_FOUND',
       severity: 'error',
       message: `site directory ${display(dir)} ${dirStat ? 'is not a directory' : 'does not exist'}`,
       hint: 'Pass the directory that holds site.yaml, e.g. `harvgen check sites/location_x`.',
       file: display(dir),
-    });
+    };
   }
-  const sitePath = join(dir, 'site.yaml');
-  const siteStat = await stat(sitePath).catch(() => undefined);
-  if (!siteStat?.isFile()) {
-    return fail({
-      code: 'LOAD_SITE_YAML_MISSING',
-      severity: 'error',
-      message: `${display(dir)} has no site.yaml`,
-      hint: 'Create site.yaml in the site directory (copy sites/location_x/site.yaml to start).',
-      file: display(dir),
-    });
+  const siteStat = await stat(join(dir, 'site.yaml')).catch(() => undefined);
+  if (siteStat?.isFile()) return undefined;
+  return {
+    code: 'LOAD_SITE_YAML_MISSING',
+    severity: 'error',
+    message: `${display(dir)} has no site.yaml`,
+    hint: 'Create site.yaml in the site directory (copy sites/location_x/site.yaml to start).',
+    file: display(dir),
+  };
+}
+
+/**
+ * The reads of one site's load: every file inside the repository boundary (computed once: a
+ * link that stays inside is fine, so no line of a file outside it reaches a code frame), each
+ * stamped before it is read, each parse reused from the parse cache while its stamp holds.
+ */
+class SiteReader {
+  readonly repo: RepoBoundary;
+  /** LOAD_OUTSIDE_REPOSITORY for each path refused. */
+  readonly refused: Diagnostic[] = [];
+  readonly diagnostics: Diagnostic[] = [];
+  readonly files: SourceFile[] = [];
+  readonly sources: Record<string, string> = {};
+  stamps: InputStamp[] | undefined;
+  private readonly sitesDir: string;
+
+  constructor(
+    private readonly dir: string,
+    private readonly display: (abs: string) => string,
+    private readonly options: LoadOptions,
+  ) {
+    this.repo = repoBoundary(dir);
+    this.sitesDir = dirname(dir);
   }
 
-  // The repository boundary, once: every file read below is inside it by its real path (a
-  // link that stays inside is fine), so no line of a file outside it reaches a code frame.
-  const repo = repoBoundary(dir);
-  const refused: Diagnostic[] = [];
   /** False (and a LOAD_OUTSIDE_REPOSITORY) when `abs` really is outside the boundary. */
-  const within = (abs: string): boolean => {
-    const problem = outsideProblem(abs, repo);
-    if (problem !== undefined) refused.push(outsideDiagnostic(display(abs), problem, repo));
+  readonly within = (abs: string): boolean => {
+    const problem = outsideProblem(abs, this.repo);
+    if (problem !== undefined) this.refused.push(outsideDiagnostic(this.display(abs), problem, this.repo));
     return problem === undefined;
   };
+
   /**
    * An inventory file: `within`, and when it is a link, one to a YAML file. A link inside the
    * repository could otherwise point at a git-ignored secret file (`nodes/x.yaml ->
    * ../secrets/token`), whose text a YAML error's code frame would print before any secret is known.
    */
-  const withinFile = (abs: string): boolean => {
-    if (!within(abs)) return false;
+  readonly withinFile = (abs: string): boolean => {
+    if (!this.within(abs)) return false;
     const real = realPathOf(abs);
     if (real === resolve(abs) || /\.ya?ml$/.test(real)) return true;
-    refused.push(
-      outsideDiagnostic(
-        display(abs),
-        `is a link to ${real}, which is not a .yaml or .yml file (an inventory link must point at an inventory file, so that no other file of the repository, such as a secret, is read as YAML and shown)`,
-        repo,
-      ),
-    );
+    const why = `is a link to ${real}, which is not a .yaml or .yml file (an inventory link must point at an inventory file, so that no other file of the repository, such as a secret, is read as YAML and shown)`;
+    this.refused.push(outsideDiagnostic(this.display(abs), why, this.repo));
     return false;
   };
-  if (!withinFile(sitePath)) return { ...fail(refused[0]!), repo };
 
-  // Directories are stamped before they are listed, files before they are read; a directory
-  // outside the boundary (`nodes -> /usr`) is neither stamped nor listed.
-  const sitesDir = dirname(dir);
-  const nodesDir = join(dir, 'nodes');
-  const nodesIn = !exists(nodesDir) || within(nodesDir);
-  const stamps: InputStamp[] | undefined = options.stamps
-    ? [
-        stampNow(dir),
-        ...(nodesIn ? stampTree(nodesDir) : []),
-        stampNow(join(sitesDir, '_defaults.yaml')),
-        stampNow(join(sitesDir, '_profiles')),
-        ...absentGitStamps(repo),
-      ]
-    : undefined;
-  const nodePaths = nodesIn ? yamlFiles(dir, 'nodes', true, withinFile) : [];
+  /**
+   * With `stamps`: the directories, stamped before they are listed (a directory outside the
+   * boundary, `nodes -> /usr`, is neither stamped nor listed).
+   */
+  stampStart(nodesTree: readonly InputStamp[]): void {
+    if (!this.options.stamps) return;
+    const { dir, sitesDir } = this;
+    this.stamps = [
+      stampNow(dir),
+      ...nodesTree,
+      stampNow(join(sitesDir, '_defaults.yaml')),
+      stampNow(join(sitesDir, '_profiles')),
+      ...absentGitStamps(this.repo),
+    ];
+  }
 
-  const diagnostics: Diagnostic[] = [...refused];
-  const files: SourceFile[] = [];
-  const sources: Record<string, string> = {};
-  const cache = options.parseCache;
-  const readOne = async (abs: string) => {
-    if (cache) {
-      const now = stampNow(abs);
-      const hit = cache.get(abs);
-      if (hit && hit.file.path === display(abs) && now[1] !== -2 && now.every((v, i) => v === hit.stamp[i])) {
-        stamps?.push(hit.stamp);
-        files.push(hit.file);
-        sources[hit.file.path] = hit.file.text;
-        return { file: hit.file, value: hit.value };
-      }
-    }
-    const { text, diagnostics: d, stats } = readInventoryText(abs, display(abs));
-    diagnostics.push(...d);
+  /** Read and parse one inventory file (or reuse its parse); undefined when it cannot be used. */
+  async read(abs: string): Promise<ParsedFile | undefined> {
+    const hit = this.cached(abs);
+    if (hit) return hit;
+    const display = this.display(abs);
+    const { text, diagnostics: d, stats } = readInventoryText(abs, display);
+    this.diagnostics.push(...d);
     const stamp = stampOf(abs, stats);
-    stamps?.push(stamp);
+    this.stamps?.push(stamp);
     if (text === undefined) return undefined;
-    const parsed = parseYamlFile(text, display(abs), abs);
+    const parsed = parseYamlFile(text, display, abs);
     // A file with a YAML error never gets to secret resolution, which masks the secrets in all
     // printed output: mask its inline ones here, in its code frames and in what its errors quote.
     const inline = parsed.diagnostics.length > 0 ? inlineSecrets(text) : [];
     const mask = (t: string) => (inline.length > 0 ? redact(t, inline) : t);
-    sources[display(abs)] = mask(text);
-    diagnostics.push(
+    this.sources[display] = mask(text);
+    this.diagnostics.push(
       ...parsed.diagnostics.map((d) =>
         inline.length > 0 ? { ...d, message: mask(d.message), ...(d.hint !== undefined ? { hint: mask(d.hint) } : {}) } : d,
       ),
     );
-    if (parsed.file) files.push(parsed.file);
+    if (parsed.file) this.files.push(parsed.file);
+    const cache = this.options.parseCache;
     if (cache && stamp[1] >= 0 && parsed.file && parsed.value && parsed.diagnostics.length === 0) {
       cache.set(abs, { stamp, file: parsed.file, value: parsed.value });
     }
     return parsed.file && parsed.value ? { file: parsed.file, value: parsed.value } : undefined;
-  };
-
-  const site = await readOne(sitePath);
-  const nodeFiles: { file: SourceFile; value: Record<string, unknown>; stem: string }[] = [];
-  for (const rel of nodePaths) {
-    const loaded = await readOne(join(dir, rel));
-    if (loaded) nodeFiles.push({ ...loaded, stem: basename(rel, extname(rel)) });
-  }
-  // Layers: next to the site directories, i.e. in the site directory's parent (`sites/`), when
-  // that is inside the boundary (a repository above the site).
-  const before = refused.length;
-  const repoFile = join(sitesDir, '_defaults.yaml');
-  const repoLayer =
-    exists(repoFile) && withinFile(repoFile) && statSync(repoFile, { throwIfNoEntry: false })?.isFile()
-      ? await readOne(repoFile)
-      : undefined;
-  const profilesDir = join(sitesDir, '_profiles');
-  const profilePaths = exists(profilesDir) && within(profilesDir) ? yamlFiles(sitesDir, '_profiles', false, withinFile) : [];
-  const profiles: Record<string, Record<string, unknown>> = {};
-  const profileFiles = new Map<string, SourceFile>();
-  for (const rel of profilePaths) {
-    const loaded = await readOne(join(sitesDir, rel));
-    if (!loaded) continue;
-    const name = basename(rel, extname(rel));
-    profiles[name] = loaded.value;
-    profileFiles.set(name, loaded.file);
-  }
-  diagnostics.push(...refused.slice(before));
-  const layers: Layers = { ...(repoLayer ? { repo: repoLayer.value } : {}), profiles };
-  const layerFiles = { ...(repoLayer ? { repo: repoLayer.file } : {}), profiles: profileFiles };
-  if (!site || diagnostics.length > 0) {
-    const locate = site ? withWrittenText(createLocator(site.file, [], layerFiles), files) : none;
-    return { dir, files, sources, locate, diagnostics, layers, ...(stamps ? { stamps } : {}), repo };
   }
 
+  /** The parse of `abs` kept by the parse cache, when its stamp is unchanged. */
+  private cached(abs: string): ParsedFile | undefined {
+    const cache = this.options.parseCache;
+    if (!cache) return undefined;
+    const now = stampNow(abs);
+    const hit = cache.get(abs);
+    if (!hit || hit.file.path !== this.display(abs) || now[1] === -2 || !now.every((v, i) => v === hit.stamp[i])) return undefined;
+    this.stamps?.push(hit.stamp);
+    this.files.push(hit.file);
+    this.sources[hit.file.path] = hit.file.text;
+    return { file: hit.file, value: hit.value };
+  }
+
+  /**
+   * The shared layers: next to the site directories, i.e. in the site directory's parent
+   * (`sites/`), when that is inside the boundary (a repository above the site).
+   */
+  async readLayers(): Promise<{ layers: Layers; layerFiles: Parameters<typeof createLocator>[2] }> {
+    const before = this.refused.length;
+    const repoFile = join(this.sitesDir, '_defaults.yaml');
+    const repoLayer =
+      exists(repoFile) && this.withinFile(repoFile) && statSync(repoFile, { throwIfNoEntry: false })?.isFile()
+        ? await this.read(repoFile)
+        : undefined;
+    const profilesDir = join(this.sitesDir, '_profiles');
+    const profilePaths =
+      exists(profilesDir) && this.within(profilesDir) ? yamlFiles(this.sitesDir, '_profiles', false, this.withinFile) : [];
+    const profiles: Record<string, Record<string, unknown>> = {};
+    const profileFiles = new Map<string, SourceFile>();
+    for (const rel of profilePaths) {
+      const loaded = await this.read(join(this.sitesDir, rel));
+      if (!loaded) continue;
+      const name = basename(rel, extname(rel));
+      profiles[name] = loaded.value;
+      profileFiles.set(name, loaded.file);
+    }
+    this.diagnostics.push(...this.refused.slice(before));
+    return {
+      layers: { ...(repoLayer ? { repo: repoLayer.value } : {}), profiles },
+      layerFiles: { ...(repoLayer ? { repo: repoLayer.file } : {}), profiles: profileFiles },
+    };
+  }
+}
+
+/** site.yaml's value with the node files' nodes appended, and where each node was written. */
+function mergeNodeFiles(site: ParsedFile, nodeFiles: readonly NodeFile[]): { input: Record<string, unknown>; origins: NodeOrigin[] } {
   const input: Record<string, unknown> = { ...site.value };
   const origins: NodeOrigin[] = [];
   const siteNodes = Array.isArray(input.nodes) ? (input.nodes as unknown[]) : undefined;
   siteNodes?.forEach((_, i) => origins.push({ file: site.file, base: ['nodes', i] }));
-  if (nodeFiles.length > 0) {
-    if (input.nodes !== undefined && !siteNodes) {
-      // Keep the malformed value so the schema stage reports it at its own position.
-    } else {
-      const merged = [...(siteNodes ?? [])];
-      for (const nf of nodeFiles) {
-        // A node file may omit its hostname: the file name is the node's name.
-        merged.push(nf.value.hostname === undefined ? { hostname: nf.stem, ...nf.value } : nf.value);
-        origins.push({ file: nf.file, base: [] });
-      }
-      input.nodes = merged;
-    }
+  // A malformed `nodes:` is kept so that the schema stage reports it at its own position.
+  if (nodeFiles.length === 0 || (input.nodes !== undefined && !siteNodes)) return { input, origins };
+  const merged = [...(siteNodes ?? [])];
+  for (const nf of nodeFiles) {
+    // A node file may omit its hostname: the file name is the node's name.
+    merged.push(nf.value.hostname === undefined ? { hostname: nf.stem, ...nf.value } : nf.value);
+    origins.push({ file: nf.file, base: [] });
   }
-  const locate = withWrittenText(createLocator(site.file, origins, layerFiles), files);
-  return { dir, input, files, sources, locate, diagnostics, layers, ...(stamps ? { stamps } : {}), repo };
+  input.nodes = merged;
+  return { input, origins };
 }
 
 /**

@@ -115,48 +115,57 @@ function aliasName(doc: Document, key: Node): string | undefined {
   }
 }
 
-/**
- * Spans found line by line: after `token:` / `password:` (a block key, a list item's key, a key
- * in a flow mapping, quoted or not), the value in whatever style, with the lines that continue it
- * (more indented than the key, or inside an open quote).
- */
-function lineSpans(text: string): Span[] {
-  const out: Span[] = [];
-  const starts = [0];
-  for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) starts.push(i + 1);
-  const lineEnd = (n: number) => (n + 1 < starts.length ? starts[n + 1]! - 1 : text.length);
+/** A text by lines: where each starts and ends, and the walks the masker makes over them. */
+class Lines {
+  readonly starts = [0];
+  constructor(readonly text: string) {
+    for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) this.starts.push(i + 1);
+  }
+
+  /** Where line `n` ends (its line break, or the end of the text). */
+  end(n: number): number {
+    return n + 1 < this.starts.length ? this.starts[n + 1]! - 1 : this.text.length;
+  }
+
+  /** The text of line `n`, without its line break. */
+  raw(n: number): string {
+    return this.text.slice(this.starts[n]!, this.end(n));
+  }
+
   /** The first line from `n` on that is not blank and not indented more than `col` (the end of a continued value). */
-  function continuation(n: number, col: number): number {
+  continuation(n: number, col: number): number {
     let last = n;
-    for (let k = n; k < starts.length; k++) {
-      const raw = text.slice(starts[k]!, lineEnd(k));
+    for (let k = n; k < this.starts.length; k++) {
+      const raw = this.raw(k);
       if (raw.trim() === '') continue;
       if (raw.length - raw.trimStart().length <= col) break;
       last = k + 1;
     }
     return last;
   }
+
   /** The last line before `n` that is neither blank nor a comment, its comment cut off. */
-  function prevLine(n: number): string {
+  prevLine(n: number): string {
     for (let k = n - 1; k >= 0; k--) {
-      const raw = text
-        .slice(starts[k]!, lineEnd(k))
+      const raw = this.raw(k)
         .replace(/(?:^|[ \t])#.*$/, '')
         .trim();
       if (raw !== '') return raw;
     }
     return '';
   }
+
   /** The lines from `n` on that continue a plain scalar in a flow collection. */
-  function flowLines(n: number): Span[] {
+  flowLines(n: number): Span[] {
+    const text = this.text;
     const spans: Span[] = [];
-    for (let k = n; k < starts.length; k++) {
-      const e = lineEnd(k);
-      const raw = text.slice(starts[k]!, e);
+    for (let k = n; k < this.starts.length; k++) {
+      const e = this.end(k);
+      const raw = this.raw(k);
       const t = raw.trim();
       if (t === '') continue;
       if (t.startsWith('#') || BLOCK_KEY.test(t)) break;
-      const from = starts[k]! + raw.length - raw.trimStart().length;
+      const from = this.starts[k]! + raw.length - raw.trimStart().length;
       let j = from;
       while (j < e && !/[,}\]]/.test(text[j]!) && !(/[#:]/.test(text[j]!) && /\s/.test(text[text[j] === '#' ? j - 1 : j + 1] ?? ' '))) j++;
       spans.push([from, j]);
@@ -164,6 +173,26 @@ function lineSpans(text: string): Span[] {
     }
     return spans;
   }
+}
+
+/** Where a secret key's value starts: its line, the key's column, the value's offset, the line's end. */
+interface ValueAt {
+  readonly line: number;
+  readonly keyCol: number;
+  readonly v: number;
+  readonly eol: number;
+  /** The key is in a flow mapping (after `{` or `,` on its line). */
+  readonly inFlow: boolean;
+}
+
+/**
+ * Spans found line by line: after `token:` / `password:` (a block key, a list item's key, a key
+ * in a flow mapping, quoted or not), the value in whatever style, with the lines that continue it
+ * (more indented than the key, or inside an open quote).
+ */
+function lineSpans(text: string): Span[] {
+  const lines = new Lines(text);
+  const out: Span[] = [];
   const keys = [...SECRET_KEYS].join('|');
   const re = new RegExp(`(^|[\\s{,\\[])(["']?)(${keys})\\2[ \\t]*:`, 'gm');
   for (const m of text.matchAll(re)) {
@@ -172,84 +201,100 @@ function lineSpans(text: string): Span[] {
     const after = text[(m.index ?? 0) + m[0].length];
     if (m[2] === '' && after !== undefined && !/[ \t\r\n]/.test(after)) continue;
     const keyAt = (m.index ?? 0) + m[1]!.length;
-    const line = lineOf(starts, keyAt);
-    const keyCol = keyAt - starts[line]!;
-    const eol = lineEnd(line);
-    let v = (m.index ?? 0) + m[0].length;
+    const line = lineOf(lines.starts, keyAt);
+    const eol = lines.end(line);
+    const at: ValueAt = {
+      line,
+      keyCol: keyAt - lines.starts[line]!,
+      v: valueStart(text, (m.index ?? 0) + m[0].length, eol),
+      eol,
+      // A key after `{` or `,` on its line is in a flow mapping, where a plain value also ends at `,` `}` `]`.
+      inFlow: /[{,][ \t]*$/.test(text.slice(lines.starts[line]!, keyAt)),
+    };
+    out.push(...valueSpans(lines, at));
+  }
+  return out;
+}
+
+/** The first character of a value after its key's colon: past blanks, anchors and tags (`&a`, `!!binary`), which belong to it. */
+function valueStart(text: string, from: number, eol: number): number {
+  let v = from;
+  while (v < eol && (text[v] === ' ' || text[v] === '\t')) v++;
+  while (v < eol && (text[v] === '&' || text[v] === '!')) {
+    while (v < eol && !/\s/.test(text[v]!)) v++;
     while (v < eol && (text[v] === ' ' || text[v] === '\t')) v++;
-    // Anchors and tags before the value (`&a`, `!!binary`) belong to it.
-    while (v < eol && (text[v] === '&' || text[v] === '!')) {
-      while (v < eol && !/\s/.test(text[v]!)) v++;
-      while (v < eol && (text[v] === ' ' || text[v] === '\t')) v++;
-    }
-    const ch = text[v];
-    // A key after `{` or `,` on its line is in a flow mapping, where a plain value also ends at `,` `}` `]`.
-    const inFlow = /[{,][ \t]*$/.test(text.slice(starts[line]!, keyAt));
-    if (v >= eol || ch === '#') {
-      // The value is on the lines below: a block scalar never starts there, so it is a list, a
-      // mapping (a reference: left alone) or a plain scalar over several lines.
-      const below = continuation(line + 1, keyCol);
-      if (below > line + 1) {
-        const first = text.slice(starts[line + 1]!, lineEnd(line + 1)).trim();
-        if (!BLOCK_KEY.test(first)) out.push([starts[line + 1]!, lineEnd(below - 1)]);
-        else {
-          // A mapping: every line but those of a reference's `env:` / `file:` key.
-          let keep = false;
-          for (let k = line + 1; k < below; k++) {
-            const raw = text.slice(starts[k]!, lineEnd(k));
-            const km = BLOCK_KEY.exec(raw.trim());
-            if (km) keep = REFERENCE_KEYS.has(km[1]!);
-            if (!keep) out.push(km ? [starts[k]! + raw.indexOf(':', raw.indexOf(km[1]!)) + 1, lineEnd(k)] : [starts[k]!, lineEnd(k)]);
-          }
-        }
-      }
-      continue;
-    }
-    if (ch === '{') {
-      // A flow mapping: the values of its keys but a reference's `env` / `file`.
-      const close = closingBracket(text, v);
-      const inner = text.slice(v + 1, close - 1);
-      for (const pm of inner.matchAll(/(["']?)([\w-]+)\1[ \t]*:[ \t]*("(?:[^"\\]|\\.)*"?|'(?:[^']|'')*'?|[^,}]*)/g)) {
-        if (REFERENCE_KEYS.has(pm[2]!)) continue;
-        const at = v + 1 + (pm.index ?? 0) + pm[0].length - pm[3]!.length;
-        out.push([at, at + pm[3]!.length]);
-      }
-      continue;
-    }
-    if (ch === '"' || ch === "'") {
-      const close = closingQuote(text, v);
-      out.push([v, close]);
-      continue;
-    }
-    if (ch === '[') {
-      const close = closingBracket(text, v);
-      out.push([v, close]);
-      continue;
-    }
-    if (ch === '|' || ch === '>') {
-      out.push([v, lineEnd(continuation(line + 1, keyCol) - 1)]);
-      continue;
-    }
-    // A plain scalar: to a comment or the end of the line (in a flow mapping also `,` `}` `]`),
-    // then the more indented lines that continue it: up to a `key: value` line, which a plain
-    // scalar cannot hold (a key indented too far after it is a mistake to show, not a secret).
-    let end = v;
-    while (end < eol && !(inFlow && /[,}\]]/.test(text[end]!)) && !(text[end] === '#' && /\s/.test(text[end - 1] ?? ' '))) end++;
-    out.push([v, end]);
-    // In a flow collection a plain scalar goes on over the next lines, whatever their indentation
-    // (`{ vip: 10.0.0.10, token: FIRST` then `SECOND }`), to a `,` `}` `]` or a comment. A key
-    // first on its line may be in one too (the line before ends in `{` `[` `,`): both readings
-    // are masked.
-    const flowBefore = !inFlow && line > 0 && FLOW_OPEN.test(prevLine(line));
-    if (end === eol && (inFlow || (flowBefore && !/[,}\]]/.test(text.slice(v, eol))))) out.push(...flowLines(line + 1));
-    if (!inFlow) {
-      const below = continuation(line + 1, keyCol);
-      for (let k = line + 1; k < below; k++) {
-        const raw = text.slice(starts[k]!, lineEnd(k));
-        if (BLOCK_KEY.test(raw.trim())) break;
-        out.push([starts[k]!, lineEnd(k)]);
-      }
-    }
+  }
+  return v;
+}
+
+/** The spans of one secret key's value, by its style. */
+function valueSpans(lines: Lines, at: ValueAt): Span[] {
+  const text = lines.text;
+  const { line, keyCol, v, eol } = at;
+  const ch = text[v];
+  if (v >= eol || ch === '#') return belowSpans(lines, line, keyCol);
+  if (ch === '{') return flowMappingSpans(text, v);
+  if (ch === '"' || ch === "'") return [[v, closingQuote(text, v)]];
+  if (ch === '[') return [[v, closingBracket(text, v)]];
+  if (ch === '|' || ch === '>') return [[v, lines.end(lines.continuation(line + 1, keyCol) - 1)]];
+  return plainSpans(lines, at);
+}
+
+/**
+ * A value on the lines below its key: a block scalar never starts there, so it is a list, a
+ * mapping (a reference: left alone) or a plain scalar over several lines.
+ */
+function belowSpans(lines: Lines, line: number, keyCol: number): Span[] {
+  const below = lines.continuation(line + 1, keyCol);
+  if (below <= line + 1) return [];
+  if (!BLOCK_KEY.test(lines.raw(line + 1).trim())) return [[lines.starts[line + 1]!, lines.end(below - 1)]];
+  // A mapping: every line but those of a reference's `env:` / `file:` key.
+  const out: Span[] = [];
+  let keep = false;
+  for (let k = line + 1; k < below; k++) {
+    const raw = lines.raw(k);
+    const km = BLOCK_KEY.exec(raw.trim());
+    if (km) keep = REFERENCE_KEYS.has(km[1]!);
+    if (!keep)
+      out.push(km ? [lines.starts[k]! + raw.indexOf(':', raw.indexOf(km[1]!)) + 1, lines.end(k)] : [lines.starts[k]!, lines.end(k)]);
+  }
+  return out;
+}
+
+/** A flow mapping value: the values of its keys but a reference's `env` / `file`. */
+function flowMappingSpans(text: string, v: number): Span[] {
+  const out: Span[] = [];
+  const close = closingBracket(text, v);
+  const inner = text.slice(v + 1, close - 1);
+  for (const pm of inner.matchAll(/(["']?)([\w-]+)\1[ \t]*:[ \t]*("(?:[^"\\]|\\.)*"?|'(?:[^']|'')*'?|[^,}]*)/g)) {
+    if (REFERENCE_KEYS.has(pm[2]!)) continue;
+    const at = v + 1 + (pm.index ?? 0) + pm[0].length - pm[3]!.length;
+    out.push([at, at + pm[3]!.length]);
+  }
+  return out;
+}
+
+/**
+ * A plain scalar: to a comment or the end of the line (in a flow mapping also `,` `}` `]`), then
+ * the more indented lines that continue it: up to a `key: value` line, which a plain scalar
+ * cannot hold (a key indented too far after it is a mistake to show, not a secret).
+ */
+function plainSpans(lines: Lines, { line, keyCol, v, eol, inFlow }: ValueAt): Span[] {
+  const text = lines.text;
+  let end = v;
+  while (end < eol && !(inFlow && /[,}\]]/.test(text[end]!)) && !(text[end] === '#' && /\s/.test(text[end - 1] ?? ' '))) end++;
+  const out: Span[] = [[v, end]];
+  // In a flow collection a plain scalar goes on over the next lines, whatever their indentation
+  // (`{ vip: 10.0.0.10, token: FIRST` then `SECOND }`), to a `,` `}` `]` or a comment. A key
+  // first on its line may be in one too (the line before ends in `{` `[` `,`): both readings
+  // are masked.
+  const flowBefore = !inFlow && line > 0 && FLOW_OPEN.test(lines.prevLine(line));
+  if (end === eol && (inFlow || (flowBefore && !/[,}\]]/.test(text.slice(v, eol))))) out.push(...lines.flowLines(line + 1));
+  if (inFlow) return out;
+  const below = lines.continuation(line + 1, keyCol);
+  for (let k = line + 1; k < below; k++) {
+    if (BLOCK_KEY.test(lines.raw(k).trim())) break;
+    out.push([lines.starts[k]!, lines.end(k)]);
   }
   return out;
 }

@@ -130,143 +130,162 @@ export function secretRoot(siteDir: string): string {
 /** Resolve every secret reference of a loaded (not yet validated) inventory. */
 export async function resolveSecrets(input: Record<string, unknown>, locate: Locator, options: SecretOptions): Promise<SecretResolution> {
   const out = structuredClone(input);
-  const secrets: string[] = [];
-  const diagnostics: Diagnostic[] = [];
-  const stamps: InputStamp[] = [];
-  let fromEnv = false;
-  const envValues: (readonly [string, string])[] = [];
+  const r: SecretsFound = { secrets: [], diagnostics: [], stamps: [], fromEnv: false, envValues: [] };
   for (const path of SECRET_FIELDS) {
     const [section, key] = path as [string, string];
     const holder = out[section] as Record<string, unknown> | undefined;
     const value = holder?.[key];
-    const where = `${section}.${key}`;
-    const at = (hint: string, message: string, code: string, severity: 'error' | 'warning' = 'error'): Diagnostic => ({
-      code,
-      severity,
-      message,
-      hint,
-      path: where,
-      ...(locate(path) ?? {}),
-    });
+    const field: SecretField = { path, key, where: `${section}.${key}`, at: secretDiagnostic(`${section}.${key}`, locate(path)) };
     if (typeof value === 'string') {
-      if (value !== '') secrets.push(value);
-      const long = secretTooLong(value);
-      if (long !== undefined) {
-        diagnostics.push(at(TOO_LONG_HINT, `${where} ${long}`, 'SECRET_TOO_LONG'));
-        holder![key] = UNRESOLVED;
-      }
-      if (value !== '' && !(key === 'password' && isCryptHash(value))) {
-        diagnostics.push(
-          at(
-            `Keep it out of git: \`${key}: { env: HARVGEN_${key.toUpperCase()} }\` or \`${key}: { file: secrets/${key} }\` (and list the file in .gitignore)${key === 'password' ? ', or write a hash (`harvgen hash-password`)' : ''}.`,
-            `${where} is written in plain text in the inventory`,
-            'SECRET_INLINE',
-            'warning',
-          ),
-        );
-      }
+      inlineSecret(field, value, holder!, r);
       continue;
     }
     if (!holder || typeof value !== 'object' || value === null || Array.isArray(value)) continue;
     const ref = value as { env?: unknown; file?: unknown };
-    const keys = Object.keys(ref);
     // Anything but exactly one string `env` or `file` is left for the schema to report.
-    if (keys.length !== 1) continue;
+    if (Object.keys(ref).length !== 1) continue;
+    const file =
+      typeof ref.file === 'string'
+        ? { written: ref.file, abs: resolve(options.cwd, dirname(locate(path)?.file ?? '.'), ref.file) }
+        : undefined;
     if (options.mode !== 'filled') {
       // The committed tree never reads a secret: it holds the marker whatever the value.
-      // A file outside the repository (by its real path, when it exists) is still refused, as the deploy build would.
-      if (typeof ref.file === 'string') {
-        const from = locate(path)?.file;
-        const file = resolve(options.cwd, from ? dirname(from) : '.', ref.file);
-        // Where it is (links followed, also a dangling one; the file itself is not read, and
-        // need not exist here): the same boundary check as the deploy build's.
-        const problem = isAbsolute(ref.file)
-          ? 'is an absolute path (write it relative to the YAML file)'
-          : outsideProblem(file, options.root);
-        if (problem !== undefined) {
-          diagnostics.push(
-            at(
-              `Name a file inside ${options.root}, relative to the YAML file that names it.`,
-              `${where} comes from the file ${ref.file} (${file}), which ${problem}`,
-              'SECRET_FILE_MISSING',
-            ),
-          );
-        }
-      }
-      if (typeof ref.env === 'string' || typeof ref.file === 'string') holder[key] = UNRESOLVED;
-      continue;
-    }
-    if (typeof ref.env === 'string') {
-      fromEnv = true;
-      const v = options.env[ref.env];
-      if (v === undefined || v === '') {
-        diagnostics.push(
-          at(
-            `Set it before running harvgen (\`export ${ref.env}=...\`), e.g. from your CI's secret store.`,
-            `${where} comes from the environment variable ${ref.env}, which is ${v === undefined ? 'not set' : 'empty'}`,
-            'SECRET_ENV_MISSING',
-          ),
-        );
-        holder[key] = UNRESOLVED;
-        continue;
-      }
-      secrets.push(v);
-      envValues.push([ref.env, v]);
-      const long = secretTooLong(v);
-      if (long !== undefined)
-        diagnostics.push(at(TOO_LONG_HINT, `${where} (the environment variable ${ref.env}) ${long}`, 'SECRET_TOO_LONG'));
-      holder[key] = long === undefined ? v : UNRESOLVED;
-    } else if (typeof ref.file === 'string') {
-      const from = locate(path)?.file;
-      const file = resolve(options.cwd, from ? dirname(from) : '.', ref.file);
-      const text = await readSecretFile(file, ref.file, options.root);
-      if (text.problem !== undefined) {
-        diagnostics.push(
-          at(
-            `Create the file (relative to the YAML file that names it, inside ${options.root}) with the ${key} as its only content.`,
-            `${where} comes from the file ${ref.file} (${file}), which ${text.problem}`,
-            'SECRET_FILE_MISSING',
-          ),
-        );
-        holder[key] = UNRESOLVED;
-        continue;
-      }
-      stamps.push(text.stamp);
-      const v = text.text.replace(/\r?\n$/, '');
-      secrets.push(v);
-      const long = secretTooLong(v);
-      if (long !== undefined) diagnostics.push(at(TOO_LONG_HINT, `${where} (the file ${ref.file}) ${long}`, 'SECRET_TOO_LONG'));
-      holder[key] = long === undefined ? v : UNRESOLVED;
-    }
+      if (file) refuseOutside(field, file, options.root, r);
+      if (typeof ref.env === 'string' || file) holder[key] = UNRESOLVED;
+    } else if (typeof ref.env === 'string') holder[key] = envSecret(field, ref.env, options.env, r);
+    else if (file) holder[key] = await fileSecret(field, file, options.root, r);
   }
-  fileKeyStandIn(out, locate, options.mode ?? 'markers', diagnostics, UNRESOLVED);
-  // A token or password written under `config:` (node, defaults) is a secret too: masked in what
-  // harvgen prints and written as its marker in the committed tree, and warned about like one
-  // written at cluster.token.
+  fileKeyStandIn(out, locate, options.mode ?? 'markers', r.diagnostics, UNRESOLVED);
+  configSecretsFound(out, locate, r);
+  return { input: out, ...r };
+}
+
+/** What resolving the secrets has found so far (SecretResolution without the input). */
+interface SecretsFound {
+  readonly secrets: string[];
+  readonly diagnostics: Diagnostic[];
+  readonly stamps: InputStamp[];
+  fromEnv: boolean;
+  readonly envValues: (readonly [string, string])[];
+}
+
+/** One secret field (`cluster.token`) and how to report a problem at it. */
+interface SecretField {
+  readonly path: InventoryPath;
+  readonly key: string;
+  /** Its dotted name. */
+  readonly where: string;
+  readonly at: (hint: string, message: string, code: string, severity?: 'error' | 'warning') => Diagnostic;
+}
+
+/** Diagnostics at one secret field. */
+function secretDiagnostic(where: string, loc: ReturnType<Locator> | undefined): SecretField['at'] {
+  return (hint, message, code, severity = 'error') => ({ code, severity, message, hint, path: where, ...(loc ?? {}) });
+}
+
+/** A secret written in the inventory: too long is an error, plain text (not a password hash) a warning. */
+function inlineSecret(f: SecretField, value: string, holder: Record<string, unknown>, r: SecretsFound): void {
+  if (value !== '') r.secrets.push(value);
+  const long = secretTooLong(value);
+  if (long !== undefined) {
+    r.diagnostics.push(f.at(TOO_LONG_HINT, `${f.where} ${long}`, 'SECRET_TOO_LONG'));
+    holder[f.key] = UNRESOLVED;
+  }
+  if (value === '' || (f.key === 'password' && isCryptHash(value))) return;
+  const hash = f.key === 'password' ? ', or write a hash (`harvgen hash-password`)' : '';
+  r.diagnostics.push(
+    f.at(
+      `Keep it out of git: \`${f.key}: { env: HARVGEN_${f.key.toUpperCase()} }\` or \`${f.key}: { file: secrets/${f.key} }\` (and list the file in .gitignore)${hash}.`,
+      `${f.where} is written in plain text in the inventory`,
+      'SECRET_INLINE',
+      'warning',
+    ),
+  );
+}
+
+/**
+ * The committed tree's check of a secret file: one outside the repository (by its real path,
+ * links followed, also a dangling one; the file itself is not read and need not exist here) is
+ * refused, as the deploy build would.
+ */
+function refuseOutside(f: SecretField, file: { written: string; abs: string }, root: string, r: SecretsFound): void {
+  const problem = isAbsolute(file.written) ? 'is an absolute path (write it relative to the YAML file)' : outsideProblem(file.abs, root);
+  if (problem === undefined) return;
+  r.diagnostics.push(
+    f.at(
+      `Name a file inside ${root}, relative to the YAML file that names it.`,
+      `${f.where} comes from the file ${file.written} (${file.abs}), which ${problem}`,
+      'SECRET_FILE_MISSING',
+    ),
+  );
+}
+
+/** A secret from an environment variable: its value, or UNRESOLVED when it is unset, empty or too long. */
+function envSecret(f: SecretField, name: string, env: SecretOptions['env'], r: SecretsFound): string {
+  r.fromEnv = true;
+  const v = env[name];
+  if (v === undefined || v === '') {
+    r.diagnostics.push(
+      f.at(
+        `Set it before running harvgen (\`export ${name}=...\`), e.g. from your CI's secret store.`,
+        `${f.where} comes from the environment variable ${name}, which is ${v === undefined ? 'not set' : 'empty'}`,
+        'SECRET_ENV_MISSING',
+      ),
+    );
+    return UNRESOLVED;
+  }
+  r.secrets.push(v);
+  r.envValues.push([name, v]);
+  const long = secretTooLong(v);
+  if (long !== undefined)
+    r.diagnostics.push(f.at(TOO_LONG_HINT, `${f.where} (the environment variable ${name}) ${long}`, 'SECRET_TOO_LONG'));
+  return long === undefined ? v : UNRESOLVED;
+}
+
+/** A secret from a file inside the repository: its text without the last line break, or UNRESOLVED. */
+async function fileSecret(f: SecretField, file: { written: string; abs: string }, root: string, r: SecretsFound): Promise<string> {
+  const text = await readSecretFile(file.abs, file.written, root);
+  if (text.problem !== undefined) {
+    r.diagnostics.push(
+      f.at(
+        `Create the file (relative to the YAML file that names it, inside ${root}) with the ${f.key} as its only content.`,
+        `${f.where} comes from the file ${file.written} (${file.abs}), which ${text.problem}`,
+        'SECRET_FILE_MISSING',
+      ),
+    );
+    return UNRESOLVED;
+  }
+  r.stamps.push(text.stamp);
+  const v = text.text.replace(/\r?\n$/, '');
+  r.secrets.push(v);
+  const long = secretTooLong(v);
+  if (long !== undefined) r.diagnostics.push(f.at(TOO_LONG_HINT, `${f.where} (the file ${file.written}) ${long}`, 'SECRET_TOO_LONG'));
+  return long === undefined ? v : UNRESOLVED;
+}
+
+/**
+ * A token or password written under `config:` (node, defaults) is a secret too: masked in what
+ * harvgen prints and written as its marker in the committed tree, and warned about like one
+ * written at cluster.token.
+ */
+function configSecretsFound(out: Record<string, unknown>, locate: Locator, r: SecretsFound): void {
   for (const { path, value, holder, key } of configSecrets(out)) {
-    secrets.push(value);
+    r.secrets.push(value);
+    const at = secretDiagnostic(formatPath(path), locate(path));
     const long = secretTooLong(value);
     if (long !== undefined) {
-      diagnostics.push({
-        code: 'SECRET_TOO_LONG',
-        severity: 'error',
-        message: `${formatPath(path)} ${long}`,
-        hint: TOO_LONG_HINT,
-        path: formatPath(path),
-        ...(locate(path) ?? {}),
-      });
+      r.diagnostics.push(at(TOO_LONG_HINT, `${formatPath(path)} ${long}`, 'SECRET_TOO_LONG'));
       holder[key] = UNRESOLVED;
     }
-    diagnostics.push({
-      code: 'SECRET_INLINE',
-      severity: 'warning',
-      message: `${formatPath(path)} is written in plain text in the inventory`,
-      hint: 'Set the cluster secret at cluster.token / cluster.password with { env } or { file } instead of through config:.',
-      path: formatPath(path),
-      ...(locate(path) ?? {}),
-    });
+    r.diagnostics.push(
+      at(
+        'Set the cluster secret at cluster.token / cluster.password with { env } or { file } instead of through config:.',
+        `${formatPath(path)} is written in plain text in the inventory`,
+        'SECRET_INLINE',
+        'warning',
+      ),
+    );
   }
-  return { input: out, secrets, diagnostics, stamps, fromEnv, envValues };
 }
 
 /** The installer config keys under `config:` that hold a secret. */

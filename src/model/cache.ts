@@ -20,6 +20,9 @@ export interface SiteLevel {
 /** Resolves one node; `rest` is passed through (the node's reader, built once by the caller). */
 type Resolve<A extends unknown[]> = (node: NodeInput, index: number, ...rest: A) => ResolvedNode | ModelProblem;
 
+/** Wraps a node resolver so that a node is reused while its index and input are the same. */
+export type SiteLevelResolve = <A extends unknown[]>(resolve: Resolve<A>) => Resolve<A>;
+
 /** Resolved nodes of one site by index, each with the JSON of the input it was resolved from. */
 export interface ModelCache {
   site?: { readonly key: string; readonly level: SiteLevel };
@@ -41,7 +44,7 @@ export function siteLevel(
   input: SiteInput,
   layers: Layers,
   compute: () => SiteLevel,
-): SiteLevel & { readonly resolve: <A extends unknown[]>(resolve: Resolve<A>) => Resolve<A> } {
+): SiteLevel & { readonly resolve: SiteLevelResolve } {
   if (!cache) return { ...compute(), resolve: <A extends unknown[]>(r: Resolve<A>) => r };
   const key = JSON.stringify([{ ...input, nodes: undefined }, layers]);
   if (cache.site?.key !== key) {

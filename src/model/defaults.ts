@@ -38,5 +38,5 @@ export const BUILTIN_DEFAULTS = Object.freeze({
     mode: 'server' as const,
   }),
   dhcp: Object.freeze({ server: 'dnsmasq' as const }),
-  forward: Object.freeze({ enabled: true, ports: Object.freeze([443, 6443]) }),
+  forward: Object.freeze({ ports: Object.freeze([443, 6443]) }),
 } as const);

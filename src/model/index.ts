@@ -10,8 +10,8 @@ import { nodeReaders, type NodeReader } from './layers.ts';
 import { releaseFor, releaseTable } from './release.ts';
 import { resolveHarvesterNode, resolveNode, settingsSorter, type IgnoredSetting, type SiteContext } from './kinds/index.ts';
 import { ignoredProblems } from './ignored.ts';
-import { siteLevel, type ModelCache, type SiteLevel } from './cache.ts';
-import type { HarvesterNode, ModelProblem, ResolvedCluster, ResolvedNode, ResolvedOs, SiteModel } from './types.ts';
+import { siteLevel, type ModelCache, type SiteLevel, type SiteLevelResolve } from './cache.ts';
+import type { HarvesterNode, ModelProblem, ResolvedCluster, ResolvedNode, ResolvedOs, SiteModel, SiteOutputs } from './types.ts';
 import type { Layers } from '../types/layers.ts';
 
 export type * from './types.ts';
@@ -42,20 +42,50 @@ export interface Resolution {
 export function resolveSite(input: SiteInput, layers: Layers = { profiles: {} }, cache?: ModelCache): Resolution {
   const server = input.boot.server.replace(/\/+$/, '');
   const serverUrl = new URL(server);
-  const port = serverUrl.port ? Number(serverUrl.port) : 80;
-  // The tree is served under the URL's path ('' or '/a/b'), so several sites can share a server.
-  const prefix = serverUrl.pathname.replace(/\/+$/, '');
-
   const cidr = parseCidr(input.network.cidr).net;
   const netPrefix = cidr?.prefix ?? 24;
-  const [dhcpStart = '', dhcpEnd = ''] = input.network.dhcp_range.split('-').map((s) => s.trim());
-
-  const siteSlug = input.site.replace(/_/g, '-');
   // The site-level objects nodes refer to (their release, OS profile, cluster): the same objects
   // while the site-level inputs are, so that a reused node and the model agree on them (renderers
   // compare releases by identity).
   const { siteRelease, osProfiles, cluster, harvester, resolve: cached } = siteLevel(cache, input, layers, () => resolveSiteLevel(input));
   const ctx: SiteContext = { input, netPrefix, osProfiles, ...(cluster ? { cluster } : {}), ...(harvester ? { harvester } : {}) };
+  const { nodes, unknownJoin, problems, used, ignored } = resolveNodes(input, layers, ctx, cached);
+  // Kea and ISC send firmware PXE to a TFTP server by address: boot.server's host, when it is one.
+  const nextServer = input.dhcp?.next_server ?? (parseIpv4(serverUrl.hostname) !== undefined ? serverUrl.hostname : undefined);
+  const model: SiteModel = {
+    site: input.site,
+    ...(input.description !== undefined ? { description: input.description } : {}),
+    ...(siteRelease ? { release: siteRelease } : {}),
+    boot: siteBoot(input, server, serverUrl),
+    network: siteNetwork(input, cidr, netPrefix),
+    ...(cluster ? { cluster } : {}),
+    osProfiles,
+    nodes: firstHarvesterCreates(nodes, input.nodes ?? [], input.cluster?.created === true),
+    ...(unknownJoin ? { unknownJoin } : {}),
+    lab: siteLab(input),
+    nginx: siteNginx(input, serverUrl),
+    dnsmasq: siteDnsmasq(input),
+    dhcp: { server: input.dhcp?.server ?? D.dhcp.server, ...(nextServer !== undefined ? { nextServer } : {}) },
+    bss: { export: input.bss?.export ?? false },
+    forward: {
+      ports: [...(input.forward?.ports ?? D.forward.ports)].sort((a, b) => a - b),
+      ...(input.forward?.listen_address !== undefined ? { listenAddress: input.forward.listen_address } : {}),
+    },
+    outputs: siteOutputs(input),
+  };
+  // With a node left out, what the rules say of the others still holds; nothing is rendered (the
+  // problem is an error), and settings are not judged on a partial site.
+  if (problems.length > 0) return { model: deepFreeze(model), partial: true, problems };
+  return { model: deepFreeze(model), partial: false, problems: ignoredProblems(input, model, used, ignored) };
+}
+
+/** The nodes of a site, the node an unknown machine joins as, and what resolving them found. */
+function resolveNodes(
+  input: SiteInput,
+  layers: Layers,
+  ctx: SiteContext,
+  cached: SiteLevelResolve,
+): { nodes: ResolvedNode[]; unknownJoin?: HarvesterNode; problems: ModelProblem[]; used: Set<string>; ignored: IgnoredSetting[] } {
   const reader = nodeReaders(input, layers);
   const problems: ModelProblem[] = [];
   const nodes: ResolvedNode[] = [];
@@ -76,107 +106,130 @@ export function resolveSite(input: SiteInput, layers: Layers = { profiles: {} },
   });
   // The node an unknown machine installs as (`boot.unknown: join`): without `harvester:` and
   // `cluster:` there is none, and the boot rule says why (BOOT_UNKNOWN_JOIN_INCOMPLETE, from the input).
-  const unknown = input.boot.unknown ?? D.boot.unknown;
-  const unknownJoin = unknown === 'join' ? resolveHarvesterNode(reader({ role: 'join', os: 'harvester' }, -1), ctx) : undefined;
-  if (unknownJoin && !('code' in unknownJoin)) settingsOf(reader({ role: 'join', os: 'harvester' }, -1), unknownJoin);
-  const marker = input.boot.installed_marker;
-  // Kea and ISC send firmware PXE to a TFTP server by address: boot.server's host, when it is one.
-  const nextServer = input.dhcp?.next_server ?? (parseIpv4(serverUrl.hostname) !== undefined ? serverUrl.hostname : undefined);
-  const model: SiteModel = {
-    site: input.site,
-    ...(input.description !== undefined ? { description: input.description } : {}),
-    ...(siteRelease ? { release: siteRelease } : {}),
-    boot: {
-      server,
-      host: serverUrl.hostname,
-      port,
-      prefix,
-      firmware: input.boot.firmware ?? D.boot.firmware,
-      uefiLoader: input.boot.uefi_loader ?? D.boot.uefiLoader,
-      arm64Loader: input.boot.arm64_loader ?? D.boot.arm64Loader,
-      console: input.boot.console ?? D.boot.console,
-      kernelArgs: input.boot.kernel_args ?? [],
-      skipchecks: input.boot.skipchecks ?? D.boot.skipchecks,
-      report: input.boot.report ?? D.boot.report,
-      retries: input.boot.retries ?? D.boot.retries,
-      retryDelay: input.boot.retry_delay ?? D.boot.retryDelay,
-      unknownWait: input.boot.unknown_wait ?? D.boot.unknownWait,
-      ...(input.boot.dhcp_retry !== undefined ? { dhcpRetry: input.boot.dhcp_retry } : {}),
-      unknown,
-      installedMarker: { volume: marker?.volume ?? D.boot.installedMarker.volume, file: marker?.file ?? D.boot.installedMarker.file },
-      httpBoot: input.boot.http_boot ?? false,
-      ...(input.boot.ipxe_binaries !== undefined ? { ipxeBinaries: input.boot.ipxe_binaries } : {}),
-      ...(input.boot.secure_boot !== undefined
-        ? {
-            secureBoot: {
-              // iPXE's signed shim loads the file its own name starts with (snponly-shimx64.efi ->
-              // snponly.efi): the site's UEFI loader, unless the site names another pair.
-              shim:
-                input.boot.secure_boot.shim ??
-                `${(input.boot.secure_boot.loader ?? input.boot.uefi_loader ?? D.boot.uefiLoader).replace(/\.efi$/, '')}-shimx64.efi`,
-              loader: input.boot.secure_boot.loader ?? input.boot.uefi_loader ?? D.boot.uefiLoader,
-            },
-          }
-        : {}),
-    },
-    network: {
-      cidr: input.network.cidr,
-      address: cidr ? formatIpv4(cidr.address) : input.network.cidr,
-      prefix: netPrefix,
-      netmask: formatIpv4(prefixToMask(netPrefix)),
-      gateway: input.network.gateway,
-      dns: input.network.dns,
-      dhcpStart,
-      dhcpEnd,
-      ...(input.network.domain !== undefined ? { domain: input.network.domain } : {}),
-    },
-    ...(cluster ? { cluster } : {}),
-    osProfiles,
-    nodes: firstHarvesterCreates(nodes, input.nodes ?? [], input.cluster?.created === true),
-    ...(unknownJoin && !('code' in unknownJoin) ? { unknownJoin } : {}),
-    lab: {
-      networkName: input.lab?.network_name ?? `harvgen-${siteSlug}`,
-      bridge: input.lab?.bridge ?? `hg-${siteSlug}`.slice(0, 15).replace(/-+$/, ''),
-      diskDir: input.lab?.disk_dir ?? D.lab.diskDir,
-      tftpRoot: input.lab?.tftp_root ?? D.lab.tftpRoot,
-      hostArch: input.lab?.host_arch ?? D.lab.hostArch,
-    },
-    nginx: {
-      // nginx resolves a host name in `listen` when it starts (and fails if it cannot): a
-      // name-based boot.server listens on all addresses of its port instead.
-      listen: input.nginx?.listen ?? (parseIpv4(serverUrl.hostname) !== undefined ? `${serverUrl.hostname}:${port}` : String(port)),
-      root: input.nginx?.root ?? `${D.nginx.rootBase}/${input.site}`,
-      accessLog: input.nginx?.access_log ?? `${D.nginx.accessLogDir}/harvgen-${input.site}.access.log`,
-      access: input.nginx?.access ?? D.nginx.access,
-      ...(input.nginx?.real_ip !== undefined
-        ? { realIp: { from: [...input.nginx.real_ip.from], header: input.nginx.real_ip.header } }
-        : {}),
-      ...(typeof input.nginx?.file_key === 'string' ? { fileKey: input.nginx.file_key } : {}),
-    },
-    dnsmasq: {
-      ...(input.dnsmasq?.interface !== undefined ? { interface: input.dnsmasq.interface } : {}),
-      tftpRoot: input.dnsmasq?.tftp_root ?? D.dnsmasq.tftpRoot,
-      leaseTime: input.dnsmasq?.lease_time ?? D.dnsmasq.leaseTime,
-      dns: input.dnsmasq?.dns ?? D.dnsmasq.dns,
-      ...(input.dnsmasq?.host !== undefined ? { host: input.dnsmasq.host.toLowerCase() } : {}),
-      hostsDir: input.dnsmasq?.hosts_dir ?? D.dnsmasq.hostsDir,
-      mode: input.dnsmasq?.mode ?? D.dnsmasq.mode,
-    },
-    dhcp: {
-      server: input.dhcp?.server ?? D.dhcp.server,
-      ...(nextServer !== undefined ? { nextServer } : {}),
-    },
-    bss: { export: input.bss?.export ?? false },
-    forward: {
-      enabled: input.forward?.enabled ?? D.forward.enabled,
-      ports: [...(input.forward?.ports ?? D.forward.ports)].sort((a, b) => a - b),
-      ...(input.forward?.listen_address !== undefined ? { listenAddress: input.forward.listen_address } : {}),
-    },
+  if ((input.boot.unknown ?? D.boot.unknown) !== 'join') return { nodes, problems, used, ignored };
+  const joinReader = reader({ role: 'join', os: 'harvester' }, -1);
+  const unknownJoin = resolveHarvesterNode(joinReader, ctx);
+  if ('code' in unknownJoin) return { nodes, problems, used, ignored };
+  settingsOf(joinReader, unknownJoin);
+  return { nodes, unknownJoin, problems, used, ignored };
+}
+
+/** `boot:` with its defaults, and the parts of `boot.server` the renderers use. */
+function siteBoot(input: SiteInput, server: string, serverUrl: URL): SiteModel['boot'] {
+  const b = input.boot;
+  const marker = b.installed_marker;
+  return {
+    server,
+    host: serverUrl.hostname,
+    port: serverUrl.port ? Number(serverUrl.port) : 80,
+    // The tree is served under the URL's path ('' or '/a/b'), so several sites can share a server.
+    prefix: serverUrl.pathname.replace(/\/+$/, ''),
+    firmware: b.firmware ?? D.boot.firmware,
+    uefiLoader: b.uefi_loader ?? D.boot.uefiLoader,
+    arm64Loader: b.arm64_loader ?? D.boot.arm64Loader,
+    console: b.console ?? D.boot.console,
+    kernelArgs: b.kernel_args ?? [],
+    skipchecks: b.skipchecks ?? D.boot.skipchecks,
+    report: b.report ?? D.boot.report,
+    retries: b.retries ?? D.boot.retries,
+    retryDelay: b.retry_delay ?? D.boot.retryDelay,
+    unknownWait: b.unknown_wait ?? D.boot.unknownWait,
+    ...(b.dhcp_retry !== undefined ? { dhcpRetry: b.dhcp_retry } : {}),
+    unknown: b.unknown ?? D.boot.unknown,
+    installedMarker: { volume: marker?.volume ?? D.boot.installedMarker.volume, file: marker?.file ?? D.boot.installedMarker.file },
+    httpBoot: b.http_boot ?? false,
+    ...(b.ipxe_binaries !== undefined ? { ipxeBinaries: b.ipxe_binaries } : {}),
+    ...(b.secure_boot !== undefined ? { secureBoot: secureBootPair(b.secure_boot, b.uefi_loader) } : {}),
   };
-  // With a node left out, what the rules say of the others still holds; nothing is rendered (the
-  // problem is an error), and settings are not judged on a partial site.
-  if (problems.length > 0) return { model: deepFreeze(model), partial: true, problems };
-  return { model: deepFreeze(model), partial: false, problems: ignoredProblems(input, model, used, ignored) };
+}
+
+/**
+ * The Secure Boot shim and loader: iPXE's signed shim loads the file its own name starts with
+ * (snponly-shimx64.efi -> snponly.efi): the site's UEFI loader, unless the site names another pair.
+ */
+function secureBootPair(
+  sb: NonNullable<SiteInput['boot']['secure_boot']>,
+  uefiLoader: string | undefined,
+): { shim: string; loader: string } {
+  const loader = sb.loader ?? uefiLoader ?? D.boot.uefiLoader;
+  return { shim: sb.shim ?? `${loader.replace(/\.efi$/, '')}-shimx64.efi`, loader };
+}
+
+/** `network:`, with the address, netmask and DHCP range split out. */
+function siteNetwork(input: SiteInput, cidr: ReturnType<typeof parseCidr>['net'], netPrefix: number): SiteModel['network'] {
+  const [dhcpStart = '', dhcpEnd = ''] = input.network.dhcp_range.split('-').map((s) => s.trim());
+  return {
+    cidr: input.network.cidr,
+    address: cidr ? formatIpv4(cidr.address) : input.network.cidr,
+    prefix: netPrefix,
+    netmask: formatIpv4(prefixToMask(netPrefix)),
+    gateway: input.network.gateway,
+    dns: input.network.dns,
+    dhcpStart,
+    dhcpEnd,
+    ...(input.network.domain !== undefined ? { domain: input.network.domain } : {}),
+  };
+}
+
+/** `lab:` with its defaults (named after the site). */
+function siteLab(input: SiteInput): SiteModel['lab'] {
+  const siteSlug = input.site.replace(/_/g, '-');
+  return {
+    networkName: input.lab?.network_name ?? `harvgen-${siteSlug}`,
+    bridge: input.lab?.bridge ?? `hg-${siteSlug}`.slice(0, 15).replace(/-+$/, ''),
+    diskDir: input.lab?.disk_dir ?? D.lab.diskDir,
+    tftpRoot: input.lab?.tftp_root ?? D.lab.tftpRoot,
+    hostArch: input.lab?.host_arch ?? D.lab.hostArch,
+  };
+}
+
+/** `nginx:` with its defaults. */
+function siteNginx(input: SiteInput, serverUrl: URL): SiteModel['nginx'] {
+  const port = serverUrl.port ? Number(serverUrl.port) : 80;
+  const n = input.nginx;
+  return {
+    // nginx resolves a host name in `listen` when it starts (and fails if it cannot): a
+    // name-based boot.server listens on all addresses of its port instead.
+    listen: n?.listen ?? (parseIpv4(serverUrl.hostname) !== undefined ? `${serverUrl.hostname}:${port}` : String(port)),
+    root: n?.root ?? `${D.nginx.rootBase}/${input.site}`,
+    accessLog: n?.access_log ?? `${D.nginx.accessLogDir}/harvgen-${input.site}.access.log`,
+    access: n?.access ?? D.nginx.access,
+    ...(n?.real_ip !== undefined ? { realIp: { from: [...n.real_ip.from], header: n.real_ip.header } } : {}),
+    ...(typeof n?.file_key === 'string' ? { fileKey: n.file_key } : {}),
+  };
+}
+
+/** `dnsmasq:` with its defaults. */
+function siteDnsmasq(input: SiteInput): SiteModel['dnsmasq'] {
+  const d = input.dnsmasq;
+  return {
+    ...(d?.interface !== undefined ? { interface: d.interface } : {}),
+    tftpRoot: d?.tftp_root ?? D.dnsmasq.tftpRoot,
+    leaseTime: d?.lease_time ?? D.dnsmasq.leaseTime,
+    dns: d?.dns ?? D.dnsmasq.dns,
+    ...(d?.host !== undefined ? { host: d.host.toLowerCase() } : {}),
+    hostsDir: d?.hosts_dir ?? D.dnsmasq.hostsDir,
+    mode: d?.mode ?? D.dnsmasq.mode,
+  };
+}
+
+/**
+ * `outputs:`, the one place a family of files is switched off. A site without a `lab:` section
+ * has no lab files and no forward units unless it asks for them.
+ */
+function siteOutputs(input: SiteInput): SiteOutputs {
+  const o = input.outputs;
+  const lab = o?.lab ?? input.lab !== undefined;
+  return {
+    lab,
+    forward: o?.forward ?? input.forward?.enabled ?? lab,
+    dhcp: o?.dhcp ?? true,
+    nginx: o?.nginx ?? true,
+    embed: o?.embed ?? true,
+    oci: o?.oci ?? true,
+    fetch: o?.fetch ?? true,
+    bmc: o?.bmc ?? true,
+  };
 }
 
 /** What every node of a site is resolved against, besides the site's input. */

@@ -312,7 +312,23 @@ export interface SiteModel {
   readonly dhcp: { readonly server: 'dnsmasq' | 'kea' | 'isc'; readonly nextServer?: string };
   /** `bss.export`: write bss/bootparameters.json. */
   readonly bss: { readonly export: boolean };
-  readonly forward: { readonly enabled: boolean; readonly ports: readonly number[]; readonly listenAddress?: string };
+  readonly forward: { readonly ports: readonly number[]; readonly listenAddress?: string };
+  /** Which families of files the tree holds (`outputs:`; the one place that switches each off). */
+  readonly outputs: SiteOutputs;
+}
+
+/** The families of files a site's tree holds besides its boot scripts, node configs and manifest. */
+export interface SiteOutputs {
+  /** libvirt network, domains and define.sh: by default only with a `lab:` section. */
+  readonly lab: boolean;
+  /** The socat forward units. */
+  readonly forward: boolean;
+  readonly dhcp: boolean;
+  readonly nginx: boolean;
+  readonly embed: boolean;
+  readonly oci: boolean;
+  readonly fetch: boolean;
+  readonly bmc: boolean;
 }
 
 /**

@@ -17,7 +17,7 @@ import { kindOf, renderNodeScript } from './kinds/index.ts';
 import { ConfigBudget } from './kinds/harvester/budget.ts';
 import { LAYOUT } from '../derive/layout.ts';
 import { renderBssBootParameters } from './bss.ts';
-import { computeAlways, nodeMemo } from './fragments.ts';
+import { computeAlways, nodeMemo, type NodeMemo } from './fragments.ts';
 import { dnsmasqHostFiles, renderDnsmasq, renderDnsmasqGlobal } from './dnsmasq.ts';
 import { renderManifest } from './manifest.ts';
 import { renderKea } from './kea.ts';
@@ -82,123 +82,212 @@ export interface RenderInputs {
   readonly secrets?: SecretMode;
 }
 
-/** Render every file of a site. `locate` maps config problems back to the inventory. */
-export function renderSite(model: SiteModel, locate: Locator, cache?: RenderCache, inputs: RenderInputs = {}): RenderResult {
-  const diagnostics: Diagnostic[] = [];
-  const files: Artifact[] = [];
-  const paths = new Set<string>();
-  const secrets = inputs.secrets ?? 'markers';
-  if (cache) {
-    const site = JSON.stringify({ ...model, nodes: [], secrets: inputs.secrets ?? 'markers' });
-    if (cache.site !== site) {
-      cache.nodes.clear();
-      cache.fragments.clear();
-      cache.site = site;
-    }
-  }
-  const memo = cache ? nodeMemo(cache.fragments) : computeAlways;
-  const budget = new ConfigBudget(model, locate, secrets, installers(model));
-  const add = (
-    path: string,
-    render: () => string | Uint8Array,
-    opts: { served?: boolean; mode?: number; limit?: (bytes: number) => boolean } = {},
-  ) => {
-    if (!isSafeRelativePath(path)) {
-      diagnostics.push({
+/** How a file is added: served by nginx (listed with its URL), its mode, a size limit that reports itself. */
+interface AddOptions {
+  readonly served?: boolean;
+  readonly mode?: number;
+  readonly limit?: (bytes: number) => boolean;
+}
+
+/** Adds one file to the tree. */
+type Add = (path: string, render: () => string | Uint8Array, opts?: AddOptions) => void;
+
+/**
+ * The files of one render as they are added: each path checked and added once, each render's
+ * unsafe value a diagnostic for its file.
+ */
+class TreeFiles {
+  readonly files: Artifact[] = [];
+  readonly paths = new Set<string>();
+  readonly diagnostics: Diagnostic[] = [];
+  constructor(private readonly server: string) {}
+
+  /** Add one file (`render` runs now); a problem is a diagnostic and the file is left out. */
+  readonly add: Add = (path, render, opts = {}) => {
+    const problem = !isSafeRelativePath(path)
+      ? `refusing to write ${JSON.stringify(path)}: it would leave the output directory`
+      : this.paths.has(path)
+        ? `two files would be written at ${path}`
+        : undefined;
+    if (problem !== undefined) {
+      this.diagnostics.push({
         code: 'RENDER_PATH_ESCAPE',
         severity: 'error',
-        message: `refusing to write ${JSON.stringify(path)}: it would leave the output directory`,
-        hint: 'This is a bug in harvgen (inventory names are validated before rendering); please report it.',
+        message: problem,
+        hint: this.paths.has(path)
+          ? 'This is a bug in harvgen (inventory names are validated so that output paths never collide); please report it.'
+          : 'This is a bug in harvgen (inventory names are validated before rendering); please report it.',
       });
       return;
     }
-    if (paths.has(path)) {
-      diagnostics.push({
-        code: 'RENDER_PATH_ESCAPE',
-        severity: 'error',
-        message: `two files would be written at ${path}`,
-        hint: 'This is a bug in harvgen (inventory names are validated so that output paths never collide); please report it.',
-      });
-      return;
-    }
-    let contents: string | Uint8Array;
+    const contents = this.contentsOf(path, render);
+    if (contents === undefined) return;
+    // A file over its limit is reported by `limit` and not kept.
+    if (opts.limit && !opts.limit(typeof contents === 'string' ? Buffer.byteLength(contents) : contents.byteLength)) return;
+    this.paths.add(path);
+    this.files.push({ path, contents, mode: opts.mode ?? 0o644, ...(opts.served ? { url: `${this.server}/${path}` } : {}) });
+  };
+
+  /** The file's contents, or undefined when a value cannot be written in its format. */
+  private contentsOf(path: string, render: () => string | Uint8Array): string | Uint8Array | undefined {
     try {
-      contents = render();
+      return render();
     } catch (e) {
       if (!(e instanceof UnsafeValueError)) throw e;
       // Validation should have refused the value; the escaper is the second line of defence.
-      diagnostics.push({
+      this.diagnostics.push({
         code: 'RENDER_UNSAFE_VALUE',
         severity: 'error',
         message: `${path}: ${e.message}`,
         hint: 'This is a bug in harvgen (the value passed validation but its file cannot hold it); please report it with the inventory. Nothing was written.',
       });
-      return;
-    }
-    // A file over its limit is reported by `limit` and not kept.
-    if (opts.limit && !opts.limit(typeof contents === 'string' ? Buffer.byteLength(contents) : contents.byteLength)) return;
-    paths.add(path);
-    files.push({ path, contents, mode: opts.mode ?? 0o644, ...(opts.served ? { url: `${model.boot.server}/${path}` } : {}) });
-  };
-
-  add(LAYOUT.entryScript, () => renderEntryScript(model), { served: true });
-  add(LAYOUT.unknownScript, () => renderUnknownScript(model), { served: true });
-  add(LAYOUT.embedScript, () => renderEmbedScript(model));
-  add(LAYOUT.ociLaunchScript, () => renderOciLaunchScript(model));
-  const binaries = [...(inputs.binaries ?? new Map<string, Uint8Array>())].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  for (const [name, bytes] of binaries) add(name, () => bytes, { served: true });
-  for (const node of model.nodes) {
-    const userDataFile =
-      node.boot === 'os' && node.cloudInit.userDataFile !== undefined ? inputs.userData?.get(node.cloudInit.userDataFile) : undefined;
-    // The cluster is the site's (in `cache.site`), not repeated in each node's key.
-    const hit = cache?.nodes.get(node.hostname);
-    // A node reused by the model cache (src/model/cache.ts) is the very object rendered last time.
-    const same = hit !== undefined && hit.node === node && hit.userData === userDataFile;
-    const key = !cache
-      ? ''
-      : same
-        ? hit.key
-        : JSON.stringify(node.boot === 'harvester' ? { ...node, cluster: undefined } : node) + (userDataFile ?? '');
-    // A cached config counts against the site's budget as a rendered one does.
-    if (hit && hit.key === key && hit.files.every((f) => !paths.has(f.path)) && (hit.configBytes === 0 || budget.reuse(hit.configBytes))) {
-      for (const f of hit.files) {
-        paths.add(f.path);
-        files.push(f);
-      }
-      continue;
-    }
-    const first = files.length;
-    const before = diagnostics.length;
-    const tooLarge = budget.tooLargeCount;
-    for (const mac of node.macs) {
-      add(nodeScriptPath(model, mac), () => renderNodeScript(model, node, mac), { served: true });
-      if (namesKeyed(model)) add(LAYOUT.nodeScript(mac), () => renderKeyedStub(model, mac), { served: true });
-    }
-    if (node.state !== 'local') {
-      kindOf(node).files(model, {
-        add: (path, render) => add(path, render, { served: true }),
-        userData: (path) => inputs.userData?.get(path),
-      });
-    }
-    let clean = true;
-    let configBytes = 0;
-    if (node.boot === 'harvester') {
-      clean = budget.render(node, (path, render, opts) =>
-        add(path, render, { ...opts, limit: (bytes) => opts.limit(bytes) && ((configBytes = bytes), true) }),
-      );
-    }
-    add(LAYOUT.labDomain(node.hostname), () => renderLibvirtDomain(model, node));
-    const bmc = node.bmc;
-    if (bmc) add(LAYOUT.bmcScript(node.hostname), () => renderBmcScript(model, { ...node, bmc }), { mode: 0o755 });
-    if (cache && clean && diagnostics.length === before && budget.tooLargeCount === tooLarge && !budget.over) {
-      cache.nodes.set(node.hostname, { key, node, userData: userDataFile, files: files.slice(first), configBytes });
+      return undefined;
     }
   }
-  if (model.unknownJoin) budget.render(model.unknownJoin, add);
-  diagnostics.push(...budget.diagnostics());
+}
+
+/** Render every file of a site. `locate` maps config problems back to the inventory. */
+export function renderSite(model: SiteModel, locate: Locator, cache?: RenderCache, inputs: RenderInputs = {}): RenderResult {
+  const secrets = inputs.secrets ?? 'markers';
+  if (cache) forgetOtherSite(cache, model, secrets);
+  const memo = cache ? nodeMemo(cache.fragments) : computeAlways;
+  const budget = new ConfigBudget(model, locate, secrets, installers(model));
+  const tree = new TreeFiles(model.boot.server);
+  const binaries = [...(inputs.binaries ?? new Map<string, Uint8Array>())].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  addEntryScripts(model, tree.add, binaries);
+  for (const node of model.nodes) addNode(model, node, tree, budget, cache, inputs);
+  if (model.unknownJoin) budget.render(model.unknownJoin, tree.add);
+  tree.diagnostics.push(...budget.diagnostics());
+  const guarded = addSiteFiles(
+    model,
+    tree,
+    binaries.map(([name]) => name),
+    memo,
+  );
+  // renderManifest sorts what it lists; the result is sorted once, manifest included.
+  const manifest = renderManifest(model, tree.files, { secrets, shas: cache?.shas, guarded, memo });
+  tree.files.push({ path: LAYOUT.manifest, contents: manifest, mode: 0o644 });
+  tree.files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  return { artifacts: tree.files, diagnostics: tree.diagnostics };
+}
+
+/** A cache of another site's model (or of the other tree) holds nothing this render can reuse. */
+function forgetOtherSite(cache: RenderCache, model: SiteModel, secrets: SecretMode): void {
+  const site = JSON.stringify({ ...model, nodes: [], secrets });
+  if (cache.site === site) return;
+  cache.nodes.clear();
+  cache.fragments.clear();
+  cache.site = site;
+}
+
+/** The scripts every machine may fetch first (boot.ipxe, unknown.ipxe), the optional entry scripts, the iPXE binaries. */
+function addEntryScripts(model: SiteModel, add: Add, binaries: readonly (readonly [string, Uint8Array])[]): void {
+  add(LAYOUT.entryScript, () => renderEntryScript(model), { served: true });
+  add(LAYOUT.unknownScript, () => renderUnknownScript(model), { served: true });
+  if (model.outputs.embed) add(LAYOUT.embedScript, () => renderEmbedScript(model));
+  if (model.outputs.oci) add(LAYOUT.ociLaunchScript, () => renderOciLaunchScript(model));
+  for (const [name, bytes] of binaries) add(name, () => bytes, { served: true });
+}
+
+/** One node's files: its scripts, what its kind serves, its config, its lab domain, its BMC script (reused from `cache` when unchanged). */
+function addNode(
+  model: SiteModel,
+  node: ResolvedNode,
+  tree: TreeFiles,
+  budget: ConfigBudget,
+  cache: RenderCache | undefined,
+  inputs: RenderInputs,
+): void {
+  const add = tree.add;
+  const userDataFile =
+    node.boot === 'os' && node.cloudInit.userDataFile !== undefined ? inputs.userData?.get(node.cloudInit.userDataFile) : undefined;
+  // The cluster is the site's (in `cache.site`), not repeated in each node's key.
+  const hit = cache?.nodes.get(node.hostname);
+  // A node reused by the model cache (src/model/cache.ts) is the very object rendered last time.
+  const same = hit !== undefined && hit.node === node && hit.userData === userDataFile;
+  const key = !cache
+    ? ''
+    : same
+      ? hit.key
+      : JSON.stringify(node.boot === 'harvester' ? { ...node, cluster: undefined } : node) + (userDataFile ?? '');
+  // A cached config counts against the site's budget as a rendered one does.
+  if (
+    hit &&
+    hit.key === key &&
+    hit.files.every((f) => !tree.paths.has(f.path)) &&
+    (hit.configBytes === 0 || budget.reuse(hit.configBytes))
+  ) {
+    for (const f of hit.files) {
+      tree.paths.add(f.path);
+      tree.files.push(f);
+    }
+    return;
+  }
+  const first = tree.files.length;
+  const before = tree.diagnostics.length;
+  const tooLarge = budget.tooLargeCount;
+  for (const mac of node.macs) {
+    add(nodeScriptPath(model, mac), () => renderNodeScript(model, node, mac), { served: true });
+    if (namesKeyed(model)) add(LAYOUT.nodeScript(mac), () => renderKeyedStub(model, mac), { served: true });
+  }
+  if (node.state !== 'local') {
+    kindOf(node).files(model, {
+      add: (path, render) => add(path, render, { served: true }),
+      userData: (path) => inputs.userData?.get(path),
+    });
+  }
+  let clean = true;
+  let configBytes = 0;
+  if (node.boot === 'harvester') {
+    clean = budget.render(node, (path, render, opts) =>
+      add(path, render, { ...opts, limit: (bytes) => opts.limit(bytes) && ((configBytes = bytes), true) }),
+    );
+  }
+  if (model.outputs.lab) add(LAYOUT.labDomain(node.hostname), () => renderLibvirtDomain(model, node));
+  const bmc = node.bmc;
+  if (bmc && model.outputs.bmc) add(LAYOUT.bmcScript(node.hostname), () => renderBmcScript(model, { ...node, bmc }), { mode: 0o755 });
+  if (cache && clean && tree.diagnostics.length === before && budget.tooLargeCount === tooLarge && !budget.over) {
+    cache.nodes.set(node.hostname, { key, node, userData: userDataFile, files: tree.files.slice(first), configBytes });
+  }
+}
+
+/**
+ * The site's own files, each family as `outputs:` asks: BSS, DHCP, nginx, lab, BMC, forward units,
+ * fetch.sh. Returns the served files only their node may fetch (all served files come before nginx).
+ */
+function addSiteFiles(
+  model: SiteModel,
+  tree: TreeFiles,
+  binaryNames: readonly string[],
+  memo: NodeMemo,
+): ReturnType<typeof protectedFiles> {
+  const add = tree.add;
+  const o = model.outputs;
   if (model.bss.export) add(LAYOUT.bss, () => renderBssBootParameters(model, memo));
-  // The site's DHCP server's config (`dhcp.server`), one form only: two DHCP servers on one
-  // network would answer each other's clients.
+  if (o.dhcp) addDhcp(model, add);
+  // Every served file is known here (the node files and the join config came first).
+  const guarded = guardedFiles(model, tree.files);
+  if (o.nginx) {
+    add(LAYOUT.nginx, () => renderNginx(model, { standalone: true, binaries: binaryNames, protected: guarded }));
+    add(LAYOUT.nginxLocations, () => renderNginx(model, { standalone: false, binaries: binaryNames, protected: guarded }));
+  }
+  if (o.lab) {
+    add(LAYOUT.labNetwork, () => renderLibvirtNetwork(model));
+    add(LAYOUT.defineScript, () => renderDefineScript(model), { mode: 0o755 });
+  }
+  if (o.bmc && bmcNodes(model).length > 0) add(LAYOUT.bmcAllScript, () => renderBmcAll(model), { mode: 0o755 });
+  for (const { port, vip } of forwardUnits(model))
+    add(LAYOUT.forwardUnit(forwardUnitName(model, port)), () => renderForwardUnit(model, port, vip));
+  // A site of only generic OS and iSCSI nodes downloads no Harvester release.
+  if (o.fetch && releases(model).length > 0) add(LAYOUT.fetchScript, () => renderFetchScript(model), { mode: 0o755 });
+  return guarded;
+}
+
+/**
+ * The site's DHCP server's config (`dhcp.server`), one form only: two DHCP servers on one
+ * network would answer each other's clients.
+ */
+function addDhcp(model: SiteModel, add: Add): void {
   if (model.dhcp.server === 'kea') add(LAYOUT.kea, () => renderKea(model));
   else if (model.dhcp.server === 'isc') add(LAYOUT.dhcpd, () => renderDhcpd(model));
   else {
@@ -206,23 +295,12 @@ export function renderSite(model: SiteModel, locate: Locator, cache?: RenderCach
     add(LAYOUT.dnsmasqGlobal, () => renderDnsmasqGlobal(model));
     for (const h of dnsmasqHostFiles(model)) add(h.path, h.render);
   }
-  const binaryNames = binaries.map(([name]) => name);
-  // Every served file is known here (the node files and the join config came first).
-  const guarded = protectedFiles(
+}
+
+/** The served files that only their node may fetch (src/render/access.ts). */
+function guardedFiles(model: SiteModel, files: readonly Artifact[]): ReturnType<typeof protectedFiles> {
+  return protectedFiles(
     model,
     files.flatMap((f) => (f.url !== undefined ? [f.path] : [])),
   );
-  add(LAYOUT.nginx, () => renderNginx(model, { standalone: true, binaries: binaryNames, protected: guarded }));
-  add(LAYOUT.nginxLocations, () => renderNginx(model, { standalone: false, binaries: binaryNames, protected: guarded }));
-  add(LAYOUT.labNetwork, () => renderLibvirtNetwork(model));
-  add(LAYOUT.defineScript, () => renderDefineScript(model), { mode: 0o755 });
-  if (bmcNodes(model).length > 0) add(LAYOUT.bmcAllScript, () => renderBmcAll(model), { mode: 0o755 });
-  for (const { port, vip } of forwardUnits(model))
-    add(LAYOUT.forwardUnit(forwardUnitName(model, port)), () => renderForwardUnit(model, port, vip));
-  // A site of only generic OS and iSCSI nodes downloads no Harvester release.
-  if (releases(model).length > 0) add(LAYOUT.fetchScript, () => renderFetchScript(model), { mode: 0o755 });
-  // renderManifest sorts what it lists; the result is sorted once, manifest included.
-  files.push({ path: LAYOUT.manifest, contents: renderManifest(model, files, { secrets, shas: cache?.shas, guarded, memo }), mode: 0o644 });
-  files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-  return { artifacts: files, diagnostics };
 }

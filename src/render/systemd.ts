@@ -6,7 +6,7 @@ import { renderTemplate } from './templates.ts';
 /** The socat forward units: one per port, to the VIP (none when forwarding is off, or without a cluster). */
 export function forwardUnits(model: SiteModel): readonly { readonly port: number; readonly vip: string }[] {
   const vip = model.cluster?.vip;
-  return model.forward.enabled && vip !== undefined ? model.forward.ports.map((port) => ({ port, vip })) : [];
+  return model.outputs.forward && vip !== undefined ? model.forward.ports.map((port) => ({ port, vip })) : [];
 }
 
 /** File name of the forward unit for one port. */

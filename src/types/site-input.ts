@@ -413,11 +413,48 @@ export interface SiteInput {
     public_key: string;
   };
   /**
+   * Which families of files the tree holds, in one place: set a family to `false` when the site does not need it (its files are then neither written nor listed in manifest.json; the boot scripts, node configs and manifest.json are always written).
+   */
+  outputs?: {
+    /**
+     * The libvirt lab: `libvirt/network.xml`, a domain per node and `define.sh`. Default: true when the site has a `lab:` section, else false.
+     */
+    lab?: boolean;
+    /**
+     * The socat units that forward ports of the host to the VIP (`systemd/`). Default: `forward.enabled` when written, else the same as `lab`.
+     */
+    forward?: boolean;
+    /**
+     * The DHCP server's config of `dhcp.server` (`dnsmasq/`, `kea/harvgen.json` or `dhcpd/harvgen.conf`). Default true; turn it off when another team's DHCP server is configured by hand.
+     */
+    dhcp?: boolean;
+    /**
+     * The nginx config (`nginx/harvgen.conf` and `nginx/locations.conf`). Default true; turn it off when another web server serves the tree (it must then refuse listings and node files as the generated config does).
+     */
+    nginx?: boolean;
+    /**
+     * `embed.ipxe`, the script to build into an iPXE binary where you control no DHCP server. Default true.
+     */
+    embed?: boolean;
+    /**
+     * `oci/launch.ipxe`, the iPXE script for Oracle Cloud bare metal. Default true.
+     */
+    oci?: boolean;
+    /**
+     * `artifacts/fetch.sh`, which downloads and checks the release files (written only when a node installs Harvester). Default true.
+     */
+    fetch?: boolean;
+    /**
+     * The BMC scripts (`bmc/<host>.sh` and `bmc/all.sh`, written only for nodes with `bmc:`). Default true.
+     */
+    bmc?: boolean;
+  };
+  /**
    * socat port forwards from the host to the VIP (as systemd units), for reaching a lab cluster from outside.
    */
   forward?: {
     /**
-     * Generate the units (default true).
+     * Generate the units (default: true when the site has a `lab:` section). Same as `outputs.forward`, which wins when both are written.
      */
     enabled?: boolean;
     /**

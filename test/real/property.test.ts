@@ -7,6 +7,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { stringify } from 'yaml';
 import { build, check, type Diagnostic } from '../../src/index.ts';
@@ -235,10 +236,21 @@ test('dnsmasq --test accepts the config of every generated site as generated', a
 
 // --- libvirt -----------------------------------------------------------------------------------
 
+/** The generated sites with a `lab:` section; the others must have no libvirt/ at all (asserted). */
+async function labCases(): Promise<BuiltCase[]> {
+  const all = await built();
+  const bare = all.filter((c) => c.gen.doc.lab === undefined);
+  for (const c of bare)
+    assert.not.ok(existsSync(path.join(c.tree, 'libvirt')), `${reproduce(c)}\nno lab: section, yet libvirt/ was written`);
+  const lab = all.filter((c) => c.gen.doc.lab !== undefined);
+  assert.ok(lab.length > 0, 'some generated sites have a lab: section');
+  return lab;
+}
+
 test('virt-xml-validate accepts network.xml and every domain XML of every generated site', async () => {
   if (!requireProgram('virt-xml-validate', 'xmllint')) return;
   const jobs: { c: BuiltCase; file: string; kind: 'network' | 'domain' }[] = [];
-  for (const c of await built()) {
+  for (const c of await labCases()) {
     const { network, domains } = await libvirtFiles(c.tree);
     const nodes = (c.gen.doc.nodes as unknown[]).length;
     assert.is(domains.length, nodes, `${reproduce(c)}\nexpected one domain XML per node, got ${domains.length}`);
@@ -256,7 +268,7 @@ test('virt-xml-validate accepts network.xml and every domain XML of every genera
 test("libvirt's parser (virsh test:///default) defines the network and every domain of every generated site", async () => {
   if (!requireProgram('virsh')) return;
   const failures: { c: Case; text: string }[] = [];
-  await mapLimit(await built(), 2, async (c) => {
+  await mapLimit(await labCases(), 2, async (c) => {
     const { network, domains } = await libvirtFiles(c.tree);
     const define = (files: { cmd: string; file: string }[]): Promise<RunResult> =>
       run(['virsh', '-q', '-c', 'test:///default', files.map((f) => `${f.cmd} ${f.file}`).join(' ; ')], { timeoutMs: 20_000 });
@@ -282,7 +294,9 @@ test('systemd-analyze verify accepts every generated unit of every generated sit
     const dir = path.join(c.tree, 'systemd');
     const names = (await exists(dir)) ? (await readdir(dir)).filter((f) => /\.(service|socket|timer|target)$/.test(f)).sort() : [];
     const forward = (c.gen.doc.forward ?? {}) as { enabled?: boolean; ports?: number[] };
-    const expected = forward.enabled === false ? 0 : (forward.ports ?? [443, 6443]).length;
+    // The units follow the lab unless `forward.enabled` says otherwise (`outputs.forward`).
+    const enabled = forward.enabled ?? c.gen.doc.lab !== undefined;
+    const expected = enabled ? (forward.ports ?? [443, 6443]).length : 0;
     if (names.length !== expected) {
       failures.push({ c, text: `expected ${expected} forward unit(s), got ${names.join(', ') || 'none'}` });
       return;
@@ -307,7 +321,10 @@ test('systemd-analyze verify accepts every generated unit of every generated sit
 
 test('sh -n accepts libvirt/define.sh and artifacts/fetch.sh of every generated site', async () => {
   if (!requireProgram('sh')) return;
-  const jobs = (await built()).flatMap((c) => ['libvirt/define.sh', 'artifacts/fetch.sh'].map((rel) => ({ c, rel })));
+  const lab = new Set(await labCases());
+  const jobs = (await built()).flatMap((c) =>
+    [...(lab.has(c) ? ['libvirt/define.sh'] : []), 'artifacts/fetch.sh'].map((rel) => ({ c, rel })),
+  );
   const failures: { c: Case; text: string }[] = [];
   await mapLimit(jobs, 2, async ({ c, rel }) => {
     const r = await run(['sh', '-n', path.join(c.tree, rel)], { timeoutMs: 10_000 });
