@@ -11,7 +11,7 @@ import { isInside, readBounded } from '../load/files.ts';
 import type { Locator } from '../load/locate.ts';
 import { boundaryHint, describeBoundary, outsideProblem, realPathOf, repoBoundary, type RepoBoundary } from '../load/repo.ts';
 import { stampOf, type InputStamp } from '../load/stamps.ts';
-import { findingToDiagnostic } from '../validate/index.ts';
+import { findingToDiagnostic } from '../validate/finding.ts';
 
 /** Largest binary copied (Debian's ipxe.efi is about 1 MiB; a signed shim about 1 MiB). */
 export const MAX_BINARY_BYTES = 8 * 1024 * 1024;

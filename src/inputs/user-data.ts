@@ -11,7 +11,7 @@ import type { Locator } from '../load/locate.ts';
 import { outsideProblem, repoBoundary, type RepoBoundary } from '../load/repo.ts';
 import { stampOf, type InputStamp } from '../load/stamps.ts';
 import { MAX_USER_DATA_BYTES } from '../util/limits.ts';
-import { findingToDiagnostic } from '../validate/index.ts';
+import { findingToDiagnostic } from '../validate/finding.ts';
 
 /** The texts of the user-data files by path as written, problems, and their stamps. */
 export interface LoadedUserData {

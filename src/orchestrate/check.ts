@@ -3,7 +3,7 @@
 import type { Diagnostic } from '../diagnostics/types.ts';
 import { hasFailures, sortDiagnostics } from '../diagnostics/types.ts';
 import type { InputStamp } from '../load/stamps.ts';
-import { compileSite, type CompiledSite, type CompileOptions, type ModelledSite } from '../pipeline.ts';
+import type { CompiledSite, CompileOptions, ModelledSite } from '../pipeline.ts';
 import { crossSiteDiagnostics } from '../validate/cross-site.ts';
 import { NOTHING_MASKED } from '../util/masked.ts';
 import { summaryOf, type Summarized } from './summary.ts';
@@ -35,6 +35,8 @@ export interface CheckResult {
 
 /** Validate site directories (everything `build` does except writing). */
 export async function check(options: CheckOptions & { readonly strict?: boolean }): Promise<CheckResult> {
+  // Startup: check compiles every site; the compiler loads when it runs, not with the CLI.
+  const { compileSite } = await import('../pipeline.ts');
   return (await compileAll(options, new Map(), async (dir, o) => compileSite(dir, o))).result;
 }
 

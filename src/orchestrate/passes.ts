@@ -1,7 +1,7 @@
 // The two passes of build() over a run's sites, in process (`--jobs 1`, watch, the library's
 // default) or on a pool of worker threads (src/orchestrate/pool.ts). build() reads sites the same way
 // from both: their model through summaryOf (src/orchestrate/summary.ts), never directly.
-import { compileModel, renderModelled, type CompiledSite, type CompileOptions, type ModelledSite } from '../pipeline.ts';
+import type { CompiledSite, CompileOptions, ModelledSite } from '../pipeline.ts';
 import type { Summarized } from './summary.ts';
 import type { CheckOptions } from './check.ts';
 import { WorkerPool } from './pool.ts';
@@ -20,13 +20,19 @@ export interface Passes {
   close(): Promise<void>;
 }
 
+/**
+ * The compiler (yaml, ajv, eta and every stage). Startup: a build whose sites are all up to date
+ * compiles nothing, so it never loads the compiler.
+ */
+const compiler = () => import('../pipeline.ts');
+
 /** Both passes in this thread, one site after the other. */
 export const IN_PROCESS: Passes = {
   concurrent: false,
   ahead: 0,
-  model: async (dir, options) => compileModel(dir, options),
+  model: async (dir, options) => (await compiler()).compileModel(dir, options),
   renderable: (_index, site) => site.renderable !== undefined,
-  render: async (_index, site) => renderModelled(site),
+  render: async (_index, site) => (await compiler()).renderModelled(site),
   prefetch: () => undefined,
   close: async () => undefined,
 };

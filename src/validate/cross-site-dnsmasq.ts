@@ -8,7 +8,7 @@ import type { Diagnostic } from '../diagnostics/types.ts';
 import { DNSMASQ_GLOBAL_KEYS, type DnsmasqGlobals } from '../derive/dnsmasq-globals.ts';
 import { networksOverlap, parseCidr } from '../util/ipv4.ts';
 import type { Locator } from '../load/index.ts';
-import { findingToDiagnostic } from './index.ts';
+import { findingToDiagnostic } from './finding.ts';
 import { factsLocator, type CrossSiteFacts } from './cross-site-facts.ts';
 
 /** A site on a shared dnsmasq, as the checks see it. */

@@ -5,7 +5,7 @@
 import type { Diagnostic } from '../diagnostics/types.ts';
 import type { Locator } from '../load/index.ts';
 import type { SiteModel } from '../model/index.ts';
-import { findingToDiagnostic } from './index.ts';
+import { findingToDiagnostic } from './finding.ts';
 import { dnsmasqSharingDiagnostics } from './cross-site-dnsmasq.ts';
 import { crossSiteFacts, factsLocator, type CrossSiteFacts } from './cross-site-facts.ts';
 

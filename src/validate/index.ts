@@ -1,12 +1,11 @@
 // Stage 2, validate: the inventory's shape (JSON Schema), then its meaning (semantic rules
 // over the resolved model). Collects everything; never throws for bad input.
-import { CODES } from '../diagnostics/codes.ts';
+import { findingToDiagnostic } from './finding.ts';
 import type { Diagnostic } from '../diagnostics/types.ts';
 import type { Locator } from '../load/index.ts';
 import { checkProfileRefs, validateLayers } from './layers.ts';
 import { resolveSite, type ModelCache, type SiteModel } from '../model/index.ts';
 import type { SiteInput } from '../types/site-input.ts';
-import { formatPath } from '../util/paths.ts';
 import { RULES } from './rules/index.ts';
 import type { Finding } from './rule.ts';
 import { validateShape } from './schema.ts';
@@ -68,17 +67,4 @@ function collapseDefaults(findings: readonly Finding[]): Finding[] {
     const layer = f.at?.[0] === '$repo' ? 'sites/_defaults.yaml' : f.at?.[0] === '$profiles' ? `profile ${String(f.at[1])}` : 'defaults';
     return { ...f, message: `${f.message} (set in ${layer}; also nodes ${g.others.join(', ')})` };
   });
-}
-
-/** Turn a rule finding into a positioned diagnostic. */
-export function findingToDiagnostic(f: Finding, locate: Locator): Diagnostic {
-  const loc = f.at ? locate(f.at, f.target ?? 'value') : undefined;
-  return {
-    code: f.code,
-    severity: f.severity ?? CODES[f.code].severity,
-    message: f.message,
-    ...(f.hint ? { hint: f.hint } : {}),
-    ...(loc ?? {}),
-    ...(f.at ? { path: formatPath(f.at) } : {}),
-  };
 }

@@ -35,8 +35,9 @@ export function register(cli: CAC, out: CliOutput): void {
 async function runBuild(dirs: string[], flags: Flags, out: CliOutput): Promise<number> {
   const jobs = jobsOf(flags);
   if (typeof jobs === 'string') return out.usageError(jobs);
-  // Startup: the command modules load with --version/--help; the library only when a command runs.
-  const { build } = await import('../../index.ts');
+  // Startup: the command modules load with --version/--help; the build only when it runs (and the
+  // compiler only when a site is not up to date: src/orchestrate/passes.ts).
+  const { build } = await import('../../orchestrate/build.ts');
   // --diff shows what a build would change: it writes nothing (a dry run unless --check).
   const dryRun = flags.dryRun === true || (flags.diff === true && flags.check !== true);
   const result = await withProgress(out.io.err, flags.json === true, 'building', (onProgress) =>
