@@ -6,7 +6,7 @@
 // (scripts/schema-outputs.ts), and test/installer-rules.test.ts has a case on each side of every
 // release boundary and threshold.
 import type { Code } from '../diagnostics/codes.ts';
-import type { HardwareFacts, HarvesterNode } from '../model/index.ts';
+import type { HardwareFacts } from './hardware-facts.ts';
 import type { EffectiveConfig } from './effective-config.ts';
 import type { HarvesterVersion } from './versions.ts';
 import { witnessHasNoData } from './witness.ts';
@@ -23,7 +23,7 @@ export type { HardwareFacts };
  */
 export interface RuleSubject {
   /** Only for its name in messages. */
-  readonly node: HarvesterNode;
+  readonly node: { readonly hostname: string };
   readonly version: HarvesterVersion;
   /** The node's own firmware (`nodeFirmware`: arm64 machines boot UEFI whatever the site says). */
   readonly firmware: 'uefi' | 'bios';

@@ -1,5 +1,6 @@
 // The resolved, canonical form of a site: defaults applied, MACs normalized, every value
 // final. Renderers see only this (frozen), never the raw input.
+import type { HardwareFacts } from '../harvester/hardware-facts.ts';
 import type { HarvesterVersion } from '../harvester/versions.ts';
 import type { Code } from '../diagnostics/codes.ts';
 import type { InventoryPath } from '../util/paths.ts';
@@ -54,22 +55,6 @@ export interface ResolvedIscsi {
   readonly lun: number;
   readonly target: string;
   readonly initiator: string;
-}
-
-/** What the installer sees of a machine (src/harvester/installer-rules.ts). Absent = unknown: no rule guesses. */
-export interface HardwareFacts {
-  /** Installed memory (dmidecode type 19 sum, floored to GiB). */
-  readonly memoryGib?: number;
-  /** `nproc --all`. */
-  readonly cpus?: number;
-  /** Install disk size in GiB (2^30 bytes, floored). */
-  readonly diskGib?: number;
-  readonly dataDiskGib?: number;
-  /** `/sys/class/net/<nic>/speed`; absent when the kernel reports none (virtio: -1). */
-  readonly nicSpeedMbps?: number;
-  readonly nicDriver?: string;
-  readonly virtualized?: boolean;
-  readonly kvm?: boolean;
 }
 
 /** A node's BMC (`bmc:`), defaults applied; only credential references, never their values. */

@@ -4,7 +4,8 @@ import type { NodeInput } from '../../types/site-input.ts';
 import { normalizeMac } from '../../util/mac.ts';
 import { BUILTIN_DEFAULTS as D } from '../defaults.ts';
 import type { NodeReader } from '../layers.ts';
-import type { HardwareFacts, HarvesterNode, ModelProblem, ResolvedNic } from '../types.ts';
+import type { HarvesterNode, ModelProblem, ResolvedNic } from '../types.ts';
+import type { HardwareFacts } from '../../harvester/hardware-facts.ts';
 import { resolveBase, type SiteContext } from './common.ts';
 
 /** What a Harvester node ignores, and what to do instead. */
