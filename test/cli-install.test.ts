@@ -4,7 +4,7 @@
 // runs `prepare`, which compiles dist/ there). Both are pinned in the user's package.json. The
 // package comes from a snapshot of this checkout, never from the checkout itself (see
 // test/helpers/package.ts). Dependencies come from npm's cache when they are there.
-import { readFileSync, writeFileSync, existsSync, copyFileSync, mkdirSync, appendFileSync } from 'node:fs';
+import { appendFileSync, copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -85,6 +85,13 @@ test('a release tarball installs pinned by its content into a user repository, a
   assert.match(lockEntry(user)?.integrity ?? '', /^sha512-/, 'the lock file records the tarball by its hash');
   assertInstalled(user);
   timed('use from tarball', () => useSite(user));
+  // A copy installed without its build (a git dependency whose `prepare` npm skipped) says so.
+  const dist = join(user, 'node_modules/harvgen/dist');
+  renameSync(dist, `${dist}.away`);
+  const r2 = npx(user, ['check', 'sites/x']);
+  renameSync(`${dist}.away`, dist);
+  assert.is(r2.code, 2, r2.out);
+  assert.match(r2.out, /dist\/ is missing: this copy of harvgen was installed without running its build/);
 });
 
 test('an upgrade to a newer tarball replaces the installed version', () => {
