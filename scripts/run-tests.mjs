@@ -23,7 +23,7 @@
 // fetched before the lanes start, so that two files never fetch it at once.
 //
 // Each file runs as the leader of its own process group. A file still running after its time limit
-// (HARVGEN_TEST_TIMEOUT_UNIT, default 300 s, HARVGEN_TEST_TIMEOUT_REAL, default 900 s, or
+// (HARVGEN_TEST_TIMEOUT_UNIT, default 600 s, HARVGEN_TEST_TIMEOUT_REAL, default 900 s, or
 // HARVGEN_TEST_TIMEOUT for both; in seconds) fails: its whole group gets SIGTERM, then SIGKILL.
 // A file that leaves a process of its group running when it ends (a server it started and did not
 // stop) fails too, naming the command, and the process is killed. Ctrl-C stops every group.
@@ -59,7 +59,7 @@ const seconds = (names, dflt) => {
   }
   return n;
 };
-const UNIT_TIMEOUT_S = seconds(['HARVGEN_TEST_TIMEOUT_UNIT', 'HARVGEN_TEST_TIMEOUT'], 300);
+const UNIT_TIMEOUT_S = seconds(['HARVGEN_TEST_TIMEOUT_UNIT', 'HARVGEN_TEST_TIMEOUT'], 600);
 const REAL_TIMEOUT_S = seconds(['HARVGEN_TEST_TIMEOUT_REAL', 'HARVGEN_TEST_TIMEOUT'], 900);
 if (!Number.isInteger(width) || width < 1) {
   console.error(`run-tests: --jobs takes a whole number of at least 1`);
