@@ -43,5 +43,13 @@ if (existsSync(src)) {
     process.exit(2);
   }
 }
+// An installed package without dist/: npm skipped `prepare` of a git dependency (--ignore-scripts,
+// or install scripts not approved), so nothing was compiled.
+else if (!existsSync(dist)) {
+  process.stderr.write(
+    'harvgen: error CLI_USAGE: dist/ is missing: this copy of harvgen was installed without running its build (npm skipped its `prepare` script); approve it (`npm install-scripts approve harvgen`) and install harvgen again (`rm -rf node_modules/harvgen && npm install`)\n',
+  );
+  process.exit(2);
+}
 const { main } = await import(dist.href);
 process.exitCode = await main(process.argv.slice(2));

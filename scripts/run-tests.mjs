@@ -12,22 +12,29 @@
 // output is printed whole when it ends, with its duration, so that files never interleave; the
 // run ends with one line per file, the slowest files, and exits 1 when any file failed.
 //
-//   node scripts/run-tests.mjs [unit|real|all] [--serial] [--jobs N] [--only <name,...>]
+//   node scripts/run-tests.mjs [unit|real|all] [--serial] [--jobs N] [--only <name,...>] [--dir <dir>]
 //
 // `unit` and `real` run one suite (what `npm run test:unit` / `test:real` run). `unit` alone runs
 // its files two at a time (`--jobs N`: N at a time; the lanes of `all` run theirs one at a time,
 // since the vm lane keeps the cores busy); `--serial` runs one file at a time. `--only` runs the
 // named files: real-program files by name (`lifecycle`), `unit` for every unit file, `unit:<name>`
-// for one (with `unit`, plain names are unit files). The test kernel is fetched before the lanes
-// start, so that two files never fetch it at once.
+// for one (with `unit`, plain names are unit files). `--dir <dir>` takes the unit files from <dir>
+// instead of test/ (the runner's own test runs it on test/fixtures/run-tests/). The test kernel is
+// fetched before the lanes start, so that two files never fetch it at once.
+//
+// Each file runs as the leader of its own process group. A file still running after its time limit
+// (HARVGEN_TEST_TIMEOUT_UNIT, default 600 s, HARVGEN_TEST_TIMEOUT_REAL, default 900 s, or
+// HARVGEN_TEST_TIMEOUT for both; in seconds) fails: its whole group gets SIGTERM, then SIGKILL.
+// A file that leaves a process of its group running when it ends (a server it started and did not
+// stop) fails too, naming the command, and the process is killed. Ctrl-C stops every group.
 import { spawn, spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
-const valued = ['--only', '--jobs'];
+const valued = ['--only', '--jobs', '--dir'];
 const what = args.find((a, i) => !a.startsWith('--') && !valued.includes(args[i - 1] ?? '')) ?? 'all';
 const serial = args.includes('--serial');
 const jobsAt = args.indexOf('--jobs');
@@ -36,6 +43,24 @@ if (!['unit', 'real', 'all'].includes(what)) {
   console.error(`run-tests: unknown suite "${what}" (unit, real or all)`);
   process.exit(2);
 }
+const dirAt = args.indexOf('--dir');
+const unitDir = dirAt >= 0 ? (args[dirAt + 1] ?? '') : 'test';
+if (dirAt >= 0 && (what !== 'unit' || !existsSync(join(repo, unitDir)))) {
+  console.error(`run-tests: --dir takes a directory under the repository, with the unit suite`);
+  process.exit(2);
+}
+/** Seconds from an environment variable, else the default. */
+const seconds = (names, dflt) => {
+  const set = names.map((n) => process.env[n]).find((v) => v !== undefined && v !== '');
+  const n = set === undefined ? dflt : Number(set);
+  if (!(n > 0)) {
+    console.error(`run-tests: ${names.join(' or ')} takes a number of seconds above 0`);
+    process.exit(2);
+  }
+  return n;
+};
+const UNIT_TIMEOUT_S = seconds(['HARVGEN_TEST_TIMEOUT_UNIT', 'HARVGEN_TEST_TIMEOUT'], 600);
+const REAL_TIMEOUT_S = seconds(['HARVGEN_TEST_TIMEOUT_REAL', 'HARVGEN_TEST_TIMEOUT'], 900);
 if (!Number.isInteger(width) || width < 1) {
   console.error(`run-tests: --jobs takes a whole number of at least 1`);
   process.exit(2);
@@ -49,21 +74,18 @@ const escape = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 /** One uvu process for one real-program test file. */
 const realJob = (name) => ({
   name: `test/real/${name}.test.ts`,
+  timeoutS: REAL_TIMEOUT_S,
   argv: [uvu, '-r', 'tsx', 'test/real', `^${escape(name)}\\.test\\.ts$`, '-i', 'helpers'],
 });
-/**
- * Unit files that must run with no other file beside them: `npm pack` runs the `prepare` script,
- * which compiles dist/ again under the feet of the files running the binary; cli-cache moves
- * dist/index.js's mtime (another harvgen) while the others compare it in their up-to-date checks.
- */
-const ALONE = ['cli-package', 'cli-cache'];
-
-/** One uvu process for one unit test file. */
+/** One uvu process for one unit test file (`--dir`: a file of that directory, nothing ignored). */
 const unitJob = (name) => ({
-  name: `test/${name}.test.ts`,
+  name: `${unitDir}/${name}.test.ts`,
   unit: name,
-  alone: ALONE.includes(name),
-  argv: [uvu, '-r', 'tsx', 'test', `^${escape(name)}\\.test\\.ts$`, '-i', 'fixtures', '-i', 'helpers', '-i', 'real'],
+  timeoutS: UNIT_TIMEOUT_S,
+  argv:
+    dirAt >= 0
+      ? [uvu, '-r', 'tsx', unitDir, `^${escape(name)}\\.test\\.ts$`]
+      : [uvu, '-r', 'tsx', 'test', `^${escape(name)}\\.test\\.ts$`, '-i', 'fixtures', '-i', 'helpers', '-i', 'real'],
 });
 const testNames = (dir) =>
   readdirSync(join(repo, dir))
@@ -72,7 +94,7 @@ const testNames = (dir) =>
     .sort();
 // The files that run the binary (test/cli*.test.ts) are the slow ones: first, so that two at a
 // time the lane does not end on one of them alone.
-const unitNames = testNames('test').sort((a, b) => Number(b.startsWith('cli')) - Number(a.startsWith('cli')));
+const unitNames = testNames(unitDir).sort((a, b) => Number(b.startsWith('cli')) - Number(a.startsWith('cli')));
 
 const realNames = testNames('test/real');
 // A file that boots guests belongs to the vm lane (two lanes of guests would overload 2 cores).
@@ -133,15 +155,92 @@ const results = [];
 const started = Date.now();
 const secs = (ms) => `${(ms / 1000).toFixed(1)} s`;
 
+/** Seconds between SIGTERM and SIGKILL for a group that is stopped. */
+const KILL_GRACE_MS = 5_000;
+/** How long a file's processes may take to end after it ended before they count as left behind. */
+const LINGER_MS = 2_000;
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+/** The groups of the files running now (stopped on Ctrl-C). */
+const running = new Set();
+
+/** The live processes of process group `pgid` (zombies are ended already), with their commands, from /proc. */
+function groupMembers(pgid) {
+  if (!existsSync('/proc/self/stat')) return [];
+  const found = [];
+  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    let stat;
+    try {
+      stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    } catch {
+      continue; // ended meanwhile
+    }
+    // pid (comm) state ppid pgrp ...: comm may hold spaces and parentheses, so split after the last ')'.
+    const [state, , pgrp] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    if (Number(pgrp) !== pgid || state === 'Z') continue;
+    let cmd = '';
+    try {
+      cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean).join(' ');
+    } catch {}
+    found.push({ pid: Number(pid), cmd: cmd || stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')) });
+  }
+  return found;
+}
+
+/** Signal a whole group; false when it has no process left. */
+function signalGroup(pgid, signal) {
+  try {
+    process.kill(-pgid, signal);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** SIGTERM to the group, then SIGKILL to what is left after the grace time. */
+async function stopGroup(pgid) {
+  if (!signalGroup(pgid, 'SIGTERM')) return;
+  for (let waited = 0; waited < KILL_GRACE_MS && groupMembers(pgid).length > 0; waited += 100) await sleep(100);
+  signalGroup(pgid, 'SIGKILL');
+}
+
+/** Processes of the group still running LINGER_MS after its leader ended (polled: most end sooner). */
+async function leftBehind(pgid) {
+  let left = groupMembers(pgid);
+  for (let waited = 0; waited < LINGER_MS && left.length > 0; waited += 100) {
+    await sleep(100);
+    left = groupMembers(pgid);
+  }
+  return left;
+}
+
 /** Run one job with its output captured; print it whole when the job ends. */
 function run(job, lane) {
   return new Promise((resolve) => {
     const t0 = Date.now();
-    const child = spawn(process.execPath, job.argv, { cwd: repo, env: process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    // detached: the file leads a process group of its own, which holds every process it starts
+    // (unless one makes a group or session of its own), so that all of them can be found and stopped.
+    const child = spawn(process.execPath, job.argv, { cwd: repo, env: process.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const pgid = child.pid;
+    running.add(pgid);
     const chunks = [];
     child.stdout.on('data', (d) => chunks.push(d));
     child.stderr.on('data', (d) => chunks.push(d));
-    child.on('close', (code, signal) => {
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      void stopGroup(pgid);
+    }, job.timeoutS * 1000);
+    const exited = new Promise((r) => child.on('exit', (code, signal) => r({ code, signal })));
+    const closed = new Promise((r) => child.on('close', r));
+    void (async () => {
+      const { code, signal } = await exited;
+      clearTimeout(timer);
+      // A process left behind may hold the output pipes open: it is found and killed before
+      // waiting for them to close.
+      const left = pgid === undefined ? [] : await leftBehind(pgid);
+      if (left.length > 0) await stopGroup(pgid);
+      await Promise.race([closed, sleep(KILL_GRACE_MS)]);
+      running.delete(pgid);
       const ms = Date.now() - t0;
       const text = Buffer.concat(chunks)
         .toString('utf8')
@@ -150,22 +249,40 @@ function run(job, lane) {
       // that is a failure here. Real-program checks skipped without their programs are counted.
       const total = Number(/^\s*Total:\s+(\d+)/m.exec(text)?.[1] ?? 0);
       const skips = Number(/^(\d+) real-program check\(s\) SKIPPED/m.exec(text)?.[1] ?? 0);
-      const ok = code === 0 && total > 0;
-      const verdict = ok ? 'passed' : code === 0 ? 'FAILED (it ran no test)' : 'FAILED';
+      const why = [];
+      if (timedOut) why.push(`timed out after ${job.timeoutS} s: its process group was killed`);
+      if (left.length > 0)
+        why.push(`left ${left.length} process(es) running, now killed: ${left.map((p) => `[${p.pid}] ${p.cmd.slice(0, 200)}`).join('; ')}`);
+      if (why.length === 0 && code !== 0) why.push(code === null ? `killed by ${signal}` : `exit code ${code}`);
+      if (why.length === 0 && total === 0) why.push('it ran no test');
+      const ok = why.length === 0;
+      const verdict = ok ? 'passed' : `FAILED (${why.join('; ')})`;
       process.stdout.write(`\n== ${job.name} (${lane} lane): ${verdict} in ${secs(ms)}\n`);
       process.stdout.write(Buffer.concat(chunks));
+      // Repeated below the file's output, where a reader of a long log looks first.
+      if (timedOut || left.length > 0) process.stdout.write(`\n== ${job.name}: ${verdict}\n`);
       results.push({ name: job.name, ok, ms, skips, code: code ?? signal });
       resolve();
-    });
+    })();
+  });
+}
+
+// Ctrl-C (or a CI's SIGTERM) stops every running file's group: they are not in the runner's group.
+for (const sig of ['SIGINT', 'SIGTERM']) {
+  process.on(sig, () => {
+    for (const pgid of running) signalGroup(pgid, 'SIGTERM');
+    setTimeout(() => {
+      for (const pgid of running) signalGroup(pgid, 'SIGKILL');
+      process.exit(130);
+    }, 1_000);
   });
 }
 
 // A lane runs `width` files at a time (`unit` alone: two, the lanes of `all`: one), each taking
-// the next file of the lane when it ends; the ALONE files first, one by one.
+// the next file of the lane when it ends.
 await Promise.all(
   lanes.map(async ({ lane, jobs }) => {
-    for (const job of jobs.filter((j) => j.alone)) await run(job, lane);
-    const queue = jobs.filter((j) => !j.alone);
+    const queue = [...jobs];
     const worker = async () => {
       for (let job = queue.shift(); job; job = queue.shift()) await run(job, lane);
     };

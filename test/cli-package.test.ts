@@ -1,11 +1,14 @@
 // The published package, as a user gets it: `npm pack`, install the tarball into an empty
 // directory, then use it as a library (plain Node ESM and a TypeScript project) and as a
-// command. Dependencies come from npm's cache (`npm ci` filled it), so this needs no network.
+// command. Dependencies come from npm's cache (`npm ci` filled it), so this needs no network. The
+// tarball is packed from a snapshot of this checkout (test/helpers/package.ts), so that npm never
+// runs `prepare` here, which would compile dist/ again under the other test files.
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { packSnapshot, snapshotRepo } from './helpers/package.ts';
 import { tempDir } from './helpers/tmp.ts';
 
 const repo = resolve(import.meta.dirname, '..');
@@ -24,14 +27,10 @@ let installed: string | undefined;
 /** Pack the repo and install the tarball into a fresh directory (once per run). */
 function install(): string {
   if (installed) return installed;
-  const packDir = tempDir('pack');
-  const packed = sh('npm', ['pack', '--silent', '--pack-destination', packDir], repo);
-  assert.is(packed.code, 0, packed.out);
-  const tarball = readdirSync(packDir).find((f) => f.endsWith('.tgz'));
-  assert.ok(tarball, `npm pack wrote no tarball: ${packed.out}`);
+  const tarball = packSnapshot(snapshotRepo().dir);
   const app = tempDir('consumer');
   writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module' }));
-  const r = sh('npm', ['install', '--prefer-offline', '--no-package-lock', join(packDir, tarball)], app);
+  const r = sh('npm', ['install', '--prefer-offline', '--no-package-lock', tarball], app);
   assert.is(r.code, 0, r.out);
   installed = app;
   return app;
