@@ -25,7 +25,8 @@ function virshDefine(network: string, domains: string[]): Promise<RunResult> {
 
 /** A site without `lab:` has no libvirt files (asserted), so nothing for libvirt to check. */
 function noLab(tree: { dir: string; input: Record<string, unknown>; label: string }): boolean {
-  if (tree.input.lab !== undefined) return false;
+  const outputs = tree.input.outputs as { lab?: boolean } | undefined;
+  if (outputs?.lab ?? tree.input.lab !== undefined) return false;
   assert.not.ok(existsSync(path.join(tree.dir, 'libvirt')), `${tree.label}: no lab: section, yet libvirt/ was written`);
   return true;
 }

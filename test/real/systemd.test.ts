@@ -33,7 +33,8 @@ for (const key of SITES) {
     const names = await units(tree);
     const forward = (tree.input.forward ?? {}) as { enabled?: boolean; ports?: number[] };
     // The units follow the lab unless `forward.enabled` says otherwise (`outputs.forward`).
-    if (!(forward.enabled ?? tree.input.lab !== undefined)) {
+    const outputs = (tree.input.outputs ?? {}) as { lab?: boolean; forward?: boolean };
+    if (!(outputs.forward ?? forward.enabled ?? outputs.lab ?? tree.input.lab !== undefined)) {
       assert.equal(names, [], `${tree.label}: no forward units asked for, yet units were generated`);
       return;
     }
