@@ -69,87 +69,82 @@ export function keyMaskValues(text: string): string[] {
 
 /** Resolve `signing.private_key` of a loaded (not yet validated) inventory. */
 export async function resolveSigningKey(input: Record<string, unknown>, locate: Locator, options: KeyOptions): Promise<KeyResolution> {
-  const none: KeyResolution = { diagnostics: [], stamps: [], fromEnv: false, masked: [] };
   const signing = input.signing as Record<string, unknown> | undefined;
   const ref = signing?.private_key as { env?: unknown; file?: unknown } | undefined;
   // Anything but exactly one string `env` or `file` is the schema's to report.
-  if (typeof ref !== 'object' || ref === null || Array.isArray(ref) || Object.keys(ref).length !== 1) return none;
-  const at = (message: string, hint: string, code: 'SECRET_FILE_MISSING' | 'SECRET_ENV_MISSING' | 'SECRET_TOO_LONG'): Diagnostic => ({
-    code,
-    severity: 'error',
-    message,
-    hint,
-    path: 'signing.private_key',
-    ...(locate([...AT]) ?? {}),
-  });
-  const fileOf = (written: string) => resolve(options.cwd, dirname(locate([...AT])?.file ?? '.'), written);
-  const fileHint = `Create it with \`ssh-keygen -t ed25519 -N '' -f <path>\`, relative to the YAML file that names it and inside ${options.root}, and keep it out of git.`;
-  if (options.mode !== 'filled') {
-    // The committed tree never reads the key; a file outside the repository is refused all the same.
-    if (typeof ref.file !== 'string') return none;
-    const problem = isAbsolute(ref.file)
-      ? 'is an absolute path (write it relative to the YAML file)'
-      : outsideProblem(fileOf(ref.file), options.root);
-    if (problem === undefined) return none;
-    const d = at(
-      `signing.private_key comes from the file ${ref.file} (${fileOf(ref.file)}), which ${problem}`,
-      fileHint,
-      'SECRET_FILE_MISSING',
-    );
-    return { ...none, diagnostics: [d] };
-  }
-  let text: string;
-  let source: string;
-  const stamps: InputStamp[] = [];
-  if (typeof ref.env === 'string') {
-    const v = options.env[ref.env];
-    if (v === undefined || v.trim() === '')
-      return {
-        ...none,
-        fromEnv: true,
-        diagnostics: [
-          at(
-            `signing.private_key comes from the environment variable ${ref.env}, which is ${v === undefined ? 'not set' : 'empty'}`,
-            `Set it to the private key's text before the deploy build (\`export ${ref.env}="$(cat secrets/harvgen-sign)"\`), e.g. from your CI's secret store.`,
-            'SECRET_ENV_MISSING',
-          ),
-        ],
-      };
-    text = v;
-    source = `the environment variable ${ref.env}`;
-  } else if (typeof ref.file === 'string') {
-    const read = await readSecretFile(fileOf(ref.file), ref.file, options.root);
-    if (read.problem !== undefined)
-      return {
-        ...none,
-        diagnostics: [
-          at(
-            `signing.private_key comes from the file ${ref.file} (${fileOf(ref.file)}), which ${read.problem}`,
-            fileHint,
-            'SECRET_FILE_MISSING',
-          ),
-        ],
-      };
-    stamps.push(read.stamp);
-    text = read.text;
-    source = `the file ${ref.file}`;
-  } else return none;
+  if (typeof ref !== 'object' || ref === null || Array.isArray(ref) || Object.keys(ref).length !== 1) return NO_KEY;
+  const k: KeyRef = {
+    at: (message, hint, code) => ({ code, severity: 'error', message, hint, path: 'signing.private_key', ...(locate([...AT]) ?? {}) }),
+    fileOf: (written) => resolve(options.cwd, dirname(locate([...AT])?.file ?? '.'), written),
+    fileHint: `Create it with \`ssh-keygen -t ed25519 -N '' -f <path>\`, relative to the YAML file that names it and inside ${options.root}, and keep it out of git.`,
+  };
+  // The committed tree never reads the key; a file outside the repository is refused all the same.
+  if (options.mode !== 'filled') return typeof ref.file === 'string' ? refuseOutsideKey(k, ref.file, options.root) : NO_KEY;
+  const read =
+    typeof ref.env === 'string'
+      ? keyFromEnv(k, ref.env, options.env)
+      : typeof ref.file === 'string'
+        ? await keyFromFile(k, ref.file, options.root)
+        : undefined;
+  if (read === undefined) return NO_KEY;
+  if ('failed' in read) return read.failed;
+  const { text, source, stamps } = read;
+  const fromEnv = typeof ref.env === 'string';
   const masked = keyMaskValues(text);
   const long = secretTooLong(text);
-  if (long !== undefined)
-    return {
-      ...none,
-      stamps,
-      fromEnv: typeof ref.env === 'string',
-      masked,
-      diagnostics: [
-        at(
-          `signing.private_key (${source}) ${long}`,
-          'Use an Ed25519 key (about 400 bytes: `ssh-keygen -t ed25519`), or RSA of at most 4096 bits.',
-          'SECRET_TOO_LONG',
-        ),
-      ],
-    };
+  if (long !== undefined) {
+    const hint = 'Use an Ed25519 key (about 400 bytes: `ssh-keygen -t ed25519`), or RSA of at most 4096 bits.';
+    return { ...NO_KEY, stamps, fromEnv, masked, diagnostics: [k.at(`signing.private_key (${source}) ${long}`, hint, 'SECRET_TOO_LONG')] };
+  }
   const env = typeof ref.env === 'string' ? { envValue: [ref.env, text] as const } : {};
-  return { key: new SigningKey(text, source), diagnostics: [], stamps, fromEnv: typeof ref.env === 'string', masked, ...env };
+  return { key: new SigningKey(text, source), diagnostics: [], stamps, fromEnv, masked, ...env };
+}
+
+/** No key, nothing found. */
+const NO_KEY: KeyResolution = { diagnostics: [], stamps: [], fromEnv: false, masked: [] };
+
+/** How a problem with `signing.private_key` is reported, and where its file is. */
+interface KeyRef {
+  readonly at: (message: string, hint: string, code: 'SECRET_FILE_MISSING' | 'SECRET_ENV_MISSING' | 'SECRET_TOO_LONG') => Diagnostic;
+  readonly fileOf: (written: string) => string;
+  readonly fileHint: string;
+}
+
+/** A key's text and where it came from, or the resolution that reports why there is none. */
+type KeyRead = { text: string; source: string; stamps: InputStamp[] } | { failed: KeyResolution };
+
+/** The committed tree's check of a key file: one outside the repository is refused, as the deploy build would. */
+function refuseOutsideKey(k: KeyRef, file: string, root: string): KeyResolution {
+  const problem = isAbsolute(file) ? 'is an absolute path (write it relative to the YAML file)' : outsideProblem(k.fileOf(file), root);
+  if (problem === undefined) return NO_KEY;
+  return {
+    ...NO_KEY,
+    diagnostics: [
+      k.at(`signing.private_key comes from the file ${file} (${k.fileOf(file)}), which ${problem}`, k.fileHint, 'SECRET_FILE_MISSING'),
+    ],
+  };
+}
+
+/** The key from an environment variable. */
+function keyFromEnv(k: KeyRef, name: string, env: KeyOptions['env']): KeyRead {
+  const v = env[name];
+  if (v !== undefined && v.trim() !== '') return { text: v, source: `the environment variable ${name}`, stamps: [] };
+  const d = k.at(
+    `signing.private_key comes from the environment variable ${name}, which is ${v === undefined ? 'not set' : 'empty'}`,
+    `Set it to the private key's text before the deploy build (\`export ${name}="$(cat secrets/harvgen-sign)"\`), e.g. from your CI's secret store.`,
+    'SECRET_ENV_MISSING',
+  );
+  return { failed: { ...NO_KEY, fromEnv: true, diagnostics: [d] } };
+}
+
+/** The key from a file inside the repository. */
+async function keyFromFile(k: KeyRef, file: string, root: string): Promise<KeyRead> {
+  const read = await readSecretFile(k.fileOf(file), file, root);
+  if (read.problem === undefined) return { text: read.text, source: `the file ${file}`, stamps: [read.stamp] };
+  const d = k.at(
+    `signing.private_key comes from the file ${file} (${k.fileOf(file)}), which ${read.problem}`,
+    k.fileHint,
+    'SECRET_FILE_MISSING',
+  );
+  return { failed: { ...NO_KEY, diagnostics: [d] } };
 }
