@@ -21,6 +21,9 @@ const HEAD = {
     ssh_authorized_keys: ['ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIE0tZXN0LWtleS1mb3ItdGVzdHMtb25seS0wMDAwMDAw test'],
   },
   os_profiles: { rocky: { kernel: 'http://10.0.0.1/os/vmlinuz', initrds: ['http://10.0.0.1/os/initrd.img'], params: ['ro'] } },
+  // Lab files (the lab sizes are read by the domains) without a `lab:` section (the installer
+  // rules judge `hardware:`, not the lab's sizing).
+  outputs: { lab: true },
 };
 
 /**
@@ -273,6 +276,20 @@ test('sites/_defaults.yaml and profiles are shared by the sites of a repository:
   writeFileSync(join(repo, 'sites/lab/site.yaml'), stringify({ ...HEAD, site: 'lab', nodes: [{ ...NODES.os, profile: 'r650' }] }));
   const r = await compileSite(join(repo, 'sites/lab'));
   assert.equal(r.diagnostics, []);
+});
+
+test('a site without lab files reports every lab size where it is written (node and defaults)', async () => {
+  const r = await compile([{ ...NODES.harvester, lab: { vcpus: 3, disk_gib: 300 } }], {
+    outputs: { lab: false },
+    defaults: { lab: { memory_mib: 8192 } },
+  });
+  for (const path of ['nodes[0].lab.vcpus', 'nodes[0].lab.disk_gib', 'defaults.lab.memory_mib']) {
+    const d = ignoredAt(r.diagnostics, path);
+    assert.is(d.length, 1, path);
+    assert.match(d[0]!.message, 'writes no lab files');
+    assert.ok(d[0]!.line !== undefined, `${path} is positioned`);
+  }
+  assert.not.ok(r.artifacts!.some((a) => a.path.startsWith('libvirt/')));
 });
 
 test.run();

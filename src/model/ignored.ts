@@ -64,6 +64,7 @@ export function ignoredProblems(
       ...(list.length === 1 ? { node: s.hostname } : {}),
     });
   }
+  problems.push(...labSizingIgnored(input, model));
   const installs = model.unknownJoin !== undefined || model.nodes.some((n) => n.boot === 'harvester');
   if (!installs && model.nodes.length > 0) {
     for (const [key, instead] of Object.entries(INSTALLER_BOOT_SETTINGS)) {
@@ -78,4 +79,30 @@ export function ignoredProblems(
     }
   }
   return problems;
+}
+
+/**
+ * A node's lab sizing (`lab:` of a node or of `defaults:`) in a site that writes no lab files
+ * (no `lab:` section, or `outputs.lab: false`): nothing reads it, not even the installer rules,
+ * which take a machine's facts from `hardware:` outside a lab.
+ */
+function labSizingIgnored(input: SiteInput, model: SiteModel): ModelProblem[] {
+  if (model.outputs.lab) return [];
+  const hint =
+    "Remove it, or give the site a `lab:` section (or `outputs.lab: true`) to write its lab VMs; a machine's facts for the installer rules are its `hardware:`.";
+  const written: { at: (string | number)[]; who: string }[] = [];
+  const keysOf = (lab: object, at: (string | number)[], who: string) => {
+    for (const key of Object.keys(lab)) written.push({ at: [...at, key], who });
+  };
+  if (input.defaults?.lab !== undefined) keysOf(input.defaults.lab, ['defaults', 'lab'], 'every node');
+  (input.nodes ?? []).forEach((n, i) => {
+    if (n.lab !== undefined) keysOf(n.lab, ['nodes', i, 'lab'], `node ${n.hostname ?? i}`);
+  });
+  return written.map(({ at, who }) => ({
+    code: 'NODE_SETTING_IGNORED' as const,
+    message: `\`lab.${String(at[at.length - 1])}\` (${who}) is ignored: site ${model.site} writes no lab files`,
+    hint,
+    at,
+    target: 'key' as const,
+  }));
 }
