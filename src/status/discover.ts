@@ -32,6 +32,8 @@ export interface DiscoverResult {
   readonly unknown: readonly DiscoveredMachine[];
   readonly diagnostics: readonly Diagnostic[];
   readonly requests: number;
+  /** Requests judged harvgen verify's, left out (src/status/verify-requests.ts). */
+  readonly verifyRequests: number;
 }
 
 /**
@@ -95,5 +97,11 @@ export async function discover(options: DiscoverOptions): Promise<DiscoverResult
       out.push({ ...u, stub: relative(cwd, file), written: write });
     }
   }
-  return { sites: result.sites, unknown: out, diagnostics: result.diagnostics, requests: result.requests };
+  return {
+    sites: result.sites,
+    unknown: out,
+    diagnostics: result.diagnostics,
+    requests: result.requests,
+    verifyRequests: result.verifyRequests,
+  };
 }
