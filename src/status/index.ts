@@ -13,6 +13,7 @@ import { namesKeyed } from '../render/file-names.ts';
 import { addressAllowed } from '../util/ipv4.ts';
 import { readLogs, type LogRequest } from './log.ts';
 import { VerifyFilter, type Subject } from './verify-requests.ts';
+import { problemOf, unreadableHint } from './problems.ts';
 import type { FetchKind, FetchSummary, NodeStatus, StatusEvent, StatusResult, UnknownMachine, Verdict } from './types.ts';
 
 export type * from './types.ts';
@@ -109,25 +110,15 @@ class NodeLog {
   /** Config/seed fetches and STARTED events, times (for loops). */
   readonly starts: number[] = [];
   constructor(
+    readonly model: SiteModel,
     readonly node: ResolvedNode,
     readonly allow: readonly string[],
   ) {}
   fetch(kind: FetchKind, r: LogRequest): void {
     const f = this.fetches.get(kind);
     this.fetches.set(kind, { count: (f?.count ?? 0) + 1, last: r });
-    if (r.status >= 400) this.problems.push(problemOf(kind, r, this.node));
+    if (r.status >= 400) this.problems.push(problemOf(this.model, kind, r, this.node));
   }
-}
-
-function problemOf(kind: FetchKind, r: LogRequest, node: ResolvedNode): string {
-  const at = `${iso(r.time)} from ${r.ip}`;
-  if (r.status === 403)
-    return `${kind} refused (403) ${at}: the access rules do not allow that address; is ${r.ip} the node's address${node.ip ? ` (${node.ip})` : ''}?`;
-  if (r.status === 404)
-    return kind === 'script' || kind === 'config' || kind === 'seed'
-      ? `${kind} not found (404) ${at}: is the deploy tree on the server current?`
-      : `${kind} not found (404) ${at}: are the release files on the server (artifacts/fetch.sh)?`;
-  return `${kind} answered ${r.status} ${at}`;
 }
 
 /** Read the logs and say what every node of every site did. */
@@ -138,7 +129,7 @@ export async function status(options: StatusOptions): Promise<StatusResult> {
     code: 'STATUS_LOG_UNREADABLE',
     severity: 'error',
     message: `the log ${u.file} cannot be read (${u.problem})`,
-    hint: 'Name nginx access logs of the boot server (plain, rotated or .gz), e.g. --log /var/log/nginx/harvgen-<site>.access.log*.',
+    hint: unreadableHint(u.problem),
     file: u.file,
   }));
   const sites: { dir: string; site?: string; diagnostics: Diagnostic[] }[] = [];
@@ -186,7 +177,7 @@ export function siteStatus(
   loopWindow = 3_600_000,
 ): { nodes: NodeStatus[]; unknown: UnknownMachine[]; verifyRequests: number } {
   const m = matcher(model);
-  const logs = model.nodes.map((n) => new NodeLog(n, nodeAllow(model, n)));
+  const logs = model.nodes.map((n) => new NodeLog(model, n, nodeAllow(model, n)));
   const byMac = new Map<string, NodeLog>();
   const byHost = new Map<string, NodeLog>();
   for (const l of logs) {
