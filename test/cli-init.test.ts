@@ -4,7 +4,10 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { check } from '../src/index.ts';
+import { parse } from 'yaml';
+import { build, check } from '../src/index.ts';
+import { newestRelease } from '../src/harvester/releases.ts';
+import { compileModel } from '../src/pipeline.ts';
 import { runCli } from './helpers/cli.ts';
 import { tempDir } from './helpers/tmp.ts';
 
@@ -20,12 +23,66 @@ test('init scaffolds a site that passes check with no diagnostic at all', async 
   assert.match(readFileSync(join(dir, 'secrets/.gitignore'), 'utf8'), /^\*$/m);
 });
 
+/** init with `flags`, then check and build the site: both pass with no diagnostic; the site's model. */
+async function initCheckBuild(flags: string[]) {
+  const root = tempDir('init');
+  const dir = join(root, 'site');
+  const r = runCli(['init', dir, ...flags]);
+  assert.is(r.code, 0, r.stderr);
+  const checked = await check({ sites: [dir] });
+  assert.equal(checked.diagnostics, []);
+  const built = await build({ sites: [dir], outDir: join(root, 'out') });
+  assert.ok(built.ok, JSON.stringify(built.diagnostics));
+  assert.equal(built.diagnostics, []);
+  const m = (await compileModel(dir)).renderable!.model;
+  return { dir, model: m, site: parse(readFileSync(join(dir, 'site.yaml'), 'utf8')) as Record<string, unknown> };
+}
+
+test('bare metal (the default): init, check and build pass; three nodes that install once, no lab section', async () => {
+  const { dir, model, site } = await initCheckBuild([]);
+  assert.not.ok('lab' in site, 'a bare-metal site has no lab: section');
+  assert.is(model.nodes.length, 3);
+  assert.equal(
+    model.nodes.map((n) => n.state),
+    ['install-once', 'install-once', 'install-once'],
+  );
+  assert.is(model.release?.version.raw, newestRelease());
+  assert.match(readFileSync(join(dir, 'site.yaml'), 'utf8'), /# install-once: .*boots it; only a blank disk\n/);
+});
+
+test('--lab --nodes 2 --release: init, check and build pass; a lab section, two nodes that install once, that release', async () => {
+  const { model, site } = await initCheckBuild(['--lab', '--nodes', '2', '--release', 'v1.6.0']);
+  assert.ok('lab' in site, 'a lab site has a lab: section');
+  assert.equal(
+    model.nodes.map((n) => [n.hostname, n.state]),
+    [
+      ['node-1', 'install-once'],
+      ['node-2', 'install-once'],
+    ],
+  );
+  assert.is(model.release?.version.raw, 'v1.6.0');
+});
+
+test('an unknown --release or a bad --nodes is a usage error (exit 2) that writes nothing; the release error names the newest', () => {
+  const dir = join(tempDir('init'), 'site');
+  const r = runCli(['init', dir, '--release', 'v0.0.1']);
+  assert.is(r.code, 2);
+  assert.ok(r.stderr.includes(`the newest it knows is ${newestRelease()}`), r.stderr);
+  for (const n of ['0', 'three', '100']) {
+    const bad = runCli(['init', dir, '--nodes', n]);
+    assert.is(bad.code, 2, n);
+    assert.match(bad.stderr, /--nodes .*: a whole number of Harvester nodes from 1 to 99/);
+  }
+  assert.not.ok(existsSync(dir));
+});
+
 test('the modelines of the scaffolded files point at the schemas harvgen ships', () => {
   const dir = join(tempDir('init'), 'site');
   assert.is(runCli(['init', dir]).code, 0);
   for (const [file, schema] of [
     ['site.yaml', 'site.schema.json'],
     ['nodes/node-1.yaml', 'node.schema.json'],
+    ['nodes/node-3.yaml', 'node.schema.json'],
   ]) {
     const first = readFileSync(join(dir, file!), 'utf8').split('\n')[0]!;
     const m = /^# yaml-language-server: \$schema=(.+)$/.exec(first);

@@ -80,7 +80,15 @@ test('init: the files created; an existing site is a usage error; an unwritable 
   const i = json<{ created: string[] }>(['init', dir], 0, 'init');
   assert.equal(
     i.created,
-    ['site.yaml', 'nodes/node-1.yaml', 'secrets/token', 'secrets/password', 'secrets/.gitignore'].map((f) => join(dir, f)),
+    [
+      'site.yaml',
+      'nodes/node-1.yaml',
+      'nodes/node-2.yaml',
+      'nodes/node-3.yaml',
+      'secrets/token',
+      'secrets/password',
+      'secrets/.gitignore',
+    ].map((f) => join(dir, f)),
   );
   assert.is(i.sites[0]!.site, 'new-site');
   assert.match(json(['init', dir], 2, null).diagnostics[0]!.message, /never overwrites/);

@@ -20,7 +20,7 @@ const HEAD = {
     token: { env: 'HARVGEN_TEST_TOKEN' },
     ssh_authorized_keys: ['ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIE0tZXN0LWtleS1mb3ItdGVzdHMtb25seS0wMDAwMDAw test'],
   },
-  os_profiles: { rocky: { kernel: 'http://10.0.0.1/os/vmlinuz', initrds: ['http://10.0.0.1/os/initrd.img'], params: ['ro'] } },
+  os_profiles: { rocky: { kernel: 'http://10.0.0.2/os/vmlinuz', initrds: ['http://10.0.0.2/os/initrd.img'], params: ['ro'] } },
   // Lab files (the lab sizes are read by the domains) without a `lab:` section (the installer
   // rules judge `hardware:`, not the lab's sizing).
   outputs: { lab: true },

@@ -1,5 +1,6 @@
 // `harvgen init <site-dir>`: a commented starting point that passes `check` as written: site.yaml
-// and one node file, each with the editor modeline pointing at the schema this harvgen ships,
+// and a file per node (bare metal, or a libvirt lab with --lab; every node `state: install-once`),
+// each with the editor modeline pointing at the schema this harvgen ships,
 // the cluster token and password in secrets/ (random, listed in a .gitignore there). It never
 // overwrites and never writes through a symbolic link: everything is checked before anything is
 // written (an existing file or link, dangling or not, at any path it would create, a link or
@@ -10,8 +11,31 @@ import { closeSync, lstatSync, mkdirSync, openSync, rmdirSync, unlinkSync, write
 import { homedir } from 'node:os';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { KNOWN_RELEASES, newestRelease } from '../harvester/releases.ts';
 
 const schemaDir = fileURLToPath(new URL('../../schema/', import.meta.url));
+
+/** What kind of site init writes. */
+export interface InitOptions {
+  /** A lab of libvirt VMs (a `lab:` section, the libvirt NAT network); default: bare metal. */
+  readonly lab?: boolean;
+  /** How many Harvester nodes (default 3: the smallest cluster that keeps working when one fails). */
+  readonly nodes?: number;
+  /** The Harvester release (`vX.Y.Z`, one harvgen knows; default the newest it knows). */
+  readonly release?: string;
+}
+
+/** The most nodes init writes (their addresses stay below the VIP). */
+export const MAX_INIT_NODES = 99;
+
+/** Why these options cannot make a site (a usage error), or undefined. */
+export function initOptionsProblem(o: InitOptions): string | undefined {
+  if (o.nodes !== undefined && !(Number.isInteger(o.nodes) && o.nodes >= 1 && o.nodes <= MAX_INIT_NODES))
+    return `--nodes ${String(o.nodes)}: a whole number of Harvester nodes from 1 to ${MAX_INIT_NODES}`;
+  if (o.release !== undefined && !KNOWN_RELEASES.some((r) => r.version === o.release))
+    return `--release ${o.release}: not a Harvester release harvgen knows (vX.Y.Z); the newest it knows is ${newestRelease()}`;
+  return undefined;
+}
 
 /** What init wrote, or why it did not (`io`: a file could not be written, rather than a wrong request). */
 export type InitResult = { readonly files: readonly string[]; readonly site: string } | { readonly error: string; readonly io?: boolean };
@@ -87,12 +111,21 @@ function linkOnTheWay(dir: string, root: string): { error: string; io?: boolean 
 }
 
 /** Scaffold a site in `dir` (created when missing). */
-export async function initSite(dir: string): Promise<InitResult> {
+export async function initSite(dir: string, options: InitOptions = {}): Promise<InitResult> {
+  const problem = initOptionsProblem(options);
+  if (problem) return { error: problem };
   const root = resolve(dir);
   const site = siteNameFor(root);
+  const kind: SiteKind = { lab: options.lab === true, release: options.release ?? newestRelease() };
+  const nodeFiles = Object.fromEntries(
+    Array.from({ length: options.nodes ?? 3 }, (_, i) => [
+      `nodes/node-${i + 1}.yaml`,
+      nodeYaml(modeline(join(root, 'nodes'), 'node.schema.json'), i + 1, kind.lab),
+    ]),
+  );
   const files: Record<string, string> = {
-    'site.yaml': siteYaml(modeline(root, 'site.schema.json'), site),
-    'nodes/node-1.yaml': nodeYaml(modeline(join(root, 'nodes'), 'node.schema.json')),
+    'site.yaml': siteYaml(modeline(root, 'site.schema.json'), site, kind),
+    ...nodeFiles,
     'secrets/token': `${randomBytes(24).toString('base64url')}\n`,
     'secrets/password': `${randomBytes(12).toString('base64url')}\n`,
     'secrets/.gitignore': '# Keep the secrets out of git; create them on the machine that builds.\n*\n!.gitignore\n',
@@ -177,54 +210,63 @@ export async function initSite(dir: string): Promise<InitResult> {
   return { files: Object.keys(files).map((f) => join(dir, f)), site };
 }
 
-function siteYaml(schemaLine: string, site: string): string {
+/** What the site's templates depend on. */
+interface SiteKind {
+  readonly lab: boolean;
+  readonly release: string;
+}
+
+/** The addresses of a new site: libvirt's default NAT network for a lab, a placeholder network for bare metal. */
+const net = (lab: boolean) => (lab ? '192.168.122' : '192.168.10');
+
+function siteYaml(schemaLine: string, site: string, { lab, release }: SiteKind): string {
+  const n = net(lab);
   return `${schemaLine}
 #
-# A Harvester site for harvgen. Check it with \`harvgen check <this dir>\`, build it with
-# \`harvgen build <this dir>\`; README "The inventory" explains every key (your editor completes
-# them through the line above).
+# A Harvester site for harvgen${lab ? ": a lab of libvirt VMs on the host's default NAT network" : ': bare-metal servers'}.
+# Check it with \`harvgen check <this dir>\`, build it with \`harvgen build <this dir>\`; README
+# "The inventory" explains every key (your editor completes them through the line above).
 site: ${site}
-description: New Harvester site
+description: New Harvester ${lab ? 'lab' : 'site'}
 
 harvester:
-  version: v1.6.0
+  version: ${release}
   # Where the release files are served (artifacts/fetch.sh in the built tree downloads them).
-  artifacts: http://192.168.122.1/artifacts/v1.6.0
+  artifacts: http://${n}.1/artifacts/${release}
 
 boot:
-  server: http://192.168.122.1      # where nginx serves the built tree
+  server: http://${n}.1      # where nginx serves the built tree
   firmware: uefi
-
+${lab ? "  skipchecks: true                   # lab VMs are smaller than Harvester's hardware minimums\n" : ''}
 network:
-  cidr: 192.168.122.0/24
-  gateway: 192.168.122.1
-  dns: [192.168.122.1]
-  dhcp_range: 192.168.122.150-192.168.122.250   # nodes and the VIP stay outside it
+  cidr: ${n}.0/24
+  gateway: ${n}.1
+  dns: [${n}.1]
+  dhcp_range: ${n}.150-${n}.250   # nodes and the VIP stay outside it
 
 cluster:
-  vip: 192.168.122.120
+  vip: ${n}.120
   # Secrets stay out of the YAML: files in secrets/ (git-ignored) or { env: NAME }.
   token: { file: secrets/token }
   password: { file: secrets/password }   # the password of the rancher user; written as a hash
 
 defaults:
+  # install-once: a node whose disk holds an installed Harvester boots it; only a blank disk
+  # installs. With the default (install) a node that network-boots first reinstalls on every
+  # boot. To reinstall one node on purpose, raise its \`reinstall:\` (README "Reinstall a node").
+  state: install-once
   install:
-    device: /dev/vda                 # prefer /dev/disk/by-id/... on real hardware
-
-# One node per file in nodes/ (the file name is the hostname), or list them here:
-# nodes:
-#   - hostname: node-2
-#     mac: 52:54:00:00:00:02
-#     ip: 192.168.122.12
-`;
+${lab ? "    device: /dev/vda                 # the lab VMs' virtio disk" : '    device: /dev/disk/by-id/REPLACE-with-the-install-disk   # a persistent name: ls -l /dev/disk/by-id/'}
+${lab ? "\n# The libvirt network and VMs (libvirt/ in the built tree): names default to the site's.\nlab: {}\n" : ''}`;
 }
 
-function nodeYaml(schemaLine: string): string {
+function nodeYaml(schemaLine: string, i: number, lab: boolean): string {
+  const hex = i.toString(16).padStart(2, '0');
+  const first = i === 1;
   return `${schemaLine}
-# The node that creates the cluster (the first node does unless one says role: create).
-# Its hostname is the file name: node-1.
-mac: 52:54:00:00:00:01
-ip: 192.168.122.11
-role: create
-`;
+# ${first ? 'The node that creates the cluster (the first node does unless one says role: create).' : 'A node that joins the cluster node-1 creates.'}
+# Its hostname is the file name: node-${i}.
+${lab ? `mac: 52:54:00:00:00:${hex}` : `mac: 02:00:00:00:00:${hex}              # REPLACE with the MAC of the server's boot NIC`}
+ip: ${net(lab)}.${10 + i}
+${first ? 'role: create\n' : ''}`;
 }

@@ -176,6 +176,11 @@ export const CODES = {
   BOOT_SECURE_BOOT_INVALID: c('error', 'invalid', '`boot.secure_boot` on a BIOS site, or with the shim and the loader as one file.'),
   OS_PROFILE_UNKNOWN: c('error', 'invalid', 'A node names an OS profile (`os:`) that `os_profiles` does not have.'),
   OS_PARAM_RESERVED: c('error', 'invalid', 'An OS profile parameter sets what harvgen writes itself (`BOOTIF`, `initrd`, `ds`, `root`).'),
+  OS_PROFILE_FILE_NOT_SERVED: c(
+    'warning',
+    'invalid',
+    "An OS profile's kernel, initrd or shim URL is on the boot server, whose generated nginx does not serve it (404).",
+  ),
   CLOUD_INIT_INVALID: c(
     'error',
     'invalid',

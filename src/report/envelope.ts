@@ -84,6 +84,8 @@ export interface JsonOutput {
   readonly unknown?: readonly UnknownMachine[];
   /** status, discover: requests read from the logs. */
   readonly requests?: number;
+  /** status, discover: requests judged harvgen verify's, left out. */
+  readonly verify_requests?: number;
 }
 
 /** verify: one site on one boot server. */
@@ -119,6 +121,7 @@ export type JsonExtra = Pick<
   | 'nodes'
   | 'unknown'
   | 'requests'
+  | 'verify_requests'
 >;
 
 /** Build the envelope; internal details (stack traces) only with `debug`. */

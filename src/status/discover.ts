@@ -3,13 +3,22 @@
 // into `<site>/discovered/`, which the site does not load: a discovered machine joins the
 // inventory only when someone moves its file into `nodes/` and commits it.
 import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { join, relative, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { UnknownMachine } from './types.ts';
 import { status, type StatusOptions } from './index.ts';
 import type { Diagnostic } from '../diagnostics/types.ts';
 
 /** Where stubs go, under the site directory (not `nodes/`: never loaded). */
 export const DISCOVERED_DIR = 'discovered';
+
+/** The node schema of the harvgen that runs (src/ and dist/ are both one level below the package root). */
+const NODE_SCHEMA = fileURLToPath(new URL('../../schema/node.schema.json', import.meta.url));
+
+/** The modeline's schema path for a stub in `dir`: relative, so it holds wherever harvgen is installed (node_modules/harvgen, a checkout). */
+export function schemaPathFrom(dir: string): string {
+  return relative(dir, NODE_SCHEMA).split(sep).join('/');
+}
 
 /** First line of every stub harvgen writes. */
 const HEADER = '# harvgen discover: a machine the site does not know yet.';
@@ -32,6 +41,8 @@ export interface DiscoverResult {
   readonly unknown: readonly DiscoveredMachine[];
   readonly diagnostics: readonly Diagnostic[];
   readonly requests: number;
+  /** Requests judged harvgen verify's, left out (src/status/verify-requests.ts). */
+  readonly verifyRequests: number;
 }
 
 /**
@@ -83,7 +94,7 @@ export async function discover(options: DiscoverOptions): Promise<DiscoverResult
     const dir = join(s.dir, DISCOVERED_DIR);
     for (const u of result.unknown.filter((x) => x.site === s.site)) {
       const file = join(dir, `${suggestedHostname(u.mac)}.yaml`);
-      const text = stubText(u, relative(cwd, s.dir) || '.', '../../../schema/node.schema.json');
+      const text = stubText(u, relative(cwd, s.dir) || '.', schemaPathFrom(dir));
       // A stub that is there already may have been edited: never overwritten.
       const write = options.write && !existsSync(file);
       if (write) {
@@ -95,5 +106,11 @@ export async function discover(options: DiscoverOptions): Promise<DiscoverResult
       out.push({ ...u, stub: relative(cwd, file), written: write });
     }
   }
-  return { sites: result.sites, unknown: out, diagnostics: result.diagnostics, requests: result.requests };
+  return {
+    sites: result.sites,
+    unknown: out,
+    diagnostics: result.diagnostics,
+    requests: result.requests,
+    verifyRequests: result.verifyRequests,
+  };
 }

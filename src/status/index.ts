@@ -12,6 +12,8 @@ import { DIRS, LAYOUT, UNKNOWN_EVENT_HOST } from '../derive/layout.ts';
 import { namesKeyed } from '../derive/file-names.ts';
 import { addressAllowed } from '../util/ipv4.ts';
 import { readLogs, type LogRequest } from './log.ts';
+import { VerifyFilter, type Subject } from './verify-requests.ts';
+import { problemOf, unreadableHint } from './problems.ts';
 import type { FetchKind, FetchSummary, NodeStatus, StatusEvent, StatusResult, UnknownMachine, Verdict } from './types.ts';
 
 export type * from './types.ts';
@@ -102,29 +104,21 @@ class NodeLog {
   readonly fetches = new Map<FetchKind, { count: number; last: LogRequest }>();
   readonly events: (StatusEvent & { at: number })[] = [];
   readonly problems: string[] = [];
+  /** Requests of its own files with verify's User-Agent from its own address (counted, noted once). */
+  withVerifyAgent?: LogRequest;
   lastScript?: { r: LogRequest; mac: string };
   /** Config/seed fetches and STARTED events, times (for loops). */
   readonly starts: number[] = [];
   constructor(
+    readonly model: SiteModel,
     readonly node: ResolvedNode,
     readonly allow: readonly string[],
   ) {}
   fetch(kind: FetchKind, r: LogRequest): void {
     const f = this.fetches.get(kind);
     this.fetches.set(kind, { count: (f?.count ?? 0) + 1, last: r });
-    if (r.status >= 400) this.problems.push(problemOf(kind, r, this.node));
+    if (r.status >= 400) this.problems.push(problemOf(this.model, kind, r, this.node));
   }
-}
-
-function problemOf(kind: FetchKind, r: LogRequest, node: ResolvedNode): string {
-  const at = `${iso(r.time)} from ${r.ip}`;
-  if (r.status === 403)
-    return `${kind} refused (403) ${at}: the access rules do not allow that address; is ${r.ip} the node's address${node.ip ? ` (${node.ip})` : ''}?`;
-  if (r.status === 404)
-    return kind === 'script' || kind === 'config' || kind === 'seed'
-      ? `${kind} not found (404) ${at}: is the deploy tree on the server current?`
-      : `${kind} not found (404) ${at}: are the release files on the server (artifacts/fetch.sh)?`;
-  return `${kind} answered ${r.status} ${at}`;
 }
 
 /** Read the logs and say what every node of every site did. */
@@ -135,12 +129,13 @@ export async function status(options: StatusOptions): Promise<StatusResult> {
     code: 'STATUS_LOG_UNREADABLE',
     severity: 'error',
     message: `the log ${u.file} cannot be read (${u.problem})`,
-    hint: 'Name nginx access logs of the boot server (plain, rotated or .gz), e.g. --log /var/log/nginx/harvgen-<site>.access.log*.',
+    hint: unreadableHint(u.problem),
     file: u.file,
   }));
   const sites: { dir: string; site?: string; diagnostics: Diagnostic[] }[] = [];
   const nodes: NodeStatus[] = [];
   const unknown: UnknownMachine[] = [];
+  let verifyRequests = 0;
   for (const dir of options.sites) {
     const compiled = await compileModel(dir);
     const model = compiled.renderable?.model;
@@ -148,21 +143,41 @@ export async function status(options: StatusOptions): Promise<StatusResult> {
     sites.push({ dir, ...(compiled.site ? { site: compiled.site } : {}), diagnostics: errors });
     diagnostics.push(...errors);
     if (!model) continue;
-    const { nodes: n, unknown: u } = siteStatus(model, logs.requests, loopWindow);
+    const { nodes: n, unknown: u, verifyRequests: v } = siteStatus(model, logs.requests, loopWindow);
     nodes.push(...n);
     unknown.push(...u);
+    verifyRequests += v;
   }
-  return { sites, nodes, unknown, diagnostics, requests: logs.requests.length, skipped: logs.skipped };
+  return { sites, nodes, unknown, diagnostics, requests: logs.requests.length, verifyRequests, skipped: logs.skipped };
 }
 
-/** One site's nodes and unknown machines, from the requests (in time order). */
+/** What a classified request is about, for telling verify's requests apart (src/status/verify-requests.ts). */
+function subjectOf(k: Kind, byMac: ReadonlyMap<string, NodeLog>, byHost: ReadonlyMap<string, NodeLog>): Subject {
+  switch (k.kind) {
+    case 'script': {
+      const l = byMac.get(k.mac);
+      return l ? { of: 'node', node: l.node } : { of: 'unknown-mac', mac: k.mac };
+    }
+    case 'served': {
+      const l = k.format.owner === 'host' ? byHost.get(k.owner) : byMac.get(k.owner);
+      return l ? { of: 'node', node: l.node } : { of: 'unknown-owner', owner: k.owner };
+    }
+    case 'file':
+      return { of: 'shared-file' };
+    case 'event':
+    case 'discover':
+      return { of: 'report' };
+  }
+}
+
+/** One site's nodes and unknown machines, from the requests (in time order), and how many requests were verify's (left out). */
 export function siteStatus(
   model: SiteModel,
   requests: readonly LogRequest[],
   loopWindow = 3_600_000,
-): { nodes: NodeStatus[]; unknown: UnknownMachine[] } {
+): { nodes: NodeStatus[]; unknown: UnknownMachine[]; verifyRequests: number } {
   const m = matcher(model);
-  const logs = model.nodes.map((n) => new NodeLog(n, nodeAllow(model, n)));
+  const logs = model.nodes.map((n) => new NodeLog(model, n, nodeAllow(model, n)));
   const byMac = new Map<string, NodeLog>();
   const byHost = new Map<string, NodeLog>();
   for (const l of logs) {
@@ -190,8 +205,21 @@ export function siteStatus(
     return s;
   };
   const pool = poolAllow(model);
+  const verify = new VerifyFilter(model);
+  let verifyRequests = 0;
   for (const r of requests) {
     const k = classify(m, r);
+    if (!k && !(m.prefix === '' || r.path.startsWith(`${m.prefix}/`))) continue; // another site's
+    const subject = k ? subjectOf(k, byMac, byHost) : undefined;
+    const judged = verify.judge(r, subject);
+    if (judged === 'verify') {
+      verifyRequests++;
+      continue;
+    }
+    if (judged === 'counted-with-verify-agent' && subject?.of === 'node') {
+      const l = logs.find((x) => x.node === subject.node)!;
+      l.withVerifyAgent ??= r;
+    }
     if (!k) continue;
     switch (k.kind) {
       case 'script': {
@@ -276,7 +304,7 @@ export function siteStatus(
       ...(s.report ? { report: s.report } : {}),
       ...(s.joined ? { joined: s.joined } : {}),
     }));
-  return { nodes, unknown };
+  return { nodes, unknown, verifyRequests };
 }
 
 function summarize(site: string, l: NodeLog, loopWindow: number): NodeStatus {
@@ -288,6 +316,10 @@ function summarize(site: string, l: NodeLog, loopWindow: number): NodeStatus {
   const loopAt =
     lastSuccess !== undefined && l.starts.some((t) => t > lastSuccess && t - lastSuccess <= loopWindow) ? lastSuccess : undefined;
   const problems = [...l.problems];
+  if (l.withVerifyAgent)
+    problems.push(
+      `${iso(l.withVerifyAgent.time)} from ${l.withVerifyAgent.ip}: its files were fetched with harvgen verify's User-Agent from the node's own address, so they count as the node's (verify run from the node's address, or the node claims to be verify)`,
+    );
   let verdict: Verdict;
   const fetched = (k: FetchKind) => (l.fetches.get(k)?.last.status ?? 999) < 400;
   if (loopAt !== undefined) {

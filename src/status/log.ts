@@ -15,6 +15,8 @@ export interface LogRequest {
   /** The query's parameters (decoded); empty without one. */
   readonly query: Readonly<Record<string, string>>;
   readonly status: number;
+  /** The User-Agent header (`$http_user_agent`; absent when the line has none or `-`). Anyone may send any. */
+  readonly agent?: string;
   /** Which log file and line it came from (`file:line`). */
   readonly from: string;
 }
@@ -43,9 +45,10 @@ const MONTHS: Readonly<Record<string, number>> = {
   Dec: 11,
 };
 
-// $remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent ...
+// $remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent"
+// (nginx writes a `"` inside a value as \x22, so a quoted field holds none)
 const LINE =
-  /^(\S+) \S+ \S+ \[(\d{2})\/([A-Z][a-z]{2})\/(\d{4}):(\d{2}):(\d{2}):(\d{2}) ([+-])(\d{2})(\d{2})\] "([A-Z]+) (\S+)(?: [^"]*)?" (\d{3}) /;
+  /^(\S+) \S+ \S+ \[(\d{2})\/([A-Z][a-z]{2})\/(\d{4}):(\d{2}):(\d{2}):(\d{2}) ([+-])(\d{2})(\d{2})\] "([A-Z]+) (\S+)(?: [^"]*)?" (\d{3}) \S+(?: "[^"]*" "([^"]*)")?/;
 
 /** Parse one line of a combined-format log (undefined: not such a line). */
 export function parseLine(line: string, from: string): LogRequest | undefined {
@@ -70,7 +73,8 @@ export function parseLine(line: string, from: string): LogRequest | undefined {
     for (const [k, v] of new URLSearchParams(target.slice(q + 1)))
       if (!(k in query)) query[k] = v.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, '?');
   }
-  return { ip: m[1]!, time, method: m[11]!, path, query, status: Number(m[13]), from };
+  const agent = m[14]; // nginx logs a missing header as `-`
+  return { ip: m[1]!, time, method: m[11]!, path, query, status: Number(m[13]), ...(agent && agent !== '-' ? { agent } : {}), from };
 }
 
 /** Read every log (gzip by its magic bytes, whatever the name), keep requests at or after `since`, sorted by time (stable). */

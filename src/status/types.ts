@@ -85,5 +85,7 @@ export interface StatusResult {
   readonly diagnostics: readonly Diagnostic[];
   /** Requests read (after `since`), and lines that were not requests. */
   readonly requests: number;
+  /** Requests judged `harvgen verify`'s (its User-Agent and a probe name or an address no node has): left out. */
+  readonly verifyRequests: number;
   readonly skipped: number;
 }

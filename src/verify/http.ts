@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
+import { verifyUserAgent } from './identity.ts';
 
 /** What came back for one request. */
 export interface Fetched {
@@ -75,7 +76,7 @@ export function get(origin: URL, rawPath: string, o: GetOptions): Promise<Fetche
         port: origin.port || (tls ? 443 : 80),
         path: rawPath,
         method: 'GET',
-        headers: { Host: origin.host, 'User-Agent': 'harvgen-verify', Accept: '*/*' },
+        headers: { Host: origin.host, 'User-Agent': verifyUserAgent(), Accept: '*/*' },
         agent: o.agents ? (tls ? o.agents.https : o.agents.http) : false,
         ...(o.localAddress !== undefined ? { localAddress: o.localAddress } : {}),
       },

@@ -8,6 +8,7 @@ import { isSafeRelativePath } from '../render/artifact.ts';
 import { DIRS, LAYOUT } from '../derive/layout.ts';
 import type { DeployManifest } from './manifest.ts';
 import { addressAllowed } from '../util/ipv4.ts';
+import { PROBE_MAC_PREFIX, PROBE_NAME_PREFIX } from './identity.ts';
 
 /** True when `address` is among `allow` (addresses, IPv4 networks, or `all`). */
 export const allowed = addressAllowed;
@@ -163,7 +164,7 @@ export function planSite(m: DeployManifest, server: Server, secretFiles: readonl
     // Each served config format, for an owner nobody has.
     ...CONFIG_FORMATS.map((f): [string, string] =>
       f.owner === 'host'
-        ? [f.plain(`x${r}`), `the ${f.title} of a node that does not exist`]
+        ? [f.plain(r), `the ${f.title} of a node that does not exist`]
         : [`${f.plain(mac)}${f.entries?.[0] ?? ''}`, `the ${f.title} of a MAC no node has`],
     ),
   ] as const)
@@ -230,12 +231,13 @@ export function parseSums(text: string): Map<string, string> {
   return out;
 }
 
+/** A name nobody built, in verify's probe space (src/verify/identity.ts): also a valid hostname. */
 function randomName(): string {
-  return randomBytes(6).toString('hex');
+  return `${PROBE_NAME_PREFIX}${randomBytes(6).toString('hex')}`;
 }
 
-/** A locally administered unicast MAC (02:...) from random hex. */
+/** A MAC nobody has, in verify's probe space: its prefix, then three bytes of random hex. */
 function randomMac(random: () => string): string {
-  const hex = (random() + random()).replace(/[^0-9a-f]/g, '').padEnd(10, '0');
-  return ['02', ...(hex.slice(0, 10).match(/../g) ?? [])].join(':');
+  const hex = (random() + random()).replace(/[^0-9a-f]/g, '').padEnd(6, '0');
+  return [PROBE_MAC_PREFIX, ...(hex.slice(-6).match(/../g) ?? [])].join(':');
 }

@@ -37,7 +37,11 @@ async function runDiscover(dirs: string[], flags: LogFlags & { dryRun?: boolean 
         sites: result.sites.map((s) => jsonSite(s)),
         diagnostics: result.diagnostics,
         debug: flags.debug === true,
-        extra: { unknown: result.unknown.map(({ written: _w, ...u }) => u), requests: result.requests },
+        extra: {
+          unknown: result.unknown.map(({ written: _w, ...u }) => u),
+          requests: result.requests,
+          verify_requests: result.verifyRequests,
+        },
       }),
     );
     return exitCode(ok, result.diagnostics);
@@ -46,8 +50,10 @@ async function runDiscover(dirs: string[], flags: LogFlags & { dryRun?: boolean 
   for (const u of result.unknown) out.print(`${u.written ? 'wrote' : flags.dryRun ? 'would write' : 'kept'}  ${u.stub}  (${u.mac})`);
   out.note(
     result.unknown.length === 0
-      ? `no unknown machine in ${result.requests} request(s)`
-      : `${result.unknown.length} unknown machine(s): review each stub, then move it into nodes/ (README "Discover new machines")`,
+      ? `no unknown machine in ${result.requests} request(s)${verifyNote(result.verifyRequests)}`
+      : `${result.unknown.length} unknown machine(s)${verifyNote(result.verifyRequests)}: review each stub, then move it into nodes/ (README "Discover new machines")`,
   );
   return exitCode(ok, result.diagnostics);
 }
+
+const verifyNote = (n: number) => (n > 0 ? ` (${n} request(s) of harvgen verify left out)` : '');

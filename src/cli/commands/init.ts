@@ -5,17 +5,42 @@ import { jsonOutput, jsonSite } from '../../report/envelope.ts';
 import { EXIT } from '../../diagnostics/exit.ts';
 import type { Flags } from '../options.ts';
 import type { CliOutput } from '../output.ts';
-import { initSite } from '../init.ts';
+import { initSite, MAX_INIT_NODES, type InitOptions } from '../init.ts';
+
+/** The flags of init (cac camel-cases them). */
+interface InitFlags extends Flags {
+  readonly lab?: boolean;
+  readonly nodes?: string | number;
+  readonly release?: string | number;
+}
 
 export function register(cli: CAC, out: CliOutput): void {
   cli
-    .command('init <site-dir>', 'Create a commented site (site.yaml, a node file, secrets/) that passes check; never overwrites')
+    .command(
+      'init <site-dir>',
+      'Create a commented site (site.yaml, a file per node, secrets/) that passes check, its nodes installing once (state: install-once); bare metal unless --lab; never overwrites',
+    )
+    .option('--lab', 'A lab of libvirt VMs (a lab: section, the default NAT network 192.168.122.0/24) instead of bare-metal servers')
+    .option('--nodes <n>', `How many Harvester nodes (1 to ${MAX_INIT_NODES}; default 3)`)
+    .option('--release <version>', 'The Harvester release, vX.Y.Z (default: the newest harvgen knows)')
     .example('harvgen init sites/location_z')
-    .action((dir: string, flags: Flags) => runInit(dir, flags, out));
+    .example('harvgen init sites/lab --lab --nodes 1 --release v1.6.0')
+    .action((dir: string, flags: InitFlags) => runInit(dir, flags, out));
 }
 
-async function runInit(dir: string, flags: Flags, out: CliOutput): Promise<number> {
-  const r = await initSite(dir);
+/** The site kind the flags ask for; cac gives a bare `--nodes 3` as a number and `--nodes x` as a string. */
+function initOptions(flags: InitFlags): InitOptions {
+  return {
+    lab: flags.lab === true,
+    ...(flags.nodes !== undefined ? { nodes: Number(flags.nodes) } : {}),
+    ...(flags.release !== undefined ? { release: String(flags.release) } : {}),
+  };
+}
+
+async function runInit(dir: string, flags: InitFlags, out: CliOutput): Promise<number> {
+  if (flags.nodes !== undefined && !/^\d+$/.test(String(flags.nodes)))
+    return out.usageError(`--nodes ${String(flags.nodes)}: a whole number of Harvester nodes from 1 to ${MAX_INIT_NODES}`);
+  const r = await initSite(dir, initOptions(flags));
   if ('error' in r && r.io) {
     const d: Diagnostic = {
       code: 'EMIT_WRITE_FAILED',
@@ -35,7 +60,7 @@ async function runInit(dir: string, flags: Flags, out: CliOutput): Promise<numbe
   }
   for (const f of r.files) out.print(`created ${f}`);
   out.note(
-    `site ${r.site}: edit ${dir}/site.yaml, then \`harvgen check ${dir}\` (secrets/ holds a random token and password, git-ignored)`,
+    `site ${r.site}: edit ${dir}/site.yaml${flags.lab === true ? '' : " and each node file (the servers' MACs and install disk)"}, then \`harvgen check ${dir}\` (secrets/ holds a random token and password, git-ignored)`,
   );
   return EXIT.ok;
 }

@@ -56,7 +56,7 @@ async function runStatus(dirs: string[], flags: LogFlags, out: CliOutput): Promi
         sites: result.sites.map((s) => jsonSite(s)),
         diagnostics: result.diagnostics,
         debug: flags.debug === true,
-        extra: { nodes: result.nodes, unknown: result.unknown, requests: result.requests },
+        extra: { nodes: result.nodes, unknown: result.unknown, requests: result.requests, verify_requests: result.verifyRequests },
       }),
     );
     return exitCode(ok, result.diagnostics);
@@ -66,7 +66,7 @@ async function runStatus(dirs: string[], flags: LogFlags, out: CliOutput): Promi
   for (const n of result.nodes) out.print(nodeLine(n, width));
   for (const u of result.unknown) out.print(unknownLine(u, width));
   out.note(
-    `${result.nodes.length} node(s), ${result.unknown.length} unknown machine(s), ${result.requests} request(s) read${result.skipped > 0 ? `, ${result.skipped} line(s) not in nginx's combined format` : ''}`,
+    `${result.nodes.length} node(s), ${result.unknown.length} unknown machine(s), ${result.requests} request(s) read, ${result.verifyRequests} of them harvgen verify's (left out)${result.skipped > 0 ? `, ${result.skipped} line(s) not in nginx's combined format` : ''}`,
   );
   return exitCode(ok, result.diagnostics);
 }

@@ -16,6 +16,7 @@ import { outputValuesRule } from './output-values.ts';
 import { kernelArgsRule } from './kernel-args.ts';
 import { bootRule } from './boot.ts';
 import { genericNodesRule } from './generic-nodes.ts';
+import { osProfileFilesRule } from './os-profile-files.ts';
 import { bssRule } from './bss.ts';
 import { installerRule } from './installer.ts';
 import { nginxAccessRule } from './nginx-access.ts';
@@ -42,6 +43,7 @@ export const RULES: readonly Rule[] = [
   kernelArgsRule,
   bootRule,
   genericNodesRule,
+  osProfileFilesRule,
   installerRule,
   bssRule,
   nginxAccessRule,
