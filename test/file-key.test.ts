@@ -24,6 +24,8 @@ function keyedSite(fileKey: unknown = { env: 'HARVGEN_FILE_KEY' }): string {
   cpSync(FIXTURE, dir, { recursive: true });
   const doc = parse(readFileSync(join(dir, 'site.yaml'), 'utf8')) as Record<string, Record<string, unknown>>;
   doc.nginx = { ...(doc.nginx ?? {}), file_key: fileKey };
+  // Its lab network too (keyed names reach the lab's DHCP as well).
+  doc.outputs = { lab: true };
   writeFileSync(join(dir, 'site.yaml'), stringify(doc));
   return dir;
 }
