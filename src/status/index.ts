@@ -177,134 +177,162 @@ export function siteStatus(
   loopWindow = 3_600_000,
 ): { nodes: NodeStatus[]; unknown: UnknownMachine[]; verifyRequests: number } {
   const m = matcher(model);
-  const logs = model.nodes.map((n) => new NodeLog(model, n, nodeAllow(model, n)));
-  const byMac = new Map<string, NodeLog>();
-  const byHost = new Map<string, NodeLog>();
-  for (const l of logs) {
-    for (const mac of l.node.macs) byMac.set(mac, l);
-    byHost.set(l.node.hostname, l);
-  }
-  // Release files are shared: a request belongs to the node that last fetched its script from that address.
-  const byIp = new Map<string, NodeLog>();
-  interface Stranger {
-    mac: string;
-    first: number;
-    last: number;
-    requests: number;
-    ips: Set<string>;
-    report?: UnknownMachine['report'];
-    joined?: UnknownMachine['joined'];
-  }
-  const strangers = new Map<string, Stranger>();
-  const stranger = (mac: string, r: LogRequest): Stranger => {
-    const s: Stranger = strangers.get(mac) ?? { mac, first: r.time, last: r.time, requests: 0, ips: new Set<string>() };
-    s.last = r.time;
-    s.requests++;
-    s.ips.add(r.ip);
-    strangers.set(mac, s);
-    return s;
-  };
-  const pool = poolAllow(model);
+  const site = new SiteLog(model);
   const verify = new VerifyFilter(model);
   let verifyRequests = 0;
   for (const r of requests) {
     const k = classify(m, r);
     if (!k && !(m.prefix === '' || r.path.startsWith(`${m.prefix}/`))) continue; // another site's
-    const subject = k ? subjectOf(k, byMac, byHost) : undefined;
+    const subject = k ? subjectOf(k, site.byMac, site.byHost) : undefined;
     const judged = verify.judge(r, subject);
     if (judged === 'verify') {
       verifyRequests++;
       continue;
     }
     if (judged === 'counted-with-verify-agent' && subject?.of === 'node') {
-      const l = logs.find((x) => x.node === subject.node)!;
+      const l = site.logs.find((x) => x.node === subject.node)!;
       l.withVerifyAgent ??= r;
     }
-    if (!k) continue;
+    if (k) site.add(k, r);
+  }
+  return { nodes: site.logs.map((l) => summarize(model.site, l, loopWindow)), unknown: site.unknownMachines(), verifyRequests };
+}
+
+/** A machine of no node that asked for a script, reported itself or joined (an unknown machine). */
+interface Stranger {
+  mac: string;
+  first: number;
+  last: number;
+  requests: number;
+  ips: Set<string>;
+  report?: UnknownMachine['report'];
+  joined?: UnknownMachine['joined'];
+}
+
+/** What one site's log says, request by request: each node's log, and the strangers. */
+class SiteLog {
+  readonly logs: NodeLog[];
+  readonly byMac = new Map<string, NodeLog>();
+  readonly byHost = new Map<string, NodeLog>();
+  /** Release files are shared: a request belongs to the node that last fetched its script from that address. */
+  private readonly byIp = new Map<string, NodeLog>();
+  private readonly strangers = new Map<string, Stranger>();
+  private readonly pool: ReturnType<typeof poolAllow>;
+
+  constructor(private readonly model: SiteModel) {
+    this.logs = model.nodes.map((n) => new NodeLog(model, n, nodeAllow(model, n)));
+    for (const l of this.logs) {
+      for (const mac of l.node.macs) this.byMac.set(mac, l);
+      this.byHost.set(l.node.hostname, l);
+    }
+    this.pool = poolAllow(model);
+  }
+
+  /** One request of this site, classified. */
+  add(k: Kind, r: LogRequest): void {
     switch (k.kind) {
-      case 'script': {
-        const l = byMac.get(k.mac);
-        if (!l) {
-          if (r.status === 404) stranger(k.mac, r);
-          break;
-        }
-        if (k.stub) {
-          // The stub boots nothing: this NIC's DHCP answer was not its per-MAC one.
-          l.problems.push(
-            `${iso(r.time)} from ${r.ip}: ${k.mac} fetched the stub at its plain script name, not its keyed script: another DHCP server answered it, or the DHCP config predates nginx.file_key`,
-          );
-          break;
-        }
-        l.fetch('script', r);
-        if (r.status < 400) {
-          l.lastScript = { r, mac: k.mac };
-          byIp.set(r.ip, l);
-        }
-        break;
-      }
+      case 'script':
+        return this.script(k, r);
       case 'served': {
-        const l = k.format.owner === 'host' ? byHost.get(k.owner) : byMac.get(k.owner);
-        if (!l) break;
+        const l = k.format.owner === 'host' ? this.byHost.get(k.owner) : this.byMac.get(k.owner);
+        if (!l) return;
         l.fetch(k.format.fetch, r);
         if (r.status < 400 && k.format.startsInstall) l.starts.push(r.time);
-        break;
+        return;
       }
       case 'file': {
-        const l = byIp.get(r.ip) ?? logs.find((x) => x.node.ip === r.ip);
+        const l = this.byIp.get(r.ip) ?? this.logs.find((x) => x.node.ip === r.ip);
         if (l) l.fetch(k.what, r);
-        break;
+        return;
       }
-      case 'event': {
-        if (r.status >= 400) break;
-        const mac = r.query.mac?.toLowerCase();
-        if (k.host === UNKNOWN_EVENT_HOST) {
-          if (mac && /^([0-9a-f]{2}:){5}[0-9a-f]{2}$/.test(mac) && addressAllowed(r.ip, pool)) {
-            const s = stranger(mac, r);
-            s.joined = { host: r.query.host ?? '', event: k.event, time: iso(r.time) };
-          }
-          break;
-        }
-        const l = byHost.get(k.host);
-        if (!l) break;
-        const accepted = addressAllowed(r.ip, l.allow);
-        l.events.push({ event: k.event, time: iso(r.time), ip: r.ip, ...(mac ? { mac } : {}), accepted, at: r.time });
-        if (!accepted)
-          l.problems.push(
-            `${k.event} event ${iso(r.time)} from ${r.ip}, which is not the node's address: ignored (a forged or misrouted report?)`,
-          );
-        else if (k.event === 'STARTED') l.starts.push(r.time);
-        break;
-      }
-      case 'discover': {
-        const hex = r.query.mac?.toLowerCase() ?? '';
-        if (!/^[0-9a-f]{2}(-[0-9a-f]{2}){5}$/.test(hex) || byMac.has(hex.replaceAll('-', ':'))) break;
-        const s = stranger(hex.replaceAll('-', ':'), r);
-        const q = r.query;
-        s.report = {
-          ...(q.uuid ? { uuid: q.uuid } : {}),
-          ...(q.serial ? { serial: q.serial } : {}),
-          ...(q.manufacturer ? { manufacturer: q.manufacturer } : {}),
-          ...(q.product ? { product: q.product } : {}),
-          ...(q.platform ? { platform: q.platform } : {}),
-        };
-        break;
-      }
+      case 'event':
+        return this.event(k, r);
+      case 'discover':
+        return this.discover(r);
     }
   }
-  const nodes = logs.map((l) => summarize(model.site, l, loopWindow));
-  const unknown = [...strangers.values()]
-    .sort((a, b) => a.first - b.first || (a.mac < b.mac ? -1 : 1))
-    .map((s) => ({
-      site: model.site,
-      mac: s.mac,
-      first: iso(s.first),
-      last: iso(s.last),
-      requests: s.requests,
-      ips: [...s.ips].sort(),
-      ...(s.report ? { report: s.report } : {}),
-      ...(s.joined ? { joined: s.joined } : {}),
-    }));
-  return { nodes, unknown, verifyRequests };
+
+  /** A boot script: a node's (or its keyed stub), or a stranger's 404. */
+  private script(k: Extract<Kind, { kind: 'script' }>, r: LogRequest): void {
+    const l = this.byMac.get(k.mac);
+    if (!l) {
+      if (r.status === 404) this.stranger(k.mac, r);
+      return;
+    }
+    if (k.stub) {
+      // The stub boots nothing: this NIC's DHCP answer was not its per-MAC one.
+      l.problems.push(
+        `${iso(r.time)} from ${r.ip}: ${k.mac} fetched the stub at its plain script name, not its keyed script: another DHCP server answered it, or the DHCP config predates nginx.file_key`,
+      );
+      return;
+    }
+    l.fetch('script', r);
+    if (r.status < 400) {
+      l.lastScript = { r, mac: k.mac };
+      this.byIp.set(r.ip, l);
+    }
+  }
+
+  /** An install event: a node's (kept, and judged by its address) or an unknown machine's join. */
+  private event(k: Extract<Kind, { kind: 'event' }>, r: LogRequest): void {
+    if (r.status >= 400) return;
+    const mac = r.query.mac?.toLowerCase();
+    if (k.host === UNKNOWN_EVENT_HOST) {
+      if (mac && /^([0-9a-f]{2}:){5}[0-9a-f]{2}$/.test(mac) && addressAllowed(r.ip, this.pool)) {
+        this.stranger(mac, r).joined = { host: r.query.host ?? '', event: k.event, time: iso(r.time) };
+      }
+      return;
+    }
+    const l = this.byHost.get(k.host);
+    if (!l) return;
+    const accepted = addressAllowed(r.ip, l.allow);
+    l.events.push({ event: k.event, time: iso(r.time), ip: r.ip, ...(mac ? { mac } : {}), accepted, at: r.time });
+    if (!accepted)
+      l.problems.push(
+        `${k.event} event ${iso(r.time)} from ${r.ip}, which is not the node's address: ignored (a forged or misrouted report?)`,
+      );
+    else if (k.event === 'STARTED') l.starts.push(r.time);
+  }
+
+  /** What an unknown machine reported of itself (`harvgen-discover`). */
+  private discover(r: LogRequest): void {
+    const hex = r.query.mac?.toLowerCase() ?? '';
+    if (!/^[0-9a-f]{2}(-[0-9a-f]{2}){5}$/.test(hex) || this.byMac.has(hex.replaceAll('-', ':'))) return;
+    const q = r.query;
+    this.stranger(hex.replaceAll('-', ':'), r).report = {
+      ...(q.uuid ? { uuid: q.uuid } : {}),
+      ...(q.serial ? { serial: q.serial } : {}),
+      ...(q.manufacturer ? { manufacturer: q.manufacturer } : {}),
+      ...(q.product ? { product: q.product } : {}),
+      ...(q.platform ? { platform: q.platform } : {}),
+    };
+  }
+
+  /** The stranger of `mac`, with this request counted. */
+  private stranger(mac: string, r: LogRequest): Stranger {
+    const s: Stranger = this.strangers.get(mac) ?? { mac, first: r.time, last: r.time, requests: 0, ips: new Set<string>() };
+    s.last = r.time;
+    s.requests++;
+    s.ips.add(r.ip);
+    this.strangers.set(mac, s);
+    return s;
+  }
+
+  /** The unknown machines, first seen first. */
+  unknownMachines(): UnknownMachine[] {
+    return [...this.strangers.values()]
+      .sort((a, b) => a.first - b.first || (a.mac < b.mac ? -1 : 1))
+      .map((s) => ({
+        site: this.model.site,
+        mac: s.mac,
+        first: iso(s.first),
+        last: iso(s.last),
+        requests: s.requests,
+        ips: [...s.ips].sort(),
+        ...(s.report ? { report: s.report } : {}),
+        ...(s.joined ? { joined: s.joined } : {}),
+      }));
+  }
 }
 
 function summarize(site: string, l: NodeLog, loopWindow: number): NodeStatus {
