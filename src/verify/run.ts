@@ -139,33 +139,10 @@ export class Run {
     r: Fetched,
     published: Map<string, { text: string; sums: Map<string, string> }>,
     t: { refused: string[] },
-  ): Omit<Diagnostic, 'file'>[] {
+  ): Finding[] {
     const e = c.expect;
-    const drift = (message: string, hint: string) => ({ code: 'VERIFY_DRIFT', severity: 'error' as const, message, hint });
-    const exposed = (message: string, hint: string) => ({ code: 'VERIFY_EXPOSED', severity: 'error' as const, message, hint });
-    const redirect = r.status >= 300 && r.status < 400;
-    if (e.kind === 'refused') {
-      if (r.status === 403 || r.status === 404 || r.status === 400) return [];
-      if (r.status >= 200 && r.status < 400) {
-        const listing = r.status === 200 && /<title>\s*Index of|<h1>\s*Index of/i.test(r.head.toString('latin1'));
-        const what = listing ? 'a directory listing' : redirect ? `a redirect (${r.status}) to ${r.location ?? '?'}` : `status ${r.status}`;
-        return [
-          exposed(
-            `${e.what} is answered with ${what}; it must be 403 or 404`,
-            listing
-              ? 'Turn autoindex off; serve the tree only through the generated locations (nginx/harvgen.conf or nginx/locations.conf), with `location / { return 404; }`.'
-              : 'Serve the tree only through the generated locations, ending in `location / { return 404; }`; do not copy other files into the served directories.',
-          ),
-        ];
-      }
-      return [
-        drift(
-          `${e.what} answered ${r.status}; expected 403 or 404`,
-          'Look at the server (its error log): it should refuse this path plainly.',
-        ),
-      ];
-    }
-    if (redirect)
+    if (e.kind === 'refused') return judgeRefused(e, r);
+    if (r.status >= 300 && r.status < 400)
       return [
         drift(
           `redirects (${r.status}) to ${r.location ?? '(no Location)'}; iPXE, UEFI HTTP boot and the installer do not follow redirects`,
@@ -177,17 +154,7 @@ export class Run {
         t.refused.push(c.url);
         return [];
       }
-      return [
-        r.status === 200
-          ? exposed(
-              `is served to ${r.localAddress ?? 'verify'}, which its access rules leave out (it may be fetched from ${e.allow.join(', ')} only)`,
-              "Deploy the generated nginx config (its allow/deny rules); behind a proxy or NAT, pass the client's address (set_real_ip_from/real_ip_header).",
-            )
-          : drift(
-              `answered ${r.status}; expected 403 (verify's address ${r.localAddress ?? '?'} is not among ${e.allow.join(', ')})`,
-              'Deploy the generated nginx config.',
-            ),
-      ];
+      return judgeOutsideAllow(e.allow, r);
     }
     if (r.status !== 200)
       return [
@@ -198,66 +165,123 @@ export class Run {
             : 'Run artifacts/fetch.sh on the server; it downloads and verifies the release files.',
         ),
       ];
-    if (e.kind === 'served') {
-      const out: Omit<Diagnostic, 'file'>[] = [];
-      if (r.size !== e.size || r.digest !== e.sha256)
-        out.push(
-          drift(
-            `differs from the deploy tree's ${e.path} (${r.size} bytes, sha256 ${r.digest.slice(0, 12)}…; built: ${e.size} bytes, ${e.sha256.slice(0, 12)}…): a stale copy or an edit on the server`,
-            'Copy the deploy tree to the server again (`rsync -a --delete deploy/<site>/ <server>:<nginx.root>/`); edit the inventory, never the served files.',
-          ),
-        );
-      const want = CONTENT_TYPES[e.type];
-      if (!sameType(r.contentType, want))
-        out.push(
-          drift(
-            `is served as Content-Type ${r.contentType ?? '(none)'}; the generated nginx config sends ${want}`,
-            'Use the generated nginx locations as they are (their `types { }`/`default_type`/`charset` lines decide the type).',
-          ),
-        );
-      return out;
-    }
-    if (e.kind === 'sums') {
-      const p = published.get(e.sums);
-      if (p === undefined) return [];
-      const served = parseSums(r.head.toString('utf8'));
-      const same = served.size === p.sums.size && [...p.sums].every(([name, hex]) => served.get(name) === hex);
-      return same
-        ? []
-        : [
-            drift(
-              `is not the release's published SHA-512 list (${e.sums})`,
-              'Run artifacts/fetch.sh on the server again: it downloads the list and the files and checks them.',
-            ),
-          ];
-    }
-    // A release file.
-    const out: Omit<Diagnostic, 'file'>[] = [];
-    if (r.contentLength !== undefined && r.contentLength !== r.size)
-      out.push(
-        drift(`sent ${r.size} bytes of the ${r.contentLength} it announced`, 'Check the file on the server; run artifacts/fetch.sh again.'),
-      );
-    if (r.size === 0) out.push(drift('is empty', 'Run artifacts/fetch.sh on the server again.'));
-    const p = published.get(e.sums);
-    const want = p?.sums.get(e.name);
-    if (p !== undefined && want === undefined && !/-shim-/.test(e.name))
-      out.push(drift(`${e.name} is not in the release's published SHA-512 list ${e.sums}`, 'Check the release version and the file name.'));
-    if (want !== undefined && want !== r.digest)
-      out.push(
-        drift(
-          `SHA-512 differs from the release's published list ${e.sums} (${r.size} bytes): a corrupt, truncated or different file`,
-          'Delete it on the server and run artifacts/fetch.sh again (it keeps files it already has).',
-        ),
-      );
-    if (!sameType(r.contentType, CONTENT_TYPES.binary))
-      out.push(
-        drift(
-          `is served as Content-Type ${r.contentType ?? '(none)'}; the generated nginx config sends ${CONTENT_TYPES.binary}`,
-          'Use the generated nginx locations as they are.',
-        ),
-      );
-    return out;
+    if (e.kind === 'served') return judgeServed(e, r);
+    if (e.kind === 'sums') return judgeSums(e, r, published);
+    return judgeRelease(e, r, published);
   }
+}
+
+/** What one answer shows wrong, without the file (the caller adds it). */
+type Finding = Omit<Diagnostic, 'file'>;
+/** What a check expects, by kind. */
+type Expect<K extends Check['expect']['kind']> = Extract<Check['expect'], { kind: K }>;
+
+/** The server does not serve what the deploy tree holds. */
+const drift = (message: string, hint: string): Finding => ({ code: 'VERIFY_DRIFT', severity: 'error', message, hint });
+/** The server serves what it must not. */
+const exposed = (message: string, hint: string): Finding => ({ code: 'VERIFY_EXPOSED', severity: 'error', message, hint });
+
+/** A path the server must refuse (403 or 404): a listing, a redirect or a file served is exposed. */
+function judgeRefused(e: Expect<'refused'>, r: Fetched): Finding[] {
+  if (r.status === 403 || r.status === 404 || r.status === 400) return [];
+  if (r.status < 200 || r.status >= 400)
+    return [
+      drift(
+        `${e.what} answered ${r.status}; expected 403 or 404`,
+        'Look at the server (its error log): it should refuse this path plainly.',
+      ),
+    ];
+  const redirect = r.status >= 300;
+  const listing = r.status === 200 && /<title>\s*Index of|<h1>\s*Index of/i.test(r.head.toString('latin1'));
+  const what = listing ? 'a directory listing' : redirect ? `a redirect (${r.status}) to ${r.location ?? '?'}` : `status ${r.status}`;
+  return [
+    exposed(
+      `${e.what} is answered with ${what}; it must be 403 or 404`,
+      listing
+        ? 'Turn autoindex off; serve the tree only through the generated locations (nginx/harvgen.conf or nginx/locations.conf), with `location / { return 404; }`.'
+        : 'Serve the tree only through the generated locations, ending in `location / { return 404; }`; do not copy other files into the served directories.',
+    ),
+  ];
+}
+
+/** A node's file asked for from an address its access rules leave out: anything but 403 is wrong. */
+function judgeOutsideAllow(allow: readonly string[], r: Fetched): Finding[] {
+  return [
+    r.status === 200
+      ? exposed(
+          `is served to ${r.localAddress ?? 'verify'}, which its access rules leave out (it may be fetched from ${allow.join(', ')} only)`,
+          "Deploy the generated nginx config (its allow/deny rules); behind a proxy or NAT, pass the client's address (set_real_ip_from/real_ip_header).",
+        )
+      : drift(
+          `answered ${r.status}; expected 403 (verify's address ${r.localAddress ?? '?'} is not among ${allow.join(', ')})`,
+          'Deploy the generated nginx config.',
+        ),
+  ];
+}
+
+/** A file of the deploy tree: its bytes and its Content-Type. */
+function judgeServed(e: Expect<'served'>, r: Fetched): Finding[] {
+  const out: Finding[] = [];
+  if (r.size !== e.size || r.digest !== e.sha256)
+    out.push(
+      drift(
+        `differs from the deploy tree's ${e.path} (${r.size} bytes, sha256 ${r.digest.slice(0, 12)}…; built: ${e.size} bytes, ${e.sha256.slice(0, 12)}…): a stale copy or an edit on the server`,
+        'Copy the deploy tree to the server again (`rsync -a --delete deploy/<site>/ <server>:<nginx.root>/`); edit the inventory, never the served files.',
+      ),
+    );
+  const want = CONTENT_TYPES[e.type];
+  if (!sameType(r.contentType, want))
+    out.push(
+      drift(
+        `is served as Content-Type ${r.contentType ?? '(none)'}; the generated nginx config sends ${want}`,
+        'Use the generated nginx locations as they are (their `types { }`/`default_type`/`charset` lines decide the type).',
+      ),
+    );
+  return out;
+}
+
+/** A release's SHA-512 list: the one the release published. */
+function judgeSums(e: Expect<'sums'>, r: Fetched, published: Map<string, { text: string; sums: Map<string, string> }>): Finding[] {
+  const p = published.get(e.sums);
+  if (p === undefined) return [];
+  const served = parseSums(r.head.toString('utf8'));
+  const same = served.size === p.sums.size && [...p.sums].every(([name, hex]) => served.get(name) === hex);
+  if (same) return [];
+  return [
+    drift(
+      `is not the release's published SHA-512 list (${e.sums})`,
+      'Run artifacts/fetch.sh on the server again: it downloads the list and the files and checks them.',
+    ),
+  ];
+}
+
+/** A release file: whole, in the release's SHA-512 list, served as bytes. */
+function judgeRelease(e: Expect<'release'>, r: Fetched, published: Map<string, { text: string; sums: Map<string, string> }>): Finding[] {
+  const out: Finding[] = [];
+  if (r.contentLength !== undefined && r.contentLength !== r.size)
+    out.push(
+      drift(`sent ${r.size} bytes of the ${r.contentLength} it announced`, 'Check the file on the server; run artifacts/fetch.sh again.'),
+    );
+  if (r.size === 0) out.push(drift('is empty', 'Run artifacts/fetch.sh on the server again.'));
+  const p = published.get(e.sums);
+  const want = p?.sums.get(e.name);
+  if (p !== undefined && want === undefined && !/-shim-/.test(e.name))
+    out.push(drift(`${e.name} is not in the release's published SHA-512 list ${e.sums}`, 'Check the release version and the file name.'));
+  if (want !== undefined && want !== r.digest)
+    out.push(
+      drift(
+        `SHA-512 differs from the release's published list ${e.sums} (${r.size} bytes): a corrupt, truncated or different file`,
+        'Delete it on the server and run artifacts/fetch.sh again (it keeps files it already has).',
+      ),
+    );
+  if (!sameType(r.contentType, CONTENT_TYPES.binary))
+    out.push(
+      drift(
+        `is served as Content-Type ${r.contentType ?? '(none)'}; the generated nginx config sends ${CONTENT_TYPES.binary}`,
+        'Use the generated nginx locations as they are.',
+      ),
+    );
+  return out;
 }
 
 /** Served files first (the entry script first of all), then refusals, then release files. */
