@@ -195,8 +195,12 @@ function outsideNetworkHint({ input, gw, start, end }: AddressFacts, net: Ipv4Ne
 }
 
 /** A static node's gateway lies in the subnet its IP and prefix make. */
-function checkStaticGateway({ report }: AddressFacts, node: ResolvedNode, name: string, ip: number): void {
+function checkStaticGateway({ net, gw, report }: AddressFacts, node: ResolvedNode, name: string, ip: number): void {
   if (node.method !== 'static') return;
+  // A gateway taken from `network.gateway` that the network rule already reports (not a host
+  // of `network.cidr`) would be reported again for every static node.
+  const siteGatewayReported = net !== undefined && gw !== undefined && (!inNetwork(gw, net) || gw === net.address || gw === net.broadcast);
+  if (!node.sources.gateway && siteGatewayReported) return;
   const gwNode = parseIpv4(node.gateway);
   const mask = prefixToMask(node.prefix);
   if (gwNode === undefined || (gwNode & mask) >>> 0 === (ip & mask) >>> 0) return;
