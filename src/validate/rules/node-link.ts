@@ -5,7 +5,7 @@ import type { HarvesterNode } from '../../model/types.ts';
 import { normalizeMac } from '../../util/mac.ts';
 import type { Rule, RuleContext } from '../rule.ts';
 
-/** MTU 576-9000 and VLAN 1-4094 (the installer only checks MTU for static nodes; harvgen always does). */
+/** MTU 576-9000 and VLAN 1-4094 (the installer only checks MTU for static nodes; harvgen always does); the boot MAC in the management bond. */
 export const nodeLinkRule: Rule = {
   name: 'node-link',
   codes: ['NODE_MTU_RANGE', 'NODE_VLAN_RANGE', 'NODE_VLAN_NAME_TOO_LONG', 'NODE_BOOT_MAC_NOT_BONDED'],
