@@ -7,6 +7,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { parse, stringify } from 'yaml';
 import { check, compileSite } from '../src/index.ts';
+import { KNOWN_RELEASES } from '../src/harvester/releases.ts';
 import { exampleSite } from './helpers/example.ts';
 import { tempDir } from './helpers/tmp.ts';
 
@@ -75,6 +76,36 @@ test("rules follow each node's release: a key too new for the node, BIOS on v1.8
     unknown.diagnostics.some((d) => d.code === 'HARVESTER_VERSION_UNSUPPORTED' && d.path === 'nodes[2].harvester_version'),
     JSON.stringify(unknown.diagnostics),
   );
+});
+
+test("an unsupported release, the site's or a node's, names the newest release harvgen knows in its hint", async () => {
+  const newest = KNOWN_RELEASES[KNOWN_RELEASES.length - 1]!.version;
+  const cases: [string, string][] = [
+    ['v1.1.0', 'nodes[2].harvester_version'],
+    ['v9.9.9', 'nodes[2].harvester_version'],
+  ];
+  for (const [v, path] of cases) {
+    const r = await check({ sites: [site(v)] });
+    const d = r.diagnostics.find((x) => x.code === 'HARVESTER_VERSION_UNSUPPORTED' && x.path === path);
+    assert.ok(d?.hint?.includes(newest), `${v}: ${JSON.stringify(r.diagnostics)}`);
+  }
+  for (const v of ['v1.0.3', 'v2.0.0']) {
+    const r = await check({ sites: [site('v1.5.0', (doc) => void (doc.harvester = { ...doc.harvester, version: v }))] });
+    const d = r.diagnostics.find((x) => x.code === 'HARVESTER_VERSION_UNSUPPORTED' && x.path === 'harvester.version');
+    assert.ok(d?.hint?.includes(newest), `${v}: ${JSON.stringify(r.diagnostics)}`);
+  }
+});
+
+test('a release written without its v says to add the v, at the version', async () => {
+  const node = await check({ sites: [site('1.5.0')] });
+  const d = node.diagnostics.find((x) => x.path === 'nodes[2].harvester_version');
+  assert.is(d?.code, 'SCHEMA_PATTERN', JSON.stringify(node.diagnostics));
+  assert.match(d!.message, /has no leading `v`/);
+  assert.match(d!.hint!, /^Add the v: `harvester_version: v1\.5\.0`/);
+  const siteLevel = await check({ sites: [site('v1.5.0', (doc) => void (doc.harvester = { ...doc.harvester, version: '1.4.1' }))] });
+  const s = siteLevel.diagnostics.find((x) => x.path === 'harvester.version');
+  assert.match(s?.hint ?? '', /^Add the v: `version: v1\.4\.1`/, JSON.stringify(siteLevel.diagnostics));
+  assert.ok(s!.line !== undefined && s!.col !== undefined);
 });
 
 test('a node on another release needs an artifacts URL that names the site release (HARVESTER_ARTIFACTS_NO_VERSION)', async () => {

@@ -128,6 +128,11 @@ export const CODES = {
   NODE_VLAN_RANGE: c('error', 'invalid', 'The VLAN ID is outside 1-4094.'),
   NODE_VLAN_NAME_TOO_LONG: c('error', 'invalid', 'The tagged interface name `<nic>.<vlan>` is longer than the 15 characters Linux allows.'),
   NODE_NIC_EMPTY: c('error', 'invalid', 'An interface has neither `name` nor `mac`.'),
+  NODE_BOOT_MAC_NOT_BONDED: c(
+    'warning',
+    'invalid',
+    "A Harvester node's boot MAC is the MAC of none of its `interfaces` (the management bond), all of which name a MAC: the installed node does not use the NIC it booted from, and its DHCP reservation is not on the bond.",
+  ),
   NODE_SETTING_IGNORED: c(
     'warning',
     'invalid',

@@ -32,11 +32,26 @@ export function validateLayers(layers: Layers, locate: Locator): Diagnostic[] {
   return out;
 }
 
+/** Where a diagnostic about an inventory path goes: the path and its file position. */
+type At = (path: InventoryPath) => Pick<Diagnostic, 'path' | 'file' | 'line' | 'col'>;
+
 /** Every `profile:` reference names an existing profile, and no chain of profiles loops or runs longer than MAX_PROFILE_CHAIN. */
 export function checkProfileRefs(input: SiteInput, layers: Layers, locate: Locator): Diagnostic[] {
   const names = Object.keys(layers.profiles).sort();
+  const at: At = (path) => ({ path: formatPath(path), ...(locate(path) ?? {}) });
+  const next = (p: string): string | undefined => {
+    const n: unknown = layers.profiles[p]!.profile;
+    return typeof n === 'string' && n in layers.profiles ? n : undefined;
+  };
+  const out = unknownProfiles(input, layers, { names, at });
+  const { length, cycles } = chainLengths(names, next, at);
+  out.push(...cycles, ...tooLongChains(names, next, { length, at }));
+  return out;
+}
+
+/** Every `profile:` (of a node, `defaults:`, the repo defaults or a profile) that names no profile, with a "did you mean". */
+function unknownProfiles(input: SiteInput, layers: Layers, { names, at }: { names: readonly string[]; at: At }): Diagnostic[] {
   const out: Diagnostic[] = [];
-  const at = (path: InventoryPath) => ({ path: formatPath(path), ...(locate(path) ?? {}) });
   const refs: [InventoryPath, unknown][] = [
     ...(input.nodes ?? []).map((n, i): [InventoryPath, unknown] => [['nodes', i, 'profile'], n.profile]),
     [['defaults', 'profile'], input.defaults?.profile],
@@ -60,15 +75,23 @@ export function checkProfileRefs(input: SiteInput, layers: Layers, locate: Locat
       ...at(path),
     });
   }
-  // Following `profile:` from each profile, once: every profile has at most one next, so each is
-  // walked once (linear in the number of profiles). A walk that comes back to a profile of its
-  // own path is a cycle; a walk that meets a finished profile adds its known length.
-  const next = (p: string): string | undefined => {
-    const n: unknown = layers.profiles[p]!.profile;
-    return typeof n === 'string' && n in layers.profiles ? n : undefined;
-  };
-  /** Profiles in the chain from a profile on (itself included); Infinity when it ends in a loop. */
+  return out;
+}
+
+/**
+ * Profiles in the chain from each profile on (itself included; Infinity when it ends in a loop),
+ * and each loop reported once. Following `profile:` from each profile, once: every profile has at
+ * most one next, so each is walked once (linear in the number of profiles). A walk that comes
+ * back to a profile of its own path is a cycle; a walk that meets a finished profile adds its
+ * known length.
+ */
+function chainLengths(
+  names: readonly string[],
+  next: (p: string) => string | undefined,
+  at: At,
+): { length: Map<string, number>; cycles: Diagnostic[] } {
   const length = new Map<string, number>();
+  const cycles: Diagnostic[] = [];
   for (const start of names) {
     if (length.has(start)) continue;
     const path: string[] = [];
@@ -86,7 +109,7 @@ export function checkProfileRefs(input: SiteInput, layers: Layers, locate: Locat
       const first = members.reduce((a, b) => (b < a ? b : a));
       const from = members.indexOf(first);
       const loop = [...members.slice(from), ...members.slice(0, from), first];
-      out.push({
+      cycles.push({
         code: 'NODE_PROFILE_CYCLE',
         severity: 'error',
         message: `profiles name each other in a loop: ${loop.join(' -> ')}`,
@@ -96,9 +119,20 @@ export function checkProfileRefs(input: SiteInput, layers: Layers, locate: Locat
     }
     for (let i = path.length - 1; i >= 0; i--) length.set(path[i]!, (tail = tail + 1));
   }
-  // Too long a chain: reported at the `profile:` that adds the level past the limit, counted from
-  // where chains start (a profile no other profile names; a node, `defaults:` or the repo
-  // defaults may name a profile further down, which makes a shorter chain of the same profiles).
+  return { length, cycles };
+}
+
+/**
+ * Too long a chain: reported at the `profile:` that adds the level past the limit, counted from
+ * where chains start (a profile no other profile names; a node, `defaults:` or the repo defaults
+ * may name a profile further down, which makes a shorter chain of the same profiles).
+ */
+function tooLongChains(
+  names: readonly string[],
+  next: (p: string) => string | undefined,
+  { length, at }: { length: ReadonlyMap<string, number>; at: At },
+): Diagnostic[] {
+  const out: Diagnostic[] = [];
   const named = new Set(names.map(next).filter((n) => n !== undefined));
   const reportedAt = new Set<string>();
   for (const head of names) {

@@ -6,6 +6,7 @@ import layerSchema from '../../schema/layer.schema.json' with { type: 'json' };
 import type { Diagnostic } from '../diagnostics/types.ts';
 import { writtenText, type Locator, type LocateTarget } from '../load/index.ts';
 import { closest } from '../util/suggest.ts';
+import { newestOfLine, newestRelease } from '../harvester/releases.ts';
 import { formatPath, type InventoryPath, pointerToPath } from '../util/paths.ts';
 import { explainValue, VALUE_KINDS, type ValueKindName } from '../util/value-kinds.ts';
 
@@ -40,66 +41,95 @@ export function validateShape(input: unknown, locate: Locator, kind: 'site' | 'l
   return out;
 }
 
+/** What every keyword's diagnostic is built from: where the error is and how to make one there. */
+interface ErrorSite {
+  readonly e: ErrorObject;
+  readonly path: InventoryPath;
+  readonly where: string;
+  readonly parent: { description?: string; properties?: Record<string, unknown>; [VALUE_KEYWORD]?: ValueKindName } | undefined;
+  readonly locate: Locator;
+  readonly make: (code: string, message: string, hint: string | undefined, at: InventoryPath, target?: LocateTarget) => Diagnostic;
+}
+
+/** One ajv error as a positioned diagnostic (undefined when another error already says it). */
 function toDiagnostic(e: ErrorObject, input: unknown, locate: Locator): Diagnostic | undefined {
+  const site = errorSite(e, input, locate);
+  return valueKindDiagnostic(site) ?? versionDiagnostic(site) ?? keywordDiagnostic(site);
+}
+
+/** Locate the error's instance path and bind a diagnostic factory to it. */
+function errorSite(e: ErrorObject, input: unknown, locate: Locator): ErrorSite {
   const path = pointerToPath(e.instancePath, input);
-  const parent = e.parentSchema as
-    { description?: string; properties?: Record<string, unknown>; [VALUE_KEYWORD]?: ValueKindName } | undefined;
-  const where = formatPath(path);
+  const parent = e.parentSchema as ErrorSite['parent'];
   const make = (code: string, message: string, hint: string | undefined, at: InventoryPath, target: LocateTarget = 'value'): Diagnostic => {
     const loc = locate(at, target);
     return { code, severity: 'error', message, ...(hint ? { hint } : {}), path: formatPath(at), ...(loc ?? {}) };
   };
+  return { e, path, where: formatPath(path), parent, locate, make };
+}
+
+/** A value that would land in a generated file: say exactly what is wrong and what is allowed. */
+function valueKindDiagnostic({ e, parent, where, path, make }: ErrorSite): Diagnostic | undefined {
   const kind = parent?.[VALUE_KEYWORD];
-  if (kind && typeof e.data === 'string' && (e.keyword === 'pattern' || e.keyword === 'maxLength')) {
-    // A value that would land in a generated file: say exactly what is wrong and what is allowed.
-    const k = VALUE_KINDS[kind];
+  if (!kind || typeof e.data !== 'string' || (e.keyword !== 'pattern' && e.keyword !== 'maxLength')) return undefined;
+  const k = VALUE_KINDS[kind];
+  return make(
+    'SCHEMA_PATTERN',
+    `${where} ${explainValue(kind, e.data)}: ${describe(e.data)}`,
+    `Write ${k.form}, e.g. \`${k.example}\`.`,
+    path,
+  );
+}
+
+/** Whether `path` holds a Harvester release (`harvester.version`, or a node's `harvester_version`). */
+function isVersionPath(path: InventoryPath): boolean {
+  const last = path[path.length - 1];
+  return last === 'harvester_version' || (last === 'version' && path[path.length - 2] === 'harvester');
+}
+
+/**
+ * A Harvester release in the wrong form, with the fix for the usual slips: `1.5.1` (no v),
+ * `V1.5.1`, `v1.5` (no patch; unquoted `1.5` is even a YAML number).
+ */
+function versionDiagnostic({ e, where, path, make }: ErrorSite): Diagnostic | undefined {
+  if (!isVersionPath(path) || (e.keyword !== 'pattern' && e.keyword !== 'type')) return undefined;
+  if (typeof e.data !== 'string' && typeof e.data !== 'number') return undefined;
+  const text = String(e.data).trim();
+  const key = path[path.length - 1];
+  const full = /^[vV]?(\d+)\.(\d+)\.(\d+)(-rc\d+)?$/.exec(text);
+  if (full) {
+    const fixed = `v${text.replace(/^[vV]/, '')}`;
     return make(
-      'SCHEMA_PATTERN',
-      `${where} ${explainValue(kind, e.data)}: ${describe(e.data)}`,
-      `Write ${k.form}, e.g. \`${k.example}\`.`,
+      e.keyword === 'type' ? 'SCHEMA_TYPE' : 'SCHEMA_PATTERN',
+      `${where} ${JSON.stringify(text)} ${text.startsWith('V') ? 'starts with a capital V' : 'has no leading `v`'}: Harvester releases are tagged \`v<major>.<minor>.<patch>\``,
+      `${text.startsWith('V') ? 'Write the v in lowercase' : 'Add the v'}: \`${key}: ${fixed}\`.`,
       path,
     );
   }
+  const line = /^[vV]?(\d+)\.(\d+)$/.exec(text);
+  const newest = line ? newestOfLine({ raw: text, major: Number(line[1]), minor: Number(line[2]), patch: 0 }) : undefined;
+  return make(
+    e.keyword === 'type' ? 'SCHEMA_TYPE' : 'SCHEMA_PATTERN',
+    `${where} ${typeof e.data === 'number' ? `is the YAML number ${text},` : `${JSON.stringify(text)} is`} not a Harvester release tag \`v<major>.<minor>.<patch>\``,
+    line
+      ? `Write the whole release, patch number included${newest ? `: the newest ${line[1]}.${line[2]} release harvgen knows is \`${key}: ${newest}\`` : ''} (newest of all: ${newestRelease()}).`
+      : `Write a release tag such as \`${key}: ${newestRelease()}\` (the newest harvgen knows).`,
+    path,
+  );
+}
+
+/** The diagnostic of each remaining ajv keyword. */
+function keywordDiagnostic(site: ErrorSite): Diagnostic | undefined {
+  const { e, parent, where, path, make } = site;
   switch (e.keyword) {
-    case 'additionalProperties': {
-      const key = String((e.params as { additionalProperty: string }).additionalProperty);
-      const allowed = Object.keys(parent?.properties ?? {});
-      const guess = closest(key, allowed);
-      const at = [...path, key];
-      return make(
-        'SCHEMA_UNKNOWN_KEY',
-        `unknown key "${key}" in ${where}${guess ? `; did you mean "${guess}"?` : ''}`,
-        guess ? `Rename it to "${guess}".` : `Allowed keys here: ${allowed.join(', ')}.`,
-        at,
-        'key',
-      );
-    }
-    case 'required': {
-      const key = String((e.params as { missingProperty: string }).missingProperty);
-      const desc = (parent?.properties?.[key] as { description?: string } | undefined)?.description;
-      return make(
-        'SCHEMA_REQUIRED',
-        `missing required key "${key}" in ${where}`,
-        desc ? `Add \`${key}:\`. ${desc}` : `Add \`${key}:\`.`,
-        path,
-        path.length ? 'key' : 'value',
-      );
-    }
-    case 'type': {
-      const want = String((e.params as { type: string | string[] }).type);
-      const hint = macHint(path, e.data, locate) ?? colonHint(want, e.data, Object.keys(parent?.properties ?? {}));
-      return make('SCHEMA_TYPE', `${where} must be ${article(want)}, got ${describe(e.data)}`, hint ?? parent?.description, path);
-    }
-    case 'enum': {
-      const allowed = (e.params as { allowedValues: unknown[] }).allowedValues.map(String);
-      const guess = typeof e.data === 'string' ? closest(e.data, allowed) : undefined;
-      return make(
-        'SCHEMA_ENUM',
-        `${where} is ${JSON.stringify(e.data)}, which is not one of: ${allowed.join(', ')}${guess ? `; did you mean "${guess}"?` : ''}`,
-        parent?.description,
-        path,
-      );
-    }
+    case 'additionalProperties':
+      return unknownKeyDiagnostic(site);
+    case 'required':
+      return missingKeyDiagnostic(site);
+    case 'type':
+      return wrongTypeDiagnostic(site);
+    case 'enum':
+      return enumDiagnostic(site);
     case 'pattern':
       return make('SCHEMA_PATTERN', `${where} has the wrong form: ${JSON.stringify(e.data)}`, parent?.description, path);
     case 'minimum':
@@ -120,6 +150,52 @@ function toDiagnostic(e: ErrorObject, input: unknown, locate: Locator): Diagnost
     default:
       return make('SCHEMA_INVALID', `${where} ${e.message ?? 'is invalid'}`, parent?.description, path);
   }
+}
+
+/** A key the schema does not allow, at the key, with the closest allowed key. */
+function unknownKeyDiagnostic({ e, parent, where, path, make }: ErrorSite): Diagnostic {
+  const key = String((e.params as { additionalProperty: string }).additionalProperty);
+  const allowed = Object.keys(parent?.properties ?? {});
+  const guess = closest(key, allowed);
+  return make(
+    'SCHEMA_UNKNOWN_KEY',
+    `unknown key "${key}" in ${where}${guess ? `; did you mean "${guess}"?` : ''}`,
+    guess ? `Rename it to "${guess}".` : `Allowed keys here: ${allowed.join(', ')}.`,
+    [...path, key],
+    'key',
+  );
+}
+
+/** A missing key, at the parent map, with what the key is for. */
+function missingKeyDiagnostic({ e, parent, where, path, make }: ErrorSite): Diagnostic {
+  const key = String((e.params as { missingProperty: string }).missingProperty);
+  const desc = (parent?.properties?.[key] as { description?: string } | undefined)?.description;
+  return make(
+    'SCHEMA_REQUIRED',
+    `missing required key "${key}" in ${where}`,
+    desc ? `Add \`${key}:\`. ${desc}` : `Add \`${key}:\`.`,
+    path,
+    path.length ? 'key' : 'value',
+  );
+}
+
+/** A value of the wrong type, with the YAML reading that most likely caused it. */
+function wrongTypeDiagnostic({ e, parent, where, path, locate, make }: ErrorSite): Diagnostic {
+  const want = String((e.params as { type: string | string[] }).type);
+  const hint = macHint(path, e.data, locate) ?? colonHint(want, e.data, Object.keys(parent?.properties ?? {}));
+  return make('SCHEMA_TYPE', `${where} must be ${article(want)}, got ${describe(e.data)}`, hint ?? parent?.description, path);
+}
+
+/** A value outside an enum, with the closest allowed value. */
+function enumDiagnostic({ e, parent, where, path, make }: ErrorSite): Diagnostic {
+  const allowed = (e.params as { allowedValues: unknown[] }).allowedValues.map(String);
+  const guess = typeof e.data === 'string' ? closest(e.data, allowed) : undefined;
+  return make(
+    'SCHEMA_ENUM',
+    `${where} is ${JSON.stringify(e.data)}, which is not one of: ${allowed.join(', ')}${guess ? `; did you mean "${guess}"?` : ''}`,
+    parent?.description,
+    path,
+  );
 }
 
 /** Keys whose value is a MAC address (`macs` holds a list of them). */

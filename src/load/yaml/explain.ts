@@ -16,6 +16,20 @@ import { lastBefore, unclosedTokens, type Unclosed } from './unclosed.ts';
 /** Makes a diagnostic in the file at an offset (to an end offset): parse.ts's `err`. */
 export type ErrAt = (code: string, message: string, hint: string, offset?: number, end?: number) => Diagnostic;
 
+/** What explaining one file's errors needs: its text and lines, positions, and the diagnostics made so far. */
+interface Explainer {
+  readonly text: string;
+  readonly lines: readonly string[];
+  readonly lineCounter: LineCounter;
+  readonly firsts: ReadonlyMap<YAMLError, FirstKey>;
+  readonly errAt: ErrAt;
+  /** The diagnostics that explain an error (the others carry the library's own words). */
+  readonly explained: WeakSet<Diagnostic>;
+  /** Computed on first use: the layout anomalies and the unclosed quotes and brackets. */
+  anomalies?: Anomaly[];
+  open?: Unclosed[];
+}
+
 /**
  * The library's errors of one file as diagnostics in plain words, at most one a line and none for
  * what only follows from an earlier mistake; `firsts` gives the first of each duplicate key (scan.ts).
@@ -28,24 +42,13 @@ export function explainYamlErrors(
   errAt: ErrAt,
 ): Diagnostic[] {
   const lines = text.split('\n').map((l) => l.replace(/\r$/, ''));
-  const lineStart = (line: number) => lineCounter.lineStarts[line - 1] ?? text.length;
-  const offsetOf = (line: number, col: number) => Math.min(lineStart(line) + col - 1, text.length);
-  const at = (a: { line: number; col: number; endCol?: number }, code: string, message: string, hint: string) =>
-    err(code, message, hint, offsetOf(a.line, a.col), a.endCol !== undefined ? offsetOf(a.line, a.endCol) : undefined);
-  let anomalies: Anomaly[] | undefined;
-  let open: Unclosed[] | undefined;
-  const explained = new WeakSet<Diagnostic>();
-  const err = (code: string, message: string, hint: string, offset?: number, end?: number) => {
-    const d = errAt(code, message, hint, offset, end);
-    explained.add(d);
-    return d;
-  };
+  const x: Explainer = { text, lines, lineCounter, firsts, errAt, explained: new WeakSet() };
   const out: Diagnostic[] = [];
   const unexplained: Diagnostic[] = [];
   const seen = new Set<number>();
   for (const e of errors) {
-    const d = explainOne(e);
-    if (!explained.has(d)) unexplained.push(d);
+    const d = explainOne(x, e);
+    if (!x.explained.has(d)) unexplained.push(d);
     else if (!seen.has(d.line!)) {
       // Several errors of the library about one mistake: one diagnostic per line.
       seen.add(d.line!);
@@ -58,136 +61,197 @@ export function explainYamlErrors(
   const broken = out.reduce((m, d) => (d.code === 'YAML_SYNTAX' ? Math.min(m, d.line!) : m), Infinity);
   const kept = out.filter((d) => d.code !== 'YAML_DUPLICATE_KEY' || d.line! < broken);
   return kept.length > 0 ? kept : unexplained.slice(0, 1);
+}
 
-  function explainOne(e: YAMLError): Diagnostic {
-    const [start, end] = e.pos;
-    const from = lineCounter.linePos(start);
-    const message = e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
-    if (/maximum call stack/i.test(message)) {
-      return err(
-        'YAML_SYNTAX',
-        'the lists and mappings here are nested too deeply to read (hundreds of levels)',
-        'An inventory nests a few levels deep: write the value as a flatter list or mapping.',
-        start,
-        start + 1,
-      );
-    }
-    if (e.code === 'TAB_AS_INDENT') {
-      return err(
-        'YAML_TAB_INDENT',
-        'this line is indented with a tab',
-        'Indent with spaces; YAML does not allow tabs for indentation.',
-        start,
-        start + 1,
-      );
-    }
-    if (e.code === 'DUPLICATE_KEY') {
-      const first = firsts.get(e);
-      const name = first ? `\`${first.key}\`` : 'this key';
-      return err(
-        'YAML_DUPLICATE_KEY',
-        `the key ${name} appears twice in this mapping${first ? ` (first on line ${lineCounter.linePos(first.offset).line})` : ''}`,
-        'Remove or rename one of the two keys; YAML keeps only one of them.',
-        start,
-        first ? start + first.length : end,
-      );
-    }
-    if (/closing .?quote/i.test(message)) {
-      open ??= unclosedTokens(text);
-      const q = lastBefore(open, Math.max(end, start + 1), (u) => u.kind === 'quote');
-      if (q) {
-        const p = lineCounter.linePos(q.offset);
-        const own = lines[p.line - 1]!;
-        const example = /^[^"'#]*$/.test(own.slice(p.col)) ? ` on this line: \`${own.trim()}${q.open}\`` : '';
-        return err(
-          'YAML_SYNTAX',
-          `this quoted string is never closed: the closing \`${q.open}\` is missing`,
-          `Add the closing \`${q.open}\`${example}. A quoted string runs on, over line ends, until its closing quote.`,
-          q.offset,
-          lineStart(p.line) + own.length,
-        );
-      }
-    }
-    const flow = /end with an? ([\]}])/.exec(message);
-    if (flow) {
-      open ??= unclosedTokens(text);
-      const f = lastBefore(open, start, (u) => u.kind === 'flow' && u.close === flow[1]);
-      if (f) return unclosedFlow(f, start);
-    }
-    anomalies ??= layoutAnomalies(lines);
-    // The library often stops at the value before the mistake: look as far as the next line.
-    const last = nextContentLine(lines, Math.max(lineCounter.linePos(end).line, from.line) + 1);
-    // A line that lacks its colon is found wrong only at the line after it.
-    const before = previousContentLine(lines, from.line);
-    const a = anomalies.find((x) => x.line >= from.line && x.line <= last) ?? anomalies.find((x) => x.line === before);
-    if (a) return at(a, 'YAML_SYNTAX', a.message, a.hint);
-    const quoting = needsQuotes(e, from.line, from.col);
-    if (quoting) return quoting;
-    // Not explained: the library's words, at the first character of the line when it points at
-    // the indentation (or past the end of the file).
-    let offset = start;
-    const own = lines[from.line - 1];
-    if (own === undefined || own.trim() === '') {
-      const prev = previousContentLine(lines, from.line);
-      if (prev > 0) offset = lineStart(prev) + lines[prev - 1]!.trimEnd().length;
-    } else if (from.col <= own.length - own.trimStart().length) {
-      offset = lineStart(from.line) + own.length - own.trimStart().length;
-    }
-    return errAt(
-      'YAML_SYNTAX',
-      `the YAML is not valid here: ${message.charAt(0).toLowerCase()}${message.slice(1)}`,
-      'Check the indentation and the `key: value` form of this line and the one above it.',
-      offset,
-    );
-  }
+/** An explained diagnostic at an offset (to an end offset). */
+function err(x: Explainer, code: string, message: string, hint: string, offset?: number, end?: number): Diagnostic {
+  const d = x.errAt(code, message, hint, offset, end);
+  x.explained.add(d);
+  return d;
+}
 
-  /** A plain value YAML cannot take as it is: `note: a: b` (a second `: `), `@x`, `` `x ``. */
-  function needsQuotes(e: YAMLError, line: number, col: number): Diagnostic | undefined {
-    if (e.code !== 'BLOCK_AS_IMPLICIT_KEY' && e.code !== 'BAD_SCALAR_START') return undefined;
-    const own = lines[line - 1] ?? '';
-    const parts = splitLine(own, own.length - own.trimStart().length);
-    const value = parts.value.trim().replace(/\s+#.*$/, '');
-    if (parts.key === undefined || value === '' || /^["'[{|>]/.test(value)) return undefined;
-    const quoted = value.includes('"') ? `'${value.replace(/'/g, "''")}'` : `"${value}"`;
-    const hint = `Quote the value: ${code(`${parts.key}: ${quoted}`)}.`;
-    if (e.code === 'BAD_SCALAR_START') {
-      return err('YAML_SYNTAX', `a value cannot start with \`${value[0]}\` unless it is quoted`, hint, lineStart(line) + col - 1);
-    }
-    const colon = own.indexOf(': ', col - 1);
-    if (colon < 0) return undefined;
+/** The offset where 1-based `line` starts (the end of the text past its last line). */
+function lineStart(x: Explainer, line: number): number {
+  return x.lineCounter.lineStarts[line - 1] ?? x.text.length;
+}
+
+/** The offset of a 1-based line and column, not past the end of the text. */
+function offsetOf(x: Explainer, line: number, col: number): number {
+  return Math.min(lineStart(x, line) + col - 1, x.text.length);
+}
+
+/** One library error explained: by its code, its unclosed quote or bracket, the layout, or a value to quote; else in its own words. */
+function explainOne(x: Explainer, e: YAMLError): Diagnostic {
+  const message = e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
+  return (
+    explainByCode(x, e, message) ??
+    explainUnclosed(x, e, message) ??
+    explainLayout(x, e) ??
+    needsQuotes(x, e) ??
+    inLibraryWords(x, e, message)
+  );
+}
+
+/** Errors whose library code (or message) says exactly what is wrong: nesting too deep, a tab, a duplicate key. */
+function explainByCode(x: Explainer, e: YAMLError, message: string): Diagnostic | undefined {
+  const [start, end] = e.pos;
+  if (/maximum call stack/i.test(message)) {
     return err(
+      x,
       'YAML_SYNTAX',
-      `the value of ${code(parts.key)} holds \`: \`, which YAML reads as the start of another key`,
-      hint,
-      lineStart(line) + colon,
-      lineStart(line) + colon + 1,
+      'the lists and mappings here are nested too deeply to read (hundreds of levels)',
+      'An inventory nests a few levels deep: write the value as a flatter list or mapping.',
+      start,
+      start + 1,
     );
   }
+  if (e.code === 'TAB_AS_INDENT') {
+    return err(
+      x,
+      'YAML_TAB_INDENT',
+      'this line is indented with a tab',
+      'Indent with spaces; YAML does not allow tabs for indentation.',
+      start,
+      start + 1,
+    );
+  }
+  if (e.code !== 'DUPLICATE_KEY') return undefined;
+  const first = x.firsts.get(e);
+  const name = first ? `\`${first.key}\`` : 'this key';
+  return err(
+    x,
+    'YAML_DUPLICATE_KEY',
+    `the key ${name} appears twice in this mapping${first ? ` (first on line ${x.lineCounter.linePos(first.offset).line})` : ''}`,
+    'Remove or rename one of the two keys; YAML keeps only one of them.',
+    start,
+    first ? start + first.length : end,
+  );
+}
 
-  function unclosedFlow(f: Unclosed, cut: number): Diagnostic {
-    const what = f.open === '[' ? 'list' : 'mapping';
-    const p = lineCounter.linePos(f.offset);
-    const own = lines[p.line - 1]!;
-    const cutAt = lineCounter.linePos(cut);
-    const cutLine = lines[cutAt.line - 1];
-    const oneLine = nextContentLine(lines, p.line + 1) === cutAt.line && /^[^"'#[\]{}]*$/.test(own.slice(p.col));
-    const example = oneLine ? ` at the end of line ${p.line}: \`${own.trim()}${f.close}\`` : '';
-    if (cutLine === undefined || cutLine.trim() === '' || cut >= text.length) {
-      // The file ends inside the collection: point at the bracket that opened it.
+/** A quote or a flow bracket the library found never closed, at the token that opened it. */
+function explainUnclosed(x: Explainer, e: YAMLError, message: string): Diagnostic | undefined {
+  const [start, end] = e.pos;
+  if (/closing .?quote/i.test(message)) {
+    x.open ??= unclosedTokens(x.text);
+    const q = lastBefore(x.open, Math.max(end, start + 1), (u) => u.kind === 'quote');
+    if (q) {
+      const p = x.lineCounter.linePos(q.offset);
+      const own = x.lines[p.line - 1]!;
+      const example = /^[^"'#]*$/.test(own.slice(p.col)) ? ` on this line: \`${own.trim()}${q.open}\`` : '';
       return err(
+        x,
         'YAML_SYNTAX',
-        `this \`${f.open}\` is never closed: the file ends before its \`${f.close}\``,
-        `Add the missing \`${f.close}\`${example}.`,
-        f.offset,
-        f.offset + 1,
+        `this quoted string is never closed: the closing \`${q.open}\` is missing`,
+        `Add the closing \`${q.open}\`${example}. A quoted string runs on, over line ends, until its closing quote.`,
+        q.offset,
+        lineStart(x, p.line) + own.length,
       );
     }
-    const indent = cutLine.length - cutLine.trimStart().length;
+  }
+  const flow = /end with an? ([\]}])/.exec(message);
+  if (!flow) return undefined;
+  x.open ??= unclosedTokens(x.text);
+  const f = lastBefore(x.open, start, (u) => u.kind === 'flow' && u.close === flow[1]);
+  return f ? unclosedFlow(x, f, start) : undefined;
+}
+
+/** The line near the error that breaks the indentation layout (layout.ts), if any. */
+function explainLayout(x: Explainer, e: YAMLError): Diagnostic | undefined {
+  const { lines, lineCounter } = x;
+  const from = lineCounter.linePos(e.pos[0]);
+  x.anomalies ??= layoutAnomalies(lines);
+  // The library often stops at the value before the mistake: look as far as the next line.
+  const last = nextContentLine(lines, Math.max(lineCounter.linePos(e.pos[1]).line, from.line) + 1);
+  // A line that lacks its colon is found wrong only at the line after it.
+  const before = previousContentLine(lines, from.line);
+  const a = x.anomalies.find((y) => y.line >= from.line && y.line <= last) ?? x.anomalies.find((y) => y.line === before);
+  if (!a) return undefined;
+  return err(
+    x,
+    'YAML_SYNTAX',
+    a.message,
+    a.hint,
+    offsetOf(x, a.line, a.col),
+    a.endCol !== undefined ? offsetOf(x, a.line, a.endCol) : undefined,
+  );
+}
+
+/**
+ * Not explained: the library's words, at the first character of the line when it points at the
+ * indentation (or past the end of the file).
+ */
+function inLibraryWords(x: Explainer, e: YAMLError, message: string): Diagnostic {
+  const { lines } = x;
+  const start = e.pos[0];
+  const from = x.lineCounter.linePos(start);
+  let offset = start;
+  const own = lines[from.line - 1];
+  if (own === undefined || own.trim() === '') {
+    const prev = previousContentLine(lines, from.line);
+    if (prev > 0) offset = lineStart(x, prev) + lines[prev - 1]!.trimEnd().length;
+  } else if (from.col <= own.length - own.trimStart().length) {
+    offset = lineStart(x, from.line) + own.length - own.trimStart().length;
+  }
+  return x.errAt(
+    'YAML_SYNTAX',
+    `the YAML is not valid here: ${message.charAt(0).toLowerCase()}${message.slice(1)}`,
+    'Check the indentation and the `key: value` form of this line and the one above it.',
+    offset,
+  );
+}
+
+/** A plain value YAML cannot take as it is: `note: a: b` (a second `: `), `@x`, `` `x ``. */
+function needsQuotes(x: Explainer, e: YAMLError): Diagnostic | undefined {
+  if (e.code !== 'BLOCK_AS_IMPLICIT_KEY' && e.code !== 'BAD_SCALAR_START') return undefined;
+  const { line, col } = x.lineCounter.linePos(e.pos[0]);
+  const own = x.lines[line - 1] ?? '';
+  const parts = splitLine(own, own.length - own.trimStart().length);
+  const value = parts.value.trim().replace(/\s+#.*$/, '');
+  if (parts.key === undefined || value === '' || /^["'[{|>]/.test(value)) return undefined;
+  const quoted = value.includes('"') ? `'${value.replace(/'/g, "''")}'` : `"${value}"`;
+  const hint = `Quote the value: ${code(`${parts.key}: ${quoted}`)}.`;
+  if (e.code === 'BAD_SCALAR_START') {
+    return err(x, 'YAML_SYNTAX', `a value cannot start with \`${value[0]}\` unless it is quoted`, hint, lineStart(x, line) + col - 1);
+  }
+  const colon = own.indexOf(': ', col - 1);
+  if (colon < 0) return undefined;
+  return err(
+    x,
+    'YAML_SYNTAX',
+    `the value of ${code(parts.key)} holds \`: \`, which YAML reads as the start of another key`,
+    hint,
+    lineStart(x, line) + colon,
+    lineStart(x, line) + colon + 1,
+  );
+}
+
+/** A flow list or mapping not closed before `cut` (or before the end of the file). */
+function unclosedFlow(x: Explainer, f: Unclosed, cut: number): Diagnostic {
+  const { lines, lineCounter } = x;
+  const what = f.open === '[' ? 'list' : 'mapping';
+  const p = lineCounter.linePos(f.offset);
+  const own = lines[p.line - 1]!;
+  const cutAt = lineCounter.linePos(cut);
+  const cutLine = lines[cutAt.line - 1];
+  const oneLine = nextContentLine(lines, p.line + 1) === cutAt.line && /^[^"'#[\]{}]*$/.test(own.slice(p.col));
+  const example = oneLine ? ` at the end of line ${p.line}: \`${own.trim()}${f.close}\`` : '';
+  if (cutLine === undefined || cutLine.trim() === '' || cut >= x.text.length) {
+    // The file ends inside the collection: point at the bracket that opened it.
     return err(
+      x,
       'YAML_SYNTAX',
-      `the ${what} opened with \`${f.open}\` on line ${p.line} is not closed before this line`,
-      `Add the missing \`${f.close}\`${example}. A ${what} that goes on over several lines must indent them more than its key.`,
-      lineStart(cutAt.line) + indent,
+      `this \`${f.open}\` is never closed: the file ends before its \`${f.close}\``,
+      `Add the missing \`${f.close}\`${example}.`,
+      f.offset,
+      f.offset + 1,
     );
   }
+  const indent = cutLine.length - cutLine.trimStart().length;
+  return err(
+    x,
+    'YAML_SYNTAX',
+    `the ${what} opened with \`${f.open}\` on line ${p.line} is not closed before this line`,
+    `Add the missing \`${f.close}\`${example}. A ${what} that goes on over several lines must indent them more than its key.`,
+    lineStart(x, cutAt.line) + indent,
+  );
 }

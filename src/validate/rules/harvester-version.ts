@@ -4,7 +4,8 @@ import { ARM64_SINCE, BIOS_REFUSED_SINCE, NODE_KEY_SINCE, SITE_KEY_SINCE } from 
 import { atLeast, isSupported, parseVersion, SUPPORTED_RANGE, type HarvesterVersion } from '../../harvester/versions.ts';
 import { isKnownRelease, newestOfLine, newestRelease } from '../../harvester/releases.ts';
 import { nodeFirmware } from '../../model/index.ts';
-import type { Rule } from '../rule.ts';
+import type { HarvesterNode } from '../../model/types.ts';
+import type { Rule, RuleContext } from '../rule.ts';
 import type { InventoryPath } from '../../util/paths.ts';
 
 /** Version supported; keys and firmware allowed for it. */
@@ -17,117 +18,155 @@ export const harvesterVersionRule: Rule = {
     'HARVESTER_BIOS_UNSUPPORTED',
     'HARVESTER_ARTIFACTS_NO_VERSION',
   ],
-  check({ input, model, report }) {
+  check(ctx) {
+    const { input, model } = ctx;
     if (!input.harvester) return;
     const raw = input.harvester.version;
     const v = parseVersion(raw);
-    const unsupported = (what: string, at: InventoryPath, node?: string) =>
-      report({
-        code: 'HARVESTER_VERSION_UNSUPPORTED',
-        message: `Harvester ${what} is not a release harvgen knows (v${SUPPORTED_RANGE.oldest}.0 to v${SUPPORTED_RANGE.newest}.x; the newest is ${newestRelease()})`,
-        hint: /^\d/.test(what)
-          ? `Write the version with its v: v${what}.`
-          : `Use a supported release (the newest is ${newestRelease()}); harvgen checks the config against that release's installer.`,
-        at,
-        ...(node !== undefined ? { node } : {}),
-      });
     if (!v || !isSupported(v)) {
-      unsupported(raw, ['harvester', 'version']);
+      reportUnsupported(ctx, raw, ['harvester', 'version']);
       return;
     }
-    // A release never published has no files to fetch (fetch.sh fails) and no installer to judge.
-    const unknownRelease = (nv: HarvesterVersion, at: InventoryPath, node?: string) => {
-      if (isKnownRelease(nv)) return;
-      const newest = newestOfLine(nv);
-      report({
-        code: 'HARVESTER_RELEASE_UNKNOWN',
-        message: `Harvester ${nv.raw} was never published as far as harvgen knows (its newest ${nv.major}.${nv.minor} release is ${newest ?? 'unknown'}; the newest release is ${newestRelease()})`,
-        hint: `Check the version${newest !== undefined ? `: did you mean ${newest}?` : '.'} If the release is newer than this harvgen, upgrade harvgen, whose rules are checked against each release's installer.`,
-        at,
-        ...(node !== undefined ? { node } : {}),
-      });
-    };
-    unknownRelease(v, ['harvester', 'version']);
-    const get = (obj: unknown, dotted: string): unknown =>
-      dotted.split('.').reduce<unknown>((o, k) => (o && typeof o === 'object' ? (o as Record<string, unknown>)[k] : undefined), obj);
-    for (const [key, since] of Object.entries(SITE_KEY_SINCE)) {
-      if (!atLeast(v, since) && get(input, key) !== undefined) {
-        report({
-          code: 'HARVESTER_KEY_TOO_NEW',
-          message: `\`${key}\` needs Harvester v${since} or newer; this site installs ${raw}`,
-          hint: `Remove it, or raise harvester.version to v${since}.0 or newer (the ${raw} installer would silently ignore it).`,
-          at: key.split('.'),
-          target: 'key',
-        });
-      }
-    }
-    // Unknown machines joining install the arch of the defaults (their script refuses any other).
-    const join = model.unknownJoin;
-    if (join?.release && join.arch === 'arm64' && !atLeast(join.release.version, ARM64_SINCE)) {
-      report({
-        code: 'HARVESTER_KEY_TOO_NEW',
-        message: `\`boot.unknown: join\` installs unknown machines as arm64 (the arch of defaults), which needs Harvester v${ARM64_SINCE} or newer; this site installs ${join.release.version.raw}`,
-        hint: `Raise harvester.version to v${ARM64_SINCE}.0 or newer, or set \`arch: x86_64\` in defaults.`,
-        at: join.sources.arch ?? ['boot', 'unknown'],
-      });
-    }
+    reportUnknownRelease(ctx, v, ['harvester', 'version']);
+    checkSiteKeys(ctx, v);
+    checkUnknownJoinArch(ctx);
     // Node settings follow the release each node installs (its own harvester_version, or the site's).
-    let biosReported = false;
-    for (const node of model.nodes) {
-      if (node.boot !== 'harvester') continue;
-      const nv = node.release.version;
-      const own = node.sources.harvester_version;
-      if (own && !isSupported(nv)) {
-        unsupported(nv.raw, own, node.hostname);
-        continue;
-      }
-      if (own && nv.raw !== raw) unknownRelease(nv, own, node.hostname);
-      if (node.arch === 'arm64' && !atLeast(nv, ARM64_SINCE)) {
-        report({
-          code: 'HARVESTER_KEY_TOO_NEW',
-          node: node.hostname,
-          message: `\`arch: arm64\` needs Harvester v${ARM64_SINCE} or newer (the first arm64 release); node ${node.hostname} installs ${nv.raw}`,
-          hint: `Raise the release (harvester.version or the node's harvester_version) to v${ARM64_SINCE}.0 or newer, or boot an arm64 OS profile instead.`,
-          at: node.sources.arch ?? ['nodes', node.index],
-        });
-      }
-      for (const [key, since] of Object.entries(NODE_KEY_SINCE)) {
-        const at = node.sources[key];
-        if (at === undefined || atLeast(nv, since)) continue;
-        report({
-          code: 'HARVESTER_KEY_TOO_NEW',
-          node: node.hostname,
-          message: `\`${key}\` needs Harvester v${since} or newer; node ${node.hostname} installs ${nv.raw}`,
-          hint: `Remove it, or raise the release (harvester.version or the node's harvester_version) to v${since}.0 or newer (the ${nv.raw} installer would silently ignore it).`,
-          at,
-          target: 'key',
-        });
-      }
-      if (nodeFirmware(model, node) === 'bios' && atLeast(nv, BIOS_REFUSED_SINCE) && !biosReported) {
-        biosReported = true;
-        report({
-          code: 'HARVESTER_BIOS_UNSUPPORTED',
-          message: `Harvester ${nv.raw} refuses to install on legacy BIOS machines (since v${BIOS_REFUSED_SINCE})`,
-          hint: 'Switch the machines to UEFI and set `boot.firmware: uefi`, or install v1.7.x with `boot.skipchecks: true` (v1.7 stops BIOS installs in its preflight check).',
-          at: own && nv.raw !== raw ? own : ['boot', 'firmware'],
-        });
-      }
-      // Another release's files are found by putting its version in place of the site's.
-      if (own && nv.raw !== raw) {
-        for (const [field, url] of [
-          ['artifacts', input.harvester.artifacts],
-          ['iso_url', input.harvester.iso_url],
-        ] as const) {
-          if (url === undefined || url.includes(raw)) continue;
-          report({
-            code: 'HARVESTER_ARTIFACTS_NO_VERSION',
-            node: node.hostname,
-            message: `node ${node.hostname} installs ${nv.raw}, but harvester.${field} does not name the site's release ${raw}, so harvgen cannot tell where the ${nv.raw} files are`,
-            hint: `Put the release in the URL (e.g. .../artifacts/${raw}): a node's harvester_version then finds its files at .../artifacts/${nv.raw}.`,
-            at: ['harvester', field],
-          });
-        }
-      }
-    }
+    const bios = { reported: false };
+    for (const node of model.nodes) if (node.boot === 'harvester') checkNodeRelease(ctx, node, bios);
   },
 };
+
+/** A release outside the lines harvgen knows (or no release at all), with the fix that fits it. */
+function reportUnsupported({ report }: RuleContext, what: string, at: InventoryPath, node?: string): void {
+  report({
+    code: 'HARVESTER_VERSION_UNSUPPORTED',
+    message: `Harvester ${what} is not a release harvgen knows (v${SUPPORTED_RANGE.oldest}.0 to v${SUPPORTED_RANGE.newest}.x; the newest is ${newestRelease()})`,
+    hint: unsupportedHint(what),
+    at,
+    ...(node !== undefined ? { node } : {}),
+  });
+}
+
+/** The hint of HARVESTER_VERSION_UNSUPPORTED: add a missing v, or move to a release harvgen knows, naming the newest. */
+function unsupportedHint(what: string): string {
+  const newest = newestRelease();
+  const withV = /^\d/.test(what) ? parseVersion(`v${what}`) : undefined;
+  if (withV && isSupported(withV)) return `Write the version with its v: v${what}.`;
+  const v = parseVersion(what);
+  if (v && !atLeast(v, SUPPORTED_RANGE.oldest)) {
+    return `Harvester ${what} is older than harvgen supports: install v${SUPPORTED_RANGE.oldest}.0 or newer; the newest release harvgen knows is ${newest}.`;
+  }
+  if (v) {
+    return `The newest release harvgen knows is ${newest}: use it, or upgrade harvgen if ${what} has been published since (its rules are checked against each release's installer).`;
+  }
+  return `Write a release tag such as ${newest}, the newest release harvgen knows.`;
+}
+
+/** A release of a known line that was never published has no files to fetch (fetch.sh fails) and no installer to judge. */
+function reportUnknownRelease({ report }: RuleContext, nv: HarvesterVersion, at: InventoryPath, node?: string): void {
+  if (isKnownRelease(nv)) return;
+  const newest = newestOfLine(nv);
+  report({
+    code: 'HARVESTER_RELEASE_UNKNOWN',
+    message: `Harvester ${nv.raw} was never published as far as harvgen knows (its newest ${nv.major}.${nv.minor} release is ${newest ?? 'unknown'}; the newest release is ${newestRelease()})`,
+    hint: `Check the version${newest !== undefined ? `: did you mean ${newest}?` : '.'} If the release is newer than this harvgen, upgrade harvgen, whose rules are checked against each release's installer.`,
+    at,
+    ...(node !== undefined ? { node } : {}),
+  });
+}
+
+/** Site-level keys that need a newer release than the site's. */
+function checkSiteKeys({ input, report }: RuleContext, v: HarvesterVersion): void {
+  const raw = v.raw;
+  const get = (obj: unknown, dotted: string): unknown =>
+    dotted.split('.').reduce<unknown>((o, k) => (o && typeof o === 'object' ? (o as Record<string, unknown>)[k] : undefined), obj);
+  for (const [key, since] of Object.entries(SITE_KEY_SINCE)) {
+    if (atLeast(v, since) || get(input, key) === undefined) continue;
+    report({
+      code: 'HARVESTER_KEY_TOO_NEW',
+      message: `\`${key}\` needs Harvester v${since} or newer; this site installs ${raw}`,
+      hint: `Remove it, or raise harvester.version to v${since}.0 or newer (the ${raw} installer would silently ignore it).`,
+      at: key.split('.'),
+      target: 'key',
+    });
+  }
+}
+
+/** Unknown machines joining install the arch of the defaults (their script refuses any other). */
+function checkUnknownJoinArch({ model, report }: RuleContext): void {
+  const join = model.unknownJoin;
+  if (!join?.release || join.arch !== 'arm64' || atLeast(join.release.version, ARM64_SINCE)) return;
+  report({
+    code: 'HARVESTER_KEY_TOO_NEW',
+    message: `\`boot.unknown: join\` installs unknown machines as arm64 (the arch of defaults), which needs Harvester v${ARM64_SINCE} or newer; this site installs ${join.release.version.raw}`,
+    hint: `Raise harvester.version to v${ARM64_SINCE}.0 or newer, or set \`arch: x86_64\` in defaults.`,
+    at: join.sources.arch ?? ['boot', 'unknown'],
+  });
+}
+
+/** One Harvester node against the release it installs: supported, published, its keys, arch, firmware and files. */
+function checkNodeRelease(ctx: RuleContext, node: HarvesterNode, bios: { reported: boolean }): void {
+  const raw = ctx.input.harvester?.version;
+  const nv = node.release.version;
+  const own = node.sources.harvester_version;
+  if (own && !isSupported(nv)) {
+    reportUnsupported(ctx, nv.raw, own, node.hostname);
+    return;
+  }
+  if (own && nv.raw !== raw) reportUnknownRelease(ctx, nv, own, node.hostname);
+  checkNodeKeys(ctx, node);
+  if (nodeFirmware(ctx.model, node) === 'bios' && atLeast(nv, BIOS_REFUSED_SINCE) && !bios.reported) {
+    bios.reported = true;
+    ctx.report({
+      code: 'HARVESTER_BIOS_UNSUPPORTED',
+      message: `Harvester ${nv.raw} refuses to install on legacy BIOS machines (since v${BIOS_REFUSED_SINCE})`,
+      hint: 'Switch the machines to UEFI and set `boot.firmware: uefi`, or install v1.7.x with `boot.skipchecks: true` (v1.7 stops BIOS installs in its preflight check).',
+      at: own && nv.raw !== raw ? own : ['boot', 'firmware'],
+    });
+  }
+  if (own && raw !== undefined && nv.raw !== raw) checkNodeArtifacts(ctx, node, raw);
+}
+
+/** The node's arch and keys that need a newer release than the node installs. */
+function checkNodeKeys({ report }: RuleContext, node: HarvesterNode): void {
+  const nv = node.release.version;
+  if (node.arch === 'arm64' && !atLeast(nv, ARM64_SINCE)) {
+    report({
+      code: 'HARVESTER_KEY_TOO_NEW',
+      node: node.hostname,
+      message: `\`arch: arm64\` needs Harvester v${ARM64_SINCE} or newer (the first arm64 release); node ${node.hostname} installs ${nv.raw}`,
+      hint: `Raise the release (harvester.version or the node's harvester_version) to v${ARM64_SINCE}.0 or newer, or boot an arm64 OS profile instead.`,
+      at: node.sources.arch ?? ['nodes', node.index],
+    });
+  }
+  for (const [key, since] of Object.entries(NODE_KEY_SINCE)) {
+    const at = node.sources[key];
+    if (at === undefined || atLeast(nv, since)) continue;
+    report({
+      code: 'HARVESTER_KEY_TOO_NEW',
+      node: node.hostname,
+      message: `\`${key}\` needs Harvester v${since} or newer; node ${node.hostname} installs ${nv.raw}`,
+      hint: `Remove it, or raise the release (harvester.version or the node's harvester_version) to v${since}.0 or newer (the ${nv.raw} installer would silently ignore it).`,
+      at,
+      target: 'key',
+    });
+  }
+}
+
+/** Another release's files are found by putting its version in place of the site's: the URLs must name it. */
+function checkNodeArtifacts({ input, report }: RuleContext, node: HarvesterNode, raw: string): void {
+  const nv = node.release.version;
+  for (const [field, url] of [
+    ['artifacts', input.harvester?.artifacts],
+    ['iso_url', input.harvester?.iso_url],
+  ] as const) {
+    if (url === undefined || url.includes(raw)) continue;
+    report({
+      code: 'HARVESTER_ARTIFACTS_NO_VERSION',
+      node: node.hostname,
+      message: `node ${node.hostname} installs ${nv.raw}, but harvester.${field} does not name the site's release ${raw}, so harvgen cannot tell where the ${nv.raw} files are`,
+      hint: `Put the release in the URL (e.g. .../artifacts/${raw}): a node's harvester_version then finds its files at .../artifacts/${nv.raw}.`,
+      at: ['harvester', field],
+    });
+  }
+}

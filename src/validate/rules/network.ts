@@ -1,95 +1,117 @@
 // network: the management network itself must be coherent before anything is placed in it.
-import { formatIpv4, inNetwork, parseCidr, parseIpv4 } from '../../util/ipv4.ts';
-import type { Rule } from '../rule.ts';
+import { formatIpv4, inNetwork, parseCidr, parseIpv4, type Ipv4Network } from '../../util/ipv4.ts';
+import type { Rule, RuleContext } from '../rule.ts';
 
 /** `network.cidr`, gateway, DHCP range and DNS servers. */
 export const networkRule: Rule = {
   name: 'network',
   codes: ['NET_CIDR_INVALID', 'NET_IP_INVALID', 'NET_GATEWAY_OUTSIDE', 'NET_DHCP_RANGE_INVALID', 'NET_DNS_INVALID'],
-  check({ input, report }) {
-    const { net, problem } = parseCidr(input.network.cidr);
-    if (!net) {
-      report({
-        code: 'NET_CIDR_INVALID',
-        message: `network.cidr "${input.network.cidr}" ${problem}`,
-        hint: 'Write the network as `a.b.c.d/prefix`, e.g. `192.168.122.0/24`.',
-        at: ['network', 'cidr'],
-      });
-    } else if (net.prefix > 30) {
-      report({
-        code: 'NET_CIDR_INVALID',
-        message: `network.cidr ${input.network.cidr} is too small for a cluster (prefix /${net.prefix})`,
-        hint: 'Use a network with room for the nodes, the VIP and a DHCP range (/30 or larger).',
-        at: ['network', 'cidr'],
-      });
-    }
-    const gw = parseIpv4(input.network.gateway);
-    if (gw === undefined) {
-      report({
-        code: 'NET_IP_INVALID',
-        message: `network.gateway "${input.network.gateway}" is not an IPv4 address`,
-        hint: 'Write a dotted quad such as 192.168.122.1.',
-        at: ['network', 'gateway'],
-      });
-    } else if (net && (!inNetwork(gw, net) || gw === net.address || gw === net.broadcast)) {
-      report({
-        code: 'NET_GATEWAY_OUTSIDE',
-        message: `network.gateway ${input.network.gateway} is not a host address of ${input.network.cidr}`,
-        hint: `Use an address between ${formatIpv4(net.address + 1)} and ${formatIpv4(net.broadcast - 1)}.`,
-        at: ['network', 'gateway'],
-      });
-    }
-    input.network.dns.forEach((d, i) => {
-      if (parseIpv4(d) === undefined) {
-        report({
-          code: 'NET_DNS_INVALID',
-          message: `network.dns[${i}] "${d}" is not an IPv4 address`,
-          hint: 'DHCP option 6 and the installer take IPv4 addresses only.',
-          at: ['network', 'dns', i],
-        });
-      }
-    });
-    const m = /^\s*([^-\s]+)\s*-\s*([^-\s]+)\s*$/.exec(input.network.dhcp_range);
-    const start = m ? parseIpv4(m[1]!) : undefined;
-    const end = m ? parseIpv4(m[2]!) : undefined;
-    const at = ['network', 'dhcp_range'] as const;
-    if (start === undefined || end === undefined) {
-      report({
-        code: 'NET_DHCP_RANGE_INVALID',
-        message: `network.dhcp_range "${input.network.dhcp_range}" is not \`first-last\` with two IPv4 addresses`,
-        hint: 'Write it as e.g. `192.168.122.100-192.168.122.200`.',
-        at,
-      });
-    } else if (start > end) {
-      report({
-        code: 'NET_DHCP_RANGE_INVALID',
-        message: `network.dhcp_range starts after it ends (${m![1]} > ${m![2]})`,
-        hint: 'Swap the two addresses.',
-        at,
-      });
-    } else if (net && (!inNetwork(start, net) || !inNetwork(end, net) || start === net.address || end === net.broadcast)) {
-      report({
-        code: 'NET_DHCP_RANGE_INVALID',
-        message: `network.dhcp_range ${input.network.dhcp_range} is not inside the host addresses of ${input.network.cidr}`,
-        hint: `Keep the range between ${formatIpv4(net.address + 1)} and ${formatIpv4(net.broadcast - 1)}.`,
-        at,
-      });
-    } else if (Math.floor(start / 65536) !== Math.floor(end / 65536)) {
-      // libvirt's network checks a range's size on its last two numbers only and refuses one
-      // that crosses a /16 boundary ("range ... is too large"), however few addresses it holds.
-      report({
-        code: 'NET_DHCP_RANGE_INVALID',
-        message: `network.dhcp_range ${input.network.dhcp_range} crosses a /16 boundary (${m![1]} and ${m![2]} differ in their first two numbers); libvirt's lab network refuses it`,
-        hint: 'Keep the first and last address within one /16, e.g. both 10.0.x.y.',
-        at,
-      });
-    } else if (gw !== undefined && gw >= start && gw <= end) {
-      report({
-        code: 'NET_DHCP_RANGE_INVALID',
-        message: `network.dhcp_range ${input.network.dhcp_range} contains the gateway ${input.network.gateway}`,
-        hint: 'Move the range so that it excludes the gateway.',
-        at,
-      });
-    }
+  check(ctx) {
+    const net = checkCidr(ctx);
+    const gw = checkGateway(ctx, net);
+    checkDns(ctx);
+    checkDhcpRange(ctx, { net, gw });
   },
 };
+
+/** `network.cidr` is a network with room for a cluster; the network when it parses. */
+function checkCidr({ input, report }: RuleContext): Ipv4Network | undefined {
+  const { net, problem } = parseCidr(input.network.cidr);
+  if (!net) {
+    report({
+      code: 'NET_CIDR_INVALID',
+      message: `network.cidr "${input.network.cidr}" ${problem}`,
+      hint: 'Write the network as `a.b.c.d/prefix`, e.g. `192.168.122.0/24`.',
+      at: ['network', 'cidr'],
+    });
+  } else if (net.prefix > 30) {
+    report({
+      code: 'NET_CIDR_INVALID',
+      message: `network.cidr ${input.network.cidr} is too small for a cluster (prefix /${net.prefix})`,
+      hint: 'Use a network with room for the nodes, the VIP and a DHCP range (/30 or larger).',
+      at: ['network', 'cidr'],
+    });
+  }
+  return net;
+}
+
+/** `network.gateway` is an IPv4 host address of the network; the gateway when it parses. */
+function checkGateway({ input, report }: RuleContext, net: Ipv4Network | undefined): number | undefined {
+  const gw = parseIpv4(input.network.gateway);
+  if (gw === undefined) {
+    report({
+      code: 'NET_IP_INVALID',
+      message: `network.gateway "${input.network.gateway}" is not an IPv4 address`,
+      hint: 'Write a dotted quad such as 192.168.122.1.',
+      at: ['network', 'gateway'],
+    });
+  } else if (net && (!inNetwork(gw, net) || gw === net.address || gw === net.broadcast)) {
+    report({
+      code: 'NET_GATEWAY_OUTSIDE',
+      message: `network.gateway ${input.network.gateway} is not a host address of ${input.network.cidr}`,
+      hint: `Use an address between ${formatIpv4(net.address + 1)} and ${formatIpv4(net.broadcast - 1)}.`,
+      at: ['network', 'gateway'],
+    });
+  }
+  return gw;
+}
+
+/** Every `network.dns` entry is IPv4. */
+function checkDns({ input, report }: RuleContext): void {
+  input.network.dns.forEach((d, i) => {
+    if (parseIpv4(d) === undefined) {
+      report({
+        code: 'NET_DNS_INVALID',
+        message: `network.dns[${i}] "${d}" is not an IPv4 address`,
+        hint: 'DHCP option 6 and the installer take IPv4 addresses only.',
+        at: ['network', 'dns', i],
+      });
+    }
+  });
+}
+
+/** `network.dhcp_range` is `first-last` inside the network, within one /16, without the gateway. */
+function checkDhcpRange({ input, report }: RuleContext, { net, gw }: { net: Ipv4Network | undefined; gw: number | undefined }): void {
+  const m = /^\s*([^-\s]+)\s*-\s*([^-\s]+)\s*$/.exec(input.network.dhcp_range);
+  const start = m ? parseIpv4(m[1]!) : undefined;
+  const end = m ? parseIpv4(m[2]!) : undefined;
+  const at = ['network', 'dhcp_range'] as const;
+  if (start === undefined || end === undefined) {
+    report({
+      code: 'NET_DHCP_RANGE_INVALID',
+      message: `network.dhcp_range "${input.network.dhcp_range}" is not \`first-last\` with two IPv4 addresses`,
+      hint: 'Write it as e.g. `192.168.122.100-192.168.122.200`.',
+      at,
+    });
+  } else if (start > end) {
+    report({
+      code: 'NET_DHCP_RANGE_INVALID',
+      message: `network.dhcp_range starts after it ends (${m![1]} > ${m![2]})`,
+      hint: 'Swap the two addresses.',
+      at,
+    });
+  } else if (net && (!inNetwork(start, net) || !inNetwork(end, net) || start === net.address || end === net.broadcast)) {
+    report({
+      code: 'NET_DHCP_RANGE_INVALID',
+      message: `network.dhcp_range ${input.network.dhcp_range} is not inside the host addresses of ${input.network.cidr}`,
+      hint: `Keep the range between ${formatIpv4(net.address + 1)} and ${formatIpv4(net.broadcast - 1)}.`,
+      at,
+    });
+  } else if (Math.floor(start / 65536) !== Math.floor(end / 65536)) {
+    // libvirt's network checks a range's size on its last two numbers only and refuses one
+    // that crosses a /16 boundary ("range ... is too large"), however few addresses it holds.
+    report({
+      code: 'NET_DHCP_RANGE_INVALID',
+      message: `network.dhcp_range ${input.network.dhcp_range} crosses a /16 boundary (${m![1]} and ${m![2]} differ in their first two numbers); libvirt's lab network refuses it`,
+      hint: 'Keep the first and last address within one /16, e.g. both 10.0.x.y.',
+      at,
+    });
+  } else if (gw !== undefined && gw >= start && gw <= end) {
+    report({
+      code: 'NET_DHCP_RANGE_INVALID',
+      message: `network.dhcp_range ${input.network.dhcp_range} contains the gateway ${input.network.gateway}`,
+      hint: 'Move the range so that it excludes the gateway.',
+      at,
+    });
+  }
+}

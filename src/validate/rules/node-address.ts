@@ -1,8 +1,22 @@
 // nodes: a node's address must fit the management network, stay out of the dynamic DHCP
 // pool (dnsmasq could hand it to another machine), and static nodes need full addressing.
-import { formatIpv4, inNetwork, maskToPrefix, parseCidr, parseIpv4, prefixToMask } from '../../util/ipv4.ts';
+// A problem already reported for a node's IP or netmask is the cause of any gateway mismatch
+// that follows from it, so the gateway check is skipped for that node (no cascade).
+import { formatIpv4, inNetwork, maskToPrefix, parseCidr, parseIpv4, prefixToMask, type Ipv4Network } from '../../util/ipv4.ts';
 import { nodeAt } from '../../model/index.ts';
-import type { Rule } from '../rule.ts';
+import type { ResolvedNode } from '../../model/types.ts';
+import type { SiteInput } from '../../types/site-input.ts';
+import type { Rule, RuleContext } from '../rule.ts';
+
+/** The site-wide facts every node's address is checked against. */
+interface AddressFacts {
+  readonly input: SiteInput;
+  readonly net: Ipv4Network | undefined;
+  readonly gw: number | undefined;
+  readonly start: number | undefined;
+  readonly end: number | undefined;
+  readonly report: RuleContext['report'];
+}
 
 /** Node IPs inside the network, not reserved, not in the DHCP pool; static nodes complete. */
 export const nodeAddressRule: Rule = {
@@ -18,130 +32,183 @@ export const nodeAddressRule: Rule = {
     'NODE_GATEWAY_OUTSIDE',
   ],
   check({ input, model, report }) {
-    const net = parseCidr(input.network.cidr).net;
-    const gw = parseIpv4(input.network.gateway);
-    const start = parseIpv4(model.network.dhcpStart);
-    const end = parseIpv4(model.network.dhcpEnd);
-    for (const node of model.nodes) {
-      const name = node.hostname || `nodes[${node.index}]`;
-      if (node.method === 'static' && node.ip === undefined) {
-        report({
-          code: 'NODE_STATIC_WITHOUT_IP',
-          message: `node ${name} has \`method: static\` but no \`ip\``,
-          hint: 'Add `ip:` to the node, or use `method: dhcp`.',
-          node: node.hostname,
-          at: nodeAt(node, 'method'),
-        });
-      }
-      if (node.method === 'static' && node.dns.length === 0) {
-        report({
-          code: 'NODE_STATIC_WITHOUT_DNS',
-          message: `node ${name} is statically addressed but has no DNS servers`,
-          hint: 'The installer refuses static addressing without `dns_nameservers`: set `dns:` on the node or in `network.dns`.',
-          node: node.hostname,
-          at: nodeAt(node, 'dns'),
-        });
-      }
-      // Gateway and DNS servers land on static kernel lines and in DHCP-less configs: IPv4 only.
-      if (node.sources.gateway && parseIpv4(node.gateway) === undefined) {
-        report({
-          code: 'NET_IP_INVALID',
-          message: `gateway "${node.gateway}" of node ${name} is not an IPv4 address`,
-          hint: 'Write a dotted quad such as 192.168.122.1.',
-          node: node.hostname,
-          at: nodeAt(node, 'gateway'),
-        });
-      }
-      const dnsAt = node.sources.dns;
-      if (dnsAt) {
-        node.dns.forEach((d, k) => {
-          if (parseIpv4(d) !== undefined) return;
-          report({
-            code: 'NET_IP_INVALID',
-            message: `DNS server "${d}" of node ${name} is not an IPv4 address`,
-            hint: 'Write a dotted quad such as 192.168.122.1.',
-            node: node.hostname,
-            at: [...dnsAt, k],
-          });
-        });
-      }
-      const input_ = input.nodes?.[node.index];
-      if (input_?.prefix !== undefined && input_.netmask !== undefined) {
-        report({
-          code: 'NODE_NETMASK_INVALID',
-          message: `node ${name} sets both \`prefix\` and \`netmask\``,
-          hint: 'Keep one of them.',
-          at: ['nodes', node.index, 'netmask'],
-          target: 'key',
-        });
-      }
-      const maskIn = input_?.netmask ?? (input_?.prefix === undefined ? input.defaults?.netmask : undefined);
-      if (maskIn !== undefined) {
-        const mask = parseIpv4(maskIn);
-        if (mask === undefined || maskToPrefix(mask) === undefined) {
-          report({
-            code: 'NODE_NETMASK_INVALID',
-            message: `netmask "${maskIn}" of node ${name} is not a contiguous IPv4 netmask`,
-            hint: 'Write e.g. 255.255.255.0, or use `prefix: 24`.',
-            node: node.hostname,
-            at: nodeAt(node, 'netmask'),
-          });
-        }
-      }
-      if (node.ip === undefined) continue;
-      const ip = parseIpv4(node.ip);
-      const at = nodeAt(node, 'ip');
-      if (ip === undefined) {
-        report({
-          code: 'NET_IP_INVALID',
-          message: `ip "${node.ip}" of node ${name} is not an IPv4 address`,
-          hint: 'Write a dotted quad such as 192.168.122.11 (dnsmasq would read anything else as a host name).',
-          at,
-        });
-        continue;
-      }
-      if (net && !inNetwork(ip, net)) {
-        report({
-          code: 'NODE_IP_OUTSIDE_NETWORK',
-          message: `ip ${node.ip} of node ${name} is outside network ${input.network.cidr}`,
-          hint: `Use an address between ${formatIpv4(net.address + 1)} and ${formatIpv4(net.broadcast - 1)}.`,
-          at,
-        });
-      } else if (net && (ip === net.address || ip === net.broadcast)) {
-        report({
-          code: 'NODE_IP_RESERVED',
-          message: `ip ${node.ip} of node ${name} is the ${ip === net.address ? 'network' : 'broadcast'} address of ${input.network.cidr}`,
-          hint: 'Pick a host address.',
-          at,
-        });
-      } else if (ip === gw) {
-        report({
-          code: 'NODE_IP_RESERVED',
-          message: `ip ${node.ip} of node ${name} is the gateway address`,
-          hint: 'Pick an address that no other device uses.',
-          at,
-        });
-      } else if (start !== undefined && end !== undefined && ip >= start && ip <= end) {
-        report({
-          code: 'NODE_IP_IN_DHCP_RANGE',
-          message: `ip ${node.ip} of node ${name} lies inside the dynamic DHCP range ${input.network.dhcp_range}`,
-          hint: 'Move the node IP out of the range (or shrink the range): the DHCP server may hand it to another machine.',
-          at,
-        });
-      }
-      if (node.method === 'static') {
-        const gwNode = parseIpv4(node.gateway);
-        const mask = prefixToMask(node.prefix);
-        if (gwNode !== undefined && (gwNode & mask) >>> 0 !== (ip & mask) >>> 0) {
-          report({
-            code: 'NODE_GATEWAY_OUTSIDE',
-            message: `gateway ${node.gateway} of node ${name} is not in its subnet ${formatIpv4((ip & mask) >>> 0)}/${node.prefix}`,
-            hint: 'Fix the gateway or the prefix/netmask.',
-            node: node.hostname,
-            at: nodeAt(node, 'gateway'),
-          });
-        }
-      }
-    }
+    const facts: AddressFacts = {
+      input,
+      net: parseCidr(input.network.cidr).net,
+      gw: parseIpv4(input.network.gateway),
+      start: parseIpv4(model.network.dhcpStart),
+      end: parseIpv4(model.network.dhcpEnd),
+      report,
+    };
+    for (const node of model.nodes) checkNodeAddress(facts, node);
   },
 };
+
+/** Every address check of one node, in the order the diagnostics read best. */
+function checkNodeAddress(facts: AddressFacts, node: ResolvedNode): void {
+  const name = node.hostname || `nodes[${node.index}]`;
+  checkStaticComplete(facts, node, name);
+  checkNodeResolvers(facts, node, name);
+  const maskOk = checkNetmask(facts, node, name);
+  if (node.ip === undefined) return;
+  const ip = parseIpv4(node.ip);
+  if (ip === undefined) {
+    facts.report({
+      code: 'NET_IP_INVALID',
+      message: `ip "${node.ip}" of node ${name} is not an IPv4 address`,
+      hint: 'Write a dotted quad such as 192.168.122.11 (dnsmasq would read anything else as a host name).',
+      at: nodeAt(node, 'ip'),
+    });
+    return;
+  }
+  const ipOk = checkIpPlacement(facts, node, name, ip);
+  // The gateway is judged from the node's IP and mask: with either already reported, a
+  // gateway mismatch is a consequence, not a second problem.
+  if (ipOk && maskOk) checkStaticGateway(facts, node, name, ip);
+}
+
+/** A static node needs an IP and DNS servers (the installer refuses it otherwise). */
+function checkStaticComplete({ report }: AddressFacts, node: ResolvedNode, name: string): void {
+  if (node.method !== 'static') return;
+  if (node.ip === undefined) {
+    report({
+      code: 'NODE_STATIC_WITHOUT_IP',
+      message: `node ${name} has \`method: static\` but no \`ip\``,
+      hint: 'Add `ip:` to the node, or use `method: dhcp`.',
+      node: node.hostname,
+      at: nodeAt(node, 'method'),
+    });
+  }
+  if (node.dns.length === 0) {
+    report({
+      code: 'NODE_STATIC_WITHOUT_DNS',
+      message: `node ${name} is statically addressed but has no DNS servers`,
+      hint: 'The installer refuses static addressing without `dns_nameservers`: set `dns:` on the node or in `network.dns`.',
+      node: node.hostname,
+      at: nodeAt(node, 'dns'),
+    });
+  }
+}
+
+/** The node's own gateway and DNS servers are IPv4 (they land on static kernel lines and DHCP-less configs). */
+function checkNodeResolvers({ report }: AddressFacts, node: ResolvedNode, name: string): void {
+  if (node.sources.gateway && parseIpv4(node.gateway) === undefined) {
+    report({
+      code: 'NET_IP_INVALID',
+      message: `gateway "${node.gateway}" of node ${name} is not an IPv4 address`,
+      hint: 'Write a dotted quad such as 192.168.122.1.',
+      node: node.hostname,
+      at: nodeAt(node, 'gateway'),
+    });
+  }
+  const dnsAt = node.sources.dns;
+  if (!dnsAt) return;
+  node.dns.forEach((d, k) => {
+    if (parseIpv4(d) !== undefined) return;
+    report({
+      code: 'NET_IP_INVALID',
+      message: `DNS server "${d}" of node ${name} is not an IPv4 address`,
+      hint: 'Write a dotted quad such as 192.168.122.1.',
+      node: node.hostname,
+      at: [...dnsAt, k],
+    });
+  });
+}
+
+/** `prefix` and `netmask` are exclusive and a netmask is contiguous; false when the mask was reported. */
+function checkNetmask({ input, report }: AddressFacts, node: ResolvedNode, name: string): boolean {
+  const input_ = input.nodes?.[node.index];
+  let ok = true;
+  if (input_?.prefix !== undefined && input_.netmask !== undefined) {
+    report({
+      code: 'NODE_NETMASK_INVALID',
+      message: `node ${name} sets both \`prefix\` and \`netmask\``,
+      hint: 'Keep one of them.',
+      at: ['nodes', node.index, 'netmask'],
+      target: 'key',
+    });
+    ok = false;
+  }
+  const maskIn = input_?.netmask ?? (input_?.prefix === undefined ? input.defaults?.netmask : undefined);
+  if (maskIn === undefined) return ok;
+  const mask = parseIpv4(maskIn);
+  if (mask !== undefined && maskToPrefix(mask) !== undefined) return ok;
+  report({
+    code: 'NODE_NETMASK_INVALID',
+    message: `netmask "${maskIn}" of node ${name} is not a contiguous IPv4 netmask`,
+    hint: 'Write e.g. 255.255.255.0, or use `prefix: 24`.',
+    node: node.hostname,
+    at: nodeAt(node, 'netmask'),
+  });
+  return false;
+}
+
+/** The IP is a host address of the network, not the gateway, not in the DHCP pool; false when it is outside the network. */
+function checkIpPlacement(facts: AddressFacts, node: ResolvedNode, name: string, ip: number): boolean {
+  const { input, net, gw, start, end, report } = facts;
+  const at = nodeAt(node, 'ip');
+  if (net && !inNetwork(ip, net)) {
+    report({
+      code: 'NODE_IP_OUTSIDE_NETWORK',
+      message: `ip ${node.ip} of node ${name} is outside network ${input.network.cidr} (network.cidr)`,
+      hint: outsideNetworkHint(facts, net),
+      at,
+    });
+    return false;
+  }
+  if (net && (ip === net.address || ip === net.broadcast)) {
+    report({
+      code: 'NODE_IP_RESERVED',
+      message: `ip ${node.ip} of node ${name} is the ${ip === net.address ? 'network' : 'broadcast'} address of ${input.network.cidr}`,
+      hint: 'Pick a host address.',
+      at,
+    });
+  } else if (ip === gw) {
+    report({
+      code: 'NODE_IP_RESERVED',
+      message: `ip ${node.ip} of node ${name} is the gateway address`,
+      hint: 'Pick an address that no other device uses.',
+      at,
+    });
+  } else if (start !== undefined && end !== undefined && ip >= start && ip <= end) {
+    report({
+      code: 'NODE_IP_IN_DHCP_RANGE',
+      message: `ip ${node.ip} of node ${name} lies inside the dynamic DHCP range ${input.network.dhcp_range}`,
+      hint: 'Move the node IP out of the range (or shrink the range): the DHCP server may hand it to another machine.',
+      at,
+    });
+  }
+  return true;
+}
+
+/** The hint for an IP outside `network.cidr`: the subnet's host range, what to avoid in it, and the other fix. */
+function outsideNetworkHint({ input, gw, start, end }: AddressFacts, net: Ipv4Network): string {
+  const avoid = [
+    gw !== undefined && inNetwork(gw, net) ? `the gateway ${input.network.gateway}` : undefined,
+    start !== undefined && end !== undefined ? `the DHCP range ${input.network.dhcp_range}` : undefined,
+  ].filter((s) => s !== undefined);
+  return (
+    `Use a free address of the subnet ${input.network.cidr} (${formatIpv4(net.address + 1)} to ${formatIpv4(net.broadcast - 1)}` +
+    `${avoid.length > 0 ? `, not ${avoid.join(' or ')}` : ''}); ` +
+    'if the node really is on another subnet, fix `network.cidr` instead (every node shares the one management network).'
+  );
+}
+
+/** A static node's gateway lies in the subnet its IP and prefix make. */
+function checkStaticGateway({ net, gw, report }: AddressFacts, node: ResolvedNode, name: string, ip: number): void {
+  if (node.method !== 'static') return;
+  // A gateway taken from `network.gateway` that the network rule already reports (not a host
+  // of `network.cidr`) would be reported again for every static node.
+  const siteGatewayReported = net !== undefined && gw !== undefined && (!inNetwork(gw, net) || gw === net.address || gw === net.broadcast);
+  if (!node.sources.gateway && siteGatewayReported) return;
+  const gwNode = parseIpv4(node.gateway);
+  const mask = prefixToMask(node.prefix);
+  if (gwNode === undefined || (gwNode & mask) >>> 0 === (ip & mask) >>> 0) return;
+  report({
+    code: 'NODE_GATEWAY_OUTSIDE',
+    message: `gateway ${node.gateway} of node ${name} is not in its subnet ${formatIpv4((ip & mask) >>> 0)}/${node.prefix}`,
+    hint: 'Fix the gateway or the prefix/netmask.',
+    node: node.hostname,
+    at: nodeAt(node, 'gateway'),
+  });
+}

@@ -1,13 +1,16 @@
 // nodes: link settings the installer (or its TUI) range-checks.
 import { nicNameFor } from '../../derive/harvester/cmdline.ts';
 import { nodeAt } from '../../model/index.ts';
-import type { Rule } from '../rule.ts';
+import type { HarvesterNode } from '../../model/types.ts';
+import { normalizeMac } from '../../util/mac.ts';
+import type { Rule, RuleContext } from '../rule.ts';
 
-/** MTU 576-9000 and VLAN 1-4094 (the installer only checks MTU for static nodes; harvgen always does). */
+/** MTU 576-9000 and VLAN 1-4094 (the installer only checks MTU for static nodes; harvgen always does); the boot MAC in the management bond. */
 export const nodeLinkRule: Rule = {
   name: 'node-link',
-  codes: ['NODE_MTU_RANGE', 'NODE_VLAN_RANGE', 'NODE_VLAN_NAME_TOO_LONG'],
-  check({ model, report }) {
+  codes: ['NODE_MTU_RANGE', 'NODE_VLAN_RANGE', 'NODE_VLAN_NAME_TOO_LONG', 'NODE_BOOT_MAC_NOT_BONDED'],
+  check(ctx) {
+    const { model, report } = ctx;
     for (const node of model.nodes) {
       // The management interface is the Harvester installer's (other kinds report these as ignored).
       if (node.boot !== 'harvester') continue;
@@ -43,6 +46,38 @@ export const nodeLinkRule: Rule = {
           break;
         }
       }
+      checkBootMacBonded(ctx, node);
     }
   },
 };
+
+/**
+ * The NIC a node boots from should be in its management bond: the installer bonds only the
+ * `interfaces` it is given (it does not fail: the NIC exists), so a boot MAC in none of them is
+ * most likely a typo, and the installed node neither uses the NIC it booted from nor, with DHCP,
+ * asks for its address with a MAC harvgen reserved the node's IP for. Only judged when every
+ * interface names a valid MAC (a NIC given by name alone may be the boot NIC) and the boot MACs
+ * are valid (a malformed one is reported by node-identity).
+ */
+function checkBootMacBonded({ input, report }: RuleContext, node: HarvesterNode): void {
+  if (!node.sources.interfaces || node.interfaces.length === 0) return;
+  const bonded = node.interfaces.map((nic) => (nic.mac !== undefined ? normalizeMac(nic.mac) : undefined));
+  if (bonded.some((m) => m === undefined) || node.macs.some((m) => normalizeMac(m) === undefined)) return;
+  if (node.macs.some((m) => bonded.includes(m))) return;
+  const written = input.nodes?.[node.index];
+  const at = written?.macs !== undefined ? ['nodes', node.index, 'macs', 0] : ['nodes', node.index, 'mac'];
+  const mac = node.macs[0];
+  if (mac === undefined || (written?.macs === undefined && written?.mac === undefined)) return;
+  const dhcp = node.method !== 'static';
+  report({
+    code: 'NODE_BOOT_MAC_NOT_BONDED',
+    node: node.hostname,
+    message: `boot MAC ${mac} of node ${node.hostname} is in none of its interfaces (the management bond: ${bonded.join(', ')}), so the installed node does not use the NIC it booted from`,
+    hint:
+      `Check the MACs for a typo; if the node boots from this NIC, add it to \`interfaces\` (\`- mac: ${mac}\`), or boot it from the MAC of a bonded NIC.` +
+      (dhcp
+        ? ` With \`method: dhcp\` the bond asks for its address with the MAC of a bonded NIC, not with the boot MAC harvgen reserved the node's IP for.`
+        : ''),
+    at,
+  });
+}
