@@ -4,6 +4,7 @@
 // difference into a diagnostic positioned at its URL: VERIFY_DRIFT (a served file is not what
 // was built), VERIFY_EXPOSED (something answers that must not), VERIFY_UNREACHABLE (no answer:
 // the job could not be done), VERIFY_NO_DEPLOY_TREE (nothing to compare with).
+import { loadSite } from '../load/index.ts';
 import { readFileSync } from 'node:fs';
 import { resolve, join } from 'node:path';
 import { sortDiagnostics, type Diagnostic } from '../diagnostics/types.ts';
@@ -79,83 +80,19 @@ export async function verify(options: VerifyOptions): Promise<VerifyResult> {
   const started = performance.now();
   const outRoot = resolve(options.outDir ?? 'deploy');
   const concurrency = Math.max(1, Math.min(64, options.concurrency ?? 8));
-  const timeoutMs = options.timeoutMs ?? 10_000;
   const sites: VerifySite[] = [];
-  const checks: Check[] = [];
-  const skipped: string[] = [];
-  const sums = new Map<string, ReleaseSums>();
-  const { loadSite } = await import('../load/index.ts');
-  for (const dir of options.sites) {
-    const diagnostics: Diagnostic[] = [];
-    const loaded = await loadSite(dir);
-    const name = (loaded.input as { site?: unknown } | undefined)?.site;
-    if (typeof name !== 'string' || !/^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$/.test(name)) {
-      const why = loaded.diagnostics.find((d) => d.severity === 'error')?.message ?? `${dir}/site.yaml names no site (\`site:\`)`;
-      diagnostics.push(treeProblem(dir, `cannot tell which deploy tree belongs to ${dir}: ${why}`));
-      sites.push({ dir, diagnostics });
-      continue;
-    }
-    const out = join(outRoot, name);
-    // With a signing key, nothing of the tree is trusted before its signature verifies for the
-    // very bytes read here (src/verify/signature.ts).
-    const key = options.publicKey ?? siteKey(loaded.input, dir);
-    const text = key ? readText(join(out, 'manifest.json')) : undefined;
-    const unsigned = key && text !== undefined ? checkSignature(out, text, key, name) : undefined;
-    if (unsigned) {
-      sites.push({ dir, site: name, out, diagnostics: [unsigned] });
-      continue;
-    }
-    const read = readDeployManifest(out, text);
-    if ('problem' in read) {
-      diagnostics.push(treeProblem(out, read.problem, read.committed));
-      sites.push({ dir, site: name, out, diagnostics });
-      continue;
-    }
-    const m = read.manifest;
-    if (key && m.site !== name) {
-      const d: Diagnostic = {
-        code: 'VERIFY_SIGNATURE',
-        severity: 'error',
-        message: `${out}/manifest.json is signed, but for the site ${m.site}, not ${name}: verify checked nothing of ${name}`,
-        hint: `Deploy ${name}'s own tree (\`harvgen build --deploy ${dir}\`) to ${out}.`,
-        file: join(out, 'manifest.json'),
-      };
-      sites.push({ dir, site: name, out, diagnostics: [d] });
-      continue;
-    }
-    for (const p of read.dropped)
-      diagnostics.push({
-        code: 'EMIT_UNTRUSTED_PATH',
-        severity: 'warning',
-        message: `${out}/manifest.json names "${p}", which is not a plain path or URL of the tree; verify ignored it`,
-        hint: 'Rebuild the deploy tree (`harvgen build --deploy`); nobody but harvgen should write manifest.json.',
-        file: join(out, 'manifest.json'),
-      });
-    const secretFiles = secretFileRefs(loaded.input);
-    for (const u of options.urls && options.urls.length > 0 ? options.urls : [m.boot.server]) {
-      const server = serverFor(m.boot.server, u);
-      checks.push(...planSite(m, server, secretFiles));
-      if (options.releases) {
-        const r = planReleases(m, server);
-        checks.push(...r.checks);
-        skipped.push(...r.skipped.filter((s) => !skipped.includes(s)));
-        if (r.sums) sums.set(`${r.sums.version}/${r.sums.name}`, r.sums);
-      }
-    }
-    sites.push({ dir, site: name, out, nodes: m.nodes.length, served: m.files.filter((f) => f.url !== undefined).length, diagnostics });
-  }
+  const plan: SitesPlan = { checks: [], skipped: [], sums: new Map() };
+  for (const dir of options.sites) sites.push(await planTree(dir, outRoot, options, plan));
   const diagnostics: Diagnostic[] = sites.flatMap((s) => s.diagnostics);
-  // The same URL twice (two sites sharing release files) is fetched once.
-  const unique = [...new Map(checks.map((c) => [`${c.url}\u0000${c.expect.kind}\u0000${c.site}`, c])).values()];
-  const seen = new Set<string>();
-  const planned = unique.filter((c) =>
-    c.expect.kind === 'release' || c.expect.kind === 'sums' ? !seen.has(c.url) && !!seen.add(c.url) : true,
-  );
   const agents = createAgents(concurrency);
-  const run = new Run(planned, agents, { timeoutMs, concurrency, ...(options.source !== undefined ? { source: options.source } : {}) });
+  const run = new Run(uniqueChecks(plan.checks), agents, {
+    timeoutMs: options.timeoutMs ?? 10_000,
+    concurrency,
+    ...(options.source !== undefined ? { source: options.source } : {}),
+  });
   try {
     const published = await run.publishedSums(
-      [...sums.values()],
+      [...plan.sums.values()],
       options.releaseBase ?? process.env.HARVGEN_RELEASE_BASE ?? DEFAULT_RELEASE_BASE,
     );
     await run.all(published, options.onProgress);
@@ -171,9 +108,71 @@ export async function verify(options: VerifyOptions): Promise<VerifyResult> {
     servers: run.servers(),
     diagnostics,
     checks: run.made,
-    skipped,
+    skipped: plan.skipped,
     durationMs: Math.round(performance.now() - started),
   };
+}
+
+/** The requests of every site, the release files not checked, the release SHA-512 lists to fetch. */
+interface SitesPlan {
+  readonly checks: Check[];
+  readonly skipped: string[];
+  readonly sums: Map<string, ReleaseSums>;
+}
+
+/** One site: its deploy tree read (its signature first, with a key) and its checks added to `plan`. */
+async function planTree(dir: string, outRoot: string, options: VerifyOptions, plan: SitesPlan): Promise<VerifySite> {
+  const loaded = await loadSite(dir);
+  const name = (loaded.input as { site?: unknown } | undefined)?.site;
+  if (typeof name !== 'string' || !/^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$/.test(name)) {
+    const why = loaded.diagnostics.find((d) => d.severity === 'error')?.message ?? `${dir}/site.yaml names no site (\`site:\`)`;
+    return { dir, diagnostics: [treeProblem(dir, `cannot tell which deploy tree belongs to ${dir}: ${why}`)] };
+  }
+  const out = join(outRoot, name);
+  // With a signing key, nothing of the tree is trusted before its signature verifies for the
+  // very bytes read here (src/verify/signature.ts).
+  const key = options.publicKey ?? siteKey(loaded.input, dir);
+  const text = key ? readText(join(out, 'manifest.json')) : undefined;
+  const unsigned = key && text !== undefined ? checkSignature(out, text, key, name) : undefined;
+  if (unsigned) return { dir, site: name, out, diagnostics: [unsigned] };
+  const read = readDeployManifest(out, text);
+  if ('problem' in read) return { dir, site: name, out, diagnostics: [treeProblem(out, read.problem, read.committed)] };
+  const m = read.manifest;
+  if (key && m.site !== name) {
+    const d: Diagnostic = {
+      code: 'VERIFY_SIGNATURE',
+      severity: 'error',
+      message: `${out}/manifest.json is signed, but for the site ${m.site}, not ${name}: verify checked nothing of ${name}`,
+      hint: `Deploy ${name}'s own tree (\`harvgen build --deploy ${dir}\`) to ${out}.`,
+      file: join(out, 'manifest.json'),
+    };
+    return { dir, site: name, out, diagnostics: [d] };
+  }
+  const diagnostics: Diagnostic[] = read.dropped.map((p) => ({
+    code: 'EMIT_UNTRUSTED_PATH',
+    severity: 'warning',
+    message: `${out}/manifest.json names "${p}", which is not a plain path or URL of the tree; verify ignored it`,
+    hint: 'Rebuild the deploy tree (`harvgen build --deploy`); nobody but harvgen should write manifest.json.',
+    file: join(out, 'manifest.json'),
+  }));
+  const secretFiles = secretFileRefs(loaded.input);
+  for (const u of options.urls && options.urls.length > 0 ? options.urls : [m.boot.server]) {
+    const server = serverFor(m.boot.server, u);
+    plan.checks.push(...planSite(m, server, secretFiles));
+    if (!options.releases) continue;
+    const r = planReleases(m, server);
+    plan.checks.push(...r.checks);
+    plan.skipped.push(...r.skipped.filter((s) => !plan.skipped.includes(s)));
+    if (r.sums) plan.sums.set(`${r.sums.version}/${r.sums.name}`, r.sums);
+  }
+  return { dir, site: name, out, nodes: m.nodes.length, served: m.files.filter((f) => f.url !== undefined).length, diagnostics };
+}
+
+/** Each check once: the same URL twice (two sites sharing release files) is fetched once. */
+function uniqueChecks(checks: readonly Check[]): Check[] {
+  const unique = [...new Map(checks.map((c) => [`${c.url}\u0000${c.expect.kind}\u0000${c.site}`, c])).values()];
+  const seen = new Set<string>();
+  return unique.filter((c) => (c.expect.kind === 'release' || c.expect.kind === 'sums' ? !seen.has(c.url) && !!seen.add(c.url) : true));
 }
 
 function treeProblem(where: string, message: string, committed?: true): Diagnostic {
