@@ -133,8 +133,14 @@ export async function initSite(dir: string, options: InitOptions = {}): Promise<
   // Check everything first. The directories init may create: the site directory (and the
   // missing ones above it), nodes/ and secrets/; each must be missing or a real directory.
   const dirs = ['', 'nodes', 'secrets'];
-  const above = linkOnTheWay(dir, root);
-  if (above) return above;
+  const refused = linkOnTheWay(dir, root) ?? pathsProblem(dir, root, dirs, Object.keys(files));
+  if (refused) return refused;
+  const failed = writeAll(dir, root, dirs, files);
+  return failed ?? { files: Object.keys(files).map((f) => join(dir, f)), site };
+}
+
+/** Why init may not write there: a directory that is a link or no directory, a file that exists. */
+function pathsProblem(dir: string, root: string, dirs: readonly string[], files: readonly string[]): InitResult | undefined {
   for (const d of dirs) {
     const kind = kindAt(join(root, d));
     const shown = d === '' ? dir : join(dir, d);
@@ -142,7 +148,7 @@ export async function initSite(dir: string, options: InitOptions = {}): Promise<
     if (kind === 'link') return { error: `${shown} is a symbolic link; harvgen init never writes through a link (pick a plain directory)` };
     if (kind === 'other') return { error: `${shown} exists and is not a directory; harvgen init needs a directory there` };
   }
-  for (const rel of Object.keys(files)) {
+  for (const rel of files) {
     const kind = kindAt(join(root, rel));
     if (kind.startsWith('error:')) return { error: `cannot look at ${join(dir, rel)}: ${kind.slice(6)}`, io: true };
     if (kind === 'link')
@@ -151,45 +157,24 @@ export async function initSite(dir: string, options: InitOptions = {}): Promise<
       };
     if (kind !== 'none') return { error: `${join(dir, rel)} exists; harvgen init never overwrites (pick an empty directory)` };
   }
-  // Then write, remembering what was created, to remove it again if a write fails.
+  return undefined;
+}
+
+/** Create the directories and write the files, removing what was created again if a write fails. */
+function writeAll(dir: string, root: string, dirs: readonly string[], files: Readonly<Record<string, string>>): InitResult | undefined {
   const created: { path: string; dir: boolean }[] = [];
   let current = root;
   try {
     for (const d of dirs) {
-      const path = join(root, d);
-      current = path;
-      if (kindAt(path) === 'dir') continue;
-      if (d === '') {
-        // The site directory and the missing ones above it.
-        const first = mkdirSync(path, { recursive: true });
-        if (first !== undefined)
-          for (let p = path; ; p = resolve(p, '..')) {
-            created.push({ path: p, dir: true });
-            if (p === first || p === resolve(p, '..')) break;
-          }
-        created.reverse();
-      } else {
-        mkdirSync(path);
-        created.push({ path, dir: true });
-      }
+      current = join(root, d);
+      created.push(...createDir(current, d === ''));
     }
     for (const [rel, text] of Object.entries(files)) {
-      const path = join(root, rel);
-      current = path;
-      // O_EXCL: never over an existing file, never through a link (even a dangling one).
-      const fd = openSync(
-        path,
-        constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW,
-        rel.startsWith('secrets/') ? 0o600 : 0o644,
-      );
-      created.push({ path, dir: false });
-      try {
-        const bytes = Buffer.from(text);
-        for (let n = 0; n < bytes.length;) n += writeSync(fd, bytes, n, bytes.length - n);
-      } finally {
-        closeSync(fd);
-      }
+      current = join(root, rel);
+      writeNew(current, text, rel.startsWith('secrets/') ? 0o600 : 0o644);
+      created.push({ path: current, dir: false });
     }
+    return undefined;
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
     let left = 0;
@@ -207,7 +192,34 @@ export async function initSite(dir: string, options: InitOptions = {}): Promise<
       io: true,
     };
   }
-  return { files: Object.keys(files).map((f) => join(dir, f)), site };
+}
+
+/** A directory made (the site directory with the missing ones above it, outermost first), or none when it exists. */
+function createDir(path: string, withParents: boolean): { path: string; dir: true }[] {
+  if (kindAt(path) === 'dir') return [];
+  if (!withParents) {
+    mkdirSync(path);
+    return [{ path, dir: true }];
+  }
+  const first = mkdirSync(path, { recursive: true });
+  const made: { path: string; dir: true }[] = [];
+  if (first !== undefined)
+    for (let p = path; ; p = resolve(p, '..')) {
+      made.push({ path: p, dir: true });
+      if (p === first || p === resolve(p, '..')) break;
+    }
+  return made.reverse();
+}
+
+/** A new file (O_EXCL: never over an existing file, never through a link, even a dangling one). */
+function writeNew(path: string, text: string, mode: number): void {
+  const fd = openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, mode);
+  try {
+    const bytes = Buffer.from(text);
+    for (let n = 0; n < bytes.length;) n += writeSync(fd, bytes, n, bytes.length - n);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** What the site's templates depend on. */
