@@ -49,7 +49,8 @@ interface SchemaNode {
 }
 
 /** A description's mentions of docs pages (`docs/day-2.md`) as links from docs/reference/. */
-const linkDocs = (text: string): string => text.replace(/\bdocs\/([\w/-]+\.md)/g, (m, page: string) => `[${m}](${posix.relative('reference', page)})`);
+const linkDocs = (text: string): string =>
+  text.replace(/\bdocs\/([\w/-]+\.md)/g, (m, page: string) => `[${m}](${posix.relative('reference', page)})`);
 
 /** Markdown table of every inventory field (docs/reference/inventory.md), from the schema. */
 export function renderInventoryDocs(): string {
@@ -66,7 +67,9 @@ export function renderInventoryDocs(): string {
       if (key === '$schema') continue;
       const path = prefix ? `${prefix}.${key}` : key;
       const req = node.required?.includes(key) ? 'yes' : '';
-      rows.push(`| \`${path}\` | ${typeOf(child)} | ${req} | ${linkDocs((child.description ?? '').replace(/\|/g, '\\|').replace(/\n/g, ' '))} |`);
+      rows.push(
+        `| \`${path}\` | ${typeOf(child)} | ${req} | ${linkDocs((child.description ?? '').replace(/\|/g, '\\|').replace(/\n/g, ' '))} |`,
+      );
       if (child.properties && key !== 'defaults') walk(child, path);
       if (child.type === 'array' && child.items?.properties) walk(child.items, `${path}[]`);
     }

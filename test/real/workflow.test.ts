@@ -35,7 +35,7 @@ function sh(cmd: string, args: string[], cwd: string): SpawnSyncReturns<string> 
 const ok = (r: SpawnSyncReturns<string>, what: string) => assert.is(r.status, 0, `${what}: ${r.stdout}\n${r.stderr}`);
 const harvgen = (args: string[], cwd: string) => sh(process.execPath, [bin, ...args], cwd);
 
-test("the documented workflow: init, commit, CI in a clone without secrets, deploy with rsync; no secret is committed", () => {
+test('the documented workflow: init, commit, CI in a clone without secrets, deploy with rsync; no secret is committed', () => {
   if (!requireProgram('git', 'rsync')) return;
   const repo = tempDir('workflow');
   ok(sh('git', ['init', '-q', '-b', 'main'], repo), 'git init');
