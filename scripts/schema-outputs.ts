@@ -1,5 +1,6 @@
 // Renders the two generated artifacts of the inventory schema (shared by the generator
 // script and the drift test, so both always agree on the exact bytes).
+import { posix } from 'node:path';
 import { compile } from 'json-schema-to-typescript';
 import schema, { layerSchema, nodeSchema } from './site-schema.ts';
 import { CODES } from '../src/diagnostics/codes.ts';
@@ -47,7 +48,11 @@ interface SchemaNode {
   maximum?: number;
 }
 
-/** Markdown table of every inventory field (README "Inventory reference"), from the schema. */
+/** A description's mentions of docs pages (`docs/day-2.md`) as links from docs/reference/. */
+const linkDocs = (text: string): string =>
+  text.replace(/\bdocs\/([\w/-]+\.md)/g, (m, page: string) => `[${m}](${posix.relative('reference', page)})`);
+
+/** Markdown table of every inventory field (docs/reference/inventory.md), from the schema. */
 export function renderInventoryDocs(): string {
   const rows: string[] = ['| field | type | required | description |', '| --- | --- | --- | --- |'];
   const typeOf = (n: SchemaNode): string => {
@@ -62,7 +67,9 @@ export function renderInventoryDocs(): string {
       if (key === '$schema') continue;
       const path = prefix ? `${prefix}.${key}` : key;
       const req = node.required?.includes(key) ? 'yes' : '';
-      rows.push(`| \`${path}\` | ${typeOf(child)} | ${req} | ${(child.description ?? '').replace(/\|/g, '\\|').replace(/\n/g, ' ')} |`);
+      rows.push(
+        `| \`${path}\` | ${typeOf(child)} | ${req} | ${linkDocs((child.description ?? '').replace(/\|/g, '\\|').replace(/\n/g, ' '))} |`,
+      );
       if (child.properties && key !== 'defaults') walk(child, path);
       if (child.type === 'array' && child.items?.properties) walk(child.items, `${path}[]`);
     }
@@ -71,7 +78,7 @@ export function renderInventoryDocs(): string {
   return rows.join('\n') + '\n';
 }
 
-/** Markdown table of every value kind and the fields of that kind (README "Safety"), from the schema. */
+/** Markdown table of every value kind and the fields of that kind (docs/security.md), from the schema. */
 export function renderValueKindsDocs(): string {
   const fields = new Map<ValueKindName, string[]>();
   const walk = (node: SchemaNode & { 'x-harvgen-value'?: ValueKindName }, path: string) => {
@@ -88,30 +95,33 @@ export function renderValueKindsDocs(): string {
   return rows.join('\n') + '\n';
 }
 
-/** The README with every generated section brought up to date. */
-export function renderReadme(readme: string): string {
-  return replaceSection(
-    replaceSection(
-      replaceSection(replaceSection(readme, 'inventory', renderInventoryDocs()), 'codes', renderCodesDocs()),
-      'value-kinds',
-      renderValueKindsDocs(),
-    ),
-    'installer-rules',
-    renderInstallerRulesDocs(),
-  ).replace(
-    /(<!-- BEGIN GENERATED releases -->\n)[\s\S]*?(<!-- END GENERATED releases -->)/,
-    (_, a: string, b: string) => a + renderReleasesDocs() + b,
-  );
+/**
+ * The docs pages that hold generated sections, and what each section is made from. Each section
+ * sits between `<!-- BEGIN GENERATED name -->` and `<!-- END GENERATED name -->`; the prose around
+ * it is written by hand.
+ */
+export const GENERATED_DOCS: Readonly<Record<string, Readonly<Record<string, () => string>>>> = {
+  'docs/reference/inventory.md': { inventory: renderInventoryDocs },
+  'docs/reference/codes.md': { codes: renderCodesDocs },
+  'docs/reference/installer-rules.md': { releases: renderReleasesDocs, 'installer-rules': renderInstallerRulesDocs },
+  'docs/security.md': { 'value-kinds': renderValueKindsDocs },
+};
+
+/** A docs page (a key of GENERATED_DOCS) with every generated section brought up to date. */
+export function renderDocPage(page: string, text: string): string {
+  let result = text;
+  for (const [name, render] of Object.entries(GENERATED_DOCS[page] ?? {})) result = replaceSection(result, name, render());
+  return result;
 }
 
-/** The releases harvgen knows were published (README "The installer's rules"), from the one table the rules use. */
+/** The releases harvgen knows were published (docs/reference/installer-rules.md), from the one table the rules use. */
 export function renderReleasesDocs(): string {
   const rows = ['| release | seen at |', '| --- | --- |'];
   for (const r of KNOWN_RELEASES) rows.push(`| \`${r.version}\` | ${r.source.replace(/\|/g, '\\|')} |`);
   return rows.join('\n') + '\n';
 }
 
-/** Markdown table of the installer's rules harvgen checks (README "The installer's rules"). */
+/** Markdown table of the installer's rules harvgen checks (docs/reference/installer-rules.md). */
 export function renderInstallerRulesDocs(): string {
   const cell = (t: string) => t.replace(/\|/g, '\\|');
   const rows = [
@@ -132,11 +142,11 @@ export function replaceSection(text: string, name: string, body: string): string
   const end = `<!-- END GENERATED ${name} -->`;
   const a = text.indexOf(begin);
   const b = text.indexOf(end);
-  if (a === -1 || b === -1) throw new Error(`README has no generated section ${name}`);
+  if (a === -1 || b === -1) throw new Error(`no generated section ${name}`);
   return text.slice(0, a + begin.length) + body + text.slice(b);
 }
 
-/** Markdown table of every diagnostic code (README "Diagnostic codes"). */
+/** Markdown table of every diagnostic code (docs/reference/codes.md). */
 export function renderCodesDocs(): string {
   const rows = ['| code | severity | exit | meaning |', '| --- | --- | --- | --- |'];
   for (const [code, info] of Object.entries(CODES)) {

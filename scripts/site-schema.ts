@@ -146,7 +146,7 @@ const lab = obj(
 );
 
 const hardware = obj(
-  "Hardware facts of the machine, as the Harvester installer's preflight checks and disk rules see them, usually in a profile (`sites/_profiles/<name>.yaml`): harvgen checks the installer's own rules of the node's release against them at build time (README \"The installer's rules\"). A fact left out is not checked. Lab sites (a `lab:` section) take them from the lab domain instead.",
+  "Hardware facts of the machine, as the Harvester installer's preflight checks and disk rules see them, usually in a profile (`sites/_profiles/<name>.yaml`): harvgen checks the installer's own rules of the node's release against them at build time (docs/reference/installer-rules.md). A fact left out is not checked. Lab sites (a `lab:` section) take them from the lab domain instead.",
   {
     memory_gib: { type: 'number', minimum: 0.5, maximum: 65536, description: 'Installed memory in GiB.' },
     cpus: { type: 'integer', minimum: 1, maximum: 4096, description: 'CPU threads the installer counts (`nproc --all`).' },
@@ -203,7 +203,7 @@ const cloudInit = obj(
 );
 
 const iscsi = obj(
-  'Boot this node diskless from an iSCSI target (iPXE `sanboot`), as BMI does: harvgen writes the script and the DHCP reservation; the target, its LUN and its image are yours (README "iSCSI diskless nodes").',
+  'Boot this node diskless from an iSCSI target (iPXE `sanboot`), as BMI does: harvgen writes the script and the DHCP reservation; the target, its LUN and its image are yours (docs/generic-os.md, "iSCSI diskless nodes").',
   {
     server: ipv4('Address of the iSCSI target portal; inside `network.cidr`, so the node reaches it without a router.'),
     port: { type: 'integer', minimum: 1, maximum: 65535, description: 'Target portal TCP port (default 3260).' },
@@ -235,7 +235,7 @@ const bmcCredential = (what: string, dflt: string) =>
   );
 
 const bmc = obj(
-  'The node\'s BMC, for the generated scripts `bmc/<hostname>.sh` (boot from the network once, UEFI HTTP boot once, power cycle, power status, virtual media) and `bmc/all.sh` (README "BMC scripts"). Maps merge key by key, so `defaults:` or a profile can give `type` and the credentials and each node its `address`; a node whose merged `bmc` has no `address` has no BMC script.',
+  'The node\'s BMC, for the generated scripts `bmc/<hostname>.sh` (boot from the network once, UEFI HTTP boot once, power cycle, power status, virtual media) and `bmc/all.sh` (docs/day-2.md, "BMC scripts"). Maps merge key by key, so `defaults:` or a profile can give `type` and the credentials and each node its `address`; a node whose merged `bmc` has no `address` has no BMC script.',
   {
     type: {
       type: 'string',
@@ -279,7 +279,7 @@ const nodeSettings = {
     { pattern: '^v[0-9]+\\.[0-9]+\\.[0-9]+(-rc[0-9]+)?$', maxLength: 32 },
   ),
   profile: str(
-    'Name of a hardware profile, `sites/_profiles/<name>.yaml`, whose settings apply under this layer (README "Layers and profiles").',
+    'Name of a hardware profile, `sites/_profiles/<name>.yaml`, whose settings apply under this layer (docs/inventory.md, "Layers and profiles").',
     { pattern: '^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$' },
   ),
   harvester_role: {
@@ -333,7 +333,7 @@ const nodeSettings = {
     minimum: 0,
     maximum: 999999999,
     description:
-      'Reinstall generation of a Harvester node with `state: install-once` (UEFI only). The installed system gets a marker of its site, hostname and generation on its EFI system partition (`os.after_install_chroot_commands`), and the node\'s script boots the disk only when it finds the marker of this number: raise it by one to reinstall the node exactly once (README "Reinstall a node").',
+      'Reinstall generation of a Harvester node with `state: install-once` (UEFI only). The installed system gets a marker of its site, hostname and generation on its EFI system partition (`os.after_install_chroot_commands`), and the node\'s script boots the disk only when it finds the marker of this number: raise it by one to reinstall the node exactly once (docs/day-2.md, "Reinstall a node").',
   },
   lab,
 };
@@ -468,7 +468,7 @@ const schema = {
           type: 'string',
           enum: ['wait', 'local', 'join'],
           description:
-            'What a machine whose MAC is in no node gets (`unknown.ipxe`): `wait` (default) prints its MAC, waits and returns to the firmware, installing nothing; `local` boots its local disk; `join` installs Harvester on it as a joining node with a generated config (`unknown/join.yaml`) unless its disk already holds an installed system. `join` wipes `defaults.install.device` of any machine that network-boots on this segment: see the README.',
+            'What a machine whose MAC is in no node gets (`unknown.ipxe`): `wait` (default) prints its MAC, waits and returns to the firmware, installing nothing; `local` boots its local disk; `join` installs Harvester on it as a joining node with a generated config (`unknown/join.yaml`) unless its disk already holds an installed system. `join` wipes `defaults.install.device` of any machine that network-boots on this segment: see docs/day-2.md, "Unknown machines".',
         },
         installed_marker: obj(
           "How an `install-once` node (and an unknown machine under `unknown: join`) recognises an installed system on UEFI: a file on a FAT volume with this label. Default: Harvester's EFI partition, `COS_GRUB`, and its boot loader `/EFI/BOOT/bootx64.efi`.",
@@ -490,7 +490,7 @@ const schema = {
           { minLength: 1, maxLength: 1024, pattern: '^[^\\u0000-\\u001f\\u007f]+$' },
         ),
         secure_boot: obj(
-          "Boot UEFI machines with Secure Boot on: the firmware loads a signed shim (TFTP or HTTP), which loads the signed iPXE stored next to it under the name the shim was built to load; the node scripts then hand the distribution-signed kernel to its own shim (iPXE's `shim` command: the release's SUSE shim, which fetch.sh takes out of the ISO). harvgen cannot sign anything: the site provides the shim and iPXE (see the README). Lab domains get Secure Boot on.",
+          'Boot UEFI machines with Secure Boot on: the firmware loads a signed shim (TFTP or HTTP), which loads the signed iPXE stored next to it under the name the shim was built to load; the node scripts then hand the distribution-signed kernel to its own shim (iPXE\'s `shim` command: the release\'s SUSE shim, which fetch.sh takes out of the ISO). harvgen cannot sign anything: the site provides the shim and iPXE (docs/boot-modes.md, "Secure Boot"). Lab domains get Secure Boot on.',
           {
             shim: value(
               'efiFileName',
@@ -658,10 +658,10 @@ const schema = {
         type: 'string',
         enum: ['nodes', 'open'],
         description:
-          'Who may fetch the files that hold a secret or one node\'s data (Harvester configs, cloud-init seeds, `unknown/join.yaml`). `nodes` (default): only the node\'s own `ip` (a node without one: the DHCP pool; unknown machines: the DHCP pool), everyone else gets 403. `open`: every client, for a boot server behind something that already restricts who reaches it. README "Threat model".',
+          'Who may fetch the files that hold a secret or one node\'s data (Harvester configs, cloud-init seeds, `unknown/join.yaml`). `nodes` (default): only the node\'s own `ip` (a node without one: the DHCP pool; unknown machines: the DHCP pool), everyone else gets 403. `open`: every client, for a boot server behind something that already restricts who reaches it. docs/security.md, "Threat model".',
       },
       file_key: secret(
-        'A secret that makes the names of the files holding a secret or one node\'s data unguessable: each known node\'s iPXE scripts, Harvester config and cloud-init seed get a name with a tag keyed by it (HMAC-SHA256), and DHCP hands each boot MAC the URL of its own script. At least 32 characters (`openssl rand -hex 32`). The committed tree shows `x` in place of each tag; only the deploy tree (`--deploy`) reads the key. README "Threat model".',
+        'A secret that makes the names of the files holding a secret or one node\'s data unguessable: each known node\'s iPXE scripts, Harvester config and cloud-init seed get a name with a tag keyed by it (HMAC-SHA256), and DHCP hands each boot MAC the URL of its own script. At least 32 characters (`openssl rand -hex 32`). The committed tree shows `x` in place of each tag; only the deploy tree (`--deploy`) reads the key. docs/security.md, "Threat model".',
       ),
       real_ip: obj(
         "A proxy or NAT in front of nginx: the client address nginx checks is taken from `header`, for requests from `from` (nginx's realip module, `set_real_ip_from`/`real_ip_header`). Without it, every client behind the proxy looks like the proxy.",
@@ -690,7 +690,7 @@ const schema = {
         description: "Leave dnsmasq's DNS server on (default true). Set false (`port=0`) when another DNS server runs on the host.",
       },
       host: str(
-        'The machine this site\'s dnsmasq runs on, as a name (e.g. `boot1`), when it serves several sites. Sites built together that name the same host share one dnsmasq: each adds its own `dnsmasq/harvgen.conf`, their `dnsmasq/global.conf` must be the same file, and their networks apart (`SITE_DNSMASQ_CONFLICT`). Default: none (a dnsmasq of its own). README "One dnsmasq for several sites".',
+        'The machine this site\'s dnsmasq runs on, as a name (e.g. `boot1`), when it serves several sites. Sites built together that name the same host share one dnsmasq: each adds its own `dnsmasq/harvgen.conf`, their `dnsmasq/global.conf` must be the same file, and their networks apart (`SITE_DNSMASQ_CONFLICT`). Default: none (a dnsmasq of its own). docs/deploy.md, "DHCP with dnsmasq".',
         { minLength: 1, maxLength: 253, pattern: '^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$' },
       ),
       hosts_dir: value(
@@ -701,10 +701,10 @@ const schema = {
         type: 'string',
         enum: ['server', 'proxy'],
         description:
-          '`server` (default): this dnsmasq is the network\'s DHCP server (addresses, reservations, boot files). `proxy`: another DHCP server gives the addresses and this dnsmasq answers only network boot (proxy DHCP, `dhcp-range=<network>,proxy`): PXE firmware gets iPXE over TFTP (`pxe-service=`), iPXE gets `boot.ipxe`. Reserve the nodes\' `ip` on that other server (`NODE_IP_NOT_RESERVED`); `network.dhcp_range` is its pool. README "Proxy DHCP beside another server".',
+          '`server` (default): this dnsmasq is the network\'s DHCP server (addresses, reservations, boot files). `proxy`: another DHCP server gives the addresses and this dnsmasq answers only network boot (proxy DHCP, `dhcp-range=<network>,proxy`): PXE firmware gets iPXE over TFTP (`pxe-service=`), iPXE gets `boot.ipxe`. Reserve the nodes\' `ip` on that other server (`NODE_IP_NOT_RESERVED`); `network.dhcp_range` is its pool. docs/deploy.md, "Proxy DHCP beside another server".',
       },
     }),
-    dhcp: obj('Which DHCP server the site uses; harvgen writes its configuration (README "Choosing a DHCP form").', {
+    dhcp: obj('Which DHCP server the site uses; harvgen writes its configuration (docs/deploy.md, "Choosing a DHCP form").', {
       server: {
         type: 'string',
         enum: ['dnsmasq', 'kea', 'isc'],
@@ -722,10 +722,10 @@ const schema = {
           'Write `bss/bootparameters.json`, one BSS BootParams per node that BSS can boot as the tree does (a node with several boot MACs leaves `BOOTIF=` to BSS; `BSS_NODE_NOT_EXPORTED` names the nodes left out). Default false.',
       },
     }),
-    // Signed trees (README "Signed trees"): the deploy build signs manifest.json with `private_key`
+    // Signed trees (docs/verify.md, "Signed trees"): the deploy build signs manifest.json with `private_key`
     // (read by deploy builds only, src/sign/key.ts), verify checks it with `public_key`.
     signing: obj(
-      'Sign the deploy tree: `harvgen build --deploy` writes `manifest.json.sig` next to manifest.json (`ssh-keygen -Y sign`, namespace `harvgen-manifest`), and `harvgen verify` refuses a deploy tree whose signature does not verify. The committed tree is never signed and never reads the key. README "Signed trees".',
+      'Sign the deploy tree: `harvgen build --deploy` writes `manifest.json.sig` next to manifest.json (`ssh-keygen -Y sign`, namespace `harvgen-manifest`), and `harvgen verify` refuses a deploy tree whose signature does not verify. The committed tree is never signed and never reads the key. docs/verify.md, "Signed trees".',
       {
         private_key: {
           type: 'object',

@@ -1,4 +1,4 @@
-// BMC scripts (README "BMC scripts"): what the inventory may say (`bmc:`), what lands in the
+// BMC scripts (docs/day-2.md "BMC scripts"): what the inventory may say (`bmc:`), what lands in the
 // scripts and how. Hostile values are refused by the schema at their line; past the schema, the sh
 // escaper still writes each one as one inert word (proved by letting sh read it back). No
 // credential is read or written by the build. The scripts run for real in test/real/bmc.test.ts.

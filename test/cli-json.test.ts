@@ -1,6 +1,6 @@
 // Every command's exit codes and `--json` (issue 19): each run prints one document that validates
 // against the published schema (schema/cli-output.schema.json) with ajv, names its command, and
-// exits as README "Exit codes" says: check, build, watch (one line per rebuild, then Ctrl-C),
+// exits as docs/commands.md "Exit codes" says: check, build, watch (one line per rebuild, then Ctrl-C),
 // explain, init, hash-password, verify, help, --help, --version. Errors under --json are a JSON document
 // too, usage errors (command null, CLI_USAGE) and internal errors (INTERNAL_ERROR) alike.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';

@@ -87,7 +87,7 @@ test('a new config format through the recipe alone: served, protected, keyed, on
   // The copy of the sources: what the recipe changes, and nothing else.
   const copy = join(tempDir('recipe'), 'harvgen');
   mkdirSync(copy);
-  for (const d of ['src', 'scripts', 'schema', 'templates', 'bin']) cpSync(join(repo, d), join(copy, d), { recursive: true });
+  for (const d of ['src', 'scripts', 'schema', 'templates', 'bin', 'docs']) cpSync(join(repo, d), join(copy, d), { recursive: true });
   for (const f of ['package.json', 'tsconfig.json', 'README.md']) cpSync(join(repo, f), join(copy, f));
   symlinkSync(join(repo, 'node_modules'), join(copy, 'node_modules'));
   mkdirSync(join(copy, '.git'));

@@ -1,23 +1,25 @@
-// The README's "output file -> renderer -> template" table names things that exist, and every
-// template is in it; the deploy picture and the real-test requirements are there.
+// The developer notes' "output file -> renderer -> template" table (docs/dev/output-sources.md)
+// names things that exist, and every template is in it; the real-test requirements are written
+// down (docs/dev/testing.md).
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 
 const repo = resolve(import.meta.dirname, '..');
-const readme = readFileSync(join(repo, 'README.md'), 'utf8');
-const table = readme.slice(readme.indexOf('| output file | renderer | template |'));
+const sources = readFileSync(join(repo, 'docs/dev/output-sources.md'), 'utf8');
+const testing = readFileSync(join(repo, 'docs/dev/testing.md'), 'utf8');
+const table = sources.slice(sources.indexOf('| output file | renderer | template |'));
 const rows = table.slice(0, table.indexOf('\n\n')).split('\n').slice(2);
 
-test('every template is named in the README table, and every named template exists', () => {
+test('every template is named in the output-sources table, and every named template exists', () => {
   const templates = readdirSync(join(repo, 'templates')).filter((f) => f.endsWith('.eta'));
   const named = [...rows.join('\n').matchAll(/`([a-z.-]+\.eta)`/g)].map((m) => m[1]!);
-  for (const t of templates) assert.ok(named.includes(t), `${t} is not in the README table`);
-  for (const n of named) assert.ok(templates.includes(n), `the README names ${n}, which does not exist`);
+  for (const t of templates) assert.ok(named.includes(t), `${t} is not in the table`);
+  for (const n of named) assert.ok(templates.includes(n), `the table names ${n}, which does not exist`);
 });
 
-test('every renderer the README table names is exported from that file', async () => {
+test('every renderer the output-sources table names is exported from that file', async () => {
   for (const row of rows) {
     for (const m of row.matchAll(/`(\w+)` \(`([\w/-]+\.ts)`\)/g)) {
       // Paths are under src/render/ unless they say src/ themselves.
@@ -29,9 +31,9 @@ test('every renderer the README table names is exported from that file', async (
   assert.ok(rows.length >= 12, `${rows.length} rows`);
 });
 
-test('the README says the real-program tests need root and how long they take', () => {
-  assert.match(readme, /need \*\*root\*\*/);
-  assert.match(readme, /about\s+\*\*\d+ minutes\*\*/);
+test('the developer notes say the real-program tests need root and how long they take', () => {
+  assert.match(testing, /need \*\*root\*\*/);
+  assert.match(testing, /about\s+\*\*\d+ minutes\*\*/);
 });
 
 test.run();

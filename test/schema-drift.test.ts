@@ -8,7 +8,8 @@ import {
   renderInputTypes,
   renderLayerSchemaJson,
   renderNodeSchemaJson,
-  renderReadme,
+  GENERATED_DOCS,
+  renderDocPage,
   renderSchemaJson,
 } from '../scripts/schema-outputs.ts';
 
@@ -66,9 +67,11 @@ test('package.json exports the schema for editors and tools', () => {
   assert.is(pkg.exports['./schema.json'], './schema/site.schema.json');
 });
 
-test("the README's inventory reference, code table and value kinds are current (run `npm run gen:schema`)", () => {
-  const readme = readFileSync(resolve(repo, 'README.md'), 'utf8');
-  assert.fixture(readme, renderReadme(readme));
-});
+for (const page of Object.keys(GENERATED_DOCS)) {
+  test(`the generated sections of ${page} are current (run \`npm run gen:schema\`)`, () => {
+    const text = readFileSync(resolve(repo, page), 'utf8');
+    assert.fixture(text, renderDocPage(page, text));
+  });
+}
 
 test.run();

@@ -1,4 +1,4 @@
-// The committed tree and the deploy tree (README "Secrets and the committed tree"): `build`
+// The committed tree and the deploy tree (docs/inventory.md "Secrets and the committed tree"): `build`
 // writes a fixed marker in place of every secret and reads none, so the repository, its
 // committed out/ and CI need no secret; `build --deploy` reads and writes them, into a directory
 // git ignores. The markers are ones the installer refuses, and the two trees never share a

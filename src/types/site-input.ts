@@ -88,7 +88,7 @@ export interface SiteInput {
      */
     unknown_wait?: number;
     /**
-     * What a machine whose MAC is in no node gets (`unknown.ipxe`): `wait` (default) prints its MAC, waits and returns to the firmware, installing nothing; `local` boots its local disk; `join` installs Harvester on it as a joining node with a generated config (`unknown/join.yaml`) unless its disk already holds an installed system. `join` wipes `defaults.install.device` of any machine that network-boots on this segment: see the README.
+     * What a machine whose MAC is in no node gets (`unknown.ipxe`): `wait` (default) prints its MAC, waits and returns to the firmware, installing nothing; `local` boots its local disk; `join` installs Harvester on it as a joining node with a generated config (`unknown/join.yaml`) unless its disk already holds an installed system. `join` wipes `defaults.install.device` of any machine that network-boots on this segment: see docs/day-2.md, "Unknown machines".
      */
     unknown?: 'wait' | 'local' | 'join';
     /**
@@ -113,7 +113,7 @@ export interface SiteInput {
      */
     ipxe_binaries?: string;
     /**
-     * Boot UEFI machines with Secure Boot on: the firmware loads a signed shim (TFTP or HTTP), which loads the signed iPXE stored next to it under the name the shim was built to load; the node scripts then hand the distribution-signed kernel to its own shim (iPXE's `shim` command: the release's SUSE shim, which fetch.sh takes out of the ISO). harvgen cannot sign anything: the site provides the shim and iPXE (see the README). Lab domains get Secure Boot on.
+     * Boot UEFI machines with Secure Boot on: the firmware loads a signed shim (TFTP or HTTP), which loads the signed iPXE stored next to it under the name the shim was built to load; the node scripts then hand the distribution-signed kernel to its own shim (iPXE's `shim` command: the release's SUSE shim, which fetch.sh takes out of the ISO). harvgen cannot sign anything: the site provides the shim and iPXE (docs/boot-modes.md, "Secure Boot"). Lab domains get Secure Boot on.
      */
     secure_boot?: {
       /**
@@ -298,11 +298,11 @@ export interface SiteInput {
      */
     access_log?: string;
     /**
-     * Who may fetch the files that hold a secret or one node's data (Harvester configs, cloud-init seeds, `unknown/join.yaml`). `nodes` (default): only the node's own `ip` (a node without one: the DHCP pool; unknown machines: the DHCP pool), everyone else gets 403. `open`: every client, for a boot server behind something that already restricts who reaches it. README "Threat model".
+     * Who may fetch the files that hold a secret or one node's data (Harvester configs, cloud-init seeds, `unknown/join.yaml`). `nodes` (default): only the node's own `ip` (a node without one: the DHCP pool; unknown machines: the DHCP pool), everyone else gets 403. `open`: every client, for a boot server behind something that already restricts who reaches it. docs/security.md, "Threat model".
      */
     access?: 'nodes' | 'open';
     /**
-     * A secret that makes the names of the files holding a secret or one node's data unguessable: each known node's iPXE scripts, Harvester config and cloud-init seed get a name with a tag keyed by it (HMAC-SHA256), and DHCP hands each boot MAC the URL of its own script. At least 32 characters (`openssl rand -hex 32`). The committed tree shows `x` in place of each tag; only the deploy tree (`--deploy`) reads the key. README "Threat model". Keep it out of git with `{ env: NAME }` (an environment variable) or `{ file: path }` (a file, relative to the YAML file that names it; one trailing newline is dropped).
+     * A secret that makes the names of the files holding a secret or one node's data unguessable: each known node's iPXE scripts, Harvester config and cloud-init seed get a name with a tag keyed by it (HMAC-SHA256), and DHCP hands each boot MAC the URL of its own script. At least 32 characters (`openssl rand -hex 32`). The committed tree shows `x` in place of each tag; only the deploy tree (`--deploy`) reads the key. docs/security.md, "Threat model". Keep it out of git with `{ env: NAME }` (an environment variable) or `{ file: path }` (a file, relative to the YAML file that names it; one trailing newline is dropped).
      */
     file_key?:
       | string
@@ -356,7 +356,7 @@ export interface SiteInput {
      */
     dns?: boolean;
     /**
-     * The machine this site's dnsmasq runs on, as a name (e.g. `boot1`), when it serves several sites. Sites built together that name the same host share one dnsmasq: each adds its own `dnsmasq/harvgen.conf`, their `dnsmasq/global.conf` must be the same file, and their networks apart (`SITE_DNSMASQ_CONFLICT`). Default: none (a dnsmasq of its own). README "One dnsmasq for several sites".
+     * The machine this site's dnsmasq runs on, as a name (e.g. `boot1`), when it serves several sites. Sites built together that name the same host share one dnsmasq: each adds its own `dnsmasq/harvgen.conf`, their `dnsmasq/global.conf` must be the same file, and their networks apart (`SITE_DNSMASQ_CONFLICT`). Default: none (a dnsmasq of its own). docs/deploy.md, "DHCP with dnsmasq".
      */
     host?: string;
     /**
@@ -364,12 +364,12 @@ export interface SiteInput {
      */
     hosts_dir?: string;
     /**
-     * `server` (default): this dnsmasq is the network's DHCP server (addresses, reservations, boot files). `proxy`: another DHCP server gives the addresses and this dnsmasq answers only network boot (proxy DHCP, `dhcp-range=<network>,proxy`): PXE firmware gets iPXE over TFTP (`pxe-service=`), iPXE gets `boot.ipxe`. Reserve the nodes' `ip` on that other server (`NODE_IP_NOT_RESERVED`); `network.dhcp_range` is its pool. README "Proxy DHCP beside another server".
+     * `server` (default): this dnsmasq is the network's DHCP server (addresses, reservations, boot files). `proxy`: another DHCP server gives the addresses and this dnsmasq answers only network boot (proxy DHCP, `dhcp-range=<network>,proxy`): PXE firmware gets iPXE over TFTP (`pxe-service=`), iPXE gets `boot.ipxe`. Reserve the nodes' `ip` on that other server (`NODE_IP_NOT_RESERVED`); `network.dhcp_range` is its pool. docs/deploy.md, "Proxy DHCP beside another server".
      */
     mode?: 'server' | 'proxy';
   };
   /**
-   * Which DHCP server the site uses; harvgen writes its configuration (README "Choosing a DHCP form").
+   * Which DHCP server the site uses; harvgen writes its configuration (docs/deploy.md, "Choosing a DHCP form").
    */
   dhcp?: {
     /**
@@ -391,7 +391,7 @@ export interface SiteInput {
     export?: boolean;
   };
   /**
-   * Sign the deploy tree: `harvgen build --deploy` writes `manifest.json.sig` next to manifest.json (`ssh-keygen -Y sign`, namespace `harvgen-manifest`), and `harvgen verify` refuses a deploy tree whose signature does not verify. The committed tree is never signed and never reads the key. README "Signed trees".
+   * Sign the deploy tree: `harvgen build --deploy` writes `manifest.json.sig` next to manifest.json (`ssh-keygen -Y sign`, namespace `harvgen-manifest`), and `harvgen verify` refuses a deploy tree whose signature does not verify. The committed tree is never signed and never reads the key. docs/verify.md, "Signed trees".
    */
   signing?: {
     /**
@@ -538,7 +538,7 @@ export interface NodeDefaults {
    */
   harvester_version?: string;
   /**
-   * Name of a hardware profile, `sites/_profiles/<name>.yaml`, whose settings apply under this layer (README "Layers and profiles").
+   * Name of a hardware profile, `sites/_profiles/<name>.yaml`, whose settings apply under this layer (docs/inventory.md, "Layers and profiles").
    */
   profile?: string;
   /**
@@ -607,7 +607,7 @@ export interface NodeDefaults {
    */
   state?: 'install' | 'local' | 'install-once';
   /**
-   * Reinstall generation of a Harvester node with `state: install-once` (UEFI only). The installed system gets a marker of its site, hostname and generation on its EFI system partition (`os.after_install_chroot_commands`), and the node's script boots the disk only when it finds the marker of this number: raise it by one to reinstall the node exactly once (README "Reinstall a node").
+   * Reinstall generation of a Harvester node with `state: install-once` (UEFI only). The installed system gets a marker of its site, hostname and generation on its EFI system partition (`os.after_install_chroot_commands`), and the node's script boots the disk only when it finds the marker of this number: raise it by one to reinstall the node exactly once (docs/day-2.md, "Reinstall a node").
    */
   reinstall?: number;
   lab?: LabSizingInput;
@@ -634,7 +634,7 @@ export interface CloudInitInput {
   meta_data?: {};
 }
 /**
- * Boot this node diskless from an iSCSI target (iPXE `sanboot`), as BMI does: harvgen writes the script and the DHCP reservation; the target, its LUN and its image are yours (README "iSCSI diskless nodes").
+ * Boot this node diskless from an iSCSI target (iPXE `sanboot`), as BMI does: harvgen writes the script and the DHCP reservation; the target, its LUN and its image are yours (docs/generic-os.md, "iSCSI diskless nodes").
  */
 export interface IscsiInput {
   /**
@@ -659,7 +659,7 @@ export interface IscsiInput {
   initiator?: string;
 }
 /**
- * Hardware facts of the machine, as the Harvester installer's preflight checks and disk rules see them, usually in a profile (`sites/_profiles/<name>.yaml`): harvgen checks the installer's own rules of the node's release against them at build time (README "The installer's rules"). A fact left out is not checked. Lab sites (a `lab:` section) take them from the lab domain instead.
+ * Hardware facts of the machine, as the Harvester installer's preflight checks and disk rules see them, usually in a profile (`sites/_profiles/<name>.yaml`): harvgen checks the installer's own rules of the node's release against them at build time (docs/reference/installer-rules.md). A fact left out is not checked. Lab sites (a `lab:` section) take them from the lab domain instead.
  */
 export interface HardwareFactsInput {
   /**
@@ -696,7 +696,7 @@ export interface HardwareFactsInput {
   kvm?: boolean;
 }
 /**
- * The node's BMC, for the generated scripts `bmc/<hostname>.sh` (boot from the network once, UEFI HTTP boot once, power cycle, power status, virtual media) and `bmc/all.sh` (README "BMC scripts"). Maps merge key by key, so `defaults:` or a profile can give `type` and the credentials and each node its `address`; a node whose merged `bmc` has no `address` has no BMC script.
+ * The node's BMC, for the generated scripts `bmc/<hostname>.sh` (boot from the network once, UEFI HTTP boot once, power cycle, power status, virtual media) and `bmc/all.sh` (docs/day-2.md, "BMC scripts"). Maps merge key by key, so `defaults:` or a profile can give `type` and the credentials and each node its `address`; a node whose merged `bmc` has no `address` has no BMC script.
  */
 export interface BmcInput {
   /**
@@ -873,7 +873,7 @@ export interface NodeInput {
    */
   harvester_version?: string;
   /**
-   * Name of a hardware profile, `sites/_profiles/<name>.yaml`, whose settings apply under this layer (README "Layers and profiles").
+   * Name of a hardware profile, `sites/_profiles/<name>.yaml`, whose settings apply under this layer (docs/inventory.md, "Layers and profiles").
    */
   profile?: string;
   /**
@@ -942,7 +942,7 @@ export interface NodeInput {
    */
   state?: 'install' | 'local' | 'install-once';
   /**
-   * Reinstall generation of a Harvester node with `state: install-once` (UEFI only). The installed system gets a marker of its site, hostname and generation on its EFI system partition (`os.after_install_chroot_commands`), and the node's script boots the disk only when it finds the marker of this number: raise it by one to reinstall the node exactly once (README "Reinstall a node").
+   * Reinstall generation of a Harvester node with `state: install-once` (UEFI only). The installed system gets a marker of its site, hostname and generation on its EFI system partition (`os.after_install_chroot_commands`), and the node's script boots the disk only when it finds the marker of this number: raise it by one to reinstall the node exactly once (docs/day-2.md, "Reinstall a node").
    */
   reinstall?: number;
   lab?: LabSizingInput;

@@ -23,7 +23,7 @@ export function exampleSite(name = 'location_x'): Record<string, Record<string, 
   return doc;
 }
 
-/** The secret values the example sites get in tests (they commit none: README "Secrets and the committed tree"). */
+/** The secret values the example sites get in tests (they commit none: docs/inventory.md "Secrets and the committed tree"). */
 export const EXAMPLE_SECRETS: Readonly<Record<string, { token: string; password?: string }>> = {
   location_x: { token: 'SecretToken.123', password: 'SecretPassword.123' },
   location_y: {

@@ -1,4 +1,4 @@
-// The generated BMC scripts (README "BMC scripts") run for real:
+// The generated BMC scripts (docs/day-2.md "BMC scripts") run for real:
 // - shellcheck and `sh -n` on every generated shell script of every test site and the bmc fixture;
 // - IPMI: the IPMI node's script against OpenIPMI's `ipmi_sim` (a real IPMI 2.0 LAN BMC simulator,
 //   its chassis driven by a small program that keeps the power state and boot device in files),

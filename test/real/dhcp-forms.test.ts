@@ -7,7 +7,7 @@
 //    iPXE would be sent iPXE again (the chainload loop);
 //  - end to end: Kea in the boot lab answers a QEMU client, whose iPXE fetches boot.ipxe and its
 //    own per-MAC script from nginx and boots the installer command line (BIOS: the NIC's iPXE ROM;
-//    UEFI: OVMF PXE loads the loader over TFTP from a TFTP-only dnsmasq, as README "Choosing a DHCP
+//    UEFI: OVMF PXE loads the loader over TFTP from a TFTP-only dnsmasq, as docs/deploy.md "Choosing a DHCP
 //    form" says to run one).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -409,7 +409,7 @@ async function runE2e(c: E2eCase, tree: SiteTree, artifacts: { kernel: string; i
     async (lab) => {
       const kea = await startKea(lab.ns, path.join(tree.dir, FILE.kea), lab.workDir, { iface: lab.tap });
       lab.daemons.push(kea);
-      // TFTP for firmware PXE as README "Choosing a DHCP form" says to run it beside Kea: dnsmasq
+      // TFTP for firmware PXE as docs/deploy.md "Choosing a DHCP form" says to run it beside Kea: dnsmasq
       // with no DHCPv4 range (so no DHCP) and no DNS (port=0), serving the TFTP root. Test-only:
       // a router advertisement for the lab's ULA prefix ends iPXE's ~13 s wait for one (lab.ts).
       const tftp = startDaemon(

@@ -38,7 +38,7 @@ export function manifestUrls(manifest: unknown, at = ''): { at: string; url: str
 
 async function check(built: SiteTree): Promise<{ problems: string[]; served: number; elsewhere: number }> {
   // The UEFI HTTP boot loader is the site's to supply when the build does not copy it
-  // (`boot.ipxe_binaries`, README "UEFI HTTP boot"): put Debian's in a copy of the tree, as a user would.
+  // (`boot.ipxe_binaries`, docs/boot-modes.md "UEFI HTTP boot"): put Debian's in a copy of the tree, as a user would.
   let tree = built;
   const loader = built.manifest.boot.http_boot_url;
   if (loader) {

@@ -1,4 +1,4 @@
-// Several sites on one boot server, as the README tells users to set it up: each site under its
+// Several sites on one boot server, as docs/deploy.md tells users to set it up: each site under its
 // own path prefix, one server block that includes every site's nginx/locations.conf. A real
 // nginx accepts it (nginx -t) and serves each site's scripts, configs and release files, and
 // nothing else.
@@ -39,7 +39,7 @@ test('two sites on one server: nginx -t accepts the shared server block and each
   await mkdir(path.join(artifacts, 'v1.4.1'), { recursive: true });
   await writeFile(path.join(artifacts, 'v1.4.1/harvester-v1.4.1-vmlinuz-amd64'), 'kernel bytes\n');
 
-  // The server block of README "Several sites on one boot server", on a test port.
+  // The server block of docs/deploy.md "Several sites on one boot server", on a test port.
   const port = await freePort();
   const setup = await wrapVerbatim(
     path.join(root, 'nginx'),

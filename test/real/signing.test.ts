@@ -1,5 +1,5 @@
 // Signed trees with the real ssh-keygen (OpenSSH, Debian openssh-client): a deploy build with
-// `signing:` writes manifest.json.sig, which `ssh-keygen -Y verify` accepts by hand as the README
+// `signing:` writes manifest.json.sig, which `ssh-keygen -Y verify` accepts by hand as docs/verify.md
 // shows and `harvgen verify` checks before any request; each mutation (a one-byte edit of
 // manifest.json, a signature by another key, a missing signature, another namespace, another
 // site's signed manifest, another trusted key) is VERIFY_SIGNATURE with no request made; the
@@ -57,7 +57,7 @@ function signedSite(label: string, opts: { type?: string; publicKeyOf?: string; 
   return { dir, key };
 }
 
-/** `ssh-keygen -Y verify` as the README tells anyone to run it by hand; its exit status. */
+/** `ssh-keygen -Y verify` as docs/verify.md tells anyone to run it by hand; its exit status. */
 function verifyByHand(tree: string, publicKeyLine: string, namespace = 'harvgen-manifest'): number {
   const signers = join(root, `allowed_signers-${Math.random().toString(36).slice(2)}`);
   writeFileSync(signers, `harvgen ${publicKeyLine}\n`);

@@ -1,4 +1,4 @@
-// The README's workflow, followed in a temporary git repository with the real git and rsync:
+// The documented workflow (docs/getting-started.md, docs/deploy.md), followed in a temporary git repository with the real git and rsync:
 // `harvgen init`, build the committed tree, commit; CI in a fresh clone (no secrets there) runs
 // `check` and `build --check`; the deploy machine runs `build --deploy` and rsyncs the deploy
 // tree to the served directory. No secret value is in any committed file, and the served
@@ -35,7 +35,7 @@ function sh(cmd: string, args: string[], cwd: string): SpawnSyncReturns<string> 
 const ok = (r: SpawnSyncReturns<string>, what: string) => assert.is(r.status, 0, `${what}: ${r.stdout}\n${r.stderr}`);
 const harvgen = (args: string[], cwd: string) => sh(process.execPath, [bin, ...args], cwd);
 
-test("the README's workflow: init, commit, CI in a clone without secrets, deploy with rsync; no secret is committed", () => {
+test('the documented workflow: init, commit, CI in a clone without secrets, deploy with rsync; no secret is committed', () => {
   if (!requireProgram('git', 'rsync')) return;
   const repo = tempDir('workflow');
   ok(sh('git', ['init', '-q', '-b', 'main'], repo), 'git init');

@@ -247,7 +247,7 @@ export async function nginxFailure(setup: NginxSetup, r: RunResult): Promise<str
 /**
  * Run a server block exactly as written (no rewriting): `<prefix>/site.conf` holds `server`,
  * wrapped in a minimal http block with every path in `prefix`. For configs whose paths the test
- * chose itself (forged models, the README's shared server block).
+ * chose itself (forged models, the shared server block of docs/deploy.md).
  */
 export async function wrapVerbatim(prefix: string, server: string): Promise<NginxSetup> {
   const site = path.join(prefix, 'site.conf');
@@ -283,7 +283,7 @@ export async function wrapVerbatim(prefix: string, server: string): Promise<Ngin
   };
 }
 
-/** The shared server block of README "Several sites on one boot server": `listen`, then each site's locations.conf. */
+/** The shared server block of docs/deploy.md "Several sites on one boot server": `listen`, then each site's locations.conf. */
 export function sharedServerBlock(listen: string, locations: readonly string[]): string {
   return [
     'server {',

@@ -1,0 +1,46 @@
+// The help topics: each is one page of docs/ (shipped in the package), printed by
+// `harvgen help <topic>` as plain text. The pages are the only copy of the text; this list only
+// names them, in the order `harvgen help` lists them.
+import { readFileSync } from 'node:fs';
+import { markdownToText } from './markdown.ts';
+
+/** One help topic: its name on the command line, its page under docs/ and a one-line summary. */
+export interface HelpTopic {
+  readonly name: string;
+  readonly page: string;
+  readonly summary: string;
+}
+
+/** Every help topic; none is named like a command (test/docs-reach.test.ts checks that each docs page for users is one). */
+export const TOPICS: readonly HelpTopic[] = [
+  { name: 'getting-started', page: 'getting-started.md', summary: 'From an empty repository to a boot server' },
+  { name: 'inventory', page: 'inventory.md', summary: 'Sites, node files, layers, profiles and secrets' },
+  { name: 'settings', page: 'reference/inventory.md', summary: 'Every inventory setting (generated from the schema)' },
+  { name: 'deploy', page: 'deploy.md', summary: 'nginx, dnsmasq, proxy DHCP, Kea, ISC dhcpd, several sites on one server' },
+  { name: 'verify-server', page: 'verify.md', summary: 'Check a boot server against the deploy tree; signed trees' },
+  { name: 'day-2', page: 'day-2.md', summary: 'status, discover, install once, reinstalls, unknown machines, BMC scripts' },
+  { name: 'generic-os', page: 'generic-os.md', summary: 'OS profiles, cloud-init, OpenCHAMI BSS, arm64, iSCSI' },
+  { name: 'boot-modes', page: 'boot-modes.md', summary: 'Secure Boot, UEFI HTTP boot, embedded iPXE, Oracle Cloud' },
+  { name: 'security', page: 'security.md', summary: 'Value kinds, who may fetch what, file_key, bounds, crashes' },
+  { name: 'speed', page: 'speed.md', summary: 'How fast a build is, --jobs, watch' },
+  { name: 'troubleshooting', page: 'troubleshooting.md', summary: 'Exit codes, common errors and what to do' },
+  { name: 'commands', page: 'commands.md', summary: 'Every command and flag, streams, exit codes, --json' },
+  { name: 'output', page: 'output.md', summary: 'Every file a build writes' },
+  { name: 'codes', page: 'reference/codes.md', summary: 'Every diagnostic code (generated from the catalogue)' },
+  { name: 'installer-rules', page: 'reference/installer-rules.md', summary: "The installer's rules harvgen checks, and known releases" },
+  { name: 'library', page: 'library.md', summary: 'Using harvgen from JavaScript or TypeScript' },
+];
+
+/** The docs/ directory of this package (next to src/ and dist/). */
+export const DOCS_DIR = new URL('../../../docs/', import.meta.url);
+
+/** The topic of that name, or undefined. */
+export function findTopic(name: string): HelpTopic | undefined {
+  return TOPICS.find((t) => t.name === name);
+}
+
+/** The page of a topic as plain terminal text (links to other topics name the topic). */
+export function topicText(topic: HelpTopic): string {
+  const markdown = readFileSync(new URL(topic.page, DOCS_DIR), 'utf8');
+  return markdownToText(markdown, { page: topic.page, topicOf: (page) => TOPICS.find((t) => t.page === page)?.name });
+}
