@@ -88,17 +88,12 @@ export function watch(options: WatchOptions): WatchHandle {
   const run = (changed: string[]) => {
     running = running.then(async () => {
       if (closed) return;
-      const gone = options.sites.find((dir) => !existsSync(resolve(options.cwd ?? process.cwd(), dir)));
+      const gone = options.sites.find((dir) => !existsSync(resolve(cwd, dir)));
       if (gone !== undefined) {
         closed = true;
         inputs.close();
         await (await watcher).close();
-        onError?.({
-          code: 'LOAD_SITE_DIR_NOT_FOUND',
-          severity: 'error',
-          message: `site directory ${gone} disappeared; watch stopped (the output was left as it was)`,
-          hint: 'Restore the directory (or check out the branch that has it) and start `harvgen watch` again.',
-        });
+        onError?.(siteGone(gone));
         stop();
         return;
       }
@@ -115,16 +110,7 @@ export function watch(options: WatchOptions): WatchHandle {
     return running;
   };
   // The inventory, watched once the first build has started.
-  const watcher: Promise<FSWatcher> = Promise.resolve().then(() => {
-    const w = chokidarWatch([...options.sites, ...layers], {
-      cwd: options.cwd,
-      ignoreInitial: true,
-      // Other files there are watched when a build read them (inputs.ts).
-      ignored: (path, stats) => stats?.isFile() === true && !/\.ya?ml$/.test(path),
-    });
-    w.on('all', (_event, path) => seen(path));
-    return w;
-  });
+  const watcher: Promise<FSWatcher> = Promise.resolve().then(() => inventoryWatcher([...options.sites, ...layers], options.cwd, seen));
   const ready = Promise.all([watcher.then((w) => new Promise<void>((r) => w.once('ready', () => r()))), run([])]).then(() => undefined);
   return {
     ready,
@@ -137,4 +123,25 @@ export function watch(options: WatchOptions): WatchHandle {
       inputs.close();
     },
   };
+}
+
+/** The error that stops watch when a site directory disappears. */
+function siteGone(dir: string): Diagnostic {
+  return {
+    code: 'LOAD_SITE_DIR_NOT_FOUND',
+    severity: 'error',
+    message: `site directory ${dir} disappeared; watch stopped (the output was left as it was)`,
+    hint: 'Restore the directory (or check out the branch that has it) and start `harvgen watch` again.',
+  };
+}
+
+/** chokidar on the inventory's YAML files (other files are watched when a build read them: inputs.ts). */
+function inventoryWatcher(paths: readonly string[], cwd: string | undefined, seen: (path: string) => void): FSWatcher {
+  const w = chokidarWatch([...paths], {
+    cwd,
+    ignoreInitial: true,
+    ignored: (path, stats) => stats?.isFile() === true && !/\.ya?ml$/.test(path),
+  });
+  w.on('all', (_event, path) => seen(path));
+  return w;
 }
