@@ -296,47 +296,14 @@ export function dropRecord(outRoot: string, siteDir: string): void {
  * `clean` (no diagnostic, no recovery, every input stamped) lets the next build skip it; any
  * record vouches for the manifest.json written. Without a state key nothing is recorded.
  */
-export function writeRecord(
-  outRoot: string,
-  site: {
-    dir: string;
-    site: string;
-    server: string;
-    dnsmasq?: string | undefined;
-    nodes: number;
-    stamps?: readonly InputStamp[] | undefined;
-    secrets: SecretMode;
-    clean: boolean;
-    env?: readonly (readonly [string, string])[] | undefined;
-    diagnostics: readonly Diagnostic[];
-    sources: Readonly<Record<string, string>>;
-    shown: readonly [string, string];
-  },
-  artifacts: readonly Artifact[],
-): void {
+export function writeRecord(outRoot: string, site: RecordedSite, artifacts: readonly Artifact[]): void {
   const cache = join(outRoot, CACHE_DIR);
   let temp: string | undefined;
   try {
-    if (!stateKey()) return;
-    const st = lstatSync(cache, { throwIfNoEntry: false });
-    if (st && !st.isDirectory()) return; // a link or a file: not ours, never written through
-    if (!st) mkdirSync(cache);
-    // Created exclusively: never written through a link someone put there.
-    if (!regular(join(cache, '.gitignore')))
-      writeFileSync(join(cache, '.gitignore'), '# harvgen build state, not for git\n*\n', { flag: 'wx' });
+    if (!stateKey() || !cacheDirReady(cache)) return;
     const manifest = artifacts.find((a) => a.path === LAYOUT.manifest);
-    const signature = artifacts.find((a) => a.path === LAYOUT.manifestSignature);
     const written = regular(join(outRoot, site.site, LAYOUT.manifest));
     if (!manifest || !written) return;
-    const siteDir = resolve(site.dir);
-    let clean = site.clean && site.stamps !== undefined;
-    const inputs = clean ? site.stamps! : [];
-    const digests = inputs.map((s) => {
-      if (!contentBound(s, siteDir) || statSync(s[0], { throwIfNoEntry: false })?.isFile() !== true) return '';
-      const d = contentDigest(s);
-      if (d === undefined) clean = false; // changed since it was read: the stamp no longer holds either
-      return d ?? '';
-    });
     const file = recordFile(outRoot, site.dir);
     temp = `${file}${TEMP_SUFFIX}`;
     rmSync(temp, { force: true });
@@ -344,30 +311,7 @@ export function writeRecord(
     try {
       // Settled now, after the build's last write: the ctime of this new file, on the same
       // clock as the output files' ctimes.
-      const settled = fstatSync(fd).ctimeMs;
-      const record: SiteRecord = {
-        version: RECORD_VERSION,
-        out: outRoot,
-        code: codeStamp(),
-        siteDir,
-        secrets: site.secrets,
-        site: site.site,
-        server: site.server,
-        ...(site.dnsmasq !== undefined ? { dnsmasq: site.dnsmasq } : {}),
-        nodes: site.nodes,
-        clean,
-        inputs: clean ? inputs : [],
-        digests: clean ? digests : [],
-        settled,
-        manifest: sha256Hex(manifest.contents),
-        manifestStat: [written.size, written.ino],
-        files: artifacts.map((a) => [a.path, Buffer.byteLength(a.contents, 'utf8'), a.mode] as const),
-        ...(signature ? { signature: sha256Hex(signature.contents) } : {}),
-        env: clean ? (site.env ?? []) : [],
-        diagnostics: clean ? site.diagnostics : [],
-        frames: clean ? framesOf(site.diagnostics, site.sources) : {},
-        shown: site.shown,
-      };
+      const record = recordOf(outRoot, site, artifacts, { manifest, written, settled: fstatSync(fd).ctimeMs });
       const body = JSON.stringify(record);
       writeFileSync(fd, `${stateMac('record', body)}\n${body}`);
     } finally {
@@ -380,4 +324,82 @@ export function writeRecord(
   } finally {
     if (temp !== undefined) rmSync(temp, { force: true });
   }
+}
+
+/** A site as writeRecord records it. */
+export interface RecordedSite {
+  dir: string;
+  site: string;
+  server: string;
+  dnsmasq?: string | undefined;
+  nodes: number;
+  stamps?: readonly InputStamp[] | undefined;
+  secrets: SecretMode;
+  clean: boolean;
+  env?: readonly (readonly [string, string])[] | undefined;
+  diagnostics: readonly Diagnostic[];
+  sources: Readonly<Record<string, string>>;
+  shown: readonly [string, string];
+}
+
+/** The cache directory, made when missing; false when it is a link or a file (not ours, never written through). */
+function cacheDirReady(cache: string): boolean {
+  const st = lstatSync(cache, { throwIfNoEntry: false });
+  if (st && !st.isDirectory()) return false;
+  if (!st) mkdirSync(cache);
+  // Created exclusively: never written through a link someone put there.
+  if (!regular(join(cache, '.gitignore')))
+    writeFileSync(join(cache, '.gitignore'), '# harvgen build state, not for git\n*\n', { flag: 'wx' });
+  return true;
+}
+
+/** The record of a site just written. */
+function recordOf(
+  outRoot: string,
+  site: RecordedSite,
+  artifacts: readonly Artifact[],
+  at: { manifest: Artifact; written: Stats; settled: number },
+): SiteRecord {
+  const siteDir = resolve(site.dir);
+  const { clean, inputs, digests } = inputDigests(site, siteDir);
+  const signature = artifacts.find((a) => a.path === LAYOUT.manifestSignature);
+  return {
+    version: RECORD_VERSION,
+    out: outRoot,
+    code: codeStamp(),
+    siteDir,
+    secrets: site.secrets,
+    site: site.site,
+    server: site.server,
+    ...(site.dnsmasq !== undefined ? { dnsmasq: site.dnsmasq } : {}),
+    nodes: site.nodes,
+    clean,
+    inputs: clean ? inputs : [],
+    digests: clean ? digests : [],
+    settled: at.settled,
+    manifest: sha256Hex(at.manifest.contents),
+    manifestStat: [at.written.size, at.written.ino],
+    files: artifacts.map((a) => [a.path, Buffer.byteLength(a.contents, 'utf8'), a.mode] as const),
+    ...(signature ? { signature: sha256Hex(signature.contents) } : {}),
+    env: clean ? (site.env ?? []) : [],
+    diagnostics: clean ? site.diagnostics : [],
+    frames: clean ? framesOf(site.diagnostics, site.sources) : {},
+    shown: site.shown,
+  };
+}
+
+/**
+ * Whether the site can be recorded as clean (no diagnostic, no recovery, every input stamped and
+ * unchanged since it was read), its inputs' stamps and their content digests.
+ */
+function inputDigests(site: RecordedSite, siteDir: string): { clean: boolean; inputs: readonly InputStamp[]; digests: string[] } {
+  let clean = site.clean && site.stamps !== undefined;
+  const inputs = clean ? site.stamps! : [];
+  const digests = inputs.map((s) => {
+    if (!contentBound(s, siteDir) || statSync(s[0], { throwIfNoEntry: false })?.isFile() !== true) return '';
+    const d = contentDigest(s);
+    if (d === undefined) clean = false; // changed since it was read: the stamp no longer holds either
+    return d ?? '';
+  });
+  return { clean, inputs, digests };
 }
