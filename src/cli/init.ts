@@ -171,8 +171,7 @@ function writeAll(dir: string, root: string, dirs: readonly string[], files: Rea
     }
     for (const [rel, text] of Object.entries(files)) {
       current = join(root, rel);
-      writeNew(current, text, rel.startsWith('secrets/') ? 0o600 : 0o644);
-      created.push({ path: current, dir: false });
+      writeNew(current, text, rel.startsWith('secrets/') ? 0o600 : 0o644, created);
     }
     return undefined;
   } catch (e) {
@@ -211,9 +210,13 @@ function createDir(path: string, withParents: boolean): { path: string; dir: tru
   return made.reverse();
 }
 
-/** A new file (O_EXCL: never over an existing file, never through a link, even a dangling one). */
-function writeNew(path: string, text: string, mode: number): void {
+/**
+ * A new file (O_EXCL: never over an existing file, never through a link, even a dangling one),
+ * added to `created` as soon as it exists, so that a failed write removes it.
+ */
+function writeNew(path: string, text: string, mode: number, created: { path: string; dir: boolean }[]): void {
   const fd = openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, mode);
+  created.push({ path, dir: false });
   try {
     const bytes = Buffer.from(text);
     for (let n = 0; n < bytes.length;) n += writeSync(fd, bytes, n, bytes.length - n);
