@@ -14,6 +14,7 @@ export interface HelpTopic {
 /** Every help topic; none is named like a command (test/docs-reach.test.ts checks that each docs page for users is one). */
 export const TOPICS: readonly HelpTopic[] = [
   { name: 'getting-started', page: 'getting-started.md', summary: 'From an empty repository to a boot server' },
+  { name: 'install', page: 'install.md', summary: 'Install harvgen from a tarball or git, upgrade, CI' },
   { name: 'inventory', page: 'inventory.md', summary: 'Sites, node files, layers, profiles and secrets' },
   { name: 'settings', page: 'reference/inventory.md', summary: 'Every inventory setting (generated from the schema)' },
   { name: 'deploy', page: 'deploy.md', summary: 'nginx, dnsmasq, proxy DHCP, Kea, ISC dhcpd, several sites on one server' },
@@ -29,6 +30,7 @@ export const TOPICS: readonly HelpTopic[] = [
   { name: 'codes', page: 'reference/codes.md', summary: 'Every diagnostic code (generated from the catalogue)' },
   { name: 'installer-rules', page: 'reference/installer-rules.md', summary: "The installer's rules harvgen checks, and known releases" },
   { name: 'library', page: 'library.md', summary: 'Using harvgen from JavaScript or TypeScript' },
+  { name: 'compatibility', page: 'compatibility.md', summary: 'What may change between versions, deprecations' },
 ];
 
 /** The docs/ directory of this package (next to src/ and dist/). */
