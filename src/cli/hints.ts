@@ -26,9 +26,9 @@ export function deployHints(sites: readonly BuiltSite[], secrets: 'markers' | 'f
     // The committed tree of a site with node configs holds markers: the deploy tree is served.
     const names = committed.length === sites.length ? '' : ` of ${committed.map((s) => s.site).join(', ')}`;
     return [
-      'next steps (README "Deploy"):',
+      'next steps (`harvgen help deploy`):',
       `  commit:  this is the committed tree${names} (secrets as markers, which the installer refuses): review \`git diff\`, commit`,
-      `  deploy:  where the secrets are, \`harvgen build --deploy\` writes the tree to serve (deploy/<site>/), then follow README "Deploy"`,
+      `  deploy:  where the secrets are, \`harvgen build --deploy\` writes the tree to serve (deploy/<site>/), then follow \`harvgen help deploy\``,
     ];
   }
   /** The sites with `file`; `(in a, b)` when not every site has it. */
@@ -38,7 +38,7 @@ export function deployHints(sites: readonly BuiltSite[], secrets: 'markers' | 'f
     return h.length === sites.length ? '' : ` (${h.map((s) => s.site).join(', ')})`;
   };
   const dirs = sites.length === 1 ? `${sites[0]!.dir}/` : `each site directory (${sites.map((s) => `${s.dir}/`).join(', ')})`;
-  const lines = ['next steps (README "Deploy"):'];
+  const lines = ['next steps (`harvgen help deploy`):'];
   if (having(LAYOUT.nginx).length > 0) {
     lines.push(`  serve:   copy ${dirs} to the web server and include its ${LAYOUT.nginx}${which(LAYOUT.nginx)}`);
   } else lines.push(`  serve:   copy ${dirs} to the web server`);

@@ -239,8 +239,8 @@ function siteYaml(schemaLine: string, site: string, { lab, release }: SiteKind):
   return `${schemaLine}
 #
 # A Harvester site for harvgen${lab ? ": a lab of libvirt VMs on the host's default NAT network" : ': bare-metal servers'}.
-# Check it with \`harvgen check <this dir>\`, build it with \`harvgen build <this dir>\`; README
-# "The inventory" explains every key (your editor completes them through the line above).
+# Check it with \`harvgen check <this dir>\`, build it with \`harvgen build <this dir>\`;
+# \`harvgen help settings\` explains every key (your editor completes them through the line above).
 site: ${site}
 description: New Harvester ${lab ? 'lab' : 'site'}
 
@@ -268,7 +268,7 @@ cluster:
 defaults:
   # install-once: a node whose disk holds an installed Harvester boots it; only a blank disk
   # installs. With the default (install) a node that network-boots first reinstalls on every
-  # boot. To reinstall one node on purpose, raise its \`reinstall:\` (README "Reinstall a node").
+  # boot. To reinstall one node on purpose, raise its \`reinstall:\` (\`harvgen help day-2\`, "Reinstall a node").
   state: install-once
   install:
 ${lab ? "    device: /dev/vda                 # the lab VMs' virtio disk" : '    device: /dev/disk/by-id/REPLACE-with-the-install-disk   # a persistent name: ls -l /dev/disk/by-id/'}

@@ -27,7 +27,7 @@ export const GLOBAL_FLAGS = ['--json', '--strict', '--debug', '--no-color', '--h
 /** Declare the options every command takes (`--help` and `-h` come from `cli.help()`, in commands/help.ts). */
 export function globalOptions(cli: CAC): void {
   cli
-    .option('--json', 'Print one versioned JSON document on stdout (README "JSON output")')
+    .option('--json', 'Print one versioned JSON document on stdout (`harvgen help commands`, "JSON output")')
     .option('--strict', 'Treat warnings as errors')
     .option('--debug', 'Show internal details (stack traces) of internal errors')
     .option('--no-color', 'Disable colours (also NO_COLOR=1; FORCE_COLOR=1 forces them)');

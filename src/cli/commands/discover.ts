@@ -51,7 +51,7 @@ async function runDiscover(dirs: string[], flags: LogFlags & { dryRun?: boolean 
   out.note(
     result.unknown.length === 0
       ? `no unknown machine in ${result.requests} request(s)${verifyNote(result.verifyRequests)}`
-      : `${result.unknown.length} unknown machine(s)${verifyNote(result.verifyRequests)}: review each stub, then move it into nodes/ (README "Discover new machines")`,
+      : `${result.unknown.length} unknown machine(s)${verifyNote(result.verifyRequests)}: review each stub, then move it into nodes/ (\`harvgen help day-2\`)`,
   );
   return exitCode(ok, result.diagnostics);
 }

@@ -35,7 +35,7 @@ export function parseYamlFile(text: string, path: string, absPath: string): Pars
   if (!Array.isArray(docs) || docs.length === 0) {
     // parseAllDocuments returns an EmptyStream for input with no documents.
     return {
-      diagnostics: [err('YAML_EMPTY', `${path} is empty`, 'Write the inventory as a YAML mapping (see the README for the format).')],
+      diagnostics: [err('YAML_EMPTY', `${path} is empty`, 'Write the inventory as a YAML mapping (`harvgen help inventory`).')],
     };
   }
   const scans = docs.map(scanDocument);
@@ -46,7 +46,7 @@ export function parseYamlFile(text: string, path: string, absPath: string): Pars
   const p: Parsed = { path, file: { path, absPath, text, doc, lineCounter }, doc, scan: scans[0]!, err };
   if (doc.contents === null) {
     return {
-      diagnostics: [err('YAML_EMPTY', `${path} has no content`, 'Write the inventory as a YAML mapping (see the README for the format).')],
+      diagnostics: [err('YAML_EMPTY', `${path} has no content`, 'Write the inventory as a YAML mapping (`harvgen help inventory`).')],
     };
   }
   const crowded = crowdedOrKeyed(p);
@@ -145,7 +145,7 @@ function plainValue(p: Parsed, text: string, absPath: string): ParseResult {
         err(
           'YAML_NOT_A_MAP',
           `the top level of ${path} is ${kind}, not a mapping`,
-          'An inventory file is a YAML mapping of `key: value` lines (see the README).',
+          'An inventory file is a YAML mapping of `key: value` lines (`harvgen help inventory`).',
           r[0],
           r[1],
         ),

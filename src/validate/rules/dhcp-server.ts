@@ -54,7 +54,7 @@ export const dhcpServerRule: Rule = {
     report({
       code: 'NET_NEXT_SERVER_MISSING',
       message: `dhcp.server ${model.dhcp.server} needs the address of the TFTP server that gives firmware PXE its iPXE, and boot.server's host "${model.boot.host}" is a name`,
-      hint: 'Set `dhcp.next_server` to the address of the TFTP server holding undionly.kpxe and the UEFI loader (README "Choosing a DHCP form").',
+      hint: 'Set `dhcp.next_server` to the address of the TFTP server holding undionly.kpxe and the UEFI loader (`harvgen help deploy`, "Choosing a DHCP form").',
       at: input.dhcp?.server !== undefined ? ['dhcp', 'server'] : ['dhcp'],
       target: 'value',
     });
