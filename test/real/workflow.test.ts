@@ -71,7 +71,10 @@ test('the documented workflow: init, commit, CI in a clone without secrets, depl
   ok(harvgen(['build', '--check'], ci), 'CI: harvgen build --check');
   // ...and catches a commit that changed the inventory but not the tree.
   const node = join(ci, 'sites/lab/nodes/node-1.yaml');
-  writeFileSync(node, readFileSync(node, 'utf8').replace('ip: 192.168.122.11', 'ip: 192.168.122.12'));
+  const before = readFileSync(node, 'utf8');
+  const after = before.replace(/^ip: (\d+\.\d+\.\d+)\.11$/m, 'ip: $1.19');
+  assert.ok(after !== before, 'the edit changes the node');
+  writeFileSync(node, after);
   const stale = harvgen(['build', '--check'], ci);
   assert.is(stale.status, 1, `${stale.stdout}\n${stale.stderr}`);
   assert.match(stale.stderr, /EMIT_STALE/);
