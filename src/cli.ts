@@ -3,7 +3,7 @@
 // (per-site summaries, `--json` documents), diagnostics and progress on stderr. Exit codes: 0
 // success, 1 the inventory has errors (or warnings with --strict), 2 usage, I/O or internal
 // failure, 130 when watch is stopped with Ctrl-C. No stack trace reaches the user unless --debug.
-import { readFileSync } from 'node:fs';
+import { harvgenVersion } from './util/version.ts';
 import { cac } from 'cac';
 import { JSON_COMMANDS } from './report/envelope.ts';
 import { EXIT } from './diagnostics/exit.ts';
@@ -14,8 +14,6 @@ import { cliOutput, type CliIo } from './cli/output.ts';
 export { booleanFlagsLast } from './cli/options.ts';
 export type { CliIo } from './cli/output.ts';
 
-const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
-
 /** Run the CLI with the given arguments (without `node harvgen`); resolves to the exit code. */
 export async function main(argv: readonly string[], io: CliIo = { out: process.stdout, err: process.stderr }): Promise<number> {
   const out = cliOutput(argv, io);
@@ -25,7 +23,7 @@ export async function main(argv: readonly string[], io: CliIo = { out: process.s
   try {
     // The bare version, as scripts expect (`harvgen --version` -> `0.1.0`).
     if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-v')) {
-      out.print(pkg.version);
+      out.print(harvgenVersion());
       return EXIT.ok;
     }
     const unknownFlag = unknownGlobalFlag(argv[0]);
@@ -33,7 +31,7 @@ export async function main(argv: readonly string[], io: CliIo = { out: process.s
     const parsed = cli.parse(['node', 'harvgen', ...booleanFlagsLast(argv, cli)], { run: false });
     if (parsed.options.help) return EXIT.ok;
     if (parsed.options.version) {
-      out.print(pkg.version);
+      out.print(harvgenVersion());
       return EXIT.ok;
     }
     if (!cli.matchedCommand) {

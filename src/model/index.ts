@@ -42,6 +42,7 @@ export interface Resolution {
 export function resolveSite(input: SiteInput, layers: Layers = { profiles: {} }, cache?: ModelCache): Resolution {
   const server = input.boot.server.replace(/\/+$/, '');
   const serverUrl = new URL(server);
+  const port = serverUrl.port ? Number(serverUrl.port) : 80;
   const cidr = parseCidr(input.network.cidr).net;
   const netPrefix = cidr?.prefix ?? 24;
   // The site-level objects nodes refer to (their release, OS profile, cluster): the same objects
@@ -56,14 +57,14 @@ export function resolveSite(input: SiteInput, layers: Layers = { profiles: {} },
     site: input.site,
     ...(input.description !== undefined ? { description: input.description } : {}),
     ...(siteRelease ? { release: siteRelease } : {}),
-    boot: siteBoot(input, server, serverUrl),
+    boot: siteBoot(input, server, serverUrl, port),
     network: siteNetwork(input, cidr, netPrefix),
     ...(cluster ? { cluster } : {}),
     osProfiles,
     nodes: firstHarvesterCreates(nodes, input.nodes ?? [], input.cluster?.created === true),
     ...(unknownJoin ? { unknownJoin } : {}),
     lab: siteLab(input),
-    nginx: siteNginx(input, serverUrl),
+    nginx: siteNginx(input, serverUrl, port),
     dnsmasq: siteDnsmasq(input),
     dhcp: { server: input.dhcp?.server ?? D.dhcp.server, ...(nextServer !== undefined ? { nextServer } : {}) },
     bss: { export: input.bss?.export ?? false },
@@ -115,13 +116,13 @@ function resolveNodes(
 }
 
 /** `boot:` with its defaults, and the parts of `boot.server` the renderers use. */
-function siteBoot(input: SiteInput, server: string, serverUrl: URL): SiteModel['boot'] {
+function siteBoot(input: SiteInput, server: string, serverUrl: URL, port: number): SiteModel['boot'] {
   const b = input.boot;
   const marker = b.installed_marker;
   return {
     server,
     host: serverUrl.hostname,
-    port: serverUrl.port ? Number(serverUrl.port) : 80,
+    port,
     // The tree is served under the URL's path ('' or '/a/b'), so several sites can share a server.
     prefix: serverUrl.pathname.replace(/\/+$/, ''),
     firmware: b.firmware ?? D.boot.firmware,
@@ -184,8 +185,7 @@ function siteLab(input: SiteInput): SiteModel['lab'] {
 }
 
 /** `nginx:` with its defaults. */
-function siteNginx(input: SiteInput, serverUrl: URL): SiteModel['nginx'] {
-  const port = serverUrl.port ? Number(serverUrl.port) : 80;
+function siteNginx(input: SiteInput, serverUrl: URL, port: number): SiteModel['nginx'] {
   const n = input.nginx;
   return {
     // nginx resolves a host name in `listen` when it starts (and fails if it cannot): a

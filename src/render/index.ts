@@ -104,17 +104,15 @@ class TreeFiles {
 
   /** Add one file (`render` runs now); a problem is a diagnostic and the file is left out. */
   readonly add: Add = (path, render, opts = {}) => {
-    const problem = !isSafeRelativePath(path)
-      ? `refusing to write ${JSON.stringify(path)}: it would leave the output directory`
-      : this.paths.has(path)
-        ? `two files would be written at ${path}`
-        : undefined;
-    if (problem !== undefined) {
+    const duplicate = this.paths.has(path);
+    if (!isSafeRelativePath(path) || duplicate) {
       this.diagnostics.push({
         code: 'RENDER_PATH_ESCAPE',
         severity: 'error',
-        message: problem,
-        hint: this.paths.has(path)
+        message: duplicate
+          ? `two files would be written at ${path}`
+          : `refusing to write ${JSON.stringify(path)}: it would leave the output directory`,
+        hint: duplicate
           ? 'This is a bug in harvgen (inventory names are validated so that output paths never collide); please report it.'
           : 'This is a bug in harvgen (inventory names are validated before rendering); please report it.',
       });

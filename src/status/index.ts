@@ -178,7 +178,7 @@ export function siteStatus(
 ): { nodes: NodeStatus[]; unknown: UnknownMachine[]; verifyRequests: number } {
   const m = matcher(model);
   const site = new SiteLog(model);
-  const verify = new VerifyFilter(model);
+  const verify = new VerifyFilter(new Map(site.logs.map((l) => [l.node, l.allow])));
   let verifyRequests = 0;
   for (const r of requests) {
     const k = classify(m, r);

@@ -7,8 +7,7 @@
 // release or OS file), an address of no node at all. A node fetching its own files from its own
 // address with verify's User-Agent is counted as the node (and noted). Events and discover
 // reports are never verify's: verify sends neither.
-import type { ResolvedNode, SiteModel } from '../model/index.ts';
-import { nodeAllow } from '../render/access.ts';
+import type { ResolvedNode } from '../model/index.ts';
 import { addressAllowed } from '../util/ipv4.ts';
 import { isProbeMac, isVerifyAgent, namesProbe, PROBE_NAME_PREFIX } from '../verify/identity.ts';
 import type { LogRequest } from './log.ts';
@@ -27,14 +26,13 @@ export type VerifyJudgement = 'verify' | 'counted-with-verify-agent' | 'other';
 
 /** Judges the requests of one site. */
 export class VerifyFilter {
-  private readonly allows: readonly (readonly string[])[];
-  constructor(private readonly model: SiteModel) {
-    this.allows = model.nodes.map((n) => nodeAllow(model, n));
-  }
+  /** @param allows each node's addresses (`nodeAllow`, computed once by the caller). */
+  constructor(private readonly allows: ReadonlyMap<ResolvedNode, readonly string[]>) {}
 
   /** True when `ip` may be some node's address (a static one, or the DHCP pool when a node has none). */
   private anyNode(ip: string): boolean {
-    return this.allows.some((a) => addressAllowed(ip, a));
+    for (const a of this.allows.values()) if (addressAllowed(ip, a)) return true;
+    return false;
   }
 
   judge(r: LogRequest, subject: Subject): VerifyJudgement {
@@ -42,7 +40,7 @@ export class VerifyFilter {
     if (subject === undefined) return namesProbe(r.path) || !this.anyNode(r.ip) ? 'verify' : 'other';
     switch (subject.of) {
       case 'node':
-        return addressAllowed(r.ip, nodeAllow(this.model, subject.node)) ? 'counted-with-verify-agent' : 'verify';
+        return addressAllowed(r.ip, this.allows.get(subject.node) ?? []) ? 'counted-with-verify-agent' : 'verify';
       case 'unknown-mac':
         // A MAC outside the probe space is a machine's, whoever it says it is.
         return isProbeMac(subject.mac) ? 'verify' : 'other';

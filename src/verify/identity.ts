@@ -3,7 +3,7 @@
 // makes up to probe that nobody-built names are refused, which come from a space harvgen keeps
 // for itself (MACs under a locally administered prefix, names with a fixed prefix). `status` and
 // `discover` never leave a request out on the User-Agent alone (src/status/verify-requests.ts).
-import { readFileSync } from 'node:fs';
+import { harvgenVersion } from '../util/version.ts';
 
 /** The product token of verify's User-Agent. */
 export const VERIFY_AGENT = 'harvgen-verify';
@@ -17,14 +17,6 @@ export const PROBE_MAC_PREFIX = '02:68:67';
 
 /** The start of every name verify makes up (a random file name, a hostname nobody has). */
 export const PROBE_NAME_PREFIX = 'harvgen-probe-';
-
-let version: string | undefined;
-
-/** harvgen's version, from the package.json of the installed package (src/ and dist/ are both one level below it). */
-export function harvgenVersion(): string {
-  version ??= (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
-  return version;
-}
 
 /** The User-Agent verify sends: `harvgen-verify/<version>`. */
 export function verifyUserAgent(): string {

@@ -47,11 +47,12 @@ function reportUnsupported({ report }: RuleContext, what: string, at: InventoryP
   });
 }
 
-/** The hint of HARVESTER_VERSION_UNSUPPORTED: add a missing v, or move to a release harvgen knows, naming the newest. */
+/**
+ * The hint of HARVESTER_VERSION_UNSUPPORTED: move to a release harvgen knows, naming the newest (a
+ * version without its `v` is the schema step's to report: src/validate/schema.ts).
+ */
 function unsupportedHint(what: string): string {
   const newest = newestRelease();
-  const withV = /^\d/.test(what) ? parseVersion(`v${what}`) : undefined;
-  if (withV && isSupported(withV)) return `Write the version with its v: v${what}.`;
   const v = parseVersion(what);
   if (v && !atLeast(v, SUPPORTED_RANGE.oldest)) {
     return `Harvester ${what} is older than harvgen supports: install v${SUPPORTED_RANGE.oldest}.0 or newer; the newest release harvgen knows is ${newest}.`;
