@@ -740,6 +740,31 @@ const schema = {
       },
       { required: ['private_key', 'public_key'] },
     ),
+    // Fleet publishing (docs/fleet.md): `harvgen publish` pushes the deploy tree to an OCI
+    // registry; the boot server's `harvgen pull` (its units and pull.json are rendered from this
+    // section) materializes it. The key seals the secret-bearing files (src/publish/seal.ts).
+    publish: obj(
+      'Publish the site through an OCI registry (`harvgen publish`) and materialize it on the boot server (`harvgen pull`, run by the generated `publish/` units). Needs `signing:`: the boot server serves nothing whose signature does not verify. docs/fleet.md.',
+      {
+        registry: value('registry', 'The registry and namespace the site is published under; the site\'s repository is `<registry>/<site>`.'),
+        key: {
+          type: ['string', 'object'],
+          minLength: 1,
+          description:
+            "The site's publishing key: 64 hexadecimal digits (`openssl rand -hex 32`). It seals (encrypts) every file that holds a secret before it leaves for the registry; the boot server holds the same key (`key_file`) and no other site's. Read by `harvgen publish` only. `{ file: path }` or `{ env: NAME }`; keep it out of git.",
+          ...secretRef('key'),
+        },
+        keep: {
+          type: 'integer',
+          minimum: 2,
+          maximum: 100,
+          description: 'How many published trees the boot server keeps for `harvgen pull --rollback` (default 5; the served one and the one before it are always kept).',
+        },
+        state_dir: value('path', 'Where `harvgen pull` keeps its versions and state on the boot server (default `/var/lib/harvgen/<site>`).'),
+        key_file: value('path', 'Where the boot server holds the publishing key (default `/etc/harvgen/<site>/publish.key`, mode 0600).'),
+      },
+      { required: ['registry', 'key'] },
+    ),
     outputs: obj(
       'Which families of files the tree holds, in one place: set a family to `false` when the site does not need it (its files are then neither written nor listed in manifest.json; the boot scripts, node configs and manifest.json are always written).',
       {

@@ -20,7 +20,7 @@ function formatOf(name: string): string {
   if (name.endsWith('.ipxe.eta')) return 'ipxe';
   if (name.endsWith('.xml.eta')) return 'xml';
   if (name.endsWith('.sh.eta')) return 'sh';
-  if (name.endsWith('.service.eta')) return 'systemd';
+  if (name.endsWith('.service.eta') || name.endsWith('.timer.eta')) return 'systemd';
   if (name === 'nginx.conf.eta') return 'nginx';
   if (name === 'dnsmasq.conf.eta' || name === 'dnsmasq-global.conf.eta') return 'dnsmasq';
   throw new Error(`test/escape.test.ts does not know the format of templates/${name}: add it`);

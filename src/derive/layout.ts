@@ -21,6 +21,8 @@ export const DIRS = {
   /** One BMC script per node with a `bmc:`, and all.sh (never served). */
   bmc: 'bmc',
   systemd: 'systemd',
+  /** `publish:`: the boot server's materializer (pull.json and its units; never served). */
+  publish: 'publish',
 } as const;
 
 /** Every file of a site's tree, relative to its root. */
@@ -42,6 +44,15 @@ export const LAYOUT = {
   bmcScript: (hostname: string) => `${DIRS.bmc}/${hostname}.sh`,
   bmcAllScript: `${DIRS.bmc}/${BMC_ALL_SCRIPT}`,
   forwardUnit: (unit: string) => `${DIRS.systemd}/${unit}`,
+  /** `publish:`: what `harvgen pull` reads on the boot server (installed as `PULL_CONFIG_PATH`). */
+  pullConfig: `${DIRS.publish}/pull.json`,
+  /** `publish:`: the materializer's service and timer. */
+  pullUnit: (unit: string) => `${DIRS.publish}/${unit}`,
+  /**
+   * `publish:`: the URL path (under boot.server) where nginx serves the materializer's state.json
+   * (which artifact is served, the last verdict) for `verify --fleet`. Not a file of the tree.
+   */
+  servedState: '.harvgen/state.json',
   bss: 'bss/bootparameters.json',
   dnsmasq: 'dnsmasq/harvgen.conf',
   /** `dhcp.server: kea`: the Kea DHCPv4 config, in place of the dnsmasq file. */

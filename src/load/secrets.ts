@@ -26,6 +26,7 @@ export const SECRET_FIELDS: readonly InventoryPath[] = [
   ['cluster', 'token'],
   ['cluster', 'password'],
   ['nginx', 'file_key'],
+  ['publish', 'key'],
 ];
 
 /** Stands in for a secret that could not be resolved, so validation still reports everything else. */

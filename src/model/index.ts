@@ -11,7 +11,7 @@ import { releaseFor, releaseTable } from './release.ts';
 import { resolveHarvesterNode, resolveNode, settingsSorter, type IgnoredSetting, type SiteContext } from './kinds/index.ts';
 import { ignoredProblems } from './ignored.ts';
 import { siteLevel, type ModelCache, type SiteLevel, type SiteLevelResolve } from './cache.ts';
-import type { HarvesterNode, ModelProblem, ResolvedCluster, ResolvedNode, ResolvedOs, SiteModel, SiteOutputs } from './types.ts';
+import type { HarvesterNode, ModelProblem, ResolvedCluster, ResolvedNode, ResolvedOs, SiteModel, SiteOutputs, SitePublish } from './types.ts';
 import type { Layers } from '../types/layers.ts';
 
 export type * from './types.ts';
@@ -73,6 +73,7 @@ export function resolveSite(input: SiteInput, layers: Layers = { profiles: {} },
       ...(input.forward?.listen_address !== undefined ? { listenAddress: input.forward.listen_address } : {}),
     },
     outputs: siteOutputs(input),
+    ...(input.publish ? { publish: sitePublish(input) } : {}),
   };
   // With a node left out, what the rules say of the others still holds; nothing is rendered (the
   // problem is an error), and settings are not judged on a partial site.
@@ -196,6 +197,22 @@ function siteNginx(input: SiteInput, serverUrl: URL, port: number): SiteModel['n
     access: n?.access ?? D.nginx.access,
     ...(n?.real_ip !== undefined ? { realIp: { from: [...n.real_ip.from], header: n.real_ip.header } } : {}),
     ...(typeof n?.file_key === 'string' ? { fileKey: n.file_key } : {}),
+  };
+}
+
+/** `publish:` with its defaults (docs/fleet.md). Repository names are lower case, so the site's name is lowered. */
+function sitePublish(input: SiteInput): SitePublish {
+  const p = input.publish!;
+  const name = input.site.toLowerCase();
+  return {
+    registry: p.registry,
+    repository: `${p.registry}/${name}`,
+    tag: input.site,
+    key: typeof p.key === 'string' ? p.key : '',
+    keep: p.keep ?? 5,
+    stateDir: p.state_dir ?? `/var/lib/harvgen/${input.site}`,
+    keyFile: p.key_file ?? `/etc/harvgen/${input.site}/publish.key`,
+    publicKey: input.signing?.public_key ?? '',
   };
 }
 

@@ -300,6 +300,25 @@ export interface SiteModel {
   readonly forward: { readonly ports: readonly number[]; readonly listenAddress?: string };
   /** Which families of files the tree holds (`outputs:`; the one place that switches each off). */
   readonly outputs: SiteOutputs;
+  /** `publish:` (docs/fleet.md): where the site is published and how its boot server materializes it. */
+  readonly publish?: SitePublish;
+}
+
+/** `publish:` with its defaults. */
+export interface SitePublish {
+  /** `host[:port]/namespace`. */
+  readonly registry: string;
+  /** `<registry>/<site>`: the site's own repository. */
+  readonly repository: string;
+  /** The tag the boot server follows: the site's name. */
+  readonly tag: string;
+  /** The sealing key in the deploy build (`harvgen publish`); a stand-in in the committed tree. */
+  readonly key: string;
+  readonly keep: number;
+  readonly stateDir: string;
+  readonly keyFile: string;
+  /** `signing.public_key`: the boot server checks every published tree with it (`PUBLISH_UNSIGNED` without). */
+  readonly publicKey: string;
 }
 
 /** The families of files a site's tree holds besides its boot scripts, node configs and manifest. */

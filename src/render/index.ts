@@ -11,6 +11,7 @@ import { renderFetchScript } from './fetch.ts';
 import { renderDefineScript, renderLibvirtDomain, renderLibvirtNetwork } from './libvirt.ts';
 import { renderNginx } from './nginx.ts';
 import { forwardUnitName, forwardUnits, renderForwardUnit } from './systemd.ts';
+import { pullUnitNames, renderPullConfig, renderPullService, renderPullTimer } from './publish.ts';
 import { renderEmbedScript, renderEntryScript, renderKeyedStub, renderOciLaunchScript, renderUnknownScript } from './ipxe.ts';
 import { namesKeyed, nodeScriptPath } from '../derive/file-names.ts';
 import { kindOf, renderNodeScript } from './kinds/index.ts';
@@ -276,6 +277,13 @@ function addSiteFiles(
   if (o.bmc && bmcNodes(model).length > 0) add(LAYOUT.bmcAllScript, () => renderBmcAll(model), { mode: 0o755 });
   for (const { port, vip } of forwardUnits(model))
     add(LAYOUT.forwardUnit(forwardUnitName(model, port)), () => renderForwardUnit(model, port, vip));
+  if (model.publish) {
+    const p = model.publish;
+    const units = pullUnitNames(model);
+    add(LAYOUT.pullConfig, () => renderPullConfig(model, p));
+    add(LAYOUT.pullUnit(units.service), () => renderPullService(model, p));
+    add(LAYOUT.pullUnit(units.timer), () => renderPullTimer(model));
+  }
   // A site of only generic OS and iSCSI nodes downloads no Harvester release.
   if (o.fetch && releases(model).length > 0) add(LAYOUT.fetchScript, () => renderFetchScript(model), { mode: 0o755 });
   return guarded;

@@ -413,6 +413,42 @@ export interface SiteInput {
     public_key: string;
   };
   /**
+   * Publish the site through an OCI registry (`harvgen publish`) and materialize it on the boot server (`harvgen pull`, run by the generated `publish/` units). Needs `signing:`: the boot server serves nothing whose signature does not verify. docs/fleet.md.
+   */
+  publish?: {
+    /**
+     * The registry and namespace the site is published under; the site's repository is `<registry>/<site>`. Form: a registry and a namespace: `host[:port]/name[/name...]`, the host an IPv4 address or a DNS name, each name of lower-case letters and digits joined by `.`, `_`, `__` or `-` (no tag, no digest, no scheme).
+     */
+    registry: string;
+    /**
+     * The site's publishing key: 64 hexadecimal digits (`openssl rand -hex 32`). It seals (encrypts) every file that holds a secret before it leaves for the registry; the boot server holds the same key (`key_file`) and no other site's. Read by `harvgen publish` only. `{ file: path }` or `{ env: NAME }`; keep it out of git.
+     */
+    key:
+      | string
+      | {
+          /**
+           * Name of the environment variable holding the key.
+           */
+          env?: string;
+          /**
+           * Path of the file holding the key, relative to this YAML file.
+           */
+          file?: string;
+        };
+    /**
+     * How many published trees the boot server keeps for `harvgen pull --rollback` (default 5; the served one and the one before it are always kept).
+     */
+    keep?: number;
+    /**
+     * Where `harvgen pull` keeps its versions and state on the boot server (default `/var/lib/harvgen/<site>`). Form: an absolute path of letters, digits and `. _ ~ @ + = : / -` (no whitespace, quotes, `,`, `;`, `{`, `}`, `#`, `$`, `\` or control characters).
+     */
+    state_dir?: string;
+    /**
+     * Where the boot server holds the publishing key (default `/etc/harvgen/<site>/publish.key`, mode 0600). Form: an absolute path of letters, digits and `. _ ~ @ + = : / -` (no whitespace, quotes, `,`, `;`, `{`, `}`, `#`, `$`, `\` or control characters).
+     */
+    key_file?: string;
+  };
+  /**
    * Which families of files the tree holds, in one place: set a family to `false` when the site does not need it (its files are then neither written nor listed in manifest.json; the boot scripts, node configs and manifest.json are always written).
    */
   outputs?: {

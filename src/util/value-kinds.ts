@@ -130,6 +130,16 @@ export const VALUE_KINDS = {
     example: '10.0.0.121',
     chars: /[A-Za-z0-9.:[\]-]/,
   },
+  registry: {
+    // Where a site's tree is published (harvgen publish): a registry host and a namespace, the
+    // grammar of the OCI distribution spec's repository components. It lands in pull.json (JSON)
+    // and in messages only; the set is the spec's own, smaller than any file needs.
+    pattern: `^${HOST}(?::${PORT})?(?:/[a-z0-9]+(?:(?:\\.|_|__|-+)[a-z0-9]+)*){1,8}$`,
+    maxLength: 200,
+    form: 'a registry and a namespace: `host[:port]/name[/name...]`, the host an IPv4 address or a DNS name, each name of lower-case letters and digits joined by `.`, `_`, `__` or `-` (no tag, no digest, no scheme)',
+    example: 'registry.example.net/harvgen',
+    chars: /[A-Za-z0-9._:/-]/,
+  },
   redfishSystem: {
     pattern: '^/redfish/v1/Systems/[A-Za-z0-9_~-][A-Za-z0-9._~-]{0,127}$',
     maxLength: 160,

@@ -21,6 +21,7 @@ import { bssRule } from './bss.ts';
 import { installerRule } from './installer.ts';
 import { nginxAccessRule } from './nginx-access.ts';
 import { signingRule } from './signing.ts';
+import { publishRule } from './publish.ts';
 import { dhcpServerRule } from './dhcp-server.ts';
 import { reinstallRule } from './reinstall.ts';
 import { dnsmasqProxyRule } from './dnsmasq-proxy.ts';
@@ -48,6 +49,7 @@ export const RULES: readonly Rule[] = [
   bssRule,
   nginxAccessRule,
   signingRule,
+  publishRule,
   dhcpServerRule,
   reinstallRule,
   dnsmasqProxyRule,

@@ -1,0 +1,220 @@
+// One site's tree as an OCI artifact (docs/dev/fleet-format.md): the deploy tree's files split
+// into a site part and one part per node, each file public (its bytes, addressed by the SHA-256
+// manifest.json lists) or sealed (src/publish/seal.ts), and an index over the parts and the
+// release parts. Pure: the same trees, key and provenance give the same bytes and digests.
+import { createHash } from 'node:crypto';
+import { gzipSync } from 'node:zlib';
+import type { Artifact } from '../render/artifact.ts';
+import { ANNOTATION, GZIP_ABOVE, MEDIA, PROVENANCE_SIGNATURE, type Descriptor, type PartManifest, type SiteIndex } from './media.ts';
+import type { SealKey } from './seal.ts';
+import type { Provenance } from './provenance.ts';
+
+/** A blob and its digest. */
+export interface Blob {
+  readonly digest: string;
+  readonly bytes: Buffer;
+}
+
+/** A manifest (a part or the index) as pushed: its bytes, digest and media type. */
+export interface ManifestBlob extends Blob {
+  readonly mediaType: string;
+}
+
+/** A release part, built once per release and referenced by every site that boots it. */
+export interface ReleasePart {
+  readonly version: string;
+  readonly manifest: ManifestBlob;
+  /** Its config blob (the layers are release files, pushed from disk by their paths). */
+  readonly config: Blob;
+  readonly files: readonly { readonly name: string; readonly path: string; readonly digest: string; readonly size: number }[];
+}
+
+/** A site's artifact, ready to push. */
+export interface SiteArtifact {
+  readonly site: string;
+  readonly index: ManifestBlob;
+  /** The site part first, then the node parts by hostname. */
+  readonly parts: readonly ManifestBlob[];
+  /** Every blob the parts reference (configs, files, sealed files, the signature), by digest. */
+  readonly blobs: ReadonlyMap<string, Buffer>;
+  readonly releases: readonly ReleasePart[];
+  /** Up to 16 public files for verify --fleet. */
+  readonly sample: readonly { readonly path: string; readonly sha256: string; readonly size: number }[];
+  /** Files per kind, for the report. */
+  readonly counts: { readonly public: number; readonly sealed: number; readonly nodes: number };
+}
+
+/** What the artifact is made of. */
+export interface ArtifactInput {
+  readonly site: string;
+  /** The committed tree (secrets as markers): a deploy file equal to its committed twin is public. */
+  readonly committed: readonly Artifact[];
+  /** The deploy tree, signature included. */
+  readonly deploy: readonly Artifact[];
+  /** Each node's hostname and boot MACs (`aa:bb:...`), to put its files into its part. */
+  readonly nodes: readonly { readonly hostname: string; readonly macs: readonly string[] }[];
+  readonly provenance: Provenance;
+  /** The provenance's signature (ssh-keygen -Y sign, namespace harvgen-publish). */
+  readonly signature: string;
+  readonly key: SealKey;
+  readonly releases: readonly ReleasePart[];
+  /** The git commit (index annotation), when known. */
+  readonly commit?: string;
+}
+
+export function sha256(bytes: Uint8Array): string {
+  return `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+}
+
+const bytesOf = (c: string | Uint8Array): Buffer => (typeof c === 'string' ? Buffer.from(c, 'utf8') : Buffer.from(c));
+
+/** Serialize JSON with its keys in a fixed order (the objects are built in that order). */
+export function jsonBlob(value: unknown): Buffer {
+  return Buffer.from(JSON.stringify(value), 'utf8');
+}
+
+/** Build a site's artifact. */
+export function buildSiteArtifact(input: ArtifactInput): SiteArtifact {
+  const blobs = new Map<string, Buffer>();
+  const addBlob = (bytes: Buffer): string => {
+    const digest = sha256(bytes);
+    blobs.set(digest, bytes);
+    return digest;
+  };
+  const committed = new Map(input.committed.map((a) => [a.path, bytesOf(a.contents)]));
+  const owner = nodeOwner(input.site, input.nodes);
+  const groups = new Map<string, Descriptor[]>([['', []]]);
+  for (const n of [...input.nodes].sort((a, b) => (a.hostname < b.hostname ? -1 : 1))) groups.set(n.hostname, []);
+  const publicFiles: { path: string; sha256: string; size: number }[] = [];
+  let sealed = 0;
+  for (const a of input.deploy) {
+    const bytes = bytesOf(a.contents);
+    const twin = committed.get(a.path);
+    const group = groups.get(owner(a.path))!;
+    if (twin !== undefined && twin.equals(bytes)) {
+      const digest = sha256(bytes);
+      publicFiles.push({ path: a.path, sha256: digest.slice(7), size: bytes.length });
+      const annotations: Record<string, string> = { [ANNOTATION.title]: a.path };
+      if (a.mode === 0o755) annotations[ANNOTATION.mode] = '0755';
+      if (bytes.length > GZIP_ABOVE) {
+        const gz = gzipSync(bytes, { level: 9 });
+        annotations[ANNOTATION.sha256] = digest.slice(7);
+        group.push({ mediaType: MEDIA.fileGzip, digest: addBlob(gz), size: gz.length, annotations: sortKeys(annotations) });
+      } else {
+        group.push({ mediaType: MEDIA.file, digest: addBlob(bytes), size: bytes.length, annotations: sortKeys(annotations) });
+      }
+    } else {
+      sealed++;
+      const blob = input.key.seal(a.path, a.mode, bytes);
+      group.push({ mediaType: MEDIA.sealed, digest: addBlob(blob), size: blob.length });
+    }
+  }
+  const sig = Buffer.from(input.signature, 'utf8');
+  groups.get('')!.push({
+    mediaType: MEDIA.signature,
+    digest: addBlob(sig),
+    size: sig.length,
+    annotations: { [ANNOTATION.title]: PROVENANCE_SIGNATURE },
+  });
+  const provenance = jsonBlob(input.provenance);
+  const parts: ManifestBlob[] = [];
+  const entries: Descriptor[] = [];
+  for (const [node, layers] of groups) {
+    const config =
+      node === ''
+        ? { mediaType: MEDIA.provenance, bytes: provenance }
+        : { mediaType: MEDIA.partConfig, bytes: jsonBlob({ node, part: 'node', site: input.site }) };
+    const manifest: PartManifest = {
+      schemaVersion: 2,
+      mediaType: MEDIA.manifest,
+      artifactType: MEDIA.part,
+      config: { mediaType: config.mediaType, digest: addBlob(config.bytes), size: config.bytes.length },
+      layers: sortLayers(layers),
+    };
+    const bytes = jsonBlob(manifest);
+    const m: ManifestBlob = { digest: sha256(bytes), bytes, mediaType: MEDIA.manifest };
+    parts.push(m);
+    const annotations: Record<string, string> =
+      node === '' ? { [ANNOTATION.part]: 'site' } : { [ANNOTATION.node]: node, [ANNOTATION.part]: 'node' };
+    entries.push({ mediaType: MEDIA.manifest, digest: m.digest, size: bytes.length, artifactType: MEDIA.part, annotations });
+  }
+  for (const r of input.releases)
+    entries.push({
+      mediaType: MEDIA.manifest,
+      digest: r.manifest.digest,
+      size: r.manifest.bytes.length,
+      artifactType: MEDIA.part,
+      annotations: { [ANNOTATION.part]: 'release', [ANNOTATION.release]: r.version },
+    });
+  const index: SiteIndex = {
+    schemaVersion: 2,
+    mediaType: MEDIA.index,
+    artifactType: MEDIA.site,
+    manifests: entries,
+    annotations: sortKeys({
+      [ANNOTATION.site]: input.site,
+      ...(input.commit !== undefined ? { [ANNOTATION.revision]: input.commit } : {}),
+    }),
+  };
+  const indexBytes = jsonBlob(index);
+  return {
+    site: input.site,
+    index: { digest: sha256(indexBytes), bytes: indexBytes, mediaType: MEDIA.index },
+    parts,
+    blobs,
+    releases: input.releases,
+    sample: samplePublic(publicFiles, openlyServed(input.committed)),
+    counts: { public: publicFiles.length, sealed, nodes: input.nodes.length },
+  };
+}
+
+/** The part (a hostname, or '' for the site part) each path of the tree belongs to. */
+export function nodeOwner(site: string, nodes: ArtifactInput['nodes']): (path: string) => string {
+  const byKey = new Map<string, string>();
+  for (const n of nodes) {
+    byKey.set(n.hostname, n.hostname);
+    byKey.set(`${site}.${n.hostname}`, n.hostname);
+    for (const mac of n.macs) byKey.set(mac.toLowerCase().replace(/:/g, '-'), n.hostname);
+  }
+  return (path) => {
+    // The first segment that names a node: `harvester/hv-1.yaml`, `harvester/hv-1-<tag>.yaml`,
+    // `ipxe/<mac>.ipxe`, `cloud-init/<mac>-<tag>/user-data`, `dnsmasq/hosts/<site>.<host>`.
+    for (const seg of path.split('/').slice(1)) {
+      const stem = seg.replace(/\.(yaml|ipxe|xml|sh)$/, '');
+      const hit = byKey.get(stem) ?? byKey.get(stem.replace(/-[0-9a-fx]{32}$/, ''));
+      if (hit !== undefined) return hit;
+    }
+    return '';
+  };
+}
+
+/** Public files first by path, then sealed blobs by digest. */
+function sortLayers(layers: readonly Descriptor[]): Descriptor[] {
+  const key = (d: Descriptor) => (d.mediaType === MEDIA.sealed ? `1${d.digest}` : `0${d.annotations?.[ANNOTATION.title] ?? ''}`);
+  return [...layers].sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
+}
+
+function sortKeys(o: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(o).sort(([a], [b]) => (a < b ? -1 : 1)));
+}
+
+/** Paths nginx serves to any client (manifest.json: a `url` and no `allow`): what the center can fetch. */
+function openlyServed(committed: readonly Artifact[]): ReadonlySet<string> {
+  const m = committed.find((a) => a.path === 'manifest.json');
+  if (!m) return new Set();
+  const files =
+    (JSON.parse(bytesOf(m.contents).toString('utf8')) as { files?: { path: string; url?: string; allow?: unknown }[] }).files ?? [];
+  return new Set(files.filter((f) => f.url !== undefined && f.allow === undefined).map((f) => f.path));
+}
+
+/** Up to 16 openly served public files, chosen by the SHA-256 of their paths (stable as the tree changes elsewhere). */
+function samplePublic(files: readonly { path: string; sha256: string; size: number }[], served: ReadonlySet<string>) {
+  const rank = (p: string) => createHash('sha256').update(p).digest('hex');
+  return files
+    .filter((f) => served.has(f.path))
+    .map((f) => ({ f, r: rank(f.path) }))
+    .sort((a, b) => (a.r < b.r ? -1 : 1))
+    .slice(0, 16)
+    .map(({ f }) => f)
+    .sort((a, b) => (a.path < b.path ? -1 : 1));
+}

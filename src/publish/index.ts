@@ -1,0 +1,255 @@
+// `harvgen publish` (docs/fleet.md): compile each site twice in memory (the committed tree and the
+// deploy tree), turn the deploy tree into an OCI artifact (src/publish/artifact.ts: public files as
+// they are, secret-bearing ones sealed to the site's key, a signed provenance), push it with its
+// release parts to the site's repository, tag it, and record its digest where git keeps it. One
+// site at a time, so memory does not grow with the number of sites.
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { Diagnostic } from '../diagnostics/types.ts';
+import { compileModel, renderModelled } from '../pipeline.ts';
+import { LAYOUT } from '../derive/layout.ts';
+import { harvgenVersion } from '../util/version.ts';
+import { repoBoundary } from '../load/repo.ts';
+import { buildSiteArtifact, jsonBlob, sha256, type SiteArtifact } from './artifact.ts';
+import { gitState, inputHashes, type Provenance } from './provenance.ts';
+import { releaseParts } from './releases.ts';
+import { SealKey } from './seal.ts';
+import { signProvenance } from './sign.ts';
+import { pushSite } from './push.ts';
+import type { Sink } from './sink.ts';
+
+export { MEDIA, ANNOTATION } from './media.ts';
+export { SealKey, SealError } from './seal.ts';
+export type { SiteArtifact } from './artifact.ts';
+export type { Sink, Source, SinkCounts } from './sink.ts';
+
+/** The fleet record of one site (`published/<site>.json`, docs/dev/fleet-format.md). */
+export interface FleetRecord {
+  readonly boot_server: string;
+  readonly digest: string;
+  readonly repository: string;
+  readonly sample: SiteArtifact['sample'];
+  readonly site: string;
+  readonly tag: string;
+}
+
+export interface PublishOptions {
+  readonly sites: readonly string[];
+  /** In place of each site's `publish.registry` (a mirror, a test registry). */
+  readonly registry?: string;
+  /** A local mirror of the release files (`<dir>/<version>/<file>`); without it no release part is published. */
+  readonly releasesDir?: string;
+  /** Build, sign and compare with the registry; write nothing. */
+  readonly dryRun?: boolean;
+  /** Where the fleet record is written (default `published`); null: none. */
+  readonly recordDir?: string | null;
+  readonly cwd?: string;
+  readonly env?: Readonly<Record<string, string | undefined>>;
+  /** The sink of a repository (`host[:port]/path`). */
+  readonly sinkFor: (repository: string) => Sink;
+  /** Uploads in flight at once per site (default 8). */
+  readonly concurrency?: number;
+}
+
+export interface PublishSite {
+  readonly dir: string;
+  readonly site?: string;
+  readonly repository?: string;
+  readonly digest?: string;
+  readonly tags?: readonly string[];
+  /** What the registry held before under the site's tag (undefined: nothing). */
+  readonly previous?: string;
+  readonly files?: { readonly public: number; readonly sealed: number };
+  readonly nodes?: number;
+  readonly diagnostics: readonly Diagnostic[];
+}
+
+export interface PublishResult {
+  readonly ok: boolean;
+  readonly sites: readonly PublishSite[];
+  readonly diagnostics: readonly Diagnostic[];
+  readonly durationMs: number;
+}
+
+/** Publish every site; never throws for a site's problems or a registry's answers. */
+export async function publish(options: PublishOptions): Promise<PublishResult> {
+  const started = performance.now();
+  const sites: PublishSite[] = [];
+  const releaseCache = new Map();
+  for (const dir of options.sites) sites.push(await publishOne(dir, options, releaseCache));
+  const diagnostics = sites.flatMap((s) => s.diagnostics);
+  return { ok: !diagnostics.some((d) => d.severity === 'error'), sites, diagnostics, durationMs: Math.round(performance.now() - started) };
+}
+
+const problem = (code: string, message: string, hint: string, file?: string): Diagnostic => ({
+  code,
+  severity: 'error',
+  message,
+  hint,
+  ...(file !== undefined ? { file } : {}),
+});
+
+/** Build one site's artifact (both trees, provenance, signature, release parts): the artifact or the problems. */
+export async function siteArtifact(
+  dir: string,
+  options: Pick<PublishOptions, 'cwd' | 'env' | 'registry' | 'releasesDir'>,
+  releaseCache: Map<string, never> | Map<string, unknown> = new Map(),
+): Promise<
+  | { artifact: SiteArtifact; record: FleetRecord; repository: string; commit?: string; diagnostics: Diagnostic[] }
+  | { site?: string; diagnostics: Diagnostic[] }
+> {
+  const compile = { ...(options.cwd ? { cwd: options.cwd } : {}), ...(options.env ? { env: options.env } : {}) };
+  const committed = renderModelled(await compileModel(dir, { ...compile, secrets: 'markers' }));
+  if (!committed.artifacts) return { ...(committed.site ? { site: committed.site } : {}), diagnostics: [...committed.diagnostics] };
+  const modelled = await compileModel(dir, { ...compile, secrets: 'filled' });
+  const signing = modelled.renderable?.signing;
+  const deploy = renderModelled(modelled);
+  if (!deploy.artifacts || !deploy.model) return { ...(deploy.site ? { site: deploy.site } : {}), diagnostics: [...deploy.diagnostics] };
+  const model = deploy.model;
+  const site = model.site;
+  const warnings = [...deploy.diagnostics];
+  if (!model.publish)
+    return {
+      site,
+      diagnostics: [
+        ...warnings,
+        problem(
+          'PUBLISH_FAILED',
+          `${site} has no \`publish:\` section: its boot server would have no pull.json to follow a registry with`,
+          'Add `publish: { registry: <host/namespace>, key: { file: secrets/publish-key } }` (and `signing:`) to its site.yaml. docs/fleet.md.',
+          join(dir, 'site.yaml'),
+        ),
+      ],
+    };
+  if (!signing)
+    return {
+      site,
+      diagnostics: [...warnings, problem('PUBLISH_UNSIGNED', `${site} has no signing key`, 'Add `signing:`. docs/fleet.md.')],
+    };
+  const releases = options.releasesDir
+    ? await releaseParts(model, resolve(options.releasesDir), releaseCache as never)
+    : { parts: [], provenance: [], problems: [] };
+  if (releases.problems.length > 0)
+    return {
+      site,
+      diagnostics: [
+        ...warnings,
+        ...releases.problems.map((p) =>
+          problem(
+            'PUBLISH_RELEASE_MISSING',
+            `release files of ${site}: ${p}`,
+            'Fill the mirror as fetch.sh does (`sh out/<site>/artifacts/fetch.sh` with its target directory), then publish again.',
+          ),
+        ),
+      ],
+    };
+  const manifest = deploy.artifacts.find((a) => a.path === LAYOUT.manifest)!;
+  const git = gitState(resolve(dir));
+  const root = repoBoundary(resolve(dir)).root;
+  const provenance: Provenance = {
+    format: 1,
+    git: git ? { commit: git.commit, dirty: git.dirty } : null,
+    harvgen: harvgenVersion(),
+    inputs: inputHashes(
+      Object.keys(deploy.sources).map((p) => resolve(options.cwd ?? process.cwd(), p)),
+      root,
+    ),
+    manifest_sha256: sha256(Buffer.from(manifest.contents as string, 'utf8')).slice(7),
+    releases: releases.provenance,
+    serial: git?.serial ?? 0,
+    serve: { boot_server: model.boot.server, root: model.nginx.root },
+    site,
+  };
+  const provenanceBytes = jsonBlob(provenance);
+  const signed = signProvenance(signing.key, provenanceBytes);
+  if ('problem' in signed)
+    return {
+      site,
+      diagnostics: [
+        ...warnings,
+        problem('SIGNING_FAILED', signed.problem, "Install OpenSSH's ssh-keygen (openssh-client) on the machine that publishes."),
+      ],
+    };
+  const artifact = buildSiteArtifact({
+    site,
+    committed: committed.artifacts,
+    deploy: deploy.artifacts,
+    nodes: model.nodes.map((n) => ({ hostname: n.hostname, macs: n.macs })),
+    provenance,
+    signature: signed.signature,
+    key: new SealKey(model.publish.key, site),
+    releases: releases.parts,
+    ...(git ? { commit: git.commit } : {}),
+  });
+  const repository = options.registry ? `${options.registry}/${site.toLowerCase()}` : model.publish.repository;
+  const record: FleetRecord = {
+    boot_server: model.boot.server,
+    digest: artifact.index.digest,
+    repository,
+    sample: artifact.sample,
+    site,
+    tag: model.publish.tag,
+  };
+  return { artifact, record, repository, ...(git ? { commit: git.commit } : {}), diagnostics: warnings };
+}
+
+async function publishOne(dir: string, options: PublishOptions, releaseCache: Map<string, unknown>): Promise<PublishSite> {
+  let built;
+  try {
+    built = await siteArtifact(dir, options, releaseCache);
+  } catch (e) {
+    return {
+      dir,
+      diagnostics: [problem('PUBLISH_FAILED', `${dir}: ${(e as Error).message}`, 'Run again with --debug and report it if it persists.')],
+    };
+  }
+  if (!('artifact' in built)) return { dir, ...(built.site ? { site: built.site } : {}), diagnostics: built.diagnostics };
+  const { artifact, record, repository } = built;
+  const tags = [record.tag, ...(built.commit ? [`${record.tag}-${built.commit.slice(0, 12)}`] : [])];
+  const sink = options.sinkFor(repository);
+  const releasesRepo = repository.replace(/\/[^/]+$/, '/releases');
+  const base = {
+    dir,
+    site: artifact.site,
+    repository,
+    digest: artifact.index.digest,
+    tags,
+    files: { public: artifact.counts.public, sealed: artifact.counts.sealed },
+    nodes: artifact.counts.nodes,
+  };
+  try {
+    const previous = await sink.resolveTag(record.tag);
+    if (!options.dryRun) {
+      await pushSite(
+        artifact,
+        sink,
+        artifact.releases.length > 0 ? options.sinkFor(releasesRepo) : undefined,
+        tags,
+        options.concurrency ?? 8,
+      );
+      if (options.recordDir !== null) writeRecord(resolve(options.cwd ?? process.cwd(), options.recordDir ?? 'published'), record);
+    }
+    return { ...base, ...(previous !== undefined ? { previous } : {}), diagnostics: built.diagnostics };
+  } catch (e) {
+    return {
+      ...base,
+      diagnostics: [
+        ...built.diagnostics,
+        problem(
+          'PUBLISH_FAILED',
+          `publishing ${artifact.site} to ${repository}: ${(e as Error).message}`,
+          'Check the registry address, your credentials (`docker login`/`skopeo login`) and its CA; the tag was not moved, so the boot server keeps what it serves.',
+        ),
+      ],
+    };
+  }
+}
+
+/** Write `<dir>/<site>.json` (temp file + rename: a reader sees the old record or the new one). */
+export function writeRecord(dir: string, record: FleetRecord): void {
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, `${record.site}.json`);
+  const tmp = `${file}.tmp-${process.pid}`;
+  writeFileSync(tmp, `${JSON.stringify(record, null, 2)}\n`);
+  renameSync(tmp, file);
+}

@@ -1,0 +1,47 @@
+// The provenance of a published site (the site part's config, signed; docs/dev/fleet-format.md):
+// what it was built from and where the boot server puts it. No secret: inventory YAML files only.
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { relative, resolve } from 'node:path';
+
+export interface ProvenanceRelease {
+  readonly arch: string;
+  readonly dir: string;
+  readonly files: readonly { readonly name: string; readonly sha256: string; readonly size: number }[];
+  readonly version: string;
+}
+
+/** Keys in alphabetical order (the object is serialized as built). */
+export interface Provenance {
+  readonly format: 1;
+  readonly git: { readonly commit: string; readonly dirty: boolean } | null;
+  readonly harvgen: string;
+  readonly inputs: readonly { readonly path: string; readonly sha256: string }[];
+  readonly manifest_sha256: string;
+  readonly releases: readonly ProvenanceRelease[];
+  readonly serial: number;
+  readonly serve: { readonly boot_server: string; readonly root: string };
+  readonly site: string;
+}
+
+/** The commit of the repository holding `dir`, whether the site's files differ from it, and its time. */
+export function gitState(dir: string): { commit: string; dirty: boolean; serial: number } | undefined {
+  const git = (...args: string[]) => execFileSync('git', args, { cwd: dir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  try {
+    const commit = git('rev-parse', 'HEAD');
+    if (!/^[0-9a-f]{40}$/.test(commit)) return undefined;
+    const dirty = git('status', '--porcelain', '--', '.') !== '';
+    const serial = Number(git('log', '-1', '--format=%ct', 'HEAD'));
+    return { commit, dirty, serial: Number.isSafeInteger(serial) ? serial : 0 };
+  } catch {
+    return undefined;
+  }
+}
+
+/** SHA-256 of each inventory file read (paths relative to the repository root, sorted). */
+export function inputHashes(files: readonly string[], root: string): Provenance['inputs'] {
+  return files
+    .map((f) => ({ path: relative(root, resolve(f)), sha256: createHash('sha256').update(readFileSync(f)).digest('hex') }))
+    .sort((a, b) => (a.path < b.path ? -1 : 1));
+}

@@ -1,0 +1,73 @@
+// Writing a site's artifact into a sink (a registry repository or an OCI layout), children before
+// parents as the distribution spec requires (blobs, then the parts, then the index, then the tags),
+// so a reader never finds a manifest whose blobs are missing. A part already in the sink is skipped
+// whole: a registry accepts a manifest only once every blob it names is there. So a one-node edit
+// sends the node's changed files, its part, the site part and the index.
+import type { ReleasePart, SiteArtifact } from './artifact.ts';
+import type { Sink } from './sink.ts';
+
+/** Run `fn` over `items` with at most `limit` at once. */
+export async function pool<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      await fn(items[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}
+
+/** Push a release part into `releases` (once per store) and make it available in `site`. */
+async function pushRelease(r: ReleasePart, site: Sink, releases: Sink | undefined, concurrency: number): Promise<void> {
+  if (await site.hasManifest(r.manifest.digest)) return;
+  const blobs = [
+    ...r.files.map((f) => ({ digest: f.digest, path: f.path, size: f.size })),
+    { digest: r.config.digest, bytes: r.config.bytes },
+  ];
+  if (releases && !(await releases.hasManifest(r.manifest.digest))) {
+    await pool(blobs, concurrency, async (b) => {
+      if (await releases.hasBlob(b.digest)) return;
+      if ('bytes' in b) await releases.putBlob(b.digest, b.bytes!);
+      else await releases.putBlobFile(b.digest, b.path, b.size);
+    });
+    await releases.putManifest(r.manifest.digest, r.manifest.mediaType, r.manifest.bytes);
+    await releases.putManifest(r.version, r.manifest.mediaType, r.manifest.bytes);
+  }
+  await pool(blobs, concurrency, async (b) => {
+    if (await site.hasBlob(b.digest)) return;
+    if (releases && (await site.mountBlob(b.digest, releases.name))) return;
+    if ('bytes' in b) await site.putBlob(b.digest, b.bytes!);
+    else await site.putBlobFile(b.digest, b.path, b.size);
+  });
+  await site.putManifest(r.manifest.digest, r.manifest.mediaType, r.manifest.bytes);
+}
+
+/** The blobs each part names (config and layers), read back from its bytes. */
+function partBlobs(bytes: Buffer): string[] {
+  const m = JSON.parse(bytes.toString('utf8')) as { config: { digest: string }; layers: { digest: string }[] };
+  return [m.config.digest, ...m.layers.map((l) => l.digest)];
+}
+
+/** Push one site's artifact; `tags` are set last, once everything they name is there. */
+export async function pushSite(
+  a: SiteArtifact,
+  site: Sink,
+  releases: Sink | undefined,
+  tags: readonly string[],
+  concurrency = 8,
+): Promise<void> {
+  for (const r of a.releases) await pushRelease(r, site, releases, concurrency);
+  const missing: (typeof a.parts)[number][] = [];
+  await pool(a.parts, concurrency, async (p) => {
+    if (!(await site.hasManifest(p.digest))) missing.push(p);
+  });
+  const blobs = [...new Set(missing.flatMap((p) => partBlobs(p.bytes)))].sort();
+  await pool(blobs, concurrency, async (d) => {
+    if (await site.hasBlob(d)) return;
+    await site.putBlob(d, a.blobs.get(d)!);
+  });
+  await pool(missing, concurrency, (p) => site.putManifest(p.digest, p.mediaType, p.bytes));
+  await site.putManifest(a.index.digest, a.index.mediaType, a.index.bytes);
+  for (const t of tags) await site.putManifest(t, a.index.mediaType, a.index.bytes);
+}

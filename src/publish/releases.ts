@@ -1,0 +1,105 @@
+// The release files a site's boot server serves, as release parts (docs/dev/fleet-format.md):
+// read from a local mirror (`--releases <dir>`: `<dir>/<version>/<file>`, the layout fetch.sh
+// writes), each checked against the release's own SHA-512 list, hashed as a stream (an ISO is
+// gigabytes), and pushed once per registry however many sites boot it.
+import { createHash } from 'node:crypto';
+import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import type { SiteModel } from '../model/index.ts';
+import { releases, releaseShim, servesRelease } from '../model/served-releases.ts';
+import { jsonBlob, sha256, type ReleasePart } from './artifact.ts';
+import { ANNOTATION, MEDIA, type Descriptor, type PartManifest } from './media.ts';
+import type { ProvenanceRelease } from './provenance.ts';
+
+/** SHA-256 and SHA-512 of a file, read once as a stream. */
+async function hashFile(path: string): Promise<{ sha256: string; sha512: string; size: number }> {
+  const a = createHash('sha256');
+  const b = createHash('sha512');
+  let size = 0;
+  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) {
+    a.update(chunk as Buffer);
+    b.update(chunk as Buffer);
+    size += (chunk as Buffer).length;
+  }
+  return { sha256: a.digest('hex'), sha512: b.digest('hex'), size };
+}
+
+/** `<sha512>  <name>` lines. */
+function parseSha512List(text: string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const line of text.split('\n')) {
+    const m = /^([0-9a-f]{128})\s+\*?(\S+)\s*$/.exec(line.trim());
+    if (m) out.set(m[2]!.replace(/^.*\//, ''), m[1]!);
+  }
+  return out;
+}
+
+/** The release parts of a site, with what its provenance says of them, or the problems found. */
+export async function releaseParts(
+  model: SiteModel,
+  dir: string,
+  cache: Map<string, Promise<ReleaseRead>>,
+): Promise<{ parts: ReleasePart[]; provenance: ProvenanceRelease[]; problems: string[] }> {
+  const parts: ReleasePart[] = [];
+  const provenance: ProvenanceRelease[] = [];
+  const problems: string[] = [];
+  for (const r of releases(model)) {
+    if (!servesRelease(model, r)) continue;
+    const a = r.artifacts;
+    const names = [a.kernelName, a.initrdName, a.rootfsName, a.isoName, a.checksumName, ...(releaseShim(model, r) ? [a.shimName] : [])];
+    const key = `${dir}\u0000${r.version.raw}\u0000${r.arch}\u0000${names.join(',')}`;
+    let read = cache.get(key);
+    if (!read) cache.set(key, (read = readRelease(join(dir, r.version.raw), r.version.raw, r.arch, a.checksumName, names)));
+    const got = await read;
+    if ('problems' in got) {
+      problems.push(...got.problems);
+      continue;
+    }
+    parts.push(got.part);
+    provenance.push({ arch: r.arch, dir: r.artifactsDir, files: got.files, version: r.version.raw });
+  }
+  return { parts, provenance, problems };
+}
+
+type ReleaseRead = { part: ReleasePart; files: ProvenanceRelease['files'] } | { problems: string[] };
+
+async function readRelease(dir: string, version: string, arch: string, listName: string, names: readonly string[]): Promise<ReleaseRead> {
+  const missing = names.filter((n) => !existsSync(join(dir, n)) || !statSync(join(dir, n)).isFile());
+  if (missing.length > 0) return { problems: missing.map((n) => `${join(dir, n)} is missing`) };
+  const list = parseSha512List(readFileSync(join(dir, listName), 'utf8'));
+  const files: { name: string; path: string; digest: string; size: number; sha256: string }[] = [];
+  const problems: string[] = [];
+  for (const name of [...names].sort()) {
+    const h = await hashFile(join(dir, name));
+    const want = list.get(name);
+    // A file the list does not name (the SUSE shim) is taken as the mirror has it, as fetch.sh does.
+    if (want !== undefined && want !== h.sha512)
+      problems.push(`${join(dir, name)} does not match the SHA-512 in ${listName}: a broken or wrong download`);
+    files.push({ name, path: join(dir, name), digest: `sha256:${h.sha256}`, size: h.size, sha256: h.sha256 });
+  }
+  if (problems.length > 0) return { problems };
+  const config = jsonBlob({ arch, part: 'release', version });
+  const layers: Descriptor[] = files.map((f) => ({
+    mediaType: MEDIA.releaseFile,
+    digest: f.digest,
+    size: f.size,
+    annotations: { [ANNOTATION.title]: f.name },
+  }));
+  const manifest: PartManifest = {
+    schemaVersion: 2,
+    mediaType: MEDIA.manifest,
+    artifactType: MEDIA.part,
+    config: { mediaType: MEDIA.partConfig, digest: sha256(config), size: config.length },
+    layers,
+  };
+  const bytes = jsonBlob(manifest);
+  return {
+    part: {
+      version: `${version}-${arch}`,
+      manifest: { digest: sha256(bytes), bytes, mediaType: MEDIA.manifest },
+      config: { digest: sha256(config), bytes: config },
+      files: files.map(({ name, path, digest, size }) => ({ name, path, digest, size })),
+    },
+    files: files.map(({ name, sha256: s, size }) => ({ name, sha256: s, size })),
+  };
+}

@@ -1,0 +1,40 @@
+// publish: (docs/fleet.md). The schema checks the registry's form; here, what the boot server's
+// materializer needs of the rest: a signature to check (it serves nothing unsigned), a sealing
+// key it can use, and a site name that is a registry repository name.
+import type { Rule } from '../rule.ts';
+
+/** Repository path components of the OCI distribution spec. */
+const REPOSITORY_COMPONENT = /^[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*$/;
+
+/** What resolving leaves in place of a secret reference that was not read (the committed tree). */
+const UNREAD = 'unresolved-secret';
+
+export const publishRule: Rule = {
+  name: 'publish',
+  codes: ['PUBLISH_UNSIGNED', 'PUBLISH_KEY_INVALID', 'PUBLISH_SITE_NAME'],
+  check({ input, report }) {
+    const p = input.publish;
+    if (p === undefined) return;
+    if (input.signing === undefined)
+      report({
+        code: 'PUBLISH_UNSIGNED',
+        message: '`publish:` needs `signing:`: the boot server checks the signature of every published tree and serves nothing unsigned',
+        hint: "Add `signing:` with a key (`ssh-keygen -t ed25519 -N '' -f secrets/harvgen-sign`; `private_key: { file: ../../secrets/harvgen-sign }` and its .pub line as `public_key`). docs/fleet.md.",
+        at: ['publish'],
+      });
+    if (typeof p.key === 'string' && p.key !== UNREAD && !/^[0-9a-fA-F]{64}$/.test(p.key))
+      report({
+        code: 'PUBLISH_KEY_INVALID',
+        message: `publish.key must be 64 hexadecimal digits (256 bits); it is ${[...p.key].length} characters${/^[0-9a-fA-F]*$/.test(p.key) ? '' : ' and not all hexadecimal'}`,
+        hint: 'Make one with `openssl rand -hex 32 > secrets/publish-key`, name it with `key: { file: secrets/publish-key }`, and put the same file on the boot server (`publish.key_file`).',
+        at: ['publish', 'key'],
+      });
+    if (!REPOSITORY_COMPONENT.test(input.site))
+      report({
+        code: 'PUBLISH_SITE_NAME',
+        message: `the site name ${input.site} is not a registry repository name, which the site's repository <registry>/${input.site} must be (lower-case letters and digits joined by one \`.\`, one or two \`_\`, or hyphens)`,
+        hint: 'Rename the site (`site:`) so that no `_` touches a `-` and it neither starts nor ends with one.',
+        at: ['site'],
+      });
+  },
+};

@@ -1,0 +1,154 @@
+// A repository of published sites for the publish/pull tests: a copy of the example location_y
+// with `signing:` and `publish:` (fresh keys made with ssh-keygen and crypto), committed with git so
+// the provenance has a commit; and an in-memory registry (Sink + Source) that counts what it is sent.
+import { execFileSync } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { Readable } from 'node:stream';
+import type { Sink, Source } from '../../src/publish/sink.ts';
+import { tempDir } from './tmp.ts';
+
+const repo = resolve(import.meta.dirname, '../..');
+
+export interface PublishedRepo {
+  readonly root: string;
+  readonly site: string;
+  readonly siteName: string;
+  readonly publicKey: string;
+  readonly publishKey: string;
+  /** The secret values the deploy tree holds (for the no-secret checks). */
+  readonly secrets: readonly string[];
+  commit(message: string): void;
+}
+
+const git = (root: string, ...args: string[]) =>
+  execFileSync('git', args, {
+    cwd: root,
+    encoding: 'utf8',
+    env: {
+      ...process.env,
+      GIT_AUTHOR_NAME: 't',
+      GIT_AUTHOR_EMAIL: 't@example.net',
+      GIT_COMMITTER_NAME: 't',
+      GIT_COMMITTER_EMAIL: 't@example.net',
+    },
+  });
+
+/** location_y, published to `registry` (`host[:port]/namespace`), in a new git repository. */
+export function publishedRepo(registry: string, opts: { fileKey?: boolean; label?: string } = {}): PublishedRepo {
+  const root = tempDir(opts.label ?? 'publish');
+  const site = join(root, 'sites/location_y');
+  cpSync(join(repo, 'sites/location_y'), site, { recursive: true });
+  mkdirSync(join(site, 'secrets'), { recursive: true });
+  const token = `tok-${randomBytes(12).toString('hex')}`;
+  const password = `pw-${randomBytes(8).toString('hex')}`;
+  const fileKey = randomBytes(32).toString('hex');
+  const publishKey = randomBytes(32).toString('hex');
+  writeFileSync(join(site, 'secrets/token'), `${token}\n`);
+  writeFileSync(join(site, 'secrets/password'), `${password}\n`);
+  writeFileSync(join(site, 'secrets/file-key'), `${fileKey}\n`);
+  writeFileSync(join(site, 'secrets/publish-key'), `${publishKey}\n`);
+  execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'harvgen-test', '-f', join(site, 'secrets/sign')]);
+  const publicKey = readFileSync(join(site, 'secrets/sign.pub'), 'utf8').trim();
+  let yaml = readFileSync(join(site, 'site.yaml'), 'utf8');
+  yaml += `\nsigning:\n  private_key: { file: secrets/sign }\n  public_key: ${publicKey}\npublish:\n  registry: ${registry}\n  key: { file: secrets/publish-key }\n  keep: 3\n`;
+  if (opts.fileKey) yaml = yaml.replace(/\nnginx:\n/, '\nnginx:\n  file_key: { file: secrets/file-key }\n');
+  if (opts.fileKey && !/file_key/.test(yaml)) yaml += 'nginx:\n  file_key: { file: secrets/file-key }\n';
+  writeFileSync(join(site, 'site.yaml'), yaml);
+  writeFileSync(join(root, '.gitignore'), 'sites/*/secrets/\n');
+  git(root, 'init', '-q');
+  git(root, 'add', '-A');
+  git(root, 'commit', '-q', '-m', 'site');
+  return {
+    root,
+    site,
+    siteName: 'location_y',
+    publicKey,
+    publishKey,
+    secrets: [token, password, fileKey, publishKey],
+    commit: (message: string) => {
+      git(root, 'add', '-A');
+      git(root, 'commit', '-q', '--allow-empty', '-m', message);
+    },
+  };
+}
+
+const digestOf = (b: Buffer) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
+
+/** An in-memory registry: repositories of blobs, manifests and tags, with counters. */
+export class MemoryRegistry {
+  readonly blobs = new Map<string, Map<string, Buffer>>();
+  readonly manifests = new Map<string, Map<string, Buffer>>();
+  readonly tags = new Map<string, Map<string, string>>();
+  uploads = 0;
+  uploadedBytes = 0;
+
+  #repo<T>(m: Map<string, Map<string, T>>, r: string): Map<string, T> {
+    let x = m.get(r);
+    if (!x) m.set(r, (x = new Map()));
+    return x;
+  }
+
+  sink(repository: string): Sink & Source {
+    const blobs = this.#repo(this.blobs, repository);
+    const manifests = this.#repo(this.manifests, repository);
+    const tags = this.#repo(this.tags, repository);
+    const self = this;
+    return {
+      name: repository,
+      async hasBlob(d) {
+        return blobs.has(d);
+      },
+      async putBlob(d, bytes) {
+        if (digestOf(bytes) !== d) throw new Error(`digest mismatch ${d}`);
+        self.uploads++;
+        self.uploadedBytes += bytes.length;
+        blobs.set(d, bytes);
+      },
+      async putBlobFile(d, path) {
+        await this.putBlob(d, readFileSync(path));
+      },
+      async mountBlob(d, from) {
+        const b = self.blobs.get(from)?.get(d);
+        if (!b) return false;
+        blobs.set(d, b);
+        return true;
+      },
+      async hasManifest(d) {
+        return manifests.has(d);
+      },
+      async putManifest(ref, _mt, bytes) {
+        const d = digestOf(bytes);
+        if (ref.startsWith('sha256:')) {
+          if (ref !== d) throw new Error('manifest digest mismatch');
+          if (!manifests.has(d)) {
+            self.uploads++;
+            self.uploadedBytes += bytes.length;
+          }
+        } else tags.set(ref, d);
+        manifests.set(d, bytes);
+      },
+      async resolveTag(tag) {
+        return tags.get(tag);
+      },
+      async getManifest(d) {
+        const b = manifests.get(d);
+        if (!b) throw new Error(`manifest ${d} not found`);
+        if (digestOf(b) !== d) throw new Error(`manifest ${d}: digest mismatch`);
+        return b;
+      },
+      async getBlob(d) {
+        const b = blobs.get(d);
+        if (!b) throw new Error(`blob ${d} not found`);
+        if (digestOf(b) !== d) throw new Error(`blob ${d}: digest mismatch`);
+        return b;
+      },
+      async streamBlob(d) {
+        const b = blobs.get(d);
+        if (!b) throw new Error(`blob ${d} not found`);
+        return Readable.from([b]);
+      },
+    };
+  }
+}

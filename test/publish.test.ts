@@ -1,0 +1,154 @@
+// harvgen publish, against an in-memory registry (the real registry and skopeo: test/real/publish.test.ts):
+// the same inventory gives the same digests; nothing is uploaded twice; no secret, and no keyed
+// name, leaves in clear; a one-node edit uploads only that node's part, the site part and the index.
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { publish, SealKey } from '../src/publish/index.ts';
+import { MEDIA } from '../src/publish/media.ts';
+import { nodeOwner } from '../src/publish/artifact.ts';
+import { MemoryRegistry, publishedRepo } from './helpers/publish.ts';
+
+const REGISTRY = 'registry.example.net/harvgen';
+
+async function publishTo(reg: MemoryRegistry, site: string, root: string) {
+  const r = await publish({ sites: [site], sinkFor: (x) => reg.sink(x), cwd: root, recordDir: 'published' });
+  assert.equal(
+    r.diagnostics.filter((d) => d.severity === 'error').map((d) => `${d.code} ${d.message}`),
+    [],
+  );
+  return r.sites[0]!;
+}
+
+/** Every blob and manifest the registry holds, gzip ones also unpacked. */
+function everything(reg: MemoryRegistry): Buffer[] {
+  const out: Buffer[] = [];
+  for (const m of [...reg.blobs.values(), ...reg.manifests.values()])
+    for (const b of m.values()) {
+      out.push(b);
+      if (b[0] === 0x1f && b[1] === 0x8b) out.push(gunzipSync(b));
+    }
+  return out;
+}
+
+test('publish is deterministic, records the digest, and a second publish uploads nothing', async () => {
+  const repo = publishedRepo(REGISTRY);
+  const reg = new MemoryRegistry();
+  const first = await publishTo(reg, repo.site, repo.root);
+  assert.match(first.digest!, /^sha256:[0-9a-f]{64}$/);
+  assert.equal(first.tags!.length, 2);
+  const record = JSON.parse(readFileSync(join(repo.root, 'published/location_y.json'), 'utf8'));
+  assert.is(record.digest, first.digest);
+  assert.is(record.repository, `${REGISTRY}/location_y`);
+  assert.ok(record.sample.length > 0, 'a sample of public files');
+  const uploads = reg.uploads;
+  assert.ok(uploads > 10);
+  const again = await publishTo(reg, repo.site, repo.root);
+  assert.is(again.digest, first.digest, 'same inventory, same digest');
+  assert.is(again.previous, first.digest);
+  assert.is(reg.uploads, uploads, 'nothing uploaded twice');
+  // A second registry from scratch gets the very same bytes.
+  const other = new MemoryRegistry();
+  assert.is((await publishTo(other, repo.site, repo.root)).digest, first.digest);
+});
+
+for (const fileKey of [false, true])
+  test(`no secret${fileKey ? ' and no keyed name' : ''} is in any blob or manifest of the registry${fileKey ? ' (nginx.file_key)' : ''}`, async () => {
+    const repo = publishedRepo(REGISTRY, { fileKey });
+    const reg = new MemoryRegistry();
+    await publishTo(reg, repo.site, repo.root);
+    const all = everything(reg);
+    assert.ok(all.length > 20);
+    for (const secret of repo.secrets)
+      for (const b of all) assert.not.ok(b.includes(secret), `a secret is in the registry: ${secret.slice(0, 6)}...`);
+    if (fileKey) {
+      // The deploy tree's keyed names (their 32-hex tags) appear nowhere: paths of sealed files travel sealed.
+      const tags = new Set<string>();
+      const key = new SealKey(repo.publishKey, 'location_y');
+      for (const m of reg.manifests.values())
+        for (const b of m.values()) {
+          const j = JSON.parse(b.toString('utf8')) as { layers?: { mediaType: string; digest: string }[] };
+          for (const l of j.layers ?? [])
+            if (l.mediaType === MEDIA.sealed) {
+              const f = key.unseal(reg.blobs.get(`${REGISTRY}/location_y`)!.get(l.digest)!);
+              const t = /-([0-9a-f]{32})(?=[./])/.exec(f.path);
+              if (t) tags.add(t[1]!);
+            }
+        }
+      assert.ok(tags.size >= 4, `keyed names found in sealed files (${tags.size})`);
+      for (const t of tags) for (const b of all) assert.not.ok(b.includes(t), `a keyed tag is readable in the registry: ${t}`);
+    }
+  });
+
+test("a sealed file opens only with its own site's key, and a changed byte fails it", () => {
+  const k = new SealKey('11'.repeat(32), 'a');
+  const blob = k.seal('harvester/hv-1.yaml', 0o644, Buffer.from('token: secret-123\n'));
+  assert.is(
+    k.seal('harvester/hv-1.yaml', 0o644, Buffer.from('token: secret-123\n')).toString('hex'),
+    blob.toString('hex'),
+    'deterministic',
+  );
+  assert.is(k.unseal(blob).contents.toString(), 'token: secret-123\n');
+  assert.is(k.unseal(blob).path, 'harvester/hv-1.yaml');
+  assert.throws(() => new SealKey('22'.repeat(32), 'a').unseal(blob), /does not open/);
+  assert.throws(() => new SealKey('11'.repeat(32), 'b').unseal(blob), /does not open/, 'bound to the site');
+  const bad = Buffer.from(blob);
+  bad[bad.length - 20]! ^= 1;
+  assert.throws(() => k.unseal(bad), /does not open/);
+  assert.not.ok(blob.includes('secret-123'));
+});
+
+test("each node's files go into its part; the rest into the site part", () => {
+  const owner = nodeOwner('s', [
+    { hostname: 'hv-1', macs: ['52:54:00:aa:bb:01'] },
+    { hostname: 'hv-10', macs: ['52:54:00:aa:bb:10'] },
+  ]);
+  assert.is(owner('harvester/hv-1.yaml'), 'hv-1');
+  assert.is(owner('harvester/hv-10.yaml'), 'hv-10');
+  assert.is(owner(`harvester/hv-1-${'a'.repeat(32)}.yaml`), 'hv-1');
+  assert.is(owner('ipxe/52-54-00-aa-bb-10.ipxe'), 'hv-10');
+  assert.is(owner(`cloud-init/52-54-00-aa-bb-01-${'x'.repeat(32)}/user-data`), 'hv-1');
+  assert.is(owner('dnsmasq/hosts/s.hv-1'), 'hv-1');
+  assert.is(owner('libvirt/hv-10.xml'), 'hv-10');
+  assert.is(owner('bmc/hv-1.sh'), 'hv-1');
+  assert.is(owner('boot.ipxe'), '');
+  assert.is(owner('nginx/harvgen.conf'), '');
+  assert.is(owner('dnsmasq/hosts/s.hv-2'), '');
+});
+
+test('a one-node edit uploads only that node part, the site part and the index (under 64 KB)', async () => {
+  const repo = publishedRepo(REGISTRY);
+  const reg = new MemoryRegistry();
+  const first = await publishTo(reg, repo.site, repo.root);
+  const before = { n: reg.uploads, bytes: reg.uploadedBytes };
+  const file = join(repo.site, 'nodes/y-hv-02.yaml');
+  writeFileSync(file, `${readFileSync(file, 'utf8')}kernel_args: [nomodeset]\n`);
+  repo.commit('y-hv-02: nomodeset');
+  const second = await publishTo(reg, repo.site, repo.root);
+  assert.is.not(second.digest, first.digest);
+  const uploaded = reg.uploads - before.n;
+  const bytes = reg.uploadedBytes - before.bytes;
+  // The node's changed files (its two scripts and its config, sealed), its part; the site part's
+  // changed files (manifest.json, its signature, the provenance and its signature), the site part, the index.
+  assert.ok(uploaded <= 14, `uploads: ${uploaded}`);
+  assert.ok(bytes < 64 * 1024, `bytes: ${bytes}`);
+  const index = JSON.parse(reg.manifests.get(`${REGISTRY}/location_y`)!.get(second.digest!)!.toString('utf8'));
+  const old = JSON.parse(reg.manifests.get(`${REGISTRY}/location_y`)!.get(first.digest!)!.toString('utf8'));
+  const changed = index.manifests.filter((m: { digest: string }, i: number) => m.digest !== old.manifests[i].digest);
+  assert.equal(
+    changed.map((m: { annotations: Record<string, string> }) => m.annotations['io.harvgen.node'] ?? m.annotations['io.harvgen.part']),
+    ['site', 'y-hv-02'],
+  );
+});
+
+test('publish refuses a site without publish:, naming what to add', async () => {
+  const repo = publishedRepo(REGISTRY);
+  writeFileSync(join(repo.site, 'site.yaml'), readFileSync(join(repo.site, 'site.yaml'), 'utf8').replace(/\npublish:[\s\S]*$/, '\n'));
+  const r = await publish({ sites: [repo.site], sinkFor: (x) => new MemoryRegistry().sink(x), cwd: repo.root, recordDir: null });
+  assert.not.ok(r.ok);
+  assert.ok(r.diagnostics.some((d) => d.code === 'PUBLISH_FAILED' && /no `publish:` section/.test(d.message)));
+});
+
+test.run();
