@@ -1,0 +1,480 @@
+/**
+ * OCI image layout directories (`oci-layout`, `index.json`, `blobs/sha256/<hex>`), as
+ * `skopeo copy ... oci:<dir>:<ref>` writes and reads them, and a deterministic tar archive of one
+ * (`oci-archive:<file>:<ref>`): entries sorted by path, mtime 0, uid/gid 0, no user names, modes
+ * 0644 and 0755, so the same layout gives the same bytes.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { mkdir, open, readdir, readFile, rename, rm, stat, writeFile, type FileHandle } from 'node:fs/promises';
+import path from 'node:path';
+import type { Readable } from 'node:stream';
+import { digestHex, digestProblem, sha256Digest, TAG_RE } from './ref.ts';
+
+/** A content descriptor. */
+export interface Descriptor {
+  readonly mediaType: string;
+  readonly digest: string;
+  readonly size: number;
+  readonly annotations?: Readonly<Record<string, string>>;
+  readonly artifactType?: string;
+  readonly platform?: unknown;
+}
+
+/** The annotation that names a reference in a layout's index.json. */
+export const REF_NAME = 'org.opencontainers.image.ref.name';
+export const INDEX_MEDIA_TYPE = 'application/vnd.oci.image.index.v1+json';
+export const MANIFEST_MEDIA_TYPE = 'application/vnd.oci.image.manifest.v1+json';
+
+/** A layout that is malformed or misses something. */
+export class LayoutError extends Error {
+  override name = 'LayoutError';
+}
+
+/** Names allowed in a layout's `ref.name` (a tag, or the wider OCI form with `/`, `:`, `@`). */
+const REF_NAME_RE = /^[A-Za-z0-9]+(?:(?:[-._:@+]|--)[A-Za-z0-9]+)*(?:\/[A-Za-z0-9]+(?:(?:[-._:@+]|--)[A-Za-z0-9]+)*)*$/;
+
+/** An OCI image layout directory: blobs by digest and named references in index.json. */
+export class OciLayout {
+  private constructor(readonly dir: string) {}
+
+  /** Create (or open) a layout directory, writing `oci-layout` and an empty index when missing. */
+  static async create(dir: string): Promise<OciLayout> {
+    await mkdir(path.join(dir, 'blobs', 'sha256'), { recursive: true });
+    const layout = new OciLayout(dir);
+    try {
+      await stat(path.join(dir, 'oci-layout'));
+    } catch {
+      await writeAtomic(path.join(dir, 'oci-layout'), Buffer.from('{"imageLayoutVersion":"1.0.0"}'));
+    }
+    try {
+      await stat(path.join(dir, 'index.json'));
+    } catch {
+      await layout.writeIndex([]);
+    }
+    return layout;
+  }
+
+  /** Open an existing layout (checks `oci-layout`). */
+  static async open(dir: string): Promise<OciLayout> {
+    let text: string;
+    try {
+      text = await readFile(path.join(dir, 'oci-layout'), 'utf8');
+    } catch {
+      throw new LayoutError(`${dir} is not an OCI image layout (no oci-layout file)`);
+    }
+    let version: unknown;
+    try {
+      version = (JSON.parse(text) as { imageLayoutVersion?: unknown }).imageLayoutVersion;
+    } catch {
+      throw new LayoutError(`${dir}/oci-layout is not JSON`);
+    }
+    if (version !== '1.0.0') throw new LayoutError(`${dir}/oci-layout: imageLayoutVersion ${JSON.stringify(version)} is not 1.0.0`);
+    return new OciLayout(dir);
+  }
+
+  /** Path of a blob's file. */
+  blobPath(digest: string): string {
+    return path.join(this.dir, 'blobs', 'sha256', digestHex(digest));
+  }
+
+  async hasBlob(digest: string): Promise<boolean> {
+    try {
+      return (await stat(this.blobPath(digest))).isFile();
+    } catch {
+      return false;
+    }
+  }
+
+  /** Store bytes as a blob; returns the digest. */
+  async writeBlob(bytes: Uint8Array): Promise<string> {
+    const digest = sha256Digest(bytes);
+    if (!(await this.hasBlob(digest))) await writeAtomic(this.blobPath(digest), bytes);
+    return digest;
+  }
+
+  /** Store a stream as the blob `digest`, refusing bytes that do not hash to it. */
+  async writeBlobStream(digest: string, source: Readable, size?: number): Promise<void> {
+    const target = this.blobPath(digest);
+    const tmp = `${target}.tmp-${randomBytes(6).toString('hex')}`;
+    const hash = createHash('sha256');
+    let n = 0;
+    const fh = await open(tmp, 'wx', 0o644);
+    try {
+      for await (const c of source) {
+        hash.update(c as Buffer);
+        n += (c as Buffer).length;
+        await fh.write(c as Buffer);
+      }
+      await fh.sync();
+    } catch (err) {
+      await fh.close();
+      await rm(tmp, { force: true });
+      throw err;
+    }
+    await fh.close();
+    const got = `sha256:${hash.digest('hex')}`;
+    if (got !== digest || (size !== undefined && n !== size)) {
+      await rm(tmp, { force: true });
+      throw new LayoutError(`blob ${digest}: the bytes hash to ${got} (${n} bytes); refused`);
+    }
+    await rename(tmp, target);
+  }
+
+  /** Read a blob, checking its digest (and `maxBytes`). */
+  async readBlob(digest: string, options: { maxBytes?: number } = {}): Promise<Buffer> {
+    const file = this.blobPath(digest);
+    let st;
+    try {
+      st = await stat(file);
+    } catch {
+      throw new LayoutError(`${this.dir} has no blob ${digest}`);
+    }
+    if (options.maxBytes !== undefined && st.size > options.maxBytes)
+      throw new LayoutError(`blob ${digest} is ${st.size} bytes, more than the ${options.maxBytes} allowed`);
+    const bytes = await readFile(file);
+    if (sha256Digest(bytes) !== digest) throw new LayoutError(`blob ${digest} of ${this.dir} does not hash to its name; refused`);
+    return bytes;
+  }
+
+  /** A blob as a stream (the digest is checked by whoever consumes it: copy checks it). */
+  openBlob(digest: string): Readable {
+    return createReadStream(this.blobPath(digest));
+  }
+
+  /** The descriptors of index.json. */
+  async index(): Promise<Descriptor[]> {
+    let text: string;
+    try {
+      text = await readFile(path.join(this.dir, 'index.json'), 'utf8');
+    } catch {
+      throw new LayoutError(`${this.dir} has no index.json`);
+    }
+    let doc: { schemaVersion?: unknown; manifests?: unknown };
+    try {
+      doc = JSON.parse(text) as typeof doc;
+    } catch {
+      throw new LayoutError(`${this.dir}/index.json is not JSON`);
+    }
+    if (doc.schemaVersion !== 2 || !Array.isArray(doc.manifests))
+      throw new LayoutError(`${this.dir}/index.json is not an OCI index (schemaVersion 2, manifests)`);
+    return doc.manifests.map((d, i) => checkDescriptor(d, `${this.dir}/index.json manifests[${i}]`));
+  }
+
+  /** The descriptor named `ref` (annotation `org.opencontainers.image.ref.name`). */
+  async resolve(ref: string): Promise<Descriptor> {
+    const all = (await this.index()).filter((d) => d.annotations?.[REF_NAME] === ref);
+    if (all.length === 0) throw new LayoutError(`${this.dir} has no reference "${ref}"`);
+    if (all.length > 1) throw new LayoutError(`${this.dir} has ${all.length} entries named "${ref}"`);
+    return all[0]!;
+  }
+
+  /** Name `descriptor` as `ref` in index.json (replacing an entry of that name). */
+  async setRef(ref: string, descriptor: Descriptor): Promise<void> {
+    if (!REF_NAME_RE.test(ref) && !TAG_RE.test(ref)) throw new LayoutError(`"${ref}" is not a valid reference name for an OCI layout`);
+    const kept = (await this.index()).filter((d) => d.annotations?.[REF_NAME] !== ref);
+    const entry: Descriptor = {
+      mediaType: descriptor.mediaType,
+      digest: descriptor.digest,
+      size: descriptor.size,
+      ...(descriptor.artifactType ? { artifactType: descriptor.artifactType } : {}),
+      annotations: { ...(descriptor.annotations ?? {}), [REF_NAME]: ref },
+    };
+    await this.writeIndex([...kept, entry]);
+  }
+
+  private async writeIndex(manifests: readonly Descriptor[]): Promise<void> {
+    const sorted = [...manifests].sort(
+      (a, b) => cmp(a.annotations?.[REF_NAME] ?? '', b.annotations?.[REF_NAME] ?? '') || cmp(a.digest, b.digest),
+    );
+    const doc = { schemaVersion: 2, mediaType: INDEX_MEDIA_TYPE, manifests: sorted };
+    await writeAtomic(path.join(this.dir, 'index.json'), Buffer.from(JSON.stringify(doc)));
+  }
+
+  /** The digests of every blob file present. */
+  async blobDigests(): Promise<string[]> {
+    const names = await readdir(path.join(this.dir, 'blobs', 'sha256'));
+    return names
+      .filter((n) => /^[a-f0-9]{64}$/.test(n))
+      .sort()
+      .map((n) => `sha256:${n}`);
+  }
+}
+
+/** Validate a descriptor read from untrusted JSON. */
+export function checkDescriptor(value: unknown, where: string): Descriptor {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new LayoutError(`${where} is not a descriptor object`);
+  const d = value as Record<string, unknown>;
+  if (typeof d.mediaType !== 'string' || d.mediaType === '') throw new LayoutError(`${where} has no mediaType`);
+  if (typeof d.digest !== 'string') throw new LayoutError(`${where} has no digest`);
+  const p = digestProblem(d.digest);
+  if (p) throw new LayoutError(`${where}: ${p}`);
+  if (typeof d.size !== 'number' || !Number.isSafeInteger(d.size) || d.size < 0) throw new LayoutError(`${where} has no valid size`);
+  if (d.annotations !== undefined) {
+    if (d.annotations === null || typeof d.annotations !== 'object' || Array.isArray(d.annotations))
+      throw new LayoutError(`${where}: annotations is not an object`);
+    for (const [k, v] of Object.entries(d.annotations))
+      if (typeof v !== 'string') throw new LayoutError(`${where}: annotation ${k} is not a string`);
+  }
+  return d as unknown as Descriptor;
+}
+
+// --- the archive ------------------------------------------------------------------------------
+
+const BLOCK = 512;
+
+/**
+ * Write the layout at `dir` as a deterministic tar file at `file` (written beside, then renamed).
+ * Entries: `blobs/`, `blobs/sha256/`, every blob, `index.json`, `oci-layout`, sorted by path.
+ */
+export async function writeArchive(dir: string, file: string): Promise<{ bytes: number; entries: number }> {
+  const layout = await OciLayout.open(dir);
+  await layout.index();
+  const blobs = await layout.blobDigests();
+  const entries: { name: string; file?: string; size: number }[] = [
+    { name: 'blobs/', size: 0 },
+    { name: 'blobs/sha256/', size: 0 },
+    ...(await Promise.all(
+      blobs.map(async (d) => {
+        const f = layout.blobPath(d);
+        return { name: `blobs/sha256/${digestHex(d)}`, file: f, size: (await stat(f)).size };
+      }),
+    )),
+    { name: 'index.json', file: path.join(dir, 'index.json'), size: (await stat(path.join(dir, 'index.json'))).size },
+    { name: 'oci-layout', file: path.join(dir, 'oci-layout'), size: (await stat(path.join(dir, 'oci-layout'))).size },
+  ].sort((a, b) => cmp(a.name, b.name));
+  const tmp = `${file}.tmp-${randomBytes(6).toString('hex')}`;
+  const fh = await open(tmp, 'wx', 0o644);
+  let bytes = 0;
+  try {
+    for (const e of entries) {
+      const isDir = e.file === undefined;
+      await fh.write(tarHeader(e.name, isDir ? 0 : e.size, isDir ? 0o755 : 0o644, isDir ? '5' : '0'));
+      bytes += BLOCK;
+      if (!isDir) {
+        const copied = await copyInto(fh, e.file!, e.size);
+        bytes += copied;
+        const pad = (BLOCK - (copied % BLOCK)) % BLOCK;
+        if (pad) await fh.write(Buffer.alloc(pad));
+        bytes += pad;
+      }
+    }
+    await fh.write(Buffer.alloc(BLOCK * 2));
+    bytes += BLOCK * 2;
+    await fh.sync();
+  } catch (err) {
+    await fh.close();
+    await rm(tmp, { force: true });
+    throw err;
+  }
+  await fh.close();
+  await rename(tmp, file);
+  return { bytes, entries: entries.length };
+}
+
+async function copyInto(fh: FileHandle, file: string, size: number): Promise<number> {
+  let n = 0;
+  for await (const c of createReadStream(file)) {
+    n += (c as Buffer).length;
+    await fh.write(c as Buffer);
+  }
+  if (n !== size) throw new LayoutError(`${file} changed size while being archived`);
+  return n;
+}
+
+function tarHeader(name: string, size: number, mode: number, type: '0' | '5'): Buffer {
+  if (Buffer.byteLength(name) > 100) throw new LayoutError(`tar entry name too long: ${name}`);
+  const h = Buffer.alloc(BLOCK);
+  h.write(name, 0, 100, 'utf8');
+  octal(h, 100, 8, mode);
+  octal(h, 108, 8, 0);
+  octal(h, 116, 8, 0);
+  if (size < 8 ** 11) octal(h, 124, 12, size);
+  else {
+    // GNU base-256 for sizes of 8 GiB and more.
+    h[124] = 0x80;
+    let v = BigInt(size);
+    for (let i = 135; i > 124; i--) {
+      h[i] = Number(v & 0xffn);
+      v >>= 8n;
+    }
+  }
+  octal(h, 136, 12, 0);
+  h.fill(0x20, 148, 156);
+  h.write(type, 156, 1, 'ascii');
+  h.write('ustar\u000000', 257, 8, 'binary');
+  // uname, gname empty; devmajor/devminor zero.
+  octal(h, 329, 8, 0);
+  octal(h, 337, 8, 0);
+  let sum = 0;
+  for (const b of h) sum += b;
+  h.write(`${sum.toString(8).padStart(6, '0')}\u0000 `, 148, 8, 'binary');
+  return h;
+}
+
+function octal(h: Buffer, at: number, len: number, value: number): void {
+  h.write(`${value.toString(8).padStart(len - 1, '0')}\u0000`, at, len, 'ascii');
+}
+
+/** Limits of readArchive. */
+export interface ReadArchiveOptions {
+  /** Largest total of file bytes extracted (default 64 GiB). */
+  readonly maxBytes?: number;
+  /** Most entries (default 1,000,000). */
+  readonly maxEntries?: number;
+}
+
+/**
+ * Extract an OCI layout archive (ours, or one skopeo wrote) into `dir` (created; must not hold
+ * a layout already), accepting only `oci-layout`, `index.json`, the `blobs/` directories and
+ * `blobs/sha256/<hex>` files (anything else, links included, is refused) and checking each
+ * blob's digest. Returns the opened layout.
+ */
+export async function readArchive(file: string, dir: string, options: ReadArchiveOptions = {}): Promise<OciLayout> {
+  const maxBytes = options.maxBytes ?? 64 * 1024 ** 3;
+  const maxEntries = options.maxEntries ?? 1_000_000;
+  await mkdir(path.join(dir, 'blobs', 'sha256'), { recursive: true });
+  const fh = await open(file, 'r');
+  try {
+    const size = (await fh.stat()).size;
+    let pos = 0;
+    let total = 0;
+    let entries = 0;
+    let paxPath: string | undefined;
+    let paxSize: number | undefined;
+    const readAt = async (n: number): Promise<Buffer> => {
+      const b = Buffer.alloc(n);
+      const { bytesRead } = await fh.read(b, 0, n, pos);
+      if (bytesRead !== n) throw new LayoutError(`${file}: the archive is cut short at byte ${pos}`);
+      pos += n;
+      return b;
+    };
+    for (;;) {
+      if (pos + BLOCK > size) throw new LayoutError(`${file}: the archive ends without its end blocks`);
+      const h = await readAt(BLOCK);
+      if (h.every((b) => b === 0)) break;
+      if (++entries > maxEntries) throw new LayoutError(`${file}: more than ${maxEntries} entries`);
+      checkChecksum(h, file);
+      const type = String.fromCharCode(h[156]!) || '0';
+      let name = cstr(h, 0, 100);
+      const prefix = h.toString('binary', 257, 262) === 'ustar' ? cstr(h, 345, 155) : '';
+      if (prefix) name = `${prefix}/${name}`;
+      let entrySize = readSize(h, file);
+      if (type === 'x' || type === 'g') {
+        if (entrySize > 1024 * 1024) throw new LayoutError(`${file}: a PAX header of ${entrySize} bytes`);
+        const data = await readAt(roundUp(entrySize));
+        if (type === 'x') ({ path: paxPath, size: paxSize } = parsePax(data.subarray(0, entrySize), file));
+        continue;
+      }
+      if (paxPath !== undefined) name = paxPath;
+      if (paxSize !== undefined) entrySize = paxSize;
+      paxPath = undefined;
+      paxSize = undefined;
+      const clean = name.replace(/^\.\//, '');
+      if (type === '5') {
+        if (!['blobs/', 'blobs/sha256/', 'blobs', 'blobs/sha256', './', '.'].includes(clean) && clean !== '')
+          throw new LayoutError(`${file}: unexpected directory "${name}" in an OCI layout archive`);
+        continue;
+      }
+      if (type !== '0' && type !== '\0')
+        throw new LayoutError(`${file}: entry "${name}" is not a regular file (type ${JSON.stringify(type)}); refused`);
+      const blob = /^blobs\/sha256\/([a-f0-9]{64})$/.exec(clean);
+      if (!blob && clean !== 'index.json' && clean !== 'oci-layout')
+        throw new LayoutError(`${file}: unexpected entry "${name}" in an OCI layout archive`);
+      total += entrySize;
+      if (total > maxBytes) throw new LayoutError(`${file}: more than ${maxBytes} bytes of content`);
+      if (pos + entrySize > size) throw new LayoutError(`${file}: entry "${name}" is cut short`);
+      const target = path.join(dir, ...clean.split('/'));
+      const tmp = `${target}.tmp-${randomBytes(6).toString('hex')}`;
+      const out = await open(tmp, 'wx', 0o644);
+      const hash = createHash('sha256');
+      try {
+        let left = entrySize;
+        const buf = Buffer.alloc(1024 * 1024);
+        while (left > 0) {
+          const n = Math.min(left, buf.length);
+          const { bytesRead } = await fh.read(buf, 0, n, pos);
+          if (bytesRead !== n) throw new LayoutError(`${file}: entry "${name}" is cut short`);
+          pos += n;
+          left -= n;
+          hash.update(buf.subarray(0, n));
+          await out.write(buf.subarray(0, n));
+        }
+        pos += roundUp(entrySize) - entrySize;
+      } catch (err) {
+        await out.close();
+        await rm(tmp, { force: true });
+        throw err;
+      }
+      await out.close();
+      if (blob && hash.digest('hex') !== blob[1]) {
+        await rm(tmp, { force: true });
+        throw new LayoutError(`${file}: blob ${blob[1]} does not hash to its name; refused`);
+      }
+      await rename(tmp, target);
+    }
+  } finally {
+    await fh.close();
+  }
+  const layout = await OciLayout.open(dir);
+  await layout.index();
+  return layout;
+}
+
+function roundUp(n: number): number {
+  return Math.ceil(n / BLOCK) * BLOCK;
+}
+
+function cstr(h: Buffer, at: number, len: number): string {
+  const b = h.subarray(at, at + len);
+  const end = b.indexOf(0);
+  return b.subarray(0, end < 0 ? len : end).toString('utf8');
+}
+
+function readSize(h: Buffer, file: string): number {
+  if (h[124]! & 0x80) {
+    let v = 0n;
+    for (let i = 125; i < 136; i++) v = (v << 8n) | BigInt(h[i]!);
+    if (v > BigInt(Number.MAX_SAFE_INTEGER)) throw new LayoutError(`${file}: an entry size out of range`);
+    return Number(v);
+  }
+  const t = cstr(h, 124, 12).trim();
+  if (!/^[0-7]*$/.test(t)) throw new LayoutError(`${file}: a bad entry size`);
+  return t === '' ? 0 : parseInt(t, 8);
+}
+
+function checkChecksum(h: Buffer, file: string): void {
+  let sum = 0;
+  for (let i = 0; i < BLOCK; i++) sum += i >= 148 && i < 156 ? 0x20 : h[i]!;
+  const said = parseInt(cstr(h, 148, 8).trim(), 8);
+  if (said !== sum) throw new LayoutError(`${file}: a tar header checksum does not match (not a tar file?)`);
+}
+
+function parsePax(data: Buffer, file: string): { path?: string; size?: number } {
+  const out: { path?: string; size?: number } = {};
+  let at = 0;
+  while (at < data.length) {
+    const sp = data.indexOf(0x20, at);
+    if (sp < 0) break;
+    const len = parseInt(data.toString('ascii', at, sp), 10);
+    if (!Number.isSafeInteger(len) || len <= 0 || at + len > data.length) throw new LayoutError(`${file}: a bad PAX record`);
+    const rec = data.toString('utf8', sp + 1, at + len - 1);
+    const eq = rec.indexOf('=');
+    const k = rec.slice(0, eq);
+    const v = rec.slice(eq + 1);
+    if (k === 'path') out.path = v;
+    if (k === 'size') out.size = Number(v);
+    at += len;
+  }
+  return out;
+}
+
+function cmp(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+async function writeAtomic(file: string, bytes: Uint8Array): Promise<void> {
+  const tmp = `${file}.tmp-${randomBytes(6).toString('hex')}`;
+  await writeFile(tmp, bytes, { mode: 0o644 });
+  await rename(tmp, file);
+}
