@@ -18,7 +18,19 @@ import type { VerifyProgress, VerifyServer } from './types.ts';
 
 export { CONTENT_TYPES, contentKind, parseSums, planSite, planReleases, serverFor, type Check, type Expect, type Server } from './plan.ts';
 export { readDeployManifest, type DeployManifest } from './manifest.ts';
-export { allowed } from './plan.ts';
+export { allowed, servedCheck, treelessProbes } from './plan.ts';
+export { STATE_PATH } from './identity.ts';
+export {
+  verifyFleet,
+  readFleetRecord,
+  listFleetRecords,
+  type FleetRecord,
+  type FleetSite,
+  type FleetState,
+  type FleetVerdict,
+  type VerifyFleetOptions,
+  type VerifyFleetResult,
+} from './fleet.ts';
 export type { VerifyProgress, VerifyServer } from './types.ts';
 export type { TrustedKey } from './signature.ts';
 
