@@ -156,7 +156,6 @@ export function readFleetRecord(file: string): { record: FleetRecord } | { probl
     const e = s as Record<string, unknown> | null;
     if (typeof e !== 'object' || e === null || typeof e.path !== 'string' || !isSafeRelativePath(e.path))
       return { problem: `\`sample[${i}].path\` is not a plain path of the tree` };
-    if (e.path === STATE_PATH) return { problem: `\`sample[${i}].path\` is the state file, which changes with every pull` };
     if (typeof e.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(e.sha256))
       return { problem: `\`sample[${i}].sha256\` is not 64 hex digits` };
     if (typeof e.size !== 'number' || !Number.isSafeInteger(e.size) || e.size < 0)
