@@ -375,6 +375,26 @@ export const CODES = {
     'invalid',
     "`verify`: the site has a signing key, and the deploy tree's manifest.json.sig is missing or does not verify (`ssh-keygen -Y verify`) for that manifest.json: nothing of the tree is trusted, no request is made (exit 1).",
   ),
+  VERIFY_FLEET_RECORD: c(
+    'error',
+    'failed',
+    '`verify --fleet`: the fleet record cannot be used: no directory, no `<site>.json` in it, or a record that is not JSON, names another site than its file, or lacks a valid `boot_server`, `digest`, `repository`, `tag` or `sample` (that site is not checked; exit 2).',
+  ),
+  VERIFY_FLEET_STATE: c(
+    'error',
+    'invalid',
+    "`verify --fleet`: the boot server does not say which artifact it serves: no `.harvgen/state.json` (not materialized by `harvgen pull`, or its nginx config lacks the state location), one that is not the materializer's, or one of another site (the record's `boot_server` points elsewhere).",
+  ),
+  VERIFY_FLEET_DRIFT: c(
+    'error',
+    'invalid',
+    "`verify --fleet`: the site serves another artifact than the fleet record in git says (its state.json's `digest` is not the record's): not pulled yet, refused by the materializer, or changed by hand.",
+  ),
+  VERIFY_FLEET_VERDICT: c(
+    'error',
+    'invalid',
+    "`verify --fleet`: the materializer's own verify of what the site serves failed (its state.json's last `verdict`); a warning while it has recorded no verdict yet.",
+  ),
   // command line
   CLI_USAGE: c('error', 'failed', 'The command line is wrong (unknown command or option, missing argument).'),
   INTERNAL_ERROR: c('error', 'failed', 'harvgen itself failed (a bug).'),

@@ -39,6 +39,8 @@ export interface GetOptions {
   /** Bind the connection to this local address. */
   readonly localAddress?: string;
   readonly agents?: Agents;
+  /** Abort the request (a whole-site time limit): it fails as a NetworkError with the signal's reason. */
+  readonly signal?: AbortSignal;
 }
 
 /** Keep-alive agents, one per protocol, with at most `sockets` connections each per server. */
@@ -121,6 +123,12 @@ export function get(origin: URL, rawPath: string, o: GetOptions): Promise<Fetche
         });
       },
     );
+    if (o.signal) {
+      const abort = () => req.destroy(new NetworkError(String((o.signal!.reason as Error | undefined)?.message ?? 'aborted')));
+      if (o.signal.aborted) abort();
+      else o.signal.addEventListener('abort', abort, { once: true });
+      req.once('close', () => o.signal!.removeEventListener('abort', abort));
+    }
     req.setTimeout(o.timeoutMs, () => req.destroy(new NetworkError(`no data for ${Math.round(o.timeoutMs / 100) / 10} s (timeout)`)));
     req.on('error', fail);
     req.end();

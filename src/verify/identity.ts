@@ -18,6 +18,14 @@ export const PROBE_MAC_PREFIX = '02:68:67';
 /** The start of every name verify makes up (a random file name, a hostname nobody has). */
 export const PROBE_NAME_PREFIX = 'harvgen-probe-';
 
+/**
+ * Where a published site's boot server serves the materializer's state (`harvgen pull`'s
+ * state.json: the artifact digest it serves, the previous one, its last verify verdict), under the
+ * site's boot.server. The site's nginx config serves it, `verify --fleet` reads it first, and
+ * verify's must-not probes never count it as exposed.
+ */
+export const STATE_PATH = '.harvgen/state.json';
+
 /** The User-Agent verify sends: `harvgen-verify/<version>`. */
 export function verifyUserAgent(): string {
   return `${VERIFY_AGENT}/${harvgenVersion()}`;

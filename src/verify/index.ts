@@ -10,14 +10,27 @@ import { resolve, join } from 'node:path';
 import { sortDiagnostics, type Diagnostic } from '../diagnostics/types.ts';
 import { createAgents } from './http.ts';
 import { readDeployManifest } from './manifest.ts';
-import { planReleases, planSite, serverFor, type Check, type ReleaseSums } from './plan.ts';
+import { planReleases, planSite, servedCheck, serverFor, type Check, type ReleaseSums } from './plan.ts';
+import { isSafeRelativePath } from '../render/artifact.ts';
 import { Run } from './run.ts';
 import { checkSignature, type TrustedKey } from './signature.ts';
 import type { VerifyProgress, VerifyServer } from './types.ts';
 
 export { CONTENT_TYPES, contentKind, parseSums, planSite, planReleases, serverFor, type Check, type Expect, type Server } from './plan.ts';
 export { readDeployManifest, type DeployManifest } from './manifest.ts';
-export { allowed } from './plan.ts';
+export { allowed, servedCheck, treelessProbes } from './plan.ts';
+export { STATE_PATH } from './identity.ts';
+export {
+  verifyFleet,
+  readFleetRecord,
+  listFleetRecords,
+  type FleetRecord,
+  type FleetSite,
+  type FleetState,
+  type FleetVerdict,
+  type VerifyFleetOptions,
+  type VerifyFleetResult,
+} from './fleet.ts';
 export type { VerifyProgress, VerifyServer } from './types.ts';
 export type { TrustedKey } from './signature.ts';
 
@@ -79,10 +92,58 @@ export interface VerifyResult {
 export async function verify(options: VerifyOptions): Promise<VerifyResult> {
   const started = performance.now();
   const outRoot = resolve(options.outDir ?? 'deploy');
-  const concurrency = Math.max(1, Math.min(64, options.concurrency ?? 8));
   const sites: VerifySite[] = [];
   const plan: SitesPlan = { checks: [], skipped: [], sums: new Map() };
-  for (const dir of options.sites) sites.push(await planTree(dir, outRoot, options, plan));
+  for (const dir of options.sites) sites.push(await planInventory(dir, outRoot, options, plan));
+  return execute(sites, plan, options, started);
+}
+
+/** What `verifyTree` checks: one site's tree, without its inventory (the materializer, `harvgen pull`, on the boot server). */
+export interface VerifyTreeOptions {
+  /** The directory holding the site's deploy tree (its manifest.json). */
+  readonly tree: string;
+  /** The site's name: the tree's manifest.json must be this site's. */
+  readonly site: string;
+  /** manifest.json.sig must verify with this key (none: the signature is not checked). */
+  readonly publicKey?: TrustedKey;
+  /** Boot servers to check (default: the manifest's boot.server). A URL with a path stands for boot.server itself. */
+  readonly urls?: readonly string[];
+  /** Paths of the site's secret files relative to the site directory (`secrets/token`): probed as must-not. */
+  readonly secretFiles?: readonly string[];
+  /** Files served beside the manifest's (path under boot.server, SHA-256, size): checked as served files. */
+  readonly extraServed?: readonly { readonly path: string; readonly sha256: string; readonly size: number }[];
+  readonly releases?: boolean;
+  readonly releaseBase?: string;
+  readonly concurrency?: number;
+  readonly timeoutMs?: number;
+  readonly source?: string;
+  readonly onProgress?: (e: VerifyProgress) => void;
+}
+
+/**
+ * Verify one site's deploy tree (`<tree>/manifest.json`) against its boot server(s), from the tree
+ * alone: what `verify()` does for each site, with the site's name, key and secret-file references
+ * given instead of read from its inventory. Never throws for a server's answers.
+ */
+export async function verifyTree(options: VerifyTreeOptions): Promise<VerifyResult> {
+  const started = performance.now();
+  const plan: SitesPlan = { checks: [], skipped: [], sums: new Map() };
+  const tree = resolve(options.tree);
+  const site = planTree(
+    { dir: tree, name: options.site, out: tree, secretFiles: options.secretFiles ?? [], extraServed: options.extraServed ?? [] },
+    options.publicKey,
+    options,
+    plan,
+  );
+  return execute([site], plan, options, started);
+}
+
+/** What running the planned checks needs (the options of verify and verifyTree alike). */
+type RunOptions = Pick<VerifyOptions, 'releaseBase' | 'concurrency' | 'timeoutMs' | 'source' | 'onProgress'>;
+
+/** Make the planned requests and give each site its diagnostics. */
+async function execute(sites: VerifySite[], plan: SitesPlan, options: RunOptions, started: number): Promise<VerifyResult> {
+  const concurrency = Math.max(1, Math.min(64, options.concurrency ?? 8));
   const diagnostics: Diagnostic[] = sites.flatMap((s) => s.diagnostics);
   const agents = createAgents(concurrency);
   const run = new Run(uniqueChecks(plan.checks), agents, {
@@ -120,30 +181,50 @@ interface SitesPlan {
   readonly sums: Map<string, ReleaseSums>;
 }
 
-/** One site: its deploy tree read (its signature first, with a key) and its checks added to `plan`. */
-async function planTree(dir: string, outRoot: string, options: VerifyOptions, plan: SitesPlan): Promise<VerifySite> {
+/** One site of `verify()`: its name, key and secret files from its inventory, then its tree planned. */
+async function planInventory(dir: string, outRoot: string, options: VerifyOptions, plan: SitesPlan): Promise<VerifySite> {
   const loaded = await loadSite(dir);
   const name = (loaded.input as { site?: unknown } | undefined)?.site;
-  if (typeof name !== 'string' || !/^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$/.test(name)) {
+  if (typeof name !== 'string' || !SITE_NAME.test(name)) {
     const why = loaded.diagnostics.find((d) => d.severity === 'error')?.message ?? `${dir}/site.yaml names no site (\`site:\`)`;
     return { dir, diagnostics: [treeProblem(dir, `cannot tell which deploy tree belongs to ${dir}: ${why}`)] };
   }
-  const out = join(outRoot, name);
+  const key = options.publicKey ?? siteKey(loaded.input, dir);
+  const tree: TreeOf = { dir, name, out: join(outRoot, name), secretFiles: secretFileRefs(loaded.input), extraServed: [] };
+  return planTree(tree, key, options, plan);
+}
+
+/** A site's name as site.yaml allows it. */
+const SITE_NAME = /^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$/;
+
+/** One site's tree as planTree reads it. */
+interface TreeOf {
+  /** The site directory (verify) or the tree itself (verifyTree): where the result says the site came from. */
+  readonly dir: string;
+  readonly name: string;
+  /** The directory holding manifest.json. */
+  readonly out: string;
+  readonly secretFiles: readonly string[];
+  readonly extraServed: NonNullable<VerifyTreeOptions['extraServed']>;
+}
+
+/** One site: its deploy tree read (its signature first, with a key) and its checks added to `plan`. */
+function planTree(t: TreeOf, key: TrustedKey | undefined, options: Pick<VerifyOptions, 'urls' | 'releases'>, plan: SitesPlan): VerifySite {
+  const { dir, name, out } = t;
   // With a signing key, nothing of the tree is trusted before its signature verifies for the
   // very bytes read here (src/verify/signature.ts).
-  const key = options.publicKey ?? siteKey(loaded.input, dir);
   const text = key ? readText(join(out, 'manifest.json')) : undefined;
   const unsigned = key && text !== undefined ? checkSignature(out, text, key, name) : undefined;
   if (unsigned) return { dir, site: name, out, diagnostics: [unsigned] };
   const read = readDeployManifest(out, text);
   if ('problem' in read) return { dir, site: name, out, diagnostics: [treeProblem(out, read.problem, read.committed)] };
   const m = read.manifest;
-  if (key && m.site !== name) {
+  if (m.site !== name && (key || dir === out)) {
     const d: Diagnostic = {
-      code: 'VERIFY_SIGNATURE',
+      code: key ? 'VERIFY_SIGNATURE' : 'VERIFY_NO_DEPLOY_TREE',
       severity: 'error',
-      message: `${out}/manifest.json is signed, but for the site ${m.site}, not ${name}: verify checked nothing of ${name}`,
-      hint: `Deploy ${name}'s own tree (\`harvgen build --deploy ${dir}\`) to ${out}.`,
+      message: `${out}/manifest.json is ${key ? 'signed, but ' : ''}for the site ${m.site}, not ${name}: verify checked nothing of ${name}`,
+      hint: dir === out ? `Verify ${name}'s own tree.` : `Deploy ${name}'s own tree (\`harvgen build --deploy ${dir}\`) to ${out}.`,
       file: join(out, 'manifest.json'),
     };
     return { dir, site: name, out, diagnostics: [d] };
@@ -155,17 +236,24 @@ async function planTree(dir: string, outRoot: string, options: VerifyOptions, pl
     hint: 'Rebuild the deploy tree (`harvgen build --deploy`); nobody but harvgen should write manifest.json.',
     file: join(out, 'manifest.json'),
   }));
-  const secretFiles = secretFileRefs(loaded.input);
+  const extra = t.extraServed.filter((f) => isSafeRelativePath(f.path) && /^[0-9a-f]{64}$/.test(f.sha256) && Number.isSafeInteger(f.size));
   for (const u of options.urls && options.urls.length > 0 ? options.urls : [m.boot.server]) {
     const server = serverFor(m.boot.server, u);
-    plan.checks.push(...planSite(m, server, secretFiles));
+    plan.checks.push(...planSite(m, server, t.secretFiles), ...extra.map((f) => servedCheck(m.site, server, f.path, f)));
     if (!options.releases) continue;
     const r = planReleases(m, server);
     plan.checks.push(...r.checks);
     plan.skipped.push(...r.skipped.filter((s) => !plan.skipped.includes(s)));
     if (r.sums) plan.sums.set(`${r.sums.version}/${r.sums.name}`, r.sums);
   }
-  return { dir, site: name, out, nodes: m.nodes.length, served: m.files.filter((f) => f.url !== undefined).length, diagnostics };
+  return {
+    dir,
+    site: name,
+    out,
+    nodes: m.nodes.length,
+    served: m.files.filter((f) => f.url !== undefined).length + extra.length,
+    diagnostics,
+  };
 }
 
 /** Each check once: the same URL twice (two sites sharing release files) is fetched once. */

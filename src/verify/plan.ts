@@ -8,7 +8,7 @@ import { isSafeRelativePath } from '../render/artifact.ts';
 import { DIRS, LAYOUT } from '../derive/layout.ts';
 import type { DeployManifest } from './manifest.ts';
 import { addressAllowed } from '../util/ipv4.ts';
-import { PROBE_MAC_PREFIX, PROBE_NAME_PREFIX } from './identity.ts';
+import { PROBE_MAC_PREFIX, PROBE_NAME_PREFIX, STATE_PATH } from './identity.ts';
 
 /** True when `address` is among `allow` (addresses, IPv4 networks, or `all`). */
 export const allowed = addressAllowed;
@@ -95,26 +95,14 @@ const check = (site: string, server: Server, rawPath: string, expect: Expect): C
 
 /** The served files and the paths that must not answer, for one site on one server. */
 export function planSite(m: DeployManifest, server: Server, secretFiles: readonly string[] = [], random = randomName): Check[] {
-  const at = (rel: string) => `${server.prefix}/${rel}`;
   const out: Check[] = [];
   const boot = m.boot.server.replace(/\/+$/, '');
   for (const f of m.files) {
     if (f.url === undefined) continue;
     const rel = f.url.startsWith(`${boot}/`) ? f.url.slice(boot.length + 1) : f.path;
-    out.push(
-      check(m.site, server, at(rel), {
-        kind: 'served',
-        path: f.path,
-        sha256: f.sha256,
-        size: f.size,
-        type: contentKind(f.path),
-        ...(f.allow !== undefined ? { allow: f.allow } : {}),
-      }),
-    );
+    out.push(servedCheck(m.site, server, rel, f));
   }
-  const refused = (rel: string, what: string) => out.push(check(m.site, server, at(rel), { kind: 'refused', what }));
-  refused(LAYOUT.manifest, 'manifest.json (the list of every file of the tree)');
-  refused(LAYOUT.manifestSignature, 'manifest.json.sig (the signature of manifest.json, never served)');
+  const refused = refuser(m.site, server, out);
   // The tree's files nginx does not serve: a few of each directory show whether it is exposed.
   const perDir = new Map<string, number>();
   for (const f of m.files) {
@@ -124,24 +112,80 @@ export function planSite(m: DeployManifest, server: Server, secretFiles: readonl
     perDir.set(dir, n + 1);
     if (n < 3) refused(f.path, `${f.path} (a file of the tree that is not served)`);
   }
-  const unservedDirs = [...perDir.keys()].filter((d) => d !== '');
-  const dirs = new Set([...unservedDirs, DIRS.libvirt, DIRS.systemd, 'dnsmasq', 'nginx']);
-  for (const d of [...dirs].sort()) refused(`${d}/`, `the directory ${d}/ (not served)`);
-  // Served directories: never a listing, and no redirect from the name without its slash.
-  refused('', 'a listing of the root of the tree');
-  const listed = [DIRS.scripts, ...CONFIG_FORMATS.map((f) => f.dir), DIRS.unknown];
-  for (const d of listed) refused(`${d}/`, `a listing of ${d}/`);
+  const unservedDirs = [...perDir.keys()].filter((d) => d !== '' && !UNSERVED_DIRS.includes(d));
+  for (const d of unservedDirs.sort()) refused(`${d}/`, `the directory ${d}/ (not served)`);
   // A format served as a directory per owner (a NoCloud seed): no listing of one either.
   for (const f of CONFIG_FORMATS.filter((x) => x.entries !== undefined)) {
     const first = m.files.find((x) => x.url !== undefined && x.path.startsWith(`${f.dir}/`));
     if (first) refused(first.path.slice(0, first.path.lastIndexOf('/') + 1), `a listing of a ${f.title} directory`);
   }
+  for (const p of secretFiles.filter(isSafeRelativePath)) refused(p, `${p} (the site's secrets)`);
+  // Keyed names: the plain names of the node data they replace must not answer (a copy from before the key).
+  for (const p of m.plainData ?? []) refused(p, `${p} (the plain name of a node's keyed file: a copy from before nginx.file_key)`);
+  const taken = new Set(m.files.map((f) => f.path));
+  // Each path once (a secret file reference may name secrets/token, which every site probes).
+  const seen = new Set<string>();
+  return [...out, ...treelessProbes(m.site, server, random, taken)].filter((c) => !seen.has(c.rawPath) && !!seen.add(c.rawPath));
+}
+
+/** A file the server must serve, at `rel` under the server's prefix. */
+export function servedCheck(
+  site: string,
+  server: Server,
+  rel: string,
+  f: { readonly path: string; readonly sha256: string; readonly size: number; readonly allow?: readonly string[] | undefined },
+): Check {
+  return check(site, server, `${server.prefix}/${rel}`, {
+    kind: 'served',
+    path: f.path,
+    sha256: f.sha256,
+    size: f.size,
+    type: contentKind(f.path),
+    ...(f.allow !== undefined ? { allow: f.allow } : {}),
+  });
+}
+
+/** Directories of every tree that nginx never serves. */
+const UNSERVED_DIRS: readonly string[] = [DIRS.bmc, DIRS.libvirt, DIRS.systemd, 'dnsmasq', 'nginx'];
+
+/** Adds a must-not check for a path under the server's prefix to `out`; never one for the served state file. */
+function refuser(site: string, server: Server, out: Check[]): (rel: string, what: string) => void {
+  return (rel, what) => {
+    // The materializer's state.json is served on purpose (verify --fleet reads it).
+    if (rel === STATE_PATH) return;
+    out.push(check(site, server, `${server.prefix}/${rel}`, { kind: 'refused', what }));
+  };
+}
+
+/**
+ * What must not answer on any boot server of a site, known without its deploy tree (verify
+ * --fleet probes these from the fleet record alone; planSite adds the tree's own): manifest.json
+ * and its signature, the directories nginx never serves, listings of the root, of each served
+ * directory and of `.harvgen/`, the build state, `.git`, the secrets directory, traversal, names
+ * nobody built. `taken`: the tree's paths, when known (the made-up MAC is never one of them).
+ */
+export function treelessProbes(
+  site: string,
+  server: Server,
+  random: () => string = randomName,
+  taken: ReadonlySet<string> = new Set(),
+): Check[] {
+  const out: Check[] = [];
+  const refused = refuser(site, server, out);
+  refused(LAYOUT.manifest, 'manifest.json (the list of every file of the tree)');
+  refused(LAYOUT.manifestSignature, 'manifest.json.sig (the signature of manifest.json, never served)');
+  for (const d of [...UNSERVED_DIRS].sort()) refused(`${d}/`, `the directory ${d}/ (not served)`);
+  // Served directories: never a listing, and no redirect from the name without its slash.
+  refused('', 'a listing of the root of the tree');
+  const listed = [DIRS.scripts, ...CONFIG_FORMATS.map((f) => f.dir), DIRS.unknown];
+  for (const d of listed) refused(`${d}/`, `a listing of ${d}/`);
+  refused(`${STATE_DIR}/`, `a listing of ${STATE_DIR}/ (only ${STATE_PATH} is served there)`);
   for (const d of [DIRS.scripts, HARVESTER_CONFIG.dir, 'dnsmasq']) refused(d, `${d} without its slash (a redirect to a listing)`);
-  // harvgen's build state and the secrets, should either have been copied next to the tree.
+  // harvgen's build state, git's and the secrets, should either have been copied next to the tree.
   for (const p of ['.harvgen-cache/', '.harvgen.lock', '.harvgen-journal.json', '.gitignore'])
     refused(p, `${p} (harvgen's build state, never served)`);
-  for (const p of new Set(['secrets/', 'secrets/token', 'secrets/password', ...secretFiles.filter(isSafeRelativePath)]))
-    refused(p, `${p} (the site's secrets)`);
+  for (const p of ['.git/', '.git/config', '.git/HEAD']) refused(p, `${p} (a git repository, never served)`);
+  for (const p of ['secrets/', 'secrets/token', 'secrets/password']) refused(p, `${p} (the site's secrets)`);
   // Traversal, plain and encoded: nginx must resolve it inside the served locations or refuse it.
   for (const p of [
     `${DIRS.scripts}/../${LAYOUT.manifest}`,
@@ -151,11 +195,10 @@ export function planSite(m: DeployManifest, server: Server, secretFiles: readonl
     `${DIRS.scripts}/../../../../../etc/passwd`,
   ])
     refused(p, `${p} (path traversal)`);
-  // Names nobody built: an unknown MAC must get 404 (boot.ipxe then falls back to unknown.ipxe).
-  const macs = new Set(m.files.map((f) => f.path));
+  // Names nobody built: an unknown MAC must get 404 (boot.ipxe then falls back to unknown.ipxe on it).
   let mac = '';
   do mac = randomMac(random);
-  while (macs.has(LAYOUT.nodeScript(mac)));
+  while (taken.has(LAYOUT.nodeScript(mac)));
   const r = random();
   for (const [p, what] of [
     [r, 'a random name'],
@@ -169,10 +212,11 @@ export function planSite(m: DeployManifest, server: Server, secretFiles: readonl
     ),
   ] as const)
     refused(p, `${p} (${what})`);
-  // Keyed names: the plain names of the node data they replace must not answer (a copy from before the key).
-  for (const p of m.plainData ?? []) refused(p, `${p} (the plain name of a node's keyed file: a copy from before nginx.file_key)`);
   return out;
 }
+
+/** The directory of the served state file (`.harvgen`). */
+const STATE_DIR = STATE_PATH.slice(0, STATE_PATH.indexOf('/'));
 
 /**
  * The release files of a site (manifest `artifacts`) on one server, when they are under the

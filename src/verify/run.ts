@@ -23,7 +23,7 @@ export class Run {
   constructor(
     private readonly checks: readonly Check[],
     private readonly agents: Agents,
-    private readonly o: { timeoutMs: number; concurrency: number; source?: string },
+    private readonly o: { timeoutMs: number; concurrency: number; source?: string; signal?: AbortSignal },
   ) {
     for (const c of checks) this.entry(c);
   }
@@ -48,6 +48,7 @@ export class Run {
       keep: kind === 'sums' ? 1 << 16 : 4096,
       agents: this.agents,
       ...(this.o.source !== undefined ? { localAddress: this.o.source } : {}),
+      ...(this.o.signal !== undefined ? { signal: this.o.signal } : {}),
     });
   }
 

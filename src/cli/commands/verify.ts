@@ -9,6 +9,7 @@ import { overSites, type Flags } from '../options.ts';
 import type { CliOutput } from '../output.ts';
 import { startProgress } from '../progress.ts';
 import { parsePublicKey } from '../../util/ssh-public-key.ts';
+import type { FleetState } from '../../verify/fleet.ts';
 
 /** The flags of verify (cac camel-cases them). */
 interface VerifyFlags extends Flags {
@@ -19,6 +20,8 @@ interface VerifyFlags extends Flags {
   readonly timeout?: number | string;
   readonly source?: string;
   readonly publicKey?: string;
+  readonly fleet?: string;
+  readonly siteTimeout?: number | string;
 }
 
 export function register(cli: CAC, out: CliOutput): void {
@@ -41,11 +44,21 @@ export function register(cli: CAC, out: CliOutput): void {
       '--public-key <file>',
       "The signing key's public half (its .pub file): every manifest.json.sig must verify with it (default: each site's signing.public_key)",
     )
+    .option(
+      '--fleet <dir>',
+      "Verify every published site of a fleet record (<dir>/<site>.json, as `harvgen publish --record` writes): each boot server's state.json against git's digest, a sample of its files, and what it must refuse",
+    )
+    .option('--site-timeout <seconds>', 'With --fleet: give up on a site whose checks have not finished after this long (default 30)')
     .example('harvgen verify sites/location_x')
     .example('harvgen verify sites/location_x --url http://10.20.0.5:8080 --url http://10.20.0.6:8080 --json')
     .example('harvgen verify sites/location_x --releases')
     .example('harvgen verify sites/location_x --public-key ~/harvgen-sign.pub   # trust this key, whatever the inventory says')
-    .action(overSites(out, (dirs, flags) => runVerify(dirs, flags as VerifyFlags, out)));
+    .example('harvgen verify --fleet published/ --json   # every published site against the fleet record in git')
+    .action((given: string[], flags: Flags) =>
+      (flags as VerifyFlags).fleet !== undefined
+        ? runFleet(given, flags as VerifyFlags, out)
+        : overSites(out, (dirs, f) => runVerify(dirs, f as VerifyFlags, out))(given, flags),
+    );
 }
 
 async function runVerify(dirs: string[], flags: VerifyFlags, out: CliOutput): Promise<number> {
@@ -131,6 +144,112 @@ async function runVerify(dirs: string[], flags: VerifyFlags, out: CliOutput): Pr
   );
   return exitCode(ok, result.diagnostics);
 }
+
+/** Flags of the single-site verify that mean nothing with --fleet (the record names each site's server; no tree is read). */
+const NOT_WITH_FLEET: readonly (readonly [keyof VerifyFlags, string])[] = [
+  ['url', '--url'],
+  ['out', '--out'],
+  ['releases', '--releases'],
+  ['releaseBase', '--release-base'],
+  ['publicKey', '--public-key'],
+];
+
+/** `verify --fleet <dir>`: every site of the fleet record, one line each, then a summary. */
+async function runFleet(given: string[], flags: VerifyFlags, out: CliOutput): Promise<number> {
+  const dir = String(flags.fleet);
+  if ((flags.fleet as unknown) === true || dir === '' || dir === 'true')
+    return out.usageError('--fleet needs the fleet record directory (e.g. --fleet published/)');
+  if (given.length > 0)
+    return out.usageError(
+      `--fleet ${dir} verifies the sites of its records; site directories (${given.join(' ')}) cannot be given with it`,
+    );
+  for (const [k, name] of NOT_WITH_FLEET)
+    if (flags[k] !== undefined && flags[k] !== false)
+      return out.usageError(`${name} cannot be used with --fleet (the record names each site's boot server; no deploy tree is read)`);
+  const concurrency = flags.concurrency === undefined ? 32 : Number(flags.concurrency);
+  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 1024)
+    return out.usageError(
+      `--concurrency ${String(flags.concurrency)}: with --fleet, the sites checked at once, a whole number from 1 to 1024`,
+    );
+  const timeout = flags.timeout === undefined ? 10 : Number(flags.timeout);
+  if (!Number.isFinite(timeout) || timeout <= 0 || timeout > 3600)
+    return out.usageError(`--timeout ${String(flags.timeout)}: seconds, more than 0`);
+  const siteTimeout = flags.siteTimeout === undefined ? 30 : Number(flags.siteTimeout);
+  if (!Number.isFinite(siteTimeout) || siteTimeout <= 0 || siteTimeout > 86_400)
+    return out.usageError(`--site-timeout ${String(flags.siteTimeout)}: seconds, more than 0`);
+  if (flags.source !== undefined && isIP(String(flags.source)) === 0)
+    return out.usageError(`--source ${String(flags.source)}: an IP address of this machine`);
+  const { verifyFleet } = await import('../../verify/fleet.ts');
+  const progress = flags.json ? undefined : startProgress(out.io.err);
+  const result = await verifyFleet({
+    dir,
+    concurrency,
+    timeoutMs: Math.round(timeout * 1000),
+    siteTimeoutMs: Math.round(siteTimeout * 1000),
+    ...(flags.source !== undefined ? { source: String(flags.source) } : {}),
+    onSite: (s, done, total) => progress?.update(`harvgen: verified ${done}/${total} sites (${s.site})`),
+  }).finally(() => progress?.done());
+  const ok = !hasFailures(result.diagnostics, flags.strict === true);
+  if (flags.json) {
+    const sites = result.sites.map((s) => ({
+      ...jsonSite({ dir: s.record, site: s.site, diagnostics: s.diagnostics }),
+      nodes: null,
+      files: null,
+      out: null,
+    }));
+    const fleet = result.sites.map((s) => ({
+      site: s.site,
+      record: s.record,
+      url: s.url,
+      state: s.state,
+      expected: s.expected,
+      served: s.served,
+      verdict: s.verdict,
+      checks: s.checks,
+      failed: s.failed,
+      reachable: s.reachable,
+      duration_ms: s.durationMs,
+    }));
+    const servers = result.servers.map((s) => ({ ...s, source: s.source ?? null }));
+    // `fleet` is verify --fleet's own field (schema/cli-output.schema.json), beside the envelope's.
+    const extra = { servers, checks: result.checks, duration_ms: result.durationMs, fleet };
+    out.printJson(jsonOutput({ command: 'verify', ok, sites, diagnostics: result.diagnostics, debug: flags.debug === true, extra }));
+    return exitCode(ok, result.diagnostics);
+  }
+  out.report(result.diagnostics, {}, flags);
+  const width = Math.max(0, ...result.sites.map((s) => s.site.length));
+  for (const s of result.sites) {
+    const digest = s.served !== null ? s.served.slice(0, 15) : '-'.padEnd(15);
+    const problem = s.diagnostics.find((d) => d.severity === 'error');
+    const why = problem
+      ? `  ${problem.message.startsWith(`${s.site}: `) ? problem.message.slice(s.site.length + 2) : problem.message}`
+      : '';
+    out.print(
+      `${FLEET_LABEL[s.state].padEnd(11)} ${s.site.padEnd(width)}  ${digest}  ${plural(s.checks, 'check')}  ${s.durationMs} ms${why}`,
+    );
+  }
+  const counts = new Map<string, number>();
+  for (const s of result.sites) counts.set(FLEET_LABEL[s.state], (counts.get(FLEET_LABEL[s.state]) ?? 0) + 1);
+  const tally = [...counts].map(([label, n]) => `${n} ${label}`).join(', ');
+  out.note(
+    `${plural(result.sites.length, 'site')} (${tally || 'none'}), ${plural(result.checks, 'check')} in ${(result.durationMs / 1000).toFixed(1)} s: ${ok ? 'every site serves what git says' : 'see the sites above'}`,
+  );
+  return exitCode(ok, result.diagnostics);
+}
+
+/** How a site's state reads in the one-line report. */
+const FLEET_LABEL: Readonly<Record<FleetState, string>> = {
+  ok: 'ok',
+  drift: 'DRIFT',
+  differs: 'DIFFERS',
+  identity: 'IDENTITY',
+  verdict: 'VERDICT',
+  unreachable: 'UNREACHABLE',
+  timeout: 'TIMEOUT',
+  record: 'RECORD',
+};
+
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
 /** The one public key line of a .pub file (at most 16 KiB, one line), or why not. */
 function readPublicKeyFile(file: string): { line: string; problem?: undefined } | { problem: string } {
