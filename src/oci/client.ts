@@ -449,7 +449,9 @@ export class Registry {
 
   private async request(spec: RequestSpec): Promise<Answer> {
     const a = await this.requestStream(spec);
-    const body = spec.method === 'HEAD' ? Buffer.alloc(0) : await readBody(a.res, spec.maxBody ?? 64 * 1024, a.url, this.timeoutMs);
+    // A HEAD answer has no body, but must still be read to its end to free the socket.
+    if (spec.method === 'HEAD') a.res.resume();
+    const body = spec.method === 'HEAD' ? Buffer.alloc(0) : await readBody(a.res, spec.maxBody ?? 64 * 1024, a.url);
     return { status: a.status, headers: a.headers, body, url: a.url };
   }
 
@@ -507,7 +509,7 @@ export class Registry {
     if (challenge.params.service) tokenUrl.searchParams.set('service', challenge.params.service);
     for (const s of all) tokenUrl.searchParams.append('scope', s);
     const a = await this.sendRaw('GET', tokenUrl, creds ? { authorization: basicHeader(creds) } : {}, undefined);
-    const body = await readBody(a.res, 1024 * 1024, tokenUrl.toString(), this.timeoutMs);
+    const body = await readBody(a.res, 1024 * 1024, safeUrl(tokenUrl));
     const shown = safeUrl(tokenUrl);
     if (a.status === 401 || a.status === 403) throw this.authError({ status: a.status, headers: a.headers, body, url: shown });
     if (a.status !== 200)
@@ -732,7 +734,7 @@ function registryMessages(body: Buffer): string[] {
   }
 }
 
-async function readBody(res: http.IncomingMessage, max: number, url = '', _timeoutMs = 0): Promise<Buffer> {
+async function readBody(res: http.IncomingMessage, max: number, url = ''): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let n = 0;
   for await (const c of res) {
@@ -757,36 +759,51 @@ function checkedStream(
 ): Readable {
   const hash = createHash('sha256');
   let n = 0;
-  const out = new Readable({ read: () => res.resume() });
-  res.on('data', (c: Buffer) => {
-    n += c.length;
-    if (n > max || (size !== undefined && n > size)) {
-      res.destroy();
-      out.destroy(
-        new RegistryError(
-          `blob ${digest} (${url}) is longer than ${size !== undefined ? `its ${size} bytes` : `the ${max} bytes allowed`}; refused`,
-          'size',
-          url,
-          200,
-        ),
-      );
-      return;
-    }
-    hash.update(c);
-    if (!out.push(c)) res.pause();
+  let started = false;
+  // Nothing flows until the consumer reads, so no byte (and no verdict) is lost before it listens.
+  const out = new Readable({
+    read: () => {
+      if (started) {
+        res.resume();
+        return;
+      }
+      started = true;
+      start();
+    },
   });
-  res.on('end', () => {
-    const got = `sha256:${hash.digest('hex')}`;
-    if (got !== digest)
-      out.destroy(new RegistryError(`blob ${digest} (${url}): the registry sent bytes that hash to ${got}; refused`, 'digest', url, 200));
-    else if (size !== undefined && n !== size)
-      out.destroy(new RegistryError(`blob ${digest} (${url}) is ${n} bytes, not ${size}; refused`, 'size', url, 200));
-    else out.push(null);
-  });
-  res.on('error', (err) =>
-    out.destroy(err instanceof RegistryError ? err : new RegistryError(`download of ${url} failed: ${err.message}`, 'network', url)),
-  );
-  res.on('aborted', () => out.destroy(new RegistryError(`download of ${url} was cut short`, 'network', url)));
+  // An error before anyone listens stays on the stream (errored) instead of crashing the process.
+  out.on('error', () => undefined);
+  const start = (): void => {
+    res.on('data', (c: Buffer) => {
+      n += c.length;
+      if (n > max || (size !== undefined && n > size)) {
+        res.destroy();
+        out.destroy(
+          new RegistryError(
+            `blob ${digest} (${url}) is longer than ${size !== undefined ? `its ${size} bytes` : `the ${max} bytes allowed`}; refused`,
+            'size',
+            url,
+            200,
+          ),
+        );
+        return;
+      }
+      hash.update(c);
+      if (!out.push(c)) res.pause();
+    });
+    res.on('end', () => {
+      const got = `sha256:${hash.digest('hex')}`;
+      if (got !== digest)
+        out.destroy(new RegistryError(`blob ${digest} (${url}): the registry sent bytes that hash to ${got}; refused`, 'digest', url, 200));
+      else if (size !== undefined && n !== size)
+        out.destroy(new RegistryError(`blob ${digest} (${url}) is ${n} bytes, not ${size}; refused`, 'size', url, 200));
+      else out.push(null);
+    });
+    res.on('error', (err) =>
+      out.destroy(err instanceof RegistryError ? err : new RegistryError(`download of ${url} failed: ${err.message}`, 'network', url)),
+    );
+    res.on('aborted', () => out.destroy(new RegistryError(`download of ${url} was cut short`, 'network', url)));
+  };
   return out;
 }
 
