@@ -30,7 +30,21 @@ export interface JsonSite {
 }
 
 /** The commands whose `--json` document names them (`help` prints none). */
-export const JSON_COMMANDS = ['check', 'build', 'watch', 'explain', 'init', 'hash-password', 'verify', 'status', 'discover'] as const;
+export const JSON_COMMANDS = [
+  'check',
+  'build',
+  'watch',
+  'explain',
+  'init',
+  'hash-password',
+  'verify',
+  'status',
+  'discover',
+  'publish',
+  'export',
+  'import',
+  'pull',
+] as const;
 
 /** The commands that print a `--json` document (null: a usage error, before any command ran). */
 export type JsonCommand = (typeof JSON_COMMANDS)[number];
@@ -86,6 +100,42 @@ export interface JsonOutput {
   readonly requests?: number;
   /** status, discover: requests judged harvgen verify's, left out. */
   readonly verify_requests?: number;
+  /** publish, export: each site's artifact (its digest, the digest its tag named before, its tags). */
+  readonly published?: readonly JsonPublished[];
+  /** publish --dry-run: nothing was uploaded. */
+  readonly dry_run?: boolean;
+  /** publish, export: what was sent (requests, blobs uploaded, skipped, mounted, bytes). */
+  readonly transfer?: Readonly<Record<string, number>>;
+  /** import: each site copied into the registry. */
+  readonly imported?: readonly {
+    readonly site: string;
+    readonly digest: string;
+    readonly repository: string;
+    readonly tags: readonly string[];
+  }[];
+  /** pull: what the run did (`switched`, `up-to-date`, `rolled-back`, `refused`, `failed`). */
+  readonly action?: string;
+  /** pull: the artifact served after the run, and the one before it. */
+  readonly digest?: string | null;
+  readonly previous?: string | null;
+  /** pull: files unpacked. */
+  readonly files?: number | null;
+  /** pull: the local verify's verdict. */
+  readonly verdict?: unknown;
+  /** pull --list: the versions kept. */
+  readonly versions?: readonly unknown[];
+}
+
+/** publish, export: one site's artifact. */
+export interface JsonPublished {
+  readonly site?: string;
+  readonly repository?: string;
+  readonly digest?: string;
+  readonly previous: string | null;
+  readonly tags?: readonly string[];
+  readonly files?: { readonly public: number; readonly sealed: number };
+  /** The tag named another artifact before (or none). */
+  readonly changed: boolean;
 }
 
 /** verify: one site on one boot server. */
@@ -122,6 +172,16 @@ export type JsonExtra = Pick<
   | 'unknown'
   | 'requests'
   | 'verify_requests'
+  | 'published'
+  | 'dry_run'
+  | 'transfer'
+  | 'imported'
+  | 'action'
+  | 'digest'
+  | 'previous'
+  | 'files'
+  | 'verdict'
+  | 'versions'
 >;
 
 /** Build the envelope; internal details (stack traces) only with `debug`. */

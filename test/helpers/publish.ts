@@ -20,6 +20,29 @@ export interface PublishedRepo {
   /** The secret values the deploy tree holds (for the no-secret checks). */
   readonly secrets: readonly string[];
   commit(message: string): void;
+  /** Install the site's pull.json (as built) into `<base>/etc/pull.json`, edited; returns its path. */
+  pullConfig(base: string, edit?: (c: Record<string, unknown>) => void): Promise<string>;
+}
+
+/** The committed tree's publish/pull.json of the site, with the test's nginx commands, at `<base>/etc/pull.json`. */
+async function writePullConfig(
+  site: string,
+  base: string,
+  boot: { nginxTest?: string[]; nginxReload?: string[] } | undefined,
+  edit: (c: Record<string, unknown>) => void,
+): Promise<string> {
+  const { compileSite } = await import('../../src/pipeline.ts');
+  const compiled = await compileSite(site);
+  const a = compiled.artifacts?.find((x) => x.path === 'publish/pull.json');
+  if (!a) throw new Error(`no publish/pull.json: ${compiled.diagnostics.map((d) => d.message).join('; ')}`);
+  const c = JSON.parse(String(a.contents)) as Record<string, unknown>;
+  c.nginx_test = boot?.nginxTest ?? ['true'];
+  c.nginx_reload = boot?.nginxReload ?? ['true'];
+  edit(c);
+  mkdirSync(join(base, 'etc'), { recursive: true });
+  const file = join(base, 'etc/pull.json');
+  writeFileSync(file, `${JSON.stringify(c, null, 2)}\n`);
+  return file;
 }
 
 const git = (root: string, ...args: string[]) =>
@@ -36,7 +59,10 @@ const git = (root: string, ...args: string[]) =>
   });
 
 /** location_y, published to `registry` (`host[:port]/namespace`), in a new git repository. */
-export function publishedRepo(registry: string, opts: { fileKey?: boolean; label?: string } = {}): PublishedRepo {
+export function publishedRepo(
+  registry: string,
+  opts: { fileKey?: boolean; label?: string; bootServer?: { base: string; nginxTest?: string[]; nginxReload?: string[] } } = {},
+): PublishedRepo {
   const root = tempDir(opts.label ?? 'publish');
   const site = join(root, 'sites/location_y');
   cpSync(join(repo, 'sites/location_y'), site, { recursive: true });
@@ -55,8 +81,22 @@ export function publishedRepo(registry: string, opts: { fileKey?: boolean; label
   yaml += `\nsigning:\n  private_key: { file: secrets/sign }\n  public_key: ${publicKey}\npublish:\n  registry: ${registry}\n  key: { file: secrets/publish-key }\n  keep: 3\n`;
   if (opts.fileKey) yaml = yaml.replace(/\nnginx:\n/, '\nnginx:\n  file_key: { file: secrets/file-key }\n');
   if (opts.fileKey && !/file_key/.test(yaml)) yaml += 'nginx:\n  file_key: { file: secrets/file-key }\n';
+  const b = opts.bootServer?.base;
+  if (b !== undefined) {
+    // The boot server's paths inside a test directory: the served link, the versions, the key, the release files.
+    yaml = yaml
+      .replace('  root: /srv/www/harvgen/location_y', `  root: ${b}/srv/location_y`)
+      .replace(
+        '  artifacts_dir: /srv/www/harvester-artifacts/v1.6.0',
+        `  artifacts_dir: ${b}/srv/artifacts/v1.6.0\n  access_log: ${b}/access.log`,
+      )
+      .replace('  keep: 3\n', `  keep: 3\n  state_dir: ${b}/state\n  key_file: ${b}/etc/publish.key\n`);
+    mkdirSync(join(b, 'etc'), { recursive: true });
+    writeFileSync(join(b, 'etc/publish.key'), `${publishKey}\n`, { mode: 0o600 });
+  }
   writeFileSync(join(site, 'site.yaml'), yaml);
   writeFileSync(join(root, '.gitignore'), 'sites/*/secrets/\n');
+  let commits = 0;
   git(root, 'init', '-q');
   git(root, 'add', '-A');
   git(root, 'commit', '-q', '-m', 'site');
@@ -64,12 +104,26 @@ export function publishedRepo(registry: string, opts: { fileKey?: boolean; label
     root,
     site,
     siteName: 'location_y',
+    pullConfig: (base: string, edit: (c: Record<string, unknown>) => void = () => {}) => writePullConfig(site, base, opts.bootServer, edit),
     publicKey,
     publishKey,
     secrets: [token, password, fileKey, publishKey],
     commit: (message: string) => {
       git(root, 'add', '-A');
-      git(root, 'commit', '-q', '--allow-empty', '-m', message);
+      // Each commit a second later than the one before: the provenance's serial is the commit time.
+      const t = 1_800_000_000 + ++commits;
+      execFileSync('git', ['commit', '-q', '--allow-empty', '-m', message], {
+        cwd: root,
+        env: {
+          ...process.env,
+          GIT_AUTHOR_NAME: 't',
+          GIT_AUTHOR_EMAIL: 't@example.net',
+          GIT_COMMITTER_NAME: 't',
+          GIT_COMMITTER_EMAIL: 't@example.net',
+          GIT_COMMITTER_DATE: `@${t} +0000`,
+          GIT_AUTHOR_DATE: `@${t} +0000`,
+        },
+      });
     },
   };
 }
@@ -102,6 +156,7 @@ export class MemoryRegistry {
       },
       async putBlob(d, bytes) {
         if (digestOf(bytes) !== d) throw new Error(`digest mismatch ${d}`);
+        if (blobs.has(d)) return;
         self.uploads++;
         self.uploadedBytes += bytes.length;
         blobs.set(d, bytes);

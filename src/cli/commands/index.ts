@@ -12,6 +12,8 @@ import * as hashPassword from './hash-password.ts';
 import * as verify from './verify.ts';
 import * as status from './status.ts';
 import * as discover from './discover.ts';
+import * as publish from './publish.ts';
+import * as pull from './pull.ts';
 import * as help from './help.ts';
 
 /** A command: `register` declares it on the cac instance, its action resolves to the exit code. */
@@ -19,4 +21,4 @@ export interface CommandModule {
   register(cli: CAC, out: CliOutput): void;
 }
 
-export const COMMANDS: readonly CommandModule[] = [check, build, watch, verify, status, discover, explain, init, hashPassword, help];
+export const COMMANDS: readonly CommandModule[] = [check, build, watch, verify, publish, pull, status, discover, explain, init, hashPassword, help];

@@ -19,6 +19,7 @@ export const TOPICS: readonly HelpTopic[] = [
   { name: 'settings', page: 'reference/inventory.md', summary: 'Every inventory setting (generated from the schema)' },
   { name: 'deploy', page: 'deploy.md', summary: 'nginx, dnsmasq, proxy DHCP, Kea, ISC dhcpd, several sites on one server' },
   { name: 'verify-server', page: 'verify.md', summary: 'Check a boot server against the deploy tree; signed trees' },
+  { name: 'fleet', page: 'fleet.md', summary: 'publish through an OCI registry, pull at each site, air gaps, the fleet from one place' },
   { name: 'day-2', page: 'day-2.md', summary: 'status, discover, install once, reinstalls, unknown machines, BMC scripts' },
   { name: 'generic-os', page: 'generic-os.md', summary: 'OS profiles, cloud-init, OpenCHAMI BSS, arm64, iSCSI' },
   { name: 'boot-modes', page: 'boot-modes.md', summary: 'Secure Boot, UEFI HTTP boot, embedded iPXE, Oracle Cloud' },

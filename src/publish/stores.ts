@@ -1,0 +1,300 @@
+// The stores publish, export, import and pull read and write (docs/fleet.md): a registry (one
+// client per registry host, src/oci/client.ts) or an OCI image layout, a directory (`oci:<dir>`)
+// or a tar archive of one (`oci-archive:<file>`, src/oci/layout.ts), both as the Sink and
+// Source of src/publish/sink.ts.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { Readable } from 'node:stream';
+import { createReadStream } from 'node:fs';
+import type { Diagnostic } from '../diagnostics/types.ts';
+import { Registry, RegistryError } from '../oci/client.ts';
+import { OciLayout, readArchive, writeArchive } from '../oci/layout.ts';
+import { isValueOfKind, VALUE_KINDS } from '../util/value-kinds.ts';
+import { ANNOTATION, MEDIA } from './media.ts';
+import { pool } from './push.ts';
+import { zeroCounts, type Sink, type SinkCounts, type Source } from './sink.ts';
+
+const ACCEPT = [MEDIA.index, MEDIA.manifest];
+const MAX_MANIFEST = 4 * 1024 * 1024;
+
+/** Why `ref` is not a registry and namespace (`host[:port]/name/...`), or undefined. */
+export function registryProblem(ref: string): string | undefined {
+  return isValueOfKind('registry', ref) ? undefined : `not ${VALUE_KINDS.registry.form}`;
+}
+
+/** `host[:port]` and the repository path of `host[:port]/a/b`. */
+function split(repository: string): { host: string; path: string } {
+  const i = repository.indexOf('/');
+  return { host: repository.slice(0, i), path: repository.slice(i + 1) };
+}
+
+export interface RegistryTargetOptions {
+  readonly insecure?: boolean;
+  readonly certDir?: string;
+  readonly env?: NodeJS.ProcessEnv;
+}
+
+/** Sinks and sources of registry repositories, one client per registry host. */
+export function registryTarget(options: RegistryTargetOptions = {}) {
+  const clients = new Map<string, Registry>();
+  const client = (host: string) => {
+    let c = clients.get(host);
+    if (!c)
+      clients.set(
+        host,
+        (c = new Registry({
+          registry: host,
+          ...(options.insecure ? { insecure: true } : {}),
+          ...(options.certDir ? { certDir: options.certDir } : {}),
+          ...(options.env ? { env: options.env } : {}),
+          userAgent: 'harvgen',
+        })),
+      );
+    return c;
+  };
+  const repo = (repository: string): Sink & Source => {
+    const { host, path } = split(repository);
+    const c = client(host);
+    return {
+      name: repository,
+      hasBlob: (d) => c.hasBlob(path, d),
+      putBlob: async (d, bytes) => void (await c.pushBlob(path, d, bytes)),
+      putBlobFile: async (d, file, size) => void (await c.pushBlob(path, d, { size, open: () => createReadStream(file) })),
+      mountBlob: async (d, from) => {
+        const other = split(from);
+        if (other.host !== host) return false;
+        return (await c.mountBlob(path, d, other.path)) !== 'not-mounted';
+      },
+      hasManifest: (d) => c.hasManifest(path, d, ACCEPT),
+      putManifest: async (ref, mediaType, bytes) => void (await c.putManifest(path, ref, mediaType, bytes)),
+      resolveTag: async (tag) => {
+        try {
+          return (await c.resolve(path, tag, ACCEPT)).digest;
+        } catch (e) {
+          if (e instanceof RegistryError && e.status === 404) return undefined;
+          throw e;
+        }
+      },
+      getManifest: async (d, max) => (await c.getManifest(path, d, ACCEPT, { maxBytes: Math.min(max, MAX_MANIFEST) })).bytes,
+      getBlob: (d, max) => c.getBlob(path, d, { maxBytes: max }),
+      streamBlob: (d) => c.openBlob(path, d),
+    };
+  };
+  return {
+    sinkFor: (repository: string): Sink => repo(repository),
+    sourceFor: (repository: string): Source => repo(repository),
+    counts(): SinkCounts {
+      const t = zeroCounts();
+      for (const c of clients.values()) {
+        t.requests += c.counters.requests;
+        t.bytesUploaded += c.counters.bytesUploaded;
+        t.blobsUploaded += c.counters.blobsUploaded;
+        t.blobsSkipped += c.counters.blobsSkipped;
+        t.blobsMounted += c.counters.blobsMounted;
+      }
+      return t;
+    },
+    close: () => {
+      for (const c of clients.values()) c.close();
+    },
+  };
+}
+
+/** A layout as a Sink and Source: one store for every repository (a tag names a site or a release). */
+function layoutStore(layout: OciLayout, counts: SinkCounts): Sink & Source {
+  return {
+    name: `oci:${layout.dir}`,
+    hasBlob: (d) => layout.hasBlob(d),
+    putBlob: async (d, bytes) => {
+      if (await layout.hasBlob(d)) {
+        counts.blobsSkipped++;
+        return;
+      }
+      const got = await layout.writeBlob(bytes);
+      if (got !== d) throw new Error(`blob ${d}: the bytes hash to ${got}`);
+      counts.blobsUploaded++;
+      counts.bytesUploaded += bytes.length;
+    },
+    putBlobFile: async (d, file, size) => {
+      if (await layout.hasBlob(d)) return;
+      await layout.writeBlobStream(d, createReadStream(file), size);
+      counts.blobsUploaded++;
+      counts.bytesUploaded += size;
+    },
+    mountBlob: (d) => layout.hasBlob(d),
+    hasManifest: (d) => layout.hasBlob(d),
+    putManifest: async (ref, mediaType, bytes) => {
+      const digest = await layout.writeBlob(bytes);
+      counts.manifestsPut++;
+      if (ref.startsWith('sha256:')) return;
+      const m = JSON.parse(bytes.toString('utf8')) as { artifactType?: string; annotations?: Record<string, string> };
+      await layout.setRef(ref, {
+        mediaType,
+        digest,
+        size: bytes.length,
+        ...(m.artifactType ? { artifactType: m.artifactType } : {}),
+        ...(m.annotations?.[ANNOTATION.site] ? { annotations: { [ANNOTATION.site]: m.annotations[ANNOTATION.site]! } } : {}),
+      });
+    },
+    resolveTag: async (tag) => (await layout.index()).find((d) => d.annotations?.['org.opencontainers.image.ref.name'] === tag)?.digest,
+    getManifest: (d, max) => layout.readBlob(d, { maxBytes: Math.min(max, MAX_MANIFEST) }),
+    getBlob: (d, max) => layout.readBlob(d, { maxBytes: max }),
+    streamBlob: async (d): Promise<Readable> => layout.openBlob(d),
+  };
+}
+
+/** `oci:<dir>` or `oci-archive:<file>`, or why not. */
+function parseLayoutRef(text: string): { kind: 'dir' | 'archive'; path: string } | { problem: string } {
+  const m = /^(oci|oci-archive):(.+)$/.exec(text);
+  if (!m) return { problem: 'an OCI layout: oci:<directory> or oci-archive:<file.tar>' };
+  return { kind: m[1] === 'oci' ? 'dir' : 'archive', path: resolve(m[2]!) };
+}
+
+/** Where export writes: a layout directory, or one written as an archive when closed. */
+export function layoutTarget(text: string) {
+  const ref = parseLayoutRef(text);
+  if ('problem' in ref) return ref;
+  const counts = zeroCounts();
+  const dir = ref.kind === 'dir' ? ref.path : mkdtempSync(join(tmpdir(), 'harvgen-export-'));
+  let store: Promise<Sink & Source> | undefined;
+  const open = () => (store ??= OciLayout.create(dir).then((l) => layoutStore(l, counts)));
+  const lazy: Sink = {
+    name: `${text}`,
+    hasBlob: async (d) => (await open()).hasBlob(d),
+    putBlob: async (d, b) => (await open()).putBlob(d, b),
+    putBlobFile: async (d, f, s) => (await open()).putBlobFile(d, f, s),
+    mountBlob: async (d, f) => (await open()).mountBlob(d, f),
+    hasManifest: async (d) => (await open()).hasManifest(d),
+    putManifest: async (r, m, b) => (await open()).putManifest(r, m, b),
+    resolveTag: async (t) => (await open()).resolveTag(t),
+  };
+  return {
+    sinkFor: (_repository: string): Sink => lazy,
+    /** Write the archive (when one was asked for) and drop the temporary directory. */
+    async close(ok: boolean): Promise<SinkCounts> {
+      if (ref.kind === 'archive') {
+        try {
+          if (ok) {
+            await open();
+            await writeArchive(dir, ref.path);
+          }
+        } finally {
+          rmSync(dir, { recursive: true, force: true });
+        }
+      }
+      return counts;
+    },
+  };
+}
+
+/** Where pull --from reads: a layout directory, or an archive unpacked into a temporary directory. */
+export function layoutSource(text: string) {
+  const ref = parseLayoutRef(text);
+  if ('problem' in ref) return ref;
+  let store: Promise<Sink & Source> | undefined;
+  const open = () =>
+    (store ??= (async () => {
+      if (ref.kind === 'dir') return layoutStore(await OciLayout.open(ref.path), zeroCounts());
+      const dir = mkdtempSync(join(tmpdir(), 'harvgen-import-'));
+      process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+      return layoutStore(await readArchive(ref.path, dir), zeroCounts());
+    })());
+  const source: Source = {
+    name: text,
+    resolveTag: async (t) => (await open()).resolveTag(t),
+    getManifest: async (d, m) => (await open()).getManifest(d, m),
+    getBlob: async (d, m) => (await open()).getBlob(d, m),
+    streamBlob: async (d) => (await open()).streamBlob(d),
+  };
+  return { sourceFor: (_repository: string): Source => source };
+}
+
+/** Copy the artifact `digest` (an index and everything under it, or one manifest) from `from` to `to`, children first, then tag it. */
+export async function copyArtifact(from: Source, to: Sink, digest: string, tags: readonly string[], concurrency = 8): Promise<void> {
+  const top = await from.getManifest(digest, MAX_MANIFEST);
+  const doc = JSON.parse(top.toString('utf8')) as { mediaType?: string; manifests?: { digest: string; mediaType: string }[] };
+  const children = doc.mediaType === MEDIA.index ? (doc.manifests ?? []) : [];
+  for (const c of children) if (!(await to.hasManifest(c.digest))) await copyManifest(from, to, c.digest, concurrency);
+  if (children.length === 0) await copyManifest(from, to, digest, concurrency, true);
+  else await to.putManifest(digest, MEDIA.index, top);
+  for (const t of tags) await to.putManifest(t, doc.mediaType ?? MEDIA.manifest, top);
+}
+
+async function copyManifest(from: Source, to: Sink, digest: string, concurrency: number, force = false): Promise<void> {
+  if (!force && (await to.hasManifest(digest))) return;
+  const bytes = await from.getManifest(digest, MAX_MANIFEST);
+  const m = JSON.parse(bytes.toString('utf8')) as { config: { digest: string; size: number }; layers: { digest: string; size: number }[] };
+  await pool([m.config, ...m.layers], concurrency, async (b) => {
+    if (await to.hasBlob(b.digest)) return;
+    if (b.size > 16 * 1024 * 1024) {
+      // Large blobs (release files) stream through a temporary file of the layout's own checks.
+      const stream = await from.streamBlob(b.digest);
+      await putStream(to, b.digest, stream, b.size);
+    } else await to.putBlob(b.digest, await from.getBlob(b.digest, 16 * 1024 * 1024));
+  });
+  await to.putManifest(digest, MEDIA.manifest, bytes);
+}
+
+/** A stream into a sink: spooled to a temporary file first (the sink streams it from there, checking it). */
+async function putStream(to: Sink, digest: string, stream: Readable, size: number): Promise<void> {
+  const { createWriteStream } = await import('node:fs');
+  const { pipeline } = await import('node:stream/promises');
+  const dir = mkdtempSync(join(tmpdir(), 'harvgen-blob-'));
+  try {
+    const file = join(dir, 'blob');
+    await pipeline(stream, createWriteStream(file));
+    await to.putBlobFile(digest, file, size);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** `harvgen import`: every site (and release) a layout names, into `<registry>/<site>` with its tags. */
+export async function importLayout(
+  text: string,
+  registry: string,
+  options: RegistryTargetOptions = {},
+): Promise<{ imported: { site: string; digest: string; repository: string; tags: string[] }[]; diagnostics: Diagnostic[] }> {
+  const ref = parseLayoutRef(text);
+  const fail = (message: string): Diagnostic => ({
+    code: 'PUBLISH_FAILED',
+    severity: 'error',
+    message,
+    hint: 'Check the layout (`skopeo inspect --raw oci:<dir>:<site>`), the registry address, your credentials and its CA.',
+  });
+  if ('problem' in ref) return { imported: [], diagnostics: [fail(`${text}: ${ref.problem}`)] };
+  const target = registryTarget(options);
+  const tmp = ref.kind === 'archive' ? mkdtempSync(join(tmpdir(), 'harvgen-import-')) : undefined;
+  try {
+    const layout = ref.kind === 'dir' ? await OciLayout.open(ref.path) : await readArchive(ref.path, tmp!);
+    const source = layoutStore(layout, zeroCounts());
+    const entries = await layout.index();
+    const imported: { site: string; digest: string; repository: string; tags: string[] }[] = [];
+    // Releases first: a site's index names them, and a registry takes an index only once all it names is there.
+    const named = entries
+      .map((e) => ({ e, name: e.annotations?.['org.opencontainers.image.ref.name'] ?? '' }))
+      .filter((x) => x.name !== '');
+    const sites = named.filter((x) => x.e.artifactType === MEDIA.site);
+    const others = named.filter((x) => x.e.artifactType !== MEDIA.site);
+    for (const { e, name } of others) {
+      const repository = `${registry}/releases`;
+      await copyArtifact(source, target.sinkFor(repository), e.digest, [name]);
+    }
+    for (const { e, name } of sites) {
+      const site = e.annotations?.[ANNOTATION.site] ?? name.replace(/-[0-9a-f]{12}$/, '');
+      const repository = `${registry}/${site.toLowerCase()}`;
+      const sink = target.sinkFor(repository);
+      await copyArtifact(source, sink, e.digest, [name]);
+      const prior = imported.find((i) => i.site === site && i.digest === e.digest);
+      if (prior) prior.tags.push(name);
+      else imported.push({ site, digest: e.digest, repository, tags: [name] });
+    }
+    return { imported, diagnostics: [] };
+  } catch (e) {
+    return { imported: [], diagnostics: [fail(`importing ${text} into ${registry}: ${(e as Error).message}`)] };
+  } finally {
+    target.close();
+    if (tmp) rmSync(tmp, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,105 @@
+// Release files on the boot server (`harvgen pull`): each file the signed provenance names is put
+// into its release directory (the nginx.artifacts_dir the site's nginx serves) when it is missing
+// or different, streamed from the registry, its SHA-256 checked as it is written into a temporary
+// name beside the target, then fsync'd and renamed over it. A file already there is trusted only
+// when its size and modification time are what the last check recorded (releases.json in the state
+// directory), so gigabytes are not hashed again on every pull.
+import { createHash } from 'node:crypto';
+import {
+  closeSync,
+  createWriteStream,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { Transform } from 'node:stream';
+import type { Source } from '../publish/sink.ts';
+import type { Provenance } from '../publish/provenance.ts';
+import { PullRefused, type Fetched } from './fetch.ts';
+
+type Known = Record<string, { size: number; mtimeMs: number; sha256: string }>;
+
+function readKnown(file: string): Known {
+  try {
+    const k = JSON.parse(readFileSync(file, 'utf8')) as unknown;
+    return k && typeof k === 'object' ? (k as Known) : {};
+  } catch {
+    return {};
+  }
+}
+
+/** Put every release file in place; returns how many were written. */
+export async function placeReleases(source: Source, fetched: Fetched, stateDir: string): Promise<number> {
+  const p: Provenance = fetched.provenance;
+  const knownFile = join(stateDir, 'releases.json');
+  const known = readKnown(knownFile);
+  let written = 0;
+  for (const r of p.releases) {
+    const layers = fetched.releases.get(`${r.version}-${r.arch}`);
+    if (!layers) throw new PullRefused(`the provenance names release ${r.version} (${r.arch}), which the artifact does not carry`);
+    if (!r.dir.startsWith('/') || r.dir.split('/').includes('..'))
+      throw new PullRefused(`release directory ${r.dir} is not a plain absolute path`);
+    mkdirSync(r.dir, { recursive: true });
+    for (const f of r.files) {
+      if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(f.name))
+        throw new PullRefused(`release file name ${JSON.stringify(f.name)} is not a plain name`);
+      const layer = layers.find((l) => l.name === f.name);
+      if (!layer || layer.digest !== `sha256:${f.sha256}` || layer.size !== f.size)
+        throw new PullRefused(`release file ${f.name} is not what the signed provenance says`);
+      const target = join(r.dir, f.name);
+      const st = statSync(target, { throwIfNoEntry: false });
+      const k = known[target];
+      if (st && k && st.size === k.size && st.mtimeMs === k.mtimeMs && k.sha256 === f.sha256) continue;
+      if (st && st.size === f.size && (await hashOf(target)) === f.sha256) {
+        known[target] = { size: st.size, mtimeMs: st.mtimeMs, sha256: f.sha256 };
+        continue;
+      }
+      await download(source, layer.digest, f.sha256, target);
+      const now = statSync(target);
+      known[target] = { size: now.size, mtimeMs: now.mtimeMs, sha256: f.sha256 };
+      written++;
+    }
+  }
+  const tmp = `${knownFile}.tmp`;
+  writeFileSync(tmp, `${JSON.stringify(known, null, 2)}\n`);
+  renameSync(tmp, knownFile);
+  return written;
+}
+
+async function hashOf(file: string): Promise<string> {
+  const h = createHash('sha256');
+  const { createReadStream } = await import('node:fs');
+  for await (const c of createReadStream(file, { highWaterMark: 1 << 20 })) h.update(c as Buffer);
+  return h.digest('hex');
+}
+
+async function download(source: Source, digest: string, sha256: string, target: string): Promise<void> {
+  const tmp = `${target}.harvgen-tmp-${process.pid}`;
+  const h = createHash('sha256');
+  const tap = new Transform({
+    transform(chunk: Buffer, _e, cb) {
+      h.update(chunk);
+      cb(null, chunk);
+    },
+  });
+  try {
+    await pipeline(await source.streamBlob(digest), tap, createWriteStream(tmp, { mode: 0o644 }));
+    if (h.digest('hex') !== sha256) throw new PullRefused(`release file ${target}: the registry sent bytes whose SHA-256 is not ${sha256}`);
+    const fd = openSync(tmp, 'r');
+    try {
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, target);
+  } finally {
+    rmSync(tmp, { force: true });
+  }
+}

@@ -1,0 +1,34 @@
+// After a switch, the materializer checks the local boot server as `harvgen verify` would, from
+// the served tree alone (no inventory on the boot server): every served file's bytes, status and
+// type, the per-node address rules (a file only its node may fetch must be refused to this host),
+// and nothing else answering. The verdict goes into state.json, which nginx serves to the center.
+import { join } from 'node:path';
+import { verifyTree } from '../verify/index.ts';
+import type { PullConfig } from './config.ts';
+import type { PullState, VersionStore } from './store.ts';
+
+/** Problems kept in state.json (the first ones; `harvgen verify` on the boot server shows all). */
+const KEEP_PROBLEMS = 5;
+
+export async function verifyServed(config: PullConfig, store: VersionStore, url?: string): Promise<NonNullable<PullState['verdict']>> {
+  const state = store.state();
+  const hex = state?.digest?.replace(/^sha256:/, '');
+  const tree = hex ? join(config.stateDir, 'versions', hex) : config.root;
+  const result = await verifyTree({
+    tree,
+    site: config.site,
+    publicKey: { line: config.publicKey, from: 'public_key of pull.json' },
+    ...(url !== undefined ? { urls: [url] } : {}),
+    concurrency: 8,
+    timeoutMs: 10_000,
+  });
+  const errors = result.diagnostics.filter((d) => d.severity === 'error');
+  const failed = result.servers.reduce((n, s) => n + s.failed, 0) + (result.servers.length === 0 ? errors.length : 0);
+  return {
+    ok: result.ok,
+    checks: result.checks,
+    failed: result.ok ? 0 : Math.max(failed, errors.length),
+    at: new Date().toISOString(),
+    problems: errors.slice(0, KEEP_PROBLEMS).map((d) => `${d.code}: ${d.message}`),
+  };
+}

@@ -1,0 +1,155 @@
+// harvgen pull, from an in-memory registry, with nginx's test and reload stood in by `true` (the
+// real nginx, registry and netns: test/real/fleet.test.ts): the served link lands on a whole,
+// checked tree equal to `build --deploy`'s; a tampered blob, a wrong key, a replaced tag or an
+// older artifact is refused and the served tree stays; rollback; pruning keeps N.
+import { existsSync, readFileSync, readlinkSync, realpathSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { publish } from '../src/publish/index.ts';
+import { pull } from '../src/pull/index.ts';
+import { compileSite } from '../src/pipeline.ts';
+import { MemoryRegistry, publishedRepo } from './helpers/publish.ts';
+import { tempDir } from './helpers/tmp.ts';
+
+const REGISTRY = 'registry.example.net/harvgen';
+const REPO = `${REGISTRY}/location_y`;
+
+async function setup() {
+  const base = tempDir('pull');
+  const repo = publishedRepo(REGISTRY, { bootServer: { base } });
+  const reg = new MemoryRegistry();
+  const config = await repo.pullConfig(base);
+  const publishNow = async () => {
+    const r = await publish({ sites: [repo.site], sinkFor: (x) => reg.sink(x), cwd: repo.root, recordDir: null });
+    assert.equal(
+      r.diagnostics.filter((d) => d.severity === 'error').map((d) => d.message),
+      [],
+    );
+    return r.sites[0]!.digest!;
+  };
+  const pullNow = (extra: Partial<Parameters<typeof pull>[0]> = {}) =>
+    pull({ config, source: (c) => reg.sink(c.repository), verify: false, ...extra });
+  const served = () => realpathSync(join(base, 'srv/location_y'));
+  return { base, repo, reg, config, publishNow, pullNow, served };
+}
+
+/** Edit a node file and commit (a later commit: a newer serial). */
+function editNode(repo: ReturnType<typeof publishedRepo>, arg: string) {
+  const file = join(repo.site, 'nodes/y-hv-02.yaml');
+  writeFileSync(file, `${readFileSync(file, 'utf8').replace(/\nkernel_args:.*\n/, '\n')}kernel_args: [${arg}]\n`);
+  repo.commit(`y-hv-02: ${arg}`);
+}
+
+test('a pull serves exactly the deploy tree, through a link onto a complete version; a second pull does nothing', async () => {
+  const s = await setup();
+  const digest = await s.publishNow();
+  const r = await s.pullNow();
+  assert.equal(r.diagnostics, []);
+  assert.is(r.action, 'switched');
+  assert.is(r.digest, digest);
+  const dir = s.served();
+  assert.is(dir, join(s.base, 'state/versions', digest.slice(7)));
+  assert.ok(readlinkSync(join(s.base, 'srv/location_y')).endsWith(digest.slice(7)));
+  const deploy = await compileSite(s.repo.site, { secrets: 'filled', cwd: s.repo.root });
+  assert.ok(deploy.artifacts && deploy.artifacts.length > 20);
+  for (const a of deploy.artifacts!) assert.ok(readFileSync(join(dir, a.path)).equals(Buffer.from(a.contents)), `${a.path} as built`);
+  const state = JSON.parse(readFileSync(join(s.base, 'state/state.json'), 'utf8'));
+  assert.is(state.digest, digest);
+  assert.is(state.reloaded, true);
+  assert.is((await s.pullNow()).action, 'up-to-date');
+});
+
+test('a tampered blob, a wrong public key, a tag moved to another site or to an older artifact: refused, the served tree stays', async () => {
+  const s = await setup();
+  const first = await s.publishNow();
+  assert.ok((await s.pullNow()).ok);
+  editNode(s.repo, 'nomodeset');
+  const second = await s.publishNow();
+  // 1. A tampered blob (the registry's copy of a node file changed).
+  const blobs = s.reg.blobs.get(REPO)!;
+  const index = JSON.parse(s.reg.manifests.get(REPO)!.get(second)!.toString('utf8'));
+  const nodePart = index.manifests.find((m: { annotations: Record<string, string> }) => m.annotations['io.harvgen.node'] === 'y-hv-02');
+  const part = JSON.parse(s.reg.manifests.get(REPO)!.get(nodePart.digest)!.toString('utf8'));
+  const victim = part.layers[0].digest as string;
+  const good = blobs.get(victim)!;
+  blobs.set(victim, Buffer.concat([good, Buffer.from('#')]));
+  let r = await s.pullNow();
+  assert.is(r.action, 'failed', JSON.stringify(r.diagnostics));
+  assert.match(r.diagnostics[0]!.message, /digest mismatch/);
+  assert.is(s.served(), join(s.base, 'state/versions', first.slice(7)), 'the old tree stays served');
+  blobs.set(victim, good);
+  // 2. A public key that is not the site's.
+  const other = await s.repo.pullConfig(s.base, (c) => {
+    c.public_key = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFn8E/TrJ94TTdkw2H2PKFVgdJ3pCphVUD7E8QC1Xqjm other@x';
+  });
+  r = await pull({ config: other, source: (c) => s.reg.sink(c.repository), verify: false });
+  assert.is(r.action, 'refused');
+  assert.match(r.diagnostics[0]!.message, /signature .* does not verify/);
+  assert.is(s.served(), join(s.base, 'state/versions', first.slice(7)));
+  await s.repo.pullConfig(s.base);
+  // 3. The newer artifact is pulled; then the tag is moved back to the older one (a replay).
+  assert.is((await s.pullNow()).digest, second);
+  await s.reg.sink(REPO).putManifest('location_y', 'application/vnd.oci.image.index.v1+json', s.reg.manifests.get(REPO)!.get(first)!);
+  r = await s.pullNow();
+  assert.is(r.action, 'refused');
+  assert.match(r.diagnostics[0]!.message, /older commit/);
+  assert.is(s.served(), join(s.base, 'state/versions', second.slice(7)));
+  // --allow-older takes it on purpose.
+  assert.is((await s.pullNow({ allowOlder: true })).digest, first);
+  // 4. A tag that names another site's artifact.
+  const index2 = Buffer.from(
+    s.reg.manifests.get(REPO)!.get(second)!.toString('utf8').replace('"io.harvgen.site":"location_y"', '"io.harvgen.site":"location_z"'),
+  );
+  const sink = s.reg.sink(REPO);
+  const { createHash } = await import('node:crypto');
+  await sink.putManifest(`sha256:${createHash('sha256').update(index2).digest('hex')}`, 'application/vnd.oci.image.index.v1+json', index2);
+  await sink.putManifest('location_y', 'application/vnd.oci.image.index.v1+json', index2);
+  r = await s.pullNow({ allowOlder: true });
+  assert.is(r.action, 'refused');
+  assert.match(r.diagnostics[0]!.message, /location_z, not location_y/);
+});
+
+test('rollback serves the previous version; pruning keeps the newest N and never the served or previous one', async () => {
+  const s = await setup();
+  const digests: string[] = [];
+  for (const arg of ['a=1', 'a=2', 'a=3', 'a=4']) {
+    editNode(s.repo, arg);
+    digests.push(await s.publishNow());
+    const r = await s.pullNow();
+    assert.ok(r.ok, JSON.stringify(r.diagnostics));
+  }
+  assert.is(s.served(), join(s.base, 'state/versions', digests[3]!.slice(7)));
+  // keep: 3 (the inventory's publish.keep): the oldest of four is gone.
+  assert.not.ok(existsSync(join(s.base, 'state/versions', digests[0]!.slice(7))));
+  assert.ok(existsSync(join(s.base, 'state/versions', digests[1]!.slice(7))));
+  const r = await s.pullNow({ rollback: true });
+  assert.is(r.action, 'rolled-back');
+  assert.is(s.served(), join(s.base, 'state/versions', digests[2]!.slice(7)));
+  // The tag still names the newest: the timer's next pull leaves the rollback in place...
+  assert.is((await s.pullNow()).action, 'up-to-date');
+  assert.is(s.served(), join(s.base, 'state/versions', digests[2]!.slice(7)));
+  const named = await s.pullNow({ rollback: true, rollbackTo: digests[1] });
+  assert.is(named.action, 'rolled-back');
+  assert.is(s.served(), join(s.base, 'state/versions', digests[1]!.slice(7)));
+  // ...until a new publish moves the tag.
+  editNode(s.repo, 'a=5');
+  const fifth = await s.publishNow();
+  const r5 = await s.pullNow();
+  assert.is(r5.action, 'switched');
+  assert.is(r5.digest, fifth);
+});
+
+test('a boot server path that is a directory (an rsynced tree) is never replaced', async () => {
+  const s = await setup();
+  await s.publishNow();
+  const { mkdirSync } = await import('node:fs');
+  mkdirSync(join(s.base, 'srv/location_y'), { recursive: true });
+  writeFileSync(join(s.base, 'srv/location_y/boot.ipxe'), 'old');
+  const r = await s.pullNow();
+  assert.is(r.action, 'failed');
+  assert.match(r.diagnostics[0]!.message, /move it aside/);
+  assert.is(readFileSync(join(s.base, 'srv/location_y/boot.ipxe'), 'utf8'), 'old');
+});
+
+test.run();
