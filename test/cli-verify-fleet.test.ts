@@ -180,6 +180,12 @@ test('no record: exit 2 VERIFY_FLEET_RECORD; arguments it refuses: exit 2 CLI_US
     assert.match(r.stderr, /CLI_USAGE/, args.join(' '));
     assert.match(r.stderr, re, `${args.join(' ')}: ${r.stderr}`);
   }
+  const alone = await cli(['verify', 'sites/location_x', '--site-timeout', '5']);
+  assert.is(alone.code, 2);
+  assert.match(alone.stderr, /--site-timeout applies to --fleet only/);
+  const bare = await cli(['verify', '--fleet']);
+  assert.is(bare.code, 2, bare.stderr);
+  assert.match(bare.stderr, /CLI_USAGE/);
 });
 
 test.run();
