@@ -233,7 +233,7 @@ async function runFleet(given: string[], flags: VerifyFlags, out: CliOutput): Pr
   for (const s of result.sites) counts.set(FLEET_LABEL[s.state], (counts.get(FLEET_LABEL[s.state]) ?? 0) + 1);
   const tally = [...counts].map(([label, n]) => `${n} ${label}`).join(', ');
   out.note(
-    `${plural(result.sites.length, 'site')} (${tally || 'none'}), ${plural(result.checks, 'check')} in ${(result.durationMs / 1000).toFixed(1)} s: ${ok ? 'every site serves what git says' : 'see the sites above'}`,
+    `${plural(result.sites.length, 'site')} (${tally || 'none'}), ${plural(result.checks, 'check')} in ${(result.durationMs / 1000).toFixed(1)} s: ${result.sites.length === 0 ? 'nothing verified' : ok ? 'every site serves what git says' : 'see the sites above'}`,
   );
   return exitCode(ok, result.diagnostics);
 }
