@@ -320,7 +320,13 @@ async function verifyRecord(file: string, o: VerifyFleetOptions): Promise<FleetS
         failed += tally.failed;
         reachable = tally.reachable;
       }
-      found.push(...sortDiagnostics(run.diagnostics).map((d) => ({ ...d, message: `${rec.site}: ${d.message}` })));
+      found.push(
+        ...sortDiagnostics(run.diagnostics).map((d) => ({
+          ...d,
+          message: `${rec.site}: ${d.message}`,
+          ...(d.code === 'VERIFY_DRIFT' ? { hint: SAMPLE_HINT } : {}),
+        })),
+      );
     }
   } finally {
     clearTimeout(timer);
@@ -411,6 +417,9 @@ function judgeState(
     });
   return { found, served: s.digest, verdict, other };
 }
+
+const SAMPLE_HINT =
+  "The boot server does not serve the published files its state says it serves: an edit on the server, or a tree changed after the switch. Run `harvgen pull` there again (it restores the artifact's tree) and look at who writes the served directory; edit the inventory, never the served files.";
 
 const STATE_HINT = 'The state file is written by `harvgen pull` only; look at what serves `.harvgen/state.json` on that boot server.';
 

@@ -37,7 +37,7 @@ export function register(cli: CAC, out: CliOutput): void {
       '--release-base <url>',
       'Where the published lists are, as for fetch.sh (default: HARVGEN_RELEASE_BASE, else releases.rancher.com)',
     )
-    .option('--concurrency <n>', 'Requests in flight at once (default 8)')
+    .option('--concurrency <n>', 'Requests in flight at once (default 8); with --fleet, sites checked at once (default 32)')
     .option('--timeout <seconds>', 'Give up on a request that receives nothing for this long (default 10)')
     .option('--source <address>', "Connect from this local address (a node's, to check the files only it may fetch)")
     .option(
@@ -62,6 +62,7 @@ export function register(cli: CAC, out: CliOutput): void {
 }
 
 async function runVerify(dirs: string[], flags: VerifyFlags, out: CliOutput): Promise<number> {
+  if (flags.siteTimeout !== undefined) return out.usageError('--site-timeout applies to --fleet only (a whole site of the fleet record)');
   const urls = flags.url === undefined ? [] : (Array.isArray(flags.url) ? flags.url : [flags.url]).map(String);
   for (const u of urls) {
     const problem = badUrl(u);
@@ -232,7 +233,7 @@ async function runFleet(given: string[], flags: VerifyFlags, out: CliOutput): Pr
   for (const s of result.sites) counts.set(FLEET_LABEL[s.state], (counts.get(FLEET_LABEL[s.state]) ?? 0) + 1);
   const tally = [...counts].map(([label, n]) => `${n} ${label}`).join(', ');
   out.note(
-    `${plural(result.sites.length, 'site')} (${tally || 'none'}), ${plural(result.checks, 'check')} in ${(result.durationMs / 1000).toFixed(1)} s: ${ok ? 'every site serves what git says' : 'see the sites above'}`,
+    `${plural(result.sites.length, 'site')} (${tally || 'none'}), ${plural(result.checks, 'check')} in ${(result.durationMs / 1000).toFixed(1)} s: ${result.sites.length === 0 ? 'nothing verified' : ok ? 'every site serves what git says' : 'see the sites above'}`,
   );
   return exitCode(ok, result.diagnostics);
 }
