@@ -18,4 +18,8 @@ export { JSON_OUTPUT_VERSION, type JsonOutput, type JsonSite } from './report/en
 export { watch, type WatchOptions, type WatchHandle, type WatchEvent } from './watch/index.ts';
 export { check, type CheckOptions, type CheckResult, type ProgressEvent } from './orchestrate/check.ts';
 export { build, type BuildOptions, type BuildResult, type SiteBuild } from './orchestrate/build.ts';
-export { verify, type VerifyOptions, type VerifyResult, type VerifyServer, type VerifySite } from './verify/index.ts';
+export { verify, verifyTree, type VerifyOptions, type VerifyResult, type VerifyServer, type VerifySite } from './verify/index.ts';
+export { verifyFleet } from './verify/fleet.ts';
+export { STATE_PATH } from './verify/identity.ts';
+export { publish, type PublishOptions, type PublishResult, type FleetRecord } from './publish/index.ts';
+export { pull, type PullOptions, type PullResult } from './pull/index.ts';

@@ -124,6 +124,8 @@ export interface JsonOutput {
   readonly verdict?: unknown;
   /** pull --list: the versions kept. */
   readonly versions?: readonly unknown[];
+  /** verify --fleet: each site of the fleet record, its state and tallies. */
+  readonly fleet?: readonly unknown[];
 }
 
 /** publish, export: one site's artifact. */
@@ -182,6 +184,7 @@ export type JsonExtra = Pick<
   | 'files'
   | 'verdict'
   | 'versions'
+  | 'fleet'
 >;
 
 /** Build the envelope; internal details (stack traces) only with `debug`. */

@@ -4,6 +4,7 @@
 // for itself (MACs under a locally administered prefix, names with a fixed prefix). `status` and
 // `discover` never leave a request out on the User-Agent alone (src/status/verify-requests.ts).
 import { harvgenVersion } from '../util/version.ts';
+import { LAYOUT } from '../derive/layout.ts';
 
 /** The product token of verify's User-Agent. */
 export const VERIFY_AGENT = 'harvgen-verify';
@@ -24,7 +25,7 @@ export const PROBE_NAME_PREFIX = 'harvgen-probe-';
  * site's boot.server. The site's nginx config serves it, `verify --fleet` reads it first, and
  * verify's must-not probes never count it as exposed.
  */
-export const STATE_PATH = '.harvgen/state.json';
+export const STATE_PATH = LAYOUT.servedState;
 
 /** The User-Agent verify sends: `harvgen-verify/<version>`. */
 export function verifyUserAgent(): string {

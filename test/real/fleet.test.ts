@@ -1,0 +1,315 @@
+// Fleet publishing end to end, with real programs in a network namespace the test creates: the
+// CNCF Distribution registry (TLS, basic auth), skopeo as a second client, nginx serving the
+// boot server's tree, and harvgen publish / pull / export / import / verify --fleet as a user
+// runs them (the CLI, dist/). Each step's refusal has a twin that must be refused.
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { publishedRepo, type PublishedRepo } from '../helpers/publish.ts';
+import { tempDir } from '../helpers/tmp.ts';
+import { createNetns, type Netns } from './helpers/netns.ts';
+import { requireProgram, requireRoot } from './helpers/programs.ts';
+import { run, startDaemon, waitFor, type Daemon } from './helpers/proc.ts';
+import { REGISTRY_PROGRAMS, registryBlobFile, registryBlobFiles, startRegistry, type TestRegistry } from './helpers/registry.ts';
+
+const bin = resolve(import.meta.dirname, '../../bin/harvgen.js');
+const ready = requireProgram('fleet publishing', ...REGISTRY_PROGRAMS, 'skopeo', 'nginx', 'ssh-keygen', 'curl') && requireRoot();
+
+interface World {
+  ns: Netns;
+  reg: TestRegistry;
+  base: string;
+  repo: PublishedRepo;
+  config: string;
+  nginx: Daemon;
+  env: Record<string, string>;
+  releases: string;
+}
+let w: World;
+
+/** Run harvgen inside the namespace; stdout, stderr, exit code. */
+async function harvgen(args: string[], opts: { env?: Record<string, string>; cwd?: string } = {}) {
+  const r = await run(w.ns.exec(['env', ...Object.entries({ ...w.env, ...(opts.env ?? {}) }).map(([k, v]) => `${k}=${v}`), process.execPath, bin, ...args]), {
+    cwd: opts.cwd ?? w.repo.root,
+    timeoutMs: 240_000,
+  });
+  return r;
+}
+
+function json(stdout: string): Record<string, any> {
+  return JSON.parse(stdout) as Record<string, any>;
+}
+
+/** GET inside the namespace: status and body. */
+async function get(url: string): Promise<{ status: number; body: string }> {
+  const r = await run(w.ns.exec(['curl', '-s', '-o', '-', '-w', '\n%{http_code}', url]), { timeoutMs: 20_000 });
+  const i = r.stdout.lastIndexOf('\n');
+  return { status: Number(r.stdout.slice(i + 1)), body: r.stdout.slice(0, i) };
+}
+
+const served = () => realpathSync(join(w.base, 'srv/location_y'));
+const versionOf = (digest: string) => join(w.base, 'state/versions', digest.slice(7));
+
+/** Fake release files of v1.6.0 (the names the site serves) and their SHA-512 list. */
+function fakeReleases(dir: string): string {
+  const v = join(dir, 'v1.6.0');
+  mkdirSync(v, { recursive: true });
+  const names = ['harvester-v1.6.0-vmlinuz-amd64', 'harvester-v1.6.0-initrd-amd64', 'harvester-v1.6.0-rootfs-amd64.squashfs', 'harvester-v1.6.0-amd64.iso'];
+  const lines: string[] = [];
+  for (const n of names) {
+    const bytes = Buffer.from(`fake ${n}\n`.repeat(100));
+    writeFileSync(join(v, n), bytes);
+    lines.push(`${createHash('sha512').update(bytes).digest('hex')}  ${n}`);
+  }
+  writeFileSync(join(v, 'harvester-v1.6.0-amd64.sha512'), `${lines.join('\n')}\n`);
+  return dir;
+}
+
+test.before(async () => {
+  if (!ready) return;
+  const ns = await createNetns('fleet');
+  await ns.sh(['ip', 'addr', 'add', '10.20.0.5/24', 'dev', 'lo']);
+  const reg = await startRegistry({ ns });
+  const base = tempDir('fleet-boot');
+  const prefix = join(base, 'nginx');
+  mkdirSync(join(prefix, 'logs'), { recursive: true });
+  // The boot server's nginx: the site's config is included from the served tree (a glob, so that
+  // nginx starts before the first pull).
+  const main = join(prefix, 'nginx.conf');
+  writeFileSync(
+    main,
+    `pid ${prefix}/nginx.pid;\nerror_log ${prefix}/logs/error.log;\nevents {}\nhttp {\n    include ${base}/srv/location_y/nginx/harvgen.con[f];\n    server { listen 127.0.0.1:8099; location / { return 404; } }\n}\n`,
+  );
+  const nginxArgs = ['nginx', '-p', prefix, '-c', main];
+  const repo = publishedRepo(`${reg.host}/harvgen`, {
+    label: 'fleet',
+    bootServer: { base, nginxTest: ['nginx', '-t'], nginxReload: [...nginxArgs, '-s', 'reload'] },
+  });
+  const nginx = startDaemon('nginx', ns.exec([...nginxArgs, '-g', 'daemon off;']));
+  await waitFor(async () => (await run(ns.exec(['curl', '-s', 'http://127.0.0.1:8099/']), { timeoutMs: 5000 })).code === 0, 10_000);
+  const config = await repo.pullConfig(base);
+  w = { ns, reg, base, repo, config, nginx, env: { REGISTRY_AUTH_FILE: reg.authFile }, releases: fakeReleases(tempDir('releases')) };
+});
+
+test.after(async () => {
+  if (!ready || !w) return;
+  await w.nginx.stop();
+  await w.reg.stop();
+  await w.ns.delete();
+});
+
+let first = '';
+
+test('publish pushes the site and its release files; skopeo reads what it pushed, digest for digest', async () => {
+  if (!ready) return;
+  const r = await harvgen(['publish', w.repo.site, '--cert-dir', w.reg.certDir, '--releases', w.releases, '--json']);
+  assert.is(r.code, 0, r.stderr);
+  const doc = json(r.stdout);
+  first = doc.published[0].digest;
+  assert.match(first, /^sha256:[0-9a-f]{64}$/);
+  assert.ok(doc.transfer.blobsUploaded > 10);
+  const record = JSON.parse(readFileSync(join(w.repo.root, 'published/location_y.json'), 'utf8'));
+  assert.is(record.digest, first);
+  // skopeo, an independent client: the index by tag is our bytes, and copies with --all keep the digest.
+  const raw = await run(
+    w.ns.exec(['skopeo', 'inspect', '--raw', '--cert-dir', w.reg.certDir, '--authfile', w.reg.authFile, `docker://${w.reg.host}/harvgen/location_y:location_y`]),
+    { timeoutMs: 60_000 },
+  );
+  assert.is(raw.code, 0, raw.stderr);
+  assert.is(`sha256:${createHash('sha256').update(raw.stdout).digest('hex')}`, first);
+  const copy = tempDir('skopeo-copy');
+  const c = await run(
+    w.ns.exec(['skopeo', 'copy', '--all', '--src-cert-dir', w.reg.certDir, '--src-authfile', w.reg.authFile, `docker://${w.reg.host}/harvgen/location_y:location_y`, `oci:${copy}:location_y`]),
+    { timeoutMs: 120_000 },
+  );
+  assert.is(c.code, 0, c.stderr);
+  const index = JSON.parse(readFileSync(join(copy, 'index.json'), 'utf8'));
+  assert.is(index.manifests[0].digest, first);
+  // The release files went to <ns>/releases once, tagged with their version.
+  const rel = await run(
+    w.ns.exec(['skopeo', 'inspect', '--raw', '--cert-dir', w.reg.certDir, '--authfile', w.reg.authFile, `docker://${w.reg.host}/harvgen/releases:v1.6.0-x86_64`]),
+    { timeoutMs: 60_000 },
+  );
+  assert.is(rel.code, 0, rel.stderr);
+});
+
+test('no secret is in any blob of the registry storage', async () => {
+  if (!ready) return;
+  const files = registryBlobFiles(w.reg.storageDir);
+  assert.ok(files.length > 20, `${files.length} blobs`);
+  for (const f of files) {
+    const b = readFileSync(f);
+    const texts = [b, ...(b[0] === 0x1f && b[1] === 0x8b ? [gunzipSync(b)] : [])];
+    for (const secret of w.repo.secrets) for (const t of texts) assert.not.ok(t.includes(secret), `${f} holds a secret`);
+  }
+});
+
+test('pull (in the namespace) switches nginx to the tree, places the release files, verifies it and serves its state', async () => {
+  if (!ready) return;
+  const r = await harvgen(['pull', '--config', w.config, '--cert-dir', w.reg.certDir, '--json']);
+  assert.is(r.code, 0, `${r.stdout}\n${r.stderr}`);
+  const doc = json(r.stdout);
+  assert.is(doc.action, 'switched');
+  assert.is(doc.digest, first);
+  assert.ok(doc.verdict.ok, JSON.stringify(doc.verdict));
+  assert.ok(doc.verdict.checks > 20);
+  assert.is(served(), versionOf(first));
+  const state = await get('http://10.20.0.5:8080/.harvgen/state.json');
+  assert.is(state.status, 200);
+  assert.is(JSON.parse(state.body).digest, first);
+  const boot = await get('http://10.20.0.5:8080/boot.ipxe');
+  assert.is(boot.status, 200);
+  assert.ok(boot.body.startsWith('#!ipxe'));
+  const kernel = await get('http://10.20.0.5:8080/artifacts/v1.6.0/harvester-v1.6.0-vmlinuz-amd64');
+  assert.is(kernel.status, 200);
+  assert.ok(kernel.body.startsWith('fake harvester-v1.6.0-vmlinuz-amd64'));
+  // A node's config: sealed in the registry, served (to its own address only) from the tree.
+  const config = readFileSync(join(served(), 'harvester/y-hv-01.yaml'), 'utf8');
+  assert.ok(config.includes(w.repo.secrets[0]!), 'the token is filled in');
+  assert.is((await get('http://10.20.0.5:8080/harvester/y-hv-01.yaml')).status, 403, 'refused to the boot server itself');
+});
+
+let second = '';
+
+test('a one-node edit uploads only that node part, the site part and the index (counted), and is pulled', async () => {
+  if (!ready) return;
+  const file = join(w.repo.site, 'nodes/y-hv-02.yaml');
+  writeFileSync(file, `${readFileSync(file, 'utf8')}kernel_args: [nomodeset]\n`);
+  w.repo.commit('y-hv-02: nomodeset');
+  const r = await harvgen(['publish', w.repo.site, '--cert-dir', w.reg.certDir, '--releases', w.releases, '--json']);
+  assert.is(r.code, 0, r.stderr);
+  const doc = json(r.stdout);
+  second = doc.published[0].digest;
+  assert.is.not(second, first);
+  assert.is(doc.published[0].previous, first);
+  assert.ok(doc.transfer.blobsUploaded <= 10, `blobs uploaded: ${doc.transfer.blobsUploaded}`);
+  assert.ok(doc.transfer.bytesUploaded < 64 * 1024, `bytes: ${doc.transfer.bytesUploaded}`);
+  const p = await harvgen(['pull', '--config', w.config, '--cert-dir', w.reg.certDir, '--json']);
+  assert.is(p.code, 0, p.stderr);
+  assert.is(json(p.stdout).digest, second);
+  assert.is(served(), versionOf(second));
+});
+
+test('a tampered blob in the registry is refused and the old tree stays served', async () => {
+  if (!ready) return;
+  const file = join(w.repo.site, 'nodes/y-hv-03.yaml');
+  writeFileSync(file, `${readFileSync(file, 'utf8')}kernel_args: [quiet]\n`);
+  w.repo.commit('y-hv-03: quiet');
+  const r = await harvgen(['publish', w.repo.site, '--cert-dir', w.reg.certDir, '--json']);
+  assert.is(r.code, 0, r.stderr);
+  const third = json(r.stdout).published[0].digest;
+  // Change the bytes of one blob of the new node part in the registry's own storage.
+  const index = JSON.parse(readFileSync(registryBlobFile(w.reg.storageDir, third), 'utf8'));
+  const part = index.manifests.find((m: any) => m.annotations['io.harvgen.node'] === 'y-hv-03');
+  const layers = JSON.parse(readFileSync(registryBlobFile(w.reg.storageDir, part.digest), 'utf8')).layers;
+  const victim = registryBlobFile(w.reg.storageDir, layers[0].digest);
+  const good = readFileSync(victim);
+  writeFileSync(victim, Buffer.concat([good.subarray(0, good.length - 1), Buffer.from('!')]));
+  const p = await harvgen(['pull', '--config', w.config, '--cert-dir', w.reg.certDir, '--json']);
+  assert.is.not(p.code, 0);
+  assert.match(p.stdout, /digest|SHA-256|sha256/);
+  assert.is(served(), versionOf(second), 'the old tree stays served');
+  assert.is(JSON.parse((await get('http://10.20.0.5:8080/.harvgen/state.json')).body).digest, second);
+  writeFileSync(victim, good);
+});
+
+for (const point of ['before-commit-rename', 'before-switch-rename', 'after-switch-before-reload'])
+  test(`kill -9 at ${point}: the served tree stays whole, and the next pull finishes`, async () => {
+    if (!ready) return;
+    const before = served();
+    const child = startDaemon(
+      'pull',
+      w.ns.exec(['env', `REGISTRY_AUTH_FILE=${w.reg.authFile}`, `HARVGEN_TEST_PAUSE_AT=${point}`, process.execPath, bin, 'pull', '--config', w.config, '--cert-dir', w.reg.certDir]),
+    );
+    const paused = await waitFor(() => child.output().includes(`paused at ${point}`), 120_000, 100);
+    assert.ok(paused, `did not reach ${point}: ${child.output()}`);
+    await child.kill('SIGKILL');
+    const now = served();
+    assert.ok(now === before || existsSync(join(now, '.complete')), 'the link is on a complete version');
+    assert.ok(existsSync(join(now, 'manifest.json')));
+    assert.is((await get('http://10.20.0.5:8080/boot.ipxe')).status, 200, 'nginx serves a whole tree');
+    const p = await harvgen(['pull', '--config', w.config, '--cert-dir', w.reg.certDir, '--json']);
+    assert.is(p.code, 0, `${p.stdout}\n${p.stderr}`);
+    const doc = json(p.stdout);
+    assert.ok(doc.verdict?.ok ?? true);
+    const state = JSON.parse(readFileSync(join(w.base, 'state/state.json'), 'utf8'));
+    assert.is(state.reloaded, true);
+    assert.is(served(), versionOf(state.digest));
+  });
+
+test('rollback serves the previous version again; verify --fleet sees the drift from git', async () => {
+  if (!ready) return;
+  const before = served();
+  const r = await harvgen(['pull', '--config', w.config, '--rollback', '--json']);
+  assert.is(r.code, 0, `${r.stdout}\n${r.stderr}`);
+  assert.is(json(r.stdout).action, 'rolled-back');
+  assert.is.not(served(), before);
+  const f = await harvgen(['verify', '--fleet', join(w.repo.root, 'published'), '--json']);
+  assert.is(f.code, 1, f.stdout);
+  assert.is(json(f.stdout).fleet[0].state, 'drift');
+  // Back to what git says: pull the tag's digest explicitly.
+  const record = JSON.parse(readFileSync(join(w.repo.root, 'published/location_y.json'), 'utf8'));
+  const again = await harvgen(['pull', '--config', w.config, '--cert-dir', w.reg.certDir, '--digest', record.digest, '--json']);
+  assert.is(again.code, 0, again.stderr);
+  const ok = await harvgen(['verify', '--fleet', join(w.repo.root, 'published')]);
+  assert.is(ok.code, 0, `${ok.stdout}\n${ok.stderr}`);
+  assert.match(ok.stdout, /^ok\s+location_y/m);
+});
+
+test('air gap: export to an archive skopeo reads, import into another namespace with the same digest, pull straight from the archive', async () => {
+  if (!ready) return;
+  const record = JSON.parse(readFileSync(join(w.repo.root, 'published/location_y.json'), 'utf8'));
+  const archive = join(tempDir('airgap'), 'location_y.tar');
+  const e = await harvgen(['export', w.repo.site, '--to', `oci-archive:${archive}`, '--releases', w.releases, '--json']);
+  assert.is(e.code, 0, e.stderr);
+  assert.is(json(e.stdout).published[0].digest, record.digest, 'export gives the digest publish gave');
+  const s = await run(w.ns.exec(['skopeo', 'inspect', '--raw', `oci-archive:${archive}:location_y`]), { timeoutMs: 60_000 });
+  assert.is(s.code, 0, s.stderr);
+  assert.is(`sha256:${createHash('sha256').update(s.stdout).digest('hex')}`, record.digest);
+  const i = await harvgen(['import', `oci-archive:${archive}`, '--registry', `${w.reg.host}/airgap`, '--cert-dir', w.reg.certDir, '--json']);
+  assert.is(i.code, 0, `${i.stdout}\n${i.stderr}`);
+  assert.is(json(i.stdout).imported[0].digest, record.digest);
+  const tag = await run(
+    w.ns.exec(['skopeo', 'inspect', '--raw', '--cert-dir', w.reg.certDir, '--authfile', w.reg.authFile, `docker://${w.reg.host}/airgap/location_y:location_y`]),
+    { timeoutMs: 60_000 },
+  );
+  assert.is(`sha256:${createHash('sha256').update(tag.stdout).digest('hex')}`, record.digest);
+  // No registry at all: the boot server pulls from the archive (rolled back first, so there is something to switch).
+  await harvgen(['pull', '--config', w.config, '--rollback']);
+  const p = await harvgen(['pull', '--config', w.config, '--from', `oci-archive:${archive}`, '--json']);
+  assert.is(p.code, 0, `${p.stdout}\n${p.stderr}`);
+  assert.is(json(p.stdout).digest, record.digest);
+});
+
+test('git stays the source of truth: a revert publishes the very digest of before, and the tag moves back', async () => {
+  if (!ready) return;
+  const before = JSON.parse(readFileSync(join(w.repo.root, 'published/location_y.json'), 'utf8')).digest;
+  const file = join(w.repo.site, 'nodes/y-hv-01.yaml');
+  const text = readFileSync(file, 'utf8');
+  writeFileSync(file, `${text}kernel_args: [debug]\n`);
+  w.repo.commit('y-hv-01: debug');
+  const edited = await harvgen(['publish', w.repo.site, '--cert-dir', w.reg.certDir, '--json']);
+  assert.is.not(json(edited.stdout).published[0].digest, before);
+  execFileSync('git', ['revert', '--no-edit', 'HEAD'], { cwd: w.repo.root, env: { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@x', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@x' }, stdio: 'ignore' });
+  const reverted = await harvgen(['publish', w.repo.site, '--cert-dir', w.reg.certDir, '--json']);
+  const digest = json(reverted.stdout).published[0].digest;
+  // The inventory is the one of before; only the provenance's commit differs.
+  const a = JSON.parse(readFileSync(registryBlobFile(w.reg.storageDir, digest), 'utf8'));
+  const b = JSON.parse(readFileSync(registryBlobFile(w.reg.storageDir, before), 'utf8'));
+  const nodes = (x: any) => x.manifests.filter((m: any) => m.annotations['io.harvgen.part'] === 'node').map((m: any) => m.digest);
+  assert.equal(nodes(a), nodes(b), 'every node part is the one of before');
+});
+
+test('a release file missing from the mirror is PUBLISH_RELEASE_MISSING, and nothing moves', async () => {
+  if (!ready) return;
+  const empty = tempDir('no-releases');
+  const r = await harvgen(['publish', w.repo.site, '--cert-dir', w.reg.certDir, '--releases', empty, '--json']);
+  assert.is(r.code, 1, r.stderr);
+  assert.ok(json(r.stdout).diagnostics.some((d: any) => d.code === 'PUBLISH_RELEASE_MISSING'));
+});
+
+test.run();
