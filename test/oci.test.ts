@@ -426,7 +426,9 @@ test('a layout written and read back: refs, blobs checked, walk and copy between
   const r = await copyArtifact(layoutStore(layout), layoutStore(dst), root, { tags: ['copy'] });
   assert.equal([r.blobsCopied, r.manifestsWritten], [2, 2]);
   const r2 = await copyArtifact(layoutStore(layout), layoutStore(dst), root);
-  assert.equal([r2.blobsCopied, r2.blobsSkipped, r2.manifestsWritten], [0, 2, 0]);
+  assert.equal([r2.manifestsPresent, r2.blobs, r2.blobsCopied, r2.manifestsWritten], [1, 0, 0, 0], 'a present root is not walked into');
+  const r3 = await copyArtifact(layoutStore(layout), layoutStore(dst), root, { full: true });
+  assert.equal([r3.manifestsPresent, r3.blobsCopied, r3.blobsSkipped, r3.manifestsWritten], [0, 0, 2, 0], 'full: every node checked');
   // A blob changed on disk is refused when read.
   const victim = path.join(base, 'a', 'blobs', 'sha256', sha256Digest(Buffer.from('#!ipxe\n')).slice(7));
   writeFileSync(victim, '#!ipxE\n');
