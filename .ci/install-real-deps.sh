@@ -54,7 +54,7 @@ if [[ $(id -u) != 0 ]]; then
   exit 2
 fi
 
-packages=(nginx dnsmasq-base libvirt-clients libxml2-utils socat qemu-system-x86 ipxe-qemu ipxe ovmf
+packages=(nginx dnsmasq-base docker-registry skopeo apache2-utils libvirt-clients libxml2-utils socat qemu-system-x86 ipxe-qemu ipxe ovmf
   busybox-static cpio iproute2 grub-efi-amd64-bin dosfstools mtools tgt
   python3 python3-yaml python3-jinja2 python3-requests python3-jsonschema python3-configobj python3-oauthlib
   python3-netifaces python3-jsonpatch libvirt-daemon-driver-qemu qemu-system-arm qemu-efi-aarch64 qemu-utils git rsync

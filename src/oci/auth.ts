@@ -121,7 +121,7 @@ export async function findCredentials(registry: string, options: CredentialOptio
     }
     if (doc === null || typeof doc !== 'object' || Array.isArray(doc))
       throw new AuthError(`the registry auth file ${file} is not a JSON object`);
-    const found = await fromFile(doc, file, keys, registry, options.helperTimeoutMs ?? 15_000);
+    const found = await fromFile(doc, file, keys, registry, options.helperTimeoutMs ?? 15_000, env);
     if (found) return { credentials: found, tried };
   }
   return { tried };
@@ -139,12 +139,13 @@ async function fromFile(
   keys: readonly string[],
   registry: string,
   timeoutMs: number,
+  env: NodeJS.ProcessEnv,
 ): Promise<Credentials | undefined> {
   for (const key of keys) {
     const helper = entryFor(doc.credHelpers, key);
     if (helper) {
       if (typeof helper[1] !== 'string') throw new AuthError(`${file}: credHelpers["${helper[0]}"] is not a string`);
-      const got = await runHelper(helper[1], registry, timeoutMs, `${file} (credHelpers["${helper[0]}"])`);
+      const got = await runHelper(helper[1], registry, timeoutMs, env, `${file} (credHelpers["${helper[0]}"])`);
       if (got) return got;
     }
     const entry = entryFor(doc.auths, key);
@@ -155,7 +156,7 @@ async function fromFile(
   }
   if (doc.credsStore !== undefined) {
     if (typeof doc.credsStore !== 'string') throw new AuthError(`${file}: credsStore is not a string`);
-    return runHelper(doc.credsStore, registry, timeoutMs, `${file} (credsStore "${doc.credsStore}")`);
+    return runHelper(doc.credsStore, registry, timeoutMs, env, `${file} (credsStore "${doc.credsStore}")`);
   }
   return undefined;
 }
@@ -175,11 +176,17 @@ function decodeEntry(entry: unknown, source: string): Credentials | undefined {
 }
 
 /** `docker-credential-<name> get`, the server on stdin; undefined when it has none. */
-async function runHelper(name: string, registry: string, timeoutMs: number, source: string): Promise<Credentials | undefined> {
+async function runHelper(
+  name: string,
+  registry: string,
+  timeoutMs: number,
+  env: NodeJS.ProcessEnv,
+  source: string,
+): Promise<Credentials | undefined> {
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name)) throw new AuthError(`${source}: "${name}" is not a credential helper name`);
   const program = `docker-credential-${name}`;
   const r = await new Promise<{ code: number | null; out: string; err: string; spawnError?: string; timedOut: boolean }>((resolve) => {
-    const child = spawn(program, ['get'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(program, ['get'], { stdio: ['pipe', 'pipe', 'pipe'], env });
     let out = '';
     let err = '';
     let timedOut = false;

@@ -132,38 +132,74 @@ export function manifestDescriptor(bytes: Uint8Array, annotations?: Record<strin
 export interface CopyOptions extends GraphLimits {
   /** Tags (or layout reference names) to give the root in the destination. */
   readonly tags?: readonly string[];
-  /** Blobs transferred at once (default 4). */
+  /** Transfers (and manifest look-ups) at once (default 4). */
   readonly concurrency?: number;
+  /**
+   * Walk and check every node even below a manifest the destination already has (default
+   * false: a manifest present in the destination is taken as complete, since a registry accepts
+   * a manifest only when everything it names is there, and layouts are written children first).
+   */
+  readonly full?: boolean;
 }
 
 /** What a copy did. */
 export interface CopyResult {
   readonly root: Descriptor;
+  /** Manifests looked at (below a present manifest nothing is looked at). */
   readonly manifests: number;
+  /** Manifests the destination had (their subtrees not walked). */
+  readonly manifestsPresent: number;
+  readonly manifestsWritten: number;
+  /** Blobs looked at. */
   readonly blobs: number;
   readonly blobsCopied: number;
   readonly blobsSkipped: number;
   readonly blobsMounted: number;
   readonly bytesCopied: number;
-  readonly manifestsWritten: number;
 }
 
 /**
- * Copy the artifact rooted at `root` from `src` to `dst`. Blobs the destination has are skipped;
- * between two repositories of one registry client they are mounted; every byte read is checked
- * against its digest. Manifests are written children first, the root last, then tagged.
+ * Copy the artifact rooted at `root` from `src` to `dst`. A manifest the destination has is not
+ * walked into (unless `full`); blobs the destination has are skipped; between two repositories
+ * of one registry client blobs are mounted; every byte read is checked against its digest.
+ * Blobs go first, then manifests children first, the root last, then the tags.
  */
 export async function copyArtifact(src: Store, dst: Store, root: Descriptor, options: CopyOptions = {}): Promise<CopyResult> {
-  const nodes = await walk(src, root, options);
   const maxBlob = options.maxBlobBytes ?? 64 * 1024 ** 3;
+  const maxNodes = options.maxNodes ?? 100_000;
+  const concurrency = options.concurrency ?? 4;
+  const seen = new Set<string>();
+  const blobs: Descriptor[] = [];
+  const manifests: GraphNode[] = [];
+  let manifestsPresent = 0;
+  let manifestsLooked = 0;
+  const visit = async (d: Descriptor, depth: number): Promise<void> => {
+    if (seen.has(d.digest)) return;
+    seen.add(d.digest);
+    if (seen.size > maxNodes) throw new GraphError(`the artifact has more than ${maxNodes} parts`);
+    if (depth > 8) throw new GraphError(`the artifact nests indexes more than 8 deep at ${d.digest}`);
+    if (!MANIFEST_TYPES.has(d.mediaType)) {
+      if (d.size > maxBlob) throw new GraphError(`blob ${d.digest} is ${d.size} bytes, more than the ${maxBlob} allowed`);
+      blobs.push(d);
+      return;
+    }
+    manifestsLooked++;
+    if (!options.full && (await hasManifest(dst, d))) {
+      manifestsPresent++;
+      return;
+    }
+    const bytes = await getManifest(src, d, options.maxManifestBytes);
+    const children = childrenOf(bytes, d);
+    await pool(children, concurrency, (c) => visit(c, depth + 1));
+    manifests.push({ descriptor: d, bytes, children: children.map((c) => c.digest) });
+  };
+  await visit(root, 0);
   let blobsCopied = 0;
   let blobsSkipped = 0;
   let blobsMounted = 0;
   let bytesCopied = 0;
   let manifestsWritten = 0;
-  const blobs = nodes.filter((n) => n.bytes === undefined);
-  await pool(blobs, options.concurrency ?? 4, async ({ descriptor: d }) => {
-    if (d.size > maxBlob) throw new GraphError(`blob ${d.digest} is ${d.size} bytes, more than the ${maxBlob} allowed`);
+  await pool(blobs, concurrency, async (d) => {
     const outcome = await copyBlob(src, dst, d, maxBlob);
     if (outcome === 'skipped') blobsSkipped++;
     else if (outcome === 'mounted') blobsMounted++;
@@ -172,21 +208,31 @@ export async function copyArtifact(src: Store, dst: Store, root: Descriptor, opt
       bytesCopied += d.size;
     }
   });
-  const manifests = nodes.filter((n) => n.bytes !== undefined);
-  for (const n of manifests) {
-    if (await putManifest(dst, n, n === manifests[manifests.length - 1] && n.descriptor.digest === root.digest)) manifestsWritten++;
-  }
+  // Children before parents: `manifests` is in completion order of the walk.
+  for (const n of manifests) if (await putManifest(dst, n, options.full === true)) manifestsWritten++;
+  let rootBytes: Buffer | undefined = manifests.find((m) => m.descriptor.digest === root.digest)?.bytes;
   for (const tag of options.tags ?? []) {
-    if (dst.kind === 'registry')
-      await dst.registry.putManifest(
-        dst.repository,
-        tag,
-        root.mediaType,
-        manifests.find((m) => m.descriptor.digest === root.digest)!.bytes!,
-      );
-    else await dst.layout.setRef(tag, root);
+    if (dst.kind === 'registry') {
+      rootBytes ??= await getManifest(src, root, options.maxManifestBytes);
+      await dst.registry.putManifest(dst.repository, tag, root.mediaType, rootBytes);
+    } else await dst.layout.setRef(tag, root);
   }
-  return { root, manifests: manifests.length, blobs: blobs.length, blobsCopied, blobsSkipped, blobsMounted, bytesCopied, manifestsWritten };
+  return {
+    root,
+    manifests: manifestsLooked,
+    manifestsPresent,
+    manifestsWritten,
+    blobs: blobs.length,
+    blobsCopied,
+    blobsSkipped,
+    blobsMounted,
+    bytesCopied,
+  };
+}
+
+async function hasManifest(dst: Store, d: Descriptor): Promise<boolean> {
+  if (dst.kind === 'layout') return dst.layout.hasBlob(d.digest);
+  return dst.registry.hasManifest(dst.repository, d.digest, [d.mediaType]);
 }
 
 async function copyBlob(src: Store, dst: Store, d: Descriptor, maxBlob: number): Promise<'copied' | 'skipped' | 'mounted'> {
@@ -213,15 +259,11 @@ async function bufferedBody(src: Store, d: Descriptor, maxBlob: number): Promise
   return src.layout.readBlob(d.digest, { maxBytes: maxBlob });
 }
 
-async function putManifest(dst: Store, n: GraphNode, _isRoot: boolean): Promise<boolean> {
+async function putManifest(dst: Store, n: GraphNode, check: boolean): Promise<boolean> {
   const d = n.descriptor;
-  if (dst.kind === 'layout') {
-    if (await dst.layout.hasBlob(d.digest)) return false;
-    await dst.layout.writeBlob(n.bytes!);
-    return true;
-  }
-  if (await dst.registry.hasManifest(dst.repository, d.digest, [d.mediaType])) return false;
-  await dst.registry.putManifest(dst.repository, d.digest, d.mediaType, n.bytes!);
+  if (check && (await hasManifest(dst, d))) return false;
+  if (dst.kind === 'layout') await dst.layout.writeBlob(n.bytes!);
+  else await dst.registry.putManifest(dst.repository, d.digest, d.mediaType, n.bytes!);
   return true;
 }
 

@@ -325,14 +325,34 @@ export interface ReadArchiveOptions {
 }
 
 /**
- * Extract an OCI layout archive (ours, or one skopeo wrote) into `dir` (created; must not hold
- * a layout already), accepting only `oci-layout`, `index.json`, the `blobs/` directories and
+ * Extract an OCI layout archive (ours, or one skopeo wrote) into `dir` (absent or empty; removed
+ * again when the archive is refused), accepting only `oci-layout`, `index.json`, the `blobs/` directories and
  * `blobs/sha256/<hex>` files (anything else, links included, is refused) and checking each
  * blob's digest. Returns the opened layout.
  */
 export async function readArchive(file: string, dir: string, options: ReadArchiveOptions = {}): Promise<OciLayout> {
   const maxBytes = options.maxBytes ?? 64 * 1024 ** 3;
   const maxEntries = options.maxEntries ?? 1_000_000;
+  let existing: string[] = [];
+  try {
+    existing = await readdir(dir);
+  } catch {
+    /* absent: created below */
+  }
+  if (existing.length > 0) throw new LayoutError(`${dir} is not empty: an archive is read into an empty directory`);
+  try {
+    await extract(file, dir, maxBytes, maxEntries);
+  } catch (err) {
+    // Nothing of a refused archive is kept.
+    await rm(dir, { recursive: true, force: true });
+    throw err;
+  }
+  const layout = await OciLayout.open(dir);
+  await layout.index();
+  return layout;
+}
+
+async function extract(file: string, dir: string, maxBytes: number, maxEntries: number): Promise<void> {
   await mkdir(path.join(dir, 'blobs', 'sha256'), { recursive: true });
   const fh = await open(file, 'r');
   try {
@@ -350,7 +370,7 @@ export async function readArchive(file: string, dir: string, options: ReadArchiv
       return b;
     };
     for (;;) {
-      if (pos + BLOCK > size) throw new LayoutError(`${file}: the archive ends without its end blocks`);
+      if (pos + BLOCK > size) throw new LayoutError(`${file}: the archive is cut short (it ends without its end blocks)`);
       const h = await readAt(BLOCK);
       if (h.every((b) => b === 0)) break;
       if (++entries > maxEntries) throw new LayoutError(`${file}: more than ${maxEntries} entries`);
@@ -416,9 +436,6 @@ export async function readArchive(file: string, dir: string, options: ReadArchiv
   } finally {
     await fh.close();
   }
-  const layout = await OciLayout.open(dir);
-  await layout.index();
-  return layout;
 }
 
 function roundUp(n: number): number {

@@ -170,8 +170,15 @@ test('push and pull the fleet artifact with auth and TLS; a second push uploads 
   assert.is(c2.counters.bytesUploaded, manifestBytes, 'the second push sends the manifests only');
 
   // copyArtifact into the same repository: nothing copied, nothing written.
-  const r = await copyArtifact(store, store, root);
-  assert.equal([r.blobsCopied, r.blobsSkipped, r.manifestsWritten], [0, a.blobs.size, 0]);
+  const c3 = client();
+  const r = await copyArtifact(store, registryStore(c3, 'harvgen/location_x'), root);
+  assert.equal(
+    [r.manifestsPresent, r.blobsCopied, r.manifestsWritten, c3.counters.requests],
+    [1, 0, 0, 2],
+    'one HEAD (after its 401) for a present artifact',
+  );
+  const full = await copyArtifact(store, store, root, { full: true });
+  assert.equal([full.blobsCopied, full.blobsSkipped, full.manifestsWritten], [0, a.blobs.size, 0]);
 
   assert.equal(await c.tags('harvgen/location_x'), ['location_x']);
 });

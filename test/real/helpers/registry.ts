@@ -94,8 +94,8 @@ export async function startRegistry(options: { username?: string; password?: str
     if (r.code !== 0) throw new Error(`registry CA: ${describe(r)}`);
   }
   copyFileSync(caFile, path.join(certDir, 'ca.crt'));
-  // The password goes to htpasswd on argv: a test-only throwaway, in a test-only process.
-  const h = await run(['htpasswd', '-Bbn', username, password], { timeoutMs: 30_000 });
+  // bcrypt (-B), the password on stdin (-i), never on argv.
+  const h = await run(['htpasswd', '-iBn', username], { timeoutMs: 30_000, input: password });
   if (h.code !== 0) throw new Error(`htpasswd: ${describe(h)}`);
   const htpasswd = path.join(dir, 'htpasswd');
   writeFileSync(htpasswd, h.stdout);
