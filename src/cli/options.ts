@@ -68,7 +68,11 @@ export function overSites(out: CliOutput, run: (dirs: string[], flags: Flags) =>
  */
 export function booleanFlagsLast(argv: readonly string[], cli: CAC): string[] {
   const flags = new Set<string>();
-  for (const o of [cli.globalCommand, ...cli.commands].flatMap((c) => c.options)) {
+  // The command's own boolean flags and the global ones: a flag is boolean for one command and
+  // takes a value for another (`verify --releases`, `publish --releases <dir>`).
+  const named = cli.commands.find((c) => argv.includes(c.name));
+  const commands = named ? [named] : cli.commands;
+  for (const o of [cli.globalCommand, ...commands].flatMap((c) => c.options)) {
     if (!o.isBoolean) continue;
     for (const n of o.rawName.split(/[\s,]+/)) if (n.startsWith('-')) flags.add(n);
   }

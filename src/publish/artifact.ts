@@ -136,14 +136,14 @@ export function buildSiteArtifact(input: ArtifactInput): SiteArtifact {
     parts.push(m);
     const annotations: Record<string, string> =
       node === '' ? { [ANNOTATION.part]: 'site' } : { [ANNOTATION.node]: node, [ANNOTATION.part]: 'node' };
-    entries.push({ mediaType: MEDIA.manifest, digest: m.digest, size: bytes.length, artifactType: MEDIA.part, annotations });
+    // No artifactType on the entries: skopeo copy --all rewrites an index whose entries carry one (a new digest).
+    entries.push({ mediaType: MEDIA.manifest, digest: m.digest, size: bytes.length, annotations });
   }
   for (const r of input.releases)
     entries.push({
       mediaType: MEDIA.manifest,
       digest: r.manifest.digest,
       size: r.manifest.bytes.length,
-      artifactType: MEDIA.part,
       annotations: { [ANNOTATION.part]: 'release', [ANNOTATION.release]: r.version },
     });
   const index: SiteIndex = {

@@ -107,7 +107,7 @@ export async function pull(options: PullOptions): Promise<PullResult> {
         action: 'failed',
         diagnostics: [diag('PULL_FAILED', `${source.name}:${config.tag} does not exist`, 'Publish the site first (`harvgen publish`).')],
       };
-    if (state?.held === digest) {
+    if (options.digest === undefined && state?.held === digest) {
       step(`held at ${state.digest} by a rollback: the tag still names ${digest}, which was rolled back from`);
       return { ok: true, site: config.site, ...(state.digest ? { digest: state.digest } : {}), action: 'up-to-date', diagnostics: [] };
     }

@@ -14,14 +14,22 @@ export async function verifyServed(config: PullConfig, store: VersionStore, url?
   const state = store.state();
   const hex = state?.digest?.replace(/^sha256:/, '');
   const tree = hex ? join(config.stateDir, 'versions', hex) : config.root;
-  const result = await verifyTree({
-    tree,
-    site: config.site,
-    publicKey: { line: config.publicKey, from: 'public_key of pull.json' },
-    ...(url !== undefined ? { urls: [url] } : {}),
-    concurrency: 8,
-    timeoutMs: 10_000,
-  });
+  const once = () =>
+    verifyTree({
+      tree,
+      site: config.site,
+      publicKey: { line: config.publicKey, from: 'public_key of pull.json' },
+      ...(url !== undefined ? { urls: [url] } : {}),
+      concurrency: 8,
+      timeoutMs: 10_000,
+    });
+  // Right after a reload nginx's old workers close their connections: a request then can be reset.
+  // An unreachable server is asked again (twice, a second apart) before it counts.
+  let result = await once();
+  for (let i = 0; i < 2 && result.diagnostics.some((d) => d.code === 'VERIFY_UNREACHABLE'); i++) {
+    await new Promise((r) => setTimeout(r, 1000));
+    result = await once();
+  }
   const errors = result.diagnostics.filter((d) => d.severity === 'error');
   const failed = result.servers.reduce((n, s) => n + s.failed, 0) + (result.servers.length === 0 ? errors.length : 0);
   return {
@@ -29,6 +37,6 @@ export async function verifyServed(config: PullConfig, store: VersionStore, url?
     checks: result.checks,
     failed: result.ok ? 0 : Math.max(failed, errors.length),
     at: new Date().toISOString(),
-    problems: errors.slice(0, KEEP_PROBLEMS).map((d) => `${d.code}: ${d.message}`),
+    problems: errors.slice(0, KEEP_PROBLEMS).map((d) => `${d.code}: ${d.file !== undefined ? `${d.file}: ` : ''}${d.message}`),
   };
 }

@@ -20,6 +20,8 @@ export interface PublishedRepo {
   /** The secret values the deploy tree holds (for the no-secret checks). */
   readonly secrets: readonly string[];
   commit(message: string): void;
+  /** `git revert` the last commit (a later commit). */
+  revert(): void;
   /** Install the site's pull.json (as built) into `<base>/etc/pull.json`, edited; returns its path. */
   pullConfig(base: string, edit?: (c: Record<string, unknown>) => void): Promise<string>;
 }
@@ -110,22 +112,28 @@ export function publishedRepo(
     secrets: [token, password, fileKey, publishKey],
     commit: (message: string) => {
       git(root, 'add', '-A');
-      // Each commit a second later than the one before: the provenance's serial is the commit time.
-      const t = 1_800_000_000 + ++commits;
-      execFileSync('git', ['commit', '-q', '--allow-empty', '-m', message], {
-        cwd: root,
-        env: {
-          ...process.env,
-          GIT_AUTHOR_NAME: 't',
-          GIT_AUTHOR_EMAIL: 't@example.net',
-          GIT_COMMITTER_NAME: 't',
-          GIT_COMMITTER_EMAIL: 't@example.net',
-          GIT_COMMITTER_DATE: `@${t} +0000`,
-          GIT_AUTHOR_DATE: `@${t} +0000`,
-        },
-      });
+      later(root, ++commits, ['commit', '-q', '--allow-empty', '-m', message]);
     },
+    revert: () => later(root, ++commits, ['revert', '--no-edit', 'HEAD']),
   };
+}
+
+/** A git command whose commit is `n` seconds after a fixed time (the provenance's serial is the commit time). */
+function later(root: string, n: number, args: string[]): void {
+  const t = `@${1_800_000_000 + n} +0000`;
+  execFileSync('git', args, {
+    cwd: root,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: {
+      ...process.env,
+      GIT_AUTHOR_NAME: 't',
+      GIT_AUTHOR_EMAIL: 't@example.net',
+      GIT_COMMITTER_NAME: 't',
+      GIT_COMMITTER_EMAIL: 't@example.net',
+      GIT_COMMITTER_DATE: t,
+      GIT_AUTHOR_DATE: t,
+    },
+  });
 }
 
 const digestOf = (b: Buffer) => `sha256:${createHash('sha256').update(b).digest('hex')}`;

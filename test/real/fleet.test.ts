@@ -4,7 +4,7 @@
 // runs them (the CLI, dist/). Each step's refusal has a twin that must be refused.
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { test } from 'uvu';
@@ -13,11 +13,11 @@ import { publishedRepo, type PublishedRepo } from '../helpers/publish.ts';
 import { tempDir } from '../helpers/tmp.ts';
 import { createNetns, type Netns } from './helpers/netns.ts';
 import { requireProgram, requireRoot } from './helpers/programs.ts';
-import { run, startDaemon, waitFor, type Daemon } from './helpers/proc.ts';
+import { killPid, run, startDaemon, waitFor, type Daemon } from './helpers/proc.ts';
 import { REGISTRY_PROGRAMS, registryBlobFile, registryBlobFiles, startRegistry, type TestRegistry } from './helpers/registry.ts';
 
 const bin = resolve(import.meta.dirname, '../../bin/harvgen.js');
-const ready = requireProgram('fleet publishing', ...REGISTRY_PROGRAMS, 'skopeo', 'nginx', 'ssh-keygen', 'curl') && requireRoot();
+const ready = requireProgram(REGISTRY_PROGRAMS[0], ...REGISTRY_PROGRAMS.slice(1), 'skopeo', 'nginx', 'ssh-keygen', 'curl') && requireRoot();
 
 interface World {
   ns: Netns;
@@ -37,6 +37,7 @@ async function harvgen(args: string[], opts: { env?: Record<string, string>; cwd
     cwd: opts.cwd ?? w.repo.root,
     timeoutMs: 240_000,
   });
+  if (r.code !== 0) console.log(`harvgen ${args.join(' ')}: exit ${r.code}\n${r.stdout.slice(0, 3000)}\n${r.stderr.slice(0, 3000)}`);
   return r;
 }
 
@@ -75,6 +76,8 @@ test.before(async () => {
   await ns.sh(['ip', 'addr', 'add', '10.20.0.5/24', 'dev', 'lo']);
   const reg = await startRegistry({ ns });
   const base = tempDir('fleet-boot');
+  // nginx's workers (another user) read the served tree: the test directory is not private.
+  chmodSync(base, 0o755);
   const prefix = join(base, 'nginx');
   mkdirSync(join(prefix, 'logs'), { recursive: true });
   // The boot server's nginx: the site's config is included from the served tree (a glob, so that
@@ -199,7 +202,7 @@ test('a tampered blob in the registry is refused and the old tree stays served',
   const file = join(w.repo.site, 'nodes/y-hv-03.yaml');
   writeFileSync(file, `${readFileSync(file, 'utf8')}kernel_args: [quiet]\n`);
   w.repo.commit('y-hv-03: quiet');
-  const r = await harvgen(['publish', w.repo.site, '--cert-dir', w.reg.certDir, '--json']);
+  const r = await harvgen(['publish', w.repo.site, '--cert-dir', w.reg.certDir, '--releases', w.releases, '--json']);
   assert.is(r.code, 0, r.stderr);
   const third = json(r.stdout).published[0].digest;
   // Change the bytes of one blob of the new node part in the registry's own storage.
@@ -220,14 +223,20 @@ test('a tampered blob in the registry is refused and the old tree stays served',
 for (const point of ['before-commit-rename', 'before-switch-rename', 'after-switch-before-reload'])
   test(`kill -9 at ${point}: the served tree stays whole, and the next pull finishes`, async () => {
     if (!ready) return;
+    // Something new to pull.
+    const file = join(w.repo.site, 'nodes/y-hv-03.yaml');
+    writeFileSync(file, `${readFileSync(file, 'utf8').replace(/\nkernel_args:.*\n/, '\n')}kernel_args: [${point}]\n`);
+    w.repo.commit(point);
+    assert.is((await harvgen(['publish', w.repo.site, '--cert-dir', w.reg.certDir, '--releases', w.releases])).code, 0);
     const before = served();
     const child = startDaemon(
       'pull',
       w.ns.exec(['env', `REGISTRY_AUTH_FILE=${w.reg.authFile}`, `HARVGEN_TEST_PAUSE_AT=${point}`, process.execPath, bin, 'pull', '--config', w.config, '--cert-dir', w.reg.certDir]),
     );
-    const paused = await waitFor(() => child.output().includes(`paused at ${point}`), 120_000, 100);
-    assert.ok(paused, `did not reach ${point}: ${child.output()}`);
-    await child.kill('SIGKILL');
+    const paused = await waitFor(() => child.output().includes(`paused at ${point}`) || child.exited(), 60_000, 100);
+    assert.ok(paused && !child.exited(), `did not reach ${point}: ${child.output()}`);
+    killPid(child.pid, 'SIGKILL');
+    await child.done;
     const now = served();
     assert.ok(now === before || existsSync(join(now, '.complete')), 'the link is on a complete version');
     assert.ok(existsSync(join(now, 'manifest.json')));
@@ -260,48 +269,66 @@ test('rollback serves the previous version again; verify --fleet sees the drift 
   assert.match(ok.stdout, /^ok\s+location_y/m);
 });
 
-test('air gap: export to an archive skopeo reads, import into another namespace with the same digest, pull straight from the archive', async () => {
+test('air gap: export (the digests publish gives) to an archive skopeo reads, import it into another registry namespace, pull a new version straight from the archive', async () => {
   if (!ready) return;
-  const record = JSON.parse(readFileSync(join(w.repo.root, 'published/location_y.json'), 'utf8'));
+  const file = join(w.repo.site, 'nodes/y-hv-02.yaml');
+  writeFileSync(file, `${readFileSync(file, 'utf8').replace(/\nkernel_args:.*\n/, '\n')}kernel_args: [airgap]\n`);
+  w.repo.commit('y-hv-02: airgap');
+  const dry = await harvgen(['publish', w.repo.site, '--cert-dir', w.reg.certDir, '--releases', w.releases, '--dry-run', '--json']);
+  assert.is(dry.code, 0, dry.stderr);
+  const wanted = json(dry.stdout).published[0].digest;
   const archive = join(tempDir('airgap'), 'location_y.tar');
   const e = await harvgen(['export', w.repo.site, '--to', `oci-archive:${archive}`, '--releases', w.releases, '--json']);
   assert.is(e.code, 0, e.stderr);
-  assert.is(json(e.stdout).published[0].digest, record.digest, 'export gives the digest publish gave');
+  assert.is(json(e.stdout).published[0].digest, wanted, 'export gives the digest publish gives');
   const s = await run(w.ns.exec(['skopeo', 'inspect', '--raw', `oci-archive:${archive}:location_y`]), { timeoutMs: 60_000 });
   assert.is(s.code, 0, s.stderr);
-  assert.is(`sha256:${createHash('sha256').update(s.stdout).digest('hex')}`, record.digest);
+  assert.is(`sha256:${createHash('sha256').update(s.stdout).digest('hex')}`, wanted);
   const i = await harvgen(['import', `oci-archive:${archive}`, '--registry', `${w.reg.host}/airgap`, '--cert-dir', w.reg.certDir, '--json']);
   assert.is(i.code, 0, `${i.stdout}\n${i.stderr}`);
-  assert.is(json(i.stdout).imported[0].digest, record.digest);
+  assert.is(json(i.stdout).imported[0].digest, wanted);
   const tag = await run(
     w.ns.exec(['skopeo', 'inspect', '--raw', '--cert-dir', w.reg.certDir, '--authfile', w.reg.authFile, `docker://${w.reg.host}/airgap/location_y:location_y`]),
     { timeoutMs: 60_000 },
   );
-  assert.is(`sha256:${createHash('sha256').update(tag.stdout).digest('hex')}`, record.digest);
-  // No registry at all: the boot server pulls from the archive (rolled back first, so there is something to switch).
-  await harvgen(['pull', '--config', w.config, '--rollback']);
+  assert.is(`sha256:${createHash('sha256').update(tag.stdout).digest('hex')}`, wanted);
+  // No registry at all: the boot server pulls the new version from the archive, by its tag.
   const p = await harvgen(['pull', '--config', w.config, '--from', `oci-archive:${archive}`, '--json']);
   assert.is(p.code, 0, `${p.stdout}\n${p.stderr}`);
-  assert.is(json(p.stdout).digest, record.digest);
+  assert.is(json(p.stdout).action, 'switched');
+  assert.is(json(p.stdout).digest, wanted);
+  assert.is(served(), versionOf(wanted));
 });
 
-test('git stays the source of truth: a revert publishes the very digest of before, and the tag moves back', async () => {
+test('git stays the source of truth: a revert publishes the very trees of before (every node part the same), and the tag moves on', async () => {
   if (!ready) return;
-  const before = JSON.parse(readFileSync(join(w.repo.root, 'published/location_y.json'), 'utf8')).digest;
+  const now = await harvgen(['publish', w.repo.site, '--cert-dir', w.reg.certDir, '--releases', w.releases, '--json']);
+  const before = json(now.stdout).published[0].digest;
+  w.repo.commit('the fleet record');
   const file = join(w.repo.site, 'nodes/y-hv-01.yaml');
   const text = readFileSync(file, 'utf8');
   writeFileSync(file, `${text}kernel_args: [debug]\n`);
   w.repo.commit('y-hv-01: debug');
-  const edited = await harvgen(['publish', w.repo.site, '--cert-dir', w.reg.certDir, '--json']);
+  const edited = await harvgen(['publish', w.repo.site, '--cert-dir', w.reg.certDir, '--releases', w.releases, '--json']);
   assert.is.not(json(edited.stdout).published[0].digest, before);
-  execFileSync('git', ['revert', '--no-edit', 'HEAD'], { cwd: w.repo.root, env: { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@x', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@x' }, stdio: 'ignore' });
-  const reverted = await harvgen(['publish', w.repo.site, '--cert-dir', w.reg.certDir, '--json']);
+  execFileSync('git', ['checkout', '--', 'published'], { cwd: w.repo.root });
+  w.repo.revert();
+  const reverted = await harvgen(['publish', w.repo.site, '--cert-dir', w.reg.certDir, '--releases', w.releases, '--json']);
   const digest = json(reverted.stdout).published[0].digest;
   // The inventory is the one of before; only the provenance's commit differs.
   const a = JSON.parse(readFileSync(registryBlobFile(w.reg.storageDir, digest), 'utf8'));
   const b = JSON.parse(readFileSync(registryBlobFile(w.reg.storageDir, before), 'utf8'));
   const nodes = (x: any) => x.manifests.filter((m: any) => m.annotations['io.harvgen.part'] === 'node').map((m: any) => m.digest);
   assert.equal(nodes(a), nodes(b), 'every node part is the one of before');
+  const tagNow = await run(
+    w.ns.exec(['skopeo', 'inspect', '--raw', '--cert-dir', w.reg.certDir, '--authfile', w.reg.authFile, `docker://${w.reg.host}/harvgen/location_y:location_y`]),
+    { timeoutMs: 60_000 },
+  );
+  assert.is(`sha256:${createHash('sha256').update(tagNow.stdout).digest('hex')}`, digest, 'the tag names the reverted publish');
+  // The boot server takes it (a newer commit), and serves the trees of before.
+  const p = await harvgen(['pull', '--config', w.config, '--cert-dir', w.reg.certDir, '--json']);
+  assert.is(p.code, 0, p.stderr);
+  assert.is(json(p.stdout).digest, digest);
 });
 
 test('a release file missing from the mirror is PUBLISH_RELEASE_MISSING, and nothing moves', async () => {

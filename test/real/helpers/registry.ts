@@ -10,6 +10,7 @@ import path from 'node:path';
 import { tempDir } from '../../helpers/tmp.ts';
 import { freePort } from './http.ts';
 import { describe, run, sleep, startDaemon, type Daemon } from './proc.ts';
+import type { Netns } from './netns.ts';
 
 /** The programs startRegistry needs (for requireProgram). */
 export const REGISTRY_PROGRAMS = ['docker-registry', 'htpasswd', 'openssl'] as const;
@@ -35,7 +36,7 @@ export interface TestRegistry {
 }
 
 /** Start the registry; throws with its output when it does not come up within 15 s. */
-export async function startRegistry(options: { username?: string; password?: string } = {}): Promise<TestRegistry> {
+export async function startRegistry(options: { username?: string; password?: string; ns?: Netns } = {}): Promise<TestRegistry> {
   const dir = tempDir('registry');
   const username = options.username ?? 'harvgen';
   const password = options.password ?? `pw-${Math.random().toString(36).slice(2, 12)}`;
@@ -139,13 +140,15 @@ export async function startRegistry(options: { username?: string; password?: str
       '',
     ].join('\n'),
   );
-  const daemon = startDaemon('docker-registry', ['/usr/bin/docker-registry', 'serve', config], {
+  const argv = ['/usr/bin/docker-registry', 'serve', config];
+  const daemon = startDaemon('docker-registry', options.ns ? options.ns.exec(argv) : argv, {
     env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
   });
   const ca = readFileSync(caFile);
   const deadline = Date.now() + 15_000;
   for (;;) {
-    const status = await ping(port, ca);
+    // Inside a namespace the registry's 127.0.0.1 is the namespace's own: ask from there.
+    const status = options.ns ? await pingIn(options.ns, host, caFile) : await ping(port, ca);
     if (status === 401) break;
     if (daemon.exited() || Date.now() > deadline) {
       await daemon.stop();
@@ -165,6 +168,11 @@ export async function startRegistry(options: { username?: string; password?: str
     daemon,
     stop: () => daemon.stop(),
   };
+}
+
+async function pingIn(ns: Netns, host: string, caFile: string): Promise<number | string> {
+  const r = await run(ns.exec(['curl', '-s', '-o', '/dev/null', '-w', '%{http_code}', '--cacert', caFile, `https://${host}/v2/`]), { timeoutMs: 5000 });
+  return Number(r.stdout) || r.stdout;
 }
 
 function ping(port: number, ca: Buffer): Promise<number | string> {
