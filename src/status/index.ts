@@ -59,17 +59,27 @@ export async function status(options: StatusOptions): Promise<StatusResult> {
   }
   const nodes: NodeStatus[] = [];
   const unknown: UnknownMachine[] = [];
+  const counts: { site: string; requests: number; verifyRequests: number; lastRequest?: number }[] = [];
+  const count = (site: string, a: SiteAggregate) =>
+    counts.push({
+      site,
+      requests: a.requests,
+      verifyRequests: a.verifyRequests,
+      ...(a.lastRequest !== undefined ? { lastRequest: a.lastRequest } : {}),
+    });
   let verifyRequests = 0;
   if (options.state === undefined) {
     const logs = readLogs(options.logs, options.since);
     diagnostics.unshift(...unreadableDiagnostics(logs.unreadable));
     for (const model of models) {
-      const { nodes: n, unknown: u, verifyRequests: v } = siteStatus(model, logs.requests, loopWindow);
-      nodes.push(...n);
-      unknown.push(...u);
-      verifyRequests += v;
+      const tally = new SiteTally(model);
+      tally.addAll(logs.requests);
+      nodes.push(...tally.nodes(loopWindow));
+      unknown.push(...tally.unknownMachines());
+      verifyRequests += tally.aggregate.verifyRequests;
+      count(model.site, tally.aggregate);
     }
-    return { sites, nodes, unknown, diagnostics, requests: logs.requests.length, verifyRequests, skipped: logs.skipped, notes };
+    return { sites, nodes, unknown, diagnostics, requests: logs.requests.length, verifyRequests, skipped: logs.skipped, notes, counts };
   }
   // Incremental: the cursors and tallies of the last run, merged with what the logs gained since.
   const locked = await lockState(options.state);
@@ -92,6 +102,7 @@ export async function status(options: StatusOptions): Promise<StatusResult> {
       nodes.push(...tally.nodes(loopWindow));
       unknown.push(...tally.unknownMachines());
       verifyRequests += tally.aggregate.verifyRequests;
+      count(model.site, tally.aggregate);
       aggregates[model.site] = { fingerprint: fingerprints[model.site]!, aggregate: tally.aggregate };
     }
     const requests = (saved.state?.requests ?? 0) + read.requests.length;
@@ -101,7 +112,7 @@ export async function status(options: StatusOptions): Promise<StatusResult> {
       writer.stage(file, newUnit(aggregates, read.cursors, requests, skipped));
       writer.commit();
     } else notes.push(`${file}: not updated (a log could not be read or a site did not compile)`);
-    return { sites, nodes, unknown, diagnostics, requests, verifyRequests, skipped, notes };
+    return { sites, nodes, unknown, diagnostics, requests, verifyRequests, skipped, notes, counts };
   } finally {
     await locked.release();
   }

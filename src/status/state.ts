@@ -52,7 +52,7 @@ function validCursor(c: unknown): c is LogCursor {
 }
 
 function validAggregate(a: unknown): a is SiteAggregate {
-  if (!isObj(a) || !isObj(a.nodes) || !isObj(a.strangers) || !isObj(a.byIp) || !isNum(a.verifyRequests)) return false;
+  if (!isObj(a) || !isObj(a.nodes) || !isObj(a.strangers) || !isObj(a.byIp) || !isNum(a.requests) || !isNum(a.verifyRequests)) return false;
   if (a.lastRequest !== undefined && !isNum(a.lastRequest)) return false;
   for (const n of Object.values(a.nodes)) {
     if (!isObj(n) || !isObj(n.fetches) || !Array.isArray(n.events) || !Array.isArray(n.problems) || !Array.isArray(n.starts)) return false;
@@ -79,10 +79,7 @@ export type Unusable = 'unreadable' | 'invalid' | 'other-harvgen' | 'other-sites
  * The saved state of a unit, when it was made by this harvgen for exactly these sites and
  * fingerprints; else why not (and the run starts over for that unit).
  */
-export function loadUnit(
-  file: string,
-  fingerprints: Readonly<Record<string, string>>,
-): { state?: UnitState; unusable?: Unusable } {
+export function loadUnit(file: string, fingerprints: Readonly<Record<string, string>>): { state?: UnitState; unusable?: Unusable } {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');

@@ -60,6 +60,8 @@ export interface SiteAggregate {
   strangers: Record<string, StrangerAggregate>;
   /** Release files are shared: a request belongs to the node that last fetched its script from that address (address -> hostname). */
   byIp: Record<string, string>;
+  /** Requests of this site's tree counted (verify's left out). */
+  requests: number;
   /** Requests judged harvgen verify's (left out). */
   verifyRequests: number;
   /** The newest request of this site counted (ms), if any. */
@@ -150,7 +152,7 @@ class NodeLog {
 
 /** An empty tally. */
 export function emptyAggregate(): SiteAggregate {
-  return { nodes: {}, strangers: {}, byIp: {}, verifyRequests: 0 };
+  return { nodes: {}, strangers: {}, byIp: {}, requests: 0, verifyRequests: 0 };
 }
 
 /**
@@ -217,6 +219,7 @@ export class SiteTally {
       this.aggregate.verifyRequests++;
       return;
     }
+    this.aggregate.requests++;
     if (this.aggregate.lastRequest === undefined || r.time > this.aggregate.lastRequest) this.aggregate.lastRequest = r.time;
     if (judged === 'counted-with-verify-agent' && subject?.of === 'node') {
       const l = this.logs.find((x) => x.node === subject.node)!;
