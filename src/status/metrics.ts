@@ -42,7 +42,8 @@ export function metricsText(summaries: readonly SiteSummary[]): string {
   for (const s of summaries) {
     const site: [string, string] = ['site', s.site];
     ok.series.push({ labels: [site], value: s.ok ? 1 : 0 });
-    if (!s.ok && s.nodes === 0) continue;
+    // A site not wholly read has no counts (they would say less than the truth): its harvgen_status_site_ok is 0.
+    if (!s.ok) continue;
     for (const v of VERDICTS) nodes.series.push({ labels: [site, ['verdict', v]], value: s.verdicts[v] });
     never.series.push({ labels: [site], value: s.never_booted.length });
     unknown.series.push({ labels: [site], value: s.unknown });
