@@ -62,6 +62,8 @@ function rotate(dir: string): void {
 test('random splits of a log, with rotations: every incremental run ends with the answer of a full run', async () => {
   const text = sortedLog();
   assert.ok(text.length > 8192, 'the log is longer than the 4 KiB head a cursor hashes');
+  let totalRotations = 0;
+  let gzipped = 0;
   for (let seed = 1; seed <= 12; seed++) {
     const rnd = prng(seed);
     const dir = site();
@@ -71,10 +73,14 @@ test('random splits of a log, with rotations: every incremental run ends with th
     const { mkdirSync } = await import('node:fs');
     mkdirSync(logDir);
     writeFileSync(join(logDir, 'access.log'), '');
-    const cuts = [...new Set(Array.from({ length: 1 + Math.floor(rnd() * 6) }, () => Math.floor(rnd() * text.length)))].sort(
-      (a, b) => a - b,
-    );
+    // Most cuts at a line's end (where logrotate may move the log), the others anywhere in a line.
+    const cut = () => {
+      const at = Math.floor(rnd() * text.length);
+      return rnd() < 0.7 ? text.indexOf('\n', at) + 1 : at;
+    };
+    const cuts = [...new Set(Array.from({ length: 2 + Math.floor(rnd() * 6) }, cut))].filter((c) => c > 0).sort((a, b) => a - b);
     let from = 0;
+    let rotations = 0;
     for (const cut of [...cuts, text.length]) {
       appendFileSync(join(logDir, 'access.log'), text.slice(from, cut));
       from = cut;
@@ -84,14 +90,18 @@ test('random splits of a log, with rotations: every incremental run ends with th
       if (text[cut - 1] === '\n') {
         assert.equal(answer(r), answer(await status({ sites: [dir], logs: files(logDir) })), `seed ${seed}, cut ${cut}`);
         // nginx writes whole lines: logrotate moves the log only between two of them.
-        if (rnd() < 0.5) rotate(logDir);
+        if (rnd() < 0.6) (rotate(logDir), rotations++);
       }
     }
     const last = await status({ sites: [dir], logs: files(logDir), state });
     const full = await status({ sites: [dir], logs: files(logDir) });
     assert.ok(full.nodes.some((n) => n.verdict === 'installed') && full.requests > 100, 'the full run has something to agree on');
     assert.equal(answer(last), answer(full), `seed ${seed} (cuts ${cuts.join(',')})`);
+    totalRotations += rotations;
+    gzipped += files(logDir).filter((f) => f.endsWith('.gz')).length;
   }
+  // The seeds rotated, and compressed logs that had been read plain.
+  assert.ok(totalRotations >= 12 && gzipped >= 6, `rotations ${totalRotations}, gzipped files ${gzipped}`);
 });
 
 test('a rerun reads only the new bytes; a gzipped log already read is not unpacked again', () => {

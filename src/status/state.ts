@@ -126,13 +126,16 @@ export class StateWriter {
     for (const name of readdirSync(dir)) if (name.includes(TMP)) rmSync(join(dir, name), { force: true });
   }
 
-  /** Write a unit's state to its temporary file (durable before it is renamed). */
+  /**
+   * Write a unit's state to its temporary file. Not fsynced one by one (that was 7 ms a site, a
+   * tenth of a fleet's run): the rename is atomic, and a file a crash left empty or cut short is
+   * not a state file (`loadUnit`: invalid), so that unit only reads its logs again.
+   */
   stage(file: string, state: UnitState): void {
     const tmp = `${file}${TMP}${process.pid}`;
     const fd = openSync(tmp, 'w', 0o640);
     try {
       writeSync(fd, `${JSON.stringify(state)}\n`);
-      fsyncSync(fd);
     } finally {
       closeSync(fd);
     }
