@@ -3,7 +3,7 @@
 // --deployed-at, else state.json's switched_at, else the built manifest.json's mtime); with
 // --state the summaries of an incremental run equal a full run's. The metrics
 // (src/status/metrics.ts) read back by a parser of the text exposition format written here.
-import { appendFileSync, mkdirSync, utimesSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -90,7 +90,13 @@ test('--state over a fleet: each site has its own state file; appended lines giv
   const half = text.indexOf('\n', text.length >> 1) + 1;
   for (const n of ['a', 'b']) writeFileSync(join(logDir, n, 'access.log'), text.slice(0, half));
   const o = { sites: dirs.slice(0, 2), logDir, outDir, now: NOW, detail: true };
-  await all({ ...o, state });
+  // Inputs changed less than 100 ms ago are never trusted from a stamp (src/load/stamps.ts).
+  await new Promise((r) => setTimeout(r, 150));
+  const first = await all({ ...o, state });
+  assert.equal(
+    first.map((s) => s.cached),
+    [undefined, undefined],
+  );
   for (const n of ['a', 'b']) appendFileSync(join(logDir, n, 'access.log'), text.slice(half));
   const inc = await all({ ...o, state });
   const full = await all(o);
@@ -98,13 +104,28 @@ test('--state over a fleet: each site has its own state file; appended lines giv
     inc.map((s) => [s.summary, s.nodes, s.unknown]),
     full.map((s) => [s.summary, s.nodes, s.unknown]),
   );
+  // The second run took each model from the state: the inventories had not changed.
+  assert.equal(
+    inc.map((s) => s.cached),
+    [true, true],
+  );
+  // An edit of the inventory is seen: node boot of site a gets another MAC, so its boots are no longer its own.
+  const yaml = join(dirs[0]!, 'site.yaml');
+  writeFileSync(yaml, readFileSync(yaml, 'utf8').replace('mac: 52:54:00:00:00:02', 'mac: 52:54:00:00:00:22'));
+  const edited = await all({ ...o, state });
+  assert.equal(
+    edited.map((s) => s.cached),
+    [undefined, true],
+  );
+  assert.is(edited[0]!.nodes!.find((n) => n.hostname === 'boot')!.verdict, 'never-booted');
+  assert.equal(edited[0]!.summary, (await all(o))[0]!.summary);
   const { readdirSync } = await import('node:fs');
   assert.equal(readdirSync(state).sort(), ['site-a.json', 'site-b.json']);
   // A run stopped half-way (the caller took one site and left) saves nothing.
   appendFileSync(join(logDir, 'a', 'access.log'), text.slice(0, half));
-  const before = (await import('node:fs')).readFileSync(join(state, 'site-a.json'), 'utf8');
+  const before = readFileSync(join(state, 'site-a.json'), 'utf8');
   for await (const _ of statusFleet({ ...o, state })) break;
-  assert.is((await import('node:fs')).readFileSync(join(state, 'site-a.json'), 'utf8'), before);
+  assert.is(readFileSync(join(state, 'site-a.json'), 'utf8'), before);
 });
 
 /** One sample of the text format. */

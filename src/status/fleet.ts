@@ -4,13 +4,26 @@
 // summary says how many nodes have each verdict and which nodes never booted long after the
 // site's deploy.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import type { Diagnostic } from '../diagnostics/types.ts';
 import { compileModel } from '../pipeline.ts';
 import { readLogs } from './log.ts';
 import { readIncremental } from './cursor.ts';
 import { modelFingerprint, SiteTally } from './tally.ts';
-import { loadUnit, newUnit, StateWriter, unitFile, unusableReason } from './state.ts';
+import {
+  cachedModelOf,
+  checkUnit,
+  newUnit,
+  readUnit,
+  StateWriter,
+  unitFile,
+  unusableReason,
+  type CachedModel,
+  type UnitState,
+  type Unusable,
+} from './state.ts';
+import { stampsHold } from '../load/stamps.ts';
+import type { SiteModel } from '../model/index.ts';
 import { lockState } from './lock.ts';
 import { unreadableDiagnostics } from './index.ts';
 import type { NodeStatus, UnknownMachine, Verdict } from './types.ts';
@@ -66,6 +79,8 @@ export interface FleetSite {
   readonly summary: SiteSummary;
   readonly diagnostics: readonly Diagnostic[];
   readonly notes: readonly string[];
+  /** The model came from the state directory (its inputs unchanged since it was saved), not from compiling. */
+  readonly cached?: boolean;
   /** With `detail`. */
   readonly nodes?: readonly NodeStatus[];
   readonly unknown?: readonly UnknownMachine[];
@@ -147,12 +162,29 @@ export async function* statusFleet(o: FleetOptions): AsyncGenerator<FleetSite> {
   let done = false;
   try {
     for (const dir of o.sites) {
-      const compiled = await compileModel(dir);
-      const model = compiled.renderable?.model;
-      const errors = compiled.diagnostics.filter((d) => d.severity === 'error');
-      const name = compiled.site ?? basename(dir);
+      // With a state: the model saved by the last run while every input it was made of is unchanged.
+      const abs = resolve(dir);
+      const name0 = basename(abs);
+      const raw = writer && /^[a-z0-9_-]+$/.test(name0) ? readUnit(unitFile(writer.dir, { site: name0 })) : undefined;
+      const hit = raw?.value !== undefined ? cachedModelOf(raw.value, abs) : undefined;
+      let model: SiteModel | undefined;
+      let errors: Diagnostic[] = [];
+      let cache: CachedModel | undefined;
+      let siteName = name0;
+      let fromCache = false;
+      if (hit && hit.model.site === name0 && stampsHold(hit.stamps)) {
+        model = hit.model;
+        cache = hit;
+        fromCache = true;
+      } else {
+        const compiled = await compileModel(dir, writer ? { stamps: true } : {});
+        model = compiled.renderable?.model;
+        errors = compiled.diagnostics.filter((d) => d.severity === 'error');
+        siteName = compiled.site ?? name0;
+        if (model && compiled.inputs?.complete && model.site === name0) cache = { dir: abs, stamps: compiled.inputs.stamps, model };
+      }
       if (!model) {
-        yield { summary: blank(dir, name, neverMs), diagnostics: errors, notes: [] };
+        yield { summary: blank(dir, siteName, neverMs), diagnostics: errors, notes: [] };
         continue;
       }
       const notes: string[] = [];
@@ -184,7 +216,13 @@ export async function* statusFleet(o: FleetOptions): AsyncGenerator<FleetSite> {
       if (writer) {
         const fingerprint = modelFingerprint(model);
         const file = unitFile(writer.dir, { site: model.site });
-        const saved = loadUnit(file, { [model.site]: fingerprint });
+        const again = model.site === name0 ? raw : readUnit(file);
+        const saved: { state?: UnitState; unusable?: Unusable } =
+          again?.value !== undefined
+            ? checkUnit(again.value, { [model.site]: fingerprint })
+            : again?.unusable
+              ? { unusable: again.unusable }
+              : {};
         if (saved.unusable) notes.push(`${file}: not merged (${unusableReason(saved.unusable)}): the logs are read from their first line`);
         const read = readIncremental(files, saved.state?.cursors ?? []);
         tally = new SiteTally(model, saved.state?.sites[model.site]?.aggregate);
@@ -193,7 +231,10 @@ export async function* statusFleet(o: FleetOptions): AsyncGenerator<FleetSite> {
         skipped = (saved.state?.skipped ?? 0) + read.skipped;
         unreadable = read.unreadable;
         if (unreadable.length === 0)
-          writer.stage(file, newUnit({ [model.site]: { fingerprint, aggregate: tally.aggregate } }, read.cursors, requests, skipped));
+          writer.stage(
+            file,
+            newUnit({ [model.site]: { fingerprint, aggregate: tally.aggregate } }, read.cursors, requests, skipped, cache),
+          );
         else notes.push(`${file}: not updated (a log could not be read)`);
       } else {
         const read = readLogs(files, o.since);
@@ -223,6 +264,7 @@ export async function* statusFleet(o: FleetOptions): AsyncGenerator<FleetSite> {
         }),
         diagnostics,
         notes,
+        ...(fromCache ? { cached: true } : {}),
         ...(o.detail ? { nodes, unknown } : {}),
       };
     }

@@ -11,8 +11,22 @@
 import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { harvgenVersion } from '../util/version.ts';
+import type { InputStamp } from '../load/stamps.ts';
+import type { SiteModel } from '../model/index.ts';
 import type { LogCursor } from './cursor.ts';
 import type { SiteAggregate } from './tally.ts';
+
+/**
+ * A site's model as status last compiled it, with the stamps of every input it was made of
+ * (src/load/stamps.ts): while they all hold, the next run takes this model instead of compiling
+ * the inventory again (most of a run's time). Only for a site whose directory has the site's name.
+ */
+export interface CachedModel {
+  /** The site directory, absolute. */
+  readonly dir: string;
+  readonly stamps: readonly InputStamp[];
+  readonly model: SiteModel;
+}
 
 /** What one unit's state file holds. */
 export interface UnitState {
@@ -23,6 +37,7 @@ export interface UnitState {
   /** Requests and non-request lines read so far, over every run. */
   readonly requests: number;
   readonly skipped: number;
+  readonly cached?: CachedModel;
 }
 
 const TMP = '.tmp-';
@@ -80,18 +95,41 @@ export type Unusable = 'unreadable' | 'invalid' | 'other-harvgen' | 'other-sites
  * fingerprints; else why not (and the run starts over for that unit).
  */
 export function loadUnit(file: string, fingerprints: Readonly<Record<string, string>>): { state?: UnitState; unusable?: Unusable } {
+  const raw = readUnit(file);
+  return raw.value === undefined ? raw : checkUnit(raw.value, fingerprints);
+}
+
+/** A state file parsed, not yet checked against the sites (undefined value: none, or why not). */
+export function readUnit(file: string): { value?: unknown; unusable?: Unusable } {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch (e) {
     return (e as NodeJS.ErrnoException).code === 'ENOENT' ? {} : { unusable: 'unreadable' };
   }
-  let v: unknown;
   try {
-    v = JSON.parse(text);
+    return { value: JSON.parse(text) as unknown };
   } catch {
     return { unusable: 'invalid' };
   }
+}
+
+const validStamp = (s: unknown) =>
+  Array.isArray(s) && s.length === 5 && typeof s[0] === 'string' && s.slice(1).every((n) => typeof n === 'number');
+
+/** The model a parsed state file keeps for site directory `dir` (absolute), when it was made by this harvgen. */
+export function cachedModelOf(v: unknown, dir: string): CachedModel | undefined {
+  if (!isObj(v) || v.format !== 1 || v.harvgen !== harvgenVersion() || !isObj(v.cached)) return undefined;
+  const c = v.cached;
+  if (c.dir !== dir || !Array.isArray(c.stamps) || c.stamps.length === 0 || !c.stamps.every(validStamp) || !isObj(c.model))
+    return undefined;
+  const m = c.model;
+  if (typeof m.site !== 'string' || !Array.isArray(m.nodes) || !isObj(m.boot)) return undefined;
+  return c as unknown as CachedModel;
+}
+
+/** A parsed state file, when it was made by this harvgen for exactly these sites and fingerprints. */
+export function checkUnit(v: unknown, fingerprints: Readonly<Record<string, string>>): { state?: UnitState; unusable?: Unusable } {
   if (!isObj(v) || v.format !== 1 || !isObj(v.sites) || !Array.isArray(v.cursors) || !isNum(v.requests) || !isNum(v.skipped))
     return { unusable: 'invalid' };
   if (!v.cursors.every(validCursor)) return { unusable: 'invalid' };
@@ -168,6 +206,7 @@ export function newUnit(
   cursors: readonly LogCursor[],
   requests: number,
   skipped: number,
+  cached?: CachedModel,
 ): UnitState {
-  return { format: 1, harvgen: harvgenVersion(), sites, cursors, requests, skipped };
+  return { format: 1, harvgen: harvgenVersion(), sites, cursors, requests, skipped, ...(cached ? { cached } : {}) };
 }
