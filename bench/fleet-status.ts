@@ -76,7 +76,7 @@ try {
   const results: Record<string, Run> = {};
   const line = (name: string, r: Run, n: number) =>
     console.log(
-      `${name.padEnd(24)} ${r.s.toFixed(2).padStart(7)} s  ${r.rssMb.toFixed(0).padStart(5)} MB peak RSS  (${n} sites, ${n * nodes} nodes)`,
+      `${name.padEnd(24)} ${r.s.toFixed(2).padStart(7)} s wall ${r.cpuS.toFixed(2).padStart(7)} s CPU  ${r.rssMb.toFixed(0).padStart(5)} MB peak RSS  (${n} sites, ${n * nodes} nodes)`,
     );
   // The small fleet first, then the whole one, each: full, cold, then incremental after the append.
   for (const [label, dirs, n] of [
