@@ -126,6 +126,15 @@ test('--log-dir: a summary line per site, --state reruns that read only the new 
   const shared = runCli(['status', ...dirs, '--log', log]);
   assert.match(shared.stdout, /^b +7 node\(s\) /m);
   assert.match(runCli(['status', ...dirs, '--log', log, '--nodes']).stdout, /^loop +loop /m);
+  // A metrics file that cannot be written: a diagnostic, exit 2, the summaries printed all the same.
+  const unwritable = runCli(['status', ...args, '--metrics', join(root, 'no-such-dir', 'harvgen.prom'), '--json']);
+  assert.is(unwritable.code, 2, unwritable.stderr);
+  const failed = assertJson<{ diagnostics: { code: string }[]; summaries: unknown[] }>(unwritable.stdout, 'status --metrics unwritable');
+  assert.equal(
+    failed.diagnostics.map((d) => d.code),
+    ['EMIT_WRITE_FAILED'],
+  );
+  assert.is(failed.summaries.length, 2);
   // Usage errors.
   for (const bad of [
     ['--log', log, '--log-dir', join(root, 'logs')],

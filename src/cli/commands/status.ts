@@ -105,7 +105,6 @@ async function runStatus(dirs: string[], flags: StatusFlags, out: CliOutput): Pr
   const o = logOptions(flags, Date.now(), parseSince);
   if ('problem' in o) return out.usageError(o.problem!.replace('--log <file>', '--log <file> (or --log-dir <dir>)'));
   const result = await status({ sites: dirs, ...o, ...(f.state !== undefined ? { state: f.state } : {}) });
-  const ok = !hasFailures(result.diagnostics, flags.strict === true);
   const many = result.sites.length > 1;
   let summaries: SiteSummary[] | undefined;
   if (many || f.metrics !== undefined) {
@@ -117,7 +116,8 @@ async function runStatus(dirs: string[], flags: StatusFlags, out: CliOutput): Pr
       return siteSummary({
         dir: s.dir,
         site: s.site ?? s.dir,
-        ok: s.diagnostics.length === 0 && c !== undefined,
+        // A log that could not be read leaves every site of the run short of its requests.
+        ok: s.diagnostics.length === 0 && c !== undefined && !result.diagnostics.some((d) => d.code === 'STATUS_LOG_UNREADABLE'),
         nodes,
         unknown: result.unknown.filter((u) => u.site === s.site).length,
         requests: c?.requests ?? 0,
@@ -131,20 +131,22 @@ async function runStatus(dirs: string[], flags: StatusFlags, out: CliOutput): Pr
       });
     });
   }
-  if (f.metrics !== undefined && !(await writeMetrics(f.metrics, summaries!, out))) return 2;
+  const failed = f.metrics !== undefined ? await writeMetrics(f.metrics, summaries!) : undefined;
+  const diagnostics = failed ? [...result.diagnostics, failed] : result.diagnostics;
+  const ok = !hasFailures(diagnostics, flags.strict === true);
   if (flags.json) {
     const doc = jsonOutput({
       command: 'status',
       ok,
       sites: result.sites.map((s) => jsonSite(s)),
-      diagnostics: result.diagnostics,
+      diagnostics,
       debug: flags.debug === true,
       extra: { nodes: result.nodes, unknown: result.unknown, requests: result.requests, verify_requests: result.verifyRequests },
     });
     out.printJson((summaries ? { ...doc, summaries } : doc) as JsonOutput);
-    return exitCode(ok, result.diagnostics);
+    return exitCode(ok, diagnostics);
   }
-  out.report(result.diagnostics, {}, flags);
+  out.report(diagnostics, {}, flags);
   for (const n of result.notes ?? []) out.note(`note: ${n}`);
   if (many && flags.nodes !== true) {
     const width = Math.max(8, ...summaries!.map((s) => s.site.length));
@@ -157,7 +159,7 @@ async function runStatus(dirs: string[], flags: StatusFlags, out: CliOutput): Pr
   out.note(
     `${result.nodes.length} node(s), ${result.unknown.length} unknown machine(s), ${result.requests} request(s) read, ${result.verifyRequests} of them harvgen verify's (left out)${result.skipped > 0 ? `, ${result.skipped} line(s) not in nginx's combined format` : ''}`,
   );
-  return exitCode(ok, result.diagnostics);
+  return exitCode(ok, diagnostics);
 }
 
 /** `--log-dir`: one site at a time, a summary line each as it is done. */
@@ -208,7 +210,13 @@ async function runFleet(
     }
     if (!detail || dirs.length > 1) out.print(summaryLine(s.summary, width));
   }
-  if (f.metrics !== undefined && !(await writeMetrics(f.metrics, summaries, out))) return 2;
+  if (f.metrics !== undefined) {
+    const failed = await writeMetrics(f.metrics, summaries);
+    if (failed) {
+      diagnostics.push(failed);
+      if (!flags.json) out.report([failed], {}, flags);
+    }
+  }
   const ok = !hasFailures(diagnostics, flags.strict === true);
   const requests = summaries.reduce((a, s) => a + s.requests, 0);
   const verifyRequests = summaries.reduce((a, s) => a + s.verify_requests, 0);
@@ -232,16 +240,20 @@ async function runFleet(
   return exitCode(ok, diagnostics);
 }
 
-async function writeMetrics(file: string, summaries: readonly SiteSummary[], out: CliOutput): Promise<boolean> {
+/** Write the metrics file; a diagnostic when it cannot be. */
+async function writeMetrics(file: string, summaries: readonly SiteSummary[]): Promise<Diagnostic | undefined> {
   const { metricsText, writeAtomic } = await import('../../status/metrics.ts');
   try {
     writeAtomic(file, metricsText(summaries));
-    return true;
+    return undefined;
   } catch (e) {
-    out.note(
-      `harvgen: error STATUS_LOG_UNREADABLE: the metrics file ${file} cannot be written (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
-    );
-    return false;
+    return {
+      code: 'EMIT_WRITE_FAILED',
+      severity: 'error',
+      message: `the metrics file ${file} cannot be written (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
+      hint: "Give --metrics a file in a directory this user may write (node_exporter's textfile directory).",
+      file,
+    };
   }
 }
 
