@@ -9,6 +9,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { statusFleet, type FleetOptions, type FleetSite, type SiteSummary } from '../src/status/fleet.ts';
 import { escapeLabel, metricsText } from '../src/status/metrics.ts';
+import { lockState } from '../src/status/lock.ts';
 import { site, sortedLog, T0 } from './helpers/status.ts';
 import { tempDir } from './helpers/tmp.ts';
 
@@ -126,6 +127,26 @@ test('--state over a fleet: each site has its own state file; appended lines giv
   const before = readFileSync(join(state, 'site-a.json'), 'utf8');
   for await (const _ of statusFleet({ ...o, state })) break;
   assert.is(readFileSync(join(state, 'site-a.json'), 'utf8'), before);
+});
+
+test('one run at a time on a state directory: a second one fails with EMIT_LOCKED and reads nothing', async () => {
+  const { dirs, logDir, outDir, root } = fleet();
+  const state = join(root, 'state');
+  const held = await lockState(state);
+  assert.ok('release' in held);
+  try {
+    const r = await all({ sites: dirs, logDir, outDir, state, now: NOW });
+    assert.is(r.length, 1);
+    assert.ok(r[0]!.fatal);
+    assert.equal(
+      r[0]!.diagnostics.map((d) => d.code),
+      ['EMIT_LOCKED'],
+    );
+  } finally {
+    if ('release' in held) await held.release();
+  }
+  const after = await all({ sites: dirs.slice(0, 1), logDir, outDir, state, now: NOW });
+  assert.ok(after[0]!.summary.ok && !after[0]!.fatal);
 });
 
 /** One sample of the text format. */

@@ -79,6 +79,8 @@ export interface FleetSite {
   readonly summary: SiteSummary;
   readonly diagnostics: readonly Diagnostic[];
   readonly notes: readonly string[];
+  /** The run could not start (the state directory is locked or unusable): no site was read, `summary` is no site's. */
+  readonly fatal?: boolean;
   /** The model came from the state directory (its inputs unchanged since it was saved), not from compiling. */
   readonly cached?: boolean;
   /** With `detail`. */
@@ -149,11 +151,7 @@ export async function* statusFleet(o: FleetOptions): AsyncGenerator<FleetSite> {
   if (o.state !== undefined) {
     const locked = await lockState(o.state);
     if ('diagnostic' in locked) {
-      yield {
-        summary: blank(o.state, basename(o.state), neverMs),
-        diagnostics: [locked.diagnostic],
-        notes: [],
-      };
+      yield { summary: blank(o.state, basename(o.state), neverMs), diagnostics: [locked.diagnostic], notes: [], fatal: true };
       return;
     }
     release = locked.release;

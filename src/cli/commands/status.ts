@@ -194,8 +194,12 @@ async function runFleet(
     ...(f.deployedAt !== undefined ? { deployedAt: f.deployedAt } : {}),
     detail,
   })) {
-    summaries.push(s.summary);
     diagnostics.push(...s.diagnostics);
+    if (s.fatal) {
+      if (!flags.json) out.report(s.diagnostics, {}, flags);
+      continue;
+    }
+    summaries.push(s.summary);
     sites.push(jsonSite({ dir: s.summary.dir, site: s.summary.site, summary: { nodes: s.summary.nodes }, diagnostics: s.diagnostics }));
     if (flags.json) {
       if (detail) (nodes.push(...(s.nodes ?? [])), unknown.push(...(s.unknown ?? [])));
