@@ -37,7 +37,9 @@ export interface FleetOptions {
   readonly logDir: string;
   /** Where the built trees are (`<outDir>/<site>/manifest.json`), for the deploy time of a site without `state.json`. */
   readonly outDir: string;
+  /** The state directory (src/status/state.ts): read only what each site's logs gained since the last run. */
   readonly state?: string;
+  /** Only requests at or after this time (ms); without `state` only (a state keeps every request since its first run). */
   readonly since?: number;
   readonly loopWindowMs?: number;
   /** A node with no request this long after the site's deploy is reported (default 24 h). */
