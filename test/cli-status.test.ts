@@ -2,7 +2,7 @@
 // a line per node, the unknown machines, --json, exit 2 for an unreadable log; a stub per unknown
 // machine in discovered/.
 
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { discover } from '../src/status/discover.ts';
 import { join } from 'node:path';
@@ -11,7 +11,8 @@ import * as assert from 'uvu/assert';
 import { type NodeStatus } from '../src/status/index.ts';
 import { assertJson } from './helpers/cli-spawn.ts';
 import { runCli } from './helpers/cli.ts';
-import { site, line, logs } from './helpers/status.ts';
+import { site, line, logs, sortedLog } from './helpers/status.ts';
+import { tempDir } from './helpers/tmp.ts';
 
 test('the CLI: a line per node, the unknown machines, --json, exit 2 for an unreadable log', () => {
   const dir = site();
@@ -76,6 +77,75 @@ test('discover: a stub per unknown machine in discovered/, which the site does n
   assert.is(check.code, 0, check.stderr);
   const json = runCli(['discover', dir, '--log', log, '--json']);
   assert.is(assertJson<{ unknown: unknown[] }>(json.stdout, 'discover --json').unknown.length, 2);
+});
+
+test('--log-dir: a summary line per site, --state reruns that read only the new lines, --metrics, --json with the summaries', () => {
+  const root = tempDir('cli-status-fleet');
+  const dirs = ['a', 'b'].map((n) => site(n, join(root, 'sites')));
+  const text = sortedLog();
+  const half = text.indexOf('\n', text.length >> 1) + 1;
+  for (const n of ['a', 'b']) {
+    mkdirSync(join(root, 'logs', n), { recursive: true });
+    writeFileSync(join(root, 'logs', n, 'access.log'), text.slice(0, half));
+  }
+  const state = join(root, 'state');
+  const prom = join(root, 'harvgen.prom');
+  const args = [...dirs, '--log-dir', join(root, 'logs'), '--deployed-at', '2026-11-01T00:00:00Z'];
+  const first = runCli(['status', ...args, '--state', state, '--metrics', prom]);
+  assert.is(first.code, 0, first.stderr);
+  for (const n of ['a', 'b']) appendFileSync(join(root, 'logs', n, 'access.log'), text.slice(half));
+  const again = runCli(['status', ...args, '--state', state, '--metrics', prom]);
+  assert.is(again.code, 0, again.stderr);
+  const full = runCli(['status', ...args]);
+  assert.is(again.stdout, full.stdout, 'the incremental run prints what a full run prints');
+  assert.match(
+    full.stdout,
+    /^a +7 node\(s\) +never-booted 1 booting 1 local 1 installing 1 installed 2 loop 1 +unknown 2 +requests \d+ last 2026-11-23 \d\d:\d\d:\d\d +never booted 24 h after the deploy of 2026-11-01 00:00:00 \(deployed-at\): 1: never$/m,
+  );
+  assert.is(full.stdout.trim().split('\n').length, 2, full.stdout);
+  const metrics = readFileSync(prom, 'utf8');
+  assert.match(metrics, /^harvgen_nodes\{site="b",verdict="installed"\} 2$/m);
+  assert.match(metrics, /^harvgen_nodes_never_booted\{site="a"\} 1$/m);
+  const json = runCli(['status', ...args, '--json']);
+  const doc = assertJson<{ summaries: { site: string; never_booted: string[] }[]; nodes: unknown[] }>(
+    json.stdout,
+    'status --log-dir --json',
+  );
+  assert.equal(
+    doc.summaries.map((s) => [s.site, s.never_booted]),
+    [
+      ['a', ['never']],
+      ['b', ['never']],
+    ],
+  );
+  assert.is(doc.nodes.length, 0, 'node detail only with --nodes');
+  const detailed = runCli(['status', ...args, '--json', '--nodes']);
+  assert.is(assertJson<{ nodes: unknown[] }>(detailed.stdout, 'status --nodes --json').nodes.length, 14);
+  // Several sites with --log: a summary line each too; --nodes for the node lines.
+  const log = join(root, 'logs', 'a', 'access.log');
+  const shared = runCli(['status', ...dirs, '--log', log]);
+  assert.match(shared.stdout, /^b +7 node\(s\) /m);
+  assert.match(runCli(['status', ...dirs, '--log', log, '--nodes']).stdout, /^loop +loop /m);
+  // A metrics file that cannot be written: a diagnostic, exit 2, the summaries printed all the same.
+  const unwritable = runCli(['status', ...args, '--metrics', join(root, 'no-such-dir', 'harvgen.prom'), '--json']);
+  assert.is(unwritable.code, 2, unwritable.stderr);
+  const failed = assertJson<{ diagnostics: { code: string }[]; summaries: unknown[] }>(unwritable.stdout, 'status --metrics unwritable');
+  assert.equal(
+    failed.diagnostics.map((d) => d.code),
+    ['EMIT_WRITE_FAILED'],
+  );
+  assert.is(failed.summaries.length, 2);
+  // Usage errors.
+  for (const bad of [
+    ['--log', log, '--log-dir', join(root, 'logs')],
+    ['--log', log, '--state', state, '--since', '1d'],
+    ['--log-dir', join(root, 'logs'), '--never-booted', 'soon'],
+    ['--log-dir', join(root, 'logs'), '--deployed-at', 'yesterday'],
+  ]) {
+    const r = runCli(['status', ...dirs, ...bad]);
+    assert.is(r.code, 2, `${bad.join(' ')}: ${r.stderr}`);
+    assert.match(r.stderr, /CLI_USAGE/);
+  }
 });
 
 test.run();

@@ -88,4 +88,13 @@ export interface StatusResult {
   /** Requests judged `harvgen verify`'s (its User-Agent and a probe name or an address no node has): left out. */
   readonly verifyRequests: number;
   readonly skipped: number;
+  /** What the run says about its state directory (`--state`): a saved state not merged, not updated. */
+  readonly notes?: readonly string[];
+  /** Per site: its requests counted (verify's left out), verify's, the newest one counted (ms). */
+  readonly counts?: readonly {
+    readonly site: string;
+    readonly requests: number;
+    readonly verifyRequests: number;
+    readonly lastRequest?: number;
+  }[];
 }

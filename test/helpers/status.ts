@@ -17,8 +17,9 @@ export const NODES = [
   ['loop', 7, 'install'],
 ] as const;
 
-export function site(): string {
-  const dir = join(tempDir('status'), 'st');
+/** A site of one node per verdict (`name`'s own directory under `root`, a fresh temporary one by default). */
+export function site(name = 'st', root = tempDir('status')): string {
+  const dir = join(root, name);
   mkdirSync(dir, { recursive: true });
   const nodes = NODES.map(
     ([h, i, state]) =>
@@ -26,7 +27,7 @@ export function site(): string {
   ).join('');
   writeFileSync(
     join(dir, 'site.yaml'),
-    `${minimalSiteHead('st')}  vip: 10.0.0.5\n  token: { env: HARVGEN_TOKEN }\n  password: { env: HARVGEN_PASSWORD }\ndefaults:\n  install:\n    device: /dev/disk/by-path/pci-0000:00:04.0\nnodes:\n${nodes}`,
+    `${minimalSiteHead(name)}  vip: 10.0.0.5\n  token: { env: HARVGEN_TOKEN }\n  password: { env: HARVGEN_PASSWORD }\ndefaults:\n  install:\n    device: /dev/disk/by-path/pci-0000:00:04.0\nnodes:\n${nodes}`,
   );
   return dir;
 }
@@ -81,6 +82,31 @@ export function logs(): string[] {
     ),
     'not a log line at all',
   ];
+}
+
+/**
+ * A longer log in time order, as nginx writes it: every line of `logs()`, then reboots, another
+ * install and a verify run's probes, over 8 KiB (more than a cursor's 4 KiB head).
+ */
+export function sortedLog(): string {
+  const more: string[] = [];
+  for (let i = 0; i < 40; i++) {
+    more.push(line('10.0.0.13', 60 + i * 3, '/ipxe/52-54-00-00-00-03.ipxe', 200));
+    more.push(line('10.0.0.12', 61 + i * 3, `${ART}-vmlinuz-amd64`, 200));
+  }
+  more.push(...install('fail', 6, 200, ['STARTED', 'SUCCEEDED']));
+  more.push(line('10.0.0.1', 230, '/ipxe/02-68-67-00-00-01.ipxe', 404).replace(/"iPXE\/[^"]*"$/, '"harvgen-verify/0.1.0"'));
+  more.push(line('10.0.0.161', 231, '/ipxe/52-54-00-ff-00-02.ipxe', 404));
+  // Day, hour, minute and second of a line (the test lines are all of November 2026); 0 for a line of no request.
+  const at = (l: string) => {
+    const m = /\[(\d{2})\/Nov\/2026:(\d{2}):(\d{2}):(\d{2})/.exec(l);
+    return m ? ((Number(m[1]) * 24 + Number(m[2])) * 60 + Number(m[3])) * 60 + Number(m[4]) : 0;
+  };
+  const all = [...logs(), ...more].map((l, i) => ({ l, i, t: at(l) }));
+  return `${all
+    .sort((a, b) => a.t - b.t || a.i - b.i)
+    .map((k) => k.l)
+    .join('\n')}\n`;
 }
 
 export function byHost(nodes: readonly NodeStatus[]): Record<string, NodeStatus> {

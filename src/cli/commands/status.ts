@@ -1,11 +1,12 @@
 // `harvgen status`: what every node did, from the boot servers' access logs (the library: src/status/).
 import type { CAC } from 'cac';
-import { jsonOutput, jsonSite } from '../../report/envelope.ts';
+import { jsonOutput, jsonSite, type JsonOutput } from '../../report/envelope.ts';
 import { exitCode } from '../../diagnostics/exit.ts';
-import { hasFailures } from '../../diagnostics/types.ts';
+import { hasFailures, type Diagnostic } from '../../diagnostics/types.ts';
 import { overSites, type Flags } from '../options.ts';
 import type { CliOutput } from '../output.ts';
 import type { NodeStatus, UnknownMachine } from '../../status/types.ts';
+import type { SiteSummary } from '../../status/fleet.ts';
 
 /** The flags of status and discover (cac camel-cases them). */
 export interface LogFlags extends Flags {
@@ -14,18 +15,38 @@ export interface LogFlags extends Flags {
   readonly loopWindow?: string;
 }
 
+/** The flags of status alone. */
+interface StatusFlags extends LogFlags {
+  readonly logDir?: string;
+  readonly state?: string;
+  readonly nodes?: boolean;
+  readonly neverBooted?: string;
+  readonly deployedAt?: string;
+  readonly metrics?: string;
+}
+
 export function register(cli: CAC, out: CliOutput): void {
   cli
     .command(
       'status [...site-dirs]',
-      "What every node did, read from the boot servers' nginx access logs: last boot, each file fetched, the installer's events, a verdict; and every unknown MAC that asked (default: every site under sites/)",
+      "What every node did, read from the boot servers' nginx access logs: last boot, each file fetched, the installer's events, a verdict; and every unknown MAC that asked (default: every site under sites/). With several sites, one summary line per site",
     )
     .option('--log <file>', "An nginx access log of a boot server (repeat for rotated, gzipped and other servers' logs)")
-    .option('--since <time>', 'Only requests since an ISO 8601 time or a duration back from now (90m, 12h, 7d)')
+    .option('--log-dir <dir>', "Each site's logs collected to <dir>/<site>/*.log* (plain, rotated, .gz), read one site at a time")
+    .option('--state <dir>', 'A directory status keeps between runs: read only what the logs gained since the last run')
+    .option('--since <time>', 'Only requests since an ISO 8601 time or a duration back from now (90m, 12h, 7d); not with --state')
     .option('--loop-window <minutes>', 'A new install this soon after a SUCCEEDED is a reinstall loop (default 60)')
+    .option('--nodes', 'A line per node (and per unknown machine) even with several sites')
+    .option('--never-booted <hours>', "Name the nodes with no request this long after their site's deploy (default 24)")
+    .option('--deployed-at <time>', "The deploy time of every site (ISO 8601), instead of each site's state.json or built manifest.json")
+    .option('--out <dir>', "Where the built trees are, for a site's deploy time when it has no state.json (default out)")
+    .option('--metrics <file>', "Write each site's counts in Prometheus's text format (for node_exporter's textfile collector)")
     .example('harvgen status sites/location_x --log /var/log/nginx/harvgen-location_x.access.log')
     .example("harvgen status sites/location_x --log 'access.log' --log access.log.1 --log access.log.2.gz --since 1d --json")
-    .action(overSites(out, (dirs, flags) => runStatus(dirs, flags as LogFlags, out)));
+    .example(
+      'harvgen status --log-dir /srv/harvgen-logs --state /var/lib/harvgen/status --metrics /var/lib/node_exporter/textfile/harvgen.prom',
+    )
+    .action(overSites(out, (dirs, flags) => runStatus(dirs, flags as StatusFlags, out)));
 }
 
 /** The --log, --since and --loop-window flags, or a usage error. */
@@ -41,37 +62,226 @@ export function logOptions(flags: LogFlags, now: number, parseSince: (t: string,
   return { logs, ...(since !== undefined ? { since } : {}), loopWindowMs: window * 60_000 } as const;
 }
 
-async function runStatus(dirs: string[], flags: LogFlags, out: CliOutput): Promise<number> {
+/** The flags only status has, or a usage error. */
+function fleetOptions(flags: StatusFlags) {
+  const one = (v: unknown, name: string): string | undefined | { problem: string } => {
+    if (v === undefined) return undefined;
+    if (Array.isArray(v)) return { problem: `${name} is given once` };
+    if (typeof v !== 'string' || v === '') return { problem: `${name} needs a value` };
+    return v;
+  };
+  const logDir = one(flags.logDir, '--log-dir');
+  const state = one(flags.state, '--state');
+  const metrics = one(flags.metrics, '--metrics');
+  const outDir = one(flags.out, '--out') ?? 'out';
+  for (const v of [logDir, state, metrics, outDir]) if (typeof v === 'object') return v;
+  if (logDir !== undefined && flags.log !== undefined) return { problem: '--log and --log-dir: give one of them' };
+  if (state !== undefined && flags.since !== undefined)
+    return { problem: '--since and --state: a state keeps every request since its first run; give one of them' };
+  const hours = flags.neverBooted === undefined ? 24 : Number(flags.neverBooted);
+  if (!Number.isFinite(hours) || hours < 0) return { problem: `--never-booted ${String(flags.neverBooted)}: hours, 0 or more` };
+  let deployedAt: number | undefined;
+  if (flags.deployedAt !== undefined) {
+    const text = String(flags.deployedAt);
+    deployedAt = /^\d{4}-\d{2}-\d{2}/.test(text) ? Date.parse(text) : NaN;
+    if (Number.isNaN(deployedAt)) return { problem: `--deployed-at ${text}: an ISO 8601 time (2026-11-23T10:00Z)` };
+  }
+  return {
+    ...(logDir !== undefined ? { logDir: logDir as string } : {}),
+    ...(state !== undefined ? { state: state as string } : {}),
+    ...(metrics !== undefined ? { metrics: metrics as string } : {}),
+    outDir: outDir as string,
+    neverBootedMs: hours * 3_600_000,
+    ...(deployedAt !== undefined ? { deployedAt } : {}),
+  };
+}
+
+async function runStatus(dirs: string[], flags: StatusFlags, out: CliOutput): Promise<number> {
   // Startup: status loads the compiler (compileModel), so not with --version/--help.
   const { status, parseSince } = await import('../../status/index.ts');
+  const f = fleetOptions(flags);
+  if ('problem' in f) return out.usageError(f.problem);
+  if (f.logDir !== undefined) return runFleet(dirs, flags, f as typeof f & { logDir: string }, out);
   const o = logOptions(flags, Date.now(), parseSince);
-  if ('problem' in o) return out.usageError(o.problem!);
-  const result = await status({ sites: dirs, ...o });
-  const ok = !hasFailures(result.diagnostics, flags.strict === true);
-  if (flags.json) {
-    out.printJson(
-      jsonOutput({
-        command: 'status',
-        ok,
-        sites: result.sites.map((s) => jsonSite(s)),
-        diagnostics: result.diagnostics,
-        debug: flags.debug === true,
-        extra: { nodes: result.nodes, unknown: result.unknown, requests: result.requests, verify_requests: result.verifyRequests },
-      }),
-    );
-    return exitCode(ok, result.diagnostics);
+  if ('problem' in o) return out.usageError(o.problem!.replace('--log <file>', '--log <file> (or --log-dir <dir>)'));
+  const result = await status({ sites: dirs, ...o, ...(f.state !== undefined ? { state: f.state } : {}) });
+  const many = result.sites.length > 1;
+  let summaries: SiteSummary[] | undefined;
+  if (many || f.metrics !== undefined) {
+    const { siteSummary, deployTime } = await import('../../status/fleet.ts');
+    const now = Date.now();
+    summaries = result.sites.map((s) => {
+      const c = result.counts?.find((x) => x.site === s.site);
+      const nodes = result.nodes.filter((n) => n.site === s.site);
+      return siteSummary({
+        dir: s.dir,
+        site: s.site ?? s.dir,
+        // A log that could not be read leaves every site of the run short of its requests.
+        ok: s.diagnostics.length === 0 && c !== undefined && !result.diagnostics.some((d) => d.code === 'STATUS_LOG_UNREADABLE'),
+        nodes,
+        unknown: result.unknown.filter((u) => u.site === s.site).length,
+        requests: c?.requests ?? 0,
+        verifyRequests: c?.verifyRequests ?? 0,
+        skipped: result.skipped,
+        logFiles: o.logs.length,
+        lastRequest: c?.lastRequest,
+        deployed: s.site !== undefined ? deployTime(s.site, undefined, f.outDir, f.deployedAt) : undefined,
+        now,
+        neverMs: f.neverBootedMs,
+      });
+    });
   }
-  out.report(result.diagnostics, {}, flags);
-  const width = Math.max(8, ...result.nodes.map((n) => n.hostname.length));
-  for (const n of result.nodes) out.print(nodeLine(n, width));
-  for (const u of result.unknown) out.print(unknownLine(u, width));
+  const failed = f.metrics !== undefined ? await writeMetrics(f.metrics, summaries!) : undefined;
+  const diagnostics = failed ? [...result.diagnostics, failed] : result.diagnostics;
+  const ok = !hasFailures(diagnostics, flags.strict === true);
+  if (flags.json) {
+    const doc = jsonOutput({
+      command: 'status',
+      ok,
+      sites: result.sites.map((s) => jsonSite(s)),
+      diagnostics,
+      debug: flags.debug === true,
+      extra: { nodes: result.nodes, unknown: result.unknown, requests: result.requests, verify_requests: result.verifyRequests },
+    });
+    out.printJson((summaries ? { ...doc, summaries } : doc) as JsonOutput);
+    return exitCode(ok, diagnostics);
+  }
+  out.report(diagnostics, {}, flags);
+  for (const n of result.notes ?? []) out.note(`note: ${n}`);
+  if (many && flags.nodes !== true) {
+    const width = Math.max(8, ...summaries!.map((s) => s.site.length));
+    for (const s of summaries!) out.print(summaryLine(s, width));
+  } else {
+    const width = Math.max(8, ...result.nodes.map((n) => n.hostname.length));
+    for (const n of result.nodes) out.print(nodeLine(n, width));
+    for (const u of result.unknown) out.print(unknownLine(u, width));
+  }
   out.note(
     `${result.nodes.length} node(s), ${result.unknown.length} unknown machine(s), ${result.requests} request(s) read, ${result.verifyRequests} of them harvgen verify's (left out)${result.skipped > 0 ? `, ${result.skipped} line(s) not in nginx's combined format` : ''}`,
   );
-  return exitCode(ok, result.diagnostics);
+  return exitCode(ok, diagnostics);
+}
+
+/** `--log-dir`: one site at a time, a summary line each as it is done. */
+async function runFleet(
+  dirs: string[],
+  flags: StatusFlags,
+  f: { logDir: string; state?: string; metrics?: string; outDir: string; neverBootedMs: number; deployedAt?: number },
+  out: CliOutput,
+): Promise<number> {
+  const { parseSince } = await import('../../status/index.ts');
+  const { statusFleet } = await import('../../status/fleet.ts');
+  const since = flags.since === undefined ? undefined : parseSince(String(flags.since), Date.now());
+  if (flags.since !== undefined && since === undefined)
+    return out.usageError(`--since ${String(flags.since)}: an ISO 8601 time (2026-11-23T10:00Z) or a duration (90m, 12h, 7d)`);
+  const window = flags.loopWindow === undefined ? 60 : Number(flags.loopWindow);
+  if (!Number.isFinite(window) || window <= 0) return out.usageError(`--loop-window ${String(flags.loopWindow)}: minutes, more than 0`);
+  const detail = flags.nodes === true || dirs.length === 1;
+  const summaries: SiteSummary[] = [];
+  const diagnostics: Diagnostic[] = [];
+  const sites: ReturnType<typeof jsonSite>[] = [];
+  const nodes: NodeStatus[] = [];
+  const unknown: UnknownMachine[] = [];
+  const width = Math.max(8, ...dirs.map((d) => d.split('/').pop()!.length));
+  for await (const s of statusFleet({
+    sites: dirs,
+    logDir: f.logDir,
+    outDir: f.outDir,
+    ...(f.state !== undefined ? { state: f.state } : {}),
+    ...(since !== undefined ? { since } : {}),
+    loopWindowMs: window * 60_000,
+    neverBootedMs: f.neverBootedMs,
+    ...(f.deployedAt !== undefined ? { deployedAt: f.deployedAt } : {}),
+    detail,
+  })) {
+    diagnostics.push(...s.diagnostics);
+    if (s.fatal) {
+      if (!flags.json) out.report(s.diagnostics, {}, flags);
+      continue;
+    }
+    summaries.push(s.summary);
+    sites.push(jsonSite({ dir: s.summary.dir, site: s.summary.site, summary: { nodes: s.summary.nodes }, diagnostics: s.diagnostics }));
+    if (flags.json) {
+      if (detail) (nodes.push(...(s.nodes ?? [])), unknown.push(...(s.unknown ?? [])));
+      continue;
+    }
+    out.report(s.diagnostics, {}, flags);
+    for (const n of s.notes) out.note(`note: ${n}`);
+    if (detail) {
+      const w = Math.max(8, ...(s.nodes ?? []).map((n) => n.hostname.length));
+      for (const n of s.nodes ?? []) out.print(nodeLine(n, w));
+      for (const u of s.unknown ?? []) out.print(unknownLine(u, w));
+    }
+    if (!detail || dirs.length > 1) out.print(summaryLine(s.summary, width));
+  }
+  if (f.metrics !== undefined) {
+    const failed = await writeMetrics(f.metrics, summaries);
+    if (failed) {
+      diagnostics.push(failed);
+      if (!flags.json) out.report([failed], {}, flags);
+    }
+  }
+  const ok = !hasFailures(diagnostics, flags.strict === true);
+  const requests = summaries.reduce((a, s) => a + s.requests, 0);
+  const verifyRequests = summaries.reduce((a, s) => a + s.verify_requests, 0);
+  if (flags.json) {
+    const doc = jsonOutput({
+      command: 'status',
+      ok,
+      sites,
+      diagnostics,
+      debug: flags.debug === true,
+      extra: { nodes, unknown, requests, verify_requests: verifyRequests },
+    });
+    out.printJson({ ...doc, summaries } as JsonOutput);
+    return exitCode(ok, diagnostics);
+  }
+  const total = summaries.reduce((a, s) => a + s.nodes, 0);
+  const never = summaries.reduce((a, s) => a + s.never_booted.length, 0);
+  out.note(
+    `${summaries.length} site(s), ${total} node(s), ${never} never booted ${f.neverBootedMs / 3_600_000} h after their deploy, ${requests} request(s) counted, ${verifyRequests} of harvgen verify's left out`,
+  );
+  return exitCode(ok, diagnostics);
+}
+
+/** Write the metrics file; a diagnostic when it cannot be. */
+async function writeMetrics(file: string, summaries: readonly SiteSummary[]): Promise<Diagnostic | undefined> {
+  const { metricsText, writeAtomic } = await import('../../status/metrics.ts');
+  try {
+    writeAtomic(file, metricsText(summaries));
+    return undefined;
+  } catch (e) {
+    return {
+      code: 'EMIT_WRITE_FAILED',
+      severity: 'error',
+      message: `the metrics file ${file} cannot be written (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
+      hint: "Give --metrics a file in a directory this user may write (node_exporter's textfile directory).",
+      file,
+    };
+  }
 }
 
 const hhmm = (t: string) => t.slice(0, 19).replace('T', ' ');
+
+/** `s000  100 node(s)  installed 80 never-booted 20  unknown 2  requests 1234 last 2026-11-24 10:00:00  never booted 24 h after the deploy (...): 20: n1 n2 ...` */
+export function summaryLine(s: SiteSummary, width: number): string {
+  const parts = [s.site.padEnd(width), `${String(s.nodes).padStart(4)} node(s)`];
+  if (!s.ok && s.nodes === 0) return `${parts.join('  ')}  (not read: see the errors above)`;
+  const v = Object.entries(s.verdicts)
+    .filter(([, n]) => n > 0)
+    .map(([k, n]) => `${k} ${n}`);
+  parts.push(v.length > 0 ? v.join(' ') : 'no nodes');
+  if (s.unknown > 0) parts.push(`unknown ${s.unknown}`);
+  parts.push(`requests ${s.requests}${s.last_request ? ` last ${hhmm(s.last_request)}` : ''}`);
+  if (s.never_booted.length > 0) {
+    const names = s.never_booted.slice(0, 5).join(' ') + (s.never_booted.length > 5 ? ` +${s.never_booted.length - 5}` : '');
+    parts.push(
+      `never booted ${s.never_booted_hours} h after the deploy of ${hhmm(s.deployed_at!)} (${s.deployed_from}): ${s.never_booted.length}: ${names}`,
+    );
+  } else if (s.deployed_at === undefined && s.verdicts['never-booted'] > 0) parts.push('deploy time unknown');
+  if (!s.ok) parts.push('(incomplete: see the errors above)');
+  return parts.join('  ');
+}
 
 /** `hv-1  installed  boot 2026-11-23 10:10:00 10.0.0.11 52:54:00:..  script 200 kernel 200 ...  STARTED 10:14 SUCCEEDED 10:24` */
 export function nodeLine(n: NodeStatus, width: number): string {

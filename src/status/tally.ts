@@ -1,0 +1,412 @@
+// One site's tally of its requests: each node's fetches, events and problems, and the unknown
+// machines, kept as plain data (`SiteAggregate`) so that `status --state` can save it and merge
+// the requests of the next run into it: an incremental run then says what a run over every line
+// would say. The site's model says which request belongs to which node (scripts by MAC, configs
+// and events by hostname, release files by the address that fetched the node's script); keyed
+// names (nginx.file_key) are matched by their shape, so no key is read.
+import { createHash } from 'node:crypto';
+import { kindOf } from '../render/kinds/index.ts';
+import { CONFIG_FORMATS, type ConfigFormat } from '../derive/configs/index.ts';
+import type { ResolvedNode, SiteModel } from '../model/index.ts';
+import { nodeAllow, poolAllow } from '../render/access.ts';
+import { DIRS, LAYOUT, UNKNOWN_EVENT_HOST } from '../derive/layout.ts';
+import { namesKeyed } from '../derive/file-names.ts';
+import { addressAllowed } from '../util/ipv4.ts';
+import type { LogRequest } from './log.ts';
+import { VerifyFilter, type Subject } from './verify-requests.ts';
+import { problemOf } from './problems.ts';
+import type { FetchKind, FetchSummary, NodeStatus, StatusEvent, UnknownMachine, Verdict } from './types.ts';
+
+const MAC_HEX = '[0-9a-f]{2}(?:-[0-9a-f]{2}){5}';
+/** A keyed name's tag (the committed tree's `x`s too). */
+const TAG = '-(?:[0-9a-f]{32}|x{32})';
+
+/** What a request leaves of itself in the tally. */
+export interface Seen {
+  /** Milliseconds since the epoch. */
+  readonly time: number;
+  readonly ip: string;
+  readonly status: number;
+}
+
+/** Everything one node did, as plain data. */
+export interface NodeAggregate {
+  fetches: Partial<Record<FetchKind, { count: number; last: Seen }>>;
+  events: (StatusEvent & { at: number })[];
+  problems: string[];
+  /** The first request of its own files with verify's User-Agent from its own address (counted, noted once). */
+  verifyAgent?: Seen;
+  lastScript?: Seen & { mac: string };
+  /** Config/seed fetches and STARTED events, times (for loops). */
+  starts: number[];
+}
+
+/** A machine of no node that asked for a script, reported itself or joined (an unknown machine). */
+export interface StrangerAggregate {
+  mac: string;
+  first: number;
+  last: number;
+  requests: number;
+  ips: string[];
+  report?: UnknownMachine['report'];
+  joined?: UnknownMachine['joined'];
+}
+
+/** What one site's requests said so far: what `status --state` saves per site. */
+export interface SiteAggregate {
+  /** By hostname. */
+  nodes: Record<string, NodeAggregate>;
+  /** By MAC. */
+  strangers: Record<string, StrangerAggregate>;
+  /** Release files are shared: a request belongs to the node that last fetched its script from that address (address -> hostname). */
+  byIp: Record<string, string>;
+  /** Requests of this site's tree counted (verify's left out). */
+  requests: number;
+  /** Requests judged harvgen verify's (left out). */
+  verifyRequests: number;
+  /** The newest request of this site counted (ms), if any. */
+  lastRequest?: number;
+}
+
+/** What one request of a site's tree is, by its path under the site's prefix. */
+type Kind =
+  | { kind: 'script'; mac: string; stub: boolean }
+  | { kind: 'served'; format: ConfigFormat; owner: string }
+  | { kind: 'event'; host: string; event: StatusEvent['event'] }
+  | { kind: 'discover' }
+  | { kind: 'file'; what: 'kernel' | 'initrd' | 'rootfs' | 'iso' };
+
+/** How requests of one site are recognised. */
+interface Matcher {
+  readonly prefix: string;
+  /** `nginx.file_key`: a node's files have keyed names, and the plain script name is the stub. */
+  readonly keyed: boolean;
+  readonly script: RegExp;
+  /** Each served config format's names (src/derive/configs/), with the fetch kind it counts as. */
+  readonly configs: readonly { readonly re: RegExp; readonly format: ConfigFormat }[];
+  readonly event: RegExp;
+  /** URL path -> kind of release or OS file. */
+  readonly files: ReadonlyMap<string, 'kernel' | 'initrd' | 'rootfs' | 'iso'>;
+}
+
+function escapeRe(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+function matcher(model: SiteModel): Matcher {
+  const p = escapeRe(model.boot.prefix);
+  const files = new Map<string, 'kernel' | 'initrd' | 'rootfs' | 'iso'>();
+  const path = (url: string) => {
+    try {
+      return new URL(url).pathname;
+    } catch {
+      return url;
+    }
+  };
+  // The boot files each node fetches, as its kind says (src/render/kinds/).
+  for (const n of model.nodes) for (const f of kindOf(n).fetches(model)) files.set(path(f.url), f.what);
+  return {
+    prefix: model.boot.prefix,
+    keyed: namesKeyed(model),
+    // A keyed site's names carry the tag (the hostname before it); the plain script name is the stub.
+    script: new RegExp(`^${p}/${DIRS.scripts}/(${MAC_HEX})(${TAG})?\\.ipxe$`),
+    configs: CONFIG_FORMATS.map((format) => ({
+      format,
+      re: new RegExp(`^${p}/${escapeRe(format.dir)}/${format.pattern(namesKeyed(model)).status}$`),
+    })),
+    event: new RegExp(`^${p}/${LAYOUT.eventsDir}/([a-z0-9-]+|${UNKNOWN_EVENT_HOST})/(STARTED|SUCCEEDED|FAILED)$`),
+    files,
+  };
+}
+
+function classify(m: Matcher, r: LogRequest): Kind | undefined {
+  let x = m.script.exec(r.path);
+  if (x) return { kind: 'script', mac: x[1]!.replaceAll('-', ':'), stub: m.keyed && x[2] === undefined };
+  for (const { re, format } of m.configs) {
+    if (!(x = re.exec(r.path))) continue;
+    return { kind: 'served', format, owner: format.owner === 'host' ? x[1]! : x[1]!.replaceAll('-', ':') };
+  }
+  if ((x = m.event.exec(r.path))) return { kind: 'event', host: x[1]!, event: x[2] as StatusEvent['event'] };
+  if (r.path === `${m.prefix}/${LAYOUT.discover}`) return { kind: 'discover' };
+  const f = m.files.get(r.path);
+  return f ? { kind: 'file', what: f } : undefined;
+}
+
+const iso = (t: number) => new Date(t).toISOString();
+const seen = (r: LogRequest): Seen => ({ time: r.time, ip: r.ip, status: r.status });
+
+/** A node's tally while requests are added. */
+class NodeLog {
+  constructor(
+    readonly model: SiteModel,
+    readonly node: ResolvedNode,
+    readonly allow: readonly string[],
+    readonly agg: NodeAggregate,
+  ) {}
+  fetch(kind: FetchKind, r: LogRequest): void {
+    const f = this.agg.fetches[kind];
+    this.agg.fetches[kind] = { count: (f?.count ?? 0) + 1, last: seen(r) };
+    if (r.status >= 400) this.agg.problems.push(problemOf(this.model, kind, r, this.node));
+  }
+}
+
+/** An empty tally. */
+export function emptyAggregate(): SiteAggregate {
+  return { nodes: {}, strangers: {}, byIp: {}, requests: 0, verifyRequests: 0 };
+}
+
+/**
+ * What status's tally of a site depends on besides the requests: how requests are recognised and
+ * judged (prefix, names, boot files, each node's MACs, addresses, kind and state, the DHCP pool).
+ * A saved tally whose fingerprint differs was made for another inventory and is not merged.
+ */
+export function modelFingerprint(model: SiteModel): string {
+  const m = matcher(model);
+  const facts = {
+    site: model.site,
+    prefix: m.prefix,
+    keyed: m.keyed,
+    script: m.script.source,
+    configs: m.configs.map((c) => c.re.source),
+    event: m.event.source,
+    files: [...m.files].sort(),
+    pool: poolAllow(model),
+    nodes: model.nodes.map((n) => [n.hostname, n.macs, n.ip ?? null, n.boot, n.state, nodeAllow(model, n)]),
+  };
+  return createHash('sha256').update(JSON.stringify(facts)).digest('hex');
+}
+
+/** One site's tally: requests in (in time order), node statuses out; `aggregate` is what to save. */
+export class SiteTally {
+  readonly aggregate: SiteAggregate;
+  private readonly logs: NodeLog[];
+  private readonly byMac = new Map<string, NodeLog>();
+  private readonly byHost = new Map<string, NodeLog>();
+  private readonly pool: ReturnType<typeof poolAllow>;
+  private readonly m: Matcher;
+  private readonly verify: VerifyFilter;
+
+  constructor(
+    private readonly model: SiteModel,
+    saved?: SiteAggregate,
+  ) {
+    this.aggregate = saved ?? emptyAggregate();
+    this.logs = model.nodes.map((n) => {
+      const agg = (this.aggregate.nodes[n.hostname] ??= { fetches: {}, events: [], problems: [], starts: [] });
+      return new NodeLog(model, n, nodeAllow(model, n), agg);
+    });
+    for (const l of this.logs) {
+      for (const mac of l.node.macs) this.byMac.set(mac, l);
+      this.byHost.set(l.node.hostname, l);
+    }
+    this.pool = poolAllow(model);
+    this.m = matcher(model);
+    this.verify = new VerifyFilter(new Map(this.logs.map((l) => [l.node, l.allow])));
+  }
+
+  /** Count the requests (in time order); those of other sites' prefixes are passed over. */
+  addAll(requests: readonly LogRequest[]): void {
+    for (const r of requests) this.add(r);
+  }
+
+  add(r: LogRequest): void {
+    const m = this.m;
+    const k = classify(m, r);
+    if (!k && !(m.prefix === '' || r.path.startsWith(`${m.prefix}/`))) return; // another site's
+    const subject = k ? this.subjectOf(k) : undefined;
+    const judged = this.verify.judge(r, subject);
+    if (judged === 'verify') {
+      this.aggregate.verifyRequests++;
+      return;
+    }
+    this.aggregate.requests++;
+    if (this.aggregate.lastRequest === undefined || r.time > this.aggregate.lastRequest) this.aggregate.lastRequest = r.time;
+    if (judged === 'counted-with-verify-agent' && subject?.of === 'node') {
+      const l = this.logs.find((x) => x.node === subject.node)!;
+      l.agg.verifyAgent ??= seen(r);
+    }
+    if (k) this.addKind(k, r);
+  }
+
+  /** What a classified request is about, for telling verify's requests apart (src/status/verify-requests.ts). */
+  private subjectOf(k: Kind): Subject {
+    switch (k.kind) {
+      case 'script': {
+        const l = this.byMac.get(k.mac);
+        return l ? { of: 'node', node: l.node } : { of: 'unknown-mac', mac: k.mac };
+      }
+      case 'served': {
+        const l = k.format.owner === 'host' ? this.byHost.get(k.owner) : this.byMac.get(k.owner);
+        return l ? { of: 'node', node: l.node } : { of: 'unknown-owner', owner: k.owner };
+      }
+      case 'file':
+        return { of: 'shared-file' };
+      case 'event':
+      case 'discover':
+        return { of: 'report' };
+    }
+  }
+
+  private addKind(k: Kind, r: LogRequest): void {
+    switch (k.kind) {
+      case 'script':
+        return this.script(k, r);
+      case 'served': {
+        const l = k.format.owner === 'host' ? this.byHost.get(k.owner) : this.byMac.get(k.owner);
+        if (!l) return;
+        l.fetch(k.format.fetch, r);
+        if (r.status < 400 && k.format.startsInstall) l.agg.starts.push(r.time);
+        return;
+      }
+      case 'file': {
+        const host = this.aggregate.byIp[r.ip];
+        const l = (host !== undefined ? this.byHost.get(host) : undefined) ?? this.logs.find((x) => x.node.ip === r.ip);
+        if (l) l.fetch(k.what, r);
+        return;
+      }
+      case 'event':
+        return this.event(k, r);
+      case 'discover':
+        return this.discover(r);
+    }
+  }
+
+  /** A boot script: a node's (or its keyed stub), or a stranger's 404. */
+  private script(k: Extract<Kind, { kind: 'script' }>, r: LogRequest): void {
+    const l = this.byMac.get(k.mac);
+    if (!l) {
+      if (r.status === 404) this.stranger(k.mac, r);
+      return;
+    }
+    if (k.stub) {
+      // The stub boots nothing: this NIC's DHCP answer was not its per-MAC one.
+      l.agg.problems.push(
+        `${iso(r.time)} from ${r.ip}: ${k.mac} fetched the stub at its plain script name, not its keyed script: another DHCP server answered it, or the DHCP config predates nginx.file_key`,
+      );
+      return;
+    }
+    l.fetch('script', r);
+    if (r.status < 400) {
+      l.agg.lastScript = { ...seen(r), mac: k.mac };
+      this.aggregate.byIp[r.ip] = l.node.hostname;
+    }
+  }
+
+  /** An install event: a node's (kept, and judged by its address) or an unknown machine's join. */
+  private event(k: Extract<Kind, { kind: 'event' }>, r: LogRequest): void {
+    if (r.status >= 400) return;
+    const mac = r.query.mac?.toLowerCase();
+    if (k.host === UNKNOWN_EVENT_HOST) {
+      if (mac && /^([0-9a-f]{2}:){5}[0-9a-f]{2}$/.test(mac) && addressAllowed(r.ip, this.pool)) {
+        this.stranger(mac, r).joined = { host: r.query.host ?? '', event: k.event, time: iso(r.time) };
+      }
+      return;
+    }
+    const l = this.byHost.get(k.host);
+    if (!l) return;
+    const accepted = addressAllowed(r.ip, l.allow);
+    l.agg.events.push({ event: k.event, time: iso(r.time), ip: r.ip, ...(mac ? { mac } : {}), accepted, at: r.time });
+    if (!accepted)
+      l.agg.problems.push(
+        `${k.event} event ${iso(r.time)} from ${r.ip}, which is not the node's address: ignored (a forged or misrouted report?)`,
+      );
+    else if (k.event === 'STARTED') l.agg.starts.push(r.time);
+  }
+
+  /** What an unknown machine reported of itself (`harvgen-discover`). */
+  private discover(r: LogRequest): void {
+    const hex = r.query.mac?.toLowerCase() ?? '';
+    if (!/^[0-9a-f]{2}(-[0-9a-f]{2}){5}$/.test(hex) || this.byMac.has(hex.replaceAll('-', ':'))) return;
+    const q = r.query;
+    this.stranger(hex.replaceAll('-', ':'), r).report = {
+      ...(q.uuid ? { uuid: q.uuid } : {}),
+      ...(q.serial ? { serial: q.serial } : {}),
+      ...(q.manufacturer ? { manufacturer: q.manufacturer } : {}),
+      ...(q.product ? { product: q.product } : {}),
+      ...(q.platform ? { platform: q.platform } : {}),
+    };
+  }
+
+  /** The stranger of `mac`, with this request counted. */
+  private stranger(mac: string, r: LogRequest): StrangerAggregate {
+    const strangers = this.aggregate.strangers;
+    const s: StrangerAggregate = Object.hasOwn(strangers, mac)
+      ? strangers[mac]!
+      : { mac, first: r.time, last: r.time, requests: 0, ips: [] };
+    s.last = r.time;
+    s.requests++;
+    if (!s.ips.includes(r.ip)) s.ips.push(r.ip);
+    strangers[mac] = s;
+    return s;
+  }
+
+  /** The unknown machines, first seen first. */
+  unknownMachines(): UnknownMachine[] {
+    return Object.values(this.aggregate.strangers)
+      .sort((a, b) => a.first - b.first || (a.mac < b.mac ? -1 : 1))
+      .map((s) => ({
+        site: this.model.site,
+        mac: s.mac,
+        first: iso(s.first),
+        last: iso(s.last),
+        requests: s.requests,
+        ips: [...s.ips].sort(),
+        ...(s.report ? { report: s.report } : {}),
+        ...(s.joined ? { joined: s.joined } : {}),
+      }));
+  }
+
+  /** Every node's status, in inventory order. */
+  nodes(loopWindow: number): NodeStatus[] {
+    return this.logs.map((l) => summarize(this.model.site, l.node, l.agg, loopWindow));
+  }
+}
+
+function summarize(site: string, node: ResolvedNode, l: NodeAggregate, loopWindow: number): NodeStatus {
+  const accepted = l.events.filter((e) => e.accepted);
+  const successes = accepted.filter((e) => e.event === 'SUCCEEDED').map((e) => e.at);
+  // A loop is judged from the last install: one that looped once and was mended is not one now.
+  const lastSuccess = successes[successes.length - 1];
+  const loopAt =
+    lastSuccess !== undefined && l.starts.some((t) => t > lastSuccess && t - lastSuccess <= loopWindow) ? lastSuccess : undefined;
+  const problems = [...l.problems];
+  if (l.verifyAgent)
+    problems.push(
+      `${iso(l.verifyAgent.time)} from ${l.verifyAgent.ip}: its files were fetched with harvgen verify's User-Agent from the node's own address, so they count as the node's (verify run from the node's address, or the node claims to be verify)`,
+    );
+  let verdict: Verdict;
+  const fetched = (k: FetchKind) => (l.fetches[k]?.last.status ?? 999) < 400;
+  if (loopAt !== undefined) {
+    verdict = 'loop';
+    problems.push(
+      `installed at ${iso(loopAt)}, then started installing again within ${Math.round(loopWindow / 60000)} min: it network-boots first and its script installs every time (set state: install-once or local, or put the disk first in the boot order)`,
+    );
+  } else if (accepted.length > 0) {
+    const last = accepted[accepted.length - 1]!.event;
+    verdict = last === 'STARTED' ? 'installing' : last === 'SUCCEEDED' ? 'installed' : 'failed';
+  } else if (fetched('config') && l.fetches.config!.last.time >= (l.lastScript?.time ?? 0)) verdict = 'installing';
+  else if (!l.lastScript) verdict = 'never-booted';
+  else if (node.boot !== 'harvester' && fetched('kernel') && (node.boot !== 'os' || fetched('initrd'))) verdict = 'booted';
+  else if (node.boot === 'iscsi') verdict = 'booted';
+  else if (node.state !== 'install' && (l.fetches.kernel?.last.time ?? -1) < l.lastScript.time) verdict = 'local';
+  else verdict = 'booting';
+  const fetches: Partial<Record<FetchKind, FetchSummary>> = {};
+  for (const k of ['script', 'kernel', 'initrd', 'rootfs', 'iso', 'config', 'seed'] as const) {
+    const f = l.fetches[k];
+    if (f) fetches[k] = { count: f.count, last: iso(f.last.time), status: f.last.status, ip: f.last.ip };
+  }
+  return {
+    site,
+    hostname: node.hostname,
+    boot: node.boot,
+    state: node.state,
+    verdict,
+    ...(l.lastScript
+      ? { last_boot: { time: iso(l.lastScript.time), ip: l.lastScript.ip, mac: l.lastScript.mac, status: l.lastScript.status } }
+      : {}),
+    fetches,
+    events: l.events.map(({ at: _at, ...e }) => e),
+    installs: successes.length,
+    problems,
+  };
+}
