@@ -746,7 +746,10 @@ const schema = {
     publish: obj(
       'Publish the site through an OCI registry (`harvgen publish`) and materialize it on the boot server (`harvgen pull`, run by the generated `publish/` units). Needs `signing:`: the boot server serves nothing whose signature does not verify. docs/fleet.md.',
       {
-        registry: value('registry', 'The registry and namespace the site is published under; the site\'s repository is `<registry>/<site>`.'),
+        registry: value(
+          'registry',
+          "The registry and namespace the site is published under; the site's repository is `<registry>/<site>`.",
+        ),
         key: {
           type: ['string', 'object'],
           minLength: 1,
@@ -758,9 +761,13 @@ const schema = {
           type: 'integer',
           minimum: 2,
           maximum: 100,
-          description: 'How many published trees the boot server keeps for `harvgen pull --rollback` (default 5; the served one and the one before it are always kept).',
+          description:
+            'How many published trees the boot server keeps for `harvgen pull --rollback` (default 5; the served one and the one before it are always kept).',
         },
-        state_dir: value('path', 'Where `harvgen pull` keeps its versions and state on the boot server (default `/var/lib/harvgen/<site>`).'),
+        state_dir: value(
+          'path',
+          'Where `harvgen pull` keeps its versions and state on the boot server (default `/var/lib/harvgen/<site>`).',
+        ),
         key_file: value('path', 'Where the boot server holds the publishing key (default `/etc/harvgen/<site>/publish.key`, mode 0600).'),
       },
       { required: ['registry', 'key'] },

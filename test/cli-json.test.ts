@@ -184,6 +184,10 @@ test('the schema lists every command that prints JSON', () => {
     'verify',
     'status',
     'discover',
+    'publish',
+    'export',
+    'import',
+    'pull',
     null,
   ]);
 });

@@ -85,6 +85,7 @@ test('a tampered blob, a wrong public key, a tag moved to another site or to an 
   });
   r = await pull({ config: other, source: (c) => s.reg.sink(c.repository), verify: false });
   assert.is(r.action, 'refused');
+  assert.is(r.diagnostics[0]!.code, 'PULL_REFUSED');
   assert.match(r.diagnostics[0]!.message, /signature .* does not verify/);
   assert.is(s.served(), join(s.base, 'state/versions', first.slice(7)));
   await s.repo.pullConfig(s.base);
@@ -148,6 +149,7 @@ test('a boot server path that is a directory (an rsynced tree) is never replaced
   writeFileSync(join(s.base, 'srv/location_y/boot.ipxe'), 'old');
   const r = await s.pullNow();
   assert.is(r.action, 'failed');
+  assert.is(r.diagnostics[0]!.code, 'PULL_FAILED');
   assert.match(r.diagnostics[0]!.message, /move it aside/);
   assert.is(readFileSync(join(s.base, 'srv/location_y/boot.ipxe'), 'utf8'), 'old');
 });

@@ -86,17 +86,37 @@ export const CODES = {
     'ssh-keygen (Debian package openssh-client) is missing or could not sign or check a signature: the job could not be done (exit 2).',
   ),
   // fleet publishing (publish:, harvgen publish, harvgen pull; docs/fleet.md)
-  PUBLISH_UNSIGNED: c('error', 'invalid', '`publish:` without `signing:`: the boot server serves no published tree whose signature it cannot check.'),
+  PUBLISH_UNSIGNED: c(
+    'error',
+    'invalid',
+    '`publish:` without `signing:`: the boot server serves no published tree whose signature it cannot check.',
+  ),
   PUBLISH_KEY_INVALID: c('error', 'invalid', '`publish.key` is not 64 hexadecimal digits (a 256-bit key, `openssl rand -hex 32`).'),
-  PUBLISH_SITE_NAME: c('error', 'invalid', 'With `publish:`, the site name is not a registry repository name (lower-case letters and digits joined by `.`, `_`, `__` or hyphens).'),
-  PUBLISH_FAILED: c('error', 'failed', '`harvgen publish`, `export` or `import` could not reach the registry, authenticate, or write: the job could not be done (exit 2).'),
-  PUBLISH_RELEASE_MISSING: c('error', 'invalid', '`harvgen publish --releases <dir>`: a release file the site boots is missing there, or differs from what `fetch.sh` checks.'),
+  PUBLISH_SITE_NAME: c(
+    'error',
+    'invalid',
+    'With `publish:`, the site name is not a registry repository name (lower-case letters and digits joined by `.`, `_`, `__` or hyphens).',
+  ),
+  PUBLISH_FAILED: c(
+    'error',
+    'failed',
+    '`harvgen publish`, `export` or `import` could not reach the registry, authenticate, or write: the job could not be done (exit 2).',
+  ),
+  PUBLISH_RELEASE_MISSING: c(
+    'error',
+    'invalid',
+    '`harvgen publish --releases <dir>`: a release file the site boots is missing there, or differs from what `fetch.sh` checks.',
+  ),
   PULL_REFUSED: c(
     'error',
     'invalid',
     '`harvgen pull` refused an artifact: a digest, the signature, the site, the sealing key or the serial did not check; the tree served before stays served.',
   ),
-  PULL_FAILED: c('error', 'failed', '`harvgen pull` could not fetch, unpack, test or switch (registry, disk, nginx): the tree served before stays served (exit 2).'),
+  PULL_FAILED: c(
+    'error',
+    'failed',
+    '`harvgen pull` could not fetch, unpack, test or switch (registry, disk, nginx): the tree served before stays served (exit 2).',
+  ),
   // network section
   NET_CIDR_INVALID: c('error', 'invalid', '`network.cidr` (or a block of `nginx.real_ip.from`) is not a valid IPv4 network.'),
   DHCP_BOOT_FILE_TOO_LONG: c('error', 'invalid', 'With `dhcp.server: kea`, a boot file URL is longer than the 127 bytes Kea accepts.'),

@@ -11,7 +11,16 @@ import { releaseFor, releaseTable } from './release.ts';
 import { resolveHarvesterNode, resolveNode, settingsSorter, type IgnoredSetting, type SiteContext } from './kinds/index.ts';
 import { ignoredProblems } from './ignored.ts';
 import { siteLevel, type ModelCache, type SiteLevel, type SiteLevelResolve } from './cache.ts';
-import type { HarvesterNode, ModelProblem, ResolvedCluster, ResolvedNode, ResolvedOs, SiteModel, SiteOutputs, SitePublish } from './types.ts';
+import type {
+  HarvesterNode,
+  ModelProblem,
+  ResolvedCluster,
+  ResolvedNode,
+  ResolvedOs,
+  SiteModel,
+  SiteOutputs,
+  SitePublish,
+} from './types.ts';
 import type { Layers } from '../types/layers.ts';
 
 export type * from './types.ts';

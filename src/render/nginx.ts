@@ -66,6 +66,8 @@ export function renderNginx(model: SiteModel, opts: NginxOptions): string {
     unknownJoinConfig: LAYOUT.unknownJoinConfig,
     binaries: servedBinaries(model, opts.binaries),
     // publish: the materializer's state.json (no secret: digests, commit, verdict) for verify --fleet.
-    state: model.publish ? { location: `${model.boot.prefix}/${LAYOUT.servedState}`, file: `${model.publish.stateDir}/state.json` } : undefined,
+    state: model.publish
+      ? { location: `${model.boot.prefix}/${LAYOUT.servedState}`, file: `${model.publish.stateDir}/state.json` }
+      : undefined,
   });
 }

@@ -33,10 +33,13 @@ let w: World;
 
 /** Run harvgen inside the namespace; stdout, stderr, exit code. */
 async function harvgen(args: string[], opts: { env?: Record<string, string>; cwd?: string } = {}) {
-  const r = await run(w.ns.exec(['env', ...Object.entries({ ...w.env, ...(opts.env ?? {}) }).map(([k, v]) => `${k}=${v}`), process.execPath, bin, ...args]), {
-    cwd: opts.cwd ?? w.repo.root,
-    timeoutMs: 240_000,
-  });
+  const r = await run(
+    w.ns.exec(['env', ...Object.entries({ ...w.env, ...(opts.env ?? {}) }).map(([k, v]) => `${k}=${v}`), process.execPath, bin, ...args]),
+    {
+      cwd: opts.cwd ?? w.repo.root,
+      timeoutMs: 240_000,
+    },
+  );
   if (r.code !== 0) console.log(`harvgen ${args.join(' ')}: exit ${r.code}\n${r.stdout.slice(0, 3000)}\n${r.stderr.slice(0, 3000)}`);
   return r;
 }
@@ -59,7 +62,12 @@ const versionOf = (digest: string) => join(w.base, 'state/versions', digest.slic
 function fakeReleases(dir: string): string {
   const v = join(dir, 'v1.6.0');
   mkdirSync(v, { recursive: true });
-  const names = ['harvester-v1.6.0-vmlinuz-amd64', 'harvester-v1.6.0-initrd-amd64', 'harvester-v1.6.0-rootfs-amd64.squashfs', 'harvester-v1.6.0-amd64.iso'];
+  const names = [
+    'harvester-v1.6.0-vmlinuz-amd64',
+    'harvester-v1.6.0-initrd-amd64',
+    'harvester-v1.6.0-rootfs-amd64.squashfs',
+    'harvester-v1.6.0-amd64.iso',
+  ];
   const lines: string[] = [];
   for (const n of names) {
     const bytes = Buffer.from(`fake ${n}\n`.repeat(100));
@@ -119,14 +127,33 @@ test('publish pushes the site and its release files; skopeo reads what it pushed
   assert.is(record.digest, first);
   // skopeo, an independent client: the index by tag is our bytes, and copies with --all keep the digest.
   const raw = await run(
-    w.ns.exec(['skopeo', 'inspect', '--raw', '--cert-dir', w.reg.certDir, '--authfile', w.reg.authFile, `docker://${w.reg.host}/harvgen/location_y:location_y`]),
+    w.ns.exec([
+      'skopeo',
+      'inspect',
+      '--raw',
+      '--cert-dir',
+      w.reg.certDir,
+      '--authfile',
+      w.reg.authFile,
+      `docker://${w.reg.host}/harvgen/location_y:location_y`,
+    ]),
     { timeoutMs: 60_000 },
   );
   assert.is(raw.code, 0, raw.stderr);
   assert.is(`sha256:${createHash('sha256').update(raw.stdout).digest('hex')}`, first);
   const copy = tempDir('skopeo-copy');
   const c = await run(
-    w.ns.exec(['skopeo', 'copy', '--all', '--src-cert-dir', w.reg.certDir, '--src-authfile', w.reg.authFile, `docker://${w.reg.host}/harvgen/location_y:location_y`, `oci:${copy}:location_y`]),
+    w.ns.exec([
+      'skopeo',
+      'copy',
+      '--all',
+      '--src-cert-dir',
+      w.reg.certDir,
+      '--src-authfile',
+      w.reg.authFile,
+      `docker://${w.reg.host}/harvgen/location_y:location_y`,
+      `oci:${copy}:location_y`,
+    ]),
     { timeoutMs: 120_000 },
   );
   assert.is(c.code, 0, c.stderr);
@@ -134,7 +161,16 @@ test('publish pushes the site and its release files; skopeo reads what it pushed
   assert.is(index.manifests[0].digest, first);
   // The release files went to <ns>/releases once, tagged with their version.
   const rel = await run(
-    w.ns.exec(['skopeo', 'inspect', '--raw', '--cert-dir', w.reg.certDir, '--authfile', w.reg.authFile, `docker://${w.reg.host}/harvgen/releases:v1.6.0-x86_64`]),
+    w.ns.exec([
+      'skopeo',
+      'inspect',
+      '--raw',
+      '--cert-dir',
+      w.reg.certDir,
+      '--authfile',
+      w.reg.authFile,
+      `docker://${w.reg.host}/harvgen/releases:v1.6.0-x86_64`,
+    ]),
     { timeoutMs: 60_000 },
   );
   assert.is(rel.code, 0, rel.stderr);
@@ -231,7 +267,18 @@ for (const point of ['before-commit-rename', 'before-switch-rename', 'after-swit
     const before = served();
     const child = startDaemon(
       'pull',
-      w.ns.exec(['env', `REGISTRY_AUTH_FILE=${w.reg.authFile}`, `HARVGEN_TEST_PAUSE_AT=${point}`, process.execPath, bin, 'pull', '--config', w.config, '--cert-dir', w.reg.certDir]),
+      w.ns.exec([
+        'env',
+        `REGISTRY_AUTH_FILE=${w.reg.authFile}`,
+        `HARVGEN_TEST_PAUSE_AT=${point}`,
+        process.execPath,
+        bin,
+        'pull',
+        '--config',
+        w.config,
+        '--cert-dir',
+        w.reg.certDir,
+      ]),
     );
     const paused = await waitFor(() => child.output().includes(`paused at ${point}`) || child.exited(), 60_000, 100);
     assert.ok(paused && !child.exited(), `did not reach ${point}: ${child.output()}`);
@@ -284,11 +331,28 @@ test('air gap: export (the digests publish gives) to an archive skopeo reads, im
   const s = await run(w.ns.exec(['skopeo', 'inspect', '--raw', `oci-archive:${archive}:location_y`]), { timeoutMs: 60_000 });
   assert.is(s.code, 0, s.stderr);
   assert.is(`sha256:${createHash('sha256').update(s.stdout).digest('hex')}`, wanted);
-  const i = await harvgen(['import', `oci-archive:${archive}`, '--registry', `${w.reg.host}/airgap`, '--cert-dir', w.reg.certDir, '--json']);
+  const i = await harvgen([
+    'import',
+    `oci-archive:${archive}`,
+    '--registry',
+    `${w.reg.host}/airgap`,
+    '--cert-dir',
+    w.reg.certDir,
+    '--json',
+  ]);
   assert.is(i.code, 0, `${i.stdout}\n${i.stderr}`);
   assert.is(json(i.stdout).imported[0].digest, wanted);
   const tag = await run(
-    w.ns.exec(['skopeo', 'inspect', '--raw', '--cert-dir', w.reg.certDir, '--authfile', w.reg.authFile, `docker://${w.reg.host}/airgap/location_y:location_y`]),
+    w.ns.exec([
+      'skopeo',
+      'inspect',
+      '--raw',
+      '--cert-dir',
+      w.reg.certDir,
+      '--authfile',
+      w.reg.authFile,
+      `docker://${w.reg.host}/airgap/location_y:location_y`,
+    ]),
     { timeoutMs: 60_000 },
   );
   assert.is(`sha256:${createHash('sha256').update(tag.stdout).digest('hex')}`, wanted);
@@ -321,7 +385,16 @@ test('git stays the source of truth: a revert publishes the very trees of before
   const nodes = (x: any) => x.manifests.filter((m: any) => m.annotations['io.harvgen.part'] === 'node').map((m: any) => m.digest);
   assert.equal(nodes(a), nodes(b), 'every node part is the one of before');
   const tagNow = await run(
-    w.ns.exec(['skopeo', 'inspect', '--raw', '--cert-dir', w.reg.certDir, '--authfile', w.reg.authFile, `docker://${w.reg.host}/harvgen/location_y:location_y`]),
+    w.ns.exec([
+      'skopeo',
+      'inspect',
+      '--raw',
+      '--cert-dir',
+      w.reg.certDir,
+      '--authfile',
+      w.reg.authFile,
+      `docker://${w.reg.host}/harvgen/location_y:location_y`,
+    ]),
     { timeoutMs: 60_000 },
   );
   assert.is(`sha256:${createHash('sha256').update(tagNow.stdout).digest('hex')}`, digest, 'the tag names the reverted publish');

@@ -21,4 +21,17 @@ export interface CommandModule {
   register(cli: CAC, out: CliOutput): void;
 }
 
-export const COMMANDS: readonly CommandModule[] = [check, build, watch, verify, publish, pull, status, discover, explain, init, hashPassword, help];
+export const COMMANDS: readonly CommandModule[] = [
+  check,
+  build,
+  watch,
+  verify,
+  publish,
+  pull,
+  status,
+  discover,
+  explain,
+  init,
+  hashPassword,
+  help,
+];

@@ -171,7 +171,9 @@ export async function startRegistry(options: { username?: string; password?: str
 }
 
 async function pingIn(ns: Netns, host: string, caFile: string): Promise<number | string> {
-  const r = await run(ns.exec(['curl', '-s', '-o', '/dev/null', '-w', '%{http_code}', '--cacert', caFile, `https://${host}/v2/`]), { timeoutMs: 5000 });
+  const r = await run(ns.exec(['curl', '-s', '-o', '/dev/null', '-w', '%{http_code}', '--cacert', caFile, `https://${host}/v2/`]), {
+    timeoutMs: 5000,
+  });
   return Number(r.stdout) || r.stdout;
 }
 
