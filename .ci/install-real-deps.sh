@@ -3,6 +3,9 @@
 # (bookworm), then fetch the small test kernel. Run as root. Used by .ci/run; fine on a dev box.
 #
 #   nginx            nginx -t and a real nginx serving the tree
+#   docker-registry skopeo apache2-utils
+#                    the CNCF Distribution registry, skopeo as an independent OCI client and htpasswd
+#                    (bcrypt accounts): test/real/oci-registry.test.ts and test/real/fleet.test.ts
 #   dnsmasq-base     dnsmasq --test and a real DHCP/TFTP server (no service, unlike `dnsmasq`)
 #   libvirt-clients  virt-xml-validate and virsh (test:///default driver, no daemon)
 #   libxml2-utils    xmllint, which virt-xml-validate runs (libvirt-clients does not depend on it)
