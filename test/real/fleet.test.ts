@@ -412,4 +412,20 @@ test('a release file missing from the mirror is PUBLISH_RELEASE_MISSING, and not
   assert.ok(json(r.stdout).diagnostics.some((d: any) => d.code === 'PUBLISH_RELEASE_MISSING'));
 });
 
+test('the rendered pull service and timer pass systemd-analyze verify without a word', async () => {
+  if (!ready || !requireProgram('systemd-analyze')) return;
+  const { compileSite } = await import('../../src/pipeline.ts');
+  const compiled = await compileSite(w.repo.site, { cwd: w.repo.root });
+  const units = (compiled.artifacts ?? []).filter((a) => /^publish\/.*\.(service|timer)$/.test(a.path));
+  assert.is(units.length, 2);
+  const dir = tempDir('pull-units');
+  for (const u of units) writeFileSync(join(dir, u.path.slice('publish/'.length)), String(u.contents));
+  const r = await run(['systemd-analyze', 'verify', '--man=no', ...units.map((u) => `./${u.path.slice('publish/'.length)}`)], {
+    cwd: dir,
+    timeoutMs: 60_000,
+  });
+  assert.is(r.code, 0, r.stderr);
+  assert.is(`${r.stdout}${r.stderr}`.trim(), '', 'no warning');
+});
+
 test.run();
