@@ -150,7 +150,7 @@ test('a boot server path that is a directory (an rsynced tree) is never replaced
   const r = await s.pullNow();
   assert.is(r.action, 'failed');
   assert.is(r.diagnostics[0]!.code, 'PULL_FAILED');
-  assert.match(r.diagnostics[0]!.message, /move it aside/);
+  assert.match(r.diagnostics[0]!.message, /keep it aside .*before-pull/);
   assert.is(readFileSync(join(s.base, 'srv/location_y/boot.ipxe'), 'utf8'), 'old');
 });
 

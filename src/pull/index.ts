@@ -19,7 +19,7 @@ export { readPullConfig, type PullConfig } from './config.ts';
 export function listVersions(configFile: string): { versions: ReturnType<VersionStore['versions']> } | { problem: string } {
   try {
     const c = readPullConfig(configFile);
-    return { versions: new VersionStore(c.stateDir, c.root, c.site).versions() };
+    return { versions: new VersionStore({ stateDir: c.stateDir, root: c.root, site: c.site }).versions() };
   } catch (e) {
     return { problem: (e as Error).message };
   }
@@ -82,9 +82,13 @@ export async function pull(options: PullOptions): Promise<PullResult> {
       };
     throw e;
   }
-  const store = new VersionStore(config.stateDir, config.root, config.site);
   const step = options.onStep ?? (() => {});
+  let store: VersionStore | undefined;
+  let lock: { release(): void } | undefined;
   try {
+    store = new VersionStore({ stateDir: config.stateDir, root: config.root, site: config.site });
+    // One pull at a time per state directory (the timer's and one run by hand).
+    lock = store.lock();
     store.recover();
     const hooks = {
       check: (dir: string) => nginxCheck(dir, config.site, { command: config.nginxTest }),
@@ -92,11 +96,13 @@ export async function pull(options: PullOptions): Promise<PullResult> {
     };
     if (options.rollback) {
       step('rolling back');
-      await store.rollback(options.rollbackTo, hooks);
+      const r = await store.rollback(options.rollbackTo, hooks);
+      // Stay there while the tag still names what was left.
+      if (r.from !== undefined && r.from !== r.to) store.hold(r.from);
       return await finish(config, store, options, 'rolled-back', {});
     }
     // A run killed between its switch and nginx's reload: reload now.
-    if (await store.reloadIfNeeded(hooks)) step('reloaded nginx after an interrupted switch');
+    if (await store.resumeReload(hooks)) step('reloaded nginx after an interrupted switch');
     const source = options.source(config);
     const state = store.state();
     const digest = options.digest ?? (await source.resolveTag(config.tag));
@@ -111,7 +117,7 @@ export async function pull(options: PullOptions): Promise<PullResult> {
       step(`held at ${state.digest} by a rollback: the tag still names ${digest}, which was rolled back from`);
       return { ok: true, site: config.site, ...(state.digest ? { digest: state.digest } : {}), action: 'up-to-date', diagnostics: [] };
     }
-    if (state?.digest === digest && store.served() === hex0(digest))
+    if (state?.digest === digest && store.servedHex() === hex0(digest))
       return {
         ok: true,
         site: config.site,
@@ -124,9 +130,10 @@ export async function pull(options: PullOptions): Promise<PullResult> {
     if (!/^[0-9a-f]{64}$/.test(hex)) throw new PullRefused(`${digest} is not a sha256 digest`);
     step(`checking ${digest}`);
     const head = await readHead(source, digest, config.site, config.publicKey);
-    if (!options.allowOlder && state?.serial !== undefined && head.provenance.serial < state.serial)
+    const newest = state?.max_serial ?? state?.serial;
+    if (!options.allowOlder && newest !== undefined && head.provenance.serial < newest)
       throw new PullRefused(
-        `${digest} was built from an older commit (serial ${head.provenance.serial}) than the tree served (${state.serial}): a replayed tag; to go back on purpose use \`harvgen pull --rollback\` or --allow-older`,
+        `${digest} was built from an older commit (serial ${head.provenance.serial}) than one this server has served (${newest}): a replayed tag; to go back on purpose use \`harvgen pull --rollback\` or --allow-older`,
       );
     let files = 0;
     if (!store.has(hex)) {
@@ -149,7 +156,7 @@ export async function pull(options: PullOptions): Promise<PullResult> {
       return {
         ok: false,
         site: config.site,
-        ...(store.state()?.digest ? { digest: store.state()!.digest! } : {}),
+        ...(servedDigest(store) ? { digest: servedDigest(store)! } : {}),
         action: 'refused',
         diagnostics: [
           diag(
@@ -162,16 +169,27 @@ export async function pull(options: PullOptions): Promise<PullResult> {
     return {
       ok: false,
       site: config.site,
-      ...(store.state()?.digest ? { digest: store.state()!.digest! } : {}),
+      ...(servedDigest(store) ? { digest: servedDigest(store)! } : {}),
       action: 'failed',
       diagnostics: [
         diag('PULL_FAILED', (e as Error).message, 'The tree served before stays served; fix the cause and run `harvgen pull` again.'),
       ],
     };
+  } finally {
+    lock?.release();
   }
 }
 
 const hex0 = (digest: string) => digest.replace(/^sha256:/, '');
+
+/** What the store says is served, or undefined (also when state.json cannot be read). */
+function servedDigest(store: VersionStore | undefined): string | undefined {
+  try {
+    return store?.state()?.digest;
+  } catch {
+    return undefined;
+  }
+}
 
 function meta(p: import('../publish/provenance.ts').Provenance, digest: string) {
   return { digest, serial: p.serial, ...(p.git ? { commit: p.git.commit } : {}), bootServer: p.serve.boot_server };

@@ -1,0 +1,168 @@
+// A real nginx around the version store's switch (src/pull/nginx.ts, src/pull/store.ts):
+// `nginx -t` against a good and a broken tree (nginx's own message comes back, the tree is not
+// rewritten), and a running nginx that serves the store's link: a new version with a new
+// location is tested beside the running server (its listen address in use), switched to and
+// reloaded; a broken one is refused and the old one stays served.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { chmodSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { requireProgram } from './helpers/programs.ts';
+import { startDaemon, waitFor, type Daemon } from './helpers/proc.ts';
+import { httpGet, freePort } from './helpers/http.ts';
+import { tempDir } from '../helpers/tmp.ts';
+import { hashTree } from '../helpers/pull-store.ts';
+import { NginxError, nginxCheck, nginxReload } from '../../src/pull/nginx.ts';
+import { VersionStore } from '../../src/pull/store.ts';
+
+const FIXTURES = path.resolve(import.meta.dirname, '../fixtures/pull-store');
+
+async function rejectsNginx(p: Promise<unknown>, re: RegExp): Promise<NginxError> {
+  try {
+    await p;
+  } catch (e) {
+    assert.instance(e, NginxError, String(e));
+    assert.match((e as Error).message, re);
+    return e as NginxError;
+  }
+  throw new Error(`expected an NginxError matching ${re}`);
+}
+
+test('nginxCheck accepts a good tree (server block and shared-server locations), rewriting nothing', async () => {
+  if (!requireProgram('nginx')) return;
+  const dir = path.join(FIXTURES, 'nginx-good');
+  const before = hashTree(dir);
+  const tmp = tempDir('pull-nginx-good');
+  await nginxCheck(dir, 'pull_site', { tmpDir: tmp });
+  await nginxCheck(dir, 'pull_site', { tmpDir: tmp, include: 'locations' });
+  assert.equal(hashTree(dir), before, 'the tree is not rewritten');
+  assert.equal(readdirSync(tmp), [], 'the temp config is removed');
+});
+
+test("nginxCheck rejects a broken tree with nginx's own message (file and line)", async () => {
+  if (!requireProgram('nginx')) return;
+  const dir = path.join(FIXTURES, 'nginx-broken');
+  const tmp = tempDir('pull-nginx-broken');
+  const e = await rejectsNginx(
+    nginxCheck(dir, 'pull_site', { tmpDir: tmp }),
+    /^site pull_site: nginx rejects the new tree's config .*; not switching\. nginx -t -c .*: exit 1:\n.*unknown directive "harvgen_no_such_directive" in .*nginx-broken\/nginx\/harvgen\.conf:7/s,
+  );
+  assert.match(e.output, /test failed/);
+  assert.equal(readdirSync(tmp), []);
+});
+
+function writeVersionTree(dir: string, o: { seed: string; port: number; root: string; extra?: string; broken?: boolean }): void {
+  mkdirSync(path.join(dir, 'nginx'), { recursive: true });
+  writeFileSync(path.join(dir, 'boot.ipxe'), `#!ipxe\necho version ${o.seed}\n`);
+  writeFileSync(
+    path.join(dir, 'nginx/harvgen.conf'),
+    [
+      'server {',
+      `    listen 127.0.0.1:${o.port};`,
+      `    root ${o.root};`,
+      '    access_log off;',
+      '    location = /boot.ipxe { types { } default_type text/plain; }',
+      o.extra ?? '',
+      o.broken ? '    location = /x { no_such_directive; }' : '',
+      '}',
+      '',
+    ].join('\n'),
+  );
+}
+
+test('a running nginx serves the link: a new version is tested beside it, switched to and reloaded; a broken one is refused', async () => {
+  if (!requireProgram('nginx')) return;
+  const base = tempDir('pull-nginx-live');
+  chmodSync(base, 0o755); // nginx's workers (nobody when run as root) read the tree
+  const stateDir = path.join(base, 'state');
+  const root = path.join(base, 'srv', 'pull_site');
+  const prefix = path.join(base, 'nginx');
+  mkdirSync(prefix);
+  const port = await freePort();
+  const conf = path.join(prefix, 'nginx.conf');
+  writeFileSync(
+    conf,
+    [
+      `pid ${prefix}/nginx.pid;`,
+      `error_log ${prefix}/error.log;`,
+      'events {}',
+      `http { access_log off; include ${root}/nginx/harvgen.conf; }`,
+      '',
+    ].join('\n'),
+  );
+  const store = new VersionStore({ stateDir, root, site: 'pull_site' });
+  store.recover();
+  const check = (dir: string) => nginxCheck(dir, 'pull_site');
+  const reload = () => nginxReload(['nginx', '-c', conf, '-p', prefix + '/', '-s', 'reload']);
+  const pull = async (
+    hex: string,
+    o: { seed: string; extra?: string; broken?: boolean },
+    hooks: { reload: () => Promise<void> | void },
+  ) => {
+    writeVersionTree(store.stage(hex), { ...o, port, root });
+    store.commit(hex);
+    await store.switchTo(hex, {}, { check, reload: hooks.reload });
+  };
+  const get = (p: string) => httpGet({ host: '127.0.0.1', port, path: p });
+
+  await pull('1'.repeat(64), { seed: 'one' }, { reload: () => undefined });
+  let nginx: Daemon | undefined;
+  try {
+    nginx = startDaemon('nginx', ['nginx', '-c', conf, '-p', prefix + '/', '-g', 'daemon off;']);
+    const up = await waitFor(
+      () =>
+        get('/boot.ipxe').then(
+          (r) => r.status === 200 && r.body.toString().includes('version one'),
+          () => false,
+        ),
+      10_000,
+    );
+    assert.ok(up, `nginx did not serve version one:\n${nginx.output()}`);
+    assert.is((await get('/v2-only')).status, 404);
+
+    // The new version's check binds 127.0.0.1:<port>, which the running nginx holds: accepted.
+    await pull('2'.repeat(64), { seed: 'two', extra: '    location = /v2-only { return 200 "v2\\n"; }' }, { reload });
+    const reloaded = await waitFor(
+      () =>
+        get('/v2-only').then(
+          (r) => r.status === 200,
+          () => false,
+        ),
+      10_000,
+    );
+    assert.ok(reloaded, `the reload did not apply the new config:\n${nginx.output()}`);
+    assert.match((await get('/boot.ipxe')).body.toString(), /version two/);
+    assert.is(store.state()?.reloaded, true);
+
+    const before = store.state();
+    const e = await rejectsNginx(
+      pull('3'.repeat(64), { seed: 'three', broken: true }, { reload }),
+      /unknown directive "no_such_directive"/,
+    );
+    assert.match(e.message, /not switching/);
+    assert.equal(store.state(), before, 'state.json unchanged');
+    assert.is(store.servedHex(), '2'.repeat(64));
+    assert.match((await get('/boot.ipxe')).body.toString(), /version two/);
+    assert.ok(store.has('3'.repeat(64)), 'the refused version is kept (prune removes it first)');
+  } finally {
+    await nginx?.stop();
+  }
+});
+
+test('nginxReload passes on the command stderr; a missing command is named', async () => {
+  await rejectsNginx(
+    nginxReload(['sh', '-c', 'echo "nginx: [error] invalid PID number" >&2; exit 1']),
+    /nginx reload failed .*exit 1:\nnginx: \[error\] invalid PID number/s,
+  );
+  await rejectsNginx(nginxReload(['/nonexistent/nginx', '-s', 'reload']), /command not found: \/nonexistent\/nginx/);
+  await rejectsNginx(nginxReload([]), /nginx_reload must be a non-empty list/);
+  await rejectsNginx(nginxReload(['sleep', '10'], 300), /killed after 300 ms/);
+  await nginxReload(['true']);
+});
+
+test('nginxCheck refuses a tree without its nginx config before running anything', async () => {
+  const dir = tempDir('pull-nginx-empty');
+  await rejectsNginx(nginxCheck(dir, 'pull_site', { command: ['/nonexistent/nginx', '-t'] }), /the new tree has no nginx\/harvgen\.conf/);
+});
+
+test.run();
