@@ -21,5 +21,3 @@ export { build, type BuildOptions, type BuildResult, type SiteBuild } from './or
 export { verify, verifyTree, type VerifyOptions, type VerifyResult, type VerifyServer, type VerifySite } from './verify/index.ts';
 export { verifyFleet } from './verify/fleet.ts';
 export { STATE_PATH } from './verify/identity.ts';
-export { publish, type PublishOptions, type PublishResult, type FleetRecord } from './publish/index.ts';
-export { pull, type PullOptions, type PullResult } from './pull/index.ts';
