@@ -17,7 +17,12 @@ export interface Provenance {
   readonly format: 1;
   readonly git: { readonly commit: string; readonly dirty: boolean } | null;
   readonly harvgen: string;
-  readonly inputs: readonly { readonly path: string; readonly sha256: string }[];
+  /**
+   * The inventory YAML files read (never a secret file): how many, and the SHA-256 of their
+   * `sha256sum` listing (`<hex>  <path from the repository root>` lines, sorted by path), so
+   * anyone with the commit can recompute it; one line whatever the number of nodes.
+   */
+  readonly inputs: { readonly files: number; readonly sha256: string };
   readonly manifest_sha256: string;
   readonly releases: readonly ProvenanceRelease[];
   readonly serial: number;
@@ -39,9 +44,12 @@ export function gitState(dir: string): { commit: string; dirty: boolean; serial:
   }
 }
 
-/** SHA-256 of each inventory file read (paths relative to the repository root, sorted). */
+/** The inventory files read, as the SHA-256 of their `sha256sum` listing (paths from the repository root, sorted). */
 export function inputHashes(files: readonly string[], root: string): Provenance['inputs'] {
-  return files
+  const lines = files
     .map((f) => ({ path: relative(root, resolve(f)), sha256: createHash('sha256').update(readFileSync(f)).digest('hex') }))
-    .sort((a, b) => (a.path < b.path ? -1 : 1));
+    .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))
+    .map((e) => `${e.sha256}  ${e.path}\n`)
+    .join('');
+  return { files: files.length, sha256: createHash('sha256').update(lines).digest('hex') };
 }

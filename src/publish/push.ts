@@ -65,6 +65,7 @@ export async function pushSite(
   // putBlob skips a blob the sink has (one HEAD), so a blob shared by two parts goes once.
   await pool(blobs, concurrency, (d) => site.putBlob(d, a.blobs.get(d)!));
   await pool(missing, concurrency, (p) => site.putManifest(p.digest, p.mediaType, p.bytes));
-  await site.putManifest(a.index.digest, a.index.mediaType, a.index.bytes);
-  for (const t of tags) await site.putManifest(t, a.index.mediaType, a.index.bytes);
+  // A PUT by tag stores the manifest by its digest too: the index goes once per tag, no more.
+  if (tags.length === 0) await site.putManifest(a.index.digest, a.index.mediaType, a.index.bytes);
+  for (const t of tags) if ((await site.resolveTag(t)) !== a.index.digest) await site.putManifest(t, a.index.mediaType, a.index.bytes);
 }

@@ -99,7 +99,7 @@ export async function fetchTree(
   const parts: PartManifest[] = [sitePart];
   const releases = new Map<string, { name: string; digest: string; size: number }[]>();
   for (const m of index.manifests) {
-    const part = m.annotations?.[ANNOTATION.part];
+    const part = m.annotations?.[ANNOTATION.part] ?? (m.annotations?.[ANNOTATION.node] !== undefined ? 'node' : undefined);
     if (part === 'node') parts.push(parseJson<PartManifest>(await source.getManifest(m.digest, MAX_MANIFEST), `the part ${m.digest}`));
     else if (part === 'release') {
       const r = parseJson<PartManifest>(await source.getManifest(m.digest, MAX_MANIFEST), `the release part ${m.digest}`);

@@ -189,7 +189,12 @@ export class MemoryRegistry {
             self.uploads++;
             self.uploadedBytes += bytes.length;
           }
-        } else tags.set(ref, d);
+        } else {
+          // A PUT by tag sends the whole manifest, as a registry needs it.
+          self.uploads++;
+          self.uploadedBytes += bytes.length;
+          tags.set(ref, d);
+        }
         manifests.set(d, bytes);
       },
       async resolveTag(tag) {

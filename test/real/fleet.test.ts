@@ -383,7 +383,7 @@ test('git stays the source of truth: a revert publishes the very trees of before
   // The inventory is the one of before; only the provenance's commit differs.
   const a = JSON.parse(readFileSync(registryBlobFile(w.reg.storageDir, digest), 'utf8'));
   const b = JSON.parse(readFileSync(registryBlobFile(w.reg.storageDir, before), 'utf8'));
-  const nodes = (x: any) => x.manifests.filter((m: any) => m.annotations['io.harvgen.part'] === 'node').map((m: any) => m.digest);
+  const nodes = (x: any) => x.manifests.filter((m: any) => m.annotations['io.harvgen.node'] !== undefined).map((m: any) => m.digest);
   assert.equal(nodes(a), nodes(b), 'every node part is the one of before');
   const tagNow = await run(
     w.ns.exec([
