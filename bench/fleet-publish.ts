@@ -18,7 +18,7 @@
 //                functions and files by self time
 // Bytes, blobs and requests come from the `transfer` of `publish --json`; the registry's size
 // from du. Prints a table and writes bench/results-fleet-publish.json.
-//   npm run bench:fleet-publish [-- --sites N] [-- --nodes N] [-- --dir /dev/shm] [-- --keep] [-- --no-write]
+//   npm run bench:fleet-publish [-- --sites N] [-- --nodes N] [-- --dir /dev/shm] [-- --keep] [-- --no-write] [-- --results <file>]
 // Targets: the one-node edit of one site in <= 1 s and < 64 KB uploaded.
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -251,8 +251,22 @@ interface Transfer {
   requests: number;
 }
 
+/** The registry's CPU time so far (user + system, s), from /proc. */
+function registryCpu(): number {
+  if (!registry?.pid) return 0;
+  try {
+    const f = readFileSync(`/proc/${registry.pid}/stat`, 'utf8');
+    const fields = f.slice(f.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
+  } catch {
+    return 0;
+  }
+}
+
 interface Run {
   s: number;
+  /** The registry's CPU time during the run (s). */
+  registryCpuS?: number;
   cpuS: number;
   rssMb: number;
   stdout: string;
@@ -264,6 +278,7 @@ interface Run {
 function run(cmd: string[], nodeArgs: string[] = []): Run {
   const rssFile = join(work, `rss-${Math.random().toString(36).slice(2)}`);
   const t0 = performance.now();
+  const reg0 = registryCpu();
   const r = spawnSync(process.execPath, ['--import', probe, ...nodeArgs, ...cmd], {
     cwd: root,
     env: { ...process.env, HARVGEN_BENCH_RSS_FILE: rssFile, NO_COLOR: '1' },
@@ -274,7 +289,7 @@ function run(cmd: string[], nodeArgs: string[] = []): Run {
   if (r.status !== 0) throw new Error(`${cmd.join(' ').slice(0, 200)} exited ${r.status}: ${r.stderr.toString().slice(0, 3000)}`);
   const [rss, cpu] = readFileSync(rssFile, 'utf8').split(' ').map(Number) as [number, number];
   rmSync(rssFile);
-  return { s, cpuS: cpu / 1e6, rssMb: rss / 1024, stdout: r.stdout.toString() };
+  return { s, cpuS: cpu / 1e6, rssMb: rss / 1024, stdout: r.stdout.toString(), registryCpuS: registryCpu() - reg0 };
 }
 
 function publishRun(dirs: readonly string[], nodeArgs: string[] = []): Run {
@@ -390,7 +405,7 @@ async function main() {
         r.transfer
           ? `  ${(r.transfer.bytesUploaded / 1024).toFixed(1).padStart(9)} KiB up, ${String(r.transfer.blobsUploaded).padStart(6)} blobs up, ${String(r.transfer.blobsSkipped).padStart(6)} skipped, ${String(r.transfer.manifestsPut).padStart(5)} manifests, ${String(r.transfer.requests).padStart(6)} requests, ${r.changed}/${r.sites} changed`
           : ''
-      }${extra}`,
+      }${r.transfer ? `, registry ${r.registryCpuS!.toFixed(1)} s CPU` : ''}${extra}`,
     );
   results.floor = run(['-e', '0']);
   line('floor (node -e 0)', results.floor);
@@ -431,10 +446,30 @@ async function main() {
     console.log(title);
     for (const f of xs) console.log(`  ${String(f.ms).padStart(6)} ms ${f.share.toFixed(1).padStart(5)}%  ${f.where}`);
   };
-  console.log(`profile of the one-site publish: ${prof.total_ms} ms sampled`);
-  show('by library (self time):', prof.libraries);
-  show('by function (self time):', prof.self.slice(0, 12));
-  show("harvgen's functions (inclusive time, synchronous stacks only):", prof.harvgen_inclusive.slice(0, 20));
+  const showProfile = (what: string, p: ReturnType<typeof summarizeProfile>) => {
+    console.log(`profile of ${what}: ${p.total_ms} ms sampled`);
+    show('by library (self time):', p.libraries);
+    show('by function (self time):', p.self.slice(0, 12));
+    show("harvgen's functions (inclusive time, synchronous stacks only):", p.harvgen_inclusive.slice(0, 20));
+  };
+  showProfile('the one-site edit', prof);
+
+  // Where a cold publish's time goes: a few sites into a namespace of their own (nothing there yet).
+  const coldProfDir = join(work, 'prof-cold');
+  const few = dirs.slice(0, Math.min(5, dirs.length));
+  const coldRun = run(
+    [bin, 'publish', ...few, '--insecure', '--json', '--record', join(work, 'published-prof'), '--registry', `127.0.0.1:${port}/profile`],
+    ['--cpu-prof', '--cpu-prof-dir', coldProfDir],
+  );
+  results.coldProfiled = coldRun;
+  line(`publish cold (${few.length} sites, prof)`, coldRun);
+  const coldProf = summarizeProfile(
+    join(
+      coldProfDir,
+      readdirSync(coldProfDir).find((f) => f.endsWith('.cpuprofile'))!,
+    ),
+  );
+  showProfile(`a cold publish of ${few.length} sites`, coldProf);
 
   const e1 = results.editOne;
   const target = { seconds: 1, bytes: 64 * 1024 };
@@ -460,6 +495,7 @@ async function main() {
           manifests_put: r.transfer.manifestsPut,
           requests: r.transfer.requests,
           sites_changed: r.changed,
+          registry_cpu_s: Math.round(r.registryCpuS! * 100) / 100,
         }
       : {}),
     ...(r.registryBytes !== undefined ? { registry_bytes_after: r.registryBytes } : {}),
@@ -492,13 +528,11 @@ async function main() {
       met_bytes: e1.transfer!.bytesUploaded < target.bytes,
     },
     profile_one_site_edit: prof,
+    publish_cold_few_profiled: { sites: few.length, ...fig(results.coldProfiled) },
+    profile_cold_publish_few: coldProf,
   };
   if (!args.includes('--no-write')) {
-    const out = join(
-      repo,
-      'bench',
-      SITES === 1000 && NODES === 100 ? 'results-fleet-publish.json' : `results-fleet-publish-${SITES}x${NODES}.json`,
-    );
+    const out = resolve(value('--results') ?? join(repo, 'bench/results-fleet-publish.json'));
     writeFileSync(out, `${JSON.stringify(doc, null, 2)}\n`);
     console.log(`wrote ${out}`);
   }
