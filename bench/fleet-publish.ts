@@ -14,10 +14,13 @@
 //   cold         harvgen publish <every site> into the empty registry
 //   edit-one     one node file of one site edited and committed, then publish <that site>
 //   edit-all     the same commit, publish <every site> (what a CI job on main runs)
-//   profile      another one-node edit, publish <that site> under node --cpu-prof: the top
-//                functions and files by self time
-// Bytes, blobs and requests come from the `transfer` of `publish --json`; the registry's size
-// from du. Prints a table and writes bench/results-fleet-publish.json.
+//   profile      another one-node edit, publish <that site> under node --cpu-prof, and a cold
+//                publish of 5 sites into a namespace of their own under it: the time by
+//                library, by function (self) and harvgen's functions (inclusive)
+// Bytes, blobs and requests come from the `transfer` of `publish --json` (its bytes count every
+// request body: blobs and manifests, the index once per PUT); the registry's size from du, its
+// CPU time from /proc, the blobs and manifests the one-site edit stored from their mtimes.
+// Prints a table and writes bench/results-fleet-publish.json (or --results <file>).
 //   npm run bench:fleet-publish [-- --sites N] [-- --nodes N] [-- --dir /dev/shm] [-- --keep] [-- --no-write] [-- --results <file>]
 // Targets: the one-node edit of one site in <= 1 s and < 64 KB uploaded.
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
