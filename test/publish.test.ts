@@ -49,6 +49,12 @@ test('publish is deterministic, records the digest, and a second publish uploads
   assert.is(again.digest, first.digest, 'same inventory, same digest');
   assert.is(again.previous, first.digest);
   assert.is(reg.uploads, uploads, 'nothing uploaded twice');
+  // A commit that does not touch the site (another site, the README) leaves its artifact as it is.
+  writeFileSync(join(repo.root, 'README.md'), 'other work\n');
+  repo.commit('README');
+  const unrelated = await publishTo(reg, repo.site, repo.root);
+  assert.is(unrelated.digest, first.digest, 'an unrelated commit changes no digest');
+  assert.is(reg.uploads, uploads, 'and uploads nothing');
   // A second registry from scratch gets the very same bytes.
   const other = new MemoryRegistry();
   assert.is((await publishTo(other, repo.site, repo.root)).digest, first.digest);

@@ -144,16 +144,16 @@ export async function siteArtifact(
       ],
     };
   const manifest = deploy.artifacts.find((a) => a.path === LAYOUT.manifest)!;
-  const git = gitState(resolve(dir));
+  // The site's own inputs: its directory, and the shared layers (sites/_defaults.yaml, profiles) it read.
+  const siteDir = resolve(dir);
+  const read = Object.keys(deploy.sources).map((p) => resolve(options.cwd ?? process.cwd(), p));
+  const git = gitState(siteDir, [siteDir, ...read.filter((f) => !f.startsWith(`${siteDir}/`))].sort());
   const root = repoBoundary(resolve(dir)).root;
   const provenance: Provenance = {
     format: 1,
     git: git ? { commit: git.commit, dirty: git.dirty } : null,
     harvgen: harvgenVersion(),
-    inputs: inputHashes(
-      Object.keys(deploy.sources).map((p) => resolve(options.cwd ?? process.cwd(), p)),
-      root,
-    ),
+    inputs: inputHashes(read, root),
     manifest_sha256: sha256(Buffer.from(manifest.contents as string, 'utf8')).slice(7),
     releases: releases.provenance,
     serial: git?.serial ?? 0,

@@ -30,14 +30,20 @@ export interface Provenance {
   readonly site: string;
 }
 
-/** The commit of the repository holding `dir`, whether the site's files differ from it, and its time. */
-export function gitState(dir: string): { commit: string; dirty: boolean; serial: number } | undefined {
-  const git = (...args: string[]) => execFileSync('git', args, { cwd: dir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+/**
+ * The last commit that changed the site's own inputs (its directory and the shared layers it
+ * read, `paths`), its committer time (the serial), and whether those files differ from it. A
+ * commit elsewhere in the repository changes neither, so it does not give every site of a fleet a
+ * new artifact (and every boot server a pull).
+ */
+export function gitState(dir: string, paths: readonly string[]): { commit: string; dirty: boolean; serial: number } | undefined {
+  const git = (...args: string[]) =>
+    execFileSync('git', args, { cwd: dir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], maxBuffer: 64 * 1024 * 1024 }).trim();
   try {
-    const commit = git('rev-parse', 'HEAD');
-    if (!/^[0-9a-f]{40}$/.test(commit)) return undefined;
-    const dirty = git('status', '--porcelain', '--', '.') !== '';
-    const serial = Number(git('log', '-1', '--format=%ct', 'HEAD'));
+    const [commit, time] = git('log', '-1', '--format=%H %ct', 'HEAD', '--', ...paths).split(' ');
+    if (commit === undefined || !/^[0-9a-f]{40}$/.test(commit)) return undefined;
+    const dirty = git('status', '--porcelain', '--', ...paths) !== '';
+    const serial = Number(time);
     return { commit, dirty, serial: Number.isSafeInteger(serial) ? serial : 0 };
   } catch {
     return undefined;

@@ -38,6 +38,7 @@ export interface RegistryTargetOptions {
 /** Sinks and sources of registry repositories, one client per registry host. */
 export function registryTarget(options: RegistryTargetOptions = {}) {
   const clients = new Map<string, Registry>();
+  let manifestsPut = 0;
   const client = (host: string) => {
     let c = clients.get(host);
     if (!c)
@@ -67,7 +68,10 @@ export function registryTarget(options: RegistryTargetOptions = {}) {
         return (await c.mountBlob(path, d, other.path)) !== 'not-mounted';
       },
       hasManifest: (d) => c.hasManifest(path, d, ACCEPT),
-      putManifest: async (ref, mediaType, bytes) => void (await c.putManifest(path, ref, mediaType, bytes)),
+      putManifest: async (ref, mediaType, bytes) => {
+        await c.putManifest(path, ref, mediaType, bytes);
+        manifestsPut++;
+      },
       resolveTag: async (tag) => {
         try {
           return (await c.resolve(path, tag, ACCEPT)).digest;
@@ -86,6 +90,7 @@ export function registryTarget(options: RegistryTargetOptions = {}) {
     sourceFor: (repository: string): Source => repo(repository),
     counts(): SinkCounts {
       const t = zeroCounts();
+      t.manifestsPut = manifestsPut;
       for (const c of clients.values()) {
         t.requests += c.counters.requests;
         t.bytesUploaded += c.counters.bytesUploaded;
