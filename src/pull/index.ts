@@ -152,7 +152,8 @@ export async function pull(options: PullOptions): Promise<PullResult> {
     await store.switchTo(hex, meta(head.provenance, digest), hooks);
     return await finish(config, store, options, 'switched', { files });
   } catch (e) {
-    if (e instanceof PullRefused)
+    // Bytes that do not hash to their digest are a refusal (exit 1), not a failure to fetch.
+    if (e instanceof PullRefused || (e as { kind?: unknown }).kind === 'digest')
       return {
         ok: false,
         site: config.site,
