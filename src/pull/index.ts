@@ -162,7 +162,7 @@ export async function pull(options: PullOptions): Promise<PullResult> {
         diagnostics: [
           diag(
             'PULL_REFUSED',
-            e.message,
+            (e as Error).message,
             'The tree served before stays served. Publish again from the repository; if the tag was moved by someone else, find out who.',
           ),
         ],
