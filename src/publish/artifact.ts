@@ -4,6 +4,7 @@
 // release parts. Pure: the same trees, key and provenance give the same bytes and digests.
 import { createHash } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
+import { sha256Digest } from '../oci/ref.ts';
 import type { Artifact } from '../render/artifact.ts';
 import { ANNOTATION, GZIP_ABOVE, MEDIA, PROVENANCE_SIGNATURE, type Descriptor, type PartManifest, type SiteIndex } from './media.ts';
 import type { SealKey } from './seal.ts';
@@ -62,9 +63,8 @@ export interface ArtifactInput {
   readonly commit?: string;
 }
 
-export function sha256(bytes: Uint8Array): string {
-  return `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
-}
+/** `sha256:<hex>` of a blob (the OCI client's own digest function). */
+export const sha256 = sha256Digest;
 
 const bytesOf = (c: string | Uint8Array): Buffer => (typeof c === 'string' ? Buffer.from(c, 'utf8') : Buffer.from(c));
 

@@ -12,7 +12,7 @@ import { harvgenVersion } from '../util/version.ts';
 import { repoBoundary } from '../load/repo.ts';
 import { buildSiteArtifact, jsonBlob, sha256, type SiteArtifact } from './artifact.ts';
 import { gitState, inputHashes, type Provenance } from './provenance.ts';
-import { releaseParts } from './releases.ts';
+import { releaseParts, type ReleaseCache } from './releases.ts';
 import { SealKey } from './seal.ts';
 import { signProvenance } from './sign.ts';
 import { pushSite } from './push.ts';
@@ -75,7 +75,7 @@ export interface PublishResult {
 export async function publish(options: PublishOptions): Promise<PublishResult> {
   const started = performance.now();
   const sites: PublishSite[] = [];
-  const releaseCache = new Map();
+  const releaseCache: ReleaseCache = new Map();
   for (const dir of options.sites) sites.push(await publishOne(dir, options, releaseCache));
   const diagnostics = sites.flatMap((s) => s.diagnostics);
   return { ok: !diagnostics.some((d) => d.severity === 'error'), sites, diagnostics, durationMs: Math.round(performance.now() - started) };
@@ -93,7 +93,7 @@ const problem = (code: string, message: string, hint: string, file?: string): Di
 export async function siteArtifact(
   dir: string,
   options: Pick<PublishOptions, 'cwd' | 'env' | 'registry' | 'releasesDir'>,
-  releaseCache: Map<string, never> | Map<string, unknown> = new Map(),
+  releaseCache: ReleaseCache = new Map(),
 ): Promise<
   | { artifact: SiteArtifact; record: FleetRecord; repository: string; commit?: string; diagnostics: Diagnostic[] }
   | { site?: string; diagnostics: Diagnostic[] }
@@ -127,7 +127,7 @@ export async function siteArtifact(
       diagnostics: [...warnings, problem('PUBLISH_UNSIGNED', `${site} has no signing key`, 'Add `signing:`. docs/fleet.md.')],
     };
   const releases = options.releasesDir
-    ? await releaseParts(model, resolve(options.releasesDir), releaseCache as never)
+    ? await releaseParts(model, resolve(options.releasesDir), releaseCache)
     : { parts: [], provenance: [], problems: [] };
   if (releases.problems.length > 0)
     return {
@@ -193,7 +193,7 @@ export async function siteArtifact(
   return { artifact, record, repository, ...(git ? { commit: git.commit } : {}), diagnostics: warnings };
 }
 
-async function publishOne(dir: string, options: PublishOptions, releaseCache: Map<string, unknown>): Promise<PublishSite> {
+async function publishOne(dir: string, options: PublishOptions, releaseCache: ReleaseCache): Promise<PublishSite> {
   let built;
   try {
     built = await siteArtifact(dir, options, releaseCache);

@@ -5,18 +5,7 @@
 // sends the node's changed files, its part, the site part and the index.
 import type { ReleasePart, SiteArtifact } from './artifact.ts';
 import type { Sink } from './sink.ts';
-
-/** Run `fn` over `items` with at most `limit` at once. */
-export async function pool<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      await fn(items[i]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-}
+import { pool } from '../oci/graph.ts';
 
 /** Push a release part into `releases` (once per store) and make it available in `site`. */
 async function pushRelease(r: ReleasePart, site: Sink, releases: Sink | undefined, concurrency: number): Promise<void> {

@@ -2,27 +2,14 @@
 // read from a local mirror (`--releases <dir>`: `<dir>/<version>/<file>`, the layout fetch.sh
 // writes), each checked against the release's own SHA-512 list, hashed as a stream (an ISO is
 // gigabytes), and pushed once per registry however many sites boot it.
-import { createHash } from 'node:crypto';
-import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { hashFile } from '../util/hash-file.ts';
 import { join } from 'node:path';
 import type { SiteModel } from '../model/index.ts';
 import { releases, releaseShim, servesRelease } from '../model/served-releases.ts';
 import { jsonBlob, sha256, type ReleasePart } from './artifact.ts';
 import { ANNOTATION, MEDIA, type Descriptor, type PartManifest } from './media.ts';
 import type { ProvenanceRelease } from './provenance.ts';
-
-/** SHA-256 and SHA-512 of a file, read once as a stream. */
-async function hashFile(path: string): Promise<{ sha256: string; sha512: string; size: number }> {
-  const a = createHash('sha256');
-  const b = createHash('sha512');
-  let size = 0;
-  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) {
-    a.update(chunk as Buffer);
-    b.update(chunk as Buffer);
-    size += (chunk as Buffer).length;
-  }
-  return { sha256: a.digest('hex'), sha512: b.digest('hex'), size };
-}
 
 /** `<sha512>  <name>` lines. */
 function parseSha512List(text: string): Map<string, string> {
@@ -38,7 +25,7 @@ function parseSha512List(text: string): Map<string, string> {
 export async function releaseParts(
   model: SiteModel,
   dir: string,
-  cache: Map<string, Promise<ReleaseRead>>,
+  cache: ReleaseCache,
 ): Promise<{ parts: ReleasePart[]; provenance: ProvenanceRelease[]; problems: string[] }> {
   const parts: ReleasePart[] = [];
   const provenance: ProvenanceRelease[] = [];
@@ -63,6 +50,9 @@ export async function releaseParts(
 
 type ReleaseRead = { part: ReleasePart; files: ProvenanceRelease['files'] } | { problems: string[] };
 
+/** Each release read once per run, however many sites serve it. */
+export type ReleaseCache = Map<string, Promise<ReleaseRead>>;
+
 async function readRelease(dir: string, version: string, arch: string, listName: string, names: readonly string[]): Promise<ReleaseRead> {
   const missing = names.filter((n) => !existsSync(join(dir, n)) || !statSync(join(dir, n)).isFile());
   if (missing.length > 0) return { problems: missing.map((n) => `${join(dir, n)} is missing`) };
@@ -70,7 +60,7 @@ async function readRelease(dir: string, version: string, arch: string, listName:
   const files: { name: string; path: string; digest: string; size: number; sha256: string }[] = [];
   const problems: string[] = [];
   for (const name of [...names].sort()) {
-    const h = await hashFile(join(dir, name));
+    const h = await hashFile(join(dir, name), 'sha256', 'sha512');
     const want = list.get(name);
     // A file the list does not name (the SUSE shim) is taken as the mirror has it, as fetch.sh does.
     if (want !== undefined && want !== h.sha512)

@@ -2,17 +2,16 @@
 // client per registry host, src/oci/client.ts) or an OCI image layout, a directory (`oci:<dir>`)
 // or a tar archive of one (`oci-archive:<file>`, src/oci/layout.ts), both as the Sink and
 // Source of src/publish/sink.ts.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { createReadStream, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
-import { createReadStream } from 'node:fs';
 import type { Diagnostic } from '../diagnostics/types.ts';
 import { Registry, RegistryError } from '../oci/client.ts';
-import { OciLayout, readArchive, writeArchive } from '../oci/layout.ts';
+import { OciLayout, readArchive, REF_NAME, writeArchive } from '../oci/layout.ts';
+import { copyArtifact, layoutStore as graphLayoutStore, registryStore, type Store as GraphStore } from '../oci/graph.ts';
 import { isValueOfKind, VALUE_KINDS } from '../util/value-kinds.ts';
 import { ANNOTATION, MEDIA } from './media.ts';
-import { pool } from './push.ts';
 import { zeroCounts, type Sink, type SinkCounts, type Source } from './sink.ts';
 
 const ACCEPT = [MEDIA.index, MEDIA.manifest];
@@ -86,6 +85,11 @@ export function registryTarget(options: RegistryTargetOptions = {}) {
     };
   };
   return {
+    /** The repository as the OCI library's own copy store (import). */
+    graphStore: (repository: string): GraphStore => {
+      const { host, path } = split(repository);
+      return registryStore(client(host), path);
+    },
     sinkFor: (repository: string): Sink => repo(repository),
     sourceFor: (repository: string): Source => repo(repository),
     counts(): SinkCounts {
@@ -107,7 +111,7 @@ export function registryTarget(options: RegistryTargetOptions = {}) {
 }
 
 /** A layout as a Sink and Source: one store for every repository (a tag names a site or a release). */
-function layoutStore(layout: OciLayout, counts: SinkCounts): Sink & Source {
+function layoutSink(layout: OciLayout, counts: SinkCounts): Sink & Source {
   return {
     name: `oci:${layout.dir}`,
     hasBlob: (d) => layout.hasBlob(d),
@@ -142,7 +146,7 @@ function layoutStore(layout: OciLayout, counts: SinkCounts): Sink & Source {
         ...(m.annotations?.[ANNOTATION.site] ? { annotations: { [ANNOTATION.site]: m.annotations[ANNOTATION.site]! } } : {}),
       });
     },
-    resolveTag: async (tag) => (await layout.index()).find((d) => d.annotations?.['org.opencontainers.image.ref.name'] === tag)?.digest,
+    resolveTag: async (tag) => (await layout.index()).find((d) => d.annotations?.[REF_NAME] === tag)?.digest,
     getManifest: (d, max) => layout.readBlob(d, { maxBytes: Math.min(max, MAX_MANIFEST) }),
     getBlob: (d, max) => layout.readBlob(d, { maxBytes: max }),
     streamBlob: async (d): Promise<Readable> => layout.openBlob(d),
@@ -163,7 +167,7 @@ export function layoutTarget(text: string) {
   const counts = zeroCounts();
   const dir = ref.kind === 'dir' ? ref.path : mkdtempSync(join(tmpdir(), 'harvgen-export-'));
   let store: Promise<Sink & Source> | undefined;
-  const open = () => (store ??= OciLayout.create(dir).then((l) => layoutStore(l, counts)));
+  const open = () => (store ??= OciLayout.create(dir).then((l) => layoutSink(l, counts)));
   const lazy: Sink = {
     name: `${text}`,
     hasBlob: async (d) => (await open()).hasBlob(d),
@@ -200,10 +204,10 @@ export function layoutSource(text: string) {
   let store: Promise<Sink & Source> | undefined;
   const open = () =>
     (store ??= (async () => {
-      if (ref.kind === 'dir') return layoutStore(await OciLayout.open(ref.path), zeroCounts());
+      if (ref.kind === 'dir') return layoutSink(await OciLayout.open(ref.path), zeroCounts());
       const dir = mkdtempSync(join(tmpdir(), 'harvgen-import-'));
       process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
-      return layoutStore(await readArchive(ref.path, dir), zeroCounts());
+      return layoutSink(await readArchive(ref.path, dir), zeroCounts());
     })());
   const source: Source = {
     name: text,
@@ -213,46 +217,6 @@ export function layoutSource(text: string) {
     streamBlob: async (d) => (await open()).streamBlob(d),
   };
   return { sourceFor: (_repository: string): Source => source };
-}
-
-/** Copy the artifact `digest` (an index and everything under it, or one manifest) from `from` to `to`, children first, then tag it. */
-export async function copyArtifact(from: Source, to: Sink, digest: string, tags: readonly string[], concurrency = 8): Promise<void> {
-  const top = await from.getManifest(digest, MAX_MANIFEST);
-  const doc = JSON.parse(top.toString('utf8')) as { mediaType?: string; manifests?: { digest: string; mediaType: string }[] };
-  const children = doc.mediaType === MEDIA.index ? (doc.manifests ?? []) : [];
-  for (const c of children) if (!(await to.hasManifest(c.digest))) await copyManifest(from, to, c.digest, concurrency);
-  if (children.length === 0) await copyManifest(from, to, digest, concurrency, true);
-  else await to.putManifest(digest, MEDIA.index, top);
-  for (const t of tags) await to.putManifest(t, doc.mediaType ?? MEDIA.manifest, top);
-}
-
-async function copyManifest(from: Source, to: Sink, digest: string, concurrency: number, force = false): Promise<void> {
-  if (!force && (await to.hasManifest(digest))) return;
-  const bytes = await from.getManifest(digest, MAX_MANIFEST);
-  const m = JSON.parse(bytes.toString('utf8')) as { config: { digest: string; size: number }; layers: { digest: string; size: number }[] };
-  await pool([m.config, ...m.layers], concurrency, async (b) => {
-    if (await to.hasBlob(b.digest)) return;
-    if (b.size > 16 * 1024 * 1024) {
-      // Large blobs (release files) stream through a temporary file of the layout's own checks.
-      const stream = await from.streamBlob(b.digest);
-      await putStream(to, b.digest, stream, b.size);
-    } else await to.putBlob(b.digest, await from.getBlob(b.digest, 16 * 1024 * 1024));
-  });
-  await to.putManifest(digest, MEDIA.manifest, bytes);
-}
-
-/** A stream into a sink: spooled to a temporary file first (the sink streams it from there, checking it). */
-async function putStream(to: Sink, digest: string, stream: Readable, size: number): Promise<void> {
-  const { createWriteStream } = await import('node:fs');
-  const { pipeline } = await import('node:stream/promises');
-  const dir = mkdtempSync(join(tmpdir(), 'harvgen-blob-'));
-  try {
-    const file = join(dir, 'blob');
-    await pipeline(stream, createWriteStream(file));
-    await to.putBlobFile(digest, file, size);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
 }
 
 /** `harvgen import`: every site (and release) a layout names, into `<registry>/<site>` with its tags. */
@@ -273,24 +237,18 @@ export async function importLayout(
   const tmp = ref.kind === 'archive' ? mkdtempSync(join(tmpdir(), 'harvgen-import-')) : undefined;
   try {
     const layout = ref.kind === 'dir' ? await OciLayout.open(ref.path) : await readArchive(ref.path, tmp!);
-    const source = layoutStore(layout, zeroCounts());
+    const source = graphLayoutStore(layout);
     const entries = await layout.index();
     const imported: { site: string; digest: string; repository: string; tags: string[] }[] = [];
     // Releases first: a site's index names them, and a registry takes an index only once all it names is there.
-    const named = entries
-      .map((e) => ({ e, name: e.annotations?.['org.opencontainers.image.ref.name'] ?? '' }))
-      .filter((x) => x.name !== '');
+    const named = entries.map((e) => ({ e, name: e.annotations?.[REF_NAME] ?? '' })).filter((x) => x.name !== '');
     const sites = named.filter((x) => x.e.artifactType === MEDIA.site);
     const others = named.filter((x) => x.e.artifactType !== MEDIA.site);
-    for (const { e, name } of others) {
-      const repository = `${registry}/releases`;
-      await copyArtifact(source, target.sinkFor(repository), e.digest, [name]);
-    }
+    for (const { e, name } of others) await copyArtifact(source, target.graphStore(`${registry}/releases`), e, { tags: [name] });
     for (const { e, name } of sites) {
       const site = e.annotations?.[ANNOTATION.site] ?? name.replace(/-[0-9a-f]{12}$/, '');
       const repository = `${registry}/${site.toLowerCase()}`;
-      const sink = target.sinkFor(repository);
-      await copyArtifact(source, sink, e.digest, [name]);
+      await copyArtifact(source, target.graphStore(repository), e, { tags: [name] });
       const prior = imported.find((i) => i.site === site && i.digest === e.digest);
       if (prior) prior.tags.push(name);
       else imported.push({ site, digest: e.digest, repository, tags: [name] });

@@ -19,6 +19,7 @@ import type { Provenance } from '../publish/provenance.ts';
 import { SealError, type SealKey } from '../publish/seal.ts';
 import { checkProvenance } from '../publish/sign.ts';
 import type { Source } from '../publish/sink.ts';
+import { pool } from '../oci/graph.ts';
 
 /** An artifact refused: a digest, signature, site, key or serial that does not check (PULL_REFUSED). */
 export class PullRefused extends Error {}
@@ -110,14 +111,7 @@ export async function fetchTree(
     }
   }
   const layers = parts.flatMap((p) => p.layers.filter((l) => l.mediaType !== MEDIA.signature));
-  let next = 0;
-  const worker = async () => {
-    while (next < layers.length) {
-      const l = layers[next++]!;
-      await fetchLayer(source, l, key, write);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(concurrency, layers.length) }, worker));
+  await pool(layers, concurrency, (l) => fetchLayer(source, l, key, write));
   checkTree(stage, written, provenance, publicKey, digest);
   return { digest, provenance, releases, files: written.size };
 }
@@ -156,7 +150,7 @@ async function fetchLayer(source: Source, l: Descriptor, key: SealKey, write: (p
 function checkTree(stage: string, written: ReadonlyMap<string, string>, p: Provenance, publicKey: string, digest: string): void {
   const manifestHash = written.get(LAYOUT.manifest);
   if (manifestHash !== p.manifest_sha256) throw new PullRefused(`${digest}: manifest.json is not the one its signed provenance names`);
-  const text = readText(join(stage, LAYOUT.manifest));
+  const text = readFileSync(join(stage, LAYOUT.manifest), 'utf8');
   const unsigned = checkSignature(stage, text, { line: publicKey, from: 'public_key of pull.json' }, p.site);
   if (unsigned) throw new PullRefused(`${digest}: ${unsigned.message}`);
   const read = readDeployManifest(stage, text);
@@ -168,8 +162,4 @@ function checkTree(stage: string, written: ReadonlyMap<string, string>, p: Prove
   for (const path of written.keys())
     if (!listed.has(path) && path !== LAYOUT.manifest && path !== LAYOUT.manifestSignature)
       throw new PullRefused(`${digest}: ${path} is not listed in manifest.json`);
-}
-
-function readText(file: string): string {
-  return readFileSync(file, 'utf8');
 }

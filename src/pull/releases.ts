@@ -21,6 +21,7 @@ import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Transform } from 'node:stream';
 import type { Source } from '../publish/sink.ts';
+import { hashFile } from '../util/hash-file.ts';
 import type { Provenance } from '../publish/provenance.ts';
 import { PullRefused, type Fetched } from './fetch.ts';
 
@@ -57,7 +58,7 @@ export async function placeReleases(source: Source, fetched: Fetched, stateDir: 
       const st = statSync(target, { throwIfNoEntry: false });
       const k = known[target];
       if (st && k && st.size === k.size && st.mtimeMs === k.mtimeMs && k.sha256 === f.sha256) continue;
-      if (st && st.size === f.size && (await hashOf(target)) === f.sha256) {
+      if (st && st.size === f.size && (await hashFile(target, 'sha256')).sha256 === f.sha256) {
         known[target] = { size: st.size, mtimeMs: st.mtimeMs, sha256: f.sha256 };
         continue;
       }
@@ -71,13 +72,6 @@ export async function placeReleases(source: Source, fetched: Fetched, stateDir: 
   writeFileSync(tmp, `${JSON.stringify(known, null, 2)}\n`);
   renameSync(tmp, knownFile);
   return written;
-}
-
-async function hashOf(file: string): Promise<string> {
-  const h = createHash('sha256');
-  const { createReadStream } = await import('node:fs');
-  for await (const c of createReadStream(file, { highWaterMark: 1 << 20 })) h.update(c as Buffer);
-  return h.digest('hex');
 }
 
 async function download(source: Source, digest: string, sha256: string, target: string): Promise<void> {

@@ -11,7 +11,7 @@ import type { Artifact } from '../render/artifact.ts';
 import { LAYOUT } from '../derive/layout.ts';
 import type { SigningKey } from './key.ts';
 import { fingerprint, parsePublicKey, sameKey, SIGNATURE_NAMESPACE } from '../util/ssh-public-key.ts';
-import { complaint, KeygenMissing, runKeygen, withKeyFile } from './ssh-keygen.ts';
+import { complaint, KeygenMissing, runKeygen, signText, withKeyFile } from './ssh-keygen.ts';
 
 export { keyMaskValues, resolveSigningKey, SigningKey, type KeyResolution } from './key.ts';
 export {
@@ -25,7 +25,7 @@ export {
   signingKeyProblem,
   type PublicKey,
 } from '../util/ssh-public-key.ts';
-export { KeygenMissing, runKeygen, SSH_KEYGEN_PACKAGE } from './ssh-keygen.ts';
+export { KeygenMissing, runKeygen, signText, SSH_KEYGEN_PACKAGE, verifyText } from './ssh-keygen.ts';
 
 /** What a site signs with: its key and the public key the inventory says it has. */
 export interface Signing {
@@ -102,18 +102,13 @@ export function signManifest(
 ): { artifact: Artifact; diagnostics?: undefined } | { diagnostics: Diagnostic[] } {
   const manifest = artifacts.find((a) => a.path === LAYOUT.manifest);
   if (!manifest || typeof manifest.contents !== 'string') throw new Error('signManifest: no manifest.json among the artifacts');
-  const text = manifest.contents;
-  let run;
+  let signed;
   try {
-    run = withKeyFile(signing.key.text, (file) => ({
-      ...runKeygen(['-Y', 'sign', '-P', '', '-n', SIGNATURE_NAMESPACE, '-f', file], text),
-      file,
-    }));
+    signed = signText(signing.key.text, signing.key.source, manifest.contents, SIGNATURE_NAMESPACE);
   } catch (e) {
     if (e instanceof KeygenMissing) return { diagnostics: [failed(`cannot sign manifest.json: ${e.message}`, locate)] };
     throw e;
   }
-  if (run.status !== 0 || !run.stdout.startsWith('-----BEGIN SSH SIGNATURE-----'))
-    return { diagnostics: [failed(`ssh-keygen could not sign manifest.json: ${complaint(run, run.file, signing.key.source)}`, locate)] };
-  return { artifact: { path: LAYOUT.manifestSignature, contents: run.stdout, mode: 0o644 } };
+  if ('problem' in signed) return { diagnostics: [failed(`ssh-keygen could not sign manifest.json: ${signed.problem}`, locate)] };
+  return { artifact: { path: LAYOUT.manifestSignature, contents: signed.signature, mode: 0o644 } };
 }

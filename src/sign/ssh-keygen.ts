@@ -68,3 +68,37 @@ export function complaint(run: KeygenRun, file: string, where: string): string {
   const text = `${run.stderr}`.split(file).join(where).replace(/\s+/g, ' ').trim();
   return text === '' ? `exit status ${run.status ?? 'none (timed out or killed)'}` : text;
 }
+
+/** `ssh-keygen -Y sign` of `text` with `keyText` in `namespace`: the armored signature, or ssh-keygen's complaint. */
+export function signText(keyText: string, keySource: string, text: string, namespace: string): { signature: string } | { problem: string } {
+  const run = withKeyFile(keyText, (file) => ({ ...runKeygen(['-Y', 'sign', '-P', '', '-n', namespace, '-f', file], text), file }));
+  if (run.status !== 0 || !run.stdout.startsWith('-----BEGIN SSH SIGNATURE-----')) return { problem: complaint(run, run.file, keySource) };
+  return { signature: run.stdout };
+}
+
+/**
+ * `ssh-keygen -Y verify` of `signature` over `text` for one signer (`allowedSignersLine`) in
+ * `namespace`, in a private temporary directory: undefined when it verifies, else ssh-keygen's
+ * words. Throws KeygenMissing when ssh-keygen cannot run.
+ */
+export function verifyText(
+  allowedSignersLine: string,
+  identity: string,
+  text: string,
+  signature: string | Uint8Array,
+  namespace: string,
+): string | undefined {
+  const dir = mkdtempSync(join(tmpdir(), 'harvgen-verify-'));
+  try {
+    writeFileSync(join(dir, 'allowed_signers'), allowedSignersLine, { mode: 0o600 });
+    writeFileSync(join(dir, 'sig'), signature, { mode: 0o600 });
+    const run = runKeygen(
+      ['-Y', 'verify', '-f', join(dir, 'allowed_signers'), '-I', identity, '-n', namespace, '-s', join(dir, 'sig')],
+      text,
+    );
+    if (run.status === 0) return undefined;
+    return run.stderr.split(dir).join('').replace(/\s+/g, ' ').trim() || `exit status ${run.status ?? 'none'}`;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

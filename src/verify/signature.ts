@@ -3,12 +3,11 @@
 // reads, with `ssh-keygen -Y verify` (the allowed-signers file rebuilt from the parsed key alone,
 // src/util/ssh-public-key.ts), in harvgen's namespace. A missing or bad signature is VERIFY_SIGNATURE
 // at the manifest and the site is not checked further: an unsigned manifest is trusted for nothing.
-import { lstatSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { lstatSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Diagnostic } from '../diagnostics/types.ts';
 import { LAYOUT } from '../derive/layout.ts';
-import { allowedSigners, KeygenMissing, parsePublicKey, runKeygen, SIGNATURE_NAMESPACE, SIGNER_IDENTITY } from '../sign/index.ts';
+import { allowedSigners, KeygenMissing, parsePublicKey, SIGNATURE_NAMESPACE, SIGNER_IDENTITY, verifyText } from '../sign/index.ts';
 
 /** Largest signature file read (an RSA-4096 signature is under 2 KiB). */
 const MAX_SIGNATURE = 64 * 1024;
@@ -40,25 +39,9 @@ export function checkSignature(siteOut: string, manifestText: string, key: Trust
       `${sigFile} is ${st ? `not a regular file of at most ${MAX_SIGNATURE} bytes` : 'missing'}: the site has a signing key (${key.from}), so verify trusts no unsigned manifest.json and checked nothing of ${site}`,
       rebuild,
     );
-  const dir = mkdtempSync(join(tmpdir(), 'harvgen-verify-'));
   try {
-    writeFileSync(join(dir, 'allowed_signers'), allowedSigners(parsed), { mode: 0o600 });
-    writeFileSync(join(dir, 'sig'), readFileSync(sigFile), { mode: 0o600 });
-    const args = [
-      '-Y',
-      'verify',
-      '-f',
-      join(dir, 'allowed_signers'),
-      '-I',
-      SIGNER_IDENTITY,
-      '-n',
-      SIGNATURE_NAMESPACE,
-      '-s',
-      join(dir, 'sig'),
-    ];
-    const run = runKeygen(args, manifestText);
-    if (run.status === 0) return undefined;
-    const why = run.stderr.split(dir).join('').replace(/\s+/g, ' ').trim() || `exit status ${run.status ?? 'none'}`;
+    const why = verifyText(allowedSigners(parsed), SIGNER_IDENTITY, manifestText, readFileSync(sigFile), SIGNATURE_NAMESPACE);
+    if (why === undefined) return undefined;
     return problem(
       `${sigFile} does not verify for this manifest.json with ${key.from} (ssh-keygen: ${why}): the tree was edited after it was built, or signed with another key or for another use; verify checked nothing of ${site}`,
       rebuild,
@@ -72,7 +55,5 @@ export function checkSignature(siteOut: string, manifestText: string, key: Trust
       hint: "Install OpenSSH's ssh-keygen (Debian: `apt-get install openssh-client`) where verify runs.",
       file,
     };
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -48,6 +48,13 @@ function json(stdout: string): Record<string, any> {
   return JSON.parse(stdout) as Record<string, any>;
 }
 
+/** `skopeo inspect --raw` of a registry reference, inside the namespace, with the test registry's CA and credentials. */
+function skopeoInspect(ref: string) {
+  return run(w.ns.exec(['skopeo', 'inspect', '--raw', '--cert-dir', w.reg.certDir, '--authfile', w.reg.authFile, ref]), {
+    timeoutMs: 60_000,
+  });
+}
+
 /** GET inside the namespace: status and body. */
 async function get(url: string): Promise<{ status: number; body: string }> {
   const r = await run(w.ns.exec(['curl', '-s', '-o', '-', '-w', '\n%{http_code}', url]), { timeoutMs: 20_000 });
@@ -126,19 +133,7 @@ test('publish pushes the site and its release files; skopeo reads what it pushed
   const record = JSON.parse(readFileSync(join(w.repo.root, 'published/location_y.json'), 'utf8'));
   assert.is(record.digest, first);
   // skopeo, an independent client: the index by tag is our bytes, and copies with --all keep the digest.
-  const raw = await run(
-    w.ns.exec([
-      'skopeo',
-      'inspect',
-      '--raw',
-      '--cert-dir',
-      w.reg.certDir,
-      '--authfile',
-      w.reg.authFile,
-      `docker://${w.reg.host}/harvgen/location_y:location_y`,
-    ]),
-    { timeoutMs: 60_000 },
-  );
+  const raw = await skopeoInspect(`docker://${w.reg.host}/harvgen/location_y:location_y`);
   assert.is(raw.code, 0, raw.stderr);
   assert.is(`sha256:${createHash('sha256').update(raw.stdout).digest('hex')}`, first);
   const copy = tempDir('skopeo-copy');
@@ -160,19 +155,7 @@ test('publish pushes the site and its release files; skopeo reads what it pushed
   const index = JSON.parse(readFileSync(join(copy, 'index.json'), 'utf8'));
   assert.is(index.manifests[0].digest, first);
   // The release files went to <ns>/releases once, tagged with their version.
-  const rel = await run(
-    w.ns.exec([
-      'skopeo',
-      'inspect',
-      '--raw',
-      '--cert-dir',
-      w.reg.certDir,
-      '--authfile',
-      w.reg.authFile,
-      `docker://${w.reg.host}/harvgen/releases:v1.6.0-x86_64`,
-    ]),
-    { timeoutMs: 60_000 },
-  );
+  const rel = await skopeoInspect(`docker://${w.reg.host}/harvgen/releases:v1.6.0-x86_64`);
   assert.is(rel.code, 0, rel.stderr);
 });
 
@@ -343,19 +326,7 @@ test('air gap: export (the digests publish gives) to an archive skopeo reads, im
   ]);
   assert.is(i.code, 0, `${i.stdout}\n${i.stderr}`);
   assert.is(json(i.stdout).imported[0].digest, wanted);
-  const tag = await run(
-    w.ns.exec([
-      'skopeo',
-      'inspect',
-      '--raw',
-      '--cert-dir',
-      w.reg.certDir,
-      '--authfile',
-      w.reg.authFile,
-      `docker://${w.reg.host}/airgap/location_y:location_y`,
-    ]),
-    { timeoutMs: 60_000 },
-  );
+  const tag = await skopeoInspect(`docker://${w.reg.host}/airgap/location_y:location_y`);
   assert.is(`sha256:${createHash('sha256').update(tag.stdout).digest('hex')}`, wanted);
   // No registry at all: the boot server pulls the new version from the archive, by its tag.
   const p = await harvgen(['pull', '--config', w.config, '--from', `oci-archive:${archive}`, '--json']);
@@ -385,19 +356,7 @@ test('git stays the source of truth: a revert publishes the very trees of before
   const b = JSON.parse(readFileSync(registryBlobFile(w.reg.storageDir, before), 'utf8'));
   const nodes = (x: any) => x.manifests.filter((m: any) => m.annotations['io.harvgen.node'] !== undefined).map((m: any) => m.digest);
   assert.equal(nodes(a), nodes(b), 'every node part is the one of before');
-  const tagNow = await run(
-    w.ns.exec([
-      'skopeo',
-      'inspect',
-      '--raw',
-      '--cert-dir',
-      w.reg.certDir,
-      '--authfile',
-      w.reg.authFile,
-      `docker://${w.reg.host}/harvgen/location_y:location_y`,
-    ]),
-    { timeoutMs: 60_000 },
-  );
+  const tagNow = await skopeoInspect(`docker://${w.reg.host}/harvgen/location_y:location_y`);
   assert.is(`sha256:${createHash('sha256').update(tagNow.stdout).digest('hex')}`, digest, 'the tag names the reverted publish');
   // The boot server takes it (a newer commit), and serves the trees of before.
   const p = await harvgen(['pull', '--config', w.config, '--cert-dir', w.reg.certDir, '--json']);
