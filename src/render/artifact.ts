@@ -1,5 +1,5 @@
 // An output file in memory. Rendering produces these; only emit writes them to disk.
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 /** One generated file. `path` is relative to the site's output directory, with `/`. */
 export interface Artifact {
@@ -29,9 +29,10 @@ export function sameContents(onDisk: Uint8Array, contents: string | Uint8Array):
   return Buffer.from(onDisk.buffer, onDisk.byteOffset, onDisk.byteLength).equals(contentBytes(contents));
 }
 
-/** SHA-256 (hex) of an artifact's contents as written to disk. */
+/**
+ * SHA-256 (hex) of an artifact's contents as written to disk (a string as UTF-8). The one-shot
+ * `crypto.hash` is about twice as fast as a Hash object per file, and a tree hashes every file.
+ */
 export function sha256Hex(contents: string | Uint8Array): string {
-  return typeof contents === 'string'
-    ? createHash('sha256').update(contents, 'utf8').digest('hex')
-    : createHash('sha256').update(contents).digest('hex');
+  return hash('sha256', contents, 'hex');
 }
