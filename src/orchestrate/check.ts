@@ -7,6 +7,7 @@ import type { CompiledSite, CompileOptions, ModelledSite } from '../pipeline.ts'
 import { crossSiteDiagnostics } from '../validate/cross-site.ts';
 import { NOTHING_MASKED } from '../util/masked.ts';
 import { summaryOf, type Summarized } from './summary.ts';
+import { HeldNodes } from './held.ts';
 
 /** Options for check(). */
 export interface CheckOptions extends CompileOptions {
@@ -37,7 +38,17 @@ export interface CheckResult {
 export async function check(options: CheckOptions & { readonly strict?: boolean }): Promise<CheckResult> {
   // Startup: check compiles every site; the compiler loads when it runs, not with the CLI.
   const { compileSite } = await import('../pipeline.ts');
-  return (await compileAll(options, new Map(), async (dir, o) => compileSite(dir, o))).result;
+  const { lighten } = await import('./light.ts');
+  // Past HeldNodes a site is held light (src/orchestrate/held.ts): memory does not grow with the
+  // number of sites. Its files' count stays in its summary.
+  const held = new HeldNodes();
+  const compileOne = async (dir: string, o: CompileOptions) => {
+    const site = await compileSite(dir, o);
+    if (!site.model || held.keep(site.model.nodes.length)) return site;
+    const light = lighten(site);
+    return { ...light, summary: { ...light.summary!, ...(site.artifacts ? { files: site.artifacts.length } : {}) } };
+  };
+  return (await compileAll(options, new Map(), compileOne)).result;
 }
 
 /**

@@ -5,6 +5,7 @@ import type { CompiledSite, CompileOptions, ModelledSite } from '../pipeline.ts'
 import type { Summarized } from './summary.ts';
 import type { CheckOptions } from './check.ts';
 import { WorkerPool } from './pool.ts';
+import { HeldNodes } from './held.ts';
 
 /** How build() runs the passes. */
 export interface Passes {
@@ -26,16 +27,37 @@ export interface Passes {
  */
 const compiler = () => import('../pipeline.ts');
 
-/** Both passes in this thread, one site after the other. */
-export const IN_PROCESS: Passes = {
-  concurrent: false,
-  ahead: 0,
-  model: async (dir, options) => (await compiler()).compileModel(dir, options),
-  renderable: (_index, site) => site.renderable !== undefined,
-  render: async (_index, site) => (await compiler()).renderModelled(site),
-  prefetch: () => undefined,
-  close: async () => undefined,
-};
+/**
+ * Both passes in this thread, one site after the other. Sites past the run's HeldNodes are held
+ * light between the passes and compiled again for their render (src/orchestrate/held.ts).
+ */
+export function inProcess(held = new HeldNodes()): Passes {
+  const light = new Map<number, { readonly dir: string; readonly options: CompileOptions }>();
+  return {
+    concurrent: false,
+    ahead: 0,
+    async model(dir, options, index) {
+      const site = await (await compiler()).compileModel(dir, options);
+      if (!site.renderable || held.keep(site.renderable.model.nodes.length)) return site;
+      light.set(index, { dir, options });
+      return (await import('./light.ts')).lighten(site);
+    },
+    renderable: (index, site) => site.renderable !== undefined || light.has(index),
+    async render(index, site) {
+      const { compileModel, renderModelled } = await compiler();
+      const again = light.get(index);
+      if (!again) return renderModelled(site);
+      light.delete(index);
+      const { lighten, recompile } = await import('./light.ts');
+      const whole = await recompile(site, again.dir, again.options, compileModel);
+      // Light again, with its files: build() writes them and lets them go, and the model is gone already.
+      const rendered = renderModelled(whole);
+      return { ...lighten(rendered), ...(rendered.artifacts ? { artifacts: rendered.artifacts } : {}) };
+    },
+    prefetch: () => undefined,
+    close: async () => undefined,
+  };
+}
 
 /**
  * The passes for `count` sites to compile with up to `jobs` workers: in process for one worker or
@@ -43,7 +65,8 @@ export const IN_PROCESS: Passes = {
  */
 export async function openPasses(options: CheckOptions & { readonly jobs?: number }, count: number): Promise<Passes> {
   const jobs = Math.min(options.jobs ?? 1, count);
-  if (jobs < 2 || options.parseCache || options.renderCaches) return IN_PROCESS;
+  if (jobs < 2 || options.parseCache || options.renderCaches)
+    return inProcess(options.parseCache || options.renderCaches ? new HeldNodes(Infinity) : undefined);
   const pool = new WorkerPool(jobs);
   return {
     concurrent: true,

@@ -13,6 +13,8 @@ export interface SiteSummary {
   /** `dnsmasq.host`, when its DHCP is dnsmasq's and that host is named. */
   readonly dnsmasq?: string;
   readonly nodes: number;
+  /** How many files it rendered, for a site `check` held light (src/orchestrate/held.ts). */
+  readonly files?: number;
   /** What the checks between sites need of it (src/validate/cross-site-facts.ts). */
   readonly facts?: CrossSiteFacts;
 }

@@ -207,7 +207,7 @@ export interface JsonSiteCompiled {
   readonly site?: string;
   readonly model?: { readonly nodes: readonly unknown[] };
   /** A site compiled on a worker thread carries its node count here in place of its model. */
-  readonly summary?: { readonly nodes: number };
+  readonly summary?: { readonly nodes: number; readonly files?: number };
   readonly artifacts?: readonly unknown[];
   readonly diagnostics: readonly Diagnostic[];
 }
@@ -233,7 +233,7 @@ export function jsonSite(compiled: JsonSiteCompiled, built?: JsonSiteBuilt): Jso
     errors,
     warnings,
     nodes: built ? built.nodes : compiled.model ? compiled.model.nodes.length : (compiled.summary?.nodes ?? null),
-    files: built ? built.files.length : compiled.artifacts ? compiled.artifacts.length : null,
+    files: built ? built.files.length : compiled.artifacts ? compiled.artifacts.length : (compiled.summary?.files ?? null),
     out: built ? built.dir : null,
     written: built ? built.written : null,
     removed: built ? built.removed : null,

@@ -7,6 +7,7 @@ import { exitCode } from '../../diagnostics/exit.ts';
 import { overSites, secretsOf, type Flags } from '../options.ts';
 import { sourcesOf, type CliOutput } from '../output.ts';
 import { withProgress } from '../progress.ts';
+import { summaryOf } from '../../orchestrate/summary.ts';
 
 export function register(cli: CAC, out: CliOutput): void {
   cli
@@ -42,7 +43,7 @@ async function runCheck(dirs: string[], flags: Flags, out: CliOutput): Promise<n
   // With --strict a warning fails the run, so a site with one is not "ok".
   for (const s of result.sites) {
     if (hasFailures(s.diagnostics, flags.strict === true)) continue;
-    const n = s.model?.nodes.length ?? 0;
+    const n = summaryOf(s)?.nodes ?? 0;
     out.print(`ok  ${s.dir}: site ${s.site}, ${n} node${n === 1 ? '' : 's'}`);
   }
   const { errors, warnings } = countDiagnostics(result.diagnostics);
