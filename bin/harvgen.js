@@ -2,15 +2,6 @@
 // Entry point: runs the compiled CLI (dist/, built by `npm run build`, which `npm ci` runs
 // through `prepare`). Kept tiny and dependency-free: `harvgen --version` loads nothing else.
 import { existsSync, readdirSync, statSync } from 'node:fs';
-import { setFlagsFromString } from 'node:v8';
-
-// Peak memory (README "Speed"): V8 lets the heap grow far ahead of what is live (a cold build of
-// one 10,000-node site of rich nodes keeps about 200 MB live but peaked at 565 MB); its
-// memory-saving mode grows the heap in smaller steps and collects sooner: peak RSS down by about
-// 35-40%, for about 15-20% more time. Not for `watch`, whose session caches are a large live set
-// that this mode collects over and over (a one-node edit took about 35% longer). Set before
-// anything is allocated.
-if (process.argv.slice(2).find((a) => !a.startsWith('-')) !== 'watch') setFlagsFromString('--optimize-for-size');
 
 const debug = process.argv.includes('--debug');
 // A closed pipe (`harvgen check ... | head`) ends the run quietly, as for other CLI tools.
