@@ -62,6 +62,15 @@ export function unsafeOutDir(outRoot: string, siteDirs: readonly string[]): stri
 export const DEPLOY_GITIGNORE =
   '# harvgen deploy tree (`harvgen build --deploy`): it holds the secrets. Never commit it;\n# copy it to the boot server (rsync).\n*\n';
 
+/** The bytes of a regular file (never through a link), or undefined. */
+function regularBytes(p: string): Buffer | undefined {
+  try {
+    return lstatSync(p).isFile() ? readFileSync(p) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** The text of a regular file (never through a link), or undefined. */
 function regularText(p: string): string | undefined {
   try {
@@ -70,6 +79,24 @@ function regularText(p: string): string | undefined {
     return undefined;
   }
 }
+
+/** How every manifest.json harvgen writes begins, up to the tree it holds (src/render/manifest.ts). */
+const MANIFEST_HEAD =
+  /^\{\n  "generator": "harvgen",\n  "manifest_version": \d+,\n  "site": "[^"\\]*",\n  "secrets": "(markers|filled)",\n/;
+
+/**
+ * The `secrets` of a manifest as harvgen writes it, read from its first lines: a 10,000-node
+ * site's manifest.json is 16 MB, and parsing it whole to read one field took most of a no-op
+ * build. Only when the text says `"secrets"` nowhere else and ends as a JSON object does; any
+ * other text (an older harvgen's, an edited one) is parsed whole, as before.
+ */
+export function manifestKind(bytes: Buffer): string | undefined {
+  const m = MANIFEST_HEAD.exec(bytes.subarray(0, 1024).toString('utf8'));
+  if (!m || bytes.indexOf('"secrets"', Buffer.byteLength(m[0])) !== -1 || !bytes.subarray(-2).equals(CLOSING)) return undefined;
+  return m[1];
+}
+
+const CLOSING = Buffer.from('}\n');
 
 /** The nearest directory at or above `p` holding `.git`, or undefined. */
 function gitWorkTree(p: string): string | undefined {
@@ -102,9 +129,12 @@ export function treeKindProblem(
   }
   /** What tree a site directory of `root` holds, by its manifest (undefined: none, or an older harvgen's). */
   const kindOf = (site: string): unknown => {
-    const manifest = regularText(join(root, site, LAYOUT.manifest));
+    const manifest = regularBytes(join(root, site, LAYOUT.manifest));
+    if (manifest === undefined) return undefined;
+    const head = manifestKind(manifest);
+    if (head !== undefined) return head;
     try {
-      return manifest === undefined ? undefined : (JSON.parse(manifest) as { secrets?: unknown }).secrets;
+      return (JSON.parse(manifest.toString('utf8')) as { secrets?: unknown }).secrets;
     } catch {
       return undefined;
     }
