@@ -21,8 +21,9 @@ export const REGENERATE = 'npm run gen:validators';
 
 // Standalone code, one statement a line so a schema change reads as a diff. CommonJS, not ES
 // modules: a run loads the one installer validator its release line needs, synchronously, on
-// first use (src/validate/compiled/index.ts requires it); as ES modules all eight would be static
-// imports of every run, about 110 ms of parsing where one takes 20.
+// first use (src/validate/compiled/index.ts requires it). As ES modules they would all be static
+// imports of every run: the eight installer lines and the inventory's cost about 110 ms to load,
+// where one line's costs about 20.
 const CODE: Options['code'] = { source: true, esm: false, lines: true };
 
 /**
@@ -105,9 +106,12 @@ export function renderValidators(sources: ValidatorSources = committedSources())
   return files;
 }
 
+// ajv/dist/standalone is CommonJS: imported from an ES module, its default is module.exports,
+// whose `default` is the function (tsx may hand over either).
 const standaloneModule = standaloneCode as unknown as { default?: typeof standaloneCode } & typeof standaloneCode;
 const generate = standaloneModule.default ?? standaloneModule;
 
+/** The standalone code of one compiled schema. */
 function standalone(ajv: Ajv, validate: Parameters<typeof generate>[1]): string {
   return generate(ajv, validate);
 }
