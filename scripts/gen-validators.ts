@@ -4,7 +4,7 @@
 // with the code generated here and committed, no run compiles a schema or loads ajv's compiler.
 // `npm run gen:validators` (also run by `npm run gen:schema`); test/validators-drift.test.ts
 // fails when the committed files differ from what this writes today.
-import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Ajv, type Options } from 'ajv';
 import standaloneCode from 'ajv/dist/standalone/index.js';
@@ -189,8 +189,11 @@ export function writeValidators(): void {
   for (const name of readdirSync(`${root}${COMPILED_DIR}`)) {
     if (!keep.has(`${COMPILED_DIR}${name}`)) rmSync(`${root}${COMPILED_DIR}${name}`);
   }
-  for (const f of files) writeFileSync(`${root}${f.path}`, f.text);
-  console.log(`wrote ${files.length} validator modules to ${COMPILED_DIR}`);
+  // Only the files that change: an unchanged file keeps its time, so dist/ does not look older
+  // than src/ (bin/harvgen.js refuses to run then) after a regeneration that changed nothing.
+  const changed = files.filter((f) => !existsSync(`${root}${f.path}`) || readFileSync(`${root}${f.path}`, 'utf8') !== f.text);
+  for (const f of changed) writeFileSync(`${root}${f.path}`, f.text);
+  console.log(`${COMPILED_DIR}: ${changed.length} of ${files.length} validator modules written (the others were up to date)`);
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) writeValidators();
