@@ -142,7 +142,7 @@ function indexText(minors: readonly string[]): string {
 // Loads the validators of src/validate/compiled/ on first use: a schema is never compiled at run
 // time, and a run loads only the validators it calls (each module is 100-400 kB of code to parse).
 // The modules are CommonJS so that loading one is a synchronous require; the validating functions
-// are synchronous. (From TypeScript source, tsx resolves \`./site.cjs\` to site.cts.)
+// are synchronous.
 import { createRequire } from 'node:module';
 import type { ErrorObject } from 'ajv';
 
@@ -151,11 +151,18 @@ export type CompiledValidator = ((data: unknown) => boolean) & { errors?: ErrorO
 
 const require = createRequire(import.meta.url);
 const loaded = new Map<string, CompiledValidator>();
+// From the sources (the tests, through tsx) the modules are .cts files, which plain require cannot
+// load: tsx's own require compiles them, whichever of its hooks the thread registered (a worker
+// thread of src/orchestrate/pool.ts registers only its ES module ones).
+const fromSource = import.meta.url.endsWith('.ts');
 
 function load(module: string): CompiledValidator {
   let validate = loaded.get(module);
   if (!validate) {
-    validate = (require(\`./\${module}.cjs\`) as { validate: CompiledValidator }).validate;
+    const exports = fromSource
+      ? (require('tsx/cjs/api') as { require: (id: string, from: string) => unknown }).require(\`./\${module}.cts\`, import.meta.url)
+      : require(\`./\${module}.cjs\`);
+    validate = (exports as { validate: CompiledValidator }).validate;
     loaded.set(module, validate);
   }
   return validate;
