@@ -12,6 +12,7 @@ import {
   GENERATED_DOCS,
   renderDocPage,
 } from './schema-outputs.ts';
+import { writeValidators } from './gen-validators.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 writeFileSync(`${root}schema/site.schema.json`, renderSchemaJson());
@@ -21,3 +22,5 @@ writeFileSync(`${root}src/types/site-input.ts`, await renderInputTypes());
 for (const page of Object.keys(GENERATED_DOCS))
   writeFileSync(`${root}${page}`, renderDocPage(page, readFileSync(`${root}${page}`, 'utf8')));
 console.log(`wrote schema/site.schema.json, src/types/site-input.ts and ${Object.keys(GENERATED_DOCS).join(', ')}`);
+// The validators compiled ahead of time from the schemas just written.
+writeValidators();

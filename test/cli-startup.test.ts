@@ -1,7 +1,9 @@
 // What a run loads, through the binary: a build whose sites are all up to date compiles nothing,
 // so it never loads the compiler (the pipeline, the rules, the renderers, yaml, ajv, eta), and
-// `--version` loads nothing but the CLI. A module-resolution hook records every module of the
-// repository and of node_modules that the process imports.
+// `--version` loads nothing but the CLI; a check validates with the validators compiled ahead of
+// time, so it never loads ajv's schema compiler. A module-resolution hook records every module of
+// the repository and of node_modules that the process imports, and at exit every CommonJS module
+// it required (the hook does not see require(): the compiled validators and ajv are CommonJS).
 import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -20,9 +22,17 @@ function loaded(args: readonly string[]): { code: number; modules: string[] } {
   const hook = join(dir, 'hook.mjs');
   const inner = `import { appendFileSync } from 'node:fs';
 export async function resolve(s, c, next) { const r = await next(s, c); appendFileSync(${JSON.stringify(log)}, r.url + '\\n'); return r; }`;
+  const atExit = `process.on('exit', () => appendFileSync(${JSON.stringify(log)}, Object.keys(createRequire(import.meta.url).cache).map((f) => pathToFileURL(f).href + '\\n').join('')));`;
   writeFileSync(
     hook,
-    `import { register } from 'node:module';\nregister('data:text/javascript,' + encodeURIComponent(${JSON.stringify(inner)}));\n`,
+    [
+      `import { appendFileSync } from 'node:fs';`,
+      `import { createRequire, register } from 'node:module';`,
+      `import { pathToFileURL } from 'node:url';`,
+      `register('data:text/javascript,' + encodeURIComponent(${JSON.stringify(inner)}));`,
+      atExit,
+      '',
+    ].join('\n'),
   );
   writeFileSync(log, '');
   const r = spawnSync(process.execPath, ['--import', hook, bin, ...args], {
@@ -31,12 +41,19 @@ export async function resolve(s, c, next) { const r = await next(s, c); appendFi
     env: { ...process.env, NO_COLOR: '1' },
   });
   const prefix = `file://${repo}`;
+  // A package by its path from node_modules/ on: in a worktree whose node_modules is a symbolic
+  // link, Node records the package at the link's target, outside the repository.
+  const relative = (u: string): string | undefined => {
+    const at = u.startsWith('file://') ? u.indexOf('/node_modules/') : -1;
+    if (at >= 0) return u.slice(at + 1);
+    return u.startsWith(prefix) ? u.slice(prefix.length) : undefined;
+  };
   const modules = [
     ...new Set(
       readFileSync(log, 'utf8')
         .split('\n')
-        .filter((u) => u.startsWith(prefix))
-        .map((u) => u.slice(prefix.length)),
+        .map(relative)
+        .filter((m) => m !== undefined),
     ),
   ];
   return { code: r.status ?? -1, modules };
@@ -63,6 +80,19 @@ test('an up-to-date build loads no part of the compiler', () => {
   assert.is(again.code, 0);
   const compiler = again.modules.filter((m) => COMPILER.some((re) => re.test(m)));
   assert.equal(compiler, [], 'no compiler module in an up-to-date build');
+});
+
+test('a check validates with the compiled validators and loads no ajv compiler', () => {
+  const r = loaded(['check', 'sites/location_x']);
+  assert.is(r.code, 0);
+  // The site's validator and one installer line's, each a CommonJS module: the hook sees require().
+  assert.ok(r.modules.includes('dist/validate/compiled/site.cjs'), 'the compiled site validator is loaded');
+  const lines = r.modules.filter((m) => /^dist\/validate\/compiled\/installer-[\d.]+\.cjs$/.test(m));
+  assert.is(lines.length, 1, `one installer line's validator, not all of them: ${lines.join(', ')}`);
+  // ajv's run-time helpers (ajv/dist/runtime/) are what the generated code calls; anything else of
+  // ajv (its entry, ajv/dist/core, ajv/dist/compile/, the vocabularies) is the schema compiler.
+  const ajv = r.modules.filter((m) => m.startsWith('node_modules/ajv/') && !m.startsWith('node_modules/ajv/dist/runtime/'));
+  assert.equal(ajv, [], 'no module of the ajv compiler in a check');
 });
 
 test('--version loads the CLI only', () => {

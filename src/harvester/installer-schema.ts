@@ -1,9 +1,11 @@
 // The Harvester installer config schema (schema/harvester-config.schema.json) narrowed to one
 // release line, and validation of an emitted config against it. The JSON file describes every
 // line at once: keys carry `x-since` / `x-until` (release lines); a per-line copy drops the keys
-// that line does not know, so `additionalProperties: false` rejects them there.
+// that line does not know, so `additionalProperties: false` rejects them there. The validators
+// of the lines are compiled ahead of time from these narrowed copies (scripts/gen-validators.ts).
 import { readFileSync } from 'node:fs';
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import type { ErrorObject } from 'ajv';
+import { installerValidator, type CompiledValidator } from '../validate/compiled/index.ts';
 import { atLeast, isSupported, parseVersion, type HarvesterVersion } from './versions.ts';
 
 /** One way an installer config does not match the schema of a release line. */
@@ -46,8 +48,6 @@ const SCHEMA_MAPS = ['properties', 'definitions'] as const;
 const SCHEMA_LISTS = ['allOf', 'anyOf', 'oneOf'] as const;
 
 const schemas = new Map<string, SchemaNode>();
-const validators = new Map<string, ValidateFunction>();
-let ajv: Ajv | undefined;
 
 /** The installer config schema as release line `minor` (e.g. '1.4') knows it; cached and frozen. */
 export function installerSchemaFor(minor: string): Record<string, unknown> {
@@ -75,23 +75,17 @@ export function installerKeySince(path: readonly (string | number)[]): string | 
   return keyGate(path)?.since;
 }
 
-function validatorFor(minor: string): ValidateFunction {
-  const cached = validators.get(minor);
-  if (cached) return cached;
-  const validate = getAjv().compile(installerSchemaFor(minor));
-  validators.set(minor, validate);
+/**
+ * The validator of release line `minor`. scripts/gen-validators.ts generates one for every line
+ * from SUPPORTED_RANGE.oldest to .newest, and lineOf refuses any other line, so there is none to
+ * compile at run time; the error below means the range changed without `npm run gen:validators`
+ * (test/validators-drift.test.ts fails then too).
+ */
+function validatorFor(minor: string): CompiledValidator {
+  const line = lineOf(minor);
+  const validate = installerValidator(`${line.major}.${line.minor}`);
+  if (!validate) throw new Error(`no installer config validator for Harvester v${minor}: run \`npm run gen:validators\``);
   return validate;
-}
-
-function getAjv(): Ajv {
-  if (ajv) return ajv;
-  // verbose: errors carry parentSchema, which is where `x-message` lives.
-  ajv = new Ajv({ allErrors: true, verbose: true, allowUnionTypes: true });
-  ajv.addKeyword({ keyword: 'x-since', schemaType: 'string' });
-  ajv.addKeyword({ keyword: 'x-until', schemaType: 'string' });
-  ajv.addKeyword({ keyword: 'x-message', schemaType: 'object' });
-  ajv.addKeyword({ keyword: 'x-note', schemaType: 'string' });
-  return ajv;
 }
 
 function lineOf(minor: string): HarvesterVersion {

@@ -1,31 +1,22 @@
-// Structural validation of the merged inventory against schema/site.schema.json with ajv,
-// every ajv error turned into a positioned diagnostic.
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
-import siteSchema from '../../schema/site.schema.json' with { type: 'json' };
-import layerSchema from '../../schema/layer.schema.json' with { type: 'json' };
+// Structural validation of the merged inventory against schema/site.schema.json with ajv's
+// validators compiled ahead of time (src/validate/compiled/), every ajv error turned into a
+// positioned diagnostic.
+import type { ErrorObject } from 'ajv';
 import type { Diagnostic } from '../diagnostics/types.ts';
 import { writtenText, type Locator, type LocateTarget } from '../load/index.ts';
 import { closest } from '../util/suggest.ts';
 import { newestOfLine, newestRelease } from '../harvester/releases.ts';
 import { formatPath, type InventoryPath, pointerToPath } from '../util/paths.ts';
 import { explainValue, VALUE_KINDS, type ValueKindName } from '../util/value-kinds.ts';
+import { layerValidator, siteValidator } from './compiled/index.ts';
 
 const VALUE_KEYWORD = 'x-harvgen-value';
 
-// Compiled on first use, not at import: a build whose sites are all up to date never validates.
-let compiled: { site: ValidateFunction; layer: ValidateFunction } | undefined;
-function validators() {
-  if (compiled) return compiled;
-  const ajv = new Ajv({ allErrors: true, verbose: true, strict: true, allowUnionTypes: true });
-  // Annotation only: names the value kind (src/util/value-kinds.ts) of a string that lands in a generated file.
-  ajv.addKeyword({ keyword: VALUE_KEYWORD, schemaType: 'string' });
-  compiled = { site: ajv.compile(siteSchema), layer: ajv.compile(layerSchema) };
-  return compiled;
-}
-
 /** Validate the raw inventory; an empty list means it has the right shape. */
 export function validateShape(input: unknown, locate: Locator, kind: 'site' | 'layer' = 'site'): Diagnostic[] {
-  const validate = validators()[kind];
+  // Generated ahead of time by scripts/gen-validators.ts (`npm run gen:validators`) and loaded on
+  // first use, not at import: a build whose sites are all up to date never validates.
+  const validate = kind === 'site' ? siteValidator() : layerValidator();
   if (validate(input)) return [];
   const out: Diagnostic[] = [];
   const seen = new Set<string>();
