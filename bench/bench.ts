@@ -18,6 +18,16 @@
 // `--per-core` measures only the cold build with `--jobs 1`, `--jobs 2` and `--jobs <every core>`
 // (the default), interleaved with the floor, and prints each against the floor and against
 // `--jobs 1` (the speedup); with `--only` for some inventories.
+// `--rss` measures memory at fleet scale, and only that: for rich inventories of 10,000 nodes in
+// 100 sites and of 100,000 nodes in 1,000 sites (gen.ts gives the sites past the 150th a /22 each)
+// it times the writing of the inventory, then runs `harvgen build --jobs 1` into a fresh directory
+// and `harvgen check`, and the floor of that build (replayed 100 sites per process: one pack of the
+// large tree is past V8's longest string), and prints each one's wall time and peak RSS, the large
+// inventory against the small one, as a table; it writes bench/results-rss.json. One run of each by
+// default (`--rounds N` for more: the slowest time and highest RSS are kept); a process past 15
+// minutes is stopped and reported as such. About 30 minutes on the 2-core development VM, nearly all
+// of it the large build (about 9 minutes) and its check (about 12).
+//   npm run bench -- --rss [--rounds 2] [--only rich-10k-100sites] [--dir /dev/shm]
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg as loadavgOf, totalmem, tmpdir } from 'node:os';
