@@ -18,6 +18,16 @@
 // `--per-core` measures only the cold build with `--jobs 1`, `--jobs 2` and `--jobs <every core>`
 // (the default), interleaved with the floor, and prints each against the floor and against
 // `--jobs 1` (the speedup); with `--only` for some inventories.
+// `--rss` measures memory at fleet scale, and only that: for rich inventories of 10,000 nodes in
+// 100 sites and of 100,000 nodes in 1,000 sites (gen.ts gives the sites past the 150th a /22 each)
+// it times the writing of the inventory, then runs `harvgen build --jobs 1` into a fresh directory
+// and `harvgen check`, and the floor of that build (replayed 100 sites per process: one pack of the
+// large tree is past V8's longest string), and prints each one's wall time and peak RSS, the large
+// inventory against the small one, as a table; it writes bench/results-rss.json. One run of each by
+// default (`--rounds N` for more: the slowest time and highest RSS are kept); a process past 15
+// minutes is stopped and reported as such. About 30 minutes on the 2-core development VM, nearly all
+// of it the large build (about 9 minutes) and its check (about 12).
+//   npm run bench -- --rss [--rounds 2] [--only rich-10k-100sites] [--dir /dev/shm]
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg as loadavgOf, totalmem, tmpdir } from 'node:os';
@@ -42,8 +52,11 @@ interface Run {
   code: number | null;
 }
 
+/** A process stopped at its time limit (`run`'s `limitMs`): what `--rss` reports instead of a figure. */
+class TimedOut extends Error {}
+
 /** One whole process, timed from spawn to exit; its peak RSS as it reported it. */
-function run(cmd: string[], cwd: string, exit = 0): Run {
+function run(cmd: string[], cwd: string, exit = 0, limitMs?: number): Run {
   const rssFile = join(work, `rss-${process.pid}-${Math.random().toString(36).slice(2)}`);
   const t0 = performance.now();
   const r = spawnSync(process.execPath, ['--import', probe, ...cmd], {
@@ -51,20 +64,28 @@ function run(cmd: string[], cwd: string, exit = 0): Run {
     env: { ...process.env, HARVGEN_BENCH_RSS_FILE: rssFile, NO_COLOR: '1' },
     stdio: ['ignore', 'ignore', 'pipe'],
     maxBuffer: 64 * 1024 * 1024,
+    // SIGKILL: a build stopped at its limit has nothing more to report.
+    ...(limitMs !== undefined ? { timeout: limitMs, killSignal: 'SIGKILL' as const } : {}),
   });
   const ms = performance.now() - t0;
+  if (limitMs !== undefined && r.signal === 'SIGKILL' && ms >= limitMs)
+    throw new TimedOut(`${cmd.join(' ')}: stopped after ${(ms / 60_000).toFixed(1)} min`);
   if (r.status !== exit) throw new Error(`${cmd.join(' ')} exited ${r.status}: ${r.stderr.toString().slice(0, 2000)}`);
   const rssKb = Number(readFileSync(rssFile, 'utf8'));
   rmSync(rssFile);
   return { ms, rssMb: rssKb / 1024, code: r.status };
 }
 
-/** Every file of a built output root as [path, mode, contents] (the floor's input). */
-function pack(out: string, file: string): number {
+/**
+ * Every file of a built output root as [path, mode, contents] (the floor's input); with `only`,
+ * just the files under those top-level entries of it.
+ */
+function pack(out: string, file: string, only?: readonly string[]): number {
   const files: [string, number, string][] = [];
   const walk = (dir: string) => {
     for (const e of readdirSync(dir, { withFileTypes: true })) {
       const p = join(dir, e.name);
+      if (dir === out && only && !only.includes(e.name)) continue;
       if (e.isDirectory() && e.name !== '.harvgen-cache') walk(p);
       else if (e.isFile()) files.push([relative(out, p), statSync(p).mode & 0o777, readFileSync(p, 'utf8')]);
     }
@@ -345,6 +366,155 @@ if (flag('--bounds')) {
   const bounds = measureBounds(value('--rounds') ? Number(value('--rounds')) : 2);
   rmSync(work, { recursive: true, force: true });
   printBounds(bounds);
+  process.exit(0);
+}
+
+interface RssCase {
+  name: string;
+  sites: number;
+  nodes: number;
+  /** Files in the built tree. */
+  files: number;
+  /** Writing the inventory (gen.ts), once. */
+  generateMs: number;
+  /** Per measure: the slowest run's wall time and the highest peak RSS (the sum and the highest for the floor's processes); null when stopped at the time limit. */
+  build: { ms: number; rssMb: number } | null;
+  check: { ms: number; rssMb: number } | null;
+  floor: { ms: number; rssMb: number; processes: number } | null;
+  load: [string, string];
+}
+
+/**
+ * `--rss`: memory at fleet scale. A cold `harvgen build --jobs 1` (one thread: its peak RSS is the
+ * compiler's own, not a pool's) into a fresh directory and `harvgen check`, for `rounds` runs each,
+ * then the floor of that build. The floor's pack is one JSON string, and V8 refuses strings past
+ * about 512 MiB (the tree of 100,000 rich nodes is more): it is written and replayed 100 sites at a
+ * time, its time the sum of those processes and its RSS the highest of them.
+ */
+function measureRss(name: string, sites: number, perSite: number, rounds: number, limitMs: number): RssCase {
+  const root = join(work, name);
+  const loadAtStart = loadavg();
+  const t0 = performance.now();
+  generateRichRepo(root, sites, perSite);
+  const generateMs = performance.now() - t0;
+  const builds: Run[] = [];
+  const checks: Run[] = [];
+  const floors: Run[][] = [];
+  let files = 0;
+  let stopped = false;
+  for (let i = 0; i < rounds && !stopped; i++) {
+    const out = join(root, `out-${i + 1}`);
+    try {
+      builds.push(run([bin, 'build', '--jobs', '1', '--out', out], root, 0, limitMs));
+    } catch (e) {
+      if (!(e instanceof TimedOut)) throw e;
+      process.stderr.write(`    ${e.message}\n`);
+      stopped = true;
+      break;
+    }
+    try {
+      checks.push(run([bin, 'check'], root, 0, limitMs));
+    } catch (e) {
+      if (!(e instanceof TimedOut)) throw e;
+      process.stderr.write(`    ${e.message}\n`);
+    }
+    const entries = readdirSync(out).sort();
+    const floor: Run[] = [];
+    files = 0;
+    for (let at = 0; at < entries.length; at += 100) {
+      const packFile = join(root, 'pack.json');
+      files += pack(out, packFile, entries.slice(at, at + 100));
+      floor.push(run([join(repo, 'bench/floor.mjs'), packFile, join(root, `floor-${i + 1}`)], root));
+      rmSync(packFile);
+    }
+    floors.push(floor);
+    // Each round's trees are gone before the next: /dev/shm holds them in memory.
+    rmSync(out, { recursive: true, force: true });
+    rmSync(join(root, `floor-${i + 1}`), { recursive: true, force: true });
+  }
+  rmSync(root, { recursive: true, force: true });
+  const worst = (xs: Run[]) => (xs.length ? { ms: Math.max(...xs.map((x) => x.ms)), rssMb: Math.max(...xs.map((x) => x.rssMb)) } : null);
+  const floorRuns = floors.map((f) => ({
+    ms: f.reduce((n, x) => n + x.ms, 0),
+    rssMb: Math.max(...f.map((x) => x.rssMb)),
+    processes: f.length,
+  }));
+  const floor = floorRuns.length
+    ? { ms: Math.max(...floorRuns.map((f) => f.ms)), rssMb: Math.max(...floorRuns.map((f) => f.rssMb)), processes: floorRuns[0]!.processes }
+    : null;
+  const build = stopped ? null : worst(builds);
+  return {
+    name,
+    sites,
+    nodes: sites * perSite,
+    files,
+    generateMs,
+    build,
+    check: worst(checks),
+    floor: stopped ? null : floor,
+    load: [loadAtStart, loadavg()],
+  };
+}
+
+function rssRow(c: RssCase): string {
+  const cell = (m: { ms: number; rssMb: number } | null) => (m ? `${(m.ms / 1000).toFixed(1)} | ${m.rssMb.toFixed(0)}` : 'stopped | -');
+  const vsFloor = c.build && c.floor ? `${(c.build.ms / c.floor.ms).toFixed(2)}x` : '-';
+  return `| ${c.nodes} rich nodes in ${c.sites} sites | ${c.files} | ${(c.generateMs / 1000).toFixed(1)} | ${cell(c.build)} | ${cell(c.check)} | ${cell(c.floor)} | ${vsFloor} | ${c.load[0]}; ${c.load[1]} |`;
+}
+
+if (flag('--rss')) {
+  const rssRounds = value('--rounds') ? Number(value('--rounds')) : 1;
+  // Past 15 minutes a build is reported as stopped, not waited for.
+  const limitMs = 15 * 60_000;
+  const plan: [string, number, number][] = [
+    ['rich-10k-100sites', 100, 100],
+    ['rich-100k-1000sites', 1000, 100],
+  ];
+  const rss: RssCase[] = [];
+  for (const [name, sites, perSite] of plan) {
+    if (value('--only') && !value('--only')!.split(',').includes(name)) continue;
+    process.stderr.write(`  ${name}, memory (load ${loadavg()})...\n`);
+    rss.push(measureRss(name, sites, perSite, rssRounds, limitMs));
+    process.stderr.write(`${rssRow(rss.at(-1)!)}\n`);
+  }
+  rmSync(work, { recursive: true, force: true });
+  console.log(
+    `\n| inventory | files | generate s | build --jobs 1 s | build peak RSS MB | check s | check peak RSS MB | floor s | floor peak RSS MB | build/floor | load at start, end |`,
+  );
+  console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+  for (const c of rss) console.log(rssRow(c));
+  const [small, big] = rss;
+  const ratio = (f: (c: RssCase) => number | undefined) => {
+    const a = small && f(small);
+    const b = big && f(big);
+    return a && b ? b / a : null;
+  };
+  const ratios = {
+    nodes: ratio((c) => c.nodes),
+    buildRss: ratio((c) => c.build?.rssMb),
+    checkRss: ratio((c) => c.check?.rssMb),
+    floorRss: ratio((c) => c.floor?.rssMb),
+    buildTime: ratio((c) => c.build?.ms),
+    checkTime: ratio((c) => c.check?.ms),
+    floorTime: ratio((c) => c.floor?.ms),
+  };
+  const x = (v: number | null) => (v === null ? '-' : `${v.toFixed(2)}x`);
+  console.log(
+    `\n${big?.name ?? '-'} / ${small?.name ?? '-'} (${x(ratios.nodes)} the nodes): peak RSS build ${x(ratios.buildRss)}, check ${x(ratios.checkRss)}, floor ${x(ratios.floorRss)}; time build ${x(ratios.buildTime)}, check ${x(ratios.checkTime)}, floor ${x(ratios.floorTime)}`,
+  );
+  // `--only` prints its figures and leaves results-rss.json as the last full run wrote it.
+  if (!value('--only')) {
+    const file = join(repo, 'bench/results-rss.json');
+    const machine = {
+      node: process.version,
+      platform: `${process.platform}/${process.arch}`,
+      cpus: `${cpus().length} x ${cpus()[0]?.model ?? '?'}`,
+      parallelism: availableParallelism(),
+      memGb: Math.round(totalmem() / 1024 ** 3),
+    };
+    writeFileSync(file, JSON.stringify({ version: 1, machine, rounds: rssRounds, cases: rss, bigVsSmall: ratios }, null, 2) + '\n');
+    console.log(`\nwrote ${relative(process.cwd(), file)}`);
+  }
   process.exit(0);
 }
 

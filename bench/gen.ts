@@ -1,7 +1,11 @@
 // Generated inventories for `npm run bench`: a repository (with a `.git` directory) with `sites`
 // sites of `nodes` nodes each, one YAML file per node (as a fleet keeps them), and one shared
-// token and password file (sites/<site>/site.yaml names ../../secrets/...). Every site has its own /16, boot server and
-// MAC prefix, so the sites pass the checks between sites.
+// token and password file (sites/<site>/site.yaml names ../../secrets/...). Every site has its own
+// network, boot server and MAC prefix, so the sites pass the checks between sites. The first 150
+// sites each get a /16 (10.100.0.0/16 on), room for 50,000 nodes; a fleet of more sites (up to
+// 3,478) gives the sites from 150 on a /22 each inside 10.0.0.0-10.51.255.255 (clear of the default
+// pod and service networks, 10.52 and 10.53), room for 500 nodes. The first 150 sites are the same
+// text whatever the number of sites, so the figures of earlier runs stay comparable.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
@@ -17,16 +21,85 @@ export function nodeFile(root: string, site: number, k: number): string {
   return join(root, 'sites', siteName(site), 'nodes', `n${String(k).padStart(5, '0')}.yaml`);
 }
 
+/** The sites that get a /16 each; the sites after them get a /22 (see `siteNet`). */
+const WIDE_SITES = 150;
+/** The /22s that fit below 10.52.0.0 (the default pod network), 64 to each /16. */
+const NARROW_SITES = 52 * 64;
+/** The most sites a generated repository can have. */
+export const MAX_SITES = WIDE_SITES + NARROW_SITES;
+
+/** Where site `i`'s addresses come from. */
+interface SiteNet {
+  /** The management network (`network.cidr`). */
+  cidr: string;
+  /** The first three octets (with the dot) of the servers: gateway .1, DNS .2 and .3, boot .5, iSCSI .6, VIP .10. */
+  servers: string;
+  /** The DHCP range, clear of every node address. */
+  dhcp: string;
+  /** How many nodes have an address. */
+  capacity: number;
+  /** The address of node `k`. */
+  node(k: number): string;
+}
+
+/**
+ * Site `i`'s network. A /16 for each of the first 150 sites (the plan every earlier run used:
+ * 10.<100+i>.0.0/16, nodes from 10.<100+i>.1.1, DHCP on .220); then a /22 for each further site,
+ * so a fleet of 1,000 sites fits below 10.52: servers on the first /24, nodes on the next two,
+ * DHCP on the last.
+ */
+export function siteNet(i: number): SiteNet {
+  if (i < WIDE_SITES) {
+    const net = `10.${100 + i}`; // clear of the default pod and service networks (10.52, 10.53)
+    return {
+      cidr: `${net}.0.0/16`,
+      servers: `${net}.0.`,
+      dhcp: `${net}.220.1-${net}.220.250`,
+      capacity: 250 * 200,
+      node: (k) => `${net}.${1 + Math.floor(k / 250)}.${1 + (k % 250)}`,
+    };
+  }
+  const j = i - WIDE_SITES;
+  const net = `10.${Math.floor(j / 64)}`;
+  const third = (j % 64) * 4;
+  return {
+    cidr: `${net}.${third}.0/22`,
+    servers: `${net}.${third}.`,
+    dhcp: `${net}.${third + 3}.1-${net}.${third + 3}.250`,
+    capacity: 250 * 2,
+    node: (k) => `${net}.${third + 1 + Math.floor(k / 250)}.${1 + (k % 250)}`,
+  };
+}
+
+/**
+ * The MAC of node `k` of site `i`, NIC `nic`: `first:second:SS:N0:KK:KK` with site byte SS for the
+ * first 150 sites (the plan of every earlier run); after them one byte cannot tell the sites
+ * apart, so the second byte goes up by one and the site takes three hex digits, `SS:SN`, beside
+ * the NIC digit N.
+ */
+function macOf(first: string, second: number, i: number, nic: number, k: number): string {
+  const hex = k.toString(16).padStart(4, '0');
+  const node = `${hex.slice(0, 2)}:${hex.slice(2)}`;
+  if (i < WIDE_SITES) return `${first}:${second.toString(16)}:${(i + 1).toString(16).padStart(2, '0')}:${nic}0:${node}`;
+  const site = (i + 1).toString(16).padStart(3, '0');
+  return `${first}:${(second + 1).toString(16)}:${site.slice(0, 2)}:${site.slice(2)}${nic}:${node}`;
+}
+
+/** Refuse a plan the addresses cannot hold (sites past `MAX_SITES`, nodes past a site's network). */
+function checkPlan(sites: number, nodes: number): void {
+  if (sites > MAX_SITES) throw new Error(`bench: at most ${MAX_SITES} sites fit the address plan, not ${sites}`);
+  const room = siteNet(Math.max(0, sites - 1)).capacity;
+  if (nodes > room) throw new Error(`bench: at most ${room} nodes per site fit the address plan of ${sites} sites, not ${nodes}`);
+}
+
 /** The text of node `k` of site `i`. */
 export function nodeText(i: number, k: number): string {
-  const hex = k.toString(16).padStart(4, '0');
-  const site = (i + 1).toString(16).padStart(2, '0');
-  return `mac: 52:54:${site}:10:${hex.slice(0, 2)}:${hex.slice(2)}\nip: 10.${100 + i}.${1 + Math.floor(k / 250)}.${1 + (k % 250)}\n`;
+  return `mac: ${macOf('52', 0x54, i, 1, k)}\nip: ${siteNet(i).node(k)}\n`;
 }
 
 /** Write a repository of `sites` x `nodes` under `root`; returns the site directories. */
 export function generateRepo(root: string, sites: number, nodes: number): string[] {
-  if (sites > 150 || nodes > 250 * 200) throw new Error('bench: too many sites or nodes for the address plan');
+  checkPlan(sites, nodes);
   // A repository (README "Safety": harvgen reads nothing outside it, so the shared secrets/ and
   // layers beside sites/ need one): `.git` marks its root.
   mkdirSync(join(root, '.git'), { recursive: true });
@@ -36,14 +109,14 @@ export function generateRepo(root: string, sites: number, nodes: number): string
   const template = readFileSync(join(repo, 'sites/location_x/site.yaml'), 'utf8');
   const dirs: string[] = [];
   for (let i = 0; i < sites; i++) {
-    const net = `10.${100 + i}`; // clear of the default pod and service networks (10.52, 10.53)
+    const net = siteNet(i);
     const dir = join(root, 'sites', siteName(i));
     mkdirSync(join(dir, 'nodes'), { recursive: true });
     const site = template
       .replace('site: location_x', `site: ${siteName(i)}`)
-      .replace('cidr: 192.168.122.0/24', `cidr: ${net}.0.0/16`)
-      .replace('dhcp_range: 192.168.122.150-192.168.122.250', `dhcp_range: ${net}.220.1-${net}.220.250`)
-      .replace(/192\.168\.122\./g, `${net}.0.`)
+      .replace('cidr: 192.168.122.0/24', `cidr: ${net.cidr}`)
+      .replace('dhcp_range: 192.168.122.150-192.168.122.250', `dhcp_range: ${net.dhcp}`)
+      .replace(/192\.168\.122\./g, net.servers)
       .replace(/\{ file: secrets\//g, '{ file: ../../secrets/')
       .replace(/nodes:[\s\S]*?\n\nlab:/, 'lab:')
       .replace('network_name: vlan1', `network_name: net${i}`)
@@ -66,9 +139,8 @@ export const RICH_TOKEN_ENV = 'HARVGEN_BENCH_TOKEN';
  */
 export function richNodeText(i: number, k: number): string {
   const hex = k.toString(16).padStart(4, '0');
-  const site = (i + 1).toString(16).padStart(2, '0');
-  const mac = (nic: number) => `b4:96:${site}:${nic}0:${hex.slice(0, 2)}:${hex.slice(2)}`;
-  const ip = `10.${100 + i}.${1 + Math.floor(k / 250)}.${1 + (k % 250)}`;
+  const mac = (nic: number) => macOf('b4', 0x96, i, nic, k);
+  const ip = siteNet(i).node(k);
   if (k % 10 === 9) {
     return [
       `mac: ${mac(1)}`,
@@ -88,7 +160,7 @@ export function richNodeText(i: number, k: number): string {
       `ip: ${ip}`,
       ...(k === 5 ? ['mtu: 1500 # an iSCSI node does not read it: NODE_SETTING_IGNORED'] : []),
       'iscsi:',
-      `  server: 10.${100 + i}.0.6`,
+      `  server: ${siteNet(i).servers}6`,
       `  target: iqn.2026-11.net.example:store-${k}`,
       '  lun: 1',
       '',
@@ -121,7 +193,7 @@ export function richNodeText(i: number, k: number): string {
  * directories.
  */
 export function generateRichRepo(root: string, sites: number, nodes: number): string[] {
-  if (sites > 150 || nodes > 250 * 200) throw new Error('bench: too many sites or nodes for the address plan');
+  checkPlan(sites, nodes);
   mkdirSync(join(root, '.git'), { recursive: true });
   mkdirSync(join(root, 'secrets'), { recursive: true });
   mkdirSync(join(root, 'sites', '_profiles'), { recursive: true });
@@ -150,7 +222,8 @@ export function generateRichRepo(root: string, sites: number, nodes: number): st
   );
   const dirs: string[] = [];
   for (let i = 0; i < sites; i++) {
-    const net = `10.${100 + i}`;
+    const net = siteNet(i);
+    const srv = net.servers;
     const name = `r${String(i).padStart(3, '0')}`;
     const dir = join(root, 'sites', siteName(i));
     mkdirSync(join(dir, 'nodes'), { recursive: true });
@@ -158,29 +231,29 @@ export function generateRichRepo(root: string, sites: number, nodes: number): st
       `site: ${name}`,
       'harvester:',
       '  version: v1.6.0',
-      `  artifacts: http://${net}.0.5:8080/artifacts/v1.6.0`,
+      `  artifacts: http://${srv}5:8080/artifacts/v1.6.0`,
       'boot:',
-      `  server: http://${net}.0.5:8080`,
+      `  server: http://${srv}5:8080`,
       '  firmware: uefi',
       '  console: [tty1, "ttyS1,115200n8"]',
       'network:',
-      `  cidr: ${net}.0.0/16`,
-      `  gateway: ${net}.0.1`,
-      `  dns: [${net}.0.2, ${net}.0.3]`,
-      `  dhcp_range: ${net}.220.1-${net}.220.250`,
+      `  cidr: ${net.cidr}`,
+      `  gateway: ${srv}1`,
+      `  dns: [${srv}2, ${srv}3]`,
+      `  dhcp_range: ${net.dhcp}`,
       `  domain: ${name}.example.net`,
       'cluster:',
-      `  vip: ${net}.0.10`,
+      `  vip: ${srv}10`,
       `  token: { env: ${RICH_TOKEN_ENV} }`,
       '  password: { file: ../../secrets/password }',
       '  ssh_authorized_keys:',
       '    - ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHb0aXN6Y2kkZXhhbXBsZWtleWZvcmxvY2F0aW9ueQ ops@bench',
       'os_profiles:',
       '  rocky9:',
-      `    kernel: http://${net}.0.5:8080/os/rocky9/vmlinuz`,
-      `    initrds: [http://${net}.0.5:8080/os/rocky9/initrd.img]`,
+      `    kernel: http://${srv}5:8080/os/rocky9/vmlinuz`,
+      `    initrds: [http://${srv}5:8080/os/rocky9/initrd.img]`,
       '    params: ["console=ttyS0,115200", ip=dhcp, ro]',
-      `    root: live:http://${net}.0.5:8080/os/rocky9/squashfs.img`,
+      `    root: live:http://${srv}5:8080/os/rocky9/squashfs.img`,
       'defaults:',
       '  profile: r650',
       '  method: static',

@@ -1,7 +1,6 @@
 // `harvgen build`: validate and write `<out>/<site>/` for each site without errors; with
 // --dry-run, --check or --diff compare the tree instead and say what would change.
 import type { CAC } from 'cac';
-import { availableParallelism } from 'node:os';
 import type { BuildResult } from '../../index.ts';
 import { countDiagnostics } from '../../diagnostics/format.ts';
 import { jsonBuildOutput, type JsonFileDiff } from '../../report/envelope.ts';
@@ -10,6 +9,7 @@ import { outDirOf, overSites, secretsOf, treeOptions, type Flags } from '../opti
 import { sourcesOf, type CliOutput } from '../output.ts';
 import { deployHints } from '../hints.ts';
 import { withProgress } from '../progress.ts';
+import { defaultJobs } from '../../util/cpus.ts';
 
 export function register(cli: CAC, out: CliOutput): void {
   treeOptions(
@@ -23,7 +23,7 @@ export function register(cli: CAC, out: CliOutput): void {
     .option('--force', 'Compile every site and compare every output file byte by byte, trusting no timestamp')
     .option(
       '--jobs <n>',
-      'Compile sites on up to n worker threads (default: every core but one, at least 1; 1: in this process); same output whatever n',
+      'Compile sites on up to n worker threads (default: one per usable CPU but one, a CPU quota counted, at most one per site, 1 on 2 CPUs or fewer; 1: in this process); same output whatever n',
     )
     .example('harvgen build sites/location_x')
     .example('harvgen build sites/location_x --diff   # what would change, as a diff; writes nothing')
@@ -33,7 +33,7 @@ export function register(cli: CAC, out: CliOutput): void {
 }
 
 async function runBuild(dirs: string[], flags: Flags, out: CliOutput): Promise<number> {
-  const jobs = jobsOf(flags);
+  const jobs = jobsOf(flags, dirs.length);
   if (typeof jobs === 'string') return out.usageError(jobs);
   // Startup: the command modules load with --version/--help; the build only when it runs (and the
   // compiler only when a site is not up to date: src/orchestrate/passes.ts).
@@ -105,12 +105,13 @@ async function diffsOf(result: BuildResult): Promise<JsonFileDiff[]> {
   });
 }
 
-/** `--jobs`: a whole number from 1 to 256 (default: every core but one, at least 1), or the usage error. */
-function jobsOf(flags: Flags): number | string {
-  // Default: one worker per core but one. The main thread (writing) and V8's own threads (garbage
-  // collection, the optimizing compiler) keep about one core busy already: on 2 cores a second
-  // worker measured 1.00-1.13x at 48% more CPU (README "Speed II"), so there it compiles in process.
-  if (flags.jobs === undefined) return Math.max(1, availableParallelism() - 1);
+/** `--jobs`: a whole number from 1 to 256 (default: `defaultJobs` for `sites` sites), or the usage error. */
+function jobsOf(flags: Flags, sites: number): number | string {
+  // Default: one worker per usable CPU but one (a cgroup CPU quota counted, src/util/cpus.ts). The
+  // main thread (writing) and V8's own threads (garbage collection, the optimizing compiler) keep
+  // about one core busy already: on 2 cores a second worker measured 1.00-1.13x at 48% more CPU
+  // (README "Speed II"), so there, and for a single site, it compiles in process.
+  if (flags.jobs === undefined) return defaultJobs(sites);
   const n = Number(flags.jobs);
   if (Number.isInteger(n) && n >= 1 && n <= 256) return n;
   return `--jobs must be a whole number of worker threads from 1 to 256, not ${JSON.stringify(flags.jobs)}`;
