@@ -82,6 +82,18 @@ test('a run that holds its sites light writes and prints exactly what a run that
   assert.fixture(light.stdout, kept.stdout);
 });
 
+test('on worker threads too: each worker keeps its share whole and compiles the others again', () => {
+  const { root, dirs } = inventory('held-workers');
+  writeFileSync(join(root, dirs[3]!, 'nodes', 'zz-bad.yaml'), 'mac: not-a-mac\nip: 10.103.9.9\n');
+  const kept = run(['build', ...dirs, '--out', 'out-kept', '--jobs', '1', '--json'], root);
+  // A budget of 20 nodes over two workers: each keeps its first site whole, holds the rest light.
+  const light = run(['build', ...dirs, '--out', 'out-light', '--jobs', '2', '--json'], root, 20);
+  assert.is(light.code, kept.code, light.stderr);
+  assert.fixture(light.stdout.split('out-light').join('<out>'), kept.stdout.split('out-kept').join('<out>'));
+  assert.fixture(light.stderr, kept.stderr);
+  assert.equal(readTree(join(root, 'out-light')), readTree(join(root, 'out-kept')));
+});
+
 test('past the budget a build holds its sites light (no model) and still writes them', async () => {
   const { build } = await import('../src/orchestrate/build.ts');
   const { root, dirs } = inventory('held-lib');

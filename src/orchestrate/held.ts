@@ -28,7 +28,7 @@ export class HeldNodes {
 }
 
 /** HELD_NODES, or in tests `HARVGEN_TEST_HELD_NODES` (a small run that holds most of its sites light). */
-function heldNodes(): number {
+export function heldNodes(): number {
   const raw = process.env.HARVGEN_TEST_HELD_NODES;
   const n = raw ? Number(raw) : NaN;
   return Number.isInteger(n) && n >= 0 ? n : HELD_NODES;

@@ -18,10 +18,18 @@ import type { CompiledSite, CompileOptions, ModelledSite } from '../pipeline.ts'
 import { MaskedValues, NOTHING_MASKED } from '../util/masked.ts';
 import type { CheckOptions } from './check.ts';
 import type { SiteSummary, Summarized } from './summary.ts';
+import { heldNodes } from './held.ts';
 
 /** What the main thread sends a worker. */
 export type Task =
-  | { readonly kind: 'model'; readonly id: number; readonly dir: string; readonly options: CompileOptions }
+  | {
+      readonly kind: 'model';
+      readonly id: number;
+      readonly dir: string;
+      readonly options: CompileOptions;
+      /** The nodes this worker keeps whole between the passes (its share of the run's HeldNodes). */
+      readonly held: number;
+    }
   | { readonly kind: 'render'; readonly id: number };
 
 /** A site as it crosses threads (worker.ts makes it). */
@@ -110,7 +118,7 @@ export class WorkerPool {
     const total = options.sites.length;
     return new Promise<Reply>((resolve) => {
       this.#waiting.push({
-        task: { kind: 'model', id: index, dir, options: compile },
+        task: { kind: 'model', id: index, dir, options: compile, held: Math.max(1, Math.floor(heldNodes() / this.#slots.length)) },
         resolve,
         onStart: () => options.onProgress?.({ step: 'compile', dir, index, total }),
       });

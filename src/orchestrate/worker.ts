@@ -4,13 +4,18 @@
 // values to mask, input stamps and a summary of the model with the facts the checks between sites
 // need (positions resolved). Pass 2 renders the kept site, lets it go and sends back its files.
 import { parentPort } from 'node:worker_threads';
-import { compileModel, renderModelled, type CompiledSite, type ModelledSite } from '../pipeline.ts';
+import { compileModel, renderModelled, type CompiledSite, type CompileOptions, type ModelledSite } from '../pipeline.ts';
 import { crossSiteFacts } from '../validate/cross-site-facts.ts';
 import { summarize } from './summary.ts';
+import { HeldNodes } from './held.ts';
+import { lighten, recompile } from './light.ts';
 import type { Reply, Task, WireSite } from './pool.ts';
 
 const port = parentPort!;
 const kept = new Map<number, ModelledSite>();
+/** Sites past this worker's share of HeldNodes (src/orchestrate/held.ts): compiled again for their render. */
+const light = new Map<number, { readonly dir: string; readonly options: CompileOptions; readonly site: ModelledSite }>();
+let held: HeldNodes | undefined;
 
 /** A site as it crosses to the main thread: no model, no locator, the masked values as a list. */
 function wire(site: ModelledSite | CompiledSite): WireSite {
@@ -28,10 +33,20 @@ async function run(task: Task): Promise<Reply> {
   if (process.env.HARVGEN_TEST_THROW === 'worker') throw new Error('HARVGEN_TEST_THROW=worker');
   if (process.env.HARVGEN_TEST_THROW === 'worker-exit') process.exit(3);
   if (task.kind === 'model') {
+    held ??= new HeldNodes(task.held);
     const site = await compileModel(task.dir, task.options);
-    if (site.renderable) kept.set(task.id, site);
+    if (site.renderable && held.keep(site.renderable.model.nodes.length)) kept.set(task.id, site);
+    else if (site.renderable) light.set(task.id, { dir: task.dir, options: task.options, site: lighten(site) });
     return { id: task.id, site: wire(site), renderable: site.renderable !== undefined };
   }
+  const again = light.get(task.id);
+  light.delete(task.id);
+  if (again)
+    return {
+      id: task.id,
+      site: wire(renderModelled(await recompile(again.site, again.dir, again.options, compileModel))),
+      renderable: false,
+    };
   const site = kept.get(task.id);
   kept.delete(task.id);
   if (!site) throw new Error(`no site ${task.id} kept for rendering`);
