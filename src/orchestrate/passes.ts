@@ -63,10 +63,14 @@ export function inProcess(held = new HeldNodes()): Passes {
  * The passes for `count` sites to compile with up to `jobs` workers: in process for one worker or
  * one site (a worker's start-up would buy nothing), or when the build reuses caches (watch).
  */
-export async function openPasses(options: CheckOptions & { readonly jobs?: number }, count: number): Promise<Passes> {
+export async function openPasses(
+  options: CheckOptions & { readonly jobs?: number; readonly keepArtifacts?: boolean },
+  count: number,
+): Promise<Passes> {
   const jobs = Math.min(options.jobs ?? 1, count);
-  if (jobs < 2 || options.parseCache || options.renderCaches)
-    return inProcess(options.parseCache || options.renderCaches ? new HeldNodes(Infinity) : undefined);
+  // Watch's caches and a caller keeping every site's files (--diff reads their models) keep every site whole.
+  const whole = options.parseCache !== undefined || options.renderCaches !== undefined || options.keepArtifacts === true;
+  if (jobs < 2 || options.parseCache || options.renderCaches) return inProcess(whole ? new HeldNodes(Infinity) : undefined);
   const pool = new WorkerPool(jobs);
   return {
     concurrent: true,
