@@ -70,4 +70,22 @@ test('assertNever throws, naming the value it was given', () => {
   assert.throws(() => assertNever({ boot: 'floppy' } as never, 'node kind'), /unexpected node kind: \{"boot":"floppy"\}/);
 });
 
+test('clonePlain copies plain data deeply and exactly, __proto__ as a property', async () => {
+  const { clonePlain } = await import('../src/util/clone.ts');
+  const shared = { a: [1, { b: -0 }] };
+  const value = { x: shared, y: shared, n: null, f: Infinity, g: NaN, s: 'é', t: true, list: [[], {}], '1': 'one' };
+  const copy = clonePlain(value);
+  assert.equal(copy, value);
+  assert.is(JSON.stringify(copy), JSON.stringify(value), 'same key order');
+  assert.ok(Object.is(copy.x.a[1] && (copy.x.a[1] as { b: number }).b, -0), '-0 kept');
+  assert.ok(Number.isNaN(copy.g));
+  copy.x.a.push(2);
+  assert.is(shared.a.length, 2, 'a deep copy: the original is untouched');
+  const hostile = JSON.parse('{"__proto__": {"polluted": 1}}') as Record<string, unknown>;
+  const c = clonePlain(hostile);
+  assert.is(Object.getPrototypeOf(c), Object.prototype);
+  assert.equal(Object.keys(c), ['__proto__']);
+  assert.is(({} as Record<string, unknown>).polluted, undefined);
+});
+
 test.run();

@@ -8,6 +8,7 @@
 // tree (`markers`, the default) never reads a secret reference and writes a fixed marker in
 // place of every secret, so it can be built, reviewed and checked in CI without any secret; the
 // deploy tree (`filled`, `build --deploy`) reads them and writes the values.
+import { clonePlain } from '../util/clone.ts';
 import { readFile, realpath, stat } from 'node:fs/promises';
 import { outsideProblem, repoBoundary } from './repo.ts';
 import { stampOf, type InputStamp } from './stamps.ts';
@@ -130,7 +131,7 @@ export function secretRoot(siteDir: string): string {
 
 /** Resolve every secret reference of a loaded (not yet validated) inventory. */
 export async function resolveSecrets(input: Record<string, unknown>, locate: Locator, options: SecretOptions): Promise<SecretResolution> {
-  const out = structuredClone(input);
+  const out = clonePlain(input);
   const r: SecretsFound = { secrets: [], diagnostics: [], stamps: [], fromEnv: false, envValues: [] };
   for (const path of SECRET_FIELDS) {
     const [section, key] = path as [string, string];
