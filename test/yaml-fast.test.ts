@@ -9,6 +9,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { nodeText, richNodeText } from '../bench/gen.ts';
 import { fastParse } from '../src/load/yaml/fast.ts';
+import { MAX_MAP_KEYS } from '../src/load/yaml/limits.ts';
 import { parseYamlFile } from '../src/load/yaml/parse.ts';
 
 const repo = resolve(import.meta.dirname, '..');
@@ -195,8 +196,31 @@ test('what the fast path reads, and what it gives up on', () => {
     '? a\n: b\n',
     'a: {b: 1, b: 2}\n',
     'a: [b: c]\n',
+    'a: [b, c,]\n',
+    '"a":b\n',
+    "- 'a':b\n",
+    '... a: 1\n',
+    'a: 1\n... b: 2\n',
+    '--- a: 1\n',
+    'a:\n  - b\n  c: d\n',
+    // The library (strict) refuses an implicit key of more than 1024 characters.
+    `${'k'.repeat(1100)}: v\n`,
+    `a: { ${'k'.repeat(1100)}: v }\n`,
   ];
   for (const text of gives) assert.is(fastParse(text), undefined, JSON.stringify(text));
+});
+
+test('the key and item limit: the fast path reads MAX_MAP_KEYS keys or items, and leaves one more to the general path', () => {
+  const keys = (n: number) => Array.from({ length: n }, (_, i) => `k${i}: ${i}\n`).join('');
+  const items = (n: number) => `l:\n${Array.from({ length: n }, (_, i) => `  - ${i}\n`).join('')}`;
+  const flowItems = (n: number) => `l: [${Array.from({ length: n }, (_, i) => i).join(', ')}]\n`;
+  const flowKeys = (n: number) => `m: { ${Array.from({ length: n }, (_, i) => `k${i}: ${i}`).join(', ')} }\n`;
+  for (const make of [keys, items, flowItems, flowKeys]) {
+    assert.ok(check(make(MAX_MAP_KEYS), 'at the limit'), make(2));
+    const over = make(MAX_MAP_KEYS + 1);
+    assert.is(fastParse(over), undefined, make(2));
+    assert.is(general(over).diagnostics[0]?.code, 'YAML_TOO_MANY_KEYS');
+  }
 });
 
 /** A small seeded PRNG (mulberry32): the same cases on every run. */
@@ -330,6 +354,15 @@ const MUTATIONS: ((r: () => number, lines: string[]) => void)[] = [
   (r, l) => {
     const i = Math.floor(r() * l.length);
     l[i] = `${l[i]}${pick(r, [' ', '  ', ' # c', '#c', ' x', ':', ' :'])}`;
+  },
+  (r, l) => {
+    // A space left out: `key:value`, `-item`, `[a,b]`, `a#b`.
+    const i = Math.floor(r() * l.length);
+    const spaces = [...l[i]!.matchAll(/ /g)].map((m) => m.index);
+    if (spaces.length > 0) {
+      const at = pick(r, spaces);
+      l[i] = l[i]!.slice(0, at) + l[i]!.slice(at + 1);
+    }
   },
 ];
 

@@ -143,10 +143,8 @@ class Reader {
     const map: Record<string, unknown> = {};
     let count = 0;
     for (;;) {
-      const line = lines[i]!;
-      // A list item where a key belongs: the library reports it.
-      if (isItem(line, col)) giveUp();
-      const k = keyAt(line, col) ?? giveUp();
+      // A line with no key (a list item where a key belongs, a scalar): the library reports it.
+      const k = keyAt(lines[i]!, col) ?? giveUp();
       if (Object.prototype.hasOwnProperty.call(map, k.key)) giveUp();
       if (++count > MAX_MAP_KEYS) giveUp();
       const { value, next } = this.entryValue(i, k.after, col);
@@ -422,9 +420,8 @@ function flow(line: string, p: number, depth: number): Inline {
       const c = line[i];
       if (c === ']') return { value: list, end: i + 1 };
       if (c !== ',') giveUp();
+      // A trailing comma (`]` cannot start an item) or the end of the line after one gives up.
       i = skipSpaces(line, i + 1);
-      // A trailing comma, or the list going on on the next line.
-      if (i >= line.length || line[i] === ']') giveUp();
     }
   }
   const map: Record<string, unknown> = {};
@@ -441,8 +438,8 @@ function flow(line: string, p: number, depth: number): Inline {
     const c = line[i];
     if (c === '}') return { value: map, end: i + 1 };
     if (c !== ',') giveUp();
+    // As in a list, a trailing comma or the end of the line gives up at the next key.
     i = skipSpaces(line, i + 1);
-    if (i >= line.length || line[i] === '}') giveUp();
   }
 }
 
