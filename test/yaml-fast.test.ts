@@ -10,20 +10,13 @@ import * as assert from 'uvu/assert';
 import { nodeText, richNodeText } from '../bench/gen.ts';
 import { fastParse } from '../src/load/yaml/fast.ts';
 import { MAX_MAP_KEYS } from '../src/load/yaml/limits.ts';
-import { parseYamlFile } from '../src/load/yaml/parse.ts';
+import { parseWithLibrary, parseYamlFile } from '../src/load/yaml/parse.ts';
 
 const repo = resolve(import.meta.dirname, '..');
 
-/** parseYamlFile on the general path (the yaml library), as with HARVGEN_GENERAL_PATH=1. */
-function general(text: string): ReturnType<typeof parseYamlFile> {
-  const before = process.env['HARVGEN_GENERAL_PATH'];
-  process.env['HARVGEN_GENERAL_PATH'] = '1';
-  try {
-    return parseYamlFile(text, 'x.yaml', '/x.yaml');
-  } finally {
-    if (before === undefined) delete process.env['HARVGEN_GENERAL_PATH'];
-    else process.env['HARVGEN_GENERAL_PATH'] = before;
-  }
+/** parseYamlFile's general path (the yaml library), as with HARVGEN_GENERAL_PATH=1. */
+function general(text: string): ReturnType<typeof parseWithLibrary> {
+  return parseWithLibrary(text, 'x.yaml', '/x.yaml');
 }
 
 /**
@@ -131,24 +124,20 @@ test('YAML error fixtures: the fast path gives every one to the general path', (
   }
 });
 
-test('parseYamlFile takes the fast path for a plain file, and HARVGEN_GENERAL_PATH=1 the general one', () => {
+test('parseYamlFile: the value of the fast path for a plain file, and positions and diagnostics as before', () => {
   const text = 'mac: 52:54:00:aa:bb:01\nip: 10.0.0.5\n';
-  const before = process.env['HARVGEN_GENERAL_PATH'];
-  delete process.env['HARVGEN_GENERAL_PATH'];
-  try {
-    const fast = parseYamlFile(text, 'n.yaml', '/n.yaml');
-    assert.equal(fast.value, { mac: '52:54:00:aa:bb:01', ip: '10.0.0.5' });
-    assert.equal(fast.diagnostics, []);
-    assert.equal([fast.file?.path, fast.file?.absPath, fast.file?.text], ['n.yaml', '/n.yaml', text]);
-    // The positions of a clean file come from a parse on demand, on either path.
-    assert.equal(fast.file!.lineCounter.linePos(text.indexOf('ip')), { line: 2, col: 1 });
-    // A mistake the fast path cannot read is still reported with its position.
-    const bad = parseYamlFile('a: 1\na: 2\n', 'n.yaml', '/n.yaml');
-    assert.equal(bad.value, undefined);
-    assert.is(bad.diagnostics[0]?.line, 2);
-  } finally {
-    if (before !== undefined) process.env['HARVGEN_GENERAL_PATH'] = before;
-  }
+  const parsed = parseYamlFile(text, 'n.yaml', '/n.yaml');
+  assert.equal(parsed.value, fastParse(text));
+  assert.equal(parsed.value, { mac: '52:54:00:aa:bb:01', ip: '10.0.0.5' });
+  assert.equal(parsed.diagnostics, []);
+  assert.equal([parsed.file?.path, parsed.file?.absPath, parsed.file?.text], ['n.yaml', '/n.yaml', text]);
+  // The positions of a clean file come from a parse on demand, on either path.
+  assert.equal(parsed.file!.lineCounter.linePos(text.indexOf('ip')), { line: 2, col: 1 });
+  // A mistake the fast path leaves alone is still reported with its position.
+  const bad = parseYamlFile('a: 1\na: 2\n', 'n.yaml', '/n.yaml');
+  assert.equal(bad.value, undefined);
+  assert.is(bad.diagnostics[0]?.code, 'YAML_DUPLICATE_KEY');
+  assert.is(bad.diagnostics[0]?.line, 2);
 });
 
 test('what the fast path reads, and what it gives up on', () => {
