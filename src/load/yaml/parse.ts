@@ -4,8 +4,10 @@
 // the order a file is checked: syntax, one document, limits, aliases, a mapping of plain data.
 import { LineCounter, parseAllDocuments, isAlias, isMap, isNode, isScalar, isSeq, visit, type Document } from 'yaml';
 import type { Diagnostic } from '../../diagnostics/types.ts';
+import { generalPath } from '../../util/general-path.ts';
 import { explainYamlErrors } from './explain.ts';
 import { overExpanded } from './expansion.ts';
+import { fastParse } from './fast.ts';
 import { MAX_ALIAS_COUNT, MAX_EXPANDED_SIZE, MAX_MAP_KEYS } from './limits.ts';
 import { scanDocument, withDuplicates, type Scan as DocumentScan } from './scan.ts';
 import { lazySourceFile, PARSE_OPTIONS, type SourceFile } from './source-file.ts';
@@ -27,6 +29,19 @@ interface Parsed {
 
 /** Parse one file; `value` is present only when the file parsed cleanly into a mapping. */
 export function parseYamlFile(text: string, path: string, absPath: string): ParseResult {
+  // Most inventory files (a fleet's node files above all) are plain enough for fast.ts, which
+  // returns exactly the value of a clean parse or nothing. A clean file keeps only its text
+  // either way (lazySourceFile), so the rest of harvgen cannot tell which path read it.
+  // HARVGEN_GENERAL_PATH=1 takes the general path for every file (test/fast-path.test.ts).
+  if (!generalPath()) {
+    const value = fastParse(text);
+    if (value !== undefined) return { file: lazySourceFile(path, absPath, text), value, diagnostics: [] };
+  }
+  return parseWithLibrary(text, path, absPath);
+}
+
+/** The general path: the yaml library's Document, every check, and a diagnostic for each mistake. */
+export function parseWithLibrary(text: string, path: string, absPath: string): ParseResult {
   const lineCounter = new LineCounter();
   // Keys are compared by scanDocument in one pass: the library's `uniqueKeys` compares each key
   // with every key before it (a mapping of 20,000 keys took 14 s).
