@@ -23,6 +23,7 @@ const TESTED_ELSEWHERE: Record<string, string> = {
   LOAD_BINARY_FILE: 'cli-bad-input',
   LOAD_INVALID_UTF8: 'cli-bad-input',
   LOAD_READ_FAILED: 'internals',
+  LOAD_CHANGED_DURING_BUILD: 'held',
   LOAD_OUTSIDE_REPOSITORY: 'boundary',
   YAML_SYNTAX: 'cli-bad-input',
   YAML_DUPLICATE_KEY: 'cli-bad-input',

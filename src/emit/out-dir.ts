@@ -90,7 +90,8 @@ const MANIFEST_HEAD =
  * build. Only when the text says `"secrets"` nowhere else and ends as a JSON object does; any
  * other text (an older harvgen's, an edited one) is parsed whole, as before.
  */
-export function manifestKind(bytes: Buffer): string | undefined {
+export function manifestKind(data: Uint8Array): string | undefined {
+  const bytes = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
   const m = MANIFEST_HEAD.exec(bytes.subarray(0, 1024).toString('utf8'));
   if (!m || bytes.indexOf('"secrets"', Buffer.byteLength(m[0])) !== -1 || !bytes.subarray(-2).equals(CLOSING)) return undefined;
   return m[1];
