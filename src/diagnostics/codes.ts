@@ -25,7 +25,11 @@ export const CODES = {
   LOAD_SITE_DIR_NOT_FOUND: c('error', 'invalid', 'The site directory does not exist or is not a directory.'),
   LOAD_SITE_YAML_MISSING: c('error', 'invalid', 'The site directory has no site.yaml.'),
   LOAD_READ_FAILED: c('error', 'failed', 'A file could not be read.'),
-  LOAD_CHANGED_DURING_BUILD: c('error', 'failed', 'The inventory of a site changed between the two readings of a build of many sites; nothing was written for it.'),
+  LOAD_CHANGED_DURING_BUILD: c(
+    'error',
+    'failed',
+    'The inventory of a site changed between the two readings of a build of many sites; nothing was written for it.',
+  ),
   LOAD_FILE_TOO_LARGE: c('error', 'invalid', 'An inventory file is larger than the limit (1 MiB).'),
   LOAD_BINARY_FILE: c('error', 'invalid', 'An inventory file contains NUL bytes (it is not text).'),
   LOAD_INVALID_UTF8: c('error', 'invalid', 'An inventory file is not valid UTF-8.'),
