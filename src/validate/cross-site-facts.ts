@@ -87,8 +87,10 @@ export function crossSiteFacts(model: SiteModel, locate: Locator, resolve = fals
     ...(resolve
       ? {
           positions: PATHS.map((p) => {
+            // A copy: the locator's own location object keeps the site's files alive (what
+            // `writtenText` reads), and a site held light must not (src/orchestrate/held.ts).
             const at = locate([...p], 'value');
-            return { path: p.join('.'), ...(at ? { at } : {}), has: locate.has([...p]) };
+            return { path: p.join('.'), ...(at ? { at: { ...at } } : {}), has: locate.has([...p]) };
           }),
         }
       : { locate }),
