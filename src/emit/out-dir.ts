@@ -73,11 +73,7 @@ function regularBytes(p: string): Buffer | undefined {
 
 /** The text of a regular file (never through a link), or undefined. */
 function regularText(p: string): string | undefined {
-  try {
-    return lstatSync(p).isFile() ? readFileSync(p, 'utf8') : undefined;
-  } catch {
-    return undefined;
-  }
+  return regularBytes(p)?.toString('utf8');
 }
 
 /** How every manifest.json harvgen writes begins, up to the tree it holds (src/render/manifest.ts). */
