@@ -26,6 +26,7 @@
 // build() runs pass 1 for every site (the checks between sites need every model), then pass 2
 // one site at a time, writing each and letting its files go, so that only one site's files are
 // in memory at once.
+import { resolve } from 'node:path';
 import type { Diagnostic } from './diagnostics/types.ts';
 import { readInputFiles, type InputFiles } from './inputs/index.ts';
 import { loadSite, type LoadedSite, type Locator, type ParseCache, type SourceFile } from './load/index.ts';
@@ -33,6 +34,7 @@ import { configBlockSecrets, redact, resolveSecrets, secretRoot, type SecretReso
 import { maskSpans, mayHoldSecretKey, secretSpans, spanValues } from './load/mask.ts';
 import type { InputStamp } from './load/stamps.ts';
 import { envDigests } from './cache/env.ts';
+import { renderedNodes, reusableRender, type RenderedNodes } from './cache/reuse.ts';
 import type { SiteModel } from './model/index.ts';
 import { renderCache, renderSite, type Artifact, type RenderCache } from './render/index.ts';
 import { checkSigningKey, resolveSigningKey, signManifest, type Signing } from './sign/index.ts';
@@ -85,6 +87,11 @@ export interface Renderable {
   readonly secrets: SecretMode;
   /** Rendered nodes to reuse (watch), the site's own. */
   readonly cache?: RenderCache;
+  /**
+   * A plain build without watch's cache: the real output root and the site directory whose
+   * up-to-date record's rendered nodes the render reuses (src/cache/reuse.ts), and records anew.
+   */
+  readonly reuse?: { readonly outRoot: string; readonly siteDir: string };
   /** A deploy build of a site with `signing:`: the key, checked against its public key (src/sign/). */
   readonly signing?: Signing;
 }
@@ -102,6 +109,8 @@ export interface CompiledSite extends SiteBase {
    * site is written, unless `keepArtifacts`).
    */
   readonly artifacts?: readonly Artifact[];
+  /** With `artifacts`, in a plain build: what each node's render gave, for the up-to-date record (src/cache/reuse.ts). */
+  readonly rendered?: RenderedNodes;
 }
 
 /** Options shared by check and build. */
@@ -122,6 +131,11 @@ export interface CompileOptions {
   readonly parseCache?: ParseCache;
   /** Rendered nodes to reuse across compiles, one RenderCache per absolute site directory (watch). */
   readonly renderCaches?: Map<string, RenderCache>;
+  /**
+   * The real path of the output root a plain build writes: each node whose render is recorded
+   * there and unchanged is not rendered again (src/cache/reuse.ts). Not with `renderCaches`.
+   */
+  readonly reuseOutput?: string;
 }
 
 /**
@@ -203,6 +217,9 @@ export async function compileModel(dir: string, options: CompileOptions = {}): P
       files: { binaries: read.binaries, userData: read.userData },
       secrets: mode,
       ...(cache ? { cache } : {}),
+      ...(!cache && options.reuseOutput !== undefined
+        ? { reuse: { outRoot: options.reuseOutput, siteDir: resolve(options.cwd ?? process.cwd(), dir) } }
+        : {}),
       ...(signing ? { signing } : {}),
     };
     const { complete, env } = envCoverage(resolved, signingKey, stamps !== undefined);
@@ -259,15 +276,25 @@ export function renderModelled(modelled: ModelledSite): CompiledSite {
   if (!renderable) return site;
   let added: readonly Diagnostic[];
   let artifacts: readonly Artifact[] | undefined;
+  let nodes: RenderedNodes | undefined;
   try {
     testThrow('render');
-    const rendered = renderSite(renderable.model, renderable.locate, renderable.cache, {
+    const model = renderable.model;
+    const reused = renderable.reuse
+      ? reusableRender(renderable.reuse.outRoot, renderable.reuse.siteDir, model.site, model.boot.server, renderable.secrets)
+      : undefined;
+    const rendered = renderSite(renderable.model, renderable.locate, renderable.cache ?? reused, {
       binaries: renderable.files.binaries,
       userData: renderable.files.userData,
       secrets: renderable.secrets,
     });
     added = rendered.diagnostics;
     if (!added.some((d) => d.severity === 'error')) artifacts = rendered.artifacts;
+    if (artifacts && reused)
+      nodes = renderedNodes(
+        reused,
+        model.nodes.map((n) => n.hostname),
+      );
     // A deploy build with `signing:` signs the manifest it rendered (src/sign/): the signature
     // is one more file of the tree, written and checked like the others; never an unsigned tree.
     if (artifacts && renderable.signing) {
@@ -283,7 +310,7 @@ export function renderModelled(modelled: ModelledSite): CompiledSite {
   const diagnostics = [...site.diagnostics, ...maskDiagnostics(added, site.masked)];
   // A site whose render failed is not recorded as clean: its inputs stay, for watch.
   const inputs = site.inputs && !artifacts ? { inputs: { ...site.inputs, complete: false } } : {};
-  return { ...site, diagnostics, ...inputs, ...(artifacts ? { artifacts } : {}) };
+  return { ...site, diagnostics, ...inputs, ...(artifacts ? { artifacts, ...(nodes ? { rendered: nodes } : {}) } : {}) };
 }
 
 /** Diagnostics with every masked value blanked out of their message, hint and detail. */

@@ -29,7 +29,8 @@ import { LOCK_FILE } from '../emit/lock.ts';
 import { TEMP_SUFFIX } from '../emit/safe-path.ts';
 import { directoriesSettled, scanTree } from '../emit/tree.ts';
 import { inputBytes, stampsHold, type InputStamp } from '../load/stamps.ts';
-import { isSafeRelativePath, sha256Hex, type Artifact } from '../render/artifact.ts';
+import { artifactSha, artifactSize, isSafeRelativePath, sha256Hex, type Artifact } from '../render/artifact.ts';
+import type { RenderedNodes } from './reuse.ts';
 import { macHolds, stateKey, stateMac } from './key.ts';
 import { envHolds } from './env.ts';
 import { codeStamp } from './code.ts';
@@ -45,7 +46,7 @@ export { stateKeyDir } from './key.ts';
 /** The cache directory at the top of the output root. */
 export const CACHE_DIR = '.harvgen-cache';
 
-const RECORD_VERSION = 5;
+const RECORD_VERSION = 6;
 
 /** Largest record read back (a 10,000-node site writes about 2 MiB). */
 const MAX_RECORD = 64 * 1024 * 1024;
@@ -85,8 +86,13 @@ export interface SiteRecord {
   /** SHA-256, size and inode of the manifest.json written. */
   readonly manifest: string;
   readonly manifestStat: readonly [size: number, ino: number];
-  /** Every file written: `[path, size, mode]`. */
-  readonly files: readonly (readonly [string, number, number])[];
+  /** Every file written: `[path, size, mode, SHA-256]`. */
+  readonly files: readonly (readonly [string, number, number, string])[];
+  /**
+   * Which files each node's render gave, to be reused by the next build while the node and the
+   * rest of the site are as they were (src/cache/reuse.ts). Absent without a state key.
+   */
+  readonly render?: RenderedNodes;
   /** SHA-256 of the manifest.json.sig written (a signed deploy tree), which no manifest lists. */
   readonly signature?: string;
   /** `[variable, keyed digest]` of each secret read from the environment (src/cache/env.ts; never the value). */
@@ -126,7 +132,7 @@ const isStamp = (s: unknown): s is InputStamp =>
  * this output root and site directory; else undefined. Read from the output, so untrusted until
  * then; its claims are checked by the callers.
  */
-function loadRecord(outRoot: string, siteDir: string): SiteRecord | undefined {
+export function loadRecord(outRoot: string, siteDir: string): SiteRecord | undefined {
   const file = recordFile(outRoot, siteDir);
   try {
     if (!lstatSync(join(outRoot, CACHE_DIR)).isDirectory()) return undefined;
@@ -155,6 +161,7 @@ function loadRecord(outRoot: string, siteDir: string): SiteRecord | undefined {
   if (typeof record.site !== 'string' || !isSafeRelativePath(record.site) || record.site.includes('/')) return undefined;
   if (!Array.isArray(record.inputs) || !record.inputs.every(isStamp) || !Array.isArray(record.digests)) return undefined;
   if (!Array.isArray(record.files) || typeof record.settled !== 'number' || !Array.isArray(record.manifestStat)) return undefined;
+  if (record.render !== undefined && (typeof record.render.site !== 'string' || !Array.isArray(record.render.nodes))) return undefined;
   if (![record.env, record.diagnostics, record.shown].every(Array.isArray) || typeof record.frames !== 'object') return undefined;
   loaded.set(file, { id, record });
   return record;
@@ -192,17 +199,27 @@ export function upToDate(
 }
 
 /**
- * True when the manifest.json of `site` in `outRoot` is the one the last build of `siteDir`
+ * Whether the manifest.json of `site` in `outRoot` is the one the last build of `siteDir`
  * wrote, untouched since (the record verifies, and the file has its size, inode and a ctime not
  * later than the record's): emit may then judge the files older than it by the SHA-256 it lists.
- * Checked before the record is dropped for a new build.
+ * Checked before the record is dropped for a new build. Returns what that manifest lists (from
+ * the record), or undefined.
  */
-export function manifestVouched(outRoot: string, siteDir: string, site: string): boolean {
+export function manifestVouched(outRoot: string, siteDir: string, site: string): PreviousManifest | undefined {
   const record = loadRecord(outRoot, siteDir);
-  if (!record || record.site !== site) return false;
+  if (!record || record.site !== site) return undefined;
   const dir = join(outRoot, site);
   const st = regular(join(dir, LAYOUT.manifest));
-  return st !== undefined && manifestHolds(dir, record, st);
+  if (st === undefined || !manifestHolds(dir, record, st)) return undefined;
+  // What that manifest lists, from the record (which holds every file's SHA-256 too): not parsed again.
+  const paths: string[] = [];
+  const files = new Map<string, { sha256: string; size: number }>();
+  for (const [path, size, , sha256] of record.files) {
+    if (path === LAYOUT.manifest || path === LAYOUT.manifestSignature || !isSafeRelativePath(path)) continue;
+    paths.push(path);
+    files.set(path, { sha256, size });
+  }
+  return { paths, files, ctimeMs: st.ctimeMs, untrusted: [] };
 }
 
 function manifestHolds(dir: string, record: SiteRecord, st: Stats): boolean {
@@ -340,6 +357,8 @@ export interface RecordedSite {
   diagnostics: readonly Diagnostic[];
   sources: Readonly<Record<string, string>>;
   shown: readonly [string, string];
+  /** What each node's render gave (src/cache/reuse.ts). */
+  render?: RenderedNodes | undefined;
 }
 
 /** The cache directory, made when missing; false when it is a link or a file (not ours, never written through). */
@@ -379,7 +398,8 @@ function recordOf(
     settled: at.settled,
     manifest: sha256Hex(at.manifest.contents),
     manifestStat: [at.written.size, at.written.ino],
-    files: artifacts.map((a) => [a.path, Buffer.byteLength(a.contents, 'utf8'), a.mode] as const),
+    files: artifacts.map((a) => [a.path, artifactSize(a), a.mode, artifactSha(a)] as const),
+    ...(site.render ? { render: site.render } : {}),
     ...(signature ? { signature: sha256Hex(signature.contents) } : {}),
     env: clean ? (site.env ?? []) : [],
     diagnostics: clean ? site.diagnostics : [],

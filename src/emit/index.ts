@@ -7,7 +7,7 @@
 import { chmodSync, lstatSync, mkdirSync, readFileSync, writeFileSync, type Stats } from 'node:fs';
 import { lstat, mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import { isSafeRelativePath, sameContents, sha256Hex, type Artifact } from '../render/artifact.ts';
+import { artifactSha, artifactSize, isSafeRelativePath, sameContents, type Artifact } from '../render/artifact.ts';
 import { LAYOUT } from '../derive/layout.ts';
 import { applyJournal, crashPoint, isInterrupted, JOURNAL_FILE, recoverDir, type Journal, type RecoveryResult } from './journal.ts';
 import { acquireLock } from './lock.ts';
@@ -54,6 +54,8 @@ export interface EmitOptions {
    * is judged by the SHA-256 it lists, unread. Otherwise every file of the right size is read.
    */
   readonly trustManifest?: boolean;
+  /** With `trustManifest`: what that manifest lists, as the up-to-date record holds it (else it is read from disk). */
+  readonly previous?: PreviousManifest;
 }
 
 /** Write the artifacts of one site into `dir` (created when missing). */
@@ -76,6 +78,7 @@ export async function emitSite(dir: string, artifacts: readonly Artifact[], opti
     const { result, journal } = await plan(paths, artifacts, {
       exact: options.exact === true,
       trustManifest: options.trustManifest === true,
+      ...(options.trustManifest && options.previous ? { previous: options.previous } : {}),
       ...(options.known && !options.exact ? { known: options.known } : {}),
     });
     if (journal.renames.length + journal.chmods.length + journal.removals.length > 0) {
@@ -164,14 +167,14 @@ const MAX_MANIFEST = 256 * 1024 * 1024;
 async function plan(
   paths: SafePaths,
   artifacts: readonly Artifact[],
-  options: { exact: boolean; trustManifest?: boolean; known?: ReadonlyMap<string, Artifact> },
+  options: { exact: boolean; trustManifest?: boolean; known?: ReadonlyMap<string, Artifact>; previous?: PreviousManifest },
 ): Promise<{ result: EmitResult; journal: Journal }> {
   const root = paths.root;
   const tree = scanTree(root);
   const known = options.known;
   const previous: PreviousManifest = known
     ? { paths: [...known.keys()], files: new Map(), ctimeMs: 0, untrusted: [] }
-    : previousManifest(root);
+    : (options.previous ?? previousManifest(root));
   // Refuse any path that goes through a link (or is one), before anything is written.
   const checkPath = linkGuard(root, tree);
   for (const a of artifacts) checkPath(a.path);
@@ -242,7 +245,7 @@ function sameOnDisk(
 ): (a: Artifact, st: Stats) => boolean {
   const settledDirs = new Map<string, boolean>();
   return (a, st) => {
-    if (!st.isFile() || st.size !== Buffer.byteLength(a.contents)) return false;
+    if (!st.isFile() || st.size !== artifactSize(a)) return false;
     // The previous manifest holds each file's SHA-256 and size. A file whose status last
     // changed before that manifest was renamed into place (ctime, which no tool can set
     // back) still holds what the manifest says, when the manifest is harvgen's own, untouched
@@ -254,7 +257,7 @@ function sameOnDisk(
       before?.size === st.size &&
       st.ctimeMs < previous.ctimeMs &&
       directoriesSettled(root, a.path, previous.ctimeMs, settledDirs) &&
-      sha256Hex(a.contents) === before.sha256;
+      artifactSha(a) === before.sha256;
     if (trusted) return true;
     const target = join(root, a.path);
     return typeof a.contents === 'string' ? readFileSync(target, 'utf8') === a.contents : sameContents(readFileSync(target), a.contents);

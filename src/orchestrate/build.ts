@@ -111,7 +111,10 @@ async function buildWith(options: BuildOptions, open: (count: number) => Promise
   const records = !compare && !options.force && unsafe === undefined ? upToDateRecords(options, out) : new Map<number, Replayed>();
   // In process or on worker threads (--jobs), the same from here on: src/orchestrate/passes.ts.
   const passes = await open(options.sites.length - records.size);
-  const { result: checked, skipped } = await compileAll({ ...options, stamps: !compare }, records, passes.model, passes.concurrent);
+  // A plain build reuses each node its last build rendered and that is unchanged (src/cache/reuse.ts).
+  const reuse = !compare && !options.force && !options.renderCaches && unsafe === undefined;
+  const compile = { ...options, stamps: !compare, ...(reuse ? { reuseOutput: out.realRoot } : {}) };
+  const { result: checked, skipped } = await compileAll(compile, records, passes.model, passes.concurrent);
   const run = startRendering(checked.sites, checked.diagnostics, passes, options.keepArtifacts === true);
   const crossSite = checked.diagnostics.some(
     (d) => d.severity === 'error' && (d.code.startsWith('SITE_') || d.code === 'EMIT_DUPLICATE_SITE'),
@@ -339,7 +342,7 @@ async function writeSite(
   try {
     // Whether the manifest.json on disk is the last build's own (the record vouches for it), then
     // forgotten: a build killed from here on leaves no record, so the next one compiles.
-    const trustManifest = !compare && manifestVouched(realRoot, resolve(cwd, s.dir), s.site!);
+    const vouched = compare ? undefined : manifestVouched(realRoot, resolve(cwd, s.dir), s.site!);
     if (!compare) dropRecord(realRoot, resolve(cwd, s.dir));
     const siteOut = join(realRoot, s.site!);
     const known = options.trusted?.has(s.dir) ? options.emitted?.get(siteOut) : undefined;
@@ -347,7 +350,8 @@ async function writeSite(
     const r = await emitSite(siteOut, artifacts, {
       dryRun: compare,
       exact: options.force === true,
-      trustManifest,
+      trustManifest: vouched !== undefined,
+      ...(vouched ? { previous: vouched } : {}),
       ...(known ? { known } : {}),
     });
     if (!compare) options.emitted?.set(siteOut, new Map(artifacts.map((a) => [a.path, a])));
@@ -390,12 +394,21 @@ function recordSite(
       diagnostics: s.diagnostics,
       sources: s.sources,
       shown: [out.cwd, s.dir],
+      render: s.rendered,
     },
     artifacts,
   );
 }
 
 function writeFailure(e: unknown, dir: string): Diagnostic {
+  // A file reused from the last build was changed in the output while this one ran (src/cache/reuse.ts).
+  if (e instanceof Error && e.name === 'OutputChangedError')
+    return {
+      code: 'EMIT_WRITE_FAILED',
+      severity: 'error',
+      message: `cannot write ${dir}: ${e.message}`,
+      hint: 'Something wrote into the output while harvgen was building. Nothing of this site was changed; build again once nothing else writes there (the next build writes the file again from the inventory).',
+    };
   return e instanceof EmitError
     ? { code: e.code, severity: 'error', message: e.message, hint: e.hint }
     : {

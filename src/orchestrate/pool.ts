@@ -19,6 +19,7 @@ import { MaskedValues, NOTHING_MASKED } from '../util/masked.ts';
 import type { CheckOptions } from './check.ts';
 import type { SiteSummary, Summarized } from './summary.ts';
 import { heldNodes } from './held.ts';
+import { artifactsFromWire } from '../render/artifact.ts';
 
 /** What the main thread sends a worker. */
 export type Task =
@@ -114,6 +115,7 @@ export class WorkerPool {
       ...(options.env ? { env: { ...options.env } } : {}),
       ...(options.secrets ? { secrets: options.secrets } : {}),
       ...(options.stamps !== undefined ? { stamps: options.stamps } : {}),
+      ...(options.reuseOutput !== undefined ? { reuseOutput: options.reuseOutput } : {}),
     };
     const total = options.sites.length;
     return new Promise<Reply>((resolve) => {
@@ -204,7 +206,11 @@ function fail(p: Pending, why: string): void {
 }
 
 function fromWire(site: WireSite): PooledSite {
-  return { ...site, masked: site.masked.length > 0 ? new MaskedValues(site.masked) : NOTHING_MASKED };
+  return {
+    ...site,
+    ...(site.artifacts ? { artifacts: artifactsFromWire(site.artifacts) } : {}),
+    masked: site.masked.length > 0 ? new MaskedValues(site.masked) : NOTHING_MASKED,
+  };
 }
 
 /** A worker's failure as the site's INTERNAL_ERROR (stack in `detail`, shown with --debug), masked. */

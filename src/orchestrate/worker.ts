@@ -10,6 +10,7 @@ import { summarize } from './summary.ts';
 import { HeldNodes } from './held.ts';
 import { lighten, recompile } from './light.ts';
 import type { Reply, Task, WireSite } from './pool.ts';
+import { artifactsToWire, type Artifact } from '../render/artifact.ts';
 
 const port = parentPort!;
 const kept = new Map<number, ModelledSite>();
@@ -21,8 +22,10 @@ let held: HeldNodes | undefined;
 function wire(site: ModelledSite | CompiledSite): WireSite {
   const { model, locate, masked, ...rest } = site;
   const { renderable: _kept, ...plain } = rest as typeof rest & { renderable?: unknown };
+  const { artifacts } = plain as { artifacts?: readonly Artifact[] };
   return {
     ...plain,
+    ...(artifacts ? { artifacts: artifactsToWire(artifacts) } : {}),
     masked: [...masked.values],
     ...(model ? { summary: { ...summarize(model), ...(locate ? { facts: crossSiteFacts(model, locate, true) } : {}) } } : {}),
   };

@@ -1,5 +1,6 @@
 // An output file in memory. Rendering produces these; only emit writes them to disk.
 import { hash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 
 /** One generated file. `path` is relative to the site's output directory, with `/`. */
 export interface Artifact {
@@ -35,4 +36,107 @@ export function sameContents(onDisk: Uint8Array, contents: string | Uint8Array):
  */
 export function sha256Hex(contents: string | Uint8Array): string {
   return hash('sha256', contents, 'hex');
+}
+
+const ON_DISK = Symbol.for('harvgen.OnDiskArtifact');
+
+/**
+ * A file the last build wrote and this one produces again unchanged (a node reused from the
+ * up-to-date record, src/cache/reuse.ts): its SHA-256 and size are known, and its contents are
+ * read back from the output only when something asks for them (a library caller, or emit when
+ * the file is not as recorded any more). What is read must hash to `sha256`; anything else throws
+ * (the file changed during the build), so a file changed on disk never passes for the rendered one.
+ */
+export class OnDiskArtifact implements Artifact {
+  declare readonly contents: string;
+  /** The brand `isOnDisk` checks (a class check would fail across two loads of this module, as under a test loader). */
+  get [ON_DISK](): true {
+    return true;
+  }
+  readonly url?: string;
+  constructor(
+    readonly path: string,
+    readonly mode: number,
+    url: string | undefined,
+    /** The file in the output directory it is read from. */
+    readonly file: string,
+    readonly sha256: string,
+    readonly size: number,
+  ) {
+    if (url !== undefined) this.url = url;
+    // An own, enumerable accessor: a spread or a structured clone gets the contents, not nothing.
+    let text: string | undefined;
+    Object.defineProperty(this, 'contents', {
+      enumerable: true,
+      get: () => (text ??= this.read()),
+    });
+  }
+
+  private read(): string {
+    const bytes = readFileSync(this.file);
+    if (bytes.byteLength !== this.size || sha256Hex(bytes) !== this.sha256)
+      throw new OutputChangedError(`${this.file} changed while harvgen was building (it no longer holds what the last build wrote)`);
+    return bytes.toString('utf8');
+  }
+}
+
+/** Whether `a` is a reused file (an OnDiskArtifact, whichever load of this module made it). */
+export function isOnDisk(a: Artifact): a is OnDiskArtifact {
+  return (a as Partial<Record<typeof ON_DISK, boolean>>)[ON_DISK] === true;
+}
+
+/** A reused output file no longer holds what was recorded (see OnDiskArtifact). */
+export class OutputChangedError extends Error {
+  override readonly name = 'OutputChangedError';
+}
+
+/** An artifact's size in bytes as written, without reading a reused file back. */
+export function artifactSize(a: Artifact): number {
+  return isOnDisk(a) ? a.size : Buffer.byteLength(a.contents, 'utf8');
+}
+
+/** SHA-256 of artifacts already hashed (manifest.json lists every file's): each file is hashed once per build. */
+const hashed = new WeakMap<Artifact, string>();
+
+/** An artifact's SHA-256 as written, without reading a reused file back or hashing a file twice. */
+export function artifactSha(a: Artifact): string {
+  if (isOnDisk(a)) return a.sha256;
+  let sha = hashed.get(a);
+  if (sha === undefined) hashed.set(a, (sha = sha256Hex(a.contents)));
+  return sha;
+}
+
+/** Remember `sha` as the SHA-256 of `a`'s contents (computed by the caller from them). */
+export function knownSha(a: Artifact, sha: string): void {
+  hashed.set(a, sha);
+}
+
+/** A reused file as it crosses threads (a structured clone would read it back): plain fields, revived by `fromWire`. */
+interface WireOnDisk {
+  readonly path: string;
+  readonly mode: number;
+  readonly url?: string;
+  readonly onDisk: readonly [file: string, sha256: string, size: number];
+}
+
+/** Artifacts as plain data for another thread: reused files stay unread. */
+export function artifactsToWire(artifacts: readonly Artifact[]): readonly Artifact[] {
+  return artifacts.map((a) =>
+    isOnDisk(a)
+      ? ({
+          path: a.path,
+          mode: a.mode,
+          ...(a.url !== undefined ? { url: a.url } : {}),
+          onDisk: [a.file, a.sha256, a.size],
+        } satisfies WireOnDisk as unknown as Artifact)
+      : a,
+  );
+}
+
+/** Artifacts from another thread (artifactsToWire), reused files revived. */
+export function artifactsFromWire(artifacts: readonly Artifact[]): readonly Artifact[] {
+  return artifacts.map((a) => {
+    const w = a as unknown as Partial<WireOnDisk>;
+    return w.onDisk ? new OnDiskArtifact(a.path, a.mode, a.url, w.onDisk[0], w.onDisk[1], w.onDisk[2]) : a;
+  });
 }

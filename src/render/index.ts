@@ -51,15 +51,24 @@ export interface RenderResult {
  */
 export interface RenderCache {
   site?: string;
+  /**
+   * Keys are kept as these digests (a cache read back from the up-to-date record, src/cache/reuse.ts):
+   * a key is digested before it is compared or kept. Absent: keys are kept as they are (watch).
+   */
+  readonly digest?: (key: string) => string;
+  /** With `digest`: the hostnames of the nodes this render reused or kept (the others' entries are stale). */
+  readonly touched?: Set<string>;
   readonly nodes: Map<
     string,
     {
       readonly key: string;
       /** The node it was rendered from (frozen): the same object has the same key, not computed again. */
-      readonly node: ResolvedNode;
+      readonly node?: ResolvedNode;
       readonly userData: string | undefined;
       readonly files: readonly Artifact[];
       readonly configBytes: number;
+      /** Whether the files may still be reused (a reused file must still be on disk as written). */
+      readonly usable?: () => boolean;
     }
   >;
   readonly shas: Map<string, { readonly contents: string | Uint8Array; readonly sha: string }>;
@@ -149,7 +158,8 @@ class TreeFiles {
 export function renderSite(model: SiteModel, locate: Locator, cache?: RenderCache, inputs: RenderInputs = {}): RenderResult {
   const secrets = inputs.secrets ?? 'markers';
   if (cache) forgetOtherSite(cache, model, secrets);
-  const memo = cache ? nodeMemo(cache.fragments) : computeAlways;
+  // A cache read back from the record holds no node objects to key parts by (nor contents to know hashes by).
+  const memo = cache && !cache.digest ? nodeMemo(cache.fragments) : computeAlways;
   const budget = new ConfigBudget(model, locate, secrets, installers(model));
   const tree = new TreeFiles(model.boot.server);
   const binaries = [...(inputs.binaries ?? new Map<string, Uint8Array>())].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
@@ -164,7 +174,7 @@ export function renderSite(model: SiteModel, locate: Locator, cache?: RenderCach
     memo,
   );
   // renderManifest sorts what it lists; the result is sorted once, manifest included.
-  const manifest = renderManifest(model, tree.files, { secrets, shas: cache?.shas, guarded, memo });
+  const manifest = renderManifest(model, tree.files, { secrets, shas: cache?.digest ? undefined : cache?.shas, guarded, memo });
   tree.files.push({ path: LAYOUT.manifest, contents: manifest, mode: 0o644 });
   tree.files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   return { artifacts: tree.files, diagnostics: tree.diagnostics };
@@ -172,7 +182,8 @@ export function renderSite(model: SiteModel, locate: Locator, cache?: RenderCach
 
 /** A cache of another site's model (or of the other tree) holds nothing this render can reuse. */
 function forgetOtherSite(cache: RenderCache, model: SiteModel, secrets: SecretMode): void {
-  const site = JSON.stringify({ ...model, nodes: [], secrets });
+  const json = JSON.stringify({ ...model, nodes: [], secrets });
+  const site = cache.digest ? cache.digest(json) : json;
   if (cache.site === site) return;
   cache.nodes.clear();
   cache.fragments.clear();
@@ -204,18 +215,18 @@ function addNode(
   const hit = cache?.nodes.get(node.hostname);
   // A node reused by the model cache (src/model/cache.ts) is the very object rendered last time.
   const same = hit !== undefined && hit.node === node && hit.userData === userDataFile;
-  const key = !cache
-    ? ''
-    : same
-      ? hit.key
-      : JSON.stringify(node.boot === 'harvester' ? { ...node, cluster: undefined } : node) + (userDataFile ?? '');
+  const json =
+    !cache || same ? '' : JSON.stringify(node.boot === 'harvester' ? { ...node, cluster: undefined } : node) + (userDataFile ?? '');
+  const key = !cache ? '' : same ? hit.key : cache.digest ? cache.digest(json) : json;
   // A cached config counts against the site's budget as a rendered one does.
   if (
     hit &&
     hit.key === key &&
     hit.files.every((f) => !tree.paths.has(f.path)) &&
+    (hit.usable?.() ?? true) &&
     (hit.configBytes === 0 || budget.reuse(hit.configBytes))
   ) {
+    cache?.touched?.add(node.hostname);
     for (const f of hit.files) {
       tree.paths.add(f.path);
       tree.files.push(f);
@@ -247,6 +258,7 @@ function addNode(
   if (bmc && model.outputs.bmc) add(LAYOUT.bmcScript(node.hostname), () => renderBmcScript(model, { ...node, bmc }), { mode: 0o755 });
   if (cache && clean && tree.diagnostics.length === before && budget.tooLargeCount === tooLarge && !budget.over) {
     cache.nodes.set(node.hostname, { key, node, userData: userDataFile, files: tree.files.slice(first), configBytes });
+    cache.touched?.add(node.hostname);
   }
 }
 

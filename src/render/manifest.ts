@@ -2,7 +2,7 @@
 // with its URLs and every file with its SHA-256. It holds no secrets and is not served.
 import type { ResolvedNode, SiteModel } from '../model/index.ts';
 import { computeAlways, type NodeMemo } from './fragments.ts';
-import { sha256Hex, type Artifact } from './artifact.ts';
+import { artifactSha, artifactSize, isOnDisk, knownSha, type Artifact } from './artifact.ts';
 import { uefiBootFile } from '../model/boot-files.ts';
 import { releaseShim, releases } from '../model/served-releases.ts';
 import { kindOf } from './kinds/index.ts';
@@ -35,9 +35,13 @@ export function renderManifest(model: SiteModel, artifacts: readonly Artifact[],
   const { secrets, shas } = opts;
   const allow = new Map((opts.guarded ?? []).map((g) => [g.path, g.allow]));
   const sha256 = (a: Artifact) => {
+    if (isOnDisk(a)) return a.sha256;
     const known = shas?.get(a.path);
-    if (known && known.contents === a.contents) return known.sha;
-    const sha = sha256Hex(a.contents);
+    if (known && known.contents === a.contents) {
+      knownSha(a, known.sha);
+      return known.sha;
+    }
+    const sha = artifactSha(a);
     shas?.set(a.path, { contents: a.contents, sha });
     return sha;
   };
@@ -75,7 +79,7 @@ export function renderManifest(model: SiteModel, artifacts: readonly Artifact[],
       .map((a) => ({
         path: a.path,
         sha256: sha256(a),
-        size: Buffer.byteLength(a.contents, 'utf8'),
+        size: artifactSize(a),
         ...(a.url !== undefined ? { url: a.url } : {}),
         ...(allow.has(a.path) ? { allow: [...allow.get(a.path)!] } : {}),
       })),

@@ -1,0 +1,209 @@
+// A plain build's reuse of the nodes its last build rendered (src/cache/reuse.ts), under random
+// edits (a seeded sequence, the same on every run): after each edit, a build into the reused
+// output gives the tree and diagnostics of a fresh build of the same inventory, byte for byte, and
+// reuses every node the edit did not reach. Then what must never be reused: a reused file changed
+// on disk, a record of another tree kind; and the worker threads' path.
+import { existsSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { generateRichRepo, nodeFile, RICH_TOKEN_ENV, richNodeText } from '../bench/gen.ts';
+import { build, type BuildResult } from '../src/index.ts';
+import { isOnDisk, OnDiskArtifact, OutputChangedError } from '../src/render/artifact.ts';
+import { readTree } from './helpers/tree.ts';
+import { tempDir } from './helpers/tmp.ts';
+
+process.env[RICH_TOKEN_ENV] ??= 'bench-env-token-0123456789abcdef';
+
+/** A small seeded generator (mulberry32): the same edits on every run. */
+function prng(seed: number): () => number {
+  let a = seed;
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** The files of a build's sites that were reused from disk, by site. */
+const reusedFiles = (r: BuildResult): number[] => r.compiled.map((s) => (s.artifacts ?? []).filter((a) => isOnDisk(a)).length);
+
+/** Paths whose bytes differ between two trees. */
+function differing(a: string, b: string): string[] {
+  const [x, y] = [readTree(a), readTree(b)];
+  return [...new Set([...x.keys(), ...y.keys()])].filter((p) => x.get(p) !== y.get(p)).sort();
+}
+
+const brief = (r: BuildResult) => r.diagnostics.map((d) => [d.code, d.severity, d.message, d.file, d.line, d.col]);
+
+test('random edits: a plain build into the last output always equals a fresh build, reusing what the edit did not reach', async () => {
+  const root = tempDir('build-reuse');
+  const nodes = 16;
+  const [siteDir] = generateRichRepo(root, 1, nodes);
+  const sites = [siteDir!.slice(root.length + 1)];
+  writeFileSync(join(siteDir!, 'site.yaml'), `${readFileSync(join(siteDir!, 'site.yaml'), 'utf8')}bss:\n  export: true\n`);
+  const first = await build({ cwd: root, sites, outDir: 'out', keepArtifacts: true });
+  assert.ok(first.ok);
+  assert.equal(reusedFiles(first), [0], 'nothing to reuse in the first build');
+  const random = prng(37);
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)]!;
+  const rewrite = (path: string, change: (text: string) => string) => writeFileSync(path, change(readFileSync(path, 'utf8')));
+  const present = () => Array.from({ length: nodes + 8 }, (_, k) => k).filter((k) => existsSync(nodeFile(root, 0, k)));
+  let next = nodes;
+  const site = join(siteDir!, 'site.yaml');
+  const profile = join(root, 'sites/_profiles/r650.yaml');
+  const defaults = join(root, 'sites/_defaults.yaml');
+  // Each edit says whether it leaves most nodes as they were (then most files must be reused).
+  const edits: [string, boolean, () => void][] = [
+    [
+      'a node value',
+      true,
+      () => {
+        const k = pick(present());
+        rewrite(nodeFile(root, 0, k), (t) =>
+          t.includes('device: ')
+            ? t.replace(/device: [^\n]*/, `device: /dev/vd${pick(['b', 'c', 'd', 'e'])}${Math.floor(random() * 100)}`)
+            : t.replace(/rack: r\d+/, `rack: r${Math.floor(random() * 90)}`).replace(/lun: \d+/, `lun: ${1 + Math.floor(random() * 9)}`),
+        );
+      },
+    ],
+    ['a node added', true, () => writeFileSync(nodeFile(root, 0, next), richNodeText(0, next++))],
+    [
+      'a node removed',
+      // The nodes after it move up a place, and a node's place is part of what it was resolved from.
+      false,
+      () => {
+        const k = pick(present().filter((k) => k > 0));
+        rmSync(nodeFile(root, 0, k));
+      },
+    ],
+    [
+      'a site value',
+      false,
+      () =>
+        rewrite(site, (t) =>
+          pick([
+            () => t.replace(/console: \[tty\d/, `console: [tty${pick([0, 1, 2])}`),
+            () => t.replace(/dns: \[([\d.]+), [\d.]+\]/, (_, first: string) => `dns: [${first}, 10.100.0.${pick([3, 4, 9])}]`),
+            () => t.replace(/ip=dhcp, ro[^\]]*\]/, `ip=dhcp, ro${pick(['', ', quiet', ', rd.debug'])}]`),
+          ])(),
+        ),
+    ],
+    ['a profile value', false, () => rewrite(profile, (t) => t.replace(/miimon: \d+/, `miimon: ${pick([100, 200, 300])}`))],
+    [
+      'the repo defaults',
+      false,
+      () => rewrite(defaults, (t) => t.replace(/ntp_servers: \[[^\]]*\]/, `ntp_servers: [${pick(['ntp1', 'ntp2', 'ntp3'])}.example.net]`)),
+    ],
+  ];
+  const order = edits
+    .map((e) => [random(), e] as const)
+    .sort((a, b) => a[0] - b[0])
+    .map(([, e]) => e);
+  let reusedRounds = 0;
+  for (let round = 0; round < 20; round++) {
+    const chosen = round < order.length ? [order[round]!] : random() < 0.2 ? [pick(edits), pick(edits)] : [pick(edits)];
+    const what = `round ${round}: ${chosen.map(([w]) => w).join(' + ')}`;
+    for (const [, , edit] of chosen) edit();
+    const plain = await build({ cwd: root, sites, outDir: 'out', keepArtifacts: true });
+    const fresh = await build({ cwd: root, sites, outDir: `fresh-${round}` });
+    assert.is(plain.ok, fresh.ok, `${what}: ok as a fresh build`);
+    assert.equal(brief(plain), brief(fresh), `${what}: the same diagnostics`);
+    assert.equal(differing(join(root, 'out'), join(root, `fresh-${round}`)), [], `${what}: byte-identical to a fresh build`);
+    rmSync(join(root, `fresh-${round}`), { recursive: true });
+    const reused = reusedFiles(plain)[0]!;
+    if (plain.ok && chosen.every(([, local]) => local)) {
+      // Every file of every node the edits did not touch.
+      const perNode = plain.compiled[0]!.rendered!.nodes.map((n) => n[3].length);
+      const most = perNode.reduce((a, b) => a + b, 0) - Math.max(...perNode) * chosen.length;
+      assert.ok(reused >= most, `${what}: ${reused} files reused, at least ${most} expected`);
+      reusedRounds++;
+    }
+  }
+  assert.ok(reusedRounds >= 3, 'rounds that reused most nodes');
+});
+
+test('a reused file that changed on disk is rendered again, never carried over', async () => {
+  const root = tempDir('build-reuse-tamper');
+  const [siteDir] = generateRichRepo(root, 1, 6);
+  const sites = [siteDir!.slice(root.length + 1)];
+  assert.ok((await build({ cwd: root, sites, outDir: 'out' })).ok);
+  const manifest = JSON.parse(readFileSync(join(root, 'out/r000/manifest.json'), 'utf8')) as { files: { path: string }[] };
+  const victim = manifest.files.map((f) => f.path).find((p) => p.startsWith('harvester/') && p.endsWith('.yaml') && !p.includes('n00001'))!;
+  const file = join(root, 'out/r000', victim);
+  const text = readFileSync(file, 'utf8');
+  // Same size, other bytes, and the old times put back: only the ctime tells.
+  const old = new Date(Date.now() - 3_600_000);
+  writeFileSync(file, text.replace(/device: \//, 'device: X'));
+  utimesSync(file, old, old);
+  rewriteNode(root, 1);
+  const plain = await build({ cwd: root, sites, outDir: 'out', keepArtifacts: true });
+  assert.ok(plain.ok);
+  assert.ok(reusedFiles(plain)[0]! > 0, 'the other nodes are reused');
+  assert.not.ok(
+    plain.compiled[0]!.artifacts!.some((a) => a.path === victim && isOnDisk(a)),
+    'the changed file is not reused',
+  );
+  assert.is(readFileSync(file, 'utf8'), text, 'and it is written back');
+  const fresh = await build({ cwd: root, sites, outDir: 'fresh' });
+  assert.ok(fresh.ok);
+  assert.equal(differing(join(root, 'out'), join(root, 'fresh')), []);
+});
+
+test('a reused file read back must hold what was recorded', () => {
+  const root = tempDir('build-reuse-read');
+  const file = join(root, 'f.txt');
+  writeFileSync(file, 'hello\n');
+  const sha = '5891b5b522d5df086d0ff0b110fbd9d21bb4fc7163af34d08286a2e846f6be03'; // sha256("hello\n")
+  assert.is(new OnDiskArtifact('f.txt', 0o644, undefined, file, sha, 6).contents, 'hello\n');
+  writeFileSync(file, 'jello\n');
+  assert.throws(
+    () => new OnDiskArtifact('f.txt', 0o644, undefined, file, sha, 6).contents,
+    (e: unknown) => e instanceof OutputChangedError || (e as Error).constructor.name === 'OutputChangedError',
+  );
+});
+
+test('the deploy tree never reuses the committed tree, nor the other way round', async () => {
+  const root = tempDir('build-reuse-kind');
+  const [siteDir] = generateRichRepo(root, 1, 4);
+  const sites = [siteDir!.slice(root.length + 1)];
+  assert.ok((await build({ cwd: root, sites, outDir: 'out' })).ok);
+  rewriteNode(root, 1);
+  // A deploy build into its own root; then the committed one again: each reuses only its own.
+  const deploy = await build({ cwd: root, sites, outDir: 'deploy', secrets: 'filled', keepArtifacts: true });
+  assert.ok(deploy.ok);
+  assert.equal(reusedFiles(deploy), [0]);
+  const committed = await build({ cwd: root, sites, outDir: 'out', keepArtifacts: true });
+  assert.ok(committed.ok);
+  assert.ok(reusedFiles(committed)[0]! > 0);
+});
+
+test('on worker threads: reused files cross unread, and the trees equal fresh builds', async () => {
+  const root = tempDir('build-reuse-jobs');
+  const dirs = generateRichRepo(root, 3, 5);
+  const sites = dirs.map((d) => d.slice(root.length + 1));
+  assert.ok((await build({ cwd: root, sites, outDir: 'out', jobs: 2 })).ok);
+  rewriteNode(root, 2, 1);
+  rewriteNode(root, 3, 2);
+  const plain = await build({ cwd: root, sites, outDir: 'out', jobs: 2, keepArtifacts: true });
+  assert.ok(plain.ok);
+  assert.equal(
+    plain.sites.map((s) => s.upToDate === true),
+    [true, false, false],
+  );
+  const reused = reusedFiles(plain);
+  assert.ok(reused[1]! > 0 && reused[2]! > 0, `the edited sites reuse their other nodes: ${reused.join(', ')}`);
+  const fresh = await build({ cwd: root, sites, outDir: 'fresh', jobs: 1 });
+  assert.ok(fresh.ok);
+  assert.equal(differing(join(root, 'out'), join(root, 'fresh')), []);
+});
+
+/** Change node `k` of site `site` (its install device). */
+function rewriteNode(root: string, k: number, site = 0): void {
+  const f = nodeFile(root, site, k);
+  const t = readFileSync(f, 'utf8');
+  writeFileSync(f, t.includes('device: ') ? t.replace(/device: [^\n]*/, 'device: /dev/vdq') : t.replace(/lun: \d+/, 'lun: 7'));
+}
+
+test.run();
