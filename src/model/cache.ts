@@ -27,11 +27,13 @@ export type SiteLevelResolve = <A extends unknown[]>(resolve: Resolve<A>) => Res
 export interface ModelCache {
   site?: { readonly key: string; readonly level: SiteLevel };
   readonly nodes: Map<number, { readonly input: string; readonly node: ResolvedNode | ModelProblem }>;
+  /** What the rules found per node object (src/validate/rule.ts `eachNode`), emptied with `nodes`. */
+  readonly findings: Map<string, WeakMap<ResolvedNode, unknown>>;
 }
 
 /** An empty ModelCache. */
 export function modelCache(): ModelCache {
-  return { nodes: new Map() };
+  return { nodes: new Map(), findings: new Map() };
 }
 
 /**
@@ -49,6 +51,7 @@ export function siteLevel(
   const key = JSON.stringify([{ ...input, nodes: undefined }, layers]);
   if (cache.site?.key !== key) {
     cache.nodes.clear();
+    cache.findings.clear();
     cache.site = { key, level: compute() };
   }
   return {

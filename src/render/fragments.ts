@@ -1,23 +1,3 @@
-// Per-node parts of the site-wide files, kept across renders of one site (watch's RenderCache):
-// a part computed from the site's model and one node is reused for the same node object while the
-// rest of the site's model is unchanged (the cache empties `fragments` when it changes). Nodes are
-// frozen, and the model cache (src/model/cache.ts) hands back the same object for an unchanged node.
-import type { ResolvedNode } from '../model/index.ts';
-
-/** `compute()` for `node`, or what it returned for the same node last time (under `name`). */
-export type NodeMemo = <T>(name: string, node: ResolvedNode, compute: () => T) => T;
-
-/** No memo: compute every time (a build without watch's cache). */
-export const computeAlways: NodeMemo = (_name, _node, compute) => compute();
-
-/** A NodeMemo over `fragments` (one WeakMap per part name). */
-export function nodeMemo(fragments: Map<string, WeakMap<ResolvedNode, unknown>>): NodeMemo {
-  return <T>(name: string, node: ResolvedNode, compute: () => T): T => {
-    let byNode = fragments.get(name);
-    if (!byNode) fragments.set(name, (byNode = new WeakMap()));
-    if (byNode.has(node)) return byNode.get(node) as T;
-    const value = compute();
-    byNode.set(node, value);
-    return value;
-  };
-}
+// Per-node parts of the site-wide files, kept across renders of one site (watch's RenderCache,
+// which empties `fragments` when the rest of the site's model changes): src/model/memo.ts.
+export { computeAlways, nodeMemo, type NodeMemo } from '../model/memo.ts';

@@ -9,6 +9,7 @@ import type { SiteInput } from '../types/site-input.ts';
 import { RULES } from './rules/index.ts';
 import type { Finding } from './rule.ts';
 import { validateShape } from './schema.ts';
+import { computeAlways, nodeMemo } from '../model/memo.ts';
 import type { Layers } from '../types/layers.ts';
 
 export { validateShape } from './schema.ts';
@@ -31,7 +32,8 @@ export function validateSite(raw: unknown, locate: Locator, layers: Layers = { p
   if (refs.length > 0) return { diagnostics: refs };
   const { model, partial, problems } = resolveSite(input, layers, cache);
   const findings: Finding[] = [...problems];
-  for (const rule of RULES) rule.check({ input, model, partial, report: (f) => findings.push(f) });
+  const memo = cache ? nodeMemo(cache.findings) : computeAlways;
+  for (const rule of RULES) rule.check({ input, model, partial, report: (f) => findings.push(f), memo });
   return { model, input, diagnostics: collapseDefaults(findings).map((f) => findingToDiagnostic(f, locate)) };
 }
 

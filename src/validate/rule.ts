@@ -4,7 +4,8 @@
 import type { Code } from '../diagnostics/codes.ts';
 import type { Severity } from '../diagnostics/types.ts';
 import type { LocateTarget } from '../load/index.ts';
-import type { SiteModel } from '../model/index.ts';
+import type { ResolvedNode, SiteModel } from '../model/index.ts';
+import type { NodeMemo } from '../model/memo.ts';
 import type { SiteInput } from '../types/site-input.ts';
 import type { InventoryPath } from '../util/paths.ts';
 
@@ -28,6 +29,25 @@ export interface RuleContext {
   /** Some nodes could not be resolved (each reported): rules about the whole set of nodes say nothing. */
   readonly partial: boolean;
   readonly report: (finding: Finding) => void;
+  /** Per-node results kept across compiles of the site (watch); computes every time otherwise. */
+  readonly memo: NodeMemo;
+}
+
+/**
+ * Run `check` on every node of the model in order, reporting what it finds. What it finds about a
+ * node must depend on nothing but that node and the site's values without its node list (no other
+ * node, no `partial`): it is then kept per node object under `name` and, in watch, not computed
+ * again for a node that did not change.
+ */
+export function eachNode(ctx: RuleContext, name: string, check: (node: ResolvedNode, report: (finding: Finding) => void) => void): void {
+  for (const node of ctx.model.nodes) {
+    const found = ctx.memo(`rule:${name}`, node, () => {
+      const out: Finding[] = [];
+      check(node, (f) => out.push(f));
+      return out;
+    });
+    for (const f of found) ctx.report(f);
+  }
 }
 
 /** A semantic rule: a name, the codes it may report, and the check. */

@@ -6,7 +6,7 @@ import { INSTALLER_RULES, inReleases, type HardwareFacts, type RuleHit } from '.
 import { nodeFirmware, type HarvesterNode, type SiteModel } from '../../model/index.ts';
 import { effectiveConfig, hasDataDisk } from '../../derive/harvester/effective.ts';
 import type { SiteInput } from '../../types/site-input.ts';
-import type { Rule } from '../rule.ts';
+import { eachNode, type Rule } from '../rule.ts';
 import type { InventoryPath } from '../../util/paths.ts';
 
 /** Inventory field of each fact: declared (`hardware.*`), and on a lab site the lab sizing it comes from. */
@@ -54,9 +54,10 @@ export const installerRule: Rule = {
     'INSTALLER_WEBHOOK_INVALID',
     'INSTALLER_SKIPCHECKS_IGNORED',
   ],
-  check({ input, model, report }) {
-    for (const node of model.nodes) {
-      if (node.boot !== 'harvester') continue;
+  check(ctx) {
+    const { input, model } = ctx;
+    eachNode(ctx, 'installer', (node, report) => {
+      if (node.boot !== 'harvester') return;
       const version = node.release.version;
       const facts = hardwareFacts(input, model, node);
       const factAt = (fact: keyof HardwareFacts): InventoryPath => {
@@ -89,6 +90,6 @@ export const installerRule: Rule = {
           });
         }
       }
-    }
+    });
   },
 };

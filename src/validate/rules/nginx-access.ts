@@ -4,13 +4,14 @@
 // are whole blocks (nginx ignores host bits silently).
 import { servedConfigs } from '../../derive/configs/index.ts';
 import { parseCidr } from '../../util/ipv4.ts';
-import type { Rule } from '../rule.ts';
+import { eachNode, type Rule } from '../rule.ts';
 
 /** Nodes whose files any pool address may read; `nginx.real_ip.from` blocks without host bits. */
 export const nginxAccessRule: Rule = {
   name: 'nginx-access',
   codes: ['NODE_FILES_OPEN_TO_POOL', 'NET_CIDR_INVALID'],
-  check({ input, model, report }) {
+  check(ctx) {
+    const { input, model, report } = ctx;
     (input.nginx?.real_ip?.from ?? []).forEach((block, k) => {
       const cidr = block.includes('/') ? block : `${block}/32`;
       const { problem } = parseCidr(cidr);
@@ -24,12 +25,12 @@ export const nginxAccessRule: Rule = {
     });
     if (model.nginx.access !== 'nodes') return;
     const pool = `${model.network.dhcpStart}-${model.network.dhcpEnd}`;
-    for (const node of model.nodes) {
-      if (node.ip !== undefined) continue;
+    eachNode(ctx, 'nginx-access', (node, report) => {
+      if (node.ip !== undefined) return;
       // What the node is served (src/derive/configs/): a Harvester config matters whatever the
       // node's state, a seed only for a node that boots the network.
       const served = servedConfigs(node).find((c) => c.format.exposedWhenLocal || node.state !== 'local');
-      if (served === undefined) continue;
+      if (served === undefined) return;
       const { title, holds } = served.format;
       const what = holds === title ? title : `${title} (${holds})`;
       report({
@@ -39,6 +40,6 @@ export const nginxAccessRule: Rule = {
         hint: `Give the node an \`ip\` (a DHCP reservation outside the pool, or \`method: static\`); nginx then serves its files to that address only. Or set \`nginx.access: open\` if something else restricts who reaches the boot server.`,
         at: ['nodes', node.index],
       });
-    }
+    });
   },
 };

@@ -4,16 +4,17 @@ import { witnessHasNoData } from '../../harvester/witness.ts';
 import type { HarvesterNode, SiteModel } from '../../model/index.ts';
 import { effectiveConfig } from '../../derive/harvester/effective.ts';
 import { nodeAt } from '../../model/index.ts';
-import type { Finding, Rule } from '../rule.ts';
+import { eachNode, type Finding, type Rule } from '../rule.ts';
 
 /** Install device present and stable; data disk distinct; witness disk settings; wipe list. */
 export const nodeDisksRule: Rule = {
   name: 'node-disks',
   codes: ['NODE_DEVICE_MISSING', 'NODE_DATA_DISK_IS_DEVICE', 'NODE_DEVICE_UNSTABLE', 'NODE_WITNESS_DATA_DISK', 'NODE_WIPE_LIST_HAS_DEVICE'],
-  check({ model, report }) {
-    for (const node of model.nodes) {
+  check(ctx) {
+    const { model } = ctx;
+    eachNode(ctx, 'node-disks', (node, report) => {
       // Only the Harvester installer writes a disk; generic and iSCSI nodes bring their own.
-      if (node.boot !== 'harvester') continue;
+      if (node.boot !== 'harvester') return;
       // The disks as the installer reads them: the node's settings or keys under `config:`.
       const config = effectiveConfig(model, node);
       const str = (key: string) => {
@@ -67,7 +68,7 @@ export const nodeDisksRule: Rule = {
           });
         }
       });
-    }
+    });
   },
 };
 

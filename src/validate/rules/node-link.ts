@@ -3,17 +3,16 @@ import { nicNameFor } from '../../derive/harvester/cmdline.ts';
 import { nodeAt } from '../../model/index.ts';
 import type { HarvesterNode } from '../../model/types.ts';
 import { normalizeMac } from '../../util/mac.ts';
-import type { Rule, RuleContext } from '../rule.ts';
+import { eachNode, type Rule, type RuleContext } from '../rule.ts';
 
 /** MTU 576-9000 and VLAN 1-4094 (the installer only checks MTU for static nodes; harvgen always does); the boot MAC in the management bond. */
 export const nodeLinkRule: Rule = {
   name: 'node-link',
   codes: ['NODE_MTU_RANGE', 'NODE_VLAN_RANGE', 'NODE_VLAN_NAME_TOO_LONG', 'NODE_BOOT_MAC_NOT_BONDED'],
   check(ctx) {
-    const { model, report } = ctx;
-    for (const node of model.nodes) {
+    eachNode(ctx, 'node-link', (node, report) => {
       // The management interface is the Harvester installer's (other kinds report these as ignored).
-      if (node.boot !== 'harvester') continue;
+      if (node.boot !== 'harvester') return;
       if (node.mtu !== undefined && (node.mtu < 576 || node.mtu > 9000)) {
         report({
           code: 'NODE_MTU_RANGE',
@@ -46,8 +45,8 @@ export const nodeLinkRule: Rule = {
           break;
         }
       }
-      checkBootMacBonded(ctx, node);
-    }
+      checkBootMacBonded(ctx.input, node, report);
+    });
   },
 };
 
@@ -59,7 +58,7 @@ export const nodeLinkRule: Rule = {
  * interface names a valid MAC (a NIC given by name alone may be the boot NIC) and the boot MACs
  * are valid (a malformed one is reported by node-identity).
  */
-function checkBootMacBonded({ input, report }: RuleContext, node: HarvesterNode): void {
+function checkBootMacBonded(input: RuleContext['input'], node: HarvesterNode, report: RuleContext['report']): void {
   if (!node.sources.interfaces || node.interfaces.length === 0) return;
   const bonded = node.interfaces.map((nic) => (nic.mac !== undefined ? normalizeMac(nic.mac) : undefined));
   if (bonded.some((m) => m === undefined) || node.macs.some((m) => normalizeMac(m) === undefined)) return;

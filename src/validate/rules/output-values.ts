@@ -4,7 +4,7 @@
 // bytes with the final NUL; longer lines are cut silently, dropping harvgen's own arguments).
 import { bootImages } from '../../derive/boot-images.ts';
 import { parseIpv4 } from '../../util/ipv4.ts';
-import type { Rule } from '../rule.ts';
+import { eachNode, type Rule } from '../rule.ts';
 
 /** Longest kernel command line the installer can be given (bytes, without the NUL). */
 export const MAX_CMDLINE = 2047;
@@ -13,7 +13,8 @@ export const MAX_CMDLINE = 2047;
 export const outputValuesRule: Rule = {
   name: 'output-values',
   codes: ['NET_IP_INVALID', 'NODE_CMDLINE_TOO_LONG'],
-  check({ input, model, report }) {
+  check(ctx) {
+    const { input, model, report } = ctx;
     const listen = input.forward?.listen_address;
     if (listen !== undefined && parseIpv4(listen) === undefined) {
       report({
@@ -23,7 +24,7 @@ export const outputValuesRule: Rule = {
         at: ['forward', 'listen_address'],
       });
     }
-    for (const node of model.nodes) {
+    eachNode(ctx, 'output-values', (node, report) => {
       for (const mac of node.macs) {
         // A node that boots its disk or an iSCSI target has no kernel command line.
         const images = bootImages(model, node, mac);
@@ -42,6 +43,6 @@ export const outputValuesRule: Rule = {
         });
         break;
       }
-    }
+    });
   },
 };

@@ -1,0 +1,24 @@
+// What is computed from the site's model and one node, kept across compiles of one site (watch):
+// reused for the same node object while the rest of the site's model is unchanged (its keeper
+// empties the memo when that changes). Nodes are frozen, and the model cache (src/model/cache.ts)
+// hands back the same object for an unchanged node. Used for the per-node parts of the site-wide
+// files (src/render/fragments.ts) and the per-node findings of the rules (src/validate/rule.ts).
+import type { ResolvedNode } from './types.ts';
+
+/** `compute()` for `node`, or what it returned for the same node last time (under `name`). */
+export type NodeMemo = <T>(name: string, node: ResolvedNode, compute: () => T) => T;
+
+/** No memo: compute every time (a compile without watch's cache). */
+export const computeAlways: NodeMemo = (_name, _node, compute) => compute();
+
+/** A NodeMemo over `fragments` (one WeakMap per part name). */
+export function nodeMemo(fragments: Map<string, WeakMap<ResolvedNode, unknown>>): NodeMemo {
+  return <T>(name: string, node: ResolvedNode, compute: () => T): T => {
+    let byNode = fragments.get(name);
+    if (!byNode) fragments.set(name, (byNode = new WeakMap()));
+    if (byNode.has(node)) return byNode.get(node) as T;
+    const value = compute();
+    byNode.set(node, value);
+    return value;
+  };
+}
