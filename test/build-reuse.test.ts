@@ -3,7 +3,7 @@
 // output gives the tree and diagnostics of a fresh build of the same inventory, byte for byte, and
 // reuses every node the edit did not reach. Then what must never be reused: a reused file changed
 // on disk, a record of another tree kind; and the worker threads' path.
-import { existsSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { appendFileSync, cpSync, existsSync, linkSync, readFileSync, renameSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -124,6 +124,27 @@ test('random edits: a plain build into the last output always equals a fresh bui
   assert.ok(reusedRounds >= 3, 'rounds that reused most nodes');
 });
 
+test('numbers JSON cannot tell apart (NaN, the infinities, -0) never share a key: plain builds and watch caches', async () => {
+  const root = tempDir('build-reuse-numbers');
+  const [siteDir] = generateRichRepo(root, 1, 10);
+  const sites = [siteDir!.slice(root.length + 1)];
+  // Node 9 is a generic OS node: its cloud-init meta-data is a free-form map, written as it is.
+  const file = nodeFile(root, 0, 9);
+  const text = readFileSync(file, 'utf8');
+  assert.match(text, /meta_data: \{ rack: r9 \}/);
+  const parseCache = new Map();
+  const renderCaches = new Map();
+  for (const [round, value] of ['.nan', '.inf', '-.inf', '.nan', '0', '-0', '0', '-.inf'].entries()) {
+    writeFileSync(file, text.replace('meta_data: { rack: r9 }', `meta_data: { rack: r9, x: ${value} }`));
+    const plain = await build({ cwd: root, sites, outDir: 'out' });
+    const watched = await build({ cwd: root, sites, outDir: 'out-watch', parseCache, renderCaches });
+    const fresh = await build({ cwd: root, sites, outDir: `fresh-${round}` });
+    assert.ok(plain.ok && watched.ok && fresh.ok, value);
+    assert.equal(differing(join(root, 'out'), join(root, `fresh-${round}`)), [], `plain build, x: ${value}`);
+    assert.equal(differing(join(root, 'out-watch'), join(root, `fresh-${round}`)), [], `watch's caches, x: ${value}`);
+  }
+});
+
 test('a reused file that changed on disk is rendered again, never carried over', async () => {
   const root = tempDir('build-reuse-tamper');
   const [siteDir] = generateRichRepo(root, 1, 6);
@@ -148,6 +169,33 @@ test('a reused file that changed on disk is rendered again, never carried over',
   assert.is(readFileSync(file, 'utf8'), text, 'and it is written back');
   const fresh = await build({ cwd: root, sites, outDir: 'fresh' });
   assert.ok(fresh.ok);
+  assert.equal(differing(join(root, 'out'), join(root, 'fresh')), []);
+});
+
+test('a site directory swapped for a doctored copy is neither reused nor trusted, even with the manifest hard-linked into it', async () => {
+  const root = tempDir('build-reuse-swap');
+  const [siteDir] = generateRichRepo(root, 1, 6);
+  const sites = [siteDir!.slice(root.length + 1)];
+  assert.ok((await build({ cwd: root, sites, outDir: 'out' })).ok);
+  const site = join(root, 'out/r000');
+  const copy = join(root, 'doctored');
+  cpSync(site, copy, { recursive: true, preserveTimestamps: true });
+  const victim = 'harvester/n00002.yaml';
+  const text = readFileSync(join(copy, victim), 'utf8');
+  writeFileSync(join(copy, victim), text.replace(/device: \//, 'device: X'));
+  rmSync(join(copy, 'manifest.json'));
+  linkSync(join(site, 'manifest.json'), join(copy, 'manifest.json'));
+  // A comment: the site is compiled again, its manifest (and so its inode) stays, and the new record vouches for it.
+  appendFileSync(nodeFile(root, 0, 1), '# reviewed\n');
+  assert.ok((await build({ cwd: root, sites, outDir: 'out' })).ok);
+  renameSync(site, join(root, 'old'));
+  renameSync(copy, site);
+  rewriteNode(root, 3);
+  const plain = await build({ cwd: root, sites, outDir: 'out', keepArtifacts: true });
+  assert.ok(plain.ok);
+  assert.equal(reusedFiles(plain), [0], 'nothing reused from another directory');
+  assert.is(readFileSync(join(site, victim), 'utf8'), text, 'the doctored file is written again');
+  assert.ok((await build({ cwd: root, sites, outDir: 'fresh' })).ok);
   assert.equal(differing(join(root, 'out'), join(root, 'fresh')), []);
 });
 

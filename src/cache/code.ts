@@ -1,11 +1,21 @@
 // The identity of the running harvgen, which an up-to-date record must match (src/cache/index.ts).
 import { createHash } from 'node:crypto';
 import { lstatSync, readdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
 
 let codeIdentity: string | undefined;
 
-/** Identity of the running harvgen: the path, size, mtime and inode of its package.json (its version), code and templates. */
+/**
+ * The libraries whose behaviour reaches the output or the diagnostics (parsing, templates, the
+ * compiled validators' runtime): an update of one within its version range changes the identity.
+ */
+const LIBRARIES = ['yaml', 'eta', 'ajv'];
+
+/**
+ * Identity of the running harvgen: the path, size, mtime and inode of its package.json (its
+ * version), code, templates and schemas, and of the package.json of each library in LIBRARIES.
+ */
 export function codeStamp(): string {
   if (codeIdentity !== undefined) return codeIdentity;
   const codeDir = resolve(import.meta.dirname, '..'); // dist/ (or src/ under tsx)
@@ -15,7 +25,13 @@ export function codeStamp(): string {
       e.isDirectory() ? files(join(dir, e.name)) : e.isFile() ? [join(dir, e.name)] : [],
     );
   const hash = createHash('sha256');
-  for (const f of [join(pkg, 'package.json'), ...files(codeDir), ...files(join(pkg, 'templates'))].sort()) {
+  const require = createRequire(import.meta.url);
+  const libraries = LIBRARIES.map((name) => require.resolve(`${name}/package.json`));
+  for (const f of [join(pkg, 'package.json'), ...files(codeDir), ...files(join(pkg, 'templates')), ...files(join(pkg, 'schema'))].sort()) {
+    const st = lstatSync(f);
+    hash.update(`${f}\0${st.size}\0${st.mtimeMs}\0${st.ino}\n`);
+  }
+  for (const f of libraries) {
     const st = lstatSync(f);
     hash.update(`${f}\0${st.size}\0${st.mtimeMs}\0${st.ino}\n`);
   }

@@ -29,7 +29,7 @@ import { LOCK_FILE } from '../emit/lock.ts';
 import { TEMP_SUFFIX } from '../emit/safe-path.ts';
 import { directoriesSettled, scanTree } from '../emit/tree.ts';
 import { inputBytes, stampsHold, type InputStamp } from '../load/stamps.ts';
-import { artifactSha, artifactSize, isSafeRelativePath, sha256Hex, type Artifact } from '../render/artifact.ts';
+import { artifactSha, artifactSize, isSafeRelativePath, regularFileBytes, sha256Hex, type Artifact } from '../render/artifact.ts';
 import type { RenderedNodes } from './reuse.ts';
 import { macHolds, stateKey, stateMac } from './key.ts';
 import { envHolds } from './env.ts';
@@ -86,13 +86,16 @@ export interface SiteRecord {
   /** SHA-256, size and inode of the manifest.json written. */
   readonly manifest: string;
   readonly manifestStat: readonly [size: number, ino: number];
-  /** Every file written: `[path, size, mode, SHA-256]`. */
-  readonly files: readonly (readonly [string, number, number, string])[];
+  /** Every file written: `[path, size, mode]`. */
+  readonly files: readonly (readonly [string, number, number])[];
+  /** `[device, inode]` of the site's output directory: a directory swapped in for it is another one. */
+  readonly dirId: readonly [number, number];
   /**
-   * Which files each node's render gave, to be reused by the next build while the node and the
-   * rest of the site are as they were (src/cache/reuse.ts). Absent without a state key.
+   * SHA-256 of the record's companion file (`<record>.nodes`, `NodesFile`): each file's SHA-256 and
+   * what each node's render gave, for the next build's reuse (src/cache/reuse.ts). Kept apart so
+   * that the up-to-date check, which reads every record, never parses it.
    */
-  readonly render?: RenderedNodes;
+  readonly companion?: string;
   /** SHA-256 of the manifest.json.sig written (a signed deploy tree), which no manifest lists. */
   readonly signature?: string;
   /** `[variable, keyed digest]` of each secret read from the environment (src/cache/env.ts; never the value). */
@@ -110,6 +113,44 @@ export interface SiteRecord {
 /** Where the record of a site directory lives. */
 function recordFile(outRoot: string, siteDir: string): string {
   return join(outRoot, CACHE_DIR, `${createHash('sha256').update(resolve(siteDir)).digest('hex').slice(0, 24)}.json`);
+}
+
+/** The companion of a record file: each file's SHA-256 and what each node's render gave. */
+const nodesFile = (record: string) => `${record.slice(0, -'.json'.length)}.nodes`;
+
+/** What a record's companion file holds (SiteRecord.companion is its SHA-256). */
+export interface NodesFile {
+  /** SHA-256 of each file of `SiteRecord.files`, in its order. */
+  readonly shas: readonly string[];
+  /** What each node's render gave (absent without a state key). */
+  readonly render?: RenderedNodes;
+}
+
+/** Largest companion file read back (a 10,000-node site writes about 4 MiB). */
+const MAX_NODES_FILE = 128 * 1024 * 1024;
+
+/** The companion of `record` (the record of `siteDir`), when it is the one the record names; read anew on every call. */
+export function recordNodes(outRoot: string, siteDir: string, record: SiteRecord): NodesFile | undefined {
+  if (record.companion === undefined) return undefined;
+  const file = nodesFile(recordFile(outRoot, siteDir));
+  const st = regular(file);
+  if (!st || st.size > MAX_NODES_FILE) return undefined;
+  const bytes = regularFileBytes(file, st.size);
+  if (!bytes || sha256Hex(bytes) !== record.companion) return undefined;
+  try {
+    const nodes = JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8')) as NodesFile;
+    if (!Array.isArray(nodes.shas) || nodes.shas.length !== record.files.length) return undefined;
+    if (nodes.render !== undefined && (typeof nodes.render.site !== 'string' || !Array.isArray(nodes.render.nodes))) return undefined;
+    return nodes;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether `dir` is the output directory the record was written for (not another swapped in). */
+export function sameSiteDir(dir: string, record: SiteRecord): boolean {
+  const st = lstatSync(dir, { throwIfNoEntry: false });
+  return st !== undefined && st.isDirectory() && st.dev === record.dirId[0] && st.ino === record.dirId[1];
 }
 
 const regular = (p: string): Stats | undefined => {
@@ -132,7 +173,7 @@ const isStamp = (s: unknown): s is InputStamp =>
  * this output root and site directory; else undefined. Read from the output, so untrusted until
  * then; its claims are checked by the callers.
  */
-export function loadRecord(outRoot: string, siteDir: string): SiteRecord | undefined {
+export function loadRecord(outRoot: string, siteDir: string, keep = true): SiteRecord | undefined {
   const file = recordFile(outRoot, siteDir);
   try {
     if (!lstatSync(join(outRoot, CACHE_DIR)).isDirectory()) return undefined;
@@ -161,9 +202,10 @@ export function loadRecord(outRoot: string, siteDir: string): SiteRecord | undef
   if (typeof record.site !== 'string' || !isSafeRelativePath(record.site) || record.site.includes('/')) return undefined;
   if (!Array.isArray(record.inputs) || !record.inputs.every(isStamp) || !Array.isArray(record.digests)) return undefined;
   if (!Array.isArray(record.files) || typeof record.settled !== 'number' || !Array.isArray(record.manifestStat)) return undefined;
-  if (record.render !== undefined && (typeof record.render.site !== 'string' || !Array.isArray(record.render.nodes))) return undefined;
+  if (!Array.isArray(record.dirId) || (record.companion !== undefined && typeof record.companion !== 'string')) return undefined;
   if (![record.env, record.diagnostics, record.shown].every(Array.isArray) || typeof record.frames !== 'object') return undefined;
-  loaded.set(file, { id, record });
+  // Kept for the build's later questions about the site (`keep`: not by a worker thread's reuse, which asks once).
+  if (keep) loaded.set(file, { id, record });
   return record;
 }
 
@@ -205,21 +247,24 @@ export function upToDate(
  * Checked before the record is dropped for a new build. Returns what that manifest lists (from
  * the record), or undefined.
  */
-export function manifestVouched(outRoot: string, siteDir: string, site: string): PreviousManifest | undefined {
+export function manifestVouched(outRoot: string, siteDir: string, site: string): { previous?: PreviousManifest } | undefined {
   const record = loadRecord(outRoot, siteDir);
   if (!record || record.site !== site) return undefined;
   const dir = join(outRoot, site);
   const st = regular(join(dir, LAYOUT.manifest));
-  if (st === undefined || !manifestHolds(dir, record, st)) return undefined;
-  // What that manifest lists, from the record (which holds every file's SHA-256 too): not parsed again.
+  if (st === undefined || !sameSiteDir(dir, record) || !manifestHolds(dir, record, st)) return undefined;
+  // What that manifest lists, from the record and its companion (every file's SHA-256): the
+  // manifest need not be parsed again. Without the companion, emit reads the manifest.
+  const shas = recordNodes(outRoot, siteDir, record)?.shas;
+  if (!shas) return {};
   const paths: string[] = [];
   const files = new Map<string, { sha256: string; size: number }>();
-  for (const [path, size, , sha256] of record.files) {
+  for (const [i, [path, size]] of record.files.entries()) {
     if (path === LAYOUT.manifest || path === LAYOUT.manifestSignature || !isSafeRelativePath(path)) continue;
     paths.push(path);
-    files.set(path, { sha256, size });
+    files.set(path, { sha256: shas[i]!, size });
   }
-  return { paths, files, ctimeMs: st.ctimeMs, untrusted: [] };
+  return { previous: { paths, files, ctimeMs: st.ctimeMs, untrusted: [] } };
 }
 
 function manifestHolds(dir: string, record: SiteRecord, st: Stats): boolean {
@@ -271,6 +316,7 @@ function outputHolds(dir: string, record: SiteRecord): boolean {
   } catch {
     return false;
   }
+  if (!sameSiteDir(dir, record)) return false;
   const settled = record.settled;
   const manifestStat = regular(join(dir, LAYOUT.manifest));
   if (!manifestStat || !manifestHolds(dir, record, manifestStat)) return false;
@@ -302,7 +348,10 @@ export function dropRecord(outRoot: string, siteDir: string): void {
   const file = recordFile(outRoot, siteDir);
   loaded.delete(file);
   try {
-    if (lstatSync(join(outRoot, CACHE_DIR)).isDirectory()) rmSync(file, { force: true });
+    if (lstatSync(join(outRoot, CACHE_DIR)).isDirectory()) {
+      rmSync(file, { force: true });
+      rmSync(nodesFile(file), { force: true });
+    }
   } catch {
     // no cache directory: nothing to forget
   }
@@ -320,15 +369,17 @@ export function writeRecord(outRoot: string, site: RecordedSite, artifacts: read
     if (!stateKey() || !cacheDirReady(cache)) return;
     const manifest = artifacts.find((a) => a.path === LAYOUT.manifest);
     const written = regular(join(outRoot, site.site, LAYOUT.manifest));
-    if (!manifest || !written) return;
+    const dir = lstatSync(join(outRoot, site.site), { throwIfNoEntry: false });
+    if (!manifest || !written || !dir?.isDirectory()) return;
     const file = recordFile(outRoot, site.dir);
+    const companion = writeNodesFile(nodesFile(file), artifacts, site.render);
     temp = `${file}${TEMP_SUFFIX}`;
     rmSync(temp, { force: true });
     const fd = openSync(temp, 'wx', 0o600);
     try {
       // Settled now, after the build's last write: the ctime of this new file, on the same
       // clock as the output files' ctimes.
-      const record = recordOf(outRoot, site, artifacts, { manifest, written, settled: fstatSync(fd).ctimeMs });
+      const record = recordOf(outRoot, site, artifacts, { manifest, written, dir, companion, settled: fstatSync(fd).ctimeMs });
       const body = JSON.stringify(record);
       writeFileSync(fd, `${stateMac('record', body)}\n${body}`);
     } finally {
@@ -340,6 +391,24 @@ export function writeRecord(outRoot: string, site: RecordedSite, artifacts: read
     // best effort
   } finally {
     if (temp !== undefined) rmSync(temp, { force: true });
+  }
+}
+
+/**
+ * Write a record's companion file (each file's SHA-256, each node's render), before the record
+ * that names it by its SHA-256, which it returns; undefined when it could not be written.
+ */
+function writeNodesFile(file: string, artifacts: readonly Artifact[], render: RenderedNodes | undefined): string | undefined {
+  const temp = `${file}${TEMP_SUFFIX}`;
+  try {
+    const text = JSON.stringify({ shas: artifacts.map(artifactSha), ...(render ? { render } : {}) } satisfies NodesFile);
+    rmSync(temp, { force: true });
+    writeFileSync(temp, text, { flag: 'wx', mode: 0o600 });
+    renameSync(temp, file);
+    return sha256Hex(text);
+  } catch {
+    rmSync(temp, { force: true });
+    return undefined;
   }
 }
 
@@ -377,7 +446,7 @@ function recordOf(
   outRoot: string,
   site: RecordedSite,
   artifacts: readonly Artifact[],
-  at: { manifest: Artifact; written: Stats; settled: number },
+  at: { manifest: Artifact; written: Stats; dir: Stats; companion: string | undefined; settled: number },
 ): SiteRecord {
   const siteDir = resolve(site.dir);
   const { clean, inputs, digests } = inputDigests(site, siteDir);
@@ -398,8 +467,9 @@ function recordOf(
     settled: at.settled,
     manifest: sha256Hex(at.manifest.contents),
     manifestStat: [at.written.size, at.written.ino],
-    files: artifacts.map((a) => [a.path, artifactSize(a), a.mode, artifactSha(a)] as const),
-    ...(site.render ? { render: site.render } : {}),
+    files: artifacts.map((a) => [a.path, artifactSize(a), a.mode] as const),
+    dirId: [at.dir.dev, at.dir.ino],
+    ...(at.companion !== undefined ? { companion: at.companion } : {}),
     ...(signature ? { signature: sha256Hex(signature.contents) } : {}),
     env: clean ? (site.env ?? []) : [],
     diagnostics: clean ? site.diagnostics : [],

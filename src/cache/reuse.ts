@@ -8,16 +8,17 @@
 // something asks for its contents (src/render/artifact.ts, OnDiskArtifact). The digests are keyed
 // with the state key: the record names no secret, and no one without the key can forge a match.
 // ARCHITECTURE.md, "Up-to-date check".
-import { lstatSync, readFileSync } from 'node:fs';
+import { hash } from 'node:crypto';
+import { lstatSync } from 'node:fs';
 import { join } from 'node:path';
-import { isOnDisk, OnDiskArtifact, sha256Hex, type Artifact } from '../render/artifact.ts';
+import { isOnDisk, OnDiskArtifact, regularFileBytes, sha256Hex, type Artifact } from '../render/artifact.ts';
 import { renderCache, type RenderCache } from '../render/index.ts';
 import { directoriesSettled } from '../emit/tree.ts';
 import { JOURNAL_FILE } from '../emit/journal.ts';
 import { LOCK_FILE } from '../emit/lock.ts';
 import type { SecretMode } from '../types/secret-mode.ts';
 import { codeStamp } from './code.ts';
-import { loadRecord } from './index.ts';
+import { loadRecord, recordNodes, sameSiteDir } from './index.ts';
 import { stateKey, stateMac } from './key.ts';
 
 /** One node's render as recorded: hostname, key digest, config bytes, its files, and which are served (`1`/`0` per file). */
@@ -30,8 +31,14 @@ export interface RenderedNodes {
   readonly nodes: readonly RenderedNode[];
 }
 
-/** The keyed digest a render cache read back from a record keeps its keys as. */
-const digest = (key: string): string => stateMac('render', key)!;
+/**
+ * The keyed digest a render cache read back from a record keeps its keys as: SHA-256 of a secret
+ * salt (the state key's MAC of a fixed text) and the key, one hash per node. The salt keeps a
+ * guess at a secret in the key from being checked against the record without the state key; the
+ * digest needs no MAC of its own, as the record that holds it is one.
+ */
+let salt: string | undefined;
+const digest = (key: string): string => hash('sha256', (salt ??= stateMac('render', 'node keys')!) + key, 'hex');
 
 /**
  * The render cache of a plain build of `siteDir` into `outRoot` (a real path): the nodes its last
@@ -48,11 +55,14 @@ export function reusableRender(
 ): RenderCache | undefined {
   if (!stateKey()) return undefined;
   const cache: RenderCache = { ...renderCache(), digest, touched: new Set() };
-  const record = loadRecord(outRoot, siteDir);
-  if (!record?.render || record.code !== codeStamp() || record.secrets !== secrets || record.site !== site) return cache;
+  const record = loadRecord(outRoot, siteDir, false);
+  if (!record || record.code !== codeStamp() || record.secrets !== secrets || record.site !== site) return cache;
   const dir = join(outRoot, site);
-  if (present(join(dir, JOURNAL_FILE)) || present(join(dir, LOCK_FILE))) return cache;
-  const recorded = new Map(record.files.map((f) => [f[0], f]));
+  if (!sameSiteDir(dir, record) || present(join(dir, JOURNAL_FILE)) || present(join(dir, LOCK_FILE))) return cache;
+  const companion = recordNodes(outRoot, siteDir, record);
+  const render = companion?.render;
+  if (!companion || !render) return cache;
+  const recorded = new Map(record.files.map((f, i) => [f[0], [...f, companion.shas[i]!] as const]));
   const settled = record.settled;
   const settledDirs = new Map<string, boolean>();
   const asWritten = (f: OnDiskArtifact): boolean => {
@@ -60,10 +70,12 @@ export function reusableRender(
     if (!st?.isFile() || st.size !== f.size || (st.mode & 0o777) !== f.mode || st.ctimeMs > settled) return false;
     if (!directoriesSettled(dir, f.path, settled, settledDirs)) return false;
     // Changed in the clock tick the record was settled: as likely an edit right after the build, so read and hashed.
-    return st.ctimeMs < settled || sha256Hex(readFileSync(f.file)) === f.sha256;
+    if (st.ctimeMs < settled) return true;
+    const bytes = regularFileBytes(f.file, f.size);
+    return bytes !== undefined && sha256Hex(bytes) === f.sha256;
   };
-  cache.site = record.render.site;
-  for (const [hostname, key, configBytes, paths, served] of record.render.nodes) {
+  cache.site = render.site;
+  for (const [hostname, key, configBytes, paths, served] of render.nodes) {
     const files: OnDiskArtifact[] = [];
     for (const [i, path] of paths.entries()) {
       const f = recorded.get(path);

@@ -7,7 +7,16 @@
 import { chmodSync, lstatSync, mkdirSync, readFileSync, writeFileSync, type Stats } from 'node:fs';
 import { lstat, mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import { artifactSha, artifactSize, isSafeRelativePath, sameContents, type Artifact } from '../render/artifact.ts';
+import {
+  artifactSha,
+  artifactSize,
+  isOnDisk,
+  isSafeRelativePath,
+  regularFileBytes,
+  sameContents,
+  sha256Hex,
+  type Artifact,
+} from '../render/artifact.ts';
 import { LAYOUT } from '../derive/layout.ts';
 import { applyJournal, crashPoint, isInterrupted, JOURNAL_FILE, recoverDir, type Journal, type RecoveryResult } from './journal.ts';
 import { acquireLock } from './lock.ts';
@@ -260,6 +269,11 @@ function sameOnDisk(
       artifactSha(a) === before.sha256;
     if (trusted) return true;
     const target = join(root, a.path);
+    // A reused file (src/cache/reuse.ts) is what the record says or nothing: never read twice.
+    if (isOnDisk(a)) {
+      const bytes = regularFileBytes(target, a.size);
+      return bytes !== undefined && artifactSha(a) === sha256Hex(bytes);
+    }
     return typeof a.contents === 'string' ? readFileSync(target, 'utf8') === a.contents : sameContents(readFileSync(target), a.contents);
   };
 }

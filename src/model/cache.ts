@@ -8,6 +8,7 @@ import type { NodeInput, SiteInput } from '../types/site-input.ts';
 import type { SiteContext } from './kinds/index.ts';
 import type { ModelProblem, Release, ResolvedCluster, ResolvedNode, ResolvedOs } from './types.ts';
 import type { Layers } from '../types/layers.ts';
+import { keyJson } from '../util/key-json.ts';
 
 /** The site-level objects every node is resolved against (kept with the nodes that refer to them). */
 export interface SiteLevel {
@@ -48,7 +49,7 @@ export function siteLevel(
   compute: () => SiteLevel,
 ): SiteLevel & { readonly resolve: SiteLevelResolve } {
   if (!cache) return { ...compute(), resolve: <A extends unknown[]>(r: Resolve<A>) => r };
-  const key = JSON.stringify([{ ...input, nodes: undefined }, layers]);
+  const key = keyJson([{ ...input, nodes: undefined }, layers]);
   if (cache.site?.key !== key) {
     cache.nodes.clear();
     cache.findings.clear();
@@ -59,7 +60,7 @@ export function siteLevel(
     resolve:
       <A extends unknown[]>(resolve: Resolve<A>): Resolve<A> =>
       (node, index, ...rest) => {
-        const json = JSON.stringify(node);
+        const json = keyJson(node);
         const hit = cache.nodes.get(index);
         if (hit && hit.input === json) return hit.node;
         const resolved = resolve(node, index, ...rest);

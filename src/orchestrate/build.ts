@@ -46,7 +46,8 @@ export interface BuildOptions extends CheckOptions {
   /**
    * Keep every site's files in `BuildResult.compiled` (default: a site's files are let go once it
    * is written, so that memory does not grow with the number of sites; `SiteBuild.files` lists
-   * their paths either way).
+   * their paths either way). A file reused from the output (src/cache/reuse.ts) is read back
+   * from it when its `contents` are first read, and throws if the output changed since.
    */
   readonly keepArtifacts?: boolean;
   /**
@@ -351,7 +352,7 @@ async function writeSite(
       dryRun: compare,
       exact: options.force === true,
       trustManifest: vouched !== undefined,
-      ...(vouched ? { previous: vouched } : {}),
+      ...(vouched?.previous ? { previous: vouched.previous } : {}),
       ...(known ? { known } : {}),
     });
     if (!compare) options.emitted?.set(siteOut, new Map(artifacts.map((a) => [a.path, a])));

@@ -1,6 +1,6 @@
 // An output file in memory. Rendering produces these; only emit writes them to disk.
 import { hash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 
 /** One generated file. `path` is relative to the site's output directory, with `/`. */
 export interface Artifact {
@@ -73,10 +73,38 @@ export class OnDiskArtifact implements Artifact {
   }
 
   private read(): string {
-    const bytes = readFileSync(this.file);
-    if (bytes.byteLength !== this.size || sha256Hex(bytes) !== this.sha256)
+    const bytes = regularFileBytes(this.file, this.size);
+    if (bytes === undefined || sha256Hex(bytes) !== this.sha256)
       throw new OutputChangedError(`${this.file} changed while harvgen was building (it no longer holds what the last build wrote)`);
     return bytes.toString('utf8');
+  }
+}
+
+/**
+ * The bytes of `file` when it is a regular file of exactly `size` bytes, read without following a
+ * link or blocking on a FIFO; else undefined (whatever went wrong).
+ */
+export function regularFileBytes(file: string, size: number): Buffer | undefined {
+  let fd: number;
+  try {
+    fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOFOLLOW);
+  } catch {
+    return undefined;
+  }
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile() || st.size !== size) return undefined;
+    const bytes = Buffer.alloc(size);
+    for (let n = 0; n < size;) {
+      const r = readSync(fd, bytes, n, size - n, n);
+      if (r === 0) return undefined;
+      n += r;
+    }
+    return bytes;
+  } catch {
+    return undefined;
+  } finally {
+    closeSync(fd);
   }
 }
 

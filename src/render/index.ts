@@ -27,6 +27,7 @@ import { UnsafeValueError } from '../formats/escape.ts';
 import { protectedFiles } from './access.ts';
 import { bmcNodes, renderBmcAll, renderBmcScript } from './bmc.ts';
 import type { SecretMode } from '../types/secret-mode.ts';
+import { keyJson } from '../util/key-json.ts';
 
 export type { Artifact } from './artifact.ts';
 export type { Manifest, ManifestNode } from './manifest-types.ts';
@@ -182,7 +183,7 @@ export function renderSite(model: SiteModel, locate: Locator, cache?: RenderCach
 
 /** A cache of another site's model (or of the other tree) holds nothing this render can reuse. */
 function forgetOtherSite(cache: RenderCache, model: SiteModel, secrets: SecretMode): void {
-  const json = JSON.stringify({ ...model, nodes: [], secrets });
+  const json = keyJson({ ...model, nodes: [], secrets });
   const site = cache.digest ? cache.digest(json) : json;
   if (cache.site === site) return;
   cache.nodes.clear();
@@ -215,8 +216,7 @@ function addNode(
   const hit = cache?.nodes.get(node.hostname);
   // A node reused by the model cache (src/model/cache.ts) is the very object rendered last time.
   const same = hit !== undefined && hit.node === node && hit.userData === userDataFile;
-  const json =
-    !cache || same ? '' : JSON.stringify(node.boot === 'harvester' ? { ...node, cluster: undefined } : node) + (userDataFile ?? '');
+  const json = !cache || same ? '' : keyJson(node.boot === 'harvester' ? { ...node, cluster: undefined } : node) + (userDataFile ?? '');
   const key = !cache ? '' : same ? hit.key : cache.digest ? cache.digest(json) : json;
   // A cached config counts against the site's budget as a rendered one does.
   if (
