@@ -18,15 +18,20 @@ const edit = (path: string, from: string, to: string) => {
   writeFileSync(path, text.replace(from, to));
 };
 
-/** The state's records of an output root, less what differs by nature (root, time, inode, seal). */
+/**
+ * The state's records of an output root, less what differs by nature (root, time, inodes, seal),
+ * and their companion files (each file's hash and node's render digest: the same whatever the root).
+ */
 function records(out: string): Map<string, unknown> {
   const dir = join(out, '.harvgen-cache');
   const files = readdirSync(dir)
-    .filter((f) => f.endsWith('.json'))
+    .filter((f) => f.endsWith('.json') || f.endsWith('.nodes'))
     .sort();
   return new Map(
     files.map((f) => {
-      const { out: _root, settled: _time, manifestStat: _inode, ...rest } = JSON.parse(readFileSync(join(dir, f), 'utf8').split('\n')[1]!);
+      const text = readFileSync(join(dir, f), 'utf8');
+      if (f.endsWith('.nodes')) return [f, JSON.parse(text)];
+      const { out: _root, settled: _time, manifestStat: _inode, dirId: _dir, ...rest } = JSON.parse(text.split('\n')[1]!);
       return [f, rest];
     }),
   );

@@ -76,7 +76,7 @@ export class OnDiskArtifact implements Artifact {
     const bytes = regularFileBytes(this.file, this.size);
     if (bytes === undefined || sha256Hex(bytes) !== this.sha256)
       throw new OutputChangedError(`${this.file} changed while harvgen was building (it no longer holds what the last build wrote)`);
-    return bytes.toString('utf8');
+    return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
   }
 }
 
@@ -84,7 +84,7 @@ export class OnDiskArtifact implements Artifact {
  * The bytes of `file` when it is a regular file of exactly `size` bytes, read without following a
  * link or blocking on a FIFO; else undefined (whatever went wrong).
  */
-export function regularFileBytes(file: string, size: number): Buffer | undefined {
+export function regularFileBytes(file: string, size: number): Uint8Array | undefined {
   let fd: number;
   try {
     fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOFOLLOW);
