@@ -44,7 +44,9 @@ export function inProcess(held = new HeldNodes()): Passes {
       if (!site.renderable || held.keep(site.renderable.model.nodes.length)) return site;
       light.set(index, { dir, options });
       lightened.add(index);
-      return (await import('./light.ts')).lighten(site);
+      // Without its input stamps too: its second reading stamps them again, and its record holds those.
+      const { inputs: _again, ...lightSite } = (await import('./light.ts')).lighten(site);
+      return lightSite;
     },
     renderable: (index, site) => site.renderable !== undefined || light.has(index),
     light: (index) => lightened.has(index),
