@@ -15,6 +15,18 @@ export interface BuiltSite {
 /** A file of the tree that holds a secret (a marker in the committed tree). */
 const holdsSecrets = (f: string) => f.startsWith(`${DIRS.configs}/`) || f === LAYOUT.unknownJoinConfig;
 
+/** The files deployHints reads of a site's: the ones it names, and one that holds secrets, if any. */
+const named = new Set<string>([LAYOUT.nginx, LAYOUT.dnsmasq, LAYOUT.kea, LAYOUT.dhcpd, LAYOUT.defineScript, LAYOUT.fetchScript]);
+
+/**
+ * Of a site's files, those deployHints reads (it says the same of them as of all of them): a build
+ * of many sites keeps these few instead of every path.
+ */
+export function hintFiles(files: readonly string[]): string[] {
+  const secret = files.find(holdsSecrets);
+  return [...files.filter((f) => named.has(f)), ...(secret !== undefined ? [secret] : [])];
+}
+
 /**
  * The lines to print after a build (none when no site was built). `secrets`: which tree was
  * built; a committed tree (`markers`) with node configs is not the one to serve.

@@ -51,6 +51,11 @@ export interface BuildOptions extends CheckOptions {
    */
   readonly keepArtifacts?: boolean;
   /**
+   * Called with each site of `BuildResult.sites` as it is reported, its paths listed (also with
+   * `paths: false`, `CountedBuildOptions`).
+   */
+  readonly onSite?: (site: SiteBuild) => void;
+  /**
    * Compile the sites on up to this many worker threads (default 1: in this thread). The output,
    * the records and the diagnostics are the same whatever the number (README "Speed"); with
    * workers, `BuildResult.compiled` holds no `model` or `locate` (they stay in the worker), only
@@ -60,25 +65,46 @@ export interface BuildOptions extends CheckOptions {
   readonly jobs?: number;
 }
 
-/** What build() did for one site. */
-export interface SiteBuild extends EmitResult {
+/**
+ * Options for a build() whose result counts each site's paths instead of listing them
+ * (`SiteBuildCounts`), so that what a run returns does not grow with the number of files: a first
+ * build of 1,000 sites would list some 400,000 paths, twice. `onSite` still sees the lists.
+ */
+export interface CountedBuildOptions extends BuildOptions {
+  readonly paths: false;
+}
+
+/** The lists of a `SiteBuild`. */
+type PathLists = 'files' | 'written' | 'missing' | 'removed' | 'unchanged';
+
+/** How many paths each list of a `SiteBuild` holds (`missing`: 0 when it has none). */
+export type SiteCounts = { readonly [K in PathLists]: number };
+
+/** What build() did for one site, its paths counted, not listed (`BuildOptions.paths: false`). */
+export interface SiteBuildCounts extends Omit<EmitResult, PathLists> {
   readonly site: string;
   /** Absolute output directory of the site. */
   readonly dir: string;
-  /** Every file of the site, relative to `dir`. */
-  readonly files: readonly string[];
   readonly nodes: number;
   /** The site was up to date (inputs, harvgen and output as the last build left them): not compiled, nothing written. */
   readonly upToDate?: boolean;
+  readonly counts: SiteCounts;
+}
+
+/** What build() did for one site, its paths listed (the default). */
+export interface SiteBuild extends SiteBuildCounts, EmitResult {
+  /** Every file of the site, relative to `dir`. */
+  readonly files: readonly string[];
 }
 
 /** Result of build(). Nothing is written unless every site compiled cleanly. */
-export interface BuildResult {
+export interface BuildResult<S extends SiteBuildCounts = SiteBuild> {
   readonly ok: boolean;
-  readonly sites: readonly SiteBuild[];
+  readonly sites: readonly S[];
   /**
    * Every site of the run, in order (a site up to date is a stand-in: its name and the inputs its
-   * record holds). `inputs` is what each read (watch watches it).
+   * record holds). `inputs` is what each read (watch watches it); a site held light (past the
+   * nodes a run keeps whole, ARCHITECTURE.md) holds none once its record is written.
    */
   readonly compiled: readonly CompiledSite[];
   readonly diagnostics: readonly Diagnostic[];
@@ -88,7 +114,9 @@ export interface BuildResult {
  * Compile every site and write `<outDir>/<site>/` for each site without errors (with
  * `allOrNothing`, only when all of them have none). `ok` is false when any site has errors.
  */
-export async function build(options: BuildOptions): Promise<BuildResult> {
+export function build(options: CountedBuildOptions): Promise<BuildResult<SiteBuildCounts>>;
+export function build(options: BuildOptions): Promise<BuildResult>;
+export async function build(options: BuildOptions & { readonly paths?: false }): Promise<BuildResult<SiteBuildCounts>> {
   let passes: Passes | undefined;
   try {
     return await buildWith(options, async (count) => (passes = await openPasses(options, count)));
@@ -97,7 +125,10 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
   }
 }
 
-async function buildWith(options: BuildOptions, open: (count: number) => Promise<Passes>): Promise<BuildResult> {
+async function buildWith(
+  options: BuildOptions & { readonly paths?: false },
+  open: (count: number) => Promise<Passes>,
+): Promise<BuildResult<SiteBuildCounts>> {
   const cwd = options.cwd ?? process.cwd();
   const outRoot = resolve(cwd, options.outDir ?? 'out');
   const compare = options.dryRun === true || options.check === true;
@@ -300,33 +331,68 @@ function outputRefused(out: Output, unsafe: string | undefined, secrets: SecretM
 /**
  * Write (or with --check/--dry-run compare) the writable sites one after another, each rendered
  * when its turn comes and let go once written. An up-to-date site is reported as its record says.
+ * Each site is reported to `onSite` with its lists, and kept with them only unless `paths: false`;
+ * a site held light lets go of its input stamps once its record is written (`settled`).
  */
 async function writeSites(
   run: Rendering,
   writable: readonly number[],
   skippedDirs: ReadonlyMap<string, SiteRecord>,
   out: Output,
-  options: BuildOptions,
-): Promise<{ sites: SiteBuild[]; diagnostics: Diagnostic[] }> {
-  const sites: SiteBuild[] = [];
+  options: BuildOptions & { readonly paths?: false },
+): Promise<{ sites: SiteBuildCounts[]; diagnostics: Diagnostic[] }> {
+  const sites: SiteBuildCounts[] = [];
   const diagnostics: Diagnostic[] = [];
+  const report = (built: SiteBuild) => {
+    options.onSite?.(built);
+    sites.push(options.paths === false ? counted(built) : built);
+  };
   for (const [k, i] of writable.entries()) {
     const partial = run.compiled[i]!;
     const dir = resolve(out.outRoot, partial.site!);
     const record = skippedDirs.get(partial.dir);
     if (record) {
       const files = record.files.map((f) => f[0]);
-      sites.push({ site: record.site, dir, files, nodes: record.nodes, written: [], removed: [], unchanged: files, upToDate: true });
+      report(listed({ site: record.site, dir, files, nodes: record.nodes, written: [], removed: [], unchanged: files, upToDate: true }));
       continue;
     }
     const s = await finishSite(run, i, writable.slice(k + 1));
     letGo(run, i);
     if (!s.artifacts || hasFailures(s.diagnostics, options.strict)) continue; // a render problem: reported, not written
     const written = await writeSite(s, s.artifacts, dir, out, options);
-    if (written.built) sites.push(written.built);
+    if (written.built) report(written.built);
     diagnostics.push(...written.diagnostics);
+    if (run.passes.light(i)) run.compiled[i] = settled(run.compiled[i]!);
   }
   return { sites, diagnostics };
+}
+
+/** A site's lists with their counts. */
+function listed(site: Omit<SiteBuild, 'counts'>): SiteBuild {
+  const { files, written, missing, removed, unchanged } = site;
+  const counts = {
+    files: files.length,
+    written: written.length,
+    missing: missing?.length ?? 0,
+    removed: removed.length,
+    unchanged: unchanged.length,
+  };
+  return { ...site, counts };
+}
+
+/** A site's counts without its lists (`paths: false`). */
+function counted(site: SiteBuild): SiteBuildCounts {
+  const { files: _f, written: _w, missing: _m, removed: _r, unchanged: _u, ...rest } = site;
+  return rest;
+}
+
+/**
+ * A site held light, once written: without its input stamps, which only its record needed (watch,
+ * which reads them, keeps every site whole), so that the result does not grow with the sites.
+ */
+function settled(site: CompiledSite): CompiledSite {
+  const { inputs: _stamps, ...rest } = site;
+  return rest;
 }
 
 /** Write (or compare) one rendered site, then record it; what emit did and the notes and problems it reported. */
@@ -357,7 +423,7 @@ async function writeSite(
     });
     if (!compare) options.emitted?.set(siteOut, new Map(artifacts.map((a) => [a.path, a])));
     const summary = summaryOf(s)!;
-    built = { ...r, site: s.site!, dir, files: artifacts.map((a) => a.path), nodes: summary.nodes };
+    built = listed({ ...r, site: s.site!, dir, files: artifacts.map((a) => a.path), nodes: summary.nodes });
     diagnostics.push(...emitNotes(dir, s.dir, r, options.check === true));
     if (options.check) diagnostics.push(...staleSite(dir, s.dir, r));
     if (!compare) recordSite(s, artifacts, r, summary, out, options);

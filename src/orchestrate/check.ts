@@ -34,17 +34,29 @@ export interface CheckResult {
   readonly diagnostics: readonly Diagnostic[];
 }
 
+/** Options for check() beyond those of every run. */
+export interface CheckOnlyOptions {
+  readonly strict?: boolean;
+  /**
+   * Keep each site's model, locator and files in `CheckResult.sites` until the run's budget of
+   * nodes is reached (the default; src/orchestrate/held.ts). `false`: every site is held light as
+   * soon as it is checked (its summary with its file count, its diagnostics and the source texts
+   * they point into), so that a check holds one site at a time: what the CLI prints needs no more.
+   */
+  readonly keepModels?: boolean;
+}
+
 /** Validate site directories (everything `build` does except writing). */
-export async function check(options: CheckOptions & { readonly strict?: boolean }): Promise<CheckResult> {
+export async function check(options: CheckOptions & CheckOnlyOptions): Promise<CheckResult> {
   // Startup: check compiles every site; the compiler loads when it runs, not with the CLI.
   const { compileSite } = await import('../pipeline.ts');
   const { lighten } = await import('./light.ts');
   // Past HeldNodes a site is held light (src/orchestrate/held.ts): memory does not grow with the
-  // number of sites. Its files' count stays in its summary.
+  // number of sites. Its files' count stays in its summary. With `keepModels: false`, every site.
   const held = new HeldNodes();
   const compileOne = async (dir: string, o: CompileOptions) => {
     const site = await compileSite(dir, o);
-    if (!site.model || held.keep(site.model.nodes.length)) return site;
+    if (!site.model || (options.keepModels !== false && held.keep(site.model.nodes.length))) return site;
     const light = lighten(site);
     return { ...light, summary: { ...light.summary!, ...(site.artifacts ? { files: site.artifacts.length } : {}) } };
   };

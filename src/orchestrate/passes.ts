@@ -15,6 +15,8 @@ export interface Passes {
   readonly ahead: number;
   model(dir: string, options: CompileOptions, index: number): Promise<ModelledSite & Summarized>;
   renderable(index: number, site: ModelledSite): boolean;
+  /** Whether site `index` is held light (src/orchestrate/held.ts): its result keeps no model. */
+  light(index: number): boolean;
   render(index: number, site: ModelledSite): Promise<CompiledSite & Summarized>;
   /** Start rendering a site that `render` will ask for soon. */
   prefetch(index: number, site: ModelledSite): void;
@@ -33,6 +35,7 @@ const compiler = () => import('../pipeline.ts');
  */
 export function inProcess(held = new HeldNodes()): Passes {
   const light = new Map<number, { readonly dir: string; readonly options: CompileOptions }>();
+  const lightened = new Set<number>();
   return {
     concurrent: false,
     ahead: 0,
@@ -40,9 +43,13 @@ export function inProcess(held = new HeldNodes()): Passes {
       const site = await (await compiler()).compileModel(dir, options);
       if (!site.renderable || held.keep(site.renderable.model.nodes.length)) return site;
       light.set(index, { dir, options });
-      return (await import('./light.ts')).lighten(site);
+      lightened.add(index);
+      // Without its input stamps too: its second reading stamps them again, and its record holds those.
+      const { inputs: _again, ...lightSite } = (await import('./light.ts')).lighten(site);
+      return lightSite;
     },
     renderable: (index, site) => site.renderable !== undefined || light.has(index),
+    light: (index) => lightened.has(index),
     async render(index, site) {
       const { compileModel, renderModelled } = await compiler();
       const again = light.get(index);
@@ -77,6 +84,7 @@ export async function openPasses(
     ahead: jobs,
     model: (dir, compile, index) => pool.model(index, dir, { ...options, ...compile }),
     renderable: (index) => pool.renderable(index),
+    light: (index) => pool.light(index),
     render: (index, site) => pool.render(index, site),
     prefetch: (index, site) => pool.prefetch(index, site),
     close: () => pool.close(),

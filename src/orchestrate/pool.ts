@@ -41,7 +41,7 @@ export type WireSite = Omit<CompiledSite, 'model' | 'locate' | 'masked'> & {
 
 /** What a worker answers: the site, or why it could not. */
 export type Reply =
-  | { readonly id: number; readonly site: WireSite; readonly renderable: boolean }
+  | { readonly id: number; readonly site: WireSite; readonly renderable: boolean; readonly light?: boolean }
   | { readonly id: number; readonly error: string; readonly stack: string };
 
 /** A site on the main thread, compiled by a worker. */
@@ -90,6 +90,8 @@ export class WorkerPool {
   /** The worker that keeps each site, by index. */
   readonly #owner = new Map<number, Slot>();
   readonly #renderable = new Set<number>();
+  /** The sites their worker holds light between the passes (src/orchestrate/held.ts). */
+  readonly #light = new Set<number>();
   readonly #rendered = new Map<number, Promise<PooledSite>>();
   #closing = false;
 
@@ -128,6 +130,7 @@ export class WorkerPool {
     }).then((reply) => {
       if ('error' in reply) return { dir, diagnostics: [workerError(dir, reply, [])], sources: {}, masked: NOTHING_MASKED };
       if (reply.renderable) this.#renderable.add(index);
+      if (reply.light) this.#light.add(index);
       return fromWire(reply.site);
     });
   }
@@ -135,6 +138,11 @@ export class WorkerPool {
   /** Whether the first pass left site `index` ready to render (on its worker). */
   renderable(index: number): boolean {
     return this.#renderable.has(index);
+  }
+
+  /** Whether the worker of site `index` holds it light between the passes. */
+  light(index: number): boolean {
+    return this.#light.has(index);
   }
 
   /** Start the second pass of site `index` ahead of `render()` asking for it. */

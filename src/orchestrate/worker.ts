@@ -40,7 +40,7 @@ async function run(task: Task): Promise<Reply> {
     const site = await compileModel(task.dir, task.options);
     if (site.renderable && held.keep(site.renderable.model.nodes.length)) kept.set(task.id, site);
     else if (site.renderable) light.set(task.id, { dir: task.dir, options: task.options, site: lighten(site) });
-    return { id: task.id, site: wire(site), renderable: site.renderable !== undefined };
+    return { id: task.id, site: wire(site), renderable: site.renderable !== undefined, ...(light.has(task.id) ? { light: true } : {}) };
   }
   const again = light.get(task.id);
   light.delete(task.id);

@@ -1,13 +1,15 @@
 // `harvgen build`: validate and write `<out>/<site>/` for each site without errors; with
 // --dry-run, --check or --diff compare the tree instead and say what would change.
 import type { CAC } from 'cac';
-import type { BuildResult } from '../../index.ts';
+import type { BuildResult, BuildOptions, SiteBuild } from '../../index.ts';
+import type { SiteBuildCounts } from '../../orchestrate/build.ts';
+import type { ProgressEvent } from '../../orchestrate/check.ts';
 import { countDiagnostics } from '../../diagnostics/format.ts';
 import { jsonBuildOutput, type JsonFileDiff } from '../../report/envelope.ts';
 import { exitCode } from '../../diagnostics/exit.ts';
 import { outDirOf, overSites, secretsOf, treeOptions, type Flags } from '../options.ts';
 import { sourcesOf, type CliOutput } from '../output.ts';
-import { deployHints } from '../hints.ts';
+import { deployHints, hintFiles, type BuiltSite } from '../hints.ts';
 import { withProgress } from '../progress.ts';
 import { defaultJobs } from '../../util/cpus.ts';
 
@@ -40,26 +42,33 @@ async function runBuild(dirs: string[], flags: Flags, out: CliOutput): Promise<n
   const { build } = await import('../../orchestrate/build.ts');
   // --diff shows what a build would change: it writes nothing (a dry run unless --check).
   const dryRun = flags.dryRun === true || (flags.diff === true && flags.check !== true);
-  const result = await withProgress(out.io.err, flags.json === true, 'building', (onProgress) =>
-    build({
-      sites: dirs,
-      outDir: outDirOf(flags),
-      secrets: secretsOf(flags),
-      strict: flags.strict === true,
-      dryRun,
-      check: flags.check === true,
-      allOrNothing: flags.allOrNothing === true,
-      force: flags.force === true,
-      // The diff needs each site's files after it was compared.
-      keepArtifacts: flags.diff === true,
-      // --diff reads each site's model (its secrets, to mask them): compiled in this process.
-      jobs: flags.diff === true ? 1 : jobs,
-      onProgress,
-    }),
+  const compare = dryRun || flags.check === true;
+  // Each site's paths are kept only when they are printed (--json, --diff, the changes a compare
+  // finds); otherwise their counts, and of the files only those the next steps name.
+  const lists = flags.json === true || flags.diff === true || (compare && flags.quiet !== true);
+  const hinted: BuiltSite[] = [];
+  const onSite = (s: SiteBuild) => hinted.push({ site: s.site, dir: s.dir, files: hintFiles(s.files) });
+  const options = (onProgress: (event: ProgressEvent) => void): BuildOptions => ({
+    sites: dirs,
+    outDir: outDirOf(flags),
+    secrets: secretsOf(flags),
+    strict: flags.strict === true,
+    dryRun,
+    check: flags.check === true,
+    allOrNothing: flags.allOrNothing === true,
+    force: flags.force === true,
+    // The diff needs each site's files after it was compared.
+    keepArtifacts: flags.diff === true,
+    // --diff reads each site's model (its secrets, to mask them): compiled in this process.
+    jobs: flags.diff === true ? 1 : jobs,
+    onProgress,
+  });
+  const result: BuildResult<SiteBuildCounts> = await withProgress(out.io.err, flags.json === true, 'building', (onProgress) =>
+    lists ? build(options(onProgress)) : build({ ...options(onProgress), paths: false, onSite }),
   );
-  const diffs = flags.diff ? await diffsOf(result) : undefined;
+  const diffs = flags.diff ? await diffsOf(listed(result)) : undefined;
   if (flags.json) {
-    out.printJson(jsonBuildOutput('build', result, flags.debug === true, diffs ? { diffs } : undefined));
+    out.printJson(jsonBuildOutput('build', listed(result), flags.debug === true, diffs ? { diffs } : undefined));
     return exitCode(result.ok, result.diagnostics);
   }
   out.report(result.diagnostics, sourcesOf(result.compiled), flags);
@@ -74,20 +83,30 @@ async function runBuild(dirs: string[], flags: Flags, out: CliOutput): Promise<n
         : `; not written: ${skipped.map((c) => c.dir).join(', ')} (the other sites were written; --all-or-nothing writes none)`;
     out.note(`${errors} error(s), ${warnings} warning(s)${notWritten}`);
   }
-  const compare = dryRun || flags.check;
   // Startup: changes.ts loads the compiler (pipeline.ts), so not with --version/--help.
   const changeLines = compare ? (await import('../changes.ts')).changeLines : () => [];
   for (const s of result.sites) {
     out.print(
-      `${s.site}: ${s.files.length} files for ${s.nodes} nodes in ${s.dir} (${compare ? 'would write' : 'wrote'} ${s.written.length}, ${compare ? 'would remove' : 'removed'} ${s.removed.length}, unchanged ${s.unchanged.length}${s.upToDate ? '; up to date, not compiled' : ''})`,
+      `${s.site}: ${s.counts.files} files for ${s.nodes} nodes in ${s.dir} (${compare ? 'would write' : 'wrote'} ${s.counts.written}, ${compare ? 'would remove' : 'removed'} ${s.counts.removed}, unchanged ${s.counts.unchanged}${s.upToDate ? '; up to date, not compiled' : ''})`,
     );
     // Each file that would change: missing, extra (would be removed) or differs.
-    if (compare && !flags.quiet) for (const l of changeLines(s)) out.print(l);
+    if (compare && !flags.quiet) for (const l of changeLines(listedSite(s))) out.print(l);
     for (const d of diffs ?? []) if (d.site === s.site) out.print(d.diff);
   }
   // Once per run, naming only the files the sites built have.
-  if (!flags.quiet && !compare) for (const l of deployHints(result.sites, secretsOf(flags))) out.print(l);
+  if (!flags.quiet && !compare) for (const l of deployHints(lists ? result.sites.map(listedSite) : hinted, secretsOf(flags))) out.print(l);
   return exitCode(result.ok, result.diagnostics);
+}
+
+/** A site built with its paths listed (`lists` above), as such. */
+function listedSite(s: SiteBuildCounts): SiteBuild {
+  if (!('files' in s)) throw new Error(`the paths of ${s.site} were not listed`);
+  return s as SiteBuild;
+}
+
+/** A build whose sites' paths are listed, as such. */
+function listed(result: BuildResult<SiteBuildCounts>): BuildResult {
+  return { ...result, sites: result.sites.map(listedSite) };
 }
 
 /** The diff of every file that would change, per site, secrets masked. */

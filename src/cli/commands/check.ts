@@ -25,7 +25,8 @@ async function runCheck(dirs: string[], flags: Flags, out: CliOutput): Promise<n
   // Startup: the command modules load with --version/--help; the library only when a command runs.
   const { check } = await import('../../index.ts');
   const result = await withProgress(out.io.err, flags.json === true, 'checking', (onProgress) =>
-    check({ sites: dirs, strict: flags.strict === true, secrets: secretsOf(flags), onProgress }),
+    // Every site held light: what is printed (its diagnostics, nodes, file count) needs no model or file.
+    check({ sites: dirs, strict: flags.strict === true, secrets: secretsOf(flags), keepModels: false, onProgress }),
   );
   if (flags.json) {
     out.printJson(
