@@ -16,8 +16,16 @@ export { recoverSite, type RecoveryResult } from './emit/index.ts';
 export { discoverSites } from './load/discover.ts';
 export { JSON_OUTPUT_VERSION, type JsonOutput, type JsonSite } from './report/envelope.ts';
 export { watch, type WatchOptions, type WatchHandle, type WatchEvent } from './watch/index.ts';
-export { check, type CheckOptions, type CheckResult, type ProgressEvent } from './orchestrate/check.ts';
-export { build, type BuildOptions, type BuildResult, type SiteBuild } from './orchestrate/build.ts';
+export { check, type CheckOnlyOptions, type CheckOptions, type CheckResult, type ProgressEvent } from './orchestrate/check.ts';
+export {
+  build,
+  type BuildOptions,
+  type BuildResult,
+  type CountedBuildOptions,
+  type SiteBuild,
+  type SiteBuildCounts,
+  type SiteCounts,
+} from './orchestrate/build.ts';
 export { verify, verifyTree, type VerifyOptions, type VerifyResult, type VerifyServer, type VerifySite } from './verify/index.ts';
 export { verifyFleet } from './verify/fleet.ts';
 export { STATE_PATH } from './verify/identity.ts';
