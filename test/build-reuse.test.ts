@@ -199,6 +199,21 @@ test('a site directory swapped for a doctored copy is neither reused nor trusted
   assert.equal(differing(join(root, 'out'), join(root, 'fresh')), []);
 });
 
+test("a build's result lets go of each site's node renders once recorded (unless it keeps the files)", async () => {
+  const root = tempDir('build-reuse-result');
+  const dirs = generateRichRepo(root, 2, 4);
+  const sites = dirs.map((d) => d.slice(root.length + 1));
+  const r = await build({ cwd: root, sites, outDir: 'out' });
+  assert.ok(r.ok);
+  assert.equal(
+    r.compiled.map((s) => s.rendered),
+    [undefined, undefined],
+  );
+  rewriteNode(root, 1);
+  const kept = await build({ cwd: root, sites, outDir: 'out', keepArtifacts: true });
+  assert.is(kept.compiled[0]!.rendered!.nodes.length, 4);
+});
+
 test('a reused file read back must hold what was recorded', () => {
   const root = tempDir('build-reuse-read');
   const file = join(root, 'f.txt');
