@@ -55,6 +55,17 @@ interface Run {
 /** A process stopped at its time limit (`run`'s `limitMs`): what `--rss` reports instead of a figure. */
 class TimedOut extends Error {}
 
+/** The machine the figures were taken on, as the results files record it. */
+function machineOf() {
+  return {
+    node: process.version,
+    platform: `${process.platform}/${process.arch}`,
+    cpus: `${cpus().length} x ${cpus()[0]?.model ?? '?'}`,
+    parallelism: availableParallelism(),
+    memGb: Math.round(totalmem() / 1024 ** 3),
+  };
+}
+
 /** One whole process, timed from spawn to exit; its peak RSS as it reported it. */
 function run(cmd: string[], cwd: string, exit = 0, limitMs?: number): Run {
   const rssFile = join(work, `rss-${process.pid}-${Math.random().toString(36).slice(2)}`);
@@ -505,14 +516,10 @@ if (flag('--rss')) {
   // `--only` prints its figures and leaves results-rss.json as the last full run wrote it.
   if (!value('--only')) {
     const file = join(repo, 'bench/results-rss.json');
-    const machine = {
-      node: process.version,
-      platform: `${process.platform}/${process.arch}`,
-      cpus: `${cpus().length} x ${cpus()[0]?.model ?? '?'}`,
-      parallelism: availableParallelism(),
-      memGb: Math.round(totalmem() / 1024 ** 3),
-    };
-    writeFileSync(file, JSON.stringify({ version: 1, machine, rounds: rssRounds, cases: rss, bigVsSmall: ratios }, null, 2) + '\n');
+    writeFileSync(
+      file,
+      JSON.stringify({ version: 1, machine: machineOf(), rounds: rssRounds, cases: rss, bigVsSmall: ratios }, null, 2) + '\n',
+    );
     console.log(`\nwrote ${relative(process.cwd(), file)}`);
   }
   process.exit(0);
@@ -520,14 +527,7 @@ if (flag('--rss')) {
 
 // The compiled CLI is what users run: build it first (npm run bench does).
 const perCore = flag('--per-core');
-const machine = {
-  node: process.version,
-  platform: `${process.platform}/${process.arch}`,
-  cpus: `${cpus().length} x ${cpus()[0]?.model ?? '?'}`,
-  parallelism: availableParallelism(),
-  memGb: Math.round(totalmem() / 1024 ** 3),
-  dir: work,
-};
+const machine = { ...machineOf(), dir: work };
 console.log(`harvgen bench: ${machine.node}, ${machine.platform}, ${machine.cpus}, ${machine.memGb} GiB; work dir ${work}`);
 const plan: [string, Inventory, number, number, number][] = quick
   ? [

@@ -12,19 +12,9 @@ import { build, type BuildResult } from '../src/index.ts';
 import { isOnDisk, OnDiskArtifact, OutputChangedError } from '../src/render/artifact.ts';
 import { readTree } from './helpers/tree.ts';
 import { tempDir } from './helpers/tmp.ts';
+import { prng } from './helpers/prng.ts';
 
 process.env[RICH_TOKEN_ENV] ??= 'bench-env-token-0123456789abcdef';
-
-/** A small seeded generator (mulberry32): the same edits on every run. */
-function prng(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** The files of a build's sites that were reused from disk, by site. */
 const reusedFiles = (r: BuildResult): number[] => r.compiled.map((s) => (s.artifacts ?? []).filter((a) => isOnDisk(a)).length);

@@ -12,6 +12,7 @@ import { status, type StatusResult } from '../src/status/index.ts';
 import { readIncremental } from '../src/status/cursor.ts';
 import { parseLine } from '../src/status/log.ts';
 import { install, line, logs, site, sortedLog } from './helpers/status.ts';
+import { prng } from './helpers/prng.ts';
 
 /** What an incremental run must agree on with a full one. */
 const answer = (r: StatusResult) => ({
@@ -21,18 +22,6 @@ const answer = (r: StatusResult) => ({
   verifyRequests: r.verifyRequests,
   skipped: r.skipped,
 });
-
-/** A small deterministic PRNG (mulberry32), so a failing split can be replayed from its seed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** The files of a log directory, current first (access.log, access.log.1, access.log.2.gz, ...). */
 function files(dir: string): string[] {

@@ -11,17 +11,7 @@ import { generateRichRepo, nodeFile, RICH_TOKEN_ENV, richNodeText } from '../ben
 import { build, watch, type WatchEvent } from '../src/index.ts';
 import { readTree } from './helpers/tree.ts';
 import { tempDir } from './helpers/tmp.ts';
-
-/** A small seeded generator (mulberry32): the same edits on every run. */
-function prng(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { prng } from './helpers/prng.ts';
 
 test('random edits: the watched tree always equals a fresh build', async () => {
   process.env[RICH_TOKEN_ENV] ??= 'bench-env-token-0123456789abcdef';

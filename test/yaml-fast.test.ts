@@ -11,6 +11,7 @@ import { nodeText, richNodeText } from '../bench/gen.ts';
 import { fastParse } from '../src/load/yaml/fast.ts';
 import { MAX_MAP_KEYS } from '../src/load/yaml/limits.ts';
 import { parseWithLibrary, parseYamlFile } from '../src/load/yaml/parse.ts';
+import { prng } from './helpers/prng.ts';
 
 const repo = resolve(import.meta.dirname, '..');
 
@@ -211,18 +212,6 @@ test('the key and item limit: the fast path reads MAX_MAP_KEYS keys or items, an
     assert.is(general(over).diagnostics[0]?.code, 'YAML_TOO_MANY_KEYS');
   }
 });
-
-/** A small seeded PRNG (mulberry32): the same cases on every run. */
-function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 // Scalars as written: forms of the subset (COMMON), and near-misses of it (NEAR), tried as
 // values. Most values are common ones, so that many documents are read whole.

@@ -3,8 +3,9 @@
 // never the other way round. A directory's stamp changes when an entry is added, removed or
 // renamed in it: that is how a new node file is noticed. build's up-to-date check (src/cache)
 // compares them with the tree as it is now.
-import { closeSync, constants, fstatSync, openSync, readdirSync, readSync, statSync, type Dirent, type Stats } from 'node:fs';
+import { readdirSync, statSync, type Dirent, type Stats } from 'node:fs';
 import { join } from 'node:path';
+import { readBounded } from '../util/read-bounded.ts';
 
 /** `[absolute path, size, mtimeMs, ctimeMs, inode]`; size -1 for a path that did not exist, -2 for a racy one (never matches). */
 export type InputStamp = readonly [path: string, size: number, mtimeMs: number, ctimeMs: number, ino: number];
@@ -75,27 +76,5 @@ export const MAX_BOUND_INPUT = 16 * 1024 * 1024;
  * put in its place cannot block, a grown file is not read).
  */
 export function inputBytes(path: string, size: number): Uint8Array | undefined {
-  if (size < 0 || size > MAX_BOUND_INPUT) return undefined;
-  let fd: number;
-  try {
-    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
-  } catch {
-    return undefined;
-  }
-  try {
-    const st = fstatSync(fd);
-    if (!st.isFile() || st.size !== size) return undefined;
-    const bytes = Buffer.alloc(size);
-    let n = 0;
-    while (n < size) {
-      const r = readSync(fd, bytes, n, size - n, n);
-      if (r === 0) return undefined;
-      n += r;
-    }
-    return bytes;
-  } catch {
-    return undefined;
-  } finally {
-    closeSync(fd);
-  }
+  return size > MAX_BOUND_INPUT ? undefined : readBounded(path, size, { follow: true });
 }

@@ -1,6 +1,6 @@
 // An output file in memory. Rendering produces these; only emit writes them to disk.
 import { hash } from 'node:crypto';
-import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
+import { readBounded } from '../util/read-bounded.ts';
 
 /** One generated file. `path` is relative to the site's output directory, with `/`. */
 export interface Artifact {
@@ -80,32 +80,9 @@ export class OnDiskArtifact implements Artifact {
   }
 }
 
-/**
- * The bytes of `file` when it is a regular file of exactly `size` bytes, read without following a
- * link or blocking on a FIFO; else undefined (whatever went wrong).
- */
+/** The bytes of `file` when it is a regular file of exactly `size` bytes, never through a link (src/util/read-bounded.ts). */
 export function regularFileBytes(file: string, size: number): Uint8Array | undefined {
-  let fd: number;
-  try {
-    fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOFOLLOW);
-  } catch {
-    return undefined;
-  }
-  try {
-    const st = fstatSync(fd);
-    if (!st.isFile() || st.size !== size) return undefined;
-    const bytes = Buffer.alloc(size);
-    for (let n = 0; n < size;) {
-      const r = readSync(fd, bytes, n, size - n, n);
-      if (r === 0) return undefined;
-      n += r;
-    }
-    return bytes;
-  } catch {
-    return undefined;
-  } finally {
-    closeSync(fd);
-  }
+  return readBounded(file, size, { follow: false });
 }
 
 /** Whether `a` is a reused file (an OnDiskArtifact, whichever load of this module made it). */

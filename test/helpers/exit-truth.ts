@@ -4,20 +4,12 @@
 import { MAX_SECRET_BYTES } from '../../src/load/secrets.ts';
 import { assertNever } from '../../src/util/assert-never.ts';
 import { minimalSiteHead } from './example.ts';
+import { prng } from './prng.ts';
 
 process.env.HG_EXIT_TOKEN = 'exit-truth-token.1';
 
-/** mulberry32: a small seeded generator, so a failure names its seed and replays. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** mulberry32 (./prng.ts): a failure names its seed and replays. */
+export const rng = prng;
 
 export type Kind = 'valid' | 'warning' | 'error' | 'oversized' | 'internal';
 
