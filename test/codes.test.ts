@@ -72,6 +72,7 @@ const TESTED_ELSEWHERE: Record<string, string> = {
   INTERNAL_ERROR: 'internals',
   VERIFY_DRIFT: 'verify',
   STATUS_LOG_UNREADABLE: 'cli-status',
+  STATUS_BMC_LOG_UNREADABLE: 'status-bmc-log',
   VERIFY_EXPOSED: 'verify',
   VERIFY_UNREACHABLE: 'verify',
   VERIFY_NO_DEPLOY_TREE: 'verify',

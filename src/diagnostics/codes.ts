@@ -375,6 +375,11 @@ export const CODES = {
   ),
   // verify: a boot server against the deploy tree
   STATUS_LOG_UNREADABLE: c('error', 'failed', 'A log given to `harvgen status` or `harvgen discover` cannot be read.'),
+  STATUS_BMC_LOG_UNREADABLE: c(
+    'error',
+    'failed',
+    'A BMC log given to `harvgen status --bmc-log` (what the BMC scripts append to `HARVGEN_BMC_LOG`) cannot be read.',
+  ),
   VERIFY_DRIFT: c(
     'error',
     'invalid',

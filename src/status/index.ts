@@ -11,7 +11,8 @@ import { readIncremental } from './cursor.ts';
 import { modelFingerprint, SiteTally, type SiteAggregate } from './tally.ts';
 import { loadUnit, newUnit, StateWriter, unitFile, unusableReason } from './state.ts';
 import { lockState } from './lock.ts';
-import type { NodeStatus, StatusResult, UnknownMachine } from './types.ts';
+import { bmcUnreadableHint, lastBmcActions, readBmcLogs } from './bmc-log.ts';
+import type { BmcLogCounts, NodeStatus, StatusResult, UnknownMachine } from './types.ts';
 
 export type * from './types.ts';
 export { parseSince } from './log.ts';
@@ -29,6 +30,11 @@ export interface StatusOptions {
    * since the last run and merge it with what was read before (not with `since`).
    */
   readonly state?: string;
+  /**
+   * Logs the generated BMC scripts append to (`HARVGEN_BMC_LOG`): each node's newest line becomes
+   * its `bmc`. Read whole at every run (not with `since`, not kept in `state`).
+   */
+  readonly bmcLogs?: readonly string[];
 }
 
 /** Unreadable logs as diagnostics. */
@@ -42,8 +48,48 @@ export function unreadableDiagnostics(unreadable: readonly { file: string; probl
   }));
 }
 
+/** Unreadable BMC logs as diagnostics. */
+export function bmcUnreadableDiagnostics(unreadable: readonly { file: string; problem: string }[]): Diagnostic[] {
+  return unreadable.map((u) => ({
+    code: 'STATUS_BMC_LOG_UNREADABLE',
+    severity: 'error',
+    message: `the BMC log ${u.file} cannot be read (${u.problem})`,
+    hint: bmcUnreadableHint(u.problem),
+    file: u.file,
+  }));
+}
+
+/** Each node's last BMC action from the BMC logs, and what reading them gave. */
+function withBmc(result: StatusResult, models: readonly SiteModel[], files: readonly string[]): StatusResult & { bmc: BmcLogCounts } {
+  const read = readBmcLogs(files);
+  let unknownNodes = 0;
+  const bySite = new Map(
+    models.map((m) => {
+      const a = lastBmcActions(m, read.lines);
+      unknownNodes += a.unknownNodes;
+      return [m.site, a.actions] as const;
+    }),
+  );
+  const nodes = result.nodes.map((n) => {
+    const bmc = bySite.get(n.site)?.get(n.hostname);
+    return bmc ? { ...n, bmc } : n;
+  });
+  return {
+    ...result,
+    nodes,
+    diagnostics: [...bmcUnreadableDiagnostics(read.unreadable), ...result.diagnostics],
+    bmc: { lines: read.lines.length, skipped: read.skipped, unknown_nodes: unknownNodes, cut: read.cut },
+  };
+}
+
 /** Read the logs and say what every node of every site did. */
 export async function status(options: StatusOptions): Promise<StatusResult> {
+  const { models, ...result } = await statusOfLogs(options);
+  if (options.bmcLogs === undefined || options.bmcLogs.length === 0) return result;
+  return withBmc(result, models, options.bmcLogs);
+}
+
+async function statusOfLogs(options: StatusOptions): Promise<StatusResult & { models: readonly SiteModel[] }> {
   const loopWindow = options.loopWindowMs ?? 3_600_000;
   const diagnostics: Diagnostic[] = [];
   const notes: string[] = [];
@@ -79,13 +125,24 @@ export async function status(options: StatusOptions): Promise<StatusResult> {
       verifyRequests += tally.aggregate.verifyRequests;
       count(model.site, tally.aggregate);
     }
-    return { sites, nodes, unknown, diagnostics, requests: logs.requests.length, verifyRequests, skipped: logs.skipped, notes, counts };
+    return {
+      sites,
+      nodes,
+      unknown,
+      diagnostics,
+      requests: logs.requests.length,
+      verifyRequests,
+      skipped: logs.skipped,
+      notes,
+      counts,
+      models,
+    };
   }
   // Incremental: the cursors and tallies of the last run, merged with what the logs gained since.
   const locked = await lockState(options.state);
   if ('diagnostic' in locked) {
     diagnostics.push(locked.diagnostic);
-    return { sites, nodes, unknown, diagnostics, requests: 0, verifyRequests: 0, skipped: 0, notes };
+    return { sites, nodes, unknown, diagnostics, requests: 0, verifyRequests: 0, skipped: 0, notes, models };
   }
   try {
     const writer = new StateWriter(options.state);
@@ -112,7 +169,7 @@ export async function status(options: StatusOptions): Promise<StatusResult> {
       writer.stage(file, newUnit(aggregates, read.cursors, requests, skipped));
       writer.commit();
     } else notes.push(`${file}: not updated (a log could not be read or a site did not compile)`);
-    return { sites, nodes, unknown, diagnostics, requests, verifyRequests, skipped, notes, counts };
+    return { sites, nodes, unknown, diagnostics, requests, verifyRequests, skipped, notes, counts, models };
   } finally {
     await locked.release();
   }

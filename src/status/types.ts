@@ -53,6 +53,32 @@ export interface NodeStatus {
   readonly installs: number;
   /** What looks wrong (a refused or missing file, an event from a foreign address, a boot that went nowhere). */
   readonly problems: readonly string[];
+  /** The last BMC action the BMC scripts logged for it (`--bmc-log`); absent when none. */
+  readonly bmc?: BmcAction;
+}
+
+/** One run of a changing BMC subcommand, as a generated BMC script logged it (`HARVGEN_BMC_LOG`). */
+export interface BmcAction {
+  /** ISO 8601 time (UTC) the script ended. */
+  readonly time: string;
+  /** The subcommand: `pxe-once`, `http-boot-once`, `power-cycle`, `virtual-media`. */
+  readonly action: string;
+  /** The script's exit status: 0 done (and read back), 1 refused, unreachable or a wait ran out, 2 usage or configuration, 3 accepted but not applied. */
+  readonly exit: number;
+  /** The last line the script printed (control characters replaced, cut short when long). */
+  readonly message: string;
+}
+
+/** What reading the BMC logs gave (`--bmc-log`). */
+export interface BmcLogCounts {
+  /** Lines of the log's shape read, of every site. */
+  readonly lines: number;
+  /** Lines not of the log's shape (skipped). */
+  readonly skipped: number;
+  /** Lines of a site of the run that name no node of it (ignored). */
+  readonly unknown_nodes: number;
+  /** Logs larger than the limit, of which only the newest part was read. */
+  readonly cut: readonly string[];
 }
 
 /** A MAC the site does not know that asked for a script, or an unknown machine that reported itself. */
@@ -88,6 +114,8 @@ export interface StatusResult {
   /** Requests judged `harvgen verify`'s (its User-Agent and a probe name or an address no node has): left out. */
   readonly verifyRequests: number;
   readonly skipped: number;
+  /** With BMC logs (`bmcLogs`): what reading them gave. */
+  readonly bmc?: BmcLogCounts;
   /** What the run says about its state directory (`--state`): a saved state not merged, not updated. */
   readonly notes?: readonly string[];
   /** Per site: its requests counted (verify's left out), verify's, the newest one counted (ms). */

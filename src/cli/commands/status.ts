@@ -5,7 +5,7 @@ import { exitCode } from '../../diagnostics/exit.ts';
 import { hasFailures, type Diagnostic } from '../../diagnostics/types.ts';
 import { overSites, type Flags } from '../options.ts';
 import type { CliOutput } from '../output.ts';
-import type { NodeStatus, UnknownMachine } from '../../status/types.ts';
+import type { BmcAction, NodeStatus, StatusResult, UnknownMachine } from '../../status/types.ts';
 import type { SiteSummary } from '../../status/fleet.ts';
 
 /** The flags of status and discover (cac camel-cases them). */
@@ -23,6 +23,7 @@ interface StatusFlags extends LogFlags {
   readonly neverBooted?: string;
   readonly deployedAt?: string;
   readonly metrics?: string;
+  readonly bmcLog?: string | readonly string[];
 }
 
 export function register(cli: CAC, out: CliOutput): void {
@@ -32,6 +33,10 @@ export function register(cli: CAC, out: CliOutput): void {
       "What every node did, read from the boot servers' nginx access logs: last boot, each file fetched, the installer's events, a verdict; and every unknown MAC that asked (default: every site under sites/). With several sites, one summary line per site",
     )
     .option('--log <file>', "An nginx access log of a boot server (repeat for rotated, gzipped and other servers' logs)")
+    .option(
+      '--bmc-log <file>',
+      "A log the BMC scripts append to (HARVGEN_BMC_LOG): each node's last BMC action (repeatable; with or without --log)",
+    )
     .option('--log-dir <dir>', "Each site's logs collected to <dir>/<site>/*.log* (plain, rotated, .gz), read one site at a time")
     .option('--state <dir>', 'A directory status keeps between runs: read only what the logs gained since the last run')
     .option('--since <time>', 'Only requests since an ISO 8601 time or a duration back from now (90m, 12h, 7d); not with --state')
@@ -43,16 +48,17 @@ export function register(cli: CAC, out: CliOutput): void {
     .option('--metrics <file>', "Write each site's counts in Prometheus's text format (for node_exporter's textfile collector)")
     .example('harvgen status sites/location_x --log /var/log/nginx/harvgen-location_x.access.log')
     .example("harvgen status sites/location_x --log 'access.log' --log access.log.1 --log access.log.2.gz --since 1d --json")
+    .example('harvgen status sites/location_x --log /var/log/nginx/harvgen-location_x.access.log --bmc-log /var/log/harvgen-bmc.log')
     .example(
       'harvgen status --log-dir /srv/harvgen-logs --state /var/lib/harvgen/status --metrics /var/lib/node_exporter/textfile/harvgen.prom',
     )
     .action(overSites(out, (dirs, flags) => runStatus(dirs, flags as StatusFlags, out)));
 }
 
-/** The --log, --since and --loop-window flags, or a usage error. */
-export function logOptions(flags: LogFlags, now: number, parseSince: (t: string, now: number) => number | undefined) {
+/** The --log, --since and --loop-window flags, or a usage error (`noLogs`: no --log is needed). */
+export function logOptions(flags: LogFlags, now: number, parseSince: (t: string, now: number) => number | undefined, noLogs = false) {
   const logs = flags.log === undefined ? [] : (Array.isArray(flags.log) ? flags.log : [flags.log]).map(String);
-  if (logs.length === 0) return { problem: 'name at least one nginx access log with --log <file>' } as const;
+  if (logs.length === 0 && !noLogs) return { problem: 'name at least one nginx access log with --log <file>' } as const;
   const since = flags.since === undefined ? undefined : parseSince(String(flags.since), now);
   if (flags.since !== undefined && since === undefined)
     return { problem: `--since ${String(flags.since)}: an ISO 8601 time (2026-11-23T10:00Z) or a duration (90m, 12h, 7d)` } as const;
@@ -76,6 +82,10 @@ function fleetOptions(flags: StatusFlags) {
   const outDir = one(flags.out, '--out') ?? 'out';
   for (const v of [logDir, state, metrics, outDir]) if (typeof v === 'object') return v;
   if (logDir !== undefined && flags.log !== undefined) return { problem: '--log and --log-dir: give one of them' };
+  const bmcRaw: readonly unknown[] = flags.bmcLog === undefined ? [] : Array.isArray(flags.bmcLog) ? flags.bmcLog : [flags.bmcLog];
+  if (bmcRaw.some((f) => typeof f !== 'string' || f === '')) return { problem: '--bmc-log needs a file' };
+  const bmcLogs = bmcRaw as string[];
+  if (logDir !== undefined && bmcLogs.length > 0) return { problem: '--bmc-log is read with --log (or alone), not with --log-dir' };
   if (state !== undefined && flags.since !== undefined)
     return { problem: '--since and --state: a state keeps every request since its first run; give one of them' };
   const hours = flags.neverBooted === undefined ? 24 : Number(flags.neverBooted);
@@ -91,6 +101,7 @@ function fleetOptions(flags: StatusFlags) {
     ...(state !== undefined ? { state: state as string } : {}),
     ...(metrics !== undefined ? { metrics: metrics as string } : {}),
     outDir: outDir as string,
+    bmcLogs,
     neverBootedMs: hours * 3_600_000,
     ...(deployedAt !== undefined ? { deployedAt } : {}),
   };
@@ -102,9 +113,15 @@ async function runStatus(dirs: string[], flags: StatusFlags, out: CliOutput): Pr
   const f = fleetOptions(flags);
   if ('problem' in f) return out.usageError(f.problem);
   if (f.logDir !== undefined) return runFleet(dirs, flags, f as typeof f & { logDir: string }, out);
-  const o = logOptions(flags, Date.now(), parseSince);
+  // --bmc-log alone: the BMC actions without the access logs (every verdict then says no request was read).
+  const o = logOptions(flags, Date.now(), parseSince, f.bmcLogs.length > 0);
   if ('problem' in o) return out.usageError(o.problem!.replace('--log <file>', '--log <file> (or --log-dir <dir>)'));
-  const result = await status({ sites: dirs, ...o, ...(f.state !== undefined ? { state: f.state } : {}) });
+  const result = await status({
+    sites: dirs,
+    ...o,
+    ...(f.state !== undefined ? { state: f.state } : {}),
+    ...(f.bmcLogs.length > 0 ? { bmcLogs: f.bmcLogs } : {}),
+  });
   const many = result.sites.length > 1;
   let summaries: SiteSummary[] | undefined;
   if (many || f.metrics !== undefined) {
@@ -141,7 +158,13 @@ async function runStatus(dirs: string[], flags: StatusFlags, out: CliOutput): Pr
       sites: result.sites.map((s) => jsonSite(s)),
       diagnostics,
       debug: flags.debug === true,
-      extra: { nodes: result.nodes, unknown: result.unknown, requests: result.requests, verify_requests: result.verifyRequests },
+      extra: {
+        nodes: result.nodes,
+        unknown: result.unknown,
+        requests: result.requests,
+        verify_requests: result.verifyRequests,
+        ...(result.bmc ? { bmc_log: result.bmc } : {}),
+      },
     });
     out.printJson((summaries ? { ...doc, summaries } : doc) as JsonOutput);
     return exitCode(ok, diagnostics);
@@ -159,7 +182,18 @@ async function runStatus(dirs: string[], flags: StatusFlags, out: CliOutput): Pr
   out.note(
     `${result.nodes.length} node(s), ${result.unknown.length} unknown machine(s), ${result.requests} request(s) read, ${result.verifyRequests} of them harvgen verify's (left out)${result.skipped > 0 ? `, ${result.skipped} line(s) not in nginx's combined format` : ''}`,
   );
+  if (result.bmc) out.note(bmcNote(result.bmc, o.logs.length === 0));
   return exitCode(ok, diagnostics);
+}
+
+/** `BMC log: 12 line(s) read, 1 not of its shape (skipped), 2 naming no node of their site (ignored)` */
+function bmcNote(b: NonNullable<StatusResult['bmc']>, noAccessLog: boolean): string {
+  const parts = [`BMC log: ${b.lines} line(s) read`];
+  if (b.skipped > 0) parts.push(`${b.skipped} not of its shape (skipped)`);
+  if (b.unknown_nodes > 0) parts.push(`${b.unknown_nodes} naming no node of their site (ignored)`);
+  for (const file of b.cut) parts.push(`only the newest part of ${file} read (it is larger than the limit)`);
+  if (noAccessLog) parts.push('no access log given (--log): the verdicts are not judged');
+  return parts.join(', ');
 }
 
 /** `--log-dir`: one site at a time, a summary line each as it is done. */
@@ -291,8 +325,17 @@ export function nodeLine(n: NodeStatus, width: number): string {
   if (f.length > 0) parts.push(f.join(' '));
   if (n.events.length > 0)
     parts.push(n.events.map((e) => `${e.event} ${hhmm(e.time).slice(11)}${e.accepted ? '' : ' (ignored)'}`).join(' '));
-  const line = parts.join('  ').trimEnd();
-  return n.problems.length > 0 ? `${line}\n${n.problems.map((p) => `${' '.repeat(width + 2)}! ${p}`).join('\n')}` : line;
+  const indent = ' '.repeat(width + 2);
+  const lines = [parts.join('  ').trimEnd()];
+  if (n.bmc) lines.push(`${indent}${bmcLine(n.bmc)}`);
+  for (const p of n.problems) lines.push(`${indent}! ${p}`);
+  return lines.join('\n');
+}
+
+/** `bmc pxe-once ok 2026-11-25 01:30:00: boots from the network once ...`; exit 3 `NOT APPLIED (exit 3)`, else `FAILED (exit n)`. */
+export function bmcLine(b: BmcAction): string {
+  const how = b.exit === 0 ? 'ok' : b.exit === 3 ? 'NOT APPLIED (exit 3)' : `FAILED (exit ${b.exit})`;
+  return `bmc ${b.action} ${how} ${hhmm(b.time)}: ${b.message}`;
 }
 
 function unknownLine(u: UnknownMachine, width: number): string {
