@@ -38,10 +38,11 @@
 #   openssh-client   ssh-keygen -Y sign/verify: signed deploy trees (test/real/signing.test.ts)
 #   git, rsync       the README's workflow, followed in a temporary repository (test/real/workflow.test.ts):
 #                    commit, a clone for CI, the deploy tree copied to the served directory
-#   shellcheck       every generated shell script (test/real/bmc.test.ts)
+#   shellcheck dash  every generated shell script (test/real/bmc.test.ts); the BMC scripts run under
+#                    dash (test/real/bmc-quirks.test.ts)
 #   openipmi ipmitool jq openssl curl
 #                    the BMC scripts run for real: ipmi_sim (a real IPMI LAN BMC simulator) and ipmitool
-#                    for IPMI; curl, jq and openssl (the test's HTTPS Redfish server) for Redfish
+#                    for IPMI; curl, jq and openssl (the tests' HTTPS Redfish service) for Redfish
 #   python3-sushy    OpenStack's Redfish client library: the same operations, to compare requests
 #   systemd          systemd-analyze (only installed when missing, so an existing systemd is not upgraded)
 #   kea-dhcp4-server isc-dhcp-server
@@ -61,7 +62,7 @@ packages=(nginx dnsmasq-base docker-registry skopeo apache2-utils libvirt-client
   busybox-static cpio iproute2 grub-efi-amd64-bin dosfstools mtools tgt
   python3 python3-yaml python3-jinja2 python3-requests python3-jsonschema python3-configobj python3-oauthlib
   python3-netifaces python3-jsonpatch libvirt-daemon-driver-qemu qemu-system-arm qemu-efi-aarch64 qemu-utils git rsync
-  openssh-client shellcheck openipmi ipmitool jq openssl curl python3-sushy
+  openssh-client shellcheck dash openipmi ipmitool jq openssl curl python3-sushy
   kea-dhcp4-server isc-dhcp-server)
 command -v systemd-analyze >/dev/null 2>&1 || packages+=(systemd)
 

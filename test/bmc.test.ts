@@ -203,9 +203,12 @@ test('hostile values that pass no schema still land in the scripts as one inert 
       writeFileSync(file, text);
       execFileSync('sh', ['-n', file]);
       // The assignments, read back by sh.
-      const assignments = text.split('\n').filter((l) => /^[a-z_]+=/.test(l));
+      // (Not `tmp=$(mktemp -d)`: the script's own temporary directory.)
+      const assignments = text.split('\n').filter((l) => /^[a-z_]+=/.test(l) && !l.startsWith('tmp='));
       const names =
-        n.bmc.type === 'redfish' ? ['node', 'address', 'system', 'user_env', 'password_env'] : ['node', 'host', 'user_env', 'password_env'];
+        n.bmc.type === 'redfish'
+          ? ['node', 'site', 'address', 'system', 'user_env', 'password_env']
+          : ['node', 'site', 'host', 'user_env', 'password_env'];
       const out = execFileSync('sh', ['-c', `${assignments.join('\n')}\nprintf '%s\\n' ${names.map((v) => `"$${v}"`).join(' ')}`], {
         encoding: 'utf8',
       });

@@ -68,7 +68,7 @@ export interface ResolvedBmc {
   /** Environment variables the generated script reads the credentials from. */
   readonly userEnv: string;
   readonly passwordEnv: string;
-  /** Redfish: the ComputerSystem path (absent: the first member of /redfish/v1/Systems). */
+  /** Redfish: the ComputerSystem path (absent: the one member of the BMC's Systems collection; the script refuses to guess among several). */
   readonly system?: string;
   /** Redfish: skip TLS verification. */
   readonly insecure: boolean;

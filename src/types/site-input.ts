@@ -762,7 +762,7 @@ export interface BmcInput {
     env: string;
   };
   /**
-   * Redfish only: the ComputerSystem to drive (default: the first member of `/redfish/v1/Systems`, asked at run time). Form: a Redfish ComputerSystem path: `/redfish/v1/Systems/<id>`, the id of letters, digits and `. _ ~ -` (not starting with `.`).
+   * Redfish only: which member of the BMC's `/redfish/v1/Systems` collection this node is (needed only when it lists several: the script refuses to guess; asked at run time). Form: a Redfish ComputerSystem path: `/redfish/v1/Systems/<id>`, the id of letters, digits and `. _ ~ -` (not starting with `.`).
    */
   system?: string;
   /**

@@ -14,9 +14,8 @@
 // The emulator listens on 127.0.0.1 (TLS with a self-signed certificate, Basic auth from an
 // htpasswd bcrypt entry); the "ISO" and the UEFI HTTP boot file it downloads come from a small HTTP
 // server on 127.0.0.1. Every subcommand's exit status, output, the requests the emulator logged and
-// its state afterwards are printed as a table. Assertions hold for both the scripts before and after
-// the read-back rewrite (docs: /work/prep37/contract.md at the time of writing); the lines marked
-// DISAGREEMENT are where sushy-tools and the read-back contract part ways:
+// its state afterwards are printed as a table. The lines marked DISAGREEMENT are where sushy-tools
+// and the scripts' read-back (docs/day-2.md, "Every change is read back") part ways:
 // - sushy-tools renders BootSourceOverrideEnabled "Continuous" whatever was PATCHed, so a strict
 //   read-back of `Once` ends in exit 3 (the scripts before the read-back exit 0);
 // - the fake driver cannot store HttpBootUri: http-boot-once's PATCH is answered 400 (after the

@@ -55,6 +55,7 @@ export const DEBIAN_PACKAGE: Readonly<Record<string, string>> = {
   'kea-dhcp4': 'kea-dhcp4-server',
   dhcpd: 'isc-dhcp-server',
   shellcheck: 'shellcheck',
+  dash: 'dash',
   jq: 'jq',
   openssl: 'openssl',
   ipmitool: 'ipmitool',

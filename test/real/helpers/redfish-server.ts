@@ -108,6 +108,8 @@ export interface RedfishQuirks {
    * Slashes on URIs").
    */
   redirectNoSlash?: boolean;
+  /** With redirectNoSlash: links are published without the slash, so that every request under Systems is redirected (a client that builds its paths). */
+  linksWithoutSlash?: boolean;
 }
 
 /** A system as the options give it. */
@@ -332,7 +334,7 @@ export async function startRedfishServer(options: RedfishServerOptions): Promise
   let staleLeft = q.staleEtagOnce ?? false;
 
   // --- paths --------------------------------------------------------------------------------------
-  const slash = (p: string) => (q.redirectNoSlash && p.startsWith('/redfish/v1/Systems') ? `${p}/` : p);
+  const slash = (p: string) => (q.redirectNoSlash && !q.linksWithoutSlash && p.startsWith('/redfish/v1/Systems') ? `${p}/` : p);
   const link = (p: string) => ({ '@odata.id': slash(p) });
   const sysPath = (id: string) => `/redfish/v1/Systems/${id}`;
   const mediaOwner = systemOrder[0] ?? '';
