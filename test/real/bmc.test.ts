@@ -118,9 +118,10 @@ function wrappers(names: readonly string[]): { bin: string; log: string } {
     // is given and then waits 10 s for: the wrapper adds `-C 3` after logging the script's argv (a
     // real BMC answers that command, so the generated script leaves the choice to ipmitool).
     const extra = name === 'ipmitool' ? '-C 3 ' : '';
+    // The environment of every call is kept apart (ipmitool's holds IPMI_PASSWORD by design).
     writeFileSync(
       path.join(bin, name),
-      `#!/bin/sh\nprintf '%s\\n' "${name} $*" >> '${log}'\nprintf 'env IPMI_PASSWORD=%s\\n' "\${IPMI_PASSWORD+set}" >> '${log}'\n${stdin}'${real}' ${extra}"$@"\n`,
+      `#!/bin/sh\nprintf '%s\\n' "${name} $*" >> '${log}'\nprintf 'env IPMI_PASSWORD=%s\\n' "\${IPMI_PASSWORD+set}" >> '${log}'\nenv | grep -v '^IPMI_PASSWORD=' >> '${log}.env'\n${stdin}'${real}' ${extra}"$@"\n`,
     );
     chmodSync(path.join(bin, name), 0o755);
   }
@@ -150,13 +151,16 @@ test('Redfish: every subcommand of the generated scripts sends what Redfish defi
   const rf = await startRedfishServer({ tls, user: USER, password: PASSWORD });
   try {
     const out = await bmcSite(rf.port, 1);
-    const { bin, log } = wrappers(['curl']);
+    const { bin, log } = wrappers(['curl', 'jq']);
+    // The scripts' temporary files go here: nothing may be left behind.
+    const scratch = tempDir('bmc-scratch');
     const env = {
       ...process.env,
       PATH: `${bin}:${process.env.PATH ?? ''}`,
       T_BMC_USER: USER,
       T_BMC_PASSWORD: PASSWORD,
       CURL_CA_BUNDLE: tls.certFile,
+      TMPDIR: scratch,
     };
     const sh = async (args: string[], extra: NodeJS.ProcessEnv = {}): Promise<RunResult> => {
       rf.requests.length = 0;
@@ -291,6 +295,12 @@ test('Redfish: every subcommand of the generated scripts sends what Redfish defi
       readFileSync(`${log}.stdin`, 'utf8').includes(`user = "admin:pw'\\"$x\\\\y"`),
       'curl read the credentials from its config on stdin',
     );
+    // Nor in the environment of curl or jq (the script takes the variable out once it has read
+    // it), nor in a file left behind.
+    const envs = readFileSync(`${log}.env`, 'utf8');
+    assert.ok(envs.includes('T_BMC_USER=admin'), 'the environments were recorded');
+    assert.not.ok(envs.includes(PASSWORD) || envs.includes('T_BMC_PASSWORD='), 'a password in the environment of a program the script ran');
+    assert.equal(readdirSync(scratch), [], 'no temporary file is left');
 
     // Mutation: a script that asks for Hdd instead of Pxe is caught by the same check.
     const mutated = path.join(out, 'bmc', 'r1-mutated.sh');
@@ -485,6 +495,9 @@ set_working_mc 0x20
     // The password reached ipmitool in its environment only.
     const calls = readFileSync(log, 'utf8');
     assert.ok(calls.includes('ipmitool -I lanplus') && calls.includes('env IPMI_PASSWORD=set'), calls);
+    const envs = readFileSync(`${log}.env`, 'utf8');
+    assert.ok(envs.includes('T_IPMI_USER=admin'), 'the environments were recorded');
+    assert.not.ok(envs.includes(IPMI_PW) || envs.includes('T_IPMI_PASSWORD='), 'the password only as IPMI_PASSWORD, to ipmitool');
     assert.not.ok(calls.includes(IPMI_PW) || calls.includes('wrong'), `a password in ipmitool's argv:\n${calls}`);
     assert.match(calls, /chassis bootdev pxe options=efiboot/, 'UEFI site: the EFI boot flag is asked for (ipmi_sim does not keep it)');
 
