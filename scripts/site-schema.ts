@@ -247,7 +247,7 @@ const bmc = obj(
     password: bmcCredential('BMC password', 'BMC_PASSWORD'),
     system: value(
       'redfishSystem',
-      'Redfish only: which member of the BMC\'s `/redfish/v1/Systems` collection this node is (needed only when it lists several: the script refuses to guess; asked at run time).',
+      "Redfish only: which member of the BMC's `/redfish/v1/Systems` collection this node is (needed only when it lists several: the script refuses to guess; asked at run time).",
     ),
     insecure: {
       type: 'boolean',
