@@ -17,7 +17,7 @@
 // its state afterwards are printed as a table. The lines marked DISAGREEMENT are where sushy-tools
 // and the scripts' read-back (docs/day-2.md, "Every change is read back") part ways:
 // - sushy-tools renders BootSourceOverrideEnabled "Continuous" whatever was PATCHed, so a strict
-//   read-back of `Once` ends in exit 3 (the scripts before the read-back exit 0);
+//   read-back of `Once` ends in exit 3;
 // - the fake driver cannot store HttpBootUri: http-boot-once's PATCH is answered 400 (after the
 //   emulator downloaded the URI and attached it as its Cd), exit 1.
 // Each such expectation is derived from what the emulator was seen to do in this run, so a later
@@ -192,9 +192,6 @@ test('sushy-tools emulator (fake driver): the Redfish script of a node drives a 
 
     const out = await sushySite(emu.port, files.url, members.length > 1 ? sys : undefined);
     const script = path.join(out, 'bmc', `${NODE}.sh`);
-    const text = readFileSync(script, 'utf8');
-    // The scripts after the read-back rewrite know --dry-run and `status`; the earlier ones answer usage (2).
-    const newContract = text.includes('--dry-run');
     const bmcLog = path.join(tempDir('sushy-log'), 'bmc.log');
     const env = {
       ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !/_proxy$/i.test(k))),
@@ -202,8 +199,8 @@ test('sushy-tools emulator (fake driver): the Redfish script of a node drives a 
       T_BMC_USER: USER,
       T_BMC_PASSWORD: PASSWORD,
       CURL_CA_BUNDLE: emu.certFile,
-      // New contract knobs (ignored by the earlier scripts): short boot read-back waits, a power
-      // wait longer than the fake driver's 1-11 s delay, one second between reads.
+      // Short boot read-back waits, a power wait longer than the fake driver's 1-11 s delay, one
+      // second between reads.
       HARVGEN_BMC_POLL: '1',
       HARVGEN_BMC_WAIT: '3',
       HARVGEN_BMC_POWER_WAIT: '40',
@@ -246,31 +243,27 @@ test('sushy-tools emulator (fake driver): the Redfish script of a node drives a 
     check(s.r.stdout.includes(`${NODE}: ${before.power}`), `prints the emulator's PowerState ${before.power}`, s);
     check(s.requests.length > 0 && s.requests.every((q) => q.status === 200), 'every request answered 200 (Basic auth accepted)', s);
 
-    // status (new contract), read only.
+    // status, read only.
     s = await sh('status', ['status']);
     check(!writes(s).length, 'no PATCH or POST', s);
-    if (newContract) {
-      check(s.r.code === 0, 'exit 0', s);
-      check(s.r.stdout.includes(`PowerState ${s.state.power}`), 'prints PowerState', s);
-      check(s.r.stdout.includes(`boot override: ${s.state.target}, ${s.state.enabled}`), 'prints the boot override', s);
-    } else check(s.r.code === 2, 'the earlier script answers usage (2)', s);
+    check(s.r.code === 0, 'exit 0', s);
+    check(s.r.stdout.includes(`PowerState ${s.state.power}`), 'prints PowerState', s);
+    check(s.r.stdout.includes(`boot override: ${s.state.target}, ${s.state.enabled}`), 'prints the boot override', s);
 
-    // --dry-run pxe-once (new contract): nothing is written.
+    // --dry-run pxe-once: nothing is written.
     s = await sh('--dry-run pxe-once', ['--dry-run', 'pxe-once']);
     check(!writes(s).length, 'no PATCH or POST reached the emulator', s);
     check(s.state.target === before.target, 'the boot target is unchanged', s);
-    if (newContract) {
-      check(s.r.code === 0, 'exit 0', s);
-      check(/would PATCH/.test(s.r.stdout + s.r.stderr), 'prints the PATCH it would send', s);
-      check(/dry run: nothing was changed\n$/.test(s.r.stdout), 'last line: dry run: nothing was changed', s);
-    } else check(s.r.code === 2, 'the earlier script answers usage (2)', s);
+    check(s.r.code === 0, 'exit 0', s);
+    check(/would PATCH/.test(s.r.stdout + s.r.stderr), 'prints the PATCH it would send', s);
+    check(/dry run: nothing was changed\n$/.test(s.r.stdout), 'last line: dry run: nothing was changed', s);
 
     // pxe-once: the PATCH reaches the emulator, which then reads Target Pxe, Mode UEFI.
     s = await sh('pxe-once', ['pxe-once']);
     const pxePatches = s.requests.filter((q) => q.method === 'PATCH');
     check(pxePatches.length >= 1 && pxePatches.every((q) => q.path === sys && q.status === 204), `PATCH ${sys} answered 204`, s);
     check(s.state.target === 'Pxe' && s.state.mode === 'UEFI', 'the emulator reads Target Pxe, Mode UEFI', s);
-    if (newContract && s.state.enabled !== 'Once') {
+    if (s.state.enabled !== 'Once') {
       // DISAGREEMENT (observed: sushy-tools reads BootSourceOverrideEnabled Continuous): exit 3,
       // after one more PATCH (with Mode), the message naming the field.
       check(s.r.code === 3, 'DISAGREEMENT: exit 3 (Enabled reads back other than Once)', s);
@@ -289,7 +282,7 @@ test('sushy-tools emulator (fake driver): the Redfish script of a node drives a 
     if (httpPatch?.status === 400) {
       // DISAGREEMENT (observed: the fake driver cannot store HttpBootUri; 400 with a text body): exit 1.
       check(s.r.code === 1 && /\b400\b/.test(s.r.stderr), 'DISAGREEMENT: exit 1 with the HTTP 400', s);
-    } else if (newContract && (s.state.target !== 'UefiHttp' || s.state.enabled !== 'Once')) {
+    } else if (s.state.target !== 'UefiHttp' || s.state.enabled !== 'Once') {
       check(s.r.code === 3, 'DISAGREEMENT: exit 3 (sushy-tools reads UefiHttp back as Cd)', s);
     } else check(s.r.code === 0, 'exit 0', s);
 
@@ -305,7 +298,7 @@ test('sushy-tools emulator (fake driver): the Redfish script of a node drives a 
         s,
       );
       check(was === from, `the system was ${from}`, s);
-      if (newContract) check(s.state.power === 'On', 'the script waited until PowerState read On', s);
+      check(s.state.power === 'On', 'the script waited until PowerState read On', s);
       await waitOn(s);
     }
 
@@ -313,8 +306,8 @@ test('sushy-tools emulator (fake driver): the Redfish script of a node drives a 
     for (const iso of ['harvester-a.iso', 'harvester-b.iso']) {
       const url = `${files.url}/${iso}`;
       const was = await readState(emu, sys, cd);
-      // The earlier scripts eject when Inserted is true; the new contract also when Image is set.
-      const eject = was.inserted || (newContract && was.image !== '');
+      // Ejected when Inserted is true or an image is set.
+      const eject = was.inserted || was.image !== '';
       s = await sh(`virtual-media .../${iso}${was.inserted ? ' (Cd was inserted)' : ''}`, ['virtual-media', url]);
       const posts = s.requests.filter((q) => q.method === 'POST');
       check(
@@ -331,7 +324,7 @@ test('sushy-tools emulator (fake driver): the Redfish script of a node drives a 
       check(s.downloads.includes(`GET /${iso}`), 'the emulator downloaded the image', s);
       check(s.state.image === url && s.state.inserted, 'the Cd holds the image', s);
       check(s.state.target === 'Cd', 'boot target Cd', s);
-      if (newContract && s.state.enabled !== 'Once') {
+      if (s.state.enabled !== 'Once') {
         // DISAGREEMENT (observed: Enabled reads Continuous): the media reads back, the Cd override does not.
         check(s.r.code === 3 && /BootSourceOverrideEnabled/.test(s.r.stderr), 'DISAGREEMENT: exit 3 naming BootSourceOverrideEnabled', s);
       } else check(s.r.code === 0, 'exit 0', s);
@@ -339,16 +332,13 @@ test('sushy-tools emulator (fake driver): the Redfish script of a node drives a 
 
     s = await sh('status', ['status']);
     check(!writes(s).length, 'no PATCH or POST', s);
-    if (newContract) {
-      check(s.r.code === 0, 'exit 0', s);
-      check(s.r.stdout.includes(s.state.image) && /inserted/.test(s.r.stdout), 'prints the inserted image', s);
-    } else check(s.r.code === 2, 'the earlier script answers usage (2)', s);
+    check(s.r.code === 0, 'exit 0', s);
+    check(s.r.stdout.includes(s.state.image) && /inserted/.test(s.r.stdout), 'prints the inserted image', s);
 
     s = await sh('--dry-run pxe-once', ['--dry-run', 'pxe-once']);
     check(!writes(s).length, 'no PATCH or POST reached the emulator', s);
     check(s.state.target === 'Cd', 'the boot target is unchanged', s);
-    if (newContract) check(s.r.code === 0, 'exit 0', s);
-    else check(s.r.code === 2, 'the earlier script answers usage (2)', s);
+    check(s.r.code === 0, 'exit 0', s);
 
     // A wrong password: the emulator answers 401, the script exits 1 with it.
     s = await sh('power-status (wrong password)', ['power-status'], { T_BMC_PASSWORD: 'wrong' });
@@ -361,17 +351,15 @@ test('sushy-tools emulator (fake driver): the Redfish script of a node drives a 
 
     for (const x of steps) check(!(x.r.stdout + x.r.stderr).includes(PASSWORD), 'the password never appears in the output', x);
 
-    console.log(`\nbmc-sushy-tools: ${newContract ? 'scripts with read-back' : 'earlier scripts (no read-back)'}\n${table(steps, sys)}`);
+    console.log(`\nbmc-sushy-tools\n${table(steps, sys)}`);
     if (existsSync(bmcLog)) console.log(`HARVGEN_BMC_LOG:\n${readFileSync(bmcLog, 'utf8')}`);
-    if (newContract) {
-      const changing = steps.filter((x) => /^(pxe-once|http-boot-once|power-cycle|virtual-media)/.test(x.label));
-      const logged = existsSync(bmcLog) ? readFileSync(bmcLog, 'utf8').trimEnd().split('\n') : [];
-      assert.equal(
-        logged.map((l) => l.split('\t').slice(3, 5).join(' ')),
-        changing.map((x) => `${x.label.split(' ')[0]} ${x.r.code}`),
-        'HARVGEN_BMC_LOG: one line per changing run, its subcommand and exit status',
-      );
-    }
+    const changing = steps.filter((x) => /^(pxe-once|http-boot-once|power-cycle|virtual-media)/.test(x.label));
+    const logged = existsSync(bmcLog) ? readFileSync(bmcLog, 'utf8').trimEnd().split('\n') : [];
+    assert.equal(
+      logged.map((l) => l.split('\t').slice(3, 5).join(' ')),
+      changing.map((x) => `${x.label.split(' ')[0]} ${x.r.code}`),
+      'HARVGEN_BMC_LOG: one line per changing run, its subcommand and exit status',
+    );
     assert.equal(failures, [], failures.join('\n\n'));
   } finally {
     await emu.stop();

@@ -110,6 +110,10 @@ export interface RedfishQuirks {
   redirectNoSlash?: boolean;
   /** With redirectNoSlash: links are published without the slash, so that every request under Systems is redirected (a client that builds its paths). */
   linksWithoutSlash?: boolean;
+  /** Every request under /redfish/v1/Systems → 307 to the same path on this other `host:port` (a BMC that hands the client on elsewhere). */
+  redirectElsewhere?: string;
+  /** After each accepted PATCH, the next n GETs under /redfish/v1/Systems answer 200 with an HTML page, not JSON (a busy or broken BMC). */
+  garbledReadsAfterPatch?: number;
 }
 
 /** A system as the options give it. */
@@ -251,6 +255,8 @@ class Reply {
     readonly status: number,
     readonly body?: unknown,
     readonly headers: Record<string, string> = {},
+    /** A body that is not JSON, sent as it is. */
+    readonly text?: string,
   ) {}
 }
 
@@ -332,6 +338,7 @@ export async function startRedfishServer(options: RedfishServerOptions): Promise
   const reverts = (q.revert ?? []).map((r) => ({ ...r, left: r.times }));
   const conflictsLeft = new Set<RedfishOperation>(q.conflictOnce ?? []);
   let staleLeft = q.staleEtagOnce ?? false;
+  let garbledLeft = 0;
 
   // --- paths --------------------------------------------------------------------------------------
   const slash = (p: string) => (q.redirectNoSlash && !q.linksWithoutSlash && p.startsWith('/redfish/v1/Systems') ? `${p}/` : p);
@@ -899,6 +906,12 @@ export async function startRedfishServer(options: RedfishServerOptions): Promise
     }
     requests.push({ method, path: url, headers, body, raw, auth: req.headers.authorization ?? '' });
     const p = url.split('?')[0]!;
+    if (q.redirectElsewhere && p.startsWith('/redfish/v1/Systems'))
+      return new Reply(307, undefined, { Location: `${scheme}://${q.redirectElsewhere}${url}` });
+    if (method === 'GET' && garbledLeft > 0 && p.startsWith('/redfish/v1/Systems/')) {
+      garbledLeft--;
+      return new Reply(200, undefined, { 'Content-Type': 'text/html' }, '<html><body>busy</body></html>\n');
+    }
     if (q.redirectNoSlash && p.startsWith('/redfish/v1/Systems') && !p.endsWith('/'))
       return new Reply(308, undefined, { Location: `${scheme}://${req.headers.host ?? '127.0.0.1'}${p}/${url.slice(p.length)}` });
     const isRoot = p === '/redfish/v1/' || p === '/redfish/v1';
@@ -924,7 +937,9 @@ export async function startRedfishServer(options: RedfishServerOptions): Promise
         ],
         { Allow: Object.keys(h).join(', ') },
       );
-    return fn();
+    const reply = fn();
+    if (method === 'PATCH' && reply.status < 300) garbledLeft = q.garbledReadsAfterPatch ?? 0;
+    return reply;
   };
 
   const listener = (req: IncomingMessage, res: ServerResponse) => {
@@ -945,7 +960,7 @@ export async function startRedfishServer(options: RedfishServerOptions): Promise
         ...(json === undefined ? {} : { 'Content-Type': 'application/json; charset=utf-8' }),
         ...reply.headers,
       });
-      res.end(json);
+      res.end(reply.text ?? json);
     });
   };
   const server: Server = options.tls ? createHttpsServer(options.tls, listener) : createHttpServer(listener);
