@@ -4,6 +4,8 @@
 // reuses every node the edit did not reach. Then what must never be reused: a reused file changed
 // on disk, a record of another tree kind; and the worker threads' path.
 import { appendFileSync, cpSync, existsSync, linkSync, readFileSync, renameSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import fs from 'node:fs';
+import { syncBuiltinESMExports } from 'node:module';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -248,6 +250,37 @@ test('on worker threads: reused files cross unread, and the trees equal fresh bu
   const reused = reusedFiles(plain);
   assert.ok(reused[1]! > 0 && reused[2]! > 0, `the edited sites reuse their other nodes: ${reused.join(', ')}`);
   const fresh = await build({ cwd: root, sites, outDir: 'fresh', jobs: 1 });
+  assert.ok(fresh.ok);
+  assert.equal(differing(join(root, 'out'), join(root, 'fresh')), []);
+});
+
+test('a reused file is statted once per build: emit takes what the reuse found', async () => {
+  const root = tempDir('build-reuse-stat');
+  const [siteDir] = generateRichRepo(root, 1, 6);
+  const sites = [siteDir!.slice(root.length + 1)];
+  assert.ok((await build({ cwd: root, sites, outDir: 'out' })).ok);
+  rewriteNode(root, 1);
+  // Count lstat calls per path through the module both the reuse and emit import.
+  const calls = new Map<string, number>();
+  const real = fs.lstatSync;
+  const writable = fs as { lstatSync: typeof fs.lstatSync };
+  writable.lstatSync = ((path: string, ...rest: unknown[]) => {
+    calls.set(String(path), (calls.get(String(path)) ?? 0) + 1);
+    return (real as (...a: unknown[]) => unknown)(path, ...rest);
+  }) as typeof fs.lstatSync;
+  syncBuiltinESMExports();
+  let r: BuildResult;
+  try {
+    r = await build({ cwd: root, sites, outDir: 'out', keepArtifacts: true });
+  } finally {
+    writable.lstatSync = real;
+    syncBuiltinESMExports();
+  }
+  assert.ok(r.ok);
+  const reused = (r.compiled[0]!.artifacts ?? []).filter((a) => isOnDisk(a)) as OnDiskArtifact[];
+  assert.ok(reused.length > 10, `${reused.length} reused files`);
+  for (const a of reused) assert.is(calls.get(a.file), 1, `${a.path}: statted ${calls.get(a.file) ?? 0} times`);
+  const fresh = await build({ cwd: root, sites, outDir: 'fresh' });
   assert.ok(fresh.ok);
   assert.equal(differing(join(root, 'out'), join(root, 'fresh')), []);
 });

@@ -70,9 +70,12 @@ export function reusableRender(
     if (!st?.isFile() || st.size !== f.size || (st.mode & 0o777) !== f.mode || st.ctimeMs > settled) return false;
     if (!directoriesSettled(dir, f.path, settled, settledDirs)) return false;
     // Changed in the clock tick the record was settled: as likely an edit right after the build, so read and hashed.
-    if (st.ctimeMs < settled) return true;
-    const bytes = regularFileBytes(f.file, f.size);
-    return bytes !== undefined && sha256Hex(bytes) === f.sha256;
+    if (st.ctimeMs === settled) {
+      const bytes = regularFileBytes(f.file, f.size);
+      if (bytes === undefined || sha256Hex(bytes) !== f.sha256) return false;
+    }
+    f.checked = true;
+    return true;
   };
   cache.site = render.site;
   for (const [hostname, key, configBytes, paths, served] of render.nodes) {

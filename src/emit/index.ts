@@ -199,6 +199,11 @@ async function plan(
       unchanged.push(a.path);
       continue;
     }
+    // A reused file this build already found as recorded (mode included): not statted twice.
+    if (isOnDisk(a) && a.checked && !options.exact && tree.get(a.path) === 'file') {
+      unchanged.push(a.path);
+      continue;
+    }
     const st = tree.get(a.path) === 'file' ? lstatOrUndefined(join(root, a.path)) : undefined;
     const same = st !== undefined && onDisk(a, st);
     if (same && (st.mode & 0o777) === a.mode) {

@@ -54,6 +54,13 @@ export class OnDiskArtifact implements Artifact {
     return true;
   }
   readonly url?: string;
+  /**
+   * Set when this build found the file as the record says (a regular file of the recorded size
+   * and mode, unchanged since the record settled: src/cache/reuse.ts). Emit then takes it as
+   * unchanged without a second lstat; a file changed after that check is caught by the next
+   * build's up-to-date check, as one changed after emit is.
+   */
+  checked = false;
   constructor(
     readonly path: string,
     readonly mode: number,
@@ -121,7 +128,7 @@ interface WireOnDisk {
   readonly path: string;
   readonly mode: number;
   readonly url?: string;
-  readonly onDisk: readonly [file: string, sha256: string, size: number];
+  readonly onDisk: readonly [file: string, sha256: string, size: number, checked: boolean];
 }
 
 /** Artifacts as plain data for another thread: reused files stay unread. */
@@ -132,7 +139,7 @@ export function artifactsToWire(artifacts: readonly Artifact[]): readonly Artifa
           path: a.path,
           mode: a.mode,
           ...(a.url !== undefined ? { url: a.url } : {}),
-          onDisk: [a.file, a.sha256, a.size],
+          onDisk: [a.file, a.sha256, a.size, a.checked],
         } satisfies WireOnDisk as unknown as Artifact)
       : a,
   );
@@ -142,6 +149,9 @@ export function artifactsToWire(artifacts: readonly Artifact[]): readonly Artifa
 export function artifactsFromWire(artifacts: readonly Artifact[]): readonly Artifact[] {
   return artifacts.map((a) => {
     const w = a as unknown as Partial<WireOnDisk>;
-    return w.onDisk ? new OnDiskArtifact(a.path, a.mode, a.url, w.onDisk[0], w.onDisk[1], w.onDisk[2]) : a;
+    if (!w.onDisk) return a;
+    const revived = new OnDiskArtifact(a.path, a.mode, a.url, w.onDisk[0], w.onDisk[1], w.onDisk[2]);
+    revived.checked = w.onDisk[3];
+    return revived;
   });
 }
