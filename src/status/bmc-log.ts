@@ -9,6 +9,7 @@ import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import type { SiteModel } from '../model/index.ts';
 import type { BmcAction } from './types.ts';
+import { readWhole } from '../util/read-fd.ts';
 
 /** One line of a BMC log. */
 export interface BmcLine {
@@ -110,14 +111,7 @@ function readTail(file: string, max: number): { bytes: Buffer; cut: boolean; gz:
     if (gz && st.size > max) throw Object.assign(new Error(`a gzip file larger than ${max} bytes`), { code: 'EFBIG' });
     const size = Math.min(st.size, max);
     const start = st.size - size;
-    const bytes = Buffer.alloc(size);
-    let n = 0;
-    while (n < size) {
-      const r = readSync(fd, bytes, n, size - n, start + n);
-      if (r === 0) break;
-      n += r;
-    }
-    return { bytes: bytes.subarray(0, n), cut: start > 0, gz };
+    return { bytes: readWhole(fd, size, start), cut: start > 0, gz };
   } finally {
     closeSync(fd);
   }

@@ -2,12 +2,12 @@
 // links (inventory-side files, the output's journal, diffs of the output).
 import { constants, openSync, readSync } from 'node:fs';
 
-/** Read up to `size` bytes from the start of `fd`; fewer when the file shrank meanwhile. */
-export function readWhole(fd: number, size: number): Buffer {
+/** Read up to `size` bytes of `fd` from `start` (default: its start); fewer when the file shrank meanwhile. */
+export function readWhole(fd: number, size: number, start = 0): Buffer {
   const bytes = Buffer.alloc(size);
   let n = 0;
   while (n < size) {
-    const r = readSync(fd, bytes, n, size - n, n);
+    const r = readSync(fd, bytes, n, size - n, start + n);
     if (r === 0) break;
     n += r;
   }

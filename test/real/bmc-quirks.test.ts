@@ -140,7 +140,7 @@ const CASES: Case[] = [
         problem(pxeDone(rf, '1'), 'the override holds', r),
       );
     },
-    mutation: { name: 'no If-Match', from: `if [ -n "\${6:-}" ]; then printf 'header = %s\\n' "$(cfg "If-Match: $6")"; fi`, to: ':' },
+    mutation: { name: 'no If-Match', from: `if [ -n "\${4:-}" ]; then printf 'header = %s\\n' "$(cfg "If-Match: $4")"; fi`, to: ':' },
   },
   {
     name: 'an ETag only in @odata.etag is used the same way (Supermicro, Dell media)',
@@ -317,7 +317,7 @@ const CASES: Case[] = [
     check: (r, rf) => all(exit(r, 0), problem(rf.media.Cd1!.Image === ISO, 'inserted', r)),
     mutation: {
       name: 'managers only',
-      from: `  collection=$(jqr '.VirtualMedia["@odata.id"] // empty' "$tmp/body")\n  if [ -z "$collection" ]; then`,
+      from: `  collection=$(jqr '.VirtualMedia["@odata.id"] // empty' "$tmp/system")\n  if [ -z "$collection" ]; then`,
       to: '  collection=\n  if [ -z "$collection" ]; then',
     },
   },

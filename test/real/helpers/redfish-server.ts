@@ -222,7 +222,7 @@ export interface RedfishServer {
 }
 
 /** A self-signed certificate for 127.0.0.1 and localhost (openssl must exist: callers check requireProgram('openssl')). */
-export async function certificate(): Promise<{ key: string; cert: string; certFile: string }> {
+export async function certificate(): Promise<{ key: string; cert: string; certFile: string; keyFile: string }> {
   const dir = tempDir('redfish-tls');
   const key = path.join(dir, 'key.pem');
   const certFile = path.join(dir, 'cert.pem');
@@ -231,7 +231,7 @@ export async function certificate(): Promise<{ key: string; cert: string; certFi
     '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost', '-keyout', key, '-out', certFile,
   ]); // prettier-ignore
   if (r.code !== 0) throw new Error(`openssl could not make a certificate\n${describe(r)}`);
-  return { key: readFileSync(key, 'utf8'), cert: readFileSync(certFile, 'utf8'), certFile };
+  return { key: readFileSync(key, 'utf8'), cert: readFileSync(certFile, 'utf8'), certFile, keyFile: key };
 }
 
 const BOOT_SOURCES = [

@@ -5,8 +5,8 @@
  * emulator runs from it with PYTHONPATH under Debian's /usr/bin/python3 (its dependencies from
  * Debian: python3-flask, python3-tenacity, python3-bcrypt, python3-webob, python3-requests).
  *
- * The emulator listens on 127.0.0.1 only, over TLS (a self-signed certificate made here with
- * openssl), with Basic auth (an htpasswd file with a bcrypt entry, `htpasswd -iB`, the password on
+ * The emulator listens on 127.0.0.1 only, over TLS (the self-signed certificate of
+ * redfish-server.ts's certificate()), with Basic auth (an htpasswd file with a bcrypt entry, `htpasswd -iB`, the password on
  * standard input), its state and downloaded images in a temp dir. Werkzeug logs every request it
  * answers (`"METHOD /path HTTP/1.1" STATUS`), which requestsSince() parses.
  */
@@ -17,6 +17,7 @@ import { tempDir } from '../../helpers/tmp.ts';
 import { freePort } from './http.ts';
 import { describe, run, startDaemon, waitFor, type Daemon } from './proc.ts';
 import { findProgram } from './programs.ts';
+import { certificate } from './redfish-server.ts';
 
 /** The interpreter that sees Debian's python3-* packages (a pyenv `python3` on PATH may not). */
 export const SUSHY_PYTHON = '/usr/bin/python3';
@@ -89,18 +90,6 @@ export interface SushyEmulator {
 const ACCESS = /"([A-Z]+) (\S+) HTTP\/[\d.]+" (\d{3})/;
 const PROBE = 'harvgen-probe';
 
-/** A self-signed certificate for 127.0.0.1 and localhost. */
-async function certificate(dir: string): Promise<{ certFile: string; keyFile: string }> {
-  const keyFile = path.join(dir, 'key.pem');
-  const certFile = path.join(dir, 'cert.pem');
-  const r = await run([
-    'openssl', 'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=sushy.test',
-    '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost', '-keyout', keyFile, '-out', certFile,
-  ]); // prettier-ignore
-  if (r.code !== 0) throw new Error(`openssl:\n${describe(r)}`);
-  return { certFile, keyFile };
-}
-
 /** The environment without proxies: every URL here is on loopback. */
 function noProxyEnv(extra: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
@@ -119,7 +108,7 @@ export async function startSushyEmulator(o: {
   systems: FakeSystem[];
 }): Promise<SushyEmulator> {
   const dir = tempDir('sushy');
-  const { certFile, keyFile } = await certificate(dir);
+  const { certFile, keyFile } = await certificate();
   const htpasswd = path.join(dir, 'htpasswd');
   const h = await run(['htpasswd', '-iBc', htpasswd, o.user], { input: o.password });
   if (h.code !== 0) throw new Error(`htpasswd:\n${describe(h)}`);
