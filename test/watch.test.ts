@@ -103,6 +103,43 @@ test('watch compiles only the site that changed; a shared layer recompiles all; 
   for (const s of ['s000', 's001', 's002']) assert.equal(readTree(join(out, s)), readTree(join(fresh, s)), s);
 });
 
+test('watch takes the files it wrote on trust; the next plain build looks at them and repairs one changed by hand', async () => {
+  const root = tempDir('watch-trust');
+  const sites = generateRepo(root, 1, 4);
+  await new Promise((r) => setTimeout(r, RACY_MS + 20));
+  const out = join(root, 'out');
+  const { handle, events, next } = session({ sites, outDir: out, cwd: root, debounceMs: 30 });
+  const other = join(out, 's000/harvester/n00001.yaml');
+  const original = () => readFileSync(other, 'utf8');
+  let before = '';
+  try {
+    await handle.ready;
+    assert.ok(events[0]!.result.ok);
+    before = original();
+    // Changed by hand, same size, while watch runs; then another node's file is edited.
+    const changed = before.replace('n00001', 'n0000X');
+    assert.is.not(changed, before);
+    writeFileSync(other, changed);
+    const wait = next();
+    writeFileSync(nodeFile(root, 0, 2), `${nodeText(0, 2)}install:\n  device: /dev/vdb\n`);
+    await wait;
+    assert.ok(events[1]!.result.ok, JSON.stringify(events[1]!.result.diagnostics));
+    assert.match(readFileSync(join(out, 's000/harvester/n00002.yaml'), 'utf8'), /device: \/dev\/vdb/);
+    // Not looked at: watch wrote its bytes and took them as they were.
+    assert.is(original(), changed);
+  } finally {
+    await handle.close();
+  }
+  // The record watch wrote does not vouch for it: a plain build compiles the site and repairs it.
+  const again = await build({ sites, outDir: out, cwd: root });
+  assert.ok(again.ok);
+  assert.is(again.sites[0]!.upToDate, undefined, 'compiled, not skipped');
+  assert.is(original(), before);
+  const fresh = join(root, 'fresh');
+  assert.ok((await build({ sites, outDir: fresh, cwd: root })).ok);
+  assert.equal(readTree(join(out, 's000')), readTree(join(fresh, 's000')));
+});
+
 test('watch --deploy rebuilds when only a secret file changes: the deploy tree gets the new token', async () => {
   // The token is `{ file: secrets/token }`: a file next to site.yaml that is not YAML.
   const site = exampleWithSecrets('location_x');

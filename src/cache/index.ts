@@ -361,25 +361,28 @@ export function dropRecord(outRoot: string, siteDir: string): void {
  * Remember a site just emitted (best effort: a cache that cannot be written only costs speed).
  * `clean` (no diagnostic, no recovery, every input stamped) lets the next build skip it; any
  * record vouches for the manifest.json written. Without a state key nothing is recorded.
+ * Returns the time the record is settled at (undefined: none written).
  */
-export function writeRecord(outRoot: string, site: RecordedSite, artifacts: readonly Artifact[]): void {
+export function writeRecord(outRoot: string, site: RecordedSite, artifacts: readonly Artifact[]): number | undefined {
   const cache = join(outRoot, CACHE_DIR);
   let temp: string | undefined;
   try {
-    if (!stateKey() || !cacheDirReady(cache)) return;
+    if (!stateKey() || !cacheDirReady(cache)) return undefined;
     const manifest = artifacts.find((a) => a.path === LAYOUT.manifest);
     const written = regular(join(outRoot, site.site, LAYOUT.manifest));
     const dir = lstatSync(join(outRoot, site.site), { throwIfNoEntry: false });
-    if (!manifest || !written || !dir?.isDirectory()) return;
+    if (!manifest || !written || !dir?.isDirectory()) return undefined;
     const file = recordFile(outRoot, site.dir);
     const companion = writeNodesFile(nodesFile(file), artifacts, site.render);
     temp = `${file}${TEMP_SUFFIX}`;
     rmSync(temp, { force: true });
     const fd = openSync(temp, 'wx', 0o600);
+    let settled: number;
     try {
       // Settled now, after the build's last write: the ctime of this new file, on the same
-      // clock as the output files' ctimes.
-      const record = recordOf(outRoot, site, artifacts, { manifest, written, dir, companion, settled: fstatSync(fd).ctimeMs });
+      // clock as the output files' ctimes. Unless emit took files on trust (`site.settled`).
+      settled = site.settled ?? fstatSync(fd).ctimeMs;
+      const record = recordOf(outRoot, site, artifacts, { manifest, written, dir, companion, settled });
       const body = JSON.stringify(record);
       writeFileSync(fd, `${stateMac('record', body)}\n${body}`);
     } finally {
@@ -387,8 +390,10 @@ export function writeRecord(outRoot: string, site: RecordedSite, artifacts: read
     }
     renameSync(temp, file);
     temp = undefined;
+    return settled;
   } catch {
     // best effort
+    return undefined;
   } finally {
     if (temp !== undefined) rmSync(temp, { force: true });
   }
@@ -428,6 +433,12 @@ export interface RecordedSite {
   shown: readonly [string, string];
   /** What each node's render gave (src/cache/reuse.ts). */
   render?: RenderedNodes | undefined;
+  /**
+   * When emit took files as this process last wrote them without looking (watch's `known`): the
+   * time the output was last seen whole, which the record vouches for instead of now. A file
+   * written since is newer than that, so the next build looks at it (and at manifest.json).
+   */
+  settled?: number | undefined;
 }
 
 /** The cache directory, made when missing; false when it is a link or a file (not ours, never written through). */

@@ -18,7 +18,16 @@ import {
   type Artifact,
 } from '../render/artifact.ts';
 import { LAYOUT } from '../derive/layout.ts';
-import { applyJournal, crashPoint, isInterrupted, JOURNAL_FILE, recoverDir, type Journal, type RecoveryResult } from './journal.ts';
+import {
+  applyJournal,
+  crashPoint,
+  isInterrupted,
+  JOURNAL_FILE,
+  recoverDir,
+  recoverScanned,
+  type Journal,
+  type RecoveryResult,
+} from './journal.ts';
 import { acquireLock } from './lock.ts';
 import { SafePaths, symlinkRefused, TEMP_SUFFIX, tempFor } from './safe-path.ts';
 import { directoriesSettled, scanTree } from './tree.ts';
@@ -83,8 +92,9 @@ export async function emitSite(dir: string, artifacts: readonly Artifact[], opti
   await paths.checkRoot();
   const release = await acquireLock(root);
   try {
-    const recovery = await recoverDir(paths);
+    const { recovery, tree } = await recoverScanned(paths);
     const { result, journal } = await plan(paths, artifacts, {
+      ...(tree ? { tree } : {}),
       exact: options.exact === true,
       trustManifest: options.trustManifest === true,
       ...(options.trustManifest && options.previous ? { previous: options.previous } : {}),
@@ -176,10 +186,17 @@ const MAX_MANIFEST = 256 * 1024 * 1024;
 async function plan(
   paths: SafePaths,
   artifacts: readonly Artifact[],
-  options: { exact: boolean; trustManifest?: boolean; known?: ReadonlyMap<string, Artifact>; previous?: PreviousManifest },
+  options: {
+    exact: boolean;
+    trustManifest?: boolean;
+    known?: ReadonlyMap<string, Artifact>;
+    previous?: PreviousManifest;
+    /** The directory as recovery just walked it, under this lock (else walked here). */
+    tree?: ReturnType<typeof scanTree>;
+  },
 ): Promise<{ result: EmitResult; journal: Journal }> {
   const root = paths.root;
-  const tree = scanTree(root);
+  const tree = options.tree ?? scanTree(root);
   const known = options.known;
   const previous: PreviousManifest = known
     ? { paths: [...known.keys()], files: new Map(), ctimeMs: 0, untrusted: [] }
@@ -195,9 +212,20 @@ async function plan(
   const onDisk = sameOnDisk(root, previous, options);
   for (const a of artifacts) {
     const last = known?.get(a.path);
-    if (last && last.contents === a.contents && last.mode === a.mode && tree.get(a.path) === 'file') {
-      unchanged.push(a.path);
-      continue;
+    if (last && tree.get(a.path) === 'file' && !isOnDisk(last) && !isOnDisk(a)) {
+      // By SHA-256, which both have (manifest.json lists every file's): a site-wide text rendered
+      // again is a new string, which `===` would walk whole (flattening it first).
+      const same = last === a || artifactSha(last) === artifactSha(a);
+      if (same && last.mode === a.mode) {
+        unchanged.push(a.path);
+        continue;
+      }
+      // Other bytes than this process wrote there: written, not read back to compare.
+      if (!same) {
+        written.push(a.path);
+        renames.push({ path: a.path, mode: a.mode });
+        continue;
+      }
     }
     // A reused file this build already found as recorded (mode included): not statted twice.
     if (isOnDisk(a) && a.checked && !options.exact && tree.get(a.path) === 'file') {

@@ -270,6 +270,14 @@ function readJournalFile(file: string): string | { problem: string } {
  * application fails is discarded too: either way it is deleted and reported once.
  */
 export async function recoverDir(paths: SafePaths): Promise<RecoveryResult> {
+  return (await recoverScanned(paths)).recovery;
+}
+
+/**
+ * recoverDir, and the walk of the directory it made when it found nothing to do: the tree as it
+ * is (the caller holds the lock), so that emit need not walk it again.
+ */
+export async function recoverScanned(paths: SafePaths): Promise<{ recovery: RecoveryResult; tree?: Map<string, EntryKind> }> {
   const journalPath = join(paths.root, JOURNAL_FILE);
   const st = await lstat(journalPath).catch(() => undefined);
   let recovered: RecoveryResult['recovered'];
@@ -298,16 +306,18 @@ export async function recoverDir(paths: SafePaths): Promise<RecoveryResult> {
     }
     await rm(journalPath, { force: true });
   }
-  const temps = tempsIn(scanTree(paths.root));
+  const tree = scanTree(paths.root);
+  const temps = tempsIn(tree);
   // Found without following links, so each is inside the site directory.
   for (const t of temps) await rm(join(paths.root, t), { force: true });
   if (recovered === undefined && temps.length > 0) recovered = 'rolled-back';
-  return {
+  const recovery = {
     ...(recovered ? { recovered } : {}),
     completed,
     tempFilesRemoved: temps.length,
     ...(discarded !== undefined ? { discarded } : {}),
   };
+  return { recovery, ...(st === undefined && temps.length === 0 ? { tree } : {}) };
 }
 
 /** True when a site directory holds an unfinished build (a journal or temp files). */

@@ -40,9 +40,9 @@ export interface BuildOptions extends CheckOptions {
   readonly trusted?: ReadonlySet<string>;
   /**
    * What this process emitted per site output directory (watch keeps it): filled after each
-   * emit, and for a `trusted` site used to skip looking at files it wrote with the same bytes.
+   * emit, and used to skip looking at files it wrote with the same bytes (`EmittedSite`).
    */
-  readonly emitted?: Map<string, ReadonlyMap<string, Artifact>>;
+  readonly emitted?: Map<string, EmittedSite>;
   /**
    * Keep every site's files in `BuildResult.compiled` (default: a site's files are let go once it
    * is written, so that memory does not grow with the number of sites; `SiteBuild.files` lists
@@ -182,6 +182,18 @@ interface Output {
   readonly realRoot: string;
   /** --check or --dry-run: compare only, write nothing (no record either). */
   readonly compare: boolean;
+}
+
+/**
+ * What a watch emitted into one site's output directory last, and when that output was last seen
+ * whole (the `settled` of the record written after a check of every file). Emit takes a file
+ * with the same bytes and mode as unchanged without looking at it, and the record written after
+ * such an emit vouches only for that earlier time: a file written since is newer than it, so the
+ * next plain build looks at it (a file changed by hand meanwhile is not taken for watch's).
+ */
+export interface EmittedSite {
+  readonly files: ReadonlyMap<string, Artifact>;
+  readonly settled?: number | undefined;
 }
 
 /** An up-to-date site's record, with the sources its diagnostics are replayed with. */
@@ -414,21 +426,24 @@ async function writeSite(
     const vouched = compare ? undefined : manifestVouched(realRoot, resolve(cwd, s.dir), s.site!);
     if (!compare) dropRecord(realRoot, resolve(cwd, s.dir));
     const siteOut = join(realRoot, s.site!);
-    const known = options.trusted?.has(s.dir) ? options.emitted?.get(siteOut) : undefined;
+    const known = compare || options.force ? undefined : options.emitted?.get(siteOut);
     options.emitted?.delete(siteOut);
     const r = await emitSite(siteOut, artifacts, {
       dryRun: compare,
       exact: options.force === true,
       trustManifest: vouched !== undefined,
       ...(vouched?.previous ? { previous: vouched.previous } : {}),
-      ...(known ? { known } : {}),
+      ...(known ? { known: known.files } : {}),
     });
-    if (!compare) options.emitted?.set(siteOut, new Map(artifacts.map((a) => [a.path, a])));
     const summary = summaryOf(s)!;
     built = listed({ ...r, site: s.site!, dir, files: artifacts.map((a) => a.path), nodes: summary.nodes });
     diagnostics.push(...emitNotes(dir, s.dir, r, options.check === true));
     if (options.check) diagnostics.push(...staleSite(dir, s.dir, r));
-    if (!compare) recordSite(s, artifacts, r, summary, out, options);
+    if (!compare) {
+      // Files taken on trust: the record vouches for the output as last seen whole, not now.
+      const settled = recordSite(s, artifacts, r, summary, out, options, known ? (known.settled ?? 0) : undefined);
+      options.emitted?.set(siteOut, { files: new Map(artifacts.map((a) => [a.path, a])), settled });
+    }
   } catch (e) {
     diagnostics.push(writeFailure(e, dir));
   }
@@ -446,9 +461,10 @@ function recordSite(
   summary: SiteSummary,
   out: Output,
   options: BuildOptions,
-): void {
+  settled: number | undefined,
+): number | undefined {
   const stamps = s.inputs?.complete ? s.inputs.stamps : undefined;
-  writeRecord(
+  return writeRecord(
     out.realRoot,
     {
       dir: resolve(out.cwd, s.dir),
@@ -464,6 +480,7 @@ function recordSite(
       sources: s.sources,
       shown: [out.cwd, s.dir],
       render: s.rendered,
+      settled,
     },
     artifacts,
   );

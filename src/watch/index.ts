@@ -13,8 +13,8 @@ import { dirname, join, resolve, sep } from 'node:path';
 import { watch as chokidarWatch, type FSWatcher } from 'chokidar';
 import type { Diagnostic } from '../diagnostics/types.ts';
 import type { ParseCache } from '../load/index.ts';
-import type { Artifact, RenderCache } from '../render/index.ts';
-import { build, type BuildOptions, type BuildResult } from '../orchestrate/build.ts';
+import type { RenderCache } from '../render/index.ts';
+import { build, type BuildOptions, type BuildResult, type EmittedSite } from '../orchestrate/build.ts';
 import { inputWatch } from './inputs.ts';
 
 /** Options for watch(). */
@@ -56,8 +56,8 @@ export function watch(options: WatchOptions): WatchHandle {
   const parseCache: ParseCache = new Map();
   // Rendered nodes of each site, reused while a node's resolved model is unchanged.
   const renderCaches = new Map<string, RenderCache>();
-  // What each site's last emit wrote (a trusted site's files with the same bytes are not looked at).
-  const emitted = new Map<string, ReadonlyMap<string, Artifact>>();
+  // What each site's last emit wrote (its files with the same bytes are not looked at again).
+  const emitted = new Map<string, EmittedSite>();
   // Sites (as given) this watch built and has seen no change to since.
   const trusted = new Set<string>();
   let pending = new Set<string>();
