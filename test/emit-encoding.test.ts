@@ -1,12 +1,14 @@
 // Emit encodes each text into one reused buffer (src/emit/index.ts bytesOf) instead of a new
 // buffer per file: every file must still hold exactly the UTF-8 of its text, whatever its size
-// and characters, and whatever longer text was encoded before it.
+// and characters, and whatever longer text was encoded before it. Likewise for hashing
+// (src/render/artifact.ts sha256Hex), which encodes into a buffer of its own.
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { emitSite } from '../src/emit/index.ts';
-import type { Artifact } from '../src/render/artifact.ts';
+import { sha256Hex, type Artifact } from '../src/render/artifact.ts';
 import { tempDir } from './helpers/tmp.ts';
 
 const texts: Record<string, string> = {
@@ -36,6 +38,24 @@ test('every text is written as its exact UTF-8 bytes, in any order of sizes', as
     assert.ok(readFileSync(join(dir, path)).equals(Buffer.from(contents, 'utf8')), path);
   }
   assert.equal([...readFileSync(join(dir, 'z-bytes.bin'))], [0, 255, 1, 254]);
+});
+
+test('a text is hashed as its exact UTF-8 bytes, large ones in slices that never split a surrogate pair', () => {
+  const slice = Math.floor((1 << 20) / 3);
+  const cases = {
+    ...texts,
+    // A pair across the first slice boundary, with one unit before it (odd and even offsets).
+    'pair-at-boundary': 'a'.repeat(slice - 1) + '😀'.repeat(3) + 'b',
+    'pair-after-boundary': 'a'.repeat(slice) + '😀' + 'c'.repeat(slice),
+    // A lone surrogate is written as U+FFFD, the same both ways.
+    'lone-surrogate': 'x'.repeat(slice - 1) + '\ud83d' + 'y'.repeat(10),
+    'many-slices': '日本😀é\n'.repeat(400_000),
+  };
+  for (const [name, text] of Object.entries(cases)) {
+    assert.is(sha256Hex(text), createHash('sha256').update(Buffer.from(text, 'utf8')).digest('hex'), name);
+  }
+  // After a large text, a short one hashes alone (no bytes of the previous one).
+  assert.is(sha256Hex('x'), createHash('sha256').update('x').digest('hex'));
 });
 
 test.run();
