@@ -5,6 +5,7 @@ import { normalizeMac, macToHyphen, isMulticastMac } from '../src/util/mac.ts';
 import { parseCidr, parseIpv4, formatIpv4, maskToPrefix, networksOverlap } from '../src/util/ipv4.ts';
 import { deriveSalt, isCryptHash, sha512Crypt } from '../src/util/sha512-crypt.ts';
 import { closest } from '../src/util/suggest.ts';
+import { keyJson } from '../src/util/key-json.ts';
 import { assertNever } from '../src/util/assert-never.ts';
 
 test('every common MAC spelling normalizes to lowercase colons', () => {
@@ -86,6 +87,63 @@ test('clonePlain copies plain data deeply and exactly, __proto__ as a property',
   assert.is(Object.getPrototypeOf(c), Object.prototype);
   assert.equal(Object.keys(c), ['__proto__']);
   assert.is(({} as Record<string, unknown>).polluted, undefined);
+});
+
+test('MACs and addresses parse exactly as their grammar says, on random strings (the hand-written scanners against the regular expressions)', () => {
+  // The grammar, as regular expressions: the specification the fast scanners must match.
+  const ipSpec = (t: string) => {
+    const parts = t.split('.');
+    if (parts.length !== 4 || !parts.every((p) => /^(0|[1-9][0-9]{0,2})$/.test(p) && Number(p) <= 255)) return undefined;
+    return parts.reduce((v, p) => v * 256 + Number(p), 0);
+  };
+  const macSpec = (text: string) => {
+    const t = text.trim();
+    const hex = /^[0-9A-Fa-f]{2}([:-])[0-9A-Fa-f]{2}(\1[0-9A-Fa-f]{2}){4}$/.test(t)
+      ? t.replace(/[:-]/g, '')
+      : /^[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}$/.test(t)
+        ? t.replace(/\./g, '')
+        : /^[0-9A-Fa-f]{12}$/.test(t)
+          ? t
+          : undefined;
+    return hex?.toLowerCase().match(/../g)!.join(':');
+  };
+  let seed = 7;
+  const rand = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed % n);
+  const alphabet = '0123456789.ab:-AFg \n';
+  const samples = [
+    '1.2.3.4',
+    '255.255.255.255',
+    '256.1.1.1',
+    '01.2.3.4',
+    '1.2.3.04',
+    '0.0.0.0',
+    '1.2.3.4.',
+    '.1.2.3',
+    '1..2.3',
+    '1.2.3.4.5',
+    '',
+  ];
+  for (let k = 0; k < 100_000; k++) {
+    samples.push(Array.from({ length: rand(18) }, () => alphabet[rand(alphabet.length)]).join(''));
+    samples.push([0, 0, 0, 0].map(() => rand(300)).join('.'));
+    const mac = Array.from({ length: 6 }, () => rand(256).toString(16).padStart(2, '0')).join(rand(2) ? ':' : '-');
+    samples.push(mac, mac.toUpperCase(), ` ${mac}`);
+  }
+  for (const t of samples) {
+    assert.is(parseIpv4(t), ipSpec(t), JSON.stringify(t));
+    assert.is(normalizeMac(t), macSpec(t), JSON.stringify(t));
+  }
+});
+
+test('keyJson is JSON.stringify for plain values and tells NaN, the infinities and -0 apart wherever they are', () => {
+  const plain = { a: [1, 'x', { b: null, c: true }], d: { e: 0, f: -1.5 } };
+  assert.is(keyJson(plain), JSON.stringify(plain));
+  const distinct = [0, -0, NaN, Infinity, -Infinity, null];
+  const deep = (v: unknown) => ({ a: [1, { b: [v] }] });
+  for (const wrap of [(v: unknown) => v, deep, (v: unknown) => [v]]) {
+    const keys = distinct.map((v) => keyJson(wrap(v)));
+    assert.is(new Set(keys).size, distinct.length, keys.join(' '));
+  }
 });
 
 test.run();

@@ -32,24 +32,39 @@ export function releaseShim(model: SiteModel, r: Release): boolean {
   return model.boot.secureBoot !== undefined && model.boot.firmware === 'uefi' && r.arch === 'x86_64';
 }
 
+/** Each model's releases and installers, computed once (a model is frozen; several files and rules ask). */
+const releasesOf = new WeakMap<SiteModel, readonly Release[]>();
+const installersOf = new WeakMap<SiteModel, readonly HarvesterNode[]>();
+
 /**
  * Every release the site's Harvester nodes install (and unknown machines joining), the site's
  * first, then others by version. Generic OS and iSCSI nodes install none.
  */
-export function releases(model: SiteModel): Release[] {
-  const used = installers(model).map((n) => n.release);
-  const out = new Map<string, Release>();
+export function releases(model: SiteModel): readonly Release[] {
+  let found = releasesOf.get(model);
+  if (found) return found;
   const key = (r: Release) => `${r.version.raw}/${r.arch}`;
-  const site = used.find((r) => r === model.release);
+  // One entry per release (nodes share their site's objects), then in version order.
+  const distinct = new Map<string, Release>();
+  let site: Release | undefined;
+  for (const n of installers(model)) {
+    if (n.release === model.release) site = n.release;
+    if (!distinct.has(key(n.release))) distinct.set(key(n.release), n.release);
+  }
+  const out = new Map<string, Release>();
   if (site) out.set(key(site), site);
-  for (const r of [...used].sort((a, b) => (key(a) < key(b) ? -1 : 1))) {
+  for (const r of [...distinct.values()].sort((a, b) => (key(a) < key(b) ? -1 : 1))) {
     if (!out.has(key(r))) out.set(key(r), r);
   }
-  return [...out.values()];
+  releasesOf.set(model, (found = Object.freeze([...out.values()])));
+  return found;
 }
 
 /** The site's Harvester nodes, and the node unknown machines join as (`boot.unknown: join`). */
-export function installers(model: SiteModel): HarvesterNode[] {
+export function installers(model: SiteModel): readonly HarvesterNode[] {
+  let found = installersOf.get(model);
+  if (found) return found;
   const nodes = model.nodes.filter((n): n is HarvesterNode => n.boot === 'harvester');
-  return model.unknownJoin ? [...nodes, model.unknownJoin] : nodes;
+  installersOf.set(model, (found = Object.freeze(model.unknownJoin ? [...nodes, model.unknownJoin] : nodes)));
+  return found;
 }

@@ -4,16 +4,29 @@
 
 /** Parse a dotted quad into an unsigned 32-bit number; undefined when malformed. */
 export function parseIpv4(text: string): number | undefined {
-  const parts = text.split('.');
-  if (parts.length !== 4) return undefined;
+  // Character by character (every node's addresses are parsed by several rules and renderers):
+  // four parts of 1-3 digits, no leading zero, each at most 255.
   let value = 0;
-  for (const part of parts) {
-    if (!/^(0|[1-9][0-9]{0,2})$/.test(part)) return undefined;
-    const n = Number(part);
-    if (n > 255) return undefined;
+  let parts = 0;
+  let i = 0;
+  while (i <= text.length) {
+    const start = i;
+    let n = 0;
+    while (i < text.length) {
+      const c = text.charCodeAt(i);
+      if (c < 48 || c > 57) break;
+      n = n * 10 + (c - 48);
+      i++;
+    }
+    const digits = i - start;
+    if (digits === 0 || digits > 3 || (digits > 1 && text.charCodeAt(start) === 48) || n > 255) return undefined;
     value = value * 256 + n;
+    parts++;
+    if (i === text.length) break;
+    if (text.charCodeAt(i) !== 46 || parts === 4) return undefined; // '.'
+    i++;
   }
-  return value;
+  return parts === 4 ? value : undefined;
 }
 
 /** Format an unsigned 32-bit number as a dotted quad. */

@@ -8,5 +8,20 @@ const tagged = (_key: string, v: unknown): unknown =>
 
 /** JSON.stringify(value), with the numbers JSON cannot tell apart tagged. */
 export function keyJson(value: unknown): string {
-  return JSON.stringify(value, tagged);
+  // A replacer takes JSON.stringify off its fast path (twice the time for a node): used only when
+  // a walk finds such a number (watch and the reuse of rendered nodes key every node each build).
+  return holdsUntellable(value) ? JSON.stringify(value, tagged) : JSON.stringify(value);
+}
+
+/** Whether `v` holds NaN, an infinity or -0 anywhere (in what JSON.stringify writes). */
+function holdsUntellable(v: unknown): boolean {
+  if (typeof v === 'number') return !Number.isFinite(v) || Object.is(v, -0);
+  if (v === null || typeof v !== 'object') return false;
+  if (Array.isArray(v)) {
+    for (const x of v) if (holdsUntellable(x)) return true;
+    return false;
+  }
+  if (typeof (v as { toJSON?: unknown }).toJSON === 'function') return true; // what it returns is not walked: tag by the replacer
+  for (const k of Object.keys(v)) if (holdsUntellable((v as Record<string, unknown>)[k])) return true;
+  return false;
 }

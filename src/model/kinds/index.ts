@@ -58,27 +58,39 @@ export function settingsSorter(used: Set<string>, ignored: IgnoredSetting[]): (r
     for (const layer of r.chain) {
       const own = layer.path[0] === 'nodes';
       let byKind = own ? undefined : shared.get(layer.value);
-      let sorted = byKind?.get(node.boot);
+      // A node's own layer, sorted when that node object was resolved: the model cache (watch)
+      // hands back the same object only for the same input at the same index.
+      const kept = own ? ownSorted.get(node) : undefined;
+      let sorted = kept?.path === layer.path.join('\u0000') ? kept.sorted : byKind?.get(node.boot);
+      const fresh = sorted === undefined;
       if (sorted === undefined) {
         sorted = sortLayer(layer.value, layer.path, IGNORED_BY_KIND[node.boot]);
-        for (const u of sorted.used) used.add(u);
         if (!own) {
           if (!byKind) shared.set(layer.value, (byKind = new Map()));
           byKind.set(node.boot, sorted);
-        }
+        } else ownSorted.set(node, { path: layer.path.join('\u0000'), sorted });
       }
+      // A shared layer's settings, once per compile: what `used` answers is whether some node
+      // reads a shared setting that another ignores. A node's own path is the node's alone, and a
+      // setting of it is either read or ignored, so its own are never asked for.
+      if (!own && fresh) for (const u of sorted.used) used.add(u);
       for (const i of sorted.ignored) ignored.push({ ...i, kind: node.boot, hostname: node.hostname });
     }
   };
 }
 
+/** Each resolved node's own layer, sorted (see settingsSorter). */
+const ownSorted = new WeakMap<ResolvedNode, { readonly path: string; readonly sorted: LayerSettings }>();
+
 function sortLayer(value: object, path: readonly (string | number)[], ignores: Readonly<Record<string, string>>): LayerSettings {
   const used: string[] = [];
   const ignored: { field: string; at: readonly (string | number)[]; instead: string }[] = [];
+  // A node's own layer: only what it ignores is asked for (see settingsSorter).
+  const own = path[0] === 'nodes';
   const note = (name: string, instead: string | undefined) => {
-    const at = [...path, ...name.split('.')];
-    if (instead === undefined) used.push(at.join('\u0000'));
-    else ignored.push({ field: name, at, instead });
+    if (instead === undefined) {
+      if (!own) used.push([...path, ...name.split('.')].join('\u0000'));
+    } else ignored.push({ field: name, at: [...path, ...name.split('.')], instead });
   };
   for (const [field, v] of Object.entries(value)) {
     if (v === undefined) continue;
