@@ -141,6 +141,28 @@ test('a secret longer than 4096 bytes is SECRET_TOO_LONG at its reference, whate
   );
 });
 
+test("resolving secrets never writes into a node of the loaded inventory: watch reuses each node file's parse as it is", async () => {
+  const long = 'L0ng-'.repeat(1000);
+  const node = (hostname: string, config?: unknown) => ({ hostname, mac: '52:54:00:00:00:01', ...(config ? { config } : {}) });
+  const input = {
+    site: 's',
+    cluster: { token: 'a-token-of-some-length', password: 'pw-of-some-length' },
+    nodes: [node('a'), node('b', { token: long, os: { password: long } }), node('c')],
+  };
+  const before = JSON.stringify(input);
+  const { resolveSecrets } = await import('../src/load/secrets.ts');
+  const noPositions = (() => undefined) as unknown as Parameters<typeof resolveSecrets>[1];
+  const r = await resolveSecrets(input, noPositions, { cwd: '/', env: {}, root: '/', mode: 'filled' });
+  assert.is(JSON.stringify(input), before, 'the loaded inventory is as it was');
+  const nodes = r.input.nodes as Record<string, Record<string, unknown>>[];
+  // The node whose too-long secrets were replaced is a copy; the others are the loaded objects.
+  assert.is.not(nodes[1], input.nodes[1]);
+  assert.equal(nodes[1]!.config, { token: 'unresolved-secret', os: { password: 'unresolved-secret' } });
+  assert.is(nodes[0], input.nodes[0]);
+  assert.is(nodes[2], input.nodes[2]);
+  assert.is.not(r.input.cluster, input.cluster, 'site-level sections are copied');
+});
+
 test('hashing a password of the limit is cheap: SHA-512 crypt of 4096 bytes in well under a second', () => {
   const t0 = performance.now();
   const h = sha512Crypt('p'.repeat(4096), 'saltsaltsaltsalt');

@@ -8,7 +8,6 @@
 // something asks for its contents (src/render/artifact.ts, OnDiskArtifact). The digests are keyed
 // with the state key: the record names no secret, and no one without the key can forge a match.
 // ARCHITECTURE.md, "Up-to-date check".
-import { hash } from 'node:crypto';
 import { lstatSync } from 'node:fs';
 import { join } from 'node:path';
 import { isOnDisk, OnDiskArtifact, regularFileBytes, sha256Hex, type Artifact } from '../render/artifact.ts';
@@ -38,7 +37,7 @@ export interface RenderedNodes {
  * digest needs no MAC of its own, as the record that holds it is one.
  */
 let salt: string | undefined;
-const digest = (key: string): string => hash('sha256', (salt ??= stateMac('render', 'node keys')!) + key, 'hex');
+const digest = (key: string): string => sha256Hex((salt ??= stateMac('render', 'node keys')!) + key);
 
 /**
  * The render cache of a plain build of `siteDir` into `outRoot` (a real path): the nodes its last

@@ -225,7 +225,9 @@ class SiteReader {
     if (parsed.file) this.files.push(parsed.file);
     const cache = this.options.parseCache;
     if (cache && stamp[1] >= 0 && parsed.file && parsed.value && parsed.diagnostics.length === 0) {
-      cache.set(abs, { stamp, file: parsed.file, value: parsed.value });
+      // Frozen: later compiles hand this very value on (secrets.ts copies only what it writes), so
+      // a stage that wrote into it would throw here rather than change the next build.
+      cache.set(abs, { stamp, file: parsed.file, value: deepFreeze(parsed.value) });
     }
     return parsed.file && parsed.value ? { file: parsed.file, value: parsed.value } : undefined;
   }
@@ -284,12 +286,34 @@ function mergeNodeFiles(site: ParsedFile, nodeFiles: readonly NodeFile[]): { inp
   if (nodeFiles.length === 0 || (input.nodes !== undefined && !siteNodes)) return { input, origins };
   const merged = [...(siteNodes ?? [])];
   for (const nf of nodeFiles) {
-    // A node file may omit its hostname: the file name is the node's name.
-    merged.push(nf.value.hostname === undefined ? { hostname: nf.stem, ...nf.value } : nf.value);
+    // A node file may omit its hostname: the file name is the node's name (the same object for
+    // the same parse, as the node itself is when it has one).
+    merged.push(nf.value.hostname === undefined ? named(nf.value, nf.stem) : nf.value);
     origins.push({ file: nf.file, base: [] });
   }
   input.nodes = merged;
   return { input, origins };
+}
+
+/** Node values named by their file, by parse (watch reuses a parse while its file is unchanged). */
+const namedNodes = new WeakMap<object, { readonly stem: string; readonly node: Record<string, unknown> }>();
+
+function named(value: Record<string, unknown>, stem: string): Record<string, unknown> {
+  const kept = namedNodes.get(value);
+  if (kept?.stem === stem) return kept.node;
+  const node = { hostname: stem, ...value };
+  if (Object.isFrozen(value)) Object.freeze(node);
+  namedNodes.set(value, { stem, node });
+  return node;
+}
+
+/** `value` and everything in it frozen (parsed YAML: plain objects and arrays). */
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
 }
 
 /**

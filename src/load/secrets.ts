@@ -131,7 +131,7 @@ export function secretRoot(siteDir: string): string {
 
 /** Resolve every secret reference of a loaded (not yet validated) inventory. */
 export async function resolveSecrets(input: Record<string, unknown>, locate: Locator, options: SecretOptions): Promise<SecretResolution> {
-  const out = clonePlain(input);
+  const out = cloneSiteLevel(input);
   const r: SecretsFound = { secrets: [], diagnostics: [], stamps: [], fromEnv: false, envValues: [] };
   for (const path of SECRET_FIELDS) {
     const [section, key] = path as [string, string];
@@ -160,6 +160,35 @@ export async function resolveSecrets(input: Record<string, unknown>, locate: Loc
   fileKeyStandIn(out, locate, options.mode ?? 'markers', r.diagnostics, UNRESOLVED);
   configSecretsFound(out, locate, r);
   return { input: out, ...r };
+}
+
+/**
+ * A copy of the loaded inventory that resolving may write into: every site-level section copied
+ * whole, the node list copied but not its nodes (they are the parses of their files, reused by
+ * watch while the files are unchanged: copying 10,000 of them each build cost time and memory,
+ * and an unchanged node stays the same object). Nothing later writes into a node's input; the one
+ * write here, a `config:` secret too long to keep, copies its node first (`ownHolder`).
+ */
+function cloneSiteLevel(input: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(input)) {
+    const v = key === 'nodes' && Array.isArray(input.nodes) ? [...(input.nodes as unknown[])] : clonePlain(input[key]);
+    // Never a prototype set through a key (as clonePlain).
+    if (key === '__proto__') Object.defineProperty(out, key, { value: v, enumerable: true, writable: true, configurable: true });
+    else out[key] = v;
+  }
+  return out;
+}
+
+/** The object at `path` (without its last key) in `out`, a node copied into `out.nodes` first. */
+function ownHolder(out: Record<string, unknown>, path: InventoryPath, holder: Record<string, unknown>): Record<string, unknown> {
+  if (path[0] !== 'nodes' || typeof path[1] !== 'number') return holder;
+  const nodes = out.nodes as unknown[];
+  const copy = clonePlain(nodes[path[1]]);
+  nodes[path[1]] = copy;
+  let at: unknown = copy;
+  for (const k of path.slice(2, -1)) at = (at as Record<string, unknown>)[k as string];
+  return at as Record<string, unknown>;
 }
 
 /** What resolving the secrets has found so far (SecretResolution without the input). */
@@ -277,7 +306,7 @@ function configSecretsFound(out: Record<string, unknown>, locate: Locator, r: Se
     const long = secretTooLong(value);
     if (long !== undefined) {
       r.diagnostics.push(at(TOO_LONG_HINT, `${formatPath(path)} ${long}`, 'SECRET_TOO_LONG'));
-      holder[key] = UNRESOLVED;
+      ownHolder(out, path, holder)[key] = UNRESOLVED;
     }
     r.diagnostics.push(
       at(

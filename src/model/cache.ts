@@ -27,7 +27,15 @@ export type SiteLevelResolve = <A extends unknown[]>(resolve: Resolve<A>) => Res
 /** Resolved nodes of one site by index, each with the JSON of the input it was resolved from. */
 export interface ModelCache {
   site?: { readonly key: string; readonly level: SiteLevel };
-  readonly nodes: Map<number, { readonly input: string; readonly node: ResolvedNode | ModelProblem }>;
+  readonly nodes: Map<
+    number,
+    {
+      readonly input: string;
+      /** The input object itself: a node file's parse, the same object while the file is unchanged (watch's parse cache). */
+      readonly ref: NodeInput;
+      readonly node: ResolvedNode | ModelProblem;
+    }
+  >;
   /** What the rules found per node object (src/validate/rule.ts `eachNode`), emptied with `nodes`. */
   readonly findings: Map<string, WeakMap<ResolvedNode, unknown>>;
 }
@@ -60,11 +68,16 @@ export function siteLevel(
     resolve:
       <A extends unknown[]>(resolve: Resolve<A>): Resolve<A> =>
       (node, index, ...rest) => {
-        const json = keyJson(node);
         const hit = cache.nodes.get(index);
-        if (hit && hit.input === json) return hit.node;
+        // The same (frozen) parse at the same index: the same input, without writing it out.
+        if (hit && hit.ref === node && Object.isFrozen(node)) return hit.node;
+        const json = keyJson(node);
+        if (hit && hit.input === json) {
+          cache.nodes.set(index, { ...hit, ref: node });
+          return hit.node;
+        }
         const resolved = resolve(node, index, ...rest);
-        cache.nodes.set(index, { input: json, node: resolved });
+        cache.nodes.set(index, { input: json, ref: node, node: resolved });
         return resolved;
       },
   };
