@@ -1,7 +1,7 @@
-// Emit encodes each text into one reused buffer (src/emit/index.ts bytesOf) instead of a new
-// buffer per file: every file must still hold exactly the UTF-8 of its text, whatever its size
-// and characters, and whatever longer text was encoded before it. Likewise for hashing
-// (src/render/artifact.ts sha256Hex), which encodes into a buffer of its own.
+// Emit and sha256Hex encode each text through one reused buffer, large ones in slices
+// (src/util/utf8-chunks.ts) instead of a new buffer per file: every file must still hold, and
+// every hash be of, exactly the UTF-8 of its text, whatever its size and characters, wherever a
+// slice ends, and whatever longer text was encoded before it.
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -10,6 +10,9 @@ import * as assert from 'uvu/assert';
 import { emitSite } from '../src/emit/index.ts';
 import { sha256Hex, type Artifact } from '../src/render/artifact.ts';
 import { tempDir } from './helpers/tmp.ts';
+
+/** UTF-16 units per slice (a 1 MiB buffer, at most 3 bytes a unit). */
+const SLICE = Math.floor((1 << 20) / 3);
 
 const texts: Record<string, string> = {
   'a-ascii.txt': 'plain ASCII\n',
@@ -24,6 +27,13 @@ const texts: Record<string, string> = {
   'f-large.txt': 'ü'.repeat(600_000),
   'g-empty.txt': '',
   'h-after-large.txt': 'é\n',
+  // A surrogate pair across the first slice boundary, with one unit before it (odd and even offsets).
+  'i-pair-at-boundary.txt': 'a'.repeat(SLICE - 1) + '😀'.repeat(3) + 'b',
+  'j-pair-after-boundary.txt': 'a'.repeat(SLICE) + '😀' + 'c'.repeat(SLICE),
+  // A lone surrogate at a boundary is U+FFFD, as Buffer.from writes it.
+  'k-lone-surrogate.txt': 'x'.repeat(SLICE - 1) + '\ud83d' + 'y'.repeat(10),
+  'l-many-slices.txt': '日本😀é\n'.repeat(400_000),
+  'm-short-after-slices.txt': 'x',
 };
 
 test('every text is written as its exact UTF-8 bytes, in any order of sizes', async () => {
@@ -41,21 +51,9 @@ test('every text is written as its exact UTF-8 bytes, in any order of sizes', as
 });
 
 test('a text is hashed as its exact UTF-8 bytes, large ones in slices that never split a surrogate pair', () => {
-  const slice = Math.floor((1 << 20) / 3);
-  const cases = {
-    ...texts,
-    // A pair across the first slice boundary, with one unit before it (odd and even offsets).
-    'pair-at-boundary': 'a'.repeat(slice - 1) + '😀'.repeat(3) + 'b',
-    'pair-after-boundary': 'a'.repeat(slice) + '😀' + 'c'.repeat(slice),
-    // A lone surrogate is written as U+FFFD, the same both ways.
-    'lone-surrogate': 'x'.repeat(slice - 1) + '\ud83d' + 'y'.repeat(10),
-    'many-slices': '日本😀é\n'.repeat(400_000),
-  };
-  for (const [name, text] of Object.entries(cases)) {
+  for (const [name, text] of Object.entries(texts)) {
     assert.is(sha256Hex(text), createHash('sha256').update(Buffer.from(text, 'utf8')).digest('hex'), name);
   }
-  // After a large text, a short one hashes alone (no bytes of the previous one).
-  assert.is(sha256Hex('x'), createHash('sha256').update('x').digest('hex'));
 });
 
 test.run();

@@ -13,6 +13,13 @@ import { HeldNodes } from '../src/orchestrate/held.ts';
 import { summaryOf, type Summarized } from '../src/orchestrate/summary.ts';
 import { deployHints, hintFiles } from '../src/cli/hints.ts';
 import { DIRS, LAYOUT } from '../src/derive/layout.ts';
+import { RACY_MS } from '../src/load/stamps.ts';
+
+/**
+ * Past RACY_MS since the inventory was written: a stamp taken sooner is racy and never matches, so
+ * the site would be compiled again instead of up to date (a fast first build reaches it that soon).
+ */
+const settle = () => new Promise((r) => setTimeout(r, RACY_MS + 20));
 
 const withBudget = async <T>(nodes: number, run: () => Promise<T>): Promise<T> => {
   process.env.HARVGEN_TEST_HELD_NODES = String(nodes);
@@ -25,6 +32,7 @@ const withBudget = async <T>(nodes: number, run: () => Promise<T>): Promise<T> =
 
 test("paths: false counts each site's paths, as many as the default lists; onSite sees the lists", async () => {
   const { root, dirs } = inventory('lean-paths');
+  await settle();
   const listed = await build({ sites: dirs, cwd: root, outDir: join(root, 'out-listed'), jobs: 1 });
   const seen: SiteBuild[] = [];
   const counted = await build({
@@ -61,6 +69,7 @@ test("paths: false counts each site's paths, as many as the default lists; onSit
 
 test('a site held light keeps no input stamps once written, from its first pass on; a whole one keeps them', async () => {
   const { root, dirs } = inventory('lean-stamps');
+  await settle();
   const r = await withBudget(10, () => build({ sites: dirs, cwd: root, outDir: join(root, 'out'), jobs: 1 }));
   assert.ok(r.ok);
   assert.equal(

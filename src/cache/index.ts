@@ -33,6 +33,7 @@ import { artifactSha, artifactSize, isSafeRelativePath, regularFileBytes, sha256
 import type { RenderedNodes } from './reuse.ts';
 import { macHolds, stateKey, stateMac } from './key.ts';
 import { envHolds } from './env.ts';
+import { writeText } from '../util/utf8-chunks.ts';
 import { codeStamp } from './code.ts';
 export { codeStamp } from './code.ts';
 import { framesOf, type Frames } from './replay.ts';
@@ -384,7 +385,8 @@ export function writeRecord(outRoot: string, site: RecordedSite, artifacts: read
       settled = site.settled ?? fstatSync(fd).ctimeMs;
       const record = recordOf(outRoot, site, artifacts, { manifest, written, dir, companion, settled });
       const body = JSON.stringify(record);
-      writeFileSync(fd, `${stateMac('record', body)}\n${body}`);
+      writeText(fd, `${stateMac('record', body)}\n`);
+      writeText(fd, body);
     } finally {
       closeSync(fd);
     }
@@ -408,7 +410,12 @@ function writeNodesFile(file: string, artifacts: readonly Artifact[], render: Re
   try {
     const text = JSON.stringify({ shas: artifacts.map(artifactSha), ...(render ? { render } : {}) } satisfies NodesFile);
     rmSync(temp, { force: true });
-    writeFileSync(temp, text, { flag: 'wx', mode: 0o600 });
+    const fd = openSync(temp, 'wx', 0o600);
+    try {
+      writeText(fd, text);
+    } finally {
+      closeSync(fd);
+    }
     renameSync(temp, file);
     return sha256Hex(text);
   } catch {

@@ -7,6 +7,7 @@
 // machine or user) is no record: the site is compiled. Without a usable key (no writable home, a
 // key file someone else can read or write) nothing is trusted and nothing is recorded: every
 // build compiles, which costs time and never correctness. ARCHITECTURE.md, "Up-to-date check".
+import { eachUtf8Chunk } from '../util/utf8-chunks.ts';
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { closeSync, fstatSync, linkSync, lstatSync, mkdirSync, readSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
@@ -98,7 +99,11 @@ export function stateKey(): Buffer | undefined {
 export function stateMac(purpose: string, data: string | Uint8Array): string | undefined {
   const key = stateKey();
   if (!key) return undefined;
-  return createHmac('sha256', key).update(`harvgen ${purpose}\0`).update(data).digest('hex');
+  const mac = createHmac('sha256', key).update(`harvgen ${purpose}\0`);
+  // A text through the reused buffer (a record is megabytes: src/util/utf8-chunks.ts).
+  if (typeof data === 'string') eachUtf8Chunk(data, (bytes) => mac.update(bytes));
+  else mac.update(data);
+  return mac.digest('hex');
 }
 
 /** True when `mac` is the state MAC of `data` for `purpose` (constant-time comparison). */

@@ -4,7 +4,7 @@
 // previous build wrote; manifest.json last), delete it. Identical files are not touched (mtimes
 // stay, rsync stays quiet); files harvgen never wrote are left alone; nothing goes through a
 // symbolic link (safe-path.ts). ARCHITECTURE.md, "Emit: crash safety".
-import { chmodSync, lstatSync, mkdirSync, readFileSync, writeFileSync, type Stats } from 'node:fs';
+import { chmodSync, closeSync, lstatSync, mkdirSync, openSync, readFileSync, writeFileSync, type Stats } from 'node:fs';
 import { lstat, mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import {
@@ -31,6 +31,7 @@ import {
 import { acquireLock } from './lock.ts';
 import { SafePaths, symlinkRefused, TEMP_SUFFIX, tempFor } from './safe-path.ts';
 import { directoriesSettled, scanTree } from './tree.ts';
+import { writeText } from '../util/utf8-chunks.ts';
 
 export { EmitError } from './safe-path.ts';
 export { DEPLOY_GITIGNORE, markDeployTree, real as realPath, treeKindProblem, unsafeOutDir } from './out-dir.ts';
@@ -140,29 +141,31 @@ function writeTemps(root: string, journal: Journal, artifacts: readonly Artifact
       mkdirSync(dir, { recursive: true });
       dirs.add(dir);
     }
-    writeFileSync(temp, bytesOf(byPath.get(r.path)!.contents), { mode: r.mode, flag: 'wx' });
+    writeNew(temp, byPath.get(r.path)!.contents, r.mode);
     narrowed ??= r.mode & ~lstatSync(temp).mode & 0o777;
     if ((r.mode & narrowed) !== 0) chmodSync(temp, r.mode);
     crashPoint('temp', ++n);
   }
 }
 
-/** One buffer that every text temp is encoded into, grown as needed (`bytesOf`). */
-let scratch = Buffer.alloc(64 * 1024);
-const SCRATCH_MAX = 1024 * 1024;
-
 /**
- * The bytes of a text, encoded into `scratch` (valid until the next call): writeFileSync would
- * allocate a buffer per text outside the heap, which the collector frees only when the heap
- * itself grows. For a 10,000-node site's 49,000 files these piled up to about 38 MB more peak
- * RSS than rendering reached (README "Speed II").
+ * Create `file` exclusively with `mode` and write `contents`. A text goes through one reused
+ * buffer (src/util/utf8-chunks.ts), large ones in slices: writeFileSync would allocate a buffer
+ * per text outside the heap, which the collector frees only when the heap itself grows (for a
+ * 10,000-node site's 49,000 files about 38 MB more peak RSS than rendering reached, README "Speed
+ * II"), and a fresh one per large text (manifest.json) costs its page faults again.
  */
-function bytesOf(contents: string | Uint8Array): Uint8Array {
-  if (typeof contents !== 'string') return contents;
-  // A UTF-8 byte count is at most 3 per UTF-16 unit; the few large site-wide files are encoded alone.
-  if (contents.length * 3 > SCRATCH_MAX) return Buffer.from(contents, 'utf8');
-  if (contents.length * 3 > scratch.length) scratch = Buffer.alloc(SCRATCH_MAX);
-  return scratch.subarray(0, scratch.write(contents, 'utf8'));
+function writeNew(file: string, contents: string | Uint8Array, mode: number): void {
+  if (typeof contents !== 'string') {
+    writeFileSync(file, contents, { mode, flag: 'wx' });
+    return;
+  }
+  const fd = openSync(file, 'wx', mode);
+  try {
+    writeText(fd, contents);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** Recover a site directory alone (finish or undo what a killed build left), under its lock. */
