@@ -45,7 +45,7 @@ export function renderManifest(model: SiteModel, artifacts: readonly Artifact[],
     shas?.set(a.path, { contents: a.contents, sha });
     return sha;
   };
-  const head: Omit<Manifest, 'nodes' | 'files'> = {
+  const manifest: Manifest = {
     generator: 'harvgen',
     manifest_version: MANIFEST_VERSION,
     site: model.site,
@@ -73,63 +73,18 @@ export function renderManifest(model: SiteModel, artifacts: readonly Artifact[],
           },
         }
       : {}),
+    nodes: model.nodes.map((n) => (opts.memo ?? computeAlways)('manifest', n, () => manifestNode(model, n))),
+    files: [...artifacts]
+      .sort((a, b) => (a.path < b.path ? -1 : 1))
+      .map((a) => ({
+        path: a.path,
+        sha256: sha256(a),
+        size: artifactSize(a),
+        ...(a.url !== undefined ? { url: a.url } : {}),
+        ...(allow.has(a.path) ? { allow: [...allow.get(a.path)!] } : {}),
+      })),
   };
-  // JSON.stringify(manifest, null, 2) byte for byte, from the text of each entry: a node's is
-  // kept with the node (watch's memo), a file's with the file's object while its URL, SHA-256,
-  // size and allow list are the same, so that a rebuild of one node serializes only what changed.
-  const memo = opts.memo ?? computeAlways;
-  const nodes = model.nodes.map((n) => memo('manifest-text', n, () => indented(JSON.stringify(manifestNode(model, n), null, 2))));
-  const files = [...artifacts]
-    .sort((a, b) => (a.path < b.path ? -1 : 1))
-    .map((a) => fileEntry(a, sha256(a), artifactSize(a), allow.get(a.path), memo !== computeAlways));
-  // One join into one new string: concatenating its large parts would make a string of parts,
-  // which hashing and writing then copy into a flat one again (a second fresh 16 MB for a
-  // 10,000-node site, whose page faults alone cost about 80 ms on these machines).
-  const top = JSON.stringify(head, null, 2);
-  return [top.slice(0, -2), ',\n  "nodes": ', ...list(nodes), ',\n  "files": ', ...list(files), '\n}\n'].join('');
-}
-
-/** The text of each file's entry, by the file's object (watch: the same object is the same file next time). */
-const entries = new WeakMap<
-  Artifact,
-  { readonly sha: string; readonly size: number; readonly allow?: readonly string[]; readonly text: string }
->();
-
-/** A file's entry as JSON.stringify writes it two levels deep (`    {` ... `    }`). */
-function fileEntry(a: Artifact, sha: string, size: number, allow: readonly string[] | undefined, keep: boolean): string {
-  const kept = keep ? entries.get(a) : undefined;
-  if (kept && kept.sha === sha && kept.size === size && sameList(kept.allow, allow)) return kept.text;
-  const text =
-    `    {\n      "path": ${JSON.stringify(a.path)},\n      "sha256": ${JSON.stringify(sha)},\n      "size": ${JSON.stringify(size)}` +
-    (a.url !== undefined ? `,\n      "url": ${JSON.stringify(a.url)}` : '') +
-    (allow !== undefined
-      ? `,\n      "allow": ${allow.length === 0 ? '[]' : `[\n${allow.map((x) => `        ${JSON.stringify(x)}`).join(',\n')}\n      ]`}`
-      : '') +
-    '\n    }';
-  if (keep) entries.set(a, { sha, size, ...(allow !== undefined ? { allow: [...allow] } : {}), text });
-  return text;
-}
-
-function sameList(x: readonly string[] | undefined, y: readonly string[] | undefined): boolean {
-  if (x === undefined || y === undefined) return x === y;
-  return x.length === y.length && x.every((v, i) => v === y[i]);
-}
-
-/** An entry of a top-level array, two levels deep: JSON.stringify's text of it, every line indented by four. */
-function indented(json: string): string {
-  return `    ${json.replaceAll('\n', '\n    ')}`;
-}
-
-/** The pieces of a top-level array of entries as JSON.stringify writes it. */
-function list(entries: readonly string[]): string[] {
-  if (entries.length === 0) return ['[]'];
-  const pieces = ['[\n'];
-  for (const [i, e] of entries.entries()) {
-    if (i > 0) pieces.push(',\n');
-    pieces.push(e);
-  }
-  pieces.push('\n  ]');
-  return pieces;
+  return JSON.stringify(manifest, null, 2) + '\n';
 }
 
 /** The manifest entry of one node. */
