@@ -144,6 +144,12 @@ test('keyJson is JSON.stringify for plain values and tells NaN, the infinities a
     const keys = distinct.map((v) => keyJson(wrap(v)));
     assert.is(new Set(keys).size, distinct.length, keys.join(' '));
   }
+  // The same object, its inside changed: seen (nothing of a walk is kept).
+  const inner = { n: 1 };
+  const shallow = Object.freeze({ inner });
+  const before = keyJson(shallow);
+  inner.n = NaN;
+  assert.is.not(keyJson(shallow), before);
 });
 
 test.run();
