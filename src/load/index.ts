@@ -226,7 +226,7 @@ class SiteReader {
     const cache = this.options.parseCache;
     if (cache && stamp[1] >= 0 && parsed.file && parsed.value && parsed.diagnostics.length === 0) {
       // Frozen: later compiles hand this very value on (secrets.ts copies only what it writes), so
-      // a stage that wrote into it would throw here rather than change the next build.
+      // a stage that wrote into it would throw instead of changing what the next build reads.
       cache.set(abs, { stamp, file: parsed.file, value: deepFreeze(parsed.value) });
     }
     return parsed.file && parsed.value ? { file: parsed.file, value: parsed.value } : undefined;
