@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import type { ErrorObject } from 'ajv';
 import { installerValidator, type CompiledValidator } from '../validate/compiled/index.ts';
 import { atLeast, isSupported, parseVersion, type HarvesterVersion } from './versions.ts';
+import { deepFreeze } from '../util/deep-freeze.ts';
 
 /** One way an installer config does not match the schema of a release line. */
 export interface InstallerSchemaIssue {
@@ -325,12 +326,6 @@ function toPath(pointer: string, data: unknown): (string | number)[] {
     }
   }
   return path;
-}
-
-function deepFreeze(value: unknown): void {
-  if (typeof value !== 'object' || value === null || Object.isFrozen(value)) return;
-  Object.freeze(value);
-  for (const v of Object.values(value)) deepFreeze(v);
 }
 
 function isObject(v: unknown): v is SchemaNode {

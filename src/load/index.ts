@@ -13,6 +13,7 @@ import { outsideDiagnostic, outsideProblem, realPathOf, repoBoundary, type RepoB
 import { stampNow, stampOf, stampTree, type InputStamp } from './stamps.ts';
 import type { InventoryPath } from '../util/paths.ts';
 import type { Layers } from '../types/layers.ts';
+import { deepFreeze } from '../util/deep-freeze.ts';
 
 export type { SourceFile } from './yaml/source-file.ts';
 export type { Locator, SourceLocation, LocateTarget } from './locate.ts';
@@ -305,15 +306,6 @@ function named(value: Record<string, unknown>, stem: string): Record<string, unk
   if (Object.isFrozen(value)) Object.freeze(node);
   namedNodes.set(value, { stem, node });
   return node;
-}
-
-/** `value` and everything in it frozen (parsed YAML: plain objects and arrays). */
-function deepFreeze<T>(value: T): T {
-  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const v of Object.values(value)) deepFreeze(v);
-  }
-  return value;
 }
 
 /**

@@ -22,6 +22,7 @@ import type {
   SitePublish,
 } from './types.ts';
 import type { Layers } from '../types/layers.ts';
+import { deepFreeze } from '../util/deep-freeze.ts';
 
 export type * from './types.ts';
 export { BUILTIN_DEFAULTS } from './defaults.ts';
@@ -316,12 +317,4 @@ function firstHarvesterCreates(nodes: ResolvedNode[], inputs: readonly NodeInput
   const first = nodes.find((n): n is HarvesterNode => n.boot === 'harvester');
   if (!first || inputs[first.index]?.role !== undefined) return nodes;
   return nodes.map((n) => (n === first ? { ...first, role: 'create' } : n));
-}
-
-function deepFreeze<T>(value: T): T {
-  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const v of Object.values(value)) deepFreeze(v);
-  }
-  return value;
 }
