@@ -29,7 +29,7 @@
 // of it the large build (about 9 minutes) and its check (about 12).
 //   npm run bench -- --rss [--rounds 2] [--only rich-10k-100sites] [--dir /dev/shm]
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg as loadavgOf, totalmem, tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { generateRepo, generateRichRepo, nodeFile, nodeText, RICH_TOKEN_ENV, richNodeText } from './gen.ts';
@@ -113,23 +113,43 @@ async function watchEdits(root: string, site: number, rounds: number, text: (i: 
   const out = join(root, 'out-watch');
   // Built once beforehand, so watch starts from an up-to-date tree, as in daily use.
   run([bin, 'build', '--out', out], root);
+  // stderr goes to a file, never a pipe that could fill and stall the watcher: read if it exits.
+  const errFile = join(work, `watch-err-${process.pid}`);
+  const errFd = openSync(errFile, 'w');
   const child = spawn(process.execPath, [bin, 'watch', ...listSites(root), '--out', out, '--json'], {
     cwd: root,
-    // stderr is not read: never a pipe that could fill and stall the watcher.
-    stdio: ['ignore', 'pipe', 'ignore'],
+    stdio: ['ignore', 'pipe', errFd],
+  });
+  closeSync(errFd);
+  // A watcher that exits before it is stopped ends the measurement with its reason (it would
+  // otherwise leave every wait below to its time limit, and the touch loop to retry forever).
+  let exited: string | undefined;
+  let stopping = false;
+  child.once('exit', (code, signal) => {
+    if (stopping) return;
+    exited = `watch exited early (${signal ?? `code ${code}`}): ${readFileSync(errFile, 'utf8').slice(-2000)}`;
+    while (waiters.length) waiters.shift()!();
   });
   // Lines counted by their newlines as they come (a line of --json output can be megabytes: it is
   // never held or split whole).
   let lines = 0;
   const waiters: (() => void)[] = [];
-  child.stdout.on('data', (d: Buffer) => {
+  child.stdout!.on('data', (d: Buffer) => {
     for (let i = d.indexOf(10); i !== -1; i = d.indexOf(10, i + 1)) lines++;
     while (waiters.length) waiters.shift()!();
   });
   const nextLine = (n: number, timeoutMs = 600_000) =>
-    new Promise<boolean>((res) => {
+    new Promise<boolean>((res, rej) => {
       const timer = setTimeout(() => res(false), timeoutMs);
-      const check = () => (lines >= n ? (clearTimeout(timer), res(true)) : waiters.push(check));
+      const check = () => {
+        if (exited !== undefined) {
+          clearTimeout(timer);
+          rej(new Error(exited));
+        } else if (lines >= n) {
+          clearTimeout(timer);
+          res(true);
+        } else waiters.push(check);
+      };
       check();
     });
   await nextLine(1); // the first build
@@ -161,14 +181,18 @@ async function watchEdits(root: string, site: number, rounds: number, text: (i: 
         // renamed into place this instant
       }
       if (text.includes(`device: ${device}`)) break;
+      if (exited !== undefined) throw new Error(exited);
       await new Promise((r) => setTimeout(r, 2));
     }
     times.push(performance.now() - t0);
     await nextLine(++base); // let the rebuild finish before the next edit
     await new Promise((r) => setTimeout(r, 300));
   }
+  stopping = true;
+  const gone = new Promise((r) => child.once('exit', r));
   child.kill('SIGINT');
-  await new Promise((r) => child.once('exit', r));
+  await gone;
+  rmSync(errFile, { force: true });
   return times;
 }
 
