@@ -1,14 +1,15 @@
 // watch(): one build at start, another after an inventory change, and a failed rebuild
 // keeps the previous output. It watches what the up-to-date check records (secret files,
 // user-data files, iPXE binaries, not only the YAML files): a change to any of them rebuilds.
-import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { cpSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { parse, stringify } from 'yaml';
 import { generateRepo, nodeFile, nodeText } from '../bench/gen.ts';
 import { build, watch, type WatchEvent, type WatchOptions } from '../src/index.ts';
 import { RACY_MS } from '../src/load/stamps.ts';
+import type { ParseCache } from '../src/load/index.ts';
 import { EXAMPLE_SECRETS, exampleSite, exampleWithSecrets } from './helpers/example.ts';
 import { readTree } from './helpers/tree.ts';
 import { tempDir } from './helpers/tmp.ts';
@@ -135,6 +136,88 @@ test('watch takes the files it wrote on trust; the next plain build looks at the
   assert.ok(again.ok);
   assert.is(again.sites[0]!.upToDate, undefined, 'compiled, not skipped');
   assert.is(original(), before);
+  const fresh = join(root, 'fresh');
+  assert.ok((await build({ sites, outDir: fresh, cwd: root })).ok);
+  assert.equal(readTree(join(out, 's000')), readTree(join(fresh, 's000')));
+});
+
+test('a trusted parse is reused without a stat until watch takes the trust back; a linked node file never is', async () => {
+  const root = tempDir('parse-trust');
+  const sites = generateRepo(root, 1, 3);
+  // Node 2's file is a link to a file beside it: its target can change where no event is reported.
+  const target = join(root, 'sites/s000/shared/n00002.yaml');
+  mkdirSync(dirname(target));
+  writeFileSync(target, nodeText(0, 2));
+  rmSync(nodeFile(root, 0, 2));
+  symlinkSync(target, nodeFile(root, 0, 2));
+  await new Promise((r) => setTimeout(r, RACY_MS + 20));
+  const out = join(root, 'out');
+  const parseCache: ParseCache = Object.assign(new Map(), { trust: 0 });
+  const config = (k: number) => readFileSync(join(out, `s000/harvester/n0000${k}.yaml`), 'utf8');
+  const run = async () => assert.ok((await build({ sites, outDir: out, cwd: root, parseCache })).ok);
+  await run();
+  const kept = parseCache.get(nodeFile(root, 0, 1));
+  assert.is(kept?.trust, 0, 'read while trusted');
+  assert.is(parseCache.get(nodeFile(root, 0, 2))?.trust, undefined, 'a link is not trusted');
+  // Both files change with no event told to the cache.
+  writeFileSync(nodeFile(root, 0, 1), `${nodeText(0, 1)}install:\n  device: /dev/vdb\n`);
+  writeFileSync(target, `${nodeText(0, 2)}install:\n  device: /dev/vdc\n`);
+  await new Promise((r) => setTimeout(r, RACY_MS + 20));
+  await run();
+  assert.not.match(config(1), /\/dev\/vdb/, 'the trusted parse was reused, unstatted');
+  assert.match(config(2), /\/dev\/vdc/, 'the link was statted and read again');
+  // A new generation (watch's answer to any event but a file's change) takes every trust back.
+  parseCache.trust!++;
+  await run();
+  assert.match(config(1), /\/dev\/vdb/);
+  assert.is(parseCache.get(nodeFile(root, 0, 1))?.trust, 1, 'read again, trusted at the new generation');
+  // Without trust (watch's answer to a watcher error), every file is statted.
+  parseCache.trust = undefined;
+  writeFileSync(nodeFile(root, 0, 1), `${nodeText(0, 1)}install:\n  device: /dev/vdd\n`);
+  await new Promise((r) => setTimeout(r, RACY_MS + 20));
+  await run();
+  assert.match(config(1), /\/dev\/vdd/);
+});
+
+test('watch sees every kind of edit with its parses trusted: in place, by rename, a new node file, one removed and written again', async () => {
+  const root = tempDir('watch-parse-trust');
+  const sites = generateRepo(root, 1, 3);
+  await new Promise((r) => setTimeout(r, RACY_MS + 20));
+  const out = join(root, 'out');
+  const { handle, events, next } = session({ sites, outDir: out, cwd: root, debounceMs: 30 });
+  const config = (k: number) => readFileSync(join(out, `s000/harvester/n0000${k}.yaml`), 'utf8');
+  const edit = async (change: () => void) => {
+    // Apart from the last edit by more than a racy stamp's window, as edits by hand are.
+    await new Promise((r) => setTimeout(r, RACY_MS + 50));
+    const wait = next();
+    change();
+    await wait;
+    const last = events.at(-1)!;
+    assert.ok(last.result.ok, JSON.stringify(last.result.diagnostics));
+  };
+  try {
+    await handle.ready;
+    // A rebuild after `ready`, so that every parse is trusted before the edits below.
+    await edit(() => writeFileSync(nodeFile(root, 0, 0), `${nodeText(0, 0)}install:\n  device: /dev/vdb\n`));
+    await edit(() => writeFileSync(nodeFile(root, 0, 1), `${nodeText(0, 1)}install:\n  device: /dev/vdc\n`));
+    assert.match(config(1), /\/dev\/vdc/, 'in place');
+    await edit(() => {
+      writeFileSync(`${nodeFile(root, 0, 1)}.tmp`, `${nodeText(0, 1)}install:\n  device: /dev/vdd\n`);
+      renameSync(`${nodeFile(root, 0, 1)}.tmp`, nodeFile(root, 0, 1));
+    });
+    assert.match(config(1), /\/dev\/vdd/, 'by rename');
+    await edit(() => writeFileSync(nodeFile(root, 0, 3), nodeText(0, 3)));
+    assert.ok(existsSync(join(out, 's000/harvester/n00003.yaml')), 'a new node file');
+    await edit(() => rmSync(nodeFile(root, 0, 2)));
+    assert.not.ok(existsSync(join(out, 's000/harvester/n00002.yaml')), 'a removed one');
+    // Written again with other contents: an `add`, not a `change`, for a path whose parse is kept.
+    await edit(() => writeFileSync(nodeFile(root, 0, 2), `${nodeText(0, 2)}install:\n  device: /dev/vdf\n`));
+    assert.match(config(2), /\/dev\/vdf/, 'removed, then written again');
+    await edit(() => writeFileSync(nodeFile(root, 0, 0), `${nodeText(0, 0)}install:\n  device: /dev/vde\n`));
+    assert.match(config(0), /\/dev\/vde/);
+  } finally {
+    await handle.close();
+  }
   const fresh = join(root, 'fresh');
   assert.ok((await build({ sites, outDir: fresh, cwd: root })).ok);
   assert.equal(readTree(join(out, 's000')), readTree(join(fresh, 's000')));

@@ -53,6 +53,7 @@ export function watch(options: WatchOptions): WatchHandle {
   const siteDirs = options.sites.map((dir) => ({ dir, abs: resolve(cwd, dir) }));
   const layers = [...new Set(siteDirs.map((s) => dirname(s.abs)))].flatMap((d) => [join(d, '_defaults.yaml'), join(d, '_profiles')]);
   // Clean parses of inventory files, reused while their stamps hold.
+  // Trusted without a stat from the watcher's `ready` on (see ParseCache), until an event says otherwise.
   const parseCache: ParseCache = new Map();
   // Rendered nodes of each site, reused while a node's resolved model is unchanged.
   const renderCaches = new Map<string, RenderCache>();
@@ -110,8 +111,27 @@ export function watch(options: WatchOptions): WatchHandle {
     return running;
   };
   // The inventory, watched once the first build has started.
-  const watcher: Promise<FSWatcher> = Promise.resolve().then(() => inventoryWatcher([...options.sites, ...layers], options.cwd, seen));
-  const ready = Promise.all([watcher.then((w) => new Promise<void>((r) => w.once('ready', () => r()))), run([])]).then(() => undefined);
+  const watcher: Promise<FSWatcher> = Promise.resolve().then(() =>
+    inventoryWatcher([...options.sites, ...layers], options.cwd, (event, path) => {
+      distrust(parseCache, event, resolve(cwd, path));
+      seen(path);
+    }),
+  );
+  const ready = Promise.all([
+    watcher.then(
+      (w) =>
+        new Promise<void>((r) =>
+          w.once('ready', () => {
+            // Every inventory file is watched from here on: a parse read or checked since is
+            // reused without a stat until its file's event. A watcher error ends that for good.
+            parseCache.trust = 0;
+            w.on('error', () => (parseCache.trust = undefined));
+            r();
+          }),
+        ),
+    ),
+    run([]),
+  ]).then(() => undefined);
   return {
     ready,
     stopped,
@@ -136,12 +156,29 @@ function siteGone(dir: string): Diagnostic {
 }
 
 /** chokidar on the inventory's YAML files (other files are watched when a build read them: inputs.ts). */
-function inventoryWatcher(paths: readonly string[], cwd: string | undefined, seen: (path: string) => void): FSWatcher {
+function inventoryWatcher(paths: readonly string[], cwd: string | undefined, seen: (event: string, path: string) => void): FSWatcher {
   const w = chokidarWatch([...paths], {
     cwd,
     ignoreInitial: true,
     ignored: (path, stats) => stats?.isFile() === true && !/\.ya?ml$/.test(path),
   });
-  w.on('all', (_event, path) => seen(path));
+  w.on('all', (event, path) => seen(event, path));
   return w;
+}
+
+/**
+ * What an event of the inventory's watcher takes back from the parse cache's trust: a file's
+ * change, that file's; anything else (a file or directory added or removed, a rename), every
+ * file's, as a new generation (the next build stats each once, as without trust).
+ */
+function distrust(cache: ParseCache, event: string, abs: string): void {
+  if (cache.trust === undefined) return;
+  if (event !== 'change') {
+    cache.trust++;
+    return;
+  }
+  const kept = cache.get(abs);
+  if (kept?.trust === undefined) return;
+  const { trust: _dropped, ...rest } = kept;
+  cache.set(abs, rest);
 }
