@@ -128,7 +128,7 @@ async function watchEdits(root: string, site: number, rounds: number, text: (i: 
   child.once('exit', (code, signal) => {
     if (stopping) return;
     exited = `watch exited early (${signal ?? `code ${code}`}): ${readFileSync(errFile, 'utf8').slice(-2000)}`;
-    while (waiters.length) waiters.shift()!();
+    for (const w of waiters.splice(0)) w(); // a waiter not yet satisfied queues itself again
   });
   // Lines counted by their newlines as they come (a line of --json output can be megabytes: it is
   // never held or split whole).
@@ -136,7 +136,7 @@ async function watchEdits(root: string, site: number, rounds: number, text: (i: 
   const waiters: (() => void)[] = [];
   child.stdout!.on('data', (d: Buffer) => {
     for (let i = d.indexOf(10); i !== -1; i = d.indexOf(10, i + 1)) lines++;
-    while (waiters.length) waiters.shift()!();
+    for (const w of waiters.splice(0)) w(); // a waiter not yet satisfied queues itself again
   });
   const nextLine = (n: number, timeoutMs = 600_000) =>
     new Promise<boolean>((res, rej) => {
