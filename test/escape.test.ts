@@ -28,9 +28,10 @@ function formatOf(name: string): string {
 
 /**
  * The one raw output a template may hold: another template of the same format, given the same
- * data (a part two templates share, itself checked here like every template).
+ * data (a part two templates share) or rendered per node and joined (`it.part`), itself checked
+ * here like every template.
  */
-const INCLUDE = /<%~\s*include\('\.\/([\w.-]+\.eta)', it\)\s*%>/g;
+const INCLUDE = /<%~\s*(?:include\('\.\/([\w.-]+\.eta)', it\)|it\.part\('\.\/([\w.-]+\.eta)'\))\s*-?%>/g;
 
 test('every interpolation in every template goes through an escaper of that file format', () => {
   const names = readdirSync(templates).filter((n) => n.endsWith('.eta'));
@@ -38,9 +39,11 @@ test('every interpolation in every template goes through an escaper of that file
   const included = new Set<string>();
   for (const name of names) {
     for (const m of readFileSync(join(templates, name), 'utf8').matchAll(INCLUDE)) {
-      assert.ok(names.includes(m[1]!), `templates/${name} includes ${m[1]}, which is not a template`);
-      assert.is(formatOf(m[1]!), formatOf(name), `templates/${name} includes ${m[1]}, a template of another format`);
-      included.add(m[1]!);
+      // An include, or a part (src/render/templates.ts, renderPart): a template rendered per node, joined.
+      const other = (m[1] ?? m[2])!;
+      assert.ok(names.includes(other), `templates/${name} includes ${other}, which is not a template`);
+      assert.is(formatOf(other), formatOf(name), `templates/${name} includes ${other}, a template of another format`);
+      included.add(other);
     }
   }
   for (const name of names) {

@@ -3,7 +3,8 @@
 // the tree a fresh build of the same inventory writes. Edits: one node's value, a node file added
 // and one removed (every later node changes index), a site-level value every node reads, the shared
 // layers (sites/_defaults.yaml, a profile), an error and its fix, a new warning. The site exports
-// BSS boot parameters, whose per-node entries are reused (src/render/fragments.ts).
+// BSS boot parameters, whose per-node entries are reused (src/render/fragments.ts), and embed.ipxe,
+// whose per-node parts are numbered across the site.
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'uvu';
@@ -69,6 +70,12 @@ test('after each edit the watched tree equals a fresh build of the same inventor
     assert.ok(bss().length > 0 && !bss().some((e) => e.params.split(' ').includes('quiet')), 'BSS entries exported');
     const site = join(siteDir!, 'site.yaml');
     await step('one node value', () => rewrite(nodeFile(root, 0, 7), (t) => t.replace(/device: [^\n]*/, 'device: /dev/vdc')));
+    const statics = () => (readFileSync(join(out, 'r000/embed.ipxe'), 'utf8').match(/^:harvgen_static_/gm) ?? []).length;
+    const numbered = statics();
+    assert.ok(numbered > 4, 'embed.ipxe numbers the static MACs');
+    // embed.ipxe numbers the static MACs across the site: every later node's part moves.
+    await step('a node gets a third MAC', () => rewrite(nodeFile(root, 0, 1), (t) => t.replace(/^macs: \[([^\]]*)\]/m, 'macs: [$1, b4:96:00:ee:00:01]')));
+    assert.is(statics(), numbered + 1, 'its new MAC has a static block');
     await step('a node added', () => writeFileSync(nodeFile(root, 0, nodes), richNodeText(0, nodes)));
     await step('a node removed (later nodes move up)', () => rmSync(nodeFile(root, 0, 3)));
     await step('a site-level value', () =>

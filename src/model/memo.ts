@@ -5,18 +5,22 @@
 // files (src/render/fragments.ts) and the per-node findings of the rules (src/validate/rule.ts).
 import type { ResolvedNode } from './types.ts';
 
-/** `compute()` for `node`, or what it returned for the same node last time (under `name`). */
-export type NodeMemo = <T>(name: string, node: ResolvedNode, compute: () => T) => T;
+/**
+ * `compute()` for `node`, or what it returned for the same node last time (under `name`), when
+ * `holds` (if given) says that value still does: a part that depends on the node's place among
+ * the others as well (embed.ipxe numbers its static MACs across the site).
+ */
+export type NodeMemo = <T>(name: string, node: ResolvedNode, compute: () => T, holds?: (kept: T) => boolean) => T;
 
 /** No memo: compute every time (a compile without watch's cache). */
 export const computeAlways: NodeMemo = (_name, _node, compute) => compute();
 
 /** A NodeMemo over `fragments` (one WeakMap per part name). */
 export function nodeMemo(fragments: Map<string, WeakMap<ResolvedNode, unknown>>): NodeMemo {
-  return <T>(name: string, node: ResolvedNode, compute: () => T): T => {
+  return <T>(name: string, node: ResolvedNode, compute: () => T, holds?: (kept: T) => boolean): T => {
     let byNode = fragments.get(name);
     if (!byNode) fragments.set(name, (byNode = new WeakMap()));
-    if (byNode.has(node)) return byNode.get(node) as T;
+    if (byNode.has(node) && (!holds || holds(byNode.get(node) as T))) return byNode.get(node) as T;
     const value = compute();
     byNode.set(node, value);
     return value;

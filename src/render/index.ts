@@ -164,7 +164,7 @@ export function renderSite(model: SiteModel, locate: Locator, cache?: RenderCach
   const budget = new ConfigBudget(model, locate, secrets, installers(model));
   const tree = new TreeFiles(model.boot.server);
   const binaries = [...(inputs.binaries ?? new Map<string, Uint8Array>())].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  addEntryScripts(model, tree.add, binaries);
+  addEntryScripts(model, tree.add, binaries, memo);
   for (const node of model.nodes) addNode(model, node, tree, budget, cache, inputs);
   if (model.unknownJoin) budget.render(model.unknownJoin, tree.add);
   tree.diagnostics.push(...budget.diagnostics());
@@ -192,10 +192,10 @@ function forgetOtherSite(cache: RenderCache, model: SiteModel, secrets: SecretMo
 }
 
 /** The scripts every machine may fetch first (boot.ipxe, unknown.ipxe), the optional entry scripts, the iPXE binaries. */
-function addEntryScripts(model: SiteModel, add: Add, binaries: readonly (readonly [string, Uint8Array])[]): void {
+function addEntryScripts(model: SiteModel, add: Add, binaries: readonly (readonly [string, Uint8Array])[], memo: NodeMemo): void {
   add(LAYOUT.entryScript, () => renderEntryScript(model), { served: true });
   add(LAYOUT.unknownScript, () => renderUnknownScript(model), { served: true });
-  if (model.outputs.embed) add(LAYOUT.embedScript, () => renderEmbedScript(model));
+  if (model.outputs.embed) add(LAYOUT.embedScript, () => renderEmbedScript(model, memo));
   if (model.outputs.oci) add(LAYOUT.ociLaunchScript, () => renderOciLaunchScript(model));
   for (const [name, bytes] of binaries) add(name, () => bytes, { served: true });
 }

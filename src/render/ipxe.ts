@@ -1,12 +1,13 @@
 // iPXE scripts of the site (those of each node are its kind's, src/render/kinds/): the entry script,
 // the unknown-machine script, the embedded script for networks without harvgen's DHCP and the OCI launch script.
 // Every script starts with the bytes `#!ipxe\n` (a BOM before it hangs BIOS iPXE).
-import type { SiteModel } from '../model/index.ts';
+import type { ResolvedNode, SiteModel } from '../model/index.ts';
+import { computeAlways, type NodeMemo } from './fragments.ts';
 import { installerScript } from './kinds/harvester/index.ts';
 import { namesKeyed, nodeScriptUrl } from '../derive/file-names.ts';
 import { macToHyphen } from '../util/mac.ts';
 import { DIRS, LAYOUT } from '../derive/layout.ts';
-import { renderTemplate } from './templates.ts';
+import { renderPart, renderTemplate } from './templates.ts';
 
 /** boot.ipxe. */
 export function renderEntryScript(model: SiteModel): string {
@@ -62,30 +63,68 @@ interface EmbedStatic {
  * embed.ipxe: for networks where harvgen does not run DHCP (built into an iPXE image). Every
  * MAC of a `method: static` node gets the node's address; other NICs ask DHCP.
  */
-export function renderEmbedScript(model: SiteModel): string {
-  const statics: EmbedStatic[] = [];
-  for (const n of model.nodes) {
-    if (n.method !== 'static' || n.ip === undefined) continue;
+export function renderEmbedScript(model: SiteModel, memo: NodeMemo = computeAlways): string {
+  const data = {
+    site: model.site,
+    server: model.boot.server,
+    entry: `${model.boot.server}/${LAYOUT.entryScript}`,
+    retryDelay: model.boot.retryDelay,
+    keyed: keyedScripts(model),
+  };
+  const statics = model.nodes.filter((n) => n.method === 'static' && n.ip !== undefined && n.macs.length > 0);
+  if (memo === computeAlways) {
+    // Without watch's memo: each part once over every node, as one block.
+    const all = embedStatics(statics, 0);
+    return renderTemplate('embed.ipxe', data, {
+      './embed-match.ipxe.eta': renderPart('embed-match.ipxe.eta', { statics: all }),
+      './embed-static.ipxe.eta': renderPart('embed-static.ipxe.eta', { statics: all }),
+    });
+  }
+  // Each node's blocks rendered apart, kept across watch's rebuilds while the node and its place
+  // in the numbering are unchanged, then joined in node order (the parts are loops over their
+  // statics: rendered in pieces they give the same text).
+  const matches: string[] = [];
+  const blocks: string[] = [];
+  let index = 0;
+  for (const n of statics) {
+    const start = index;
+    const part = memo(
+      'embed.ipxe',
+      n,
+      () => {
+        const mine = embedStatics([n], start);
+        return {
+          start,
+          match: renderPart('embed-match.ipxe.eta', { statics: mine }),
+          block: renderPart('embed-static.ipxe.eta', { statics: mine }),
+        };
+      },
+      (kept) => kept.start === start,
+    );
+    matches.push(part.match);
+    blocks.push(part.block);
+    index += n.macs.length;
+  }
+  return renderTemplate('embed.ipxe', data, { './embed-match.ipxe.eta': matches.join(''), './embed-static.ipxe.eta': blocks.join('') });
+}
+
+/** The static MACs of `nodes` (each with an address), numbered from `start`. */
+function embedStatics(nodes: readonly ResolvedNode[], start: number): EmbedStatic[] {
+  const out: EmbedStatic[] = [];
+  for (const n of nodes) {
     for (const mac of n.macs) {
-      statics.push({
-        index: statics.length,
+      out.push({
+        index: start + out.length,
         mac,
         hostname: n.hostname,
-        ip: n.ip,
+        ip: n.ip!,
         netmask: n.netmask,
         gateway: n.gateway,
         ...(n.dns[0] !== undefined ? { dns: n.dns[0] } : {}),
       });
     }
   }
-  return renderTemplate('embed.ipxe', {
-    site: model.site,
-    server: model.boot.server,
-    entry: `${model.boot.server}/${LAYOUT.entryScript}`,
-    retryDelay: model.boot.retryDelay,
-    statics,
-    keyed: keyedScripts(model),
-  });
+  return out;
 }
 
 /** oci/launch.ipxe: the script an OCI bare-metal instance runs on every boot. */

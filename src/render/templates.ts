@@ -1,14 +1,17 @@
 // Eta set-up: templates live in templates/*.eta and get strict data. Eta's own HTML escaping
 // is off: each template escapes every value for its own format through `it.esc`
 // (src/formats/escape.ts), the one place that knows each format's syntax.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Eta } from 'eta';
 import { escapers } from '../formats/escape.ts';
 import { strict } from './strict.ts';
 import { generalPath } from '../util/general-path.ts';
 
+const views = fileURLToPath(new URL('../../templates', import.meta.url));
 const eta = new Eta({
-  views: fileURLToPath(new URL('../../templates', import.meta.url)),
+  views,
   autoEscape: false,
   autoTrim: false,
   cache: true,
@@ -26,10 +29,42 @@ const eta = new Eta({
  * (`HARVGEN_GENERAL_PATH=1`) renders strictly always, which also catches a missing value read
  * only in a condition; test/fast-path.test.ts builds every fixture both ways and compares the trees.
  */
-export function renderTemplate(name: string, data: object): string {
+export function renderTemplate(name: string, data: object, parts?: Readonly<Record<string, string>>): string {
   const path = `./${name}.eta`;
-  if (generalPath()) return eta.render(path, strict({ ...data, esc: escapers }));
-  const text = eta.render(path, { ...data, esc: escapers });
-  if (text.includes('undefined')) return eta.render(path, strict({ ...data, esc: escapers }));
+  const full = parts ? { ...data, esc: escapers, part: partsOf(name, parts) } : { ...data, esc: escapers };
+  if (generalPath()) return eta.render(path, strict(full));
+  const text = eta.render(path, full);
+  if (text.includes('undefined')) return eta.render(path, strict(full));
+  return text;
+}
+
+/**
+ * Parts: a template that repeats a block for every node writes `<%~ it.part('./<part>.eta') %>`,
+ * the block being a template of its own rendered per node by renderPart (its text kept across
+ * watch's rebuilds for an unchanged node), here joined. The one raw output besides `include`:
+ * test/escape.test.ts checks that a part is a template of the same format, which escapes every
+ * value itself; a part the renderer did not supply fails the render.
+ */
+function partsOf(name: string, parts: Readonly<Record<string, string>>): (part: string) => string {
+  return (part) => {
+    const text = parts[part];
+    if (text === undefined) throw new Error(`templates/${name}.eta: part ${part} was not rendered`);
+    return text;
+  };
+}
+
+/** Compiled part templates: renderPart runs one per node, which eta.render's path lookup would cost more than the block. */
+const partFns = new Map<string, ReturnType<Eta['compile']>>();
+
+/**
+ * Render the part template `./<name>` (see partsOf) with strict data, like renderTemplate; the
+ * joined texts of all nodes go to renderTemplate's `parts` under that name.
+ */
+export function renderPart(name: string, data: object): string {
+  let fn = partFns.get(name);
+  if (!fn) partFns.set(name, (fn = eta.compile(readFileSync(join(views, name), 'utf8'))));
+  if (generalPath()) return eta.render(fn, strict({ ...data, esc: escapers }));
+  const text = eta.render(fn, { ...data, esc: escapers });
+  if (text.includes('undefined')) return eta.render(fn, strict({ ...data, esc: escapers }));
   return text;
 }
