@@ -1,7 +1,7 @@
 // watch(): one build at start, another after an inventory change, and a failed rebuild
 // keeps the previous output. It watches what the up-to-date check records (secret files,
 // user-data files, iPXE binaries, not only the YAML files): a change to any of them rebuilds.
-import { cpSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -136,6 +136,52 @@ test('watch takes the files it wrote on trust; the next plain build looks at the
   assert.ok(again.ok);
   assert.is(again.sites[0]!.upToDate, undefined, 'compiled, not skipped');
   assert.is(original(), before);
+  const fresh = join(root, 'fresh');
+  assert.ok((await build({ sites, outDir: fresh, cwd: root })).ok);
+  assert.equal(readTree(join(out, 's000')), readTree(join(fresh, 's000')));
+});
+
+test("watch does not walk the output it wrote, yet never writes through a link put there; a deleted file is the next plain build's", async () => {
+  const root = tempDir('watch-tree');
+  const sites = generateRepo(root, 1, 4);
+  await new Promise((r) => setTimeout(r, RACY_MS + 20));
+  const out = join(root, 'out');
+  const outside = join(root, 'outside');
+  mkdirSync(outside);
+  const { handle, events, next } = session({ sites, outDir: out, cwd: root, debounceMs: 30 });
+  const edit = async (k: number, device: string) => {
+    await new Promise((r) => setTimeout(r, RACY_MS + 50));
+    const wait = next();
+    writeFileSync(nodeFile(root, 0, k), `${nodeText(0, k)}install:\n  device: ${device}\n`);
+    await wait;
+    return events.at(-1)!.result;
+  };
+  const harvester = join(out, 's000/harvester');
+  try {
+    await handle.ready;
+    assert.ok((await edit(0, '/dev/vdb')).ok, 'a rebuild over the output watch wrote');
+    // Deleted by hand while watch runs: not looked for (watch takes its output as it left it).
+    rmSync(join(harvester, 'n00001.yaml'));
+    assert.ok((await edit(2, '/dev/vdc')).ok);
+    assert.not.ok(existsSync(join(harvester, 'n00001.yaml')), 'not walked: the deleted file stays deleted');
+    // A directory of the output swapped for a link to somewhere else: refused, nothing written there.
+    renameSync(harvester, join(root, 'moved'));
+    symlinkSync(outside, harvester);
+    const refused = await edit(3, '/dev/vdd');
+    assert.is(refused.ok, false);
+    assert.ok(
+      refused.diagnostics.some((d) => d.code === 'EMIT_SYMLINK_REFUSED'),
+      JSON.stringify(refused.diagnostics.map((d) => d.code)),
+    );
+    assert.equal(readdirSync(outside), [], 'nothing written through the link');
+  } finally {
+    await handle.close();
+  }
+  // With the link gone, the next plain build looks at the whole output and puts every file back.
+  rmSync(harvester);
+  renameSync(join(root, 'moved'), harvester);
+  const again = await build({ sites, outDir: out, cwd: root });
+  assert.ok(again.ok, JSON.stringify(again.diagnostics));
   const fresh = join(root, 'fresh');
   assert.ok((await build({ sites, outDir: fresh, cwd: root })).ok);
   assert.equal(readTree(join(out, 's000')), readTree(join(fresh, 's000')));

@@ -30,7 +30,7 @@ import {
 } from './journal.ts';
 import { acquireLock } from './lock.ts';
 import { SafePaths, symlinkRefused, TEMP_SUFFIX, tempFor } from './safe-path.ts';
-import { directoriesSettled, scanTree } from './tree.ts';
+import { directoriesSettled, scanTree, type EntryKind } from './tree.ts';
 import { writeText } from '../util/utf8-chunks.ts';
 
 export { EmitError } from './safe-path.ts';
@@ -93,7 +93,12 @@ export async function emitSite(dir: string, artifacts: readonly Artifact[], opti
   await paths.checkRoot();
   const release = await acquireLock(root);
   try {
-    const { recovery, tree } = await recoverScanned(paths);
+    // What this process wrote last (watch), when no journal says a build was cut short since: taken
+    // as it left it, not walked (a file changed or deleted by hand is the next plain build's).
+    const { recovery, tree } =
+      options.known && !options.exact && !(await lstat(join(root, JOURNAL_FILE)).catch(() => undefined))
+        ? { recovery: { completed: 0, tempFilesRemoved: 0 }, tree: undefined }
+        : await recoverScanned(paths);
     const { result, journal } = await plan(paths, artifacts, {
       ...(tree ? { tree } : {}),
       exact: options.exact === true,
@@ -199,14 +204,18 @@ async function plan(
   },
 ): Promise<{ result: EmitResult; journal: Journal }> {
   const root = paths.root;
-  const tree = options.tree ?? scanTree(root);
   const known = options.known;
+  // With `known` and no walk (emitSite): what is on disk is asked of the paths this emit touches
+  // only, each by lstat; the files written last are taken as written.
+  const trusted = known !== undefined && options.tree === undefined;
+  const kindOf = trusted ? statKinds(root) : treeKinds(options.tree ?? scanTree(root));
   const previous: PreviousManifest = known
     ? { paths: [...known.keys()], files: new Map(), ctimeMs: 0, untrusted: [] }
     : (options.previous ?? previousManifest(root));
-  // Refuse any path that goes through a link (or is one), before anything is written.
-  const checkPath = linkGuard(root, tree);
-  for (const a of artifacts) checkPath(a.path);
+  // Refuse any path that goes through a link (or is one), before anything is written: every path
+  // of the site against the walk, or (trusted) each path this emit writes, below.
+  const checkPath = linkGuard(root, kindOf);
+  if (!trusted) for (const a of artifacts) checkPath(a.path);
   const written: string[] = [];
   const missing: string[] = [];
   const unchanged: string[] = [];
@@ -215,7 +224,7 @@ async function plan(
   const onDisk = sameOnDisk(root, previous, options);
   for (const a of artifacts) {
     const last = known?.get(a.path);
-    if (last && tree.get(a.path) === 'file' && !isOnDisk(last) && !isOnDisk(a)) {
+    if (last && (trusted || kindOf(a.path) === 'file') && !isOnDisk(last) && !isOnDisk(a)) {
       // By SHA-256, which both have (manifest.json lists every file's): a site-wide text rendered
       // again is a new string, which `===` would walk whole (flattening it first).
       const same = last === a || artifactSha(last) === artifactSha(a);
@@ -231,18 +240,18 @@ async function plan(
       }
     }
     // A reused file this build already found as recorded (mode included): not statted twice.
-    if (isOnDisk(a) && a.checked && !options.exact && tree.get(a.path) === 'file') {
+    if (isOnDisk(a) && a.checked && !options.exact && kindOf(a.path) === 'file') {
       unchanged.push(a.path);
       continue;
     }
-    const st = tree.get(a.path) === 'file' ? lstatOrUndefined(join(root, a.path)) : undefined;
+    const st = kindOf(a.path) === 'file' ? lstatOrUndefined(join(root, a.path)) : undefined;
     const same = st !== undefined && onDisk(a, st);
     if (same && (st.mode & 0o777) === a.mode) {
       unchanged.push(a.path);
       continue;
     }
     written.push(a.path);
-    if (!tree.has(a.path)) missing.push(a.path);
+    if (kindOf(a.path) === undefined) missing.push(a.path);
     // A file with other hard links is replaced, never chmodded in place: the chmod would reach
     // the same inode under its other names, possibly outside the output directory.
     if (same && st.nlink === 1) chmods.push({ path: a.path, mode: a.mode });
@@ -252,7 +261,8 @@ async function plan(
   // signature just before it, so the two change together.
   renames.sort(manifestLast);
   chmods.sort(manifestLast);
-  const removals = removalsOf(tree, previous, artifacts, checkPath);
+  if (trusted) for (const x of [...renames, ...chmods]) checkPath(x.path);
+  const removals = removalsOf(kindOf, previous, artifacts, checkPath);
   return {
     result: {
       written: written.sort(),
@@ -265,16 +275,36 @@ async function plan(
   };
 }
 
+/** What a path below the site directory is, or undefined when there is nothing there. */
+type KindOf = (rel: string) => EntryKind | undefined;
+
+/** Kinds from a walk of the site directory. */
+function treeKinds(tree: ReturnType<typeof scanTree>): KindOf {
+  return (rel) => tree.get(rel);
+}
+
+/** Kinds by lstat, each path asked once (a directory is asked for every file below it). */
+function statKinds(root: string): KindOf {
+  const seen = new Map<string, EntryKind | undefined>();
+  return (rel) => {
+    if (seen.has(rel)) return seen.get(rel);
+    const st = lstatOrUndefined(join(root, rel));
+    const kind = st === undefined ? undefined : st.isSymbolicLink() ? 'link' : st.isDirectory() ? 'dir' : st.isFile() ? 'file' : 'other';
+    seen.set(rel, kind);
+    return kind;
+  };
+}
+
 /** A check that throws for a path that goes through a link of the tree or is one (or whose temp file is). */
-function linkGuard(root: string, tree: ReturnType<typeof scanTree>): (rel: string) => void {
+function linkGuard(root: string, kindOf: KindOf): (rel: string) => void {
   return (rel) => {
     for (let i = rel.indexOf('/'); i !== -1; i = rel.indexOf('/', i + 1)) {
-      const kind = tree.get(rel.slice(0, i));
+      const kind = kindOf(rel.slice(0, i));
       if (kind === 'link') throw symlinkRefused(join(root, rel.slice(0, i)));
       if (kind === undefined) return; // created by this build
     }
-    if (tree.get(rel) === 'link') throw symlinkRefused(join(root, rel));
-    if (tree.get(tempFor(rel)) === 'link') throw symlinkRefused(join(root, tempFor(rel)));
+    if (kindOf(rel) === 'link') throw symlinkRefused(join(root, rel));
+    if (kindOf(tempFor(rel)) === 'link') throw symlinkRefused(join(root, tempFor(rel)));
   };
 }
 
@@ -326,19 +356,19 @@ function manifestLast(x: { path: string }, y: { path: string }): number {
  * not make (signing turned off) is removed with the old tree.
  */
 function removalsOf(
-  tree: ReturnType<typeof scanTree>,
+  kindOf: KindOf,
   previous: PreviousManifest,
   artifacts: readonly Artifact[],
   checkPath: (rel: string) => void,
 ): string[] {
   const produced = new Set(artifacts.map((a) => a.path));
   const owned = new Set(previous.paths);
-  if (tree.get(LAYOUT.manifestSignature) === 'file') owned.add(LAYOUT.manifestSignature);
+  if (kindOf(LAYOUT.manifestSignature) === 'file') owned.add(LAYOUT.manifestSignature);
   const removals: string[] = [];
   for (const p of owned) {
     if (produced.has(p)) continue;
     checkPath(p);
-    const kind = tree.get(p);
+    const kind = kindOf(p);
     if (kind !== undefined && kind !== 'dir') removals.push(p);
   }
   return removals.sort();

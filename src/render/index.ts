@@ -19,6 +19,7 @@ import { ConfigBudget } from './kinds/harvester/budget.ts';
 import { LAYOUT } from '../derive/layout.ts';
 import { renderBssBootParameters } from './bss.ts';
 import { computeAlways, nodeMemo, type NodeMemo } from './fragments.ts';
+import type { Keep, KeptTexts } from './templates.ts';
 import { dnsmasqHostFiles, renderDnsmasq, renderDnsmasqGlobal } from './dnsmasq.ts';
 import { renderManifest } from './manifest.ts';
 import { renderKea } from './kea.ts';
@@ -77,11 +78,13 @@ export interface RenderCache {
   readonly fragments: Map<string, WeakMap<ResolvedNode, unknown>>;
   /** The site's resolved nodes (src/model/cache.ts), kept with its rendered ones. */
   readonly model: ModelCache;
+  /** The large site-wide texts with the data they were rendered from (src/render/templates.ts, Keep). */
+  readonly texts: KeptTexts;
 }
 
 /** An empty RenderCache. */
 export function renderCache(): RenderCache {
-  return { nodes: new Map(), shas: new Map(), fragments: new Map(), model: modelCache() };
+  return { nodes: new Map(), shas: new Map(), fragments: new Map(), model: modelCache(), texts: new Map() };
 }
 
 /** Files read from outside the inventory that the tree carries: iPXE binaries by file name (`boot.ipxe_binaries`). */
@@ -161,10 +164,11 @@ export function renderSite(model: SiteModel, locate: Locator, cache?: RenderCach
   if (cache) forgetOtherSite(cache, model, secrets);
   // A cache read back from the record holds no node objects to key parts by (nor contents to know hashes by).
   const memo = cache && !cache.digest ? nodeMemo(cache.fragments) : computeAlways;
+  const keep = cache && !cache.digest ? (key: string): Keep => ({ texts: cache.texts, key }) : () => undefined;
   const budget = new ConfigBudget(model, locate, secrets, installers(model));
   const tree = new TreeFiles(model.boot.server);
   const binaries = [...(inputs.binaries ?? new Map<string, Uint8Array>())].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  addEntryScripts(model, tree.add, binaries, memo);
+  addEntryScripts(model, tree.add, binaries, memo, keep);
   for (const node of model.nodes) addNode(model, node, tree, budget, cache, inputs);
   if (model.unknownJoin) budget.render(model.unknownJoin, tree.add);
   tree.diagnostics.push(...budget.diagnostics());
@@ -173,6 +177,7 @@ export function renderSite(model: SiteModel, locate: Locator, cache?: RenderCach
     tree,
     binaries.map(([name]) => name),
     memo,
+    keep,
   );
   // renderManifest sorts what it lists; the result is sorted once, manifest included.
   const manifest = renderManifest(model, tree.files, { secrets, shas: cache?.digest ? undefined : cache?.shas, guarded, memo });
@@ -192,10 +197,16 @@ function forgetOtherSite(cache: RenderCache, model: SiteModel, secrets: SecretMo
 }
 
 /** The scripts every machine may fetch first (boot.ipxe, unknown.ipxe), the optional entry scripts, the iPXE binaries. */
-function addEntryScripts(model: SiteModel, add: Add, binaries: readonly (readonly [string, Uint8Array])[], memo: NodeMemo): void {
+function addEntryScripts(
+  model: SiteModel,
+  add: Add,
+  binaries: readonly (readonly [string, Uint8Array])[],
+  memo: NodeMemo,
+  keep: (key: string) => Keep | undefined,
+): void {
   add(LAYOUT.entryScript, () => renderEntryScript(model), { served: true });
   add(LAYOUT.unknownScript, () => renderUnknownScript(model), { served: true });
-  if (model.outputs.embed) add(LAYOUT.embedScript, () => renderEmbedScript(model, memo));
+  if (model.outputs.embed) add(LAYOUT.embedScript, () => renderEmbedScript(model, memo, keep(LAYOUT.embedScript)));
   if (model.outputs.oci) add(LAYOUT.ociLaunchScript, () => renderOciLaunchScript(model));
   for (const [name, bytes] of binaries) add(name, () => bytes, { served: true });
 }
@@ -271,6 +282,7 @@ function addSiteFiles(
   tree: TreeFiles,
   binaryNames: readonly string[],
   memo: NodeMemo,
+  keep: (key: string) => Keep | undefined,
 ): ReturnType<typeof protectedFiles> {
   const add = tree.add;
   const o = model.outputs;
@@ -279,8 +291,10 @@ function addSiteFiles(
   // Every served file is known here (the node files and the join config came first).
   const guarded = guardedFiles(model, tree.files);
   if (o.nginx) {
-    add(LAYOUT.nginx, () => renderNginx(model, { standalone: true, binaries: binaryNames, protected: guarded }));
-    add(LAYOUT.nginxLocations, () => renderNginx(model, { standalone: false, binaries: binaryNames, protected: guarded }));
+    add(LAYOUT.nginx, () => renderNginx(model, { standalone: true, binaries: binaryNames, protected: guarded }, keep(LAYOUT.nginx)));
+    add(LAYOUT.nginxLocations, () =>
+      renderNginx(model, { standalone: false, binaries: binaryNames, protected: guarded }, keep(LAYOUT.nginxLocations)),
+    );
   }
   if (o.lab) {
     add(LAYOUT.labNetwork, () => renderLibvirtNetwork(model));

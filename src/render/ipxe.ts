@@ -7,7 +7,7 @@ import { installerScript } from './kinds/harvester/index.ts';
 import { namesKeyed, nodeScriptUrl } from '../derive/file-names.ts';
 import { macToHyphen } from '../util/mac.ts';
 import { DIRS, LAYOUT } from '../derive/layout.ts';
-import { renderPart, renderTemplate } from './templates.ts';
+import { renderPart, renderTemplate, type Keep } from './templates.ts';
 
 /** boot.ipxe. */
 export function renderEntryScript(model: SiteModel): string {
@@ -63,7 +63,7 @@ interface EmbedStatic {
  * embed.ipxe: for networks where harvgen does not run DHCP (built into an iPXE image). Every
  * MAC of a `method: static` node gets the node's address; other NICs ask DHCP.
  */
-export function renderEmbedScript(model: SiteModel, memo: NodeMemo = computeAlways): string {
+export function renderEmbedScript(model: SiteModel, memo: NodeMemo = computeAlways, keep?: Keep): string {
   const data = {
     site: model.site,
     server: model.boot.server,
@@ -105,7 +105,9 @@ export function renderEmbedScript(model: SiteModel, memo: NodeMemo = computeAlwa
     blocks.push(part.block);
     index += n.macs.length;
   }
-  return renderTemplate('embed.ipxe', data, { './embed-match.ipxe.eta': matches.join(''), './embed-static.ipxe.eta': blocks.join('') });
+  // The nodes' texts, joined only when the file is rendered again (not when its data and every
+  // node's part are the ones kept).
+  return renderTemplate('embed.ipxe', data, { './embed-match.ipxe.eta': matches, './embed-static.ipxe.eta': blocks }, keep);
 }
 
 /** The static MACs of `nodes` (each with an address), numbered from `start`. */

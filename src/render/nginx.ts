@@ -7,7 +7,7 @@ import type { ProtectedFile } from './access.ts';
 import { CONFIG_FORMATS } from '../derive/configs/index.ts';
 import { namesKeyed } from '../derive/file-names.ts';
 import { DIRS, LAYOUT } from '../derive/layout.ts';
-import { renderTemplate } from './templates.ts';
+import { renderTemplate, type Keep } from './templates.ts';
 
 /** What renderNginx writes besides the model: which form, the copied binaries, the protected files. */
 export interface NginxOptions {
@@ -29,45 +29,50 @@ export interface NginxOptions {
  * form, into each protected location (`real_ip_header` may appear once per server block, and the
  * realip module reads a location's settings before the access check).
  */
-export function renderNginx(model: SiteModel, opts: NginxOptions): string {
+export function renderNginx(model: SiteModel, opts: NginxOptions, keep?: Keep): string {
   const { standalone } = opts;
   const open = model.nginx.access === 'open';
   const under = (loc: string) => model.boot.prefix === '' || loc.startsWith(`${model.boot.prefix}/`);
   // A copy: the template's strict proxy cannot wrap the frozen model's own objects.
   const realIp = model.nginx.realIp ? { from: [...model.nginx.realIp.from], header: model.nginx.realIp.header } : undefined;
-  return renderTemplate('nginx.conf', {
-    standalone,
-    site: model.site,
-    prefix: model.boot.prefix,
-    listen: model.nginx.listen,
-    root: model.nginx.root,
-    accessLog: model.nginx.accessLog,
-    realIp: standalone ? realIp : undefined,
-    locationRealIp: standalone ? undefined : realIp,
-    protected: opts.protected,
-    artifacts: servedArtifacts(model).filter((a) => standalone || under(a.location)),
-    unknownJoin: open && model.boot.unknown === 'join',
-    // With `nginx.access: open`, each served config format by pattern (its declaration,
-    // src/derive/configs/); with `nodes`, each file has its exact location in `protected`.
-    configs: open
-      ? CONFIG_FORMATS.filter((f) => model.nodes.some((n) => f.ownersOf(n).length > 0)).map((f) => ({
-          comment: f.nginxComment,
-          dir: f.dir,
-          pattern: f.pattern(namesKeyed(model)).nginx,
-        }))
-      : [],
-    keyed: namesKeyed(model),
-    report: model.boot.report,
-    eventsDir: LAYOUT.eventsDir,
-    discover: LAYOUT.discover,
-    dirs: DIRS,
-    entryScript: LAYOUT.entryScript,
-    unknownScript: LAYOUT.unknownScript,
-    unknownJoinConfig: LAYOUT.unknownJoinConfig,
-    binaries: servedBinaries(model, opts.binaries),
-    // publish: the materializer's state.json (no secret: digests, commit, verdict) for verify --fleet.
-    state: model.publish
-      ? { location: `${model.boot.prefix}/${LAYOUT.servedState}`, file: `${model.publish.stateDir}/state.json` }
-      : undefined,
-  });
+  return renderTemplate(
+    'nginx.conf',
+    {
+      standalone,
+      site: model.site,
+      prefix: model.boot.prefix,
+      listen: model.nginx.listen,
+      root: model.nginx.root,
+      accessLog: model.nginx.accessLog,
+      realIp: standalone ? realIp : undefined,
+      locationRealIp: standalone ? undefined : realIp,
+      protected: opts.protected,
+      artifacts: servedArtifacts(model).filter((a) => standalone || under(a.location)),
+      unknownJoin: open && model.boot.unknown === 'join',
+      // With `nginx.access: open`, each served config format by pattern (its declaration,
+      // src/derive/configs/); with `nodes`, each file has its exact location in `protected`.
+      configs: open
+        ? CONFIG_FORMATS.filter((f) => model.nodes.some((n) => f.ownersOf(n).length > 0)).map((f) => ({
+            comment: f.nginxComment,
+            dir: f.dir,
+            pattern: f.pattern(namesKeyed(model)).nginx,
+          }))
+        : [],
+      keyed: namesKeyed(model),
+      report: model.boot.report,
+      eventsDir: LAYOUT.eventsDir,
+      discover: LAYOUT.discover,
+      dirs: DIRS,
+      entryScript: LAYOUT.entryScript,
+      unknownScript: LAYOUT.unknownScript,
+      unknownJoinConfig: LAYOUT.unknownJoinConfig,
+      binaries: servedBinaries(model, opts.binaries),
+      // publish: the materializer's state.json (no secret: digests, commit, verdict) for verify --fleet.
+      state: model.publish
+        ? { location: `${model.boot.prefix}/${LAYOUT.servedState}`, file: `${model.publish.stateDir}/state.json` }
+        : undefined,
+    },
+    undefined,
+    keep,
+  );
 }

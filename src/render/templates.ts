@@ -29,13 +29,60 @@ const eta = new Eta({
  * (`HARVGEN_GENERAL_PATH=1`) renders strictly always, which also catches a missing value read
  * only in a condition; test/fast-path.test.ts builds every fixture both ways and compares the trees.
  */
-export function renderTemplate(name: string, data: object, parts?: Readonly<Record<string, string>>): string {
+export function renderTemplate(name: string, data: object, parts?: Parts, keep?: Keep): string {
+  if (keep) {
+    // The same data and parts as the last render kept under this key: the same text, the same
+    // string (a site-wide file of megabytes is neither built nor hashed again).
+    const last = keep.texts.get(keep.key);
+    if (last && last.name === name && sameData(last.data, data) && sameData(last.parts, parts)) return last.text;
+    const text = renderTemplate(name, data, parts);
+    keep.texts.set(keep.key, { name, data, parts, text });
+    return text;
+  }
   const path = `./${name}.eta`;
   const full = parts ? { ...data, esc: escapers, part: partsOf(name, parts) } : { ...data, esc: escapers };
   if (generalPath()) return eta.render(path, strict(full));
   const text = eta.render(path, full);
   if (text.includes('undefined')) return eta.render(path, strict(full));
   return text;
+}
+
+/** A template's parts by name: each a text, or the texts of its nodes in order (joined when rendered). */
+export type Parts = Readonly<Record<string, string | readonly string[]>>;
+
+/** Texts of site-wide files kept across watch's rebuilds (RenderCache.texts), by output path. */
+export type KeptTexts = Map<
+  string,
+  { readonly name: string; readonly data: object; readonly parts: Parts | undefined; readonly text: string }
+>;
+
+/** Where renderTemplate keeps its text for the next render of the same file. */
+export interface Keep {
+  readonly texts: KeptTexts;
+  readonly key: string;
+}
+
+/**
+ * Whether two template inputs are the same data: plain values, arrays and plain objects compared
+ * all the way down (a template reads nothing else; the frozen model's unchanged parts are the
+ * same objects, compared at once).
+ */
+function sameData(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a)) {
+    if (!Array.isArray(b) || a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) if (!sameData(a[i], b[i])) return false;
+    return true;
+  }
+  // Plain objects only: any other (a class with private state) is the same only as itself.
+  const proto = Object.getPrototypeOf(a) as unknown;
+  if (Array.isArray(b) || (proto !== Object.prototype && proto !== null) || Object.getPrototypeOf(b) !== proto) return false;
+  const ka = Object.keys(a);
+  if (ka.length !== Object.keys(b).length) return false;
+  for (const k of ka)
+    if (!Object.hasOwn(b, k) || !sameData((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k])) return false;
+  return true;
 }
 
 /**
@@ -45,11 +92,11 @@ export function renderTemplate(name: string, data: object, parts?: Readonly<Reco
  * test/escape.test.ts checks that a part is a template of the same format, which escapes every
  * value itself; a part the renderer did not supply fails the render.
  */
-function partsOf(name: string, parts: Readonly<Record<string, string>>): (part: string) => string {
+function partsOf(name: string, parts: Parts): (part: string) => string {
   return (part) => {
     const text = parts[part];
     if (text === undefined) throw new Error(`templates/${name}.eta: part ${part} was not rendered`);
-    return text;
+    return typeof text === 'string' ? text : text.join('');
   };
 }
 
