@@ -442,7 +442,11 @@ async function writeSite(
     if (!compare) {
       // Files taken on trust: the record vouches for the output as last seen whole, not now.
       const settled = recordSite(s, artifacts, r, summary, out, options, known ? (known.settled ?? 0) : undefined);
-      options.emitted?.set(siteOut, { files: new Map(artifacts.map((a) => [a.path, a])), settled });
+      if (options.emitted) {
+        const files = new Map<string, Artifact>();
+        for (const a of artifacts) files.set(a.path, a);
+        options.emitted.set(siteOut, { files, settled });
+      }
     }
   } catch (e) {
     diagnostics.push(writeFailure(e, dir));
