@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { emitSite } from '../src/emit/index.ts';
-import { sha256Hex, type Artifact } from '../src/render/artifact.ts';
+import { artifactSha, artifactSize, sha256Hex, TextParts, type Artifact } from '../src/render/artifact.ts';
 import { tempDir } from './helpers/tmp.ts';
 
 /** UTF-16 units per slice (a 1 MiB buffer, at most 3 bytes a unit). */
@@ -53,6 +53,32 @@ test('every text is written as its exact UTF-8 bytes, in any order of sizes', as
 test('a text is hashed as its exact UTF-8 bytes, large ones in slices that never split a surrogate pair', () => {
   for (const [name, text] of Object.entries(texts)) {
     assert.is(sha256Hex(text), createHash('sha256').update(Buffer.from(text, 'utf8')).digest('hex'), name);
+  }
+});
+
+// Texts kept as parts (manifest.json, TextParts): written, hashed and measured part by part.
+const partLists: Record<string, string[]> = {
+  'p-none.txt': [],
+  'q-small.txt': ['{', '\n  "a": 1', '', ',\n  "b": "é"', '\n}\n'],
+  // Many short parts filling the buffer more than once, a pair in each.
+  'r-many.txt': Array.from({ length: 200_000 }, (_, i) => `{"n": ${i}, "s": "😀é"},\n`),
+  // A part longer than a slice between short ones, a pair at each of its slice boundaries.
+  's-long-between.txt': ['head\n', 'a'.repeat(SLICE - 3) + '😀'.repeat(SLICE), '\ntail', ''],
+  // A long part after the buffer is partly full: its first slice is shorter.
+  't-long-after.txt': ['x'.repeat(1000), 'y'.repeat(SLICE * 2 + 7) + '😀', 'z'],
+  'u-long-last.txt': ['x'.repeat(10), '日'.repeat(SLICE * 3)],
+};
+
+test('a text kept as parts is written, hashed and measured as the UTF-8 bytes of their concatenation', async () => {
+  const dir = join(tempDir('emit-parts'), 'site');
+  const artifacts = Object.entries(partLists).map(([path, parts]) => new TextParts(path, parts, 0o644));
+  await emitSite(dir, artifacts);
+  for (const a of artifacts) {
+    const bytes = Buffer.from(a.parts.join(''), 'utf8');
+    assert.ok(readFileSync(join(dir, a.path)).equals(bytes), a.path);
+    assert.is(artifactSha(a), createHash('sha256').update(bytes).digest('hex'), a.path);
+    assert.is(artifactSize(a), bytes.byteLength, a.path);
+    assert.is(a.contents, a.parts.join(''), a.path);
   }
 });
 

@@ -74,7 +74,9 @@ test('after each edit the watched tree equals a fresh build of the same inventor
     const numbered = statics();
     assert.ok(numbered > 4, 'embed.ipxe numbers the static MACs');
     // embed.ipxe numbers the static MACs across the site: every later node's part moves.
-    await step('a node gets a third MAC', () => rewrite(nodeFile(root, 0, 1), (t) => t.replace(/^macs: \[([^\]]*)\]/m, 'macs: [$1, b4:96:00:ee:00:01]')));
+    await step('a node gets a third MAC', () =>
+      rewrite(nodeFile(root, 0, 1), (t) => t.replace(/^macs: \[([^\]]*)\]/m, 'macs: [$1, b4:96:00:ee:00:01]')),
+    );
     assert.is(statics(), numbered + 1, 'its new MAC has a static block');
     await step('a node added', () => writeFileSync(nodeFile(root, 0, nodes), richNodeText(0, nodes)));
     await step('a node removed (later nodes move up)', () => rmSync(nodeFile(root, 0, 3)));

@@ -11,6 +11,7 @@ import {
   artifactSha,
   artifactSize,
   isOnDisk,
+  isParts,
   isSafeRelativePath,
   regularFileBytes,
   sameContents,
@@ -148,7 +149,8 @@ function writeTemps(root: string, journal: Journal, artifacts: readonly Artifact
       mkdirSync(dir, { recursive: true });
       dirs.add(dir);
     }
-    writeNew(temp, byPath.get(r.path)!.contents, r.mode);
+    const a = byPath.get(r.path)!;
+    writeNew(temp, isParts(a) ? a.parts : a.contents, r.mode);
     narrowed ??= r.mode & ~lstatSync(temp).mode & 0o777;
     if ((r.mode & narrowed) !== 0) chmodSync(temp, r.mode);
     crashPoint('temp', ++n);
@@ -162,8 +164,8 @@ function writeTemps(root: string, journal: Journal, artifacts: readonly Artifact
  * 10,000-node site's 49,000 files about 38 MB more peak RSS than rendering reached, README "Speed
  * II"), and a fresh one per large text (manifest.json) costs its page faults again.
  */
-function writeNew(file: string, contents: string | Uint8Array, mode: number): void {
-  if (typeof contents !== 'string') {
+function writeNew(file: string, contents: string | readonly string[] | Uint8Array, mode: number): void {
+  if (contents instanceof Uint8Array) {
     writeFileSync(file, contents, { mode, flag: 'wx' });
     return;
   }
@@ -340,6 +342,11 @@ function sameOnDisk(
     // A reused file (src/cache/reuse.ts) is what the record says or nothing: never read twice.
     if (isOnDisk(a)) {
       const bytes = regularFileBytes(target, a.size);
+      return bytes !== undefined && artifactSha(a) === sha256Hex(bytes);
+    }
+    // A text kept as parts (manifest.json) by its SHA-256, never joined to compare.
+    if (isParts(a)) {
+      const bytes = regularFileBytes(target, artifactSize(a));
       return bytes !== undefined && artifactSha(a) === sha256Hex(bytes);
     }
     return typeof a.contents === 'string' ? readFileSync(target, 'utf8') === a.contents : sameContents(readFileSync(target), a.contents);

@@ -1,6 +1,6 @@
 // An output file in memory. Rendering produces these; only emit writes them to disk.
 import { createHash, hash, type Hash } from 'node:crypto';
-import { eachUtf8Chunk } from '../util/utf8-chunks.ts';
+import { eachUtf8Chunk, eachUtf8ChunkOf } from '../util/utf8-chunks.ts';
 import { readBounded } from '../util/read-bounded.ts';
 
 /** One generated file. `path` is relative to the site's output directory, with `/`. */
@@ -46,6 +46,53 @@ export function sha256Hex(contents: string | Uint8Array): string {
     else (h ??= createHash('sha256')).update(bytes);
   });
   return whole ?? h!.digest('hex');
+}
+
+/** SHA-256 (hex) of the concatenation of `parts` as UTF-8, never joined into one string. */
+export function partsSha256Hex(parts: readonly string[]): string {
+  const h = createHash('sha256');
+  eachUtf8ChunkOf(parts, (bytes) => h.update(bytes));
+  return h.digest('hex');
+}
+
+const PARTS = Symbol.for('harvgen.TextParts');
+
+/**
+ * A large text kept as its parts in order (manifest.json, about 16 MB for a 10,000-node site):
+ * hashed, measured and written part by part (src/util/utf8-chunks.ts, eachUtf8ChunkOf), so that
+ * no string of megabytes is built, flattened and collected at every build and watch rebuild.
+ * `contents` joins them for whoever asks (a library caller, signing, a diff).
+ */
+export class TextParts implements Artifact {
+  declare readonly contents: string;
+  get [PARTS](): true {
+    return true;
+  }
+  readonly url?: string;
+  #size: number | undefined;
+  constructor(
+    readonly path: string,
+    readonly parts: readonly string[],
+    readonly mode: number,
+  ) {
+    // An own, enumerable accessor, as OnDiskArtifact's: a spread or a structured clone gets the text.
+    let text: string | undefined;
+    Object.defineProperty(this, 'contents', { enumerable: true, get: () => (text ??= this.parts.join('')) });
+  }
+  /** Bytes as UTF-8. */
+  get size(): number {
+    if (this.#size === undefined) {
+      let n = 0;
+      for (const p of this.parts) n += Buffer.byteLength(p, 'utf8');
+      this.#size = n;
+    }
+    return this.#size;
+  }
+}
+
+/** Whether `a` is a text kept as parts (a TextParts, whichever load of this module made it). */
+export function isParts(a: Artifact): a is TextParts {
+  return (a as Partial<Record<typeof PARTS, boolean>>)[PARTS] === true;
 }
 
 const ON_DISK = Symbol.for('harvgen.OnDiskArtifact');
@@ -114,7 +161,7 @@ export class OutputChangedError extends Error {
 
 /** An artifact's size in bytes as written, without reading a reused file back. */
 export function artifactSize(a: Artifact): number {
-  return isOnDisk(a) ? a.size : Buffer.byteLength(a.contents, 'utf8');
+  return isOnDisk(a) || isParts(a) ? a.size : Buffer.byteLength(a.contents, 'utf8');
 }
 
 /** SHA-256 of artifacts already hashed (manifest.json lists every file's): each file is hashed once per build. */
@@ -124,7 +171,7 @@ const hashed = new WeakMap<Artifact, string>();
 export function artifactSha(a: Artifact): string {
   if (isOnDisk(a)) return a.sha256;
   let sha = hashed.get(a);
-  if (sha === undefined) hashed.set(a, (sha = sha256Hex(a.contents)));
+  if (sha === undefined) hashed.set(a, (sha = isParts(a) ? partsSha256Hex(a.parts) : sha256Hex(a.contents)));
   return sha;
 }
 

@@ -5,7 +5,7 @@ import type { Diagnostic } from '../diagnostics/types.ts';
 import type { Locator } from '../load/index.ts';
 import type { ResolvedNode, SiteModel } from '../model/index.ts';
 import { modelCache, type ModelCache } from '../model/cache.ts';
-import { isSafeRelativePath, type Artifact } from './artifact.ts';
+import { isSafeRelativePath, TextParts, type Artifact } from './artifact.ts';
 import { installers, releases } from '../model/served-releases.ts';
 import { renderFetchScript } from './fetch.ts';
 import { renderDefineScript, renderLibvirtDomain, renderLibvirtNetwork } from './libvirt.ts';
@@ -181,7 +181,7 @@ export function renderSite(model: SiteModel, locate: Locator, cache?: RenderCach
   );
   // renderManifest sorts what it lists; the result is sorted once, manifest included.
   const manifest = renderManifest(model, tree.files, { secrets, shas: cache?.digest ? undefined : cache?.shas, guarded, memo });
-  tree.files.push({ path: LAYOUT.manifest, contents: manifest, mode: 0o644 });
+  tree.files.push(new TextParts(LAYOUT.manifest, manifest, 0o644));
   tree.files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   return { artifacts: tree.files, diagnostics: tree.diagnostics };
 }

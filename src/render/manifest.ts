@@ -30,9 +30,18 @@ export interface ManifestOptions {
   readonly memo?: NodeMemo;
 }
 
-/** Render manifest.json for the given (non-manifest) artifacts. */
-export function renderManifest(model: SiteModel, artifacts: readonly Artifact[], opts: ManifestOptions): string {
+/**
+ * Render manifest.json for the given (non-manifest) artifacts: the text of
+ * `JSON.stringify(manifest, null, 2)` and a newline, as its parts in order (TextParts,
+ * src/render/artifact.ts): the head, then each node's and each file's entry on its own, each
+ * serialized alone and indented as it sits in the whole. Under watch (`memo`) a node's entry text
+ * is kept with its node, a file's with its artifact; `test/manifest-parts.test.ts` compares the
+ * parts joined with JSON.stringify of the whole.
+ */
+export function renderManifest(model: SiteModel, artifacts: readonly Artifact[], opts: ManifestOptions): string[] {
   const { secrets, shas } = opts;
+  const memo = opts.memo ?? computeAlways;
+  const kept = opts.memo !== undefined && opts.memo !== computeAlways;
   const allow = new Map((opts.guarded ?? []).map((g) => [g.path, g.allow]));
   const sha256 = (a: Artifact) => {
     if (isOnDisk(a)) return a.sha256;
@@ -45,7 +54,7 @@ export function renderManifest(model: SiteModel, artifacts: readonly Artifact[],
     shas?.set(a.path, { contents: a.contents, sha });
     return sha;
   };
-  const manifest: Manifest = {
+  const head: Omit<Manifest, 'nodes' | 'files'> = {
     generator: 'harvgen',
     manifest_version: MANIFEST_VERSION,
     site: model.site,
@@ -73,18 +82,56 @@ export function renderManifest(model: SiteModel, artifacts: readonly Artifact[],
           },
         }
       : {}),
-    nodes: model.nodes.map((n) => (opts.memo ?? computeAlways)('manifest', n, () => manifestNode(model, n))),
-    files: [...artifacts]
-      .sort((a, b) => (a.path < b.path ? -1 : 1))
-      .map((a) => ({
+  };
+  // The head as JSON.stringify writes it with both lists last, cut where each list goes.
+  const whole = JSON.stringify({ ...head, nodes: 0, files: 0 }, null, 2);
+  const tail = '\n  "nodes": 0,\n  "files": 0\n}';
+  if (!whole.endsWith(tail)) throw new Error('manifest.json: the head does not end with its two lists');
+  const parts: string[] = [`${whole.slice(0, whole.length - tail.length)}\n  "nodes": `];
+  const list = (texts: readonly string[]) => {
+    if (texts.length === 0) {
+      parts.push('[]');
+      return;
+    }
+    parts.push('[\n    ');
+    texts.forEach((t, i) => parts.push(i === 0 ? t : `,\n    ${t}`));
+    parts.push('\n  ]');
+  };
+  list(model.nodes.map((n) => memo('manifest-text', n, () => entryText(memo('manifest', n, () => manifestNode(model, n))))));
+  parts.push(',\n  "files": ');
+  const sorted = [...artifacts].sort((a, b) => (a.path < b.path ? -1 : 1));
+  list(
+    sorted.map((a) => {
+      const allowed = allow.get(a.path);
+      const last = kept ? fileTexts.get(a) : undefined;
+      if (last && sameList(last.allow, allowed)) return last.text;
+      const text = entryText({
         path: a.path,
         sha256: sha256(a),
         size: artifactSize(a),
         ...(a.url !== undefined ? { url: a.url } : {}),
-        ...(allow.has(a.path) ? { allow: [...allow.get(a.path)!] } : {}),
-      })),
-  };
-  return JSON.stringify(manifest, null, 2) + '\n';
+        ...(allowed ? { allow: [...allowed] } : {}),
+      });
+      if (kept) fileTexts.set(a, { allow: allowed, text });
+      return text;
+    }),
+  );
+  parts.push('\n}\n');
+  return parts;
+}
+
+/** A list entry as JSON.stringify(whole, null, 2) writes it two levels down (a newline inside a JSON text is always its own indentation). */
+function entryText(entry: object): string {
+  return JSON.stringify(entry, null, 2).replaceAll('\n', '\n    ');
+}
+
+/** Each file's entry text under watch, with the addresses it was written for (an artifact never changes). */
+const fileTexts = new WeakMap<Artifact, { readonly allow: readonly string[] | undefined; readonly text: string }>();
+
+function sameList(a: readonly string[] | undefined, b: readonly string[] | undefined): boolean {
+  if (a === b) return true;
+  if (!a || !b || a.length !== b.length) return false;
+  return a.every((x, i) => x === b[i]);
 }
 
 /** The manifest entry of one node. */
