@@ -36,7 +36,7 @@ test('manifest.json from its parts is JSON.stringify of the whole, for every exa
   assert.ok(checked >= 2, 'manifests checked');
 });
 
-test('with watch\'s kept entries the parts give the same text again (a changed one: test/watch-incremental.test.ts)', async () => {
+test("with watch's kept entries the parts give the same text again (a changed one: test/watch-incremental.test.ts)", async () => {
   const dir = join(repo, 'sites/location_x');
   const cache = renderCache();
   const first = await compileModel(dir);
