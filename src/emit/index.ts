@@ -96,12 +96,13 @@ export async function emitSite(dir: string, artifacts: readonly Artifact[], opti
   try {
     // What this process wrote last (watch), when no journal says a build was cut short since: taken
     // as it left it, not walked (a file changed or deleted by hand is the next plain build's).
-    const { recovery, tree } =
-      options.known && !options.exact && !(await lstat(join(root, JOURNAL_FILE)).catch(() => undefined))
-        ? { recovery: { completed: 0, tempFilesRemoved: 0 }, tree: undefined }
-        : await recoverScanned(paths);
+    const trustTree = options.known !== undefined && !options.exact && !(await lstat(join(root, JOURNAL_FILE)).catch(() => undefined));
+    const { recovery, tree } = trustTree
+      ? { recovery: { completed: 0, tempFilesRemoved: 0 }, tree: undefined }
+      : await recoverScanned(paths);
     const { result, journal } = await plan(paths, artifacts, {
       ...(tree ? { tree } : {}),
+      trustTree,
       exact: options.exact === true,
       trustManifest: options.trustManifest === true,
       ...(options.trustManifest && options.previous ? { previous: options.previous } : {}),
@@ -205,13 +206,15 @@ async function plan(
     previous?: PreviousManifest;
     /** The directory as recovery just walked it, under this lock (else walked here). */
     tree?: ReturnType<typeof scanTree>;
+    /** With `known`: the directory is as this process left it (no journal since), not walked. */
+    trustTree?: boolean;
   },
 ): Promise<{ result: EmitResult; journal: Journal }> {
   const root = paths.root;
   const known = options.known;
   // With `known` and no walk (emitSite): what is on disk is asked of the paths this emit touches
   // only, each by lstat; the files written last are taken as written.
-  const trusted = known !== undefined && options.tree === undefined;
+  const trusted = known !== undefined && options.trustTree === true;
   const kindOf = trusted ? statKinds(root) : treeKinds(options.tree ?? scanTree(root));
   const previous: PreviousManifest = known
     ? { paths: [...known.keys()], files: new Map(), ctimeMs: 0, untrusted: [] }

@@ -68,7 +68,6 @@ export class TextParts implements Artifact {
   get [PARTS](): true {
     return true;
   }
-  readonly url?: string;
   #size: number | undefined;
   constructor(
     readonly path: string,
@@ -198,13 +197,25 @@ export function artifactsToWire(artifacts: readonly Artifact[]): readonly Artifa
           ...(a.url !== undefined ? { url: a.url } : {}),
           onDisk: [a.file, a.sha256, a.size, a.checked],
         } satisfies WireOnDisk as unknown as Artifact)
-      : a,
+      : // A text kept as parts crosses as its parts only (a clone would join them through `contents` too).
+        isParts(a)
+        ? ({ path: a.path, mode: a.mode, textParts: a.parts } satisfies WireParts as unknown as Artifact)
+        : a,
   );
+}
+
+/** A TextParts as it crosses threads. */
+interface WireParts {
+  readonly path: string;
+  readonly mode: number;
+  readonly textParts: readonly string[];
 }
 
 /** Artifacts from another thread (artifactsToWire), reused files revived. */
 export function artifactsFromWire(artifacts: readonly Artifact[]): readonly Artifact[] {
   return artifacts.map((a) => {
+    const parts = (a as unknown as Partial<WireParts>).textParts;
+    if (parts) return new TextParts(a.path, parts, a.mode);
     const w = a as unknown as Partial<WireOnDisk>;
     if (!w.onDisk) return a;
     const revived = new OnDiskArtifact(a.path, a.mode, a.url, w.onDisk[0], w.onDisk[1], w.onDisk[2]);
