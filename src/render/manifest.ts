@@ -94,7 +94,8 @@ export function renderManifest(model: SiteModel, artifacts: readonly Artifact[],
       return;
     }
     parts.push('[\n    ');
-    texts.forEach((t, i) => parts.push(i === 0 ? t : `,\n    ${t}`));
+    // The separator a part of its own: a concatenation would be a new string to flatten at every render.
+    texts.forEach((t, i) => (i === 0 ? parts.push(t) : parts.push(',\n    ', t)));
     parts.push('\n  ]');
   };
   list(model.nodes.map((n) => memo('manifest-text', n, () => entryText(memo('manifest', n, () => manifestNode(model, n))))));
