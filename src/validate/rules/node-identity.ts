@@ -89,21 +89,22 @@ function checkBootMacs({ report }: RuleContext, node: NodeInput, i: number): voi
   }
   const list = node.macs ?? (node.mac !== undefined ? [node.mac] : []);
   list.forEach((mac, k) => {
-    const path = node.macs ? [...at, 'macs', k] : [...at, 'mac'];
+    // Made only for a report: a path per MAC of every node was garbage otherwise.
+    const path = () => (node.macs ? [...at, 'macs', k] : [...at, 'mac']);
     const norm = normalizeMac(mac);
     if (!norm) {
       report({
         code: 'NODE_MAC_INVALID',
         message: `"${mac}" is not a MAC address`,
         hint: 'Write six hex octets, e.g. 52:54:00:aa:bb:01 (hyphens, dots or no separators also work).',
-        at: path,
+        at: path(),
       });
     } else if (isMulticastMac(norm)) {
       report({
         code: 'NODE_MAC_INVALID',
         message: `${norm} is a multicast MAC address; no NIC boots with it`,
         hint: 'Check the address; the first octet of a NIC MAC is even.',
-        at: path,
+        at: path(),
       });
     }
   });

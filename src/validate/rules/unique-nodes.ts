@@ -9,7 +9,8 @@ export const uniqueNodesRule: Rule = {
   codes: ['NODE_DUPLICATE_HOSTNAME', 'NODE_DUPLICATE_MAC', 'NODE_DUPLICATE_IP'],
   check({ input, report }) {
     const hostnames = new Map<string, number>();
-    const macs = new Map<string, { node: number; path: InventoryPath }>();
+    // By node index only: a path per MAC, made for every MAC of every node, was garbage unless reported.
+    const macs = new Map<string, number>();
     const ips = new Map<string, number>();
     const label = (i: number) => input.nodes?.[i]?.hostname ?? `nodes[${i}]`;
     (input.nodes ?? []).forEach((node, i) => {
@@ -28,17 +29,17 @@ export const uniqueNodesRule: Rule = {
       list.forEach((raw, k) => {
         const mac = normalizeMac(raw);
         if (!mac) return;
-        const path: InventoryPath = node.macs ? ['nodes', i, 'macs', k] : ['nodes', i, 'mac'];
         const prev = macs.get(mac);
-        if (prev) {
-          const who = prev.node === i ? `node ${label(i)} twice` : `${label(prev.node)} and ${label(i)}`;
+        if (prev !== undefined) {
+          const path: InventoryPath = node.macs ? ['nodes', i, 'macs', k] : ['nodes', i, 'mac'];
+          const who = prev === i ? `node ${label(i)} twice` : `${label(prev)} and ${label(i)}`;
           report({
             code: 'NODE_DUPLICATE_MAC',
             message: `MAC ${mac}${raw !== mac ? ` (written "${raw}")` : ''} is listed for ${who}`,
             hint: 'Each NIC boots one node; MACs are compared after normalization (case and separators do not matter).',
             at: path,
           });
-        } else macs.set(mac, { node: i, path });
+        } else macs.set(mac, i);
       });
       if (node.ip !== undefined) {
         const prev = ips.get(node.ip);
