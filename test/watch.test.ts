@@ -35,6 +35,16 @@ function session(options: Omit<WatchOptions, 'onBuild'>) {
   return { handle, events, next };
 }
 
+/** Past the window in which a file's stamp is racy (src/load/stamps.ts). */
+const pastRacy = () => new Promise((r) => setTimeout(r, RACY_MS + 20));
+
+/** The watched output of site s000 is byte for byte a fresh build's. */
+async function sameAsFresh(root: string, sites: string[], out: string): Promise<void> {
+  const fresh = join(root, 'fresh');
+  assert.ok((await build({ sites, outDir: fresh, cwd: root })).ok);
+  assert.equal(readTree(join(out, 's000')), readTree(join(fresh, 's000')));
+}
+
 test('watch rebuilds after a change and keeps the output when the change is invalid', async () => {
   const site = tempDir();
   cpSync(join(repo, 'sites/location_x'), site, { recursive: true });
@@ -67,7 +77,7 @@ test('watch rebuilds after a change and keeps the output when the change is inva
 test('watch compiles only the site that changed; a shared layer recompiles all; the output equals a fresh build', async () => {
   const root = tempDir('watch-inc');
   const sites = generateRepo(root, 3, 4);
-  await new Promise((r) => setTimeout(r, RACY_MS + 20)); // so that the first build's stamps are not racy
+  await pastRacy(); // so that the first build's stamps are not racy
   const out = join(root, 'out');
   const { handle, events, next } = session({ sites, outDir: out, cwd: root, debounceMs: 30 });
   const upToDate = (e: WatchEvent) => e.result.sites.map((s) => s.upToDate === true);
@@ -107,7 +117,7 @@ test('watch compiles only the site that changed; a shared layer recompiles all; 
 test('watch takes the files it wrote on trust; the next plain build looks at them and repairs one changed by hand', async () => {
   const root = tempDir('watch-trust');
   const sites = generateRepo(root, 1, 4);
-  await new Promise((r) => setTimeout(r, RACY_MS + 20));
+  await pastRacy();
   const out = join(root, 'out');
   const { handle, events, next } = session({ sites, outDir: out, cwd: root, debounceMs: 30 });
   const other = join(out, 's000/harvester/n00001.yaml');
@@ -136,15 +146,13 @@ test('watch takes the files it wrote on trust; the next plain build looks at the
   assert.ok(again.ok);
   assert.is(again.sites[0]!.upToDate, undefined, 'compiled, not skipped');
   assert.is(original(), before);
-  const fresh = join(root, 'fresh');
-  assert.ok((await build({ sites, outDir: fresh, cwd: root })).ok);
-  assert.equal(readTree(join(out, 's000')), readTree(join(fresh, 's000')));
+  await sameAsFresh(root, sites, out);
 });
 
 test("watch does not walk the output it wrote, yet never writes through a link put there; a deleted file is the next plain build's", async () => {
   const root = tempDir('watch-tree');
   const sites = generateRepo(root, 1, 4);
-  await new Promise((r) => setTimeout(r, RACY_MS + 20));
+  await pastRacy();
   const out = join(root, 'out');
   const outside = join(root, 'outside');
   mkdirSync(outside);
@@ -182,9 +190,7 @@ test("watch does not walk the output it wrote, yet never writes through a link p
   renameSync(join(root, 'moved'), harvester);
   const again = await build({ sites, outDir: out, cwd: root });
   assert.ok(again.ok, JSON.stringify(again.diagnostics));
-  const fresh = join(root, 'fresh');
-  assert.ok((await build({ sites, outDir: fresh, cwd: root })).ok);
-  assert.equal(readTree(join(out, 's000')), readTree(join(fresh, 's000')));
+  await sameAsFresh(root, sites, out);
 });
 
 test('a trusted parse is reused without a stat until watch takes the trust back; a linked node file never is', async () => {
@@ -196,7 +202,7 @@ test('a trusted parse is reused without a stat until watch takes the trust back;
   writeFileSync(target, nodeText(0, 2));
   rmSync(nodeFile(root, 0, 2));
   symlinkSync(target, nodeFile(root, 0, 2));
-  await new Promise((r) => setTimeout(r, RACY_MS + 20));
+  await pastRacy();
   const out = join(root, 'out');
   const parseCache: ParseCache = Object.assign(new Map(), { trust: 0 });
   const config = (k: number) => readFileSync(join(out, `s000/harvester/n0000${k}.yaml`), 'utf8');
@@ -208,7 +214,7 @@ test('a trusted parse is reused without a stat until watch takes the trust back;
   // Both files change with no event told to the cache.
   writeFileSync(nodeFile(root, 0, 1), `${nodeText(0, 1)}install:\n  device: /dev/vdb\n`);
   writeFileSync(target, `${nodeText(0, 2)}install:\n  device: /dev/vdc\n`);
-  await new Promise((r) => setTimeout(r, RACY_MS + 20));
+  await pastRacy();
   await run();
   assert.not.match(config(1), /\/dev\/vdb/, 'the trusted parse was reused, unstatted');
   assert.match(config(2), /\/dev\/vdc/, 'the link was statted and read again');
@@ -220,7 +226,7 @@ test('a trusted parse is reused without a stat until watch takes the trust back;
   // Without trust (watch's answer to a watcher error), every file is statted.
   parseCache.trust = undefined;
   writeFileSync(nodeFile(root, 0, 1), `${nodeText(0, 1)}install:\n  device: /dev/vdd\n`);
-  await new Promise((r) => setTimeout(r, RACY_MS + 20));
+  await pastRacy();
   await run();
   assert.match(config(1), /\/dev\/vdd/);
 });
@@ -228,7 +234,7 @@ test('a trusted parse is reused without a stat until watch takes the trust back;
 test('watch sees every kind of edit with its parses trusted: in place, by rename, a new node file, one removed and written again', async () => {
   const root = tempDir('watch-parse-trust');
   const sites = generateRepo(root, 1, 3);
-  await new Promise((r) => setTimeout(r, RACY_MS + 20));
+  await pastRacy();
   const out = join(root, 'out');
   const { handle, events, next } = session({ sites, outDir: out, cwd: root, debounceMs: 30 });
   const config = (k: number) => readFileSync(join(out, `s000/harvester/n0000${k}.yaml`), 'utf8');
@@ -264,9 +270,7 @@ test('watch sees every kind of edit with its parses trusted: in place, by rename
   } finally {
     await handle.close();
   }
-  const fresh = join(root, 'fresh');
-  assert.ok((await build({ sites, outDir: fresh, cwd: root })).ok);
-  assert.equal(readTree(join(out, 's000')), readTree(join(fresh, 's000')));
+  await sameAsFresh(root, sites, out);
 });
 
 test('watch --deploy rebuilds when only a secret file changes: the deploy tree gets the new token', async () => {

@@ -31,7 +31,7 @@ import {
 } from './journal.ts';
 import { acquireLock } from './lock.ts';
 import { SafePaths, symlinkRefused, TEMP_SUFFIX, tempFor } from './safe-path.ts';
-import { directoriesSettled, scanTree, type EntryKind } from './tree.ts';
+import { directoriesSettled, entryKind, scanTree, type EntryKind } from './tree.ts';
 import { writeText } from '../util/utf8-chunks.ts';
 
 export { EmitError } from './safe-path.ts';
@@ -296,7 +296,7 @@ function statKinds(root: string): KindOf {
   return (rel) => {
     if (seen.has(rel)) return seen.get(rel);
     const st = lstatOrUndefined(join(root, rel));
-    const kind = st === undefined ? undefined : st.isSymbolicLink() ? 'link' : st.isDirectory() ? 'dir' : st.isFile() ? 'file' : 'other';
+    const kind = st === undefined ? undefined : entryKind(st);
     seen.set(rel, kind);
     return kind;
   };

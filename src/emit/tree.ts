@@ -7,6 +7,11 @@ import { join } from 'node:path';
 /** What a path below the site directory is. */
 export type EntryKind = 'file' | 'dir' | 'link' | 'other';
 
+/** The kind of a directory entry or of an lstat's result (a link is a link, never followed). */
+export function entryKind(e: { isSymbolicLink(): boolean; isDirectory(): boolean; isFile(): boolean }): EntryKind {
+  return e.isSymbolicLink() ? 'link' : e.isDirectory() ? 'dir' : e.isFile() ? 'file' : 'other';
+}
+
 /**
  * Every entry below `root` by relative path (`a/b`), links not followed. Synchronous, like the
  * rest of emit's file-system reads (a site has few directories; the up-to-date check walks 100
@@ -25,7 +30,7 @@ export function scanTree(root: string): Map<string, EntryKind> {
     }
     for (const e of entries) {
       const p = rel ? `${rel}/${e.name}` : e.name;
-      const kind: EntryKind = e.isSymbolicLink() ? 'link' : e.isDirectory() ? 'dir' : e.isFile() ? 'file' : 'other';
+      const kind = entryKind(e);
       found.set(p, kind);
       if (kind === 'dir') walk(p);
     }

@@ -39,11 +39,15 @@ export function renderTemplate(name: string, data: object, parts?: Parts, keep?:
     keep.texts.set(keep.key, { name, data, parts, text });
     return text;
   }
-  const path = `./${name}.eta`;
-  const full = parts ? { ...data, esc: escapers, part: partsOf(name, parts) } : { ...data, esc: escapers };
-  if (generalPath()) return eta.render(path, strict(full));
-  const text = eta.render(path, full);
-  if (text.includes('undefined')) return eta.render(path, strict(full));
+  return renderChecked(`./${name}.eta`, parts ? { ...data, part: partsOf(name, parts) } : data);
+}
+
+/** Render a template (by path or compiled) with `data` and the escapers, strictly as renderTemplate says. */
+function renderChecked(template: string | ReturnType<Eta['compile']>, data: object): string {
+  const full = { ...data, esc: escapers };
+  if (generalPath()) return eta.render(template, strict(full));
+  const text = eta.render(template, full);
+  if (text.includes('undefined')) return eta.render(template, strict(full));
   return text;
 }
 
@@ -110,8 +114,5 @@ const partFns = new Map<string, ReturnType<Eta['compile']>>();
 export function renderPart(name: string, data: object): string {
   let fn = partFns.get(name);
   if (!fn) partFns.set(name, (fn = eta.compile(readFileSync(join(views, name), 'utf8'))));
-  if (generalPath()) return eta.render(fn, strict({ ...data, esc: escapers }));
-  const text = eta.render(fn, { ...data, esc: escapers });
-  if (text.includes('undefined')) return eta.render(fn, strict({ ...data, esc: escapers }));
-  return text;
+  return renderChecked(fn, data);
 }
