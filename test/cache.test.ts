@@ -302,6 +302,25 @@ test('sites that share a boot server are compiled together, so a conflict betwee
   assert.ok(bad.diagnostics.some((d) => d.code === 'SITE_SERVER_CONFLICT'));
 });
 
+test('a record this process wrote is reused from memory only while its file is the one written', async () => {
+  const { out, run } = await fresh();
+  const cache = join(out, '.harvgen-cache');
+  // The record of s001 forged in place at the same size (its MAC kept): the same inode and size,
+  // other times. Read again, its MAC fails and the site is compiled.
+  const file = readdirSync(cache)
+    .filter((f) => f.endsWith('.json'))
+    .map((f) => join(cache, f))
+    .find((f) => readFileSync(f, 'utf8').includes('"site":"s001"'))!;
+  const text = readFileSync(file, 'utf8');
+  assert.ok(text.includes('"nodes":4'));
+  const ino = statSync(file).ino;
+  writeFileSync(file, text.replace('"nodes":4', '"nodes":5'));
+  assert.is(statSync(file).ino, ino);
+  assert.equal(upToDate(await run()), [true, false, true]);
+  // The records written by that build are reused as written: nothing compiled.
+  assert.equal(upToDate(await run()), [true, true, true]);
+});
+
 test('the state is never written through a link, and a forged record cannot make a site skip', async () => {
   const { out, run } = await fresh();
   const cache = join(out, '.harvgen-cache');

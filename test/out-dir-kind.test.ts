@@ -1,13 +1,22 @@
 // Which tree an output directory's site holds, read from the first lines of its manifest.json
 // (src/emit/out-dir.ts, `manifestKind`): the same answer as parsing the whole manifest for every
-// manifest harvgen writes, and no answer (the whole manifest is parsed) for any other text.
+// manifest harvgen writes, and no answer (the whole manifest is parsed) for any other text. The
+// file is read in 1 MiB chunks: a stray `"secrets"` is found wherever it lies, across two chunks too.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { readFileSync } from 'node:fs';
+import { readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { manifestKind as kindOfBytes } from '../src/emit/out-dir.ts';
+import { manifestKind as kindOfFile } from '../src/emit/out-dir.ts';
+import { tempDir } from './helpers/tmp.ts';
 
-const manifestKind = (text: string) => kindOfBytes(Buffer.from(text));
+const dir = tempDir('out-dir-kind');
+let n = 0;
+/** manifestKind of `text` written to a file of its own. */
+const manifestKind = (text: string) => {
+  const file = join(dir, `m${n++}.json`);
+  writeFileSync(file, text);
+  return kindOfFile(file);
+};
 
 const repo = resolve(import.meta.dirname, '..');
 
@@ -32,6 +41,35 @@ test('any other text is left to the whole parse', () => {
   assert.is(manifestKind(text.replace('"generator": "harvgen",\n', '')), undefined);
   assert.is(manifestKind(JSON.stringify(JSON.parse(text))), undefined);
   assert.is(manifestKind(text.replace('"secrets": "markers"', '"secrets": "other"')), undefined);
+});
+
+test('a manifest of several chunks: a stray key anywhere, across a chunk boundary too, leaves it to the whole parse', () => {
+  const text = readFileSync(join(repo, 'out/location_x/manifest.json'), 'utf8');
+  const head = text.slice(0, text.indexOf('  "files"'));
+  // A manifest of about 3 MiB as harvgen writes it: many entries.
+  const entry = (i: number) => `    "f${String(i).padStart(7, '0')}": { "sha256": "${'a'.repeat(64)}", "size": 1 }`;
+  const entries = Array.from({ length: 30_000 }, (_v, i) => entry(i));
+  const big = `${head}  "files": {\n${entries.join(',\n')}\n  }\n}\n`;
+  assert.ok(Buffer.byteLength(big) > 3 * (1 << 20));
+  assert.is(manifestKind(big), 'markers');
+  assert.is(manifestKind(big.replace('"secrets": "markers"', '"secrets": "filled"')), 'filled');
+  // A key put into the text at offsets around each chunk boundary (1 MiB, less the bytes carried over).
+  const stray = '"secrets"';
+  for (const boundary of [1 << 20, 2 * (1 << 20) - 8, 3 * (1 << 20) - 16]) {
+    for (let k = -stray.length; k <= stray.length; k++) {
+      const at = boundary + k;
+      const changed = `${big.slice(0, at)}${stray}${big.slice(at + stray.length)}`;
+      assert.is(manifestKind(changed), undefined, `"secrets" at byte ${at}`);
+    }
+  }
+  // Not ending as an object, or not a regular file: no answer.
+  assert.is(manifestKind(big.slice(0, -1)), undefined);
+  assert.is(manifestKind(`${big}\n`), undefined);
+  assert.is(kindOfFile(join(dir, 'none.json')), undefined);
+  const target = join(dir, 'target.json');
+  writeFileSync(target, big);
+  symlinkSync(target, join(dir, 'link.json'));
+  assert.is(kindOfFile(join(dir, 'link.json')), undefined);
 });
 
 test.run();

@@ -163,6 +163,23 @@ const regular = (p: string): Stats | undefined => {
   }
 };
 
+/**
+ * A record just written, kept as read back (the next build of this process, a watch rebuild,
+ * neither reads nor verifies it again while the file is the one written: same inode, size and
+ * times). Parsed from its text, so that it is exactly what loadRecord would give.
+ */
+function keepWritten(file: string, body: string): void {
+  const st = regular(file);
+  if (!st) return;
+  try {
+    loaded.set(file, { id: recordId(st), record: JSON.parse(body) as SiteRecord });
+  } catch {
+    loaded.delete(file);
+  }
+}
+
+const recordId = (st: Stats) => `${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}`;
+
 /** The record last read per record file, with the identity of the file it came from (read once per build). */
 const loaded = new Map<string, { readonly id: string; readonly record: SiteRecord }>();
 
@@ -183,7 +200,7 @@ export function loadRecord(outRoot: string, siteDir: string, keep = true): SiteR
   }
   const st = regular(file);
   if (!st || st.size > MAX_RECORD || !stateKey()) return undefined;
-  const id = `${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}`;
+  const id = recordId(st);
   const hit = loaded.get(file);
   if (hit?.id === id) return hit.record;
   const bytes = inputBytes(file, st.size);
@@ -379,12 +396,13 @@ export function writeRecord(outRoot: string, site: RecordedSite, artifacts: read
     rmSync(temp, { force: true });
     const fd = openSync(temp, 'wx', 0o600);
     let settled: number;
+    let body: string;
     try {
       // Settled now, after the build's last write: the ctime of this new file, on the same
       // clock as the output files' ctimes. Unless emit took files on trust (`site.settled`).
       settled = site.settled ?? fstatSync(fd).ctimeMs;
       const record = recordOf(outRoot, site, artifacts, { manifest, written, dir, companion, settled });
-      const body = JSON.stringify(record);
+      body = JSON.stringify(record);
       writeText(fd, `${stateMac('record', body)}\n`);
       writeText(fd, body);
     } finally {
@@ -392,6 +410,7 @@ export function writeRecord(outRoot: string, site: RecordedSite, artifacts: read
     }
     renameSync(temp, file);
     temp = undefined;
+    keepWritten(file, body);
     return settled;
   } catch {
     // best effort

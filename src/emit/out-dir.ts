@@ -1,7 +1,20 @@
 // Where an output root may not be: the whole file system, a home directory, a system
 // directory, or anywhere that mixes generated files with an inventory (the site directory
 // itself, inside it, or above it). Compared as real paths, so links do not hide a match.
-import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  constants,
+  existsSync,
+  fstatSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  readSync,
+  realpathSync,
+  writeFileSync,
+} from 'node:fs';
 import { homedir } from 'node:os';
 import { basename, dirname, join, resolve, sep } from 'node:path';
 import { LAYOUT } from '../derive/layout.ts';
@@ -80,20 +93,54 @@ function regularText(p: string): string | undefined {
 const MANIFEST_HEAD =
   /^\{\n  "generator": "harvgen",\n  "manifest_version": \d+,\n  "site": "[^"\\]*",\n  "secrets": "(markers|filled)",\n/;
 
-/**
- * The `secrets` of a manifest as harvgen writes it, read from its first lines: a 10,000-node
- * site's manifest.json is 16 MB, and parsing it whole to read one field took most of a no-op
- * build. Only when the text says `"secrets"` nowhere else and ends as a JSON object does; any
- * other text (an older harvgen's, an edited one) is parsed whole, as before.
- */
-export function manifestKind(data: Uint8Array): string | undefined {
-  const bytes = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-  const m = MANIFEST_HEAD.exec(bytes.subarray(0, 1024).toString('utf8'));
-  if (!m || bytes.indexOf('"secrets"', Buffer.byteLength(m[0])) !== -1 || !bytes.subarray(-2).equals(CLOSING)) return undefined;
-  return m[1];
-}
-
 const CLOSING = Buffer.from('}\n');
+const SECRETS_KEY = Buffer.from('"secrets"');
+
+/** Where manifestKind reads (made once). */
+let scratch: Buffer | undefined;
+
+/**
+ * The `secrets` of the manifest.json at `p` (a regular file, never through a link) as harvgen
+ * writes it, read from its first lines: a 10,000-node site's manifest.json is 16 MB, and parsing
+ * it whole to read one field took most of a no-op build. Only when the text says `"secrets"`
+ * nowhere else and ends as a JSON object does; any other text (an older harvgen's, an edited one)
+ * gives undefined and is parsed whole, as before. Read through one reused 1 MiB buffer: a fresh
+ * 16 MB buffer for each read cost more in page faults than the read itself.
+ */
+export function manifestKind(p: string): string | undefined {
+  let fd: number | undefined;
+  try {
+    fd = openSync(p, constants.O_RDONLY | constants.O_NOFOLLOW);
+    const st = fstatSync(fd);
+    if (!st.isFile() || st.size < CLOSING.length) return undefined;
+    const buf = (scratch ??= Buffer.allocUnsafe(1 << 20));
+    let got = readSync(fd, buf, 0, buf.length, 0);
+    const m = MANIFEST_HEAD.exec(buf.subarray(0, 1024).toString('utf8'));
+    if (!m) return undefined;
+    // `"secrets"` nowhere after the head: searched chunk by chunk, each chunk starting with the
+    // last bytes of the one before (a key split between two reads is found).
+    const keep = SECRETS_KEY.length - 1;
+    let from = Buffer.byteLength(m[0]);
+    let at = 0; // file offset of buf[0]
+    for (;;) {
+      if (buf.subarray(0, got).indexOf(SECRETS_KEY, from) !== -1) return undefined;
+      if (at + got >= st.size) break;
+      const carry = Math.min(keep, got);
+      buf.copy(buf, 0, got - carry, got);
+      at += got - carry;
+      const n = readSync(fd, buf, carry, buf.length - carry, at + carry);
+      if (n === 0) return undefined; // shorter than it was: changed while read
+      got = carry + n;
+      from = 0;
+    }
+    if (at + got !== st.size || !buf.subarray(got - CLOSING.length, got).equals(CLOSING)) return undefined;
+    return m[1];
+  } catch {
+    return undefined;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
 
 /** The nearest directory at or above `p` holding `.git`, or undefined. */
 function gitWorkTree(p: string): string | undefined {
@@ -126,10 +173,11 @@ export function treeKindProblem(
   }
   /** What tree a site directory of `root` holds, by its manifest (undefined: none, or an older harvgen's). */
   const kindOf = (site: string): unknown => {
-    const manifest = regularBytes(join(root, site, LAYOUT.manifest));
-    if (manifest === undefined) return undefined;
-    const head = manifestKind(manifest);
+    const path = join(root, site, LAYOUT.manifest);
+    const head = manifestKind(path);
     if (head !== undefined) return head;
+    const manifest = regularBytes(path);
+    if (manifest === undefined) return undefined;
     try {
       return (JSON.parse(manifest.toString('utf8')) as { secrets?: unknown }).secrets;
     } catch {

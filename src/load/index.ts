@@ -64,6 +64,8 @@ export interface KeptParse {
   readonly stamp: InputStamp;
   readonly file: SourceFile;
   readonly value: Record<string, unknown>;
+  /** The directory paths were shown relative to (`file.path`): reused only under the same one. */
+  readonly cwd: string;
   /** Reused without a stat while this equals ParseCache.trust. */
   readonly trust?: number;
 }
@@ -87,7 +89,7 @@ export async function loadSite(siteDir: string, options: LoadOptions = {}): Prom
   const missing = await siteDirProblem(dir, display);
   if (missing) return failed(dir, missing);
   const sitePath = join(dir, 'site.yaml');
-  const r = new SiteReader(dir, display, options);
+  const r = new SiteReader(dir, cwd, display, options);
   if (!r.withinFile(sitePath)) return { ...failed(dir, r.refused[0]!), repo: r.repo };
 
   const nodesDir = join(dir, 'nodes');
@@ -177,6 +179,8 @@ class SiteReader {
 
   constructor(
     private readonly dir: string,
+    /** What `display` shows paths relative to. */
+    private readonly cwd: string,
     private readonly display: (abs: string) => string,
     private readonly options: LoadOptions,
   ) {
@@ -247,7 +251,7 @@ class SiteReader {
     if (cache && stamp[1] >= 0 && parsed.file && parsed.value && parsed.diagnostics.length === 0) {
       // Frozen: later compiles hand this very value on (secrets.ts copies only what it writes), so
       // a stage that wrote into it would throw instead of changing what the next build reads.
-      cache.set(abs, { stamp, file: parsed.file, value: deepFreeze(parsed.value), ...trustNow(cache, abs, this.realDirs) });
+      cache.set(abs, { stamp, file: parsed.file, value: deepFreeze(parsed.value), cwd: this.cwd, ...trustNow(cache, abs, this.realDirs) });
     }
     return parsed.file && parsed.value ? { file: parsed.file, value: parsed.value } : undefined;
   }
@@ -257,7 +261,8 @@ class SiteReader {
     const cache = this.options.parseCache;
     if (!cache) return undefined;
     let hit = cache.get(abs);
-    if (!hit || hit.file.path !== this.display(abs)) return undefined;
+    // Shown as then (the same directory to show it from; not made again for each of 10,000 files).
+    if (!hit || hit.cwd !== this.cwd) return undefined;
     if (hit.trust === undefined || hit.trust !== cache.trust) {
       const now = stampNow(abs);
       if (now[1] === -2 || !now.every((v, i) => v === hit!.stamp[i])) return undefined;

@@ -421,13 +421,14 @@ async function writeSite(
   const diagnostics: Diagnostic[] = [];
   let built: SiteBuild | undefined;
   try {
-    // Whether the manifest.json on disk is the last build's own (the record vouches for it), then
-    // forgotten: a build killed from here on leaves no record, so the next one compiles.
-    const vouched = compare ? undefined : manifestVouched(realRoot, resolve(cwd, s.dir), s.site!);
-    if (!compare) dropRecord(realRoot, resolve(cwd, s.dir));
     const siteOut = join(realRoot, s.site!);
     const known = compare || options.force ? undefined : options.emitted?.get(siteOut);
     options.emitted?.delete(siteOut);
+    // Whether the manifest.json on disk is the last build's own (the record vouches for it), then
+    // forgotten: a build killed from here on leaves no record, so the next one compiles. Not
+    // asked when emit goes by what this process wrote last (`known` stands in for that manifest).
+    const vouched = compare || known ? undefined : manifestVouched(realRoot, resolve(cwd, s.dir), s.site!);
+    if (!compare) dropRecord(realRoot, resolve(cwd, s.dir));
     const r = await emitSite(siteOut, artifacts, {
       dryRun: compare,
       exact: options.force === true,

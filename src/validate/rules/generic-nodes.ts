@@ -7,7 +7,7 @@ import { MAX_USER_DATA_BYTES } from '../../util/limits.ts';
 import { toYaml } from '../../formats/yaml.ts';
 import type { InventoryPath } from '../../util/paths.ts';
 import type { IscsiNode, OsNode } from '../../model/types.ts';
-import type { Rule, RuleContext } from '../rule.ts';
+import { eachNode, type Rule, type RuleContext } from '../rule.ts';
 
 /** Written in the site's own files (not in sites/_defaults.yaml or a profile, which other sites share). */
 const own = (at: InventoryPath) => at[0] === 'nodes' || at[0] === 'defaults';
@@ -19,10 +19,10 @@ export const genericNodesRule: Rule = {
   check(ctx) {
     checkProfileParams(ctx);
     const net = parseCidr(ctx.model.network.cidr).net;
-    for (const node of ctx.model.nodes) {
-      if (node.boot === 'iscsi') checkIscsiNode(ctx, node, net);
-      if (node.boot === 'os') checkOsNode(ctx, node);
-    }
+    eachNode(ctx, 'generic-nodes', (node, report) => {
+      if (node.boot === 'iscsi') checkIscsiNode({ ...ctx, report }, node, net);
+      if (node.boot === 'os') checkOsNode({ ...ctx, report }, node);
+    });
   },
 };
 

@@ -5,7 +5,7 @@ import { atLeast, isSupported, parseVersion, SUPPORTED_RANGE, type HarvesterVers
 import { isKnownRelease, newestOfLine, newestRelease } from '../../harvester/releases.ts';
 import { nodeFirmware } from '../../model/index.ts';
 import type { HarvesterNode } from '../../model/types.ts';
-import type { Rule, RuleContext } from '../rule.ts';
+import { eachNode, type Rule, type RuleContext } from '../rule.ts';
 import type { InventoryPath } from '../../util/paths.ts';
 
 /** Version supported; keys and firmware allowed for it. */
@@ -19,7 +19,7 @@ export const harvesterVersionRule: Rule = {
     'HARVESTER_ARTIFACTS_NO_VERSION',
   ],
   check(ctx) {
-    const { input, model } = ctx;
+    const { input } = ctx;
     if (!input.harvester) return;
     const raw = input.harvester.version;
     const v = parseVersion(raw);
@@ -31,8 +31,10 @@ export const harvesterVersionRule: Rule = {
     checkSiteKeys(ctx, v);
     checkUnknownJoinArch(ctx);
     // Node settings follow the release each node installs (its own harvester_version, or the site's).
-    const bios = { reported: false };
-    for (const node of model.nodes) if (node.boot === 'harvester') checkNodeRelease(ctx, node, bios);
+    eachNode(ctx, 'harvester-version', (node, report) => {
+      if (node.boot === 'harvester') checkNodeRelease({ ...ctx, report }, node);
+    });
+    checkBios(ctx);
   },
 };
 
@@ -105,8 +107,8 @@ function checkUnknownJoinArch({ model, report }: RuleContext): void {
   });
 }
 
-/** One Harvester node against the release it installs: supported, published, its keys, arch, firmware and files. */
-function checkNodeRelease(ctx: RuleContext, node: HarvesterNode, bios: { reported: boolean }): void {
+/** One Harvester node against the release it installs: supported, published, its keys, arch and files. */
+function checkNodeRelease(ctx: RuleContext, node: HarvesterNode): void {
   const raw = ctx.input.harvester?.version;
   const nv = node.release.version;
   const own = node.sources.harvester_version;
@@ -116,16 +118,27 @@ function checkNodeRelease(ctx: RuleContext, node: HarvesterNode, bios: { reporte
   }
   if (own && nv.raw !== raw) reportUnknownRelease(ctx, nv, own, node.hostname);
   checkNodeKeys(ctx, node);
-  if (nodeFirmware(ctx.model, node) === 'bios' && atLeast(nv, BIOS_REFUSED_SINCE) && !bios.reported) {
-    bios.reported = true;
-    ctx.report({
+  if (own && raw !== undefined && nv.raw !== raw) checkNodeArtifacts(ctx, node, raw);
+}
+
+/** Legacy BIOS, said once for the site: at the first Harvester node whose release refuses it. */
+function checkBios({ input, model, report }: RuleContext): void {
+  const raw = input.harvester?.version;
+  for (const node of model.nodes) {
+    if (node.boot !== 'harvester') continue;
+    const nv = node.release.version;
+    if (nodeFirmware(model, node) !== 'bios' || !atLeast(nv, BIOS_REFUSED_SINCE)) continue;
+    // A node's own release outside the supported lines is reported as such, not judged here.
+    const own = node.sources.harvester_version;
+    if (own && !isSupported(nv)) continue;
+    report({
       code: 'HARVESTER_BIOS_UNSUPPORTED',
       message: `Harvester ${nv.raw} refuses to install on legacy BIOS machines (since v${BIOS_REFUSED_SINCE})`,
       hint: 'Switch the machines to UEFI and set `boot.firmware: uefi`, or install v1.7.x with `boot.skipchecks: true` (v1.7 stops BIOS installs in its preflight check).',
       at: own && nv.raw !== raw ? own : ['boot', 'firmware'],
     });
+    return;
   }
-  if (own && raw !== undefined && nv.raw !== raw) checkNodeArtifacts(ctx, node, raw);
 }
 
 /** The node's arch and keys that need a newer release than the node installs. */

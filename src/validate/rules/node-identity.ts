@@ -1,7 +1,7 @@
 // nodes: every node needs a valid hostname and at least one valid boot MAC.
 import { normalizeMac, isMulticastMac } from '../../util/mac.ts';
 import type { NodeInput } from '../../types/site-input.ts';
-import type { Rule, RuleContext } from '../rule.ts';
+import { eachNode, type Rule, type RuleContext } from '../rule.ts';
 
 const LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 /** Hostnames dnsmasq reads as something else in `dhcp-host=`: a keyword or a lease time. */
@@ -111,19 +111,20 @@ function checkBootMacs({ report }: RuleContext, node: NodeInput, i: number): voi
 }
 
 /** The `interfaces` a Harvester node names: each with a name or a well-formed MAC. */
-function checkInterfaces({ model, report }: RuleContext): void {
-  for (const node of model.nodes) {
+function checkInterfaces(ctx: RuleContext): void {
+  eachNode(ctx, 'node-identity/interfaces', (node, report) => {
     // Interfaces derived from the boot MACs were checked above; only Harvester nodes have others.
-    if (node.boot !== 'harvester' || !node.sources.interfaces) continue;
+    if (node.boot !== 'harvester' || !node.sources.interfaces) return;
     node.interfaces.forEach((nic, k) => {
-      const at = [...(node.sources.interfaces ?? ['nodes', node.index]), k];
+      // Made only for a report (a path per NIC of every node was garbage otherwise).
+      const at = () => [...(node.sources.interfaces ?? ['nodes', node.index]), k];
       if (nic.name === undefined && nic.mac === undefined) {
         report({
           code: 'NODE_NIC_EMPTY',
           node: node.hostname,
           message: `interface ${k} of node ${node.hostname} has neither name nor mac`,
           hint: 'Give the NIC a `name` (e.g. eno1), a `mac`, or both.',
-          at,
+          at: at(),
         });
       } else if (nic.mac !== undefined && !normalizeMac(nic.mac)) {
         report({
@@ -131,9 +132,9 @@ function checkInterfaces({ model, report }: RuleContext): void {
           node: node.hostname,
           message: `interface mac "${nic.mac}" is not a MAC address`,
           hint: 'Write six hex octets, e.g. 52:54:00:aa:bb:01.',
-          at: [...at, 'mac'],
+          at: [...at(), 'mac'],
         });
       }
     });
-  }
+  });
 }
