@@ -38,6 +38,7 @@ test('random edits: the watched tree always equals a fresh build', async () => {
   const rewrite = (path: string, change: (text: string) => string) => writeFileSync(path, change(readFileSync(path, 'utf8')));
   const present = () => Array.from({ length: nodes + 8 }, (_, k) => k).filter((k) => existsSync(nodeFile(root, 0, k)));
   let next = nodes;
+  let moved = 0;
   const site = join(siteDir!, 'site.yaml');
   const profile = join(root, 'sites/_profiles/r650.yaml');
   const defaults = join(root, 'sites/_defaults.yaml');
@@ -51,6 +52,14 @@ test('random edits: the watched tree always equals a fresh build', async () => {
             ? t.replace(/device: [^\n]*/, `device: /dev/vd${pick(['b', 'c', 'd'])}`)
             : t.replace(/rack: r\d+/, `rack: r${Math.floor(random() * 90)}`).replace(/lun: \d+/, `lun: ${1 + Math.floor(random() * 9)}`),
         );
+      },
+    ],
+    [
+      // What the site-wide files hold for it (dnsmasq's host line, who nginx serves its config to).
+      "a node's address",
+      () => {
+        const k = pick(present());
+        rewrite(nodeFile(root, 0, k), (t) => t.replace(/ip: [^\n]*/, `ip: 10.100.199.${1 + (moved++ % 250)}`));
       },
     ],
     ['a node added', () => writeFileSync(nodeFile(root, 0, next), richNodeText(0, next++))],

@@ -3,6 +3,7 @@
 // only to the addresses that fetch it, by the generated nginx (`allow`/`deny all`) and listed with
 // them in manifest.json (`files[].allow`). Everything else stays open to the network.
 import type { ResolvedNode, SiteModel } from '../model/index.ts';
+import { computeAlways, type NodeMemo } from '../model/memo.ts';
 import { parseIpv4, rangeToCidrs } from '../util/ipv4.ts';
 import { DIRS, LAYOUT } from '../derive/layout.ts';
 import { configFilePath } from '../derive/file-names.ts';
@@ -39,12 +40,18 @@ export function holdsNodeData(path: string): boolean {
  * `nginx.access: open`. A served path that holds node data but has no owner here gets an empty
  * list (refused to everyone), so a new kind of file is never served to all by mistake.
  */
-export function protectedFiles(model: SiteModel, served: readonly string[]): ProtectedFile[] {
+export function protectedFiles(model: SiteModel, served: readonly string[], memo: NodeMemo = computeAlways): ProtectedFile[] {
   if (model.nginx.access === 'open') return [];
   const owners = new Map<string, readonly string[]>();
   for (const node of model.nodes) {
-    const allow = nodeAllow(model, node);
-    for (const { format, owners: of } of servedConfigs(node)) for (const o of of) owners.set(configFilePath(model, format, o), allow);
+    // Each node's config paths with its addresses, kept per node (watch).
+    const own = memo('access', node, () => {
+      const allow = nodeAllow(model, node);
+      const paths: string[] = [];
+      for (const { format, owners: of } of servedConfigs(node)) for (const o of of) paths.push(configFilePath(model, format, o));
+      return { allow, paths };
+    });
+    for (const path of own.paths) owners.set(path, own.allow);
   }
   if (model.unknownJoin) owners.set(LAYOUT.unknownJoinConfig, poolAllow(model));
   return served

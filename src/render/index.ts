@@ -289,7 +289,7 @@ function addSiteFiles(
   if (model.bss.export) add(LAYOUT.bss, () => renderBssBootParameters(model, memo));
   if (o.dhcp) addDhcp(model, add);
   // Every served file is known here (the node files and the join config came first).
-  const guarded = guardedFiles(model, tree.files);
+  const guarded = guardedFiles(model, tree.files, memo);
   if (o.nginx) {
     add(LAYOUT.nginx, () => renderNginx(model, { standalone: true, binaries: binaryNames, protected: guarded }, keep(LAYOUT.nginx)));
     add(LAYOUT.nginxLocations, () =>
@@ -330,9 +330,8 @@ function addDhcp(model: SiteModel, add: Add): void {
 }
 
 /** The served files that only their node may fetch (src/render/access.ts). */
-function guardedFiles(model: SiteModel, files: readonly Artifact[]): ReturnType<typeof protectedFiles> {
-  return protectedFiles(
-    model,
-    files.flatMap((f) => (f.url !== undefined ? [f.path] : [])),
-  );
+function guardedFiles(model: SiteModel, files: readonly Artifact[], memo: NodeMemo): ReturnType<typeof protectedFiles> {
+  const served: string[] = [];
+  for (const f of files) if (f.url !== undefined) served.push(f.path);
+  return protectedFiles(model, served, memo);
 }

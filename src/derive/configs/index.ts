@@ -18,5 +18,9 @@ export function servedConfigs(node: ResolvedNode): { readonly format: ConfigForm
 
 /** The format whose directory holds `path` (relative to the tree), if any. */
 export function formatOfPath(path: string): ConfigFormat | undefined {
-  return CONFIG_FORMATS.find((f) => path.startsWith(`${f.dir}/`));
+  for (const [format, prefix] of PREFIXES) if (path.startsWith(prefix)) return format;
+  return undefined;
 }
+
+/** Each format with its directory's prefix, made once (asked for every served path of a site). */
+const PREFIXES: readonly (readonly [ConfigFormat, string])[] = CONFIG_FORMATS.map((f) => [f, `${f.dir}/`]);

@@ -280,14 +280,34 @@ function largestShare(
  */
 function dataSize(value: unknown, sizes: WeakMap<object, number>): number {
   if (value === null || typeof value !== 'object') return String(value).length;
-  const known = sizes.get(value);
+  const known = frozenSizes.get(value) ?? sizes.get(value);
   if (known !== undefined) return known;
   let n = 0;
-  if (Array.isArray(value)) for (const v of value) n += 2 + dataSize(v, sizes);
-  else for (const [k, v] of Object.entries(value)) n += k.length + 2 + dataSize(v, sizes);
-  sizes.set(value, n);
+  let frozen = Object.isFrozen(value);
+  const count = (v: unknown) => {
+    n += dataSize(v, sizes);
+    if (frozen && v !== null && typeof v === 'object' && !frozenSizes.has(v)) frozen = false;
+  };
+  if (Array.isArray(value)) {
+    for (const v of value) {
+      n += 2;
+      count(v);
+    }
+  } else {
+    for (const [k, v] of Object.entries(value)) {
+      n += k.length + 2;
+      count(v);
+    }
+  }
+  (frozen ? frozenSizes : sizes).set(value, n);
   return n;
 }
+
+/**
+ * The sizes of values frozen all the way down (the model is), kept across renders: watch renders
+ * a site again with the same node objects, whose `config:` need not be counted again.
+ */
+const frozenSizes = new WeakMap<object, number>();
 
 /** 1.5 MiB, 94.3 MiB. */
 function formatBytes(n: number): string {
