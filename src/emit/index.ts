@@ -216,9 +216,12 @@ async function plan(
   // only, each by lstat; the files written last are taken as written.
   const trusted = known !== undefined && options.trustTree === true;
   const kindOf = trusted ? statKinds(root) : treeKinds(options.tree ?? scanTree(root));
+  // With `known`, the paths written last are listed below only when this build no longer makes
+  // one of them (counted as the artifacts are compared): no list of 39,000 paths to check otherwise.
   const previous: PreviousManifest = known
-    ? { paths: [...known.keys()], files: new Map(), ctimeMs: 0, untrusted: [] }
+    ? { paths: [], files: new Map(), ctimeMs: 0, untrusted: [] }
     : (options.previous ?? previousManifest(root));
+  let knownMade = 0;
   // Refuse any path that goes through a link (or is one), before anything is written: every path
   // of the site against the walk, or (trusted) each path this emit writes, below.
   const checkPath = linkGuard(root, kindOf);
@@ -231,6 +234,7 @@ async function plan(
   const onDisk = sameOnDisk(root, previous, options);
   for (const a of artifacts) {
     const last = known?.get(a.path);
+    if (last) knownMade++;
     if (last && (trusted || kindOf(a.path) === 'file') && !isOnDisk(last) && !isOnDisk(a)) {
       // By SHA-256, which both have (manifest.json lists every file's): a site-wide text rendered
       // again is a new string, which `===` would walk whole (flattening it first).
@@ -269,17 +273,24 @@ async function plan(
   renames.sort(manifestLast);
   chmods.sort(manifestLast);
   if (trusted) for (const x of [...renames, ...chmods]) checkPath(x.path);
-  const removals = removalsOf(kindOf, previous, artifacts, checkPath);
+  const gone = known !== undefined && knownMade < known.size ? { ...previous, paths: [...known.keys()] } : previous;
+  const removals = removalsOf(kindOf, gone, artifacts, checkPath);
   return {
     result: {
-      written: written.sort(),
-      missing: missing.sort(),
+      written: sorted(written),
+      missing: sorted(missing),
       removed: removals,
-      unchanged: unchanged.sort(),
+      unchanged: sorted(unchanged),
       ...(previous.untrusted.length > 0 ? { untrusted: previous.untrusted.map((p) => `${LAYOUT.manifest}: ${p}`) } : {}),
     },
     journal: { version: 1, renames, chmods, removals },
   };
+}
+
+/** `paths` in code-unit order: as they come when the artifacts came sorted (render sorts them), else sorted. */
+function sorted(paths: string[]): string[] {
+  for (let i = 1; i < paths.length; i++) if (paths[i - 1]! > paths[i]!) return paths.sort();
+  return paths;
 }
 
 /** What a path below the site directory is, or undefined when there is nothing there. */

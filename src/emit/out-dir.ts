@@ -110,7 +110,9 @@ let scratch: Buffer | undefined;
 export function manifestKind(p: string): string | undefined {
   let fd: number | undefined;
   try {
-    fd = openSync(p, constants.O_RDONLY | constants.O_NOFOLLOW);
+    // Never a FIFO or a device, which an open could wait on forever (non-blocking, and checked first).
+    if (!lstatSync(p, { throwIfNoEntry: false })?.isFile()) return undefined;
+    fd = openSync(p, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
     const st = fstatSync(fd);
     if (!st.isFile() || st.size < CLOSING.length) return undefined;
     const buf = (scratch ??= Buffer.allocUnsafe(1 << 20));
