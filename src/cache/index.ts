@@ -381,9 +381,10 @@ export function dropRecord(outRoot: string, siteDir: string): void {
  * Remember a site just emitted (best effort: a cache that cannot be written only costs speed).
  * `clean` (no diagnostic, no recovery, every input stamped) lets the next build skip it; any
  * record vouches for the manifest.json written. Without a state key nothing is recorded.
- * Returns the time the record is settled at (undefined: none written).
+ * `keep`: kept in memory for the next build of this process (watch). Returns the time the record
+ * is settled at (undefined: none written).
  */
-export function writeRecord(outRoot: string, site: RecordedSite, artifacts: readonly Artifact[]): number | undefined {
+export function writeRecord(outRoot: string, site: RecordedSite, artifacts: readonly Artifact[], keep = false): number | undefined {
   const cache = join(outRoot, CACHE_DIR);
   let temp: string | undefined;
   try {
@@ -412,7 +413,8 @@ export function writeRecord(outRoot: string, site: RecordedSite, artifacts: read
     }
     renameSync(temp, file);
     temp = undefined;
-    keepWritten(file, body);
+    // Kept for the next build of this process (watch's) only: a build of 1,000 sites would hold them all.
+    if (keep) keepWritten(file, body);
     return settled;
   } catch {
     // best effort

@@ -488,6 +488,7 @@ function recordSite(
       settled,
     },
     artifacts,
+    options.emitted !== undefined,
   );
 }
 
