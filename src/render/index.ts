@@ -80,11 +80,13 @@ export interface RenderCache {
   readonly model: ModelCache;
   /** The large site-wide texts with the data they were rendered from (src/render/templates.ts, Keep). */
   readonly texts: KeptTexts;
+  /** The sizes of frozen `config:` values, counted once for the site's config budget (ConfigBudget). */
+  readonly sizes: WeakMap<object, number>;
 }
 
 /** An empty RenderCache. */
 export function renderCache(): RenderCache {
-  return { nodes: new Map(), shas: new Map(), fragments: new Map(), model: modelCache(), texts: new Map() };
+  return { nodes: new Map(), shas: new Map(), fragments: new Map(), model: modelCache(), texts: new Map(), sizes: new WeakMap() };
 }
 
 /** Files read from outside the inventory that the tree carries: iPXE binaries by file name (`boot.ipxe_binaries`). */
@@ -165,7 +167,7 @@ export function renderSite(model: SiteModel, locate: Locator, cache?: RenderCach
   // A cache read back from the record holds no node objects to key parts by (nor contents to know hashes by).
   const memo = cache && !cache.digest ? nodeMemo(cache.fragments) : computeAlways;
   const keep = cache && !cache.digest ? (key: string): Keep => ({ texts: cache.texts, key }) : () => undefined;
-  const budget = new ConfigBudget(model, locate, secrets, installers(model));
+  const budget = new ConfigBudget(model, locate, secrets, installers(model), cache && !cache.digest ? cache.sizes : undefined);
   const tree = new TreeFiles(model.boot.server);
   const binaries = [...(inputs.binaries ?? new Map<string, Uint8Array>())].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   addEntryScripts(model, tree.add, binaries, memo, keep);

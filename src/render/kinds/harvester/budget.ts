@@ -50,14 +50,22 @@ export class ConfigBudget {
   readonly #oversized = new Map<string, { d: Diagnostic; nodes: string[] }>();
   // A problem in `defaults.config` shows up once per node: report it once, naming all nodes.
   readonly #problems = new Map<string, { d: Diagnostic; nodes: string[] }>();
-  readonly #sizes = new WeakMap<object, number>();
+  readonly #sizes: Sizes;
   readonly #nodes: readonly HarvesterNode[];
   #tooLarge = 0;
   #over = false;
   #written = 0;
   #writtenBytes = 0;
 
-  constructor(model: SiteModel, locate: Locator, secrets: SecretMode, installers: readonly HarvesterNode[]) {
+  /** `kept`: sizes of frozen values kept across renders of the site (watch's RenderCache). */
+  constructor(
+    model: SiteModel,
+    locate: Locator,
+    secrets: SecretMode,
+    installers: readonly HarvesterNode[],
+    kept?: WeakMap<object, number>,
+  ) {
+    this.#sizes = { own: new WeakMap(), ...(kept ? { kept } : {}) };
     this.#model = model;
     this.#locate = locate;
     this.#secrets = secrets;
@@ -215,11 +223,7 @@ function configIssueToDiagnostic(issue: InstallerSchemaIssue, node: HarvesterNod
  * (else `defaults.config`, else sites/_defaults.yaml's), the rest at the strongest `config:` the
  * node takes (its own, when it has one). Each object is walked once for all nodes.
  */
-function largestShare(
-  nodes: readonly HarvesterNode[],
-  sizes: WeakMap<object, number>,
-  locate: Locator,
-): { at: InventoryPath; bytes: number; nodes: number } {
+function largestShare(nodes: readonly HarvesterNode[], sizes: Sizes, locate: Locator): { at: InventoryPath; bytes: number; nodes: number } {
   // How many nodes reach each object (an alias inside one node's own `config:` is not sharing).
   const users = new Map<object, number>();
   const lastUser = new Map<object, number>();
@@ -278,15 +282,17 @@ function largestShare(
  * `: ` after a key and `- ` before a list item. Remembered per object: the layers' `config:`
  * values are shared by every node that merges them, and counted once.
  */
-function dataSize(value: unknown, sizes: WeakMap<object, number>): number {
+function dataSize(value: unknown, sizes: Sizes): number {
   if (value === null || typeof value !== 'object') return String(value).length;
-  const known = frozenSizes.get(value) ?? sizes.get(value);
+  const { own, kept } = sizes;
+  const known = kept?.get(value) ?? own.get(value);
   if (known !== undefined) return known;
   let n = 0;
-  let frozen = Object.isFrozen(value);
+  // Kept across renders only when frozen all the way down (the model is): such a size never changes.
+  let frozen = kept !== undefined && Object.isFrozen(value);
   const count = (v: unknown) => {
     n += dataSize(v, sizes);
-    if (frozen && v !== null && typeof v === 'object' && !frozenSizes.has(v)) frozen = false;
+    if (frozen && v !== null && typeof v === 'object' && !kept!.has(v)) frozen = false;
   };
   if (Array.isArray(value)) {
     for (const v of value) {
@@ -299,15 +305,15 @@ function dataSize(value: unknown, sizes: WeakMap<object, number>): number {
       count(v);
     }
   }
-  (frozen ? frozenSizes : sizes).set(value, n);
+  (frozen ? kept! : own).set(value, n);
   return n;
 }
 
-/**
- * The sizes of values frozen all the way down (the model is), kept across renders: watch renders
- * a site again with the same node objects, whose `config:` need not be counted again.
- */
-const frozenSizes = new WeakMap<object, number>();
+/** The sizes one budget counted, and (watch) those of frozen values kept across the site's renders. */
+interface Sizes {
+  readonly own: WeakMap<object, number>;
+  readonly kept?: WeakMap<object, number>;
+}
 
 /** 1.5 MiB, 94.3 MiB. */
 function formatBytes(n: number): string {
