@@ -4,6 +4,7 @@
 // file is read in 1 MiB chunks: a stray `"secrets"` is found wherever it lies, across two chunks too.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { execFileSync } from 'node:child_process';
 import { readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { manifestKind as kindOfFile } from '../src/emit/out-dir.ts';
@@ -70,6 +71,19 @@ test('a manifest of several chunks: a stray key anywhere, across a chunk boundar
   writeFileSync(target, big);
   symlinkSync(target, join(dir, 'link.json'));
   assert.is(kindOfFile(join(dir, 'link.json')), undefined);
+  // A FIFO: answered at once, never waited on.
+  execFileSync('mkfifo', [join(dir, 'fifo.json')]);
+  assert.is(kindOfFile(join(dir, 'fifo.json')), undefined);
+});
+
+test('a short file is judged by its own bytes, not by what the last read left in the buffer', () => {
+  const text = readFileSync(join(repo, 'out/location_x/manifest.json'), 'utf8');
+  // A file that ends as an object inside the head, read right after one that goes on from there:
+  // with the rest of that one behind it in the buffer, its head would match.
+  const at = text.indexOf('"site": "') + '"site": "'.length;
+  const short = `${text.slice(0, at)}x}\n`;
+  assert.is(manifestKind(`${short}${text.slice(at)}`), 'markers');
+  assert.is(manifestKind(short), undefined);
 });
 
 test.run();

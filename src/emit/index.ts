@@ -217,7 +217,8 @@ async function plan(
   const trusted = known !== undefined && options.trustTree === true;
   const kindOf = trusted ? statKinds(root) : treeKinds(options.tree ?? scanTree(root));
   // With `known`, the paths written last are listed below only when this build no longer makes
-  // one of them (counted as the artifacts are compared): no list of 39,000 paths to check otherwise.
+  // one of them (counted as the artifacts are compared, each path once: a render never makes two
+  // files at one path, RENDER_PATH_ESCAPE): no list of 39,000 paths to check otherwise.
   const previous: PreviousManifest = known
     ? { paths: [], files: new Map(), ctimeMs: 0, untrusted: [] }
     : (options.previous ?? previousManifest(root));

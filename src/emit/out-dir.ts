@@ -75,12 +75,16 @@ export function unsafeOutDir(outRoot: string, siteDirs: readonly string[]): stri
 export const DEPLOY_GITIGNORE =
   '# harvgen deploy tree (`harvgen build --deploy`): it holds the secrets. Never commit it;\n# copy it to the boot server (rsync).\n*\n';
 
-/** The bytes of a regular file (never through a link), or undefined. */
+/** The bytes of a regular file (never through a link, never waiting on a FIFO swapped in), or undefined. */
 function regularBytes(p: string): Buffer | undefined {
+  let fd: number | undefined;
   try {
-    return lstatSync(p).isFile() ? readFileSync(p) : undefined;
+    fd = openSync(p, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+    return fstatSync(fd).isFile() ? readFileSync(fd) : undefined;
   } catch {
     return undefined;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
   }
 }
 
@@ -117,7 +121,8 @@ export function manifestKind(p: string): string | undefined {
     if (!st.isFile() || st.size < CLOSING.length) return undefined;
     const buf = (scratch ??= Buffer.allocUnsafe(1 << 20));
     let got = readSync(fd, buf, 0, buf.length, 0);
-    const m = MANIFEST_HEAD.exec(buf.subarray(0, 1024).toString('utf8'));
+    // This file's bytes only: past `got` the buffer still holds the last file read.
+    const m = MANIFEST_HEAD.exec(buf.toString('utf8', 0, Math.min(got, 1024)));
     if (!m) return undefined;
     // `"secrets"` nowhere after the head: searched chunk by chunk, each chunk starting with the
     // last bytes of the one before (a key split between two reads is found).
