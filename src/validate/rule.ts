@@ -5,7 +5,7 @@ import type { Code } from '../diagnostics/codes.ts';
 import type { Severity } from '../diagnostics/types.ts';
 import type { LocateTarget } from '../load/index.ts';
 import type { ResolvedNode, SiteModel } from '../model/index.ts';
-import type { NodeMemo } from '../model/memo.ts';
+import { computeAlways, type NodeMemo } from '../model/memo.ts';
 import type { SiteInput } from '../types/site-input.ts';
 import type { InventoryPath } from '../util/paths.ts';
 
@@ -40,6 +40,11 @@ export interface RuleContext {
  * again for a node that did not change.
  */
 export function eachNode(ctx: RuleContext, name: string, check: (node: ResolvedNode, report: (finding: Finding) => void) => void): void {
+  // Nothing is kept (a build without watch): reported as found, no list per node.
+  if (ctx.memo === computeAlways) {
+    for (const node of ctx.model.nodes) check(node, ctx.report);
+    return;
+  }
   for (const node of ctx.model.nodes) {
     const found = ctx.memo(`rule:${name}`, node, () => {
       const out: Finding[] = [];
