@@ -3,12 +3,10 @@
 // itself, inside it, or above it). Compared as real paths, so links do not hide a match.
 import {
   closeSync,
-  constants,
   existsSync,
   fstatSync,
   lstatSync,
   mkdirSync,
-  openSync,
   readdirSync,
   readFileSync,
   readSync,
@@ -18,6 +16,7 @@ import {
 import { homedir } from 'node:os';
 import { basename, dirname, join, resolve, sep } from 'node:path';
 import { LAYOUT } from '../derive/layout.ts';
+import { openNoFollow } from '../util/read-fd.ts';
 import type { SecretMode } from '../types/secret-mode.ts';
 
 const SYSTEM_DIRS = [
@@ -77,14 +76,14 @@ export const DEPLOY_GITIGNORE =
 
 /** The bytes of a regular file (never through a link, never waiting on a FIFO swapped in), or undefined. */
 function regularBytes(p: string): Buffer | undefined {
-  let fd: number | undefined;
+  const fd = openNoFollow(p);
+  if (fd === undefined) return undefined;
   try {
-    fd = openSync(p, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
     return fstatSync(fd).isFile() ? readFileSync(fd) : undefined;
   } catch {
     return undefined;
   } finally {
-    if (fd !== undefined) closeSync(fd);
+    closeSync(fd);
   }
 }
 
@@ -112,11 +111,10 @@ let scratch: Buffer | undefined;
  * 16 MB buffer for each read cost more in page faults than the read itself.
  */
 export function manifestKind(p: string): string | undefined {
-  let fd: number | undefined;
+  // Never a FIFO or a device, which an open could wait on forever (opened non-blocking, then fstat).
+  const fd = openNoFollow(p);
+  if (fd === undefined) return undefined;
   try {
-    // Never a FIFO or a device, which an open could wait on forever (non-blocking, and checked first).
-    if (!lstatSync(p, { throwIfNoEntry: false })?.isFile()) return undefined;
-    fd = openSync(p, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
     const st = fstatSync(fd);
     if (!st.isFile() || st.size < CLOSING.length) return undefined;
     const buf = (scratch ??= Buffer.allocUnsafe(1 << 20));
@@ -145,7 +143,7 @@ export function manifestKind(p: string): string | undefined {
   } catch {
     return undefined;
   } finally {
-    if (fd !== undefined) closeSync(fd);
+    closeSync(fd);
   }
 }
 

@@ -89,7 +89,7 @@ export async function loadSite(siteDir: string, options: LoadOptions = {}): Prom
   const missing = await siteDirProblem(dir, display);
   if (missing) return failed(dir, missing);
   const sitePath = join(dir, 'site.yaml');
-  const r = new SiteReader(dir, cwd, display, options);
+  const r = new SiteReader(dir, cwd, options);
   if (!r.withinFile(sitePath)) return { ...failed(dir, r.refused[0]!), repo: r.repo };
 
   const nodesDir = join(dir, 'nodes');
@@ -177,13 +177,15 @@ class SiteReader {
   readonly realDirs = new Map<string, boolean>();
   private readonly sitesDir: string;
 
+  /** Paths as printed, relative to `cwd`. */
+  private readonly display: (abs: string) => string;
+
   constructor(
     private readonly dir: string,
-    /** What `display` shows paths relative to. */
     private readonly cwd: string,
-    private readonly display: (abs: string) => string,
     private readonly options: LoadOptions,
   ) {
+    this.display = displayFrom(cwd);
     this.repo = repoBoundary(dir);
     this.sitesDir = dirname(dir);
   }

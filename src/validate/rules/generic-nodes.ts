@@ -21,7 +21,7 @@ export const genericNodesRule: Rule = {
     const net = parseCidr(ctx.model.network.cidr).net;
     eachNode(ctx, 'generic-nodes', (node, report) => {
       if (node.boot === 'iscsi') checkIscsiNode({ ...ctx, report }, node, net);
-      if (node.boot === 'os') checkOsNode({ ...ctx, report }, node);
+      else if (node.boot === 'os') checkOsNode({ ...ctx, report }, node);
     });
   },
 };
