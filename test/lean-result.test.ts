@@ -9,7 +9,7 @@ import { inventory } from './helpers/parallel.ts';
 import { build, type SiteBuild } from '../src/orchestrate/build.ts';
 import { check } from '../src/orchestrate/check.ts';
 import { inProcess } from '../src/orchestrate/passes.ts';
-import { HeldNodes } from '../src/orchestrate/held.ts';
+import { HeldNodes, LIGHT_SITE_NODES, runHeldNodes } from '../src/orchestrate/held.ts';
 import { summaryOf, type Summarized } from '../src/orchestrate/summary.ts';
 import { deployHints, hintFiles } from '../src/cli/hints.ts';
 import { DIRS, LAYOUT } from '../src/derive/layout.ts';
@@ -92,6 +92,48 @@ test('a site held light keeps no input stamps once written, from its first pass 
   assert.is(light.inputs, undefined);
   const rendered = await passes.render(1, light);
   assert.ok(rendered.inputs?.complete, 'the render of a light site carries the stamps of its second reading');
+});
+
+test('paths: false lets a whole site go once written: no model, locator or stamps; the sources its report points into stay', async () => {
+  const { root, dirs } = inventory('lean-release');
+  const listed = await build({ sites: dirs, cwd: root, outDir: join(root, 'out-listed'), jobs: 1 });
+  const counted = await build({ sites: dirs, cwd: root, outDir: join(root, 'out-counted'), jobs: 1, paths: false });
+  assert.ok(listed.ok && counted.ok);
+  assert.equal(counted.diagnostics, listed.diagnostics);
+  // Every site fits the budget: the default result keeps each whole, with every file it read.
+  assert.ok(listed.compiled.every((c) => c.model !== undefined && c.locate !== undefined && c.inputs !== undefined));
+  assert.ok(counted.compiled.every((c) => c.model === undefined && c.locate === undefined && c.inputs === undefined));
+  const named = new Set(counted.diagnostics.flatMap((d) => (d.file !== undefined ? [d.file] : [])));
+  assert.ok(named.size >= dirs.length, 'each rich site warns about one of its files');
+  for (const [i, c] of counted.compiled.entries()) {
+    const all = listed.compiled[i]!.sources;
+    const kept = Object.keys(c.sources).sort();
+    assert.equal(
+      kept,
+      Object.keys(all)
+        .filter((f) => named.has(f))
+        .sort(),
+      `${c.dir}: the sources the report shows, no other`,
+    );
+    assert.ok(kept.length > 0 && kept.length < Object.keys(all).length);
+    for (const f of kept) assert.is(c.sources[f], all[f]);
+  }
+});
+
+test('the budget of a run of many sites is smaller by what its light sites weigh', async () => {
+  const { root, dirs } = inventory('lean-budget');
+  await withBudget(100, async () => {
+    assert.is(runHeldNodes(5), 100 - 5 * LIGHT_SITE_NODES);
+    assert.is(runHeldNodes(1_000), 0);
+  });
+  // Five sites of 10 nodes on a budget of 25: without the light sites' weight the first two would be
+  // kept whole; with it (25 - 5 x 2 = 15) only the first.
+  const r = await withBudget(25, () => build({ sites: dirs, cwd: root, outDir: join(root, 'out'), jobs: 1 }));
+  assert.ok(r.ok);
+  assert.equal(
+    r.compiled.map((c) => c.model !== undefined),
+    [true, false, false, false, false],
+  );
 });
 
 test('check keepModels: false holds every site light: same diagnostics, nodes and file counts', async () => {

@@ -104,7 +104,9 @@ export interface BuildResult<S extends SiteBuildCounts = SiteBuild> {
   /**
    * Every site of the run, in order (a site up to date is a stand-in: its name and the inputs its
    * record holds). `inputs` is what each read (watch watches it); a site held light (past the
-   * nodes a run keeps whole, ARCHITECTURE.md) holds none once its record is written.
+   * nodes a run keeps whole, ARCHITECTURE.md) holds none once its record is written. With
+   * `paths: false`, no site written holds its model, locator or stamps, and of its source texts
+   * only those its diagnostics point into.
    */
   readonly compiled: readonly CompiledSite[];
   readonly diagnostics: readonly Diagnostic[];
@@ -146,9 +148,12 @@ async function buildWith(
   // A plain build reuses each node its last build rendered and that is unchanged (src/cache/reuse.ts).
   const reuse = !compare && !options.force && !options.renderCaches && unsafe === undefined;
   const compile = { ...options, stamps: !compare, ...(reuse ? { reuseOutput: out.realRoot } : {}) };
-  const { result: checked, skipped } = await compileAll(compile, records, passes.model, passes.concurrent);
-  const run = startRendering(checked.sites, checked.diagnostics, passes, options.keepArtifacts === true);
-  const crossSite = checked.diagnostics.some(
+  // The first pass's list of sites is not held past here: `run` holds each site until it is written.
+  const { run, skipped } = await compileAll(compile, records, passes.model, passes.concurrent).then(({ result, skipped }) => ({
+    run: startRendering(result.sites, result.diagnostics, passes, options.keepArtifacts === true),
+    skipped,
+  }));
+  const crossSite = run.compileDiagnostics.some(
     (d) => d.severity === 'error' && (d.code.startsWith('SITE_') || d.code === 'EMIT_DUPLICATE_SITE'),
   );
   // --all-or-nothing: every site rendered first, so that a render problem anywhere writes nothing.
@@ -226,6 +231,8 @@ interface Rendering {
   /** The first pass's diagnostics, then what rendering added (unsorted). */
   readonly compileDiagnostics: Diagnostic[];
   readonly keepArtifacts: boolean;
+  /** The files the first pass's diagnostics (those between sites included) point into, once asked for (`released`). */
+  shown?: ReadonlySet<string>;
 }
 
 function startRendering(
@@ -377,8 +384,25 @@ async function writeSites(
     if (written.built) report(written.built);
     diagnostics.push(...written.diagnostics);
     if (run.passes.light(i)) run.compiled[i] = settled(run.compiled[i]!);
+    else if (options.paths === false && !run.keepArtifacts) run.compiled[i] = released(run.compiled[i]!, run);
   }
   return { sites, diagnostics };
+}
+
+/**
+ * A site kept whole between the passes, once written, in a run that lists no paths (the CLI's
+ * build): only what the report reads, its diagnostics and the source texts they point into. Its
+ * model, locator and input stamps go, so that a run of many sites holds the models of its first
+ * HELD_NODES nodes only until they are written (src/orchestrate/held.ts), and its peak memory does
+ * not grow with the sites after them.
+ */
+function released(site: CompiledSite, run: Rendering): CompiledSite {
+  const { model: _model, locate: _locate, inputs: _stamps, ...rest } = site;
+  run.shown ??= new Set(run.compileDiagnostics.flatMap((d) => (d.file !== undefined ? [d.file] : [])));
+  const shown = run.shown;
+  const own = new Set(site.diagnostics.flatMap((d) => (d.file !== undefined ? [d.file] : [])));
+  const sources = Object.fromEntries(Object.entries(site.sources).filter(([path]) => shown.has(path) || own.has(path)));
+  return { ...rest, sources };
 }
 
 /** A site's lists with their counts. */

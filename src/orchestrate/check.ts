@@ -7,7 +7,7 @@ import type { CompiledSite, CompileOptions, ModelledSite } from '../pipeline.ts'
 import { crossSiteDiagnostics } from '../validate/cross-site.ts';
 import { NOTHING_MASKED } from '../util/masked.ts';
 import { summaryOf, type Summarized } from './summary.ts';
-import { HeldNodes } from './held.ts';
+import { HeldNodes, runHeldNodes } from './held.ts';
 
 /** Options for check(). */
 export interface CheckOptions extends CompileOptions {
@@ -53,7 +53,7 @@ export async function check(options: CheckOptions & CheckOnlyOptions): Promise<C
   const { lighten } = await import('./light.ts');
   // Past HeldNodes a site is held light (src/orchestrate/held.ts): memory does not grow with the
   // number of sites. Its files' count stays in its summary. With `keepModels: false`, every site.
-  const held = new HeldNodes();
+  const held = new HeldNodes(runHeldNodes(options.sites.length));
   const compileOne = async (dir: string, o: CompileOptions) => {
     const site = await compileSite(dir, o);
     if (!site.model || (options.keepModels !== false && held.keep(site.model.nodes.length))) return site;

@@ -5,7 +5,7 @@ import type { CompiledSite, CompileOptions, ModelledSite } from '../pipeline.ts'
 import type { Summarized } from './summary.ts';
 import type { CheckOptions } from './check.ts';
 import { WorkerPool } from './pool.ts';
-import { HeldNodes } from './held.ts';
+import { HeldNodes, runHeldNodes } from './held.ts';
 
 /** How build() runs the passes. */
 export interface Passes {
@@ -77,8 +77,8 @@ export async function openPasses(
   const jobs = Math.min(options.jobs ?? 1, count);
   // Watch's caches and a caller keeping every site's files (--diff reads their models) keep every site whole.
   const whole = options.parseCache !== undefined || options.renderCaches !== undefined || options.keepArtifacts === true;
-  if (jobs < 2 || options.parseCache || options.renderCaches) return inProcess(whole ? new HeldNodes(Infinity) : undefined);
-  const pool = new WorkerPool(jobs);
+  if (jobs < 2 || options.parseCache || options.renderCaches) return inProcess(new HeldNodes(whole ? Infinity : runHeldNodes(count)));
+  const pool = new WorkerPool(jobs, runHeldNodes(count));
   return {
     concurrent: true,
     ahead: jobs,

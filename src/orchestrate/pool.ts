@@ -95,7 +95,11 @@ export class WorkerPool {
   readonly #rendered = new Map<number, Promise<PooledSite>>();
   #closing = false;
 
-  constructor(jobs: number) {
+  /** The nodes the run keeps whole (`runHeldNodes`), shared among the workers. */
+  readonly #held: number;
+
+  constructor(jobs: number, held: number = heldNodes()) {
+    this.#held = held;
     this.#slots = Array.from({ length: jobs }, () => {
       const slot: Slot = { worker: startWorker(), queue: [] };
       slot.worker.on('message', (reply: Reply) => {
@@ -122,7 +126,7 @@ export class WorkerPool {
     const total = options.sites.length;
     return new Promise<Reply>((resolve) => {
       this.#waiting.push({
-        task: { kind: 'model', id: index, dir, options: compile, held: Math.max(1, Math.floor(heldNodes() / this.#slots.length)) },
+        task: { kind: 'model', id: index, dir, options: compile, held: Math.max(1, Math.floor(this.#held / this.#slots.length)) },
         resolve,
         onStart: () => options.onProgress?.({ step: 'compile', dir, index, total }),
       });
