@@ -349,6 +349,17 @@ test('through a recovery, unchanged files keep their mtime and files harvgen nev
   assert.equal(readTree(dir), new Map([...before, ['README.operator', 'notes\n'], ['extra/mine.txt', 'mine\n']]));
 });
 
+test('a signature left without its manifest.json is removed by the next build of an unsigned site', async () => {
+  const out = tempDir('emit-sig');
+  const dir = join(out, 'location_x');
+  mkdirSync(dir);
+  writeFileSync(join(dir, 'manifest.json.sig'), 'stale\n');
+  const r = await build({ sites: [siteX], outDir: out });
+  assert.ok(r.ok, JSON.stringify(r.diagnostics));
+  assert.equal(r.sites[0]!.removed, ['manifest.json.sig']);
+  assert.not.ok(existsSync(join(dir, 'manifest.json.sig')));
+});
+
 test('a file edited by hand after the build is repaired, even at the same size and with its old mtime put back', async () => {
   const { out, dir, before } = await built();
   // Unchanged files are recognised by the manifest's SHA-256 without being read; only a file

@@ -1,9 +1,9 @@
 // watch's reuse under random edits (a seeded sequence, the same on every run): after each edit the
 // watched tree and diagnostics are those of a fresh build of the same inventory. Edits are drawn
 // from what reuse keys on: one node's own values, a node added or removed (later nodes change
-// index), a value of site.yaml every node reads, a profile and sites/_defaults.yaml (shared
-// layers), two edits at once. test/watch-incremental.test.ts walks each kind once, in order.
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+// index), a node renamed (as many files under other paths), a value of site.yaml every node
+// reads, a profile and sites/_defaults.yaml (shared layers), two edits at once. test/watch-incremental.test.ts walks each kind once, in order.
+import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -68,6 +68,14 @@ test('random edits: the watched tree always equals a fresh build', async () => {
       () => {
         const k = pick(present().filter((k) => k > 0));
         rmSync(nodeFile(root, 0, k));
+      },
+    ],
+    [
+      // As many files as before, under other paths: the site's files sort into another order.
+      'a node renamed',
+      () => {
+        const k = pick(present().filter((k) => k > 0));
+        renameSync(nodeFile(root, 0, k), nodeFile(root, 0, next++));
       },
     ],
     [

@@ -386,12 +386,20 @@ function removalsOf(
   checkPath: (rel: string) => void,
 ): string[] {
   // Loops, not arrays mapped into sets: a site's 39,000 paths in temporary arrays cost more (in
-  // fresh pages) than the lookups.
-  const produced = new Set<string>();
-  for (const a of artifacts) produced.add(a.path);
+  // fresh pages) than the lookups. No set at all when only the signature is asked about (watch
+  // lists no previous paths while every path it wrote last is made again).
+  let produced: Set<string> | undefined;
+  const made = (p: string): boolean => {
+    if (previous.paths.length === 0) return artifacts.some((a) => a.path === p);
+    if (!produced) {
+      produced = new Set<string>();
+      for (const a of artifacts) produced.add(a.path);
+    }
+    return produced.has(p);
+  };
   const removals = new Set<string>();
   const consider = (p: string) => {
-    if (produced.has(p) || removals.has(p)) return;
+    if (removals.has(p) || made(p)) return;
     checkPath(p);
     const kind = kindOf(p);
     if (kind !== undefined && kind !== 'dir') removals.add(p);

@@ -13,7 +13,7 @@
 // proxy answer carries only when no single pxe-service matches; BIOS iPXE needs a menu item of
 // its own. UEFI HTTP boot clients (vendor class HTTPClient) are not PXE clients, so a proxy does
 // not answer them.
-import type { SiteModel } from '../model/index.ts';
+import type { ResolvedNode, SiteModel } from '../model/index.ts';
 import { dnsmasqGlobals } from '../derive/dnsmasq-globals.ts';
 import { escapers } from '../formats/escape.ts';
 import { hasArm64, uefiBootFile } from '../model/boot-files.ts';
@@ -193,9 +193,10 @@ export function dnsmasqHostName(model: SiteModel, hostname: string): string {
  * its boot MACs, its address when fixed, its name. None in proxy mode: the other server gives the
  * addresses. Each is rendered when `render` is called (escaping may refuse a value).
  */
-export function dnsmasqHostFiles(model: SiteModel): { path: string; render: () => string }[] {
+export function dnsmasqHostFiles(model: SiteModel): { node: ResolvedNode; path: string; render: () => string }[] {
   if (model.dnsmasq.mode === 'proxy') return [];
   return model.nodes.map((n) => ({
+    node: n,
     path: LAYOUT.dnsmasqHost(dnsmasqHostName(model, n.hostname)),
     render: () => {
       const values = [...n.macs, ...(n.ip !== undefined ? [n.ip] : []), n.hostname].map((v) => escapers.dnsmasq(v));

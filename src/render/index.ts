@@ -82,6 +82,8 @@ export interface RenderCache {
   readonly texts: KeptTexts;
   /** The sizes of frozen `config:` values, counted once for the site's config budget (ConfigBudget). */
   readonly sizes: WeakMap<object, number>;
+  /** The last render's files' paths in the order they were made, and their sorted order (`sortFiles`). */
+  order?: { readonly paths: readonly string[]; readonly perm: Uint32Array };
 }
 
 /** An empty RenderCache. */
@@ -120,6 +122,17 @@ class TreeFiles {
 
   /** Add one file (`render` runs now); a problem is a diagnostic and the file is left out. */
   readonly add: Add = (path, render, opts = {}) => {
+    if (!this.admit(path)) return;
+    const contents = this.contentsOf(path, render);
+    if (contents === undefined) return;
+    // A file over its limit is reported by `limit` and not kept.
+    if (opts.limit && !opts.limit(typeof contents === 'string' ? Buffer.byteLength(contents) : contents.byteLength)) return;
+    this.paths.add(path);
+    this.files.push({ path, contents, mode: opts.mode ?? 0o644, ...(opts.served ? { url: `${this.server}/${path}` } : {}) });
+  };
+
+  /** Whether a file may be added at `path` (a safe path not added yet); a problem is a diagnostic. */
+  private admit(path: string): boolean {
     const duplicate = this.paths.has(path);
     if (!isSafeRelativePath(path) || duplicate) {
       this.diagnostics.push({
@@ -132,15 +145,34 @@ class TreeFiles {
           ? 'This is a bug in harvgen (inventory names are validated so that output paths never collide); please report it.'
           : 'This is a bug in harvgen (inventory names are validated before rendering); please report it.',
       });
-      return;
+      return false;
     }
-    const contents = this.contentsOf(path, render);
-    if (contents === undefined) return;
-    // A file over its limit is reported by `limit` and not kept.
-    if (opts.limit && !opts.limit(typeof contents === 'string' ? Buffer.byteLength(contents) : contents.byteLength)) return;
+    return true;
+  }
+
+  /**
+   * Add one file made from one node alone, as `add` does, its artifact kept with the node under
+   * `name` (watch's memo): the same object again while the node is, so that what is known of it
+   * (its hash, its manifest entry, that emit wrote it) holds without looking. A file refused is
+   * not kept: its render runs again next time and says why again.
+   */
+  addForNode(memo: NodeMemo, name: string, node: ResolvedNode, path: string, render: () => string): void {
+    let fresh = false;
+    const made = memo(
+      name,
+      node,
+      (): Artifact | undefined => {
+        fresh = true;
+        const before = this.files.length;
+        this.add(path, render);
+        return this.files.length > before ? this.files.pop() : undefined;
+      },
+      (kept) => kept !== undefined && kept.path === path,
+    );
+    if (made === undefined || (!fresh && !this.admit(path))) return;
     this.paths.add(path);
-    this.files.push({ path, contents, mode: opts.mode ?? 0o644, ...(opts.served ? { url: `${this.server}/${path}` } : {}) });
-  };
+    this.files.push(made);
+  }
 
   /** The file's contents, or undefined when a value cannot be written in its format. */
   private contentsOf(path: string, render: () => string | Uint8Array): string | Uint8Array | undefined {
@@ -181,11 +213,55 @@ export function renderSite(model: SiteModel, locate: Locator, cache?: RenderCach
     memo,
     keep,
   );
-  // renderManifest sorts what it lists; the result is sorted once, manifest included.
-  const manifest = renderManifest(model, tree.files, { secrets, shas: cache?.digest ? undefined : cache?.shas, guarded, memo });
-  tree.files.push(new TextParts(LAYOUT.manifest, manifest, 0o644));
-  tree.files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  // Sorted once: manifest.json lists the files in this order, and takes its own place in it.
+  sortFiles(tree.files, cache && !cache.digest ? cache : undefined);
+  const manifest = renderManifest(model, tree.files, {
+    secrets,
+    shas: cache?.digest ? undefined : cache?.shas,
+    guarded,
+    memo,
+    sorted: true,
+  });
+  insertSorted(tree.files, new TextParts(LAYOUT.manifest, manifest, 0o644));
   return { artifacts: tree.files, diagnostics: tree.diagnostics };
+}
+
+const byPath = (a: Artifact, b: Artifact) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
+
+/**
+ * Sort a site's files by path. Under watch (`cache`), the order is kept with the paths it was
+ * found for: a render that makes the same paths in the same order (most edits) takes it again
+ * instead of sorting some 40,000 paths.
+ */
+function sortFiles(files: Artifact[], cache: RenderCache | undefined): void {
+  if (!cache) {
+    files.sort(byPath);
+    return;
+  }
+  const last = cache.order;
+  const same = last !== undefined && last.paths.length === files.length && files.every((f, i) => f.path === last.paths[i]);
+  const order = same ? last : sortedOrder(files);
+  const unsorted = files.slice();
+  for (let i = 0; i < files.length; i++) files[i] = unsorted[order.perm[i]!]!;
+  cache.order = order;
+}
+
+/** Where each path goes: `perm[i]` is the index in `files` of the i-th path in sorted order. */
+function sortedOrder(files: readonly Artifact[]): NonNullable<RenderCache['order']> {
+  const perm = Uint32Array.from(files.keys()).sort((i, j) => byPath(files[i]!, files[j]!));
+  return { paths: files.map((f) => f.path), perm };
+}
+
+/** Put `file` in its place in `files`, sorted by path. */
+function insertSorted(files: Artifact[], file: Artifact): void {
+  let lo = 0;
+  let hi = files.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (byPath(files[mid]!, file) < 0) lo = mid + 1;
+    else hi = mid;
+  }
+  files.splice(lo, 0, file);
 }
 
 /** A cache of another site's model (or of the other tree) holds nothing this render can reuse. */
@@ -289,7 +365,7 @@ function addSiteFiles(
   const add = tree.add;
   const o = model.outputs;
   if (model.bss.export) add(LAYOUT.bss, () => renderBssBootParameters(model, memo));
-  if (o.dhcp) addDhcp(model, add);
+  if (o.dhcp) addDhcp(model, tree, memo);
   // Every served file is known here (the node files and the join config came first).
   const guarded = guardedFiles(model, tree.files, memo);
   if (o.nginx) {
@@ -321,13 +397,14 @@ function addSiteFiles(
  * The site's DHCP server's config (`dhcp.server`), one form only: two DHCP servers on one
  * network would answer each other's clients.
  */
-function addDhcp(model: SiteModel, add: Add): void {
+function addDhcp(model: SiteModel, tree: TreeFiles, memo: NodeMemo): void {
+  const add = tree.add;
   if (model.dhcp.server === 'kea') add(LAYOUT.kea, () => renderKea(model));
   else if (model.dhcp.server === 'isc') add(LAYOUT.dhcpd, () => renderDhcpd(model));
   else {
     add(LAYOUT.dnsmasq, () => renderDnsmasq(model));
     add(LAYOUT.dnsmasqGlobal, () => renderDnsmasqGlobal(model));
-    for (const h of dnsmasqHostFiles(model)) add(h.path, h.render);
+    for (const h of dnsmasqHostFiles(model)) tree.addForNode(memo, 'dnsmasq-host', h.node, h.path, h.render);
   }
 }
 

@@ -28,6 +28,8 @@ export interface ManifestOptions {
   readonly guarded?: readonly ProtectedFile[];
   /** Node entries kept across renders (watch's RenderCache, src/render/fragments.ts). */
   readonly memo?: NodeMemo;
+  /** The artifacts come sorted by path (renderSite sorts them once for the whole site). */
+  readonly sorted?: boolean;
 }
 
 /**
@@ -83,7 +85,7 @@ export function renderManifest(model: SiteModel, artifacts: readonly Artifact[],
         }
       : {}),
   };
-  const sorted = [...artifacts].sort((a, b) => (a.path < b.path ? -1 : 1));
+  const sorted = opts.sorted ? artifacts : [...artifacts].sort((a, b) => (a.path < b.path ? -1 : 1));
   const fileEntry = (a: Artifact) => {
     const allowed = allow.get(a.path);
     return {
