@@ -20,7 +20,9 @@ export function nodeMemo(fragments: Map<string, WeakMap<ResolvedNode, unknown>>)
   return <T>(name: string, node: ResolvedNode, compute: () => T, holds?: (kept: T) => boolean): T => {
     let byNode = fragments.get(name);
     if (!byNode) fragments.set(name, (byNode = new WeakMap()));
-    if (byNode.has(node) && (!holds || holds(byNode.get(node) as T))) return byNode.get(node) as T;
+    // One lookup when a value is kept (about 150,000 a rebuild of 10,000 nodes); `has` only for a kept undefined.
+    const kept = byNode.get(node) as T | undefined;
+    if ((kept !== undefined || byNode.has(node)) && (!holds || holds(kept as T))) return kept as T;
     const value = compute();
     byNode.set(node, value);
     return value;

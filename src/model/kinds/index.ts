@@ -61,14 +61,14 @@ export function settingsSorter(used: Set<string>, ignored: IgnoredSetting[]): (r
       // A node's own layer, sorted when that node object was resolved: the model cache (watch)
       // hands back the same object only for the same input at the same index.
       const kept = own ? ownSorted.get(node) : undefined;
-      let sorted = kept?.path === layer.path.join('\u0000') ? kept.sorted : byKind?.get(node.boot);
+      let sorted = kept !== undefined && samePath(kept.path, layer.path) ? kept.sorted : byKind?.get(node.boot);
       const fresh = sorted === undefined;
       if (sorted === undefined) {
         sorted = sortLayer(layer.value, layer.path, IGNORED_BY_KIND[node.boot]);
         if (!own) {
           if (!byKind) shared.set(layer.value, (byKind = new Map()));
           byKind.set(node.boot, sorted);
-        } else ownSorted.set(node, { path: layer.path.join('\u0000'), sorted });
+        } else ownSorted.set(node, { path: layer.path, sorted });
       }
       // A shared layer's settings, once per compile: what `used` answers is whether some node
       // reads a shared setting that another ignores. A node's own path is the node's alone, and a
@@ -80,7 +80,13 @@ export function settingsSorter(used: Set<string>, ignored: IgnoredSetting[]): (r
 }
 
 /** Each resolved node's own layer, sorted (see settingsSorter). */
-const ownSorted = new WeakMap<ResolvedNode, { readonly path: string; readonly sorted: LayerSettings }>();
+const ownSorted = new WeakMap<ResolvedNode, { readonly path: readonly (string | number)[]; readonly sorted: LayerSettings }>();
+
+function samePath(a: readonly (string | number)[], b: readonly (string | number)[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
 
 function sortLayer(value: object, path: readonly (string | number)[], ignores: Readonly<Record<string, string>>): LayerSettings {
   const used: string[] = [];
