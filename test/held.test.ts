@@ -87,7 +87,7 @@ test('on worker threads too: each worker keeps its share whole and compiles the 
   const { root, dirs } = inventory('held-workers');
   writeFileSync(join(root, dirs[3]!, 'nodes', 'zz-bad.yaml'), 'mac: not-a-mac\nip: 10.103.9.9\n');
   const kept = run(['build', ...dirs, '--out', 'out-kept', '--jobs', '1', '--json'], root);
-  // A budget of 20 nodes over two workers: each keeps its first site whole, holds the rest light.
+  // A budget of 20 nodes, less 2 for each of the five sites, over two workers: each keeps its first site whole, holds the rest light.
   const light = run(['build', ...dirs, '--out', 'out-light', '--jobs', '2', '--json'], root, 20);
   assert.is(light.code, kept.code, light.stderr);
   assert.fixture(light.stdout.split('out-light').join('<out>'), kept.stdout.split('out-kept').join('<out>'));

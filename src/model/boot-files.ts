@@ -4,8 +4,13 @@ import type { SiteModel } from './types.ts';
 
 /** True when some node is an arm64 machine. */
 export function hasArm64(model: SiteModel): boolean {
-  return model.nodes.some((n) => n.arch === 'arm64');
+  // Asked for by several lines of a render: the answer kept per (frozen) node list, not each a pass over 10,000 nodes.
+  let arm64 = arm64Nodes.get(model.nodes);
+  if (arm64 === undefined) arm64Nodes.set(model.nodes, (arm64 = model.nodes.some((n) => n.arch === 'arm64')));
+  return arm64;
 }
+
+const arm64Nodes = new WeakMap<readonly unknown[], boolean>();
 
 /** The file UEFI firmware loads first (TFTP or HTTP): the Secure Boot shim, else the iPXE loader. */
 export function uefiBootFile(model: SiteModel): string {

@@ -24,17 +24,49 @@ export interface Layer {
  * their profile chain, the repo defaults (`sites/_defaults.yaml`), their profile chain.
  */
 export function layersOf(node: NodeInput, index: number, input: SiteInput, layers: Layers): Layer[] {
-  const profiles = (first: unknown): Layer[] =>
-    profileChain(layers, first).map((name) => ({ value: layers.profiles[name] as NodeDefaults, path: [PROFILE_LAYER, name] }));
+  const shared = sharedLayers(input, layers);
+  return [{ value: node, path: ['nodes', index] }, ...shared.profiles(node.profile), ...shared.tail];
+}
+
+/**
+ * What every node's chain shares, made once per site's inputs instead of once per node: the
+ * layers after its own profiles (`defaults:`, the repo defaults, their profiles), and each
+ * profile chain by its first name. Layers are never changed once made.
+ */
+interface SharedLayers {
+  readonly defaults: SiteInput['defaults'];
+  readonly tail: readonly Layer[];
+  profiles(first: unknown): readonly Layer[];
+}
+
+const sharedByLayers = new WeakMap<Layers, SharedLayers>();
+
+function sharedLayers(input: SiteInput, layers: Layers): SharedLayers {
+  const kept = sharedByLayers.get(layers);
+  if (kept !== undefined && kept.defaults === input.defaults) return kept;
+  const chains = new Map<unknown, readonly Layer[]>();
+  const profiles = (first: unknown): readonly Layer[] => {
+    let chain = chains.get(first);
+    if (chain === undefined)
+      chains.set(
+        first,
+        (chain = profileChain(layers, first).map((name) => ({
+          value: layers.profiles[name] as NodeDefaults,
+          path: [PROFILE_LAYER, name],
+        }))),
+      );
+    return chain;
+  };
   const defaults: NodeDefaults = input.defaults ?? {};
   const repo = (layers.repo ?? {}) as NodeDefaults;
-  return [
-    { value: node, path: ['nodes', index] },
-    ...profiles(node.profile),
+  const tail: Layer[] = [
     { value: defaults, path: ['defaults'] },
     ...profiles(defaults.profile),
     ...(layers.repo ? [{ value: repo, path: [REPO_LAYER] }, ...profiles(repo.profile)] : []),
   ];
+  const made: SharedLayers = { defaults: input.defaults, tail, profiles };
+  sharedByLayers.set(layers, made);
+  return made;
 }
 
 /** The map settings merged key by key over the layers. */

@@ -384,7 +384,9 @@ async function writeSites(
     if (written.built) report(written.built);
     diagnostics.push(...written.diagnostics);
     if (run.passes.light(i)) run.compiled[i] = settled(run.compiled[i]!);
-    else if (options.paths === false && !run.keepArtifacts) run.compiled[i] = released(run.compiled[i]!, run);
+    // Not with watch's caches: watch reads each site's stamps to watch what it read.
+    else if (options.paths === false && !run.keepArtifacts && !options.renderCaches && !options.parseCache)
+      run.compiled[i] = released(run.compiled[i]!, run);
   }
   return { sites, diagnostics };
 }

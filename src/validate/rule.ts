@@ -45,8 +45,10 @@ export function eachNode(ctx: RuleContext, name: string, check: (node: ResolvedN
     for (const node of ctx.model.nodes) check(node, ctx.report);
     return;
   }
+  // One key for every node (a string made per node would be hashed anew at each lookup).
+  const key = `rule:${name}`;
   for (const node of ctx.model.nodes) {
-    const found = ctx.memo(`rule:${name}`, node, () => {
+    const found = ctx.memo(key, node, () => {
       const out: Finding[] = [];
       check(node, (f) => out.push(f));
       return out;
