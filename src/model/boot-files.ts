@@ -4,7 +4,10 @@ import type { SiteModel } from './types.ts';
 
 /** True when some node is an arm64 machine. */
 export function hasArm64(model: SiteModel): boolean {
-  // Asked for by several lines of a render: the answer kept per (frozen) node list, not each a pass over 10,000 nodes.
+  // Asked for by several lines of a render: the answer kept per node list, not each a pass over
+  // 10,000 nodes. Only a frozen list (every model the compiler makes is deeply frozen): a list
+  // that can still change is asked again.
+  if (!Object.isFrozen(model.nodes)) return model.nodes.some((n) => n.arch === 'arm64');
   let arm64 = arm64Nodes.get(model.nodes);
   if (arm64 === undefined) arm64Nodes.set(model.nodes, (arm64 = model.nodes.some((n) => n.arch === 'arm64')));
   return arm64;
