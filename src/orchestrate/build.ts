@@ -12,7 +12,7 @@ import { dropRecord, manifestVouched, replayedSources, upToDate, writeRecord, ty
 import { compileAll, type CheckOptions } from './check.ts';
 import { emitNotes, staleSite } from './notes.ts';
 import { openPasses, type Passes } from './passes.ts';
-import { summaryOf, type SiteSummary, type Summarized } from './summary.ts';
+import { shownSources, summaryOf, type SiteSummary, type Summarized } from './summary.ts';
 import type { SecretMode } from '../types/secret-mode.ts';
 
 /** Options for build(). */
@@ -403,7 +403,7 @@ function released(site: CompiledSite, run: Rendering): CompiledSite {
   run.shown ??= new Set(run.compileDiagnostics.flatMap((d) => (d.file !== undefined ? [d.file] : [])));
   const shown = run.shown;
   const own = new Set(site.diagnostics.flatMap((d) => (d.file !== undefined ? [d.file] : [])));
-  const sources = Object.fromEntries(Object.entries(site.sources).filter(([path]) => shown.has(path) || own.has(path)));
+  const sources = shownSources(site.sources, (path) => shown.has(path) || own.has(path));
   return { ...rest, sources };
 }
 

@@ -3,7 +3,7 @@
 import type { Diagnostic } from '../diagnostics/types.ts';
 import type { CompiledSite, CompileOptions, ModelledSite } from '../pipeline.ts';
 import { crossSiteFacts } from '../validate/cross-site-facts.ts';
-import { summarize, type Summarized } from './summary.ts';
+import { shownSources, summarize, type Summarized } from './summary.ts';
 
 /** A site held light: no model, locator, input files or rendered files. */
 export type LightSite = Omit<CompiledSite, 'model' | 'locate' | 'artifacts'> & Summarized;
@@ -20,7 +20,7 @@ export function lighten(site: ModelledSite | CompiledSite): LightSite {
   const shown = new Set<string>();
   for (const d of site.diagnostics) if (d.file !== undefined) shown.add(d.file);
   for (const p of facts?.positions ?? []) if (p.at) shown.add(p.at.file);
-  const sources = Object.fromEntries(Object.entries(site.sources).filter(([path]) => shown.has(path)));
+  const sources = shownSources(site.sources, (path) => shown.has(path));
   return {
     ...plain,
     sources,

@@ -18,7 +18,6 @@ import type { CompiledSite, CompileOptions, ModelledSite } from '../pipeline.ts'
 import { MaskedValues, NOTHING_MASKED } from '../util/masked.ts';
 import type { CheckOptions } from './check.ts';
 import type { SiteSummary, Summarized } from './summary.ts';
-import { heldNodes } from './held.ts';
 import { artifactsFromWire } from '../render/artifact.ts';
 
 /** What the main thread sends a worker. */
@@ -98,7 +97,7 @@ export class WorkerPool {
   /** The nodes the run keeps whole (`runHeldNodes`), shared among the workers. */
   readonly #held: number;
 
-  constructor(jobs: number, held: number = heldNodes()) {
+  constructor(jobs: number, held: number) {
     this.#held = held;
     this.#slots = Array.from({ length: jobs }, () => {
       const slot: Slot = { worker: startWorker(), queue: [] };

@@ -39,3 +39,8 @@ export function summarize(model: SiteModel): SiteSummary {
 export function summaryOf(site: Summarized): SiteSummary | undefined {
   return site.model ? summarize(site.model) : site.summary;
 }
+
+/** Of a site's source texts, those of the files `shown` names (what a report's code frames show). */
+export function shownSources(sources: Readonly<Record<string, string>>, shown: (path: string) => boolean): Record<string, string> {
+  return Object.fromEntries(Object.entries(sources).filter(([path]) => shown(path)));
+}

@@ -123,13 +123,23 @@ class TreeFiles {
   /** Add one file (`render` runs now); a problem is a diagnostic and the file is left out. */
   readonly add: Add = (path, render, opts = {}) => {
     if (!this.admit(path)) return;
-    const contents = this.contentsOf(path, render);
-    if (contents === undefined) return;
-    // A file over its limit is reported by `limit` and not kept.
-    if (opts.limit && !opts.limit(typeof contents === 'string' ? Buffer.byteLength(contents) : contents.byteLength)) return;
-    this.paths.add(path);
-    this.files.push({ path, contents, mode: opts.mode ?? 0o644, ...(opts.served ? { url: `${this.server}/${path}` } : {}) });
+    const file = this.made(path, render, opts);
+    if (file) this.keep(file);
   };
+
+  /** The file at an admitted path, or undefined when it cannot be written (a diagnostic says why). */
+  private made(path: string, render: () => string | Uint8Array, opts: AddOptions): Artifact | undefined {
+    const contents = this.contentsOf(path, render);
+    if (contents === undefined) return undefined;
+    // A file over its limit is reported by `limit` and not kept.
+    if (opts.limit && !opts.limit(typeof contents === 'string' ? Buffer.byteLength(contents) : contents.byteLength)) return undefined;
+    return { path, contents, mode: opts.mode ?? 0o644, ...(opts.served ? { url: `${this.server}/${path}` } : {}) };
+  }
+
+  private keep(file: Artifact): void {
+    this.paths.add(file.path);
+    this.files.push(file);
+  }
 
   /** Whether a file may be added at `path` (a safe path not added yet); a problem is a diagnostic. */
   private admit(path: string): boolean {
@@ -157,21 +167,14 @@ class TreeFiles {
    * not kept: its render runs again next time and says why again.
    */
   addForNode(memo: NodeMemo, name: string, node: ResolvedNode, path: string, render: () => string): void {
-    let fresh = false;
-    const made = memo(
+    if (!this.admit(path)) return;
+    const file = memo(
       name,
       node,
-      (): Artifact | undefined => {
-        fresh = true;
-        const before = this.files.length;
-        this.add(path, render);
-        return this.files.length > before ? this.files.pop() : undefined;
-      },
+      () => this.made(path, render, {}),
       (kept) => kept !== undefined && kept.path === path,
     );
-    if (made === undefined || (!fresh && !this.admit(path))) return;
-    this.paths.add(path);
-    this.files.push(made);
+    if (file) this.keep(file);
   }
 
   /** The file's contents, or undefined when a value cannot be written in its format. */
@@ -215,13 +218,7 @@ export function renderSite(model: SiteModel, locate: Locator, cache?: RenderCach
   );
   // Sorted once: manifest.json lists the files in this order, and takes its own place in it.
   sortFiles(tree.files, cache && !cache.digest ? cache : undefined);
-  const manifest = renderManifest(model, tree.files, {
-    secrets,
-    shas: cache?.digest ? undefined : cache?.shas,
-    guarded,
-    memo,
-    sorted: true,
-  });
+  const manifest = renderManifest(model, tree.files, { secrets, shas: cache?.digest ? undefined : cache?.shas, guarded, memo });
   insertSorted(tree.files, new TextParts(LAYOUT.manifest, manifest, 0o644));
   return { artifacts: tree.files, diagnostics: tree.diagnostics };
 }

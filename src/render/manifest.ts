@@ -28,12 +28,11 @@ export interface ManifestOptions {
   readonly guarded?: readonly ProtectedFile[];
   /** Node entries kept across renders (watch's RenderCache, src/render/fragments.ts). */
   readonly memo?: NodeMemo;
-  /** The artifacts come sorted by path (renderSite sorts them once for the whole site). */
-  readonly sorted?: boolean;
 }
 
 /**
- * Render manifest.json for the given (non-manifest) artifacts: the text of
+ * Render manifest.json for the given (non-manifest) artifacts, sorted by path (renderSite sorts a
+ * site's files once, for the tree and this list): the text of
  * `JSON.stringify(manifest, null, 2)` and a newline, as its parts in order (TextParts,
  * src/render/artifact.ts). Under watch (`memo`) the parts are the head, then each node's and each
  * file's entry, each serialized alone and indented as it sits in the whole, a node's entry text
@@ -85,7 +84,6 @@ export function renderManifest(model: SiteModel, artifacts: readonly Artifact[],
         }
       : {}),
   };
-  const sorted = opts.sorted ? artifacts : [...artifacts].sort((a, b) => (a.path < b.path ? -1 : 1));
   const fileEntry = (a: Artifact) => {
     const allowed = allow.get(a.path);
     return {
@@ -101,7 +99,7 @@ export function renderManifest(model: SiteModel, artifacts: readonly Artifact[],
   // which only the entries kept across watch's rebuilds pay back).
   if (!kept) {
     const nodes = model.nodes.map((n) => manifestNode(model, n));
-    return [`${JSON.stringify({ ...head, nodes, files: sorted.map(fileEntry) }, null, 2)}\n`];
+    return [`${JSON.stringify({ ...head, nodes, files: artifacts.map(fileEntry) }, null, 2)}\n`];
   }
   // The head as JSON.stringify writes it with both lists last, cut where each list goes.
   const whole = JSON.stringify({ ...head, nodes: 0, files: 0 }, null, 2);
@@ -121,7 +119,7 @@ export function renderManifest(model: SiteModel, artifacts: readonly Artifact[],
   list(model.nodes.map((n) => memo('manifest-text', n, () => entryText(manifestNode(model, n)))));
   parts.push(',\n  "files": ');
   list(
-    sorted.map((a) => {
+    artifacts.map((a) => {
       const allowed = allow.get(a.path);
       const last = fileTexts.get(a);
       if (last && sameList(last.allow, allowed)) return last.text;
