@@ -273,6 +273,74 @@ test('watch sees every kind of edit with its parses trusted: in place, by rename
   await sameAsFresh(root, sites, out);
 });
 
+test('the node trees: a new subdirectory, a directory moved in and out, nodes/ removed and made again, a link whose target is edited', async () => {
+  const root = tempDir('watch-trees');
+  const sites = generateRepo(root, 1, 3);
+  // Node 2's file is a link to a file outside the site directory (watched as an input the build read).
+  const target = join(root, 'shared/n00002.yaml');
+  mkdirSync(dirname(target));
+  writeFileSync(target, nodeText(0, 2));
+  rmSync(nodeFile(root, 0, 2));
+  symlinkSync(target, nodeFile(root, 0, 2));
+  await pastRacy();
+  const out = join(root, 'out');
+  const nodes = join(root, 'sites/s000/nodes');
+  const { handle, events, next } = session({ sites, outDir: out, cwd: root, debounceMs: 30 });
+  const has = (k: number) => existsSync(join(out, `s000/harvester/n0000${k}.yaml`));
+  const config = (k: number) => readFileSync(join(out, `s000/harvester/n0000${k}.yaml`), 'utf8');
+  const edit = async (change: () => void) => {
+    await new Promise((r) => setTimeout(r, RACY_MS + 50));
+    const wait = next();
+    const before = events.length;
+    change();
+    await wait;
+    assert.is(events.length, before + 1, 'the change was seen');
+    const last = events.at(-1)!;
+    assert.ok(last.result.ok, JSON.stringify(last.result.diagnostics));
+    return last;
+  };
+  try {
+    await handle.ready;
+    await edit(() => writeFileSync(target, `${nodeText(0, 2)}install:\n  device: /dev/vdb\n`));
+    assert.match(config(2), /\/dev\/vdb/, "the link's target edited");
+    await edit(() => {
+      mkdirSync(join(nodes, 'rack-a/row-1'), { recursive: true });
+      writeFileSync(join(nodes, 'rack-a/row-1/n00003.yaml'), nodeText(0, 3));
+    });
+    assert.ok(has(3), 'a node file in a new subdirectory');
+    const moved = await edit(() =>
+      writeFileSync(join(nodes, 'rack-a/row-1/n00003.yaml'), `${nodeText(0, 3)}install:\n  device: /dev/vdc\n`),
+    );
+    assert.match(config(3), /\/dev\/vdc/, 'an edit in the new subdirectory');
+    assert.equal(moved.changed, ['sites/s000/nodes/rack-a/row-1/n00003.yaml'], 'reported as chokidar does: relative to cwd');
+    await edit(() => renameSync(join(nodes, 'rack-a'), join(root, 'rack-a')));
+    assert.not.ok(has(3), 'a directory moved out');
+    await edit(() => renameSync(join(root, 'rack-a'), join(nodes, 'rack-b')));
+    assert.match(config(3), /\/dev\/vdc/, 'a directory moved in');
+    await edit(() => writeFileSync(join(nodes, 'rack-b/row-1/n00003.yaml'), `${nodeText(0, 3)}install:\n  device: /dev/vdd\n`));
+    assert.match(config(3), /\/dev\/vdd/, 'an edit in the directory moved in');
+    // nodes/ replaced by another directory: every file in it is new.
+    await edit(() => {
+      cpSync(nodes, join(root, 'nodes-2'), { recursive: true, verbatimSymlinks: true });
+      writeFileSync(join(root, 'nodes-2/n00001.yaml'), `${nodeText(0, 1)}install:\n  device: /dev/vde\n`);
+      rmSync(nodes, { recursive: true });
+      renameSync(join(root, 'nodes-2'), nodes);
+    });
+    assert.match(config(1), /\/dev\/vde/, 'nodes/ replaced');
+    await edit(() => writeFileSync(nodeFile(root, 0, 0), `${nodeText(0, 0)}install:\n  device: /dev/vdf\n`));
+    assert.match(config(0), /\/dev\/vdf/, 'an edit in the new nodes/');
+    // Files that are not YAML, or hidden, do not build.
+    const quiet = events.length;
+    writeFileSync(join(nodes, 'notes.txt'), 'x');
+    writeFileSync(join(nodes, '.n00000.yaml.swp'), 'x');
+    await new Promise((r) => setTimeout(r, 300));
+    assert.is(events.length, quiet, 'no build for a file the loader does not read');
+  } finally {
+    await handle.close();
+  }
+  await sameAsFresh(root, sites, out);
+});
+
 test('watch --deploy rebuilds when only a secret file changes: the deploy tree gets the new token', async () => {
   // The token is `{ file: secrets/token }`: a file next to site.yaml that is not YAML.
   const site = exampleWithSecrets('location_x');

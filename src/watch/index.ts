@@ -9,13 +9,14 @@
 // iPXE binaries and their directory, absent `.git` paths that would move the repository
 // boundary: `inputs.ts`). A change to any of them rebuilds.
 import { existsSync } from 'node:fs';
-import { dirname, join, resolve, sep } from 'node:path';
+import { dirname, join, relative, resolve, sep } from 'node:path';
 import { watch as chokidarWatch, type FSWatcher } from 'chokidar';
 import type { Diagnostic } from '../diagnostics/types.ts';
 import type { ParseCache } from '../load/index.ts';
 import type { RenderCache } from '../render/index.ts';
 import { build, type BuildOptions, type BuildResult, type EmittedSite } from '../orchestrate/build.ts';
 import { inputWatch } from './inputs.ts';
+import { nodeTreeWatch, type TreeWatch } from './trees.ts';
 
 /** Options for watch(). */
 export interface WatchOptions extends BuildOptions {
@@ -93,6 +94,7 @@ export function watch(options: WatchOptions): WatchHandle {
       if (gone !== undefined) {
         closed = true;
         inputs.close();
+        trees?.close();
         await (await watcher).close();
         onError?.(siteGone(gone));
         stop();
@@ -110,13 +112,30 @@ export function watch(options: WatchOptions): WatchHandle {
     });
     return running;
   };
-  // The inventory, watched once the first build has started.
-  const watcher: Promise<FSWatcher> = Promise.resolve().then(() =>
-    inventoryWatcher([...options.sites, ...layers], options.cwd, (event, path) => {
+  // The inventory, watched once the first build has started: the node trees by one fs.watch per
+  // directory (trees.ts), the rest by chokidar.
+  let trees: TreeWatch | undefined;
+  const watcher: Promise<FSWatcher> = Promise.resolve().then(() => {
+    const nodeTrees = siteDirs.map((s) => join(s.abs, 'nodes'));
+    trees = nodeTreeWatch(
+      siteDirs.map((s) => s.abs),
+      (event, abs) => {
+        distrust(parseCache, event, abs);
+        seen(shown(abs));
+      },
+      () => (parseCache.trust = undefined),
+    );
+    return inventoryWatcher([...options.sites, ...layers], options.cwd, cwd, nodeTrees, (event, path) => {
       distrust(parseCache, event, resolve(cwd, path));
       seen(path);
-    }),
-  );
+    });
+  });
+  /** A path as chokidar reports one: relative to `options.cwd` when given, else under its site as given. */
+  const shown = (abs: string): string => {
+    if (options.cwd !== undefined) return relative(cwd, abs);
+    const site = siteDirs.find((s) => abs === s.abs || abs.startsWith(s.abs + sep));
+    return site ? join(site.dir, relative(site.abs, abs)) : abs;
+  };
   const ready = Promise.all([
     watcher.then(
       (w) =>
@@ -141,6 +160,7 @@ export function watch(options: WatchOptions): WatchHandle {
       await (await watcher).close();
       await running;
       inputs.close();
+      trees?.close();
     },
   };
 }
@@ -155,12 +175,25 @@ function siteGone(dir: string): Diagnostic {
   };
 }
 
-/** chokidar on the inventory's YAML files (other files are watched when a build read them: inputs.ts). */
-function inventoryWatcher(paths: readonly string[], cwd: string | undefined, seen: (event: string, path: string) => void): FSWatcher {
+/**
+ * chokidar on the inventory's YAML files outside the node trees (those are `trees`, watched by
+ * trees.ts; other files are watched when a build read them: inputs.ts).
+ */
+function inventoryWatcher(
+  paths: readonly string[],
+  displayCwd: string | undefined,
+  cwd: string,
+  trees: readonly string[],
+  seen: (event: string, path: string) => void,
+): FSWatcher {
   const w = chokidarWatch([...paths], {
-    cwd,
+    cwd: displayCwd,
     ignoreInitial: true,
-    ignored: (path, stats) => stats?.isFile() === true && !/\.ya?ml$/.test(path),
+    ignored: (path, stats) => {
+      if (stats?.isFile() === true && !/\.ya?ml$/.test(path)) return true;
+      const abs = resolve(cwd, path);
+      return trees.some((t) => abs === t || abs.startsWith(t + sep));
+    },
   });
   w.on('all', (event, path) => seen(event, path));
   return w;
