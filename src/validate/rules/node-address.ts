@@ -6,7 +6,7 @@ import { formatIpv4, inNetwork, maskToPrefix, parseCidr, parseIpv4, prefixToMask
 import { nodeAt } from '../../model/index.ts';
 import type { ResolvedNode } from '../../model/types.ts';
 import type { SiteInput } from '../../types/site-input.ts';
-import type { Rule, RuleContext } from '../rule.ts';
+import { eachNode, type Rule, type RuleContext } from '../rule.ts';
 
 /** The site-wide facts every node's address is checked against. */
 interface AddressFacts {
@@ -31,16 +31,18 @@ export const nodeAddressRule: Rule = {
     'NODE_NETMASK_INVALID',
     'NODE_GATEWAY_OUTSIDE',
   ],
-  check({ input, model, report }) {
+  check(ctx) {
+    const { input, model } = ctx;
     const facts: AddressFacts = {
       input,
       net: parseCidr(input.network.cidr).net,
       gw: parseIpv4(input.network.gateway),
       start: parseIpv4(model.network.dhcpStart),
       end: parseIpv4(model.network.dhcpEnd),
-      report,
+      report: ctx.report,
     };
-    for (const node of model.nodes) checkNodeAddress(facts, node);
+    // A node's findings read only the node, its own input and site-level values: kept per node in watch.
+    eachNode(ctx, 'node-address', (node, report) => checkNodeAddress(report === facts.report ? facts : { ...facts, report }, node));
   },
 };
 
