@@ -2,7 +2,7 @@
 // keeps the previous output. It watches what the up-to-date check records (secret files,
 // user-data files, iPXE binaries, not only the YAML files): a change to any of them rebuilds.
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { parse, stringify } from 'yaml';
@@ -285,7 +285,8 @@ test('the node trees: a new subdirectory, a directory moved in and out, nodes/ r
   await pastRacy();
   const out = join(root, 'out');
   const nodes = join(root, 'sites/s000/nodes');
-  const { handle, events, next } = session({ sites, outDir: out, cwd: root, debounceMs: 30 });
+  // A relative cwd (as chokidar gets it: its `ignored` paths then lie under the process's cwd).
+  const { handle, events, next } = session({ sites, outDir: out, cwd: relative(process.cwd(), root), debounceMs: 30 });
   const has = (k: number) => existsSync(join(out, `s000/harvester/n0000${k}.yaml`));
   const config = (k: number) => readFileSync(join(out, `s000/harvester/n0000${k}.yaml`), 'utf8');
   const edit = async (change: () => void) => {
@@ -303,6 +304,14 @@ test('the node trees: a new subdirectory, a directory moved in and out, nodes/ r
     await handle.ready;
     await edit(() => writeFileSync(target, `${nodeText(0, 2)}install:\n  device: /dev/vdb\n`));
     assert.match(config(2), /\/dev\/vdb/, "the link's target edited");
+    // The target saved by a rename (another file from then on), then edited in place.
+    await edit(() => {
+      writeFileSync(`${target}.tmp`, `${nodeText(0, 2)}install:\n  device: /dev/vdc\n`);
+      renameSync(`${target}.tmp`, target);
+    });
+    assert.match(config(2), /\/dev\/vdc/, "the link's target replaced");
+    await edit(() => writeFileSync(target, `${nodeText(0, 2)}install:\n  device: /dev/vdd\n`));
+    assert.match(config(2), /\/dev\/vdd/, 'the replaced target edited');
     await edit(() => {
       mkdirSync(join(nodes, 'rack-a/row-1'), { recursive: true });
       writeFileSync(join(nodes, 'rack-a/row-1/n00003.yaml'), nodeText(0, 3));
@@ -329,6 +338,13 @@ test('the node trees: a new subdirectory, a directory moved in and out, nodes/ r
     assert.match(config(1), /\/dev\/vde/, 'nodes/ replaced');
     await edit(() => writeFileSync(nodeFile(root, 0, 0), `${nodeText(0, 0)}install:\n  device: /dev/vdf\n`));
     assert.match(config(0), /\/dev\/vdf/, 'an edit in the new nodes/');
+    // nodes/ a link to a directory inside the repository (the loader follows it).
+    await edit(() => {
+      renameSync(nodes, join(root, 'nodes-real'));
+      symlinkSync('../../nodes-real', nodes);
+    });
+    await edit(() => writeFileSync(join(root, 'nodes-real/n00000.yaml'), `${nodeText(0, 0)}install:\n  device: /dev/vdg\n`));
+    assert.match(config(0), /\/dev\/vdg/, 'an edit through a linked nodes/');
     // Files that are not YAML, or hidden, do not build.
     const quiet = events.length;
     writeFileSync(join(nodes, 'notes.txt'), 'x');
@@ -339,6 +355,24 @@ test('the node trees: a new subdirectory, a directory moved in and out, nodes/ r
     await handle.close();
   }
   await sameAsFresh(root, sites, out);
+});
+
+test('without a cwd, a node file is reported under its site directory as given', async () => {
+  const root = tempDir('watch-trees-abs');
+  const sites = generateRepo(root, 1, 2);
+  await pastRacy();
+  const { handle, events, next } = session({ sites, outDir: join(root, 'out'), debounceMs: 30 });
+  try {
+    await handle.ready;
+    const wait = next();
+    writeFileSync(nodeFile(root, 0, 1), `${nodeText(0, 1)}install:\n  device: /dev/vdb\n`);
+    await wait;
+    assert.is(events.length, 2);
+    assert.equal(events[1]!.changed, [nodeFile(root, 0, 1)]);
+    assert.match(readFileSync(join(root, 'out/s000/harvester/n00001.yaml'), 'utf8'), /\/dev\/vdb/);
+  } finally {
+    await handle.close();
+  }
 });
 
 test('watch --deploy rebuilds when only a secret file changes: the deploy tree gets the new token', async () => {

@@ -115,6 +115,8 @@ export function watch(options: WatchOptions): WatchHandle {
   // The inventory, watched once the first build has started: the node trees by one fs.watch per
   // directory (trees.ts), the rest by chokidar.
   let trees: TreeWatch | undefined;
+  // A watch of the node trees that failed (even before chokidar is ready): no parse is trusted.
+  let treesFailed = false;
   const watcher: Promise<FSWatcher> = Promise.resolve().then(() => {
     const nodeTrees = siteDirs.map((s) => join(s.abs, 'nodes'));
     trees = nodeTreeWatch(
@@ -123,9 +125,12 @@ export function watch(options: WatchOptions): WatchHandle {
         distrust(parseCache, event, abs);
         seen(shown(abs));
       },
-      () => (parseCache.trust = undefined),
+      () => {
+        treesFailed = true;
+        parseCache.trust = undefined;
+      },
     );
-    return inventoryWatcher([...options.sites, ...layers], options.cwd, cwd, nodeTrees, (event, path) => {
+    return inventoryWatcher([...options.sites, ...layers], options.cwd, nodeTrees, (event, path) => {
       distrust(parseCache, event, resolve(cwd, path));
       seen(path);
     });
@@ -143,7 +148,7 @@ export function watch(options: WatchOptions): WatchHandle {
           w.once('ready', () => {
             // Every inventory file is watched from here on: a parse read or checked since is
             // reused without a stat until its file's event. A watcher error ends that for good.
-            parseCache.trust = 0;
+            if (!treesFailed) parseCache.trust = 0;
             w.on('error', () => (parseCache.trust = undefined));
             r();
           }),
@@ -182,7 +187,6 @@ function siteGone(dir: string): Diagnostic {
 function inventoryWatcher(
   paths: readonly string[],
   displayCwd: string | undefined,
-  cwd: string,
   trees: readonly string[],
   seen: (event: string, path: string) => void,
 ): FSWatcher {
@@ -191,7 +195,8 @@ function inventoryWatcher(
     ignoreInitial: true,
     ignored: (path, stats) => {
       if (stats?.isFile() === true && !/\.ya?ml$/.test(path)) return true;
-      const abs = resolve(cwd, path);
+      // chokidar passes a path under the process's working directory (`cwd` joined in when given).
+      const abs = resolve(path);
       return trees.some((t) => abs === t || abs.startsWith(t + sep));
     },
   });

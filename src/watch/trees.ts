@@ -10,7 +10,7 @@
 // subdirectories too (not through a link to a directory). A YAML name that is a link is watched
 // itself as well, so that its target's edits are seen wherever it lies. The site directory is watched for the name `nodes` only (made, removed or replaced); chokidar
 // watches the rest of the site.
-import { lstatSync, readdirSync, watch, type FSWatcher } from 'node:fs';
+import { lstatSync, readdirSync, statSync, watch, type FSWatcher } from 'node:fs';
 import { join, sep } from 'node:path';
 
 /**
@@ -47,8 +47,10 @@ export function nodeTreeWatch(sites: readonly string[], report: (event: TreeEven
       });
       open.set(path, w);
       return true;
-    } catch {
-      failed();
+    } catch (e) {
+      // Gone before it could be watched (its parent's event says so), or a dangling link: not a failure.
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code !== 'ENOENT' && code !== 'ENOTDIR') failed();
       return false;
     }
   };
@@ -86,9 +88,10 @@ export function nodeTreeWatch(sites: readonly string[], report: (event: TreeEven
   /** An event in the watched directory `dir`. */
   const seen = (dir: string, event: string, name: string | null) => {
     if (name === null) {
-      // No name (the kernel's queue overflowed): anything under `dir` may have changed.
+      // No name (not seen on Linux, where libuv drops the kernel's queue-overflow event: a burst of
+      // more events than the queue holds is lost, as it was for chokidar): anything under `dir`.
       drop(dir);
-      if (isDirectory(dir)) enter(dir);
+      if (isDirectory(dir, true)) enter(dir);
       report('other', dir);
       return;
     }
@@ -110,17 +113,28 @@ export function nodeTreeWatch(sites: readonly string[], report: (event: TreeEven
       report('change', path);
     } else if (watched) report('other', path);
   };
-  /** A YAML link is watched itself too (fs.watch follows it): its target's edits, wherever it lies. */
-  const watchLink = (path: string) => start(path, () => report('change', path));
+  /**
+   * A YAML link is watched itself too (fs.watch follows it): its target's edits, wherever it lies.
+   * A target replaced by a rename (an editor's save) is another file: watched anew.
+   */
+  const watchLink = (path: string) =>
+    start(path, (event) => {
+      if (event === 'rename') {
+        stop(path);
+        if (lstatSync(path, { throwIfNoEntry: false })?.isSymbolicLink()) watchLink(path);
+      }
+      report('change', path);
+    });
   for (const site of sites) {
     const nodes = join(site, 'nodes');
     start(site, (event, name) => {
       if (name !== null && (name !== 'nodes' || event !== 'rename')) return;
       drop(nodes);
-      if (isDirectory(nodes)) enter(nodes);
+      if (isDirectory(nodes, true)) enter(nodes);
       report('other', nodes);
     });
-    if (isDirectory(nodes)) enter(nodes);
+    // `nodes` itself may be a link to a directory (the loader follows it inside the repository).
+    if (isDirectory(nodes, true)) enter(nodes);
   }
   return {
     close() {
@@ -131,6 +145,7 @@ export function nodeTreeWatch(sites: readonly string[], report: (event: TreeEven
   };
 }
 
-function isDirectory(path: string): boolean {
-  return lstatSync(path, { throwIfNoEntry: false })?.isDirectory() === true;
+/** Whether `path` is a directory (through a link when `follow`). */
+function isDirectory(path: string, follow = false): boolean {
+  return (follow ? statSync : lstatSync)(path, { throwIfNoEntry: false })?.isDirectory() === true;
 }
