@@ -55,13 +55,16 @@ interface LayerSettings {
 export function settingsSorter(used: Set<string>, ignored: IgnoredSetting[]): (r: NodeReader, node: ResolvedNode) => void {
   const shared = new Map<object, Map<NodeKind, LayerSettings>>();
   return (r, node) => {
+    // The ignored settings of a node object met before: the same layers (see ownSorted), the same list.
+    const kept = nodeIgnored.get(node);
+    const mine: IgnoredSetting[] | undefined = kept === undefined ? [] : undefined;
     for (const layer of r.chain) {
       const own = layer.path[0] === 'nodes';
       let byKind = own ? undefined : shared.get(layer.value);
       // A node's own layer, sorted when that node object was resolved: the model cache (watch)
       // hands back the same object only for the same input at the same index.
-      const kept = own ? ownSorted.get(node) : undefined;
-      let sorted = kept !== undefined && samePath(kept.path, layer.path) ? kept.sorted : byKind?.get(node.boot);
+      const ownKept = own ? ownSorted.get(node) : undefined;
+      let sorted = ownKept !== undefined && samePath(ownKept.path, layer.path) ? ownKept.sorted : byKind?.get(node.boot);
       const fresh = sorted === undefined;
       if (sorted === undefined) {
         sorted = sortLayer(layer.value, layer.path, IGNORED_BY_KIND[node.boot]);
@@ -74,10 +77,15 @@ export function settingsSorter(used: Set<string>, ignored: IgnoredSetting[]): (r
       // reads a shared setting that another ignores. A node's own path is the node's alone, and a
       // setting of it is either read or ignored, so its own are never asked for.
       if (!own && fresh) for (const u of sorted.used) used.add(u);
-      for (const i of sorted.ignored) ignored.push({ ...i, kind: node.boot, hostname: node.hostname });
+      if (mine) for (const i of sorted.ignored) mine.push({ ...i, kind: node.boot, hostname: node.hostname });
     }
+    if (mine) nodeIgnored.set(node, mine);
+    for (const i of kept ?? mine!) ignored.push(i);
   };
 }
+
+/** Each resolved node's ignored settings, over its whole chain of layers (see settingsSorter). */
+const nodeIgnored = new WeakMap<ResolvedNode, readonly IgnoredSetting[]>();
 
 /** Each resolved node's own layer, sorted (see settingsSorter). */
 const ownSorted = new WeakMap<ResolvedNode, { readonly path: readonly (string | number)[]; readonly sorted: LayerSettings }>();
