@@ -6,24 +6,24 @@
 import type { ResolvedNode } from './types.ts';
 
 /**
- * `compute()` for `node`, or what it returned for the same node last time (under `name`), when
+ * `compute(node)`, or what it returned for the same node last time (under `name`), when
  * `holds` (if given) says that value still does: a part that depends on the node's place among
  * the others as well (embed.ipxe numbers its static MACs across the site).
  */
-export type NodeMemo = <T>(name: string, node: ResolvedNode, compute: () => T, holds?: (kept: T) => boolean) => T;
+export type NodeMemo = <T>(name: string, node: ResolvedNode, compute: (node: ResolvedNode) => T, holds?: (kept: T) => boolean) => T;
 
 /** No memo: compute every time (a compile without watch's cache). */
-export const computeAlways: NodeMemo = (_name, _node, compute) => compute();
+export const computeAlways: NodeMemo = (_name, node, compute) => compute(node);
 
 /** A NodeMemo over `fragments` (one WeakMap per part name). */
 export function nodeMemo(fragments: Map<string, WeakMap<ResolvedNode, unknown>>): NodeMemo {
-  return <T>(name: string, node: ResolvedNode, compute: () => T, holds?: (kept: T) => boolean): T => {
+  return <T>(name: string, node: ResolvedNode, compute: (node: ResolvedNode) => T, holds?: (kept: T) => boolean): T => {
     let byNode = fragments.get(name);
     if (!byNode) fragments.set(name, (byNode = new WeakMap()));
     // One lookup when a value is kept (about 150,000 a rebuild of 10,000 nodes); `has` only for a kept undefined.
     const kept = byNode.get(node) as T | undefined;
     if ((kept !== undefined || byNode.has(node)) && (!holds || holds(kept as T))) return kept as T;
-    const value = compute();
+    const value = compute(node);
     byNode.set(node, value);
     return value;
   };

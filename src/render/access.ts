@@ -43,14 +43,15 @@ export function holdsNodeData(path: string): boolean {
 export function protectedFiles(model: SiteModel, served: readonly string[], memo: NodeMemo = computeAlways): ProtectedFile[] {
   if (model.nginx.access === 'open') return [];
   const owners = new Map<string, readonly string[]>();
+  // Each node's config paths with its addresses, kept per node (watch).
+  const ownOf = (node: ResolvedNode) => {
+    const allow = nodeAllow(model, node);
+    const paths: string[] = [];
+    for (const { format, owners: of } of servedConfigs(node)) for (const o of of) paths.push(configFilePath(model, format, o));
+    return { allow, paths };
+  };
   for (const node of model.nodes) {
-    // Each node's config paths with its addresses, kept per node (watch).
-    const own = memo('access', node, () => {
-      const allow = nodeAllow(model, node);
-      const paths: string[] = [];
-      for (const { format, owners: of } of servedConfigs(node)) for (const o of of) paths.push(configFilePath(model, format, o));
-      return { allow, paths };
-    });
+    const own = memo('access', node, ownOf);
     for (const path of own.paths) owners.set(path, own.allow);
   }
   if (model.unknownJoin) owners.set(LAYOUT.unknownJoinConfig, poolAllow(model));

@@ -116,7 +116,8 @@ export function renderManifest(model: SiteModel, artifacts: readonly Artifact[],
     texts.forEach((t, i) => (i === 0 ? parts.push(t) : parts.push(',\n    ', t)));
     parts.push('\n  ]');
   };
-  list(model.nodes.map((n) => memo('manifest-text', n, () => entryText(manifestNode(model, n)))));
+  const nodeText = (n: ResolvedNode) => entryText(manifestNode(model, n));
+  list(model.nodes.map((n) => memo('manifest-text', n, nodeText)));
   parts.push(',\n  "files": ');
   list(
     artifacts.map((a) => {

@@ -47,12 +47,14 @@ export function eachNode(ctx: RuleContext, name: string, check: (node: ResolvedN
   }
   // One key for every node (a string made per node would be hashed anew at each lookup).
   const key = `rule:${name}`;
+  // One function for every node (a closure per node would be garbage at every rebuild when kept).
+  const compute = (node: ResolvedNode): Finding[] => {
+    const out: Finding[] = [];
+    check(node, (f) => out.push(f));
+    return out;
+  };
   for (const node of ctx.model.nodes) {
-    const found = ctx.memo(key, node, () => {
-      const out: Finding[] = [];
-      check(node, (f) => out.push(f));
-      return out;
-    });
+    const found = ctx.memo(key, node, compute);
     for (const f of found) ctx.report(f);
   }
 }
