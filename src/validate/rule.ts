@@ -55,7 +55,8 @@ export function eachNode(ctx: RuleContext, name: string, check: (node: ResolvedN
   };
   for (const node of ctx.model.nodes) {
     const found = ctx.memo(key, node, compute);
-    for (const f of found) ctx.report(f);
+    // Indexed: an iterator per node was garbage too.
+    for (let i = 0; i < found.length; i++) ctx.report(found[i]!);
   }
 }
 
