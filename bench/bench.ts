@@ -8,7 +8,7 @@
 //   check     harvgen check
 //   deploy    harvgen build --deploy into a fresh directory (reads the secrets, hashes the password)
 // then, once per inventory, `harvgen watch`: the time from writing one node file until the new
-// bytes of that node's config are on disk. Peak RSS comes from each process itself (a preload,
+// bytes of that node's config are on disk (the median of at least 7 edits). Peak RSS comes from each process itself (a preload,
 // bench/rss-probe.mjs, reports process.resourceUsage().maxRSS at exit). Startup: `harvgen
 // --version` against `node -e 0`. Then the bounds: `harvgen check` on an inventory at each size
 // limit and just past it (aliases, keys per mapping, profile chain, node config), its time and
@@ -107,6 +107,9 @@ function pack(out: string, file: string, only?: readonly string[]): number {
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+/** Edits timed under `watch`, at least (`--rounds` more). */
+const WATCH_EDITS = 7;
 
 /** One watch session: `rounds` node edits, each timed from the write until the new config is on disk. */
 async function watchEdits(root: string, site: number, rounds: number, text: (i: number, k: number) => string): Promise<number[]> {
@@ -264,7 +267,8 @@ async function measureCase(name: string, inventory: Inventory, sites: number, pe
     // Nothing changed: the deploy tree is up to date (secrets from files and the environment).
     samples.deployNoop!.push(run([bin, 'build', '--deploy', '--out', join(root, `deploy-${i + 1}`)], root));
   }
-  const watch = await watchEdits(root, editedSite, rounds, text);
+  // At least 7 edits (about a second each): the median of 3 moved by 10-25% between runs.
+  const watch = await watchEdits(root, editedSite, Math.max(WATCH_EDITS, rounds), text);
   const ms = Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, median(v.map((r) => r.ms))]));
   ms.watchEdit = median(watch);
   const rssMb = Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, Math.max(...v.map((r) => r.rssMb))]));
