@@ -373,7 +373,7 @@ function addSiteFiles(
   }
   if (o.lab) {
     add(LAYOUT.labNetwork, () => renderLibvirtNetwork(model));
-    add(LAYOUT.defineScript, () => renderDefineScript(model), { mode: 0o755 });
+    add(LAYOUT.defineScript, () => renderDefineScript(model, memo), { mode: 0o755 });
   }
   if (o.bmc && bmcNodes(model).length > 0) add(LAYOUT.bmcAllScript, () => renderBmcAll(model), { mode: 0o755 });
   for (const { port, vip } of forwardUnits(model))

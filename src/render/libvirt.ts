@@ -7,6 +7,7 @@ import { ipxeSplitLines } from './dnsmasq.ts';
 import { dnsmasqLine } from '../formats/escape.ts';
 import { kindOf } from './kinds/index.ts';
 import { renderTemplate } from './templates.ts';
+import { computeAlways, type NodeMemo } from '../model/memo.ts';
 
 /** libvirt lab network. */
 export function renderLibvirtNetwork(model: SiteModel): string {
@@ -84,8 +85,8 @@ export function labNicName(index: number): string {
   return `enp${index + 1}s0`;
 }
 
-/** libvirt/define.sh. */
-export function renderDefineScript(model: SiteModel): string {
+/** libvirt/define.sh; each node's entry kept with the node under watch (`memo`). */
+export function renderDefineScript(model: SiteModel, memo: NodeMemo = computeAlways): string {
   const creator = model.nodes.find((n) => n.boot === 'harvester' && n.role === 'create');
   const order = creator ? [creator, ...model.nodes.filter((n) => n !== creator)] : model.nodes;
   return renderTemplate('define.sh', {
@@ -93,16 +94,17 @@ export function renderDefineScript(model: SiteModel): string {
     network: model.lab.networkName,
     diskDir: model.lab.diskDir,
     startHint: order.map((n) => `virsh start ${domainName(model, n.hostname)}`).join('; ') + (creator ? ' (create node first)' : ''),
-    domains: model.nodes.map((n) => {
-      const lab = kindOf(n).lab(model);
-      return {
-        name: domainName(model, n.hostname),
-        file: `${n.hostname}.xml`,
-        disks: [
-          ...(lab.disk ? [{ path: diskPath(model, n.hostname), gib: n.lab.diskGib }] : []),
-          ...(lab.dataDisk ? [{ path: dataDiskPath(model, n.hostname), gib: n.lab.dataDiskGib }] : []),
-        ],
-      };
-    }),
+    domains: model.nodes.map((n) => memo('define.sh', n, domainEntry)),
   });
+  function domainEntry(n: ResolvedNode) {
+    const lab = kindOf(n).lab(model);
+    return {
+      name: domainName(model, n.hostname),
+      file: `${n.hostname}.xml`,
+      disks: [
+        ...(lab.disk ? [{ path: diskPath(model, n.hostname), gib: n.lab.diskGib }] : []),
+        ...(lab.dataDisk ? [{ path: dataDiskPath(model, n.hostname), gib: n.lab.dataDiskGib }] : []),
+      ],
+    };
+  }
 }
