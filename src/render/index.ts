@@ -372,8 +372,8 @@ function addSiteFiles(
     );
   }
   if (o.lab) {
-    add(LAYOUT.labNetwork, () => renderLibvirtNetwork(model));
-    add(LAYOUT.defineScript, () => renderDefineScript(model, memo), { mode: 0o755 });
+    add(LAYOUT.labNetwork, () => renderLibvirtNetwork(model, memo, keep(LAYOUT.labNetwork)));
+    add(LAYOUT.defineScript, () => renderDefineScript(model, memo, keep(LAYOUT.defineScript)), { mode: 0o755 });
   }
   if (o.bmc && bmcNodes(model).length > 0) add(LAYOUT.bmcAllScript, () => renderBmcAll(model), { mode: 0o755 });
   for (const { port, vip } of forwardUnits(model))

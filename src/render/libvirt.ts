@@ -6,29 +6,35 @@ import { vipReservation } from '../derive/dhcp-boot.ts';
 import { ipxeSplitLines } from './dnsmasq.ts';
 import { dnsmasqLine } from '../formats/escape.ts';
 import { kindOf } from './kinds/index.ts';
-import { renderTemplate } from './templates.ts';
+import { renderPart, renderTemplate, type Keep } from './templates.ts';
 import { computeAlways, type NodeMemo } from '../model/memo.ts';
 
-/** libvirt lab network. */
-export function renderLibvirtNetwork(model: SiteModel): string {
-  return renderTemplate('network.xml', {
-    site: model.site,
-    name: model.lab.networkName,
-    bridge: model.lab.bridge,
-    domain: model.network.domain,
-    address: model.network.gateway,
-    netmask: model.network.netmask,
-    tftpRoot: model.lab.tftpRoot,
-    uefiLoader: model.boot.uefiLoader,
-    dhcpStart: model.network.dhcpStart,
-    dhcpEnd: model.network.dhcpEnd,
-    // libvirt allows one <host> per address, and an IPv4 <host> needs one: extra NICs, and
-    // nodes without a fixed `ip`, get DHCP from the range.
-    hosts: model.nodes.flatMap((n) => (n.ip !== undefined ? [{ mac: n.macs[0] ?? '', name: n.hostname, ip: n.ip }] : [])),
-    vip: vipReservation(model),
-    // The iPXE split is the part libvirt's network XML cannot express itself.
-    options: ipxeSplitLines(model).map((o) => dnsmasqLine(o.key, o.values)),
-  });
+/** libvirt lab network; each node's `<host>` kept with the node under watch (`memo`), the whole text by `keep`. */
+export function renderLibvirtNetwork(model: SiteModel, memo: NodeMemo = computeAlways, keep?: Keep): string {
+  // libvirt allows one <host> per address, and an IPv4 <host> needs one: extra NICs, and
+  // nodes without a fixed `ip`, get DHCP from the range.
+  const host = (n: ResolvedNode) =>
+    renderPart('network-host.xml.eta', { hosts: n.ip !== undefined ? [{ mac: n.macs[0] ?? '', name: n.hostname, ip: n.ip }] : [] });
+  return renderTemplate(
+    'network.xml',
+    {
+      site: model.site,
+      name: model.lab.networkName,
+      bridge: model.lab.bridge,
+      domain: model.network.domain,
+      address: model.network.gateway,
+      netmask: model.network.netmask,
+      tftpRoot: model.lab.tftpRoot,
+      uefiLoader: model.boot.uefiLoader,
+      dhcpStart: model.network.dhcpStart,
+      dhcpEnd: model.network.dhcpEnd,
+      vip: vipReservation(model),
+      // The iPXE split is the part libvirt's network XML cannot express itself.
+      options: ipxeSplitLines(model).map((o) => dnsmasqLine(o.key, o.values)),
+    },
+    { './network-host.xml.eta': model.nodes.map((n) => memo('network.xml', n, host)) },
+    keep,
+  );
 }
 
 /** Name of a node's lab VM. */
@@ -85,20 +91,13 @@ export function labNicName(index: number): string {
   return `enp${index + 1}s0`;
 }
 
-/** libvirt/define.sh; each node's entry kept with the node under watch (`memo`). */
-export function renderDefineScript(model: SiteModel, memo: NodeMemo = computeAlways): string {
+/** libvirt/define.sh; each node's disks and VM kept with the node under watch (`memo`), the whole text by `keep`. */
+export function renderDefineScript(model: SiteModel, memo: NodeMemo = computeAlways, keep?: Keep): string {
   const creator = model.nodes.find((n) => n.boot === 'harvester' && n.role === 'create');
   const order = creator ? [creator, ...model.nodes.filter((n) => n !== creator)] : model.nodes;
-  return renderTemplate('define.sh', {
-    site: model.site,
-    network: model.lab.networkName,
-    diskDir: model.lab.diskDir,
-    startHint: order.map((n) => `virsh start ${domainName(model, n.hostname)}`).join('; ') + (creator ? ' (create node first)' : ''),
-    domains: model.nodes.map((n) => memo('define.sh', n, domainEntry)),
-  });
-  function domainEntry(n: ResolvedNode) {
+  const domain = (n: ResolvedNode) => {
     const lab = kindOf(n).lab(model);
-    return {
+    const entry = {
       name: domainName(model, n.hostname),
       file: `${n.hostname}.xml`,
       disks: [
@@ -106,5 +105,17 @@ export function renderDefineScript(model: SiteModel, memo: NodeMemo = computeAlw
         ...(lab.dataDisk ? [{ path: dataDiskPath(model, n.hostname), gib: n.lab.dataDiskGib }] : []),
       ],
     };
-  }
+    return renderPart('define-domain.sh.eta', { domains: [entry] });
+  };
+  return renderTemplate(
+    'define.sh',
+    {
+      site: model.site,
+      network: model.lab.networkName,
+      diskDir: model.lab.diskDir,
+      startHint: order.map((n) => `virsh start ${domainName(model, n.hostname)}`).join('; ') + (creator ? ' (create node first)' : ''),
+    },
+    { './define-domain.sh.eta': model.nodes.map((n) => memo('define.sh', n, domain)) },
+    keep,
+  );
 }
