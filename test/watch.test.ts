@@ -45,6 +45,19 @@ async function sameAsFresh(root: string, sites: string[], out: string): Promise<
   assert.equal(readTree(join(out, 's000')), readTree(join(fresh, 's000')));
 }
 
+/** A repository of one 3-node site whose node 2's file is a link to `target` (relative to the root). */
+async function linkedNodeRepo(name: string, target: string) {
+  const root = tempDir(name);
+  const sites = generateRepo(root, 1, 3);
+  const abs = join(root, target);
+  mkdirSync(dirname(abs));
+  writeFileSync(abs, nodeText(0, 2));
+  rmSync(nodeFile(root, 0, 2));
+  symlinkSync(abs, nodeFile(root, 0, 2));
+  await pastRacy();
+  return { root, sites, target: abs };
+}
+
 test('watch rebuilds after a change and keeps the output when the change is invalid', async () => {
   const site = tempDir();
   cpSync(join(repo, 'sites/location_x'), site, { recursive: true });
@@ -194,15 +207,8 @@ test("watch does not walk the output it wrote, yet never writes through a link p
 });
 
 test('a trusted parse is reused without a stat until watch takes the trust back; a linked node file never is', async () => {
-  const root = tempDir('parse-trust');
-  const sites = generateRepo(root, 1, 3);
   // Node 2's file is a link to a file beside it: its target can change where no event is reported.
-  const target = join(root, 'sites/s000/shared/n00002.yaml');
-  mkdirSync(dirname(target));
-  writeFileSync(target, nodeText(0, 2));
-  rmSync(nodeFile(root, 0, 2));
-  symlinkSync(target, nodeFile(root, 0, 2));
-  await pastRacy();
+  const { root, sites, target } = await linkedNodeRepo('parse-trust', 'sites/s000/shared/n00002.yaml');
   const out = join(root, 'out');
   const parseCache: ParseCache = Object.assign(new Map(), { trust: 0 });
   const config = (k: number) => readFileSync(join(out, `s000/harvester/n0000${k}.yaml`), 'utf8');
@@ -274,15 +280,8 @@ test('watch sees every kind of edit with its parses trusted: in place, by rename
 });
 
 test('the node trees: a new subdirectory, a directory moved in and out, nodes/ removed and made again, a link whose target is edited', async () => {
-  const root = tempDir('watch-trees');
-  const sites = generateRepo(root, 1, 3);
-  // Node 2's file is a link to a file outside the site directory (watched as an input the build read).
-  const target = join(root, 'shared/n00002.yaml');
-  mkdirSync(dirname(target));
-  writeFileSync(target, nodeText(0, 2));
-  rmSync(nodeFile(root, 0, 2));
-  symlinkSync(target, nodeFile(root, 0, 2));
-  await pastRacy();
+  // Node 2's file is a link to a file outside the site directory: only a watch on the link sees its edits.
+  const { root, sites, target } = await linkedNodeRepo('watch-trees', 'shared/n00002.yaml');
   const out = join(root, 'out');
   const nodes = join(root, 'sites/s000/nodes');
   // A relative cwd (as chokidar gets it: its `ignored` paths then lie under the process's cwd).
