@@ -7,7 +7,7 @@ import { readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { isParts } from '../src/render/artifact.ts';
+import { artifactSha, isParts, sameParts, TextParts } from '../src/render/artifact.ts';
 import { renderCache } from '../src/render/index.ts';
 import { compileModel, renderModelled, type CompiledSite } from '../src/pipeline.ts';
 
@@ -35,6 +35,25 @@ test('manifest.json from its kept parts is the plain build one, JSON.stringify o
     assert.is(text, `${JSON.stringify(JSON.parse(text), null, 2)}\n`, dir);
     assert.ok((JSON.parse(text) as { nodes: unknown[] }).nodes.length > 0, `${dir}: lists its nodes`);
   }
+});
+
+test('sameParts tells two texts of parts apart only where their bytes do, else leaves it to the hash', () => {
+  const parts = (...p: string[]) => new TextParts('manifest.json', p, 0o644);
+  const a = parts('{\n  "sha256": "', 'aa', '"\n}\n');
+  // The same strings, other objects: the same bytes.
+  assert.is(sameParts(a, parts('{\n  "sha256": "', 'a' + 'a', '"\n}\n')), true);
+  // One part changed, its UTF-8 length kept: the files differ exactly there.
+  assert.is(sameParts(a, parts('{\n  "sha256": "', 'ab', '"\n}\n')), false);
+  // The same bytes cut elsewhere, another count of parts, another UTF-8 length: not told by parts.
+  const recut = parts('{\n  "sha256": "a', 'a', '"\n}\n');
+  assert.is(sameParts(a, recut), undefined);
+  assert.is(artifactSha(a), artifactSha(recut));
+  assert.is(sameParts(a, parts('{\n  "sha256": "', 'aa"\n}\n')), undefined);
+  assert.is(sameParts(a, parts('{\n  "sha256": "', 'éa', '"\n}\n')), undefined);
+  // As many UTF-8 bytes, other ones: different.
+  assert.is(sameParts(a, parts('{\n  "sha256": "', 'é', '"\n}\n')), false);
+  // Either one a plain text: not told.
+  assert.is(sameParts(a, { path: 'manifest.json', contents: a.contents, mode: 0o644 }), undefined);
 });
 
 test.run();

@@ -9,6 +9,7 @@ import { lstat, mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import {
   artifactSha,
+  sameParts,
   artifactSize,
   isOnDisk,
   isParts,
@@ -238,8 +239,9 @@ async function plan(
     if (last) knownMade++;
     if (last && (trusted || kindOf(a.path) === 'file') && !isOnDisk(last) && !isOnDisk(a)) {
       // By SHA-256, which both have (manifest.json lists every file's): a site-wide text rendered
-      // again is a new string, which `===` would walk whole (flattening it first).
-      const same = last === a || artifactSha(last) === artifactSha(a);
+      // again is a new string, which `===` would walk whole (flattening it first). manifest.json
+      // itself, which no list hashes, by its parts where they tell (sameParts).
+      const same = last === a || (sameParts(last, a) ?? artifactSha(last) === artifactSha(a));
       if (same && last.mode === a.mode) {
         unchanged.push(a.path);
         continue;
