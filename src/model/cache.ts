@@ -9,6 +9,7 @@ import type { SiteContext } from './kinds/index.ts';
 import type { ModelProblem, Release, ResolvedCluster, ResolvedNode, ResolvedOs } from './types.ts';
 import type { Layers } from '../types/layers.ts';
 import { keyJson } from '../util/key-json.ts';
+import { NodeParts } from './memo.ts';
 
 /** The site-level objects every node is resolved against (kept with the nodes that refer to them). */
 export interface SiteLevel {
@@ -37,12 +38,12 @@ export interface ModelCache {
     }
   >;
   /** What the rules found per node object (src/validate/rule.ts `eachNode`), emptied with `nodes`. */
-  readonly findings: Map<string, WeakMap<ResolvedNode, unknown>>;
+  readonly findings: NodeParts;
 }
 
 /** An empty ModelCache. */
 export function modelCache(): ModelCache {
-  return { nodes: new Map(), findings: new Map() };
+  return { nodes: new Map(), findings: new NodeParts() };
 }
 
 /**

@@ -3,7 +3,7 @@
 // only to the addresses that fetch it, by the generated nginx (`allow`/`deny all`) and listed with
 // them in manifest.json (`files[].allow`). Everything else stays open to the network.
 import type { ResolvedNode, SiteModel } from '../model/index.ts';
-import { computeAlways, type NodeMemo } from '../model/memo.ts';
+import { computeAlways, memoEach, type NodeMemo } from '../model/memo.ts';
 import { parseIpv4, rangeToCidrs } from '../util/ipv4.ts';
 import { DIRS, LAYOUT } from '../derive/layout.ts';
 import { configFilePath } from '../derive/file-names.ts';
@@ -30,6 +30,9 @@ export function nodeAllow(model: SiteModel, node: ResolvedNode): string[] {
   return node.ip !== undefined ? [node.ip] : poolAllow(model);
 }
 
+/** Who may fetch each node's files, by the list of each node's own (under watch's memo; site-level values do not change while that list is kept). */
+const ownersKept = new WeakMap<readonly unknown[], Map<string, readonly string[]>>();
+
 /** True for a path of the tree that holds a secret or one node's data (served to its fetchers only). */
 export function holdsNodeData(path: string): boolean {
   return formatOfPath(path) !== undefined || path.startsWith(`${DIRS.unknown}/`);
@@ -42,19 +45,22 @@ export function holdsNodeData(path: string): boolean {
  */
 export function protectedFiles(model: SiteModel, served: readonly string[], memo: NodeMemo = computeAlways): ProtectedFile[] {
   if (model.nginx.access === 'open') return [];
-  const owners = new Map<string, readonly string[]>();
-  // Each node's config paths with its addresses, kept per node (watch).
+  // Each node's config paths with its addresses, kept per node (watch), and the map of them all
+  // kept with the list of them (the same list while no node's changed: memoEach).
   const ownOf = (node: ResolvedNode) => {
     const allow = nodeAllow(model, node);
     const paths: string[] = [];
     for (const { format, owners: of } of servedConfigs(node)) for (const o of of) paths.push(configFilePath(model, format, o));
     return { allow, paths };
   };
-  for (const node of model.nodes) {
-    const own = memo('access', node, ownOf);
-    for (const path of own.paths) owners.set(path, own.allow);
+  const owns = memoEach(memo, 'access', model.nodes, ownOf);
+  let owners = ownersKept.get(owns);
+  if (!owners) {
+    owners = new Map<string, readonly string[]>();
+    for (const own of owns) for (const path of own.paths) owners.set(path, own.allow);
+    if (model.unknownJoin) owners.set(LAYOUT.unknownJoinConfig, poolAllow(model));
+    if (memo !== computeAlways) ownersKept.set(owns, owners);
   }
-  if (model.unknownJoin) owners.set(LAYOUT.unknownJoinConfig, poolAllow(model));
   return served
     .filter(holdsNodeData)
     .map((path) => ({ path, allow: owners.get(path) ?? owners.get(path.slice(0, path.lastIndexOf('/') + 1)) ?? [] }));

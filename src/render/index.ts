@@ -18,7 +18,7 @@ import { kindOf, renderNodeScript } from './kinds/index.ts';
 import { ConfigBudget } from './kinds/harvester/budget.ts';
 import { LAYOUT } from '../derive/layout.ts';
 import { renderBssBootParameters } from './bss.ts';
-import { computeAlways, nodeMemo, type NodeMemo } from './fragments.ts';
+import { computeAlways, nodeMemo, NodeParts, type NodeMemo } from './fragments.ts';
 import type { Keep, KeptTexts } from './templates.ts';
 import { dnsmasqHostFiles, renderDnsmasq, renderDnsmasqGlobal } from './dnsmasq.ts';
 import { renderManifest } from './manifest.ts';
@@ -75,7 +75,7 @@ export interface RenderCache {
   >;
   readonly shas: Map<string, { readonly contents: string | Uint8Array; readonly sha: string }>;
   /** Per-node parts of the site-wide files by part name (src/render/fragments.ts). */
-  readonly fragments: Map<string, WeakMap<ResolvedNode, unknown>>;
+  readonly fragments: NodeParts;
   /** The site's resolved nodes (src/model/cache.ts), kept with its rendered ones. */
   readonly model: ModelCache;
   /** The large site-wide texts with the data they were rendered from (src/render/templates.ts, Keep). */
@@ -88,7 +88,7 @@ export interface RenderCache {
 
 /** An empty RenderCache. */
 export function renderCache(): RenderCache {
-  return { nodes: new Map(), shas: new Map(), fragments: new Map(), model: modelCache(), texts: new Map(), sizes: new WeakMap() };
+  return { nodes: new Map(), shas: new Map(), fragments: new NodeParts(), model: modelCache(), texts: new Map(), sizes: new WeakMap() };
 }
 
 /** Files read from outside the inventory that the tree carries: iPXE binaries by file name (`boot.ipxe_binaries`). */

@@ -7,7 +7,7 @@ import { ipxeSplitLines } from './dnsmasq.ts';
 import { dnsmasqLine } from '../formats/escape.ts';
 import { kindOf } from './kinds/index.ts';
 import { renderPart, renderTemplate, type Keep } from './templates.ts';
-import { computeAlways, type NodeMemo } from '../model/memo.ts';
+import { computeAlways, memoEach, type NodeMemo } from '../model/memo.ts';
 
 /** libvirt lab network; each node's `<host>` kept with the node under watch (`memo`), the whole text by `keep`. */
 export function renderLibvirtNetwork(model: SiteModel, memo: NodeMemo = computeAlways, keep?: Keep): string {
@@ -32,7 +32,7 @@ export function renderLibvirtNetwork(model: SiteModel, memo: NodeMemo = computeA
       // The iPXE split is the part libvirt's network XML cannot express itself.
       options: ipxeSplitLines(model).map((o) => dnsmasqLine(o.key, o.values)),
     },
-    { './network-host.xml.eta': model.nodes.map((n) => memo('network.xml', n, host)) },
+    { './network-host.xml.eta': memoEach(memo, 'network.xml', model.nodes, host) },
     keep,
   );
 }
@@ -115,7 +115,7 @@ export function renderDefineScript(model: SiteModel, memo: NodeMemo = computeAlw
       diskDir: model.lab.diskDir,
       startHint: order.map((n) => `virsh start ${domainName(model, n.hostname)}`).join('; ') + (creator ? ' (create node first)' : ''),
     },
-    { './define-domain.sh.eta': model.nodes.map((n) => memo('define.sh', n, domain)) },
+    { './define-domain.sh.eta': memoEach(memo, 'define.sh', model.nodes, domain) },
     keep,
   );
 }

@@ -1,7 +1,7 @@
 // manifest.json: what was generated, for humans, tests and deploy tooling. Lists every node
 // with its URLs and every file with its SHA-256. It holds no secrets and is not served.
 import type { ResolvedNode, SiteModel } from '../model/index.ts';
-import { computeAlways, type NodeMemo } from './fragments.ts';
+import { computeAlways, memoEach, type NodeMemo } from './fragments.ts';
 import { artifactSha, artifactSize, isOnDisk, knownSha, type Artifact } from './artifact.ts';
 import { uefiBootFile } from '../model/boot-files.ts';
 import { releaseShim, releases } from '../model/served-releases.ts';
@@ -117,7 +117,7 @@ export function renderManifest(model: SiteModel, artifacts: readonly Artifact[],
     parts.push('\n  ]');
   };
   const nodeText = (n: ResolvedNode) => entryText(manifestNode(model, n));
-  list(model.nodes.map((n) => memo('manifest-text', n, nodeText)));
+  list(memoEach(memo, 'manifest-text', model.nodes, nodeText));
   parts.push(',\n  "files": ');
   list(
     artifacts.map((a) => {

@@ -5,7 +5,7 @@ import type { Code } from '../diagnostics/codes.ts';
 import type { Severity } from '../diagnostics/types.ts';
 import type { LocateTarget } from '../load/index.ts';
 import type { ResolvedNode, SiteModel } from '../model/index.ts';
-import { computeAlways, type NodeMemo } from '../model/memo.ts';
+import { computeAlways, memoEach, type NodeMemo } from '../model/memo.ts';
 import type { SiteInput } from '../types/site-input.ts';
 import type { InventoryPath } from '../util/paths.ts';
 
@@ -45,20 +45,26 @@ export function eachNode(ctx: RuleContext, name: string, check: (node: ResolvedN
     for (const node of ctx.model.nodes) check(node, ctx.report);
     return;
   }
-  // One key for every node (a string made per node would be hashed anew at each lookup).
-  const key = `rule:${name}`;
-  // One function for every node (a closure per node would be garbage at every rebuild when kept).
-  const compute = (node: ResolvedNode): Finding[] => {
-    const out: Finding[] = [];
-    check(node, (f) => out.push(f));
-    return out;
+  // One function for every node (a closure per node would be garbage at every rebuild when kept);
+  // a node with nothing to say shares one empty list.
+  const compute = (node: ResolvedNode): readonly Finding[] => {
+    let out: Finding[] | undefined;
+    check(node, (f) => (out ??= []).push(f));
+    return out ?? NONE;
   };
-  for (const node of ctx.model.nodes) {
-    const found = ctx.memo(key, node, compute);
-    // Indexed: an iterator per node was garbage too.
-    for (let i = 0; i < found.length; i++) ctx.report(found[i]!);
-  }
+  // Each node's findings as one list kept with the nodes (memoEach), and their concatenation kept
+  // with that list: while no node changed what it finds, reported again as they are.
+  const found = memoEach(ctx.memo, `rule:${name}`, ctx.model.nodes, compute, (a, b) => a.length === 0 && b.length === 0);
+  let all = flattened.get(found);
+  if (!all) flattened.set(found, (all = found.flat()));
+  for (let i = 0; i < all.length; i++) ctx.report(all[i]!);
 }
+
+/** No finding. */
+const NONE: readonly Finding[] = Object.freeze([]);
+
+/** The findings of every node in order, by the list of each node's (memoEach keeps it while no node's changed). */
+const flattened = new WeakMap<readonly (readonly Finding[])[], readonly Finding[]>();
 
 /** A semantic rule: a name, the codes it may report, and the check. */
 export interface Rule {
