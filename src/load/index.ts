@@ -97,13 +97,13 @@ export async function loadSite(siteDir: string, options: LoadOptions = {}): Prom
   r.stampStart(nodesIn ? stampTree(nodesDir) : []);
   const nodePaths = nodesIn ? yamlFiles(dir, 'nodes', true, r.withinFile) : [];
   r.diagnostics.push(...r.refused);
-  const site = await r.read(sitePath);
+  const site = r.read(sitePath);
   const nodeFiles: NodeFile[] = [];
   for (const rel of nodePaths) {
-    const loaded = await r.read(join(dir, rel));
+    const loaded = r.read(join(dir, rel));
     if (loaded) nodeFiles.push({ ...loaded, stem: basename(rel, extname(rel)) });
   }
-  const { layers, layerFiles } = await r.readLayers();
+  const { layers, layerFiles } = r.readLayers();
   const { files, sources, diagnostics, stamps, repo } = r;
   const rest = { files, sources, diagnostics, layers, ...(stamps ? { stamps } : {}), repo };
   if (!site || diagnostics.length > 0) {
@@ -228,7 +228,7 @@ class SiteReader {
   }
 
   /** Read and parse one inventory file (or reuse its parse); undefined when it cannot be used. */
-  async read(abs: string): Promise<ParsedFile | undefined> {
+  read(abs: string): ParsedFile | undefined {
     const hit = this.cached(abs);
     if (hit) return hit;
     const display = this.display(abs);
@@ -283,12 +283,12 @@ class SiteReader {
    * The shared layers: next to the site directories, i.e. in the site directory's parent
    * (`sites/`), when that is inside the boundary (a repository above the site).
    */
-  async readLayers(): Promise<{ layers: Layers; layerFiles: Parameters<typeof createLocator>[2] }> {
+  readLayers(): { layers: Layers; layerFiles: Parameters<typeof createLocator>[2] } {
     const before = this.refused.length;
     const repoFile = join(this.sitesDir, '_defaults.yaml');
     const repoLayer =
       exists(repoFile) && this.withinFile(repoFile) && statSync(repoFile, { throwIfNoEntry: false })?.isFile()
-        ? await this.read(repoFile)
+        ? this.read(repoFile)
         : undefined;
     const profilesDir = join(this.sitesDir, '_profiles');
     const profilePaths =
@@ -296,7 +296,7 @@ class SiteReader {
     const profiles: Record<string, Record<string, unknown>> = {};
     const profileFiles = new Map<string, SourceFile>();
     for (const rel of profilePaths) {
-      const loaded = await this.read(join(this.sitesDir, rel));
+      const loaded = this.read(join(this.sitesDir, rel));
       if (!loaded) continue;
       const name = basename(rel, extname(rel));
       profiles[name] = loaded.value;
