@@ -18,9 +18,9 @@ import { kindOf, renderNodeScript } from './kinds/index.ts';
 import { ConfigBudget } from './kinds/harvester/budget.ts';
 import { LAYOUT } from '../derive/layout.ts';
 import { renderBssBootParameters } from './bss.ts';
-import { computeAlways, nodeMemo, NodeParts, type NodeMemo } from './fragments.ts';
+import { computeAlways, memoEach, nodeMemo, NodeParts, type NodeMemo } from './fragments.ts';
 import type { Keep, KeptTexts } from './templates.ts';
-import { dnsmasqHostFiles, renderDnsmasq, renderDnsmasqGlobal } from './dnsmasq.ts';
+import { dnsmasqHostPath, hasDnsmasqHostFiles, renderDnsmasq, renderDnsmasqGlobal, renderDnsmasqHostFile } from './dnsmasq.ts';
 import { renderManifest } from './manifest.ts';
 import { renderKea } from './kea.ts';
 import { renderDhcpd } from './dhcpd.ts';
@@ -143,8 +143,13 @@ class TreeFiles {
 
   /** Whether a file may be added at `path` (a safe path not added yet); a problem is a diagnostic. */
   private admit(path: string): boolean {
+    return this.admitSafe(path, isSafeRelativePath(path));
+  }
+
+  /** `admit`, with whether `path` is safe known already. */
+  private admitSafe(path: string, safe: boolean): boolean {
     const duplicate = this.paths.has(path);
-    if (!isSafeRelativePath(path) || duplicate) {
+    if (!safe || duplicate) {
       this.diagnostics.push({
         code: 'RENDER_PATH_ESCAPE',
         severity: 'error',
@@ -161,20 +166,32 @@ class TreeFiles {
   }
 
   /**
-   * Add one file made from one node alone, as `add` does, its artifact kept with the node under
-   * `name` (watch's memo): the same object again while the node is, so that what is known of it
-   * (its hash, its manifest entry, that emit wrote it) holds without looking. A file refused is
-   * not kept: its render runs again next time and says why again.
+   * Add one file per node, each made from its node alone (`pathOf` and `render` read nothing
+   * else), as `add` does. Under watch's memo each node's file is kept with the node (memoEach): the
+   * very artifact object again while the node is, so that what is known of it (its hash, its
+   * manifest entry, that emit wrote it) holds without looking, and whether its path is safe is kept
+   * with it. A file its format refuses is kept as the diagnostics that say why, reported again at
+   * each render while the node is unchanged, as a plain build reports them.
    */
-  addForNode(memo: NodeMemo, name: string, node: ResolvedNode, path: string, render: () => string): void {
-    if (!this.admit(path)) return;
-    const file = memo(
-      name,
-      node,
-      () => this.made(path, render, {}),
-      (kept) => kept !== undefined && kept.path === path,
-    );
-    if (file) this.keep(file);
+  addForNodes(
+    memo: NodeMemo,
+    name: string,
+    nodes: readonly ResolvedNode[],
+    pathOf: (node: ResolvedNode) => string,
+    render: (node: ResolvedNode) => string,
+  ): void {
+    const made = memoEach(memo, name, nodes, (node): NodeFile => {
+      const path = pathOf(node);
+      if (!isSafeRelativePath(path)) return { path, safe: false, problems: NO_PROBLEMS };
+      const before = this.diagnostics.length;
+      const file = this.made(path, () => render(node), {});
+      return { path, safe: true, file, problems: this.diagnostics.length > before ? this.diagnostics.splice(before) : NO_PROBLEMS };
+    });
+    for (const m of made) {
+      if (!this.admitSafe(m.path, m.safe)) continue;
+      if (m.file) this.keep(m.file);
+      else this.diagnostics.push(...m.problems);
+    }
   }
 
   /** The file's contents, or undefined when a value cannot be written in its format. */
@@ -194,6 +211,17 @@ class TreeFiles {
     }
   }
 }
+
+/** A file of one node's as `addForNodes` keeps it: its path, whether that is safe, the file or why it cannot be written. */
+interface NodeFile {
+  readonly path: string;
+  readonly safe: boolean;
+  readonly file?: Artifact;
+  readonly problems: readonly Diagnostic[];
+}
+
+/** No diagnostic. */
+const NO_PROBLEMS: readonly Diagnostic[] = Object.freeze([]);
 
 /** Render every file of a site. `locate` maps config problems back to the inventory. */
 export function renderSite(model: SiteModel, locate: Locator, cache?: RenderCache, inputs: RenderInputs = {}): RenderResult {
@@ -401,7 +429,14 @@ function addDhcp(model: SiteModel, tree: TreeFiles, memo: NodeMemo): void {
   else {
     add(LAYOUT.dnsmasq, () => renderDnsmasq(model));
     add(LAYOUT.dnsmasqGlobal, () => renderDnsmasqGlobal(model));
-    for (const h of dnsmasqHostFiles(model)) tree.addForNode(memo, 'dnsmasq-host', h.node, h.path, h.render);
+    if (hasDnsmasqHostFiles(model))
+      tree.addForNodes(
+        memo,
+        'dnsmasq-host',
+        model.nodes,
+        (n) => dnsmasqHostPath(model, n),
+        (n) => renderDnsmasqHostFile(model, n),
+      );
   }
 }
 
