@@ -94,8 +94,10 @@ export async function loadSite(siteDir: string, options: LoadOptions = {}): Prom
 
   const nodesDir = join(dir, 'nodes');
   const nodesIn = !exists(nodesDir) || r.within(nodesDir);
-  r.stampStart(nodesIn ? stampTree(nodesDir) : []);
-  const nodePaths = nodesIn ? yamlFiles(dir, 'nodes', true, r.withinFile) : [];
+  // The node tree listed once: stamped, each directory before its listing, then walked.
+  const listings = new Map<string, Dirent[]>();
+  r.stampStart(nodesIn ? stampTree(nodesDir, listings) : []);
+  const nodePaths = nodesIn ? yamlFiles(dir, 'nodes', true, r.withinFile, listings) : [];
   r.diagnostics.push(...r.refused);
   const site = r.read(sitePath);
   const nodeFiles: NodeFile[] = [];
@@ -388,12 +390,18 @@ function exists(path: string): boolean {
  * to a directory is not entered; a link named like a YAML file is listed when `within` says its
  * target is inside the boundary (else `within` reported it).
  */
-function yamlFiles(base: string, sub: string, deep: boolean, within: (abs: string) => boolean): string[] {
+function yamlFiles(
+  base: string,
+  sub: string,
+  deep: boolean,
+  within: (abs: string) => boolean,
+  listings?: ReadonlyMap<string, Dirent[]>,
+): string[] {
   const out: string[] = [];
   const walk = (rel: string) => {
     let entries: Dirent[];
     try {
-      entries = readdirSync(join(base, rel), { withFileTypes: true });
+      entries = listings?.get(join(base, rel)) ?? readdirSync(join(base, rel), { withFileTypes: true });
     } catch {
       return;
     }
@@ -414,7 +422,8 @@ function yamlFiles(base: string, sub: string, deep: boolean, within: (abs: strin
     }
   };
   walk(sub);
-  return out.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  // In code-unit order: what the default sort of strings gives, without a comparator call per pair.
+  return out.sort();
 }
 
 /** Secrets shorter than this are not masked (as `MIN_REDACTED` in pipeline.ts). */

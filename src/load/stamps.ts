@@ -44,8 +44,12 @@ export function stampNow(path: string): InputStamp {
   return stampOf(path, st);
 }
 
-/** Stamps of `dir` and every directory below it (not following links, as the node glob does not). */
-export function stampTree(dir: string): InputStamp[] {
+/**
+ * Stamps of `dir` and every directory below it (not following links, as the node glob does not),
+ * each taken before it is listed; each listing is put in `listings` (by directory), so that the
+ * loader lists the tree once.
+ */
+export function stampTree(dir: string, listings?: Map<string, Dirent[]>): InputStamp[] {
   const out: InputStamp[] = [stampNow(dir)];
   let entries: Dirent[];
   try {
@@ -53,7 +57,8 @@ export function stampTree(dir: string): InputStamp[] {
   } catch {
     return out;
   }
-  for (const e of entries) if (e.isDirectory()) out.push(...stampTree(join(dir, e.name)));
+  listings?.set(dir, entries);
+  for (const e of entries) if (e.isDirectory()) out.push(...stampTree(join(dir, e.name), listings));
   return out;
 }
 
