@@ -39,7 +39,7 @@ test('random edits: the watched tree always equals a fresh build', async () => {
   const present = () => Array.from({ length: nodes + 8 }, (_, k) => k).filter((k) => existsSync(nodeFile(root, 0, k)));
   let next = nodes;
   let moved = 0;
-  let taken: { k: number; ip: string } | undefined;
+  let taken: { k: number; text: string } | undefined;
   const site = join(siteDir!, 'site.yaml');
   const profile = join(root, 'sites/_profiles/r650.yaml');
   const defaults = join(root, 'sites/_defaults.yaml');
@@ -64,21 +64,30 @@ test('random edits: the watched tree always equals a fresh build', async () => {
       },
     ],
     [
-      // Two nodes on one address (NODE_DUPLICATE_IP: nothing is written), then back at the next
-      // draw: the edits between are compiled with the finding kept by the rule across nodes.
-      'two nodes on one address, and back',
+      // A finding about one node, then back at the next draw: two nodes on one address
+      // (NODE_DUPLICATE_IP, a rule across nodes), a miswritten MAC (NODE_MAC_INVALID, a rule over
+      // the nodes as written) or a kernel argument harvgen writes itself (NODE_KERNEL_ARG_RESERVED,
+      // a rule per resolved node). Nothing is written meanwhile; the edits between are compiled
+      // with the rules' kept findings.
+      'a finding about a node, and back',
       () => {
         const back = taken;
         taken = undefined;
         if (back && existsSync(nodeFile(root, 0, back.k))) {
-          rewrite(nodeFile(root, 0, back.k), (t) => t.replace(/ip: [^\n]*/, `ip: ${back.ip}`));
+          writeFileSync(nodeFile(root, 0, back.k), back.text);
           return;
         }
         const j = pick(present());
         const k = pick(present().filter((n) => n !== j));
+        const text = readFileSync(nodeFile(root, 0, k), 'utf8');
+        taken = { k, text };
         const ipOf = (n: number) => /ip: ([^\n]*)/.exec(readFileSync(nodeFile(root, 0, n), 'utf8'))![1]!;
-        taken = { k, ip: ipOf(k) };
-        rewrite(nodeFile(root, 0, k), (t) => t.replace(/ip: [^\n]*/, `ip: ${ipOf(j)}`));
+        const finding = pick([
+          () => text.replace(/ip: [^\n]*/, `ip: ${ipOf(j)}`),
+          () => text.replace(/(macs?: \[?[0-9a-f:]{16})[0-9a-f]/, '$1g'),
+          () => `${text}kernel_args: [console=ttyS0, ip=dhcp]\n`,
+        ]);
+        writeFileSync(nodeFile(root, 0, k), finding());
       },
     ],
     ['a node added', () => writeFileSync(nodeFile(root, 0, next), richNodeText(0, next++))],

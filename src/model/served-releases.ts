@@ -44,13 +44,16 @@ export function releases(model: SiteModel): readonly Release[] {
   let found = releasesOf.get(model);
   if (found) return found;
   const key = (r: Release) => `${r.version.raw}/${r.arch}`;
-  // One entry per release (nodes share their site's objects), then in version order.
-  const distinct = new Map<string, Release>();
+  // One entry per release, then in version order. Nodes share their site's objects: the distinct
+  // objects first (no key made per node), then one per key, the first object met keeping it.
+  const objects = new Set<Release>();
   let site: Release | undefined;
   for (const n of installers(model)) {
     if (n.release === model.release) site = n.release;
-    if (!distinct.has(key(n.release))) distinct.set(key(n.release), n.release);
+    objects.add(n.release);
   }
+  const distinct = new Map<string, Release>();
+  for (const r of objects) if (!distinct.has(key(r))) distinct.set(key(r), r);
   const out = new Map<string, Release>();
   if (site) out.set(key(site), site);
   for (const r of [...distinct.values()].sort((a, b) => (key(a) < key(b) ? -1 : 1))) {

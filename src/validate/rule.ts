@@ -6,7 +6,7 @@ import type { Severity } from '../diagnostics/types.ts';
 import type { LocateTarget } from '../load/index.ts';
 import type { ResolvedNode, SiteModel } from '../model/index.ts';
 import { computeAlways, memoEach, type NodeMemo } from '../model/memo.ts';
-import type { SiteInput } from '../types/site-input.ts';
+import type { NodeInput, SiteInput } from '../types/site-input.ts';
 import type { InventoryPath } from '../util/paths.ts';
 
 /** What a rule reports. `at` is the inventory path of the value that caused it. */
@@ -58,6 +58,57 @@ export function eachNode(ctx: RuleContext, name: string, check: (node: ResolvedN
   let all = flattened.get(found);
   if (!all) flattened.set(found, (all = found.flat()));
   for (let i = 0; i < all.length; i++) ctx.report(all[i]!);
+}
+
+/**
+ * Run `check` on every node of the inventory as written (`input.nodes`, those that could not be
+ * resolved too) in order. What it finds about a node must depend on nothing but that node's input
+ * and its index: under watch's memo each node's findings are kept with its input object (an
+ * unchanged inventory value is the same frozen object of the parse cache) at its index, and a
+ * rebuild checks only the nodes whose input is another object.
+ */
+export function eachInputNode(
+  ctx: RuleContext,
+  name: string,
+  check: (node: NodeInput, index: number, report: (finding: Finding) => void) => void,
+): void {
+  const nodes = ctx.input.nodes ?? [];
+  const state = ctx.memo.parts?.state;
+  if (!state) {
+    nodes.forEach((node, i) => check(node, i, ctx.report));
+    return;
+  }
+  const key = `input:${name}`;
+  const last = state.get(key) as KeptInputs | undefined;
+  const one = (i: number): readonly Finding[] => {
+    let out: Finding[] | undefined;
+    check(nodes[i]!, i, (f) => (out ??= []).push(f));
+    return out ?? NONE;
+  };
+  let found: (readonly Finding[])[];
+  let all: readonly Finding[] | undefined;
+  if (last !== undefined && last.nodes.length === nodes.length) {
+    found = last.found;
+    all = last.all;
+    for (let i = 0; i < nodes.length; i++) {
+      if (nodes[i] === last.nodes[i]) continue;
+      const now = one(i);
+      if (now.length === 0 && found[i]!.length === 0) continue;
+      if (found === last.found) found = found.slice();
+      found[i] = now;
+      all = undefined;
+    }
+  } else found = nodes.map((_n, i) => one(i));
+  all ??= found.flat();
+  state.set(key, { nodes, found, all });
+  for (let i = 0; i < all.length; i++) ctx.report(all[i]!);
+}
+
+/** What eachInputNode keeps of a rule's last run: the nodes' inputs, each one's findings, all of them in order. */
+interface KeptInputs {
+  readonly nodes: readonly NodeInput[];
+  readonly found: (readonly Finding[])[];
+  readonly all: readonly Finding[];
 }
 
 /** No finding. */

@@ -4,6 +4,7 @@ import type { ResolvedNode } from '../../model/index.ts';
 import type { HarvesterNode } from '../../model/index.ts';
 import { effectiveConfig } from '../../derive/harvester/effective.ts';
 import type { Finding, Rule } from '../rule.ts';
+import { memoEach } from '../../model/memo.ts';
 
 /** The procedure that takes a node out of a cluster before it is reinstalled (Harvester docs, Host Management, "Deleting a Node"). */
 function removeFirst(node: ResolvedNode): string {
@@ -21,7 +22,7 @@ export const clusterRolesRule: Rule = {
     'CLUSTER_ALREADY_CREATED',
     'CLUSTER_CREATE_NODE_REINSTALL',
   ],
-  check({ input, model, partial, report }) {
+  check({ input, model, partial, report, memo }) {
     // A node left out (its kind could not be resolved) may be the one that creates, or the only one.
     if (partial) return;
     if (model.nodes.length === 0) {
@@ -50,7 +51,15 @@ export const clusterRolesRule: Rule = {
     }
     // What the installer does is the config's `install.mode`: `role`, or a `config:` key over it.
     const mode = (n: HarvesterNode) => effectiveConfig(model, n);
-    const creates = harvester.filter((n) => mode(n).get('install.mode') === 'create');
+    // Which nodes install in create mode, kept per node (memoEach: one node's config alone).
+    const creating = memoEach(
+      memo,
+      'cluster-roles/create',
+      model.nodes,
+      (n) => n.boot === 'harvester' && mode(n).get('install.mode') === 'create',
+    );
+    const creates: HarvesterNode[] = [];
+    model.nodes.forEach((n, i) => creating[i] && creates.push(n as HarvesterNode));
     const vip = model.cluster?.vip ?? '';
     if (model.cluster?.created) {
       // Only an explicit `role: create` (or `install.mode` under `config:`) can be left:

@@ -1,7 +1,7 @@
 // nodes: every node needs a valid hostname and at least one valid boot MAC.
 import { normalizeMac, isMulticastMac } from '../../util/mac.ts';
 import type { NodeInput } from '../../types/site-input.ts';
-import { eachNode, type Rule, type RuleContext } from '../rule.ts';
+import { eachInputNode, eachNode, type Rule, type RuleContext } from '../rule.ts';
 
 const LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 /** Hostnames dnsmasq reads as something else in `dhcp-host=`: a keyword or a lease time. */
@@ -12,9 +12,9 @@ export const nodeIdentityRule: Rule = {
   name: 'node-identity',
   codes: ['NODE_HOSTNAME_MISSING', 'NODE_HOSTNAME_INVALID', 'NODE_MAC_MISSING', 'NODE_MAC_INVALID', 'NODE_MAC_AND_MACS', 'NODE_NIC_EMPTY'],
   check(ctx) {
-    (ctx.input.nodes ?? []).forEach((node, i) => {
-      checkHostname(ctx, node, i);
-      checkBootMacs(ctx, node, i);
+    eachInputNode(ctx, 'node-identity', (node, i, report) => {
+      checkHostname({ ...ctx, report }, node, i);
+      checkBootMacs({ ...ctx, report }, node, i);
     });
     checkInterfaces(ctx);
   },
