@@ -61,7 +61,31 @@ export function protectedFiles(model: SiteModel, served: readonly string[], memo
     if (model.unknownJoin) owners.set(LAYOUT.unknownJoinConfig, poolAllow(model));
     if (memo !== computeAlways) ownersKept.set(owns, owners);
   }
-  return served
+  // Under watch's memo the list of last time, while the owners and the served paths are the same
+  // (the same array: nginx's text and manifest.json's entries are kept by it).
+  const state = memo.parts?.state;
+  const last = state?.get(KEPT) as KeptProtected | undefined;
+  if (last && last.owners === owners && sameStrings(last.served, served)) return last.files;
+  const files = served
     .filter(holdsNodeData)
     .map((path) => ({ path, allow: owners.get(path) ?? owners.get(path.slice(0, path.lastIndexOf('/') + 1)) ?? [] }));
+  state?.set(KEPT, { owners, served, files });
+  return files;
+}
+
+/** Where protectedFiles keeps its last list (NodeParts.state). */
+const KEPT = 'access:protected';
+
+/** What protectedFiles keeps: the owners and served paths it was made from, and the list. */
+interface KeptProtected {
+  readonly owners: ReadonlyMap<string, readonly string[]>;
+  readonly served: readonly string[];
+  readonly files: ProtectedFile[];
+}
+
+/** Whether two lists hold the same strings in the same order. */
+function sameStrings(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }

@@ -43,7 +43,7 @@ export function renderManifest(model: SiteModel, artifacts: readonly Artifact[],
   const { secrets, shas } = opts;
   const memo = opts.memo ?? computeAlways;
   const kept = opts.memo !== undefined && opts.memo !== computeAlways;
-  const allow = new Map((opts.guarded ?? []).map((g) => [g.path, g.allow]));
+  const allow = allowOf(opts.guarded ?? []);
   const sha256 = (a: Artifact) => {
     if (isOnDisk(a)) return a.sha256;
     const known = shas?.get(a.path);
@@ -132,6 +132,15 @@ export function renderManifest(model: SiteModel, artifacts: readonly Artifact[],
   parts.push('\n}\n');
   return parts;
 }
+
+/** Who may fetch each protected file, by path (kept by the list, which watch's render keeps while no owner or served path changed). */
+function allowOf(guarded: readonly ProtectedFile[]): ReadonlyMap<string, readonly string[]> {
+  let map = allowKept.get(guarded);
+  if (!map) allowKept.set(guarded, (map = new Map(guarded.map((g) => [g.path, g.allow]))));
+  return map;
+}
+
+const allowKept = new WeakMap<readonly ProtectedFile[], ReadonlyMap<string, readonly string[]>>();
 
 /** A list entry as JSON.stringify(whole, null, 2) writes it two levels down (a newline inside a JSON text is always its own indentation). */
 function entryText(entry: object): string {
