@@ -53,7 +53,8 @@ export function protectedFiles(model: SiteModel, served: readonly string[], memo
     for (const { format, owners: of } of servedConfigs(node)) for (const o of of) paths.push(configFilePath(model, format, o));
     return { allow, paths };
   };
-  const owns = memoEach(memo, 'access', model.nodes, ownOf);
+  // An entry with the same addresses and paths as the one it replaces leaves the list as it was.
+  const owns = memoEach(memo, 'access', model.nodes, ownOf, (a, b) => sameStrings(a.allow, b.allow) && sameStrings(a.paths, b.paths));
   let owners = ownersKept.get(owns);
   if (!owners) {
     owners = new Map<string, readonly string[]>();
