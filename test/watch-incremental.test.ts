@@ -80,6 +80,8 @@ test('after each edit the watched tree equals a fresh build of the same inventor
     assert.is(statics(), numbered + 1, 'its new MAC has a static block');
     await step('a node added', () => writeFileSync(nodeFile(root, 0, nodes), richNodeText(0, nodes)));
     await step('a node removed (later nodes move up)', () => rmSync(nodeFile(root, 0, 3)));
+    // The last node: every node before it keeps its place (site-wide lists only get shorter).
+    await step('the last node removed', () => rmSync(nodeFile(root, 0, nodes)));
     await step('a site-level value', () =>
       rewrite(site, (t) => t.replace(/dns: \[([\d.]+), /, 'dns: [$1, 10.100.0.4, ').replace('ip=dhcp, ro]', 'ip=dhcp, ro, quiet]')),
     );

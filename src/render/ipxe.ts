@@ -48,6 +48,17 @@ function keyedScripts(model: SiteModel): { mac: string; url: string }[] {
   return model.nodes.flatMap((n) => n.macs.map((mac) => ({ mac: macToHyphen(mac), url: nodeScriptUrl(model, mac) })));
 }
 
+/** Where renderEmbedScript keeps its last lists under watch (NodeParts.state). */
+const KEPT_EMBED = 'embed.ipxe';
+
+/** The last render's static nodes, where each one's numbering started, and their texts by place. */
+interface KeptEmbed {
+  readonly statics: readonly ResolvedNode[];
+  readonly starts: readonly number[];
+  readonly matches: string[];
+  readonly blocks: string[];
+}
+
 /** A node MAC that embed.ipxe configures statically. */
 interface EmbedStatic {
   readonly index: number;
@@ -82,12 +93,21 @@ export function renderEmbedScript(model: SiteModel, memo: NodeMemo = computeAlwa
   }
   // Each node's blocks rendered apart, kept across watch's rebuilds while the node and its place
   // in the numbering are unchanged, then joined in node order (the parts are loops over their
-  // statics: rendered in pieces they give the same text).
-  const matches: string[] = [];
-  const blocks: string[] = [];
+  // statics: rendered in pieces they give the same text). The last render's lists are taken by
+  // place (the same node at the same start: no lookup), and are the very arrays again while no
+  // block changed (the template's kept text then compares them at once).
+  const state = memo.parts?.state;
+  const last = state?.get(KEPT_EMBED) as KeptEmbed | undefined;
+  let matches = last?.matches;
+  let blocks = last?.blocks;
+  const starts: number[] = [];
   let index = 0;
-  for (const n of statics) {
+  for (let i = 0; i < statics.length; i++) {
+    const n = statics[i]!;
     const start = index;
+    starts.push(start);
+    index += n.macs.length;
+    if (last !== undefined && last.statics[i] === n && last.starts[i] === start) continue;
     const part = memo(
       'embed.ipxe',
       n,
@@ -101,10 +121,18 @@ export function renderEmbedScript(model: SiteModel, memo: NodeMemo = computeAlwa
       },
       (kept) => kept.start === start,
     );
-    matches.push(part.match);
-    blocks.push(part.block);
-    index += n.macs.length;
+    if (matches === last?.matches) matches = matches?.slice(0, statics.length) ?? [];
+    if (blocks === last?.blocks) blocks = blocks?.slice(0, statics.length) ?? [];
+    matches![i] = part.match;
+    blocks![i] = part.block;
   }
+  if (last !== undefined && last.statics.length !== statics.length) {
+    matches = matches!.slice(0, statics.length);
+    blocks = blocks!.slice(0, statics.length);
+  }
+  matches ??= [];
+  blocks ??= [];
+  state?.set(KEPT_EMBED, { statics, starts, matches, blocks });
   // The nodes' texts, joined only when the file is rendered again (not when its data and every
   // node's part are the ones kept).
   return renderTemplate('embed.ipxe', data, { './embed-match.ipxe.eta': matches, './embed-static.ipxe.eta': blocks }, keep);
