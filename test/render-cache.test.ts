@@ -42,4 +42,28 @@ test('unchanged nodes reuse their files, a changed node and a changed site are r
   assert.match(fourth.get('harvester/hv-1.yaml')!.contents as string, /ntp\.example\.org/);
 });
 
+test('the node that creates by default (no `role: create`) stays the same node while its input does, and follows a change of it', async () => {
+  const site = tempDir('render-cache-create');
+  cpSync(join(repo, 'sites/location_x'), site, { recursive: true });
+  const file = join(site, 'site.yaml');
+  writeFileSync(file, readFileSync(file, 'utf8').replace('    role: create\n', ''));
+  const renderCaches = new Map<string, RenderCache>();
+  const compiled = () => compileSite(site, { renderCaches });
+  const config = async () => (await compiled()).artifacts!.find((a) => a.path === 'harvester/hv-1.yaml')!;
+  const first = await config();
+  assert.match(first.contents as string, /mode: create/);
+  assert.ok((await config()) === first, 'rendered once');
+  // The very node object again, so that what is kept per node object (rules' findings, site-wide parts) holds for it.
+  const creator = async () => (await compiled()).model!.nodes[0]!;
+  assert.ok((await creator()) === (await creator()), 'the same creating node');
+  writeFileSync(
+    file,
+    readFileSync(file, 'utf8').replace('ip: 192.168.122.11\n', 'ip: 192.168.122.11\n    install: { device: /dev/sdz }\n'),
+  );
+  const changed = await config();
+  assert.ok(changed !== first, 'its input changed: rendered again');
+  assert.match(changed.contents as string, /mode: create/);
+  assert.match(changed.contents as string, /device: \/dev\/sdz/);
+});
+
 test.run();

@@ -20,6 +20,9 @@ test('random edits: the watched tree always equals a fresh build', async () => {
   const [siteDir] = generateRichRepo(root, 1, nodes);
   const sites = [siteDir!.slice(root.length + 1)];
   writeFileSync(join(siteDir!, 'site.yaml'), `${readFileSync(join(siteDir!, 'site.yaml'), 'utf8')}bss:\n  export: true\n`);
+  // No node says `role: create`: the first Harvester node creates the cluster (a node the model
+  // makes from it at each compile).
+  writeFileSync(nodeFile(root, 0, 0), readFileSync(nodeFile(root, 0, 0), 'utf8').replace('role: create\n', ''));
   const out = join(root, 'out-watch');
   const events: WatchEvent[] = [];
   let notify: () => void = () => undefined;

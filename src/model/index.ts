@@ -316,5 +316,12 @@ function firstHarvesterCreates(nodes: ResolvedNode[], inputs: readonly NodeInput
   if (created || nodes.some((n) => n.boot === 'harvester' && n.role === 'create')) return nodes;
   const first = nodes.find((n): n is HarvesterNode => n.boot === 'harvester');
   if (!first || inputs[first.index]?.role !== undefined) return nodes;
-  return nodes.map((n) => (n === first ? { ...first, role: 'create' } : n));
+  // The same creating node for the same first node (frozen, as every resolved node is): a node
+  // kept across watch's rebuilds stays the same object, so what is kept per node holds for it.
+  let creating = creatingNodes.get(first);
+  if (!creating) creatingNodes.set(first, (creating = Object.freeze({ ...first, role: 'create' as const })));
+  return nodes.map((n) => (n === first ? creating : n));
 }
+
+/** The node that creates the cluster, made from the first Harvester node when none says `role: create`. */
+const creatingNodes = new WeakMap<HarvesterNode, HarvesterNode>();
