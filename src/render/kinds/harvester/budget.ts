@@ -36,6 +36,22 @@ export const MAX_NODE_CONFIG_BYTES = 1024 * 1024;
  */
 export const MAX_SITE_CONFIG_BYTES = 64 * 1024 * 1024;
 
+/** The installers a budget was made for, those under the node limit, and their `config:` bytes in all. */
+interface Counted {
+  readonly installers: readonly HarvesterNode[];
+  readonly nodes: readonly HarvesterNode[];
+  readonly total: number;
+}
+
+/** The last Counted of each site under watch, by its kept sizes (RenderCache.sizes). */
+const lastCounted = new WeakMap<WeakMap<object, number>, Counted>();
+
+function sameNodes(a: readonly HarvesterNode[], b: readonly HarvesterNode[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 /** Adds one file of the tree; `limit` sees its size and may refuse it (render/index.ts). */
 export type AddFile = (path: string, render: () => string, opts: { served: true; limit: (bytes: number) => boolean }) => void;
 
@@ -72,8 +88,18 @@ export class ConfigBudget {
     // The site's budget, checked on the merged `config:`s before any node is rendered, then on
     // the files as they are rendered (escapes make a file longer than its `config:`); once over
     // it, no more configs are built, and it is reported once.
-    this.#nodes = installers.filter((n) => dataSize(n.config, this.#sizes) <= MAX_NODE_CONFIG_BYTES);
-    const total = this.#nodes.reduce((sum, n) => sum + dataSize(n.config, this.#sizes), 0);
+    // Under watch (`kept`), the last render's answer while the installers are the same node
+    // objects (frozen: the same `config:` values, the same sizes), without a lookup for each.
+    const last = kept ? lastCounted.get(kept) : undefined;
+    let counted: Counted;
+    if (last !== undefined && sameNodes(last.installers, installers)) counted = last;
+    else {
+      const nodes = installers.filter((n) => dataSize(n.config, this.#sizes) <= MAX_NODE_CONFIG_BYTES);
+      counted = { installers, nodes, total: nodes.reduce((sum, n) => sum + dataSize(n.config, this.#sizes), 0) };
+      if (kept) lastCounted.set(kept, counted);
+    }
+    this.#nodes = counted.nodes;
+    const total = counted.total;
     if (total > MAX_SITE_CONFIG_BYTES) this.#overSite(`their \`config:\` holds ${formatBytes(total)}`);
   }
 
