@@ -9,6 +9,9 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { artifactSha, isParts, sameParts, TextParts } from '../src/render/artifact.ts';
 import { renderCache } from '../src/render/index.ts';
+import { renderManifest } from '../src/render/manifest.ts';
+import { protectedFiles } from '../src/render/access.ts';
+import { nodeMemo, NodeParts } from '../src/model/memo.ts';
 import { compileModel, renderModelled, type CompiledSite } from '../src/pipeline.ts';
 
 const repo = resolve(import.meta.dirname, '..');
@@ -35,6 +38,28 @@ test('manifest.json from its kept parts is the plain build one, JSON.stringify o
     assert.is(text, `${JSON.stringify(JSON.parse(text), null, 2)}\n`, dir);
     assert.ok((JSON.parse(text) as { nodes: unknown[] }).nodes.length > 0, `${dir}: lists its nodes`);
   }
+});
+
+test('file entries kept by place follow a file added before them, manifest.json put in its place between', async () => {
+  const modelled = await compileModel(sites[0]!);
+  const site = renderModelled(modelled);
+  const model = modelled.model!;
+  const all = site.artifacts!.filter((a) => a.path !== 'manifest.json');
+  const after = all.filter((a) => a.path > 'manifest.json');
+  assert.ok(after.length > 0 && all[1]!.path < 'manifest.json', 'files on both sides of manifest.json');
+  const memo = nodeMemo(new NodeParts());
+  // The same protected list (as watch's render keeps it while no owner changed).
+  const guarded = protectedFiles(
+    model,
+    all.filter((a) => a.url !== undefined).map((a) => a.path),
+  );
+  // As renderSite does: the entries made, then manifest.json spliced into the same list.
+  const first = all.filter((_a, i) => i !== 1);
+  const parts = renderManifest(model, first, { secrets: 'markers', memo, guarded });
+  first.splice(first.length - after.length, 0, new TextParts('manifest.json', parts, 0o644));
+  // The file left out comes back: every later file sits one place further on.
+  const kept = renderManifest(model, all, { secrets: 'markers', memo, guarded }).join('');
+  assert.is(kept, renderManifest(model, all, { secrets: 'markers', guarded }).join(''));
 });
 
 test('sameParts tells two texts of parts apart only where their bytes do, else leaves it to the hash', () => {

@@ -97,6 +97,9 @@ test('after each edit the watched tree equals a fresh build of the same inventor
     await step('a profile', () => rewrite(join(root, 'sites/_profiles/r650.yaml'), (t) => t.replace('mtu: 9000', 'mtu: 1500')));
     await step('an error', () => rewrite(nodeFile(root, 0, 9), (t) => t.replace(/ip: [^\n]*/, 'ip: 10.100.1.2')), 'error');
     await step('the error fixed', () => rewrite(nodeFile(root, 0, 9), (t) => t.replace(/ip: [^\n]*/, 'ip: 10.100.1.77')));
+    // Fewer files served with the same owners: the protected list follows the served paths.
+    await step('an OS node kept on its disk (no cloud-init files)', () => rewrite(nodeFile(root, 0, 9), (t) => `${t}state: local\n`));
+    await step('and installing again', () => rewrite(nodeFile(root, 0, 9), (t) => t.replace('state: local\n', '')));
     const warnings = (r: { diagnostics: readonly { severity: string }[] }) => r.diagnostics.filter((d) => d.severity === 'warning').length;
     const before = warnings(events.at(-1)!.result);
     const warned = await step('a new warning', () => rewrite(nodeFile(root, 0, 19), (t) => `${t}mtu: 1400\n`));

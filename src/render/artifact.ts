@@ -96,15 +96,14 @@ export function isParts(a: Artifact): a is TextParts {
 
 /**
  * Whether two texts kept as parts (TextParts) hold the same bytes, when their parts tell without
- * hashing either: as many parts, and each pair the same string or, where not, of as many UTF-8
- * bytes (so every pair sits at the same offset of both files, and the files are the same exactly
- * when every pair's bytes are). Undefined when they do not tell (or either is no TextParts): a
- * watch rebuild of a 10,000-node site otherwise hashes the 16 MB of manifest.json once more to
- * learn that one node's entry changed.
+ * hashing either: as many parts, each pair the same string, up to a first pair that is not: of as
+ * many UTF-8 bytes and the same bytes, the search goes on; of as many bytes but other ones, they
+ * differ (every pair before it sits at the same offset of both files, so that one does too).
+ * Undefined when they do not tell (or either is no TextParts): a watch rebuild of a 10,000-node
+ * site otherwise hashes the 16 MB of manifest.json once more to learn that one node's entry changed.
  */
 export function sameParts(a: Artifact, b: Artifact): boolean | undefined {
   if (!isParts(a) || !isParts(b) || a.parts.length !== b.parts.length) return undefined;
-  let same = true;
   for (let i = 0; i < a.parts.length; i++) {
     const p = a.parts[i]!;
     const q = b.parts[i]!;
@@ -112,9 +111,9 @@ export function sameParts(a: Artifact, b: Artifact): boolean | undefined {
     const bp = Buffer.from(p, 'utf8');
     const bq = Buffer.from(q, 'utf8');
     if (bp.byteLength !== bq.byteLength) return undefined;
-    if (!bp.equals(bq)) same = false;
+    if (!bp.equals(bq)) return false;
   }
-  return same;
+  return true;
 }
 
 const ON_DISK = Symbol.for('harvgen.OnDiskArtifact');

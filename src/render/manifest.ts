@@ -133,7 +133,8 @@ export function renderManifest(model: SiteModel, artifacts: readonly Artifact[],
     fileTexts.set(a, { allow: allowed, text });
     return text;
   });
-  state?.set(KEPT_FILES, { artifacts, allow, texts });
+  // A copy: renderSite puts manifest.json itself into `artifacts` afterwards.
+  state?.set(KEPT_FILES, { artifacts: artifacts.slice(), allow, texts });
   list(texts);
   parts.push('\n}\n');
   return parts;

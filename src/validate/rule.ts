@@ -65,7 +65,8 @@ export function eachNode(ctx: RuleContext, name: string, check: (node: ResolvedN
  * resolved too) in order. What it finds about a node must depend on nothing but that node's input
  * and its index: under watch's memo each node's findings are kept with its input object (an
  * unchanged inventory value is the same frozen object of the parse cache) at its index, and a
- * rebuild checks only the nodes whose input is another object.
+ * rebuild checks only the nodes whose input is another object, or one that is not frozen (which
+ * could have changed in place).
  */
 export function eachInputNode(
   ctx: RuleContext,
@@ -91,7 +92,7 @@ export function eachInputNode(
     found = last.found;
     all = last.all;
     for (let i = 0; i < nodes.length; i++) {
-      if (nodes[i] === last.nodes[i]) continue;
+      if (nodes[i] === last.nodes[i] && Object.isFrozen(nodes[i])) continue;
       const now = one(i);
       if (now.length === 0 && found[i]!.length === 0) continue;
       if (found === last.found) found = found.slice();

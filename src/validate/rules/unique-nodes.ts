@@ -15,7 +15,8 @@ export const uniqueNodesRule: Rule = {
     const last = state?.get(KEPT) as Kept | undefined;
     if (last && last.nodes.length === nodes.length) {
       let same = true;
-      for (let i = 0; i < nodes.length && same; i++) same = nodes[i] === last.nodes[i] || keyOf(nodes[i]!) === last.keys[i];
+      for (let i = 0; i < nodes.length && same; i++)
+        same = (nodes[i] === last.nodes[i] && Object.isFrozen(nodes[i])) || keyOf(nodes[i]!) === last.keys[i];
       if (same) {
         state!.set(KEPT, { ...last, nodes });
         for (const f of last.findings) report(f);
