@@ -1,6 +1,6 @@
 // Stage 1, load: find the site's files (site.yaml, then nodes/**/*.yaml in code-point order
 // of their relative paths), read and parse them, and merge them into one raw inventory value.
-import { lstatSync, readdirSync, realpathSync, statSync, type Dirent } from 'node:fs';
+import { lstatSync, readdirSync, realpathSync, statSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { basename, dirname, extname, join, relative, resolve, sep } from 'node:path';
 import type { Diagnostic } from '../diagnostics/types.ts';
@@ -10,7 +10,7 @@ import type { SourceFile } from './yaml/source-file.ts';
 import { redact, SECRET_FIELDS } from './secrets.ts';
 import { createLocator, NO_SOURCE, type LocateTarget, type Locator, type NodeOrigin, type SourceLocation } from './locate.ts';
 import { outsideDiagnostic, outsideProblem, realPathOf, repoBoundary, type RepoBoundary } from './repo.ts';
-import { stampNow, stampOf, stampTree, type InputStamp } from './stamps.ts';
+import { stampNow, stampOf, stampTree, type InputStamp, type Listed } from './stamps.ts';
 import type { InventoryPath } from '../util/paths.ts';
 import type { Layers } from '../types/layers.ts';
 import { deepFreeze } from '../util/deep-freeze.ts';
@@ -95,7 +95,7 @@ export async function loadSite(siteDir: string, options: LoadOptions = {}): Prom
   const nodesDir = join(dir, 'nodes');
   const nodesIn = !exists(nodesDir) || r.within(nodesDir);
   // The node tree listed once: stamped, each directory before its listing, then walked.
-  const listings = new Map<string, Dirent[]>();
+  const listings = new Map<string, readonly Listed[]>();
   r.stampStart(nodesIn ? stampTree(nodesDir, listings) : []);
   const nodePaths = nodesIn ? yamlFiles(dir, 'nodes', true, r.withinFile, listings) : [];
   r.diagnostics.push(...r.refused);
@@ -395,11 +395,11 @@ function yamlFiles(
   sub: string,
   deep: boolean,
   within: (abs: string) => boolean,
-  listings?: ReadonlyMap<string, Dirent[]>,
+  listings?: ReadonlyMap<string, readonly Listed[]>,
 ): string[] {
   const out: string[] = [];
   const walk = (rel: string) => {
-    let entries: Dirent[];
+    let entries: readonly Listed[];
     try {
       entries = listings?.get(join(base, rel)) ?? readdirSync(join(base, rel), { withFileTypes: true });
     } catch {

@@ -3,7 +3,7 @@
 // never the other way round. A directory's stamp changes when an entry is added, removed or
 // renamed in it: that is how a new node file is noticed. build's up-to-date check (src/cache)
 // compares them with the tree as it is now.
-import { readdirSync, statSync, type Dirent, type Stats } from 'node:fs';
+import { readdirSync, statSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
 import { readBounded } from '../util/read-bounded.ts';
 
@@ -44,14 +44,22 @@ export function stampNow(path: string): InputStamp {
   return stampOf(path, st);
 }
 
+/** An entry of a directory listing as stampTree keeps it (a `Dirent`; named here so that the declarations need no Node types). */
+export interface Listed {
+  readonly name: string;
+  isDirectory(): boolean;
+  isFile(): boolean;
+  isSymbolicLink(): boolean;
+}
+
 /**
  * Stamps of `dir` and every directory below it (not following links, as the node glob does not),
  * each taken before it is listed; each listing is put in `listings` (by directory), so that the
  * loader lists the tree once.
  */
-export function stampTree(dir: string, listings?: Map<string, Dirent[]>): InputStamp[] {
+export function stampTree(dir: string, listings?: Map<string, readonly Listed[]>): InputStamp[] {
   const out: InputStamp[] = [stampNow(dir)];
-  let entries: Dirent[];
+  let entries: readonly Listed[];
   try {
     entries = readdirSync(dir, { withFileTypes: true });
   } catch {
