@@ -8,6 +8,7 @@ import { parseIpv4, rangeToCidrs } from '../util/ipv4.ts';
 import { DIRS, LAYOUT } from '../derive/layout.ts';
 import { configFilePath } from '../derive/file-names.ts';
 import { formatOfPath, servedConfigs } from '../derive/configs/index.ts';
+import { sameItems } from '../util/same-items.ts';
 
 /** A served file and the addresses or CIDR blocks nginx serves it to (403 to any other). */
 export interface ProtectedFile {
@@ -54,7 +55,7 @@ export function protectedFiles(model: SiteModel, served: readonly string[], memo
     return { allow, paths };
   };
   // An entry with the same addresses and paths as the one it replaces leaves the list as it was.
-  const owns = memoEach(memo, 'access', model.nodes, ownOf, (a, b) => sameStrings(a.allow, b.allow) && sameStrings(a.paths, b.paths));
+  const owns = memoEach(memo, 'access', model.nodes, ownOf, (a, b) => sameItems(a.allow, b.allow) && sameItems(a.paths, b.paths));
   let owners = ownersKept.get(owns);
   if (!owners) {
     owners = new Map<string, readonly string[]>();
@@ -66,7 +67,7 @@ export function protectedFiles(model: SiteModel, served: readonly string[], memo
   // (the same array: nginx's text and manifest.json's entries are kept by it).
   const state = memo.parts?.state;
   const last = state?.get(KEPT) as KeptProtected | undefined;
-  if (last && last.owners === owners && sameStrings(last.served, served)) return last.files;
+  if (last && last.owners === owners && sameItems(last.served, served)) return last.files;
   const files = served
     .filter(holdsNodeData)
     .map((path) => ({ path, allow: owners.get(path) ?? owners.get(path.slice(0, path.lastIndexOf('/') + 1)) ?? [] }));
@@ -82,11 +83,4 @@ interface KeptProtected {
   readonly owners: ReadonlyMap<string, readonly string[]>;
   readonly served: readonly string[];
   readonly files: ProtectedFile[];
-}
-
-/** Whether two lists hold the same strings in the same order. */
-function sameStrings(a: readonly string[], b: readonly string[]): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
 }

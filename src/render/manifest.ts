@@ -12,6 +12,7 @@ import type { Manifest } from './manifest-types.ts';
 import type { ProtectedFile } from './access.ts';
 import { namesKeyed, nodeScriptPath, nodeScriptUrl } from '../derive/file-names.ts';
 import type { SecretMode } from '../types/secret-mode.ts';
+import { sameItems } from '../util/same-items.ts';
 
 export type { Manifest, ManifestNode } from './manifest-types.ts';
 
@@ -168,9 +169,7 @@ interface KeptFiles {
 const fileTexts = new WeakMap<Artifact, { readonly allow: readonly string[] | undefined; readonly text: string }>();
 
 function sameList(a: readonly string[] | undefined, b: readonly string[] | undefined): boolean {
-  if (a === b) return true;
-  if (!a || !b || a.length !== b.length) return false;
-  return a.every((x, i) => x === b[i]);
+  return a === b || (a !== undefined && b !== undefined && sameItems(a, b));
 }
 
 /** The manifest entry of one node. */

@@ -8,6 +8,7 @@ import type { SiteContext } from './common.ts';
 import { HARVESTER_IGNORES, resolveHarvesterNode } from './harvester.ts';
 import { ISCSI_IGNORES, resolveIscsiNode } from './iscsi.ts';
 import { OS_IGNORES, resolveOsNode } from './os.ts';
+import { sameItems } from '../../util/same-items.ts';
 
 export { resolveHarvesterNode } from './harvester.ts';
 export type { SiteContext } from './common.ts';
@@ -64,7 +65,7 @@ export function settingsSorter(used: Set<string>, ignored: IgnoredSetting[]): (r
       // A node's own layer, sorted when that node object was resolved: the model cache (watch)
       // hands back the same object only for the same input at the same index.
       const ownKept = own ? ownSorted.get(node) : undefined;
-      let sorted = ownKept !== undefined && samePath(ownKept.path, layer.path) ? ownKept.sorted : byKind?.get(node.boot);
+      let sorted = ownKept !== undefined && sameItems(ownKept.path, layer.path) ? ownKept.sorted : byKind?.get(node.boot);
       const fresh = sorted === undefined;
       if (sorted === undefined) {
         sorted = sortLayer(layer.value, layer.path, IGNORED_BY_KIND[node.boot]);
@@ -89,12 +90,6 @@ const nodeIgnored = new WeakMap<ResolvedNode, readonly IgnoredSetting[]>();
 
 /** Each resolved node's own layer, sorted (see settingsSorter). */
 const ownSorted = new WeakMap<ResolvedNode, { readonly path: readonly (string | number)[]; readonly sorted: LayerSettings }>();
-
-function samePath(a: readonly (string | number)[], b: readonly (string | number)[]): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
 
 function sortLayer(value: object, path: readonly (string | number)[], ignores: Readonly<Record<string, string>>): LayerSettings {
   const used: string[] = [];

@@ -12,6 +12,7 @@ import { formatPath, type InventoryPath } from '../../../util/paths.ts';
 import { checkHarvesterConfig, renderHarvesterConfig } from '../../../derive/harvester/config.ts';
 import { writtenConfig } from '../../../derive/harvester/effective.ts';
 import { configPath } from '../../../derive/harvester/cmdline.ts';
+import { sameItems } from '../../../util/same-items.ts';
 
 /**
  * The largest Harvester config a node may have, in bytes: what its installer downloads at boot.
@@ -45,12 +46,6 @@ interface Counted {
 
 /** The last Counted of each site under watch, by its kept sizes (RenderCache.sizes). */
 const lastCounted = new WeakMap<WeakMap<object, number>, Counted>();
-
-function sameNodes(a: readonly HarvesterNode[], b: readonly HarvesterNode[]): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
 
 /** Adds one file of the tree; `limit` sees its size and may refuse it (render/index.ts). */
 export type AddFile = (path: string, render: () => string, opts: { served: true; limit: (bytes: number) => boolean }) => void;
@@ -92,7 +87,7 @@ export class ConfigBudget {
     // objects (frozen: the same `config:` values, the same sizes), without a lookup for each.
     const last = kept ? lastCounted.get(kept) : undefined;
     let counted: Counted;
-    if (last !== undefined && sameNodes(last.installers, installers)) counted = last;
+    if (last !== undefined && sameItems(last.installers, installers)) counted = last;
     else {
       const nodes = installers.filter((n) => dataSize(n.config, this.#sizes) <= MAX_NODE_CONFIG_BYTES);
       counted = { installers, nodes, total: nodes.reduce((sum, n) => sum + dataSize(n.config, this.#sizes), 0) };
