@@ -8,10 +8,9 @@ import { readInventoryText } from './read-text.ts';
 import { parseYamlFile } from './yaml/parse.ts';
 import type { SourceFile } from './yaml/source-file.ts';
 import { redact, SECRET_FIELDS } from './secrets.ts';
-import { createLocator, NO_SOURCE, type LocateTarget, type Locator, type NodeOrigin, type SourceLocation } from './locate.ts';
+import { createLocator, locatedIn, NO_SOURCE, type Locator, type NodeOrigin, type SourceLocation } from './locate.ts';
 import { outsideDiagnostic, outsideProblem, realPathOf, repoBoundary, type RepoBoundary } from './repo.ts';
 import { stampNow, stampOf, stampTree, type InputStamp, type Listed } from './stamps.ts';
-import type { InventoryPath } from '../util/paths.ts';
 import type { Layers } from '../types/layers.ts';
 import { deepFreeze } from '../util/deep-freeze.ts';
 
@@ -101,19 +100,22 @@ export async function loadSite(siteDir: string, options: LoadOptions = {}): Prom
   r.diagnostics.push(...r.refused);
   const site = r.read(sitePath);
   const nodeFiles: NodeFile[] = [];
+  // Each path by concatenation (its names come from listings, never `.`, `..` or empty: join's
+  // normalising walk was a tenth of a watch rebuild's load), its stem the name without `.yaml`/`.yml`.
+  const under = dir.endsWith(sep) ? dir : dir + sep;
   for (const rel of nodePaths) {
-    const loaded = r.read(join(dir, rel));
-    if (loaded) nodeFiles.push({ ...loaded, stem: basename(rel, extname(rel)) });
+    const loaded = r.read(under + (sep === '/' ? rel : rel.split('/').join(sep)));
+    if (loaded) nodeFiles.push({ file: loaded.file, value: loaded.value, stem: rel.slice(rel.lastIndexOf('/') + 1, rel.lastIndexOf('.')) });
   }
   const { layers, layerFiles } = r.readLayers();
   const { files, sources, diagnostics, stamps, repo } = r;
   const rest = { files, sources, diagnostics, layers, ...(stamps ? { stamps } : {}), repo };
   if (!site || diagnostics.length > 0) {
-    const locate = site ? withWrittenText(createLocator(site.file, [], layerFiles), files) : NO_SOURCE;
+    const locate = site ? createLocator(site.file, [], layerFiles) : NO_SOURCE;
     return { dir, locate, ...rest };
   }
   const { input, origins } = mergeNodeFiles(site, nodeFiles);
-  const locate = withWrittenText(createLocator(site.file, origins, layerFiles), files);
+  const locate = createLocator(site.file, origins, layerFiles);
   return { dir, input, locate, ...rest };
 }
 
@@ -345,11 +347,14 @@ function mergeNodeFiles(site: ParsedFile, nodeFiles: readonly NodeFile[]): { inp
     // A node file may omit its hostname: the file name is the node's name (the same object for
     // the same parse, as the node itself is when it has one).
     merged.push(nf.value.hostname === undefined ? named(nf.value, nf.stem) : nf.value);
-    origins.push({ file: nf.file, base: [] });
+    origins.push({ file: nf.file, base: NO_BASE });
   }
   input.nodes = merged;
   return { input, origins };
 }
+
+/** Where a node file's node is in its file: at its top (one list for all of them; never written to). */
+const NO_BASE: readonly (string | number)[] = Object.freeze([]);
 
 /** Node values named by their file, by parse (watch reuses a parse while its file is unchanged). */
 const namedNodes = new WeakMap<object, { readonly stem: string; readonly node: Record<string, unknown> }>();
@@ -446,31 +451,15 @@ function inlineSecrets(text: string): string[] {
   return [...new Set(found)].filter((v) => v.length >= MIN_MASKED);
 }
 
-/** What each location a site's Locator returned spans in its file, read on first ask. */
-const written = new WeakMap<SourceLocation, () => string>();
-
 /**
  * The text of the file at a location a site's Locator returned (`locate(path)`), as written: a
  * value that YAML turned into a number (`mac: 001122334455` is 1122334455) still shows its digits.
  */
 export function writtenText(loc: SourceLocation | undefined): string | undefined {
-  return loc ? written.get(loc)?.() : undefined;
-}
-
-function withWrittenText(locate: Locator, files: readonly SourceFile[]): Locator {
-  const byPath = new Map(files.map((f) => [f.path, f]));
-  const find = (path: InventoryPath, target?: LocateTarget): SourceLocation | undefined => {
-    const loc = locate(path, target);
-    const file = loc && byPath.get(loc.file);
-    if (loc && file) {
-      written.set(loc, () => {
-        const starts = file.lineCounter.lineStarts;
-        const at = (line: number, col: number) => (starts[line - 1] ?? file.text.length) + col - 1;
-        const from = at(loc.line, loc.col);
-        return file.text.slice(from, loc.endLine !== undefined ? at(loc.endLine, loc.endCol ?? 1) : from);
-      });
-    }
-    return loc;
-  };
-  return Object.assign(find, { has: locate.has });
+  const file = loc && locatedIn(loc);
+  if (!loc || !file) return undefined;
+  const starts = file.lineCounter.lineStarts;
+  const at = (line: number, col: number) => (starts[line - 1] ?? file.text.length) + col - 1;
+  const from = at(loc.line, loc.col);
+  return file.text.slice(from, loc.endLine !== undefined ? at(loc.endLine, loc.endCol ?? 1) : from);
 }

@@ -72,6 +72,14 @@ export function createLocator(site: SourceFile, nodeOrigins: readonly NodeOrigin
   return Object.assign(locate, { has });
 }
 
+/** The file each location `createLocator` gave was found in (its text, for `writtenText`). */
+const located = new WeakMap<SourceLocation, SourceFile>();
+
+/** The inventory file a location of `createLocator`'s points into. */
+export function locatedIn(loc: SourceLocation): SourceFile | undefined {
+  return located.get(loc);
+}
+
 function locateIn(file: SourceFile, path: (string | number)[], target: LocateTarget): SourceLocation | undefined {
   // Walk down as far as the path exists; report the deepest node found.
   let node: unknown = file.doc.contents;
@@ -96,7 +104,9 @@ function locateIn(file: SourceFile, path: (string | number)[], target: LocateTar
   const [start, end] = target_.range;
   const a = file.lineCounter.linePos(start);
   const b = file.lineCounter.linePos(Math.max(start, end));
-  return { file: file.path, line: a.line, col: a.col, endLine: b.line, endCol: b.col };
+  const loc = { file: file.path, line: a.line, col: a.col, endLine: b.line, endCol: b.col };
+  located.set(loc, file);
+  return loc;
 }
 
 /** Each mapping's pairs by key (the first of equal keys), built on first lookup: a lookup costs O(1), not a scan of the keys. */

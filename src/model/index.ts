@@ -104,9 +104,11 @@ function resolveNodes(
   const used = new Set<string>();
   const ignored: IgnoredSetting[] = [];
   const settingsOf = settingsSorter(used, ignored);
-  const resolve = cached((_n: NodeInput, _index: number, r: NodeReader) => resolveNode(r, ctx));
+  const resolve = cached((_n: NodeInput, _index: number, r: () => NodeReader) => resolveNode(r(), ctx));
   (input.nodes ?? []).forEach((n, index) => {
-    const r = reader(n, index);
+    // Made only when asked: a node the model cache keeps needs no reader (nor does its settings' sort).
+    let made: NodeReader | undefined;
+    const r = () => (made ??= reader(n, index));
     const node = resolve(n, index, r);
     if ('code' in node) {
       // One node without `harvester:`/`cluster:` says what the site lacks; the others add nothing.
@@ -122,7 +124,7 @@ function resolveNodes(
   const joinReader = reader({ role: 'join', os: 'harvester' }, -1);
   const unknownJoin = resolveHarvesterNode(joinReader, ctx);
   if ('code' in unknownJoin) return { nodes, problems, used, ignored };
-  settingsOf(joinReader, unknownJoin);
+  settingsOf(() => joinReader, unknownJoin);
   return { nodes, unknownJoin, problems, used, ignored };
 }
 

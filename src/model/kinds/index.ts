@@ -2,7 +2,7 @@
 // resolver here (and its folder under src/render/kinds/); the exhaustive switches over `boot`
 // list every other place that must handle it.
 import type { NodeInput } from '../../types/site-input.ts';
-import type { NodeReader } from '../layers.ts';
+import type { Layer, NodeReader } from '../layers.ts';
 import type { ModelProblem, NodeKind, ResolvedNode } from '../types.ts';
 import type { SiteContext } from './common.ts';
 import { HARVESTER_IGNORES, resolveHarvesterNode } from './harvester.ts';
@@ -53,37 +53,59 @@ interface LayerSettings {
  * sets what some of them read: only a setting no node reads is reported (resolveSite). A shared
  * layer is sorted once per kind, so a 10,000-node site sorts its `defaults:` once.
  */
-export function settingsSorter(used: Set<string>, ignored: IgnoredSetting[]): (r: NodeReader, node: ResolvedNode) => void {
+export function settingsSorter(used: Set<string>, ignored: IgnoredSetting[]): (reader: () => NodeReader, node: ResolvedNode) => void {
   const shared = new Map<object, Map<NodeKind, LayerSettings>>();
-  return (r, node) => {
-    // The ignored settings of a node object met before: the same layers (see ownSorted), the same list.
+  return (reader, node) => {
+    // The ignored settings of a node object met before: the same layers (see ownSorted), the same
+    // list; its shared layers are all that is asked of it, without making its reader again.
     const kept = nodeIgnored.get(node);
+    const keptShared = kept === undefined ? undefined : nodeShared.get(node);
+    if (kept !== undefined && keptShared !== undefined) {
+      for (const layer of keptShared) if (!shared.get(layer.value)?.has(node.boot)) sortShared(layer, node);
+      for (let i = 0; i < kept.length; i++) ignored.push(kept[i]!);
+      return;
+    }
     const mine: IgnoredSetting[] | undefined = kept === undefined ? [] : undefined;
-    for (const layer of r.chain) {
+    const sharedLayers: Layer[] = [];
+    for (const layer of reader().chain) {
       const own = layer.path[0] === 'nodes';
-      let byKind = own ? undefined : shared.get(layer.value);
+      if (!own) sharedLayers.push(layer);
       // A node's own layer, sorted when that node object was resolved: the model cache (watch)
       // hands back the same object only for the same input at the same index.
       const ownKept = own ? ownSorted.get(node) : undefined;
-      let sorted = ownKept !== undefined && sameItems(ownKept.path, layer.path) ? ownKept.sorted : byKind?.get(node.boot);
-      const fresh = sorted === undefined;
-      if (sorted === undefined) {
+      let sorted = ownKept !== undefined && sameItems(ownKept.path, layer.path) ? ownKept.sorted : undefined;
+      if (!own) sorted = shared.get(layer.value)?.get(node.boot) ?? sortShared(layer, node);
+      else if (sorted === undefined) {
         sorted = sortLayer(layer.value, layer.path, IGNORED_BY_KIND[node.boot]);
-        if (!own) {
-          if (!byKind) shared.set(layer.value, (byKind = new Map()));
-          byKind.set(node.boot, sorted);
-        } else ownSorted.set(node, { path: layer.path, sorted });
+        ownSorted.set(node, { path: layer.path, sorted });
       }
-      // A shared layer's settings, once per compile: what `used` answers is whether some node
-      // reads a shared setting that another ignores. A node's own path is the node's alone, and a
-      // setting of it is either read or ignored, so its own are never asked for.
-      if (!own && fresh) for (const u of sorted.used) used.add(u);
       if (mine) for (const i of sorted.ignored) mine.push({ ...i, kind: node.boot, hostname: node.hostname });
     }
     if (mine) nodeIgnored.set(node, mine);
+    nodeShared.set(node, sharedLayers);
     for (const i of kept ?? mine!) ignored.push(i);
   };
+
+  /**
+   * A shared layer sorted for the node's kind, once per compile: what `used` answers is whether
+   * some node reads a shared setting that another ignores. A node's own path is the node's alone,
+   * and a setting of it is either read or ignored, so its own are never asked for.
+   */
+  function sortShared(layer: Layer, node: ResolvedNode): LayerSettings {
+    let byKind = shared.get(layer.value);
+    if (!byKind) shared.set(layer.value, (byKind = new Map()));
+    const sorted = sortLayer(layer.value, layer.path, IGNORED_BY_KIND[node.boot]);
+    byKind.set(node.boot, sorted);
+    for (const u of sorted.used) used.add(u);
+    return sorted;
+  }
 }
+
+/**
+ * Each resolved node's shared layers (defaults, profiles, the repo's), in its chain's order: a
+ * node object met again is sorted by them without a reader (its own layer is kept in ownSorted).
+ */
+const nodeShared = new WeakMap<ResolvedNode, readonly Layer[]>();
 
 /** Each resolved node's ignored settings, over its whole chain of layers (see settingsSorter). */
 const nodeIgnored = new WeakMap<ResolvedNode, readonly IgnoredSetting[]>();

@@ -5,7 +5,8 @@
 import type { ResolvedNode } from '../../model/types.ts';
 import { BMC_ALL_SCRIPT } from '../../derive/layout.ts';
 import { nodeAt } from '../../model/index.ts';
-import type { Rule } from '../rule.ts';
+import { memoEach } from '../../model/memo.ts';
+import { eachNode, type Rule } from '../rule.ts';
 
 /** What makes two BMC entries drive the same machine: the address, and the Redfish system when both name one. */
 function machineKey(n: ResolvedNode): string | undefined {
@@ -17,9 +18,10 @@ function machineKey(n: ResolvedNode): string | undefined {
 export const bmcRule: Rule = {
   name: 'bmc',
   codes: ['BMC_INVALID'],
-  check({ input, model, partial, report }) {
-    const seen = new Map<string, ResolvedNode>();
-    for (const node of model.nodes) {
+  check(ctx) {
+    const { input, model, partial, report } = ctx;
+    // What a node's own settings say, kept per node (its input at its index is what it was resolved from).
+    eachNode(ctx, 'bmc', (node, report) => {
       const own = input.nodes?.[node.index]?.bmc;
       if (!node.bmc) {
         if (own !== undefined)
@@ -31,7 +33,7 @@ export const bmcRule: Rule = {
             at: ['nodes', node.index, 'bmc'],
             target: 'key',
           });
-        continue;
+        return;
       }
       if (node.hostname === BMC_ALL_SCRIPT.slice(0, -3))
         report({
@@ -55,17 +57,38 @@ export const bmcRule: Rule = {
           });
         }
       }
-      const key = machineKey(node);
-      const first = key === undefined ? undefined : seen.get(key);
-      if (key !== undefined && first === undefined) seen.set(key, node);
-      if (first && !partial)
-        report({
-          code: 'BMC_INVALID',
-          message: `nodes ${first.hostname} and ${node.hostname} name the same BMC (${node.bmc.address}${node.bmc.system ? ` ${node.bmc.system}` : ''}): a script of one would power-cycle the other`,
-          hint: 'Give each node the address of its own BMC (or, for a chassis with one Redfish BMC, each node its `system`).',
-          node: node.hostname,
-          at: nodeAt(node, 'bmc.address'),
-        });
+    });
+    if (partial) return;
+    // Two nodes that drive one machine: found from each node's machine key (kept per node), the
+    // pairs kept with the list of keys while no node's key changed.
+    const keys = memoEach(ctx.memo, 'bmc:machine', model.nodes, machineKey);
+    let pairs = sharedMachines.get(keys);
+    if (!pairs) sharedMachines.set(keys, (pairs = sameKeyPairs(keys)));
+    for (const [i, j] of pairs) {
+      const first = model.nodes[i]!;
+      const node = model.nodes[j]!;
+      report({
+        code: 'BMC_INVALID',
+        message: `nodes ${first.hostname} and ${node.hostname} name the same BMC (${node.bmc!.address}${node.bmc!.system ? ` ${node.bmc!.system}` : ''}): a script of one would power-cycle the other`,
+        hint: 'Give each node the address of its own BMC (or, for a chassis with one Redfish BMC, each node its `system`).',
+        node: node.hostname,
+        at: nodeAt(node, 'bmc.address'),
+      });
     }
   },
 };
+
+/** The nodes' machine keys' repeats: for each node whose key an earlier node has, the first such node's index and its own. */
+const sharedMachines = new WeakMap<readonly (string | undefined)[], readonly (readonly [number, number])[]>();
+
+function sameKeyPairs(keys: readonly (string | undefined)[]): (readonly [number, number])[] {
+  const seen = new Map<string, number>();
+  const pairs: (readonly [number, number])[] = [];
+  keys.forEach((key, j) => {
+    if (key === undefined) return;
+    const i = seen.get(key);
+    if (i === undefined) seen.set(key, j);
+    else pairs.push([i, j]);
+  });
+  return pairs;
+}

@@ -5,6 +5,7 @@ import { atLeast, isSupported, parseVersion, SUPPORTED_RANGE, type HarvesterVers
 import { isKnownRelease, newestOfLine, newestRelease } from '../../harvester/releases.ts';
 import { nodeFirmware } from '../../model/index.ts';
 import type { HarvesterNode } from '../../model/types.ts';
+import { memoEach } from '../../model/memo.ts';
 import { eachNode, type Rule, type RuleContext } from '../rule.ts';
 import type { InventoryPath } from '../../util/paths.ts';
 
@@ -122,23 +123,28 @@ function checkNodeRelease(ctx: RuleContext, node: HarvesterNode): void {
 }
 
 /** Legacy BIOS, said once for the site: at the first Harvester node whose release refuses it. */
-function checkBios({ input, model, report }: RuleContext): void {
+function checkBios(ctx: RuleContext): void {
+  const { input, model, report } = ctx;
   const raw = input.harvester?.version;
-  for (const node of model.nodes) {
-    if (node.boot !== 'harvester') continue;
+  // Whether each node's release refuses it, kept per node (watch); the first that does is reported.
+  const refused = memoEach(ctx.memo, 'harvester-version:bios', model.nodes, (node) => {
+    if (node.boot !== 'harvester') return false;
     const nv = node.release.version;
-    if (nodeFirmware(model, node) !== 'bios' || !atLeast(nv, BIOS_REFUSED_SINCE)) continue;
+    if (nodeFirmware(model, node) !== 'bios' || !atLeast(nv, BIOS_REFUSED_SINCE)) return false;
     // A node's own release outside the supported lines is reported as such, not judged here.
     const own = node.sources.harvester_version;
-    if (own && !isSupported(nv)) continue;
-    report({
-      code: 'HARVESTER_BIOS_UNSUPPORTED',
-      message: `Harvester ${nv.raw} refuses to install on legacy BIOS machines (since v${BIOS_REFUSED_SINCE})`,
-      hint: 'Switch the machines to UEFI and set `boot.firmware: uefi`, or install v1.7.x with `boot.skipchecks: true` (v1.7 stops BIOS installs in its preflight check).',
-      at: own && nv.raw !== raw ? own : ['boot', 'firmware'],
-    });
-    return;
-  }
+    return !(own && !isSupported(nv));
+  });
+  const node = model.nodes[refused.indexOf(true)];
+  if (node?.boot !== 'harvester') return;
+  const nv = node.release.version;
+  const own = node.sources.harvester_version;
+  report({
+    code: 'HARVESTER_BIOS_UNSUPPORTED',
+    message: `Harvester ${nv.raw} refuses to install on legacy BIOS machines (since v${BIOS_REFUSED_SINCE})`,
+    hint: 'Switch the machines to UEFI and set `boot.firmware: uefi`, or install v1.7.x with `boot.skipchecks: true` (v1.7 stops BIOS installs in its preflight check).',
+    at: own && nv.raw !== raw ? own : ['boot', 'firmware'],
+  });
 }
 
 /** The node's arch and keys that need a newer release than the node installs. */

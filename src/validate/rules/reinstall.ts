@@ -6,14 +6,15 @@
 // so none is refused. OS profile and iSCSI nodes ignore the field (NODE_SETTING_IGNORED).
 import { nodeFirmware } from '../../model/index.ts';
 import { nodeAt } from '../../model/index.ts';
-import type { Rule } from '../rule.ts';
+import { eachNode, type Rule } from '../rule.ts';
 
 export const reinstallRule: Rule = {
   name: 'reinstall',
   codes: ['NODE_REINSTALL_NEEDS_ONCE', 'NODE_REINSTALL_BIOS'],
-  check({ model, report }) {
-    for (const node of model.nodes) {
-      if (node.boot !== 'harvester' || node.reinstall === undefined) continue;
+  check(ctx) {
+    const { model } = ctx;
+    eachNode(ctx, 'reinstall', (node, report) => {
+      if (node.boot !== 'harvester' || node.reinstall === undefined) return;
       const at = nodeAt(node, 'reinstall');
       if (node.state !== 'install-once') {
         report({
@@ -38,6 +39,6 @@ export const reinstallRule: Rule = {
           target: 'key',
         });
       }
-    }
+    });
   },
 };
