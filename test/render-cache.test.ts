@@ -8,6 +8,7 @@ import * as assert from 'uvu/assert';
 import { compileSite } from '../src/pipeline.ts';
 import type { RenderCache } from '../src/render/index.ts';
 import { tempDir } from './helpers/tmp.ts';
+import { SITE, siteYaml, writeRepo } from './fixtures/bounds/inventories.ts';
 
 const repo = resolve(import.meta.dirname, '..');
 
@@ -64,6 +65,43 @@ test('the node that creates by default (no `role: create`) stays the same node w
   assert.ok(changed !== first, 'its input changed: rendered again');
   assert.match(changed.contents as string, /mode: create/);
   assert.match(changed.contents as string, /device: \/dev\/sdz/);
+});
+
+test("the site's config budget under watch follows each edit as a render without the cache counts it, over the limit and back", async () => {
+  process.env.HARVGEN_BOUNDS_TOKEN ??= 'bounds-token';
+  process.env.HARVGEN_BOUNDS_PASSWORD ??= 'bounds-password';
+  const root = tempDir('render-cache-budget');
+  const files: Record<string, string> = { [`${SITE}/site.yaml`]: siteYaml() };
+  // 68 nodes: n1 in site.yaml, n2..n68 in files; n2..n67 with 1,010,000 bytes of `config:` each
+  // (66.7 MB, under the 64 MiB, 67.1 MB, of the site), n68 with none.
+  const big = (i: number) => `config: { os: { environment: { BIG: ${String(i).padEnd(1_010_000, 'x')} } } }\n`;
+  const nodeFile = (i: number, config: boolean) =>
+    `mac: 52:54:00:00:00:${i.toString(16).padStart(2, '0')}\nip: 10.0.0.${10 + i}\n${config ? big(i) : ''}`;
+  for (let i = 2; i <= 68; i++) files[`${SITE}/nodes/n${i}.yaml`] = nodeFile(i, i < 68);
+  writeRepo(root, files);
+  const site = join(root, SITE);
+  const renderCaches = new Map<string, RenderCache>();
+  const codes = (c: Awaited<ReturnType<typeof compileSite>>) => c.diagnostics.map((d) => `${d.code} ${d.message}`);
+  const step = async () => {
+    const cached = await compileSite(site, { renderCaches });
+    const plain = await compileSite(site);
+    assert.equal(codes(cached), codes(plain));
+    assert.equal(
+      cached.artifacts?.map((a) => [a.path, a.contents]),
+      plain.artifacts?.map((a) => [a.path, a.contents]),
+    );
+    return codes(cached).filter((c) => c.startsWith('RENDER_SITE_CONFIGS_TOO_LARGE'));
+  };
+  assert.equal(await step(), []);
+  // n68 gets its megabyte: 67.7 MB in all, over the site's 64 MiB (67,108,864 bytes).
+  writeFileSync(join(site, 'nodes/n68.yaml'), nodeFile(68, true));
+  assert.equal((await step()).length, 1);
+  // n2 gives its back: under again.
+  writeFileSync(join(site, 'nodes/n2.yaml'), nodeFile(2, false));
+  assert.equal(await step(), []);
+  // Another node's address edited (its `config:` as it was): still under, as counted whole.
+  writeFileSync(join(site, 'nodes/n30.yaml'), nodeFile(30, true).replace('ip: 10.0.0.40', 'ip: 10.0.0.240'));
+  assert.equal(await step(), []);
 });
 
 test.run();

@@ -8,7 +8,7 @@ import { closest } from '../util/suggest.ts';
 import { newestOfLine, newestRelease } from '../harvester/releases.ts';
 import { formatPath, type InventoryPath, pointerToPath } from '../util/paths.ts';
 import { explainValue, VALUE_KINDS, type ValueKindName } from '../util/value-kinds.ts';
-import { layerValidator, siteValidator } from './compiled/index.ts';
+import { layerValidator, siteValidator, type CompiledValidator } from './compiled/index.ts';
 
 const VALUE_KEYWORD = 'x-harvgen-value';
 
@@ -17,10 +17,11 @@ export function validateShape(input: unknown, locate: Locator, kind: 'site' | 'l
   // Generated ahead of time by scripts/gen-validators.ts (`npm run gen:validators`) and loaded on
   // first use, not at import: a build whose sites are all up to date never validates.
   const validate = kind === 'site' ? siteValidator() : layerValidator();
-  if (validate(input)) return [];
+  const errors = kind === 'site' ? siteErrors(validate, input) : validate(input) ? [] : (validate.errors ?? []);
+  if (errors.length === 0) return [];
   const out: Diagnostic[] = [];
   const seen = new Set<string>();
-  for (const e of validate.errors ?? []) {
+  for (const e of errors) {
     const d = toDiagnostic(e, input, locate);
     if (!d) continue;
     const key = `${d.code}|${d.path}|${d.message}`;
@@ -30,6 +31,45 @@ export function validateShape(input: unknown, locate: Locator, kind: 'site' | 'l
     }
   }
   return out;
+}
+
+/**
+ * Frozen node values the site schema found valid. A node's part of the schema (`nodes.items`)
+ * reads nothing outside the node, and a frozen value (watch's parse cache deep-freezes what it
+ * keeps) cannot change: such a node is valid for good, and is not validated again.
+ */
+const validNodes = new WeakSet<object>();
+
+/**
+ * The site validator's errors for `input`: the site with only the nodes not known valid (each
+ * error's path put back at its node's index), every node valid then kept as such when frozen.
+ */
+function siteErrors(validate: CompiledValidator, input: unknown): readonly ErrorObject[] {
+  const nodes = isRecord(input) && Array.isArray(input.nodes) ? (input.nodes as unknown[]) : undefined;
+  if (!nodes) return validate(input) ? [] : (validate.errors ?? []);
+  const at: number[] = [];
+  const asked: unknown[] = [];
+  for (let i = 0; i < nodes.length; i++) {
+    const n = nodes[i];
+    if (typeof n === 'object' && n !== null && validNodes.has(n)) continue;
+    at.push(i);
+    asked.push(n);
+  }
+  const whole = asked.length === nodes.length;
+  if (validate(whole ? input : { ...(input as Record<string, unknown>), nodes: asked })) {
+    for (const n of asked) if (typeof n === 'object' && n !== null && Object.isFrozen(n)) validNodes.add(n);
+    return [];
+  }
+  const errors = validate.errors ?? [];
+  if (whole) return errors;
+  return errors.map((e) => {
+    const m = /^\/nodes\/(\d+)(?=\/|$)/.exec(e.instancePath);
+    return m ? { ...e, instancePath: `/nodes/${at[Number(m[1])]}${e.instancePath.slice(m[0].length)}` } : e;
+  });
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 /** What every keyword's diagnostic is built from: where the error is and how to make one there. */

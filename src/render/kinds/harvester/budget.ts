@@ -12,7 +12,6 @@ import { formatPath, type InventoryPath } from '../../../util/paths.ts';
 import { checkHarvesterConfig, renderHarvesterConfig } from '../../../derive/harvester/config.ts';
 import { writtenConfig } from '../../../derive/harvester/effective.ts';
 import { configPath } from '../../../derive/harvester/cmdline.ts';
-import { sameItems } from '../../../util/same-items.ts';
 
 /**
  * The largest Harvester config a node may have, in bytes: what its installer downloads at boot.
@@ -37,11 +36,43 @@ export const MAX_NODE_CONFIG_BYTES = 1024 * 1024;
  */
 export const MAX_SITE_CONFIG_BYTES = 64 * 1024 * 1024;
 
-/** The installers a budget was made for, those under the node limit, and their `config:` bytes in all. */
+/** The installers a budget was made for, and the `config:` bytes in all of those under the node limit. */
 interface Counted {
   readonly installers: readonly HarvesterNode[];
-  readonly nodes: readonly HarvesterNode[];
   readonly total: number;
+}
+
+/** A node's `config:` bytes as the site's budget counts them: none when over the node limit (reported on its own). */
+function underLimit(n: HarvesterNode, sizes: Sizes): number {
+  const size = dataSize(n.config, sizes);
+  return size <= MAX_NODE_CONFIG_BYTES ? size : 0;
+}
+
+/** Every installer's `config:` counted. */
+function count(installers: readonly HarvesterNode[], sizes: Sizes): Counted {
+  let total = 0;
+  for (const n of installers) total += underLimit(n, sizes);
+  return { installers, total };
+}
+
+/**
+ * The last count, with only the installers that are other objects at their place counted again
+ * (the others are the same frozen nodes, whose `config:` is the same size): the last one itself
+ * while every installer is the same. A list of another length is counted whole.
+ */
+function recount(last: Counted, installers: readonly HarvesterNode[], sizes: Sizes): Counted {
+  if (last.installers === installers) return last;
+  if (last.installers.length !== installers.length) return count(installers, sizes);
+  let total = last.total;
+  let changed = false;
+  for (let i = 0; i < installers.length; i++) {
+    const was = last.installers[i]!;
+    const now = installers[i]!;
+    if (was === now) continue;
+    changed = true;
+    total += underLimit(now, sizes) - underLimit(was, sizes);
+  }
+  return changed ? { installers, total } : last;
 }
 
 /** The last Counted of each site under watch, by its kept sizes (RenderCache.sizes). */
@@ -62,7 +93,7 @@ export class ConfigBudget {
   // A problem in `defaults.config` shows up once per node: report it once, naming all nodes.
   readonly #problems = new Map<string, { d: Diagnostic; nodes: string[] }>();
   readonly #sizes: Sizes;
-  readonly #nodes: readonly HarvesterNode[];
+  readonly #installers: readonly HarvesterNode[];
   #tooLarge = 0;
   #over = false;
   #written = 0;
@@ -86,14 +117,9 @@ export class ConfigBudget {
     // Under watch (`kept`), the last render's answer while the installers are the same node
     // objects (frozen: the same `config:` values, the same sizes), without a lookup for each.
     const last = kept ? lastCounted.get(kept) : undefined;
-    let counted: Counted;
-    if (last !== undefined && sameItems(last.installers, installers)) counted = last;
-    else {
-      const nodes = installers.filter((n) => dataSize(n.config, this.#sizes) <= MAX_NODE_CONFIG_BYTES);
-      counted = { installers, nodes, total: nodes.reduce((sum, n) => sum + dataSize(n.config, this.#sizes), 0) };
-      if (kept) lastCounted.set(kept, counted);
-    }
-    this.#nodes = counted.nodes;
+    const counted = last !== undefined ? recount(last, installers, this.#sizes) : count(installers, this.#sizes);
+    if (kept) lastCounted.set(kept, counted);
+    this.#installers = installers;
     const total = counted.total;
     if (total > MAX_SITE_CONFIG_BYTES) this.#overSite(`their \`config:\` holds ${formatBytes(total)}`);
   }
@@ -190,12 +216,13 @@ export class ConfigBudget {
 
   #overSite(what: string): void {
     this.#over = true;
-    const { at, bytes, nodes } = largestShare(this.#nodes, this.#sizes, this.#locate);
+    const counted = this.#installers.filter((n) => dataSize(n.config, this.#sizes) <= MAX_NODE_CONFIG_BYTES);
+    const { at, bytes, nodes } = largestShare(counted, this.#sizes, this.#locate);
     const loc = this.#locate(at, 'key');
     this.#diagnostics.push({
       code: 'RENDER_SITE_CONFIGS_TOO_LARGE',
       severity: 'error',
-      message: `the Harvester configs of the site's ${this.#nodes.length} nodes would be more than ${MAX_SITE_CONFIG_BYTES / (1024 * 1024)} MiB in all: ${what}; the largest part of their \`config:\` (${formatBytes(bytes)}) is this one${nodes > 1 ? `, repeated in ${nodes} nodes` : ''}`,
+      message: `the Harvester configs of the site's ${counted.length} nodes would be more than ${MAX_SITE_CONFIG_BYTES / (1024 * 1024)} MiB in all: ${what}; the largest part of their \`config:\` (${formatBytes(bytes)}) is this one${nodes > 1 ? `, repeated in ${nodes} nodes` : ''}`,
       hint: `Every node's config is served to its installer, and harvgen holds a site's files in memory while it builds: at most ${MAX_SITE_CONFIG_BYTES / (1024 * 1024)} MiB of configs for all nodes together. A \`config:\` under \`defaults:\`, a profile or sites/_defaults.yaml is repeated in the config of every node that takes it: keep large values out of a shared \`config:\`, or split the nodes into several sites.`,
       path: formatPath(at),
       ...(loc ?? {}),
