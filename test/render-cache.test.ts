@@ -5,8 +5,8 @@ import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { compileSite } from '../src/pipeline.ts';
-import type { RenderCache } from '../src/render/index.ts';
+import { compileModel, compileSite } from '../src/pipeline.ts';
+import { renderCache, renderSite, type RenderCache } from '../src/render/index.ts';
 import { tempDir } from './helpers/tmp.ts';
 import { SITE, siteYaml, writeRepo } from './fixtures/bounds/inventories.ts';
 
@@ -102,6 +102,36 @@ test("the site's config budget under watch follows each edit as a render without
   // Another node's address edited (its `config:` as it was): still under, as counted whole.
   writeFileSync(join(site, 'nodes/n30.yaml'), nodeFile(30, true).replace('ip: 10.0.0.40', 'ip: 10.0.0.240'));
   assert.equal(await step(), []);
+});
+
+test('two files at one path (only a harvgen bug can make them) are each reported and written once, with the cache as without', async () => {
+  const site = tempDir('render-cache-dup');
+  cpSync(join(repo, 'sites/location_x'), site, { recursive: true });
+  const { renderable } = await compileModel(site);
+  assert.ok(renderable);
+  const { model, locate } = renderable;
+  // A second node of the first's hostname (validation refuses one; the model is made here): its
+  // config, lab domain and BMC script collide with the first's.
+  const twin = { ...model.nodes[0]!, index: model.nodes.length, macs: ['52:54:00:fe:fe:fe'] };
+  const doubled = { ...model, nodes: [...model.nodes, twin] } as typeof model;
+  const cache = renderCache();
+  const runs = [renderSite(doubled, locate), renderSite(doubled, locate, cache), renderSite(doubled, locate, cache)];
+  for (const r of runs) {
+    const twice = r.diagnostics.filter((d) => d.code === 'RENDER_PATH_ESCAPE').map((d) => d.message);
+    assert.ok(twice.includes(`two files would be written at harvester/${twin.hostname}.yaml`), twice.join('; '));
+    assert.equal(
+      twice,
+      runs[0]!.diagnostics.filter((d) => d.code === 'RENDER_PATH_ESCAPE').map((d) => d.message),
+    );
+    const paths = r.artifacts.map((a) => a.path);
+    assert.equal(new Set(paths).size, paths.length, 'each path once');
+    assert.equal(paths, [...paths].sort(), 'sorted');
+  }
+  // Without the twin, nothing is reported, from the same cache.
+  assert.equal(
+    renderSite(model, locate, cache).diagnostics.filter((d) => d.code === 'RENDER_PATH_ESCAPE'),
+    [],
+  );
 });
 
 test.run();

@@ -60,19 +60,12 @@ export interface RenderCache {
   readonly digest?: (key: string) => string;
   /** With `digest`: the hostnames of the nodes this render reused or kept (the others' entries are stale). */
   readonly touched?: Set<string>;
-  readonly nodes: Map<
-    string,
-    {
-      readonly key: string;
-      /** The node it was rendered from (frozen): the same object has the same key, not computed again. */
-      readonly node?: ResolvedNode;
-      readonly userData: string | undefined;
-      readonly files: readonly Artifact[];
-      readonly configBytes: number;
-      /** Whether the files may still be reused (a reused file must still be on disk as written). */
-      readonly usable?: () => boolean;
-    }
-  >;
+  readonly nodes: Map<string, RenderedNodeFiles>;
+  /**
+   * Under watch: the last render's nodes in order and the entry of `nodes` each one had then (a
+   * node at the same place as the same object finds its entry without a lookup by hostname).
+   */
+  last?: { readonly nodes: readonly ResolvedNode[]; readonly entries: readonly (RenderedNodeFiles | undefined)[] };
   readonly shas: Map<string, { readonly contents: string | Uint8Array; readonly sha: string }>;
   /** Per-node parts of the site-wide files by part name (src/render/fragments.ts). */
   readonly fragments: NodeParts;
@@ -84,6 +77,20 @@ export interface RenderCache {
   readonly sizes: WeakMap<object, number>;
   /** The last render's files' paths in the order they were made, and their sorted order (`sortFiles`). */
   order?: { readonly paths: readonly string[]; readonly perm: Uint32Array };
+}
+
+/** One node's files as a render kept them (RenderCache.nodes). */
+export interface RenderedNodeFiles {
+  readonly key: string;
+  /** The node it was rendered from (frozen): the same object has the same key, not computed again. */
+  readonly node?: ResolvedNode;
+  /** The text of the user-data file it was rendered with, and that file's path (an OS node's `cloud_init.user_data_file`). */
+  readonly userData: string | undefined;
+  readonly userDataPath?: string;
+  readonly files: readonly Artifact[];
+  readonly configBytes: number;
+  /** Whether the files may still be reused (a reused file must still be on disk as written). */
+  readonly usable?: () => boolean;
 }
 
 /** An empty RenderCache. */
@@ -116,7 +123,6 @@ type Add = (path: string, render: () => string | Uint8Array, opts?: AddOptions) 
  */
 class TreeFiles {
   readonly files: Artifact[] = [];
-  readonly paths = new Set<string>();
   readonly diagnostics: Diagnostic[] = [];
   constructor(private readonly server: string) {}
 
@@ -137,28 +143,25 @@ class TreeFiles {
   }
 
   private keep(file: Artifact): void {
-    this.paths.add(file.path);
     this.files.push(file);
   }
 
-  /** Whether a file may be added at `path` (a safe path not added yet); a problem is a diagnostic. */
+  /**
+   * Whether a file may be added at `path` (a safe path); a problem is a diagnostic. Two files at
+   * one path are found once the files are sorted (`sortFiles`).
+   */
   private admit(path: string): boolean {
     return this.admitSafe(path, isSafeRelativePath(path));
   }
 
   /** `admit`, with whether `path` is safe known already. */
   private admitSafe(path: string, safe: boolean): boolean {
-    const duplicate = this.paths.has(path);
-    if (!safe || duplicate) {
+    if (!safe) {
       this.diagnostics.push({
         code: 'RENDER_PATH_ESCAPE',
         severity: 'error',
-        message: duplicate
-          ? `two files would be written at ${path}`
-          : `refusing to write ${JSON.stringify(path)}: it would leave the output directory`,
-        hint: duplicate
-          ? 'This is a bug in harvgen (inventory names are validated so that output paths never collide); please report it.'
-          : 'This is a bug in harvgen (inventory names are validated before rendering); please report it.',
+        message: `refusing to write ${JSON.stringify(path)}: it would leave the output directory`,
+        hint: 'This is a bug in harvgen (inventory names are validated before rendering); please report it.',
       });
       return false;
     }
@@ -234,7 +237,14 @@ export function renderSite(model: SiteModel, locate: Locator, cache?: RenderCach
   const tree = new TreeFiles(model.boot.server);
   const binaries = [...(inputs.binaries ?? new Map<string, Uint8Array>())].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   addEntryScripts(model, tree.add, binaries, memo, keep);
-  for (const node of model.nodes) addNode(model, node, tree, budget, cache, inputs);
+  // Under watch, each node's entry found by its place while it is the same object there.
+  const last = cache && !cache.digest ? cache.last : undefined;
+  const entries: (RenderedNodeFiles | undefined)[] = [];
+  for (let i = 0; i < model.nodes.length; i++) {
+    const node = model.nodes[i]!;
+    entries.push(addNode(model, node, tree, budget, cache, inputs, last?.nodes[i] === node ? (last.entries[i] ?? null) : undefined));
+  }
+  if (cache && !cache.digest) cache.last = { nodes: model.nodes, entries };
   if (model.unknownJoin) budget.render(model.unknownJoin, tree.add);
   tree.diagnostics.push(...budget.diagnostics());
   const guarded = addSiteFiles(
@@ -245,7 +255,7 @@ export function renderSite(model: SiteModel, locate: Locator, cache?: RenderCach
     keep,
   );
   // Sorted once: manifest.json lists the files in this order, and takes its own place in it.
-  sortFiles(tree.files, cache && !cache.digest ? cache : undefined);
+  sortFiles(tree.files, tree.diagnostics, cache && !cache.digest ? cache : undefined);
   const manifest = renderManifest(model, tree.files, { secrets, shas: cache?.digest ? undefined : cache?.shas, guarded, memo });
   insertSorted(tree.files, new TextParts(LAYOUT.manifest, manifest, 0o644));
   return { artifacts: tree.files, diagnostics: tree.diagnostics };
@@ -254,13 +264,15 @@ export function renderSite(model: SiteModel, locate: Locator, cache?: RenderCach
 const byPath = (a: Artifact, b: Artifact) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
 
 /**
- * Sort a site's files by path. Under watch (`cache`), the order is kept with the paths it was
- * found for: a render that makes the same paths in the same order (most edits) takes it again
- * instead of sorting some 40,000 paths.
+ * Sort a site's files by path, and leave out (and report) a second file at a path. Under watch
+ * (`cache`), the order is kept with the paths it was found for: a render that makes the same
+ * paths in the same order (most edits) takes it again instead of sorting some 40,000 paths, and
+ * its paths are those found distinct then.
  */
-function sortFiles(files: Artifact[], cache: RenderCache | undefined): void {
+function sortFiles(files: Artifact[], diagnostics: Diagnostic[], cache: RenderCache | undefined): void {
   if (!cache) {
     files.sort(byPath);
+    dropDuplicates(files, diagnostics);
     return;
   }
   const last = cache.order;
@@ -268,7 +280,32 @@ function sortFiles(files: Artifact[], cache: RenderCache | undefined): void {
   const order = same ? last : sortedOrder(files);
   const unsorted = files.slice();
   for (let i = 0; i < files.length; i++) files[i] = unsorted[order.perm[i]!]!;
-  cache.order = order;
+  // An order with a path twice is not kept: the next render looks again.
+  cache.order = same || !dropDuplicates(files, diagnostics) ? order : undefined;
+}
+
+/**
+ * Leave out each file whose path the file before it (in sorted order) has, with a diagnostic: no
+ * valid inventory makes two (its names are validated so that output paths never collide). Whether
+ * one was found.
+ */
+function dropDuplicates(files: Artifact[], diagnostics: Diagnostic[]): boolean {
+  let kept = 0;
+  for (let i = 0; i < files.length; i++) {
+    if (kept > 0 && files[i]!.path === files[kept - 1]!.path) {
+      diagnostics.push({
+        code: 'RENDER_PATH_ESCAPE',
+        severity: 'error',
+        message: `two files would be written at ${files[i]!.path}`,
+        hint: 'This is a bug in harvgen (inventory names are validated so that output paths never collide); please report it.',
+      });
+      continue;
+    }
+    files[kept++] = files[i]!;
+  }
+  const found = kept < files.length;
+  files.length = kept;
+  return found;
 }
 
 /** Where each path goes: `perm[i]` is the index in `files` of the i-th path in sorted order. */
@@ -296,6 +333,7 @@ function forgetOtherSite(cache: RenderCache, model: SiteModel, secrets: SecretMo
   if (cache.site === site) return;
   cache.nodes.clear();
   cache.fragments.clear();
+  cache.last = undefined;
   cache.site = site;
 }
 
@@ -322,30 +360,29 @@ function addNode(
   budget: ConfigBudget,
   cache: RenderCache | undefined,
   inputs: RenderInputs,
-): void {
+  placed?: RenderedNodeFiles | null,
+): RenderedNodeFiles | undefined {
   const add = tree.add;
-  const userDataFile =
-    node.boot === 'os' && node.cloudInit.userDataFile !== undefined ? inputs.userData?.get(node.cloudInit.userDataFile) : undefined;
+  // The entry of this very node object at its place (`null`: it had none), else by hostname.
+  const hit = placed === null ? undefined : (placed ?? cache?.nodes.get(node.hostname));
+  // The node's user-data file is read from the node only when it is not the node the entry was made from.
+  const userDataPath =
+    hit !== undefined && hit.node === node
+      ? hit.userDataPath
+      : node.boot === 'os' && node.cloudInit.userDataFile !== undefined
+        ? node.cloudInit.userDataFile
+        : undefined;
+  const userDataFile = userDataPath !== undefined ? inputs.userData?.get(userDataPath) : undefined;
   // The cluster is the site's (in `cache.site`), not repeated in each node's key.
-  const hit = cache?.nodes.get(node.hostname);
   // A node reused by the model cache (src/model/cache.ts) is the very object rendered last time.
   const same = hit !== undefined && hit.node === node && hit.userData === userDataFile;
   const json = !cache || same ? '' : keyJson(node.boot === 'harvester' ? { ...node, cluster: undefined } : node) + (userDataFile ?? '');
   const key = !cache ? '' : same ? hit.key : cache.digest ? cache.digest(json) : json;
   // A cached config counts against the site's budget as a rendered one does.
-  if (
-    hit &&
-    hit.key === key &&
-    hit.files.every((f) => !tree.paths.has(f.path)) &&
-    (hit.usable?.() ?? true) &&
-    (hit.configBytes === 0 || budget.reuse(hit.configBytes))
-  ) {
+  if (hit && hit.key === key && (hit.usable?.() ?? true) && (hit.configBytes === 0 || budget.reuse(hit.configBytes))) {
     cache?.touched?.add(node.hostname);
-    for (const f of hit.files) {
-      tree.paths.add(f.path);
-      tree.files.push(f);
-    }
-    return;
+    for (let i = 0; i < hit.files.length; i++) tree.files.push(hit.files[i]!);
+    return hit;
   }
   const first = tree.files.length;
   const before = tree.diagnostics.length;
@@ -371,9 +408,19 @@ function addNode(
   const bmc = node.bmc;
   if (bmc && model.outputs.bmc) add(LAYOUT.bmcScript(node.hostname), () => renderBmcScript(model, { ...node, bmc }), { mode: 0o755 });
   if (cache && clean && tree.diagnostics.length === before && budget.tooLargeCount === tooLarge && !budget.over) {
-    cache.nodes.set(node.hostname, { key, node, userData: userDataFile, files: tree.files.slice(first), configBytes });
+    const entry: RenderedNodeFiles = {
+      key,
+      node,
+      userData: userDataFile,
+      ...(userDataPath !== undefined ? { userDataPath } : {}),
+      files: tree.files.slice(first),
+      configBytes,
+    };
+    cache.nodes.set(node.hostname, entry);
     cache.touched?.add(node.hostname);
+    return entry;
   }
+  return undefined;
 }
 
 /**
