@@ -81,4 +81,25 @@ test('sameParts tells two texts of parts apart only where their bytes do, else l
   assert.is(sameParts(a, { path: 'manifest.json', contents: a.contents, mode: 0o644 }), undefined);
 });
 
+test('entries joined in runs: a list that shrinks or grows in its last run, or loses an entry before it, reads as the whole', async () => {
+  const modelled = await compileModel(sites[0]!);
+  const model = modelled.model!;
+  const files = Array.from({ length: 700 }, (_v, i) => ({ path: `f/${String(i).padStart(4, '0')}`, contents: `file ${i}\n`, mode: 0o644 }));
+  const memo = nodeMemo(new NodeParts());
+  const check = (list: typeof files, what: string) =>
+    assert.is(
+      renderManifest(model, list, { secrets: 'markers', memo }).join(''),
+      renderManifest(model, list, { secrets: 'markers' }).join(''),
+      what,
+    );
+  check(files, 'first');
+  check(files, 'again, from the kept runs');
+  check(files.slice(0, 650), 'the last run shorter');
+  check(files.slice(0, 690), 'the last run longer');
+  check(files.slice(0, 512), 'the list ending where a run does');
+  check(files, 'a run more');
+  check([...files.slice(0, 100), ...files.slice(101)], 'an entry gone from the first run');
+  check(files, 'back');
+});
+
 test.run();

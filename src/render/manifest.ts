@@ -172,10 +172,14 @@ interface KeptChunks {
   readonly chunks: readonly string[];
 }
 
-/** Whether `b[from..to)` is `a[from..to)` entry for entry (the same list of last time: no entry compared). */
+/**
+ * Whether the run `b[from..to)` is the run of `a` that starts at `from`, entry for entry (the same
+ * list of last time: no entry compared). A run of `a` that ends elsewhere (a list that grew or
+ * shrank in its last run) is another text.
+ */
 function sameRun(a: readonly string[], b: readonly string[], from: number, to: number): boolean {
   if (a === b) return true;
-  if (a.length < to) return false;
+  if (Math.min(from + CHUNK, a.length) !== to) return false;
   for (let i = from; i < to; i++) if (a[i] !== b[i]) return false;
   return true;
 }
