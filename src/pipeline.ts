@@ -350,24 +350,68 @@ function testThrow(point: 'render'): void {
  * Mask the source texts in place: by range, then by value. Returns every value to mask in
  * messages: the secrets, and the secrets as written in the files (a file that failed to parse
  * never got to secret resolution).
+ *
+ * A file that parsed is judged once per SourceFile object (watch's parse cache hands the same one
+ * back while the file is unchanged): its spans, then its text masked for one list of values, are
+ * kept with it, so a rebuild of 10,000 node files scans only the changed ones.
  */
 function maskSources(sources: Record<string, string>, files: readonly SourceFile[], secrets: readonly string[]): readonly string[] {
-  const byPath = new Map(files.map((f) => [f.path, f]));
   const written: string[] = [];
-  for (const [path, text] of Object.entries(sources)) {
-    if (!mayHoldSecretKey(text)) continue;
-    const file = byPath.get(path);
-    // A file that parsed cleanly is scanned line by line (its Document, parsed again on demand,
-    // only for keys a line scan cannot read); others are parsed here too, as far as they go.
-    const spans = secretSpans(text, file && file.text === text ? () => file.doc : undefined);
-    if (spans.length === 0) continue;
-    written.push(...spanValues(text, spans, MIN_REDACTED));
-    sources[path] = maskSpans(text, spans);
+  const spanned = new Map<string, string>();
+  // The files that parsed, by their object; the others (a YAML error) by path, as read.
+  const covered = new Map<string, { readonly text: string; readonly kept: MaskedFile }>();
+  for (const file of files) {
+    if (sources[file.path] !== file.text || covered.has(file.path)) continue;
+    let kept = maskedFiles.get(file);
+    if (!kept) maskedFiles.set(file, (kept = spansOf(file.text, () => file.doc)));
+    covered.set(file.path, { text: file.text, kept });
+    if (kept.spanned === undefined) continue;
+    written.push(...kept.written);
+    spanned.set(file.path, kept.spanned);
   }
+  const paths = Object.keys(sources);
+  const rest = covered.size < paths.length ? paths.filter((p) => !covered.has(p)) : [];
+  for (const path of rest) {
+    const kept = spansOf(sources[path]!, undefined);
+    if (kept.spanned === undefined) continue;
+    written.push(...kept.written);
+    spanned.set(path, kept.spanned);
+  }
+  for (const [path, text] of spanned) sources[path] = text;
   const values = [...new Set([...secrets, ...written])];
-  if (values.length > 0) for (const [path, text] of Object.entries(sources)) sources[path] = redact(text, values);
+  if (values.length === 0) return values;
+  // Each parsed file's text masked for these values, kept with it while they are the same.
+  const key = JSON.stringify(values);
+  for (const [path, { text, kept }] of covered) {
+    if (kept.valuesKey !== key) {
+      kept.valuesKey = key;
+      kept.redacted = redact(kept.spanned ?? text, values);
+    }
+    sources[path] = kept.redacted!;
+  }
+  for (const path of rest) sources[path] = redact(sources[path]!, values);
   return values;
 }
+
+/** A text's secret spans masked (undefined when it has none) and the values they hold. */
+function spansOf(text: string, doc: (() => SourceFile['doc']) | undefined): MaskedFile {
+  if (!mayHoldSecretKey(text)) return { written: [] };
+  // A file that parsed cleanly is scanned line by line (its Document, parsed again on demand,
+  // only for keys a line scan cannot read); others are parsed here too, as far as they go.
+  const spans = secretSpans(text, doc);
+  if (spans.length === 0) return { written: [] };
+  return { written: spanValues(text, spans, MIN_REDACTED), spanned: maskSpans(text, spans) };
+}
+
+/** What maskSources found in a parsed file's text, and the text masked for the last values it was asked with. */
+interface MaskedFile {
+  readonly written: readonly string[];
+  readonly spanned?: string;
+  valuesKey?: string;
+  redacted?: string;
+}
+
+const maskedFiles = new WeakMap<SourceFile, MaskedFile>();
 
 /** Secrets shorter than this are not masked in printed output (masking "ab" would garble everything). */
 export const MIN_REDACTED = 4;

@@ -1,13 +1,15 @@
 // The two passes of src/pipeline.ts as plain data: compileModel's ModelledSite carries what
 // rendering needs (`renderable`), renderModelled finishes it, and both give what compileSite
 // gives. The values a site masks travel as its `masked` field, which is never serialized.
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { inspect } from 'node:util';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { compileModel, compileSite, renderModelled, siteSecretValues } from '../src/pipeline.ts';
 import { exampleWithSecrets } from './helpers/example.ts';
+import type { ParseCache } from '../src/load/index.ts';
+import { RACY_MS } from '../src/load/stamps.ts';
 
 const TOKEN = 'K10-pipeline-test-token.2027';
 
@@ -48,6 +50,55 @@ test('the masked values are a field of the site, kept through copies, never seri
   assert.not.ok(json.includes('"masked"'), 'the field is left out');
   assert.not.ok(inspect(printed, { depth: 9 }).includes(TOKEN), 'nor in what console.log shows');
   assert.match(inspect(site.masked), /^MaskedValues\(\d+\)$/);
+});
+
+test('masked sources under a parse cache follow the secret values: a kept file is masked again when they change', async () => {
+  const dir = exampleWithSecrets('location_x');
+  const token = readFileSync(join(dir, 'secrets/token'), 'utf8').trim();
+  const other = 'K10-rotated-token-value-2028';
+  const yaml = join(dir, 'site.yaml');
+  writeFileSync(yaml, `${readFileSync(yaml, 'utf8')}# rotation: ${token} then ${other}\n`);
+  // A file changed within RACY_MS of its read is not kept.
+  await new Promise((r) => setTimeout(r, RACY_MS + 50));
+  const parseCache: ParseCache = new Map();
+  const shown = async (cached: boolean) => {
+    const c = await compileModel(dir, { secrets: 'filled', ...(cached ? { parseCache } : {}) });
+    return Object.entries(c.sources).find(([path]) => path.endsWith('site.yaml'))![1];
+  };
+  for (const [secret, clear] of [
+    [token, other],
+    [other, token],
+    [token, other],
+  ] as const) {
+    writeFileSync(join(dir, 'secrets/token'), `${secret}\n`);
+    const text = await shown(true);
+    assert.ok(!text.includes(secret), `${secret} masked`);
+    assert.ok(text.includes(clear), `${clear} shown`);
+    assert.is(text, await shown(false));
+    assert.is(parseCache.size, 1, 'site.yaml is kept');
+  }
+});
+
+test("a node's `config:` secret found under a parse cache as without it, once the node gains one and after it loses it", async () => {
+  const dir = exampleWithSecrets('location_x');
+  const yaml = join(dir, 'site.yaml');
+  const plain = readFileSync(yaml, 'utf8');
+  const parseCache: ParseCache = new Map();
+  const inline = async () => {
+    await new Promise((r) => setTimeout(r, RACY_MS + 50));
+    const cached = await compileModel(dir, { parseCache });
+    const fresh = await compileModel(dir);
+    const codes = (c: typeof cached) => c.diagnostics.filter((d) => d.code === 'SECRET_INLINE').map((d) => d.path);
+    assert.equal(codes(cached), codes(fresh));
+    return codes(cached);
+  };
+  assert.equal(await inline(), []);
+  assert.equal(await inline(), []);
+  writeFileSync(yaml, plain.replace('  - hostname: hv-1\n', '  - hostname: hv-1\n    config: { token: K10-inline-node-token }\n'));
+  assert.equal(await inline(), ['nodes[0].config.token']);
+  assert.equal(await inline(), ['nodes[0].config.token']);
+  writeFileSync(yaml, plain);
+  assert.equal(await inline(), []);
 });
 
 test.run();

@@ -327,28 +327,47 @@ export function configBlockSecrets(block: unknown): string[] {
   return configSecrets({ defaults: { config: block } }).map((f) => f.value);
 }
 
+/** A string found at a secret key of a `config:` block: its path, its value, the object that holds it and the key. */
+interface ConfigSecret {
+  readonly path: InventoryPath;
+  readonly value: string;
+  readonly holder: Record<string, unknown>;
+  readonly key: string;
+}
+
 /** Every string at a secret key of a `config:` block of the inventory (defaults, nodes). */
-function configSecrets(
-  input: Record<string, unknown>,
-): { path: InventoryPath; value: string; holder: Record<string, unknown>; key: string }[] {
-  const found: { path: InventoryPath; value: string; holder: Record<string, unknown>; key: string }[] = [];
-  const blocks: [InventoryPath, unknown][] = [[['defaults', 'config'], (input.defaults as Record<string, unknown> | undefined)?.config]];
+function configSecrets(input: Record<string, unknown>): ConfigSecret[] {
+  const found: ConfigSecret[] = [];
+  blockSecrets(['defaults', 'config'], (input.defaults as Record<string, unknown> | undefined)?.config, found);
   const nodes = input.nodes;
-  if (Array.isArray(nodes)) nodes.forEach((n, i) => blocks.push([['nodes', i, 'config'], (n as Record<string, unknown> | null)?.config]));
-  for (const [base, block] of blocks) {
-    for (const keys of CONFIG_SECRET_KEYS) {
-      let holder: unknown = block;
-      for (const k of keys.slice(0, -1))
-        holder =
-          holder !== null && typeof holder === 'object' && !Array.isArray(holder) ? (holder as Record<string, unknown>)[k] : undefined;
-      if (holder === null || typeof holder !== 'object' || Array.isArray(holder)) continue;
-      const key = keys[keys.length - 1]!;
-      const v = Object.hasOwn(holder, key) ? (holder as Record<string, unknown>)[key] : undefined;
-      if (typeof v === 'string' && v !== '')
-        found.push({ path: [...base, ...keys], value: v, holder: holder as Record<string, unknown>, key });
-    }
+  if (!Array.isArray(nodes)) return found;
+  for (let i = 0; i < nodes.length; i++) {
+    const n = nodes[i] as Record<string, unknown> | null;
+    // A frozen node (watch's parse cache) holds no secret in its `config:` for good once found so.
+    if (n !== null && typeof n === 'object' && noConfigSecret.has(n)) continue;
+    const before = found.length;
+    blockSecrets(['nodes', i, 'config'], n?.config, found);
+    if (found.length === before && n !== null && typeof n === 'object' && Object.isFrozen(n)) noConfigSecret.add(n);
   }
   return found;
+}
+
+/** Frozen node values whose `config:` holds no string at a secret key (checked once: they cannot change). */
+const noConfigSecret = new WeakSet<object>();
+
+/** The strings at the secret keys of one `config:` block, at `base`, added to `found`. */
+function blockSecrets(base: InventoryPath, block: unknown, found: ConfigSecret[]): void {
+  for (const keys of CONFIG_SECRET_KEYS) {
+    let holder: unknown = block;
+    for (let k = 0; k < keys.length - 1; k++)
+      holder =
+        holder !== null && typeof holder === 'object' && !Array.isArray(holder) ? (holder as Record<string, unknown>)[keys[k]!] : undefined;
+    if (holder === null || typeof holder !== 'object' || Array.isArray(holder)) continue;
+    const key = keys[keys.length - 1]!;
+    const v = Object.hasOwn(holder, key) ? (holder as Record<string, unknown>)[key] : undefined;
+    if (typeof v === 'string' && v !== '')
+      found.push({ path: [...base, ...keys], value: v, holder: holder as Record<string, unknown>, key });
+  }
 }
 
 /** Derived forms (a line of a multi-line secret, a truncated prefix) shorter than this are not masked: they would garble everything. */
