@@ -1,6 +1,7 @@
 // validateShape's kept node verdicts (src/validate/schema.ts): a frozen node value the site schema
 // found valid is not validated again, and the site is validated with only the other nodes. The
 // diagnostics are always those of validating the whole site, each at its node's own index.
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -46,6 +47,19 @@ test('a frozen node found valid is skipped; errors of the others keep their own 
   assert.ok(kept([open, ...frozen.slice(1)]).length > 0);
   // A site-level error beside kept nodes is still found.
   assert.equal(validateShape({ ...clone(input), nodes: frozen, bogus_key: 1 }, loaded.locate).length, 1);
+});
+
+test("the site schema judges each node alone: `nodes` has no keyword but its items' schema, and that schema no reference out of it", () => {
+  // validateShape validates the site with only the nodes not known valid: sound only while no
+  // keyword of the schema looks at the list as a whole or from one node at another part.
+  const schema = JSON.parse(readFileSync(resolve(repo, 'schema/site.schema.json'), 'utf8')) as {
+    properties: { nodes: Record<string, unknown> };
+  };
+  assert.equal(Object.keys(schema.properties.nodes).sort(), ['description', 'items', 'type']);
+  const items = JSON.stringify(schema.properties.nodes.items);
+  assert.not.ok(/"\$(ref|data|dynamicRef)"/.test(items), 'no reference from a node to another part');
+  for (const k of ['if', 'dependencies', 'allOf', 'anyOf', 'oneOf', 'not'])
+    assert.not.ok(Object.hasOwn(schema, k), `no top-level ${k} that could read the nodes`);
 });
 
 test.run();
