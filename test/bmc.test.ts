@@ -4,7 +4,7 @@
 // credential is read or written by the build. The scripts run for real in test/real/bmc.test.ts.
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { stringify } from 'yaml';
@@ -12,6 +12,10 @@ import { compileSite, type Artifact, type SiteModel } from '../src/index.ts';
 import { renderBmcScript, renderBmcAll } from '../src/render/bmc.ts';
 import type { ResolvedBmc, ResolvedNode } from '../src/model/types.ts';
 import { tempDir } from './helpers/tmp.ts';
+import { loadSite } from '../src/load/index.ts';
+import { validateSite } from '../src/validate/index.ts';
+
+const repo = resolve(import.meta.dirname, '..');
 
 process.env.HARVGEN_BMC_TEST_TOKEN = 'bmc-test-token';
 
@@ -221,6 +225,25 @@ test('hostile values that pass no schema still land in the scripts as one inert 
   const n = model.nodes[0] as ResolvedNode & { bmc: ResolvedBmc };
   for (const value of ['a\nb', '-x', 'x\u2028y'])
     assert.throws(() => renderBmcScript(model, { ...n, bmc: { ...n.bmc, address: value } }), /cannot be written safely/);
+});
+
+test('one BMC in `defaults` shared by three nodes, one named all: reported as a walk over the nodes in order finds it first', async () => {
+  const loaded = await loadSite(join(repo, 'sites/location_x'));
+  const input = structuredClone(loaded.input) as Record<string, any>;
+  // The secrets as resolved (validateSite takes the inventory after secret resolution).
+  input.cluster.token = 'K10-bmc-test-token';
+  input.cluster.password = 'bmc-test-password';
+  input.defaults.bmc = { address: '10.0.0.5' };
+  input.nodes[2].hostname = 'all';
+  const found = validateSite(input, loaded.locate, loaded.layers).diagnostics.filter((d) => d.code === 'BMC_INVALID');
+  // The first finding at `defaults.bmc.address` is the pair the second node makes; the others
+  // (the third node's name, the pair it makes) are named after it.
+  assert.equal(
+    found.map((d) => d.message),
+    [
+      'nodes hv-1 and hv-2 name the same BMC (10.0.0.5): a script of one would power-cycle the other (set in defaults; also nodes all, all)',
+    ],
+  );
 });
 
 test.run();

@@ -125,6 +125,11 @@ test('two files at one path (only a harvgen bug can make them) are each reported
     );
     const paths = r.artifacts.map((a) => a.path);
     assert.equal(new Set(paths).size, paths.length, 'each path once');
+    // The file kept at a path is the first node's (the one made first), never the twin's: its lab
+    // domain names its MAC.
+    const domain = String(r.artifacts.find((a) => a.path === `libvirt/${twin.hostname}.xml`)!.contents);
+    assert.ok(domain.includes(model.nodes[0]!.macs[0]!), "the first node's domain is kept");
+    assert.ok(!domain.includes('52:54:00:fe:fe:fe'), "the twin's domain is left out");
     assert.equal(paths, [...paths].sort(), 'sorted');
   }
   // Without the twin, nothing is reported, from the same cache.

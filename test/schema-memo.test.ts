@@ -58,8 +58,22 @@ test("the site schema judges each node alone: `nodes` has no keyword but its ite
   assert.equal(Object.keys(schema.properties.nodes).sort(), ['description', 'items', 'type']);
   const items = JSON.stringify(schema.properties.nodes.items);
   assert.not.ok(/"\$(ref|data|dynamicRef)"/.test(items), 'no reference from a node to another part');
-  for (const k of ['if', 'dependencies', 'allOf', 'anyOf', 'oneOf', 'not'])
+  for (const k of [
+    '$ref',
+    'if',
+    'dependencies',
+    'dependentSchemas',
+    'dependentRequired',
+    'allOf',
+    'anyOf',
+    'oneOf',
+    'not',
+    'patternProperties',
+    'unevaluatedProperties',
+    'propertyNames',
+  ])
     assert.not.ok(Object.hasOwn(schema, k), `no top-level ${k} that could read the nodes`);
+  assert.ok(typeof (schema as Record<string, unknown>).additionalProperties === 'boolean', 'no schema for other keys');
 });
 
 test.run();

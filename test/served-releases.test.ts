@@ -58,6 +58,8 @@ test('installers and releases follow each kind of change from the last model as 
   // One node fewer, then the first list.
   agrees(withNodes(base.nodes.slice(1)), 'a node fewer');
   agrees(base, 'the first model again');
+  agrees(withNodes([...base.nodes]), 'the first nodes in a new model, from a list of another length');
+  agrees(withNodes(base.nodes.map((n, i) => (i === h ? copy : n))), 'and a node replaced in it');
 });
 
 test.run();

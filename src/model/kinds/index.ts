@@ -55,34 +55,40 @@ interface LayerSettings {
  */
 export function settingsSorter(used: Set<string>, ignored: IgnoredSetting[]): (reader: () => NodeReader, node: ResolvedNode) => void {
   const shared = new Map<object, Map<NodeKind, LayerSettings>>();
+  // The shared layers sorted in this compile, by their path, for each kind.
+  const sortedPaths = new Map<NodeKind, Set<string>>();
   return (reader, node) => {
     // The ignored settings of a node object met before: the same layers (see ownSorted), the same
-    // list; its shared layers are all that is asked of it, without making its reader again.
+    // list. Its shared layers (by path: each compile copies the site's `defaults:`) need nothing
+    // more once this compile sorted them for its kind: then no reader is made for it.
     const kept = nodeIgnored.get(node);
     const keptShared = kept === undefined ? undefined : nodeShared.get(node);
     if (kept !== undefined && keptShared !== undefined) {
-      for (const layer of keptShared) if (!shared.get(layer.value)?.has(node.boot)) sortShared(layer, node);
-      for (let i = 0; i < kept.length; i++) ignored.push(kept[i]!);
-      return;
+      const done = sortedPaths.get(node.boot);
+      if (keptShared.every((p) => done?.has(p))) {
+        for (let i = 0; i < kept.length; i++) ignored.push(kept[i]!);
+        return;
+      }
     }
     const mine: IgnoredSetting[] | undefined = kept === undefined ? [] : undefined;
-    const sharedLayers: Layer[] = [];
+    const sharedPaths: string[] = [];
     for (const layer of reader().chain) {
       const own = layer.path[0] === 'nodes';
-      if (!own) sharedLayers.push(layer);
       // A node's own layer, sorted when that node object was resolved: the model cache (watch)
       // hands back the same object only for the same input at the same index.
       const ownKept = own ? ownSorted.get(node) : undefined;
       let sorted = ownKept !== undefined && sameItems(ownKept.path, layer.path) ? ownKept.sorted : undefined;
-      if (!own) sorted = shared.get(layer.value)?.get(node.boot) ?? sortShared(layer, node);
-      else if (sorted === undefined) {
+      if (!own) {
+        sharedPaths.push(pathKey(layer));
+        sorted = shared.get(layer.value)?.get(node.boot) ?? sortShared(layer, node);
+      } else if (sorted === undefined) {
         sorted = sortLayer(layer.value, layer.path, IGNORED_BY_KIND[node.boot]);
         ownSorted.set(node, { path: layer.path, sorted });
       }
       if (mine) for (const i of sorted.ignored) mine.push({ ...i, kind: node.boot, hostname: node.hostname });
     }
     if (mine) nodeIgnored.set(node, mine);
-    nodeShared.set(node, sharedLayers);
+    nodeShared.set(node, sharedPaths);
     for (const i of kept ?? mine!) ignored.push(i);
   };
 
@@ -97,15 +103,24 @@ export function settingsSorter(used: Set<string>, ignored: IgnoredSetting[]): (r
     const sorted = sortLayer(layer.value, layer.path, IGNORED_BY_KIND[node.boot]);
     byKind.set(node.boot, sorted);
     for (const u of sorted.used) used.add(u);
+    let paths = sortedPaths.get(node.boot);
+    if (!paths) sortedPaths.set(node.boot, (paths = new Set()));
+    paths.add(pathKey(layer));
     return sorted;
   }
 }
 
+/** A shared layer's path as one string (`defaults`, a profile by name, the repo's): one layer of a compile each. */
+function pathKey(layer: Layer): string {
+  return layer.path.join('\u0000');
+}
+
 /**
- * Each resolved node's shared layers (defaults, profiles, the repo's), in its chain's order: a
- * node object met again is sorted by them without a reader (its own layer is kept in ownSorted).
+ * Each resolved node's shared layers (defaults, profiles, the repo's) by path, in its chain's
+ * order: a node object met again needs no reader once each is sorted (its own layer is kept in
+ * ownSorted). Paths, not the layers: the next compile's `defaults:` is another object.
  */
-const nodeShared = new WeakMap<ResolvedNode, readonly Layer[]>();
+const nodeShared = new WeakMap<ResolvedNode, readonly string[]>();
 
 /** Each resolved node's ignored settings, over its whole chain of layers (see settingsSorter). */
 const nodeIgnored = new WeakMap<ResolvedNode, readonly IgnoredSetting[]>();
