@@ -356,40 +356,34 @@ function testThrow(point: 'render'): void {
  * kept with it, so a rebuild of 10,000 node files scans only the changed ones.
  */
 function maskSources(sources: Record<string, string>, files: readonly SourceFile[], secrets: readonly string[]): readonly string[] {
-  const written: string[] = [];
-  const spanned = new Map<string, string>();
-  // The files that parsed, by their object; the others (a YAML error) by path, as read.
-  const covered = new Map<string, { readonly text: string; readonly kept: MaskedFile }>();
+  // What each text holds: a parsed file's kept with its object, any other text's (a file with a
+  // YAML error) found afresh; by path, in the order the files were read.
+  const found = new Map<string, MaskedFile>();
   for (const file of files) {
-    if (sources[file.path] !== file.text || covered.has(file.path)) continue;
+    if (sources[file.path] !== file.text || found.has(file.path)) continue;
     let kept = maskedFiles.get(file);
     if (!kept) maskedFiles.set(file, (kept = spansOf(file.text, () => file.doc)));
-    covered.set(file.path, { text: file.text, kept });
-    if (kept.spanned === undefined) continue;
-    written.push(...kept.written);
-    spanned.set(file.path, kept.spanned);
+    found.set(file.path, kept);
   }
-  const paths = Object.keys(sources);
-  const rest = covered.size < paths.length ? paths.filter((p) => !covered.has(p)) : [];
-  for (const path of rest) {
-    const kept = spansOf(sources[path]!, undefined);
-    if (kept.spanned === undefined) continue;
-    written.push(...kept.written);
-    spanned.set(path, kept.spanned);
+  if (found.size < Object.keys(sources).length)
+    for (const path of Object.keys(sources)) if (!found.has(path)) found.set(path, spansOf(sources[path]!, undefined));
+  const written: string[] = [];
+  for (const [path, f] of found) {
+    if (f.spanned === undefined) continue;
+    written.push(...f.written);
+    sources[path] = f.spanned;
   }
-  for (const [path, text] of spanned) sources[path] = text;
   const values = [...new Set([...secrets, ...written])];
   if (values.length === 0) return values;
-  // Each parsed file's text masked for these values, kept with it while they are the same.
+  // Each text masked for these values, kept with it while they are the same.
   const key = JSON.stringify(values);
-  for (const [path, { text, kept }] of covered) {
-    if (kept.valuesKey !== key) {
-      kept.valuesKey = key;
-      kept.redacted = redact(kept.spanned ?? text, values);
+  for (const [path, f] of found) {
+    if (f.valuesKey !== key) {
+      f.valuesKey = key;
+      f.redacted = redact(sources[path]!, values);
     }
-    sources[path] = kept.redacted!;
+    sources[path] = f.redacted!;
   }
-  for (const path of rest) sources[path] = redact(sources[path]!, values);
   return values;
 }
 

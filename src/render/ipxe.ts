@@ -98,8 +98,9 @@ export function renderEmbedScript(model: SiteModel, memo: NodeMemo = computeAlwa
   // block changed (the template's kept text then compares them at once).
   const state = memo.parts?.state;
   const last = state?.get(KEPT_EMBED) as KeptEmbed | undefined;
-  let matches = last?.matches;
-  let blocks = last?.blocks;
+  // Copies of the last lists (cut to this many nodes) once a block differs.
+  let matches: string[] | undefined;
+  let blocks: string[] | undefined;
   const starts: number[] = [];
   let index = 0;
   for (let i = 0; i < statics.length; i++) {
@@ -121,17 +122,13 @@ export function renderEmbedScript(model: SiteModel, memo: NodeMemo = computeAlwa
       },
       (kept) => kept.start === start,
     );
-    if (matches === last?.matches) matches = matches?.slice(0, statics.length) ?? [];
-    if (blocks === last?.blocks) blocks = blocks?.slice(0, statics.length) ?? [];
-    matches![i] = part.match;
-    blocks![i] = part.block;
+    (matches ??= last?.matches.slice(0, statics.length) ?? [])[i] = part.match;
+    (blocks ??= last?.blocks.slice(0, statics.length) ?? [])[i] = part.block;
   }
-  if (last !== undefined && last.statics.length !== statics.length) {
-    matches = matches!.slice(0, statics.length);
-    blocks = blocks!.slice(0, statics.length);
-  }
-  matches ??= [];
-  blocks ??= [];
+  // No block differs: the last lists, cut when there are fewer nodes now.
+  const same = last !== undefined && last.statics.length === statics.length;
+  matches ??= same ? last.matches : (last?.matches.slice(0, statics.length) ?? []);
+  blocks ??= same ? last.blocks : (last?.blocks.slice(0, statics.length) ?? []);
   state?.set(KEPT_EMBED, { statics, starts, matches, blocks });
   // The nodes' texts, joined only when the file is rendered again (not when its data and every
   // node's part are the ones kept).

@@ -45,16 +45,30 @@ export function eachNode(ctx: RuleContext, name: string, check: (node: ResolvedN
     for (const node of ctx.model.nodes) check(node, ctx.report);
     return;
   }
-  // One function for every node (a closure per node would be garbage at every rebuild when kept);
-  // a node with nothing to say shares one empty list.
+  reportAll(ctx, nodeFindings(ctx, name, check));
+}
+
+/**
+ * What `check` finds about each node of the model, a list per node in order, kept as eachNode
+ * keeps it (a node with nothing to say shares one empty list; the lists are the same array while
+ * no node's changed). For a rule that reports them with findings of its own (`reportAll` else).
+ */
+export function nodeFindings(
+  ctx: RuleContext,
+  name: string,
+  check: (node: ResolvedNode, report: (finding: Finding) => void) => void,
+): readonly (readonly Finding[])[] {
+  // One function for every node (a closure per node would be garbage at every rebuild when kept).
   const compute = (node: ResolvedNode): readonly Finding[] => {
     let out: Finding[] | undefined;
     check(node, (f) => (out ??= []).push(f));
     return out ?? NONE;
   };
-  // Each node's findings as one list kept with the nodes (memoEach), and their concatenation kept
-  // with that list: while no node changed what it finds, reported again as they are.
-  const found = memoEach(ctx.memo, `rule:${name}`, ctx.model.nodes, compute, (a, b) => a.length === 0 && b.length === 0);
+  return memoEach(ctx.memo, `rule:${name}`, ctx.model.nodes, compute, (a, b) => a.length === 0 && b.length === 0);
+}
+
+/** Report every node's findings in order, their concatenation kept with the list of lists (while no node's changed, reported again as they are). */
+export function reportAll(ctx: RuleContext, found: readonly (readonly Finding[])[]): void {
   let all = flattened.get(found);
   if (!all) flattened.set(found, (all = found.flat()));
   for (let i = 0; i < all.length; i++) ctx.report(all[i]!);

@@ -45,7 +45,10 @@ const validNodes = new WeakSet<object>();
  * error's path put back at its node's index), every node valid then kept as such when frozen.
  */
 function siteErrors(validate: CompiledValidator, input: unknown): readonly ErrorObject[] {
-  const nodes = isRecord(input) && Array.isArray(input.nodes) ? (input.nodes as unknown[]) : undefined;
+  const nodes =
+    typeof input === 'object' && input !== null && Array.isArray((input as { nodes?: unknown }).nodes)
+      ? (input as { nodes: unknown[] }).nodes
+      : undefined;
   if (!nodes) return validate(input) ? [] : (validate.errors ?? []);
   const at: number[] = [];
   const asked: unknown[] = [];
@@ -66,10 +69,6 @@ function siteErrors(validate: CompiledValidator, input: unknown): readonly Error
     const m = /^\/nodes\/(\d+)(?=\/|$)/.exec(e.instancePath);
     return m ? { ...e, instancePath: `/nodes/${at[Number(m[1])]}${e.instancePath.slice(m[0].length)}` } : e;
   });
-}
-
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 /** What every keyword's diagnostic is built from: where the error is and how to make one there. */

@@ -6,7 +6,7 @@ import type { ResolvedNode } from '../../model/types.ts';
 import { BMC_ALL_SCRIPT } from '../../derive/layout.ts';
 import { nodeAt } from '../../model/index.ts';
 import { memoEach } from '../../model/memo.ts';
-import type { Finding, Rule } from '../rule.ts';
+import { nodeFindings, reportAll, type Finding, type Rule } from '../rule.ts';
 
 /** What makes two BMC entries drive the same machine: the address, and the Redfish system when both name one. */
 function machineKey(n: ResolvedNode): string | undefined {
@@ -21,61 +21,50 @@ export const bmcRule: Rule = {
   check(ctx) {
     const { input, model, partial, report } = ctx;
     // What a node's own settings say, kept per node (its input at its index is what it was resolved from).
-    const own = memoEach(
-      ctx.memo,
-      'rule:bmc',
-      model.nodes,
-      (node) => {
-        let found: Finding[] | undefined;
-        const report = (f: Finding) => (found ??= []).push(f);
-        const own = input.nodes?.[node.index]?.bmc;
-        if (!node.bmc) {
-          if (own !== undefined)
-            report({
-              code: 'BMC_INVALID',
-              message: `the \`bmc\` of node ${node.hostname} has no \`address\`: no BMC script is written for it`,
-              hint: 'Add `address: <host or IP>[:port]` (the BMC itself, not the node), or remove `bmc:`.',
-              node: node.hostname,
-              at: ['nodes', node.index, 'bmc'],
-              target: 'key',
-            });
-          return found ?? NONE;
-        }
-        if (node.hostname === BMC_ALL_SCRIPT.slice(0, -3))
+    const own = nodeFindings(ctx, 'bmc', (node, report) => {
+      const own = input.nodes?.[node.index]?.bmc;
+      if (!node.bmc) {
+        if (own !== undefined)
           report({
             code: 'BMC_INVALID',
-            message: `node ${node.hostname} has a BMC, and its script would be bmc/${BMC_ALL_SCRIPT}, the script of every node`,
-            hint: 'Rename the node, or drive its BMC by hand.',
+            message: `the \`bmc\` of node ${node.hostname} has no \`address\`: no BMC script is written for it`,
+            hint: 'Add `address: <host or IP>[:port]` (the BMC itself, not the node), or remove `bmc:`.',
             node: node.hostname,
-            at: nodeAt(node, 'bmc.address'),
+            at: ['nodes', node.index, 'bmc'],
+            target: 'key',
           });
-        if (node.bmc.type === 'ipmi') {
-          // A shared layer may hold them for the Redfish nodes it also serves: only a node's own are judged.
-          for (const key of ['system', 'insecure'] as const) {
-            const at = node.sources[`bmc.${key}`];
-            if (at?.[0] !== 'nodes') continue;
-            report({
-              code: 'BMC_INVALID',
-              message: `\`bmc.${key}\` of node ${node.hostname} is for Redfish BMCs; this one is \`type: ipmi\``,
-              hint: `Remove \`${key}\`, or set \`type: redfish\` if the BMC speaks Redfish (preferred: it can also boot over UEFI HTTP and virtual media).`,
-              node: node.hostname,
-              at,
-            });
-          }
+        return;
+      }
+      if (node.hostname === BMC_ALL_SCRIPT.slice(0, -3))
+        report({
+          code: 'BMC_INVALID',
+          message: `node ${node.hostname} has a BMC, and its script would be bmc/${BMC_ALL_SCRIPT}, the script of every node`,
+          hint: 'Rename the node, or drive its BMC by hand.',
+          node: node.hostname,
+          at: nodeAt(node, 'bmc.address'),
+        });
+      if (node.bmc.type === 'ipmi') {
+        // A shared layer may hold them for the Redfish nodes it also serves: only a node's own are judged.
+        for (const key of ['system', 'insecure'] as const) {
+          const at = node.sources[`bmc.${key}`];
+          if (at?.[0] !== 'nodes') continue;
+          report({
+            code: 'BMC_INVALID',
+            message: `\`bmc.${key}\` of node ${node.hostname} is for Redfish BMCs; this one is \`type: ipmi\``,
+            hint: `Remove \`${key}\`, or set \`type: redfish\` if the BMC speaks Redfish (preferred: it can also boot over UEFI HTTP and virtual media).`,
+            node: node.hostname,
+            at,
+          });
         }
-        return found ?? NONE;
-      },
-      (a, b) => a.length === 0 && b.length === 0,
-    );
+      }
+    });
     // Two nodes that drive one machine: found from each node's machine key (kept per node), the
     // pairs kept with the list of keys while no node's key changed.
     const keys = memoEach(ctx.memo, 'bmc:machine', model.nodes, machineKey);
     let pairs = partial ? undefined : sharedMachines.get(keys);
     if (!partial && !pairs) sharedMachines.set(keys, (pairs = sameKeyPairs(keys)));
     if (!pairs || pairs.length === 0) {
-      let all = flattened.get(own);
-      if (!all) flattened.set(own, (all = own.flat()));
-      for (const f of all) report(f);
+      reportAll(ctx, own);
       return;
     }
     // In node order: each node's own findings, then the one that it drives another's BMC (the
@@ -87,12 +76,6 @@ export const bmcRule: Rule = {
     }
   },
 };
-
-/** No finding. */
-const NONE: readonly Finding[] = Object.freeze([]);
-
-/** The findings of every node in order, by the list of each node's. */
-const flattened = new WeakMap<readonly (readonly Finding[])[], readonly Finding[]>();
 
 /** BMC_INVALID: `node` names the BMC `first` names. */
 function sameMachine(first: ResolvedNode, node: ResolvedNode): Finding {
