@@ -9,6 +9,7 @@ import {
   mkdirSync,
   readdirSync,
   readFileSync,
+  realpathSync,
   rmSync,
   statSync,
   symlinkSync,
@@ -21,6 +22,7 @@ import * as assert from 'uvu/assert';
 import { generateRepo, nodeFile, nodeText } from '../bench/gen.ts';
 import { createHash } from 'node:crypto';
 import { build, type BuildOptions } from '../src/index.ts';
+import { upToDate as recordUpToDate } from '../src/cache/index.ts';
 import { formatDiagnostics } from '../src/diagnostics/format.ts';
 import { jsonBuildOutput } from '../src/report/envelope.ts';
 import { RACY_MS } from '../src/load/stamps.ts';
@@ -243,6 +245,32 @@ test('an output edited by hand (even in the same clock tick, at the same size), 
   // Foreign files are allowed next to the output: still up to date.
   writeFileSync(join(out, 's000/README.operator'), 'notes\n');
   assert.equal(upToDate(await run()), [true, true, true]);
+});
+
+test('the output is checked without walking it: a temp file, a lock or a journal left in any directory of the tree makes the site compile', async () => {
+  const { root, sites, out, run } = await fresh();
+  // In a directory of the tree (not its top): creating the file moved that directory's ctime.
+  // Mutation: without the directories' ctimes (settledDirectories) this is taken as up to date.
+  writeFileSync(join(out, 's000/ipxe/.x.ipxe.harvgen-tmp'), 'half');
+  let r = await run();
+  assert.equal(upToDate(r), [false, true, true]);
+  assert.ok(r.diagnostics.some((d) => d.code === 'EMIT_RECOVERED'), 'recovery removed it');
+  assert.not.ok(existsSync(join(out, 's000/ipxe/.x.ipxe.harvgen-tmp')));
+  // A lock or a journal at the top of a site's directory (a build running, or one killed), even
+  // one whose ctime is no later than the record's. Mutation: without the listing of the site
+  // directory these are taken as up to date.
+  const realOut = realpathSync(out);
+  const siteDir = resolve(root, sites[1]!);
+  assert.ok(recordUpToDate(realOut, siteDir), 'up to date before');
+  for (const name of ['.harvgen.lock', '.harvgen-journal.json', '.manifest.json.harvgen-tmp']) {
+    const dir = join(out, 's001');
+    const st = statSync(dir);
+    writeFileSync(join(dir, name), '');
+    // The directory's own times put back cannot hide it: its ctime moved, which is not checked for the top.
+    utimesSync(dir, st.atime, st.mtime);
+    assert.is(recordUpToDate(realOut, siteDir), undefined, name);
+    rmSync(join(dir, name));
+  }
 });
 
 test('--check and --dry-run never trust the state: a stale output is found even when the record says otherwise', async () => {

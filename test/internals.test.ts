@@ -1,4 +1,6 @@
 // Defence in depth: what should never happen still ends in a diagnostic, not a crash.
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -18,6 +20,23 @@ test('a file that vanishes between listing and reading is LOAD_READ_FAILED', asy
   assert.is(r.diagnostics[0]?.code, 'LOAD_READ_FAILED');
   assert.is(r.diagnostics[0]?.file, 'sites/x/nodes/gone.yaml');
   assert.match(r.diagnostics[0]?.message ?? '', /cannot read/);
+});
+
+test('a FIFO or a directory in a node file\'s place is LOAD_READ_FAILED, never a wait', async () => {
+  const dir = tempDir();
+  execFileSync('mkfifo', [join(dir, 'pipe.yaml')]);
+  mkdirSync(join(dir, 'dir.yaml'));
+  for (const name of ['pipe.yaml', 'dir.yaml']) {
+    const r = readInventoryText(join(dir, name), `sites/x/nodes/${name}`);
+    assert.is(r.text, undefined);
+    assert.is(r.diagnostics[0]?.code, 'LOAD_READ_FAILED', name);
+    assert.match(r.diagnostics[0]?.message ?? '', /is not a regular file/);
+  }
+  // A file read gives the stats of what was read (the stamp of the file opened).
+  writeFileSync(join(dir, 'n.yaml'), 'ip: 10.0.0.1\n');
+  const r = readInventoryText(join(dir, 'n.yaml'), 'n.yaml');
+  assert.is(r.text, 'ip: 10.0.0.1\n');
+  assert.is(r.stats?.size, 13);
 });
 
 test('an exception inside the pipeline becomes INTERNAL_ERROR with the stack kept for --debug', async () => {

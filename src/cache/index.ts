@@ -15,6 +15,7 @@ import {
   lstatSync,
   mkdirSync,
   openSync,
+  readdirSync,
   readFileSync,
   renameSync,
   rmSync,
@@ -24,10 +25,10 @@ import {
 } from 'node:fs';
 import { dirname, join, resolve, sep } from 'node:path';
 import { previousManifest, type PreviousManifest } from '../emit/index.ts';
-import { interruptedIn } from '../emit/journal.ts';
+import { JOURNAL_FILE } from '../emit/journal.ts';
 import { LOCK_FILE } from '../emit/lock.ts';
 import { TEMP_SUFFIX } from '../emit/safe-path.ts';
-import { directoriesSettled, scanTree } from '../emit/tree.ts';
+import { settledDirectories } from '../emit/tree.ts';
 import { inputBytes, stampsHold, type InputStamp } from '../load/stamps.ts';
 import { artifactSha, artifactSize, isSafeRelativePath, regularFileBytes, sha256Hex, type Artifact } from '../render/artifact.ts';
 import type { RenderedNodes } from './reuse.ts';
@@ -327,41 +328,45 @@ function contentsHold(record: SiteRecord): boolean {
 
 /**
  * The output is as written: `settled` is when the record was created, after the last change the
- * build made; a file whose status changed later was touched since.
+ * build made; a file whose status changed later was touched since. One lstat per file recorded
+ * and per directory above one, nothing walked: a build running (its lock) or killed (its journal,
+ * its temp files) leaves an entry in the site directory, which is listed, or in the directory of
+ * a file it writes, whose ctime that entry moved past `settled` (a killed build also left no
+ * record: each drops it before touching the output).
  */
 function outputHolds(dir: string, record: SiteRecord): boolean {
-  try {
-    const root = lstatSync(dir);
-    if (!root.isDirectory()) return false;
-  } catch {
-    return false;
-  }
-  if (!sameSiteDir(dir, record)) return false;
+  const root = lstatSync(dir, { throwIfNoEntry: false });
+  if (!root?.isDirectory() || root.dev !== record.dirId[0] || root.ino !== record.dirId[1]) return false;
   const settled = record.settled;
   const manifestStat = regular(join(dir, LAYOUT.manifest));
   if (!manifestStat || !manifestHolds(dir, record, manifestStat)) return false;
-  const tree = scanTree(dir);
-  // A build running (lock) or killed (journal, temps): compile, so that emit sees it.
-  if (tree.has(LOCK_FILE) || interruptedIn(tree)) return false;
-  let listed: PreviousManifest['files'] | undefined;
-  const settledDirs = new Map<string, boolean>();
-  for (const [path, size, mode] of record.files) {
-    if (path === LAYOUT.manifest) continue;
-    if (typeof path !== 'string' || !isSafeRelativePath(path)) return false;
-    if (tree.get(path) !== 'file') return false;
-    const st = regular(join(dir, path));
-    if (!st || st.size !== size || (st.mode & 0o777) !== mode || st.ctimeMs > settled) return false;
+  try {
+    if (readdirSync(dir).some(unfinished)) return false;
     // A directory renamed into place since (a swapped-in copy) keeps its files' ctimes.
-    if (!directoriesSettled(dir, path, settled, settledDirs)) return false;
-    if (st.ctimeMs === settled) {
-      // Changed in the clock tick the record was settled: as likely an edit right after the build.
-      listed ??= previousManifest(dir).files;
-      const want = path === LAYOUT.manifestSignature ? record.signature : listed.get(path)?.sha256;
-      if (sha256File(join(dir, path)) !== want) return false;
+    const dirsSettled = settledDirectories(dir, settled);
+    const under = dir + sep;
+    let listed: PreviousManifest['files'] | undefined;
+    for (const [path, size, mode] of record.files) {
+      if (path === LAYOUT.manifest) continue;
+      if (typeof path !== 'string' || !isSafeRelativePath(path)) return false;
+      const st = lstatSync(under + path, { throwIfNoEntry: false });
+      if (!st?.isFile() || st.size !== size || (st.mode & 0o777) !== mode || st.ctimeMs > settled) return false;
+      if (!dirsSettled(path)) return false;
+      if (st.ctimeMs === settled) {
+        // Changed in the clock tick the record was settled: as likely an edit right after the build.
+        listed ??= previousManifest(dir).files;
+        const want = path === LAYOUT.manifestSignature ? record.signature : listed.get(path)?.sha256;
+        if (sha256File(join(dir, path)) !== want) return false;
+      }
     }
+  } catch {
+    return false; // a path component that is no longer a directory, an unreadable one: compile
   }
   return true;
 }
+
+/** An entry a build running or cut short leaves in the site directory (lock, journal, temp files). */
+const unfinished = (name: string): boolean => name === LOCK_FILE || name === JOURNAL_FILE || name.endsWith(TEMP_SUFFIX);
 
 /** Forget the record of a site (before its output is touched: a killed build leaves no record). */
 export function dropRecord(outRoot: string, siteDir: string): void {

@@ -8,11 +8,11 @@
 // something asks for its contents (src/render/artifact.ts, OnDiskArtifact). The digests are keyed
 // with the state key: the record names no secret, and no one without the key can forge a match.
 // ARCHITECTURE.md, "Up-to-date check".
-import { lstatSync } from 'node:fs';
-import { join } from 'node:path';
-import { isOnDisk, OnDiskArtifact, regularFileBytes, sha256Hex, type Artifact } from '../render/artifact.ts';
+import { lstatSync, type Stats } from 'node:fs';
+import { join, sep } from 'node:path';
+import { isOnDisk, isSafeRelativePath, OnDiskArtifact, regularFileBytes, sha256Hex, type Artifact } from '../render/artifact.ts';
 import { renderCache, type RenderCache } from '../render/index.ts';
-import { directoriesSettled } from '../emit/tree.ts';
+import { settledDirectories } from '../emit/tree.ts';
 import { JOURNAL_FILE } from '../emit/journal.ts';
 import { LOCK_FILE } from '../emit/lock.ts';
 import type { SecretMode } from '../types/secret-mode.ts';
@@ -63,11 +63,11 @@ export function reusableRender(
   if (!companion || !render) return cache;
   const recorded = new Map(record.files.map((f, i) => [f[0], [...f, companion.shas[i]!] as const]));
   const settled = record.settled;
-  const settledDirs = new Map<string, boolean>();
+  const dirsSettled = settledDirectories(dir, settled);
   const asWritten = (f: OnDiskArtifact): boolean => {
-    const st = lstatSync(f.file, { throwIfNoEntry: false });
+    const st = lstatOf(f.file);
     if (!st?.isFile() || st.size !== f.size || (st.mode & 0o777) !== f.mode || st.ctimeMs > settled) return false;
-    if (!directoriesSettled(dir, f.path, settled, settledDirs)) return false;
+    if (!dirsSettled(f.path)) return false;
     // Changed in the clock tick the record was settled: as likely an edit right after the build, so read and hashed.
     if (st.ctimeMs === settled) {
       const bytes = regularFileBytes(f.file, f.size);
@@ -77,12 +77,13 @@ export function reusableRender(
     return true;
   };
   cache.site = render.site;
+  const under = dir + sep; // each path below is checked to be a safe relative one
   for (const [hostname, key, configBytes, paths, served] of render.nodes) {
     const files: OnDiskArtifact[] = [];
     for (const [i, path] of paths.entries()) {
       const f = recorded.get(path);
-      if (!f) break;
-      files.push(new OnDiskArtifact(path, f[2], served[i] === '1' ? `${server}/${path}` : undefined, join(dir, path), f[3], f[1]));
+      if (!f || !isSafeRelativePath(path)) break;
+      files.push(new OnDiskArtifact(path, f[2], served[i] === '1' ? `${server}/${path}` : undefined, under + path, f[3], f[1]));
     }
     if (files.length !== paths.length) continue;
     const usable = () => files.every(asWritten);
@@ -113,6 +114,15 @@ export function renderedNodes(cache: RenderCache, hostnames: readonly string[]):
 }
 
 const isText = (a: Artifact): boolean => isOnDisk(a) || typeof a.contents === 'string';
+
+/** The lstat of `p`, or undefined when there is nothing there or a component is no directory (ENOTDIR). */
+function lstatOf(p: string): Stats | undefined {
+  try {
+    return lstatSync(p, { throwIfNoEntry: false });
+  } catch {
+    return undefined;
+  }
+}
 
 function present(p: string): boolean {
   return lstatSync(p, { throwIfNoEntry: false }) !== undefined;

@@ -63,3 +63,23 @@ export function directoriesSettled(root: string, path: string, bound: number, me
   }
   return true;
 }
+
+/**
+ * directoriesSettled for the many files of one tree, in path order: each directory is asked once
+ * (consecutive files of one directory share the answer, without splitting their paths again).
+ */
+export function settledDirectories(root: string, bound: number): (path: string) => boolean {
+  const memo = new Map<string, boolean>();
+  let lastDir: string | undefined;
+  let lastOk = true;
+  return (path) => {
+    const slash = path.lastIndexOf('/');
+    if (slash < 0) return true;
+    const dir = path.slice(0, slash);
+    if (dir !== lastDir) {
+      lastDir = dir;
+      lastOk = directoriesSettled(root, path, bound, memo);
+    }
+    return lastOk;
+  };
+}

@@ -1,38 +1,54 @@
 // Reading an inventory file as text, refusing what is not text before the YAML parser sees
 // it: oversized files, binary data and invalid UTF-8 each get their own diagnostic.
-import { readFileSync, statSync, type Stats } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, type Stats } from 'node:fs';
+import { readWhole } from '../util/read-fd.ts';
 import type { Diagnostic } from '../diagnostics/types.ts';
 
 /** Files above this size are refused unread (a site inventory is a few KiB). */
 export const MAX_FILE_BYTES = 1024 * 1024;
 
 /**
- * The text of a file, or diagnostics explaining why it is not usable text. Synchronous: a site
- * of 10,000 node files is read in a tenth of the time that a promise per file takes, and the
- * files are small (at most MAX_FILE_BYTES).
+ * The text of a file, or diagnostics explaining why it is not usable text, and its stats (taken
+ * from the open file, before it is read: the stamp of what was read). Synchronous: a site of
+ * 10,000 node files is read in a tenth of the time that a promise per file takes, and the files
+ * are small (at most MAX_FILE_BYTES). One open, fstat, read and close per file: a stat by path
+ * before it, and readFileSync's own, were a fifth more system calls than these.
  */
 export function readInventoryText(absPath: string, displayPath: string): { text?: string; diagnostics: Diagnostic[]; stats?: Stats } {
   const fail = (code: string, message: string, hint: string, pos?: { line: number; col: number }) => ({
     diagnostics: [{ code, severity: 'error' as const, message, hint, file: displayPath, ...pos }],
   });
-  let stats: Stats;
+  let fd: number;
   try {
-    stats = statSync(absPath);
+    // Through a link, as the glob found it; never waiting on a FIFO put in a file's place.
+    fd = openSync(absPath, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (e) {
     return fail('LOAD_READ_FAILED', `cannot read ${displayPath}: ${(e as Error).message}`, 'Check that the file exists and is readable.');
   }
-  if (stats.size > MAX_FILE_BYTES) {
-    return fail(
-      'LOAD_FILE_TOO_LARGE',
-      `${displayPath} is ${(stats.size / 1024 / 1024).toFixed(1)} MiB; inventory files are limited to 1 MiB`,
-      'Split the inventory into one file per node under nodes/, or remove generated data from it.',
-    );
-  }
+  let stats: Stats;
   let bytes: Buffer;
   try {
-    bytes = readFileSync(absPath);
+    stats = fstatSync(fd);
+    if (!stats.isFile()) {
+      return fail(
+        'LOAD_READ_FAILED',
+        `cannot read ${displayPath}: it is not a regular file`,
+        'Inventory files are regular YAML files; remove or rename it.',
+      );
+    }
+    if (stats.size > MAX_FILE_BYTES) {
+      return fail(
+        'LOAD_FILE_TOO_LARGE',
+        `${displayPath} is ${(stats.size / 1024 / 1024).toFixed(1)} MiB; inventory files are limited to 1 MiB`,
+        'Split the inventory into one file per node under nodes/, or remove generated data from it.',
+      );
+    }
+    // The size the stamp records (a file that grows meanwhile has a newer stamp: the next build reads it again).
+    bytes = readWhole(fd, stats.size);
   } catch (e) {
     return fail('LOAD_READ_FAILED', `cannot read ${displayPath}: ${(e as Error).message}`, 'Check that the file is readable.');
+  } finally {
+    closeSync(fd);
   }
   const nul = bytes.indexOf(0);
   if (nul !== -1) {

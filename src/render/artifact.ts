@@ -16,9 +16,12 @@ export interface Artifact {
 
 const SAFE_PATH = /^[a-z0-9][a-z0-9._-]*(\/[a-z0-9][a-z0-9._-]*)*$/i;
 
-/** True when `path` is relative, has no `..`/`.` segments, no backslashes and only plain characters. */
+/**
+ * True when `path` is relative, has no `..`/`.` segments, no backslashes and only plain characters
+ * (every segment starts with a letter or digit, so none is `.` or `..`).
+ */
 export function isSafeRelativePath(path: string): boolean {
-  return SAFE_PATH.test(path) && !path.split('/').some((seg) => seg === '..' || seg === '.');
+  return SAFE_PATH.test(path);
 }
 
 /** The bytes of an artifact's contents. */
