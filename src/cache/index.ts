@@ -131,18 +131,34 @@ export interface NodesFile {
 /** Largest companion file read back (a 10,000-node site writes about 4 MiB). */
 const MAX_NODES_FILE = 128 * 1024 * 1024;
 
-/** The companion of `record` (the record of `siteDir`), when it is the one the record names; read anew on every call. */
+/**
+ * The companion file last read (its path, the identity of the file and the SHA-256 it had), and
+ * what it held: a plain build asks twice for one site's (the render's reuse, then emit's view of
+ * the previous manifest), and a 10,000-node site's is megabytes to read, hash and parse. One
+ * only: a build of many sites keeps none but the last.
+ */
+let lastNodes: { readonly file: string; readonly id: string; readonly sha: string; readonly nodes: NodesFile } | undefined;
+
+/**
+ * The companion of `record` (the record of `siteDir`), when it is the one the record names: its
+ * SHA-256 is the record's `companion`. Read again unless it is the file last read, unchanged
+ * since (same inode, size and times, as a kept record: keepWritten).
+ */
 export function recordNodes(outRoot: string, siteDir: string, record: SiteRecord): NodesFile | undefined {
   if (record.companion === undefined) return undefined;
   const file = nodesFile(recordFile(outRoot, siteDir));
   const st = regular(file);
   if (!st || st.size > MAX_NODES_FILE) return undefined;
+  const id = recordId(st);
+  if (lastNodes?.file === file && lastNodes.id === id && lastNodes.sha === record.companion) return lastNodes.nodes;
+  lastNodes = undefined;
   const bytes = regularFileBytes(file, st.size);
   if (!bytes || sha256Hex(bytes) !== record.companion) return undefined;
   try {
     const nodes = JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8')) as NodesFile;
     if (!Array.isArray(nodes.shas) || nodes.shas.length !== record.files.length) return undefined;
     if (nodes.render !== undefined && (typeof nodes.render.site !== 'string' || !Array.isArray(nodes.render.nodes))) return undefined;
+    lastNodes = { file, id, sha: record.companion, nodes };
     return nodes;
   } catch {
     return undefined;
@@ -372,6 +388,7 @@ const unfinished = (name: string): boolean => name === LOCK_FILE || name === JOU
 export function dropRecord(outRoot: string, siteDir: string): void {
   const file = recordFile(outRoot, siteDir);
   loaded.delete(file);
+  if (lastNodes?.file === nodesFile(file)) lastNodes = undefined;
   try {
     if (lstatSync(join(outRoot, CACHE_DIR)).isDirectory()) {
       rmSync(file, { force: true });
