@@ -18,7 +18,7 @@ import { kindOf, renderNodeScript } from './kinds/index.ts';
 import { ConfigBudget } from './kinds/harvester/budget.ts';
 import { LAYOUT } from '../derive/layout.ts';
 import { renderBssBootParameters } from './bss.ts';
-import { computeAlways, memoEach, nodeMemo, NodeParts, type NodeMemo } from './fragments.ts';
+import { computeAlways, nodeMemo, NodeParts, type NodeMemo } from './fragments.ts';
 import type { Keep, KeptTexts } from './templates.ts';
 import { dnsmasqHostPath, hasDnsmasqHostFiles, renderDnsmasq, renderDnsmasqGlobal, renderDnsmasqHostFile } from './dnsmasq.ts';
 import { renderManifest } from './manifest.ts';
@@ -168,35 +168,6 @@ class TreeFiles {
     return true;
   }
 
-  /**
-   * Add one file per node, each made from its node alone (`pathOf` and `render` read nothing
-   * else), as `add` does. Under watch's memo each node's file is kept with the node (memoEach): the
-   * very artifact object again while the node is, so that what is known of it (its hash, its
-   * manifest entry, that emit wrote it) holds without looking, and whether its path is safe is kept
-   * with it. A file its format refuses is kept as the diagnostics that say why, reported again at
-   * each render while the node is unchanged, as a plain build reports them.
-   */
-  addForNodes(
-    memo: NodeMemo,
-    name: string,
-    nodes: readonly ResolvedNode[],
-    pathOf: (node: ResolvedNode) => string,
-    render: (node: ResolvedNode) => string,
-  ): void {
-    const made = memoEach(memo, name, nodes, (node): NodeFile => {
-      const path = pathOf(node);
-      if (!isSafeRelativePath(path)) return { path, safe: false, problems: NO_PROBLEMS };
-      const before = this.diagnostics.length;
-      const file = this.made(path, () => render(node), {});
-      return { path, safe: true, file, problems: this.diagnostics.length > before ? this.diagnostics.splice(before) : NO_PROBLEMS };
-    });
-    for (const m of made) {
-      if (!this.admitSafe(m.path, m.safe)) continue;
-      if (m.file) this.keep(m.file);
-      else this.diagnostics.push(...m.problems);
-    }
-  }
-
   /** The file's contents, or undefined when a value cannot be written in its format. */
   private contentsOf(path: string, render: () => string | Uint8Array): string | Uint8Array | undefined {
     try {
@@ -214,17 +185,6 @@ class TreeFiles {
     }
   }
 }
-
-/** A file of one node's as `addForNodes` keeps it: its path, whether that is safe, the file or why it cannot be written. */
-interface NodeFile {
-  readonly path: string;
-  readonly safe: boolean;
-  readonly file?: Artifact;
-  readonly problems: readonly Diagnostic[];
-}
-
-/** No diagnostic. */
-const NO_PROBLEMS: readonly Diagnostic[] = Object.freeze([]);
 
 /** Render every file of a site. `locate` maps config problems back to the inventory. */
 export function renderSite(model: SiteModel, locate: Locator, cache?: RenderCache, inputs: RenderInputs = {}): RenderResult {
@@ -407,6 +367,9 @@ function addNode(
   if (model.outputs.lab) add(LAYOUT.labDomain(node.hostname), () => renderLibvirtDomain(model, node));
   const bmc = node.bmc;
   if (bmc && model.outputs.bmc) add(LAYOUT.bmcScript(node.hostname), () => renderBmcScript(model, { ...node, bmc }), { mode: 0o755 });
+  // Its dnsmasq reservation: kept and reused with the node's other files (by watch, and by a plain
+  // build from the record), not made again for every node at every build.
+  if (dnsmasqHostFiles(model)) add(dnsmasqHostPath(model, node), () => renderDnsmasqHostFile(model, node));
   if (cache && clean && tree.diagnostics.length === before && budget.tooLargeCount === tooLarge && !budget.over) {
     const entry: RenderedNodeFiles = {
       key,
@@ -437,7 +400,7 @@ function addSiteFiles(
   const add = tree.add;
   const o = model.outputs;
   if (model.bss.export) add(LAYOUT.bss, () => renderBssBootParameters(model, memo));
-  if (o.dhcp) addDhcp(model, tree, memo);
+  if (o.dhcp) addDhcp(model, tree);
   // Every served file is known here (the node files and the join config came first).
   const guarded = guardedFiles(model, tree.files, memo);
   if (o.nginx) {
@@ -465,25 +428,23 @@ function addSiteFiles(
   return guarded;
 }
 
+/** Whether the site's dnsmasq config takes one reservation file per node (`dhcp-hostsdir`): addDhcp's dnsmasq, not in proxy mode. */
+function dnsmasqHostFiles(model: SiteModel): boolean {
+  return model.outputs.dhcp && model.dhcp.server !== 'kea' && model.dhcp.server !== 'isc' && hasDnsmasqHostFiles(model);
+}
+
 /**
  * The site's DHCP server's config (`dhcp.server`), one form only: two DHCP servers on one
  * network would answer each other's clients.
  */
-function addDhcp(model: SiteModel, tree: TreeFiles, memo: NodeMemo): void {
+function addDhcp(model: SiteModel, tree: TreeFiles): void {
   const add = tree.add;
   if (model.dhcp.server === 'kea') add(LAYOUT.kea, () => renderKea(model));
   else if (model.dhcp.server === 'isc') add(LAYOUT.dhcpd, () => renderDhcpd(model));
   else {
     add(LAYOUT.dnsmasq, () => renderDnsmasq(model));
     add(LAYOUT.dnsmasqGlobal, () => renderDnsmasqGlobal(model));
-    if (hasDnsmasqHostFiles(model))
-      tree.addForNodes(
-        memo,
-        'dnsmasq-host',
-        model.nodes,
-        (n) => dnsmasqHostPath(model, n),
-        (n) => renderDnsmasqHostFile(model, n),
-      );
+    // Each node's reservation file (dhcp-hostsdir) is one of its node's files: addNode.
   }
 }
 
