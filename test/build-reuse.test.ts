@@ -279,6 +279,10 @@ test('a reused file is statted once per build: emit takes what the reuse found',
   assert.ok(r.ok);
   const reused = (r.compiled[0]!.artifacts ?? []).filter((a) => isOnDisk(a)) as OnDiskArtifact[];
   assert.ok(reused.length > 10, `${reused.length} reused files`);
+  // Each node's dnsmasq reservation comes with its other files (made again for every node before).
+  const hosts = r.compiled[0]!.artifacts!.filter((a) => a.path.startsWith('dnsmasq/hosts/'));
+  assert.is(hosts.length, 6);
+  assert.is(hosts.filter((a) => isOnDisk(a)).length, 5, 'the reservations of the nodes not edited are reused');
   for (const a of reused) assert.is(calls.get(a.file), 1, `${a.path}: statted ${calls.get(a.file) ?? 0} times`);
   const fresh = await build({ cwd: root, sites, outDir: 'fresh' });
   assert.ok(fresh.ok);

@@ -12,6 +12,7 @@ import { createHash } from 'node:crypto';
 import {
   closeSync,
   fstatSync,
+  futimesSync,
   lstatSync,
   mkdirSync,
   openSync,
@@ -425,7 +426,7 @@ export function writeRecord(outRoot: string, site: RecordedSite, artifacts: read
     try {
       // Settled now, after the build's last write: the ctime of this new file, on the same
       // clock as the output files' ctimes. Unless emit took files on trust (`site.settled`).
-      settled = site.settled ?? fstatSync(fd).ctimeMs;
+      settled = site.settled ?? settledNow(fd);
       const record = recordOf(outRoot, site, artifacts, { manifest, written, dir, companion, settled });
       body = JSON.stringify(record);
       writeText(fd, `${stateMac('record', body)}\n`);
@@ -444,6 +445,24 @@ export function writeRecord(outRoot: string, site: RecordedSite, artifacts: read
   } finally {
     if (temp !== undefined) rmSync(temp, { force: true });
   }
+}
+
+/**
+ * The ctime of the open, new record file, as late as the file system's clock gives it. A new
+ * file's ctime is the clock's coarse tick (Linux: 4 ms or so), which the output files written in
+ * that tick share: each of them is "racy", read and hashed by every later no-op build (most files
+ * of a small site). A file whose ctime was asked for gets a fine-grained one at its next change
+ * where the kernel gives them on demand (Linux 6.13 and later, multigrain timestamps): asked, then
+ * touched, the record's is later than every file the build wrote. Elsewhere it stays the tick.
+ */
+function settledNow(fd: number): number {
+  const st = fstatSync(fd);
+  try {
+    futimesSync(fd, st.atime, st.mtime);
+  } catch {
+    return st.ctimeMs;
+  }
+  return fstatSync(fd).ctimeMs;
 }
 
 /**
