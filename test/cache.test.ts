@@ -254,7 +254,10 @@ test('the output is checked without walking it: a temp file, a lock or a journal
   writeFileSync(join(out, 's000/ipxe/.x.ipxe.harvgen-tmp'), 'half');
   let r = await run();
   assert.equal(upToDate(r), [false, true, true]);
-  assert.ok(r.diagnostics.some((d) => d.code === 'EMIT_RECOVERED'), 'recovery removed it');
+  assert.ok(
+    r.diagnostics.some((d) => d.code === 'EMIT_RECOVERED'),
+    'recovery removed it',
+  );
   assert.not.ok(existsSync(join(out, 's000/ipxe/.x.ipxe.harvgen-tmp')));
   // A lock or a journal at the top of a site's directory (a build running, or one killed), even
   // one whose ctime is no later than the record's. Mutation: without the listing of the site
@@ -292,7 +295,9 @@ test('a record is settled after every file its build wrote: a no-op build reads 
   const out = join(root, 'out');
   assert.ok((await build({ sites, outDir: out, cwd: root })).ok);
   if (!fineCtimes(root)) {
-    console.warn('\n  SKIPPED: this kernel gives no fine-grained ctime on demand; files written in the tick of the record are read back by design\n');
+    console.warn(
+      '\n  SKIPPED: this kernel gives no fine-grained ctime on demand; files written in the tick of the record are read back by design\n',
+    );
     return;
   }
   // Mutation: the record's own ctime taken as created (the clock's coarse tick) shares that tick

@@ -22,7 +22,7 @@ test('a file that vanishes between listing and reading is LOAD_READ_FAILED', asy
   assert.match(r.diagnostics[0]?.message ?? '', /cannot read/);
 });
 
-test('a FIFO or a directory in a node file\'s place is LOAD_READ_FAILED, never a wait', async () => {
+test("a FIFO or a directory in a node file's place is LOAD_READ_FAILED, never a wait", async () => {
   const dir = tempDir();
   execFileSync('mkfifo', [join(dir, 'pipe.yaml')]);
   mkdirSync(join(dir, 'dir.yaml'));
