@@ -1,6 +1,6 @@
 // Defence in depth: what should never happen still ends in a diagnostic, not a crash.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -37,6 +37,19 @@ test("a FIFO or a directory in a node file's place is LOAD_READ_FAILED, never a 
   const r = readInventoryText(join(dir, 'n.yaml'), 'n.yaml');
   assert.is(r.text, 'ip: 10.0.0.1\n');
   assert.is(r.stats?.size, 13);
+});
+
+test('a node file linked to a FIFO in the repository is LOAD_READ_FAILED: the compile ends (it waited forever before)', async () => {
+  const root = tempDir();
+  mkdirSync(join(root, '.git'));
+  mkdirSync(join(root, 'site/nodes'), { recursive: true });
+  writeFileSync(join(root, 'site/site.yaml'), readFileSync(join(repo, 'sites/location_x/site.yaml'), 'utf8'));
+  execFileSync('mkfifo', [join(root, 'pipe.yaml')]);
+  symlinkSync('../../pipe.yaml', join(root, 'site/nodes/zz.yaml'));
+  const r = await compileSite(join(root, 'site'), { cwd: root });
+  const d = r.diagnostics.find((x) => x.code === 'LOAD_READ_FAILED');
+  assert.ok(d, JSON.stringify(r.diagnostics.map((x) => x.code)));
+  assert.is(d.file, 'site/nodes/zz.yaml');
 });
 
 test('an exception inside the pipeline becomes INTERNAL_ERROR with the stack kept for --debug', async () => {
