@@ -3,7 +3,18 @@
 // output gives the tree and diagnostics of a fresh build of the same inventory, byte for byte, and
 // reuses every node the edit did not reach. Then what must never be reused: a reused file changed
 // on disk, a record of another tree kind; and the worker threads' path.
-import { appendFileSync, cpSync, existsSync, linkSync, readFileSync, renameSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  cpSync,
+  existsSync,
+  linkSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import fs from 'node:fs';
 import { syncBuiltinESMExports } from 'node:module';
 import { join } from 'node:path';
@@ -287,6 +298,23 @@ test('a reused file is statted once per build: emit takes what the reuse found',
   const fresh = await build({ cwd: root, sites, outDir: 'fresh' });
   assert.ok(fresh.ok);
   assert.equal(differing(join(root, 'out'), join(root, 'fresh')), []);
+});
+
+test('a directory of reused files replaced by a file: an error of the write, never an internal error', async () => {
+  const root = tempDir('build-reuse-notdir');
+  const [siteDir] = generateRichRepo(root, 1, 4);
+  const sites = [siteDir!.slice(root.length + 1)];
+  assert.ok((await build({ cwd: root, sites, outDir: 'out' })).ok);
+  const site = readdirSync(join(root, 'out')).find((n) => !n.startsWith('.'))!;
+  rmSync(join(root, 'out', site, 'harvester'), { recursive: true });
+  writeFileSync(join(root, 'out', site, 'harvester'), 'not a directory\n');
+  rewriteNode(root, 1);
+  // Mutation: the reuse's lstat left to throw ENOTDIR ends the build in INTERNAL_ERROR.
+  const r = await build({ cwd: root, sites, outDir: 'out' });
+  const codes = r.diagnostics.map((d) => d.code);
+  assert.not.ok(codes.includes('INTERNAL_ERROR'), codes.join(', '));
+  assert.not.ok(r.ok);
+  assert.ok(codes.includes('EMIT_WRITE_FAILED'), codes.join(', '));
 });
 
 /** Change node `k` of site `site` (its install device). */

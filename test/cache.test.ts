@@ -247,7 +247,7 @@ test('an output edited by hand (even in the same clock tick, at the same size), 
   assert.equal(upToDate(await run()), [true, true, true]);
 });
 
-test('the output is checked without walking it: a temp file, a lock or a journal left in any directory of the tree makes the site compile', async () => {
+test('the output is checked without walking it: a temp file in a directory of its files, or a lock, journal or temp file at its top, makes the site compile', async () => {
   const { root, sites, out, run } = await fresh();
   // In a directory of the tree (not its top): creating the file moved that directory's ctime.
   // Mutation: without the directories' ctimes (settledDirectories) this is taken as up to date.
@@ -259,9 +259,9 @@ test('the output is checked without walking it: a temp file, a lock or a journal
     'recovery removed it',
   );
   assert.not.ok(existsSync(join(out, 's000/ipxe/.x.ipxe.harvgen-tmp')));
-  // A lock or a journal at the top of a site's directory (a build running, or one killed), even
-  // one whose ctime is no later than the record's. Mutation: without the listing of the site
-  // directory these are taken as up to date.
+  // A lock or a journal at the top of a site's directory (a build running, or one killed), with
+  // the directory's times put back. Mutation: without the listing of the site directory these are
+  // taken as up to date.
   const realOut = realpathSync(out);
   const siteDir = resolve(root, sites[1]!);
   assert.ok(recordUpToDate(realOut, siteDir), 'up to date before');
@@ -274,6 +274,10 @@ test('the output is checked without walking it: a temp file, a lock or a journal
     assert.is(recordUpToDate(realOut, siteDir), undefined, name);
     rmSync(join(dir, name));
   }
+  // A directory with a temp file's name is no temp file: recovery leaves it, so it must not make
+  // every build compile. Mutation: the listing's test without the kind of entry.
+  mkdirSync(join(out, 's001/notes.harvgen-tmp'));
+  assert.ok(recordUpToDate(realOut, siteDir), 'a directory named like a temp file is not a build cut short');
 });
 
 /** Whether this kernel gives a fine-grained ctime to a file whose ctime was asked for (Linux 6.13+, multigrain timestamps). */

@@ -39,6 +39,14 @@ test("a FIFO or a directory in a node file's place is LOAD_READ_FAILED, never a 
   assert.is(r.stats?.size, 13);
 });
 
+test('a file whose size says it is empty (a proc or FUSE file) is read to its end', () => {
+  const r = readInventoryText('/proc/version', 'version.yaml');
+  assert.ok(r.diagnostics.length === 0, JSON.stringify(r.diagnostics));
+  assert.is(r.stats?.size, 0);
+  assert.is(r.text, readFileSync('/proc/version', 'utf8'));
+  assert.ok((r.text ?? '').length > 0);
+});
+
 test('a node file linked to a FIFO in the repository is LOAD_READ_FAILED: the compile ends (it waited forever before)', async () => {
   const root = tempDir();
   mkdirSync(join(root, '.git'));

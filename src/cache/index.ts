@@ -17,11 +17,11 @@ import {
   mkdirSync,
   openSync,
   readdirSync,
-  readFileSync,
   renameSync,
   rmSync,
   statSync,
   writeFileSync,
+  type Dirent,
   type Stats,
 } from 'node:fs';
 import { dirname, join, resolve, sep } from 'node:path';
@@ -306,10 +306,17 @@ export function manifestVouched(outRoot: string, siteDir: string, site: string):
 function manifestHolds(dir: string, record: SiteRecord, st: Stats): boolean {
   if (st.size !== record.manifestStat[0] || st.ino !== record.manifestStat[1] || st.ctimeMs > record.settled) return false;
   // Touched in the tick the record was settled: read and hashed.
-  return st.ctimeMs < record.settled || sha256File(join(dir, LAYOUT.manifest)) === record.manifest;
+  return st.ctimeMs < record.settled || sha256Of(join(dir, LAYOUT.manifest), st.size) === record.manifest;
 }
 
-const sha256File = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex');
+/**
+ * SHA-256 of a regular file of `size` bytes, never through a link, never waiting on a FIFO swapped
+ * in since its lstat (src/util/read-bounded.ts); undefined when it is not that.
+ */
+const sha256Of = (file: string, size: number): string | undefined => {
+  const bytes = regularFileBytes(file, size);
+  return bytes && sha256Hex(bytes);
+};
 
 /**
  * For the site in `siteDir`: whether an input file's content is bound by the record (besides its stamp): every file that is
@@ -346,19 +353,21 @@ function contentsHold(record: SiteRecord): boolean {
 /**
  * The output is as written: `settled` is when the record was created, after the last change the
  * build made; a file whose status changed later was touched since. One lstat per file recorded
- * and per directory above one, nothing walked: a build running (its lock) or killed (its journal,
- * its temp files) leaves an entry in the site directory, which is listed, or in the directory of
- * a file it writes, whose ctime that entry moved past `settled` (a killed build also left no
- * record: each drops it before touching the output).
+ * and per directory above one, nothing walked: a build running or killed leaves its lock (and a
+ * killed one its journal) at the top of the site directory, which is listed, and no record (each
+ * drops it before touching the output). A temp file or journal put below the top by anything else
+ * is seen only in a directory that holds a recorded file, whose ctime its creation moved (to
+ * `settled` at the least, which the check admits: so, a tick after it); a foreign directory's
+ * contents are not looked at, as no other foreign file is.
  */
 function outputHolds(dir: string, record: SiteRecord): boolean {
-  const root = lstatSync(dir, { throwIfNoEntry: false });
-  if (!root?.isDirectory() || root.dev !== record.dirId[0] || root.ino !== record.dirId[1]) return false;
-  const settled = record.settled;
-  const manifestStat = regular(join(dir, LAYOUT.manifest));
-  if (!manifestStat || !manifestHolds(dir, record, manifestStat)) return false;
   try {
-    if (readdirSync(dir).some(unfinished)) return false;
+    const root = lstatSync(dir, { throwIfNoEntry: false });
+    if (!root?.isDirectory() || root.dev !== record.dirId[0] || root.ino !== record.dirId[1]) return false;
+    const settled = record.settled;
+    const manifestStat = regular(join(dir, LAYOUT.manifest));
+    if (!manifestStat || !manifestHolds(dir, record, manifestStat)) return false;
+    if (readdirSync(dir, { withFileTypes: true }).some(unfinished)) return false;
     // A directory renamed into place since (a swapped-in copy) keeps its files' ctimes.
     const dirsSettled = settledDirectories(dir, settled);
     const under = dir + sep;
@@ -373,7 +382,8 @@ function outputHolds(dir: string, record: SiteRecord): boolean {
         // Changed in the clock tick the record was settled: as likely an edit right after the build.
         listed ??= previousManifest(dir).files;
         const want = path === LAYOUT.manifestSignature ? record.signature : listed.get(path)?.sha256;
-        if (sha256File(join(dir, path)) !== want) return false;
+        const got = sha256Of(under + path, size);
+        if (got === undefined || got !== want) return false;
       }
     }
   } catch {
@@ -382,8 +392,13 @@ function outputHolds(dir: string, record: SiteRecord): boolean {
   return true;
 }
 
-/** An entry a build running or cut short leaves in the site directory (lock, journal, temp files). */
-const unfinished = (name: string): boolean => name === LOCK_FILE || name === JOURNAL_FILE || name.endsWith(TEMP_SUFFIX);
+/**
+ * An entry a build running or cut short leaves at the top of the site directory: its lock, its
+ * journal, a temp file (a directory of that name is none: recovery, which removes temp files, leaves
+ * it, so it must not make every build compile).
+ */
+const unfinished = (e: Dirent): boolean =>
+  e.name === LOCK_FILE || e.name === JOURNAL_FILE || (!e.isDirectory() && e.name.endsWith(TEMP_SUFFIX));
 
 /** Forget the record of a site (before its output is touched: a killed build leaves no record). */
 export function dropRecord(outRoot: string, siteDir: string): void {

@@ -1,6 +1,6 @@
 // Reading an inventory file as text, refusing what is not text before the YAML parser sees
 // it: oversized files, binary data and invalid UTF-8 each get their own diagnostic.
-import { closeSync, constants, fstatSync, openSync, type Stats } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync, type Stats } from 'node:fs';
 import { readWhole } from '../util/read-fd.ts';
 import type { Diagnostic } from '../diagnostics/types.ts';
 
@@ -43,12 +43,20 @@ export function readInventoryText(absPath: string, displayPath: string): { text?
         'Split the inventory into one file per node under nodes/, or remove generated data from it.',
       );
     }
-    // The size the stamp records (a file that grows meanwhile has a newer stamp: the next build reads it again).
-    bytes = readWhole(fd, stats.size);
+    // The size the stamp records (a file that grows meanwhile has a newer stamp: the next build
+    // reads it again). A file that says it is empty (a FUSE or proc file) is read to its end.
+    bytes = stats.size > 0 ? readWhole(fd, stats.size) : readToEnd(fd, MAX_FILE_BYTES + 1);
   } catch (e) {
     return fail('LOAD_READ_FAILED', `cannot read ${displayPath}: ${(e as Error).message}`, 'Check that the file is readable.');
   } finally {
     closeSync(fd);
+  }
+  if (bytes.length > MAX_FILE_BYTES) {
+    return fail(
+      'LOAD_FILE_TOO_LARGE',
+      `${displayPath} is over 1 MiB; inventory files are limited to 1 MiB`,
+      'Split the inventory into one file per node under nodes/, or remove generated data from it.',
+    );
   }
   const nul = bytes.indexOf(0);
   if (nul !== -1) {
@@ -71,6 +79,20 @@ export function readInventoryText(absPath: string, displayPath: string): { text?
   let text = bytes.toString('utf8');
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   return { text, diagnostics: [], stats };
+}
+
+/** Up to `limit` bytes of `fd` from its start, read until its end (for a file whose size says nothing). */
+function readToEnd(fd: number, limit: number): Buffer {
+  const chunks: Buffer[] = [];
+  let total = 0;
+  while (total < limit) {
+    const chunk = Buffer.alloc(Math.min(64 * 1024, limit - total));
+    const n = readSync(fd, chunk, 0, chunk.length, total);
+    if (n === 0) break;
+    chunks.push(chunk.subarray(0, n));
+    total += n;
+  }
+  return Buffer.concat(chunks, total);
 }
 
 function positionOf(bytes: Buffer, offset: number): { line: number; col: number } {
