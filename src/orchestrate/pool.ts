@@ -11,7 +11,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import type { Diagnostic } from '../diagnostics/types.ts';
 import { redact } from '../load/secrets.ts';
 import type { CompiledSite, CompileOptions, ModelledSite } from '../pipeline.ts';
@@ -70,6 +70,8 @@ interface TsxPackage {
  * from the sources (tests), registered in the worker before the entry is loaded.
  */
 function startWorker(): Worker {
+  // Loaded when a worker is started: a build on the main thread (most) never pays for the module.
+  const { Worker } = createRequire(import.meta.url)('node:worker_threads') as typeof import('node:worker_threads');
   const fromSource = import.meta.url.endsWith('.ts');
   const entry = new URL(fromSource ? './worker.ts' : './worker.js', import.meta.url);
   if (!fromSource) return new Worker(entry);

@@ -1,6 +1,5 @@
 // `harvgen verify`: does each boot server serve exactly the deploy tree? (the library: src/verify/)
 import { readFileSync, statSync } from 'node:fs';
-import { isIP } from 'node:net';
 import type { CAC } from 'cac';
 import { jsonOutput, jsonSite } from '../../report/envelope.ts';
 import { exitCode } from '../../diagnostics/exit.ts';
@@ -76,7 +75,7 @@ async function runVerify(dirs: string[], flags: VerifyFlags, out: CliOutput): Pr
   const timeout = flags.timeout === undefined ? 10 : Number(flags.timeout);
   if (!Number.isFinite(timeout) || timeout <= 0 || timeout > 3600)
     return out.usageError(`--timeout ${String(flags.timeout)}: seconds, more than 0`);
-  if (flags.source !== undefined && isIP(String(flags.source)) === 0)
+  if (flags.source !== undefined && (await import('node:net')).isIP(String(flags.source)) === 0)
     return out.usageError(`--source ${String(flags.source)}: an IP address of this machine`);
 
   let publicKey: { line: string; from: string } | undefined;
@@ -178,7 +177,7 @@ async function runFleet(given: string[], flags: VerifyFlags, out: CliOutput): Pr
   const siteTimeout = flags.siteTimeout === undefined ? 30 : Number(flags.siteTimeout);
   if (!Number.isFinite(siteTimeout) || siteTimeout <= 0 || siteTimeout > 86_400)
     return out.usageError(`--site-timeout ${String(flags.siteTimeout)}: seconds, more than 0`);
-  if (flags.source !== undefined && isIP(String(flags.source)) === 0)
+  if (flags.source !== undefined && (await import('node:net')).isIP(String(flags.source)) === 0)
     return out.usageError(`--source ${String(flags.source)}: an IP address of this machine`);
   const { verifyFleet } = await import('../../verify/fleet.ts');
   const progress = flags.json ? undefined : startProgress(out.io.err);
