@@ -16,6 +16,8 @@ import {
   utimesSync,
   writeFileSync,
 } from 'node:fs';
+import fs from 'node:fs';
+import { syncBuiltinESMExports } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -318,6 +320,41 @@ test('a record is settled after every file its build wrote: a no-op build reads 
     }
   }
   assert.ok(files > 100, `${files} files`);
+});
+
+test("a no-op build opens no manifest.json: the tree kind of an up-to-date site is its record's (fine-grained ctimes)", async () => {
+  const { root, run } = await fresh();
+  if (!fineCtimes(root)) {
+    console.warn(
+      "\n  SKIPPED: this kernel gives no fine-grained ctime on demand; a manifest.json written in its record's tick is read back by design\n",
+    );
+    return;
+  }
+  const opened: string[] = [];
+  const real = fs.openSync;
+  const writable = fs as { openSync: typeof fs.openSync };
+  writable.openSync = ((path: string, ...rest: unknown[]) => {
+    if (String(path).endsWith('/manifest.json')) opened.push(String(path));
+    return (real as (...a: unknown[]) => number)(path, ...rest);
+  }) as typeof fs.openSync;
+  syncBuiltinESMExports();
+  let r: Awaited<ReturnType<typeof run>>;
+  try {
+    r = await run();
+  } finally {
+    writable.openSync = real;
+    syncBuiltinESMExports();
+  }
+  assert.equal(upToDate(r), [true, true, true]);
+  // Mutation: the kind check over every site reads each site's manifest.json again.
+  assert.equal(opened, []);
+  // A deploy build into the same directory is still refused: that check reads them.
+  const deploy = await run({ secrets: 'filled' });
+  assert.not.ok(deploy.ok);
+  assert.ok(
+    deploy.diagnostics.some((d) => d.code === 'EMIT_OUT_DIR_UNSAFE'),
+    JSON.stringify(deploy.diagnostics.map((d) => d.code)),
+  );
 });
 
 test('--check and --dry-run never trust the state: a stale output is found even when the record says otherwise', async () => {
