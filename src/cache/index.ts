@@ -31,7 +31,15 @@ import { LOCK_FILE } from '../emit/lock.ts';
 import { TEMP_SUFFIX } from '../emit/safe-path.ts';
 import { settledDirectories } from '../emit/tree.ts';
 import { inputBytes, stampsHold, type InputStamp } from '../load/stamps.ts';
-import { artifactSha, artifactSize, isSafeRelativePath, regularFileBytes, sha256Hex, type Artifact } from '../render/artifact.ts';
+import {
+  artifactSha,
+  artifactSize,
+  isSafeRelativePath,
+  regularFileBytes,
+  regularFileSha,
+  sha256Hex,
+  type Artifact,
+} from '../render/artifact.ts';
 import type { RenderedNodes } from './reuse.ts';
 import { macHolds, stateKey, stateMac } from './key.ts';
 import { envHolds } from './env.ts';
@@ -306,17 +314,8 @@ export function manifestVouched(outRoot: string, siteDir: string, site: string):
 function manifestHolds(dir: string, record: SiteRecord, st: Stats): boolean {
   if (st.size !== record.manifestStat[0] || st.ino !== record.manifestStat[1] || st.ctimeMs > record.settled) return false;
   // Touched in the tick the record was settled: read and hashed.
-  return st.ctimeMs < record.settled || sha256Of(join(dir, LAYOUT.manifest), st.size) === record.manifest;
+  return st.ctimeMs < record.settled || regularFileSha(join(dir, LAYOUT.manifest), st.size) === record.manifest;
 }
-
-/**
- * SHA-256 of a regular file of `size` bytes, never through a link, never waiting on a FIFO swapped
- * in since its lstat (src/util/read-bounded.ts); undefined when it is not that.
- */
-const sha256Of = (file: string, size: number): string | undefined => {
-  const bytes = regularFileBytes(file, size);
-  return bytes && sha256Hex(bytes);
-};
 
 /**
  * For the site in `siteDir`: whether an input file's content is bound by the record (besides its stamp): every file that is
@@ -382,7 +381,7 @@ function outputHolds(dir: string, record: SiteRecord): boolean {
         // Changed in the clock tick the record was settled: as likely an edit right after the build.
         listed ??= previousManifest(dir).files;
         const want = path === LAYOUT.manifestSignature ? record.signature : listed.get(path)?.sha256;
-        const got = sha256Of(under + path, size);
+        const got = regularFileSha(under + path, size);
         if (got === undefined || got !== want) return false;
       }
     }

@@ -8,11 +8,11 @@
 // something asks for its contents (src/render/artifact.ts, OnDiskArtifact). The digests are keyed
 // with the state key: the record names no secret, and no one without the key can forge a match.
 // ARCHITECTURE.md, "Up-to-date check".
-import { lstatSync, type Stats } from 'node:fs';
+import { lstatSync } from 'node:fs';
 import { join, sep } from 'node:path';
-import { isOnDisk, isSafeRelativePath, OnDiskArtifact, regularFileBytes, sha256Hex, type Artifact } from '../render/artifact.ts';
+import { isOnDisk, isSafeRelativePath, OnDiskArtifact, regularFileSha, sha256Hex, type Artifact } from '../render/artifact.ts';
 import { renderCache, type RenderCache } from '../render/index.ts';
-import { settledDirectories } from '../emit/tree.ts';
+import { lstatOrUndefined, settledDirectories } from '../emit/tree.ts';
 import { JOURNAL_FILE } from '../emit/journal.ts';
 import { LOCK_FILE } from '../emit/lock.ts';
 import type { SecretMode } from '../types/secret-mode.ts';
@@ -65,14 +65,11 @@ export function reusableRender(
   const settled = record.settled;
   const dirsSettled = settledDirectories(dir, settled);
   const asWritten = (f: OnDiskArtifact): boolean => {
-    const st = lstatOf(f.file);
+    const st = lstatOrUndefined(f.file);
     if (!st?.isFile() || st.size !== f.size || (st.mode & 0o777) !== f.mode || st.ctimeMs > settled) return false;
     if (!dirsSettled(f.path)) return false;
     // Changed in the clock tick the record was settled: as likely an edit right after the build, so read and hashed.
-    if (st.ctimeMs === settled) {
-      const bytes = regularFileBytes(f.file, f.size);
-      if (bytes === undefined || sha256Hex(bytes) !== f.sha256) return false;
-    }
+    if (st.ctimeMs === settled && regularFileSha(f.file, f.size) !== f.sha256) return false;
     f.checked = true;
     return true;
   };
@@ -114,15 +111,6 @@ export function renderedNodes(cache: RenderCache, hostnames: readonly string[]):
 }
 
 const isText = (a: Artifact): boolean => isOnDisk(a) || typeof a.contents === 'string';
-
-/** The lstat of `p`, or undefined when there is nothing there or a component is no directory (ENOTDIR). */
-function lstatOf(p: string): Stats | undefined {
-  try {
-    return lstatSync(p, { throwIfNoEntry: false });
-  } catch {
-    return undefined;
-  }
-}
 
 function present(p: string): boolean {
   return lstatSync(p, { throwIfNoEntry: false }) !== undefined;

@@ -14,9 +14,8 @@ import {
   isOnDisk,
   isParts,
   isSafeRelativePath,
-  regularFileBytes,
+  regularFileSha,
   sameContents,
-  sha256Hex,
   type Artifact,
 } from '../render/artifact.ts';
 import { LAYOUT } from '../derive/layout.ts';
@@ -32,7 +31,7 @@ import {
 } from './journal.ts';
 import { acquireLock } from './lock.ts';
 import { SafePaths, symlinkRefused, TEMP_SUFFIX, tempFor } from './safe-path.ts';
-import { directoriesSettled, entryKind, scanTree, type EntryKind } from './tree.ts';
+import { directoriesSettled, entryKind, lstatOrUndefined, scanTree, type EntryKind } from './tree.ts';
 import { writeText } from '../util/utf8-chunks.ts';
 
 export { EmitError } from './safe-path.ts';
@@ -357,15 +356,9 @@ function sameOnDisk(
     if (trusted) return true;
     const target = join(root, a.path);
     // A reused file (src/cache/reuse.ts) is what the record says or nothing: never read twice.
-    if (isOnDisk(a)) {
-      const bytes = regularFileBytes(target, a.size);
-      return bytes !== undefined && artifactSha(a) === sha256Hex(bytes);
-    }
+    if (isOnDisk(a)) return regularFileSha(target, a.size) === artifactSha(a);
     // A text kept as parts (manifest.json) by its SHA-256, never joined to compare.
-    if (isParts(a)) {
-      const bytes = regularFileBytes(target, artifactSize(a));
-      return bytes !== undefined && artifactSha(a) === sha256Hex(bytes);
-    }
+    if (isParts(a)) return regularFileSha(target, artifactSize(a)) === artifactSha(a);
     return typeof a.contents === 'string' ? readFileSync(target, 'utf8') === a.contents : sameContents(readFileSync(target), a.contents);
   };
 }
@@ -409,14 +402,6 @@ function removalsOf(
   for (const p of previous.paths) consider(p);
   if (kindOf(LAYOUT.manifestSignature) === 'file') consider(LAYOUT.manifestSignature);
   return [...removals].sort();
-}
-
-function lstatOrUndefined(p: string): Stats | undefined {
-  try {
-    return lstatSync(p);
-  } catch {
-    return undefined;
-  }
 }
 
 /** What the previous build's manifest.json says, read back from disk. */

@@ -1,7 +1,7 @@
 // Reading an inventory file as text, refusing what is not text before the YAML parser sees
 // it: oversized files, binary data and invalid UTF-8 each get their own diagnostic.
-import { closeSync, constants, fstatSync, openSync, readSync, type Stats } from 'node:fs';
-import { readWhole } from '../util/read-fd.ts';
+import { closeSync, constants, fstatSync, openSync, type Stats } from 'node:fs';
+import { readToEnd, readWhole } from '../util/read-fd.ts';
 import type { Diagnostic } from '../diagnostics/types.ts';
 
 /** Files above this size are refused unread (a site inventory is a few KiB). */
@@ -79,20 +79,6 @@ export function readInventoryText(absPath: string, displayPath: string): { text?
   let text = bytes.toString('utf8');
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   return { text, diagnostics: [], stats };
-}
-
-/** Up to `limit` bytes of `fd` from its start, read until its end (for a file whose size says nothing). */
-function readToEnd(fd: number, limit: number): Buffer {
-  const chunks: Buffer[] = [];
-  let total = 0;
-  while (total < limit) {
-    const chunk = Buffer.alloc(Math.min(64 * 1024, limit - total));
-    const n = readSync(fd, chunk, 0, chunk.length, total);
-    if (n === 0) break;
-    chunks.push(chunk.subarray(0, n));
-    total += n;
-  }
-  return Buffer.concat(chunks, total);
 }
 
 function positionOf(bytes: Buffer, offset: number): { line: number; col: number } {

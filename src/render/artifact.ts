@@ -173,6 +173,12 @@ export function regularFileBytes(file: string, size: number): Uint8Array | undef
   return readBounded(file, size, { follow: false });
 }
 
+/** SHA-256 of `file` when it is a regular file of exactly `size` bytes, never through a link (regularFileBytes); else undefined. */
+export function regularFileSha(file: string, size: number): string | undefined {
+  const bytes = regularFileBytes(file, size);
+  return bytes && sha256Hex(bytes);
+}
+
 /** Whether `a` is a reused file (an OnDiskArtifact, whichever load of this module made it). */
 export function isOnDisk(a: Artifact): a is OnDiskArtifact {
   return (a as Partial<Record<typeof ON_DISK, boolean>>)[ON_DISK] === true;

@@ -14,6 +14,20 @@ export function readWhole(fd: number, size: number, start = 0): Buffer {
   return bytes.subarray(0, n);
 }
 
+/** Up to `limit` bytes of `fd` from its start, read until its end (for a file whose size says nothing). */
+export function readToEnd(fd: number, limit: number): Buffer {
+  const chunks: Buffer[] = [];
+  let total = 0;
+  while (total < limit) {
+    const chunk = Buffer.alloc(Math.min(64 * 1024, limit - total));
+    const n = readSync(fd, chunk, 0, chunk.length, total);
+    if (n === 0) break;
+    chunks.push(chunk.subarray(0, n));
+    total += n;
+  }
+  return Buffer.concat(chunks, total);
+}
+
 /** Open `file` for reading without following a link and without blocking on a FIFO; undefined when it cannot be. */
 export function openNoFollow(file: string): number | undefined {
   try {
