@@ -31,7 +31,8 @@ import {
 } from './journal.ts';
 import { acquireLock } from './lock.ts';
 import { SafePaths, symlinkRefused, TEMP_SUFFIX, tempFor } from './safe-path.ts';
-import { directoriesSettled, entryKind, lstatOrUndefined, scanTree, type EntryKind } from './tree.ts';
+import { directoriesSettled, entryKind, scanTree, type EntryKind } from './tree.ts';
+import { lstatOrUndefined } from '../util/lstat.ts';
 import { writeText } from '../util/utf8-chunks.ts';
 
 export { EmitError } from './safe-path.ts';

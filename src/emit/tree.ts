@@ -1,17 +1,8 @@
 // One walk of a site's output directory before a build: what exists, and as what, without
 // following links (a link is reported as a link and never entered). emit checks every path it
 // will touch against this map instead of an lstat per path component.
-import { lstatSync, readdirSync, type Dirent, type Stats } from 'node:fs';
+import { lstatSync, readdirSync, type Dirent } from 'node:fs';
 import { join } from 'node:path';
-
-/** The lstat of `p`, or undefined when there is nothing there or it cannot be asked (a component no directory: ENOTDIR). */
-export function lstatOrUndefined(p: string): Stats | undefined {
-  try {
-    return lstatSync(p);
-  } catch {
-    return undefined;
-  }
-}
 
 /** What a path below the site directory is. */
 export type EntryKind = 'file' | 'dir' | 'link' | 'other';
