@@ -44,6 +44,8 @@
 #                    the BMC scripts run for real: ipmi_sim (a real IPMI LAN BMC simulator) and ipmitool
 #                    for IPMI; curl, jq and openssl (the tests' HTTPS Redfish service) for Redfish
 #   python3-sushy    OpenStack's Redfish client library: the same operations, to compare requests
+#   zsh man-db       `zsh -n` and a completion run of `harvgen completion zsh` (test/cli-help.test.ts);
+#                    `man --warnings` renders man/harvgen.1 (test/man.test.ts)
 #   systemd          systemd-analyze (only installed when missing, so an existing systemd is not upgraded)
 #   kea-dhcp4-server isc-dhcp-server
 #                    kea-dhcp4 -t / dhcpd -t and the real servers of test/real/dhcp-forms.test.ts, which
@@ -63,7 +65,7 @@ packages=(nginx dnsmasq-base docker-registry skopeo apache2-utils libvirt-client
   python3 python3-yaml python3-jinja2 python3-requests python3-jsonschema python3-configobj python3-oauthlib
   python3-netifaces python3-jsonpatch libvirt-daemon-driver-qemu qemu-system-arm qemu-efi-aarch64 qemu-utils git rsync
   openssh-client shellcheck dash openipmi ipmitool jq openssl curl python3-sushy
-  kea-dhcp4-server isc-dhcp-server)
+  kea-dhcp4-server isc-dhcp-server zsh man-db)
 command -v systemd-analyze >/dev/null 2>&1 || packages+=(systemd)
 
 export DEBIAN_FRONTEND=noninteractive

@@ -8,6 +8,8 @@ import path from 'node:path';
 /** Debian package that provides each program or file the suite uses (for the skip message). */
 export const DEBIAN_PACKAGE: Readonly<Record<string, string>> = {
   nginx: 'nginx',
+  zsh: 'zsh',
+  man: 'man-db',
   '/usr/bin/python3': 'python3',
   'virt-qemu-run': 'libvirt-daemon-driver-qemu',
   'qemu-system-aarch64': 'qemu-system-arm',
