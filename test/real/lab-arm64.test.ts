@@ -17,7 +17,7 @@ import { exampleSite } from '../helpers/example.ts';
 import { tempDir } from '../helpers/tmp.ts';
 import { requireProgram, requireRoot } from './helpers/programs.ts';
 import { withNetns } from './helpers/netns.ts';
-import { describe, run, sleep, startDaemon } from './helpers/proc.ts';
+import { describe, run, startDaemon, waitFor } from './helpers/proc.ts';
 
 const FIRMWARE_SEEN = /UEFI firmware|BdsDxe/;
 
@@ -88,18 +88,15 @@ async function runDomain(xml: string, ms: number): Promise<DomainRun> {
     let seen = false;
     let ended: DomainRun['ended'];
     try {
-      for (const until = Date.now() + ms; Date.now() < until; await sleep(250)) {
-        if (vm.exited()) {
-          ended = { code: vm.exitCode() };
-          break;
-        }
-        if (FIRMWARE_SEEN.test(await readSerial())) {
-          // Still running when the firmware spoke: libvirt started it and the firmware runs.
-          seen = !vm.exited();
-          if (!seen) ended = { code: vm.exitCode() };
-          break;
-        }
-      }
+      // Until virt-qemu-run ends by itself or the firmware speaks, at most `ms`.
+      const what = await waitFor(
+        async () => (vm.exited() ? 'ended' : FIRMWARE_SEEN.test(await readSerial()) ? 'seen' : undefined),
+        ms,
+        250,
+      );
+      // Seen while still running: libvirt started it and the firmware runs.
+      seen = what === 'seen' && !vm.exited();
+      if (what !== undefined && !seen) ended = { code: vm.exitCode() };
     } finally {
       // SIGTERM: virt-qemu-run shuts its QEMU down before it exits.
       await vm.stop(10_000);
