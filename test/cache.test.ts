@@ -357,6 +357,62 @@ test("a no-op build opens no manifest.json: the tree kind of an up-to-date site 
   );
 });
 
+test('a one-node edit writes the new manifest.json without reading back the old one the record vouches for', async () => {
+  const { root, out, run } = await fresh();
+  if (!fineCtimes(root)) {
+    console.warn(
+      "\n  SKIPPED: this kernel gives no fine-grained ctime on demand; a manifest.json written in its record's tick is read back by design\n",
+    );
+    return;
+  }
+  const manifest = join(out, 's001/manifest.json');
+  const size = statSync(manifest).size;
+  /** Builds, counting the opens of s001's manifest.json (the tree kind check opens it once). */
+  const opens = async (): Promise<{ r: Awaited<ReturnType<typeof run>>; n: number }> => {
+    let n = 0;
+    const real = fs.openSync;
+    const writable = fs as { openSync: typeof fs.openSync };
+    writable.openSync = ((path: string, ...rest: unknown[]) => {
+      if (String(path) === manifest) n++;
+      return (real as (...a: unknown[]) => number)(path, ...rest);
+    }) as typeof fs.openSync;
+    syncBuiltinESMExports();
+    try {
+      return { r: await run(), n };
+    } finally {
+      writable.openSync = real;
+      syncBuiltinESMExports();
+    }
+  };
+  // An address of as many characters: manifest.json keeps its size, so only its SHA-256 tells.
+  const text = nodeText(1, 2);
+  const ip = /ip: (.*)/.exec(text)![1]!;
+  writeFileSync(
+    nodeFile(root, 1, 2),
+    text.replace(
+      ip,
+      ip.replace(/\d$/, (d) => (d === '9' ? '8' : '9')),
+    ),
+  );
+  await settle();
+  const edited = await opens();
+  assert.ok(edited.r.ok, JSON.stringify(edited.r.diagnostics));
+  assert.ok(edited.r.sites[1]!.written.includes('manifest.json'));
+  assert.is(statSync(manifest).size, size);
+  // Mutation: emit hashes the old manifest.json to learn that it differs (a second open).
+  assert.is(edited.n, 1);
+  // The same bytes again (a new stamp, nothing else): the same SHA-256 as vouched is never taken
+  // on trust; the file is read, found the same, and left as it is.
+  writeFileSync(nodeFile(root, 1, 2), readFileSync(nodeFile(root, 1, 2), 'utf8'));
+  await settle();
+  const ctime = statSync(manifest).ctimeMs;
+  const same = await opens();
+  assert.ok(same.r.ok);
+  assert.not.ok(same.r.sites[1]!.written.includes('manifest.json'));
+  assert.is(same.n, 2);
+  assert.is(statSync(manifest).ctimeMs, ctime);
+});
+
 test('--check and --dry-run never trust the state: a stale output is found even when the record says otherwise', async () => {
   const { out, run } = await fresh();
   const file = join(out, 's002/boot.ipxe');

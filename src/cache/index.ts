@@ -308,7 +308,8 @@ export function manifestVouched(outRoot: string, siteDir: string, site: string):
     paths.push(path);
     files.set(path, { sha256: shas[i]!, size });
   }
-  return { previous: { paths, files, ctimeMs: st.ctimeMs, untrusted: [] } };
+  const manifest = { sha256: record.manifest, size: st.size, ino: st.ino, ctimeMs: st.ctimeMs };
+  return { previous: { paths, files, ctimeMs: st.ctimeMs, untrusted: [], manifest } };
 }
 
 function manifestHolds(dir: string, record: SiteRecord, st: Stats): boolean {

@@ -358,8 +358,21 @@ function sameOnDisk(
     const target = join(root, a.path);
     // A reused file (src/cache/reuse.ts) is what the record says or nothing: never read twice.
     if (isOnDisk(a)) return regularFileSha(target, a.size) === artifactSha(a);
-    // A text kept as parts (manifest.json) by its SHA-256, never joined to compare.
-    if (isParts(a)) return regularFileSha(target, artifactSize(a)) === artifactSha(a);
+    // A text kept as parts (manifest.json) by its SHA-256, never joined to compare. The
+    // manifest.json the record vouched for, unchanged since (same inode, size and ctime), holds
+    // the SHA-256 the record lists: another SHA-256 means it differs, without reading 16 MB back.
+    if (isParts(a)) {
+      const vouched = a.path === LAYOUT.manifest && !options.exact ? previous.manifest : undefined;
+      if (
+        vouched &&
+        st.ino === vouched.ino &&
+        st.size === vouched.size &&
+        st.ctimeMs === vouched.ctimeMs &&
+        artifactSha(a) !== vouched.sha256
+      )
+        return false;
+      return regularFileSha(target, artifactSize(a)) === artifactSha(a);
+    }
     return typeof a.contents === 'string' ? readFileSync(target, 'utf8') === a.contents : sameContents(readFileSync(target), a.contents);
   };
 }
@@ -415,6 +428,13 @@ export interface PreviousManifest {
   readonly ctimeMs: number;
   /** Paths that are not plain relative paths (as JSON): not owned, reported. */
   readonly untrusted: readonly string[];
+  /**
+   * manifest.json itself as the up-to-date record vouched for it (src/cache/index.ts,
+   * manifestVouched): its SHA-256 and the size, inode and ctime it had then. A new manifest.json
+   * with another SHA-256 is written without reading that file back; one with the same SHA-256 is
+   * still read and compared (trust never skips a write).
+   */
+  readonly manifest?: { readonly sha256: string; readonly size: number; readonly ino: number; readonly ctimeMs: number };
 }
 
 /**
