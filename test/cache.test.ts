@@ -18,7 +18,6 @@ import {
 } from 'node:fs';
 import fs from 'node:fs';
 import { syncBuiltinESMExports } from 'node:module';
-import { createHook } from 'node:async_hooks';
 import { dirname, join, resolve } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -518,43 +517,6 @@ test('the state is never written through a link, and a forged record cannot make
   symlinkSync(elsewhere, cache);
   assert.equal(upToDate(await run()), [false, false, false]);
   assert.equal(readdirSync(elsewhere), []);
-});
-
-test.run();
-
-test('a build of several sites makes no asynchronous file system call per site: each would wait for the thread pool', async () => {
-  const root = tempDir('sync-io');
-  const sites = generateRepo(root, 3, 4);
-  await settle();
-  const out = join(root, 'out');
-  // Every request to libuv's thread pool for a file (fs/promises and fs callbacks alike), by the
-  // stack that made it.
-  const calls: string[] = [];
-  const hook = createHook({
-    init(_id, type) {
-      if (type === 'FSREQPROMISE' || type === 'FSREQCALLBACK')
-        calls.push(`${type} ${new Error().stack?.split('\n').slice(2, 6).join(' < ')}`);
-    },
-  });
-  hook.enable();
-  try {
-    // A first build (every site written), then one with a site edited and a node file removed.
-    const first = await build({ sites, outDir: out, cwd: root });
-    assert.ok(first.ok, JSON.stringify(first.diagnostics));
-    writeFileSync(nodeFile(root, 1, 2), nodeText(1, 2).replace(/ip: .*/, 'ip: 10.101.9.9'));
-    rmSync(nodeFile(root, 2, 3));
-    await settle();
-    const second = await build({ sites, outDir: out, cwd: root });
-    assert.ok(second.ok, JSON.stringify(second.diagnostics));
-    assert.ok(second.sites[2]!.removed.length > 0);
-    // The deploy tree reads each site's secret files.
-    const deploy = await build({ sites, outDir: join(root, 'deploy'), cwd: root, secrets: 'filled' });
-    assert.ok(deploy.ok, JSON.stringify(deploy.diagnostics));
-  } finally {
-    hook.disable();
-  }
-  // Mutation: the lock released with fs/promises' lstat (as before) makes one such request per site.
-  assert.equal(calls, []);
 });
 
 test.run();

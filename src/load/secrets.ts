@@ -9,8 +9,7 @@
 // place of every secret, so it can be built, reviewed and checked in CI without any secret; the
 // deploy tree (`filled`, `build --deploy`) reads them and writes the values.
 import { clonePlain } from '../util/clone.ts';
-// Synchronous reads: an asynchronous one waits for libuv's thread pool (src/util/lstat.ts).
-import { readFileSync, realpathSync, statSync } from 'node:fs';
+import { readFile, realpath, stat } from 'node:fs/promises';
 import { outsideProblem, repoBoundary } from './repo.ts';
 import { stampOf, type InputStamp } from './stamps.ts';
 import { dirname, isAbsolute, resolve } from 'node:path';
@@ -109,22 +108,14 @@ export async function readSecretFile(
   // The repository boundary (src/load/repo.ts), by real path: no link or `../` leads out of it.
   const outside = outsideProblem(file, root);
   if (outside !== undefined) return { problem: outside };
-  let real: string;
-  try {
-    real = realpathSync(file);
-  } catch {
-    return { problem: 'does not exist' };
-  }
-  const st = statSync(real);
+  const real = await realpath(file).catch(() => undefined);
+  if (real === undefined) return { problem: 'does not exist' };
+  const st = await stat(real);
   const stamp = stampOf(file, st);
   if (!st.isFile()) return { problem: 'is not a regular file' };
   if (st.size > MAX_SECRET_FILE) return { problem: `is larger than ${MAX_SECRET_FILE / 1024} KiB` };
-  let text: string;
-  try {
-    text = readFileSync(real, 'utf8');
-  } catch (e) {
-    return { problem: `cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})` };
-  }
+  const text = await readFile(real, 'utf8').catch((e: NodeJS.ErrnoException) => e);
+  if (typeof text !== 'string') return { problem: `cannot be read (${text.code ?? text.message})` };
   if (text.replace(/\r?\n$/, '') === '') return { problem: 'is empty' };
   return { text, stamp };
 }
