@@ -308,8 +308,7 @@ export function manifestVouched(outRoot: string, siteDir: string, site: string):
     paths.push(path);
     files.set(path, { sha256: shas[i]!, size });
   }
-  const manifest = { sha256: record.manifest, size: st.size, ino: st.ino, ctimeMs: st.ctimeMs };
-  return { previous: { paths, files, ctimeMs: st.ctimeMs, untrusted: [], manifest } };
+  return { previous: { paths, files, ctimeMs: st.ctimeMs, untrusted: [], manifest: { sha256: record.manifest, ino: st.ino } } };
 }
 
 function manifestHolds(dir: string, record: SiteRecord, st: Stats): boolean {

@@ -363,14 +363,7 @@ function sameOnDisk(
     // the SHA-256 the record lists: another SHA-256 means it differs, without reading 16 MB back.
     if (isParts(a)) {
       const vouched = a.path === LAYOUT.manifest && !options.exact ? previous.manifest : undefined;
-      if (
-        vouched &&
-        st.ino === vouched.ino &&
-        st.size === vouched.size &&
-        st.ctimeMs === vouched.ctimeMs &&
-        artifactSha(a) !== vouched.sha256
-      )
-        return false;
+      if (vouched && st.ino === vouched.ino && st.ctimeMs === previous.ctimeMs && artifactSha(a) !== vouched.sha256) return false;
       return regularFileSha(target, artifactSize(a)) === artifactSha(a);
     }
     return typeof a.contents === 'string' ? readFileSync(target, 'utf8') === a.contents : sameContents(readFileSync(target), a.contents);
@@ -430,11 +423,12 @@ export interface PreviousManifest {
   readonly untrusted: readonly string[];
   /**
    * manifest.json itself as the up-to-date record vouched for it (src/cache/index.ts,
-   * manifestVouched): its SHA-256 and the size, inode and ctime it had then. A new manifest.json
-   * with another SHA-256 is written without reading that file back; one with the same SHA-256 is
-   * still read and compared (trust never skips a write).
+   * manifestVouched): its SHA-256 and inode; its ctime then is `ctimeMs`. A file with that inode
+   * and ctime is that file (any write moves the ctime): a new manifest.json with another SHA-256
+   * is written without reading it back; one with the same SHA-256 is still read and compared
+   * (trust never skips a write).
    */
-  readonly manifest?: { readonly sha256: string; readonly size: number; readonly ino: number; readonly ctimeMs: number };
+  readonly manifest?: { readonly sha256: string; readonly ino: number };
 }
 
 /**
