@@ -8,6 +8,7 @@ import * as assert from 'uvu/assert';
 import { parse, stringify } from 'yaml';
 import { generateRepo, nodeFile, nodeText } from '../bench/gen.ts';
 import { build, watch, type WatchEvent, type WatchOptions } from '../src/index.ts';
+import { watchInventory } from '../src/watch/index.ts';
 import { RACY_MS } from '../src/load/stamps.ts';
 import type { ParseCache } from '../src/load/index.ts';
 import { EXAMPLE_SECRETS, exampleSite, exampleWithSecrets } from './helpers/example.ts';
@@ -82,6 +83,72 @@ test('watch rebuilds after a change and keeps the output when the change is inva
     assert.is(events.length, 3);
     assert.is(events[2]!.result.ok, false);
     assert.match(readFileSync(join(out, 'location_x/harvester/hv-1.yaml'), 'utf8'), /2\.suse\.pool\.ntp\.org/, 'previous output kept');
+  } finally {
+    await handle.close();
+  }
+});
+
+test("chokidar's ready comes after it watches the site's files when no shared layer exists next to the site", async () => {
+  // chokidar counts a path that does not exist twice towards `ready` and so reports it before it
+  // has read the site directory; watch's first build waits for `ready`, and is synchronous: an edit
+  // made right after it went unseen. The absent layers are watched through their directory instead.
+  const root = tempDir('watch-ready');
+  const site = join(root, 'site');
+  cpSync(join(repo, 'sites/location_x'), site, { recursive: true });
+  let failed = false;
+  const inventory = watchInventory(
+    [{ dir: site, abs: site }],
+    root,
+    undefined,
+    () => undefined,
+    () => (failed = true),
+  );
+  try {
+    await new Promise<void>((r) => inventory.chokidar.once('ready', () => r()));
+    const watched = inventory.chokidar.getWatched();
+    assert.ok(watched[site]?.includes('site.yaml'), JSON.stringify(watched));
+    assert.not.ok(failed);
+  } finally {
+    inventory.close();
+    await inventory.chokidar.close();
+  }
+});
+
+test('shared layers made after watch started are seen: _defaults.yaml made and removed, _profiles/ made, a profile in it edited', async () => {
+  const root = tempDir('watch-layers');
+  const site = join(root, 'sites/location_x');
+  cpSync(join(repo, 'sites/location_x'), site, { recursive: true });
+  mkdirSync(join(root, '.git')); // the layers are read inside a repository only
+  const out = join(root, 'out');
+  const { handle, events, next } = session({ sites: ['sites/location_x'], outDir: out, cwd: root, debounceMs: 30 });
+  /** Do `change`, then wait for the rebuild it causes: its changed paths. */
+  const rebuilt = async (change: () => void): Promise<readonly string[]> => {
+    const before = events.length;
+    const wait = next();
+    change();
+    await wait;
+    assert.is(events.length, before + 1, 'a rebuild after the change');
+    return events[before]!.changed;
+  };
+  try {
+    await handle.ready;
+    const defaults = join(root, 'sites/_defaults.yaml');
+    assert.ok((await rebuilt(() => writeFileSync(defaults, 'mtu: 9000\n'))).includes('sites/_defaults.yaml'));
+    assert.match(readFileSync(join(out, 'location_x/harvester/hv-1.yaml'), 'utf8'), /mtu: 9000/);
+    await rebuilt(() => mkdirSync(join(root, 'sites/_profiles')));
+    const profile = join(root, 'sites/_profiles/p.yaml');
+    await rebuilt(() => writeFileSync(profile, 'mtu: 8100\n'));
+    await pastRacy();
+    assert.ok((await rebuilt(() => writeFileSync(profile, 'mtu: 8200\n'))).includes('sites/_profiles/p.yaml'));
+    // The profile is used once a layer names it.
+    await rebuilt(() => writeFileSync(defaults, 'profile: p\n'));
+    assert.match(readFileSync(join(out, 'location_x/harvester/hv-1.yaml'), 'utf8'), /mtu: 8200/);
+    await pastRacy();
+    await rebuilt(() => writeFileSync(profile, 'mtu: 8300\n'));
+    assert.match(readFileSync(join(out, 'location_x/harvester/hv-1.yaml'), 'utf8'), /mtu: 8300/);
+    assert.ok((await rebuilt(() => rmSync(defaults))).includes('sites/_defaults.yaml'));
+    assert.not.match(readFileSync(join(out, 'location_x/harvester/hv-1.yaml'), 'utf8'), /mtu: 8/);
+    assert.ok(events.every((e) => e.result.ok));
   } finally {
     await handle.close();
   }

@@ -16,7 +16,8 @@ import type { ParseCache } from '../load/index.ts';
 import type { RenderCache } from '../render/index.ts';
 import { build, type BuildOptions, type BuildResult, type EmittedSite } from '../orchestrate/build.ts';
 import { inputWatch } from './inputs.ts';
-import { nodeTreeWatch, type TreeWatch } from './trees.ts';
+import { LAYER_NAMES, layerWatch } from './layers.ts';
+import { nodeTreeWatch } from './trees.ts';
 
 /** Options for watch(). */
 export interface WatchOptions extends BuildOptions {
@@ -52,7 +53,7 @@ export function watch(options: WatchOptions): WatchHandle {
   const { debounceMs = 50, onBuild, onError, ...buildOptions } = options;
   const cwd = options.cwd ?? process.cwd();
   const siteDirs = options.sites.map((dir) => ({ dir, abs: resolve(cwd, dir) }));
-  const layers = [...new Set(siteDirs.map((s) => dirname(s.abs)))].flatMap((d) => [join(d, '_defaults.yaml'), join(d, '_profiles')]);
+  const layers = [...new Set(siteDirs.map((s) => dirname(s.abs)))].flatMap((d) => LAYER_NAMES.map((n) => join(d, n)));
   // Clean parses of inventory files, reused while their stamps hold.
   // Trusted without a stat from the watcher's `ready` on (see ParseCache), until an event says otherwise.
   const parseCache: ParseCache = new Map();
@@ -94,7 +95,7 @@ export function watch(options: WatchOptions): WatchHandle {
       if (gone !== undefined) {
         closed = true;
         inputs.close();
-        trees?.close();
+        inventory?.close();
         await (await watcher).close();
         onError?.(siteGone(gone));
         stop();
@@ -112,37 +113,32 @@ export function watch(options: WatchOptions): WatchHandle {
     });
     return running;
   };
-  // The inventory, watched once the first build has started: the node trees by one fs.watch per
-  // directory (trees.ts), the rest by chokidar.
-  let trees: TreeWatch | undefined;
-  // A watch of the node trees that failed (even before chokidar is ready): no parse is trusted.
+  // The inventory, watched before the first build starts (below).
+  let inventory: InventoryWatch | undefined;
+  // A watch of the node trees or the layers that failed (even before chokidar is ready): no parse is trusted.
   let treesFailed = false;
   const watcher: Promise<FSWatcher> = Promise.resolve().then(() => {
-    const nodeTrees = siteDirs.map((s) => join(s.abs, 'nodes'));
-    trees = nodeTreeWatch(
-      siteDirs.map((s) => s.abs),
-      (event, abs) => {
+    inventory = watchInventory(
+      siteDirs,
+      cwd,
+      options.cwd,
+      (event, abs, shown) => {
         distrust(parseCache, event, abs);
-        seen(shown(abs));
+        seen(shown);
       },
       () => {
         treesFailed = true;
         parseCache.trust = undefined;
       },
     );
-    return inventoryWatcher([...options.sites, ...layers], options.cwd, nodeTrees, (event, path) => {
-      distrust(parseCache, event, resolve(cwd, path));
-      seen(path);
-    });
+    return inventory.chokidar;
   });
-  /** A path as chokidar reports one: relative to `options.cwd` when given, else under its site as given. */
-  const shown = (abs: string): string => {
-    if (options.cwd !== undefined) return relative(cwd, abs);
-    const site = siteDirs.find((s) => abs === s.abs || abs.startsWith(s.abs + sep));
-    return site ? join(site.dir, relative(site.abs, abs)) : abs;
-  };
-  const ready = Promise.all([
-    watcher.then(
+  // The first build starts once every watcher is ready, so that a change made while it runs, or
+  // right after it, is always seen: chokidar's first scan of the inventory could otherwise end
+  // after the build (it does when the build never yields), and an edit or a removed site directory
+  // in between went unnoticed. Its `ready` holds because it is given no missing path (layers.ts).
+  const ready = watcher
+    .then(
       (w) =>
         new Promise<void>((r) =>
           w.once('ready', () => {
@@ -153,9 +149,9 @@ export function watch(options: WatchOptions): WatchHandle {
             r();
           }),
         ),
-    ),
-    run([]),
-  ]).then(() => undefined);
+    )
+    .then(() => run([]))
+    .then(() => undefined);
   return {
     ready,
     stopped,
@@ -165,7 +161,7 @@ export function watch(options: WatchOptions): WatchHandle {
       await (await watcher).close();
       await running;
       inputs.close();
-      trees?.close();
+      inventory?.close();
     },
   };
 }
@@ -177,6 +173,62 @@ function siteGone(dir: string): Diagnostic {
     severity: 'error',
     message: `site directory ${dir} disappeared; watch stopped (the output was left as it was)`,
     hint: 'Restore the directory (or check out the branch that has it) and start `harvgen watch` again.',
+  };
+}
+
+/** The inventory's watches: `chokidar` on what the two others leave, closed by its owner. */
+export interface InventoryWatch {
+  readonly chokidar: FSWatcher;
+  /** Close the node trees' and the layers' watches. */
+  close(): void;
+}
+
+/**
+ * Watch the inventory of `sites`: the node trees by one fs.watch per directory (trees.ts), the
+ * shared layers through their directory (layers.ts), the rest by chokidar, given the layers that
+ * exist only (so that its `ready` comes after it watches every site file). `report` is told each
+ * event (`'change'` a file's edit; anything else may touch every parse) with its absolute path and
+ * the path as watch shows it (relative to `displayCwd` when given, else under its site as given);
+ * `failed` once the node trees' or the layers' watch fails.
+ */
+export function watchInventory(
+  sites: readonly { readonly dir: string; readonly abs: string }[],
+  cwd: string,
+  displayCwd: string | undefined,
+  report: (event: string, abs: string, shown: string) => void,
+  failed: () => void,
+): InventoryWatch {
+  const shown = (abs: string): string => {
+    if (displayCwd !== undefined) return relative(cwd, abs);
+    const site = sites.find((s) => abs === s.abs || abs.startsWith(s.abs + sep));
+    return site ? join(site.dir, relative(site.abs, abs)) : abs;
+  };
+  let closed = false;
+  const trees = nodeTreeWatch(
+    sites.map((s) => s.abs),
+    (event, abs) => report(event, abs, shown(abs)),
+    failed,
+  );
+  let chokidar: FSWatcher | undefined;
+  const shared = layerWatch(
+    [...new Set(sites.map((s) => dirname(s.abs)))],
+    (abs) => report('other', abs, shown(abs)),
+    (abs) => {
+      if (!closed) chokidar?.add(abs);
+    },
+    failed,
+  );
+  const nodeTrees = sites.map((s) => join(s.abs, 'nodes'));
+  chokidar = inventoryWatcher([...sites.map((s) => s.dir), ...shared.present], displayCwd, nodeTrees, (event, path) =>
+    report(event, resolve(cwd, path), path),
+  );
+  return {
+    chokidar,
+    close() {
+      closed = true;
+      trees.close();
+      shared.close();
+    },
   };
 }
 
