@@ -41,6 +41,7 @@ import { checkSigningKey, resolveSigningKey, signManifest, type Signing } from '
 import { MaskedValues } from './util/masked.ts';
 import { validateSite } from './validate/index.ts';
 import type { SecretMode } from './types/secret-mode.ts';
+import { nextTask } from './util/next-task.ts';
 
 /** What a compile read, each file and directory stamped before it was read. */
 export interface InputsRead {
@@ -153,6 +154,8 @@ export async function compileSite(dir: string, options: CompileOptions = {}): Pr
 
 /** The first pass: load, secrets, validation, model, input files. */
 export async function compileModel(dir: string, options: CompileOptions = {}): Promise<ModelledSite> {
+  // In a task of its own: what the last site's task kept alive for its WeakRefs is let go (src/util/next-task.ts).
+  await nextTask();
   const sources: Record<string, string> = {};
   let files: readonly SourceFile[] = [];
   let secrets: readonly string[] = [];

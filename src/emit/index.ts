@@ -4,8 +4,9 @@
 // previous build wrote; manifest.json last), delete it. Identical files are not touched (mtimes
 // stay, rsync stays quiet); files harvgen never wrote are left alone; nothing goes through a
 // symbolic link (safe-path.ts). ARCHITECTURE.md, "Emit: crash safety".
-import { chmodSync, closeSync, lstatSync, mkdirSync, openSync, readFileSync, writeFileSync, type Stats } from 'node:fs';
-import { lstat, mkdir, rename, rm, writeFile } from 'node:fs/promises';
+// Synchronous calls throughout: emit's few calls per site would each wait for libuv's thread pool
+// while the main thread has nothing else to do (src/util/lstat.ts).
+import { chmodSync, closeSync, lstatSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync, type Stats } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import {
   artifactSha,
@@ -91,13 +92,13 @@ export async function emitSite(dir: string, artifacts: readonly Artifact[], opti
     const { result } = await plan(paths, artifacts, { exact: true });
     return { ...result, ...(interrupted ? { interrupted } : {}) };
   }
-  await mkdir(root, { recursive: true });
+  mkdirSync(root, { recursive: true });
   await paths.checkRoot();
   const release = await acquireLock(root);
   try {
     // What this process wrote last (watch), when no journal says a build was cut short since: taken
     // as it left it, not walked (a file changed or deleted by hand is the next plain build's).
-    const trustTree = options.known !== undefined && !options.exact && !(await lstat(join(root, JOURNAL_FILE)).catch(() => undefined));
+    const trustTree = options.known !== undefined && !options.exact && !lstatOrUndefined(join(root, JOURNAL_FILE));
     const { recovery, tree } = trustTree
       ? { recovery: { completed: 0, tempFilesRemoved: 0 }, tree: undefined }
       : await recoverScanned(paths);
@@ -114,12 +115,12 @@ export async function emitSite(dir: string, artifacts: readonly Artifact[], opti
       // The commit point: after this rename the new tree is what a recovery completes.
       const committed = await paths.own(JOURNAL_FILE);
       const temp = await paths.own(`${JOURNAL_FILE}${TEMP_SUFFIX}`);
-      await writeFile(temp, JSON.stringify(journal) + '\n');
-      await rename(temp, committed);
+      writeFileSync(temp, JSON.stringify(journal) + '\n');
+      renameSync(temp, committed);
       crashPoint('journal');
       await applyJournal(paths, journal, { fresh: true });
       crashPoint('before-journal-delete');
-      await rm(committed, { force: true });
+      rmSync(committed, { force: true });
     }
     return {
       ...result,
@@ -184,7 +185,7 @@ export async function recoverSite(dir: string): Promise<RecoveryResult> {
   const root = resolve(dir);
   const paths = new SafePaths(root);
   await paths.checkRoot();
-  if (!(await lstat(root).catch(() => undefined))) return { completed: 0, tempFilesRemoved: 0 };
+  if (!lstatOrUndefined(root)) return { completed: 0, tempFilesRemoved: 0 };
   const release = await acquireLock(root);
   try {
     return await recoverDir(paths);

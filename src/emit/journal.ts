@@ -10,14 +10,27 @@
 // is applied it must verify against the manifests (verifyJournal: it only touches files a
 // manifest.json lists, never through a link); one that does not is discarded unapplied,
 // deleted, and reported once, so it can neither touch another file nor fail every build.
-import { closeSync, constants, fstatSync, lstatSync, openSync, readFileSync, renameSync } from 'node:fs';
-import { chmod, lstat, readdir, rename, rm, rmdir } from 'node:fs/promises';
+// Synchronous calls: each asynchronous one would wait for libuv's thread pool (src/util/lstat.ts).
+import {
+  chmodSync,
+  closeSync,
+  constants,
+  fstatSync,
+  lstatSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmdirSync,
+  rmSync,
+} from 'node:fs';
 import { dirname, join, sep } from 'node:path';
 import { isSafeRelativePath } from '../render/artifact.ts';
 import { LAYOUT } from '../derive/layout.ts';
 import { EmitError, TEMP_SUFFIX, tempFor, type SafePaths } from './safe-path.ts';
 import { scanTree, type EntryKind } from './tree.ts';
 import { readWhole } from '../util/read-fd.ts';
+import { lstatOrUndefined } from '../util/lstat.ts';
 
 /** The journal file inside a site's output directory. */
 export const JOURNAL_FILE = '.harvgen-journal.json';
@@ -150,11 +163,7 @@ export function verifyJournal(root: string, journal: Journal, tree: ReadonlyMap<
   return journal;
 }
 
-const exists = (p: string) =>
-  lstat(p).then(
-    () => true,
-    () => false,
-  );
+const exists = (p: string): boolean => lstatOrUndefined(p) !== undefined;
 
 /**
  * Test only (test/cli-crash.test.ts): with HARVGEN_TEST_CRASH=<point>:<n> the process kills itself
@@ -183,7 +192,7 @@ export async function applyJournal(paths: SafePaths, journal: Journal, options: 
       const target = await paths.resolve(r.path);
       const temp = await paths.resolve(r.path, { temp: true });
       // Gone already: renamed before the crash (the target then holds the new bytes).
-      if (await exists(temp)) await rename(temp, target);
+      if (exists(temp)) renameSync(temp, target);
     }
     crashPoint(r.path === LAYOUT.manifest ? 'manifest' : 'rename', r.path === LAYOUT.manifest ? 1 : ++n);
   };
@@ -191,28 +200,39 @@ export async function applyJournal(paths: SafePaths, journal: Journal, options: 
   for (const c of journal.chmods) {
     const target = await paths.resolve(c.path);
     // Only a plain file with one name: a hard link would carry the chmod outside the output.
-    const st = await lstat(target).catch(() => undefined);
+    const st = lstatOrUndefined(target);
     if (!st?.isFile() || st.nlink !== 1) continue;
-    await chmod(target, c.mode).catch((e: NodeJS.ErrnoException) => {
-      if (e.code !== 'ENOENT') throw e;
-    });
+    try {
+      chmodSync(target, c.mode);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    }
   }
   // Removals before manifest.json: until it is replaced, the manifest on disk still lists every
   // file a recovery may remove (verifyJournal), and once it is, they are gone.
   for (const p of journal.removals) {
     const target = await paths.resolve(p);
-    await rm(target, { force: true });
-    await removeEmptyParents(paths.root, dirname(target));
+    rmSync(target, { force: true });
+    removeEmptyParents(paths.root, dirname(target));
   }
   for (const r of manifest) await renameOne(r);
 }
 
 /** Remove `dir` and its parents up to (not including) `root` while they are empty. */
-export async function removeEmptyParents(root: string, dir: string): Promise<void> {
+export function removeEmptyParents(root: string, dir: string): void {
   for (let d = dir; d.startsWith(root + sep); d = dirname(d)) {
-    const entries = await readdir(d).catch(() => ['?']);
+    let entries: string[];
+    try {
+      entries = readdirSync(d);
+    } catch {
+      return;
+    }
     if (entries.length > 0) return;
-    await rmdir(d).catch(() => undefined);
+    try {
+      rmdirSync(d);
+    } catch {
+      // raced with another writer, or not ours to remove: left
+    }
   }
 }
 
@@ -279,7 +299,7 @@ export async function recoverDir(paths: SafePaths): Promise<RecoveryResult> {
  */
 export async function recoverScanned(paths: SafePaths): Promise<{ recovery: RecoveryResult; tree?: Map<string, EntryKind> }> {
   const journalPath = join(paths.root, JOURNAL_FILE);
-  const st = await lstat(journalPath).catch(() => undefined);
+  const st = lstatOrUndefined(journalPath);
   let recovered: RecoveryResult['recovered'];
   let completed = 0;
   let discarded: string | undefined;
@@ -304,12 +324,12 @@ export async function recoverScanned(paths: SafePaths): Promise<{ recovery: Reco
         discarded = `could not be completed (${why})`;
       }
     }
-    await rm(journalPath, { force: true });
+    rmSync(journalPath, { force: true });
   }
   const tree = scanTree(paths.root);
   const temps = tempsIn(tree);
   // Found without following links, so each is inside the site directory.
-  for (const t of temps) await rm(join(paths.root, t), { force: true });
+  for (const t of temps) rmSync(join(paths.root, t), { force: true });
   if (recovered === undefined && temps.length > 0) recovered = 'rolled-back';
   const recovery = {
     ...(recovered ? { recovered } : {}),

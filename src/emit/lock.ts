@@ -7,10 +7,11 @@
 // one (a forged lock naming any process) is stale too. Meant for local file systems (O_EXCL and
 // rename are atomic there).
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { basename, join } from 'node:path';
-import { link, lstat, open, readFile, realpath, rename, rm } from 'node:fs/promises';
+import { link, lstat, readFile, rename, rm } from 'node:fs/promises';
+import { lstatOrUndefined } from '../util/lstat.ts';
 import { EmitError, TEMP_SUFFIX } from './safe-path.ts';
 
 /** Name of the lock file inside a site's output directory. */
@@ -190,7 +191,7 @@ async function takeOver(file: string, stale: FoundLock): Promise<void> {
 
 /** Take the lock of `dir` (which exists and was checked); resolves to its release function. */
 export async function acquireLock(dir: string): Promise<() => Promise<void>> {
-  const key = await realpath(dir);
+  const key = realpathSync(dir);
   if (held.has(key))
     throw new EmitError('EMIT_LOCKED', `this process is already building ${dir}`, 'Run the builds of one output one after another.');
   // Reserved before the file exists: a lock naming this pid is then never one of ours in flight.
@@ -225,24 +226,32 @@ async function lockFile(dir: string): Promise<() => Promise<void>> {
   };
   for (let attempt = 0; attempt < 3; attempt++) {
     // O_EXCL: fails when the name exists, a link included (never followed).
-    const handle = await open(file, 'wx', 0o644).catch((e: NodeJS.ErrnoException) => {
-      if (e.code === 'EEXIST') return undefined;
-      throw e;
-    });
-    if (handle) {
+    // Synchronous calls on this path, taken once per site written: an asynchronous one waits for
+    // libuv's thread pool while the main thread has nothing else to do (src/util/lstat.ts).
+    let fd: number | undefined;
+    try {
+      fd = openSync(file, 'wx', 0o644);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    }
+    if (fd !== undefined) {
       let ino: number;
       try {
-        await handle.writeFile(JSON.stringify(mine) + '\n');
-        ino = (await handle.stat()).ino;
+        writeFileSync(fd, JSON.stringify(mine) + '\n');
+        ino = fstatSync(fd).ino;
       } catch (e) {
-        await handle.close().catch(() => undefined);
-        await rm(file, { force: true });
+        try {
+          closeSync(fd);
+        } catch {
+          // closing is all that is left to do
+        }
+        rmSync(file, { force: true });
         throw e;
       }
-      await handle.close();
+      closeSync(fd);
       // Only our own lock file is removed, never one that replaced it.
       return async () => {
-        if ((await lstat(file).catch(() => undefined))?.ino === ino) await rm(file, { force: true });
+        if (lstatOrUndefined(file)?.ino === ino) rmSync(file, { force: true });
       };
     }
     const found = await readLock(file);

@@ -2,7 +2,7 @@
 // no component of it (the site directory included) is a symbolic link, so no write, rename,
 // chmod or delete can land outside the output root. The output root itself may be a link:
 // the user chose it.
-import { lstat } from 'node:fs/promises';
+import { lstatSync } from 'node:fs';
 import { dirname, join, relative, sep } from 'node:path';
 import { isSafeRelativePath } from '../render/artifact.ts';
 
@@ -36,11 +36,14 @@ export function symlinkRefused(p: string): EmitError {
   );
 }
 
-async function lstatOrUndefined(p: string) {
-  return lstat(p).catch((e: NodeJS.ErrnoException) => {
-    if (e.code === 'ENOENT' || e.code === 'ENOTDIR') return undefined;
+/** The lstat of `p`, undefined when there is nothing there; any other error is thrown. Synchronous (src/util/lstat.ts says why). */
+function lstatOrUndefined(p: string) {
+  try {
+    return lstatSync(p);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT' || (e as NodeJS.ErrnoException).code === 'ENOTDIR') return undefined;
     throw e;
-  });
+  }
 }
 
 /** Checks paths below one site directory; directories found safe are remembered. */
@@ -50,7 +53,7 @@ export class SafePaths {
 
   /** Refuse a symbolic link at `p` (an existing path below or at the root). */
   private async noLink(p: string): Promise<boolean> {
-    const st = await lstatOrUndefined(p);
+    const st = lstatOrUndefined(p);
     if (st?.isSymbolicLink()) throw symlinkRefused(p);
     return st !== undefined;
   }

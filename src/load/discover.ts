@@ -1,16 +1,22 @@
 // `harvgen build` / `check` with no site directory: every directory under `sites/` that holds a
 // site.yaml, in code-point order; names starting with `_` (shared layers) or `.` are skipped.
 // noSitesReason says why there is none, naming the directory looked in.
-import { readdir, stat } from 'node:fs/promises';
+import { readdirSync, type Dirent } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { statOrUndefined } from '../util/lstat.ts';
 
 /** Site directories under `<cwd>/<root>` (relative to cwd, `/`-separated), sorted. */
 export async function discoverSites(cwd: string, root = 'sites'): Promise<string[]> {
-  const entries = await readdir(resolve(cwd, root), { withFileTypes: true }).catch(() => []);
+  let entries: Dirent[] = [];
+  try {
+    entries = readdirSync(resolve(cwd, root), { withFileTypes: true });
+  } catch {
+    // no sites/ directory: no site
+  }
   const out: string[] = [];
   for (const e of entries) {
     if (!e.isDirectory() || e.name.startsWith('_') || e.name.startsWith('.')) continue;
-    const st = await stat(resolve(cwd, root, e.name, 'site.yaml')).catch(() => undefined);
+    const st = statOrUndefined(resolve(cwd, root, e.name, 'site.yaml'));
     if (st?.isFile()) out.push(join(root, e.name).split('\\').join('/'));
   }
   return out.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
@@ -22,7 +28,7 @@ export async function discoverSites(cwd: string, root = 'sites'): Promise<string
  */
 export async function noSitesReason(cwd: string, root = 'sites'): Promise<string> {
   const dir = resolve(cwd, root);
-  const st = await stat(dir).catch(() => undefined);
+  const st = statOrUndefined(dir);
   if (!st) return `no ${root}/ directory in ${resolve(cwd)}`;
   if (!st.isDirectory()) return `${dir} is not a directory`;
   return `${dir} holds no directory with a site.yaml (names starting with _ or . are not sites)`;

@@ -1,7 +1,6 @@
 // Stage 1, load: find the site's files (site.yaml, then nodes/**/*.yaml in code-point order
 // of their relative paths), read and parse them, and merge them into one raw inventory value.
 import { lstatSync, readdirSync, realpathSync, statSync } from 'node:fs';
-import { stat } from 'node:fs/promises';
 import { basename, dirname, extname, join, relative, resolve, sep } from 'node:path';
 import type { Diagnostic } from '../diagnostics/types.ts';
 import { readInventoryText } from './read-text.ts';
@@ -13,6 +12,7 @@ import { outsideDiagnostic, outsideProblem, realPathOf, repoBoundary, type RepoB
 import { stampNow, stampOf, stampTree, type InputStamp, type Listed } from './stamps.ts';
 import type { Layers } from '../types/layers.ts';
 import { deepFreeze } from '../util/deep-freeze.ts';
+import { statOrUndefined } from '../util/lstat.ts';
 
 export type { SourceFile } from './yaml/source-file.ts';
 export type { Locator, SourceLocation, LocateTarget } from './locate.ts';
@@ -143,7 +143,7 @@ function failed(dir: string, d: Diagnostic): LoadedSite {
 
 /** Why `dir` is no site directory (it is missing, not a directory, or has no site.yaml). */
 async function siteDirProblem(dir: string, display: (abs: string) => string): Promise<Diagnostic | undefined> {
-  const dirStat = await stat(dir).catch(() => undefined);
+  const dirStat = statOrUndefined(dir);
   if (!dirStat?.isDirectory()) {
     return {
       code: 'LOAD_SITE_DIR_NOT_FOUND',
@@ -153,7 +153,7 @@ async function siteDirProblem(dir: string, display: (abs: string) => string): Pr
       file: display(dir),
     };
   }
-  const siteStat = await stat(join(dir, 'site.yaml')).catch(() => undefined);
+  const siteStat = statOrUndefined(join(dir, 'site.yaml'));
   if (siteStat?.isFile()) return undefined;
   return {
     code: 'LOAD_SITE_YAML_MISSING',

@@ -9,7 +9,8 @@
 // place of every secret, so it can be built, reviewed and checked in CI without any secret; the
 // deploy tree (`filled`, `build --deploy`) reads them and writes the values.
 import { clonePlain } from '../util/clone.ts';
-import { readFile, realpath, stat } from 'node:fs/promises';
+// Synchronous reads: an asynchronous one waits for libuv's thread pool (src/util/lstat.ts).
+import { readFileSync, realpathSync, statSync } from 'node:fs';
 import { outsideProblem, repoBoundary } from './repo.ts';
 import { stampOf, type InputStamp } from './stamps.ts';
 import { dirname, isAbsolute, resolve } from 'node:path';
@@ -108,14 +109,22 @@ export async function readSecretFile(
   // The repository boundary (src/load/repo.ts), by real path: no link or `../` leads out of it.
   const outside = outsideProblem(file, root);
   if (outside !== undefined) return { problem: outside };
-  const real = await realpath(file).catch(() => undefined);
-  if (real === undefined) return { problem: 'does not exist' };
-  const st = await stat(real);
+  let real: string;
+  try {
+    real = realpathSync(file);
+  } catch {
+    return { problem: 'does not exist' };
+  }
+  const st = statSync(real);
   const stamp = stampOf(file, st);
   if (!st.isFile()) return { problem: 'is not a regular file' };
   if (st.size > MAX_SECRET_FILE) return { problem: `is larger than ${MAX_SECRET_FILE / 1024} KiB` };
-  const text = await readFile(real, 'utf8').catch((e: NodeJS.ErrnoException) => e);
-  if (typeof text !== 'string') return { problem: `cannot be read (${text.code ?? text.message})` };
+  let text: string;
+  try {
+    text = readFileSync(real, 'utf8');
+  } catch (e) {
+    return { problem: `cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})` };
+  }
   if (text.replace(/\r?\n$/, '') === '') return { problem: 'is empty' };
   return { text, stamp };
 }

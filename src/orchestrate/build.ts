@@ -14,6 +14,7 @@ import { emitNotes, staleSite } from './notes.ts';
 import { openPasses, type Passes } from './passes.ts';
 import { shownSources, summaryOf, type SiteSummary, type Summarized } from './summary.ts';
 import type { SecretMode } from '../types/secret-mode.ts';
+import { nextTask } from '../util/next-task.ts';
 
 /** Options for build(). */
 export interface BuildOptions extends CheckOptions {
@@ -380,6 +381,8 @@ async function writeSites(
       report(listed({ site: record.site, dir, files, nodes: record.nodes, written: [], removed: [], unchanged: files, upToDate: true }));
       continue;
     }
+    // Each site rendered and written in a task of its own (src/util/next-task.ts).
+    await nextTask();
     const s = await finishSite(run, i, writable.slice(k + 1));
     letGo(run, i);
     if (!s.artifacts || hasFailures(s.diagnostics, options.strict)) continue; // a render problem: reported, not written
