@@ -8,7 +8,7 @@ import * as assert from 'uvu/assert';
 import { parse, stringify } from 'yaml';
 import { generateRepo, nodeFile, nodeText } from '../bench/gen.ts';
 import { build, watch, type WatchEvent, type WatchOptions } from '../src/index.ts';
-import { watchInventory } from '../src/watch/index.ts';
+import { watchInventory } from '../src/watch/inventory.ts';
 import { RACY_MS } from '../src/load/stamps.ts';
 import type { ParseCache } from '../src/load/index.ts';
 import { EXAMPLE_SECRETS, exampleSite, exampleWithSecrets } from './helpers/example.ts';
