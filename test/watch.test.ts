@@ -114,7 +114,7 @@ test("chokidar's ready comes after it watches the site's files when no shared la
   }
 });
 
-test('shared layers made after watch started are seen: _defaults.yaml made and removed, _profiles/ made, a profile in it edited', async () => {
+test('shared layers made after watch started are seen: _defaults.yaml made and removed, _profiles/ made, removed, made again and replaced, a profile in it edited each time', async () => {
   const root = tempDir('watch-layers');
   const site = join(root, 'sites/location_x');
   cpSync(join(repo, 'sites/location_x'), site, { recursive: true });
@@ -146,9 +146,30 @@ test('shared layers made after watch started are seen: _defaults.yaml made and r
     await pastRacy();
     await rebuilt(() => writeFileSync(profile, 'mtu: 8300\n'));
     assert.match(readFileSync(join(out, 'location_x/harvester/hv-1.yaml'), 'utf8'), /mtu: 8300/);
+    // _profiles/ removed and made again, then put in place by a rename: the profile inside is watched each time.
+    const hv1 = () => readFileSync(join(out, 'location_x/harvester/hv-1.yaml'), 'utf8');
+    await rebuilt(() => rmSync(join(root, 'sites/_profiles'), { recursive: true }));
+    assert.not.ok(events.at(-1)!.result.ok, 'the profile named is gone');
+    await rebuilt(() => mkdirSync(join(root, 'sites/_profiles')));
+    await rebuilt(() => writeFileSync(profile, 'mtu: 8400\n'));
+    await pastRacy();
+    await rebuilt(() => writeFileSync(profile, 'mtu: 8500\n'));
+    assert.match(hv1(), /mtu: 8500/);
+    const other = join(root, 'other-profiles');
+    mkdirSync(other);
+    writeFileSync(join(other, 'p.yaml'), 'mtu: 8600\n');
+    await pastRacy();
+    await rebuilt(() => {
+      rmSync(join(root, 'sites/_profiles'), { recursive: true });
+      renameSync(other, join(root, 'sites/_profiles'));
+    });
+    assert.match(hv1(), /mtu: 8600/);
+    await pastRacy();
+    await rebuilt(() => writeFileSync(profile, 'mtu: 8700\n'));
+    assert.match(hv1(), /mtu: 8700/);
     assert.ok((await rebuilt(() => rmSync(defaults))).includes('sites/_defaults.yaml'));
-    assert.not.match(readFileSync(join(out, 'location_x/harvester/hv-1.yaml'), 'utf8'), /mtu: 8/);
-    assert.ok(events.every((e) => e.result.ok));
+    assert.not.match(hv1(), /mtu: 8/);
+    assert.ok(events.at(-1)!.result.ok);
   } finally {
     await handle.close();
   }

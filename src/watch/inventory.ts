@@ -5,7 +5,7 @@ import { watch as chokidarWatch, type FSWatcher } from 'chokidar';
 import { layerWatch } from './layers.ts';
 import { nodeTreeWatch } from './trees.ts';
 
-/** The inventory's watches: `chokidar` on what the two others leave, closed by its owner. */
+/** The inventory's watches: `chokidar` on what the others leave, closed by its owner. */
 export interface InventoryWatch {
   readonly chokidar: FSWatcher;
   /** Close the node trees' and the layers' watches. */
@@ -14,11 +14,12 @@ export interface InventoryWatch {
 
 /**
  * Watch the inventory of `sites`: the node trees by one fs.watch per directory (trees.ts), the
- * shared layers through their directory (layers.ts), the rest by chokidar, given the layers that
- * exist only (so that its `ready` comes after it watches every site file). `report` is told each
- * event (`'change'` a file's edit; anything else may touch every parse) with its absolute path and
- * the path as watch shows it (relative to `displayCwd` when given, else under its site as given);
- * `failed` once the node trees' or the layers' watch fails.
+ * shared layers through the directory that holds them (layers.ts), the rest of each site
+ * directory by chokidar, given nothing else (so that its `ready` comes after it watches every site
+ * file: layers.ts). `report` is told each event (`'change'` a file's edit; anything else may touch
+ * every parse) with its absolute path and the path as watch shows it (relative to `displayCwd`
+ * when given, else under its site as given); `failed` once the node trees' or the layers' watch
+ * fails.
  */
 export function watchInventory(
   sites: readonly { readonly dir: string; readonly abs: string }[],
@@ -32,29 +33,22 @@ export function watchInventory(
     const site = sites.find((s) => abs === s.abs || abs.startsWith(s.abs + sep));
     return site ? join(site.dir, relative(site.abs, abs)) : abs;
   };
-  let closed = false;
   const trees = nodeTreeWatch(
     sites.map((s) => s.abs),
     (event, abs) => report(event, abs, shown(abs)),
     failed,
   );
-  let chokidar: FSWatcher | undefined;
-  const shared = layerWatch(
-    [...new Set(sites.map((s) => dirname(s.abs)))],
-    (abs) => report('other', abs, shown(abs)),
-    (abs) => {
-      if (!closed) chokidar?.add(abs);
-    },
-    failed,
-  );
+  const shared = layerWatch([...new Set(sites.map((s) => dirname(s.abs)))], (event, abs) => report(event, abs, shown(abs)), failed);
   const nodeTrees = sites.map((s) => join(s.abs, 'nodes'));
-  chokidar = inventoryWatcher([...sites.map((s) => s.dir), ...shared.present], displayCwd, nodeTrees, (event, path) =>
-    report(event, resolve(cwd, path), path),
+  const chokidar = inventoryWatcher(
+    sites.map((s) => s.dir),
+    displayCwd,
+    nodeTrees,
+    (event, path) => report(event, resolve(cwd, path), path),
   );
   return {
     chokidar,
     close() {
-      closed = true;
       trees.close();
       shared.close();
     },

@@ -9,7 +9,8 @@
 // What the loader reads is what is watched: `*.yaml`/`*.yml` names not starting with `.`, in
 // subdirectories too (not through a link to a directory). A YAML name that is a link is watched
 // itself as well, so that its target's edits are seen wherever it lies. The site directory is watched for the name `nodes` only (made, removed or replaced); chokidar
-// watches the rest of the site.
+// watches the rest of the site. The shared `_profiles/` tree next to the site directories is
+// watched the same way, its parent directory for the name `_profiles` (layers.ts).
 import { lstatSync, readdirSync, statSync, watch, type FSWatcher } from 'node:fs';
 import { join, sep } from 'node:path';
 
@@ -28,10 +29,16 @@ export interface TreeWatch {
 const YAML = /\.ya?ml$/;
 
 /**
- * Watch `<site>/nodes` for each absolute site directory: `report` is told each event;
- * `failed` once a watch cannot be opened or fails (its events may be lost from then on).
+ * Watch `<site>/nodes` for each absolute site directory (`<dir>/<name>` for another `name`: the
+ * shared `_profiles` tree above the sites, layers.ts): `report` is told each event; `failed` once
+ * a watch cannot be opened or fails (its events may be lost from then on).
  */
-export function nodeTreeWatch(sites: readonly string[], report: (event: TreeEvent, abs: string) => void, failed: () => void): TreeWatch {
+export function nodeTreeWatch(
+  sites: readonly string[],
+  report: (event: TreeEvent, abs: string) => void,
+  failed: () => void,
+  name = 'nodes',
+): TreeWatch {
   /** The open watches by absolute path: the trees' directories, YAML links, the site directories. */
   const open = new Map<string, FSWatcher>();
   let closed = false;
@@ -126,9 +133,9 @@ export function nodeTreeWatch(sites: readonly string[], report: (event: TreeEven
       report('change', path);
     });
   for (const site of sites) {
-    const nodes = join(site, 'nodes');
-    start(site, (event, name) => {
-      if (name !== null && (name !== 'nodes' || event !== 'rename')) return;
+    const nodes = join(site, name);
+    start(site, (event, entry) => {
+      if (entry !== null && (entry !== name || event !== 'rename')) return;
       drop(nodes);
       if (isDirectory(nodes, true)) enter(nodes);
       report('other', nodes);
