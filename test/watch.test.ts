@@ -114,6 +114,30 @@ test("chokidar's ready comes after it watches the site's files when no shared la
   }
 });
 
+test('an error of chokidar before it is ready is not thrown: it counts as a failed watch (no parse trusted)', async () => {
+  // chokidar reports a directory of a site it cannot read (EACCES, not seen as root) as an
+  // 'error' event during its first scan; an 'error' nobody listens to is thrown.
+  const root = tempDir('watch-error');
+  const site = join(root, 'site');
+  cpSync(join(repo, 'sites/location_x'), site, { recursive: true });
+  let failed = 0;
+  const inventory = watchInventory(
+    [{ dir: site, abs: site }],
+    root,
+    undefined,
+    () => undefined,
+    () => failed++,
+  );
+  try {
+    inventory.chokidar.emit('error', Object.assign(new Error('EACCES: permission denied, scandir'), { code: 'EACCES' }));
+    assert.is(failed, 1);
+    await new Promise<void>((r) => inventory.chokidar.once('ready', () => r()));
+  } finally {
+    inventory.close();
+    await inventory.chokidar.close();
+  }
+});
+
 test('shared layers made after watch started are seen: _defaults.yaml made and removed, _profiles/ made, removed, made again and replaced, a profile in it edited each time', async () => {
   const root = tempDir('watch-layers');
   const site = join(root, 'sites/location_x');

@@ -115,7 +115,7 @@ export function watch(options: WatchOptions): WatchHandle {
   };
   // The inventory, watched before the first build starts (below).
   let inventory: InventoryWatch | undefined;
-  // A watch of the node trees or the layers that failed (even before chokidar is ready): no parse is trusted.
+  // A watch that failed (even before chokidar is ready): no parse is trusted from then on.
   let treesFailed = false;
   const watcher: Promise<FSWatcher> = Promise.resolve().then(() => {
     inventory = watchInventory(
@@ -145,7 +145,6 @@ export function watch(options: WatchOptions): WatchHandle {
             // Every inventory file is watched from here on: a parse read or checked since is
             // reused without a stat until its file's event. A watcher error ends that for good.
             if (!treesFailed) parseCache.trust = 0;
-            w.on('error', () => (parseCache.trust = undefined));
             r();
           }),
         ),

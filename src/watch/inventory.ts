@@ -18,8 +18,8 @@ export interface InventoryWatch {
  * directory by chokidar, given nothing else (so that its `ready` comes after it watches every site
  * file: layers.ts). `report` is told each event (`'change'` a file's edit; anything else may touch
  * every parse) with its absolute path and the path as watch shows it (relative to `displayCwd`
- * when given, else under its site as given); `failed` once the node trees' or the layers' watch
- * fails.
+ * when given, else under its site as given); `failed` once any of the watches fails (chokidar's
+ * errors included).
  */
 export function watchInventory(
   sites: readonly { readonly dir: string; readonly abs: string }[],
@@ -46,6 +46,9 @@ export function watchInventory(
     nodeTrees,
     (event, path) => report(event, resolve(cwd, path), path),
   );
+  // From the start: an 'error' with no listener would be thrown (a directory of a site that cannot
+  // be read is one, before chokidar is even ready). Its events may be lost from then on.
+  chokidar.on('error', () => failed());
   return {
     chokidar,
     close() {
