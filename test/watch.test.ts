@@ -8,7 +8,7 @@ import * as assert from 'uvu/assert';
 import { parse, stringify } from 'yaml';
 import { generateRepo, nodeFile, nodeText } from '../bench/gen.ts';
 import { build, watch, type WatchEvent, type WatchOptions } from '../src/index.ts';
-import { watchInventory } from '../src/watch/inventory.ts';
+import { watchInventory, type InventoryWatch } from '../src/watch/inventory.ts';
 import { RACY_MS } from '../src/load/stamps.ts';
 import type { ParseCache } from '../src/load/index.ts';
 import { EXAMPLE_SECRETS, exampleSite, exampleWithSecrets } from './helpers/example.ts';
@@ -88,36 +88,12 @@ test('watch rebuilds after a change and keeps the output when the change is inva
   }
 });
 
-test("chokidar's ready comes after it watches the site's files when no shared layer exists next to the site", async () => {
-  // chokidar counts a path that does not exist twice towards `ready` and so reports it before it
-  // has read the site directory; watch's first build waits for `ready`, and is synchronous: an edit
-  // made right after it went unseen. The absent layers are watched through their directory instead.
-  const root = tempDir('watch-ready');
-  const site = join(root, 'site');
-  cpSync(join(repo, 'sites/location_x'), site, { recursive: true });
-  let failed = false;
-  const inventory = watchInventory(
-    [{ dir: site, abs: site }],
-    root,
-    undefined,
-    () => undefined,
-    () => (failed = true),
-  );
-  try {
-    await new Promise<void>((r) => inventory.chokidar.once('ready', () => r()));
-    const watched = inventory.chokidar.getWatched();
-    assert.ok(watched[site]?.includes('site.yaml'), JSON.stringify(watched));
-    assert.not.ok(failed);
-  } finally {
-    inventory.close();
-    await inventory.chokidar.close();
-  }
-});
-
-test('an error of chokidar before it is ready is not thrown: it counts as a failed watch (no parse trusted)', async () => {
-  // chokidar reports a directory of a site it cannot read (EACCES, not seen as root) as an
-  // 'error' event during its first scan; an 'error' nobody listens to is thrown.
-  const root = tempDir('watch-error');
+/**
+ * The inventory watch of a copy of location_x in a directory of its own (no shared layer next to
+ * it), with the number of failed watches; closed after `body`.
+ */
+async function withInventory(label: string, body: (inventory: InventoryWatch, site: string, failed: () => number) => Promise<void>) {
+  const root = tempDir(label);
   const site = join(root, 'site');
   cpSync(join(repo, 'sites/location_x'), site, { recursive: true });
   let failed = 0;
@@ -129,13 +105,34 @@ test('an error of chokidar before it is ready is not thrown: it counts as a fail
     () => failed++,
   );
   try {
-    inventory.chokidar.emit('error', Object.assign(new Error('EACCES: permission denied, scandir'), { code: 'EACCES' }));
-    assert.is(failed, 1);
-    await new Promise<void>((r) => inventory.chokidar.once('ready', () => r()));
+    await body(inventory, site, () => failed);
   } finally {
     inventory.close();
     await inventory.chokidar.close();
   }
+}
+const chokidarReady = (inventory: InventoryWatch) => new Promise<void>((r) => inventory.chokidar.once('ready', () => r()));
+
+test("chokidar's ready comes after it watches the site's files when no shared layer exists next to the site", async () => {
+  // chokidar counts a path that does not exist twice towards `ready` and so reports it before it
+  // has read the site directory; watch's first build waits for `ready`, and is synchronous: an edit
+  // made right after it went unseen. The absent layers are watched through their directory instead.
+  await withInventory('watch-ready', async (inventory, site, failed) => {
+    await chokidarReady(inventory);
+    const watched = inventory.chokidar.getWatched();
+    assert.ok(watched[site]?.includes('site.yaml'), JSON.stringify(watched));
+    assert.is(failed(), 0);
+  });
+});
+
+test('an error of chokidar before it is ready is not thrown: it counts as a failed watch (no parse trusted)', async () => {
+  // chokidar reports a directory of a site it cannot read (EACCES, not seen as root) as an
+  // 'error' event during its first scan; an 'error' nobody listens to is thrown.
+  await withInventory('watch-error', async (inventory, _site, failed) => {
+    inventory.chokidar.emit('error', Object.assign(new Error('EACCES: permission denied, scandir'), { code: 'EACCES' }));
+    assert.is(failed(), 1);
+    await chokidarReady(inventory);
+  });
 });
 
 test('shared layers made after watch started are seen: _defaults.yaml made and removed, _profiles/ made, removed, made again and replaced, a profile in it edited each time', async () => {
