@@ -9,7 +9,7 @@
 // iPXE binaries and their directory, absent `.git` paths that would move the repository
 // boundary: `inputs.ts`). A change to any of them rebuilds.
 import { existsSync } from 'node:fs';
-import { dirname, join, resolve, sep } from 'node:path';
+import { resolve, sep } from 'node:path';
 import type { FSWatcher } from 'chokidar';
 import type { Diagnostic } from '../diagnostics/types.ts';
 import type { ParseCache } from '../load/index.ts';
@@ -17,7 +17,7 @@ import type { RenderCache } from '../render/index.ts';
 import { build, type BuildOptions, type BuildResult, type EmittedSite } from '../orchestrate/build.ts';
 import { inputWatch } from './inputs.ts';
 import { watchInventory, type InventoryWatch } from './inventory.ts';
-import { LAYER_NAMES } from './layers.ts';
+import { layerPaths } from './layers.ts';
 
 /** Options for watch(). */
 export interface WatchOptions extends BuildOptions {
@@ -53,7 +53,7 @@ export function watch(options: WatchOptions): WatchHandle {
   const { debounceMs = 50, onBuild, onError, ...buildOptions } = options;
   const cwd = options.cwd ?? process.cwd();
   const siteDirs = options.sites.map((dir) => ({ dir, abs: resolve(cwd, dir) }));
-  const layers = [...new Set(siteDirs.map((s) => dirname(s.abs)))].flatMap((d) => LAYER_NAMES.map((n) => join(d, n)));
+  const layers = layerPaths(siteDirs.map((s) => s.abs));
   // Clean parses of inventory files, reused while their stamps hold.
   // Trusted without a stat from the watcher's `ready` on (see ParseCache), until an event says otherwise.
   const parseCache: ParseCache = new Map();
@@ -116,7 +116,7 @@ export function watch(options: WatchOptions): WatchHandle {
   // The inventory, watched before the first build starts (below).
   let inventory: InventoryWatch | undefined;
   // A watch that failed (even before chokidar is ready): no parse is trusted from then on.
-  let treesFailed = false;
+  let watchFailed = false;
   const watcher: Promise<FSWatcher> = Promise.resolve().then(() => {
     inventory = watchInventory(
       siteDirs,
@@ -127,7 +127,7 @@ export function watch(options: WatchOptions): WatchHandle {
         seen(shown);
       },
       () => {
-        treesFailed = true;
+        watchFailed = true;
         parseCache.trust = undefined;
       },
     );
@@ -144,7 +144,7 @@ export function watch(options: WatchOptions): WatchHandle {
           w.once('ready', () => {
             // Every inventory file is watched from here on: a parse read or checked since is
             // reused without a stat until its file's event. A watcher error ends that for good.
-            if (!treesFailed) parseCache.trust = 0;
+            if (!watchFailed) parseCache.trust = 0;
             r();
           }),
         ),

@@ -1,8 +1,8 @@
 // The inventory's watches, apart from watch() so that the declarations shipped with the library
 // (dist/watch/index.d.ts) never name chokidar's types, which need Node's.
-import { dirname, join, relative, resolve, sep } from 'node:path';
+import { join, relative, resolve, sep } from 'node:path';
 import { watch as chokidarWatch, type FSWatcher } from 'chokidar';
-import { layerWatch } from './layers.ts';
+import { layerParents, layerWatch } from './layers.ts';
 import { nodeTreeWatch } from './trees.ts';
 
 /** The inventory's watches: `chokidar` on what the others leave, closed by its owner. */
@@ -38,7 +38,7 @@ export function watchInventory(
     (event, abs) => report(event, abs, shown(abs)),
     failed,
   );
-  const shared = layerWatch([...new Set(sites.map((s) => dirname(s.abs)))], (event, abs) => report(event, abs, shown(abs)), failed);
+  const shared = layerWatch(layerParents(sites.map((s) => s.abs)), (event, abs) => report(event, abs, shown(abs)), failed);
   const nodeTrees = sites.map((s) => join(s.abs, 'nodes'));
   const chokidar = inventoryWatcher(
     sites.map((s) => s.dir),

@@ -10,12 +10,21 @@
 // right after that build could go unseen (it always did once the build no longer yielded to the
 // event loop). And it keeps watching a directory it was given after another is put in its place.
 import { watch, type FSWatcher } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { nodeTreeWatch, type TreeEvent } from './trees.ts';
 
-/** The names of the shared layers in the directory above the site directories. */
-export const LAYER_NAMES: readonly string[] = ['_defaults.yaml', '_profiles'];
 const DEFAULTS = '_defaults.yaml';
+const PROFILES = '_profiles';
+
+/** The directories that hold the shared layers of the absolute site directories `sites`. */
+export function layerParents(sites: readonly string[]): string[] {
+  return [...new Set(sites.map((s) => dirname(s)))];
+}
+
+/** The absolute paths of the shared layers of the absolute site directories `sites`, present or not. */
+export function layerPaths(sites: readonly string[]): string[] {
+  return layerParents(sites).flatMap((d) => [join(d, DEFAULTS), join(d, PROFILES)]);
+}
 
 /** The shared layers of some parent directories, watched. */
 export interface LayerWatch {
@@ -28,7 +37,7 @@ export interface LayerWatch {
  * watch cannot be opened or fails (its events may be lost from then on).
  */
 export function layerWatch(parents: readonly string[], report: (event: TreeEvent, abs: string) => void, failed: () => void): LayerWatch {
-  const profiles = nodeTreeWatch(parents, report, failed, '_profiles');
+  const profiles = nodeTreeWatch(parents, report, failed, PROFILES);
   const watches: FSWatcher[] = [];
   let closed = false;
   for (const dir of parents) {
