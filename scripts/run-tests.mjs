@@ -28,7 +28,8 @@
 // A file that leaves a process of its group running when it ends (a server it started and did not
 // stop) fails too, naming the command, and the process is killed. Ctrl-C stops every group.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -154,6 +155,12 @@ if (vm.length > 0 && process.getuid?.() === 0) {
 const results = [];
 const started = Date.now();
 const secs = (ms) => `${(ms / 1000).toFixed(1)} s`;
+/** Where each file's process leaves its CPU seconds (scripts/lib/cpu-time.cjs); removed at the end. */
+const cpuDir = mkdtempSync(join(tmpdir(), 'harvgen-run-tests-cpu-'));
+const cpuPreload = join(repo, 'scripts/lib/cpu-time.cjs');
+let jobCount = 0;
+/** CPU seconds as shown: `-` when the file's process left none (killed, or no /proc). */
+const cpuText = (cpu) => (cpu === undefined ? '-' : `${cpu.toFixed(1)} s`);
 
 /** Seconds between SIGTERM and SIGKILL for a group that is stopped. */
 const KILL_GRACE_MS = 5_000;
@@ -217,9 +224,15 @@ async function leftBehind(pgid) {
 function run(job, lane) {
   return new Promise((resolve) => {
     const t0 = Date.now();
+    const cpuFile = join(cpuDir, String(++jobCount));
     // detached: the file leads a process group of its own, which holds every process it starts
     // (unless one makes a group or session of its own), so that all of them can be found and stopped.
-    const child = spawn(process.execPath, job.argv, { cwd: repo, env: process.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const child = spawn(process.execPath, ['--require', cpuPreload, ...job.argv], {
+      cwd: repo,
+      env: { ...process.env, HARVGEN_TEST_CPU_FILE: cpuFile },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
     const pgid = child.pid;
     running.add(pgid);
     const chunks = [];
@@ -257,11 +270,16 @@ function run(job, lane) {
       if (why.length === 0 && total === 0) why.push('it ran no test');
       const ok = why.length === 0;
       const verdict = ok ? 'passed' : `FAILED (${why.join('; ')})`;
-      process.stdout.write(`\n== ${job.name} (${lane} lane): ${verdict} in ${secs(ms)}\n`);
+      let cpu;
+      try {
+        cpu = Number(readFileSync(cpuFile, 'utf8'));
+        if (!Number.isFinite(cpu)) cpu = undefined;
+      } catch {}
+      process.stdout.write(`\n== ${job.name} (${lane} lane): ${verdict} in ${secs(ms)} (CPU ${cpuText(cpu)})\n`);
       process.stdout.write(Buffer.concat(chunks));
       // Repeated below the file's output, where a reader of a long log looks first.
       if (timedOut || left.length > 0) process.stdout.write(`\n== ${job.name}: ${verdict}\n`);
-      results.push({ name: job.name, ok, ms, skips, code: code ?? signal });
+      results.push({ name: job.name, ok, ms, cpu, skips, code: code ?? signal });
       resolve();
     })();
   });
@@ -273,6 +291,7 @@ for (const sig of ['SIGINT', 'SIGTERM']) {
     for (const pgid of running) signalGroup(pgid, 'SIGTERM');
     setTimeout(() => {
       for (const pgid of running) signalGroup(pgid, 'SIGKILL');
+      rmSync(cpuDir, { recursive: true, force: true });
       process.exit(130);
     }, 1_000);
   });
@@ -296,16 +315,30 @@ await Promise.all(
   }),
 );
 
+rmSync(cpuDir, { recursive: true, force: true });
 const failed = results.filter((r) => !r.ok);
-process.stdout.write(`\n== test files (${results.length}, ${secs(Date.now() - started)} in all)\n`);
+const elapsedMs = Date.now() - started;
+process.stdout.write(`\n== test files (${results.length}, ${secs(elapsedMs)} in all; wall time, then CPU time)\n`);
 for (const r of results) {
   const skipped = r.skips > 0 ? ` (${r.skips} real-program check(s) SKIPPED: programs missing)` : '';
-  process.stdout.write(`  ${r.ok ? 'ok    ' : 'FAILED'} ${secs(r.ms).padStart(8)}  ${r.name}${skipped}\n`);
+  process.stdout.write(`  ${r.ok ? 'ok    ' : 'FAILED'} ${secs(r.ms).padStart(8)} ${cpuText(r.cpu).padStart(8)}  ${r.name}${skipped}\n`);
 }
-const slowest = [...results].sort((a, b) => b.ms - a.ms).slice(0, 10);
 if (results.length > 10) {
-  process.stdout.write(`\n== slowest test files\n`);
-  for (const r of slowest) process.stdout.write(`  ${secs(r.ms).padStart(8)}  ${r.name}\n`);
+  // Wall time depends on what ran beside a file; CPU time is what a file costs a machine whose
+  // cores are all busy (2 cores: the whole run is bound by it).
+  process.stdout.write(`\n== slowest test files (wall time)\n`);
+  for (const r of [...results].sort((a, b) => b.ms - a.ms).slice(0, 10)) process.stdout.write(`  ${secs(r.ms).padStart(8)}  ${r.name}\n`);
+  process.stdout.write(`\n== costliest test files (CPU time: the file's process and the processes it started)\n`);
+  const costly = results.filter((r) => r.cpu !== undefined).sort((a, b) => b.cpu - a.cpu);
+  for (const r of costly.slice(0, 10)) process.stdout.write(`  ${cpuText(r.cpu).padStart(8)}  ${r.name}\n`);
+}
+const measured = results.filter((r) => r.cpu !== undefined);
+if (measured.length > 0) {
+  const cpuS = measured.reduce((sum, r) => sum + r.cpu, 0);
+  process.stdout.write(
+    `\n== CPU time: ${cpuS.toFixed(0)} s over ${secs(elapsedMs)}, ${(cpuS / (elapsedMs / 1000)).toFixed(2)} cores busy on average` +
+      `${measured.length < results.length ? ` (${results.length - measured.length} file(s) without a figure)` : ''}\n`,
+  );
 }
 if (failed.length > 0) process.stdout.write(`\n${failed.length} test file(s) failed: ${failed.map((r) => r.name).join(', ')}\n`);
 process.exit(failed.length > 0 ? 1 : 0);

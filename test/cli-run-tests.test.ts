@@ -1,7 +1,7 @@
 // scripts/run-tests.mjs, the runner of `npm test`, on the small test files of
 // test/fixtures/run-tests/: a file that passes passes; a file that hangs is stopped at its time
 // limit with its child processes and fails; a file that leaves a process running fails, naming
-// it, and the process is killed.
+// it, and the process is killed; each file's CPU time counts the processes it started.
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -42,6 +42,23 @@ test('a file whose tests pass passes', () => {
   const r = runner('passes');
   assert.is(r.code, 0, r.out);
   assert.match(r.out, /== test\/fixtures\/run-tests\/passes\.test\.ts \(unit lane\): passed/);
+});
+
+test("each file's CPU time counts the processes it started, and the run's total is printed", () => {
+  const r = runner('burns-cpu,passes');
+  assert.is(r.code, 0, r.out);
+  const cpu = (name: string) => {
+    const m = new RegExp(`== test/fixtures/run-tests/${name}\\.test\\.ts \\(unit lane\\): passed in [0-9.]+ s \\(CPU ([0-9.]+) s\\)`).exec(
+      r.out,
+    );
+    assert.ok(m, `no CPU figure for ${name}:\n${r.out}`);
+    return Number(m![1]);
+  };
+  // The child alone used 2 s; the file's own process (uvu and tsx) less than that.
+  assert.ok(cpu('burns-cpu') >= 2, `burns-cpu: ${cpu('burns-cpu')} s of CPU`);
+  assert.ok(cpu('passes') < 2, `passes: ${cpu('passes')} s of CPU`);
+  assert.match(r.out, /^  ok +[0-9.]+ s +[0-9.]+ s  test\/fixtures\/run-tests\/burns-cpu\.test\.ts$/m);
+  assert.match(r.out, /^== CPU time: \d+ s over [0-9.]+ s, [0-9.]+ cores busy on average$/m);
 });
 
 test('a file still running at its time limit fails, and its process group (a child too) is killed', () => {
