@@ -1,7 +1,8 @@
 // Every site of a repository at once: `harvgen check`/`build` with no directory find every
 // site under sites/ (skipping `_` layers); a site with errors is reported with the others and
 // not written, the others are (unless --all-or-nothing), and the exit code says a site failed.
-import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -69,6 +70,31 @@ test('--all-or-nothing writes no site when one has errors', async () => {
     allOrNothing: true,
   });
   assert.equal(lib.sites, []);
+});
+
+test('`build sites/*`: the shared layers the shell expands too (sites/_defaults.yaml, sites/_profiles) are left out, not built as sites', () => {
+  const root = repoWith(false);
+  // In a git repository, where the shared layers are read.
+  assert.is(spawnSync('git', ['init', '-q'], { cwd: root }).status, 0);
+  writeFileSync(join(root, 'sites/_defaults.yaml'), '# shared by every site\n{}\n');
+  mkdirSync(join(root, 'sites/_profiles'));
+  // What the shell makes of `sites/*` (less sites/notes, a directory that is not a site).
+  const words = readdirSync(join(root, 'sites'))
+    .filter((n) => n !== 'notes')
+    .sort()
+    .map((n) => `sites/${n}`);
+  assert.equal(words, ['sites/_archive', 'sites/_defaults.yaml', 'sites/_profiles', 'sites/location_x', 'sites/location_y']);
+  const r = runCli(['build', ...words, '--out', 'out'], root);
+  assert.is(r.code, 0, r.stderr);
+  assert.match(r.stdout, /^location_x: 27 files for 3 nodes/m);
+  assert.match(r.stdout, /^location_y: 25 files for 4 nodes/m);
+  assert.not.match(r.stderr, /LOAD_SITE/);
+  // Only layers: a usage error that says why, for check, build and watch alike.
+  for (const cmd of ['check', 'build', 'watch']) {
+    const u = runCli([cmd, 'sites/_defaults.yaml', 'sites/_profiles/'], root);
+    assert.is(u.code, 2, `${cmd}: ${u.stderr}`);
+    assert.match(u.stderr, /sites\/_defaults\.yaml sites\/_profiles\/: a name starting with _ is a shared layer, not a site/);
+  }
 });
 
 test('with no directory and no sites/, it is a usage error', () => {

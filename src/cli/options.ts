@@ -1,5 +1,6 @@
 // The options more than one command reads, declared and interpreted once: the global flags, the
 // output tree (`--out`, `--deploy`), the site directories, and how cac sees boolean flags.
+import { basename } from 'node:path';
 import type { CAC, Command } from 'cac';
 import { closest } from '../util/suggest.ts';
 import { discoverSites, noSitesReason } from '../load/discover.ts';
@@ -52,11 +53,29 @@ export const secretsOf = (flags: Flags): 'filled' | 'markers' => (flags.deploy =
  */
 export function overSites(out: CliOutput, run: (dirs: string[], flags: Flags) => Promise<number>) {
   return async (given: string[], flags: Flags): Promise<number> => {
-    if (given.length > 0) return run(given, flags);
+    if (given.length > 0) {
+      const dirs = siteArguments(given);
+      if (dirs.length === 0) return out.usageError(layersOnly(given));
+      return run(dirs, flags);
+    }
     const found = await discoverSites(process.cwd());
     if (found.length === 0) return out.usageError(`no site directory given, and ${await noSitesReason(process.cwd())}`);
     return run(found, flags);
   };
+}
+
+/**
+ * The site directories among the words given: a name starting with `_` is a shared layer
+ * (`sites/_defaults.yaml`, `sites/_profiles`) or set aside, never a site, as with no directory
+ * given. A shell expands `harvgen build sites/*` to the layers too; they are left out.
+ */
+export function siteArguments(given: readonly string[]): string[] {
+  return given.filter((g) => !basename(g.replace(/[\\/]+$/, '')).startsWith('_'));
+}
+
+/** The usage error when every word given was a shared layer. */
+export function layersOnly(given: readonly string[]): string {
+  return `${given.join(' ')}: a name starting with _ is a shared layer, not a site; give a site directory (one that holds site.yaml), or none for every site under sites/`;
 }
 
 /**

@@ -4,7 +4,7 @@ import type { CAC } from 'cac';
 import type { Diagnostic, WatchEvent } from '../../index.ts';
 import { jsonBuildOutput, jsonOutput } from '../../report/envelope.ts';
 import { EXIT, signalExitCode } from '../../diagnostics/exit.ts';
-import { outDirOf, secretsOf, treeOptions, type Flags } from '../options.ts';
+import { layersOnly, outDirOf, secretsOf, siteArguments, treeOptions, type Flags } from '../options.ts';
 import { sourcesOf, type CliOutput } from '../output.ts';
 
 export function register(cli: CAC, out: CliOutput): void {
@@ -15,7 +15,10 @@ export function register(cli: CAC, out: CliOutput): void {
     .action((dirs: string[], flags: Flags) => runWatch(dirs, flags, out));
 }
 
-async function runWatch(dirs: string[], flags: Flags, out: CliOutput): Promise<number> {
+async function runWatch(given: string[], flags: Flags, out: CliOutput): Promise<number> {
+  // `harvgen watch sites/*`: the shared layers the shell expands too are not sites.
+  const dirs = siteArguments(given);
+  if (dirs.length === 0) return out.usageError(layersOnly(given));
   const debounce = Number(flags.debounce ?? 50);
   if (!Number.isInteger(debounce) || debounce < 0 || debounce > 60_000) {
     return out.usageError(`--debounce must be a whole number of milliseconds from 0 to 60000, not ${JSON.stringify(flags.debounce)}`);
