@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Install what the real-program tests (test/real/, `npm run test:real`) need on Debian 12
-# (bookworm), then fetch the small test kernel. Run as root. Used by .ci/run; fine on a dev box.
+# (bookworm), then fetch the files they download from Debian (the test kernel, cloud-init's
+# packages, the signed shim and GRUB). Run as root. Used by .ci/run; fine on a dev box.
+# `--packages-only` installs the packages and fetches nothing: .ci/run passes it, since the test
+# runner (scripts/run-tests.mjs) fetches those files itself, in the background, as root.
 #
 #   nginx            nginx -t and a real nginx serving the tree
 #   docker-registry skopeo apache2-utils
@@ -55,6 +58,10 @@
 # Do not add libvirt-daemon-system: on a systemd host it starts a network on 192.168.122.1/24.
 set -euo pipefail
 
+if [[ $# -gt 1 || ( $# -eq 1 && $1 != --packages-only ) ]]; then
+  echo "usage: install-real-deps.sh [--packages-only]" >&2
+  exit 2
+fi
 if [[ $(id -u) != 0 ]]; then
   echo "install-real-deps: run as root" >&2
   exit 2
@@ -80,6 +87,7 @@ fi
 getent group libvirt-qemu >/dev/null || groupadd --system libvirt-qemu
 getent passwd libvirt-qemu >/dev/null || useradd --system --no-create-home --shell /usr/sbin/nologin -g libvirt-qemu libvirt-qemu
 
+[[ ${1:-} == --packages-only ]] && exit 0
 repo_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 "$repo_root/scripts/fetch-test-kernel.sh"
 "$repo_root/scripts/fetch-cloud-init.sh"

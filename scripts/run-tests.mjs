@@ -19,15 +19,16 @@
 // since the vm lane keeps the cores busy); `--serial` runs one file at a time. `--only` runs the
 // named files: real-program files by name (`lifecycle`), `unit` for every unit file, `unit:<name>`
 // for one (with `unit`, plain names are unit files). `--dir <dir>` takes the unit files from <dir>
-// instead of test/ (the runner's own test runs it on test/fixtures/run-tests/). The test kernel is
-// fetched before the lanes start, so that two files never fetch it at once.
+// instead of test/ (the runner's own test runs it on test/fixtures/run-tests/). As root, the files
+// the vm lane's tests download (the test kernel, cloud-init's packages, the signed shim and GRUB)
+// are fetched once, in the background, while the other lane runs: no two files fetch them at once.
 //
 // Each file runs as the leader of its own process group. A file still running after its time limit
 // (HARVGEN_TEST_TIMEOUT_UNIT, default 600 s, HARVGEN_TEST_TIMEOUT_REAL, default 900 s, or
 // HARVGEN_TEST_TIMEOUT for both; in seconds) fails: its whole group gets SIGTERM, then SIGKILL.
 // A file that leaves a process of its group running when it ends (a server it started and did not
 // stop) fails too, naming the command, and the process is killed. Ctrl-C stops every group.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -146,11 +147,41 @@ const lanes = (
         ]
 ).filter((l) => l.jobs.length > 0);
 
-// The boot tests share one test kernel (scripts/fetch-test-kernel.sh); fetched once, up front. A
-// failure here is not the run's: the tests that need the kernel report it themselves.
-if (vm.length > 0 && process.getuid?.() === 0) {
-  spawnSync('bash', [join(repo, 'scripts/fetch-test-kernel.sh')], { cwd: repo, stdio: 'ignore', timeout: 300_000 });
-}
+// The files the vm lane's tests download from Debian (scripts/fetch-*.sh: the test kernel,
+// cloud-init's packages, the signed shim and GRUB; about 75 s on a clean clone, bound by the
+// network) are fetched once, in the background, as root: the other lane starts at once, and the
+// vm lane takes the other lane's last files until they are there (nextJob), so that the download
+// costs the run no time. A failure here is not the run's: the tests that need the files report
+// it themselves (and fail in CI, HARVGEN_REQUIRE_REAL=1); the fetch's output is printed.
+const FETCHES = ['fetch-test-kernel.sh', 'fetch-cloud-init.sh', 'fetch-secureboot.sh'];
+/** The fetch's process group while it runs (stopped on Ctrl-C like a file's). */
+let fetching;
+let fetchDone = true;
+const fetched =
+  vm.length > 0 && process.getuid?.() === 0
+    ? new Promise((resolve) => {
+        fetchDone = false;
+        const t0 = Date.now();
+        const script = FETCHES.map((f) => `bash scripts/${f}`).join(' && ');
+        const child = spawn('bash', ['-c', script], { cwd: repo, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+        fetching = child.pid;
+        const out = [];
+        child.stdout.on('data', (d) => out.push(d));
+        child.stderr.on('data', (d) => out.push(d));
+        const limit = setTimeout(() => fetching !== undefined && signalGroup(fetching, 'SIGKILL'), 600_000);
+        const done = (code) => {
+          clearTimeout(limit);
+          fetching = undefined;
+          fetchDone = true;
+          const verdict = code === 0 ? 'fetched' : `FAILED to fetch (${code ?? 'killed'})`;
+          process.stdout.write(`\n== the real-program tests' downloads (${FETCHES.join(', ')}): ${verdict} in ${secs(Date.now() - t0)}\n`);
+          if (code !== 0) process.stdout.write(Buffer.concat(out));
+          resolve();
+        };
+        child.on('error', () => done(undefined));
+        child.on('close', (code) => done(code));
+      })
+    : Promise.resolve();
 
 const results = [];
 const started = Date.now();
@@ -288,6 +319,7 @@ function run(job, lane) {
 // Ctrl-C (or a CI's SIGTERM) stops every running file's group: they are not in the runner's group.
 for (const sig of ['SIGINT', 'SIGTERM']) {
   process.on(sig, () => {
+    if (fetching !== undefined) signalGroup(fetching, 'SIGTERM');
     for (const pgid of running) signalGroup(pgid, 'SIGTERM');
     setTimeout(() => {
       for (const pgid of running) signalGroup(pgid, 'SIGKILL');
@@ -303,12 +335,22 @@ for (const sig of ['SIGINT', 'SIGTERM']) {
 // lanes end about together instead of the other lane running alone for minutes. Guests never
 // move to the other lane: two lanes of guests would overload 2 cores.
 const queues = new Map(lanes.map(({ lane, jobs }) => [lane, [...jobs]]));
-/** The next file for `lane`: its own first, then (the vm lane only) the other lane's last. */
-const nextJob = (lane) => queues.get(lane).shift() ?? (lane === 'vm' ? queues.get('other')?.pop() : undefined);
+/**
+ * The next file for `lane`: its own first, then (the vm lane only) the other lane's last. While the
+ * downloads run, the vm lane takes the other lane's last files first, then waits for them.
+ */
+const nextJob = async (lane) => {
+  if (lane === 'vm' && !fetchDone) {
+    const borrowed = queues.get('other')?.pop();
+    if (borrowed) return borrowed;
+    await fetched;
+  }
+  return queues.get(lane).shift() ?? (lane === 'vm' ? queues.get('other')?.pop() : undefined);
+};
 await Promise.all(
   lanes.map(async ({ lane }) => {
     const worker = async () => {
-      for (let job = nextJob(lane); job; job = nextJob(lane)) await run(job, lane);
+      for (let job = await nextJob(lane); job; job = await nextJob(lane)) await run(job, lane);
     };
     await Promise.all(Array.from({ length: Math.min(width, queues.get(lane).length) }, worker));
     if (!serial) process.stdout.write(`\n== ${lane} lane done after ${secs(Date.now() - started)}\n`);
