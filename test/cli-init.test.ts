@@ -1,7 +1,7 @@
 // `harvgen init`: a commented site that passes check as written, with working editor modelines
 // and its secrets in a git-ignored secrets/; it never overwrites.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { parse } from 'yaml';
@@ -11,24 +11,58 @@ import { compileModel } from '../src/pipeline.ts';
 import { runCli } from './helpers/cli.ts';
 import { tempDir } from './helpers/tmp.ts';
 
-test('init scaffolds a site that passes check with no diagnostic at all', async () => {
+/** The placeholders init writes for bare metal, each a NODE_PLACEHOLDER warning: every node's MAC, and the disk once (in defaults). */
+function placeholders(diagnostics: readonly { code: string; severity: string; file?: string }[], nodes = 3): void {
+  assert.equal(
+    diagnostics.map((d) => [d.code, d.severity, d.file && (d.file.includes('/nodes/') ? 'nodes/' : '') + basename(d.file)]),
+    [
+      ...Array.from({ length: nodes }, (_, i) => ['NODE_PLACEHOLDER', 'warning', `nodes/node-${i + 1}.yaml`]),
+      ['NODE_PLACEHOLDER', 'warning', 'site.yaml'],
+    ],
+  );
+}
+
+/** The placeholders of a bare-metal site replaced, as its owner would. */
+function replacePlaceholders(dir: string, nodes = 3): void {
+  const site = join(dir, 'site.yaml');
+  writeFileSync(site, readFileSync(site, 'utf8').replace('REPLACE-with-the-install-disk', 'nvme-SAMSUNG_MZ1L2960_S665NE0R100001'));
+  for (let i = 1; i <= nodes; i++) {
+    const f = join(dir, `nodes/node-${i}.yaml`);
+    writeFileSync(f, readFileSync(f, 'utf8').replace(/02:00:00:00:00:(..)/, '3c:ec:ef:20:0a:$1'));
+  }
+}
+
+test('init scaffolds a site that passes check; its only diagnostics are the placeholders to replace, then none', async () => {
   const dir = join(tempDir('init'), 'sites', 'Lab-Site 2');
   const r = runCli(['init', dir]);
   assert.is(r.code, 0, r.stderr);
   for (const f of ['site.yaml', 'nodes/node-1.yaml', 'secrets/token', 'secrets/password', 'secrets/.gitignore'])
     assert.ok(existsSync(join(dir, f)), f);
+  const before = await check({ sites: [dir] });
+  assert.ok(before.ok);
+  placeholders(before.diagnostics);
+  // --strict: the placeholders fail it.
+  assert.not.ok((await check({ sites: [dir], strict: true })).ok);
+  replacePlaceholders(dir);
   const result = await check({ sites: [dir] });
   assert.equal(result.diagnostics, []);
   assert.is(result.sites[0]!.site, 'lab-site-2', 'the site name is derived from the directory name');
   assert.match(readFileSync(join(dir, 'secrets/.gitignore'), 'utf8'), /^\*$/m);
 });
 
-/** init with `flags`, then check and build the site: both pass with no diagnostic; the site's model. */
+/**
+ * init with `flags`, then check and build the site: both pass with no diagnostic (a bare-metal
+ * site once its placeholders are replaced); the site's model.
+ */
 async function initCheckBuild(flags: string[]) {
   const root = tempDir('init');
   const dir = join(root, 'site');
   const r = runCli(['init', dir, ...flags]);
   assert.is(r.code, 0, r.stderr);
+  if (!flags.includes('--lab')) {
+    placeholders((await check({ sites: [dir] })).diagnostics);
+    replacePlaceholders(dir);
+  }
   const checked = await check({ sites: [dir] });
   assert.equal(checked.diagnostics, []);
   const built = await build({ sites: [dir], outDir: join(root, 'out') });
@@ -61,6 +95,20 @@ test('--lab --nodes 2 --release: init, check and build pass; a lab section, two 
     ],
   );
   assert.is(model.release?.version.raw, 'v1.6.0');
+});
+
+test('init beside other sites serves the new one under its own path, so that all of them check together (no SITE_SERVER_CONFLICT)', async () => {
+  const root = tempDir('init');
+  const sites = ['rack-1', 'rack-2', 'lab'].map((s) => join(root, 'sites', s));
+  for (const [i, dir] of sites.entries()) assert.is(runCli(['init', dir, ...(i === 2 ? ['--lab', '--nodes', '1'] : [])]).code, 0);
+  const server = (dir: string) => (parse(readFileSync(join(dir, 'site.yaml'), 'utf8')) as { boot: { server: string } }).boot.server;
+  const artifacts = (dir: string) =>
+    (parse(readFileSync(join(dir, 'site.yaml'), 'utf8')) as { harvester: { artifacts: string } }).harvester.artifacts;
+  assert.equal(sites.map(server), ['http://192.168.10.1', 'http://192.168.10.1/rack-2', 'http://192.168.122.1/lab']);
+  assert.match(artifacts(sites[1]!), /^http:\/\/192\.168\.10\.1\/rack-2\/artifacts\/v/);
+  const all = await check({ sites });
+  assert.ok(all.ok, JSON.stringify(all.diagnostics.filter((d) => d.severity === 'error')));
+  assert.equal([...new Set(all.diagnostics.map((d) => d.code))], ['NODE_PLACEHOLDER']);
 });
 
 test('an unknown --release or a bad --nodes is a usage error (exit 2) that writes nothing; the release error names the newest', () => {

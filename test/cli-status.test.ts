@@ -32,6 +32,12 @@ test('the CLI: a line per node, the unknown machines, --json, exit 2 for an unre
   const missing = runCli(['status', dir, '--log', join(dir, 'nope.log'), '--json']);
   assert.is(missing.code, 2);
   assert.match(assertJson(missing.stdout, 'status --json, unreadable log').diagnostics ? missing.stdout : '', /STATUS_LOG_UNREADABLE/);
+  // In text, no verdict is printed from a run short of a log's requests (each would read never-booted).
+  const missingText = runCli(['status', dir, '--log', log, '--log', join(dir, 'nope.log')]);
+  assert.is(missingText.code, 2);
+  assert.match(missingText.stderr, /STATUS_LOG_UNREADABLE/);
+  assert.match(missingText.stderr, /no verdicts: a log could not be read/);
+  assert.is(missingText.stdout, '');
   const noLog = runCli(['status', dir]);
   assert.is(noLog.code, 2);
   assert.match(noLog.stderr, /--log/);

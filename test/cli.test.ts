@@ -123,6 +123,16 @@ test('an unknown flag exits 2 with a suggestion', () => {
   assert.not.ok(hasStackTrace(r.stderr));
 });
 
+test('too many arguments exit 2 with the command and its usage, not the parser words', () => {
+  const r = runCli(['explain', 'sites/location_x', 'hv-1', 'hv-2'], repo);
+  assert.is(r.code, 2);
+  assert.match(
+    r.stderr,
+    /CLI_USAGE: too many arguments for `harvgen explain`: `hv-2` \(usage: harvgen explain <site-dir> <node>; `harvgen explain --help`\)/,
+  );
+  assert.not.match(r.stderr, /Unused args/);
+});
+
 test('a missing argument exits 2', () => {
   const r = runCli(['explain', 'sites/location_x']);
   assert.is(r.code, 2);

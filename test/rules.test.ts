@@ -46,4 +46,17 @@ for (const name of cases) {
   });
 }
 
+test('a hint names the fix when the message knows it: the network address of a CIDR with host bits set', async () => {
+  const result = await check({ sites: [join(root, 'net-cidr-invalid', 'bad')] });
+  const d = result.diagnostics.find((x) => x.code === 'NET_CIDR_INVALID');
+  assert.match(d?.message ?? '', /has host bits set \(the network address is 10\.0\.0\.0\/24\)/);
+  assert.is(d?.hint, 'Write the network address: `cidr: 10.0.0.0/24`.');
+});
+
+test('a duplicate hostname tells the two nodes apart by their place and boot MAC (the hostname cannot)', async () => {
+  const result = await check({ sites: [join(root, 'node-duplicate-hostname', 'bad')] });
+  const d = result.diagnostics.find((x) => x.code === 'NODE_DUPLICATE_HOSTNAME');
+  assert.is(d?.message, 'hostname "n1" is used by two nodes: nodes[0] (MAC 52:54:00:00:00:01) and nodes[1] (MAC 52:54:00:00:00:02)');
+});
+
 test.run();

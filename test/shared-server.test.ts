@@ -7,6 +7,7 @@ import * as assert from 'uvu/assert';
 import { stringify } from 'yaml';
 import { check, compileSite } from '../src/index.ts';
 import { tempDir } from './helpers/tmp.ts';
+import { runCli } from './helpers/cli.ts';
 import { exampleSite } from './helpers/example.ts';
 
 const base = exampleSite();
@@ -36,6 +37,38 @@ test('two sites at the same boot server URL are SITE_SERVER_CONFLICT, at the sec
   assert.match(d[0]!.hint!, /path prefix/);
   // Each alone is fine.
   assert.ok((await check({ sites: [a] })).ok);
+});
+
+test('check: the site a check between sites refuses is not reported ok, in text or JSON (the other one is)', () => {
+  const root = tempDir('shared');
+  site(root, 'site_a', 'http://192.168.122.1', 'http://192.168.122.1/artifacts/v1.4.1');
+  site(root, 'site_b', 'http://192.168.122.1:80/', 'http://192.168.122.1/artifacts/v1.4.1');
+  const r = runCli(['check', 'site_a', 'site_b'], root);
+  assert.is(r.code, 1, r.stderr);
+  assert.match(r.stderr, /site_b\/site\.yaml:\d+:\d+ +error +SITE_SERVER_CONFLICT/);
+  assert.match(r.stderr, /docs\/deploy\.md, "Several sites on one boot server"/);
+  assert.match(r.stdout, /^ok  site_a: /m);
+  assert.not.match(r.stdout, /site_b/);
+  const j = JSON.parse(runCli(['check', 'site_a', 'site_b', '--json'], root).stdout) as {
+    ok: boolean;
+    sites: { dir: string; ok: boolean; errors: number }[];
+  };
+  assert.is(j.ok, false);
+  assert.equal(
+    j.sites.map((s) => [s.dir, s.ok, s.errors]),
+    [
+      ['site_a', true, 0],
+      ['site_b', false, 1],
+    ],
+  );
+  const b = JSON.parse(runCli(['build', 'site_a', 'site_b', '--out', 'out', '--json'], root).stdout) as typeof j;
+  assert.equal(
+    b.sites.map((s) => [s.dir, s.ok]),
+    [
+      ['site_a', true],
+      ['site_b', false],
+    ],
+  );
 });
 
 test('sites under distinct prefixes of one server pass, and serve their release files under their prefix', async () => {

@@ -7,7 +7,7 @@
 // non-directory where it needs a directory, or a link in the path below the repository), and when a write fails after it started, what it
 // created is removed again, so it leaves a whole site or nothing.
 import { randomBytes } from 'node:crypto';
-import { closeSync, lstatSync, mkdirSync, openSync, rmdirSync, unlinkSync, writeSync, constants } from 'node:fs';
+import { closeSync, lstatSync, mkdirSync, openSync, readdirSync, rmdirSync, unlinkSync, writeSync, constants } from 'node:fs';
 import { homedir } from 'node:os';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -116,7 +116,13 @@ export async function initSite(dir: string, options: InitOptions = {}): Promise<
   if (problem) return { error: problem };
   const root = resolve(dir);
   const site = siteNameFor(root);
-  const kind: SiteKind = { lab: options.lab === true, release: options.release ?? newestRelease() };
+  const kind: SiteKind = {
+    lab: options.lab === true,
+    release: options.release ?? newestRelease(),
+    // Beside other sites, whose boot server this placeholder address may be: served under its own
+    // path prefix, so that checking them all does not find two sites at one URL (SITE_SERVER_CONFLICT).
+    ...(hasSiblingSites(root) ? { prefix: `/${site}` } : {}),
+  };
   const nodeFiles = Object.fromEntries(
     Array.from({ length: options.nodes ?? 3 }, (_, i) => [
       `nodes/node-${i + 1}.yaml`,
@@ -225,17 +231,36 @@ function writeNew(path: string, text: string, mode: number, created: { path: str
   }
 }
 
+/** Whether the directory that will hold the site holds another site directory (one with a site.yaml). */
+function hasSiblingSites(root: string): boolean {
+  const parent = dirname(root);
+  let names: string[];
+  try {
+    names = readdirSync(parent);
+  } catch {
+    return false; // not there yet: nothing beside it
+  }
+  return names.some(
+    (n) => join(parent, n) !== root && !n.startsWith('_') && !n.startsWith('.') && kindAt(join(parent, n, 'site.yaml')) === 'other',
+  );
+}
+
 /** What the site's templates depend on. */
 interface SiteKind {
   readonly lab: boolean;
   readonly release: string;
+  /** The path the site is served under (`/<site>`) when other sites are beside it; else none. */
+  readonly prefix?: string;
 }
 
 /** The addresses of a new site: libvirt's default NAT network for a lab, a placeholder network for bare metal. */
 const net = (lab: boolean) => (lab ? '192.168.122' : '192.168.10');
 
-function siteYaml(schemaLine: string, site: string, { lab, release }: SiteKind): string {
+function siteYaml(schemaLine: string, site: string, { lab, release, prefix = '' }: SiteKind): string {
   const n = net(lab);
+  const served = prefix
+    ? '   # where nginx serves the built tree: under its own path, beside the other sites (docs/deploy.md, "Several sites on one boot server")'
+    : '      # where nginx serves the built tree';
   return `${schemaLine}
 #
 # A Harvester site for harvgen${lab ? ": a lab of libvirt VMs on the host's default NAT network" : ': bare-metal servers'}.
@@ -247,10 +272,10 @@ description: New Harvester ${lab ? 'lab' : 'site'}
 harvester:
   version: ${release}
   # Where the release files are served (artifacts/fetch.sh in the built tree downloads them).
-  artifacts: http://${n}.1/artifacts/${release}
+  artifacts: http://${n}.1${prefix}/artifacts/${release}
 
 boot:
-  server: http://${n}.1      # where nginx serves the built tree
+  server: http://${n}.1${prefix}${served}
   firmware: uefi
 ${lab ? "  skipchecks: true                   # lab VMs are smaller than Harvester's hardware minimums\n" : ''}
 network:

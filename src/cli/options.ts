@@ -59,7 +59,10 @@ export function overSites(out: CliOutput, run: (dirs: string[], flags: Flags) =>
       return run(dirs, flags);
     }
     const found = await discoverSites(process.cwd());
-    if (found.length === 0) return out.usageError(`no site directory given, and ${await noSitesReason(process.cwd())}`);
+    if (found.length === 0)
+      return out.usageError(
+        `no site directory given, and ${await noSitesReason(process.cwd())}; \`harvgen init sites/<site>\` creates a starting site`,
+      );
     return run(found, flags);
   };
 }
@@ -122,6 +125,11 @@ export function cacErrorMessage(err: Error, cli: CAC): string {
         known.map((k) => k.replace(/([A-Z])/g, '-$1').toLowerCase()),
       )
     : undefined;
+  // cac's "Unused args: `x`": too many words for the command; say which command takes what.
+  const unused = /^Unused args: (.+)$/.exec(err.message);
+  const command = cli.matchedCommand;
+  if (unused && command)
+    return `too many arguments for \`harvgen ${command.name}\`: ${unused[1]!.replace(/\.$/, '')} (usage: harvgen ${command.rawName}; \`harvgen ${command.name} --help\`)`;
   return `${err.message.replace(/\.$/, '')}${guess ? `; did you mean ${guess}?` : ''}`;
 }
 

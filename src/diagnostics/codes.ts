@@ -188,6 +188,11 @@ export const CODES = {
   NODE_DEVICE_MISSING: c('error', 'invalid', 'A node has no install device.'),
   NODE_DATA_DISK_IS_DEVICE: c('error', 'invalid', '`install.data_disk` is the install device.'),
   NODE_DEVICE_UNSTABLE: c('warning', 'invalid', 'An install disk uses an unstable `/dev/sdX` name.'),
+  NODE_PLACEHOLDER: c(
+    'warning',
+    'invalid',
+    'A boot MAC or install disk is still the placeholder `harvgen init` wrote for a bare-metal node (`02:00:00:00:00:0N`, `/dev/disk/by-id/REPLACE-with-the-install-disk`).',
+  ),
   NODE_WITNESS_DATA_DISK: c(
     'warning',
     'invalid',

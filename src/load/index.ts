@@ -149,7 +149,7 @@ async function siteDirProblem(dir: string, display: (abs: string) => string): Pr
       code: 'LOAD_SITE_DIR_NOT_FOUND',
       severity: 'error',
       message: `site directory ${display(dir)} ${dirStat ? 'is not a directory' : 'does not exist'}`,
-      hint: 'Pass the directory that holds site.yaml, e.g. `harvgen check sites/location_x`.',
+      hint: 'Pass the directory that holds site.yaml (`harvgen check sites/<site>`); `harvgen init sites/<site>` creates a new one.',
       file: display(dir),
     };
   }
@@ -159,7 +159,7 @@ async function siteDirProblem(dir: string, display: (abs: string) => string): Pr
     code: 'LOAD_SITE_YAML_MISSING',
     severity: 'error',
     message: `${display(dir)} has no site.yaml`,
-    hint: 'Create site.yaml in the site directory (copy sites/location_x/site.yaml to start).',
+    hint: 'Pass the directory that holds site.yaml, or create a commented starting site there with `harvgen init <dir>` (it never overwrites a file).',
     file: display(dir),
   };
 }

@@ -2,6 +2,7 @@
 // `sites[]` shape for every command; schema/cli-output.schema.json describes it). It sits above
 // the diagnostics and the results it carries (explain's values, status's nodes), so the library
 // and the CLI print the same document; the CLI only prints it.
+import { resolve, sep } from 'node:path';
 import type { Diagnostic } from '../diagnostics/types.ts';
 import { countDiagnostics } from '../diagnostics/format.ts';
 import type { ExplainedValue } from '../types/explain.ts';
@@ -258,6 +259,28 @@ export function jsonBuildOutput(
   extra?: JsonExtra,
 ): JsonOutput {
   const built = new Map(result.sites.map((s) => [s.site, s]));
-  const sites = result.compiled.map((c) => jsonSite(c, c.site !== undefined ? built.get(c.site) : undefined));
+  const compiled = withCrossSite(result.compiled, result.diagnostics);
+  const sites = compiled.map((c) => jsonSite(c, c.site !== undefined ? built.get(c.site) : undefined));
   return jsonOutput({ command, ok: result.ok, sites, diagnostics: result.diagnostics, debug, ...(extra ? { extra } : {}) });
+}
+
+/**
+ * The sites as reported: each with the run's diagnostics between sites (SITE_SERVER_CONFLICT and
+ * the other checks across sites: in the run's list, in no site's own) that point into its
+ * directory, so that a site such a check refuses is not reported ok. For the report only: a
+ * site's own list (what its up-to-date record replays) stays as it was.
+ */
+export function withCrossSite<S extends { readonly dir: string; readonly diagnostics: readonly Diagnostic[] }>(
+  sites: readonly S[],
+  all: readonly Diagnostic[],
+  cwd = process.cwd(),
+): S[] {
+  const own = new Set(sites.flatMap((s) => s.diagnostics));
+  const between = all.filter((d) => !own.has(d) && d.file !== undefined);
+  if (between.length === 0) return [...sites];
+  return sites.map((s) => {
+    const dir = resolve(cwd, s.dir) + sep;
+    const concern = between.filter((d) => resolve(cwd, d.file!).startsWith(dir));
+    return concern.length === 0 ? s : { ...s, diagnostics: [...s.diagnostics, ...concern] };
+  });
 }

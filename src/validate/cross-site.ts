@@ -47,7 +47,7 @@ export function crossSiteChecks(sites: readonly CrossSiteFacts[]): Diagnostic[] 
             {
               code: 'SITE_SERVER_CONFLICT',
               message: `sites ${first.site} and ${s.site} are both served at http://${server}${s.prefix}/: one site's boot.ipxe and scripts would answer the other's machines`,
-              hint: `Give each site its own path prefix, e.g. \`boot.server: http://${server}/${s.site}\`, and on a shared server include each site's nginx/locations.conf in one server block (README, "Several sites on one boot server"). A URL names one site even when the sites are served by different hosts that share this address.`,
+              hint: `Give each site its own path prefix, e.g. \`boot.server: http://${server}/${s.site}\`, and on a shared server include each site's nginx/locations.conf in one server block (docs/deploy.md, "Several sites on one boot server"). A URL names one site even when the sites are served by different hosts that share this address.`,
               at: ['boot', 'server'],
             },
             factsLocator(s),

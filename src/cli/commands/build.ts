@@ -87,7 +87,7 @@ async function runBuild(dirs: string[], flags: Flags, out: CliOutput): Promise<n
   const changeLines = compare ? (await import('../changes.ts')).changeLines : () => [];
   for (const s of result.sites) {
     out.print(
-      `${s.site}: ${s.counts.files} files for ${s.nodes} nodes in ${s.dir} (${compare ? 'would write' : 'wrote'} ${s.counts.written}, ${compare ? 'would remove' : 'removed'} ${s.counts.removed}, unchanged ${s.counts.unchanged}${s.upToDate ? '; up to date, not compiled' : ''})`,
+      `${s.site}: ${s.counts.files} files for ${s.nodes} node${s.nodes === 1 ? '' : 's'} in ${s.dir} (${compare ? 'would write' : 'wrote'} ${s.counts.written}, ${compare ? 'would remove' : 'removed'} ${s.counts.removed}, unchanged ${s.counts.unchanged}${s.upToDate ? '; up to date, not compiled' : ''})`,
     );
     // Each file that would change: missing, extra (would be removed) or differs.
     if (compare && !flags.quiet) for (const l of changeLines(listedSite(s))) out.print(l);

@@ -2,7 +2,7 @@
 import type { CAC } from 'cac';
 import { countDiagnostics } from '../../diagnostics/format.ts';
 import { hasFailures } from '../../diagnostics/types.ts';
-import { jsonOutput, jsonSite } from '../../report/envelope.ts';
+import { jsonOutput, jsonSite, withCrossSite } from '../../report/envelope.ts';
 import { exitCode } from '../../diagnostics/exit.ts';
 import { overSites, secretsOf, type Flags } from '../options.ts';
 import { sourcesOf, type CliOutput } from '../output.ts';
@@ -28,12 +28,14 @@ async function runCheck(dirs: string[], flags: Flags, out: CliOutput): Promise<n
     // Every site held light: what is printed (its diagnostics, nodes, file count) needs no model or file.
     check({ sites: dirs, strict: flags.strict === true, secrets: secretsOf(flags), keepModels: false, onProgress }),
   );
+  // A site a check between sites refuses (two sites served at one URL) is not ok either.
+  const reported = withCrossSite(result.sites, result.diagnostics);
   if (flags.json) {
     out.printJson(
       jsonOutput({
         command: 'check',
         ok: result.ok,
-        sites: result.sites.map((s) => jsonSite(s)),
+        sites: reported.map((s) => jsonSite(s)),
         diagnostics: result.diagnostics,
         debug: flags.debug === true,
       }),
@@ -42,7 +44,7 @@ async function runCheck(dirs: string[], flags: Flags, out: CliOutput): Promise<n
   }
   out.report(result.diagnostics, sourcesOf(result.sites), flags);
   // With --strict a warning fails the run, so a site with one is not "ok".
-  for (const s of result.sites) {
+  for (const s of reported) {
     if (hasFailures(s.diagnostics, flags.strict === true)) continue;
     const n = summaryOf(s)?.nodes ?? 0;
     out.print(`ok  ${s.dir}: site ${s.site}, ${n} node${n === 1 ? '' : 's'}`);

@@ -171,6 +171,12 @@ async function runStatus(dirs: string[], flags: StatusFlags, out: CliOutput): Pr
   }
   out.report(diagnostics, {}, flags);
   for (const n of result.notes ?? []) out.note(`note: ${n}`);
+  // A log that could not be read: every verdict would be judged without its requests (a node that
+  // booted would read never-booted), so none is printed; --json still carries them, with ok false.
+  if (result.diagnostics.some((d) => d.code === 'STATUS_LOG_UNREADABLE')) {
+    out.note('no verdicts: a log could not be read, and without its requests they would be wrong (fix the log above and run again)');
+    return exitCode(ok, diagnostics);
+  }
   if (many && flags.nodes !== true) {
     const width = Math.max(8, ...summaries!.map((s) => s.site.length));
     for (const s of summaries!) out.print(summaryLine(s, width));

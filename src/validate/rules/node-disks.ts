@@ -6,10 +6,20 @@ import { effectiveConfig } from '../../derive/harvester/effective.ts';
 import { nodeAt } from '../../model/index.ts';
 import { eachNode, type Finding, type Rule } from '../rule.ts';
 
+/** The install disk `harvgen init` writes for bare-metal sites (src/cli/init.ts), to be replaced. */
+const INIT_PLACEHOLDER_DISK = '/dev/disk/by-id/REPLACE-with-the-install-disk';
+
 /** Install device present and stable; data disk distinct; witness disk settings; wipe list. */
 export const nodeDisksRule: Rule = {
   name: 'node-disks',
-  codes: ['NODE_DEVICE_MISSING', 'NODE_DATA_DISK_IS_DEVICE', 'NODE_DEVICE_UNSTABLE', 'NODE_WITNESS_DATA_DISK', 'NODE_WIPE_LIST_HAS_DEVICE'],
+  codes: [
+    'NODE_DEVICE_MISSING',
+    'NODE_DATA_DISK_IS_DEVICE',
+    'NODE_DEVICE_UNSTABLE',
+    'NODE_WITNESS_DATA_DISK',
+    'NODE_WIPE_LIST_HAS_DEVICE',
+    'NODE_PLACEHOLDER',
+  ],
   check(ctx) {
     const { model } = ctx;
     eachNode(ctx, 'node-disks', (node, report) => {
@@ -37,7 +47,15 @@ export const nodeDisksRule: Rule = {
         ['install.device', device],
         ['install.data_disk', dataDisk],
       ] as const) {
-        if (disk !== undefined && /^\/dev\/(sd[a-z]+|hd[a-z]+|nvme\d+n\d+)$/.test(disk)) {
+        if (disk?.includes(INIT_PLACEHOLDER_DISK)) {
+          report({
+            code: 'NODE_PLACEHOLDER',
+            message: `${field} of node ${node.hostname} is still the placeholder harvgen init wrote (${disk}): the installer finds no such disk`,
+            hint: "Set the server's install disk by a persistent name: `ls -l /dev/disk/by-id/` on the machine (or in the installer's shell).",
+            node: node.hostname,
+            at: config.get(field) !== undefined ? config.at(field) : nodeAt(node, field),
+          });
+        } else if (disk !== undefined && /^\/dev\/(sd[a-z]+|hd[a-z]+|nvme\d+n\d+)$/.test(disk)) {
           report({
             code: 'NODE_DEVICE_UNSTABLE',
             message: `${field} ${disk} of node ${node.hostname} is a kernel name that can change between boots`,

@@ -6,11 +6,21 @@ import { eachInputNode, eachNode, type Rule, type RuleContext } from '../rule.ts
 const LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 /** Hostnames dnsmasq reads as something else in `dhcp-host=`: a keyword or a lease time. */
 const DNSMASQ_WORD = /^(ignore|infinite|[0-9]+[smhdw]?)$/;
+/** The boot MACs `harvgen init` writes for bare-metal nodes (src/cli/init.ts), to be replaced. */
+const INIT_PLACEHOLDER_MAC = /^02:00:00:00:00:[0-9a-f]{2}$/;
 
 /** Hostname present and a DNS-1123 label; MACs present and well-formed; NICs not empty. */
 export const nodeIdentityRule: Rule = {
   name: 'node-identity',
-  codes: ['NODE_HOSTNAME_MISSING', 'NODE_HOSTNAME_INVALID', 'NODE_MAC_MISSING', 'NODE_MAC_INVALID', 'NODE_MAC_AND_MACS', 'NODE_NIC_EMPTY'],
+  codes: [
+    'NODE_HOSTNAME_MISSING',
+    'NODE_HOSTNAME_INVALID',
+    'NODE_MAC_MISSING',
+    'NODE_MAC_INVALID',
+    'NODE_MAC_AND_MACS',
+    'NODE_NIC_EMPTY',
+    'NODE_PLACEHOLDER',
+  ],
   check(ctx) {
     eachInputNode(ctx, 'node-identity', (node, i, report) => {
       checkHostname({ ...ctx, report }, node, i);
@@ -104,6 +114,13 @@ function checkBootMacs({ report }: RuleContext, node: NodeInput, i: number): voi
         code: 'NODE_MAC_INVALID',
         message: `${norm} is a multicast MAC address; no NIC boots with it`,
         hint: 'Check the address; the first octet of a NIC MAC is even.',
+        at: path(),
+      });
+    } else if (INIT_PLACEHOLDER_MAC.test(norm)) {
+      report({
+        code: 'NODE_PLACEHOLDER',
+        message: `MAC ${norm} of node ${node.hostname ?? i} is the placeholder harvgen init wrote: no NIC has it, so the node never boots from this tree`,
+        hint: "Replace it with the MAC of the server's boot NIC (its BMC or the NIC's label shows it; `ip link` on a running system).",
         at: path(),
       });
     }

@@ -48,6 +48,14 @@ function keyOf(node: NodeInput): string {
   return JSON.stringify([node.hostname ?? null, node.macs ?? null, node.mac ?? null, node.ip ?? null]);
 }
 
+/** A node told apart from another of the same hostname: its place and its first boot MAC or its IP. */
+function which(nodes: readonly NodeInput[], i: number): string {
+  const node = nodes[i];
+  const mac = node?.mac ?? node?.macs?.[0];
+  const by = mac !== undefined ? ` (MAC ${mac})` : node?.ip !== undefined ? ` (IP ${node.ip})` : '';
+  return `nodes[${i}]${by}`;
+}
+
 /** Every hostname, MAC and IP used twice, in the order of the nodes. */
 function findAll(nodes: readonly NodeInput[], report: (finding: Finding) => void): void {
   const hostnames = new Map<string, number>();
@@ -61,8 +69,8 @@ function findAll(nodes: readonly NodeInput[], report: (finding: Finding) => void
       if (prev !== undefined) {
         report({
           code: 'NODE_DUPLICATE_HOSTNAME',
-          message: `hostname "${node.hostname}" is used by nodes[${prev}] and nodes[${i}]`,
-          hint: 'Hostnames name the RKE2 nodes and the output files; give each node its own.',
+          message: `hostname "${node.hostname}" is used by two nodes: ${which(nodes, prev)} and ${which(nodes, i)}`,
+          hint: 'Hostnames name the RKE2 nodes and the output files; give each node its own (a node file is named after its hostname: rename the file or drop its `hostname:`).',
           at: ['nodes', i, 'hostname'],
         });
       } else hostnames.set(node.hostname, i);
