@@ -110,6 +110,14 @@ test('the bash completion script passes bash -n and completes commands, flags, h
   assert.equal(bashComplete(r.stdout, ['harvgen', 'completion', 'z']), ['zsh']);
   // A flag that takes no value elsewhere is not offered: watch has no --jobs.
   assert.equal(bashComplete(r.stdout, ['harvgen', 'watch', '--jo']), []);
+  // The global flags once each.
+  assert.equal(bashComplete(r.stdout, ['harvgen', 'check', '--h']), ['--help']);
+  // A value is completed as a file name after a flag that takes one for this command only:
+  // init --nodes <n> takes one, status --nodes none (then only directories, the site arguments).
+  assert.equal(bashComplete(r.stdout, ['harvgen', 'init', 'sites/x', '--nodes', '']), ['harvgen.bash']);
+  assert.equal(bashComplete(r.stdout, ['harvgen', 'status', '--nodes', '']), []);
+  assert.equal(bashComplete(r.stdout, ['harvgen', 'publish', '--releases', '']), ['harvgen.bash']);
+  assert.equal(bashComplete(r.stdout, ['harvgen', 'verify', '--releases', '']), []);
 });
 
 test('the zsh completion script passes zsh -n and completes a command and a flag', () => {
@@ -128,7 +136,7 @@ test('the zsh completion script passes zsh -n and completes a command and a flag
       'zsh',
       [
         '-c',
-        `compdef() { :; }; compadd() { [[ $1 == -- ]] && shift; print -l -- "$@"; }; _files() { :; }
+        `compdef() { :; }; compadd() { [[ $1 == -- ]] && shift; print -l -- "$@"; }; _files() { print -- "_files:$*"; }
          _describe() { local -a list; list=("\${(@P)4}"); print -l -- "\${list[@]%%:*}"; }
          source ./_harvgen; words=(${words}); CURRENT=${typed.length}; PREFIX='${typed.at(-1)}'; _harvgen`,
       ],
@@ -140,6 +148,9 @@ test('the zsh completion script passes zsh -n and completes a command and a flag
   assert.equal(complete(['harvgen', 'bu']), ['build']);
   assert.equal(complete(['harvgen', 'build', '--dr']), ['--dry-run']);
   assert.equal(complete(['harvgen', 'help', 'day']), ['day-2']);
+  // After a flag that takes a value for this command, a file (`_files`); else a directory (`_files -/`).
+  assert.equal(complete(['harvgen', 'init', 'sites/x', '--nodes', '']), ['_files:']);
+  assert.equal(complete(['harvgen', 'status', '--nodes', '']), ['_files:-/']);
 });
 
 test.run();

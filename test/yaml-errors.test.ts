@@ -221,6 +221,14 @@ const values: Case[] = [
     message: 'cluster must be an object, got the string "vip:10.0.0.10"',
     hint: 'YAML reads `vip:10.0.0.10` as one string because there is no space after the colon: write `vip: 10.0.0.10`.',
   },
+  {
+    fixture: 'one-value-for-a-list.yaml',
+    code: 'SCHEMA_TYPE',
+    line: 7,
+    col: 8,
+    message: 'network.dns must be an array, got the string "10.0.0.1"',
+    hint: 'Write a list, even of one: `dns: [10.0.0.1]`.',
+  },
 ];
 
 function assertCase(c: Case, diagnostics: readonly Diagnostic[]): void {

@@ -31,7 +31,8 @@ export function globalOptions(cli: CAC): void {
     .option('--json', 'Print one versioned JSON document on stdout (`harvgen help commands`, "JSON output")')
     .option('--strict', 'Treat warnings as errors')
     .option('--debug', 'Show internal details (stack traces) of internal errors')
-    .option('--no-color', 'Disable colours (also NO_COLOR=1; FORCE_COLOR=1 forces them)');
+    .option('--no-color', 'Disable colours (also NO_COLOR=1; FORCE_COLOR=1 forces them)')
+    .option('-v, --version', 'Print the version number alone');
 }
 
 /** Declare the options of a command that writes a tree (build, watch). */

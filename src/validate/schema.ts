@@ -212,8 +212,17 @@ function missingKeyDiagnostic({ e, parent, where, path, make }: ErrorSite): Diag
 /** A value of the wrong type, with the YAML reading that most likely caused it. */
 function wrongTypeDiagnostic({ e, parent, where, path, locate, make }: ErrorSite): Diagnostic {
   const want = String((e.params as { type: string | string[] }).type);
-  const hint = macHint(path, e.data, locate) ?? colonHint(want, e.data, Object.keys(parent?.properties ?? {}));
+  const hint =
+    macHint(path, e.data, locate) ?? colonHint(want, e.data, Object.keys(parent?.properties ?? {})) ?? listHint(want, e.data, path);
   return make('SCHEMA_TYPE', `${where} must be ${article(want)}, got ${describe(e.data)}`, hint ?? parent?.description, path);
+}
+
+/** One value where a list is wanted (`dns: 10.0.0.1`): the same value as a list of one. */
+function listHint(want: string, data: unknown, path: readonly (string | number)[]): string | undefined {
+  if (want !== 'array' || !['string', 'number', 'boolean'].includes(typeof data)) return undefined;
+  const key = path[path.length - 1];
+  const item = typeof data === 'string' && !/^[\w./:@+-]+$/.test(data) ? JSON.stringify(data) : String(data);
+  return `Write a list, even of one: \`${typeof key === 'string' ? `${key}: ` : ''}[${item}]\`.`;
 }
 
 /** A value outside an enum, with the closest allowed value. */

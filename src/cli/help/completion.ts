@@ -10,26 +10,34 @@ export type Shell = (typeof SHELLS)[number];
 
 /** What a script completes: each command with its flags, the global flags, the help topics. */
 interface CompletionModel {
-  readonly commands: readonly { readonly name: string; readonly description: string; readonly flags: readonly string[] }[];
+  readonly commands: readonly {
+    readonly name: string;
+    readonly description: string;
+    readonly flags: readonly string[];
+    /**
+     * The command's flags that take a value (`--out <dir>`): the next word is a value, completed as
+     * a file name. Per command: `--nodes` takes a number for init and nothing for status.
+     */
+    readonly valued: readonly string[];
+  }[];
   readonly globalFlags: readonly string[];
-  /** Flags that take a value (`--out <dir>`): the next word is a value, completed as a file name. */
-  readonly valueFlags: readonly string[];
   readonly topics: readonly string[];
 }
 
-/** The spellings of a command's options on the command line (`--dry-run`, `-q`, `--quiet`). */
-function flagsOf(command: Command): string[] {
-  return command.options.flatMap((o) => o.rawName.split(/[\s,]+/).filter((n) => n.startsWith('-')));
+/** The spellings of options on the command line (`--dry-run`, `-q`, `--quiet`). */
+function spellings(options: Command['options']): string[] {
+  return options.flatMap((o) => o.rawName.split(/[\s,]+/).filter((n) => n.startsWith('-')));
 }
 
 function modelOf(cli: CAC): CompletionModel {
-  const all = [cli.globalCommand, ...cli.commands].flatMap((c) => c.options);
   return {
-    commands: cli.commands.map((c) => ({ name: c.name, description: c.description, flags: flagsOf(c) })),
-    globalFlags: [...flagsOf(cli.globalCommand), '--help', '-h'],
-    valueFlags: [
-      ...new Set(all.filter((o) => /[<[]/.test(o.rawName)).flatMap((o) => o.rawName.split(/[\s,]+/).filter((n) => n.startsWith('-')))),
-    ],
+    commands: cli.commands.map((c) => ({
+      name: c.name,
+      description: c.description,
+      flags: spellings(c.options),
+      valued: spellings(c.options.filter((o) => /[<[]/.test(o.rawName))),
+    })),
+    globalFlags: [...new Set([...spellings(cli.globalCommand.options), '--help', '-h'])],
     topics: TOPICS.map((t) => t.name),
   };
 }
@@ -50,6 +58,7 @@ function bashScript(m: CompletionModel): string {
   const cases = m.commands
     .filter((c) => c.name !== 'help' && c.name !== 'completion')
     .map((c) => `    ${c.name}) flags="${words(c.flags)}" ;;`);
+  const valued = m.commands.filter((c) => c.valued.length > 0).map((c) => `    ${c.name}) valued="${words(c.valued)}" ;;`);
   return `# bash completion for harvgen (written by \`harvgen completion bash\`).
 # Load it with: source <(harvgen completion bash)
 _harvgen() {
@@ -65,11 +74,15 @@ _harvgen() {
     esac
   done
   local global="${words(m.globalFlags)}"
-  case "$prev" in
-    ${m.valueFlags.join('|')})
-      COMPREPLY=($(compgen -f -- "$cur"))
-      return 0 ;;
+  # The word after a flag of this command that takes a value is that value: a file name.
+  local valued=""
+  case "$cmd" in
+${valued.join('\n')}
   esac
+  if [[ -n "$prev" && " $valued " == *" $prev "* ]]; then
+    COMPREPLY=($(compgen -f -- "$cur"))
+    return 0
+  fi
   case "$cmd" in
     "")
       if [[ "$cur" == -* ]]; then
@@ -105,12 +118,13 @@ function zshScript(m: CompletionModel): string {
   const cases = m.commands
     .filter((c) => c.name !== 'help' && c.name !== 'completion')
     .map((c) => `    ${c.name}) flags=(${words(c.flags)}) ;;`);
+  const valued = m.commands.filter((c) => c.valued.length > 0).map((c) => `    ${c.name}) valued=(${words(c.valued)}) ;;`);
   return `#compdef harvgen
 # zsh completion for harvgen (written by \`harvgen completion zsh\`).
 # Save it as _harvgen in a directory of $fpath, or load it with: source <(harvgen completion zsh)
 _harvgen() {
   local cmd i
-  local -a commands flags global
+  local -a commands flags global valued
   commands=(
 ${m.commands.map((c) => `    ${describe(c.name, c.description)}`).join('\n')}
   )
@@ -121,9 +135,11 @@ ${m.commands.map((c) => `    ${describe(c.name, c.description)}`).join('\n')}
       *) cmd=\${words[i]}; break ;;
     esac
   done
-  case \${words[CURRENT-1]} in
-    ${m.valueFlags.join('|')}) _files; return ;;
+  # The word after a flag of this command that takes a value is that value: a file name.
+  case $cmd in
+${valued.join('\n')}
   esac
+  if (( \${valued[(Ie)\${words[CURRENT-1]}]} )); then _files; return; fi
   case $cmd in
     '')
       if [[ $PREFIX == -* ]]; then compadd -- $global --version -v; else _describe -t commands 'harvgen command' commands; fi
