@@ -117,7 +117,8 @@ if (unknownVm.length > 0) {
  * these four are about 115 s).
  */
 const AFTER_VM = ['cloud-init', 'bmc', 'dnsmasq', 'access'].filter((n) => realNames.includes(n));
-const vm = what === 'unit' ? [] : [...VM_FILES, ...AFTER_VM].map(realJob);
+// The vm lane's files need the downloaded files (the test kernel, cloud-init, Secure Boot's): `fetch`.
+const vm = what === 'unit' ? [] : [...VM_FILES, ...AFTER_VM].map((n) => ({ ...realJob(n), fetch: true }));
 const other = [
   ...(what === 'real' ? [] : unitNames.map(unitJob)),
   ...(what === 'unit' ? [] : realNames.filter((n) => !VM_FILES.includes(n) && !AFTER_VM.includes(n)).map(realJob)),
@@ -158,18 +159,22 @@ const FETCHES = ['fetch-test-kernel.sh', 'fetch-cloud-init.sh', 'fetch-secureboo
 let fetching;
 let fetchDone = true;
 const fetched =
-  vm.length > 0 && process.getuid?.() === 0
+  lanes.some((l) => l.jobs.some((j) => j.fetch)) && process.getuid?.() === 0
     ? new Promise((resolve) => {
         fetchDone = false;
         const t0 = Date.now();
-        const script = FETCHES.map((f) => `bash scripts/${f}`).join(' && ');
+        // Each one tried, whatever the one before did; failed when any failed.
+        const script = `rc=0; ${FETCHES.map((f) => `bash scripts/${f} || rc=1;`).join(' ')} exit $rc`;
         const child = spawn('bash', ['-c', script], { cwd: repo, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
         fetching = child.pid;
         const out = [];
         child.stdout.on('data', (d) => out.push(d));
         child.stderr.on('data', (d) => out.push(d));
         const limit = setTimeout(() => fetching !== undefined && signalGroup(fetching, 'SIGKILL'), 600_000);
+        let ended = false;
         const done = (code) => {
+          if (ended) return;
+          ended = true;
           clearTimeout(limit);
           fetching = undefined;
           fetchDone = true;
@@ -179,6 +184,9 @@ const fetched =
           resolve();
         };
         child.on('error', () => done(undefined));
+        // Done when bash exits: a process it left behind that holds the pipes open (and would keep
+        // 'close' from coming) is not waited for; its output is not needed.
+        child.on('exit', (code) => setTimeout(() => done(code), 1_000));
         child.on('close', (code) => done(code));
       })
     : Promise.resolve();
@@ -322,6 +330,7 @@ for (const sig of ['SIGINT', 'SIGTERM']) {
     if (fetching !== undefined) signalGroup(fetching, 'SIGTERM');
     for (const pgid of running) signalGroup(pgid, 'SIGTERM');
     setTimeout(() => {
+      if (fetching !== undefined) signalGroup(fetching, 'SIGKILL');
       for (const pgid of running) signalGroup(pgid, 'SIGKILL');
       rmSync(cpuDir, { recursive: true, force: true });
       process.exit(130);
@@ -350,7 +359,11 @@ const nextJob = async (lane) => {
 await Promise.all(
   lanes.map(async ({ lane }) => {
     const worker = async () => {
-      for (let job = await nextJob(lane); job; job = await nextJob(lane)) await run(job, lane);
+      for (let job = await nextJob(lane); job; job = await nextJob(lane)) {
+        // A file that needs the downloads waits for them in any lane (--serial, a vm file borrowed).
+        if (job.fetch && !fetchDone) await fetched;
+        await run(job, lane);
+      }
     };
     await Promise.all(Array.from({ length: Math.min(width, queues.get(lane).length) }, worker));
     if (!serial) process.stdout.write(`\n== ${lane} lane done after ${secs(Date.now() - started)}\n`);
@@ -358,6 +371,8 @@ await Promise.all(
 );
 
 rmSync(cpuDir, { recursive: true, force: true });
+// Every file that needed the downloads waited for them; nothing of theirs outlives the run.
+if (fetching !== undefined) signalGroup(fetching, 'SIGKILL');
 const failed = results.filter((r) => !r.ok);
 const elapsedMs = Date.now() - started;
 /** The files whose process left a CPU figure (all of them on Linux, but a file killed at its limit). */

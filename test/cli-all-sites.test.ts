@@ -89,6 +89,11 @@ test('`build sites/*`: the shared layers the shell expands too (sites/_defaults.
   assert.match(r.stdout, /^location_x: 27 files for 3 nodes/m);
   assert.match(r.stdout, /^location_y: 25 files for 4 nodes/m);
   assert.not.match(r.stderr, /LOAD_SITE/);
+  // Said, not silent: what was left out.
+  assert.match(
+    r.stderr,
+    /left out sites\/_archive, sites\/_defaults\.yaml, sites\/_profiles: a name starting with _ is a shared layer, not a site/,
+  );
   // Only layers: a usage error that says why, for check, build and watch alike.
   for (const cmd of ['check', 'build', 'watch']) {
     const u = runCli([cmd, 'sites/_defaults.yaml', 'sites/_profiles/'], root);

@@ -110,8 +110,9 @@ test('the bash completion script passes bash -n and completes commands, flags, h
   assert.equal(bashComplete(r.stdout, ['harvgen', 'completion', 'z']), ['zsh']);
   // A flag that takes no value elsewhere is not offered: watch has no --jobs.
   assert.equal(bashComplete(r.stdout, ['harvgen', 'watch', '--jo']), []);
-  // The global flags once each.
+  // The global flags once each, -v and --version among them.
   assert.equal(bashComplete(r.stdout, ['harvgen', 'check', '--h']), ['--help']);
+  assert.equal(bashComplete(r.stdout, ['harvgen', '--v']), ['--version']);
   // A value is completed as a file name after a flag that takes one for this command only:
   // init --nodes <n> takes one, status --nodes none (then only directories, the site arguments).
   assert.equal(bashComplete(r.stdout, ['harvgen', 'init', 'sites/x', '--nodes', '']), ['harvgen.bash']);

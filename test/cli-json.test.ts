@@ -43,7 +43,12 @@ test('check: 0 when clean, 1 with inventory errors, 2 without a site (usage, nam
   const empty = tempDir('json-empty');
   const u = json(['check'], 2, null, { cwd: empty });
   assert.is(u.diagnostics[0]!.code, 'CLI_USAGE');
-  assert.match(u.diagnostics[0]!.message, new RegExp(`no sites/ directory in ${empty.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`));
+  assert.match(
+    u.diagnostics[0]!.message,
+    new RegExp(
+      `no sites/ directory in ${empty.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}; \`harvgen init sites/<site>\` creates a starting site$`,
+    ),
+  );
 });
 
 test('build: 0 when written, 1 with errors or a stale tree (--check), 0 for --dry-run', () => {

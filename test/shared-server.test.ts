@@ -1,6 +1,6 @@
 // Several sites on one boot server: each under its own path prefix, each with a locations file
 // for one shared server block; sites that would answer each other's machines are refused.
-import { writeFileSync, mkdirSync } from 'node:fs';
+import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -67,6 +67,30 @@ test('check: the site a check between sites refuses is not reported ok, in text 
     [
       ['site_a', true],
       ['site_b', false],
+    ],
+  );
+});
+
+test('check: a second directory declaring the same site is not reported ok either (EMIT_DUPLICATE_SITE, in its site.yaml)', () => {
+  const root = tempDir('shared');
+  site(root, 'one', 'http://192.168.122.1/one', 'http://192.168.122.1/one/artifacts/v1.4.1');
+  site(root, 'two', 'http://192.168.122.1/two', 'http://192.168.122.1/two/artifacts/v1.4.1');
+  // Both say `site: same`.
+  for (const d of ['one', 'two']) {
+    const f = join(root, d, 'site.yaml');
+    writeFileSync(f, readFileSync(f, 'utf8').replace(/^site: .*$/m, 'site: same'));
+  }
+  const r = runCli(['check', 'one', 'two'], root);
+  assert.is(r.code, 1, r.stderr);
+  assert.match(r.stderr, /two\/site\.yaml(:\d+:\d+)? +error +EMIT_DUPLICATE_SITE/);
+  assert.match(r.stdout, /^ok  one: /m);
+  assert.not.match(r.stdout, /two/);
+  const j = JSON.parse(runCli(['check', 'one', 'two', '--json'], root).stdout) as { sites: { dir: string; ok: boolean }[] };
+  assert.equal(
+    j.sites.map((s) => [s.dir, s.ok]),
+    [
+      ['one', true],
+      ['two', false],
     ],
   );
 });

@@ -229,6 +229,14 @@ const values: Case[] = [
     message: 'network.dns must be an array, got the string "10.0.0.1"',
     hint: 'Write a list, even of one: `dns: [10.0.0.1]`.',
   },
+  {
+    fixture: 'comma-values-for-a-list.yaml',
+    code: 'SCHEMA_TYPE',
+    line: 7,
+    col: 8,
+    message: 'network.dns must be an array, got the string "10.0.0.1, 10.0.0.2"',
+    hint: 'Write a list: `dns: [10.0.0.1, 10.0.0.2]`.',
+  },
 ];
 
 function assertCase(c: Case, diagnostics: readonly Diagnostic[]): void {

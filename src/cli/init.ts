@@ -7,10 +7,23 @@
 // non-directory where it needs a directory, or a link in the path below the repository), and when a write fails after it started, what it
 // created is removed again, so it leaves a whole site or nothing.
 import { randomBytes } from 'node:crypto';
-import { closeSync, lstatSync, mkdirSync, openSync, readdirSync, rmdirSync, unlinkSync, writeSync, constants } from 'node:fs';
+import {
+  closeSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmdirSync,
+  statSync,
+  unlinkSync,
+  writeSync,
+  constants,
+} from 'node:fs';
 import { homedir } from 'node:os';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parse } from 'yaml';
 import { KNOWN_RELEASES, newestRelease } from '../harvester/releases.ts';
 
 const schemaDir = fileURLToPath(new URL('../../schema/', import.meta.url));
@@ -119,9 +132,9 @@ export async function initSite(dir: string, options: InitOptions = {}): Promise<
   const kind: SiteKind = {
     lab: options.lab === true,
     release: options.release ?? newestRelease(),
-    // Beside other sites, whose boot server this placeholder address may be: served under its own
-    // path prefix, so that checking them all does not find two sites at one URL (SITE_SERVER_CONFLICT).
-    ...(hasSiblingSites(root) ? { prefix: `/${site}` } : {}),
+    // Beside a site served at this placeholder address: under a path prefix of its own, so that
+    // checking them all does not find two sites at one URL (SITE_SERVER_CONFLICT).
+    ...(servedBeside(root, `${net(options.lab === true)}.1`) ? { prefix: `/${site}` } : {}),
   };
   const nodeFiles = Object.fromEntries(
     Array.from({ length: options.nodes ?? 3 }, (_, i) => [
@@ -231,8 +244,12 @@ function writeNew(path: string, text: string, mode: number, created: { path: str
   }
 }
 
-/** Whether the directory that will hold the site holds another site directory (one with a site.yaml). */
-function hasSiblingSites(root: string): boolean {
+/**
+ * Whether a site beside `root` (a directory next to it with a site.yaml) is served at `host` on
+ * port 80 at the root path, where the new site would be: `boot.server: http://<host>` or
+ * `http://<host>:80/`. Only read: a sibling that cannot be read or parsed is not one.
+ */
+function servedBeside(root: string, host: string): boolean {
   const parent = dirname(root);
   let names: string[];
   try {
@@ -240,9 +257,19 @@ function hasSiblingSites(root: string): boolean {
   } catch {
     return false; // not there yet: nothing beside it
   }
-  return names.some(
-    (n) => join(parent, n) !== root && !n.startsWith('_') && !n.startsWith('.') && kindAt(join(parent, n, 'site.yaml')) === 'other',
-  );
+  const here = new RegExp(`^http://${host.replace(/\./g, '\\.')}(:80)?/?$`);
+  return names.some((n) => {
+    if (join(parent, n) === root || n.startsWith('_') || n.startsWith('.')) return false;
+    try {
+      const file = join(parent, n, 'site.yaml');
+      const st = statSync(file);
+      if (!st.isFile() || st.size > 1024 * 1024) return false;
+      const server = (parse(readFileSync(file, 'utf8')) as { boot?: { server?: unknown } } | null)?.boot?.server;
+      return typeof server === 'string' && here.test(server);
+    } catch {
+      return false;
+    }
+  });
 }
 
 /** What the site's templates depend on. */

@@ -55,8 +55,8 @@ export const secretsOf = (flags: Flags): 'filled' | 'markers' => (flags.deploy =
 export function overSites(out: CliOutput, run: (dirs: string[], flags: Flags) => Promise<number>) {
   return async (given: string[], flags: Flags): Promise<number> => {
     if (given.length > 0) {
-      const dirs = siteArguments(given);
-      if (dirs.length === 0) return out.usageError(layersOnly(given));
+      const dirs = siteArguments(given, out);
+      if (dirs.length === 0) return out.usageError(layersOnly(given, 'or none for every site under sites/'));
       return run(dirs, flags);
     }
     const found = await discoverSites(process.cwd());
@@ -73,13 +73,18 @@ export function overSites(out: CliOutput, run: (dirs: string[], flags: Flags) =>
  * (`sites/_defaults.yaml`, `sites/_profiles`) or set aside, never a site, as with no directory
  * given. A shell expands `harvgen build sites/*` to the layers too; they are left out.
  */
-export function siteArguments(given: readonly string[]): string[] {
-  return given.filter((g) => !basename(g.replace(/[\\/]+$/, '')).startsWith('_'));
+export function siteArguments(given: readonly string[], out: Pick<CliOutput, 'note'>): string[] {
+  const isLayer = (g: string) => basename(g.replace(/[\\/]+$/, '')).startsWith('_');
+  const left = given.filter(isLayer);
+  // Said once, on stderr: `sites/*` names the layers on every run, and they are meant to be there.
+  if (left.length > 0 && left.length < given.length)
+    out.note(`left out ${left.join(', ')}: a name starting with _ is a shared layer, not a site`);
+  return given.filter((g) => !isLayer(g));
 }
 
-/** The usage error when every word given was a shared layer. */
-export function layersOnly(given: readonly string[]): string {
-  return `${given.join(' ')}: a name starting with _ is a shared layer, not a site; give a site directory (one that holds site.yaml), or none for every site under sites/`;
+/** The usage error when every word given was a shared layer (`instead`: what else the command takes). */
+export function layersOnly(given: readonly string[], instead?: string): string {
+  return `${given.join(' ')}: a name starting with _ is a shared layer, not a site; give a site directory (one that holds site.yaml)${instead ? `, ${instead}` : ''}`;
 }
 
 /**

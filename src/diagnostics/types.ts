@@ -23,6 +23,9 @@ export interface Diagnostic {
   readonly detail?: string;
 }
 
+/** The codes of the checks between the sites of a run (src/validate/cross-site.ts, src/orchestrate/check.ts). */
+export const isBetweenSites = (code: string): boolean => code.startsWith('SITE_') || code === 'EMIT_DUPLICATE_SITE';
+
 /** True when any diagnostic is an error (or a warning under `strict`). */
 export function hasFailures(diagnostics: readonly Diagnostic[], strict = false): boolean {
   return diagnostics.some((d) => d.severity === 'error' || (strict && d.severity === 'warning'));

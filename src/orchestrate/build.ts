@@ -4,7 +4,7 @@
 // rendered before anything is written.
 import { join, resolve } from 'node:path';
 import type { Diagnostic } from '../diagnostics/types.ts';
-import { hasFailures, sortDiagnostics } from '../diagnostics/types.ts';
+import { hasFailures, isBetweenSites, sortDiagnostics } from '../diagnostics/types.ts';
 import { EmitError, emitSite, markDeployTree, realPath, treeKindProblem, unsafeOutDir, type EmitResult } from '../emit/index.ts';
 import type { CompiledSite, ModelledSite } from '../pipeline.ts';
 import type { Artifact } from '../render/artifact.ts';
@@ -154,9 +154,7 @@ async function buildWith(
     run: startRendering(result.sites, result.diagnostics, passes, options.keepArtifacts === true),
     skipped,
   }));
-  const crossSite = run.compileDiagnostics.some(
-    (d) => d.severity === 'error' && (d.code.startsWith('SITE_') || d.code === 'EMIT_DUPLICATE_SITE'),
-  );
+  const crossSite = run.compileDiagnostics.some((d) => d.severity === 'error' && isBetweenSites(d.code));
   // --all-or-nothing: every site rendered first, so that a render problem anywhere writes nothing.
   const streaming = options.allOrNothing !== true;
   if (!streaming) await renderAll(run, false);

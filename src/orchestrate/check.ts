@@ -1,8 +1,11 @@
 // check(), and the compiling of a run's sites that build() shares with it: every site through
 // the first pass of the pipeline (or both, for check), then the checks between sites.
+import { join } from 'node:path';
 import type { Diagnostic } from '../diagnostics/types.ts';
 import { hasFailures, sortDiagnostics } from '../diagnostics/types.ts';
 import type { InputStamp } from '../load/stamps.ts';
+import type { Locator } from '../load/locate.ts';
+import { findingToDiagnostic } from '../validate/finding.ts';
 import type { CompiledSite, CompileOptions, ModelledSite } from '../pipeline.ts';
 import { crossSiteDiagnostics } from '../validate/cross-site.ts';
 import { NOTHING_MASKED } from '../util/masked.ts';
@@ -147,19 +150,24 @@ export async function compileAll<S extends (ModelledSite | CompiledSite) & Summa
   return { result: { ok: !hasFailures(diagnostics, options.strict), sites: all, diagnostics }, skipped };
 }
 
-function duplicateSites(sites: readonly { readonly dir: string; readonly site?: string }[]): Diagnostic[] {
+function duplicateSites(sites: readonly { readonly dir: string; readonly site?: string; readonly locate?: Locator }[]): Diagnostic[] {
   const seen = new Map<string, string>();
   const out: Diagnostic[] = [];
   for (const s of sites) {
     if (!s.site) continue;
     const prev = seen.get(s.site);
     if (prev !== undefined) {
-      out.push({
-        code: 'EMIT_DUPLICATE_SITE',
-        severity: 'error',
+      // In the second site's site.yaml (at its `site:` when its locator is at hand), so that the report does not call it ok.
+      const finding = {
+        code: 'EMIT_DUPLICATE_SITE' as const,
         message: `${prev} and ${s.dir} both declare site "${s.site}" and would write the same output`,
         hint: 'Give each site directory its own `site:` name.',
-      });
+      };
+      out.push(
+        s.locate?.has(['site'])
+          ? findingToDiagnostic({ ...finding, at: ['site'] }, s.locate)
+          : { ...finding, severity: 'error', file: join(s.dir, 'site.yaml') },
+      );
     } else seen.set(s.site, s.dir);
   }
   return out;

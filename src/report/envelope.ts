@@ -3,7 +3,7 @@
 // the diagnostics and the results it carries (explain's values, status's nodes), so the library
 // and the CLI print the same document; the CLI only prints it.
 import { resolve, sep } from 'node:path';
-import type { Diagnostic } from '../diagnostics/types.ts';
+import { isBetweenSites, type Diagnostic } from '../diagnostics/types.ts';
 import { countDiagnostics } from '../diagnostics/format.ts';
 import type { ExplainedValue } from '../types/explain.ts';
 import type { NodeStatus, UnknownMachine } from '../status/types.ts';
@@ -265,9 +265,9 @@ export function jsonBuildOutput(
 }
 
 /**
- * The sites as reported: each with the run's diagnostics between sites (SITE_SERVER_CONFLICT and
- * the other checks across sites: in the run's list, in no site's own) that point into its
- * directory, so that a site such a check refuses is not reported ok. For the report only: a
+ * The sites as reported: each with the run's diagnostics between sites (SITE_SERVER_CONFLICT,
+ * EMIT_DUPLICATE_SITE and the other checks across sites: in the run's list, in no site's own)
+ * that point into its directory, so that a site such a check refuses is not reported ok. For the report only: a
  * site's own list (what its up-to-date record replays) stays as it was.
  */
 export function withCrossSite<S extends { readonly dir: string; readonly diagnostics: readonly Diagnostic[] }>(
@@ -275,12 +275,14 @@ export function withCrossSite<S extends { readonly dir: string; readonly diagnos
   all: readonly Diagnostic[],
   cwd = process.cwd(),
 ): S[] {
-  const own = new Set(sites.flatMap((s) => s.diagnostics));
-  const between = all.filter((d) => !own.has(d) && d.file !== undefined);
+  // By code, not by object: a site compiled on a worker thread comes back as a copy.
+  const between = all.filter((d) => isBetweenSites(d.code) && d.file !== undefined);
   if (between.length === 0) return [...sites];
+  const key = (d: Diagnostic) => JSON.stringify([d.code, d.file, d.line, d.col, d.message]);
   return sites.map((s) => {
     const dir = resolve(cwd, s.dir) + sep;
-    const concern = between.filter((d) => resolve(cwd, d.file!).startsWith(dir));
+    const own = new Set(s.diagnostics.map(key));
+    const concern = between.filter((d) => resolve(cwd, d.file!).startsWith(dir) && !own.has(key(d)));
     return concern.length === 0 ? s : { ...s, diagnostics: [...s.diagnostics, ...concern] };
   });
 }

@@ -217,12 +217,19 @@ function wrongTypeDiagnostic({ e, parent, where, path, locate, make }: ErrorSite
   return make('SCHEMA_TYPE', `${where} must be ${article(want)}, got ${describe(e.data)}`, hint ?? parent?.description, path);
 }
 
-/** One value where a list is wanted (`dns: 10.0.0.1`): the same value as a list of one. */
+/**
+ * One value where a list is wanted (`dns: 10.0.0.1`, `dns: 10.0.0.1, 10.0.0.2`): its items as a
+ * YAML flow list, each a plain word when YAML reads it back as that string, else quoted.
+ */
 function listHint(want: string, data: unknown, path: readonly (string | number)[]): string | undefined {
   if (want !== 'array' || !['string', 'number', 'boolean'].includes(typeof data)) return undefined;
   const key = path[path.length - 1];
-  const item = typeof data === 'string' && !/^[\w./:@+-]+$/.test(data) ? JSON.stringify(data) : String(data);
-  return `Write a list, even of one: \`${typeof key === 'string' ? `${key}: ` : ''}[${item}]\`.`;
+  const items = typeof data === 'string' ? data.split(/[\s,]+/).filter((t) => t !== '') : [String(data)];
+  if (items.length === 0) return undefined;
+  const plain = (t: string) =>
+    /^[A-Za-z0-9][\w./:+-]*$/.test(t) && Number.isNaN(Number(t)) && !/^(true|false|yes|no|on|off|null)$/i.test(t);
+  const list = items.map((t) => (typeof data !== 'string' || plain(t) ? t : JSON.stringify(t))).join(', ');
+  return `Write a list${items.length === 1 ? ', even of one' : ''}: \`${typeof key === 'string' ? `${key}: ` : ''}[${list}]\`.`;
 }
 
 /** A value outside an enum, with the closest allowed value. */

@@ -17,7 +17,7 @@ export function register(cli: CAC, out: CliOutput): void {
 
 async function runWatch(given: string[], flags: Flags, out: CliOutput): Promise<number> {
   // `harvgen watch sites/*`: the shared layers the shell expands too are not sites.
-  const dirs = siteArguments(given);
+  const dirs = siteArguments(given, out);
   if (dirs.length === 0) return out.usageError(layersOnly(given));
   const debounce = Number(flags.debounce ?? 50);
   if (!Number.isInteger(debounce) || debounce < 0 || debounce > 60_000) {

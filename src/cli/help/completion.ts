@@ -86,7 +86,7 @@ ${valued.join('\n')}
   case "$cmd" in
     "")
       if [[ "$cur" == -* ]]; then
-        COMPREPLY=($(compgen -W "$global --version -v" -- "$cur"))
+        COMPREPLY=($(compgen -W "$global" -- "$cur"))
       else
         COMPREPLY=($(compgen -W "${words(m.commands.map((c) => c.name))}" -- "$cur"))
       fi
@@ -142,7 +142,7 @@ ${valued.join('\n')}
   if (( \${valued[(Ie)\${words[CURRENT-1]}]} )); then _files; return; fi
   case $cmd in
     '')
-      if [[ $PREFIX == -* ]]; then compadd -- $global --version -v; else _describe -t commands 'harvgen command' commands; fi
+      if [[ $PREFIX == -* ]]; then compadd -- $global; else _describe -t commands 'harvgen command' commands; fi
       return ;;
     help) compadd -- ${words([...m.commands.map((c) => c.name), ...m.topics])}; return ;;
     completion) compadd -- ${words(SHELLS)}; return ;;

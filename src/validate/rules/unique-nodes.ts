@@ -52,7 +52,13 @@ function keyOf(node: NodeInput): string {
 function which(nodes: readonly NodeInput[], i: number): string {
   const node = nodes[i];
   const mac = node?.mac ?? node?.macs?.[0];
-  const by = mac !== undefined ? ` (MAC ${mac})` : node?.ip !== undefined ? ` (IP ${node.ip})` : '';
+  // As normalized (a MAC as written may hold anything: NODE_MAC_INVALID reports it), else quoted.
+  const by =
+    mac !== undefined
+      ? ` (MAC ${normalizeMac(mac) ?? JSON.stringify(mac)})`
+      : node?.ip !== undefined
+        ? ` (IP ${JSON.stringify(node.ip)})`
+        : '';
   return `nodes[${i}]${by}`;
 }
 
