@@ -23,7 +23,6 @@ import {
 import { homedir } from 'node:os';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parse } from 'yaml';
 import { KNOWN_RELEASES, newestRelease } from '../harvester/releases.ts';
 
 const schemaDir = fileURLToPath(new URL('../../schema/', import.meta.url));
@@ -134,7 +133,7 @@ export async function initSite(dir: string, options: InitOptions = {}): Promise<
     release: options.release ?? newestRelease(),
     // Beside a site served at this placeholder address: under a path prefix of its own, so that
     // checking them all does not find two sites at one URL (SITE_SERVER_CONFLICT).
-    ...(servedBeside(root, `${net(options.lab === true)}.1`) ? { prefix: `/${site}` } : {}),
+    ...((await servedBeside(root, `${net(options.lab === true)}.1`)) ? { prefix: `/${site}` } : {}),
   };
   const nodeFiles = Object.fromEntries(
     Array.from({ length: options.nodes ?? 3 }, (_, i) => [
@@ -249,7 +248,9 @@ function writeNew(path: string, text: string, mode: number, created: { path: str
  * port 80 at the root path, where the new site would be: `boot.server: http://<host>` or
  * `http://<host>:80/`. Only read: a sibling that cannot be read or parsed is not one.
  */
-function servedBeside(root: string, host: string): boolean {
+async function servedBeside(root: string, host: string): Promise<boolean> {
+  // Loaded here: this module loads with every command (--version, an up-to-date build), yaml only for init.
+  const { parse } = await import('yaml');
   const parent = dirname(root);
   let names: string[];
   try {
