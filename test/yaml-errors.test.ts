@@ -237,6 +237,30 @@ const values: Case[] = [
     message: 'network.dns must be an array, got the string "10.0.0.1, 10.0.0.2"',
     hint: 'Write a list: `dns: [10.0.0.1, 10.0.0.2]`.',
   },
+  {
+    fixture: 'quoted-scalars.yaml',
+    code: 'SCHEMA_TYPE',
+    line: 5,
+    col: 15,
+    message: 'boot.skipchecks must be a boolean, got the string "yes"',
+    hint: 'YAML reads "yes" as text here; write `skipchecks: true`.',
+  },
+  {
+    fixture: 'quoted-scalars.yaml',
+    code: 'SCHEMA_TYPE',
+    line: 10,
+    col: 15,
+    message: 'nodes[0].hostname must be a string, got number 123',
+    hint: 'Quote it: `hostname: "123"`',
+  },
+  {
+    fixture: 'quoted-scalars.yaml',
+    code: 'SCHEMA_TYPE',
+    line: 12,
+    col: 10,
+    message: 'nodes[0].mtu must be an integer, got the string "9000"',
+    hint: 'Write the number without quotes: `mtu: 9000`.',
+  },
 ];
 
 function assertCase(c: Case, diagnostics: readonly Diagnostic[]): void {

@@ -213,8 +213,33 @@ function missingKeyDiagnostic({ e, parent, where, path, make }: ErrorSite): Diag
 function wrongTypeDiagnostic({ e, parent, where, path, locate, make }: ErrorSite): Diagnostic {
   const want = String((e.params as { type: string | string[] }).type);
   const hint =
-    macHint(path, e.data, locate) ?? colonHint(want, e.data, Object.keys(parent?.properties ?? {})) ?? listHint(want, e.data, path);
+    macHint(path, e.data, locate) ??
+    colonHint(want, e.data, Object.keys(parent?.properties ?? {})) ??
+    listHint(want, e.data, path) ??
+    scalarHint(want, e.data, path);
   return make('SCHEMA_TYPE', `${where} must be ${article(want)}, got ${describe(e.data)}`, hint ?? parent?.description, path);
+}
+
+/**
+ * A quoted number or boolean where the number or boolean is wanted (`mtu: "9000"`, `skipchecks:
+ * "true"`), or an unquoted number or boolean where text is (`hostname: 123`): the value as meant.
+ */
+function scalarHint(want: string, data: unknown, path: readonly (string | number)[]): string | undefined {
+  const last = path[path.length - 1];
+  const key = typeof last === 'string' ? `${last}: ` : '';
+  if ((want === 'integer' || want === 'number') && typeof data === 'string' && /^\s*-?\d+(\.\d+)?\s*$/.test(data))
+    return `Write the number without quotes: \`${key}${data.trim()}\`.`;
+  if (want === 'boolean' && typeof data === 'string') {
+    const word = data.trim().toLowerCase();
+    const meant = ['true', 'yes', 'on'].includes(word) ? 'true' : ['false', 'no', 'off'].includes(word) ? 'false' : undefined;
+    if (meant === undefined) return undefined;
+    return word === meant
+      ? `Write it without quotes: \`${key}${meant}\`.`
+      : `YAML reads ${JSON.stringify(data)} as text here; write \`${key}${meant}\`.`;
+  }
+  if (want === 'string' && (typeof data === 'boolean' || (typeof data === 'number' && Number.isInteger(data))))
+    return `Quote it: \`${key}"${String(data)}"\` (YAML reads an unquoted ${typeof data} as one; quote the text as you meant it).`;
+  return undefined;
 }
 
 /**
