@@ -346,20 +346,16 @@ for (const sig of ['SIGINT', 'SIGTERM']) {
 const queues = new Map(lanes.map(({ lane, jobs }) => [lane, [...jobs]]));
 /**
  * The next file for `lane`: its own first, then (the vm lane only) the other lane's last. While the
- * downloads run, the vm lane takes the other lane's last files first, then waits for them.
+ * downloads run, the vm lane takes the other lane's last files first (its own wait for them).
  */
-const nextJob = async (lane) => {
-  if (lane === 'vm' && !fetchDone) {
-    const borrowed = queues.get('other')?.pop();
-    if (borrowed) return borrowed;
-    await fetched;
-  }
-  return queues.get(lane).shift() ?? (lane === 'vm' ? queues.get('other')?.pop() : undefined);
+const nextJob = (lane) => {
+  const borrowed = lane === 'vm' && !fetchDone ? queues.get('other')?.pop() : undefined;
+  return borrowed ?? queues.get(lane).shift() ?? (lane === 'vm' ? queues.get('other')?.pop() : undefined);
 };
 await Promise.all(
   lanes.map(async ({ lane }) => {
     const worker = async () => {
-      for (let job = await nextJob(lane); job; job = await nextJob(lane)) {
+      for (let job = nextJob(lane); job; job = nextJob(lane)) {
         // A file that needs the downloads waits for them in any lane (--serial, a vm file borrowed).
         if (job.fetch && !fetchDone) await fetched;
         await run(job, lane);

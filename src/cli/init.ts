@@ -7,22 +7,11 @@
 // non-directory where it needs a directory, or a link in the path below the repository), and when a write fails after it started, what it
 // created is removed again, so it leaves a whole site or nothing.
 import { randomBytes } from 'node:crypto';
-import {
-  closeSync,
-  lstatSync,
-  mkdirSync,
-  openSync,
-  readdirSync,
-  readFileSync,
-  rmdirSync,
-  statSync,
-  unlinkSync,
-  writeSync,
-  constants,
-} from 'node:fs';
+import { closeSync, lstatSync, mkdirSync, openSync, readFileSync, rmdirSync, statSync, unlinkSync, writeSync, constants } from 'node:fs';
 import { homedir } from 'node:os';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { discoverSites } from '../load/discover.ts';
 import { KNOWN_RELEASES, newestRelease } from '../harvester/releases.ts';
 
 const schemaDir = fileURLToPath(new URL('../../schema/', import.meta.url));
@@ -252,19 +241,13 @@ async function servedBeside(root: string, host: string): Promise<boolean> {
   // Loaded here: this module loads with every command (--version, an up-to-date build), yaml only for init.
   const { parse } = await import('yaml');
   const parent = dirname(root);
-  let names: string[];
-  try {
-    names = readdirSync(parent);
-  } catch {
-    return false; // not there yet: nothing beside it
-  }
+  // The sites beside it, as `harvgen check` with no directory finds them in its sites/.
+  const beside = (await discoverSites(dirname(parent), basename(parent))).map((d) => resolve(dirname(parent), d)).filter((d) => d !== root);
   const here = new RegExp(`^http://${host.replace(/\./g, '\\.')}(:80)?/?$`);
-  return names.some((n) => {
-    if (join(parent, n) === root || n.startsWith('_') || n.startsWith('.')) return false;
+  return beside.some((dir) => {
     try {
-      const file = join(parent, n, 'site.yaml');
-      const st = statSync(file);
-      if (!st.isFile() || st.size > 1024 * 1024) return false;
+      const file = join(dir, 'site.yaml');
+      if (statSync(file).size > 1024 * 1024) return false;
       const server = (parse(readFileSync(file, 'utf8')) as { boot?: { server?: unknown } } | null)?.boot?.server;
       return typeof server === 'string' && here.test(server);
     } catch {

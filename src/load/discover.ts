@@ -5,6 +5,9 @@ import { readdirSync, type Dirent } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { statOrUndefined } from '../util/lstat.ts';
 
+/** A name under sites/ that is never a site: a shared layer (`_defaults.yaml`, `_profiles`), or set aside (`_x`, `.x`). */
+export const isSetAside = (name: string): boolean => name.startsWith('_') || name.startsWith('.');
+
 /** Site directories under `<cwd>/<root>` (relative to cwd, `/`-separated), sorted. */
 export async function discoverSites(cwd: string, root = 'sites'): Promise<string[]> {
   let entries: Dirent[] = [];
@@ -15,7 +18,7 @@ export async function discoverSites(cwd: string, root = 'sites'): Promise<string
   }
   const out: string[] = [];
   for (const e of entries) {
-    if (!e.isDirectory() || e.name.startsWith('_') || e.name.startsWith('.')) continue;
+    if (!e.isDirectory() || isSetAside(e.name)) continue;
     const st = statOrUndefined(resolve(cwd, root, e.name, 'site.yaml'));
     if (st?.isFile()) out.push(join(root, e.name).split('\\').join('/'));
   }

@@ -275,14 +275,13 @@ export function withCrossSite<S extends { readonly dir: string; readonly diagnos
   all: readonly Diagnostic[],
   cwd = process.cwd(),
 ): S[] {
-  // By code, not by object: a site compiled on a worker thread comes back as a copy.
+  // By code, not by object: a site compiled on a worker thread comes back as a copy. No site's
+  // own list holds one (they are made in compileAll, after the sites), so none is added twice.
   const between = all.filter((d) => isBetweenSites(d.code) && d.file !== undefined);
   if (between.length === 0) return [...sites];
-  const key = (d: Diagnostic) => JSON.stringify([d.code, d.file, d.line, d.col, d.message]);
   return sites.map((s) => {
     const dir = resolve(cwd, s.dir) + sep;
-    const own = new Set(s.diagnostics.map(key));
-    const concern = between.filter((d) => resolve(cwd, d.file!).startsWith(dir) && !own.has(key(d)));
+    const concern = between.filter((d) => resolve(cwd, d.file!).startsWith(dir));
     return concern.length === 0 ? s : { ...s, diagnostics: [...s.diagnostics, ...concern] };
   });
 }

@@ -53,8 +53,11 @@ export function maskToPrefix(mask: number): number | undefined {
   return undefined;
 }
 
-/** Parse `a.b.c.d/nn`; the address must be the network address itself. */
-export function parseCidr(text: string): { net?: Ipv4Network; problem?: string } {
+/**
+ * Parse `a.b.c.d/nn`; the address must be the network address itself (`networkCidr`: the one it
+ * names, when it has host bits set).
+ */
+export function parseCidr(text: string): { net?: Ipv4Network; problem?: string; networkCidr?: string } {
   const m = /^([^/]+)\/(\d{1,2})$/.exec(text);
   if (!m) return { problem: 'is not in CIDR form `a.b.c.d/prefix`' };
   const address = parseIpv4(m[1] ?? '');
@@ -64,7 +67,8 @@ export function parseCidr(text: string): { net?: Ipv4Network; problem?: string }
   const netmask = prefixToMask(prefix);
   const network = (address & netmask) >>> 0;
   if (network !== address) {
-    return { problem: `has host bits set (the network address is ${formatIpv4(network)}/${prefix})` };
+    const networkCidr = `${formatIpv4(network)}/${prefix}`;
+    return { problem: `has host bits set (the network address is ${networkCidr})`, networkCidr };
   }
   const broadcast = (network | (~netmask >>> 0)) >>> 0;
   return { net: { address: network, prefix, netmask, broadcast } };

@@ -111,6 +111,12 @@ function valueKindDiagnostic({ e, parent, where, path, make }: ErrorSite): Diagn
   );
 }
 
+/** `value` as written at `path`: after its key (`mtu: 9000`), or alone in a list (`"0011..."`). */
+function keyed(path: InventoryPath, value: string): string {
+  const last = path[path.length - 1];
+  return typeof last === 'string' ? `${last}: ${value}` : value;
+}
+
 /** Whether `path` holds a Harvester release (`harvester.version`, or a node's `harvester_version`). */
 function isVersionPath(path: InventoryPath): boolean {
   const last = path[path.length - 1];
@@ -225,8 +231,7 @@ function wrongTypeDiagnostic({ e, parent, where, path, locate, make }: ErrorSite
  * "true"`), or an unquoted number or boolean where text is (`hostname: 123`): the value as meant.
  */
 function scalarHint(want: string, data: unknown, path: readonly (string | number)[]): string | undefined {
-  const last = path[path.length - 1];
-  const key = typeof last === 'string' ? `${last}: ` : '';
+  const key = keyed(path, '');
   if ((want === 'integer' || want === 'number') && typeof data === 'string' && /^\s*-?\d+(\.\d+)?\s*$/.test(data))
     return `Write the number without quotes: \`${key}${data.trim()}\`.`;
   if (want === 'boolean' && typeof data === 'string') {
@@ -248,13 +253,12 @@ function scalarHint(want: string, data: unknown, path: readonly (string | number
  */
 function listHint(want: string, data: unknown, path: readonly (string | number)[]): string | undefined {
   if (want !== 'array' || !['string', 'number', 'boolean'].includes(typeof data)) return undefined;
-  const key = path[path.length - 1];
   const items = typeof data === 'string' ? data.split(/[\s,]+/).filter((t) => t !== '') : [String(data)];
   if (items.length === 0) return undefined;
   const plain = (t: string) =>
     /^[A-Za-z0-9][\w./:+-]*$/.test(t) && Number.isNaN(Number(t)) && !/^(true|false|yes|no|on|off|null)$/i.test(t);
   const list = items.map((t) => (typeof data !== 'string' || plain(t) ? t : JSON.stringify(t))).join(', ');
-  return `Write a list${items.length === 1 ? ', even of one' : ''}: \`${typeof key === 'string' ? `${key}: ` : ''}[${list}]\`.`;
+  return `Write a list${items.length === 1 ? ', even of one' : ''}: \`${keyed(path, `[${list}]`)}\`.`;
 }
 
 /** A value outside an enum, with the closest allowed value. */
@@ -287,7 +291,7 @@ function macHint(path: InventoryPath, data: unknown, locate: Locator): string | 
     : /^[0-9]*\.?[0-9]*[eE][-+]?[0-9]+$/.test(src)
       ? `YAML reads an unquoted value of digits around one \`e\` as a number in exponent notation (${String(data)})`
       : `YAML reads the unquoted \`${src}\` as a ${typeof data}`;
-  return `Quote it: \`${typeof last === 'number' ? quoted : `${last}: ${quoted}`}\` — ${why}.`;
+  return `Quote it: \`${keyed(path, quoted)}\` — ${why}.`;
 }
 
 /** A string where a mapping belongs that is a key and its value without `: ` between them. */

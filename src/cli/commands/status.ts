@@ -122,6 +122,8 @@ async function runStatus(dirs: string[], flags: StatusFlags, out: CliOutput): Pr
     ...(f.state !== undefined ? { state: f.state } : {}),
     ...(f.bmcLogs.length > 0 ? { bmcLogs: f.bmcLogs } : {}),
   });
+  // A log that could not be read leaves every site of the run short of its requests.
+  const unreadable = result.diagnostics.some((d) => d.code === 'STATUS_LOG_UNREADABLE');
   const many = result.sites.length > 1;
   let summaries: SiteSummary[] | undefined;
   if (many || f.metrics !== undefined) {
@@ -133,8 +135,7 @@ async function runStatus(dirs: string[], flags: StatusFlags, out: CliOutput): Pr
       return siteSummary({
         dir: s.dir,
         site: s.site ?? s.dir,
-        // A log that could not be read leaves every site of the run short of its requests.
-        ok: s.diagnostics.length === 0 && c !== undefined && !result.diagnostics.some((d) => d.code === 'STATUS_LOG_UNREADABLE'),
+        ok: s.diagnostics.length === 0 && c !== undefined && !unreadable,
         nodes,
         unknown: result.unknown.filter((u) => u.site === s.site).length,
         requests: c?.requests ?? 0,
@@ -173,7 +174,7 @@ async function runStatus(dirs: string[], flags: StatusFlags, out: CliOutput): Pr
   for (const n of result.notes ?? []) out.note(`note: ${n}`);
   // A log that could not be read: every verdict would be judged without its requests (a node that
   // booted would read never-booted), so none is printed; --json still carries them, with ok false.
-  if (result.diagnostics.some((d) => d.code === 'STATUS_LOG_UNREADABLE')) {
+  if (unreadable) {
     out.note('no verdicts: a log could not be read, and without its requests they would be wrong (fix the log above and run again)');
     return exitCode(ok, diagnostics);
   }

@@ -14,18 +14,15 @@ export const networkRule: Rule = {
   },
 };
 
-/** The network address a CIDR with host bits set names (parseCidr's problem says it), else undefined. */
-const networkAddress = (problem: string | undefined) => /the network address is (\S+)\)$/.exec(problem ?? '')?.[1];
-
 /** `network.cidr` is a network with room for a cluster; the network when it parses. */
 function checkCidr({ input, report }: RuleContext): Ipv4Network | undefined {
-  const { net, problem } = parseCidr(input.network.cidr);
+  const { net, problem, networkCidr } = parseCidr(input.network.cidr);
   if (!net) {
     report({
       code: 'NET_CIDR_INVALID',
       message: `network.cidr "${input.network.cidr}" ${problem}`,
-      hint: networkAddress(problem)
-        ? `Write the network address: \`cidr: ${networkAddress(problem)}\`.`
+      hint: networkCidr
+        ? `Write the network address: \`cidr: ${networkCidr}\`.`
         : 'Write the network as `a.b.c.d/prefix`, e.g. `192.168.122.0/24`.',
       at: ['network', 'cidr'],
     });
