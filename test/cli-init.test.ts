@@ -1,6 +1,6 @@
 // `harvgen init`: a commented site that passes check as written, with working editor modelines
 // and its secrets in a git-ignored secrets/; it never overwrites.
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -110,6 +110,16 @@ test('init beside a site served at the same address serves the new one under its
   const all = await check({ sites });
   assert.ok(all.ok, JSON.stringify(all.diagnostics.filter((d) => d.severity === 'error')));
   assert.equal([...new Set(all.diagnostics.map((d) => d.code))], ['NODE_PLACEHOLDER']);
+});
+
+test('init reads the sites beside it without printing their YAML warnings (a tag it cannot resolve, with escapes after it)', () => {
+  const root = tempDir('init');
+  mkdirSync(join(root, 'sites', 'w'), { recursive: true });
+  writeFileSync(join(root, 'sites', 'w', 'site.yaml'), 'site: w\nboot:\n  server: !x http://192.168.10.1   # \u001b[2J\n');
+  const r = runCli(['init', join(root, 'sites', 'n'), '--nodes', '1']);
+  assert.is(r.code, 0, r.stderr);
+  assert.not.match(r.stderr, /YAMLWarning|TAG_RESOLVE|Unresolved tag|\u001b/, 'nothing of the neighbour on stderr');
+  assert.match(r.stderr, /^site n: edit /, "init's own next steps, and only them");
 });
 
 test('an unknown --release or a bad --nodes is a usage error (exit 2) that writes nothing; the release error names the newest', () => {

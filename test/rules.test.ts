@@ -1,11 +1,12 @@
 // Every validation rule has a failing fixture (the code at the marked line:col, and no other
 // error) and a passing counterpart (no such code, no error at all).
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { check } from '../src/index.ts';
 import { readMarkers } from './helpers/markers.ts';
+import { tempDir } from './helpers/tmp.ts';
 
 const root = join(import.meta.dirname, 'fixtures', 'check');
 const cases = readdirSync(root).sort();
@@ -51,6 +52,13 @@ test('a hint names the fix when the message knows it: the network address of a C
   const d = result.diagnostics.find((x) => x.code === 'NET_CIDR_INVALID');
   assert.match(d?.message ?? '', /has host bits set \(the network address is 10\.0\.0\.0\/24\)/);
   assert.is(d?.hint, 'Write the network address: `cidr: 10.0.0.0/24`.');
+  // Not for a network too small for a cluster: that hint would lead straight to the next refusal.
+  const dir = tempDir('net-cidr');
+  const text = readFileSync(join(root, 'net-cidr-invalid', 'bad', 'site.yaml'), 'utf8');
+  writeFileSync(join(dir, 'site.yaml'), text.replace('cidr: 10.0.0.1/24', 'cidr: 10.0.0.5/31'));
+  const small = (await check({ sites: [dir] })).diagnostics.find((x) => x.code === 'NET_CIDR_INVALID');
+  assert.match(small?.message ?? '', /host bits set/);
+  assert.not.match(small?.hint ?? '', /10\.0\.0\.4\/31/);
 });
 
 test('a duplicate hostname tells the two nodes apart by their place and boot MAC (the hostname cannot)', async () => {

@@ -95,6 +95,23 @@ test('check: a second directory declaring the same site is not reported ok eithe
   );
 });
 
+test('check: a refusal between sites counts against the innermost site holding its file, not one whose directory holds that site too', () => {
+  const root = tempDir('shared');
+  site(root, 'outer', 'http://192.168.122.1', 'http://192.168.122.1/artifacts/v1.4.1');
+  site(join(root, 'outer'), 'lab', 'http://192.168.122.1', 'http://192.168.122.1/artifacts/v1.4.1');
+  const j = JSON.parse(runCli(['check', 'outer', 'outer/lab', '--json'], root).stdout) as {
+    sites: { dir: string; ok: boolean; errors: number }[];
+    errors: number;
+  };
+  assert.equal(
+    j.sites.map((s) => [s.dir, s.ok, s.errors]),
+    [
+      ['outer', true, 0],
+      ['outer/lab', false, 1],
+    ],
+  );
+});
+
 test('sites under distinct prefixes of one server pass, and serve their release files under their prefix', async () => {
   const root = tempDir('shared');
   const a = site(root, 'site_a', 'http://192.168.122.1/a', 'http://192.168.122.1/a/artifacts/v1.4.1');

@@ -5,6 +5,7 @@ import { copyFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { parse } from 'yaml';
 import { check, formatDiagnostics, type Diagnostic } from '../src/index.ts';
 import { main } from '../src/cli.ts';
 import { tempDir } from './helpers/tmp.ts';
@@ -261,7 +262,57 @@ const values: Case[] = [
     message: 'nodes[0].mtu must be an integer, got the string "9000"',
     hint: 'Write the number without quotes: `mtu: 9000`.',
   },
+  // A hint's value is what was meant, and YAML reads it back as that.
+  {
+    fixture: 'hints-as-written.yaml',
+    code: 'SCHEMA_TYPE',
+    line: 5,
+    col: 16,
+    message: 'boot.kernel_args must be an array',
+    hint: 'Write a list: `kernel_args: [console=tty0, "console=ttyS1,115200n8"]`.', // words split at whitespace, not at the comma
+  },
+  {
+    fixture: 'hints-as-written.yaml',
+    code: 'SCHEMA_TYPE',
+    line: 6,
+    col: 55,
+    message: 'network.dns must be an array',
+    hint: 'Write a list, even of one: `dns: ["foo:"]`.', // unquoted, `[foo:]` is a list of one mapping
+  },
+  {
+    fixture: 'hints-as-written.yaml',
+    code: 'SCHEMA_TYPE',
+    line: 10,
+    col: 15,
+    message: 'nodes[0].hostname must be a string, got number 12',
+    hint: 'Quote it: `hostname: "012"`', // as written, not the number YAML made of it
+  },
+  {
+    fixture: 'hints-as-written.yaml',
+    code: 'SCHEMA_TYPE',
+    line: 12,
+    col: 10,
+    message: 'nodes[0].mtu must be an integer, got the string "1.5"',
+    hint: 'MTU of the management interface', // no `mtu: 1.5`: that is no integer either
+  },
+  {
+    fixture: 'hints-as-written.yaml',
+    code: 'SCHEMA_TYPE',
+    line: 13,
+    col: 18,
+    message: 'nodes[0].kernel_args must be an array',
+    hint: 'Write a list, even of one: `kernel_args: ["console=ttyS0,115200n8"]`.',
+  },
 ];
+
+test('each list hint above reads back, in YAML, as the list it names', () => {
+  for (const c of values) {
+    const m = /^Write a list[^`]*`\w+: (\[.*\])`/.exec(c.hint);
+    if (!m) continue;
+    const back = parse(m[1]!) as unknown[];
+    assert.ok(Array.isArray(back) && back.every((x) => typeof x === 'string'), `${m[1]} is a list of strings in YAML`);
+  }
+});
 
 function assertCase(c: Case, diagnostics: readonly Diagnostic[]): void {
   const d = diagnostics.find((x) => x.code === c.code && x.line === c.line);

@@ -248,7 +248,8 @@ async function servedBeside(root: string, host: string): Promise<boolean> {
     try {
       const file = join(dir, 'site.yaml');
       if (statSync(file).size > 1024 * 1024) return false;
-      const server = (parse(readFileSync(file, 'utf8')) as { boot?: { server?: unknown } } | null)?.boot?.server;
+      // Silent: a neighbour's YAML warning is not this command's to print (yaml would emit a process warning).
+      const server = (parse(readFileSync(file, 'utf8'), { logLevel: 'silent' }) as { boot?: { server?: unknown } } | null)?.boot?.server;
       return typeof server === 'string' && here.test(server);
     } catch {
       return false;

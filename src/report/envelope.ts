@@ -279,9 +279,14 @@ export function withCrossSite<S extends { readonly dir: string; readonly diagnos
   // own list holds one (they are made in compileAll, after the sites), so none is added twice.
   const between = all.filter((d) => isBetweenSites(d.code) && d.file !== undefined);
   if (between.length === 0) return [...sites];
-  return sites.map((s) => {
-    const dir = resolve(cwd, s.dir) + sep;
-    const concern = between.filter((d) => resolve(cwd, d.file!).startsWith(dir));
+  // The innermost site whose directory holds the file: a site may sit inside another's (`.` and `lab/`).
+  const dirs = sites.map((s) => resolve(cwd, s.dir) + sep);
+  const owner = between.map((d) => {
+    const file = resolve(cwd, d.file!);
+    return dirs.reduce((best, dir) => (file.startsWith(dir) && dir.length > best.length ? dir : best), '');
+  });
+  return sites.map((s, i) => {
+    const concern = between.filter((_, k) => owner[k] !== '' && owner[k] === dirs[i]);
     return concern.length === 0 ? s : { ...s, diagnostics: [...s.diagnostics, ...concern] };
   });
 }

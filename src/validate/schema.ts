@@ -2,6 +2,7 @@
 // validators compiled ahead of time (src/validate/compiled/), every ajv error turned into a
 // positioned diagnostic.
 import type { ErrorObject } from 'ajv';
+import { parse } from 'yaml';
 import type { Diagnostic } from '../diagnostics/types.ts';
 import { writtenText, type Locator, type LocateTarget } from '../load/index.ts';
 import { closest } from '../util/suggest.ts';
@@ -222,7 +223,7 @@ function wrongTypeDiagnostic({ e, parent, where, path, locate, make }: ErrorSite
     macHint(path, e.data, locate) ??
     colonHint(want, e.data, Object.keys(parent?.properties ?? {})) ??
     listHint(want, e.data, path) ??
-    scalarHint(want, e.data, path);
+    scalarHint(want, e.data, path, locate);
   return make('SCHEMA_TYPE', `${where} must be ${article(want)}, got ${describe(e.data)}`, hint ?? parent?.description, path);
 }
 
@@ -230,9 +231,10 @@ function wrongTypeDiagnostic({ e, parent, where, path, locate, make }: ErrorSite
  * A quoted number or boolean where the number or boolean is wanted (`mtu: "9000"`, `skipchecks:
  * "true"`), or an unquoted number or boolean where text is (`hostname: 123`): the value as meant.
  */
-function scalarHint(want: string, data: unknown, path: readonly (string | number)[]): string | undefined {
+function scalarHint(want: string, data: unknown, path: InventoryPath, locate: Locator): string | undefined {
   const key = keyed(path, '');
-  if ((want === 'integer' || want === 'number') && typeof data === 'string' && /^\s*-?\d+(\.\d+)?\s*$/.test(data))
+  const number = want === 'integer' ? /^\s*-?\d+\s*$/ : /^\s*-?\d+(\.\d+)?\s*$/;
+  if ((want === 'integer' || want === 'number') && typeof data === 'string' && number.test(data))
     return `Write the number without quotes: \`${key}${data.trim()}\`.`;
   if (want === 'boolean' && typeof data === 'string') {
     const word = data.trim().toLowerCase();
@@ -242,23 +244,46 @@ function scalarHint(want: string, data: unknown, path: readonly (string | number
       ? `Write it without quotes: \`${key}${meant}\`.`
       : `YAML reads ${JSON.stringify(data)} as text here; write \`${key}${meant}\`.`;
   }
-  if (want === 'string' && (typeof data === 'boolean' || (typeof data === 'number' && Number.isInteger(data))))
-    return `Quote it: \`${key}"${String(data)}"\` (YAML reads an unquoted ${typeof data} as one; quote the text as you meant it).`;
+  if (want === 'string' && (typeof data === 'boolean' || typeof data === 'number')) {
+    // Quoted as written: YAML has already turned `012` into 12 and `1.0` into 1.
+    const written = writtenText(locate(path, 'value'))?.trim();
+    if (written === undefined || written === '' || /[\n"\\]/.test(written)) return undefined;
+    return `Quote it: \`${key}"${written}"\` (YAML reads an unquoted ${typeof data} as one; quote the text as you meant it).`;
+  }
   return undefined;
 }
 
+/** List keys whose items are words of a command line (a kernel's): a value is split at whitespace. */
+const WORD_LISTS = new Set(['kernel_args', 'params']);
+
 /**
  * One value where a list is wanted (`dns: 10.0.0.1`, `dns: 10.0.0.1, 10.0.0.2`): its items as a
- * YAML flow list, each a plain word when YAML reads it back as that string, else quoted.
+ * YAML flow list, each a plain word when YAML reads it back as that string, else quoted. The
+ * value is split at a comma and a space; a command line's words (`kernel_args`) at whitespace
+ * only, as a comma belongs to its word there (`console=ttyS0,115200n8`); any other value is one
+ * item (an SSH key holds spaces, a console `ttyS1,115200n8` a comma).
  */
 function listHint(want: string, data: unknown, path: readonly (string | number)[]): string | undefined {
   if (want !== 'array' || !['string', 'number', 'boolean'].includes(typeof data)) return undefined;
-  const items = typeof data === 'string' ? data.split(/[\s,]+/).filter((t) => t !== '') : [String(data)];
+  const last = path[path.length - 1];
+  const text = String(data).trim();
+  const items = (
+    typeof data !== 'string' ? [text] : typeof last === 'string' && WORD_LISTS.has(last) ? text.split(/\s+/) : text.split(/\s*,\s+/)
+  ).filter((t) => t !== '');
   if (items.length === 0) return undefined;
-  const plain = (t: string) =>
-    /^[A-Za-z0-9][\w./:+-]*$/.test(t) && Number.isNaN(Number(t)) && !/^(true|false|yes|no|on|off|null)$/i.test(t);
-  const list = items.map((t) => (typeof data !== 'string' || plain(t) ? t : JSON.stringify(t))).join(', ');
+  const list = items.map((t) => (typeof data !== 'string' || readsBackAs(t) ? t : JSON.stringify(t))).join(', ');
   return `Write a list${items.length === 1 ? ', even of one' : ''}: \`${keyed(path, `[${list}]`)}\`.`;
+}
+
+/** Whether `t`, unquoted in a flow list, is read back by YAML as the one string `t`. */
+function readsBackAs(t: string): boolean {
+  if (!/^[\w./:+=@-]+$/.test(t)) return false;
+  try {
+    const back: unknown = parse(`[${t}]`, { logLevel: 'silent' });
+    return Array.isArray(back) && back.length === 1 && back[0] === t;
+  } catch {
+    return false;
+  }
 }
 
 /** A value outside an enum, with the closest allowed value. */

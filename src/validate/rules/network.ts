@@ -21,9 +21,11 @@ function checkCidr({ input, report }: RuleContext): Ipv4Network | undefined {
     report({
       code: 'NET_CIDR_INVALID',
       message: `network.cidr "${input.network.cidr}" ${problem}`,
-      hint: networkCidr
-        ? `Write the network address: \`cidr: ${networkCidr}\`.`
-        : 'Write the network as `a.b.c.d/prefix`, e.g. `192.168.122.0/24`.',
+      // Only a network this rule would then take: one with room for a cluster (below).
+      hint:
+        networkCidr && Number(networkCidr.split('/')[1]) <= 30
+          ? `Write the network address: \`cidr: ${networkCidr}\`.`
+          : 'Write the network as `a.b.c.d/prefix`, e.g. `192.168.122.0/24`.',
       at: ['network', 'cidr'],
     });
   } else if (net.prefix > 30) {

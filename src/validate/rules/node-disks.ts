@@ -47,10 +47,10 @@ export const nodeDisksRule: Rule = {
         ['install.device', device],
         ['install.data_disk', dataDisk],
       ] as const) {
-        if (disk?.includes(INIT_PLACEHOLDER_DISK)) {
+        if (disk === INIT_PLACEHOLDER_DISK) {
           report({
             code: 'NODE_PLACEHOLDER',
-            message: `${field} of node ${node.hostname} is still the placeholder harvgen init wrote (${disk}): the installer finds no such disk`,
+            message: `${field} of node ${node.hostname} is still the placeholder harvgen init wrote (${INIT_PLACEHOLDER_DISK}): the installer finds no such disk`,
             hint: "Set the server's install disk by a persistent name: `ls -l /dev/disk/by-id/` on the machine (or in the installer's shell).",
             node: node.hostname,
             at: config.get(field) !== undefined ? config.at(field) : nodeAt(node, field),
