@@ -2,10 +2,11 @@
 // built-in default, or what it was derived from; found by hostname or any spelling of a MAC;
 // secrets masked.
 import { join, resolve } from 'node:path';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { runCli } from './helpers/cli.ts';
+import { tempDir } from './helpers/tmp.ts';
 
 const repo = resolve(import.meta.dirname, '..');
 
@@ -64,6 +65,19 @@ test('secrets are masked in explain, human and JSON', () => {
       assert.not.ok(r.stdout.includes(secret) || r.stderr.includes(secret), `${secret} in ${args.join(' ')}`);
     assert.match(r.stdout, /\*\*\*/);
   }
+});
+
+test('a value that holds control characters is printed written out (\\x1b), in JSON as it is', () => {
+  const dir = tempDir('explain');
+  assert.is(runCli(['init', join(dir, 's'), '--lab', '--nodes', '1']).code, 0);
+  const file = join(dir, 's', 'site.yaml');
+  writeFileSync(file, readFileSync(file, 'utf8').replace(/^ {4}device: .*$/m, '    device: "/dev/\\e[2J\\e[41mvda"'));
+  const r = runCli(['explain', 's', 'node-1'], dir);
+  assert.is(r.code, 0, r.stderr);
+  assert.match(r.stdout, /install\.device +\/dev\/\\x1b\[2J\\x1b\[41mvda\n/);
+  assert.not.match(r.stdout, /\u001b/);
+  const j = JSON.parse(runCli(['explain', 's', 'node-1', '--json'], dir).stdout) as { values: Value[] };
+  assert.is(j.values.find((v) => v.key === 'install.device')?.value, '/dev/\u001b[2J\u001b[41mvda');
 });
 
 test('an unknown node is a usage error with a suggestion', () => {
