@@ -13,6 +13,7 @@ import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'nod
 import { fileURLToPath } from 'node:url';
 import { discoverSites } from '../load/discover.ts';
 import { KNOWN_RELEASES, newestRelease } from '../harvester/releases.ts';
+import { PLACEHOLDER_DISK, placeholderMac } from '../util/init-placeholders.ts';
 
 const schemaDir = fileURLToPath(new URL('../../schema/', import.meta.url));
 
@@ -308,7 +309,7 @@ defaults:
   # boot. To reinstall one node on purpose, raise its \`reinstall:\` (\`harvgen help day-2\`, "Reinstall a node").
   state: install-once
   install:
-${lab ? "    device: /dev/vda                 # the lab VMs' virtio disk" : '    device: /dev/disk/by-id/REPLACE-with-the-install-disk   # a persistent name: ls -l /dev/disk/by-id/'}
+${lab ? "    device: /dev/vda                 # the lab VMs' virtio disk" : `    device: ${PLACEHOLDER_DISK}   # a persistent name: ls -l /dev/disk/by-id/`}
 ${lab ? "\n# The libvirt network and VMs (libvirt/ in the built tree): names default to the site's.\nlab: {}\n" : ''}`;
 }
 
@@ -318,7 +319,7 @@ function nodeYaml(schemaLine: string, i: number, lab: boolean): string {
   return `${schemaLine}
 # ${first ? 'The node that creates the cluster (the first node does unless one says role: create).' : 'A node that joins the cluster node-1 creates.'}
 # Its hostname is the file name: node-${i}.
-${lab ? `mac: 52:54:00:00:00:${hex}` : `mac: 02:00:00:00:00:${hex}              # REPLACE with the MAC of the server's boot NIC`}
+${lab ? `mac: 52:54:00:00:00:${hex}` : `mac: ${placeholderMac(hex)}              # REPLACE with the MAC of the server's boot NIC`}
 ip: ${net(lab)}.${10 + i}
 ${first ? 'role: create\n' : ''}`;
 }

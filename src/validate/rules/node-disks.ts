@@ -5,9 +5,7 @@ import type { HarvesterNode, SiteModel } from '../../model/index.ts';
 import { effectiveConfig } from '../../derive/harvester/effective.ts';
 import { nodeAt } from '../../model/index.ts';
 import { eachNode, type Finding, type Rule } from '../rule.ts';
-
-/** The install disk `harvgen init` writes for bare-metal sites (src/cli/init.ts), to be replaced. */
-const INIT_PLACEHOLDER_DISK = '/dev/disk/by-id/REPLACE-with-the-install-disk';
+import { PLACEHOLDER_DISK } from '../../util/init-placeholders.ts';
 
 /** Install device present and stable; data disk distinct; witness disk settings; wipe list. */
 export const nodeDisksRule: Rule = {
@@ -47,10 +45,10 @@ export const nodeDisksRule: Rule = {
         ['install.device', device],
         ['install.data_disk', dataDisk],
       ] as const) {
-        if (disk === INIT_PLACEHOLDER_DISK) {
+        if (disk === PLACEHOLDER_DISK) {
           report({
             code: 'NODE_PLACEHOLDER',
-            message: `${field} of node ${node.hostname} is still the placeholder harvgen init wrote (${INIT_PLACEHOLDER_DISK}): the installer finds no such disk`,
+            message: `${field} of node ${node.hostname} is still the placeholder harvgen init wrote (${PLACEHOLDER_DISK}): the installer finds no such disk`,
             hint: "Set the server's install disk by a persistent name: `ls -l /dev/disk/by-id/` on the machine (or in the installer's shell).",
             node: node.hostname,
             at: config.get(field) !== undefined ? config.at(field) : nodeAt(node, field),

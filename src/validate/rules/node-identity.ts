@@ -2,12 +2,11 @@
 import { normalizeMac, isMulticastMac } from '../../util/mac.ts';
 import type { NodeInput } from '../../types/site-input.ts';
 import { eachInputNode, eachNode, type Rule, type RuleContext } from '../rule.ts';
+import { PLACEHOLDER_MAC } from '../../util/init-placeholders.ts';
 
 const LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 /** Hostnames dnsmasq reads as something else in `dhcp-host=`: a keyword or a lease time. */
 const DNSMASQ_WORD = /^(ignore|infinite|[0-9]+[smhdw]?)$/;
-/** The boot MACs `harvgen init` writes for bare-metal nodes (src/cli/init.ts), to be replaced. */
-const INIT_PLACEHOLDER_MAC = /^02:00:00:00:00:[0-9a-f]{2}$/;
 
 /** Hostname present and a DNS-1123 label; MACs present and well-formed; NICs not empty. */
 export const nodeIdentityRule: Rule = {
@@ -116,7 +115,7 @@ function checkBootMacs({ report }: RuleContext, node: NodeInput, i: number): voi
         hint: 'Check the address; the first octet of a NIC MAC is even.',
         at: path(),
       });
-    } else if (INIT_PLACEHOLDER_MAC.test(norm)) {
+    } else if (PLACEHOLDER_MAC.test(norm)) {
       report({
         code: 'NODE_PLACEHOLDER',
         message: `MAC ${norm} of node ${node.hostname ?? i} is the placeholder harvgen init wrote: no NIC has it, so the node never boots from this tree`,
