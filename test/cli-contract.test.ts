@@ -136,6 +136,31 @@ test('progress: nothing on a pipe or for a short run; on a terminal after the de
   slow.update('harvgen: building b (2/2)');
   slow.done();
   assert.equal(writes, ['\r\u001b[Kharvgen: building a (1/2)', '\r\u001b[Kharvgen: building b (2/2)', '\r\u001b[K']);
+  // A site directory's name is drawn written out: the line's own escape is the only one.
+  writes.length = 0;
+  const named = startProgress({ isTTY: true, write: (s) => writes.push(s) }, 0);
+  named.update('harvgen: building s\u001b[2Jx (1/1)');
+  await new Promise((r) => setTimeout(r, 20));
+  named.done();
+  assert.equal(writes, ['\r\u001b[Kharvgen: building s\\x1b[2Jx (1/1)', '\r\u001b[K']);
+});
+
+test('text output never carries a control character it was given: an argument, a site directory name (JSON carries them escaped by JSON)', () => {
+  const raw = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e]/;
+  // An unknown command, echoed by the usage error.
+  const usage = runCli(['a\u001b[2J\u202eb']);
+  assert.is(usage.code, 2);
+  assert.ok(usage.stderr.includes('a\\x1b[2J\\u202eb'), usage.stderr);
+  assert.not.match(usage.stderr, raw);
+  // A site found by `check` with no directory, in a directory whose name holds an escape.
+  const root = tempDir('contract');
+  cpSync(join(repo, 'sites/location_x'), join(root, 'sites', 's\u001b[2Jx'), { recursive: true });
+  const r = runCli(['check', '--no-color'], root);
+  assert.is(r.code, 0, r.stderr);
+  assert.match(r.stdout, /^ok {2}sites\/s\\x1b\[2Jx: /m);
+  assert.not.match(r.stdout + r.stderr, raw);
+  const j = runCli(['check', '--json'], root);
+  assert.ok(j.stdout.includes('s\\u001b[2Jx'), 'JSON escapes it its own way');
 });
 
 test.run();

@@ -120,6 +120,11 @@ test('init reads the sites beside it without printing their YAML warnings (a tag
   assert.is(r.code, 0, r.stderr);
   assert.not.match(r.stderr, /YAMLWarning|TAG_RESOLVE|Unresolved tag|\u001b/, 'nothing of the neighbour on stderr');
   assert.match(r.stderr, /^site n: edit /, "init's own next steps, and only them");
+  // A neighbour that does not parse (a key twice) is no site: the new lab is served at the root.
+  mkdirSync(join(root, 'sites', 'a'));
+  writeFileSync(join(root, 'sites', 'a', 'site.yaml'), 'site: a\nsite: a\nboot:\n  server: http://192.168.122.1\n');
+  assert.is(runCli(['init', join(root, 'sites', 'lab'), '--lab', '--nodes', '1']).code, 0);
+  assert.match(readFileSync(join(root, 'sites', 'lab', 'site.yaml'), 'utf8'), /^ {2}server: http:\/\/192\.168\.122\.1\s/m);
 });
 
 test('an unknown --release or a bad --nodes is a usage error (exit 2) that writes nothing; the release error names the newest', () => {

@@ -66,4 +66,21 @@ test("a code frame's caret stays under the column when a character before it is 
   assert.match(raw, /> 1 \| a: "\\x07x"\n\s+\| {9}\^/, raw); // under the x, after the 4 characters of \x07
 });
 
+test('a code frame cuts a long line as written, never inside an escape, and underlines at most 80 columns', () => {
+  const long = `${'x'.repeat(150)}${'\u001b'.repeat(20)}`;
+  const cut = formatDiagnostics([{ code: 'X', severity: 'error', message: 'm', file: 'f.yaml', line: 1, col: 1 }], {
+    sources: { 'f.yaml': long },
+  });
+  assert.ok(cut.includes(`${'x'.repeat(150)}${'\\x1b'.repeat(10)}…\n`), cut);
+  const escapes = `a: "${'\u001b'.repeat(45)}", b: 1`;
+  const col = escapes.indexOf('b:') + 1;
+  const wide = formatDiagnostics(
+    [{ code: 'X', severity: 'error', message: 'm', file: 'f.yaml', line: 1, col: 5, endLine: 1, endCol: col }],
+    {
+      sources: { 'f.yaml': escapes },
+    },
+  );
+  assert.match(wide, /\| {5}\^{80}$/m);
+});
+
 test.run();

@@ -303,14 +303,49 @@ const values: Case[] = [
     message: 'nodes[0].kernel_args must be an array',
     hint: 'Write a list, even of one: `kernel_args: ["console=ttyS0,115200n8"]`.',
   },
+  {
+    fixture: 'hints-list-items.yaml',
+    code: 'SCHEMA_TYPE',
+    line: 5,
+    col: 55,
+    message: 'network.dns must be an array',
+    hint: 'Write a list, even of one: `dns: ["@x"]`.', // a plain `@x` does not parse
+  },
+  {
+    fixture: 'hints-list-items.yaml',
+    code: 'SCHEMA_TYPE',
+    line: 7,
+    col: 19,
+    message: 'forward.ports must be an array',
+    hint: 'Write a list: `ports: [8080, 8081]`.', // numbers, as the list holds
+  },
+  {
+    fixture: 'hints-list-items.yaml',
+    code: 'SCHEMA_TYPE',
+    line: 11,
+    col: 11,
+    message: 'nodes[0].macs must be an array, got number 1122334455',
+    hint: 'Write a list, even of one: `macs: ["001122334455"]`.', // as written, not the number YAML made of it
+  },
+  {
+    fixture: 'hints-yaml-1.1.yaml',
+    code: 'SCHEMA_TYPE',
+    line: 7,
+    col: 55,
+    message: 'network.dns must be an array',
+    hint: 'Write a list: `dns: ["on", "1_000"]`.', // in YAML 1.1, on is true and 1_000 is 1000
+  },
 ];
 
 test('each list hint above reads back, in YAML, as the list it names', () => {
   for (const c of values) {
     const m = /^Write a list[^`]*`\w+: (\[.*\])`/.exec(c.hint);
     if (!m) continue;
-    const back = parse(m[1]!) as unknown[];
-    assert.ok(Array.isArray(back) && back.every((x) => typeof x === 'string'), `${m[1]} is a list of strings in YAML`);
+    for (const version of ['1.1', '1.2'] as const) {
+      const back = parse(m[1]!, { version }) as unknown[];
+      const want = c.hint.includes('ports:') ? 'number' : 'string';
+      assert.ok(Array.isArray(back) && back.every((x) => typeof x === want), `${m[1]} is a list of ${want}s in YAML ${version}`);
+    }
   }
 });
 

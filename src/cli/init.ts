@@ -249,8 +249,9 @@ async function servedBeside(root: string, host: string): Promise<boolean> {
     try {
       const file = join(dir, 'site.yaml');
       if (statSync(file).size > 1024 * 1024) return false;
-      // Silent: a neighbour's YAML warning is not this command's to print (yaml would emit a process warning).
-      const server = (parse(readFileSync(file, 'utf8'), { logLevel: 'silent' }) as { boot?: { server?: unknown } } | null)?.boot?.server;
+      // `error`: a neighbour's YAML warning is not this command's to print (yaml would emit a
+      // process warning), and a neighbour that does not parse throws: it is none.
+      const server = (parse(readFileSync(file, 'utf8'), { logLevel: 'error' }) as { boot?: { server?: unknown } } | null)?.boot?.server;
       return typeof server === 'string' && here.test(server);
     } catch {
       return false;

@@ -56,9 +56,10 @@ function codeFrame(text: string, d: Diagnostic, paint: (c: string, s: string) =>
   const out: string[] = [];
   for (let n = from; n <= to; n++) {
     const raw = (all[n - 1] ?? '').replace(/\t/g, ' ');
-    const src = printable(raw);
+    // Cut at 160 characters as written, then written out: an escape is never cut in two.
+    const src = raw.length > 160 ? `${printable(raw.slice(0, 160))}…` : printable(raw);
     const gutter = `${n === line ? '>' : ' '} ${String(n).padStart(width)} | `;
-    out.push(`  ${n === line ? paint('31;1', gutter) : paint('2', gutter)}${src.length > 160 ? src.slice(0, 160) + '…' : src}`);
+    out.push(`  ${n === line ? paint('31;1', gutter) : paint('2', gutter)}${src}`);
     if (n === line) {
       const col = Math.max(1, d.col ?? 1);
       const endCol = d.endLine === line && d.endCol !== undefined && d.endCol > col ? d.endCol : col + 1;
@@ -67,7 +68,7 @@ function codeFrame(text: string, d: Diagnostic, paint: (c: string, s: string) =>
       const len = masked ? 3 : Math.max(1, Math.min(endCol - col, raw.length - col + 1, 80));
       // Under the characters as printed: one written as an escape is wider.
       const at = printable(raw.slice(0, col - 1)).length + Math.max(0, col - 1 - raw.length);
-      const wide = Math.max(len, printable(raw.slice(col - 1, col - 1 + len)).length);
+      const wide = Math.min(80, Math.max(len, printable(raw.slice(col - 1, col - 1 + len)).length));
       out.push(`  ${' '.repeat(width + 2)} ${paint('2', '|')} ${' '.repeat(at)}${paint('31;1', '^'.repeat(masked ? 3 : wide))}`);
     }
   }

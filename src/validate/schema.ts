@@ -222,7 +222,7 @@ function wrongTypeDiagnostic({ e, parent, where, path, locate, make }: ErrorSite
   const hint =
     macHint(path, e.data, locate) ??
     colonHint(want, e.data, Object.keys(parent?.properties ?? {})) ??
-    listHint(want, e.data, path) ??
+    listHint(want, e.data, path, locate, (parent as { items?: { type?: unknown } } | undefined)?.items?.type) ??
     scalarHint(want, e.data, path, locate);
   return make('SCHEMA_TYPE', `${where} must be ${article(want)}, got ${describe(e.data)}`, hint ?? parent?.description, path);
 }
@@ -247,7 +247,7 @@ function scalarHint(want: string, data: unknown, path: InventoryPath, locate: Lo
   if (want === 'string' && (typeof data === 'boolean' || typeof data === 'number')) {
     // Quoted as written: YAML has already turned `012` into 12 and `1.0` into 1.
     const written = writtenText(locate(path, 'value'))?.trim();
-    if (written === undefined || written === '' || /[\n"\\]/.test(written)) return undefined;
+    if (written === undefined || written === '' || /[\n"\\]/.test(written) || /^[*&!]/.test(written)) return undefined;
     return `Quote it: \`${key}"${written}"\` (YAML reads an unquoted ${typeof data} as one; quote the text as you meant it).`;
   }
   return undefined;
@@ -258,29 +258,40 @@ const WORD_LISTS = new Set(['kernel_args', 'params']);
 
 /**
  * One value where a list is wanted (`dns: 10.0.0.1`, `dns: 10.0.0.1, 10.0.0.2`): its items as a
- * YAML flow list, each a plain word when YAML reads it back as that string, else quoted. The
- * value is split at a comma and a space; a command line's words (`kernel_args`) at whitespace
- * only, as a comma belongs to its word there (`console=ttyS0,115200n8`); any other value is one
- * item (an SSH key holds spaces, a console `ttyS1,115200n8` a comma).
+ * YAML flow list of the list's item type. The value is split at a comma and a space; a command
+ * line's words (`kernel_args`) at whitespace only, as a comma belongs to its word there
+ * (`console=ttyS0,115200n8`); any other value is one item (an SSH key holds spaces, a console
+ * `ttyS1,115200n8` a comma). Numbers are written bare; text is a plain word when YAML (1.1 and
+ * 1.2) reads it back as that string, else quoted; a number or boolean YAML made of text that was
+ * meant (`macs: 001122334455`) is quoted as written.
  */
-function listHint(want: string, data: unknown, path: readonly (string | number)[]): string | undefined {
+function listHint(want: string, data: unknown, path: InventoryPath, locate: Locator, itemType: unknown): string | undefined {
   if (want !== 'array' || !['string', 'number', 'boolean'].includes(typeof data)) return undefined;
   const last = path[path.length - 1];
-  const text = String(data).trim();
-  const items = (
-    typeof data !== 'string' ? [text] : typeof last === 'string' && WORD_LISTS.has(last) ? text.split(/\s+/) : text.split(/\s*,\s+/)
-  ).filter((t) => t !== '');
+  const numbers = itemType === 'integer' || itemType === 'number';
+  let text = String(data).trim();
+  if (typeof data !== 'string') {
+    const written = writtenText(locate(path, 'value'))?.trim();
+    if (written === undefined || written === '' || /^[*&!]/.test(written)) return undefined;
+    text = written;
+  }
+  const items = (typeof last === 'string' && WORD_LISTS.has(last) ? text.split(/\s+/) : text.split(/\s*,\s+/)).filter((t) => t !== '');
   if (items.length === 0) return undefined;
-  const list = items.map((t) => (typeof data !== 'string' || readsBackAs(t) ? t : JSON.stringify(t))).join(', ');
+  const number = itemType === 'integer' ? /^-?\d+$/ : /^-?\d+(\.\d+)?$/;
+  if (numbers && !items.every((t) => number.test(t))) return undefined;
+  const list = items.map((t) => (numbers || readsBackAs(t) ? t : JSON.stringify(t))).join(', ');
   return `Write a list${items.length === 1 ? ', even of one' : ''}: \`${keyed(path, `[${list}]`)}\`.`;
 }
 
-/** Whether `t`, unquoted in a flow list, is read back by YAML as the one string `t`. */
+/** Whether `t`, unquoted in a flow list, is read back by YAML, 1.1 and 1.2 alike, as the one string `t`. */
 function readsBackAs(t: string): boolean {
   if (!/^[\w./:+=@-]+$/.test(t)) return false;
   try {
-    const back: unknown = parse(`[${t}]`, { logLevel: 'silent' });
-    return Array.isArray(back) && back.length === 1 && back[0] === t;
+    // `error`: an error throws (`silent` would drop it and hand back what was read); no warning is printed.
+    return (['1.1', '1.2'] as const).every((version) => {
+      const back: unknown = parse(`[${t}]`, { logLevel: 'error', version });
+      return Array.isArray(back) && back.length === 1 && back[0] === t;
+    });
   } catch {
     return false;
   }
