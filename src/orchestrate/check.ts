@@ -8,6 +8,7 @@ import type { Locator } from '../load/locate.ts';
 import { findingToDiagnostic } from '../validate/finding.ts';
 import type { CompiledSite, CompileOptions, ModelledSite } from '../pipeline.ts';
 import { crossSiteDiagnostics } from '../validate/cross-site.ts';
+import { factsLocator } from '../validate/cross-site-facts.ts';
 import { NOTHING_MASKED } from '../util/masked.ts';
 import { summaryOf, type Summarized } from './summary.ts';
 import { HeldNodes, runHeldNodes } from './held.ts';
@@ -150,7 +151,9 @@ export async function compileAll<S extends (ModelledSite | CompiledSite) & Summa
   return { result: { ok: !hasFailures(diagnostics, options.strict), sites: all, diagnostics }, skipped };
 }
 
-function duplicateSites(sites: readonly { readonly dir: string; readonly site?: string; readonly locate?: Locator }[]): Diagnostic[] {
+function duplicateSites(
+  sites: readonly (Summarized & { readonly dir: string; readonly site?: string; readonly locate?: Locator })[],
+): Diagnostic[] {
   const seen = new Map<string, string>();
   const out: Diagnostic[] = [];
   for (const s of sites) {
@@ -163,9 +166,12 @@ function duplicateSites(sites: readonly { readonly dir: string; readonly site?: 
         message: `${prev} and ${s.dir} both declare site "${s.site}" and would write the same output`,
         hint: 'Give each site directory its own `site:` name.',
       };
+      // A site held light has no locator, but its facts hold the position of `site:`.
+      const facts = s.locate ? undefined : s.summary?.facts;
+      const locate = s.locate ?? (facts ? factsLocator(facts) : undefined);
       out.push(
-        s.locate?.has(['site'])
-          ? findingToDiagnostic({ ...finding, at: ['site'] }, s.locate)
+        locate?.has(['site'])
+          ? findingToDiagnostic({ ...finding, at: ['site'] }, locate)
           : { ...finding, severity: 'error', file: join(s.dir, 'site.yaml') },
       );
     } else seen.set(s.site, s.dir);

@@ -46,6 +46,7 @@ export interface CrossSiteFacts {
 
 /** The inventory paths the checks between sites point at. */
 const PATHS: readonly (readonly string[])[] = [
+  ['site'], // EMIT_DUPLICATE_SITE (src/orchestrate/check.ts)
   ['boot', 'server'],
   ['harvester', 'artifacts'],
   ['dnsmasq'],
