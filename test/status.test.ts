@@ -86,7 +86,7 @@ test('keyed names (nginx.file_key): configs match their node by the tagged name;
       line('10.0.0.14', 11, `/harvester/inst-${x}.yaml`, 200),
       line('10.0.0.12', 12, '/ipxe/52-54-00-00-00-02.ipxe', 200),
       // A forged terminal escape and line in what an unknown machine reports.
-      line('10.0.0.160', 13, '/harvgen-discover?mac=52-54-00-ff-00-09&serial=%1b%5b2J%0aFAKE', 200),
+      line('10.0.0.160', 13, '/harvgen-discover?mac=52-54-00-ff-00-09&serial=%1b%5b2J%0aFAKE%E2%80%AEkcab', 200),
     ].join('\n') + '\n',
   );
   const r = await status({ sites: [dir], logs: [log] });
@@ -98,7 +98,7 @@ test('keyed names (nginx.file_key): configs match their node by the tagged name;
     n.boot!.problems.some((p) => /fetched the stub at its plain script name/.test(p)),
     JSON.stringify(n.boot),
   );
-  assert.is(r.unknown.find((u) => u.mac === '52:54:00:ff:00:09')?.report?.serial, '?[2J?FAKE');
+  assert.is(r.unknown.find((u) => u.mac === '52:54:00:ff:00:09')?.report?.serial, '?[2J?FAKE?kcab'); // and a bidirectional override
 });
 
 test('a loop mended (an install since that stayed installed) is no longer a loop', async () => {

@@ -46,8 +46,9 @@ export const MAX_BMC_MESSAGE = 400;
 const TIME = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})Z$/;
 const ACTION = /^[a-z][a-z0-9-]{0,39}$/;
 const EXIT = /^\d{1,3}$/;
-// C0, DEL, C1 and the Unicode line and paragraph separators: nothing of the file reaches a terminal as a control.
-const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
+// C0, DEL, C1, the Unicode line and paragraph separators and the bidirectional overrides: nothing of
+// the file reaches a terminal as a control.
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
 
 /** `text` with its control characters replaced by `?` (what status prints of anyone's values). */
 export function printable(text: string): string {

@@ -69,9 +69,10 @@ export function parseLine(line: string, from: string): LogRequest | undefined {
   }
   const query: Record<string, string> = {};
   if (q >= 0) {
-    // Anyone may send these: no control character reaches what status prints (a terminal escape, a forged line).
+    // Anyone may send these: no control character or bidirectional override reaches what status prints or
+    // its JSON holds (a terminal escape, a forged line, text shown in another order).
     for (const [k, v] of new URLSearchParams(target.slice(q + 1)))
-      if (!(k in query)) query[k] = v.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, '?');
+      if (!(k in query)) query[k] = v.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g, '?');
   }
   const agent = m[14]; // nginx logs a missing header as `-`
   return { ip: m[1]!, time, method: m[11]!, path, query, status: Number(m[13]), ...(agent && agent !== '-' ? { agent } : {}), from };
