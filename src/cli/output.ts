@@ -3,7 +3,7 @@
 // command can end in (a usage error, an internal error). The `--json` document itself is
 // src/report/envelope.ts; the exit codes are src/diagnostics/exit.ts.
 import type { Diagnostic } from '../diagnostics/types.ts';
-import { formatDiagnostics, printable } from '../diagnostics/format.ts';
+import { escapeControls, formatDiagnostics } from '../diagnostics/format.ts';
 import { jsonOutput, type JsonCommand, type JsonOutput } from '../report/envelope.ts';
 import { EXIT } from '../diagnostics/exit.ts';
 
@@ -43,9 +43,9 @@ export interface CliOutput {
 export function cliOutput(argv: readonly string[], io: CliIo): CliOutput {
   const line = (stream: CliIo['out'], s: string) => stream.write(s.endsWith('\n') ? s : s + '\n');
   // Text for the terminal: a path, an argument, a value or a server's answer quoted in it cannot
-  // move the cursor, recolour or reorder the screen (printable, as diagnostics are printed).
-  const print = (s: string) => void line(io.out, printable(s));
-  const note = (s: string) => void line(io.err, printable(s));
+  // move the cursor, recolour or reorder the screen (escapeControls, as diagnostics are printed).
+  const print = (s: string) => void line(io.out, escapeControls(s));
+  const note = (s: string) => void line(io.err, escapeControls(s));
   const wantsJson = argv.includes('--json');
   const debug = argv.includes('--debug');
   // JSON escapes control characters itself (a bidirectional override stays as it is: JSON carries the text).
@@ -81,7 +81,7 @@ export function cliOutput(argv: readonly string[], io: CliIo): CliOutput {
     },
     report(diagnostics, sources, flags) {
       if (diagnostics.length === 0) return;
-      // Already printable, and coloured by the formatter: written as it is.
+      // Already escaped, and coloured by the formatter: written as it is.
       line(io.err, formatDiagnostics(diagnostics, { color: useColor(flags.color, io.err), sources, debug: flags.debug === true }) + '\n');
     },
   };

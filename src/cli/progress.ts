@@ -1,6 +1,6 @@
 // A one-line progress indicator on a terminal (stderr) for runs longer than about a second:
 // quiet runs stay quiet, and nothing is drawn into a pipe or a log file.
-import { printable } from '../diagnostics/format.ts';
+import { escapeControls } from '../diagnostics/format.ts';
 
 /** Where progress goes: a terminal-like stream. */
 export interface ProgressStream {
@@ -30,7 +30,7 @@ export function startProgress(stream: ProgressStream, delayMs = 1000): Progress 
   return {
     update(t: string) {
       // A site directory's name is the user's: written out where it holds a control character.
-      text = printable(t.length > 100 ? `${t.slice(0, 99)}…` : t);
+      text = escapeControls(t.length > 100 ? `${t.slice(0, 99)}…` : t);
       if (shown) draw();
     },
     done() {

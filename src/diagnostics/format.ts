@@ -20,7 +20,7 @@ const ansi = (on: boolean) => (code: string, s: string) => (on ? `\u001b[${code}
  * from the inventory, and a code frame shows its lines; none of them may move the cursor, clear the
  * screen or reorder what is shown. The colours above are added after.
  */
-export function printable(text: string): string {
+export function escapeControls(text: string): string {
   return text.replace(UNPRINTABLE, (c) => {
     const n = c.charCodeAt(0);
     return n <= 0xff ? `\\x${n.toString(16).padStart(2, '0')}` : `\\u${n.toString(16).padStart(4, '0')}`;
@@ -35,13 +35,13 @@ export function formatDiagnostics(diagnostics: readonly Diagnostic[], options: F
   const paint = ansi(options.color === true);
   return diagnostics
     .map((d) => {
-      const where = d.file ? `${printable(d.file)}${d.line !== undefined ? `:${d.line}:${d.col ?? 1}` : ''}` : 'harvgen';
+      const where = d.file ? `${escapeControls(d.file)}${d.line !== undefined ? `:${d.line}:${d.col ?? 1}` : ''}` : 'harvgen';
       const sev = d.severity === 'error' ? paint('31;1', 'error') : paint('33;1', 'warning');
-      const lines = [`${paint('1', where)}  ${sev}  ${paint('2', d.code)}  ${printable(d.message)}`];
+      const lines = [`${paint('1', where)}  ${sev}  ${paint('2', d.code)}  ${escapeControls(d.message)}`];
       const text = d.file !== undefined ? options.sources?.[d.file] : undefined;
       if (text !== undefined && d.line !== undefined) lines.push(...codeFrame(text, d, paint));
-      if (d.hint) lines.push(`  ${paint('36', 'hint:')} ${printable(d.hint)}`);
-      if (options.debug && d.detail) lines.push(...d.detail.split('\n').map((l) => `  ${printable(l)}`));
+      if (d.hint) lines.push(`  ${paint('36', 'hint:')} ${escapeControls(d.hint)}`);
+      if (options.debug && d.detail) lines.push(...d.detail.split('\n').map((l) => `  ${escapeControls(l)}`));
       return lines.join('\n');
     })
     .join('\n\n');
@@ -57,7 +57,7 @@ function codeFrame(text: string, d: Diagnostic, paint: (c: string, s: string) =>
   for (let n = from; n <= to; n++) {
     const raw = (all[n - 1] ?? '').replace(/\t/g, ' ');
     // Cut at 160 characters as written, then written out: an escape is never cut in two.
-    const src = raw.length > 160 ? `${printable(raw.slice(0, 160))}…` : printable(raw);
+    const src = raw.length > 160 ? `${escapeControls(raw.slice(0, 160))}…` : escapeControls(raw);
     const gutter = `${n === line ? '>' : ' '} ${String(n).padStart(width)} | `;
     out.push(`  ${n === line ? paint('31;1', gutter) : paint('2', gutter)}${src}`);
     if (n === line) {
@@ -67,8 +67,8 @@ function codeFrame(text: string, d: Diagnostic, paint: (c: string, s: string) =>
       const masked = raw.startsWith('***', col - 1);
       const len = masked ? 3 : Math.max(1, Math.min(endCol - col, raw.length - col + 1, 80));
       // Under the characters as printed: one written as an escape is wider.
-      const at = printable(raw.slice(0, col - 1)).length + Math.max(0, col - 1 - raw.length);
-      const wide = Math.min(80, Math.max(len, printable(raw.slice(col - 1, col - 1 + len)).length));
+      const at = escapeControls(raw.slice(0, col - 1)).length + Math.max(0, col - 1 - raw.length);
+      const wide = Math.min(80, Math.max(len, escapeControls(raw.slice(col - 1, col - 1 + len)).length));
       out.push(`  ${' '.repeat(width + 2)} ${paint('2', '|')} ${' '.repeat(at)}${paint('31;1', '^'.repeat(masked ? 3 : wide))}`);
     }
   }

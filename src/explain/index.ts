@@ -14,7 +14,7 @@ import { formatPath } from '../util/paths.ts';
 import { MASK, type ExplainedValue, type ExplainSink, type Explanation, type Provenance } from '../types/explain.ts';
 import { nodeScriptUrl } from '../derive/file-names.ts';
 import { LAYOUT } from '../derive/layout.ts';
-import { printable } from '../diagnostics/format.ts';
+import { escapeControls } from '../diagnostics/format.ts';
 
 export type { ExplainedValue, Explanation, Provenance } from '../types/explain.ts';
 
@@ -121,5 +121,5 @@ export function formatExplanation(e: Explanation): string {
   const lines = [`node ${e.hostname} of site ${e.site}:`];
   for (const v of e.values) lines.push(`  ${v.key.padEnd(width)}  ${show(v.value)}\n  ${' '.repeat(width)}  <- ${from(v.source)}`);
   // A value or a file name from the inventory reaches the terminal written out where it could move it.
-  return printable(lines.join('\n'));
+  return escapeControls(lines.join('\n'));
 }
