@@ -70,14 +70,17 @@ const nic = obj(
   { title: 'NicInput' },
 );
 
+/** A disk by its path under /dev: no control character (udev writes a space in a name as the text `\x20`). */
+const DISK_PATH = '^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$';
+
 const installSettings = obj(
   'Disk and installer settings for the node (`install.*` in the Harvester config).',
   {
     device: str(
-      'Disk Harvester is installed on. Prefer a persistent name (`/dev/disk/by-id/...`, `/dev/disk/by-path/...`); `/dev/sdX` names can change between boots and get a warning.',
-      { pattern: '^/dev/' },
+      'Disk Harvester is installed on: a path under `/dev/` without control characters. Prefer a persistent name (`/dev/disk/by-id/...`, `/dev/disk/by-path/...`); `/dev/sdX` names can change between boots and get a warning.',
+      { pattern: DISK_PATH },
     ),
-    data_disk: str('Optional separate disk for VM data (Longhorn default disk). Must differ from `device`.', { pattern: '^/dev/' }),
+    data_disk: str('Optional separate disk for VM data (Longhorn default disk). Must differ from `device`.', { pattern: DISK_PATH }),
     // The installer's schema wants a word (`^\S+$`, its `console=` argument): an empty or spaced
     // value is refused here, at the value, instead of failing the rendered config as a harvgen bug.
     tty: str('Console the installed system uses, e.g. `tty1` or `ttyS0,115200n8` (`install.tty`).', { pattern: CONSOLE_PATTERN }),

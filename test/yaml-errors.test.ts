@@ -335,6 +335,14 @@ const values: Case[] = [
     message: 'network.dns must be an array',
     hint: 'Write a list: `dns: ["on", "1_000"]`.', // in YAML 1.1, on is true and 1_000 is 1000
   },
+  {
+    fixture: 'device-control.yaml',
+    code: 'SCHEMA_PATTERN',
+    line: 7,
+    col: 32,
+    message: 'defaults.install.device has the wrong form: "/dev/\\u001b[2Jvda"', // no disk has a control character in its path
+    hint: 'a path under `/dev/` without control characters',
+  },
 ];
 
 test('each list hint above reads back, in YAML, as the list it names', () => {
