@@ -14,7 +14,6 @@ import { formatPath } from '../util/paths.ts';
 import { MASK, type ExplainedValue, type ExplainSink, type Explanation, type Provenance } from '../types/explain.ts';
 import { nodeScriptUrl } from '../derive/file-names.ts';
 import { LAYOUT } from '../derive/layout.ts';
-import { escapeControls } from '../diagnostics/format.ts';
 
 export type { ExplainedValue, Explanation, Provenance } from '../types/explain.ts';
 
@@ -120,6 +119,6 @@ export function formatExplanation(e: Explanation): string {
   const width = Math.min(28, Math.max(...e.values.map((v) => v.key.length)));
   const lines = [`node ${e.hostname} of site ${e.site}:`];
   for (const v of e.values) lines.push(`  ${v.key.padEnd(width)}  ${show(v.value)}\n  ${' '.repeat(width)}  <- ${from(v.source)}`);
-  // A value or a file name from the inventory reaches the terminal written out where it could move it.
-  return escapeControls(lines.join('\n'));
+  // Printed by the CLI's printer, which writes a control character out (src/cli/output.ts).
+  return lines.join('\n');
 }
