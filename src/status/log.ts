@@ -2,6 +2,7 @@
 // use): plain, rotated and gzipped files, from one or several boot servers, merged in time order.
 import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
+import { printable } from './bmc-log.ts';
 
 /** One request of an access log. */
 export interface LogRequest {
@@ -71,8 +72,7 @@ export function parseLine(line: string, from: string): LogRequest | undefined {
   if (q >= 0) {
     // Anyone may send these: no control character or bidirectional override reaches what status prints or
     // its JSON holds (a terminal escape, a forged line, text shown in another order).
-    for (const [k, v] of new URLSearchParams(target.slice(q + 1)))
-      if (!(k in query)) query[k] = v.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g, '?');
+    for (const [k, v] of new URLSearchParams(target.slice(q + 1))) if (!(k in query)) query[k] = printable(v);
   }
   const agent = m[14]; // nginx logs a missing header as `-`
   return { ip: m[1]!, time, method: m[11]!, path, query, status: Number(m[13]), ...(agent && agent !== '-' ? { agent } : {}), from };

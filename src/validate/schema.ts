@@ -246,11 +246,17 @@ function scalarHint(want: string, data: unknown, path: InventoryPath, locate: Lo
   }
   if (want === 'string' && (typeof data === 'boolean' || typeof data === 'number')) {
     // Quoted as written: YAML has already turned `012` into 12 and `1.0` into 1.
-    const written = writtenText(locate(path, 'value'))?.trim();
-    if (written === undefined || written === '' || /[\n"\\]/.test(written) || /^[*&!]/.test(written)) return undefined;
+    const written = scalarAsWritten(path, locate);
+    if (written === undefined || /[\n"\\]/.test(written)) return undefined;
     return `Quote it: \`${key}"${written}"\` (YAML reads an unquoted ${typeof data} as one; quote the text as you meant it).`;
   }
   return undefined;
+}
+
+/** The text of the scalar at `path` as written, unless there is none or it is an alias (`*m`, not its value). */
+function scalarAsWritten(path: InventoryPath, locate: Locator): string | undefined {
+  const written = writtenText(locate(path, 'value'))?.trim();
+  return written === undefined || written === '' || /^[*&!]/.test(written) ? undefined : written;
 }
 
 /** List keys whose items are words of a command line (a kernel's): a value is split at whitespace. */
@@ -271,8 +277,8 @@ function listHint(want: string, data: unknown, path: InventoryPath, locate: Loca
   const numbers = itemType === 'integer' || itemType === 'number';
   let text = String(data).trim();
   if (typeof data !== 'string') {
-    const written = writtenText(locate(path, 'value'))?.trim();
-    if (written === undefined || written === '' || /^[*&!]/.test(written)) return undefined;
+    const written = scalarAsWritten(path, locate);
+    if (written === undefined) return undefined;
     text = written;
   }
   const items = (typeof last === 'string' && WORD_LISTS.has(last) ? text.split(/\s+/) : text.split(/\s*,\s+/)).filter((t) => t !== '');
