@@ -25,6 +25,14 @@
 #                    is not touched)
 #   dosfstools       mkfs.vfat for that disk's EFI system partition
 #   mtools           mmd/mcopy, to fill that FAT image without mounting it
+#   xorriso genisoimage
+#                    xorriso and isoinfo read the per-node boot ISO harvgen writes itself (El Torito
+#                    entries, files, xorriso's own -boot-info-table to compare); fsck.fat (dosfstools)
+#                    and mtools read its FAT image: test/real/media-image.test.ts
+#   isolinux syslinux-common
+#                    isolinux.bin and ldlinux.c32, the BIOS boot programs of the per-node boot ISOs that
+#                    test/real/media.test.ts boots (with ipxe's ipxe.lkrn and a GRUB made by grub-mkimage,
+#                    from grub-common and grub-efi-amd64-bin's modules)
 #   tgt              tgtd/tgtadm: the iSCSI target a diskless node sanboots (generic.test.ts); the test
 #                    runs its own tgtd in a network namespace (the tgt service is not needed)
 #   python3-yaml python3-jinja2 python3-requests python3-jsonschema python3-configobj
@@ -68,7 +76,7 @@ if [[ $(id -u) != 0 ]]; then
 fi
 
 packages=(nginx dnsmasq-base docker-registry skopeo apache2-utils libvirt-clients libxml2-utils socat qemu-system-x86 ipxe-qemu ipxe ovmf
-  busybox-static cpio iproute2 grub-efi-amd64-bin dosfstools mtools tgt
+  busybox-static cpio iproute2 grub-efi-amd64-bin dosfstools mtools xorriso genisoimage isolinux syslinux-common tgt
   python3 python3-yaml python3-jinja2 python3-requests python3-jsonschema python3-configobj python3-oauthlib
   python3-netifaces python3-jsonpatch libvirt-daemon-driver-qemu qemu-system-arm qemu-efi-aarch64 qemu-utils git rsync
   openssh-client shellcheck dash openipmi ipmitool jq openssl curl python3-sushy
