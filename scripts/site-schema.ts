@@ -94,6 +94,12 @@ const installSettings = obj(
     },
     wipe_disks_list: strList('Extra disks to wipe before installing (`install.wipe_disks_list`, Harvester v1.5+).'),
     power_off: { type: 'boolean', description: 'Power off instead of rebooting when the install finishes (`install.poweroff`).' },
+    iso_url: {
+      type: 'string',
+      enum: ['local'],
+      description:
+        "`local` (Harvester v1.9 and later, a node with `medium: iso`): the installer takes the Harvester ISO's content from the device labelled `COS_LIVE`, the Harvester ISO the node's BMC mounts in a second virtual media slot (`bmc/<hostname>.sh media-boot`), instead of downloading `harvester.iso_url` (`install.iso_url: local`; docs/install-without-pxe.md, \"The Harvester ISO from the BMC\"). The site's ISO URL is `harvester.iso_url`.",
+    },
   },
   { title: 'InstallInput' },
 );
@@ -331,6 +337,12 @@ const nodeSettings = {
     description:
       "`install` (default): the node's iPXE script boots the Harvester installer on every network boot. `local`: the script boots the local disk, so an installed node never reinstalls even if it network-boots first. `install-once`: the script boots the local disk when it holds an installed system (BIOS: a bootable first sector; UEFI: `boot.installed_marker` on a FAT volume) and installs only when it does not.",
   },
+  medium: {
+    type: 'string',
+    enum: ['network', 'iso'],
+    description:
+      'How the machine reaches its boot script: `network` (default): network boot (PXE or UEFI HTTP boot, with DHCP); `iso`: a boot ISO of its own (`media/<hostname>.iso`), which its BMC mounts as virtual media (`bmc/<hostname>.sh media-boot`). The ISO sets the node\'s static address on its boot NIC, with no DHCP, and fetches the node\'s boot files from `boot.server` over HTTP; it needs `method: static`, `ip` and `boot.media_loaders` (docs/install-without-pxe.md).',
+  },
   reinstall: {
     type: 'integer',
     minimum: 0,
@@ -490,6 +502,10 @@ const schema = {
         },
         ipxe_binaries: str(
           "Directory on the build machine to copy the iPXE binaries from into the tree's root (e.g. `/usr/lib/ipxe`, Debian's `ipxe` package; relative paths are relative to the site directory): the UEFI loader (`uefi_loader`) on UEFI sites, `undionly.kpxe` on BIOS sites, and the Secure Boot files, which must exist; the other standard binaries when present. nginx serves them (UEFI HTTP boot); the same tree can be a TFTP root.",
+          { minLength: 1, maxLength: 1024, pattern: '^[^\\u0000-\\u001f\\u007f]+$' },
+        ),
+        media_loaders: str(
+          "Directory on the build machine holding the boot programs of the per-node boot ISOs (`medium: iso`; relative paths are relative to the site directory), by fixed names: `isolinux.bin` and `ldlinux.c32` (Debian's `isolinux` and `syslinux-common`), `ipxe.lkrn` (Debian's `ipxe`), and `bootx64.efi`, a GRUB EFI image with its network modules (Debian's `grub-efi-amd64-signed` `gcdx64.efi.signed`, or one made by `grub-mkimage`), or a shim that loads `grubx64.efi` from the same directory. They are copied unmodified into every node's ISO (docs/install-without-pxe.md).",
           { minLength: 1, maxLength: 1024, pattern: '^[^\\u0000-\\u001f\\u007f]+$' },
         ),
         secure_boot: obj(

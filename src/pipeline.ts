@@ -83,7 +83,7 @@ export interface Renderable {
   readonly model: SiteModel;
   readonly locate: Locator;
   /** The iPXE binaries and user-data texts read after validation. */
-  readonly files: Pick<InputFiles, 'binaries' | 'userData'>;
+  readonly files: Pick<InputFiles, 'binaries' | 'userData' | 'mediaLoaders'>;
   /** The committed tree (`markers`) or the deploy tree (`filled`). */
   readonly secrets: SecretMode;
   /** Rendered nodes to reuse (watch), the site's own. */
@@ -217,7 +217,7 @@ export async function compileModel(dir: string, options: CompileOptions = {}): P
     const renderable: Renderable = {
       model,
       locate: loaded.locate,
-      files: { binaries: read.binaries, userData: read.userData },
+      files: { binaries: read.binaries, userData: read.userData, mediaLoaders: read.mediaLoaders },
       secrets: mode,
       ...(cache ? { cache } : {}),
       ...(!cache && options.reuseOutput !== undefined
@@ -289,6 +289,7 @@ export function renderModelled(modelled: ModelledSite): CompiledSite {
     const rendered = renderSite(renderable.model, renderable.locate, renderable.cache ?? reused, {
       binaries: renderable.files.binaries,
       userData: renderable.files.userData,
+      mediaLoaders: renderable.files.mediaLoaders,
       secrets: renderable.secrets,
     });
     added = rendered.diagnostics;

@@ -23,6 +23,7 @@ function formatOf(name: string): string {
   if (name.endsWith('.service.eta') || name.endsWith('.timer.eta')) return 'systemd';
   if (name === 'nginx.conf.eta') return 'nginx';
   if (name === 'dnsmasq.conf.eta' || name === 'dnsmasq-global.conf.eta') return 'dnsmasq';
+  if (name.endsWith('.grub.cfg.eta')) return 'grub';
   throw new Error(`test/escape.test.ts does not know the format of templates/${name}: add it`);
 }
 

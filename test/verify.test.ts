@@ -15,6 +15,7 @@ import { main } from '../src/cli.ts';
 import { build } from '../src/index.ts';
 import { allowed, contentKind, planSite, serverFor } from '../src/verify/index.ts';
 import { exampleWithSecrets } from './helpers/example.ts';
+import { mediaSite } from './helpers/media.ts';
 import { assertJson } from './helpers/cli-spawn.ts';
 import { tempDir } from './helpers/tmp.ts';
 
@@ -62,8 +63,8 @@ interface Faults {
 }
 
 /** A boot server in this process that does what the generated nginx config does, plus the faults. */
-async function serve(faults: Faults = {}, root = tree): Promise<{ url: string; close: () => Promise<void> }> {
-  const byPath = new Map(served.map((f) => [`/${f.path}`, f]));
+async function serve(faults: Faults = {}, root = tree, files = served, prefix = ''): Promise<{ url: string; close: () => Promise<void> }> {
+  const byPath = new Map(files.map((f) => [`${prefix}/${f.path}`, f]));
   const server = http.createServer((req, res) => {
     if (faults.hang) return;
     const path = req.url ?? '/';
@@ -71,7 +72,7 @@ async function serve(faults: Faults = {}, root = tree): Promise<{ url: string; c
       res.writeHead(status, { 'Content-Type': type, 'Content-Length': Buffer.byteLength(body) });
       res.end(body);
     };
-    const rel = path.slice(1);
+    const rel = path.slice(prefix.length + 1);
     const release = faults.releases?.[path];
     if (release) return send(200, release, 'application/octet-stream');
     if (faults.redirect?.includes(rel)) {
@@ -127,8 +128,8 @@ interface Doc {
 }
 
 /** `harvgen verify <site> --url <url> --json ...`: exit code, schema-valid document. */
-async function run(url: string, code: number, extra: string[] = [], out = deploy): Promise<Doc> {
-  const r = await cli(['verify', site, '--url', url, '--out', out, '--json', ...extra]);
+async function run(url: string, code: number, extra: string[] = [], out = deploy, dir = site): Promise<Doc> {
+  const r = await cli(['verify', dir, '--url', url, '--out', out, '--json', ...extra]);
   const doc = assertJson<Doc>(r.stdout, 'verify --json');
   assert.is(r.code, code, `exit ${r.code}: ${r.stdout}${r.stderr}`);
   assert.is(doc.ok, code === 0);
@@ -189,6 +190,37 @@ test('a one-byte edit is VERIFY_DRIFT at its URL (exit 1)', async () => {
       'VERIFY_DRIFT',
       `${s.url}/${f}`,
       /differs from the deploy tree's ipxe\/52-54-00-aa-bb-02\.ipxe .*stale copy or an edit/,
+    );
+  } finally {
+    await s.close();
+  }
+});
+
+test("a node's boot ISO (medium: iso) is checked like any file: a one-byte edit is VERIFY_DRIFT at its URL", async () => {
+  // The media fixture, its BMC at verify's own address (nginx serves an ISO to the BMC only).
+  const dir = mediaSite((doc) => (doc.nodes[0].bmc = { address: '127.0.0.1' }));
+  const out = join(tempDir('verify-media'), 'deploy');
+  const built = await build({ sites: [dir], outDir: out, secrets: 'filled' });
+  assert.ok(built.ok, JSON.stringify(built.diagnostics.filter((d) => d.severity === 'error')));
+  const root = join(out, 'real_media');
+  const files = (JSON.parse(readFileSync(join(root, 'manifest.json'), 'utf8')) as Manifest).files.filter((f) => f.url !== undefined);
+  const iso = 'media/hv-m1.iso';
+  assert.equal(files.find((f) => f.path === iso)?.allow, ['127.0.0.1']);
+  const clean = await serve({}, root, files, '/real_media');
+  try {
+    assert.equal((await run(clean.url, 0, [], out, dir)).diagnostics, []);
+  } finally {
+    await clean.close();
+  }
+  const bytes = Buffer.from(readFileSync(join(root, iso)));
+  bytes[40_000]! ^= 1;
+  const s = await serve({ body: { [iso]: bytes } }, root, files, '/real_media');
+  try {
+    only(
+      await run(s.url, 1, [], out, dir),
+      'VERIFY_DRIFT',
+      `${s.url}/real_media/${iso}`,
+      /differs from the deploy tree's media\/hv-m1\.iso/,
     );
   } finally {
     await s.close();

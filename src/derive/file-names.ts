@@ -51,6 +51,17 @@ export function nodeScriptUrl(model: SiteModel, mac: string): string {
   return `${model.boot.server}/${nodeScriptPath(model, mac)}`;
 }
 
+/** The path of the boot ISO of a node with `medium: iso` (keyed like its other files: it holds the node's network). */
+export function mediumPath(model: SiteModel, node: ResolvedNode): string {
+  const plain = LAYOUT.medium(node.hostname);
+  return withTag(plain, keyedTag(model, plain));
+}
+
+/** The URL the node's BMC inserts as virtual media (`bmc/<hostname>.sh media-boot`); undefined for a node that boots from the network. */
+export function mediumUrl(model: SiteModel, node: ResolvedNode): string | undefined {
+  return node.medium === 'iso' ? `${model.boot.server}/${mediumPath(model, node)}` : undefined;
+}
+
 /** The path of one owner's served config of `format` (keyed under `nginx.file_key`, as every format is). */
 export function configFilePath(model: SiteModel, format: ConfigFormat, owner: string): string {
   const plain = format.plain(owner);
@@ -73,5 +84,6 @@ export function harvesterConfigPath(model: SiteModel, node: ResolvedNode): strin
  * that the server does not answer them (a copy left from before the key).
  */
 export function plainDataPaths(node: ResolvedNode): string[] {
-  return servedConfigs(node).flatMap(({ format, owners }) => owners.map((o) => format.plain(o)));
+  const media = node.medium === 'iso' ? [LAYOUT.medium(node.hostname)] : [];
+  return [...servedConfigs(node).flatMap(({ format, owners }) => owners.map((o) => format.plain(o))), ...media];
 }

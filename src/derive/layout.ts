@@ -15,6 +15,8 @@ export const DIRS = {
   configs: HARVESTER_CONFIG.dir,
   /** One NoCloud seed directory per boot MAC of a generic OS node (src/derive/configs/nocloud.ts). */
   cloudInit: NOCLOUD_SEED.dir,
+  /** One boot ISO per node with `medium: iso` (src/render/media.ts). */
+  media: 'media',
   /** The config of unknown machines joining (`boot.unknown: join`). */
   unknown: 'unknown',
   libvirt: 'libvirt',
@@ -36,6 +38,8 @@ export const LAYOUT = {
   /** The NoCloud seed directory of one boot MAC, with a trailing slash. */
   cloudInitDir: NOCLOUD_SEED.plain,
   harvesterConfig: HARVESTER_CONFIG.plain,
+  /** The boot ISO of one node with `medium: iso`: `media/hv-1.iso`. */
+  medium: (hostname: string) => `${DIRS.media}/${hostname}.iso`,
   unknownJoinConfig: `${DIRS.unknown}/join.yaml`,
   labDomain: (hostname: string) => `${DIRS.libvirt}/${hostname}.xml`,
   labNetwork: `${DIRS.libvirt}/network.xml`,

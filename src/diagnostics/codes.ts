@@ -215,6 +215,30 @@ export const CODES = {
     'A file `boot.ipxe_binaries` must provide (the loader the firmware fetches) is not there.',
   ),
   BOOT_IPXE_BINARY_INVALID: c('error', 'invalid', 'A file in `boot.ipxe_binaries` is not a regular file, too large, or not an EFI binary.'),
+  BOOT_MEDIA_LOADER_MISSING: c('error', 'invalid', 'A boot program every boot ISO carries is not in `boot.media_loaders`.'),
+  BOOT_MEDIA_LOADER_INVALID: c(
+    'error',
+    'invalid',
+    'A file in `boot.media_loaders` is not a regular file, too large, empty, or not an EFI binary.',
+  ),
+  MEDIA_NEEDS_STATIC: c(
+    'error',
+    'invalid',
+    'A node that boots from its own ISO (`medium: iso`) has no static address to write on it: it gets no DHCP.',
+  ),
+  MEDIA_NEEDS_LOADERS: c('error', 'invalid', 'A node boots from its own ISO (`medium: iso`) but the site names no `boot.media_loaders`.'),
+  MEDIA_UNSUPPORTED: c('error', 'invalid', 'A node boots from its own ISO (`medium: iso`) in a way the ISO cannot boot.'),
+  MEDIA_ISO_LOCAL_INVALID: c(
+    'error',
+    'invalid',
+    '`install.iso_url: local` where the installer finds no Harvester ISO device: a release before v1.9, or a node that boots from the network.',
+  ),
+  MEDIA_VLAN_UNTAGGED: c('warning', 'invalid', "A node that boots from its own ISO is on a tagged VLAN, which the ISO's boot programs cannot tag."),
+  MEDIA_BMC_REFUSED: c(
+    'warning',
+    'invalid',
+    "nginx serves a node's boot ISO only to its BMC's address, and the node has no BMC address nginx can allow.",
+  ),
   BOOT_UNKNOWN_JOIN_INCOMPLETE: c(
     'error',
     'invalid',

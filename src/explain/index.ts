@@ -56,6 +56,7 @@ export function explainNode(site: CompiledSite, node: ResolvedNode): Explanation
   kind.explain(model, 'kind', sink);
   kind.explain(model, 'role', sink);
   add('state', node.state, field('state'));
+  add('medium', node.medium, field('medium'));
   add('ip', node.ip, field('ip'));
   add('method', node.method, field('method'));
   add(

@@ -23,6 +23,27 @@ export interface LoadedBinaries {
   readonly stamps: InputStamp[];
 }
 
+/** What one directory of boot programs is: its setting, the names read from it and what to say when one is wrong. */
+interface BinaryDir {
+  readonly setting: 'ipxe_binaries' | 'media_loaders';
+  /** The directory as the inventory gives it (undefined: the site names none). */
+  readonly given: string | undefined;
+  /** Names that must exist. */
+  readonly required: ReadonlySet<string>;
+  /** Names read when present. */
+  readonly optional: readonly string[];
+  readonly codes: {
+    readonly missing: 'BOOT_IPXE_BINARY_MISSING' | 'BOOT_MEDIA_LOADER_MISSING';
+    readonly invalid: 'BOOT_IPXE_BINARY_INVALID' | 'BOOT_MEDIA_LOADER_INVALID';
+  };
+  /** What to do when the directory is not there. */
+  readonly dirHint: string;
+  /** Why a missing required name is needed, and what to do. */
+  readonly missing: (name: string) => { readonly why: string; readonly hint: string };
+  readonly invalidHint: string;
+  readonly systemDir: string;
+}
+
 /**
  * Read the binaries `model.boot.ipxe_binaries` names (relative to the site directory). The
  * directory is either inside the repository boundary (`repo`, else computed with
@@ -35,13 +56,87 @@ export function loadIpxeBinaries(
   locate: Locator,
   repo: RepoBoundary = repoBoundary(siteDir),
 ): LoadedBinaries {
+  const required = new Set(requiredIpxeBinaries(model));
+  return loadBinaryDir(
+    {
+      setting: 'ipxe_binaries',
+      given: model.boot.ipxeBinaries,
+      required,
+      optional: STANDARD_IPXE_BINARIES,
+      codes: { missing: 'BOOT_IPXE_BINARY_MISSING', invalid: 'BOOT_IPXE_BINARY_INVALID' },
+      dirHint: "Install Debian's `ipxe` package (`/usr/lib/ipxe`) or name the directory that holds the iPXE binaries.",
+      missing: (name) => ({
+        why: `this site's firmware loads ${name}`,
+        hint:
+          model.boot.secureBoot && name !== model.boot.uefiLoader
+            ? 'Secure Boot files come from the site (a signed shim and a signed iPXE): put them in that directory.'
+            : "Install Debian's `ipxe` package (it has ipxe.efi, snponly.efi and undionly.kpxe) or copy the file there.",
+      }),
+      invalidHint: 'Point boot.ipxe_binaries at the directory of the real binaries (Debian: /usr/lib/ipxe).',
+      systemDir: '/usr/lib/ipxe',
+    },
+    siteDir,
+    locate,
+    repo,
+  );
+}
+
+/**
+ * Read the boot programs of the per-node boot ISOs from `boot.media_loaders` (MEDIA_LOADERS),
+ * when a node boots from one; the same boundary rules as the iPXE binaries.
+ */
+export function loadMediaLoaders(
+  model: SiteModel,
+  siteDir: string,
+  locate: Locator,
+  repo: RepoBoundary = repoBoundary(siteDir),
+): LoadedBinaries {
+  if (!model.nodes.some((n) => n.medium === 'iso')) return { files: new Map(), diagnostics: [], stamps: [] };
+  return loadBinaryDir(
+    {
+      setting: 'media_loaders',
+      given: model.boot.mediaLoaders,
+      required: new Set(MEDIA_LOADERS.required),
+      optional: MEDIA_LOADERS.optional,
+      codes: { missing: 'BOOT_MEDIA_LOADER_MISSING', invalid: 'BOOT_MEDIA_LOADER_INVALID' },
+      dirHint: 'Make the directory of the boot ISOs\' programs: docs/install-without-pxe.md, "The boot programs".',
+      missing: (name) => ({
+        why: `every boot ISO carries ${name}`,
+        hint: `${MEDIA_LOADERS.source[name] ?? 'Copy it there'} (docs/install-without-pxe.md, "The boot programs").`,
+      }),
+      invalidHint: 'Point boot.media_loaders at the directory of the real boot programs (docs/install-without-pxe.md).',
+      systemDir: '/usr/lib/harvgen-media',
+    },
+    siteDir,
+    locate,
+    repo,
+  );
+}
+
+/** The boot programs every boot ISO carries, by the name they have in `boot.media_loaders`. */
+export const MEDIA_LOADERS = {
+  required: ['bootx64.efi', 'ipxe.lkrn', 'isolinux.bin', 'ldlinux.c32'],
+  /** When `bootx64.efi` is a shim: the GRUB it loads from the same directory. */
+  optional: ['grubx64.efi'],
+  source: {
+    'isolinux.bin': "Debian's `isolinux` package: /usr/lib/ISOLINUX/isolinux.bin",
+    'ldlinux.c32': "Debian's `syslinux-common` package: /usr/lib/syslinux/modules/bios/ldlinux.c32",
+    'ipxe.lkrn': "Debian's `ipxe` package: /boot/ipxe.lkrn",
+    'bootx64.efi':
+      "A GRUB EFI image with its network modules: Debian's `grub-efi-amd64-signed` gcdx64.efi.signed, or one made by grub-mkimage",
+  } as Readonly<Record<string, string>>,
+} as const;
+
+/** Read the files of one directory of boot programs, relative to the site directory. */
+function loadBinaryDir(d: BinaryDir, siteDir: string, locate: Locator, repo: RepoBoundary): LoadedBinaries {
   const out: LoadedBinaries = { files: new Map(), diagnostics: [], stamps: [] };
-  const given = model.boot.ipxeBinaries;
+  const given = d.given;
+  const at = ['boot', d.setting] as const;
+  const report = (code: BinaryDir['codes']['missing'] | BinaryDir['codes']['invalid'], message: string, hint: string) =>
+    out.diagnostics.push(findingToDiagnostic({ code, message, hint, at }, locate));
+  // None named: the iPXE binaries are optional; a boot ISO without its programs is the `media` rule's (MEDIA_NEEDS_LOADERS).
   if (given === undefined) return out;
   const dir = resolve(siteDir, given);
-  const at = ['boot', 'ipxe_binaries'] as const;
-  const report = (code: 'BOOT_IPXE_BINARY_MISSING' | 'BOOT_IPXE_BINARY_INVALID', message: string, hint: string) =>
-    out.diagnostics.push(findingToDiagnostic({ code, message, hint, at }, locate));
   let dirStat;
   try {
     dirStat = statSync(dir);
@@ -50,11 +145,7 @@ export function loadIpxeBinaries(
   }
   out.stamps.push(stampOf(dir, dirStat));
   if (!dirStat?.isDirectory()) {
-    report(
-      'BOOT_IPXE_BINARY_MISSING',
-      `boot.ipxe_binaries: ${dir} is not a directory`,
-      "Install Debian's `ipxe` package (`/usr/lib/ipxe`) or name the directory that holds the iPXE binaries.",
-    );
+    report(d.codes.missing, `boot.${d.setting}: ${dir} is not a directory`, d.dirHint);
     return out;
   }
   // Is the directory (links resolved) inside the repository the inventory lives in? If not, it
@@ -73,8 +164,8 @@ export function loadIpxeBinaries(
         findingToDiagnostic(
           {
             code: 'LOAD_OUTSIDE_REPOSITORY',
-            message: `boot.ipxe_binaries: ${dir} ${through !== undefined ? `leads out of ${describeBoundary(repo)} through the link ${through}` : `is outside ${describeBoundary(repo)}`} (it resolves to ${realDir}); nothing was read from it`,
-            hint: `${boundaryHint(repo)} A system directory outside the repository (Debian: /usr/lib/ipxe) is named by its absolute path.`,
+            message: `boot.${d.setting}: ${dir} ${through !== undefined ? `leads out of ${describeBoundary(repo)} through the link ${through}` : `is outside ${describeBoundary(repo)}`} (it resolves to ${realDir}); nothing was read from it`,
+            hint: `${boundaryHint(repo)} A system directory outside the repository (e.g. ${d.systemDir}) is named by its absolute path.`,
             at,
           },
           locate,
@@ -83,27 +174,17 @@ export function loadIpxeBinaries(
       return out;
     }
   }
-  const required = new Set(requiredIpxeBinaries(model));
-  for (const name of [...new Set([...required, ...STANDARD_IPXE_BINARIES])].sort()) {
+  for (const name of [...new Set([...d.required, ...d.optional])].sort()) {
     const file = resolve(dir, name);
     const read = readBinary(file, inRepo ? repo : undefined);
     out.stamps.push(read.stamp);
     if ('bytes' in read) {
       out.files.set(name, read.bytes);
     } else if (read.problem !== 'missing') {
-      report(
-        'BOOT_IPXE_BINARY_INVALID',
-        `boot.ipxe_binaries: ${file} ${read.problem}`,
-        'Point boot.ipxe_binaries at the directory of the real binaries (Debian: /usr/lib/ipxe).',
-      );
-    } else if (required.has(name)) {
-      report(
-        'BOOT_IPXE_BINARY_MISSING',
-        `boot.ipxe_binaries: ${file} does not exist, and this site's firmware loads ${name}`,
-        model.boot.secureBoot && name !== model.boot.uefiLoader
-          ? 'Secure Boot files come from the site (a signed shim and a signed iPXE): put them in that directory.'
-          : "Install Debian's `ipxe` package (it has ipxe.efi, snponly.efi and undionly.kpxe) or copy the file there.",
-      );
+      report(d.codes.invalid, `boot.${d.setting}: ${file} ${read.problem}`, d.invalidHint);
+    } else if (d.required.has(name)) {
+      const { why, hint } = d.missing(name);
+      report(d.codes.missing, `boot.${d.setting}: ${file} does not exist, and ${why}`, hint);
     }
   }
   return out;

@@ -153,6 +153,7 @@ function siteBoot(input: SiteInput, server: string, serverUrl: URL, port: number
     installedMarker: { volume: marker?.volume ?? D.boot.installedMarker.volume, file: marker?.file ?? D.boot.installedMarker.file },
     httpBoot: b.http_boot ?? false,
     ...(b.ipxe_binaries !== undefined ? { ipxeBinaries: b.ipxe_binaries } : {}),
+    ...(b.media_loaders !== undefined ? { mediaLoaders: b.media_loaders } : {}),
     ...(b.secure_boot !== undefined ? { secureBoot: secureBootPair(b.secure_boot, b.uefi_loader) } : {}),
   };
 }

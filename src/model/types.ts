@@ -21,6 +21,8 @@ export interface ResolvedInstall {
   readonly wipeAllDisks?: boolean;
   readonly wipeDisksList?: readonly string[];
   readonly powerOff?: boolean;
+  /** `install.iso_url: local` (v1.9+): the installer reads the Harvester ISO from the device labelled COS_LIVE. */
+  readonly isoUrl?: 'local';
 }
 
 /** A generic OS boot profile (`os_profiles.<name>`). */
@@ -90,6 +92,8 @@ export interface NodeBase {
   readonly gateway: string;
   readonly dns: readonly string[];
   readonly state: 'install' | 'local' | 'install-once';
+  /** How the machine reaches its boot script: network boot, or its own boot ISO (`medium: iso`, src/render/media.ts). */
+  readonly medium: 'network' | 'iso';
   readonly lab: {
     readonly memoryMib: number;
     readonly vcpus: number;
@@ -235,6 +239,8 @@ export interface SiteModel {
     readonly httpBoot: boolean;
     /** Directory (as written, relative to the site directory) the iPXE binaries are copied from. */
     readonly ipxeBinaries?: string;
+    /** `boot.media_loaders`: the directory of the boot programs the per-node ISOs carry (src/inputs/binaries.ts). */
+    readonly mediaLoaders?: string;
     /** Secure Boot: the signed shim the firmware loads and the file name it loads next. */
     readonly secureBoot?: { readonly shim: string; readonly loader: string };
   };

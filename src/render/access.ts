@@ -6,7 +6,8 @@ import type { ResolvedNode, SiteModel } from '../model/index.ts';
 import { computeAlways, memoEach, type NodeMemo } from '../model/memo.ts';
 import { parseIpv4, rangeToCidrs } from '../util/ipv4.ts';
 import { DIRS, LAYOUT } from '../derive/layout.ts';
-import { configFilePath } from '../derive/file-names.ts';
+import { configFilePath, mediumPath } from '../derive/file-names.ts';
+import { mediumAllow } from '../derive/media.ts';
 import { formatOfPath, servedConfigs } from '../derive/configs/index.ts';
 import { sameItems } from '../util/same-items.ts';
 
@@ -36,7 +37,7 @@ const ownersKept = new WeakMap<readonly unknown[], Map<string, readonly string[]
 
 /** True for a path of the tree that holds a secret or one node's data (served to its fetchers only). */
 export function holdsNodeData(path: string): boolean {
-  return formatOfPath(path) !== undefined || path.startsWith(`${DIRS.unknown}/`);
+  return formatOfPath(path) !== undefined || path.startsWith(`${DIRS.unknown}/`) || path.startsWith(`${DIRS.media}/`);
 }
 
 /**
@@ -52,14 +53,28 @@ export function protectedFiles(model: SiteModel, served: readonly string[], memo
     const allow = nodeAllow(model, node);
     const paths: string[] = [];
     for (const { format, owners: of } of servedConfigs(node)) for (const o of of) paths.push(configFilePath(model, format, o));
-    return { allow, paths };
+    const medium = node.medium === 'iso' ? { path: mediumPath(model, node), allow: mediumAllow(node) } : undefined;
+    return { allow, paths, medium };
   };
   // An entry with the same addresses and paths as the one it replaces leaves the list as it was.
-  const owns = memoEach(memo, 'access', model.nodes, ownOf, (a, b) => sameItems(a.allow, b.allow) && sameItems(a.paths, b.paths));
+  const owns = memoEach(
+    memo,
+    'access',
+    model.nodes,
+    ownOf,
+    (a, b) =>
+      sameItems(a.allow, b.allow) &&
+      sameItems(a.paths, b.paths) &&
+      a.medium?.path === b.medium?.path &&
+      sameItems(a.medium?.allow ?? [], b.medium?.allow ?? []),
+  );
   let owners = ownersKept.get(owns);
   if (!owners) {
     owners = new Map<string, readonly string[]>();
-    for (const own of owns) for (const path of own.paths) owners.set(path, own.allow);
+    for (const own of owns) {
+      for (const path of own.paths) owners.set(path, own.allow);
+      if (own.medium) owners.set(own.medium.path, own.medium.allow);
+    }
     if (model.unknownJoin) owners.set(LAYOUT.unknownJoinConfig, poolAllow(model));
     if (memo !== computeAlways) ownersKept.set(owns, owners);
   }

@@ -13,7 +13,8 @@ import { renderNginx } from './nginx.ts';
 import { forwardUnitName, forwardUnits, renderForwardUnit } from './systemd.ts';
 import { pullUnitNames, renderPullConfig, renderPullService, renderPullTimer } from './publish.ts';
 import { renderEmbedScript, renderEntryScript, renderKeyedStub, renderOciLaunchScript, renderUnknownScript } from './ipxe.ts';
-import { namesKeyed, nodeScriptPath } from '../derive/file-names.ts';
+import { mediumPath, namesKeyed, nodeScriptPath } from '../derive/file-names.ts';
+import { loadersDigest, renderMedium } from './media.ts';
 import { kindOf, renderNodeScript } from './kinds/index.ts';
 import { ConfigBudget } from './kinds/harvester/budget.ts';
 import { LAYOUT } from '../derive/layout.ts';
@@ -103,6 +104,8 @@ export interface RenderInputs {
   readonly binaries?: ReadonlyMap<string, Uint8Array>;
   /** Texts of `cloud_init.user_data_file`s by path as written. */
   readonly userData?: ReadonlyMap<string, string>;
+  /** The boot programs of the per-node boot ISOs by file name (`boot.media_loaders`). */
+  readonly mediaLoaders?: ReadonlyMap<string, Uint8Array>;
   /** The committed tree (`markers`, default: secrets written as markers) or the deploy tree (`filled`). */
   readonly secrets?: SecretMode;
 }
@@ -336,7 +339,11 @@ function addNode(
   // The cluster is the site's (in `cache.site`), not repeated in each node's key.
   // A node reused by the model cache (src/model/cache.ts) is the very object rendered last time.
   const same = hit !== undefined && hit.node === node && hit.userData === userDataFile;
-  const json = !cache || same ? '' : keyJson(node.boot === 'harvester' ? { ...node, cluster: undefined } : node) + (userDataFile ?? '');
+  // A node's boot ISO holds the boot programs: their digest is part of its key.
+  const json =
+    !cache || same
+      ? ''
+      : keyJson(node.boot === 'harvester' ? { ...node, cluster: undefined } : node) + (userDataFile ?? '') + mediaKey(node, inputs);
   const key = !cache ? '' : same ? hit.key : cache.digest ? cache.digest(json) : json;
   // A cached config counts against the site's budget as a rendered one does.
   if (hit && hit.key === key && (hit.usable?.() ?? true) && (hit.configBytes === 0 || budget.reuse(hit.configBytes))) {
@@ -364,6 +371,8 @@ function addNode(
       add(path, render, { ...opts, limit: (bytes) => opts.limit(bytes) && ((configBytes = bytes), true) }),
     );
   }
+  const loaders = inputs.mediaLoaders;
+  if (node.medium === 'iso' && loaders) add(mediumPath(model, node), () => renderMedium(model, node, loaders), { served: true });
   if (model.outputs.lab) add(LAYOUT.labDomain(node.hostname), () => renderLibvirtDomain(model, node));
   const bmc = node.bmc;
   if (bmc && model.outputs.bmc) add(LAYOUT.bmcScript(node.hostname), () => renderBmcScript(model, { ...node, bmc }), { mode: 0o755 });
@@ -385,6 +394,16 @@ function addNode(
   }
   return undefined;
 }
+
+/** What a node's render-cache key adds for its boot ISO: the digest of the boot programs (kept per map). */
+function mediaKey(node: ResolvedNode, inputs: RenderInputs): string {
+  const loaders = inputs.mediaLoaders;
+  if (node.medium !== 'iso' || !loaders) return '';
+  let digest = digests.get(loaders);
+  if (digest === undefined) digests.set(loaders, (digest = loadersDigest(loaders)));
+  return `\0media:${digest}`;
+}
+const digests = new WeakMap<ReadonlyMap<string, Uint8Array>, string>();
 
 /**
  * The site's own files, each family as `outputs:` asks: BSS, DHCP, nginx, lab, BMC, forward units,

@@ -136,7 +136,7 @@ export function renderEmbedScript(model: SiteModel, memo: NodeMemo = computeAlwa
 }
 
 /** The static MACs of `nodes` (each with an address), numbered from `start`. */
-function embedStatics(nodes: readonly ResolvedNode[], start: number): EmbedStatic[] {
+export function embedStatics(nodes: readonly ResolvedNode[], start: number): EmbedStatic[] {
   const out: EmbedStatic[] = [];
   for (const n of nodes) {
     for (const mac of n.macs) {

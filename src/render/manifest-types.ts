@@ -25,6 +25,8 @@ export interface ManifestNode {
   readonly ipxe: { mac: string; path: string; url: string }[];
   /** The Harvester config of a Harvester node. */
   readonly config?: { path: string; url: string };
+  /** The node's boot ISO (`medium: iso`): what its BMC inserts as virtual media. */
+  readonly medium?: { path: string; url: string };
 }
 
 /** manifest.json: what a build produced. `url` is set only for files nginx serves. */

@@ -10,7 +10,7 @@ import { configUrl } from '../derive/harvester/cmdline.ts';
 import { LAYOUT } from '../derive/layout.ts';
 import type { Manifest } from './manifest-types.ts';
 import type { ProtectedFile } from './access.ts';
-import { namesKeyed, nodeScriptPath, nodeScriptUrl } from '../derive/file-names.ts';
+import { mediumPath, mediumUrl, namesKeyed, nodeScriptPath, nodeScriptUrl } from '../derive/file-names.ts';
 import type { SecretMode } from '../types/secret-mode.ts';
 import { sameItems } from '../util/same-items.ts';
 
@@ -216,5 +216,6 @@ function manifestNode(model: SiteModel, n: ResolvedNode) {
     macs: [...n.macs],
     ipxe: n.macs.map((mac) => ({ mac, path: nodeScriptPath(model, mac), url: nodeScriptUrl(model, mac) })),
     ...kind.tail,
+    ...(n.medium === 'iso' ? { medium: { path: mediumPath(model, n), url: mediumUrl(model, n)! } } : {}),
   };
 }

@@ -46,7 +46,9 @@ export function renderNginx(model: SiteModel, opts: NginxOptions, keep?: Keep): 
       accessLog: model.nginx.accessLog,
       realIp: standalone ? realIp : undefined,
       locationRealIp: standalone ? undefined : realIp,
-      protected: opts.protected,
+      // A boot ISO is served as bytes; every other protected file as text.
+      protected: opts.protected.map((f) => ({ ...f, binary: f.path.startsWith(`${DIRS.media}/`) })),
+      media: open && model.nodes.some((n) => n.medium === 'iso'),
       artifacts: servedArtifacts(model).filter((a) => standalone || under(a.location)),
       unknownJoin: open && model.boot.unknown === 'join',
       // With `nginx.access: open`, each served config format by pattern (its declaration,

@@ -113,6 +113,10 @@ export interface SiteInput {
      */
     ipxe_binaries?: string;
     /**
+     * Directory on the build machine holding the boot programs of the per-node boot ISOs (`medium: iso`; relative paths are relative to the site directory), by fixed names: `isolinux.bin` and `ldlinux.c32` (Debian's `isolinux` and `syslinux-common`), `ipxe.lkrn` (Debian's `ipxe`), and `bootx64.efi`, a GRUB EFI image with its network modules (Debian's `grub-efi-amd64-signed` `gcdx64.efi.signed`, or one made by `grub-mkimage`), or a shim that loads `grubx64.efi` from the same directory. They are copied unmodified into every node's ISO (docs/install-without-pxe.md).
+     */
+    media_loaders?: string;
+    /**
      * Boot UEFI machines with Secure Boot on: the firmware loads a signed shim (TFTP or HTTP), which loads the signed iPXE stored next to it under the name the shim was built to load; the node scripts then hand the distribution-signed kernel to its own shim (iPXE's `shim` command: the release's SUSE shim, which fetch.sh takes out of the ISO). harvgen cannot sign anything: the site provides the shim and iPXE (docs/boot-modes.md, "Secure Boot"). Lab domains get Secure Boot on.
      */
     secure_boot?: {
@@ -643,6 +647,10 @@ export interface NodeDefaults {
    */
   state?: 'install' | 'local' | 'install-once';
   /**
+   * How the machine reaches its boot script: `network` (default): network boot (PXE or UEFI HTTP boot, with DHCP); `iso`: a boot ISO of its own (`media/<hostname>.iso`), which its BMC mounts as virtual media (`bmc/<hostname>.sh media-boot`). The ISO sets the node's static address on its boot NIC, with no DHCP, and fetches the node's boot files from `boot.server` over HTTP; it needs `method: static`, `ip` and `boot.media_loaders` (docs/install-without-pxe.md).
+   */
+  medium?: 'network' | 'iso';
+  /**
    * Reinstall generation of a Harvester node with `state: install-once` (UEFI only). The installed system gets a marker of its site, hostname and generation on its EFI system partition (`os.after_install_chroot_commands`), and the node's script boots the disk only when it finds the marker of this number: raise it by one to reinstall the node exactly once (docs/day-2.md, "Reinstall a node").
    */
   reinstall?: number;
@@ -802,6 +810,10 @@ export interface InstallInput {
    * Power off instead of rebooting when the install finishes (`install.poweroff`).
    */
   power_off?: boolean;
+  /**
+   * `local` (Harvester v1.9 and later, a node with `medium: iso`): the installer takes the Harvester ISO's content from the device labelled `COS_LIVE`, the Harvester ISO the node's BMC mounts in a second virtual media slot (`bmc/<hostname>.sh media-boot`), instead of downloading `harvester.iso_url` (`install.iso_url: local`; docs/install-without-pxe.md, "The Harvester ISO from the BMC"). The site's ISO URL is `harvester.iso_url`.
+   */
+  iso_url?: 'local';
 }
 /**
  * A network interface of the node. Give a `name` (predictable NIC name such as eno1, or enp1s0 in a lab VM), a `mac`, or both.
@@ -977,6 +989,10 @@ export interface NodeInput {
    * `install` (default): the node's iPXE script boots the Harvester installer on every network boot. `local`: the script boots the local disk, so an installed node never reinstalls even if it network-boots first. `install-once`: the script boots the local disk when it holds an installed system (BIOS: a bootable first sector; UEFI: `boot.installed_marker` on a FAT volume) and installs only when it does not.
    */
   state?: 'install' | 'local' | 'install-once';
+  /**
+   * How the machine reaches its boot script: `network` (default): network boot (PXE or UEFI HTTP boot, with DHCP); `iso`: a boot ISO of its own (`media/<hostname>.iso`), which its BMC mounts as virtual media (`bmc/<hostname>.sh media-boot`). The ISO sets the node's static address on its boot NIC, with no DHCP, and fetches the node's boot files from `boot.server` over HTTP; it needs `method: static`, `ip` and `boot.media_loaders` (docs/install-without-pxe.md).
+   */
+  medium?: 'network' | 'iso';
   /**
    * Reinstall generation of a Harvester node with `state: install-once` (UEFI only). The installed system gets a marker of its site, hostname and generation on its EFI system partition (`os.after_install_chroot_commands`), and the node's script boots the disk only when it finds the marker of this number: raise it by one to reinstall the node exactly once (docs/day-2.md, "Reinstall a node").
    */

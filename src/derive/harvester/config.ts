@@ -50,7 +50,7 @@ export function buildHarvesterConfig(model: SiteModel, node: HarvesterNode, secr
   // them (before v1.6.0), left out from v1.6.0 (src/harvester/witness.ts).
   const keepData = node.harvesterRole !== 'witness' || witnessKeepsDataSettings(v);
   if (node.install.dataDisk !== undefined && keepData) install.data_disk = node.install.dataDisk;
-  install.iso_url = node.release.isoUrl;
+  install.iso_url = node.install.isoUrl ?? node.release.isoUrl;
   if (node.install.tty !== undefined) install.tty = node.install.tty;
   if (atLeast(v, '1.3')) install.role = node.harvesterRole;
   if (node.role === 'create') {

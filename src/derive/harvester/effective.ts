@@ -35,7 +35,7 @@ const WRITTEN_FROM: readonly (readonly [string, { node?: readonly string[]; site
   ['install.management_interface.subnet_mask', { node: ['prefix', 'netmask'], site: ['network', 'cidr'] }],
   ['install.skipchecks', { site: ['boot', 'skipchecks'] }],
   ['install.webhooks', { site: ['boot', 'report'] }],
-  ['install.iso_url', { node: ['harvester_version'], site: ['harvester', 'artifacts'] }],
+  ['install.iso_url', { node: ['install.iso_url', 'harvester_version'], site: ['harvester', 'artifacts'] }],
   ['install.vip', { site: ['cluster', 'vip'] }],
   ['install.vip_mode', { site: ['cluster', 'vip_mode'] }],
   ['install.vip_hw_addr', { site: ['cluster', 'vip_hw_addr'] }],

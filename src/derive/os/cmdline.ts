@@ -29,6 +29,13 @@ export function ownerFor(format: ConfigFormat, node: OsNode, mac: string): strin
   return format.owner === 'mac' ? mac : node.hostname;
 }
 
+/** The `ip=` of a generic node that boots from its own ISO (`medium: iso`, a static address), else undefined. */
+export function mediaStaticIp(node: OsNode): string | undefined {
+  if (node.medium !== 'iso' || node.method !== 'static' || node.ip === undefined) return undefined;
+  const dns = node.dns.slice(0, 2);
+  return `ip=${node.ip}::${node.gateway}:${node.netmask}:${node.hostname}::none${dns.length > 0 ? `:${dns.join(':')}` : ''}`;
+}
+
 /** The kernel, initrds (named `initrd<k>`, as iPXE and the command line call them on UEFI) and command line of a generic node booting from NIC `mac`. */
 export function osImages(model: SiteModel, node: OsNode, mac: string): BootImages {
   const os = node.os;
@@ -36,6 +43,10 @@ export function osImages(model: SiteModel, node: OsNode, mac: string): BootImage
   const args: string[] = [];
   if (nodeFirmware(model, node) === 'uefi') for (const n of names) args.push(`initrd=${n}`);
   args.push(...os.params);
+  // A node that boots from its own ISO gets no DHCP after it either: its static address, in the
+  // form the kernel's own ipconfig and dracut both read (ip=<ip>::<gateway>:<mask>:<host>::none[:<dns>]).
+  const staticIp = mediaStaticIp(node);
+  if (staticIp !== undefined) args.push(staticIp);
   if (os.root !== undefined) args.push(`root=${os.root}`);
   // The config format the profile names (src/derive/configs/) points the boot at its file.
   for (const { format } of servedConfigs(node)) args.push(format.kernelArg(servedConfigUrl(model, format, ownerFor(format, node, mac))));

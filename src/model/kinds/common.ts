@@ -48,6 +48,7 @@ export function resolveBase(r: NodeReader, ctx: SiteContext): NodeBase {
     gateway: gateway ?? ctx.input.network.gateway,
     dns: dns ?? ctx.input.network.dns,
     state: r.pick('state') ?? D.node.state,
+    medium: r.pick('medium') ?? D.node.medium,
     lab: {
       memoryMib: lab.memory_mib ?? D.node.lab.memoryMib,
       vcpus: lab.vcpus ?? D.node.lab.vcpus,

@@ -63,6 +63,7 @@ export function resolveHarvesterNode(r: NodeReader, ctx: SiteContext): Harvester
       ...(install.wipe_all_disks !== undefined ? { wipeAllDisks: install.wipe_all_disks } : {}),
       ...(install.wipe_disks_list !== undefined ? { wipeDisksList: install.wipe_disks_list } : {}),
       ...(install.power_off !== undefined ? { powerOff: install.power_off } : {}),
+      ...(install.iso_url !== undefined ? { isoUrl: install.iso_url } : {}),
     },
     kernelArgs: r.pick('kernel_args') ?? [],
     release: harvester.release(version, base.arch),

@@ -3,7 +3,7 @@
 // @ts-nocheck
 import type { ErrorObject } from 'ajv';
 export const validate: ((data: unknown) => boolean) & { errors?: ErrorObject[] | null } = validate10;
-const schema11 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://harvgen.dev/schema/site.schema.json","title":"SiteInput","description":"One Harvester cluster at one location: `sites/<site>/site.yaml`, optionally with one file per node in `sites/<site>/nodes/*.yaml`.","type":"object","additionalProperties":false,"required":["site","boot","network"],"properties":{"$schema":{"type":"string","description":"Editor hint; ignored by harvgen."},"site":{"type":"string","description":"Site name: lowercase letters, digits, `_` and `-` (it names the output directory `out/<site>/`).","pattern":"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$"},"description":{"type":"string","description":"Free text for humans."},"harvester":{"type":"object","description":"Which Harvester release to install and where its boot artifacts are served. Required when any node installs Harvester; a site of only generic OS and iSCSI nodes has none.","additionalProperties":false,"properties":{"version":{"type":"string","description":"Harvester release, e.g. `v1.4.1`. Decides which config keys and boot modes are allowed.","pattern":"^v[0-9]+\\.[0-9]+\\.[0-9]+(-rc[0-9]+)?$","maxLength":32},"artifacts":{"type":"string","description":"Base URL under which the release files `harvester-<version>-{vmlinuz,initrd}-amd64`, `-rootfs-amd64.squashfs` and `-amd64.iso` are served. `artifacts/fetch.sh` downloads them. Form: `http://host[:port]/path` (or https, which needs an iPXE built with TLS); the path of letters, digits and `. _ ~ + = , : @ - /` with no empty, `.` or `..` segment; no user, query, fragment, `%` escapes or whitespace.","pattern":"^https?://(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~+=,:@-]+)*/?$","maxLength":1024,"x-harvgen-value":"artifactsUrl"},"iso_url":{"type":"string","description":"Override for `install.iso_url` (default: the ISO under `artifacts`). Form: `http://`, `https://`, `ftp://` or `tftp://` `host[:port]/path`; the path of letters, digits and `. _ ~ + = , : @ - /` with no empty, `.` or `..` segment; no user, query, fragment, `%` escapes or whitespace.","pattern":"^(?:https?|ftp|tftp)://(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~+=,:@-]+)*/?$","maxLength":1024,"x-harvgen-value":"isoUrl"}},"required":["version","artifacts"]},"boot":{"type":"object","description":"How machines network-boot.","additionalProperties":false,"properties":{"server":{"type":"string","description":"Base URL the generated tree is served at (iPXE and UEFI HTTP boot do not follow redirects; plain http avoids TLS trouble in the boot chain). Form: `http://host[:port]`, optionally with a path prefix of segments of letters, digits and `. _ ~ -` (not `.` or `..`; `http://10.0.0.5/location_x`, for several sites on one server); no user, query or fragment; the host is an IPv4 address or a DNS name, the port 1-65535.","pattern":"^http://(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~-]+)*/?$","maxLength":512,"x-harvgen-value":"serverUrl"},"firmware":{"type":"string","enum":["uefi","bios"],"description":"Firmware of the machines: `uefi` (default) or `bios`. BIOS is refused for Harvester v1.8+."},"uefi_loader":{"type":"string","enum":["ipxe.efi","snponly.efi"],"description":"iPXE binary that UEFI firmware chainloads over TFTP: `snponly.efi` (default; the firmware's network stack, and it returns to the firmware on `exit`, which local disks and unknown machines use) or `ipxe.efi` (iPXE's own NIC drivers, which take the NIC from the firmware: some firmware never gets control back on `exit`, `BOOT_EXIT_MAY_HANG`)."},"arm64_loader":{"type":"string","enum":["ipxe-arm64.efi","snp.efi"],"description":"iPXE binary arm64 UEFI firmware chainloads (TFTP, or HTTP with `http_boot`), under this name in the TFTP root and the tree: `ipxe-arm64.efi` (default; iPXE's `bin-arm64-efi/ipxe.efi`) or `snp.efi` (`bin-arm64-efi/snp.efi`, the firmware's network stack). Only used when a node has `arch: arm64`."},"console":{"type":"array","minItems":1,"items":{"type":"string","pattern":"^[a-zA-Z][a-zA-Z0-9]*(,[0-9]+[noe]?[0-9]?r?)?$","description":"One kernel console, e.g. `tty1` or `ttyS0,115200n8`. In a flow list quote entries with a comma (`[tty1, \"ttyS0,115200n8\"]`): unquoted, YAML splits them at the comma."},"description":"Kernel consoles for the installer, e.g. `[tty1]` or `[tty1, \"ttyS0,115200n8\"]` (the last is primary). Default `[tty1]`."},"kernel_args":{"type":"array","items":{"type":"string","description":"One kernel argument. Form: one kernel argument: a single token that starts with a letter or digit, then letters, digits and `_ . , : ; = / + @ % ~ [ ] -` (no whitespace, quotes, `$`, `#`, `|`, `&`, `\\` or control characters, which iPXE, the shell or the kernel would interpret).","pattern":"^[A-Za-z0-9][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$","maxLength":1024,"x-harvgen-value":"kernelArg"},"description":"Extra kernel arguments for every node (e.g. `nomodeset`). Arguments harvgen writes itself (`ip=`, `BOOTIF=`, `vlan=`, `nameserver=`, `root=`, `initrd=`, `rd.net.dhcp.retry=`, `harvester.install.*`) are refused: set the inventory field instead."},"skipchecks":{"type":"boolean","description":"Add `harvester.install.skipchecks=true`: the installer's preflight checks (v1.3+: CPU threads, memory, NIC speed, virtual machine, /dev/kvm; v1.7's legacy BIOS check) and, from v1.8, its disk and partition minimums warn instead of stopping the install (needed for lab VMs). v1.2 has no such checks. Default false."},"report":{"type":"boolean","description":"Nodes report what they do to the boot server, which only logs it (nginx answers 200 with an empty body), for `harvgen status` and `harvgen discover`: each Harvester config sends the installer's events (`install.webhooks`: STARTED, SUCCEEDED, FAILED, to `harvgen-events/<hostname>/<EVENT>`), and `unknown.ipxe` (`unknown: wait`) reports what iPXE knows of an unknown machine (MAC, SMBIOS UUID, serial, manufacturer, product) to `harvgen-discover`. Default true."},"retries":{"type":"integer","minimum":1,"maximum":20,"description":"How many times the iPXE scripts try a failed fetch before giving up (default 3)."},"retry_delay":{"type":"integer","minimum":1,"maximum":300,"description":"Seconds between iPXE fetch attempts (default 5)."},"unknown_wait":{"type":"integer","minimum":1,"maximum":3600,"description":"Seconds a machine that gets no install waits in iPXE before it returns to the firmware (default 60): an unknown machine under `unknown: wait`, a machine of another arch under `unknown: join`, and the plain-name stub of a keyed site (`nginx.file_key`). The pause keeps such a machine from looping tightly through network boot."},"unknown":{"type":"string","enum":["wait","local","join"],"description":"What a machine whose MAC is in no node gets (`unknown.ipxe`): `wait` (default) prints its MAC, waits and returns to the firmware, installing nothing; `local` boots its local disk; `join` installs Harvester on it as a joining node with a generated config (`unknown/join.yaml`) unless its disk already holds an installed system. `join` wipes `defaults.install.device` of any machine that network-boots on this segment: see docs/day-2.md, \"Unknown machines\"."},"installed_marker":{"type":"object","description":"How an `install-once` node (and an unknown machine under `unknown: join`) recognises an installed system on UEFI: a file on a FAT volume with this label. Default: Harvester's EFI partition, `COS_GRUB`, and its boot loader `/EFI/BOOT/bootx64.efi`.","additionalProperties":false,"properties":{"volume":{"type":"string","description":"FAT volume label of the EFI system partition the installed system creates (default `COS_GRUB`). Form: a FAT volume label: 1-11 letters, digits, `_` and `-`, not starting with `-`.","pattern":"^[A-Za-z0-9_][A-Za-z0-9_-]{0,10}$","maxLength":11,"x-harvgen-value":"fatLabel"},"file":{"type":"string","description":"File on that volume that only an installed system has (default `/EFI/BOOT/bootx64.efi`; FAT ignores case). Form: an absolute path inside a volume: 1-8 `/`-separated names of letters, digits and `. _ -` (a name does not start with `.`).","pattern":"^(?:/[A-Za-z0-9_-][A-Za-z0-9._-]{0,63}){1,8}$","maxLength":256,"x-harvgen-value":"volumePath"}}},"http_boot":{"type":"boolean","description":"Answer UEFI HTTP boot clients (DHCP vendor class `HTTPClient`, x86-64 UEFI) in the generated dnsmasq and libvirt network: option 60 echoed, boot file `<boot.server>/<uefi_loader>` (or the Secure Boot shim), served by the generated nginx. No TFTP needed for those clients. Default false."},"ipxe_binaries":{"type":"string","description":"Directory on the build machine to copy the iPXE binaries from into the tree's root (e.g. `/usr/lib/ipxe`, Debian's `ipxe` package; relative paths are relative to the site directory): the UEFI loader (`uefi_loader`) on UEFI sites, `undionly.kpxe` on BIOS sites, and the Secure Boot files, which must exist; the other standard binaries when present. nginx serves them (UEFI HTTP boot); the same tree can be a TFTP root.","minLength":1,"maxLength":1024,"pattern":"^[^\\u0000-\\u001f\\u007f]+$"},"secure_boot":{"type":"object","description":"Boot UEFI machines with Secure Boot on: the firmware loads a signed shim (TFTP or HTTP), which loads the signed iPXE stored next to it under the name the shim was built to load; the node scripts then hand the distribution-signed kernel to its own shim (iPXE's `shim` command: the release's SUSE shim, which fetch.sh takes out of the ISO). harvgen cannot sign anything: the site provides the shim and iPXE (docs/boot-modes.md, \"Secure Boot\"). Lab domains get Secure Boot on.","additionalProperties":false,"properties":{"shim":{"type":"string","description":"File name of the signed shim the firmware loads (default `<uefi_loader>-shimx64.efi`, iPXE's signed shim, which loads the file its name starts with). Form: an EFI file name: letters, digits and `. _ -`, starting with a letter or digit and ending in `.efi` (no `/`), at most 64 characters.","pattern":"^[A-Za-z0-9][A-Za-z0-9._-]{0,59}\\.efi$","maxLength":64,"x-harvgen-value":"efiFileName"},"loader":{"type":"string","description":"File name the shim loads next: the site's signed iPXE stored under that name (default: `uefi_loader`, what iPXE's shim loads; a distribution's shim loads `grubx64.efi`, SUSE's `grub.efi`). Form: an EFI file name: letters, digits and `. _ -`, starting with a letter or digit and ending in `.efi` (no `/`), at most 64 characters.","pattern":"^[A-Za-z0-9][A-Za-z0-9._-]{0,59}\\.efi$","maxLength":64,"x-harvgen-value":"efiFileName"}}},"dhcp_retry":{"type":"integer","minimum":1,"maximum":100,"description":"How often the installer's initrd retries DHCP on the boot NIC (`rd.net.dhcp.retry=<n>`; dracut's default is 1). Raise it where switch ports come up slowly (spanning tree)."}},"required":["server"]},"network":{"type":"object","description":"The management network the nodes boot and live on.","additionalProperties":false,"properties":{"cidr":{"type":"string","description":"Network in CIDR form, e.g. `192.168.122.0/24`."},"gateway":{"type":"string","description":"Default gateway; sent as DHCP option `router` (Harvester needs a default route). (IPv4 address, dotted quad)"},"dns":{"type":"array","items":{"type":"string"},"description":"DNS servers handed out by DHCP and used for static nodes (1 to 8: DHCP option 6 holds 63 at most, the installer a few).","minItems":1,"maxItems":8},"dhcp_range":{"type":"string","description":"Dynamic DHCP pool `first-last`, e.g. `192.168.122.100-192.168.122.200`."},"domain":{"type":"string","description":"Optional DNS domain handed out by DHCP. Form: a DNS name: dot-separated labels of letters, digits and inner hyphens (at most 63 characters each, the last one with a letter), no trailing dot.","pattern":"^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$","maxLength":253,"x-harvgen-value":"dnsName"}},"required":["cidr","gateway","dns","dhcp_range"]},"cluster":{"type":"object","description":"Cluster-wide Harvester settings. Required when any node installs Harvester.","additionalProperties":false,"properties":{"vip":{"type":"string","description":"Virtual IP of the cluster (`install.vip`); joins use `https://<vip>:443`. (IPv4 address, dotted quad)"},"vip_mode":{"type":"string","enum":["static","dhcp"],"description":"`static` (default) or `dhcp` (then `vip_hw_addr` is needed so the VIP is predictable)."},"vip_hw_addr":{"type":"string","description":"MAC used to request the VIP by DHCP when `vip_mode: dhcp`."},"token":{"type":["string","object"],"minLength":1,"description":"Cluster token shared by all nodes: printable ASCII only (the installer's rule). Written only into the per-node config files, never onto a kernel command line. Keep it out of git with `{ env: NAME }` (an environment variable) or `{ file: path }` (a file, relative to the YAML file that names it; one trailing newline is dropped).","properties":{"env":{"type":"string","pattern":"^[A-Za-z_][A-Za-z0-9_]*$","description":"Name of the environment variable holding the value."},"file":{"type":"string","minLength":1,"description":"Path of the file holding the value, relative to this YAML file."}},"additionalProperties":false,"minProperties":1,"maxProperties":1},"password":{"type":["string","object"],"minLength":1,"description":"Password of the `rancher` user: plain text (harvgen writes a SHA-512 crypt hash, never the plain text) or a full crypt hash (`$6$...`, `$5$...`, `$1$...`; `harvgen hash-password` makes one). Keep it out of git with `{ env: NAME }` (an environment variable) or `{ file: path }` (a file, relative to the YAML file that names it; one trailing newline is dropped).","properties":{"env":{"type":"string","pattern":"^[A-Za-z_][A-Za-z0-9_]*$","description":"Name of the environment variable holding the value."},"file":{"type":"string","minLength":1,"description":"Path of the file holding the value, relative to this YAML file."}},"additionalProperties":false,"minProperties":1,"maxProperties":1},"ssh_authorized_keys":{"type":"array","items":{"type":"string"},"description":"SSH public keys (or `github:<user>`) for the `rancher` user."},"ntp":{"type":"array","items":{"type":"string"},"description":"NTP servers (`os.ntp_servers`)."},"pod_cidr":{"type":"string","description":"Pod network CIDR (`install.cluster_pod_cidr`, Harvester v1.5+; default 10.52.0.0/16)."},"service_cidr":{"type":"string","description":"Service network CIDR (`install.cluster_service_cidr`, Harvester v1.5+; default 10.53.0.0/16)."},"cluster_dns":{"type":"string","description":"Cluster DNS service IP, inside `service_cidr` (`install.cluster_dns`, Harvester v1.5+; default 10.53.0.10). (IPv4 address, dotted quad)"},"sans":{"type":"array","items":{"type":"string"},"description":"Extra TLS subject alternative names for the cluster (`sans`, Harvester v1.6+)."},"created":{"type":"boolean","description":"The cluster exists (its create node has installed). From then on every node, the former create node included, installs as a joining node to `https://<vip>:443`, so reinstalling a node never makes a second cluster; `role: create` is then refused. Default false."}},"required":["vip","token"]},"os_profiles":{"type":"object","description":"Named generic OS boot profiles, reused by the nodes that say `os: <name>` (a Rancher host, a jump box, storage nodes).","propertyNames":{"pattern":"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$"},"additionalProperties":{"type":"object","description":"A generic OS: what iPXE loads and the kernel command line.","additionalProperties":false,"properties":{"kernel":{"type":"string","description":"URL of the kernel (on the boot server or elsewhere). Form: `http://host[:port]/path` (or https, which needs an iPXE built with TLS); the path of letters, digits and `. _ ~ + = , : @ - /` with no empty, `.` or `..` segment; no user, query, fragment, `%` escapes or whitespace.","pattern":"^https?://(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~+=,:@-]+)*/?$","maxLength":1024,"x-harvgen-value":"artifactsUrl"},"shim":{"type":"string","description":"With `boot.secure_boot`: URL of the distribution's signed shim, which iPXE's `shim` command hands the kernel to (the shim that trusts the kernel's signer, e.g. the distribution's `shimx64.efi`). Form: `http://host[:port]/path` (or https, which needs an iPXE built with TLS); the path of letters, digits and `. _ ~ + = , : @ - /` with no empty, `.` or `..` segment; no user, query, fragment, `%` escapes or whitespace.","pattern":"^https?://(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~+=,:@-]+)*/?$","maxLength":1024,"x-harvgen-value":"artifactsUrl"},"initrds":{"type":"array","minItems":1,"maxItems":8,"items":{"type":"string","description":"URL of an initrd. Form: `http://host[:port]/path` (or https, which needs an iPXE built with TLS); the path of letters, digits and `. _ ~ + = , : @ - /` with no empty, `.` or `..` segment; no user, query, fragment, `%` escapes or whitespace.","pattern":"^https?://(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~+=,:@-]+)*/?$","maxLength":1024,"x-harvgen-value":"artifactsUrl"},"description":"URLs of the initrd(s), loaded in order."},"params":{"type":"array","items":{"type":"string","description":"One kernel parameter. Form: one kernel argument: a single token that starts with a letter or digit, then letters, digits and `_ . , : ; = / + @ % ~ [ ] -` (no whitespace, quotes, `$`, `#`, `|`, `&`, `\\` or control characters, which iPXE, the shell or the kernel would interpret).","pattern":"^[A-Za-z0-9][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$","maxLength":1024,"x-harvgen-value":"kernelArg"},"description":"Kernel parameters, e.g. `[console=ttyS0,115200, ip=dhcp, ro]`."},"root":{"type":"string","description":"The root file system, written as `root=<value>`: `live:http://.../rootfs.squashfs` (dracut live image), `nfs:<server>:/<path>`, `/dev/...`. Form: the value of one kernel argument: a single token that starts with a letter, a digit or `/`, then letters, digits and `_ . , : ; = / + @ % ~ [ ] -` (no whitespace, quotes, `$`, `#`, `|`, `&`, `\\` or control characters).","pattern":"^[A-Za-z0-9/][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$","maxLength":1024,"x-harvgen-value":"kernelArgValue"},"cloud_init":{"type":"boolean","description":"Serve the nodes a config (the format `config_format` names) and point their command line at it (default true). `false`: none, and no `config_format`."},"config_format":{"type":"string","enum":["nocloud"],"description":"The config format the nodes are served (default `nocloud`): `nocloud`, the cloud-init seed (ds=nocloud;s=<url>;dsmode=net)."}},"required":["kernel","initrds"],"title":"OsProfileInput","if":{"required":["cloud_init"],"properties":{"cloud_init":{"const":false}}},"then":{"properties":{"config_format":{"not":{},"description":"`cloud_init: false` serves the nodes no config: remove `config_format`, or `cloud_init: false`."}}}}},"defaults":{"type":"object","description":"Settings applied to every node unless the node sets them itself (maps are merged key by key, everything else is replaced).","additionalProperties":false,"properties":{"os":{"type":"string","description":"What the node boots: `harvester` (default: the Harvester installer) or the name of an entry of `os_profiles` (a generic OS: kernel, initrds, parameters, cloud-init). Harvester-only settings and rules do not apply to generic nodes.","pattern":"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$"},"cloud_init":{"type":"object","description":"cloud-init NoCloud data of a generic OS node, served as `cloud-init/<mac>/user-data`, `meta-data` and `vendor-data` (the kernel gets `ds=nocloud;s=<boot.server>/cloud-init/<mac>/;dsmode=net`). Across layers each of its keys comes whole from the strongest layer that sets it.","additionalProperties":false,"properties":{"user_data":{"type":"object","description":"user-data as a YAML map: written as a `#cloud-config` document (e.g. `users`, `ssh_authorized_keys`, `packages`, `runcmd`)."},"user_data_file":{"type":"string","description":"A `#cloud-config` file to serve as user-data instead (relative to the site directory and inside the repository, like secret files; at most 256 KiB; its first line must be `#cloud-config` and the rest a YAML map).","minLength":1,"maxLength":1024,"pattern":"^[^\\u0000-\\u001f\\u007f]+$"},"vendor_data":{"type":"object","description":"vendor-data as a YAML map, written as a `#cloud-config` document (default: empty)."},"meta_data":{"type":"object","description":"Extra meta-data keys (harvgen always writes `instance-id: <site>-<hostname>` and `local-hostname: <hostname>`)."}},"title":"CloudInitInput"},"arch":{"type":"string","enum":["x86_64","arm64"],"description":"CPU architecture of the machine (default `x86_64`). `arm64` machines get the arm64 iPXE (`boot.arm64_loader`, DHCP client architecture 11, HTTP boot architecture 19) and, for Harvester (v1.3 and later), the release's `-arm64` files; an OS profile's URLs must be for the node's architecture."},"iscsi":{"type":"object","description":"Boot this node diskless from an iSCSI target (iPXE `sanboot`), as BMI does: harvgen writes the script and the DHCP reservation; the target, its LUN and its image are yours (docs/generic-os.md, \"iSCSI diskless nodes\").","additionalProperties":false,"properties":{"server":{"type":"string","description":"Address of the iSCSI target portal; inside `network.cidr`, so the node reaches it without a router. (IPv4 address, dotted quad)"},"port":{"type":"integer","minimum":1,"maximum":65535,"description":"Target portal TCP port (default 3260)."},"lun":{"type":"integer","minimum":0,"maximum":255,"description":"LUN of the boot disk (default 1: tgt and targetcli put the first disk at LUN 1, LUN 0 being the controller)."},"target":{"type":"string","description":"Target IQN. Form: `iqn.<yyyy-mm>.<reversed domain>[:<name>]` (RFC 3720), lowercase.","pattern":"^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$","maxLength":223},"initiator":{"type":"string","description":"The node's initiator IQN, which the target's ACL admits (default `iqn.2010-04.org.ipxe:<hostname>`). Form: `iqn.<yyyy-mm>.<reversed domain>[:<name>]` (RFC 3720), lowercase.","pattern":"^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$","maxLength":223}},"required":["server","target"],"title":"IscsiInput"},"hardware":{"type":"object","description":"Hardware facts of the machine, as the Harvester installer's preflight checks and disk rules see them, usually in a profile (`sites/_profiles/<name>.yaml`): harvgen checks the installer's own rules of the node's release against them at build time (docs/reference/installer-rules.md). A fact left out is not checked. Lab sites (a `lab:` section) take them from the lab domain instead.","additionalProperties":false,"properties":{"memory_gib":{"type":"number","minimum":0.5,"maximum":65536,"description":"Installed memory in GiB."},"cpus":{"type":"integer","minimum":1,"maximum":4096,"description":"CPU threads the installer counts (`nproc --all`)."},"disk_gib":{"type":"number","minimum":1,"maximum":1048576,"description":"Size of the install disk (`install.device`) in GiB (2^30 bytes)."},"data_disk_gib":{"type":"number","minimum":1,"maximum":1048576,"description":"Size of the data disk (`install.data_disk`) in GiB."},"nic_speed_mbps":{"type":"integer","minimum":10,"maximum":1000000,"description":"Link speed of the management NIC in Mbit/s, as the kernel reports it (`/sys/class/net/<nic>/speed`)."},"nic_driver":{"type":"string","description":"Linux driver of the management NIC (e.g. `ixgbe`, `tg3`, `qlcnic`): releases known to lack or break a driver are warned about.","pattern":"^[a-z0-9_]{1,32}$"},"virtualized":{"type":"boolean","description":"The machine is a virtual machine (`systemd-detect-virt --vm`)."},"kvm":{"type":"boolean","description":"Hardware virtualization is on (`/dev/kvm` exists: VT-x/AMD-V enabled in the firmware)."}},"title":"HardwareFactsInput"},"bmc":{"type":"object","description":"The node's BMC, for the generated scripts `bmc/<hostname>.sh` (boot from the network once, UEFI HTTP boot once, power cycle, power status, virtual media) and `bmc/all.sh` (docs/day-2.md, \"BMC scripts\"). Maps merge key by key, so `defaults:` or a profile can give `type` and the credentials and each node its `address`; a node whose merged `bmc` has no `address` has no BMC script.","additionalProperties":false,"properties":{"type":{"type":"string","enum":["redfish","ipmi"],"description":"`redfish` (default; HTTPS, needs `curl` and `jq`) or `ipmi` (IPMI 2.0 over LAN, `ipmitool -I lanplus`)."},"address":{"type":"string","description":"Address of the BMC (default port: 443 for Redfish, 623 for IPMI). Form: a BMC address: an IPv4 address, a DNS name or an IPv6 address in brackets (`[fd00::21]`), optionally followed by `:port` (1-65535).","pattern":"^(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?=[0-9A-Fa-f:.]*:)[0-9A-Fa-f:.]{2,45}\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?$","maxLength":260,"x-harvgen-value":"bmcAddress"},"user":{"type":"object","description":"The environment variable the generated BMC script reads the BMC user name from when it runs (default `{ env: BMC_USER }`). harvgen never reads it and never writes it into the tree.","additionalProperties":false,"properties":{"env":{"type":"string","pattern":"^[A-Z_][A-Z0-9_]{0,63}$","description":"Name of the environment variable: upper-case letters, digits and `_`, not starting with a digit."}},"required":["env"]},"password":{"type":"object","description":"The environment variable the generated BMC script reads the BMC password from when it runs (default `{ env: BMC_PASSWORD }`). harvgen never reads it and never writes it into the tree.","additionalProperties":false,"properties":{"env":{"type":"string","pattern":"^[A-Z_][A-Z0-9_]{0,63}$","description":"Name of the environment variable: upper-case letters, digits and `_`, not starting with a digit."}},"required":["env"]},"system":{"type":"string","description":"Redfish only: which member of the BMC's `/redfish/v1/Systems` collection this node is (needed only when it lists several: the script refuses to guess; asked at run time). Form: a Redfish ComputerSystem path: `/redfish/v1/Systems/<id>`, the id of letters, digits and `. _ ~ -` (not starting with `.`).","pattern":"^/redfish/v1/Systems/[A-Za-z0-9_~-][A-Za-z0-9._~-]{0,127}$","maxLength":160,"x-harvgen-value":"redfishSystem"},"insecure":{"type":"boolean","description":"Redfish only: do not verify the BMC's TLS certificate (curl `--insecure`; default false). Most BMCs ship a self-signed certificate: prefer installing a trusted one."}},"title":"BmcInput"},"harvester_version":{"type":"string","description":"The node's own Harvester release, to roll one node forward (default: `harvester.version`). Its release files are found by putting this release in place of the site's in `harvester.artifacts` (and `harvester.iso_url`), which must therefore name the site's release.","pattern":"^v[0-9]+\\.[0-9]+\\.[0-9]+(-rc[0-9]+)?$","maxLength":32},"profile":{"type":"string","description":"Name of a hardware profile, `sites/_profiles/<name>.yaml`, whose settings apply under this layer (docs/inventory.md, \"Layers and profiles\").","pattern":"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$"},"harvester_role":{"type":"string","enum":["default","management","worker","witness"],"description":"Harvester node role (`install.role`, Harvester v1.3+). `default` lets Harvester promote the node."},"install":{"type":"object","description":"Disk and installer settings for the node (`install.*` in the Harvester config).","additionalProperties":false,"properties":{"device":{"type":"string","description":"Disk Harvester is installed on: a path under `/dev/` without control characters. Prefer a persistent name (`/dev/disk/by-id/...`, `/dev/disk/by-path/...`); `/dev/sdX` names can change between boots and get a warning.","pattern":"^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$"},"data_disk":{"type":"string","description":"Optional separate disk for VM data (Longhorn default disk). Must differ from `device`.","pattern":"^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$"},"tty":{"type":"string","description":"Console the installed system uses, e.g. `tty1` or `ttyS0,115200n8` (`install.tty`).","pattern":"^[a-zA-Z][a-zA-Z0-9]*(,[0-9]+[noe]?[0-9]?r?)?$"},"persistent_partition_size":{"type":"string","description":"Size of the persistent partition when no data disk is used, e.g. `150Gi` (`install.persistent_partition_size`, Harvester v1.2+).","pattern":"^[0-9]+(Mi|Gi)$"},"wipe_all_disks":{"type":"boolean","description":"Wipe every disk that holds an old Harvester/cOS installation (`install.wipe_all_disks`, Harvester v1.5+)."},"wipe_disks_list":{"type":"array","items":{"type":"string"},"description":"Extra disks to wipe before installing (`install.wipe_disks_list`, Harvester v1.5+)."},"power_off":{"type":"boolean","description":"Power off instead of rebooting when the install finishes (`install.poweroff`)."}},"title":"InstallInput"},"interfaces":{"type":"array","minItems":1,"items":{"type":"object","description":"A network interface of the node. Give a `name` (predictable NIC name such as eno1, or enp1s0 in a lab VM), a `mac`, or both.","additionalProperties":false,"properties":{"name":{"type":"string","description":"NIC name on the installed system (systemd predictable name, e.g. `eno1`; in a generated lab VM the NIC of the k-th MAC is `enp<k>s0`). Form: a Linux interface name: 1-15 characters of letters, digits and `_ . @ + -`, not starting with `.`, `@`, `+` or `-` (Linux's own rule forbids `/`, `:` and whitespace; harvgen also keeps out characters the generated files would have to quote).","pattern":"^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}$","maxLength":15,"x-harvgen-value":"ifname"},"mac":{"type":"string","description":"MAC address in any common spelling (`52:54:00:AA:BB:01`, `52-54-00-aa-bb-01`, `525400aabb01`, `5254.00aa.bb01`); normalized to lowercase colons."}},"title":"NicInput"},"description":"NICs that form the management interface (bonded when more than one). Default: the node's boot MACs."},"method":{"type":"string","enum":["dhcp","static"],"description":"How the management interface gets its address on the installed system: `dhcp` (default; combine with `ip` for a DHCP reservation) or `static` (needs `ip`, a prefix/netmask, gateway and DNS)."},"prefix":{"type":"integer","minimum":1,"maximum":32,"description":"Prefix length of a static address. Default: the prefix of `network.cidr`."},"netmask":{"type":"string","description":"Netmask of a static address, e.g. `255.255.255.0`; alternative to `prefix`. (IPv4 address, dotted quad)"},"gateway":{"type":"string","description":"Default gateway of a static address. Default: `network.gateway`. (IPv4 address, dotted quad)"},"dns":{"type":"array","items":{"type":"string"},"description":"DNS servers of a static address (at most 8). Default: `network.dns`.","maxItems":8},"mtu":{"type":"integer","description":"MTU of the management interface (576-9000)."},"vlan":{"type":"integer","description":"VLAN ID of the management network (1-4094); untagged when absent."},"bond":{"title":"BondInput","type":"object","description":"Bonding options for the management interface when it has several NICs (`install.management_interface.bond_options`). Keys are kernel bonding options; Harvester defaults to `{mode: active-backup, miimon: 100}`.","properties":{"mode":{"type":"string","enum":["balance-rr","active-backup","balance-xor","broadcast","802.3ad","balance-tlb","balance-alb"],"description":"Bonding mode."},"miimon":{"type":"integer","minimum":0,"description":"MII link monitoring interval in milliseconds."}},"additionalProperties":{"type":["string","integer"]}},"kernel_args":{"type":"array","items":{"type":"string","description":"One kernel argument. Form: one kernel argument: a single token that starts with a letter or digit, then letters, digits and `_ . , : ; = / + @ % ~ [ ] -` (no whitespace, quotes, `$`, `#`, `|`, `&`, `\\` or control characters, which iPXE, the shell or the kernel would interpret).","pattern":"^[A-Za-z0-9][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$","maxLength":1024,"x-harvgen-value":"kernelArg"},"description":"Extra kernel arguments for this node's installer boot, appended after `boot.kernel_args`."},"config":{"type":"object","description":"Extra Harvester configuration keys, deep-merged over what harvgen generates (node over defaults). Validated against the installer's schema for `harvester.version`: unknown keys and wrong types are errors."},"state":{"type":"string","enum":["install","local","install-once"],"description":"`install` (default): the node's iPXE script boots the Harvester installer on every network boot. `local`: the script boots the local disk, so an installed node never reinstalls even if it network-boots first. `install-once`: the script boots the local disk when it holds an installed system (BIOS: a bootable first sector; UEFI: `boot.installed_marker` on a FAT volume) and installs only when it does not."},"reinstall":{"type":"integer","minimum":0,"maximum":999999999,"description":"Reinstall generation of a Harvester node with `state: install-once` (UEFI only). The installed system gets a marker of its site, hostname and generation on its EFI system partition (`os.after_install_chroot_commands`), and the node's script boots the disk only when it finds the marker of this number: raise it by one to reinstall the node exactly once (docs/day-2.md, \"Reinstall a node\")."},"lab":{"type":"object","description":"Lab VM sizing for the generated libvirt domain of this node.","additionalProperties":false,"properties":{"memory_mib":{"type":"integer","minimum":8192,"maximum":16777216,"description":"Memory in MiB (default 16384). The installer's preflight check wants 64 GiB (32 GiB for testing) from v1.3 unless `boot.skipchecks` is set; below 8 GiB it does not run at all."},"vcpus":{"type":"integer","minimum":1,"maximum":256,"description":"Virtual CPUs (default 8)."},"disk_gib":{"type":"integer","minimum":60,"maximum":1048576,"description":"Size of the qcow2 disk the define script creates, in GiB (default 250)."},"data_disk_gib":{"type":"integer","minimum":50,"maximum":1048576,"description":"Size of the second qcow2 disk (the VM sees it as `/dev/vdb`) created when `install.data_disk` is set, in GiB (default 100). Set `install.data_disk: /dev/vdb` for lab VMs."},"nic_model":{"type":"string","enum":["virtio","e1000e"],"description":"NIC model of the lab VM (default `virtio`). Either way the NIC of the node's k-th MAC is alone on PCIe bus k, so the guest names it `enp<k>s0` (`enp1s0` for the first): use those names in `interfaces` of lab nodes."}},"title":"LabSizingInput"}},"title":"NodeDefaults"},"nodes":{"type":"array","items":{"title":"NodeInput","type":"object","description":"One Harvester node.","additionalProperties":false,"properties":{"hostname":{"type":"string","description":"Node hostname: a lowercase DNS-1123 label (a-z, 0-9, `-`, at most 63 characters). Also names its files. In `nodes/<name>.yaml` it defaults to the file name."},"mac":{"type":"string","description":"Boot MAC address of the node, in any common spelling. Use `macs` for several NICs."},"macs":{"type":"array","minItems":1,"maxItems":32,"items":{"type":"string"},"description":"All MAC addresses the node may PXE boot from; each gets its own iPXE script and DHCP reservation."},"ip":{"type":"string","description":"Address of the node on the management network. Used as the DHCP reservation and, with `method: static`, as the static address. (IPv4 address, dotted quad)"},"role":{"type":"string","enum":["create","join"],"description":"`create` for the node that creates the cluster (exactly one per site; default: the first node; none once `cluster.created` is true), `join` for the others."},"os":{"type":"string","description":"What the node boots: `harvester` (default: the Harvester installer) or the name of an entry of `os_profiles` (a generic OS: kernel, initrds, parameters, cloud-init). Harvester-only settings and rules do not apply to generic nodes.","pattern":"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$"},"cloud_init":{"type":"object","description":"cloud-init NoCloud data of a generic OS node, served as `cloud-init/<mac>/user-data`, `meta-data` and `vendor-data` (the kernel gets `ds=nocloud;s=<boot.server>/cloud-init/<mac>/;dsmode=net`). Across layers each of its keys comes whole from the strongest layer that sets it.","additionalProperties":false,"properties":{"user_data":{"type":"object","description":"user-data as a YAML map: written as a `#cloud-config` document (e.g. `users`, `ssh_authorized_keys`, `packages`, `runcmd`)."},"user_data_file":{"type":"string","description":"A `#cloud-config` file to serve as user-data instead (relative to the site directory and inside the repository, like secret files; at most 256 KiB; its first line must be `#cloud-config` and the rest a YAML map).","minLength":1,"maxLength":1024,"pattern":"^[^\\u0000-\\u001f\\u007f]+$"},"vendor_data":{"type":"object","description":"vendor-data as a YAML map, written as a `#cloud-config` document (default: empty)."},"meta_data":{"type":"object","description":"Extra meta-data keys (harvgen always writes `instance-id: <site>-<hostname>` and `local-hostname: <hostname>`)."}},"title":"CloudInitInput"},"arch":{"type":"string","enum":["x86_64","arm64"],"description":"CPU architecture of the machine (default `x86_64`). `arm64` machines get the arm64 iPXE (`boot.arm64_loader`, DHCP client architecture 11, HTTP boot architecture 19) and, for Harvester (v1.3 and later), the release's `-arm64` files; an OS profile's URLs must be for the node's architecture."},"iscsi":{"type":"object","description":"Boot this node diskless from an iSCSI target (iPXE `sanboot`), as BMI does: harvgen writes the script and the DHCP reservation; the target, its LUN and its image are yours (docs/generic-os.md, \"iSCSI diskless nodes\").","additionalProperties":false,"properties":{"server":{"type":"string","description":"Address of the iSCSI target portal; inside `network.cidr`, so the node reaches it without a router. (IPv4 address, dotted quad)"},"port":{"type":"integer","minimum":1,"maximum":65535,"description":"Target portal TCP port (default 3260)."},"lun":{"type":"integer","minimum":0,"maximum":255,"description":"LUN of the boot disk (default 1: tgt and targetcli put the first disk at LUN 1, LUN 0 being the controller)."},"target":{"type":"string","description":"Target IQN. Form: `iqn.<yyyy-mm>.<reversed domain>[:<name>]` (RFC 3720), lowercase.","pattern":"^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$","maxLength":223},"initiator":{"type":"string","description":"The node's initiator IQN, which the target's ACL admits (default `iqn.2010-04.org.ipxe:<hostname>`). Form: `iqn.<yyyy-mm>.<reversed domain>[:<name>]` (RFC 3720), lowercase.","pattern":"^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$","maxLength":223}},"required":["server","target"],"title":"IscsiInput"},"hardware":{"type":"object","description":"Hardware facts of the machine, as the Harvester installer's preflight checks and disk rules see them, usually in a profile (`sites/_profiles/<name>.yaml`): harvgen checks the installer's own rules of the node's release against them at build time (docs/reference/installer-rules.md). A fact left out is not checked. Lab sites (a `lab:` section) take them from the lab domain instead.","additionalProperties":false,"properties":{"memory_gib":{"type":"number","minimum":0.5,"maximum":65536,"description":"Installed memory in GiB."},"cpus":{"type":"integer","minimum":1,"maximum":4096,"description":"CPU threads the installer counts (`nproc --all`)."},"disk_gib":{"type":"number","minimum":1,"maximum":1048576,"description":"Size of the install disk (`install.device`) in GiB (2^30 bytes)."},"data_disk_gib":{"type":"number","minimum":1,"maximum":1048576,"description":"Size of the data disk (`install.data_disk`) in GiB."},"nic_speed_mbps":{"type":"integer","minimum":10,"maximum":1000000,"description":"Link speed of the management NIC in Mbit/s, as the kernel reports it (`/sys/class/net/<nic>/speed`)."},"nic_driver":{"type":"string","description":"Linux driver of the management NIC (e.g. `ixgbe`, `tg3`, `qlcnic`): releases known to lack or break a driver are warned about.","pattern":"^[a-z0-9_]{1,32}$"},"virtualized":{"type":"boolean","description":"The machine is a virtual machine (`systemd-detect-virt --vm`)."},"kvm":{"type":"boolean","description":"Hardware virtualization is on (`/dev/kvm` exists: VT-x/AMD-V enabled in the firmware)."}},"title":"HardwareFactsInput"},"bmc":{"type":"object","description":"The node's BMC, for the generated scripts `bmc/<hostname>.sh` (boot from the network once, UEFI HTTP boot once, power cycle, power status, virtual media) and `bmc/all.sh` (docs/day-2.md, \"BMC scripts\"). Maps merge key by key, so `defaults:` or a profile can give `type` and the credentials and each node its `address`; a node whose merged `bmc` has no `address` has no BMC script.","additionalProperties":false,"properties":{"type":{"type":"string","enum":["redfish","ipmi"],"description":"`redfish` (default; HTTPS, needs `curl` and `jq`) or `ipmi` (IPMI 2.0 over LAN, `ipmitool -I lanplus`)."},"address":{"type":"string","description":"Address of the BMC (default port: 443 for Redfish, 623 for IPMI). Form: a BMC address: an IPv4 address, a DNS name or an IPv6 address in brackets (`[fd00::21]`), optionally followed by `:port` (1-65535).","pattern":"^(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?=[0-9A-Fa-f:.]*:)[0-9A-Fa-f:.]{2,45}\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?$","maxLength":260,"x-harvgen-value":"bmcAddress"},"user":{"type":"object","description":"The environment variable the generated BMC script reads the BMC user name from when it runs (default `{ env: BMC_USER }`). harvgen never reads it and never writes it into the tree.","additionalProperties":false,"properties":{"env":{"type":"string","pattern":"^[A-Z_][A-Z0-9_]{0,63}$","description":"Name of the environment variable: upper-case letters, digits and `_`, not starting with a digit."}},"required":["env"]},"password":{"type":"object","description":"The environment variable the generated BMC script reads the BMC password from when it runs (default `{ env: BMC_PASSWORD }`). harvgen never reads it and never writes it into the tree.","additionalProperties":false,"properties":{"env":{"type":"string","pattern":"^[A-Z_][A-Z0-9_]{0,63}$","description":"Name of the environment variable: upper-case letters, digits and `_`, not starting with a digit."}},"required":["env"]},"system":{"type":"string","description":"Redfish only: which member of the BMC's `/redfish/v1/Systems` collection this node is (needed only when it lists several: the script refuses to guess; asked at run time). Form: a Redfish ComputerSystem path: `/redfish/v1/Systems/<id>`, the id of letters, digits and `. _ ~ -` (not starting with `.`).","pattern":"^/redfish/v1/Systems/[A-Za-z0-9_~-][A-Za-z0-9._~-]{0,127}$","maxLength":160,"x-harvgen-value":"redfishSystem"},"insecure":{"type":"boolean","description":"Redfish only: do not verify the BMC's TLS certificate (curl `--insecure`; default false). Most BMCs ship a self-signed certificate: prefer installing a trusted one."}},"title":"BmcInput"},"harvester_version":{"type":"string","description":"The node's own Harvester release, to roll one node forward (default: `harvester.version`). Its release files are found by putting this release in place of the site's in `harvester.artifacts` (and `harvester.iso_url`), which must therefore name the site's release.","pattern":"^v[0-9]+\\.[0-9]+\\.[0-9]+(-rc[0-9]+)?$","maxLength":32},"profile":{"type":"string","description":"Name of a hardware profile, `sites/_profiles/<name>.yaml`, whose settings apply under this layer (docs/inventory.md, \"Layers and profiles\").","pattern":"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$"},"harvester_role":{"type":"string","enum":["default","management","worker","witness"],"description":"Harvester node role (`install.role`, Harvester v1.3+). `default` lets Harvester promote the node."},"install":{"type":"object","description":"Disk and installer settings for the node (`install.*` in the Harvester config).","additionalProperties":false,"properties":{"device":{"type":"string","description":"Disk Harvester is installed on: a path under `/dev/` without control characters. Prefer a persistent name (`/dev/disk/by-id/...`, `/dev/disk/by-path/...`); `/dev/sdX` names can change between boots and get a warning.","pattern":"^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$"},"data_disk":{"type":"string","description":"Optional separate disk for VM data (Longhorn default disk). Must differ from `device`.","pattern":"^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$"},"tty":{"type":"string","description":"Console the installed system uses, e.g. `tty1` or `ttyS0,115200n8` (`install.tty`).","pattern":"^[a-zA-Z][a-zA-Z0-9]*(,[0-9]+[noe]?[0-9]?r?)?$"},"persistent_partition_size":{"type":"string","description":"Size of the persistent partition when no data disk is used, e.g. `150Gi` (`install.persistent_partition_size`, Harvester v1.2+).","pattern":"^[0-9]+(Mi|Gi)$"},"wipe_all_disks":{"type":"boolean","description":"Wipe every disk that holds an old Harvester/cOS installation (`install.wipe_all_disks`, Harvester v1.5+)."},"wipe_disks_list":{"type":"array","items":{"type":"string"},"description":"Extra disks to wipe before installing (`install.wipe_disks_list`, Harvester v1.5+)."},"power_off":{"type":"boolean","description":"Power off instead of rebooting when the install finishes (`install.poweroff`)."}},"title":"InstallInput"},"interfaces":{"type":"array","minItems":1,"items":{"type":"object","description":"A network interface of the node. Give a `name` (predictable NIC name such as eno1, or enp1s0 in a lab VM), a `mac`, or both.","additionalProperties":false,"properties":{"name":{"type":"string","description":"NIC name on the installed system (systemd predictable name, e.g. `eno1`; in a generated lab VM the NIC of the k-th MAC is `enp<k>s0`). Form: a Linux interface name: 1-15 characters of letters, digits and `_ . @ + -`, not starting with `.`, `@`, `+` or `-` (Linux's own rule forbids `/`, `:` and whitespace; harvgen also keeps out characters the generated files would have to quote).","pattern":"^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}$","maxLength":15,"x-harvgen-value":"ifname"},"mac":{"type":"string","description":"MAC address in any common spelling (`52:54:00:AA:BB:01`, `52-54-00-aa-bb-01`, `525400aabb01`, `5254.00aa.bb01`); normalized to lowercase colons."}},"title":"NicInput"},"description":"NICs that form the management interface (bonded when more than one). Default: the node's boot MACs."},"method":{"type":"string","enum":["dhcp","static"],"description":"How the management interface gets its address on the installed system: `dhcp` (default; combine with `ip` for a DHCP reservation) or `static` (needs `ip`, a prefix/netmask, gateway and DNS)."},"prefix":{"type":"integer","minimum":1,"maximum":32,"description":"Prefix length of a static address. Default: the prefix of `network.cidr`."},"netmask":{"type":"string","description":"Netmask of a static address, e.g. `255.255.255.0`; alternative to `prefix`. (IPv4 address, dotted quad)"},"gateway":{"type":"string","description":"Default gateway of a static address. Default: `network.gateway`. (IPv4 address, dotted quad)"},"dns":{"type":"array","items":{"type":"string"},"description":"DNS servers of a static address (at most 8). Default: `network.dns`.","maxItems":8},"mtu":{"type":"integer","description":"MTU of the management interface (576-9000)."},"vlan":{"type":"integer","description":"VLAN ID of the management network (1-4094); untagged when absent."},"bond":{"title":"BondInput","type":"object","description":"Bonding options for the management interface when it has several NICs (`install.management_interface.bond_options`). Keys are kernel bonding options; Harvester defaults to `{mode: active-backup, miimon: 100}`.","properties":{"mode":{"type":"string","enum":["balance-rr","active-backup","balance-xor","broadcast","802.3ad","balance-tlb","balance-alb"],"description":"Bonding mode."},"miimon":{"type":"integer","minimum":0,"description":"MII link monitoring interval in milliseconds."}},"additionalProperties":{"type":["string","integer"]}},"kernel_args":{"type":"array","items":{"type":"string","description":"One kernel argument. Form: one kernel argument: a single token that starts with a letter or digit, then letters, digits and `_ . , : ; = / + @ % ~ [ ] -` (no whitespace, quotes, `$`, `#`, `|`, `&`, `\\` or control characters, which iPXE, the shell or the kernel would interpret).","pattern":"^[A-Za-z0-9][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$","maxLength":1024,"x-harvgen-value":"kernelArg"},"description":"Extra kernel arguments for this node's installer boot, appended after `boot.kernel_args`."},"config":{"type":"object","description":"Extra Harvester configuration keys, deep-merged over what harvgen generates (node over defaults). Validated against the installer's schema for `harvester.version`: unknown keys and wrong types are errors."},"state":{"type":"string","enum":["install","local","install-once"],"description":"`install` (default): the node's iPXE script boots the Harvester installer on every network boot. `local`: the script boots the local disk, so an installed node never reinstalls even if it network-boots first. `install-once`: the script boots the local disk when it holds an installed system (BIOS: a bootable first sector; UEFI: `boot.installed_marker` on a FAT volume) and installs only when it does not."},"reinstall":{"type":"integer","minimum":0,"maximum":999999999,"description":"Reinstall generation of a Harvester node with `state: install-once` (UEFI only). The installed system gets a marker of its site, hostname and generation on its EFI system partition (`os.after_install_chroot_commands`), and the node's script boots the disk only when it finds the marker of this number: raise it by one to reinstall the node exactly once (docs/day-2.md, \"Reinstall a node\")."},"lab":{"type":"object","description":"Lab VM sizing for the generated libvirt domain of this node.","additionalProperties":false,"properties":{"memory_mib":{"type":"integer","minimum":8192,"maximum":16777216,"description":"Memory in MiB (default 16384). The installer's preflight check wants 64 GiB (32 GiB for testing) from v1.3 unless `boot.skipchecks` is set; below 8 GiB it does not run at all."},"vcpus":{"type":"integer","minimum":1,"maximum":256,"description":"Virtual CPUs (default 8)."},"disk_gib":{"type":"integer","minimum":60,"maximum":1048576,"description":"Size of the qcow2 disk the define script creates, in GiB (default 250)."},"data_disk_gib":{"type":"integer","minimum":50,"maximum":1048576,"description":"Size of the second qcow2 disk (the VM sees it as `/dev/vdb`) created when `install.data_disk` is set, in GiB (default 100). Set `install.data_disk: /dev/vdb` for lab VMs."},"nic_model":{"type":"string","enum":["virtio","e1000e"],"description":"NIC model of the lab VM (default `virtio`). Either way the NIC of the node's k-th MAC is alone on PCIe bus k, so the guest names it `enp<k>s0` (`enp1s0` for the first): use those names in `interfaces` of lab nodes."}},"title":"LabSizingInput"}}},"description":"The nodes of the cluster. More nodes may live in `nodes/*.yaml`, one node per file."},"lab":{"type":"object","description":"libvirt lab settings (the generated network and domain XML).","additionalProperties":false,"properties":{"network_name":{"type":"string","description":"libvirt network name (default `harvgen-<site>` with `_` turned into `-`): 1-50 letters, digits and `_ . -`, not starting with `.` or `-`.","pattern":"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,49}$"},"bridge":{"type":"string","description":"Linux bridge the lab network creates (default `hg-<site>`): 1-15 letters, digits and `_ . -`, not starting with `.` or `-`.","pattern":"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,14}$"},"disk_dir":{"type":"string","description":"Directory for the lab VM disks (default `/var/lib/libvirt/images`). Form: an absolute path of letters, digits and `. _ ~ @ + = : / -` (no whitespace, quotes, `,`, `;`, `{`, `}`, `#`, `$`, `\\` or control characters).","pattern":"^/[A-Za-z0-9._~@+=:/-]*$","maxLength":512,"x-harvgen-value":"path"},"tftp_root":{"type":"string","description":"TFTP root of the lab network holding `snponly.efi`/`undionly.kpxe` (default `/var/lib/tftpboot`). Form: an absolute path of letters, digits and `. _ ~ @ + = : / -` (no whitespace, quotes, `,`, `;`, `{`, `}`, `#`, `$`, `\\` or control characters).","pattern":"^/[A-Za-z0-9._~@+=:/-]*$","maxLength":512,"x-harvgen-value":"path"},"host_arch":{"type":"string","enum":["x86_64","arm64"],"description":"Architecture of the libvirt host that runs the lab domains (default `x86_64`). A node of another `arch` gets an emulated domain (`type='qemu'`, CPU model `maximum`) instead of KVM, so arm64 nodes run on an x86-64 host (slowly)."}}},"nginx":{"type":"object","description":"The generated nginx server block.","additionalProperties":false,"properties":{"listen":{"type":"string","description":"Where nginx listens (default: the address and port of `boot.server` when its host is an IPv4 address, else all addresses on its port). Form: `address:port` with an IPv4 address or `*` (all addresses), or a bare port; port 1-65535.","pattern":"^(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|\\*):)?(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3})$","maxLength":21,"x-harvgen-value":"listen"},"root":{"type":"string","description":"Directory on the web server the tree `out/<site>/` is copied to (default `/srv/harvgen/<site>`). Form: an absolute path of letters, digits and `. _ ~ @ + = : / -` (no whitespace, quotes, `,`, `;`, `{`, `}`, `#`, `$`, `\\` or control characters).","pattern":"^/[A-Za-z0-9._~@+=:/-]*$","maxLength":512,"x-harvgen-value":"path"},"artifacts_dir":{"type":"string","description":"Directory on the web server holding the release files, served under the path of `harvester.artifacts` when that URL is on `boot.server` (default `/srv/harvgen/artifacts/<version>`). Form: an absolute path of letters, digits and `. _ ~ @ + = : / -` (no whitespace, quotes, `,`, `;`, `{`, `}`, `#`, `$`, `\\` or control characters).","pattern":"^/[A-Za-z0-9._~@+=:/-]*$","maxLength":512,"x-harvgen-value":"path"},"access_log":{"type":"string","description":"Access log path (default `/var/log/nginx/harvgen-<site>.access.log`). Form: an absolute path of letters, digits and `. _ ~ @ + = : / -` (no whitespace, quotes, `,`, `;`, `{`, `}`, `#`, `$`, `\\` or control characters).","pattern":"^/[A-Za-z0-9._~@+=:/-]*$","maxLength":512,"x-harvgen-value":"path"},"access":{"type":"string","enum":["nodes","open"],"description":"Who may fetch the files that hold a secret or one node's data (Harvester configs, cloud-init seeds, `unknown/join.yaml`). `nodes` (default): only the node's own `ip` (a node without one: the DHCP pool; unknown machines: the DHCP pool), everyone else gets 403. `open`: every client, for a boot server behind something that already restricts who reaches it. docs/security.md, \"Threat model\"."},"file_key":{"type":["string","object"],"minLength":1,"description":"A secret that makes the names of the files holding a secret or one node's data unguessable: each known node's iPXE scripts, Harvester config and cloud-init seed get a name with a tag keyed by it (HMAC-SHA256), and DHCP hands each boot MAC the URL of its own script. At least 32 characters (`openssl rand -hex 32`). The committed tree shows `x` in place of each tag; only the deploy tree (`--deploy`) reads the key. docs/security.md, \"Threat model\". Keep it out of git with `{ env: NAME }` (an environment variable) or `{ file: path }` (a file, relative to the YAML file that names it; one trailing newline is dropped).","properties":{"env":{"type":"string","pattern":"^[A-Za-z_][A-Za-z0-9_]*$","description":"Name of the environment variable holding the value."},"file":{"type":"string","minLength":1,"description":"Path of the file holding the value, relative to this YAML file."}},"additionalProperties":false,"minProperties":1,"maxProperties":1},"real_ip":{"type":"object","description":"A proxy or NAT in front of nginx: the client address nginx checks is taken from `header`, for requests from `from` (nginx's realip module, `set_real_ip_from`/`real_ip_header`). Without it, every client behind the proxy looks like the proxy.","additionalProperties":false,"properties":{"from":{"type":"array","minItems":1,"maxItems":64,"uniqueItems":true,"items":{"type":"string","description":"Address or CIDR block of the proxy (IPv4, e.g. `10.0.0.2` or `10.0.0.0/28`).","pattern":"^(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(\\.(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}(/(3[0-2]|[12]?[0-9]))?$"},"description":"Addresses or CIDR blocks of the proxies whose header nginx trusts."},"header":{"type":"string","description":"Request header holding the client address, e.g. `X-Forwarded-For` or `X-Real-IP`.","pattern":"^[A-Za-z][A-Za-z0-9-]{0,63}$"}},"required":["from","header"]}}},"dnsmasq":{"type":"object","description":"The generated dnsmasq configuration.","additionalProperties":false,"properties":{"interface":{"type":"string","description":"Only serve DHCP on this interface (`interface=`). Form: a Linux interface name (1-15 characters of letters, digits and `_ . @ + -`), optionally ending in `*` to match several (dnsmasq wildcard).","pattern":"^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}\\*?$","maxLength":16,"x-harvgen-value":"ifnameGlob"},"tftp_root":{"type":"string","description":"TFTP root holding the iPXE binaries (default `/var/lib/tftpboot`). Form: an absolute path of letters, digits and `. _ ~ @ + = : / -` (no whitespace, quotes, `,`, `;`, `{`, `}`, `#`, `$`, `\\` or control characters).","pattern":"^/[A-Za-z0-9._~@+=:/-]*$","maxLength":512,"x-harvgen-value":"path"},"lease_time":{"type":"string","description":"DHCP lease time, e.g. `12h` (default).","pattern":"^([0-9]+[smhdw]?|infinite)$"},"dns":{"type":"boolean","description":"Leave dnsmasq's DNS server on (default true). Set false (`port=0`) when another DNS server runs on the host."},"host":{"type":"string","description":"The machine this site's dnsmasq runs on, as a name (e.g. `boot1`), when it serves several sites. Sites built together that name the same host share one dnsmasq: each adds its own `dnsmasq/harvgen.conf`, their `dnsmasq/global.conf` must be the same file, and their networks apart (`SITE_DNSMASQ_CONFLICT`). Default: none (a dnsmasq of its own). docs/deploy.md, \"DHCP with dnsmasq\".","minLength":1,"maxLength":253,"pattern":"^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$"},"hosts_dir":{"type":"string","description":"Directory on the DHCP host that holds the reservation files of `dnsmasq/hosts/` (`dhcp-hostsdir=`; default `/etc/harvgen/dhcp-hosts`): dnsmasq reads a new or changed file there without a restart. Form: an absolute path of letters, digits and `. _ ~ @ + = : / -` (no whitespace, quotes, `,`, `;`, `{`, `}`, `#`, `$`, `\\` or control characters).","pattern":"^/[A-Za-z0-9._~@+=:/-]*$","maxLength":512,"x-harvgen-value":"path"},"mode":{"type":"string","enum":["server","proxy"],"description":"`server` (default): this dnsmasq is the network's DHCP server (addresses, reservations, boot files). `proxy`: another DHCP server gives the addresses and this dnsmasq answers only network boot (proxy DHCP, `dhcp-range=<network>,proxy`): PXE firmware gets iPXE over TFTP (`pxe-service=`), iPXE gets `boot.ipxe`. Reserve the nodes' `ip` on that other server (`NODE_IP_NOT_RESERVED`); `network.dhcp_range` is its pool. docs/deploy.md, \"Proxy DHCP beside another server\"."}}},"dhcp":{"type":"object","description":"Which DHCP server the site uses; harvgen writes its configuration (docs/deploy.md, \"Choosing a DHCP form\").","additionalProperties":false,"properties":{"server":{"type":"string","enum":["dnsmasq","kea","isc"],"description":"`dnsmasq` (default): `dnsmasq/harvgen.conf`, DHCP and TFTP. `kea`: a Kea DHCPv4 config, `kea/harvgen.json` (`kea-dhcp4 -t` accepts it; its `client-classes` and `subnet4` entries merge into an existing Kea). `isc`: an ISC dhcpd snippet, `dhcpd/harvgen.conf`. With `kea` and `isc` no dnsmasq file is written: TFTP (iPXE for firmware PXE) is served by a TFTP server of yours at `next_server`."},"next_server":{"type":"string","description":"With `kea` or `isc`: the TFTP server firmware PXE loads iPXE from (`next-server`, the siaddr field). Default: the host of `boot.server` when it is an address. (IPv4 address, dotted quad)"}}},"bss":{"type":"object","description":"OpenCHAMI's Boot Script Service (BSS): export the nodes it can boot as harvgen's tree does.","additionalProperties":false,"properties":{"export":{"type":"boolean","description":"Write `bss/bootparameters.json`, one BSS BootParams per node that BSS can boot as the tree does (a node with several boot MACs leaves `BOOTIF=` to BSS; `BSS_NODE_NOT_EXPORTED` names the nodes left out). Default false."}}},"signing":{"type":"object","description":"Sign the deploy tree: `harvgen build --deploy` writes `manifest.json.sig` next to manifest.json (`ssh-keygen -Y sign`, namespace `harvgen-manifest`), and `harvgen verify` refuses a deploy tree whose signature does not verify. The committed tree is never signed and never reads the key. docs/verify.md, \"Signed trees\".","additionalProperties":false,"properties":{"private_key":{"type":"object","description":"The private key that signs (an OpenSSH private key without a passphrase, e.g. `ssh-keygen -t ed25519 -N '' -f secrets/harvgen-sign`): a secret, read by deploy builds only, never written anywhere. `{ file: path }` (relative to this YAML file, inside the repository, at most 4096 bytes; keep it out of git) or `{ env: NAME }` (an environment variable holding the key's text).","properties":{"env":{"type":"string","pattern":"^[A-Za-z_][A-Za-z0-9_]*$","description":"Name of the environment variable holding the key."},"file":{"type":"string","minLength":1,"description":"Path of the file holding the key, relative to this YAML file."}},"additionalProperties":false,"minProperties":1,"maxProperties":1},"public_key":{"type":"string","description":"The public half of `private_key`, one line as in its `.pub` file: `ssh-ed25519 AAAA... comment` (or `ssh-rsa`; `ecdsa-sha2-*` keys are refused: their signatures differ at every build). No options, principal or second line. Plain data, safe to commit: verify checks the signature with it, and so can anyone (`ssh-keygen -Y verify`).","pattern":"^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|ecdsa-sha2-nistp521) [A-Za-z0-9+/]+={0,2}( [!-~]+)*$","maxLength":4096}},"required":["private_key","public_key"]},"publish":{"type":"object","description":"Publish the site through an OCI registry (`harvgen publish`) and materialize it on the boot server (`harvgen pull`, run by the generated `publish/` units). Needs `signing:`: the boot server serves nothing whose signature does not verify. docs/fleet.md.","additionalProperties":false,"properties":{"registry":{"type":"string","description":"The registry and namespace the site is published under; the site's repository is `<registry>/<site>`. Form: a registry and a namespace: `host[:port]/name[/name...]`, the host an IPv4 address or a DNS name, each name of lower-case letters and digits joined by `.`, `_`, `__` or `-` (no tag, no digest, no scheme).","pattern":"^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/[a-z0-9]+(?:(?:\\.|_|__|-+)[a-z0-9]+)*){1,8}$","maxLength":200,"x-harvgen-value":"registry"},"key":{"type":["string","object"],"minLength":1,"description":"The site's publishing key: 64 hexadecimal digits (`openssl rand -hex 32`). It seals (encrypts) every file that holds a secret before it leaves for the registry; the boot server holds the same key (`key_file`) and no other site's. Read by `harvgen publish` only. `{ file: path }` or `{ env: NAME }`; keep it out of git.","properties":{"env":{"type":"string","pattern":"^[A-Za-z_][A-Za-z0-9_]*$","description":"Name of the environment variable holding the key."},"file":{"type":"string","minLength":1,"description":"Path of the file holding the key, relative to this YAML file."}},"additionalProperties":false,"minProperties":1,"maxProperties":1},"keep":{"type":"integer","minimum":2,"maximum":100,"description":"How many published trees the boot server keeps for `harvgen pull --rollback` (default 5; the served one and the one before it are always kept)."},"state_dir":{"type":"string","description":"Where `harvgen pull` keeps its versions and state on the boot server (default `/var/lib/harvgen/<site>`). Form: an absolute path of letters, digits and `. _ ~ @ + = : / -` (no whitespace, quotes, `,`, `;`, `{`, `}`, `#`, `$`, `\\` or control characters).","pattern":"^/[A-Za-z0-9._~@+=:/-]*$","maxLength":512,"x-harvgen-value":"path"},"key_file":{"type":"string","description":"Where the boot server holds the publishing key (default `/etc/harvgen/<site>/publish.key`, mode 0600). Form: an absolute path of letters, digits and `. _ ~ @ + = : / -` (no whitespace, quotes, `,`, `;`, `{`, `}`, `#`, `$`, `\\` or control characters).","pattern":"^/[A-Za-z0-9._~@+=:/-]*$","maxLength":512,"x-harvgen-value":"path"}},"required":["registry","key"]},"outputs":{"type":"object","description":"Which families of files the tree holds, in one place: set a family to `false` when the site does not need it (its files are then neither written nor listed in manifest.json; the boot scripts, node configs and manifest.json are always written).","additionalProperties":false,"properties":{"lab":{"type":"boolean","description":"The libvirt lab: `libvirt/network.xml`, a domain per node and `define.sh`. Default: true when the site has a `lab:` section, else false."},"forward":{"type":"boolean","description":"The socat units that forward ports of the host to the VIP (`systemd/`). Default: `forward.enabled` when written, else the same as `lab`."},"dhcp":{"type":"boolean","description":"The DHCP server's config of `dhcp.server` (`dnsmasq/`, `kea/harvgen.json` or `dhcpd/harvgen.conf`). Default true; turn it off when another team's DHCP server is configured by hand."},"nginx":{"type":"boolean","description":"The nginx config (`nginx/harvgen.conf` and `nginx/locations.conf`). Default true; turn it off when another web server serves the tree (it must then refuse listings and node files as the generated config does)."},"embed":{"type":"boolean","description":"`embed.ipxe`, the script to build into an iPXE binary where you control no DHCP server. Default true."},"oci":{"type":"boolean","description":"`oci/launch.ipxe`, the iPXE script for Oracle Cloud bare metal. Default true."},"fetch":{"type":"boolean","description":"`artifacts/fetch.sh`, which downloads and checks the release files (written only when a node installs Harvester). Default true."},"bmc":{"type":"boolean","description":"The BMC scripts (`bmc/<host>.sh` and `bmc/all.sh`, written only for nodes with `bmc:`). Default true."}}},"forward":{"type":"object","description":"socat port forwards from the host to the VIP (as systemd units), for reaching a lab cluster from outside.","additionalProperties":false,"properties":{"enabled":{"type":"boolean","description":"Generate the units (default: true when the site has a `lab:` section). Same as `outputs.forward`, which wins when both are written."},"ports":{"type":"array","items":{"type":"integer","minimum":1,"maximum":65535},"uniqueItems":true,"minItems":1,"description":"TCP ports forwarded to the same port on the VIP (default [443, 6443])."},"listen_address":{"type":"string","description":"Host address to listen on (default: all addresses). (IPv4 address, dotted quad)"}}}}};
+const schema11 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://harvgen.dev/schema/site.schema.json","title":"SiteInput","description":"One Harvester cluster at one location: `sites/<site>/site.yaml`, optionally with one file per node in `sites/<site>/nodes/*.yaml`.","type":"object","additionalProperties":false,"required":["site","boot","network"],"properties":{"$schema":{"type":"string","description":"Editor hint; ignored by harvgen."},"site":{"type":"string","description":"Site name: lowercase letters, digits, `_` and `-` (it names the output directory `out/<site>/`).","pattern":"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$"},"description":{"type":"string","description":"Free text for humans."},"harvester":{"type":"object","description":"Which Harvester release to install and where its boot artifacts are served. Required when any node installs Harvester; a site of only generic OS and iSCSI nodes has none.","additionalProperties":false,"properties":{"version":{"type":"string","description":"Harvester release, e.g. `v1.4.1`. Decides which config keys and boot modes are allowed.","pattern":"^v[0-9]+\\.[0-9]+\\.[0-9]+(-rc[0-9]+)?$","maxLength":32},"artifacts":{"type":"string","description":"Base URL under which the release files `harvester-<version>-{vmlinuz,initrd}-amd64`, `-rootfs-amd64.squashfs` and `-amd64.iso` are served. `artifacts/fetch.sh` downloads them. Form: `http://host[:port]/path` (or https, which needs an iPXE built with TLS); the path of letters, digits and `. _ ~ + = , : @ - /` with no empty, `.` or `..` segment; no user, query, fragment, `%` escapes or whitespace.","pattern":"^https?://(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~+=,:@-]+)*/?$","maxLength":1024,"x-harvgen-value":"artifactsUrl"},"iso_url":{"type":"string","description":"Override for `install.iso_url` (default: the ISO under `artifacts`). Form: `http://`, `https://`, `ftp://` or `tftp://` `host[:port]/path`; the path of letters, digits and `. _ ~ + = , : @ - /` with no empty, `.` or `..` segment; no user, query, fragment, `%` escapes or whitespace.","pattern":"^(?:https?|ftp|tftp)://(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~+=,:@-]+)*/?$","maxLength":1024,"x-harvgen-value":"isoUrl"}},"required":["version","artifacts"]},"boot":{"type":"object","description":"How machines network-boot.","additionalProperties":false,"properties":{"server":{"type":"string","description":"Base URL the generated tree is served at (iPXE and UEFI HTTP boot do not follow redirects; plain http avoids TLS trouble in the boot chain). Form: `http://host[:port]`, optionally with a path prefix of segments of letters, digits and `. _ ~ -` (not `.` or `..`; `http://10.0.0.5/location_x`, for several sites on one server); no user, query or fragment; the host is an IPv4 address or a DNS name, the port 1-65535.","pattern":"^http://(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~-]+)*/?$","maxLength":512,"x-harvgen-value":"serverUrl"},"firmware":{"type":"string","enum":["uefi","bios"],"description":"Firmware of the machines: `uefi` (default) or `bios`. BIOS is refused for Harvester v1.8+."},"uefi_loader":{"type":"string","enum":["ipxe.efi","snponly.efi"],"description":"iPXE binary that UEFI firmware chainloads over TFTP: `snponly.efi` (default; the firmware's network stack, and it returns to the firmware on `exit`, which local disks and unknown machines use) or `ipxe.efi` (iPXE's own NIC drivers, which take the NIC from the firmware: some firmware never gets control back on `exit`, `BOOT_EXIT_MAY_HANG`)."},"arm64_loader":{"type":"string","enum":["ipxe-arm64.efi","snp.efi"],"description":"iPXE binary arm64 UEFI firmware chainloads (TFTP, or HTTP with `http_boot`), under this name in the TFTP root and the tree: `ipxe-arm64.efi` (default; iPXE's `bin-arm64-efi/ipxe.efi`) or `snp.efi` (`bin-arm64-efi/snp.efi`, the firmware's network stack). Only used when a node has `arch: arm64`."},"console":{"type":"array","minItems":1,"items":{"type":"string","pattern":"^[a-zA-Z][a-zA-Z0-9]*(,[0-9]+[noe]?[0-9]?r?)?$","description":"One kernel console, e.g. `tty1` or `ttyS0,115200n8`. In a flow list quote entries with a comma (`[tty1, \"ttyS0,115200n8\"]`): unquoted, YAML splits them at the comma."},"description":"Kernel consoles for the installer, e.g. `[tty1]` or `[tty1, \"ttyS0,115200n8\"]` (the last is primary). Default `[tty1]`."},"kernel_args":{"type":"array","items":{"type":"string","description":"One kernel argument. Form: one kernel argument: a single token that starts with a letter or digit, then letters, digits and `_ . , : ; = / + @ % ~ [ ] -` (no whitespace, quotes, `$`, `#`, `|`, `&`, `\\` or control characters, which iPXE, the shell or the kernel would interpret).","pattern":"^[A-Za-z0-9][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$","maxLength":1024,"x-harvgen-value":"kernelArg"},"description":"Extra kernel arguments for every node (e.g. `nomodeset`). Arguments harvgen writes itself (`ip=`, `BOOTIF=`, `vlan=`, `nameserver=`, `root=`, `initrd=`, `rd.net.dhcp.retry=`, `harvester.install.*`) are refused: set the inventory field instead."},"skipchecks":{"type":"boolean","description":"Add `harvester.install.skipchecks=true`: the installer's preflight checks (v1.3+: CPU threads, memory, NIC speed, virtual machine, /dev/kvm; v1.7's legacy BIOS check) and, from v1.8, its disk and partition minimums warn instead of stopping the install (needed for lab VMs). v1.2 has no such checks. Default false."},"report":{"type":"boolean","description":"Nodes report what they do to the boot server, which only logs it (nginx answers 200 with an empty body), for `harvgen status` and `harvgen discover`: each Harvester config sends the installer's events (`install.webhooks`: STARTED, SUCCEEDED, FAILED, to `harvgen-events/<hostname>/<EVENT>`), and `unknown.ipxe` (`unknown: wait`) reports what iPXE knows of an unknown machine (MAC, SMBIOS UUID, serial, manufacturer, product) to `harvgen-discover`. Default true."},"retries":{"type":"integer","minimum":1,"maximum":20,"description":"How many times the iPXE scripts try a failed fetch before giving up (default 3)."},"retry_delay":{"type":"integer","minimum":1,"maximum":300,"description":"Seconds between iPXE fetch attempts (default 5)."},"unknown_wait":{"type":"integer","minimum":1,"maximum":3600,"description":"Seconds a machine that gets no install waits in iPXE before it returns to the firmware (default 60): an unknown machine under `unknown: wait`, a machine of another arch under `unknown: join`, and the plain-name stub of a keyed site (`nginx.file_key`). The pause keeps such a machine from looping tightly through network boot."},"unknown":{"type":"string","enum":["wait","local","join"],"description":"What a machine whose MAC is in no node gets (`unknown.ipxe`): `wait` (default) prints its MAC, waits and returns to the firmware, installing nothing; `local` boots its local disk; `join` installs Harvester on it as a joining node with a generated config (`unknown/join.yaml`) unless its disk already holds an installed system. `join` wipes `defaults.install.device` of any machine that network-boots on this segment: see docs/day-2.md, \"Unknown machines\"."},"installed_marker":{"type":"object","description":"How an `install-once` node (and an unknown machine under `unknown: join`) recognises an installed system on UEFI: a file on a FAT volume with this label. Default: Harvester's EFI partition, `COS_GRUB`, and its boot loader `/EFI/BOOT/bootx64.efi`.","additionalProperties":false,"properties":{"volume":{"type":"string","description":"FAT volume label of the EFI system partition the installed system creates (default `COS_GRUB`). Form: a FAT volume label: 1-11 letters, digits, `_` and `-`, not starting with `-`.","pattern":"^[A-Za-z0-9_][A-Za-z0-9_-]{0,10}$","maxLength":11,"x-harvgen-value":"fatLabel"},"file":{"type":"string","description":"File on that volume that only an installed system has (default `/EFI/BOOT/bootx64.efi`; FAT ignores case). Form: an absolute path inside a volume: 1-8 `/`-separated names of letters, digits and `. _ -` (a name does not start with `.`).","pattern":"^(?:/[A-Za-z0-9_-][A-Za-z0-9._-]{0,63}){1,8}$","maxLength":256,"x-harvgen-value":"volumePath"}}},"http_boot":{"type":"boolean","description":"Answer UEFI HTTP boot clients (DHCP vendor class `HTTPClient`, x86-64 UEFI) in the generated dnsmasq and libvirt network: option 60 echoed, boot file `<boot.server>/<uefi_loader>` (or the Secure Boot shim), served by the generated nginx. No TFTP needed for those clients. Default false."},"ipxe_binaries":{"type":"string","description":"Directory on the build machine to copy the iPXE binaries from into the tree's root (e.g. `/usr/lib/ipxe`, Debian's `ipxe` package; relative paths are relative to the site directory): the UEFI loader (`uefi_loader`) on UEFI sites, `undionly.kpxe` on BIOS sites, and the Secure Boot files, which must exist; the other standard binaries when present. nginx serves them (UEFI HTTP boot); the same tree can be a TFTP root.","minLength":1,"maxLength":1024,"pattern":"^[^\\u0000-\\u001f\\u007f]+$"},"media_loaders":{"type":"string","description":"Directory on the build machine holding the boot programs of the per-node boot ISOs (`medium: iso`; relative paths are relative to the site directory), by fixed names: `isolinux.bin` and `ldlinux.c32` (Debian's `isolinux` and `syslinux-common`), `ipxe.lkrn` (Debian's `ipxe`), and `bootx64.efi`, a GRUB EFI image with its network modules (Debian's `grub-efi-amd64-signed` `gcdx64.efi.signed`, or one made by `grub-mkimage`), or a shim that loads `grubx64.efi` from the same directory. They are copied unmodified into every node's ISO (docs/install-without-pxe.md).","minLength":1,"maxLength":1024,"pattern":"^[^\\u0000-\\u001f\\u007f]+$"},"secure_boot":{"type":"object","description":"Boot UEFI machines with Secure Boot on: the firmware loads a signed shim (TFTP or HTTP), which loads the signed iPXE stored next to it under the name the shim was built to load; the node scripts then hand the distribution-signed kernel to its own shim (iPXE's `shim` command: the release's SUSE shim, which fetch.sh takes out of the ISO). harvgen cannot sign anything: the site provides the shim and iPXE (docs/boot-modes.md, \"Secure Boot\"). Lab domains get Secure Boot on.","additionalProperties":false,"properties":{"shim":{"type":"string","description":"File name of the signed shim the firmware loads (default `<uefi_loader>-shimx64.efi`, iPXE's signed shim, which loads the file its name starts with). Form: an EFI file name: letters, digits and `. _ -`, starting with a letter or digit and ending in `.efi` (no `/`), at most 64 characters.","pattern":"^[A-Za-z0-9][A-Za-z0-9._-]{0,59}\\.efi$","maxLength":64,"x-harvgen-value":"efiFileName"},"loader":{"type":"string","description":"File name the shim loads next: the site's signed iPXE stored under that name (default: `uefi_loader`, what iPXE's shim loads; a distribution's shim loads `grubx64.efi`, SUSE's `grub.efi`). Form: an EFI file name: letters, digits and `. _ -`, starting with a letter or digit and ending in `.efi` (no `/`), at most 64 characters.","pattern":"^[A-Za-z0-9][A-Za-z0-9._-]{0,59}\\.efi$","maxLength":64,"x-harvgen-value":"efiFileName"}}},"dhcp_retry":{"type":"integer","minimum":1,"maximum":100,"description":"How often the installer's initrd retries DHCP on the boot NIC (`rd.net.dhcp.retry=<n>`; dracut's default is 1). Raise it where switch ports come up slowly (spanning tree)."}},"required":["server"]},"network":{"type":"object","description":"The management network the nodes boot and live on.","additionalProperties":false,"properties":{"cidr":{"type":"string","description":"Network in CIDR form, e.g. `192.168.122.0/24`."},"gateway":{"type":"string","description":"Default gateway; sent as DHCP option `router` (Harvester needs a default route). (IPv4 address, dotted quad)"},"dns":{"type":"array","items":{"type":"string"},"description":"DNS servers handed out by DHCP and used for static nodes (1 to 8: DHCP option 6 holds 63 at most, the installer a few).","minItems":1,"maxItems":8},"dhcp_range":{"type":"string","description":"Dynamic DHCP pool `first-last`, e.g. `192.168.122.100-192.168.122.200`."},"domain":{"type":"string","description":"Optional DNS domain handed out by DHCP. Form: a DNS name: dot-separated labels of letters, digits and inner hyphens (at most 63 characters each, the last one with a letter), no trailing dot.","pattern":"^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$","maxLength":253,"x-harvgen-value":"dnsName"}},"required":["cidr","gateway","dns","dhcp_range"]},"cluster":{"type":"object","description":"Cluster-wide Harvester settings. Required when any node installs Harvester.","additionalProperties":false,"properties":{"vip":{"type":"string","description":"Virtual IP of the cluster (`install.vip`); joins use `https://<vip>:443`. (IPv4 address, dotted quad)"},"vip_mode":{"type":"string","enum":["static","dhcp"],"description":"`static` (default) or `dhcp` (then `vip_hw_addr` is needed so the VIP is predictable)."},"vip_hw_addr":{"type":"string","description":"MAC used to request the VIP by DHCP when `vip_mode: dhcp`."},"token":{"type":["string","object"],"minLength":1,"description":"Cluster token shared by all nodes: printable ASCII only (the installer's rule). Written only into the per-node config files, never onto a kernel command line. Keep it out of git with `{ env: NAME }` (an environment variable) or `{ file: path }` (a file, relative to the YAML file that names it; one trailing newline is dropped).","properties":{"env":{"type":"string","pattern":"^[A-Za-z_][A-Za-z0-9_]*$","description":"Name of the environment variable holding the value."},"file":{"type":"string","minLength":1,"description":"Path of the file holding the value, relative to this YAML file."}},"additionalProperties":false,"minProperties":1,"maxProperties":1},"password":{"type":["string","object"],"minLength":1,"description":"Password of the `rancher` user: plain text (harvgen writes a SHA-512 crypt hash, never the plain text) or a full crypt hash (`$6$...`, `$5$...`, `$1$...`; `harvgen hash-password` makes one). Keep it out of git with `{ env: NAME }` (an environment variable) or `{ file: path }` (a file, relative to the YAML file that names it; one trailing newline is dropped).","properties":{"env":{"type":"string","pattern":"^[A-Za-z_][A-Za-z0-9_]*$","description":"Name of the environment variable holding the value."},"file":{"type":"string","minLength":1,"description":"Path of the file holding the value, relative to this YAML file."}},"additionalProperties":false,"minProperties":1,"maxProperties":1},"ssh_authorized_keys":{"type":"array","items":{"type":"string"},"description":"SSH public keys (or `github:<user>`) for the `rancher` user."},"ntp":{"type":"array","items":{"type":"string"},"description":"NTP servers (`os.ntp_servers`)."},"pod_cidr":{"type":"string","description":"Pod network CIDR (`install.cluster_pod_cidr`, Harvester v1.5+; default 10.52.0.0/16)."},"service_cidr":{"type":"string","description":"Service network CIDR (`install.cluster_service_cidr`, Harvester v1.5+; default 10.53.0.0/16)."},"cluster_dns":{"type":"string","description":"Cluster DNS service IP, inside `service_cidr` (`install.cluster_dns`, Harvester v1.5+; default 10.53.0.10). (IPv4 address, dotted quad)"},"sans":{"type":"array","items":{"type":"string"},"description":"Extra TLS subject alternative names for the cluster (`sans`, Harvester v1.6+)."},"created":{"type":"boolean","description":"The cluster exists (its create node has installed). From then on every node, the former create node included, installs as a joining node to `https://<vip>:443`, so reinstalling a node never makes a second cluster; `role: create` is then refused. Default false."}},"required":["vip","token"]},"os_profiles":{"type":"object","description":"Named generic OS boot profiles, reused by the nodes that say `os: <name>` (a Rancher host, a jump box, storage nodes).","propertyNames":{"pattern":"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$"},"additionalProperties":{"type":"object","description":"A generic OS: what iPXE loads and the kernel command line.","additionalProperties":false,"properties":{"kernel":{"type":"string","description":"URL of the kernel (on the boot server or elsewhere). Form: `http://host[:port]/path` (or https, which needs an iPXE built with TLS); the path of letters, digits and `. _ ~ + = , : @ - /` with no empty, `.` or `..` segment; no user, query, fragment, `%` escapes or whitespace.","pattern":"^https?://(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~+=,:@-]+)*/?$","maxLength":1024,"x-harvgen-value":"artifactsUrl"},"shim":{"type":"string","description":"With `boot.secure_boot`: URL of the distribution's signed shim, which iPXE's `shim` command hands the kernel to (the shim that trusts the kernel's signer, e.g. the distribution's `shimx64.efi`). Form: `http://host[:port]/path` (or https, which needs an iPXE built with TLS); the path of letters, digits and `. _ ~ + = , : @ - /` with no empty, `.` or `..` segment; no user, query, fragment, `%` escapes or whitespace.","pattern":"^https?://(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~+=,:@-]+)*/?$","maxLength":1024,"x-harvgen-value":"artifactsUrl"},"initrds":{"type":"array","minItems":1,"maxItems":8,"items":{"type":"string","description":"URL of an initrd. Form: `http://host[:port]/path` (or https, which needs an iPXE built with TLS); the path of letters, digits and `. _ ~ + = , : @ - /` with no empty, `.` or `..` segment; no user, query, fragment, `%` escapes or whitespace.","pattern":"^https?://(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~+=,:@-]+)*/?$","maxLength":1024,"x-harvgen-value":"artifactsUrl"},"description":"URLs of the initrd(s), loaded in order."},"params":{"type":"array","items":{"type":"string","description":"One kernel parameter. Form: one kernel argument: a single token that starts with a letter or digit, then letters, digits and `_ . , : ; = / + @ % ~ [ ] -` (no whitespace, quotes, `$`, `#`, `|`, `&`, `\\` or control characters, which iPXE, the shell or the kernel would interpret).","pattern":"^[A-Za-z0-9][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$","maxLength":1024,"x-harvgen-value":"kernelArg"},"description":"Kernel parameters, e.g. `[console=ttyS0,115200, ip=dhcp, ro]`."},"root":{"type":"string","description":"The root file system, written as `root=<value>`: `live:http://.../rootfs.squashfs` (dracut live image), `nfs:<server>:/<path>`, `/dev/...`. Form: the value of one kernel argument: a single token that starts with a letter, a digit or `/`, then letters, digits and `_ . , : ; = / + @ % ~ [ ] -` (no whitespace, quotes, `$`, `#`, `|`, `&`, `\\` or control characters).","pattern":"^[A-Za-z0-9/][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$","maxLength":1024,"x-harvgen-value":"kernelArgValue"},"cloud_init":{"type":"boolean","description":"Serve the nodes a config (the format `config_format` names) and point their command line at it (default true). `false`: none, and no `config_format`."},"config_format":{"type":"string","enum":["nocloud"],"description":"The config format the nodes are served (default `nocloud`): `nocloud`, the cloud-init seed (ds=nocloud;s=<url>;dsmode=net)."}},"required":["kernel","initrds"],"title":"OsProfileInput","if":{"required":["cloud_init"],"properties":{"cloud_init":{"const":false}}},"then":{"properties":{"config_format":{"not":{},"description":"`cloud_init: false` serves the nodes no config: remove `config_format`, or `cloud_init: false`."}}}}},"defaults":{"type":"object","description":"Settings applied to every node unless the node sets them itself (maps are merged key by key, everything else is replaced).","additionalProperties":false,"properties":{"os":{"type":"string","description":"What the node boots: `harvester` (default: the Harvester installer) or the name of an entry of `os_profiles` (a generic OS: kernel, initrds, parameters, cloud-init). Harvester-only settings and rules do not apply to generic nodes.","pattern":"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$"},"cloud_init":{"type":"object","description":"cloud-init NoCloud data of a generic OS node, served as `cloud-init/<mac>/user-data`, `meta-data` and `vendor-data` (the kernel gets `ds=nocloud;s=<boot.server>/cloud-init/<mac>/;dsmode=net`). Across layers each of its keys comes whole from the strongest layer that sets it.","additionalProperties":false,"properties":{"user_data":{"type":"object","description":"user-data as a YAML map: written as a `#cloud-config` document (e.g. `users`, `ssh_authorized_keys`, `packages`, `runcmd`)."},"user_data_file":{"type":"string","description":"A `#cloud-config` file to serve as user-data instead (relative to the site directory and inside the repository, like secret files; at most 256 KiB; its first line must be `#cloud-config` and the rest a YAML map).","minLength":1,"maxLength":1024,"pattern":"^[^\\u0000-\\u001f\\u007f]+$"},"vendor_data":{"type":"object","description":"vendor-data as a YAML map, written as a `#cloud-config` document (default: empty)."},"meta_data":{"type":"object","description":"Extra meta-data keys (harvgen always writes `instance-id: <site>-<hostname>` and `local-hostname: <hostname>`)."}},"title":"CloudInitInput"},"arch":{"type":"string","enum":["x86_64","arm64"],"description":"CPU architecture of the machine (default `x86_64`). `arm64` machines get the arm64 iPXE (`boot.arm64_loader`, DHCP client architecture 11, HTTP boot architecture 19) and, for Harvester (v1.3 and later), the release's `-arm64` files; an OS profile's URLs must be for the node's architecture."},"iscsi":{"type":"object","description":"Boot this node diskless from an iSCSI target (iPXE `sanboot`), as BMI does: harvgen writes the script and the DHCP reservation; the target, its LUN and its image are yours (docs/generic-os.md, \"iSCSI diskless nodes\").","additionalProperties":false,"properties":{"server":{"type":"string","description":"Address of the iSCSI target portal; inside `network.cidr`, so the node reaches it without a router. (IPv4 address, dotted quad)"},"port":{"type":"integer","minimum":1,"maximum":65535,"description":"Target portal TCP port (default 3260)."},"lun":{"type":"integer","minimum":0,"maximum":255,"description":"LUN of the boot disk (default 1: tgt and targetcli put the first disk at LUN 1, LUN 0 being the controller)."},"target":{"type":"string","description":"Target IQN. Form: `iqn.<yyyy-mm>.<reversed domain>[:<name>]` (RFC 3720), lowercase.","pattern":"^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$","maxLength":223},"initiator":{"type":"string","description":"The node's initiator IQN, which the target's ACL admits (default `iqn.2010-04.org.ipxe:<hostname>`). Form: `iqn.<yyyy-mm>.<reversed domain>[:<name>]` (RFC 3720), lowercase.","pattern":"^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$","maxLength":223}},"required":["server","target"],"title":"IscsiInput"},"hardware":{"type":"object","description":"Hardware facts of the machine, as the Harvester installer's preflight checks and disk rules see them, usually in a profile (`sites/_profiles/<name>.yaml`): harvgen checks the installer's own rules of the node's release against them at build time (docs/reference/installer-rules.md). A fact left out is not checked. Lab sites (a `lab:` section) take them from the lab domain instead.","additionalProperties":false,"properties":{"memory_gib":{"type":"number","minimum":0.5,"maximum":65536,"description":"Installed memory in GiB."},"cpus":{"type":"integer","minimum":1,"maximum":4096,"description":"CPU threads the installer counts (`nproc --all`)."},"disk_gib":{"type":"number","minimum":1,"maximum":1048576,"description":"Size of the install disk (`install.device`) in GiB (2^30 bytes)."},"data_disk_gib":{"type":"number","minimum":1,"maximum":1048576,"description":"Size of the data disk (`install.data_disk`) in GiB."},"nic_speed_mbps":{"type":"integer","minimum":10,"maximum":1000000,"description":"Link speed of the management NIC in Mbit/s, as the kernel reports it (`/sys/class/net/<nic>/speed`)."},"nic_driver":{"type":"string","description":"Linux driver of the management NIC (e.g. `ixgbe`, `tg3`, `qlcnic`): releases known to lack or break a driver are warned about.","pattern":"^[a-z0-9_]{1,32}$"},"virtualized":{"type":"boolean","description":"The machine is a virtual machine (`systemd-detect-virt --vm`)."},"kvm":{"type":"boolean","description":"Hardware virtualization is on (`/dev/kvm` exists: VT-x/AMD-V enabled in the firmware)."}},"title":"HardwareFactsInput"},"bmc":{"type":"object","description":"The node's BMC, for the generated scripts `bmc/<hostname>.sh` (boot from the network once, UEFI HTTP boot once, power cycle, power status, virtual media) and `bmc/all.sh` (docs/day-2.md, \"BMC scripts\"). Maps merge key by key, so `defaults:` or a profile can give `type` and the credentials and each node its `address`; a node whose merged `bmc` has no `address` has no BMC script.","additionalProperties":false,"properties":{"type":{"type":"string","enum":["redfish","ipmi"],"description":"`redfish` (default; HTTPS, needs `curl` and `jq`) or `ipmi` (IPMI 2.0 over LAN, `ipmitool -I lanplus`)."},"address":{"type":"string","description":"Address of the BMC (default port: 443 for Redfish, 623 for IPMI). Form: a BMC address: an IPv4 address, a DNS name or an IPv6 address in brackets (`[fd00::21]`), optionally followed by `:port` (1-65535).","pattern":"^(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?=[0-9A-Fa-f:.]*:)[0-9A-Fa-f:.]{2,45}\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?$","maxLength":260,"x-harvgen-value":"bmcAddress"},"user":{"type":"object","description":"The environment variable the generated BMC script reads the BMC user name from when it runs (default `{ env: BMC_USER }`). harvgen never reads it and never writes it into the tree.","additionalProperties":false,"properties":{"env":{"type":"string","pattern":"^[A-Z_][A-Z0-9_]{0,63}$","description":"Name of the environment variable: upper-case letters, digits and `_`, not starting with a digit."}},"required":["env"]},"password":{"type":"object","description":"The environment variable the generated BMC script reads the BMC password from when it runs (default `{ env: BMC_PASSWORD }`). harvgen never reads it and never writes it into the tree.","additionalProperties":false,"properties":{"env":{"type":"string","pattern":"^[A-Z_][A-Z0-9_]{0,63}$","description":"Name of the environment variable: upper-case letters, digits and `_`, not starting with a digit."}},"required":["env"]},"system":{"type":"string","description":"Redfish only: which member of the BMC's `/redfish/v1/Systems` collection this node is (needed only when it lists several: the script refuses to guess; asked at run time). Form: a Redfish ComputerSystem path: `/redfish/v1/Systems/<id>`, the id of letters, digits and `. _ ~ -` (not starting with `.`).","pattern":"^/redfish/v1/Systems/[A-Za-z0-9_~-][A-Za-z0-9._~-]{0,127}$","maxLength":160,"x-harvgen-value":"redfishSystem"},"insecure":{"type":"boolean","description":"Redfish only: do not verify the BMC's TLS certificate (curl `--insecure`; default false). Most BMCs ship a self-signed certificate: prefer installing a trusted one."}},"title":"BmcInput"},"harvester_version":{"type":"string","description":"The node's own Harvester release, to roll one node forward (default: `harvester.version`). Its release files are found by putting this release in place of the site's in `harvester.artifacts` (and `harvester.iso_url`), which must therefore name the site's release.","pattern":"^v[0-9]+\\.[0-9]+\\.[0-9]+(-rc[0-9]+)?$","maxLength":32},"profile":{"type":"string","description":"Name of a hardware profile, `sites/_profiles/<name>.yaml`, whose settings apply under this layer (docs/inventory.md, \"Layers and profiles\").","pattern":"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$"},"harvester_role":{"type":"string","enum":["default","management","worker","witness"],"description":"Harvester node role (`install.role`, Harvester v1.3+). `default` lets Harvester promote the node."},"install":{"type":"object","description":"Disk and installer settings for the node (`install.*` in the Harvester config).","additionalProperties":false,"properties":{"device":{"type":"string","description":"Disk Harvester is installed on: a path under `/dev/` without control characters. Prefer a persistent name (`/dev/disk/by-id/...`, `/dev/disk/by-path/...`); `/dev/sdX` names can change between boots and get a warning.","pattern":"^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$"},"data_disk":{"type":"string","description":"Optional separate disk for VM data (Longhorn default disk). Must differ from `device`.","pattern":"^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$"},"tty":{"type":"string","description":"Console the installed system uses, e.g. `tty1` or `ttyS0,115200n8` (`install.tty`).","pattern":"^[a-zA-Z][a-zA-Z0-9]*(,[0-9]+[noe]?[0-9]?r?)?$"},"persistent_partition_size":{"type":"string","description":"Size of the persistent partition when no data disk is used, e.g. `150Gi` (`install.persistent_partition_size`, Harvester v1.2+).","pattern":"^[0-9]+(Mi|Gi)$"},"wipe_all_disks":{"type":"boolean","description":"Wipe every disk that holds an old Harvester/cOS installation (`install.wipe_all_disks`, Harvester v1.5+)."},"wipe_disks_list":{"type":"array","items":{"type":"string"},"description":"Extra disks to wipe before installing (`install.wipe_disks_list`, Harvester v1.5+)."},"power_off":{"type":"boolean","description":"Power off instead of rebooting when the install finishes (`install.poweroff`)."},"iso_url":{"type":"string","enum":["local"],"description":"`local` (Harvester v1.9 and later, a node with `medium: iso`): the installer takes the Harvester ISO's content from the device labelled `COS_LIVE`, the Harvester ISO the node's BMC mounts in a second virtual media slot (`bmc/<hostname>.sh media-boot`), instead of downloading `harvester.iso_url` (`install.iso_url: local`; docs/install-without-pxe.md, \"The Harvester ISO from the BMC\"). The site's ISO URL is `harvester.iso_url`."}},"title":"InstallInput"},"interfaces":{"type":"array","minItems":1,"items":{"type":"object","description":"A network interface of the node. Give a `name` (predictable NIC name such as eno1, or enp1s0 in a lab VM), a `mac`, or both.","additionalProperties":false,"properties":{"name":{"type":"string","description":"NIC name on the installed system (systemd predictable name, e.g. `eno1`; in a generated lab VM the NIC of the k-th MAC is `enp<k>s0`). Form: a Linux interface name: 1-15 characters of letters, digits and `_ . @ + -`, not starting with `.`, `@`, `+` or `-` (Linux's own rule forbids `/`, `:` and whitespace; harvgen also keeps out characters the generated files would have to quote).","pattern":"^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}$","maxLength":15,"x-harvgen-value":"ifname"},"mac":{"type":"string","description":"MAC address in any common spelling (`52:54:00:AA:BB:01`, `52-54-00-aa-bb-01`, `525400aabb01`, `5254.00aa.bb01`); normalized to lowercase colons."}},"title":"NicInput"},"description":"NICs that form the management interface (bonded when more than one). Default: the node's boot MACs."},"method":{"type":"string","enum":["dhcp","static"],"description":"How the management interface gets its address on the installed system: `dhcp` (default; combine with `ip` for a DHCP reservation) or `static` (needs `ip`, a prefix/netmask, gateway and DNS)."},"prefix":{"type":"integer","minimum":1,"maximum":32,"description":"Prefix length of a static address. Default: the prefix of `network.cidr`."},"netmask":{"type":"string","description":"Netmask of a static address, e.g. `255.255.255.0`; alternative to `prefix`. (IPv4 address, dotted quad)"},"gateway":{"type":"string","description":"Default gateway of a static address. Default: `network.gateway`. (IPv4 address, dotted quad)"},"dns":{"type":"array","items":{"type":"string"},"description":"DNS servers of a static address (at most 8). Default: `network.dns`.","maxItems":8},"mtu":{"type":"integer","description":"MTU of the management interface (576-9000)."},"vlan":{"type":"integer","description":"VLAN ID of the management network (1-4094); untagged when absent."},"bond":{"title":"BondInput","type":"object","description":"Bonding options for the management interface when it has several NICs (`install.management_interface.bond_options`). Keys are kernel bonding options; Harvester defaults to `{mode: active-backup, miimon: 100}`.","properties":{"mode":{"type":"string","enum":["balance-rr","active-backup","balance-xor","broadcast","802.3ad","balance-tlb","balance-alb"],"description":"Bonding mode."},"miimon":{"type":"integer","minimum":0,"description":"MII link monitoring interval in milliseconds."}},"additionalProperties":{"type":["string","integer"]}},"kernel_args":{"type":"array","items":{"type":"string","description":"One kernel argument. Form: one kernel argument: a single token that starts with a letter or digit, then letters, digits and `_ . , : ; = / + @ % ~ [ ] -` (no whitespace, quotes, `$`, `#`, `|`, `&`, `\\` or control characters, which iPXE, the shell or the kernel would interpret).","pattern":"^[A-Za-z0-9][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$","maxLength":1024,"x-harvgen-value":"kernelArg"},"description":"Extra kernel arguments for this node's installer boot, appended after `boot.kernel_args`."},"config":{"type":"object","description":"Extra Harvester configuration keys, deep-merged over what harvgen generates (node over defaults). Validated against the installer's schema for `harvester.version`: unknown keys and wrong types are errors."},"state":{"type":"string","enum":["install","local","install-once"],"description":"`install` (default): the node's iPXE script boots the Harvester installer on every network boot. `local`: the script boots the local disk, so an installed node never reinstalls even if it network-boots first. `install-once`: the script boots the local disk when it holds an installed system (BIOS: a bootable first sector; UEFI: `boot.installed_marker` on a FAT volume) and installs only when it does not."},"medium":{"type":"string","enum":["network","iso"],"description":"How the machine reaches its boot script: `network` (default): network boot (PXE or UEFI HTTP boot, with DHCP); `iso`: a boot ISO of its own (`media/<hostname>.iso`), which its BMC mounts as virtual media (`bmc/<hostname>.sh media-boot`). The ISO sets the node's static address on its boot NIC, with no DHCP, and fetches the node's boot files from `boot.server` over HTTP; it needs `method: static`, `ip` and `boot.media_loaders` (docs/install-without-pxe.md)."},"reinstall":{"type":"integer","minimum":0,"maximum":999999999,"description":"Reinstall generation of a Harvester node with `state: install-once` (UEFI only). The installed system gets a marker of its site, hostname and generation on its EFI system partition (`os.after_install_chroot_commands`), and the node's script boots the disk only when it finds the marker of this number: raise it by one to reinstall the node exactly once (docs/day-2.md, \"Reinstall a node\")."},"lab":{"type":"object","description":"Lab VM sizing for the generated libvirt domain of this node.","additionalProperties":false,"properties":{"memory_mib":{"type":"integer","minimum":8192,"maximum":16777216,"description":"Memory in MiB (default 16384). The installer's preflight check wants 64 GiB (32 GiB for testing) from v1.3 unless `boot.skipchecks` is set; below 8 GiB it does not run at all."},"vcpus":{"type":"integer","minimum":1,"maximum":256,"description":"Virtual CPUs (default 8)."},"disk_gib":{"type":"integer","minimum":60,"maximum":1048576,"description":"Size of the qcow2 disk the define script creates, in GiB (default 250)."},"data_disk_gib":{"type":"integer","minimum":50,"maximum":1048576,"description":"Size of the second qcow2 disk (the VM sees it as `/dev/vdb`) created when `install.data_disk` is set, in GiB (default 100). Set `install.data_disk: /dev/vdb` for lab VMs."},"nic_model":{"type":"string","enum":["virtio","e1000e"],"description":"NIC model of the lab VM (default `virtio`). Either way the NIC of the node's k-th MAC is alone on PCIe bus k, so the guest names it `enp<k>s0` (`enp1s0` for the first): use those names in `interfaces` of lab nodes."}},"title":"LabSizingInput"}},"title":"NodeDefaults"},"nodes":{"type":"array","items":{"title":"NodeInput","type":"object","description":"One Harvester node.","additionalProperties":false,"properties":{"hostname":{"type":"string","description":"Node hostname: a lowercase DNS-1123 label (a-z, 0-9, `-`, at most 63 characters). Also names its files. In `nodes/<name>.yaml` it defaults to the file name."},"mac":{"type":"string","description":"Boot MAC address of the node, in any common spelling. Use `macs` for several NICs."},"macs":{"type":"array","minItems":1,"maxItems":32,"items":{"type":"string"},"description":"All MAC addresses the node may PXE boot from; each gets its own iPXE script and DHCP reservation."},"ip":{"type":"string","description":"Address of the node on the management network. Used as the DHCP reservation and, with `method: static`, as the static address. (IPv4 address, dotted quad)"},"role":{"type":"string","enum":["create","join"],"description":"`create` for the node that creates the cluster (exactly one per site; default: the first node; none once `cluster.created` is true), `join` for the others."},"os":{"type":"string","description":"What the node boots: `harvester` (default: the Harvester installer) or the name of an entry of `os_profiles` (a generic OS: kernel, initrds, parameters, cloud-init). Harvester-only settings and rules do not apply to generic nodes.","pattern":"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$"},"cloud_init":{"type":"object","description":"cloud-init NoCloud data of a generic OS node, served as `cloud-init/<mac>/user-data`, `meta-data` and `vendor-data` (the kernel gets `ds=nocloud;s=<boot.server>/cloud-init/<mac>/;dsmode=net`). Across layers each of its keys comes whole from the strongest layer that sets it.","additionalProperties":false,"properties":{"user_data":{"type":"object","description":"user-data as a YAML map: written as a `#cloud-config` document (e.g. `users`, `ssh_authorized_keys`, `packages`, `runcmd`)."},"user_data_file":{"type":"string","description":"A `#cloud-config` file to serve as user-data instead (relative to the site directory and inside the repository, like secret files; at most 256 KiB; its first line must be `#cloud-config` and the rest a YAML map).","minLength":1,"maxLength":1024,"pattern":"^[^\\u0000-\\u001f\\u007f]+$"},"vendor_data":{"type":"object","description":"vendor-data as a YAML map, written as a `#cloud-config` document (default: empty)."},"meta_data":{"type":"object","description":"Extra meta-data keys (harvgen always writes `instance-id: <site>-<hostname>` and `local-hostname: <hostname>`)."}},"title":"CloudInitInput"},"arch":{"type":"string","enum":["x86_64","arm64"],"description":"CPU architecture of the machine (default `x86_64`). `arm64` machines get the arm64 iPXE (`boot.arm64_loader`, DHCP client architecture 11, HTTP boot architecture 19) and, for Harvester (v1.3 and later), the release's `-arm64` files; an OS profile's URLs must be for the node's architecture."},"iscsi":{"type":"object","description":"Boot this node diskless from an iSCSI target (iPXE `sanboot`), as BMI does: harvgen writes the script and the DHCP reservation; the target, its LUN and its image are yours (docs/generic-os.md, \"iSCSI diskless nodes\").","additionalProperties":false,"properties":{"server":{"type":"string","description":"Address of the iSCSI target portal; inside `network.cidr`, so the node reaches it without a router. (IPv4 address, dotted quad)"},"port":{"type":"integer","minimum":1,"maximum":65535,"description":"Target portal TCP port (default 3260)."},"lun":{"type":"integer","minimum":0,"maximum":255,"description":"LUN of the boot disk (default 1: tgt and targetcli put the first disk at LUN 1, LUN 0 being the controller)."},"target":{"type":"string","description":"Target IQN. Form: `iqn.<yyyy-mm>.<reversed domain>[:<name>]` (RFC 3720), lowercase.","pattern":"^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$","maxLength":223},"initiator":{"type":"string","description":"The node's initiator IQN, which the target's ACL admits (default `iqn.2010-04.org.ipxe:<hostname>`). Form: `iqn.<yyyy-mm>.<reversed domain>[:<name>]` (RFC 3720), lowercase.","pattern":"^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$","maxLength":223}},"required":["server","target"],"title":"IscsiInput"},"hardware":{"type":"object","description":"Hardware facts of the machine, as the Harvester installer's preflight checks and disk rules see them, usually in a profile (`sites/_profiles/<name>.yaml`): harvgen checks the installer's own rules of the node's release against them at build time (docs/reference/installer-rules.md). A fact left out is not checked. Lab sites (a `lab:` section) take them from the lab domain instead.","additionalProperties":false,"properties":{"memory_gib":{"type":"number","minimum":0.5,"maximum":65536,"description":"Installed memory in GiB."},"cpus":{"type":"integer","minimum":1,"maximum":4096,"description":"CPU threads the installer counts (`nproc --all`)."},"disk_gib":{"type":"number","minimum":1,"maximum":1048576,"description":"Size of the install disk (`install.device`) in GiB (2^30 bytes)."},"data_disk_gib":{"type":"number","minimum":1,"maximum":1048576,"description":"Size of the data disk (`install.data_disk`) in GiB."},"nic_speed_mbps":{"type":"integer","minimum":10,"maximum":1000000,"description":"Link speed of the management NIC in Mbit/s, as the kernel reports it (`/sys/class/net/<nic>/speed`)."},"nic_driver":{"type":"string","description":"Linux driver of the management NIC (e.g. `ixgbe`, `tg3`, `qlcnic`): releases known to lack or break a driver are warned about.","pattern":"^[a-z0-9_]{1,32}$"},"virtualized":{"type":"boolean","description":"The machine is a virtual machine (`systemd-detect-virt --vm`)."},"kvm":{"type":"boolean","description":"Hardware virtualization is on (`/dev/kvm` exists: VT-x/AMD-V enabled in the firmware)."}},"title":"HardwareFactsInput"},"bmc":{"type":"object","description":"The node's BMC, for the generated scripts `bmc/<hostname>.sh` (boot from the network once, UEFI HTTP boot once, power cycle, power status, virtual media) and `bmc/all.sh` (docs/day-2.md, \"BMC scripts\"). Maps merge key by key, so `defaults:` or a profile can give `type` and the credentials and each node its `address`; a node whose merged `bmc` has no `address` has no BMC script.","additionalProperties":false,"properties":{"type":{"type":"string","enum":["redfish","ipmi"],"description":"`redfish` (default; HTTPS, needs `curl` and `jq`) or `ipmi` (IPMI 2.0 over LAN, `ipmitool -I lanplus`)."},"address":{"type":"string","description":"Address of the BMC (default port: 443 for Redfish, 623 for IPMI). Form: a BMC address: an IPv4 address, a DNS name or an IPv6 address in brackets (`[fd00::21]`), optionally followed by `:port` (1-65535).","pattern":"^(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?=[0-9A-Fa-f:.]*:)[0-9A-Fa-f:.]{2,45}\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?$","maxLength":260,"x-harvgen-value":"bmcAddress"},"user":{"type":"object","description":"The environment variable the generated BMC script reads the BMC user name from when it runs (default `{ env: BMC_USER }`). harvgen never reads it and never writes it into the tree.","additionalProperties":false,"properties":{"env":{"type":"string","pattern":"^[A-Z_][A-Z0-9_]{0,63}$","description":"Name of the environment variable: upper-case letters, digits and `_`, not starting with a digit."}},"required":["env"]},"password":{"type":"object","description":"The environment variable the generated BMC script reads the BMC password from when it runs (default `{ env: BMC_PASSWORD }`). harvgen never reads it and never writes it into the tree.","additionalProperties":false,"properties":{"env":{"type":"string","pattern":"^[A-Z_][A-Z0-9_]{0,63}$","description":"Name of the environment variable: upper-case letters, digits and `_`, not starting with a digit."}},"required":["env"]},"system":{"type":"string","description":"Redfish only: which member of the BMC's `/redfish/v1/Systems` collection this node is (needed only when it lists several: the script refuses to guess; asked at run time). Form: a Redfish ComputerSystem path: `/redfish/v1/Systems/<id>`, the id of letters, digits and `. _ ~ -` (not starting with `.`).","pattern":"^/redfish/v1/Systems/[A-Za-z0-9_~-][A-Za-z0-9._~-]{0,127}$","maxLength":160,"x-harvgen-value":"redfishSystem"},"insecure":{"type":"boolean","description":"Redfish only: do not verify the BMC's TLS certificate (curl `--insecure`; default false). Most BMCs ship a self-signed certificate: prefer installing a trusted one."}},"title":"BmcInput"},"harvester_version":{"type":"string","description":"The node's own Harvester release, to roll one node forward (default: `harvester.version`). Its release files are found by putting this release in place of the site's in `harvester.artifacts` (and `harvester.iso_url`), which must therefore name the site's release.","pattern":"^v[0-9]+\\.[0-9]+\\.[0-9]+(-rc[0-9]+)?$","maxLength":32},"profile":{"type":"string","description":"Name of a hardware profile, `sites/_profiles/<name>.yaml`, whose settings apply under this layer (docs/inventory.md, \"Layers and profiles\").","pattern":"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$"},"harvester_role":{"type":"string","enum":["default","management","worker","witness"],"description":"Harvester node role (`install.role`, Harvester v1.3+). `default` lets Harvester promote the node."},"install":{"type":"object","description":"Disk and installer settings for the node (`install.*` in the Harvester config).","additionalProperties":false,"properties":{"device":{"type":"string","description":"Disk Harvester is installed on: a path under `/dev/` without control characters. Prefer a persistent name (`/dev/disk/by-id/...`, `/dev/disk/by-path/...`); `/dev/sdX` names can change between boots and get a warning.","pattern":"^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$"},"data_disk":{"type":"string","description":"Optional separate disk for VM data (Longhorn default disk). Must differ from `device`.","pattern":"^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$"},"tty":{"type":"string","description":"Console the installed system uses, e.g. `tty1` or `ttyS0,115200n8` (`install.tty`).","pattern":"^[a-zA-Z][a-zA-Z0-9]*(,[0-9]+[noe]?[0-9]?r?)?$"},"persistent_partition_size":{"type":"string","description":"Size of the persistent partition when no data disk is used, e.g. `150Gi` (`install.persistent_partition_size`, Harvester v1.2+).","pattern":"^[0-9]+(Mi|Gi)$"},"wipe_all_disks":{"type":"boolean","description":"Wipe every disk that holds an old Harvester/cOS installation (`install.wipe_all_disks`, Harvester v1.5+)."},"wipe_disks_list":{"type":"array","items":{"type":"string"},"description":"Extra disks to wipe before installing (`install.wipe_disks_list`, Harvester v1.5+)."},"power_off":{"type":"boolean","description":"Power off instead of rebooting when the install finishes (`install.poweroff`)."},"iso_url":{"type":"string","enum":["local"],"description":"`local` (Harvester v1.9 and later, a node with `medium: iso`): the installer takes the Harvester ISO's content from the device labelled `COS_LIVE`, the Harvester ISO the node's BMC mounts in a second virtual media slot (`bmc/<hostname>.sh media-boot`), instead of downloading `harvester.iso_url` (`install.iso_url: local`; docs/install-without-pxe.md, \"The Harvester ISO from the BMC\"). The site's ISO URL is `harvester.iso_url`."}},"title":"InstallInput"},"interfaces":{"type":"array","minItems":1,"items":{"type":"object","description":"A network interface of the node. Give a `name` (predictable NIC name such as eno1, or enp1s0 in a lab VM), a `mac`, or both.","additionalProperties":false,"properties":{"name":{"type":"string","description":"NIC name on the installed system (systemd predictable name, e.g. `eno1`; in a generated lab VM the NIC of the k-th MAC is `enp<k>s0`). Form: a Linux interface name: 1-15 characters of letters, digits and `_ . @ + -`, not starting with `.`, `@`, `+` or `-` (Linux's own rule forbids `/`, `:` and whitespace; harvgen also keeps out characters the generated files would have to quote).","pattern":"^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}$","maxLength":15,"x-harvgen-value":"ifname"},"mac":{"type":"string","description":"MAC address in any common spelling (`52:54:00:AA:BB:01`, `52-54-00-aa-bb-01`, `525400aabb01`, `5254.00aa.bb01`); normalized to lowercase colons."}},"title":"NicInput"},"description":"NICs that form the management interface (bonded when more than one). Default: the node's boot MACs."},"method":{"type":"string","enum":["dhcp","static"],"description":"How the management interface gets its address on the installed system: `dhcp` (default; combine with `ip` for a DHCP reservation) or `static` (needs `ip`, a prefix/netmask, gateway and DNS)."},"prefix":{"type":"integer","minimum":1,"maximum":32,"description":"Prefix length of a static address. Default: the prefix of `network.cidr`."},"netmask":{"type":"string","description":"Netmask of a static address, e.g. `255.255.255.0`; alternative to `prefix`. (IPv4 address, dotted quad)"},"gateway":{"type":"string","description":"Default gateway of a static address. Default: `network.gateway`. (IPv4 address, dotted quad)"},"dns":{"type":"array","items":{"type":"string"},"description":"DNS servers of a static address (at most 8). Default: `network.dns`.","maxItems":8},"mtu":{"type":"integer","description":"MTU of the management interface (576-9000)."},"vlan":{"type":"integer","description":"VLAN ID of the management network (1-4094); untagged when absent."},"bond":{"title":"BondInput","type":"object","description":"Bonding options for the management interface when it has several NICs (`install.management_interface.bond_options`). Keys are kernel bonding options; Harvester defaults to `{mode: active-backup, miimon: 100}`.","properties":{"mode":{"type":"string","enum":["balance-rr","active-backup","balance-xor","broadcast","802.3ad","balance-tlb","balance-alb"],"description":"Bonding mode."},"miimon":{"type":"integer","minimum":0,"description":"MII link monitoring interval in milliseconds."}},"additionalProperties":{"type":["string","integer"]}},"kernel_args":{"type":"array","items":{"type":"string","description":"One kernel argument. Form: one kernel argument: a single token that starts with a letter or digit, then letters, digits and `_ . , : ; = / + @ % ~ [ ] -` (no whitespace, quotes, `$`, `#`, `|`, `&`, `\\` or control characters, which iPXE, the shell or the kernel would interpret).","pattern":"^[A-Za-z0-9][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$","maxLength":1024,"x-harvgen-value":"kernelArg"},"description":"Extra kernel arguments for this node's installer boot, appended after `boot.kernel_args`."},"config":{"type":"object","description":"Extra Harvester configuration keys, deep-merged over what harvgen generates (node over defaults). Validated against the installer's schema for `harvester.version`: unknown keys and wrong types are errors."},"state":{"type":"string","enum":["install","local","install-once"],"description":"`install` (default): the node's iPXE script boots the Harvester installer on every network boot. `local`: the script boots the local disk, so an installed node never reinstalls even if it network-boots first. `install-once`: the script boots the local disk when it holds an installed system (BIOS: a bootable first sector; UEFI: `boot.installed_marker` on a FAT volume) and installs only when it does not."},"medium":{"type":"string","enum":["network","iso"],"description":"How the machine reaches its boot script: `network` (default): network boot (PXE or UEFI HTTP boot, with DHCP); `iso`: a boot ISO of its own (`media/<hostname>.iso`), which its BMC mounts as virtual media (`bmc/<hostname>.sh media-boot`). The ISO sets the node's static address on its boot NIC, with no DHCP, and fetches the node's boot files from `boot.server` over HTTP; it needs `method: static`, `ip` and `boot.media_loaders` (docs/install-without-pxe.md)."},"reinstall":{"type":"integer","minimum":0,"maximum":999999999,"description":"Reinstall generation of a Harvester node with `state: install-once` (UEFI only). The installed system gets a marker of its site, hostname and generation on its EFI system partition (`os.after_install_chroot_commands`), and the node's script boots the disk only when it finds the marker of this number: raise it by one to reinstall the node exactly once (docs/day-2.md, \"Reinstall a node\")."},"lab":{"type":"object","description":"Lab VM sizing for the generated libvirt domain of this node.","additionalProperties":false,"properties":{"memory_mib":{"type":"integer","minimum":8192,"maximum":16777216,"description":"Memory in MiB (default 16384). The installer's preflight check wants 64 GiB (32 GiB for testing) from v1.3 unless `boot.skipchecks` is set; below 8 GiB it does not run at all."},"vcpus":{"type":"integer","minimum":1,"maximum":256,"description":"Virtual CPUs (default 8)."},"disk_gib":{"type":"integer","minimum":60,"maximum":1048576,"description":"Size of the qcow2 disk the define script creates, in GiB (default 250)."},"data_disk_gib":{"type":"integer","minimum":50,"maximum":1048576,"description":"Size of the second qcow2 disk (the VM sees it as `/dev/vdb`) created when `install.data_disk` is set, in GiB (default 100). Set `install.data_disk: /dev/vdb` for lab VMs."},"nic_model":{"type":"string","enum":["virtio","e1000e"],"description":"NIC model of the lab VM (default `virtio`). Either way the NIC of the node's k-th MAC is alone on PCIe bus k, so the guest names it `enp<k>s0` (`enp1s0` for the first): use those names in `interfaces` of lab nodes."}},"title":"LabSizingInput"}}},"description":"The nodes of the cluster. More nodes may live in `nodes/*.yaml`, one node per file."},"lab":{"type":"object","description":"libvirt lab settings (the generated network and domain XML).","additionalProperties":false,"properties":{"network_name":{"type":"string","description":"libvirt network name (default `harvgen-<site>` with `_` turned into `-`): 1-50 letters, digits and `_ . -`, not starting with `.` or `-`.","pattern":"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,49}$"},"bridge":{"type":"string","description":"Linux bridge the lab network creates (default `hg-<site>`): 1-15 letters, digits and `_ . -`, not starting with `.` or `-`.","pattern":"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,14}$"},"disk_dir":{"type":"string","description":"Directory for the lab VM disks (default `/var/lib/libvirt/images`). Form: an absolute path of letters, digits and `. _ ~ @ + = : / -` (no whitespace, quotes, `,`, `;`, `{`, `}`, `#`, `$`, `\\` or control characters).","pattern":"^/[A-Za-z0-9._~@+=:/-]*$","maxLength":512,"x-harvgen-value":"path"},"tftp_root":{"type":"string","description":"TFTP root of the lab network holding `snponly.efi`/`undionly.kpxe` (default `/var/lib/tftpboot`). Form: an absolute path of letters, digits and `. _ ~ @ + = : / -` (no whitespace, quotes, `,`, `;`, `{`, `}`, `#`, `$`, `\\` or control characters).","pattern":"^/[A-Za-z0-9._~@+=:/-]*$","maxLength":512,"x-harvgen-value":"path"},"host_arch":{"type":"string","enum":["x86_64","arm64"],"description":"Architecture of the libvirt host that runs the lab domains (default `x86_64`). A node of another `arch` gets an emulated domain (`type='qemu'`, CPU model `maximum`) instead of KVM, so arm64 nodes run on an x86-64 host (slowly)."}}},"nginx":{"type":"object","description":"The generated nginx server block.","additionalProperties":false,"properties":{"listen":{"type":"string","description":"Where nginx listens (default: the address and port of `boot.server` when its host is an IPv4 address, else all addresses on its port). Form: `address:port` with an IPv4 address or `*` (all addresses), or a bare port; port 1-65535.","pattern":"^(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|\\*):)?(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3})$","maxLength":21,"x-harvgen-value":"listen"},"root":{"type":"string","description":"Directory on the web server the tree `out/<site>/` is copied to (default `/srv/harvgen/<site>`). Form: an absolute path of letters, digits and `. _ ~ @ + = : / -` (no whitespace, quotes, `,`, `;`, `{`, `}`, `#`, `$`, `\\` or control characters).","pattern":"^/[A-Za-z0-9._~@+=:/-]*$","maxLength":512,"x-harvgen-value":"path"},"artifacts_dir":{"type":"string","description":"Directory on the web server holding the release files, served under the path of `harvester.artifacts` when that URL is on `boot.server` (default `/srv/harvgen/artifacts/<version>`). Form: an absolute path of letters, digits and `. _ ~ @ + = : / -` (no whitespace, quotes, `,`, `;`, `{`, `}`, `#`, `$`, `\\` or control characters).","pattern":"^/[A-Za-z0-9._~@+=:/-]*$","maxLength":512,"x-harvgen-value":"path"},"access_log":{"type":"string","description":"Access log path (default `/var/log/nginx/harvgen-<site>.access.log`). Form: an absolute path of letters, digits and `. _ ~ @ + = : / -` (no whitespace, quotes, `,`, `;`, `{`, `}`, `#`, `$`, `\\` or control characters).","pattern":"^/[A-Za-z0-9._~@+=:/-]*$","maxLength":512,"x-harvgen-value":"path"},"access":{"type":"string","enum":["nodes","open"],"description":"Who may fetch the files that hold a secret or one node's data (Harvester configs, cloud-init seeds, `unknown/join.yaml`). `nodes` (default): only the node's own `ip` (a node without one: the DHCP pool; unknown machines: the DHCP pool), everyone else gets 403. `open`: every client, for a boot server behind something that already restricts who reaches it. docs/security.md, \"Threat model\"."},"file_key":{"type":["string","object"],"minLength":1,"description":"A secret that makes the names of the files holding a secret or one node's data unguessable: each known node's iPXE scripts, Harvester config and cloud-init seed get a name with a tag keyed by it (HMAC-SHA256), and DHCP hands each boot MAC the URL of its own script. At least 32 characters (`openssl rand -hex 32`). The committed tree shows `x` in place of each tag; only the deploy tree (`--deploy`) reads the key. docs/security.md, \"Threat model\". Keep it out of git with `{ env: NAME }` (an environment variable) or `{ file: path }` (a file, relative to the YAML file that names it; one trailing newline is dropped).","properties":{"env":{"type":"string","pattern":"^[A-Za-z_][A-Za-z0-9_]*$","description":"Name of the environment variable holding the value."},"file":{"type":"string","minLength":1,"description":"Path of the file holding the value, relative to this YAML file."}},"additionalProperties":false,"minProperties":1,"maxProperties":1},"real_ip":{"type":"object","description":"A proxy or NAT in front of nginx: the client address nginx checks is taken from `header`, for requests from `from` (nginx's realip module, `set_real_ip_from`/`real_ip_header`). Without it, every client behind the proxy looks like the proxy.","additionalProperties":false,"properties":{"from":{"type":"array","minItems":1,"maxItems":64,"uniqueItems":true,"items":{"type":"string","description":"Address or CIDR block of the proxy (IPv4, e.g. `10.0.0.2` or `10.0.0.0/28`).","pattern":"^(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(\\.(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}(/(3[0-2]|[12]?[0-9]))?$"},"description":"Addresses or CIDR blocks of the proxies whose header nginx trusts."},"header":{"type":"string","description":"Request header holding the client address, e.g. `X-Forwarded-For` or `X-Real-IP`.","pattern":"^[A-Za-z][A-Za-z0-9-]{0,63}$"}},"required":["from","header"]}}},"dnsmasq":{"type":"object","description":"The generated dnsmasq configuration.","additionalProperties":false,"properties":{"interface":{"type":"string","description":"Only serve DHCP on this interface (`interface=`). Form: a Linux interface name (1-15 characters of letters, digits and `_ . @ + -`), optionally ending in `*` to match several (dnsmasq wildcard).","pattern":"^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}\\*?$","maxLength":16,"x-harvgen-value":"ifnameGlob"},"tftp_root":{"type":"string","description":"TFTP root holding the iPXE binaries (default `/var/lib/tftpboot`). Form: an absolute path of letters, digits and `. _ ~ @ + = : / -` (no whitespace, quotes, `,`, `;`, `{`, `}`, `#`, `$`, `\\` or control characters).","pattern":"^/[A-Za-z0-9._~@+=:/-]*$","maxLength":512,"x-harvgen-value":"path"},"lease_time":{"type":"string","description":"DHCP lease time, e.g. `12h` (default).","pattern":"^([0-9]+[smhdw]?|infinite)$"},"dns":{"type":"boolean","description":"Leave dnsmasq's DNS server on (default true). Set false (`port=0`) when another DNS server runs on the host."},"host":{"type":"string","description":"The machine this site's dnsmasq runs on, as a name (e.g. `boot1`), when it serves several sites. Sites built together that name the same host share one dnsmasq: each adds its own `dnsmasq/harvgen.conf`, their `dnsmasq/global.conf` must be the same file, and their networks apart (`SITE_DNSMASQ_CONFLICT`). Default: none (a dnsmasq of its own). docs/deploy.md, \"DHCP with dnsmasq\".","minLength":1,"maxLength":253,"pattern":"^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$"},"hosts_dir":{"type":"string","description":"Directory on the DHCP host that holds the reservation files of `dnsmasq/hosts/` (`dhcp-hostsdir=`; default `/etc/harvgen/dhcp-hosts`): dnsmasq reads a new or changed file there without a restart. Form: an absolute path of letters, digits and `. _ ~ @ + = : / -` (no whitespace, quotes, `,`, `;`, `{`, `}`, `#`, `$`, `\\` or control characters).","pattern":"^/[A-Za-z0-9._~@+=:/-]*$","maxLength":512,"x-harvgen-value":"path"},"mode":{"type":"string","enum":["server","proxy"],"description":"`server` (default): this dnsmasq is the network's DHCP server (addresses, reservations, boot files). `proxy`: another DHCP server gives the addresses and this dnsmasq answers only network boot (proxy DHCP, `dhcp-range=<network>,proxy`): PXE firmware gets iPXE over TFTP (`pxe-service=`), iPXE gets `boot.ipxe`. Reserve the nodes' `ip` on that other server (`NODE_IP_NOT_RESERVED`); `network.dhcp_range` is its pool. docs/deploy.md, \"Proxy DHCP beside another server\"."}}},"dhcp":{"type":"object","description":"Which DHCP server the site uses; harvgen writes its configuration (docs/deploy.md, \"Choosing a DHCP form\").","additionalProperties":false,"properties":{"server":{"type":"string","enum":["dnsmasq","kea","isc"],"description":"`dnsmasq` (default): `dnsmasq/harvgen.conf`, DHCP and TFTP. `kea`: a Kea DHCPv4 config, `kea/harvgen.json` (`kea-dhcp4 -t` accepts it; its `client-classes` and `subnet4` entries merge into an existing Kea). `isc`: an ISC dhcpd snippet, `dhcpd/harvgen.conf`. With `kea` and `isc` no dnsmasq file is written: TFTP (iPXE for firmware PXE) is served by a TFTP server of yours at `next_server`."},"next_server":{"type":"string","description":"With `kea` or `isc`: the TFTP server firmware PXE loads iPXE from (`next-server`, the siaddr field). Default: the host of `boot.server` when it is an address. (IPv4 address, dotted quad)"}}},"bss":{"type":"object","description":"OpenCHAMI's Boot Script Service (BSS): export the nodes it can boot as harvgen's tree does.","additionalProperties":false,"properties":{"export":{"type":"boolean","description":"Write `bss/bootparameters.json`, one BSS BootParams per node that BSS can boot as the tree does (a node with several boot MACs leaves `BOOTIF=` to BSS; `BSS_NODE_NOT_EXPORTED` names the nodes left out). Default false."}}},"signing":{"type":"object","description":"Sign the deploy tree: `harvgen build --deploy` writes `manifest.json.sig` next to manifest.json (`ssh-keygen -Y sign`, namespace `harvgen-manifest`), and `harvgen verify` refuses a deploy tree whose signature does not verify. The committed tree is never signed and never reads the key. docs/verify.md, \"Signed trees\".","additionalProperties":false,"properties":{"private_key":{"type":"object","description":"The private key that signs (an OpenSSH private key without a passphrase, e.g. `ssh-keygen -t ed25519 -N '' -f secrets/harvgen-sign`): a secret, read by deploy builds only, never written anywhere. `{ file: path }` (relative to this YAML file, inside the repository, at most 4096 bytes; keep it out of git) or `{ env: NAME }` (an environment variable holding the key's text).","properties":{"env":{"type":"string","pattern":"^[A-Za-z_][A-Za-z0-9_]*$","description":"Name of the environment variable holding the key."},"file":{"type":"string","minLength":1,"description":"Path of the file holding the key, relative to this YAML file."}},"additionalProperties":false,"minProperties":1,"maxProperties":1},"public_key":{"type":"string","description":"The public half of `private_key`, one line as in its `.pub` file: `ssh-ed25519 AAAA... comment` (or `ssh-rsa`; `ecdsa-sha2-*` keys are refused: their signatures differ at every build). No options, principal or second line. Plain data, safe to commit: verify checks the signature with it, and so can anyone (`ssh-keygen -Y verify`).","pattern":"^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|ecdsa-sha2-nistp521) [A-Za-z0-9+/]+={0,2}( [!-~]+)*$","maxLength":4096}},"required":["private_key","public_key"]},"publish":{"type":"object","description":"Publish the site through an OCI registry (`harvgen publish`) and materialize it on the boot server (`harvgen pull`, run by the generated `publish/` units). Needs `signing:`: the boot server serves nothing whose signature does not verify. docs/fleet.md.","additionalProperties":false,"properties":{"registry":{"type":"string","description":"The registry and namespace the site is published under; the site's repository is `<registry>/<site>`. Form: a registry and a namespace: `host[:port]/name[/name...]`, the host an IPv4 address or a DNS name, each name of lower-case letters and digits joined by `.`, `_`, `__` or `-` (no tag, no digest, no scheme).","pattern":"^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/[a-z0-9]+(?:(?:\\.|_|__|-+)[a-z0-9]+)*){1,8}$","maxLength":200,"x-harvgen-value":"registry"},"key":{"type":["string","object"],"minLength":1,"description":"The site's publishing key: 64 hexadecimal digits (`openssl rand -hex 32`). It seals (encrypts) every file that holds a secret before it leaves for the registry; the boot server holds the same key (`key_file`) and no other site's. Read by `harvgen publish` only. `{ file: path }` or `{ env: NAME }`; keep it out of git.","properties":{"env":{"type":"string","pattern":"^[A-Za-z_][A-Za-z0-9_]*$","description":"Name of the environment variable holding the key."},"file":{"type":"string","minLength":1,"description":"Path of the file holding the key, relative to this YAML file."}},"additionalProperties":false,"minProperties":1,"maxProperties":1},"keep":{"type":"integer","minimum":2,"maximum":100,"description":"How many published trees the boot server keeps for `harvgen pull --rollback` (default 5; the served one and the one before it are always kept)."},"state_dir":{"type":"string","description":"Where `harvgen pull` keeps its versions and state on the boot server (default `/var/lib/harvgen/<site>`). Form: an absolute path of letters, digits and `. _ ~ @ + = : / -` (no whitespace, quotes, `,`, `;`, `{`, `}`, `#`, `$`, `\\` or control characters).","pattern":"^/[A-Za-z0-9._~@+=:/-]*$","maxLength":512,"x-harvgen-value":"path"},"key_file":{"type":"string","description":"Where the boot server holds the publishing key (default `/etc/harvgen/<site>/publish.key`, mode 0600). Form: an absolute path of letters, digits and `. _ ~ @ + = : / -` (no whitespace, quotes, `,`, `;`, `{`, `}`, `#`, `$`, `\\` or control characters).","pattern":"^/[A-Za-z0-9._~@+=:/-]*$","maxLength":512,"x-harvgen-value":"path"}},"required":["registry","key"]},"outputs":{"type":"object","description":"Which families of files the tree holds, in one place: set a family to `false` when the site does not need it (its files are then neither written nor listed in manifest.json; the boot scripts, node configs and manifest.json are always written).","additionalProperties":false,"properties":{"lab":{"type":"boolean","description":"The libvirt lab: `libvirt/network.xml`, a domain per node and `define.sh`. Default: true when the site has a `lab:` section, else false."},"forward":{"type":"boolean","description":"The socat units that forward ports of the host to the VIP (`systemd/`). Default: `forward.enabled` when written, else the same as `lab`."},"dhcp":{"type":"boolean","description":"The DHCP server's config of `dhcp.server` (`dnsmasq/`, `kea/harvgen.json` or `dhcpd/harvgen.conf`). Default true; turn it off when another team's DHCP server is configured by hand."},"nginx":{"type":"boolean","description":"The nginx config (`nginx/harvgen.conf` and `nginx/locations.conf`). Default true; turn it off when another web server serves the tree (it must then refuse listings and node files as the generated config does)."},"embed":{"type":"boolean","description":"`embed.ipxe`, the script to build into an iPXE binary where you control no DHCP server. Default true."},"oci":{"type":"boolean","description":"`oci/launch.ipxe`, the iPXE script for Oracle Cloud bare metal. Default true."},"fetch":{"type":"boolean","description":"`artifacts/fetch.sh`, which downloads and checks the release files (written only when a node installs Harvester). Default true."},"bmc":{"type":"boolean","description":"The BMC scripts (`bmc/<host>.sh` and `bmc/all.sh`, written only for nodes with `bmc:`). Default true."}}},"forward":{"type":"object","description":"socat port forwards from the host to the VIP (as systemd units), for reaching a lab cluster from outside.","additionalProperties":false,"properties":{"enabled":{"type":"boolean","description":"Generate the units (default: true when the site has a `lab:` section). Same as `outputs.forward`, which wins when both are written."},"ports":{"type":"array","items":{"type":"integer","minimum":1,"maximum":65535},"uniqueItems":true,"minItems":1,"description":"TCP ports forwarded to the same port on the VIP (default [443, 6443])."},"listen_address":{"type":"string","description":"Host address to listen on (default: all addresses). (IPv4 address, dotted quad)"}}}}};
 const func2 = Object.prototype.hasOwnProperty;
 const func3 = require("ajv/dist/runtime/ucs2length").default;
 const pattern0 = new RegExp("^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$", "u");
@@ -16,29 +16,29 @@ const pattern6 = new RegExp("^[A-Za-z0-9][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$", "u");
 const pattern7 = new RegExp("^[A-Za-z0-9_][A-Za-z0-9_-]{0,10}$", "u");
 const pattern8 = new RegExp("^(?:/[A-Za-z0-9_-][A-Za-z0-9._-]{0,63}){1,8}$", "u");
 const pattern9 = new RegExp("^[^\\u0000-\\u001f\\u007f]+$", "u");
-const pattern10 = new RegExp("^[A-Za-z0-9][A-Za-z0-9._-]{0,59}\\.efi$", "u");
-const pattern12 = new RegExp("^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$", "u");
-const pattern13 = new RegExp("^[A-Za-z_][A-Za-z0-9_]*$", "u");
-const pattern20 = new RegExp("^[A-Za-z0-9/][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$", "u");
-const pattern23 = new RegExp("^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$", "u");
-const pattern25 = new RegExp("^[a-z0-9_]{1,32}$", "u");
-const pattern26 = new RegExp("^(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?=[0-9A-Fa-f:.]*:)[0-9A-Fa-f:.]{2,45}\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?$", "u");
-const pattern27 = new RegExp("^[A-Z_][A-Z0-9_]{0,63}$", "u");
-const pattern29 = new RegExp("^/redfish/v1/Systems/[A-Za-z0-9_~-][A-Za-z0-9._~-]{0,127}$", "u");
-const pattern32 = new RegExp("^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$", "u");
-const pattern35 = new RegExp("^[0-9]+(Mi|Gi)$", "u");
-const pattern36 = new RegExp("^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}$", "u");
-const pattern55 = new RegExp("^[A-Za-z0-9_][A-Za-z0-9_.-]{0,49}$", "u");
-const pattern56 = new RegExp("^[A-Za-z0-9_][A-Za-z0-9_.-]{0,14}$", "u");
-const pattern57 = new RegExp("^/[A-Za-z0-9._~@+=:/-]*$", "u");
-const pattern59 = new RegExp("^(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|\\*):)?(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3})$", "u");
-const pattern64 = new RegExp("^(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(\\.(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}(/(3[0-2]|[12]?[0-9]))?$", "u");
-const pattern65 = new RegExp("^[A-Za-z][A-Za-z0-9-]{0,63}$", "u");
-const pattern66 = new RegExp("^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}\\*?$", "u");
-const pattern68 = new RegExp("^([0-9]+[smhdw]?|infinite)$", "u");
-const pattern69 = new RegExp("^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$", "u");
-const pattern72 = new RegExp("^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|ecdsa-sha2-nistp521) [A-Za-z0-9+/]+={0,2}( [!-~]+)*$", "u");
-const pattern73 = new RegExp("^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/[a-z0-9]+(?:(?:\\.|_|__|-+)[a-z0-9]+)*){1,8}$", "u");
+const pattern11 = new RegExp("^[A-Za-z0-9][A-Za-z0-9._-]{0,59}\\.efi$", "u");
+const pattern13 = new RegExp("^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$", "u");
+const pattern14 = new RegExp("^[A-Za-z_][A-Za-z0-9_]*$", "u");
+const pattern21 = new RegExp("^[A-Za-z0-9/][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$", "u");
+const pattern24 = new RegExp("^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$", "u");
+const pattern26 = new RegExp("^[a-z0-9_]{1,32}$", "u");
+const pattern27 = new RegExp("^(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?=[0-9A-Fa-f:.]*:)[0-9A-Fa-f:.]{2,45}\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?$", "u");
+const pattern28 = new RegExp("^[A-Z_][A-Z0-9_]{0,63}$", "u");
+const pattern30 = new RegExp("^/redfish/v1/Systems/[A-Za-z0-9_~-][A-Za-z0-9._~-]{0,127}$", "u");
+const pattern33 = new RegExp("^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$", "u");
+const pattern36 = new RegExp("^[0-9]+(Mi|Gi)$", "u");
+const pattern37 = new RegExp("^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}$", "u");
+const pattern56 = new RegExp("^[A-Za-z0-9_][A-Za-z0-9_.-]{0,49}$", "u");
+const pattern57 = new RegExp("^[A-Za-z0-9_][A-Za-z0-9_.-]{0,14}$", "u");
+const pattern58 = new RegExp("^/[A-Za-z0-9._~@+=:/-]*$", "u");
+const pattern60 = new RegExp("^(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|\\*):)?(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3})$", "u");
+const pattern65 = new RegExp("^(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(\\.(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}(/(3[0-2]|[12]?[0-9]))?$", "u");
+const pattern66 = new RegExp("^[A-Za-z][A-Za-z0-9-]{0,63}$", "u");
+const pattern67 = new RegExp("^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}\\*?$", "u");
+const pattern69 = new RegExp("^([0-9]+[smhdw]?|infinite)$", "u");
+const pattern70 = new RegExp("^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$", "u");
+const pattern73 = new RegExp("^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|ecdsa-sha2-nistp521) [A-Za-z0-9+/]+={0,2}( [!-~]+)*$", "u");
+const pattern74 = new RegExp("^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/[a-z0-9]+(?:(?:\\.|_|__|-+)[a-z0-9]+)*){1,8}$", "u");
 
 function validate10(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 /*# sourceURL="https://harvgen.dev/schema/site.schema.json" */;
@@ -830,12 +830,11 @@ vErrors.push(err65);
 errors++;
 }
 }
-if(data7.secure_boot !== undefined){
-let data27 = data7.secure_boot;
-if(data27 && typeof data27 == "object" && !Array.isArray(data27)){
-for(const key4 in data27){
-if(!((key4 === "shim") || (key4 === "loader"))){
-const err66 = {instancePath:instancePath+"/boot/secure_boot",schemaPath:"#/properties/boot/properties/secure_boot/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key4},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.boot.properties.secure_boot,data:data27};
+if(data7.media_loaders !== undefined){
+let data27 = data7.media_loaders;
+if(typeof data27 === "string"){
+if(func3(data27) > 1024){
+const err66 = {instancePath:instancePath+"/boot/media_loaders",schemaPath:"#/properties/boot/properties/media_loaders/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters",schema:1024,parentSchema:schema11.properties.boot.properties.media_loaders,data:data27};
 if(vErrors === null){
 vErrors = [err66];
 }
@@ -844,12 +843,8 @@ vErrors.push(err66);
 }
 errors++;
 }
-}
-if(data27.shim !== undefined){
-let data28 = data27.shim;
-if(typeof data28 === "string"){
-if(func3(data28) > 64){
-const err67 = {instancePath:instancePath+"/boot/secure_boot/shim",schemaPath:"#/properties/boot/properties/secure_boot/properties/shim/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters",schema:64,parentSchema:schema11.properties.boot.properties.secure_boot.properties.shim,data:data28};
+if(func3(data27) < 1){
+const err67 = {instancePath:instancePath+"/boot/media_loaders",schemaPath:"#/properties/boot/properties/media_loaders/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.boot.properties.media_loaders,data:data27};
 if(vErrors === null){
 vErrors = [err67];
 }
@@ -858,8 +853,8 @@ vErrors.push(err67);
 }
 errors++;
 }
-if(!pattern10.test(data28)){
-const err68 = {instancePath:instancePath+"/boot/secure_boot/shim",schemaPath:"#/properties/boot/properties/secure_boot/properties/shim/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9._-]{0,59}\\.efi$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9._-]{0,59}\\.efi$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9._-]{0,59}\\.efi$",parentSchema:schema11.properties.boot.properties.secure_boot.properties.shim,data:data28};
+if(!pattern9.test(data27)){
+const err68 = {instancePath:instancePath+"/boot/media_loaders",schemaPath:"#/properties/boot/properties/media_loaders/pattern",keyword:"pattern",params:{pattern: "^[^\\u0000-\\u001f\\u007f]+$"},message:"must match pattern \""+"^[^\\u0000-\\u001f\\u007f]+$"+"\"",schema:"^[^\\u0000-\\u001f\\u007f]+$",parentSchema:schema11.properties.boot.properties.media_loaders,data:data27};
 if(vErrors === null){
 vErrors = [err68];
 }
@@ -870,7 +865,7 @@ errors++;
 }
 }
 else {
-const err69 = {instancePath:instancePath+"/boot/secure_boot/shim",schemaPath:"#/properties/boot/properties/secure_boot/properties/shim/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.boot.properties.secure_boot.properties.shim.type,parentSchema:schema11.properties.boot.properties.secure_boot.properties.shim,data:data28};
+const err69 = {instancePath:instancePath+"/boot/media_loaders",schemaPath:"#/properties/boot/properties/media_loaders/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.boot.properties.media_loaders.type,parentSchema:schema11.properties.boot.properties.media_loaders,data:data27};
 if(vErrors === null){
 vErrors = [err69];
 }
@@ -880,11 +875,12 @@ vErrors.push(err69);
 errors++;
 }
 }
-if(data27.loader !== undefined){
-let data29 = data27.loader;
-if(typeof data29 === "string"){
-if(func3(data29) > 64){
-const err70 = {instancePath:instancePath+"/boot/secure_boot/loader",schemaPath:"#/properties/boot/properties/secure_boot/properties/loader/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters",schema:64,parentSchema:schema11.properties.boot.properties.secure_boot.properties.loader,data:data29};
+if(data7.secure_boot !== undefined){
+let data28 = data7.secure_boot;
+if(data28 && typeof data28 == "object" && !Array.isArray(data28)){
+for(const key4 in data28){
+if(!((key4 === "shim") || (key4 === "loader"))){
+const err70 = {instancePath:instancePath+"/boot/secure_boot",schemaPath:"#/properties/boot/properties/secure_boot/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key4},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.boot.properties.secure_boot,data:data28};
 if(vErrors === null){
 vErrors = [err70];
 }
@@ -893,8 +889,12 @@ vErrors.push(err70);
 }
 errors++;
 }
-if(!pattern10.test(data29)){
-const err71 = {instancePath:instancePath+"/boot/secure_boot/loader",schemaPath:"#/properties/boot/properties/secure_boot/properties/loader/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9._-]{0,59}\\.efi$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9._-]{0,59}\\.efi$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9._-]{0,59}\\.efi$",parentSchema:schema11.properties.boot.properties.secure_boot.properties.loader,data:data29};
+}
+if(data28.shim !== undefined){
+let data29 = data28.shim;
+if(typeof data29 === "string"){
+if(func3(data29) > 64){
+const err71 = {instancePath:instancePath+"/boot/secure_boot/shim",schemaPath:"#/properties/boot/properties/secure_boot/properties/shim/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters",schema:64,parentSchema:schema11.properties.boot.properties.secure_boot.properties.shim,data:data29};
 if(vErrors === null){
 vErrors = [err71];
 }
@@ -903,9 +903,8 @@ vErrors.push(err71);
 }
 errors++;
 }
-}
-else {
-const err72 = {instancePath:instancePath+"/boot/secure_boot/loader",schemaPath:"#/properties/boot/properties/secure_boot/properties/loader/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.boot.properties.secure_boot.properties.loader.type,parentSchema:schema11.properties.boot.properties.secure_boot.properties.loader,data:data29};
+if(!pattern11.test(data29)){
+const err72 = {instancePath:instancePath+"/boot/secure_boot/shim",schemaPath:"#/properties/boot/properties/secure_boot/properties/shim/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9._-]{0,59}\\.efi$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9._-]{0,59}\\.efi$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9._-]{0,59}\\.efi$",parentSchema:schema11.properties.boot.properties.secure_boot.properties.shim,data:data29};
 if(vErrors === null){
 vErrors = [err72];
 }
@@ -915,9 +914,8 @@ vErrors.push(err72);
 errors++;
 }
 }
-}
 else {
-const err73 = {instancePath:instancePath+"/boot/secure_boot",schemaPath:"#/properties/boot/properties/secure_boot/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.boot.properties.secure_boot.type,parentSchema:schema11.properties.boot.properties.secure_boot,data:data27};
+const err73 = {instancePath:instancePath+"/boot/secure_boot/shim",schemaPath:"#/properties/boot/properties/secure_boot/properties/shim/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.boot.properties.secure_boot.properties.shim.type,parentSchema:schema11.properties.boot.properties.secure_boot.properties.shim,data:data29};
 if(vErrors === null){
 vErrors = [err73];
 }
@@ -927,10 +925,11 @@ vErrors.push(err73);
 errors++;
 }
 }
-if(data7.dhcp_retry !== undefined){
-let data30 = data7.dhcp_retry;
-if(!(((typeof data30 == "number") && (!(data30 % 1) && !isNaN(data30))) && (isFinite(data30)))){
-const err74 = {instancePath:instancePath+"/boot/dhcp_retry",schemaPath:"#/properties/boot/properties/dhcp_retry/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.boot.properties.dhcp_retry.type,parentSchema:schema11.properties.boot.properties.dhcp_retry,data:data30};
+if(data28.loader !== undefined){
+let data30 = data28.loader;
+if(typeof data30 === "string"){
+if(func3(data30) > 64){
+const err74 = {instancePath:instancePath+"/boot/secure_boot/loader",schemaPath:"#/properties/boot/properties/secure_boot/properties/loader/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters",schema:64,parentSchema:schema11.properties.boot.properties.secure_boot.properties.loader,data:data30};
 if(vErrors === null){
 vErrors = [err74];
 }
@@ -939,9 +938,8 @@ vErrors.push(err74);
 }
 errors++;
 }
-if((typeof data30 == "number") && (isFinite(data30))){
-if(data30 > 100 || isNaN(data30)){
-const err75 = {instancePath:instancePath+"/boot/dhcp_retry",schemaPath:"#/properties/boot/properties/dhcp_retry/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100},message:"must be <= 100",schema:100,parentSchema:schema11.properties.boot.properties.dhcp_retry,data:data30};
+if(!pattern11.test(data30)){
+const err75 = {instancePath:instancePath+"/boot/secure_boot/loader",schemaPath:"#/properties/boot/properties/secure_boot/properties/loader/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9._-]{0,59}\\.efi$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9._-]{0,59}\\.efi$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9._-]{0,59}\\.efi$",parentSchema:schema11.properties.boot.properties.secure_boot.properties.loader,data:data30};
 if(vErrors === null){
 vErrors = [err75];
 }
@@ -950,8 +948,9 @@ vErrors.push(err75);
 }
 errors++;
 }
-if(data30 < 1 || isNaN(data30)){
-const err76 = {instancePath:instancePath+"/boot/dhcp_retry",schemaPath:"#/properties/boot/properties/dhcp_retry/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.boot.properties.dhcp_retry,data:data30};
+}
+else {
+const err76 = {instancePath:instancePath+"/boot/secure_boot/loader",schemaPath:"#/properties/boot/properties/secure_boot/properties/loader/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.boot.properties.secure_boot.properties.loader.type,parentSchema:schema11.properties.boot.properties.secure_boot.properties.loader,data:data30};
 if(vErrors === null){
 vErrors = [err76];
 }
@@ -962,9 +961,8 @@ errors++;
 }
 }
 }
-}
 else {
-const err77 = {instancePath:instancePath+"/boot",schemaPath:"#/properties/boot/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.boot.type,parentSchema:schema11.properties.boot,data:data7};
+const err77 = {instancePath:instancePath+"/boot/secure_boot",schemaPath:"#/properties/boot/properties/secure_boot/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.boot.properties.secure_boot.type,parentSchema:schema11.properties.boot.properties.secure_boot,data:data28};
 if(vErrors === null){
 vErrors = [err77];
 }
@@ -974,11 +972,10 @@ vErrors.push(err77);
 errors++;
 }
 }
-if(data.network !== undefined){
-let data31 = data.network;
-if(data31 && typeof data31 == "object" && !Array.isArray(data31)){
-if(data31.cidr === undefined){
-const err78 = {instancePath:instancePath+"/network",schemaPath:"#/properties/network/required",keyword:"required",params:{missingProperty: "cidr"},message:"must have required property '"+"cidr"+"'",schema:schema11.properties.network.required,parentSchema:schema11.properties.network,data:data31};
+if(data7.dhcp_retry !== undefined){
+let data31 = data7.dhcp_retry;
+if(!(((typeof data31 == "number") && (!(data31 % 1) && !isNaN(data31))) && (isFinite(data31)))){
+const err78 = {instancePath:instancePath+"/boot/dhcp_retry",schemaPath:"#/properties/boot/properties/dhcp_retry/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.boot.properties.dhcp_retry.type,parentSchema:schema11.properties.boot.properties.dhcp_retry,data:data31};
 if(vErrors === null){
 vErrors = [err78];
 }
@@ -987,8 +984,9 @@ vErrors.push(err78);
 }
 errors++;
 }
-if(data31.gateway === undefined){
-const err79 = {instancePath:instancePath+"/network",schemaPath:"#/properties/network/required",keyword:"required",params:{missingProperty: "gateway"},message:"must have required property '"+"gateway"+"'",schema:schema11.properties.network.required,parentSchema:schema11.properties.network,data:data31};
+if((typeof data31 == "number") && (isFinite(data31))){
+if(data31 > 100 || isNaN(data31)){
+const err79 = {instancePath:instancePath+"/boot/dhcp_retry",schemaPath:"#/properties/boot/properties/dhcp_retry/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100},message:"must be <= 100",schema:100,parentSchema:schema11.properties.boot.properties.dhcp_retry,data:data31};
 if(vErrors === null){
 vErrors = [err79];
 }
@@ -997,8 +995,8 @@ vErrors.push(err79);
 }
 errors++;
 }
-if(data31.dns === undefined){
-const err80 = {instancePath:instancePath+"/network",schemaPath:"#/properties/network/required",keyword:"required",params:{missingProperty: "dns"},message:"must have required property '"+"dns"+"'",schema:schema11.properties.network.required,parentSchema:schema11.properties.network,data:data31};
+if(data31 < 1 || isNaN(data31)){
+const err80 = {instancePath:instancePath+"/boot/dhcp_retry",schemaPath:"#/properties/boot/properties/dhcp_retry/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.boot.properties.dhcp_retry,data:data31};
 if(vErrors === null){
 vErrors = [err80];
 }
@@ -1007,8 +1005,11 @@ vErrors.push(err80);
 }
 errors++;
 }
-if(data31.dhcp_range === undefined){
-const err81 = {instancePath:instancePath+"/network",schemaPath:"#/properties/network/required",keyword:"required",params:{missingProperty: "dhcp_range"},message:"must have required property '"+"dhcp_range"+"'",schema:schema11.properties.network.required,parentSchema:schema11.properties.network,data:data31};
+}
+}
+}
+else {
+const err81 = {instancePath:instancePath+"/boot",schemaPath:"#/properties/boot/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.boot.type,parentSchema:schema11.properties.boot,data:data7};
 if(vErrors === null){
 vErrors = [err81];
 }
@@ -1017,9 +1018,12 @@ vErrors.push(err81);
 }
 errors++;
 }
-for(const key5 in data31){
-if(!(((((key5 === "cidr") || (key5 === "gateway")) || (key5 === "dns")) || (key5 === "dhcp_range")) || (key5 === "domain"))){
-const err82 = {instancePath:instancePath+"/network",schemaPath:"#/properties/network/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key5},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.network,data:data31};
+}
+if(data.network !== undefined){
+let data32 = data.network;
+if(data32 && typeof data32 == "object" && !Array.isArray(data32)){
+if(data32.cidr === undefined){
+const err82 = {instancePath:instancePath+"/network",schemaPath:"#/properties/network/required",keyword:"required",params:{missingProperty: "cidr"},message:"must have required property '"+"cidr"+"'",schema:schema11.properties.network.required,parentSchema:schema11.properties.network,data:data32};
 if(vErrors === null){
 vErrors = [err82];
 }
@@ -1028,11 +1032,8 @@ vErrors.push(err82);
 }
 errors++;
 }
-}
-if(data31.cidr !== undefined){
-let data32 = data31.cidr;
-if(typeof data32 !== "string"){
-const err83 = {instancePath:instancePath+"/network/cidr",schemaPath:"#/properties/network/properties/cidr/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.network.properties.cidr.type,parentSchema:schema11.properties.network.properties.cidr,data:data32};
+if(data32.gateway === undefined){
+const err83 = {instancePath:instancePath+"/network",schemaPath:"#/properties/network/required",keyword:"required",params:{missingProperty: "gateway"},message:"must have required property '"+"gateway"+"'",schema:schema11.properties.network.required,parentSchema:schema11.properties.network,data:data32};
 if(vErrors === null){
 vErrors = [err83];
 }
@@ -1041,11 +1042,8 @@ vErrors.push(err83);
 }
 errors++;
 }
-}
-if(data31.gateway !== undefined){
-let data33 = data31.gateway;
-if(typeof data33 !== "string"){
-const err84 = {instancePath:instancePath+"/network/gateway",schemaPath:"#/properties/network/properties/gateway/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.network.properties.gateway.type,parentSchema:schema11.properties.network.properties.gateway,data:data33};
+if(data32.dns === undefined){
+const err84 = {instancePath:instancePath+"/network",schemaPath:"#/properties/network/required",keyword:"required",params:{missingProperty: "dns"},message:"must have required property '"+"dns"+"'",schema:schema11.properties.network.required,parentSchema:schema11.properties.network,data:data32};
 if(vErrors === null){
 vErrors = [err84];
 }
@@ -1054,12 +1052,8 @@ vErrors.push(err84);
 }
 errors++;
 }
-}
-if(data31.dns !== undefined){
-let data34 = data31.dns;
-if(Array.isArray(data34)){
-if(data34.length > 8){
-const err85 = {instancePath:instancePath+"/network/dns",schemaPath:"#/properties/network/properties/dns/maxItems",keyword:"maxItems",params:{limit: 8},message:"must NOT have more than 8 items",schema:8,parentSchema:schema11.properties.network.properties.dns,data:data34};
+if(data32.dhcp_range === undefined){
+const err85 = {instancePath:instancePath+"/network",schemaPath:"#/properties/network/required",keyword:"required",params:{missingProperty: "dhcp_range"},message:"must have required property '"+"dhcp_range"+"'",schema:schema11.properties.network.required,parentSchema:schema11.properties.network,data:data32};
 if(vErrors === null){
 vErrors = [err85];
 }
@@ -1068,8 +1062,9 @@ vErrors.push(err85);
 }
 errors++;
 }
-if(data34.length < 1){
-const err86 = {instancePath:instancePath+"/network/dns",schemaPath:"#/properties/network/properties/dns/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.network.properties.dns,data:data34};
+for(const key5 in data32){
+if(!(((((key5 === "cidr") || (key5 === "gateway")) || (key5 === "dns")) || (key5 === "dhcp_range")) || (key5 === "domain"))){
+const err86 = {instancePath:instancePath+"/network",schemaPath:"#/properties/network/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key5},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.network,data:data32};
 if(vErrors === null){
 vErrors = [err86];
 }
@@ -1078,11 +1073,11 @@ vErrors.push(err86);
 }
 errors++;
 }
-const len2 = data34.length;
-for(let i2=0; i2<len2; i2++){
-let data35 = data34[i2];
-if(typeof data35 !== "string"){
-const err87 = {instancePath:instancePath+"/network/dns/" + i2,schemaPath:"#/properties/network/properties/dns/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.network.properties.dns.items.type,parentSchema:schema11.properties.network.properties.dns.items,data:data35};
+}
+if(data32.cidr !== undefined){
+let data33 = data32.cidr;
+if(typeof data33 !== "string"){
+const err87 = {instancePath:instancePath+"/network/cidr",schemaPath:"#/properties/network/properties/cidr/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.network.properties.cidr.type,parentSchema:schema11.properties.network.properties.cidr,data:data33};
 if(vErrors === null){
 vErrors = [err87];
 }
@@ -1092,9 +1087,10 @@ vErrors.push(err87);
 errors++;
 }
 }
-}
-else {
-const err88 = {instancePath:instancePath+"/network/dns",schemaPath:"#/properties/network/properties/dns/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.network.properties.dns.type,parentSchema:schema11.properties.network.properties.dns,data:data34};
+if(data32.gateway !== undefined){
+let data34 = data32.gateway;
+if(typeof data34 !== "string"){
+const err88 = {instancePath:instancePath+"/network/gateway",schemaPath:"#/properties/network/properties/gateway/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.network.properties.gateway.type,parentSchema:schema11.properties.network.properties.gateway,data:data34};
 if(vErrors === null){
 vErrors = [err88];
 }
@@ -1104,10 +1100,11 @@ vErrors.push(err88);
 errors++;
 }
 }
-if(data31.dhcp_range !== undefined){
-let data36 = data31.dhcp_range;
-if(typeof data36 !== "string"){
-const err89 = {instancePath:instancePath+"/network/dhcp_range",schemaPath:"#/properties/network/properties/dhcp_range/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.network.properties.dhcp_range.type,parentSchema:schema11.properties.network.properties.dhcp_range,data:data36};
+if(data32.dns !== undefined){
+let data35 = data32.dns;
+if(Array.isArray(data35)){
+if(data35.length > 8){
+const err89 = {instancePath:instancePath+"/network/dns",schemaPath:"#/properties/network/properties/dns/maxItems",keyword:"maxItems",params:{limit: 8},message:"must NOT have more than 8 items",schema:8,parentSchema:schema11.properties.network.properties.dns,data:data35};
 if(vErrors === null){
 vErrors = [err89];
 }
@@ -1116,12 +1113,8 @@ vErrors.push(err89);
 }
 errors++;
 }
-}
-if(data31.domain !== undefined){
-let data37 = data31.domain;
-if(typeof data37 === "string"){
-if(func3(data37) > 253){
-const err90 = {instancePath:instancePath+"/network/domain",schemaPath:"#/properties/network/properties/domain/maxLength",keyword:"maxLength",params:{limit: 253},message:"must NOT have more than 253 characters",schema:253,parentSchema:schema11.properties.network.properties.domain,data:data37};
+if(data35.length < 1){
+const err90 = {instancePath:instancePath+"/network/dns",schemaPath:"#/properties/network/properties/dns/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.network.properties.dns,data:data35};
 if(vErrors === null){
 vErrors = [err90];
 }
@@ -1130,8 +1123,11 @@ vErrors.push(err90);
 }
 errors++;
 }
-if(!pattern12.test(data37)){
-const err91 = {instancePath:instancePath+"/network/domain",schemaPath:"#/properties/network/properties/domain/pattern",keyword:"pattern",params:{pattern: "^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$"},message:"must match pattern \""+"^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$"+"\"",schema:"^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$",parentSchema:schema11.properties.network.properties.domain,data:data37};
+const len2 = data35.length;
+for(let i2=0; i2<len2; i2++){
+let data36 = data35[i2];
+if(typeof data36 !== "string"){
+const err91 = {instancePath:instancePath+"/network/dns/" + i2,schemaPath:"#/properties/network/properties/dns/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.network.properties.dns.items.type,parentSchema:schema11.properties.network.properties.dns.items,data:data36};
 if(vErrors === null){
 vErrors = [err91];
 }
@@ -1141,8 +1137,9 @@ vErrors.push(err91);
 errors++;
 }
 }
+}
 else {
-const err92 = {instancePath:instancePath+"/network/domain",schemaPath:"#/properties/network/properties/domain/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.network.properties.domain.type,parentSchema:schema11.properties.network.properties.domain,data:data37};
+const err92 = {instancePath:instancePath+"/network/dns",schemaPath:"#/properties/network/properties/dns/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.network.properties.dns.type,parentSchema:schema11.properties.network.properties.dns,data:data35};
 if(vErrors === null){
 vErrors = [err92];
 }
@@ -1152,9 +1149,10 @@ vErrors.push(err92);
 errors++;
 }
 }
-}
-else {
-const err93 = {instancePath:instancePath+"/network",schemaPath:"#/properties/network/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.network.type,parentSchema:schema11.properties.network,data:data31};
+if(data32.dhcp_range !== undefined){
+let data37 = data32.dhcp_range;
+if(typeof data37 !== "string"){
+const err93 = {instancePath:instancePath+"/network/dhcp_range",schemaPath:"#/properties/network/properties/dhcp_range/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.network.properties.dhcp_range.type,parentSchema:schema11.properties.network.properties.dhcp_range,data:data37};
 if(vErrors === null){
 vErrors = [err93];
 }
@@ -1164,11 +1162,11 @@ vErrors.push(err93);
 errors++;
 }
 }
-if(data.cluster !== undefined){
-let data38 = data.cluster;
-if(data38 && typeof data38 == "object" && !Array.isArray(data38)){
-if(data38.vip === undefined){
-const err94 = {instancePath:instancePath+"/cluster",schemaPath:"#/properties/cluster/required",keyword:"required",params:{missingProperty: "vip"},message:"must have required property '"+"vip"+"'",schema:schema11.properties.cluster.required,parentSchema:schema11.properties.cluster,data:data38};
+if(data32.domain !== undefined){
+let data38 = data32.domain;
+if(typeof data38 === "string"){
+if(func3(data38) > 253){
+const err94 = {instancePath:instancePath+"/network/domain",schemaPath:"#/properties/network/properties/domain/maxLength",keyword:"maxLength",params:{limit: 253},message:"must NOT have more than 253 characters",schema:253,parentSchema:schema11.properties.network.properties.domain,data:data38};
 if(vErrors === null){
 vErrors = [err94];
 }
@@ -1177,8 +1175,8 @@ vErrors.push(err94);
 }
 errors++;
 }
-if(data38.token === undefined){
-const err95 = {instancePath:instancePath+"/cluster",schemaPath:"#/properties/cluster/required",keyword:"required",params:{missingProperty: "token"},message:"must have required property '"+"token"+"'",schema:schema11.properties.cluster.required,parentSchema:schema11.properties.cluster,data:data38};
+if(!pattern13.test(data38)){
+const err95 = {instancePath:instancePath+"/network/domain",schemaPath:"#/properties/network/properties/domain/pattern",keyword:"pattern",params:{pattern: "^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$"},message:"must match pattern \""+"^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$"+"\"",schema:"^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$",parentSchema:schema11.properties.network.properties.domain,data:data38};
 if(vErrors === null){
 vErrors = [err95];
 }
@@ -1187,9 +1185,9 @@ vErrors.push(err95);
 }
 errors++;
 }
-for(const key6 in data38){
-if(!(func2.call(schema11.properties.cluster.properties, key6))){
-const err96 = {instancePath:instancePath+"/cluster",schemaPath:"#/properties/cluster/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key6},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.cluster,data:data38};
+}
+else {
+const err96 = {instancePath:instancePath+"/network/domain",schemaPath:"#/properties/network/properties/domain/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.network.properties.domain.type,parentSchema:schema11.properties.network.properties.domain,data:data38};
 if(vErrors === null){
 vErrors = [err96];
 }
@@ -1199,10 +1197,9 @@ vErrors.push(err96);
 errors++;
 }
 }
-if(data38.vip !== undefined){
-let data39 = data38.vip;
-if(typeof data39 !== "string"){
-const err97 = {instancePath:instancePath+"/cluster/vip",schemaPath:"#/properties/cluster/properties/vip/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.cluster.properties.vip.type,parentSchema:schema11.properties.cluster.properties.vip,data:data39};
+}
+else {
+const err97 = {instancePath:instancePath+"/network",schemaPath:"#/properties/network/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.network.type,parentSchema:schema11.properties.network,data:data32};
 if(vErrors === null){
 vErrors = [err97];
 }
@@ -1212,10 +1209,11 @@ vErrors.push(err97);
 errors++;
 }
 }
-if(data38.vip_mode !== undefined){
-let data40 = data38.vip_mode;
-if(typeof data40 !== "string"){
-const err98 = {instancePath:instancePath+"/cluster/vip_mode",schemaPath:"#/properties/cluster/properties/vip_mode/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.cluster.properties.vip_mode.type,parentSchema:schema11.properties.cluster.properties.vip_mode,data:data40};
+if(data.cluster !== undefined){
+let data39 = data.cluster;
+if(data39 && typeof data39 == "object" && !Array.isArray(data39)){
+if(data39.vip === undefined){
+const err98 = {instancePath:instancePath+"/cluster",schemaPath:"#/properties/cluster/required",keyword:"required",params:{missingProperty: "vip"},message:"must have required property '"+"vip"+"'",schema:schema11.properties.cluster.required,parentSchema:schema11.properties.cluster,data:data39};
 if(vErrors === null){
 vErrors = [err98];
 }
@@ -1224,8 +1222,8 @@ vErrors.push(err98);
 }
 errors++;
 }
-if(!((data40 === "static") || (data40 === "dhcp"))){
-const err99 = {instancePath:instancePath+"/cluster/vip_mode",schemaPath:"#/properties/cluster/properties/vip_mode/enum",keyword:"enum",params:{allowedValues: schema11.properties.cluster.properties.vip_mode.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.cluster.properties.vip_mode.enum,parentSchema:schema11.properties.cluster.properties.vip_mode,data:data40};
+if(data39.token === undefined){
+const err99 = {instancePath:instancePath+"/cluster",schemaPath:"#/properties/cluster/required",keyword:"required",params:{missingProperty: "token"},message:"must have required property '"+"token"+"'",schema:schema11.properties.cluster.required,parentSchema:schema11.properties.cluster,data:data39};
 if(vErrors === null){
 vErrors = [err99];
 }
@@ -1234,11 +1232,9 @@ vErrors.push(err99);
 }
 errors++;
 }
-}
-if(data38.vip_hw_addr !== undefined){
-let data41 = data38.vip_hw_addr;
-if(typeof data41 !== "string"){
-const err100 = {instancePath:instancePath+"/cluster/vip_hw_addr",schemaPath:"#/properties/cluster/properties/vip_hw_addr/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.cluster.properties.vip_hw_addr.type,parentSchema:schema11.properties.cluster.properties.vip_hw_addr,data:data41};
+for(const key6 in data39){
+if(!(func2.call(schema11.properties.cluster.properties, key6))){
+const err100 = {instancePath:instancePath+"/cluster",schemaPath:"#/properties/cluster/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key6},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.cluster,data:data39};
 if(vErrors === null){
 vErrors = [err100];
 }
@@ -1248,10 +1244,10 @@ vErrors.push(err100);
 errors++;
 }
 }
-if(data38.token !== undefined){
-let data42 = data38.token;
-if((typeof data42 !== "string") && (!(data42 && typeof data42 == "object" && !Array.isArray(data42)))){
-const err101 = {instancePath:instancePath+"/cluster/token",schemaPath:"#/properties/cluster/properties/token/type",keyword:"type",params:{type: schema11.properties.cluster.properties.token.type},message:"must be string,object",schema:schema11.properties.cluster.properties.token.type,parentSchema:schema11.properties.cluster.properties.token,data:data42};
+if(data39.vip !== undefined){
+let data40 = data39.vip;
+if(typeof data40 !== "string"){
+const err101 = {instancePath:instancePath+"/cluster/vip",schemaPath:"#/properties/cluster/properties/vip/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.cluster.properties.vip.type,parentSchema:schema11.properties.cluster.properties.vip,data:data40};
 if(vErrors === null){
 vErrors = [err101];
 }
@@ -1260,9 +1256,11 @@ vErrors.push(err101);
 }
 errors++;
 }
-if(typeof data42 === "string"){
-if(func3(data42) < 1){
-const err102 = {instancePath:instancePath+"/cluster/token",schemaPath:"#/properties/cluster/properties/token/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.cluster.properties.token,data:data42};
+}
+if(data39.vip_mode !== undefined){
+let data41 = data39.vip_mode;
+if(typeof data41 !== "string"){
+const err102 = {instancePath:instancePath+"/cluster/vip_mode",schemaPath:"#/properties/cluster/properties/vip_mode/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.cluster.properties.vip_mode.type,parentSchema:schema11.properties.cluster.properties.vip_mode,data:data41};
 if(vErrors === null){
 vErrors = [err102];
 }
@@ -1271,10 +1269,8 @@ vErrors.push(err102);
 }
 errors++;
 }
-}
-if(data42 && typeof data42 == "object" && !Array.isArray(data42)){
-if(Object.keys(data42).length > 1){
-const err103 = {instancePath:instancePath+"/cluster/token",schemaPath:"#/properties/cluster/properties/token/maxProperties",keyword:"maxProperties",params:{limit: 1},message:"must NOT have more than 1 properties",schema:1,parentSchema:schema11.properties.cluster.properties.token,data:data42};
+if(!((data41 === "static") || (data41 === "dhcp"))){
+const err103 = {instancePath:instancePath+"/cluster/vip_mode",schemaPath:"#/properties/cluster/properties/vip_mode/enum",keyword:"enum",params:{allowedValues: schema11.properties.cluster.properties.vip_mode.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.cluster.properties.vip_mode.enum,parentSchema:schema11.properties.cluster.properties.vip_mode,data:data41};
 if(vErrors === null){
 vErrors = [err103];
 }
@@ -1283,8 +1279,11 @@ vErrors.push(err103);
 }
 errors++;
 }
-if(Object.keys(data42).length < 1){
-const err104 = {instancePath:instancePath+"/cluster/token",schemaPath:"#/properties/cluster/properties/token/minProperties",keyword:"minProperties",params:{limit: 1},message:"must NOT have fewer than 1 properties",schema:1,parentSchema:schema11.properties.cluster.properties.token,data:data42};
+}
+if(data39.vip_hw_addr !== undefined){
+let data42 = data39.vip_hw_addr;
+if(typeof data42 !== "string"){
+const err104 = {instancePath:instancePath+"/cluster/vip_hw_addr",schemaPath:"#/properties/cluster/properties/vip_hw_addr/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.cluster.properties.vip_hw_addr.type,parentSchema:schema11.properties.cluster.properties.vip_hw_addr,data:data42};
 if(vErrors === null){
 vErrors = [err104];
 }
@@ -1293,9 +1292,11 @@ vErrors.push(err104);
 }
 errors++;
 }
-for(const key7 in data42){
-if(!((key7 === "env") || (key7 === "file"))){
-const err105 = {instancePath:instancePath+"/cluster/token",schemaPath:"#/properties/cluster/properties/token/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key7},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.cluster.properties.token,data:data42};
+}
+if(data39.token !== undefined){
+let data43 = data39.token;
+if((typeof data43 !== "string") && (!(data43 && typeof data43 == "object" && !Array.isArray(data43)))){
+const err105 = {instancePath:instancePath+"/cluster/token",schemaPath:"#/properties/cluster/properties/token/type",keyword:"type",params:{type: schema11.properties.cluster.properties.token.type},message:"must be string,object",schema:schema11.properties.cluster.properties.token.type,parentSchema:schema11.properties.cluster.properties.token,data:data43};
 if(vErrors === null){
 vErrors = [err105];
 }
@@ -1304,12 +1305,9 @@ vErrors.push(err105);
 }
 errors++;
 }
-}
-if(data42.env !== undefined){
-let data43 = data42.env;
 if(typeof data43 === "string"){
-if(!pattern13.test(data43)){
-const err106 = {instancePath:instancePath+"/cluster/token/env",schemaPath:"#/properties/cluster/properties/token/properties/env/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z_][A-Za-z0-9_]*$"},message:"must match pattern \""+"^[A-Za-z_][A-Za-z0-9_]*$"+"\"",schema:"^[A-Za-z_][A-Za-z0-9_]*$",parentSchema:schema11.properties.cluster.properties.token.properties.env,data:data43};
+if(func3(data43) < 1){
+const err106 = {instancePath:instancePath+"/cluster/token",schemaPath:"#/properties/cluster/properties/token/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.cluster.properties.token,data:data43};
 if(vErrors === null){
 vErrors = [err106];
 }
@@ -1319,8 +1317,9 @@ vErrors.push(err106);
 errors++;
 }
 }
-else {
-const err107 = {instancePath:instancePath+"/cluster/token/env",schemaPath:"#/properties/cluster/properties/token/properties/env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.cluster.properties.token.properties.env.type,parentSchema:schema11.properties.cluster.properties.token.properties.env,data:data43};
+if(data43 && typeof data43 == "object" && !Array.isArray(data43)){
+if(Object.keys(data43).length > 1){
+const err107 = {instancePath:instancePath+"/cluster/token",schemaPath:"#/properties/cluster/properties/token/maxProperties",keyword:"maxProperties",params:{limit: 1},message:"must NOT have more than 1 properties",schema:1,parentSchema:schema11.properties.cluster.properties.token,data:data43};
 if(vErrors === null){
 vErrors = [err107];
 }
@@ -1329,12 +1328,8 @@ vErrors.push(err107);
 }
 errors++;
 }
-}
-if(data42.file !== undefined){
-let data44 = data42.file;
-if(typeof data44 === "string"){
-if(func3(data44) < 1){
-const err108 = {instancePath:instancePath+"/cluster/token/file",schemaPath:"#/properties/cluster/properties/token/properties/file/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.cluster.properties.token.properties.file,data:data44};
+if(Object.keys(data43).length < 1){
+const err108 = {instancePath:instancePath+"/cluster/token",schemaPath:"#/properties/cluster/properties/token/minProperties",keyword:"minProperties",params:{limit: 1},message:"must NOT have fewer than 1 properties",schema:1,parentSchema:schema11.properties.cluster.properties.token,data:data43};
 if(vErrors === null){
 vErrors = [err108];
 }
@@ -1343,9 +1338,9 @@ vErrors.push(err108);
 }
 errors++;
 }
-}
-else {
-const err109 = {instancePath:instancePath+"/cluster/token/file",schemaPath:"#/properties/cluster/properties/token/properties/file/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.cluster.properties.token.properties.file.type,parentSchema:schema11.properties.cluster.properties.token.properties.file,data:data44};
+for(const key7 in data43){
+if(!((key7 === "env") || (key7 === "file"))){
+const err109 = {instancePath:instancePath+"/cluster/token",schemaPath:"#/properties/cluster/properties/token/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key7},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.cluster.properties.token,data:data43};
 if(vErrors === null){
 vErrors = [err109];
 }
@@ -1355,12 +1350,11 @@ vErrors.push(err109);
 errors++;
 }
 }
-}
-}
-if(data38.password !== undefined){
-let data45 = data38.password;
-if((typeof data45 !== "string") && (!(data45 && typeof data45 == "object" && !Array.isArray(data45)))){
-const err110 = {instancePath:instancePath+"/cluster/password",schemaPath:"#/properties/cluster/properties/password/type",keyword:"type",params:{type: schema11.properties.cluster.properties.password.type},message:"must be string,object",schema:schema11.properties.cluster.properties.password.type,parentSchema:schema11.properties.cluster.properties.password,data:data45};
+if(data43.env !== undefined){
+let data44 = data43.env;
+if(typeof data44 === "string"){
+if(!pattern14.test(data44)){
+const err110 = {instancePath:instancePath+"/cluster/token/env",schemaPath:"#/properties/cluster/properties/token/properties/env/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z_][A-Za-z0-9_]*$"},message:"must match pattern \""+"^[A-Za-z_][A-Za-z0-9_]*$"+"\"",schema:"^[A-Za-z_][A-Za-z0-9_]*$",parentSchema:schema11.properties.cluster.properties.token.properties.env,data:data44};
 if(vErrors === null){
 vErrors = [err110];
 }
@@ -1369,9 +1363,9 @@ vErrors.push(err110);
 }
 errors++;
 }
-if(typeof data45 === "string"){
-if(func3(data45) < 1){
-const err111 = {instancePath:instancePath+"/cluster/password",schemaPath:"#/properties/cluster/properties/password/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.cluster.properties.password,data:data45};
+}
+else {
+const err111 = {instancePath:instancePath+"/cluster/token/env",schemaPath:"#/properties/cluster/properties/token/properties/env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.cluster.properties.token.properties.env.type,parentSchema:schema11.properties.cluster.properties.token.properties.env,data:data44};
 if(vErrors === null){
 vErrors = [err111];
 }
@@ -1381,9 +1375,11 @@ vErrors.push(err111);
 errors++;
 }
 }
-if(data45 && typeof data45 == "object" && !Array.isArray(data45)){
-if(Object.keys(data45).length > 1){
-const err112 = {instancePath:instancePath+"/cluster/password",schemaPath:"#/properties/cluster/properties/password/maxProperties",keyword:"maxProperties",params:{limit: 1},message:"must NOT have more than 1 properties",schema:1,parentSchema:schema11.properties.cluster.properties.password,data:data45};
+if(data43.file !== undefined){
+let data45 = data43.file;
+if(typeof data45 === "string"){
+if(func3(data45) < 1){
+const err112 = {instancePath:instancePath+"/cluster/token/file",schemaPath:"#/properties/cluster/properties/token/properties/file/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.cluster.properties.token.properties.file,data:data45};
 if(vErrors === null){
 vErrors = [err112];
 }
@@ -1392,8 +1388,9 @@ vErrors.push(err112);
 }
 errors++;
 }
-if(Object.keys(data45).length < 1){
-const err113 = {instancePath:instancePath+"/cluster/password",schemaPath:"#/properties/cluster/properties/password/minProperties",keyword:"minProperties",params:{limit: 1},message:"must NOT have fewer than 1 properties",schema:1,parentSchema:schema11.properties.cluster.properties.password,data:data45};
+}
+else {
+const err113 = {instancePath:instancePath+"/cluster/token/file",schemaPath:"#/properties/cluster/properties/token/properties/file/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.cluster.properties.token.properties.file.type,parentSchema:schema11.properties.cluster.properties.token.properties.file,data:data45};
 if(vErrors === null){
 vErrors = [err113];
 }
@@ -1402,9 +1399,13 @@ vErrors.push(err113);
 }
 errors++;
 }
-for(const key8 in data45){
-if(!((key8 === "env") || (key8 === "file"))){
-const err114 = {instancePath:instancePath+"/cluster/password",schemaPath:"#/properties/cluster/properties/password/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key8},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.cluster.properties.password,data:data45};
+}
+}
+}
+if(data39.password !== undefined){
+let data46 = data39.password;
+if((typeof data46 !== "string") && (!(data46 && typeof data46 == "object" && !Array.isArray(data46)))){
+const err114 = {instancePath:instancePath+"/cluster/password",schemaPath:"#/properties/cluster/properties/password/type",keyword:"type",params:{type: schema11.properties.cluster.properties.password.type},message:"must be string,object",schema:schema11.properties.cluster.properties.password.type,parentSchema:schema11.properties.cluster.properties.password,data:data46};
 if(vErrors === null){
 vErrors = [err114];
 }
@@ -1413,12 +1414,9 @@ vErrors.push(err114);
 }
 errors++;
 }
-}
-if(data45.env !== undefined){
-let data46 = data45.env;
 if(typeof data46 === "string"){
-if(!pattern13.test(data46)){
-const err115 = {instancePath:instancePath+"/cluster/password/env",schemaPath:"#/properties/cluster/properties/password/properties/env/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z_][A-Za-z0-9_]*$"},message:"must match pattern \""+"^[A-Za-z_][A-Za-z0-9_]*$"+"\"",schema:"^[A-Za-z_][A-Za-z0-9_]*$",parentSchema:schema11.properties.cluster.properties.password.properties.env,data:data46};
+if(func3(data46) < 1){
+const err115 = {instancePath:instancePath+"/cluster/password",schemaPath:"#/properties/cluster/properties/password/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.cluster.properties.password,data:data46};
 if(vErrors === null){
 vErrors = [err115];
 }
@@ -1428,8 +1426,9 @@ vErrors.push(err115);
 errors++;
 }
 }
-else {
-const err116 = {instancePath:instancePath+"/cluster/password/env",schemaPath:"#/properties/cluster/properties/password/properties/env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.cluster.properties.password.properties.env.type,parentSchema:schema11.properties.cluster.properties.password.properties.env,data:data46};
+if(data46 && typeof data46 == "object" && !Array.isArray(data46)){
+if(Object.keys(data46).length > 1){
+const err116 = {instancePath:instancePath+"/cluster/password",schemaPath:"#/properties/cluster/properties/password/maxProperties",keyword:"maxProperties",params:{limit: 1},message:"must NOT have more than 1 properties",schema:1,parentSchema:schema11.properties.cluster.properties.password,data:data46};
 if(vErrors === null){
 vErrors = [err116];
 }
@@ -1438,12 +1437,8 @@ vErrors.push(err116);
 }
 errors++;
 }
-}
-if(data45.file !== undefined){
-let data47 = data45.file;
-if(typeof data47 === "string"){
-if(func3(data47) < 1){
-const err117 = {instancePath:instancePath+"/cluster/password/file",schemaPath:"#/properties/cluster/properties/password/properties/file/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.cluster.properties.password.properties.file,data:data47};
+if(Object.keys(data46).length < 1){
+const err117 = {instancePath:instancePath+"/cluster/password",schemaPath:"#/properties/cluster/properties/password/minProperties",keyword:"minProperties",params:{limit: 1},message:"must NOT have fewer than 1 properties",schema:1,parentSchema:schema11.properties.cluster.properties.password,data:data46};
 if(vErrors === null){
 vErrors = [err117];
 }
@@ -1452,9 +1447,9 @@ vErrors.push(err117);
 }
 errors++;
 }
-}
-else {
-const err118 = {instancePath:instancePath+"/cluster/password/file",schemaPath:"#/properties/cluster/properties/password/properties/file/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.cluster.properties.password.properties.file.type,parentSchema:schema11.properties.cluster.properties.password.properties.file,data:data47};
+for(const key8 in data46){
+if(!((key8 === "env") || (key8 === "file"))){
+const err118 = {instancePath:instancePath+"/cluster/password",schemaPath:"#/properties/cluster/properties/password/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key8},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.cluster.properties.password,data:data46};
 if(vErrors === null){
 vErrors = [err118];
 }
@@ -1464,16 +1459,11 @@ vErrors.push(err118);
 errors++;
 }
 }
-}
-}
-if(data38.ssh_authorized_keys !== undefined){
-let data48 = data38.ssh_authorized_keys;
-if(Array.isArray(data48)){
-const len3 = data48.length;
-for(let i3=0; i3<len3; i3++){
-let data49 = data48[i3];
-if(typeof data49 !== "string"){
-const err119 = {instancePath:instancePath+"/cluster/ssh_authorized_keys/" + i3,schemaPath:"#/properties/cluster/properties/ssh_authorized_keys/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.cluster.properties.ssh_authorized_keys.items.type,parentSchema:schema11.properties.cluster.properties.ssh_authorized_keys.items,data:data49};
+if(data46.env !== undefined){
+let data47 = data46.env;
+if(typeof data47 === "string"){
+if(!pattern14.test(data47)){
+const err119 = {instancePath:instancePath+"/cluster/password/env",schemaPath:"#/properties/cluster/properties/password/properties/env/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z_][A-Za-z0-9_]*$"},message:"must match pattern \""+"^[A-Za-z_][A-Za-z0-9_]*$"+"\"",schema:"^[A-Za-z_][A-Za-z0-9_]*$",parentSchema:schema11.properties.cluster.properties.password.properties.env,data:data47};
 if(vErrors === null){
 vErrors = [err119];
 }
@@ -1483,9 +1473,8 @@ vErrors.push(err119);
 errors++;
 }
 }
-}
 else {
-const err120 = {instancePath:instancePath+"/cluster/ssh_authorized_keys",schemaPath:"#/properties/cluster/properties/ssh_authorized_keys/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.cluster.properties.ssh_authorized_keys.type,parentSchema:schema11.properties.cluster.properties.ssh_authorized_keys,data:data48};
+const err120 = {instancePath:instancePath+"/cluster/password/env",schemaPath:"#/properties/cluster/properties/password/properties/env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.cluster.properties.password.properties.env.type,parentSchema:schema11.properties.cluster.properties.password.properties.env,data:data47};
 if(vErrors === null){
 vErrors = [err120];
 }
@@ -1495,14 +1484,11 @@ vErrors.push(err120);
 errors++;
 }
 }
-if(data38.ntp !== undefined){
-let data50 = data38.ntp;
-if(Array.isArray(data50)){
-const len4 = data50.length;
-for(let i4=0; i4<len4; i4++){
-let data51 = data50[i4];
-if(typeof data51 !== "string"){
-const err121 = {instancePath:instancePath+"/cluster/ntp/" + i4,schemaPath:"#/properties/cluster/properties/ntp/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.cluster.properties.ntp.items.type,parentSchema:schema11.properties.cluster.properties.ntp.items,data:data51};
+if(data46.file !== undefined){
+let data48 = data46.file;
+if(typeof data48 === "string"){
+if(func3(data48) < 1){
+const err121 = {instancePath:instancePath+"/cluster/password/file",schemaPath:"#/properties/cluster/properties/password/properties/file/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.cluster.properties.password.properties.file,data:data48};
 if(vErrors === null){
 vErrors = [err121];
 }
@@ -1512,9 +1498,8 @@ vErrors.push(err121);
 errors++;
 }
 }
-}
 else {
-const err122 = {instancePath:instancePath+"/cluster/ntp",schemaPath:"#/properties/cluster/properties/ntp/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.cluster.properties.ntp.type,parentSchema:schema11.properties.cluster.properties.ntp,data:data50};
+const err122 = {instancePath:instancePath+"/cluster/password/file",schemaPath:"#/properties/cluster/properties/password/properties/file/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.cluster.properties.password.properties.file.type,parentSchema:schema11.properties.cluster.properties.password.properties.file,data:data48};
 if(vErrors === null){
 vErrors = [err122];
 }
@@ -1524,10 +1509,16 @@ vErrors.push(err122);
 errors++;
 }
 }
-if(data38.pod_cidr !== undefined){
-let data52 = data38.pod_cidr;
-if(typeof data52 !== "string"){
-const err123 = {instancePath:instancePath+"/cluster/pod_cidr",schemaPath:"#/properties/cluster/properties/pod_cidr/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.cluster.properties.pod_cidr.type,parentSchema:schema11.properties.cluster.properties.pod_cidr,data:data52};
+}
+}
+if(data39.ssh_authorized_keys !== undefined){
+let data49 = data39.ssh_authorized_keys;
+if(Array.isArray(data49)){
+const len3 = data49.length;
+for(let i3=0; i3<len3; i3++){
+let data50 = data49[i3];
+if(typeof data50 !== "string"){
+const err123 = {instancePath:instancePath+"/cluster/ssh_authorized_keys/" + i3,schemaPath:"#/properties/cluster/properties/ssh_authorized_keys/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.cluster.properties.ssh_authorized_keys.items.type,parentSchema:schema11.properties.cluster.properties.ssh_authorized_keys.items,data:data50};
 if(vErrors === null){
 vErrors = [err123];
 }
@@ -1537,10 +1528,9 @@ vErrors.push(err123);
 errors++;
 }
 }
-if(data38.service_cidr !== undefined){
-let data53 = data38.service_cidr;
-if(typeof data53 !== "string"){
-const err124 = {instancePath:instancePath+"/cluster/service_cidr",schemaPath:"#/properties/cluster/properties/service_cidr/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.cluster.properties.service_cidr.type,parentSchema:schema11.properties.cluster.properties.service_cidr,data:data53};
+}
+else {
+const err124 = {instancePath:instancePath+"/cluster/ssh_authorized_keys",schemaPath:"#/properties/cluster/properties/ssh_authorized_keys/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.cluster.properties.ssh_authorized_keys.type,parentSchema:schema11.properties.cluster.properties.ssh_authorized_keys,data:data49};
 if(vErrors === null){
 vErrors = [err124];
 }
@@ -1550,10 +1540,14 @@ vErrors.push(err124);
 errors++;
 }
 }
-if(data38.cluster_dns !== undefined){
-let data54 = data38.cluster_dns;
-if(typeof data54 !== "string"){
-const err125 = {instancePath:instancePath+"/cluster/cluster_dns",schemaPath:"#/properties/cluster/properties/cluster_dns/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.cluster.properties.cluster_dns.type,parentSchema:schema11.properties.cluster.properties.cluster_dns,data:data54};
+if(data39.ntp !== undefined){
+let data51 = data39.ntp;
+if(Array.isArray(data51)){
+const len4 = data51.length;
+for(let i4=0; i4<len4; i4++){
+let data52 = data51[i4];
+if(typeof data52 !== "string"){
+const err125 = {instancePath:instancePath+"/cluster/ntp/" + i4,schemaPath:"#/properties/cluster/properties/ntp/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.cluster.properties.ntp.items.type,parentSchema:schema11.properties.cluster.properties.ntp.items,data:data52};
 if(vErrors === null){
 vErrors = [err125];
 }
@@ -1563,14 +1557,9 @@ vErrors.push(err125);
 errors++;
 }
 }
-if(data38.sans !== undefined){
-let data55 = data38.sans;
-if(Array.isArray(data55)){
-const len5 = data55.length;
-for(let i5=0; i5<len5; i5++){
-let data56 = data55[i5];
-if(typeof data56 !== "string"){
-const err126 = {instancePath:instancePath+"/cluster/sans/" + i5,schemaPath:"#/properties/cluster/properties/sans/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.cluster.properties.sans.items.type,parentSchema:schema11.properties.cluster.properties.sans.items,data:data56};
+}
+else {
+const err126 = {instancePath:instancePath+"/cluster/ntp",schemaPath:"#/properties/cluster/properties/ntp/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.cluster.properties.ntp.type,parentSchema:schema11.properties.cluster.properties.ntp,data:data51};
 if(vErrors === null){
 vErrors = [err126];
 }
@@ -1580,9 +1569,10 @@ vErrors.push(err126);
 errors++;
 }
 }
-}
-else {
-const err127 = {instancePath:instancePath+"/cluster/sans",schemaPath:"#/properties/cluster/properties/sans/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.cluster.properties.sans.type,parentSchema:schema11.properties.cluster.properties.sans,data:data55};
+if(data39.pod_cidr !== undefined){
+let data53 = data39.pod_cidr;
+if(typeof data53 !== "string"){
+const err127 = {instancePath:instancePath+"/cluster/pod_cidr",schemaPath:"#/properties/cluster/properties/pod_cidr/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.cluster.properties.pod_cidr.type,parentSchema:schema11.properties.cluster.properties.pod_cidr,data:data53};
 if(vErrors === null){
 vErrors = [err127];
 }
@@ -1592,10 +1582,10 @@ vErrors.push(err127);
 errors++;
 }
 }
-if(data38.created !== undefined){
-let data57 = data38.created;
-if(typeof data57 !== "boolean"){
-const err128 = {instancePath:instancePath+"/cluster/created",schemaPath:"#/properties/cluster/properties/created/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.cluster.properties.created.type,parentSchema:schema11.properties.cluster.properties.created,data:data57};
+if(data39.service_cidr !== undefined){
+let data54 = data39.service_cidr;
+if(typeof data54 !== "string"){
+const err128 = {instancePath:instancePath+"/cluster/service_cidr",schemaPath:"#/properties/cluster/properties/service_cidr/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.cluster.properties.service_cidr.type,parentSchema:schema11.properties.cluster.properties.service_cidr,data:data54};
 if(vErrors === null){
 vErrors = [err128];
 }
@@ -1605,9 +1595,10 @@ vErrors.push(err128);
 errors++;
 }
 }
-}
-else {
-const err129 = {instancePath:instancePath+"/cluster",schemaPath:"#/properties/cluster/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.cluster.type,parentSchema:schema11.properties.cluster,data:data38};
+if(data39.cluster_dns !== undefined){
+let data55 = data39.cluster_dns;
+if(typeof data55 !== "string"){
+const err129 = {instancePath:instancePath+"/cluster/cluster_dns",schemaPath:"#/properties/cluster/properties/cluster_dns/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.cluster.properties.cluster_dns.type,parentSchema:schema11.properties.cluster.properties.cluster_dns,data:data55};
 if(vErrors === null){
 vErrors = [err129];
 }
@@ -1617,14 +1608,14 @@ vErrors.push(err129);
 errors++;
 }
 }
-if(data.os_profiles !== undefined){
-let data58 = data.os_profiles;
-if(data58 && typeof data58 == "object" && !Array.isArray(data58)){
-for(const key9 in data58){
-const _errs137 = errors;
-if(typeof key9 === "string"){
-if(!pattern0.test(key9)){
-const err130 = {instancePath:instancePath+"/os_profiles",schemaPath:"#/properties/os_profiles/propertyNames/pattern",keyword:"pattern",params:{pattern: "^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$"},message:"must match pattern \""+"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$"+"\"",schema:"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$",parentSchema:schema11.properties.os_profiles.propertyNames,data:key9,propertyName:key9};
+if(data39.sans !== undefined){
+let data56 = data39.sans;
+if(Array.isArray(data56)){
+const len5 = data56.length;
+for(let i5=0; i5<len5; i5++){
+let data57 = data56[i5];
+if(typeof data57 !== "string"){
+const err130 = {instancePath:instancePath+"/cluster/sans/" + i5,schemaPath:"#/properties/cluster/properties/sans/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.cluster.properties.sans.items.type,parentSchema:schema11.properties.cluster.properties.sans.items,data:data57};
 if(vErrors === null){
 vErrors = [err130];
 }
@@ -1634,9 +1625,9 @@ vErrors.push(err130);
 errors++;
 }
 }
-var valid21 = _errs137 === errors;
-if(!valid21){
-const err131 = {instancePath:instancePath+"/os_profiles",schemaPath:"#/properties/os_profiles/propertyNames",keyword:"propertyNames",params:{propertyName: key9},message:"property name must be valid",schema:schema11.properties.os_profiles.propertyNames,parentSchema:schema11.properties.os_profiles,data:data58};
+}
+else {
+const err131 = {instancePath:instancePath+"/cluster/sans",schemaPath:"#/properties/cluster/properties/sans/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.cluster.properties.sans.type,parentSchema:schema11.properties.cluster.properties.sans,data:data56};
 if(vErrors === null){
 vErrors = [err131];
 }
@@ -1646,15 +1637,10 @@ vErrors.push(err131);
 errors++;
 }
 }
-for(const key10 in data58){
-let data59 = data58[key10];
-const _errs141 = errors;
-let valid23 = true;
-const _errs142 = errors;
-if(data59 && typeof data59 == "object" && !Array.isArray(data59)){
-let missing0;
-if((data59.cloud_init === undefined) && (missing0 = "cloud_init")){
-const err132 = {};
+if(data39.created !== undefined){
+let data58 = data39.created;
+if(typeof data58 !== "boolean"){
+const err132 = {instancePath:instancePath+"/cluster/created",schemaPath:"#/properties/cluster/properties/created/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.cluster.properties.created.type,parentSchema:schema11.properties.cluster.properties.created,data:data58};
 if(vErrors === null){
 vErrors = [err132];
 }
@@ -1663,10 +1649,10 @@ vErrors.push(err132);
 }
 errors++;
 }
+}
+}
 else {
-if(data59.cloud_init !== undefined){
-if(false !== data59.cloud_init){
-const err133 = {};
+const err133 = {instancePath:instancePath+"/cluster",schemaPath:"#/properties/cluster/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.cluster.type,parentSchema:schema11.properties.cluster,data:data39};
 if(vErrors === null){
 vErrors = [err133];
 }
@@ -1676,23 +1662,14 @@ vErrors.push(err133);
 errors++;
 }
 }
-}
-}
-var _valid0 = _errs142 === errors;
-errors = _errs141;
-if(vErrors !== null){
-if(_errs141){
-vErrors.length = _errs141;
-}
-else {
-vErrors = null;
-}
-}
-if(_valid0){
-const _errs144 = errors;
+if(data.os_profiles !== undefined){
+let data59 = data.os_profiles;
 if(data59 && typeof data59 == "object" && !Array.isArray(data59)){
-if(data59.config_format !== undefined){
-const err134 = {instancePath:instancePath+"/os_profiles/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/config_format",schemaPath:"#/properties/os_profiles/additionalProperties/then/properties/config_format/not",keyword:"not",params:{},message:"must NOT be valid",schema:schema11.properties.os_profiles.additionalProperties.then.properties.config_format.not,parentSchema:schema11.properties.os_profiles.additionalProperties.then.properties.config_format,data:data59.config_format};
+for(const key9 in data59){
+const _errs139 = errors;
+if(typeof key9 === "string"){
+if(!pattern0.test(key9)){
+const err134 = {instancePath:instancePath+"/os_profiles",schemaPath:"#/properties/os_profiles/propertyNames/pattern",keyword:"pattern",params:{pattern: "^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$"},message:"must match pattern \""+"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$"+"\"",schema:"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$",parentSchema:schema11.properties.os_profiles.propertyNames,data:key9,propertyName:key9};
 if(vErrors === null){
 vErrors = [err134];
 }
@@ -1702,11 +1679,9 @@ vErrors.push(err134);
 errors++;
 }
 }
-var _valid0 = _errs144 === errors;
-valid23 = _valid0;
-}
-if(!valid23){
-const err135 = {instancePath:instancePath+"/os_profiles/" + key10.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/os_profiles/additionalProperties/if",keyword:"if",params:{failingKeyword: "then"},message:"must match \"then\" schema",schema:schema11.properties.os_profiles.additionalProperties.if,parentSchema:schema11.properties.os_profiles.additionalProperties,data:data59};
+var valid21 = _errs139 === errors;
+if(!valid21){
+const err135 = {instancePath:instancePath+"/os_profiles",schemaPath:"#/properties/os_profiles/propertyNames",keyword:"propertyNames",params:{propertyName: key9},message:"property name must be valid",schema:schema11.properties.os_profiles.propertyNames,parentSchema:schema11.properties.os_profiles,data:data59};
 if(vErrors === null){
 vErrors = [err135];
 }
@@ -1715,9 +1690,16 @@ vErrors.push(err135);
 }
 errors++;
 }
-if(data59 && typeof data59 == "object" && !Array.isArray(data59)){
-if(data59.kernel === undefined){
-const err136 = {instancePath:instancePath+"/os_profiles/" + key10.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/os_profiles/additionalProperties/required",keyword:"required",params:{missingProperty: "kernel"},message:"must have required property '"+"kernel"+"'",schema:schema11.properties.os_profiles.additionalProperties.required,parentSchema:schema11.properties.os_profiles.additionalProperties,data:data59};
+}
+for(const key10 in data59){
+let data60 = data59[key10];
+const _errs143 = errors;
+let valid23 = true;
+const _errs144 = errors;
+if(data60 && typeof data60 == "object" && !Array.isArray(data60)){
+let missing0;
+if((data60.cloud_init === undefined) && (missing0 = "cloud_init")){
+const err136 = {};
 if(vErrors === null){
 vErrors = [err136];
 }
@@ -1726,8 +1708,10 @@ vErrors.push(err136);
 }
 errors++;
 }
-if(data59.initrds === undefined){
-const err137 = {instancePath:instancePath+"/os_profiles/" + key10.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/os_profiles/additionalProperties/required",keyword:"required",params:{missingProperty: "initrds"},message:"must have required property '"+"initrds"+"'",schema:schema11.properties.os_profiles.additionalProperties.required,parentSchema:schema11.properties.os_profiles.additionalProperties,data:data59};
+else {
+if(data60.cloud_init !== undefined){
+if(false !== data60.cloud_init){
+const err137 = {};
 if(vErrors === null){
 vErrors = [err137];
 }
@@ -1736,9 +1720,24 @@ vErrors.push(err137);
 }
 errors++;
 }
-for(const key11 in data59){
-if(!(((((((key11 === "kernel") || (key11 === "shim")) || (key11 === "initrds")) || (key11 === "params")) || (key11 === "root")) || (key11 === "cloud_init")) || (key11 === "config_format"))){
-const err138 = {instancePath:instancePath+"/os_profiles/" + key10.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/os_profiles/additionalProperties/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key11},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.os_profiles.additionalProperties,data:data59};
+}
+}
+}
+var _valid0 = _errs144 === errors;
+errors = _errs143;
+if(vErrors !== null){
+if(_errs143){
+vErrors.length = _errs143;
+}
+else {
+vErrors = null;
+}
+}
+if(_valid0){
+const _errs146 = errors;
+if(data60 && typeof data60 == "object" && !Array.isArray(data60)){
+if(data60.config_format !== undefined){
+const err138 = {instancePath:instancePath+"/os_profiles/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/config_format",schemaPath:"#/properties/os_profiles/additionalProperties/then/properties/config_format/not",keyword:"not",params:{},message:"must NOT be valid",schema:schema11.properties.os_profiles.additionalProperties.then.properties.config_format.not,parentSchema:schema11.properties.os_profiles.additionalProperties.then.properties.config_format,data:data60.config_format};
 if(vErrors === null){
 vErrors = [err138];
 }
@@ -1748,11 +1747,11 @@ vErrors.push(err138);
 errors++;
 }
 }
-if(data59.kernel !== undefined){
-let data62 = data59.kernel;
-if(typeof data62 === "string"){
-if(func3(data62) > 1024){
-const err139 = {instancePath:instancePath+"/os_profiles/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/kernel",schemaPath:"#/properties/os_profiles/additionalProperties/properties/kernel/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters",schema:1024,parentSchema:schema11.properties.os_profiles.additionalProperties.properties.kernel,data:data62};
+var _valid0 = _errs146 === errors;
+valid23 = _valid0;
+}
+if(!valid23){
+const err139 = {instancePath:instancePath+"/os_profiles/" + key10.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/os_profiles/additionalProperties/if",keyword:"if",params:{failingKeyword: "then"},message:"must match \"then\" schema",schema:schema11.properties.os_profiles.additionalProperties.if,parentSchema:schema11.properties.os_profiles.additionalProperties,data:data60};
 if(vErrors === null){
 vErrors = [err139];
 }
@@ -1761,8 +1760,9 @@ vErrors.push(err139);
 }
 errors++;
 }
-if(!pattern2.test(data62)){
-const err140 = {instancePath:instancePath+"/os_profiles/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/kernel",schemaPath:"#/properties/os_profiles/additionalProperties/properties/kernel/pattern",keyword:"pattern",params:{pattern: "^https?://(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~+=,:@-]+)*/?$"},message:"must match pattern \""+"^https?://(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~+=,:@-]+)*/?$"+"\"",schema:"^https?://(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~+=,:@-]+)*/?$",parentSchema:schema11.properties.os_profiles.additionalProperties.properties.kernel,data:data62};
+if(data60 && typeof data60 == "object" && !Array.isArray(data60)){
+if(data60.kernel === undefined){
+const err140 = {instancePath:instancePath+"/os_profiles/" + key10.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/os_profiles/additionalProperties/required",keyword:"required",params:{missingProperty: "kernel"},message:"must have required property '"+"kernel"+"'",schema:schema11.properties.os_profiles.additionalProperties.required,parentSchema:schema11.properties.os_profiles.additionalProperties,data:data60};
 if(vErrors === null){
 vErrors = [err140];
 }
@@ -1771,9 +1771,8 @@ vErrors.push(err140);
 }
 errors++;
 }
-}
-else {
-const err141 = {instancePath:instancePath+"/os_profiles/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/kernel",schemaPath:"#/properties/os_profiles/additionalProperties/properties/kernel/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.os_profiles.additionalProperties.properties.kernel.type,parentSchema:schema11.properties.os_profiles.additionalProperties.properties.kernel,data:data62};
+if(data60.initrds === undefined){
+const err141 = {instancePath:instancePath+"/os_profiles/" + key10.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/os_profiles/additionalProperties/required",keyword:"required",params:{missingProperty: "initrds"},message:"must have required property '"+"initrds"+"'",schema:schema11.properties.os_profiles.additionalProperties.required,parentSchema:schema11.properties.os_profiles.additionalProperties,data:data60};
 if(vErrors === null){
 vErrors = [err141];
 }
@@ -1782,12 +1781,9 @@ vErrors.push(err141);
 }
 errors++;
 }
-}
-if(data59.shim !== undefined){
-let data63 = data59.shim;
-if(typeof data63 === "string"){
-if(func3(data63) > 1024){
-const err142 = {instancePath:instancePath+"/os_profiles/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/shim",schemaPath:"#/properties/os_profiles/additionalProperties/properties/shim/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters",schema:1024,parentSchema:schema11.properties.os_profiles.additionalProperties.properties.shim,data:data63};
+for(const key11 in data60){
+if(!(((((((key11 === "kernel") || (key11 === "shim")) || (key11 === "initrds")) || (key11 === "params")) || (key11 === "root")) || (key11 === "cloud_init")) || (key11 === "config_format"))){
+const err142 = {instancePath:instancePath+"/os_profiles/" + key10.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/os_profiles/additionalProperties/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key11},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.os_profiles.additionalProperties,data:data60};
 if(vErrors === null){
 vErrors = [err142];
 }
@@ -1796,8 +1792,12 @@ vErrors.push(err142);
 }
 errors++;
 }
-if(!pattern2.test(data63)){
-const err143 = {instancePath:instancePath+"/os_profiles/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/shim",schemaPath:"#/properties/os_profiles/additionalProperties/properties/shim/pattern",keyword:"pattern",params:{pattern: "^https?://(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~+=,:@-]+)*/?$"},message:"must match pattern \""+"^https?://(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~+=,:@-]+)*/?$"+"\"",schema:"^https?://(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~+=,:@-]+)*/?$",parentSchema:schema11.properties.os_profiles.additionalProperties.properties.shim,data:data63};
+}
+if(data60.kernel !== undefined){
+let data63 = data60.kernel;
+if(typeof data63 === "string"){
+if(func3(data63) > 1024){
+const err143 = {instancePath:instancePath+"/os_profiles/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/kernel",schemaPath:"#/properties/os_profiles/additionalProperties/properties/kernel/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters",schema:1024,parentSchema:schema11.properties.os_profiles.additionalProperties.properties.kernel,data:data63};
 if(vErrors === null){
 vErrors = [err143];
 }
@@ -1806,9 +1806,8 @@ vErrors.push(err143);
 }
 errors++;
 }
-}
-else {
-const err144 = {instancePath:instancePath+"/os_profiles/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/shim",schemaPath:"#/properties/os_profiles/additionalProperties/properties/shim/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.os_profiles.additionalProperties.properties.shim.type,parentSchema:schema11.properties.os_profiles.additionalProperties.properties.shim,data:data63};
+if(!pattern2.test(data63)){
+const err144 = {instancePath:instancePath+"/os_profiles/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/kernel",schemaPath:"#/properties/os_profiles/additionalProperties/properties/kernel/pattern",keyword:"pattern",params:{pattern: "^https?://(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~+=,:@-]+)*/?$"},message:"must match pattern \""+"^https?://(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~+=,:@-]+)*/?$"+"\"",schema:"^https?://(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~+=,:@-]+)*/?$",parentSchema:schema11.properties.os_profiles.additionalProperties.properties.kernel,data:data63};
 if(vErrors === null){
 vErrors = [err144];
 }
@@ -1818,11 +1817,8 @@ vErrors.push(err144);
 errors++;
 }
 }
-if(data59.initrds !== undefined){
-let data64 = data59.initrds;
-if(Array.isArray(data64)){
-if(data64.length > 8){
-const err145 = {instancePath:instancePath+"/os_profiles/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/initrds",schemaPath:"#/properties/os_profiles/additionalProperties/properties/initrds/maxItems",keyword:"maxItems",params:{limit: 8},message:"must NOT have more than 8 items",schema:8,parentSchema:schema11.properties.os_profiles.additionalProperties.properties.initrds,data:data64};
+else {
+const err145 = {instancePath:instancePath+"/os_profiles/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/kernel",schemaPath:"#/properties/os_profiles/additionalProperties/properties/kernel/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.os_profiles.additionalProperties.properties.kernel.type,parentSchema:schema11.properties.os_profiles.additionalProperties.properties.kernel,data:data63};
 if(vErrors === null){
 vErrors = [err145];
 }
@@ -1831,8 +1827,12 @@ vErrors.push(err145);
 }
 errors++;
 }
-if(data64.length < 1){
-const err146 = {instancePath:instancePath+"/os_profiles/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/initrds",schemaPath:"#/properties/os_profiles/additionalProperties/properties/initrds/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.os_profiles.additionalProperties.properties.initrds,data:data64};
+}
+if(data60.shim !== undefined){
+let data64 = data60.shim;
+if(typeof data64 === "string"){
+if(func3(data64) > 1024){
+const err146 = {instancePath:instancePath+"/os_profiles/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/shim",schemaPath:"#/properties/os_profiles/additionalProperties/properties/shim/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters",schema:1024,parentSchema:schema11.properties.os_profiles.additionalProperties.properties.shim,data:data64};
 if(vErrors === null){
 vErrors = [err146];
 }
@@ -1841,12 +1841,8 @@ vErrors.push(err146);
 }
 errors++;
 }
-const len6 = data64.length;
-for(let i6=0; i6<len6; i6++){
-let data65 = data64[i6];
-if(typeof data65 === "string"){
-if(func3(data65) > 1024){
-const err147 = {instancePath:instancePath+"/os_profiles/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/initrds/" + i6,schemaPath:"#/properties/os_profiles/additionalProperties/properties/initrds/items/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters",schema:1024,parentSchema:schema11.properties.os_profiles.additionalProperties.properties.initrds.items,data:data65};
+if(!pattern2.test(data64)){
+const err147 = {instancePath:instancePath+"/os_profiles/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/shim",schemaPath:"#/properties/os_profiles/additionalProperties/properties/shim/pattern",keyword:"pattern",params:{pattern: "^https?://(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~+=,:@-]+)*/?$"},message:"must match pattern \""+"^https?://(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~+=,:@-]+)*/?$"+"\"",schema:"^https?://(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~+=,:@-]+)*/?$",parentSchema:schema11.properties.os_profiles.additionalProperties.properties.shim,data:data64};
 if(vErrors === null){
 vErrors = [err147];
 }
@@ -1855,8 +1851,9 @@ vErrors.push(err147);
 }
 errors++;
 }
-if(!pattern2.test(data65)){
-const err148 = {instancePath:instancePath+"/os_profiles/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/initrds/" + i6,schemaPath:"#/properties/os_profiles/additionalProperties/properties/initrds/items/pattern",keyword:"pattern",params:{pattern: "^https?://(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~+=,:@-]+)*/?$"},message:"must match pattern \""+"^https?://(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~+=,:@-]+)*/?$"+"\"",schema:"^https?://(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~+=,:@-]+)*/?$",parentSchema:schema11.properties.os_profiles.additionalProperties.properties.initrds.items,data:data65};
+}
+else {
+const err148 = {instancePath:instancePath+"/os_profiles/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/shim",schemaPath:"#/properties/os_profiles/additionalProperties/properties/shim/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.os_profiles.additionalProperties.properties.shim.type,parentSchema:schema11.properties.os_profiles.additionalProperties.properties.shim,data:data64};
 if(vErrors === null){
 vErrors = [err148];
 }
@@ -1866,8 +1863,11 @@ vErrors.push(err148);
 errors++;
 }
 }
-else {
-const err149 = {instancePath:instancePath+"/os_profiles/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/initrds/" + i6,schemaPath:"#/properties/os_profiles/additionalProperties/properties/initrds/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.os_profiles.additionalProperties.properties.initrds.items.type,parentSchema:schema11.properties.os_profiles.additionalProperties.properties.initrds.items,data:data65};
+if(data60.initrds !== undefined){
+let data65 = data60.initrds;
+if(Array.isArray(data65)){
+if(data65.length > 8){
+const err149 = {instancePath:instancePath+"/os_profiles/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/initrds",schemaPath:"#/properties/os_profiles/additionalProperties/properties/initrds/maxItems",keyword:"maxItems",params:{limit: 8},message:"must NOT have more than 8 items",schema:8,parentSchema:schema11.properties.os_profiles.additionalProperties.properties.initrds,data:data65};
 if(vErrors === null){
 vErrors = [err149];
 }
@@ -1876,10 +1876,8 @@ vErrors.push(err149);
 }
 errors++;
 }
-}
-}
-else {
-const err150 = {instancePath:instancePath+"/os_profiles/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/initrds",schemaPath:"#/properties/os_profiles/additionalProperties/properties/initrds/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.os_profiles.additionalProperties.properties.initrds.type,parentSchema:schema11.properties.os_profiles.additionalProperties.properties.initrds,data:data64};
+if(data65.length < 1){
+const err150 = {instancePath:instancePath+"/os_profiles/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/initrds",schemaPath:"#/properties/os_profiles/additionalProperties/properties/initrds/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.os_profiles.additionalProperties.properties.initrds,data:data65};
 if(vErrors === null){
 vErrors = [err150];
 }
@@ -1888,16 +1886,12 @@ vErrors.push(err150);
 }
 errors++;
 }
-}
-if(data59.params !== undefined){
-let data66 = data59.params;
-if(Array.isArray(data66)){
-const len7 = data66.length;
-for(let i7=0; i7<len7; i7++){
-let data67 = data66[i7];
-if(typeof data67 === "string"){
-if(func3(data67) > 1024){
-const err151 = {instancePath:instancePath+"/os_profiles/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/params/" + i7,schemaPath:"#/properties/os_profiles/additionalProperties/properties/params/items/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters",schema:1024,parentSchema:schema11.properties.os_profiles.additionalProperties.properties.params.items,data:data67};
+const len6 = data65.length;
+for(let i6=0; i6<len6; i6++){
+let data66 = data65[i6];
+if(typeof data66 === "string"){
+if(func3(data66) > 1024){
+const err151 = {instancePath:instancePath+"/os_profiles/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/initrds/" + i6,schemaPath:"#/properties/os_profiles/additionalProperties/properties/initrds/items/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters",schema:1024,parentSchema:schema11.properties.os_profiles.additionalProperties.properties.initrds.items,data:data66};
 if(vErrors === null){
 vErrors = [err151];
 }
@@ -1906,8 +1900,8 @@ vErrors.push(err151);
 }
 errors++;
 }
-if(!pattern6.test(data67)){
-const err152 = {instancePath:instancePath+"/os_profiles/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/params/" + i7,schemaPath:"#/properties/os_profiles/additionalProperties/properties/params/items/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$",parentSchema:schema11.properties.os_profiles.additionalProperties.properties.params.items,data:data67};
+if(!pattern2.test(data66)){
+const err152 = {instancePath:instancePath+"/os_profiles/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/initrds/" + i6,schemaPath:"#/properties/os_profiles/additionalProperties/properties/initrds/items/pattern",keyword:"pattern",params:{pattern: "^https?://(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~+=,:@-]+)*/?$"},message:"must match pattern \""+"^https?://(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~+=,:@-]+)*/?$"+"\"",schema:"^https?://(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~+=,:@-]+)*/?$",parentSchema:schema11.properties.os_profiles.additionalProperties.properties.initrds.items,data:data66};
 if(vErrors === null){
 vErrors = [err152];
 }
@@ -1918,7 +1912,7 @@ errors++;
 }
 }
 else {
-const err153 = {instancePath:instancePath+"/os_profiles/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/params/" + i7,schemaPath:"#/properties/os_profiles/additionalProperties/properties/params/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.os_profiles.additionalProperties.properties.params.items.type,parentSchema:schema11.properties.os_profiles.additionalProperties.properties.params.items,data:data67};
+const err153 = {instancePath:instancePath+"/os_profiles/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/initrds/" + i6,schemaPath:"#/properties/os_profiles/additionalProperties/properties/initrds/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.os_profiles.additionalProperties.properties.initrds.items.type,parentSchema:schema11.properties.os_profiles.additionalProperties.properties.initrds.items,data:data66};
 if(vErrors === null){
 vErrors = [err153];
 }
@@ -1930,7 +1924,7 @@ errors++;
 }
 }
 else {
-const err154 = {instancePath:instancePath+"/os_profiles/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/params",schemaPath:"#/properties/os_profiles/additionalProperties/properties/params/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.os_profiles.additionalProperties.properties.params.type,parentSchema:schema11.properties.os_profiles.additionalProperties.properties.params,data:data66};
+const err154 = {instancePath:instancePath+"/os_profiles/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/initrds",schemaPath:"#/properties/os_profiles/additionalProperties/properties/initrds/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.os_profiles.additionalProperties.properties.initrds.type,parentSchema:schema11.properties.os_profiles.additionalProperties.properties.initrds,data:data65};
 if(vErrors === null){
 vErrors = [err154];
 }
@@ -1940,11 +1934,15 @@ vErrors.push(err154);
 errors++;
 }
 }
-if(data59.root !== undefined){
-let data68 = data59.root;
+if(data60.params !== undefined){
+let data67 = data60.params;
+if(Array.isArray(data67)){
+const len7 = data67.length;
+for(let i7=0; i7<len7; i7++){
+let data68 = data67[i7];
 if(typeof data68 === "string"){
 if(func3(data68) > 1024){
-const err155 = {instancePath:instancePath+"/os_profiles/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/root",schemaPath:"#/properties/os_profiles/additionalProperties/properties/root/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters",schema:1024,parentSchema:schema11.properties.os_profiles.additionalProperties.properties.root,data:data68};
+const err155 = {instancePath:instancePath+"/os_profiles/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/params/" + i7,schemaPath:"#/properties/os_profiles/additionalProperties/properties/params/items/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters",schema:1024,parentSchema:schema11.properties.os_profiles.additionalProperties.properties.params.items,data:data68};
 if(vErrors === null){
 vErrors = [err155];
 }
@@ -1953,8 +1951,8 @@ vErrors.push(err155);
 }
 errors++;
 }
-if(!pattern20.test(data68)){
-const err156 = {instancePath:instancePath+"/os_profiles/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/root",schemaPath:"#/properties/os_profiles/additionalProperties/properties/root/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9/][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$"},message:"must match pattern \""+"^[A-Za-z0-9/][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$"+"\"",schema:"^[A-Za-z0-9/][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$",parentSchema:schema11.properties.os_profiles.additionalProperties.properties.root,data:data68};
+if(!pattern6.test(data68)){
+const err156 = {instancePath:instancePath+"/os_profiles/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/params/" + i7,schemaPath:"#/properties/os_profiles/additionalProperties/properties/params/items/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$",parentSchema:schema11.properties.os_profiles.additionalProperties.properties.params.items,data:data68};
 if(vErrors === null){
 vErrors = [err156];
 }
@@ -1965,7 +1963,7 @@ errors++;
 }
 }
 else {
-const err157 = {instancePath:instancePath+"/os_profiles/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/root",schemaPath:"#/properties/os_profiles/additionalProperties/properties/root/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.os_profiles.additionalProperties.properties.root.type,parentSchema:schema11.properties.os_profiles.additionalProperties.properties.root,data:data68};
+const err157 = {instancePath:instancePath+"/os_profiles/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/params/" + i7,schemaPath:"#/properties/os_profiles/additionalProperties/properties/params/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.os_profiles.additionalProperties.properties.params.items.type,parentSchema:schema11.properties.os_profiles.additionalProperties.properties.params.items,data:data68};
 if(vErrors === null){
 vErrors = [err157];
 }
@@ -1975,10 +1973,9 @@ vErrors.push(err157);
 errors++;
 }
 }
-if(data59.cloud_init !== undefined){
-let data69 = data59.cloud_init;
-if(typeof data69 !== "boolean"){
-const err158 = {instancePath:instancePath+"/os_profiles/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/cloud_init",schemaPath:"#/properties/os_profiles/additionalProperties/properties/cloud_init/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.os_profiles.additionalProperties.properties.cloud_init.type,parentSchema:schema11.properties.os_profiles.additionalProperties.properties.cloud_init,data:data69};
+}
+else {
+const err158 = {instancePath:instancePath+"/os_profiles/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/params",schemaPath:"#/properties/os_profiles/additionalProperties/properties/params/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.os_profiles.additionalProperties.properties.params.type,parentSchema:schema11.properties.os_profiles.additionalProperties.properties.params,data:data67};
 if(vErrors === null){
 vErrors = [err158];
 }
@@ -1988,10 +1985,11 @@ vErrors.push(err158);
 errors++;
 }
 }
-if(data59.config_format !== undefined){
-let data70 = data59.config_format;
-if(typeof data70 !== "string"){
-const err159 = {instancePath:instancePath+"/os_profiles/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/config_format",schemaPath:"#/properties/os_profiles/additionalProperties/properties/config_format/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.os_profiles.additionalProperties.properties.config_format.type,parentSchema:schema11.properties.os_profiles.additionalProperties.properties.config_format,data:data70};
+if(data60.root !== undefined){
+let data69 = data60.root;
+if(typeof data69 === "string"){
+if(func3(data69) > 1024){
+const err159 = {instancePath:instancePath+"/os_profiles/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/root",schemaPath:"#/properties/os_profiles/additionalProperties/properties/root/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters",schema:1024,parentSchema:schema11.properties.os_profiles.additionalProperties.properties.root,data:data69};
 if(vErrors === null){
 vErrors = [err159];
 }
@@ -2000,8 +1998,8 @@ vErrors.push(err159);
 }
 errors++;
 }
-if(!(data70 === "nocloud")){
-const err160 = {instancePath:instancePath+"/os_profiles/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/config_format",schemaPath:"#/properties/os_profiles/additionalProperties/properties/config_format/enum",keyword:"enum",params:{allowedValues: schema11.properties.os_profiles.additionalProperties.properties.config_format.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.os_profiles.additionalProperties.properties.config_format.enum,parentSchema:schema11.properties.os_profiles.additionalProperties.properties.config_format,data:data70};
+if(!pattern21.test(data69)){
+const err160 = {instancePath:instancePath+"/os_profiles/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/root",schemaPath:"#/properties/os_profiles/additionalProperties/properties/root/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9/][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$"},message:"must match pattern \""+"^[A-Za-z0-9/][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$"+"\"",schema:"^[A-Za-z0-9/][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$",parentSchema:schema11.properties.os_profiles.additionalProperties.properties.root,data:data69};
 if(vErrors === null){
 vErrors = [err160];
 }
@@ -2011,9 +2009,8 @@ vErrors.push(err160);
 errors++;
 }
 }
-}
 else {
-const err161 = {instancePath:instancePath+"/os_profiles/" + key10.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/os_profiles/additionalProperties/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.os_profiles.additionalProperties.type,parentSchema:schema11.properties.os_profiles.additionalProperties,data:data59};
+const err161 = {instancePath:instancePath+"/os_profiles/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/root",schemaPath:"#/properties/os_profiles/additionalProperties/properties/root/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.os_profiles.additionalProperties.properties.root.type,parentSchema:schema11.properties.os_profiles.additionalProperties.properties.root,data:data69};
 if(vErrors === null){
 vErrors = [err161];
 }
@@ -2023,9 +2020,10 @@ vErrors.push(err161);
 errors++;
 }
 }
-}
-else {
-const err162 = {instancePath:instancePath+"/os_profiles",schemaPath:"#/properties/os_profiles/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.os_profiles.type,parentSchema:schema11.properties.os_profiles,data:data58};
+if(data60.cloud_init !== undefined){
+let data70 = data60.cloud_init;
+if(typeof data70 !== "boolean"){
+const err162 = {instancePath:instancePath+"/os_profiles/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/cloud_init",schemaPath:"#/properties/os_profiles/additionalProperties/properties/cloud_init/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.os_profiles.additionalProperties.properties.cloud_init.type,parentSchema:schema11.properties.os_profiles.additionalProperties.properties.cloud_init,data:data70};
 if(vErrors === null){
 vErrors = [err162];
 }
@@ -2035,12 +2033,10 @@ vErrors.push(err162);
 errors++;
 }
 }
-if(data.defaults !== undefined){
-let data71 = data.defaults;
-if(data71 && typeof data71 == "object" && !Array.isArray(data71)){
-for(const key12 in data71){
-if(!(func2.call(schema11.properties.defaults.properties, key12))){
-const err163 = {instancePath:instancePath+"/defaults",schemaPath:"#/properties/defaults/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key12},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.defaults,data:data71};
+if(data60.config_format !== undefined){
+let data71 = data60.config_format;
+if(typeof data71 !== "string"){
+const err163 = {instancePath:instancePath+"/os_profiles/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/config_format",schemaPath:"#/properties/os_profiles/additionalProperties/properties/config_format/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.os_profiles.additionalProperties.properties.config_format.type,parentSchema:schema11.properties.os_profiles.additionalProperties.properties.config_format,data:data71};
 if(vErrors === null){
 vErrors = [err163];
 }
@@ -2049,12 +2045,8 @@ vErrors.push(err163);
 }
 errors++;
 }
-}
-if(data71.os !== undefined){
-let data72 = data71.os;
-if(typeof data72 === "string"){
-if(!pattern0.test(data72)){
-const err164 = {instancePath:instancePath+"/defaults/os",schemaPath:"#/properties/defaults/properties/os/pattern",keyword:"pattern",params:{pattern: "^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$"},message:"must match pattern \""+"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$"+"\"",schema:"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$",parentSchema:schema11.properties.defaults.properties.os,data:data72};
+if(!(data71 === "nocloud")){
+const err164 = {instancePath:instancePath+"/os_profiles/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/config_format",schemaPath:"#/properties/os_profiles/additionalProperties/properties/config_format/enum",keyword:"enum",params:{allowedValues: schema11.properties.os_profiles.additionalProperties.properties.config_format.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.os_profiles.additionalProperties.properties.config_format.enum,parentSchema:schema11.properties.os_profiles.additionalProperties.properties.config_format,data:data71};
 if(vErrors === null){
 vErrors = [err164];
 }
@@ -2064,8 +2056,9 @@ vErrors.push(err164);
 errors++;
 }
 }
+}
 else {
-const err165 = {instancePath:instancePath+"/defaults/os",schemaPath:"#/properties/defaults/properties/os/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.os.type,parentSchema:schema11.properties.defaults.properties.os,data:data72};
+const err165 = {instancePath:instancePath+"/os_profiles/" + key10.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/os_profiles/additionalProperties/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.os_profiles.additionalProperties.type,parentSchema:schema11.properties.os_profiles.additionalProperties,data:data60};
 if(vErrors === null){
 vErrors = [err165];
 }
@@ -2075,12 +2068,9 @@ vErrors.push(err165);
 errors++;
 }
 }
-if(data71.cloud_init !== undefined){
-let data73 = data71.cloud_init;
-if(data73 && typeof data73 == "object" && !Array.isArray(data73)){
-for(const key13 in data73){
-if(!((((key13 === "user_data") || (key13 === "user_data_file")) || (key13 === "vendor_data")) || (key13 === "meta_data"))){
-const err166 = {instancePath:instancePath+"/defaults/cloud_init",schemaPath:"#/properties/defaults/properties/cloud_init/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key13},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.defaults.properties.cloud_init,data:data73};
+}
+else {
+const err166 = {instancePath:instancePath+"/os_profiles",schemaPath:"#/properties/os_profiles/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.os_profiles.type,parentSchema:schema11.properties.os_profiles,data:data59};
 if(vErrors === null){
 vErrors = [err166];
 }
@@ -2090,10 +2080,12 @@ vErrors.push(err166);
 errors++;
 }
 }
-if(data73.user_data !== undefined){
-let data74 = data73.user_data;
-if(!(data74 && typeof data74 == "object" && !Array.isArray(data74))){
-const err167 = {instancePath:instancePath+"/defaults/cloud_init/user_data",schemaPath:"#/properties/defaults/properties/cloud_init/properties/user_data/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.defaults.properties.cloud_init.properties.user_data.type,parentSchema:schema11.properties.defaults.properties.cloud_init.properties.user_data,data:data74};
+if(data.defaults !== undefined){
+let data72 = data.defaults;
+if(data72 && typeof data72 == "object" && !Array.isArray(data72)){
+for(const key12 in data72){
+if(!(func2.call(schema11.properties.defaults.properties, key12))){
+const err167 = {instancePath:instancePath+"/defaults",schemaPath:"#/properties/defaults/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key12},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.defaults,data:data72};
 if(vErrors === null){
 vErrors = [err167];
 }
@@ -2103,11 +2095,11 @@ vErrors.push(err167);
 errors++;
 }
 }
-if(data73.user_data_file !== undefined){
-let data75 = data73.user_data_file;
-if(typeof data75 === "string"){
-if(func3(data75) > 1024){
-const err168 = {instancePath:instancePath+"/defaults/cloud_init/user_data_file",schemaPath:"#/properties/defaults/properties/cloud_init/properties/user_data_file/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters",schema:1024,parentSchema:schema11.properties.defaults.properties.cloud_init.properties.user_data_file,data:data75};
+if(data72.os !== undefined){
+let data73 = data72.os;
+if(typeof data73 === "string"){
+if(!pattern0.test(data73)){
+const err168 = {instancePath:instancePath+"/defaults/os",schemaPath:"#/properties/defaults/properties/os/pattern",keyword:"pattern",params:{pattern: "^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$"},message:"must match pattern \""+"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$"+"\"",schema:"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$",parentSchema:schema11.properties.defaults.properties.os,data:data73};
 if(vErrors === null){
 vErrors = [err168];
 }
@@ -2116,8 +2108,9 @@ vErrors.push(err168);
 }
 errors++;
 }
-if(func3(data75) < 1){
-const err169 = {instancePath:instancePath+"/defaults/cloud_init/user_data_file",schemaPath:"#/properties/defaults/properties/cloud_init/properties/user_data_file/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.defaults.properties.cloud_init.properties.user_data_file,data:data75};
+}
+else {
+const err169 = {instancePath:instancePath+"/defaults/os",schemaPath:"#/properties/defaults/properties/os/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.os.type,parentSchema:schema11.properties.defaults.properties.os,data:data73};
 if(vErrors === null){
 vErrors = [err169];
 }
@@ -2126,8 +2119,13 @@ vErrors.push(err169);
 }
 errors++;
 }
-if(!pattern9.test(data75)){
-const err170 = {instancePath:instancePath+"/defaults/cloud_init/user_data_file",schemaPath:"#/properties/defaults/properties/cloud_init/properties/user_data_file/pattern",keyword:"pattern",params:{pattern: "^[^\\u0000-\\u001f\\u007f]+$"},message:"must match pattern \""+"^[^\\u0000-\\u001f\\u007f]+$"+"\"",schema:"^[^\\u0000-\\u001f\\u007f]+$",parentSchema:schema11.properties.defaults.properties.cloud_init.properties.user_data_file,data:data75};
+}
+if(data72.cloud_init !== undefined){
+let data74 = data72.cloud_init;
+if(data74 && typeof data74 == "object" && !Array.isArray(data74)){
+for(const key13 in data74){
+if(!((((key13 === "user_data") || (key13 === "user_data_file")) || (key13 === "vendor_data")) || (key13 === "meta_data"))){
+const err170 = {instancePath:instancePath+"/defaults/cloud_init",schemaPath:"#/properties/defaults/properties/cloud_init/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key13},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.defaults.properties.cloud_init,data:data74};
 if(vErrors === null){
 vErrors = [err170];
 }
@@ -2137,8 +2135,10 @@ vErrors.push(err170);
 errors++;
 }
 }
-else {
-const err171 = {instancePath:instancePath+"/defaults/cloud_init/user_data_file",schemaPath:"#/properties/defaults/properties/cloud_init/properties/user_data_file/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.cloud_init.properties.user_data_file.type,parentSchema:schema11.properties.defaults.properties.cloud_init.properties.user_data_file,data:data75};
+if(data74.user_data !== undefined){
+let data75 = data74.user_data;
+if(!(data75 && typeof data75 == "object" && !Array.isArray(data75))){
+const err171 = {instancePath:instancePath+"/defaults/cloud_init/user_data",schemaPath:"#/properties/defaults/properties/cloud_init/properties/user_data/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.defaults.properties.cloud_init.properties.user_data.type,parentSchema:schema11.properties.defaults.properties.cloud_init.properties.user_data,data:data75};
 if(vErrors === null){
 vErrors = [err171];
 }
@@ -2148,10 +2148,11 @@ vErrors.push(err171);
 errors++;
 }
 }
-if(data73.vendor_data !== undefined){
-let data76 = data73.vendor_data;
-if(!(data76 && typeof data76 == "object" && !Array.isArray(data76))){
-const err172 = {instancePath:instancePath+"/defaults/cloud_init/vendor_data",schemaPath:"#/properties/defaults/properties/cloud_init/properties/vendor_data/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.defaults.properties.cloud_init.properties.vendor_data.type,parentSchema:schema11.properties.defaults.properties.cloud_init.properties.vendor_data,data:data76};
+if(data74.user_data_file !== undefined){
+let data76 = data74.user_data_file;
+if(typeof data76 === "string"){
+if(func3(data76) > 1024){
+const err172 = {instancePath:instancePath+"/defaults/cloud_init/user_data_file",schemaPath:"#/properties/defaults/properties/cloud_init/properties/user_data_file/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters",schema:1024,parentSchema:schema11.properties.defaults.properties.cloud_init.properties.user_data_file,data:data76};
 if(vErrors === null){
 vErrors = [err172];
 }
@@ -2160,11 +2161,8 @@ vErrors.push(err172);
 }
 errors++;
 }
-}
-if(data73.meta_data !== undefined){
-let data77 = data73.meta_data;
-if(!(data77 && typeof data77 == "object" && !Array.isArray(data77))){
-const err173 = {instancePath:instancePath+"/defaults/cloud_init/meta_data",schemaPath:"#/properties/defaults/properties/cloud_init/properties/meta_data/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.defaults.properties.cloud_init.properties.meta_data.type,parentSchema:schema11.properties.defaults.properties.cloud_init.properties.meta_data,data:data77};
+if(func3(data76) < 1){
+const err173 = {instancePath:instancePath+"/defaults/cloud_init/user_data_file",schemaPath:"#/properties/defaults/properties/cloud_init/properties/user_data_file/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.defaults.properties.cloud_init.properties.user_data_file,data:data76};
 if(vErrors === null){
 vErrors = [err173];
 }
@@ -2173,10 +2171,8 @@ vErrors.push(err173);
 }
 errors++;
 }
-}
-}
-else {
-const err174 = {instancePath:instancePath+"/defaults/cloud_init",schemaPath:"#/properties/defaults/properties/cloud_init/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.defaults.properties.cloud_init.type,parentSchema:schema11.properties.defaults.properties.cloud_init,data:data73};
+if(!pattern9.test(data76)){
+const err174 = {instancePath:instancePath+"/defaults/cloud_init/user_data_file",schemaPath:"#/properties/defaults/properties/cloud_init/properties/user_data_file/pattern",keyword:"pattern",params:{pattern: "^[^\\u0000-\\u001f\\u007f]+$"},message:"must match pattern \""+"^[^\\u0000-\\u001f\\u007f]+$"+"\"",schema:"^[^\\u0000-\\u001f\\u007f]+$",parentSchema:schema11.properties.defaults.properties.cloud_init.properties.user_data_file,data:data76};
 if(vErrors === null){
 vErrors = [err174];
 }
@@ -2186,10 +2182,8 @@ vErrors.push(err174);
 errors++;
 }
 }
-if(data71.arch !== undefined){
-let data78 = data71.arch;
-if(typeof data78 !== "string"){
-const err175 = {instancePath:instancePath+"/defaults/arch",schemaPath:"#/properties/defaults/properties/arch/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.arch.type,parentSchema:schema11.properties.defaults.properties.arch,data:data78};
+else {
+const err175 = {instancePath:instancePath+"/defaults/cloud_init/user_data_file",schemaPath:"#/properties/defaults/properties/cloud_init/properties/user_data_file/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.cloud_init.properties.user_data_file.type,parentSchema:schema11.properties.defaults.properties.cloud_init.properties.user_data_file,data:data76};
 if(vErrors === null){
 vErrors = [err175];
 }
@@ -2198,8 +2192,11 @@ vErrors.push(err175);
 }
 errors++;
 }
-if(!((data78 === "x86_64") || (data78 === "arm64"))){
-const err176 = {instancePath:instancePath+"/defaults/arch",schemaPath:"#/properties/defaults/properties/arch/enum",keyword:"enum",params:{allowedValues: schema11.properties.defaults.properties.arch.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.defaults.properties.arch.enum,parentSchema:schema11.properties.defaults.properties.arch,data:data78};
+}
+if(data74.vendor_data !== undefined){
+let data77 = data74.vendor_data;
+if(!(data77 && typeof data77 == "object" && !Array.isArray(data77))){
+const err176 = {instancePath:instancePath+"/defaults/cloud_init/vendor_data",schemaPath:"#/properties/defaults/properties/cloud_init/properties/vendor_data/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.defaults.properties.cloud_init.properties.vendor_data.type,parentSchema:schema11.properties.defaults.properties.cloud_init.properties.vendor_data,data:data77};
 if(vErrors === null){
 vErrors = [err176];
 }
@@ -2209,11 +2206,10 @@ vErrors.push(err176);
 errors++;
 }
 }
-if(data71.iscsi !== undefined){
-let data79 = data71.iscsi;
-if(data79 && typeof data79 == "object" && !Array.isArray(data79)){
-if(data79.server === undefined){
-const err177 = {instancePath:instancePath+"/defaults/iscsi",schemaPath:"#/properties/defaults/properties/iscsi/required",keyword:"required",params:{missingProperty: "server"},message:"must have required property '"+"server"+"'",schema:schema11.properties.defaults.properties.iscsi.required,parentSchema:schema11.properties.defaults.properties.iscsi,data:data79};
+if(data74.meta_data !== undefined){
+let data78 = data74.meta_data;
+if(!(data78 && typeof data78 == "object" && !Array.isArray(data78))){
+const err177 = {instancePath:instancePath+"/defaults/cloud_init/meta_data",schemaPath:"#/properties/defaults/properties/cloud_init/properties/meta_data/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.defaults.properties.cloud_init.properties.meta_data.type,parentSchema:schema11.properties.defaults.properties.cloud_init.properties.meta_data,data:data78};
 if(vErrors === null){
 vErrors = [err177];
 }
@@ -2222,8 +2218,10 @@ vErrors.push(err177);
 }
 errors++;
 }
-if(data79.target === undefined){
-const err178 = {instancePath:instancePath+"/defaults/iscsi",schemaPath:"#/properties/defaults/properties/iscsi/required",keyword:"required",params:{missingProperty: "target"},message:"must have required property '"+"target"+"'",schema:schema11.properties.defaults.properties.iscsi.required,parentSchema:schema11.properties.defaults.properties.iscsi,data:data79};
+}
+}
+else {
+const err178 = {instancePath:instancePath+"/defaults/cloud_init",schemaPath:"#/properties/defaults/properties/cloud_init/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.defaults.properties.cloud_init.type,parentSchema:schema11.properties.defaults.properties.cloud_init,data:data74};
 if(vErrors === null){
 vErrors = [err178];
 }
@@ -2232,9 +2230,11 @@ vErrors.push(err178);
 }
 errors++;
 }
-for(const key14 in data79){
-if(!(((((key14 === "server") || (key14 === "port")) || (key14 === "lun")) || (key14 === "target")) || (key14 === "initiator"))){
-const err179 = {instancePath:instancePath+"/defaults/iscsi",schemaPath:"#/properties/defaults/properties/iscsi/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key14},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.defaults.properties.iscsi,data:data79};
+}
+if(data72.arch !== undefined){
+let data79 = data72.arch;
+if(typeof data79 !== "string"){
+const err179 = {instancePath:instancePath+"/defaults/arch",schemaPath:"#/properties/defaults/properties/arch/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.arch.type,parentSchema:schema11.properties.defaults.properties.arch,data:data79};
 if(vErrors === null){
 vErrors = [err179];
 }
@@ -2243,11 +2243,8 @@ vErrors.push(err179);
 }
 errors++;
 }
-}
-if(data79.server !== undefined){
-let data80 = data79.server;
-if(typeof data80 !== "string"){
-const err180 = {instancePath:instancePath+"/defaults/iscsi/server",schemaPath:"#/properties/defaults/properties/iscsi/properties/server/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.iscsi.properties.server.type,parentSchema:schema11.properties.defaults.properties.iscsi.properties.server,data:data80};
+if(!((data79 === "x86_64") || (data79 === "arm64"))){
+const err180 = {instancePath:instancePath+"/defaults/arch",schemaPath:"#/properties/defaults/properties/arch/enum",keyword:"enum",params:{allowedValues: schema11.properties.defaults.properties.arch.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.defaults.properties.arch.enum,parentSchema:schema11.properties.defaults.properties.arch,data:data79};
 if(vErrors === null){
 vErrors = [err180];
 }
@@ -2257,10 +2254,11 @@ vErrors.push(err180);
 errors++;
 }
 }
-if(data79.port !== undefined){
-let data81 = data79.port;
-if(!(((typeof data81 == "number") && (!(data81 % 1) && !isNaN(data81))) && (isFinite(data81)))){
-const err181 = {instancePath:instancePath+"/defaults/iscsi/port",schemaPath:"#/properties/defaults/properties/iscsi/properties/port/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.defaults.properties.iscsi.properties.port.type,parentSchema:schema11.properties.defaults.properties.iscsi.properties.port,data:data81};
+if(data72.iscsi !== undefined){
+let data80 = data72.iscsi;
+if(data80 && typeof data80 == "object" && !Array.isArray(data80)){
+if(data80.server === undefined){
+const err181 = {instancePath:instancePath+"/defaults/iscsi",schemaPath:"#/properties/defaults/properties/iscsi/required",keyword:"required",params:{missingProperty: "server"},message:"must have required property '"+"server"+"'",schema:schema11.properties.defaults.properties.iscsi.required,parentSchema:schema11.properties.defaults.properties.iscsi,data:data80};
 if(vErrors === null){
 vErrors = [err181];
 }
@@ -2269,9 +2267,8 @@ vErrors.push(err181);
 }
 errors++;
 }
-if((typeof data81 == "number") && (isFinite(data81))){
-if(data81 > 65535 || isNaN(data81)){
-const err182 = {instancePath:instancePath+"/defaults/iscsi/port",schemaPath:"#/properties/defaults/properties/iscsi/properties/port/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535",schema:65535,parentSchema:schema11.properties.defaults.properties.iscsi.properties.port,data:data81};
+if(data80.target === undefined){
+const err182 = {instancePath:instancePath+"/defaults/iscsi",schemaPath:"#/properties/defaults/properties/iscsi/required",keyword:"required",params:{missingProperty: "target"},message:"must have required property '"+"target"+"'",schema:schema11.properties.defaults.properties.iscsi.required,parentSchema:schema11.properties.defaults.properties.iscsi,data:data80};
 if(vErrors === null){
 vErrors = [err182];
 }
@@ -2280,8 +2277,9 @@ vErrors.push(err182);
 }
 errors++;
 }
-if(data81 < 1 || isNaN(data81)){
-const err183 = {instancePath:instancePath+"/defaults/iscsi/port",schemaPath:"#/properties/defaults/properties/iscsi/properties/port/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.defaults.properties.iscsi.properties.port,data:data81};
+for(const key14 in data80){
+if(!(((((key14 === "server") || (key14 === "port")) || (key14 === "lun")) || (key14 === "target")) || (key14 === "initiator"))){
+const err183 = {instancePath:instancePath+"/defaults/iscsi",schemaPath:"#/properties/defaults/properties/iscsi/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key14},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.defaults.properties.iscsi,data:data80};
 if(vErrors === null){
 vErrors = [err183];
 }
@@ -2291,11 +2289,10 @@ vErrors.push(err183);
 errors++;
 }
 }
-}
-if(data79.lun !== undefined){
-let data82 = data79.lun;
-if(!(((typeof data82 == "number") && (!(data82 % 1) && !isNaN(data82))) && (isFinite(data82)))){
-const err184 = {instancePath:instancePath+"/defaults/iscsi/lun",schemaPath:"#/properties/defaults/properties/iscsi/properties/lun/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.defaults.properties.iscsi.properties.lun.type,parentSchema:schema11.properties.defaults.properties.iscsi.properties.lun,data:data82};
+if(data80.server !== undefined){
+let data81 = data80.server;
+if(typeof data81 !== "string"){
+const err184 = {instancePath:instancePath+"/defaults/iscsi/server",schemaPath:"#/properties/defaults/properties/iscsi/properties/server/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.iscsi.properties.server.type,parentSchema:schema11.properties.defaults.properties.iscsi.properties.server,data:data81};
 if(vErrors === null){
 vErrors = [err184];
 }
@@ -2304,9 +2301,11 @@ vErrors.push(err184);
 }
 errors++;
 }
-if((typeof data82 == "number") && (isFinite(data82))){
-if(data82 > 255 || isNaN(data82)){
-const err185 = {instancePath:instancePath+"/defaults/iscsi/lun",schemaPath:"#/properties/defaults/properties/iscsi/properties/lun/maximum",keyword:"maximum",params:{comparison: "<=", limit: 255},message:"must be <= 255",schema:255,parentSchema:schema11.properties.defaults.properties.iscsi.properties.lun,data:data82};
+}
+if(data80.port !== undefined){
+let data82 = data80.port;
+if(!(((typeof data82 == "number") && (!(data82 % 1) && !isNaN(data82))) && (isFinite(data82)))){
+const err185 = {instancePath:instancePath+"/defaults/iscsi/port",schemaPath:"#/properties/defaults/properties/iscsi/properties/port/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.defaults.properties.iscsi.properties.port.type,parentSchema:schema11.properties.defaults.properties.iscsi.properties.port,data:data82};
 if(vErrors === null){
 vErrors = [err185];
 }
@@ -2315,8 +2314,9 @@ vErrors.push(err185);
 }
 errors++;
 }
-if(data82 < 0 || isNaN(data82)){
-const err186 = {instancePath:instancePath+"/defaults/iscsi/lun",schemaPath:"#/properties/defaults/properties/iscsi/properties/lun/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.defaults.properties.iscsi.properties.lun,data:data82};
+if((typeof data82 == "number") && (isFinite(data82))){
+if(data82 > 65535 || isNaN(data82)){
+const err186 = {instancePath:instancePath+"/defaults/iscsi/port",schemaPath:"#/properties/defaults/properties/iscsi/properties/port/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535",schema:65535,parentSchema:schema11.properties.defaults.properties.iscsi.properties.port,data:data82};
 if(vErrors === null){
 vErrors = [err186];
 }
@@ -2325,13 +2325,8 @@ vErrors.push(err186);
 }
 errors++;
 }
-}
-}
-if(data79.target !== undefined){
-let data83 = data79.target;
-if(typeof data83 === "string"){
-if(func3(data83) > 223){
-const err187 = {instancePath:instancePath+"/defaults/iscsi/target",schemaPath:"#/properties/defaults/properties/iscsi/properties/target/maxLength",keyword:"maxLength",params:{limit: 223},message:"must NOT have more than 223 characters",schema:223,parentSchema:schema11.properties.defaults.properties.iscsi.properties.target,data:data83};
+if(data82 < 1 || isNaN(data82)){
+const err187 = {instancePath:instancePath+"/defaults/iscsi/port",schemaPath:"#/properties/defaults/properties/iscsi/properties/port/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.defaults.properties.iscsi.properties.port,data:data82};
 if(vErrors === null){
 vErrors = [err187];
 }
@@ -2340,8 +2335,12 @@ vErrors.push(err187);
 }
 errors++;
 }
-if(!pattern23.test(data83)){
-const err188 = {instancePath:instancePath+"/defaults/iscsi/target",schemaPath:"#/properties/defaults/properties/iscsi/properties/target/pattern",keyword:"pattern",params:{pattern: "^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$"},message:"must match pattern \""+"^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$"+"\"",schema:"^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$",parentSchema:schema11.properties.defaults.properties.iscsi.properties.target,data:data83};
+}
+}
+if(data80.lun !== undefined){
+let data83 = data80.lun;
+if(!(((typeof data83 == "number") && (!(data83 % 1) && !isNaN(data83))) && (isFinite(data83)))){
+const err188 = {instancePath:instancePath+"/defaults/iscsi/lun",schemaPath:"#/properties/defaults/properties/iscsi/properties/lun/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.defaults.properties.iscsi.properties.lun.type,parentSchema:schema11.properties.defaults.properties.iscsi.properties.lun,data:data83};
 if(vErrors === null){
 vErrors = [err188];
 }
@@ -2350,9 +2349,9 @@ vErrors.push(err188);
 }
 errors++;
 }
-}
-else {
-const err189 = {instancePath:instancePath+"/defaults/iscsi/target",schemaPath:"#/properties/defaults/properties/iscsi/properties/target/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.iscsi.properties.target.type,parentSchema:schema11.properties.defaults.properties.iscsi.properties.target,data:data83};
+if((typeof data83 == "number") && (isFinite(data83))){
+if(data83 > 255 || isNaN(data83)){
+const err189 = {instancePath:instancePath+"/defaults/iscsi/lun",schemaPath:"#/properties/defaults/properties/iscsi/properties/lun/maximum",keyword:"maximum",params:{comparison: "<=", limit: 255},message:"must be <= 255",schema:255,parentSchema:schema11.properties.defaults.properties.iscsi.properties.lun,data:data83};
 if(vErrors === null){
 vErrors = [err189];
 }
@@ -2361,12 +2360,8 @@ vErrors.push(err189);
 }
 errors++;
 }
-}
-if(data79.initiator !== undefined){
-let data84 = data79.initiator;
-if(typeof data84 === "string"){
-if(func3(data84) > 223){
-const err190 = {instancePath:instancePath+"/defaults/iscsi/initiator",schemaPath:"#/properties/defaults/properties/iscsi/properties/initiator/maxLength",keyword:"maxLength",params:{limit: 223},message:"must NOT have more than 223 characters",schema:223,parentSchema:schema11.properties.defaults.properties.iscsi.properties.initiator,data:data84};
+if(data83 < 0 || isNaN(data83)){
+const err190 = {instancePath:instancePath+"/defaults/iscsi/lun",schemaPath:"#/properties/defaults/properties/iscsi/properties/lun/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.defaults.properties.iscsi.properties.lun,data:data83};
 if(vErrors === null){
 vErrors = [err190];
 }
@@ -2375,8 +2370,13 @@ vErrors.push(err190);
 }
 errors++;
 }
-if(!pattern23.test(data84)){
-const err191 = {instancePath:instancePath+"/defaults/iscsi/initiator",schemaPath:"#/properties/defaults/properties/iscsi/properties/initiator/pattern",keyword:"pattern",params:{pattern: "^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$"},message:"must match pattern \""+"^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$"+"\"",schema:"^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$",parentSchema:schema11.properties.defaults.properties.iscsi.properties.initiator,data:data84};
+}
+}
+if(data80.target !== undefined){
+let data84 = data80.target;
+if(typeof data84 === "string"){
+if(func3(data84) > 223){
+const err191 = {instancePath:instancePath+"/defaults/iscsi/target",schemaPath:"#/properties/defaults/properties/iscsi/properties/target/maxLength",keyword:"maxLength",params:{limit: 223},message:"must NOT have more than 223 characters",schema:223,parentSchema:schema11.properties.defaults.properties.iscsi.properties.target,data:data84};
 if(vErrors === null){
 vErrors = [err191];
 }
@@ -2385,9 +2385,8 @@ vErrors.push(err191);
 }
 errors++;
 }
-}
-else {
-const err192 = {instancePath:instancePath+"/defaults/iscsi/initiator",schemaPath:"#/properties/defaults/properties/iscsi/properties/initiator/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.iscsi.properties.initiator.type,parentSchema:schema11.properties.defaults.properties.iscsi.properties.initiator,data:data84};
+if(!pattern24.test(data84)){
+const err192 = {instancePath:instancePath+"/defaults/iscsi/target",schemaPath:"#/properties/defaults/properties/iscsi/properties/target/pattern",keyword:"pattern",params:{pattern: "^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$"},message:"must match pattern \""+"^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$"+"\"",schema:"^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$",parentSchema:schema11.properties.defaults.properties.iscsi.properties.target,data:data84};
 if(vErrors === null){
 vErrors = [err192];
 }
@@ -2397,9 +2396,8 @@ vErrors.push(err192);
 errors++;
 }
 }
-}
 else {
-const err193 = {instancePath:instancePath+"/defaults/iscsi",schemaPath:"#/properties/defaults/properties/iscsi/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.defaults.properties.iscsi.type,parentSchema:schema11.properties.defaults.properties.iscsi,data:data79};
+const err193 = {instancePath:instancePath+"/defaults/iscsi/target",schemaPath:"#/properties/defaults/properties/iscsi/properties/target/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.iscsi.properties.target.type,parentSchema:schema11.properties.defaults.properties.iscsi.properties.target,data:data84};
 if(vErrors === null){
 vErrors = [err193];
 }
@@ -2409,12 +2407,11 @@ vErrors.push(err193);
 errors++;
 }
 }
-if(data71.hardware !== undefined){
-let data85 = data71.hardware;
-if(data85 && typeof data85 == "object" && !Array.isArray(data85)){
-for(const key15 in data85){
-if(!((((((((key15 === "memory_gib") || (key15 === "cpus")) || (key15 === "disk_gib")) || (key15 === "data_disk_gib")) || (key15 === "nic_speed_mbps")) || (key15 === "nic_driver")) || (key15 === "virtualized")) || (key15 === "kvm"))){
-const err194 = {instancePath:instancePath+"/defaults/hardware",schemaPath:"#/properties/defaults/properties/hardware/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key15},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.defaults.properties.hardware,data:data85};
+if(data80.initiator !== undefined){
+let data85 = data80.initiator;
+if(typeof data85 === "string"){
+if(func3(data85) > 223){
+const err194 = {instancePath:instancePath+"/defaults/iscsi/initiator",schemaPath:"#/properties/defaults/properties/iscsi/properties/initiator/maxLength",keyword:"maxLength",params:{limit: 223},message:"must NOT have more than 223 characters",schema:223,parentSchema:schema11.properties.defaults.properties.iscsi.properties.initiator,data:data85};
 if(vErrors === null){
 vErrors = [err194];
 }
@@ -2423,12 +2420,8 @@ vErrors.push(err194);
 }
 errors++;
 }
-}
-if(data85.memory_gib !== undefined){
-let data86 = data85.memory_gib;
-if((typeof data86 == "number") && (isFinite(data86))){
-if(data86 > 65536 || isNaN(data86)){
-const err195 = {instancePath:instancePath+"/defaults/hardware/memory_gib",schemaPath:"#/properties/defaults/properties/hardware/properties/memory_gib/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65536},message:"must be <= 65536",schema:65536,parentSchema:schema11.properties.defaults.properties.hardware.properties.memory_gib,data:data86};
+if(!pattern24.test(data85)){
+const err195 = {instancePath:instancePath+"/defaults/iscsi/initiator",schemaPath:"#/properties/defaults/properties/iscsi/properties/initiator/pattern",keyword:"pattern",params:{pattern: "^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$"},message:"must match pattern \""+"^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$"+"\"",schema:"^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$",parentSchema:schema11.properties.defaults.properties.iscsi.properties.initiator,data:data85};
 if(vErrors === null){
 vErrors = [err195];
 }
@@ -2437,8 +2430,9 @@ vErrors.push(err195);
 }
 errors++;
 }
-if(data86 < 0.5 || isNaN(data86)){
-const err196 = {instancePath:instancePath+"/defaults/hardware/memory_gib",schemaPath:"#/properties/defaults/properties/hardware/properties/memory_gib/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0.5},message:"must be >= 0.5",schema:0.5,parentSchema:schema11.properties.defaults.properties.hardware.properties.memory_gib,data:data86};
+}
+else {
+const err196 = {instancePath:instancePath+"/defaults/iscsi/initiator",schemaPath:"#/properties/defaults/properties/iscsi/properties/initiator/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.iscsi.properties.initiator.type,parentSchema:schema11.properties.defaults.properties.iscsi.properties.initiator,data:data85};
 if(vErrors === null){
 vErrors = [err196];
 }
@@ -2448,8 +2442,9 @@ vErrors.push(err196);
 errors++;
 }
 }
+}
 else {
-const err197 = {instancePath:instancePath+"/defaults/hardware/memory_gib",schemaPath:"#/properties/defaults/properties/hardware/properties/memory_gib/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.defaults.properties.hardware.properties.memory_gib.type,parentSchema:schema11.properties.defaults.properties.hardware.properties.memory_gib,data:data86};
+const err197 = {instancePath:instancePath+"/defaults/iscsi",schemaPath:"#/properties/defaults/properties/iscsi/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.defaults.properties.iscsi.type,parentSchema:schema11.properties.defaults.properties.iscsi,data:data80};
 if(vErrors === null){
 vErrors = [err197];
 }
@@ -2459,10 +2454,12 @@ vErrors.push(err197);
 errors++;
 }
 }
-if(data85.cpus !== undefined){
-let data87 = data85.cpus;
-if(!(((typeof data87 == "number") && (!(data87 % 1) && !isNaN(data87))) && (isFinite(data87)))){
-const err198 = {instancePath:instancePath+"/defaults/hardware/cpus",schemaPath:"#/properties/defaults/properties/hardware/properties/cpus/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.defaults.properties.hardware.properties.cpus.type,parentSchema:schema11.properties.defaults.properties.hardware.properties.cpus,data:data87};
+if(data72.hardware !== undefined){
+let data86 = data72.hardware;
+if(data86 && typeof data86 == "object" && !Array.isArray(data86)){
+for(const key15 in data86){
+if(!((((((((key15 === "memory_gib") || (key15 === "cpus")) || (key15 === "disk_gib")) || (key15 === "data_disk_gib")) || (key15 === "nic_speed_mbps")) || (key15 === "nic_driver")) || (key15 === "virtualized")) || (key15 === "kvm"))){
+const err198 = {instancePath:instancePath+"/defaults/hardware",schemaPath:"#/properties/defaults/properties/hardware/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key15},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.defaults.properties.hardware,data:data86};
 if(vErrors === null){
 vErrors = [err198];
 }
@@ -2471,9 +2468,12 @@ vErrors.push(err198);
 }
 errors++;
 }
+}
+if(data86.memory_gib !== undefined){
+let data87 = data86.memory_gib;
 if((typeof data87 == "number") && (isFinite(data87))){
-if(data87 > 4096 || isNaN(data87)){
-const err199 = {instancePath:instancePath+"/defaults/hardware/cpus",schemaPath:"#/properties/defaults/properties/hardware/properties/cpus/maximum",keyword:"maximum",params:{comparison: "<=", limit: 4096},message:"must be <= 4096",schema:4096,parentSchema:schema11.properties.defaults.properties.hardware.properties.cpus,data:data87};
+if(data87 > 65536 || isNaN(data87)){
+const err199 = {instancePath:instancePath+"/defaults/hardware/memory_gib",schemaPath:"#/properties/defaults/properties/hardware/properties/memory_gib/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65536},message:"must be <= 65536",schema:65536,parentSchema:schema11.properties.defaults.properties.hardware.properties.memory_gib,data:data87};
 if(vErrors === null){
 vErrors = [err199];
 }
@@ -2482,8 +2482,8 @@ vErrors.push(err199);
 }
 errors++;
 }
-if(data87 < 1 || isNaN(data87)){
-const err200 = {instancePath:instancePath+"/defaults/hardware/cpus",schemaPath:"#/properties/defaults/properties/hardware/properties/cpus/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.defaults.properties.hardware.properties.cpus,data:data87};
+if(data87 < 0.5 || isNaN(data87)){
+const err200 = {instancePath:instancePath+"/defaults/hardware/memory_gib",schemaPath:"#/properties/defaults/properties/hardware/properties/memory_gib/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0.5},message:"must be >= 0.5",schema:0.5,parentSchema:schema11.properties.defaults.properties.hardware.properties.memory_gib,data:data87};
 if(vErrors === null){
 vErrors = [err200];
 }
@@ -2493,12 +2493,8 @@ vErrors.push(err200);
 errors++;
 }
 }
-}
-if(data85.disk_gib !== undefined){
-let data88 = data85.disk_gib;
-if((typeof data88 == "number") && (isFinite(data88))){
-if(data88 > 1048576 || isNaN(data88)){
-const err201 = {instancePath:instancePath+"/defaults/hardware/disk_gib",schemaPath:"#/properties/defaults/properties/hardware/properties/disk_gib/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1048576},message:"must be <= 1048576",schema:1048576,parentSchema:schema11.properties.defaults.properties.hardware.properties.disk_gib,data:data88};
+else {
+const err201 = {instancePath:instancePath+"/defaults/hardware/memory_gib",schemaPath:"#/properties/defaults/properties/hardware/properties/memory_gib/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.defaults.properties.hardware.properties.memory_gib.type,parentSchema:schema11.properties.defaults.properties.hardware.properties.memory_gib,data:data87};
 if(vErrors === null){
 vErrors = [err201];
 }
@@ -2507,8 +2503,11 @@ vErrors.push(err201);
 }
 errors++;
 }
-if(data88 < 1 || isNaN(data88)){
-const err202 = {instancePath:instancePath+"/defaults/hardware/disk_gib",schemaPath:"#/properties/defaults/properties/hardware/properties/disk_gib/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.defaults.properties.hardware.properties.disk_gib,data:data88};
+}
+if(data86.cpus !== undefined){
+let data88 = data86.cpus;
+if(!(((typeof data88 == "number") && (!(data88 % 1) && !isNaN(data88))) && (isFinite(data88)))){
+const err202 = {instancePath:instancePath+"/defaults/hardware/cpus",schemaPath:"#/properties/defaults/properties/hardware/properties/cpus/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.defaults.properties.hardware.properties.cpus.type,parentSchema:schema11.properties.defaults.properties.hardware.properties.cpus,data:data88};
 if(vErrors === null){
 vErrors = [err202];
 }
@@ -2517,9 +2516,9 @@ vErrors.push(err202);
 }
 errors++;
 }
-}
-else {
-const err203 = {instancePath:instancePath+"/defaults/hardware/disk_gib",schemaPath:"#/properties/defaults/properties/hardware/properties/disk_gib/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.defaults.properties.hardware.properties.disk_gib.type,parentSchema:schema11.properties.defaults.properties.hardware.properties.disk_gib,data:data88};
+if((typeof data88 == "number") && (isFinite(data88))){
+if(data88 > 4096 || isNaN(data88)){
+const err203 = {instancePath:instancePath+"/defaults/hardware/cpus",schemaPath:"#/properties/defaults/properties/hardware/properties/cpus/maximum",keyword:"maximum",params:{comparison: "<=", limit: 4096},message:"must be <= 4096",schema:4096,parentSchema:schema11.properties.defaults.properties.hardware.properties.cpus,data:data88};
 if(vErrors === null){
 vErrors = [err203];
 }
@@ -2528,12 +2527,8 @@ vErrors.push(err203);
 }
 errors++;
 }
-}
-if(data85.data_disk_gib !== undefined){
-let data89 = data85.data_disk_gib;
-if((typeof data89 == "number") && (isFinite(data89))){
-if(data89 > 1048576 || isNaN(data89)){
-const err204 = {instancePath:instancePath+"/defaults/hardware/data_disk_gib",schemaPath:"#/properties/defaults/properties/hardware/properties/data_disk_gib/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1048576},message:"must be <= 1048576",schema:1048576,parentSchema:schema11.properties.defaults.properties.hardware.properties.data_disk_gib,data:data89};
+if(data88 < 1 || isNaN(data88)){
+const err204 = {instancePath:instancePath+"/defaults/hardware/cpus",schemaPath:"#/properties/defaults/properties/hardware/properties/cpus/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.defaults.properties.hardware.properties.cpus,data:data88};
 if(vErrors === null){
 vErrors = [err204];
 }
@@ -2542,8 +2537,13 @@ vErrors.push(err204);
 }
 errors++;
 }
-if(data89 < 1 || isNaN(data89)){
-const err205 = {instancePath:instancePath+"/defaults/hardware/data_disk_gib",schemaPath:"#/properties/defaults/properties/hardware/properties/data_disk_gib/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.defaults.properties.hardware.properties.data_disk_gib,data:data89};
+}
+}
+if(data86.disk_gib !== undefined){
+let data89 = data86.disk_gib;
+if((typeof data89 == "number") && (isFinite(data89))){
+if(data89 > 1048576 || isNaN(data89)){
+const err205 = {instancePath:instancePath+"/defaults/hardware/disk_gib",schemaPath:"#/properties/defaults/properties/hardware/properties/disk_gib/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1048576},message:"must be <= 1048576",schema:1048576,parentSchema:schema11.properties.defaults.properties.hardware.properties.disk_gib,data:data89};
 if(vErrors === null){
 vErrors = [err205];
 }
@@ -2552,9 +2552,8 @@ vErrors.push(err205);
 }
 errors++;
 }
-}
-else {
-const err206 = {instancePath:instancePath+"/defaults/hardware/data_disk_gib",schemaPath:"#/properties/defaults/properties/hardware/properties/data_disk_gib/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.defaults.properties.hardware.properties.data_disk_gib.type,parentSchema:schema11.properties.defaults.properties.hardware.properties.data_disk_gib,data:data89};
+if(data89 < 1 || isNaN(data89)){
+const err206 = {instancePath:instancePath+"/defaults/hardware/disk_gib",schemaPath:"#/properties/defaults/properties/hardware/properties/disk_gib/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.defaults.properties.hardware.properties.disk_gib,data:data89};
 if(vErrors === null){
 vErrors = [err206];
 }
@@ -2564,10 +2563,8 @@ vErrors.push(err206);
 errors++;
 }
 }
-if(data85.nic_speed_mbps !== undefined){
-let data90 = data85.nic_speed_mbps;
-if(!(((typeof data90 == "number") && (!(data90 % 1) && !isNaN(data90))) && (isFinite(data90)))){
-const err207 = {instancePath:instancePath+"/defaults/hardware/nic_speed_mbps",schemaPath:"#/properties/defaults/properties/hardware/properties/nic_speed_mbps/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.defaults.properties.hardware.properties.nic_speed_mbps.type,parentSchema:schema11.properties.defaults.properties.hardware.properties.nic_speed_mbps,data:data90};
+else {
+const err207 = {instancePath:instancePath+"/defaults/hardware/disk_gib",schemaPath:"#/properties/defaults/properties/hardware/properties/disk_gib/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.defaults.properties.hardware.properties.disk_gib.type,parentSchema:schema11.properties.defaults.properties.hardware.properties.disk_gib,data:data89};
 if(vErrors === null){
 vErrors = [err207];
 }
@@ -2576,9 +2573,12 @@ vErrors.push(err207);
 }
 errors++;
 }
+}
+if(data86.data_disk_gib !== undefined){
+let data90 = data86.data_disk_gib;
 if((typeof data90 == "number") && (isFinite(data90))){
-if(data90 > 1000000 || isNaN(data90)){
-const err208 = {instancePath:instancePath+"/defaults/hardware/nic_speed_mbps",schemaPath:"#/properties/defaults/properties/hardware/properties/nic_speed_mbps/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000},message:"must be <= 1000000",schema:1000000,parentSchema:schema11.properties.defaults.properties.hardware.properties.nic_speed_mbps,data:data90};
+if(data90 > 1048576 || isNaN(data90)){
+const err208 = {instancePath:instancePath+"/defaults/hardware/data_disk_gib",schemaPath:"#/properties/defaults/properties/hardware/properties/data_disk_gib/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1048576},message:"must be <= 1048576",schema:1048576,parentSchema:schema11.properties.defaults.properties.hardware.properties.data_disk_gib,data:data90};
 if(vErrors === null){
 vErrors = [err208];
 }
@@ -2587,8 +2587,8 @@ vErrors.push(err208);
 }
 errors++;
 }
-if(data90 < 10 || isNaN(data90)){
-const err209 = {instancePath:instancePath+"/defaults/hardware/nic_speed_mbps",schemaPath:"#/properties/defaults/properties/hardware/properties/nic_speed_mbps/minimum",keyword:"minimum",params:{comparison: ">=", limit: 10},message:"must be >= 10",schema:10,parentSchema:schema11.properties.defaults.properties.hardware.properties.nic_speed_mbps,data:data90};
+if(data90 < 1 || isNaN(data90)){
+const err209 = {instancePath:instancePath+"/defaults/hardware/data_disk_gib",schemaPath:"#/properties/defaults/properties/hardware/properties/data_disk_gib/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.defaults.properties.hardware.properties.data_disk_gib,data:data90};
 if(vErrors === null){
 vErrors = [err209];
 }
@@ -2598,12 +2598,8 @@ vErrors.push(err209);
 errors++;
 }
 }
-}
-if(data85.nic_driver !== undefined){
-let data91 = data85.nic_driver;
-if(typeof data91 === "string"){
-if(!pattern25.test(data91)){
-const err210 = {instancePath:instancePath+"/defaults/hardware/nic_driver",schemaPath:"#/properties/defaults/properties/hardware/properties/nic_driver/pattern",keyword:"pattern",params:{pattern: "^[a-z0-9_]{1,32}$"},message:"must match pattern \""+"^[a-z0-9_]{1,32}$"+"\"",schema:"^[a-z0-9_]{1,32}$",parentSchema:schema11.properties.defaults.properties.hardware.properties.nic_driver,data:data91};
+else {
+const err210 = {instancePath:instancePath+"/defaults/hardware/data_disk_gib",schemaPath:"#/properties/defaults/properties/hardware/properties/data_disk_gib/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.defaults.properties.hardware.properties.data_disk_gib.type,parentSchema:schema11.properties.defaults.properties.hardware.properties.data_disk_gib,data:data90};
 if(vErrors === null){
 vErrors = [err210];
 }
@@ -2613,8 +2609,10 @@ vErrors.push(err210);
 errors++;
 }
 }
-else {
-const err211 = {instancePath:instancePath+"/defaults/hardware/nic_driver",schemaPath:"#/properties/defaults/properties/hardware/properties/nic_driver/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.hardware.properties.nic_driver.type,parentSchema:schema11.properties.defaults.properties.hardware.properties.nic_driver,data:data91};
+if(data86.nic_speed_mbps !== undefined){
+let data91 = data86.nic_speed_mbps;
+if(!(((typeof data91 == "number") && (!(data91 % 1) && !isNaN(data91))) && (isFinite(data91)))){
+const err211 = {instancePath:instancePath+"/defaults/hardware/nic_speed_mbps",schemaPath:"#/properties/defaults/properties/hardware/properties/nic_speed_mbps/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.defaults.properties.hardware.properties.nic_speed_mbps.type,parentSchema:schema11.properties.defaults.properties.hardware.properties.nic_speed_mbps,data:data91};
 if(vErrors === null){
 vErrors = [err211];
 }
@@ -2623,11 +2621,9 @@ vErrors.push(err211);
 }
 errors++;
 }
-}
-if(data85.virtualized !== undefined){
-let data92 = data85.virtualized;
-if(typeof data92 !== "boolean"){
-const err212 = {instancePath:instancePath+"/defaults/hardware/virtualized",schemaPath:"#/properties/defaults/properties/hardware/properties/virtualized/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.defaults.properties.hardware.properties.virtualized.type,parentSchema:schema11.properties.defaults.properties.hardware.properties.virtualized,data:data92};
+if((typeof data91 == "number") && (isFinite(data91))){
+if(data91 > 1000000 || isNaN(data91)){
+const err212 = {instancePath:instancePath+"/defaults/hardware/nic_speed_mbps",schemaPath:"#/properties/defaults/properties/hardware/properties/nic_speed_mbps/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000},message:"must be <= 1000000",schema:1000000,parentSchema:schema11.properties.defaults.properties.hardware.properties.nic_speed_mbps,data:data91};
 if(vErrors === null){
 vErrors = [err212];
 }
@@ -2636,11 +2632,8 @@ vErrors.push(err212);
 }
 errors++;
 }
-}
-if(data85.kvm !== undefined){
-let data93 = data85.kvm;
-if(typeof data93 !== "boolean"){
-const err213 = {instancePath:instancePath+"/defaults/hardware/kvm",schemaPath:"#/properties/defaults/properties/hardware/properties/kvm/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.defaults.properties.hardware.properties.kvm.type,parentSchema:schema11.properties.defaults.properties.hardware.properties.kvm,data:data93};
+if(data91 < 10 || isNaN(data91)){
+const err213 = {instancePath:instancePath+"/defaults/hardware/nic_speed_mbps",schemaPath:"#/properties/defaults/properties/hardware/properties/nic_speed_mbps/minimum",keyword:"minimum",params:{comparison: ">=", limit: 10},message:"must be >= 10",schema:10,parentSchema:schema11.properties.defaults.properties.hardware.properties.nic_speed_mbps,data:data91};
 if(vErrors === null){
 vErrors = [err213];
 }
@@ -2651,8 +2644,11 @@ errors++;
 }
 }
 }
-else {
-const err214 = {instancePath:instancePath+"/defaults/hardware",schemaPath:"#/properties/defaults/properties/hardware/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.defaults.properties.hardware.type,parentSchema:schema11.properties.defaults.properties.hardware,data:data85};
+if(data86.nic_driver !== undefined){
+let data92 = data86.nic_driver;
+if(typeof data92 === "string"){
+if(!pattern26.test(data92)){
+const err214 = {instancePath:instancePath+"/defaults/hardware/nic_driver",schemaPath:"#/properties/defaults/properties/hardware/properties/nic_driver/pattern",keyword:"pattern",params:{pattern: "^[a-z0-9_]{1,32}$"},message:"must match pattern \""+"^[a-z0-9_]{1,32}$"+"\"",schema:"^[a-z0-9_]{1,32}$",parentSchema:schema11.properties.defaults.properties.hardware.properties.nic_driver,data:data92};
 if(vErrors === null){
 vErrors = [err214];
 }
@@ -2662,12 +2658,8 @@ vErrors.push(err214);
 errors++;
 }
 }
-if(data71.bmc !== undefined){
-let data94 = data71.bmc;
-if(data94 && typeof data94 == "object" && !Array.isArray(data94)){
-for(const key16 in data94){
-if(!((((((key16 === "type") || (key16 === "address")) || (key16 === "user")) || (key16 === "password")) || (key16 === "system")) || (key16 === "insecure"))){
-const err215 = {instancePath:instancePath+"/defaults/bmc",schemaPath:"#/properties/defaults/properties/bmc/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key16},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.defaults.properties.bmc,data:data94};
+else {
+const err215 = {instancePath:instancePath+"/defaults/hardware/nic_driver",schemaPath:"#/properties/defaults/properties/hardware/properties/nic_driver/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.hardware.properties.nic_driver.type,parentSchema:schema11.properties.defaults.properties.hardware.properties.nic_driver,data:data92};
 if(vErrors === null){
 vErrors = [err215];
 }
@@ -2677,10 +2669,10 @@ vErrors.push(err215);
 errors++;
 }
 }
-if(data94.type !== undefined){
-let data95 = data94.type;
-if(typeof data95 !== "string"){
-const err216 = {instancePath:instancePath+"/defaults/bmc/type",schemaPath:"#/properties/defaults/properties/bmc/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.bmc.properties.type.type,parentSchema:schema11.properties.defaults.properties.bmc.properties.type,data:data95};
+if(data86.virtualized !== undefined){
+let data93 = data86.virtualized;
+if(typeof data93 !== "boolean"){
+const err216 = {instancePath:instancePath+"/defaults/hardware/virtualized",schemaPath:"#/properties/defaults/properties/hardware/properties/virtualized/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.defaults.properties.hardware.properties.virtualized.type,parentSchema:schema11.properties.defaults.properties.hardware.properties.virtualized,data:data93};
 if(vErrors === null){
 vErrors = [err216];
 }
@@ -2689,8 +2681,11 @@ vErrors.push(err216);
 }
 errors++;
 }
-if(!((data95 === "redfish") || (data95 === "ipmi"))){
-const err217 = {instancePath:instancePath+"/defaults/bmc/type",schemaPath:"#/properties/defaults/properties/bmc/properties/type/enum",keyword:"enum",params:{allowedValues: schema11.properties.defaults.properties.bmc.properties.type.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.defaults.properties.bmc.properties.type.enum,parentSchema:schema11.properties.defaults.properties.bmc.properties.type,data:data95};
+}
+if(data86.kvm !== undefined){
+let data94 = data86.kvm;
+if(typeof data94 !== "boolean"){
+const err217 = {instancePath:instancePath+"/defaults/hardware/kvm",schemaPath:"#/properties/defaults/properties/hardware/properties/kvm/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.defaults.properties.hardware.properties.kvm.type,parentSchema:schema11.properties.defaults.properties.hardware.properties.kvm,data:data94};
 if(vErrors === null){
 vErrors = [err217];
 }
@@ -2700,11 +2695,9 @@ vErrors.push(err217);
 errors++;
 }
 }
-if(data94.address !== undefined){
-let data96 = data94.address;
-if(typeof data96 === "string"){
-if(func3(data96) > 260){
-const err218 = {instancePath:instancePath+"/defaults/bmc/address",schemaPath:"#/properties/defaults/properties/bmc/properties/address/maxLength",keyword:"maxLength",params:{limit: 260},message:"must NOT have more than 260 characters",schema:260,parentSchema:schema11.properties.defaults.properties.bmc.properties.address,data:data96};
+}
+else {
+const err218 = {instancePath:instancePath+"/defaults/hardware",schemaPath:"#/properties/defaults/properties/hardware/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.defaults.properties.hardware.type,parentSchema:schema11.properties.defaults.properties.hardware,data:data86};
 if(vErrors === null){
 vErrors = [err218];
 }
@@ -2713,8 +2706,13 @@ vErrors.push(err218);
 }
 errors++;
 }
-if(!pattern26.test(data96)){
-const err219 = {instancePath:instancePath+"/defaults/bmc/address",schemaPath:"#/properties/defaults/properties/bmc/properties/address/pattern",keyword:"pattern",params:{pattern: "^(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?=[0-9A-Fa-f:.]*:)[0-9A-Fa-f:.]{2,45}\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?$"},message:"must match pattern \""+"^(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?=[0-9A-Fa-f:.]*:)[0-9A-Fa-f:.]{2,45}\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?$"+"\"",schema:"^(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?=[0-9A-Fa-f:.]*:)[0-9A-Fa-f:.]{2,45}\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?$",parentSchema:schema11.properties.defaults.properties.bmc.properties.address,data:data96};
+}
+if(data72.bmc !== undefined){
+let data95 = data72.bmc;
+if(data95 && typeof data95 == "object" && !Array.isArray(data95)){
+for(const key16 in data95){
+if(!((((((key16 === "type") || (key16 === "address")) || (key16 === "user")) || (key16 === "password")) || (key16 === "system")) || (key16 === "insecure"))){
+const err219 = {instancePath:instancePath+"/defaults/bmc",schemaPath:"#/properties/defaults/properties/bmc/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key16},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.defaults.properties.bmc,data:data95};
 if(vErrors === null){
 vErrors = [err219];
 }
@@ -2724,8 +2722,10 @@ vErrors.push(err219);
 errors++;
 }
 }
-else {
-const err220 = {instancePath:instancePath+"/defaults/bmc/address",schemaPath:"#/properties/defaults/properties/bmc/properties/address/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.bmc.properties.address.type,parentSchema:schema11.properties.defaults.properties.bmc.properties.address,data:data96};
+if(data95.type !== undefined){
+let data96 = data95.type;
+if(typeof data96 !== "string"){
+const err220 = {instancePath:instancePath+"/defaults/bmc/type",schemaPath:"#/properties/defaults/properties/bmc/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.bmc.properties.type.type,parentSchema:schema11.properties.defaults.properties.bmc.properties.type,data:data96};
 if(vErrors === null){
 vErrors = [err220];
 }
@@ -2734,12 +2734,8 @@ vErrors.push(err220);
 }
 errors++;
 }
-}
-if(data94.user !== undefined){
-let data97 = data94.user;
-if(data97 && typeof data97 == "object" && !Array.isArray(data97)){
-if(data97.env === undefined){
-const err221 = {instancePath:instancePath+"/defaults/bmc/user",schemaPath:"#/properties/defaults/properties/bmc/properties/user/required",keyword:"required",params:{missingProperty: "env"},message:"must have required property '"+"env"+"'",schema:schema11.properties.defaults.properties.bmc.properties.user.required,parentSchema:schema11.properties.defaults.properties.bmc.properties.user,data:data97};
+if(!((data96 === "redfish") || (data96 === "ipmi"))){
+const err221 = {instancePath:instancePath+"/defaults/bmc/type",schemaPath:"#/properties/defaults/properties/bmc/properties/type/enum",keyword:"enum",params:{allowedValues: schema11.properties.defaults.properties.bmc.properties.type.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.defaults.properties.bmc.properties.type.enum,parentSchema:schema11.properties.defaults.properties.bmc.properties.type,data:data96};
 if(vErrors === null){
 vErrors = [err221];
 }
@@ -2748,9 +2744,12 @@ vErrors.push(err221);
 }
 errors++;
 }
-for(const key17 in data97){
-if(!(key17 === "env")){
-const err222 = {instancePath:instancePath+"/defaults/bmc/user",schemaPath:"#/properties/defaults/properties/bmc/properties/user/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key17},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.defaults.properties.bmc.properties.user,data:data97};
+}
+if(data95.address !== undefined){
+let data97 = data95.address;
+if(typeof data97 === "string"){
+if(func3(data97) > 260){
+const err222 = {instancePath:instancePath+"/defaults/bmc/address",schemaPath:"#/properties/defaults/properties/bmc/properties/address/maxLength",keyword:"maxLength",params:{limit: 260},message:"must NOT have more than 260 characters",schema:260,parentSchema:schema11.properties.defaults.properties.bmc.properties.address,data:data97};
 if(vErrors === null){
 vErrors = [err222];
 }
@@ -2759,12 +2758,8 @@ vErrors.push(err222);
 }
 errors++;
 }
-}
-if(data97.env !== undefined){
-let data98 = data97.env;
-if(typeof data98 === "string"){
-if(!pattern27.test(data98)){
-const err223 = {instancePath:instancePath+"/defaults/bmc/user/env",schemaPath:"#/properties/defaults/properties/bmc/properties/user/properties/env/pattern",keyword:"pattern",params:{pattern: "^[A-Z_][A-Z0-9_]{0,63}$"},message:"must match pattern \""+"^[A-Z_][A-Z0-9_]{0,63}$"+"\"",schema:"^[A-Z_][A-Z0-9_]{0,63}$",parentSchema:schema11.properties.defaults.properties.bmc.properties.user.properties.env,data:data98};
+if(!pattern27.test(data97)){
+const err223 = {instancePath:instancePath+"/defaults/bmc/address",schemaPath:"#/properties/defaults/properties/bmc/properties/address/pattern",keyword:"pattern",params:{pattern: "^(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?=[0-9A-Fa-f:.]*:)[0-9A-Fa-f:.]{2,45}\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?$"},message:"must match pattern \""+"^(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?=[0-9A-Fa-f:.]*:)[0-9A-Fa-f:.]{2,45}\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?$"+"\"",schema:"^(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?=[0-9A-Fa-f:.]*:)[0-9A-Fa-f:.]{2,45}\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?$",parentSchema:schema11.properties.defaults.properties.bmc.properties.address,data:data97};
 if(vErrors === null){
 vErrors = [err223];
 }
@@ -2775,7 +2770,7 @@ errors++;
 }
 }
 else {
-const err224 = {instancePath:instancePath+"/defaults/bmc/user/env",schemaPath:"#/properties/defaults/properties/bmc/properties/user/properties/env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.bmc.properties.user.properties.env.type,parentSchema:schema11.properties.defaults.properties.bmc.properties.user.properties.env,data:data98};
+const err224 = {instancePath:instancePath+"/defaults/bmc/address",schemaPath:"#/properties/defaults/properties/bmc/properties/address/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.bmc.properties.address.type,parentSchema:schema11.properties.defaults.properties.bmc.properties.address,data:data97};
 if(vErrors === null){
 vErrors = [err224];
 }
@@ -2785,9 +2780,11 @@ vErrors.push(err224);
 errors++;
 }
 }
-}
-else {
-const err225 = {instancePath:instancePath+"/defaults/bmc/user",schemaPath:"#/properties/defaults/properties/bmc/properties/user/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.defaults.properties.bmc.properties.user.type,parentSchema:schema11.properties.defaults.properties.bmc.properties.user,data:data97};
+if(data95.user !== undefined){
+let data98 = data95.user;
+if(data98 && typeof data98 == "object" && !Array.isArray(data98)){
+if(data98.env === undefined){
+const err225 = {instancePath:instancePath+"/defaults/bmc/user",schemaPath:"#/properties/defaults/properties/bmc/properties/user/required",keyword:"required",params:{missingProperty: "env"},message:"must have required property '"+"env"+"'",schema:schema11.properties.defaults.properties.bmc.properties.user.required,parentSchema:schema11.properties.defaults.properties.bmc.properties.user,data:data98};
 if(vErrors === null){
 vErrors = [err225];
 }
@@ -2796,12 +2793,9 @@ vErrors.push(err225);
 }
 errors++;
 }
-}
-if(data94.password !== undefined){
-let data99 = data94.password;
-if(data99 && typeof data99 == "object" && !Array.isArray(data99)){
-if(data99.env === undefined){
-const err226 = {instancePath:instancePath+"/defaults/bmc/password",schemaPath:"#/properties/defaults/properties/bmc/properties/password/required",keyword:"required",params:{missingProperty: "env"},message:"must have required property '"+"env"+"'",schema:schema11.properties.defaults.properties.bmc.properties.password.required,parentSchema:schema11.properties.defaults.properties.bmc.properties.password,data:data99};
+for(const key17 in data98){
+if(!(key17 === "env")){
+const err226 = {instancePath:instancePath+"/defaults/bmc/user",schemaPath:"#/properties/defaults/properties/bmc/properties/user/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key17},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.defaults.properties.bmc.properties.user,data:data98};
 if(vErrors === null){
 vErrors = [err226];
 }
@@ -2810,9 +2804,12 @@ vErrors.push(err226);
 }
 errors++;
 }
-for(const key18 in data99){
-if(!(key18 === "env")){
-const err227 = {instancePath:instancePath+"/defaults/bmc/password",schemaPath:"#/properties/defaults/properties/bmc/properties/password/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key18},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.defaults.properties.bmc.properties.password,data:data99};
+}
+if(data98.env !== undefined){
+let data99 = data98.env;
+if(typeof data99 === "string"){
+if(!pattern28.test(data99)){
+const err227 = {instancePath:instancePath+"/defaults/bmc/user/env",schemaPath:"#/properties/defaults/properties/bmc/properties/user/properties/env/pattern",keyword:"pattern",params:{pattern: "^[A-Z_][A-Z0-9_]{0,63}$"},message:"must match pattern \""+"^[A-Z_][A-Z0-9_]{0,63}$"+"\"",schema:"^[A-Z_][A-Z0-9_]{0,63}$",parentSchema:schema11.properties.defaults.properties.bmc.properties.user.properties.env,data:data99};
 if(vErrors === null){
 vErrors = [err227];
 }
@@ -2822,11 +2819,8 @@ vErrors.push(err227);
 errors++;
 }
 }
-if(data99.env !== undefined){
-let data100 = data99.env;
-if(typeof data100 === "string"){
-if(!pattern27.test(data100)){
-const err228 = {instancePath:instancePath+"/defaults/bmc/password/env",schemaPath:"#/properties/defaults/properties/bmc/properties/password/properties/env/pattern",keyword:"pattern",params:{pattern: "^[A-Z_][A-Z0-9_]{0,63}$"},message:"must match pattern \""+"^[A-Z_][A-Z0-9_]{0,63}$"+"\"",schema:"^[A-Z_][A-Z0-9_]{0,63}$",parentSchema:schema11.properties.defaults.properties.bmc.properties.password.properties.env,data:data100};
+else {
+const err228 = {instancePath:instancePath+"/defaults/bmc/user/env",schemaPath:"#/properties/defaults/properties/bmc/properties/user/properties/env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.bmc.properties.user.properties.env.type,parentSchema:schema11.properties.defaults.properties.bmc.properties.user.properties.env,data:data99};
 if(vErrors === null){
 vErrors = [err228];
 }
@@ -2836,8 +2830,9 @@ vErrors.push(err228);
 errors++;
 }
 }
+}
 else {
-const err229 = {instancePath:instancePath+"/defaults/bmc/password/env",schemaPath:"#/properties/defaults/properties/bmc/properties/password/properties/env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.bmc.properties.password.properties.env.type,parentSchema:schema11.properties.defaults.properties.bmc.properties.password.properties.env,data:data100};
+const err229 = {instancePath:instancePath+"/defaults/bmc/user",schemaPath:"#/properties/defaults/properties/bmc/properties/user/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.defaults.properties.bmc.properties.user.type,parentSchema:schema11.properties.defaults.properties.bmc.properties.user,data:data98};
 if(vErrors === null){
 vErrors = [err229];
 }
@@ -2847,9 +2842,11 @@ vErrors.push(err229);
 errors++;
 }
 }
-}
-else {
-const err230 = {instancePath:instancePath+"/defaults/bmc/password",schemaPath:"#/properties/defaults/properties/bmc/properties/password/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.defaults.properties.bmc.properties.password.type,parentSchema:schema11.properties.defaults.properties.bmc.properties.password,data:data99};
+if(data95.password !== undefined){
+let data100 = data95.password;
+if(data100 && typeof data100 == "object" && !Array.isArray(data100)){
+if(data100.env === undefined){
+const err230 = {instancePath:instancePath+"/defaults/bmc/password",schemaPath:"#/properties/defaults/properties/bmc/properties/password/required",keyword:"required",params:{missingProperty: "env"},message:"must have required property '"+"env"+"'",schema:schema11.properties.defaults.properties.bmc.properties.password.required,parentSchema:schema11.properties.defaults.properties.bmc.properties.password,data:data100};
 if(vErrors === null){
 vErrors = [err230];
 }
@@ -2858,12 +2855,9 @@ vErrors.push(err230);
 }
 errors++;
 }
-}
-if(data94.system !== undefined){
-let data101 = data94.system;
-if(typeof data101 === "string"){
-if(func3(data101) > 160){
-const err231 = {instancePath:instancePath+"/defaults/bmc/system",schemaPath:"#/properties/defaults/properties/bmc/properties/system/maxLength",keyword:"maxLength",params:{limit: 160},message:"must NOT have more than 160 characters",schema:160,parentSchema:schema11.properties.defaults.properties.bmc.properties.system,data:data101};
+for(const key18 in data100){
+if(!(key18 === "env")){
+const err231 = {instancePath:instancePath+"/defaults/bmc/password",schemaPath:"#/properties/defaults/properties/bmc/properties/password/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key18},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.defaults.properties.bmc.properties.password,data:data100};
 if(vErrors === null){
 vErrors = [err231];
 }
@@ -2872,8 +2866,12 @@ vErrors.push(err231);
 }
 errors++;
 }
-if(!pattern29.test(data101)){
-const err232 = {instancePath:instancePath+"/defaults/bmc/system",schemaPath:"#/properties/defaults/properties/bmc/properties/system/pattern",keyword:"pattern",params:{pattern: "^/redfish/v1/Systems/[A-Za-z0-9_~-][A-Za-z0-9._~-]{0,127}$"},message:"must match pattern \""+"^/redfish/v1/Systems/[A-Za-z0-9_~-][A-Za-z0-9._~-]{0,127}$"+"\"",schema:"^/redfish/v1/Systems/[A-Za-z0-9_~-][A-Za-z0-9._~-]{0,127}$",parentSchema:schema11.properties.defaults.properties.bmc.properties.system,data:data101};
+}
+if(data100.env !== undefined){
+let data101 = data100.env;
+if(typeof data101 === "string"){
+if(!pattern28.test(data101)){
+const err232 = {instancePath:instancePath+"/defaults/bmc/password/env",schemaPath:"#/properties/defaults/properties/bmc/properties/password/properties/env/pattern",keyword:"pattern",params:{pattern: "^[A-Z_][A-Z0-9_]{0,63}$"},message:"must match pattern \""+"^[A-Z_][A-Z0-9_]{0,63}$"+"\"",schema:"^[A-Z_][A-Z0-9_]{0,63}$",parentSchema:schema11.properties.defaults.properties.bmc.properties.password.properties.env,data:data101};
 if(vErrors === null){
 vErrors = [err232];
 }
@@ -2884,7 +2882,7 @@ errors++;
 }
 }
 else {
-const err233 = {instancePath:instancePath+"/defaults/bmc/system",schemaPath:"#/properties/defaults/properties/bmc/properties/system/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.bmc.properties.system.type,parentSchema:schema11.properties.defaults.properties.bmc.properties.system,data:data101};
+const err233 = {instancePath:instancePath+"/defaults/bmc/password/env",schemaPath:"#/properties/defaults/properties/bmc/properties/password/properties/env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.bmc.properties.password.properties.env.type,parentSchema:schema11.properties.defaults.properties.bmc.properties.password.properties.env,data:data101};
 if(vErrors === null){
 vErrors = [err233];
 }
@@ -2894,10 +2892,9 @@ vErrors.push(err233);
 errors++;
 }
 }
-if(data94.insecure !== undefined){
-let data102 = data94.insecure;
-if(typeof data102 !== "boolean"){
-const err234 = {instancePath:instancePath+"/defaults/bmc/insecure",schemaPath:"#/properties/defaults/properties/bmc/properties/insecure/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.defaults.properties.bmc.properties.insecure.type,parentSchema:schema11.properties.defaults.properties.bmc.properties.insecure,data:data102};
+}
+else {
+const err234 = {instancePath:instancePath+"/defaults/bmc/password",schemaPath:"#/properties/defaults/properties/bmc/properties/password/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.defaults.properties.bmc.properties.password.type,parentSchema:schema11.properties.defaults.properties.bmc.properties.password,data:data100};
 if(vErrors === null){
 vErrors = [err234];
 }
@@ -2907,9 +2904,11 @@ vErrors.push(err234);
 errors++;
 }
 }
-}
-else {
-const err235 = {instancePath:instancePath+"/defaults/bmc",schemaPath:"#/properties/defaults/properties/bmc/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.defaults.properties.bmc.type,parentSchema:schema11.properties.defaults.properties.bmc,data:data94};
+if(data95.system !== undefined){
+let data102 = data95.system;
+if(typeof data102 === "string"){
+if(func3(data102) > 160){
+const err235 = {instancePath:instancePath+"/defaults/bmc/system",schemaPath:"#/properties/defaults/properties/bmc/properties/system/maxLength",keyword:"maxLength",params:{limit: 160},message:"must NOT have more than 160 characters",schema:160,parentSchema:schema11.properties.defaults.properties.bmc.properties.system,data:data102};
 if(vErrors === null){
 vErrors = [err235];
 }
@@ -2918,12 +2917,8 @@ vErrors.push(err235);
 }
 errors++;
 }
-}
-if(data71.harvester_version !== undefined){
-let data103 = data71.harvester_version;
-if(typeof data103 === "string"){
-if(func3(data103) > 32){
-const err236 = {instancePath:instancePath+"/defaults/harvester_version",schemaPath:"#/properties/defaults/properties/harvester_version/maxLength",keyword:"maxLength",params:{limit: 32},message:"must NOT have more than 32 characters",schema:32,parentSchema:schema11.properties.defaults.properties.harvester_version,data:data103};
+if(!pattern30.test(data102)){
+const err236 = {instancePath:instancePath+"/defaults/bmc/system",schemaPath:"#/properties/defaults/properties/bmc/properties/system/pattern",keyword:"pattern",params:{pattern: "^/redfish/v1/Systems/[A-Za-z0-9_~-][A-Za-z0-9._~-]{0,127}$"},message:"must match pattern \""+"^/redfish/v1/Systems/[A-Za-z0-9_~-][A-Za-z0-9._~-]{0,127}$"+"\"",schema:"^/redfish/v1/Systems/[A-Za-z0-9_~-][A-Za-z0-9._~-]{0,127}$",parentSchema:schema11.properties.defaults.properties.bmc.properties.system,data:data102};
 if(vErrors === null){
 vErrors = [err236];
 }
@@ -2932,8 +2927,9 @@ vErrors.push(err236);
 }
 errors++;
 }
-if(!pattern1.test(data103)){
-const err237 = {instancePath:instancePath+"/defaults/harvester_version",schemaPath:"#/properties/defaults/properties/harvester_version/pattern",keyword:"pattern",params:{pattern: "^v[0-9]+\\.[0-9]+\\.[0-9]+(-rc[0-9]+)?$"},message:"must match pattern \""+"^v[0-9]+\\.[0-9]+\\.[0-9]+(-rc[0-9]+)?$"+"\"",schema:"^v[0-9]+\\.[0-9]+\\.[0-9]+(-rc[0-9]+)?$",parentSchema:schema11.properties.defaults.properties.harvester_version,data:data103};
+}
+else {
+const err237 = {instancePath:instancePath+"/defaults/bmc/system",schemaPath:"#/properties/defaults/properties/bmc/properties/system/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.bmc.properties.system.type,parentSchema:schema11.properties.defaults.properties.bmc.properties.system,data:data102};
 if(vErrors === null){
 vErrors = [err237];
 }
@@ -2943,8 +2939,10 @@ vErrors.push(err237);
 errors++;
 }
 }
-else {
-const err238 = {instancePath:instancePath+"/defaults/harvester_version",schemaPath:"#/properties/defaults/properties/harvester_version/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.harvester_version.type,parentSchema:schema11.properties.defaults.properties.harvester_version,data:data103};
+if(data95.insecure !== undefined){
+let data103 = data95.insecure;
+if(typeof data103 !== "boolean"){
+const err238 = {instancePath:instancePath+"/defaults/bmc/insecure",schemaPath:"#/properties/defaults/properties/bmc/properties/insecure/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.defaults.properties.bmc.properties.insecure.type,parentSchema:schema11.properties.defaults.properties.bmc.properties.insecure,data:data103};
 if(vErrors === null){
 vErrors = [err238];
 }
@@ -2954,11 +2952,9 @@ vErrors.push(err238);
 errors++;
 }
 }
-if(data71.profile !== undefined){
-let data104 = data71.profile;
-if(typeof data104 === "string"){
-if(!pattern0.test(data104)){
-const err239 = {instancePath:instancePath+"/defaults/profile",schemaPath:"#/properties/defaults/properties/profile/pattern",keyword:"pattern",params:{pattern: "^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$"},message:"must match pattern \""+"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$"+"\"",schema:"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$",parentSchema:schema11.properties.defaults.properties.profile,data:data104};
+}
+else {
+const err239 = {instancePath:instancePath+"/defaults/bmc",schemaPath:"#/properties/defaults/properties/bmc/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.defaults.properties.bmc.type,parentSchema:schema11.properties.defaults.properties.bmc,data:data95};
 if(vErrors === null){
 vErrors = [err239];
 }
@@ -2968,8 +2964,11 @@ vErrors.push(err239);
 errors++;
 }
 }
-else {
-const err240 = {instancePath:instancePath+"/defaults/profile",schemaPath:"#/properties/defaults/properties/profile/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.profile.type,parentSchema:schema11.properties.defaults.properties.profile,data:data104};
+if(data72.harvester_version !== undefined){
+let data104 = data72.harvester_version;
+if(typeof data104 === "string"){
+if(func3(data104) > 32){
+const err240 = {instancePath:instancePath+"/defaults/harvester_version",schemaPath:"#/properties/defaults/properties/harvester_version/maxLength",keyword:"maxLength",params:{limit: 32},message:"must NOT have more than 32 characters",schema:32,parentSchema:schema11.properties.defaults.properties.harvester_version,data:data104};
 if(vErrors === null){
 vErrors = [err240];
 }
@@ -2978,11 +2977,8 @@ vErrors.push(err240);
 }
 errors++;
 }
-}
-if(data71.harvester_role !== undefined){
-let data105 = data71.harvester_role;
-if(typeof data105 !== "string"){
-const err241 = {instancePath:instancePath+"/defaults/harvester_role",schemaPath:"#/properties/defaults/properties/harvester_role/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.harvester_role.type,parentSchema:schema11.properties.defaults.properties.harvester_role,data:data105};
+if(!pattern1.test(data104)){
+const err241 = {instancePath:instancePath+"/defaults/harvester_version",schemaPath:"#/properties/defaults/properties/harvester_version/pattern",keyword:"pattern",params:{pattern: "^v[0-9]+\\.[0-9]+\\.[0-9]+(-rc[0-9]+)?$"},message:"must match pattern \""+"^v[0-9]+\\.[0-9]+\\.[0-9]+(-rc[0-9]+)?$"+"\"",schema:"^v[0-9]+\\.[0-9]+\\.[0-9]+(-rc[0-9]+)?$",parentSchema:schema11.properties.defaults.properties.harvester_version,data:data104};
 if(vErrors === null){
 vErrors = [err241];
 }
@@ -2991,8 +2987,9 @@ vErrors.push(err241);
 }
 errors++;
 }
-if(!((((data105 === "default") || (data105 === "management")) || (data105 === "worker")) || (data105 === "witness"))){
-const err242 = {instancePath:instancePath+"/defaults/harvester_role",schemaPath:"#/properties/defaults/properties/harvester_role/enum",keyword:"enum",params:{allowedValues: schema11.properties.defaults.properties.harvester_role.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.defaults.properties.harvester_role.enum,parentSchema:schema11.properties.defaults.properties.harvester_role,data:data105};
+}
+else {
+const err242 = {instancePath:instancePath+"/defaults/harvester_version",schemaPath:"#/properties/defaults/properties/harvester_version/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.harvester_version.type,parentSchema:schema11.properties.defaults.properties.harvester_version,data:data104};
 if(vErrors === null){
 vErrors = [err242];
 }
@@ -3002,12 +2999,11 @@ vErrors.push(err242);
 errors++;
 }
 }
-if(data71.install !== undefined){
-let data106 = data71.install;
-if(data106 && typeof data106 == "object" && !Array.isArray(data106)){
-for(const key19 in data106){
-if(!(((((((key19 === "device") || (key19 === "data_disk")) || (key19 === "tty")) || (key19 === "persistent_partition_size")) || (key19 === "wipe_all_disks")) || (key19 === "wipe_disks_list")) || (key19 === "power_off"))){
-const err243 = {instancePath:instancePath+"/defaults/install",schemaPath:"#/properties/defaults/properties/install/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key19},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.defaults.properties.install,data:data106};
+if(data72.profile !== undefined){
+let data105 = data72.profile;
+if(typeof data105 === "string"){
+if(!pattern0.test(data105)){
+const err243 = {instancePath:instancePath+"/defaults/profile",schemaPath:"#/properties/defaults/properties/profile/pattern",keyword:"pattern",params:{pattern: "^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$"},message:"must match pattern \""+"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$"+"\"",schema:"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$",parentSchema:schema11.properties.defaults.properties.profile,data:data105};
 if(vErrors === null){
 vErrors = [err243];
 }
@@ -3017,11 +3013,8 @@ vErrors.push(err243);
 errors++;
 }
 }
-if(data106.device !== undefined){
-let data107 = data106.device;
-if(typeof data107 === "string"){
-if(!pattern32.test(data107)){
-const err244 = {instancePath:instancePath+"/defaults/install/device",schemaPath:"#/properties/defaults/properties/install/properties/device/pattern",keyword:"pattern",params:{pattern: "^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$"},message:"must match pattern \""+"^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$"+"\"",schema:"^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$",parentSchema:schema11.properties.defaults.properties.install.properties.device,data:data107};
+else {
+const err244 = {instancePath:instancePath+"/defaults/profile",schemaPath:"#/properties/defaults/properties/profile/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.profile.type,parentSchema:schema11.properties.defaults.properties.profile,data:data105};
 if(vErrors === null){
 vErrors = [err244];
 }
@@ -3031,8 +3024,10 @@ vErrors.push(err244);
 errors++;
 }
 }
-else {
-const err245 = {instancePath:instancePath+"/defaults/install/device",schemaPath:"#/properties/defaults/properties/install/properties/device/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.install.properties.device.type,parentSchema:schema11.properties.defaults.properties.install.properties.device,data:data107};
+if(data72.harvester_role !== undefined){
+let data106 = data72.harvester_role;
+if(typeof data106 !== "string"){
+const err245 = {instancePath:instancePath+"/defaults/harvester_role",schemaPath:"#/properties/defaults/properties/harvester_role/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.harvester_role.type,parentSchema:schema11.properties.defaults.properties.harvester_role,data:data106};
 if(vErrors === null){
 vErrors = [err245];
 }
@@ -3041,12 +3036,8 @@ vErrors.push(err245);
 }
 errors++;
 }
-}
-if(data106.data_disk !== undefined){
-let data108 = data106.data_disk;
-if(typeof data108 === "string"){
-if(!pattern32.test(data108)){
-const err246 = {instancePath:instancePath+"/defaults/install/data_disk",schemaPath:"#/properties/defaults/properties/install/properties/data_disk/pattern",keyword:"pattern",params:{pattern: "^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$"},message:"must match pattern \""+"^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$"+"\"",schema:"^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$",parentSchema:schema11.properties.defaults.properties.install.properties.data_disk,data:data108};
+if(!((((data106 === "default") || (data106 === "management")) || (data106 === "worker")) || (data106 === "witness"))){
+const err246 = {instancePath:instancePath+"/defaults/harvester_role",schemaPath:"#/properties/defaults/properties/harvester_role/enum",keyword:"enum",params:{allowedValues: schema11.properties.defaults.properties.harvester_role.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.defaults.properties.harvester_role.enum,parentSchema:schema11.properties.defaults.properties.harvester_role,data:data106};
 if(vErrors === null){
 vErrors = [err246];
 }
@@ -3056,8 +3047,12 @@ vErrors.push(err246);
 errors++;
 }
 }
-else {
-const err247 = {instancePath:instancePath+"/defaults/install/data_disk",schemaPath:"#/properties/defaults/properties/install/properties/data_disk/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.install.properties.data_disk.type,parentSchema:schema11.properties.defaults.properties.install.properties.data_disk,data:data108};
+if(data72.install !== undefined){
+let data107 = data72.install;
+if(data107 && typeof data107 == "object" && !Array.isArray(data107)){
+for(const key19 in data107){
+if(!((((((((key19 === "device") || (key19 === "data_disk")) || (key19 === "tty")) || (key19 === "persistent_partition_size")) || (key19 === "wipe_all_disks")) || (key19 === "wipe_disks_list")) || (key19 === "power_off")) || (key19 === "iso_url"))){
+const err247 = {instancePath:instancePath+"/defaults/install",schemaPath:"#/properties/defaults/properties/install/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key19},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.defaults.properties.install,data:data107};
 if(vErrors === null){
 vErrors = [err247];
 }
@@ -3067,11 +3062,11 @@ vErrors.push(err247);
 errors++;
 }
 }
-if(data106.tty !== undefined){
-let data109 = data106.tty;
-if(typeof data109 === "string"){
-if(!pattern5.test(data109)){
-const err248 = {instancePath:instancePath+"/defaults/install/tty",schemaPath:"#/properties/defaults/properties/install/properties/tty/pattern",keyword:"pattern",params:{pattern: "^[a-zA-Z][a-zA-Z0-9]*(,[0-9]+[noe]?[0-9]?r?)?$"},message:"must match pattern \""+"^[a-zA-Z][a-zA-Z0-9]*(,[0-9]+[noe]?[0-9]?r?)?$"+"\"",schema:"^[a-zA-Z][a-zA-Z0-9]*(,[0-9]+[noe]?[0-9]?r?)?$",parentSchema:schema11.properties.defaults.properties.install.properties.tty,data:data109};
+if(data107.device !== undefined){
+let data108 = data107.device;
+if(typeof data108 === "string"){
+if(!pattern33.test(data108)){
+const err248 = {instancePath:instancePath+"/defaults/install/device",schemaPath:"#/properties/defaults/properties/install/properties/device/pattern",keyword:"pattern",params:{pattern: "^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$"},message:"must match pattern \""+"^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$"+"\"",schema:"^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$",parentSchema:schema11.properties.defaults.properties.install.properties.device,data:data108};
 if(vErrors === null){
 vErrors = [err248];
 }
@@ -3082,7 +3077,7 @@ errors++;
 }
 }
 else {
-const err249 = {instancePath:instancePath+"/defaults/install/tty",schemaPath:"#/properties/defaults/properties/install/properties/tty/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.install.properties.tty.type,parentSchema:schema11.properties.defaults.properties.install.properties.tty,data:data109};
+const err249 = {instancePath:instancePath+"/defaults/install/device",schemaPath:"#/properties/defaults/properties/install/properties/device/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.install.properties.device.type,parentSchema:schema11.properties.defaults.properties.install.properties.device,data:data108};
 if(vErrors === null){
 vErrors = [err249];
 }
@@ -3092,11 +3087,11 @@ vErrors.push(err249);
 errors++;
 }
 }
-if(data106.persistent_partition_size !== undefined){
-let data110 = data106.persistent_partition_size;
-if(typeof data110 === "string"){
-if(!pattern35.test(data110)){
-const err250 = {instancePath:instancePath+"/defaults/install/persistent_partition_size",schemaPath:"#/properties/defaults/properties/install/properties/persistent_partition_size/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(Mi|Gi)$"},message:"must match pattern \""+"^[0-9]+(Mi|Gi)$"+"\"",schema:"^[0-9]+(Mi|Gi)$",parentSchema:schema11.properties.defaults.properties.install.properties.persistent_partition_size,data:data110};
+if(data107.data_disk !== undefined){
+let data109 = data107.data_disk;
+if(typeof data109 === "string"){
+if(!pattern33.test(data109)){
+const err250 = {instancePath:instancePath+"/defaults/install/data_disk",schemaPath:"#/properties/defaults/properties/install/properties/data_disk/pattern",keyword:"pattern",params:{pattern: "^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$"},message:"must match pattern \""+"^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$"+"\"",schema:"^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$",parentSchema:schema11.properties.defaults.properties.install.properties.data_disk,data:data109};
 if(vErrors === null){
 vErrors = [err250];
 }
@@ -3107,7 +3102,7 @@ errors++;
 }
 }
 else {
-const err251 = {instancePath:instancePath+"/defaults/install/persistent_partition_size",schemaPath:"#/properties/defaults/properties/install/properties/persistent_partition_size/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.install.properties.persistent_partition_size.type,parentSchema:schema11.properties.defaults.properties.install.properties.persistent_partition_size,data:data110};
+const err251 = {instancePath:instancePath+"/defaults/install/data_disk",schemaPath:"#/properties/defaults/properties/install/properties/data_disk/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.install.properties.data_disk.type,parentSchema:schema11.properties.defaults.properties.install.properties.data_disk,data:data109};
 if(vErrors === null){
 vErrors = [err251];
 }
@@ -3117,10 +3112,11 @@ vErrors.push(err251);
 errors++;
 }
 }
-if(data106.wipe_all_disks !== undefined){
-let data111 = data106.wipe_all_disks;
-if(typeof data111 !== "boolean"){
-const err252 = {instancePath:instancePath+"/defaults/install/wipe_all_disks",schemaPath:"#/properties/defaults/properties/install/properties/wipe_all_disks/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.defaults.properties.install.properties.wipe_all_disks.type,parentSchema:schema11.properties.defaults.properties.install.properties.wipe_all_disks,data:data111};
+if(data107.tty !== undefined){
+let data110 = data107.tty;
+if(typeof data110 === "string"){
+if(!pattern5.test(data110)){
+const err252 = {instancePath:instancePath+"/defaults/install/tty",schemaPath:"#/properties/defaults/properties/install/properties/tty/pattern",keyword:"pattern",params:{pattern: "^[a-zA-Z][a-zA-Z0-9]*(,[0-9]+[noe]?[0-9]?r?)?$"},message:"must match pattern \""+"^[a-zA-Z][a-zA-Z0-9]*(,[0-9]+[noe]?[0-9]?r?)?$"+"\"",schema:"^[a-zA-Z][a-zA-Z0-9]*(,[0-9]+[noe]?[0-9]?r?)?$",parentSchema:schema11.properties.defaults.properties.install.properties.tty,data:data110};
 if(vErrors === null){
 vErrors = [err252];
 }
@@ -3130,14 +3126,8 @@ vErrors.push(err252);
 errors++;
 }
 }
-if(data106.wipe_disks_list !== undefined){
-let data112 = data106.wipe_disks_list;
-if(Array.isArray(data112)){
-const len8 = data112.length;
-for(let i8=0; i8<len8; i8++){
-let data113 = data112[i8];
-if(typeof data113 !== "string"){
-const err253 = {instancePath:instancePath+"/defaults/install/wipe_disks_list/" + i8,schemaPath:"#/properties/defaults/properties/install/properties/wipe_disks_list/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.install.properties.wipe_disks_list.items.type,parentSchema:schema11.properties.defaults.properties.install.properties.wipe_disks_list.items,data:data113};
+else {
+const err253 = {instancePath:instancePath+"/defaults/install/tty",schemaPath:"#/properties/defaults/properties/install/properties/tty/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.install.properties.tty.type,parentSchema:schema11.properties.defaults.properties.install.properties.tty,data:data110};
 if(vErrors === null){
 vErrors = [err253];
 }
@@ -3147,9 +3137,11 @@ vErrors.push(err253);
 errors++;
 }
 }
-}
-else {
-const err254 = {instancePath:instancePath+"/defaults/install/wipe_disks_list",schemaPath:"#/properties/defaults/properties/install/properties/wipe_disks_list/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.defaults.properties.install.properties.wipe_disks_list.type,parentSchema:schema11.properties.defaults.properties.install.properties.wipe_disks_list,data:data112};
+if(data107.persistent_partition_size !== undefined){
+let data111 = data107.persistent_partition_size;
+if(typeof data111 === "string"){
+if(!pattern36.test(data111)){
+const err254 = {instancePath:instancePath+"/defaults/install/persistent_partition_size",schemaPath:"#/properties/defaults/properties/install/properties/persistent_partition_size/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(Mi|Gi)$"},message:"must match pattern \""+"^[0-9]+(Mi|Gi)$"+"\"",schema:"^[0-9]+(Mi|Gi)$",parentSchema:schema11.properties.defaults.properties.install.properties.persistent_partition_size,data:data111};
 if(vErrors === null){
 vErrors = [err254];
 }
@@ -3159,10 +3151,8 @@ vErrors.push(err254);
 errors++;
 }
 }
-if(data106.power_off !== undefined){
-let data114 = data106.power_off;
-if(typeof data114 !== "boolean"){
-const err255 = {instancePath:instancePath+"/defaults/install/power_off",schemaPath:"#/properties/defaults/properties/install/properties/power_off/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.defaults.properties.install.properties.power_off.type,parentSchema:schema11.properties.defaults.properties.install.properties.power_off,data:data114};
+else {
+const err255 = {instancePath:instancePath+"/defaults/install/persistent_partition_size",schemaPath:"#/properties/defaults/properties/install/properties/persistent_partition_size/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.install.properties.persistent_partition_size.type,parentSchema:schema11.properties.defaults.properties.install.properties.persistent_partition_size,data:data111};
 if(vErrors === null){
 vErrors = [err255];
 }
@@ -3172,9 +3162,10 @@ vErrors.push(err255);
 errors++;
 }
 }
-}
-else {
-const err256 = {instancePath:instancePath+"/defaults/install",schemaPath:"#/properties/defaults/properties/install/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.defaults.properties.install.type,parentSchema:schema11.properties.defaults.properties.install,data:data106};
+if(data107.wipe_all_disks !== undefined){
+let data112 = data107.wipe_all_disks;
+if(typeof data112 !== "boolean"){
+const err256 = {instancePath:instancePath+"/defaults/install/wipe_all_disks",schemaPath:"#/properties/defaults/properties/install/properties/wipe_all_disks/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.defaults.properties.install.properties.wipe_all_disks.type,parentSchema:schema11.properties.defaults.properties.install.properties.wipe_all_disks,data:data112};
 if(vErrors === null){
 vErrors = [err256];
 }
@@ -3184,11 +3175,14 @@ vErrors.push(err256);
 errors++;
 }
 }
-if(data71.interfaces !== undefined){
-let data115 = data71.interfaces;
-if(Array.isArray(data115)){
-if(data115.length < 1){
-const err257 = {instancePath:instancePath+"/defaults/interfaces",schemaPath:"#/properties/defaults/properties/interfaces/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.defaults.properties.interfaces,data:data115};
+if(data107.wipe_disks_list !== undefined){
+let data113 = data107.wipe_disks_list;
+if(Array.isArray(data113)){
+const len8 = data113.length;
+for(let i8=0; i8<len8; i8++){
+let data114 = data113[i8];
+if(typeof data114 !== "string"){
+const err257 = {instancePath:instancePath+"/defaults/install/wipe_disks_list/" + i8,schemaPath:"#/properties/defaults/properties/install/properties/wipe_disks_list/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.install.properties.wipe_disks_list.items.type,parentSchema:schema11.properties.defaults.properties.install.properties.wipe_disks_list.items,data:data114};
 if(vErrors === null){
 vErrors = [err257];
 }
@@ -3197,13 +3191,10 @@ vErrors.push(err257);
 }
 errors++;
 }
-const len9 = data115.length;
-for(let i9=0; i9<len9; i9++){
-let data116 = data115[i9];
-if(data116 && typeof data116 == "object" && !Array.isArray(data116)){
-for(const key20 in data116){
-if(!((key20 === "name") || (key20 === "mac"))){
-const err258 = {instancePath:instancePath+"/defaults/interfaces/" + i9,schemaPath:"#/properties/defaults/properties/interfaces/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key20},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.defaults.properties.interfaces.items,data:data116};
+}
+}
+else {
+const err258 = {instancePath:instancePath+"/defaults/install/wipe_disks_list",schemaPath:"#/properties/defaults/properties/install/properties/wipe_disks_list/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.defaults.properties.install.properties.wipe_disks_list.type,parentSchema:schema11.properties.defaults.properties.install.properties.wipe_disks_list,data:data113};
 if(vErrors === null){
 vErrors = [err258];
 }
@@ -3213,11 +3204,10 @@ vErrors.push(err258);
 errors++;
 }
 }
-if(data116.name !== undefined){
-let data117 = data116.name;
-if(typeof data117 === "string"){
-if(func3(data117) > 15){
-const err259 = {instancePath:instancePath+"/defaults/interfaces/" + i9+"/name",schemaPath:"#/properties/defaults/properties/interfaces/items/properties/name/maxLength",keyword:"maxLength",params:{limit: 15},message:"must NOT have more than 15 characters",schema:15,parentSchema:schema11.properties.defaults.properties.interfaces.items.properties.name,data:data117};
+if(data107.power_off !== undefined){
+let data115 = data107.power_off;
+if(typeof data115 !== "boolean"){
+const err259 = {instancePath:instancePath+"/defaults/install/power_off",schemaPath:"#/properties/defaults/properties/install/properties/power_off/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.defaults.properties.install.properties.power_off.type,parentSchema:schema11.properties.defaults.properties.install.properties.power_off,data:data115};
 if(vErrors === null){
 vErrors = [err259];
 }
@@ -3226,8 +3216,11 @@ vErrors.push(err259);
 }
 errors++;
 }
-if(!pattern36.test(data117)){
-const err260 = {instancePath:instancePath+"/defaults/interfaces/" + i9+"/name",schemaPath:"#/properties/defaults/properties/interfaces/items/properties/name/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}$"},message:"must match pattern \""+"^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}$"+"\"",schema:"^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}$",parentSchema:schema11.properties.defaults.properties.interfaces.items.properties.name,data:data117};
+}
+if(data107.iso_url !== undefined){
+let data116 = data107.iso_url;
+if(typeof data116 !== "string"){
+const err260 = {instancePath:instancePath+"/defaults/install/iso_url",schemaPath:"#/properties/defaults/properties/install/properties/iso_url/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.install.properties.iso_url.type,parentSchema:schema11.properties.defaults.properties.install.properties.iso_url,data:data116};
 if(vErrors === null){
 vErrors = [err260];
 }
@@ -3236,9 +3229,8 @@ vErrors.push(err260);
 }
 errors++;
 }
-}
-else {
-const err261 = {instancePath:instancePath+"/defaults/interfaces/" + i9+"/name",schemaPath:"#/properties/defaults/properties/interfaces/items/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.interfaces.items.properties.name.type,parentSchema:schema11.properties.defaults.properties.interfaces.items.properties.name,data:data117};
+if(!(data116 === "local")){
+const err261 = {instancePath:instancePath+"/defaults/install/iso_url",schemaPath:"#/properties/defaults/properties/install/properties/iso_url/enum",keyword:"enum",params:{allowedValues: schema11.properties.defaults.properties.install.properties.iso_url.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.defaults.properties.install.properties.iso_url.enum,parentSchema:schema11.properties.defaults.properties.install.properties.iso_url,data:data116};
 if(vErrors === null){
 vErrors = [err261];
 }
@@ -3248,10 +3240,9 @@ vErrors.push(err261);
 errors++;
 }
 }
-if(data116.mac !== undefined){
-let data118 = data116.mac;
-if(typeof data118 !== "string"){
-const err262 = {instancePath:instancePath+"/defaults/interfaces/" + i9+"/mac",schemaPath:"#/properties/defaults/properties/interfaces/items/properties/mac/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.interfaces.items.properties.mac.type,parentSchema:schema11.properties.defaults.properties.interfaces.items.properties.mac,data:data118};
+}
+else {
+const err262 = {instancePath:instancePath+"/defaults/install",schemaPath:"#/properties/defaults/properties/install/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.defaults.properties.install.type,parentSchema:schema11.properties.defaults.properties.install,data:data107};
 if(vErrors === null){
 vErrors = [err262];
 }
@@ -3261,9 +3252,11 @@ vErrors.push(err262);
 errors++;
 }
 }
-}
-else {
-const err263 = {instancePath:instancePath+"/defaults/interfaces/" + i9,schemaPath:"#/properties/defaults/properties/interfaces/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.defaults.properties.interfaces.items.type,parentSchema:schema11.properties.defaults.properties.interfaces.items,data:data116};
+if(data72.interfaces !== undefined){
+let data117 = data72.interfaces;
+if(Array.isArray(data117)){
+if(data117.length < 1){
+const err263 = {instancePath:instancePath+"/defaults/interfaces",schemaPath:"#/properties/defaults/properties/interfaces/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.defaults.properties.interfaces,data:data117};
 if(vErrors === null){
 vErrors = [err263];
 }
@@ -3272,10 +3265,13 @@ vErrors.push(err263);
 }
 errors++;
 }
-}
-}
-else {
-const err264 = {instancePath:instancePath+"/defaults/interfaces",schemaPath:"#/properties/defaults/properties/interfaces/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.defaults.properties.interfaces.type,parentSchema:schema11.properties.defaults.properties.interfaces,data:data115};
+const len9 = data117.length;
+for(let i9=0; i9<len9; i9++){
+let data118 = data117[i9];
+if(data118 && typeof data118 == "object" && !Array.isArray(data118)){
+for(const key20 in data118){
+if(!((key20 === "name") || (key20 === "mac"))){
+const err264 = {instancePath:instancePath+"/defaults/interfaces/" + i9,schemaPath:"#/properties/defaults/properties/interfaces/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key20},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.defaults.properties.interfaces.items,data:data118};
 if(vErrors === null){
 vErrors = [err264];
 }
@@ -3285,10 +3281,11 @@ vErrors.push(err264);
 errors++;
 }
 }
-if(data71.method !== undefined){
-let data119 = data71.method;
-if(typeof data119 !== "string"){
-const err265 = {instancePath:instancePath+"/defaults/method",schemaPath:"#/properties/defaults/properties/method/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.method.type,parentSchema:schema11.properties.defaults.properties.method,data:data119};
+if(data118.name !== undefined){
+let data119 = data118.name;
+if(typeof data119 === "string"){
+if(func3(data119) > 15){
+const err265 = {instancePath:instancePath+"/defaults/interfaces/" + i9+"/name",schemaPath:"#/properties/defaults/properties/interfaces/items/properties/name/maxLength",keyword:"maxLength",params:{limit: 15},message:"must NOT have more than 15 characters",schema:15,parentSchema:schema11.properties.defaults.properties.interfaces.items.properties.name,data:data119};
 if(vErrors === null){
 vErrors = [err265];
 }
@@ -3297,8 +3294,8 @@ vErrors.push(err265);
 }
 errors++;
 }
-if(!((data119 === "dhcp") || (data119 === "static"))){
-const err266 = {instancePath:instancePath+"/defaults/method",schemaPath:"#/properties/defaults/properties/method/enum",keyword:"enum",params:{allowedValues: schema11.properties.defaults.properties.method.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.defaults.properties.method.enum,parentSchema:schema11.properties.defaults.properties.method,data:data119};
+if(!pattern37.test(data119)){
+const err266 = {instancePath:instancePath+"/defaults/interfaces/" + i9+"/name",schemaPath:"#/properties/defaults/properties/interfaces/items/properties/name/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}$"},message:"must match pattern \""+"^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}$"+"\"",schema:"^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}$",parentSchema:schema11.properties.defaults.properties.interfaces.items.properties.name,data:data119};
 if(vErrors === null){
 vErrors = [err266];
 }
@@ -3308,10 +3305,8 @@ vErrors.push(err266);
 errors++;
 }
 }
-if(data71.prefix !== undefined){
-let data120 = data71.prefix;
-if(!(((typeof data120 == "number") && (!(data120 % 1) && !isNaN(data120))) && (isFinite(data120)))){
-const err267 = {instancePath:instancePath+"/defaults/prefix",schemaPath:"#/properties/defaults/properties/prefix/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.defaults.properties.prefix.type,parentSchema:schema11.properties.defaults.properties.prefix,data:data120};
+else {
+const err267 = {instancePath:instancePath+"/defaults/interfaces/" + i9+"/name",schemaPath:"#/properties/defaults/properties/interfaces/items/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.interfaces.items.properties.name.type,parentSchema:schema11.properties.defaults.properties.interfaces.items.properties.name,data:data119};
 if(vErrors === null){
 vErrors = [err267];
 }
@@ -3320,9 +3315,11 @@ vErrors.push(err267);
 }
 errors++;
 }
-if((typeof data120 == "number") && (isFinite(data120))){
-if(data120 > 32 || isNaN(data120)){
-const err268 = {instancePath:instancePath+"/defaults/prefix",schemaPath:"#/properties/defaults/properties/prefix/maximum",keyword:"maximum",params:{comparison: "<=", limit: 32},message:"must be <= 32",schema:32,parentSchema:schema11.properties.defaults.properties.prefix,data:data120};
+}
+if(data118.mac !== undefined){
+let data120 = data118.mac;
+if(typeof data120 !== "string"){
+const err268 = {instancePath:instancePath+"/defaults/interfaces/" + i9+"/mac",schemaPath:"#/properties/defaults/properties/interfaces/items/properties/mac/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.interfaces.items.properties.mac.type,parentSchema:schema11.properties.defaults.properties.interfaces.items.properties.mac,data:data120};
 if(vErrors === null){
 vErrors = [err268];
 }
@@ -3331,8 +3328,10 @@ vErrors.push(err268);
 }
 errors++;
 }
-if(data120 < 1 || isNaN(data120)){
-const err269 = {instancePath:instancePath+"/defaults/prefix",schemaPath:"#/properties/defaults/properties/prefix/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.defaults.properties.prefix,data:data120};
+}
+}
+else {
+const err269 = {instancePath:instancePath+"/defaults/interfaces/" + i9,schemaPath:"#/properties/defaults/properties/interfaces/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.defaults.properties.interfaces.items.type,parentSchema:schema11.properties.defaults.properties.interfaces.items,data:data118};
 if(vErrors === null){
 vErrors = [err269];
 }
@@ -3343,10 +3342,8 @@ errors++;
 }
 }
 }
-if(data71.netmask !== undefined){
-let data121 = data71.netmask;
-if(typeof data121 !== "string"){
-const err270 = {instancePath:instancePath+"/defaults/netmask",schemaPath:"#/properties/defaults/properties/netmask/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.netmask.type,parentSchema:schema11.properties.defaults.properties.netmask,data:data121};
+else {
+const err270 = {instancePath:instancePath+"/defaults/interfaces",schemaPath:"#/properties/defaults/properties/interfaces/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.defaults.properties.interfaces.type,parentSchema:schema11.properties.defaults.properties.interfaces,data:data117};
 if(vErrors === null){
 vErrors = [err270];
 }
@@ -3356,10 +3353,10 @@ vErrors.push(err270);
 errors++;
 }
 }
-if(data71.gateway !== undefined){
-let data122 = data71.gateway;
-if(typeof data122 !== "string"){
-const err271 = {instancePath:instancePath+"/defaults/gateway",schemaPath:"#/properties/defaults/properties/gateway/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.gateway.type,parentSchema:schema11.properties.defaults.properties.gateway,data:data122};
+if(data72.method !== undefined){
+let data121 = data72.method;
+if(typeof data121 !== "string"){
+const err271 = {instancePath:instancePath+"/defaults/method",schemaPath:"#/properties/defaults/properties/method/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.method.type,parentSchema:schema11.properties.defaults.properties.method,data:data121};
 if(vErrors === null){
 vErrors = [err271];
 }
@@ -3368,12 +3365,8 @@ vErrors.push(err271);
 }
 errors++;
 }
-}
-if(data71.dns !== undefined){
-let data123 = data71.dns;
-if(Array.isArray(data123)){
-if(data123.length > 8){
-const err272 = {instancePath:instancePath+"/defaults/dns",schemaPath:"#/properties/defaults/properties/dns/maxItems",keyword:"maxItems",params:{limit: 8},message:"must NOT have more than 8 items",schema:8,parentSchema:schema11.properties.defaults.properties.dns,data:data123};
+if(!((data121 === "dhcp") || (data121 === "static"))){
+const err272 = {instancePath:instancePath+"/defaults/method",schemaPath:"#/properties/defaults/properties/method/enum",keyword:"enum",params:{allowedValues: schema11.properties.defaults.properties.method.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.defaults.properties.method.enum,parentSchema:schema11.properties.defaults.properties.method,data:data121};
 if(vErrors === null){
 vErrors = [err272];
 }
@@ -3382,11 +3375,11 @@ vErrors.push(err272);
 }
 errors++;
 }
-const len10 = data123.length;
-for(let i10=0; i10<len10; i10++){
-let data124 = data123[i10];
-if(typeof data124 !== "string"){
-const err273 = {instancePath:instancePath+"/defaults/dns/" + i10,schemaPath:"#/properties/defaults/properties/dns/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.dns.items.type,parentSchema:schema11.properties.defaults.properties.dns.items,data:data124};
+}
+if(data72.prefix !== undefined){
+let data122 = data72.prefix;
+if(!(((typeof data122 == "number") && (!(data122 % 1) && !isNaN(data122))) && (isFinite(data122)))){
+const err273 = {instancePath:instancePath+"/defaults/prefix",schemaPath:"#/properties/defaults/properties/prefix/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.defaults.properties.prefix.type,parentSchema:schema11.properties.defaults.properties.prefix,data:data122};
 if(vErrors === null){
 vErrors = [err273];
 }
@@ -3395,10 +3388,9 @@ vErrors.push(err273);
 }
 errors++;
 }
-}
-}
-else {
-const err274 = {instancePath:instancePath+"/defaults/dns",schemaPath:"#/properties/defaults/properties/dns/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.defaults.properties.dns.type,parentSchema:schema11.properties.defaults.properties.dns,data:data123};
+if((typeof data122 == "number") && (isFinite(data122))){
+if(data122 > 32 || isNaN(data122)){
+const err274 = {instancePath:instancePath+"/defaults/prefix",schemaPath:"#/properties/defaults/properties/prefix/maximum",keyword:"maximum",params:{comparison: "<=", limit: 32},message:"must be <= 32",schema:32,parentSchema:schema11.properties.defaults.properties.prefix,data:data122};
 if(vErrors === null){
 vErrors = [err274];
 }
@@ -3407,11 +3399,8 @@ vErrors.push(err274);
 }
 errors++;
 }
-}
-if(data71.mtu !== undefined){
-let data125 = data71.mtu;
-if(!(((typeof data125 == "number") && (!(data125 % 1) && !isNaN(data125))) && (isFinite(data125)))){
-const err275 = {instancePath:instancePath+"/defaults/mtu",schemaPath:"#/properties/defaults/properties/mtu/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.defaults.properties.mtu.type,parentSchema:schema11.properties.defaults.properties.mtu,data:data125};
+if(data122 < 1 || isNaN(data122)){
+const err275 = {instancePath:instancePath+"/defaults/prefix",schemaPath:"#/properties/defaults/properties/prefix/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.defaults.properties.prefix,data:data122};
 if(vErrors === null){
 vErrors = [err275];
 }
@@ -3421,10 +3410,11 @@ vErrors.push(err275);
 errors++;
 }
 }
-if(data71.vlan !== undefined){
-let data126 = data71.vlan;
-if(!(((typeof data126 == "number") && (!(data126 % 1) && !isNaN(data126))) && (isFinite(data126)))){
-const err276 = {instancePath:instancePath+"/defaults/vlan",schemaPath:"#/properties/defaults/properties/vlan/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.defaults.properties.vlan.type,parentSchema:schema11.properties.defaults.properties.vlan,data:data126};
+}
+if(data72.netmask !== undefined){
+let data123 = data72.netmask;
+if(typeof data123 !== "string"){
+const err276 = {instancePath:instancePath+"/defaults/netmask",schemaPath:"#/properties/defaults/properties/netmask/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.netmask.type,parentSchema:schema11.properties.defaults.properties.netmask,data:data123};
 if(vErrors === null){
 vErrors = [err276];
 }
@@ -3434,14 +3424,10 @@ vErrors.push(err276);
 errors++;
 }
 }
-if(data71.bond !== undefined){
-let data127 = data71.bond;
-if(data127 && typeof data127 == "object" && !Array.isArray(data127)){
-for(const key21 in data127){
-if(!((key21 === "mode") || (key21 === "miimon"))){
-let data128 = data127[key21];
-if((typeof data128 !== "string") && (!(((typeof data128 == "number") && (!(data128 % 1) && !isNaN(data128))) && (isFinite(data128))))){
-const err277 = {instancePath:instancePath+"/defaults/bond/" + key21.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/defaults/properties/bond/additionalProperties/type",keyword:"type",params:{type: schema11.properties.defaults.properties.bond.additionalProperties.type},message:"must be string,integer",schema:schema11.properties.defaults.properties.bond.additionalProperties.type,parentSchema:schema11.properties.defaults.properties.bond.additionalProperties,data:data128};
+if(data72.gateway !== undefined){
+let data124 = data72.gateway;
+if(typeof data124 !== "string"){
+const err277 = {instancePath:instancePath+"/defaults/gateway",schemaPath:"#/properties/defaults/properties/gateway/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.gateway.type,parentSchema:schema11.properties.defaults.properties.gateway,data:data124};
 if(vErrors === null){
 vErrors = [err277];
 }
@@ -3451,11 +3437,11 @@ vErrors.push(err277);
 errors++;
 }
 }
-}
-if(data127.mode !== undefined){
-let data129 = data127.mode;
-if(typeof data129 !== "string"){
-const err278 = {instancePath:instancePath+"/defaults/bond/mode",schemaPath:"#/properties/defaults/properties/bond/properties/mode/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.bond.properties.mode.type,parentSchema:schema11.properties.defaults.properties.bond.properties.mode,data:data129};
+if(data72.dns !== undefined){
+let data125 = data72.dns;
+if(Array.isArray(data125)){
+if(data125.length > 8){
+const err278 = {instancePath:instancePath+"/defaults/dns",schemaPath:"#/properties/defaults/properties/dns/maxItems",keyword:"maxItems",params:{limit: 8},message:"must NOT have more than 8 items",schema:8,parentSchema:schema11.properties.defaults.properties.dns,data:data125};
 if(vErrors === null){
 vErrors = [err278];
 }
@@ -3464,8 +3450,11 @@ vErrors.push(err278);
 }
 errors++;
 }
-if(!(((((((data129 === "balance-rr") || (data129 === "active-backup")) || (data129 === "balance-xor")) || (data129 === "broadcast")) || (data129 === "802.3ad")) || (data129 === "balance-tlb")) || (data129 === "balance-alb"))){
-const err279 = {instancePath:instancePath+"/defaults/bond/mode",schemaPath:"#/properties/defaults/properties/bond/properties/mode/enum",keyword:"enum",params:{allowedValues: schema11.properties.defaults.properties.bond.properties.mode.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.defaults.properties.bond.properties.mode.enum,parentSchema:schema11.properties.defaults.properties.bond.properties.mode,data:data129};
+const len10 = data125.length;
+for(let i10=0; i10<len10; i10++){
+let data126 = data125[i10];
+if(typeof data126 !== "string"){
+const err279 = {instancePath:instancePath+"/defaults/dns/" + i10,schemaPath:"#/properties/defaults/properties/dns/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.dns.items.type,parentSchema:schema11.properties.defaults.properties.dns.items,data:data126};
 if(vErrors === null){
 vErrors = [err279];
 }
@@ -3475,10 +3464,9 @@ vErrors.push(err279);
 errors++;
 }
 }
-if(data127.miimon !== undefined){
-let data130 = data127.miimon;
-if(!(((typeof data130 == "number") && (!(data130 % 1) && !isNaN(data130))) && (isFinite(data130)))){
-const err280 = {instancePath:instancePath+"/defaults/bond/miimon",schemaPath:"#/properties/defaults/properties/bond/properties/miimon/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.defaults.properties.bond.properties.miimon.type,parentSchema:schema11.properties.defaults.properties.bond.properties.miimon,data:data130};
+}
+else {
+const err280 = {instancePath:instancePath+"/defaults/dns",schemaPath:"#/properties/defaults/properties/dns/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.defaults.properties.dns.type,parentSchema:schema11.properties.defaults.properties.dns,data:data125};
 if(vErrors === null){
 vErrors = [err280];
 }
@@ -3487,9 +3475,11 @@ vErrors.push(err280);
 }
 errors++;
 }
-if((typeof data130 == "number") && (isFinite(data130))){
-if(data130 < 0 || isNaN(data130)){
-const err281 = {instancePath:instancePath+"/defaults/bond/miimon",schemaPath:"#/properties/defaults/properties/bond/properties/miimon/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.defaults.properties.bond.properties.miimon,data:data130};
+}
+if(data72.mtu !== undefined){
+let data127 = data72.mtu;
+if(!(((typeof data127 == "number") && (!(data127 % 1) && !isNaN(data127))) && (isFinite(data127)))){
+const err281 = {instancePath:instancePath+"/defaults/mtu",schemaPath:"#/properties/defaults/properties/mtu/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.defaults.properties.mtu.type,parentSchema:schema11.properties.defaults.properties.mtu,data:data127};
 if(vErrors === null){
 vErrors = [err281];
 }
@@ -3499,10 +3489,10 @@ vErrors.push(err281);
 errors++;
 }
 }
-}
-}
-else {
-const err282 = {instancePath:instancePath+"/defaults/bond",schemaPath:"#/properties/defaults/properties/bond/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.defaults.properties.bond.type,parentSchema:schema11.properties.defaults.properties.bond,data:data127};
+if(data72.vlan !== undefined){
+let data128 = data72.vlan;
+if(!(((typeof data128 == "number") && (!(data128 % 1) && !isNaN(data128))) && (isFinite(data128)))){
+const err282 = {instancePath:instancePath+"/defaults/vlan",schemaPath:"#/properties/defaults/properties/vlan/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.defaults.properties.vlan.type,parentSchema:schema11.properties.defaults.properties.vlan,data:data128};
 if(vErrors === null){
 vErrors = [err282];
 }
@@ -3512,15 +3502,14 @@ vErrors.push(err282);
 errors++;
 }
 }
-if(data71.kernel_args !== undefined){
-let data131 = data71.kernel_args;
-if(Array.isArray(data131)){
-const len11 = data131.length;
-for(let i11=0; i11<len11; i11++){
-let data132 = data131[i11];
-if(typeof data132 === "string"){
-if(func3(data132) > 1024){
-const err283 = {instancePath:instancePath+"/defaults/kernel_args/" + i11,schemaPath:"#/properties/defaults/properties/kernel_args/items/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters",schema:1024,parentSchema:schema11.properties.defaults.properties.kernel_args.items,data:data132};
+if(data72.bond !== undefined){
+let data129 = data72.bond;
+if(data129 && typeof data129 == "object" && !Array.isArray(data129)){
+for(const key21 in data129){
+if(!((key21 === "mode") || (key21 === "miimon"))){
+let data130 = data129[key21];
+if((typeof data130 !== "string") && (!(((typeof data130 == "number") && (!(data130 % 1) && !isNaN(data130))) && (isFinite(data130))))){
+const err283 = {instancePath:instancePath+"/defaults/bond/" + key21.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/defaults/properties/bond/additionalProperties/type",keyword:"type",params:{type: schema11.properties.defaults.properties.bond.additionalProperties.type},message:"must be string,integer",schema:schema11.properties.defaults.properties.bond.additionalProperties.type,parentSchema:schema11.properties.defaults.properties.bond.additionalProperties,data:data130};
 if(vErrors === null){
 vErrors = [err283];
 }
@@ -3529,8 +3518,12 @@ vErrors.push(err283);
 }
 errors++;
 }
-if(!pattern6.test(data132)){
-const err284 = {instancePath:instancePath+"/defaults/kernel_args/" + i11,schemaPath:"#/properties/defaults/properties/kernel_args/items/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$",parentSchema:schema11.properties.defaults.properties.kernel_args.items,data:data132};
+}
+}
+if(data129.mode !== undefined){
+let data131 = data129.mode;
+if(typeof data131 !== "string"){
+const err284 = {instancePath:instancePath+"/defaults/bond/mode",schemaPath:"#/properties/defaults/properties/bond/properties/mode/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.bond.properties.mode.type,parentSchema:schema11.properties.defaults.properties.bond.properties.mode,data:data131};
 if(vErrors === null){
 vErrors = [err284];
 }
@@ -3539,9 +3532,8 @@ vErrors.push(err284);
 }
 errors++;
 }
-}
-else {
-const err285 = {instancePath:instancePath+"/defaults/kernel_args/" + i11,schemaPath:"#/properties/defaults/properties/kernel_args/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.kernel_args.items.type,parentSchema:schema11.properties.defaults.properties.kernel_args.items,data:data132};
+if(!(((((((data131 === "balance-rr") || (data131 === "active-backup")) || (data131 === "balance-xor")) || (data131 === "broadcast")) || (data131 === "802.3ad")) || (data131 === "balance-tlb")) || (data131 === "balance-alb"))){
+const err285 = {instancePath:instancePath+"/defaults/bond/mode",schemaPath:"#/properties/defaults/properties/bond/properties/mode/enum",keyword:"enum",params:{allowedValues: schema11.properties.defaults.properties.bond.properties.mode.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.defaults.properties.bond.properties.mode.enum,parentSchema:schema11.properties.defaults.properties.bond.properties.mode,data:data131};
 if(vErrors === null){
 vErrors = [err285];
 }
@@ -3551,9 +3543,10 @@ vErrors.push(err285);
 errors++;
 }
 }
-}
-else {
-const err286 = {instancePath:instancePath+"/defaults/kernel_args",schemaPath:"#/properties/defaults/properties/kernel_args/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.defaults.properties.kernel_args.type,parentSchema:schema11.properties.defaults.properties.kernel_args,data:data131};
+if(data129.miimon !== undefined){
+let data132 = data129.miimon;
+if(!(((typeof data132 == "number") && (!(data132 % 1) && !isNaN(data132))) && (isFinite(data132)))){
+const err286 = {instancePath:instancePath+"/defaults/bond/miimon",schemaPath:"#/properties/defaults/properties/bond/properties/miimon/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.defaults.properties.bond.properties.miimon.type,parentSchema:schema11.properties.defaults.properties.bond.properties.miimon,data:data132};
 if(vErrors === null){
 vErrors = [err286];
 }
@@ -3562,11 +3555,9 @@ vErrors.push(err286);
 }
 errors++;
 }
-}
-if(data71.config !== undefined){
-let data133 = data71.config;
-if(!(data133 && typeof data133 == "object" && !Array.isArray(data133))){
-const err287 = {instancePath:instancePath+"/defaults/config",schemaPath:"#/properties/defaults/properties/config/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.defaults.properties.config.type,parentSchema:schema11.properties.defaults.properties.config,data:data133};
+if((typeof data132 == "number") && (isFinite(data132))){
+if(data132 < 0 || isNaN(data132)){
+const err287 = {instancePath:instancePath+"/defaults/bond/miimon",schemaPath:"#/properties/defaults/properties/bond/properties/miimon/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.defaults.properties.bond.properties.miimon,data:data132};
 if(vErrors === null){
 vErrors = [err287];
 }
@@ -3576,10 +3567,10 @@ vErrors.push(err287);
 errors++;
 }
 }
-if(data71.state !== undefined){
-let data134 = data71.state;
-if(typeof data134 !== "string"){
-const err288 = {instancePath:instancePath+"/defaults/state",schemaPath:"#/properties/defaults/properties/state/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.state.type,parentSchema:schema11.properties.defaults.properties.state,data:data134};
+}
+}
+else {
+const err288 = {instancePath:instancePath+"/defaults/bond",schemaPath:"#/properties/defaults/properties/bond/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.defaults.properties.bond.type,parentSchema:schema11.properties.defaults.properties.bond,data:data129};
 if(vErrors === null){
 vErrors = [err288];
 }
@@ -3588,8 +3579,16 @@ vErrors.push(err288);
 }
 errors++;
 }
-if(!(((data134 === "install") || (data134 === "local")) || (data134 === "install-once"))){
-const err289 = {instancePath:instancePath+"/defaults/state",schemaPath:"#/properties/defaults/properties/state/enum",keyword:"enum",params:{allowedValues: schema11.properties.defaults.properties.state.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.defaults.properties.state.enum,parentSchema:schema11.properties.defaults.properties.state,data:data134};
+}
+if(data72.kernel_args !== undefined){
+let data133 = data72.kernel_args;
+if(Array.isArray(data133)){
+const len11 = data133.length;
+for(let i11=0; i11<len11; i11++){
+let data134 = data133[i11];
+if(typeof data134 === "string"){
+if(func3(data134) > 1024){
+const err289 = {instancePath:instancePath+"/defaults/kernel_args/" + i11,schemaPath:"#/properties/defaults/properties/kernel_args/items/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters",schema:1024,parentSchema:schema11.properties.defaults.properties.kernel_args.items,data:data134};
 if(vErrors === null){
 vErrors = [err289];
 }
@@ -3598,11 +3597,8 @@ vErrors.push(err289);
 }
 errors++;
 }
-}
-if(data71.reinstall !== undefined){
-let data135 = data71.reinstall;
-if(!(((typeof data135 == "number") && (!(data135 % 1) && !isNaN(data135))) && (isFinite(data135)))){
-const err290 = {instancePath:instancePath+"/defaults/reinstall",schemaPath:"#/properties/defaults/properties/reinstall/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.defaults.properties.reinstall.type,parentSchema:schema11.properties.defaults.properties.reinstall,data:data135};
+if(!pattern6.test(data134)){
+const err290 = {instancePath:instancePath+"/defaults/kernel_args/" + i11,schemaPath:"#/properties/defaults/properties/kernel_args/items/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$",parentSchema:schema11.properties.defaults.properties.kernel_args.items,data:data134};
 if(vErrors === null){
 vErrors = [err290];
 }
@@ -3611,9 +3607,9 @@ vErrors.push(err290);
 }
 errors++;
 }
-if((typeof data135 == "number") && (isFinite(data135))){
-if(data135 > 999999999 || isNaN(data135)){
-const err291 = {instancePath:instancePath+"/defaults/reinstall",schemaPath:"#/properties/defaults/properties/reinstall/maximum",keyword:"maximum",params:{comparison: "<=", limit: 999999999},message:"must be <= 999999999",schema:999999999,parentSchema:schema11.properties.defaults.properties.reinstall,data:data135};
+}
+else {
+const err291 = {instancePath:instancePath+"/defaults/kernel_args/" + i11,schemaPath:"#/properties/defaults/properties/kernel_args/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.kernel_args.items.type,parentSchema:schema11.properties.defaults.properties.kernel_args.items,data:data134};
 if(vErrors === null){
 vErrors = [err291];
 }
@@ -3622,8 +3618,10 @@ vErrors.push(err291);
 }
 errors++;
 }
-if(data135 < 0 || isNaN(data135)){
-const err292 = {instancePath:instancePath+"/defaults/reinstall",schemaPath:"#/properties/defaults/properties/reinstall/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.defaults.properties.reinstall,data:data135};
+}
+}
+else {
+const err292 = {instancePath:instancePath+"/defaults/kernel_args",schemaPath:"#/properties/defaults/properties/kernel_args/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.defaults.properties.kernel_args.type,parentSchema:schema11.properties.defaults.properties.kernel_args,data:data133};
 if(vErrors === null){
 vErrors = [err292];
 }
@@ -3633,13 +3631,10 @@ vErrors.push(err292);
 errors++;
 }
 }
-}
-if(data71.lab !== undefined){
-let data136 = data71.lab;
-if(data136 && typeof data136 == "object" && !Array.isArray(data136)){
-for(const key22 in data136){
-if(!(((((key22 === "memory_mib") || (key22 === "vcpus")) || (key22 === "disk_gib")) || (key22 === "data_disk_gib")) || (key22 === "nic_model"))){
-const err293 = {instancePath:instancePath+"/defaults/lab",schemaPath:"#/properties/defaults/properties/lab/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key22},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.defaults.properties.lab,data:data136};
+if(data72.config !== undefined){
+let data135 = data72.config;
+if(!(data135 && typeof data135 == "object" && !Array.isArray(data135))){
+const err293 = {instancePath:instancePath+"/defaults/config",schemaPath:"#/properties/defaults/properties/config/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.defaults.properties.config.type,parentSchema:schema11.properties.defaults.properties.config,data:data135};
 if(vErrors === null){
 vErrors = [err293];
 }
@@ -3649,10 +3644,10 @@ vErrors.push(err293);
 errors++;
 }
 }
-if(data136.memory_mib !== undefined){
-let data137 = data136.memory_mib;
-if(!(((typeof data137 == "number") && (!(data137 % 1) && !isNaN(data137))) && (isFinite(data137)))){
-const err294 = {instancePath:instancePath+"/defaults/lab/memory_mib",schemaPath:"#/properties/defaults/properties/lab/properties/memory_mib/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.defaults.properties.lab.properties.memory_mib.type,parentSchema:schema11.properties.defaults.properties.lab.properties.memory_mib,data:data137};
+if(data72.state !== undefined){
+let data136 = data72.state;
+if(typeof data136 !== "string"){
+const err294 = {instancePath:instancePath+"/defaults/state",schemaPath:"#/properties/defaults/properties/state/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.state.type,parentSchema:schema11.properties.defaults.properties.state,data:data136};
 if(vErrors === null){
 vErrors = [err294];
 }
@@ -3661,9 +3656,8 @@ vErrors.push(err294);
 }
 errors++;
 }
-if((typeof data137 == "number") && (isFinite(data137))){
-if(data137 > 16777216 || isNaN(data137)){
-const err295 = {instancePath:instancePath+"/defaults/lab/memory_mib",schemaPath:"#/properties/defaults/properties/lab/properties/memory_mib/maximum",keyword:"maximum",params:{comparison: "<=", limit: 16777216},message:"must be <= 16777216",schema:16777216,parentSchema:schema11.properties.defaults.properties.lab.properties.memory_mib,data:data137};
+if(!(((data136 === "install") || (data136 === "local")) || (data136 === "install-once"))){
+const err295 = {instancePath:instancePath+"/defaults/state",schemaPath:"#/properties/defaults/properties/state/enum",keyword:"enum",params:{allowedValues: schema11.properties.defaults.properties.state.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.defaults.properties.state.enum,parentSchema:schema11.properties.defaults.properties.state,data:data136};
 if(vErrors === null){
 vErrors = [err295];
 }
@@ -3672,8 +3666,11 @@ vErrors.push(err295);
 }
 errors++;
 }
-if(data137 < 8192 || isNaN(data137)){
-const err296 = {instancePath:instancePath+"/defaults/lab/memory_mib",schemaPath:"#/properties/defaults/properties/lab/properties/memory_mib/minimum",keyword:"minimum",params:{comparison: ">=", limit: 8192},message:"must be >= 8192",schema:8192,parentSchema:schema11.properties.defaults.properties.lab.properties.memory_mib,data:data137};
+}
+if(data72.medium !== undefined){
+let data137 = data72.medium;
+if(typeof data137 !== "string"){
+const err296 = {instancePath:instancePath+"/defaults/medium",schemaPath:"#/properties/defaults/properties/medium/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.medium.type,parentSchema:schema11.properties.defaults.properties.medium,data:data137};
 if(vErrors === null){
 vErrors = [err296];
 }
@@ -3682,12 +3679,8 @@ vErrors.push(err296);
 }
 errors++;
 }
-}
-}
-if(data136.vcpus !== undefined){
-let data138 = data136.vcpus;
-if(!(((typeof data138 == "number") && (!(data138 % 1) && !isNaN(data138))) && (isFinite(data138)))){
-const err297 = {instancePath:instancePath+"/defaults/lab/vcpus",schemaPath:"#/properties/defaults/properties/lab/properties/vcpus/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.defaults.properties.lab.properties.vcpus.type,parentSchema:schema11.properties.defaults.properties.lab.properties.vcpus,data:data138};
+if(!((data137 === "network") || (data137 === "iso"))){
+const err297 = {instancePath:instancePath+"/defaults/medium",schemaPath:"#/properties/defaults/properties/medium/enum",keyword:"enum",params:{allowedValues: schema11.properties.defaults.properties.medium.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.defaults.properties.medium.enum,parentSchema:schema11.properties.defaults.properties.medium,data:data137};
 if(vErrors === null){
 vErrors = [err297];
 }
@@ -3696,9 +3689,11 @@ vErrors.push(err297);
 }
 errors++;
 }
-if((typeof data138 == "number") && (isFinite(data138))){
-if(data138 > 256 || isNaN(data138)){
-const err298 = {instancePath:instancePath+"/defaults/lab/vcpus",schemaPath:"#/properties/defaults/properties/lab/properties/vcpus/maximum",keyword:"maximum",params:{comparison: "<=", limit: 256},message:"must be <= 256",schema:256,parentSchema:schema11.properties.defaults.properties.lab.properties.vcpus,data:data138};
+}
+if(data72.reinstall !== undefined){
+let data138 = data72.reinstall;
+if(!(((typeof data138 == "number") && (!(data138 % 1) && !isNaN(data138))) && (isFinite(data138)))){
+const err298 = {instancePath:instancePath+"/defaults/reinstall",schemaPath:"#/properties/defaults/properties/reinstall/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.defaults.properties.reinstall.type,parentSchema:schema11.properties.defaults.properties.reinstall,data:data138};
 if(vErrors === null){
 vErrors = [err298];
 }
@@ -3707,8 +3702,9 @@ vErrors.push(err298);
 }
 errors++;
 }
-if(data138 < 1 || isNaN(data138)){
-const err299 = {instancePath:instancePath+"/defaults/lab/vcpus",schemaPath:"#/properties/defaults/properties/lab/properties/vcpus/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.defaults.properties.lab.properties.vcpus,data:data138};
+if((typeof data138 == "number") && (isFinite(data138))){
+if(data138 > 999999999 || isNaN(data138)){
+const err299 = {instancePath:instancePath+"/defaults/reinstall",schemaPath:"#/properties/defaults/properties/reinstall/maximum",keyword:"maximum",params:{comparison: "<=", limit: 999999999},message:"must be <= 999999999",schema:999999999,parentSchema:schema11.properties.defaults.properties.reinstall,data:data138};
 if(vErrors === null){
 vErrors = [err299];
 }
@@ -3717,12 +3713,8 @@ vErrors.push(err299);
 }
 errors++;
 }
-}
-}
-if(data136.disk_gib !== undefined){
-let data139 = data136.disk_gib;
-if(!(((typeof data139 == "number") && (!(data139 % 1) && !isNaN(data139))) && (isFinite(data139)))){
-const err300 = {instancePath:instancePath+"/defaults/lab/disk_gib",schemaPath:"#/properties/defaults/properties/lab/properties/disk_gib/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.defaults.properties.lab.properties.disk_gib.type,parentSchema:schema11.properties.defaults.properties.lab.properties.disk_gib,data:data139};
+if(data138 < 0 || isNaN(data138)){
+const err300 = {instancePath:instancePath+"/defaults/reinstall",schemaPath:"#/properties/defaults/properties/reinstall/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.defaults.properties.reinstall,data:data138};
 if(vErrors === null){
 vErrors = [err300];
 }
@@ -3731,9 +3723,14 @@ vErrors.push(err300);
 }
 errors++;
 }
-if((typeof data139 == "number") && (isFinite(data139))){
-if(data139 > 1048576 || isNaN(data139)){
-const err301 = {instancePath:instancePath+"/defaults/lab/disk_gib",schemaPath:"#/properties/defaults/properties/lab/properties/disk_gib/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1048576},message:"must be <= 1048576",schema:1048576,parentSchema:schema11.properties.defaults.properties.lab.properties.disk_gib,data:data139};
+}
+}
+if(data72.lab !== undefined){
+let data139 = data72.lab;
+if(data139 && typeof data139 == "object" && !Array.isArray(data139)){
+for(const key22 in data139){
+if(!(((((key22 === "memory_mib") || (key22 === "vcpus")) || (key22 === "disk_gib")) || (key22 === "data_disk_gib")) || (key22 === "nic_model"))){
+const err301 = {instancePath:instancePath+"/defaults/lab",schemaPath:"#/properties/defaults/properties/lab/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key22},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.defaults.properties.lab,data:data139};
 if(vErrors === null){
 vErrors = [err301];
 }
@@ -3742,8 +3739,11 @@ vErrors.push(err301);
 }
 errors++;
 }
-if(data139 < 60 || isNaN(data139)){
-const err302 = {instancePath:instancePath+"/defaults/lab/disk_gib",schemaPath:"#/properties/defaults/properties/lab/properties/disk_gib/minimum",keyword:"minimum",params:{comparison: ">=", limit: 60},message:"must be >= 60",schema:60,parentSchema:schema11.properties.defaults.properties.lab.properties.disk_gib,data:data139};
+}
+if(data139.memory_mib !== undefined){
+let data140 = data139.memory_mib;
+if(!(((typeof data140 == "number") && (!(data140 % 1) && !isNaN(data140))) && (isFinite(data140)))){
+const err302 = {instancePath:instancePath+"/defaults/lab/memory_mib",schemaPath:"#/properties/defaults/properties/lab/properties/memory_mib/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.defaults.properties.lab.properties.memory_mib.type,parentSchema:schema11.properties.defaults.properties.lab.properties.memory_mib,data:data140};
 if(vErrors === null){
 vErrors = [err302];
 }
@@ -3752,12 +3752,9 @@ vErrors.push(err302);
 }
 errors++;
 }
-}
-}
-if(data136.data_disk_gib !== undefined){
-let data140 = data136.data_disk_gib;
-if(!(((typeof data140 == "number") && (!(data140 % 1) && !isNaN(data140))) && (isFinite(data140)))){
-const err303 = {instancePath:instancePath+"/defaults/lab/data_disk_gib",schemaPath:"#/properties/defaults/properties/lab/properties/data_disk_gib/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.defaults.properties.lab.properties.data_disk_gib.type,parentSchema:schema11.properties.defaults.properties.lab.properties.data_disk_gib,data:data140};
+if((typeof data140 == "number") && (isFinite(data140))){
+if(data140 > 16777216 || isNaN(data140)){
+const err303 = {instancePath:instancePath+"/defaults/lab/memory_mib",schemaPath:"#/properties/defaults/properties/lab/properties/memory_mib/maximum",keyword:"maximum",params:{comparison: "<=", limit: 16777216},message:"must be <= 16777216",schema:16777216,parentSchema:schema11.properties.defaults.properties.lab.properties.memory_mib,data:data140};
 if(vErrors === null){
 vErrors = [err303];
 }
@@ -3766,9 +3763,8 @@ vErrors.push(err303);
 }
 errors++;
 }
-if((typeof data140 == "number") && (isFinite(data140))){
-if(data140 > 1048576 || isNaN(data140)){
-const err304 = {instancePath:instancePath+"/defaults/lab/data_disk_gib",schemaPath:"#/properties/defaults/properties/lab/properties/data_disk_gib/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1048576},message:"must be <= 1048576",schema:1048576,parentSchema:schema11.properties.defaults.properties.lab.properties.data_disk_gib,data:data140};
+if(data140 < 8192 || isNaN(data140)){
+const err304 = {instancePath:instancePath+"/defaults/lab/memory_mib",schemaPath:"#/properties/defaults/properties/lab/properties/memory_mib/minimum",keyword:"minimum",params:{comparison: ">=", limit: 8192},message:"must be >= 8192",schema:8192,parentSchema:schema11.properties.defaults.properties.lab.properties.memory_mib,data:data140};
 if(vErrors === null){
 vErrors = [err304];
 }
@@ -3777,8 +3773,12 @@ vErrors.push(err304);
 }
 errors++;
 }
-if(data140 < 50 || isNaN(data140)){
-const err305 = {instancePath:instancePath+"/defaults/lab/data_disk_gib",schemaPath:"#/properties/defaults/properties/lab/properties/data_disk_gib/minimum",keyword:"minimum",params:{comparison: ">=", limit: 50},message:"must be >= 50",schema:50,parentSchema:schema11.properties.defaults.properties.lab.properties.data_disk_gib,data:data140};
+}
+}
+if(data139.vcpus !== undefined){
+let data141 = data139.vcpus;
+if(!(((typeof data141 == "number") && (!(data141 % 1) && !isNaN(data141))) && (isFinite(data141)))){
+const err305 = {instancePath:instancePath+"/defaults/lab/vcpus",schemaPath:"#/properties/defaults/properties/lab/properties/vcpus/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.defaults.properties.lab.properties.vcpus.type,parentSchema:schema11.properties.defaults.properties.lab.properties.vcpus,data:data141};
 if(vErrors === null){
 vErrors = [err305];
 }
@@ -3787,12 +3787,9 @@ vErrors.push(err305);
 }
 errors++;
 }
-}
-}
-if(data136.nic_model !== undefined){
-let data141 = data136.nic_model;
-if(typeof data141 !== "string"){
-const err306 = {instancePath:instancePath+"/defaults/lab/nic_model",schemaPath:"#/properties/defaults/properties/lab/properties/nic_model/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.lab.properties.nic_model.type,parentSchema:schema11.properties.defaults.properties.lab.properties.nic_model,data:data141};
+if((typeof data141 == "number") && (isFinite(data141))){
+if(data141 > 256 || isNaN(data141)){
+const err306 = {instancePath:instancePath+"/defaults/lab/vcpus",schemaPath:"#/properties/defaults/properties/lab/properties/vcpus/maximum",keyword:"maximum",params:{comparison: "<=", limit: 256},message:"must be <= 256",schema:256,parentSchema:schema11.properties.defaults.properties.lab.properties.vcpus,data:data141};
 if(vErrors === null){
 vErrors = [err306];
 }
@@ -3801,8 +3798,8 @@ vErrors.push(err306);
 }
 errors++;
 }
-if(!((data141 === "virtio") || (data141 === "e1000e"))){
-const err307 = {instancePath:instancePath+"/defaults/lab/nic_model",schemaPath:"#/properties/defaults/properties/lab/properties/nic_model/enum",keyword:"enum",params:{allowedValues: schema11.properties.defaults.properties.lab.properties.nic_model.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.defaults.properties.lab.properties.nic_model.enum,parentSchema:schema11.properties.defaults.properties.lab.properties.nic_model,data:data141};
+if(data141 < 1 || isNaN(data141)){
+const err307 = {instancePath:instancePath+"/defaults/lab/vcpus",schemaPath:"#/properties/defaults/properties/lab/properties/vcpus/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.defaults.properties.lab.properties.vcpus,data:data141};
 if(vErrors === null){
 vErrors = [err307];
 }
@@ -3813,8 +3810,10 @@ errors++;
 }
 }
 }
-else {
-const err308 = {instancePath:instancePath+"/defaults/lab",schemaPath:"#/properties/defaults/properties/lab/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.defaults.properties.lab.type,parentSchema:schema11.properties.defaults.properties.lab,data:data136};
+if(data139.disk_gib !== undefined){
+let data142 = data139.disk_gib;
+if(!(((typeof data142 == "number") && (!(data142 % 1) && !isNaN(data142))) && (isFinite(data142)))){
+const err308 = {instancePath:instancePath+"/defaults/lab/disk_gib",schemaPath:"#/properties/defaults/properties/lab/properties/disk_gib/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.defaults.properties.lab.properties.disk_gib.type,parentSchema:schema11.properties.defaults.properties.lab.properties.disk_gib,data:data142};
 if(vErrors === null){
 vErrors = [err308];
 }
@@ -3823,10 +3822,9 @@ vErrors.push(err308);
 }
 errors++;
 }
-}
-}
-else {
-const err309 = {instancePath:instancePath+"/defaults",schemaPath:"#/properties/defaults/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.defaults.type,parentSchema:schema11.properties.defaults,data:data71};
+if((typeof data142 == "number") && (isFinite(data142))){
+if(data142 > 1048576 || isNaN(data142)){
+const err309 = {instancePath:instancePath+"/defaults/lab/disk_gib",schemaPath:"#/properties/defaults/properties/lab/properties/disk_gib/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1048576},message:"must be <= 1048576",schema:1048576,parentSchema:schema11.properties.defaults.properties.lab.properties.disk_gib,data:data142};
 if(vErrors === null){
 vErrors = [err309];
 }
@@ -3835,17 +3833,8 @@ vErrors.push(err309);
 }
 errors++;
 }
-}
-if(data.nodes !== undefined){
-let data142 = data.nodes;
-if(Array.isArray(data142)){
-const len12 = data142.length;
-for(let i12=0; i12<len12; i12++){
-let data143 = data142[i12];
-if(data143 && typeof data143 == "object" && !Array.isArray(data143)){
-for(const key23 in data143){
-if(!(func2.call(schema11.properties.nodes.items.properties, key23))){
-const err310 = {instancePath:instancePath+"/nodes/" + i12,schemaPath:"#/properties/nodes/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key23},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.nodes.items,data:data143};
+if(data142 < 60 || isNaN(data142)){
+const err310 = {instancePath:instancePath+"/defaults/lab/disk_gib",schemaPath:"#/properties/defaults/properties/lab/properties/disk_gib/minimum",keyword:"minimum",params:{comparison: ">=", limit: 60},message:"must be >= 60",schema:60,parentSchema:schema11.properties.defaults.properties.lab.properties.disk_gib,data:data142};
 if(vErrors === null){
 vErrors = [err310];
 }
@@ -3855,10 +3844,11 @@ vErrors.push(err310);
 errors++;
 }
 }
-if(data143.hostname !== undefined){
-let data144 = data143.hostname;
-if(typeof data144 !== "string"){
-const err311 = {instancePath:instancePath+"/nodes/" + i12+"/hostname",schemaPath:"#/properties/nodes/items/properties/hostname/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.hostname.type,parentSchema:schema11.properties.nodes.items.properties.hostname,data:data144};
+}
+if(data139.data_disk_gib !== undefined){
+let data143 = data139.data_disk_gib;
+if(!(((typeof data143 == "number") && (!(data143 % 1) && !isNaN(data143))) && (isFinite(data143)))){
+const err311 = {instancePath:instancePath+"/defaults/lab/data_disk_gib",schemaPath:"#/properties/defaults/properties/lab/properties/data_disk_gib/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.defaults.properties.lab.properties.data_disk_gib.type,parentSchema:schema11.properties.defaults.properties.lab.properties.data_disk_gib,data:data143};
 if(vErrors === null){
 vErrors = [err311];
 }
@@ -3867,11 +3857,9 @@ vErrors.push(err311);
 }
 errors++;
 }
-}
-if(data143.mac !== undefined){
-let data145 = data143.mac;
-if(typeof data145 !== "string"){
-const err312 = {instancePath:instancePath+"/nodes/" + i12+"/mac",schemaPath:"#/properties/nodes/items/properties/mac/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.mac.type,parentSchema:schema11.properties.nodes.items.properties.mac,data:data145};
+if((typeof data143 == "number") && (isFinite(data143))){
+if(data143 > 1048576 || isNaN(data143)){
+const err312 = {instancePath:instancePath+"/defaults/lab/data_disk_gib",schemaPath:"#/properties/defaults/properties/lab/properties/data_disk_gib/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1048576},message:"must be <= 1048576",schema:1048576,parentSchema:schema11.properties.defaults.properties.lab.properties.data_disk_gib,data:data143};
 if(vErrors === null){
 vErrors = [err312];
 }
@@ -3880,12 +3868,8 @@ vErrors.push(err312);
 }
 errors++;
 }
-}
-if(data143.macs !== undefined){
-let data146 = data143.macs;
-if(Array.isArray(data146)){
-if(data146.length > 32){
-const err313 = {instancePath:instancePath+"/nodes/" + i12+"/macs",schemaPath:"#/properties/nodes/items/properties/macs/maxItems",keyword:"maxItems",params:{limit: 32},message:"must NOT have more than 32 items",schema:32,parentSchema:schema11.properties.nodes.items.properties.macs,data:data146};
+if(data143 < 50 || isNaN(data143)){
+const err313 = {instancePath:instancePath+"/defaults/lab/data_disk_gib",schemaPath:"#/properties/defaults/properties/lab/properties/data_disk_gib/minimum",keyword:"minimum",params:{comparison: ">=", limit: 50},message:"must be >= 50",schema:50,parentSchema:schema11.properties.defaults.properties.lab.properties.data_disk_gib,data:data143};
 if(vErrors === null){
 vErrors = [err313];
 }
@@ -3894,8 +3878,12 @@ vErrors.push(err313);
 }
 errors++;
 }
-if(data146.length < 1){
-const err314 = {instancePath:instancePath+"/nodes/" + i12+"/macs",schemaPath:"#/properties/nodes/items/properties/macs/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.nodes.items.properties.macs,data:data146};
+}
+}
+if(data139.nic_model !== undefined){
+let data144 = data139.nic_model;
+if(typeof data144 !== "string"){
+const err314 = {instancePath:instancePath+"/defaults/lab/nic_model",schemaPath:"#/properties/defaults/properties/lab/properties/nic_model/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.lab.properties.nic_model.type,parentSchema:schema11.properties.defaults.properties.lab.properties.nic_model,data:data144};
 if(vErrors === null){
 vErrors = [err314];
 }
@@ -3904,11 +3892,8 @@ vErrors.push(err314);
 }
 errors++;
 }
-const len13 = data146.length;
-for(let i13=0; i13<len13; i13++){
-let data147 = data146[i13];
-if(typeof data147 !== "string"){
-const err315 = {instancePath:instancePath+"/nodes/" + i12+"/macs/" + i13,schemaPath:"#/properties/nodes/items/properties/macs/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.macs.items.type,parentSchema:schema11.properties.nodes.items.properties.macs.items,data:data147};
+if(!((data144 === "virtio") || (data144 === "e1000e"))){
+const err315 = {instancePath:instancePath+"/defaults/lab/nic_model",schemaPath:"#/properties/defaults/properties/lab/properties/nic_model/enum",keyword:"enum",params:{allowedValues: schema11.properties.defaults.properties.lab.properties.nic_model.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.defaults.properties.lab.properties.nic_model.enum,parentSchema:schema11.properties.defaults.properties.lab.properties.nic_model,data:data144};
 if(vErrors === null){
 vErrors = [err315];
 }
@@ -3920,7 +3905,7 @@ errors++;
 }
 }
 else {
-const err316 = {instancePath:instancePath+"/nodes/" + i12+"/macs",schemaPath:"#/properties/nodes/items/properties/macs/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.nodes.items.properties.macs.type,parentSchema:schema11.properties.nodes.items.properties.macs,data:data146};
+const err316 = {instancePath:instancePath+"/defaults/lab",schemaPath:"#/properties/defaults/properties/lab/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.defaults.properties.lab.type,parentSchema:schema11.properties.defaults.properties.lab,data:data139};
 if(vErrors === null){
 vErrors = [err316];
 }
@@ -3930,10 +3915,9 @@ vErrors.push(err316);
 errors++;
 }
 }
-if(data143.ip !== undefined){
-let data148 = data143.ip;
-if(typeof data148 !== "string"){
-const err317 = {instancePath:instancePath+"/nodes/" + i12+"/ip",schemaPath:"#/properties/nodes/items/properties/ip/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.ip.type,parentSchema:schema11.properties.nodes.items.properties.ip,data:data148};
+}
+else {
+const err317 = {instancePath:instancePath+"/defaults",schemaPath:"#/properties/defaults/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.defaults.type,parentSchema:schema11.properties.defaults,data:data72};
 if(vErrors === null){
 vErrors = [err317];
 }
@@ -3943,10 +3927,16 @@ vErrors.push(err317);
 errors++;
 }
 }
-if(data143.role !== undefined){
-let data149 = data143.role;
-if(typeof data149 !== "string"){
-const err318 = {instancePath:instancePath+"/nodes/" + i12+"/role",schemaPath:"#/properties/nodes/items/properties/role/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.role.type,parentSchema:schema11.properties.nodes.items.properties.role,data:data149};
+if(data.nodes !== undefined){
+let data145 = data.nodes;
+if(Array.isArray(data145)){
+const len12 = data145.length;
+for(let i12=0; i12<len12; i12++){
+let data146 = data145[i12];
+if(data146 && typeof data146 == "object" && !Array.isArray(data146)){
+for(const key23 in data146){
+if(!(func2.call(schema11.properties.nodes.items.properties, key23))){
+const err318 = {instancePath:instancePath+"/nodes/" + i12,schemaPath:"#/properties/nodes/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key23},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.nodes.items,data:data146};
 if(vErrors === null){
 vErrors = [err318];
 }
@@ -3955,8 +3945,11 @@ vErrors.push(err318);
 }
 errors++;
 }
-if(!((data149 === "create") || (data149 === "join"))){
-const err319 = {instancePath:instancePath+"/nodes/" + i12+"/role",schemaPath:"#/properties/nodes/items/properties/role/enum",keyword:"enum",params:{allowedValues: schema11.properties.nodes.items.properties.role.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.nodes.items.properties.role.enum,parentSchema:schema11.properties.nodes.items.properties.role,data:data149};
+}
+if(data146.hostname !== undefined){
+let data147 = data146.hostname;
+if(typeof data147 !== "string"){
+const err319 = {instancePath:instancePath+"/nodes/" + i12+"/hostname",schemaPath:"#/properties/nodes/items/properties/hostname/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.hostname.type,parentSchema:schema11.properties.nodes.items.properties.hostname,data:data147};
 if(vErrors === null){
 vErrors = [err319];
 }
@@ -3966,11 +3959,10 @@ vErrors.push(err319);
 errors++;
 }
 }
-if(data143.os !== undefined){
-let data150 = data143.os;
-if(typeof data150 === "string"){
-if(!pattern0.test(data150)){
-const err320 = {instancePath:instancePath+"/nodes/" + i12+"/os",schemaPath:"#/properties/nodes/items/properties/os/pattern",keyword:"pattern",params:{pattern: "^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$"},message:"must match pattern \""+"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$"+"\"",schema:"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$",parentSchema:schema11.properties.nodes.items.properties.os,data:data150};
+if(data146.mac !== undefined){
+let data148 = data146.mac;
+if(typeof data148 !== "string"){
+const err320 = {instancePath:instancePath+"/nodes/" + i12+"/mac",schemaPath:"#/properties/nodes/items/properties/mac/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.mac.type,parentSchema:schema11.properties.nodes.items.properties.mac,data:data148};
 if(vErrors === null){
 vErrors = [err320];
 }
@@ -3980,8 +3972,11 @@ vErrors.push(err320);
 errors++;
 }
 }
-else {
-const err321 = {instancePath:instancePath+"/nodes/" + i12+"/os",schemaPath:"#/properties/nodes/items/properties/os/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.os.type,parentSchema:schema11.properties.nodes.items.properties.os,data:data150};
+if(data146.macs !== undefined){
+let data149 = data146.macs;
+if(Array.isArray(data149)){
+if(data149.length > 32){
+const err321 = {instancePath:instancePath+"/nodes/" + i12+"/macs",schemaPath:"#/properties/nodes/items/properties/macs/maxItems",keyword:"maxItems",params:{limit: 32},message:"must NOT have more than 32 items",schema:32,parentSchema:schema11.properties.nodes.items.properties.macs,data:data149};
 if(vErrors === null){
 vErrors = [err321];
 }
@@ -3990,13 +3985,8 @@ vErrors.push(err321);
 }
 errors++;
 }
-}
-if(data143.cloud_init !== undefined){
-let data151 = data143.cloud_init;
-if(data151 && typeof data151 == "object" && !Array.isArray(data151)){
-for(const key24 in data151){
-if(!((((key24 === "user_data") || (key24 === "user_data_file")) || (key24 === "vendor_data")) || (key24 === "meta_data"))){
-const err322 = {instancePath:instancePath+"/nodes/" + i12+"/cloud_init",schemaPath:"#/properties/nodes/items/properties/cloud_init/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key24},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.nodes.items.properties.cloud_init,data:data151};
+if(data149.length < 1){
+const err322 = {instancePath:instancePath+"/nodes/" + i12+"/macs",schemaPath:"#/properties/nodes/items/properties/macs/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.nodes.items.properties.macs,data:data149};
 if(vErrors === null){
 vErrors = [err322];
 }
@@ -4005,11 +3995,11 @@ vErrors.push(err322);
 }
 errors++;
 }
-}
-if(data151.user_data !== undefined){
-let data152 = data151.user_data;
-if(!(data152 && typeof data152 == "object" && !Array.isArray(data152))){
-const err323 = {instancePath:instancePath+"/nodes/" + i12+"/cloud_init/user_data",schemaPath:"#/properties/nodes/items/properties/cloud_init/properties/user_data/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nodes.items.properties.cloud_init.properties.user_data.type,parentSchema:schema11.properties.nodes.items.properties.cloud_init.properties.user_data,data:data152};
+const len13 = data149.length;
+for(let i13=0; i13<len13; i13++){
+let data150 = data149[i13];
+if(typeof data150 !== "string"){
+const err323 = {instancePath:instancePath+"/nodes/" + i12+"/macs/" + i13,schemaPath:"#/properties/nodes/items/properties/macs/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.macs.items.type,parentSchema:schema11.properties.nodes.items.properties.macs.items,data:data150};
 if(vErrors === null){
 vErrors = [err323];
 }
@@ -4019,11 +4009,9 @@ vErrors.push(err323);
 errors++;
 }
 }
-if(data151.user_data_file !== undefined){
-let data153 = data151.user_data_file;
-if(typeof data153 === "string"){
-if(func3(data153) > 1024){
-const err324 = {instancePath:instancePath+"/nodes/" + i12+"/cloud_init/user_data_file",schemaPath:"#/properties/nodes/items/properties/cloud_init/properties/user_data_file/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters",schema:1024,parentSchema:schema11.properties.nodes.items.properties.cloud_init.properties.user_data_file,data:data153};
+}
+else {
+const err324 = {instancePath:instancePath+"/nodes/" + i12+"/macs",schemaPath:"#/properties/nodes/items/properties/macs/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.nodes.items.properties.macs.type,parentSchema:schema11.properties.nodes.items.properties.macs,data:data149};
 if(vErrors === null){
 vErrors = [err324];
 }
@@ -4032,8 +4020,11 @@ vErrors.push(err324);
 }
 errors++;
 }
-if(func3(data153) < 1){
-const err325 = {instancePath:instancePath+"/nodes/" + i12+"/cloud_init/user_data_file",schemaPath:"#/properties/nodes/items/properties/cloud_init/properties/user_data_file/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.nodes.items.properties.cloud_init.properties.user_data_file,data:data153};
+}
+if(data146.ip !== undefined){
+let data151 = data146.ip;
+if(typeof data151 !== "string"){
+const err325 = {instancePath:instancePath+"/nodes/" + i12+"/ip",schemaPath:"#/properties/nodes/items/properties/ip/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.ip.type,parentSchema:schema11.properties.nodes.items.properties.ip,data:data151};
 if(vErrors === null){
 vErrors = [err325];
 }
@@ -4042,8 +4033,11 @@ vErrors.push(err325);
 }
 errors++;
 }
-if(!pattern9.test(data153)){
-const err326 = {instancePath:instancePath+"/nodes/" + i12+"/cloud_init/user_data_file",schemaPath:"#/properties/nodes/items/properties/cloud_init/properties/user_data_file/pattern",keyword:"pattern",params:{pattern: "^[^\\u0000-\\u001f\\u007f]+$"},message:"must match pattern \""+"^[^\\u0000-\\u001f\\u007f]+$"+"\"",schema:"^[^\\u0000-\\u001f\\u007f]+$",parentSchema:schema11.properties.nodes.items.properties.cloud_init.properties.user_data_file,data:data153};
+}
+if(data146.role !== undefined){
+let data152 = data146.role;
+if(typeof data152 !== "string"){
+const err326 = {instancePath:instancePath+"/nodes/" + i12+"/role",schemaPath:"#/properties/nodes/items/properties/role/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.role.type,parentSchema:schema11.properties.nodes.items.properties.role,data:data152};
 if(vErrors === null){
 vErrors = [err326];
 }
@@ -4052,9 +4046,8 @@ vErrors.push(err326);
 }
 errors++;
 }
-}
-else {
-const err327 = {instancePath:instancePath+"/nodes/" + i12+"/cloud_init/user_data_file",schemaPath:"#/properties/nodes/items/properties/cloud_init/properties/user_data_file/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.cloud_init.properties.user_data_file.type,parentSchema:schema11.properties.nodes.items.properties.cloud_init.properties.user_data_file,data:data153};
+if(!((data152 === "create") || (data152 === "join"))){
+const err327 = {instancePath:instancePath+"/nodes/" + i12+"/role",schemaPath:"#/properties/nodes/items/properties/role/enum",keyword:"enum",params:{allowedValues: schema11.properties.nodes.items.properties.role.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.nodes.items.properties.role.enum,parentSchema:schema11.properties.nodes.items.properties.role,data:data152};
 if(vErrors === null){
 vErrors = [err327];
 }
@@ -4064,10 +4057,11 @@ vErrors.push(err327);
 errors++;
 }
 }
-if(data151.vendor_data !== undefined){
-let data154 = data151.vendor_data;
-if(!(data154 && typeof data154 == "object" && !Array.isArray(data154))){
-const err328 = {instancePath:instancePath+"/nodes/" + i12+"/cloud_init/vendor_data",schemaPath:"#/properties/nodes/items/properties/cloud_init/properties/vendor_data/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nodes.items.properties.cloud_init.properties.vendor_data.type,parentSchema:schema11.properties.nodes.items.properties.cloud_init.properties.vendor_data,data:data154};
+if(data146.os !== undefined){
+let data153 = data146.os;
+if(typeof data153 === "string"){
+if(!pattern0.test(data153)){
+const err328 = {instancePath:instancePath+"/nodes/" + i12+"/os",schemaPath:"#/properties/nodes/items/properties/os/pattern",keyword:"pattern",params:{pattern: "^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$"},message:"must match pattern \""+"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$"+"\"",schema:"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$",parentSchema:schema11.properties.nodes.items.properties.os,data:data153};
 if(vErrors === null){
 vErrors = [err328];
 }
@@ -4077,10 +4071,8 @@ vErrors.push(err328);
 errors++;
 }
 }
-if(data151.meta_data !== undefined){
-let data155 = data151.meta_data;
-if(!(data155 && typeof data155 == "object" && !Array.isArray(data155))){
-const err329 = {instancePath:instancePath+"/nodes/" + i12+"/cloud_init/meta_data",schemaPath:"#/properties/nodes/items/properties/cloud_init/properties/meta_data/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nodes.items.properties.cloud_init.properties.meta_data.type,parentSchema:schema11.properties.nodes.items.properties.cloud_init.properties.meta_data,data:data155};
+else {
+const err329 = {instancePath:instancePath+"/nodes/" + i12+"/os",schemaPath:"#/properties/nodes/items/properties/os/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.os.type,parentSchema:schema11.properties.nodes.items.properties.os,data:data153};
 if(vErrors === null){
 vErrors = [err329];
 }
@@ -4090,9 +4082,12 @@ vErrors.push(err329);
 errors++;
 }
 }
-}
-else {
-const err330 = {instancePath:instancePath+"/nodes/" + i12+"/cloud_init",schemaPath:"#/properties/nodes/items/properties/cloud_init/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nodes.items.properties.cloud_init.type,parentSchema:schema11.properties.nodes.items.properties.cloud_init,data:data151};
+if(data146.cloud_init !== undefined){
+let data154 = data146.cloud_init;
+if(data154 && typeof data154 == "object" && !Array.isArray(data154)){
+for(const key24 in data154){
+if(!((((key24 === "user_data") || (key24 === "user_data_file")) || (key24 === "vendor_data")) || (key24 === "meta_data"))){
+const err330 = {instancePath:instancePath+"/nodes/" + i12+"/cloud_init",schemaPath:"#/properties/nodes/items/properties/cloud_init/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key24},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.nodes.items.properties.cloud_init,data:data154};
 if(vErrors === null){
 vErrors = [err330];
 }
@@ -4102,10 +4097,10 @@ vErrors.push(err330);
 errors++;
 }
 }
-if(data143.arch !== undefined){
-let data156 = data143.arch;
-if(typeof data156 !== "string"){
-const err331 = {instancePath:instancePath+"/nodes/" + i12+"/arch",schemaPath:"#/properties/nodes/items/properties/arch/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.arch.type,parentSchema:schema11.properties.nodes.items.properties.arch,data:data156};
+if(data154.user_data !== undefined){
+let data155 = data154.user_data;
+if(!(data155 && typeof data155 == "object" && !Array.isArray(data155))){
+const err331 = {instancePath:instancePath+"/nodes/" + i12+"/cloud_init/user_data",schemaPath:"#/properties/nodes/items/properties/cloud_init/properties/user_data/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nodes.items.properties.cloud_init.properties.user_data.type,parentSchema:schema11.properties.nodes.items.properties.cloud_init.properties.user_data,data:data155};
 if(vErrors === null){
 vErrors = [err331];
 }
@@ -4114,8 +4109,12 @@ vErrors.push(err331);
 }
 errors++;
 }
-if(!((data156 === "x86_64") || (data156 === "arm64"))){
-const err332 = {instancePath:instancePath+"/nodes/" + i12+"/arch",schemaPath:"#/properties/nodes/items/properties/arch/enum",keyword:"enum",params:{allowedValues: schema11.properties.nodes.items.properties.arch.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.nodes.items.properties.arch.enum,parentSchema:schema11.properties.nodes.items.properties.arch,data:data156};
+}
+if(data154.user_data_file !== undefined){
+let data156 = data154.user_data_file;
+if(typeof data156 === "string"){
+if(func3(data156) > 1024){
+const err332 = {instancePath:instancePath+"/nodes/" + i12+"/cloud_init/user_data_file",schemaPath:"#/properties/nodes/items/properties/cloud_init/properties/user_data_file/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters",schema:1024,parentSchema:schema11.properties.nodes.items.properties.cloud_init.properties.user_data_file,data:data156};
 if(vErrors === null){
 vErrors = [err332];
 }
@@ -4124,12 +4123,8 @@ vErrors.push(err332);
 }
 errors++;
 }
-}
-if(data143.iscsi !== undefined){
-let data157 = data143.iscsi;
-if(data157 && typeof data157 == "object" && !Array.isArray(data157)){
-if(data157.server === undefined){
-const err333 = {instancePath:instancePath+"/nodes/" + i12+"/iscsi",schemaPath:"#/properties/nodes/items/properties/iscsi/required",keyword:"required",params:{missingProperty: "server"},message:"must have required property '"+"server"+"'",schema:schema11.properties.nodes.items.properties.iscsi.required,parentSchema:schema11.properties.nodes.items.properties.iscsi,data:data157};
+if(func3(data156) < 1){
+const err333 = {instancePath:instancePath+"/nodes/" + i12+"/cloud_init/user_data_file",schemaPath:"#/properties/nodes/items/properties/cloud_init/properties/user_data_file/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.nodes.items.properties.cloud_init.properties.user_data_file,data:data156};
 if(vErrors === null){
 vErrors = [err333];
 }
@@ -4138,8 +4133,8 @@ vErrors.push(err333);
 }
 errors++;
 }
-if(data157.target === undefined){
-const err334 = {instancePath:instancePath+"/nodes/" + i12+"/iscsi",schemaPath:"#/properties/nodes/items/properties/iscsi/required",keyword:"required",params:{missingProperty: "target"},message:"must have required property '"+"target"+"'",schema:schema11.properties.nodes.items.properties.iscsi.required,parentSchema:schema11.properties.nodes.items.properties.iscsi,data:data157};
+if(!pattern9.test(data156)){
+const err334 = {instancePath:instancePath+"/nodes/" + i12+"/cloud_init/user_data_file",schemaPath:"#/properties/nodes/items/properties/cloud_init/properties/user_data_file/pattern",keyword:"pattern",params:{pattern: "^[^\\u0000-\\u001f\\u007f]+$"},message:"must match pattern \""+"^[^\\u0000-\\u001f\\u007f]+$"+"\"",schema:"^[^\\u0000-\\u001f\\u007f]+$",parentSchema:schema11.properties.nodes.items.properties.cloud_init.properties.user_data_file,data:data156};
 if(vErrors === null){
 vErrors = [err334];
 }
@@ -4148,9 +4143,9 @@ vErrors.push(err334);
 }
 errors++;
 }
-for(const key25 in data157){
-if(!(((((key25 === "server") || (key25 === "port")) || (key25 === "lun")) || (key25 === "target")) || (key25 === "initiator"))){
-const err335 = {instancePath:instancePath+"/nodes/" + i12+"/iscsi",schemaPath:"#/properties/nodes/items/properties/iscsi/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key25},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.nodes.items.properties.iscsi,data:data157};
+}
+else {
+const err335 = {instancePath:instancePath+"/nodes/" + i12+"/cloud_init/user_data_file",schemaPath:"#/properties/nodes/items/properties/cloud_init/properties/user_data_file/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.cloud_init.properties.user_data_file.type,parentSchema:schema11.properties.nodes.items.properties.cloud_init.properties.user_data_file,data:data156};
 if(vErrors === null){
 vErrors = [err335];
 }
@@ -4160,10 +4155,10 @@ vErrors.push(err335);
 errors++;
 }
 }
-if(data157.server !== undefined){
-let data158 = data157.server;
-if(typeof data158 !== "string"){
-const err336 = {instancePath:instancePath+"/nodes/" + i12+"/iscsi/server",schemaPath:"#/properties/nodes/items/properties/iscsi/properties/server/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.iscsi.properties.server.type,parentSchema:schema11.properties.nodes.items.properties.iscsi.properties.server,data:data158};
+if(data154.vendor_data !== undefined){
+let data157 = data154.vendor_data;
+if(!(data157 && typeof data157 == "object" && !Array.isArray(data157))){
+const err336 = {instancePath:instancePath+"/nodes/" + i12+"/cloud_init/vendor_data",schemaPath:"#/properties/nodes/items/properties/cloud_init/properties/vendor_data/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nodes.items.properties.cloud_init.properties.vendor_data.type,parentSchema:schema11.properties.nodes.items.properties.cloud_init.properties.vendor_data,data:data157};
 if(vErrors === null){
 vErrors = [err336];
 }
@@ -4173,10 +4168,10 @@ vErrors.push(err336);
 errors++;
 }
 }
-if(data157.port !== undefined){
-let data159 = data157.port;
-if(!(((typeof data159 == "number") && (!(data159 % 1) && !isNaN(data159))) && (isFinite(data159)))){
-const err337 = {instancePath:instancePath+"/nodes/" + i12+"/iscsi/port",schemaPath:"#/properties/nodes/items/properties/iscsi/properties/port/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.nodes.items.properties.iscsi.properties.port.type,parentSchema:schema11.properties.nodes.items.properties.iscsi.properties.port,data:data159};
+if(data154.meta_data !== undefined){
+let data158 = data154.meta_data;
+if(!(data158 && typeof data158 == "object" && !Array.isArray(data158))){
+const err337 = {instancePath:instancePath+"/nodes/" + i12+"/cloud_init/meta_data",schemaPath:"#/properties/nodes/items/properties/cloud_init/properties/meta_data/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nodes.items.properties.cloud_init.properties.meta_data.type,parentSchema:schema11.properties.nodes.items.properties.cloud_init.properties.meta_data,data:data158};
 if(vErrors === null){
 vErrors = [err337];
 }
@@ -4185,9 +4180,10 @@ vErrors.push(err337);
 }
 errors++;
 }
-if((typeof data159 == "number") && (isFinite(data159))){
-if(data159 > 65535 || isNaN(data159)){
-const err338 = {instancePath:instancePath+"/nodes/" + i12+"/iscsi/port",schemaPath:"#/properties/nodes/items/properties/iscsi/properties/port/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535",schema:65535,parentSchema:schema11.properties.nodes.items.properties.iscsi.properties.port,data:data159};
+}
+}
+else {
+const err338 = {instancePath:instancePath+"/nodes/" + i12+"/cloud_init",schemaPath:"#/properties/nodes/items/properties/cloud_init/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nodes.items.properties.cloud_init.type,parentSchema:schema11.properties.nodes.items.properties.cloud_init,data:data154};
 if(vErrors === null){
 vErrors = [err338];
 }
@@ -4196,8 +4192,11 @@ vErrors.push(err338);
 }
 errors++;
 }
-if(data159 < 1 || isNaN(data159)){
-const err339 = {instancePath:instancePath+"/nodes/" + i12+"/iscsi/port",schemaPath:"#/properties/nodes/items/properties/iscsi/properties/port/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.nodes.items.properties.iscsi.properties.port,data:data159};
+}
+if(data146.arch !== undefined){
+let data159 = data146.arch;
+if(typeof data159 !== "string"){
+const err339 = {instancePath:instancePath+"/nodes/" + i12+"/arch",schemaPath:"#/properties/nodes/items/properties/arch/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.arch.type,parentSchema:schema11.properties.nodes.items.properties.arch,data:data159};
 if(vErrors === null){
 vErrors = [err339];
 }
@@ -4206,12 +4205,8 @@ vErrors.push(err339);
 }
 errors++;
 }
-}
-}
-if(data157.lun !== undefined){
-let data160 = data157.lun;
-if(!(((typeof data160 == "number") && (!(data160 % 1) && !isNaN(data160))) && (isFinite(data160)))){
-const err340 = {instancePath:instancePath+"/nodes/" + i12+"/iscsi/lun",schemaPath:"#/properties/nodes/items/properties/iscsi/properties/lun/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.nodes.items.properties.iscsi.properties.lun.type,parentSchema:schema11.properties.nodes.items.properties.iscsi.properties.lun,data:data160};
+if(!((data159 === "x86_64") || (data159 === "arm64"))){
+const err340 = {instancePath:instancePath+"/nodes/" + i12+"/arch",schemaPath:"#/properties/nodes/items/properties/arch/enum",keyword:"enum",params:{allowedValues: schema11.properties.nodes.items.properties.arch.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.nodes.items.properties.arch.enum,parentSchema:schema11.properties.nodes.items.properties.arch,data:data159};
 if(vErrors === null){
 vErrors = [err340];
 }
@@ -4220,9 +4215,12 @@ vErrors.push(err340);
 }
 errors++;
 }
-if((typeof data160 == "number") && (isFinite(data160))){
-if(data160 > 255 || isNaN(data160)){
-const err341 = {instancePath:instancePath+"/nodes/" + i12+"/iscsi/lun",schemaPath:"#/properties/nodes/items/properties/iscsi/properties/lun/maximum",keyword:"maximum",params:{comparison: "<=", limit: 255},message:"must be <= 255",schema:255,parentSchema:schema11.properties.nodes.items.properties.iscsi.properties.lun,data:data160};
+}
+if(data146.iscsi !== undefined){
+let data160 = data146.iscsi;
+if(data160 && typeof data160 == "object" && !Array.isArray(data160)){
+if(data160.server === undefined){
+const err341 = {instancePath:instancePath+"/nodes/" + i12+"/iscsi",schemaPath:"#/properties/nodes/items/properties/iscsi/required",keyword:"required",params:{missingProperty: "server"},message:"must have required property '"+"server"+"'",schema:schema11.properties.nodes.items.properties.iscsi.required,parentSchema:schema11.properties.nodes.items.properties.iscsi,data:data160};
 if(vErrors === null){
 vErrors = [err341];
 }
@@ -4231,8 +4229,8 @@ vErrors.push(err341);
 }
 errors++;
 }
-if(data160 < 0 || isNaN(data160)){
-const err342 = {instancePath:instancePath+"/nodes/" + i12+"/iscsi/lun",schemaPath:"#/properties/nodes/items/properties/iscsi/properties/lun/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.nodes.items.properties.iscsi.properties.lun,data:data160};
+if(data160.target === undefined){
+const err342 = {instancePath:instancePath+"/nodes/" + i12+"/iscsi",schemaPath:"#/properties/nodes/items/properties/iscsi/required",keyword:"required",params:{missingProperty: "target"},message:"must have required property '"+"target"+"'",schema:schema11.properties.nodes.items.properties.iscsi.required,parentSchema:schema11.properties.nodes.items.properties.iscsi,data:data160};
 if(vErrors === null){
 vErrors = [err342];
 }
@@ -4241,13 +4239,9 @@ vErrors.push(err342);
 }
 errors++;
 }
-}
-}
-if(data157.target !== undefined){
-let data161 = data157.target;
-if(typeof data161 === "string"){
-if(func3(data161) > 223){
-const err343 = {instancePath:instancePath+"/nodes/" + i12+"/iscsi/target",schemaPath:"#/properties/nodes/items/properties/iscsi/properties/target/maxLength",keyword:"maxLength",params:{limit: 223},message:"must NOT have more than 223 characters",schema:223,parentSchema:schema11.properties.nodes.items.properties.iscsi.properties.target,data:data161};
+for(const key25 in data160){
+if(!(((((key25 === "server") || (key25 === "port")) || (key25 === "lun")) || (key25 === "target")) || (key25 === "initiator"))){
+const err343 = {instancePath:instancePath+"/nodes/" + i12+"/iscsi",schemaPath:"#/properties/nodes/items/properties/iscsi/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key25},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.nodes.items.properties.iscsi,data:data160};
 if(vErrors === null){
 vErrors = [err343];
 }
@@ -4256,8 +4250,11 @@ vErrors.push(err343);
 }
 errors++;
 }
-if(!pattern23.test(data161)){
-const err344 = {instancePath:instancePath+"/nodes/" + i12+"/iscsi/target",schemaPath:"#/properties/nodes/items/properties/iscsi/properties/target/pattern",keyword:"pattern",params:{pattern: "^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$"},message:"must match pattern \""+"^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$"+"\"",schema:"^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$",parentSchema:schema11.properties.nodes.items.properties.iscsi.properties.target,data:data161};
+}
+if(data160.server !== undefined){
+let data161 = data160.server;
+if(typeof data161 !== "string"){
+const err344 = {instancePath:instancePath+"/nodes/" + i12+"/iscsi/server",schemaPath:"#/properties/nodes/items/properties/iscsi/properties/server/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.iscsi.properties.server.type,parentSchema:schema11.properties.nodes.items.properties.iscsi.properties.server,data:data161};
 if(vErrors === null){
 vErrors = [err344];
 }
@@ -4267,8 +4264,10 @@ vErrors.push(err344);
 errors++;
 }
 }
-else {
-const err345 = {instancePath:instancePath+"/nodes/" + i12+"/iscsi/target",schemaPath:"#/properties/nodes/items/properties/iscsi/properties/target/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.iscsi.properties.target.type,parentSchema:schema11.properties.nodes.items.properties.iscsi.properties.target,data:data161};
+if(data160.port !== undefined){
+let data162 = data160.port;
+if(!(((typeof data162 == "number") && (!(data162 % 1) && !isNaN(data162))) && (isFinite(data162)))){
+const err345 = {instancePath:instancePath+"/nodes/" + i12+"/iscsi/port",schemaPath:"#/properties/nodes/items/properties/iscsi/properties/port/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.nodes.items.properties.iscsi.properties.port.type,parentSchema:schema11.properties.nodes.items.properties.iscsi.properties.port,data:data162};
 if(vErrors === null){
 vErrors = [err345];
 }
@@ -4277,12 +4276,9 @@ vErrors.push(err345);
 }
 errors++;
 }
-}
-if(data157.initiator !== undefined){
-let data162 = data157.initiator;
-if(typeof data162 === "string"){
-if(func3(data162) > 223){
-const err346 = {instancePath:instancePath+"/nodes/" + i12+"/iscsi/initiator",schemaPath:"#/properties/nodes/items/properties/iscsi/properties/initiator/maxLength",keyword:"maxLength",params:{limit: 223},message:"must NOT have more than 223 characters",schema:223,parentSchema:schema11.properties.nodes.items.properties.iscsi.properties.initiator,data:data162};
+if((typeof data162 == "number") && (isFinite(data162))){
+if(data162 > 65535 || isNaN(data162)){
+const err346 = {instancePath:instancePath+"/nodes/" + i12+"/iscsi/port",schemaPath:"#/properties/nodes/items/properties/iscsi/properties/port/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535",schema:65535,parentSchema:schema11.properties.nodes.items.properties.iscsi.properties.port,data:data162};
 if(vErrors === null){
 vErrors = [err346];
 }
@@ -4291,8 +4287,8 @@ vErrors.push(err346);
 }
 errors++;
 }
-if(!pattern23.test(data162)){
-const err347 = {instancePath:instancePath+"/nodes/" + i12+"/iscsi/initiator",schemaPath:"#/properties/nodes/items/properties/iscsi/properties/initiator/pattern",keyword:"pattern",params:{pattern: "^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$"},message:"must match pattern \""+"^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$"+"\"",schema:"^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$",parentSchema:schema11.properties.nodes.items.properties.iscsi.properties.initiator,data:data162};
+if(data162 < 1 || isNaN(data162)){
+const err347 = {instancePath:instancePath+"/nodes/" + i12+"/iscsi/port",schemaPath:"#/properties/nodes/items/properties/iscsi/properties/port/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.nodes.items.properties.iscsi.properties.port,data:data162};
 if(vErrors === null){
 vErrors = [err347];
 }
@@ -4302,8 +4298,11 @@ vErrors.push(err347);
 errors++;
 }
 }
-else {
-const err348 = {instancePath:instancePath+"/nodes/" + i12+"/iscsi/initiator",schemaPath:"#/properties/nodes/items/properties/iscsi/properties/initiator/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.iscsi.properties.initiator.type,parentSchema:schema11.properties.nodes.items.properties.iscsi.properties.initiator,data:data162};
+}
+if(data160.lun !== undefined){
+let data163 = data160.lun;
+if(!(((typeof data163 == "number") && (!(data163 % 1) && !isNaN(data163))) && (isFinite(data163)))){
+const err348 = {instancePath:instancePath+"/nodes/" + i12+"/iscsi/lun",schemaPath:"#/properties/nodes/items/properties/iscsi/properties/lun/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.nodes.items.properties.iscsi.properties.lun.type,parentSchema:schema11.properties.nodes.items.properties.iscsi.properties.lun,data:data163};
 if(vErrors === null){
 vErrors = [err348];
 }
@@ -4312,10 +4311,9 @@ vErrors.push(err348);
 }
 errors++;
 }
-}
-}
-else {
-const err349 = {instancePath:instancePath+"/nodes/" + i12+"/iscsi",schemaPath:"#/properties/nodes/items/properties/iscsi/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nodes.items.properties.iscsi.type,parentSchema:schema11.properties.nodes.items.properties.iscsi,data:data157};
+if((typeof data163 == "number") && (isFinite(data163))){
+if(data163 > 255 || isNaN(data163)){
+const err349 = {instancePath:instancePath+"/nodes/" + i12+"/iscsi/lun",schemaPath:"#/properties/nodes/items/properties/iscsi/properties/lun/maximum",keyword:"maximum",params:{comparison: "<=", limit: 255},message:"must be <= 255",schema:255,parentSchema:schema11.properties.nodes.items.properties.iscsi.properties.lun,data:data163};
 if(vErrors === null){
 vErrors = [err349];
 }
@@ -4324,13 +4322,8 @@ vErrors.push(err349);
 }
 errors++;
 }
-}
-if(data143.hardware !== undefined){
-let data163 = data143.hardware;
-if(data163 && typeof data163 == "object" && !Array.isArray(data163)){
-for(const key26 in data163){
-if(!((((((((key26 === "memory_gib") || (key26 === "cpus")) || (key26 === "disk_gib")) || (key26 === "data_disk_gib")) || (key26 === "nic_speed_mbps")) || (key26 === "nic_driver")) || (key26 === "virtualized")) || (key26 === "kvm"))){
-const err350 = {instancePath:instancePath+"/nodes/" + i12+"/hardware",schemaPath:"#/properties/nodes/items/properties/hardware/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key26},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.nodes.items.properties.hardware,data:data163};
+if(data163 < 0 || isNaN(data163)){
+const err350 = {instancePath:instancePath+"/nodes/" + i12+"/iscsi/lun",schemaPath:"#/properties/nodes/items/properties/iscsi/properties/lun/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.nodes.items.properties.iscsi.properties.lun,data:data163};
 if(vErrors === null){
 vErrors = [err350];
 }
@@ -4340,11 +4333,12 @@ vErrors.push(err350);
 errors++;
 }
 }
-if(data163.memory_gib !== undefined){
-let data164 = data163.memory_gib;
-if((typeof data164 == "number") && (isFinite(data164))){
-if(data164 > 65536 || isNaN(data164)){
-const err351 = {instancePath:instancePath+"/nodes/" + i12+"/hardware/memory_gib",schemaPath:"#/properties/nodes/items/properties/hardware/properties/memory_gib/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65536},message:"must be <= 65536",schema:65536,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.memory_gib,data:data164};
+}
+if(data160.target !== undefined){
+let data164 = data160.target;
+if(typeof data164 === "string"){
+if(func3(data164) > 223){
+const err351 = {instancePath:instancePath+"/nodes/" + i12+"/iscsi/target",schemaPath:"#/properties/nodes/items/properties/iscsi/properties/target/maxLength",keyword:"maxLength",params:{limit: 223},message:"must NOT have more than 223 characters",schema:223,parentSchema:schema11.properties.nodes.items.properties.iscsi.properties.target,data:data164};
 if(vErrors === null){
 vErrors = [err351];
 }
@@ -4353,8 +4347,8 @@ vErrors.push(err351);
 }
 errors++;
 }
-if(data164 < 0.5 || isNaN(data164)){
-const err352 = {instancePath:instancePath+"/nodes/" + i12+"/hardware/memory_gib",schemaPath:"#/properties/nodes/items/properties/hardware/properties/memory_gib/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0.5},message:"must be >= 0.5",schema:0.5,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.memory_gib,data:data164};
+if(!pattern24.test(data164)){
+const err352 = {instancePath:instancePath+"/nodes/" + i12+"/iscsi/target",schemaPath:"#/properties/nodes/items/properties/iscsi/properties/target/pattern",keyword:"pattern",params:{pattern: "^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$"},message:"must match pattern \""+"^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$"+"\"",schema:"^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$",parentSchema:schema11.properties.nodes.items.properties.iscsi.properties.target,data:data164};
 if(vErrors === null){
 vErrors = [err352];
 }
@@ -4365,7 +4359,7 @@ errors++;
 }
 }
 else {
-const err353 = {instancePath:instancePath+"/nodes/" + i12+"/hardware/memory_gib",schemaPath:"#/properties/nodes/items/properties/hardware/properties/memory_gib/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.nodes.items.properties.hardware.properties.memory_gib.type,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.memory_gib,data:data164};
+const err353 = {instancePath:instancePath+"/nodes/" + i12+"/iscsi/target",schemaPath:"#/properties/nodes/items/properties/iscsi/properties/target/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.iscsi.properties.target.type,parentSchema:schema11.properties.nodes.items.properties.iscsi.properties.target,data:data164};
 if(vErrors === null){
 vErrors = [err353];
 }
@@ -4375,10 +4369,11 @@ vErrors.push(err353);
 errors++;
 }
 }
-if(data163.cpus !== undefined){
-let data165 = data163.cpus;
-if(!(((typeof data165 == "number") && (!(data165 % 1) && !isNaN(data165))) && (isFinite(data165)))){
-const err354 = {instancePath:instancePath+"/nodes/" + i12+"/hardware/cpus",schemaPath:"#/properties/nodes/items/properties/hardware/properties/cpus/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.nodes.items.properties.hardware.properties.cpus.type,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.cpus,data:data165};
+if(data160.initiator !== undefined){
+let data165 = data160.initiator;
+if(typeof data165 === "string"){
+if(func3(data165) > 223){
+const err354 = {instancePath:instancePath+"/nodes/" + i12+"/iscsi/initiator",schemaPath:"#/properties/nodes/items/properties/iscsi/properties/initiator/maxLength",keyword:"maxLength",params:{limit: 223},message:"must NOT have more than 223 characters",schema:223,parentSchema:schema11.properties.nodes.items.properties.iscsi.properties.initiator,data:data165};
 if(vErrors === null){
 vErrors = [err354];
 }
@@ -4387,9 +4382,8 @@ vErrors.push(err354);
 }
 errors++;
 }
-if((typeof data165 == "number") && (isFinite(data165))){
-if(data165 > 4096 || isNaN(data165)){
-const err355 = {instancePath:instancePath+"/nodes/" + i12+"/hardware/cpus",schemaPath:"#/properties/nodes/items/properties/hardware/properties/cpus/maximum",keyword:"maximum",params:{comparison: "<=", limit: 4096},message:"must be <= 4096",schema:4096,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.cpus,data:data165};
+if(!pattern24.test(data165)){
+const err355 = {instancePath:instancePath+"/nodes/" + i12+"/iscsi/initiator",schemaPath:"#/properties/nodes/items/properties/iscsi/properties/initiator/pattern",keyword:"pattern",params:{pattern: "^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$"},message:"must match pattern \""+"^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$"+"\"",schema:"^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$",parentSchema:schema11.properties.nodes.items.properties.iscsi.properties.initiator,data:data165};
 if(vErrors === null){
 vErrors = [err355];
 }
@@ -4398,8 +4392,9 @@ vErrors.push(err355);
 }
 errors++;
 }
-if(data165 < 1 || isNaN(data165)){
-const err356 = {instancePath:instancePath+"/nodes/" + i12+"/hardware/cpus",schemaPath:"#/properties/nodes/items/properties/hardware/properties/cpus/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.cpus,data:data165};
+}
+else {
+const err356 = {instancePath:instancePath+"/nodes/" + i12+"/iscsi/initiator",schemaPath:"#/properties/nodes/items/properties/iscsi/properties/initiator/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.iscsi.properties.initiator.type,parentSchema:schema11.properties.nodes.items.properties.iscsi.properties.initiator,data:data165};
 if(vErrors === null){
 vErrors = [err356];
 }
@@ -4410,11 +4405,8 @@ errors++;
 }
 }
 }
-if(data163.disk_gib !== undefined){
-let data166 = data163.disk_gib;
-if((typeof data166 == "number") && (isFinite(data166))){
-if(data166 > 1048576 || isNaN(data166)){
-const err357 = {instancePath:instancePath+"/nodes/" + i12+"/hardware/disk_gib",schemaPath:"#/properties/nodes/items/properties/hardware/properties/disk_gib/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1048576},message:"must be <= 1048576",schema:1048576,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.disk_gib,data:data166};
+else {
+const err357 = {instancePath:instancePath+"/nodes/" + i12+"/iscsi",schemaPath:"#/properties/nodes/items/properties/iscsi/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nodes.items.properties.iscsi.type,parentSchema:schema11.properties.nodes.items.properties.iscsi,data:data160};
 if(vErrors === null){
 vErrors = [err357];
 }
@@ -4423,8 +4415,13 @@ vErrors.push(err357);
 }
 errors++;
 }
-if(data166 < 1 || isNaN(data166)){
-const err358 = {instancePath:instancePath+"/nodes/" + i12+"/hardware/disk_gib",schemaPath:"#/properties/nodes/items/properties/hardware/properties/disk_gib/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.disk_gib,data:data166};
+}
+if(data146.hardware !== undefined){
+let data166 = data146.hardware;
+if(data166 && typeof data166 == "object" && !Array.isArray(data166)){
+for(const key26 in data166){
+if(!((((((((key26 === "memory_gib") || (key26 === "cpus")) || (key26 === "disk_gib")) || (key26 === "data_disk_gib")) || (key26 === "nic_speed_mbps")) || (key26 === "nic_driver")) || (key26 === "virtualized")) || (key26 === "kvm"))){
+const err358 = {instancePath:instancePath+"/nodes/" + i12+"/hardware",schemaPath:"#/properties/nodes/items/properties/hardware/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key26},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.nodes.items.properties.hardware,data:data166};
 if(vErrors === null){
 vErrors = [err358];
 }
@@ -4434,8 +4431,11 @@ vErrors.push(err358);
 errors++;
 }
 }
-else {
-const err359 = {instancePath:instancePath+"/nodes/" + i12+"/hardware/disk_gib",schemaPath:"#/properties/nodes/items/properties/hardware/properties/disk_gib/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.nodes.items.properties.hardware.properties.disk_gib.type,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.disk_gib,data:data166};
+if(data166.memory_gib !== undefined){
+let data167 = data166.memory_gib;
+if((typeof data167 == "number") && (isFinite(data167))){
+if(data167 > 65536 || isNaN(data167)){
+const err359 = {instancePath:instancePath+"/nodes/" + i12+"/hardware/memory_gib",schemaPath:"#/properties/nodes/items/properties/hardware/properties/memory_gib/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65536},message:"must be <= 65536",schema:65536,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.memory_gib,data:data167};
 if(vErrors === null){
 vErrors = [err359];
 }
@@ -4444,12 +4444,8 @@ vErrors.push(err359);
 }
 errors++;
 }
-}
-if(data163.data_disk_gib !== undefined){
-let data167 = data163.data_disk_gib;
-if((typeof data167 == "number") && (isFinite(data167))){
-if(data167 > 1048576 || isNaN(data167)){
-const err360 = {instancePath:instancePath+"/nodes/" + i12+"/hardware/data_disk_gib",schemaPath:"#/properties/nodes/items/properties/hardware/properties/data_disk_gib/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1048576},message:"must be <= 1048576",schema:1048576,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.data_disk_gib,data:data167};
+if(data167 < 0.5 || isNaN(data167)){
+const err360 = {instancePath:instancePath+"/nodes/" + i12+"/hardware/memory_gib",schemaPath:"#/properties/nodes/items/properties/hardware/properties/memory_gib/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0.5},message:"must be >= 0.5",schema:0.5,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.memory_gib,data:data167};
 if(vErrors === null){
 vErrors = [err360];
 }
@@ -4458,8 +4454,9 @@ vErrors.push(err360);
 }
 errors++;
 }
-if(data167 < 1 || isNaN(data167)){
-const err361 = {instancePath:instancePath+"/nodes/" + i12+"/hardware/data_disk_gib",schemaPath:"#/properties/nodes/items/properties/hardware/properties/data_disk_gib/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.data_disk_gib,data:data167};
+}
+else {
+const err361 = {instancePath:instancePath+"/nodes/" + i12+"/hardware/memory_gib",schemaPath:"#/properties/nodes/items/properties/hardware/properties/memory_gib/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.nodes.items.properties.hardware.properties.memory_gib.type,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.memory_gib,data:data167};
 if(vErrors === null){
 vErrors = [err361];
 }
@@ -4469,8 +4466,10 @@ vErrors.push(err361);
 errors++;
 }
 }
-else {
-const err362 = {instancePath:instancePath+"/nodes/" + i12+"/hardware/data_disk_gib",schemaPath:"#/properties/nodes/items/properties/hardware/properties/data_disk_gib/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.nodes.items.properties.hardware.properties.data_disk_gib.type,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.data_disk_gib,data:data167};
+if(data166.cpus !== undefined){
+let data168 = data166.cpus;
+if(!(((typeof data168 == "number") && (!(data168 % 1) && !isNaN(data168))) && (isFinite(data168)))){
+const err362 = {instancePath:instancePath+"/nodes/" + i12+"/hardware/cpus",schemaPath:"#/properties/nodes/items/properties/hardware/properties/cpus/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.nodes.items.properties.hardware.properties.cpus.type,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.cpus,data:data168};
 if(vErrors === null){
 vErrors = [err362];
 }
@@ -4479,11 +4478,9 @@ vErrors.push(err362);
 }
 errors++;
 }
-}
-if(data163.nic_speed_mbps !== undefined){
-let data168 = data163.nic_speed_mbps;
-if(!(((typeof data168 == "number") && (!(data168 % 1) && !isNaN(data168))) && (isFinite(data168)))){
-const err363 = {instancePath:instancePath+"/nodes/" + i12+"/hardware/nic_speed_mbps",schemaPath:"#/properties/nodes/items/properties/hardware/properties/nic_speed_mbps/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.nodes.items.properties.hardware.properties.nic_speed_mbps.type,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.nic_speed_mbps,data:data168};
+if((typeof data168 == "number") && (isFinite(data168))){
+if(data168 > 4096 || isNaN(data168)){
+const err363 = {instancePath:instancePath+"/nodes/" + i12+"/hardware/cpus",schemaPath:"#/properties/nodes/items/properties/hardware/properties/cpus/maximum",keyword:"maximum",params:{comparison: "<=", limit: 4096},message:"must be <= 4096",schema:4096,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.cpus,data:data168};
 if(vErrors === null){
 vErrors = [err363];
 }
@@ -4492,9 +4489,8 @@ vErrors.push(err363);
 }
 errors++;
 }
-if((typeof data168 == "number") && (isFinite(data168))){
-if(data168 > 1000000 || isNaN(data168)){
-const err364 = {instancePath:instancePath+"/nodes/" + i12+"/hardware/nic_speed_mbps",schemaPath:"#/properties/nodes/items/properties/hardware/properties/nic_speed_mbps/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000},message:"must be <= 1000000",schema:1000000,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.nic_speed_mbps,data:data168};
+if(data168 < 1 || isNaN(data168)){
+const err364 = {instancePath:instancePath+"/nodes/" + i12+"/hardware/cpus",schemaPath:"#/properties/nodes/items/properties/hardware/properties/cpus/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.cpus,data:data168};
 if(vErrors === null){
 vErrors = [err364];
 }
@@ -4503,8 +4499,13 @@ vErrors.push(err364);
 }
 errors++;
 }
-if(data168 < 10 || isNaN(data168)){
-const err365 = {instancePath:instancePath+"/nodes/" + i12+"/hardware/nic_speed_mbps",schemaPath:"#/properties/nodes/items/properties/hardware/properties/nic_speed_mbps/minimum",keyword:"minimum",params:{comparison: ">=", limit: 10},message:"must be >= 10",schema:10,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.nic_speed_mbps,data:data168};
+}
+}
+if(data166.disk_gib !== undefined){
+let data169 = data166.disk_gib;
+if((typeof data169 == "number") && (isFinite(data169))){
+if(data169 > 1048576 || isNaN(data169)){
+const err365 = {instancePath:instancePath+"/nodes/" + i12+"/hardware/disk_gib",schemaPath:"#/properties/nodes/items/properties/hardware/properties/disk_gib/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1048576},message:"must be <= 1048576",schema:1048576,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.disk_gib,data:data169};
 if(vErrors === null){
 vErrors = [err365];
 }
@@ -4513,13 +4514,8 @@ vErrors.push(err365);
 }
 errors++;
 }
-}
-}
-if(data163.nic_driver !== undefined){
-let data169 = data163.nic_driver;
-if(typeof data169 === "string"){
-if(!pattern25.test(data169)){
-const err366 = {instancePath:instancePath+"/nodes/" + i12+"/hardware/nic_driver",schemaPath:"#/properties/nodes/items/properties/hardware/properties/nic_driver/pattern",keyword:"pattern",params:{pattern: "^[a-z0-9_]{1,32}$"},message:"must match pattern \""+"^[a-z0-9_]{1,32}$"+"\"",schema:"^[a-z0-9_]{1,32}$",parentSchema:schema11.properties.nodes.items.properties.hardware.properties.nic_driver,data:data169};
+if(data169 < 1 || isNaN(data169)){
+const err366 = {instancePath:instancePath+"/nodes/" + i12+"/hardware/disk_gib",schemaPath:"#/properties/nodes/items/properties/hardware/properties/disk_gib/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.disk_gib,data:data169};
 if(vErrors === null){
 vErrors = [err366];
 }
@@ -4530,7 +4526,7 @@ errors++;
 }
 }
 else {
-const err367 = {instancePath:instancePath+"/nodes/" + i12+"/hardware/nic_driver",schemaPath:"#/properties/nodes/items/properties/hardware/properties/nic_driver/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.hardware.properties.nic_driver.type,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.nic_driver,data:data169};
+const err367 = {instancePath:instancePath+"/nodes/" + i12+"/hardware/disk_gib",schemaPath:"#/properties/nodes/items/properties/hardware/properties/disk_gib/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.nodes.items.properties.hardware.properties.disk_gib.type,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.disk_gib,data:data169};
 if(vErrors === null){
 vErrors = [err367];
 }
@@ -4540,10 +4536,11 @@ vErrors.push(err367);
 errors++;
 }
 }
-if(data163.virtualized !== undefined){
-let data170 = data163.virtualized;
-if(typeof data170 !== "boolean"){
-const err368 = {instancePath:instancePath+"/nodes/" + i12+"/hardware/virtualized",schemaPath:"#/properties/nodes/items/properties/hardware/properties/virtualized/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.nodes.items.properties.hardware.properties.virtualized.type,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.virtualized,data:data170};
+if(data166.data_disk_gib !== undefined){
+let data170 = data166.data_disk_gib;
+if((typeof data170 == "number") && (isFinite(data170))){
+if(data170 > 1048576 || isNaN(data170)){
+const err368 = {instancePath:instancePath+"/nodes/" + i12+"/hardware/data_disk_gib",schemaPath:"#/properties/nodes/items/properties/hardware/properties/data_disk_gib/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1048576},message:"must be <= 1048576",schema:1048576,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.data_disk_gib,data:data170};
 if(vErrors === null){
 vErrors = [err368];
 }
@@ -4552,11 +4549,8 @@ vErrors.push(err368);
 }
 errors++;
 }
-}
-if(data163.kvm !== undefined){
-let data171 = data163.kvm;
-if(typeof data171 !== "boolean"){
-const err369 = {instancePath:instancePath+"/nodes/" + i12+"/hardware/kvm",schemaPath:"#/properties/nodes/items/properties/hardware/properties/kvm/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.nodes.items.properties.hardware.properties.kvm.type,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.kvm,data:data171};
+if(data170 < 1 || isNaN(data170)){
+const err369 = {instancePath:instancePath+"/nodes/" + i12+"/hardware/data_disk_gib",schemaPath:"#/properties/nodes/items/properties/hardware/properties/data_disk_gib/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.data_disk_gib,data:data170};
 if(vErrors === null){
 vErrors = [err369];
 }
@@ -4566,9 +4560,8 @@ vErrors.push(err369);
 errors++;
 }
 }
-}
 else {
-const err370 = {instancePath:instancePath+"/nodes/" + i12+"/hardware",schemaPath:"#/properties/nodes/items/properties/hardware/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nodes.items.properties.hardware.type,parentSchema:schema11.properties.nodes.items.properties.hardware,data:data163};
+const err370 = {instancePath:instancePath+"/nodes/" + i12+"/hardware/data_disk_gib",schemaPath:"#/properties/nodes/items/properties/hardware/properties/data_disk_gib/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.nodes.items.properties.hardware.properties.data_disk_gib.type,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.data_disk_gib,data:data170};
 if(vErrors === null){
 vErrors = [err370];
 }
@@ -4578,12 +4571,10 @@ vErrors.push(err370);
 errors++;
 }
 }
-if(data143.bmc !== undefined){
-let data172 = data143.bmc;
-if(data172 && typeof data172 == "object" && !Array.isArray(data172)){
-for(const key27 in data172){
-if(!((((((key27 === "type") || (key27 === "address")) || (key27 === "user")) || (key27 === "password")) || (key27 === "system")) || (key27 === "insecure"))){
-const err371 = {instancePath:instancePath+"/nodes/" + i12+"/bmc",schemaPath:"#/properties/nodes/items/properties/bmc/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key27},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.nodes.items.properties.bmc,data:data172};
+if(data166.nic_speed_mbps !== undefined){
+let data171 = data166.nic_speed_mbps;
+if(!(((typeof data171 == "number") && (!(data171 % 1) && !isNaN(data171))) && (isFinite(data171)))){
+const err371 = {instancePath:instancePath+"/nodes/" + i12+"/hardware/nic_speed_mbps",schemaPath:"#/properties/nodes/items/properties/hardware/properties/nic_speed_mbps/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.nodes.items.properties.hardware.properties.nic_speed_mbps.type,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.nic_speed_mbps,data:data171};
 if(vErrors === null){
 vErrors = [err371];
 }
@@ -4592,11 +4583,9 @@ vErrors.push(err371);
 }
 errors++;
 }
-}
-if(data172.type !== undefined){
-let data173 = data172.type;
-if(typeof data173 !== "string"){
-const err372 = {instancePath:instancePath+"/nodes/" + i12+"/bmc/type",schemaPath:"#/properties/nodes/items/properties/bmc/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.bmc.properties.type.type,parentSchema:schema11.properties.nodes.items.properties.bmc.properties.type,data:data173};
+if((typeof data171 == "number") && (isFinite(data171))){
+if(data171 > 1000000 || isNaN(data171)){
+const err372 = {instancePath:instancePath+"/nodes/" + i12+"/hardware/nic_speed_mbps",schemaPath:"#/properties/nodes/items/properties/hardware/properties/nic_speed_mbps/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000},message:"must be <= 1000000",schema:1000000,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.nic_speed_mbps,data:data171};
 if(vErrors === null){
 vErrors = [err372];
 }
@@ -4605,8 +4594,8 @@ vErrors.push(err372);
 }
 errors++;
 }
-if(!((data173 === "redfish") || (data173 === "ipmi"))){
-const err373 = {instancePath:instancePath+"/nodes/" + i12+"/bmc/type",schemaPath:"#/properties/nodes/items/properties/bmc/properties/type/enum",keyword:"enum",params:{allowedValues: schema11.properties.nodes.items.properties.bmc.properties.type.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.nodes.items.properties.bmc.properties.type.enum,parentSchema:schema11.properties.nodes.items.properties.bmc.properties.type,data:data173};
+if(data171 < 10 || isNaN(data171)){
+const err373 = {instancePath:instancePath+"/nodes/" + i12+"/hardware/nic_speed_mbps",schemaPath:"#/properties/nodes/items/properties/hardware/properties/nic_speed_mbps/minimum",keyword:"minimum",params:{comparison: ">=", limit: 10},message:"must be >= 10",schema:10,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.nic_speed_mbps,data:data171};
 if(vErrors === null){
 vErrors = [err373];
 }
@@ -4616,11 +4605,12 @@ vErrors.push(err373);
 errors++;
 }
 }
-if(data172.address !== undefined){
-let data174 = data172.address;
-if(typeof data174 === "string"){
-if(func3(data174) > 260){
-const err374 = {instancePath:instancePath+"/nodes/" + i12+"/bmc/address",schemaPath:"#/properties/nodes/items/properties/bmc/properties/address/maxLength",keyword:"maxLength",params:{limit: 260},message:"must NOT have more than 260 characters",schema:260,parentSchema:schema11.properties.nodes.items.properties.bmc.properties.address,data:data174};
+}
+if(data166.nic_driver !== undefined){
+let data172 = data166.nic_driver;
+if(typeof data172 === "string"){
+if(!pattern26.test(data172)){
+const err374 = {instancePath:instancePath+"/nodes/" + i12+"/hardware/nic_driver",schemaPath:"#/properties/nodes/items/properties/hardware/properties/nic_driver/pattern",keyword:"pattern",params:{pattern: "^[a-z0-9_]{1,32}$"},message:"must match pattern \""+"^[a-z0-9_]{1,32}$"+"\"",schema:"^[a-z0-9_]{1,32}$",parentSchema:schema11.properties.nodes.items.properties.hardware.properties.nic_driver,data:data172};
 if(vErrors === null){
 vErrors = [err374];
 }
@@ -4629,8 +4619,9 @@ vErrors.push(err374);
 }
 errors++;
 }
-if(!pattern26.test(data174)){
-const err375 = {instancePath:instancePath+"/nodes/" + i12+"/bmc/address",schemaPath:"#/properties/nodes/items/properties/bmc/properties/address/pattern",keyword:"pattern",params:{pattern: "^(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?=[0-9A-Fa-f:.]*:)[0-9A-Fa-f:.]{2,45}\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?$"},message:"must match pattern \""+"^(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?=[0-9A-Fa-f:.]*:)[0-9A-Fa-f:.]{2,45}\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?$"+"\"",schema:"^(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?=[0-9A-Fa-f:.]*:)[0-9A-Fa-f:.]{2,45}\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?$",parentSchema:schema11.properties.nodes.items.properties.bmc.properties.address,data:data174};
+}
+else {
+const err375 = {instancePath:instancePath+"/nodes/" + i12+"/hardware/nic_driver",schemaPath:"#/properties/nodes/items/properties/hardware/properties/nic_driver/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.hardware.properties.nic_driver.type,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.nic_driver,data:data172};
 if(vErrors === null){
 vErrors = [err375];
 }
@@ -4640,8 +4631,10 @@ vErrors.push(err375);
 errors++;
 }
 }
-else {
-const err376 = {instancePath:instancePath+"/nodes/" + i12+"/bmc/address",schemaPath:"#/properties/nodes/items/properties/bmc/properties/address/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.bmc.properties.address.type,parentSchema:schema11.properties.nodes.items.properties.bmc.properties.address,data:data174};
+if(data166.virtualized !== undefined){
+let data173 = data166.virtualized;
+if(typeof data173 !== "boolean"){
+const err376 = {instancePath:instancePath+"/nodes/" + i12+"/hardware/virtualized",schemaPath:"#/properties/nodes/items/properties/hardware/properties/virtualized/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.nodes.items.properties.hardware.properties.virtualized.type,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.virtualized,data:data173};
 if(vErrors === null){
 vErrors = [err376];
 }
@@ -4651,11 +4644,10 @@ vErrors.push(err376);
 errors++;
 }
 }
-if(data172.user !== undefined){
-let data175 = data172.user;
-if(data175 && typeof data175 == "object" && !Array.isArray(data175)){
-if(data175.env === undefined){
-const err377 = {instancePath:instancePath+"/nodes/" + i12+"/bmc/user",schemaPath:"#/properties/nodes/items/properties/bmc/properties/user/required",keyword:"required",params:{missingProperty: "env"},message:"must have required property '"+"env"+"'",schema:schema11.properties.nodes.items.properties.bmc.properties.user.required,parentSchema:schema11.properties.nodes.items.properties.bmc.properties.user,data:data175};
+if(data166.kvm !== undefined){
+let data174 = data166.kvm;
+if(typeof data174 !== "boolean"){
+const err377 = {instancePath:instancePath+"/nodes/" + i12+"/hardware/kvm",schemaPath:"#/properties/nodes/items/properties/hardware/properties/kvm/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.nodes.items.properties.hardware.properties.kvm.type,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.kvm,data:data174};
 if(vErrors === null){
 vErrors = [err377];
 }
@@ -4664,9 +4656,10 @@ vErrors.push(err377);
 }
 errors++;
 }
-for(const key28 in data175){
-if(!(key28 === "env")){
-const err378 = {instancePath:instancePath+"/nodes/" + i12+"/bmc/user",schemaPath:"#/properties/nodes/items/properties/bmc/properties/user/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key28},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.nodes.items.properties.bmc.properties.user,data:data175};
+}
+}
+else {
+const err378 = {instancePath:instancePath+"/nodes/" + i12+"/hardware",schemaPath:"#/properties/nodes/items/properties/hardware/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nodes.items.properties.hardware.type,parentSchema:schema11.properties.nodes.items.properties.hardware,data:data166};
 if(vErrors === null){
 vErrors = [err378];
 }
@@ -4676,11 +4669,12 @@ vErrors.push(err378);
 errors++;
 }
 }
-if(data175.env !== undefined){
-let data176 = data175.env;
-if(typeof data176 === "string"){
-if(!pattern27.test(data176)){
-const err379 = {instancePath:instancePath+"/nodes/" + i12+"/bmc/user/env",schemaPath:"#/properties/nodes/items/properties/bmc/properties/user/properties/env/pattern",keyword:"pattern",params:{pattern: "^[A-Z_][A-Z0-9_]{0,63}$"},message:"must match pattern \""+"^[A-Z_][A-Z0-9_]{0,63}$"+"\"",schema:"^[A-Z_][A-Z0-9_]{0,63}$",parentSchema:schema11.properties.nodes.items.properties.bmc.properties.user.properties.env,data:data176};
+if(data146.bmc !== undefined){
+let data175 = data146.bmc;
+if(data175 && typeof data175 == "object" && !Array.isArray(data175)){
+for(const key27 in data175){
+if(!((((((key27 === "type") || (key27 === "address")) || (key27 === "user")) || (key27 === "password")) || (key27 === "system")) || (key27 === "insecure"))){
+const err379 = {instancePath:instancePath+"/nodes/" + i12+"/bmc",schemaPath:"#/properties/nodes/items/properties/bmc/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key27},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.nodes.items.properties.bmc,data:data175};
 if(vErrors === null){
 vErrors = [err379];
 }
@@ -4690,8 +4684,10 @@ vErrors.push(err379);
 errors++;
 }
 }
-else {
-const err380 = {instancePath:instancePath+"/nodes/" + i12+"/bmc/user/env",schemaPath:"#/properties/nodes/items/properties/bmc/properties/user/properties/env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.bmc.properties.user.properties.env.type,parentSchema:schema11.properties.nodes.items.properties.bmc.properties.user.properties.env,data:data176};
+if(data175.type !== undefined){
+let data176 = data175.type;
+if(typeof data176 !== "string"){
+const err380 = {instancePath:instancePath+"/nodes/" + i12+"/bmc/type",schemaPath:"#/properties/nodes/items/properties/bmc/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.bmc.properties.type.type,parentSchema:schema11.properties.nodes.items.properties.bmc.properties.type,data:data176};
 if(vErrors === null){
 vErrors = [err380];
 }
@@ -4700,10 +4696,8 @@ vErrors.push(err380);
 }
 errors++;
 }
-}
-}
-else {
-const err381 = {instancePath:instancePath+"/nodes/" + i12+"/bmc/user",schemaPath:"#/properties/nodes/items/properties/bmc/properties/user/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nodes.items.properties.bmc.properties.user.type,parentSchema:schema11.properties.nodes.items.properties.bmc.properties.user,data:data175};
+if(!((data176 === "redfish") || (data176 === "ipmi"))){
+const err381 = {instancePath:instancePath+"/nodes/" + i12+"/bmc/type",schemaPath:"#/properties/nodes/items/properties/bmc/properties/type/enum",keyword:"enum",params:{allowedValues: schema11.properties.nodes.items.properties.bmc.properties.type.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.nodes.items.properties.bmc.properties.type.enum,parentSchema:schema11.properties.nodes.items.properties.bmc.properties.type,data:data176};
 if(vErrors === null){
 vErrors = [err381];
 }
@@ -4713,11 +4707,11 @@ vErrors.push(err381);
 errors++;
 }
 }
-if(data172.password !== undefined){
-let data177 = data172.password;
-if(data177 && typeof data177 == "object" && !Array.isArray(data177)){
-if(data177.env === undefined){
-const err382 = {instancePath:instancePath+"/nodes/" + i12+"/bmc/password",schemaPath:"#/properties/nodes/items/properties/bmc/properties/password/required",keyword:"required",params:{missingProperty: "env"},message:"must have required property '"+"env"+"'",schema:schema11.properties.nodes.items.properties.bmc.properties.password.required,parentSchema:schema11.properties.nodes.items.properties.bmc.properties.password,data:data177};
+if(data175.address !== undefined){
+let data177 = data175.address;
+if(typeof data177 === "string"){
+if(func3(data177) > 260){
+const err382 = {instancePath:instancePath+"/nodes/" + i12+"/bmc/address",schemaPath:"#/properties/nodes/items/properties/bmc/properties/address/maxLength",keyword:"maxLength",params:{limit: 260},message:"must NOT have more than 260 characters",schema:260,parentSchema:schema11.properties.nodes.items.properties.bmc.properties.address,data:data177};
 if(vErrors === null){
 vErrors = [err382];
 }
@@ -4726,9 +4720,8 @@ vErrors.push(err382);
 }
 errors++;
 }
-for(const key29 in data177){
-if(!(key29 === "env")){
-const err383 = {instancePath:instancePath+"/nodes/" + i12+"/bmc/password",schemaPath:"#/properties/nodes/items/properties/bmc/properties/password/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key29},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.nodes.items.properties.bmc.properties.password,data:data177};
+if(!pattern27.test(data177)){
+const err383 = {instancePath:instancePath+"/nodes/" + i12+"/bmc/address",schemaPath:"#/properties/nodes/items/properties/bmc/properties/address/pattern",keyword:"pattern",params:{pattern: "^(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?=[0-9A-Fa-f:.]*:)[0-9A-Fa-f:.]{2,45}\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?$"},message:"must match pattern \""+"^(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?=[0-9A-Fa-f:.]*:)[0-9A-Fa-f:.]{2,45}\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?$"+"\"",schema:"^(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?=[0-9A-Fa-f:.]*:)[0-9A-Fa-f:.]{2,45}\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?$",parentSchema:schema11.properties.nodes.items.properties.bmc.properties.address,data:data177};
 if(vErrors === null){
 vErrors = [err383];
 }
@@ -4738,11 +4731,8 @@ vErrors.push(err383);
 errors++;
 }
 }
-if(data177.env !== undefined){
-let data178 = data177.env;
-if(typeof data178 === "string"){
-if(!pattern27.test(data178)){
-const err384 = {instancePath:instancePath+"/nodes/" + i12+"/bmc/password/env",schemaPath:"#/properties/nodes/items/properties/bmc/properties/password/properties/env/pattern",keyword:"pattern",params:{pattern: "^[A-Z_][A-Z0-9_]{0,63}$"},message:"must match pattern \""+"^[A-Z_][A-Z0-9_]{0,63}$"+"\"",schema:"^[A-Z_][A-Z0-9_]{0,63}$",parentSchema:schema11.properties.nodes.items.properties.bmc.properties.password.properties.env,data:data178};
+else {
+const err384 = {instancePath:instancePath+"/nodes/" + i12+"/bmc/address",schemaPath:"#/properties/nodes/items/properties/bmc/properties/address/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.bmc.properties.address.type,parentSchema:schema11.properties.nodes.items.properties.bmc.properties.address,data:data177};
 if(vErrors === null){
 vErrors = [err384];
 }
@@ -4752,8 +4742,11 @@ vErrors.push(err384);
 errors++;
 }
 }
-else {
-const err385 = {instancePath:instancePath+"/nodes/" + i12+"/bmc/password/env",schemaPath:"#/properties/nodes/items/properties/bmc/properties/password/properties/env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.bmc.properties.password.properties.env.type,parentSchema:schema11.properties.nodes.items.properties.bmc.properties.password.properties.env,data:data178};
+if(data175.user !== undefined){
+let data178 = data175.user;
+if(data178 && typeof data178 == "object" && !Array.isArray(data178)){
+if(data178.env === undefined){
+const err385 = {instancePath:instancePath+"/nodes/" + i12+"/bmc/user",schemaPath:"#/properties/nodes/items/properties/bmc/properties/user/required",keyword:"required",params:{missingProperty: "env"},message:"must have required property '"+"env"+"'",schema:schema11.properties.nodes.items.properties.bmc.properties.user.required,parentSchema:schema11.properties.nodes.items.properties.bmc.properties.user,data:data178};
 if(vErrors === null){
 vErrors = [err385];
 }
@@ -4762,10 +4755,9 @@ vErrors.push(err385);
 }
 errors++;
 }
-}
-}
-else {
-const err386 = {instancePath:instancePath+"/nodes/" + i12+"/bmc/password",schemaPath:"#/properties/nodes/items/properties/bmc/properties/password/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nodes.items.properties.bmc.properties.password.type,parentSchema:schema11.properties.nodes.items.properties.bmc.properties.password,data:data177};
+for(const key28 in data178){
+if(!(key28 === "env")){
+const err386 = {instancePath:instancePath+"/nodes/" + i12+"/bmc/user",schemaPath:"#/properties/nodes/items/properties/bmc/properties/user/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key28},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.nodes.items.properties.bmc.properties.user,data:data178};
 if(vErrors === null){
 vErrors = [err386];
 }
@@ -4775,11 +4767,11 @@ vErrors.push(err386);
 errors++;
 }
 }
-if(data172.system !== undefined){
-let data179 = data172.system;
+if(data178.env !== undefined){
+let data179 = data178.env;
 if(typeof data179 === "string"){
-if(func3(data179) > 160){
-const err387 = {instancePath:instancePath+"/nodes/" + i12+"/bmc/system",schemaPath:"#/properties/nodes/items/properties/bmc/properties/system/maxLength",keyword:"maxLength",params:{limit: 160},message:"must NOT have more than 160 characters",schema:160,parentSchema:schema11.properties.nodes.items.properties.bmc.properties.system,data:data179};
+if(!pattern28.test(data179)){
+const err387 = {instancePath:instancePath+"/nodes/" + i12+"/bmc/user/env",schemaPath:"#/properties/nodes/items/properties/bmc/properties/user/properties/env/pattern",keyword:"pattern",params:{pattern: "^[A-Z_][A-Z0-9_]{0,63}$"},message:"must match pattern \""+"^[A-Z_][A-Z0-9_]{0,63}$"+"\"",schema:"^[A-Z_][A-Z0-9_]{0,63}$",parentSchema:schema11.properties.nodes.items.properties.bmc.properties.user.properties.env,data:data179};
 if(vErrors === null){
 vErrors = [err387];
 }
@@ -4788,8 +4780,9 @@ vErrors.push(err387);
 }
 errors++;
 }
-if(!pattern29.test(data179)){
-const err388 = {instancePath:instancePath+"/nodes/" + i12+"/bmc/system",schemaPath:"#/properties/nodes/items/properties/bmc/properties/system/pattern",keyword:"pattern",params:{pattern: "^/redfish/v1/Systems/[A-Za-z0-9_~-][A-Za-z0-9._~-]{0,127}$"},message:"must match pattern \""+"^/redfish/v1/Systems/[A-Za-z0-9_~-][A-Za-z0-9._~-]{0,127}$"+"\"",schema:"^/redfish/v1/Systems/[A-Za-z0-9_~-][A-Za-z0-9._~-]{0,127}$",parentSchema:schema11.properties.nodes.items.properties.bmc.properties.system,data:data179};
+}
+else {
+const err388 = {instancePath:instancePath+"/nodes/" + i12+"/bmc/user/env",schemaPath:"#/properties/nodes/items/properties/bmc/properties/user/properties/env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.bmc.properties.user.properties.env.type,parentSchema:schema11.properties.nodes.items.properties.bmc.properties.user.properties.env,data:data179};
 if(vErrors === null){
 vErrors = [err388];
 }
@@ -4799,8 +4792,9 @@ vErrors.push(err388);
 errors++;
 }
 }
+}
 else {
-const err389 = {instancePath:instancePath+"/nodes/" + i12+"/bmc/system",schemaPath:"#/properties/nodes/items/properties/bmc/properties/system/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.bmc.properties.system.type,parentSchema:schema11.properties.nodes.items.properties.bmc.properties.system,data:data179};
+const err389 = {instancePath:instancePath+"/nodes/" + i12+"/bmc/user",schemaPath:"#/properties/nodes/items/properties/bmc/properties/user/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nodes.items.properties.bmc.properties.user.type,parentSchema:schema11.properties.nodes.items.properties.bmc.properties.user,data:data178};
 if(vErrors === null){
 vErrors = [err389];
 }
@@ -4810,10 +4804,11 @@ vErrors.push(err389);
 errors++;
 }
 }
-if(data172.insecure !== undefined){
-let data180 = data172.insecure;
-if(typeof data180 !== "boolean"){
-const err390 = {instancePath:instancePath+"/nodes/" + i12+"/bmc/insecure",schemaPath:"#/properties/nodes/items/properties/bmc/properties/insecure/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.nodes.items.properties.bmc.properties.insecure.type,parentSchema:schema11.properties.nodes.items.properties.bmc.properties.insecure,data:data180};
+if(data175.password !== undefined){
+let data180 = data175.password;
+if(data180 && typeof data180 == "object" && !Array.isArray(data180)){
+if(data180.env === undefined){
+const err390 = {instancePath:instancePath+"/nodes/" + i12+"/bmc/password",schemaPath:"#/properties/nodes/items/properties/bmc/properties/password/required",keyword:"required",params:{missingProperty: "env"},message:"must have required property '"+"env"+"'",schema:schema11.properties.nodes.items.properties.bmc.properties.password.required,parentSchema:schema11.properties.nodes.items.properties.bmc.properties.password,data:data180};
 if(vErrors === null){
 vErrors = [err390];
 }
@@ -4822,10 +4817,9 @@ vErrors.push(err390);
 }
 errors++;
 }
-}
-}
-else {
-const err391 = {instancePath:instancePath+"/nodes/" + i12+"/bmc",schemaPath:"#/properties/nodes/items/properties/bmc/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nodes.items.properties.bmc.type,parentSchema:schema11.properties.nodes.items.properties.bmc,data:data172};
+for(const key29 in data180){
+if(!(key29 === "env")){
+const err391 = {instancePath:instancePath+"/nodes/" + i12+"/bmc/password",schemaPath:"#/properties/nodes/items/properties/bmc/properties/password/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key29},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.nodes.items.properties.bmc.properties.password,data:data180};
 if(vErrors === null){
 vErrors = [err391];
 }
@@ -4835,11 +4829,11 @@ vErrors.push(err391);
 errors++;
 }
 }
-if(data143.harvester_version !== undefined){
-let data181 = data143.harvester_version;
+if(data180.env !== undefined){
+let data181 = data180.env;
 if(typeof data181 === "string"){
-if(func3(data181) > 32){
-const err392 = {instancePath:instancePath+"/nodes/" + i12+"/harvester_version",schemaPath:"#/properties/nodes/items/properties/harvester_version/maxLength",keyword:"maxLength",params:{limit: 32},message:"must NOT have more than 32 characters",schema:32,parentSchema:schema11.properties.nodes.items.properties.harvester_version,data:data181};
+if(!pattern28.test(data181)){
+const err392 = {instancePath:instancePath+"/nodes/" + i12+"/bmc/password/env",schemaPath:"#/properties/nodes/items/properties/bmc/properties/password/properties/env/pattern",keyword:"pattern",params:{pattern: "^[A-Z_][A-Z0-9_]{0,63}$"},message:"must match pattern \""+"^[A-Z_][A-Z0-9_]{0,63}$"+"\"",schema:"^[A-Z_][A-Z0-9_]{0,63}$",parentSchema:schema11.properties.nodes.items.properties.bmc.properties.password.properties.env,data:data181};
 if(vErrors === null){
 vErrors = [err392];
 }
@@ -4848,8 +4842,9 @@ vErrors.push(err392);
 }
 errors++;
 }
-if(!pattern1.test(data181)){
-const err393 = {instancePath:instancePath+"/nodes/" + i12+"/harvester_version",schemaPath:"#/properties/nodes/items/properties/harvester_version/pattern",keyword:"pattern",params:{pattern: "^v[0-9]+\\.[0-9]+\\.[0-9]+(-rc[0-9]+)?$"},message:"must match pattern \""+"^v[0-9]+\\.[0-9]+\\.[0-9]+(-rc[0-9]+)?$"+"\"",schema:"^v[0-9]+\\.[0-9]+\\.[0-9]+(-rc[0-9]+)?$",parentSchema:schema11.properties.nodes.items.properties.harvester_version,data:data181};
+}
+else {
+const err393 = {instancePath:instancePath+"/nodes/" + i12+"/bmc/password/env",schemaPath:"#/properties/nodes/items/properties/bmc/properties/password/properties/env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.bmc.properties.password.properties.env.type,parentSchema:schema11.properties.nodes.items.properties.bmc.properties.password.properties.env,data:data181};
 if(vErrors === null){
 vErrors = [err393];
 }
@@ -4859,8 +4854,9 @@ vErrors.push(err393);
 errors++;
 }
 }
+}
 else {
-const err394 = {instancePath:instancePath+"/nodes/" + i12+"/harvester_version",schemaPath:"#/properties/nodes/items/properties/harvester_version/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.harvester_version.type,parentSchema:schema11.properties.nodes.items.properties.harvester_version,data:data181};
+const err394 = {instancePath:instancePath+"/nodes/" + i12+"/bmc/password",schemaPath:"#/properties/nodes/items/properties/bmc/properties/password/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nodes.items.properties.bmc.properties.password.type,parentSchema:schema11.properties.nodes.items.properties.bmc.properties.password,data:data180};
 if(vErrors === null){
 vErrors = [err394];
 }
@@ -4870,11 +4866,11 @@ vErrors.push(err394);
 errors++;
 }
 }
-if(data143.profile !== undefined){
-let data182 = data143.profile;
+if(data175.system !== undefined){
+let data182 = data175.system;
 if(typeof data182 === "string"){
-if(!pattern0.test(data182)){
-const err395 = {instancePath:instancePath+"/nodes/" + i12+"/profile",schemaPath:"#/properties/nodes/items/properties/profile/pattern",keyword:"pattern",params:{pattern: "^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$"},message:"must match pattern \""+"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$"+"\"",schema:"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$",parentSchema:schema11.properties.nodes.items.properties.profile,data:data182};
+if(func3(data182) > 160){
+const err395 = {instancePath:instancePath+"/nodes/" + i12+"/bmc/system",schemaPath:"#/properties/nodes/items/properties/bmc/properties/system/maxLength",keyword:"maxLength",params:{limit: 160},message:"must NOT have more than 160 characters",schema:160,parentSchema:schema11.properties.nodes.items.properties.bmc.properties.system,data:data182};
 if(vErrors === null){
 vErrors = [err395];
 }
@@ -4883,9 +4879,8 @@ vErrors.push(err395);
 }
 errors++;
 }
-}
-else {
-const err396 = {instancePath:instancePath+"/nodes/" + i12+"/profile",schemaPath:"#/properties/nodes/items/properties/profile/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.profile.type,parentSchema:schema11.properties.nodes.items.properties.profile,data:data182};
+if(!pattern30.test(data182)){
+const err396 = {instancePath:instancePath+"/nodes/" + i12+"/bmc/system",schemaPath:"#/properties/nodes/items/properties/bmc/properties/system/pattern",keyword:"pattern",params:{pattern: "^/redfish/v1/Systems/[A-Za-z0-9_~-][A-Za-z0-9._~-]{0,127}$"},message:"must match pattern \""+"^/redfish/v1/Systems/[A-Za-z0-9_~-][A-Za-z0-9._~-]{0,127}$"+"\"",schema:"^/redfish/v1/Systems/[A-Za-z0-9_~-][A-Za-z0-9._~-]{0,127}$",parentSchema:schema11.properties.nodes.items.properties.bmc.properties.system,data:data182};
 if(vErrors === null){
 vErrors = [err396];
 }
@@ -4895,10 +4890,8 @@ vErrors.push(err396);
 errors++;
 }
 }
-if(data143.harvester_role !== undefined){
-let data183 = data143.harvester_role;
-if(typeof data183 !== "string"){
-const err397 = {instancePath:instancePath+"/nodes/" + i12+"/harvester_role",schemaPath:"#/properties/nodes/items/properties/harvester_role/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.harvester_role.type,parentSchema:schema11.properties.nodes.items.properties.harvester_role,data:data183};
+else {
+const err397 = {instancePath:instancePath+"/nodes/" + i12+"/bmc/system",schemaPath:"#/properties/nodes/items/properties/bmc/properties/system/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.bmc.properties.system.type,parentSchema:schema11.properties.nodes.items.properties.bmc.properties.system,data:data182};
 if(vErrors === null){
 vErrors = [err397];
 }
@@ -4907,8 +4900,11 @@ vErrors.push(err397);
 }
 errors++;
 }
-if(!((((data183 === "default") || (data183 === "management")) || (data183 === "worker")) || (data183 === "witness"))){
-const err398 = {instancePath:instancePath+"/nodes/" + i12+"/harvester_role",schemaPath:"#/properties/nodes/items/properties/harvester_role/enum",keyword:"enum",params:{allowedValues: schema11.properties.nodes.items.properties.harvester_role.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.nodes.items.properties.harvester_role.enum,parentSchema:schema11.properties.nodes.items.properties.harvester_role,data:data183};
+}
+if(data175.insecure !== undefined){
+let data183 = data175.insecure;
+if(typeof data183 !== "boolean"){
+const err398 = {instancePath:instancePath+"/nodes/" + i12+"/bmc/insecure",schemaPath:"#/properties/nodes/items/properties/bmc/properties/insecure/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.nodes.items.properties.bmc.properties.insecure.type,parentSchema:schema11.properties.nodes.items.properties.bmc.properties.insecure,data:data183};
 if(vErrors === null){
 vErrors = [err398];
 }
@@ -4918,12 +4914,9 @@ vErrors.push(err398);
 errors++;
 }
 }
-if(data143.install !== undefined){
-let data184 = data143.install;
-if(data184 && typeof data184 == "object" && !Array.isArray(data184)){
-for(const key30 in data184){
-if(!(((((((key30 === "device") || (key30 === "data_disk")) || (key30 === "tty")) || (key30 === "persistent_partition_size")) || (key30 === "wipe_all_disks")) || (key30 === "wipe_disks_list")) || (key30 === "power_off"))){
-const err399 = {instancePath:instancePath+"/nodes/" + i12+"/install",schemaPath:"#/properties/nodes/items/properties/install/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key30},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.nodes.items.properties.install,data:data184};
+}
+else {
+const err399 = {instancePath:instancePath+"/nodes/" + i12+"/bmc",schemaPath:"#/properties/nodes/items/properties/bmc/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nodes.items.properties.bmc.type,parentSchema:schema11.properties.nodes.items.properties.bmc,data:data175};
 if(vErrors === null){
 vErrors = [err399];
 }
@@ -4933,11 +4926,11 @@ vErrors.push(err399);
 errors++;
 }
 }
-if(data184.device !== undefined){
-let data185 = data184.device;
-if(typeof data185 === "string"){
-if(!pattern32.test(data185)){
-const err400 = {instancePath:instancePath+"/nodes/" + i12+"/install/device",schemaPath:"#/properties/nodes/items/properties/install/properties/device/pattern",keyword:"pattern",params:{pattern: "^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$"},message:"must match pattern \""+"^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$"+"\"",schema:"^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$",parentSchema:schema11.properties.nodes.items.properties.install.properties.device,data:data185};
+if(data146.harvester_version !== undefined){
+let data184 = data146.harvester_version;
+if(typeof data184 === "string"){
+if(func3(data184) > 32){
+const err400 = {instancePath:instancePath+"/nodes/" + i12+"/harvester_version",schemaPath:"#/properties/nodes/items/properties/harvester_version/maxLength",keyword:"maxLength",params:{limit: 32},message:"must NOT have more than 32 characters",schema:32,parentSchema:schema11.properties.nodes.items.properties.harvester_version,data:data184};
 if(vErrors === null){
 vErrors = [err400];
 }
@@ -4946,9 +4939,8 @@ vErrors.push(err400);
 }
 errors++;
 }
-}
-else {
-const err401 = {instancePath:instancePath+"/nodes/" + i12+"/install/device",schemaPath:"#/properties/nodes/items/properties/install/properties/device/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.install.properties.device.type,parentSchema:schema11.properties.nodes.items.properties.install.properties.device,data:data185};
+if(!pattern1.test(data184)){
+const err401 = {instancePath:instancePath+"/nodes/" + i12+"/harvester_version",schemaPath:"#/properties/nodes/items/properties/harvester_version/pattern",keyword:"pattern",params:{pattern: "^v[0-9]+\\.[0-9]+\\.[0-9]+(-rc[0-9]+)?$"},message:"must match pattern \""+"^v[0-9]+\\.[0-9]+\\.[0-9]+(-rc[0-9]+)?$"+"\"",schema:"^v[0-9]+\\.[0-9]+\\.[0-9]+(-rc[0-9]+)?$",parentSchema:schema11.properties.nodes.items.properties.harvester_version,data:data184};
 if(vErrors === null){
 vErrors = [err401];
 }
@@ -4958,11 +4950,8 @@ vErrors.push(err401);
 errors++;
 }
 }
-if(data184.data_disk !== undefined){
-let data186 = data184.data_disk;
-if(typeof data186 === "string"){
-if(!pattern32.test(data186)){
-const err402 = {instancePath:instancePath+"/nodes/" + i12+"/install/data_disk",schemaPath:"#/properties/nodes/items/properties/install/properties/data_disk/pattern",keyword:"pattern",params:{pattern: "^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$"},message:"must match pattern \""+"^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$"+"\"",schema:"^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$",parentSchema:schema11.properties.nodes.items.properties.install.properties.data_disk,data:data186};
+else {
+const err402 = {instancePath:instancePath+"/nodes/" + i12+"/harvester_version",schemaPath:"#/properties/nodes/items/properties/harvester_version/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.harvester_version.type,parentSchema:schema11.properties.nodes.items.properties.harvester_version,data:data184};
 if(vErrors === null){
 vErrors = [err402];
 }
@@ -4972,8 +4961,11 @@ vErrors.push(err402);
 errors++;
 }
 }
-else {
-const err403 = {instancePath:instancePath+"/nodes/" + i12+"/install/data_disk",schemaPath:"#/properties/nodes/items/properties/install/properties/data_disk/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.install.properties.data_disk.type,parentSchema:schema11.properties.nodes.items.properties.install.properties.data_disk,data:data186};
+if(data146.profile !== undefined){
+let data185 = data146.profile;
+if(typeof data185 === "string"){
+if(!pattern0.test(data185)){
+const err403 = {instancePath:instancePath+"/nodes/" + i12+"/profile",schemaPath:"#/properties/nodes/items/properties/profile/pattern",keyword:"pattern",params:{pattern: "^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$"},message:"must match pattern \""+"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$"+"\"",schema:"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$",parentSchema:schema11.properties.nodes.items.properties.profile,data:data185};
 if(vErrors === null){
 vErrors = [err403];
 }
@@ -4983,11 +4975,8 @@ vErrors.push(err403);
 errors++;
 }
 }
-if(data184.tty !== undefined){
-let data187 = data184.tty;
-if(typeof data187 === "string"){
-if(!pattern5.test(data187)){
-const err404 = {instancePath:instancePath+"/nodes/" + i12+"/install/tty",schemaPath:"#/properties/nodes/items/properties/install/properties/tty/pattern",keyword:"pattern",params:{pattern: "^[a-zA-Z][a-zA-Z0-9]*(,[0-9]+[noe]?[0-9]?r?)?$"},message:"must match pattern \""+"^[a-zA-Z][a-zA-Z0-9]*(,[0-9]+[noe]?[0-9]?r?)?$"+"\"",schema:"^[a-zA-Z][a-zA-Z0-9]*(,[0-9]+[noe]?[0-9]?r?)?$",parentSchema:schema11.properties.nodes.items.properties.install.properties.tty,data:data187};
+else {
+const err404 = {instancePath:instancePath+"/nodes/" + i12+"/profile",schemaPath:"#/properties/nodes/items/properties/profile/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.profile.type,parentSchema:schema11.properties.nodes.items.properties.profile,data:data185};
 if(vErrors === null){
 vErrors = [err404];
 }
@@ -4997,8 +4986,10 @@ vErrors.push(err404);
 errors++;
 }
 }
-else {
-const err405 = {instancePath:instancePath+"/nodes/" + i12+"/install/tty",schemaPath:"#/properties/nodes/items/properties/install/properties/tty/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.install.properties.tty.type,parentSchema:schema11.properties.nodes.items.properties.install.properties.tty,data:data187};
+if(data146.harvester_role !== undefined){
+let data186 = data146.harvester_role;
+if(typeof data186 !== "string"){
+const err405 = {instancePath:instancePath+"/nodes/" + i12+"/harvester_role",schemaPath:"#/properties/nodes/items/properties/harvester_role/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.harvester_role.type,parentSchema:schema11.properties.nodes.items.properties.harvester_role,data:data186};
 if(vErrors === null){
 vErrors = [err405];
 }
@@ -5007,12 +4998,8 @@ vErrors.push(err405);
 }
 errors++;
 }
-}
-if(data184.persistent_partition_size !== undefined){
-let data188 = data184.persistent_partition_size;
-if(typeof data188 === "string"){
-if(!pattern35.test(data188)){
-const err406 = {instancePath:instancePath+"/nodes/" + i12+"/install/persistent_partition_size",schemaPath:"#/properties/nodes/items/properties/install/properties/persistent_partition_size/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(Mi|Gi)$"},message:"must match pattern \""+"^[0-9]+(Mi|Gi)$"+"\"",schema:"^[0-9]+(Mi|Gi)$",parentSchema:schema11.properties.nodes.items.properties.install.properties.persistent_partition_size,data:data188};
+if(!((((data186 === "default") || (data186 === "management")) || (data186 === "worker")) || (data186 === "witness"))){
+const err406 = {instancePath:instancePath+"/nodes/" + i12+"/harvester_role",schemaPath:"#/properties/nodes/items/properties/harvester_role/enum",keyword:"enum",params:{allowedValues: schema11.properties.nodes.items.properties.harvester_role.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.nodes.items.properties.harvester_role.enum,parentSchema:schema11.properties.nodes.items.properties.harvester_role,data:data186};
 if(vErrors === null){
 vErrors = [err406];
 }
@@ -5022,8 +5009,12 @@ vErrors.push(err406);
 errors++;
 }
 }
-else {
-const err407 = {instancePath:instancePath+"/nodes/" + i12+"/install/persistent_partition_size",schemaPath:"#/properties/nodes/items/properties/install/properties/persistent_partition_size/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.install.properties.persistent_partition_size.type,parentSchema:schema11.properties.nodes.items.properties.install.properties.persistent_partition_size,data:data188};
+if(data146.install !== undefined){
+let data187 = data146.install;
+if(data187 && typeof data187 == "object" && !Array.isArray(data187)){
+for(const key30 in data187){
+if(!((((((((key30 === "device") || (key30 === "data_disk")) || (key30 === "tty")) || (key30 === "persistent_partition_size")) || (key30 === "wipe_all_disks")) || (key30 === "wipe_disks_list")) || (key30 === "power_off")) || (key30 === "iso_url"))){
+const err407 = {instancePath:instancePath+"/nodes/" + i12+"/install",schemaPath:"#/properties/nodes/items/properties/install/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key30},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.nodes.items.properties.install,data:data187};
 if(vErrors === null){
 vErrors = [err407];
 }
@@ -5033,10 +5024,11 @@ vErrors.push(err407);
 errors++;
 }
 }
-if(data184.wipe_all_disks !== undefined){
-let data189 = data184.wipe_all_disks;
-if(typeof data189 !== "boolean"){
-const err408 = {instancePath:instancePath+"/nodes/" + i12+"/install/wipe_all_disks",schemaPath:"#/properties/nodes/items/properties/install/properties/wipe_all_disks/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.nodes.items.properties.install.properties.wipe_all_disks.type,parentSchema:schema11.properties.nodes.items.properties.install.properties.wipe_all_disks,data:data189};
+if(data187.device !== undefined){
+let data188 = data187.device;
+if(typeof data188 === "string"){
+if(!pattern33.test(data188)){
+const err408 = {instancePath:instancePath+"/nodes/" + i12+"/install/device",schemaPath:"#/properties/nodes/items/properties/install/properties/device/pattern",keyword:"pattern",params:{pattern: "^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$"},message:"must match pattern \""+"^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$"+"\"",schema:"^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$",parentSchema:schema11.properties.nodes.items.properties.install.properties.device,data:data188};
 if(vErrors === null){
 vErrors = [err408];
 }
@@ -5046,14 +5038,8 @@ vErrors.push(err408);
 errors++;
 }
 }
-if(data184.wipe_disks_list !== undefined){
-let data190 = data184.wipe_disks_list;
-if(Array.isArray(data190)){
-const len14 = data190.length;
-for(let i14=0; i14<len14; i14++){
-let data191 = data190[i14];
-if(typeof data191 !== "string"){
-const err409 = {instancePath:instancePath+"/nodes/" + i12+"/install/wipe_disks_list/" + i14,schemaPath:"#/properties/nodes/items/properties/install/properties/wipe_disks_list/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.install.properties.wipe_disks_list.items.type,parentSchema:schema11.properties.nodes.items.properties.install.properties.wipe_disks_list.items,data:data191};
+else {
+const err409 = {instancePath:instancePath+"/nodes/" + i12+"/install/device",schemaPath:"#/properties/nodes/items/properties/install/properties/device/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.install.properties.device.type,parentSchema:schema11.properties.nodes.items.properties.install.properties.device,data:data188};
 if(vErrors === null){
 vErrors = [err409];
 }
@@ -5063,9 +5049,11 @@ vErrors.push(err409);
 errors++;
 }
 }
-}
-else {
-const err410 = {instancePath:instancePath+"/nodes/" + i12+"/install/wipe_disks_list",schemaPath:"#/properties/nodes/items/properties/install/properties/wipe_disks_list/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.nodes.items.properties.install.properties.wipe_disks_list.type,parentSchema:schema11.properties.nodes.items.properties.install.properties.wipe_disks_list,data:data190};
+if(data187.data_disk !== undefined){
+let data189 = data187.data_disk;
+if(typeof data189 === "string"){
+if(!pattern33.test(data189)){
+const err410 = {instancePath:instancePath+"/nodes/" + i12+"/install/data_disk",schemaPath:"#/properties/nodes/items/properties/install/properties/data_disk/pattern",keyword:"pattern",params:{pattern: "^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$"},message:"must match pattern \""+"^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$"+"\"",schema:"^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$",parentSchema:schema11.properties.nodes.items.properties.install.properties.data_disk,data:data189};
 if(vErrors === null){
 vErrors = [err410];
 }
@@ -5075,10 +5063,8 @@ vErrors.push(err410);
 errors++;
 }
 }
-if(data184.power_off !== undefined){
-let data192 = data184.power_off;
-if(typeof data192 !== "boolean"){
-const err411 = {instancePath:instancePath+"/nodes/" + i12+"/install/power_off",schemaPath:"#/properties/nodes/items/properties/install/properties/power_off/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.nodes.items.properties.install.properties.power_off.type,parentSchema:schema11.properties.nodes.items.properties.install.properties.power_off,data:data192};
+else {
+const err411 = {instancePath:instancePath+"/nodes/" + i12+"/install/data_disk",schemaPath:"#/properties/nodes/items/properties/install/properties/data_disk/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.install.properties.data_disk.type,parentSchema:schema11.properties.nodes.items.properties.install.properties.data_disk,data:data189};
 if(vErrors === null){
 vErrors = [err411];
 }
@@ -5088,9 +5074,11 @@ vErrors.push(err411);
 errors++;
 }
 }
-}
-else {
-const err412 = {instancePath:instancePath+"/nodes/" + i12+"/install",schemaPath:"#/properties/nodes/items/properties/install/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nodes.items.properties.install.type,parentSchema:schema11.properties.nodes.items.properties.install,data:data184};
+if(data187.tty !== undefined){
+let data190 = data187.tty;
+if(typeof data190 === "string"){
+if(!pattern5.test(data190)){
+const err412 = {instancePath:instancePath+"/nodes/" + i12+"/install/tty",schemaPath:"#/properties/nodes/items/properties/install/properties/tty/pattern",keyword:"pattern",params:{pattern: "^[a-zA-Z][a-zA-Z0-9]*(,[0-9]+[noe]?[0-9]?r?)?$"},message:"must match pattern \""+"^[a-zA-Z][a-zA-Z0-9]*(,[0-9]+[noe]?[0-9]?r?)?$"+"\"",schema:"^[a-zA-Z][a-zA-Z0-9]*(,[0-9]+[noe]?[0-9]?r?)?$",parentSchema:schema11.properties.nodes.items.properties.install.properties.tty,data:data190};
 if(vErrors === null){
 vErrors = [err412];
 }
@@ -5100,11 +5088,8 @@ vErrors.push(err412);
 errors++;
 }
 }
-if(data143.interfaces !== undefined){
-let data193 = data143.interfaces;
-if(Array.isArray(data193)){
-if(data193.length < 1){
-const err413 = {instancePath:instancePath+"/nodes/" + i12+"/interfaces",schemaPath:"#/properties/nodes/items/properties/interfaces/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.nodes.items.properties.interfaces,data:data193};
+else {
+const err413 = {instancePath:instancePath+"/nodes/" + i12+"/install/tty",schemaPath:"#/properties/nodes/items/properties/install/properties/tty/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.install.properties.tty.type,parentSchema:schema11.properties.nodes.items.properties.install.properties.tty,data:data190};
 if(vErrors === null){
 vErrors = [err413];
 }
@@ -5113,13 +5098,12 @@ vErrors.push(err413);
 }
 errors++;
 }
-const len15 = data193.length;
-for(let i15=0; i15<len15; i15++){
-let data194 = data193[i15];
-if(data194 && typeof data194 == "object" && !Array.isArray(data194)){
-for(const key31 in data194){
-if(!((key31 === "name") || (key31 === "mac"))){
-const err414 = {instancePath:instancePath+"/nodes/" + i12+"/interfaces/" + i15,schemaPath:"#/properties/nodes/items/properties/interfaces/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key31},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.nodes.items.properties.interfaces.items,data:data194};
+}
+if(data187.persistent_partition_size !== undefined){
+let data191 = data187.persistent_partition_size;
+if(typeof data191 === "string"){
+if(!pattern36.test(data191)){
+const err414 = {instancePath:instancePath+"/nodes/" + i12+"/install/persistent_partition_size",schemaPath:"#/properties/nodes/items/properties/install/properties/persistent_partition_size/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(Mi|Gi)$"},message:"must match pattern \""+"^[0-9]+(Mi|Gi)$"+"\"",schema:"^[0-9]+(Mi|Gi)$",parentSchema:schema11.properties.nodes.items.properties.install.properties.persistent_partition_size,data:data191};
 if(vErrors === null){
 vErrors = [err414];
 }
@@ -5129,11 +5113,8 @@ vErrors.push(err414);
 errors++;
 }
 }
-if(data194.name !== undefined){
-let data195 = data194.name;
-if(typeof data195 === "string"){
-if(func3(data195) > 15){
-const err415 = {instancePath:instancePath+"/nodes/" + i12+"/interfaces/" + i15+"/name",schemaPath:"#/properties/nodes/items/properties/interfaces/items/properties/name/maxLength",keyword:"maxLength",params:{limit: 15},message:"must NOT have more than 15 characters",schema:15,parentSchema:schema11.properties.nodes.items.properties.interfaces.items.properties.name,data:data195};
+else {
+const err415 = {instancePath:instancePath+"/nodes/" + i12+"/install/persistent_partition_size",schemaPath:"#/properties/nodes/items/properties/install/properties/persistent_partition_size/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.install.properties.persistent_partition_size.type,parentSchema:schema11.properties.nodes.items.properties.install.properties.persistent_partition_size,data:data191};
 if(vErrors === null){
 vErrors = [err415];
 }
@@ -5142,8 +5123,11 @@ vErrors.push(err415);
 }
 errors++;
 }
-if(!pattern36.test(data195)){
-const err416 = {instancePath:instancePath+"/nodes/" + i12+"/interfaces/" + i15+"/name",schemaPath:"#/properties/nodes/items/properties/interfaces/items/properties/name/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}$"},message:"must match pattern \""+"^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}$"+"\"",schema:"^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}$",parentSchema:schema11.properties.nodes.items.properties.interfaces.items.properties.name,data:data195};
+}
+if(data187.wipe_all_disks !== undefined){
+let data192 = data187.wipe_all_disks;
+if(typeof data192 !== "boolean"){
+const err416 = {instancePath:instancePath+"/nodes/" + i12+"/install/wipe_all_disks",schemaPath:"#/properties/nodes/items/properties/install/properties/wipe_all_disks/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.nodes.items.properties.install.properties.wipe_all_disks.type,parentSchema:schema11.properties.nodes.items.properties.install.properties.wipe_all_disks,data:data192};
 if(vErrors === null){
 vErrors = [err416];
 }
@@ -5153,8 +5137,14 @@ vErrors.push(err416);
 errors++;
 }
 }
-else {
-const err417 = {instancePath:instancePath+"/nodes/" + i12+"/interfaces/" + i15+"/name",schemaPath:"#/properties/nodes/items/properties/interfaces/items/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.interfaces.items.properties.name.type,parentSchema:schema11.properties.nodes.items.properties.interfaces.items.properties.name,data:data195};
+if(data187.wipe_disks_list !== undefined){
+let data193 = data187.wipe_disks_list;
+if(Array.isArray(data193)){
+const len14 = data193.length;
+for(let i14=0; i14<len14; i14++){
+let data194 = data193[i14];
+if(typeof data194 !== "string"){
+const err417 = {instancePath:instancePath+"/nodes/" + i12+"/install/wipe_disks_list/" + i14,schemaPath:"#/properties/nodes/items/properties/install/properties/wipe_disks_list/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.install.properties.wipe_disks_list.items.type,parentSchema:schema11.properties.nodes.items.properties.install.properties.wipe_disks_list.items,data:data194};
 if(vErrors === null){
 vErrors = [err417];
 }
@@ -5164,10 +5154,9 @@ vErrors.push(err417);
 errors++;
 }
 }
-if(data194.mac !== undefined){
-let data196 = data194.mac;
-if(typeof data196 !== "string"){
-const err418 = {instancePath:instancePath+"/nodes/" + i12+"/interfaces/" + i15+"/mac",schemaPath:"#/properties/nodes/items/properties/interfaces/items/properties/mac/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.interfaces.items.properties.mac.type,parentSchema:schema11.properties.nodes.items.properties.interfaces.items.properties.mac,data:data196};
+}
+else {
+const err418 = {instancePath:instancePath+"/nodes/" + i12+"/install/wipe_disks_list",schemaPath:"#/properties/nodes/items/properties/install/properties/wipe_disks_list/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.nodes.items.properties.install.properties.wipe_disks_list.type,parentSchema:schema11.properties.nodes.items.properties.install.properties.wipe_disks_list,data:data193};
 if(vErrors === null){
 vErrors = [err418];
 }
@@ -5177,9 +5166,10 @@ vErrors.push(err418);
 errors++;
 }
 }
-}
-else {
-const err419 = {instancePath:instancePath+"/nodes/" + i12+"/interfaces/" + i15,schemaPath:"#/properties/nodes/items/properties/interfaces/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nodes.items.properties.interfaces.items.type,parentSchema:schema11.properties.nodes.items.properties.interfaces.items,data:data194};
+if(data187.power_off !== undefined){
+let data195 = data187.power_off;
+if(typeof data195 !== "boolean"){
+const err419 = {instancePath:instancePath+"/nodes/" + i12+"/install/power_off",schemaPath:"#/properties/nodes/items/properties/install/properties/power_off/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.nodes.items.properties.install.properties.power_off.type,parentSchema:schema11.properties.nodes.items.properties.install.properties.power_off,data:data195};
 if(vErrors === null){
 vErrors = [err419];
 }
@@ -5189,9 +5179,10 @@ vErrors.push(err419);
 errors++;
 }
 }
-}
-else {
-const err420 = {instancePath:instancePath+"/nodes/" + i12+"/interfaces",schemaPath:"#/properties/nodes/items/properties/interfaces/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.nodes.items.properties.interfaces.type,parentSchema:schema11.properties.nodes.items.properties.interfaces,data:data193};
+if(data187.iso_url !== undefined){
+let data196 = data187.iso_url;
+if(typeof data196 !== "string"){
+const err420 = {instancePath:instancePath+"/nodes/" + i12+"/install/iso_url",schemaPath:"#/properties/nodes/items/properties/install/properties/iso_url/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.install.properties.iso_url.type,parentSchema:schema11.properties.nodes.items.properties.install.properties.iso_url,data:data196};
 if(vErrors === null){
 vErrors = [err420];
 }
@@ -5200,11 +5191,8 @@ vErrors.push(err420);
 }
 errors++;
 }
-}
-if(data143.method !== undefined){
-let data197 = data143.method;
-if(typeof data197 !== "string"){
-const err421 = {instancePath:instancePath+"/nodes/" + i12+"/method",schemaPath:"#/properties/nodes/items/properties/method/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.method.type,parentSchema:schema11.properties.nodes.items.properties.method,data:data197};
+if(!(data196 === "local")){
+const err421 = {instancePath:instancePath+"/nodes/" + i12+"/install/iso_url",schemaPath:"#/properties/nodes/items/properties/install/properties/iso_url/enum",keyword:"enum",params:{allowedValues: schema11.properties.nodes.items.properties.install.properties.iso_url.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.nodes.items.properties.install.properties.iso_url.enum,parentSchema:schema11.properties.nodes.items.properties.install.properties.iso_url,data:data196};
 if(vErrors === null){
 vErrors = [err421];
 }
@@ -5213,8 +5201,10 @@ vErrors.push(err421);
 }
 errors++;
 }
-if(!((data197 === "dhcp") || (data197 === "static"))){
-const err422 = {instancePath:instancePath+"/nodes/" + i12+"/method",schemaPath:"#/properties/nodes/items/properties/method/enum",keyword:"enum",params:{allowedValues: schema11.properties.nodes.items.properties.method.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.nodes.items.properties.method.enum,parentSchema:schema11.properties.nodes.items.properties.method,data:data197};
+}
+}
+else {
+const err422 = {instancePath:instancePath+"/nodes/" + i12+"/install",schemaPath:"#/properties/nodes/items/properties/install/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nodes.items.properties.install.type,parentSchema:schema11.properties.nodes.items.properties.install,data:data187};
 if(vErrors === null){
 vErrors = [err422];
 }
@@ -5224,10 +5214,11 @@ vErrors.push(err422);
 errors++;
 }
 }
-if(data143.prefix !== undefined){
-let data198 = data143.prefix;
-if(!(((typeof data198 == "number") && (!(data198 % 1) && !isNaN(data198))) && (isFinite(data198)))){
-const err423 = {instancePath:instancePath+"/nodes/" + i12+"/prefix",schemaPath:"#/properties/nodes/items/properties/prefix/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.nodes.items.properties.prefix.type,parentSchema:schema11.properties.nodes.items.properties.prefix,data:data198};
+if(data146.interfaces !== undefined){
+let data197 = data146.interfaces;
+if(Array.isArray(data197)){
+if(data197.length < 1){
+const err423 = {instancePath:instancePath+"/nodes/" + i12+"/interfaces",schemaPath:"#/properties/nodes/items/properties/interfaces/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.nodes.items.properties.interfaces,data:data197};
 if(vErrors === null){
 vErrors = [err423];
 }
@@ -5236,9 +5227,13 @@ vErrors.push(err423);
 }
 errors++;
 }
-if((typeof data198 == "number") && (isFinite(data198))){
-if(data198 > 32 || isNaN(data198)){
-const err424 = {instancePath:instancePath+"/nodes/" + i12+"/prefix",schemaPath:"#/properties/nodes/items/properties/prefix/maximum",keyword:"maximum",params:{comparison: "<=", limit: 32},message:"must be <= 32",schema:32,parentSchema:schema11.properties.nodes.items.properties.prefix,data:data198};
+const len15 = data197.length;
+for(let i15=0; i15<len15; i15++){
+let data198 = data197[i15];
+if(data198 && typeof data198 == "object" && !Array.isArray(data198)){
+for(const key31 in data198){
+if(!((key31 === "name") || (key31 === "mac"))){
+const err424 = {instancePath:instancePath+"/nodes/" + i12+"/interfaces/" + i15,schemaPath:"#/properties/nodes/items/properties/interfaces/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key31},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.nodes.items.properties.interfaces.items,data:data198};
 if(vErrors === null){
 vErrors = [err424];
 }
@@ -5247,8 +5242,12 @@ vErrors.push(err424);
 }
 errors++;
 }
-if(data198 < 1 || isNaN(data198)){
-const err425 = {instancePath:instancePath+"/nodes/" + i12+"/prefix",schemaPath:"#/properties/nodes/items/properties/prefix/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.nodes.items.properties.prefix,data:data198};
+}
+if(data198.name !== undefined){
+let data199 = data198.name;
+if(typeof data199 === "string"){
+if(func3(data199) > 15){
+const err425 = {instancePath:instancePath+"/nodes/" + i12+"/interfaces/" + i15+"/name",schemaPath:"#/properties/nodes/items/properties/interfaces/items/properties/name/maxLength",keyword:"maxLength",params:{limit: 15},message:"must NOT have more than 15 characters",schema:15,parentSchema:schema11.properties.nodes.items.properties.interfaces.items.properties.name,data:data199};
 if(vErrors === null){
 vErrors = [err425];
 }
@@ -5257,12 +5256,8 @@ vErrors.push(err425);
 }
 errors++;
 }
-}
-}
-if(data143.netmask !== undefined){
-let data199 = data143.netmask;
-if(typeof data199 !== "string"){
-const err426 = {instancePath:instancePath+"/nodes/" + i12+"/netmask",schemaPath:"#/properties/nodes/items/properties/netmask/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.netmask.type,parentSchema:schema11.properties.nodes.items.properties.netmask,data:data199};
+if(!pattern37.test(data199)){
+const err426 = {instancePath:instancePath+"/nodes/" + i12+"/interfaces/" + i15+"/name",schemaPath:"#/properties/nodes/items/properties/interfaces/items/properties/name/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}$"},message:"must match pattern \""+"^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}$"+"\"",schema:"^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}$",parentSchema:schema11.properties.nodes.items.properties.interfaces.items.properties.name,data:data199};
 if(vErrors === null){
 vErrors = [err426];
 }
@@ -5272,10 +5267,8 @@ vErrors.push(err426);
 errors++;
 }
 }
-if(data143.gateway !== undefined){
-let data200 = data143.gateway;
-if(typeof data200 !== "string"){
-const err427 = {instancePath:instancePath+"/nodes/" + i12+"/gateway",schemaPath:"#/properties/nodes/items/properties/gateway/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.gateway.type,parentSchema:schema11.properties.nodes.items.properties.gateway,data:data200};
+else {
+const err427 = {instancePath:instancePath+"/nodes/" + i12+"/interfaces/" + i15+"/name",schemaPath:"#/properties/nodes/items/properties/interfaces/items/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.interfaces.items.properties.name.type,parentSchema:schema11.properties.nodes.items.properties.interfaces.items.properties.name,data:data199};
 if(vErrors === null){
 vErrors = [err427];
 }
@@ -5285,11 +5278,10 @@ vErrors.push(err427);
 errors++;
 }
 }
-if(data143.dns !== undefined){
-let data201 = data143.dns;
-if(Array.isArray(data201)){
-if(data201.length > 8){
-const err428 = {instancePath:instancePath+"/nodes/" + i12+"/dns",schemaPath:"#/properties/nodes/items/properties/dns/maxItems",keyword:"maxItems",params:{limit: 8},message:"must NOT have more than 8 items",schema:8,parentSchema:schema11.properties.nodes.items.properties.dns,data:data201};
+if(data198.mac !== undefined){
+let data200 = data198.mac;
+if(typeof data200 !== "string"){
+const err428 = {instancePath:instancePath+"/nodes/" + i12+"/interfaces/" + i15+"/mac",schemaPath:"#/properties/nodes/items/properties/interfaces/items/properties/mac/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.interfaces.items.properties.mac.type,parentSchema:schema11.properties.nodes.items.properties.interfaces.items.properties.mac,data:data200};
 if(vErrors === null){
 vErrors = [err428];
 }
@@ -5298,11 +5290,10 @@ vErrors.push(err428);
 }
 errors++;
 }
-const len16 = data201.length;
-for(let i16=0; i16<len16; i16++){
-let data202 = data201[i16];
-if(typeof data202 !== "string"){
-const err429 = {instancePath:instancePath+"/nodes/" + i12+"/dns/" + i16,schemaPath:"#/properties/nodes/items/properties/dns/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.dns.items.type,parentSchema:schema11.properties.nodes.items.properties.dns.items,data:data202};
+}
+}
+else {
+const err429 = {instancePath:instancePath+"/nodes/" + i12+"/interfaces/" + i15,schemaPath:"#/properties/nodes/items/properties/interfaces/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nodes.items.properties.interfaces.items.type,parentSchema:schema11.properties.nodes.items.properties.interfaces.items,data:data198};
 if(vErrors === null){
 vErrors = [err429];
 }
@@ -5314,7 +5305,7 @@ errors++;
 }
 }
 else {
-const err430 = {instancePath:instancePath+"/nodes/" + i12+"/dns",schemaPath:"#/properties/nodes/items/properties/dns/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.nodes.items.properties.dns.type,parentSchema:schema11.properties.nodes.items.properties.dns,data:data201};
+const err430 = {instancePath:instancePath+"/nodes/" + i12+"/interfaces",schemaPath:"#/properties/nodes/items/properties/interfaces/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.nodes.items.properties.interfaces.type,parentSchema:schema11.properties.nodes.items.properties.interfaces,data:data197};
 if(vErrors === null){
 vErrors = [err430];
 }
@@ -5324,10 +5315,10 @@ vErrors.push(err430);
 errors++;
 }
 }
-if(data143.mtu !== undefined){
-let data203 = data143.mtu;
-if(!(((typeof data203 == "number") && (!(data203 % 1) && !isNaN(data203))) && (isFinite(data203)))){
-const err431 = {instancePath:instancePath+"/nodes/" + i12+"/mtu",schemaPath:"#/properties/nodes/items/properties/mtu/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.nodes.items.properties.mtu.type,parentSchema:schema11.properties.nodes.items.properties.mtu,data:data203};
+if(data146.method !== undefined){
+let data201 = data146.method;
+if(typeof data201 !== "string"){
+const err431 = {instancePath:instancePath+"/nodes/" + i12+"/method",schemaPath:"#/properties/nodes/items/properties/method/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.method.type,parentSchema:schema11.properties.nodes.items.properties.method,data:data201};
 if(vErrors === null){
 vErrors = [err431];
 }
@@ -5336,11 +5327,8 @@ vErrors.push(err431);
 }
 errors++;
 }
-}
-if(data143.vlan !== undefined){
-let data204 = data143.vlan;
-if(!(((typeof data204 == "number") && (!(data204 % 1) && !isNaN(data204))) && (isFinite(data204)))){
-const err432 = {instancePath:instancePath+"/nodes/" + i12+"/vlan",schemaPath:"#/properties/nodes/items/properties/vlan/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.nodes.items.properties.vlan.type,parentSchema:schema11.properties.nodes.items.properties.vlan,data:data204};
+if(!((data201 === "dhcp") || (data201 === "static"))){
+const err432 = {instancePath:instancePath+"/nodes/" + i12+"/method",schemaPath:"#/properties/nodes/items/properties/method/enum",keyword:"enum",params:{allowedValues: schema11.properties.nodes.items.properties.method.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.nodes.items.properties.method.enum,parentSchema:schema11.properties.nodes.items.properties.method,data:data201};
 if(vErrors === null){
 vErrors = [err432];
 }
@@ -5350,14 +5338,10 @@ vErrors.push(err432);
 errors++;
 }
 }
-if(data143.bond !== undefined){
-let data205 = data143.bond;
-if(data205 && typeof data205 == "object" && !Array.isArray(data205)){
-for(const key32 in data205){
-if(!((key32 === "mode") || (key32 === "miimon"))){
-let data206 = data205[key32];
-if((typeof data206 !== "string") && (!(((typeof data206 == "number") && (!(data206 % 1) && !isNaN(data206))) && (isFinite(data206))))){
-const err433 = {instancePath:instancePath+"/nodes/" + i12+"/bond/" + key32.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/nodes/items/properties/bond/additionalProperties/type",keyword:"type",params:{type: schema11.properties.nodes.items.properties.bond.additionalProperties.type},message:"must be string,integer",schema:schema11.properties.nodes.items.properties.bond.additionalProperties.type,parentSchema:schema11.properties.nodes.items.properties.bond.additionalProperties,data:data206};
+if(data146.prefix !== undefined){
+let data202 = data146.prefix;
+if(!(((typeof data202 == "number") && (!(data202 % 1) && !isNaN(data202))) && (isFinite(data202)))){
+const err433 = {instancePath:instancePath+"/nodes/" + i12+"/prefix",schemaPath:"#/properties/nodes/items/properties/prefix/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.nodes.items.properties.prefix.type,parentSchema:schema11.properties.nodes.items.properties.prefix,data:data202};
 if(vErrors === null){
 vErrors = [err433];
 }
@@ -5366,12 +5350,9 @@ vErrors.push(err433);
 }
 errors++;
 }
-}
-}
-if(data205.mode !== undefined){
-let data207 = data205.mode;
-if(typeof data207 !== "string"){
-const err434 = {instancePath:instancePath+"/nodes/" + i12+"/bond/mode",schemaPath:"#/properties/nodes/items/properties/bond/properties/mode/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.bond.properties.mode.type,parentSchema:schema11.properties.nodes.items.properties.bond.properties.mode,data:data207};
+if((typeof data202 == "number") && (isFinite(data202))){
+if(data202 > 32 || isNaN(data202)){
+const err434 = {instancePath:instancePath+"/nodes/" + i12+"/prefix",schemaPath:"#/properties/nodes/items/properties/prefix/maximum",keyword:"maximum",params:{comparison: "<=", limit: 32},message:"must be <= 32",schema:32,parentSchema:schema11.properties.nodes.items.properties.prefix,data:data202};
 if(vErrors === null){
 vErrors = [err434];
 }
@@ -5380,8 +5361,8 @@ vErrors.push(err434);
 }
 errors++;
 }
-if(!(((((((data207 === "balance-rr") || (data207 === "active-backup")) || (data207 === "balance-xor")) || (data207 === "broadcast")) || (data207 === "802.3ad")) || (data207 === "balance-tlb")) || (data207 === "balance-alb"))){
-const err435 = {instancePath:instancePath+"/nodes/" + i12+"/bond/mode",schemaPath:"#/properties/nodes/items/properties/bond/properties/mode/enum",keyword:"enum",params:{allowedValues: schema11.properties.nodes.items.properties.bond.properties.mode.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.nodes.items.properties.bond.properties.mode.enum,parentSchema:schema11.properties.nodes.items.properties.bond.properties.mode,data:data207};
+if(data202 < 1 || isNaN(data202)){
+const err435 = {instancePath:instancePath+"/nodes/" + i12+"/prefix",schemaPath:"#/properties/nodes/items/properties/prefix/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.nodes.items.properties.prefix,data:data202};
 if(vErrors === null){
 vErrors = [err435];
 }
@@ -5391,10 +5372,11 @@ vErrors.push(err435);
 errors++;
 }
 }
-if(data205.miimon !== undefined){
-let data208 = data205.miimon;
-if(!(((typeof data208 == "number") && (!(data208 % 1) && !isNaN(data208))) && (isFinite(data208)))){
-const err436 = {instancePath:instancePath+"/nodes/" + i12+"/bond/miimon",schemaPath:"#/properties/nodes/items/properties/bond/properties/miimon/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.nodes.items.properties.bond.properties.miimon.type,parentSchema:schema11.properties.nodes.items.properties.bond.properties.miimon,data:data208};
+}
+if(data146.netmask !== undefined){
+let data203 = data146.netmask;
+if(typeof data203 !== "string"){
+const err436 = {instancePath:instancePath+"/nodes/" + i12+"/netmask",schemaPath:"#/properties/nodes/items/properties/netmask/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.netmask.type,parentSchema:schema11.properties.nodes.items.properties.netmask,data:data203};
 if(vErrors === null){
 vErrors = [err436];
 }
@@ -5403,9 +5385,11 @@ vErrors.push(err436);
 }
 errors++;
 }
-if((typeof data208 == "number") && (isFinite(data208))){
-if(data208 < 0 || isNaN(data208)){
-const err437 = {instancePath:instancePath+"/nodes/" + i12+"/bond/miimon",schemaPath:"#/properties/nodes/items/properties/bond/properties/miimon/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.nodes.items.properties.bond.properties.miimon,data:data208};
+}
+if(data146.gateway !== undefined){
+let data204 = data146.gateway;
+if(typeof data204 !== "string"){
+const err437 = {instancePath:instancePath+"/nodes/" + i12+"/gateway",schemaPath:"#/properties/nodes/items/properties/gateway/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.gateway.type,parentSchema:schema11.properties.nodes.items.properties.gateway,data:data204};
 if(vErrors === null){
 vErrors = [err437];
 }
@@ -5415,10 +5399,11 @@ vErrors.push(err437);
 errors++;
 }
 }
-}
-}
-else {
-const err438 = {instancePath:instancePath+"/nodes/" + i12+"/bond",schemaPath:"#/properties/nodes/items/properties/bond/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nodes.items.properties.bond.type,parentSchema:schema11.properties.nodes.items.properties.bond,data:data205};
+if(data146.dns !== undefined){
+let data205 = data146.dns;
+if(Array.isArray(data205)){
+if(data205.length > 8){
+const err438 = {instancePath:instancePath+"/nodes/" + i12+"/dns",schemaPath:"#/properties/nodes/items/properties/dns/maxItems",keyword:"maxItems",params:{limit: 8},message:"must NOT have more than 8 items",schema:8,parentSchema:schema11.properties.nodes.items.properties.dns,data:data205};
 if(vErrors === null){
 vErrors = [err438];
 }
@@ -5427,16 +5412,11 @@ vErrors.push(err438);
 }
 errors++;
 }
-}
-if(data143.kernel_args !== undefined){
-let data209 = data143.kernel_args;
-if(Array.isArray(data209)){
-const len17 = data209.length;
-for(let i17=0; i17<len17; i17++){
-let data210 = data209[i17];
-if(typeof data210 === "string"){
-if(func3(data210) > 1024){
-const err439 = {instancePath:instancePath+"/nodes/" + i12+"/kernel_args/" + i17,schemaPath:"#/properties/nodes/items/properties/kernel_args/items/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters",schema:1024,parentSchema:schema11.properties.nodes.items.properties.kernel_args.items,data:data210};
+const len16 = data205.length;
+for(let i16=0; i16<len16; i16++){
+let data206 = data205[i16];
+if(typeof data206 !== "string"){
+const err439 = {instancePath:instancePath+"/nodes/" + i12+"/dns/" + i16,schemaPath:"#/properties/nodes/items/properties/dns/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.dns.items.type,parentSchema:schema11.properties.nodes.items.properties.dns.items,data:data206};
 if(vErrors === null){
 vErrors = [err439];
 }
@@ -5445,8 +5425,10 @@ vErrors.push(err439);
 }
 errors++;
 }
-if(!pattern6.test(data210)){
-const err440 = {instancePath:instancePath+"/nodes/" + i12+"/kernel_args/" + i17,schemaPath:"#/properties/nodes/items/properties/kernel_args/items/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$",parentSchema:schema11.properties.nodes.items.properties.kernel_args.items,data:data210};
+}
+}
+else {
+const err440 = {instancePath:instancePath+"/nodes/" + i12+"/dns",schemaPath:"#/properties/nodes/items/properties/dns/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.nodes.items.properties.dns.type,parentSchema:schema11.properties.nodes.items.properties.dns,data:data205};
 if(vErrors === null){
 vErrors = [err440];
 }
@@ -5456,8 +5438,10 @@ vErrors.push(err440);
 errors++;
 }
 }
-else {
-const err441 = {instancePath:instancePath+"/nodes/" + i12+"/kernel_args/" + i17,schemaPath:"#/properties/nodes/items/properties/kernel_args/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.kernel_args.items.type,parentSchema:schema11.properties.nodes.items.properties.kernel_args.items,data:data210};
+if(data146.mtu !== undefined){
+let data207 = data146.mtu;
+if(!(((typeof data207 == "number") && (!(data207 % 1) && !isNaN(data207))) && (isFinite(data207)))){
+const err441 = {instancePath:instancePath+"/nodes/" + i12+"/mtu",schemaPath:"#/properties/nodes/items/properties/mtu/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.nodes.items.properties.mtu.type,parentSchema:schema11.properties.nodes.items.properties.mtu,data:data207};
 if(vErrors === null){
 vErrors = [err441];
 }
@@ -5467,9 +5451,10 @@ vErrors.push(err441);
 errors++;
 }
 }
-}
-else {
-const err442 = {instancePath:instancePath+"/nodes/" + i12+"/kernel_args",schemaPath:"#/properties/nodes/items/properties/kernel_args/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.nodes.items.properties.kernel_args.type,parentSchema:schema11.properties.nodes.items.properties.kernel_args,data:data209};
+if(data146.vlan !== undefined){
+let data208 = data146.vlan;
+if(!(((typeof data208 == "number") && (!(data208 % 1) && !isNaN(data208))) && (isFinite(data208)))){
+const err442 = {instancePath:instancePath+"/nodes/" + i12+"/vlan",schemaPath:"#/properties/nodes/items/properties/vlan/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.nodes.items.properties.vlan.type,parentSchema:schema11.properties.nodes.items.properties.vlan,data:data208};
 if(vErrors === null){
 vErrors = [err442];
 }
@@ -5479,10 +5464,14 @@ vErrors.push(err442);
 errors++;
 }
 }
-if(data143.config !== undefined){
-let data211 = data143.config;
-if(!(data211 && typeof data211 == "object" && !Array.isArray(data211))){
-const err443 = {instancePath:instancePath+"/nodes/" + i12+"/config",schemaPath:"#/properties/nodes/items/properties/config/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nodes.items.properties.config.type,parentSchema:schema11.properties.nodes.items.properties.config,data:data211};
+if(data146.bond !== undefined){
+let data209 = data146.bond;
+if(data209 && typeof data209 == "object" && !Array.isArray(data209)){
+for(const key32 in data209){
+if(!((key32 === "mode") || (key32 === "miimon"))){
+let data210 = data209[key32];
+if((typeof data210 !== "string") && (!(((typeof data210 == "number") && (!(data210 % 1) && !isNaN(data210))) && (isFinite(data210))))){
+const err443 = {instancePath:instancePath+"/nodes/" + i12+"/bond/" + key32.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/nodes/items/properties/bond/additionalProperties/type",keyword:"type",params:{type: schema11.properties.nodes.items.properties.bond.additionalProperties.type},message:"must be string,integer",schema:schema11.properties.nodes.items.properties.bond.additionalProperties.type,parentSchema:schema11.properties.nodes.items.properties.bond.additionalProperties,data:data210};
 if(vErrors === null){
 vErrors = [err443];
 }
@@ -5492,10 +5481,11 @@ vErrors.push(err443);
 errors++;
 }
 }
-if(data143.state !== undefined){
-let data212 = data143.state;
-if(typeof data212 !== "string"){
-const err444 = {instancePath:instancePath+"/nodes/" + i12+"/state",schemaPath:"#/properties/nodes/items/properties/state/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.state.type,parentSchema:schema11.properties.nodes.items.properties.state,data:data212};
+}
+if(data209.mode !== undefined){
+let data211 = data209.mode;
+if(typeof data211 !== "string"){
+const err444 = {instancePath:instancePath+"/nodes/" + i12+"/bond/mode",schemaPath:"#/properties/nodes/items/properties/bond/properties/mode/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.bond.properties.mode.type,parentSchema:schema11.properties.nodes.items.properties.bond.properties.mode,data:data211};
 if(vErrors === null){
 vErrors = [err444];
 }
@@ -5504,8 +5494,8 @@ vErrors.push(err444);
 }
 errors++;
 }
-if(!(((data212 === "install") || (data212 === "local")) || (data212 === "install-once"))){
-const err445 = {instancePath:instancePath+"/nodes/" + i12+"/state",schemaPath:"#/properties/nodes/items/properties/state/enum",keyword:"enum",params:{allowedValues: schema11.properties.nodes.items.properties.state.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.nodes.items.properties.state.enum,parentSchema:schema11.properties.nodes.items.properties.state,data:data212};
+if(!(((((((data211 === "balance-rr") || (data211 === "active-backup")) || (data211 === "balance-xor")) || (data211 === "broadcast")) || (data211 === "802.3ad")) || (data211 === "balance-tlb")) || (data211 === "balance-alb"))){
+const err445 = {instancePath:instancePath+"/nodes/" + i12+"/bond/mode",schemaPath:"#/properties/nodes/items/properties/bond/properties/mode/enum",keyword:"enum",params:{allowedValues: schema11.properties.nodes.items.properties.bond.properties.mode.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.nodes.items.properties.bond.properties.mode.enum,parentSchema:schema11.properties.nodes.items.properties.bond.properties.mode,data:data211};
 if(vErrors === null){
 vErrors = [err445];
 }
@@ -5515,10 +5505,10 @@ vErrors.push(err445);
 errors++;
 }
 }
-if(data143.reinstall !== undefined){
-let data213 = data143.reinstall;
-if(!(((typeof data213 == "number") && (!(data213 % 1) && !isNaN(data213))) && (isFinite(data213)))){
-const err446 = {instancePath:instancePath+"/nodes/" + i12+"/reinstall",schemaPath:"#/properties/nodes/items/properties/reinstall/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.nodes.items.properties.reinstall.type,parentSchema:schema11.properties.nodes.items.properties.reinstall,data:data213};
+if(data209.miimon !== undefined){
+let data212 = data209.miimon;
+if(!(((typeof data212 == "number") && (!(data212 % 1) && !isNaN(data212))) && (isFinite(data212)))){
+const err446 = {instancePath:instancePath+"/nodes/" + i12+"/bond/miimon",schemaPath:"#/properties/nodes/items/properties/bond/properties/miimon/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.nodes.items.properties.bond.properties.miimon.type,parentSchema:schema11.properties.nodes.items.properties.bond.properties.miimon,data:data212};
 if(vErrors === null){
 vErrors = [err446];
 }
@@ -5527,9 +5517,9 @@ vErrors.push(err446);
 }
 errors++;
 }
-if((typeof data213 == "number") && (isFinite(data213))){
-if(data213 > 999999999 || isNaN(data213)){
-const err447 = {instancePath:instancePath+"/nodes/" + i12+"/reinstall",schemaPath:"#/properties/nodes/items/properties/reinstall/maximum",keyword:"maximum",params:{comparison: "<=", limit: 999999999},message:"must be <= 999999999",schema:999999999,parentSchema:schema11.properties.nodes.items.properties.reinstall,data:data213};
+if((typeof data212 == "number") && (isFinite(data212))){
+if(data212 < 0 || isNaN(data212)){
+const err447 = {instancePath:instancePath+"/nodes/" + i12+"/bond/miimon",schemaPath:"#/properties/nodes/items/properties/bond/properties/miimon/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.nodes.items.properties.bond.properties.miimon,data:data212};
 if(vErrors === null){
 vErrors = [err447];
 }
@@ -5538,8 +5528,11 @@ vErrors.push(err447);
 }
 errors++;
 }
-if(data213 < 0 || isNaN(data213)){
-const err448 = {instancePath:instancePath+"/nodes/" + i12+"/reinstall",schemaPath:"#/properties/nodes/items/properties/reinstall/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.nodes.items.properties.reinstall,data:data213};
+}
+}
+}
+else {
+const err448 = {instancePath:instancePath+"/nodes/" + i12+"/bond",schemaPath:"#/properties/nodes/items/properties/bond/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nodes.items.properties.bond.type,parentSchema:schema11.properties.nodes.items.properties.bond,data:data209};
 if(vErrors === null){
 vErrors = [err448];
 }
@@ -5549,13 +5542,15 @@ vErrors.push(err448);
 errors++;
 }
 }
-}
-if(data143.lab !== undefined){
-let data214 = data143.lab;
-if(data214 && typeof data214 == "object" && !Array.isArray(data214)){
-for(const key33 in data214){
-if(!(((((key33 === "memory_mib") || (key33 === "vcpus")) || (key33 === "disk_gib")) || (key33 === "data_disk_gib")) || (key33 === "nic_model"))){
-const err449 = {instancePath:instancePath+"/nodes/" + i12+"/lab",schemaPath:"#/properties/nodes/items/properties/lab/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key33},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.nodes.items.properties.lab,data:data214};
+if(data146.kernel_args !== undefined){
+let data213 = data146.kernel_args;
+if(Array.isArray(data213)){
+const len17 = data213.length;
+for(let i17=0; i17<len17; i17++){
+let data214 = data213[i17];
+if(typeof data214 === "string"){
+if(func3(data214) > 1024){
+const err449 = {instancePath:instancePath+"/nodes/" + i12+"/kernel_args/" + i17,schemaPath:"#/properties/nodes/items/properties/kernel_args/items/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters",schema:1024,parentSchema:schema11.properties.nodes.items.properties.kernel_args.items,data:data214};
 if(vErrors === null){
 vErrors = [err449];
 }
@@ -5564,11 +5559,8 @@ vErrors.push(err449);
 }
 errors++;
 }
-}
-if(data214.memory_mib !== undefined){
-let data215 = data214.memory_mib;
-if(!(((typeof data215 == "number") && (!(data215 % 1) && !isNaN(data215))) && (isFinite(data215)))){
-const err450 = {instancePath:instancePath+"/nodes/" + i12+"/lab/memory_mib",schemaPath:"#/properties/nodes/items/properties/lab/properties/memory_mib/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.nodes.items.properties.lab.properties.memory_mib.type,parentSchema:schema11.properties.nodes.items.properties.lab.properties.memory_mib,data:data215};
+if(!pattern6.test(data214)){
+const err450 = {instancePath:instancePath+"/nodes/" + i12+"/kernel_args/" + i17,schemaPath:"#/properties/nodes/items/properties/kernel_args/items/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$",parentSchema:schema11.properties.nodes.items.properties.kernel_args.items,data:data214};
 if(vErrors === null){
 vErrors = [err450];
 }
@@ -5577,9 +5569,9 @@ vErrors.push(err450);
 }
 errors++;
 }
-if((typeof data215 == "number") && (isFinite(data215))){
-if(data215 > 16777216 || isNaN(data215)){
-const err451 = {instancePath:instancePath+"/nodes/" + i12+"/lab/memory_mib",schemaPath:"#/properties/nodes/items/properties/lab/properties/memory_mib/maximum",keyword:"maximum",params:{comparison: "<=", limit: 16777216},message:"must be <= 16777216",schema:16777216,parentSchema:schema11.properties.nodes.items.properties.lab.properties.memory_mib,data:data215};
+}
+else {
+const err451 = {instancePath:instancePath+"/nodes/" + i12+"/kernel_args/" + i17,schemaPath:"#/properties/nodes/items/properties/kernel_args/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.kernel_args.items.type,parentSchema:schema11.properties.nodes.items.properties.kernel_args.items,data:data214};
 if(vErrors === null){
 vErrors = [err451];
 }
@@ -5588,8 +5580,10 @@ vErrors.push(err451);
 }
 errors++;
 }
-if(data215 < 8192 || isNaN(data215)){
-const err452 = {instancePath:instancePath+"/nodes/" + i12+"/lab/memory_mib",schemaPath:"#/properties/nodes/items/properties/lab/properties/memory_mib/minimum",keyword:"minimum",params:{comparison: ">=", limit: 8192},message:"must be >= 8192",schema:8192,parentSchema:schema11.properties.nodes.items.properties.lab.properties.memory_mib,data:data215};
+}
+}
+else {
+const err452 = {instancePath:instancePath+"/nodes/" + i12+"/kernel_args",schemaPath:"#/properties/nodes/items/properties/kernel_args/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.nodes.items.properties.kernel_args.type,parentSchema:schema11.properties.nodes.items.properties.kernel_args,data:data213};
 if(vErrors === null){
 vErrors = [err452];
 }
@@ -5599,11 +5593,10 @@ vErrors.push(err452);
 errors++;
 }
 }
-}
-if(data214.vcpus !== undefined){
-let data216 = data214.vcpus;
-if(!(((typeof data216 == "number") && (!(data216 % 1) && !isNaN(data216))) && (isFinite(data216)))){
-const err453 = {instancePath:instancePath+"/nodes/" + i12+"/lab/vcpus",schemaPath:"#/properties/nodes/items/properties/lab/properties/vcpus/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.nodes.items.properties.lab.properties.vcpus.type,parentSchema:schema11.properties.nodes.items.properties.lab.properties.vcpus,data:data216};
+if(data146.config !== undefined){
+let data215 = data146.config;
+if(!(data215 && typeof data215 == "object" && !Array.isArray(data215))){
+const err453 = {instancePath:instancePath+"/nodes/" + i12+"/config",schemaPath:"#/properties/nodes/items/properties/config/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nodes.items.properties.config.type,parentSchema:schema11.properties.nodes.items.properties.config,data:data215};
 if(vErrors === null){
 vErrors = [err453];
 }
@@ -5612,9 +5605,11 @@ vErrors.push(err453);
 }
 errors++;
 }
-if((typeof data216 == "number") && (isFinite(data216))){
-if(data216 > 256 || isNaN(data216)){
-const err454 = {instancePath:instancePath+"/nodes/" + i12+"/lab/vcpus",schemaPath:"#/properties/nodes/items/properties/lab/properties/vcpus/maximum",keyword:"maximum",params:{comparison: "<=", limit: 256},message:"must be <= 256",schema:256,parentSchema:schema11.properties.nodes.items.properties.lab.properties.vcpus,data:data216};
+}
+if(data146.state !== undefined){
+let data216 = data146.state;
+if(typeof data216 !== "string"){
+const err454 = {instancePath:instancePath+"/nodes/" + i12+"/state",schemaPath:"#/properties/nodes/items/properties/state/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.state.type,parentSchema:schema11.properties.nodes.items.properties.state,data:data216};
 if(vErrors === null){
 vErrors = [err454];
 }
@@ -5623,8 +5618,8 @@ vErrors.push(err454);
 }
 errors++;
 }
-if(data216 < 1 || isNaN(data216)){
-const err455 = {instancePath:instancePath+"/nodes/" + i12+"/lab/vcpus",schemaPath:"#/properties/nodes/items/properties/lab/properties/vcpus/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.nodes.items.properties.lab.properties.vcpus,data:data216};
+if(!(((data216 === "install") || (data216 === "local")) || (data216 === "install-once"))){
+const err455 = {instancePath:instancePath+"/nodes/" + i12+"/state",schemaPath:"#/properties/nodes/items/properties/state/enum",keyword:"enum",params:{allowedValues: schema11.properties.nodes.items.properties.state.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.nodes.items.properties.state.enum,parentSchema:schema11.properties.nodes.items.properties.state,data:data216};
 if(vErrors === null){
 vErrors = [err455];
 }
@@ -5634,11 +5629,10 @@ vErrors.push(err455);
 errors++;
 }
 }
-}
-if(data214.disk_gib !== undefined){
-let data217 = data214.disk_gib;
-if(!(((typeof data217 == "number") && (!(data217 % 1) && !isNaN(data217))) && (isFinite(data217)))){
-const err456 = {instancePath:instancePath+"/nodes/" + i12+"/lab/disk_gib",schemaPath:"#/properties/nodes/items/properties/lab/properties/disk_gib/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.nodes.items.properties.lab.properties.disk_gib.type,parentSchema:schema11.properties.nodes.items.properties.lab.properties.disk_gib,data:data217};
+if(data146.medium !== undefined){
+let data217 = data146.medium;
+if(typeof data217 !== "string"){
+const err456 = {instancePath:instancePath+"/nodes/" + i12+"/medium",schemaPath:"#/properties/nodes/items/properties/medium/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.medium.type,parentSchema:schema11.properties.nodes.items.properties.medium,data:data217};
 if(vErrors === null){
 vErrors = [err456];
 }
@@ -5647,9 +5641,8 @@ vErrors.push(err456);
 }
 errors++;
 }
-if((typeof data217 == "number") && (isFinite(data217))){
-if(data217 > 1048576 || isNaN(data217)){
-const err457 = {instancePath:instancePath+"/nodes/" + i12+"/lab/disk_gib",schemaPath:"#/properties/nodes/items/properties/lab/properties/disk_gib/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1048576},message:"must be <= 1048576",schema:1048576,parentSchema:schema11.properties.nodes.items.properties.lab.properties.disk_gib,data:data217};
+if(!((data217 === "network") || (data217 === "iso"))){
+const err457 = {instancePath:instancePath+"/nodes/" + i12+"/medium",schemaPath:"#/properties/nodes/items/properties/medium/enum",keyword:"enum",params:{allowedValues: schema11.properties.nodes.items.properties.medium.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.nodes.items.properties.medium.enum,parentSchema:schema11.properties.nodes.items.properties.medium,data:data217};
 if(vErrors === null){
 vErrors = [err457];
 }
@@ -5658,8 +5651,11 @@ vErrors.push(err457);
 }
 errors++;
 }
-if(data217 < 60 || isNaN(data217)){
-const err458 = {instancePath:instancePath+"/nodes/" + i12+"/lab/disk_gib",schemaPath:"#/properties/nodes/items/properties/lab/properties/disk_gib/minimum",keyword:"minimum",params:{comparison: ">=", limit: 60},message:"must be >= 60",schema:60,parentSchema:schema11.properties.nodes.items.properties.lab.properties.disk_gib,data:data217};
+}
+if(data146.reinstall !== undefined){
+let data218 = data146.reinstall;
+if(!(((typeof data218 == "number") && (!(data218 % 1) && !isNaN(data218))) && (isFinite(data218)))){
+const err458 = {instancePath:instancePath+"/nodes/" + i12+"/reinstall",schemaPath:"#/properties/nodes/items/properties/reinstall/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.nodes.items.properties.reinstall.type,parentSchema:schema11.properties.nodes.items.properties.reinstall,data:data218};
 if(vErrors === null){
 vErrors = [err458];
 }
@@ -5668,12 +5664,9 @@ vErrors.push(err458);
 }
 errors++;
 }
-}
-}
-if(data214.data_disk_gib !== undefined){
-let data218 = data214.data_disk_gib;
-if(!(((typeof data218 == "number") && (!(data218 % 1) && !isNaN(data218))) && (isFinite(data218)))){
-const err459 = {instancePath:instancePath+"/nodes/" + i12+"/lab/data_disk_gib",schemaPath:"#/properties/nodes/items/properties/lab/properties/data_disk_gib/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.nodes.items.properties.lab.properties.data_disk_gib.type,parentSchema:schema11.properties.nodes.items.properties.lab.properties.data_disk_gib,data:data218};
+if((typeof data218 == "number") && (isFinite(data218))){
+if(data218 > 999999999 || isNaN(data218)){
+const err459 = {instancePath:instancePath+"/nodes/" + i12+"/reinstall",schemaPath:"#/properties/nodes/items/properties/reinstall/maximum",keyword:"maximum",params:{comparison: "<=", limit: 999999999},message:"must be <= 999999999",schema:999999999,parentSchema:schema11.properties.nodes.items.properties.reinstall,data:data218};
 if(vErrors === null){
 vErrors = [err459];
 }
@@ -5682,9 +5675,8 @@ vErrors.push(err459);
 }
 errors++;
 }
-if((typeof data218 == "number") && (isFinite(data218))){
-if(data218 > 1048576 || isNaN(data218)){
-const err460 = {instancePath:instancePath+"/nodes/" + i12+"/lab/data_disk_gib",schemaPath:"#/properties/nodes/items/properties/lab/properties/data_disk_gib/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1048576},message:"must be <= 1048576",schema:1048576,parentSchema:schema11.properties.nodes.items.properties.lab.properties.data_disk_gib,data:data218};
+if(data218 < 0 || isNaN(data218)){
+const err460 = {instancePath:instancePath+"/nodes/" + i12+"/reinstall",schemaPath:"#/properties/nodes/items/properties/reinstall/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.nodes.items.properties.reinstall,data:data218};
 if(vErrors === null){
 vErrors = [err460];
 }
@@ -5693,8 +5685,14 @@ vErrors.push(err460);
 }
 errors++;
 }
-if(data218 < 50 || isNaN(data218)){
-const err461 = {instancePath:instancePath+"/nodes/" + i12+"/lab/data_disk_gib",schemaPath:"#/properties/nodes/items/properties/lab/properties/data_disk_gib/minimum",keyword:"minimum",params:{comparison: ">=", limit: 50},message:"must be >= 50",schema:50,parentSchema:schema11.properties.nodes.items.properties.lab.properties.data_disk_gib,data:data218};
+}
+}
+if(data146.lab !== undefined){
+let data219 = data146.lab;
+if(data219 && typeof data219 == "object" && !Array.isArray(data219)){
+for(const key33 in data219){
+if(!(((((key33 === "memory_mib") || (key33 === "vcpus")) || (key33 === "disk_gib")) || (key33 === "data_disk_gib")) || (key33 === "nic_model"))){
+const err461 = {instancePath:instancePath+"/nodes/" + i12+"/lab",schemaPath:"#/properties/nodes/items/properties/lab/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key33},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.nodes.items.properties.lab,data:data219};
 if(vErrors === null){
 vErrors = [err461];
 }
@@ -5704,11 +5702,10 @@ vErrors.push(err461);
 errors++;
 }
 }
-}
-if(data214.nic_model !== undefined){
-let data219 = data214.nic_model;
-if(typeof data219 !== "string"){
-const err462 = {instancePath:instancePath+"/nodes/" + i12+"/lab/nic_model",schemaPath:"#/properties/nodes/items/properties/lab/properties/nic_model/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.lab.properties.nic_model.type,parentSchema:schema11.properties.nodes.items.properties.lab.properties.nic_model,data:data219};
+if(data219.memory_mib !== undefined){
+let data220 = data219.memory_mib;
+if(!(((typeof data220 == "number") && (!(data220 % 1) && !isNaN(data220))) && (isFinite(data220)))){
+const err462 = {instancePath:instancePath+"/nodes/" + i12+"/lab/memory_mib",schemaPath:"#/properties/nodes/items/properties/lab/properties/memory_mib/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.nodes.items.properties.lab.properties.memory_mib.type,parentSchema:schema11.properties.nodes.items.properties.lab.properties.memory_mib,data:data220};
 if(vErrors === null){
 vErrors = [err462];
 }
@@ -5717,8 +5714,9 @@ vErrors.push(err462);
 }
 errors++;
 }
-if(!((data219 === "virtio") || (data219 === "e1000e"))){
-const err463 = {instancePath:instancePath+"/nodes/" + i12+"/lab/nic_model",schemaPath:"#/properties/nodes/items/properties/lab/properties/nic_model/enum",keyword:"enum",params:{allowedValues: schema11.properties.nodes.items.properties.lab.properties.nic_model.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.nodes.items.properties.lab.properties.nic_model.enum,parentSchema:schema11.properties.nodes.items.properties.lab.properties.nic_model,data:data219};
+if((typeof data220 == "number") && (isFinite(data220))){
+if(data220 > 16777216 || isNaN(data220)){
+const err463 = {instancePath:instancePath+"/nodes/" + i12+"/lab/memory_mib",schemaPath:"#/properties/nodes/items/properties/lab/properties/memory_mib/maximum",keyword:"maximum",params:{comparison: "<=", limit: 16777216},message:"must be <= 16777216",schema:16777216,parentSchema:schema11.properties.nodes.items.properties.lab.properties.memory_mib,data:data220};
 if(vErrors === null){
 vErrors = [err463];
 }
@@ -5727,10 +5725,8 @@ vErrors.push(err463);
 }
 errors++;
 }
-}
-}
-else {
-const err464 = {instancePath:instancePath+"/nodes/" + i12+"/lab",schemaPath:"#/properties/nodes/items/properties/lab/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nodes.items.properties.lab.type,parentSchema:schema11.properties.nodes.items.properties.lab,data:data214};
+if(data220 < 8192 || isNaN(data220)){
+const err464 = {instancePath:instancePath+"/nodes/" + i12+"/lab/memory_mib",schemaPath:"#/properties/nodes/items/properties/lab/properties/memory_mib/minimum",keyword:"minimum",params:{comparison: ">=", limit: 8192},message:"must be >= 8192",schema:8192,parentSchema:schema11.properties.nodes.items.properties.lab.properties.memory_mib,data:data220};
 if(vErrors === null){
 vErrors = [err464];
 }
@@ -5741,8 +5737,10 @@ errors++;
 }
 }
 }
-else {
-const err465 = {instancePath:instancePath+"/nodes/" + i12,schemaPath:"#/properties/nodes/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nodes.items.type,parentSchema:schema11.properties.nodes.items,data:data143};
+if(data219.vcpus !== undefined){
+let data221 = data219.vcpus;
+if(!(((typeof data221 == "number") && (!(data221 % 1) && !isNaN(data221))) && (isFinite(data221)))){
+const err465 = {instancePath:instancePath+"/nodes/" + i12+"/lab/vcpus",schemaPath:"#/properties/nodes/items/properties/lab/properties/vcpus/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.nodes.items.properties.lab.properties.vcpus.type,parentSchema:schema11.properties.nodes.items.properties.lab.properties.vcpus,data:data221};
 if(vErrors === null){
 vErrors = [err465];
 }
@@ -5751,10 +5749,9 @@ vErrors.push(err465);
 }
 errors++;
 }
-}
-}
-else {
-const err466 = {instancePath:instancePath+"/nodes",schemaPath:"#/properties/nodes/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.nodes.type,parentSchema:schema11.properties.nodes,data:data142};
+if((typeof data221 == "number") && (isFinite(data221))){
+if(data221 > 256 || isNaN(data221)){
+const err466 = {instancePath:instancePath+"/nodes/" + i12+"/lab/vcpus",schemaPath:"#/properties/nodes/items/properties/lab/properties/vcpus/maximum",keyword:"maximum",params:{comparison: "<=", limit: 256},message:"must be <= 256",schema:256,parentSchema:schema11.properties.nodes.items.properties.lab.properties.vcpus,data:data221};
 if(vErrors === null){
 vErrors = [err466];
 }
@@ -5763,13 +5760,8 @@ vErrors.push(err466);
 }
 errors++;
 }
-}
-if(data.lab !== undefined){
-let data220 = data.lab;
-if(data220 && typeof data220 == "object" && !Array.isArray(data220)){
-for(const key34 in data220){
-if(!(((((key34 === "network_name") || (key34 === "bridge")) || (key34 === "disk_dir")) || (key34 === "tftp_root")) || (key34 === "host_arch"))){
-const err467 = {instancePath:instancePath+"/lab",schemaPath:"#/properties/lab/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key34},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.lab,data:data220};
+if(data221 < 1 || isNaN(data221)){
+const err467 = {instancePath:instancePath+"/nodes/" + i12+"/lab/vcpus",schemaPath:"#/properties/nodes/items/properties/lab/properties/vcpus/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.nodes.items.properties.lab.properties.vcpus,data:data221};
 if(vErrors === null){
 vErrors = [err467];
 }
@@ -5779,11 +5771,11 @@ vErrors.push(err467);
 errors++;
 }
 }
-if(data220.network_name !== undefined){
-let data221 = data220.network_name;
-if(typeof data221 === "string"){
-if(!pattern55.test(data221)){
-const err468 = {instancePath:instancePath+"/lab/network_name",schemaPath:"#/properties/lab/properties/network_name/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_][A-Za-z0-9_.-]{0,49}$"},message:"must match pattern \""+"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,49}$"+"\"",schema:"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,49}$",parentSchema:schema11.properties.lab.properties.network_name,data:data221};
+}
+if(data219.disk_gib !== undefined){
+let data222 = data219.disk_gib;
+if(!(((typeof data222 == "number") && (!(data222 % 1) && !isNaN(data222))) && (isFinite(data222)))){
+const err468 = {instancePath:instancePath+"/nodes/" + i12+"/lab/disk_gib",schemaPath:"#/properties/nodes/items/properties/lab/properties/disk_gib/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.nodes.items.properties.lab.properties.disk_gib.type,parentSchema:schema11.properties.nodes.items.properties.lab.properties.disk_gib,data:data222};
 if(vErrors === null){
 vErrors = [err468];
 }
@@ -5792,9 +5784,9 @@ vErrors.push(err468);
 }
 errors++;
 }
-}
-else {
-const err469 = {instancePath:instancePath+"/lab/network_name",schemaPath:"#/properties/lab/properties/network_name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.lab.properties.network_name.type,parentSchema:schema11.properties.lab.properties.network_name,data:data221};
+if((typeof data222 == "number") && (isFinite(data222))){
+if(data222 > 1048576 || isNaN(data222)){
+const err469 = {instancePath:instancePath+"/nodes/" + i12+"/lab/disk_gib",schemaPath:"#/properties/nodes/items/properties/lab/properties/disk_gib/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1048576},message:"must be <= 1048576",schema:1048576,parentSchema:schema11.properties.nodes.items.properties.lab.properties.disk_gib,data:data222};
 if(vErrors === null){
 vErrors = [err469];
 }
@@ -5803,12 +5795,8 @@ vErrors.push(err469);
 }
 errors++;
 }
-}
-if(data220.bridge !== undefined){
-let data222 = data220.bridge;
-if(typeof data222 === "string"){
-if(!pattern56.test(data222)){
-const err470 = {instancePath:instancePath+"/lab/bridge",schemaPath:"#/properties/lab/properties/bridge/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_][A-Za-z0-9_.-]{0,14}$"},message:"must match pattern \""+"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,14}$"+"\"",schema:"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,14}$",parentSchema:schema11.properties.lab.properties.bridge,data:data222};
+if(data222 < 60 || isNaN(data222)){
+const err470 = {instancePath:instancePath+"/nodes/" + i12+"/lab/disk_gib",schemaPath:"#/properties/nodes/items/properties/lab/properties/disk_gib/minimum",keyword:"minimum",params:{comparison: ">=", limit: 60},message:"must be >= 60",schema:60,parentSchema:schema11.properties.nodes.items.properties.lab.properties.disk_gib,data:data222};
 if(vErrors === null){
 vErrors = [err470];
 }
@@ -5818,8 +5806,11 @@ vErrors.push(err470);
 errors++;
 }
 }
-else {
-const err471 = {instancePath:instancePath+"/lab/bridge",schemaPath:"#/properties/lab/properties/bridge/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.lab.properties.bridge.type,parentSchema:schema11.properties.lab.properties.bridge,data:data222};
+}
+if(data219.data_disk_gib !== undefined){
+let data223 = data219.data_disk_gib;
+if(!(((typeof data223 == "number") && (!(data223 % 1) && !isNaN(data223))) && (isFinite(data223)))){
+const err471 = {instancePath:instancePath+"/nodes/" + i12+"/lab/data_disk_gib",schemaPath:"#/properties/nodes/items/properties/lab/properties/data_disk_gib/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.nodes.items.properties.lab.properties.data_disk_gib.type,parentSchema:schema11.properties.nodes.items.properties.lab.properties.data_disk_gib,data:data223};
 if(vErrors === null){
 vErrors = [err471];
 }
@@ -5828,12 +5819,9 @@ vErrors.push(err471);
 }
 errors++;
 }
-}
-if(data220.disk_dir !== undefined){
-let data223 = data220.disk_dir;
-if(typeof data223 === "string"){
-if(func3(data223) > 512){
-const err472 = {instancePath:instancePath+"/lab/disk_dir",schemaPath:"#/properties/lab/properties/disk_dir/maxLength",keyword:"maxLength",params:{limit: 512},message:"must NOT have more than 512 characters",schema:512,parentSchema:schema11.properties.lab.properties.disk_dir,data:data223};
+if((typeof data223 == "number") && (isFinite(data223))){
+if(data223 > 1048576 || isNaN(data223)){
+const err472 = {instancePath:instancePath+"/nodes/" + i12+"/lab/data_disk_gib",schemaPath:"#/properties/nodes/items/properties/lab/properties/data_disk_gib/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1048576},message:"must be <= 1048576",schema:1048576,parentSchema:schema11.properties.nodes.items.properties.lab.properties.data_disk_gib,data:data223};
 if(vErrors === null){
 vErrors = [err472];
 }
@@ -5842,8 +5830,8 @@ vErrors.push(err472);
 }
 errors++;
 }
-if(!pattern57.test(data223)){
-const err473 = {instancePath:instancePath+"/lab/disk_dir",schemaPath:"#/properties/lab/properties/disk_dir/pattern",keyword:"pattern",params:{pattern: "^/[A-Za-z0-9._~@+=:/-]*$"},message:"must match pattern \""+"^/[A-Za-z0-9._~@+=:/-]*$"+"\"",schema:"^/[A-Za-z0-9._~@+=:/-]*$",parentSchema:schema11.properties.lab.properties.disk_dir,data:data223};
+if(data223 < 50 || isNaN(data223)){
+const err473 = {instancePath:instancePath+"/nodes/" + i12+"/lab/data_disk_gib",schemaPath:"#/properties/nodes/items/properties/lab/properties/data_disk_gib/minimum",keyword:"minimum",params:{comparison: ">=", limit: 50},message:"must be >= 50",schema:50,parentSchema:schema11.properties.nodes.items.properties.lab.properties.data_disk_gib,data:data223};
 if(vErrors === null){
 vErrors = [err473];
 }
@@ -5853,8 +5841,11 @@ vErrors.push(err473);
 errors++;
 }
 }
-else {
-const err474 = {instancePath:instancePath+"/lab/disk_dir",schemaPath:"#/properties/lab/properties/disk_dir/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.lab.properties.disk_dir.type,parentSchema:schema11.properties.lab.properties.disk_dir,data:data223};
+}
+if(data219.nic_model !== undefined){
+let data224 = data219.nic_model;
+if(typeof data224 !== "string"){
+const err474 = {instancePath:instancePath+"/nodes/" + i12+"/lab/nic_model",schemaPath:"#/properties/nodes/items/properties/lab/properties/nic_model/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.lab.properties.nic_model.type,parentSchema:schema11.properties.nodes.items.properties.lab.properties.nic_model,data:data224};
 if(vErrors === null){
 vErrors = [err474];
 }
@@ -5863,12 +5854,8 @@ vErrors.push(err474);
 }
 errors++;
 }
-}
-if(data220.tftp_root !== undefined){
-let data224 = data220.tftp_root;
-if(typeof data224 === "string"){
-if(func3(data224) > 512){
-const err475 = {instancePath:instancePath+"/lab/tftp_root",schemaPath:"#/properties/lab/properties/tftp_root/maxLength",keyword:"maxLength",params:{limit: 512},message:"must NOT have more than 512 characters",schema:512,parentSchema:schema11.properties.lab.properties.tftp_root,data:data224};
+if(!((data224 === "virtio") || (data224 === "e1000e"))){
+const err475 = {instancePath:instancePath+"/nodes/" + i12+"/lab/nic_model",schemaPath:"#/properties/nodes/items/properties/lab/properties/nic_model/enum",keyword:"enum",params:{allowedValues: schema11.properties.nodes.items.properties.lab.properties.nic_model.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.nodes.items.properties.lab.properties.nic_model.enum,parentSchema:schema11.properties.nodes.items.properties.lab.properties.nic_model,data:data224};
 if(vErrors === null){
 vErrors = [err475];
 }
@@ -5877,8 +5864,10 @@ vErrors.push(err475);
 }
 errors++;
 }
-if(!pattern57.test(data224)){
-const err476 = {instancePath:instancePath+"/lab/tftp_root",schemaPath:"#/properties/lab/properties/tftp_root/pattern",keyword:"pattern",params:{pattern: "^/[A-Za-z0-9._~@+=:/-]*$"},message:"must match pattern \""+"^/[A-Za-z0-9._~@+=:/-]*$"+"\"",schema:"^/[A-Za-z0-9._~@+=:/-]*$",parentSchema:schema11.properties.lab.properties.tftp_root,data:data224};
+}
+}
+else {
+const err476 = {instancePath:instancePath+"/nodes/" + i12+"/lab",schemaPath:"#/properties/nodes/items/properties/lab/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nodes.items.properties.lab.type,parentSchema:schema11.properties.nodes.items.properties.lab,data:data219};
 if(vErrors === null){
 vErrors = [err476];
 }
@@ -5888,8 +5877,9 @@ vErrors.push(err476);
 errors++;
 }
 }
+}
 else {
-const err477 = {instancePath:instancePath+"/lab/tftp_root",schemaPath:"#/properties/lab/properties/tftp_root/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.lab.properties.tftp_root.type,parentSchema:schema11.properties.lab.properties.tftp_root,data:data224};
+const err477 = {instancePath:instancePath+"/nodes/" + i12,schemaPath:"#/properties/nodes/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nodes.items.type,parentSchema:schema11.properties.nodes.items,data:data146};
 if(vErrors === null){
 vErrors = [err477];
 }
@@ -5899,10 +5889,9 @@ vErrors.push(err477);
 errors++;
 }
 }
-if(data220.host_arch !== undefined){
-let data225 = data220.host_arch;
-if(typeof data225 !== "string"){
-const err478 = {instancePath:instancePath+"/lab/host_arch",schemaPath:"#/properties/lab/properties/host_arch/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.lab.properties.host_arch.type,parentSchema:schema11.properties.lab.properties.host_arch,data:data225};
+}
+else {
+const err478 = {instancePath:instancePath+"/nodes",schemaPath:"#/properties/nodes/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.nodes.type,parentSchema:schema11.properties.nodes,data:data145};
 if(vErrors === null){
 vErrors = [err478];
 }
@@ -5911,8 +5900,13 @@ vErrors.push(err478);
 }
 errors++;
 }
-if(!((data225 === "x86_64") || (data225 === "arm64"))){
-const err479 = {instancePath:instancePath+"/lab/host_arch",schemaPath:"#/properties/lab/properties/host_arch/enum",keyword:"enum",params:{allowedValues: schema11.properties.lab.properties.host_arch.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.lab.properties.host_arch.enum,parentSchema:schema11.properties.lab.properties.host_arch,data:data225};
+}
+if(data.lab !== undefined){
+let data225 = data.lab;
+if(data225 && typeof data225 == "object" && !Array.isArray(data225)){
+for(const key34 in data225){
+if(!(((((key34 === "network_name") || (key34 === "bridge")) || (key34 === "disk_dir")) || (key34 === "tftp_root")) || (key34 === "host_arch"))){
+const err479 = {instancePath:instancePath+"/lab",schemaPath:"#/properties/lab/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key34},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.lab,data:data225};
 if(vErrors === null){
 vErrors = [err479];
 }
@@ -5922,9 +5916,11 @@ vErrors.push(err479);
 errors++;
 }
 }
-}
-else {
-const err480 = {instancePath:instancePath+"/lab",schemaPath:"#/properties/lab/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.lab.type,parentSchema:schema11.properties.lab,data:data220};
+if(data225.network_name !== undefined){
+let data226 = data225.network_name;
+if(typeof data226 === "string"){
+if(!pattern56.test(data226)){
+const err480 = {instancePath:instancePath+"/lab/network_name",schemaPath:"#/properties/lab/properties/network_name/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_][A-Za-z0-9_.-]{0,49}$"},message:"must match pattern \""+"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,49}$"+"\"",schema:"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,49}$",parentSchema:schema11.properties.lab.properties.network_name,data:data226};
 if(vErrors === null){
 vErrors = [err480];
 }
@@ -5934,12 +5930,8 @@ vErrors.push(err480);
 errors++;
 }
 }
-if(data.nginx !== undefined){
-let data226 = data.nginx;
-if(data226 && typeof data226 == "object" && !Array.isArray(data226)){
-for(const key35 in data226){
-if(!(((((((key35 === "listen") || (key35 === "root")) || (key35 === "artifacts_dir")) || (key35 === "access_log")) || (key35 === "access")) || (key35 === "file_key")) || (key35 === "real_ip"))){
-const err481 = {instancePath:instancePath+"/nginx",schemaPath:"#/properties/nginx/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key35},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.nginx,data:data226};
+else {
+const err481 = {instancePath:instancePath+"/lab/network_name",schemaPath:"#/properties/lab/properties/network_name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.lab.properties.network_name.type,parentSchema:schema11.properties.lab.properties.network_name,data:data226};
 if(vErrors === null){
 vErrors = [err481];
 }
@@ -5949,11 +5941,11 @@ vErrors.push(err481);
 errors++;
 }
 }
-if(data226.listen !== undefined){
-let data227 = data226.listen;
+if(data225.bridge !== undefined){
+let data227 = data225.bridge;
 if(typeof data227 === "string"){
-if(func3(data227) > 21){
-const err482 = {instancePath:instancePath+"/nginx/listen",schemaPath:"#/properties/nginx/properties/listen/maxLength",keyword:"maxLength",params:{limit: 21},message:"must NOT have more than 21 characters",schema:21,parentSchema:schema11.properties.nginx.properties.listen,data:data227};
+if(!pattern57.test(data227)){
+const err482 = {instancePath:instancePath+"/lab/bridge",schemaPath:"#/properties/lab/properties/bridge/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_][A-Za-z0-9_.-]{0,14}$"},message:"must match pattern \""+"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,14}$"+"\"",schema:"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,14}$",parentSchema:schema11.properties.lab.properties.bridge,data:data227};
 if(vErrors === null){
 vErrors = [err482];
 }
@@ -5962,8 +5954,9 @@ vErrors.push(err482);
 }
 errors++;
 }
-if(!pattern59.test(data227)){
-const err483 = {instancePath:instancePath+"/nginx/listen",schemaPath:"#/properties/nginx/properties/listen/pattern",keyword:"pattern",params:{pattern: "^(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|\\*):)?(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3})$"},message:"must match pattern \""+"^(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|\\*):)?(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3})$"+"\"",schema:"^(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|\\*):)?(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3})$",parentSchema:schema11.properties.nginx.properties.listen,data:data227};
+}
+else {
+const err483 = {instancePath:instancePath+"/lab/bridge",schemaPath:"#/properties/lab/properties/bridge/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.lab.properties.bridge.type,parentSchema:schema11.properties.lab.properties.bridge,data:data227};
 if(vErrors === null){
 vErrors = [err483];
 }
@@ -5973,8 +5966,11 @@ vErrors.push(err483);
 errors++;
 }
 }
-else {
-const err484 = {instancePath:instancePath+"/nginx/listen",schemaPath:"#/properties/nginx/properties/listen/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nginx.properties.listen.type,parentSchema:schema11.properties.nginx.properties.listen,data:data227};
+if(data225.disk_dir !== undefined){
+let data228 = data225.disk_dir;
+if(typeof data228 === "string"){
+if(func3(data228) > 512){
+const err484 = {instancePath:instancePath+"/lab/disk_dir",schemaPath:"#/properties/lab/properties/disk_dir/maxLength",keyword:"maxLength",params:{limit: 512},message:"must NOT have more than 512 characters",schema:512,parentSchema:schema11.properties.lab.properties.disk_dir,data:data228};
 if(vErrors === null){
 vErrors = [err484];
 }
@@ -5983,12 +5979,8 @@ vErrors.push(err484);
 }
 errors++;
 }
-}
-if(data226.root !== undefined){
-let data228 = data226.root;
-if(typeof data228 === "string"){
-if(func3(data228) > 512){
-const err485 = {instancePath:instancePath+"/nginx/root",schemaPath:"#/properties/nginx/properties/root/maxLength",keyword:"maxLength",params:{limit: 512},message:"must NOT have more than 512 characters",schema:512,parentSchema:schema11.properties.nginx.properties.root,data:data228};
+if(!pattern58.test(data228)){
+const err485 = {instancePath:instancePath+"/lab/disk_dir",schemaPath:"#/properties/lab/properties/disk_dir/pattern",keyword:"pattern",params:{pattern: "^/[A-Za-z0-9._~@+=:/-]*$"},message:"must match pattern \""+"^/[A-Za-z0-9._~@+=:/-]*$"+"\"",schema:"^/[A-Za-z0-9._~@+=:/-]*$",parentSchema:schema11.properties.lab.properties.disk_dir,data:data228};
 if(vErrors === null){
 vErrors = [err485];
 }
@@ -5997,8 +5989,9 @@ vErrors.push(err485);
 }
 errors++;
 }
-if(!pattern57.test(data228)){
-const err486 = {instancePath:instancePath+"/nginx/root",schemaPath:"#/properties/nginx/properties/root/pattern",keyword:"pattern",params:{pattern: "^/[A-Za-z0-9._~@+=:/-]*$"},message:"must match pattern \""+"^/[A-Za-z0-9._~@+=:/-]*$"+"\"",schema:"^/[A-Za-z0-9._~@+=:/-]*$",parentSchema:schema11.properties.nginx.properties.root,data:data228};
+}
+else {
+const err486 = {instancePath:instancePath+"/lab/disk_dir",schemaPath:"#/properties/lab/properties/disk_dir/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.lab.properties.disk_dir.type,parentSchema:schema11.properties.lab.properties.disk_dir,data:data228};
 if(vErrors === null){
 vErrors = [err486];
 }
@@ -6008,8 +6001,11 @@ vErrors.push(err486);
 errors++;
 }
 }
-else {
-const err487 = {instancePath:instancePath+"/nginx/root",schemaPath:"#/properties/nginx/properties/root/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nginx.properties.root.type,parentSchema:schema11.properties.nginx.properties.root,data:data228};
+if(data225.tftp_root !== undefined){
+let data229 = data225.tftp_root;
+if(typeof data229 === "string"){
+if(func3(data229) > 512){
+const err487 = {instancePath:instancePath+"/lab/tftp_root",schemaPath:"#/properties/lab/properties/tftp_root/maxLength",keyword:"maxLength",params:{limit: 512},message:"must NOT have more than 512 characters",schema:512,parentSchema:schema11.properties.lab.properties.tftp_root,data:data229};
 if(vErrors === null){
 vErrors = [err487];
 }
@@ -6018,12 +6014,8 @@ vErrors.push(err487);
 }
 errors++;
 }
-}
-if(data226.artifacts_dir !== undefined){
-let data229 = data226.artifacts_dir;
-if(typeof data229 === "string"){
-if(func3(data229) > 512){
-const err488 = {instancePath:instancePath+"/nginx/artifacts_dir",schemaPath:"#/properties/nginx/properties/artifacts_dir/maxLength",keyword:"maxLength",params:{limit: 512},message:"must NOT have more than 512 characters",schema:512,parentSchema:schema11.properties.nginx.properties.artifacts_dir,data:data229};
+if(!pattern58.test(data229)){
+const err488 = {instancePath:instancePath+"/lab/tftp_root",schemaPath:"#/properties/lab/properties/tftp_root/pattern",keyword:"pattern",params:{pattern: "^/[A-Za-z0-9._~@+=:/-]*$"},message:"must match pattern \""+"^/[A-Za-z0-9._~@+=:/-]*$"+"\"",schema:"^/[A-Za-z0-9._~@+=:/-]*$",parentSchema:schema11.properties.lab.properties.tftp_root,data:data229};
 if(vErrors === null){
 vErrors = [err488];
 }
@@ -6032,8 +6024,9 @@ vErrors.push(err488);
 }
 errors++;
 }
-if(!pattern57.test(data229)){
-const err489 = {instancePath:instancePath+"/nginx/artifacts_dir",schemaPath:"#/properties/nginx/properties/artifacts_dir/pattern",keyword:"pattern",params:{pattern: "^/[A-Za-z0-9._~@+=:/-]*$"},message:"must match pattern \""+"^/[A-Za-z0-9._~@+=:/-]*$"+"\"",schema:"^/[A-Za-z0-9._~@+=:/-]*$",parentSchema:schema11.properties.nginx.properties.artifacts_dir,data:data229};
+}
+else {
+const err489 = {instancePath:instancePath+"/lab/tftp_root",schemaPath:"#/properties/lab/properties/tftp_root/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.lab.properties.tftp_root.type,parentSchema:schema11.properties.lab.properties.tftp_root,data:data229};
 if(vErrors === null){
 vErrors = [err489];
 }
@@ -6043,8 +6036,10 @@ vErrors.push(err489);
 errors++;
 }
 }
-else {
-const err490 = {instancePath:instancePath+"/nginx/artifacts_dir",schemaPath:"#/properties/nginx/properties/artifacts_dir/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nginx.properties.artifacts_dir.type,parentSchema:schema11.properties.nginx.properties.artifacts_dir,data:data229};
+if(data225.host_arch !== undefined){
+let data230 = data225.host_arch;
+if(typeof data230 !== "string"){
+const err490 = {instancePath:instancePath+"/lab/host_arch",schemaPath:"#/properties/lab/properties/host_arch/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.lab.properties.host_arch.type,parentSchema:schema11.properties.lab.properties.host_arch,data:data230};
 if(vErrors === null){
 vErrors = [err490];
 }
@@ -6053,12 +6048,8 @@ vErrors.push(err490);
 }
 errors++;
 }
-}
-if(data226.access_log !== undefined){
-let data230 = data226.access_log;
-if(typeof data230 === "string"){
-if(func3(data230) > 512){
-const err491 = {instancePath:instancePath+"/nginx/access_log",schemaPath:"#/properties/nginx/properties/access_log/maxLength",keyword:"maxLength",params:{limit: 512},message:"must NOT have more than 512 characters",schema:512,parentSchema:schema11.properties.nginx.properties.access_log,data:data230};
+if(!((data230 === "x86_64") || (data230 === "arm64"))){
+const err491 = {instancePath:instancePath+"/lab/host_arch",schemaPath:"#/properties/lab/properties/host_arch/enum",keyword:"enum",params:{allowedValues: schema11.properties.lab.properties.host_arch.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.lab.properties.host_arch.enum,parentSchema:schema11.properties.lab.properties.host_arch,data:data230};
 if(vErrors === null){
 vErrors = [err491];
 }
@@ -6067,8 +6058,10 @@ vErrors.push(err491);
 }
 errors++;
 }
-if(!pattern57.test(data230)){
-const err492 = {instancePath:instancePath+"/nginx/access_log",schemaPath:"#/properties/nginx/properties/access_log/pattern",keyword:"pattern",params:{pattern: "^/[A-Za-z0-9._~@+=:/-]*$"},message:"must match pattern \""+"^/[A-Za-z0-9._~@+=:/-]*$"+"\"",schema:"^/[A-Za-z0-9._~@+=:/-]*$",parentSchema:schema11.properties.nginx.properties.access_log,data:data230};
+}
+}
+else {
+const err492 = {instancePath:instancePath+"/lab",schemaPath:"#/properties/lab/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.lab.type,parentSchema:schema11.properties.lab,data:data225};
 if(vErrors === null){
 vErrors = [err492];
 }
@@ -6078,8 +6071,12 @@ vErrors.push(err492);
 errors++;
 }
 }
-else {
-const err493 = {instancePath:instancePath+"/nginx/access_log",schemaPath:"#/properties/nginx/properties/access_log/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nginx.properties.access_log.type,parentSchema:schema11.properties.nginx.properties.access_log,data:data230};
+if(data.nginx !== undefined){
+let data231 = data.nginx;
+if(data231 && typeof data231 == "object" && !Array.isArray(data231)){
+for(const key35 in data231){
+if(!(((((((key35 === "listen") || (key35 === "root")) || (key35 === "artifacts_dir")) || (key35 === "access_log")) || (key35 === "access")) || (key35 === "file_key")) || (key35 === "real_ip"))){
+const err493 = {instancePath:instancePath+"/nginx",schemaPath:"#/properties/nginx/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key35},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.nginx,data:data231};
 if(vErrors === null){
 vErrors = [err493];
 }
@@ -6089,10 +6086,11 @@ vErrors.push(err493);
 errors++;
 }
 }
-if(data226.access !== undefined){
-let data231 = data226.access;
-if(typeof data231 !== "string"){
-const err494 = {instancePath:instancePath+"/nginx/access",schemaPath:"#/properties/nginx/properties/access/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nginx.properties.access.type,parentSchema:schema11.properties.nginx.properties.access,data:data231};
+if(data231.listen !== undefined){
+let data232 = data231.listen;
+if(typeof data232 === "string"){
+if(func3(data232) > 21){
+const err494 = {instancePath:instancePath+"/nginx/listen",schemaPath:"#/properties/nginx/properties/listen/maxLength",keyword:"maxLength",params:{limit: 21},message:"must NOT have more than 21 characters",schema:21,parentSchema:schema11.properties.nginx.properties.listen,data:data232};
 if(vErrors === null){
 vErrors = [err494];
 }
@@ -6101,8 +6099,8 @@ vErrors.push(err494);
 }
 errors++;
 }
-if(!((data231 === "nodes") || (data231 === "open"))){
-const err495 = {instancePath:instancePath+"/nginx/access",schemaPath:"#/properties/nginx/properties/access/enum",keyword:"enum",params:{allowedValues: schema11.properties.nginx.properties.access.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.nginx.properties.access.enum,parentSchema:schema11.properties.nginx.properties.access,data:data231};
+if(!pattern60.test(data232)){
+const err495 = {instancePath:instancePath+"/nginx/listen",schemaPath:"#/properties/nginx/properties/listen/pattern",keyword:"pattern",params:{pattern: "^(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|\\*):)?(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3})$"},message:"must match pattern \""+"^(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|\\*):)?(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3})$"+"\"",schema:"^(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|\\*):)?(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3})$",parentSchema:schema11.properties.nginx.properties.listen,data:data232};
 if(vErrors === null){
 vErrors = [err495];
 }
@@ -6112,10 +6110,8 @@ vErrors.push(err495);
 errors++;
 }
 }
-if(data226.file_key !== undefined){
-let data232 = data226.file_key;
-if((typeof data232 !== "string") && (!(data232 && typeof data232 == "object" && !Array.isArray(data232)))){
-const err496 = {instancePath:instancePath+"/nginx/file_key",schemaPath:"#/properties/nginx/properties/file_key/type",keyword:"type",params:{type: schema11.properties.nginx.properties.file_key.type},message:"must be string,object",schema:schema11.properties.nginx.properties.file_key.type,parentSchema:schema11.properties.nginx.properties.file_key,data:data232};
+else {
+const err496 = {instancePath:instancePath+"/nginx/listen",schemaPath:"#/properties/nginx/properties/listen/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nginx.properties.listen.type,parentSchema:schema11.properties.nginx.properties.listen,data:data232};
 if(vErrors === null){
 vErrors = [err496];
 }
@@ -6124,9 +6120,12 @@ vErrors.push(err496);
 }
 errors++;
 }
-if(typeof data232 === "string"){
-if(func3(data232) < 1){
-const err497 = {instancePath:instancePath+"/nginx/file_key",schemaPath:"#/properties/nginx/properties/file_key/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.nginx.properties.file_key,data:data232};
+}
+if(data231.root !== undefined){
+let data233 = data231.root;
+if(typeof data233 === "string"){
+if(func3(data233) > 512){
+const err497 = {instancePath:instancePath+"/nginx/root",schemaPath:"#/properties/nginx/properties/root/maxLength",keyword:"maxLength",params:{limit: 512},message:"must NOT have more than 512 characters",schema:512,parentSchema:schema11.properties.nginx.properties.root,data:data233};
 if(vErrors === null){
 vErrors = [err497];
 }
@@ -6135,10 +6134,8 @@ vErrors.push(err497);
 }
 errors++;
 }
-}
-if(data232 && typeof data232 == "object" && !Array.isArray(data232)){
-if(Object.keys(data232).length > 1){
-const err498 = {instancePath:instancePath+"/nginx/file_key",schemaPath:"#/properties/nginx/properties/file_key/maxProperties",keyword:"maxProperties",params:{limit: 1},message:"must NOT have more than 1 properties",schema:1,parentSchema:schema11.properties.nginx.properties.file_key,data:data232};
+if(!pattern58.test(data233)){
+const err498 = {instancePath:instancePath+"/nginx/root",schemaPath:"#/properties/nginx/properties/root/pattern",keyword:"pattern",params:{pattern: "^/[A-Za-z0-9._~@+=:/-]*$"},message:"must match pattern \""+"^/[A-Za-z0-9._~@+=:/-]*$"+"\"",schema:"^/[A-Za-z0-9._~@+=:/-]*$",parentSchema:schema11.properties.nginx.properties.root,data:data233};
 if(vErrors === null){
 vErrors = [err498];
 }
@@ -6147,8 +6144,9 @@ vErrors.push(err498);
 }
 errors++;
 }
-if(Object.keys(data232).length < 1){
-const err499 = {instancePath:instancePath+"/nginx/file_key",schemaPath:"#/properties/nginx/properties/file_key/minProperties",keyword:"minProperties",params:{limit: 1},message:"must NOT have fewer than 1 properties",schema:1,parentSchema:schema11.properties.nginx.properties.file_key,data:data232};
+}
+else {
+const err499 = {instancePath:instancePath+"/nginx/root",schemaPath:"#/properties/nginx/properties/root/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nginx.properties.root.type,parentSchema:schema11.properties.nginx.properties.root,data:data233};
 if(vErrors === null){
 vErrors = [err499];
 }
@@ -6157,9 +6155,12 @@ vErrors.push(err499);
 }
 errors++;
 }
-for(const key36 in data232){
-if(!((key36 === "env") || (key36 === "file"))){
-const err500 = {instancePath:instancePath+"/nginx/file_key",schemaPath:"#/properties/nginx/properties/file_key/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key36},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.nginx.properties.file_key,data:data232};
+}
+if(data231.artifacts_dir !== undefined){
+let data234 = data231.artifacts_dir;
+if(typeof data234 === "string"){
+if(func3(data234) > 512){
+const err500 = {instancePath:instancePath+"/nginx/artifacts_dir",schemaPath:"#/properties/nginx/properties/artifacts_dir/maxLength",keyword:"maxLength",params:{limit: 512},message:"must NOT have more than 512 characters",schema:512,parentSchema:schema11.properties.nginx.properties.artifacts_dir,data:data234};
 if(vErrors === null){
 vErrors = [err500];
 }
@@ -6168,12 +6169,8 @@ vErrors.push(err500);
 }
 errors++;
 }
-}
-if(data232.env !== undefined){
-let data233 = data232.env;
-if(typeof data233 === "string"){
-if(!pattern13.test(data233)){
-const err501 = {instancePath:instancePath+"/nginx/file_key/env",schemaPath:"#/properties/nginx/properties/file_key/properties/env/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z_][A-Za-z0-9_]*$"},message:"must match pattern \""+"^[A-Za-z_][A-Za-z0-9_]*$"+"\"",schema:"^[A-Za-z_][A-Za-z0-9_]*$",parentSchema:schema11.properties.nginx.properties.file_key.properties.env,data:data233};
+if(!pattern58.test(data234)){
+const err501 = {instancePath:instancePath+"/nginx/artifacts_dir",schemaPath:"#/properties/nginx/properties/artifacts_dir/pattern",keyword:"pattern",params:{pattern: "^/[A-Za-z0-9._~@+=:/-]*$"},message:"must match pattern \""+"^/[A-Za-z0-9._~@+=:/-]*$"+"\"",schema:"^/[A-Za-z0-9._~@+=:/-]*$",parentSchema:schema11.properties.nginx.properties.artifacts_dir,data:data234};
 if(vErrors === null){
 vErrors = [err501];
 }
@@ -6184,7 +6181,7 @@ errors++;
 }
 }
 else {
-const err502 = {instancePath:instancePath+"/nginx/file_key/env",schemaPath:"#/properties/nginx/properties/file_key/properties/env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nginx.properties.file_key.properties.env.type,parentSchema:schema11.properties.nginx.properties.file_key.properties.env,data:data233};
+const err502 = {instancePath:instancePath+"/nginx/artifacts_dir",schemaPath:"#/properties/nginx/properties/artifacts_dir/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nginx.properties.artifacts_dir.type,parentSchema:schema11.properties.nginx.properties.artifacts_dir,data:data234};
 if(vErrors === null){
 vErrors = [err502];
 }
@@ -6194,11 +6191,11 @@ vErrors.push(err502);
 errors++;
 }
 }
-if(data232.file !== undefined){
-let data234 = data232.file;
-if(typeof data234 === "string"){
-if(func3(data234) < 1){
-const err503 = {instancePath:instancePath+"/nginx/file_key/file",schemaPath:"#/properties/nginx/properties/file_key/properties/file/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.nginx.properties.file_key.properties.file,data:data234};
+if(data231.access_log !== undefined){
+let data235 = data231.access_log;
+if(typeof data235 === "string"){
+if(func3(data235) > 512){
+const err503 = {instancePath:instancePath+"/nginx/access_log",schemaPath:"#/properties/nginx/properties/access_log/maxLength",keyword:"maxLength",params:{limit: 512},message:"must NOT have more than 512 characters",schema:512,parentSchema:schema11.properties.nginx.properties.access_log,data:data235};
 if(vErrors === null){
 vErrors = [err503];
 }
@@ -6207,9 +6204,8 @@ vErrors.push(err503);
 }
 errors++;
 }
-}
-else {
-const err504 = {instancePath:instancePath+"/nginx/file_key/file",schemaPath:"#/properties/nginx/properties/file_key/properties/file/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nginx.properties.file_key.properties.file.type,parentSchema:schema11.properties.nginx.properties.file_key.properties.file,data:data234};
+if(!pattern58.test(data235)){
+const err504 = {instancePath:instancePath+"/nginx/access_log",schemaPath:"#/properties/nginx/properties/access_log/pattern",keyword:"pattern",params:{pattern: "^/[A-Za-z0-9._~@+=:/-]*$"},message:"must match pattern \""+"^/[A-Za-z0-9._~@+=:/-]*$"+"\"",schema:"^/[A-Za-z0-9._~@+=:/-]*$",parentSchema:schema11.properties.nginx.properties.access_log,data:data235};
 if(vErrors === null){
 vErrors = [err504];
 }
@@ -6219,13 +6215,8 @@ vErrors.push(err504);
 errors++;
 }
 }
-}
-}
-if(data226.real_ip !== undefined){
-let data235 = data226.real_ip;
-if(data235 && typeof data235 == "object" && !Array.isArray(data235)){
-if(data235.from === undefined){
-const err505 = {instancePath:instancePath+"/nginx/real_ip",schemaPath:"#/properties/nginx/properties/real_ip/required",keyword:"required",params:{missingProperty: "from"},message:"must have required property '"+"from"+"'",schema:schema11.properties.nginx.properties.real_ip.required,parentSchema:schema11.properties.nginx.properties.real_ip,data:data235};
+else {
+const err505 = {instancePath:instancePath+"/nginx/access_log",schemaPath:"#/properties/nginx/properties/access_log/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nginx.properties.access_log.type,parentSchema:schema11.properties.nginx.properties.access_log,data:data235};
 if(vErrors === null){
 vErrors = [err505];
 }
@@ -6234,8 +6225,11 @@ vErrors.push(err505);
 }
 errors++;
 }
-if(data235.header === undefined){
-const err506 = {instancePath:instancePath+"/nginx/real_ip",schemaPath:"#/properties/nginx/properties/real_ip/required",keyword:"required",params:{missingProperty: "header"},message:"must have required property '"+"header"+"'",schema:schema11.properties.nginx.properties.real_ip.required,parentSchema:schema11.properties.nginx.properties.real_ip,data:data235};
+}
+if(data231.access !== undefined){
+let data236 = data231.access;
+if(typeof data236 !== "string"){
+const err506 = {instancePath:instancePath+"/nginx/access",schemaPath:"#/properties/nginx/properties/access/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nginx.properties.access.type,parentSchema:schema11.properties.nginx.properties.access,data:data236};
 if(vErrors === null){
 vErrors = [err506];
 }
@@ -6244,9 +6238,8 @@ vErrors.push(err506);
 }
 errors++;
 }
-for(const key37 in data235){
-if(!((key37 === "from") || (key37 === "header"))){
-const err507 = {instancePath:instancePath+"/nginx/real_ip",schemaPath:"#/properties/nginx/properties/real_ip/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key37},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.nginx.properties.real_ip,data:data235};
+if(!((data236 === "nodes") || (data236 === "open"))){
+const err507 = {instancePath:instancePath+"/nginx/access",schemaPath:"#/properties/nginx/properties/access/enum",keyword:"enum",params:{allowedValues: schema11.properties.nginx.properties.access.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.nginx.properties.access.enum,parentSchema:schema11.properties.nginx.properties.access,data:data236};
 if(vErrors === null){
 vErrors = [err507];
 }
@@ -6256,11 +6249,10 @@ vErrors.push(err507);
 errors++;
 }
 }
-if(data235.from !== undefined){
-let data236 = data235.from;
-if(Array.isArray(data236)){
-if(data236.length > 64){
-const err508 = {instancePath:instancePath+"/nginx/real_ip/from",schemaPath:"#/properties/nginx/properties/real_ip/properties/from/maxItems",keyword:"maxItems",params:{limit: 64},message:"must NOT have more than 64 items",schema:64,parentSchema:schema11.properties.nginx.properties.real_ip.properties.from,data:data236};
+if(data231.file_key !== undefined){
+let data237 = data231.file_key;
+if((typeof data237 !== "string") && (!(data237 && typeof data237 == "object" && !Array.isArray(data237)))){
+const err508 = {instancePath:instancePath+"/nginx/file_key",schemaPath:"#/properties/nginx/properties/file_key/type",keyword:"type",params:{type: schema11.properties.nginx.properties.file_key.type},message:"must be string,object",schema:schema11.properties.nginx.properties.file_key.type,parentSchema:schema11.properties.nginx.properties.file_key,data:data237};
 if(vErrors === null){
 vErrors = [err508];
 }
@@ -6269,8 +6261,9 @@ vErrors.push(err508);
 }
 errors++;
 }
-if(data236.length < 1){
-const err509 = {instancePath:instancePath+"/nginx/real_ip/from",schemaPath:"#/properties/nginx/properties/real_ip/properties/from/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.nginx.properties.real_ip.properties.from,data:data236};
+if(typeof data237 === "string"){
+if(func3(data237) < 1){
+const err509 = {instancePath:instancePath+"/nginx/file_key",schemaPath:"#/properties/nginx/properties/file_key/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.nginx.properties.file_key,data:data237};
 if(vErrors === null){
 vErrors = [err509];
 }
@@ -6279,12 +6272,10 @@ vErrors.push(err509);
 }
 errors++;
 }
-const len18 = data236.length;
-for(let i18=0; i18<len18; i18++){
-let data237 = data236[i18];
-if(typeof data237 === "string"){
-if(!pattern64.test(data237)){
-const err510 = {instancePath:instancePath+"/nginx/real_ip/from/" + i18,schemaPath:"#/properties/nginx/properties/real_ip/properties/from/items/pattern",keyword:"pattern",params:{pattern: "^(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(\\.(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}(/(3[0-2]|[12]?[0-9]))?$"},message:"must match pattern \""+"^(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(\\.(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}(/(3[0-2]|[12]?[0-9]))?$"+"\"",schema:"^(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(\\.(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}(/(3[0-2]|[12]?[0-9]))?$",parentSchema:schema11.properties.nginx.properties.real_ip.properties.from.items,data:data237};
+}
+if(data237 && typeof data237 == "object" && !Array.isArray(data237)){
+if(Object.keys(data237).length > 1){
+const err510 = {instancePath:instancePath+"/nginx/file_key",schemaPath:"#/properties/nginx/properties/file_key/maxProperties",keyword:"maxProperties",params:{limit: 1},message:"must NOT have more than 1 properties",schema:1,parentSchema:schema11.properties.nginx.properties.file_key,data:data237};
 if(vErrors === null){
 vErrors = [err510];
 }
@@ -6293,9 +6284,8 @@ vErrors.push(err510);
 }
 errors++;
 }
-}
-else {
-const err511 = {instancePath:instancePath+"/nginx/real_ip/from/" + i18,schemaPath:"#/properties/nginx/properties/real_ip/properties/from/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nginx.properties.real_ip.properties.from.items.type,parentSchema:schema11.properties.nginx.properties.real_ip.properties.from.items,data:data237};
+if(Object.keys(data237).length < 1){
+const err511 = {instancePath:instancePath+"/nginx/file_key",schemaPath:"#/properties/nginx/properties/file_key/minProperties",keyword:"minProperties",params:{limit: 1},message:"must NOT have fewer than 1 properties",schema:1,parentSchema:schema11.properties.nginx.properties.file_key,data:data237};
 if(vErrors === null){
 vErrors = [err511];
 }
@@ -6304,19 +6294,9 @@ vErrors.push(err511);
 }
 errors++;
 }
-}
-let i19 = data236.length;
-let j0;
-if(i19 > 1){
-const indices0 = {};
-for(;i19--;){
-let item0 = data236[i19];
-if(typeof item0 !== "string"){
-continue;
-}
-if(typeof indices0[item0] == "number"){
-j0 = indices0[item0];
-const err512 = {instancePath:instancePath+"/nginx/real_ip/from",schemaPath:"#/properties/nginx/properties/real_ip/properties/from/uniqueItems",keyword:"uniqueItems",params:{i: i19, j: j0},message:"must NOT have duplicate items (items ## "+j0+" and "+i19+" are identical)",schema:true,parentSchema:schema11.properties.nginx.properties.real_ip.properties.from,data:data236};
+for(const key36 in data237){
+if(!((key36 === "env") || (key36 === "file"))){
+const err512 = {instancePath:instancePath+"/nginx/file_key",schemaPath:"#/properties/nginx/properties/file_key/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key36},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.nginx.properties.file_key,data:data237};
 if(vErrors === null){
 vErrors = [err512];
 }
@@ -6324,14 +6304,13 @@ else {
 vErrors.push(err512);
 }
 errors++;
-break;
-}
-indices0[item0] = i19;
 }
 }
-}
-else {
-const err513 = {instancePath:instancePath+"/nginx/real_ip/from",schemaPath:"#/properties/nginx/properties/real_ip/properties/from/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.nginx.properties.real_ip.properties.from.type,parentSchema:schema11.properties.nginx.properties.real_ip.properties.from,data:data236};
+if(data237.env !== undefined){
+let data238 = data237.env;
+if(typeof data238 === "string"){
+if(!pattern14.test(data238)){
+const err513 = {instancePath:instancePath+"/nginx/file_key/env",schemaPath:"#/properties/nginx/properties/file_key/properties/env/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z_][A-Za-z0-9_]*$"},message:"must match pattern \""+"^[A-Za-z_][A-Za-z0-9_]*$"+"\"",schema:"^[A-Za-z_][A-Za-z0-9_]*$",parentSchema:schema11.properties.nginx.properties.file_key.properties.env,data:data238};
 if(vErrors === null){
 vErrors = [err513];
 }
@@ -6341,11 +6320,8 @@ vErrors.push(err513);
 errors++;
 }
 }
-if(data235.header !== undefined){
-let data238 = data235.header;
-if(typeof data238 === "string"){
-if(!pattern65.test(data238)){
-const err514 = {instancePath:instancePath+"/nginx/real_ip/header",schemaPath:"#/properties/nginx/properties/real_ip/properties/header/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z][A-Za-z0-9-]{0,63}$"},message:"must match pattern \""+"^[A-Za-z][A-Za-z0-9-]{0,63}$"+"\"",schema:"^[A-Za-z][A-Za-z0-9-]{0,63}$",parentSchema:schema11.properties.nginx.properties.real_ip.properties.header,data:data238};
+else {
+const err514 = {instancePath:instancePath+"/nginx/file_key/env",schemaPath:"#/properties/nginx/properties/file_key/properties/env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nginx.properties.file_key.properties.env.type,parentSchema:schema11.properties.nginx.properties.file_key.properties.env,data:data238};
 if(vErrors === null){
 vErrors = [err514];
 }
@@ -6355,8 +6331,11 @@ vErrors.push(err514);
 errors++;
 }
 }
-else {
-const err515 = {instancePath:instancePath+"/nginx/real_ip/header",schemaPath:"#/properties/nginx/properties/real_ip/properties/header/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nginx.properties.real_ip.properties.header.type,parentSchema:schema11.properties.nginx.properties.real_ip.properties.header,data:data238};
+if(data237.file !== undefined){
+let data239 = data237.file;
+if(typeof data239 === "string"){
+if(func3(data239) < 1){
+const err515 = {instancePath:instancePath+"/nginx/file_key/file",schemaPath:"#/properties/nginx/properties/file_key/properties/file/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.nginx.properties.file_key.properties.file,data:data239};
 if(vErrors === null){
 vErrors = [err515];
 }
@@ -6366,9 +6345,8 @@ vErrors.push(err515);
 errors++;
 }
 }
-}
 else {
-const err516 = {instancePath:instancePath+"/nginx/real_ip",schemaPath:"#/properties/nginx/properties/real_ip/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nginx.properties.real_ip.type,parentSchema:schema11.properties.nginx.properties.real_ip,data:data235};
+const err516 = {instancePath:instancePath+"/nginx/file_key/file",schemaPath:"#/properties/nginx/properties/file_key/properties/file/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nginx.properties.file_key.properties.file.type,parentSchema:schema11.properties.nginx.properties.file_key.properties.file,data:data239};
 if(vErrors === null){
 vErrors = [err516];
 }
@@ -6379,8 +6357,12 @@ errors++;
 }
 }
 }
-else {
-const err517 = {instancePath:instancePath+"/nginx",schemaPath:"#/properties/nginx/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nginx.type,parentSchema:schema11.properties.nginx,data:data226};
+}
+if(data231.real_ip !== undefined){
+let data240 = data231.real_ip;
+if(data240 && typeof data240 == "object" && !Array.isArray(data240)){
+if(data240.from === undefined){
+const err517 = {instancePath:instancePath+"/nginx/real_ip",schemaPath:"#/properties/nginx/properties/real_ip/required",keyword:"required",params:{missingProperty: "from"},message:"must have required property '"+"from"+"'",schema:schema11.properties.nginx.properties.real_ip.required,parentSchema:schema11.properties.nginx.properties.real_ip,data:data240};
 if(vErrors === null){
 vErrors = [err517];
 }
@@ -6389,13 +6371,8 @@ vErrors.push(err517);
 }
 errors++;
 }
-}
-if(data.dnsmasq !== undefined){
-let data239 = data.dnsmasq;
-if(data239 && typeof data239 == "object" && !Array.isArray(data239)){
-for(const key38 in data239){
-if(!(((((((key38 === "interface") || (key38 === "tftp_root")) || (key38 === "lease_time")) || (key38 === "dns")) || (key38 === "host")) || (key38 === "hosts_dir")) || (key38 === "mode"))){
-const err518 = {instancePath:instancePath+"/dnsmasq",schemaPath:"#/properties/dnsmasq/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key38},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.dnsmasq,data:data239};
+if(data240.header === undefined){
+const err518 = {instancePath:instancePath+"/nginx/real_ip",schemaPath:"#/properties/nginx/properties/real_ip/required",keyword:"required",params:{missingProperty: "header"},message:"must have required property '"+"header"+"'",schema:schema11.properties.nginx.properties.real_ip.required,parentSchema:schema11.properties.nginx.properties.real_ip,data:data240};
 if(vErrors === null){
 vErrors = [err518];
 }
@@ -6404,12 +6381,9 @@ vErrors.push(err518);
 }
 errors++;
 }
-}
-if(data239.interface !== undefined){
-let data240 = data239.interface;
-if(typeof data240 === "string"){
-if(func3(data240) > 16){
-const err519 = {instancePath:instancePath+"/dnsmasq/interface",schemaPath:"#/properties/dnsmasq/properties/interface/maxLength",keyword:"maxLength",params:{limit: 16},message:"must NOT have more than 16 characters",schema:16,parentSchema:schema11.properties.dnsmasq.properties.interface,data:data240};
+for(const key37 in data240){
+if(!((key37 === "from") || (key37 === "header"))){
+const err519 = {instancePath:instancePath+"/nginx/real_ip",schemaPath:"#/properties/nginx/properties/real_ip/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key37},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.nginx.properties.real_ip,data:data240};
 if(vErrors === null){
 vErrors = [err519];
 }
@@ -6418,8 +6392,12 @@ vErrors.push(err519);
 }
 errors++;
 }
-if(!pattern66.test(data240)){
-const err520 = {instancePath:instancePath+"/dnsmasq/interface",schemaPath:"#/properties/dnsmasq/properties/interface/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}\\*?$"},message:"must match pattern \""+"^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}\\*?$"+"\"",schema:"^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}\\*?$",parentSchema:schema11.properties.dnsmasq.properties.interface,data:data240};
+}
+if(data240.from !== undefined){
+let data241 = data240.from;
+if(Array.isArray(data241)){
+if(data241.length > 64){
+const err520 = {instancePath:instancePath+"/nginx/real_ip/from",schemaPath:"#/properties/nginx/properties/real_ip/properties/from/maxItems",keyword:"maxItems",params:{limit: 64},message:"must NOT have more than 64 items",schema:64,parentSchema:schema11.properties.nginx.properties.real_ip.properties.from,data:data241};
 if(vErrors === null){
 vErrors = [err520];
 }
@@ -6428,9 +6406,8 @@ vErrors.push(err520);
 }
 errors++;
 }
-}
-else {
-const err521 = {instancePath:instancePath+"/dnsmasq/interface",schemaPath:"#/properties/dnsmasq/properties/interface/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.dnsmasq.properties.interface.type,parentSchema:schema11.properties.dnsmasq.properties.interface,data:data240};
+if(data241.length < 1){
+const err521 = {instancePath:instancePath+"/nginx/real_ip/from",schemaPath:"#/properties/nginx/properties/real_ip/properties/from/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.nginx.properties.real_ip.properties.from,data:data241};
 if(vErrors === null){
 vErrors = [err521];
 }
@@ -6439,12 +6416,12 @@ vErrors.push(err521);
 }
 errors++;
 }
-}
-if(data239.tftp_root !== undefined){
-let data241 = data239.tftp_root;
-if(typeof data241 === "string"){
-if(func3(data241) > 512){
-const err522 = {instancePath:instancePath+"/dnsmasq/tftp_root",schemaPath:"#/properties/dnsmasq/properties/tftp_root/maxLength",keyword:"maxLength",params:{limit: 512},message:"must NOT have more than 512 characters",schema:512,parentSchema:schema11.properties.dnsmasq.properties.tftp_root,data:data241};
+const len18 = data241.length;
+for(let i18=0; i18<len18; i18++){
+let data242 = data241[i18];
+if(typeof data242 === "string"){
+if(!pattern65.test(data242)){
+const err522 = {instancePath:instancePath+"/nginx/real_ip/from/" + i18,schemaPath:"#/properties/nginx/properties/real_ip/properties/from/items/pattern",keyword:"pattern",params:{pattern: "^(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(\\.(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}(/(3[0-2]|[12]?[0-9]))?$"},message:"must match pattern \""+"^(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(\\.(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}(/(3[0-2]|[12]?[0-9]))?$"+"\"",schema:"^(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(\\.(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}(/(3[0-2]|[12]?[0-9]))?$",parentSchema:schema11.properties.nginx.properties.real_ip.properties.from.items,data:data242};
 if(vErrors === null){
 vErrors = [err522];
 }
@@ -6453,8 +6430,9 @@ vErrors.push(err522);
 }
 errors++;
 }
-if(!pattern57.test(data241)){
-const err523 = {instancePath:instancePath+"/dnsmasq/tftp_root",schemaPath:"#/properties/dnsmasq/properties/tftp_root/pattern",keyword:"pattern",params:{pattern: "^/[A-Za-z0-9._~@+=:/-]*$"},message:"must match pattern \""+"^/[A-Za-z0-9._~@+=:/-]*$"+"\"",schema:"^/[A-Za-z0-9._~@+=:/-]*$",parentSchema:schema11.properties.dnsmasq.properties.tftp_root,data:data241};
+}
+else {
+const err523 = {instancePath:instancePath+"/nginx/real_ip/from/" + i18,schemaPath:"#/properties/nginx/properties/real_ip/properties/from/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nginx.properties.real_ip.properties.from.items.type,parentSchema:schema11.properties.nginx.properties.real_ip.properties.from.items,data:data242};
 if(vErrors === null){
 vErrors = [err523];
 }
@@ -6464,8 +6442,18 @@ vErrors.push(err523);
 errors++;
 }
 }
-else {
-const err524 = {instancePath:instancePath+"/dnsmasq/tftp_root",schemaPath:"#/properties/dnsmasq/properties/tftp_root/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.dnsmasq.properties.tftp_root.type,parentSchema:schema11.properties.dnsmasq.properties.tftp_root,data:data241};
+let i19 = data241.length;
+let j0;
+if(i19 > 1){
+const indices0 = {};
+for(;i19--;){
+let item0 = data241[i19];
+if(typeof item0 !== "string"){
+continue;
+}
+if(typeof indices0[item0] == "number"){
+j0 = indices0[item0];
+const err524 = {instancePath:instancePath+"/nginx/real_ip/from",schemaPath:"#/properties/nginx/properties/real_ip/properties/from/uniqueItems",keyword:"uniqueItems",params:{i: i19, j: j0},message:"must NOT have duplicate items (items ## "+j0+" and "+i19+" are identical)",schema:true,parentSchema:schema11.properties.nginx.properties.real_ip.properties.from,data:data241};
 if(vErrors === null){
 vErrors = [err524];
 }
@@ -6473,13 +6461,14 @@ else {
 vErrors.push(err524);
 }
 errors++;
+break;
+}
+indices0[item0] = i19;
 }
 }
-if(data239.lease_time !== undefined){
-let data242 = data239.lease_time;
-if(typeof data242 === "string"){
-if(!pattern68.test(data242)){
-const err525 = {instancePath:instancePath+"/dnsmasq/lease_time",schemaPath:"#/properties/dnsmasq/properties/lease_time/pattern",keyword:"pattern",params:{pattern: "^([0-9]+[smhdw]?|infinite)$"},message:"must match pattern \""+"^([0-9]+[smhdw]?|infinite)$"+"\"",schema:"^([0-9]+[smhdw]?|infinite)$",parentSchema:schema11.properties.dnsmasq.properties.lease_time,data:data242};
+}
+else {
+const err525 = {instancePath:instancePath+"/nginx/real_ip/from",schemaPath:"#/properties/nginx/properties/real_ip/properties/from/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.nginx.properties.real_ip.properties.from.type,parentSchema:schema11.properties.nginx.properties.real_ip.properties.from,data:data241};
 if(vErrors === null){
 vErrors = [err525];
 }
@@ -6489,8 +6478,11 @@ vErrors.push(err525);
 errors++;
 }
 }
-else {
-const err526 = {instancePath:instancePath+"/dnsmasq/lease_time",schemaPath:"#/properties/dnsmasq/properties/lease_time/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.dnsmasq.properties.lease_time.type,parentSchema:schema11.properties.dnsmasq.properties.lease_time,data:data242};
+if(data240.header !== undefined){
+let data243 = data240.header;
+if(typeof data243 === "string"){
+if(!pattern66.test(data243)){
+const err526 = {instancePath:instancePath+"/nginx/real_ip/header",schemaPath:"#/properties/nginx/properties/real_ip/properties/header/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z][A-Za-z0-9-]{0,63}$"},message:"must match pattern \""+"^[A-Za-z][A-Za-z0-9-]{0,63}$"+"\"",schema:"^[A-Za-z][A-Za-z0-9-]{0,63}$",parentSchema:schema11.properties.nginx.properties.real_ip.properties.header,data:data243};
 if(vErrors === null){
 vErrors = [err526];
 }
@@ -6500,10 +6492,8 @@ vErrors.push(err526);
 errors++;
 }
 }
-if(data239.dns !== undefined){
-let data243 = data239.dns;
-if(typeof data243 !== "boolean"){
-const err527 = {instancePath:instancePath+"/dnsmasq/dns",schemaPath:"#/properties/dnsmasq/properties/dns/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.dnsmasq.properties.dns.type,parentSchema:schema11.properties.dnsmasq.properties.dns,data:data243};
+else {
+const err527 = {instancePath:instancePath+"/nginx/real_ip/header",schemaPath:"#/properties/nginx/properties/real_ip/properties/header/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nginx.properties.real_ip.properties.header.type,parentSchema:schema11.properties.nginx.properties.real_ip.properties.header,data:data243};
 if(vErrors === null){
 vErrors = [err527];
 }
@@ -6513,11 +6503,9 @@ vErrors.push(err527);
 errors++;
 }
 }
-if(data239.host !== undefined){
-let data244 = data239.host;
-if(typeof data244 === "string"){
-if(func3(data244) > 253){
-const err528 = {instancePath:instancePath+"/dnsmasq/host",schemaPath:"#/properties/dnsmasq/properties/host/maxLength",keyword:"maxLength",params:{limit: 253},message:"must NOT have more than 253 characters",schema:253,parentSchema:schema11.properties.dnsmasq.properties.host,data:data244};
+}
+else {
+const err528 = {instancePath:instancePath+"/nginx/real_ip",schemaPath:"#/properties/nginx/properties/real_ip/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nginx.properties.real_ip.type,parentSchema:schema11.properties.nginx.properties.real_ip,data:data240};
 if(vErrors === null){
 vErrors = [err528];
 }
@@ -6526,8 +6514,10 @@ vErrors.push(err528);
 }
 errors++;
 }
-if(func3(data244) < 1){
-const err529 = {instancePath:instancePath+"/dnsmasq/host",schemaPath:"#/properties/dnsmasq/properties/host/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.dnsmasq.properties.host,data:data244};
+}
+}
+else {
+const err529 = {instancePath:instancePath+"/nginx",schemaPath:"#/properties/nginx/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nginx.type,parentSchema:schema11.properties.nginx,data:data231};
 if(vErrors === null){
 vErrors = [err529];
 }
@@ -6536,8 +6526,13 @@ vErrors.push(err529);
 }
 errors++;
 }
-if(!pattern69.test(data244)){
-const err530 = {instancePath:instancePath+"/dnsmasq/host",schemaPath:"#/properties/dnsmasq/properties/host/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$"},message:"must match pattern \""+"^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$"+"\"",schema:"^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$",parentSchema:schema11.properties.dnsmasq.properties.host,data:data244};
+}
+if(data.dnsmasq !== undefined){
+let data244 = data.dnsmasq;
+if(data244 && typeof data244 == "object" && !Array.isArray(data244)){
+for(const key38 in data244){
+if(!(((((((key38 === "interface") || (key38 === "tftp_root")) || (key38 === "lease_time")) || (key38 === "dns")) || (key38 === "host")) || (key38 === "hosts_dir")) || (key38 === "mode"))){
+const err530 = {instancePath:instancePath+"/dnsmasq",schemaPath:"#/properties/dnsmasq/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key38},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.dnsmasq,data:data244};
 if(vErrors === null){
 vErrors = [err530];
 }
@@ -6547,8 +6542,11 @@ vErrors.push(err530);
 errors++;
 }
 }
-else {
-const err531 = {instancePath:instancePath+"/dnsmasq/host",schemaPath:"#/properties/dnsmasq/properties/host/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.dnsmasq.properties.host.type,parentSchema:schema11.properties.dnsmasq.properties.host,data:data244};
+if(data244.interface !== undefined){
+let data245 = data244.interface;
+if(typeof data245 === "string"){
+if(func3(data245) > 16){
+const err531 = {instancePath:instancePath+"/dnsmasq/interface",schemaPath:"#/properties/dnsmasq/properties/interface/maxLength",keyword:"maxLength",params:{limit: 16},message:"must NOT have more than 16 characters",schema:16,parentSchema:schema11.properties.dnsmasq.properties.interface,data:data245};
 if(vErrors === null){
 vErrors = [err531];
 }
@@ -6557,12 +6555,8 @@ vErrors.push(err531);
 }
 errors++;
 }
-}
-if(data239.hosts_dir !== undefined){
-let data245 = data239.hosts_dir;
-if(typeof data245 === "string"){
-if(func3(data245) > 512){
-const err532 = {instancePath:instancePath+"/dnsmasq/hosts_dir",schemaPath:"#/properties/dnsmasq/properties/hosts_dir/maxLength",keyword:"maxLength",params:{limit: 512},message:"must NOT have more than 512 characters",schema:512,parentSchema:schema11.properties.dnsmasq.properties.hosts_dir,data:data245};
+if(!pattern67.test(data245)){
+const err532 = {instancePath:instancePath+"/dnsmasq/interface",schemaPath:"#/properties/dnsmasq/properties/interface/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}\\*?$"},message:"must match pattern \""+"^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}\\*?$"+"\"",schema:"^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}\\*?$",parentSchema:schema11.properties.dnsmasq.properties.interface,data:data245};
 if(vErrors === null){
 vErrors = [err532];
 }
@@ -6571,8 +6565,9 @@ vErrors.push(err532);
 }
 errors++;
 }
-if(!pattern57.test(data245)){
-const err533 = {instancePath:instancePath+"/dnsmasq/hosts_dir",schemaPath:"#/properties/dnsmasq/properties/hosts_dir/pattern",keyword:"pattern",params:{pattern: "^/[A-Za-z0-9._~@+=:/-]*$"},message:"must match pattern \""+"^/[A-Za-z0-9._~@+=:/-]*$"+"\"",schema:"^/[A-Za-z0-9._~@+=:/-]*$",parentSchema:schema11.properties.dnsmasq.properties.hosts_dir,data:data245};
+}
+else {
+const err533 = {instancePath:instancePath+"/dnsmasq/interface",schemaPath:"#/properties/dnsmasq/properties/interface/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.dnsmasq.properties.interface.type,parentSchema:schema11.properties.dnsmasq.properties.interface,data:data245};
 if(vErrors === null){
 vErrors = [err533];
 }
@@ -6582,8 +6577,11 @@ vErrors.push(err533);
 errors++;
 }
 }
-else {
-const err534 = {instancePath:instancePath+"/dnsmasq/hosts_dir",schemaPath:"#/properties/dnsmasq/properties/hosts_dir/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.dnsmasq.properties.hosts_dir.type,parentSchema:schema11.properties.dnsmasq.properties.hosts_dir,data:data245};
+if(data244.tftp_root !== undefined){
+let data246 = data244.tftp_root;
+if(typeof data246 === "string"){
+if(func3(data246) > 512){
+const err534 = {instancePath:instancePath+"/dnsmasq/tftp_root",schemaPath:"#/properties/dnsmasq/properties/tftp_root/maxLength",keyword:"maxLength",params:{limit: 512},message:"must NOT have more than 512 characters",schema:512,parentSchema:schema11.properties.dnsmasq.properties.tftp_root,data:data246};
 if(vErrors === null){
 vErrors = [err534];
 }
@@ -6592,11 +6590,8 @@ vErrors.push(err534);
 }
 errors++;
 }
-}
-if(data239.mode !== undefined){
-let data246 = data239.mode;
-if(typeof data246 !== "string"){
-const err535 = {instancePath:instancePath+"/dnsmasq/mode",schemaPath:"#/properties/dnsmasq/properties/mode/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.dnsmasq.properties.mode.type,parentSchema:schema11.properties.dnsmasq.properties.mode,data:data246};
+if(!pattern58.test(data246)){
+const err535 = {instancePath:instancePath+"/dnsmasq/tftp_root",schemaPath:"#/properties/dnsmasq/properties/tftp_root/pattern",keyword:"pattern",params:{pattern: "^/[A-Za-z0-9._~@+=:/-]*$"},message:"must match pattern \""+"^/[A-Za-z0-9._~@+=:/-]*$"+"\"",schema:"^/[A-Za-z0-9._~@+=:/-]*$",parentSchema:schema11.properties.dnsmasq.properties.tftp_root,data:data246};
 if(vErrors === null){
 vErrors = [err535];
 }
@@ -6605,8 +6600,9 @@ vErrors.push(err535);
 }
 errors++;
 }
-if(!((data246 === "server") || (data246 === "proxy"))){
-const err536 = {instancePath:instancePath+"/dnsmasq/mode",schemaPath:"#/properties/dnsmasq/properties/mode/enum",keyword:"enum",params:{allowedValues: schema11.properties.dnsmasq.properties.mode.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.dnsmasq.properties.mode.enum,parentSchema:schema11.properties.dnsmasq.properties.mode,data:data246};
+}
+else {
+const err536 = {instancePath:instancePath+"/dnsmasq/tftp_root",schemaPath:"#/properties/dnsmasq/properties/tftp_root/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.dnsmasq.properties.tftp_root.type,parentSchema:schema11.properties.dnsmasq.properties.tftp_root,data:data246};
 if(vErrors === null){
 vErrors = [err536];
 }
@@ -6616,9 +6612,11 @@ vErrors.push(err536);
 errors++;
 }
 }
-}
-else {
-const err537 = {instancePath:instancePath+"/dnsmasq",schemaPath:"#/properties/dnsmasq/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.dnsmasq.type,parentSchema:schema11.properties.dnsmasq,data:data239};
+if(data244.lease_time !== undefined){
+let data247 = data244.lease_time;
+if(typeof data247 === "string"){
+if(!pattern69.test(data247)){
+const err537 = {instancePath:instancePath+"/dnsmasq/lease_time",schemaPath:"#/properties/dnsmasq/properties/lease_time/pattern",keyword:"pattern",params:{pattern: "^([0-9]+[smhdw]?|infinite)$"},message:"must match pattern \""+"^([0-9]+[smhdw]?|infinite)$"+"\"",schema:"^([0-9]+[smhdw]?|infinite)$",parentSchema:schema11.properties.dnsmasq.properties.lease_time,data:data247};
 if(vErrors === null){
 vErrors = [err537];
 }
@@ -6628,12 +6626,8 @@ vErrors.push(err537);
 errors++;
 }
 }
-if(data.dhcp !== undefined){
-let data247 = data.dhcp;
-if(data247 && typeof data247 == "object" && !Array.isArray(data247)){
-for(const key39 in data247){
-if(!((key39 === "server") || (key39 === "next_server"))){
-const err538 = {instancePath:instancePath+"/dhcp",schemaPath:"#/properties/dhcp/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key39},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.dhcp,data:data247};
+else {
+const err538 = {instancePath:instancePath+"/dnsmasq/lease_time",schemaPath:"#/properties/dnsmasq/properties/lease_time/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.dnsmasq.properties.lease_time.type,parentSchema:schema11.properties.dnsmasq.properties.lease_time,data:data247};
 if(vErrors === null){
 vErrors = [err538];
 }
@@ -6643,10 +6637,10 @@ vErrors.push(err538);
 errors++;
 }
 }
-if(data247.server !== undefined){
-let data248 = data247.server;
-if(typeof data248 !== "string"){
-const err539 = {instancePath:instancePath+"/dhcp/server",schemaPath:"#/properties/dhcp/properties/server/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.dhcp.properties.server.type,parentSchema:schema11.properties.dhcp.properties.server,data:data248};
+if(data244.dns !== undefined){
+let data248 = data244.dns;
+if(typeof data248 !== "boolean"){
+const err539 = {instancePath:instancePath+"/dnsmasq/dns",schemaPath:"#/properties/dnsmasq/properties/dns/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.dnsmasq.properties.dns.type,parentSchema:schema11.properties.dnsmasq.properties.dns,data:data248};
 if(vErrors === null){
 vErrors = [err539];
 }
@@ -6655,8 +6649,12 @@ vErrors.push(err539);
 }
 errors++;
 }
-if(!(((data248 === "dnsmasq") || (data248 === "kea")) || (data248 === "isc"))){
-const err540 = {instancePath:instancePath+"/dhcp/server",schemaPath:"#/properties/dhcp/properties/server/enum",keyword:"enum",params:{allowedValues: schema11.properties.dhcp.properties.server.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.dhcp.properties.server.enum,parentSchema:schema11.properties.dhcp.properties.server,data:data248};
+}
+if(data244.host !== undefined){
+let data249 = data244.host;
+if(typeof data249 === "string"){
+if(func3(data249) > 253){
+const err540 = {instancePath:instancePath+"/dnsmasq/host",schemaPath:"#/properties/dnsmasq/properties/host/maxLength",keyword:"maxLength",params:{limit: 253},message:"must NOT have more than 253 characters",schema:253,parentSchema:schema11.properties.dnsmasq.properties.host,data:data249};
 if(vErrors === null){
 vErrors = [err540];
 }
@@ -6665,11 +6663,8 @@ vErrors.push(err540);
 }
 errors++;
 }
-}
-if(data247.next_server !== undefined){
-let data249 = data247.next_server;
-if(typeof data249 !== "string"){
-const err541 = {instancePath:instancePath+"/dhcp/next_server",schemaPath:"#/properties/dhcp/properties/next_server/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.dhcp.properties.next_server.type,parentSchema:schema11.properties.dhcp.properties.next_server,data:data249};
+if(func3(data249) < 1){
+const err541 = {instancePath:instancePath+"/dnsmasq/host",schemaPath:"#/properties/dnsmasq/properties/host/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.dnsmasq.properties.host,data:data249};
 if(vErrors === null){
 vErrors = [err541];
 }
@@ -6678,10 +6673,8 @@ vErrors.push(err541);
 }
 errors++;
 }
-}
-}
-else {
-const err542 = {instancePath:instancePath+"/dhcp",schemaPath:"#/properties/dhcp/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.dhcp.type,parentSchema:schema11.properties.dhcp,data:data247};
+if(!pattern70.test(data249)){
+const err542 = {instancePath:instancePath+"/dnsmasq/host",schemaPath:"#/properties/dnsmasq/properties/host/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$"},message:"must match pattern \""+"^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$"+"\"",schema:"^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$",parentSchema:schema11.properties.dnsmasq.properties.host,data:data249};
 if(vErrors === null){
 vErrors = [err542];
 }
@@ -6691,12 +6684,8 @@ vErrors.push(err542);
 errors++;
 }
 }
-if(data.bss !== undefined){
-let data250 = data.bss;
-if(data250 && typeof data250 == "object" && !Array.isArray(data250)){
-for(const key40 in data250){
-if(!(key40 === "export")){
-const err543 = {instancePath:instancePath+"/bss",schemaPath:"#/properties/bss/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key40},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.bss,data:data250};
+else {
+const err543 = {instancePath:instancePath+"/dnsmasq/host",schemaPath:"#/properties/dnsmasq/properties/host/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.dnsmasq.properties.host.type,parentSchema:schema11.properties.dnsmasq.properties.host,data:data249};
 if(vErrors === null){
 vErrors = [err543];
 }
@@ -6706,10 +6695,11 @@ vErrors.push(err543);
 errors++;
 }
 }
-if(data250.export !== undefined){
-let data251 = data250.export;
-if(typeof data251 !== "boolean"){
-const err544 = {instancePath:instancePath+"/bss/export",schemaPath:"#/properties/bss/properties/export/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.bss.properties.export.type,parentSchema:schema11.properties.bss.properties.export,data:data251};
+if(data244.hosts_dir !== undefined){
+let data250 = data244.hosts_dir;
+if(typeof data250 === "string"){
+if(func3(data250) > 512){
+const err544 = {instancePath:instancePath+"/dnsmasq/hosts_dir",schemaPath:"#/properties/dnsmasq/properties/hosts_dir/maxLength",keyword:"maxLength",params:{limit: 512},message:"must NOT have more than 512 characters",schema:512,parentSchema:schema11.properties.dnsmasq.properties.hosts_dir,data:data250};
 if(vErrors === null){
 vErrors = [err544];
 }
@@ -6718,10 +6708,8 @@ vErrors.push(err544);
 }
 errors++;
 }
-}
-}
-else {
-const err545 = {instancePath:instancePath+"/bss",schemaPath:"#/properties/bss/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.bss.type,parentSchema:schema11.properties.bss,data:data250};
+if(!pattern58.test(data250)){
+const err545 = {instancePath:instancePath+"/dnsmasq/hosts_dir",schemaPath:"#/properties/dnsmasq/properties/hosts_dir/pattern",keyword:"pattern",params:{pattern: "^/[A-Za-z0-9._~@+=:/-]*$"},message:"must match pattern \""+"^/[A-Za-z0-9._~@+=:/-]*$"+"\"",schema:"^/[A-Za-z0-9._~@+=:/-]*$",parentSchema:schema11.properties.dnsmasq.properties.hosts_dir,data:data250};
 if(vErrors === null){
 vErrors = [err545];
 }
@@ -6731,11 +6719,8 @@ vErrors.push(err545);
 errors++;
 }
 }
-if(data.signing !== undefined){
-let data252 = data.signing;
-if(data252 && typeof data252 == "object" && !Array.isArray(data252)){
-if(data252.private_key === undefined){
-const err546 = {instancePath:instancePath+"/signing",schemaPath:"#/properties/signing/required",keyword:"required",params:{missingProperty: "private_key"},message:"must have required property '"+"private_key"+"'",schema:schema11.properties.signing.required,parentSchema:schema11.properties.signing,data:data252};
+else {
+const err546 = {instancePath:instancePath+"/dnsmasq/hosts_dir",schemaPath:"#/properties/dnsmasq/properties/hosts_dir/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.dnsmasq.properties.hosts_dir.type,parentSchema:schema11.properties.dnsmasq.properties.hosts_dir,data:data250};
 if(vErrors === null){
 vErrors = [err546];
 }
@@ -6744,8 +6729,11 @@ vErrors.push(err546);
 }
 errors++;
 }
-if(data252.public_key === undefined){
-const err547 = {instancePath:instancePath+"/signing",schemaPath:"#/properties/signing/required",keyword:"required",params:{missingProperty: "public_key"},message:"must have required property '"+"public_key"+"'",schema:schema11.properties.signing.required,parentSchema:schema11.properties.signing,data:data252};
+}
+if(data244.mode !== undefined){
+let data251 = data244.mode;
+if(typeof data251 !== "string"){
+const err547 = {instancePath:instancePath+"/dnsmasq/mode",schemaPath:"#/properties/dnsmasq/properties/mode/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.dnsmasq.properties.mode.type,parentSchema:schema11.properties.dnsmasq.properties.mode,data:data251};
 if(vErrors === null){
 vErrors = [err547];
 }
@@ -6754,9 +6742,8 @@ vErrors.push(err547);
 }
 errors++;
 }
-for(const key41 in data252){
-if(!((key41 === "private_key") || (key41 === "public_key"))){
-const err548 = {instancePath:instancePath+"/signing",schemaPath:"#/properties/signing/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key41},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.signing,data:data252};
+if(!((data251 === "server") || (data251 === "proxy"))){
+const err548 = {instancePath:instancePath+"/dnsmasq/mode",schemaPath:"#/properties/dnsmasq/properties/mode/enum",keyword:"enum",params:{allowedValues: schema11.properties.dnsmasq.properties.mode.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.dnsmasq.properties.mode.enum,parentSchema:schema11.properties.dnsmasq.properties.mode,data:data251};
 if(vErrors === null){
 vErrors = [err548];
 }
@@ -6766,11 +6753,9 @@ vErrors.push(err548);
 errors++;
 }
 }
-if(data252.private_key !== undefined){
-let data253 = data252.private_key;
-if(data253 && typeof data253 == "object" && !Array.isArray(data253)){
-if(Object.keys(data253).length > 1){
-const err549 = {instancePath:instancePath+"/signing/private_key",schemaPath:"#/properties/signing/properties/private_key/maxProperties",keyword:"maxProperties",params:{limit: 1},message:"must NOT have more than 1 properties",schema:1,parentSchema:schema11.properties.signing.properties.private_key,data:data253};
+}
+else {
+const err549 = {instancePath:instancePath+"/dnsmasq",schemaPath:"#/properties/dnsmasq/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.dnsmasq.type,parentSchema:schema11.properties.dnsmasq,data:data244};
 if(vErrors === null){
 vErrors = [err549];
 }
@@ -6779,8 +6764,13 @@ vErrors.push(err549);
 }
 errors++;
 }
-if(Object.keys(data253).length < 1){
-const err550 = {instancePath:instancePath+"/signing/private_key",schemaPath:"#/properties/signing/properties/private_key/minProperties",keyword:"minProperties",params:{limit: 1},message:"must NOT have fewer than 1 properties",schema:1,parentSchema:schema11.properties.signing.properties.private_key,data:data253};
+}
+if(data.dhcp !== undefined){
+let data252 = data.dhcp;
+if(data252 && typeof data252 == "object" && !Array.isArray(data252)){
+for(const key39 in data252){
+if(!((key39 === "server") || (key39 === "next_server"))){
+const err550 = {instancePath:instancePath+"/dhcp",schemaPath:"#/properties/dhcp/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key39},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.dhcp,data:data252};
 if(vErrors === null){
 vErrors = [err550];
 }
@@ -6789,9 +6779,11 @@ vErrors.push(err550);
 }
 errors++;
 }
-for(const key42 in data253){
-if(!((key42 === "env") || (key42 === "file"))){
-const err551 = {instancePath:instancePath+"/signing/private_key",schemaPath:"#/properties/signing/properties/private_key/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key42},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.signing.properties.private_key,data:data253};
+}
+if(data252.server !== undefined){
+let data253 = data252.server;
+if(typeof data253 !== "string"){
+const err551 = {instancePath:instancePath+"/dhcp/server",schemaPath:"#/properties/dhcp/properties/server/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.dhcp.properties.server.type,parentSchema:schema11.properties.dhcp.properties.server,data:data253};
 if(vErrors === null){
 vErrors = [err551];
 }
@@ -6800,12 +6792,8 @@ vErrors.push(err551);
 }
 errors++;
 }
-}
-if(data253.env !== undefined){
-let data254 = data253.env;
-if(typeof data254 === "string"){
-if(!pattern13.test(data254)){
-const err552 = {instancePath:instancePath+"/signing/private_key/env",schemaPath:"#/properties/signing/properties/private_key/properties/env/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z_][A-Za-z0-9_]*$"},message:"must match pattern \""+"^[A-Za-z_][A-Za-z0-9_]*$"+"\"",schema:"^[A-Za-z_][A-Za-z0-9_]*$",parentSchema:schema11.properties.signing.properties.private_key.properties.env,data:data254};
+if(!(((data253 === "dnsmasq") || (data253 === "kea")) || (data253 === "isc"))){
+const err552 = {instancePath:instancePath+"/dhcp/server",schemaPath:"#/properties/dhcp/properties/server/enum",keyword:"enum",params:{allowedValues: schema11.properties.dhcp.properties.server.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.dhcp.properties.server.enum,parentSchema:schema11.properties.dhcp.properties.server,data:data253};
 if(vErrors === null){
 vErrors = [err552];
 }
@@ -6815,8 +6803,10 @@ vErrors.push(err552);
 errors++;
 }
 }
-else {
-const err553 = {instancePath:instancePath+"/signing/private_key/env",schemaPath:"#/properties/signing/properties/private_key/properties/env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.signing.properties.private_key.properties.env.type,parentSchema:schema11.properties.signing.properties.private_key.properties.env,data:data254};
+if(data252.next_server !== undefined){
+let data254 = data252.next_server;
+if(typeof data254 !== "string"){
+const err553 = {instancePath:instancePath+"/dhcp/next_server",schemaPath:"#/properties/dhcp/properties/next_server/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.dhcp.properties.next_server.type,parentSchema:schema11.properties.dhcp.properties.next_server,data:data254};
 if(vErrors === null){
 vErrors = [err553];
 }
@@ -6826,11 +6816,9 @@ vErrors.push(err553);
 errors++;
 }
 }
-if(data253.file !== undefined){
-let data255 = data253.file;
-if(typeof data255 === "string"){
-if(func3(data255) < 1){
-const err554 = {instancePath:instancePath+"/signing/private_key/file",schemaPath:"#/properties/signing/properties/private_key/properties/file/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.signing.properties.private_key.properties.file,data:data255};
+}
+else {
+const err554 = {instancePath:instancePath+"/dhcp",schemaPath:"#/properties/dhcp/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.dhcp.type,parentSchema:schema11.properties.dhcp,data:data252};
 if(vErrors === null){
 vErrors = [err554];
 }
@@ -6840,8 +6828,12 @@ vErrors.push(err554);
 errors++;
 }
 }
-else {
-const err555 = {instancePath:instancePath+"/signing/private_key/file",schemaPath:"#/properties/signing/properties/private_key/properties/file/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.signing.properties.private_key.properties.file.type,parentSchema:schema11.properties.signing.properties.private_key.properties.file,data:data255};
+if(data.bss !== undefined){
+let data255 = data.bss;
+if(data255 && typeof data255 == "object" && !Array.isArray(data255)){
+for(const key40 in data255){
+if(!(key40 === "export")){
+const err555 = {instancePath:instancePath+"/bss",schemaPath:"#/properties/bss/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key40},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.bss,data:data255};
 if(vErrors === null){
 vErrors = [err555];
 }
@@ -6851,9 +6843,10 @@ vErrors.push(err555);
 errors++;
 }
 }
-}
-else {
-const err556 = {instancePath:instancePath+"/signing/private_key",schemaPath:"#/properties/signing/properties/private_key/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.signing.properties.private_key.type,parentSchema:schema11.properties.signing.properties.private_key,data:data253};
+if(data255.export !== undefined){
+let data256 = data255.export;
+if(typeof data256 !== "boolean"){
+const err556 = {instancePath:instancePath+"/bss/export",schemaPath:"#/properties/bss/properties/export/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.bss.properties.export.type,parentSchema:schema11.properties.bss.properties.export,data:data256};
 if(vErrors === null){
 vErrors = [err556];
 }
@@ -6863,11 +6856,9 @@ vErrors.push(err556);
 errors++;
 }
 }
-if(data252.public_key !== undefined){
-let data256 = data252.public_key;
-if(typeof data256 === "string"){
-if(func3(data256) > 4096){
-const err557 = {instancePath:instancePath+"/signing/public_key",schemaPath:"#/properties/signing/properties/public_key/maxLength",keyword:"maxLength",params:{limit: 4096},message:"must NOT have more than 4096 characters",schema:4096,parentSchema:schema11.properties.signing.properties.public_key,data:data256};
+}
+else {
+const err557 = {instancePath:instancePath+"/bss",schemaPath:"#/properties/bss/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.bss.type,parentSchema:schema11.properties.bss,data:data255};
 if(vErrors === null){
 vErrors = [err557];
 }
@@ -6876,8 +6867,12 @@ vErrors.push(err557);
 }
 errors++;
 }
-if(!pattern72.test(data256)){
-const err558 = {instancePath:instancePath+"/signing/public_key",schemaPath:"#/properties/signing/properties/public_key/pattern",keyword:"pattern",params:{pattern: "^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|ecdsa-sha2-nistp521) [A-Za-z0-9+/]+={0,2}( [!-~]+)*$"},message:"must match pattern \""+"^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|ecdsa-sha2-nistp521) [A-Za-z0-9+/]+={0,2}( [!-~]+)*$"+"\"",schema:"^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|ecdsa-sha2-nistp521) [A-Za-z0-9+/]+={0,2}( [!-~]+)*$",parentSchema:schema11.properties.signing.properties.public_key,data:data256};
+}
+if(data.signing !== undefined){
+let data257 = data.signing;
+if(data257 && typeof data257 == "object" && !Array.isArray(data257)){
+if(data257.private_key === undefined){
+const err558 = {instancePath:instancePath+"/signing",schemaPath:"#/properties/signing/required",keyword:"required",params:{missingProperty: "private_key"},message:"must have required property '"+"private_key"+"'",schema:schema11.properties.signing.required,parentSchema:schema11.properties.signing,data:data257};
 if(vErrors === null){
 vErrors = [err558];
 }
@@ -6886,9 +6881,8 @@ vErrors.push(err558);
 }
 errors++;
 }
-}
-else {
-const err559 = {instancePath:instancePath+"/signing/public_key",schemaPath:"#/properties/signing/properties/public_key/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.signing.properties.public_key.type,parentSchema:schema11.properties.signing.properties.public_key,data:data256};
+if(data257.public_key === undefined){
+const err559 = {instancePath:instancePath+"/signing",schemaPath:"#/properties/signing/required",keyword:"required",params:{missingProperty: "public_key"},message:"must have required property '"+"public_key"+"'",schema:schema11.properties.signing.required,parentSchema:schema11.properties.signing,data:data257};
 if(vErrors === null){
 vErrors = [err559];
 }
@@ -6897,10 +6891,9 @@ vErrors.push(err559);
 }
 errors++;
 }
-}
-}
-else {
-const err560 = {instancePath:instancePath+"/signing",schemaPath:"#/properties/signing/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.signing.type,parentSchema:schema11.properties.signing,data:data252};
+for(const key41 in data257){
+if(!((key41 === "private_key") || (key41 === "public_key"))){
+const err560 = {instancePath:instancePath+"/signing",schemaPath:"#/properties/signing/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key41},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.signing,data:data257};
 if(vErrors === null){
 vErrors = [err560];
 }
@@ -6910,11 +6903,11 @@ vErrors.push(err560);
 errors++;
 }
 }
-if(data.publish !== undefined){
-let data257 = data.publish;
-if(data257 && typeof data257 == "object" && !Array.isArray(data257)){
-if(data257.registry === undefined){
-const err561 = {instancePath:instancePath+"/publish",schemaPath:"#/properties/publish/required",keyword:"required",params:{missingProperty: "registry"},message:"must have required property '"+"registry"+"'",schema:schema11.properties.publish.required,parentSchema:schema11.properties.publish,data:data257};
+if(data257.private_key !== undefined){
+let data258 = data257.private_key;
+if(data258 && typeof data258 == "object" && !Array.isArray(data258)){
+if(Object.keys(data258).length > 1){
+const err561 = {instancePath:instancePath+"/signing/private_key",schemaPath:"#/properties/signing/properties/private_key/maxProperties",keyword:"maxProperties",params:{limit: 1},message:"must NOT have more than 1 properties",schema:1,parentSchema:schema11.properties.signing.properties.private_key,data:data258};
 if(vErrors === null){
 vErrors = [err561];
 }
@@ -6923,8 +6916,8 @@ vErrors.push(err561);
 }
 errors++;
 }
-if(data257.key === undefined){
-const err562 = {instancePath:instancePath+"/publish",schemaPath:"#/properties/publish/required",keyword:"required",params:{missingProperty: "key"},message:"must have required property '"+"key"+"'",schema:schema11.properties.publish.required,parentSchema:schema11.properties.publish,data:data257};
+if(Object.keys(data258).length < 1){
+const err562 = {instancePath:instancePath+"/signing/private_key",schemaPath:"#/properties/signing/properties/private_key/minProperties",keyword:"minProperties",params:{limit: 1},message:"must NOT have fewer than 1 properties",schema:1,parentSchema:schema11.properties.signing.properties.private_key,data:data258};
 if(vErrors === null){
 vErrors = [err562];
 }
@@ -6933,9 +6926,9 @@ vErrors.push(err562);
 }
 errors++;
 }
-for(const key43 in data257){
-if(!(((((key43 === "registry") || (key43 === "key")) || (key43 === "keep")) || (key43 === "state_dir")) || (key43 === "key_file"))){
-const err563 = {instancePath:instancePath+"/publish",schemaPath:"#/properties/publish/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key43},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.publish,data:data257};
+for(const key42 in data258){
+if(!((key42 === "env") || (key42 === "file"))){
+const err563 = {instancePath:instancePath+"/signing/private_key",schemaPath:"#/properties/signing/properties/private_key/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key42},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.signing.properties.private_key,data:data258};
 if(vErrors === null){
 vErrors = [err563];
 }
@@ -6945,11 +6938,11 @@ vErrors.push(err563);
 errors++;
 }
 }
-if(data257.registry !== undefined){
-let data258 = data257.registry;
-if(typeof data258 === "string"){
-if(func3(data258) > 200){
-const err564 = {instancePath:instancePath+"/publish/registry",schemaPath:"#/properties/publish/properties/registry/maxLength",keyword:"maxLength",params:{limit: 200},message:"must NOT have more than 200 characters",schema:200,parentSchema:schema11.properties.publish.properties.registry,data:data258};
+if(data258.env !== undefined){
+let data259 = data258.env;
+if(typeof data259 === "string"){
+if(!pattern14.test(data259)){
+const err564 = {instancePath:instancePath+"/signing/private_key/env",schemaPath:"#/properties/signing/properties/private_key/properties/env/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z_][A-Za-z0-9_]*$"},message:"must match pattern \""+"^[A-Za-z_][A-Za-z0-9_]*$"+"\"",schema:"^[A-Za-z_][A-Za-z0-9_]*$",parentSchema:schema11.properties.signing.properties.private_key.properties.env,data:data259};
 if(vErrors === null){
 vErrors = [err564];
 }
@@ -6958,8 +6951,9 @@ vErrors.push(err564);
 }
 errors++;
 }
-if(!pattern73.test(data258)){
-const err565 = {instancePath:instancePath+"/publish/registry",schemaPath:"#/properties/publish/properties/registry/pattern",keyword:"pattern",params:{pattern: "^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/[a-z0-9]+(?:(?:\\.|_|__|-+)[a-z0-9]+)*){1,8}$"},message:"must match pattern \""+"^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/[a-z0-9]+(?:(?:\\.|_|__|-+)[a-z0-9]+)*){1,8}$"+"\"",schema:"^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/[a-z0-9]+(?:(?:\\.|_|__|-+)[a-z0-9]+)*){1,8}$",parentSchema:schema11.properties.publish.properties.registry,data:data258};
+}
+else {
+const err565 = {instancePath:instancePath+"/signing/private_key/env",schemaPath:"#/properties/signing/properties/private_key/properties/env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.signing.properties.private_key.properties.env.type,parentSchema:schema11.properties.signing.properties.private_key.properties.env,data:data259};
 if(vErrors === null){
 vErrors = [err565];
 }
@@ -6969,8 +6963,11 @@ vErrors.push(err565);
 errors++;
 }
 }
-else {
-const err566 = {instancePath:instancePath+"/publish/registry",schemaPath:"#/properties/publish/properties/registry/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.publish.properties.registry.type,parentSchema:schema11.properties.publish.properties.registry,data:data258};
+if(data258.file !== undefined){
+let data260 = data258.file;
+if(typeof data260 === "string"){
+if(func3(data260) < 1){
+const err566 = {instancePath:instancePath+"/signing/private_key/file",schemaPath:"#/properties/signing/properties/private_key/properties/file/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.signing.properties.private_key.properties.file,data:data260};
 if(vErrors === null){
 vErrors = [err566];
 }
@@ -6980,10 +6977,8 @@ vErrors.push(err566);
 errors++;
 }
 }
-if(data257.key !== undefined){
-let data259 = data257.key;
-if((typeof data259 !== "string") && (!(data259 && typeof data259 == "object" && !Array.isArray(data259)))){
-const err567 = {instancePath:instancePath+"/publish/key",schemaPath:"#/properties/publish/properties/key/type",keyword:"type",params:{type: schema11.properties.publish.properties.key.type},message:"must be string,object",schema:schema11.properties.publish.properties.key.type,parentSchema:schema11.properties.publish.properties.key,data:data259};
+else {
+const err567 = {instancePath:instancePath+"/signing/private_key/file",schemaPath:"#/properties/signing/properties/private_key/properties/file/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.signing.properties.private_key.properties.file.type,parentSchema:schema11.properties.signing.properties.private_key.properties.file,data:data260};
 if(vErrors === null){
 vErrors = [err567];
 }
@@ -6992,9 +6987,10 @@ vErrors.push(err567);
 }
 errors++;
 }
-if(typeof data259 === "string"){
-if(func3(data259) < 1){
-const err568 = {instancePath:instancePath+"/publish/key",schemaPath:"#/properties/publish/properties/key/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.publish.properties.key,data:data259};
+}
+}
+else {
+const err568 = {instancePath:instancePath+"/signing/private_key",schemaPath:"#/properties/signing/properties/private_key/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.signing.properties.private_key.type,parentSchema:schema11.properties.signing.properties.private_key,data:data258};
 if(vErrors === null){
 vErrors = [err568];
 }
@@ -7004,9 +7000,11 @@ vErrors.push(err568);
 errors++;
 }
 }
-if(data259 && typeof data259 == "object" && !Array.isArray(data259)){
-if(Object.keys(data259).length > 1){
-const err569 = {instancePath:instancePath+"/publish/key",schemaPath:"#/properties/publish/properties/key/maxProperties",keyword:"maxProperties",params:{limit: 1},message:"must NOT have more than 1 properties",schema:1,parentSchema:schema11.properties.publish.properties.key,data:data259};
+if(data257.public_key !== undefined){
+let data261 = data257.public_key;
+if(typeof data261 === "string"){
+if(func3(data261) > 4096){
+const err569 = {instancePath:instancePath+"/signing/public_key",schemaPath:"#/properties/signing/properties/public_key/maxLength",keyword:"maxLength",params:{limit: 4096},message:"must NOT have more than 4096 characters",schema:4096,parentSchema:schema11.properties.signing.properties.public_key,data:data261};
 if(vErrors === null){
 vErrors = [err569];
 }
@@ -7015,8 +7013,8 @@ vErrors.push(err569);
 }
 errors++;
 }
-if(Object.keys(data259).length < 1){
-const err570 = {instancePath:instancePath+"/publish/key",schemaPath:"#/properties/publish/properties/key/minProperties",keyword:"minProperties",params:{limit: 1},message:"must NOT have fewer than 1 properties",schema:1,parentSchema:schema11.properties.publish.properties.key,data:data259};
+if(!pattern73.test(data261)){
+const err570 = {instancePath:instancePath+"/signing/public_key",schemaPath:"#/properties/signing/properties/public_key/pattern",keyword:"pattern",params:{pattern: "^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|ecdsa-sha2-nistp521) [A-Za-z0-9+/]+={0,2}( [!-~]+)*$"},message:"must match pattern \""+"^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|ecdsa-sha2-nistp521) [A-Za-z0-9+/]+={0,2}( [!-~]+)*$"+"\"",schema:"^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|ecdsa-sha2-nistp521) [A-Za-z0-9+/]+={0,2}( [!-~]+)*$",parentSchema:schema11.properties.signing.properties.public_key,data:data261};
 if(vErrors === null){
 vErrors = [err570];
 }
@@ -7025,9 +7023,9 @@ vErrors.push(err570);
 }
 errors++;
 }
-for(const key44 in data259){
-if(!((key44 === "env") || (key44 === "file"))){
-const err571 = {instancePath:instancePath+"/publish/key",schemaPath:"#/properties/publish/properties/key/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key44},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.publish.properties.key,data:data259};
+}
+else {
+const err571 = {instancePath:instancePath+"/signing/public_key",schemaPath:"#/properties/signing/properties/public_key/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.signing.properties.public_key.type,parentSchema:schema11.properties.signing.properties.public_key,data:data261};
 if(vErrors === null){
 vErrors = [err571];
 }
@@ -7037,11 +7035,9 @@ vErrors.push(err571);
 errors++;
 }
 }
-if(data259.env !== undefined){
-let data260 = data259.env;
-if(typeof data260 === "string"){
-if(!pattern13.test(data260)){
-const err572 = {instancePath:instancePath+"/publish/key/env",schemaPath:"#/properties/publish/properties/key/properties/env/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z_][A-Za-z0-9_]*$"},message:"must match pattern \""+"^[A-Za-z_][A-Za-z0-9_]*$"+"\"",schema:"^[A-Za-z_][A-Za-z0-9_]*$",parentSchema:schema11.properties.publish.properties.key.properties.env,data:data260};
+}
+else {
+const err572 = {instancePath:instancePath+"/signing",schemaPath:"#/properties/signing/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.signing.type,parentSchema:schema11.properties.signing,data:data257};
 if(vErrors === null){
 vErrors = [err572];
 }
@@ -7051,8 +7047,11 @@ vErrors.push(err572);
 errors++;
 }
 }
-else {
-const err573 = {instancePath:instancePath+"/publish/key/env",schemaPath:"#/properties/publish/properties/key/properties/env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.publish.properties.key.properties.env.type,parentSchema:schema11.properties.publish.properties.key.properties.env,data:data260};
+if(data.publish !== undefined){
+let data262 = data.publish;
+if(data262 && typeof data262 == "object" && !Array.isArray(data262)){
+if(data262.registry === undefined){
+const err573 = {instancePath:instancePath+"/publish",schemaPath:"#/properties/publish/required",keyword:"required",params:{missingProperty: "registry"},message:"must have required property '"+"registry"+"'",schema:schema11.properties.publish.required,parentSchema:schema11.properties.publish,data:data262};
 if(vErrors === null){
 vErrors = [err573];
 }
@@ -7061,12 +7060,8 @@ vErrors.push(err573);
 }
 errors++;
 }
-}
-if(data259.file !== undefined){
-let data261 = data259.file;
-if(typeof data261 === "string"){
-if(func3(data261) < 1){
-const err574 = {instancePath:instancePath+"/publish/key/file",schemaPath:"#/properties/publish/properties/key/properties/file/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.publish.properties.key.properties.file,data:data261};
+if(data262.key === undefined){
+const err574 = {instancePath:instancePath+"/publish",schemaPath:"#/properties/publish/required",keyword:"required",params:{missingProperty: "key"},message:"must have required property '"+"key"+"'",schema:schema11.properties.publish.required,parentSchema:schema11.properties.publish,data:data262};
 if(vErrors === null){
 vErrors = [err574];
 }
@@ -7075,9 +7070,9 @@ vErrors.push(err574);
 }
 errors++;
 }
-}
-else {
-const err575 = {instancePath:instancePath+"/publish/key/file",schemaPath:"#/properties/publish/properties/key/properties/file/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.publish.properties.key.properties.file.type,parentSchema:schema11.properties.publish.properties.key.properties.file,data:data261};
+for(const key43 in data262){
+if(!(((((key43 === "registry") || (key43 === "key")) || (key43 === "keep")) || (key43 === "state_dir")) || (key43 === "key_file"))){
+const err575 = {instancePath:instancePath+"/publish",schemaPath:"#/properties/publish/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key43},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.publish,data:data262};
 if(vErrors === null){
 vErrors = [err575];
 }
@@ -7087,12 +7082,11 @@ vErrors.push(err575);
 errors++;
 }
 }
-}
-}
-if(data257.keep !== undefined){
-let data262 = data257.keep;
-if(!(((typeof data262 == "number") && (!(data262 % 1) && !isNaN(data262))) && (isFinite(data262)))){
-const err576 = {instancePath:instancePath+"/publish/keep",schemaPath:"#/properties/publish/properties/keep/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.publish.properties.keep.type,parentSchema:schema11.properties.publish.properties.keep,data:data262};
+if(data262.registry !== undefined){
+let data263 = data262.registry;
+if(typeof data263 === "string"){
+if(func3(data263) > 200){
+const err576 = {instancePath:instancePath+"/publish/registry",schemaPath:"#/properties/publish/properties/registry/maxLength",keyword:"maxLength",params:{limit: 200},message:"must NOT have more than 200 characters",schema:200,parentSchema:schema11.properties.publish.properties.registry,data:data263};
 if(vErrors === null){
 vErrors = [err576];
 }
@@ -7101,9 +7095,8 @@ vErrors.push(err576);
 }
 errors++;
 }
-if((typeof data262 == "number") && (isFinite(data262))){
-if(data262 > 100 || isNaN(data262)){
-const err577 = {instancePath:instancePath+"/publish/keep",schemaPath:"#/properties/publish/properties/keep/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100},message:"must be <= 100",schema:100,parentSchema:schema11.properties.publish.properties.keep,data:data262};
+if(!pattern74.test(data263)){
+const err577 = {instancePath:instancePath+"/publish/registry",schemaPath:"#/properties/publish/properties/registry/pattern",keyword:"pattern",params:{pattern: "^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/[a-z0-9]+(?:(?:\\.|_|__|-+)[a-z0-9]+)*){1,8}$"},message:"must match pattern \""+"^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/[a-z0-9]+(?:(?:\\.|_|__|-+)[a-z0-9]+)*){1,8}$"+"\"",schema:"^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/[a-z0-9]+(?:(?:\\.|_|__|-+)[a-z0-9]+)*){1,8}$",parentSchema:schema11.properties.publish.properties.registry,data:data263};
 if(vErrors === null){
 vErrors = [err577];
 }
@@ -7112,8 +7105,9 @@ vErrors.push(err577);
 }
 errors++;
 }
-if(data262 < 2 || isNaN(data262)){
-const err578 = {instancePath:instancePath+"/publish/keep",schemaPath:"#/properties/publish/properties/keep/minimum",keyword:"minimum",params:{comparison: ">=", limit: 2},message:"must be >= 2",schema:2,parentSchema:schema11.properties.publish.properties.keep,data:data262};
+}
+else {
+const err578 = {instancePath:instancePath+"/publish/registry",schemaPath:"#/properties/publish/properties/registry/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.publish.properties.registry.type,parentSchema:schema11.properties.publish.properties.registry,data:data263};
 if(vErrors === null){
 vErrors = [err578];
 }
@@ -7123,12 +7117,10 @@ vErrors.push(err578);
 errors++;
 }
 }
-}
-if(data257.state_dir !== undefined){
-let data263 = data257.state_dir;
-if(typeof data263 === "string"){
-if(func3(data263) > 512){
-const err579 = {instancePath:instancePath+"/publish/state_dir",schemaPath:"#/properties/publish/properties/state_dir/maxLength",keyword:"maxLength",params:{limit: 512},message:"must NOT have more than 512 characters",schema:512,parentSchema:schema11.properties.publish.properties.state_dir,data:data263};
+if(data262.key !== undefined){
+let data264 = data262.key;
+if((typeof data264 !== "string") && (!(data264 && typeof data264 == "object" && !Array.isArray(data264)))){
+const err579 = {instancePath:instancePath+"/publish/key",schemaPath:"#/properties/publish/properties/key/type",keyword:"type",params:{type: schema11.properties.publish.properties.key.type},message:"must be string,object",schema:schema11.properties.publish.properties.key.type,parentSchema:schema11.properties.publish.properties.key,data:data264};
 if(vErrors === null){
 vErrors = [err579];
 }
@@ -7137,8 +7129,9 @@ vErrors.push(err579);
 }
 errors++;
 }
-if(!pattern57.test(data263)){
-const err580 = {instancePath:instancePath+"/publish/state_dir",schemaPath:"#/properties/publish/properties/state_dir/pattern",keyword:"pattern",params:{pattern: "^/[A-Za-z0-9._~@+=:/-]*$"},message:"must match pattern \""+"^/[A-Za-z0-9._~@+=:/-]*$"+"\"",schema:"^/[A-Za-z0-9._~@+=:/-]*$",parentSchema:schema11.properties.publish.properties.state_dir,data:data263};
+if(typeof data264 === "string"){
+if(func3(data264) < 1){
+const err580 = {instancePath:instancePath+"/publish/key",schemaPath:"#/properties/publish/properties/key/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.publish.properties.key,data:data264};
 if(vErrors === null){
 vErrors = [err580];
 }
@@ -7148,8 +7141,9 @@ vErrors.push(err580);
 errors++;
 }
 }
-else {
-const err581 = {instancePath:instancePath+"/publish/state_dir",schemaPath:"#/properties/publish/properties/state_dir/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.publish.properties.state_dir.type,parentSchema:schema11.properties.publish.properties.state_dir,data:data263};
+if(data264 && typeof data264 == "object" && !Array.isArray(data264)){
+if(Object.keys(data264).length > 1){
+const err581 = {instancePath:instancePath+"/publish/key",schemaPath:"#/properties/publish/properties/key/maxProperties",keyword:"maxProperties",params:{limit: 1},message:"must NOT have more than 1 properties",schema:1,parentSchema:schema11.properties.publish.properties.key,data:data264};
 if(vErrors === null){
 vErrors = [err581];
 }
@@ -7158,12 +7152,8 @@ vErrors.push(err581);
 }
 errors++;
 }
-}
-if(data257.key_file !== undefined){
-let data264 = data257.key_file;
-if(typeof data264 === "string"){
-if(func3(data264) > 512){
-const err582 = {instancePath:instancePath+"/publish/key_file",schemaPath:"#/properties/publish/properties/key_file/maxLength",keyword:"maxLength",params:{limit: 512},message:"must NOT have more than 512 characters",schema:512,parentSchema:schema11.properties.publish.properties.key_file,data:data264};
+if(Object.keys(data264).length < 1){
+const err582 = {instancePath:instancePath+"/publish/key",schemaPath:"#/properties/publish/properties/key/minProperties",keyword:"minProperties",params:{limit: 1},message:"must NOT have fewer than 1 properties",schema:1,parentSchema:schema11.properties.publish.properties.key,data:data264};
 if(vErrors === null){
 vErrors = [err582];
 }
@@ -7172,8 +7162,9 @@ vErrors.push(err582);
 }
 errors++;
 }
-if(!pattern57.test(data264)){
-const err583 = {instancePath:instancePath+"/publish/key_file",schemaPath:"#/properties/publish/properties/key_file/pattern",keyword:"pattern",params:{pattern: "^/[A-Za-z0-9._~@+=:/-]*$"},message:"must match pattern \""+"^/[A-Za-z0-9._~@+=:/-]*$"+"\"",schema:"^/[A-Za-z0-9._~@+=:/-]*$",parentSchema:schema11.properties.publish.properties.key_file,data:data264};
+for(const key44 in data264){
+if(!((key44 === "env") || (key44 === "file"))){
+const err583 = {instancePath:instancePath+"/publish/key",schemaPath:"#/properties/publish/properties/key/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key44},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.publish.properties.key,data:data264};
 if(vErrors === null){
 vErrors = [err583];
 }
@@ -7183,8 +7174,11 @@ vErrors.push(err583);
 errors++;
 }
 }
-else {
-const err584 = {instancePath:instancePath+"/publish/key_file",schemaPath:"#/properties/publish/properties/key_file/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.publish.properties.key_file.type,parentSchema:schema11.properties.publish.properties.key_file,data:data264};
+if(data264.env !== undefined){
+let data265 = data264.env;
+if(typeof data265 === "string"){
+if(!pattern14.test(data265)){
+const err584 = {instancePath:instancePath+"/publish/key/env",schemaPath:"#/properties/publish/properties/key/properties/env/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z_][A-Za-z0-9_]*$"},message:"must match pattern \""+"^[A-Za-z_][A-Za-z0-9_]*$"+"\"",schema:"^[A-Za-z_][A-Za-z0-9_]*$",parentSchema:schema11.properties.publish.properties.key.properties.env,data:data265};
 if(vErrors === null){
 vErrors = [err584];
 }
@@ -7194,9 +7188,8 @@ vErrors.push(err584);
 errors++;
 }
 }
-}
 else {
-const err585 = {instancePath:instancePath+"/publish",schemaPath:"#/properties/publish/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.publish.type,parentSchema:schema11.properties.publish,data:data257};
+const err585 = {instancePath:instancePath+"/publish/key/env",schemaPath:"#/properties/publish/properties/key/properties/env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.publish.properties.key.properties.env.type,parentSchema:schema11.properties.publish.properties.key.properties.env,data:data265};
 if(vErrors === null){
 vErrors = [err585];
 }
@@ -7206,12 +7199,11 @@ vErrors.push(err585);
 errors++;
 }
 }
-if(data.outputs !== undefined){
-let data265 = data.outputs;
-if(data265 && typeof data265 == "object" && !Array.isArray(data265)){
-for(const key45 in data265){
-if(!((((((((key45 === "lab") || (key45 === "forward")) || (key45 === "dhcp")) || (key45 === "nginx")) || (key45 === "embed")) || (key45 === "oci")) || (key45 === "fetch")) || (key45 === "bmc"))){
-const err586 = {instancePath:instancePath+"/outputs",schemaPath:"#/properties/outputs/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key45},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.outputs,data:data265};
+if(data264.file !== undefined){
+let data266 = data264.file;
+if(typeof data266 === "string"){
+if(func3(data266) < 1){
+const err586 = {instancePath:instancePath+"/publish/key/file",schemaPath:"#/properties/publish/properties/key/properties/file/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.publish.properties.key.properties.file,data:data266};
 if(vErrors === null){
 vErrors = [err586];
 }
@@ -7221,10 +7213,8 @@ vErrors.push(err586);
 errors++;
 }
 }
-if(data265.lab !== undefined){
-let data266 = data265.lab;
-if(typeof data266 !== "boolean"){
-const err587 = {instancePath:instancePath+"/outputs/lab",schemaPath:"#/properties/outputs/properties/lab/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.outputs.properties.lab.type,parentSchema:schema11.properties.outputs.properties.lab,data:data266};
+else {
+const err587 = {instancePath:instancePath+"/publish/key/file",schemaPath:"#/properties/publish/properties/key/properties/file/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.publish.properties.key.properties.file.type,parentSchema:schema11.properties.publish.properties.key.properties.file,data:data266};
 if(vErrors === null){
 vErrors = [err587];
 }
@@ -7234,10 +7224,12 @@ vErrors.push(err587);
 errors++;
 }
 }
-if(data265.forward !== undefined){
-let data267 = data265.forward;
-if(typeof data267 !== "boolean"){
-const err588 = {instancePath:instancePath+"/outputs/forward",schemaPath:"#/properties/outputs/properties/forward/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.outputs.properties.forward.type,parentSchema:schema11.properties.outputs.properties.forward,data:data267};
+}
+}
+if(data262.keep !== undefined){
+let data267 = data262.keep;
+if(!(((typeof data267 == "number") && (!(data267 % 1) && !isNaN(data267))) && (isFinite(data267)))){
+const err588 = {instancePath:instancePath+"/publish/keep",schemaPath:"#/properties/publish/properties/keep/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.publish.properties.keep.type,parentSchema:schema11.properties.publish.properties.keep,data:data267};
 if(vErrors === null){
 vErrors = [err588];
 }
@@ -7246,11 +7238,9 @@ vErrors.push(err588);
 }
 errors++;
 }
-}
-if(data265.dhcp !== undefined){
-let data268 = data265.dhcp;
-if(typeof data268 !== "boolean"){
-const err589 = {instancePath:instancePath+"/outputs/dhcp",schemaPath:"#/properties/outputs/properties/dhcp/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.outputs.properties.dhcp.type,parentSchema:schema11.properties.outputs.properties.dhcp,data:data268};
+if((typeof data267 == "number") && (isFinite(data267))){
+if(data267 > 100 || isNaN(data267)){
+const err589 = {instancePath:instancePath+"/publish/keep",schemaPath:"#/properties/publish/properties/keep/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100},message:"must be <= 100",schema:100,parentSchema:schema11.properties.publish.properties.keep,data:data267};
 if(vErrors === null){
 vErrors = [err589];
 }
@@ -7259,11 +7249,8 @@ vErrors.push(err589);
 }
 errors++;
 }
-}
-if(data265.nginx !== undefined){
-let data269 = data265.nginx;
-if(typeof data269 !== "boolean"){
-const err590 = {instancePath:instancePath+"/outputs/nginx",schemaPath:"#/properties/outputs/properties/nginx/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.outputs.properties.nginx.type,parentSchema:schema11.properties.outputs.properties.nginx,data:data269};
+if(data267 < 2 || isNaN(data267)){
+const err590 = {instancePath:instancePath+"/publish/keep",schemaPath:"#/properties/publish/properties/keep/minimum",keyword:"minimum",params:{comparison: ">=", limit: 2},message:"must be >= 2",schema:2,parentSchema:schema11.properties.publish.properties.keep,data:data267};
 if(vErrors === null){
 vErrors = [err590];
 }
@@ -7273,10 +7260,12 @@ vErrors.push(err590);
 errors++;
 }
 }
-if(data265.embed !== undefined){
-let data270 = data265.embed;
-if(typeof data270 !== "boolean"){
-const err591 = {instancePath:instancePath+"/outputs/embed",schemaPath:"#/properties/outputs/properties/embed/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.outputs.properties.embed.type,parentSchema:schema11.properties.outputs.properties.embed,data:data270};
+}
+if(data262.state_dir !== undefined){
+let data268 = data262.state_dir;
+if(typeof data268 === "string"){
+if(func3(data268) > 512){
+const err591 = {instancePath:instancePath+"/publish/state_dir",schemaPath:"#/properties/publish/properties/state_dir/maxLength",keyword:"maxLength",params:{limit: 512},message:"must NOT have more than 512 characters",schema:512,parentSchema:schema11.properties.publish.properties.state_dir,data:data268};
 if(vErrors === null){
 vErrors = [err591];
 }
@@ -7285,11 +7274,8 @@ vErrors.push(err591);
 }
 errors++;
 }
-}
-if(data265.oci !== undefined){
-let data271 = data265.oci;
-if(typeof data271 !== "boolean"){
-const err592 = {instancePath:instancePath+"/outputs/oci",schemaPath:"#/properties/outputs/properties/oci/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.outputs.properties.oci.type,parentSchema:schema11.properties.outputs.properties.oci,data:data271};
+if(!pattern58.test(data268)){
+const err592 = {instancePath:instancePath+"/publish/state_dir",schemaPath:"#/properties/publish/properties/state_dir/pattern",keyword:"pattern",params:{pattern: "^/[A-Za-z0-9._~@+=:/-]*$"},message:"must match pattern \""+"^/[A-Za-z0-9._~@+=:/-]*$"+"\"",schema:"^/[A-Za-z0-9._~@+=:/-]*$",parentSchema:schema11.properties.publish.properties.state_dir,data:data268};
 if(vErrors === null){
 vErrors = [err592];
 }
@@ -7299,10 +7285,8 @@ vErrors.push(err592);
 errors++;
 }
 }
-if(data265.fetch !== undefined){
-let data272 = data265.fetch;
-if(typeof data272 !== "boolean"){
-const err593 = {instancePath:instancePath+"/outputs/fetch",schemaPath:"#/properties/outputs/properties/fetch/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.outputs.properties.fetch.type,parentSchema:schema11.properties.outputs.properties.fetch,data:data272};
+else {
+const err593 = {instancePath:instancePath+"/publish/state_dir",schemaPath:"#/properties/publish/properties/state_dir/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.publish.properties.state_dir.type,parentSchema:schema11.properties.publish.properties.state_dir,data:data268};
 if(vErrors === null){
 vErrors = [err593];
 }
@@ -7312,10 +7296,11 @@ vErrors.push(err593);
 errors++;
 }
 }
-if(data265.bmc !== undefined){
-let data273 = data265.bmc;
-if(typeof data273 !== "boolean"){
-const err594 = {instancePath:instancePath+"/outputs/bmc",schemaPath:"#/properties/outputs/properties/bmc/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.outputs.properties.bmc.type,parentSchema:schema11.properties.outputs.properties.bmc,data:data273};
+if(data262.key_file !== undefined){
+let data269 = data262.key_file;
+if(typeof data269 === "string"){
+if(func3(data269) > 512){
+const err594 = {instancePath:instancePath+"/publish/key_file",schemaPath:"#/properties/publish/properties/key_file/maxLength",keyword:"maxLength",params:{limit: 512},message:"must NOT have more than 512 characters",schema:512,parentSchema:schema11.properties.publish.properties.key_file,data:data269};
 if(vErrors === null){
 vErrors = [err594];
 }
@@ -7324,10 +7309,8 @@ vErrors.push(err594);
 }
 errors++;
 }
-}
-}
-else {
-const err595 = {instancePath:instancePath+"/outputs",schemaPath:"#/properties/outputs/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.outputs.type,parentSchema:schema11.properties.outputs,data:data265};
+if(!pattern58.test(data269)){
+const err595 = {instancePath:instancePath+"/publish/key_file",schemaPath:"#/properties/publish/properties/key_file/pattern",keyword:"pattern",params:{pattern: "^/[A-Za-z0-9._~@+=:/-]*$"},message:"must match pattern \""+"^/[A-Za-z0-9._~@+=:/-]*$"+"\"",schema:"^/[A-Za-z0-9._~@+=:/-]*$",parentSchema:schema11.properties.publish.properties.key_file,data:data269};
 if(vErrors === null){
 vErrors = [err595];
 }
@@ -7337,12 +7320,8 @@ vErrors.push(err595);
 errors++;
 }
 }
-if(data.forward !== undefined){
-let data274 = data.forward;
-if(data274 && typeof data274 == "object" && !Array.isArray(data274)){
-for(const key46 in data274){
-if(!(((key46 === "enabled") || (key46 === "ports")) || (key46 === "listen_address"))){
-const err596 = {instancePath:instancePath+"/forward",schemaPath:"#/properties/forward/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key46},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.forward,data:data274};
+else {
+const err596 = {instancePath:instancePath+"/publish/key_file",schemaPath:"#/properties/publish/properties/key_file/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.publish.properties.key_file.type,parentSchema:schema11.properties.publish.properties.key_file,data:data269};
 if(vErrors === null){
 vErrors = [err596];
 }
@@ -7352,10 +7331,9 @@ vErrors.push(err596);
 errors++;
 }
 }
-if(data274.enabled !== undefined){
-let data275 = data274.enabled;
-if(typeof data275 !== "boolean"){
-const err597 = {instancePath:instancePath+"/forward/enabled",schemaPath:"#/properties/forward/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.forward.properties.enabled.type,parentSchema:schema11.properties.forward.properties.enabled,data:data275};
+}
+else {
+const err597 = {instancePath:instancePath+"/publish",schemaPath:"#/properties/publish/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.publish.type,parentSchema:schema11.properties.publish,data:data262};
 if(vErrors === null){
 vErrors = [err597];
 }
@@ -7365,11 +7343,12 @@ vErrors.push(err597);
 errors++;
 }
 }
-if(data274.ports !== undefined){
-let data276 = data274.ports;
-if(Array.isArray(data276)){
-if(data276.length < 1){
-const err598 = {instancePath:instancePath+"/forward/ports",schemaPath:"#/properties/forward/properties/ports/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.forward.properties.ports,data:data276};
+if(data.outputs !== undefined){
+let data270 = data.outputs;
+if(data270 && typeof data270 == "object" && !Array.isArray(data270)){
+for(const key45 in data270){
+if(!((((((((key45 === "lab") || (key45 === "forward")) || (key45 === "dhcp")) || (key45 === "nginx")) || (key45 === "embed")) || (key45 === "oci")) || (key45 === "fetch")) || (key45 === "bmc"))){
+const err598 = {instancePath:instancePath+"/outputs",schemaPath:"#/properties/outputs/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key45},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.outputs,data:data270};
 if(vErrors === null){
 vErrors = [err598];
 }
@@ -7378,11 +7357,11 @@ vErrors.push(err598);
 }
 errors++;
 }
-const len19 = data276.length;
-for(let i20=0; i20<len19; i20++){
-let data277 = data276[i20];
-if(!(((typeof data277 == "number") && (!(data277 % 1) && !isNaN(data277))) && (isFinite(data277)))){
-const err599 = {instancePath:instancePath+"/forward/ports/" + i20,schemaPath:"#/properties/forward/properties/ports/items/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.forward.properties.ports.items.type,parentSchema:schema11.properties.forward.properties.ports.items,data:data277};
+}
+if(data270.lab !== undefined){
+let data271 = data270.lab;
+if(typeof data271 !== "boolean"){
+const err599 = {instancePath:instancePath+"/outputs/lab",schemaPath:"#/properties/outputs/properties/lab/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.outputs.properties.lab.type,parentSchema:schema11.properties.outputs.properties.lab,data:data271};
 if(vErrors === null){
 vErrors = [err599];
 }
@@ -7391,9 +7370,11 @@ vErrors.push(err599);
 }
 errors++;
 }
-if((typeof data277 == "number") && (isFinite(data277))){
-if(data277 > 65535 || isNaN(data277)){
-const err600 = {instancePath:instancePath+"/forward/ports/" + i20,schemaPath:"#/properties/forward/properties/ports/items/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535",schema:65535,parentSchema:schema11.properties.forward.properties.ports.items,data:data277};
+}
+if(data270.forward !== undefined){
+let data272 = data270.forward;
+if(typeof data272 !== "boolean"){
+const err600 = {instancePath:instancePath+"/outputs/forward",schemaPath:"#/properties/outputs/properties/forward/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.outputs.properties.forward.type,parentSchema:schema11.properties.outputs.properties.forward,data:data272};
 if(vErrors === null){
 vErrors = [err600];
 }
@@ -7402,8 +7383,11 @@ vErrors.push(err600);
 }
 errors++;
 }
-if(data277 < 1 || isNaN(data277)){
-const err601 = {instancePath:instancePath+"/forward/ports/" + i20,schemaPath:"#/properties/forward/properties/ports/items/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.forward.properties.ports.items,data:data277};
+}
+if(data270.dhcp !== undefined){
+let data273 = data270.dhcp;
+if(typeof data273 !== "boolean"){
+const err601 = {instancePath:instancePath+"/outputs/dhcp",schemaPath:"#/properties/outputs/properties/dhcp/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.outputs.properties.dhcp.type,parentSchema:schema11.properties.outputs.properties.dhcp,data:data273};
 if(vErrors === null){
 vErrors = [err601];
 }
@@ -7413,19 +7397,10 @@ vErrors.push(err601);
 errors++;
 }
 }
-}
-let i21 = data276.length;
-let j1;
-if(i21 > 1){
-const indices1 = {};
-for(;i21--;){
-let item1 = data276[i21];
-if(!(((typeof item1 == "number") && (!(item1 % 1) && !isNaN(item1))) && (isFinite(item1)))){
-continue;
-}
-if(typeof indices1[item1] == "number"){
-j1 = indices1[item1];
-const err602 = {instancePath:instancePath+"/forward/ports",schemaPath:"#/properties/forward/properties/ports/uniqueItems",keyword:"uniqueItems",params:{i: i21, j: j1},message:"must NOT have duplicate items (items ## "+j1+" and "+i21+" are identical)",schema:true,parentSchema:schema11.properties.forward.properties.ports,data:data276};
+if(data270.nginx !== undefined){
+let data274 = data270.nginx;
+if(typeof data274 !== "boolean"){
+const err602 = {instancePath:instancePath+"/outputs/nginx",schemaPath:"#/properties/outputs/properties/nginx/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.outputs.properties.nginx.type,parentSchema:schema11.properties.outputs.properties.nginx,data:data274};
 if(vErrors === null){
 vErrors = [err602];
 }
@@ -7433,14 +7408,12 @@ else {
 vErrors.push(err602);
 }
 errors++;
-break;
-}
-indices1[item1] = i21;
 }
 }
-}
-else {
-const err603 = {instancePath:instancePath+"/forward/ports",schemaPath:"#/properties/forward/properties/ports/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.forward.properties.ports.type,parentSchema:schema11.properties.forward.properties.ports,data:data276};
+if(data270.embed !== undefined){
+let data275 = data270.embed;
+if(typeof data275 !== "boolean"){
+const err603 = {instancePath:instancePath+"/outputs/embed",schemaPath:"#/properties/outputs/properties/embed/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.outputs.properties.embed.type,parentSchema:schema11.properties.outputs.properties.embed,data:data275};
 if(vErrors === null){
 vErrors = [err603];
 }
@@ -7450,10 +7423,10 @@ vErrors.push(err603);
 errors++;
 }
 }
-if(data274.listen_address !== undefined){
-let data278 = data274.listen_address;
-if(typeof data278 !== "string"){
-const err604 = {instancePath:instancePath+"/forward/listen_address",schemaPath:"#/properties/forward/properties/listen_address/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.forward.properties.listen_address.type,parentSchema:schema11.properties.forward.properties.listen_address,data:data278};
+if(data270.oci !== undefined){
+let data276 = data270.oci;
+if(typeof data276 !== "boolean"){
+const err604 = {instancePath:instancePath+"/outputs/oci",schemaPath:"#/properties/outputs/properties/oci/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.outputs.properties.oci.type,parentSchema:schema11.properties.outputs.properties.oci,data:data276};
 if(vErrors === null){
 vErrors = [err604];
 }
@@ -7463,9 +7436,10 @@ vErrors.push(err604);
 errors++;
 }
 }
-}
-else {
-const err605 = {instancePath:instancePath+"/forward",schemaPath:"#/properties/forward/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.forward.type,parentSchema:schema11.properties.forward,data:data274};
+if(data270.fetch !== undefined){
+let data277 = data270.fetch;
+if(typeof data277 !== "boolean"){
+const err605 = {instancePath:instancePath+"/outputs/fetch",schemaPath:"#/properties/outputs/properties/fetch/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.outputs.properties.fetch.type,parentSchema:schema11.properties.outputs.properties.fetch,data:data277};
 if(vErrors === null){
 vErrors = [err605];
 }
@@ -7475,14 +7449,177 @@ vErrors.push(err605);
 errors++;
 }
 }
-}
-else {
-const err606 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.type,parentSchema:schema11,data};
+if(data270.bmc !== undefined){
+let data278 = data270.bmc;
+if(typeof data278 !== "boolean"){
+const err606 = {instancePath:instancePath+"/outputs/bmc",schemaPath:"#/properties/outputs/properties/bmc/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.outputs.properties.bmc.type,parentSchema:schema11.properties.outputs.properties.bmc,data:data278};
 if(vErrors === null){
 vErrors = [err606];
 }
 else {
 vErrors.push(err606);
+}
+errors++;
+}
+}
+}
+else {
+const err607 = {instancePath:instancePath+"/outputs",schemaPath:"#/properties/outputs/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.outputs.type,parentSchema:schema11.properties.outputs,data:data270};
+if(vErrors === null){
+vErrors = [err607];
+}
+else {
+vErrors.push(err607);
+}
+errors++;
+}
+}
+if(data.forward !== undefined){
+let data279 = data.forward;
+if(data279 && typeof data279 == "object" && !Array.isArray(data279)){
+for(const key46 in data279){
+if(!(((key46 === "enabled") || (key46 === "ports")) || (key46 === "listen_address"))){
+const err608 = {instancePath:instancePath+"/forward",schemaPath:"#/properties/forward/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key46},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.forward,data:data279};
+if(vErrors === null){
+vErrors = [err608];
+}
+else {
+vErrors.push(err608);
+}
+errors++;
+}
+}
+if(data279.enabled !== undefined){
+let data280 = data279.enabled;
+if(typeof data280 !== "boolean"){
+const err609 = {instancePath:instancePath+"/forward/enabled",schemaPath:"#/properties/forward/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.forward.properties.enabled.type,parentSchema:schema11.properties.forward.properties.enabled,data:data280};
+if(vErrors === null){
+vErrors = [err609];
+}
+else {
+vErrors.push(err609);
+}
+errors++;
+}
+}
+if(data279.ports !== undefined){
+let data281 = data279.ports;
+if(Array.isArray(data281)){
+if(data281.length < 1){
+const err610 = {instancePath:instancePath+"/forward/ports",schemaPath:"#/properties/forward/properties/ports/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.forward.properties.ports,data:data281};
+if(vErrors === null){
+vErrors = [err610];
+}
+else {
+vErrors.push(err610);
+}
+errors++;
+}
+const len19 = data281.length;
+for(let i20=0; i20<len19; i20++){
+let data282 = data281[i20];
+if(!(((typeof data282 == "number") && (!(data282 % 1) && !isNaN(data282))) && (isFinite(data282)))){
+const err611 = {instancePath:instancePath+"/forward/ports/" + i20,schemaPath:"#/properties/forward/properties/ports/items/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.forward.properties.ports.items.type,parentSchema:schema11.properties.forward.properties.ports.items,data:data282};
+if(vErrors === null){
+vErrors = [err611];
+}
+else {
+vErrors.push(err611);
+}
+errors++;
+}
+if((typeof data282 == "number") && (isFinite(data282))){
+if(data282 > 65535 || isNaN(data282)){
+const err612 = {instancePath:instancePath+"/forward/ports/" + i20,schemaPath:"#/properties/forward/properties/ports/items/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535",schema:65535,parentSchema:schema11.properties.forward.properties.ports.items,data:data282};
+if(vErrors === null){
+vErrors = [err612];
+}
+else {
+vErrors.push(err612);
+}
+errors++;
+}
+if(data282 < 1 || isNaN(data282)){
+const err613 = {instancePath:instancePath+"/forward/ports/" + i20,schemaPath:"#/properties/forward/properties/ports/items/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.forward.properties.ports.items,data:data282};
+if(vErrors === null){
+vErrors = [err613];
+}
+else {
+vErrors.push(err613);
+}
+errors++;
+}
+}
+}
+let i21 = data281.length;
+let j1;
+if(i21 > 1){
+const indices1 = {};
+for(;i21--;){
+let item1 = data281[i21];
+if(!(((typeof item1 == "number") && (!(item1 % 1) && !isNaN(item1))) && (isFinite(item1)))){
+continue;
+}
+if(typeof indices1[item1] == "number"){
+j1 = indices1[item1];
+const err614 = {instancePath:instancePath+"/forward/ports",schemaPath:"#/properties/forward/properties/ports/uniqueItems",keyword:"uniqueItems",params:{i: i21, j: j1},message:"must NOT have duplicate items (items ## "+j1+" and "+i21+" are identical)",schema:true,parentSchema:schema11.properties.forward.properties.ports,data:data281};
+if(vErrors === null){
+vErrors = [err614];
+}
+else {
+vErrors.push(err614);
+}
+errors++;
+break;
+}
+indices1[item1] = i21;
+}
+}
+}
+else {
+const err615 = {instancePath:instancePath+"/forward/ports",schemaPath:"#/properties/forward/properties/ports/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.forward.properties.ports.type,parentSchema:schema11.properties.forward.properties.ports,data:data281};
+if(vErrors === null){
+vErrors = [err615];
+}
+else {
+vErrors.push(err615);
+}
+errors++;
+}
+}
+if(data279.listen_address !== undefined){
+let data283 = data279.listen_address;
+if(typeof data283 !== "string"){
+const err616 = {instancePath:instancePath+"/forward/listen_address",schemaPath:"#/properties/forward/properties/listen_address/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.forward.properties.listen_address.type,parentSchema:schema11.properties.forward.properties.listen_address,data:data283};
+if(vErrors === null){
+vErrors = [err616];
+}
+else {
+vErrors.push(err616);
+}
+errors++;
+}
+}
+}
+else {
+const err617 = {instancePath:instancePath+"/forward",schemaPath:"#/properties/forward/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.forward.type,parentSchema:schema11.properties.forward,data:data279};
+if(vErrors === null){
+vErrors = [err617];
+}
+else {
+vErrors.push(err617);
+}
+errors++;
+}
+}
+}
+else {
+const err618 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.type,parentSchema:schema11,data};
+if(vErrors === null){
+vErrors = [err618];
+}
+else {
+vErrors.push(err618);
 }
 errors++;
 }

@@ -26,6 +26,7 @@ import { dhcpServerRule } from './dhcp-server.ts';
 import { reinstallRule } from './reinstall.ts';
 import { dnsmasqProxyRule } from './dnsmasq-proxy.ts';
 import { bmcRule } from './bmc.ts';
+import { mediaRule } from './media.ts';
 
 /** All rules. */
 export const RULES: readonly Rule[] = [
@@ -54,4 +55,5 @@ export const RULES: readonly Rule[] = [
   reinstallRule,
   dnsmasqProxyRule,
   bmcRule,
+  mediaRule,
 ];

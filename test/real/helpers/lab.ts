@@ -73,6 +73,12 @@ export interface LabOptions {
    * holds the boot server's address instead of the tap).
    */
   addressServer?: readonly string[];
+  /**
+   * More addresses (CIDR form) on the boot server's interface, e.g. the nodes' gateway when the
+   * boot server's own address is on another network (a node then reaches it only through that
+   * gateway: the boot ISO tests).
+   */
+  addresses?: readonly string[];
 }
 
 /** Start a lab for `tree`; always pair with lab.stop() (see withLab). */
@@ -101,6 +107,7 @@ export async function startLab(tree: SiteTree, artifacts: LabArtifacts, opts: La
       await ns.sh(['ip', 'link', 'set', tap, 'up']);
     }
     await ns.sh(['ip', 'addr', 'add', `${server.host}/${prefixLen}`, 'dev', lan]);
+    for (const a of opts.addresses ?? []) await ns.sh(['ip', 'addr', 'add', a, 'dev', lan]);
     await ns.sh(['ip', '-6', 'addr', 'add', 'fd00:4861:7276::1/64', 'dev', lan, 'nodad']);
     await ns.sh(['ip', 'link', 'set', lan, 'up']);
     if (opts.addressServer) {

@@ -45,6 +45,11 @@ export interface BootOptions {
   directKernel?: { kernel: string; initrd?: string; append?: string };
   /** UEFI only: Secure Boot on (OVMF's secboot build, SMM, Microsoft's keys enrolled). */
   secureBoot?: boolean;
+  /**
+   * An ISO image in a CD drive that boots first (`bootindex=0`), as a BMC's virtual CD; the NIC
+   * then has no option ROM and no boot entry (whatever boots drives it itself).
+   */
+  cdrom?: string;
 }
 
 /** What happened. */
@@ -93,7 +98,14 @@ export function qemuArgv(o: BootOptions, serialPath: string, varsPath: string): 
         ]
       : []),
     ...(o.debugExit ? ['-device', 'isa-debug-exit,iobase=0xf4,iosize=0x04'] : []),
+    ...(o.cdrom
+      ? ['-drive', `if=none,id=cd0,media=cdrom,format=raw,readonly=on,file=${o.cdrom}`, '-device', 'ide-cd,drive=cd0,bus=ide.1,bootindex=0']
+      : []),
   ];
+  // Booting from the CD: the NIC has no option ROM. On UEFI it is in the boot order after the CD,
+  // as on a machine whose network stack is on: OVMF connects only the devices QEMU's boot order
+  // names (ConnectDevicesFromQemu), and GRUB's efinet drives the NIC through the firmware's SNP.
+  const nic = o.cdrom ? `virtio-net-pci,netdev=n0,mac=${o.mac},romfile=${o.firmware === 'uefi' ? ',bootindex=1' : ''}` : undefined;
   if (o.firmware === 'bios') {
     if (o.directKernel) {
       const k = o.directKernel;
@@ -119,7 +131,7 @@ export function qemuArgv(o: BootOptions, serialPath: string, varsPath: string): 
       // The NIC's option ROM is Debian's iPXE (ipxe-qemu): it DHCPs with user-class iPXE and
       // gets boot.ipxe directly from the generated dhcp-boot line.
       '-device',
-      `virtio-net-pci,netdev=n0,mac=${o.mac},bootindex=1`,
+      nic ?? `virtio-net-pci,netdev=n0,mac=${o.mac},bootindex=1`,
       ...extra,
     ];
   }
@@ -143,7 +155,7 @@ export function qemuArgv(o: BootOptions, serialPath: string, varsPath: string): 
     // romfile= (empty): no iPXE option ROM, so OVMF's own VirtioNetDxe + PXE run, get
     // ipxe.efi over TFTP from the generated dnsmasq config, and that iPXE then chains boot.ipxe.
     '-device',
-    `virtio-net-pci,netdev=n0,mac=${o.mac},bootindex=1,romfile=`,
+    nic ?? `virtio-net-pci,netdev=n0,mac=${o.mac},bootindex=1,romfile=`,
     ...extra,
   ];
 }

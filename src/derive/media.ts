@@ -1,0 +1,11 @@
+// Facts of a node's boot ISO (`medium: iso`) that the rules and the renderers share.
+import type { ResolvedNode } from '../model/index.ts';
+import { parseIpv4 } from '../util/ipv4.ts';
+
+/**
+ * Who fetches a node's boot ISO: its BMC, which mounts it as virtual media, at its address when
+ * that is an IPv4 address (otherwise nobody under `nginx.access: nodes`: MEDIA_BMC_REFUSED).
+ */
+export function mediumAllow(node: ResolvedNode): string[] {
+  return node.bmc !== undefined && parseIpv4(node.bmc.host) !== undefined ? [node.bmc.host] : [];
+}

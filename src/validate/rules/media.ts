@@ -1,0 +1,130 @@
+// Boot ISOs (`medium: iso`, src/render/media.ts): what the ISO must write as data to reach the
+// boot server with no DHCP, and what its two boot paths can load.
+//   BIOS: ipxe.lkrn runs media.ipxe, then the node's own script (any URL iPXE can fetch).
+//   UEFI: GRUB 2.06 loads the kernel and initrds itself, over its `http` module, which speaks
+//         plain HTTP only (grub-core/net/http.c: no TLS).
+import { bootImages } from '../../derive/boot-images.ts';
+import { effectiveConfig } from '../../derive/harvester/effective.ts';
+import { atLeast } from '../../harvester/versions.ts';
+import { nodeAt, nodeFirmware, type ResolvedNode, type SiteModel } from '../../model/index.ts';
+import { mediumAllow } from '../../derive/media.ts';
+import { parseIpv4 } from '../../util/ipv4.ts';
+import { eachNode, type Finding, type Rule } from '../rule.ts';
+
+export const mediaRule: Rule = {
+  name: 'media',
+  codes: [
+    'MEDIA_NEEDS_STATIC',
+    'MEDIA_NEEDS_LOADERS',
+    'MEDIA_UNSUPPORTED',
+    'MEDIA_BMC_REFUSED',
+    'MEDIA_ISO_LOCAL_INVALID',
+    'MEDIA_VLAN_UNTAGGED',
+  ],
+  check(ctx) {
+    const { model } = ctx;
+    eachNode(ctx, 'media', (node, report) => {
+      const local = isoLocal(model, node);
+      if (local) report({ node: node.hostname, target: 'key', ...local });
+      if (node.medium !== 'iso') return;
+      const at = nodeAt(node, 'medium');
+      const say = (f: Omit<Finding, 'node' | 'at'> & { at?: Finding['at'] }) => report({ node: node.hostname, at, target: 'key', ...f });
+      for (const problem of [unsupported(model, node), needsStatic(model, node)]) if (problem) say(problem);
+      if (model.boot.mediaLoaders === undefined)
+        say({
+          code: 'MEDIA_NEEDS_LOADERS',
+          message: `node ${node.hostname} boots from its own ISO (medium: iso), and the site names no boot.media_loaders to make it from`,
+          hint: 'Set boot.media_loaders to the directory of the boot programs (isolinux.bin, ldlinux.c32, ipxe.lkrn, bootx64.efi): docs/install-without-pxe.md, "The boot programs".',
+        });
+      if (node.boot === 'harvester' && node.vlan !== undefined && node.vlan > 1)
+        say({
+          code: 'MEDIA_VLAN_UNTAGGED',
+          at: nodeAt(node, 'vlan'),
+          message: `node ${node.hostname} is on VLAN ${node.vlan}, and its boot ISO sends untagged: neither Debian's iPXE (no \`vcreate\`) nor GRUB 2.06 (no \`net_set_vlan\`) can tag, so the ISO reaches the boot server only untagged or through a VLAN its NIC's firmware sets`,
+          hint: 'Give the boot NIC\'s switch port this VLAN untagged (native) for the install, or set the VLAN in the NIC\'s UEFI network settings; the installed system tags it as its config says (docs/install-without-pxe.md, "VLANs").',
+        });
+      if (model.nginx.access === 'nodes' && mediumAllow(node).length === 0)
+        say({
+          code: 'MEDIA_BMC_REFUSED',
+          message:
+            node.bmc === undefined
+              ? `node ${node.hostname} has no bmc.address: nginx (nginx.access: nodes) serves its boot ISO to nobody`
+              : `node ${node.hostname}'s bmc.address ${node.bmc.host} is not an IPv4 address: nginx (nginx.access: nodes) serves its boot ISO to nobody`,
+          hint: 'Give the node\'s bmc.address as the IPv4 address its BMC fetches from, or serve the tree with nginx.access: open behind a firewall that admits only the BMCs (docs/install-without-pxe.md, "Who may fetch an ISO").',
+        });
+    });
+  },
+};
+
+/** Why the ISO cannot boot this node at all, if it cannot. */
+function unsupported(model: SiteModel, node: ResolvedNode): Omit<Finding, 'node' | 'at'> | undefined {
+  const no = (why: string, hint: string) => ({ code: 'MEDIA_UNSUPPORTED' as const, message: `node ${node.hostname}: ${why}`, hint });
+  if (node.boot === 'iscsi')
+    return no(
+      "an iSCSI node boots its target by iPXE `sanboot`, which the ISO's UEFI path (GRUB) cannot do",
+      'Boot iSCSI nodes from the network (medium: network).',
+    );
+  if (node.arch !== 'x86_64')
+    return no(
+      `the boot ISO's programs are for x86-64, and this node is ${node.arch}`,
+      'Boot arm64 nodes from the network (medium: network).',
+    );
+  if (nodeFirmware(model, node) !== 'uefi') return undefined;
+  for (const mac of node.macs) {
+    const images = bootImages(model, node, mac);
+    const tls = images && [images.kernel, ...images.initrds.map((i) => i.url)].find((u) => !u.startsWith('http://'));
+    if (tls)
+      return no(
+        `on UEFI the ISO's GRUB loads the kernel and initrds itself, and its http module cannot fetch ${tls} (plain HTTP only)`,
+        'Serve the kernel and initrds over http:// (the boot server or a mirror); the installer checks what it downloads.',
+      );
+  }
+  return undefined;
+}
+
+/** What the ISO needs to write the node's network as data: a static address, and a DNS server when the boot server is named. */
+function needsStatic(model: SiteModel, node: ResolvedNode): Omit<Finding, 'node' | 'at'> | undefined {
+  if (node.method !== 'static' || node.ip === undefined)
+    return {
+      code: 'MEDIA_NEEDS_STATIC',
+      message: `node ${node.hostname} boots from its own ISO (medium: iso), which gets no DHCP, and has ${node.ip === undefined ? 'no ip' : '`method: dhcp`'}`,
+      hint: "Give the node `method: static` and its `ip` (with prefix, gateway and dns, or the network's): the ISO writes them on its boot NIC.",
+    };
+  const host = /^https?:\/\/([^/:]+)/.exec(model.boot.server)?.[1] ?? '';
+  if (parseIpv4(host) === undefined && node.dns.length === 0)
+    return {
+      code: 'MEDIA_NEEDS_STATIC',
+      message: `boot.server names the host ${host}, and node ${node.hostname} has no DNS server to resolve it with (its ISO gets no DHCP)`,
+      hint: 'Give the node (or network) `dns`, or name the boot server by its address.',
+    };
+  return undefined;
+}
+
+/**
+ * `install.iso_url: local` (harvester/harvester v1.9 `package/harvester-os/files/usr/sbin/harv-install`,
+ * `get_iso`): the installer mounts what is mounted at /run/initramfs/live, else the device labelled
+ * COS_LIVE, and exits 1 when there is neither, after it has written the disk. A node that boots
+ * over the network (root=live:http://...) has neither; a node with a boot ISO has one when its BMC
+ * mounts the Harvester ISO beside it. Before v1.9, `check_iso` runs `check_url local` (`test -f
+ * local`) and the install stops (harvester-installer v1.8.1, the same script).
+ */
+function isoLocal(model: SiteModel, node: ResolvedNode): Omit<Finding, 'node' | 'target'> | undefined {
+  if (node.boot !== 'harvester' || effectiveConfig(model, node).get('install.iso_url') !== 'local') return undefined;
+  const at = effectiveConfig(model, node).at('install.iso_url');
+  const v = node.release.version;
+  if (!atLeast(v, '1.9'))
+    return {
+      code: 'MEDIA_ISO_LOCAL_INVALID',
+      message: `install.iso_url: local on node ${node.hostname}, which installs Harvester ${v.raw}: its installer takes "local" for a file path, finds none and stops the install (\`local\` is new in v1.9)`,
+      hint: 'Remove it (the installer then downloads harvester.iso_url), or install v1.9 or later.',
+      at,
+    };
+  if (node.medium !== 'iso')
+    return {
+      code: 'MEDIA_ISO_LOCAL_INVALID',
+      message: `install.iso_url: local on node ${node.hostname}, which boots from the network: no device labelled COS_LIVE is there, and the installer stops after it has written the disk`,
+      hint: 'Give the node `medium: iso` (its BMC then mounts the Harvester ISO beside the boot ISO), or remove `iso_url: local`.',
+      at,
+    };
+  return undefined;
+}

@@ -1,0 +1,35 @@
+// The boot ISO fixture (test/fixtures/real/media) in a fresh directory, with stand-ins for the boot
+// programs (test/real/media.test.ts boots the real ones), for the unit tests of `medium: iso`.
+import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { parse, stringify } from 'yaml';
+import { tempDir } from './tmp.ts';
+
+const FIXTURE = resolve(import.meta.dirname, '../fixtures/real/media');
+
+/** A loaders directory of stand-ins; `change` replaces (or, with undefined, leaves out) a file. */
+export function mediaLoaders(dir = join(tempDir('media-loaders'), 'loaders'), change: Record<string, Uint8Array | undefined> = {}): string {
+  mkdirSync(dir, { recursive: true });
+  const files: Record<string, Uint8Array | undefined> = {
+    'isolinux.bin': new Uint8Array(4096).fill(0x11),
+    'ldlinux.c32': new Uint8Array(3000).fill(0x22),
+    'ipxe.lkrn': new Uint8Array(5000).fill(0x33),
+    'bootx64.efi': Uint8Array.from([0x4d, 0x5a, ...new Uint8Array(6000).fill(0x44)]),
+    ...change,
+  };
+  for (const [name, bytes] of Object.entries(files)) if (bytes) writeFileSync(join(dir, name), bytes);
+  return dir;
+}
+
+export type MediaDoc = Record<string, any>;
+
+/** The media fixture with `change` applied, as `<at>/site` (`loaders`: its boot programs). */
+export function mediaSite(change: (doc: MediaDoc) => void = () => undefined, at = tempDir('media-site'), loaders = mediaLoaders()): string {
+  const dir = join(at, 'site');
+  cpSync(FIXTURE, dir, { recursive: true });
+  const doc = parse(readFileSync(join(dir, 'site.yaml'), 'utf8')) as MediaDoc;
+  doc.boot.media_loaders = loaders;
+  change(doc);
+  writeFileSync(join(dir, 'site.yaml'), stringify(doc));
+  return dir;
+}

@@ -1,0 +1,222 @@
+// Boot ISOs (`medium: iso`, src/render/media.ts): what the tree holds for a node that boots from
+// its own ISO, and what the rules refuse. test/real/media.test.ts boots the ISOs in QEMU with no
+// DHCP; test/media-image.test.ts reads the image formats back.
+import { createHash } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { build, compileSite, type Diagnostic } from '../src/index.ts';
+import { escapers, UnsafeValueError } from '../src/formats/escape.ts';
+import { tempDir } from './helpers/tmp.ts';
+import { mediaLoaders, mediaSite, type MediaDoc } from './helpers/media.ts';
+
+const loaders = mediaLoaders;
+const site = mediaSite;
+type Doc = MediaDoc;
+
+const codes = (ds: readonly Diagnostic[]) => ds.map((d) => d.code);
+const sha = (b: string | Uint8Array) => createHash('sha256').update(b).digest('hex');
+const bytesOf = (c: string | Uint8Array) => (typeof c === 'string' ? Buffer.from(c) : Buffer.from(c));
+
+test('a node with medium: iso gets its own ISO, listed in manifest.json with its URL, holding its two boot configs', async () => {
+  const r = await compileSite(site());
+  assert.equal(
+    codes(r.diagnostics).filter((c) => c.startsWith('MEDIA') || c.startsWith('BOOT_MEDIA')),
+    [],
+  );
+  const files = new Map(r.artifacts!.map((a) => [a.path, a]));
+  const iso = files.get('media/hv-m1.iso');
+  assert.ok(iso, 'media/hv-m1.iso is written');
+  assert.is(iso!.url, 'http://10.0.9.5/real_media/media/hv-m1.iso');
+  const manifest = JSON.parse(files.get('manifest.json')!.contents as string) as Doc;
+  const node = manifest.nodes.find((n: Doc) => n.hostname === 'hv-m1');
+  assert.equal(node.medium, { path: 'media/hv-m1.iso', url: 'http://10.0.9.5/real_media/media/hv-m1.iso' });
+  const listed = manifest.files.find((f: Doc) => f.path === 'media/hv-m1.iso');
+  assert.is(listed.sha256, sha(iso!.contents));
+  const bytes = bytesOf(iso!.contents);
+  assert.ok(bytes.byteLength < 2 * 1024 * 1024, `the ISO is small: ${bytes.byteLength} bytes`);
+  // The BIOS path: the node's script URL and static address; the UEFI path: GRUB's config.
+  const text = bytes.toString('latin1');
+  assert.match(text, '#!ipxe\n# harvgen: boot ISO of node hv-m1');
+  assert.match(text, 'set harvgen_entry http://10.0.9.5/real_media/ipxe/52-54-00-4d-00-01.ipxe');
+  assert.match(text, 'set net${harvgen_n}/ip 10.0.5.11');
+  assert.match(text, 'set net${harvgen_n}/gateway 10.0.5.1');
+  assert.match(text, "net_add_route harvgen_default 0.0.0.0/0 gw '10.0.5.1'");
+  assert.match(text, "net_add_route harvgen_lan '10.0.5.0/24' harvgen");
+  assert.match(text, "linux '(http,10.0.9.5)/real_media/artifacts/harvester-v1.4.1-vmlinuz-amd64'");
+  assert.not.match(text, "'initrd=initrd'", "GRUB hands the initrd over itself: iPXE's initrd= stays off its line");
+  // The generic node's kernel line gets its static address (no DHCP after the ISO either).
+  assert.match(
+    bytesOf(files.get('media/os-m1.iso')!.contents).toString('latin1'),
+    "'ip=10.0.5.12::10.0.5.1:255.255.255.0:os-m1::none:10.0.5.1'",
+  );
+});
+
+test('the ISO is byte-identical from two directories, and changes with a boot program', async () => {
+  const one = await compileSite(site(undefined, tempDir('media-a')));
+  const two = await compileSite(site(undefined, tempDir('media-b')));
+  const iso = (r: typeof one) => sha(r.artifacts!.find((a) => a.path === 'media/hv-m1.iso')!.contents);
+  assert.is(iso(one), iso(two));
+  const other = await compileSite(
+    site(undefined, tempDir('media-c'), loaders(undefined, { 'ipxe.lkrn': new Uint8Array(5000).fill(0x34) })),
+  );
+  assert.is.not(iso(other), iso(one));
+});
+
+test("nginx: the ISO is served only to the node's BMC (nginx.access: nodes), by pattern under access: open", async () => {
+  const r = await compileSite(site());
+  const nginx = r.artifacts!.find((a) => a.path === 'nginx/harvgen.conf')!.contents as string;
+  const block = /location = \/real_media\/media\/hv-m1\.iso \{[\s\S]*?alias [^\n]*\n/.exec(nginx)?.[0] ?? '';
+  assert.match(block, 'allow 10.0.5.201;');
+  assert.match(block, 'deny all;');
+  assert.match(block, 'default_type application/octet-stream;');
+  const open = await compileSite(site((d) => (d.nginx = { access: 'open' })));
+  const conf = open.artifacts!.find((a) => a.path === 'nginx/harvgen.conf')!.contents as string;
+  assert.match(conf, 'location ~ "^/real_media/media/([a-z0-9]([a-z0-9-]*[a-z0-9])?\\.iso)$"');
+});
+
+test('nginx.file_key: the ISO has a keyed name, and holds the keyed script URL', async () => {
+  const dir = site((d) => (d.nginx = { file_key: { file: 'file-key' } }));
+  writeFileSync(join(dir, 'file-key'), `${'k'.repeat(40)}\n`);
+  const r = await compileSite(dir, { secrets: 'filled' });
+  const iso = r.artifacts!.find((a) => /^media\/hv-m1-[0-9a-f]{32}\.iso$/.test(a.path));
+  assert.ok(iso, `keyed ISO name: ${r.artifacts!.map((a) => a.path).filter((p) => p.startsWith('media/'))}`);
+  assert.match(
+    bytesOf(iso!.contents).toString('latin1'),
+    /set harvgen_entry http:\/\/10\.0\.9\.5\/real_media\/ipxe\/52-54-00-4d-00-01-[0-9a-f]{32}\.ipxe/,
+  );
+});
+
+/** The diagnostics of the fixture with `change`, as code@line. */
+async function found(change: (doc: Doc) => void, loaderDir?: string): Promise<Diagnostic[]> {
+  const r = await compileSite(site(change, undefined, loaderDir));
+  return r.diagnostics.filter((d) => d.code.startsWith('MEDIA') || d.code.startsWith('BOOT_MEDIA'));
+}
+
+test('rules: a media node needs a static address, boot programs, a kind and URLs the ISO can boot', async () => {
+  const dhcp = await found((d) => (d.nodes[0].method = 'dhcp'));
+  assert.equal(
+    dhcp.map((d) => d.code),
+    ['MEDIA_NEEDS_STATIC'],
+  );
+  assert.match(dhcp[0]!.message, 'no DHCP');
+  assert.ok(dhcp[0]!.line !== undefined, 'positioned');
+  const noLoaders = await found((d) => delete d.boot.media_loaders);
+  // Both nodes take `medium: iso` from defaults: reported once, there.
+  assert.equal(
+    noLoaders.map((d) => d.code),
+    ['MEDIA_NEEDS_LOADERS'],
+  );
+  const https = await found((d) => (d.os_profiles.busybox.kernel = 'https://10.0.9.5/real_media/os/vmlinuz'));
+  assert.equal(
+    https.map((d) => d.code),
+    ['MEDIA_UNSUPPORTED'],
+  );
+  assert.match(https[0]!.message, 'plain HTTP only');
+  // On BIOS iPXE runs the node's own script, which fetches https itself: allowed.
+  assert.equal(
+    await found((d) => ((d.os_profiles.busybox.kernel = 'https://10.0.9.5/real_media/os/vmlinuz'), (d.boot.firmware = 'bios'))),
+    [],
+  );
+  const arm = await found((d) => (d.nodes[1].arch = 'arm64'));
+  assert.equal(
+    arm.map((d) => d.code),
+    ['MEDIA_UNSUPPORTED'],
+  );
+  const named = await found(
+    (d) => (
+      (d.boot.server = 'http://boot.example/real_media'),
+      (d.defaults.dns = []),
+      (d.harvester.artifacts = 'http://boot.example/real_media/artifacts')
+    ),
+  );
+  assert.ok(
+    named.some((d) => d.code === 'MEDIA_NEEDS_STATIC' && /DNS server/.test(d.message)),
+    JSON.stringify(named),
+  );
+});
+
+test('rules: the BMC must be an address nginx can allow; loaders are checked', async () => {
+  const vlan = await found((d) => (d.nodes[0].vlan = 100));
+  assert.equal(
+    vlan.map((d) => [d.code, d.severity]),
+    [['MEDIA_VLAN_UNTAGGED', 'warning']],
+  );
+  const noBmc = await found((d) => delete d.nodes[0].bmc);
+  assert.equal(
+    noBmc.map((d) => [d.code, d.severity]),
+    [['MEDIA_BMC_REFUSED', 'warning']],
+  );
+  assert.equal(await found((d) => ((d.nginx = { access: 'open' }), delete d.nodes[0].bmc)), []);
+  const missing = await found(() => undefined, loaders(undefined, { 'ldlinux.c32': undefined }));
+  assert.equal(
+    missing.map((d) => d.code),
+    ['BOOT_MEDIA_LOADER_MISSING'],
+  );
+  assert.match(missing[0]!.message, 'ldlinux.c32');
+  const notEfi = await found(() => undefined, loaders(undefined, { 'bootx64.efi': new Uint8Array(100) }));
+  assert.equal(
+    notEfi.map((d) => d.code),
+    ['BOOT_MEDIA_LOADER_INVALID'],
+  );
+  // No node boots from an ISO: the directory is not read at all.
+  assert.equal(await found((d) => (d.defaults.medium = 'network'), join(tempDir('none'), 'missing')), []);
+});
+
+test('install.iso_url: local needs v1.9 and a node with a boot ISO; it reaches the config', async () => {
+  const old = await found((d) => (d.nodes[0].install = { iso_url: 'local' }));
+  assert.equal(
+    old.map((d) => d.code),
+    ['MEDIA_ISO_LOCAL_INVALID'],
+  );
+  assert.match(old[0]!.message, 'v1.4.1');
+  const v19 = (d: Doc) => {
+    d.harvester.version = 'v1.9.0';
+    d.nodes[0].install = { iso_url: 'local' };
+  };
+  assert.equal(await found(v19), []);
+  const net = await found((d) => (v19(d), (d.nodes[0].medium = 'network')));
+  assert.equal(
+    net.map((d) => d.code),
+    ['MEDIA_ISO_LOCAL_INVALID'],
+  );
+  assert.match(net[0]!.message, 'boots from the network');
+  // Through config: as well.
+  const viaConfig = await found((d) => ((d.harvester.version = 'v1.8.1'), (d.nodes[0].config = { install: { iso_url: 'local' } })));
+  assert.equal(
+    viaConfig.map((d) => d.code),
+    ['MEDIA_ISO_LOCAL_INVALID'],
+  );
+  const r = await compileSite(site(v19));
+  const config = r.artifacts!.find((a) => a.path === 'harvester/hv-m1.yaml')!.contents as string;
+  assert.match(config, 'iso_url: local');
+});
+
+test('build writes the ISO; a second build leaves it untouched', async () => {
+  const dir = site();
+  const out = join(tempDir('media-out'), 'out');
+  const first = await build({ sites: [dir], outDir: out });
+  assert.ok(first.ok, JSON.stringify(first.diagnostics.filter((d) => d.severity === 'error')));
+  const bytes = readFileSync(join(out, 'real_media/media/hv-m1.iso'));
+  const manifest = JSON.parse(readFileSync(join(out, 'real_media/manifest.json'), 'utf8')) as Doc;
+  assert.is(manifest.files.find((f: Doc) => f.path === 'media/hv-m1.iso').sha256, sha(bytes));
+});
+
+test('grub escapers: one single-quoted word; a quote, a control character or (in a kernel argument) whitespace is refused', () => {
+  assert.is(escapers.grub('10.0.5.1'), "'10.0.5.1'");
+  assert.is(escapers.grub('a;b $x'), "'a;b $x'");
+  assert.is(escapers.grubArg('ds=nocloud;s=http://x/'), "'ds=nocloud;s=http://x/'");
+  for (const bad of ["a'b", 'a\nb', 'x\u2028y'])
+    assert.throws(
+      () => escapers.grub(bad),
+      (e: unknown) => e instanceof UnsafeValueError,
+    );
+  for (const bad of ['a b', '', "it's"])
+    assert.throws(
+      () => escapers.grubArg(bad),
+      (e: unknown) => e instanceof UnsafeValueError,
+    );
+});
+
+test.run();
