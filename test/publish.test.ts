@@ -119,6 +119,8 @@ test("each node's files go into its part; the rest into the site part", () => {
   assert.is(owner('dnsmasq/hosts/s.hv-1'), 'hv-1');
   assert.is(owner('libvirt/hv-10.xml'), 'hv-10');
   assert.is(owner('bmc/hv-1.sh'), 'hv-1');
+  assert.is(owner('media/hv-10.iso'), 'hv-10');
+  assert.is(owner(`media/hv-1-${'a'.repeat(32)}.iso`), 'hv-1');
   assert.is(owner('boot.ipxe'), '');
   assert.is(owner('nginx/harvgen.conf'), '');
   assert.is(owner('dnsmasq/hosts/s.hv-2'), '');

@@ -178,9 +178,10 @@ export function nodeOwner(site: string, nodes: ArtifactInput['nodes']): (path: s
   }
   return (path) => {
     // The first segment that names a node: `harvester/hv-1.yaml`, `harvester/hv-1-<tag>.yaml`,
-    // `ipxe/<mac>.ipxe`, `cloud-init/<mac>-<tag>/user-data`, `dnsmasq/hosts/<site>.<host>`.
+    // `ipxe/<mac>.ipxe`, `cloud-init/<mac>-<tag>/user-data`, `dnsmasq/hosts/<site>.<host>`,
+    // `media/hv-1.iso` (a node's boot ISO, about 1 MiB: in the site part every edit would upload it).
     for (const seg of path.split('/').slice(1)) {
-      const stem = seg.replace(/\.(yaml|ipxe|xml|sh)$/, '');
+      const stem = seg.replace(/\.(yaml|ipxe|xml|sh|iso)$/, '');
       const hit = byKey.get(stem) ?? byKey.get(stem.replace(/-[0-9a-fx]{32}$/, ''));
       if (hit !== undefined) return hit;
     }

@@ -36,6 +36,27 @@ export function mediaStaticIp(node: OsNode): string | undefined {
   return `ip=${node.ip}::${node.gateway}:${node.netmask}:${node.hostname}::none${dns.length > 0 ? `:${dns.join(':')}` : ''}`;
 }
 
+/**
+ * cloud-init's network config of a generic node with a boot ISO, on its kernel line
+ * (`network-config=<base64>`, version 2: the static address on the NIC with this boot MAC, the
+ * default route, the DNS servers). cloud-init reads it in its local stage, before any network
+ * (cloudinit/net/cmdline.py, read_kernel_cmdline_config), so the system it sets up asks no DHCP
+ * either; test/real/media-cloud-init.test.ts runs that code of each Debian release on it.
+ */
+export function mediaNetworkConfig(node: OsNode, mac: string): string | undefined {
+  if (!node.os.cloudInit || node.medium !== 'iso' || node.method !== 'static' || node.ip === undefined) return undefined;
+  // A profile that gives its own network config keeps it.
+  if (node.os.params.some((p) => p.startsWith('network-config='))) return undefined;
+  const nic = {
+    match: { macaddress: mac },
+    addresses: [`${node.ip}/${node.prefix}`],
+    routes: [{ to: '0.0.0.0/0', via: node.gateway }],
+    ...(node.dns.length > 0 ? { nameservers: { addresses: [...node.dns] } } : {}),
+  };
+  const config = { version: 2, ethernets: { [`boot-${macToHyphen(mac)}`]: nic } };
+  return `network-config=${Buffer.from(JSON.stringify(config)).toString('base64')}`;
+}
+
 /** The kernel, initrds (named `initrd<k>`, as iPXE and the command line call them on UEFI) and command line of a generic node booting from NIC `mac`. */
 export function osImages(model: SiteModel, node: OsNode, mac: string): BootImages {
   const os = node.os;
@@ -47,6 +68,8 @@ export function osImages(model: SiteModel, node: OsNode, mac: string): BootImage
   // form the kernel's own ipconfig and dracut both read (ip=<ip>::<gateway>:<mask>:<host>::none[:<dns>]).
   const staticIp = mediaStaticIp(node);
   if (staticIp !== undefined) args.push(staticIp);
+  const network = mediaNetworkConfig(node, mac);
+  if (network !== undefined) args.push(network);
   if (os.root !== undefined) args.push(`root=${os.root}`);
   // The config format the profile names (src/derive/configs/) points the boot at its file.
   for (const { format } of servedConfigs(node)) args.push(format.kernelArg(servedConfigUrl(model, format, ownerFor(format, node, mac))));
