@@ -47,10 +47,21 @@ test('a node with medium: iso gets its own ISO, listed in manifest.json with its
   assert.match(text, "linux '(http,10.0.9.5)/real_media/artifacts/harvester-v1.4.1-vmlinuz-amd64'");
   assert.not.match(text, "'initrd=initrd'", "GRUB hands the initrd over itself: iPXE's initrd= stays off its line");
   // The generic node's kernel line gets its static address (no DHCP after the ISO either).
-  assert.match(
-    bytesOf(files.get('media/os-m1.iso')!.contents).toString('latin1'),
-    "'ip=10.0.5.12::10.0.5.1:255.255.255.0:os-m1::none:10.0.5.1'",
-  );
+  const os = bytesOf(files.get('media/os-m1.iso')!.contents).toString('latin1');
+  assert.match(os, "'ip=10.0.5.12::10.0.5.1:255.255.255.0:os-m1::none:10.0.5.1'");
+  const netcfg = /'network-config=([A-Za-z0-9+/=]+)'/.exec(os)?.[1];
+  assert.ok(netcfg, "cloud-init's network config on the generic node's kernel line");
+  assert.equal(JSON.parse(Buffer.from(netcfg!, 'base64').toString()), {
+    version: 2,
+    ethernets: {
+      'boot-52-54-00-4d-00-02': {
+        match: { macaddress: '52:54:00:4d:00:02' },
+        addresses: ['10.0.5.12/24'],
+        routes: [{ to: '0.0.0.0/0', via: '10.0.5.1' }],
+        nameservers: { addresses: ['10.0.5.1'] },
+      },
+    },
+  });
 });
 
 test('the ISO is byte-identical from two directories, and changes with a boot program', async () => {
