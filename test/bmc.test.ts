@@ -2,8 +2,8 @@
 // scripts and how. Hostile values are refused by the schema at their line; past the schema, the sh
 // escaper still writes each one as one inert word (proved by letting sh read it back). No
 // credential is read or written by the build. The scripts run for real in test/real/bmc.test.ts.
-import { execFileSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -11,6 +11,7 @@ import { stringify } from 'yaml';
 import { compileSite, type Artifact, type SiteModel } from '../src/index.ts';
 import { renderBmcScript, renderBmcAll } from '../src/render/bmc.ts';
 import type { ResolvedBmc, ResolvedNode } from '../src/model/types.ts';
+import { mediumPath, mediumUrl } from '../src/derive/file-names.ts';
 import { tempDir } from './helpers/tmp.ts';
 import { loadSite } from '../src/load/index.ts';
 import { validateSite } from '../src/validate/index.ts';
@@ -189,6 +190,82 @@ test('the build never reads a BMC credential: its value is in no file, even in a
   }
 });
 
+/**
+ * A site whose n1 (Redfish) and n3 (IPMI) boot from their own ISO and n2 from the network. The
+ * boot programs are stand-ins the build accepts (an EFI one starts with MZ): what the ISO holds is
+ * not what these tests are about.
+ */
+async function compileMedium() {
+  const dir = tempDir('bmc-medium');
+  mkdirSync(join(dir, 'loaders'));
+  for (const name of ['isolinux.bin', 'ldlinux.c32', 'ipxe.lkrn', 'bootx64.efi'])
+    writeFileSync(join(dir, 'loaders', name), Buffer.concat([Buffer.from('MZ'), Buffer.alloc(4094)]));
+  const nodes = [
+    node(1, { method: 'static', medium: 'iso', bmc: { address: '10.0.1.1' } }),
+    node(2, { bmc: { address: '10.0.1.2' } }),
+    node(3, { method: 'static', medium: 'iso', bmc: { address: '10.0.1.3', type: 'ipmi' } }),
+  ];
+  writeFileSync(join(dir, 'site.yaml'), stringify({ ...HEAD, boot: { ...HEAD.boot, media_loaders: 'loaders' }, nodes }));
+  return compileSite(dir);
+}
+
+test('a node with medium: iso gets a BMC script naming the URL of its boot ISO; a network node gets none', async () => {
+  const r = await compileMedium();
+  assert.equal(codes(r), []);
+  const model = r.model as SiteModel;
+  const f = files(r.artifacts);
+  const [n1, n2, n3] = model.nodes as [ResolvedNode, ResolvedNode, ResolvedNode];
+  const url = mediumUrl(model, n1)!;
+  assert.is(url, `http://10.0.0.1/${mediumPath(model, n1)}`, 'under boot.server');
+  assert.ok(f.has(mediumPath(model, n1)), 'the URL names a file of the tree');
+  assert.ok(f.get('bmc/n1.sh')!.includes(`\nmedium_url=${url}\n`), 'Redfish');
+  assert.ok(f.get('bmc/n3.sh')!.includes(`\nmedium_url=${mediumUrl(model, n3)!}\n`), 'IPMI');
+  assert.is(mediumUrl(model, n2), undefined);
+  assert.ok(f.get('bmc/n2.sh')!.includes("\nmedium_url=''\n"));
+});
+
+test("media-boot: a network node's script refuses it (exit 2) before any request; the IPMI script refuses it and eject; all.sh takes both", async () => {
+  const r = await compileMedium();
+  const dir = tempDir('bmc-medium-run');
+  for (const a of r.artifacts ?? [])
+    if (a.path.startsWith('bmc/')) writeFileSync(join(dir, a.path.slice(4)), String(a.contents), { mode: 0o755 });
+  // Stand-ins for the BMC programs: each call is recorded, and fails.
+  const bin = join(dir, 'bin');
+  mkdirSync(bin);
+  const calls = join(dir, 'calls');
+  for (const tool of ['curl', 'jq', 'ipmitool'])
+    writeFileSync(join(bin, tool), `#!/bin/sh\necho ${tool} >>'${calls}'\nexit 99\n`, { mode: 0o755 });
+  const env = { PATH: `${bin}:/usr/bin:/bin`, BMC_USER: 'admin', BMC_PASSWORD: 'pw', HARVGEN_BMC_POLL: '0' };
+  const sh = (...args: string[]) => spawnSync('sh', [join(dir, args[0]!), ...args.slice(1)], { env, encoding: 'utf8', timeout: 30_000 });
+
+  let p = sh('n2.sh', 'media-boot');
+  assert.is(p.status, 2, p.stderr);
+  assert.match(p.stderr, /^n2: media-boot: node n2 has medium: network \(it boots from the network: use pxe-once\); set medium: iso/);
+  assert.not.ok(existsSync(calls), 'no request was sent');
+  // The ISO node's script goes on to the BMC (and fails there: the stand-in curl).
+  p = sh('n1.sh', 'media-boot');
+  assert.is(p.status, 1, p.stderr);
+  assert.match(p.stderr, /no answer from the BMC/);
+  for (const sub of ['media-boot', 'eject']) {
+    p = sh('n3.sh', sub);
+    assert.is(p.status, 2, p.stderr);
+    assert.match(
+      p.stderr,
+      new RegExp(`^n3: ${sub}: IPMI has no standard virtual media; the Redfish script does it \\(set bmc\\.type: redfish`),
+    );
+    assert.ok(p.stderr.includes(`mount ${mediumUrl(r.model as SiteModel, (r.model as SiteModel).nodes[2]!)} by hand`), p.stderr);
+  }
+  assert.is(sh('n1.sh', 'media-boot', 'extra').status, 2, 'media-boot takes no argument');
+  assert.is(sh('n1.sh', 'eject', 'extra').status, 2, 'eject takes no argument');
+  // all.sh: the new subcommands are known (an unknown node fails its line, exit 1; not usage, 2).
+  for (const sub of ['media-boot', 'eject']) {
+    p = sh('all.sh', sub, 'nope');
+    assert.is(p.status, 1, p.stderr);
+    assert.match(p.stdout, /^nope: FAILED \(no node of this site with a bmc:\)\n$/);
+  }
+  assert.is(sh('all.sh', 'eject-all').status, 2);
+});
+
 // Past the schema (a bug, or a model built by other code), each value is still one inert shell
 // word: sh reads back exactly the value, runs nothing, and the script still parses; a value no
 // quoting can hold (a newline, a leading `-`) is refused.
@@ -202,7 +279,10 @@ test('hostile values that pass no schema still land in the scripts as one inert 
   for (const value of HOSTILE) {
     for (const n of model.nodes as readonly (ResolvedNode & { bmc: ResolvedBmc })[]) {
       const bmc: ResolvedBmc = { ...n.bmc, address: value, host: value, system: value, userEnv: value, passwordEnv: value };
-      const text = renderBmcScript({ ...model, site: value }, { ...n, hostname: value, bmc });
+      // The boot ISO's URL too (boot.server and the hostname are in it).
+      const hostileModel = { ...model, site: value, boot: { ...model.boot, server: `http://10.0.0.1/${value}` } };
+      const hostileNode = { ...n, hostname: value, medium: 'iso' as const, bmc };
+      const text = renderBmcScript(hostileModel, hostileNode);
       const file = join(dir, 'x.sh');
       writeFileSync(file, text);
       execFileSync('sh', ['-n', file]);
@@ -213,10 +293,14 @@ test('hostile values that pass no schema still land in the scripts as one inert 
         n.bmc.type === 'redfish'
           ? ['node', 'site', 'address', 'system', 'user_env', 'password_env']
           : ['node', 'site', 'host', 'user_env', 'password_env'];
-      const out = execFileSync('sh', ['-c', `${assignments.join('\n')}\nprintf '%s\\n' ${names.map((v) => `"$${v}"`).join(' ')}`], {
-        encoding: 'utf8',
-      });
-      assert.is(out, names.map(() => `${value}\n`).join(''), `${n.bmc.type} ${JSON.stringify(value)}`);
+      const out = execFileSync(
+        'sh',
+        ['-c', `${assignments.join('\n')}\nprintf '%s\\n' ${names.map((v) => `"$${v}"`).join(' ')} "$medium_url"`],
+        { encoding: 'utf8' },
+      );
+      const url = mediumUrl(hostileModel, hostileNode);
+      assert.ok(url?.includes(value));
+      assert.is(out, `${names.map(() => `${value}\n`).join('')}${url}\n`, `${n.bmc.type} ${JSON.stringify(value)}`);
     }
     const all = renderBmcAll({ ...model, nodes: model.nodes.map((n) => ({ ...n, hostname: value })) });
     writeFileSync(join(dir, 'all.sh'), all);

@@ -5,6 +5,7 @@
 import { nodeFirmware } from '../model/boot.ts';
 import type { ResolvedBmc, ResolvedNode, SiteModel } from '../model/types.ts';
 import { uefiBootFile } from '../model/boot-files.ts';
+import { mediumUrl } from '../derive/file-names.ts';
 import { renderTemplate } from './templates.ts';
 
 /** The nodes that have a BMC script, in inventory order. */
@@ -22,7 +23,14 @@ export function httpBootUrl(model: SiteModel, node: ResolvedNode): string {
 export function renderBmcScript(model: SiteModel, node: ResolvedNode & { readonly bmc: ResolvedBmc }): string {
   const { bmc } = node;
   const uefi = nodeFirmware(model, node) === 'uefi';
-  const common = { site: model.site, hostname: node.hostname, userEnv: bmc.userEnv, passwordEnv: bmc.passwordEnv };
+  // The node's boot ISO ('' for a node that boots from the network): `media-boot` mounts it.
+  const common = {
+    site: model.site,
+    hostname: node.hostname,
+    userEnv: bmc.userEnv,
+    passwordEnv: bmc.passwordEnv,
+    mediumUrl: mediumUrl(model, node) ?? '',
+  };
   if (bmc.type === 'ipmi')
     return renderTemplate('bmc-ipmi.sh', { ...common, host: bmc.host, port: bmc.port, bootdevOptions: uefi ? 'options=efiboot' : '' });
   return renderTemplate('bmc-redfish.sh', {

@@ -17,7 +17,7 @@ export interface BmcLine {
   readonly time: number;
   readonly site: string;
   readonly node: string;
-  /** The subcommand (`pxe-once`, `http-boot-once`, `power-cycle`, `virtual-media`). */
+  /** The subcommand (`pxe-once`, `http-boot-once`, `power-cycle`, `virtual-media`, `media-boot`, `eject`). */
   readonly action: string;
   /** The script's exit status: 0 done, 1 refused or unreachable, 2 usage or configuration, 3 accepted but not applied. */
   readonly exit: number;

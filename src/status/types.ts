@@ -61,7 +61,7 @@ export interface NodeStatus {
 export interface BmcAction {
   /** ISO 8601 time (UTC) the script ended. */
   readonly time: string;
-  /** The subcommand: `pxe-once`, `http-boot-once`, `power-cycle`, `virtual-media`. */
+  /** The subcommand: `pxe-once`, `http-boot-once`, `power-cycle`, `virtual-media`, `media-boot`, `eject`. */
   readonly action: string;
   /** The script's exit status: 0 done (and read back), 1 refused, unreachable or a wait ran out, 2 usage or configuration, 3 accepted but not applied. */
   readonly exit: number;

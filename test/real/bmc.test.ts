@@ -10,11 +10,17 @@
 //   which CI cannot install, in bmc-sushy-tools.test.ts (opt-in). curl and ipmitool are wrapped
 //   (first on PATH) to record their argv: the password must never be there (curl gets it on
 //   standard input, ipmitool in its environment).
-// Mutations: a script that sets the wrong boot device, or the wrong Redfish target, is caught.
+// - a node's own boot ISO (`medium: iso`): `media-boot` and `eject` against the same service, which
+//   fetches the image from a loopback HTTP server as a BMC does and records the bytes' SHA-256.
+// Mutations: a script that sets the wrong boot device, or the wrong Redfish target, or resets the
+// machine before its ISO is in, is caught.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { chmodSync, readFileSync, readdirSync, writeFileSync, existsSync, mkdirSync } from 'node:fs';
+import { chmodSync, readFileSync, readdirSync, writeFileSync, existsSync, mkdirSync, createReadStream, statSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import { createSocket } from 'node:dgram';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { stringify } from 'yaml';
 import { build } from '../../src/index.ts';
@@ -23,7 +29,7 @@ import { requireProgram, findProgram } from './helpers/programs.ts';
 import { describe, run, startDaemon, waitFor, type RunResult } from './helpers/proc.ts';
 import { getTrees } from './helpers/tree.ts';
 import { REPO_ROOT } from './helpers/initramfs.ts';
-import { certificate, startRedfishServer, type RecordedRequest } from './helpers/redfish-server.ts';
+import { certificate, startRedfishServer, type RecordedRequest, type RedfishServer } from './helpers/redfish-server.ts';
 
 const PASSWORD = `pw'"$x\\y`; // quotes, a `$` and a backslash: curl's config syntax must carry them
 const IPMI_PW = "s3cr'et$x"; // ipmi_sim's lan.conf cannot hold a `"` or a space
@@ -355,6 +361,337 @@ test('Redfish: the scripts send what sushy, a real Redfish client library, sends
     assert.equal(script.at(-1)!.body, { Boot: { BootSourceOverrideTarget: 'Cd', BootSourceOverrideEnabled: 'Once' } });
   } finally {
     await rf.close();
+  }
+});
+
+// --- a node's own boot ISO (medium: iso) -----------------------------------------------------------
+
+/** A loopback HTTP server of the files under `root()` (GET only), which records the paths asked for. */
+async function fileServer(root: () => string, onRequest: (path: string) => void = () => {}): Promise<{ server: Server; port: number }> {
+  const server = createServer((req, res) => {
+    const wanted = decodeURIComponent((req.url ?? '/').split('?')[0]!);
+    onRequest(wanted);
+    const file = path.join(root(), path.normalize(wanted));
+    if (req.method !== 'GET' || !file.startsWith(`${root()}/`) || !existsSync(file) || !statSync(file).isFile()) {
+      res.writeHead(404).end();
+      return;
+    }
+    res.writeHead(200, { 'Content-Type': 'application/octet-stream', 'Content-Length': statSync(file).size });
+    createReadStream(file).pipe(res);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { server, port: (server.address() as AddressInfo).port };
+}
+
+const closeServer = (server: Server) =>
+  new Promise<void>((resolve) => {
+    server.close(() => resolve());
+    server.closeAllConnections();
+  });
+
+/**
+ * Boot programs the build accepts (an EFI one starts with MZ). The BMC scripts do not look into
+ * the ISO: test/real/media.test.ts boots one made from the real programs.
+ */
+function fakeLoaders(dir: string): void {
+  mkdirSync(dir, { recursive: true });
+  for (const name of ['isolinux.bin', 'ldlinux.c32', 'ipxe.lkrn', 'bootx64.efi'])
+    writeFileSync(path.join(dir, name), Buffer.concat([Buffer.from('MZ'), Buffer.alloc(4094, name.length)]));
+}
+
+/**
+ * A site served from `http://127.0.0.1:<httpPort>`: m1 boots from its own ISO (Redfish, sys-1), m2
+ * from the network (Redfish, sys-2), i1 from its own ISO behind an IPMI BMC.
+ */
+async function mediumSite(redfishPort: number, httpPort: number): Promise<string> {
+  const dir = tempDir('bmc-medium-site');
+  fakeLoaders(path.join(dir, 'loaders'));
+  const site = {
+    site: 'bmcmedia',
+    harvester: { version: 'v1.5.1', artifacts: `http://127.0.0.1:${httpPort}/artifacts` },
+    boot: { server: `http://127.0.0.1:${httpPort}`, firmware: 'uefi', media_loaders: 'loaders' },
+    network: { cidr: '10.30.0.0/24', gateway: '10.30.0.1', dns: ['10.30.0.1'], dhcp_range: '10.30.0.100-10.30.0.199' },
+    cluster: { vip: '10.30.0.10', token: 'test-token', ssh_authorized_keys: ['github:harvgen-ops'] },
+    defaults: { install: { device: '/dev/vda' }, bmc: { user: { env: 'T_BMC_USER' }, password: { env: 'T_BMC_PASSWORD' } } },
+    nodes: [
+      {
+        hostname: 'm1',
+        mac: '52:54:00:30:00:11',
+        ip: '10.30.0.21',
+        method: 'static',
+        medium: 'iso',
+        bmc: { address: `127.0.0.1:${redfishPort}`, system: '/redfish/v1/Systems/sys-1' },
+      },
+      { hostname: 'm2', mac: '52:54:00:30:00:12', bmc: { address: `localhost:${redfishPort}`, system: '/redfish/v1/Systems/sys-2' } },
+      {
+        hostname: 'i1',
+        mac: '52:54:00:30:00:13',
+        ip: '10.30.0.23',
+        method: 'static',
+        medium: 'iso',
+        bmc: { type: 'ipmi', address: '127.0.0.1:1' },
+      },
+    ],
+  };
+  writeFileSync(path.join(dir, 'site.yaml'), stringify(site));
+  return buildSite(dir, 'bmc-medium');
+}
+
+/** What the service holds that a change would alter (a dry run must leave it as it is). */
+const serviceState = (rf: RedfishServer) =>
+  JSON.stringify({ systems: rf.systems, media: rf.media, fetches: rf.fetches, tasks: rf.tasks, counters: { ...rf.counters, gets: 0 } });
+
+/** The changes a run sent, in order: `METHOD path body`. */
+const changesSent = (reqs: readonly Req[]) =>
+  reqs.filter((q) => q.method !== 'GET').map((q) => `${q.method} ${q.path} ${JSON.stringify(q.body)}`);
+
+const CD1 = '/redfish/v1/Managers/bmc-1/VirtualMedia/Cd1';
+
+/**
+ * What media-boot must have done to sys-1 and its CD (returns the problem, or undefined): the old
+ * medium ejected, the ISO inserted and fetched (during the insert, those very bytes), a one-time
+ * boot from the CD, then a reset that booted it.
+ */
+function mediaBootProblem(
+  rf: RedfishServer,
+  reqs: readonly Req[],
+  o: { url: string; sha256: string; fetchedDuring?: number },
+): string | undefined {
+  const want = [
+    `POST ${CD1}/Actions/VirtualMedia.EjectMedia {}`,
+    `POST ${CD1}/Actions/VirtualMedia.InsertMedia ${JSON.stringify({ Image: o.url })}`,
+    `PATCH /redfish/v1/Systems/sys-1 ${JSON.stringify({ Boot: { BootSourceOverrideTarget: 'Cd', BootSourceOverrideEnabled: 'Once', BootSourceOverrideMode: 'UEFI' } })}`,
+    `POST /redfish/v1/Systems/sys-1/Actions/ComputerSystem.Reset ${JSON.stringify({ ResetType: 'ForceRestart' })}`,
+  ];
+  const got = changesSent(reqs);
+  if (JSON.stringify(got) !== JSON.stringify(want)) return `the changes sent, in order:\n${got.join('\n')}`;
+  const fetched = rf.fetches.map((f) => `${f.media} ${f.url} ${f.sha256 ?? f.error}`);
+  if (JSON.stringify(fetched) !== JSON.stringify([`Cd1 ${o.url} ${o.sha256}`])) return `the service fetched: ${JSON.stringify(rf.fetches)}`;
+  // The image was fetched while the insert was being answered (before the boot override and the reset).
+  if (o.fetchedDuring === undefined || !reqs[o.fetchedDuring - 1]?.path.endsWith('/VirtualMedia.InsertMedia'))
+    return `the image was fetched during ${reqs[(o.fetchedDuring ?? 0) - 1]?.path ?? 'no request'}`;
+  const cd = rf.media.Cd1!;
+  if (cd.Image !== o.url || !cd.Inserted) return `Cd1 holds ${cd.Image} (Inserted ${cd.Inserted})`;
+  const sys = rf.systems['sys-1']!;
+  // The reset booted the CD (the override was Once or Continuous), and a Once override is then spent.
+  if (JSON.stringify(sys.boots.at(-1)) !== JSON.stringify({ ResetType: 'ForceRestart', Target: 'Cd', Mode: 'UEFI' }))
+    return `the last boot: ${JSON.stringify(sys.boots.at(-1))}`;
+  if (sys.Boot.BootSourceOverrideEnabled !== 'Disabled')
+    return `the override reads ${sys.Boot.BootSourceOverrideEnabled} after the boot, not Disabled (Once spent)`;
+  return undefined;
+}
+
+test("Redfish: media-boot inserts the node's ISO (the BMC fetches those bytes), boots it once and resets; eject empties the CD, once", async () => {
+  if (!requireProgram('curl', 'jq', 'openssl', 'shellcheck', 'dash')) return;
+  const tls = await certificate();
+  const rf = await startRedfishServer({ tls, user: USER, password: PASSWORD });
+  let out = '';
+  const served: string[] = [];
+  let fetchedDuring: number | undefined;
+  const http = await fileServer(
+    () => out,
+    (p) => {
+      served.push(p);
+      fetchedDuring = rf.requests.length;
+    },
+  );
+  try {
+    out = await mediumSite(rf.port, http.port);
+    // The scripts of nodes with a boot ISO, as the first test checks every other generated script.
+    for (const f of ['m1.sh', 'm2.sh', 'i1.sh', 'all.sh']) {
+      const file = path.join(out, 'bmc', f);
+      for (const argv of [
+        ['dash', '-n', file],
+        ['shellcheck', '--shell=sh', '--severity=style', file],
+      ]) {
+        const c = await run(argv);
+        assert.ok(c.code === 0 && c.stderr === '', `${f}: ${argv[0]}\n${describe(c)}`);
+      }
+    }
+    const url = `http://127.0.0.1:${http.port}/media/m1.iso`;
+    const iso = readFileSync(path.join(out, 'media/m1.iso'));
+    const sha256 = createHash('sha256').update(iso).digest('hex');
+    const bmcLog = path.join(tempDir('bmc-medium-log'), 'bmc.log');
+    const env = { ...process.env, T_BMC_USER: USER, T_BMC_PASSWORD: PASSWORD, CURL_CA_BUNDLE: tls.certFile, HARVGEN_BMC_LOG: bmcLog };
+    const sh = async (args: string[], script = path.join(out, 'bmc', args[0]!)): Promise<RunResult> => {
+      rf.requests.length = 0;
+      served.length = 0;
+      fetchedDuring = undefined;
+      return run([script, ...args.slice(1)], { env, timeoutMs: 60_000 });
+    };
+    const logLines = () => (existsSync(bmcLog) ? readFileSync(bmcLog, 'utf8').split('\n').filter(Boolean) : []);
+
+    // --dry-run: every step printed, nothing sent but reads, nothing fetched, nothing logged.
+    const before = serviceState(rf);
+    let r = await sh(['m1.sh', '--dry-run', 'media-boot']);
+    assert.is(r.code, 0, describe(r));
+    assert.equal(changesSent(rf.requests), [], 'a dry run sends reads only');
+    assert.is(serviceState(rf), before, "the service's state is unchanged");
+    assert.equal(served, [], 'nothing fetched the ISO');
+    const steps = [
+      `m1: would POST ${CD1}/Actions/VirtualMedia.EjectMedia`,
+      'm1:   {}',
+      `m1: would read back Inserted false, no Image at ${CD1}`,
+      `m1: would POST ${CD1}/Actions/VirtualMedia.InsertMedia`,
+      `m1:   {"Image":"${url}"}`,
+      `m1: would read back Image ${url}, Inserted at ${CD1}`,
+      'm1: would PATCH /redfish/v1/Systems/sys-1',
+      `m1:   {"Boot":{"BootSourceOverrideTarget":"Cd","BootSourceOverrideEnabled":"Once","BootSourceOverrideMode":"UEFI"}}`,
+      'm1: would read back Cd, Once, UEFI at /redfish/v1/Systems/sys-1',
+      'm1: would POST /redfish/v1/Systems/sys-1/Actions/ComputerSystem.Reset',
+      'm1:   {"ResetType":"ForceRestart"}',
+      'm1: would read back PowerState On at /redfish/v1/Systems/sys-1',
+      'm1: dry run: nothing was changed',
+    ];
+    const printed = r.stdout.split('\n').filter((l) => !/^m1: GET /.test(l) && !/^m1: boot target /.test(l) && l !== '');
+    assert.equal(printed, steps, 'each step, in order');
+    assert.equal(logLines(), [], 'a dry run is not logged');
+
+    r = await sh(['m1.sh', 'media-boot']);
+    assert.is(r.code, 0, describe(r));
+    assert.is(mediaBootProblem(rf, rf.requests, { url, sha256, fetchedDuring }), undefined);
+    assert.equal(served, ['/media/m1.iso'], 'the BMC fetched the ISO once');
+    assert.match(r.stdout, /m1: ForceRestart \(was On\); PowerState reads On\n/);
+    assert.match(r.stdout, /eject it: bmc\/m1\.sh eject\n$/);
+    assert.equal(
+      logLines().map((l) => l.split('\t').slice(3, 5)),
+      [['media-boot', '0']],
+    );
+    assert.not.ok(logLines()[0]!.includes('m1.iso'), 'the log line does not name the ISO (a keyed name under nginx.file_key)');
+
+    // --dry-run eject with the ISO in: printed, not sent.
+    const inserted = serviceState(rf);
+    r = await sh(['m1.sh', '--dry-run', 'eject']);
+    assert.is(r.code, 0, describe(r));
+    assert.equal(changesSent(rf.requests), []);
+    assert.is(serviceState(rf), inserted);
+    assert.match(r.stdout, new RegExp(`m1: would POST ${CD1}/Actions/VirtualMedia\\.EjectMedia\\n`));
+
+    r = await sh(['m1.sh', 'eject']);
+    assert.is(r.code, 0, describe(r));
+    assert.equal(changesSent(rf.requests), [`POST ${CD1}/Actions/VirtualMedia.EjectMedia {}`]);
+    assert.equal([rf.media.Cd1!.Image, rf.media.Cd1!.Inserted], [null, false]);
+    assert.is(r.stdout.split('\n').at(-2), `m1: ejected ${url} from ${CD1}; read back: empty`);
+    // Idempotent: an empty drive is said so, and nothing is sent.
+    r = await sh(['m1.sh', 'eject']);
+    assert.is(r.code, 0, describe(r));
+    assert.equal(changesSent(rf.requests), []);
+    assert.is(r.stdout.split('\n').at(-2), `m1: the virtual CD ${CD1} is empty: nothing to eject`);
+    assert.equal(
+      logLines().map((l) => l.split('\t').slice(3, 5)),
+      [
+        ['media-boot', '0'],
+        ['eject', '0'],
+        ['eject', '0'],
+      ],
+    );
+
+    // all.sh takes the new subcommands.
+    r = await sh(['all.sh', '--dry-run', 'media-boot', 'm1']);
+    assert.is(r.code, 0, describe(r));
+    assert.match(r.stdout, /m1: dry run: nothing was changed\nm1: ok\n$/);
+
+    // A node that boots from the network: refused (exit 2) before any request.
+    r = await sh(['m2.sh', 'media-boot']);
+    assert.is(r.code, 2, describe(r));
+    assert.match(r.stderr, /m2: media-boot: node m2 has medium: network .*set medium: iso/);
+    assert.equal(rf.requests, []);
+    // IPMI: no standard virtual media.
+    for (const sub of ['media-boot', 'eject']) {
+      r = await sh(['i1.sh', sub]);
+      assert.is(r.code, 2, describe(r));
+      assert.match(
+        r.stderr,
+        new RegExp(`i1: ${sub}: IPMI has no standard virtual media; the Redfish script does it \\(set bmc.type: redfish`),
+      );
+    }
+    assert.match(r.stderr, /mount http:\/\/127\.0\.0\.1:\d+\/media\/i1\.iso by hand/);
+
+    // Mutation: a script that resets the machine before its ISO is in is caught by the same check.
+    rf.media.Cd1!.Image = 'http://old/old.iso';
+    rf.media.Cd1!.Inserted = true;
+    rf.fetches.length = 0;
+    const text = readFileSync(path.join(out, 'bmc', 'm1.sh'), 'utf8');
+    const early = text.replace(
+      '  virtual_media "$medium_url"\n  reset_system\n',
+      '  find_system\n  reset_system\n  virtual_media "$medium_url"\n',
+    );
+    assert.is.not(early, text, 'the mutation applies');
+    writeFileSync(path.join(out, 'bmc', 'm1-early.sh'), early, { mode: 0o755 });
+    r = await sh(['m1-early.sh', 'media-boot']);
+    assert.is(r.code, 0, describe(r));
+    assert.ok(mediaBootProblem(rf, rf.requests, { url, sha256, fetchedDuring }), 'a reset before the insert is caught');
+  } finally {
+    await closeServer(http.server);
+    await rf.close();
+  }
+});
+
+test('the test Redfish service fetches an inserted image as a BMC does: from http://127.0.0.1 only, bounded in size and time', async () => {
+  const http = createServer((req, res) => {
+    if (req.url === '/small.iso') res.end('small image');
+    else if (req.url === '/big.iso') res.end(Buffer.alloc(5000, 1));
+    else if (req.url === '/slow.iso')
+      res.writeHead(200).write('a start and no end'); // never ended
+    else if (req.url === '/moved.iso') res.writeHead(302, { Location: 'http://10.30.0.2/x.iso' }).end();
+    else res.writeHead(404).end();
+  });
+  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+  const base = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
+  const auth = `Basic ${Buffer.from(`${USER}:${PASSWORD}`).toString('base64')}`;
+  try {
+    for (const patchOnly of [false, true]) {
+      const rf = await startRedfishServer({
+        user: USER,
+        password: PASSWORD,
+        quirks: { vmediaPatchOnly: patchOnly },
+        media: { Cd1: { MediaTypes: ['CD'] } },
+        imageFetch: { maxBytes: 1000, timeoutMs: 1000 },
+      });
+      try {
+        /** Insert an image (by the action, or by PATCH), then eject it; the insert's status. */
+        const insert = async (image: string): Promise<number> => {
+          const [method, p, body] = patchOnly
+            ? ['PATCH', rf.mediaPath('Cd1'), { Image: image, Inserted: true }]
+            : ['POST', `${rf.mediaPath('Cd1')}/Actions/VirtualMedia.InsertMedia`, { Image: image }];
+          const res = await fetch(`${rf.url}${p}`, {
+            method,
+            headers: { Authorization: auth, 'Content-Type': 'application/json' },
+            body: JSON.stringify(body),
+            // A service that waits on an image past its own timeout fails here, not by hanging the test.
+            signal: AbortSignal.timeout(15_000),
+          });
+          await res.arrayBuffer();
+          Object.assign(rf.media.Cd1!, { Image: null, Inserted: false });
+          return res.status;
+        };
+        const label = patchOnly ? 'PATCH' : 'InsertMedia';
+        assert.is(await insert(`${base}/small.iso`), 204, label);
+        assert.is(await insert('http://10.30.0.2/ipxe.iso'), 204, `${label}: a name elsewhere is not fetched and is inserted`);
+        assert.is(await insert(`${base}/big.iso`), 400, `${label}: over the size cap`);
+        const start = Date.now();
+        assert.is(await insert(`${base}/slow.iso`), 400, `${label}: past the timeout`);
+        assert.ok(Date.now() - start < 5000, `${label}: the fetch gave up at its timeout (${Date.now() - start} ms)`);
+        assert.is(await insert(`${base}/moved.iso`), 400, `${label}: a redirect is not followed`);
+        assert.is(await insert(`${base}/none.iso`), 400, `${label}: a 404`);
+        assert.equal(
+          rf.fetches.map((f) => [f.url.replace(base, ''), f.sha256 ?? f.error]),
+          [
+            ['/small.iso', createHash('sha256').update('small image').digest('hex')],
+            ['/big.iso', 'larger than 1000 bytes'],
+            ['/slow.iso', 'no answer within 1000 ms'],
+            ['/moved.iso', 'HTTP 302'],
+            ['/none.iso', 'HTTP 404'],
+          ],
+          label,
+        );
+        assert.is(rf.fetches[0]!.bytes, 'small image'.length);
+      } finally {
+        await rf.close();
+      }
+    }
+  } finally {
+    await closeServer(http);
   }
 });
 

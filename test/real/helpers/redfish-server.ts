@@ -8,6 +8,10 @@
 // ForceOff, GracefulRestart, ForceRestart, PowerCycle) and `sys-2` (Off, resets On, PowerCycle,
 // targets None/Pxe/Hdd/Cd), manager `bmc-1` whose VirtualMedia holds `Floppy1` (empty) and `Cd1`
 // (inserted, http://old/old.iso), Basic auth everywhere but the service root, Redfish error bodies.
+//
+// An inserted image (InsertMedia, or the PATCH form) on http://127.0.0.1 is fetched as a BMC
+// fetches it, bounded in size and time, and the SHA-256 of its bytes recorded (`fetches`); a fetch
+// that fails refuses the insert. Images elsewhere are not fetched: the tests' URLs there are names.
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -184,6 +188,26 @@ export interface RecordedRequest {
   auth: string;
 }
 
+/** An image the service fetched when it was inserted (only from http://127.0.0.1). */
+export interface ImageFetch {
+  /** The virtual medium's id. */
+  media: string;
+  url: string;
+  /** The SHA-256 (hex) of the bytes fetched; absent when the fetch failed. */
+  sha256?: string;
+  bytes?: number;
+  /** Why the fetch failed (the insert was then refused). */
+  error?: string;
+}
+
+/** The bounds of an image fetch (a BMC has a buffer and a patience). */
+export interface ImageFetchLimits {
+  /** At most this many bytes (default 64 MiB); a longer image fails the fetch. */
+  maxBytes?: number;
+  /** The whole fetch, body included, within this many milliseconds (default 10 s). */
+  timeoutMs?: number;
+}
+
 export interface RedfishServerOptions {
   tls?: { key: string; cert: string };
   user: string;
@@ -193,6 +217,7 @@ export interface RedfishServerOptions {
   systems?: Record<string, SystemInit>;
   /** Virtual media by id, in Members order (default: Floppy1 and Cd1). */
   media?: Record<string, Partial<MediaState> & { MediaTypes: string[] }>;
+  imageFetch?: ImageFetchLimits;
 }
 
 export interface RedfishServer {
@@ -205,6 +230,8 @@ export interface RedfishServer {
   /** Settings objects by system id (bootSettings annotated / ami-sd). */
   settings: Record<string, SettingsState>;
   tasks: Record<string, TaskRecord>;
+  /** Every image fetched (or tried) on an insert, in order. */
+  fetches: ImageFetch[];
   counters: {
     gets: number;
     /** Authenticated PATCH requests. */
@@ -277,6 +304,44 @@ const fail = (status: number, MessageId: string, Message: string, MessageArgs?: 
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
+/**
+ * Fetch an image as a BMC does on an insert, if it is on http://127.0.0.1 (undefined otherwise: not
+ * fetched). No redirect is followed (it could lead off the loopback); the body is hashed as it
+ * streams and never held whole.
+ */
+async function fetchImage(url: string, limits: ImageFetchLimits = {}): Promise<Omit<ImageFetch, 'media'> | undefined> {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return undefined;
+  }
+  if (parsed.protocol !== 'http:' || parsed.hostname !== '127.0.0.1') return undefined;
+  const maxBytes = limits.maxBytes ?? 64 * 1024 * 1024;
+  const signal = AbortSignal.timeout(limits.timeoutMs ?? 10_000);
+  try {
+    const res = await fetch(parsed, { redirect: 'manual', signal });
+    if (res.status !== 200 || !res.body) {
+      await res.body?.cancel();
+      return { url, error: `HTTP ${res.status}` };
+    }
+    const hash = createHash('sha256');
+    let bytes = 0;
+    const reader = res.body.getReader();
+    for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) {
+      bytes += chunk.value.length;
+      if (bytes > maxBytes) {
+        await reader.cancel();
+        return { url, error: `larger than ${maxBytes} bytes` };
+      }
+      hash.update(chunk.value);
+    }
+    return { url, sha256: hash.digest('hex'), bytes };
+  } catch (err) {
+    return { url, error: signal.aborted ? `no answer within ${limits.timeoutMs ?? 10_000} ms` : String(err) };
+  }
+}
+
 /** Start the service on 127.0.0.1 (a free port). */
 export async function startRedfishServer(options: RedfishServerOptions): Promise<RedfishServer> {
   const q: RedfishQuirks = options.quirks ?? {};
@@ -334,6 +399,7 @@ export async function startRedfishServer(options: RedfishServerOptions): Promise
   const tasks: Record<string, TaskRecord> = {};
   const taskApply = new Map<string, () => void>();
   const requests: RecordedRequest[] = [];
+  const fetches: ImageFetch[] = [];
   const counters = { gets: 0, patches: 0, posts: 0, modeRewrites: 0 };
   const reverts = (q.revert ?? []).map((r) => ({ ...r, left: r.times }));
   const conflictsLeft = new Set<RedfishOperation>(q.conflictOnce ?? []);
@@ -403,11 +469,15 @@ export async function startRedfishServer(options: RedfishServerOptions): Promise
 
   // --- operations ----------------------------------------------------------------------------------
   /** 409 once for a kind (quirk), or a task, or the change applied now. */
+  /** The one-time 409 of a kind (quirk), or undefined. */
+  const busy = (kind: RedfishOperation): Reply | undefined => {
+    if (!conflictsLeft.has(kind)) return undefined;
+    conflictsLeft.delete(kind);
+    return fail(409, 'Base.1.8.ResourceInUse', 'The BMC is busy with another operation; try again later.');
+  };
   const operate = (kind: RedfishOperation, request: string, apply: () => void, done: () => Reply, accepted?: () => void): Reply => {
-    if (conflictsLeft.has(kind)) {
-      conflictsLeft.delete(kind);
-      return fail(409, 'Base.1.8.ResourceInUse', 'The BMC is busy with another operation; try again later.');
-    }
+    const refused = busy(kind);
+    if (refused) return refused;
     accepted?.();
     const tm = q.taskMonitor;
     if (tm && tm.on.includes(kind)) {
@@ -635,7 +705,20 @@ export async function startRedfishServer(options: RedfishServerOptions): Promise
 
   // --- virtual media ---------------------------------------------------------------------------------
   const insertedAlready = (m: MediaState) => m.Inserted || (m.Image !== null && m.Image !== '');
-  const insert = (id: string, p: string, body: unknown): Reply => {
+  /**
+   * An insert the BMC accepted (not busy) fetches its image, then goes on (`operate`); a fetch
+   * that fails refuses it, as a BMC that cannot read the image does.
+   */
+  const fetchThenOperate = async (id: string, image: string, request: string, apply: () => void, done: () => Reply): Promise<Reply> => {
+    const refused = busy('insert');
+    if (refused) return refused;
+    const got = await fetchImage(image, options.imageFetch);
+    if (got) fetches.push({ media: id, ...got });
+    if (got?.error !== undefined)
+      return fail(400, 'Base.1.8.GeneralError', `The image ${image} could not be fetched: ${got.error}.`, [image]);
+    return operate('insert', request, apply, done);
+  };
+  const insert = (id: string, p: string, body: unknown): Reply | Promise<Reply> => {
     const m = media[id]!;
     if (!isObject(body)) return fail(400, 'Base.1.8.ActionParameterMissing', 'The action requires the parameter Image.', ['Image']);
     const known = ['Image', 'Inserted', 'WriteProtected', 'TransferProtocolType', 'TransferMethod', 'UserName', 'Password'];
@@ -678,8 +761,9 @@ export async function startRedfishServer(options: RedfishServerOptions): Promise
         return fail(400, 'Base.1.8.ActionParameterValueTypeError', `The parameter ${k} must be true or false.`, [k]);
     if (insertedAlready(m)) return fail(409, 'Base.1.8.ResourceInUse', 'A medium is already inserted.');
     const image = body.Image;
-    return operate(
-      'insert',
+    return fetchThenOperate(
+      id,
+      image,
       `POST ${p}`,
       () => {
         m.Image = image;
@@ -697,7 +781,7 @@ export async function startRedfishServer(options: RedfishServerOptions): Promise
     return new Reply(204);
   };
   /** vmediaPatchOnly: insert and eject by PATCH. */
-  const patchMedia = (id: string, req: IncomingMessage, p: string, body: unknown): Reply => {
+  const patchMedia = (id: string, req: IncomingMessage, p: string, body: unknown): Reply | Promise<Reply> => {
     const m = media[id]!;
     const key = `media:${id}`;
     const pre = precondition(key, req.headers['if-match']);
@@ -730,7 +814,13 @@ export async function startRedfishServer(options: RedfishServerOptions): Promise
     };
     if (loads) {
       if (insertedAlready(m) && body.Image !== m.Image) return fail(409, 'Base.1.8.ResourceInUse', 'A medium is already inserted.');
-      return operate('insert', `PATCH ${p}`, apply, () => new Reply(204, undefined, publishHeader ? { ETag: etagOf(key) } : {}));
+      return fetchThenOperate(
+        id,
+        body.Image as string,
+        `PATCH ${p}`,
+        apply,
+        () => new Reply(204, undefined, publishHeader ? { ETag: etagOf(key) } : {}),
+      );
     }
     apply();
     return new Reply(204, undefined, publishHeader ? { ETag: etagOf(key) } : {});
@@ -819,7 +909,7 @@ export async function startRedfishServer(options: RedfishServerOptions): Promise
     });
 
   // --- routing ----------------------------------------------------------------------------------------
-  type Handler = Partial<Record<'GET' | 'PATCH' | 'POST', () => Reply>>;
+  type Handler = Partial<Record<'GET' | 'PATCH' | 'POST', () => Reply | Promise<Reply>>>;
   const route = (p: string, req: IncomingMessage, body: unknown): Handler | undefined => {
     if (p === '/redfish/v1' || p === '/redfish/v1/')
       return {
@@ -890,7 +980,7 @@ export async function startRedfishServer(options: RedfishServerOptions): Promise
     return undefined;
   };
 
-  const handle = (req: IncomingMessage, raw: string): Reply => {
+  const handle = async (req: IncomingMessage, raw: string): Promise<Reply> => {
     const method = req.method ?? '';
     const url = req.url ?? '';
     const headers: Record<string, string> = {};
@@ -937,7 +1027,7 @@ export async function startRedfishServer(options: RedfishServerOptions): Promise
         ],
         { Allow: Object.keys(h).join(', ') },
       );
-    const reply = fn();
+    const reply = await fn();
     if (method === 'PATCH' && reply.status < 300) garbledLeft = q.garbledReadsAfterPatch ?? 0;
     return reply;
   };
@@ -945,11 +1035,11 @@ export async function startRedfishServer(options: RedfishServerOptions): Promise
   const listener = (req: IncomingMessage, res: ServerResponse) => {
     let raw = '';
     req.setEncoding('utf8').on('data', (d: string) => (raw += d));
-    req.on('end', () => {
+    req.on('end', async () => {
       refreshTags();
       let reply: Reply;
       try {
-        reply = handle(req, raw);
+        reply = await handle(req, raw);
       } catch (err) {
         reply = fail(500, 'Base.1.8.InternalError', `test server error: ${String(err)}`);
       }
@@ -977,6 +1067,7 @@ export async function startRedfishServer(options: RedfishServerOptions): Promise
     media,
     settings,
     tasks,
+    fetches,
     counters,
     systemPath: (id) => slash(sysPath(id)),
     mediaPath: (id) => slash(mediaPath(id)),
