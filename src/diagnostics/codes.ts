@@ -233,7 +233,11 @@ export const CODES = {
     'invalid',
     '`install.iso_url: local` where the installer finds no Harvester ISO device: a release before v1.9, or a node that boots from the network.',
   ),
-  MEDIA_VLAN_UNTAGGED: c('warning', 'invalid', "A node that boots from its own ISO is on a tagged VLAN, which the ISO's boot programs cannot tag."),
+  MEDIA_VLAN_UNTAGGED: c(
+    'warning',
+    'invalid',
+    "A node that boots from its own ISO is on a tagged VLAN, which the ISO's boot programs cannot tag.",
+  ),
   MEDIA_BMC_REFUSED: c(
     'warning',
     'invalid',
