@@ -69,7 +69,7 @@ if (!Number.isInteger(width) || width < 1) {
 }
 
 /** Real-program test files that boot QEMU guests (they run in the `vm` lane, longest first). */
-const VM_FILES = ['lifecycle', 'reinstall', 'boot', 'generic', 'dhcp-forms', 'dnsmasq-proxy', 'secureboot', 'lab-arm64'];
+const VM_FILES = ['lifecycle', 'reinstall', 'boot', 'generic', 'media', 'dhcp-forms', 'dnsmasq-proxy', 'secureboot', 'lab-arm64'];
 
 const uvu = join(repo, 'node_modules/uvu/bin.js');
 const escape = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
@@ -116,7 +116,7 @@ if (unknownVm.length > 0) {
  * both lanes end about together (CI, 2 cores: the vm lane took 631 s, the other 862 s with them;
  * these four are about 115 s).
  */
-const AFTER_VM = ['cloud-init', 'bmc', 'dnsmasq', 'access'].filter((n) => realNames.includes(n));
+const AFTER_VM = ['cloud-init', 'media-cloud-init', 'bmc', 'dnsmasq', 'access'].filter((n) => realNames.includes(n));
 // The vm lane's files need the downloaded files (the test kernel, cloud-init, Secure Boot's): `fetch`.
 const vm = what === 'unit' ? [] : [...VM_FILES, ...AFTER_VM].map((n) => ({ ...realJob(n), fetch: true }));
 const other = [

@@ -14,10 +14,11 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { cp, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
-import { requireProgram, requireRoot } from './helpers/programs.ts';
+import { requireFetched, requireProgram, requireRoot } from './helpers/programs.ts';
 import { ensureKernel, buildInitramfs, REPO_ROOT } from './helpers/initramfs.ts';
 import { withLab, type Lab } from './helpers/lab.ts';
 import { bootVm, cleanSerial, lazyBoots, type BootResult } from './helpers/qemu.ts';
@@ -28,6 +29,7 @@ import { startDaemon } from './helpers/proc.ts';
 import { tempDir } from '../helpers/tmp.ts';
 
 const FIXTURE = path.join(REPO_ROOT, 'test/fixtures/real/media');
+const GCD = path.join(REPO_ROOT, '.tmp/real/secureboot/gcdx64.efi');
 const GATEWAY = '10.0.5.1';
 /** Hard limits per boot (two run at once on 2 cores, TCG). */
 const LIMIT_MS = { bios: 120_000, uefi: 180_000 } as const;
@@ -37,6 +39,8 @@ type Firmware = 'bios' | 'uefi';
 interface MediaCase {
   id: string;
   firmware: Firmware;
+  /** Debian's signed CD GRUB (gcdx64.efi.signed) as bootx64.efi: it runs grub.cfg but has no http module. */
+  debianGcd?: true;
   hostname: 'hv-m1' | 'os-m1';
   /** Write another gateway into the ISO (the mutation): the boot must fail. */
   wrongGateway?: true;
@@ -82,6 +86,14 @@ const CASES: MediaCase[] = [
     wrongGateway: true,
     title: 'mutation: a BIOS ISO with a wrong gateway reaches nothing',
   },
+  {
+    id: 'uefi-debian-gcd',
+    firmware: 'uefi',
+    hostname: 'os-m1',
+    debianGcd: true,
+    title:
+      "UEFI: Debian's signed CD GRUB as bootx64.efi runs the ISO's grub.cfg and finds the NIC, but cannot fetch over HTTP (no http module)",
+  },
 ];
 
 /** What one boot left behind. */
@@ -94,15 +106,23 @@ interface Outcome {
   error?: unknown;
 }
 
+/** The loaders with Debian's signed CD GRUB (fetched by scripts/fetch-secureboot.sh) as bootx64.efi. */
+async function gcdLoaders(loaders: string): Promise<string> {
+  const dir = path.join(tempDir('media-gcd'), 'loaders');
+  await cp(loaders, dir, { recursive: true });
+  await cp(GCD, path.join(dir, 'bootx64.efi'));
+  return dir;
+}
+
 /** The site built for one firmware, with the loaders made from Debian's packages. */
-async function siteFor(firmware: Firmware, loaders: string): Promise<SiteTree> {
-  const dir = path.join(tempDir(`media-${firmware}`), 'site');
+async function siteFor(firmware: Firmware, loaders: string, label: string = firmware): Promise<SiteTree> {
+  const dir = path.join(tempDir(`media-${label}`), 'site');
   await cp(FIXTURE, dir, { recursive: true });
   const doc = parseYaml(await readFile(path.join(dir, 'site.yaml'), 'utf8')) as { boot: Record<string, unknown> };
   doc.boot.media_loaders = loaders;
   doc.boot.firmware = firmware;
   await writeFile(path.join(dir, 'site.yaml'), stringifyYaml(doc));
-  return (await buildFixtureTrees(`media-${firmware}`, { site: dir })).site;
+  return (await buildFixtureTrees(`media-${label}`, { site: dir })).site;
 }
 
 /** The ISO of `hostname` in `tree` (its manifest entry). */
@@ -146,9 +166,15 @@ const outcome = lazyBoots(
     const kernel = await ensureKernel();
     const loaders = await mediaLoaders();
     const initrd = await buildInitramfs(kernel);
-    return { kernel: kernel.vmlinuz, initrd, trees: { bios: await siteFor('bios', loaders), uefi: await siteFor('uefi', loaders) } };
+    const trees = { bios: await siteFor('bios', loaders), uefi: await siteFor('uefi', loaders) };
+    const gcd = existsSync(GCD) ? await siteFor('uefi', await gcdLoaders(loaders), 'gcd') : undefined;
+    return { kernel: kernel.vmlinuz, initrd, trees, gcd };
   },
-  (c, { kernel, initrd, trees }) => runCase(c, trees[c.firmware], { kernel, initrd }),
+  (c, { kernel, initrd, trees, gcd }) => {
+    const tree = c.debianGcd ? gcd : trees[c.firmware];
+    if (!tree) throw new Error(`${GCD} is not there (bash scripts/fetch-secureboot.sh)`);
+    return runCase(c, tree, { kernel, initrd });
+  },
 );
 
 async function runCase(c: MediaCase, tree: SiteTree, artifacts: { kernel: string; initrd: string }): Promise<Outcome> {
@@ -249,15 +275,26 @@ function report(o: Outcome, found: string[]): string {
   ].join('\n');
 }
 
-const ready = () =>
-  requireRoot() && mediaLoadersAvailable() && requireProgram('qemu-system-x86_64', 'nginx', 'ip', '/usr/share/OVMF/OVMF_CODE_4M.fd');
+const ready = (c: MediaCase) =>
+  requireRoot() &&
+  mediaLoadersAvailable() &&
+  requireProgram('qemu-system-x86_64', 'nginx', 'ip', '/usr/share/OVMF/OVMF_CODE_4M.fd') &&
+  (!c.debianGcd || requireFetched(existsSync(GCD) ? [] : [GCD], `${GCD} is not there (bash scripts/fetch-secureboot.sh)`));
 
 for (const c of CASES) {
   test(c.title, async () => {
-    if (!ready()) return;
+    if (!ready(c)) return;
     const o = await outcome(c.id);
     // No DHCP server ran, and nothing answered DHCP: the witness logs what it got and sends nothing.
     assert.ok(/DHCP-WITNESS listening/.test(o.dhcp), `the DHCP witness did not listen:\n${o.dhcp}`);
+    if (c.debianGcd) {
+      // Its own config ran ours ($cmdpath/grub.cfg), which found the NIC; no (http,...) device exists.
+      const s = cleanSerial(o.result?.serial ?? '');
+      assert.match(s, /harvgen: efinet\d+ \(52:54:00:4d:00:02\) static address 10\.0\.5\.12\/24/, report(o, ['grub.cfg did not run']));
+      assert.match(s, /disk `http,10\.0\.9\.5' not found/, report(o, ['the http module was there']));
+      assert.is(markers(o.result!.serial).cmdline, undefined, report(o, ['a kernel booted']));
+      return;
+    }
     if (c.wrongGateway) {
       assert.ok(o.result && !o.error, report(o, ['no boot result']));
       const m = markers(o.result!.serial);
