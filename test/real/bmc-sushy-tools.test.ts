@@ -23,6 +23,7 @@
 // Each such expectation is derived from what the emulator was seen to do in this run, so a later
 // sushy-tools that keeps `Once` or HttpBootUri turns the expectation into exit 0, not a failure.
 import { test } from 'uvu';
+import { createHash } from 'node:crypto';
 import * as assert from 'uvu/assert';
 import { readFileSync, existsSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
@@ -30,6 +31,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { stringify } from 'yaml';
 import { build } from '../../src/index.ts';
+import { mediaLoaders } from '../helpers/media.ts';
 import { tempDir } from '../helpers/tmp.ts';
 import { REPO_ROOT } from './helpers/initramfs.ts';
 import { describe, run, waitFor, type RunResult } from './helpers/proc.ts';
@@ -46,16 +48,25 @@ const PASSWORD = `pw'"$x\\y`; // quotes, a `$` and a backslash, as in bmc.test.t
 const NODE = 'st1';
 const FAKE_UUID = '27946b59-9e44-4fa7-8e91-f3527a1ef094'; // the fake driver's default system
 
-/** A small HTTP server on 127.0.0.1 that answers every GET with a few bytes and logs the paths. */
+/**
+ * A small HTTP server on 127.0.0.1 that logs the paths and answers every GET with a few bytes, or
+ * with the file of the built tree (`tree.root`, set once built) at that path, whose SHA-256 it notes.
+ */
 async function fileServer() {
   const got: string[] = [];
+  const sent = new Map<string, string>();
+  const tree: { root?: string } = {};
   const server = createServer((req, res) => {
-    got.push(`${req.method ?? ''} ${req.url ?? ''}`);
+    const url = req.url ?? '';
+    got.push(`${req.method ?? ''} ${url}`);
+    const file = tree.root !== undefined && /^\/[a-z0-9/._-]+$/.test(url) && !url.includes('..') ? path.join(tree.root, url) : '';
+    const body = file !== '' && existsSync(file) ? readFileSync(file) : Buffer.from('harvgen test image\n');
+    if (file !== '' && existsSync(file)) sent.set(url, createHash('sha256').update(body).digest('hex'));
     res.writeHead(200, { 'content-type': 'application/octet-stream' });
-    res.end(req.method === 'HEAD' ? undefined : 'harvgen test image\n');
+    res.end(req.method === 'HEAD' ? undefined : body);
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return { server, got, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
+  return { server, got, sent, tree, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
 }
 
 /** A UEFI site with HTTP boot whose one Redfish node is the emulator's system. */
@@ -71,8 +82,19 @@ async function sushySite(emuPort: number, files: string, system: string | undefi
       install: { device: '/dev/vda' },
       bmc: { user: { env: 'T_BMC_USER' }, password: { env: 'T_BMC_PASSWORD' } },
     },
-    nodes: [{ hostname: NODE, mac: '52:54:00:30:00:01', bmc: { address: `127.0.0.1:${emuPort}`, ...(system ? { system } : {}) } }],
+    nodes: [
+      {
+        hostname: NODE,
+        mac: '52:54:00:30:00:01',
+        // A boot ISO too (media-boot), from stand-in boot programs: the BMC fetches it, nothing boots it.
+        medium: 'iso',
+        method: 'static',
+        ip: '10.30.0.21',
+        bmc: { address: `127.0.0.1:${emuPort}`, ...(system ? { system } : {}) },
+      },
+    ],
   };
+  Object.assign(site.boot, { media_loaders: mediaLoaders() });
   writeFileSync(path.join(dir, 'site.yaml'), stringify(site));
   const out = path.join(tempDir('sushy-out'), 'out');
   const r = await build({ sites: [dir], outDir: out, cwd: REPO_ROOT });
@@ -191,6 +213,7 @@ test('sushy-tools emulator (fake driver): the Redfish script of a node drives a 
     assert.ok(cd, `no CD drive in ${vmCollection}`);
 
     const out = await sushySite(emu.port, files.url, members.length > 1 ? sys : undefined);
+    files.tree.root = out;
     const script = path.join(out, 'bmc', `${NODE}.sh`);
     const bmcLog = path.join(tempDir('sushy-log'), 'bmc.log');
     const env = {
@@ -335,6 +358,31 @@ test('sushy-tools emulator (fake driver): the Redfish script of a node drives a 
     check(s.r.code === 0, 'exit 0', s);
     check(s.r.stdout.includes(s.state.image) && /inserted/.test(s.r.stdout), 'prints the inserted image', s);
 
+    // media-boot: the node's boot ISO, by its URL in the tree; the emulator downloads exactly the
+    // file manifest.json lists (the same SHA-256).
+    const manifest = JSON.parse(readFileSync(path.join(out, 'manifest.json'), 'utf8')) as {
+      nodes: { hostname: string; medium?: { path: string; url: string } }[];
+      files: { path: string; sha256: string }[];
+    };
+    const medium = manifest.nodes.find((n) => n.hostname === NODE)!.medium!;
+    const listed = manifest.files.find((f) => f.path === medium.path)!.sha256;
+    s = await sh('media-boot', ['media-boot']);
+    check(s.downloads.includes(`GET /${medium.path}`), `the emulator downloaded ${medium.path}`, s);
+    check(files.sent.get(`/${medium.path}`) === listed, `what it downloaded is the file manifest.json lists (sha256 ${listed})`, s);
+    check(s.state.image === medium.url && s.state.inserted, 'the Cd holds the boot ISO', s);
+    check(s.state.target === 'Cd', 'boot target Cd', s);
+    const resets = s.requests.filter((q) => q.path.endsWith('/Actions/ComputerSystem.Reset'));
+    if (s.state.enabled !== 'Once') {
+      // DISAGREEMENT (observed: Enabled reads Continuous): exit 3 at the override's read-back, before any reset.
+      check(s.r.code === 3 && /BootSourceOverrideEnabled/.test(s.r.stderr) && resets.length === 0, 'DISAGREEMENT: exit 3, no reset', s);
+    } else check(s.r.code === 0 && resets.length === 1, 'exit 0 after one reset', s);
+
+    // eject: the drive empties; a second eject sends nothing.
+    s = await sh('eject', ['eject']);
+    check(s.r.code === 0 && !s.state.inserted, 'exit 0, the Cd is empty', s);
+    s = await sh('eject (empty)', ['eject']);
+    check(s.r.code === 0 && !writes(s).length, 'exit 0, nothing sent', s);
+
     s = await sh('--dry-run pxe-once', ['--dry-run', 'pxe-once']);
     check(!writes(s).length, 'no PATCH or POST reached the emulator', s);
     check(s.state.target === 'Cd', 'the boot target is unchanged', s);
@@ -353,7 +401,7 @@ test('sushy-tools emulator (fake driver): the Redfish script of a node drives a 
 
     console.log(`\nbmc-sushy-tools\n${table(steps, sys)}`);
     if (existsSync(bmcLog)) console.log(`HARVGEN_BMC_LOG:\n${readFileSync(bmcLog, 'utf8')}`);
-    const changing = steps.filter((x) => /^(pxe-once|http-boot-once|power-cycle|virtual-media)/.test(x.label));
+    const changing = steps.filter((x) => /^(pxe-once|http-boot-once|power-cycle|virtual-media|media-boot|eject)/.test(x.label));
     const logged = existsSync(bmcLog) ? readFileSync(bmcLog, 'utf8').trimEnd().split('\n') : [];
     assert.equal(
       logged.map((l) => l.split('\t').slice(3, 5).join(' ')),
