@@ -73,6 +73,7 @@ const SAMPLES: Readonly<Record<string, unknown>> = {
   kernel_args: ['quiet'],
   config: { os: { ntp_servers: ['10.0.0.4'] } },
   state: 'local',
+  medium: 'iso',
   reinstall: 2,
   lab: { vcpus: 3 },
   bmc: { address: '10.0.1.9' },
