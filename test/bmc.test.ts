@@ -9,10 +9,11 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { stringify } from 'yaml';
 import { compileSite, type Artifact, type SiteModel } from '../src/index.ts';
-import { renderBmcScript, renderBmcAll } from '../src/render/bmc.ts';
-import type { ResolvedBmc, ResolvedNode } from '../src/model/types.ts';
+import { harvesterIsoUrl, renderBmcScript, renderBmcAll } from '../src/render/bmc.ts';
+import type { HarvesterNode, ResolvedBmc, ResolvedNode } from '../src/model/types.ts';
 import { mediumPath, mediumUrl } from '../src/derive/file-names.ts';
 import { tempDir } from './helpers/tmp.ts';
+import { mediaSite, type MediaDoc } from './helpers/media.ts';
 import { loadSite } from '../src/load/index.ts';
 import { validateSite } from '../src/validate/index.ts';
 
@@ -264,6 +265,60 @@ test("media-boot: a network node's script refuses it (exit 2) before any request
     assert.match(p.stdout, /^nope: FAILED \(no node of this site with a bmc:\)\n$/);
   }
   assert.is(sh('all.sh', 'eject-all').status, 2);
+});
+
+test("install.iso_url: local (v1.9, medium: iso): the Redfish script names the node's own release ISO, which media-boot mounts beside the boot ISO; other nodes name none", async () => {
+  // The media fixture (hv-m1 a Harvester node, os-m1 a generic one, both medium: iso) at v1.9, with
+  // hv-m2, which the site's artifacts URL gives a release of its own (harvester_version).
+  const compileMedia = async (change: (doc: MediaDoc) => void) => {
+    const r = await compileSite(
+      mediaSite((doc) => {
+        doc.harvester = { version: 'v1.9.0', artifacts: 'http://10.0.9.5/real_media/v1.9.0' };
+        doc.nodes.push({ hostname: 'hv-m2', mac: '52:54:00:4d:00:03', ip: '10.0.5.13', role: 'join', bmc: { address: '10.0.5.203' } });
+        change(doc);
+      }),
+    );
+    assert.equal(
+      r.diagnostics.filter((d) => d.severity === 'error'),
+      [],
+    );
+    const f = files(r.artifacts);
+    const line = (host: string) =>
+      f
+        .get(`bmc/${host}.sh`)!
+        .split('\n')
+        .find((l) => l.startsWith('harvester_iso_url='));
+    return { model: r.model as SiteModel, line };
+  };
+  const local = await compileMedia((doc) => (doc.nodes[0].install = { iso_url: 'local' }));
+  const hv1 = local.model.nodes[0] as HarvesterNode;
+  assert.is(hv1.release.isoUrl, 'http://10.0.9.5/real_media/v1.9.0/harvester-v1.9.0-amd64.iso');
+  assert.is(local.line('hv-m1'), `harvester_iso_url=${hv1.release.isoUrl}`, 'install.iso_url: local');
+  assert.is(local.line('os-m1'), "harvester_iso_url=''", 'a generic node');
+  assert.is(local.line('hv-m2'), "harvester_iso_url=''", 'a node whose installer downloads the ISO');
+  assert.is(harvesterIsoUrl(local.model, { ...hv1, medium: 'network' }), '', 'a node without a boot ISO has no second medium');
+  // Through `config:`, on a node whose release is not the site's: that release's ISO.
+  const own = await compileMedia((doc) => {
+    doc.harvester = { version: 'v1.8.1', artifacts: 'http://10.0.9.5/real_media/v1.8.1' };
+    doc.nodes[2].harvester_version = 'v1.9.0';
+    doc.nodes[2].config = { install: { iso_url: 'local' } };
+  });
+  const hv2 = own.model.nodes[2] as HarvesterNode;
+  assert.is(hv2.release.isoUrl, 'http://10.0.9.5/real_media/v1.9.0/harvester-v1.9.0-amd64.iso');
+  assert.is(own.line('hv-m2'), `harvester_iso_url=${hv2.release.isoUrl}`, 'config: install.iso_url: local, its own release');
+  assert.is(own.line('hv-m1'), "harvester_iso_url=''");
+  // harvester.iso_url names the site's ISO: that one.
+  const named = await compileMedia((doc) => {
+    doc.harvester.iso_url = 'http://10.0.9.5/isos/harvester-v1.9.0-amd64.iso';
+    doc.nodes[0].install = { iso_url: 'local' };
+  });
+  assert.is(named.line('hv-m1'), 'harvester_iso_url=http://10.0.9.5/isos/harvester-v1.9.0-amd64.iso');
+  // The IPMI script has no virtual media to put it in (it names the boot ISO only).
+  const ipmi = await compileMedia((doc) => {
+    doc.nodes[0].install = { iso_url: 'local' };
+    doc.nodes[0].bmc = { address: '10.0.5.201', type: 'ipmi' };
+  });
+  assert.is(ipmi.line('hv-m1'), undefined);
 });
 
 // Past the schema (a bug, or a model built by other code), each value is still one inert shell

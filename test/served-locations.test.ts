@@ -7,6 +7,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'uvu';
+import { mediaSite } from './helpers/media.ts';
 import * as assert from 'uvu/assert';
 import { compileSite } from '../src/index.ts';
 
@@ -109,6 +110,11 @@ async function trees(): Promise<[string, string, string][]> {
   const sites = [
     ...readdirSync(join(repo, 'test/fixtures/real')).map((d) => join(repo, 'test/fixtures/real', d)),
     ...readdirSync(join(repo, 'test/fixtures/check')).map((d) => join(repo, 'test/fixtures/check', d, 'good')),
+    // The boot ISO fixture with stand-in boot programs, under each form of access nginx writes for it.
+    mediaSite(),
+    mediaSite((d) => (d.nginx = { access: 'open' })),
+    mediaSite((d) => (d.nginx = { file_key: { env: 'HARVGEN_TEST_FILE_KEY' } })),
+    mediaSite((d) => (d.nginx = { access: 'open', file_key: { env: 'HARVGEN_TEST_FILE_KEY' } })),
   ].filter((d) => existsSync(join(d, 'site.yaml')));
   for (const dir of sites) {
     // The deploy tree (what is served): a keyed site's committed tree shows masked tags instead.
@@ -125,6 +131,7 @@ async function trees(): Promise<[string, string, string][]> {
 }
 
 process.env.HARVGEN_TEST_TOKEN ??= 'token.12345';
+process.env.HARVGEN_TEST_FILE_KEY ??= 'k'.repeat(40);
 process.env.HARVGEN_TEST_PASSWORD ??= 'password.12345';
 
 test('every URL manifest.json lists is answered by its own file with its protection, in every tree', async () => {
@@ -133,13 +140,16 @@ test('every URL manifest.json lists is answered by its own file with its protect
   assert.ok(all.filter(([n]) => n.startsWith('fixture')).length >= 40, `${all.length} trees`);
   let urls = 0;
   let protectedFiles = 0;
+  let media = 0;
   for (const [name, m, n] of all) {
     const manifest = JSON.parse(m) as Manifest;
     urls += manifest.files.filter((f) => f.url !== undefined).length;
     protectedFiles += manifest.files.filter((f) => f.allow !== undefined).length;
     assert.equal(problems(manifest, parseNginx(n)), [], name);
+    media += manifest.files.filter((f) => f.path.startsWith('media/') && f.url !== undefined).length;
   }
   assert.ok(urls > 300 && protectedFiles > 20, `${urls} URLs, ${protectedFiles} protected`);
+  assert.ok(media >= 8, `${media} boot ISO URLs`);
 });
 
 test('mutation: dropping any one location, or one allow line, breaks the promise', async () => {

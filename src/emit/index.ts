@@ -18,6 +18,7 @@ import {
   regularFileSha,
   sameContents,
   type Artifact,
+  isLazy,
 } from '../render/artifact.ts';
 import { LAYOUT } from '../derive/layout.ts';
 import {
@@ -359,6 +360,8 @@ function sameOnDisk(
     const target = join(root, a.path);
     // A reused file (src/cache/reuse.ts) is what the record says or nothing: never read twice.
     if (isOnDisk(a)) return regularFileSha(target, a.size) === artifactSha(a);
+    // A binary made on demand (a boot ISO) by its SHA-256, not made again to compare.
+    if (isLazy(a)) return regularFileSha(target, a.size) === a.sha256;
     // A text kept as parts (manifest.json) by its SHA-256, never joined to compare. The
     // manifest.json the record vouched for, unchanged since (same inode, size and ctime), holds
     // the SHA-256 the record lists: another SHA-256 means it differs, without reading 16 MB back.

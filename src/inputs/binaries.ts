@@ -42,6 +42,8 @@ interface BinaryDir {
   readonly missing: (name: string) => { readonly why: string; readonly hint: string };
   readonly invalidHint: string;
   readonly systemDir: string;
+  /** What is wrong with a file's bytes beyond the common checks (undefined: nothing). */
+  readonly check?: (name: string, bytes: Uint8Array) => string | undefined;
 }
 
 /**
@@ -106,6 +108,9 @@ export function loadMediaLoaders(
       }),
       invalidHint: 'Point boot.media_loaders at the directory of the real boot programs (docs/install-without-pxe.md).',
       systemDir: '/usr/lib/harvgen-media',
+      // ISOLINUX gets its boot info table at bytes 8-63 (src/formats/iso9660.ts).
+      check: (name, bytes) =>
+        name === 'isolinux.bin' && bytes.byteLength < 64 ? 'is too short to be ISOLINUX (under 64 bytes)' : undefined,
     },
     siteDir,
     locate,
@@ -178,7 +183,10 @@ function loadBinaryDir(d: BinaryDir, siteDir: string, locate: Locator, repo: Rep
     const file = resolve(dir, name);
     const read = readBinary(file, inRepo ? repo : undefined);
     out.stamps.push(read.stamp);
-    if ('bytes' in read) {
+    const problem = 'bytes' in read ? d.check?.(name, read.bytes) : undefined;
+    if (problem !== undefined) {
+      report(d.codes.invalid, `boot.${d.setting}: ${file} ${problem}`, d.invalidHint);
+    } else if ('bytes' in read) {
       out.files.set(name, read.bytes);
     } else if (read.problem !== 'missing') {
       report(d.codes.invalid, `boot.${d.setting}: ${file} ${read.problem}`, d.invalidHint);

@@ -119,6 +119,41 @@ export function sameParts(a: Artifact, b: Artifact): boolean | undefined {
   return true;
 }
 
+const LAZY = Symbol.for('harvgen.LazyBytes');
+
+/**
+ * A binary made again each time its contents are asked for (a node's boot ISO, about 1 MiB, of
+ * which all but a few KiB are the same boot programs in every node's): its size and SHA-256 are
+ * kept from the render that admitted it, so the manifest and emit's comparison never need the
+ * bytes; only a write (or a library caller) makes them again. A site of 1,000 such nodes then holds
+ * no 1.1 GB of images at once.
+ */
+export class LazyBytes implements Artifact {
+  declare readonly contents: Uint8Array;
+  /** The brand `isLazy` checks. */
+  get [LAZY](): true {
+    return true;
+  }
+  readonly url?: string;
+  constructor(
+    readonly path: string,
+    readonly mode: number,
+    url: string | undefined,
+    readonly size: number,
+    readonly sha256: string,
+    make: () => Uint8Array,
+  ) {
+    if (url !== undefined) this.url = url;
+    // An own, enumerable accessor: a spread or a structured clone gets the bytes.
+    Object.defineProperty(this, 'contents', { enumerable: true, get: make });
+  }
+}
+
+/** Whether `a` is made again on demand (a LazyBytes, whichever load of this module made it). */
+export function isLazy(a: Artifact): a is LazyBytes {
+  return (a as Partial<Record<typeof LAZY, boolean>>)[LAZY] === true;
+}
+
 const ON_DISK = Symbol.for('harvgen.OnDiskArtifact');
 
 /**
@@ -191,7 +226,7 @@ export class OutputChangedError extends Error {
 
 /** An artifact's size in bytes as written, without reading a reused file back. */
 export function artifactSize(a: Artifact): number {
-  return isOnDisk(a) || isParts(a) ? a.size : Buffer.byteLength(a.contents, 'utf8');
+  return isOnDisk(a) || isParts(a) || isLazy(a) ? a.size : Buffer.byteLength(a.contents, 'utf8');
 }
 
 /** SHA-256 of artifacts already hashed (manifest.json lists every file's): each file is hashed once per build. */
@@ -199,7 +234,7 @@ const hashed = new WeakMap<Artifact, string>();
 
 /** An artifact's SHA-256 as written, without reading a reused file back or hashing a file twice. */
 export function artifactSha(a: Artifact): string {
-  if (isOnDisk(a)) return a.sha256;
+  if (isOnDisk(a) || isLazy(a)) return a.sha256;
   let sha = hashed.get(a);
   if (sha === undefined) hashed.set(a, (sha = isParts(a) ? partsSha256Hex(a.parts) : sha256Hex(a.contents)));
   return sha;

@@ -6,6 +6,7 @@ import { nodeFirmware } from '../model/boot.ts';
 import type { ResolvedBmc, ResolvedNode, SiteModel } from '../model/types.ts';
 import { uefiBootFile } from '../model/boot-files.ts';
 import { mediumUrl } from '../derive/file-names.ts';
+import { isoFromLocal } from '../derive/media.ts';
 import { renderTemplate } from './templates.ts';
 
 /** The nodes that have a BMC script, in inventory order. */
@@ -19,17 +20,29 @@ export function httpBootUrl(model: SiteModel, node: ResolvedNode): string {
   return `${model.boot.server}/${node.arch === 'arm64' ? model.boot.arm64Loader : uefiBootFile(model)}`;
 }
 
+/**
+ * The Harvester ISO the BMC mounts beside a node's boot ISO ('' for none): the node's release ISO
+ * when it boots from its own ISO and its installer reads `install.iso_url: local` (the device
+ * labelled COS_LIVE, v1.9+; the rule MEDIA_ISO_LOCAL_INVALID holds the rest). The effective
+ * config, so a `config:` key counts as the field does.
+ */
+export function harvesterIsoUrl(model: SiteModel, node: ResolvedNode): string {
+  return node.medium === 'iso' && isoFromLocal(model, node) ? node.release.isoUrl : '';
+}
+
 /** bmc/<hostname>.sh of a node with a BMC. */
 export function renderBmcScript(model: SiteModel, node: ResolvedNode & { readonly bmc: ResolvedBmc }): string {
   const { bmc } = node;
   const uefi = nodeFirmware(model, node) === 'uefi';
-  // The node's boot ISO ('' for a node that boots from the network): `media-boot` mounts it.
+  // The node's boot ISO ('' for a node that boots from the network) and the Harvester ISO beside
+  // it ('' unless install.iso_url: local): `media-boot` mounts them.
   const common = {
     site: model.site,
     hostname: node.hostname,
     userEnv: bmc.userEnv,
     passwordEnv: bmc.passwordEnv,
     mediumUrl: mediumUrl(model, node) ?? '',
+    harvesterIsoUrl: harvesterIsoUrl(model, node),
   };
   if (bmc.type === 'ipmi')
     return renderTemplate('bmc-ipmi.sh', { ...common, host: bmc.host, port: bmc.port, bootdevOptions: uefi ? 'options=efiboot' : '' });

@@ -5,7 +5,7 @@ import type { Diagnostic } from '../diagnostics/types.ts';
 import type { Locator } from '../load/index.ts';
 import type { ResolvedNode, SiteModel } from '../model/index.ts';
 import { modelCache, type ModelCache } from '../model/cache.ts';
-import { isSafeRelativePath, TextParts, type Artifact } from './artifact.ts';
+import { isSafeRelativePath, LazyBytes, sha256Hex, TextParts, type Artifact } from './artifact.ts';
 import { installers, releases } from '../model/served-releases.ts';
 import { renderFetchScript } from './fetch.ts';
 import { renderDefineScript, renderLibvirtDomain, renderLibvirtNetwork } from './libvirt.ts';
@@ -88,6 +88,8 @@ export interface RenderedNodeFiles {
   /** The text of the user-data file it was rendered with, and that file's path (an OS node's `cloud_init.user_data_file`). */
   readonly userData: string | undefined;
   readonly userDataPath?: string;
+  /** The digest of the boot programs its boot ISO was made from (mediaKey; '' without one). */
+  readonly media?: string;
   readonly files: readonly Artifact[];
   readonly configBytes: number;
   /** Whether the files may still be reused (a reused file must still be on disk as written). */
@@ -115,6 +117,8 @@ interface AddOptions {
   readonly served?: boolean;
   readonly mode?: number;
   readonly limit?: (bytes: number) => boolean;
+  /** Made again whenever its bytes are needed, not kept (LazyBytes: a node's boot ISO). */
+  readonly lazy?: boolean;
 }
 
 /** Adds one file to the tree. */
@@ -142,7 +146,10 @@ class TreeFiles {
     if (contents === undefined) return undefined;
     // A file over its limit is reported by `limit` and not kept.
     if (opts.limit && !opts.limit(typeof contents === 'string' ? Buffer.byteLength(contents) : contents.byteLength)) return undefined;
-    return { path, contents, mode: opts.mode ?? 0o644, ...(opts.served ? { url: `${this.server}/${path}` } : {}) };
+    const url = opts.served ? `${this.server}/${path}` : undefined;
+    if (opts.lazy && typeof contents !== 'string')
+      return new LazyBytes(path, opts.mode ?? 0o644, url, contents.byteLength, sha256Hex(contents), render as () => Uint8Array);
+    return { path, contents, mode: opts.mode ?? 0o644, ...(url !== undefined ? { url } : {}) };
   }
 
   private keep(file: Artifact): void {
@@ -338,12 +345,12 @@ function addNode(
   const userDataFile = userDataPath !== undefined ? inputs.userData?.get(userDataPath) : undefined;
   // The cluster is the site's (in `cache.site`), not repeated in each node's key.
   // A node reused by the model cache (src/model/cache.ts) is the very object rendered last time.
-  const same = hit !== undefined && hit.node === node && hit.userData === userDataFile;
-  // A node's boot ISO holds the boot programs: their digest is part of its key.
+  // A node's boot ISO holds the boot programs: their digest is part of its key, and a node object
+  // reused by the model cache is the same only with the same programs (watch: a loader changed).
+  const media = mediaKey(node, inputs);
+  const same = hit !== undefined && hit.node === node && hit.userData === userDataFile && (hit.media ?? '') === media;
   const json =
-    !cache || same
-      ? ''
-      : keyJson(node.boot === 'harvester' ? { ...node, cluster: undefined } : node) + (userDataFile ?? '') + mediaKey(node, inputs);
+    !cache || same ? '' : keyJson(node.boot === 'harvester' ? { ...node, cluster: undefined } : node) + (userDataFile ?? '') + media;
   const key = !cache ? '' : same ? hit.key : cache.digest ? cache.digest(json) : json;
   // A cached config counts against the site's budget as a rendered one does.
   if (hit && hit.key === key && (hit.usable?.() ?? true) && (hit.configBytes === 0 || budget.reuse(hit.configBytes))) {
@@ -372,7 +379,8 @@ function addNode(
     );
   }
   const loaders = inputs.mediaLoaders;
-  if (node.medium === 'iso' && loaders) add(mediumPath(model, node), () => renderMedium(model, node, loaders), { served: true });
+  if (node.medium === 'iso' && loaders)
+    add(mediumPath(model, node), () => renderMedium(model, node, loaders), { served: true, lazy: true });
   if (model.outputs.lab) add(LAYOUT.labDomain(node.hostname), () => renderLibvirtDomain(model, node));
   const bmc = node.bmc;
   if (bmc && model.outputs.bmc) add(LAYOUT.bmcScript(node.hostname), () => renderBmcScript(model, { ...node, bmc }), { mode: 0o755 });
@@ -385,6 +393,7 @@ function addNode(
       node,
       userData: userDataFile,
       ...(userDataPath !== undefined ? { userDataPath } : {}),
+      ...(media !== '' ? { media } : {}),
       files: tree.files.slice(first),
       configBytes,
     };

@@ -9,6 +9,7 @@
 // configs are the node's. Deterministic: the writers take no time or randomness.
 import { createHash } from 'node:crypto';
 import { bootImages } from '../derive/boot-images.ts';
+import { grubArgs, grubHttpPath } from '../derive/media.ts';
 import { nodeScriptUrl } from '../derive/file-names.ts';
 import type { ResolvedNode, SiteModel } from '../model/index.ts';
 import { fatImage, type ImageFile } from '../formats/fat.ts';
@@ -104,31 +105,35 @@ export function renderMediumScript(model: SiteModel, node: ResolvedNode): string
   );
 }
 
-/** A URL of the boot files as GRUB names a file over HTTP: `(http,host[:port])/path` (the `media` rule refuses any other scheme). */
-export function grubHttpPath(url: string): string {
-  const m = /^http:\/\/([^/]+)(\/.*)?$/.exec(url);
-  if (!m) throw new Error(`grubHttpPath: ${url} is not an http:// URL`);
-  return `(http,${m[1]})${m[2] ?? '/'}`;
-}
-
 /** The UEFI path's grub.cfg: the node's static address on the NIC with one of its boot MACs, then that MAC's kernel, initrds and command line. */
 export function renderMediumGrub(model: SiteModel, node: ResolvedNode): string {
   const ip = node.ip ?? '';
   const mask = prefixToMask(Math.min(32, Math.max(0, node.prefix)));
   const network = `${formatIpv4(((parseIpv4(ip) ?? 0) & mask) >>> 0)}/${node.prefix}`;
   const boots = node.macs.map((mac) => {
-    const images = bootImages(model, node, mac);
-    if (!images) return { mac, local: true, kernel: '', kernelPath: '', args: [], initrds: [], initrdPaths: [] };
-    return {
+    const none = {
       mac,
       local: false,
+      unfetchable: '',
+      kernel: '',
+      kernelPath: '',
+      args: [] as string[],
+      initrds: [] as string[],
+      initrdPaths: [] as string[],
+    };
+    const images = bootImages(model, node, mac);
+    if (!images) return { ...none, local: true };
+    // A URL GRUB cannot fetch (https; the `media` rule refuses it on UEFI sites): this branch says so.
+    const urls = [images.kernel, ...images.initrds.map((i) => i.url)];
+    const unfetchable = urls.find((u) => grubHttpPath(u) === undefined);
+    if (unfetchable !== undefined) return { ...none, unfetchable };
+    return {
+      ...none,
       kernel: images.kernel,
-      kernelPath: grubHttpPath(images.kernel),
-      // iPXE's `initrd=<name>` (the EFI stub's own initrd loading) names files GRUB does not have:
-      // GRUB hands the initrds to the kernel itself.
-      args: images.args.filter((a) => !a.startsWith('initrd=')),
+      kernelPath: grubHttpPath(images.kernel)!,
+      args: grubArgs(images),
       initrds: images.initrds.map((i) => i.url),
-      initrdPaths: images.initrds.map((i) => grubHttpPath(i.url)),
+      initrdPaths: images.initrds.map((i) => grubHttpPath(i.url)!),
     };
   });
   return renderTemplate('media.grub.cfg', {

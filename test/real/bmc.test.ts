@@ -400,18 +400,28 @@ function fakeLoaders(dir: string): void {
 }
 
 /**
+ * What the sites of the boot ISO tests share: Harvester `version`, everything served from
+ * `http://127.0.0.1:<httpPort>`, boot programs (stand-ins) in `<dir>/loaders`.
+ */
+function mediaSiteHead(dir: string, httpPort: number, version: string) {
+  fakeLoaders(path.join(dir, 'loaders'));
+  return {
+    harvester: { version, artifacts: `http://127.0.0.1:${httpPort}/artifacts` },
+    boot: { server: `http://127.0.0.1:${httpPort}`, firmware: 'uefi', media_loaders: 'loaders' },
+    network: { cidr: '10.30.0.0/24', gateway: '10.30.0.1', dns: ['10.30.0.1'], dhcp_range: '10.30.0.100-10.30.0.199' },
+    cluster: { vip: '10.30.0.10', token: 'test-token', ssh_authorized_keys: ['github:harvgen-ops'] },
+  };
+}
+
+/**
  * A site served from `http://127.0.0.1:<httpPort>`: m1 boots from its own ISO (Redfish, sys-1), m2
  * from the network (Redfish, sys-2), i1 from its own ISO behind an IPMI BMC.
  */
 async function mediumSite(redfishPort: number, httpPort: number): Promise<string> {
   const dir = tempDir('bmc-medium-site');
-  fakeLoaders(path.join(dir, 'loaders'));
   const site = {
     site: 'bmcmedia',
-    harvester: { version: 'v1.5.1', artifacts: `http://127.0.0.1:${httpPort}/artifacts` },
-    boot: { server: `http://127.0.0.1:${httpPort}`, firmware: 'uefi', media_loaders: 'loaders' },
-    network: { cidr: '10.30.0.0/24', gateway: '10.30.0.1', dns: ['10.30.0.1'], dhcp_range: '10.30.0.100-10.30.0.199' },
-    cluster: { vip: '10.30.0.10', token: 'test-token', ssh_authorized_keys: ['github:harvgen-ops'] },
+    ...mediaSiteHead(dir, httpPort, 'v1.5.1'),
     defaults: { install: { device: '/dev/vda' }, bmc: { user: { env: 'T_BMC_USER' }, password: { env: 'T_BMC_PASSWORD' } } },
     nodes: [
       {
@@ -612,10 +622,7 @@ test("Redfish: media-boot inserts the node's ISO (the BMC fetches those bytes), 
     rf.media.Cd1!.Inserted = true;
     rf.fetches.length = 0;
     const text = readFileSync(path.join(out, 'bmc', 'm1.sh'), 'utf8');
-    const early = text.replace(
-      '  virtual_media "$medium_url"\n  reset_system\n',
-      '  find_system\n  reset_system\n  virtual_media "$medium_url"\n',
-    );
+    const early = text.replace('  find_cd\n  cd=$media\n', '  find_system\n  reset_system\n  find_cd\n  cd=$media\n');
     assert.is.not(early, text, 'the mutation applies');
     writeFileSync(path.join(out, 'bmc', 'm1-early.sh'), early, { mode: 0o755 });
     r = await sh(['m1-early.sh', 'media-boot']);
@@ -624,6 +631,284 @@ test("Redfish: media-boot inserts the node's ISO (the BMC fetches those bytes), 
   } finally {
     await closeServer(http.server);
     await rf.close();
+  }
+});
+
+/**
+ * A v1.9 site served from `http://127.0.0.1:<httpPort>` whose Harvester nodes boot from their own
+ * ISO and read `install.iso_url: local`: node h<i> behind the Redfish service on `ports[i - 1]`
+ * (system sys-1 of each).
+ */
+async function isoLocalSite(httpPort: number, ports: readonly number[]): Promise<string> {
+  const dir = tempDir('bmc-iso-local-site');
+  const site = {
+    site: 'bmclocal',
+    ...mediaSiteHead(dir, httpPort, 'v1.9.0'),
+    defaults: {
+      medium: 'iso',
+      method: 'static',
+      install: { device: '/dev/vda', iso_url: 'local' },
+      bmc: { user: { env: 'T_BMC_USER' }, password: { env: 'T_BMC_PASSWORD' } },
+    },
+    nodes: ports.map((port, i) => ({
+      hostname: `h${i + 1}`,
+      mac: `52:54:00:30:01:1${i}`,
+      ip: `10.30.0.3${i}`,
+      bmc: { address: `127.0.0.1:${port}`, system: '/redfish/v1/Systems/sys-1' },
+    })),
+  };
+  writeFileSync(path.join(dir, 'site.yaml'), stringify(site));
+  return buildSite(dir, 'bmc-iso-local');
+}
+
+/** A change a run sent, as a step: `eject <medium>`, `insert <medium> <image>`, `boot <target> <enabled>`, `reset <type>`. */
+function mediaStep(q: Req): string {
+  const b = (q.body ?? {}) as Record<string, any>;
+  const m = /\/VirtualMedia\/([^/]+)(?:\/Actions\/VirtualMedia\.(InsertMedia|EjectMedia))?\/?$/.exec(q.path);
+  if (m) return m[2] === 'EjectMedia' || (m[2] === undefined && b.Image === null) ? `eject ${m[1]}` : `insert ${m[1]} ${b.Image}`;
+  if (/\/Actions\/ComputerSystem\.Reset\/?$/.test(q.path)) return `reset ${b.ResetType}`;
+  if (b.Boot) return `boot ${b.Boot.BootSourceOverrideTarget} ${b.Boot.BootSourceOverrideEnabled}`;
+  return `${q.method} ${q.path}`;
+}
+
+/**
+ * What media-boot must have done with install.iso_url: local (the problem, or undefined): `steps`
+ * sent in that order (the boot ISO in the CD, the Harvester ISO in the second medium, then the
+ * one-time boot and the reset), each image fetched by the service while its own insert was being
+ * answered (those very bytes), both media holding them after, and the reset booting the CD.
+ */
+function isoLocalProblem(
+  rf: RedfishServer,
+  o: {
+    steps: string[];
+    images: { media: string; url: string; sha256: string }[];
+    fetchedDuring: Map<string, number>;
+  },
+): string | undefined {
+  const got = rf.requests.filter((q) => q.method !== 'GET').map(mediaStep);
+  if (JSON.stringify(got) !== JSON.stringify(o.steps)) return `the changes sent, in order:\n${got.join('\n')}`;
+  const fetched = rf.fetches.map((f) => `${f.media} ${f.url} ${f.sha256 ?? f.error}`);
+  const want = o.images.map((i) => `${i.media} ${i.url} ${i.sha256}`);
+  if (JSON.stringify(fetched) !== JSON.stringify(want)) return `the service fetched:\n${fetched.join('\n')}`;
+  for (const i of o.images) {
+    const during = rf.requests[(o.fetchedDuring.get(new URL(i.url).pathname) ?? 0) - 1];
+    if (during === undefined || mediaStep(during) !== `insert ${i.media} ${i.url}`)
+      return `${i.url} was fetched during ${during ? mediaStep(during) : 'no request'}`;
+    const m = rf.media[i.media]!;
+    if (m.Image !== i.url || !m.Inserted) return `${i.media} holds ${m.Image} (Inserted ${m.Inserted})`;
+  }
+  const boot = rf.systems['sys-1']!.boots.at(-1);
+  if (JSON.stringify(boot) !== JSON.stringify({ ResetType: 'ForceRestart', Target: 'Cd', Mode: 'UEFI' }))
+    return `the last boot: ${JSON.stringify(boot)}`;
+  return undefined;
+}
+
+test('Redfish, install.iso_url: local: media-boot puts the boot ISO in the CD and the Harvester ISO in a second medium (a USB stick first) before the reset; one slot stops it before any change; eject empties both, once', async () => {
+  if (!requireProgram('curl', 'jq', 'openssl', 'shellcheck', 'dash')) return;
+  const tls = await certificate();
+  const old = { Inserted: true, Image: 'http://old/old.iso' };
+  // h1: a Floppy (takes no image), the CD, a second CD and a USB stick, both drives in use;
+  // h2: the same, VirtualMedia before v1.2 (PATCH, not actions) with ETags required;
+  // h3: two CDs, both empty; h4: a Floppy and the CD only.
+  const four = {
+    Floppy1: { MediaTypes: ['Floppy'] },
+    Cd1: { MediaTypes: ['CD', 'DVD'], ...old },
+    Cd2: { MediaTypes: ['CD', 'DVD'] },
+    Usb1: { MediaTypes: ['USBStick'], Inserted: true, Image: 'http://old/old.img' },
+  };
+  const services = [
+    await startRedfishServer({ tls, user: USER, password: PASSWORD, media: four }),
+    await startRedfishServer({
+      tls,
+      user: USER,
+      password: PASSWORD,
+      media: four,
+      quirks: { vmediaPatchOnly: true, etag: 'header', requireIfMatch: true },
+    }),
+    await startRedfishServer({
+      tls,
+      user: USER,
+      password: PASSWORD,
+      media: { Cd1: { MediaTypes: ['CD'] }, Cd2: { MediaTypes: ['CD', 'DVD'] } },
+    }),
+    await startRedfishServer({
+      tls,
+      user: USER,
+      password: PASSWORD,
+      media: { Floppy1: { MediaTypes: ['Floppy'] }, Cd1: { MediaTypes: ['CD', 'DVD'], ...old } },
+    }),
+  ];
+  const [rf1, rf2, rf3, rf4] = services as [RedfishServer, RedfishServer, RedfishServer, RedfishServer];
+  let out = '';
+  let current = rf1;
+  // Each file the BMC fetched, and how many requests its service had taken by then.
+  const fetchedDuring = new Map<string, number>();
+  const http = await fileServer(
+    () => out,
+    (p) => fetchedDuring.set(p, current.requests.length),
+  );
+  try {
+    out = await isoLocalSite(
+      http.port,
+      services.map((s) => s.port),
+    );
+    // The Harvester ISO of the release, on the boot server (a stand-in of 300 KiB).
+    const harvesterUrl = `http://127.0.0.1:${http.port}/artifacts/harvester-v1.9.0-amd64.iso`;
+    const harvesterIso = Buffer.alloc(300 * 1024);
+    for (let i = 0; i < harvesterIso.length; i++) harvesterIso[i] = (i * 7919) % 251;
+    mkdirSync(path.join(out, 'artifacts'), { recursive: true });
+    writeFileSync(path.join(out, 'artifacts/harvester-v1.9.0-amd64.iso'), harvesterIso);
+    const harvester = { url: harvesterUrl, sha256: createHash('sha256').update(harvesterIso).digest('hex') };
+    const bootIso = (host: string) => ({
+      url: `http://127.0.0.1:${http.port}/media/${host}.iso`,
+      sha256: createHash('sha256')
+        .update(readFileSync(path.join(out, `media/${host}.iso`)))
+        .digest('hex'),
+    });
+    for (const f of ['h1.sh', 'h4.sh']) {
+      const file = path.join(out, 'bmc', f);
+      assert.ok(readFileSync(file, 'utf8').includes(`\nharvester_iso_url=${harvesterUrl}\n`), f);
+      for (const argv of [
+        ['dash', '-n', file],
+        ['shellcheck', '--shell=sh', '--severity=style', file],
+      ]) {
+        const c = await run(argv);
+        assert.ok(c.code === 0 && c.stderr === '', `${f}: ${argv[0]}\n${describe(c)}`);
+      }
+    }
+    const env = { ...process.env, T_BMC_USER: USER, T_BMC_PASSWORD: PASSWORD, CURL_CA_BUNDLE: tls.certFile };
+    const sh = async (rf: RedfishServer, args: string[], script = path.join(out, 'bmc', args[0]!)): Promise<RunResult> => {
+      current = rf;
+      rf.requests.length = 0;
+      fetchedDuring.clear();
+      return run([script, ...args.slice(1)], { env, timeoutMs: 60_000 });
+    };
+    const media = (rf: RedfishServer, id: string) => rf.mediaPath(id);
+    const fourSteps = (host: string) => [
+      'eject Cd1',
+      `insert Cd1 ${bootIso(host).url}`,
+      'eject Usb1',
+      `insert Usb1 ${harvesterUrl}`,
+      'boot Cd Once',
+      'reset ForceRestart',
+    ];
+
+    // --dry-run: every step printed, in order; nothing sent but reads, nothing fetched.
+    const before = serviceState(rf1);
+    let r = await sh(rf1, ['h1.sh', '--dry-run', 'media-boot']);
+    assert.is(r.code, 0, describe(r));
+    assert.equal(changesSent(rf1.requests), []);
+    assert.is(serviceState(rf1), before);
+    assert.equal([...fetchedDuring.keys()], []);
+    const [cd, usb] = [media(rf1, 'Cd1'), media(rf1, 'Usb1')];
+    assert.equal(
+      r.stdout.split('\n').filter((l) => /^h1: would /.test(l)),
+      [
+        `h1: would POST ${cd}/Actions/VirtualMedia.EjectMedia`,
+        `h1: would read back Inserted false, no Image at ${cd}`,
+        `h1: would POST ${cd}/Actions/VirtualMedia.InsertMedia`,
+        `h1: would read back Image ${bootIso('h1').url}, Inserted at ${cd}`,
+        `h1: would POST ${usb}/Actions/VirtualMedia.EjectMedia`,
+        `h1: would read back Inserted false, no Image at ${usb}`,
+        `h1: would POST ${usb}/Actions/VirtualMedia.InsertMedia`,
+        `h1: would read back Image ${harvesterUrl}, Inserted at ${usb}`,
+        'h1: would PATCH /redfish/v1/Systems/sys-1',
+        'h1: would read back Cd, Once, UEFI at /redfish/v1/Systems/sys-1',
+        'h1: would POST /redfish/v1/Systems/sys-1/Actions/ComputerSystem.Reset',
+        'h1: would read back PowerState On at /redfish/v1/Systems/sys-1',
+      ],
+    );
+    assert.ok(r.stdout.includes(`h1:   {"Image":"${harvesterUrl}"}\n`), 'the body of the second insert');
+
+    // The USB stick, not the second CD: the boot to Cd has one drive to start from.
+    for (const [rf, host] of [
+      [rf1, 'h1'],
+      [rf2, 'h2'],
+    ] as const) {
+      r = await sh(rf, [`${host}.sh`, 'media-boot']);
+      assert.is(r.code, 0, describe(r));
+      const images = [
+        { media: 'Cd1', ...bootIso(host) },
+        { media: 'Usb1', ...harvester },
+      ];
+      assert.is(isoLocalProblem(rf, { steps: fourSteps(host), images, fetchedDuring }), undefined, host);
+      assert.equal([rf.media.Cd2!.Image, rf.media.Floppy1!.Image], [null, null], `${host}: the other media untouched`);
+      assert.match(
+        r.stdout,
+        new RegExp(`${host}: booting its boot ISO \\(inserted in ${media(rf, 'Cd1')}, the Harvester ISO in ${media(rf, 'Usb1')},`),
+      );
+    }
+    // Two CDs: the second one.
+    r = await sh(rf3, ['h3.sh', 'media-boot']);
+    assert.is(r.code, 0, describe(r));
+    const steps3 = [`insert Cd1 ${bootIso('h3').url}`, `insert Cd2 ${harvesterUrl}`, 'boot Cd Once', 'reset ForceRestart'];
+    const images3 = [
+      { media: 'Cd1', ...bootIso('h3') },
+      { media: 'Cd2', ...harvester },
+    ];
+    assert.is(isoLocalProblem(rf3, { steps: steps3, images: images3, fetchedDuring }), undefined);
+
+    // One slot that takes an image: stopped before any change (a dry run too), and says why.
+    const alone = serviceState(rf4);
+    for (const args of [
+      ['h4.sh', '--dry-run', 'media-boot'],
+      ['h4.sh', 'media-boot'],
+    ]) {
+      r = await sh(rf4, args);
+      assert.is(r.code, 1, describe(r));
+      assert.match(
+        r.stderr,
+        /^h4: media-boot: the BMC offers one virtual media slot \(.*\/Cd1; .* has no other USB stick, CD or DVD\); install\.iso_url: local needs a second for the Harvester ISO \(or remove iso_url: local/,
+      );
+      assert.equal(changesSent(rf4.requests), [], args.join(' '));
+      assert.is(serviceState(rf4), alone);
+    }
+    assert.equal(rf4.systems['sys-1']!.boots, [], 'no reset');
+
+    // eject: both emptied, each read back; then nothing to do, nothing sent.
+    r = await sh(rf1, ['h1.sh', 'eject']);
+    assert.is(r.code, 0, describe(r));
+    assert.equal(rf1.requests.filter((q) => q.method !== 'GET').map(mediaStep), ['eject Cd1', 'eject Usb1']);
+    for (const id of ['Cd1', 'Usb1']) assert.equal([rf1.media[id]!.Image, rf1.media[id]!.Inserted], [null, false], id);
+    assert.equal(r.stdout.split('\n').slice(-3, -1), [
+      `h1: ejected ${bootIso('h1').url} from ${cd}; read back: empty`,
+      `h1: ejected ${harvesterUrl} from ${usb}; read back: empty`,
+    ]);
+    r = await sh(rf1, ['h1.sh', 'eject']);
+    assert.is(r.code, 0, describe(r));
+    assert.equal(changesSent(rf1.requests), []);
+    assert.equal(r.stdout.split('\n').slice(-3, -1), [
+      `h1: the virtual CD ${cd} is empty: nothing to eject`,
+      `h1: the virtual medium for the Harvester ISO ${usb} is empty: nothing to eject`,
+    ]);
+    // The PATCH form, with ETags required: each medium's own.
+    r = await sh(rf2, ['h2.sh', 'eject']);
+    assert.is(r.code, 0, describe(r));
+    assert.equal(rf2.requests.filter((q) => q.method !== 'GET').map(mediaStep), ['eject Cd1', 'eject Usb1']);
+    // With one slot, eject empties the CD and says there is no second.
+    r = await sh(rf4, ['h4.sh', 'eject']);
+    assert.is(r.code, 0, describe(r));
+    assert.equal(rf4.requests.filter((q) => q.method !== 'GET').map(mediaStep), ['eject Cd1']);
+    assert.is(r.stdout.split('\n').at(-2), 'h4: the BMC offers no second virtual medium: no Harvester ISO to eject');
+
+    // Mutation: a script that inserts the Harvester ISO in the CD itself is caught by the same check.
+    Object.assign(rf1.media.Cd1!, old);
+    Object.assign(rf1.media.Usb1!, { Inserted: true, Image: 'http://old/old.img' });
+    rf1.fetches.length = 0;
+    const text = readFileSync(path.join(out, 'bmc', 'h1.sh'), 'utf8');
+    const same = text.replace('    read_member "$second"\n    fill_media "$harvester_iso_url"\n', '    fill_media "$harvester_iso_url"\n');
+    assert.is.not(same, text, 'the mutation applies');
+    writeFileSync(path.join(out, 'bmc', 'h1-same.sh'), same, { mode: 0o755 });
+    r = await sh(rf1, ['h1-same.sh', 'media-boot']);
+    assert.is(r.code, 0, describe(r));
+    const images = [
+      { media: 'Cd1', ...bootIso('h1') },
+      { media: 'Usb1', ...harvester },
+    ];
+    assert.ok(isoLocalProblem(rf1, { steps: fourSteps('h1'), images, fetchedDuring }), 'the Harvester ISO in the CD is caught');
+  } finally {
+    await closeServer(http.server);
+    for (const rf of services) await rf.close();
   }
 });
 

@@ -7,7 +7,7 @@ import { bootImages } from '../../derive/boot-images.ts';
 import { effectiveConfig } from '../../derive/harvester/effective.ts';
 import { atLeast } from '../../harvester/versions.ts';
 import { nodeAt, nodeFirmware, type ResolvedNode, type SiteModel } from '../../model/index.ts';
-import { mediumAllow } from '../../derive/media.ts';
+import { isoFromLocal, mediumAllow } from '../../derive/media.ts';
 import { parseIpv4 } from '../../util/ipv4.ts';
 import { eachNode, type Finding, type Rule } from '../rule.ts';
 
@@ -35,6 +35,13 @@ export const mediaRule: Rule = {
           code: 'MEDIA_NEEDS_LOADERS',
           message: `node ${node.hostname} boots from its own ISO (medium: iso), and the site names no boot.media_loaders to make it from`,
           hint: 'Set boot.media_loaders to the directory of the boot programs (isolinux.bin, ldlinux.c32, ipxe.lkrn, bootx64.efi): docs/install-without-pxe.md, "The boot programs".',
+        });
+      if (model.boot.secureBoot !== undefined)
+        say({
+          code: 'MEDIA_UNSUPPORTED',
+          severity: 'warning',
+          message: `node ${node.hostname}'s boot ISO boots only with Secure Boot off: no signed GRUB can fetch over HTTP (Debian's signed CD GRUB has no http module and loads none under Secure Boot)`,
+          hint: 'Turn Secure Boot off in the node\'s firmware for the install from its ISO (docs/install-without-pxe.md, "The boot programs"), or boot it from the network.',
         });
       if (node.boot === 'harvester' && node.vlan !== undefined && node.vlan > 1)
         say({
@@ -109,7 +116,7 @@ function needsStatic(model: SiteModel, node: ResolvedNode): Omit<Finding, 'node'
  * local`) and the install stops (harvester-installer v1.8.1, the same script).
  */
 function isoLocal(model: SiteModel, node: ResolvedNode): Omit<Finding, 'node' | 'target'> | undefined {
-  if (node.boot !== 'harvester' || effectiveConfig(model, node).get('install.iso_url') !== 'local') return undefined;
+  if (!isoFromLocal(model, node)) return undefined;
   const at = effectiveConfig(model, node).at('install.iso_url');
   const v = node.release.version;
   if (!atLeast(v, '1.9'))

@@ -215,7 +215,10 @@ export interface RedfishServerOptions {
   quirks?: RedfishQuirks;
   /** Systems by id, in Members order (default: sys-1 and sys-2, or quirks.systemIds). */
   systems?: Record<string, SystemInit>;
-  /** Virtual media by id, in Members order (default: Floppy1 and Cd1). */
+  /**
+   * Virtual media by id, in Members order (default: Floppy1 and Cd1). A second slot that takes an
+   * image beside the CD is one more member: `Usb1: { MediaTypes: ['USBStick'] }`, or a second CD.
+   */
   media?: Record<string, Partial<MediaState> & { MediaTypes: string[] }>;
   imageFetch?: ImageFetchLimits;
 }
