@@ -75,6 +75,23 @@ test('the ISO is byte-identical from two directories, and changes with a boot pr
   assert.is.not(iso(other), iso(one));
 });
 
+test("watch's render cache makes the ISO again when a boot program changes (the node itself did not)", async () => {
+  const loaderDir = loaders();
+  const dir = site(undefined, undefined, loaderDir);
+  const renderCaches = new Map();
+  const iso = async () => sha((await compileSite(dir, { renderCaches })).artifacts!.find((a) => a.path === 'media/hv-m1.iso')!.contents);
+  const first = await iso();
+  assert.is(await iso(), first, 'nothing changed: the same ISO');
+  writeFileSync(join(loaderDir, 'ipxe.lkrn'), new Uint8Array(5000).fill(0x35));
+  const second = await iso();
+  assert.is.not(second, first, 'a changed ipxe.lkrn makes a new ISO');
+  assert.is(
+    second,
+    sha((await compileSite(dir)).artifacts!.find((a) => a.path === 'media/hv-m1.iso')!.contents),
+    'the one a fresh compile makes',
+  );
+});
+
 test("nginx: the ISO is served only to the node's BMC (nginx.access: nodes), by pattern under access: open", async () => {
   const r = await compileSite(site());
   const nginx = r.artifacts!.find((a) => a.path === 'nginx/harvgen.conf')!.contents as string;
