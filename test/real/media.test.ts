@@ -150,10 +150,14 @@ async function withWrongGateway(iso: string): Promise<string> {
   return out;
 }
 
-/** A DHCP witness in the lab's namespace: logs each DHCP packet on port 67, answers none. */
+/**
+ * A DHCP witness in the lab's namespace: logs each DHCP packet on port 67 and answers none. It
+ * binds the port alone (no SO_REUSEADDR), so its "listening" line also shows that no DHCP server
+ * holds port 67 in the namespace.
+ */
 function dhcpWitness(lab: Lab) {
   const code = [
-    "const s = require('node:dgram').createSocket({ type: 'udp4', reuseAddr: true });",
+    "const s = require('node:dgram').createSocket({ type: 'udp4', reuseAddr: false });",
     "s.on('message', (m, r) => console.log(`DHCP-PACKET from ${r.address}:${r.port} op=${m[0]} len=${m.length}`));",
     "s.bind(67, () => { s.setBroadcast(true); console.log('DHCP-WITNESS listening'); });",
   ].join('\n');
