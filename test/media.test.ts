@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { build, compileSite, type Diagnostic } from '../src/index.ts';
+import { status } from '../src/status/index.ts';
 import { escapers, UnsafeValueError } from '../src/formats/escape.ts';
 import { tempDir } from './helpers/tmp.ts';
 import { mediaLoaders, mediaSite, type MediaDoc } from './helpers/media.ts';
@@ -229,6 +230,21 @@ test('build writes the ISO; a second build leaves it untouched', async () => {
   const bytes = readFileSync(join(out, 'real_media/media/hv-m1.iso'));
   const manifest = JSON.parse(readFileSync(join(out, 'real_media/manifest.json'), 'utf8')) as Doc;
   assert.is(manifest.files.find((f: Doc) => f.path === 'media/hv-m1.iso').sha256, sha(bytes));
+});
+
+test('status: a node booting from its ISO on UEFI fetches no script; its kernel from its address starts the boot', async () => {
+  const dir = site();
+  const log = join(tempDir('media-status'), 'access.log');
+  const line = (ip: string, path: string) => `${ip} - - [26/Nov/2026:22:00:00 +0000] "GET ${path} HTTP/1.1" 200 100 "-" "GRUB 2.06"`;
+  writeFileSync(log, `${line('10.0.5.201', '/real_media/media/hv-m1.iso')}\n`);
+  const before = await status({ sites: [dir], logs: [log] });
+  assert.is(before.nodes.find((n) => n.hostname === 'hv-m1')?.verdict, 'never-booted', "the BMC's fetch of the ISO is no boot");
+  writeFileSync(
+    log,
+    `${line('10.0.5.201', '/real_media/media/hv-m1.iso')}\n${line('10.0.5.11', '/real_media/artifacts/harvester-v1.4.1-vmlinuz-amd64')}\n`,
+  );
+  const after = await status({ sites: [dir], logs: [log] });
+  assert.is(after.nodes.find((n) => n.hostname === 'hv-m1')?.verdict, 'booting');
 });
 
 test('grub escapers: one single-quoted word; a quote, a control character or (in a kernel argument) whitespace is refused', () => {

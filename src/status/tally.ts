@@ -385,10 +385,12 @@ function summarize(site: string, node: ResolvedNode, l: NodeAggregate, loopWindo
     const last = accepted[accepted.length - 1]!.event;
     verdict = last === 'STARTED' ? 'installing' : last === 'SUCCEEDED' ? 'installed' : 'failed';
   } else if (fetched('config') && l.fetches.config!.last.time >= (l.lastScript?.time ?? 0)) verdict = 'installing';
-  else if (!l.lastScript) verdict = 'never-booted';
+  // A boot starts with the node's script; from its boot ISO on UEFI, GRUB fetches the kernel
+  // itself and no script (src/render/media.ts).
+  else if (!l.lastScript && !(node.medium === 'iso' && l.fetches.kernel)) verdict = 'never-booted';
   else if (node.boot !== 'harvester' && fetched('kernel') && (node.boot !== 'os' || fetched('initrd'))) verdict = 'booted';
   else if (node.boot === 'iscsi') verdict = 'booted';
-  else if (node.state !== 'install' && (l.fetches.kernel?.last.time ?? -1) < l.lastScript.time) verdict = 'local';
+  else if (l.lastScript && node.state !== 'install' && (l.fetches.kernel?.last.time ?? -1) < l.lastScript.time) verdict = 'local';
   else verdict = 'booting';
   const fetches: Partial<Record<FetchKind, FetchSummary>> = {};
   for (const k of ['script', 'kernel', 'initrd', 'rootfs', 'iso', 'config', 'seed'] as const) {

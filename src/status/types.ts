@@ -4,7 +4,8 @@ import type { Diagnostic } from '../diagnostics/types.ts';
 /**
  * What a node did, judged from the boot server's log:
  * - `never-booted`: no request of it;
- * - `booting`: it fetched its script (and maybe some files) but not what it boots with;
+ * - `booting`: it fetched its script (and maybe some files) but not what it boots with (a node
+ *   booting from its boot ISO on UEFI fetches no script: its kernel starts the boot);
  * - `local`: it fetched its script and booted its disk (`state: local`, or `install-once` on an installed disk);
  * - `booted`: a generic OS or iSCSI node fetched everything its script boots;
  * - `installing`: the installer fetched its config or reported STARTED, and nothing since;
