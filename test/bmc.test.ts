@@ -3,7 +3,7 @@
 // escaper still writes each one as one inert word (proved by letting sh read it back). No
 // credential is read or written by the build. The scripts run for real in test/real/bmc.test.ts.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -265,6 +265,49 @@ test("media-boot: a network node's script refuses it (exit 2) before any request
     assert.match(p.stdout, /^nope: FAILED \(no node of this site with a bmc:\)\n$/);
   }
   assert.is(sh('all.sh', 'eject-all').status, 2);
+});
+
+test('the BMC password reaches no program the script runs: read by the shell before any starts, then unset', async () => {
+  const r = await compileMedium();
+  const dir = tempDir('bmc-password');
+  for (const a of r.artifacts ?? [])
+    if (a.path.startsWith('bmc/')) writeFileSync(join(dir, a.path.slice(4)), String(a.contents), { mode: 0o755 });
+  // Every program the scripts may run, wrapped: each call is recorded, and so is one that sees the password.
+  const bin = join(dir, 'bin');
+  mkdirSync(bin);
+  const calls = join(dir, 'calls');
+  const leaks = join(dir, 'leaks');
+  const tools = ['printenv', 'mktemp', 'rm', 'tr', 'sed', 'cat', 'date', 'sleep', 'grep', 'head', 'mkdir', 'env'];
+  for (const tool of tools) {
+    const real = spawnSync('sh', ['-c', `command -v ${tool}`], { encoding: 'utf8' }).stdout.trim();
+    writeFileSync(
+      join(bin, tool),
+      `#!/bin/sh\necho ${tool} >>'${calls}'\n[ -z "\${BMC_PASSWORD+x}" ] || echo ${tool} >>'${leaks}'\nexec ${real} "$@"\n`,
+      { mode: 0o755 },
+    );
+  }
+  for (const tool of ['curl', 'jq', 'ipmitool'])
+    writeFileSync(
+      join(bin, tool),
+      `#!/bin/sh\necho ${tool} >>'${calls}'\n[ -z "\${BMC_PASSWORD+x}" ] || echo ${tool} >>'${leaks}'\nexit 99\n`,
+      {
+        mode: 0o755,
+      },
+    );
+  const env = { PATH: `${bin}:/usr/bin:/bin`, BMC_USER: 'admin', BMC_PASSWORD: 'pw', HARVGEN_BMC_POLL: '0' };
+  const sh = (...args: string[]) => spawnSync('sh', [join(dir, args[0]!), ...args.slice(1)], { env, encoding: 'utf8', timeout: 30_000 });
+  for (const run of [
+    ['n1.sh', 'power-status'],
+    ['n1.sh', 'no-such-subcommand'],
+    ['n3.sh', 'power-status'],
+    ['n1.sh', 'media-boot'],
+  ]) {
+    const p = sh(...run);
+    assert.ok(p.status !== 0, `${run.join(' ')}: the stand-in BMC tools fail`);
+  }
+  const ran = readFileSync(calls, 'utf8');
+  for (const tool of ['mktemp', 'rm', 'curl', 'ipmitool']) assert.ok(ran.includes(`${tool}\n`), `${tool} ran (${ran.replace(/\n/g, ' ')})`);
+  assert.not.ok(existsSync(leaks), `programs that saw BMC_PASSWORD: ${existsSync(leaks) ? readFileSync(leaks, 'utf8') : ''}`);
 });
 
 test("install.iso_url: local (v1.9, medium: iso): the Redfish script names the node's own release ISO, which media-boot mounts beside the boot ISO; other nodes name none", async () => {
