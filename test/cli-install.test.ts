@@ -176,6 +176,8 @@ for (const [file, steps] of files) {
       order,
       'build, rsync, verify in that order',
     );
+    // The build's up-to-date records (deploy/.harvgen-cache/) stay on the machine that builds.
+    assert.match(deploy[order[1]!]!, /--exclude=\.harvgen-cache\//, 'rsync leaves .harvgen-cache/ out');
   });
 
   test(`${file}: the check job's steps pass in a fresh clone of an inventory repository, and fail once out/ is stale`, () => {
