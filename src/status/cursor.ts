@@ -12,9 +12,8 @@
 // A gzipped file never changes: one already read (same inode and size) is not even unpacked.
 // Only whole lines are consumed from a plain file (nginx may be writing the last one).
 import { createHash } from 'node:crypto';
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
-import { gunzipSync } from 'node:zlib';
-import { parseLine, type LogRequest } from './log.ts';
+import { closeSync, readSync } from 'node:fs';
+import { gunzipLog, MAX_LOG_BYTES, openLog, parseLine, type LogRequest } from './log.ts';
 
 /** How far one log file was read. */
 export interface LogCursor {
@@ -90,7 +89,12 @@ function sameStart(o: Opened, c: LogCursor): boolean {
  * Read what is new in `files` since `saved` (undefined: everything). Lines that are not requests
  * are counted in `skipped`; requests before `since` are left out.
  */
-export function readIncremental(files: readonly string[], saved: readonly LogCursor[] = [], since?: number): IncrementalRead {
+export function readIncremental(
+  files: readonly string[],
+  saved: readonly LogCursor[] = [],
+  since?: number,
+  maxBytes = MAX_LOG_BYTES,
+): IncrementalRead {
   const unreadable: { file: string; problem: string }[] = [];
   const opened: Opened[] = [];
   const cursors: LogCursor[] = [];
@@ -102,9 +106,9 @@ export function readIncremental(files: readonly string[], saved: readonly LogCur
     for (const file of files) {
       let fd: number | undefined;
       try {
-        fd = openSync(file, 'r');
-        const st = fstatSync(fd);
-        if (st.isDirectory()) throw Object.assign(new Error('a directory'), { code: 'EISDIR' });
+        // Not blocking on a FIFO, a regular file only, bounded (openLog).
+        const st = openLog(file, maxBytes);
+        fd = st.fd;
         const magic = readAt(fd, 0, 2);
         const gz = magic.length === 2 && magic[0] === 0x1f && magic[1] === 0x8b;
         const base = { file, dev: st.dev, ino: st.ino, size: st.size, gz };
@@ -117,7 +121,7 @@ export function readIncremental(files: readonly string[], saved: readonly LogCur
             cursors.push({ ...known, file });
             continue;
           }
-          const content = gunzipSync(readAt(fd, 0, st.size));
+          const content = gunzipLog(readAt(fd, 0, st.size), maxBytes);
           closeSync(fd);
           opened.push({ ...base, content });
         } else opened.push({ ...base, fd });

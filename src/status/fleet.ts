@@ -90,10 +90,14 @@ export interface FleetSite {
   readonly unknown?: readonly UnknownMachine[];
 }
 
-/** The access logs of a site: `*.log*` in its directory, code-point order. */
+/**
+ * The access logs of a site: `*.log*` in its directory, code-point order. Anything but a directory
+ * is listed, so that a FIFO, a socket or a link to a device is reported unreadable (openLog) rather
+ * than left out in silence.
+ */
 export function siteLogs(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true })
-    .filter((e) => !e.name.startsWith('.') && /\.log/.test(e.name) && (e.isFile() || e.isSymbolicLink()))
+    .filter((e) => !e.name.startsWith('.') && /\.log/.test(e.name) && !e.isDirectory())
     .map((e) => join(dir, e.name))
     .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
 }

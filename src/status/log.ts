@@ -1,6 +1,6 @@
 // Reading nginx access logs (the default `combined` format, which the generated server blocks
 // use): plain, rotated and gzipped files, from one or several boot servers, merged in time order.
-import { readFileSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { printable } from './bmc-log.ts';
 
@@ -78,16 +78,73 @@ export function parseLine(line: string, from: string): LogRequest | undefined {
   return { ip: m[1]!, time, method: m[11]!, path, query, status: Number(m[13]), ...(agent && agent !== '-' ? { agent } : {}), from };
 }
 
+/**
+ * The most of a log (as written, and unpacked) status reads: a boot server's logs are what anyone
+ * on its network sent, and a log is read whole into one string (V8's longest is about 512 MiB).
+ */
+export const MAX_LOG_BYTES = 256 * 1024 * 1024;
+
+/** A log that cannot be read, with a code the report prints (`ENOTREG`, `EFBIG`, or the system's). */
+function logError(code: string, message: string): NodeJS.ErrnoException {
+  return Object.assign(new Error(message), { code });
+}
+
+/**
+ * Open a log to read: without blocking (a FIFO in its place, or a link to one, cannot hang the
+ * read: O_NONBLOCK) and only when it is a regular file (a link to /dev/zero or a device is refused,
+ * never read), at most `max` bytes. The caller closes the descriptor.
+ */
+export function openLog(file: string, max: number): { fd: number; size: number; dev: number; ino: number } {
+  const fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
+  try {
+    const st = fstatSync(fd);
+    if (st.isDirectory()) throw logError('EISDIR', 'a directory');
+    if (!st.isFile()) throw logError('ENOTREG', 'not a regular file (a FIFO, a socket or a device)');
+    if (st.size > max) throw logError('EFBIG', `larger than ${max} bytes`);
+    return { fd, size: st.size, dev: st.dev, ino: st.ino };
+  } catch (e) {
+    closeSync(fd);
+    throw e;
+  }
+}
+
+/** A gzip log unpacked, at most `max` bytes (a small file can unpack to gigabytes). */
+export function gunzipLog(bytes: Uint8Array, max: number): Buffer {
+  try {
+    return gunzipSync(bytes, { maxOutputLength: max });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') throw logError('EFBIG', `unpacks to more than ${max} bytes`);
+    throw e;
+  }
+}
+
+/** The whole of a log opened by openLog, unpacked when it is gzip (by its magic bytes, whatever the name). */
+function readLog(file: string, max: number): string {
+  const { fd, size } = openLog(file, max);
+  try {
+    const bytes = Buffer.allocUnsafe(size);
+    let got = 0;
+    while (got < size) {
+      const n = readSync(fd, bytes, got, size - got, got);
+      if (n === 0) break;
+      got += n;
+    }
+    const read = bytes.subarray(0, got);
+    return (read[0] === 0x1f && read[1] === 0x8b ? gunzipLog(read, max) : read).toString('utf8');
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /** Read every log (gzip by its magic bytes, whatever the name), keep requests at or after `since`, sorted by time (stable). */
-export function readLogs(files: readonly string[], since?: number): ReadLogs {
+export function readLogs(files: readonly string[], since?: number, maxBytes = MAX_LOG_BYTES): ReadLogs {
   const requests: LogRequest[] = [];
   const unreadable: { file: string; problem: string }[] = [];
   let skipped = 0;
   for (const file of files) {
     let text: string;
     try {
-      const bytes = readFileSync(file);
-      text = (bytes[0] === 0x1f && bytes[1] === 0x8b ? gunzipSync(bytes) : bytes).toString('utf8');
+      text = readLog(file, maxBytes);
     } catch (e) {
       unreadable.push({ file, problem: (e as NodeJS.ErrnoException).code ?? (e as Error).message });
       continue;
