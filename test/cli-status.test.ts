@@ -57,7 +57,7 @@ test('discover: a stub per unknown machine in discovered/, which the site does n
   writeFileSync(log, `${[...logs(), line('10.0.0.161', 9, '/ipxe/52-54-00-ff-00-02.ipxe', 404), hostile].join('\n')}\n`);
   const dry = runCli(['discover', dir, '--log', log, '--dry-run']);
   assert.is(dry.code, 0, dry.stderr);
-  assert.match(dry.stdout, /would write +\S*discovered\/new-ff0001\.yaml/);
+  assert.match(dry.stdout, /would write +\S*discovered\/new-525400ff0001\.yaml/);
   assert.not.ok(existsSync(join(dir, 'discovered')));
   const r = await discover({ sites: [dir], logs: [log], write: true });
   assert.equal(
@@ -67,18 +67,18 @@ test('discover: a stub per unknown machine in discovered/, which the site does n
       ['52:54:00:ff:00:02', true],
     ],
   );
-  const stub = readFileSync(join(dir, 'discovered/new-ff0001.yaml'), 'utf8');
+  const stub = readFileSync(join(dir, 'discovered/new-525400ff0001.yaml'), 'utf8');
   assert.match(stub, /manufacturer Dell Inc\., product PowerEdge R650, serial SN 123, SMBIOS UUID 4c4c4544/);
   assert.equal(parse(stub), { macs: ['52:54:00:ff:00:01'] });
   // The reported values are anyone's: no line break of theirs reaches the file.
-  const evil = readFileSync(join(dir, 'discovered/new-ff0002.yaml'), 'utf8');
+  const evil = readFileSync(join(dir, 'discovered/new-525400ff0002.yaml'), 'utf8');
   assert.equal(parse(evil), { macs: ['52:54:00:ff:00:02'] });
   assert.match(evil, /serial x\?hostname: pwned\?ip: 10\.0\.0\.1/);
   // Not loaded: the site checks as before; a second run keeps the (maybe edited) stubs.
-  writeFileSync(join(dir, 'discovered/new-ff0001.yaml'), `${stub}# edited\n`);
+  writeFileSync(join(dir, 'discovered/new-525400ff0001.yaml'), `${stub}# edited\n`);
   const again = await discover({ sites: [dir], logs: [log], write: true });
   assert.ok(again.unknown.every((u) => !u.written));
-  assert.match(readFileSync(join(dir, 'discovered/new-ff0001.yaml'), 'utf8'), /# edited/);
+  assert.match(readFileSync(join(dir, 'discovered/new-525400ff0001.yaml'), 'utf8'), /# edited/);
   const check = runCli(['check', dir]);
   assert.is(check.code, 0, check.stderr);
   const json = runCli(['discover', dir, '--log', log, '--json']);

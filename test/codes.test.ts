@@ -17,6 +17,8 @@ const fixtureCodes = new Set(
 // Codes whose failing case needs generated input or a crafted environment; each is
 // asserted in the named test file instead of a fixture directory.
 const TESTED_ELSEWHERE: Record<string, string> = {
+  DISCOVER_DIR_UNSAFE: 'discover-stub',
+  DISCOVER_CAPPED: 'discover-stub',
   LOAD_SITE_DIR_NOT_FOUND: 'cli-bad-input',
   LOAD_SITE_YAML_MISSING: 'cli-bad-input',
   LOAD_FILE_TOO_LARGE: 'cli-bad-input',

@@ -1,12 +1,13 @@
 // A stub `discover` writes points its editor modeline at the node schema of the harvgen that
 // wrote it, relative to the stub's own directory: it resolves wherever the site lives and wherever
 // harvgen is installed (a checkout, or node_modules/harvgen of the user's repository).
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { discover, schemaPathFrom } from '../src/status/discover.ts';
+import { discover, MAX_STUBS, schemaPathFrom } from '../src/status/discover.ts';
 import { line, site } from './helpers/status.ts';
+import { tempDir } from './helpers/tmp.ts';
 
 const repo = resolve(import.meta.dirname, '..');
 
@@ -31,6 +32,57 @@ test('the schema path is relative and uses forward slashes from any directory', 
     assert.not.ok(p.startsWith('/'), p);
     assert.is(resolve(d, p), join(repo, 'schema', 'node.schema.json'));
   }
+});
+
+/** A log of one 404 per MAC (an unknown machine asking for its script). */
+function unknownLog(dir: string, macs: readonly string[]): string {
+  const log = join(dir, '..', 'access.log');
+  writeFileSync(log, macs.map((m, i) => line('10.0.0.160', 8 + (i % 50), `/ipxe/${m.replaceAll(':', '-')}.ipxe`, 404)).join('\n') + '\n');
+  return log;
+}
+
+test("two MACs that share their last three bytes get two stubs: the first one asked does not take the other's", async () => {
+  const dir = site();
+  const log = unknownLog(dir, ['02:00:00:ff:00:01', '52:54:00:ff:00:01']);
+  const r = await discover({ sites: [dir], logs: [log], write: true, cwd: dir });
+  assert.equal(
+    r.unknown.map((u) => [u.stub, u.written]),
+    [
+      ['discovered/new-020000ff0001.yaml', true],
+      ['discovered/new-525400ff0001.yaml', true],
+    ],
+  );
+  assert.match(readFileSync(join(dir, 'discovered/new-525400ff0001.yaml'), 'utf8'), /^macs: \[52:54:00:ff:00:01\]$/m);
+});
+
+test('discovered/ as a link to elsewhere, or a file: DISCOVER_DIR_UNSAFE, nothing written through it', async () => {
+  const dir = site();
+  const elsewhere = tempDir('discover-elsewhere');
+  symlinkSync(elsewhere, join(dir, 'discovered'));
+  const log = unknownLog(dir, ['52:54:00:ff:00:01']);
+  const r = await discover({ sites: [dir], logs: [log], write: true, cwd: dir });
+  assert.equal(
+    r.diagnostics.map((d) => [d.code, d.severity]),
+    [['DISCOVER_DIR_UNSAFE', 'error']],
+  );
+  assert.equal(readdirSync(elsewhere), []);
+  assert.not.ok(r.unknown[0]!.written);
+  // Only said when it would write: a dry run says what it would do.
+  assert.equal((await discover({ sites: [dir], logs: [log], write: false, cwd: dir })).diagnostics, []);
+});
+
+test(`one run writes at most ${MAX_STUBS} stubs and says how many more it left`, async () => {
+  const dir = site();
+  const macs = Array.from(
+    { length: MAX_STUBS + 30 },
+    (_, i) => `02:00:00:00:${(i >> 8).toString(16).padStart(2, '0')}:${(i & 255).toString(16).padStart(2, '0')}`,
+  );
+  const log = unknownLog(dir, macs);
+  const r = await discover({ sites: [dir], logs: [log], write: true, cwd: dir });
+  assert.is(r.unknown.filter((u) => u.written).length, MAX_STUBS);
+  assert.is(readdirSync(join(dir, 'discovered')).length, MAX_STUBS);
+  const capped = r.diagnostics.find((d) => d.code === 'DISCOVER_CAPPED');
+  assert.match(capped?.message ?? '', new RegExp(`^${MAX_STUBS} stubs written.*; 30 more unknown MAC`));
 });
 
 test.run();

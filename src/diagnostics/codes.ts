@@ -407,6 +407,8 @@ export const CODES = {
     "The journal of an interrupted build did not verify (not harvgen's shape, or a file no `manifest.json` lists) or could not be applied: deleted unapplied, reported once; the build then rewrites the tree.",
   ),
   // verify: a boot server against the deploy tree
+  DISCOVER_DIR_UNSAFE: c('error', 'failed', "A site's `discovered/` is a symbolic link or not a directory: discover writes no stub there."),
+  DISCOVER_CAPPED: c('warning', 'failed', 'discover wrote the most stubs one run writes; the other unknown MACs got none this run.'),
   STATUS_LOG_UNREADABLE: c('error', 'failed', 'A log given to `harvgen status` or `harvgen discover` cannot be read.'),
   STATUS_BMC_LOG_UNREADABLE: c(
     'error',

@@ -2,7 +2,7 @@
 // with `boot.report` what unknown.ipxe reported of them) as node file stubs, written for review
 // into `<site>/discovered/`, which the site does not load: a discovered machine joins the
 // inventory only when someone moves its file into `nodes/` and commits it.
-import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { UnknownMachine } from './types.ts';
@@ -54,10 +54,16 @@ export function commentText(value: string): string {
   return clean.length > 80 ? `${clean.slice(0, 77)}...` : clean;
 }
 
-/** The hostname a stub suggests: `new-` and the MAC's last three bytes (a DNS label). */
+/**
+ * The hostname a stub suggests: `new-` and the whole MAC (a DNS label), so that no two MACs share a
+ * stub (with its last three bytes alone, a forged MAC sent first owned the real machine's stub).
+ */
 export function suggestedHostname(mac: string): string {
-  return `new-${mac.replaceAll(':', '').slice(6)}`;
+  return `new-${mac.replaceAll(':', '')}`;
 }
+
+/** The most stubs one run writes, over all sites: anyone on a boot network can make up MACs. */
+export const MAX_STUBS = 100;
 
 /** The stub of one unknown machine. */
 export function stubText(u: UnknownMachine, siteDirName: string, schemaPath: string): string {
@@ -78,7 +84,8 @@ export function stubText(u: UnknownMachine, siteDirName: string, schemaPath: str
       ? [`# It reported: ${facts.join(', ')}.`]
       : ['# It reported nothing else (boot.report off, or boot.unknown is not wait).']),
     '# Not part of the inventory: review it (hostname, ip, install.device, role), then move it:',
-    `#   git mv ${siteDirName}/${DISCOVERED_DIR}/${host}.yaml ${siteDirName}/nodes/<hostname>.yaml`,
+    // `mv`, not `git mv`: the stub is not tracked (git mv refuses an untracked file).
+    `#   mv ${siteDirName}/${DISCOVERED_DIR}/${host}.yaml ${siteDirName}/nodes/<hostname>.yaml && git add ${siteDirName}/nodes/<hostname>.yaml`,
     `macs: [${u.mac}]`,
     '',
   ].join('\n');
@@ -89,28 +96,59 @@ export async function discover(options: DiscoverOptions): Promise<DiscoverResult
   const cwd = options.cwd ?? process.cwd();
   const result = await status(options);
   const out: DiscoveredMachine[] = [];
+  const diagnostics: Diagnostic[] = [];
+  let written = 0;
+  let capped = 0;
   for (const s of result.sites) {
     if (s.site === undefined) continue;
     const dir = join(s.dir, DISCOVERED_DIR);
+    // `discovered/` is a directory of the site, never a link that would send the stubs elsewhere.
+    const unsafe = options.write ? unsafeDir(dir) : undefined;
+    if (unsafe !== undefined)
+      diagnostics.push({
+        code: 'DISCOVER_DIR_UNSAFE',
+        severity: 'error',
+        file: dir,
+        message: `${dir} ${unsafe}: no stub was written there`,
+        hint: `Make ${DISCOVERED_DIR}/ a plain directory of the site (or remove it: discover creates it).`,
+      });
     for (const u of result.unknown.filter((x) => x.site === s.site)) {
       const file = join(dir, `${suggestedHostname(u.mac)}.yaml`);
       const text = stubText(u, relative(cwd, s.dir) || '.', schemaPathFrom(dir));
-      // A stub that is there already may have been edited: never overwritten.
-      const write = options.write && !existsSync(file);
+      // A stub that is there already (or a link in its place) may have been edited: never overwritten.
+      const fresh = options.write && unsafe === undefined && lstatSync(file, { throwIfNoEntry: false }) === undefined;
+      const write = fresh && written < MAX_STUBS;
+      if (fresh && !write) capped++;
       if (write) {
         mkdirSync(dir, { recursive: true });
         const tmp = `${file}.tmp-${process.pid}`;
-        writeFileSync(tmp, text);
+        // `wx`: a file or link already at the temporary name is not written through.
+        writeFileSync(tmp, text, { flag: 'wx' });
         renameSync(tmp, file);
+        written++;
       }
       out.push({ ...u, stub: relative(cwd, file), written: write });
     }
   }
+  if (capped > 0)
+    diagnostics.push({
+      code: 'DISCOVER_CAPPED',
+      severity: 'warning',
+      message: `${written} stubs written, the most one run writes; ${capped} more unknown MAC(s) got none this run`,
+      hint: 'Review and move or delete the stubs written, then run discover again (or look at who sends these MACs: anyone on the boot network can make them up).',
+    });
   return {
     sites: result.sites,
     unknown: out,
-    diagnostics: result.diagnostics,
+    diagnostics: [...result.diagnostics, ...diagnostics],
     requests: result.requests,
     verifyRequests: result.verifyRequests,
   };
+}
+
+/** Why stubs may not go into `dir` (a link, or not a directory), or undefined (a directory, or none yet). */
+function unsafeDir(dir: string): string | undefined {
+  const st = lstatSync(dir, { throwIfNoEntry: false });
+  if (st === undefined || st.isDirectory()) return undefined;
+  return st.isSymbolicLink() ? 'is a symbolic link' : 'is not a directory';
 }
