@@ -10,6 +10,9 @@ import { publish, SealKey } from '../src/publish/index.ts';
 import { MEDIA } from '../src/publish/media.ts';
 import { nodeOwner } from '../src/publish/artifact.ts';
 import { MemoryRegistry, publishedRepo } from './helpers/publish.ts';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { main } from '../src/cli.ts';
 
 const REGISTRY = 'registry.example.net/harvgen';
 
@@ -157,6 +160,49 @@ test('publish refuses a site without publish:, naming what to add', async () => 
   const r = await publish({ sites: [repo.site], sinkFor: (x) => new MemoryRegistry().sink(x), cwd: repo.root, recordDir: null });
   assert.not.ok(r.ok);
   assert.ok(r.diagnostics.some((d) => d.code === 'PUBLISH_FAILED' && /no `publish:` section/.test(d.message)));
+});
+
+/** `harvgen publish <site>` in this process: exit code, stdout, stderr, the --json document. */
+async function cliPublish(root: string, site: string, extra: string[] = []) {
+  let stdout = '';
+  let stderr = '';
+  const io = { out: { write: (t: string) => (stdout += t) }, err: { write: (t: string) => (stderr += t) } };
+  const cwd = process.cwd();
+  process.chdir(root);
+  try {
+    const code = await main(['publish', site, ...extra], io);
+    return { code, stdout, stderr };
+  } finally {
+    process.chdir(cwd);
+  }
+}
+
+test('a failed publish says the site was not published (never "published <digest>"), in text and --json', async () => {
+  // A registry on loopback that nobody answers: the push fails.
+  const repo = publishedRepo('127.0.0.1:9/harvgen');
+  const text = await cliPublish(repo.root, repo.site);
+  assert.is(text.code, 2, text.stderr);
+  assert.match(text.stderr, /PUBLISH_FAILED/);
+  assert.not.match(text.stdout, /^published/m, text.stdout);
+  assert.match(text.stdout, /^not published +location_y \(see the error above/m);
+  const json = await cliPublish(repo.root, repo.site, ['--json']);
+  assert.equal((JSON.parse(json.stdout) as { published: unknown[] }).published, []);
+});
+
+test('a plain-HTTP registry asked over HTTPS: the hint names --insecure', async () => {
+  const server = createServer((_req, res) => res.end('plain'));
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  try {
+    const repo = publishedRepo(`127.0.0.1:${(server.address() as AddressInfo).port}/harvgen`);
+    const r = await cliPublish(repo.root, repo.site, ['--json']);
+    const failed = (JSON.parse(r.stdout) as { diagnostics: { code: string; hint?: string }[] }).diagnostics.find(
+      (d) => d.code === 'PUBLISH_FAILED',
+    );
+    assert.match(failed?.hint ?? '', /--insecure/, JSON.stringify(failed));
+  } finally {
+    server.closeAllConnections();
+    server.close();
+  }
 });
 
 test.run();

@@ -238,11 +238,20 @@ async function publishOne(dir: string, options: PublishOptions, releaseCache: Re
         problem(
           'PUBLISH_FAILED',
           `publishing ${artifact.site} to ${repository}: ${(e as Error).message}`,
-          'Check the registry address, your credentials (`docker login`/`skopeo login`) and its CA; the tag was not moved, so the boot server keeps what it serves.',
+          plainHttp(e)
+            ? 'The registry answered TLS with plain HTTP: for a lab registry on a trusted network, run again with --insecure; otherwise give its HTTPS address. The tag was not moved, so the boot server keeps what it serves.'
+            : 'Check the registry address, your credentials (`docker login`/`skopeo login`) and its CA; the tag was not moved, so the boot server keeps what it serves.',
         ),
       ],
     };
   }
+}
+
+/** Whether an error is OpenSSL reading a plain HTTP answer as TLS (a registry without TLS, asked over https). */
+function plainHttp(e: unknown): boolean {
+  const err = e as NodeJS.ErrnoException & { cause?: NodeJS.ErrnoException };
+  const text = `${err.code ?? ''} ${err.message ?? ''} ${err.cause?.code ?? ''} ${err.cause?.message ?? ''}`;
+  return /wrong version number|ERR_SSL_WRONG_VERSION_NUMBER|packet length too long|http request/i.test(text);
 }
 
 /** Write `<dir>/<site>.json` (temp file + rename: a reader sees the old record or the new one). */

@@ -113,6 +113,8 @@ async function runPublish(dirs: string[], flags: RegistryFlags, out: CliOutput, 
 
 function report(result: PublishResult, flags: RegistryFlags, out: CliOutput, command: 'publish' | 'export', counts: SinkCounts): number {
   const ok = !hasFailures(result.diagnostics, flags.strict === true);
+  // A site with an error was not published (its digest is what it would have been): never listed as published.
+  const done = result.sites.filter((s) => s.digest !== undefined && !s.diagnostics.some((d) => d.severity === 'error'));
   if (flags.json) {
     out.printJson(
       jsonOutput({
@@ -122,17 +124,15 @@ function report(result: PublishResult, flags: RegistryFlags, out: CliOutput, com
         diagnostics: result.diagnostics,
         debug: flags.debug === true,
         extra: {
-          published: result.sites
-            .filter((s) => s.digest !== undefined)
-            .map((s) => ({
-              site: s.site,
-              repository: s.repository,
-              digest: s.digest,
-              previous: s.previous ?? null,
-              tags: s.tags,
-              files: s.files,
-              changed: s.previous !== s.digest,
-            })),
+          published: done.map((s) => ({
+            site: s.site,
+            repository: s.repository,
+            digest: s.digest,
+            previous: s.previous ?? null,
+            tags: s.tags,
+            files: s.files,
+            changed: s.previous !== s.digest,
+          })),
           dry_run: flags.dryRun === true,
           transfer: { ...counts },
           duration_ms: result.durationMs,
@@ -144,13 +144,19 @@ function report(result: PublishResult, flags: RegistryFlags, out: CliOutput, com
   out.report(result.diagnostics, {}, flags);
   for (const s of result.sites) {
     if (s.digest === undefined) continue;
+    if (!done.includes(s)) {
+      out.print(`${'not published'.padEnd(13)} ${s.site} (see the error above; the tag was not moved)`);
+      continue;
+    }
     const what = s.previous === s.digest ? 'unchanged' : flags.dryRun ? 'would publish' : command === 'export' ? 'exported' : 'published';
     out.print(
       `${what.padEnd(13)} ${s.site} ${s.digest} -> ${s.repository}:${(s.tags ?? []).join(',')} (${s.files?.public ?? 0} public, ${s.files?.sealed ?? 0} sealed files)`,
     );
   }
   out.note(
-    `${counts.blobsUploaded} blob(s) uploaded (${counts.bytesUploaded} bytes), ${counts.blobsSkipped} already there, in ${result.durationMs} ms`,
+    flags.dryRun
+      ? `dry run: nothing was uploaded or tagged (${counts.requests} request(s) read the registry, in ${result.durationMs} ms)`
+      : `${counts.blobsUploaded} blob(s) uploaded (${counts.bytesUploaded} bytes), ${counts.blobsSkipped} already there, in ${result.durationMs} ms`,
   );
   return exitCode(ok, result.diagnostics);
 }
