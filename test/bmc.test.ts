@@ -13,7 +13,7 @@ import { harvesterIsoUrl, renderBmcScript, renderBmcAll } from '../src/render/bm
 import type { HarvesterNode, ResolvedBmc, ResolvedNode } from '../src/model/types.ts';
 import { mediumPath, mediumUrl } from '../src/derive/file-names.ts';
 import { tempDir } from './helpers/tmp.ts';
-import { mediaSite, type MediaDoc } from './helpers/media.ts';
+import { mediaLoaders, mediaSite, type MediaDoc } from './helpers/media.ts';
 import { loadSite } from '../src/load/index.ts';
 import { validateSite } from '../src/validate/index.ts';
 
@@ -198,9 +198,7 @@ test('the build never reads a BMC credential: its value is in no file, even in a
  */
 async function compileMedium() {
   const dir = tempDir('bmc-medium');
-  mkdirSync(join(dir, 'loaders'));
-  for (const name of ['isolinux.bin', 'ldlinux.c32', 'ipxe.lkrn', 'bootx64.efi'])
-    writeFileSync(join(dir, 'loaders', name), Buffer.concat([Buffer.from('MZ'), Buffer.alloc(4094)]));
+  mediaLoaders(join(dir, 'loaders'));
   const nodes = [
     node(1, { method: 'static', medium: 'iso', bmc: { address: '10.0.1.1' } }),
     node(2, { bmc: { address: '10.0.1.2' } }),
@@ -225,19 +223,24 @@ test('a node with medium: iso gets a BMC script naming the URL of its boot ISO; 
   assert.ok(f.get('bmc/n2.sh')!.includes("\nmedium_url=''\n"));
 });
 
-test("media-boot: a network node's script refuses it (exit 2) before any request; the IPMI script refuses it and eject; all.sh takes both", async () => {
+/** The BMC scripts of compileMedium's site written to a new directory, with an empty `bin/` for stand-in programs and where they record their calls. */
+async function mediumScripts(label: string) {
   const r = await compileMedium();
-  const dir = tempDir('bmc-medium-run');
+  const dir = tempDir(label);
   for (const a of r.artifacts ?? [])
     if (a.path.startsWith('bmc/')) writeFileSync(join(dir, a.path.slice(4)), String(a.contents), { mode: 0o755 });
-  // Stand-ins for the BMC programs: each call is recorded, and fails.
   const bin = join(dir, 'bin');
   mkdirSync(bin);
-  const calls = join(dir, 'calls');
-  for (const tool of ['curl', 'jq', 'ipmitool'])
-    writeFileSync(join(bin, tool), `#!/bin/sh\necho ${tool} >>'${calls}'\nexit 99\n`, { mode: 0o755 });
   const env = { PATH: `${bin}:/usr/bin:/bin`, BMC_USER: 'admin', BMC_PASSWORD: 'pw', HARVGEN_BMC_POLL: '0' };
   const sh = (...args: string[]) => spawnSync('sh', [join(dir, args[0]!), ...args.slice(1)], { env, encoding: 'utf8', timeout: 30_000 });
+  return { r, dir, bin, calls: join(dir, 'calls'), sh };
+}
+
+test("media-boot: a network node's script refuses it (exit 2) before any request; the IPMI script refuses it and eject; all.sh takes both", async () => {
+  const { r, bin, calls, sh } = await mediumScripts('bmc-medium-run');
+  // Stand-ins for the BMC programs: each call is recorded, and fails.
+  for (const tool of ['curl', 'jq', 'ipmitool'])
+    writeFileSync(join(bin, tool), `#!/bin/sh\necho ${tool} >>'${calls}'\nexit 99\n`, { mode: 0o755 });
 
   let p = sh('n2.sh', 'media-boot');
   assert.is(p.status, 2, p.stderr);
@@ -268,14 +271,8 @@ test("media-boot: a network node's script refuses it (exit 2) before any request
 });
 
 test('the BMC password reaches no program the script runs: read by the shell before any starts, then unset', async () => {
-  const r = await compileMedium();
-  const dir = tempDir('bmc-password');
-  for (const a of r.artifacts ?? [])
-    if (a.path.startsWith('bmc/')) writeFileSync(join(dir, a.path.slice(4)), String(a.contents), { mode: 0o755 });
+  const { dir, bin, calls, sh } = await mediumScripts('bmc-password');
   // Every program the scripts may run, wrapped: each call is recorded, and so is one that sees the password.
-  const bin = join(dir, 'bin');
-  mkdirSync(bin);
-  const calls = join(dir, 'calls');
   const leaks = join(dir, 'leaks');
   const tools = ['printenv', 'mktemp', 'rm', 'tr', 'sed', 'cat', 'date', 'sleep', 'grep', 'head', 'mkdir', 'env'];
   for (const tool of tools) {
@@ -294,8 +291,6 @@ test('the BMC password reaches no program the script runs: read by the shell bef
         mode: 0o755,
       },
     );
-  const env = { PATH: `${bin}:/usr/bin:/bin`, BMC_USER: 'admin', BMC_PASSWORD: 'pw', HARVGEN_BMC_POLL: '0' };
-  const sh = (...args: string[]) => spawnSync('sh', [join(dir, args[0]!), ...args.slice(1)], { env, encoding: 'utf8', timeout: 30_000 });
   for (const run of [
     ['n1.sh', 'power-status'],
     ['n1.sh', 'no-such-subcommand'],

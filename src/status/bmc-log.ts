@@ -5,7 +5,7 @@
 // may write the file may write anything into it: a line that is not of that shape is counted and
 // skipped, a value is printed with its control characters replaced, a message is cut short, and
 // the file is read through one bounded read (its newest bytes when it is larger).
-import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync, type Stats } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import type { SiteModel } from '../model/index.ts';
 import type { BmcAction } from './types.ts';
@@ -98,15 +98,30 @@ export function parseBmcLog(text: string): { lines: BmcLine[]; skipped: number }
 }
 
 /**
- * At most the last `max` bytes of a regular file (a FIFO put in its place cannot block: O_NONBLOCK),
- * whether it was cut, and whether it starts as a gzip file does.
+ * Open a file that others send (a log) to read: without blocking (a FIFO in its place, or a link
+ * to one, cannot hang the read: O_NONBLOCK), and only a regular file (a link to /dev/zero or a
+ * device is refused, never read: `ENOTREG`; a directory: `EISDIR`). The caller closes `fd`.
  */
-function readTail(file: string, max: number): { bytes: Buffer; cut: boolean; gz: boolean } {
+export function openRegular(file: string): { fd: number; st: Stats } {
   const fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
   try {
     const st = fstatSync(fd);
     if (st.isDirectory()) throw Object.assign(new Error('a directory'), { code: 'EISDIR' });
-    if (!st.isFile()) throw Object.assign(new Error('not a regular file'), { code: 'ENOTREG' });
+    if (!st.isFile()) throw Object.assign(new Error('not a regular file (a FIFO, a socket or a device)'), { code: 'ENOTREG' });
+    return { fd, st };
+  } catch (e) {
+    closeSync(fd);
+    throw e;
+  }
+}
+
+/**
+ * At most the last `max` bytes of a regular file (a FIFO put in its place cannot block: O_NONBLOCK),
+ * whether it was cut, and whether it starts as a gzip file does.
+ */
+function readTail(file: string, max: number): { bytes: Buffer; cut: boolean; gz: boolean } {
+  const { fd, st } = openRegular(file);
+  try {
     const magic = Buffer.alloc(2);
     const gz = readSync(fd, magic, 0, 2, 0) === 2 && magic[0] === 0x1f && magic[1] === 0x8b;
     if (gz && st.size > max) throw Object.assign(new Error(`a gzip file larger than ${max} bytes`), { code: 'EFBIG' });

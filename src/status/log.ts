@@ -1,8 +1,8 @@
 // Reading nginx access logs (the default `combined` format, which the generated server blocks
 // use): plain, rotated and gzipped files, from one or several boot servers, merged in time order.
-import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, readSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
-import { printable } from './bmc-log.ts';
+import { openRegular, printable } from './bmc-log.ts';
 
 /** One request of an access log. */
 export interface LogRequest {
@@ -89,23 +89,14 @@ function logError(code: string, message: string): NodeJS.ErrnoException {
   return Object.assign(new Error(message), { code });
 }
 
-/**
- * Open a log to read: without blocking (a FIFO in its place, or a link to one, cannot hang the
- * read: O_NONBLOCK) and only when it is a regular file (a link to /dev/zero or a device is refused,
- * never read), at most `max` bytes. The caller closes the descriptor.
- */
+/** Open a log to read (openRegular: no FIFO, device or link to one), at most `max` bytes. The caller closes `fd`. */
 export function openLog(file: string, max: number): { fd: number; size: number; dev: number; ino: number } {
-  const fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
-  try {
-    const st = fstatSync(fd);
-    if (st.isDirectory()) throw logError('EISDIR', 'a directory');
-    if (!st.isFile()) throw logError('ENOTREG', 'not a regular file (a FIFO, a socket or a device)');
-    if (st.size > max) throw logError('EFBIG', `larger than ${max} bytes`);
-    return { fd, size: st.size, dev: st.dev, ino: st.ino };
-  } catch (e) {
+  const { fd, st } = openRegular(file);
+  if (st.size > max) {
     closeSync(fd);
-    throw e;
+    throw logError('EFBIG', `larger than ${max} bytes`);
   }
+  return { fd, size: st.size, dev: st.dev, ino: st.ino };
 }
 
 /** A gzip log unpacked, at most `max` bytes (a small file can unpack to gigabytes). */
