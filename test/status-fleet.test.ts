@@ -129,7 +129,7 @@ test('--state over a fleet: each site has its own state file; appended lines giv
   assert.is(readFileSync(join(state, 'site-a.json'), 'utf8'), before);
 });
 
-test('one run at a time on a state directory: a second one fails with EMIT_LOCKED and reads nothing', async () => {
+test('one run at a time on a state directory: a second one fails with STATUS_LOCKED and reads nothing', async () => {
   const { dirs, logDir, outDir, root } = fleet();
   const state = join(root, 'state');
   const held = await lockState(state);
@@ -140,7 +140,7 @@ test('one run at a time on a state directory: a second one fails with EMIT_LOCKE
     assert.ok(r[0]!.fatal);
     assert.equal(
       r[0]!.diagnostics.map((d) => d.code),
-      ['EMIT_LOCKED'],
+      ['STATUS_LOCKED'],
     );
   } finally {
     if ('release' in held) await held.release();

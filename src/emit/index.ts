@@ -31,13 +31,12 @@ import {
   type Journal,
   type RecoveryResult,
 } from './journal.ts';
-import { acquireLock } from './lock.ts';
-import { SafePaths, symlinkRefused, TEMP_SUFFIX, tempFor } from './safe-path.ts';
+import { acquireLock, SafePaths, symlinkRefused, TEMP_SUFFIX, tempFor } from '../durable/index.ts';
 import { directoriesSettled, entryKind, scanTree, type EntryKind } from './tree.ts';
 import { lstatOrUndefined } from '../util/lstat.ts';
 import { writeText } from '../util/utf8-chunks.ts';
 
-export { EmitError } from './safe-path.ts';
+export { DurableError as EmitError } from '../durable/index.ts';
 export { DEPLOY_GITIGNORE, markDeployTree, real as realPath, treeKindProblem, unsafeOutDir } from './out-dir.ts';
 export type { RecoveryResult } from './journal.ts';
 

@@ -27,7 +27,7 @@ import {
 import { dirname, join, sep } from 'node:path';
 import { isSafeRelativePath } from '../render/artifact.ts';
 import { LAYOUT } from '../derive/layout.ts';
-import { EmitError, TEMP_SUFFIX, tempFor, type SafePaths } from './safe-path.ts';
+import { DurableError, TEMP_SUFFIX, tempFor, type SafePaths } from '../durable/index.ts';
 import { scanTree, type EntryKind } from './tree.ts';
 import { readWhole } from '../util/read-fd.ts';
 import { lstatOrUndefined } from '../util/lstat.ts';
@@ -304,7 +304,7 @@ export async function recoverScanned(paths: SafePaths): Promise<{ recovery: Reco
   let completed = 0;
   let discarded: string | undefined;
   if (st?.isDirectory())
-    throw new EmitError(
+    throw new DurableError(
       'EMIT_WRITE_FAILED',
       `${journalPath} is a directory: harvgen keeps the journal of a build under that name and cannot commit one`,
       'Nothing of harvgen is in it: move it away or delete it, then build again.',
@@ -320,7 +320,7 @@ export async function recoverScanned(paths: SafePaths): Promise<{ recovery: Reco
         recovered = 'rolled-forward';
         completed = journal.renames.length + journal.chmods.length + journal.removals.length;
       } catch (e) {
-        const why = e instanceof EmitError ? e.message : ((e as NodeJS.ErrnoException).code ?? (e as Error).message);
+        const why = e instanceof DurableError ? e.message : ((e as NodeJS.ErrnoException).code ?? (e as Error).message);
         discarded = `could not be completed (${why})`;
       }
     }

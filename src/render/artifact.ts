@@ -2,6 +2,7 @@
 import { createHash, hash, type Hash } from 'node:crypto';
 import { eachUtf8Chunk, eachUtf8ChunkOf } from '../util/utf8-chunks.ts';
 import { readBounded } from '../util/read-bounded.ts';
+export { isSafeRelativePath } from '../util/paths.ts';
 
 /** One generated file. `path` is relative to the site's output directory, with `/`. */
 export interface Artifact {
@@ -12,16 +13,6 @@ export interface Artifact {
   readonly mode: number;
   /** URL under boot.server when nginx serves the file. */
   readonly url?: string;
-}
-
-const SAFE_PATH = /^[a-z0-9][a-z0-9._-]*(\/[a-z0-9][a-z0-9._-]*)*$/i;
-
-/**
- * True when `path` is relative, has no `..`/`.` segments, no backslashes and only plain characters
- * (every segment starts with a letter or digit, so none is `.` or `..`).
- */
-export function isSafeRelativePath(path: string): boolean {
-  return SAFE_PATH.test(path);
 }
 
 /** The bytes of an artifact's contents. */

@@ -1,25 +1,21 @@
-// One run of `status --state` at a time on a state directory: the build's lock (src/emit/lock.ts,
-// `.harvgen.lock` created exclusively, a dead holder's lock taken over).
+// One run of `status --state` at a time on a state directory: the durable layer's lock
+// (`.harvgen.lock`, a dead or reused-pid holder's lock taken over).
 import { mkdirSync } from 'node:fs';
 import type { Diagnostic } from '../diagnostics/types.ts';
-import { acquireLock } from '../emit/lock.ts';
-import { EmitError } from '../emit/safe-path.ts';
+import { acquireLock, DurableError } from '../durable/index.ts';
 
 export async function lockState(dir: string): Promise<{ release: () => Promise<void> } | { diagnostic: Diagnostic }> {
   try {
     mkdirSync(dir, { recursive: true, mode: 0o750 });
-    return { release: await acquireLock(dir) };
+    return {
+      release: await acquireLock(dir, {
+        code: 'STATUS_LOCKED',
+        what: 'reading logs into',
+        hint: 'Another harvgen status is using this --state directory: run them one after another (a timer with a lock, not overlapping cron jobs).',
+      }),
+    };
   } catch (e) {
-    if (e instanceof EmitError)
-      return {
-        diagnostic: {
-          code: e.code,
-          severity: 'error',
-          message: e.message.replace('building', 'reading logs into'),
-          hint: 'Another harvgen status is using this --state directory: run them one after another (a timer with a lock, not overlapping cron jobs).',
-          file: dir,
-        },
-      };
+    if (e instanceof DurableError) return { diagnostic: e.toDiagnostic() };
     const err = e as NodeJS.ErrnoException;
     return {
       diagnostic: {

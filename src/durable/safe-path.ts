@@ -1,12 +1,13 @@
-// Containment: every path emit touches is a plain relative path below the site directory, and
+// Containment: every path emit (or pull) touches is a plain relative path below the site directory, and
 // no component of it (the site directory included) is a symbolic link, so no write, rename,
 // chmod or delete can land outside the output root. The output root itself may be a link:
 // the user chose it.
 import { lstatSync } from 'node:fs';
 import { dirname, join, relative, sep } from 'node:path';
-import { isSafeRelativePath } from '../render/artifact.ts';
+import { isSafeRelativePath } from '../util/paths.ts';
+import { DurableError } from './errors.ts';
 
-/** Suffix of every temporary file emit writes (`.<name>.harvgen-tmp` next to its target). */
+/** Suffix of every temporary file of emit's journal (`.<name>.harvgen-tmp` next to its target; single-file writes use atomic.ts's names). */
 export const TEMP_SUFFIX = '.harvgen-tmp';
 
 /** Temp name of a relative path: a hidden sibling. */
@@ -15,24 +16,13 @@ export function tempFor(rel: string): string {
   return `${rel.slice(0, i + 1)}.${rel.slice(i + 1)}${TEMP_SUFFIX}`;
 }
 
-/** A refusal emit reports as a diagnostic with this code. */
-export class EmitError extends Error {
-  override readonly name = 'EmitError';
-  constructor(
-    readonly code: 'EMIT_SYMLINK_REFUSED' | 'EMIT_LOCKED' | 'EMIT_WRITE_FAILED',
-    message: string,
-    readonly hint: string,
-  ) {
-    super(message);
-  }
-}
-
 /** The refusal for a symbolic link at `p` (an absolute path below or at the site directory). */
-export function symlinkRefused(p: string): EmitError {
-  return new EmitError(
+export function symlinkRefused(p: string): DurableError {
+  return new DurableError(
     'EMIT_SYMLINK_REFUSED',
     `refusing to write through ${p}: it is a symbolic link (it could lead outside the output directory)`,
     'Remove the link; harvgen owns the files below the output directory and never follows links there.',
+    p,
   );
 }
 
