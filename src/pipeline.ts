@@ -30,8 +30,8 @@ import { resolve } from 'node:path';
 import type { Diagnostic } from './diagnostics/types.ts';
 import { readInputFiles, type InputFiles } from './inputs/index.ts';
 import { loadSite, type LoadedSite, type Locator, type ParseCache, type SourceFile } from './load/index.ts';
-import { configBlockSecrets, redact, resolveSecrets, secretRoot, type SecretResolution } from './load/secrets.ts';
-import { maskSpans, mayHoldSecretKey, secretSpans, spanValues } from './load/mask.ts';
+import { configBlockSecrets, resolveSecrets, secretRoot, type SecretResolution } from './load/secrets.ts';
+import { maskDiagnostics, maskSources, MIN_REDACTED } from './load/mask.ts';
 import type { InputStamp } from './load/stamps.ts';
 import { envDigests } from './cache/env.ts';
 import { renderedNodes, reusableRender, type RenderedNodes } from './cache/reuse.ts';
@@ -40,8 +40,11 @@ import { renderCache, renderSite, type Artifact, type RenderCache } from './rend
 import { checkSigningKey, resolveSigningKey, signManifest, type Signing } from './sign/index.ts';
 import { MaskedValues } from './util/masked.ts';
 import { validateSite } from './validate/index.ts';
+import { privateKeyFindings } from './validate/rules/private-keys.ts';
 import type { SecretMode } from './types/secret-mode.ts';
 import { nextTask } from './util/next-task.ts';
+
+export { MIN_REDACTED } from './load/mask.ts';
 
 /** What a compile read, each file and directory stamped before it was read. */
 export interface InputsRead {
@@ -198,7 +201,9 @@ export async function compileModel(dir: string, options: CompileOptions = {}): P
     const cache = watchCache(options, loaded.dir);
     const validated = validateSite(resolved.input, loaded.locate, loaded.layers, cache?.model);
     const base = { ...base0, ...(validated.model ? { model: validated.model } : {}) };
-    const checked = [...resolved.diagnostics, ...signingKey.diagnostics, ...validated.diagnostics];
+    // Private key files git tracks or does not ignore (one git call per compile).
+    const keys = privateKeyFindings(loaded.input, loaded.locate, options.cwd ?? process.cwd(), loaded.repo);
+    const checked = [...resolved.diagnostics, ...signingKey.diagnostics, ...validated.diagnostics, ...keys];
     if (!validated.model || checked.some((d) => d.severity === 'error')) {
       return done({ ...base, diagnostics: checked });
     }
@@ -317,19 +322,6 @@ export function renderModelled(modelled: ModelledSite): CompiledSite {
   return { ...site, diagnostics, ...inputs, ...(artifacts ? { artifacts, ...(nodes ? { rendered: nodes } : {}) } : {}) };
 }
 
-/** Diagnostics with every masked value blanked out of their message, hint and detail. */
-function maskDiagnostics(diagnostics: readonly Diagnostic[], masked: MaskedValues): readonly Diagnostic[] {
-  const v = masked.values;
-  if (v.length === 0) return diagnostics;
-  const clean = (t: string) => redact(t, v);
-  return diagnostics.map((d) => ({
-    ...d,
-    message: clean(d.message),
-    ...(d.hint !== undefined ? { hint: clean(d.hint) } : {}),
-    ...(d.detail !== undefined ? { detail: clean(d.detail) } : {}),
-  }));
-}
-
 /** An exception as the INTERNAL_ERROR diagnostic of a site (stack in `detail`, shown with --debug). */
 function internalErrorOf(dir: string, e: unknown): Diagnostic {
   const err = e instanceof Error ? e : new Error(String(e));
@@ -349,67 +341,3 @@ function internalErrorOf(dir: string, e: unknown): Diagnostic {
 function testThrow(point: 'render'): void {
   if (process.env.HARVGEN_TEST_THROW === point) throw new Error(`HARVGEN_TEST_THROW=${point}`);
 }
-
-/**
- * Mask the source texts in place: by range, then by value. Returns every value to mask in
- * messages: the secrets, and the secrets as written in the files (a file that failed to parse
- * never got to secret resolution).
- *
- * A file that parsed is judged once per SourceFile object (watch's parse cache hands the same one
- * back while the file is unchanged): its spans, then its text masked for one list of values, are
- * kept with it, so a rebuild of 10,000 node files scans only the changed ones.
- */
-function maskSources(sources: Record<string, string>, files: readonly SourceFile[], secrets: readonly string[]): readonly string[] {
-  // What each text holds: a parsed file's kept with its object, any other text's (a file with a
-  // YAML error) found afresh; by path, in the order the files were read.
-  const found = new Map<string, MaskedFile>();
-  for (const file of files) {
-    if (sources[file.path] !== file.text || found.has(file.path)) continue;
-    let kept = maskedFiles.get(file);
-    if (!kept) maskedFiles.set(file, (kept = spansOf(file.text, () => file.doc)));
-    found.set(file.path, kept);
-  }
-  if (found.size < Object.keys(sources).length)
-    for (const path of Object.keys(sources)) if (!found.has(path)) found.set(path, spansOf(sources[path]!, undefined));
-  const written: string[] = [];
-  for (const [path, f] of found) {
-    if (f.spanned === undefined) continue;
-    written.push(...f.written);
-    sources[path] = f.spanned;
-  }
-  const values = [...new Set([...secrets, ...written])];
-  if (values.length === 0) return values;
-  // Each text masked for these values, kept with it while they are the same.
-  const key = JSON.stringify(values);
-  for (const [path, f] of found) {
-    if (f.valuesKey !== key) {
-      f.valuesKey = key;
-      f.redacted = redact(sources[path]!, values);
-    }
-    sources[path] = f.redacted!;
-  }
-  return values;
-}
-
-/** A text's secret spans masked (undefined when it has none) and the values they hold. */
-function spansOf(text: string, doc: (() => SourceFile['doc']) | undefined): MaskedFile {
-  if (!mayHoldSecretKey(text)) return { written: [] };
-  // A file that parsed cleanly is scanned line by line (its Document, parsed again on demand,
-  // only for keys a line scan cannot read); others are parsed here too, as far as they go.
-  const spans = secretSpans(text, doc);
-  if (spans.length === 0) return { written: [] };
-  return { written: spanValues(text, spans, MIN_REDACTED), spanned: maskSpans(text, spans) };
-}
-
-/** What maskSources found in a parsed file's text, and the text masked for the last values it was asked with. */
-interface MaskedFile {
-  readonly written: readonly string[];
-  readonly spanned?: string;
-  valuesKey?: string;
-  redacted?: string;
-}
-
-const maskedFiles = new WeakMap<SourceFile, MaskedFile>();
-
-/** Secrets shorter than this are not masked in printed output (masking "ab" would garble everything). */
-export const MIN_REDACTED = 4;

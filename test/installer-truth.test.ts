@@ -609,8 +609,11 @@ test("a value set by a field stays the field's beside an unrelated config: key o
 });
 
 test('no installer rule reads an inventory field: a rule sees the node only through its config, facts and firmware', async () => {
-  const { readFileSync } = await import('node:fs');
-  const src = readFileSync(new URL('../src/harvester/installer-rules.ts', import.meta.url), 'utf8');
+  const { readdirSync, readFileSync } = await import('node:fs');
+  const dir = new URL('../src/harvester/installer-rules/', import.meta.url);
+  const files = readdirSync(dir).filter((f) => f.endsWith('.ts'));
+  assert.ok(files.length > 1);
+  const src = files.map((f) => readFileSync(new URL(f, dir), 'utf8')).join('\n');
   const reads = [...src.matchAll(/\bs\.node\.([A-Za-z]+)/g)].map((m) => m[1]);
   assert.equal([...new Set(reads)], ['hostname']);
 });

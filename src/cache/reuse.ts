@@ -1,5 +1,5 @@
 // A plain build's reuse of the nodes its last build rendered: the up-to-date record of a site
-// (src/cache/index.ts) lists which files each node's render gave, under a keyed digest of what that
+// (src/cache/record.ts) lists which files each node's render gave, under a keyed digest of what that
 // render read (the resolved node and its user-data text; the rest of the site's model, under its
 // own digest). A site that is not up to date is compiled, but each node whose digest and site
 // digest are as recorded is not rendered again: its files are the ones on disk, each checked
@@ -15,21 +15,13 @@ import { renderCache, type RenderCache } from '../render/index.ts';
 import { settledDirectories } from '../emit/tree.ts';
 import { lstatOrUndefined } from '../util/lstat.ts';
 import { JOURNAL_FILE } from '../emit/journal.ts';
-import { LOCK_FILE } from '../emit/lock.ts';
+import { LOCK_FILE } from '../durable/index.ts';
 import type { SecretMode } from '../types/secret-mode.ts';
 import { codeStamp } from './code.ts';
-import { loadRecord, recordNodes, sameSiteDir } from './index.ts';
+import { loadRecord, recordNodes, sameSiteDir, type RenderedNode, type RenderedNodes } from './record.ts';
+
+export type { RenderedNode, RenderedNodes } from './record.ts';
 import { stateKey, stateMac } from './key.ts';
-
-/** One node's render as recorded: hostname, key digest, config bytes, its files, and which are served (`1`/`0` per file). */
-export type RenderedNode = readonly [hostname: string, key: string, configBytes: number, paths: readonly string[], served: string];
-
-/** What a site's render gave per node, for the next build (SiteRecord.render). */
-export interface RenderedNodes {
-  /** Digest of the site's model without its nodes, and the tree kind. */
-  readonly site: string;
-  readonly nodes: readonly RenderedNode[];
-}
 
 /**
  * The keyed digest a render cache read back from a record keeps its keys as: SHA-256 of a secret

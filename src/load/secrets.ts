@@ -20,8 +20,11 @@ import { formatPath, type InventoryPath } from '../util/paths.ts';
 import type { Locator } from './locate.ts';
 import type { SecretMode } from '../types/secret-mode.ts';
 import { fileKeyStandIn } from './file-key.ts';
+import { configSecrets } from './config-secrets.ts';
 
 export { FILE_KEY_MARKER, MIN_FILE_KEY } from './file-key.ts';
+export { configBlockSecrets } from './config-secrets.ts';
+export { redact, secretForms } from './redact.ts';
 
 /** The inventory fields that may hold a secret reference. */
 export const SECRET_FIELDS: readonly InventoryPath[] = [
@@ -326,135 +329,4 @@ function configSecretsFound(out: Record<string, unknown>, locate: Locator, r: Se
       ),
     );
   }
-}
-
-/** The installer config keys under `config:` that hold a secret. */
-const CONFIG_SECRET_KEYS: readonly (readonly string[])[] = [['token'], ['os', 'password']];
-
-/** The strings at the secret keys of one `config:` block (a shared layer's, for masking). */
-export function configBlockSecrets(block: unknown): string[] {
-  return configSecrets({ defaults: { config: block } }).map((f) => f.value);
-}
-
-/** A string found at a secret key of a `config:` block: its path, its value, the object that holds it and the key. */
-interface ConfigSecret {
-  readonly path: InventoryPath;
-  readonly value: string;
-  readonly holder: Record<string, unknown>;
-  readonly key: string;
-}
-
-/** Every string at a secret key of a `config:` block of the inventory (defaults, nodes). */
-function configSecrets(input: Record<string, unknown>): ConfigSecret[] {
-  const found: ConfigSecret[] = [];
-  blockSecrets(['defaults', 'config'], (input.defaults as Record<string, unknown> | undefined)?.config, found);
-  const nodes = input.nodes;
-  if (!Array.isArray(nodes)) return found;
-  for (let i = 0; i < nodes.length; i++) {
-    const n = nodes[i] as Record<string, unknown> | null;
-    // A frozen node (watch's parse cache) holds no secret in its `config:` for good once found so.
-    if (n !== null && typeof n === 'object' && noConfigSecret.has(n)) continue;
-    const before = found.length;
-    blockSecrets(['nodes', i, 'config'], n?.config, found);
-    if (found.length === before && n !== null && typeof n === 'object' && Object.isFrozen(n)) noConfigSecret.add(n);
-  }
-  return found;
-}
-
-/** Frozen node values whose `config:` holds no string at a secret key (checked once: they cannot change). */
-const noConfigSecret = new WeakSet<object>();
-
-/** The strings at the secret keys of one `config:` block, at `base`, added to `found`. */
-function blockSecrets(base: InventoryPath, block: unknown, found: ConfigSecret[]): void {
-  for (const keys of CONFIG_SECRET_KEYS) {
-    let holder: unknown = block;
-    for (let k = 0; k < keys.length - 1; k++)
-      holder =
-        holder !== null && typeof holder === 'object' && !Array.isArray(holder) ? (holder as Record<string, unknown>)[keys[k]!] : undefined;
-    if (holder === null || typeof holder !== 'object' || Array.isArray(holder)) continue;
-    const key = keys[keys.length - 1]!;
-    const v = Object.hasOwn(holder, key) ? (holder as Record<string, unknown>)[key] : undefined;
-    if (typeof v === 'string' && v !== '')
-      found.push({ path: [...base, ...keys], value: v, holder: holder as Record<string, unknown>, key });
-  }
-}
-
-/** Derived forms (a line of a multi-line secret, a truncated prefix) shorter than this are not masked: they would garble everything. */
-const MIN_FORM = 4;
-
-/** Masking forms by secrets list (the pipeline and the diff redact many texts with one list). */
-const formsOf = new WeakMap<readonly string[], readonly string[]>();
-
-/**
- * Every form in which a secret can be printed: as it is; escaped as JSON and as a double-quoted
- * YAML string (`\n`, `\u0001` or `\x01`, `\"`), as a single-quoted YAML string (`''`); each
- * line of a multi-line one, and the one-line form YAML folds it into; each whitespace-separated
- * part of at least 4 characters (the lines of a folded one). Longest first, so a form that
- * contains another is masked whole.
- */
-export function secretForms(secrets: readonly string[]): readonly string[] {
-  const known = formsOf.get(secrets);
-  if (known) return known;
-  const forms = new Set<string>();
-  const add = (f: string) => {
-    if (f.length >= MIN_FORM) forms.add(f);
-  };
-  for (const s of secrets) {
-    if (s.length === 0) continue;
-    forms.add(s);
-    const json = JSON.stringify(s).slice(1, -1);
-    add(json);
-    add(json.replace(/\\u00([0-9a-fA-F]{2})/g, '\\x$1'));
-    add(s.replace(/'/g, "''"));
-    if (/[\r\n]/.test(s)) {
-      for (const line of s.split(/\r?\n/)) add(line.trim());
-      add(s.replace(/\s*\n\s*/g, ' ').trim());
-    }
-    // Each whitespace-separated part: YAML folds the lines of a secret into one with spaces (a
-    // folded or multi-line plain scalar, its lines anywhere in a file, an anchor's value used at
-    // a secret key), so the lines as written are its parts. Over-masking a word is harmless.
-    if (/\s/.test(s)) {
-      for (const part of s.split(/\s+/)) {
-        add(part);
-        add(JSON.stringify(part).slice(1, -1));
-      }
-    }
-  }
-  const out = [...forms].sort((a, b) => b.length - a.length);
-  formsOf.set(secrets, out);
-  return out;
-}
-
-/**
- * Replace every secret in `text` with `***`: each of its printed forms (`secretForms`), and a
- * prefix of one cut short with `…` (messages quote long values as their first 40 characters).
- */
-export function redact(text: string, secrets: readonly string[]): string {
-  const forms = secretForms(secrets);
-  let out = text;
-  for (const f of forms) if (out.includes(f)) out = out.split(f).join('***');
-  return out.includes('\u2026') ? redactTruncated(out, forms) : out;
-}
-
-/** Longest prefix looked for before an ellipsis (truncated quotes in messages and code frames are shorter). */
-const MAX_TRUNCATED = 200;
-
-function redactTruncated(text: string, forms: readonly string[]): string {
-  let out = text;
-  for (let p = out.indexOf('\u2026'); p >= 0; p = out.indexOf('\u2026', p + 1)) {
-    let best = 0;
-    for (const f of forms) {
-      for (let k = Math.min(f.length - 1, p, MAX_TRUNCATED); k > best && k >= MIN_FORM; k--) {
-        if (out.startsWith(f.slice(0, k), p - k)) {
-          best = k;
-          break;
-        }
-      }
-    }
-    if (best > 0) {
-      out = `${out.slice(0, p - best)}***${out.slice(p)}`;
-      p = p - best + 3;
-    }
-  }
-  return out;
 }

@@ -4,8 +4,7 @@
 import type { Diagnostic } from '../diagnostics/types.ts';
 import type { Locator } from '../load/index.ts';
 import type { ResolvedNode, SiteModel } from '../model/index.ts';
-import { modelCache, type ModelCache } from '../model/cache.ts';
-import { isSafeRelativePath, LazyBytes, sha256Hex, TextParts, type Artifact } from './artifact.ts';
+import { TextParts, type Artifact } from './artifact.ts';
 import { installers, releases } from '../model/served-releases.ts';
 import { renderFetchScript } from './fetch.ts';
 import { renderDefineScript, renderLibvirtDomain, renderLibvirtNetwork } from './libvirt.ts';
@@ -19,17 +18,18 @@ import { kindOf, renderNodeScript } from './kinds/index.ts';
 import { ConfigBudget } from './kinds/harvester/budget.ts';
 import { LAYOUT } from '../derive/layout.ts';
 import { renderBssBootParameters } from './bss.ts';
-import { computeAlways, nodeMemo, NodeParts, type NodeMemo } from './fragments.ts';
-import type { Keep, KeptTexts } from './templates.ts';
+import { computeAlways, nodeMemo, type NodeMemo } from './fragments.ts';
+import type { Keep } from './templates.ts';
 import { dnsmasqHostPath, hasDnsmasqHostFiles, renderDnsmasq, renderDnsmasqGlobal, renderDnsmasqHostFile } from './dnsmasq.ts';
 import { renderManifest } from './manifest.ts';
 import { renderKea } from './kea.ts';
 import { renderDhcpd } from './dhcpd.ts';
-import { UnsafeValueError } from '../formats/escape.ts';
 import { protectedFiles } from './access.ts';
 import { bmcNodes, renderBmcAll, renderBmcScript } from './bmc.ts';
 import type { SecretMode } from '../types/secret-mode.ts';
 import { keyJson } from '../util/key-json.ts';
+import { forgetOtherSite, type RenderCache, type RenderedNodeFiles } from './render-cache.ts';
+import { insertSorted, sortFiles, TreeFiles, type Add } from './tree-files.ts';
 
 export type { Artifact } from './artifact.ts';
 export type { Manifest, ManifestNode } from './manifest-types.ts';
@@ -38,67 +38,12 @@ export { escapers, UnsafeValueError } from '../formats/escape.ts';
 export { buildHarvesterConfig } from '../derive/harvester/config.ts';
 export { kernelArgs } from '../derive/harvester/cmdline.ts';
 export { MAX_NODE_CONFIG_BYTES, MAX_SITE_CONFIG_BYTES } from './kinds/harvester/budget.ts';
+export { renderCache, type RenderCache, type RenderedNodeFiles } from './render-cache.ts';
 
 /** Rendered files of one site, sorted by path. */
 export interface RenderResult {
   readonly artifacts: readonly Artifact[];
   readonly diagnostics: readonly Diagnostic[];
-}
-
-/**
- * What one render of a site leaves for the next (watch keeps one per site for its session): the
- * files of each node by hostname, keyed by the node's resolved model, valid while the rest of the
- * site's model is unchanged; and the SHA-256 of each file's contents for manifest.json. A node's
- * files depend on nothing but the site's model without its node list and the node itself
- * (no renderer of a node's files reads `model.nodes`), so an unchanged node is not rendered again.
- */
-export interface RenderCache {
-  site?: string;
-  /**
-   * Keys are kept as these digests (a cache read back from the up-to-date record, src/cache/reuse.ts):
-   * a key is digested before it is compared or kept. Absent: keys are kept as they are (watch).
-   */
-  readonly digest?: (key: string) => string;
-  /** With `digest`: the hostnames of the nodes this render reused or kept (the others' entries are stale). */
-  readonly touched?: Set<string>;
-  readonly nodes: Map<string, RenderedNodeFiles>;
-  /**
-   * Under watch: the last render's nodes in order and the entry of `nodes` each one had then (a
-   * node at the same place as the same object finds its entry without a lookup by hostname).
-   */
-  last?: { readonly nodes: readonly ResolvedNode[]; readonly entries: readonly (RenderedNodeFiles | undefined)[] };
-  readonly shas: Map<string, { readonly contents: string | Uint8Array; readonly sha: string }>;
-  /** Per-node parts of the site-wide files by part name (src/render/fragments.ts). */
-  readonly fragments: NodeParts;
-  /** The site's resolved nodes (src/model/cache.ts), kept with its rendered ones. */
-  readonly model: ModelCache;
-  /** The large site-wide texts with the data they were rendered from (src/render/templates.ts, Keep). */
-  readonly texts: KeptTexts;
-  /** The sizes of frozen `config:` values, counted once for the site's config budget (ConfigBudget). */
-  readonly sizes: WeakMap<object, number>;
-  /** The last render's files' paths in the order they were made, and their sorted order (`sortFiles`). */
-  order?: { readonly paths: readonly string[]; readonly perm: Uint32Array };
-}
-
-/** One node's files as a render kept them (RenderCache.nodes). */
-export interface RenderedNodeFiles {
-  readonly key: string;
-  /** The node it was rendered from (frozen): the same object has the same key, not computed again. */
-  readonly node?: ResolvedNode;
-  /** The text of the user-data file it was rendered with, and that file's path (an OS node's `cloud_init.user_data_file`). */
-  readonly userData: string | undefined;
-  readonly userDataPath?: string;
-  /** The digest of the boot programs its boot ISO was made from (mediaKey; '' without one). */
-  readonly media?: string;
-  readonly files: readonly Artifact[];
-  readonly configBytes: number;
-  /** Whether the files may still be reused (a reused file must still be on disk as written). */
-  readonly usable?: () => boolean;
-}
-
-/** An empty RenderCache. */
-export function renderCache(): RenderCache {
-  return { nodes: new Map(), shas: new Map(), fragments: new NodeParts(), model: modelCache(), texts: new Map(), sizes: new WeakMap() };
 }
 
 /** Files read from outside the inventory that the tree carries: iPXE binaries by file name (`boot.ipxe_binaries`). */
@@ -110,90 +55,6 @@ export interface RenderInputs {
   readonly mediaLoaders?: ReadonlyMap<string, Uint8Array>;
   /** The committed tree (`markers`, default: secrets written as markers) or the deploy tree (`filled`). */
   readonly secrets?: SecretMode;
-}
-
-/** How a file is added: served by nginx (listed with its URL), its mode, a size limit that reports itself. */
-interface AddOptions {
-  readonly served?: boolean;
-  readonly mode?: number;
-  readonly limit?: (bytes: number) => boolean;
-  /** Made again whenever its bytes are needed, not kept (LazyBytes: a node's boot ISO). */
-  readonly lazy?: boolean;
-}
-
-/** Adds one file to the tree. */
-type Add = (path: string, render: () => string | Uint8Array, opts?: AddOptions) => void;
-
-/**
- * The files of one render as they are added: each path checked and added once, each render's
- * unsafe value a diagnostic for its file.
- */
-class TreeFiles {
-  readonly files: Artifact[] = [];
-  readonly diagnostics: Diagnostic[] = [];
-  constructor(private readonly server: string) {}
-
-  /** Add one file (`render` runs now); a problem is a diagnostic and the file is left out. */
-  readonly add: Add = (path, render, opts = {}) => {
-    if (!this.admit(path)) return;
-    const file = this.made(path, render, opts);
-    if (file) this.keep(file);
-  };
-
-  /** The file at an admitted path, or undefined when it cannot be written (a diagnostic says why). */
-  private made(path: string, render: () => string | Uint8Array, opts: AddOptions): Artifact | undefined {
-    const contents = this.contentsOf(path, render);
-    if (contents === undefined) return undefined;
-    // A file over its limit is reported by `limit` and not kept.
-    if (opts.limit && !opts.limit(typeof contents === 'string' ? Buffer.byteLength(contents) : contents.byteLength)) return undefined;
-    const url = opts.served ? `${this.server}/${path}` : undefined;
-    if (opts.lazy && typeof contents !== 'string')
-      return new LazyBytes(path, opts.mode ?? 0o644, url, contents.byteLength, sha256Hex(contents), render as () => Uint8Array);
-    return { path, contents, mode: opts.mode ?? 0o644, ...(url !== undefined ? { url } : {}) };
-  }
-
-  private keep(file: Artifact): void {
-    this.files.push(file);
-  }
-
-  /**
-   * Whether a file may be added at `path` (a safe path); a problem is a diagnostic. Two files at
-   * one path are found once the files are sorted (`sortFiles`).
-   */
-  private admit(path: string): boolean {
-    return this.admitSafe(path, isSafeRelativePath(path));
-  }
-
-  /** `admit`, with whether `path` is safe known already. */
-  private admitSafe(path: string, safe: boolean): boolean {
-    if (!safe) {
-      this.diagnostics.push({
-        code: 'RENDER_PATH_ESCAPE',
-        severity: 'error',
-        message: `refusing to write ${JSON.stringify(path)}: it would leave the output directory`,
-        hint: 'This is a bug in harvgen (inventory names are validated before rendering); please report it.',
-      });
-      return false;
-    }
-    return true;
-  }
-
-  /** The file's contents, or undefined when a value cannot be written in its format. */
-  private contentsOf(path: string, render: () => string | Uint8Array): string | Uint8Array | undefined {
-    try {
-      return render();
-    } catch (e) {
-      if (!(e instanceof UnsafeValueError)) throw e;
-      // Validation should have refused the value; the escaper is the second line of defence.
-      this.diagnostics.push({
-        code: 'RENDER_UNSAFE_VALUE',
-        severity: 'error',
-        message: `${path}: ${e.message}`,
-        hint: 'This is a bug in harvgen (the value passed validation but its file cannot hold it); please report it with the inventory. Nothing was written.',
-      });
-      return undefined;
-    }
-  }
 }
 
 /** Render every file of a site. `locate` maps config problems back to the inventory. */
@@ -229,82 +90,6 @@ export function renderSite(model: SiteModel, locate: Locator, cache?: RenderCach
   const manifest = renderManifest(model, tree.files, { secrets, shas: cache?.digest ? undefined : cache?.shas, guarded, memo });
   insertSorted(tree.files, new TextParts(LAYOUT.manifest, manifest, 0o644));
   return { artifacts: tree.files, diagnostics: tree.diagnostics };
-}
-
-const byPath = (a: Artifact, b: Artifact) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
-
-/**
- * Sort a site's files by path, and leave out (and report) a second file at a path. Under watch
- * (`cache`), the order is kept with the paths it was found for: a render that makes the same
- * paths in the same order (most edits) takes it again instead of sorting some 40,000 paths, and
- * its paths are those found distinct then.
- */
-function sortFiles(files: Artifact[], diagnostics: Diagnostic[], cache: RenderCache | undefined): void {
-  if (!cache) {
-    files.sort(byPath);
-    dropDuplicates(files, diagnostics);
-    return;
-  }
-  const last = cache.order;
-  const same = last !== undefined && last.paths.length === files.length && files.every((f, i) => f.path === last.paths[i]);
-  const order = same ? last : sortedOrder(files);
-  const unsorted = files.slice();
-  for (let i = 0; i < files.length; i++) files[i] = unsorted[order.perm[i]!]!;
-  // An order with a path twice is not kept: the next render looks again.
-  cache.order = same || !dropDuplicates(files, diagnostics) ? order : undefined;
-}
-
-/**
- * Leave out each file whose path the file before it (in sorted order) has, with a diagnostic: no
- * valid inventory makes two (its names are validated so that output paths never collide). Whether
- * one was found.
- */
-function dropDuplicates(files: Artifact[], diagnostics: Diagnostic[]): boolean {
-  let kept = 0;
-  for (let i = 0; i < files.length; i++) {
-    if (kept > 0 && files[i]!.path === files[kept - 1]!.path) {
-      diagnostics.push({
-        code: 'RENDER_PATH_ESCAPE',
-        severity: 'error',
-        message: `two files would be written at ${files[i]!.path}`,
-        hint: 'This is a bug in harvgen (inventory names are validated so that output paths never collide); please report it.',
-      });
-      continue;
-    }
-    files[kept++] = files[i]!;
-  }
-  const found = kept < files.length;
-  files.length = kept;
-  return found;
-}
-
-/** Where each path goes: `perm[i]` is the index in `files` of the i-th path in sorted order. */
-function sortedOrder(files: readonly Artifact[]): NonNullable<RenderCache['order']> {
-  const perm = Uint32Array.from(files.keys()).sort((i, j) => byPath(files[i]!, files[j]!));
-  return { paths: files.map((f) => f.path), perm };
-}
-
-/** Put `file` in its place in `files`, sorted by path. */
-function insertSorted(files: Artifact[], file: Artifact): void {
-  let lo = 0;
-  let hi = files.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (byPath(files[mid]!, file) < 0) lo = mid + 1;
-    else hi = mid;
-  }
-  files.splice(lo, 0, file);
-}
-
-/** A cache of another site's model (or of the other tree) holds nothing this render can reuse. */
-function forgetOtherSite(cache: RenderCache, model: SiteModel, secrets: SecretMode): void {
-  const json = keyJson({ ...model, nodes: [], secrets });
-  const site = cache.digest ? cache.digest(json) : json;
-  if (cache.site === site) return;
-  cache.nodes.clear();
-  cache.fragments.clear();
-  cache.last = undefined;
-  cache.site = site;
 }
 
 /** The scripts every machine may fetch first (boot.ipxe, unknown.ipxe), the optional entry scripts, the iPXE binaries. */

@@ -21,3 +21,9 @@ export function statOrUndefined(p: string): Stats | undefined {
     return undefined;
   }
 }
+
+/** The lstat of `p` when it is a regular file (not a link to one), else undefined. */
+export function regularFile(p: string): Stats | undefined {
+  const st = lstatOrUndefined(p);
+  return st?.isFile() ? st : undefined;
+}

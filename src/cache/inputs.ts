@@ -1,0 +1,45 @@
+// Which input files of a site the up-to-date record binds by content, besides their stamps, and
+// the keyed digest of that content: the record is written with them (write.ts) and holds only
+// while they are unchanged (index.ts).
+import { dirname, join, sep } from 'node:path';
+import { inputBytes, type InputStamp } from '../load/stamps.ts';
+import { stateMac } from './key.ts';
+import type { SiteRecord } from './record.ts';
+
+/**
+ * Largest input file outside the YAML inventory whose content the record binds (secret files,
+ * at most 64 KiB, and cloud-init user-data files, at most 256 KiB; small iPXE binaries too).
+ */
+const MAX_CONTENT_BOUND = 256 * 1024;
+
+/**
+ * For the site in `siteDir`: whether an input file's content is bound by the record (besides its stamp): every file that is
+ * not part of the YAML inventory (secret files, user-data files, small iPXE binaries), so that
+ * a token rotation is noticed even on a file system whose timestamps do not change (a FUSE
+ * secret store, vfat). The YAML files are many and read on every no-op build: their stamps,
+ * which the MAC keeps from being forged, are enough there.
+ */
+export function contentBound(siteDir: string): (stamp: InputStamp) => boolean {
+  // The inventory's places, made once per site (not four paths for each of 10,000 stamps).
+  const sites = dirname(siteDir);
+  const siteYaml = join(siteDir, 'site.yaml');
+  const nodes = join(siteDir, 'nodes') + sep;
+  const repoDefaults = join(sites, '_defaults.yaml');
+  const profiles = join(sites, '_profiles') + sep;
+  return ([path, size]) => {
+    if (size < 0 || size > MAX_CONTENT_BOUND) return false;
+    const yaml = /\.ya?ml$/.test(path);
+    const inventory = path === siteYaml || (yaml && path.startsWith(nodes)) || path === repoDefaults || (yaml && path.startsWith(profiles));
+    return !inventory;
+  };
+}
+
+/** The keyed digest of an input file's content now, or undefined when it is not a regular file of its stamp's size. */
+export function contentDigest(stamp: InputStamp): string | undefined {
+  const bytes = inputBytes(stamp[0], stamp[1]);
+  return bytes && stateMac('input', bytes);
+}
+
+export function contentsHold(record: SiteRecord): boolean {
+  return record.digests.every((d, i) => d === '' || (record.inputs[i] !== undefined && contentDigest(record.inputs[i]!) === d));
+}

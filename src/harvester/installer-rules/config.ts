@@ -1,0 +1,55 @@
+// The installer's rules on its config's other settings: the webhooks it prepares, and
+// `skipchecks` where the release has none.
+import { webhookProblem } from '../webhooks.ts';
+import type { InstallerRule, RuleHit } from './subject.ts';
+
+/** The config rules, in the order the installer meets them. */
+export const CONFIG_RULES: readonly InstallerRule[] = [
+  {
+    id: 'webhooks',
+    code: 'INSTALLER_WEBHOOK_INVALID',
+    releases: '>=1.2.0',
+    when: 'a webhook whose event is not STARTED, SUCCEEDED or FAILED (exact case), whose method is missing or not an HTTP method once upper-cased, or whose `url` or `payload` is outside the Go template subset harvgen accepts',
+    effect: "drops every webhook of the node, harvgen's own `boot.report` events too, and installs without them (only logged)",
+    source:
+      'pkg/console/webhooks.go PrepareWebhooks, prepareWebhook (strings.ToUpper, text/template missingkey=zero), IsValidEvent, IsValidHTTPMethod; install_panels.go (error logged, install goes on) @v1.2.0, same blob to v1.8.1',
+    check(s) {
+      const hooks = s.config.get('install.webhooks');
+      if (!Array.isArray(hooks)) return undefined;
+      const base = s.config.at('install.webhooks');
+      const own = s.config.origin('install.webhooks') === 'config';
+      const hits: RuleHit[] = [];
+      hooks.forEach((hook, i) => {
+        const p = webhookProblem(hook);
+        if (!p) return;
+        const present = (hook as Record<string, unknown>)[p.key] !== undefined;
+        hits.push({
+          message: `webhook ${i + 1} of node ${s.node.hostname}: ${p.message}; the Harvester ${s.version.raw} installer then drops every webhook of the node${s.report ? " (harvgen's install reports included: `harvgen status` sees no event)" : ''}`,
+          hint:
+            p.key === 'url' || p.key === 'payload'
+              ? 'Write the value as plain text with {{.Hostname}}, {{.MACAddr}}, {{.IPAddrV4}} or {{.IPAddrV6}} where the installer fills them in (docs/ "Installer webhooks").'
+              : `Set \`${p.key}\` to one of ${p.key === 'event' ? 'STARTED, SUCCEEDED, FAILED' : 'GET, POST, PUT, ...'}.`,
+          at: own ? [...base, i, ...(present ? [p.key] : [])] : base,
+        });
+      });
+      return hits;
+    },
+  },
+  {
+    id: 'skipchecks-v1.2',
+    code: 'INSTALLER_SKIPCHECKS_IGNORED',
+    releases: '<1.3.0',
+    when: '`skipchecks` set (`boot.skipchecks`, which puts `harvester.install.skipchecks=true` on the kernel line) for a v1.2 release',
+    effect: 'ignored: v1.2 has no preflight checks and no skipchecks, and its disk minimums always apply',
+    source: 'pkg/config/config.go Install (no SkipChecks field), no pkg/preflight @v1.2.2; both added @v1.3.0',
+    check(s) {
+      if (s.config.get('install.skipchecks') !== true) return undefined;
+      return {
+        message: `skipchecks is set for node ${s.node.hostname}, but the Harvester ${s.version.raw} installer has no skipchecks (added in v1.3.0): it is ignored, and the disk minimums still apply`,
+        hint: 'Remove it for v1.2 nodes, or install v1.3 or newer.',
+        at: s.config.at('install.skipchecks'),
+        severity: 'warning',
+      };
+    },
+  },
+];
