@@ -7,7 +7,8 @@
  */
 import type { Readable } from 'node:stream';
 import { DEFAULT_ACCEPT, type Registry } from './client.ts';
-import { checkDescriptor, INDEX_MEDIA_TYPE, OciLayout, type Descriptor } from './layout.ts';
+import { checkDescriptor, INDEX_MEDIA_TYPE, type Descriptor } from './descriptor.ts';
+import { OciLayout } from './layout.ts';
 import { isDigest, sha256Digest } from './ref.ts';
 
 /** Media types that are manifests (walked into) rather than blobs. */

@@ -1,6 +1,8 @@
 /**
  * harvgen's OCI library: references (`ref.ts`), credentials and TLS trust as the container tools
- * store them (`auth.ts`), a distribution-API client (`client.ts`), OCI image layouts and their
+ * store them (`auth.ts`), a distribution-API client (`client.ts`: its operations; `challenge.ts`,
+ * answering a 401; `transport.ts`, sockets, redirects and time limits; `body.ts`, answers read
+ * bounded and blobs checked as they stream; `errors.ts`, `options.ts`), OCI image layouts and their
  * deterministic tar archives (`layout.ts`), and artifact graphs copied between stores
  * (`graph.ts`). No dependency beyond Node.
  */
@@ -37,6 +39,7 @@ export {
 } from './auth.ts';
 export {
   DEFAULT_ACCEPT,
+  DEFAULT_REQUEST_TIMEOUT_MS,
   MAX_MANIFEST_BYTES,
   parseChallenge,
   Registry,

@@ -2,34 +2,21 @@
  * OCI image layout directories (`oci-layout`, `index.json`, `blobs/sha256/<hex>`), as
  * `skopeo copy ... oci:<dir>:<ref>` writes and reads them, and a deterministic tar archive of one
  * (`oci-archive:<file>:<ref>`): entries sorted by path, mtime 0, uid/gid 0, no user names, modes
- * 0644 and 0755, so the same layout gives the same bytes.
+ * 0644 and 0755, so the same layout gives the same bytes (the header codec: `tar.ts`). Every file
+ * is written whole or not at all, through the durable layer's temporaries (no temp is left behind
+ * by a failure; one a kill left is `removeStaleTemps`' to remove).
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, open, readdir, readFile, rename, rm, stat, writeFile, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
-import { digestHex, digestProblem, sha256Digest, TAG_RE } from './ref.ts';
+import { atomicTempPath, fsyncDir, writeFileAtomicAsync } from '../durable/index.ts';
+import { checkDescriptor, INDEX_MEDIA_TYPE, LayoutError, REF_NAME, type Descriptor } from './descriptor.ts';
+import { digestHex, sha256Digest, TAG_RE } from './ref.ts';
+import { BLOCK, checkChecksum, cstr, parsePax, readSize, roundUp, tarHeader } from './tar.ts';
 
-/** A content descriptor. */
-export interface Descriptor {
-  readonly mediaType: string;
-  readonly digest: string;
-  readonly size: number;
-  readonly annotations?: Readonly<Record<string, string>>;
-  readonly artifactType?: string;
-  readonly platform?: unknown;
-}
-
-/** The annotation that names a reference in a layout's index.json. */
-export const REF_NAME = 'org.opencontainers.image.ref.name';
-export const INDEX_MEDIA_TYPE = 'application/vnd.oci.image.index.v1+json';
-export const MANIFEST_MEDIA_TYPE = 'application/vnd.oci.image.manifest.v1+json';
-
-/** A layout that is malformed or misses something. */
-export class LayoutError extends Error {
-  override name = 'LayoutError';
-}
+export { checkDescriptor, INDEX_MEDIA_TYPE, LayoutError, MANIFEST_MEDIA_TYPE, REF_NAME, type Descriptor } from './descriptor.ts';
 
 /** Names allowed in a layout's `ref.name` (a tag, or the wider OCI form with `/`, `:`, `@`). */
 const REF_NAME_RE = /^[A-Za-z0-9]+(?:(?:[-._:@+]|--)[A-Za-z0-9]+)*(?:\/[A-Za-z0-9]+(?:(?:[-._:@+]|--)[A-Za-z0-9]+)*)*$/;
@@ -45,7 +32,7 @@ export class OciLayout {
     try {
       await stat(path.join(dir, 'oci-layout'));
     } catch {
-      await writeAtomic(path.join(dir, 'oci-layout'), Buffer.from('{"imageLayoutVersion":"1.0.0"}'));
+      await writeFileAtomicAsync(path.join(dir, 'oci-layout'), '{"imageLayoutVersion":"1.0.0"}');
     }
     try {
       await stat(path.join(dir, 'index.json'));
@@ -86,39 +73,31 @@ export class OciLayout {
     }
   }
 
-  /** Store bytes as a blob; returns the digest. */
+  /**
+   * Store bytes as a blob; returns the digest. Not flushed one by one (a publish writes thousands;
+   * flushing doubled the time): a blob a power cut left short no longer hashes to its name, and
+   * every reader checks that.
+   */
   async writeBlob(bytes: Uint8Array): Promise<string> {
     const digest = sha256Digest(bytes);
-    if (!(await this.hasBlob(digest))) await writeAtomic(this.blobPath(digest), bytes);
+    if (!(await this.hasBlob(digest))) await writeFileAtomicAsync(this.blobPath(digest), bytes, { durable: false });
     return digest;
   }
 
   /** Store a stream as the blob `digest`, refusing bytes that do not hash to it. */
   async writeBlobStream(digest: string, source: Readable, size?: number): Promise<void> {
-    const target = this.blobPath(digest);
-    const tmp = `${target}.tmp-${randomBytes(6).toString('hex')}`;
-    const hash = createHash('sha256');
-    let n = 0;
-    const fh = await open(tmp, 'wx', 0o644);
-    try {
+    await writeStreamAtomic(this.blobPath(digest), async (fh) => {
+      const hash = createHash('sha256');
+      let n = 0;
       for await (const c of source) {
         hash.update(c as Buffer);
         n += (c as Buffer).length;
         await fh.write(c as Buffer);
       }
-      await fh.sync();
-    } catch (err) {
-      await fh.close();
-      await rm(tmp, { force: true });
-      throw err;
-    }
-    await fh.close();
-    const got = `sha256:${hash.digest('hex')}`;
-    if (got !== digest || (size !== undefined && n !== size)) {
-      await rm(tmp, { force: true });
-      throw new LayoutError(`blob ${digest}: the bytes hash to ${got} (${n} bytes); refused`);
-    }
-    await rename(tmp, target);
+      const got = `sha256:${hash.digest('hex')}`;
+      if (got !== digest || (size !== undefined && n !== size))
+        throw new LayoutError(`blob ${digest}: the bytes hash to ${got} (${n} bytes); refused`);
+    });
   }
 
   /** Read a blob, checking its digest (and `maxBytes`). */
@@ -188,7 +167,7 @@ export class OciLayout {
       (a, b) => cmp(a.annotations?.[REF_NAME] ?? '', b.annotations?.[REF_NAME] ?? '') || cmp(a.digest, b.digest),
     );
     const doc = { schemaVersion: 2, mediaType: INDEX_MEDIA_TYPE, manifests: sorted };
-    await writeAtomic(path.join(this.dir, 'index.json'), Buffer.from(JSON.stringify(doc)));
+    await writeFileAtomicAsync(path.join(this.dir, 'index.json'), JSON.stringify(doc));
   }
 
   /** The digests of every blob file present. */
@@ -201,27 +180,7 @@ export class OciLayout {
   }
 }
 
-/** Validate a descriptor read from untrusted JSON. */
-export function checkDescriptor(value: unknown, where: string): Descriptor {
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new LayoutError(`${where} is not a descriptor object`);
-  const d = value as Record<string, unknown>;
-  if (typeof d.mediaType !== 'string' || d.mediaType === '') throw new LayoutError(`${where} has no mediaType`);
-  if (typeof d.digest !== 'string') throw new LayoutError(`${where} has no digest`);
-  const p = digestProblem(d.digest);
-  if (p) throw new LayoutError(`${where}: ${p}`);
-  if (typeof d.size !== 'number' || !Number.isSafeInteger(d.size) || d.size < 0) throw new LayoutError(`${where} has no valid size`);
-  if (d.annotations !== undefined) {
-    if (d.annotations === null || typeof d.annotations !== 'object' || Array.isArray(d.annotations))
-      throw new LayoutError(`${where}: annotations is not an object`);
-    for (const [k, v] of Object.entries(d.annotations))
-      if (typeof v !== 'string') throw new LayoutError(`${where}: annotation ${k} is not a string`);
-  }
-  return d as unknown as Descriptor;
-}
-
 // --- the archive ------------------------------------------------------------------------------
-
-const BLOCK = 512;
 
 /**
  * Write the layout at `dir` as a deterministic tar file at `file` (written beside, then renamed).
@@ -243,10 +202,8 @@ export async function writeArchive(dir: string, file: string): Promise<{ bytes: 
     { name: 'index.json', file: path.join(dir, 'index.json'), size: (await stat(path.join(dir, 'index.json'))).size },
     { name: 'oci-layout', file: path.join(dir, 'oci-layout'), size: (await stat(path.join(dir, 'oci-layout'))).size },
   ].sort((a, b) => cmp(a.name, b.name));
-  const tmp = `${file}.tmp-${randomBytes(6).toString('hex')}`;
-  const fh = await open(tmp, 'wx', 0o644);
   let bytes = 0;
-  try {
+  await writeStreamAtomic(file, async (fh) => {
     for (const e of entries) {
       const isDir = e.file === undefined;
       await fh.write(tarHeader(e.name, isDir ? 0 : e.size, isDir ? 0o755 : 0o644, isDir ? '5' : '0'));
@@ -261,14 +218,7 @@ export async function writeArchive(dir: string, file: string): Promise<{ bytes: 
     }
     await fh.write(Buffer.alloc(BLOCK * 2));
     bytes += BLOCK * 2;
-    await fh.sync();
-  } catch (err) {
-    await fh.close();
-    await rm(tmp, { force: true });
-    throw err;
-  }
-  await fh.close();
-  await rename(tmp, file);
+  });
   return { bytes, entries: entries.length };
 }
 
@@ -280,40 +230,6 @@ async function copyInto(fh: FileHandle, file: string, size: number): Promise<num
   }
   if (n !== size) throw new LayoutError(`${file} changed size while being archived`);
   return n;
-}
-
-function tarHeader(name: string, size: number, mode: number, type: '0' | '5'): Buffer {
-  if (Buffer.byteLength(name) > 100) throw new LayoutError(`tar entry name too long: ${name}`);
-  const h = Buffer.alloc(BLOCK);
-  h.write(name, 0, 100, 'utf8');
-  octal(h, 100, 8, mode);
-  octal(h, 108, 8, 0);
-  octal(h, 116, 8, 0);
-  if (size < 8 ** 11) octal(h, 124, 12, size);
-  else {
-    // GNU base-256 for sizes of 8 GiB and more.
-    h[124] = 0x80;
-    let v = BigInt(size);
-    for (let i = 135; i > 124; i--) {
-      h[i] = Number(v & 0xffn);
-      v >>= 8n;
-    }
-  }
-  octal(h, 136, 12, 0);
-  h.fill(0x20, 148, 156);
-  h.write(type, 156, 1, 'ascii');
-  h.write('ustar\u000000', 257, 8, 'binary');
-  // uname, gname empty; devmajor/devminor zero.
-  octal(h, 329, 8, 0);
-  octal(h, 337, 8, 0);
-  let sum = 0;
-  for (const b of h) sum += b;
-  h.write(`${sum.toString(8).padStart(6, '0')}\u0000 `, 148, 8, 'binary');
-  return h;
-}
-
-function octal(h: Buffer, at: number, len: number, value: number): void {
-  h.write(`${value.toString(8).padStart(len - 1, '0')}\u0000`, at, len, 'ascii');
 }
 
 /** Limits of readArchive. */
@@ -405,10 +321,8 @@ async function extract(file: string, dir: string, maxBytes: number, maxEntries: 
       if (total > maxBytes) throw new LayoutError(`${file}: more than ${maxBytes} bytes of content`);
       if (pos + entrySize > size) throw new LayoutError(`${file}: entry "${name}" is cut short`);
       const target = path.join(dir, ...clean.split('/'));
-      const tmp = `${target}.tmp-${randomBytes(6).toString('hex')}`;
-      const out = await open(tmp, 'wx', 0o644);
-      const hash = createHash('sha256');
-      try {
+      await writeStreamAtomic(target, async (out) => {
+        const hash = createHash('sha256');
         let left = entrySize;
         const buf = Buffer.alloc(1024 * 1024);
         while (left > 0) {
@@ -421,77 +335,38 @@ async function extract(file: string, dir: string, maxBytes: number, maxEntries: 
           await out.write(buf.subarray(0, n));
         }
         pos += roundUp(entrySize) - entrySize;
-      } catch (err) {
-        await out.close();
-        await rm(tmp, { force: true });
-        throw err;
-      }
-      await out.close();
-      if (blob && hash.digest('hex') !== blob[1]) {
-        await rm(tmp, { force: true });
-        throw new LayoutError(`${file}: blob ${blob[1]} does not hash to its name; refused`);
-      }
-      await rename(tmp, target);
+        if (blob && hash.digest('hex') !== blob[1]) throw new LayoutError(`${file}: blob ${blob[1]} does not hash to its name; refused`);
+      });
     }
   } finally {
     await fh.close();
   }
 }
 
-function roundUp(n: number): number {
-  return Math.ceil(n / BLOCK) * BLOCK;
-}
-
-function cstr(h: Buffer, at: number, len: number): string {
-  const b = h.subarray(at, at + len);
-  const end = b.indexOf(0);
-  return b.subarray(0, end < 0 ? len : end).toString('utf8');
-}
-
-function readSize(h: Buffer, file: string): number {
-  if (h[124]! & 0x80) {
-    let v = 0n;
-    for (let i = 125; i < 136; i++) v = (v << 8n) | BigInt(h[i]!);
-    if (v > BigInt(Number.MAX_SAFE_INTEGER)) throw new LayoutError(`${file}: an entry size out of range`);
-    return Number(v);
-  }
-  const t = cstr(h, 124, 12).trim();
-  if (!/^[0-7]*$/.test(t)) throw new LayoutError(`${file}: a bad entry size`);
-  return t === '' ? 0 : parseInt(t, 8);
-}
-
-function checkChecksum(h: Buffer, file: string): void {
-  let sum = 0;
-  for (let i = 0; i < BLOCK; i++) sum += i >= 148 && i < 156 ? 0x20 : h[i]!;
-  const said = parseInt(cstr(h, 148, 8).trim(), 8);
-  if (said !== sum) throw new LayoutError(`${file}: a tar header checksum does not match (not a tar file?)`);
-}
-
-function parsePax(data: Buffer, file: string): { path?: string; size?: number } {
-  const out: { path?: string; size?: number } = {};
-  let at = 0;
-  while (at < data.length) {
-    const sp = data.indexOf(0x20, at);
-    if (sp < 0) break;
-    const len = parseInt(data.toString('ascii', at, sp), 10);
-    if (!Number.isSafeInteger(len) || len <= 0 || at + len > data.length) throw new LayoutError(`${file}: a bad PAX record`);
-    const rec = data.toString('utf8', sp + 1, at + len - 1);
-    const eq = rec.indexOf('=');
-    const k = rec.slice(0, eq);
-    const v = rec.slice(eq + 1);
-    if (k === 'path') out.path = v;
-    if (k === 'size') out.size = Number(v);
-    at += len;
-  }
-  return out;
-}
-
 function cmp(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-async function writeAtomic(file: string, bytes: Uint8Array): Promise<void> {
-  const tmp = `${file}.tmp-${randomBytes(6).toString('hex')}`;
-  await writeFile(tmp, bytes, { mode: 0o644 });
-  await rename(tmp, file);
+/**
+ * Write `target` whole or not at all from what `fill` writes into a fresh temporary of the durable
+ * layer beside it (flushed, renamed over the target, the directory flushed); a `fill` that throws
+ * (bytes that do not hash to their name) leaves no temp behind. For files streamed in, which the
+ * layer's `writeFileAtomicAsync` would have to hold in memory whole.
+ */
+async function writeStreamAtomic(target: string, fill: (fh: FileHandle) => Promise<void>): Promise<void> {
+  const tmp = atomicTempPath(target);
+  try {
+    const fh = await open(tmp, 'wx', 0o644);
+    try {
+      await fill(fh);
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    await rename(tmp, target);
+  } catch (err) {
+    await rm(tmp, { force: true });
+    throw err;
+  }
+  fsyncDir(path.dirname(target));
 }
