@@ -16,7 +16,20 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import { tempDir } from './helpers/tmp.ts';
-import { SITE, expectedHashes, hashTree, hexOf, pullSeed, reloadLog, startChild, writeTree } from './helpers/pull-store.ts';
+import {
+  RELEASE_BYTES,
+  SITE,
+  expectedHashes,
+  hashTree,
+  hexOf,
+  pullSeed,
+  releaseFixture,
+  reloadLog,
+  startChild,
+  writeTree,
+} from './helpers/pull-store.ts';
+import { spawn } from 'node:child_process';
+import { placeReleases } from '../src/pull/releases.ts';
 import { PAUSE_POINTS, PullStoreError, VersionStore, type PullState } from '../src/pull/store.ts';
 
 const T0 = Date.parse('2026-11-24T10:00:00Z');
@@ -366,8 +379,8 @@ const AFTER_KILL: Record<(typeof PAUSE_POINTS)[number], { served: 'a' | 'b'; has
   'mid-commit': { served: 'a', hasB: false, reloadedAfterRecover: true },
   'before-commit-rename': { served: 'a', hasB: false, reloadedAfterRecover: true },
   'mid-state-write': { served: 'a', hasB: true, reloadedAfterRecover: true },
-  'after-state-before-switch': { served: 'a', hasB: true, reloadedAfterRecover: false },
-  'before-rename': { served: 'a', hasB: true, reloadedAfterRecover: false },
+  'after-state-before-switch': { served: 'a', hasB: true, reloadedAfterRecover: true },
+  'before-rename': { served: 'a', hasB: true, reloadedAfterRecover: true },
   'after-switch-before-reload': { served: 'b', hasB: true, reloadedAfterRecover: false },
 };
 
@@ -388,6 +401,8 @@ for (const point of PAUSE_POINTS) {
     assert.ok(lstatSync(root).isSymbolicLink(), 'root is still a link');
     assert.is(realpathSync(root), join(stateDir, 'versions', hexOf(want.served)));
     assert.equal(hashTree(root), expectedHashes(want.served));
+    // state.json, which nginx serves, names what is served, before any recovery too.
+    assert.is(stateJson(stateDir).digest, `sha256:${hexOf(want.served)}`, 'state.json names the served version');
     const store = mk();
     assert.is(store.has(hexOf('b')), want.hasB);
     if (want.hasB) assert.equal(hashTree(join(stateDir, 'versions', hexOf('b'))), expectedHashes('b'), 'a committed version is whole');
@@ -399,7 +414,7 @@ for (const point of PAUSE_POINTS) {
     assert.equal(readdirSync(join(stateDir, 'incoming')), []);
     assert.equal(readdirSync(join(root, '..')), [SITE], 'no temp link left');
     assert.not.ok(existsSync(join(stateDir, '.state.json.harvgen-tmp')), 'no temp state left');
-    if (point === 'mid-commit' || point === 'before-commit-rename' || point === 'mid-state-write' || point === 'before-rename')
+    if (point === 'mid-commit' || point === 'before-commit-rename' || point === 'before-rename')
       assert.ok(report.removed.length > 0, `recover() removed nothing after ${point}`);
     const s = store.state()!;
     assert.is(s.digest, `sha256:${hexOf(want.served)}`, 'state.json agrees with the link');
@@ -426,6 +441,38 @@ for (const point of PAUSE_POINTS) {
   });
 }
 
+test('a kill between the rename and the state write: recover() completes the switch from its intent, serial included', async () => {
+  const { store, stateDir, root } = fresh('kill-after-rename');
+  await pullSeed(store, 'a', 1);
+  writeTree(store.stage(hexOf('b')), 'b');
+  store.commit(hexOf('b'));
+  const intent = { digest: `sha256:${hexOf('b')}`, serial: 2, switched_at: '2026-11-24T10:00:09Z' };
+  writeFileSync(join(stateDir, 'state.json'), JSON.stringify({ ...stateJson(stateDir), switching: intent }));
+  symlinkSync(join(stateDir, 'versions', hexOf('b')), `${root}.new`);
+  (await import('node:fs')).renameSync(`${root}.new`, root);
+  assert.ok(store.recover().reconciled);
+  const s = store.state()!;
+  assert.is(s.digest, intent.digest);
+  assert.is(s.serial, 2);
+  assert.is(s.max_serial, 2);
+  assert.is(s.previous, `sha256:${hexOf('a')}`);
+  assert.is(s.reloaded, false);
+  assert.is(s.switching, undefined);
+});
+
+test("recover() removes the temp of a state write whose writer is gone, never a live writer's", async () => {
+  const { store, stateDir } = fresh('stale-state-temp');
+  const dead = spawn(process.execPath, ['-e', '0']);
+  await new Promise((r) => dead.on('close', r));
+  const stale = `.state.json.harvgen-tmp-${dead.pid}-0a1b2c3d`;
+  const live = `.state.json.harvgen-tmp-${process.pid}-0a1b2c3d`;
+  writeFileSync(join(stateDir, stale), '{"cut sh');
+  writeFileSync(join(stateDir, live), '{"being written');
+  assert.equal(store.recover().removed, [join(stateDir, stale)]);
+  assert.ok(existsSync(join(stateDir, live)));
+  assert.not.ok(existsSync(join(stateDir, stale)));
+});
+
 test('kill -9 before the first link exists: nothing is served, state.json says so, the next pull works', async () => {
   const { stateDir, root } = fresh('kill-first');
   const c = startChild(['pull', stateDir, root, SITE, 'a', '1'], 'before-rename');
@@ -438,7 +485,8 @@ test('kill -9 before the first link exists: nothing is served, state.json says s
   const s = store.state()!;
   assert.is(s.digest, undefined);
   assert.is(s.reloaded, undefined);
-  assert.is(s.history.length, 1, 'the history is kept for ordering');
+  assert.is(s.history.length, 0, 'the switch that did not happen is not in the history');
+  assert.is(s.switching, undefined);
   await pullSeed(store, 'a', 1);
   assert.equal(hashTree(root), expectedHashes('a'));
   assert.is(store.state()!.previous, undefined);
@@ -451,8 +499,7 @@ test('the lock: one pull at a time; a dead holder (kill -9) is taken over', asyn
   const again = new VersionStore({ stateDir, root, site: SITE });
   assert.throws(
     () => again.lock(),
-    (e: unknown) =>
-      e instanceof PullStoreError && e.reason === 'locked' && new RegExp(`another harvgen pull \\(pid ${process.pid}\\)`).test(e.message),
+    (e: unknown) => e instanceof PullStoreError && e.reason === 'locked' && /already holds .*lock/.test(e.message),
   );
   lock.release();
   assert.not.ok(existsSync(join(stateDir, 'lock')));
@@ -462,7 +509,7 @@ test('the lock: one pull at a time; a dead holder (kill -9) is taken over', asyn
   // A child killed while holding the lock (it pauses after taking it, in the middle of a pull).
   const c = startChild(['pull', stateDir, root, SITE, 'a', '1'], 'mid-commit');
   await c.paused;
-  assert.throws(() => store.lock(), /another harvgen pull \(pid \d+\)/, 'held by a live child');
+  assert.throws(() => store.lock(), /another harvgen \(pid \d+\) has been pulling into/, 'held by a live child');
   c.child.kill('SIGKILL');
   await c.exited;
   const l3 = store.lock();
@@ -473,7 +520,62 @@ test('the lock: one pull at a time; a dead holder (kill -9) is taken over', asyn
 
   // A lock file with no pid yet is a pull that is starting: refused, not taken.
   writeFileSync(join(stateDir, 'lock'), '');
-  assert.throws(() => store.lock(), /names no process yet/);
+  assert.throws(() => store.lock(), /cannot be read .*a harvgen is starting/);
+});
+
+test('the lock: a live but unrelated process with another start time (a reused pid) does not hold it', async () => {
+  const { store, stateDir } = fresh('lock-reused');
+  const sleeper = spawn('sleep', ['30'], { stdio: 'ignore' });
+  try {
+    const stat = readFileSync(`/proc/${sleeper.pid}/stat`, 'utf8');
+    const start = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]);
+    writeFileSync(
+      join(stateDir, 'lock'),
+      JSON.stringify({
+        pid: sleeper.pid,
+        hostname: (await import('node:os')).hostname(),
+        started: new Date().toISOString(),
+        start: String(start + 12345),
+      }),
+    );
+    const l = store.lock();
+    assert.is(JSON.parse(readFileSync(join(stateDir, 'lock'), 'utf8')).pid, process.pid, 'taken over');
+    l.release();
+  } finally {
+    sleeper.kill('SIGKILL');
+  }
+});
+
+test('release files: a registry sending more than the signed size is stopped at it; nothing is left', async () => {
+  const base = tempDir('pull-release-bound');
+  const dir = join(base, 'artifacts');
+  const f = releaseFixture(dir, [RELEASE_BYTES, Buffer.alloc(1 << 20), Buffer.alloc(1 << 20), Buffer.alloc(1 << 20)]);
+  mkdirSync(join(base, 'state'), { recursive: true });
+  try {
+    await placeReleases(f.source, f.fetched, join(base, 'state'));
+    assert.unreachable('refused');
+  } catch (e) {
+    assert.match((e as Error).message, new RegExp(`more than the ${RELEASE_BYTES.length} bytes the signed provenance gives`));
+  }
+  assert.ok(f.counter.pulled <= RELEASE_BYTES.length + (2 << 20), `${f.counter.pulled} bytes read`);
+  assert.equal(readdirSync(dir), [], 'no temp, no target');
+});
+
+test('kill -9 during a release download: the next pull removes the temp and places the file', async () => {
+  const base = tempDir('pull-release-kill');
+  const dir = join(base, 'artifacts');
+  const c = startChild(['release', dir], 'mid-release-download');
+  assert.is(await c.paused, 'mid-release-download');
+  c.child.kill('SIGKILL');
+  await c.exited;
+  const left = readdirSync(dir);
+  assert.is(left.length, 1);
+  assert.match(left[0]!, new RegExp(`^\\.harvester\\.iso\\.harvgen-tmp-${c.child.pid}-[0-9a-f]+$`));
+  assert.is(lstatSync(join(dir, left[0]!)).size, 65536, 'a bounded part was written');
+  const f = releaseFixture(dir);
+  assert.is(await placeReleases(f.source, f.fetched, join(base, 'state')), 1);
+  assert.equal(readdirSync(dir), ['harvester.iso'], "the dead pull's temp is gone");
+  assert.ok(readFileSync(f.target).equals(RELEASE_BYTES));
 });
 
 test.run();

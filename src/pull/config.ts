@@ -16,6 +16,10 @@ export interface PullConfig {
   readonly keep: number;
   readonly nginxTest: readonly string[];
   readonly nginxReload: readonly string[];
+  /** Plain HTTP to the registry (a lab registry; optional `insecure: true`, what the pull unit cannot pass as a flag). */
+  readonly insecure: boolean;
+  /** CA certificates for the registry (optional `cert_dir`). */
+  readonly certDir?: string;
 }
 
 export class PullConfigError extends Error {}
@@ -59,6 +63,11 @@ export function readPullConfig(file: string): PullConfig {
       throw bad(k, 'is not a command (a list of words)');
     return v as string[];
   };
+  const insecure = raw.insecure ?? false;
+  if (typeof insecure !== 'boolean') throw bad('insecure', 'is not true or false');
+  const certDir = raw.cert_dir;
+  if (certDir !== undefined && (typeof certDir !== 'string' || !isValueOfKind('path', certDir)))
+    throw bad('cert_dir', 'is not an absolute path');
   return {
     site,
     repository,
@@ -70,6 +79,8 @@ export function readPullConfig(file: string): PullConfig {
     keep,
     nginxTest: cmd('nginx_test'),
     nginxReload: cmd('nginx_reload'),
+    insecure,
+    ...(certDir !== undefined ? { certDir } : {}),
   };
 }
 

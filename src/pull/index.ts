@@ -10,13 +10,19 @@ import type { Source } from '../publish/sink.ts';
 import { fetchTree, PullRefused, readHead } from './fetch.ts';
 import { placeReleases } from './releases.ts';
 import { readKeyFile, readPullConfig, PullConfigError, type PullConfig } from './config.ts';
-import { VersionStore, type PullState } from './store.ts';
+import { VersionStore, type PullVerdict } from './store.ts';
+import { DurableError } from '../durable/index.ts';
 import { nginxCheck, nginxReload } from './nginx.ts';
+import { DEFAULT_TIMEOUT_MS, PullTimedOut, showDuration, startDeadline, withDeadline, type Deadline } from './deadline.ts';
+import { registryTarget } from '../publish/stores.ts';
 
 export { readPullConfig, type PullConfig } from './config.ts';
+export { DEFAULT_TIMEOUT_MS, parseDuration } from './deadline.ts';
+import type { PullOptions, PullResult, VersionInfo } from './types.ts';
+export type { PullOptions, PullResult, PullState, PullVerdict, VersionInfo } from './types.ts';
 
 /** `harvgen pull --list`: the versions kept, newest first. */
-export function listVersions(configFile: string): { versions: ReturnType<VersionStore['versions']> } | { problem: string } {
+export function listVersions(configFile: string): { versions: VersionInfo[] } | { problem: string } {
   try {
     const c = readPullConfig(configFile);
     return { versions: new VersionStore({ stateDir: c.stateDir, root: c.root, site: c.site }).versions() };
@@ -25,37 +31,10 @@ export function listVersions(configFile: string): { versions: ReturnType<Version
   }
 }
 
-export interface PullOptions {
-  /** pull.json's path. */
-  readonly config: string;
-  /** Where to read from (a registry repository or an OCI layout); made from pull.json's repository when absent. */
-  readonly source: (config: PullConfig) => Source;
-  /** Pull this digest, not what the tag names. */
-  readonly digest?: string;
-  /** Serve the previous version again (or `rollbackTo`, a digest still kept). */
-  readonly rollback?: boolean;
-  readonly rollbackTo?: string;
-  /** Accept an artifact older (by its signed serial) than the one served. */
-  readonly allowOlder?: boolean;
-  /** Check the local server after the switch (default true). */
-  readonly verify?: boolean;
-  /** Verify the boot server at this URL instead of boot.server (tests, a server behind another name). */
-  readonly verifyUrl?: string;
-  readonly onStep?: (step: string) => void;
-}
-
-export interface PullResult {
-  readonly ok: boolean;
-  readonly site?: string;
-  /** What is served after the run. */
-  readonly digest?: string;
-  readonly previous?: string;
-  /** `switched`, `up-to-date`, `rolled-back` or `refused`/`failed`. */
-  readonly action: 'switched' | 'up-to-date' | 'rolled-back' | 'refused' | 'failed';
-  readonly files?: number;
-  readonly releasesWritten?: number;
-  readonly verdict?: PullState['verdict'];
-  readonly diagnostics: readonly Diagnostic[];
+/** `pull()`'s options, and where to read from: a registry repository or an OCI layout (`--from`). */
+export interface PullRunOptions extends PullOptions {
+  /** When absent, pull.json's repository through the registry client (`insecure`, `certDir`, the deadline). */
+  readonly source?: (config: PullConfig) => Source;
 }
 
 const diag = (code: 'PULL_REFUSED' | 'PULL_FAILED', message: string, hint: string, file?: string): Diagnostic => ({
@@ -66,8 +45,8 @@ const diag = (code: 'PULL_REFUSED' | 'PULL_FAILED', message: string, hint: strin
   ...(file ? { file } : {}),
 });
 
-/** One pull; never throws for a registry's answers, a refusal or a failed step. */
-export async function pull(options: PullOptions): Promise<PullResult> {
+/** One pull; never throws for a registry's answers, a refusal, a failed step or the deadline. */
+export async function pull(options: PullRunOptions): Promise<PullResult> {
   let config: PullConfig;
   let key: SealKey;
   try {
@@ -82,7 +61,7 @@ export async function pull(options: PullOptions): Promise<PullResult> {
       };
     throw e;
   }
-  const step = options.onStep ?? (() => {});
+  const deadline = startDeadline(options.timeoutMs ?? DEFAULT_TIMEOUT_MS, options.signal);
   let store: VersionStore | undefined;
   let lock: { release(): void } | undefined;
   try {
@@ -90,105 +69,144 @@ export async function pull(options: PullOptions): Promise<PullResult> {
     // One pull at a time per state directory (the timer's and one run by hand).
     lock = store.lock();
     store.recover();
-    const hooks = {
-      check: (dir: string) => nginxCheck(dir, config.site, { command: config.nginxTest }),
-      reload: () => nginxReload(config.nginxReload),
-    };
-    if (options.rollback) {
-      step('rolling back');
-      const r = await store.rollback(options.rollbackTo, hooks);
-      // Stay there while the tag still names what was left.
-      if (r.from !== undefined && r.from !== r.to) store.hold(r.from);
-      return await finish(config, store, options, 'rolled-back', {});
-    }
-    // A run killed between its switch and nginx's reload: reload now.
-    if (await store.resumeReload(hooks)) step('reloaded nginx after an interrupted switch');
-    const source = options.source(config);
-    const state = store.state();
-    const digest = options.digest ?? (await source.resolveTag(config.tag));
-    if (digest === undefined)
-      return {
-        ok: false,
-        site: config.site,
-        action: 'failed',
-        diagnostics: [diag('PULL_FAILED', `${source.name}:${config.tag} does not exist`, 'Publish the site first (`harvgen publish`).')],
-      };
-    if (options.digest === undefined && state?.held === digest) {
-      step(`held at ${state.digest} by a rollback: the tag still names ${digest}, which was rolled back from`);
-      return { ok: true, site: config.site, ...(state.digest ? { digest: state.digest } : {}), action: 'up-to-date', diagnostics: [] };
-    }
-    if (state?.digest === digest && store.servedHex() === hex0(digest))
-      return {
-        ok: true,
-        site: config.site,
-        digest,
-        action: 'up-to-date',
-        ...(state.verdict ? { verdict: state.verdict } : {}),
-        diagnostics: [],
-      };
-    const hex = digest.replace(/^sha256:/, '');
-    if (!/^[0-9a-f]{64}$/.test(hex)) throw new PullRefused(`${digest} is not a sha256 digest`);
-    step(`checking ${digest}`);
-    const head = await readHead(source, digest, config.site, config.publicKey);
-    const newest = state?.max_serial ?? state?.serial;
-    if (!options.allowOlder && newest !== undefined && head.provenance.serial < newest)
-      throw new PullRefused(
-        `${digest} was built from an older commit (serial ${head.provenance.serial}) than one this server has served (${newest}): a replayed tag; to go back on purpose use \`harvgen pull --rollback\` or --allow-older`,
-      );
-    let files = 0;
-    if (!store.has(hex)) {
-      const stage = store.stage(hex);
-      step('fetching');
-      const fetched = await fetchTree(source, digest, head, key, config.publicKey, stage);
-      files = fetched.files;
-      step('release files');
-      const releasesWritten = await placeReleases(source, fetched, config.stateDir);
-      store.commit(hex);
-      step('switching');
-      await store.switchTo(hex, meta(head.provenance, digest), hooks);
-      return await finish(config, store, options, 'switched', { files, releasesWritten });
-    }
-    step('switching');
-    await store.switchTo(hex, meta(head.provenance, digest), hooks);
-    return await finish(config, store, options, 'switched', { files });
+    return await run(config, key, store, options, deadline);
   } catch (e) {
-    // Bytes that do not hash to their digest are a refusal (exit 1), not a failure to fetch.
-    if (e instanceof PullRefused || (e as { kind?: unknown }).kind === 'digest')
-      return {
-        ok: false,
-        site: config.site,
-        ...(servedDigest(store) ? { digest: servedDigest(store)! } : {}),
-        action: 'refused',
-        diagnostics: [
-          diag(
-            'PULL_REFUSED',
-            (e as Error).message,
-            'The tree served before stays served. Publish again from the repository; if the tag was moved by someone else, find out who.',
-          ),
-        ],
-      };
-    return {
-      ok: false,
-      site: config.site,
-      ...(servedDigest(store) ? { digest: servedDigest(store)! } : {}),
-      action: 'failed',
-      diagnostics: [
-        diag('PULL_FAILED', (e as Error).message, 'The tree served before stays served; fix the cause and run `harvgen pull` again.'),
-      ],
-    };
+    return failure(config, store, e, deadline);
   } finally {
     lock?.release();
+    deadline.dispose();
   }
 }
 
+/** The source of a run: the one given, or pull.json's registry repository; either stops at the deadline. */
+function sourceOf(config: PullConfig, options: PullRunOptions, deadline: Deadline): Source {
+  if (options.source) return withDeadline(options.source(config), deadline.signal);
+  const certDir = options.certDir ?? config.certDir;
+  return registryTarget({
+    insecure: options.insecure === true || config.insecure,
+    ...(certDir !== undefined ? { certDir } : {}),
+    limits: { deadline: deadline.at, signal: deadline.signal, ...(options.onWarning ? { onWarning: options.onWarning } : {}) },
+  }).sourceFor(config.repository);
+}
+
+/** A pull under the store's lock, after recovery. */
+async function run(config: PullConfig, key: SealKey, store: VersionStore, options: PullOptions, deadline: Deadline): Promise<PullResult> {
+  const step = options.onStep ?? (() => {});
+  const hooks = {
+    check: (dir: string) => {
+      deadline.check();
+      return nginxCheck(dir, config.site, { command: config.nginxTest });
+    },
+    reload: () => nginxReload(config.nginxReload),
+  };
+  if (options.rollback) {
+    step('rolling back');
+    const r = await store.rollback(options.rollbackTo, hooks);
+    // Stay there while the tag still names what was left.
+    if (r.from !== undefined && r.from !== r.to) store.hold(r.from);
+    return await finish(config, store, options, 'rolled-back', {});
+  }
+  // A run killed between its switch and nginx's reload: reload now.
+  if (await store.resumeReload(hooks)) step('reloaded nginx after an interrupted switch');
+  const source = sourceOf(config, options, deadline);
+  const state = store.state();
+  const digest = options.digest ?? (await source.resolveTag(config.tag));
+  if (digest === undefined)
+    return {
+      ok: false,
+      site: config.site,
+      ...served(store),
+      action: 'failed',
+      diagnostics: [diag('PULL_FAILED', `${source.name}:${config.tag} does not exist`, 'Publish the site first (`harvgen publish`).')],
+    };
+  if (options.digest === undefined && state?.held === digest) {
+    step(`held at ${state.digest} by a rollback: the tag still names ${digest}, which was rolled back from`);
+    return { ok: true, site: config.site, ...(state.digest ? { digest: state.digest } : {}), action: 'up-to-date', diagnostics: [] };
+  }
+  if (state?.digest === digest && store.servedHex() === hex0(digest))
+    return {
+      ok: true,
+      site: config.site,
+      digest,
+      action: 'up-to-date',
+      ...(state.verdict ? { verdict: state.verdict } : {}),
+      diagnostics: [],
+    };
+  const hex = hex0(digest);
+  if (!/^[0-9a-f]{64}$/.test(hex)) throw new PullRefused(`${digest} is not a sha256 digest`);
+  step(`checking ${digest}`);
+  const head = await readHead(source, digest, config.site, config.publicKey);
+  const newest = state?.max_serial ?? state?.serial;
+  if (!options.allowOlder && newest !== undefined && head.provenance.serial < newest)
+    throw new PullRefused(
+      `${digest} was built from an older commit (serial ${head.provenance.serial}) than one this server has served (${newest}): a replayed tag; to go back on purpose use \`harvgen pull --rollback\` or --allow-older`,
+    );
+  const extra: { files?: number; releasesWritten?: number } = {};
+  if (!store.has(hex)) {
+    const stage = store.stage(hex);
+    step('fetching');
+    const fetched = await fetchTree(source, digest, head, key, config.publicKey, stage);
+    extra.files = fetched.files;
+    step('release files');
+    extra.releasesWritten = await placeReleases(source, fetched, config.stateDir);
+    deadline.check();
+    store.commit(hex);
+  }
+  step('switching');
+  await store.switchTo(hex, meta(head.provenance, digest), hooks);
+  return await finish(config, store, options, 'switched', extra);
+}
+
+/** A run that threw: a refusal (exit 1) or a failure (exit 2); what stays served is named. */
+function failure(config: PullConfig, store: VersionStore | undefined, e: unknown, deadline: Deadline): PullResult {
+  const stays = served(store);
+  const still = stays.digest !== undefined ? `${stays.digest} stays served` : 'Nothing was served before, and nothing is now';
+  const base = { ok: false, site: config.site, ...stays };
+  // Bytes that do not hash to their digest are a refusal (exit 1), not a failure to fetch.
+  if (e instanceof PullRefused || (e as { kind?: unknown }).kind === 'digest')
+    return {
+      ...base,
+      action: 'refused',
+      diagnostics: [
+        diag(
+          'PULL_REFUSED',
+          (e as Error).message,
+          `${still}. Publish again from the repository; if the tag was moved by someone else, find out who.`,
+        ),
+      ],
+    };
+  if (deadline.signal.aborted || e instanceof PullTimedOut)
+    return {
+      ...base,
+      action: 'failed',
+      diagnostics: [
+        diag(
+          'PULL_FAILED',
+          `harvgen pull stopped after ${showDuration(deadline.ms)} (--timeout) before it was done: ${(e as Error).message}`,
+          `${still}. The registry is slow or stalled: check it (and the network to it), or give a longer --timeout.`,
+        ),
+      ],
+    };
+  if (e instanceof DurableError) return { ...base, action: 'failed', diagnostics: [{ ...e.toDiagnostic(), hint: `${still}. ${e.hint}` }] };
+  return {
+    ...base,
+    action: 'failed',
+    diagnostics: [diag('PULL_FAILED', (e as Error).message, `${still}; fix the cause and run \`harvgen pull\` again.`)],
+  };
+}
+
+/** The verdict of a pull told not to verify (`--no-verify`), as state.json records it. */
+export const NOT_VERIFIED = 'not verified: --no-verify';
+
 const hex0 = (digest: string) => digest.replace(/^sha256:/, '');
 
-/** What the store says is served, or undefined (also when state.json cannot be read). */
-function servedDigest(store: VersionStore | undefined): string | undefined {
+/** What is served (the link, whatever state.json says), as a result's `digest`. */
+function served(store: VersionStore | undefined): { digest?: string } {
   try {
-    return store?.state()?.digest;
+    const hex = store?.servedHex();
+    return hex !== undefined ? { digest: `sha256:${hex}` } : {};
   } catch {
-    return undefined;
+    return {};
   }
 }
 
@@ -205,15 +223,16 @@ async function finish(
   extra: { files?: number; releasesWritten?: number },
 ): Promise<PullResult> {
   const state = store.state()!;
-  let verdict = state.verdict;
+  let verdict: PullVerdict;
   if (options.verify !== false) {
     const { verifyServed } = await import('./verify.ts');
     verdict = await verifyServed(config, store, options.verifyUrl);
-    store.writeVerdict(verdict);
-  }
+  } else verdict = { ok: false, checks: 0, failed: 0, at: new Date().toISOString(), skipped: NOT_VERIFIED };
+  // Always a verdict about what is now served: verify --fleet tells "not verified" from "not finished".
+  store.writeVerdict(verdict);
   store.prune(config.keep);
   const diagnostics: Diagnostic[] =
-    verdict && !verdict.ok
+    !verdict.ok && verdict.skipped === undefined
       ? [
           diag(
             'PULL_FAILED',
@@ -229,7 +248,7 @@ async function finish(
     ...(state.previous ? { previous: state.previous } : {}),
     action,
     ...extra,
-    ...(verdict ? { verdict } : {}),
+    verdict,
     diagnostics,
   };
 }

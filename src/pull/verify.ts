@@ -1,7 +1,8 @@
 // After a switch, the materializer checks the local boot server as `harvgen verify` would, from
 // the served tree alone (no inventory on the boot server): every served file's bytes, status and
 // type, the per-node address rules (a file only its node may fetch must be refused to this host),
-// and nothing else answering. The verdict goes into state.json, which nginx serves to the center.
+// and nothing else answering. The verdict goes into state.json, which nginx serves to the center
+// (and to anyone): its problems name keyed files without their key.
 import { join } from 'node:path';
 import { verifyTree } from '../verify/index.ts';
 import type { PullConfig } from './config.ts';
@@ -37,6 +38,17 @@ export async function verifyServed(config: PullConfig, store: VersionStore, url?
     checks: result.checks,
     failed: result.ok ? 0 : Math.max(failed, errors.length),
     at: new Date().toISOString(),
-    problems: errors.slice(0, KEEP_PROBLEMS).map((d) => `${d.code}: ${d.file !== undefined ? `${d.file}: ` : ''}${d.message}`),
+    problems: errors.slice(0, KEEP_PROBLEMS).map((d) => redactKeyed(`${d.code}: ${d.file !== undefined ? `${d.file}: ` : ''}${d.message}`)),
   };
+}
+
+/** The tag of a keyed name (`name-<32 hex>.ext`, src/derive/file-names.ts), which only a node may know. */
+const KEYED_TAG = /-[0-9a-f]{32}(?![0-9a-f])/g;
+
+/**
+ * A problem as state.json may hold it: nginx serves that file to everyone, so every keyed name is
+ * written without its tag (`name-<key>.ext`).
+ */
+export function redactKeyed(text: string): string {
+  return text.replace(KEYED_TAG, '-<key>');
 }

@@ -5,13 +5,18 @@
 // Run as a script: `node --import tsx test/helpers/pull-store.ts <command> <stateDir> <root> <site> ...`
 //   pull <seed> <serial>   recover, stage + write + commit the tree of <seed>, switch to it
 //   flip <seedA> <seedB> <n> <doneFile>   switch between two committed versions n times, then touch doneFile
+//   release <releaseDir>   place the release file of `releaseFixture` (streamed in two halves)
 // Reloads are appended to <stateDir>/../reloads.log (one line: the digest hex then served).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { appendFileSync, chmodSync, mkdirSync, readdirSync, readFileSync, readlinkSync, realpathSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { Readable } from 'node:stream';
 import { VersionStore, type SwitchHooks } from '../../src/pull/store.ts';
+import { placeReleases } from '../../src/pull/releases.ts';
+import type { Fetched } from '../../src/pull/fetch.ts';
+import type { Source } from '../../src/publish/sink.ts';
 
 const repo = resolve(import.meta.dirname, '../..');
 const self = fileURLToPath(import.meta.url);
@@ -149,7 +154,47 @@ export function startChild(args: readonly string[], pauseAt?: string): PausedChi
   return { child, paused, exited };
 }
 
+/** The release file of `releaseFixture`: 128 KiB, streamed in two chunks. */
+export const RELEASE_BYTES = Buffer.alloc(128 * 1024, 'harvester iso ');
+
+/**
+ * A signed release of one file in `dir` (what placeReleases reads of a checked artifact), and a
+ * Source that streams `chunks` for its blob (default: the file in two halves); `pulled` counts the
+ * bytes the source handed out.
+ */
+export function releaseFixture(dir: string, chunks: readonly Buffer[] = [RELEASE_BYTES.subarray(0, 65536), RELEASE_BYTES.subarray(65536)]) {
+  const sha = sha256(RELEASE_BYTES);
+  const fetched = {
+    digest: `sha256:${'0'.repeat(64)}`,
+    provenance: {
+      releases: [{ version: 'v1.6.0', arch: 'amd64', dir, files: [{ name: 'harvester.iso', sha256: sha, size: RELEASE_BYTES.length }] }],
+    },
+    releases: new Map([['v1.6.0-amd64', [{ name: 'harvester.iso', digest: `sha256:${sha}`, size: RELEASE_BYTES.length }]]]),
+    files: 0,
+  } as unknown as Fetched;
+  const counter = { pulled: 0 };
+  const source = {
+    name: 'test',
+    streamBlob: async () =>
+      Readable.from(
+        (function* () {
+          for (const c of chunks) {
+            counter.pulled += c.length;
+            yield c;
+          }
+        })(),
+      ),
+  } as unknown as Source;
+  return { fetched, source, counter, target: join(dir, 'harvester.iso') };
+}
+
 async function main(argv: string[]): Promise<void> {
+  if (argv[0] === 'release') {
+    const f = releaseFixture(argv[1]!);
+    mkdirSync(join(argv[1]!, '..', 'state'), { recursive: true });
+    await placeReleases(f.source, f.fetched, join(argv[1]!, '..', 'state'));
+    return;
+  }
   const [cmd, stateDir, root, site, ...rest] = argv;
   const store = new VersionStore({ stateDir: stateDir!, root: root!, site: site! });
   if (cmd === 'pull') {

@@ -18,6 +18,7 @@ interface PullFlags extends Flags {
   readonly insecure?: boolean;
   readonly certDir?: string;
   readonly list?: boolean;
+  readonly timeout?: string;
 }
 
 export function register(cli: CAC, out: CliOutput): void {
@@ -34,7 +35,8 @@ export function register(cli: CAC, out: CliOutput): void {
     .option('--allow-older', 'Accept an artifact built from an older commit than the one served (a deliberate downgrade)')
     .option('--no-verify', 'Do not verify the local server after the switch')
     .option('--verify-url <url>', "Verify the local server at this URL (default: the site's boot.server)")
-    .option('--insecure', 'Talk plain HTTP to the registry')
+    .option('--insecure', "Talk plain HTTP to the registry (for the timer: pull.json's `insecure: true`)")
+    .option('--timeout <duration>', 'Stop the whole pull after this long (90s, 10m, 1h; default 30m); what was served stays served')
     .option('--cert-dir <dir>', 'Trust the CA certificates (*.crt) in this directory for the registry')
     .example('harvgen pull --config /etc/harvgen/location_y/pull.json')
     .example('harvgen pull --config /etc/harvgen/location_y/pull.json --rollback')
@@ -51,7 +53,7 @@ async function runPull(flags: PullFlags, out: CliOutput): Promise<number> {
   if (rollbackTo !== undefined && !/^sha256:[0-9a-f]{64}$/.test(rollbackTo))
     return out.usageError(`--rollback ${rollbackTo}: sha256:<64 hexadecimal digits>`);
   // Startup: the OCI client and the verifier load only when the command runs.
-  const { pull, listVersions } = await import('../../pull/index.ts');
+  const { pull, listVersions, parseDuration, DEFAULT_TIMEOUT_MS } = await import('../../pull/index.ts');
   const stores = await import('../../publish/stores.ts');
   if (flags.list) {
     const listed = listVersions(String(flags.config));
@@ -70,15 +72,15 @@ async function runPull(flags: PullFlags, out: CliOutput): Promise<number> {
     const layout = stores.layoutSource(String(flags.from));
     if ('problem' in layout) return out.usageError(`--from ${String(flags.from)}: ${layout.problem}`);
     source = layout.sourceFor;
-  } else {
-    source = stores.registryTarget({
-      insecure: flags.insecure === true,
-      ...(flags.certDir ? { certDir: String(flags.certDir) } : {}),
-    }).sourceFor;
   }
+  const timeoutMs = flags.timeout !== undefined ? parseDuration(String(flags.timeout)) : DEFAULT_TIMEOUT_MS;
+  if (timeoutMs === undefined) return out.usageError(`--timeout ${String(flags.timeout)}: a duration such as 90s, 10m or 1h`);
   const result = await pull({
     config: String(flags.config),
-    source: (c) => source(c.repository),
+    ...(source ? { source: (c: { repository: string }) => source(c.repository) } : {}),
+    ...(flags.insecure === true ? { insecure: true } : {}),
+    ...(flags.certDir ? { certDir: String(flags.certDir) } : {}),
+    timeoutMs,
     ...(flags.digest !== undefined ? { digest: String(flags.digest) } : {}),
     ...(flags.rollback !== undefined && flags.rollback !== false ? { rollback: true } : {}),
     ...(rollbackTo !== undefined ? { rollbackTo } : {}),
@@ -86,6 +88,7 @@ async function runPull(flags: PullFlags, out: CliOutput): Promise<number> {
     verify: flags.verify !== false,
     ...(flags.verifyUrl !== undefined ? { verifyUrl: String(flags.verifyUrl) } : {}),
     onStep: (s) => (flags.json ? undefined : out.note(`harvgen: ${s}`)),
+    onWarning: (m) => out.note(`harvgen: warning: ${m}`),
   });
   const ok = result.ok && !hasFailures(result.diagnostics, flags.strict === true);
   if (flags.json) {
@@ -109,7 +112,13 @@ async function runPull(flags: PullFlags, out: CliOutput): Promise<number> {
     return exitCode(ok, result.diagnostics);
   }
   out.report(result.diagnostics, {}, flags);
-  const v = result.verdict ? `, verify: ${result.verdict.ok ? 'ok' : 'FAILED'} (${result.verdict.checks} checks)` : '';
-  out.print(`${result.action.padEnd(12)} ${result.site ?? '?'} ${result.digest ?? '(nothing served)'}${v}`);
+  const verdict = result.verdict;
+  const v = !verdict
+    ? ''
+    : verdict.skipped !== undefined
+      ? `, ${verdict.skipped}`
+      : `, verify: ${verdict.ok ? 'ok' : 'FAILED'} (${verdict.checks} checks)`;
+  const what = result.ok ? (result.digest ?? '(nothing served)') : result.digest ? `${result.digest} (stays served)` : '(nothing served)';
+  out.print(`${result.action.padEnd(12)} ${result.site ?? '?'} ${what}${v}`);
   return exitCode(ok, result.diagnostics);
 }
