@@ -9,7 +9,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { status } from '../src/status/index.ts';
 import { parseBmcLine, parseBmcLog, readBmcLogs, MAX_BMC_LINE, MAX_BMC_MESSAGE } from '../src/status/bmc-log.ts';
-import { bmcLine } from '../src/cli/commands/status.ts';
+import { bmcLine } from '../src/status/text.ts';
 import type { NodeStatus } from '../src/status/types.ts';
 import { assertJson } from './helpers/cli-spawn.ts';
 import { runCli } from './helpers/cli.ts';

@@ -5,12 +5,12 @@
 // a time limit and a small heap, so that a reader that blocks or reads without end fails the test
 // instead of hanging it.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { gzipSync } from 'node:zlib';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { siteLogs } from '../src/status/fleet.ts';
+import { fifo, gzipBomb, hostileFiles } from './helpers/hostile-log.ts';
 import { tempDir } from './helpers/tmp.ts';
 
 const repo = resolve(import.meta.dirname, '..');
@@ -18,12 +18,12 @@ const repo = resolve(import.meta.dirname, '..');
 /** What readLogs and readIncremental say of `files` (in a child: 20 s, a 128 MiB heap), with `maxBytes`. */
 function read(files: string[], maxBytes?: number): { logs: string[]; incremental: string[] } {
   const code = `
-    const { readLogs } = await import(${JSON.stringify(join(repo, 'src/status/log.ts'))});
+    const { readLogs } = await import(${JSON.stringify(join(repo, 'src/status/read-logs.ts'))});
     const { readIncremental } = await import(${JSON.stringify(join(repo, 'src/status/cursor.ts'))});
     const files = ${JSON.stringify(files)};
     const max = ${maxBytes ?? 'undefined'};
     const problems = (u) => u.map((x) => x.problem);
-    console.log(JSON.stringify({ logs: problems(readLogs(files, undefined, max).unreadable), incremental: problems(readIncremental(files, [], undefined, max).unreadable) }));
+    console.log(JSON.stringify({ logs: problems((await readLogs(files, undefined, max)).unreadable), incremental: problems((await readIncremental(files, [], undefined, max)).unreadable) }));
   `;
   const r = spawnSync(process.execPath, ['--max-old-space-size=128', '--import', 'tsx', '--input-type=module', '-e', code], {
     cwd: repo,
@@ -35,23 +35,19 @@ function read(files: string[], maxBytes?: number): { logs: string[]; incremental
 }
 
 test('a FIFO as a log, or a link to one, is refused at once (not read, no hang)', () => {
-  const dir = tempDir('status-fifo');
-  const fifo = join(dir, 'access.log');
-  assert.is(spawnSync('mkfifo', [fifo]).status, 0, 'mkfifo');
-  symlinkSync(fifo, join(dir, 'link.log'));
-  assert.equal(read([fifo, join(dir, 'link.log')]), { logs: ['ENOTREG', 'ENOTREG'], incremental: ['ENOTREG', 'ENOTREG'] });
+  const h = hostileFiles('status-fifo');
+  assert.equal(read([h.fifo, h.fifoLink]), { logs: ['ENOTREG', 'ENOTREG'], incremental: ['ENOTREG', 'ENOTREG'] });
 });
 
 test('a link to /dev/zero is refused, never read', () => {
-  const dir = tempDir('status-zero');
-  symlinkSync('/dev/zero', join(dir, 'access.log'));
-  assert.equal(read([join(dir, 'access.log')]), { logs: ['ENOTREG'], incremental: ['ENOTREG'] });
+  const h = hostileFiles('status-zero');
+  assert.equal(read([h.zero]), { logs: ['ENOTREG'], incremental: ['ENOTREG'] });
 });
 
 test('a gzip that unpacks past the bound, and a log over it, are refused as EFBIG; under it they are read', () => {
   const dir = tempDir('status-gzip');
   const bomb = join(dir, 'bomb.log.gz');
-  writeFileSync(bomb, gzipSync(Buffer.alloc(4 * 1024 * 1024, 0x0a)));
+  gzipBomb(bomb, 4 * 1024 * 1024);
   const big = join(dir, 'big.log');
   writeFileSync(big, Buffer.alloc(2 * 1024 * 1024, 0x0a));
   assert.equal(read([bomb, big], 1024 * 1024), { logs: ['EFBIG', 'EFBIG'], incremental: ['EFBIG', 'EFBIG'] });
@@ -60,7 +56,7 @@ test('a gzip that unpacks past the bound, and a log over it, are refused as EFBI
 
 test("a FIFO in a site's log directory is listed, so that it is reported; a directory is not", () => {
   const dir = tempDir('status-dir');
-  assert.is(spawnSync('mkfifo', [join(dir, 'access.log')]).status, 0);
+  fifo(join(dir, 'access.log'));
   writeFileSync(join(dir, 'access.log.1'), '');
   mkdirSync(join(dir, 'old.log.d'));
   assert.equal(siteLogs(dir), [join(dir, 'access.log'), join(dir, 'access.log.1')]);

@@ -93,32 +93,32 @@ test('random splits of a log, with rotations: every incremental run ends with th
   assert.ok(totalRotations >= 12 && gzipped >= 6, `rotations ${totalRotations}, gzipped files ${gzipped}`);
 });
 
-test('a rerun reads only the new bytes; a gzipped log already read is not unpacked again', () => {
+test('a rerun reads only the new bytes; a gzipped log already read is not unpacked again', async () => {
   const dir = site();
   const log = join(dir, '..', 'access.log');
   const text = sortedLog();
   const half = text.indexOf('\n', text.length >> 1) + 1;
   writeFileSync(log, text.slice(0, half));
-  const first = readIncremental([log]);
+  const first = await readIncremental([log]);
   assert.is(first.bytes, half);
   appendFileSync(log, text.slice(half));
-  const second = readIncremental([log], first.cursors);
+  const second = await readIncremental([log], first.cursors);
   assert.is(second.bytes, text.length - half);
-  assert.is(first.requests.length + second.requests.length, text.split('\n').filter((l) => parseLine(l, '')).length);
+  assert.is(first.list.length + second.list.length, text.split('\n').filter((l) => parseLine(l, '')).length);
   // Compressed copy of what was read: matched by its first bytes, nothing new.
   const gz = join(dir, '..', 'access.log.2.gz');
   writeFileSync(gz, gzipSync(text));
   rmSync(log);
-  const third = readIncremental([gz], second.cursors);
-  assert.is(third.requests.length, 0);
+  const third = await readIncremental([gz], second.cursors);
+  assert.is(third.list.length, 0);
   assert.is(third.bytes, 0);
   // Known by its inode and size: read once, not unpacked (a corrupt body past the header would throw).
   const bytes = readFileSync(gz);
   bytes.fill(0, 20, bytes.length - 8);
   writeFileSync(gz, bytes);
-  const fourth = readIncremental([gz], third.cursors);
+  const fourth = await readIncremental([gz], third.cursors);
   assert.equal(fourth.unreadable, []);
-  assert.is(fourth.requests.length, 0);
+  assert.is(fourth.list.length, 0);
 });
 
 test('copytruncate: the copy is matched by its content, the truncated log read from its start', async () => {

@@ -101,6 +101,10 @@ export interface JsonOutput {
   readonly requests?: number;
   /** status, discover: requests judged harvgen verify's, left out. */
   readonly verify_requests?: number;
+  /** status: requests from the boot server itself, left out. */
+  readonly server_requests?: number;
+  /** status: requests from an address no node of theirs can be using, left out. */
+  readonly foreign_requests?: number;
   /** publish, export: each site's artifact (its digest, the digest its tag named before, its tags). */
   readonly published?: readonly JsonPublished[];
   /** publish --dry-run: nothing was uploaded. */
@@ -175,6 +179,8 @@ export type JsonExtra = Pick<
   | 'unknown'
   | 'requests'
   | 'verify_requests'
+  | 'server_requests'
+  | 'foreign_requests'
   | 'published'
   | 'dry_run'
   | 'transfer'

@@ -2,7 +2,8 @@
 // with `boot.report` what unknown.ipxe reported of them) as node file stubs, written for review
 // into `<site>/discovered/`, which the site does not load: a discovered machine joins the
 // inventory only when someone moves its file into `nodes/` and commits it.
-import { lstatSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdirSync } from 'node:fs';
+import { writeFileAtomic } from '../durable/index.ts';
 import { join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { UnknownMachine } from './types.ts';
@@ -121,10 +122,7 @@ export async function discover(options: DiscoverOptions): Promise<DiscoverResult
       if (fresh && !write) capped++;
       if (write) {
         mkdirSync(dir, { recursive: true });
-        const tmp = `${file}.tmp-${process.pid}`;
-        // `wx`: a file or link already at the temporary name is not written through.
-        writeFileSync(tmp, text, { flag: 'wx' });
-        renameSync(tmp, file);
+        writeFileAtomic(file, text);
         written++;
       }
       out.push({ ...u, stub: relative(cwd, file), written: write });

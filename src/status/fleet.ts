@@ -7,8 +7,8 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import type { Diagnostic } from '../diagnostics/types.ts';
 import { compileModel } from '../pipeline.ts';
-import { readLogs } from './log.ts';
-import { readIncremental } from './cursor.ts';
+import { streamLogs } from './read-logs.ts';
+import { streamIncremental } from './cursor.ts';
 import { modelFingerprint, SiteTally } from './tally.ts';
 import {
   cachedModelOf,
@@ -66,6 +66,10 @@ export interface SiteSummary {
   readonly unknown: number;
   readonly requests: number;
   readonly verify_requests: number;
+  /** Requests from the boot server itself (loopback, boot.server's address): left out. */
+  readonly server_requests: number;
+  /** Requests from an address no node of theirs can be using: left out. */
+  readonly foreign_requests: number;
   readonly skipped: number;
   readonly log_files: number;
   /** ISO time of the newest request counted. */
@@ -228,11 +232,10 @@ export async function* statusFleet(o: FleetOptions): AsyncGenerator<FleetSite> {
               ? { unusable: again.unusable }
               : {};
         if (saved.unusable) notes.push(`${file}: not merged (${unusableReason(saved.unusable)}): the logs are read from their first line`);
-        const read = readIncremental(files, saved.state?.cursors ?? []);
-        tally = new SiteTally(model, saved.state?.sites[model.site]?.aggregate);
-        tally.addAll(read.requests);
-        const requests = (saved.state?.requests ?? 0) + read.requests.length;
-        skipped = (saved.state?.skipped ?? 0) + read.skipped;
+        const t = (tally = new SiteTally(model, saved.state?.sites[model.site]?.aggregate));
+        const read = await streamIncremental(files, (r) => t.add(r), saved.state?.cursors ?? []);
+        const requests = (saved.state?.requests ?? 0) + read.requests;
+        skipped = (saved.state?.skipped ?? 0) + read.skipped + read.long;
         unreadable = read.unreadable;
         if (unreadable.length === 0)
           writer.stage(
@@ -241,10 +244,9 @@ export async function* statusFleet(o: FleetOptions): AsyncGenerator<FleetSite> {
           );
         else notes.push(`${file}: not updated (a log could not be read)`);
       } else {
-        const read = readLogs(files, o.since);
-        tally = new SiteTally(model);
-        tally.addAll(read.requests);
-        skipped = read.skipped;
+        const t = (tally = new SiteTally(model));
+        const read = await streamLogs(files, (r) => t.add(r), o.since);
+        skipped = read.skipped + read.long;
         unreadable = [...read.unreadable];
       }
       const nodes = tally.nodes(loopWindow);
@@ -259,6 +261,8 @@ export async function* statusFleet(o: FleetOptions): AsyncGenerator<FleetSite> {
           unknown: unknown.length,
           requests: tally.aggregate.requests,
           verifyRequests: tally.aggregate.verifyRequests,
+          serverRequests: tally.aggregate.serverRequests ?? 0,
+          foreignRequests: tally.aggregate.foreignRequests ?? 0,
           skipped,
           logFiles: files.length,
           lastRequest: tally.aggregate.lastRequest,
@@ -291,6 +295,8 @@ export function siteSummary(a: {
   unknown: number;
   requests: number;
   verifyRequests: number;
+  serverRequests: number;
+  foreignRequests: number;
   skipped: number;
   logFiles: number;
   lastRequest?: number | undefined;
@@ -311,6 +317,8 @@ export function siteSummary(a: {
     unknown: a.unknown,
     requests: a.requests,
     verify_requests: a.verifyRequests,
+    server_requests: a.serverRequests,
+    foreign_requests: a.foreignRequests,
     skipped: a.skipped,
     log_files: a.logFiles,
     ...(a.lastRequest !== undefined ? { last_request: iso(a.lastRequest) } : {}),
@@ -330,6 +338,8 @@ function blank(dir: string, site: string, neverMs: number): SiteSummary {
     unknown: 0,
     requests: 0,
     verify_requests: 0,
+    server_requests: 0,
+    foreign_requests: 0,
     skipped: 0,
     log_files: 0,
     never_booted: [],

@@ -5,10 +5,11 @@
 import type { Diagnostic } from '../diagnostics/types.ts';
 import type { SiteModel } from '../model/index.ts';
 import { compileModel } from '../pipeline.ts';
-import { readLogs, type LogRequest } from './log.ts';
+import type { LogRequest } from './log.ts';
+import { streamLogs } from './read-logs.ts';
 import { unreadableHint } from './problems.ts';
-import { readIncremental } from './cursor.ts';
-import { modelFingerprint, SiteTally, type SiteAggregate } from './tally.ts';
+import { streamIncremental } from './cursor.ts';
+import { MAX_STRANGERS, modelFingerprint, SiteTally, type SiteAggregate } from './tally.ts';
 import { loadUnit, newUnit, StateWriter, unitFile, unusableReason } from './state.ts';
 import { lockState } from './lock.ts';
 import { bmcUnreadableHint, lastBmcActions, readBmcLogs } from './bmc-log.ts';
@@ -105,24 +106,23 @@ async function statusOfLogs(options: StatusOptions): Promise<StatusResult & { mo
   }
   const nodes: NodeStatus[] = [];
   const unknown: UnknownMachine[] = [];
-  const counts: { site: string; requests: number; verifyRequests: number; lastRequest?: number }[] = [];
-  const count = (site: string, a: SiteAggregate) =>
-    counts.push({
-      site,
-      requests: a.requests,
-      verifyRequests: a.verifyRequests,
-      ...(a.lastRequest !== undefined ? { lastRequest: a.lastRequest } : {}),
-    });
-  let verifyRequests = 0;
+  const counts: NonNullable<StatusResult['counts']>[number][] = [];
+  const left = { verifyRequests: 0, serverRequests: 0, foreignRequests: 0 };
+  const count = (site: string, a: SiteAggregate) => {
+    const c = { verifyRequests: a.verifyRequests, serverRequests: a.serverRequests ?? 0, foreignRequests: a.foreignRequests ?? 0 };
+    for (const k of Object.keys(left) as (keyof typeof left)[]) left[k] += c[k];
+    if (a.strangersOmitted)
+      notes.push(`${site}: ${a.strangersOmitted} request(s) of unknown MACs past the first ${MAX_STRANGERS} not listed`);
+    counts.push({ site, requests: a.requests, ...c, ...(a.lastRequest !== undefined ? { lastRequest: a.lastRequest } : {}) });
+  };
   if (options.state === undefined) {
-    const logs = readLogs(options.logs, options.since);
+    const tallies = models.map((m) => new SiteTally(m));
+    const logs = await streamLogs(options.logs, (r) => tallies.forEach((t) => t.add(r)), options.since);
     diagnostics.unshift(...unreadableDiagnostics(logs.unreadable));
-    for (const model of models) {
-      const tally = new SiteTally(model);
-      tally.addAll(logs.requests);
+    for (const tally of tallies) {
+      const model = tally.model;
       nodes.push(...tally.nodes(loopWindow));
       unknown.push(...tally.unknownMachines());
-      verifyRequests += tally.aggregate.verifyRequests;
       count(model.site, tally.aggregate);
     }
     return {
@@ -130,9 +130,9 @@ async function statusOfLogs(options: StatusOptions): Promise<StatusResult & { mo
       nodes,
       unknown,
       diagnostics,
-      requests: logs.requests.length,
-      verifyRequests,
-      skipped: logs.skipped,
+      requests: logs.requests,
+      ...left,
+      skipped: logs.skipped + logs.long,
       notes,
       counts,
       models,
@@ -142,7 +142,7 @@ async function statusOfLogs(options: StatusOptions): Promise<StatusResult & { mo
   const locked = await lockState(options.state);
   if ('diagnostic' in locked) {
     diagnostics.push(locked.diagnostic);
-    return { sites, nodes, unknown, diagnostics, requests: 0, verifyRequests: 0, skipped: 0, notes, models };
+    return { sites, nodes, unknown, diagnostics, requests: 0, ...left, skipped: 0, notes, models };
   }
   try {
     const writer = new StateWriter(options.state);
@@ -150,26 +150,25 @@ async function statusOfLogs(options: StatusOptions): Promise<StatusResult & { mo
     const file = unitFile(options.state, 'logs');
     const saved = loadUnit(file, fingerprints);
     if (saved.unusable) notes.push(`${file}: not merged (${unusableReason(saved.unusable)}): the logs are read from their first line`);
-    const read = readIncremental(options.logs, saved.state?.cursors ?? []);
+    const tallies = models.map((m) => new SiteTally(m, saved.state?.sites[m.site]?.aggregate));
+    const read = await streamIncremental(options.logs, (r) => tallies.forEach((t) => t.add(r)), saved.state?.cursors ?? []);
     diagnostics.unshift(...unreadableDiagnostics(read.unreadable));
     const aggregates: Record<string, { fingerprint: string; aggregate: SiteAggregate }> = {};
-    for (const model of models) {
-      const tally = new SiteTally(model, saved.state?.sites[model.site]?.aggregate);
-      tally.addAll(read.requests);
+    for (const tally of tallies) {
+      const model = tally.model;
       nodes.push(...tally.nodes(loopWindow));
       unknown.push(...tally.unknownMachines());
-      verifyRequests += tally.aggregate.verifyRequests;
       count(model.site, tally.aggregate);
       aggregates[model.site] = { fingerprint: fingerprints[model.site]!, aggregate: tally.aggregate };
     }
-    const requests = (saved.state?.requests ?? 0) + read.requests.length;
-    const skipped = (saved.state?.skipped ?? 0) + read.skipped;
+    const requests = (saved.state?.requests ?? 0) + read.requests;
+    const skipped = (saved.state?.skipped ?? 0) + read.skipped + read.long;
     // Saved only when every log was read and every site compiled: the next run then merges into a whole.
     if (read.unreadable.length === 0 && models.length === options.sites.length) {
       writer.stage(file, newUnit(aggregates, read.cursors, requests, skipped));
       writer.commit();
     } else notes.push(`${file}: not updated (a log could not be read or a site did not compile)`);
-    return { sites, nodes, unknown, diagnostics, requests, verifyRequests, skipped, notes, counts, models };
+    return { sites, nodes, unknown, diagnostics, requests, ...left, skipped, notes, counts, models };
   } finally {
     await locked.release();
   }

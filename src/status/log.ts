@@ -1,7 +1,6 @@
 // Reading nginx access logs (the default `combined` format, which the generated server blocks
 // use): plain, rotated and gzipped files, from one or several boot servers, merged in time order.
-import { closeSync, readSync } from 'node:fs';
-import { gunzipSync } from 'node:zlib';
+import { closeSync } from 'node:fs';
 import { openRegular, printable } from './bmc-log.ts';
 
 /** One request of an access log. */
@@ -22,11 +21,14 @@ export interface LogRequest {
   readonly from: string;
 }
 
-/** What reading the logs gave: the requests in time order, and the lines that are no request. */
-export interface ReadLogs {
-  readonly requests: readonly LogRequest[];
+/** What reading the logs gave besides the requests. */
+export interface LogCounts {
+  /** Requests read (at or after `since`). */
+  readonly requests: number;
   /** Lines that are not in the combined format (counted, not fatal: a log may hold other servers' formats). */
   readonly skipped: number;
+  /** Lines longer than MAX_LINE_BYTES (counted, skipped, not fatal). */
+  readonly long: number;
   /** Files that could not be read, with why. */
   readonly unreadable: readonly { file: string; problem: string }[];
 }
@@ -51,6 +53,15 @@ const MONTHS: Readonly<Record<string, number>> = {
 const LINE =
   /^(\S+) \S+ \S+ \[(\d{2})\/([A-Z][a-z]{2})\/(\d{4}):(\d{2}):(\d{2}):(\d{2}) ([+-])(\d{2})(\d{2})\] "([A-Z]+) (\S+)(?: [^"]*)?" (\d{3}) \S+(?: "[^"]*" "([^"]*)")?/;
 
+/** The longest reported value kept (a query parameter: what unknown.ipxe reports, an event's address); longer ones are cut. */
+export const MAX_REPORTED_CHARS = 256;
+
+/** A reported value as status prints and keeps it: printable, at most MAX_REPORTED_CHARS, a cut one marked. */
+export function reportedValue(v: string): string {
+  const p = printable(v.length > MAX_REPORTED_CHARS * 4 ? v.slice(0, MAX_REPORTED_CHARS * 4) : v);
+  return v.length <= MAX_REPORTED_CHARS ? p : `${p.slice(0, MAX_REPORTED_CHARS)}...[cut: ${v.length} characters]`;
+}
+
 /** Parse one line of a combined-format log (undefined: not such a line). */
 export function parseLine(line: string, from: string): LogRequest | undefined {
   const m = LINE.exec(line);
@@ -72,20 +83,23 @@ export function parseLine(line: string, from: string): LogRequest | undefined {
   if (q >= 0) {
     // Anyone may send these: no control character or bidirectional override reaches what status prints or
     // its JSON holds (a terminal escape, a forged line, text shown in another order).
-    for (const [k, v] of new URLSearchParams(target.slice(q + 1))) if (!(k in query)) query[k] = printable(v);
+    for (const [k, v] of new URLSearchParams(target.slice(q + 1))) if (!(k in query)) query[k] = reportedValue(v);
   }
   const agent = m[14]; // nginx logs a missing header as `-`
   return { ip: m[1]!, time, method: m[11]!, path, query, status: Number(m[13]), ...(agent && agent !== '-' ? { agent } : {}), from };
 }
 
 /**
- * The most of a log (as written, and unpacked) status reads: a boot server's logs are what anyone
- * on its network sent, and a log is read whole into one string (V8's longest is about 512 MiB).
+ * The most of one log (as written, and unpacked) status reads. Logs are streamed, so memory does
+ * not grow with them; the bound is on the time a run takes (4 GiB: minutes of parsing, not hours).
  */
-export const MAX_LOG_BYTES = 256 * 1024 * 1024;
+export const MAX_LOG_BYTES = 4 * 1024 * 1024 * 1024;
+
+/** The longest line parsed (nginx's own request line is at most 8 KiB by default); a longer one is counted and skipped. */
+export const MAX_LINE_BYTES = 64 * 1024;
 
 /** A log that cannot be read, with a code the report prints (`ENOTREG`, `EFBIG`, or the system's). */
-function logError(code: string, message: string): NodeJS.ErrnoException {
+export function logError(code: string, message: string): Error & { code: string } {
   return Object.assign(new Error(message), { code });
 }
 
@@ -97,60 +111,6 @@ export function openLog(file: string, max: number): { fd: number; size: number; 
     throw logError('EFBIG', `larger than ${max} bytes`);
   }
   return { fd, size: st.size, dev: st.dev, ino: st.ino };
-}
-
-/** A gzip log unpacked, at most `max` bytes (a small file can unpack to gigabytes). */
-export function gunzipLog(bytes: Uint8Array, max: number): Buffer {
-  try {
-    return gunzipSync(bytes, { maxOutputLength: max });
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') throw logError('EFBIG', `unpacks to more than ${max} bytes`);
-    throw e;
-  }
-}
-
-/** The whole of a log opened by openLog, unpacked when it is gzip (by its magic bytes, whatever the name). */
-function readLog(file: string, max: number): string {
-  const { fd, size } = openLog(file, max);
-  try {
-    const bytes = Buffer.allocUnsafe(size);
-    let got = 0;
-    while (got < size) {
-      const n = readSync(fd, bytes, got, size - got, got);
-      if (n === 0) break;
-      got += n;
-    }
-    const read = bytes.subarray(0, got);
-    return (read[0] === 0x1f && read[1] === 0x8b ? gunzipLog(read, max) : read).toString('utf8');
-  } finally {
-    closeSync(fd);
-  }
-}
-
-/** Read every log (gzip by its magic bytes, whatever the name), keep requests at or after `since`, sorted by time (stable). */
-export function readLogs(files: readonly string[], since?: number, maxBytes = MAX_LOG_BYTES): ReadLogs {
-  const requests: LogRequest[] = [];
-  const unreadable: { file: string; problem: string }[] = [];
-  let skipped = 0;
-  for (const file of files) {
-    let text: string;
-    try {
-      text = readLog(file, maxBytes);
-    } catch (e) {
-      unreadable.push({ file, problem: (e as NodeJS.ErrnoException).code ?? (e as Error).message });
-      continue;
-    }
-    const lines = text.split('\n');
-    for (let i = 0; i < lines.length; i++) {
-      const line = lines[i]!;
-      if (line === '') continue;
-      const r = parseLine(line, `${file}:${i + 1}`);
-      if (!r) skipped++;
-      else if (since === undefined || r.time >= since) requests.push(r);
-    }
-  }
-  requests.sort((a, b) => a.time - b.time);
-  return { requests, skipped, unreadable };
 }
 
 /** `--since`: an ISO 8601 time, or a duration back from `now` (`90m`, `12h`, `7d`). Undefined: not one. */

@@ -2,7 +2,6 @@
 // node_exporter's textfile collector (which reads every `*.prom` file of its directory at each
 // scrape, so the file is written beside itself and renamed into place: never read half-written).
 // Families sorted by name, series by their labels: the same summaries give the same bytes.
-import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import type { SiteSummary } from './fleet.ts';
 import { VERDICTS } from './fleet.ts';
 
@@ -60,22 +59,4 @@ export function metricsText(summaries: readonly SiteSummary[]): string {
     for (const s of series) lines.push(`${f.name}{${s.labels.map(([k, v]) => `${k}="${escapeLabel(v)}"`).join(',')}} ${num(s.value)}`);
   }
   return lines.length > 0 ? `${lines.join('\n')}\n` : '';
-}
-
-/** Write `text` to `file` atomically: a temporary file in the same directory, fsynced, renamed over it. */
-export function writeAtomic(file: string, text: string): void {
-  const tmp = `${file}.tmp-${process.pid}`;
-  try {
-    const fd = openSync(tmp, 'w', 0o644);
-    try {
-      writeSync(fd, text);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(tmp, file);
-  } catch (e) {
-    rmSync(tmp, { force: true });
-    throw e;
-  }
 }

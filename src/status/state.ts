@@ -8,7 +8,8 @@
 // Files are written to a temporary name beside them during the run and renamed into place only
 // at its end (`commit`), for the units whose logs were all read; a lock (the build's, .harvgen.lock)
 // keeps two runs from interleaving.
-import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { AtomicBatch, removeStaleTemps } from '../durable/index.ts';
 import { join } from 'node:path';
 import { harvgenVersion } from '../util/version.ts';
 import type { InputStamp } from '../load/stamps.ts';
@@ -39,8 +40,6 @@ export interface UnitState {
   readonly skipped: number;
   readonly cached?: CachedModel;
 }
-
-const TMP = '.tmp-';
 
 /** The state file of a unit. */
 export function unitFile(stateDir: string, unit: { site: string } | 'logs'): string {
@@ -155,49 +154,27 @@ export function unusableReason(u: Unusable): string {
   }[u];
 }
 
-/** The state files of one run: written to temporary names as the run goes, renamed into place by `commit`. */
+/** The state files of one run: staged as the run goes, renamed into place together by `commit` (the durable layer's AtomicBatch). */
 export class StateWriter {
-  private readonly pending: { tmp: string; file: string }[] = [];
+  private readonly batch = new AtomicBatch();
   constructor(readonly dir: string) {
     mkdirSync(dir, { recursive: true, mode: 0o750 });
-    // What a killed run left.
-    for (const name of readdirSync(dir)) if (name.includes(TMP)) rmSync(join(dir, name), { force: true });
+    removeStaleTemps(dir); // what a killed run left
   }
 
-  /**
-   * Write a unit's state to its temporary file. Not fsynced one by one (that was 7 ms a site, a
-   * tenth of a fleet's run): the rename is atomic, and a file a crash left empty or cut short is
-   * not a state file (`loadUnit`: invalid), so that unit only reads its logs again.
-   */
+  /** Stage a unit's state; a file a crash left cut short is no state file (`loadUnit`: invalid), so that unit only reads its logs again. */
   stage(file: string, state: UnitState): void {
-    const tmp = `${file}${TMP}${process.pid}`;
-    const fd = openSync(tmp, 'w', 0o640);
-    try {
-      writeSync(fd, `${JSON.stringify(state)}\n`);
-    } finally {
-      closeSync(fd);
-    }
-    this.pending.push({ tmp, file });
+    this.batch.stage(file, `${JSON.stringify(state)}\n`, 0o640);
   }
 
   /** Rename every staged file into place (the run succeeded). */
   commit(): void {
-    for (const p of this.pending) renameSync(p.tmp, p.file);
-    this.pending.length = 0;
-    // The renames themselves made durable.
-    try {
-      const fd = openSync(this.dir, 'r');
-      fsyncSync(fd);
-      closeSync(fd);
-    } catch {
-      // Not every file system lets a directory be fsynced.
-    }
+    this.batch.commit();
   }
 
   /** Drop every staged file (the run failed). */
   abandon(): void {
-    for (const p of this.pending) rmSync(p.tmp, { force: true });
-    this.pending.length = 0;
+    this.batch.abandon();
   }
 }
 

@@ -7,39 +7,27 @@
 import { createHash } from 'node:crypto';
 import { kindOf } from '../render/kinds/index.ts';
 import { CONFIG_FORMATS, type ConfigFormat } from '../derive/configs/index.ts';
-import type { ResolvedNode, SiteModel } from '../model/index.ts';
+import type { SiteModel } from '../model/index.ts';
 import { nodeAllow, poolAllow } from '../render/access.ts';
 import { DIRS, LAYOUT, UNKNOWN_EVENT_HOST } from '../derive/layout.ts';
 import { namesKeyed } from '../derive/file-names.ts';
 import { addressAllowed } from '../util/ipv4.ts';
 import type { LogRequest } from './log.ts';
+import { completeNode, emptyNode, iso, NodeLog, seen, summarize, type NodeAggregate } from './node-tally.ts';
+
+export type { NodeAggregate, Seen } from './node-tally.ts';
 import { VerifyFilter, type Subject } from './verify-requests.ts';
+import { Origins, serverAddresses, type Origin } from './origin.ts';
 import { problemOf } from './problems.ts';
-import type { FetchKind, FetchSummary, NodeStatus, StatusEvent, UnknownMachine, Verdict } from './types.ts';
+import type { NodeStatus, StatusEvent, UnknownMachine } from './types.ts';
 
 const MAC_HEX = '[0-9a-f]{2}(?:-[0-9a-f]{2}){5}';
 /** A keyed name's tag (the committed tree's `x`s too). */
 const TAG = '-(?:[0-9a-f]{32}|x{32})';
 
-/** What a request leaves of itself in the tally. */
-export interface Seen {
-  /** Milliseconds since the epoch. */
-  readonly time: number;
-  readonly ip: string;
-  readonly status: number;
-}
-
-/** Everything one node did, as plain data. */
-export interface NodeAggregate {
-  fetches: Partial<Record<FetchKind, { count: number; last: Seen }>>;
-  events: (StatusEvent & { at: number })[];
-  problems: string[];
-  /** The first request of its own files with verify's User-Agent from its own address (counted, noted once). */
-  verifyAgent?: Seen;
-  lastScript?: Seen & { mac: string };
-  /** Config/seed fetches and STARTED events, times (for loops). */
-  starts: number[];
-}
+/** The unknown machines a site keeps (a log can name any number of made-up MACs), and the addresses kept of each. */
+export const MAX_STRANGERS = 10_000;
+const MAX_STRANGER_IPS = 16;
 
 /** A machine of no node that asked for a script, reported itself or joined (an unknown machine). */
 export interface StrangerAggregate {
@@ -64,6 +52,12 @@ export interface SiteAggregate {
   requests: number;
   /** Requests judged harvgen verify's (left out). */
   verifyRequests: number;
+  /** Requests of unknown MACs past MAX_STRANGERS (counted, not listed). */
+  strangersOmitted?: number;
+  /** Requests from the boot server itself (loopback, boot.server's address): left out. */
+  serverRequests?: number;
+  /** Requests from an address no node of theirs can be using: left out. */
+  foreignRequests?: number;
   /** The newest request of this site counted (ms), if any. */
   lastRequest?: number;
 }
@@ -132,24 +126,6 @@ function classify(m: Matcher, r: LogRequest): Kind | undefined {
   return f ? { kind: 'file', what: f } : undefined;
 }
 
-const iso = (t: number) => new Date(t).toISOString();
-const seen = (r: LogRequest): Seen => ({ time: r.time, ip: r.ip, status: r.status });
-
-/** A node's tally while requests are added. */
-class NodeLog {
-  constructor(
-    readonly model: SiteModel,
-    readonly node: ResolvedNode,
-    readonly allow: readonly string[],
-    readonly agg: NodeAggregate,
-  ) {}
-  fetch(kind: FetchKind, r: LogRequest): void {
-    const f = this.agg.fetches[kind];
-    this.agg.fetches[kind] = { count: (f?.count ?? 0) + 1, last: seen(r) };
-    if (r.status >= 400) this.agg.problems.push(problemOf(this.model, kind, r, this.node));
-  }
-}
-
 /** An empty tally. */
 export function emptyAggregate(): SiteAggregate {
   return { nodes: {}, strangers: {}, byIp: {}, requests: 0, verifyRequests: 0 };
@@ -171,6 +147,7 @@ export function modelFingerprint(model: SiteModel): string {
     event: m.event.source,
     files: [...m.files].sort(),
     pool: poolAllow(model),
+    server: serverAddresses(model),
     nodes: model.nodes.map((n) => [n.hostname, n.macs, n.ip ?? null, n.boot, n.state, nodeAllow(model, n)]),
   };
   return createHash('sha256').update(JSON.stringify(facts)).digest('hex');
@@ -185,14 +162,16 @@ export class SiteTally {
   private readonly pool: ReturnType<typeof poolAllow>;
   private readonly m: Matcher;
   private readonly verify: VerifyFilter;
+  private readonly origins: Origins;
+  private strangerCount: number | undefined;
 
   constructor(
-    private readonly model: SiteModel,
+    readonly model: SiteModel,
     saved?: SiteAggregate,
   ) {
     this.aggregate = saved ?? emptyAggregate();
     this.logs = model.nodes.map((n) => {
-      const agg = (this.aggregate.nodes[n.hostname] ??= { fetches: {}, events: [], problems: [], starts: [] });
+      const agg = completeNode((this.aggregate.nodes[n.hostname] ??= emptyNode()));
       return new NodeLog(model, n, nodeAllow(model, n), agg);
     });
     for (const l of this.logs) {
@@ -201,7 +180,9 @@ export class SiteTally {
     }
     this.pool = poolAllow(model);
     this.m = matcher(model);
-    this.verify = new VerifyFilter(new Map(this.logs.map((l) => [l.node, l.allow])));
+    const allows = new Map(this.logs.map((l) => [l.node, l.allow]));
+    this.verify = new VerifyFilter(allows);
+    this.origins = new Origins(model, allows, this.pool);
   }
 
   /** Count the requests (in time order); those of other sites' prefixes are passed over. */
@@ -219,6 +200,14 @@ export class SiteTally {
       this.aggregate.verifyRequests++;
       return;
     }
+    const origin = this.origins.of(
+      r.ip,
+      subject?.of === 'node' ? subject : subject?.of === 'report' || subject?.of === 'unknown-mac' ? 'any' : 'other',
+    );
+    if (origin !== 'counted') {
+      this.leftOut(origin, k, r);
+      return;
+    }
     this.aggregate.requests++;
     if (this.aggregate.lastRequest === undefined || r.time > this.aggregate.lastRequest) this.aggregate.lastRequest = r.time;
     if (judged === 'counted-with-verify-agent' && subject?.of === 'node') {
@@ -226,6 +215,15 @@ export class SiteTally {
       l.agg.verifyAgent ??= seen(r);
     }
     if (k) this.addKind(k, r);
+  }
+
+  /** A request of no node's (src/status/origin.ts): counted apart; a node's config refused to another address is still its problem. */
+  private leftOut(origin: Exclude<Origin, 'counted'>, k: Kind | undefined, r: LogRequest): void {
+    if (origin === 'server') this.aggregate.serverRequests = (this.aggregate.serverRequests ?? 0) + 1;
+    else this.aggregate.foreignRequests = (this.aggregate.foreignRequests ?? 0) + 1;
+    if (origin !== 'foreign' || k?.kind !== 'served' || r.status !== 403) return;
+    const l = k.format.owner === 'host' ? this.byHost.get(k.owner) : this.byMac.get(k.owner);
+    l?.problem(problemOf(this.model, k.format.fetch, r, l.node));
   }
 
   /** What a classified request is about, for telling verify's requests apart (src/status/verify-requests.ts). */
@@ -255,7 +253,7 @@ export class SiteTally {
         const l = k.format.owner === 'host' ? this.byHost.get(k.owner) : this.byMac.get(k.owner);
         if (!l) return;
         l.fetch(k.format.fetch, r);
-        if (r.status < 400 && k.format.startsInstall) l.agg.starts.push(r.time);
+        if (r.status < 400 && k.format.startsInstall) l.start(r.time);
         return;
       }
       case 'file': {
@@ -280,7 +278,7 @@ export class SiteTally {
     }
     if (k.stub) {
       // The stub boots nothing: this NIC's DHCP answer was not its per-MAC one.
-      l.agg.problems.push(
+      l.problem(
         `${iso(r.time)} from ${r.ip}: ${k.mac} fetched the stub at its plain script name, not its keyed script: another DHCP server answered it, or the DHCP config predates nginx.file_key`,
       );
       return;
@@ -305,12 +303,9 @@ export class SiteTally {
     const l = this.byHost.get(k.host);
     if (!l) return;
     const accepted = addressAllowed(r.ip, l.allow);
-    l.agg.events.push({ event: k.event, time: iso(r.time), ip: r.ip, ...(mac ? { mac } : {}), accepted, at: r.time });
+    l.event({ event: k.event, time: iso(r.time), ip: r.ip, ...(mac ? { mac } : {}), accepted, at: r.time });
     if (!accepted)
-      l.agg.problems.push(
-        `${k.event} event ${iso(r.time)} from ${r.ip}, which is not the node's address: ignored (a forged or misrouted report?)`,
-      );
-    else if (k.event === 'STARTED') l.agg.starts.push(r.time);
+      l.problem(`${k.event} event ${iso(r.time)} from ${r.ip}, which is not the node's address: ignored (a forged or misrouted report?)`);
   }
 
   /** What an unknown machine reported of itself (`harvgen-discover`). */
@@ -330,13 +325,16 @@ export class SiteTally {
   /** The stranger of `mac`, with this request counted. */
   private stranger(mac: string, r: LogRequest): StrangerAggregate {
     const strangers = this.aggregate.strangers;
-    const s: StrangerAggregate = Object.hasOwn(strangers, mac)
-      ? strangers[mac]!
-      : { mac, first: r.time, last: r.time, requests: 0, ips: [] };
+    const known = Object.hasOwn(strangers, mac);
+    const s: StrangerAggregate = known ? strangers[mac]! : { mac, first: r.time, last: r.time, requests: 0, ips: [] };
     s.last = r.time;
     s.requests++;
-    if (!s.ips.includes(r.ip)) s.ips.push(r.ip);
-    strangers[mac] = s;
+    if (!s.ips.includes(r.ip) && s.ips.length < MAX_STRANGER_IPS) s.ips.push(r.ip);
+    // Past the bound a new MAC is counted, not kept (the one returned is dropped).
+    if (known || (this.strangerCount ??= Object.keys(strangers).length) < MAX_STRANGERS) {
+      if (!known) this.strangerCount = (this.strangerCount ?? 0) + 1;
+      strangers[mac] = s;
+    } else this.aggregate.strangersOmitted = (this.aggregate.strangersOmitted ?? 0) + 1;
     return s;
   }
 
@@ -360,55 +358,4 @@ export class SiteTally {
   nodes(loopWindow: number): NodeStatus[] {
     return this.logs.map((l) => summarize(this.model.site, l.node, l.agg, loopWindow));
   }
-}
-
-function summarize(site: string, node: ResolvedNode, l: NodeAggregate, loopWindow: number): NodeStatus {
-  const accepted = l.events.filter((e) => e.accepted);
-  const successes = accepted.filter((e) => e.event === 'SUCCEEDED').map((e) => e.at);
-  // A loop is judged from the last install: one that looped once and was mended is not one now.
-  const lastSuccess = successes[successes.length - 1];
-  const loopAt =
-    lastSuccess !== undefined && l.starts.some((t) => t > lastSuccess && t - lastSuccess <= loopWindow) ? lastSuccess : undefined;
-  const problems = [...l.problems];
-  if (l.verifyAgent)
-    problems.push(
-      `${iso(l.verifyAgent.time)} from ${l.verifyAgent.ip}: its files were fetched with harvgen verify's User-Agent from the node's own address, so they count as the node's (verify run from the node's address, or the node claims to be verify)`,
-    );
-  let verdict: Verdict;
-  const fetched = (k: FetchKind) => (l.fetches[k]?.last.status ?? 999) < 400;
-  if (loopAt !== undefined) {
-    verdict = 'loop';
-    problems.push(
-      `installed at ${iso(loopAt)}, then started installing again within ${Math.round(loopWindow / 60000)} min: it network-boots first and its script installs every time (set state: install-once or local, or put the disk first in the boot order)`,
-    );
-  } else if (accepted.length > 0) {
-    const last = accepted[accepted.length - 1]!.event;
-    verdict = last === 'STARTED' ? 'installing' : last === 'SUCCEEDED' ? 'installed' : 'failed';
-  } else if (fetched('config') && l.fetches.config!.last.time >= (l.lastScript?.time ?? 0)) verdict = 'installing';
-  // A boot starts with the node's script; from its boot ISO on UEFI, GRUB fetches the kernel
-  // itself and no script (src/render/media.ts).
-  else if (!l.lastScript && !(node.medium === 'iso' && l.fetches.kernel)) verdict = 'never-booted';
-  else if (node.boot !== 'harvester' && fetched('kernel') && (node.boot !== 'os' || fetched('initrd'))) verdict = 'booted';
-  else if (node.boot === 'iscsi') verdict = 'booted';
-  else if (l.lastScript && node.state !== 'install' && (l.fetches.kernel?.last.time ?? -1) < l.lastScript.time) verdict = 'local';
-  else verdict = 'booting';
-  const fetches: Partial<Record<FetchKind, FetchSummary>> = {};
-  for (const k of ['script', 'kernel', 'initrd', 'rootfs', 'iso', 'config', 'seed'] as const) {
-    const f = l.fetches[k];
-    if (f) fetches[k] = { count: f.count, last: iso(f.last.time), status: f.last.status, ip: f.last.ip };
-  }
-  return {
-    site,
-    hostname: node.hostname,
-    boot: node.boot,
-    state: node.state,
-    verdict,
-    ...(l.lastScript
-      ? { last_boot: { time: iso(l.lastScript.time), ip: l.lastScript.ip, mac: l.lastScript.mac, status: l.lastScript.status } }
-      : {}),
-    fetches,
-    events: l.events.map(({ at: _at, ...e }) => e),
-    installs: successes.length,
-    problems,
-  };
 }

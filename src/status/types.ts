@@ -50,6 +50,8 @@ export interface NodeStatus {
   readonly last_boot?: { readonly time: string; readonly ip: string; readonly mac: string; readonly status: number };
   readonly fetches: Partial<Record<FetchKind, FetchSummary>>;
   readonly events: readonly StatusEvent[];
+  /** Older events not listed (the newest MAX_NODE_EVENTS are). */
+  readonly events_omitted?: number;
   /** How many installs it completed (SUCCEEDED events accepted). */
   readonly installs: number;
   /** What looks wrong (a refused or missing file, an event from a foreign address, a boot that went nowhere). */
@@ -114,6 +116,11 @@ export interface StatusResult {
   readonly requests: number;
   /** Requests judged `harvgen verify`'s (its User-Agent and a probe name or an address no node has): left out. */
   readonly verifyRequests: number;
+  /** Requests from the boot server itself (loopback, boot.server's address): no machine's, left out. */
+  readonly serverRequests: number;
+  /** Requests from an address no node of theirs can be using (src/status/origin.ts): left out. */
+  readonly foreignRequests: number;
+  /** Lines that were no request (not in the combined format, or longer than 64 KiB). */
   readonly skipped: number;
   /** With BMC logs (`bmcLogs`): what reading them gave. */
   readonly bmc?: BmcLogCounts;
@@ -124,6 +131,8 @@ export interface StatusResult {
     readonly site: string;
     readonly requests: number;
     readonly verifyRequests: number;
+    readonly serverRequests: number;
+    readonly foreignRequests: number;
     readonly lastRequest?: number;
   }[];
 }

@@ -5,7 +5,7 @@ import { exitCode } from '../../diagnostics/exit.ts';
 import { hasFailures, type Diagnostic } from '../../diagnostics/types.ts';
 import { overSites, type Flags } from '../options.ts';
 import type { CliOutput } from '../output.ts';
-import type { BmcAction, NodeStatus, StatusResult, UnknownMachine } from '../../status/types.ts';
+import type { NodeStatus, UnknownMachine } from '../../status/types.ts';
 import type { SiteSummary } from '../../status/fleet.ts';
 
 /** The flags of status and discover (cac camel-cases them). */
@@ -110,6 +110,8 @@ function fleetOptions(flags: StatusFlags) {
 async function runStatus(dirs: string[], flags: StatusFlags, out: CliOutput): Promise<number> {
   // Startup: status loads the compiler (compileModel), so not with --version/--help.
   const { status, parseSince } = await import('../../status/index.ts');
+  const { summariesOf, writeMetrics } = await import('../../status/report.ts');
+  const { bmcNote, leftOutNote, nodeLine, summaryLine, unknownLine } = await import('../../status/text.ts');
   const f = fleetOptions(flags);
   if ('problem' in f) return out.usageError(f.problem);
   if (f.logDir !== undefined) return runFleet(dirs, flags, f as typeof f & { logDir: string }, out);
@@ -125,30 +127,10 @@ async function runStatus(dirs: string[], flags: StatusFlags, out: CliOutput): Pr
   // A log that could not be read leaves every site of the run short of its requests.
   const unreadable = result.diagnostics.some((d) => d.code === 'STATUS_LOG_UNREADABLE');
   const many = result.sites.length > 1;
-  let summaries: SiteSummary[] | undefined;
-  if (many || f.metrics !== undefined) {
-    const { siteSummary, deployTime } = await import('../../status/fleet.ts');
-    const now = Date.now();
-    summaries = result.sites.map((s) => {
-      const c = result.counts?.find((x) => x.site === s.site);
-      const nodes = result.nodes.filter((n) => n.site === s.site);
-      return siteSummary({
-        dir: s.dir,
-        site: s.site ?? s.dir,
-        ok: s.diagnostics.length === 0 && c !== undefined && !unreadable,
-        nodes,
-        unknown: result.unknown.filter((u) => u.site === s.site).length,
-        requests: c?.requests ?? 0,
-        verifyRequests: c?.verifyRequests ?? 0,
-        skipped: result.skipped,
-        logFiles: o.logs.length,
-        lastRequest: c?.lastRequest,
-        deployed: s.site !== undefined ? deployTime(s.site, undefined, f.outDir, f.deployedAt) : undefined,
-        now,
-        neverMs: f.neverBootedMs,
-      });
-    });
-  }
+  const summaries =
+    many || f.metrics !== undefined
+      ? summariesOf(result, { logFiles: o.logs.length, outDir: f.outDir, deployedAt: f.deployedAt, neverMs: f.neverBootedMs })
+      : undefined;
   const failed = f.metrics !== undefined ? await writeMetrics(f.metrics, summaries!) : undefined;
   const diagnostics = failed ? [...result.diagnostics, failed] : result.diagnostics;
   const ok = !hasFailures(diagnostics, flags.strict === true);
@@ -164,6 +146,8 @@ async function runStatus(dirs: string[], flags: StatusFlags, out: CliOutput): Pr
         unknown: result.unknown,
         requests: result.requests,
         verify_requests: result.verifyRequests,
+        server_requests: result.serverRequests,
+        foreign_requests: result.foreignRequests,
         ...(result.bmc ? { bmc_log: result.bmc } : {}),
       },
     });
@@ -187,20 +171,10 @@ async function runStatus(dirs: string[], flags: StatusFlags, out: CliOutput): Pr
     for (const u of result.unknown) out.print(unknownLine(u, width));
   }
   out.note(
-    `${result.nodes.length} node(s), ${result.unknown.length} unknown machine(s), ${result.requests} request(s) read, ${result.verifyRequests} of them harvgen verify's (left out)${result.skipped > 0 ? `, ${result.skipped} line(s) not in nginx's combined format` : ''}`,
+    `${result.nodes.length} node(s), ${result.unknown.length} unknown machine(s), ${result.requests} request(s) read, ${leftOutNote(result.verifyRequests, result.serverRequests, result.foreignRequests)}${result.skipped > 0 ? `, ${result.skipped} line(s) not in nginx's combined format` : ''}`,
   );
   if (result.bmc) out.note(bmcNote(result.bmc, o.logs.length === 0));
   return exitCode(ok, diagnostics);
-}
-
-/** `BMC log: 12 line(s) read, 1 not of its shape (skipped), 2 naming no node of their site (ignored)` */
-function bmcNote(b: NonNullable<StatusResult['bmc']>, noAccessLog: boolean): string {
-  const parts = [`BMC log: ${b.lines} line(s) read`];
-  if (b.skipped > 0) parts.push(`${b.skipped} not of its shape (skipped)`);
-  if (b.unknown_nodes > 0) parts.push(`${b.unknown_nodes} naming no node of their site (ignored)`);
-  for (const file of b.cut) parts.push(`only the newest part of ${file} read (it is larger than the limit)`);
-  if (noAccessLog) parts.push('no access log given (--log): the verdicts are not judged');
-  return parts.join(', ');
 }
 
 /** `--log-dir`: one site at a time, a summary line each as it is done. */
@@ -212,11 +186,12 @@ async function runFleet(
 ): Promise<number> {
   const { parseSince } = await import('../../status/index.ts');
   const { statusFleet } = await import('../../status/fleet.ts');
-  const since = flags.since === undefined ? undefined : parseSince(String(flags.since), Date.now());
-  if (flags.since !== undefined && since === undefined)
-    return out.usageError(`--since ${String(flags.since)}: an ISO 8601 time (2026-11-23T10:00Z) or a duration (90m, 12h, 7d)`);
-  const window = flags.loopWindow === undefined ? 60 : Number(flags.loopWindow);
-  if (!Number.isFinite(window) || window <= 0) return out.usageError(`--loop-window ${String(flags.loopWindow)}: minutes, more than 0`);
+  const { writeMetrics } = await import('../../status/report.ts');
+  const { leftOutNote, nodeLine, summaryLine, unknownLine } = await import('../../status/text.ts');
+  // The logs are the site directories' (--log-dir), not --log.
+  const o = logOptions(flags, Date.now(), parseSince, true);
+  if ('problem' in o) return out.usageError(o.problem!);
+  const { since, loopWindowMs } = o as { since?: number; loopWindowMs: number };
   const detail = flags.nodes === true || dirs.length === 1;
   const summaries: SiteSummary[] = [];
   const diagnostics: Diagnostic[] = [];
@@ -230,7 +205,7 @@ async function runFleet(
     outDir: f.outDir,
     ...(f.state !== undefined ? { state: f.state } : {}),
     ...(since !== undefined ? { since } : {}),
-    loopWindowMs: window * 60_000,
+    loopWindowMs,
     neverBootedMs: f.neverBootedMs,
     ...(f.deployedAt !== undefined ? { deployedAt: f.deployedAt } : {}),
     detail,
@@ -265,6 +240,8 @@ async function runFleet(
   const ok = !hasFailures(diagnostics, flags.strict === true);
   const requests = summaries.reduce((a, s) => a + s.requests, 0);
   const verifyRequests = summaries.reduce((a, s) => a + s.verify_requests, 0);
+  const serverRequests = summaries.reduce((a, s) => a + s.server_requests, 0);
+  const foreignRequests = summaries.reduce((a, s) => a + s.foreign_requests, 0);
   if (flags.json) {
     const doc = jsonOutput({
       command: 'status',
@@ -272,7 +249,14 @@ async function runFleet(
       sites,
       diagnostics,
       debug: flags.debug === true,
-      extra: { nodes, unknown, requests, verify_requests: verifyRequests },
+      extra: {
+        nodes,
+        unknown,
+        requests,
+        verify_requests: verifyRequests,
+        server_requests: serverRequests,
+        foreign_requests: foreignRequests,
+      },
     });
     out.printJson({ ...doc, summaries } as JsonOutput);
     return exitCode(ok, diagnostics);
@@ -280,73 +264,7 @@ async function runFleet(
   const total = summaries.reduce((a, s) => a + s.nodes, 0);
   const never = summaries.reduce((a, s) => a + s.never_booted.length, 0);
   out.note(
-    `${summaries.length} site(s), ${total} node(s), ${never} never booted ${f.neverBootedMs / 3_600_000} h after their deploy, ${requests} request(s) counted, ${verifyRequests} of harvgen verify's left out`,
+    `${summaries.length} site(s), ${total} node(s), ${never} never booted ${f.neverBootedMs / 3_600_000} h after their deploy, ${requests} request(s) counted; left out: ${leftOutNote(verifyRequests, serverRequests, foreignRequests)}`,
   );
   return exitCode(ok, diagnostics);
-}
-
-/** Write the metrics file; a diagnostic when it cannot be. */
-async function writeMetrics(file: string, summaries: readonly SiteSummary[]): Promise<Diagnostic | undefined> {
-  const { metricsText, writeAtomic } = await import('../../status/metrics.ts');
-  try {
-    writeAtomic(file, metricsText(summaries));
-    return undefined;
-  } catch (e) {
-    return {
-      code: 'EMIT_WRITE_FAILED',
-      severity: 'error',
-      message: `the metrics file ${file} cannot be written (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
-      hint: "Give --metrics a file in a directory this user may write (node_exporter's textfile directory).",
-      file,
-    };
-  }
-}
-
-const hhmm = (t: string) => t.slice(0, 19).replace('T', ' ');
-
-/** `s000  100 node(s)  installed 80 never-booted 20  unknown 2  requests 1234 last 2026-11-24 10:00:00  never booted 24 h after the deploy (...): 20: n1 n2 ...` */
-export function summaryLine(s: SiteSummary, width: number): string {
-  const parts = [s.site.padEnd(width), `${String(s.nodes).padStart(4)} node(s)`];
-  if (!s.ok && s.nodes === 0) return `${parts.join('  ')}  (not read: see the errors above)`;
-  const v = Object.entries(s.verdicts)
-    .filter(([, n]) => n > 0)
-    .map(([k, n]) => `${k} ${n}`);
-  parts.push(v.length > 0 ? v.join(' ') : 'no nodes');
-  if (s.unknown > 0) parts.push(`unknown ${s.unknown}`);
-  parts.push(`requests ${s.requests}${s.last_request ? ` last ${hhmm(s.last_request)}` : ''}`);
-  if (s.never_booted.length > 0) {
-    const names = s.never_booted.slice(0, 5).join(' ') + (s.never_booted.length > 5 ? ` +${s.never_booted.length - 5}` : '');
-    parts.push(
-      `never booted ${s.never_booted_hours} h after the deploy of ${hhmm(s.deployed_at!)} (${s.deployed_from}): ${s.never_booted.length}: ${names}`,
-    );
-  } else if (s.deployed_at === undefined && s.verdicts['never-booted'] > 0) parts.push('deploy time unknown');
-  if (!s.ok) parts.push('(incomplete: see the errors above)');
-  return parts.join('  ');
-}
-
-/** `hv-1  installed  boot 2026-11-23 10:10:00 10.0.0.11 52:54:00:..  script 200 kernel 200 ...  STARTED 10:14 SUCCEEDED 10:24` */
-export function nodeLine(n: NodeStatus, width: number): string {
-  const parts = [n.hostname.padEnd(width), n.verdict.padEnd(12)];
-  if (n.last_boot) parts.push(`boot ${hhmm(n.last_boot.time)} from ${n.last_boot.ip} (${n.last_boot.mac})`);
-  const f = Object.entries(n.fetches).map(([k, v]) => `${k} ${v.status}${v.count > 1 ? ` x${v.count}` : ''}`);
-  if (f.length > 0) parts.push(f.join(' '));
-  if (n.events.length > 0)
-    parts.push(n.events.map((e) => `${e.event} ${hhmm(e.time).slice(11)}${e.accepted ? '' : ' (ignored)'}`).join(' '));
-  const indent = ' '.repeat(width + 2);
-  const lines = [parts.join('  ').trimEnd()];
-  if (n.bmc) lines.push(`${indent}${bmcLine(n.bmc)}`);
-  for (const p of n.problems) lines.push(`${indent}! ${p}`);
-  return lines.join('\n');
-}
-
-/** `bmc pxe-once ok 2026-11-25 01:30:00: boots from the network once ...`; exit 3 `NOT APPLIED (exit 3)`, else `FAILED (exit n)`. */
-export function bmcLine(b: BmcAction): string {
-  const how = b.exit === 0 ? 'ok' : b.exit === 3 ? 'NOT APPLIED (exit 3)' : `FAILED (exit ${b.exit})`;
-  return `bmc ${b.action} ${how} ${hhmm(b.time)}: ${b.message}`;
-}
-
-function unknownLine(u: UnknownMachine, width: number): string {
-  const r = u.report;
-  const what = r ? [r.manufacturer, r.product, r.serial && `serial ${r.serial}`, r.uuid && `uuid ${r.uuid}`].filter(Boolean).join(' ') : '';
-  return `${'(unknown)'.padEnd(width)}  ${u.mac}  ${u.requests} request(s) ${hhmm(u.first)} .. ${hhmm(u.last)} from ${u.ips.join(', ')}${what ? `  ${what}` : ''}${u.joined ? `  joined as ${u.joined.host} (${u.joined.event})` : ''}`;
 }
