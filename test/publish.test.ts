@@ -1,12 +1,15 @@
 // harvgen publish, against an in-memory registry (the real registry and skopeo: test/real/publish.test.ts):
 // the same inventory gives the same digests; nothing is uploaded twice; no secret, and no keyed
 // name, leaves in clear; a one-node edit uploads only that node's part, the site part and the index.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { publish, SealKey } from '../src/publish/index.ts';
+import { exportSites, publishSites, type PublishSitesResult } from '../src/index.ts';
+import { tempDir } from './helpers/tmp.ts';
 import { MEDIA } from '../src/publish/media.ts';
 import { nodeOwner } from '../src/publish/artifact.ts';
 import { MemoryRegistry, publishedRepo } from './helpers/publish.ts';
@@ -15,6 +18,7 @@ import type { AddressInfo } from 'node:net';
 import { main } from '../src/cli.ts';
 
 const REGISTRY = 'registry.example.net/harvgen';
+const git = (cwd: string, ...args: string[]) => execFileSync('git', args, { cwd, stdio: 'ignore' });
 
 async function publishTo(reg: MemoryRegistry, site: string, root: string) {
   const r = await publish({ sites: [site], sinkFor: (x) => reg.sink(x), cwd: root, recordDir: 'published' });
@@ -160,6 +164,93 @@ test('publish refuses a site without publish:, naming what to add', async () => 
   const r = await publish({ sites: [repo.site], sinkFor: (x) => new MemoryRegistry().sink(x), cwd: repo.root, recordDir: null });
   assert.not.ok(r.ok);
   assert.ok(r.diagnostics.some((d) => d.code === 'PUBLISH_FAILED' && /no `publish:` section/.test(d.message)));
+});
+
+test('a site with uncommitted changes is refused (PUBLISH_DIRTY), its shared layers too; --allow-dirty tags it <site>-<commit>-dirty-<digest>', async () => {
+  const repo = publishedRepo(REGISTRY);
+  const reg = new MemoryRegistry();
+  const clean = await publishTo(reg, repo.site, repo.root);
+  const commit = clean.tags![1]!;
+  assert.match(commit, /^location_y-[0-9a-f]{12}$/);
+  const tagged = () => [...(reg.tags.get(`${REGISTRY}/location_y`) ?? new Map()).entries()].sort();
+  const before = tagged();
+  const file = join(repo.site, 'nodes/y-hv-02.yaml');
+  const original = readFileSync(file, 'utf8');
+  const dirty = async (what: string, extra: Partial<Parameters<typeof publish>[0]> = {}) => {
+    const r = await publish({ sites: [repo.site], sinkFor: (x) => reg.sink(x), cwd: repo.root, recordDir: 'published', ...extra });
+    return { r, what };
+  };
+  // An unstaged edit, a staged one, an untracked file in the site directory, a new shared layer.
+  const cases: [string, () => void, () => void][] = [
+    ['unstaged', () => writeFileSync(file, `${original}kernel_args: [dirty]\n`), () => writeFileSync(file, original)],
+    [
+      'staged',
+      () => (writeFileSync(file, `${original}kernel_args: [dirty]\n`), git(repo.root, 'add', file)),
+      () => (git(repo.root, 'reset', '-q', file), writeFileSync(file, original)),
+    ],
+    ['untracked', () => writeFileSync(join(repo.site, 'NOTES.md'), 'to do\n'), () => rmSync(join(repo.site, 'NOTES.md'))],
+    [
+      'a shared layer',
+      () => writeFileSync(join(repo.root, 'sites/_defaults.yaml'), 'mtu: 1500\n'),
+      () => rmSync(join(repo.root, 'sites/_defaults.yaml')),
+    ],
+  ];
+  for (const [what, make, undo] of cases) {
+    make();
+    try {
+      const { r } = await dirty(what);
+      assert.not.ok(r.ok, what);
+      const d = r.diagnostics.find((x) => x.code === 'PUBLISH_DIRTY');
+      assert.ok(d, `${what}: ${JSON.stringify(r.diagnostics)}`);
+      assert.is(d!.severity, 'error');
+      assert.match(d!.message, /has uncommitted changes \(.+\): published now, the tag location_y-[0-9a-f]{12} would name inputs/);
+      assert.match(d!.hint!, /Commit the changes first.*--allow-dirty/);
+      assert.equal(tagged(), before, `${what}: no tag moved`);
+    } finally {
+      undo();
+    }
+  }
+  // --allow-dirty: published, under a tag that is not the commit's, and said.
+  writeFileSync(file, `${original}kernel_args: [dirty]\n`);
+  const { r } = await dirty('allowed', { allowDirty: true });
+  assert.ok(r.ok, JSON.stringify(r.diagnostics));
+  const s = r.sites[0]!;
+  assert.equal(s.tags, ['location_y', `${commit}-dirty-${s.digest!.slice(7, 19)}`]);
+  assert.equal(s.dirty, ['sites/location_y/nodes/y-hv-02.yaml']);
+  const warn = r.diagnostics.find((x) => x.code === 'PUBLISH_DIRTY');
+  assert.is(warn?.severity, 'warning');
+  assert.match(
+    warn!.message,
+    /published with uncommitted changes \(sites\/location_y\/nodes\/y-hv-02\.yaml\), tagged location_y and location_y-[0-9a-f]{12}-dirty-/,
+  );
+  // The commit's tag still names the committed artifact.
+  assert.is(new Map(tagged()).get(commit), clean.digest);
+  writeFileSync(file, original);
+  // The CLI: refused without the flag (exit 1), the flag passed through.
+  writeFileSync(file, `${original}kernel_args: [cli]\n`);
+  const refused = await cliPublish(repo.root, repo.site, ['--registry', REGISTRY, '--dry-run']);
+  assert.is(refused.code, 1, refused.stderr);
+  assert.match(refused.stderr, /PUBLISH_DIRTY/);
+  writeFileSync(file, original);
+});
+
+test('the library: publishSites and exportSites check their options, and list what they published', async () => {
+  const repo = publishedRepo(REGISTRY);
+  const bad = await publishSites({ sites: [repo.site], concurrency: 0 });
+  assert.equal(bad, { problem: '--concurrency 0: a whole number from 1 to 64' });
+  const problem = (r: object) => ('problem' in r ? String(r.problem) : '');
+  assert.match(problem(await publishSites({ sites: [repo.site], registry: 'not a registry' })), /^--registry not a registry: /);
+  assert.match(problem(await exportSites({ sites: [repo.site], to: 'nowhere' })), /^--to nowhere: /);
+  const dir = tempDir('publish-export');
+  const r = await exportSites({ sites: [repo.site], to: `oci:${dir}`, cwd: repo.root });
+  assert.ok(!('problem' in r) && r.ok, JSON.stringify(r));
+  const done = (r as PublishSitesResult).published;
+  assert.is(done.length, 1);
+  assert.is(done[0]!.site, 'location_y');
+  assert.match(done[0]!.digest, /^sha256:[0-9a-f]{64}$/);
+  assert.ok((r as PublishSitesResult).transfer.blobsUploaded > 10);
+  // The digest is the one a registry gets.
+  assert.is((await publishTo(new MemoryRegistry(), repo.site, repo.root)).digest, done[0]!.digest);
 });
 
 /** `harvgen publish <site>` in this process: exit code, stdout, stderr, the --json document. */

@@ -228,6 +228,26 @@ test('a failed verdict is VERIFY_FLEET_VERDICT (error, with its counts); no verd
   }
 });
 
+test('a verdict of a pull run with --no-verify is reported as not verified (a warning), with the real pull unit in the hint', async () => {
+  const skipped = { ok: false, checks: 0, failed: 0, at: '2026-11-24T10:00:03Z', skipped: 'not verified: --no-verify' };
+  const srv = await serveSites({
+    lab_site: { state: goodState('lab_site', digest(1), skipped), files: FILES },
+    pending: { state: goodState('pending', digest(1), null), files: FILES },
+  });
+  try {
+    const r = await verifyFleet({ dir: record('skipped', { lab_site: { url: srv.url }, pending: { url: srv.url } }) });
+    const lab = bySite(r.sites, 'lab_site');
+    assert.is(lab.state, 'ok');
+    assert.equal(codes(lab), ['VERIFY_FLEET_VERDICT warning']);
+    assert.match(lab.diagnostics[0]!.message, /did not verify what it serves \(not verified: --no-verify\)/);
+    assert.not.match(lab.diagnostics[0]!.message, /has not finished/);
+    assert.match(bySite(r.sites, 'pending').diagnostics[0]!.hint!, /journalctl -u harvgen-pending-pull\.service/);
+    assert.not.match(JSON.stringify(r.sites), /harvgen-pull-/);
+  } finally {
+    await srv.close();
+  }
+});
+
 test('a sample file edited on the server is VERIFY_DRIFT at its URL; a listing of the root and of .harvgen/ is VERIFY_EXPOSED', async () => {
   const edited = { ...FILES, 'unknown.ipxe': Buffer.from('#!ipxe\necho UNKNOWN\n') };
   const srv = await serveSites({

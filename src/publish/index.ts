@@ -3,7 +3,8 @@
 // they are, secret-bearing ones sealed to the site's key, a signed provenance), push it with its
 // release parts to the site's repository, tag it, and record its digest where git keeps it. One
 // site at a time, so memory does not grow with the number of sites.
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
+import { writeFileAtomic } from '../durable/index.ts';
 import { join, resolve } from 'node:path';
 import type { Diagnostic } from '../diagnostics/types.ts';
 import { compileModel, renderModelled } from '../pipeline.ts';
@@ -33,42 +34,13 @@ export interface FleetRecord {
   readonly tag: string;
 }
 
-export interface PublishOptions {
-  readonly sites: readonly string[];
-  /** In place of each site's `publish.registry` (a mirror, a test registry). */
-  readonly registry?: string;
-  /** A local mirror of the release files (`<dir>/<version>/<file>`); without it no release part is published. */
-  readonly releasesDir?: string;
-  /** Build, sign and compare with the registry; write nothing. */
-  readonly dryRun?: boolean;
-  /** Where the fleet record is written (default `published`); null: none. */
-  readonly recordDir?: string | null;
-  readonly cwd?: string;
-  readonly env?: Readonly<Record<string, string | undefined>>;
+import type { PublishRunOptions, PublishResult, PublishSite } from './types.ts';
+export type { PublishRunOptions, PublishResult, PublishSite } from './types.ts';
+
+/** `publish()`'s options: a run's, and where each repository is written. */
+export interface PublishOptions extends PublishRunOptions {
   /** The sink of a repository (`host[:port]/path`). */
   readonly sinkFor: (repository: string) => Sink;
-  /** Uploads in flight at once per site (default 8). */
-  readonly concurrency?: number;
-}
-
-export interface PublishSite {
-  readonly dir: string;
-  readonly site?: string;
-  readonly repository?: string;
-  readonly digest?: string;
-  readonly tags?: readonly string[];
-  /** What the registry held before under the site's tag (undefined: nothing). */
-  readonly previous?: string;
-  readonly files?: { readonly public: number; readonly sealed: number };
-  readonly nodes?: number;
-  readonly diagnostics: readonly Diagnostic[];
-}
-
-export interface PublishResult {
-  readonly ok: boolean;
-  readonly sites: readonly PublishSite[];
-  readonly diagnostics: readonly Diagnostic[];
-  readonly durationMs: number;
 }
 
 /** Publish every site; never throws for a site's problems or a registry's answers. */
@@ -92,16 +64,16 @@ const problem = (code: string, message: string, hint: string, file?: string): Di
 /** Build one site's artifact (both trees, provenance, signature, release parts): the artifact or the problems. */
 export async function siteArtifact(
   dir: string,
-  options: Pick<PublishOptions, 'cwd' | 'env' | 'registry' | 'releasesDir'>,
+  options: Pick<PublishOptions, 'cwd' | 'env' | 'registry' | 'releasesDir' | 'allowDirty'>,
   releaseCache: ReleaseCache = new Map(),
 ): Promise<
-  | { artifact: SiteArtifact; record: FleetRecord; repository: string; commit?: string; diagnostics: Diagnostic[] }
+  | { artifact: SiteArtifact; record: FleetRecord; repository: string; commit?: string; dirty?: string[]; diagnostics: Diagnostic[] }
   | { site?: string; diagnostics: Diagnostic[] }
 > {
   const compile = { ...(options.cwd ? { cwd: options.cwd } : {}), ...(options.env ? { env: options.env } : {}) };
   const committed = renderModelled(await compileModel(dir, { ...compile, secrets: 'markers' }));
   if (!committed.artifacts) return { ...(committed.site ? { site: committed.site } : {}), diagnostics: [...committed.diagnostics] };
-  const modelled = await compileModel(dir, { ...compile, secrets: 'filled' });
+  const modelled = await compileModel(dir, { ...compile, secrets: 'filled', stamps: true });
   const signing = modelled.renderable?.signing;
   const deploy = renderModelled(modelled);
   if (!deploy.artifacts || !deploy.model) return { ...(deploy.site ? { site: deploy.site } : {}), diagnostics: [...deploy.diagnostics] };
@@ -147,7 +119,15 @@ export async function siteArtifact(
   // The site's own inputs: its directory, and the shared layers (sites/_defaults.yaml, profiles) it read.
   const siteDir = resolve(dir);
   const read = Object.keys(deploy.sources).map((p) => resolve(options.cwd ?? process.cwd(), p));
-  const git = gitState(siteDir, [siteDir, ...read.filter((f) => !f.startsWith(`${siteDir}/`))].sort());
+  const outside = (f: string) => !f.startsWith(`${siteDir}/`) && f !== siteDir && !f.endsWith('/.git');
+  // Uncommitted changes count in every input read (layers, profiles, secret files), not only the YAML the commit is taken of.
+  const watched = (modelled.inputs?.stamps ?? []).map((st) => st[0]).filter(outside);
+  const git = gitState(
+    siteDir,
+    [siteDir, ...read.filter(outside)].sort(),
+    [...new Set([siteDir, ...read.filter(outside), ...watched])].sort(),
+  );
+  if (git?.dirty && !options.allowDirty) return { site, diagnostics: [...warnings, dirtyProblem(site, dir, git)] };
   const root = repoBoundary(resolve(dir)).root;
   const provenance: Provenance = {
     format: 1,
@@ -190,7 +170,32 @@ export async function siteArtifact(
     site,
     tag: model.publish.tag,
   };
-  return { artifact, record, repository, ...(git ? { commit: git.commit } : {}), diagnostics: warnings };
+  const dirty = git?.dirty ? { dirty: git.changed } : {};
+  return { artifact, record, repository, ...(git ? { commit: git.commit } : {}), ...dirty, diagnostics: warnings };
+}
+
+/** The uncommitted changes of a site's inputs, listed (the first few). */
+function changedList(changed: readonly string[]): string {
+  const shown = changed.slice(0, 5).join(', ');
+  return changed.length > 5 ? `${shown} and ${changed.length - 5} more` : shown;
+}
+
+/** A site whose inputs have uncommitted changes: refused, the `<site>-<commit>` tag would name what no commit holds. */
+function dirtyProblem(site: string, dir: string, git: { commit: string; changed: readonly string[] }): Diagnostic {
+  return {
+    code: 'PUBLISH_DIRTY',
+    severity: 'error',
+    message: `${site} has uncommitted changes (${changedList(git.changed)}): published now, the tag ${site}-${git.commit.slice(0, 12)} would name inputs that commit does not hold`,
+    hint: 'Commit the changes first (`git add` and `git commit`), then publish. To publish them anyway, add --allow-dirty: the artifact is then tagged <site>-<commit>-dirty-<digest>, never <site>-<commit>.',
+    file: join(dir, 'site.yaml'),
+  };
+}
+
+/** The tags of a published site: `<site>`, and `<site>-<commit>` (with uncommitted changes `<site>-<commit>-dirty-<digest>`). */
+export function publishTags(tag: string, digest: string, commit?: string, dirty?: readonly string[]): string[] {
+  if (commit === undefined) return [tag];
+  const pinned = `${tag}-${commit.slice(0, 12)}`;
+  return [tag, dirty !== undefined ? `${pinned}-dirty-${digest.replace(/^sha256:/, '').slice(0, 12)}` : pinned];
 }
 
 async function publishOne(dir: string, options: PublishOptions, releaseCache: ReleaseCache): Promise<PublishSite> {
@@ -205,7 +210,9 @@ async function publishOne(dir: string, options: PublishOptions, releaseCache: Re
   }
   if (!('artifact' in built)) return { dir, ...(built.site ? { site: built.site } : {}), diagnostics: built.diagnostics };
   const { artifact, record, repository } = built;
-  const tags = [record.tag, ...(built.commit ? [`${record.tag}-${built.commit.slice(0, 12)}`] : [])];
+  const tags = publishTags(record.tag, artifact.index.digest, built.commit, built.dirty);
+  const dirty = built.dirty ? dirtyWarning(artifact.site, tags, built.dirty) : undefined;
+  const diagnostics = dirty ? [...built.diagnostics, dirty] : built.diagnostics;
   const sink = options.sinkFor(repository);
   const releasesRepo = repository.replace(/\/[^/]+$/, '/releases');
   const base = {
@@ -216,6 +223,7 @@ async function publishOne(dir: string, options: PublishOptions, releaseCache: Re
     tags,
     files: { public: artifact.counts.public, sealed: artifact.counts.sealed },
     nodes: artifact.counts.nodes,
+    ...(built.dirty ? { dirty: built.dirty } : {}),
   };
   try {
     const previous = await sink.resolveTag(record.tag);
@@ -229,12 +237,12 @@ async function publishOne(dir: string, options: PublishOptions, releaseCache: Re
       );
       if (options.recordDir !== null) writeRecord(resolve(options.cwd ?? process.cwd(), options.recordDir ?? 'published'), record);
     }
-    return { ...base, ...(previous !== undefined ? { previous } : {}), diagnostics: built.diagnostics };
+    return { ...base, ...(previous !== undefined ? { previous } : {}), diagnostics };
   } catch (e) {
     return {
       ...base,
       diagnostics: [
-        ...built.diagnostics,
+        ...diagnostics,
         problem(
           'PUBLISH_FAILED',
           `publishing ${artifact.site} to ${repository}: ${(e as Error).message}`,
@@ -247,6 +255,16 @@ async function publishOne(dir: string, options: PublishOptions, releaseCache: Re
   }
 }
 
+/** `--allow-dirty` said out loud: what was published, and under which tag. */
+function dirtyWarning(site: string, tags: readonly string[], changed: readonly string[]): Diagnostic {
+  return {
+    code: 'PUBLISH_DIRTY',
+    severity: 'warning',
+    message: `${site} is published with uncommitted changes (${changedList(changed)}), tagged ${tags.join(' and ')}: no commit holds these inputs`,
+    hint: 'Commit the changes and publish again, so that the site is tagged with the commit that holds them.',
+  };
+}
+
 /** Whether an error is OpenSSL reading a plain HTTP answer as TLS (a registry without TLS, asked over https). */
 function plainHttp(e: unknown): boolean {
   const err = e as NodeJS.ErrnoException & { cause?: NodeJS.ErrnoException };
@@ -254,11 +272,9 @@ function plainHttp(e: unknown): boolean {
   return /wrong version number|ERR_SSL_WRONG_VERSION_NUMBER|packet length too long|http request/i.test(text);
 }
 
-/** Write `<dir>/<site>.json` (temp file + rename: a reader sees the old record or the new one). */
+/** Write `<dir>/<site>.json` atomically: a reader sees the old record or the new one. */
 export function writeRecord(dir: string, record: FleetRecord): void {
   mkdirSync(dir, { recursive: true });
   const file = join(dir, `${record.site}.json`);
-  const tmp = `${file}.tmp-${process.pid}`;
-  writeFileSync(tmp, `${JSON.stringify(record, null, 2)}\n`);
-  renameSync(tmp, file);
+  writeFileAtomic(file, `${JSON.stringify(record, null, 2)}\n`);
 }

@@ -32,19 +32,37 @@ export interface Provenance {
 
 /**
  * The last commit that changed the site's own inputs (its directory and the shared layers it
- * read, `paths`), its committer time (the serial), and whether those files differ from it. A
- * commit elsewhere in the repository changes neither, so it does not give every site of a fleet a
- * new artifact (and every boot server a pull).
+ * read, `paths`), its committer time (the serial), and the uncommitted changes (staged, unstaged,
+ * untracked and not ignored) to those or to `watched` (every input read: layers, profiles, secret
+ * files). A commit elsewhere in the repository changes neither, so it does not give every site of a
+ * fleet a new artifact (and every boot server a pull).
  */
-export function gitState(dir: string, paths: readonly string[]): { commit: string; dirty: boolean; serial: number } | undefined {
+export function gitState(
+  dir: string,
+  paths: readonly string[],
+  watched: readonly string[] = paths,
+): { commit: string; dirty: boolean; changed: string[]; serial: number } | undefined {
   const git = (...args: string[]) =>
-    execFileSync('git', args, { cwd: dir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], maxBuffer: 64 * 1024 * 1024 }).trim();
+    execFileSync('git', args, {
+      cwd: dir,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+      maxBuffer: 64 * 1024 * 1024,
+      timeout: 60_000,
+    });
   try {
-    const [commit, time] = git('log', '-1', '--format=%H %ct', 'HEAD', '--', ...paths).split(' ');
+    const [commit, time] = git('log', '-1', '--format=%H %ct', 'HEAD', '--', ...paths)
+      .trim()
+      .split(' ');
     if (commit === undefined || !/^[0-9a-f]{40}$/.test(commit)) return undefined;
-    const dirty = git('status', '--porcelain', '--', ...paths) !== '';
+    // `-z`: one NUL-terminated `XY path` entry each (a rename's old path follows as an entry of its own).
+    const status = git('status', '--porcelain', '-z', '--', ...watched);
+    const changed = status
+      .split('\0')
+      .filter((e) => /^[ MADRCU?!]{2} /.test(e))
+      .map((e) => e.slice(3));
     const serial = Number(time);
-    return { commit, dirty, serial: Number.isSafeInteger(serial) ? serial : 0 };
+    return { commit, dirty: changed.length > 0, changed, serial: Number.isSafeInteger(serial) ? serial : 0 };
   } catch {
     return undefined;
   }

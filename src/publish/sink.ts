@@ -2,6 +2,9 @@
 // (export, for an air gap). Both take blobs by digest and manifests by digest and tag, and say
 // what they already hold, so nothing is written twice.
 import type { Readable } from 'node:stream';
+import type { SinkCounts } from './types.ts';
+
+export type { SinkCounts } from './types.ts';
 
 /** One repository of one store. */
 export interface Sink {
@@ -30,16 +33,6 @@ export interface Source {
   getBlob(digest: string, maxBytes: number): Promise<Buffer>;
   /** A blob by digest as a stream (large blobs); the caller checks the digest. */
   streamBlob(digest: string): Promise<Readable>;
-}
-
-/** What a run wrote, for the report and the benchmark. */
-export interface SinkCounts {
-  blobsUploaded: number;
-  blobsSkipped: number;
-  blobsMounted: number;
-  bytesUploaded: number;
-  manifestsPut: number;
-  requests: number;
 }
 
 export const zeroCounts = (): SinkCounts => ({

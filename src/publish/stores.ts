@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { Diagnostic } from '../diagnostics/types.ts';
-import { Registry, RegistryError } from '../oci/client.ts';
+import { Registry, RegistryError, type RegistryOptions } from '../oci/client.ts';
 import { OciLayout, readArchive, REF_NAME, writeArchive } from '../oci/layout.ts';
 import { copyArtifact, layoutStore as graphLayoutStore, registryStore, type Store as GraphStore } from '../oci/graph.ts';
 import { isValueOfKind, VALUE_KINDS } from '../util/value-kinds.ts';
@@ -32,6 +32,8 @@ export interface RegistryTargetOptions {
   readonly insecure?: boolean;
   readonly certDir?: string;
   readonly env?: NodeJS.ProcessEnv;
+  /** The client's time limits and warnings (RegistryOptions: `requestTimeoutMs`, `deadline`, `signal`, `onWarning`). */
+  readonly limits?: Pick<RegistryOptions, 'requestTimeoutMs' | 'deadline' | 'signal' | 'onWarning'>;
 }
 
 /** Sinks and sources of registry repositories, one client per registry host. */
@@ -48,6 +50,7 @@ export function registryTarget(options: RegistryTargetOptions = {}) {
           ...(options.insecure ? { insecure: true } : {}),
           ...(options.certDir ? { certDir: options.certDir } : {}),
           ...(options.env ? { env: options.env } : {}),
+          ...options.limits,
           userAgent: 'harvgen',
         })),
       );

@@ -6,29 +6,16 @@
 // site, this digest, a good last verdict), then the sample (size and SHA-256; never a release
 // file), then the must-not probes that need no deploy tree (src/verify/plan.ts, treelessProbes).
 // No deploy tree, no inventory, no key: what the center holds is the record.
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { sortDiagnostics, type Diagnostic } from '../diagnostics/types.ts';
-import { isSafeRelativePath } from '../render/artifact.ts';
+import { DIGEST, listFleetRecords, readFleetRecord, type FleetRecord } from './fleet-record.ts';
 import { createAgents, get, type Fetched } from './http.ts';
 import { STATE_PATH } from './identity.ts';
 import { contentKind, serverFor, treelessProbes, type Check } from './plan.ts';
 import { Run } from './run.ts';
 import type { VerifyServer } from './types.ts';
 
-/** What one `<site>.json` of the fleet record says (unknown keys are ignored: fields are only added). */
-export interface FleetRecord {
-  /** The record file. */
-  readonly file: string;
-  readonly site: string;
-  readonly boot_server: string;
-  /** `sha256:<hex>`: the site artifact's index digest git says the site serves. */
-  readonly digest: string;
-  readonly repository: string;
-  readonly tag: string;
-  /** Public files of the tree to fetch and compare (never a sealed one, never a release file). */
-  readonly sample: readonly { readonly path: string; readonly sha256: string; readonly size: number }[];
-}
+export { listFleetRecords, readFleetRecord, type FleetRecord } from './fleet-record.ts';
 
 /** The materializer's last verdict, as its state.json says. */
 export interface FleetVerdict {
@@ -36,7 +23,12 @@ export interface FleetVerdict {
   readonly checks: number | null;
   readonly failed: number | null;
   readonly at: string | null;
+  /** Why the materializer did not verify (`not verified: --no-verify`), when it said so. */
+  readonly skipped?: string;
 }
+
+/** The journal of a site's materializer on its boot server (its unit: src/render/publish.ts `pullUnitNames`). */
+const pullJournal = (site: string) => `journalctl -u harvgen-${site.replace(/_/g, '-')}-pull.service`;
 
 /** How a site fared, worst first in the order of the union (see `fleetState`). */
 export type FleetState = 'record' | 'unreachable' | 'timeout' | 'identity' | 'drift' | 'differs' | 'verdict' | 'ok';
@@ -95,88 +87,8 @@ export interface VerifyFleetResult {
   readonly durationMs: number;
 }
 
-/** A record file larger than this is not a fleet record. */
-const RECORD_MAX_BYTES = 1 << 20;
-/** The most sample files a record may name (publish writes up to 16). */
-const SAMPLE_MAX = 16;
 /** The most bytes of a state.json read. */
 const STATE_MAX_BYTES = 1 << 16;
-const SITE_NAME = /^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$/;
-const DIGEST = /^sha256:[0-9a-f]{64}$/;
-
-/** The record files of `dir` (`*.json`, by name) and the problems that stop the run (no directory, no record). */
-export function listFleetRecords(dir: string): { files: string[]; problem?: string } {
-  let names: string[];
-  try {
-    names = readdirSync(dir, { withFileTypes: true })
-      .filter((e) => e.isFile() && e.name.endsWith('.json') && !e.name.startsWith('.'))
-      .map((e) => e.name);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    return {
-      files: [],
-      problem:
-        code === 'ENOENT'
-          ? `${dir} does not exist`
-          : code === 'ENOTDIR'
-            ? `${dir} is not a directory`
-            : `${dir} cannot be read (${code ?? (e as Error).message})`,
-    };
-  }
-  names.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-  if (names.length === 0)
-    return { files: [], problem: `${dir} holds no <site>.json (the fleet record \`harvgen publish --record\` writes)` };
-  return { files: names.map((n) => join(dir, n)) };
-}
-
-/** One record file, checked: its values or why it is not a fleet record. */
-export function readFleetRecord(file: string): { record: FleetRecord } | { problem: string } {
-  let raw: unknown;
-  try {
-    if (statSync(file).size > RECORD_MAX_BYTES) return { problem: `is larger than ${RECORD_MAX_BYTES} bytes: not a fleet record` };
-    raw = JSON.parse(readFileSync(file, 'utf8'));
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    return { problem: code ? `cannot be read (${code})` : `is not JSON (${(e as Error).message})` };
-  }
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return { problem: 'is not a JSON object' };
-  const r = raw as Record<string, unknown>;
-  const stem = file.slice(file.lastIndexOf('/') + 1).replace(/\.json$/, '');
-  if (typeof r.site !== 'string' || !SITE_NAME.test(r.site)) return { problem: '`site` is not a site name' };
-  if (r.site !== stem) return { problem: `names the site ${r.site}; the record of a site is <site>.json (${r.site}.json)` };
-  if (typeof r.boot_server !== 'string' || bootServerProblem(r.boot_server) !== undefined)
-    return { problem: `\`boot_server\` ${bootServerProblem(String(r.boot_server)) ?? ''}`.trim() };
-  if (typeof r.digest !== 'string' || !DIGEST.test(r.digest)) return { problem: '`digest` is not sha256:<64 hex digits>' };
-  if (typeof r.repository !== 'string' || r.repository === '') return { problem: '`repository` is not a repository name' };
-  if (typeof r.tag !== 'string' || r.tag === '') return { problem: '`tag` is not a tag' };
-  if (!Array.isArray(r.sample)) return { problem: '`sample` is not a list' };
-  if (r.sample.length > SAMPLE_MAX) return { problem: `\`sample\` names ${r.sample.length} files; a record samples at most ${SAMPLE_MAX}` };
-  const sample: FleetRecord['sample'][number][] = [];
-  for (const [i, s] of (r.sample as unknown[]).entries()) {
-    const e = s as Record<string, unknown> | null;
-    if (typeof e !== 'object' || e === null || typeof e.path !== 'string' || !isSafeRelativePath(e.path))
-      return { problem: `\`sample[${i}].path\` is not a plain path of the tree` };
-    if (typeof e.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(e.sha256))
-      return { problem: `\`sample[${i}].sha256\` is not 64 hex digits` };
-    if (typeof e.size !== 'number' || !Number.isSafeInteger(e.size) || e.size < 0)
-      return { problem: `\`sample[${i}].size\` is not a size in bytes` };
-    sample.push({ path: e.path, sha256: e.sha256, size: e.size });
-  }
-  return { record: { file, site: r.site, boot_server: r.boot_server, digest: r.digest, repository: r.repository, tag: r.tag, sample } };
-}
-
-/** Why a boot server URL is not one to check (undefined: it is one). */
-function bootServerProblem(u: string): string | undefined {
-  let url: URL;
-  try {
-    url = new URL(u);
-  } catch {
-    return 'is not a URL';
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') return 'is not an http:// or https:// URL';
-  if (url.search !== '' || url.hash !== '' || url.username !== '' || url.password !== '') return 'has a query, fragment or credentials';
-  return undefined;
-}
 
 /** Verify every site of the fleet record against its boot server. Never throws for a server's answers. */
 export async function verifyFleet(options: VerifyFleetOptions): Promise<VerifyFleetResult> {
@@ -396,7 +308,7 @@ function judgeState(
       code: 'VERIFY_FLEET_DRIFT',
       severity: 'error',
       message: `${rec.site}: serves ${s.digest}, git says ${rec.digest}`,
-      hint: `The site has not pulled the published artifact yet (its timer), refused it (see \`journalctl -u harvgen-pull-${rec.site}\` on the boot server), or was changed by hand; the record is ${rec.file}.`,
+      hint: `The site has not pulled the published artifact yet (its timer), refused it (see \`${pullJournal(rec.site)}\` on the boot server), or was changed by hand; the record is ${rec.file}.`,
       file: url,
     });
   if (verdict === null)
@@ -404,7 +316,15 @@ function judgeState(
       code: 'VERIFY_FLEET_VERDICT',
       severity: 'warning',
       message: `${rec.site}: the materializer recorded no verdict for what it serves (its own verify has not finished)`,
-      hint: 'Look again after the pull finishes; a pull that stops before its verdict is in `journalctl -u harvgen-pull-<site>` on the boot server.',
+      hint: `Look again after the pull finishes; a pull that stops before its verdict is in \`${pullJournal(rec.site)}\` on the boot server.`,
+      file: url,
+    });
+  else if (verdict.skipped !== undefined)
+    found.push({
+      code: 'VERIFY_FLEET_VERDICT',
+      severity: 'warning',
+      message: `${rec.site}: the materializer did not verify what it serves (${verdict.skipped.slice(0, 80)})`,
+      hint: `Its pull ran with --no-verify: run \`harvgen pull\` there without it, or \`harvgen verify\` on the boot server; this fleet check sampled the served files all the same.`,
       file: url,
     });
   else if (!verdict.ok)
@@ -412,7 +332,7 @@ function judgeState(
       code: 'VERIFY_FLEET_VERDICT',
       severity: 'error',
       message: `${rec.site}: the materializer's last verify failed${verdict.failed !== null ? ` (${verdict.failed} of ${verdict.checks ?? '?'} checks)` : ''}${verdict.at !== null ? ` at ${verdict.at}` : ''}`,
-      hint: `Run \`harvgen verify\` on the boot server for the details, or read \`journalctl -u harvgen-pull-${rec.site}\` there.`,
+      hint: `Run \`harvgen verify\` on the boot server for the details, or read \`${pullJournal(rec.site)}\` there.`,
       file: url,
     });
   return { found, served: s.digest, verdict, other };
@@ -427,7 +347,13 @@ function readVerdict(v: unknown): FleetVerdict | null {
   if (typeof v !== 'object' || v === null || typeof (v as { ok?: unknown }).ok !== 'boolean') return null;
   const x = v as Record<string, unknown>;
   const n = (k: string) => (typeof x[k] === 'number' && Number.isSafeInteger(x[k]) ? (x[k] as number) : null);
-  return { ok: x.ok as boolean, checks: n('checks'), failed: n('failed'), at: typeof x.at === 'string' ? x.at.slice(0, 64) : null };
+  return {
+    ok: x.ok as boolean,
+    checks: n('checks'),
+    failed: n('failed'),
+    at: typeof x.at === 'string' ? x.at.slice(0, 64) : null,
+    ...(typeof x.skipped === 'string' ? { skipped: x.skipped.slice(0, 200) } : {}),
+  };
 }
 
 /** The worst of a site's findings. */

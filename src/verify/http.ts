@@ -1,7 +1,9 @@
 // One HTTP GET as verify needs it: never follows a redirect, hashes the body as it streams in
 // (a release ISO is never held in memory), keeps at most a few KiB of it (to recognise a
-// directory listing), times out when the connection is idle, and reports the local address the
-// server saw the request come from (what nginx's allow rules match). Node's own http/https only.
+// directory listing), reads no more than the body may hold (`maxBytes`: an endless body is cut
+// off), times out when the connection is idle, tells a body cut short from no answer, and reports
+// the local address the server saw the request come from (what nginx's allow rules match). Node's
+// own http/https only.
 import { createHash } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
@@ -23,7 +25,17 @@ export interface Fetched {
   readonly head: Buffer;
   /** The address this end of the connection had (IPv4-mapped IPv6 written as IPv4). */
   readonly localAddress?: string;
+  /**
+   * How the body ended when it was not whole: `over`, it holds (or its Content-Length announces)
+   * more than `maxBytes` and was read no further; `short`, the connection closed before its end
+   * (fewer bytes than its Content-Length, or a chunked body cut off); `long`, more bytes came than
+   * its Content-Length announced. No digest then.
+   */
+  readonly cut?: Cut;
 }
+
+/** How a body that is not whole ended (`Fetched.cut`). */
+export type Cut = 'over' | 'short' | 'long';
 
 /** A request that got no HTTP answer (refused, reset, timed out, name not found, TLS failure). */
 export class NetworkError extends Error {}
@@ -36,6 +48,8 @@ export interface GetOptions {
   readonly keep?: number;
   /** Stop reading after `keep` bytes (probes: the status is what matters). */
   readonly headOnly?: boolean;
+  /** The most bytes the body may hold: a longer one (or a Content-Length above it) is read no further (`cut: 'over'`). */
+  readonly maxBytes?: number;
   /** Bind the connection to this local address. */
   readonly localAddress?: string;
   readonly agents?: Agents;
@@ -66,7 +80,17 @@ export function get(origin: URL, rawPath: string, o: GetOptions): Promise<Fetche
   const keep = o.keep ?? 4096;
   return new Promise((resolve, reject) => {
     let settled = false;
+    /** Why this end gave up (idle timeout, the caller's signal): the answer then failed, it was not cut short by the server. */
+    let gaveUp: NetworkError | undefined;
+    const giveUp = (e: NetworkError) => {
+      gaveUp ??= e;
+      req.destroy(e);
+    };
+    /** Settles with the answer as received so far, once its headers came. */
+    let answered: ((cut: Cut) => void) | undefined;
     const fail = (e: Error) => {
+      // Bytes after the body its Content-Length announced: HTTP's parser fails, but the server did answer.
+      if (answered && /^HPE_/.test(String((e as NodeJS.ErrnoException).code))) return answered('long');
       if (settled) return;
       settled = true;
       reject(e instanceof NetworkError ? e : new NetworkError(networkMessage(e)));
@@ -88,48 +112,55 @@ export function get(origin: URL, rawPath: string, o: GetOptions): Promise<Fetche
         let kept = 0;
         let size = 0;
         const localAddress = plainAddress(res.socket?.localAddress);
-        const done = (complete: boolean) => {
+        const length = res.headers['content-length'];
+        const contentLength = length !== undefined && /^\d+$/.test(length) ? Number(length) : undefined;
+        const done = (cut?: Cut | 'head') => {
           if (settled) return;
           settled = true;
-          const length = res.headers['content-length'];
           resolve({
             status: res.statusCode ?? 0,
             ...(res.headers.location !== undefined ? { location: res.headers.location } : {}),
             ...(res.headers['content-type'] !== undefined ? { contentType: res.headers['content-type'] } : {}),
-            ...(length !== undefined && /^\d+$/.test(length) ? { contentLength: Number(length) } : {}),
+            ...(contentLength !== undefined ? { contentLength } : {}),
             size,
-            digest: complete ? hash.digest('hex') : '',
+            digest: cut === undefined ? hash.digest('hex') : '',
             head: Buffer.concat(chunks),
             ...(localAddress !== undefined ? { localAddress } : {}),
+            ...(cut !== undefined && cut !== 'head' ? { cut } : {}),
           });
         };
+        answered = done;
+        const stop = (cut: 'over' | 'head') => {
+          done(cut);
+          res.destroy();
+        };
+        if (o.maxBytes !== undefined && contentLength !== undefined && contentLength > o.maxBytes) return stop('over');
         res.on('data', (c: Buffer) => {
           size += c.length;
           if (kept < keep) {
             chunks.push(c.subarray(0, keep - kept));
             kept += Math.min(c.length, keep - kept);
           }
-          if (o.headOnly && kept >= keep) {
-            done(false);
-            res.destroy();
-            return;
-          }
+          if (o.headOnly && kept >= keep) return stop('head');
+          if (o.maxBytes !== undefined && size > o.maxBytes) return stop('over');
           hash.update(c);
         });
-        res.on('end', () => done(true));
-        res.on('error', fail);
+        res.on('end', () => done());
+        // Headers came and the body did not end: cut short by the server (judged by the caller), unless this end gave up.
+        const ended = () => (gaveUp ? fail(gaveUp) : done('short'));
+        res.on('error', ended);
         res.on('close', () => {
-          if (!res.complete) fail(new NetworkError('the server closed the connection before the whole body came'));
+          if (!res.complete) ended();
         });
       },
     );
     if (o.signal) {
-      const abort = () => req.destroy(new NetworkError(String((o.signal!.reason as Error | undefined)?.message ?? 'aborted')));
+      const abort = () => giveUp(new NetworkError(String((o.signal!.reason as Error | undefined)?.message ?? 'aborted')));
       if (o.signal.aborted) abort();
       else o.signal.addEventListener('abort', abort, { once: true });
       req.once('close', () => o.signal!.removeEventListener('abort', abort));
     }
-    req.setTimeout(o.timeoutMs, () => req.destroy(new NetworkError(`no data for ${Math.round(o.timeoutMs / 100) / 10} s (timeout)`)));
+    req.setTimeout(o.timeoutMs, () => giveUp(new NetworkError(`no data for ${Math.round(o.timeoutMs / 100) / 10} s (timeout)`)));
     req.on('error', fail);
     req.end();
   });

@@ -52,6 +52,11 @@ export interface VerifyOptions {
   readonly concurrency?: number;
   /** A request with no data for this long fails (default 10,000 ms). */
   readonly timeoutMs?: number;
+  /**
+   * The whole run's time limit (default 900,000 ms): the requests still running when it ends fail
+   * (VERIFY_UNREACHABLE), the rest are not made. A server that drips its bytes never idles.
+   */
+  readonly deadlineMs?: number;
   /** Connect from this local address (to check a node's access from a host holding its address). */
   readonly source?: string;
   /** Called after each request. */
@@ -116,6 +121,8 @@ export interface VerifyTreeOptions {
   readonly releaseBase?: string;
   readonly concurrency?: number;
   readonly timeoutMs?: number;
+  /** The whole run's time limit (default 900,000 ms), as `VerifyOptions.deadlineMs`. */
+  readonly deadlineMs?: number;
   readonly source?: string;
   readonly onProgress?: (e: VerifyProgress) => void;
 }
@@ -139,16 +146,24 @@ export async function verifyTree(options: VerifyTreeOptions): Promise<VerifyResu
 }
 
 /** What running the planned checks needs (the options of verify and verifyTree alike). */
-type RunOptions = Pick<VerifyOptions, 'releaseBase' | 'concurrency' | 'timeoutMs' | 'source' | 'onProgress'>;
+type RunOptions = Pick<VerifyOptions, 'releaseBase' | 'concurrency' | 'timeoutMs' | 'deadlineMs' | 'source' | 'onProgress'>;
+
+/** The whole run's time limit when none is given. */
+export const DEFAULT_DEADLINE_MS = 900_000;
 
 /** Make the planned requests and give each site its diagnostics. */
 async function execute(sites: VerifySite[], plan: SitesPlan, options: RunOptions, started: number): Promise<VerifyResult> {
   const concurrency = Math.max(1, Math.min(64, options.concurrency ?? 8));
   const diagnostics: Diagnostic[] = sites.flatMap((s) => s.diagnostics);
   const agents = createAgents(concurrency);
+  const deadlineMs = options.deadlineMs ?? DEFAULT_DEADLINE_MS;
+  const limit = new AbortController();
+  const seconds = Math.round(deadlineMs / 100) / 10;
+  const timer = setTimeout(() => limit.abort(new Error(`verify's time limit of ${seconds} s (--deadline) ran out`)), deadlineMs);
   const run = new Run(uniqueChecks(plan.checks), agents, {
     timeoutMs: options.timeoutMs ?? 10_000,
     concurrency,
+    signal: limit.signal,
     ...(options.source !== undefined ? { source: options.source } : {}),
   });
   try {
@@ -158,6 +173,7 @@ async function execute(sites: VerifySite[], plan: SitesPlan, options: RunOptions
     );
     await run.all(published, options.onProgress);
   } finally {
+    clearTimeout(timer);
     agents.destroy();
   }
   // Sorted by URL: requests finish in any order, the report does not.

@@ -39,13 +39,17 @@ export class Run {
     return [...this.tally.values()].map((t) => ({ ...t, refused: [...t.refused].sort() }));
   }
 
-  private fetch(url: URL, rawPath: string, hash: 'sha256' | 'sha512', kind: Check['expect']['kind']): Promise<Fetched> {
+  private fetch(url: URL, rawPath: string, hash: 'sha256' | 'sha512', e: Check['expect']): Promise<Fetched> {
+    const kind = e.kind;
+    const maxBytes = e.kind === 'served' ? e.size : e.kind === 'sums' ? SUMS_MAX_BYTES : undefined;
     return get(url, rawPath, {
       timeoutMs: this.o.timeoutMs,
       hash,
       // A probe needs the status and enough of the body to recognise a listing; a SHA-512 list is read whole.
       headOnly: kind === 'refused',
-      keep: kind === 'sums' ? 1 << 16 : 4096,
+      keep: kind === 'sums' ? SUMS_MAX_BYTES : 4096,
+      // A body longer than it may be is a difference already: read no further (an endless body ends here).
+      ...(maxBytes !== undefined ? { maxBytes } : {}),
       agents: this.agents,
       ...(this.o.source !== undefined ? { localAddress: this.o.source } : {}),
       ...(this.o.signal !== undefined ? { signal: this.o.signal } : {}),
@@ -59,8 +63,17 @@ export class Run {
       const url = `${base.replace(/\/+$/, '')}/${s.version}/${s.name}`;
       try {
         const u = new URL(url);
-        const r = await get(u, u.pathname + u.search, { timeoutMs: this.o.timeoutMs, hash: 'sha256', keep: 1 << 20, agents: this.agents });
+        const r = await get(u, u.pathname + u.search, {
+          timeoutMs: this.o.timeoutMs,
+          hash: 'sha256',
+          keep: PUBLISHED_SUMS_MAX_BYTES,
+          maxBytes: PUBLISHED_SUMS_MAX_BYTES,
+          agents: this.agents,
+          ...(this.o.signal !== undefined ? { signal: this.o.signal } : {}),
+        });
         if (r.status !== 200) throw new NetworkError(`answered ${r.status}`);
+        if (r.cut === 'over') throw new NetworkError(`it is larger than ${PUBLISHED_SUMS_MAX_BYTES} bytes: not a SHA-512 list`);
+        if (r.cut === 'short') throw new NetworkError(`the connection closed after ${r.size} bytes, before the end of the list`);
         const text = r.head.toString('utf8');
         out.set(`${s.version}/${s.name}`, { text, sums: parseSums(text) });
       } catch (e) {
@@ -107,19 +120,14 @@ export class Run {
     try {
       this.made++;
       t.checks++;
-      r = await this.fetch(c.server.origin, c.rawPath, big ? 'sha512' : 'sha256', e.kind);
+      r = await this.fetch(c.server.origin, c.rawPath, big ? 'sha512' : 'sha256', e);
     } catch (err) {
       if (this.dead.has(c.server.origin.origin)) return;
       this.dead.add(c.server.origin.origin);
       for (const x of this.tally.values()) if (new URL(x.url).origin === c.server.origin.origin) x.reachable = false;
       t.failed++;
-      this.add(c.site, {
-        code: 'VERIFY_UNREACHABLE',
-        severity: 'error',
-        message: `${c.server.origin.origin} did not answer: ${(err as Error).message}; its other checks were not made`,
-        hint: 'Is nginx running and listening there, and is the URL right (`--url`)? Network errors make verify exit 2.',
-        file: c.url,
-      });
+      const f = this.o.signal?.aborted ? cutOff(err as Error) : unreachable(c.server.origin.origin, err as Error);
+      this.add(c.site, { ...f, file: c.url });
       return;
     }
     if (r.localAddress !== undefined) t.source ??= r.localAddress;
@@ -177,6 +185,27 @@ type Finding = Omit<Diagnostic, 'file'>;
 /** What a check expects, by kind. */
 type Expect<K extends Check['expect']['kind']> = Extract<Check['expect'], { kind: K }>;
 
+/** The most bytes of a SHA-512 list a boot server serves (a list is a few hundred bytes). */
+const SUMS_MAX_BYTES = 1 << 16;
+/** The most bytes of a release's published SHA-512 list. */
+const PUBLISHED_SUMS_MAX_BYTES = 1 << 20;
+
+/** No answer from a server: the job could not be done. */
+const unreachable = (origin: string, err: Error): Finding => ({
+  code: 'VERIFY_UNREACHABLE',
+  severity: 'error',
+  message: `${origin} did not answer: ${err.message}; its other checks were not made`,
+  hint: 'Is nginx running and listening there, and is the URL right (`--url`)? Network errors make verify exit 2.',
+});
+
+/** The run's time limit (the caller's signal) ran out while this request was made: the job could not be done. */
+const cutOff = (err: Error): Finding => ({
+  code: 'VERIFY_UNREACHABLE',
+  severity: 'error',
+  message: `no whole answer before ${err.message}; this server's remaining checks were not made`,
+  hint: 'The server answers too slowly (a body that trickles in keeps every request alive): look at the server and the network, or give verify longer (`--deadline`).',
+});
+
 /** The server does not serve what the deploy tree holds. */
 const drift = (message: string, hint: string): Finding => ({ code: 'VERIFY_DRIFT', severity: 'error', message, hint });
 /** The server serves what it must not. */
@@ -220,10 +249,34 @@ function judgeOutsideAllow(allow: readonly string[], r: Fetched): Finding[] {
   ];
 }
 
+/** How a body cut off (longer than it may be, or ended early) differs from `size` bytes; undefined: it is whole. */
+function cutMessage(r: Fetched, size: number): string | undefined {
+  const announced = r.contentLength !== undefined ? `its Content-Length announced ${r.contentLength} bytes` : undefined;
+  if (r.cut === 'over')
+    return r.contentLength !== undefined && r.contentLength > size
+      ? `${announced}, more than the ${size} built; verify read no further`
+      : `sent more than the ${size} bytes built (${r.size} received); verify read no further`;
+  if (r.cut === 'long')
+    return `${announced ?? 'its Content-Length'} and more bytes came after them (built: ${size} bytes): the Content-Length disagrees with the body`;
+  if (r.cut === 'short')
+    return announced !== undefined
+      ? `${announced} but the body ended after ${r.size} when the server closed the connection (built: ${size} bytes): the Content-Length disagrees with the body`
+      : `the body ended after ${r.size} bytes when the server closed the connection, before its end (built: ${size} bytes)`;
+  return undefined;
+}
+
 /** A file of the deploy tree: its bytes and its Content-Type. */
 function judgeServed(e: Expect<'served'>, r: Fetched): Finding[] {
   const out: Finding[] = [];
-  if (r.size !== e.size || r.digest !== e.sha256)
+  const cut = cutMessage(r, e.size);
+  if (cut !== undefined)
+    out.push(
+      drift(
+        `${cut}: not the deploy tree's ${e.path}`,
+        'Look at the file on the server and at what answers for it (a proxy, a handler that is not the generated location); then copy the deploy tree again (`rsync -a --delete deploy/<site>/ <server>:<nginx.root>/`).',
+      ),
+    );
+  else if (r.size !== e.size || r.digest !== e.sha256)
     out.push(
       drift(
         `differs from the deploy tree's ${e.path} (${r.size} bytes, sha256 ${r.digest.slice(0, 12)}…; built: ${e.size} bytes, ${e.sha256.slice(0, 12)}…): a stale copy or an edit on the server`,
@@ -243,6 +296,17 @@ function judgeServed(e: Expect<'served'>, r: Fetched): Finding[] {
 
 /** A release's SHA-512 list: the one the release published. */
 function judgeSums(e: Expect<'sums'>, r: Fetched, published: Map<string, { text: string; sums: Map<string, string> }>): Finding[] {
+  if (r.cut !== undefined)
+    return [
+      drift(
+        r.cut === 'over'
+          ? `is larger than ${SUMS_MAX_BYTES} bytes: not the release's SHA-512 list (${e.sums}); verify read no further`
+          : r.cut === 'long'
+            ? `sent more bytes than its Content-Length (${r.contentLength ?? '?'}) announced`
+            : `ended after ${r.size} bytes when the server closed the connection${r.contentLength !== undefined ? ` (its Content-Length announced ${r.contentLength})` : ''}`,
+        'Run artifacts/fetch.sh on the server again: it downloads the list and the files and checks them.',
+      ),
+    ];
   const p = published.get(e.sums);
   if (p === undefined) return [];
   const served = parseSums(r.head.toString('utf8'));
@@ -258,11 +322,18 @@ function judgeSums(e: Expect<'sums'>, r: Fetched, published: Map<string, { text:
 
 /** A release file: whole, in the release's SHA-512 list, served as bytes. */
 function judgeRelease(e: Expect<'release'>, r: Fetched, published: Map<string, { text: string; sums: Map<string, string> }>): Finding[] {
+  if (r.cut !== undefined)
+    return [
+      drift(
+        r.cut === 'long'
+          ? `sent more bytes than its Content-Length (${r.contentLength ?? '?'}) announced: the Content-Length disagrees with the body`
+          : r.contentLength !== undefined
+            ? `sent ${r.size} bytes of the ${r.contentLength} its Content-Length announced, then closed the connection: the Content-Length disagrees with the body`
+            : `ended after ${r.size} bytes when the server closed the connection, before its end`,
+        'Check the file on the server; run artifacts/fetch.sh again.',
+      ),
+    ];
   const out: Finding[] = [];
-  if (r.contentLength !== undefined && r.contentLength !== r.size)
-    out.push(
-      drift(`sent ${r.size} bytes of the ${r.contentLength} it announced`, 'Check the file on the server; run artifacts/fetch.sh again.'),
-    );
   if (r.size === 0) out.push(drift('is empty', 'Run artifacts/fetch.sh on the server again.'));
   const p = published.get(e.sums);
   const want = p?.sums.get(e.name);

@@ -2,7 +2,6 @@
 import type { CAC } from 'cac';
 import { jsonOutput, jsonSite } from '../../report/envelope.ts';
 import { exitCode, EXIT } from '../../diagnostics/exit.ts';
-import { closest } from '../../util/suggest.ts';
 import type { Flags } from '../options.ts';
 import { sourcesOf, type CliOutput } from '../output.ts';
 
@@ -15,11 +14,11 @@ export function register(cli: CAC, out: CliOutput): void {
 }
 
 async function runExplain(dir: string, query: string, flags: Flags, out: CliOutput): Promise<number> {
-  // Startup: the command modules load with --version/--help; the library only when a command runs.
-  const { compileSite } = await import('../../index.ts');
   // Startup: explain loads the compiler (pipeline.ts, render), so not with --version/--help.
-  const { explainNode, findNode, formatExplanation } = await import('../../explain/index.ts');
-  const site = await compileSite(dir);
+  const { explain } = await import('../../explain/api.ts');
+  const { formatExplanation } = await import('../../explain/index.ts');
+  const r = await explain({ site: dir, node: query });
+  const site = r.compiled;
   const debug = flags.debug === true;
   if (!site.model) {
     if (flags.json)
@@ -27,17 +26,8 @@ async function runExplain(dir: string, query: string, flags: Flags, out: CliOutp
     else out.report(site.diagnostics, sourcesOf([site]), flags);
     return exitCode(false, site.diagnostics);
   }
-  const node = findNode(site.model, query);
-  if (!node) {
-    const guess = closest(
-      query,
-      site.model.nodes.map((n) => n.hostname),
-    );
-    return out.usageError(
-      `site ${site.model.site} has no node "${query}" (by hostname or MAC)${guess ? `; did you mean "${guess}"?` : ''}`,
-    );
-  }
-  const e = explainNode(site, node);
+  const e = r.explanation;
+  if (!e) return out.usageError(r.problem ?? `no node "${query}"`);
   if (flags.json) {
     // The inventory may have errors (counted in `errors`): the node was explained all the same.
     const extra = { site: e.site, hostname: e.hostname, values: e.values };

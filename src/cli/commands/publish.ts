@@ -7,14 +7,14 @@ import { exitCode } from '../../diagnostics/exit.ts';
 import { hasFailures } from '../../diagnostics/types.ts';
 import { overSites, type Flags } from '../options.ts';
 import type { CliOutput } from '../output.ts';
-import type { PublishResult } from '../../publish/index.ts';
-import type { SinkCounts } from '../../publish/sink.ts';
+import type { PublishSitesResult } from '../../publish/run.ts';
 
 /** The flags of publish, export and import (cac camel-cases them). */
 export interface RegistryFlags extends Flags {
   readonly registry?: string;
   readonly releases?: string;
   readonly dryRun?: boolean;
+  readonly allowDirty?: boolean;
   readonly record?: string;
   readonly to?: string;
   readonly insecure?: boolean;
@@ -35,6 +35,10 @@ export function register(cli: CAC, out: CliOutput): void {
     )
     .option('--record <dir>', 'Where the fleet record (<site>.json: the digest each site should serve) is written (default: published)')
     .option('--dry-run', 'Build, sign and compare with the registry; upload nothing, move no tag, write no record')
+    .option(
+      '--allow-dirty',
+      'Publish a site whose inputs have uncommitted changes, tagged <site>-<commit>-dirty-<digest> instead of <site>-<commit> (without it: PUBLISH_DIRTY)',
+    )
     .option('--insecure', 'Talk plain HTTP to the registry (a lab registry on a trusted network; never for one across networks)')
     .option('--cert-dir <dir>', "Trust the CA certificates (*.crt) in this directory for the registry, as skopeo's --cert-dir")
     .option('--concurrency <n>', 'Uploads in flight at once (default 8)')
@@ -63,58 +67,36 @@ export function register(cli: CAC, out: CliOutput): void {
     .action((layout: string, flags: RegistryFlags) => runImport(layout, flags, out));
 }
 
-function concurrencyOf(flags: RegistryFlags): number | string {
-  const n = flags.concurrency === undefined ? 8 : Number(flags.concurrency);
-  return Number.isInteger(n) && n >= 1 && n <= 64 ? n : `--concurrency ${String(flags.concurrency)}: a whole number from 1 to 64`;
-}
-
+/** `harvgen publish` and `export`: the flags to options, the library's run (src/publish/run.ts), the report. */
 async function runPublish(dirs: string[], flags: RegistryFlags, out: CliOutput, command: 'publish' | 'export'): Promise<number> {
-  const concurrency = concurrencyOf(flags);
-  if (typeof concurrency === 'string') return out.usageError(concurrency);
   // Startup: the compiler and the OCI client load only when the command runs.
-  const { publish } = await import('../../publish/index.ts');
-  const stores = await import('../../publish/stores.ts');
-  let sinkFor;
+  const { concurrencyProblem, exportSites, publishSites } = await import('../../publish/run.ts');
+  const bad = concurrencyProblem(flags.concurrency);
+  if (bad) return out.usageError(bad);
+  const concurrency = flags.concurrency === undefined ? 8 : Number(flags.concurrency);
+  const common = { sites: dirs, concurrency, ...(flags.releases !== undefined ? { releasesDir: String(flags.releases) } : {}) };
+  let result;
   if (command === 'export') {
     if (flags.to === undefined) return out.usageError('export needs --to oci:<dir> or --to oci-archive:<file>');
-    const layout = stores.layoutTarget(String(flags.to));
-    if ('problem' in layout) return out.usageError(`--to ${String(flags.to)}: ${layout.problem}`);
-    sinkFor = layout.sinkFor;
-    const result = await publish({
-      sites: dirs,
-      sinkFor,
-      recordDir: null,
-      concurrency,
-      ...(flags.releases ? { releasesDir: String(flags.releases) } : {}),
+    result = await exportSites({ ...common, to: String(flags.to) });
+  } else
+    result = await publishSites({
+      ...common,
+      dryRun: flags.dryRun === true,
+      allowDirty: flags.allowDirty === true,
+      recordDir: flags.record === undefined ? 'published' : String(flags.record),
+      insecure: flags.insecure === true,
+      onWarning: (m) => out.note(`harvgen: warning: ${m}`),
+      ...(flags.certDir ? { certDir: String(flags.certDir) } : {}),
+      ...(flags.registry !== undefined ? { registry: String(flags.registry) } : {}),
     });
-    const closed = await layout.close(result.ok);
-    return report(result, flags, out, command, closed);
-  }
-  if (flags.registry !== undefined) {
-    const bad = stores.registryProblem(String(flags.registry));
-    if (bad) return out.usageError(`--registry ${String(flags.registry)}: ${bad}`);
-  }
-  const registries = stores.registryTarget({
-    insecure: flags.insecure === true,
-    ...(flags.certDir ? { certDir: String(flags.certDir) } : {}),
-  });
-  const result = await publish({
-    sites: dirs,
-    sinkFor: registries.sinkFor,
-    concurrency,
-    dryRun: flags.dryRun === true,
-    recordDir: flags.record === undefined ? 'published' : String(flags.record),
-    ...(flags.registry !== undefined ? { registry: String(flags.registry) } : {}),
-    ...(flags.releases !== undefined ? { releasesDir: String(flags.releases) } : {}),
-  });
-  registries.close();
-  return report(result, flags, out, command, registries.counts());
+  if ('problem' in result) return out.usageError(result.problem);
+  return report(result, flags, out, command);
 }
 
-function report(result: PublishResult, flags: RegistryFlags, out: CliOutput, command: 'publish' | 'export', counts: SinkCounts): number {
+function report(result: PublishSitesResult, flags: RegistryFlags, out: CliOutput, command: 'publish' | 'export'): number {
   const ok = !hasFailures(result.diagnostics, flags.strict === true);
-  // A site with an error was not published (its digest is what it would have been): never listed as published.
-  const done = result.sites.filter((s) => s.digest !== undefined && !s.diagnostics.some((d) => d.severity === 'error'));
+  const counts = result.transfer;
   if (flags.json) {
     out.printJson(
       jsonOutput({
@@ -124,15 +106,7 @@ function report(result: PublishResult, flags: RegistryFlags, out: CliOutput, com
         diagnostics: result.diagnostics,
         debug: flags.debug === true,
         extra: {
-          published: done.map((s) => ({
-            site: s.site,
-            repository: s.repository,
-            digest: s.digest,
-            previous: s.previous ?? null,
-            tags: s.tags,
-            files: s.files,
-            changed: s.previous !== s.digest,
-          })),
+          published: result.published,
           dry_run: flags.dryRun === true,
           transfer: { ...counts },
           duration_ms: result.durationMs,
@@ -142,15 +116,18 @@ function report(result: PublishResult, flags: RegistryFlags, out: CliOutput, com
     return exitCode(ok, result.diagnostics);
   }
   out.report(result.diagnostics, {}, flags);
+  // A site with an error was not published (its digest is what it would have been): never listed as published.
+  const done = new Map(result.published.map((p) => [p.site, p]));
   for (const s of result.sites) {
     if (s.digest === undefined) continue;
-    if (!done.includes(s)) {
+    const p = done.get(s.site ?? '');
+    if (p === undefined) {
       out.print(`${'not published'.padEnd(13)} ${s.site} (see the error above; the tag was not moved)`);
       continue;
     }
-    const what = s.previous === s.digest ? 'unchanged' : flags.dryRun ? 'would publish' : command === 'export' ? 'exported' : 'published';
+    const what = !p.changed ? 'unchanged' : flags.dryRun ? 'would publish' : command === 'export' ? 'exported' : 'published';
     out.print(
-      `${what.padEnd(13)} ${s.site} ${s.digest} -> ${s.repository}:${(s.tags ?? []).join(',')} (${s.files?.public ?? 0} public, ${s.files?.sealed ?? 0} sealed files)`,
+      `${what.padEnd(13)} ${p.site} ${p.digest} -> ${p.repository}:${p.tags.join(',')} (${p.files.public} public, ${p.files.sealed} sealed files)`,
     );
   }
   out.note(

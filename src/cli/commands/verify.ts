@@ -17,6 +17,7 @@ interface VerifyFlags extends Flags {
   readonly releaseBase?: string;
   readonly concurrency?: number | string;
   readonly timeout?: number | string;
+  readonly deadline?: number | string;
   readonly source?: string;
   readonly publicKey?: string;
   readonly fleet?: string;
@@ -38,6 +39,10 @@ export function register(cli: CAC, out: CliOutput): void {
     )
     .option('--concurrency <n>', 'Requests in flight at once (default 8); with --fleet, sites checked at once (default 32)')
     .option('--timeout <seconds>', 'Give up on a request that receives nothing for this long (default 10)')
+    .option(
+      '--deadline <seconds>',
+      'Give up on the whole run after this long, however the servers trickle their answers (default 900; not with --fleet: see --site-timeout)',
+    )
     .option('--source <address>', "Connect from this local address (a node's, to check the files only it may fetch)")
     .option(
       '--public-key <file>',
@@ -75,6 +80,9 @@ async function runVerify(dirs: string[], flags: VerifyFlags, out: CliOutput): Pr
   const timeout = flags.timeout === undefined ? 10 : Number(flags.timeout);
   if (!Number.isFinite(timeout) || timeout <= 0 || timeout > 3600)
     return out.usageError(`--timeout ${String(flags.timeout)}: seconds, more than 0`);
+  const deadline = flags.deadline === undefined ? 900 : Number(flags.deadline);
+  if (!Number.isFinite(deadline) || deadline <= 0 || deadline > 86_400)
+    return out.usageError(`--deadline ${String(flags.deadline)}: seconds, more than 0 (at most 86400)`);
   if (flags.source !== undefined && (await import('node:net')).isIP(String(flags.source)) === 0)
     return out.usageError(`--source ${String(flags.source)}: an IP address of this machine`);
 
@@ -98,6 +106,7 @@ async function runVerify(dirs: string[], flags: VerifyFlags, out: CliOutput): Pr
     ...(flags.releaseBase !== undefined ? { releaseBase: String(flags.releaseBase) } : {}),
     concurrency,
     timeoutMs: Math.round(timeout * 1000),
+    deadlineMs: Math.round(deadline * 1000),
     ...(flags.source !== undefined ? { source: String(flags.source) } : {}),
     ...(publicKey ? { publicKey } : {}),
     onProgress: (p) => progress?.update(`harvgen: verifying ${p.done}/${p.total} ${p.url}`),
@@ -146,12 +155,13 @@ async function runVerify(dirs: string[], flags: VerifyFlags, out: CliOutput): Pr
 }
 
 /** Flags of the single-site verify that mean nothing with --fleet (the record names each site's server; no tree is read). */
-const NOT_WITH_FLEET: readonly (readonly [keyof VerifyFlags, string])[] = [
+const NOT_WITH_FLEET: readonly (readonly [keyof VerifyFlags, string, string?])[] = [
   ['url', '--url'],
   ['out', '--out'],
   ['releases', '--releases'],
   ['releaseBase', '--release-base'],
   ['publicKey', '--public-key'],
+  ['deadline', '--deadline', 'each site of the fleet has its own time limit, --site-timeout'],
 ];
 
 /** `verify --fleet <dir>`: every site of the fleet record, one line each, then a summary. */
@@ -163,9 +173,11 @@ async function runFleet(given: string[], flags: VerifyFlags, out: CliOutput): Pr
     return out.usageError(
       `--fleet ${dir} verifies the sites of its records; site directories (${given.join(' ')}) cannot be given with it`,
     );
-  for (const [k, name] of NOT_WITH_FLEET)
+  for (const [k, name, why] of NOT_WITH_FLEET)
     if (flags[k] !== undefined && flags[k] !== false)
-      return out.usageError(`${name} cannot be used with --fleet (the record names each site's boot server; no deploy tree is read)`);
+      return out.usageError(
+        `${name} cannot be used with --fleet (${why ?? "the record names each site's boot server; no deploy tree is read"})`,
+      );
   const concurrency = flags.concurrency === undefined ? 32 : Number(flags.concurrency);
   if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 1024)
     return out.usageError(

@@ -1,0 +1,103 @@
+// The fleet record in git (docs/dev/fleet-format.md, "The fleet record in git"), as `verify --fleet`
+// reads it: one `<site>.json` per site naming its boot server, the artifact digest it should
+// serve and a sample of its public files. Every value is checked before it is used: a record is
+// untrusted data (its size, its site against its file name, URLs, digests, plain paths).
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { isSafeRelativePath } from '../render/artifact.ts';
+
+/** What one `<site>.json` of the fleet record says (unknown keys are ignored: fields are only added). */
+export interface FleetRecord {
+  /** The record file. */
+  readonly file: string;
+  readonly site: string;
+  readonly boot_server: string;
+  /** `sha256:<hex>`: the site artifact's index digest git says the site serves. */
+  readonly digest: string;
+  readonly repository: string;
+  readonly tag: string;
+  /** Public files of the tree to fetch and compare (never a sealed one, never a release file). */
+  readonly sample: readonly { readonly path: string; readonly sha256: string; readonly size: number }[];
+}
+
+/** A record file larger than this is not a fleet record. */
+const RECORD_MAX_BYTES = 1 << 20;
+/** The most sample files a record may name (publish writes up to 16). */
+const SAMPLE_MAX = 16;
+const SITE_NAME = /^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$/;
+/** An artifact digest as a record (and a materializer's state) gives it. */
+export const DIGEST = /^sha256:[0-9a-f]{64}$/;
+
+/** The record files of `dir` (`*.json`, by name) and the problems that stop the run (no directory, no record). */
+export function listFleetRecords(dir: string): { files: string[]; problem?: string } {
+  let names: string[];
+  try {
+    names = readdirSync(dir, { withFileTypes: true })
+      .filter((e) => e.isFile() && e.name.endsWith('.json') && !e.name.startsWith('.'))
+      .map((e) => e.name);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    return {
+      files: [],
+      problem:
+        code === 'ENOENT'
+          ? `${dir} does not exist`
+          : code === 'ENOTDIR'
+            ? `${dir} is not a directory`
+            : `${dir} cannot be read (${code ?? (e as Error).message})`,
+    };
+  }
+  names.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  if (names.length === 0)
+    return { files: [], problem: `${dir} holds no <site>.json (the fleet record \`harvgen publish --record\` writes)` };
+  return { files: names.map((n) => join(dir, n)) };
+}
+
+/** One record file, checked: its values or why it is not a fleet record. */
+export function readFleetRecord(file: string): { record: FleetRecord } | { problem: string } {
+  let raw: unknown;
+  try {
+    if (statSync(file).size > RECORD_MAX_BYTES) return { problem: `is larger than ${RECORD_MAX_BYTES} bytes: not a fleet record` };
+    raw = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    return { problem: code ? `cannot be read (${code})` : `is not JSON (${(e as Error).message})` };
+  }
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return { problem: 'is not a JSON object' };
+  const r = raw as Record<string, unknown>;
+  const stem = file.slice(file.lastIndexOf('/') + 1).replace(/\.json$/, '');
+  if (typeof r.site !== 'string' || !SITE_NAME.test(r.site)) return { problem: '`site` is not a site name' };
+  if (r.site !== stem) return { problem: `names the site ${r.site}; the record of a site is <site>.json (${r.site}.json)` };
+  if (typeof r.boot_server !== 'string' || bootServerProblem(r.boot_server) !== undefined)
+    return { problem: `\`boot_server\` ${bootServerProblem(String(r.boot_server)) ?? ''}`.trim() };
+  if (typeof r.digest !== 'string' || !DIGEST.test(r.digest)) return { problem: '`digest` is not sha256:<64 hex digits>' };
+  if (typeof r.repository !== 'string' || r.repository === '') return { problem: '`repository` is not a repository name' };
+  if (typeof r.tag !== 'string' || r.tag === '') return { problem: '`tag` is not a tag' };
+  if (!Array.isArray(r.sample)) return { problem: '`sample` is not a list' };
+  if (r.sample.length > SAMPLE_MAX) return { problem: `\`sample\` names ${r.sample.length} files; a record samples at most ${SAMPLE_MAX}` };
+  const sample: FleetRecord['sample'][number][] = [];
+  for (const [i, s] of (r.sample as unknown[]).entries()) {
+    const e = s as Record<string, unknown> | null;
+    if (typeof e !== 'object' || e === null || typeof e.path !== 'string' || !isSafeRelativePath(e.path))
+      return { problem: `\`sample[${i}].path\` is not a plain path of the tree` };
+    if (typeof e.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(e.sha256))
+      return { problem: `\`sample[${i}].sha256\` is not 64 hex digits` };
+    if (typeof e.size !== 'number' || !Number.isSafeInteger(e.size) || e.size < 0)
+      return { problem: `\`sample[${i}].size\` is not a size in bytes` };
+    sample.push({ path: e.path, sha256: e.sha256, size: e.size });
+  }
+  return { record: { file, site: r.site, boot_server: r.boot_server, digest: r.digest, repository: r.repository, tag: r.tag, sample } };
+}
+
+/** Why a boot server URL is not one to check (undefined: it is one). */
+function bootServerProblem(u: string): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(u);
+  } catch {
+    return 'is not a URL';
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return 'is not an http:// or https:// URL';
+  if (url.search !== '' || url.hash !== '' || url.username !== '' || url.password !== '') return 'has a query, fragment or credentials';
+  return undefined;
+}
