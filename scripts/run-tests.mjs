@@ -69,7 +69,20 @@ if (!Number.isInteger(width) || width < 1) {
 }
 
 /** Real-program test files that boot QEMU guests (they run in the `vm` lane, longest first). */
-const VM_FILES = ['lifecycle', 'reinstall', 'boot', 'generic', 'media', 'dhcp-forms', 'dnsmasq-proxy', 'secureboot', 'lab-arm64'];
+const VM_FILES = [
+  'lifecycle',
+  'reinstall',
+  'http-boot-offer',
+  'boot',
+  'generic',
+  'media',
+  'dhcp-forms',
+  'dnsmasq-proxy',
+  'secureboot',
+  'lab-arm64',
+  'ipxe-exit',
+  'ipxe-204',
+];
 
 const uvu = join(repo, 'node_modules/uvu/bin.js');
 const escape = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');

@@ -82,9 +82,13 @@ function tableText(rows: string[][]): string[] {
   return lines;
 }
 
-/** Inline Markdown as text: code marks and emphasis dropped (never inside code), links as their text (a topic named). */
+/**
+ * Inline Markdown as text: HTML comments (the docs' claim markers) dropped, code marks and
+ * emphasis dropped (never inside code), links as their text (a topic named).
+ */
 function inline(text: string, options: TextOptions): string {
   return text
+    .replace(/[ \t]*<!--[\s\S]*?-->/g, '')
     .replace(/\[([^\]]+)\]\(([^)\s]+)\)/g, (_, label: string, href: string) => linkText(label, href, options))
     .split(/(`[^`]+`)/)
     .map((part, i) => (i % 2 === 1 ? part.slice(1, -1) : part.replace(/\*\*([^*]+)\*\*/g, '$1').replace(/<br>/g, ' ')))

@@ -50,6 +50,8 @@ export interface BootOptions {
    * then has no option ROM and no boot entry (whatever boots drives it itself).
    */
   cdrom?: string;
+  /** The NIC's `-device` value in place of the default (a virtio-net NIC), e.g. an e1000 with its UEFI ROM. */
+  nic?: string;
 }
 
 /** What happened. */
@@ -105,7 +107,8 @@ export function qemuArgv(o: BootOptions, serialPath: string, varsPath: string): 
   // Booting from the CD: the NIC has no option ROM. On UEFI it is in the boot order after the CD,
   // as on a machine whose network stack is on: OVMF connects only the devices QEMU's boot order
   // names (ConnectDevicesFromQemu), and GRUB's efinet drives the NIC through the firmware's SNP.
-  const nic = o.cdrom ? `virtio-net-pci,netdev=n0,mac=${o.mac},romfile=${o.firmware === 'uefi' ? ',bootindex=1' : ''}` : undefined;
+  const nic =
+    o.nic ?? (o.cdrom ? `virtio-net-pci,netdev=n0,mac=${o.mac},romfile=${o.firmware === 'uefi' ? ',bootindex=1' : ''}` : undefined);
   if (o.firmware === 'bios') {
     if (o.directKernel) {
       const k = o.directKernel;
