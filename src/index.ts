@@ -1,4 +1,4 @@
-// harvgen's library API: check(), build(), watch() and verify(). The CLI is a thin layer over these. This
+// harvgen's library API: check(), build(), watch(), verify(), pull(), publish() and explain(). The CLI is a thin layer over these. This
 // file is the public surface only: the orchestration of a run is in src/orchestrate/, one site through
 // the compiler in src/pipeline.ts, watching in src/watch/.
 
@@ -29,3 +29,20 @@ export {
 export { verify, verifyTree, type VerifyOptions, type VerifyResult, type VerifyServer, type VerifySite } from './verify/index.ts';
 export { verifyFleet } from './verify/fleet.ts';
 export { STATE_PATH } from './verify/identity.ts';
+export type { PublishRunOptions, PublishResult, PublishSite, SinkCounts } from './publish/types.ts';
+export {
+  publishSites,
+  exportSites,
+  publishedSites,
+  type PublishSitesOptions,
+  type ExportSitesOptions,
+  type PublishSitesResult,
+  type PublishedSite,
+  type PublishUsageProblem,
+} from './publish/run.ts';
+export { explain, type ExplainOptions, type ExplainResult } from './explain/api.ts';
+export { formatExplanation, type Explanation, type ExplainedValue } from './explain/index.ts';
+export { pull, listVersions, PULL_TIMEOUT_MS } from './pull/api.ts';
+export type { PullOptions, PullResult, PullState, PullVerdict, VersionInfo } from './pull/types.ts';
+export { status, type StatusOptions, type StatusResult, type NodeStatus, type UnknownMachine, type Verdict } from './status/index.ts';
+export { discover, type DiscoverOptions, type DiscoverResult, type DiscoveredMachine } from './status/discover.ts';

@@ -69,6 +69,11 @@ export const CODES = {
   SECRET_FILE_MISSING: c('error', 'invalid', 'A secret comes from a file that does not exist, cannot be read or is empty.'),
   SECRET_INLINE: c('warning', 'invalid', 'A token or plain-text password is written in the inventory (it is in git).'),
   FILE_KEY_TOO_SHORT: c('error', 'invalid', '`nginx.file_key` is shorter than 32 characters: the names it keys would be guessable.'),
+  SECRET_KEY_NOT_IGNORED: c(
+    'error',
+    'invalid',
+    'A private key file (`signing.private_key`, `publish.key` as `{ file }`) is tracked by git, or not ignored by the repository: `git add -A` would commit it. Ignore its directory in .gitignore.',
+  ),
   SECRET_TOO_LONG: c(
     'error',
     'invalid',
@@ -111,6 +116,11 @@ export const CODES = {
     'error',
     'invalid',
     '`harvgen publish --releases <dir>`: a release file the site boots is missing there, or differs from what `fetch.sh` checks.',
+  ),
+  PUBLISH_DIRTY: c(
+    'error',
+    'invalid',
+    '`harvgen publish`: the site directory or an input it reads (`_defaults.yaml`, `_profiles/`, a secret file) has uncommitted changes, so `<site>-<commit>` would name inputs no commit holds; commit first, or `--allow-dirty` (tagged `<site>-<commit>-dirty-<digest>`, then a warning).',
   ),
   PULL_REFUSED: c(
     'error',
@@ -410,6 +420,7 @@ export const CODES = {
   DISCOVER_DIR_UNSAFE: c('error', 'failed', "A site's `discovered/` is a symbolic link or not a directory: discover writes no stub there."),
   DISCOVER_CAPPED: c('warning', 'failed', 'discover wrote the most stubs one run writes; the other unknown MACs got none this run.'),
   STATUS_LOG_UNREADABLE: c('error', 'failed', 'A log given to `harvgen status` or `harvgen discover` cannot be read.'),
+  STATUS_LOCKED: c('error', 'failed', 'Another `harvgen status` is reading logs into the same `--state` directory.'),
   STATUS_BMC_LOG_UNREADABLE: c(
     'error',
     'failed',
