@@ -2,7 +2,8 @@
 // the next build's up-to-date check; a write that fails becomes the site's diagnostic.
 import { join, resolve } from 'node:path';
 import type { Diagnostic } from '../diagnostics/types.ts';
-import { EmitError, emitSite, type EmitResult } from '../emit/index.ts';
+import { DurableError } from '../durable/index.ts';
+import { emitSite, type EmitResult } from '../emit/index.ts';
 import type { CompiledSite } from '../pipeline.ts';
 import type { Artifact } from '../render/artifact.ts';
 import { dropRecord, manifestVouched, writeRecord } from '../cache/index.ts';
@@ -126,7 +127,7 @@ function writeFailure(e: unknown, dir: string): Diagnostic {
       message: `cannot write ${dir}: ${e.message}`,
       hint: 'Something wrote into the output while harvgen was building. Nothing of this site was changed; build again once nothing else writes there (the next build writes the file again from the inventory).',
     };
-  return e instanceof EmitError
+  return e instanceof DurableError
     ? { code: e.code, severity: 'error', message: e.message, hint: e.hint }
     : {
         code: 'EMIT_WRITE_FAILED',
