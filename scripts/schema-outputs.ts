@@ -116,8 +116,9 @@ export function renderDocPage(page: string, text: string): string {
 
 /** The releases harvgen knows were published (docs/reference/installer-rules.md), from the one table the rules use. */
 export function renderReleasesDocs(): string {
-  const rows = ['| release | seen at |', '| --- | --- |'];
-  for (const r of KNOWN_RELEASES) rows.push(`| \`${r.version}\` | ${r.source.replace(/\|/g, '\\|')} |`);
+  const cell = (t: string) => t.replace(/\|/g, '\\|');
+  const rows = ['| release | seen at | rules read from |', '| --- | --- | --- |'];
+  for (const r of KNOWN_RELEASES) rows.push(`| \`${r.version}\` | ${cell(r.source)} | ${cell(r.rulesFrom)} |`);
   return rows.join('\n') + '\n';
 }
 

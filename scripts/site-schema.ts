@@ -93,6 +93,11 @@ const installSettings = obj(
       description: 'Wipe every disk that holds an old Harvester/cOS installation (`install.wipe_all_disks`, Harvester v1.5+).',
     },
     wipe_disks_list: strList('Extra disks to wipe before installing (`install.wipe_disks_list`, Harvester v1.5+).'),
+    cordoned: {
+      type: 'boolean',
+      description:
+        'Join the cluster cordoned: the node gets the label `harvesterhci.io/install-cordoned=true` and runs no VMs until it is uncordoned (`install.cordoned`, Harvester v1.9+). Not on the create node nor on a witness: the installer refuses both.',
+    },
     power_off: { type: 'boolean', description: 'Power off instead of rebooting when the install finishes (`install.poweroff`).' },
     iso_url: {
       type: 'string',

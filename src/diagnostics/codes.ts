@@ -358,6 +358,11 @@ export const CODES = {
     'invalid',
     '`skipchecks` is set for a release whose installer has none (v1.2): it is ignored.',
   ),
+  INSTALLER_CORDONED_INVALID: c(
+    'error',
+    'invalid',
+    '`install.cordoned` on the node that creates the cluster or on a witness: the v1.9 installer refuses the config and stops the install.',
+  ),
   // Harvester version and installer config
   HARVESTER_VERSION_UNSUPPORTED: c('error', 'invalid', 'The Harvester version is not one harvgen knows (v1.2 to v1.9).'),
   HARVESTER_KEY_TOO_NEW: c('error', 'invalid', 'A setting the chosen Harvester version does not have yet.'),

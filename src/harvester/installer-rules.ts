@@ -10,6 +10,7 @@
 // (subject.ts holds what a rule is and sees). A new release's rule goes into the file of its
 // concern, keyed by the range of releases it holds in (`>=1.9.0`), at its place in the order the
 // installer meets it; a new concern is a new file whose list is spread into INSTALLER_RULES below.
+import { COMMON_CHECK_RULES } from './installer-rules/common-check.ts';
 import { CONFIG_RULES } from './installer-rules/config.ts';
 import { DISK_RULES } from './installer-rules/disks.ts';
 import { KNOWN_ISSUE_RULES } from './installer-rules/known-issues.ts';
@@ -28,4 +29,10 @@ export {
 } from './installer-rules/subject.ts';
 
 /** Every rule, in the order the installer meets them. */
-export const INSTALLER_RULES: readonly InstallerRule[] = [...PREFLIGHT_RULES, ...DISK_RULES, ...CONFIG_RULES, ...KNOWN_ISSUE_RULES];
+export const INSTALLER_RULES: readonly InstallerRule[] = [
+  ...PREFLIGHT_RULES,
+  ...COMMON_CHECK_RULES,
+  ...DISK_RULES,
+  ...CONFIG_RULES,
+  ...KNOWN_ISSUE_RULES,
+];

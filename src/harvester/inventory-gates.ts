@@ -7,6 +7,8 @@ export const NODE_KEY_SINCE: Readonly<Record<string, string>> = Object.freeze({
   harvester_role: '1.3',
   'install.wipe_all_disks': '1.5',
   'install.wipe_disks_list': '1.5',
+  // harvester/harvester pkg/installer/config/config.go Install.Cordoned @v1.9.0-rc6; none in harvester-installer v1.8.1.
+  'install.cordoned': '1.9',
 });
 
 /** Site-level inventory paths (dotted) -> first release line. */

@@ -20,6 +20,8 @@ export interface ResolvedInstall {
   readonly persistentPartitionSize?: string;
   readonly wipeAllDisks?: boolean;
   readonly wipeDisksList?: readonly string[];
+  /** `install.cordoned` (v1.9+): the node joins cordoned. */
+  readonly cordoned?: boolean;
   readonly powerOff?: boolean;
   /** `install.iso_url: local` (v1.9+): the installer reads the Harvester ISO from the device labelled COS_LIVE. */
   readonly isoUrl?: 'local';

@@ -807,6 +807,10 @@ export interface InstallInput {
    */
   wipe_disks_list?: string[];
   /**
+   * Join the cluster cordoned: the node gets the label `harvesterhci.io/install-cordoned=true` and runs no VMs until it is uncordoned (`install.cordoned`, Harvester v1.9+). Not on the create node nor on a witness: the installer refuses both.
+   */
+  cordoned?: boolean;
+  /**
    * Power off instead of rebooting when the install finishes (`install.poweroff`).
    */
   power_off?: boolean;

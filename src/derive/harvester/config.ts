@@ -65,6 +65,7 @@ export function buildHarvesterConfig(model: SiteModel, node: HarvesterNode, secr
     install.persistent_partition_size = node.install.persistentPartitionSize;
   if (node.install.wipeAllDisks !== undefined) install.wipe_all_disks = node.install.wipeAllDisks;
   if (node.install.wipeDisksList !== undefined) install.wipe_disks_list = [...node.install.wipeDisksList];
+  if (node.install.cordoned !== undefined) install.cordoned = node.install.cordoned;
   if (node.install.powerOff !== undefined) install.poweroff = node.install.powerOff;
   if (model.boot.report) install.webhooks = reportWebhooks(model, node);
 

@@ -24,6 +24,7 @@ const WRITTEN_FROM: readonly (readonly [string, { node?: readonly string[]; site
   ['install.tty', { node: ['install.tty'] }],
   ['install.wipe_all_disks', { node: ['install.wipe_all_disks'] }],
   ['install.wipe_disks_list', { node: ['install.wipe_disks_list'] }],
+  ['install.cordoned', { node: ['install.cordoned'] }],
   ['install.poweroff', { node: ['install.power_off'] }],
   ['install.management_interface.method', { node: ['method'] }],
   ['install.management_interface.bond_options', { node: ['bond'] }],

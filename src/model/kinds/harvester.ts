@@ -62,6 +62,7 @@ export function resolveHarvesterNode(r: NodeReader, ctx: SiteContext): Harvester
       ...(install.persistent_partition_size !== undefined ? { persistentPartitionSize: install.persistent_partition_size } : {}),
       ...(install.wipe_all_disks !== undefined ? { wipeAllDisks: install.wipe_all_disks } : {}),
       ...(install.wipe_disks_list !== undefined ? { wipeDisksList: install.wipe_disks_list } : {}),
+      ...(install.cordoned !== undefined ? { cordoned: install.cordoned } : {}),
       ...(install.power_off !== undefined ? { powerOff: install.power_off } : {}),
       ...(install.iso_url !== undefined ? { isoUrl: install.iso_url } : {}),
     },

@@ -3,7 +3,7 @@
 // @ts-nocheck
 import type { ErrorObject } from 'ajv';
 export const validate: ((data: unknown) => boolean) & { errors?: ErrorObject[] | null } = validate10;
-const schema11 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://harvgen.dev/schema/harvester-config-v1.9.schema.json","title":"HarvesterInstallerConfig (Harvester v1.9)","description":"The Harvester installer configuration file (served at `harvester.install.config_url`) exactly as harvgen emits it: one spelling per key (the spelling of the Harvester docs), real YAML integers and booleans, no keys the installer would ignore. Keys added or removed after Harvester v1.2 carry `x-since` / `x-until` (release line); derive the schema of one release line by dropping the keys it does not know.","type":"object","additionalProperties":false,"required":["scheme_version","token","os","install"],"properties":{"scheme_version":{"type":"integer","const":1,"description":"Version of this file format. Must be the integer 1; an automatic install does not default it."},"server_url":{"type":"string","description":"Join mode only: URL of the existing cluster, `https://<VIP or DNS name>:443`. Must be absent in create mode. The installer allows no path and no port other than 443.","pattern":"^https://[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*(:443)?$"},"token":{"type":"string","description":"Cluster secret (or an RKE2 node token). Printable ASCII only. Joining nodes must use the token of the create node.","minLength":1,"pattern":"^[a-zA-Z0-9 !\"#$%&'()*+,\\-./:;<=>?@^_`{|}~\\[\\]\\\\]+$"},"sans":{"type":"array","description":"Extra subject alternative names (hostnames or IPs) for the cluster TLS certificate, added after the VIP. Only has an effect in create mode.","items":{"type":"string","minLength":1},"x-since":"1.6"},"system_settings":{"type":"object","description":"Harvester settings applied when the cluster is created (ignored on join). Only the installer's allow-list is accepted; values are strings.","additionalProperties":false,"properties":{"additional-ca":{"type":"string","description":"Harvester setting `additional-ca`, as the setting's string value (often JSON)."},"additional-guest-memory-overhead-ratio":{"type":"string","description":"Harvester setting `additional-guest-memory-overhead-ratio`, as the setting's string value (often JSON).","x-since":"1.8"},"api-ui-version":{"type":"string","description":"Harvester setting `api-ui-version`, as the setting's string value (often JSON)."},"auto-disk-provision-paths":{"type":"string","description":"Harvester setting `auto-disk-provision-paths`, as the setting's string value (often JSON)."},"auto-rotate-rke2-certs":{"type":"string","description":"Harvester setting `auto-rotate-rke2-certs`, as the setting's string value (often JSON)."},"backup-target":{"type":"string","description":"Harvester setting `backup-target`, as the setting's string value (often JSON)."},"cluster-pod-security-standard":{"type":"string","description":"Harvester setting `cluster-pod-security-standard`, as the setting's string value (often JSON).","x-since":"1.8"},"cluster-registration-url":{"type":"string","description":"Harvester setting `cluster-registration-url`, as the setting's string value (often JSON)."},"containerd-registry":{"type":"string","description":"Harvester setting `containerd-registry`: JSON of a containerd registries configuration (the installer rejects a value that does not parse)."},"csi-driver-config":{"type":"string","description":"Harvester setting `csi-driver-config`, as the setting's string value (often JSON)."},"csi-online-expand-validation":{"type":"string","description":"Harvester setting `csi-online-expand-validation`, as the setting's string value (often JSON).","x-since":"1.8"},"default-storage-class":{"type":"string","description":"Harvester setting `default-storage-class`, as the setting's string value (often JSON)."},"default-vm-termination-grace-period-seconds":{"type":"string","description":"Harvester setting `default-vm-termination-grace-period-seconds`, as the setting's string value (often JSON)."},"harvester-csi-ccm-versions":{"type":"string","description":"Harvester setting `harvester-csi-ccm-versions`, as the setting's string value (often JSON)."},"http-proxy":{"type":"string","description":"Harvester setting `http-proxy`, as the setting's string value (often JSON)."},"kubeconfig-default-token-ttl-minutes":{"type":"string","description":"Harvester setting `kubeconfig-default-token-ttl-minutes`, as the setting's string value (often JSON)."},"kubevirt-migration":{"type":"string","description":"Harvester setting `kubevirt-migration`, as the setting's string value (often JSON).","x-since":"1.8"},"log-level":{"type":"string","description":"Harvester setting `log-level`, as the setting's string value (often JSON)."},"longhorn-v2-data-engine-enabled":{"type":"string","description":"Harvester setting `longhorn-v2-data-engine-enabled`, as the setting's string value (often JSON).","x-since":"1.8"},"max-hotplug-ratio":{"type":"string","description":"Harvester setting `max-hotplug-ratio`, as the setting's string value (often JSON).","x-since":"1.8"},"ntp-servers":{"type":"string","description":"Harvester setting `ntp-servers`. Overwritten by the installer from `os.ntp_servers` when that list is non-empty."},"overcommit-config":{"type":"string","description":"Harvester setting `overcommit-config`, as the setting's string value (often JSON)."},"rancher-cluster":{"type":"string","description":"Harvester setting `rancher-cluster`, as the setting's string value (often JSON).","x-since":"1.8"},"release-download-url":{"type":"string","description":"Harvester setting `release-download-url`, as the setting's string value (often JSON)."},"server-version":{"type":"string","description":"Harvester setting `server-version`, as the setting's string value (often JSON)."},"ssl-certificates":{"type":"string","description":"Harvester setting `ssl-certificates`, as the setting's string value (often JSON)."},"ssl-parameters":{"type":"string","description":"Harvester setting `ssl-parameters`, as the setting's string value (often JSON)."},"storage-network":{"type":"string","description":"Harvester setting `storage-network`, as the setting's string value (often JSON)."},"support-bundle-expiration":{"type":"string","description":"Harvester setting `support-bundle-expiration`, as the setting's string value (often JSON)."},"support-bundle-image":{"type":"string","description":"Harvester setting `support-bundle-image`, as the setting's string value (often JSON)."},"support-bundle-namespaces":{"type":"string","description":"Harvester setting `support-bundle-namespaces`, as the setting's string value (often JSON)."},"support-bundle-node-collection-timeout":{"type":"string","description":"Harvester setting `support-bundle-node-collection-timeout`, as the setting's string value (often JSON)."},"support-bundle-timeout":{"type":"string","description":"Harvester setting `support-bundle-timeout`, as the setting's string value (often JSON)."},"ui-index":{"type":"string","description":"Harvester setting `ui-index`, as the setting's string value (often JSON)."},"ui-path":{"type":"string","description":"Harvester setting `ui-path`, as the setting's string value (often JSON)."},"ui-plugin-bundled-version":{"type":"string","description":"Harvester setting `ui-plugin-bundled-version`, as the setting's string value (often JSON).","x-since":"1.8"},"ui-plugin-index":{"type":"string","description":"Harvester setting `ui-plugin-index`, as the setting's string value (often JSON)."},"ui-source":{"type":"string","description":"Harvester setting `ui-source`, as the setting's string value (often JSON)."},"upgradable-versions":{"type":"string","description":"Harvester setting `upgradable-versions`, as the setting's string value (often JSON)."},"upgrade-checker-enabled":{"type":"string","description":"Harvester setting `upgrade-checker-enabled`, as the setting's string value (often JSON)."},"upgrade-checker-url":{"type":"string","description":"Harvester setting `upgrade-checker-url`, as the setting's string value (often JSON)."},"upgrade-config":{"type":"string","description":"Harvester setting `upgrade-config`, as the setting's string value (often JSON).","x-since":"1.8"},"vip-pools":{"type":"string","description":"Harvester setting `vip-pools`, as the setting's string value (often JSON)."},"vm-force-reset-policy":{"type":"string","description":"Harvester setting `vm-force-reset-policy`, as the setting's string value (often JSON)."},"vm-migration-network":{"type":"string","description":"Harvester setting `vm-migration-network`, as the setting's string value (often JSON).","x-since":"1.8"},"volume-snapshot-class":{"type":"string","description":"Harvester setting `volume-snapshot-class`, as the setting's string value (often JSON)."}}},"os":{"type":"object","description":"Operating-system settings of the installed node.","additionalProperties":false,"properties":{"hostname":{"type":"string","description":"Node name (also the Kubernetes node name; unique in the cluster): a lowercase RFC 1123 subdomain, labels at most 63 characters. Absent: the DHCP hostname or `harvester-<random>`.","maxLength":253,"pattern":"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*$"},"password":{"type":"string","description":"Password of user `rancher`: clear text, or a full crypt hash (`$1$`, `$5$`, `$6$`, `$apr1$`) which is used verbatim. A value starting with `$` is always taken as a hash, so it must be one; a hash must not contain `:`.","minLength":1,"pattern":"^([^$][\\s\\S]*|\\$(1|5|6|apr1)\\$[^:\\s]+)?$","x-message":{"minLength":"must not be empty","pattern":"must be clear text not starting with \"$\", or a $1$/$5$/$6$/$apr1$ crypt hash without \":\""}},"ssh_authorized_keys":{"type":"array","description":"SSH public keys (`ssh-ed25519 AAAA...`) or `github:<user>` entries for user `rancher`.","items":{"type":"string","minLength":1}},"ntp_servers":{"type":"array","description":"NTP servers (`host` or `host:port`). In create mode they also set the `ntp-servers` setting.","items":{"type":"string","minLength":1}},"dns_nameservers":{"type":"array","description":"DNS servers (IPv4) of the management network. Required when the management interface is static.","items":{"type":"string","pattern":"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$","x-message":{"pattern":"must be an IPv4 address"}}},"write_files":{"type":"array","description":"Files written at the initramfs stage of every boot.","items":{"type":"object","description":"One file to write.","additionalProperties":false,"required":["path"],"properties":{"path":{"type":"string","description":"Absolute path of the file.","pattern":"^/","x-message":{"pattern":"must be an absolute path"}},"content":{"type":"string","description":"File content, encoded as `encoding` says."},"encoding":{"type":"string","description":"Encoding of `content`; empty or absent means plain text.","enum":["","b64","base64","gz","gzip","gz+base64","gzip+base64","gz+b64","gzip+b64"]},"owner":{"type":"string","description":"Owner, `user` or `user:group` (e.g. `root:root`).","minLength":1},"permissions":{"type":"string","description":"Octal file mode as a string, e.g. '0644' (an integer is a parse error).","pattern":"^[0-7]{3,4}$","x-message":{"pattern":"must be an octal mode string such as '0644'"}}}}},"modules":{"type":"array","description":"Extra kernel modules loaded at boot (the installer always loads `kvm` and `vhost_net`).","items":{"type":"string","pattern":"^[A-Za-z0-9_-]+$"}},"sysctls":{"type":"object","description":"Kernel parameters (`sysctl` name to string value).","additionalProperties":{"type":"string"}},"environment":{"type":"object","description":"Environment variables for OS components (e.g. `http_proxy`); Harvester components use the `http-proxy` setting instead.","additionalProperties":{"type":"string"}},"labels":{"type":"object","description":"Kubernetes labels of the node: qualified names (`[prefix/]name`) to label values (at most 63 characters).","propertyNames":{"pattern":"^([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*/)?([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)$","maxLength":317,"x-message":{"pattern":"must be a Kubernetes label name ([prefix/]name)"}},"additionalProperties":{"type":"string","pattern":"^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$","x-message":{"pattern":"must be a Kubernetes label value (at most 63 of A-Z a-z 0-9 - _ ., alphanumeric at both ends)"}}},"sshd":{"type":"object","description":"SSH daemon options.","additionalProperties":false,"properties":{"sftp":{"type":"boolean","description":"Enable the SFTP subsystem."},"disable_password_auth":{"type":"boolean","description":"Disable SSH password login. Without `ssh_authorized_keys` this leaves no SSH access.","x-since":"1.8"}}},"persistent_state_paths":{"type":"array","description":"Extra absolute paths kept across reboots; not `/tmp` or below it.","items":{"type":"string","pattern":"^/(?!tmp(/|$))","x-message":{"pattern":"must be an absolute path outside /tmp"}}},"after_install_chroot_commands":{"type":"array","description":"Shell commands run in a chroot of the installed system after installation (no DNS there).","items":{"type":"string","minLength":1}},"externalStorageConfig":{"type":"object","description":"External storage (multipath) configuration.","x-since":"1.4","additionalProperties":false,"properties":{"enabled":{"type":"boolean","description":"Enable multipathd. When false the installer adds the kernel argument `multipath=off`."},"multiPathConfig":{"description":"Multipath blacklist for `/etc/multipath.conf`: a list of `{vendor, product}` devices, or (v1.7+) an object with `blacklist`, `blacklistWwids`, `blacklistExceptions` and `blacklistExceptionWwids`. Keys inside are exact (no aliases).","anyOf":[{"type":"array","description":"Devices to blacklist.","items":{"$ref":"#/definitions/multipathDevice"}},{"type":"object","description":"Blacklist and exceptions by device and by WWID.","x-since":"1.7","additionalProperties":false,"properties":{"blacklist":{"type":"array","description":"Devices to blacklist.","items":{"$ref":"#/definitions/multipathDevice"}},"blacklistWwids":{"type":"array","description":"WWIDs to blacklist.","items":{"type":"string","minLength":1}},"blacklistExceptions":{"type":"array","description":"Devices exempt from the blacklist.","items":{"$ref":"#/definitions/multipathDevice"}},"blacklistExceptionWwids":{"type":"array","description":"WWIDs exempt from the blacklist.","items":{"type":"string","minLength":1}}}}],"x-message":{"anyOf":"must be a list of {vendor, product} or an object with blacklist, blacklistWwids, blacklistExceptions, blacklistExceptionWwids"}}}},"additionalKernelArguments":{"type":"string","description":"Extra kernel arguments of the installed system, space separated. When set it replaces the default `multipath=off`.","x-since":"1.4"}},"anyOf":[{"required":["password"],"properties":{"password":{"type":"string","minLength":1}}},{"required":["ssh_authorized_keys"],"properties":{"ssh_authorized_keys":{"type":"array","minItems":1}}}],"x-message":{"anyOf":"needs a password or at least one SSH authorized key"}},"install":{"type":"object","description":"How and where to install the node.","additionalProperties":false,"required":["mode","management_interface","device","iso_url"],"properties":{"mode":{"type":"string","description":"`create` a new cluster or `join` an existing one (case-sensitive).","enum":["create","join"]},"role":{"type":"string","description":"Node role: `default` (promoted to management when needed), `management`, `worker` or `witness`.","enum":["default","management","worker","witness"],"x-since":"1.3"},"management_interface":{"type":"object","description":"Management network: NICs bonded as `mgmt-bo` under bridge `mgmt-br`.","additionalProperties":false,"required":["interfaces","method"],"properties":{"interfaces":{"type":"array","description":"NICs of the management bond; each by predictable name, by MAC, or both.","minItems":1,"items":{"type":"object","description":"One NIC.","additionalProperties":false,"properties":{"name":{"type":"string","description":"NIC name as the installed system names it (`net.ifnames=1`), e.g. `ens3`.","minLength":1},"hwAddr":{"$ref":"#/definitions/mac","description":"MAC address of the NIC."}},"anyOf":[{"required":["name"]},{"required":["hwAddr"]}],"x-message":{"anyOf":"needs name or hwAddr"}}},"method":{"type":"string","description":"Address configuration of the management network.","enum":["dhcp","static"]},"ip":{"$ref":"#/definitions/ipv4","description":"Static IPv4 address of the node (no prefix length). Required when method is static."},"subnet_mask":{"type":"string","description":"Dotted netmask such as `255.255.255.0` (not a prefix length). Required when method is static.","pattern":"^(255\\.255\\.255\\.(255|254|252|248|240|224|192|128|0)|255\\.255\\.(255|254|252|248|240|224|192|128|0)\\.0|255\\.(255|254|252|248|240|224|192|128|0)\\.0\\.0|(255|254|252|248|240|224|192|128|0)\\.0\\.0\\.0)$","x-message":{"pattern":"must be a dotted netmask such as 255.255.255.0"}},"gateway":{"$ref":"#/definitions/ipv4","description":"Default gateway (IPv4). Required when method is static."},"mtu":{"type":"integer","description":"MTU of the management network; 0 means the default (1500).","anyOf":[{"const":0},{"minimum":576,"maximum":9000}],"x-message":{"anyOf":"must be 0 or between 576 and 9000"}},"vlan_id":{"type":"integer","description":"VLAN ID of the management network; 0 or 1 mean untagged.","minimum":0,"maximum":4094},"bond_options":{"type":"object","description":"Linux bonding options of `mgmt-bo`. Absent: `{mode: active-backup, miimon: 100}`.","properties":{"mode":{"type":"string","description":"Bonding mode.","enum":["balance-rr","active-backup","balance-xor","broadcast","802.3ad","balance-tlb","balance-alb"]},"miimon":{"type":["integer","string"],"description":"Link monitoring interval in milliseconds.","minimum":0,"pattern":"^[0-9]+$"}},"additionalProperties":{"type":["string","integer"]}}},"allOf":[{"description":"A static management network needs ip, subnet_mask and gateway.","if":{"type":"object","required":["method"],"properties":{"method":{"const":"static"}}},"then":{"required":["ip","subnet_mask","gateway"],"x-message":{"required":"required when method is static"}}}]},"vip":{"$ref":"#/definitions/ipv4","description":"Cluster virtual IP (IPv4): the UI and `server_url` of joining nodes. Required in create mode."},"vip_mode":{"type":"string","description":"How the VIP is obtained. Required in create mode.","enum":["static","dhcp"]},"vip_hw_addr":{"$ref":"#/definitions/mac","description":"MAC address used to request the VIP by DHCP. Required when vip_mode is dhcp."},"cluster_pod_cidr":{"$ref":"#/definitions/cidr4","description":"Pod network of the cluster (RKE2 `cluster-cidr`). Default `10.52.0.0/16`.","x-since":"1.5"},"cluster_service_cidr":{"$ref":"#/definitions/cidr4","description":"Service network of the cluster. Default `10.53.0.0/16`.","x-since":"1.5"},"cluster_dns":{"$ref":"#/definitions/ipv4","description":"Cluster DNS service IP; must lie inside `cluster_service_cidr`. Default `10.53.0.10`.","x-since":"1.5"},"device":{"$ref":"#/definitions/devicePath","description":"Disk to install to; `/dev/disk/by-id/...` or `/dev/disk/by-path/...` recommended."},"data_disk":{"$ref":"#/definitions/devicePath","description":"Separate disk for the default Longhorn disk; absent means the installation disk."},"persistent_partition_size":{"type":"string","description":"Size of the persistent partition when data shares the installation disk (no data_disk, not witness), e.g. `150Gi`. At least 150Gi unless checks are skipped (v1.8+).","pattern":"^[0-9]+(Mi|Gi)$","x-message":{"pattern":"must be a size in Mi or Gi, e.g. 150Gi"}},"iso_url":{"type":"string","description":"URL of the Harvester ISO (`http(s)://`, `ftp://` or `tftp://`); required for an automatic install. v1.9: `local` uses the booted ISO.","anyOf":[{"pattern":"^(https?|ftp|tftp)://[^\\s/]+(/\\S*)?$","x-message":{"pattern":"must be an http(s)://, ftp:// or tftp:// URL"}},{"const":"local","x-since":"1.9"}],"x-message":{"anyOf":"must be an http(s)://, ftp:// or tftp:// URL, or local"}},"tty":{"type":"string","description":"Console of the installed system (`console=` argument), e.g. `tty1` or `ttyS0,115200n8`.","pattern":"^\\S+$"},"skipchecks":{"type":"boolean","description":"Turn failed hardware preflight checks into warnings (v1.8+: also the disk-size minimums).","x-since":"1.3"},"with_net_images":{"type":"boolean","description":"Pull container images after installation instead of preloading them.","x-since":"1.3"},"force_efi":{"type":"boolean","description":"Install the EFI bootloader even when booted otherwise."},"force_mbr":{"type":"boolean","description":"Use an MBR partition table (legacy BIOS only; no data partition on the OS disk). Must not be true from v1.8, which rejects legacy BIOS."},"wipe_all_disks":{"type":"boolean","description":"Wipe every disk with a `COS_OEM` partition except `device` and `data_disk`.","x-since":"1.5"},"wipe_disks_list":{"type":"array","description":"Disks to wipe before installing; must not contain `device` or `data_disk`.","items":{"$ref":"#/definitions/devicePath"},"x-since":"1.5"},"poweroff":{"type":"boolean","description":"Power off instead of rebooting when the installation is done."},"debug":{"type":"boolean","description":"Collect a supportconfig when the installation fails."},"addons":{"type":"object","description":"Addons enabled at installation, by addon name (underscore names of the release's addon list).","additionalProperties":false,"properties":{"harvester_vm_import_controller":{"$ref":"#/definitions/addon","description":"VM import controller addon. Enabled at install time when `enabled` is true."},"harvester_pcidevices_controller":{"$ref":"#/definitions/addon","description":"PCI devices controller addon. Enabled at install time when `enabled` is true."},"rancher_logging":{"$ref":"#/definitions/addon","description":"Rancher logging addon. Enabled at install time when `enabled` is true."},"rancher_monitoring":{"$ref":"#/definitions/addon","description":"Rancher monitoring addon. Enabled at install time when `enabled` is true."},"harvester_seeder":{"$ref":"#/definitions/addon","description":"Seeder addon (out-of-band node management). Enabled at install time when `enabled` is true."},"nvidia_driver_toolkit":{"$ref":"#/definitions/addon","description":"NVIDIA driver toolkit addon. Enabled at install time when `enabled` is true."},"kubeovn_operator":{"$ref":"#/definitions/addon","description":"Kube-OVN operator addon. Enabled at install time when `enabled` is true.","x-since":"1.6"},"descheduler":{"$ref":"#/definitions/addon","description":"Descheduler addon. Enabled at install time when `enabled` is true.","x-since":"1.7"}}},"harvester":{"type":"object","description":"Values for the Harvester chart.","additionalProperties":false,"properties":{"storage_class":{"type":"object","description":"Default storage class.","additionalProperties":false,"properties":{"replica_count":{"type":"integer","description":"Longhorn replicas of the default storage class (1 for single-node clusters).","minimum":1,"maximum":3}}},"longhorn":{"type":"object","description":"Longhorn chart values.","additionalProperties":false,"properties":{"default_settings":{"type":"object","description":"Longhorn default settings.","additionalProperties":false,"properties":{"guaranteedInstanceManagerCPU":{"type":"integer","description":"Percentage of node CPU reserved for each Longhorn instance manager.","minimum":0,"maximum":12},"storageReservedPercentageForDefaultDisk":{"type":"integer","description":"Percentage of the default Longhorn disk kept free.","minimum":0,"maximum":30,"x-since":"1.7"}}}}}}},"webhooks":{"type":"array","description":"HTTP callbacks on installation events. An invalid webhook makes the installer drop all webhooks.","items":{"type":"object","description":"One webhook.","additionalProperties":false,"required":["event","url"],"properties":{"event":{"type":"string","description":"Event that fires the webhook.","enum":["STARTED","SUCCEEDED","FAILED"]},"method":{"type":"string","description":"HTTP method (any case: the installer upper-cases it). Required by the installer, which has no default; harvgen's `installer` rule checks it."},"url":{"type":"string","description":"Target URL; a Go template with `{{.Hostname}}`, `{{.MACAddr}}`, `{{.IPAddrV4}}`, `{{.IPAddrV6}}`.","pattern":"^https?://","x-message":{"pattern":"must be an http:// or https:// URL"}},"payload":{"type":"string","description":"Request body; a Go template like `url`."},"headers":{"type":"object","description":"Request headers: name to a list of values.","additionalProperties":{"type":"array","items":{"type":"string"}}},"insecure":{"type":"boolean","description":"Skip TLS certificate verification."},"basicAuth":{"type":"object","description":"HTTP basic authentication.","additionalProperties":false,"properties":{"user":{"type":"string","description":"User name."},"password":{"type":"string","description":"Password."}}}}}}},"allOf":[{"description":"Create mode needs the VIP and its mode.","if":{"type":"object","required":["mode"],"properties":{"mode":{"const":"create"}}},"then":{"required":["vip","vip_mode"],"x-message":{"required":"required when mode is create"}}},{"description":"A DHCP VIP needs the MAC it is requested with (otherwise the installer uses a random MAC).","if":{"type":"object","required":["vip_mode"],"properties":{"vip_mode":{"const":"dhcp"}}},"then":{"required":["vip_hw_addr"],"x-message":{"required":"required when vip_mode is dhcp"}}},{"description":"From v1.8 legacy BIOS is rejected, and force_mbr needs it.","x-since":"1.8","properties":{"force_mbr":{"const":false,"x-message":{"const":"must not be true: v1.8 and later reject legacy BIOS, which force_mbr needs"}}}}]}},"allOf":[{"description":"Create mode: server_url must be absent.","if":{"type":"object","required":["install"],"properties":{"install":{"type":"object","required":["mode"],"properties":{"mode":{"const":"create"}}}}},"then":{"properties":{"server_url":{"not":{},"x-message":{"not":"must be absent when install.mode is create"}}}}},{"description":"Join mode: server_url is required.","if":{"type":"object","required":["install"],"properties":{"install":{"type":"object","required":["mode"],"properties":{"mode":{"const":"join"}}}}},"then":{"required":["server_url"],"x-message":{"required":"required when install.mode is join"}}},{"description":"A static management network needs DNS servers.","if":{"type":"object","required":["install"],"properties":{"install":{"type":"object","required":["management_interface"],"properties":{"management_interface":{"type":"object","required":["method"],"properties":{"method":{"const":"static"}}}}}}},"then":{"properties":{"os":{"type":"object","required":["dns_nameservers"],"properties":{"dns_nameservers":{"type":"array","minItems":1,"x-message":{"minItems":"must not be empty when the management network is static"}}},"x-message":{"required":"required when install.management_interface.method is static"}}}}}],"definitions":{"ipv4":{"type":"string","description":"IPv4 address without prefix length.","pattern":"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$","x-message":{"pattern":"must be an IPv4 address"}},"cidr4":{"type":"string","description":"IPv4 network in CIDR notation.","pattern":"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])/(3[0-2]|[12]?[0-9])$","x-message":{"pattern":"must be an IPv4 CIDR such as 10.52.0.0/16"}},"mac":{"type":"string","description":"MAC address, colon separated.","pattern":"^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$","x-message":{"pattern":"must be a MAC address such as 52:54:00:aa:bb:01"}},"devicePath":{"type":"string","description":"Block device path under /dev.","pattern":"^/dev/\\S+$","x-message":{"pattern":"must be a device path under /dev/"}},"multipathDevice":{"type":"object","description":"A device selected by vendor and product (regular expressions, as in multipath.conf).","additionalProperties":false,"required":["vendor","product"],"properties":{"vendor":{"type":"string","description":"Vendor.","minLength":1},"product":{"type":"string","description":"Product.","minLength":1}}},"addon":{"type":"object","description":"Addon switch.","additionalProperties":false,"required":["enabled"],"properties":{"enabled":{"type":"boolean","description":"Whether the addon is enabled."},"values_content":{"type":"string","description":"Helm values for the addon (parsed, but unused by the installer's addon template)."}}}}};
+const schema11 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://harvgen.dev/schema/harvester-config-v1.9.schema.json","title":"HarvesterInstallerConfig (Harvester v1.9)","description":"The Harvester installer configuration file (served at `harvester.install.config_url`) exactly as harvgen emits it: one spelling per key (the spelling of the Harvester docs), real YAML integers and booleans, no keys the installer would ignore. Keys added or removed after Harvester v1.2 carry `x-since` / `x-until` (release line); derive the schema of one release line by dropping the keys it does not know.","type":"object","additionalProperties":false,"required":["scheme_version","token","os","install"],"properties":{"scheme_version":{"type":"integer","const":1,"description":"Version of this file format. Must be the integer 1; an automatic install does not default it."},"server_url":{"type":"string","description":"Join mode only: URL of the existing cluster, `https://<VIP or DNS name>:443`. Must be absent in create mode. The installer allows no path and no port other than 443.","pattern":"^https://[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*(:443)?$"},"token":{"type":"string","description":"Cluster secret (or an RKE2 node token). Printable ASCII only. Joining nodes must use the token of the create node.","minLength":1,"pattern":"^[a-zA-Z0-9 !\"#$%&'()*+,\\-./:;<=>?@^_`{|}~\\[\\]\\\\]+$"},"sans":{"type":"array","description":"Extra subject alternative names (hostnames or IPs) for the cluster TLS certificate, added after the VIP. Only has an effect in create mode.","items":{"type":"string","minLength":1},"x-since":"1.6"},"system_settings":{"type":"object","description":"Harvester settings applied when the cluster is created (ignored on join). Only the installer's allow-list is accepted; values are strings.","additionalProperties":false,"properties":{"additional-ca":{"type":"string","description":"Harvester setting `additional-ca`, as the setting's string value (often JSON)."},"additional-guest-memory-overhead-ratio":{"type":"string","description":"Harvester setting `additional-guest-memory-overhead-ratio`, as the setting's string value (often JSON).","x-since":"1.8"},"api-ui-version":{"type":"string","description":"Harvester setting `api-ui-version`, as the setting's string value (often JSON)."},"auto-disk-provision-paths":{"type":"string","description":"Harvester setting `auto-disk-provision-paths`, as the setting's string value (often JSON)."},"auto-rotate-rke2-certs":{"type":"string","description":"Harvester setting `auto-rotate-rke2-certs`, as the setting's string value (often JSON)."},"backup-target":{"type":"string","description":"Harvester setting `backup-target`, as the setting's string value (often JSON)."},"cluster-pod-security-standard":{"type":"string","description":"Harvester setting `cluster-pod-security-standard`, as the setting's string value (often JSON).","x-since":"1.8"},"cluster-registration-url":{"type":"string","description":"Harvester setting `cluster-registration-url`, as the setting's string value (often JSON)."},"containerd-registry":{"type":"string","description":"Harvester setting `containerd-registry`: JSON of a containerd registries configuration (the installer rejects a value that does not parse)."},"csi-driver-config":{"type":"string","description":"Harvester setting `csi-driver-config`, as the setting's string value (often JSON)."},"csi-online-expand-validation":{"type":"string","description":"Harvester setting `csi-online-expand-validation`, as the setting's string value (often JSON).","x-since":"1.8"},"default-storage-class":{"type":"string","description":"Harvester setting `default-storage-class`, as the setting's string value (often JSON)."},"default-vm-termination-grace-period-seconds":{"type":"string","description":"Harvester setting `default-vm-termination-grace-period-seconds`, as the setting's string value (often JSON)."},"harvester-csi-ccm-versions":{"type":"string","description":"Harvester setting `harvester-csi-ccm-versions`, as the setting's string value (often JSON)."},"http-proxy":{"type":"string","description":"Harvester setting `http-proxy`, as the setting's string value (often JSON)."},"kubeconfig-default-token-ttl-minutes":{"type":"string","description":"Harvester setting `kubeconfig-default-token-ttl-minutes`, as the setting's string value (often JSON)."},"kubevirt-migration":{"type":"string","description":"Harvester setting `kubevirt-migration`, as the setting's string value (often JSON).","x-since":"1.8"},"log-level":{"type":"string","description":"Harvester setting `log-level`, as the setting's string value (often JSON)."},"longhorn-v2-data-engine-enabled":{"type":"string","description":"Harvester setting `longhorn-v2-data-engine-enabled`, as the setting's string value (often JSON).","x-since":"1.8"},"max-hotplug-ratio":{"type":"string","description":"Harvester setting `max-hotplug-ratio`, as the setting's string value (often JSON).","x-since":"1.8"},"ntp-servers":{"type":"string","description":"Harvester setting `ntp-servers`. Overwritten by the installer from `os.ntp_servers` when that list is non-empty."},"overcommit-config":{"type":"string","description":"Harvester setting `overcommit-config`, as the setting's string value (often JSON)."},"rancher-cluster":{"type":"string","description":"Harvester setting `rancher-cluster`, as the setting's string value (often JSON).","x-since":"1.8"},"release-download-url":{"type":"string","description":"Harvester setting `release-download-url`, as the setting's string value (often JSON)."},"server-version":{"type":"string","description":"Harvester setting `server-version`, as the setting's string value (often JSON)."},"ssl-certificates":{"type":"string","description":"Harvester setting `ssl-certificates`, as the setting's string value (often JSON)."},"ssl-parameters":{"type":"string","description":"Harvester setting `ssl-parameters`, as the setting's string value (often JSON)."},"storage-network":{"type":"string","description":"Harvester setting `storage-network`, as the setting's string value (often JSON)."},"support-bundle-expiration":{"type":"string","description":"Harvester setting `support-bundle-expiration`, as the setting's string value (often JSON)."},"support-bundle-image":{"type":"string","description":"Harvester setting `support-bundle-image`, as the setting's string value (often JSON)."},"support-bundle-namespaces":{"type":"string","description":"Harvester setting `support-bundle-namespaces`, as the setting's string value (often JSON)."},"support-bundle-node-collection-timeout":{"type":"string","description":"Harvester setting `support-bundle-node-collection-timeout`, as the setting's string value (often JSON)."},"support-bundle-timeout":{"type":"string","description":"Harvester setting `support-bundle-timeout`, as the setting's string value (often JSON)."},"ui-index":{"type":"string","description":"Harvester setting `ui-index`, as the setting's string value (often JSON)."},"ui-path":{"type":"string","description":"Harvester setting `ui-path`, as the setting's string value (often JSON)."},"ui-plugin-bundled-version":{"type":"string","description":"Harvester setting `ui-plugin-bundled-version`, as the setting's string value (often JSON).","x-since":"1.8"},"ui-plugin-index":{"type":"string","description":"Harvester setting `ui-plugin-index`, as the setting's string value (often JSON)."},"ui-source":{"type":"string","description":"Harvester setting `ui-source`, as the setting's string value (often JSON)."},"upgradable-versions":{"type":"string","description":"Harvester setting `upgradable-versions`, as the setting's string value (often JSON)."},"upgrade-checker-enabled":{"type":"string","description":"Harvester setting `upgrade-checker-enabled`, as the setting's string value (often JSON)."},"upgrade-checker-url":{"type":"string","description":"Harvester setting `upgrade-checker-url`, as the setting's string value (often JSON)."},"upgrade-config":{"type":"string","description":"Harvester setting `upgrade-config`, as the setting's string value (often JSON).","x-since":"1.8"},"vip-pools":{"type":"string","description":"Harvester setting `vip-pools`, as the setting's string value (often JSON)."},"vm-force-reset-policy":{"type":"string","description":"Harvester setting `vm-force-reset-policy`, as the setting's string value (often JSON)."},"vm-migration-network":{"type":"string","description":"Harvester setting `vm-migration-network`, as the setting's string value (often JSON).","x-since":"1.8"},"volume-snapshot-class":{"type":"string","description":"Harvester setting `volume-snapshot-class`, as the setting's string value (often JSON)."}}},"os":{"type":"object","description":"Operating-system settings of the installed node.","additionalProperties":false,"properties":{"hostname":{"type":"string","description":"Node name (also the Kubernetes node name; unique in the cluster): a lowercase RFC 1123 subdomain, labels at most 63 characters. Absent: the DHCP hostname or `harvester-<random>`.","maxLength":253,"pattern":"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*$"},"password":{"type":"string","description":"Password of user `rancher`: clear text, or a full crypt hash (`$1$`, `$5$`, `$6$`, `$apr1$`) which is used verbatim. A value starting with `$` is always taken as a hash, so it must be one; a hash must not contain `:`.","minLength":1,"pattern":"^([^$][\\s\\S]*|\\$(1|5|6|apr1)\\$[^:\\s]+)?$","x-message":{"minLength":"must not be empty","pattern":"must be clear text not starting with \"$\", or a $1$/$5$/$6$/$apr1$ crypt hash without \":\""}},"ssh_authorized_keys":{"type":"array","description":"SSH public keys (`ssh-ed25519 AAAA...`) or `github:<user>` entries for user `rancher`.","items":{"type":"string","minLength":1}},"ntp_servers":{"type":"array","description":"NTP servers (`host` or `host:port`). In create mode they also set the `ntp-servers` setting.","items":{"type":"string","minLength":1}},"dns_nameservers":{"type":"array","description":"DNS servers (IPv4) of the management network. Required when the management interface is static.","items":{"type":"string","pattern":"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$","x-message":{"pattern":"must be an IPv4 address"}}},"write_files":{"type":"array","description":"Files written at the initramfs stage of every boot.","items":{"type":"object","description":"One file to write.","additionalProperties":false,"required":["path"],"properties":{"path":{"type":"string","description":"Absolute path of the file.","pattern":"^/","x-message":{"pattern":"must be an absolute path"}},"content":{"type":"string","description":"File content, encoded as `encoding` says."},"encoding":{"type":"string","description":"Encoding of `content`; empty or absent means plain text.","enum":["","b64","base64","gz","gzip","gz+base64","gzip+base64","gz+b64","gzip+b64"]},"owner":{"type":"string","description":"Owner, `user` or `user:group` (e.g. `root:root`).","minLength":1},"permissions":{"type":"string","description":"Octal file mode as a string, e.g. '0644' (an integer is a parse error).","pattern":"^[0-7]{3,4}$","x-message":{"pattern":"must be an octal mode string such as '0644'"}}}}},"modules":{"type":"array","description":"Extra kernel modules loaded at boot (the installer always loads `kvm` and `vhost_net`).","items":{"type":"string","pattern":"^[A-Za-z0-9_-]+$"}},"sysctls":{"type":"object","description":"Kernel parameters (`sysctl` name to string value).","additionalProperties":{"type":"string"}},"environment":{"type":"object","description":"Environment variables for OS components (e.g. `http_proxy`); Harvester components use the `http-proxy` setting instead.","additionalProperties":{"type":"string"}},"labels":{"type":"object","description":"Kubernetes labels of the node: qualified names (`[prefix/]name`) to label values (at most 63 characters).","propertyNames":{"pattern":"^([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*/)?([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)$","maxLength":317,"x-message":{"pattern":"must be a Kubernetes label name ([prefix/]name)"}},"additionalProperties":{"type":"string","pattern":"^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$","x-message":{"pattern":"must be a Kubernetes label value (at most 63 of A-Z a-z 0-9 - _ ., alphanumeric at both ends)"}}},"sshd":{"type":"object","description":"SSH daemon options.","additionalProperties":false,"properties":{"sftp":{"type":"boolean","description":"Enable the SFTP subsystem."},"disable_password_auth":{"type":"boolean","description":"Disable SSH password login. Without `ssh_authorized_keys` this leaves no SSH access.","x-since":"1.8"}}},"persistent_state_paths":{"type":"array","description":"Extra absolute paths kept across reboots; not `/tmp` or below it.","items":{"type":"string","pattern":"^/(?!tmp(/|$))","x-message":{"pattern":"must be an absolute path outside /tmp"}}},"after_install_chroot_commands":{"type":"array","description":"Shell commands run in a chroot of the installed system after installation (no DNS there).","items":{"type":"string","minLength":1}},"externalStorageConfig":{"type":"object","description":"External storage (multipath) configuration.","x-since":"1.4","additionalProperties":false,"properties":{"enabled":{"type":"boolean","description":"Enable multipathd. When false the installer adds the kernel argument `multipath=off`."},"multiPathConfig":{"description":"Multipath blacklist for `/etc/multipath.conf`: a list of `{vendor, product}` devices, or (v1.7+) an object with `blacklist`, `blacklistWwids`, `blacklistExceptions` and `blacklistExceptionWwids`. Keys inside are exact (no aliases).","anyOf":[{"type":"array","description":"Devices to blacklist.","items":{"$ref":"#/definitions/multipathDevice"}},{"type":"object","description":"Blacklist and exceptions by device and by WWID.","x-since":"1.7","additionalProperties":false,"properties":{"blacklist":{"type":"array","description":"Devices to blacklist.","items":{"$ref":"#/definitions/multipathDevice"}},"blacklistWwids":{"type":"array","description":"WWIDs to blacklist.","items":{"type":"string","minLength":1}},"blacklistExceptions":{"type":"array","description":"Devices exempt from the blacklist.","items":{"$ref":"#/definitions/multipathDevice"}},"blacklistExceptionWwids":{"type":"array","description":"WWIDs exempt from the blacklist.","items":{"type":"string","minLength":1}}}}],"x-message":{"anyOf":"must be a list of {vendor, product} or an object with blacklist, blacklistWwids, blacklistExceptions, blacklistExceptionWwids"}}}},"additionalKernelArguments":{"type":"string","description":"Extra kernel arguments of the installed system, space separated. When set it replaces the default `multipath=off`.","x-since":"1.4"}},"anyOf":[{"required":["password"],"properties":{"password":{"type":"string","minLength":1}}},{"required":["ssh_authorized_keys"],"properties":{"ssh_authorized_keys":{"type":"array","minItems":1}}}],"x-message":{"anyOf":"needs a password or at least one SSH authorized key"}},"install":{"type":"object","description":"How and where to install the node.","additionalProperties":false,"required":["mode","management_interface","device","iso_url"],"properties":{"mode":{"type":"string","description":"`create` a new cluster or `join` an existing one (case-sensitive).","enum":["create","join"]},"role":{"type":"string","description":"Node role: `default` (promoted to management when needed), `management`, `worker` or `witness`.","enum":["default","management","worker","witness"],"x-since":"1.3"},"management_interface":{"type":"object","description":"Management network: NICs bonded as `mgmt-bo` under bridge `mgmt-br`.","additionalProperties":false,"required":["interfaces","method"],"properties":{"interfaces":{"type":"array","description":"NICs of the management bond; each by predictable name, by MAC, or both.","minItems":1,"items":{"type":"object","description":"One NIC.","additionalProperties":false,"properties":{"name":{"type":"string","description":"NIC name as the installed system names it (`net.ifnames=1`), e.g. `ens3`.","minLength":1},"hwAddr":{"$ref":"#/definitions/mac","description":"MAC address of the NIC."}},"anyOf":[{"required":["name"]},{"required":["hwAddr"]}],"x-message":{"anyOf":"needs name or hwAddr"}}},"method":{"type":"string","description":"Address configuration of the management network.","enum":["dhcp","static"]},"ip":{"$ref":"#/definitions/ipv4","description":"Static IPv4 address of the node (no prefix length). Required when method is static."},"subnet_mask":{"type":"string","description":"Dotted netmask such as `255.255.255.0` (not a prefix length). Required when method is static.","pattern":"^(255\\.255\\.255\\.(255|254|252|248|240|224|192|128|0)|255\\.255\\.(255|254|252|248|240|224|192|128|0)\\.0|255\\.(255|254|252|248|240|224|192|128|0)\\.0\\.0|(255|254|252|248|240|224|192|128|0)\\.0\\.0\\.0)$","x-message":{"pattern":"must be a dotted netmask such as 255.255.255.0"}},"gateway":{"$ref":"#/definitions/ipv4","description":"Default gateway (IPv4). Required when method is static."},"mtu":{"type":"integer","description":"MTU of the management network; 0 means the default (1500).","anyOf":[{"const":0},{"minimum":576,"maximum":9000}],"x-message":{"anyOf":"must be 0 or between 576 and 9000"}},"vlan_id":{"type":"integer","description":"VLAN ID of the management network; 0 or 1 mean untagged.","minimum":0,"maximum":4094},"bond_options":{"type":"object","description":"Linux bonding options of `mgmt-bo`. Absent: `{mode: active-backup, miimon: 100}`.","properties":{"mode":{"type":"string","description":"Bonding mode.","enum":["balance-rr","active-backup","balance-xor","broadcast","802.3ad","balance-tlb","balance-alb"]},"miimon":{"type":["integer","string"],"description":"Link monitoring interval in milliseconds.","minimum":0,"pattern":"^[0-9]+$"}},"additionalProperties":{"type":["string","integer"]}}},"allOf":[{"description":"A static management network needs ip, subnet_mask and gateway.","if":{"type":"object","required":["method"],"properties":{"method":{"const":"static"}}},"then":{"required":["ip","subnet_mask","gateway"],"x-message":{"required":"required when method is static"}}}]},"vip":{"$ref":"#/definitions/ipv4","description":"Cluster virtual IP (IPv4): the UI and `server_url` of joining nodes. Required in create mode."},"vip_mode":{"type":"string","description":"How the VIP is obtained. Required in create mode.","enum":["static","dhcp"]},"vip_hw_addr":{"$ref":"#/definitions/mac","description":"MAC address used to request the VIP by DHCP. Required when vip_mode is dhcp."},"cluster_pod_cidr":{"$ref":"#/definitions/cidr4","description":"Pod network of the cluster (RKE2 `cluster-cidr`). Default `10.52.0.0/16`.","x-since":"1.5"},"cluster_service_cidr":{"$ref":"#/definitions/cidr4","description":"Service network of the cluster. Default `10.53.0.0/16`.","x-since":"1.5"},"cluster_dns":{"$ref":"#/definitions/ipv4","description":"Cluster DNS service IP; must lie inside `cluster_service_cidr`. Default `10.53.0.10`.","x-since":"1.5"},"device":{"$ref":"#/definitions/devicePath","description":"Disk to install to; `/dev/disk/by-id/...` or `/dev/disk/by-path/...` recommended."},"data_disk":{"$ref":"#/definitions/devicePath","description":"Separate disk for the default Longhorn disk; absent means the installation disk."},"persistent_partition_size":{"type":"string","description":"Size of the persistent partition when data shares the installation disk (no data_disk, not witness), e.g. `150Gi`. At least 150Gi unless checks are skipped (v1.8+).","pattern":"^[0-9]+(Mi|Gi)$","x-message":{"pattern":"must be a size in Mi or Gi, e.g. 150Gi"}},"iso_url":{"type":"string","description":"URL of the Harvester ISO (`http(s)://`, `ftp://` or `tftp://`); required for an automatic install. v1.9: `local` uses the booted ISO.","anyOf":[{"pattern":"^(https?|ftp|tftp)://[^\\s/]+(/\\S*)?$","x-message":{"pattern":"must be an http(s)://, ftp:// or tftp:// URL"}},{"const":"local","x-since":"1.9"}],"x-message":{"anyOf":"must be an http(s)://, ftp:// or tftp:// URL, or local"}},"tty":{"type":"string","description":"Console of the installed system (`console=` argument), e.g. `tty1` or `ttyS0,115200n8`.","pattern":"^\\S+$"},"skipchecks":{"type":"boolean","description":"Turn failed hardware preflight checks into warnings (v1.8+: also the disk-size minimums).","x-since":"1.3"},"with_net_images":{"type":"boolean","description":"Pull container images after installation instead of preloading them.","x-since":"1.3"},"force_efi":{"type":"boolean","description":"Install the EFI bootloader even when booted otherwise."},"force_mbr":{"type":"boolean","description":"Use an MBR partition table (legacy BIOS only; no data partition on the OS disk). Must not be true from v1.8, which rejects legacy BIOS."},"wipe_all_disks":{"type":"boolean","description":"Wipe every disk with a `COS_OEM` partition except `device` and `data_disk`.","x-since":"1.5"},"wipe_disks_list":{"type":"array","description":"Disks to wipe before installing; must not contain `device` or `data_disk`.","items":{"$ref":"#/definitions/devicePath"},"x-since":"1.5"},"cordoned":{"type":"boolean","description":"The node joins the cluster cordoned (label `harvesterhci.io/install-cordoned=true`). Refused in `create` mode and for the `witness` role.","x-since":"1.9"},"poweroff":{"type":"boolean","description":"Power off instead of rebooting when the installation is done."},"debug":{"type":"boolean","description":"Collect a supportconfig when the installation fails."},"addons":{"type":"object","description":"Addons enabled at installation, by addon name (underscore names of the release's addon list).","additionalProperties":false,"properties":{"harvester_vm_import_controller":{"$ref":"#/definitions/addon","description":"VM import controller addon. Enabled at install time when `enabled` is true."},"harvester_pcidevices_controller":{"$ref":"#/definitions/addon","description":"PCI devices controller addon. Enabled at install time when `enabled` is true."},"rancher_logging":{"$ref":"#/definitions/addon","description":"Rancher logging addon. Enabled at install time when `enabled` is true."},"rancher_monitoring":{"$ref":"#/definitions/addon","description":"Rancher monitoring addon. Enabled at install time when `enabled` is true."},"harvester_seeder":{"$ref":"#/definitions/addon","description":"Seeder addon (out-of-band node management). Enabled at install time when `enabled` is true."},"nvidia_driver_toolkit":{"$ref":"#/definitions/addon","description":"NVIDIA driver toolkit addon. Enabled at install time when `enabled` is true."},"kubeovn_operator":{"$ref":"#/definitions/addon","description":"Kube-OVN operator addon. Enabled at install time when `enabled` is true.","x-since":"1.6"},"descheduler":{"$ref":"#/definitions/addon","description":"Descheduler addon. Enabled at install time when `enabled` is true.","x-since":"1.7"}}},"harvester":{"type":"object","description":"Values for the Harvester chart.","additionalProperties":false,"properties":{"storage_class":{"type":"object","description":"Default storage class.","additionalProperties":false,"properties":{"replica_count":{"type":"integer","description":"Longhorn replicas of the default storage class (1 for single-node clusters).","minimum":1,"maximum":3}}},"longhorn":{"type":"object","description":"Longhorn chart values.","additionalProperties":false,"properties":{"default_settings":{"type":"object","description":"Longhorn default settings.","additionalProperties":false,"properties":{"guaranteedInstanceManagerCPU":{"type":"integer","description":"Percentage of node CPU reserved for each Longhorn instance manager.","minimum":0,"maximum":12},"storageReservedPercentageForDefaultDisk":{"type":"integer","description":"Percentage of the default Longhorn disk kept free.","minimum":0,"maximum":30,"x-since":"1.7"}}}}}}},"webhooks":{"type":"array","description":"HTTP callbacks on installation events. An invalid webhook makes the installer drop all webhooks.","items":{"type":"object","description":"One webhook.","additionalProperties":false,"required":["event","url"],"properties":{"event":{"type":"string","description":"Event that fires the webhook.","enum":["STARTED","SUCCEEDED","FAILED"]},"method":{"type":"string","description":"HTTP method (any case: the installer upper-cases it). Required by the installer, which has no default; harvgen's `installer` rule checks it."},"url":{"type":"string","description":"Target URL; a Go template with `{{.Hostname}}`, `{{.MACAddr}}`, `{{.IPAddrV4}}`, `{{.IPAddrV6}}`.","pattern":"^https?://","x-message":{"pattern":"must be an http:// or https:// URL"}},"payload":{"type":"string","description":"Request body; a Go template like `url`."},"headers":{"type":"object","description":"Request headers: name to a list of values.","additionalProperties":{"type":"array","items":{"type":"string"}}},"insecure":{"type":"boolean","description":"Skip TLS certificate verification."},"basicAuth":{"type":"object","description":"HTTP basic authentication.","additionalProperties":false,"properties":{"user":{"type":"string","description":"User name."},"password":{"type":"string","description":"Password."}}}}}}},"allOf":[{"description":"Create mode needs the VIP and its mode.","if":{"type":"object","required":["mode"],"properties":{"mode":{"const":"create"}}},"then":{"required":["vip","vip_mode"],"x-message":{"required":"required when mode is create"}}},{"description":"A DHCP VIP needs the MAC it is requested with (otherwise the installer uses a random MAC).","if":{"type":"object","required":["vip_mode"],"properties":{"vip_mode":{"const":"dhcp"}}},"then":{"required":["vip_hw_addr"],"x-message":{"required":"required when vip_mode is dhcp"}}},{"description":"From v1.8 legacy BIOS is rejected, and force_mbr needs it.","x-since":"1.8","properties":{"force_mbr":{"const":false,"x-message":{"const":"must not be true: v1.8 and later reject legacy BIOS, which force_mbr needs"}}}}]}},"allOf":[{"description":"Create mode: server_url must be absent.","if":{"type":"object","required":["install"],"properties":{"install":{"type":"object","required":["mode"],"properties":{"mode":{"const":"create"}}}}},"then":{"properties":{"server_url":{"not":{},"x-message":{"not":"must be absent when install.mode is create"}}}}},{"description":"Join mode: server_url is required.","if":{"type":"object","required":["install"],"properties":{"install":{"type":"object","required":["mode"],"properties":{"mode":{"const":"join"}}}}},"then":{"required":["server_url"],"x-message":{"required":"required when install.mode is join"}}},{"description":"A static management network needs DNS servers.","if":{"type":"object","required":["install"],"properties":{"install":{"type":"object","required":["management_interface"],"properties":{"management_interface":{"type":"object","required":["method"],"properties":{"method":{"const":"static"}}}}}}},"then":{"properties":{"os":{"type":"object","required":["dns_nameservers"],"properties":{"dns_nameservers":{"type":"array","minItems":1,"x-message":{"minItems":"must not be empty when the management network is static"}}},"x-message":{"required":"required when install.management_interface.method is static"}}}}}],"definitions":{"ipv4":{"type":"string","description":"IPv4 address without prefix length.","pattern":"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$","x-message":{"pattern":"must be an IPv4 address"}},"cidr4":{"type":"string","description":"IPv4 network in CIDR notation.","pattern":"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])/(3[0-2]|[12]?[0-9])$","x-message":{"pattern":"must be an IPv4 CIDR such as 10.52.0.0/16"}},"mac":{"type":"string","description":"MAC address, colon separated.","pattern":"^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$","x-message":{"pattern":"must be a MAC address such as 52:54:00:aa:bb:01"}},"devicePath":{"type":"string","description":"Block device path under /dev.","pattern":"^/dev/\\S+$","x-message":{"pattern":"must be a device path under /dev/"}},"multipathDevice":{"type":"object","description":"A device selected by vendor and product (regular expressions, as in multipath.conf).","additionalProperties":false,"required":["vendor","product"],"properties":{"vendor":{"type":"string","description":"Vendor.","minLength":1},"product":{"type":"string","description":"Product.","minLength":1}}},"addon":{"type":"object","description":"Addon switch.","additionalProperties":false,"required":["enabled"],"properties":{"enabled":{"type":"boolean","description":"Whether the addon is enabled."},"values_content":{"type":"string","description":"Helm values for the addon (parsed, but unused by the installer's addon template)."}}}}};
 const schema12 = {"type":"object","description":"A device selected by vendor and product (regular expressions, as in multipath.conf).","additionalProperties":false,"required":["vendor","product"],"properties":{"vendor":{"type":"string","description":"Vendor.","minLength":1},"product":{"type":"string","description":"Product.","minLength":1}}};
 const schema15 = {"type":"string","description":"MAC address, colon separated.","pattern":"^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$","x-message":{"pattern":"must be a MAC address such as 52:54:00:aa:bb:01"}};
 const schema16 = {"type":"string","description":"IPv4 address without prefix length.","pattern":"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$","x-message":{"pattern":"must be an IPv4 address"}};
@@ -3873,10 +3873,10 @@ vErrors.push(err286);
 errors++;
 }
 }
-if(data114.poweroff !== undefined){
-let data154 = data114.poweroff;
+if(data114.cordoned !== undefined){
+let data154 = data114.cordoned;
 if(typeof data154 !== "boolean"){
-const err287 = {instancePath:instancePath+"/install/poweroff",schemaPath:"#/properties/install/properties/poweroff/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.install.properties.poweroff.type,parentSchema:schema11.properties.install.properties.poweroff,data:data154};
+const err287 = {instancePath:instancePath+"/install/cordoned",schemaPath:"#/properties/install/properties/cordoned/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.install.properties.cordoned.type,parentSchema:schema11.properties.install.properties.cordoned,data:data154};
 if(vErrors === null){
 vErrors = [err287];
 }
@@ -3886,10 +3886,10 @@ vErrors.push(err287);
 errors++;
 }
 }
-if(data114.debug !== undefined){
-let data155 = data114.debug;
+if(data114.poweroff !== undefined){
+let data155 = data114.poweroff;
 if(typeof data155 !== "boolean"){
-const err288 = {instancePath:instancePath+"/install/debug",schemaPath:"#/properties/install/properties/debug/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.install.properties.debug.type,parentSchema:schema11.properties.install.properties.debug,data:data155};
+const err288 = {instancePath:instancePath+"/install/poweroff",schemaPath:"#/properties/install/properties/poweroff/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.install.properties.poweroff.type,parentSchema:schema11.properties.install.properties.poweroff,data:data155};
 if(vErrors === null){
 vErrors = [err288];
 }
@@ -3899,12 +3899,10 @@ vErrors.push(err288);
 errors++;
 }
 }
-if(data114.addons !== undefined){
-let data156 = data114.addons;
-if(data156 && typeof data156 == "object" && !Array.isArray(data156)){
-for(const key18 in data156){
-if(!((((((((key18 === "harvester_vm_import_controller") || (key18 === "harvester_pcidevices_controller")) || (key18 === "rancher_logging")) || (key18 === "rancher_monitoring")) || (key18 === "harvester_seeder")) || (key18 === "nvidia_driver_toolkit")) || (key18 === "kubeovn_operator")) || (key18 === "descheduler"))){
-const err289 = {instancePath:instancePath+"/install/addons",schemaPath:"#/properties/install/properties/addons/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key18},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.install.properties.addons,data:data156};
+if(data114.debug !== undefined){
+let data156 = data114.debug;
+if(typeof data156 !== "boolean"){
+const err289 = {instancePath:instancePath+"/install/debug",schemaPath:"#/properties/install/properties/debug/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.install.properties.debug.type,parentSchema:schema11.properties.install.properties.debug,data:data156};
 if(vErrors === null){
 vErrors = [err289];
 }
@@ -3914,11 +3912,12 @@ vErrors.push(err289);
 errors++;
 }
 }
-if(data156.harvester_vm_import_controller !== undefined){
-let data157 = data156.harvester_vm_import_controller;
+if(data114.addons !== undefined){
+let data157 = data114.addons;
 if(data157 && typeof data157 == "object" && !Array.isArray(data157)){
-if(data157.enabled === undefined){
-const err290 = {instancePath:instancePath+"/install/addons/harvester_vm_import_controller",schemaPath:"#/definitions/addon/required",keyword:"required",params:{missingProperty: "enabled"},message:"must have required property '"+"enabled"+"'",schema:schema26.required,parentSchema:schema26,data:data157};
+for(const key18 in data157){
+if(!((((((((key18 === "harvester_vm_import_controller") || (key18 === "harvester_pcidevices_controller")) || (key18 === "rancher_logging")) || (key18 === "rancher_monitoring")) || (key18 === "harvester_seeder")) || (key18 === "nvidia_driver_toolkit")) || (key18 === "kubeovn_operator")) || (key18 === "descheduler"))){
+const err290 = {instancePath:instancePath+"/install/addons",schemaPath:"#/properties/install/properties/addons/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key18},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.install.properties.addons,data:data157};
 if(vErrors === null){
 vErrors = [err290];
 }
@@ -3927,9 +3926,12 @@ vErrors.push(err290);
 }
 errors++;
 }
-for(const key19 in data157){
-if(!((key19 === "enabled") || (key19 === "values_content"))){
-const err291 = {instancePath:instancePath+"/install/addons/harvester_vm_import_controller",schemaPath:"#/definitions/addon/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key19},message:"must NOT have additional properties",schema:false,parentSchema:schema26,data:data157};
+}
+if(data157.harvester_vm_import_controller !== undefined){
+let data158 = data157.harvester_vm_import_controller;
+if(data158 && typeof data158 == "object" && !Array.isArray(data158)){
+if(data158.enabled === undefined){
+const err291 = {instancePath:instancePath+"/install/addons/harvester_vm_import_controller",schemaPath:"#/definitions/addon/required",keyword:"required",params:{missingProperty: "enabled"},message:"must have required property '"+"enabled"+"'",schema:schema26.required,parentSchema:schema26,data:data158};
 if(vErrors === null){
 vErrors = [err291];
 }
@@ -3938,11 +3940,9 @@ vErrors.push(err291);
 }
 errors++;
 }
-}
-if(data157.enabled !== undefined){
-let data158 = data157.enabled;
-if(typeof data158 !== "boolean"){
-const err292 = {instancePath:instancePath+"/install/addons/harvester_vm_import_controller/enabled",schemaPath:"#/definitions/addon/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema26.properties.enabled.type,parentSchema:schema26.properties.enabled,data:data158};
+for(const key19 in data158){
+if(!((key19 === "enabled") || (key19 === "values_content"))){
+const err292 = {instancePath:instancePath+"/install/addons/harvester_vm_import_controller",schemaPath:"#/definitions/addon/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key19},message:"must NOT have additional properties",schema:false,parentSchema:schema26,data:data158};
 if(vErrors === null){
 vErrors = [err292];
 }
@@ -3952,10 +3952,10 @@ vErrors.push(err292);
 errors++;
 }
 }
-if(data157.values_content !== undefined){
-let data159 = data157.values_content;
-if(typeof data159 !== "string"){
-const err293 = {instancePath:instancePath+"/install/addons/harvester_vm_import_controller/values_content",schemaPath:"#/definitions/addon/properties/values_content/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema26.properties.values_content.type,parentSchema:schema26.properties.values_content,data:data159};
+if(data158.enabled !== undefined){
+let data159 = data158.enabled;
+if(typeof data159 !== "boolean"){
+const err293 = {instancePath:instancePath+"/install/addons/harvester_vm_import_controller/enabled",schemaPath:"#/definitions/addon/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema26.properties.enabled.type,parentSchema:schema26.properties.enabled,data:data159};
 if(vErrors === null){
 vErrors = [err293];
 }
@@ -3965,9 +3965,10 @@ vErrors.push(err293);
 errors++;
 }
 }
-}
-else {
-const err294 = {instancePath:instancePath+"/install/addons/harvester_vm_import_controller",schemaPath:"#/definitions/addon/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema26.type,parentSchema:schema26,data:data157};
+if(data158.values_content !== undefined){
+let data160 = data158.values_content;
+if(typeof data160 !== "string"){
+const err294 = {instancePath:instancePath+"/install/addons/harvester_vm_import_controller/values_content",schemaPath:"#/definitions/addon/properties/values_content/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema26.properties.values_content.type,parentSchema:schema26.properties.values_content,data:data160};
 if(vErrors === null){
 vErrors = [err294];
 }
@@ -3977,11 +3978,9 @@ vErrors.push(err294);
 errors++;
 }
 }
-if(data156.harvester_pcidevices_controller !== undefined){
-let data160 = data156.harvester_pcidevices_controller;
-if(data160 && typeof data160 == "object" && !Array.isArray(data160)){
-if(data160.enabled === undefined){
-const err295 = {instancePath:instancePath+"/install/addons/harvester_pcidevices_controller",schemaPath:"#/definitions/addon/required",keyword:"required",params:{missingProperty: "enabled"},message:"must have required property '"+"enabled"+"'",schema:schema26.required,parentSchema:schema26,data:data160};
+}
+else {
+const err295 = {instancePath:instancePath+"/install/addons/harvester_vm_import_controller",schemaPath:"#/definitions/addon/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema26.type,parentSchema:schema26,data:data158};
 if(vErrors === null){
 vErrors = [err295];
 }
@@ -3990,9 +3989,12 @@ vErrors.push(err295);
 }
 errors++;
 }
-for(const key20 in data160){
-if(!((key20 === "enabled") || (key20 === "values_content"))){
-const err296 = {instancePath:instancePath+"/install/addons/harvester_pcidevices_controller",schemaPath:"#/definitions/addon/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key20},message:"must NOT have additional properties",schema:false,parentSchema:schema26,data:data160};
+}
+if(data157.harvester_pcidevices_controller !== undefined){
+let data161 = data157.harvester_pcidevices_controller;
+if(data161 && typeof data161 == "object" && !Array.isArray(data161)){
+if(data161.enabled === undefined){
+const err296 = {instancePath:instancePath+"/install/addons/harvester_pcidevices_controller",schemaPath:"#/definitions/addon/required",keyword:"required",params:{missingProperty: "enabled"},message:"must have required property '"+"enabled"+"'",schema:schema26.required,parentSchema:schema26,data:data161};
 if(vErrors === null){
 vErrors = [err296];
 }
@@ -4001,11 +4003,9 @@ vErrors.push(err296);
 }
 errors++;
 }
-}
-if(data160.enabled !== undefined){
-let data161 = data160.enabled;
-if(typeof data161 !== "boolean"){
-const err297 = {instancePath:instancePath+"/install/addons/harvester_pcidevices_controller/enabled",schemaPath:"#/definitions/addon/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema26.properties.enabled.type,parentSchema:schema26.properties.enabled,data:data161};
+for(const key20 in data161){
+if(!((key20 === "enabled") || (key20 === "values_content"))){
+const err297 = {instancePath:instancePath+"/install/addons/harvester_pcidevices_controller",schemaPath:"#/definitions/addon/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key20},message:"must NOT have additional properties",schema:false,parentSchema:schema26,data:data161};
 if(vErrors === null){
 vErrors = [err297];
 }
@@ -4015,10 +4015,10 @@ vErrors.push(err297);
 errors++;
 }
 }
-if(data160.values_content !== undefined){
-let data162 = data160.values_content;
-if(typeof data162 !== "string"){
-const err298 = {instancePath:instancePath+"/install/addons/harvester_pcidevices_controller/values_content",schemaPath:"#/definitions/addon/properties/values_content/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema26.properties.values_content.type,parentSchema:schema26.properties.values_content,data:data162};
+if(data161.enabled !== undefined){
+let data162 = data161.enabled;
+if(typeof data162 !== "boolean"){
+const err298 = {instancePath:instancePath+"/install/addons/harvester_pcidevices_controller/enabled",schemaPath:"#/definitions/addon/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema26.properties.enabled.type,parentSchema:schema26.properties.enabled,data:data162};
 if(vErrors === null){
 vErrors = [err298];
 }
@@ -4028,9 +4028,10 @@ vErrors.push(err298);
 errors++;
 }
 }
-}
-else {
-const err299 = {instancePath:instancePath+"/install/addons/harvester_pcidevices_controller",schemaPath:"#/definitions/addon/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema26.type,parentSchema:schema26,data:data160};
+if(data161.values_content !== undefined){
+let data163 = data161.values_content;
+if(typeof data163 !== "string"){
+const err299 = {instancePath:instancePath+"/install/addons/harvester_pcidevices_controller/values_content",schemaPath:"#/definitions/addon/properties/values_content/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema26.properties.values_content.type,parentSchema:schema26.properties.values_content,data:data163};
 if(vErrors === null){
 vErrors = [err299];
 }
@@ -4040,11 +4041,9 @@ vErrors.push(err299);
 errors++;
 }
 }
-if(data156.rancher_logging !== undefined){
-let data163 = data156.rancher_logging;
-if(data163 && typeof data163 == "object" && !Array.isArray(data163)){
-if(data163.enabled === undefined){
-const err300 = {instancePath:instancePath+"/install/addons/rancher_logging",schemaPath:"#/definitions/addon/required",keyword:"required",params:{missingProperty: "enabled"},message:"must have required property '"+"enabled"+"'",schema:schema26.required,parentSchema:schema26,data:data163};
+}
+else {
+const err300 = {instancePath:instancePath+"/install/addons/harvester_pcidevices_controller",schemaPath:"#/definitions/addon/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema26.type,parentSchema:schema26,data:data161};
 if(vErrors === null){
 vErrors = [err300];
 }
@@ -4053,9 +4052,12 @@ vErrors.push(err300);
 }
 errors++;
 }
-for(const key21 in data163){
-if(!((key21 === "enabled") || (key21 === "values_content"))){
-const err301 = {instancePath:instancePath+"/install/addons/rancher_logging",schemaPath:"#/definitions/addon/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key21},message:"must NOT have additional properties",schema:false,parentSchema:schema26,data:data163};
+}
+if(data157.rancher_logging !== undefined){
+let data164 = data157.rancher_logging;
+if(data164 && typeof data164 == "object" && !Array.isArray(data164)){
+if(data164.enabled === undefined){
+const err301 = {instancePath:instancePath+"/install/addons/rancher_logging",schemaPath:"#/definitions/addon/required",keyword:"required",params:{missingProperty: "enabled"},message:"must have required property '"+"enabled"+"'",schema:schema26.required,parentSchema:schema26,data:data164};
 if(vErrors === null){
 vErrors = [err301];
 }
@@ -4064,11 +4066,9 @@ vErrors.push(err301);
 }
 errors++;
 }
-}
-if(data163.enabled !== undefined){
-let data164 = data163.enabled;
-if(typeof data164 !== "boolean"){
-const err302 = {instancePath:instancePath+"/install/addons/rancher_logging/enabled",schemaPath:"#/definitions/addon/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema26.properties.enabled.type,parentSchema:schema26.properties.enabled,data:data164};
+for(const key21 in data164){
+if(!((key21 === "enabled") || (key21 === "values_content"))){
+const err302 = {instancePath:instancePath+"/install/addons/rancher_logging",schemaPath:"#/definitions/addon/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key21},message:"must NOT have additional properties",schema:false,parentSchema:schema26,data:data164};
 if(vErrors === null){
 vErrors = [err302];
 }
@@ -4078,10 +4078,10 @@ vErrors.push(err302);
 errors++;
 }
 }
-if(data163.values_content !== undefined){
-let data165 = data163.values_content;
-if(typeof data165 !== "string"){
-const err303 = {instancePath:instancePath+"/install/addons/rancher_logging/values_content",schemaPath:"#/definitions/addon/properties/values_content/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema26.properties.values_content.type,parentSchema:schema26.properties.values_content,data:data165};
+if(data164.enabled !== undefined){
+let data165 = data164.enabled;
+if(typeof data165 !== "boolean"){
+const err303 = {instancePath:instancePath+"/install/addons/rancher_logging/enabled",schemaPath:"#/definitions/addon/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema26.properties.enabled.type,parentSchema:schema26.properties.enabled,data:data165};
 if(vErrors === null){
 vErrors = [err303];
 }
@@ -4091,9 +4091,10 @@ vErrors.push(err303);
 errors++;
 }
 }
-}
-else {
-const err304 = {instancePath:instancePath+"/install/addons/rancher_logging",schemaPath:"#/definitions/addon/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema26.type,parentSchema:schema26,data:data163};
+if(data164.values_content !== undefined){
+let data166 = data164.values_content;
+if(typeof data166 !== "string"){
+const err304 = {instancePath:instancePath+"/install/addons/rancher_logging/values_content",schemaPath:"#/definitions/addon/properties/values_content/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema26.properties.values_content.type,parentSchema:schema26.properties.values_content,data:data166};
 if(vErrors === null){
 vErrors = [err304];
 }
@@ -4103,11 +4104,9 @@ vErrors.push(err304);
 errors++;
 }
 }
-if(data156.rancher_monitoring !== undefined){
-let data166 = data156.rancher_monitoring;
-if(data166 && typeof data166 == "object" && !Array.isArray(data166)){
-if(data166.enabled === undefined){
-const err305 = {instancePath:instancePath+"/install/addons/rancher_monitoring",schemaPath:"#/definitions/addon/required",keyword:"required",params:{missingProperty: "enabled"},message:"must have required property '"+"enabled"+"'",schema:schema26.required,parentSchema:schema26,data:data166};
+}
+else {
+const err305 = {instancePath:instancePath+"/install/addons/rancher_logging",schemaPath:"#/definitions/addon/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema26.type,parentSchema:schema26,data:data164};
 if(vErrors === null){
 vErrors = [err305];
 }
@@ -4116,9 +4115,12 @@ vErrors.push(err305);
 }
 errors++;
 }
-for(const key22 in data166){
-if(!((key22 === "enabled") || (key22 === "values_content"))){
-const err306 = {instancePath:instancePath+"/install/addons/rancher_monitoring",schemaPath:"#/definitions/addon/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key22},message:"must NOT have additional properties",schema:false,parentSchema:schema26,data:data166};
+}
+if(data157.rancher_monitoring !== undefined){
+let data167 = data157.rancher_monitoring;
+if(data167 && typeof data167 == "object" && !Array.isArray(data167)){
+if(data167.enabled === undefined){
+const err306 = {instancePath:instancePath+"/install/addons/rancher_monitoring",schemaPath:"#/definitions/addon/required",keyword:"required",params:{missingProperty: "enabled"},message:"must have required property '"+"enabled"+"'",schema:schema26.required,parentSchema:schema26,data:data167};
 if(vErrors === null){
 vErrors = [err306];
 }
@@ -4127,11 +4129,9 @@ vErrors.push(err306);
 }
 errors++;
 }
-}
-if(data166.enabled !== undefined){
-let data167 = data166.enabled;
-if(typeof data167 !== "boolean"){
-const err307 = {instancePath:instancePath+"/install/addons/rancher_monitoring/enabled",schemaPath:"#/definitions/addon/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema26.properties.enabled.type,parentSchema:schema26.properties.enabled,data:data167};
+for(const key22 in data167){
+if(!((key22 === "enabled") || (key22 === "values_content"))){
+const err307 = {instancePath:instancePath+"/install/addons/rancher_monitoring",schemaPath:"#/definitions/addon/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key22},message:"must NOT have additional properties",schema:false,parentSchema:schema26,data:data167};
 if(vErrors === null){
 vErrors = [err307];
 }
@@ -4141,10 +4141,10 @@ vErrors.push(err307);
 errors++;
 }
 }
-if(data166.values_content !== undefined){
-let data168 = data166.values_content;
-if(typeof data168 !== "string"){
-const err308 = {instancePath:instancePath+"/install/addons/rancher_monitoring/values_content",schemaPath:"#/definitions/addon/properties/values_content/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema26.properties.values_content.type,parentSchema:schema26.properties.values_content,data:data168};
+if(data167.enabled !== undefined){
+let data168 = data167.enabled;
+if(typeof data168 !== "boolean"){
+const err308 = {instancePath:instancePath+"/install/addons/rancher_monitoring/enabled",schemaPath:"#/definitions/addon/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema26.properties.enabled.type,parentSchema:schema26.properties.enabled,data:data168};
 if(vErrors === null){
 vErrors = [err308];
 }
@@ -4154,9 +4154,10 @@ vErrors.push(err308);
 errors++;
 }
 }
-}
-else {
-const err309 = {instancePath:instancePath+"/install/addons/rancher_monitoring",schemaPath:"#/definitions/addon/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema26.type,parentSchema:schema26,data:data166};
+if(data167.values_content !== undefined){
+let data169 = data167.values_content;
+if(typeof data169 !== "string"){
+const err309 = {instancePath:instancePath+"/install/addons/rancher_monitoring/values_content",schemaPath:"#/definitions/addon/properties/values_content/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema26.properties.values_content.type,parentSchema:schema26.properties.values_content,data:data169};
 if(vErrors === null){
 vErrors = [err309];
 }
@@ -4166,11 +4167,9 @@ vErrors.push(err309);
 errors++;
 }
 }
-if(data156.harvester_seeder !== undefined){
-let data169 = data156.harvester_seeder;
-if(data169 && typeof data169 == "object" && !Array.isArray(data169)){
-if(data169.enabled === undefined){
-const err310 = {instancePath:instancePath+"/install/addons/harvester_seeder",schemaPath:"#/definitions/addon/required",keyword:"required",params:{missingProperty: "enabled"},message:"must have required property '"+"enabled"+"'",schema:schema26.required,parentSchema:schema26,data:data169};
+}
+else {
+const err310 = {instancePath:instancePath+"/install/addons/rancher_monitoring",schemaPath:"#/definitions/addon/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema26.type,parentSchema:schema26,data:data167};
 if(vErrors === null){
 vErrors = [err310];
 }
@@ -4179,9 +4178,12 @@ vErrors.push(err310);
 }
 errors++;
 }
-for(const key23 in data169){
-if(!((key23 === "enabled") || (key23 === "values_content"))){
-const err311 = {instancePath:instancePath+"/install/addons/harvester_seeder",schemaPath:"#/definitions/addon/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key23},message:"must NOT have additional properties",schema:false,parentSchema:schema26,data:data169};
+}
+if(data157.harvester_seeder !== undefined){
+let data170 = data157.harvester_seeder;
+if(data170 && typeof data170 == "object" && !Array.isArray(data170)){
+if(data170.enabled === undefined){
+const err311 = {instancePath:instancePath+"/install/addons/harvester_seeder",schemaPath:"#/definitions/addon/required",keyword:"required",params:{missingProperty: "enabled"},message:"must have required property '"+"enabled"+"'",schema:schema26.required,parentSchema:schema26,data:data170};
 if(vErrors === null){
 vErrors = [err311];
 }
@@ -4190,11 +4192,9 @@ vErrors.push(err311);
 }
 errors++;
 }
-}
-if(data169.enabled !== undefined){
-let data170 = data169.enabled;
-if(typeof data170 !== "boolean"){
-const err312 = {instancePath:instancePath+"/install/addons/harvester_seeder/enabled",schemaPath:"#/definitions/addon/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema26.properties.enabled.type,parentSchema:schema26.properties.enabled,data:data170};
+for(const key23 in data170){
+if(!((key23 === "enabled") || (key23 === "values_content"))){
+const err312 = {instancePath:instancePath+"/install/addons/harvester_seeder",schemaPath:"#/definitions/addon/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key23},message:"must NOT have additional properties",schema:false,parentSchema:schema26,data:data170};
 if(vErrors === null){
 vErrors = [err312];
 }
@@ -4204,10 +4204,10 @@ vErrors.push(err312);
 errors++;
 }
 }
-if(data169.values_content !== undefined){
-let data171 = data169.values_content;
-if(typeof data171 !== "string"){
-const err313 = {instancePath:instancePath+"/install/addons/harvester_seeder/values_content",schemaPath:"#/definitions/addon/properties/values_content/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema26.properties.values_content.type,parentSchema:schema26.properties.values_content,data:data171};
+if(data170.enabled !== undefined){
+let data171 = data170.enabled;
+if(typeof data171 !== "boolean"){
+const err313 = {instancePath:instancePath+"/install/addons/harvester_seeder/enabled",schemaPath:"#/definitions/addon/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema26.properties.enabled.type,parentSchema:schema26.properties.enabled,data:data171};
 if(vErrors === null){
 vErrors = [err313];
 }
@@ -4217,9 +4217,10 @@ vErrors.push(err313);
 errors++;
 }
 }
-}
-else {
-const err314 = {instancePath:instancePath+"/install/addons/harvester_seeder",schemaPath:"#/definitions/addon/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema26.type,parentSchema:schema26,data:data169};
+if(data170.values_content !== undefined){
+let data172 = data170.values_content;
+if(typeof data172 !== "string"){
+const err314 = {instancePath:instancePath+"/install/addons/harvester_seeder/values_content",schemaPath:"#/definitions/addon/properties/values_content/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema26.properties.values_content.type,parentSchema:schema26.properties.values_content,data:data172};
 if(vErrors === null){
 vErrors = [err314];
 }
@@ -4229,11 +4230,9 @@ vErrors.push(err314);
 errors++;
 }
 }
-if(data156.nvidia_driver_toolkit !== undefined){
-let data172 = data156.nvidia_driver_toolkit;
-if(data172 && typeof data172 == "object" && !Array.isArray(data172)){
-if(data172.enabled === undefined){
-const err315 = {instancePath:instancePath+"/install/addons/nvidia_driver_toolkit",schemaPath:"#/definitions/addon/required",keyword:"required",params:{missingProperty: "enabled"},message:"must have required property '"+"enabled"+"'",schema:schema26.required,parentSchema:schema26,data:data172};
+}
+else {
+const err315 = {instancePath:instancePath+"/install/addons/harvester_seeder",schemaPath:"#/definitions/addon/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema26.type,parentSchema:schema26,data:data170};
 if(vErrors === null){
 vErrors = [err315];
 }
@@ -4242,9 +4241,12 @@ vErrors.push(err315);
 }
 errors++;
 }
-for(const key24 in data172){
-if(!((key24 === "enabled") || (key24 === "values_content"))){
-const err316 = {instancePath:instancePath+"/install/addons/nvidia_driver_toolkit",schemaPath:"#/definitions/addon/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key24},message:"must NOT have additional properties",schema:false,parentSchema:schema26,data:data172};
+}
+if(data157.nvidia_driver_toolkit !== undefined){
+let data173 = data157.nvidia_driver_toolkit;
+if(data173 && typeof data173 == "object" && !Array.isArray(data173)){
+if(data173.enabled === undefined){
+const err316 = {instancePath:instancePath+"/install/addons/nvidia_driver_toolkit",schemaPath:"#/definitions/addon/required",keyword:"required",params:{missingProperty: "enabled"},message:"must have required property '"+"enabled"+"'",schema:schema26.required,parentSchema:schema26,data:data173};
 if(vErrors === null){
 vErrors = [err316];
 }
@@ -4253,11 +4255,9 @@ vErrors.push(err316);
 }
 errors++;
 }
-}
-if(data172.enabled !== undefined){
-let data173 = data172.enabled;
-if(typeof data173 !== "boolean"){
-const err317 = {instancePath:instancePath+"/install/addons/nvidia_driver_toolkit/enabled",schemaPath:"#/definitions/addon/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema26.properties.enabled.type,parentSchema:schema26.properties.enabled,data:data173};
+for(const key24 in data173){
+if(!((key24 === "enabled") || (key24 === "values_content"))){
+const err317 = {instancePath:instancePath+"/install/addons/nvidia_driver_toolkit",schemaPath:"#/definitions/addon/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key24},message:"must NOT have additional properties",schema:false,parentSchema:schema26,data:data173};
 if(vErrors === null){
 vErrors = [err317];
 }
@@ -4267,10 +4267,10 @@ vErrors.push(err317);
 errors++;
 }
 }
-if(data172.values_content !== undefined){
-let data174 = data172.values_content;
-if(typeof data174 !== "string"){
-const err318 = {instancePath:instancePath+"/install/addons/nvidia_driver_toolkit/values_content",schemaPath:"#/definitions/addon/properties/values_content/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema26.properties.values_content.type,parentSchema:schema26.properties.values_content,data:data174};
+if(data173.enabled !== undefined){
+let data174 = data173.enabled;
+if(typeof data174 !== "boolean"){
+const err318 = {instancePath:instancePath+"/install/addons/nvidia_driver_toolkit/enabled",schemaPath:"#/definitions/addon/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema26.properties.enabled.type,parentSchema:schema26.properties.enabled,data:data174};
 if(vErrors === null){
 vErrors = [err318];
 }
@@ -4280,9 +4280,10 @@ vErrors.push(err318);
 errors++;
 }
 }
-}
-else {
-const err319 = {instancePath:instancePath+"/install/addons/nvidia_driver_toolkit",schemaPath:"#/definitions/addon/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema26.type,parentSchema:schema26,data:data172};
+if(data173.values_content !== undefined){
+let data175 = data173.values_content;
+if(typeof data175 !== "string"){
+const err319 = {instancePath:instancePath+"/install/addons/nvidia_driver_toolkit/values_content",schemaPath:"#/definitions/addon/properties/values_content/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema26.properties.values_content.type,parentSchema:schema26.properties.values_content,data:data175};
 if(vErrors === null){
 vErrors = [err319];
 }
@@ -4292,11 +4293,9 @@ vErrors.push(err319);
 errors++;
 }
 }
-if(data156.kubeovn_operator !== undefined){
-let data175 = data156.kubeovn_operator;
-if(data175 && typeof data175 == "object" && !Array.isArray(data175)){
-if(data175.enabled === undefined){
-const err320 = {instancePath:instancePath+"/install/addons/kubeovn_operator",schemaPath:"#/definitions/addon/required",keyword:"required",params:{missingProperty: "enabled"},message:"must have required property '"+"enabled"+"'",schema:schema26.required,parentSchema:schema26,data:data175};
+}
+else {
+const err320 = {instancePath:instancePath+"/install/addons/nvidia_driver_toolkit",schemaPath:"#/definitions/addon/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema26.type,parentSchema:schema26,data:data173};
 if(vErrors === null){
 vErrors = [err320];
 }
@@ -4305,9 +4304,12 @@ vErrors.push(err320);
 }
 errors++;
 }
-for(const key25 in data175){
-if(!((key25 === "enabled") || (key25 === "values_content"))){
-const err321 = {instancePath:instancePath+"/install/addons/kubeovn_operator",schemaPath:"#/definitions/addon/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key25},message:"must NOT have additional properties",schema:false,parentSchema:schema26,data:data175};
+}
+if(data157.kubeovn_operator !== undefined){
+let data176 = data157.kubeovn_operator;
+if(data176 && typeof data176 == "object" && !Array.isArray(data176)){
+if(data176.enabled === undefined){
+const err321 = {instancePath:instancePath+"/install/addons/kubeovn_operator",schemaPath:"#/definitions/addon/required",keyword:"required",params:{missingProperty: "enabled"},message:"must have required property '"+"enabled"+"'",schema:schema26.required,parentSchema:schema26,data:data176};
 if(vErrors === null){
 vErrors = [err321];
 }
@@ -4316,11 +4318,9 @@ vErrors.push(err321);
 }
 errors++;
 }
-}
-if(data175.enabled !== undefined){
-let data176 = data175.enabled;
-if(typeof data176 !== "boolean"){
-const err322 = {instancePath:instancePath+"/install/addons/kubeovn_operator/enabled",schemaPath:"#/definitions/addon/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema26.properties.enabled.type,parentSchema:schema26.properties.enabled,data:data176};
+for(const key25 in data176){
+if(!((key25 === "enabled") || (key25 === "values_content"))){
+const err322 = {instancePath:instancePath+"/install/addons/kubeovn_operator",schemaPath:"#/definitions/addon/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key25},message:"must NOT have additional properties",schema:false,parentSchema:schema26,data:data176};
 if(vErrors === null){
 vErrors = [err322];
 }
@@ -4330,10 +4330,10 @@ vErrors.push(err322);
 errors++;
 }
 }
-if(data175.values_content !== undefined){
-let data177 = data175.values_content;
-if(typeof data177 !== "string"){
-const err323 = {instancePath:instancePath+"/install/addons/kubeovn_operator/values_content",schemaPath:"#/definitions/addon/properties/values_content/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema26.properties.values_content.type,parentSchema:schema26.properties.values_content,data:data177};
+if(data176.enabled !== undefined){
+let data177 = data176.enabled;
+if(typeof data177 !== "boolean"){
+const err323 = {instancePath:instancePath+"/install/addons/kubeovn_operator/enabled",schemaPath:"#/definitions/addon/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema26.properties.enabled.type,parentSchema:schema26.properties.enabled,data:data177};
 if(vErrors === null){
 vErrors = [err323];
 }
@@ -4343,9 +4343,10 @@ vErrors.push(err323);
 errors++;
 }
 }
-}
-else {
-const err324 = {instancePath:instancePath+"/install/addons/kubeovn_operator",schemaPath:"#/definitions/addon/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema26.type,parentSchema:schema26,data:data175};
+if(data176.values_content !== undefined){
+let data178 = data176.values_content;
+if(typeof data178 !== "string"){
+const err324 = {instancePath:instancePath+"/install/addons/kubeovn_operator/values_content",schemaPath:"#/definitions/addon/properties/values_content/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema26.properties.values_content.type,parentSchema:schema26.properties.values_content,data:data178};
 if(vErrors === null){
 vErrors = [err324];
 }
@@ -4355,11 +4356,9 @@ vErrors.push(err324);
 errors++;
 }
 }
-if(data156.descheduler !== undefined){
-let data178 = data156.descheduler;
-if(data178 && typeof data178 == "object" && !Array.isArray(data178)){
-if(data178.enabled === undefined){
-const err325 = {instancePath:instancePath+"/install/addons/descheduler",schemaPath:"#/definitions/addon/required",keyword:"required",params:{missingProperty: "enabled"},message:"must have required property '"+"enabled"+"'",schema:schema26.required,parentSchema:schema26,data:data178};
+}
+else {
+const err325 = {instancePath:instancePath+"/install/addons/kubeovn_operator",schemaPath:"#/definitions/addon/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema26.type,parentSchema:schema26,data:data176};
 if(vErrors === null){
 vErrors = [err325];
 }
@@ -4368,9 +4367,12 @@ vErrors.push(err325);
 }
 errors++;
 }
-for(const key26 in data178){
-if(!((key26 === "enabled") || (key26 === "values_content"))){
-const err326 = {instancePath:instancePath+"/install/addons/descheduler",schemaPath:"#/definitions/addon/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key26},message:"must NOT have additional properties",schema:false,parentSchema:schema26,data:data178};
+}
+if(data157.descheduler !== undefined){
+let data179 = data157.descheduler;
+if(data179 && typeof data179 == "object" && !Array.isArray(data179)){
+if(data179.enabled === undefined){
+const err326 = {instancePath:instancePath+"/install/addons/descheduler",schemaPath:"#/definitions/addon/required",keyword:"required",params:{missingProperty: "enabled"},message:"must have required property '"+"enabled"+"'",schema:schema26.required,parentSchema:schema26,data:data179};
 if(vErrors === null){
 vErrors = [err326];
 }
@@ -4379,11 +4381,9 @@ vErrors.push(err326);
 }
 errors++;
 }
-}
-if(data178.enabled !== undefined){
-let data179 = data178.enabled;
-if(typeof data179 !== "boolean"){
-const err327 = {instancePath:instancePath+"/install/addons/descheduler/enabled",schemaPath:"#/definitions/addon/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema26.properties.enabled.type,parentSchema:schema26.properties.enabled,data:data179};
+for(const key26 in data179){
+if(!((key26 === "enabled") || (key26 === "values_content"))){
+const err327 = {instancePath:instancePath+"/install/addons/descheduler",schemaPath:"#/definitions/addon/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key26},message:"must NOT have additional properties",schema:false,parentSchema:schema26,data:data179};
 if(vErrors === null){
 vErrors = [err327];
 }
@@ -4393,10 +4393,10 @@ vErrors.push(err327);
 errors++;
 }
 }
-if(data178.values_content !== undefined){
-let data180 = data178.values_content;
-if(typeof data180 !== "string"){
-const err328 = {instancePath:instancePath+"/install/addons/descheduler/values_content",schemaPath:"#/definitions/addon/properties/values_content/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema26.properties.values_content.type,parentSchema:schema26.properties.values_content,data:data180};
+if(data179.enabled !== undefined){
+let data180 = data179.enabled;
+if(typeof data180 !== "boolean"){
+const err328 = {instancePath:instancePath+"/install/addons/descheduler/enabled",schemaPath:"#/definitions/addon/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema26.properties.enabled.type,parentSchema:schema26.properties.enabled,data:data180};
 if(vErrors === null){
 vErrors = [err328];
 }
@@ -4406,9 +4406,10 @@ vErrors.push(err328);
 errors++;
 }
 }
-}
-else {
-const err329 = {instancePath:instancePath+"/install/addons/descheduler",schemaPath:"#/definitions/addon/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema26.type,parentSchema:schema26,data:data178};
+if(data179.values_content !== undefined){
+let data181 = data179.values_content;
+if(typeof data181 !== "string"){
+const err329 = {instancePath:instancePath+"/install/addons/descheduler/values_content",schemaPath:"#/definitions/addon/properties/values_content/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema26.properties.values_content.type,parentSchema:schema26.properties.values_content,data:data181};
 if(vErrors === null){
 vErrors = [err329];
 }
@@ -4420,7 +4421,7 @@ errors++;
 }
 }
 else {
-const err330 = {instancePath:instancePath+"/install/addons",schemaPath:"#/properties/install/properties/addons/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.install.properties.addons.type,parentSchema:schema11.properties.install.properties.addons,data:data156};
+const err330 = {instancePath:instancePath+"/install/addons/descheduler",schemaPath:"#/definitions/addon/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema26.type,parentSchema:schema26,data:data179};
 if(vErrors === null){
 vErrors = [err330];
 }
@@ -4430,12 +4431,9 @@ vErrors.push(err330);
 errors++;
 }
 }
-if(data114.harvester !== undefined){
-let data181 = data114.harvester;
-if(data181 && typeof data181 == "object" && !Array.isArray(data181)){
-for(const key27 in data181){
-if(!((key27 === "storage_class") || (key27 === "longhorn"))){
-const err331 = {instancePath:instancePath+"/install/harvester",schemaPath:"#/properties/install/properties/harvester/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key27},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.install.properties.harvester,data:data181};
+}
+else {
+const err331 = {instancePath:instancePath+"/install/addons",schemaPath:"#/properties/install/properties/addons/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.install.properties.addons.type,parentSchema:schema11.properties.install.properties.addons,data:data157};
 if(vErrors === null){
 vErrors = [err331];
 }
@@ -4445,12 +4443,12 @@ vErrors.push(err331);
 errors++;
 }
 }
-if(data181.storage_class !== undefined){
-let data182 = data181.storage_class;
+if(data114.harvester !== undefined){
+let data182 = data114.harvester;
 if(data182 && typeof data182 == "object" && !Array.isArray(data182)){
-for(const key28 in data182){
-if(!(key28 === "replica_count")){
-const err332 = {instancePath:instancePath+"/install/harvester/storage_class",schemaPath:"#/properties/install/properties/harvester/properties/storage_class/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key28},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.install.properties.harvester.properties.storage_class,data:data182};
+for(const key27 in data182){
+if(!((key27 === "storage_class") || (key27 === "longhorn"))){
+const err332 = {instancePath:instancePath+"/install/harvester",schemaPath:"#/properties/install/properties/harvester/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key27},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.install.properties.harvester,data:data182};
 if(vErrors === null){
 vErrors = [err332];
 }
@@ -4460,10 +4458,12 @@ vErrors.push(err332);
 errors++;
 }
 }
-if(data182.replica_count !== undefined){
-let data183 = data182.replica_count;
-if(!(((typeof data183 == "number") && (!(data183 % 1) && !isNaN(data183))) && (isFinite(data183)))){
-const err333 = {instancePath:instancePath+"/install/harvester/storage_class/replica_count",schemaPath:"#/properties/install/properties/harvester/properties/storage_class/properties/replica_count/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.install.properties.harvester.properties.storage_class.properties.replica_count.type,parentSchema:schema11.properties.install.properties.harvester.properties.storage_class.properties.replica_count,data:data183};
+if(data182.storage_class !== undefined){
+let data183 = data182.storage_class;
+if(data183 && typeof data183 == "object" && !Array.isArray(data183)){
+for(const key28 in data183){
+if(!(key28 === "replica_count")){
+const err333 = {instancePath:instancePath+"/install/harvester/storage_class",schemaPath:"#/properties/install/properties/harvester/properties/storage_class/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key28},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.install.properties.harvester.properties.storage_class,data:data183};
 if(vErrors === null){
 vErrors = [err333];
 }
@@ -4472,9 +4472,11 @@ vErrors.push(err333);
 }
 errors++;
 }
-if((typeof data183 == "number") && (isFinite(data183))){
-if(data183 > 3 || isNaN(data183)){
-const err334 = {instancePath:instancePath+"/install/harvester/storage_class/replica_count",schemaPath:"#/properties/install/properties/harvester/properties/storage_class/properties/replica_count/maximum",keyword:"maximum",params:{comparison: "<=", limit: 3},message:"must be <= 3",schema:3,parentSchema:schema11.properties.install.properties.harvester.properties.storage_class.properties.replica_count,data:data183};
+}
+if(data183.replica_count !== undefined){
+let data184 = data183.replica_count;
+if(!(((typeof data184 == "number") && (!(data184 % 1) && !isNaN(data184))) && (isFinite(data184)))){
+const err334 = {instancePath:instancePath+"/install/harvester/storage_class/replica_count",schemaPath:"#/properties/install/properties/harvester/properties/storage_class/properties/replica_count/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.install.properties.harvester.properties.storage_class.properties.replica_count.type,parentSchema:schema11.properties.install.properties.harvester.properties.storage_class.properties.replica_count,data:data184};
 if(vErrors === null){
 vErrors = [err334];
 }
@@ -4483,8 +4485,9 @@ vErrors.push(err334);
 }
 errors++;
 }
-if(data183 < 1 || isNaN(data183)){
-const err335 = {instancePath:instancePath+"/install/harvester/storage_class/replica_count",schemaPath:"#/properties/install/properties/harvester/properties/storage_class/properties/replica_count/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.install.properties.harvester.properties.storage_class.properties.replica_count,data:data183};
+if((typeof data184 == "number") && (isFinite(data184))){
+if(data184 > 3 || isNaN(data184)){
+const err335 = {instancePath:instancePath+"/install/harvester/storage_class/replica_count",schemaPath:"#/properties/install/properties/harvester/properties/storage_class/properties/replica_count/maximum",keyword:"maximum",params:{comparison: "<=", limit: 3},message:"must be <= 3",schema:3,parentSchema:schema11.properties.install.properties.harvester.properties.storage_class.properties.replica_count,data:data184};
 if(vErrors === null){
 vErrors = [err335];
 }
@@ -4493,11 +4496,8 @@ vErrors.push(err335);
 }
 errors++;
 }
-}
-}
-}
-else {
-const err336 = {instancePath:instancePath+"/install/harvester/storage_class",schemaPath:"#/properties/install/properties/harvester/properties/storage_class/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.install.properties.harvester.properties.storage_class.type,parentSchema:schema11.properties.install.properties.harvester.properties.storage_class,data:data182};
+if(data184 < 1 || isNaN(data184)){
+const err336 = {instancePath:instancePath+"/install/harvester/storage_class/replica_count",schemaPath:"#/properties/install/properties/harvester/properties/storage_class/properties/replica_count/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.install.properties.harvester.properties.storage_class.properties.replica_count,data:data184};
 if(vErrors === null){
 vErrors = [err336];
 }
@@ -4507,12 +4507,10 @@ vErrors.push(err336);
 errors++;
 }
 }
-if(data181.longhorn !== undefined){
-let data184 = data181.longhorn;
-if(data184 && typeof data184 == "object" && !Array.isArray(data184)){
-for(const key29 in data184){
-if(!(key29 === "default_settings")){
-const err337 = {instancePath:instancePath+"/install/harvester/longhorn",schemaPath:"#/properties/install/properties/harvester/properties/longhorn/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key29},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.install.properties.harvester.properties.longhorn,data:data184};
+}
+}
+else {
+const err337 = {instancePath:instancePath+"/install/harvester/storage_class",schemaPath:"#/properties/install/properties/harvester/properties/storage_class/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.install.properties.harvester.properties.storage_class.type,parentSchema:schema11.properties.install.properties.harvester.properties.storage_class,data:data183};
 if(vErrors === null){
 vErrors = [err337];
 }
@@ -4522,12 +4520,12 @@ vErrors.push(err337);
 errors++;
 }
 }
-if(data184.default_settings !== undefined){
-let data185 = data184.default_settings;
+if(data182.longhorn !== undefined){
+let data185 = data182.longhorn;
 if(data185 && typeof data185 == "object" && !Array.isArray(data185)){
-for(const key30 in data185){
-if(!((key30 === "guaranteedInstanceManagerCPU") || (key30 === "storageReservedPercentageForDefaultDisk"))){
-const err338 = {instancePath:instancePath+"/install/harvester/longhorn/default_settings",schemaPath:"#/properties/install/properties/harvester/properties/longhorn/properties/default_settings/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key30},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.install.properties.harvester.properties.longhorn.properties.default_settings,data:data185};
+for(const key29 in data185){
+if(!(key29 === "default_settings")){
+const err338 = {instancePath:instancePath+"/install/harvester/longhorn",schemaPath:"#/properties/install/properties/harvester/properties/longhorn/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key29},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.install.properties.harvester.properties.longhorn,data:data185};
 if(vErrors === null){
 vErrors = [err338];
 }
@@ -4537,10 +4535,12 @@ vErrors.push(err338);
 errors++;
 }
 }
-if(data185.guaranteedInstanceManagerCPU !== undefined){
-let data186 = data185.guaranteedInstanceManagerCPU;
-if(!(((typeof data186 == "number") && (!(data186 % 1) && !isNaN(data186))) && (isFinite(data186)))){
-const err339 = {instancePath:instancePath+"/install/harvester/longhorn/default_settings/guaranteedInstanceManagerCPU",schemaPath:"#/properties/install/properties/harvester/properties/longhorn/properties/default_settings/properties/guaranteedInstanceManagerCPU/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.install.properties.harvester.properties.longhorn.properties.default_settings.properties.guaranteedInstanceManagerCPU.type,parentSchema:schema11.properties.install.properties.harvester.properties.longhorn.properties.default_settings.properties.guaranteedInstanceManagerCPU,data:data186};
+if(data185.default_settings !== undefined){
+let data186 = data185.default_settings;
+if(data186 && typeof data186 == "object" && !Array.isArray(data186)){
+for(const key30 in data186){
+if(!((key30 === "guaranteedInstanceManagerCPU") || (key30 === "storageReservedPercentageForDefaultDisk"))){
+const err339 = {instancePath:instancePath+"/install/harvester/longhorn/default_settings",schemaPath:"#/properties/install/properties/harvester/properties/longhorn/properties/default_settings/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key30},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.install.properties.harvester.properties.longhorn.properties.default_settings,data:data186};
 if(vErrors === null){
 vErrors = [err339];
 }
@@ -4549,9 +4549,11 @@ vErrors.push(err339);
 }
 errors++;
 }
-if((typeof data186 == "number") && (isFinite(data186))){
-if(data186 > 12 || isNaN(data186)){
-const err340 = {instancePath:instancePath+"/install/harvester/longhorn/default_settings/guaranteedInstanceManagerCPU",schemaPath:"#/properties/install/properties/harvester/properties/longhorn/properties/default_settings/properties/guaranteedInstanceManagerCPU/maximum",keyword:"maximum",params:{comparison: "<=", limit: 12},message:"must be <= 12",schema:12,parentSchema:schema11.properties.install.properties.harvester.properties.longhorn.properties.default_settings.properties.guaranteedInstanceManagerCPU,data:data186};
+}
+if(data186.guaranteedInstanceManagerCPU !== undefined){
+let data187 = data186.guaranteedInstanceManagerCPU;
+if(!(((typeof data187 == "number") && (!(data187 % 1) && !isNaN(data187))) && (isFinite(data187)))){
+const err340 = {instancePath:instancePath+"/install/harvester/longhorn/default_settings/guaranteedInstanceManagerCPU",schemaPath:"#/properties/install/properties/harvester/properties/longhorn/properties/default_settings/properties/guaranteedInstanceManagerCPU/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.install.properties.harvester.properties.longhorn.properties.default_settings.properties.guaranteedInstanceManagerCPU.type,parentSchema:schema11.properties.install.properties.harvester.properties.longhorn.properties.default_settings.properties.guaranteedInstanceManagerCPU,data:data187};
 if(vErrors === null){
 vErrors = [err340];
 }
@@ -4560,8 +4562,9 @@ vErrors.push(err340);
 }
 errors++;
 }
-if(data186 < 0 || isNaN(data186)){
-const err341 = {instancePath:instancePath+"/install/harvester/longhorn/default_settings/guaranteedInstanceManagerCPU",schemaPath:"#/properties/install/properties/harvester/properties/longhorn/properties/default_settings/properties/guaranteedInstanceManagerCPU/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.install.properties.harvester.properties.longhorn.properties.default_settings.properties.guaranteedInstanceManagerCPU,data:data186};
+if((typeof data187 == "number") && (isFinite(data187))){
+if(data187 > 12 || isNaN(data187)){
+const err341 = {instancePath:instancePath+"/install/harvester/longhorn/default_settings/guaranteedInstanceManagerCPU",schemaPath:"#/properties/install/properties/harvester/properties/longhorn/properties/default_settings/properties/guaranteedInstanceManagerCPU/maximum",keyword:"maximum",params:{comparison: "<=", limit: 12},message:"must be <= 12",schema:12,parentSchema:schema11.properties.install.properties.harvester.properties.longhorn.properties.default_settings.properties.guaranteedInstanceManagerCPU,data:data187};
 if(vErrors === null){
 vErrors = [err341];
 }
@@ -4570,12 +4573,8 @@ vErrors.push(err341);
 }
 errors++;
 }
-}
-}
-if(data185.storageReservedPercentageForDefaultDisk !== undefined){
-let data187 = data185.storageReservedPercentageForDefaultDisk;
-if(!(((typeof data187 == "number") && (!(data187 % 1) && !isNaN(data187))) && (isFinite(data187)))){
-const err342 = {instancePath:instancePath+"/install/harvester/longhorn/default_settings/storageReservedPercentageForDefaultDisk",schemaPath:"#/properties/install/properties/harvester/properties/longhorn/properties/default_settings/properties/storageReservedPercentageForDefaultDisk/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.install.properties.harvester.properties.longhorn.properties.default_settings.properties.storageReservedPercentageForDefaultDisk.type,parentSchema:schema11.properties.install.properties.harvester.properties.longhorn.properties.default_settings.properties.storageReservedPercentageForDefaultDisk,data:data187};
+if(data187 < 0 || isNaN(data187)){
+const err342 = {instancePath:instancePath+"/install/harvester/longhorn/default_settings/guaranteedInstanceManagerCPU",schemaPath:"#/properties/install/properties/harvester/properties/longhorn/properties/default_settings/properties/guaranteedInstanceManagerCPU/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.install.properties.harvester.properties.longhorn.properties.default_settings.properties.guaranteedInstanceManagerCPU,data:data187};
 if(vErrors === null){
 vErrors = [err342];
 }
@@ -4584,9 +4583,12 @@ vErrors.push(err342);
 }
 errors++;
 }
-if((typeof data187 == "number") && (isFinite(data187))){
-if(data187 > 30 || isNaN(data187)){
-const err343 = {instancePath:instancePath+"/install/harvester/longhorn/default_settings/storageReservedPercentageForDefaultDisk",schemaPath:"#/properties/install/properties/harvester/properties/longhorn/properties/default_settings/properties/storageReservedPercentageForDefaultDisk/maximum",keyword:"maximum",params:{comparison: "<=", limit: 30},message:"must be <= 30",schema:30,parentSchema:schema11.properties.install.properties.harvester.properties.longhorn.properties.default_settings.properties.storageReservedPercentageForDefaultDisk,data:data187};
+}
+}
+if(data186.storageReservedPercentageForDefaultDisk !== undefined){
+let data188 = data186.storageReservedPercentageForDefaultDisk;
+if(!(((typeof data188 == "number") && (!(data188 % 1) && !isNaN(data188))) && (isFinite(data188)))){
+const err343 = {instancePath:instancePath+"/install/harvester/longhorn/default_settings/storageReservedPercentageForDefaultDisk",schemaPath:"#/properties/install/properties/harvester/properties/longhorn/properties/default_settings/properties/storageReservedPercentageForDefaultDisk/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.install.properties.harvester.properties.longhorn.properties.default_settings.properties.storageReservedPercentageForDefaultDisk.type,parentSchema:schema11.properties.install.properties.harvester.properties.longhorn.properties.default_settings.properties.storageReservedPercentageForDefaultDisk,data:data188};
 if(vErrors === null){
 vErrors = [err343];
 }
@@ -4595,8 +4597,9 @@ vErrors.push(err343);
 }
 errors++;
 }
-if(data187 < 0 || isNaN(data187)){
-const err344 = {instancePath:instancePath+"/install/harvester/longhorn/default_settings/storageReservedPercentageForDefaultDisk",schemaPath:"#/properties/install/properties/harvester/properties/longhorn/properties/default_settings/properties/storageReservedPercentageForDefaultDisk/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.install.properties.harvester.properties.longhorn.properties.default_settings.properties.storageReservedPercentageForDefaultDisk,data:data187};
+if((typeof data188 == "number") && (isFinite(data188))){
+if(data188 > 30 || isNaN(data188)){
+const err344 = {instancePath:instancePath+"/install/harvester/longhorn/default_settings/storageReservedPercentageForDefaultDisk",schemaPath:"#/properties/install/properties/harvester/properties/longhorn/properties/default_settings/properties/storageReservedPercentageForDefaultDisk/maximum",keyword:"maximum",params:{comparison: "<=", limit: 30},message:"must be <= 30",schema:30,parentSchema:schema11.properties.install.properties.harvester.properties.longhorn.properties.default_settings.properties.storageReservedPercentageForDefaultDisk,data:data188};
 if(vErrors === null){
 vErrors = [err344];
 }
@@ -4605,11 +4608,8 @@ vErrors.push(err344);
 }
 errors++;
 }
-}
-}
-}
-else {
-const err345 = {instancePath:instancePath+"/install/harvester/longhorn/default_settings",schemaPath:"#/properties/install/properties/harvester/properties/longhorn/properties/default_settings/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.install.properties.harvester.properties.longhorn.properties.default_settings.type,parentSchema:schema11.properties.install.properties.harvester.properties.longhorn.properties.default_settings,data:data185};
+if(data188 < 0 || isNaN(data188)){
+const err345 = {instancePath:instancePath+"/install/harvester/longhorn/default_settings/storageReservedPercentageForDefaultDisk",schemaPath:"#/properties/install/properties/harvester/properties/longhorn/properties/default_settings/properties/storageReservedPercentageForDefaultDisk/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.install.properties.harvester.properties.longhorn.properties.default_settings.properties.storageReservedPercentageForDefaultDisk,data:data188};
 if(vErrors === null){
 vErrors = [err345];
 }
@@ -4620,8 +4620,9 @@ errors++;
 }
 }
 }
+}
 else {
-const err346 = {instancePath:instancePath+"/install/harvester/longhorn",schemaPath:"#/properties/install/properties/harvester/properties/longhorn/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.install.properties.harvester.properties.longhorn.type,parentSchema:schema11.properties.install.properties.harvester.properties.longhorn,data:data184};
+const err346 = {instancePath:instancePath+"/install/harvester/longhorn/default_settings",schemaPath:"#/properties/install/properties/harvester/properties/longhorn/properties/default_settings/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.install.properties.harvester.properties.longhorn.properties.default_settings.type,parentSchema:schema11.properties.install.properties.harvester.properties.longhorn.properties.default_settings,data:data186};
 if(vErrors === null){
 vErrors = [err346];
 }
@@ -4633,7 +4634,7 @@ errors++;
 }
 }
 else {
-const err347 = {instancePath:instancePath+"/install/harvester",schemaPath:"#/properties/install/properties/harvester/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.install.properties.harvester.type,parentSchema:schema11.properties.install.properties.harvester,data:data181};
+const err347 = {instancePath:instancePath+"/install/harvester/longhorn",schemaPath:"#/properties/install/properties/harvester/properties/longhorn/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.install.properties.harvester.properties.longhorn.type,parentSchema:schema11.properties.install.properties.harvester.properties.longhorn,data:data185};
 if(vErrors === null){
 vErrors = [err347];
 }
@@ -4643,15 +4644,9 @@ vErrors.push(err347);
 errors++;
 }
 }
-if(data114.webhooks !== undefined){
-let data188 = data114.webhooks;
-if(Array.isArray(data188)){
-const len15 = data188.length;
-for(let i15=0; i15<len15; i15++){
-let data189 = data188[i15];
-if(data189 && typeof data189 == "object" && !Array.isArray(data189)){
-if(data189.event === undefined){
-const err348 = {instancePath:instancePath+"/install/webhooks/" + i15,schemaPath:"#/properties/install/properties/webhooks/items/required",keyword:"required",params:{missingProperty: "event"},message:"must have required property '"+"event"+"'",schema:schema11.properties.install.properties.webhooks.items.required,parentSchema:schema11.properties.install.properties.webhooks.items,data:data189};
+}
+else {
+const err348 = {instancePath:instancePath+"/install/harvester",schemaPath:"#/properties/install/properties/harvester/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.install.properties.harvester.type,parentSchema:schema11.properties.install.properties.harvester,data:data182};
 if(vErrors === null){
 vErrors = [err348];
 }
@@ -4660,8 +4655,16 @@ vErrors.push(err348);
 }
 errors++;
 }
-if(data189.url === undefined){
-const err349 = {instancePath:instancePath+"/install/webhooks/" + i15,schemaPath:"#/properties/install/properties/webhooks/items/required",keyword:"required",params:{missingProperty: "url"},message:"must have required property '"+"url"+"'",schema:schema11.properties.install.properties.webhooks.items.required,parentSchema:schema11.properties.install.properties.webhooks.items,data:data189};
+}
+if(data114.webhooks !== undefined){
+let data189 = data114.webhooks;
+if(Array.isArray(data189)){
+const len15 = data189.length;
+for(let i15=0; i15<len15; i15++){
+let data190 = data189[i15];
+if(data190 && typeof data190 == "object" && !Array.isArray(data190)){
+if(data190.event === undefined){
+const err349 = {instancePath:instancePath+"/install/webhooks/" + i15,schemaPath:"#/properties/install/properties/webhooks/items/required",keyword:"required",params:{missingProperty: "event"},message:"must have required property '"+"event"+"'",schema:schema11.properties.install.properties.webhooks.items.required,parentSchema:schema11.properties.install.properties.webhooks.items,data:data190};
 if(vErrors === null){
 vErrors = [err349];
 }
@@ -4670,9 +4673,8 @@ vErrors.push(err349);
 }
 errors++;
 }
-for(const key31 in data189){
-if(!(((((((key31 === "event") || (key31 === "method")) || (key31 === "url")) || (key31 === "payload")) || (key31 === "headers")) || (key31 === "insecure")) || (key31 === "basicAuth"))){
-const err350 = {instancePath:instancePath+"/install/webhooks/" + i15,schemaPath:"#/properties/install/properties/webhooks/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key31},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.install.properties.webhooks.items,data:data189};
+if(data190.url === undefined){
+const err350 = {instancePath:instancePath+"/install/webhooks/" + i15,schemaPath:"#/properties/install/properties/webhooks/items/required",keyword:"required",params:{missingProperty: "url"},message:"must have required property '"+"url"+"'",schema:schema11.properties.install.properties.webhooks.items.required,parentSchema:schema11.properties.install.properties.webhooks.items,data:data190};
 if(vErrors === null){
 vErrors = [err350];
 }
@@ -4681,11 +4683,9 @@ vErrors.push(err350);
 }
 errors++;
 }
-}
-if(data189.event !== undefined){
-let data190 = data189.event;
-if(typeof data190 !== "string"){
-const err351 = {instancePath:instancePath+"/install/webhooks/" + i15+"/event",schemaPath:"#/properties/install/properties/webhooks/items/properties/event/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.webhooks.items.properties.event.type,parentSchema:schema11.properties.install.properties.webhooks.items.properties.event,data:data190};
+for(const key31 in data190){
+if(!(((((((key31 === "event") || (key31 === "method")) || (key31 === "url")) || (key31 === "payload")) || (key31 === "headers")) || (key31 === "insecure")) || (key31 === "basicAuth"))){
+const err351 = {instancePath:instancePath+"/install/webhooks/" + i15,schemaPath:"#/properties/install/properties/webhooks/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key31},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.install.properties.webhooks.items,data:data190};
 if(vErrors === null){
 vErrors = [err351];
 }
@@ -4694,8 +4694,11 @@ vErrors.push(err351);
 }
 errors++;
 }
-if(!(((data190 === "STARTED") || (data190 === "SUCCEEDED")) || (data190 === "FAILED"))){
-const err352 = {instancePath:instancePath+"/install/webhooks/" + i15+"/event",schemaPath:"#/properties/install/properties/webhooks/items/properties/event/enum",keyword:"enum",params:{allowedValues: schema11.properties.install.properties.webhooks.items.properties.event.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.install.properties.webhooks.items.properties.event.enum,parentSchema:schema11.properties.install.properties.webhooks.items.properties.event,data:data190};
+}
+if(data190.event !== undefined){
+let data191 = data190.event;
+if(typeof data191 !== "string"){
+const err352 = {instancePath:instancePath+"/install/webhooks/" + i15+"/event",schemaPath:"#/properties/install/properties/webhooks/items/properties/event/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.webhooks.items.properties.event.type,parentSchema:schema11.properties.install.properties.webhooks.items.properties.event,data:data191};
 if(vErrors === null){
 vErrors = [err352];
 }
@@ -4704,11 +4707,8 @@ vErrors.push(err352);
 }
 errors++;
 }
-}
-if(data189.method !== undefined){
-let data191 = data189.method;
-if(typeof data191 !== "string"){
-const err353 = {instancePath:instancePath+"/install/webhooks/" + i15+"/method",schemaPath:"#/properties/install/properties/webhooks/items/properties/method/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.webhooks.items.properties.method.type,parentSchema:schema11.properties.install.properties.webhooks.items.properties.method,data:data191};
+if(!(((data191 === "STARTED") || (data191 === "SUCCEEDED")) || (data191 === "FAILED"))){
+const err353 = {instancePath:instancePath+"/install/webhooks/" + i15+"/event",schemaPath:"#/properties/install/properties/webhooks/items/properties/event/enum",keyword:"enum",params:{allowedValues: schema11.properties.install.properties.webhooks.items.properties.event.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.install.properties.webhooks.items.properties.event.enum,parentSchema:schema11.properties.install.properties.webhooks.items.properties.event,data:data191};
 if(vErrors === null){
 vErrors = [err353];
 }
@@ -4718,11 +4718,10 @@ vErrors.push(err353);
 errors++;
 }
 }
-if(data189.url !== undefined){
-let data192 = data189.url;
-if(typeof data192 === "string"){
-if(!pattern27.test(data192)){
-const err354 = {instancePath:instancePath+"/install/webhooks/" + i15+"/url",schemaPath:"#/properties/install/properties/webhooks/items/properties/url/pattern",keyword:"pattern",params:{pattern: "^https?://"},message:"must match pattern \""+"^https?://"+"\"",schema:"^https?://",parentSchema:schema11.properties.install.properties.webhooks.items.properties.url,data:data192};
+if(data190.method !== undefined){
+let data192 = data190.method;
+if(typeof data192 !== "string"){
+const err354 = {instancePath:instancePath+"/install/webhooks/" + i15+"/method",schemaPath:"#/properties/install/properties/webhooks/items/properties/method/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.webhooks.items.properties.method.type,parentSchema:schema11.properties.install.properties.webhooks.items.properties.method,data:data192};
 if(vErrors === null){
 vErrors = [err354];
 }
@@ -4732,8 +4731,11 @@ vErrors.push(err354);
 errors++;
 }
 }
-else {
-const err355 = {instancePath:instancePath+"/install/webhooks/" + i15+"/url",schemaPath:"#/properties/install/properties/webhooks/items/properties/url/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.webhooks.items.properties.url.type,parentSchema:schema11.properties.install.properties.webhooks.items.properties.url,data:data192};
+if(data190.url !== undefined){
+let data193 = data190.url;
+if(typeof data193 === "string"){
+if(!pattern27.test(data193)){
+const err355 = {instancePath:instancePath+"/install/webhooks/" + i15+"/url",schemaPath:"#/properties/install/properties/webhooks/items/properties/url/pattern",keyword:"pattern",params:{pattern: "^https?://"},message:"must match pattern \""+"^https?://"+"\"",schema:"^https?://",parentSchema:schema11.properties.install.properties.webhooks.items.properties.url,data:data193};
 if(vErrors === null){
 vErrors = [err355];
 }
@@ -4743,10 +4745,8 @@ vErrors.push(err355);
 errors++;
 }
 }
-if(data189.payload !== undefined){
-let data193 = data189.payload;
-if(typeof data193 !== "string"){
-const err356 = {instancePath:instancePath+"/install/webhooks/" + i15+"/payload",schemaPath:"#/properties/install/properties/webhooks/items/properties/payload/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.webhooks.items.properties.payload.type,parentSchema:schema11.properties.install.properties.webhooks.items.properties.payload,data:data193};
+else {
+const err356 = {instancePath:instancePath+"/install/webhooks/" + i15+"/url",schemaPath:"#/properties/install/properties/webhooks/items/properties/url/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.webhooks.items.properties.url.type,parentSchema:schema11.properties.install.properties.webhooks.items.properties.url,data:data193};
 if(vErrors === null){
 vErrors = [err356];
 }
@@ -4756,17 +4756,10 @@ vErrors.push(err356);
 errors++;
 }
 }
-if(data189.headers !== undefined){
-let data194 = data189.headers;
-if(data194 && typeof data194 == "object" && !Array.isArray(data194)){
-for(const key32 in data194){
-let data195 = data194[key32];
-if(Array.isArray(data195)){
-const len16 = data195.length;
-for(let i16=0; i16<len16; i16++){
-let data196 = data195[i16];
-if(typeof data196 !== "string"){
-const err357 = {instancePath:instancePath+"/install/webhooks/" + i15+"/headers/" + key32.replace(/~/g, "~0").replace(/\//g, "~1")+"/" + i16,schemaPath:"#/properties/install/properties/webhooks/items/properties/headers/additionalProperties/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.webhooks.items.properties.headers.additionalProperties.items.type,parentSchema:schema11.properties.install.properties.webhooks.items.properties.headers.additionalProperties.items,data:data196};
+if(data190.payload !== undefined){
+let data194 = data190.payload;
+if(typeof data194 !== "string"){
+const err357 = {instancePath:instancePath+"/install/webhooks/" + i15+"/payload",schemaPath:"#/properties/install/properties/webhooks/items/properties/payload/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.webhooks.items.properties.payload.type,parentSchema:schema11.properties.install.properties.webhooks.items.properties.payload,data:data194};
 if(vErrors === null){
 vErrors = [err357];
 }
@@ -4776,9 +4769,17 @@ vErrors.push(err357);
 errors++;
 }
 }
-}
-else {
-const err358 = {instancePath:instancePath+"/install/webhooks/" + i15+"/headers/" + key32.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/install/properties/webhooks/items/properties/headers/additionalProperties/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.install.properties.webhooks.items.properties.headers.additionalProperties.type,parentSchema:schema11.properties.install.properties.webhooks.items.properties.headers.additionalProperties,data:data195};
+if(data190.headers !== undefined){
+let data195 = data190.headers;
+if(data195 && typeof data195 == "object" && !Array.isArray(data195)){
+for(const key32 in data195){
+let data196 = data195[key32];
+if(Array.isArray(data196)){
+const len16 = data196.length;
+for(let i16=0; i16<len16; i16++){
+let data197 = data196[i16];
+if(typeof data197 !== "string"){
+const err358 = {instancePath:instancePath+"/install/webhooks/" + i15+"/headers/" + key32.replace(/~/g, "~0").replace(/\//g, "~1")+"/" + i16,schemaPath:"#/properties/install/properties/webhooks/items/properties/headers/additionalProperties/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.webhooks.items.properties.headers.additionalProperties.items.type,parentSchema:schema11.properties.install.properties.webhooks.items.properties.headers.additionalProperties.items,data:data197};
 if(vErrors === null){
 vErrors = [err358];
 }
@@ -4790,7 +4791,7 @@ errors++;
 }
 }
 else {
-const err359 = {instancePath:instancePath+"/install/webhooks/" + i15+"/headers",schemaPath:"#/properties/install/properties/webhooks/items/properties/headers/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.install.properties.webhooks.items.properties.headers.type,parentSchema:schema11.properties.install.properties.webhooks.items.properties.headers,data:data194};
+const err359 = {instancePath:instancePath+"/install/webhooks/" + i15+"/headers/" + key32.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/install/properties/webhooks/items/properties/headers/additionalProperties/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.install.properties.webhooks.items.properties.headers.additionalProperties.type,parentSchema:schema11.properties.install.properties.webhooks.items.properties.headers.additionalProperties,data:data196};
 if(vErrors === null){
 vErrors = [err359];
 }
@@ -4800,10 +4801,9 @@ vErrors.push(err359);
 errors++;
 }
 }
-if(data189.insecure !== undefined){
-let data197 = data189.insecure;
-if(typeof data197 !== "boolean"){
-const err360 = {instancePath:instancePath+"/install/webhooks/" + i15+"/insecure",schemaPath:"#/properties/install/properties/webhooks/items/properties/insecure/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.install.properties.webhooks.items.properties.insecure.type,parentSchema:schema11.properties.install.properties.webhooks.items.properties.insecure,data:data197};
+}
+else {
+const err360 = {instancePath:instancePath+"/install/webhooks/" + i15+"/headers",schemaPath:"#/properties/install/properties/webhooks/items/properties/headers/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.install.properties.webhooks.items.properties.headers.type,parentSchema:schema11.properties.install.properties.webhooks.items.properties.headers,data:data195};
 if(vErrors === null){
 vErrors = [err360];
 }
@@ -4813,12 +4813,10 @@ vErrors.push(err360);
 errors++;
 }
 }
-if(data189.basicAuth !== undefined){
-let data198 = data189.basicAuth;
-if(data198 && typeof data198 == "object" && !Array.isArray(data198)){
-for(const key33 in data198){
-if(!((key33 === "user") || (key33 === "password"))){
-const err361 = {instancePath:instancePath+"/install/webhooks/" + i15+"/basicAuth",schemaPath:"#/properties/install/properties/webhooks/items/properties/basicAuth/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key33},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.install.properties.webhooks.items.properties.basicAuth,data:data198};
+if(data190.insecure !== undefined){
+let data198 = data190.insecure;
+if(typeof data198 !== "boolean"){
+const err361 = {instancePath:instancePath+"/install/webhooks/" + i15+"/insecure",schemaPath:"#/properties/install/properties/webhooks/items/properties/insecure/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.install.properties.webhooks.items.properties.insecure.type,parentSchema:schema11.properties.install.properties.webhooks.items.properties.insecure,data:data198};
 if(vErrors === null){
 vErrors = [err361];
 }
@@ -4828,10 +4826,12 @@ vErrors.push(err361);
 errors++;
 }
 }
-if(data198.user !== undefined){
-let data199 = data198.user;
-if(typeof data199 !== "string"){
-const err362 = {instancePath:instancePath+"/install/webhooks/" + i15+"/basicAuth/user",schemaPath:"#/properties/install/properties/webhooks/items/properties/basicAuth/properties/user/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.webhooks.items.properties.basicAuth.properties.user.type,parentSchema:schema11.properties.install.properties.webhooks.items.properties.basicAuth.properties.user,data:data199};
+if(data190.basicAuth !== undefined){
+let data199 = data190.basicAuth;
+if(data199 && typeof data199 == "object" && !Array.isArray(data199)){
+for(const key33 in data199){
+if(!((key33 === "user") || (key33 === "password"))){
+const err362 = {instancePath:instancePath+"/install/webhooks/" + i15+"/basicAuth",schemaPath:"#/properties/install/properties/webhooks/items/properties/basicAuth/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key33},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.install.properties.webhooks.items.properties.basicAuth,data:data199};
 if(vErrors === null){
 vErrors = [err362];
 }
@@ -4841,10 +4841,10 @@ vErrors.push(err362);
 errors++;
 }
 }
-if(data198.password !== undefined){
-let data200 = data198.password;
+if(data199.user !== undefined){
+let data200 = data199.user;
 if(typeof data200 !== "string"){
-const err363 = {instancePath:instancePath+"/install/webhooks/" + i15+"/basicAuth/password",schemaPath:"#/properties/install/properties/webhooks/items/properties/basicAuth/properties/password/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.webhooks.items.properties.basicAuth.properties.password.type,parentSchema:schema11.properties.install.properties.webhooks.items.properties.basicAuth.properties.password,data:data200};
+const err363 = {instancePath:instancePath+"/install/webhooks/" + i15+"/basicAuth/user",schemaPath:"#/properties/install/properties/webhooks/items/properties/basicAuth/properties/user/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.webhooks.items.properties.basicAuth.properties.user.type,parentSchema:schema11.properties.install.properties.webhooks.items.properties.basicAuth.properties.user,data:data200};
 if(vErrors === null){
 vErrors = [err363];
 }
@@ -4854,9 +4854,10 @@ vErrors.push(err363);
 errors++;
 }
 }
-}
-else {
-const err364 = {instancePath:instancePath+"/install/webhooks/" + i15+"/basicAuth",schemaPath:"#/properties/install/properties/webhooks/items/properties/basicAuth/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.install.properties.webhooks.items.properties.basicAuth.type,parentSchema:schema11.properties.install.properties.webhooks.items.properties.basicAuth,data:data198};
+if(data199.password !== undefined){
+let data201 = data199.password;
+if(typeof data201 !== "string"){
+const err364 = {instancePath:instancePath+"/install/webhooks/" + i15+"/basicAuth/password",schemaPath:"#/properties/install/properties/webhooks/items/properties/basicAuth/properties/password/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.webhooks.items.properties.basicAuth.properties.password.type,parentSchema:schema11.properties.install.properties.webhooks.items.properties.basicAuth.properties.password,data:data201};
 if(vErrors === null){
 vErrors = [err364];
 }
@@ -4868,7 +4869,7 @@ errors++;
 }
 }
 else {
-const err365 = {instancePath:instancePath+"/install/webhooks/" + i15,schemaPath:"#/properties/install/properties/webhooks/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.install.properties.webhooks.items.type,parentSchema:schema11.properties.install.properties.webhooks.items,data:data189};
+const err365 = {instancePath:instancePath+"/install/webhooks/" + i15+"/basicAuth",schemaPath:"#/properties/install/properties/webhooks/items/properties/basicAuth/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.install.properties.webhooks.items.properties.basicAuth.type,parentSchema:schema11.properties.install.properties.webhooks.items.properties.basicAuth,data:data199};
 if(vErrors === null){
 vErrors = [err365];
 }
@@ -4880,7 +4881,7 @@ errors++;
 }
 }
 else {
-const err366 = {instancePath:instancePath+"/install/webhooks",schemaPath:"#/properties/install/properties/webhooks/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.install.properties.webhooks.type,parentSchema:schema11.properties.install.properties.webhooks,data:data188};
+const err366 = {instancePath:instancePath+"/install/webhooks/" + i15,schemaPath:"#/properties/install/properties/webhooks/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.install.properties.webhooks.items.type,parentSchema:schema11.properties.install.properties.webhooks.items,data:data190};
 if(vErrors === null){
 vErrors = [err366];
 }
@@ -4892,7 +4893,7 @@ errors++;
 }
 }
 else {
-const err367 = {instancePath:instancePath+"/install",schemaPath:"#/properties/install/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.install.type,parentSchema:schema11.properties.install,data:data114};
+const err367 = {instancePath:instancePath+"/install/webhooks",schemaPath:"#/properties/install/properties/webhooks/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.install.properties.webhooks.type,parentSchema:schema11.properties.install.properties.webhooks,data:data189};
 if(vErrors === null){
 vErrors = [err367];
 }
@@ -4904,12 +4905,24 @@ errors++;
 }
 }
 else {
-const err368 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.type,parentSchema:schema11,data};
+const err368 = {instancePath:instancePath+"/install",schemaPath:"#/properties/install/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.install.type,parentSchema:schema11.properties.install,data:data114};
 if(vErrors === null){
 vErrors = [err368];
 }
 else {
 vErrors.push(err368);
+}
+errors++;
+}
+}
+}
+else {
+const err369 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.type,parentSchema:schema11,data};
+if(vErrors === null){
+vErrors = [err369];
+}
+else {
+vErrors.push(err369);
 }
 errors++;
 }

@@ -53,6 +53,7 @@ export const installerRule: Rule = {
     'INSTALLER_KNOWN_ISSUE',
     'INSTALLER_WEBHOOK_INVALID',
     'INSTALLER_SKIPCHECKS_IGNORED',
+    'INSTALLER_CORDONED_INVALID',
   ],
   check(ctx) {
     const { input, model } = ctx;

@@ -33,6 +33,7 @@ const INSTALL_KEYS: Readonly<Record<string, string>> = {
   persistentPartitionSize: 'persistent_partition_size',
   wipeAllDisks: 'wipe_all_disks',
   wipeDisksList: 'wipe_disks_list',
+  cordoned: 'cordoned',
   powerOff: 'power_off',
 };
 
