@@ -323,7 +323,10 @@ const nodeSettings = {
   netmask: ipv4('Netmask of a static address, e.g. `255.255.255.0`; alternative to `prefix`.'),
   gateway: ipv4('Default gateway of a static address. Default: `network.gateway`.'),
   dns: strList('DNS servers of a static address (at most 8). Default: `network.dns`.', { maxItems: 8 }),
-  mtu: { type: 'integer', description: 'MTU of the management interface (576-9000).' },
+  mtu: {
+    type: 'integer',
+    description: 'MTU of the management interface (576-9000 when `method` is static; the installer checks no other).',
+  },
   vlan: { type: 'integer', description: 'VLAN ID of the management network (1-4094); untagged when absent.' },
   bond,
   kernel_args: {

@@ -244,8 +244,11 @@ test('a subnet mask given as a prefix length is rejected', () => {
   ]);
 });
 
-test('mtu 500 is rejected while 0 and 1500 are accepted', () => {
-  const c = createConfig();
+test('mtu 500 is rejected on a static network (the only one the installer checks) while 0 and 1500 are accepted', () => {
+  const dhcp = createConfig();
+  dhcp.install.management_interface.mtu = 500;
+  assertValid('1.4', dhcp);
+  const c = staticConfig();
   c.install.management_interface.mtu = 500;
   const issues = validateInstallerConfig('1.4', c);
   assert.equal(brief(issues), [{ path: ['install', 'management_interface', 'mtu'], keyword: 'anyOf' }]);

@@ -353,6 +353,11 @@ export const CODES = {
     'invalid',
     "A webhook the installer cannot prepare (event, method, or a `url`/`payload` template outside the accepted subset): it would drop every webhook of the node, harvgen's install reports included.",
   ),
+  INSTALLER_SETTING_INVALID: c(
+    'error',
+    'invalid',
+    'A `system_settings` value the installer decodes and refuses (`containerd-registry` that does not decode as a registries configuration, v1.3 and later).',
+  ),
   INSTALLER_SKIPCHECKS_IGNORED: c(
     'warning',
     'invalid',

@@ -306,7 +306,30 @@ function unknownKeyMessage(path: readonly (string | number)[], minor: string): s
   if (gate?.until && !newer(gate.until, minor)) {
     return `unknown key "${key}" (not known by Harvester v${minor}; removed in v${gate.until})`;
   }
+  const spelling = harvgenSpelling(path.slice(0, -1), key);
+  if (spelling) return `key "${key}" is another spelling of "${spelling}"; harvgen takes only "${spelling}"`;
   return `unknown key "${key}"`;
+}
+
+/**
+ * The key of the object at `parent` that `key` spells another way: case, underscores and a plural
+ * `s`/`es` aside. The installer's own names are camelCase (config.go's JSON tags), and its
+ * FuzzyNames renamer (pkg/config/rename.go) takes their lowercase, snake_case and singular forms;
+ * harvgen writes one spelling per key, so it names the one to use.
+ */
+function harvgenSpelling(parent: readonly (string | number)[], key: string): string | undefined {
+  let node: SchemaNode | undefined = FULL;
+  for (const seg of parent) {
+    const next: SchemaNode | undefined = node && (typeof seg === 'number' ? itemsOf(node) : propertyOf(node, seg));
+    node = next && resolve(next);
+  }
+  if (!node || !isObject(node.properties)) return undefined;
+  const fold = (k: string): string => k.replace(/_/g, '').toLowerCase();
+  const want = fold(key);
+  return Object.keys(node.properties).find((name) => {
+    const f = fold(name);
+    return f === want || f === `${want}s` || f === `${want}es`;
+  });
 }
 
 /** JSON pointer -> path segments; array indices become numbers (decided by walking the data). */

@@ -624,7 +624,7 @@ export interface NodeDefaults {
     | [string, string, string, string, string, string, string]
     | [string, string, string, string, string, string, string, string];
   /**
-   * MTU of the management interface (576-9000).
+   * MTU of the management interface (576-9000 when `method` is static; the installer checks no other).
    */
   mtu?: number;
   /**
@@ -971,7 +971,7 @@ export interface NodeInput {
     | [string, string, string, string, string, string, string]
     | [string, string, string, string, string, string, string, string];
   /**
-   * MTU of the management interface (576-9000).
+   * MTU of the management interface (576-9000 when `method` is static; the installer checks no other).
    */
   mtu?: number;
   /**

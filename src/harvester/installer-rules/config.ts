@@ -1,5 +1,6 @@
 // The installer's rules on its config's other settings: the webhooks it prepares, and
 // `skipchecks` where the release has none.
+import { registryJsonProblem } from '../registry-json.ts';
 import { webhookProblem } from '../webhooks.ts';
 import type { InstallerRule, RuleHit } from './subject.ts';
 
@@ -33,6 +34,26 @@ export const CONFIG_RULES: readonly InstallerRule[] = [
         });
       });
       return hits;
+    },
+  },
+  {
+    id: 'containerd-registry-json',
+    code: 'INSTALLER_SETTING_INVALID',
+    releases: '>=1.3.0',
+    when: 'on the create node (the installer checks system_settings in create mode only), `system_settings.containerd-registry` that does not decode as a containerd registries configuration (not JSON, or a field of the wrong JSON type)',
+    effect: 'refuses the config: "could not parse containerd-registry as JSON"',
+    source:
+      'pkg/console/validator.go commonCheck (create mode), checkSystemSettings (json.NewDecoder(...).Decode(&registries.Registry), ErrContainerdRegistrySettingNotValidJSON) @v1.3.0 to v1.8.1; pkg/installer/console/validator.go @v1.9.0-rc6 (harvester/harvester); none @v1.2.2',
+    check(s) {
+      const value = s.config.get('system_settings.containerd-registry');
+      if (typeof value !== 'string' || s.config.get('install.mode') !== 'create') return undefined;
+      const problem = registryJsonProblem(value);
+      if (!problem) return undefined;
+      return {
+        message: `system_settings.containerd-registry of node ${s.node.hostname}: ${problem}; the Harvester ${s.version.raw} installer refuses the config: "could not parse containerd-registry as JSON"`,
+        hint: 'Write the setting as the JSON of a registries configuration, e.g. \'{"mirrors":{"docker.io":{"endpoint":["https://mirror.example"]}}}\' (keys mirrors, configs, auths).',
+        at: s.config.at('system_settings.containerd-registry'),
+      };
     },
   },
   {

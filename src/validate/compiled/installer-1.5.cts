@@ -3,7 +3,7 @@
 // @ts-nocheck
 import type { ErrorObject } from 'ajv';
 export const validate: ((data: unknown) => boolean) & { errors?: ErrorObject[] | null } = validate10;
-const schema11 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://harvgen.dev/schema/harvester-config-v1.5.schema.json","title":"HarvesterInstallerConfig (Harvester v1.5)","description":"The Harvester installer configuration file (served at `harvester.install.config_url`) exactly as harvgen emits it: one spelling per key (the spelling of the Harvester docs), real YAML integers and booleans, no keys the installer would ignore. Keys added or removed after Harvester v1.2 carry `x-since` / `x-until` (release line); derive the schema of one release line by dropping the keys it does not know.","type":"object","additionalProperties":false,"required":["scheme_version","token","os","install"],"properties":{"scheme_version":{"type":"integer","const":1,"description":"Version of this file format. Must be the integer 1; an automatic install does not default it."},"server_url":{"type":"string","description":"Join mode only: URL of the existing cluster, `https://<VIP or DNS name>:443`. Must be absent in create mode. The installer allows no path and no port other than 443.","pattern":"^https://[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*(:443)?$"},"token":{"type":"string","description":"Cluster secret (or an RKE2 node token). Printable ASCII only. Joining nodes must use the token of the create node.","minLength":1,"pattern":"^[a-zA-Z0-9 !\"#$%&'()*+,\\-./:;<=>?@^_`{|}~\\[\\]\\\\]+$"},"system_settings":{"type":"object","description":"Harvester settings applied when the cluster is created (ignored on join). Only the installer's allow-list is accepted; values are strings.","additionalProperties":false,"properties":{"additional-ca":{"type":"string","description":"Harvester setting `additional-ca`, as the setting's string value (often JSON)."},"api-ui-version":{"type":"string","description":"Harvester setting `api-ui-version`, as the setting's string value (often JSON)."},"auto-disk-provision-paths":{"type":"string","description":"Harvester setting `auto-disk-provision-paths`, as the setting's string value (often JSON)."},"auto-rotate-rke2-certs":{"type":"string","description":"Harvester setting `auto-rotate-rke2-certs`, as the setting's string value (often JSON)."},"backup-target":{"type":"string","description":"Harvester setting `backup-target`, as the setting's string value (often JSON)."},"cluster-registration-url":{"type":"string","description":"Harvester setting `cluster-registration-url`, as the setting's string value (often JSON)."},"containerd-registry":{"type":"string","description":"Harvester setting `containerd-registry`: JSON of a containerd registries configuration (the installer rejects a value that does not parse)."},"csi-driver-config":{"type":"string","description":"Harvester setting `csi-driver-config`, as the setting's string value (often JSON)."},"default-storage-class":{"type":"string","description":"Harvester setting `default-storage-class`, as the setting's string value (often JSON)."},"default-vm-termination-grace-period-seconds":{"type":"string","description":"Harvester setting `default-vm-termination-grace-period-seconds`, as the setting's string value (often JSON)."},"harvester-csi-ccm-versions":{"type":"string","description":"Harvester setting `harvester-csi-ccm-versions`, as the setting's string value (often JSON)."},"http-proxy":{"type":"string","description":"Harvester setting `http-proxy`, as the setting's string value (often JSON)."},"kubeconfig-default-token-ttl-minutes":{"type":"string","description":"Harvester setting `kubeconfig-default-token-ttl-minutes`, as the setting's string value (often JSON)."},"log-level":{"type":"string","description":"Harvester setting `log-level`, as the setting's string value (often JSON)."},"ntp-servers":{"type":"string","description":"Harvester setting `ntp-servers`. Overwritten by the installer from `os.ntp_servers` when that list is non-empty."},"overcommit-config":{"type":"string","description":"Harvester setting `overcommit-config`, as the setting's string value (often JSON)."},"release-download-url":{"type":"string","description":"Harvester setting `release-download-url`, as the setting's string value (often JSON)."},"server-version":{"type":"string","description":"Harvester setting `server-version`, as the setting's string value (often JSON)."},"ssl-certificates":{"type":"string","description":"Harvester setting `ssl-certificates`, as the setting's string value (often JSON)."},"ssl-parameters":{"type":"string","description":"Harvester setting `ssl-parameters`, as the setting's string value (often JSON)."},"storage-network":{"type":"string","description":"Harvester setting `storage-network`, as the setting's string value (often JSON)."},"support-bundle-expiration":{"type":"string","description":"Harvester setting `support-bundle-expiration`, as the setting's string value (often JSON)."},"support-bundle-image":{"type":"string","description":"Harvester setting `support-bundle-image`, as the setting's string value (often JSON)."},"support-bundle-namespaces":{"type":"string","description":"Harvester setting `support-bundle-namespaces`, as the setting's string value (often JSON)."},"support-bundle-node-collection-timeout":{"type":"string","description":"Harvester setting `support-bundle-node-collection-timeout`, as the setting's string value (often JSON)."},"support-bundle-timeout":{"type":"string","description":"Harvester setting `support-bundle-timeout`, as the setting's string value (often JSON)."},"ui-index":{"type":"string","description":"Harvester setting `ui-index`, as the setting's string value (often JSON)."},"ui-path":{"type":"string","description":"Harvester setting `ui-path`, as the setting's string value (often JSON)."},"ui-plugin-index":{"type":"string","description":"Harvester setting `ui-plugin-index`, as the setting's string value (often JSON)."},"ui-source":{"type":"string","description":"Harvester setting `ui-source`, as the setting's string value (often JSON)."},"upgradable-versions":{"type":"string","description":"Harvester setting `upgradable-versions`, as the setting's string value (often JSON)."},"upgrade-checker-enabled":{"type":"string","description":"Harvester setting `upgrade-checker-enabled`, as the setting's string value (often JSON)."},"upgrade-checker-url":{"type":"string","description":"Harvester setting `upgrade-checker-url`, as the setting's string value (often JSON)."},"vip-pools":{"type":"string","description":"Harvester setting `vip-pools`, as the setting's string value (often JSON)."},"vm-force-reset-policy":{"type":"string","description":"Harvester setting `vm-force-reset-policy`, as the setting's string value (often JSON)."},"volume-snapshot-class":{"type":"string","description":"Harvester setting `volume-snapshot-class`, as the setting's string value (often JSON)."}}},"os":{"type":"object","description":"Operating-system settings of the installed node.","additionalProperties":false,"properties":{"hostname":{"type":"string","description":"Node name (also the Kubernetes node name; unique in the cluster): a lowercase RFC 1123 subdomain, labels at most 63 characters. Absent: the DHCP hostname or `harvester-<random>`.","maxLength":253,"pattern":"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*$"},"password":{"type":"string","description":"Password of user `rancher`: clear text, or a full crypt hash (`$1$`, `$5$`, `$6$`, `$apr1$`) which is used verbatim. A value starting with `$` is always taken as a hash, so it must be one; a hash must not contain `:`.","minLength":1,"pattern":"^([^$][\\s\\S]*|\\$(1|5|6|apr1)\\$[^:\\s]+)?$","x-message":{"minLength":"must not be empty","pattern":"must be clear text not starting with \"$\", or a $1$/$5$/$6$/$apr1$ crypt hash without \":\""}},"ssh_authorized_keys":{"type":"array","description":"SSH public keys (`ssh-ed25519 AAAA...`) or `github:<user>` entries for user `rancher`.","items":{"type":"string","minLength":1}},"ntp_servers":{"type":"array","description":"NTP servers (`host` or `host:port`). In create mode they also set the `ntp-servers` setting.","items":{"type":"string","minLength":1}},"dns_nameservers":{"type":"array","description":"DNS servers (IPv4) of the management network. Required when the management interface is static.","items":{"type":"string","pattern":"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$","x-message":{"pattern":"must be an IPv4 address"}}},"write_files":{"type":"array","description":"Files written at the initramfs stage of every boot.","items":{"type":"object","description":"One file to write.","additionalProperties":false,"required":["path"],"properties":{"path":{"type":"string","description":"Absolute path of the file.","pattern":"^/","x-message":{"pattern":"must be an absolute path"}},"content":{"type":"string","description":"File content, encoded as `encoding` says."},"encoding":{"type":"string","description":"Encoding of `content`; empty or absent means plain text.","enum":["","b64","base64","gz","gzip","gz+base64","gzip+base64","gz+b64","gzip+b64"]},"owner":{"type":"string","description":"Owner, `user` or `user:group` (e.g. `root:root`).","minLength":1},"permissions":{"type":"string","description":"Octal file mode as a string, e.g. '0644' (an integer is a parse error).","pattern":"^[0-7]{3,4}$","x-message":{"pattern":"must be an octal mode string such as '0644'"}}}}},"modules":{"type":"array","description":"Extra kernel modules loaded at boot (the installer always loads `kvm` and `vhost_net`).","items":{"type":"string","pattern":"^[A-Za-z0-9_-]+$"}},"sysctls":{"type":"object","description":"Kernel parameters (`sysctl` name to string value).","additionalProperties":{"type":"string"}},"environment":{"type":"object","description":"Environment variables for OS components (e.g. `http_proxy`); Harvester components use the `http-proxy` setting instead.","additionalProperties":{"type":"string"}},"labels":{"type":"object","description":"Kubernetes labels of the node: qualified names (`[prefix/]name`) to label values (at most 63 characters).","propertyNames":{"pattern":"^([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*/)?([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)$","maxLength":317,"x-message":{"pattern":"must be a Kubernetes label name ([prefix/]name)"}},"additionalProperties":{"type":"string","pattern":"^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$","x-message":{"pattern":"must be a Kubernetes label value (at most 63 of A-Z a-z 0-9 - _ ., alphanumeric at both ends)"}}},"sshd":{"type":"object","description":"SSH daemon options.","additionalProperties":false,"properties":{"sftp":{"type":"boolean","description":"Enable the SFTP subsystem."}}},"persistent_state_paths":{"type":"array","description":"Extra absolute paths kept across reboots; not `/tmp` or below it.","items":{"type":"string","pattern":"^/(?!tmp(/|$))","x-message":{"pattern":"must be an absolute path outside /tmp"}}},"after_install_chroot_commands":{"type":"array","description":"Shell commands run in a chroot of the installed system after installation (no DNS there).","items":{"type":"string","minLength":1}},"externalStorageConfig":{"type":"object","description":"External storage (multipath) configuration.","x-since":"1.4","additionalProperties":false,"properties":{"enabled":{"type":"boolean","description":"Enable multipathd. When false the installer adds the kernel argument `multipath=off`."},"multiPathConfig":{"description":"Multipath blacklist for `/etc/multipath.conf`: a list of `{vendor, product}` devices, or (v1.7+) an object with `blacklist`, `blacklistWwids`, `blacklistExceptions` and `blacklistExceptionWwids`. Keys inside are exact (no aliases).","x-message":{},"allOf":[{"type":"array","description":"Devices to blacklist.","items":{"$ref":"#/definitions/multipathDevice"},"x-note":"an object is accepted from v1.7"}]}}},"additionalKernelArguments":{"type":"string","description":"Extra kernel arguments of the installed system, space separated. When set it replaces the default `multipath=off`.","x-since":"1.4"}},"anyOf":[{"required":["password"],"properties":{"password":{"type":"string","minLength":1}}},{"required":["ssh_authorized_keys"],"properties":{"ssh_authorized_keys":{"type":"array","minItems":1}}}],"x-message":{"anyOf":"needs a password or at least one SSH authorized key"}},"install":{"type":"object","description":"How and where to install the node.","additionalProperties":false,"required":["mode","management_interface","device","iso_url"],"properties":{"mode":{"type":"string","description":"`create` a new cluster or `join` an existing one (case-sensitive).","enum":["create","join"]},"role":{"type":"string","description":"Node role: `default` (promoted to management when needed), `management`, `worker` or `witness`.","enum":["default","management","worker","witness"],"x-since":"1.3"},"management_interface":{"type":"object","description":"Management network: NICs bonded as `mgmt-bo` under bridge `mgmt-br`.","additionalProperties":false,"required":["interfaces","method"],"properties":{"interfaces":{"type":"array","description":"NICs of the management bond; each by predictable name, by MAC, or both.","minItems":1,"items":{"type":"object","description":"One NIC.","additionalProperties":false,"properties":{"name":{"type":"string","description":"NIC name as the installed system names it (`net.ifnames=1`), e.g. `ens3`.","minLength":1},"hwAddr":{"$ref":"#/definitions/mac","description":"MAC address of the NIC."}},"anyOf":[{"required":["name"]},{"required":["hwAddr"]}],"x-message":{"anyOf":"needs name or hwAddr"}}},"method":{"type":"string","description":"Address configuration of the management network.","enum":["dhcp","static"]},"ip":{"$ref":"#/definitions/ipv4","description":"Static IPv4 address of the node (no prefix length). Required when method is static."},"subnet_mask":{"type":"string","description":"Dotted netmask such as `255.255.255.0` (not a prefix length). Required when method is static.","pattern":"^(255\\.255\\.255\\.(255|254|252|248|240|224|192|128|0)|255\\.255\\.(255|254|252|248|240|224|192|128|0)\\.0|255\\.(255|254|252|248|240|224|192|128|0)\\.0\\.0|(255|254|252|248|240|224|192|128|0)\\.0\\.0\\.0)$","x-message":{"pattern":"must be a dotted netmask such as 255.255.255.0"}},"gateway":{"$ref":"#/definitions/ipv4","description":"Default gateway (IPv4). Required when method is static."},"mtu":{"type":"integer","description":"MTU of the management network; 0 means the default (1500).","anyOf":[{"const":0},{"minimum":576,"maximum":9000}],"x-message":{"anyOf":"must be 0 or between 576 and 9000"}},"vlan_id":{"type":"integer","description":"VLAN ID of the management network; 0 or 1 mean untagged.","minimum":0,"maximum":4094},"bond_options":{"type":"object","description":"Linux bonding options of `mgmt-bo`. Absent: `{mode: active-backup, miimon: 100}`.","properties":{"mode":{"type":"string","description":"Bonding mode.","enum":["balance-rr","active-backup","balance-xor","broadcast","802.3ad","balance-tlb","balance-alb"]},"miimon":{"type":["integer","string"],"description":"Link monitoring interval in milliseconds.","minimum":0,"pattern":"^[0-9]+$"}},"additionalProperties":{"type":["string","integer"]}}},"allOf":[{"description":"A static management network needs ip, subnet_mask and gateway.","if":{"type":"object","required":["method"],"properties":{"method":{"const":"static"}}},"then":{"required":["ip","subnet_mask","gateway"],"x-message":{"required":"required when method is static"}}}]},"vip":{"$ref":"#/definitions/ipv4","description":"Cluster virtual IP (IPv4): the UI and `server_url` of joining nodes. Required in create mode."},"vip_mode":{"type":"string","description":"How the VIP is obtained. Required in create mode.","enum":["static","dhcp"]},"vip_hw_addr":{"$ref":"#/definitions/mac","description":"MAC address used to request the VIP by DHCP. Required when vip_mode is dhcp."},"cluster_pod_cidr":{"$ref":"#/definitions/cidr4","description":"Pod network of the cluster (RKE2 `cluster-cidr`). Default `10.52.0.0/16`.","x-since":"1.5"},"cluster_service_cidr":{"$ref":"#/definitions/cidr4","description":"Service network of the cluster. Default `10.53.0.0/16`.","x-since":"1.5"},"cluster_dns":{"$ref":"#/definitions/ipv4","description":"Cluster DNS service IP; must lie inside `cluster_service_cidr`. Default `10.53.0.10`.","x-since":"1.5"},"device":{"$ref":"#/definitions/devicePath","description":"Disk to install to; `/dev/disk/by-id/...` or `/dev/disk/by-path/...` recommended."},"data_disk":{"$ref":"#/definitions/devicePath","description":"Separate disk for the default Longhorn disk; absent means the installation disk."},"persistent_partition_size":{"type":"string","description":"Size of the persistent partition when data shares the installation disk (no data_disk, not witness), e.g. `150Gi`. At least 150Gi unless checks are skipped (v1.8+).","pattern":"^[0-9]+(Mi|Gi)$","x-message":{"pattern":"must be a size in Mi or Gi, e.g. 150Gi"}},"iso_url":{"type":"string","description":"URL of the Harvester ISO (`http(s)://`, `ftp://` or `tftp://`); required for an automatic install. v1.9: `local` uses the booted ISO.","x-message":{},"allOf":[{"pattern":"^(https?|ftp|tftp)://[^\\s/]+(/\\S*)?$","x-message":{"pattern":"must be an http(s)://, ftp:// or tftp:// URL"},"x-note":"\"local\" is accepted from v1.9"}]},"tty":{"type":"string","description":"Console of the installed system (`console=` argument), e.g. `tty1` or `ttyS0,115200n8`.","pattern":"^\\S+$"},"skipchecks":{"type":"boolean","description":"Turn failed hardware preflight checks into warnings (v1.8+: also the disk-size minimums).","x-since":"1.3"},"with_net_images":{"type":"boolean","description":"Pull container images after installation instead of preloading them.","x-since":"1.3"},"force_efi":{"type":"boolean","description":"Install the EFI bootloader even when booted otherwise."},"force_mbr":{"type":"boolean","description":"Use an MBR partition table (legacy BIOS only; no data partition on the OS disk). Must not be true from v1.8, which rejects legacy BIOS."},"wipe_all_disks":{"type":"boolean","description":"Wipe every disk with a `COS_OEM` partition except `device` and `data_disk`.","x-since":"1.5"},"wipe_disks_list":{"type":"array","description":"Disks to wipe before installing; must not contain `device` or `data_disk`.","items":{"$ref":"#/definitions/devicePath"},"x-since":"1.5"},"poweroff":{"type":"boolean","description":"Power off instead of rebooting when the installation is done."},"debug":{"type":"boolean","description":"Collect a supportconfig when the installation fails."},"addons":{"type":"object","description":"Addons enabled at installation, by addon name (underscore names of the release's addon list).","additionalProperties":false,"properties":{"harvester_vm_import_controller":{"$ref":"#/definitions/addon","description":"VM import controller addon. Enabled at install time when `enabled` is true."},"harvester_pcidevices_controller":{"$ref":"#/definitions/addon","description":"PCI devices controller addon. Enabled at install time when `enabled` is true."},"rancher_logging":{"$ref":"#/definitions/addon","description":"Rancher logging addon. Enabled at install time when `enabled` is true."},"rancher_monitoring":{"$ref":"#/definitions/addon","description":"Rancher monitoring addon. Enabled at install time when `enabled` is true."},"harvester_seeder":{"$ref":"#/definitions/addon","description":"Seeder addon (out-of-band node management). Enabled at install time when `enabled` is true."},"nvidia_driver_toolkit":{"$ref":"#/definitions/addon","description":"NVIDIA driver toolkit addon. Enabled at install time when `enabled` is true."}}},"harvester":{"type":"object","description":"Values for the Harvester chart.","additionalProperties":false,"properties":{"storage_class":{"type":"object","description":"Default storage class.","additionalProperties":false,"properties":{"replica_count":{"type":"integer","description":"Longhorn replicas of the default storage class (1 for single-node clusters).","minimum":1,"maximum":3}}},"longhorn":{"type":"object","description":"Longhorn chart values.","additionalProperties":false,"properties":{"default_settings":{"type":"object","description":"Longhorn default settings.","additionalProperties":false,"properties":{"guaranteedInstanceManagerCPU":{"type":"integer","description":"Percentage of node CPU reserved for each Longhorn instance manager.","minimum":0,"maximum":12}}}}}}},"webhooks":{"type":"array","description":"HTTP callbacks on installation events. An invalid webhook makes the installer drop all webhooks.","items":{"type":"object","description":"One webhook.","additionalProperties":false,"required":["event","url"],"properties":{"event":{"type":"string","description":"Event that fires the webhook.","enum":["STARTED","SUCCEEDED","FAILED"]},"method":{"type":"string","description":"HTTP method (any case: the installer upper-cases it). Required by the installer, which has no default; harvgen's `installer` rule checks it."},"url":{"type":"string","description":"Target URL; a Go template with `{{.Hostname}}`, `{{.MACAddr}}`, `{{.IPAddrV4}}`, `{{.IPAddrV6}}`.","pattern":"^https?://","x-message":{"pattern":"must be an http:// or https:// URL"}},"payload":{"type":"string","description":"Request body; a Go template like `url`."},"headers":{"type":"object","description":"Request headers: name to a list of values.","additionalProperties":{"type":"array","items":{"type":"string"}}},"insecure":{"type":"boolean","description":"Skip TLS certificate verification."},"basicAuth":{"type":"object","description":"HTTP basic authentication.","additionalProperties":false,"properties":{"user":{"type":"string","description":"User name."},"password":{"type":"string","description":"Password."}}}}}}},"allOf":[{"description":"Create mode needs the VIP and its mode.","if":{"type":"object","required":["mode"],"properties":{"mode":{"const":"create"}}},"then":{"required":["vip","vip_mode"],"x-message":{"required":"required when mode is create"}}},{"description":"A DHCP VIP needs the MAC it is requested with (otherwise the installer uses a random MAC).","if":{"type":"object","required":["vip_mode"],"properties":{"vip_mode":{"const":"dhcp"}}},"then":{"required":["vip_hw_addr"],"x-message":{"required":"required when vip_mode is dhcp"}}}]}},"allOf":[{"description":"Create mode: server_url must be absent.","if":{"type":"object","required":["install"],"properties":{"install":{"type":"object","required":["mode"],"properties":{"mode":{"const":"create"}}}}},"then":{"properties":{"server_url":{"not":{},"x-message":{"not":"must be absent when install.mode is create"}}}}},{"description":"Join mode: server_url is required.","if":{"type":"object","required":["install"],"properties":{"install":{"type":"object","required":["mode"],"properties":{"mode":{"const":"join"}}}}},"then":{"required":["server_url"],"x-message":{"required":"required when install.mode is join"}}},{"description":"A static management network needs DNS servers.","if":{"type":"object","required":["install"],"properties":{"install":{"type":"object","required":["management_interface"],"properties":{"management_interface":{"type":"object","required":["method"],"properties":{"method":{"const":"static"}}}}}}},"then":{"properties":{"os":{"type":"object","required":["dns_nameservers"],"properties":{"dns_nameservers":{"type":"array","minItems":1,"x-message":{"minItems":"must not be empty when the management network is static"}}},"x-message":{"required":"required when install.management_interface.method is static"}}}}}],"definitions":{"ipv4":{"type":"string","description":"IPv4 address without prefix length.","pattern":"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$","x-message":{"pattern":"must be an IPv4 address"}},"cidr4":{"type":"string","description":"IPv4 network in CIDR notation.","pattern":"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])/(3[0-2]|[12]?[0-9])$","x-message":{"pattern":"must be an IPv4 CIDR such as 10.52.0.0/16"}},"mac":{"type":"string","description":"MAC address, colon separated.","pattern":"^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$","x-message":{"pattern":"must be a MAC address such as 52:54:00:aa:bb:01"}},"devicePath":{"type":"string","description":"Block device path under /dev.","pattern":"^/dev/\\S+$","x-message":{"pattern":"must be a device path under /dev/"}},"multipathDevice":{"type":"object","description":"A device selected by vendor and product (regular expressions, as in multipath.conf).","additionalProperties":false,"required":["vendor","product"],"properties":{"vendor":{"type":"string","description":"Vendor.","minLength":1},"product":{"type":"string","description":"Product.","minLength":1}}},"addon":{"type":"object","description":"Addon switch.","additionalProperties":false,"required":["enabled"],"properties":{"enabled":{"type":"boolean","description":"Whether the addon is enabled."},"values_content":{"type":"string","description":"Helm values for the addon (parsed, but unused by the installer's addon template)."}}}}};
+const schema11 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://harvgen.dev/schema/harvester-config-v1.5.schema.json","title":"HarvesterInstallerConfig (Harvester v1.5)","description":"The Harvester installer configuration file (served at `harvester.install.config_url`) exactly as harvgen emits it: one spelling per key (the spelling of the Harvester docs), real YAML integers and booleans, no keys the installer would ignore. Keys added or removed after Harvester v1.2 carry `x-since` / `x-until` (release line); derive the schema of one release line by dropping the keys it does not know.","type":"object","additionalProperties":false,"required":["scheme_version","token","os","install"],"properties":{"scheme_version":{"type":"integer","const":1,"description":"Version of this file format. Must be the integer 1; an automatic install does not default it."},"server_url":{"type":"string","description":"Join mode only: URL of the existing cluster, `https://<VIP or DNS name>:443`. Must be absent in create mode. The installer allows no path and no port other than 443.","pattern":"^https://[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*(:443)?$"},"token":{"type":"string","description":"Cluster secret (or an RKE2 node token). Printable ASCII only. Joining nodes must use the token of the create node.","minLength":1,"pattern":"^[a-zA-Z0-9 !\"#$%&'()*+,\\-./:;<=>?@^_`{|}~\\[\\]\\\\]+$"},"system_settings":{"type":"object","description":"Harvester settings applied when the cluster is created (ignored on join). Only the installer's allow-list is accepted; values are strings.","additionalProperties":false,"properties":{"additional-ca":{"type":"string","description":"Harvester setting `additional-ca`, as the setting's string value (often JSON)."},"api-ui-version":{"type":"string","description":"Harvester setting `api-ui-version`, as the setting's string value (often JSON)."},"auto-disk-provision-paths":{"type":"string","description":"Harvester setting `auto-disk-provision-paths`, as the setting's string value (often JSON)."},"auto-rotate-rke2-certs":{"type":"string","description":"Harvester setting `auto-rotate-rke2-certs`, as the setting's string value (often JSON)."},"backup-target":{"type":"string","description":"Harvester setting `backup-target`, as the setting's string value (often JSON)."},"cluster-registration-url":{"type":"string","description":"Harvester setting `cluster-registration-url`, as the setting's string value (often JSON)."},"containerd-registry":{"type":"string","description":"Harvester setting `containerd-registry`: JSON of a containerd registries configuration (the installer rejects a value that does not parse)."},"csi-driver-config":{"type":"string","description":"Harvester setting `csi-driver-config`, as the setting's string value (often JSON)."},"default-storage-class":{"type":"string","description":"Harvester setting `default-storage-class`, as the setting's string value (often JSON)."},"default-vm-termination-grace-period-seconds":{"type":"string","description":"Harvester setting `default-vm-termination-grace-period-seconds`, as the setting's string value (often JSON)."},"harvester-csi-ccm-versions":{"type":"string","description":"Harvester setting `harvester-csi-ccm-versions`, as the setting's string value (often JSON)."},"http-proxy":{"type":"string","description":"Harvester setting `http-proxy`, as the setting's string value (often JSON)."},"kubeconfig-default-token-ttl-minutes":{"type":"string","description":"Harvester setting `kubeconfig-default-token-ttl-minutes`, as the setting's string value (often JSON)."},"log-level":{"type":"string","description":"Harvester setting `log-level`, as the setting's string value (often JSON)."},"ntp-servers":{"type":"string","description":"Harvester setting `ntp-servers`. Overwritten by the installer from `os.ntp_servers` when that list is non-empty."},"overcommit-config":{"type":"string","description":"Harvester setting `overcommit-config`, as the setting's string value (often JSON)."},"release-download-url":{"type":"string","description":"Harvester setting `release-download-url`, as the setting's string value (often JSON)."},"server-version":{"type":"string","description":"Harvester setting `server-version`, as the setting's string value (often JSON)."},"ssl-certificates":{"type":"string","description":"Harvester setting `ssl-certificates`, as the setting's string value (often JSON)."},"ssl-parameters":{"type":"string","description":"Harvester setting `ssl-parameters`, as the setting's string value (often JSON)."},"storage-network":{"type":"string","description":"Harvester setting `storage-network`, as the setting's string value (often JSON)."},"support-bundle-expiration":{"type":"string","description":"Harvester setting `support-bundle-expiration`, as the setting's string value (often JSON)."},"support-bundle-image":{"type":"string","description":"Harvester setting `support-bundle-image`, as the setting's string value (often JSON)."},"support-bundle-namespaces":{"type":"string","description":"Harvester setting `support-bundle-namespaces`, as the setting's string value (often JSON)."},"support-bundle-node-collection-timeout":{"type":"string","description":"Harvester setting `support-bundle-node-collection-timeout`, as the setting's string value (often JSON)."},"support-bundle-timeout":{"type":"string","description":"Harvester setting `support-bundle-timeout`, as the setting's string value (often JSON)."},"ui-index":{"type":"string","description":"Harvester setting `ui-index`, as the setting's string value (often JSON)."},"ui-path":{"type":"string","description":"Harvester setting `ui-path`, as the setting's string value (often JSON)."},"ui-plugin-index":{"type":"string","description":"Harvester setting `ui-plugin-index`, as the setting's string value (often JSON)."},"ui-source":{"type":"string","description":"Harvester setting `ui-source`, as the setting's string value (often JSON)."},"upgradable-versions":{"type":"string","description":"Harvester setting `upgradable-versions`, as the setting's string value (often JSON)."},"upgrade-checker-enabled":{"type":"string","description":"Harvester setting `upgrade-checker-enabled`, as the setting's string value (often JSON)."},"upgrade-checker-url":{"type":"string","description":"Harvester setting `upgrade-checker-url`, as the setting's string value (often JSON)."},"vip-pools":{"type":"string","description":"Harvester setting `vip-pools`, as the setting's string value (often JSON)."},"vm-force-reset-policy":{"type":"string","description":"Harvester setting `vm-force-reset-policy`, as the setting's string value (often JSON)."},"volume-snapshot-class":{"type":"string","description":"Harvester setting `volume-snapshot-class`, as the setting's string value (often JSON)."}}},"os":{"type":"object","description":"Operating-system settings of the installed node.","additionalProperties":false,"properties":{"hostname":{"type":"string","description":"Node name (also the Kubernetes node name; unique in the cluster): a lowercase RFC 1123 subdomain, labels at most 63 characters. Absent: the DHCP hostname or `harvester-<random>`.","maxLength":253,"pattern":"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*$"},"password":{"type":"string","description":"Password of user `rancher`: clear text, or a full crypt hash (`$1$`, `$5$`, `$6$`, `$apr1$`) which is used verbatim. A value starting with `$` is always taken as a hash, so it must be one; a hash must not contain `:`.","minLength":1,"pattern":"^([^$][\\s\\S]*|\\$(1|5|6|apr1)\\$[^:\\s]+)?$","x-message":{"minLength":"must not be empty","pattern":"must be clear text not starting with \"$\", or a $1$/$5$/$6$/$apr1$ crypt hash without \":\""}},"ssh_authorized_keys":{"type":"array","description":"SSH public keys (`ssh-ed25519 AAAA...`) or `github:<user>` entries for user `rancher`.","items":{"type":"string","minLength":1}},"ntp_servers":{"type":"array","description":"NTP servers (`host` or `host:port`). In create mode they also set the `ntp-servers` setting.","items":{"type":"string","minLength":1}},"dns_nameservers":{"type":"array","description":"DNS servers (IPv4) of the management network. Required when the management interface is static.","items":{"type":"string","pattern":"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$","x-message":{"pattern":"must be an IPv4 address"}}},"write_files":{"type":"array","description":"Files written at the initramfs stage of every boot.","items":{"type":"object","description":"One file to write.","additionalProperties":false,"required":["path"],"properties":{"path":{"type":"string","description":"Absolute path of the file.","pattern":"^/","x-message":{"pattern":"must be an absolute path"}},"content":{"type":"string","description":"File content, encoded as `encoding` says."},"encoding":{"type":"string","description":"Encoding of `content`; empty or absent means plain text.","enum":["","b64","base64","gz","gzip","gz+base64","gzip+base64","gz+b64","gzip+b64"]},"owner":{"type":"string","description":"Owner, `user` or `user:group` (e.g. `root:root`).","minLength":1},"permissions":{"type":"string","description":"Octal file mode as a string, e.g. '0644' (an integer is a parse error).","pattern":"^[0-7]{3,4}$","x-message":{"pattern":"must be an octal mode string such as '0644'"}}}}},"modules":{"type":"array","description":"Extra kernel modules loaded at boot (the installer always loads `kvm` and `vhost_net`).","items":{"type":"string","pattern":"^[A-Za-z0-9_-]+$"}},"sysctls":{"type":"object","description":"Kernel parameters (`sysctl` name to string value).","additionalProperties":{"type":"string"}},"environment":{"type":"object","description":"Environment variables for OS components (e.g. `http_proxy`); Harvester components use the `http-proxy` setting instead.","additionalProperties":{"type":"string"}},"labels":{"type":"object","description":"Kubernetes labels of the node: qualified names (`[prefix/]name`) to label values (at most 63 characters).","propertyNames":{"pattern":"^([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*/)?([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)$","maxLength":317,"x-message":{"pattern":"must be a Kubernetes label name ([prefix/]name)"}},"additionalProperties":{"type":"string","pattern":"^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$","x-message":{"pattern":"must be a Kubernetes label value (at most 63 of A-Z a-z 0-9 - _ ., alphanumeric at both ends)"}}},"sshd":{"type":"object","description":"SSH daemon options.","additionalProperties":false,"properties":{"sftp":{"type":"boolean","description":"Enable the SFTP subsystem."}}},"persistent_state_paths":{"type":"array","description":"Extra absolute paths kept across reboots; not `/tmp` or below it.","items":{"type":"string","pattern":"^/(?!tmp(/|$))","x-message":{"pattern":"must be an absolute path outside /tmp"}}},"after_install_chroot_commands":{"type":"array","description":"Shell commands run in a chroot of the installed system after installation (no DNS there).","items":{"type":"string","minLength":1}},"externalStorageConfig":{"type":"object","description":"External storage (multipath) configuration.","x-since":"1.4","additionalProperties":false,"properties":{"enabled":{"type":"boolean","description":"Enable multipathd. When false the installer adds the kernel argument `multipath=off`."},"multiPathConfig":{"description":"Multipath blacklist for `/etc/multipath.conf`: a list of `{vendor, product}` devices, or (v1.7+) an object with `blacklist`, `blacklistWwids`, `blacklistExceptions` and `blacklistExceptionWwids`. Keys inside are exact (no aliases).","x-message":{},"allOf":[{"type":"array","description":"Devices to blacklist.","items":{"$ref":"#/definitions/multipathDevice"},"x-note":"an object is accepted from v1.7"}]}}},"additionalKernelArguments":{"type":"string","description":"Extra kernel arguments of the installed system, space separated. When set it replaces the default `multipath=off`.","x-since":"1.4"}},"anyOf":[{"required":["password"],"properties":{"password":{"type":"string","minLength":1}}},{"required":["ssh_authorized_keys"],"properties":{"ssh_authorized_keys":{"type":"array","minItems":1}}}],"x-message":{"anyOf":"needs a password or at least one SSH authorized key"}},"install":{"type":"object","description":"How and where to install the node.","additionalProperties":false,"required":["mode","management_interface","device","iso_url"],"properties":{"mode":{"type":"string","description":"`create` a new cluster or `join` an existing one (case-sensitive).","enum":["create","join"]},"role":{"type":"string","description":"Node role: `default` (promoted to management when needed), `management`, `worker` or `witness`.","enum":["default","management","worker","witness"],"x-since":"1.3"},"management_interface":{"type":"object","description":"Management network: NICs bonded as `mgmt-bo` under bridge `mgmt-br`.","additionalProperties":false,"required":["interfaces","method"],"properties":{"interfaces":{"type":"array","description":"NICs of the management bond; each by predictable name, by MAC, or both.","minItems":1,"items":{"type":"object","description":"One NIC.","additionalProperties":false,"properties":{"name":{"type":"string","description":"NIC name as the installed system names it (`net.ifnames=1`), e.g. `ens3`.","minLength":1},"hwAddr":{"$ref":"#/definitions/mac","description":"MAC address of the NIC."}},"anyOf":[{"required":["name"]},{"required":["hwAddr"]}],"x-message":{"anyOf":"needs name or hwAddr"}}},"method":{"type":"string","description":"Address configuration of the management network.","enum":["dhcp","static"]},"ip":{"$ref":"#/definitions/ipv4","description":"Static IPv4 address of the node (no prefix length). Required when method is static."},"subnet_mask":{"type":"string","description":"Dotted netmask such as `255.255.255.0` (not a prefix length). Required when method is static.","pattern":"^(255\\.255\\.255\\.(255|254|252|248|240|224|192|128|0)|255\\.255\\.(255|254|252|248|240|224|192|128|0)\\.0|255\\.(255|254|252|248|240|224|192|128|0)\\.0\\.0|(255|254|252|248|240|224|192|128|0)\\.0\\.0\\.0)$","x-message":{"pattern":"must be a dotted netmask such as 255.255.255.0"}},"gateway":{"$ref":"#/definitions/ipv4","description":"Default gateway (IPv4). Required when method is static."},"mtu":{"type":"integer","description":"MTU of the management network; 0 means the default (1500). Checked (0, or 576-9000) only when method is static: the installer writes a DHCP network's MTU unchecked."},"vlan_id":{"type":"integer","description":"VLAN ID of the management network; 0 or 1 mean untagged.","minimum":0,"maximum":4094},"bond_options":{"type":"object","description":"Linux bonding options of `mgmt-bo`. Absent: `{mode: active-backup, miimon: 100}`.","properties":{"mode":{"type":"string","description":"Bonding mode.","enum":["balance-rr","active-backup","balance-xor","broadcast","802.3ad","balance-tlb","balance-alb"]},"miimon":{"type":["integer","string"],"description":"Link monitoring interval in milliseconds.","minimum":0,"pattern":"^[0-9]+$"}},"additionalProperties":{"type":["string","integer"]}}},"allOf":[{"description":"A static management network needs ip, subnet_mask and gateway, and an MTU of 0 or 576-9000 (the installer checks the MTU of a static network only).","if":{"type":"object","required":["method"],"properties":{"method":{"const":"static"}}},"then":{"required":["ip","subnet_mask","gateway"],"x-message":{"required":"required when method is static"},"properties":{"mtu":{"type":"integer","anyOf":[{"const":0},{"minimum":576,"maximum":9000}],"x-message":{"anyOf":"must be 0 or between 576 and 9000"}}}}}]},"vip":{"$ref":"#/definitions/ipv4","description":"Cluster virtual IP (IPv4): the UI and `server_url` of joining nodes. Required in create mode."},"vip_mode":{"type":"string","description":"How the VIP is obtained. Required in create mode.","enum":["static","dhcp"]},"vip_hw_addr":{"$ref":"#/definitions/mac","description":"MAC address used to request the VIP by DHCP. Required when vip_mode is dhcp."},"cluster_pod_cidr":{"$ref":"#/definitions/cidr4","description":"Pod network of the cluster (RKE2 `cluster-cidr`). Default `10.52.0.0/16`.","x-since":"1.5"},"cluster_service_cidr":{"$ref":"#/definitions/cidr4","description":"Service network of the cluster. Default `10.53.0.0/16`.","x-since":"1.5"},"cluster_dns":{"$ref":"#/definitions/ipv4","description":"Cluster DNS service IP; must lie inside `cluster_service_cidr`. Default `10.53.0.10`.","x-since":"1.5"},"device":{"$ref":"#/definitions/devicePath","description":"Disk to install to; `/dev/disk/by-id/...` or `/dev/disk/by-path/...` recommended."},"data_disk":{"$ref":"#/definitions/devicePath","description":"Separate disk for the default Longhorn disk; absent means the installation disk."},"persistent_partition_size":{"type":"string","description":"Size of the persistent partition when data shares the installation disk (no data_disk, not witness), e.g. `150Gi`. At least 150Gi unless checks are skipped (v1.8+).","pattern":"^[0-9]+(Mi|Gi)$","x-message":{"pattern":"must be a size in Mi or Gi, e.g. 150Gi"}},"iso_url":{"type":"string","description":"URL of the Harvester ISO (`http(s)://`, `ftp://` or `tftp://`); required for an automatic install. v1.9: `local` uses the booted ISO.","x-message":{},"allOf":[{"pattern":"^(https?|ftp|tftp)://[^\\s/]+(/\\S*)?$","x-message":{"pattern":"must be an http(s)://, ftp:// or tftp:// URL"},"x-note":"\"local\" is accepted from v1.9"}]},"tty":{"type":"string","description":"Console of the installed system (`console=` argument), e.g. `tty1` or `ttyS0,115200n8`.","pattern":"^\\S+$"},"skipchecks":{"type":"boolean","description":"Turn failed hardware preflight checks into warnings (v1.8+: also the disk-size minimums).","x-since":"1.3"},"with_net_images":{"type":"boolean","description":"Pull container images after installation instead of preloading them.","x-since":"1.3"},"force_efi":{"type":"boolean","description":"Install the EFI bootloader even when booted otherwise."},"force_mbr":{"type":"boolean","description":"Use an MBR partition table (legacy BIOS only; no data partition on the OS disk). Must not be true from v1.8, which rejects legacy BIOS."},"wipe_all_disks":{"type":"boolean","description":"Wipe every disk with a `COS_OEM` partition except `device` and `data_disk`.","x-since":"1.5"},"wipe_disks_list":{"type":"array","description":"Disks to wipe before installing; must not contain `device` or `data_disk`.","items":{"$ref":"#/definitions/devicePath"},"x-since":"1.5"},"poweroff":{"type":"boolean","description":"Power off instead of rebooting when the installation is done."},"debug":{"type":"boolean","description":"Collect a supportconfig when the installation fails."},"addons":{"type":"object","description":"Addons enabled at installation, by addon name (underscore names of the release's addon list).","additionalProperties":false,"properties":{"harvester_vm_import_controller":{"$ref":"#/definitions/addon","description":"VM import controller addon. Enabled at install time when `enabled` is true."},"harvester_pcidevices_controller":{"$ref":"#/definitions/addon","description":"PCI devices controller addon. Enabled at install time when `enabled` is true."},"rancher_logging":{"$ref":"#/definitions/addon","description":"Rancher logging addon. Enabled at install time when `enabled` is true."},"rancher_monitoring":{"$ref":"#/definitions/addon","description":"Rancher monitoring addon. Enabled at install time when `enabled` is true."},"harvester_seeder":{"$ref":"#/definitions/addon","description":"Seeder addon (out-of-band node management). Enabled at install time when `enabled` is true."},"nvidia_driver_toolkit":{"$ref":"#/definitions/addon","description":"NVIDIA driver toolkit addon. Enabled at install time when `enabled` is true."}}},"harvester":{"type":"object","description":"Values for the Harvester chart.","additionalProperties":false,"properties":{"storage_class":{"type":"object","description":"Default storage class.","additionalProperties":false,"properties":{"replica_count":{"type":"integer","description":"Longhorn replicas of the default storage class (1 for single-node clusters).","minimum":1,"maximum":3}}},"longhorn":{"type":"object","description":"Longhorn chart values.","additionalProperties":false,"properties":{"default_settings":{"type":"object","description":"Longhorn default settings.","additionalProperties":false,"properties":{"guaranteedInstanceManagerCPU":{"type":"integer","description":"Percentage of node CPU reserved for each Longhorn instance manager.","minimum":0,"maximum":12}}}}}}},"webhooks":{"type":"array","description":"HTTP callbacks on installation events. An invalid webhook makes the installer drop all webhooks.","items":{"type":"object","description":"One webhook.","additionalProperties":false,"required":["event","url"],"properties":{"event":{"type":"string","description":"Event that fires the webhook.","enum":["STARTED","SUCCEEDED","FAILED"]},"method":{"type":"string","description":"HTTP method (any case: the installer upper-cases it). Required by the installer, which has no default; harvgen's `installer` rule checks it."},"url":{"type":"string","description":"Target URL; a Go template with `{{.Hostname}}`, `{{.MACAddr}}`, `{{.IPAddrV4}}`, `{{.IPAddrV6}}`.","pattern":"^https?://","x-message":{"pattern":"must be an http:// or https:// URL"}},"payload":{"type":"string","description":"Request body; a Go template like `url`."},"headers":{"type":"object","description":"Request headers: name to a list of values.","additionalProperties":{"type":"array","items":{"type":"string"}}},"insecure":{"type":"boolean","description":"Skip TLS certificate verification."},"basicAuth":{"type":"object","description":"HTTP basic authentication.","additionalProperties":false,"properties":{"user":{"type":"string","description":"User name."},"password":{"type":"string","description":"Password."}}}}}}},"allOf":[{"description":"Create mode needs the VIP and its mode.","if":{"type":"object","required":["mode"],"properties":{"mode":{"const":"create"}}},"then":{"required":["vip","vip_mode"],"x-message":{"required":"required when mode is create"}}},{"description":"A DHCP VIP needs the MAC it is requested with (otherwise the installer uses a random MAC).","if":{"type":"object","required":["vip_mode"],"properties":{"vip_mode":{"const":"dhcp"}}},"then":{"required":["vip_hw_addr"],"x-message":{"required":"required when vip_mode is dhcp"}}}]}},"allOf":[{"description":"Create mode: server_url must be absent.","if":{"type":"object","required":["install"],"properties":{"install":{"type":"object","required":["mode"],"properties":{"mode":{"const":"create"}}}}},"then":{"properties":{"server_url":{"not":{},"x-message":{"not":"must be absent when install.mode is create"}}}}},{"description":"Join mode: server_url is required.","if":{"type":"object","required":["install"],"properties":{"install":{"type":"object","required":["mode"],"properties":{"mode":{"const":"join"}}}}},"then":{"required":["server_url"],"x-message":{"required":"required when install.mode is join"}}},{"description":"A static management network needs DNS servers.","if":{"type":"object","required":["install"],"properties":{"install":{"type":"object","required":["management_interface"],"properties":{"management_interface":{"type":"object","required":["method"],"properties":{"method":{"const":"static"}}}}}}},"then":{"properties":{"os":{"type":"object","required":["dns_nameservers"],"properties":{"dns_nameservers":{"type":"array","minItems":1,"x-message":{"minItems":"must not be empty when the management network is static"}}},"x-message":{"required":"required when install.management_interface.method is static"}}}}}],"definitions":{"ipv4":{"type":"string","description":"IPv4 address without prefix length.","pattern":"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$","x-message":{"pattern":"must be an IPv4 address"}},"cidr4":{"type":"string","description":"IPv4 network in CIDR notation.","pattern":"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])/(3[0-2]|[12]?[0-9])$","x-message":{"pattern":"must be an IPv4 CIDR such as 10.52.0.0/16"}},"mac":{"type":"string","description":"MAC address, colon separated.","pattern":"^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$","x-message":{"pattern":"must be a MAC address such as 52:54:00:aa:bb:01"}},"devicePath":{"type":"string","description":"Block device path under /dev.","pattern":"^/dev/\\S+$","x-message":{"pattern":"must be a device path under /dev/"}},"multipathDevice":{"type":"object","description":"A device selected by vendor and product (regular expressions, as in multipath.conf).","additionalProperties":false,"required":["vendor","product"],"properties":{"vendor":{"type":"string","description":"Vendor.","minLength":1},"product":{"type":"string","description":"Product.","minLength":1}}},"addon":{"type":"object","description":"Addon switch.","additionalProperties":false,"required":["enabled"],"properties":{"enabled":{"type":"boolean","description":"Whether the addon is enabled."},"values_content":{"type":"string","description":"Helm values for the addon (parsed, but unused by the installer's addon template)."}}}}};
 const schema12 = {"type":"object","description":"A device selected by vendor and product (regular expressions, as in multipath.conf).","additionalProperties":false,"required":["vendor","product"],"properties":{"vendor":{"type":"string","description":"Vendor.","minLength":1},"product":{"type":"string","description":"Product.","minLength":1}}};
 const schema13 = {"type":"string","description":"MAC address, colon separated.","pattern":"^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$","x-message":{"pattern":"must be a MAC address such as 52:54:00:aa:bb:01"}};
 const schema14 = {"type":"string","description":"IPv4 address without prefix length.","pattern":"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$","x-message":{"pattern":"must be an IPv4 address"}};
@@ -2375,12 +2375,10 @@ vErrors.push(err173);
 }
 errors++;
 }
-}
-var _valid6 = _errs252 === errors;
-valid53 = _valid6;
-}
-if(!valid53){
-const err174 = {instancePath:instancePath+"/install/management_interface",schemaPath:"#/properties/install/properties/management_interface/allOf/0/if",keyword:"if",params:{failingKeyword: "then"},message:"must match \"then\" schema",schema:schema11.properties.install.properties.management_interface.allOf[0].if,parentSchema:schema11.properties.install.properties.management_interface.allOf[0],data:data94};
+if(data94.mtu !== undefined){
+let data96 = data94.mtu;
+if(!(((typeof data96 == "number") && (!(data96 % 1) && !isNaN(data96))) && (isFinite(data96)))){
+const err174 = {instancePath:instancePath+"/install/management_interface/mtu",schemaPath:"#/properties/install/properties/management_interface/allOf/0/then/properties/mtu/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.install.properties.management_interface.allOf[0].then.properties.mtu.type,parentSchema:schema11.properties.install.properties.management_interface.allOf[0].then.properties.mtu,data:data96};
 if(vErrors === null){
 vErrors = [err174];
 }
@@ -2389,9 +2387,11 @@ vErrors.push(err174);
 }
 errors++;
 }
-if(data94 && typeof data94 == "object" && !Array.isArray(data94)){
-if(data94.interfaces === undefined){
-const err175 = {instancePath:instancePath+"/install/management_interface",schemaPath:"#/properties/install/properties/management_interface/required",keyword:"required",params:{missingProperty: "interfaces"},message:"must have required property '"+"interfaces"+"'",schema:schema11.properties.install.properties.management_interface.required,parentSchema:schema11.properties.install.properties.management_interface,data:data94};
+const _errs256 = errors;
+let valid56 = false;
+const _errs257 = errors;
+if(0 !== data96){
+const err175 = {instancePath:instancePath+"/install/management_interface/mtu",schemaPath:"#/properties/install/properties/management_interface/allOf/0/then/properties/mtu/anyOf/0/const",keyword:"const",params:{allowedValue: 0},message:"must be equal to constant",schema:0,parentSchema:schema11.properties.install.properties.management_interface.allOf[0].then.properties.mtu.anyOf[0],data:data96};
 if(vErrors === null){
 vErrors = [err175];
 }
@@ -2400,8 +2400,13 @@ vErrors.push(err175);
 }
 errors++;
 }
-if(data94.method === undefined){
-const err176 = {instancePath:instancePath+"/install/management_interface",schemaPath:"#/properties/install/properties/management_interface/required",keyword:"required",params:{missingProperty: "method"},message:"must have required property '"+"method"+"'",schema:schema11.properties.install.properties.management_interface.required,parentSchema:schema11.properties.install.properties.management_interface,data:data94};
+var _valid7 = _errs257 === errors;
+valid56 = valid56 || _valid7;
+if(!valid56){
+const _errs258 = errors;
+if((typeof data96 == "number") && (isFinite(data96))){
+if(data96 > 9000 || isNaN(data96)){
+const err176 = {instancePath:instancePath+"/install/management_interface/mtu",schemaPath:"#/properties/install/properties/management_interface/allOf/0/then/properties/mtu/anyOf/1/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9000},message:"must be <= 9000",schema:9000,parentSchema:schema11.properties.install.properties.management_interface.allOf[0].then.properties.mtu.anyOf[1],data:data96};
 if(vErrors === null){
 vErrors = [err176];
 }
@@ -2410,9 +2415,8 @@ vErrors.push(err176);
 }
 errors++;
 }
-for(const key12 in data94){
-if(!((((((((key12 === "interfaces") || (key12 === "method")) || (key12 === "ip")) || (key12 === "subnet_mask")) || (key12 === "gateway")) || (key12 === "mtu")) || (key12 === "vlan_id")) || (key12 === "bond_options"))){
-const err177 = {instancePath:instancePath+"/install/management_interface",schemaPath:"#/properties/install/properties/management_interface/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key12},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.install.properties.management_interface,data:data94};
+if(data96 < 576 || isNaN(data96)){
+const err177 = {instancePath:instancePath+"/install/management_interface/mtu",schemaPath:"#/properties/install/properties/management_interface/allOf/0/then/properties/mtu/anyOf/1/minimum",keyword:"minimum",params:{comparison: ">=", limit: 576},message:"must be >= 576",schema:576,parentSchema:schema11.properties.install.properties.management_interface.allOf[0].then.properties.mtu.anyOf[1],data:data96};
 if(vErrors === null){
 vErrors = [err177];
 }
@@ -2422,11 +2426,11 @@ vErrors.push(err177);
 errors++;
 }
 }
-if(data94.interfaces !== undefined){
-let data96 = data94.interfaces;
-if(Array.isArray(data96)){
-if(data96.length < 1){
-const err178 = {instancePath:instancePath+"/install/management_interface/interfaces",schemaPath:"#/properties/install/properties/management_interface/properties/interfaces/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.install.properties.management_interface.properties.interfaces,data:data96};
+var _valid7 = _errs258 === errors;
+valid56 = valid56 || _valid7;
+}
+if(!valid56){
+const err178 = {instancePath:instancePath+"/install/management_interface/mtu",schemaPath:"#/properties/install/properties/management_interface/allOf/0/then/properties/mtu/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.install.properties.management_interface.allOf[0].then.properties.mtu.anyOf,parentSchema:schema11.properties.install.properties.management_interface.allOf[0].then.properties.mtu,data:data96};
 if(vErrors === null){
 vErrors = [err178];
 }
@@ -2435,15 +2439,24 @@ vErrors.push(err178);
 }
 errors++;
 }
-const len8 = data96.length;
-for(let i8=0; i8<len8; i8++){
-let data97 = data96[i8];
-const _errs259 = errors;
-let valid58 = false;
-const _errs260 = errors;
-if(data97 && typeof data97 == "object" && !Array.isArray(data97)){
-if(data97.name === undefined){
-const err179 = {instancePath:instancePath+"/install/management_interface/interfaces/" + i8,schemaPath:"#/properties/install/properties/management_interface/properties/interfaces/items/anyOf/0/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'",schema:schema11.properties.install.properties.management_interface.properties.interfaces.items.anyOf[0].required,parentSchema:schema11.properties.install.properties.management_interface.properties.interfaces.items.anyOf[0],data:data97};
+else {
+errors = _errs256;
+if(vErrors !== null){
+if(_errs256){
+vErrors.length = _errs256;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+}
+var _valid6 = _errs252 === errors;
+valid53 = _valid6;
+}
+if(!valid53){
+const err179 = {instancePath:instancePath+"/install/management_interface",schemaPath:"#/properties/install/properties/management_interface/allOf/0/if",keyword:"if",params:{failingKeyword: "then"},message:"must match \"then\" schema",schema:schema11.properties.install.properties.management_interface.allOf[0].if,parentSchema:schema11.properties.install.properties.management_interface.allOf[0],data:data94};
 if(vErrors === null){
 vErrors = [err179];
 }
@@ -2452,14 +2465,9 @@ vErrors.push(err179);
 }
 errors++;
 }
-}
-var _valid7 = _errs260 === errors;
-valid58 = valid58 || _valid7;
-if(!valid58){
-const _errs261 = errors;
-if(data97 && typeof data97 == "object" && !Array.isArray(data97)){
-if(data97.hwAddr === undefined){
-const err180 = {instancePath:instancePath+"/install/management_interface/interfaces/" + i8,schemaPath:"#/properties/install/properties/management_interface/properties/interfaces/items/anyOf/1/required",keyword:"required",params:{missingProperty: "hwAddr"},message:"must have required property '"+"hwAddr"+"'",schema:schema11.properties.install.properties.management_interface.properties.interfaces.items.anyOf[1].required,parentSchema:schema11.properties.install.properties.management_interface.properties.interfaces.items.anyOf[1],data:data97};
+if(data94 && typeof data94 == "object" && !Array.isArray(data94)){
+if(data94.interfaces === undefined){
+const err180 = {instancePath:instancePath+"/install/management_interface",schemaPath:"#/properties/install/properties/management_interface/required",keyword:"required",params:{missingProperty: "interfaces"},message:"must have required property '"+"interfaces"+"'",schema:schema11.properties.install.properties.management_interface.required,parentSchema:schema11.properties.install.properties.management_interface,data:data94};
 if(vErrors === null){
 vErrors = [err180];
 }
@@ -2468,12 +2476,8 @@ vErrors.push(err180);
 }
 errors++;
 }
-}
-var _valid7 = _errs261 === errors;
-valid58 = valid58 || _valid7;
-}
-if(!valid58){
-const err181 = {instancePath:instancePath+"/install/management_interface/interfaces/" + i8,schemaPath:"#/properties/install/properties/management_interface/properties/interfaces/items/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.install.properties.management_interface.properties.interfaces.items.anyOf,parentSchema:schema11.properties.install.properties.management_interface.properties.interfaces.items,data:data97};
+if(data94.method === undefined){
+const err181 = {instancePath:instancePath+"/install/management_interface",schemaPath:"#/properties/install/properties/management_interface/required",keyword:"required",params:{missingProperty: "method"},message:"must have required property '"+"method"+"'",schema:schema11.properties.install.properties.management_interface.required,parentSchema:schema11.properties.install.properties.management_interface,data:data94};
 if(vErrors === null){
 vErrors = [err181];
 }
@@ -2482,21 +2486,9 @@ vErrors.push(err181);
 }
 errors++;
 }
-else {
-errors = _errs259;
-if(vErrors !== null){
-if(_errs259){
-vErrors.length = _errs259;
-}
-else {
-vErrors = null;
-}
-}
-}
-if(data97 && typeof data97 == "object" && !Array.isArray(data97)){
-for(const key13 in data97){
-if(!((key13 === "name") || (key13 === "hwAddr"))){
-const err182 = {instancePath:instancePath+"/install/management_interface/interfaces/" + i8,schemaPath:"#/properties/install/properties/management_interface/properties/interfaces/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key13},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.install.properties.management_interface.properties.interfaces.items,data:data97};
+for(const key12 in data94){
+if(!((((((((key12 === "interfaces") || (key12 === "method")) || (key12 === "ip")) || (key12 === "subnet_mask")) || (key12 === "gateway")) || (key12 === "mtu")) || (key12 === "vlan_id")) || (key12 === "bond_options"))){
+const err182 = {instancePath:instancePath+"/install/management_interface",schemaPath:"#/properties/install/properties/management_interface/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key12},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.install.properties.management_interface,data:data94};
 if(vErrors === null){
 vErrors = [err182];
 }
@@ -2506,11 +2498,11 @@ vErrors.push(err182);
 errors++;
 }
 }
-if(data97.name !== undefined){
-let data98 = data97.name;
-if(typeof data98 === "string"){
-if(func2(data98) < 1){
-const err183 = {instancePath:instancePath+"/install/management_interface/interfaces/" + i8+"/name",schemaPath:"#/properties/install/properties/management_interface/properties/interfaces/items/properties/name/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.install.properties.management_interface.properties.interfaces.items.properties.name,data:data98};
+if(data94.interfaces !== undefined){
+let data97 = data94.interfaces;
+if(Array.isArray(data97)){
+if(data97.length < 1){
+const err183 = {instancePath:instancePath+"/install/management_interface/interfaces",schemaPath:"#/properties/install/properties/management_interface/properties/interfaces/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.install.properties.management_interface.properties.interfaces,data:data97};
 if(vErrors === null){
 vErrors = [err183];
 }
@@ -2519,9 +2511,15 @@ vErrors.push(err183);
 }
 errors++;
 }
-}
-else {
-const err184 = {instancePath:instancePath+"/install/management_interface/interfaces/" + i8+"/name",schemaPath:"#/properties/install/properties/management_interface/properties/interfaces/items/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.management_interface.properties.interfaces.items.properties.name.type,parentSchema:schema11.properties.install.properties.management_interface.properties.interfaces.items.properties.name,data:data98};
+const len8 = data97.length;
+for(let i8=0; i8<len8; i8++){
+let data98 = data97[i8];
+const _errs265 = errors;
+let valid60 = false;
+const _errs266 = errors;
+if(data98 && typeof data98 == "object" && !Array.isArray(data98)){
+if(data98.name === undefined){
+const err184 = {instancePath:instancePath+"/install/management_interface/interfaces/" + i8,schemaPath:"#/properties/install/properties/management_interface/properties/interfaces/items/anyOf/0/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'",schema:schema11.properties.install.properties.management_interface.properties.interfaces.items.anyOf[0].required,parentSchema:schema11.properties.install.properties.management_interface.properties.interfaces.items.anyOf[0],data:data98};
 if(vErrors === null){
 vErrors = [err184];
 }
@@ -2531,11 +2529,13 @@ vErrors.push(err184);
 errors++;
 }
 }
-if(data97.hwAddr !== undefined){
-let data99 = data97.hwAddr;
-if(typeof data99 === "string"){
-if(!pattern11.test(data99)){
-const err185 = {instancePath:instancePath+"/install/management_interface/interfaces/" + i8+"/hwAddr",schemaPath:"#/definitions/mac/pattern",keyword:"pattern",params:{pattern: "^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$"},message:"must match pattern \""+"^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$"+"\"",schema:"^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$",parentSchema:schema13,data:data99};
+var _valid8 = _errs266 === errors;
+valid60 = valid60 || _valid8;
+if(!valid60){
+const _errs267 = errors;
+if(data98 && typeof data98 == "object" && !Array.isArray(data98)){
+if(data98.hwAddr === undefined){
+const err185 = {instancePath:instancePath+"/install/management_interface/interfaces/" + i8,schemaPath:"#/properties/install/properties/management_interface/properties/interfaces/items/anyOf/1/required",keyword:"required",params:{missingProperty: "hwAddr"},message:"must have required property '"+"hwAddr"+"'",schema:schema11.properties.install.properties.management_interface.properties.interfaces.items.anyOf[1].required,parentSchema:schema11.properties.install.properties.management_interface.properties.interfaces.items.anyOf[1],data:data98};
 if(vErrors === null){
 vErrors = [err185];
 }
@@ -2545,8 +2545,11 @@ vErrors.push(err185);
 errors++;
 }
 }
-else {
-const err186 = {instancePath:instancePath+"/install/management_interface/interfaces/" + i8+"/hwAddr",schemaPath:"#/definitions/mac/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema13.type,parentSchema:schema13,data:data99};
+var _valid8 = _errs267 === errors;
+valid60 = valid60 || _valid8;
+}
+if(!valid60){
+const err186 = {instancePath:instancePath+"/install/management_interface/interfaces/" + i8,schemaPath:"#/properties/install/properties/management_interface/properties/interfaces/items/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.install.properties.management_interface.properties.interfaces.items.anyOf,parentSchema:schema11.properties.install.properties.management_interface.properties.interfaces.items,data:data98};
 if(vErrors === null){
 vErrors = [err186];
 }
@@ -2555,10 +2558,21 @@ vErrors.push(err186);
 }
 errors++;
 }
-}
+else {
+errors = _errs265;
+if(vErrors !== null){
+if(_errs265){
+vErrors.length = _errs265;
 }
 else {
-const err187 = {instancePath:instancePath+"/install/management_interface/interfaces/" + i8,schemaPath:"#/properties/install/properties/management_interface/properties/interfaces/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.install.properties.management_interface.properties.interfaces.items.type,parentSchema:schema11.properties.install.properties.management_interface.properties.interfaces.items,data:data97};
+vErrors = null;
+}
+}
+}
+if(data98 && typeof data98 == "object" && !Array.isArray(data98)){
+for(const key13 in data98){
+if(!((key13 === "name") || (key13 === "hwAddr"))){
+const err187 = {instancePath:instancePath+"/install/management_interface/interfaces/" + i8,schemaPath:"#/properties/install/properties/management_interface/properties/interfaces/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key13},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.install.properties.management_interface.properties.interfaces.items,data:data98};
 if(vErrors === null){
 vErrors = [err187];
 }
@@ -2568,9 +2582,11 @@ vErrors.push(err187);
 errors++;
 }
 }
-}
-else {
-const err188 = {instancePath:instancePath+"/install/management_interface/interfaces",schemaPath:"#/properties/install/properties/management_interface/properties/interfaces/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.install.properties.management_interface.properties.interfaces.type,parentSchema:schema11.properties.install.properties.management_interface.properties.interfaces,data:data96};
+if(data98.name !== undefined){
+let data99 = data98.name;
+if(typeof data99 === "string"){
+if(func2(data99) < 1){
+const err188 = {instancePath:instancePath+"/install/management_interface/interfaces/" + i8+"/name",schemaPath:"#/properties/install/properties/management_interface/properties/interfaces/items/properties/name/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.install.properties.management_interface.properties.interfaces.items.properties.name,data:data99};
 if(vErrors === null){
 vErrors = [err188];
 }
@@ -2580,10 +2596,8 @@ vErrors.push(err188);
 errors++;
 }
 }
-if(data94.method !== undefined){
-let data100 = data94.method;
-if(typeof data100 !== "string"){
-const err189 = {instancePath:instancePath+"/install/management_interface/method",schemaPath:"#/properties/install/properties/management_interface/properties/method/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.management_interface.properties.method.type,parentSchema:schema11.properties.install.properties.management_interface.properties.method,data:data100};
+else {
+const err189 = {instancePath:instancePath+"/install/management_interface/interfaces/" + i8+"/name",schemaPath:"#/properties/install/properties/management_interface/properties/interfaces/items/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.management_interface.properties.interfaces.items.properties.name.type,parentSchema:schema11.properties.install.properties.management_interface.properties.interfaces.items.properties.name,data:data99};
 if(vErrors === null){
 vErrors = [err189];
 }
@@ -2592,8 +2606,12 @@ vErrors.push(err189);
 }
 errors++;
 }
-if(!((data100 === "dhcp") || (data100 === "static"))){
-const err190 = {instancePath:instancePath+"/install/management_interface/method",schemaPath:"#/properties/install/properties/management_interface/properties/method/enum",keyword:"enum",params:{allowedValues: schema11.properties.install.properties.management_interface.properties.method.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.install.properties.management_interface.properties.method.enum,parentSchema:schema11.properties.install.properties.management_interface.properties.method,data:data100};
+}
+if(data98.hwAddr !== undefined){
+let data100 = data98.hwAddr;
+if(typeof data100 === "string"){
+if(!pattern11.test(data100)){
+const err190 = {instancePath:instancePath+"/install/management_interface/interfaces/" + i8+"/hwAddr",schemaPath:"#/definitions/mac/pattern",keyword:"pattern",params:{pattern: "^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$"},message:"must match pattern \""+"^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$"+"\"",schema:"^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$",parentSchema:schema13,data:data100};
 if(vErrors === null){
 vErrors = [err190];
 }
@@ -2603,11 +2621,8 @@ vErrors.push(err190);
 errors++;
 }
 }
-if(data94.ip !== undefined){
-let data101 = data94.ip;
-if(typeof data101 === "string"){
-if(!pattern4.test(data101)){
-const err191 = {instancePath:instancePath+"/install/management_interface/ip",schemaPath:"#/definitions/ipv4/pattern",keyword:"pattern",params:{pattern: "^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$"},message:"must match pattern \""+"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$"+"\"",schema:"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$",parentSchema:schema14,data:data101};
+else {
+const err191 = {instancePath:instancePath+"/install/management_interface/interfaces/" + i8+"/hwAddr",schemaPath:"#/definitions/mac/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema13.type,parentSchema:schema13,data:data100};
 if(vErrors === null){
 vErrors = [err191];
 }
@@ -2617,8 +2632,9 @@ vErrors.push(err191);
 errors++;
 }
 }
+}
 else {
-const err192 = {instancePath:instancePath+"/install/management_interface/ip",schemaPath:"#/definitions/ipv4/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema14.type,parentSchema:schema14,data:data101};
+const err192 = {instancePath:instancePath+"/install/management_interface/interfaces/" + i8,schemaPath:"#/properties/install/properties/management_interface/properties/interfaces/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.install.properties.management_interface.properties.interfaces.items.type,parentSchema:schema11.properties.install.properties.management_interface.properties.interfaces.items,data:data98};
 if(vErrors === null){
 vErrors = [err192];
 }
@@ -2628,11 +2644,9 @@ vErrors.push(err192);
 errors++;
 }
 }
-if(data94.subnet_mask !== undefined){
-let data102 = data94.subnet_mask;
-if(typeof data102 === "string"){
-if(!pattern13.test(data102)){
-const err193 = {instancePath:instancePath+"/install/management_interface/subnet_mask",schemaPath:"#/properties/install/properties/management_interface/properties/subnet_mask/pattern",keyword:"pattern",params:{pattern: "^(255\\.255\\.255\\.(255|254|252|248|240|224|192|128|0)|255\\.255\\.(255|254|252|248|240|224|192|128|0)\\.0|255\\.(255|254|252|248|240|224|192|128|0)\\.0\\.0|(255|254|252|248|240|224|192|128|0)\\.0\\.0\\.0)$"},message:"must match pattern \""+"^(255\\.255\\.255\\.(255|254|252|248|240|224|192|128|0)|255\\.255\\.(255|254|252|248|240|224|192|128|0)\\.0|255\\.(255|254|252|248|240|224|192|128|0)\\.0\\.0|(255|254|252|248|240|224|192|128|0)\\.0\\.0\\.0)$"+"\"",schema:"^(255\\.255\\.255\\.(255|254|252|248|240|224|192|128|0)|255\\.255\\.(255|254|252|248|240|224|192|128|0)\\.0|255\\.(255|254|252|248|240|224|192|128|0)\\.0\\.0|(255|254|252|248|240|224|192|128|0)\\.0\\.0\\.0)$",parentSchema:schema11.properties.install.properties.management_interface.properties.subnet_mask,data:data102};
+}
+else {
+const err193 = {instancePath:instancePath+"/install/management_interface/interfaces",schemaPath:"#/properties/install/properties/management_interface/properties/interfaces/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.install.properties.management_interface.properties.interfaces.type,parentSchema:schema11.properties.install.properties.management_interface.properties.interfaces,data:data97};
 if(vErrors === null){
 vErrors = [err193];
 }
@@ -2642,8 +2656,10 @@ vErrors.push(err193);
 errors++;
 }
 }
-else {
-const err194 = {instancePath:instancePath+"/install/management_interface/subnet_mask",schemaPath:"#/properties/install/properties/management_interface/properties/subnet_mask/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.management_interface.properties.subnet_mask.type,parentSchema:schema11.properties.install.properties.management_interface.properties.subnet_mask,data:data102};
+if(data94.method !== undefined){
+let data101 = data94.method;
+if(typeof data101 !== "string"){
+const err194 = {instancePath:instancePath+"/install/management_interface/method",schemaPath:"#/properties/install/properties/management_interface/properties/method/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.management_interface.properties.method.type,parentSchema:schema11.properties.install.properties.management_interface.properties.method,data:data101};
 if(vErrors === null){
 vErrors = [err194];
 }
@@ -2652,12 +2668,8 @@ vErrors.push(err194);
 }
 errors++;
 }
-}
-if(data94.gateway !== undefined){
-let data103 = data94.gateway;
-if(typeof data103 === "string"){
-if(!pattern4.test(data103)){
-const err195 = {instancePath:instancePath+"/install/management_interface/gateway",schemaPath:"#/definitions/ipv4/pattern",keyword:"pattern",params:{pattern: "^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$"},message:"must match pattern \""+"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$"+"\"",schema:"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$",parentSchema:schema14,data:data103};
+if(!((data101 === "dhcp") || (data101 === "static"))){
+const err195 = {instancePath:instancePath+"/install/management_interface/method",schemaPath:"#/properties/install/properties/management_interface/properties/method/enum",keyword:"enum",params:{allowedValues: schema11.properties.install.properties.management_interface.properties.method.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.install.properties.management_interface.properties.method.enum,parentSchema:schema11.properties.install.properties.management_interface.properties.method,data:data101};
 if(vErrors === null){
 vErrors = [err195];
 }
@@ -2667,8 +2679,11 @@ vErrors.push(err195);
 errors++;
 }
 }
-else {
-const err196 = {instancePath:instancePath+"/install/management_interface/gateway",schemaPath:"#/definitions/ipv4/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema14.type,parentSchema:schema14,data:data103};
+if(data94.ip !== undefined){
+let data102 = data94.ip;
+if(typeof data102 === "string"){
+if(!pattern4.test(data102)){
+const err196 = {instancePath:instancePath+"/install/management_interface/ip",schemaPath:"#/definitions/ipv4/pattern",keyword:"pattern",params:{pattern: "^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$"},message:"must match pattern \""+"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$"+"\"",schema:"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$",parentSchema:schema14,data:data102};
 if(vErrors === null){
 vErrors = [err196];
 }
@@ -2678,10 +2693,8 @@ vErrors.push(err196);
 errors++;
 }
 }
-if(data94.mtu !== undefined){
-let data104 = data94.mtu;
-if(!(((typeof data104 == "number") && (!(data104 % 1) && !isNaN(data104))) && (isFinite(data104)))){
-const err197 = {instancePath:instancePath+"/install/management_interface/mtu",schemaPath:"#/properties/install/properties/management_interface/properties/mtu/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.install.properties.management_interface.properties.mtu.type,parentSchema:schema11.properties.install.properties.management_interface.properties.mtu,data:data104};
+else {
+const err197 = {instancePath:instancePath+"/install/management_interface/ip",schemaPath:"#/definitions/ipv4/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema14.type,parentSchema:schema14,data:data102};
 if(vErrors === null){
 vErrors = [err197];
 }
@@ -2690,11 +2703,12 @@ vErrors.push(err197);
 }
 errors++;
 }
-const _errs285 = errors;
-let valid63 = false;
-const _errs286 = errors;
-if(0 !== data104){
-const err198 = {instancePath:instancePath+"/install/management_interface/mtu",schemaPath:"#/properties/install/properties/management_interface/properties/mtu/anyOf/0/const",keyword:"const",params:{allowedValue: 0},message:"must be equal to constant",schema:0,parentSchema:schema11.properties.install.properties.management_interface.properties.mtu.anyOf[0],data:data104};
+}
+if(data94.subnet_mask !== undefined){
+let data103 = data94.subnet_mask;
+if(typeof data103 === "string"){
+if(!pattern13.test(data103)){
+const err198 = {instancePath:instancePath+"/install/management_interface/subnet_mask",schemaPath:"#/properties/install/properties/management_interface/properties/subnet_mask/pattern",keyword:"pattern",params:{pattern: "^(255\\.255\\.255\\.(255|254|252|248|240|224|192|128|0)|255\\.255\\.(255|254|252|248|240|224|192|128|0)\\.0|255\\.(255|254|252|248|240|224|192|128|0)\\.0\\.0|(255|254|252|248|240|224|192|128|0)\\.0\\.0\\.0)$"},message:"must match pattern \""+"^(255\\.255\\.255\\.(255|254|252|248|240|224|192|128|0)|255\\.255\\.(255|254|252|248|240|224|192|128|0)\\.0|255\\.(255|254|252|248|240|224|192|128|0)\\.0\\.0|(255|254|252|248|240|224|192|128|0)\\.0\\.0\\.0)$"+"\"",schema:"^(255\\.255\\.255\\.(255|254|252|248|240|224|192|128|0)|255\\.255\\.(255|254|252|248|240|224|192|128|0)\\.0|255\\.(255|254|252|248|240|224|192|128|0)\\.0\\.0|(255|254|252|248|240|224|192|128|0)\\.0\\.0\\.0)$",parentSchema:schema11.properties.install.properties.management_interface.properties.subnet_mask,data:data103};
 if(vErrors === null){
 vErrors = [err198];
 }
@@ -2703,13 +2717,9 @@ vErrors.push(err198);
 }
 errors++;
 }
-var _valid8 = _errs286 === errors;
-valid63 = valid63 || _valid8;
-if(!valid63){
-const _errs287 = errors;
-if((typeof data104 == "number") && (isFinite(data104))){
-if(data104 > 9000 || isNaN(data104)){
-const err199 = {instancePath:instancePath+"/install/management_interface/mtu",schemaPath:"#/properties/install/properties/management_interface/properties/mtu/anyOf/1/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9000},message:"must be <= 9000",schema:9000,parentSchema:schema11.properties.install.properties.management_interface.properties.mtu.anyOf[1],data:data104};
+}
+else {
+const err199 = {instancePath:instancePath+"/install/management_interface/subnet_mask",schemaPath:"#/properties/install/properties/management_interface/properties/subnet_mask/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.management_interface.properties.subnet_mask.type,parentSchema:schema11.properties.install.properties.management_interface.properties.subnet_mask,data:data103};
 if(vErrors === null){
 vErrors = [err199];
 }
@@ -2718,8 +2728,12 @@ vErrors.push(err199);
 }
 errors++;
 }
-if(data104 < 576 || isNaN(data104)){
-const err200 = {instancePath:instancePath+"/install/management_interface/mtu",schemaPath:"#/properties/install/properties/management_interface/properties/mtu/anyOf/1/minimum",keyword:"minimum",params:{comparison: ">=", limit: 576},message:"must be >= 576",schema:576,parentSchema:schema11.properties.install.properties.management_interface.properties.mtu.anyOf[1],data:data104};
+}
+if(data94.gateway !== undefined){
+let data104 = data94.gateway;
+if(typeof data104 === "string"){
+if(!pattern4.test(data104)){
+const err200 = {instancePath:instancePath+"/install/management_interface/gateway",schemaPath:"#/definitions/ipv4/pattern",keyword:"pattern",params:{pattern: "^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$"},message:"must match pattern \""+"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$"+"\"",schema:"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$",parentSchema:schema14,data:data104};
 if(vErrors === null){
 vErrors = [err200];
 }
@@ -2729,11 +2743,8 @@ vErrors.push(err200);
 errors++;
 }
 }
-var _valid8 = _errs287 === errors;
-valid63 = valid63 || _valid8;
-}
-if(!valid63){
-const err201 = {instancePath:instancePath+"/install/management_interface/mtu",schemaPath:"#/properties/install/properties/management_interface/properties/mtu/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.install.properties.management_interface.properties.mtu.anyOf,parentSchema:schema11.properties.install.properties.management_interface.properties.mtu,data:data104};
+else {
+const err201 = {instancePath:instancePath+"/install/management_interface/gateway",schemaPath:"#/definitions/ipv4/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema14.type,parentSchema:schema14,data:data104};
 if(vErrors === null){
 vErrors = [err201];
 }
@@ -2742,22 +2753,11 @@ vErrors.push(err201);
 }
 errors++;
 }
-else {
-errors = _errs285;
-if(vErrors !== null){
-if(_errs285){
-vErrors.length = _errs285;
 }
-else {
-vErrors = null;
-}
-}
-}
-}
-if(data94.vlan_id !== undefined){
-let data105 = data94.vlan_id;
+if(data94.mtu !== undefined){
+let data105 = data94.mtu;
 if(!(((typeof data105 == "number") && (!(data105 % 1) && !isNaN(data105))) && (isFinite(data105)))){
-const err202 = {instancePath:instancePath+"/install/management_interface/vlan_id",schemaPath:"#/properties/install/properties/management_interface/properties/vlan_id/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.install.properties.management_interface.properties.vlan_id.type,parentSchema:schema11.properties.install.properties.management_interface.properties.vlan_id,data:data105};
+const err202 = {instancePath:instancePath+"/install/management_interface/mtu",schemaPath:"#/properties/install/properties/management_interface/properties/mtu/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.install.properties.management_interface.properties.mtu.type,parentSchema:schema11.properties.install.properties.management_interface.properties.mtu,data:data105};
 if(vErrors === null){
 vErrors = [err202];
 }
@@ -2766,9 +2766,11 @@ vErrors.push(err202);
 }
 errors++;
 }
-if((typeof data105 == "number") && (isFinite(data105))){
-if(data105 > 4094 || isNaN(data105)){
-const err203 = {instancePath:instancePath+"/install/management_interface/vlan_id",schemaPath:"#/properties/install/properties/management_interface/properties/vlan_id/maximum",keyword:"maximum",params:{comparison: "<=", limit: 4094},message:"must be <= 4094",schema:4094,parentSchema:schema11.properties.install.properties.management_interface.properties.vlan_id,data:data105};
+}
+if(data94.vlan_id !== undefined){
+let data106 = data94.vlan_id;
+if(!(((typeof data106 == "number") && (!(data106 % 1) && !isNaN(data106))) && (isFinite(data106)))){
+const err203 = {instancePath:instancePath+"/install/management_interface/vlan_id",schemaPath:"#/properties/install/properties/management_interface/properties/vlan_id/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.install.properties.management_interface.properties.vlan_id.type,parentSchema:schema11.properties.install.properties.management_interface.properties.vlan_id,data:data106};
 if(vErrors === null){
 vErrors = [err203];
 }
@@ -2777,8 +2779,9 @@ vErrors.push(err203);
 }
 errors++;
 }
-if(data105 < 0 || isNaN(data105)){
-const err204 = {instancePath:instancePath+"/install/management_interface/vlan_id",schemaPath:"#/properties/install/properties/management_interface/properties/vlan_id/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.install.properties.management_interface.properties.vlan_id,data:data105};
+if((typeof data106 == "number") && (isFinite(data106))){
+if(data106 > 4094 || isNaN(data106)){
+const err204 = {instancePath:instancePath+"/install/management_interface/vlan_id",schemaPath:"#/properties/install/properties/management_interface/properties/vlan_id/maximum",keyword:"maximum",params:{comparison: "<=", limit: 4094},message:"must be <= 4094",schema:4094,parentSchema:schema11.properties.install.properties.management_interface.properties.vlan_id,data:data106};
 if(vErrors === null){
 vErrors = [err204];
 }
@@ -2787,16 +2790,8 @@ vErrors.push(err204);
 }
 errors++;
 }
-}
-}
-if(data94.bond_options !== undefined){
-let data106 = data94.bond_options;
-if(data106 && typeof data106 == "object" && !Array.isArray(data106)){
-for(const key14 in data106){
-if(!((key14 === "mode") || (key14 === "miimon"))){
-let data107 = data106[key14];
-if((typeof data107 !== "string") && (!(((typeof data107 == "number") && (!(data107 % 1) && !isNaN(data107))) && (isFinite(data107))))){
-const err205 = {instancePath:instancePath+"/install/management_interface/bond_options/" + key14.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/install/properties/management_interface/properties/bond_options/additionalProperties/type",keyword:"type",params:{type: schema11.properties.install.properties.management_interface.properties.bond_options.additionalProperties.type},message:"must be string,integer",schema:schema11.properties.install.properties.management_interface.properties.bond_options.additionalProperties.type,parentSchema:schema11.properties.install.properties.management_interface.properties.bond_options.additionalProperties,data:data107};
+if(data106 < 0 || isNaN(data106)){
+const err205 = {instancePath:instancePath+"/install/management_interface/vlan_id",schemaPath:"#/properties/install/properties/management_interface/properties/vlan_id/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.install.properties.management_interface.properties.vlan_id,data:data106};
 if(vErrors === null){
 vErrors = [err205];
 }
@@ -2807,10 +2802,14 @@ errors++;
 }
 }
 }
-if(data106.mode !== undefined){
-let data108 = data106.mode;
-if(typeof data108 !== "string"){
-const err206 = {instancePath:instancePath+"/install/management_interface/bond_options/mode",schemaPath:"#/properties/install/properties/management_interface/properties/bond_options/properties/mode/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.management_interface.properties.bond_options.properties.mode.type,parentSchema:schema11.properties.install.properties.management_interface.properties.bond_options.properties.mode,data:data108};
+if(data94.bond_options !== undefined){
+let data107 = data94.bond_options;
+if(data107 && typeof data107 == "object" && !Array.isArray(data107)){
+for(const key14 in data107){
+if(!((key14 === "mode") || (key14 === "miimon"))){
+let data108 = data107[key14];
+if((typeof data108 !== "string") && (!(((typeof data108 == "number") && (!(data108 % 1) && !isNaN(data108))) && (isFinite(data108))))){
+const err206 = {instancePath:instancePath+"/install/management_interface/bond_options/" + key14.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/install/properties/management_interface/properties/bond_options/additionalProperties/type",keyword:"type",params:{type: schema11.properties.install.properties.management_interface.properties.bond_options.additionalProperties.type},message:"must be string,integer",schema:schema11.properties.install.properties.management_interface.properties.bond_options.additionalProperties.type,parentSchema:schema11.properties.install.properties.management_interface.properties.bond_options.additionalProperties,data:data108};
 if(vErrors === null){
 vErrors = [err206];
 }
@@ -2819,8 +2818,12 @@ vErrors.push(err206);
 }
 errors++;
 }
-if(!(((((((data108 === "balance-rr") || (data108 === "active-backup")) || (data108 === "balance-xor")) || (data108 === "broadcast")) || (data108 === "802.3ad")) || (data108 === "balance-tlb")) || (data108 === "balance-alb"))){
-const err207 = {instancePath:instancePath+"/install/management_interface/bond_options/mode",schemaPath:"#/properties/install/properties/management_interface/properties/bond_options/properties/mode/enum",keyword:"enum",params:{allowedValues: schema11.properties.install.properties.management_interface.properties.bond_options.properties.mode.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.install.properties.management_interface.properties.bond_options.properties.mode.enum,parentSchema:schema11.properties.install.properties.management_interface.properties.bond_options.properties.mode,data:data108};
+}
+}
+if(data107.mode !== undefined){
+let data109 = data107.mode;
+if(typeof data109 !== "string"){
+const err207 = {instancePath:instancePath+"/install/management_interface/bond_options/mode",schemaPath:"#/properties/install/properties/management_interface/properties/bond_options/properties/mode/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.management_interface.properties.bond_options.properties.mode.type,parentSchema:schema11.properties.install.properties.management_interface.properties.bond_options.properties.mode,data:data109};
 if(vErrors === null){
 vErrors = [err207];
 }
@@ -2829,11 +2832,8 @@ vErrors.push(err207);
 }
 errors++;
 }
-}
-if(data106.miimon !== undefined){
-let data109 = data106.miimon;
-if((!(((typeof data109 == "number") && (!(data109 % 1) && !isNaN(data109))) && (isFinite(data109)))) && (typeof data109 !== "string")){
-const err208 = {instancePath:instancePath+"/install/management_interface/bond_options/miimon",schemaPath:"#/properties/install/properties/management_interface/properties/bond_options/properties/miimon/type",keyword:"type",params:{type: schema11.properties.install.properties.management_interface.properties.bond_options.properties.miimon.type},message:"must be integer,string",schema:schema11.properties.install.properties.management_interface.properties.bond_options.properties.miimon.type,parentSchema:schema11.properties.install.properties.management_interface.properties.bond_options.properties.miimon,data:data109};
+if(!(((((((data109 === "balance-rr") || (data109 === "active-backup")) || (data109 === "balance-xor")) || (data109 === "broadcast")) || (data109 === "802.3ad")) || (data109 === "balance-tlb")) || (data109 === "balance-alb"))){
+const err208 = {instancePath:instancePath+"/install/management_interface/bond_options/mode",schemaPath:"#/properties/install/properties/management_interface/properties/bond_options/properties/mode/enum",keyword:"enum",params:{allowedValues: schema11.properties.install.properties.management_interface.properties.bond_options.properties.mode.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.install.properties.management_interface.properties.bond_options.properties.mode.enum,parentSchema:schema11.properties.install.properties.management_interface.properties.bond_options.properties.mode,data:data109};
 if(vErrors === null){
 vErrors = [err208];
 }
@@ -2842,9 +2842,11 @@ vErrors.push(err208);
 }
 errors++;
 }
-if((typeof data109 == "number") && (isFinite(data109))){
-if(data109 < 0 || isNaN(data109)){
-const err209 = {instancePath:instancePath+"/install/management_interface/bond_options/miimon",schemaPath:"#/properties/install/properties/management_interface/properties/bond_options/properties/miimon/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.install.properties.management_interface.properties.bond_options.properties.miimon,data:data109};
+}
+if(data107.miimon !== undefined){
+let data110 = data107.miimon;
+if((!(((typeof data110 == "number") && (!(data110 % 1) && !isNaN(data110))) && (isFinite(data110)))) && (typeof data110 !== "string")){
+const err209 = {instancePath:instancePath+"/install/management_interface/bond_options/miimon",schemaPath:"#/properties/install/properties/management_interface/properties/bond_options/properties/miimon/type",keyword:"type",params:{type: schema11.properties.install.properties.management_interface.properties.bond_options.properties.miimon.type},message:"must be integer,string",schema:schema11.properties.install.properties.management_interface.properties.bond_options.properties.miimon.type,parentSchema:schema11.properties.install.properties.management_interface.properties.bond_options.properties.miimon,data:data110};
 if(vErrors === null){
 vErrors = [err209];
 }
@@ -2853,10 +2855,9 @@ vErrors.push(err209);
 }
 errors++;
 }
-}
-if(typeof data109 === "string"){
-if(!pattern15.test(data109)){
-const err210 = {instancePath:instancePath+"/install/management_interface/bond_options/miimon",schemaPath:"#/properties/install/properties/management_interface/properties/bond_options/properties/miimon/pattern",keyword:"pattern",params:{pattern: "^[0-9]+$"},message:"must match pattern \""+"^[0-9]+$"+"\"",schema:"^[0-9]+$",parentSchema:schema11.properties.install.properties.management_interface.properties.bond_options.properties.miimon,data:data109};
+if((typeof data110 == "number") && (isFinite(data110))){
+if(data110 < 0 || isNaN(data110)){
+const err210 = {instancePath:instancePath+"/install/management_interface/bond_options/miimon",schemaPath:"#/properties/install/properties/management_interface/properties/bond_options/properties/miimon/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.install.properties.management_interface.properties.bond_options.properties.miimon,data:data110};
 if(vErrors === null){
 vErrors = [err210];
 }
@@ -2866,10 +2867,9 @@ vErrors.push(err210);
 errors++;
 }
 }
-}
-}
-else {
-const err211 = {instancePath:instancePath+"/install/management_interface/bond_options",schemaPath:"#/properties/install/properties/management_interface/properties/bond_options/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.install.properties.management_interface.properties.bond_options.type,parentSchema:schema11.properties.install.properties.management_interface.properties.bond_options,data:data106};
+if(typeof data110 === "string"){
+if(!pattern15.test(data110)){
+const err211 = {instancePath:instancePath+"/install/management_interface/bond_options/miimon",schemaPath:"#/properties/install/properties/management_interface/properties/bond_options/properties/miimon/pattern",keyword:"pattern",params:{pattern: "^[0-9]+$"},message:"must match pattern \""+"^[0-9]+$"+"\"",schema:"^[0-9]+$",parentSchema:schema11.properties.install.properties.management_interface.properties.bond_options.properties.miimon,data:data110};
 if(vErrors === null){
 vErrors = [err211];
 }
@@ -2880,8 +2880,9 @@ errors++;
 }
 }
 }
+}
 else {
-const err212 = {instancePath:instancePath+"/install/management_interface",schemaPath:"#/properties/install/properties/management_interface/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.install.properties.management_interface.type,parentSchema:schema11.properties.install.properties.management_interface,data:data94};
+const err212 = {instancePath:instancePath+"/install/management_interface/bond_options",schemaPath:"#/properties/install/properties/management_interface/properties/bond_options/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.install.properties.management_interface.properties.bond_options.type,parentSchema:schema11.properties.install.properties.management_interface.properties.bond_options,data:data107};
 if(vErrors === null){
 vErrors = [err212];
 }
@@ -2891,11 +2892,9 @@ vErrors.push(err212);
 errors++;
 }
 }
-if(data89.vip !== undefined){
-let data110 = data89.vip;
-if(typeof data110 === "string"){
-if(!pattern4.test(data110)){
-const err213 = {instancePath:instancePath+"/install/vip",schemaPath:"#/definitions/ipv4/pattern",keyword:"pattern",params:{pattern: "^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$"},message:"must match pattern \""+"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$"+"\"",schema:"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$",parentSchema:schema14,data:data110};
+}
+else {
+const err213 = {instancePath:instancePath+"/install/management_interface",schemaPath:"#/properties/install/properties/management_interface/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.install.properties.management_interface.type,parentSchema:schema11.properties.install.properties.management_interface,data:data94};
 if(vErrors === null){
 vErrors = [err213];
 }
@@ -2905,8 +2904,11 @@ vErrors.push(err213);
 errors++;
 }
 }
-else {
-const err214 = {instancePath:instancePath+"/install/vip",schemaPath:"#/definitions/ipv4/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema14.type,parentSchema:schema14,data:data110};
+if(data89.vip !== undefined){
+let data111 = data89.vip;
+if(typeof data111 === "string"){
+if(!pattern4.test(data111)){
+const err214 = {instancePath:instancePath+"/install/vip",schemaPath:"#/definitions/ipv4/pattern",keyword:"pattern",params:{pattern: "^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$"},message:"must match pattern \""+"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$"+"\"",schema:"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$",parentSchema:schema14,data:data111};
 if(vErrors === null){
 vErrors = [err214];
 }
@@ -2916,10 +2918,8 @@ vErrors.push(err214);
 errors++;
 }
 }
-if(data89.vip_mode !== undefined){
-let data111 = data89.vip_mode;
-if(typeof data111 !== "string"){
-const err215 = {instancePath:instancePath+"/install/vip_mode",schemaPath:"#/properties/install/properties/vip_mode/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.vip_mode.type,parentSchema:schema11.properties.install.properties.vip_mode,data:data111};
+else {
+const err215 = {instancePath:instancePath+"/install/vip",schemaPath:"#/definitions/ipv4/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema14.type,parentSchema:schema14,data:data111};
 if(vErrors === null){
 vErrors = [err215];
 }
@@ -2928,8 +2928,11 @@ vErrors.push(err215);
 }
 errors++;
 }
-if(!((data111 === "static") || (data111 === "dhcp"))){
-const err216 = {instancePath:instancePath+"/install/vip_mode",schemaPath:"#/properties/install/properties/vip_mode/enum",keyword:"enum",params:{allowedValues: schema11.properties.install.properties.vip_mode.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.install.properties.vip_mode.enum,parentSchema:schema11.properties.install.properties.vip_mode,data:data111};
+}
+if(data89.vip_mode !== undefined){
+let data112 = data89.vip_mode;
+if(typeof data112 !== "string"){
+const err216 = {instancePath:instancePath+"/install/vip_mode",schemaPath:"#/properties/install/properties/vip_mode/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.vip_mode.type,parentSchema:schema11.properties.install.properties.vip_mode,data:data112};
 if(vErrors === null){
 vErrors = [err216];
 }
@@ -2938,12 +2941,8 @@ vErrors.push(err216);
 }
 errors++;
 }
-}
-if(data89.vip_hw_addr !== undefined){
-let data112 = data89.vip_hw_addr;
-if(typeof data112 === "string"){
-if(!pattern11.test(data112)){
-const err217 = {instancePath:instancePath+"/install/vip_hw_addr",schemaPath:"#/definitions/mac/pattern",keyword:"pattern",params:{pattern: "^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$"},message:"must match pattern \""+"^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$"+"\"",schema:"^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$",parentSchema:schema13,data:data112};
+if(!((data112 === "static") || (data112 === "dhcp"))){
+const err217 = {instancePath:instancePath+"/install/vip_mode",schemaPath:"#/properties/install/properties/vip_mode/enum",keyword:"enum",params:{allowedValues: schema11.properties.install.properties.vip_mode.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.install.properties.vip_mode.enum,parentSchema:schema11.properties.install.properties.vip_mode,data:data112};
 if(vErrors === null){
 vErrors = [err217];
 }
@@ -2953,8 +2952,11 @@ vErrors.push(err217);
 errors++;
 }
 }
-else {
-const err218 = {instancePath:instancePath+"/install/vip_hw_addr",schemaPath:"#/definitions/mac/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema13.type,parentSchema:schema13,data:data112};
+if(data89.vip_hw_addr !== undefined){
+let data113 = data89.vip_hw_addr;
+if(typeof data113 === "string"){
+if(!pattern11.test(data113)){
+const err218 = {instancePath:instancePath+"/install/vip_hw_addr",schemaPath:"#/definitions/mac/pattern",keyword:"pattern",params:{pattern: "^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$"},message:"must match pattern \""+"^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$"+"\"",schema:"^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$",parentSchema:schema13,data:data113};
 if(vErrors === null){
 vErrors = [err218];
 }
@@ -2964,11 +2966,8 @@ vErrors.push(err218);
 errors++;
 }
 }
-if(data89.cluster_pod_cidr !== undefined){
-let data113 = data89.cluster_pod_cidr;
-if(typeof data113 === "string"){
-if(!pattern18.test(data113)){
-const err219 = {instancePath:instancePath+"/install/cluster_pod_cidr",schemaPath:"#/definitions/cidr4/pattern",keyword:"pattern",params:{pattern: "^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])/(3[0-2]|[12]?[0-9])$"},message:"must match pattern \""+"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])/(3[0-2]|[12]?[0-9])$"+"\"",schema:"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])/(3[0-2]|[12]?[0-9])$",parentSchema:schema18,data:data113};
+else {
+const err219 = {instancePath:instancePath+"/install/vip_hw_addr",schemaPath:"#/definitions/mac/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema13.type,parentSchema:schema13,data:data113};
 if(vErrors === null){
 vErrors = [err219];
 }
@@ -2978,8 +2977,11 @@ vErrors.push(err219);
 errors++;
 }
 }
-else {
-const err220 = {instancePath:instancePath+"/install/cluster_pod_cidr",schemaPath:"#/definitions/cidr4/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema18.type,parentSchema:schema18,data:data113};
+if(data89.cluster_pod_cidr !== undefined){
+let data114 = data89.cluster_pod_cidr;
+if(typeof data114 === "string"){
+if(!pattern18.test(data114)){
+const err220 = {instancePath:instancePath+"/install/cluster_pod_cidr",schemaPath:"#/definitions/cidr4/pattern",keyword:"pattern",params:{pattern: "^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])/(3[0-2]|[12]?[0-9])$"},message:"must match pattern \""+"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])/(3[0-2]|[12]?[0-9])$"+"\"",schema:"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])/(3[0-2]|[12]?[0-9])$",parentSchema:schema18,data:data114};
 if(vErrors === null){
 vErrors = [err220];
 }
@@ -2989,11 +2991,8 @@ vErrors.push(err220);
 errors++;
 }
 }
-if(data89.cluster_service_cidr !== undefined){
-let data114 = data89.cluster_service_cidr;
-if(typeof data114 === "string"){
-if(!pattern18.test(data114)){
-const err221 = {instancePath:instancePath+"/install/cluster_service_cidr",schemaPath:"#/definitions/cidr4/pattern",keyword:"pattern",params:{pattern: "^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])/(3[0-2]|[12]?[0-9])$"},message:"must match pattern \""+"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])/(3[0-2]|[12]?[0-9])$"+"\"",schema:"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])/(3[0-2]|[12]?[0-9])$",parentSchema:schema18,data:data114};
+else {
+const err221 = {instancePath:instancePath+"/install/cluster_pod_cidr",schemaPath:"#/definitions/cidr4/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema18.type,parentSchema:schema18,data:data114};
 if(vErrors === null){
 vErrors = [err221];
 }
@@ -3003,8 +3002,11 @@ vErrors.push(err221);
 errors++;
 }
 }
-else {
-const err222 = {instancePath:instancePath+"/install/cluster_service_cidr",schemaPath:"#/definitions/cidr4/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema18.type,parentSchema:schema18,data:data114};
+if(data89.cluster_service_cidr !== undefined){
+let data115 = data89.cluster_service_cidr;
+if(typeof data115 === "string"){
+if(!pattern18.test(data115)){
+const err222 = {instancePath:instancePath+"/install/cluster_service_cidr",schemaPath:"#/definitions/cidr4/pattern",keyword:"pattern",params:{pattern: "^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])/(3[0-2]|[12]?[0-9])$"},message:"must match pattern \""+"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])/(3[0-2]|[12]?[0-9])$"+"\"",schema:"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])/(3[0-2]|[12]?[0-9])$",parentSchema:schema18,data:data115};
 if(vErrors === null){
 vErrors = [err222];
 }
@@ -3014,11 +3016,8 @@ vErrors.push(err222);
 errors++;
 }
 }
-if(data89.cluster_dns !== undefined){
-let data115 = data89.cluster_dns;
-if(typeof data115 === "string"){
-if(!pattern4.test(data115)){
-const err223 = {instancePath:instancePath+"/install/cluster_dns",schemaPath:"#/definitions/ipv4/pattern",keyword:"pattern",params:{pattern: "^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$"},message:"must match pattern \""+"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$"+"\"",schema:"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$",parentSchema:schema14,data:data115};
+else {
+const err223 = {instancePath:instancePath+"/install/cluster_service_cidr",schemaPath:"#/definitions/cidr4/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema18.type,parentSchema:schema18,data:data115};
 if(vErrors === null){
 vErrors = [err223];
 }
@@ -3028,8 +3027,11 @@ vErrors.push(err223);
 errors++;
 }
 }
-else {
-const err224 = {instancePath:instancePath+"/install/cluster_dns",schemaPath:"#/definitions/ipv4/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema14.type,parentSchema:schema14,data:data115};
+if(data89.cluster_dns !== undefined){
+let data116 = data89.cluster_dns;
+if(typeof data116 === "string"){
+if(!pattern4.test(data116)){
+const err224 = {instancePath:instancePath+"/install/cluster_dns",schemaPath:"#/definitions/ipv4/pattern",keyword:"pattern",params:{pattern: "^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$"},message:"must match pattern \""+"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$"+"\"",schema:"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$",parentSchema:schema14,data:data116};
 if(vErrors === null){
 vErrors = [err224];
 }
@@ -3039,11 +3041,8 @@ vErrors.push(err224);
 errors++;
 }
 }
-if(data89.device !== undefined){
-let data116 = data89.device;
-if(typeof data116 === "string"){
-if(!pattern21.test(data116)){
-const err225 = {instancePath:instancePath+"/install/device",schemaPath:"#/definitions/devicePath/pattern",keyword:"pattern",params:{pattern: "^/dev/\\S+$"},message:"must match pattern \""+"^/dev/\\S+$"+"\"",schema:"^/dev/\\S+$",parentSchema:schema21,data:data116};
+else {
+const err225 = {instancePath:instancePath+"/install/cluster_dns",schemaPath:"#/definitions/ipv4/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema14.type,parentSchema:schema14,data:data116};
 if(vErrors === null){
 vErrors = [err225];
 }
@@ -3053,8 +3052,11 @@ vErrors.push(err225);
 errors++;
 }
 }
-else {
-const err226 = {instancePath:instancePath+"/install/device",schemaPath:"#/definitions/devicePath/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema21.type,parentSchema:schema21,data:data116};
+if(data89.device !== undefined){
+let data117 = data89.device;
+if(typeof data117 === "string"){
+if(!pattern21.test(data117)){
+const err226 = {instancePath:instancePath+"/install/device",schemaPath:"#/definitions/devicePath/pattern",keyword:"pattern",params:{pattern: "^/dev/\\S+$"},message:"must match pattern \""+"^/dev/\\S+$"+"\"",schema:"^/dev/\\S+$",parentSchema:schema21,data:data117};
 if(vErrors === null){
 vErrors = [err226];
 }
@@ -3064,11 +3066,8 @@ vErrors.push(err226);
 errors++;
 }
 }
-if(data89.data_disk !== undefined){
-let data117 = data89.data_disk;
-if(typeof data117 === "string"){
-if(!pattern21.test(data117)){
-const err227 = {instancePath:instancePath+"/install/data_disk",schemaPath:"#/definitions/devicePath/pattern",keyword:"pattern",params:{pattern: "^/dev/\\S+$"},message:"must match pattern \""+"^/dev/\\S+$"+"\"",schema:"^/dev/\\S+$",parentSchema:schema21,data:data117};
+else {
+const err227 = {instancePath:instancePath+"/install/device",schemaPath:"#/definitions/devicePath/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema21.type,parentSchema:schema21,data:data117};
 if(vErrors === null){
 vErrors = [err227];
 }
@@ -3078,8 +3077,11 @@ vErrors.push(err227);
 errors++;
 }
 }
-else {
-const err228 = {instancePath:instancePath+"/install/data_disk",schemaPath:"#/definitions/devicePath/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema21.type,parentSchema:schema21,data:data117};
+if(data89.data_disk !== undefined){
+let data118 = data89.data_disk;
+if(typeof data118 === "string"){
+if(!pattern21.test(data118)){
+const err228 = {instancePath:instancePath+"/install/data_disk",schemaPath:"#/definitions/devicePath/pattern",keyword:"pattern",params:{pattern: "^/dev/\\S+$"},message:"must match pattern \""+"^/dev/\\S+$"+"\"",schema:"^/dev/\\S+$",parentSchema:schema21,data:data118};
 if(vErrors === null){
 vErrors = [err228];
 }
@@ -3089,11 +3091,8 @@ vErrors.push(err228);
 errors++;
 }
 }
-if(data89.persistent_partition_size !== undefined){
-let data118 = data89.persistent_partition_size;
-if(typeof data118 === "string"){
-if(!pattern23.test(data118)){
-const err229 = {instancePath:instancePath+"/install/persistent_partition_size",schemaPath:"#/properties/install/properties/persistent_partition_size/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(Mi|Gi)$"},message:"must match pattern \""+"^[0-9]+(Mi|Gi)$"+"\"",schema:"^[0-9]+(Mi|Gi)$",parentSchema:schema11.properties.install.properties.persistent_partition_size,data:data118};
+else {
+const err229 = {instancePath:instancePath+"/install/data_disk",schemaPath:"#/definitions/devicePath/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema21.type,parentSchema:schema21,data:data118};
 if(vErrors === null){
 vErrors = [err229];
 }
@@ -3103,8 +3102,11 @@ vErrors.push(err229);
 errors++;
 }
 }
-else {
-const err230 = {instancePath:instancePath+"/install/persistent_partition_size",schemaPath:"#/properties/install/properties/persistent_partition_size/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.persistent_partition_size.type,parentSchema:schema11.properties.install.properties.persistent_partition_size,data:data118};
+if(data89.persistent_partition_size !== undefined){
+let data119 = data89.persistent_partition_size;
+if(typeof data119 === "string"){
+if(!pattern23.test(data119)){
+const err230 = {instancePath:instancePath+"/install/persistent_partition_size",schemaPath:"#/properties/install/properties/persistent_partition_size/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(Mi|Gi)$"},message:"must match pattern \""+"^[0-9]+(Mi|Gi)$"+"\"",schema:"^[0-9]+(Mi|Gi)$",parentSchema:schema11.properties.install.properties.persistent_partition_size,data:data119};
 if(vErrors === null){
 vErrors = [err230];
 }
@@ -3114,10 +3116,8 @@ vErrors.push(err230);
 errors++;
 }
 }
-if(data89.iso_url !== undefined){
-let data119 = data89.iso_url;
-if(typeof data119 !== "string"){
-const err231 = {instancePath:instancePath+"/install/iso_url",schemaPath:"#/properties/install/properties/iso_url/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.iso_url.type,parentSchema:schema11.properties.install.properties.iso_url,data:data119};
+else {
+const err231 = {instancePath:instancePath+"/install/persistent_partition_size",schemaPath:"#/properties/install/properties/persistent_partition_size/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.persistent_partition_size.type,parentSchema:schema11.properties.install.properties.persistent_partition_size,data:data119};
 if(vErrors === null){
 vErrors = [err231];
 }
@@ -3126,9 +3126,11 @@ vErrors.push(err231);
 }
 errors++;
 }
-if(typeof data119 === "string"){
-if(!pattern24.test(data119)){
-const err232 = {instancePath:instancePath+"/install/iso_url",schemaPath:"#/properties/install/properties/iso_url/allOf/0/pattern",keyword:"pattern",params:{pattern: "^(https?|ftp|tftp)://[^\\s/]+(/\\S*)?$"},message:"must match pattern \""+"^(https?|ftp|tftp)://[^\\s/]+(/\\S*)?$"+"\"",schema:"^(https?|ftp|tftp)://[^\\s/]+(/\\S*)?$",parentSchema:schema11.properties.install.properties.iso_url.allOf[0],data:data119};
+}
+if(data89.iso_url !== undefined){
+let data120 = data89.iso_url;
+if(typeof data120 !== "string"){
+const err232 = {instancePath:instancePath+"/install/iso_url",schemaPath:"#/properties/install/properties/iso_url/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.iso_url.type,parentSchema:schema11.properties.install.properties.iso_url,data:data120};
 if(vErrors === null){
 vErrors = [err232];
 }
@@ -3137,13 +3139,9 @@ vErrors.push(err232);
 }
 errors++;
 }
-}
-}
-if(data89.tty !== undefined){
-let data120 = data89.tty;
 if(typeof data120 === "string"){
-if(!pattern25.test(data120)){
-const err233 = {instancePath:instancePath+"/install/tty",schemaPath:"#/properties/install/properties/tty/pattern",keyword:"pattern",params:{pattern: "^\\S+$"},message:"must match pattern \""+"^\\S+$"+"\"",schema:"^\\S+$",parentSchema:schema11.properties.install.properties.tty,data:data120};
+if(!pattern24.test(data120)){
+const err233 = {instancePath:instancePath+"/install/iso_url",schemaPath:"#/properties/install/properties/iso_url/allOf/0/pattern",keyword:"pattern",params:{pattern: "^(https?|ftp|tftp)://[^\\s/]+(/\\S*)?$"},message:"must match pattern \""+"^(https?|ftp|tftp)://[^\\s/]+(/\\S*)?$"+"\"",schema:"^(https?|ftp|tftp)://[^\\s/]+(/\\S*)?$",parentSchema:schema11.properties.install.properties.iso_url.allOf[0],data:data120};
 if(vErrors === null){
 vErrors = [err233];
 }
@@ -3153,8 +3151,12 @@ vErrors.push(err233);
 errors++;
 }
 }
-else {
-const err234 = {instancePath:instancePath+"/install/tty",schemaPath:"#/properties/install/properties/tty/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.tty.type,parentSchema:schema11.properties.install.properties.tty,data:data120};
+}
+if(data89.tty !== undefined){
+let data121 = data89.tty;
+if(typeof data121 === "string"){
+if(!pattern25.test(data121)){
+const err234 = {instancePath:instancePath+"/install/tty",schemaPath:"#/properties/install/properties/tty/pattern",keyword:"pattern",params:{pattern: "^\\S+$"},message:"must match pattern \""+"^\\S+$"+"\"",schema:"^\\S+$",parentSchema:schema11.properties.install.properties.tty,data:data121};
 if(vErrors === null){
 vErrors = [err234];
 }
@@ -3164,10 +3166,8 @@ vErrors.push(err234);
 errors++;
 }
 }
-if(data89.skipchecks !== undefined){
-let data121 = data89.skipchecks;
-if(typeof data121 !== "boolean"){
-const err235 = {instancePath:instancePath+"/install/skipchecks",schemaPath:"#/properties/install/properties/skipchecks/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.install.properties.skipchecks.type,parentSchema:schema11.properties.install.properties.skipchecks,data:data121};
+else {
+const err235 = {instancePath:instancePath+"/install/tty",schemaPath:"#/properties/install/properties/tty/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.tty.type,parentSchema:schema11.properties.install.properties.tty,data:data121};
 if(vErrors === null){
 vErrors = [err235];
 }
@@ -3177,10 +3177,10 @@ vErrors.push(err235);
 errors++;
 }
 }
-if(data89.with_net_images !== undefined){
-let data122 = data89.with_net_images;
+if(data89.skipchecks !== undefined){
+let data122 = data89.skipchecks;
 if(typeof data122 !== "boolean"){
-const err236 = {instancePath:instancePath+"/install/with_net_images",schemaPath:"#/properties/install/properties/with_net_images/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.install.properties.with_net_images.type,parentSchema:schema11.properties.install.properties.with_net_images,data:data122};
+const err236 = {instancePath:instancePath+"/install/skipchecks",schemaPath:"#/properties/install/properties/skipchecks/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.install.properties.skipchecks.type,parentSchema:schema11.properties.install.properties.skipchecks,data:data122};
 if(vErrors === null){
 vErrors = [err236];
 }
@@ -3190,10 +3190,10 @@ vErrors.push(err236);
 errors++;
 }
 }
-if(data89.force_efi !== undefined){
-let data123 = data89.force_efi;
+if(data89.with_net_images !== undefined){
+let data123 = data89.with_net_images;
 if(typeof data123 !== "boolean"){
-const err237 = {instancePath:instancePath+"/install/force_efi",schemaPath:"#/properties/install/properties/force_efi/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.install.properties.force_efi.type,parentSchema:schema11.properties.install.properties.force_efi,data:data123};
+const err237 = {instancePath:instancePath+"/install/with_net_images",schemaPath:"#/properties/install/properties/with_net_images/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.install.properties.with_net_images.type,parentSchema:schema11.properties.install.properties.with_net_images,data:data123};
 if(vErrors === null){
 vErrors = [err237];
 }
@@ -3203,10 +3203,10 @@ vErrors.push(err237);
 errors++;
 }
 }
-if(data89.force_mbr !== undefined){
-let data124 = data89.force_mbr;
+if(data89.force_efi !== undefined){
+let data124 = data89.force_efi;
 if(typeof data124 !== "boolean"){
-const err238 = {instancePath:instancePath+"/install/force_mbr",schemaPath:"#/properties/install/properties/force_mbr/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.install.properties.force_mbr.type,parentSchema:schema11.properties.install.properties.force_mbr,data:data124};
+const err238 = {instancePath:instancePath+"/install/force_efi",schemaPath:"#/properties/install/properties/force_efi/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.install.properties.force_efi.type,parentSchema:schema11.properties.install.properties.force_efi,data:data124};
 if(vErrors === null){
 vErrors = [err238];
 }
@@ -3216,10 +3216,10 @@ vErrors.push(err238);
 errors++;
 }
 }
-if(data89.wipe_all_disks !== undefined){
-let data125 = data89.wipe_all_disks;
+if(data89.force_mbr !== undefined){
+let data125 = data89.force_mbr;
 if(typeof data125 !== "boolean"){
-const err239 = {instancePath:instancePath+"/install/wipe_all_disks",schemaPath:"#/properties/install/properties/wipe_all_disks/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.install.properties.wipe_all_disks.type,parentSchema:schema11.properties.install.properties.wipe_all_disks,data:data125};
+const err239 = {instancePath:instancePath+"/install/force_mbr",schemaPath:"#/properties/install/properties/force_mbr/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.install.properties.force_mbr.type,parentSchema:schema11.properties.install.properties.force_mbr,data:data125};
 if(vErrors === null){
 vErrors = [err239];
 }
@@ -3229,15 +3229,10 @@ vErrors.push(err239);
 errors++;
 }
 }
-if(data89.wipe_disks_list !== undefined){
-let data126 = data89.wipe_disks_list;
-if(Array.isArray(data126)){
-const len9 = data126.length;
-for(let i9=0; i9<len9; i9++){
-let data127 = data126[i9];
-if(typeof data127 === "string"){
-if(!pattern21.test(data127)){
-const err240 = {instancePath:instancePath+"/install/wipe_disks_list/" + i9,schemaPath:"#/definitions/devicePath/pattern",keyword:"pattern",params:{pattern: "^/dev/\\S+$"},message:"must match pattern \""+"^/dev/\\S+$"+"\"",schema:"^/dev/\\S+$",parentSchema:schema21,data:data127};
+if(data89.wipe_all_disks !== undefined){
+let data126 = data89.wipe_all_disks;
+if(typeof data126 !== "boolean"){
+const err240 = {instancePath:instancePath+"/install/wipe_all_disks",schemaPath:"#/properties/install/properties/wipe_all_disks/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.install.properties.wipe_all_disks.type,parentSchema:schema11.properties.install.properties.wipe_all_disks,data:data126};
 if(vErrors === null){
 vErrors = [err240];
 }
@@ -3247,8 +3242,15 @@ vErrors.push(err240);
 errors++;
 }
 }
-else {
-const err241 = {instancePath:instancePath+"/install/wipe_disks_list/" + i9,schemaPath:"#/definitions/devicePath/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema21.type,parentSchema:schema21,data:data127};
+if(data89.wipe_disks_list !== undefined){
+let data127 = data89.wipe_disks_list;
+if(Array.isArray(data127)){
+const len9 = data127.length;
+for(let i9=0; i9<len9; i9++){
+let data128 = data127[i9];
+if(typeof data128 === "string"){
+if(!pattern21.test(data128)){
+const err241 = {instancePath:instancePath+"/install/wipe_disks_list/" + i9,schemaPath:"#/definitions/devicePath/pattern",keyword:"pattern",params:{pattern: "^/dev/\\S+$"},message:"must match pattern \""+"^/dev/\\S+$"+"\"",schema:"^/dev/\\S+$",parentSchema:schema21,data:data128};
 if(vErrors === null){
 vErrors = [err241];
 }
@@ -3258,9 +3260,8 @@ vErrors.push(err241);
 errors++;
 }
 }
-}
 else {
-const err242 = {instancePath:instancePath+"/install/wipe_disks_list",schemaPath:"#/properties/install/properties/wipe_disks_list/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.install.properties.wipe_disks_list.type,parentSchema:schema11.properties.install.properties.wipe_disks_list,data:data126};
+const err242 = {instancePath:instancePath+"/install/wipe_disks_list/" + i9,schemaPath:"#/definitions/devicePath/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema21.type,parentSchema:schema21,data:data128};
 if(vErrors === null){
 vErrors = [err242];
 }
@@ -3270,10 +3271,9 @@ vErrors.push(err242);
 errors++;
 }
 }
-if(data89.poweroff !== undefined){
-let data128 = data89.poweroff;
-if(typeof data128 !== "boolean"){
-const err243 = {instancePath:instancePath+"/install/poweroff",schemaPath:"#/properties/install/properties/poweroff/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.install.properties.poweroff.type,parentSchema:schema11.properties.install.properties.poweroff,data:data128};
+}
+else {
+const err243 = {instancePath:instancePath+"/install/wipe_disks_list",schemaPath:"#/properties/install/properties/wipe_disks_list/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.install.properties.wipe_disks_list.type,parentSchema:schema11.properties.install.properties.wipe_disks_list,data:data127};
 if(vErrors === null){
 vErrors = [err243];
 }
@@ -3283,10 +3283,10 @@ vErrors.push(err243);
 errors++;
 }
 }
-if(data89.debug !== undefined){
-let data129 = data89.debug;
+if(data89.poweroff !== undefined){
+let data129 = data89.poweroff;
 if(typeof data129 !== "boolean"){
-const err244 = {instancePath:instancePath+"/install/debug",schemaPath:"#/properties/install/properties/debug/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.install.properties.debug.type,parentSchema:schema11.properties.install.properties.debug,data:data129};
+const err244 = {instancePath:instancePath+"/install/poweroff",schemaPath:"#/properties/install/properties/poweroff/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.install.properties.poweroff.type,parentSchema:schema11.properties.install.properties.poweroff,data:data129};
 if(vErrors === null){
 vErrors = [err244];
 }
@@ -3296,12 +3296,10 @@ vErrors.push(err244);
 errors++;
 }
 }
-if(data89.addons !== undefined){
-let data130 = data89.addons;
-if(data130 && typeof data130 == "object" && !Array.isArray(data130)){
-for(const key15 in data130){
-if(!((((((key15 === "harvester_vm_import_controller") || (key15 === "harvester_pcidevices_controller")) || (key15 === "rancher_logging")) || (key15 === "rancher_monitoring")) || (key15 === "harvester_seeder")) || (key15 === "nvidia_driver_toolkit"))){
-const err245 = {instancePath:instancePath+"/install/addons",schemaPath:"#/properties/install/properties/addons/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key15},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.install.properties.addons,data:data130};
+if(data89.debug !== undefined){
+let data130 = data89.debug;
+if(typeof data130 !== "boolean"){
+const err245 = {instancePath:instancePath+"/install/debug",schemaPath:"#/properties/install/properties/debug/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.install.properties.debug.type,parentSchema:schema11.properties.install.properties.debug,data:data130};
 if(vErrors === null){
 vErrors = [err245];
 }
@@ -3311,11 +3309,12 @@ vErrors.push(err245);
 errors++;
 }
 }
-if(data130.harvester_vm_import_controller !== undefined){
-let data131 = data130.harvester_vm_import_controller;
+if(data89.addons !== undefined){
+let data131 = data89.addons;
 if(data131 && typeof data131 == "object" && !Array.isArray(data131)){
-if(data131.enabled === undefined){
-const err246 = {instancePath:instancePath+"/install/addons/harvester_vm_import_controller",schemaPath:"#/definitions/addon/required",keyword:"required",params:{missingProperty: "enabled"},message:"must have required property '"+"enabled"+"'",schema:schema24.required,parentSchema:schema24,data:data131};
+for(const key15 in data131){
+if(!((((((key15 === "harvester_vm_import_controller") || (key15 === "harvester_pcidevices_controller")) || (key15 === "rancher_logging")) || (key15 === "rancher_monitoring")) || (key15 === "harvester_seeder")) || (key15 === "nvidia_driver_toolkit"))){
+const err246 = {instancePath:instancePath+"/install/addons",schemaPath:"#/properties/install/properties/addons/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key15},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.install.properties.addons,data:data131};
 if(vErrors === null){
 vErrors = [err246];
 }
@@ -3324,9 +3323,12 @@ vErrors.push(err246);
 }
 errors++;
 }
-for(const key16 in data131){
-if(!((key16 === "enabled") || (key16 === "values_content"))){
-const err247 = {instancePath:instancePath+"/install/addons/harvester_vm_import_controller",schemaPath:"#/definitions/addon/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key16},message:"must NOT have additional properties",schema:false,parentSchema:schema24,data:data131};
+}
+if(data131.harvester_vm_import_controller !== undefined){
+let data132 = data131.harvester_vm_import_controller;
+if(data132 && typeof data132 == "object" && !Array.isArray(data132)){
+if(data132.enabled === undefined){
+const err247 = {instancePath:instancePath+"/install/addons/harvester_vm_import_controller",schemaPath:"#/definitions/addon/required",keyword:"required",params:{missingProperty: "enabled"},message:"must have required property '"+"enabled"+"'",schema:schema24.required,parentSchema:schema24,data:data132};
 if(vErrors === null){
 vErrors = [err247];
 }
@@ -3335,11 +3337,9 @@ vErrors.push(err247);
 }
 errors++;
 }
-}
-if(data131.enabled !== undefined){
-let data132 = data131.enabled;
-if(typeof data132 !== "boolean"){
-const err248 = {instancePath:instancePath+"/install/addons/harvester_vm_import_controller/enabled",schemaPath:"#/definitions/addon/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema24.properties.enabled.type,parentSchema:schema24.properties.enabled,data:data132};
+for(const key16 in data132){
+if(!((key16 === "enabled") || (key16 === "values_content"))){
+const err248 = {instancePath:instancePath+"/install/addons/harvester_vm_import_controller",schemaPath:"#/definitions/addon/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key16},message:"must NOT have additional properties",schema:false,parentSchema:schema24,data:data132};
 if(vErrors === null){
 vErrors = [err248];
 }
@@ -3349,10 +3349,10 @@ vErrors.push(err248);
 errors++;
 }
 }
-if(data131.values_content !== undefined){
-let data133 = data131.values_content;
-if(typeof data133 !== "string"){
-const err249 = {instancePath:instancePath+"/install/addons/harvester_vm_import_controller/values_content",schemaPath:"#/definitions/addon/properties/values_content/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema24.properties.values_content.type,parentSchema:schema24.properties.values_content,data:data133};
+if(data132.enabled !== undefined){
+let data133 = data132.enabled;
+if(typeof data133 !== "boolean"){
+const err249 = {instancePath:instancePath+"/install/addons/harvester_vm_import_controller/enabled",schemaPath:"#/definitions/addon/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema24.properties.enabled.type,parentSchema:schema24.properties.enabled,data:data133};
 if(vErrors === null){
 vErrors = [err249];
 }
@@ -3362,9 +3362,10 @@ vErrors.push(err249);
 errors++;
 }
 }
-}
-else {
-const err250 = {instancePath:instancePath+"/install/addons/harvester_vm_import_controller",schemaPath:"#/definitions/addon/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema24.type,parentSchema:schema24,data:data131};
+if(data132.values_content !== undefined){
+let data134 = data132.values_content;
+if(typeof data134 !== "string"){
+const err250 = {instancePath:instancePath+"/install/addons/harvester_vm_import_controller/values_content",schemaPath:"#/definitions/addon/properties/values_content/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema24.properties.values_content.type,parentSchema:schema24.properties.values_content,data:data134};
 if(vErrors === null){
 vErrors = [err250];
 }
@@ -3374,11 +3375,9 @@ vErrors.push(err250);
 errors++;
 }
 }
-if(data130.harvester_pcidevices_controller !== undefined){
-let data134 = data130.harvester_pcidevices_controller;
-if(data134 && typeof data134 == "object" && !Array.isArray(data134)){
-if(data134.enabled === undefined){
-const err251 = {instancePath:instancePath+"/install/addons/harvester_pcidevices_controller",schemaPath:"#/definitions/addon/required",keyword:"required",params:{missingProperty: "enabled"},message:"must have required property '"+"enabled"+"'",schema:schema24.required,parentSchema:schema24,data:data134};
+}
+else {
+const err251 = {instancePath:instancePath+"/install/addons/harvester_vm_import_controller",schemaPath:"#/definitions/addon/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema24.type,parentSchema:schema24,data:data132};
 if(vErrors === null){
 vErrors = [err251];
 }
@@ -3387,9 +3386,12 @@ vErrors.push(err251);
 }
 errors++;
 }
-for(const key17 in data134){
-if(!((key17 === "enabled") || (key17 === "values_content"))){
-const err252 = {instancePath:instancePath+"/install/addons/harvester_pcidevices_controller",schemaPath:"#/definitions/addon/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key17},message:"must NOT have additional properties",schema:false,parentSchema:schema24,data:data134};
+}
+if(data131.harvester_pcidevices_controller !== undefined){
+let data135 = data131.harvester_pcidevices_controller;
+if(data135 && typeof data135 == "object" && !Array.isArray(data135)){
+if(data135.enabled === undefined){
+const err252 = {instancePath:instancePath+"/install/addons/harvester_pcidevices_controller",schemaPath:"#/definitions/addon/required",keyword:"required",params:{missingProperty: "enabled"},message:"must have required property '"+"enabled"+"'",schema:schema24.required,parentSchema:schema24,data:data135};
 if(vErrors === null){
 vErrors = [err252];
 }
@@ -3398,11 +3400,9 @@ vErrors.push(err252);
 }
 errors++;
 }
-}
-if(data134.enabled !== undefined){
-let data135 = data134.enabled;
-if(typeof data135 !== "boolean"){
-const err253 = {instancePath:instancePath+"/install/addons/harvester_pcidevices_controller/enabled",schemaPath:"#/definitions/addon/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema24.properties.enabled.type,parentSchema:schema24.properties.enabled,data:data135};
+for(const key17 in data135){
+if(!((key17 === "enabled") || (key17 === "values_content"))){
+const err253 = {instancePath:instancePath+"/install/addons/harvester_pcidevices_controller",schemaPath:"#/definitions/addon/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key17},message:"must NOT have additional properties",schema:false,parentSchema:schema24,data:data135};
 if(vErrors === null){
 vErrors = [err253];
 }
@@ -3412,10 +3412,10 @@ vErrors.push(err253);
 errors++;
 }
 }
-if(data134.values_content !== undefined){
-let data136 = data134.values_content;
-if(typeof data136 !== "string"){
-const err254 = {instancePath:instancePath+"/install/addons/harvester_pcidevices_controller/values_content",schemaPath:"#/definitions/addon/properties/values_content/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema24.properties.values_content.type,parentSchema:schema24.properties.values_content,data:data136};
+if(data135.enabled !== undefined){
+let data136 = data135.enabled;
+if(typeof data136 !== "boolean"){
+const err254 = {instancePath:instancePath+"/install/addons/harvester_pcidevices_controller/enabled",schemaPath:"#/definitions/addon/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema24.properties.enabled.type,parentSchema:schema24.properties.enabled,data:data136};
 if(vErrors === null){
 vErrors = [err254];
 }
@@ -3425,9 +3425,10 @@ vErrors.push(err254);
 errors++;
 }
 }
-}
-else {
-const err255 = {instancePath:instancePath+"/install/addons/harvester_pcidevices_controller",schemaPath:"#/definitions/addon/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema24.type,parentSchema:schema24,data:data134};
+if(data135.values_content !== undefined){
+let data137 = data135.values_content;
+if(typeof data137 !== "string"){
+const err255 = {instancePath:instancePath+"/install/addons/harvester_pcidevices_controller/values_content",schemaPath:"#/definitions/addon/properties/values_content/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema24.properties.values_content.type,parentSchema:schema24.properties.values_content,data:data137};
 if(vErrors === null){
 vErrors = [err255];
 }
@@ -3437,11 +3438,9 @@ vErrors.push(err255);
 errors++;
 }
 }
-if(data130.rancher_logging !== undefined){
-let data137 = data130.rancher_logging;
-if(data137 && typeof data137 == "object" && !Array.isArray(data137)){
-if(data137.enabled === undefined){
-const err256 = {instancePath:instancePath+"/install/addons/rancher_logging",schemaPath:"#/definitions/addon/required",keyword:"required",params:{missingProperty: "enabled"},message:"must have required property '"+"enabled"+"'",schema:schema24.required,parentSchema:schema24,data:data137};
+}
+else {
+const err256 = {instancePath:instancePath+"/install/addons/harvester_pcidevices_controller",schemaPath:"#/definitions/addon/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema24.type,parentSchema:schema24,data:data135};
 if(vErrors === null){
 vErrors = [err256];
 }
@@ -3450,9 +3449,12 @@ vErrors.push(err256);
 }
 errors++;
 }
-for(const key18 in data137){
-if(!((key18 === "enabled") || (key18 === "values_content"))){
-const err257 = {instancePath:instancePath+"/install/addons/rancher_logging",schemaPath:"#/definitions/addon/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key18},message:"must NOT have additional properties",schema:false,parentSchema:schema24,data:data137};
+}
+if(data131.rancher_logging !== undefined){
+let data138 = data131.rancher_logging;
+if(data138 && typeof data138 == "object" && !Array.isArray(data138)){
+if(data138.enabled === undefined){
+const err257 = {instancePath:instancePath+"/install/addons/rancher_logging",schemaPath:"#/definitions/addon/required",keyword:"required",params:{missingProperty: "enabled"},message:"must have required property '"+"enabled"+"'",schema:schema24.required,parentSchema:schema24,data:data138};
 if(vErrors === null){
 vErrors = [err257];
 }
@@ -3461,11 +3463,9 @@ vErrors.push(err257);
 }
 errors++;
 }
-}
-if(data137.enabled !== undefined){
-let data138 = data137.enabled;
-if(typeof data138 !== "boolean"){
-const err258 = {instancePath:instancePath+"/install/addons/rancher_logging/enabled",schemaPath:"#/definitions/addon/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema24.properties.enabled.type,parentSchema:schema24.properties.enabled,data:data138};
+for(const key18 in data138){
+if(!((key18 === "enabled") || (key18 === "values_content"))){
+const err258 = {instancePath:instancePath+"/install/addons/rancher_logging",schemaPath:"#/definitions/addon/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key18},message:"must NOT have additional properties",schema:false,parentSchema:schema24,data:data138};
 if(vErrors === null){
 vErrors = [err258];
 }
@@ -3475,10 +3475,10 @@ vErrors.push(err258);
 errors++;
 }
 }
-if(data137.values_content !== undefined){
-let data139 = data137.values_content;
-if(typeof data139 !== "string"){
-const err259 = {instancePath:instancePath+"/install/addons/rancher_logging/values_content",schemaPath:"#/definitions/addon/properties/values_content/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema24.properties.values_content.type,parentSchema:schema24.properties.values_content,data:data139};
+if(data138.enabled !== undefined){
+let data139 = data138.enabled;
+if(typeof data139 !== "boolean"){
+const err259 = {instancePath:instancePath+"/install/addons/rancher_logging/enabled",schemaPath:"#/definitions/addon/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema24.properties.enabled.type,parentSchema:schema24.properties.enabled,data:data139};
 if(vErrors === null){
 vErrors = [err259];
 }
@@ -3488,9 +3488,10 @@ vErrors.push(err259);
 errors++;
 }
 }
-}
-else {
-const err260 = {instancePath:instancePath+"/install/addons/rancher_logging",schemaPath:"#/definitions/addon/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema24.type,parentSchema:schema24,data:data137};
+if(data138.values_content !== undefined){
+let data140 = data138.values_content;
+if(typeof data140 !== "string"){
+const err260 = {instancePath:instancePath+"/install/addons/rancher_logging/values_content",schemaPath:"#/definitions/addon/properties/values_content/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema24.properties.values_content.type,parentSchema:schema24.properties.values_content,data:data140};
 if(vErrors === null){
 vErrors = [err260];
 }
@@ -3500,11 +3501,9 @@ vErrors.push(err260);
 errors++;
 }
 }
-if(data130.rancher_monitoring !== undefined){
-let data140 = data130.rancher_monitoring;
-if(data140 && typeof data140 == "object" && !Array.isArray(data140)){
-if(data140.enabled === undefined){
-const err261 = {instancePath:instancePath+"/install/addons/rancher_monitoring",schemaPath:"#/definitions/addon/required",keyword:"required",params:{missingProperty: "enabled"},message:"must have required property '"+"enabled"+"'",schema:schema24.required,parentSchema:schema24,data:data140};
+}
+else {
+const err261 = {instancePath:instancePath+"/install/addons/rancher_logging",schemaPath:"#/definitions/addon/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema24.type,parentSchema:schema24,data:data138};
 if(vErrors === null){
 vErrors = [err261];
 }
@@ -3513,9 +3512,12 @@ vErrors.push(err261);
 }
 errors++;
 }
-for(const key19 in data140){
-if(!((key19 === "enabled") || (key19 === "values_content"))){
-const err262 = {instancePath:instancePath+"/install/addons/rancher_monitoring",schemaPath:"#/definitions/addon/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key19},message:"must NOT have additional properties",schema:false,parentSchema:schema24,data:data140};
+}
+if(data131.rancher_monitoring !== undefined){
+let data141 = data131.rancher_monitoring;
+if(data141 && typeof data141 == "object" && !Array.isArray(data141)){
+if(data141.enabled === undefined){
+const err262 = {instancePath:instancePath+"/install/addons/rancher_monitoring",schemaPath:"#/definitions/addon/required",keyword:"required",params:{missingProperty: "enabled"},message:"must have required property '"+"enabled"+"'",schema:schema24.required,parentSchema:schema24,data:data141};
 if(vErrors === null){
 vErrors = [err262];
 }
@@ -3524,11 +3526,9 @@ vErrors.push(err262);
 }
 errors++;
 }
-}
-if(data140.enabled !== undefined){
-let data141 = data140.enabled;
-if(typeof data141 !== "boolean"){
-const err263 = {instancePath:instancePath+"/install/addons/rancher_monitoring/enabled",schemaPath:"#/definitions/addon/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema24.properties.enabled.type,parentSchema:schema24.properties.enabled,data:data141};
+for(const key19 in data141){
+if(!((key19 === "enabled") || (key19 === "values_content"))){
+const err263 = {instancePath:instancePath+"/install/addons/rancher_monitoring",schemaPath:"#/definitions/addon/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key19},message:"must NOT have additional properties",schema:false,parentSchema:schema24,data:data141};
 if(vErrors === null){
 vErrors = [err263];
 }
@@ -3538,10 +3538,10 @@ vErrors.push(err263);
 errors++;
 }
 }
-if(data140.values_content !== undefined){
-let data142 = data140.values_content;
-if(typeof data142 !== "string"){
-const err264 = {instancePath:instancePath+"/install/addons/rancher_monitoring/values_content",schemaPath:"#/definitions/addon/properties/values_content/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema24.properties.values_content.type,parentSchema:schema24.properties.values_content,data:data142};
+if(data141.enabled !== undefined){
+let data142 = data141.enabled;
+if(typeof data142 !== "boolean"){
+const err264 = {instancePath:instancePath+"/install/addons/rancher_monitoring/enabled",schemaPath:"#/definitions/addon/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema24.properties.enabled.type,parentSchema:schema24.properties.enabled,data:data142};
 if(vErrors === null){
 vErrors = [err264];
 }
@@ -3551,9 +3551,10 @@ vErrors.push(err264);
 errors++;
 }
 }
-}
-else {
-const err265 = {instancePath:instancePath+"/install/addons/rancher_monitoring",schemaPath:"#/definitions/addon/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema24.type,parentSchema:schema24,data:data140};
+if(data141.values_content !== undefined){
+let data143 = data141.values_content;
+if(typeof data143 !== "string"){
+const err265 = {instancePath:instancePath+"/install/addons/rancher_monitoring/values_content",schemaPath:"#/definitions/addon/properties/values_content/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema24.properties.values_content.type,parentSchema:schema24.properties.values_content,data:data143};
 if(vErrors === null){
 vErrors = [err265];
 }
@@ -3563,11 +3564,9 @@ vErrors.push(err265);
 errors++;
 }
 }
-if(data130.harvester_seeder !== undefined){
-let data143 = data130.harvester_seeder;
-if(data143 && typeof data143 == "object" && !Array.isArray(data143)){
-if(data143.enabled === undefined){
-const err266 = {instancePath:instancePath+"/install/addons/harvester_seeder",schemaPath:"#/definitions/addon/required",keyword:"required",params:{missingProperty: "enabled"},message:"must have required property '"+"enabled"+"'",schema:schema24.required,parentSchema:schema24,data:data143};
+}
+else {
+const err266 = {instancePath:instancePath+"/install/addons/rancher_monitoring",schemaPath:"#/definitions/addon/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema24.type,parentSchema:schema24,data:data141};
 if(vErrors === null){
 vErrors = [err266];
 }
@@ -3576,9 +3575,12 @@ vErrors.push(err266);
 }
 errors++;
 }
-for(const key20 in data143){
-if(!((key20 === "enabled") || (key20 === "values_content"))){
-const err267 = {instancePath:instancePath+"/install/addons/harvester_seeder",schemaPath:"#/definitions/addon/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key20},message:"must NOT have additional properties",schema:false,parentSchema:schema24,data:data143};
+}
+if(data131.harvester_seeder !== undefined){
+let data144 = data131.harvester_seeder;
+if(data144 && typeof data144 == "object" && !Array.isArray(data144)){
+if(data144.enabled === undefined){
+const err267 = {instancePath:instancePath+"/install/addons/harvester_seeder",schemaPath:"#/definitions/addon/required",keyword:"required",params:{missingProperty: "enabled"},message:"must have required property '"+"enabled"+"'",schema:schema24.required,parentSchema:schema24,data:data144};
 if(vErrors === null){
 vErrors = [err267];
 }
@@ -3587,11 +3589,9 @@ vErrors.push(err267);
 }
 errors++;
 }
-}
-if(data143.enabled !== undefined){
-let data144 = data143.enabled;
-if(typeof data144 !== "boolean"){
-const err268 = {instancePath:instancePath+"/install/addons/harvester_seeder/enabled",schemaPath:"#/definitions/addon/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema24.properties.enabled.type,parentSchema:schema24.properties.enabled,data:data144};
+for(const key20 in data144){
+if(!((key20 === "enabled") || (key20 === "values_content"))){
+const err268 = {instancePath:instancePath+"/install/addons/harvester_seeder",schemaPath:"#/definitions/addon/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key20},message:"must NOT have additional properties",schema:false,parentSchema:schema24,data:data144};
 if(vErrors === null){
 vErrors = [err268];
 }
@@ -3601,10 +3601,10 @@ vErrors.push(err268);
 errors++;
 }
 }
-if(data143.values_content !== undefined){
-let data145 = data143.values_content;
-if(typeof data145 !== "string"){
-const err269 = {instancePath:instancePath+"/install/addons/harvester_seeder/values_content",schemaPath:"#/definitions/addon/properties/values_content/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema24.properties.values_content.type,parentSchema:schema24.properties.values_content,data:data145};
+if(data144.enabled !== undefined){
+let data145 = data144.enabled;
+if(typeof data145 !== "boolean"){
+const err269 = {instancePath:instancePath+"/install/addons/harvester_seeder/enabled",schemaPath:"#/definitions/addon/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema24.properties.enabled.type,parentSchema:schema24.properties.enabled,data:data145};
 if(vErrors === null){
 vErrors = [err269];
 }
@@ -3614,9 +3614,10 @@ vErrors.push(err269);
 errors++;
 }
 }
-}
-else {
-const err270 = {instancePath:instancePath+"/install/addons/harvester_seeder",schemaPath:"#/definitions/addon/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema24.type,parentSchema:schema24,data:data143};
+if(data144.values_content !== undefined){
+let data146 = data144.values_content;
+if(typeof data146 !== "string"){
+const err270 = {instancePath:instancePath+"/install/addons/harvester_seeder/values_content",schemaPath:"#/definitions/addon/properties/values_content/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema24.properties.values_content.type,parentSchema:schema24.properties.values_content,data:data146};
 if(vErrors === null){
 vErrors = [err270];
 }
@@ -3626,11 +3627,9 @@ vErrors.push(err270);
 errors++;
 }
 }
-if(data130.nvidia_driver_toolkit !== undefined){
-let data146 = data130.nvidia_driver_toolkit;
-if(data146 && typeof data146 == "object" && !Array.isArray(data146)){
-if(data146.enabled === undefined){
-const err271 = {instancePath:instancePath+"/install/addons/nvidia_driver_toolkit",schemaPath:"#/definitions/addon/required",keyword:"required",params:{missingProperty: "enabled"},message:"must have required property '"+"enabled"+"'",schema:schema24.required,parentSchema:schema24,data:data146};
+}
+else {
+const err271 = {instancePath:instancePath+"/install/addons/harvester_seeder",schemaPath:"#/definitions/addon/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema24.type,parentSchema:schema24,data:data144};
 if(vErrors === null){
 vErrors = [err271];
 }
@@ -3639,9 +3638,12 @@ vErrors.push(err271);
 }
 errors++;
 }
-for(const key21 in data146){
-if(!((key21 === "enabled") || (key21 === "values_content"))){
-const err272 = {instancePath:instancePath+"/install/addons/nvidia_driver_toolkit",schemaPath:"#/definitions/addon/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key21},message:"must NOT have additional properties",schema:false,parentSchema:schema24,data:data146};
+}
+if(data131.nvidia_driver_toolkit !== undefined){
+let data147 = data131.nvidia_driver_toolkit;
+if(data147 && typeof data147 == "object" && !Array.isArray(data147)){
+if(data147.enabled === undefined){
+const err272 = {instancePath:instancePath+"/install/addons/nvidia_driver_toolkit",schemaPath:"#/definitions/addon/required",keyword:"required",params:{missingProperty: "enabled"},message:"must have required property '"+"enabled"+"'",schema:schema24.required,parentSchema:schema24,data:data147};
 if(vErrors === null){
 vErrors = [err272];
 }
@@ -3650,11 +3652,9 @@ vErrors.push(err272);
 }
 errors++;
 }
-}
-if(data146.enabled !== undefined){
-let data147 = data146.enabled;
-if(typeof data147 !== "boolean"){
-const err273 = {instancePath:instancePath+"/install/addons/nvidia_driver_toolkit/enabled",schemaPath:"#/definitions/addon/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema24.properties.enabled.type,parentSchema:schema24.properties.enabled,data:data147};
+for(const key21 in data147){
+if(!((key21 === "enabled") || (key21 === "values_content"))){
+const err273 = {instancePath:instancePath+"/install/addons/nvidia_driver_toolkit",schemaPath:"#/definitions/addon/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key21},message:"must NOT have additional properties",schema:false,parentSchema:schema24,data:data147};
 if(vErrors === null){
 vErrors = [err273];
 }
@@ -3664,10 +3664,10 @@ vErrors.push(err273);
 errors++;
 }
 }
-if(data146.values_content !== undefined){
-let data148 = data146.values_content;
-if(typeof data148 !== "string"){
-const err274 = {instancePath:instancePath+"/install/addons/nvidia_driver_toolkit/values_content",schemaPath:"#/definitions/addon/properties/values_content/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema24.properties.values_content.type,parentSchema:schema24.properties.values_content,data:data148};
+if(data147.enabled !== undefined){
+let data148 = data147.enabled;
+if(typeof data148 !== "boolean"){
+const err274 = {instancePath:instancePath+"/install/addons/nvidia_driver_toolkit/enabled",schemaPath:"#/definitions/addon/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema24.properties.enabled.type,parentSchema:schema24.properties.enabled,data:data148};
 if(vErrors === null){
 vErrors = [err274];
 }
@@ -3677,9 +3677,10 @@ vErrors.push(err274);
 errors++;
 }
 }
-}
-else {
-const err275 = {instancePath:instancePath+"/install/addons/nvidia_driver_toolkit",schemaPath:"#/definitions/addon/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema24.type,parentSchema:schema24,data:data146};
+if(data147.values_content !== undefined){
+let data149 = data147.values_content;
+if(typeof data149 !== "string"){
+const err275 = {instancePath:instancePath+"/install/addons/nvidia_driver_toolkit/values_content",schemaPath:"#/definitions/addon/properties/values_content/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema24.properties.values_content.type,parentSchema:schema24.properties.values_content,data:data149};
 if(vErrors === null){
 vErrors = [err275];
 }
@@ -3691,7 +3692,7 @@ errors++;
 }
 }
 else {
-const err276 = {instancePath:instancePath+"/install/addons",schemaPath:"#/properties/install/properties/addons/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.install.properties.addons.type,parentSchema:schema11.properties.install.properties.addons,data:data130};
+const err276 = {instancePath:instancePath+"/install/addons/nvidia_driver_toolkit",schemaPath:"#/definitions/addon/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema24.type,parentSchema:schema24,data:data147};
 if(vErrors === null){
 vErrors = [err276];
 }
@@ -3701,12 +3702,9 @@ vErrors.push(err276);
 errors++;
 }
 }
-if(data89.harvester !== undefined){
-let data149 = data89.harvester;
-if(data149 && typeof data149 == "object" && !Array.isArray(data149)){
-for(const key22 in data149){
-if(!((key22 === "storage_class") || (key22 === "longhorn"))){
-const err277 = {instancePath:instancePath+"/install/harvester",schemaPath:"#/properties/install/properties/harvester/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key22},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.install.properties.harvester,data:data149};
+}
+else {
+const err277 = {instancePath:instancePath+"/install/addons",schemaPath:"#/properties/install/properties/addons/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.install.properties.addons.type,parentSchema:schema11.properties.install.properties.addons,data:data131};
 if(vErrors === null){
 vErrors = [err277];
 }
@@ -3716,12 +3714,12 @@ vErrors.push(err277);
 errors++;
 }
 }
-if(data149.storage_class !== undefined){
-let data150 = data149.storage_class;
+if(data89.harvester !== undefined){
+let data150 = data89.harvester;
 if(data150 && typeof data150 == "object" && !Array.isArray(data150)){
-for(const key23 in data150){
-if(!(key23 === "replica_count")){
-const err278 = {instancePath:instancePath+"/install/harvester/storage_class",schemaPath:"#/properties/install/properties/harvester/properties/storage_class/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key23},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.install.properties.harvester.properties.storage_class,data:data150};
+for(const key22 in data150){
+if(!((key22 === "storage_class") || (key22 === "longhorn"))){
+const err278 = {instancePath:instancePath+"/install/harvester",schemaPath:"#/properties/install/properties/harvester/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key22},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.install.properties.harvester,data:data150};
 if(vErrors === null){
 vErrors = [err278];
 }
@@ -3731,10 +3729,12 @@ vErrors.push(err278);
 errors++;
 }
 }
-if(data150.replica_count !== undefined){
-let data151 = data150.replica_count;
-if(!(((typeof data151 == "number") && (!(data151 % 1) && !isNaN(data151))) && (isFinite(data151)))){
-const err279 = {instancePath:instancePath+"/install/harvester/storage_class/replica_count",schemaPath:"#/properties/install/properties/harvester/properties/storage_class/properties/replica_count/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.install.properties.harvester.properties.storage_class.properties.replica_count.type,parentSchema:schema11.properties.install.properties.harvester.properties.storage_class.properties.replica_count,data:data151};
+if(data150.storage_class !== undefined){
+let data151 = data150.storage_class;
+if(data151 && typeof data151 == "object" && !Array.isArray(data151)){
+for(const key23 in data151){
+if(!(key23 === "replica_count")){
+const err279 = {instancePath:instancePath+"/install/harvester/storage_class",schemaPath:"#/properties/install/properties/harvester/properties/storage_class/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key23},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.install.properties.harvester.properties.storage_class,data:data151};
 if(vErrors === null){
 vErrors = [err279];
 }
@@ -3743,9 +3743,11 @@ vErrors.push(err279);
 }
 errors++;
 }
-if((typeof data151 == "number") && (isFinite(data151))){
-if(data151 > 3 || isNaN(data151)){
-const err280 = {instancePath:instancePath+"/install/harvester/storage_class/replica_count",schemaPath:"#/properties/install/properties/harvester/properties/storage_class/properties/replica_count/maximum",keyword:"maximum",params:{comparison: "<=", limit: 3},message:"must be <= 3",schema:3,parentSchema:schema11.properties.install.properties.harvester.properties.storage_class.properties.replica_count,data:data151};
+}
+if(data151.replica_count !== undefined){
+let data152 = data151.replica_count;
+if(!(((typeof data152 == "number") && (!(data152 % 1) && !isNaN(data152))) && (isFinite(data152)))){
+const err280 = {instancePath:instancePath+"/install/harvester/storage_class/replica_count",schemaPath:"#/properties/install/properties/harvester/properties/storage_class/properties/replica_count/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.install.properties.harvester.properties.storage_class.properties.replica_count.type,parentSchema:schema11.properties.install.properties.harvester.properties.storage_class.properties.replica_count,data:data152};
 if(vErrors === null){
 vErrors = [err280];
 }
@@ -3754,8 +3756,9 @@ vErrors.push(err280);
 }
 errors++;
 }
-if(data151 < 1 || isNaN(data151)){
-const err281 = {instancePath:instancePath+"/install/harvester/storage_class/replica_count",schemaPath:"#/properties/install/properties/harvester/properties/storage_class/properties/replica_count/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.install.properties.harvester.properties.storage_class.properties.replica_count,data:data151};
+if((typeof data152 == "number") && (isFinite(data152))){
+if(data152 > 3 || isNaN(data152)){
+const err281 = {instancePath:instancePath+"/install/harvester/storage_class/replica_count",schemaPath:"#/properties/install/properties/harvester/properties/storage_class/properties/replica_count/maximum",keyword:"maximum",params:{comparison: "<=", limit: 3},message:"must be <= 3",schema:3,parentSchema:schema11.properties.install.properties.harvester.properties.storage_class.properties.replica_count,data:data152};
 if(vErrors === null){
 vErrors = [err281];
 }
@@ -3764,11 +3767,8 @@ vErrors.push(err281);
 }
 errors++;
 }
-}
-}
-}
-else {
-const err282 = {instancePath:instancePath+"/install/harvester/storage_class",schemaPath:"#/properties/install/properties/harvester/properties/storage_class/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.install.properties.harvester.properties.storage_class.type,parentSchema:schema11.properties.install.properties.harvester.properties.storage_class,data:data150};
+if(data152 < 1 || isNaN(data152)){
+const err282 = {instancePath:instancePath+"/install/harvester/storage_class/replica_count",schemaPath:"#/properties/install/properties/harvester/properties/storage_class/properties/replica_count/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.install.properties.harvester.properties.storage_class.properties.replica_count,data:data152};
 if(vErrors === null){
 vErrors = [err282];
 }
@@ -3778,12 +3778,10 @@ vErrors.push(err282);
 errors++;
 }
 }
-if(data149.longhorn !== undefined){
-let data152 = data149.longhorn;
-if(data152 && typeof data152 == "object" && !Array.isArray(data152)){
-for(const key24 in data152){
-if(!(key24 === "default_settings")){
-const err283 = {instancePath:instancePath+"/install/harvester/longhorn",schemaPath:"#/properties/install/properties/harvester/properties/longhorn/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key24},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.install.properties.harvester.properties.longhorn,data:data152};
+}
+}
+else {
+const err283 = {instancePath:instancePath+"/install/harvester/storage_class",schemaPath:"#/properties/install/properties/harvester/properties/storage_class/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.install.properties.harvester.properties.storage_class.type,parentSchema:schema11.properties.install.properties.harvester.properties.storage_class,data:data151};
 if(vErrors === null){
 vErrors = [err283];
 }
@@ -3793,12 +3791,12 @@ vErrors.push(err283);
 errors++;
 }
 }
-if(data152.default_settings !== undefined){
-let data153 = data152.default_settings;
+if(data150.longhorn !== undefined){
+let data153 = data150.longhorn;
 if(data153 && typeof data153 == "object" && !Array.isArray(data153)){
-for(const key25 in data153){
-if(!(key25 === "guaranteedInstanceManagerCPU")){
-const err284 = {instancePath:instancePath+"/install/harvester/longhorn/default_settings",schemaPath:"#/properties/install/properties/harvester/properties/longhorn/properties/default_settings/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key25},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.install.properties.harvester.properties.longhorn.properties.default_settings,data:data153};
+for(const key24 in data153){
+if(!(key24 === "default_settings")){
+const err284 = {instancePath:instancePath+"/install/harvester/longhorn",schemaPath:"#/properties/install/properties/harvester/properties/longhorn/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key24},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.install.properties.harvester.properties.longhorn,data:data153};
 if(vErrors === null){
 vErrors = [err284];
 }
@@ -3808,10 +3806,12 @@ vErrors.push(err284);
 errors++;
 }
 }
-if(data153.guaranteedInstanceManagerCPU !== undefined){
-let data154 = data153.guaranteedInstanceManagerCPU;
-if(!(((typeof data154 == "number") && (!(data154 % 1) && !isNaN(data154))) && (isFinite(data154)))){
-const err285 = {instancePath:instancePath+"/install/harvester/longhorn/default_settings/guaranteedInstanceManagerCPU",schemaPath:"#/properties/install/properties/harvester/properties/longhorn/properties/default_settings/properties/guaranteedInstanceManagerCPU/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.install.properties.harvester.properties.longhorn.properties.default_settings.properties.guaranteedInstanceManagerCPU.type,parentSchema:schema11.properties.install.properties.harvester.properties.longhorn.properties.default_settings.properties.guaranteedInstanceManagerCPU,data:data154};
+if(data153.default_settings !== undefined){
+let data154 = data153.default_settings;
+if(data154 && typeof data154 == "object" && !Array.isArray(data154)){
+for(const key25 in data154){
+if(!(key25 === "guaranteedInstanceManagerCPU")){
+const err285 = {instancePath:instancePath+"/install/harvester/longhorn/default_settings",schemaPath:"#/properties/install/properties/harvester/properties/longhorn/properties/default_settings/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key25},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.install.properties.harvester.properties.longhorn.properties.default_settings,data:data154};
 if(vErrors === null){
 vErrors = [err285];
 }
@@ -3820,9 +3820,11 @@ vErrors.push(err285);
 }
 errors++;
 }
-if((typeof data154 == "number") && (isFinite(data154))){
-if(data154 > 12 || isNaN(data154)){
-const err286 = {instancePath:instancePath+"/install/harvester/longhorn/default_settings/guaranteedInstanceManagerCPU",schemaPath:"#/properties/install/properties/harvester/properties/longhorn/properties/default_settings/properties/guaranteedInstanceManagerCPU/maximum",keyword:"maximum",params:{comparison: "<=", limit: 12},message:"must be <= 12",schema:12,parentSchema:schema11.properties.install.properties.harvester.properties.longhorn.properties.default_settings.properties.guaranteedInstanceManagerCPU,data:data154};
+}
+if(data154.guaranteedInstanceManagerCPU !== undefined){
+let data155 = data154.guaranteedInstanceManagerCPU;
+if(!(((typeof data155 == "number") && (!(data155 % 1) && !isNaN(data155))) && (isFinite(data155)))){
+const err286 = {instancePath:instancePath+"/install/harvester/longhorn/default_settings/guaranteedInstanceManagerCPU",schemaPath:"#/properties/install/properties/harvester/properties/longhorn/properties/default_settings/properties/guaranteedInstanceManagerCPU/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.install.properties.harvester.properties.longhorn.properties.default_settings.properties.guaranteedInstanceManagerCPU.type,parentSchema:schema11.properties.install.properties.harvester.properties.longhorn.properties.default_settings.properties.guaranteedInstanceManagerCPU,data:data155};
 if(vErrors === null){
 vErrors = [err286];
 }
@@ -3831,8 +3833,9 @@ vErrors.push(err286);
 }
 errors++;
 }
-if(data154 < 0 || isNaN(data154)){
-const err287 = {instancePath:instancePath+"/install/harvester/longhorn/default_settings/guaranteedInstanceManagerCPU",schemaPath:"#/properties/install/properties/harvester/properties/longhorn/properties/default_settings/properties/guaranteedInstanceManagerCPU/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.install.properties.harvester.properties.longhorn.properties.default_settings.properties.guaranteedInstanceManagerCPU,data:data154};
+if((typeof data155 == "number") && (isFinite(data155))){
+if(data155 > 12 || isNaN(data155)){
+const err287 = {instancePath:instancePath+"/install/harvester/longhorn/default_settings/guaranteedInstanceManagerCPU",schemaPath:"#/properties/install/properties/harvester/properties/longhorn/properties/default_settings/properties/guaranteedInstanceManagerCPU/maximum",keyword:"maximum",params:{comparison: "<=", limit: 12},message:"must be <= 12",schema:12,parentSchema:schema11.properties.install.properties.harvester.properties.longhorn.properties.default_settings.properties.guaranteedInstanceManagerCPU,data:data155};
 if(vErrors === null){
 vErrors = [err287];
 }
@@ -3841,11 +3844,8 @@ vErrors.push(err287);
 }
 errors++;
 }
-}
-}
-}
-else {
-const err288 = {instancePath:instancePath+"/install/harvester/longhorn/default_settings",schemaPath:"#/properties/install/properties/harvester/properties/longhorn/properties/default_settings/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.install.properties.harvester.properties.longhorn.properties.default_settings.type,parentSchema:schema11.properties.install.properties.harvester.properties.longhorn.properties.default_settings,data:data153};
+if(data155 < 0 || isNaN(data155)){
+const err288 = {instancePath:instancePath+"/install/harvester/longhorn/default_settings/guaranteedInstanceManagerCPU",schemaPath:"#/properties/install/properties/harvester/properties/longhorn/properties/default_settings/properties/guaranteedInstanceManagerCPU/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.install.properties.harvester.properties.longhorn.properties.default_settings.properties.guaranteedInstanceManagerCPU,data:data155};
 if(vErrors === null){
 vErrors = [err288];
 }
@@ -3856,8 +3856,9 @@ errors++;
 }
 }
 }
+}
 else {
-const err289 = {instancePath:instancePath+"/install/harvester/longhorn",schemaPath:"#/properties/install/properties/harvester/properties/longhorn/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.install.properties.harvester.properties.longhorn.type,parentSchema:schema11.properties.install.properties.harvester.properties.longhorn,data:data152};
+const err289 = {instancePath:instancePath+"/install/harvester/longhorn/default_settings",schemaPath:"#/properties/install/properties/harvester/properties/longhorn/properties/default_settings/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.install.properties.harvester.properties.longhorn.properties.default_settings.type,parentSchema:schema11.properties.install.properties.harvester.properties.longhorn.properties.default_settings,data:data154};
 if(vErrors === null){
 vErrors = [err289];
 }
@@ -3869,7 +3870,7 @@ errors++;
 }
 }
 else {
-const err290 = {instancePath:instancePath+"/install/harvester",schemaPath:"#/properties/install/properties/harvester/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.install.properties.harvester.type,parentSchema:schema11.properties.install.properties.harvester,data:data149};
+const err290 = {instancePath:instancePath+"/install/harvester/longhorn",schemaPath:"#/properties/install/properties/harvester/properties/longhorn/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.install.properties.harvester.properties.longhorn.type,parentSchema:schema11.properties.install.properties.harvester.properties.longhorn,data:data153};
 if(vErrors === null){
 vErrors = [err290];
 }
@@ -3879,15 +3880,9 @@ vErrors.push(err290);
 errors++;
 }
 }
-if(data89.webhooks !== undefined){
-let data155 = data89.webhooks;
-if(Array.isArray(data155)){
-const len10 = data155.length;
-for(let i10=0; i10<len10; i10++){
-let data156 = data155[i10];
-if(data156 && typeof data156 == "object" && !Array.isArray(data156)){
-if(data156.event === undefined){
-const err291 = {instancePath:instancePath+"/install/webhooks/" + i10,schemaPath:"#/properties/install/properties/webhooks/items/required",keyword:"required",params:{missingProperty: "event"},message:"must have required property '"+"event"+"'",schema:schema11.properties.install.properties.webhooks.items.required,parentSchema:schema11.properties.install.properties.webhooks.items,data:data156};
+}
+else {
+const err291 = {instancePath:instancePath+"/install/harvester",schemaPath:"#/properties/install/properties/harvester/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.install.properties.harvester.type,parentSchema:schema11.properties.install.properties.harvester,data:data150};
 if(vErrors === null){
 vErrors = [err291];
 }
@@ -3896,8 +3891,16 @@ vErrors.push(err291);
 }
 errors++;
 }
-if(data156.url === undefined){
-const err292 = {instancePath:instancePath+"/install/webhooks/" + i10,schemaPath:"#/properties/install/properties/webhooks/items/required",keyword:"required",params:{missingProperty: "url"},message:"must have required property '"+"url"+"'",schema:schema11.properties.install.properties.webhooks.items.required,parentSchema:schema11.properties.install.properties.webhooks.items,data:data156};
+}
+if(data89.webhooks !== undefined){
+let data156 = data89.webhooks;
+if(Array.isArray(data156)){
+const len10 = data156.length;
+for(let i10=0; i10<len10; i10++){
+let data157 = data156[i10];
+if(data157 && typeof data157 == "object" && !Array.isArray(data157)){
+if(data157.event === undefined){
+const err292 = {instancePath:instancePath+"/install/webhooks/" + i10,schemaPath:"#/properties/install/properties/webhooks/items/required",keyword:"required",params:{missingProperty: "event"},message:"must have required property '"+"event"+"'",schema:schema11.properties.install.properties.webhooks.items.required,parentSchema:schema11.properties.install.properties.webhooks.items,data:data157};
 if(vErrors === null){
 vErrors = [err292];
 }
@@ -3906,9 +3909,8 @@ vErrors.push(err292);
 }
 errors++;
 }
-for(const key26 in data156){
-if(!(((((((key26 === "event") || (key26 === "method")) || (key26 === "url")) || (key26 === "payload")) || (key26 === "headers")) || (key26 === "insecure")) || (key26 === "basicAuth"))){
-const err293 = {instancePath:instancePath+"/install/webhooks/" + i10,schemaPath:"#/properties/install/properties/webhooks/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key26},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.install.properties.webhooks.items,data:data156};
+if(data157.url === undefined){
+const err293 = {instancePath:instancePath+"/install/webhooks/" + i10,schemaPath:"#/properties/install/properties/webhooks/items/required",keyword:"required",params:{missingProperty: "url"},message:"must have required property '"+"url"+"'",schema:schema11.properties.install.properties.webhooks.items.required,parentSchema:schema11.properties.install.properties.webhooks.items,data:data157};
 if(vErrors === null){
 vErrors = [err293];
 }
@@ -3917,11 +3919,9 @@ vErrors.push(err293);
 }
 errors++;
 }
-}
-if(data156.event !== undefined){
-let data157 = data156.event;
-if(typeof data157 !== "string"){
-const err294 = {instancePath:instancePath+"/install/webhooks/" + i10+"/event",schemaPath:"#/properties/install/properties/webhooks/items/properties/event/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.webhooks.items.properties.event.type,parentSchema:schema11.properties.install.properties.webhooks.items.properties.event,data:data157};
+for(const key26 in data157){
+if(!(((((((key26 === "event") || (key26 === "method")) || (key26 === "url")) || (key26 === "payload")) || (key26 === "headers")) || (key26 === "insecure")) || (key26 === "basicAuth"))){
+const err294 = {instancePath:instancePath+"/install/webhooks/" + i10,schemaPath:"#/properties/install/properties/webhooks/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key26},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.install.properties.webhooks.items,data:data157};
 if(vErrors === null){
 vErrors = [err294];
 }
@@ -3930,8 +3930,11 @@ vErrors.push(err294);
 }
 errors++;
 }
-if(!(((data157 === "STARTED") || (data157 === "SUCCEEDED")) || (data157 === "FAILED"))){
-const err295 = {instancePath:instancePath+"/install/webhooks/" + i10+"/event",schemaPath:"#/properties/install/properties/webhooks/items/properties/event/enum",keyword:"enum",params:{allowedValues: schema11.properties.install.properties.webhooks.items.properties.event.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.install.properties.webhooks.items.properties.event.enum,parentSchema:schema11.properties.install.properties.webhooks.items.properties.event,data:data157};
+}
+if(data157.event !== undefined){
+let data158 = data157.event;
+if(typeof data158 !== "string"){
+const err295 = {instancePath:instancePath+"/install/webhooks/" + i10+"/event",schemaPath:"#/properties/install/properties/webhooks/items/properties/event/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.webhooks.items.properties.event.type,parentSchema:schema11.properties.install.properties.webhooks.items.properties.event,data:data158};
 if(vErrors === null){
 vErrors = [err295];
 }
@@ -3940,11 +3943,8 @@ vErrors.push(err295);
 }
 errors++;
 }
-}
-if(data156.method !== undefined){
-let data158 = data156.method;
-if(typeof data158 !== "string"){
-const err296 = {instancePath:instancePath+"/install/webhooks/" + i10+"/method",schemaPath:"#/properties/install/properties/webhooks/items/properties/method/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.webhooks.items.properties.method.type,parentSchema:schema11.properties.install.properties.webhooks.items.properties.method,data:data158};
+if(!(((data158 === "STARTED") || (data158 === "SUCCEEDED")) || (data158 === "FAILED"))){
+const err296 = {instancePath:instancePath+"/install/webhooks/" + i10+"/event",schemaPath:"#/properties/install/properties/webhooks/items/properties/event/enum",keyword:"enum",params:{allowedValues: schema11.properties.install.properties.webhooks.items.properties.event.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.install.properties.webhooks.items.properties.event.enum,parentSchema:schema11.properties.install.properties.webhooks.items.properties.event,data:data158};
 if(vErrors === null){
 vErrors = [err296];
 }
@@ -3954,11 +3954,10 @@ vErrors.push(err296);
 errors++;
 }
 }
-if(data156.url !== undefined){
-let data159 = data156.url;
-if(typeof data159 === "string"){
-if(!pattern27.test(data159)){
-const err297 = {instancePath:instancePath+"/install/webhooks/" + i10+"/url",schemaPath:"#/properties/install/properties/webhooks/items/properties/url/pattern",keyword:"pattern",params:{pattern: "^https?://"},message:"must match pattern \""+"^https?://"+"\"",schema:"^https?://",parentSchema:schema11.properties.install.properties.webhooks.items.properties.url,data:data159};
+if(data157.method !== undefined){
+let data159 = data157.method;
+if(typeof data159 !== "string"){
+const err297 = {instancePath:instancePath+"/install/webhooks/" + i10+"/method",schemaPath:"#/properties/install/properties/webhooks/items/properties/method/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.webhooks.items.properties.method.type,parentSchema:schema11.properties.install.properties.webhooks.items.properties.method,data:data159};
 if(vErrors === null){
 vErrors = [err297];
 }
@@ -3968,8 +3967,11 @@ vErrors.push(err297);
 errors++;
 }
 }
-else {
-const err298 = {instancePath:instancePath+"/install/webhooks/" + i10+"/url",schemaPath:"#/properties/install/properties/webhooks/items/properties/url/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.webhooks.items.properties.url.type,parentSchema:schema11.properties.install.properties.webhooks.items.properties.url,data:data159};
+if(data157.url !== undefined){
+let data160 = data157.url;
+if(typeof data160 === "string"){
+if(!pattern27.test(data160)){
+const err298 = {instancePath:instancePath+"/install/webhooks/" + i10+"/url",schemaPath:"#/properties/install/properties/webhooks/items/properties/url/pattern",keyword:"pattern",params:{pattern: "^https?://"},message:"must match pattern \""+"^https?://"+"\"",schema:"^https?://",parentSchema:schema11.properties.install.properties.webhooks.items.properties.url,data:data160};
 if(vErrors === null){
 vErrors = [err298];
 }
@@ -3979,10 +3981,8 @@ vErrors.push(err298);
 errors++;
 }
 }
-if(data156.payload !== undefined){
-let data160 = data156.payload;
-if(typeof data160 !== "string"){
-const err299 = {instancePath:instancePath+"/install/webhooks/" + i10+"/payload",schemaPath:"#/properties/install/properties/webhooks/items/properties/payload/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.webhooks.items.properties.payload.type,parentSchema:schema11.properties.install.properties.webhooks.items.properties.payload,data:data160};
+else {
+const err299 = {instancePath:instancePath+"/install/webhooks/" + i10+"/url",schemaPath:"#/properties/install/properties/webhooks/items/properties/url/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.webhooks.items.properties.url.type,parentSchema:schema11.properties.install.properties.webhooks.items.properties.url,data:data160};
 if(vErrors === null){
 vErrors = [err299];
 }
@@ -3992,17 +3992,10 @@ vErrors.push(err299);
 errors++;
 }
 }
-if(data156.headers !== undefined){
-let data161 = data156.headers;
-if(data161 && typeof data161 == "object" && !Array.isArray(data161)){
-for(const key27 in data161){
-let data162 = data161[key27];
-if(Array.isArray(data162)){
-const len11 = data162.length;
-for(let i11=0; i11<len11; i11++){
-let data163 = data162[i11];
-if(typeof data163 !== "string"){
-const err300 = {instancePath:instancePath+"/install/webhooks/" + i10+"/headers/" + key27.replace(/~/g, "~0").replace(/\//g, "~1")+"/" + i11,schemaPath:"#/properties/install/properties/webhooks/items/properties/headers/additionalProperties/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.webhooks.items.properties.headers.additionalProperties.items.type,parentSchema:schema11.properties.install.properties.webhooks.items.properties.headers.additionalProperties.items,data:data163};
+if(data157.payload !== undefined){
+let data161 = data157.payload;
+if(typeof data161 !== "string"){
+const err300 = {instancePath:instancePath+"/install/webhooks/" + i10+"/payload",schemaPath:"#/properties/install/properties/webhooks/items/properties/payload/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.webhooks.items.properties.payload.type,parentSchema:schema11.properties.install.properties.webhooks.items.properties.payload,data:data161};
 if(vErrors === null){
 vErrors = [err300];
 }
@@ -4012,9 +4005,17 @@ vErrors.push(err300);
 errors++;
 }
 }
-}
-else {
-const err301 = {instancePath:instancePath+"/install/webhooks/" + i10+"/headers/" + key27.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/install/properties/webhooks/items/properties/headers/additionalProperties/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.install.properties.webhooks.items.properties.headers.additionalProperties.type,parentSchema:schema11.properties.install.properties.webhooks.items.properties.headers.additionalProperties,data:data162};
+if(data157.headers !== undefined){
+let data162 = data157.headers;
+if(data162 && typeof data162 == "object" && !Array.isArray(data162)){
+for(const key27 in data162){
+let data163 = data162[key27];
+if(Array.isArray(data163)){
+const len11 = data163.length;
+for(let i11=0; i11<len11; i11++){
+let data164 = data163[i11];
+if(typeof data164 !== "string"){
+const err301 = {instancePath:instancePath+"/install/webhooks/" + i10+"/headers/" + key27.replace(/~/g, "~0").replace(/\//g, "~1")+"/" + i11,schemaPath:"#/properties/install/properties/webhooks/items/properties/headers/additionalProperties/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.webhooks.items.properties.headers.additionalProperties.items.type,parentSchema:schema11.properties.install.properties.webhooks.items.properties.headers.additionalProperties.items,data:data164};
 if(vErrors === null){
 vErrors = [err301];
 }
@@ -4026,7 +4027,7 @@ errors++;
 }
 }
 else {
-const err302 = {instancePath:instancePath+"/install/webhooks/" + i10+"/headers",schemaPath:"#/properties/install/properties/webhooks/items/properties/headers/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.install.properties.webhooks.items.properties.headers.type,parentSchema:schema11.properties.install.properties.webhooks.items.properties.headers,data:data161};
+const err302 = {instancePath:instancePath+"/install/webhooks/" + i10+"/headers/" + key27.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/install/properties/webhooks/items/properties/headers/additionalProperties/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.install.properties.webhooks.items.properties.headers.additionalProperties.type,parentSchema:schema11.properties.install.properties.webhooks.items.properties.headers.additionalProperties,data:data163};
 if(vErrors === null){
 vErrors = [err302];
 }
@@ -4036,10 +4037,9 @@ vErrors.push(err302);
 errors++;
 }
 }
-if(data156.insecure !== undefined){
-let data164 = data156.insecure;
-if(typeof data164 !== "boolean"){
-const err303 = {instancePath:instancePath+"/install/webhooks/" + i10+"/insecure",schemaPath:"#/properties/install/properties/webhooks/items/properties/insecure/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.install.properties.webhooks.items.properties.insecure.type,parentSchema:schema11.properties.install.properties.webhooks.items.properties.insecure,data:data164};
+}
+else {
+const err303 = {instancePath:instancePath+"/install/webhooks/" + i10+"/headers",schemaPath:"#/properties/install/properties/webhooks/items/properties/headers/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.install.properties.webhooks.items.properties.headers.type,parentSchema:schema11.properties.install.properties.webhooks.items.properties.headers,data:data162};
 if(vErrors === null){
 vErrors = [err303];
 }
@@ -4049,12 +4049,10 @@ vErrors.push(err303);
 errors++;
 }
 }
-if(data156.basicAuth !== undefined){
-let data165 = data156.basicAuth;
-if(data165 && typeof data165 == "object" && !Array.isArray(data165)){
-for(const key28 in data165){
-if(!((key28 === "user") || (key28 === "password"))){
-const err304 = {instancePath:instancePath+"/install/webhooks/" + i10+"/basicAuth",schemaPath:"#/properties/install/properties/webhooks/items/properties/basicAuth/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key28},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.install.properties.webhooks.items.properties.basicAuth,data:data165};
+if(data157.insecure !== undefined){
+let data165 = data157.insecure;
+if(typeof data165 !== "boolean"){
+const err304 = {instancePath:instancePath+"/install/webhooks/" + i10+"/insecure",schemaPath:"#/properties/install/properties/webhooks/items/properties/insecure/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.install.properties.webhooks.items.properties.insecure.type,parentSchema:schema11.properties.install.properties.webhooks.items.properties.insecure,data:data165};
 if(vErrors === null){
 vErrors = [err304];
 }
@@ -4064,10 +4062,12 @@ vErrors.push(err304);
 errors++;
 }
 }
-if(data165.user !== undefined){
-let data166 = data165.user;
-if(typeof data166 !== "string"){
-const err305 = {instancePath:instancePath+"/install/webhooks/" + i10+"/basicAuth/user",schemaPath:"#/properties/install/properties/webhooks/items/properties/basicAuth/properties/user/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.webhooks.items.properties.basicAuth.properties.user.type,parentSchema:schema11.properties.install.properties.webhooks.items.properties.basicAuth.properties.user,data:data166};
+if(data157.basicAuth !== undefined){
+let data166 = data157.basicAuth;
+if(data166 && typeof data166 == "object" && !Array.isArray(data166)){
+for(const key28 in data166){
+if(!((key28 === "user") || (key28 === "password"))){
+const err305 = {instancePath:instancePath+"/install/webhooks/" + i10+"/basicAuth",schemaPath:"#/properties/install/properties/webhooks/items/properties/basicAuth/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key28},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.install.properties.webhooks.items.properties.basicAuth,data:data166};
 if(vErrors === null){
 vErrors = [err305];
 }
@@ -4077,10 +4077,10 @@ vErrors.push(err305);
 errors++;
 }
 }
-if(data165.password !== undefined){
-let data167 = data165.password;
+if(data166.user !== undefined){
+let data167 = data166.user;
 if(typeof data167 !== "string"){
-const err306 = {instancePath:instancePath+"/install/webhooks/" + i10+"/basicAuth/password",schemaPath:"#/properties/install/properties/webhooks/items/properties/basicAuth/properties/password/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.webhooks.items.properties.basicAuth.properties.password.type,parentSchema:schema11.properties.install.properties.webhooks.items.properties.basicAuth.properties.password,data:data167};
+const err306 = {instancePath:instancePath+"/install/webhooks/" + i10+"/basicAuth/user",schemaPath:"#/properties/install/properties/webhooks/items/properties/basicAuth/properties/user/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.webhooks.items.properties.basicAuth.properties.user.type,parentSchema:schema11.properties.install.properties.webhooks.items.properties.basicAuth.properties.user,data:data167};
 if(vErrors === null){
 vErrors = [err306];
 }
@@ -4090,9 +4090,10 @@ vErrors.push(err306);
 errors++;
 }
 }
-}
-else {
-const err307 = {instancePath:instancePath+"/install/webhooks/" + i10+"/basicAuth",schemaPath:"#/properties/install/properties/webhooks/items/properties/basicAuth/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.install.properties.webhooks.items.properties.basicAuth.type,parentSchema:schema11.properties.install.properties.webhooks.items.properties.basicAuth,data:data165};
+if(data166.password !== undefined){
+let data168 = data166.password;
+if(typeof data168 !== "string"){
+const err307 = {instancePath:instancePath+"/install/webhooks/" + i10+"/basicAuth/password",schemaPath:"#/properties/install/properties/webhooks/items/properties/basicAuth/properties/password/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.webhooks.items.properties.basicAuth.properties.password.type,parentSchema:schema11.properties.install.properties.webhooks.items.properties.basicAuth.properties.password,data:data168};
 if(vErrors === null){
 vErrors = [err307];
 }
@@ -4104,7 +4105,7 @@ errors++;
 }
 }
 else {
-const err308 = {instancePath:instancePath+"/install/webhooks/" + i10,schemaPath:"#/properties/install/properties/webhooks/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.install.properties.webhooks.items.type,parentSchema:schema11.properties.install.properties.webhooks.items,data:data156};
+const err308 = {instancePath:instancePath+"/install/webhooks/" + i10+"/basicAuth",schemaPath:"#/properties/install/properties/webhooks/items/properties/basicAuth/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.install.properties.webhooks.items.properties.basicAuth.type,parentSchema:schema11.properties.install.properties.webhooks.items.properties.basicAuth,data:data166};
 if(vErrors === null){
 vErrors = [err308];
 }
@@ -4116,7 +4117,7 @@ errors++;
 }
 }
 else {
-const err309 = {instancePath:instancePath+"/install/webhooks",schemaPath:"#/properties/install/properties/webhooks/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.install.properties.webhooks.type,parentSchema:schema11.properties.install.properties.webhooks,data:data155};
+const err309 = {instancePath:instancePath+"/install/webhooks/" + i10,schemaPath:"#/properties/install/properties/webhooks/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.install.properties.webhooks.items.type,parentSchema:schema11.properties.install.properties.webhooks.items,data:data157};
 if(vErrors === null){
 vErrors = [err309];
 }
@@ -4128,7 +4129,7 @@ errors++;
 }
 }
 else {
-const err310 = {instancePath:instancePath+"/install",schemaPath:"#/properties/install/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.install.type,parentSchema:schema11.properties.install,data:data89};
+const err310 = {instancePath:instancePath+"/install/webhooks",schemaPath:"#/properties/install/properties/webhooks/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.install.properties.webhooks.type,parentSchema:schema11.properties.install.properties.webhooks,data:data156};
 if(vErrors === null){
 vErrors = [err310];
 }
@@ -4140,12 +4141,24 @@ errors++;
 }
 }
 else {
-const err311 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.type,parentSchema:schema11,data};
+const err311 = {instancePath:instancePath+"/install",schemaPath:"#/properties/install/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.install.type,parentSchema:schema11.properties.install,data:data89};
 if(vErrors === null){
 vErrors = [err311];
 }
 else {
 vErrors.push(err311);
+}
+errors++;
+}
+}
+}
+else {
+const err312 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.type,parentSchema:schema11,data};
+if(vErrors === null){
+vErrors = [err312];
+}
+else {
+vErrors.push(err312);
 }
 errors++;
 }

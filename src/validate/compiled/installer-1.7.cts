@@ -3,7 +3,7 @@
 // @ts-nocheck
 import type { ErrorObject } from 'ajv';
 export const validate: ((data: unknown) => boolean) & { errors?: ErrorObject[] | null } = validate10;
-const schema11 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://harvgen.dev/schema/harvester-config-v1.7.schema.json","title":"HarvesterInstallerConfig (Harvester v1.7)","description":"The Harvester installer configuration file (served at `harvester.install.config_url`) exactly as harvgen emits it: one spelling per key (the spelling of the Harvester docs), real YAML integers and booleans, no keys the installer would ignore. Keys added or removed after Harvester v1.2 carry `x-since` / `x-until` (release line); derive the schema of one release line by dropping the keys it does not know.","type":"object","additionalProperties":false,"required":["scheme_version","token","os","install"],"properties":{"scheme_version":{"type":"integer","const":1,"description":"Version of this file format. Must be the integer 1; an automatic install does not default it."},"server_url":{"type":"string","description":"Join mode only: URL of the existing cluster, `https://<VIP or DNS name>:443`. Must be absent in create mode. The installer allows no path and no port other than 443.","pattern":"^https://[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*(:443)?$"},"token":{"type":"string","description":"Cluster secret (or an RKE2 node token). Printable ASCII only. Joining nodes must use the token of the create node.","minLength":1,"pattern":"^[a-zA-Z0-9 !\"#$%&'()*+,\\-./:;<=>?@^_`{|}~\\[\\]\\\\]+$"},"sans":{"type":"array","description":"Extra subject alternative names (hostnames or IPs) for the cluster TLS certificate, added after the VIP. Only has an effect in create mode.","items":{"type":"string","minLength":1},"x-since":"1.6"},"system_settings":{"type":"object","description":"Harvester settings applied when the cluster is created (ignored on join). Only the installer's allow-list is accepted; values are strings.","additionalProperties":false,"properties":{"additional-ca":{"type":"string","description":"Harvester setting `additional-ca`, as the setting's string value (often JSON)."},"api-ui-version":{"type":"string","description":"Harvester setting `api-ui-version`, as the setting's string value (often JSON)."},"auto-disk-provision-paths":{"type":"string","description":"Harvester setting `auto-disk-provision-paths`, as the setting's string value (often JSON)."},"auto-rotate-rke2-certs":{"type":"string","description":"Harvester setting `auto-rotate-rke2-certs`, as the setting's string value (often JSON)."},"backup-target":{"type":"string","description":"Harvester setting `backup-target`, as the setting's string value (often JSON)."},"cluster-registration-url":{"type":"string","description":"Harvester setting `cluster-registration-url`, as the setting's string value (often JSON)."},"containerd-registry":{"type":"string","description":"Harvester setting `containerd-registry`: JSON of a containerd registries configuration (the installer rejects a value that does not parse)."},"csi-driver-config":{"type":"string","description":"Harvester setting `csi-driver-config`, as the setting's string value (often JSON)."},"default-storage-class":{"type":"string","description":"Harvester setting `default-storage-class`, as the setting's string value (often JSON)."},"default-vm-termination-grace-period-seconds":{"type":"string","description":"Harvester setting `default-vm-termination-grace-period-seconds`, as the setting's string value (often JSON)."},"harvester-csi-ccm-versions":{"type":"string","description":"Harvester setting `harvester-csi-ccm-versions`, as the setting's string value (often JSON)."},"http-proxy":{"type":"string","description":"Harvester setting `http-proxy`, as the setting's string value (often JSON)."},"kubeconfig-default-token-ttl-minutes":{"type":"string","description":"Harvester setting `kubeconfig-default-token-ttl-minutes`, as the setting's string value (often JSON)."},"log-level":{"type":"string","description":"Harvester setting `log-level`, as the setting's string value (often JSON)."},"ntp-servers":{"type":"string","description":"Harvester setting `ntp-servers`. Overwritten by the installer from `os.ntp_servers` when that list is non-empty."},"overcommit-config":{"type":"string","description":"Harvester setting `overcommit-config`, as the setting's string value (often JSON)."},"release-download-url":{"type":"string","description":"Harvester setting `release-download-url`, as the setting's string value (often JSON)."},"server-version":{"type":"string","description":"Harvester setting `server-version`, as the setting's string value (often JSON)."},"ssl-certificates":{"type":"string","description":"Harvester setting `ssl-certificates`, as the setting's string value (often JSON)."},"ssl-parameters":{"type":"string","description":"Harvester setting `ssl-parameters`, as the setting's string value (often JSON)."},"storage-network":{"type":"string","description":"Harvester setting `storage-network`, as the setting's string value (often JSON)."},"support-bundle-expiration":{"type":"string","description":"Harvester setting `support-bundle-expiration`, as the setting's string value (often JSON)."},"support-bundle-image":{"type":"string","description":"Harvester setting `support-bundle-image`, as the setting's string value (often JSON)."},"support-bundle-namespaces":{"type":"string","description":"Harvester setting `support-bundle-namespaces`, as the setting's string value (often JSON)."},"support-bundle-node-collection-timeout":{"type":"string","description":"Harvester setting `support-bundle-node-collection-timeout`, as the setting's string value (often JSON)."},"support-bundle-timeout":{"type":"string","description":"Harvester setting `support-bundle-timeout`, as the setting's string value (often JSON)."},"ui-index":{"type":"string","description":"Harvester setting `ui-index`, as the setting's string value (often JSON)."},"ui-path":{"type":"string","description":"Harvester setting `ui-path`, as the setting's string value (often JSON)."},"ui-plugin-index":{"type":"string","description":"Harvester setting `ui-plugin-index`, as the setting's string value (often JSON)."},"ui-source":{"type":"string","description":"Harvester setting `ui-source`, as the setting's string value (often JSON)."},"upgradable-versions":{"type":"string","description":"Harvester setting `upgradable-versions`, as the setting's string value (often JSON)."},"upgrade-checker-enabled":{"type":"string","description":"Harvester setting `upgrade-checker-enabled`, as the setting's string value (often JSON)."},"upgrade-checker-url":{"type":"string","description":"Harvester setting `upgrade-checker-url`, as the setting's string value (often JSON)."},"vip-pools":{"type":"string","description":"Harvester setting `vip-pools`, as the setting's string value (often JSON)."},"vm-force-reset-policy":{"type":"string","description":"Harvester setting `vm-force-reset-policy`, as the setting's string value (often JSON)."},"volume-snapshot-class":{"type":"string","description":"Harvester setting `volume-snapshot-class`, as the setting's string value (often JSON)."}}},"os":{"type":"object","description":"Operating-system settings of the installed node.","additionalProperties":false,"properties":{"hostname":{"type":"string","description":"Node name (also the Kubernetes node name; unique in the cluster): a lowercase RFC 1123 subdomain, labels at most 63 characters. Absent: the DHCP hostname or `harvester-<random>`.","maxLength":253,"pattern":"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*$"},"password":{"type":"string","description":"Password of user `rancher`: clear text, or a full crypt hash (`$1$`, `$5$`, `$6$`, `$apr1$`) which is used verbatim. A value starting with `$` is always taken as a hash, so it must be one; a hash must not contain `:`.","minLength":1,"pattern":"^([^$][\\s\\S]*|\\$(1|5|6|apr1)\\$[^:\\s]+)?$","x-message":{"minLength":"must not be empty","pattern":"must be clear text not starting with \"$\", or a $1$/$5$/$6$/$apr1$ crypt hash without \":\""}},"ssh_authorized_keys":{"type":"array","description":"SSH public keys (`ssh-ed25519 AAAA...`) or `github:<user>` entries for user `rancher`.","items":{"type":"string","minLength":1}},"ntp_servers":{"type":"array","description":"NTP servers (`host` or `host:port`). In create mode they also set the `ntp-servers` setting.","items":{"type":"string","minLength":1}},"dns_nameservers":{"type":"array","description":"DNS servers (IPv4) of the management network. Required when the management interface is static.","items":{"type":"string","pattern":"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$","x-message":{"pattern":"must be an IPv4 address"}}},"write_files":{"type":"array","description":"Files written at the initramfs stage of every boot.","items":{"type":"object","description":"One file to write.","additionalProperties":false,"required":["path"],"properties":{"path":{"type":"string","description":"Absolute path of the file.","pattern":"^/","x-message":{"pattern":"must be an absolute path"}},"content":{"type":"string","description":"File content, encoded as `encoding` says."},"encoding":{"type":"string","description":"Encoding of `content`; empty or absent means plain text.","enum":["","b64","base64","gz","gzip","gz+base64","gzip+base64","gz+b64","gzip+b64"]},"owner":{"type":"string","description":"Owner, `user` or `user:group` (e.g. `root:root`).","minLength":1},"permissions":{"type":"string","description":"Octal file mode as a string, e.g. '0644' (an integer is a parse error).","pattern":"^[0-7]{3,4}$","x-message":{"pattern":"must be an octal mode string such as '0644'"}}}}},"modules":{"type":"array","description":"Extra kernel modules loaded at boot (the installer always loads `kvm` and `vhost_net`).","items":{"type":"string","pattern":"^[A-Za-z0-9_-]+$"}},"sysctls":{"type":"object","description":"Kernel parameters (`sysctl` name to string value).","additionalProperties":{"type":"string"}},"environment":{"type":"object","description":"Environment variables for OS components (e.g. `http_proxy`); Harvester components use the `http-proxy` setting instead.","additionalProperties":{"type":"string"}},"labels":{"type":"object","description":"Kubernetes labels of the node: qualified names (`[prefix/]name`) to label values (at most 63 characters).","propertyNames":{"pattern":"^([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*/)?([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)$","maxLength":317,"x-message":{"pattern":"must be a Kubernetes label name ([prefix/]name)"}},"additionalProperties":{"type":"string","pattern":"^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$","x-message":{"pattern":"must be a Kubernetes label value (at most 63 of A-Z a-z 0-9 - _ ., alphanumeric at both ends)"}}},"sshd":{"type":"object","description":"SSH daemon options.","additionalProperties":false,"properties":{"sftp":{"type":"boolean","description":"Enable the SFTP subsystem."}}},"persistent_state_paths":{"type":"array","description":"Extra absolute paths kept across reboots; not `/tmp` or below it.","items":{"type":"string","pattern":"^/(?!tmp(/|$))","x-message":{"pattern":"must be an absolute path outside /tmp"}}},"after_install_chroot_commands":{"type":"array","description":"Shell commands run in a chroot of the installed system after installation (no DNS there).","items":{"type":"string","minLength":1}},"externalStorageConfig":{"type":"object","description":"External storage (multipath) configuration.","x-since":"1.4","additionalProperties":false,"properties":{"enabled":{"type":"boolean","description":"Enable multipathd. When false the installer adds the kernel argument `multipath=off`."},"multiPathConfig":{"description":"Multipath blacklist for `/etc/multipath.conf`: a list of `{vendor, product}` devices, or (v1.7+) an object with `blacklist`, `blacklistWwids`, `blacklistExceptions` and `blacklistExceptionWwids`. Keys inside are exact (no aliases).","anyOf":[{"type":"array","description":"Devices to blacklist.","items":{"$ref":"#/definitions/multipathDevice"}},{"type":"object","description":"Blacklist and exceptions by device and by WWID.","x-since":"1.7","additionalProperties":false,"properties":{"blacklist":{"type":"array","description":"Devices to blacklist.","items":{"$ref":"#/definitions/multipathDevice"}},"blacklistWwids":{"type":"array","description":"WWIDs to blacklist.","items":{"type":"string","minLength":1}},"blacklistExceptions":{"type":"array","description":"Devices exempt from the blacklist.","items":{"$ref":"#/definitions/multipathDevice"}},"blacklistExceptionWwids":{"type":"array","description":"WWIDs exempt from the blacklist.","items":{"type":"string","minLength":1}}}}],"x-message":{"anyOf":"must be a list of {vendor, product} or an object with blacklist, blacklistWwids, blacklistExceptions, blacklistExceptionWwids"}}}},"additionalKernelArguments":{"type":"string","description":"Extra kernel arguments of the installed system, space separated. When set it replaces the default `multipath=off`.","x-since":"1.4"}},"anyOf":[{"required":["password"],"properties":{"password":{"type":"string","minLength":1}}},{"required":["ssh_authorized_keys"],"properties":{"ssh_authorized_keys":{"type":"array","minItems":1}}}],"x-message":{"anyOf":"needs a password or at least one SSH authorized key"}},"install":{"type":"object","description":"How and where to install the node.","additionalProperties":false,"required":["mode","management_interface","device","iso_url"],"properties":{"mode":{"type":"string","description":"`create` a new cluster or `join` an existing one (case-sensitive).","enum":["create","join"]},"role":{"type":"string","description":"Node role: `default` (promoted to management when needed), `management`, `worker` or `witness`.","enum":["default","management","worker","witness"],"x-since":"1.3"},"management_interface":{"type":"object","description":"Management network: NICs bonded as `mgmt-bo` under bridge `mgmt-br`.","additionalProperties":false,"required":["interfaces","method"],"properties":{"interfaces":{"type":"array","description":"NICs of the management bond; each by predictable name, by MAC, or both.","minItems":1,"items":{"type":"object","description":"One NIC.","additionalProperties":false,"properties":{"name":{"type":"string","description":"NIC name as the installed system names it (`net.ifnames=1`), e.g. `ens3`.","minLength":1},"hwAddr":{"$ref":"#/definitions/mac","description":"MAC address of the NIC."}},"anyOf":[{"required":["name"]},{"required":["hwAddr"]}],"x-message":{"anyOf":"needs name or hwAddr"}}},"method":{"type":"string","description":"Address configuration of the management network.","enum":["dhcp","static"]},"ip":{"$ref":"#/definitions/ipv4","description":"Static IPv4 address of the node (no prefix length). Required when method is static."},"subnet_mask":{"type":"string","description":"Dotted netmask such as `255.255.255.0` (not a prefix length). Required when method is static.","pattern":"^(255\\.255\\.255\\.(255|254|252|248|240|224|192|128|0)|255\\.255\\.(255|254|252|248|240|224|192|128|0)\\.0|255\\.(255|254|252|248|240|224|192|128|0)\\.0\\.0|(255|254|252|248|240|224|192|128|0)\\.0\\.0\\.0)$","x-message":{"pattern":"must be a dotted netmask such as 255.255.255.0"}},"gateway":{"$ref":"#/definitions/ipv4","description":"Default gateway (IPv4). Required when method is static."},"mtu":{"type":"integer","description":"MTU of the management network; 0 means the default (1500).","anyOf":[{"const":0},{"minimum":576,"maximum":9000}],"x-message":{"anyOf":"must be 0 or between 576 and 9000"}},"vlan_id":{"type":"integer","description":"VLAN ID of the management network; 0 or 1 mean untagged.","minimum":0,"maximum":4094},"bond_options":{"type":"object","description":"Linux bonding options of `mgmt-bo`. Absent: `{mode: active-backup, miimon: 100}`.","properties":{"mode":{"type":"string","description":"Bonding mode.","enum":["balance-rr","active-backup","balance-xor","broadcast","802.3ad","balance-tlb","balance-alb"]},"miimon":{"type":["integer","string"],"description":"Link monitoring interval in milliseconds.","minimum":0,"pattern":"^[0-9]+$"}},"additionalProperties":{"type":["string","integer"]}}},"allOf":[{"description":"A static management network needs ip, subnet_mask and gateway.","if":{"type":"object","required":["method"],"properties":{"method":{"const":"static"}}},"then":{"required":["ip","subnet_mask","gateway"],"x-message":{"required":"required when method is static"}}}]},"vip":{"$ref":"#/definitions/ipv4","description":"Cluster virtual IP (IPv4): the UI and `server_url` of joining nodes. Required in create mode."},"vip_mode":{"type":"string","description":"How the VIP is obtained. Required in create mode.","enum":["static","dhcp"]},"vip_hw_addr":{"$ref":"#/definitions/mac","description":"MAC address used to request the VIP by DHCP. Required when vip_mode is dhcp."},"cluster_pod_cidr":{"$ref":"#/definitions/cidr4","description":"Pod network of the cluster (RKE2 `cluster-cidr`). Default `10.52.0.0/16`.","x-since":"1.5"},"cluster_service_cidr":{"$ref":"#/definitions/cidr4","description":"Service network of the cluster. Default `10.53.0.0/16`.","x-since":"1.5"},"cluster_dns":{"$ref":"#/definitions/ipv4","description":"Cluster DNS service IP; must lie inside `cluster_service_cidr`. Default `10.53.0.10`.","x-since":"1.5"},"device":{"$ref":"#/definitions/devicePath","description":"Disk to install to; `/dev/disk/by-id/...` or `/dev/disk/by-path/...` recommended."},"data_disk":{"$ref":"#/definitions/devicePath","description":"Separate disk for the default Longhorn disk; absent means the installation disk."},"persistent_partition_size":{"type":"string","description":"Size of the persistent partition when data shares the installation disk (no data_disk, not witness), e.g. `150Gi`. At least 150Gi unless checks are skipped (v1.8+).","pattern":"^[0-9]+(Mi|Gi)$","x-message":{"pattern":"must be a size in Mi or Gi, e.g. 150Gi"}},"iso_url":{"type":"string","description":"URL of the Harvester ISO (`http(s)://`, `ftp://` or `tftp://`); required for an automatic install. v1.9: `local` uses the booted ISO.","x-message":{},"allOf":[{"pattern":"^(https?|ftp|tftp)://[^\\s/]+(/\\S*)?$","x-message":{"pattern":"must be an http(s)://, ftp:// or tftp:// URL"},"x-note":"\"local\" is accepted from v1.9"}]},"tty":{"type":"string","description":"Console of the installed system (`console=` argument), e.g. `tty1` or `ttyS0,115200n8`.","pattern":"^\\S+$"},"skipchecks":{"type":"boolean","description":"Turn failed hardware preflight checks into warnings (v1.8+: also the disk-size minimums).","x-since":"1.3"},"with_net_images":{"type":"boolean","description":"Pull container images after installation instead of preloading them.","x-since":"1.3"},"force_efi":{"type":"boolean","description":"Install the EFI bootloader even when booted otherwise."},"force_mbr":{"type":"boolean","description":"Use an MBR partition table (legacy BIOS only; no data partition on the OS disk). Must not be true from v1.8, which rejects legacy BIOS."},"wipe_all_disks":{"type":"boolean","description":"Wipe every disk with a `COS_OEM` partition except `device` and `data_disk`.","x-since":"1.5"},"wipe_disks_list":{"type":"array","description":"Disks to wipe before installing; must not contain `device` or `data_disk`.","items":{"$ref":"#/definitions/devicePath"},"x-since":"1.5"},"poweroff":{"type":"boolean","description":"Power off instead of rebooting when the installation is done."},"debug":{"type":"boolean","description":"Collect a supportconfig when the installation fails."},"addons":{"type":"object","description":"Addons enabled at installation, by addon name (underscore names of the release's addon list).","additionalProperties":false,"properties":{"harvester_vm_import_controller":{"$ref":"#/definitions/addon","description":"VM import controller addon. Enabled at install time when `enabled` is true."},"harvester_pcidevices_controller":{"$ref":"#/definitions/addon","description":"PCI devices controller addon. Enabled at install time when `enabled` is true."},"rancher_logging":{"$ref":"#/definitions/addon","description":"Rancher logging addon. Enabled at install time when `enabled` is true."},"rancher_monitoring":{"$ref":"#/definitions/addon","description":"Rancher monitoring addon. Enabled at install time when `enabled` is true."},"harvester_seeder":{"$ref":"#/definitions/addon","description":"Seeder addon (out-of-band node management). Enabled at install time when `enabled` is true."},"nvidia_driver_toolkit":{"$ref":"#/definitions/addon","description":"NVIDIA driver toolkit addon. Enabled at install time when `enabled` is true."},"kubeovn_operator":{"$ref":"#/definitions/addon","description":"Kube-OVN operator addon. Enabled at install time when `enabled` is true.","x-since":"1.6"},"descheduler":{"$ref":"#/definitions/addon","description":"Descheduler addon. Enabled at install time when `enabled` is true.","x-since":"1.7"}}},"harvester":{"type":"object","description":"Values for the Harvester chart.","additionalProperties":false,"properties":{"storage_class":{"type":"object","description":"Default storage class.","additionalProperties":false,"properties":{"replica_count":{"type":"integer","description":"Longhorn replicas of the default storage class (1 for single-node clusters).","minimum":1,"maximum":3}}},"longhorn":{"type":"object","description":"Longhorn chart values.","additionalProperties":false,"properties":{"default_settings":{"type":"object","description":"Longhorn default settings.","additionalProperties":false,"properties":{"guaranteedInstanceManagerCPU":{"type":"integer","description":"Percentage of node CPU reserved for each Longhorn instance manager.","minimum":0,"maximum":12},"storageReservedPercentageForDefaultDisk":{"type":"integer","description":"Percentage of the default Longhorn disk kept free.","minimum":0,"maximum":30,"x-since":"1.7"}}}}}}},"webhooks":{"type":"array","description":"HTTP callbacks on installation events. An invalid webhook makes the installer drop all webhooks.","items":{"type":"object","description":"One webhook.","additionalProperties":false,"required":["event","url"],"properties":{"event":{"type":"string","description":"Event that fires the webhook.","enum":["STARTED","SUCCEEDED","FAILED"]},"method":{"type":"string","description":"HTTP method (any case: the installer upper-cases it). Required by the installer, which has no default; harvgen's `installer` rule checks it."},"url":{"type":"string","description":"Target URL; a Go template with `{{.Hostname}}`, `{{.MACAddr}}`, `{{.IPAddrV4}}`, `{{.IPAddrV6}}`.","pattern":"^https?://","x-message":{"pattern":"must be an http:// or https:// URL"}},"payload":{"type":"string","description":"Request body; a Go template like `url`."},"headers":{"type":"object","description":"Request headers: name to a list of values.","additionalProperties":{"type":"array","items":{"type":"string"}}},"insecure":{"type":"boolean","description":"Skip TLS certificate verification."},"basicAuth":{"type":"object","description":"HTTP basic authentication.","additionalProperties":false,"properties":{"user":{"type":"string","description":"User name."},"password":{"type":"string","description":"Password."}}}}}}},"allOf":[{"description":"Create mode needs the VIP and its mode.","if":{"type":"object","required":["mode"],"properties":{"mode":{"const":"create"}}},"then":{"required":["vip","vip_mode"],"x-message":{"required":"required when mode is create"}}},{"description":"A DHCP VIP needs the MAC it is requested with (otherwise the installer uses a random MAC).","if":{"type":"object","required":["vip_mode"],"properties":{"vip_mode":{"const":"dhcp"}}},"then":{"required":["vip_hw_addr"],"x-message":{"required":"required when vip_mode is dhcp"}}}]}},"allOf":[{"description":"Create mode: server_url must be absent.","if":{"type":"object","required":["install"],"properties":{"install":{"type":"object","required":["mode"],"properties":{"mode":{"const":"create"}}}}},"then":{"properties":{"server_url":{"not":{},"x-message":{"not":"must be absent when install.mode is create"}}}}},{"description":"Join mode: server_url is required.","if":{"type":"object","required":["install"],"properties":{"install":{"type":"object","required":["mode"],"properties":{"mode":{"const":"join"}}}}},"then":{"required":["server_url"],"x-message":{"required":"required when install.mode is join"}}},{"description":"A static management network needs DNS servers.","if":{"type":"object","required":["install"],"properties":{"install":{"type":"object","required":["management_interface"],"properties":{"management_interface":{"type":"object","required":["method"],"properties":{"method":{"const":"static"}}}}}}},"then":{"properties":{"os":{"type":"object","required":["dns_nameservers"],"properties":{"dns_nameservers":{"type":"array","minItems":1,"x-message":{"minItems":"must not be empty when the management network is static"}}},"x-message":{"required":"required when install.management_interface.method is static"}}}}}],"definitions":{"ipv4":{"type":"string","description":"IPv4 address without prefix length.","pattern":"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$","x-message":{"pattern":"must be an IPv4 address"}},"cidr4":{"type":"string","description":"IPv4 network in CIDR notation.","pattern":"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])/(3[0-2]|[12]?[0-9])$","x-message":{"pattern":"must be an IPv4 CIDR such as 10.52.0.0/16"}},"mac":{"type":"string","description":"MAC address, colon separated.","pattern":"^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$","x-message":{"pattern":"must be a MAC address such as 52:54:00:aa:bb:01"}},"devicePath":{"type":"string","description":"Block device path under /dev.","pattern":"^/dev/\\S+$","x-message":{"pattern":"must be a device path under /dev/"}},"multipathDevice":{"type":"object","description":"A device selected by vendor and product (regular expressions, as in multipath.conf).","additionalProperties":false,"required":["vendor","product"],"properties":{"vendor":{"type":"string","description":"Vendor.","minLength":1},"product":{"type":"string","description":"Product.","minLength":1}}},"addon":{"type":"object","description":"Addon switch.","additionalProperties":false,"required":["enabled"],"properties":{"enabled":{"type":"boolean","description":"Whether the addon is enabled."},"values_content":{"type":"string","description":"Helm values for the addon (parsed, but unused by the installer's addon template)."}}}}};
+const schema11 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://harvgen.dev/schema/harvester-config-v1.7.schema.json","title":"HarvesterInstallerConfig (Harvester v1.7)","description":"The Harvester installer configuration file (served at `harvester.install.config_url`) exactly as harvgen emits it: one spelling per key (the spelling of the Harvester docs), real YAML integers and booleans, no keys the installer would ignore. Keys added or removed after Harvester v1.2 carry `x-since` / `x-until` (release line); derive the schema of one release line by dropping the keys it does not know.","type":"object","additionalProperties":false,"required":["scheme_version","token","os","install"],"properties":{"scheme_version":{"type":"integer","const":1,"description":"Version of this file format. Must be the integer 1; an automatic install does not default it."},"server_url":{"type":"string","description":"Join mode only: URL of the existing cluster, `https://<VIP or DNS name>:443`. Must be absent in create mode. The installer allows no path and no port other than 443.","pattern":"^https://[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*(:443)?$"},"token":{"type":"string","description":"Cluster secret (or an RKE2 node token). Printable ASCII only. Joining nodes must use the token of the create node.","minLength":1,"pattern":"^[a-zA-Z0-9 !\"#$%&'()*+,\\-./:;<=>?@^_`{|}~\\[\\]\\\\]+$"},"sans":{"type":"array","description":"Extra subject alternative names (hostnames or IPs) for the cluster TLS certificate, added after the VIP. Only has an effect in create mode.","items":{"type":"string","minLength":1},"x-since":"1.6"},"system_settings":{"type":"object","description":"Harvester settings applied when the cluster is created (ignored on join). Only the installer's allow-list is accepted; values are strings.","additionalProperties":false,"properties":{"additional-ca":{"type":"string","description":"Harvester setting `additional-ca`, as the setting's string value (often JSON)."},"api-ui-version":{"type":"string","description":"Harvester setting `api-ui-version`, as the setting's string value (often JSON)."},"auto-disk-provision-paths":{"type":"string","description":"Harvester setting `auto-disk-provision-paths`, as the setting's string value (often JSON)."},"auto-rotate-rke2-certs":{"type":"string","description":"Harvester setting `auto-rotate-rke2-certs`, as the setting's string value (often JSON)."},"backup-target":{"type":"string","description":"Harvester setting `backup-target`, as the setting's string value (often JSON)."},"cluster-registration-url":{"type":"string","description":"Harvester setting `cluster-registration-url`, as the setting's string value (often JSON)."},"containerd-registry":{"type":"string","description":"Harvester setting `containerd-registry`: JSON of a containerd registries configuration (the installer rejects a value that does not parse)."},"csi-driver-config":{"type":"string","description":"Harvester setting `csi-driver-config`, as the setting's string value (often JSON)."},"default-storage-class":{"type":"string","description":"Harvester setting `default-storage-class`, as the setting's string value (often JSON)."},"default-vm-termination-grace-period-seconds":{"type":"string","description":"Harvester setting `default-vm-termination-grace-period-seconds`, as the setting's string value (often JSON)."},"harvester-csi-ccm-versions":{"type":"string","description":"Harvester setting `harvester-csi-ccm-versions`, as the setting's string value (often JSON)."},"http-proxy":{"type":"string","description":"Harvester setting `http-proxy`, as the setting's string value (often JSON)."},"kubeconfig-default-token-ttl-minutes":{"type":"string","description":"Harvester setting `kubeconfig-default-token-ttl-minutes`, as the setting's string value (often JSON)."},"log-level":{"type":"string","description":"Harvester setting `log-level`, as the setting's string value (often JSON)."},"ntp-servers":{"type":"string","description":"Harvester setting `ntp-servers`. Overwritten by the installer from `os.ntp_servers` when that list is non-empty."},"overcommit-config":{"type":"string","description":"Harvester setting `overcommit-config`, as the setting's string value (often JSON)."},"release-download-url":{"type":"string","description":"Harvester setting `release-download-url`, as the setting's string value (often JSON)."},"server-version":{"type":"string","description":"Harvester setting `server-version`, as the setting's string value (often JSON)."},"ssl-certificates":{"type":"string","description":"Harvester setting `ssl-certificates`, as the setting's string value (often JSON)."},"ssl-parameters":{"type":"string","description":"Harvester setting `ssl-parameters`, as the setting's string value (often JSON)."},"storage-network":{"type":"string","description":"Harvester setting `storage-network`, as the setting's string value (often JSON)."},"support-bundle-expiration":{"type":"string","description":"Harvester setting `support-bundle-expiration`, as the setting's string value (often JSON)."},"support-bundle-image":{"type":"string","description":"Harvester setting `support-bundle-image`, as the setting's string value (often JSON)."},"support-bundle-namespaces":{"type":"string","description":"Harvester setting `support-bundle-namespaces`, as the setting's string value (often JSON)."},"support-bundle-node-collection-timeout":{"type":"string","description":"Harvester setting `support-bundle-node-collection-timeout`, as the setting's string value (often JSON)."},"support-bundle-timeout":{"type":"string","description":"Harvester setting `support-bundle-timeout`, as the setting's string value (often JSON)."},"ui-index":{"type":"string","description":"Harvester setting `ui-index`, as the setting's string value (often JSON)."},"ui-path":{"type":"string","description":"Harvester setting `ui-path`, as the setting's string value (often JSON)."},"ui-plugin-index":{"type":"string","description":"Harvester setting `ui-plugin-index`, as the setting's string value (often JSON)."},"ui-source":{"type":"string","description":"Harvester setting `ui-source`, as the setting's string value (often JSON)."},"upgradable-versions":{"type":"string","description":"Harvester setting `upgradable-versions`, as the setting's string value (often JSON)."},"upgrade-checker-enabled":{"type":"string","description":"Harvester setting `upgrade-checker-enabled`, as the setting's string value (often JSON)."},"upgrade-checker-url":{"type":"string","description":"Harvester setting `upgrade-checker-url`, as the setting's string value (often JSON)."},"vip-pools":{"type":"string","description":"Harvester setting `vip-pools`, as the setting's string value (often JSON)."},"vm-force-reset-policy":{"type":"string","description":"Harvester setting `vm-force-reset-policy`, as the setting's string value (often JSON)."},"volume-snapshot-class":{"type":"string","description":"Harvester setting `volume-snapshot-class`, as the setting's string value (often JSON)."}}},"os":{"type":"object","description":"Operating-system settings of the installed node.","additionalProperties":false,"properties":{"hostname":{"type":"string","description":"Node name (also the Kubernetes node name; unique in the cluster): a lowercase RFC 1123 subdomain, labels at most 63 characters. Absent: the DHCP hostname or `harvester-<random>`.","maxLength":253,"pattern":"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*$"},"password":{"type":"string","description":"Password of user `rancher`: clear text, or a full crypt hash (`$1$`, `$5$`, `$6$`, `$apr1$`) which is used verbatim. A value starting with `$` is always taken as a hash, so it must be one; a hash must not contain `:`.","minLength":1,"pattern":"^([^$][\\s\\S]*|\\$(1|5|6|apr1)\\$[^:\\s]+)?$","x-message":{"minLength":"must not be empty","pattern":"must be clear text not starting with \"$\", or a $1$/$5$/$6$/$apr1$ crypt hash without \":\""}},"ssh_authorized_keys":{"type":"array","description":"SSH public keys (`ssh-ed25519 AAAA...`) or `github:<user>` entries for user `rancher`.","items":{"type":"string","minLength":1}},"ntp_servers":{"type":"array","description":"NTP servers (`host` or `host:port`). In create mode they also set the `ntp-servers` setting.","items":{"type":"string","minLength":1}},"dns_nameservers":{"type":"array","description":"DNS servers (IPv4) of the management network. Required when the management interface is static.","items":{"type":"string","pattern":"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$","x-message":{"pattern":"must be an IPv4 address"}}},"write_files":{"type":"array","description":"Files written at the initramfs stage of every boot.","items":{"type":"object","description":"One file to write.","additionalProperties":false,"required":["path"],"properties":{"path":{"type":"string","description":"Absolute path of the file.","pattern":"^/","x-message":{"pattern":"must be an absolute path"}},"content":{"type":"string","description":"File content, encoded as `encoding` says."},"encoding":{"type":"string","description":"Encoding of `content`; empty or absent means plain text.","enum":["","b64","base64","gz","gzip","gz+base64","gzip+base64","gz+b64","gzip+b64"]},"owner":{"type":"string","description":"Owner, `user` or `user:group` (e.g. `root:root`).","minLength":1},"permissions":{"type":"string","description":"Octal file mode as a string, e.g. '0644' (an integer is a parse error).","pattern":"^[0-7]{3,4}$","x-message":{"pattern":"must be an octal mode string such as '0644'"}}}}},"modules":{"type":"array","description":"Extra kernel modules loaded at boot (the installer always loads `kvm` and `vhost_net`).","items":{"type":"string","pattern":"^[A-Za-z0-9_-]+$"}},"sysctls":{"type":"object","description":"Kernel parameters (`sysctl` name to string value).","additionalProperties":{"type":"string"}},"environment":{"type":"object","description":"Environment variables for OS components (e.g. `http_proxy`); Harvester components use the `http-proxy` setting instead.","additionalProperties":{"type":"string"}},"labels":{"type":"object","description":"Kubernetes labels of the node: qualified names (`[prefix/]name`) to label values (at most 63 characters).","propertyNames":{"pattern":"^([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*/)?([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)$","maxLength":317,"x-message":{"pattern":"must be a Kubernetes label name ([prefix/]name)"}},"additionalProperties":{"type":"string","pattern":"^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$","x-message":{"pattern":"must be a Kubernetes label value (at most 63 of A-Z a-z 0-9 - _ ., alphanumeric at both ends)"}}},"sshd":{"type":"object","description":"SSH daemon options.","additionalProperties":false,"properties":{"sftp":{"type":"boolean","description":"Enable the SFTP subsystem."}}},"persistent_state_paths":{"type":"array","description":"Extra absolute paths kept across reboots; not `/tmp` or below it.","items":{"type":"string","pattern":"^/(?!tmp(/|$))","x-message":{"pattern":"must be an absolute path outside /tmp"}}},"after_install_chroot_commands":{"type":"array","description":"Shell commands run in a chroot of the installed system after installation (no DNS there).","items":{"type":"string","minLength":1}},"externalStorageConfig":{"type":"object","description":"External storage (multipath) configuration.","x-since":"1.4","additionalProperties":false,"properties":{"enabled":{"type":"boolean","description":"Enable multipathd. When false the installer adds the kernel argument `multipath=off`."},"multiPathConfig":{"description":"Multipath blacklist for `/etc/multipath.conf`: a list of `{vendor, product}` devices, or (v1.7+) an object with `blacklist`, `blacklistWwids`, `blacklistExceptions` and `blacklistExceptionWwids`. Keys inside are exact (no aliases).","anyOf":[{"type":"array","description":"Devices to blacklist.","items":{"$ref":"#/definitions/multipathDevice"}},{"type":"object","description":"Blacklist and exceptions by device and by WWID.","x-since":"1.7","additionalProperties":false,"properties":{"blacklist":{"type":"array","description":"Devices to blacklist.","items":{"$ref":"#/definitions/multipathDevice"}},"blacklistWwids":{"type":"array","description":"WWIDs to blacklist.","items":{"type":"string","minLength":1}},"blacklistExceptions":{"type":"array","description":"Devices exempt from the blacklist.","items":{"$ref":"#/definitions/multipathDevice"}},"blacklistExceptionWwids":{"type":"array","description":"WWIDs exempt from the blacklist.","items":{"type":"string","minLength":1}}}}],"x-message":{"anyOf":"must be a list of {vendor, product} or an object with blacklist, blacklistWwids, blacklistExceptions, blacklistExceptionWwids"}}}},"additionalKernelArguments":{"type":"string","description":"Extra kernel arguments of the installed system, space separated. When set it replaces the default `multipath=off`.","x-since":"1.4"}},"anyOf":[{"required":["password"],"properties":{"password":{"type":"string","minLength":1}}},{"required":["ssh_authorized_keys"],"properties":{"ssh_authorized_keys":{"type":"array","minItems":1}}}],"x-message":{"anyOf":"needs a password or at least one SSH authorized key"}},"install":{"type":"object","description":"How and where to install the node.","additionalProperties":false,"required":["mode","management_interface","device","iso_url"],"properties":{"mode":{"type":"string","description":"`create` a new cluster or `join` an existing one (case-sensitive).","enum":["create","join"]},"role":{"type":"string","description":"Node role: `default` (promoted to management when needed), `management`, `worker` or `witness`.","enum":["default","management","worker","witness"],"x-since":"1.3"},"management_interface":{"type":"object","description":"Management network: NICs bonded as `mgmt-bo` under bridge `mgmt-br`.","additionalProperties":false,"required":["interfaces","method"],"properties":{"interfaces":{"type":"array","description":"NICs of the management bond; each by predictable name, by MAC, or both.","minItems":1,"items":{"type":"object","description":"One NIC.","additionalProperties":false,"properties":{"name":{"type":"string","description":"NIC name as the installed system names it (`net.ifnames=1`), e.g. `ens3`.","minLength":1},"hwAddr":{"$ref":"#/definitions/mac","description":"MAC address of the NIC."}},"anyOf":[{"required":["name"]},{"required":["hwAddr"]}],"x-message":{"anyOf":"needs name or hwAddr"}}},"method":{"type":"string","description":"Address configuration of the management network.","enum":["dhcp","static"]},"ip":{"$ref":"#/definitions/ipv4","description":"Static IPv4 address of the node (no prefix length). Required when method is static."},"subnet_mask":{"type":"string","description":"Dotted netmask such as `255.255.255.0` (not a prefix length). Required when method is static.","pattern":"^(255\\.255\\.255\\.(255|254|252|248|240|224|192|128|0)|255\\.255\\.(255|254|252|248|240|224|192|128|0)\\.0|255\\.(255|254|252|248|240|224|192|128|0)\\.0\\.0|(255|254|252|248|240|224|192|128|0)\\.0\\.0\\.0)$","x-message":{"pattern":"must be a dotted netmask such as 255.255.255.0"}},"gateway":{"$ref":"#/definitions/ipv4","description":"Default gateway (IPv4). Required when method is static."},"mtu":{"type":"integer","description":"MTU of the management network; 0 means the default (1500). Checked (0, or 576-9000) only when method is static: the installer writes a DHCP network's MTU unchecked."},"vlan_id":{"type":"integer","description":"VLAN ID of the management network; 0 or 1 mean untagged.","minimum":0,"maximum":4094},"bond_options":{"type":"object","description":"Linux bonding options of `mgmt-bo`. Absent: `{mode: active-backup, miimon: 100}`.","properties":{"mode":{"type":"string","description":"Bonding mode.","enum":["balance-rr","active-backup","balance-xor","broadcast","802.3ad","balance-tlb","balance-alb"]},"miimon":{"type":["integer","string"],"description":"Link monitoring interval in milliseconds.","minimum":0,"pattern":"^[0-9]+$"}},"additionalProperties":{"type":["string","integer"]}}},"allOf":[{"description":"A static management network needs ip, subnet_mask and gateway, and an MTU of 0 or 576-9000 (the installer checks the MTU of a static network only).","if":{"type":"object","required":["method"],"properties":{"method":{"const":"static"}}},"then":{"required":["ip","subnet_mask","gateway"],"x-message":{"required":"required when method is static"},"properties":{"mtu":{"type":"integer","anyOf":[{"const":0},{"minimum":576,"maximum":9000}],"x-message":{"anyOf":"must be 0 or between 576 and 9000"}}}}}]},"vip":{"$ref":"#/definitions/ipv4","description":"Cluster virtual IP (IPv4): the UI and `server_url` of joining nodes. Required in create mode."},"vip_mode":{"type":"string","description":"How the VIP is obtained. Required in create mode.","enum":["static","dhcp"]},"vip_hw_addr":{"$ref":"#/definitions/mac","description":"MAC address used to request the VIP by DHCP. Required when vip_mode is dhcp."},"cluster_pod_cidr":{"$ref":"#/definitions/cidr4","description":"Pod network of the cluster (RKE2 `cluster-cidr`). Default `10.52.0.0/16`.","x-since":"1.5"},"cluster_service_cidr":{"$ref":"#/definitions/cidr4","description":"Service network of the cluster. Default `10.53.0.0/16`.","x-since":"1.5"},"cluster_dns":{"$ref":"#/definitions/ipv4","description":"Cluster DNS service IP; must lie inside `cluster_service_cidr`. Default `10.53.0.10`.","x-since":"1.5"},"device":{"$ref":"#/definitions/devicePath","description":"Disk to install to; `/dev/disk/by-id/...` or `/dev/disk/by-path/...` recommended."},"data_disk":{"$ref":"#/definitions/devicePath","description":"Separate disk for the default Longhorn disk; absent means the installation disk."},"persistent_partition_size":{"type":"string","description":"Size of the persistent partition when data shares the installation disk (no data_disk, not witness), e.g. `150Gi`. At least 150Gi unless checks are skipped (v1.8+).","pattern":"^[0-9]+(Mi|Gi)$","x-message":{"pattern":"must be a size in Mi or Gi, e.g. 150Gi"}},"iso_url":{"type":"string","description":"URL of the Harvester ISO (`http(s)://`, `ftp://` or `tftp://`); required for an automatic install. v1.9: `local` uses the booted ISO.","x-message":{},"allOf":[{"pattern":"^(https?|ftp|tftp)://[^\\s/]+(/\\S*)?$","x-message":{"pattern":"must be an http(s)://, ftp:// or tftp:// URL"},"x-note":"\"local\" is accepted from v1.9"}]},"tty":{"type":"string","description":"Console of the installed system (`console=` argument), e.g. `tty1` or `ttyS0,115200n8`.","pattern":"^\\S+$"},"skipchecks":{"type":"boolean","description":"Turn failed hardware preflight checks into warnings (v1.8+: also the disk-size minimums).","x-since":"1.3"},"with_net_images":{"type":"boolean","description":"Pull container images after installation instead of preloading them.","x-since":"1.3"},"force_efi":{"type":"boolean","description":"Install the EFI bootloader even when booted otherwise."},"force_mbr":{"type":"boolean","description":"Use an MBR partition table (legacy BIOS only; no data partition on the OS disk). Must not be true from v1.8, which rejects legacy BIOS."},"wipe_all_disks":{"type":"boolean","description":"Wipe every disk with a `COS_OEM` partition except `device` and `data_disk`.","x-since":"1.5"},"wipe_disks_list":{"type":"array","description":"Disks to wipe before installing; must not contain `device` or `data_disk`.","items":{"$ref":"#/definitions/devicePath"},"x-since":"1.5"},"poweroff":{"type":"boolean","description":"Power off instead of rebooting when the installation is done."},"debug":{"type":"boolean","description":"Collect a supportconfig when the installation fails."},"addons":{"type":"object","description":"Addons enabled at installation, by addon name (underscore names of the release's addon list).","additionalProperties":false,"properties":{"harvester_vm_import_controller":{"$ref":"#/definitions/addon","description":"VM import controller addon. Enabled at install time when `enabled` is true."},"harvester_pcidevices_controller":{"$ref":"#/definitions/addon","description":"PCI devices controller addon. Enabled at install time when `enabled` is true."},"rancher_logging":{"$ref":"#/definitions/addon","description":"Rancher logging addon. Enabled at install time when `enabled` is true."},"rancher_monitoring":{"$ref":"#/definitions/addon","description":"Rancher monitoring addon. Enabled at install time when `enabled` is true."},"harvester_seeder":{"$ref":"#/definitions/addon","description":"Seeder addon (out-of-band node management). Enabled at install time when `enabled` is true."},"nvidia_driver_toolkit":{"$ref":"#/definitions/addon","description":"NVIDIA driver toolkit addon. Enabled at install time when `enabled` is true."},"kubeovn_operator":{"$ref":"#/definitions/addon","description":"Kube-OVN operator addon. Enabled at install time when `enabled` is true.","x-since":"1.6"},"descheduler":{"$ref":"#/definitions/addon","description":"Descheduler addon. Enabled at install time when `enabled` is true.","x-since":"1.7"}}},"harvester":{"type":"object","description":"Values for the Harvester chart.","additionalProperties":false,"properties":{"storage_class":{"type":"object","description":"Default storage class.","additionalProperties":false,"properties":{"replica_count":{"type":"integer","description":"Longhorn replicas of the default storage class (1 for single-node clusters).","minimum":1,"maximum":3}}},"longhorn":{"type":"object","description":"Longhorn chart values.","additionalProperties":false,"properties":{"default_settings":{"type":"object","description":"Longhorn default settings.","additionalProperties":false,"properties":{"guaranteedInstanceManagerCPU":{"type":"integer","description":"Percentage of node CPU reserved for each Longhorn instance manager.","minimum":0,"maximum":12},"storageReservedPercentageForDefaultDisk":{"type":"integer","description":"Percentage of the default Longhorn disk kept free.","minimum":0,"maximum":30,"x-since":"1.7"}}}}}}},"webhooks":{"type":"array","description":"HTTP callbacks on installation events. An invalid webhook makes the installer drop all webhooks.","items":{"type":"object","description":"One webhook.","additionalProperties":false,"required":["event","url"],"properties":{"event":{"type":"string","description":"Event that fires the webhook.","enum":["STARTED","SUCCEEDED","FAILED"]},"method":{"type":"string","description":"HTTP method (any case: the installer upper-cases it). Required by the installer, which has no default; harvgen's `installer` rule checks it."},"url":{"type":"string","description":"Target URL; a Go template with `{{.Hostname}}`, `{{.MACAddr}}`, `{{.IPAddrV4}}`, `{{.IPAddrV6}}`.","pattern":"^https?://","x-message":{"pattern":"must be an http:// or https:// URL"}},"payload":{"type":"string","description":"Request body; a Go template like `url`."},"headers":{"type":"object","description":"Request headers: name to a list of values.","additionalProperties":{"type":"array","items":{"type":"string"}}},"insecure":{"type":"boolean","description":"Skip TLS certificate verification."},"basicAuth":{"type":"object","description":"HTTP basic authentication.","additionalProperties":false,"properties":{"user":{"type":"string","description":"User name."},"password":{"type":"string","description":"Password."}}}}}}},"allOf":[{"description":"Create mode needs the VIP and its mode.","if":{"type":"object","required":["mode"],"properties":{"mode":{"const":"create"}}},"then":{"required":["vip","vip_mode"],"x-message":{"required":"required when mode is create"}}},{"description":"A DHCP VIP needs the MAC it is requested with (otherwise the installer uses a random MAC).","if":{"type":"object","required":["vip_mode"],"properties":{"vip_mode":{"const":"dhcp"}}},"then":{"required":["vip_hw_addr"],"x-message":{"required":"required when vip_mode is dhcp"}}}]}},"allOf":[{"description":"Create mode: server_url must be absent.","if":{"type":"object","required":["install"],"properties":{"install":{"type":"object","required":["mode"],"properties":{"mode":{"const":"create"}}}}},"then":{"properties":{"server_url":{"not":{},"x-message":{"not":"must be absent when install.mode is create"}}}}},{"description":"Join mode: server_url is required.","if":{"type":"object","required":["install"],"properties":{"install":{"type":"object","required":["mode"],"properties":{"mode":{"const":"join"}}}}},"then":{"required":["server_url"],"x-message":{"required":"required when install.mode is join"}}},{"description":"A static management network needs DNS servers.","if":{"type":"object","required":["install"],"properties":{"install":{"type":"object","required":["management_interface"],"properties":{"management_interface":{"type":"object","required":["method"],"properties":{"method":{"const":"static"}}}}}}},"then":{"properties":{"os":{"type":"object","required":["dns_nameservers"],"properties":{"dns_nameservers":{"type":"array","minItems":1,"x-message":{"minItems":"must not be empty when the management network is static"}}},"x-message":{"required":"required when install.management_interface.method is static"}}}}}],"definitions":{"ipv4":{"type":"string","description":"IPv4 address without prefix length.","pattern":"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$","x-message":{"pattern":"must be an IPv4 address"}},"cidr4":{"type":"string","description":"IPv4 network in CIDR notation.","pattern":"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])/(3[0-2]|[12]?[0-9])$","x-message":{"pattern":"must be an IPv4 CIDR such as 10.52.0.0/16"}},"mac":{"type":"string","description":"MAC address, colon separated.","pattern":"^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$","x-message":{"pattern":"must be a MAC address such as 52:54:00:aa:bb:01"}},"devicePath":{"type":"string","description":"Block device path under /dev.","pattern":"^/dev/\\S+$","x-message":{"pattern":"must be a device path under /dev/"}},"multipathDevice":{"type":"object","description":"A device selected by vendor and product (regular expressions, as in multipath.conf).","additionalProperties":false,"required":["vendor","product"],"properties":{"vendor":{"type":"string","description":"Vendor.","minLength":1},"product":{"type":"string","description":"Product.","minLength":1}}},"addon":{"type":"object","description":"Addon switch.","additionalProperties":false,"required":["enabled"],"properties":{"enabled":{"type":"boolean","description":"Whether the addon is enabled."},"values_content":{"type":"string","description":"Helm values for the addon (parsed, but unused by the installer's addon template)."}}}}};
 const schema12 = {"type":"object","description":"A device selected by vendor and product (regular expressions, as in multipath.conf).","additionalProperties":false,"required":["vendor","product"],"properties":{"vendor":{"type":"string","description":"Vendor.","minLength":1},"product":{"type":"string","description":"Product.","minLength":1}}};
 const schema15 = {"type":"string","description":"MAC address, colon separated.","pattern":"^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$","x-message":{"pattern":"must be a MAC address such as 52:54:00:aa:bb:01"}};
 const schema16 = {"type":"string","description":"IPv4 address without prefix length.","pattern":"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$","x-message":{"pattern":"must be an IPv4 address"}};
@@ -2779,12 +2779,10 @@ vErrors.push(err203);
 }
 errors++;
 }
-}
-var _valid7 = _errs289 === errors;
-valid68 = _valid7;
-}
-if(!valid68){
-const err204 = {instancePath:instancePath+"/install/management_interface",schemaPath:"#/properties/install/properties/management_interface/allOf/0/if",keyword:"if",params:{failingKeyword: "then"},message:"must match \"then\" schema",schema:schema11.properties.install.properties.management_interface.allOf[0].if,parentSchema:schema11.properties.install.properties.management_interface.allOf[0],data:data108};
+if(data108.mtu !== undefined){
+let data110 = data108.mtu;
+if(!(((typeof data110 == "number") && (!(data110 % 1) && !isNaN(data110))) && (isFinite(data110)))){
+const err204 = {instancePath:instancePath+"/install/management_interface/mtu",schemaPath:"#/properties/install/properties/management_interface/allOf/0/then/properties/mtu/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.install.properties.management_interface.allOf[0].then.properties.mtu.type,parentSchema:schema11.properties.install.properties.management_interface.allOf[0].then.properties.mtu,data:data110};
 if(vErrors === null){
 vErrors = [err204];
 }
@@ -2793,9 +2791,11 @@ vErrors.push(err204);
 }
 errors++;
 }
-if(data108 && typeof data108 == "object" && !Array.isArray(data108)){
-if(data108.interfaces === undefined){
-const err205 = {instancePath:instancePath+"/install/management_interface",schemaPath:"#/properties/install/properties/management_interface/required",keyword:"required",params:{missingProperty: "interfaces"},message:"must have required property '"+"interfaces"+"'",schema:schema11.properties.install.properties.management_interface.required,parentSchema:schema11.properties.install.properties.management_interface,data:data108};
+const _errs293 = errors;
+let valid71 = false;
+const _errs294 = errors;
+if(0 !== data110){
+const err205 = {instancePath:instancePath+"/install/management_interface/mtu",schemaPath:"#/properties/install/properties/management_interface/allOf/0/then/properties/mtu/anyOf/0/const",keyword:"const",params:{allowedValue: 0},message:"must be equal to constant",schema:0,parentSchema:schema11.properties.install.properties.management_interface.allOf[0].then.properties.mtu.anyOf[0],data:data110};
 if(vErrors === null){
 vErrors = [err205];
 }
@@ -2804,8 +2804,13 @@ vErrors.push(err205);
 }
 errors++;
 }
-if(data108.method === undefined){
-const err206 = {instancePath:instancePath+"/install/management_interface",schemaPath:"#/properties/install/properties/management_interface/required",keyword:"required",params:{missingProperty: "method"},message:"must have required property '"+"method"+"'",schema:schema11.properties.install.properties.management_interface.required,parentSchema:schema11.properties.install.properties.management_interface,data:data108};
+var _valid8 = _errs294 === errors;
+valid71 = valid71 || _valid8;
+if(!valid71){
+const _errs295 = errors;
+if((typeof data110 == "number") && (isFinite(data110))){
+if(data110 > 9000 || isNaN(data110)){
+const err206 = {instancePath:instancePath+"/install/management_interface/mtu",schemaPath:"#/properties/install/properties/management_interface/allOf/0/then/properties/mtu/anyOf/1/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9000},message:"must be <= 9000",schema:9000,parentSchema:schema11.properties.install.properties.management_interface.allOf[0].then.properties.mtu.anyOf[1],data:data110};
 if(vErrors === null){
 vErrors = [err206];
 }
@@ -2814,9 +2819,8 @@ vErrors.push(err206);
 }
 errors++;
 }
-for(const key15 in data108){
-if(!((((((((key15 === "interfaces") || (key15 === "method")) || (key15 === "ip")) || (key15 === "subnet_mask")) || (key15 === "gateway")) || (key15 === "mtu")) || (key15 === "vlan_id")) || (key15 === "bond_options"))){
-const err207 = {instancePath:instancePath+"/install/management_interface",schemaPath:"#/properties/install/properties/management_interface/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key15},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.install.properties.management_interface,data:data108};
+if(data110 < 576 || isNaN(data110)){
+const err207 = {instancePath:instancePath+"/install/management_interface/mtu",schemaPath:"#/properties/install/properties/management_interface/allOf/0/then/properties/mtu/anyOf/1/minimum",keyword:"minimum",params:{comparison: ">=", limit: 576},message:"must be >= 576",schema:576,parentSchema:schema11.properties.install.properties.management_interface.allOf[0].then.properties.mtu.anyOf[1],data:data110};
 if(vErrors === null){
 vErrors = [err207];
 }
@@ -2826,11 +2830,11 @@ vErrors.push(err207);
 errors++;
 }
 }
-if(data108.interfaces !== undefined){
-let data110 = data108.interfaces;
-if(Array.isArray(data110)){
-if(data110.length < 1){
-const err208 = {instancePath:instancePath+"/install/management_interface/interfaces",schemaPath:"#/properties/install/properties/management_interface/properties/interfaces/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.install.properties.management_interface.properties.interfaces,data:data110};
+var _valid8 = _errs295 === errors;
+valid71 = valid71 || _valid8;
+}
+if(!valid71){
+const err208 = {instancePath:instancePath+"/install/management_interface/mtu",schemaPath:"#/properties/install/properties/management_interface/allOf/0/then/properties/mtu/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.install.properties.management_interface.allOf[0].then.properties.mtu.anyOf,parentSchema:schema11.properties.install.properties.management_interface.allOf[0].then.properties.mtu,data:data110};
 if(vErrors === null){
 vErrors = [err208];
 }
@@ -2839,15 +2843,24 @@ vErrors.push(err208);
 }
 errors++;
 }
-const len13 = data110.length;
-for(let i13=0; i13<len13; i13++){
-let data111 = data110[i13];
-const _errs296 = errors;
-let valid73 = false;
-const _errs297 = errors;
-if(data111 && typeof data111 == "object" && !Array.isArray(data111)){
-if(data111.name === undefined){
-const err209 = {instancePath:instancePath+"/install/management_interface/interfaces/" + i13,schemaPath:"#/properties/install/properties/management_interface/properties/interfaces/items/anyOf/0/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'",schema:schema11.properties.install.properties.management_interface.properties.interfaces.items.anyOf[0].required,parentSchema:schema11.properties.install.properties.management_interface.properties.interfaces.items.anyOf[0],data:data111};
+else {
+errors = _errs293;
+if(vErrors !== null){
+if(_errs293){
+vErrors.length = _errs293;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+}
+var _valid7 = _errs289 === errors;
+valid68 = _valid7;
+}
+if(!valid68){
+const err209 = {instancePath:instancePath+"/install/management_interface",schemaPath:"#/properties/install/properties/management_interface/allOf/0/if",keyword:"if",params:{failingKeyword: "then"},message:"must match \"then\" schema",schema:schema11.properties.install.properties.management_interface.allOf[0].if,parentSchema:schema11.properties.install.properties.management_interface.allOf[0],data:data108};
 if(vErrors === null){
 vErrors = [err209];
 }
@@ -2856,14 +2869,9 @@ vErrors.push(err209);
 }
 errors++;
 }
-}
-var _valid8 = _errs297 === errors;
-valid73 = valid73 || _valid8;
-if(!valid73){
-const _errs298 = errors;
-if(data111 && typeof data111 == "object" && !Array.isArray(data111)){
-if(data111.hwAddr === undefined){
-const err210 = {instancePath:instancePath+"/install/management_interface/interfaces/" + i13,schemaPath:"#/properties/install/properties/management_interface/properties/interfaces/items/anyOf/1/required",keyword:"required",params:{missingProperty: "hwAddr"},message:"must have required property '"+"hwAddr"+"'",schema:schema11.properties.install.properties.management_interface.properties.interfaces.items.anyOf[1].required,parentSchema:schema11.properties.install.properties.management_interface.properties.interfaces.items.anyOf[1],data:data111};
+if(data108 && typeof data108 == "object" && !Array.isArray(data108)){
+if(data108.interfaces === undefined){
+const err210 = {instancePath:instancePath+"/install/management_interface",schemaPath:"#/properties/install/properties/management_interface/required",keyword:"required",params:{missingProperty: "interfaces"},message:"must have required property '"+"interfaces"+"'",schema:schema11.properties.install.properties.management_interface.required,parentSchema:schema11.properties.install.properties.management_interface,data:data108};
 if(vErrors === null){
 vErrors = [err210];
 }
@@ -2872,12 +2880,8 @@ vErrors.push(err210);
 }
 errors++;
 }
-}
-var _valid8 = _errs298 === errors;
-valid73 = valid73 || _valid8;
-}
-if(!valid73){
-const err211 = {instancePath:instancePath+"/install/management_interface/interfaces/" + i13,schemaPath:"#/properties/install/properties/management_interface/properties/interfaces/items/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.install.properties.management_interface.properties.interfaces.items.anyOf,parentSchema:schema11.properties.install.properties.management_interface.properties.interfaces.items,data:data111};
+if(data108.method === undefined){
+const err211 = {instancePath:instancePath+"/install/management_interface",schemaPath:"#/properties/install/properties/management_interface/required",keyword:"required",params:{missingProperty: "method"},message:"must have required property '"+"method"+"'",schema:schema11.properties.install.properties.management_interface.required,parentSchema:schema11.properties.install.properties.management_interface,data:data108};
 if(vErrors === null){
 vErrors = [err211];
 }
@@ -2886,21 +2890,9 @@ vErrors.push(err211);
 }
 errors++;
 }
-else {
-errors = _errs296;
-if(vErrors !== null){
-if(_errs296){
-vErrors.length = _errs296;
-}
-else {
-vErrors = null;
-}
-}
-}
-if(data111 && typeof data111 == "object" && !Array.isArray(data111)){
-for(const key16 in data111){
-if(!((key16 === "name") || (key16 === "hwAddr"))){
-const err212 = {instancePath:instancePath+"/install/management_interface/interfaces/" + i13,schemaPath:"#/properties/install/properties/management_interface/properties/interfaces/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key16},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.install.properties.management_interface.properties.interfaces.items,data:data111};
+for(const key15 in data108){
+if(!((((((((key15 === "interfaces") || (key15 === "method")) || (key15 === "ip")) || (key15 === "subnet_mask")) || (key15 === "gateway")) || (key15 === "mtu")) || (key15 === "vlan_id")) || (key15 === "bond_options"))){
+const err212 = {instancePath:instancePath+"/install/management_interface",schemaPath:"#/properties/install/properties/management_interface/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key15},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.install.properties.management_interface,data:data108};
 if(vErrors === null){
 vErrors = [err212];
 }
@@ -2910,11 +2902,11 @@ vErrors.push(err212);
 errors++;
 }
 }
-if(data111.name !== undefined){
-let data112 = data111.name;
-if(typeof data112 === "string"){
-if(func2(data112) < 1){
-const err213 = {instancePath:instancePath+"/install/management_interface/interfaces/" + i13+"/name",schemaPath:"#/properties/install/properties/management_interface/properties/interfaces/items/properties/name/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.install.properties.management_interface.properties.interfaces.items.properties.name,data:data112};
+if(data108.interfaces !== undefined){
+let data111 = data108.interfaces;
+if(Array.isArray(data111)){
+if(data111.length < 1){
+const err213 = {instancePath:instancePath+"/install/management_interface/interfaces",schemaPath:"#/properties/install/properties/management_interface/properties/interfaces/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.install.properties.management_interface.properties.interfaces,data:data111};
 if(vErrors === null){
 vErrors = [err213];
 }
@@ -2923,9 +2915,15 @@ vErrors.push(err213);
 }
 errors++;
 }
-}
-else {
-const err214 = {instancePath:instancePath+"/install/management_interface/interfaces/" + i13+"/name",schemaPath:"#/properties/install/properties/management_interface/properties/interfaces/items/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.management_interface.properties.interfaces.items.properties.name.type,parentSchema:schema11.properties.install.properties.management_interface.properties.interfaces.items.properties.name,data:data112};
+const len13 = data111.length;
+for(let i13=0; i13<len13; i13++){
+let data112 = data111[i13];
+const _errs302 = errors;
+let valid75 = false;
+const _errs303 = errors;
+if(data112 && typeof data112 == "object" && !Array.isArray(data112)){
+if(data112.name === undefined){
+const err214 = {instancePath:instancePath+"/install/management_interface/interfaces/" + i13,schemaPath:"#/properties/install/properties/management_interface/properties/interfaces/items/anyOf/0/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'",schema:schema11.properties.install.properties.management_interface.properties.interfaces.items.anyOf[0].required,parentSchema:schema11.properties.install.properties.management_interface.properties.interfaces.items.anyOf[0],data:data112};
 if(vErrors === null){
 vErrors = [err214];
 }
@@ -2935,11 +2933,13 @@ vErrors.push(err214);
 errors++;
 }
 }
-if(data111.hwAddr !== undefined){
-let data113 = data111.hwAddr;
-if(typeof data113 === "string"){
-if(!pattern11.test(data113)){
-const err215 = {instancePath:instancePath+"/install/management_interface/interfaces/" + i13+"/hwAddr",schemaPath:"#/definitions/mac/pattern",keyword:"pattern",params:{pattern: "^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$"},message:"must match pattern \""+"^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$"+"\"",schema:"^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$",parentSchema:schema15,data:data113};
+var _valid9 = _errs303 === errors;
+valid75 = valid75 || _valid9;
+if(!valid75){
+const _errs304 = errors;
+if(data112 && typeof data112 == "object" && !Array.isArray(data112)){
+if(data112.hwAddr === undefined){
+const err215 = {instancePath:instancePath+"/install/management_interface/interfaces/" + i13,schemaPath:"#/properties/install/properties/management_interface/properties/interfaces/items/anyOf/1/required",keyword:"required",params:{missingProperty: "hwAddr"},message:"must have required property '"+"hwAddr"+"'",schema:schema11.properties.install.properties.management_interface.properties.interfaces.items.anyOf[1].required,parentSchema:schema11.properties.install.properties.management_interface.properties.interfaces.items.anyOf[1],data:data112};
 if(vErrors === null){
 vErrors = [err215];
 }
@@ -2949,8 +2949,11 @@ vErrors.push(err215);
 errors++;
 }
 }
-else {
-const err216 = {instancePath:instancePath+"/install/management_interface/interfaces/" + i13+"/hwAddr",schemaPath:"#/definitions/mac/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema15.type,parentSchema:schema15,data:data113};
+var _valid9 = _errs304 === errors;
+valid75 = valid75 || _valid9;
+}
+if(!valid75){
+const err216 = {instancePath:instancePath+"/install/management_interface/interfaces/" + i13,schemaPath:"#/properties/install/properties/management_interface/properties/interfaces/items/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.install.properties.management_interface.properties.interfaces.items.anyOf,parentSchema:schema11.properties.install.properties.management_interface.properties.interfaces.items,data:data112};
 if(vErrors === null){
 vErrors = [err216];
 }
@@ -2959,10 +2962,21 @@ vErrors.push(err216);
 }
 errors++;
 }
-}
+else {
+errors = _errs302;
+if(vErrors !== null){
+if(_errs302){
+vErrors.length = _errs302;
 }
 else {
-const err217 = {instancePath:instancePath+"/install/management_interface/interfaces/" + i13,schemaPath:"#/properties/install/properties/management_interface/properties/interfaces/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.install.properties.management_interface.properties.interfaces.items.type,parentSchema:schema11.properties.install.properties.management_interface.properties.interfaces.items,data:data111};
+vErrors = null;
+}
+}
+}
+if(data112 && typeof data112 == "object" && !Array.isArray(data112)){
+for(const key16 in data112){
+if(!((key16 === "name") || (key16 === "hwAddr"))){
+const err217 = {instancePath:instancePath+"/install/management_interface/interfaces/" + i13,schemaPath:"#/properties/install/properties/management_interface/properties/interfaces/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key16},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.install.properties.management_interface.properties.interfaces.items,data:data112};
 if(vErrors === null){
 vErrors = [err217];
 }
@@ -2972,9 +2986,11 @@ vErrors.push(err217);
 errors++;
 }
 }
-}
-else {
-const err218 = {instancePath:instancePath+"/install/management_interface/interfaces",schemaPath:"#/properties/install/properties/management_interface/properties/interfaces/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.install.properties.management_interface.properties.interfaces.type,parentSchema:schema11.properties.install.properties.management_interface.properties.interfaces,data:data110};
+if(data112.name !== undefined){
+let data113 = data112.name;
+if(typeof data113 === "string"){
+if(func2(data113) < 1){
+const err218 = {instancePath:instancePath+"/install/management_interface/interfaces/" + i13+"/name",schemaPath:"#/properties/install/properties/management_interface/properties/interfaces/items/properties/name/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.install.properties.management_interface.properties.interfaces.items.properties.name,data:data113};
 if(vErrors === null){
 vErrors = [err218];
 }
@@ -2984,10 +3000,8 @@ vErrors.push(err218);
 errors++;
 }
 }
-if(data108.method !== undefined){
-let data114 = data108.method;
-if(typeof data114 !== "string"){
-const err219 = {instancePath:instancePath+"/install/management_interface/method",schemaPath:"#/properties/install/properties/management_interface/properties/method/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.management_interface.properties.method.type,parentSchema:schema11.properties.install.properties.management_interface.properties.method,data:data114};
+else {
+const err219 = {instancePath:instancePath+"/install/management_interface/interfaces/" + i13+"/name",schemaPath:"#/properties/install/properties/management_interface/properties/interfaces/items/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.management_interface.properties.interfaces.items.properties.name.type,parentSchema:schema11.properties.install.properties.management_interface.properties.interfaces.items.properties.name,data:data113};
 if(vErrors === null){
 vErrors = [err219];
 }
@@ -2996,8 +3010,12 @@ vErrors.push(err219);
 }
 errors++;
 }
-if(!((data114 === "dhcp") || (data114 === "static"))){
-const err220 = {instancePath:instancePath+"/install/management_interface/method",schemaPath:"#/properties/install/properties/management_interface/properties/method/enum",keyword:"enum",params:{allowedValues: schema11.properties.install.properties.management_interface.properties.method.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.install.properties.management_interface.properties.method.enum,parentSchema:schema11.properties.install.properties.management_interface.properties.method,data:data114};
+}
+if(data112.hwAddr !== undefined){
+let data114 = data112.hwAddr;
+if(typeof data114 === "string"){
+if(!pattern11.test(data114)){
+const err220 = {instancePath:instancePath+"/install/management_interface/interfaces/" + i13+"/hwAddr",schemaPath:"#/definitions/mac/pattern",keyword:"pattern",params:{pattern: "^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$"},message:"must match pattern \""+"^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$"+"\"",schema:"^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$",parentSchema:schema15,data:data114};
 if(vErrors === null){
 vErrors = [err220];
 }
@@ -3007,11 +3025,8 @@ vErrors.push(err220);
 errors++;
 }
 }
-if(data108.ip !== undefined){
-let data115 = data108.ip;
-if(typeof data115 === "string"){
-if(!pattern4.test(data115)){
-const err221 = {instancePath:instancePath+"/install/management_interface/ip",schemaPath:"#/definitions/ipv4/pattern",keyword:"pattern",params:{pattern: "^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$"},message:"must match pattern \""+"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$"+"\"",schema:"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$",parentSchema:schema16,data:data115};
+else {
+const err221 = {instancePath:instancePath+"/install/management_interface/interfaces/" + i13+"/hwAddr",schemaPath:"#/definitions/mac/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema15.type,parentSchema:schema15,data:data114};
 if(vErrors === null){
 vErrors = [err221];
 }
@@ -3021,8 +3036,9 @@ vErrors.push(err221);
 errors++;
 }
 }
+}
 else {
-const err222 = {instancePath:instancePath+"/install/management_interface/ip",schemaPath:"#/definitions/ipv4/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema16.type,parentSchema:schema16,data:data115};
+const err222 = {instancePath:instancePath+"/install/management_interface/interfaces/" + i13,schemaPath:"#/properties/install/properties/management_interface/properties/interfaces/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.install.properties.management_interface.properties.interfaces.items.type,parentSchema:schema11.properties.install.properties.management_interface.properties.interfaces.items,data:data112};
 if(vErrors === null){
 vErrors = [err222];
 }
@@ -3032,11 +3048,9 @@ vErrors.push(err222);
 errors++;
 }
 }
-if(data108.subnet_mask !== undefined){
-let data116 = data108.subnet_mask;
-if(typeof data116 === "string"){
-if(!pattern13.test(data116)){
-const err223 = {instancePath:instancePath+"/install/management_interface/subnet_mask",schemaPath:"#/properties/install/properties/management_interface/properties/subnet_mask/pattern",keyword:"pattern",params:{pattern: "^(255\\.255\\.255\\.(255|254|252|248|240|224|192|128|0)|255\\.255\\.(255|254|252|248|240|224|192|128|0)\\.0|255\\.(255|254|252|248|240|224|192|128|0)\\.0\\.0|(255|254|252|248|240|224|192|128|0)\\.0\\.0\\.0)$"},message:"must match pattern \""+"^(255\\.255\\.255\\.(255|254|252|248|240|224|192|128|0)|255\\.255\\.(255|254|252|248|240|224|192|128|0)\\.0|255\\.(255|254|252|248|240|224|192|128|0)\\.0\\.0|(255|254|252|248|240|224|192|128|0)\\.0\\.0\\.0)$"+"\"",schema:"^(255\\.255\\.255\\.(255|254|252|248|240|224|192|128|0)|255\\.255\\.(255|254|252|248|240|224|192|128|0)\\.0|255\\.(255|254|252|248|240|224|192|128|0)\\.0\\.0|(255|254|252|248|240|224|192|128|0)\\.0\\.0\\.0)$",parentSchema:schema11.properties.install.properties.management_interface.properties.subnet_mask,data:data116};
+}
+else {
+const err223 = {instancePath:instancePath+"/install/management_interface/interfaces",schemaPath:"#/properties/install/properties/management_interface/properties/interfaces/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.install.properties.management_interface.properties.interfaces.type,parentSchema:schema11.properties.install.properties.management_interface.properties.interfaces,data:data111};
 if(vErrors === null){
 vErrors = [err223];
 }
@@ -3046,8 +3060,10 @@ vErrors.push(err223);
 errors++;
 }
 }
-else {
-const err224 = {instancePath:instancePath+"/install/management_interface/subnet_mask",schemaPath:"#/properties/install/properties/management_interface/properties/subnet_mask/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.management_interface.properties.subnet_mask.type,parentSchema:schema11.properties.install.properties.management_interface.properties.subnet_mask,data:data116};
+if(data108.method !== undefined){
+let data115 = data108.method;
+if(typeof data115 !== "string"){
+const err224 = {instancePath:instancePath+"/install/management_interface/method",schemaPath:"#/properties/install/properties/management_interface/properties/method/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.management_interface.properties.method.type,parentSchema:schema11.properties.install.properties.management_interface.properties.method,data:data115};
 if(vErrors === null){
 vErrors = [err224];
 }
@@ -3056,12 +3072,8 @@ vErrors.push(err224);
 }
 errors++;
 }
-}
-if(data108.gateway !== undefined){
-let data117 = data108.gateway;
-if(typeof data117 === "string"){
-if(!pattern4.test(data117)){
-const err225 = {instancePath:instancePath+"/install/management_interface/gateway",schemaPath:"#/definitions/ipv4/pattern",keyword:"pattern",params:{pattern: "^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$"},message:"must match pattern \""+"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$"+"\"",schema:"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$",parentSchema:schema16,data:data117};
+if(!((data115 === "dhcp") || (data115 === "static"))){
+const err225 = {instancePath:instancePath+"/install/management_interface/method",schemaPath:"#/properties/install/properties/management_interface/properties/method/enum",keyword:"enum",params:{allowedValues: schema11.properties.install.properties.management_interface.properties.method.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.install.properties.management_interface.properties.method.enum,parentSchema:schema11.properties.install.properties.management_interface.properties.method,data:data115};
 if(vErrors === null){
 vErrors = [err225];
 }
@@ -3071,8 +3083,11 @@ vErrors.push(err225);
 errors++;
 }
 }
-else {
-const err226 = {instancePath:instancePath+"/install/management_interface/gateway",schemaPath:"#/definitions/ipv4/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema16.type,parentSchema:schema16,data:data117};
+if(data108.ip !== undefined){
+let data116 = data108.ip;
+if(typeof data116 === "string"){
+if(!pattern4.test(data116)){
+const err226 = {instancePath:instancePath+"/install/management_interface/ip",schemaPath:"#/definitions/ipv4/pattern",keyword:"pattern",params:{pattern: "^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$"},message:"must match pattern \""+"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$"+"\"",schema:"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$",parentSchema:schema16,data:data116};
 if(vErrors === null){
 vErrors = [err226];
 }
@@ -3082,10 +3097,8 @@ vErrors.push(err226);
 errors++;
 }
 }
-if(data108.mtu !== undefined){
-let data118 = data108.mtu;
-if(!(((typeof data118 == "number") && (!(data118 % 1) && !isNaN(data118))) && (isFinite(data118)))){
-const err227 = {instancePath:instancePath+"/install/management_interface/mtu",schemaPath:"#/properties/install/properties/management_interface/properties/mtu/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.install.properties.management_interface.properties.mtu.type,parentSchema:schema11.properties.install.properties.management_interface.properties.mtu,data:data118};
+else {
+const err227 = {instancePath:instancePath+"/install/management_interface/ip",schemaPath:"#/definitions/ipv4/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema16.type,parentSchema:schema16,data:data116};
 if(vErrors === null){
 vErrors = [err227];
 }
@@ -3094,11 +3107,12 @@ vErrors.push(err227);
 }
 errors++;
 }
-const _errs322 = errors;
-let valid78 = false;
-const _errs323 = errors;
-if(0 !== data118){
-const err228 = {instancePath:instancePath+"/install/management_interface/mtu",schemaPath:"#/properties/install/properties/management_interface/properties/mtu/anyOf/0/const",keyword:"const",params:{allowedValue: 0},message:"must be equal to constant",schema:0,parentSchema:schema11.properties.install.properties.management_interface.properties.mtu.anyOf[0],data:data118};
+}
+if(data108.subnet_mask !== undefined){
+let data117 = data108.subnet_mask;
+if(typeof data117 === "string"){
+if(!pattern13.test(data117)){
+const err228 = {instancePath:instancePath+"/install/management_interface/subnet_mask",schemaPath:"#/properties/install/properties/management_interface/properties/subnet_mask/pattern",keyword:"pattern",params:{pattern: "^(255\\.255\\.255\\.(255|254|252|248|240|224|192|128|0)|255\\.255\\.(255|254|252|248|240|224|192|128|0)\\.0|255\\.(255|254|252|248|240|224|192|128|0)\\.0\\.0|(255|254|252|248|240|224|192|128|0)\\.0\\.0\\.0)$"},message:"must match pattern \""+"^(255\\.255\\.255\\.(255|254|252|248|240|224|192|128|0)|255\\.255\\.(255|254|252|248|240|224|192|128|0)\\.0|255\\.(255|254|252|248|240|224|192|128|0)\\.0\\.0|(255|254|252|248|240|224|192|128|0)\\.0\\.0\\.0)$"+"\"",schema:"^(255\\.255\\.255\\.(255|254|252|248|240|224|192|128|0)|255\\.255\\.(255|254|252|248|240|224|192|128|0)\\.0|255\\.(255|254|252|248|240|224|192|128|0)\\.0\\.0|(255|254|252|248|240|224|192|128|0)\\.0\\.0\\.0)$",parentSchema:schema11.properties.install.properties.management_interface.properties.subnet_mask,data:data117};
 if(vErrors === null){
 vErrors = [err228];
 }
@@ -3107,13 +3121,9 @@ vErrors.push(err228);
 }
 errors++;
 }
-var _valid9 = _errs323 === errors;
-valid78 = valid78 || _valid9;
-if(!valid78){
-const _errs324 = errors;
-if((typeof data118 == "number") && (isFinite(data118))){
-if(data118 > 9000 || isNaN(data118)){
-const err229 = {instancePath:instancePath+"/install/management_interface/mtu",schemaPath:"#/properties/install/properties/management_interface/properties/mtu/anyOf/1/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9000},message:"must be <= 9000",schema:9000,parentSchema:schema11.properties.install.properties.management_interface.properties.mtu.anyOf[1],data:data118};
+}
+else {
+const err229 = {instancePath:instancePath+"/install/management_interface/subnet_mask",schemaPath:"#/properties/install/properties/management_interface/properties/subnet_mask/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.management_interface.properties.subnet_mask.type,parentSchema:schema11.properties.install.properties.management_interface.properties.subnet_mask,data:data117};
 if(vErrors === null){
 vErrors = [err229];
 }
@@ -3122,8 +3132,12 @@ vErrors.push(err229);
 }
 errors++;
 }
-if(data118 < 576 || isNaN(data118)){
-const err230 = {instancePath:instancePath+"/install/management_interface/mtu",schemaPath:"#/properties/install/properties/management_interface/properties/mtu/anyOf/1/minimum",keyword:"minimum",params:{comparison: ">=", limit: 576},message:"must be >= 576",schema:576,parentSchema:schema11.properties.install.properties.management_interface.properties.mtu.anyOf[1],data:data118};
+}
+if(data108.gateway !== undefined){
+let data118 = data108.gateway;
+if(typeof data118 === "string"){
+if(!pattern4.test(data118)){
+const err230 = {instancePath:instancePath+"/install/management_interface/gateway",schemaPath:"#/definitions/ipv4/pattern",keyword:"pattern",params:{pattern: "^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$"},message:"must match pattern \""+"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$"+"\"",schema:"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$",parentSchema:schema16,data:data118};
 if(vErrors === null){
 vErrors = [err230];
 }
@@ -3133,11 +3147,8 @@ vErrors.push(err230);
 errors++;
 }
 }
-var _valid9 = _errs324 === errors;
-valid78 = valid78 || _valid9;
-}
-if(!valid78){
-const err231 = {instancePath:instancePath+"/install/management_interface/mtu",schemaPath:"#/properties/install/properties/management_interface/properties/mtu/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.install.properties.management_interface.properties.mtu.anyOf,parentSchema:schema11.properties.install.properties.management_interface.properties.mtu,data:data118};
+else {
+const err231 = {instancePath:instancePath+"/install/management_interface/gateway",schemaPath:"#/definitions/ipv4/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema16.type,parentSchema:schema16,data:data118};
 if(vErrors === null){
 vErrors = [err231];
 }
@@ -3146,22 +3157,11 @@ vErrors.push(err231);
 }
 errors++;
 }
-else {
-errors = _errs322;
-if(vErrors !== null){
-if(_errs322){
-vErrors.length = _errs322;
 }
-else {
-vErrors = null;
-}
-}
-}
-}
-if(data108.vlan_id !== undefined){
-let data119 = data108.vlan_id;
+if(data108.mtu !== undefined){
+let data119 = data108.mtu;
 if(!(((typeof data119 == "number") && (!(data119 % 1) && !isNaN(data119))) && (isFinite(data119)))){
-const err232 = {instancePath:instancePath+"/install/management_interface/vlan_id",schemaPath:"#/properties/install/properties/management_interface/properties/vlan_id/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.install.properties.management_interface.properties.vlan_id.type,parentSchema:schema11.properties.install.properties.management_interface.properties.vlan_id,data:data119};
+const err232 = {instancePath:instancePath+"/install/management_interface/mtu",schemaPath:"#/properties/install/properties/management_interface/properties/mtu/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.install.properties.management_interface.properties.mtu.type,parentSchema:schema11.properties.install.properties.management_interface.properties.mtu,data:data119};
 if(vErrors === null){
 vErrors = [err232];
 }
@@ -3170,9 +3170,11 @@ vErrors.push(err232);
 }
 errors++;
 }
-if((typeof data119 == "number") && (isFinite(data119))){
-if(data119 > 4094 || isNaN(data119)){
-const err233 = {instancePath:instancePath+"/install/management_interface/vlan_id",schemaPath:"#/properties/install/properties/management_interface/properties/vlan_id/maximum",keyword:"maximum",params:{comparison: "<=", limit: 4094},message:"must be <= 4094",schema:4094,parentSchema:schema11.properties.install.properties.management_interface.properties.vlan_id,data:data119};
+}
+if(data108.vlan_id !== undefined){
+let data120 = data108.vlan_id;
+if(!(((typeof data120 == "number") && (!(data120 % 1) && !isNaN(data120))) && (isFinite(data120)))){
+const err233 = {instancePath:instancePath+"/install/management_interface/vlan_id",schemaPath:"#/properties/install/properties/management_interface/properties/vlan_id/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.install.properties.management_interface.properties.vlan_id.type,parentSchema:schema11.properties.install.properties.management_interface.properties.vlan_id,data:data120};
 if(vErrors === null){
 vErrors = [err233];
 }
@@ -3181,8 +3183,9 @@ vErrors.push(err233);
 }
 errors++;
 }
-if(data119 < 0 || isNaN(data119)){
-const err234 = {instancePath:instancePath+"/install/management_interface/vlan_id",schemaPath:"#/properties/install/properties/management_interface/properties/vlan_id/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.install.properties.management_interface.properties.vlan_id,data:data119};
+if((typeof data120 == "number") && (isFinite(data120))){
+if(data120 > 4094 || isNaN(data120)){
+const err234 = {instancePath:instancePath+"/install/management_interface/vlan_id",schemaPath:"#/properties/install/properties/management_interface/properties/vlan_id/maximum",keyword:"maximum",params:{comparison: "<=", limit: 4094},message:"must be <= 4094",schema:4094,parentSchema:schema11.properties.install.properties.management_interface.properties.vlan_id,data:data120};
 if(vErrors === null){
 vErrors = [err234];
 }
@@ -3191,16 +3194,8 @@ vErrors.push(err234);
 }
 errors++;
 }
-}
-}
-if(data108.bond_options !== undefined){
-let data120 = data108.bond_options;
-if(data120 && typeof data120 == "object" && !Array.isArray(data120)){
-for(const key17 in data120){
-if(!((key17 === "mode") || (key17 === "miimon"))){
-let data121 = data120[key17];
-if((typeof data121 !== "string") && (!(((typeof data121 == "number") && (!(data121 % 1) && !isNaN(data121))) && (isFinite(data121))))){
-const err235 = {instancePath:instancePath+"/install/management_interface/bond_options/" + key17.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/install/properties/management_interface/properties/bond_options/additionalProperties/type",keyword:"type",params:{type: schema11.properties.install.properties.management_interface.properties.bond_options.additionalProperties.type},message:"must be string,integer",schema:schema11.properties.install.properties.management_interface.properties.bond_options.additionalProperties.type,parentSchema:schema11.properties.install.properties.management_interface.properties.bond_options.additionalProperties,data:data121};
+if(data120 < 0 || isNaN(data120)){
+const err235 = {instancePath:instancePath+"/install/management_interface/vlan_id",schemaPath:"#/properties/install/properties/management_interface/properties/vlan_id/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.install.properties.management_interface.properties.vlan_id,data:data120};
 if(vErrors === null){
 vErrors = [err235];
 }
@@ -3211,10 +3206,14 @@ errors++;
 }
 }
 }
-if(data120.mode !== undefined){
-let data122 = data120.mode;
-if(typeof data122 !== "string"){
-const err236 = {instancePath:instancePath+"/install/management_interface/bond_options/mode",schemaPath:"#/properties/install/properties/management_interface/properties/bond_options/properties/mode/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.management_interface.properties.bond_options.properties.mode.type,parentSchema:schema11.properties.install.properties.management_interface.properties.bond_options.properties.mode,data:data122};
+if(data108.bond_options !== undefined){
+let data121 = data108.bond_options;
+if(data121 && typeof data121 == "object" && !Array.isArray(data121)){
+for(const key17 in data121){
+if(!((key17 === "mode") || (key17 === "miimon"))){
+let data122 = data121[key17];
+if((typeof data122 !== "string") && (!(((typeof data122 == "number") && (!(data122 % 1) && !isNaN(data122))) && (isFinite(data122))))){
+const err236 = {instancePath:instancePath+"/install/management_interface/bond_options/" + key17.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/install/properties/management_interface/properties/bond_options/additionalProperties/type",keyword:"type",params:{type: schema11.properties.install.properties.management_interface.properties.bond_options.additionalProperties.type},message:"must be string,integer",schema:schema11.properties.install.properties.management_interface.properties.bond_options.additionalProperties.type,parentSchema:schema11.properties.install.properties.management_interface.properties.bond_options.additionalProperties,data:data122};
 if(vErrors === null){
 vErrors = [err236];
 }
@@ -3223,8 +3222,12 @@ vErrors.push(err236);
 }
 errors++;
 }
-if(!(((((((data122 === "balance-rr") || (data122 === "active-backup")) || (data122 === "balance-xor")) || (data122 === "broadcast")) || (data122 === "802.3ad")) || (data122 === "balance-tlb")) || (data122 === "balance-alb"))){
-const err237 = {instancePath:instancePath+"/install/management_interface/bond_options/mode",schemaPath:"#/properties/install/properties/management_interface/properties/bond_options/properties/mode/enum",keyword:"enum",params:{allowedValues: schema11.properties.install.properties.management_interface.properties.bond_options.properties.mode.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.install.properties.management_interface.properties.bond_options.properties.mode.enum,parentSchema:schema11.properties.install.properties.management_interface.properties.bond_options.properties.mode,data:data122};
+}
+}
+if(data121.mode !== undefined){
+let data123 = data121.mode;
+if(typeof data123 !== "string"){
+const err237 = {instancePath:instancePath+"/install/management_interface/bond_options/mode",schemaPath:"#/properties/install/properties/management_interface/properties/bond_options/properties/mode/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.management_interface.properties.bond_options.properties.mode.type,parentSchema:schema11.properties.install.properties.management_interface.properties.bond_options.properties.mode,data:data123};
 if(vErrors === null){
 vErrors = [err237];
 }
@@ -3233,11 +3236,8 @@ vErrors.push(err237);
 }
 errors++;
 }
-}
-if(data120.miimon !== undefined){
-let data123 = data120.miimon;
-if((!(((typeof data123 == "number") && (!(data123 % 1) && !isNaN(data123))) && (isFinite(data123)))) && (typeof data123 !== "string")){
-const err238 = {instancePath:instancePath+"/install/management_interface/bond_options/miimon",schemaPath:"#/properties/install/properties/management_interface/properties/bond_options/properties/miimon/type",keyword:"type",params:{type: schema11.properties.install.properties.management_interface.properties.bond_options.properties.miimon.type},message:"must be integer,string",schema:schema11.properties.install.properties.management_interface.properties.bond_options.properties.miimon.type,parentSchema:schema11.properties.install.properties.management_interface.properties.bond_options.properties.miimon,data:data123};
+if(!(((((((data123 === "balance-rr") || (data123 === "active-backup")) || (data123 === "balance-xor")) || (data123 === "broadcast")) || (data123 === "802.3ad")) || (data123 === "balance-tlb")) || (data123 === "balance-alb"))){
+const err238 = {instancePath:instancePath+"/install/management_interface/bond_options/mode",schemaPath:"#/properties/install/properties/management_interface/properties/bond_options/properties/mode/enum",keyword:"enum",params:{allowedValues: schema11.properties.install.properties.management_interface.properties.bond_options.properties.mode.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.install.properties.management_interface.properties.bond_options.properties.mode.enum,parentSchema:schema11.properties.install.properties.management_interface.properties.bond_options.properties.mode,data:data123};
 if(vErrors === null){
 vErrors = [err238];
 }
@@ -3246,9 +3246,11 @@ vErrors.push(err238);
 }
 errors++;
 }
-if((typeof data123 == "number") && (isFinite(data123))){
-if(data123 < 0 || isNaN(data123)){
-const err239 = {instancePath:instancePath+"/install/management_interface/bond_options/miimon",schemaPath:"#/properties/install/properties/management_interface/properties/bond_options/properties/miimon/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.install.properties.management_interface.properties.bond_options.properties.miimon,data:data123};
+}
+if(data121.miimon !== undefined){
+let data124 = data121.miimon;
+if((!(((typeof data124 == "number") && (!(data124 % 1) && !isNaN(data124))) && (isFinite(data124)))) && (typeof data124 !== "string")){
+const err239 = {instancePath:instancePath+"/install/management_interface/bond_options/miimon",schemaPath:"#/properties/install/properties/management_interface/properties/bond_options/properties/miimon/type",keyword:"type",params:{type: schema11.properties.install.properties.management_interface.properties.bond_options.properties.miimon.type},message:"must be integer,string",schema:schema11.properties.install.properties.management_interface.properties.bond_options.properties.miimon.type,parentSchema:schema11.properties.install.properties.management_interface.properties.bond_options.properties.miimon,data:data124};
 if(vErrors === null){
 vErrors = [err239];
 }
@@ -3257,10 +3259,9 @@ vErrors.push(err239);
 }
 errors++;
 }
-}
-if(typeof data123 === "string"){
-if(!pattern15.test(data123)){
-const err240 = {instancePath:instancePath+"/install/management_interface/bond_options/miimon",schemaPath:"#/properties/install/properties/management_interface/properties/bond_options/properties/miimon/pattern",keyword:"pattern",params:{pattern: "^[0-9]+$"},message:"must match pattern \""+"^[0-9]+$"+"\"",schema:"^[0-9]+$",parentSchema:schema11.properties.install.properties.management_interface.properties.bond_options.properties.miimon,data:data123};
+if((typeof data124 == "number") && (isFinite(data124))){
+if(data124 < 0 || isNaN(data124)){
+const err240 = {instancePath:instancePath+"/install/management_interface/bond_options/miimon",schemaPath:"#/properties/install/properties/management_interface/properties/bond_options/properties/miimon/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.install.properties.management_interface.properties.bond_options.properties.miimon,data:data124};
 if(vErrors === null){
 vErrors = [err240];
 }
@@ -3270,10 +3271,9 @@ vErrors.push(err240);
 errors++;
 }
 }
-}
-}
-else {
-const err241 = {instancePath:instancePath+"/install/management_interface/bond_options",schemaPath:"#/properties/install/properties/management_interface/properties/bond_options/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.install.properties.management_interface.properties.bond_options.type,parentSchema:schema11.properties.install.properties.management_interface.properties.bond_options,data:data120};
+if(typeof data124 === "string"){
+if(!pattern15.test(data124)){
+const err241 = {instancePath:instancePath+"/install/management_interface/bond_options/miimon",schemaPath:"#/properties/install/properties/management_interface/properties/bond_options/properties/miimon/pattern",keyword:"pattern",params:{pattern: "^[0-9]+$"},message:"must match pattern \""+"^[0-9]+$"+"\"",schema:"^[0-9]+$",parentSchema:schema11.properties.install.properties.management_interface.properties.bond_options.properties.miimon,data:data124};
 if(vErrors === null){
 vErrors = [err241];
 }
@@ -3284,8 +3284,9 @@ errors++;
 }
 }
 }
+}
 else {
-const err242 = {instancePath:instancePath+"/install/management_interface",schemaPath:"#/properties/install/properties/management_interface/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.install.properties.management_interface.type,parentSchema:schema11.properties.install.properties.management_interface,data:data108};
+const err242 = {instancePath:instancePath+"/install/management_interface/bond_options",schemaPath:"#/properties/install/properties/management_interface/properties/bond_options/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.install.properties.management_interface.properties.bond_options.type,parentSchema:schema11.properties.install.properties.management_interface.properties.bond_options,data:data121};
 if(vErrors === null){
 vErrors = [err242];
 }
@@ -3295,11 +3296,9 @@ vErrors.push(err242);
 errors++;
 }
 }
-if(data103.vip !== undefined){
-let data124 = data103.vip;
-if(typeof data124 === "string"){
-if(!pattern4.test(data124)){
-const err243 = {instancePath:instancePath+"/install/vip",schemaPath:"#/definitions/ipv4/pattern",keyword:"pattern",params:{pattern: "^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$"},message:"must match pattern \""+"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$"+"\"",schema:"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$",parentSchema:schema16,data:data124};
+}
+else {
+const err243 = {instancePath:instancePath+"/install/management_interface",schemaPath:"#/properties/install/properties/management_interface/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.install.properties.management_interface.type,parentSchema:schema11.properties.install.properties.management_interface,data:data108};
 if(vErrors === null){
 vErrors = [err243];
 }
@@ -3309,8 +3308,11 @@ vErrors.push(err243);
 errors++;
 }
 }
-else {
-const err244 = {instancePath:instancePath+"/install/vip",schemaPath:"#/definitions/ipv4/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema16.type,parentSchema:schema16,data:data124};
+if(data103.vip !== undefined){
+let data125 = data103.vip;
+if(typeof data125 === "string"){
+if(!pattern4.test(data125)){
+const err244 = {instancePath:instancePath+"/install/vip",schemaPath:"#/definitions/ipv4/pattern",keyword:"pattern",params:{pattern: "^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$"},message:"must match pattern \""+"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$"+"\"",schema:"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$",parentSchema:schema16,data:data125};
 if(vErrors === null){
 vErrors = [err244];
 }
@@ -3320,10 +3322,8 @@ vErrors.push(err244);
 errors++;
 }
 }
-if(data103.vip_mode !== undefined){
-let data125 = data103.vip_mode;
-if(typeof data125 !== "string"){
-const err245 = {instancePath:instancePath+"/install/vip_mode",schemaPath:"#/properties/install/properties/vip_mode/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.vip_mode.type,parentSchema:schema11.properties.install.properties.vip_mode,data:data125};
+else {
+const err245 = {instancePath:instancePath+"/install/vip",schemaPath:"#/definitions/ipv4/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema16.type,parentSchema:schema16,data:data125};
 if(vErrors === null){
 vErrors = [err245];
 }
@@ -3332,8 +3332,11 @@ vErrors.push(err245);
 }
 errors++;
 }
-if(!((data125 === "static") || (data125 === "dhcp"))){
-const err246 = {instancePath:instancePath+"/install/vip_mode",schemaPath:"#/properties/install/properties/vip_mode/enum",keyword:"enum",params:{allowedValues: schema11.properties.install.properties.vip_mode.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.install.properties.vip_mode.enum,parentSchema:schema11.properties.install.properties.vip_mode,data:data125};
+}
+if(data103.vip_mode !== undefined){
+let data126 = data103.vip_mode;
+if(typeof data126 !== "string"){
+const err246 = {instancePath:instancePath+"/install/vip_mode",schemaPath:"#/properties/install/properties/vip_mode/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.vip_mode.type,parentSchema:schema11.properties.install.properties.vip_mode,data:data126};
 if(vErrors === null){
 vErrors = [err246];
 }
@@ -3342,12 +3345,8 @@ vErrors.push(err246);
 }
 errors++;
 }
-}
-if(data103.vip_hw_addr !== undefined){
-let data126 = data103.vip_hw_addr;
-if(typeof data126 === "string"){
-if(!pattern11.test(data126)){
-const err247 = {instancePath:instancePath+"/install/vip_hw_addr",schemaPath:"#/definitions/mac/pattern",keyword:"pattern",params:{pattern: "^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$"},message:"must match pattern \""+"^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$"+"\"",schema:"^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$",parentSchema:schema15,data:data126};
+if(!((data126 === "static") || (data126 === "dhcp"))){
+const err247 = {instancePath:instancePath+"/install/vip_mode",schemaPath:"#/properties/install/properties/vip_mode/enum",keyword:"enum",params:{allowedValues: schema11.properties.install.properties.vip_mode.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.install.properties.vip_mode.enum,parentSchema:schema11.properties.install.properties.vip_mode,data:data126};
 if(vErrors === null){
 vErrors = [err247];
 }
@@ -3357,8 +3356,11 @@ vErrors.push(err247);
 errors++;
 }
 }
-else {
-const err248 = {instancePath:instancePath+"/install/vip_hw_addr",schemaPath:"#/definitions/mac/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema15.type,parentSchema:schema15,data:data126};
+if(data103.vip_hw_addr !== undefined){
+let data127 = data103.vip_hw_addr;
+if(typeof data127 === "string"){
+if(!pattern11.test(data127)){
+const err248 = {instancePath:instancePath+"/install/vip_hw_addr",schemaPath:"#/definitions/mac/pattern",keyword:"pattern",params:{pattern: "^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$"},message:"must match pattern \""+"^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$"+"\"",schema:"^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$",parentSchema:schema15,data:data127};
 if(vErrors === null){
 vErrors = [err248];
 }
@@ -3368,11 +3370,8 @@ vErrors.push(err248);
 errors++;
 }
 }
-if(data103.cluster_pod_cidr !== undefined){
-let data127 = data103.cluster_pod_cidr;
-if(typeof data127 === "string"){
-if(!pattern18.test(data127)){
-const err249 = {instancePath:instancePath+"/install/cluster_pod_cidr",schemaPath:"#/definitions/cidr4/pattern",keyword:"pattern",params:{pattern: "^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])/(3[0-2]|[12]?[0-9])$"},message:"must match pattern \""+"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])/(3[0-2]|[12]?[0-9])$"+"\"",schema:"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])/(3[0-2]|[12]?[0-9])$",parentSchema:schema20,data:data127};
+else {
+const err249 = {instancePath:instancePath+"/install/vip_hw_addr",schemaPath:"#/definitions/mac/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema15.type,parentSchema:schema15,data:data127};
 if(vErrors === null){
 vErrors = [err249];
 }
@@ -3382,8 +3381,11 @@ vErrors.push(err249);
 errors++;
 }
 }
-else {
-const err250 = {instancePath:instancePath+"/install/cluster_pod_cidr",schemaPath:"#/definitions/cidr4/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema20.type,parentSchema:schema20,data:data127};
+if(data103.cluster_pod_cidr !== undefined){
+let data128 = data103.cluster_pod_cidr;
+if(typeof data128 === "string"){
+if(!pattern18.test(data128)){
+const err250 = {instancePath:instancePath+"/install/cluster_pod_cidr",schemaPath:"#/definitions/cidr4/pattern",keyword:"pattern",params:{pattern: "^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])/(3[0-2]|[12]?[0-9])$"},message:"must match pattern \""+"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])/(3[0-2]|[12]?[0-9])$"+"\"",schema:"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])/(3[0-2]|[12]?[0-9])$",parentSchema:schema20,data:data128};
 if(vErrors === null){
 vErrors = [err250];
 }
@@ -3393,11 +3395,8 @@ vErrors.push(err250);
 errors++;
 }
 }
-if(data103.cluster_service_cidr !== undefined){
-let data128 = data103.cluster_service_cidr;
-if(typeof data128 === "string"){
-if(!pattern18.test(data128)){
-const err251 = {instancePath:instancePath+"/install/cluster_service_cidr",schemaPath:"#/definitions/cidr4/pattern",keyword:"pattern",params:{pattern: "^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])/(3[0-2]|[12]?[0-9])$"},message:"must match pattern \""+"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])/(3[0-2]|[12]?[0-9])$"+"\"",schema:"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])/(3[0-2]|[12]?[0-9])$",parentSchema:schema20,data:data128};
+else {
+const err251 = {instancePath:instancePath+"/install/cluster_pod_cidr",schemaPath:"#/definitions/cidr4/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema20.type,parentSchema:schema20,data:data128};
 if(vErrors === null){
 vErrors = [err251];
 }
@@ -3407,8 +3406,11 @@ vErrors.push(err251);
 errors++;
 }
 }
-else {
-const err252 = {instancePath:instancePath+"/install/cluster_service_cidr",schemaPath:"#/definitions/cidr4/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema20.type,parentSchema:schema20,data:data128};
+if(data103.cluster_service_cidr !== undefined){
+let data129 = data103.cluster_service_cidr;
+if(typeof data129 === "string"){
+if(!pattern18.test(data129)){
+const err252 = {instancePath:instancePath+"/install/cluster_service_cidr",schemaPath:"#/definitions/cidr4/pattern",keyword:"pattern",params:{pattern: "^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])/(3[0-2]|[12]?[0-9])$"},message:"must match pattern \""+"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])/(3[0-2]|[12]?[0-9])$"+"\"",schema:"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])/(3[0-2]|[12]?[0-9])$",parentSchema:schema20,data:data129};
 if(vErrors === null){
 vErrors = [err252];
 }
@@ -3418,11 +3420,8 @@ vErrors.push(err252);
 errors++;
 }
 }
-if(data103.cluster_dns !== undefined){
-let data129 = data103.cluster_dns;
-if(typeof data129 === "string"){
-if(!pattern4.test(data129)){
-const err253 = {instancePath:instancePath+"/install/cluster_dns",schemaPath:"#/definitions/ipv4/pattern",keyword:"pattern",params:{pattern: "^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$"},message:"must match pattern \""+"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$"+"\"",schema:"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$",parentSchema:schema16,data:data129};
+else {
+const err253 = {instancePath:instancePath+"/install/cluster_service_cidr",schemaPath:"#/definitions/cidr4/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema20.type,parentSchema:schema20,data:data129};
 if(vErrors === null){
 vErrors = [err253];
 }
@@ -3432,8 +3431,11 @@ vErrors.push(err253);
 errors++;
 }
 }
-else {
-const err254 = {instancePath:instancePath+"/install/cluster_dns",schemaPath:"#/definitions/ipv4/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema16.type,parentSchema:schema16,data:data129};
+if(data103.cluster_dns !== undefined){
+let data130 = data103.cluster_dns;
+if(typeof data130 === "string"){
+if(!pattern4.test(data130)){
+const err254 = {instancePath:instancePath+"/install/cluster_dns",schemaPath:"#/definitions/ipv4/pattern",keyword:"pattern",params:{pattern: "^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$"},message:"must match pattern \""+"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$"+"\"",schema:"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$",parentSchema:schema16,data:data130};
 if(vErrors === null){
 vErrors = [err254];
 }
@@ -3443,11 +3445,8 @@ vErrors.push(err254);
 errors++;
 }
 }
-if(data103.device !== undefined){
-let data130 = data103.device;
-if(typeof data130 === "string"){
-if(!pattern21.test(data130)){
-const err255 = {instancePath:instancePath+"/install/device",schemaPath:"#/definitions/devicePath/pattern",keyword:"pattern",params:{pattern: "^/dev/\\S+$"},message:"must match pattern \""+"^/dev/\\S+$"+"\"",schema:"^/dev/\\S+$",parentSchema:schema23,data:data130};
+else {
+const err255 = {instancePath:instancePath+"/install/cluster_dns",schemaPath:"#/definitions/ipv4/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema16.type,parentSchema:schema16,data:data130};
 if(vErrors === null){
 vErrors = [err255];
 }
@@ -3457,8 +3456,11 @@ vErrors.push(err255);
 errors++;
 }
 }
-else {
-const err256 = {instancePath:instancePath+"/install/device",schemaPath:"#/definitions/devicePath/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema23.type,parentSchema:schema23,data:data130};
+if(data103.device !== undefined){
+let data131 = data103.device;
+if(typeof data131 === "string"){
+if(!pattern21.test(data131)){
+const err256 = {instancePath:instancePath+"/install/device",schemaPath:"#/definitions/devicePath/pattern",keyword:"pattern",params:{pattern: "^/dev/\\S+$"},message:"must match pattern \""+"^/dev/\\S+$"+"\"",schema:"^/dev/\\S+$",parentSchema:schema23,data:data131};
 if(vErrors === null){
 vErrors = [err256];
 }
@@ -3468,11 +3470,8 @@ vErrors.push(err256);
 errors++;
 }
 }
-if(data103.data_disk !== undefined){
-let data131 = data103.data_disk;
-if(typeof data131 === "string"){
-if(!pattern21.test(data131)){
-const err257 = {instancePath:instancePath+"/install/data_disk",schemaPath:"#/definitions/devicePath/pattern",keyword:"pattern",params:{pattern: "^/dev/\\S+$"},message:"must match pattern \""+"^/dev/\\S+$"+"\"",schema:"^/dev/\\S+$",parentSchema:schema23,data:data131};
+else {
+const err257 = {instancePath:instancePath+"/install/device",schemaPath:"#/definitions/devicePath/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema23.type,parentSchema:schema23,data:data131};
 if(vErrors === null){
 vErrors = [err257];
 }
@@ -3482,8 +3481,11 @@ vErrors.push(err257);
 errors++;
 }
 }
-else {
-const err258 = {instancePath:instancePath+"/install/data_disk",schemaPath:"#/definitions/devicePath/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema23.type,parentSchema:schema23,data:data131};
+if(data103.data_disk !== undefined){
+let data132 = data103.data_disk;
+if(typeof data132 === "string"){
+if(!pattern21.test(data132)){
+const err258 = {instancePath:instancePath+"/install/data_disk",schemaPath:"#/definitions/devicePath/pattern",keyword:"pattern",params:{pattern: "^/dev/\\S+$"},message:"must match pattern \""+"^/dev/\\S+$"+"\"",schema:"^/dev/\\S+$",parentSchema:schema23,data:data132};
 if(vErrors === null){
 vErrors = [err258];
 }
@@ -3493,11 +3495,8 @@ vErrors.push(err258);
 errors++;
 }
 }
-if(data103.persistent_partition_size !== undefined){
-let data132 = data103.persistent_partition_size;
-if(typeof data132 === "string"){
-if(!pattern23.test(data132)){
-const err259 = {instancePath:instancePath+"/install/persistent_partition_size",schemaPath:"#/properties/install/properties/persistent_partition_size/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(Mi|Gi)$"},message:"must match pattern \""+"^[0-9]+(Mi|Gi)$"+"\"",schema:"^[0-9]+(Mi|Gi)$",parentSchema:schema11.properties.install.properties.persistent_partition_size,data:data132};
+else {
+const err259 = {instancePath:instancePath+"/install/data_disk",schemaPath:"#/definitions/devicePath/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema23.type,parentSchema:schema23,data:data132};
 if(vErrors === null){
 vErrors = [err259];
 }
@@ -3507,8 +3506,11 @@ vErrors.push(err259);
 errors++;
 }
 }
-else {
-const err260 = {instancePath:instancePath+"/install/persistent_partition_size",schemaPath:"#/properties/install/properties/persistent_partition_size/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.persistent_partition_size.type,parentSchema:schema11.properties.install.properties.persistent_partition_size,data:data132};
+if(data103.persistent_partition_size !== undefined){
+let data133 = data103.persistent_partition_size;
+if(typeof data133 === "string"){
+if(!pattern23.test(data133)){
+const err260 = {instancePath:instancePath+"/install/persistent_partition_size",schemaPath:"#/properties/install/properties/persistent_partition_size/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(Mi|Gi)$"},message:"must match pattern \""+"^[0-9]+(Mi|Gi)$"+"\"",schema:"^[0-9]+(Mi|Gi)$",parentSchema:schema11.properties.install.properties.persistent_partition_size,data:data133};
 if(vErrors === null){
 vErrors = [err260];
 }
@@ -3518,10 +3520,8 @@ vErrors.push(err260);
 errors++;
 }
 }
-if(data103.iso_url !== undefined){
-let data133 = data103.iso_url;
-if(typeof data133 !== "string"){
-const err261 = {instancePath:instancePath+"/install/iso_url",schemaPath:"#/properties/install/properties/iso_url/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.iso_url.type,parentSchema:schema11.properties.install.properties.iso_url,data:data133};
+else {
+const err261 = {instancePath:instancePath+"/install/persistent_partition_size",schemaPath:"#/properties/install/properties/persistent_partition_size/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.persistent_partition_size.type,parentSchema:schema11.properties.install.properties.persistent_partition_size,data:data133};
 if(vErrors === null){
 vErrors = [err261];
 }
@@ -3530,9 +3530,11 @@ vErrors.push(err261);
 }
 errors++;
 }
-if(typeof data133 === "string"){
-if(!pattern24.test(data133)){
-const err262 = {instancePath:instancePath+"/install/iso_url",schemaPath:"#/properties/install/properties/iso_url/allOf/0/pattern",keyword:"pattern",params:{pattern: "^(https?|ftp|tftp)://[^\\s/]+(/\\S*)?$"},message:"must match pattern \""+"^(https?|ftp|tftp)://[^\\s/]+(/\\S*)?$"+"\"",schema:"^(https?|ftp|tftp)://[^\\s/]+(/\\S*)?$",parentSchema:schema11.properties.install.properties.iso_url.allOf[0],data:data133};
+}
+if(data103.iso_url !== undefined){
+let data134 = data103.iso_url;
+if(typeof data134 !== "string"){
+const err262 = {instancePath:instancePath+"/install/iso_url",schemaPath:"#/properties/install/properties/iso_url/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.iso_url.type,parentSchema:schema11.properties.install.properties.iso_url,data:data134};
 if(vErrors === null){
 vErrors = [err262];
 }
@@ -3541,13 +3543,9 @@ vErrors.push(err262);
 }
 errors++;
 }
-}
-}
-if(data103.tty !== undefined){
-let data134 = data103.tty;
 if(typeof data134 === "string"){
-if(!pattern25.test(data134)){
-const err263 = {instancePath:instancePath+"/install/tty",schemaPath:"#/properties/install/properties/tty/pattern",keyword:"pattern",params:{pattern: "^\\S+$"},message:"must match pattern \""+"^\\S+$"+"\"",schema:"^\\S+$",parentSchema:schema11.properties.install.properties.tty,data:data134};
+if(!pattern24.test(data134)){
+const err263 = {instancePath:instancePath+"/install/iso_url",schemaPath:"#/properties/install/properties/iso_url/allOf/0/pattern",keyword:"pattern",params:{pattern: "^(https?|ftp|tftp)://[^\\s/]+(/\\S*)?$"},message:"must match pattern \""+"^(https?|ftp|tftp)://[^\\s/]+(/\\S*)?$"+"\"",schema:"^(https?|ftp|tftp)://[^\\s/]+(/\\S*)?$",parentSchema:schema11.properties.install.properties.iso_url.allOf[0],data:data134};
 if(vErrors === null){
 vErrors = [err263];
 }
@@ -3557,8 +3555,12 @@ vErrors.push(err263);
 errors++;
 }
 }
-else {
-const err264 = {instancePath:instancePath+"/install/tty",schemaPath:"#/properties/install/properties/tty/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.tty.type,parentSchema:schema11.properties.install.properties.tty,data:data134};
+}
+if(data103.tty !== undefined){
+let data135 = data103.tty;
+if(typeof data135 === "string"){
+if(!pattern25.test(data135)){
+const err264 = {instancePath:instancePath+"/install/tty",schemaPath:"#/properties/install/properties/tty/pattern",keyword:"pattern",params:{pattern: "^\\S+$"},message:"must match pattern \""+"^\\S+$"+"\"",schema:"^\\S+$",parentSchema:schema11.properties.install.properties.tty,data:data135};
 if(vErrors === null){
 vErrors = [err264];
 }
@@ -3568,10 +3570,8 @@ vErrors.push(err264);
 errors++;
 }
 }
-if(data103.skipchecks !== undefined){
-let data135 = data103.skipchecks;
-if(typeof data135 !== "boolean"){
-const err265 = {instancePath:instancePath+"/install/skipchecks",schemaPath:"#/properties/install/properties/skipchecks/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.install.properties.skipchecks.type,parentSchema:schema11.properties.install.properties.skipchecks,data:data135};
+else {
+const err265 = {instancePath:instancePath+"/install/tty",schemaPath:"#/properties/install/properties/tty/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.tty.type,parentSchema:schema11.properties.install.properties.tty,data:data135};
 if(vErrors === null){
 vErrors = [err265];
 }
@@ -3581,10 +3581,10 @@ vErrors.push(err265);
 errors++;
 }
 }
-if(data103.with_net_images !== undefined){
-let data136 = data103.with_net_images;
+if(data103.skipchecks !== undefined){
+let data136 = data103.skipchecks;
 if(typeof data136 !== "boolean"){
-const err266 = {instancePath:instancePath+"/install/with_net_images",schemaPath:"#/properties/install/properties/with_net_images/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.install.properties.with_net_images.type,parentSchema:schema11.properties.install.properties.with_net_images,data:data136};
+const err266 = {instancePath:instancePath+"/install/skipchecks",schemaPath:"#/properties/install/properties/skipchecks/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.install.properties.skipchecks.type,parentSchema:schema11.properties.install.properties.skipchecks,data:data136};
 if(vErrors === null){
 vErrors = [err266];
 }
@@ -3594,10 +3594,10 @@ vErrors.push(err266);
 errors++;
 }
 }
-if(data103.force_efi !== undefined){
-let data137 = data103.force_efi;
+if(data103.with_net_images !== undefined){
+let data137 = data103.with_net_images;
 if(typeof data137 !== "boolean"){
-const err267 = {instancePath:instancePath+"/install/force_efi",schemaPath:"#/properties/install/properties/force_efi/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.install.properties.force_efi.type,parentSchema:schema11.properties.install.properties.force_efi,data:data137};
+const err267 = {instancePath:instancePath+"/install/with_net_images",schemaPath:"#/properties/install/properties/with_net_images/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.install.properties.with_net_images.type,parentSchema:schema11.properties.install.properties.with_net_images,data:data137};
 if(vErrors === null){
 vErrors = [err267];
 }
@@ -3607,10 +3607,10 @@ vErrors.push(err267);
 errors++;
 }
 }
-if(data103.force_mbr !== undefined){
-let data138 = data103.force_mbr;
+if(data103.force_efi !== undefined){
+let data138 = data103.force_efi;
 if(typeof data138 !== "boolean"){
-const err268 = {instancePath:instancePath+"/install/force_mbr",schemaPath:"#/properties/install/properties/force_mbr/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.install.properties.force_mbr.type,parentSchema:schema11.properties.install.properties.force_mbr,data:data138};
+const err268 = {instancePath:instancePath+"/install/force_efi",schemaPath:"#/properties/install/properties/force_efi/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.install.properties.force_efi.type,parentSchema:schema11.properties.install.properties.force_efi,data:data138};
 if(vErrors === null){
 vErrors = [err268];
 }
@@ -3620,10 +3620,10 @@ vErrors.push(err268);
 errors++;
 }
 }
-if(data103.wipe_all_disks !== undefined){
-let data139 = data103.wipe_all_disks;
+if(data103.force_mbr !== undefined){
+let data139 = data103.force_mbr;
 if(typeof data139 !== "boolean"){
-const err269 = {instancePath:instancePath+"/install/wipe_all_disks",schemaPath:"#/properties/install/properties/wipe_all_disks/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.install.properties.wipe_all_disks.type,parentSchema:schema11.properties.install.properties.wipe_all_disks,data:data139};
+const err269 = {instancePath:instancePath+"/install/force_mbr",schemaPath:"#/properties/install/properties/force_mbr/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.install.properties.force_mbr.type,parentSchema:schema11.properties.install.properties.force_mbr,data:data139};
 if(vErrors === null){
 vErrors = [err269];
 }
@@ -3633,15 +3633,10 @@ vErrors.push(err269);
 errors++;
 }
 }
-if(data103.wipe_disks_list !== undefined){
-let data140 = data103.wipe_disks_list;
-if(Array.isArray(data140)){
-const len14 = data140.length;
-for(let i14=0; i14<len14; i14++){
-let data141 = data140[i14];
-if(typeof data141 === "string"){
-if(!pattern21.test(data141)){
-const err270 = {instancePath:instancePath+"/install/wipe_disks_list/" + i14,schemaPath:"#/definitions/devicePath/pattern",keyword:"pattern",params:{pattern: "^/dev/\\S+$"},message:"must match pattern \""+"^/dev/\\S+$"+"\"",schema:"^/dev/\\S+$",parentSchema:schema23,data:data141};
+if(data103.wipe_all_disks !== undefined){
+let data140 = data103.wipe_all_disks;
+if(typeof data140 !== "boolean"){
+const err270 = {instancePath:instancePath+"/install/wipe_all_disks",schemaPath:"#/properties/install/properties/wipe_all_disks/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.install.properties.wipe_all_disks.type,parentSchema:schema11.properties.install.properties.wipe_all_disks,data:data140};
 if(vErrors === null){
 vErrors = [err270];
 }
@@ -3651,8 +3646,15 @@ vErrors.push(err270);
 errors++;
 }
 }
-else {
-const err271 = {instancePath:instancePath+"/install/wipe_disks_list/" + i14,schemaPath:"#/definitions/devicePath/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema23.type,parentSchema:schema23,data:data141};
+if(data103.wipe_disks_list !== undefined){
+let data141 = data103.wipe_disks_list;
+if(Array.isArray(data141)){
+const len14 = data141.length;
+for(let i14=0; i14<len14; i14++){
+let data142 = data141[i14];
+if(typeof data142 === "string"){
+if(!pattern21.test(data142)){
+const err271 = {instancePath:instancePath+"/install/wipe_disks_list/" + i14,schemaPath:"#/definitions/devicePath/pattern",keyword:"pattern",params:{pattern: "^/dev/\\S+$"},message:"must match pattern \""+"^/dev/\\S+$"+"\"",schema:"^/dev/\\S+$",parentSchema:schema23,data:data142};
 if(vErrors === null){
 vErrors = [err271];
 }
@@ -3662,9 +3664,8 @@ vErrors.push(err271);
 errors++;
 }
 }
-}
 else {
-const err272 = {instancePath:instancePath+"/install/wipe_disks_list",schemaPath:"#/properties/install/properties/wipe_disks_list/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.install.properties.wipe_disks_list.type,parentSchema:schema11.properties.install.properties.wipe_disks_list,data:data140};
+const err272 = {instancePath:instancePath+"/install/wipe_disks_list/" + i14,schemaPath:"#/definitions/devicePath/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema23.type,parentSchema:schema23,data:data142};
 if(vErrors === null){
 vErrors = [err272];
 }
@@ -3674,10 +3675,9 @@ vErrors.push(err272);
 errors++;
 }
 }
-if(data103.poweroff !== undefined){
-let data142 = data103.poweroff;
-if(typeof data142 !== "boolean"){
-const err273 = {instancePath:instancePath+"/install/poweroff",schemaPath:"#/properties/install/properties/poweroff/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.install.properties.poweroff.type,parentSchema:schema11.properties.install.properties.poweroff,data:data142};
+}
+else {
+const err273 = {instancePath:instancePath+"/install/wipe_disks_list",schemaPath:"#/properties/install/properties/wipe_disks_list/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.install.properties.wipe_disks_list.type,parentSchema:schema11.properties.install.properties.wipe_disks_list,data:data141};
 if(vErrors === null){
 vErrors = [err273];
 }
@@ -3687,10 +3687,10 @@ vErrors.push(err273);
 errors++;
 }
 }
-if(data103.debug !== undefined){
-let data143 = data103.debug;
+if(data103.poweroff !== undefined){
+let data143 = data103.poweroff;
 if(typeof data143 !== "boolean"){
-const err274 = {instancePath:instancePath+"/install/debug",schemaPath:"#/properties/install/properties/debug/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.install.properties.debug.type,parentSchema:schema11.properties.install.properties.debug,data:data143};
+const err274 = {instancePath:instancePath+"/install/poweroff",schemaPath:"#/properties/install/properties/poweroff/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.install.properties.poweroff.type,parentSchema:schema11.properties.install.properties.poweroff,data:data143};
 if(vErrors === null){
 vErrors = [err274];
 }
@@ -3700,12 +3700,10 @@ vErrors.push(err274);
 errors++;
 }
 }
-if(data103.addons !== undefined){
-let data144 = data103.addons;
-if(data144 && typeof data144 == "object" && !Array.isArray(data144)){
-for(const key18 in data144){
-if(!((((((((key18 === "harvester_vm_import_controller") || (key18 === "harvester_pcidevices_controller")) || (key18 === "rancher_logging")) || (key18 === "rancher_monitoring")) || (key18 === "harvester_seeder")) || (key18 === "nvidia_driver_toolkit")) || (key18 === "kubeovn_operator")) || (key18 === "descheduler"))){
-const err275 = {instancePath:instancePath+"/install/addons",schemaPath:"#/properties/install/properties/addons/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key18},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.install.properties.addons,data:data144};
+if(data103.debug !== undefined){
+let data144 = data103.debug;
+if(typeof data144 !== "boolean"){
+const err275 = {instancePath:instancePath+"/install/debug",schemaPath:"#/properties/install/properties/debug/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.install.properties.debug.type,parentSchema:schema11.properties.install.properties.debug,data:data144};
 if(vErrors === null){
 vErrors = [err275];
 }
@@ -3715,11 +3713,12 @@ vErrors.push(err275);
 errors++;
 }
 }
-if(data144.harvester_vm_import_controller !== undefined){
-let data145 = data144.harvester_vm_import_controller;
+if(data103.addons !== undefined){
+let data145 = data103.addons;
 if(data145 && typeof data145 == "object" && !Array.isArray(data145)){
-if(data145.enabled === undefined){
-const err276 = {instancePath:instancePath+"/install/addons/harvester_vm_import_controller",schemaPath:"#/definitions/addon/required",keyword:"required",params:{missingProperty: "enabled"},message:"must have required property '"+"enabled"+"'",schema:schema26.required,parentSchema:schema26,data:data145};
+for(const key18 in data145){
+if(!((((((((key18 === "harvester_vm_import_controller") || (key18 === "harvester_pcidevices_controller")) || (key18 === "rancher_logging")) || (key18 === "rancher_monitoring")) || (key18 === "harvester_seeder")) || (key18 === "nvidia_driver_toolkit")) || (key18 === "kubeovn_operator")) || (key18 === "descheduler"))){
+const err276 = {instancePath:instancePath+"/install/addons",schemaPath:"#/properties/install/properties/addons/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key18},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.install.properties.addons,data:data145};
 if(vErrors === null){
 vErrors = [err276];
 }
@@ -3728,9 +3727,12 @@ vErrors.push(err276);
 }
 errors++;
 }
-for(const key19 in data145){
-if(!((key19 === "enabled") || (key19 === "values_content"))){
-const err277 = {instancePath:instancePath+"/install/addons/harvester_vm_import_controller",schemaPath:"#/definitions/addon/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key19},message:"must NOT have additional properties",schema:false,parentSchema:schema26,data:data145};
+}
+if(data145.harvester_vm_import_controller !== undefined){
+let data146 = data145.harvester_vm_import_controller;
+if(data146 && typeof data146 == "object" && !Array.isArray(data146)){
+if(data146.enabled === undefined){
+const err277 = {instancePath:instancePath+"/install/addons/harvester_vm_import_controller",schemaPath:"#/definitions/addon/required",keyword:"required",params:{missingProperty: "enabled"},message:"must have required property '"+"enabled"+"'",schema:schema26.required,parentSchema:schema26,data:data146};
 if(vErrors === null){
 vErrors = [err277];
 }
@@ -3739,11 +3741,9 @@ vErrors.push(err277);
 }
 errors++;
 }
-}
-if(data145.enabled !== undefined){
-let data146 = data145.enabled;
-if(typeof data146 !== "boolean"){
-const err278 = {instancePath:instancePath+"/install/addons/harvester_vm_import_controller/enabled",schemaPath:"#/definitions/addon/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema26.properties.enabled.type,parentSchema:schema26.properties.enabled,data:data146};
+for(const key19 in data146){
+if(!((key19 === "enabled") || (key19 === "values_content"))){
+const err278 = {instancePath:instancePath+"/install/addons/harvester_vm_import_controller",schemaPath:"#/definitions/addon/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key19},message:"must NOT have additional properties",schema:false,parentSchema:schema26,data:data146};
 if(vErrors === null){
 vErrors = [err278];
 }
@@ -3753,10 +3753,10 @@ vErrors.push(err278);
 errors++;
 }
 }
-if(data145.values_content !== undefined){
-let data147 = data145.values_content;
-if(typeof data147 !== "string"){
-const err279 = {instancePath:instancePath+"/install/addons/harvester_vm_import_controller/values_content",schemaPath:"#/definitions/addon/properties/values_content/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema26.properties.values_content.type,parentSchema:schema26.properties.values_content,data:data147};
+if(data146.enabled !== undefined){
+let data147 = data146.enabled;
+if(typeof data147 !== "boolean"){
+const err279 = {instancePath:instancePath+"/install/addons/harvester_vm_import_controller/enabled",schemaPath:"#/definitions/addon/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema26.properties.enabled.type,parentSchema:schema26.properties.enabled,data:data147};
 if(vErrors === null){
 vErrors = [err279];
 }
@@ -3766,9 +3766,10 @@ vErrors.push(err279);
 errors++;
 }
 }
-}
-else {
-const err280 = {instancePath:instancePath+"/install/addons/harvester_vm_import_controller",schemaPath:"#/definitions/addon/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema26.type,parentSchema:schema26,data:data145};
+if(data146.values_content !== undefined){
+let data148 = data146.values_content;
+if(typeof data148 !== "string"){
+const err280 = {instancePath:instancePath+"/install/addons/harvester_vm_import_controller/values_content",schemaPath:"#/definitions/addon/properties/values_content/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema26.properties.values_content.type,parentSchema:schema26.properties.values_content,data:data148};
 if(vErrors === null){
 vErrors = [err280];
 }
@@ -3778,11 +3779,9 @@ vErrors.push(err280);
 errors++;
 }
 }
-if(data144.harvester_pcidevices_controller !== undefined){
-let data148 = data144.harvester_pcidevices_controller;
-if(data148 && typeof data148 == "object" && !Array.isArray(data148)){
-if(data148.enabled === undefined){
-const err281 = {instancePath:instancePath+"/install/addons/harvester_pcidevices_controller",schemaPath:"#/definitions/addon/required",keyword:"required",params:{missingProperty: "enabled"},message:"must have required property '"+"enabled"+"'",schema:schema26.required,parentSchema:schema26,data:data148};
+}
+else {
+const err281 = {instancePath:instancePath+"/install/addons/harvester_vm_import_controller",schemaPath:"#/definitions/addon/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema26.type,parentSchema:schema26,data:data146};
 if(vErrors === null){
 vErrors = [err281];
 }
@@ -3791,9 +3790,12 @@ vErrors.push(err281);
 }
 errors++;
 }
-for(const key20 in data148){
-if(!((key20 === "enabled") || (key20 === "values_content"))){
-const err282 = {instancePath:instancePath+"/install/addons/harvester_pcidevices_controller",schemaPath:"#/definitions/addon/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key20},message:"must NOT have additional properties",schema:false,parentSchema:schema26,data:data148};
+}
+if(data145.harvester_pcidevices_controller !== undefined){
+let data149 = data145.harvester_pcidevices_controller;
+if(data149 && typeof data149 == "object" && !Array.isArray(data149)){
+if(data149.enabled === undefined){
+const err282 = {instancePath:instancePath+"/install/addons/harvester_pcidevices_controller",schemaPath:"#/definitions/addon/required",keyword:"required",params:{missingProperty: "enabled"},message:"must have required property '"+"enabled"+"'",schema:schema26.required,parentSchema:schema26,data:data149};
 if(vErrors === null){
 vErrors = [err282];
 }
@@ -3802,11 +3804,9 @@ vErrors.push(err282);
 }
 errors++;
 }
-}
-if(data148.enabled !== undefined){
-let data149 = data148.enabled;
-if(typeof data149 !== "boolean"){
-const err283 = {instancePath:instancePath+"/install/addons/harvester_pcidevices_controller/enabled",schemaPath:"#/definitions/addon/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema26.properties.enabled.type,parentSchema:schema26.properties.enabled,data:data149};
+for(const key20 in data149){
+if(!((key20 === "enabled") || (key20 === "values_content"))){
+const err283 = {instancePath:instancePath+"/install/addons/harvester_pcidevices_controller",schemaPath:"#/definitions/addon/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key20},message:"must NOT have additional properties",schema:false,parentSchema:schema26,data:data149};
 if(vErrors === null){
 vErrors = [err283];
 }
@@ -3816,10 +3816,10 @@ vErrors.push(err283);
 errors++;
 }
 }
-if(data148.values_content !== undefined){
-let data150 = data148.values_content;
-if(typeof data150 !== "string"){
-const err284 = {instancePath:instancePath+"/install/addons/harvester_pcidevices_controller/values_content",schemaPath:"#/definitions/addon/properties/values_content/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema26.properties.values_content.type,parentSchema:schema26.properties.values_content,data:data150};
+if(data149.enabled !== undefined){
+let data150 = data149.enabled;
+if(typeof data150 !== "boolean"){
+const err284 = {instancePath:instancePath+"/install/addons/harvester_pcidevices_controller/enabled",schemaPath:"#/definitions/addon/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema26.properties.enabled.type,parentSchema:schema26.properties.enabled,data:data150};
 if(vErrors === null){
 vErrors = [err284];
 }
@@ -3829,9 +3829,10 @@ vErrors.push(err284);
 errors++;
 }
 }
-}
-else {
-const err285 = {instancePath:instancePath+"/install/addons/harvester_pcidevices_controller",schemaPath:"#/definitions/addon/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema26.type,parentSchema:schema26,data:data148};
+if(data149.values_content !== undefined){
+let data151 = data149.values_content;
+if(typeof data151 !== "string"){
+const err285 = {instancePath:instancePath+"/install/addons/harvester_pcidevices_controller/values_content",schemaPath:"#/definitions/addon/properties/values_content/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema26.properties.values_content.type,parentSchema:schema26.properties.values_content,data:data151};
 if(vErrors === null){
 vErrors = [err285];
 }
@@ -3841,11 +3842,9 @@ vErrors.push(err285);
 errors++;
 }
 }
-if(data144.rancher_logging !== undefined){
-let data151 = data144.rancher_logging;
-if(data151 && typeof data151 == "object" && !Array.isArray(data151)){
-if(data151.enabled === undefined){
-const err286 = {instancePath:instancePath+"/install/addons/rancher_logging",schemaPath:"#/definitions/addon/required",keyword:"required",params:{missingProperty: "enabled"},message:"must have required property '"+"enabled"+"'",schema:schema26.required,parentSchema:schema26,data:data151};
+}
+else {
+const err286 = {instancePath:instancePath+"/install/addons/harvester_pcidevices_controller",schemaPath:"#/definitions/addon/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema26.type,parentSchema:schema26,data:data149};
 if(vErrors === null){
 vErrors = [err286];
 }
@@ -3854,9 +3853,12 @@ vErrors.push(err286);
 }
 errors++;
 }
-for(const key21 in data151){
-if(!((key21 === "enabled") || (key21 === "values_content"))){
-const err287 = {instancePath:instancePath+"/install/addons/rancher_logging",schemaPath:"#/definitions/addon/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key21},message:"must NOT have additional properties",schema:false,parentSchema:schema26,data:data151};
+}
+if(data145.rancher_logging !== undefined){
+let data152 = data145.rancher_logging;
+if(data152 && typeof data152 == "object" && !Array.isArray(data152)){
+if(data152.enabled === undefined){
+const err287 = {instancePath:instancePath+"/install/addons/rancher_logging",schemaPath:"#/definitions/addon/required",keyword:"required",params:{missingProperty: "enabled"},message:"must have required property '"+"enabled"+"'",schema:schema26.required,parentSchema:schema26,data:data152};
 if(vErrors === null){
 vErrors = [err287];
 }
@@ -3865,11 +3867,9 @@ vErrors.push(err287);
 }
 errors++;
 }
-}
-if(data151.enabled !== undefined){
-let data152 = data151.enabled;
-if(typeof data152 !== "boolean"){
-const err288 = {instancePath:instancePath+"/install/addons/rancher_logging/enabled",schemaPath:"#/definitions/addon/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema26.properties.enabled.type,parentSchema:schema26.properties.enabled,data:data152};
+for(const key21 in data152){
+if(!((key21 === "enabled") || (key21 === "values_content"))){
+const err288 = {instancePath:instancePath+"/install/addons/rancher_logging",schemaPath:"#/definitions/addon/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key21},message:"must NOT have additional properties",schema:false,parentSchema:schema26,data:data152};
 if(vErrors === null){
 vErrors = [err288];
 }
@@ -3879,10 +3879,10 @@ vErrors.push(err288);
 errors++;
 }
 }
-if(data151.values_content !== undefined){
-let data153 = data151.values_content;
-if(typeof data153 !== "string"){
-const err289 = {instancePath:instancePath+"/install/addons/rancher_logging/values_content",schemaPath:"#/definitions/addon/properties/values_content/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema26.properties.values_content.type,parentSchema:schema26.properties.values_content,data:data153};
+if(data152.enabled !== undefined){
+let data153 = data152.enabled;
+if(typeof data153 !== "boolean"){
+const err289 = {instancePath:instancePath+"/install/addons/rancher_logging/enabled",schemaPath:"#/definitions/addon/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema26.properties.enabled.type,parentSchema:schema26.properties.enabled,data:data153};
 if(vErrors === null){
 vErrors = [err289];
 }
@@ -3892,9 +3892,10 @@ vErrors.push(err289);
 errors++;
 }
 }
-}
-else {
-const err290 = {instancePath:instancePath+"/install/addons/rancher_logging",schemaPath:"#/definitions/addon/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema26.type,parentSchema:schema26,data:data151};
+if(data152.values_content !== undefined){
+let data154 = data152.values_content;
+if(typeof data154 !== "string"){
+const err290 = {instancePath:instancePath+"/install/addons/rancher_logging/values_content",schemaPath:"#/definitions/addon/properties/values_content/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema26.properties.values_content.type,parentSchema:schema26.properties.values_content,data:data154};
 if(vErrors === null){
 vErrors = [err290];
 }
@@ -3904,11 +3905,9 @@ vErrors.push(err290);
 errors++;
 }
 }
-if(data144.rancher_monitoring !== undefined){
-let data154 = data144.rancher_monitoring;
-if(data154 && typeof data154 == "object" && !Array.isArray(data154)){
-if(data154.enabled === undefined){
-const err291 = {instancePath:instancePath+"/install/addons/rancher_monitoring",schemaPath:"#/definitions/addon/required",keyword:"required",params:{missingProperty: "enabled"},message:"must have required property '"+"enabled"+"'",schema:schema26.required,parentSchema:schema26,data:data154};
+}
+else {
+const err291 = {instancePath:instancePath+"/install/addons/rancher_logging",schemaPath:"#/definitions/addon/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema26.type,parentSchema:schema26,data:data152};
 if(vErrors === null){
 vErrors = [err291];
 }
@@ -3917,9 +3916,12 @@ vErrors.push(err291);
 }
 errors++;
 }
-for(const key22 in data154){
-if(!((key22 === "enabled") || (key22 === "values_content"))){
-const err292 = {instancePath:instancePath+"/install/addons/rancher_monitoring",schemaPath:"#/definitions/addon/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key22},message:"must NOT have additional properties",schema:false,parentSchema:schema26,data:data154};
+}
+if(data145.rancher_monitoring !== undefined){
+let data155 = data145.rancher_monitoring;
+if(data155 && typeof data155 == "object" && !Array.isArray(data155)){
+if(data155.enabled === undefined){
+const err292 = {instancePath:instancePath+"/install/addons/rancher_monitoring",schemaPath:"#/definitions/addon/required",keyword:"required",params:{missingProperty: "enabled"},message:"must have required property '"+"enabled"+"'",schema:schema26.required,parentSchema:schema26,data:data155};
 if(vErrors === null){
 vErrors = [err292];
 }
@@ -3928,11 +3930,9 @@ vErrors.push(err292);
 }
 errors++;
 }
-}
-if(data154.enabled !== undefined){
-let data155 = data154.enabled;
-if(typeof data155 !== "boolean"){
-const err293 = {instancePath:instancePath+"/install/addons/rancher_monitoring/enabled",schemaPath:"#/definitions/addon/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema26.properties.enabled.type,parentSchema:schema26.properties.enabled,data:data155};
+for(const key22 in data155){
+if(!((key22 === "enabled") || (key22 === "values_content"))){
+const err293 = {instancePath:instancePath+"/install/addons/rancher_monitoring",schemaPath:"#/definitions/addon/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key22},message:"must NOT have additional properties",schema:false,parentSchema:schema26,data:data155};
 if(vErrors === null){
 vErrors = [err293];
 }
@@ -3942,10 +3942,10 @@ vErrors.push(err293);
 errors++;
 }
 }
-if(data154.values_content !== undefined){
-let data156 = data154.values_content;
-if(typeof data156 !== "string"){
-const err294 = {instancePath:instancePath+"/install/addons/rancher_monitoring/values_content",schemaPath:"#/definitions/addon/properties/values_content/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema26.properties.values_content.type,parentSchema:schema26.properties.values_content,data:data156};
+if(data155.enabled !== undefined){
+let data156 = data155.enabled;
+if(typeof data156 !== "boolean"){
+const err294 = {instancePath:instancePath+"/install/addons/rancher_monitoring/enabled",schemaPath:"#/definitions/addon/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema26.properties.enabled.type,parentSchema:schema26.properties.enabled,data:data156};
 if(vErrors === null){
 vErrors = [err294];
 }
@@ -3955,9 +3955,10 @@ vErrors.push(err294);
 errors++;
 }
 }
-}
-else {
-const err295 = {instancePath:instancePath+"/install/addons/rancher_monitoring",schemaPath:"#/definitions/addon/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema26.type,parentSchema:schema26,data:data154};
+if(data155.values_content !== undefined){
+let data157 = data155.values_content;
+if(typeof data157 !== "string"){
+const err295 = {instancePath:instancePath+"/install/addons/rancher_monitoring/values_content",schemaPath:"#/definitions/addon/properties/values_content/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema26.properties.values_content.type,parentSchema:schema26.properties.values_content,data:data157};
 if(vErrors === null){
 vErrors = [err295];
 }
@@ -3967,11 +3968,9 @@ vErrors.push(err295);
 errors++;
 }
 }
-if(data144.harvester_seeder !== undefined){
-let data157 = data144.harvester_seeder;
-if(data157 && typeof data157 == "object" && !Array.isArray(data157)){
-if(data157.enabled === undefined){
-const err296 = {instancePath:instancePath+"/install/addons/harvester_seeder",schemaPath:"#/definitions/addon/required",keyword:"required",params:{missingProperty: "enabled"},message:"must have required property '"+"enabled"+"'",schema:schema26.required,parentSchema:schema26,data:data157};
+}
+else {
+const err296 = {instancePath:instancePath+"/install/addons/rancher_monitoring",schemaPath:"#/definitions/addon/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema26.type,parentSchema:schema26,data:data155};
 if(vErrors === null){
 vErrors = [err296];
 }
@@ -3980,9 +3979,12 @@ vErrors.push(err296);
 }
 errors++;
 }
-for(const key23 in data157){
-if(!((key23 === "enabled") || (key23 === "values_content"))){
-const err297 = {instancePath:instancePath+"/install/addons/harvester_seeder",schemaPath:"#/definitions/addon/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key23},message:"must NOT have additional properties",schema:false,parentSchema:schema26,data:data157};
+}
+if(data145.harvester_seeder !== undefined){
+let data158 = data145.harvester_seeder;
+if(data158 && typeof data158 == "object" && !Array.isArray(data158)){
+if(data158.enabled === undefined){
+const err297 = {instancePath:instancePath+"/install/addons/harvester_seeder",schemaPath:"#/definitions/addon/required",keyword:"required",params:{missingProperty: "enabled"},message:"must have required property '"+"enabled"+"'",schema:schema26.required,parentSchema:schema26,data:data158};
 if(vErrors === null){
 vErrors = [err297];
 }
@@ -3991,11 +3993,9 @@ vErrors.push(err297);
 }
 errors++;
 }
-}
-if(data157.enabled !== undefined){
-let data158 = data157.enabled;
-if(typeof data158 !== "boolean"){
-const err298 = {instancePath:instancePath+"/install/addons/harvester_seeder/enabled",schemaPath:"#/definitions/addon/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema26.properties.enabled.type,parentSchema:schema26.properties.enabled,data:data158};
+for(const key23 in data158){
+if(!((key23 === "enabled") || (key23 === "values_content"))){
+const err298 = {instancePath:instancePath+"/install/addons/harvester_seeder",schemaPath:"#/definitions/addon/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key23},message:"must NOT have additional properties",schema:false,parentSchema:schema26,data:data158};
 if(vErrors === null){
 vErrors = [err298];
 }
@@ -4005,10 +4005,10 @@ vErrors.push(err298);
 errors++;
 }
 }
-if(data157.values_content !== undefined){
-let data159 = data157.values_content;
-if(typeof data159 !== "string"){
-const err299 = {instancePath:instancePath+"/install/addons/harvester_seeder/values_content",schemaPath:"#/definitions/addon/properties/values_content/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema26.properties.values_content.type,parentSchema:schema26.properties.values_content,data:data159};
+if(data158.enabled !== undefined){
+let data159 = data158.enabled;
+if(typeof data159 !== "boolean"){
+const err299 = {instancePath:instancePath+"/install/addons/harvester_seeder/enabled",schemaPath:"#/definitions/addon/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema26.properties.enabled.type,parentSchema:schema26.properties.enabled,data:data159};
 if(vErrors === null){
 vErrors = [err299];
 }
@@ -4018,9 +4018,10 @@ vErrors.push(err299);
 errors++;
 }
 }
-}
-else {
-const err300 = {instancePath:instancePath+"/install/addons/harvester_seeder",schemaPath:"#/definitions/addon/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema26.type,parentSchema:schema26,data:data157};
+if(data158.values_content !== undefined){
+let data160 = data158.values_content;
+if(typeof data160 !== "string"){
+const err300 = {instancePath:instancePath+"/install/addons/harvester_seeder/values_content",schemaPath:"#/definitions/addon/properties/values_content/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema26.properties.values_content.type,parentSchema:schema26.properties.values_content,data:data160};
 if(vErrors === null){
 vErrors = [err300];
 }
@@ -4030,11 +4031,9 @@ vErrors.push(err300);
 errors++;
 }
 }
-if(data144.nvidia_driver_toolkit !== undefined){
-let data160 = data144.nvidia_driver_toolkit;
-if(data160 && typeof data160 == "object" && !Array.isArray(data160)){
-if(data160.enabled === undefined){
-const err301 = {instancePath:instancePath+"/install/addons/nvidia_driver_toolkit",schemaPath:"#/definitions/addon/required",keyword:"required",params:{missingProperty: "enabled"},message:"must have required property '"+"enabled"+"'",schema:schema26.required,parentSchema:schema26,data:data160};
+}
+else {
+const err301 = {instancePath:instancePath+"/install/addons/harvester_seeder",schemaPath:"#/definitions/addon/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema26.type,parentSchema:schema26,data:data158};
 if(vErrors === null){
 vErrors = [err301];
 }
@@ -4043,9 +4042,12 @@ vErrors.push(err301);
 }
 errors++;
 }
-for(const key24 in data160){
-if(!((key24 === "enabled") || (key24 === "values_content"))){
-const err302 = {instancePath:instancePath+"/install/addons/nvidia_driver_toolkit",schemaPath:"#/definitions/addon/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key24},message:"must NOT have additional properties",schema:false,parentSchema:schema26,data:data160};
+}
+if(data145.nvidia_driver_toolkit !== undefined){
+let data161 = data145.nvidia_driver_toolkit;
+if(data161 && typeof data161 == "object" && !Array.isArray(data161)){
+if(data161.enabled === undefined){
+const err302 = {instancePath:instancePath+"/install/addons/nvidia_driver_toolkit",schemaPath:"#/definitions/addon/required",keyword:"required",params:{missingProperty: "enabled"},message:"must have required property '"+"enabled"+"'",schema:schema26.required,parentSchema:schema26,data:data161};
 if(vErrors === null){
 vErrors = [err302];
 }
@@ -4054,11 +4056,9 @@ vErrors.push(err302);
 }
 errors++;
 }
-}
-if(data160.enabled !== undefined){
-let data161 = data160.enabled;
-if(typeof data161 !== "boolean"){
-const err303 = {instancePath:instancePath+"/install/addons/nvidia_driver_toolkit/enabled",schemaPath:"#/definitions/addon/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema26.properties.enabled.type,parentSchema:schema26.properties.enabled,data:data161};
+for(const key24 in data161){
+if(!((key24 === "enabled") || (key24 === "values_content"))){
+const err303 = {instancePath:instancePath+"/install/addons/nvidia_driver_toolkit",schemaPath:"#/definitions/addon/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key24},message:"must NOT have additional properties",schema:false,parentSchema:schema26,data:data161};
 if(vErrors === null){
 vErrors = [err303];
 }
@@ -4068,10 +4068,10 @@ vErrors.push(err303);
 errors++;
 }
 }
-if(data160.values_content !== undefined){
-let data162 = data160.values_content;
-if(typeof data162 !== "string"){
-const err304 = {instancePath:instancePath+"/install/addons/nvidia_driver_toolkit/values_content",schemaPath:"#/definitions/addon/properties/values_content/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema26.properties.values_content.type,parentSchema:schema26.properties.values_content,data:data162};
+if(data161.enabled !== undefined){
+let data162 = data161.enabled;
+if(typeof data162 !== "boolean"){
+const err304 = {instancePath:instancePath+"/install/addons/nvidia_driver_toolkit/enabled",schemaPath:"#/definitions/addon/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema26.properties.enabled.type,parentSchema:schema26.properties.enabled,data:data162};
 if(vErrors === null){
 vErrors = [err304];
 }
@@ -4081,9 +4081,10 @@ vErrors.push(err304);
 errors++;
 }
 }
-}
-else {
-const err305 = {instancePath:instancePath+"/install/addons/nvidia_driver_toolkit",schemaPath:"#/definitions/addon/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema26.type,parentSchema:schema26,data:data160};
+if(data161.values_content !== undefined){
+let data163 = data161.values_content;
+if(typeof data163 !== "string"){
+const err305 = {instancePath:instancePath+"/install/addons/nvidia_driver_toolkit/values_content",schemaPath:"#/definitions/addon/properties/values_content/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema26.properties.values_content.type,parentSchema:schema26.properties.values_content,data:data163};
 if(vErrors === null){
 vErrors = [err305];
 }
@@ -4093,11 +4094,9 @@ vErrors.push(err305);
 errors++;
 }
 }
-if(data144.kubeovn_operator !== undefined){
-let data163 = data144.kubeovn_operator;
-if(data163 && typeof data163 == "object" && !Array.isArray(data163)){
-if(data163.enabled === undefined){
-const err306 = {instancePath:instancePath+"/install/addons/kubeovn_operator",schemaPath:"#/definitions/addon/required",keyword:"required",params:{missingProperty: "enabled"},message:"must have required property '"+"enabled"+"'",schema:schema26.required,parentSchema:schema26,data:data163};
+}
+else {
+const err306 = {instancePath:instancePath+"/install/addons/nvidia_driver_toolkit",schemaPath:"#/definitions/addon/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema26.type,parentSchema:schema26,data:data161};
 if(vErrors === null){
 vErrors = [err306];
 }
@@ -4106,9 +4105,12 @@ vErrors.push(err306);
 }
 errors++;
 }
-for(const key25 in data163){
-if(!((key25 === "enabled") || (key25 === "values_content"))){
-const err307 = {instancePath:instancePath+"/install/addons/kubeovn_operator",schemaPath:"#/definitions/addon/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key25},message:"must NOT have additional properties",schema:false,parentSchema:schema26,data:data163};
+}
+if(data145.kubeovn_operator !== undefined){
+let data164 = data145.kubeovn_operator;
+if(data164 && typeof data164 == "object" && !Array.isArray(data164)){
+if(data164.enabled === undefined){
+const err307 = {instancePath:instancePath+"/install/addons/kubeovn_operator",schemaPath:"#/definitions/addon/required",keyword:"required",params:{missingProperty: "enabled"},message:"must have required property '"+"enabled"+"'",schema:schema26.required,parentSchema:schema26,data:data164};
 if(vErrors === null){
 vErrors = [err307];
 }
@@ -4117,11 +4119,9 @@ vErrors.push(err307);
 }
 errors++;
 }
-}
-if(data163.enabled !== undefined){
-let data164 = data163.enabled;
-if(typeof data164 !== "boolean"){
-const err308 = {instancePath:instancePath+"/install/addons/kubeovn_operator/enabled",schemaPath:"#/definitions/addon/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema26.properties.enabled.type,parentSchema:schema26.properties.enabled,data:data164};
+for(const key25 in data164){
+if(!((key25 === "enabled") || (key25 === "values_content"))){
+const err308 = {instancePath:instancePath+"/install/addons/kubeovn_operator",schemaPath:"#/definitions/addon/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key25},message:"must NOT have additional properties",schema:false,parentSchema:schema26,data:data164};
 if(vErrors === null){
 vErrors = [err308];
 }
@@ -4131,10 +4131,10 @@ vErrors.push(err308);
 errors++;
 }
 }
-if(data163.values_content !== undefined){
-let data165 = data163.values_content;
-if(typeof data165 !== "string"){
-const err309 = {instancePath:instancePath+"/install/addons/kubeovn_operator/values_content",schemaPath:"#/definitions/addon/properties/values_content/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema26.properties.values_content.type,parentSchema:schema26.properties.values_content,data:data165};
+if(data164.enabled !== undefined){
+let data165 = data164.enabled;
+if(typeof data165 !== "boolean"){
+const err309 = {instancePath:instancePath+"/install/addons/kubeovn_operator/enabled",schemaPath:"#/definitions/addon/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema26.properties.enabled.type,parentSchema:schema26.properties.enabled,data:data165};
 if(vErrors === null){
 vErrors = [err309];
 }
@@ -4144,9 +4144,10 @@ vErrors.push(err309);
 errors++;
 }
 }
-}
-else {
-const err310 = {instancePath:instancePath+"/install/addons/kubeovn_operator",schemaPath:"#/definitions/addon/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema26.type,parentSchema:schema26,data:data163};
+if(data164.values_content !== undefined){
+let data166 = data164.values_content;
+if(typeof data166 !== "string"){
+const err310 = {instancePath:instancePath+"/install/addons/kubeovn_operator/values_content",schemaPath:"#/definitions/addon/properties/values_content/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema26.properties.values_content.type,parentSchema:schema26.properties.values_content,data:data166};
 if(vErrors === null){
 vErrors = [err310];
 }
@@ -4156,11 +4157,9 @@ vErrors.push(err310);
 errors++;
 }
 }
-if(data144.descheduler !== undefined){
-let data166 = data144.descheduler;
-if(data166 && typeof data166 == "object" && !Array.isArray(data166)){
-if(data166.enabled === undefined){
-const err311 = {instancePath:instancePath+"/install/addons/descheduler",schemaPath:"#/definitions/addon/required",keyword:"required",params:{missingProperty: "enabled"},message:"must have required property '"+"enabled"+"'",schema:schema26.required,parentSchema:schema26,data:data166};
+}
+else {
+const err311 = {instancePath:instancePath+"/install/addons/kubeovn_operator",schemaPath:"#/definitions/addon/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema26.type,parentSchema:schema26,data:data164};
 if(vErrors === null){
 vErrors = [err311];
 }
@@ -4169,9 +4168,12 @@ vErrors.push(err311);
 }
 errors++;
 }
-for(const key26 in data166){
-if(!((key26 === "enabled") || (key26 === "values_content"))){
-const err312 = {instancePath:instancePath+"/install/addons/descheduler",schemaPath:"#/definitions/addon/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key26},message:"must NOT have additional properties",schema:false,parentSchema:schema26,data:data166};
+}
+if(data145.descheduler !== undefined){
+let data167 = data145.descheduler;
+if(data167 && typeof data167 == "object" && !Array.isArray(data167)){
+if(data167.enabled === undefined){
+const err312 = {instancePath:instancePath+"/install/addons/descheduler",schemaPath:"#/definitions/addon/required",keyword:"required",params:{missingProperty: "enabled"},message:"must have required property '"+"enabled"+"'",schema:schema26.required,parentSchema:schema26,data:data167};
 if(vErrors === null){
 vErrors = [err312];
 }
@@ -4180,11 +4182,9 @@ vErrors.push(err312);
 }
 errors++;
 }
-}
-if(data166.enabled !== undefined){
-let data167 = data166.enabled;
-if(typeof data167 !== "boolean"){
-const err313 = {instancePath:instancePath+"/install/addons/descheduler/enabled",schemaPath:"#/definitions/addon/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema26.properties.enabled.type,parentSchema:schema26.properties.enabled,data:data167};
+for(const key26 in data167){
+if(!((key26 === "enabled") || (key26 === "values_content"))){
+const err313 = {instancePath:instancePath+"/install/addons/descheduler",schemaPath:"#/definitions/addon/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key26},message:"must NOT have additional properties",schema:false,parentSchema:schema26,data:data167};
 if(vErrors === null){
 vErrors = [err313];
 }
@@ -4194,10 +4194,10 @@ vErrors.push(err313);
 errors++;
 }
 }
-if(data166.values_content !== undefined){
-let data168 = data166.values_content;
-if(typeof data168 !== "string"){
-const err314 = {instancePath:instancePath+"/install/addons/descheduler/values_content",schemaPath:"#/definitions/addon/properties/values_content/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema26.properties.values_content.type,parentSchema:schema26.properties.values_content,data:data168};
+if(data167.enabled !== undefined){
+let data168 = data167.enabled;
+if(typeof data168 !== "boolean"){
+const err314 = {instancePath:instancePath+"/install/addons/descheduler/enabled",schemaPath:"#/definitions/addon/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema26.properties.enabled.type,parentSchema:schema26.properties.enabled,data:data168};
 if(vErrors === null){
 vErrors = [err314];
 }
@@ -4207,9 +4207,10 @@ vErrors.push(err314);
 errors++;
 }
 }
-}
-else {
-const err315 = {instancePath:instancePath+"/install/addons/descheduler",schemaPath:"#/definitions/addon/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema26.type,parentSchema:schema26,data:data166};
+if(data167.values_content !== undefined){
+let data169 = data167.values_content;
+if(typeof data169 !== "string"){
+const err315 = {instancePath:instancePath+"/install/addons/descheduler/values_content",schemaPath:"#/definitions/addon/properties/values_content/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema26.properties.values_content.type,parentSchema:schema26.properties.values_content,data:data169};
 if(vErrors === null){
 vErrors = [err315];
 }
@@ -4221,7 +4222,7 @@ errors++;
 }
 }
 else {
-const err316 = {instancePath:instancePath+"/install/addons",schemaPath:"#/properties/install/properties/addons/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.install.properties.addons.type,parentSchema:schema11.properties.install.properties.addons,data:data144};
+const err316 = {instancePath:instancePath+"/install/addons/descheduler",schemaPath:"#/definitions/addon/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema26.type,parentSchema:schema26,data:data167};
 if(vErrors === null){
 vErrors = [err316];
 }
@@ -4231,12 +4232,9 @@ vErrors.push(err316);
 errors++;
 }
 }
-if(data103.harvester !== undefined){
-let data169 = data103.harvester;
-if(data169 && typeof data169 == "object" && !Array.isArray(data169)){
-for(const key27 in data169){
-if(!((key27 === "storage_class") || (key27 === "longhorn"))){
-const err317 = {instancePath:instancePath+"/install/harvester",schemaPath:"#/properties/install/properties/harvester/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key27},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.install.properties.harvester,data:data169};
+}
+else {
+const err317 = {instancePath:instancePath+"/install/addons",schemaPath:"#/properties/install/properties/addons/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.install.properties.addons.type,parentSchema:schema11.properties.install.properties.addons,data:data145};
 if(vErrors === null){
 vErrors = [err317];
 }
@@ -4246,12 +4244,12 @@ vErrors.push(err317);
 errors++;
 }
 }
-if(data169.storage_class !== undefined){
-let data170 = data169.storage_class;
+if(data103.harvester !== undefined){
+let data170 = data103.harvester;
 if(data170 && typeof data170 == "object" && !Array.isArray(data170)){
-for(const key28 in data170){
-if(!(key28 === "replica_count")){
-const err318 = {instancePath:instancePath+"/install/harvester/storage_class",schemaPath:"#/properties/install/properties/harvester/properties/storage_class/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key28},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.install.properties.harvester.properties.storage_class,data:data170};
+for(const key27 in data170){
+if(!((key27 === "storage_class") || (key27 === "longhorn"))){
+const err318 = {instancePath:instancePath+"/install/harvester",schemaPath:"#/properties/install/properties/harvester/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key27},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.install.properties.harvester,data:data170};
 if(vErrors === null){
 vErrors = [err318];
 }
@@ -4261,10 +4259,12 @@ vErrors.push(err318);
 errors++;
 }
 }
-if(data170.replica_count !== undefined){
-let data171 = data170.replica_count;
-if(!(((typeof data171 == "number") && (!(data171 % 1) && !isNaN(data171))) && (isFinite(data171)))){
-const err319 = {instancePath:instancePath+"/install/harvester/storage_class/replica_count",schemaPath:"#/properties/install/properties/harvester/properties/storage_class/properties/replica_count/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.install.properties.harvester.properties.storage_class.properties.replica_count.type,parentSchema:schema11.properties.install.properties.harvester.properties.storage_class.properties.replica_count,data:data171};
+if(data170.storage_class !== undefined){
+let data171 = data170.storage_class;
+if(data171 && typeof data171 == "object" && !Array.isArray(data171)){
+for(const key28 in data171){
+if(!(key28 === "replica_count")){
+const err319 = {instancePath:instancePath+"/install/harvester/storage_class",schemaPath:"#/properties/install/properties/harvester/properties/storage_class/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key28},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.install.properties.harvester.properties.storage_class,data:data171};
 if(vErrors === null){
 vErrors = [err319];
 }
@@ -4273,9 +4273,11 @@ vErrors.push(err319);
 }
 errors++;
 }
-if((typeof data171 == "number") && (isFinite(data171))){
-if(data171 > 3 || isNaN(data171)){
-const err320 = {instancePath:instancePath+"/install/harvester/storage_class/replica_count",schemaPath:"#/properties/install/properties/harvester/properties/storage_class/properties/replica_count/maximum",keyword:"maximum",params:{comparison: "<=", limit: 3},message:"must be <= 3",schema:3,parentSchema:schema11.properties.install.properties.harvester.properties.storage_class.properties.replica_count,data:data171};
+}
+if(data171.replica_count !== undefined){
+let data172 = data171.replica_count;
+if(!(((typeof data172 == "number") && (!(data172 % 1) && !isNaN(data172))) && (isFinite(data172)))){
+const err320 = {instancePath:instancePath+"/install/harvester/storage_class/replica_count",schemaPath:"#/properties/install/properties/harvester/properties/storage_class/properties/replica_count/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.install.properties.harvester.properties.storage_class.properties.replica_count.type,parentSchema:schema11.properties.install.properties.harvester.properties.storage_class.properties.replica_count,data:data172};
 if(vErrors === null){
 vErrors = [err320];
 }
@@ -4284,8 +4286,9 @@ vErrors.push(err320);
 }
 errors++;
 }
-if(data171 < 1 || isNaN(data171)){
-const err321 = {instancePath:instancePath+"/install/harvester/storage_class/replica_count",schemaPath:"#/properties/install/properties/harvester/properties/storage_class/properties/replica_count/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.install.properties.harvester.properties.storage_class.properties.replica_count,data:data171};
+if((typeof data172 == "number") && (isFinite(data172))){
+if(data172 > 3 || isNaN(data172)){
+const err321 = {instancePath:instancePath+"/install/harvester/storage_class/replica_count",schemaPath:"#/properties/install/properties/harvester/properties/storage_class/properties/replica_count/maximum",keyword:"maximum",params:{comparison: "<=", limit: 3},message:"must be <= 3",schema:3,parentSchema:schema11.properties.install.properties.harvester.properties.storage_class.properties.replica_count,data:data172};
 if(vErrors === null){
 vErrors = [err321];
 }
@@ -4294,11 +4297,8 @@ vErrors.push(err321);
 }
 errors++;
 }
-}
-}
-}
-else {
-const err322 = {instancePath:instancePath+"/install/harvester/storage_class",schemaPath:"#/properties/install/properties/harvester/properties/storage_class/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.install.properties.harvester.properties.storage_class.type,parentSchema:schema11.properties.install.properties.harvester.properties.storage_class,data:data170};
+if(data172 < 1 || isNaN(data172)){
+const err322 = {instancePath:instancePath+"/install/harvester/storage_class/replica_count",schemaPath:"#/properties/install/properties/harvester/properties/storage_class/properties/replica_count/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.install.properties.harvester.properties.storage_class.properties.replica_count,data:data172};
 if(vErrors === null){
 vErrors = [err322];
 }
@@ -4308,12 +4308,10 @@ vErrors.push(err322);
 errors++;
 }
 }
-if(data169.longhorn !== undefined){
-let data172 = data169.longhorn;
-if(data172 && typeof data172 == "object" && !Array.isArray(data172)){
-for(const key29 in data172){
-if(!(key29 === "default_settings")){
-const err323 = {instancePath:instancePath+"/install/harvester/longhorn",schemaPath:"#/properties/install/properties/harvester/properties/longhorn/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key29},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.install.properties.harvester.properties.longhorn,data:data172};
+}
+}
+else {
+const err323 = {instancePath:instancePath+"/install/harvester/storage_class",schemaPath:"#/properties/install/properties/harvester/properties/storage_class/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.install.properties.harvester.properties.storage_class.type,parentSchema:schema11.properties.install.properties.harvester.properties.storage_class,data:data171};
 if(vErrors === null){
 vErrors = [err323];
 }
@@ -4323,12 +4321,12 @@ vErrors.push(err323);
 errors++;
 }
 }
-if(data172.default_settings !== undefined){
-let data173 = data172.default_settings;
+if(data170.longhorn !== undefined){
+let data173 = data170.longhorn;
 if(data173 && typeof data173 == "object" && !Array.isArray(data173)){
-for(const key30 in data173){
-if(!((key30 === "guaranteedInstanceManagerCPU") || (key30 === "storageReservedPercentageForDefaultDisk"))){
-const err324 = {instancePath:instancePath+"/install/harvester/longhorn/default_settings",schemaPath:"#/properties/install/properties/harvester/properties/longhorn/properties/default_settings/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key30},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.install.properties.harvester.properties.longhorn.properties.default_settings,data:data173};
+for(const key29 in data173){
+if(!(key29 === "default_settings")){
+const err324 = {instancePath:instancePath+"/install/harvester/longhorn",schemaPath:"#/properties/install/properties/harvester/properties/longhorn/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key29},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.install.properties.harvester.properties.longhorn,data:data173};
 if(vErrors === null){
 vErrors = [err324];
 }
@@ -4338,10 +4336,12 @@ vErrors.push(err324);
 errors++;
 }
 }
-if(data173.guaranteedInstanceManagerCPU !== undefined){
-let data174 = data173.guaranteedInstanceManagerCPU;
-if(!(((typeof data174 == "number") && (!(data174 % 1) && !isNaN(data174))) && (isFinite(data174)))){
-const err325 = {instancePath:instancePath+"/install/harvester/longhorn/default_settings/guaranteedInstanceManagerCPU",schemaPath:"#/properties/install/properties/harvester/properties/longhorn/properties/default_settings/properties/guaranteedInstanceManagerCPU/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.install.properties.harvester.properties.longhorn.properties.default_settings.properties.guaranteedInstanceManagerCPU.type,parentSchema:schema11.properties.install.properties.harvester.properties.longhorn.properties.default_settings.properties.guaranteedInstanceManagerCPU,data:data174};
+if(data173.default_settings !== undefined){
+let data174 = data173.default_settings;
+if(data174 && typeof data174 == "object" && !Array.isArray(data174)){
+for(const key30 in data174){
+if(!((key30 === "guaranteedInstanceManagerCPU") || (key30 === "storageReservedPercentageForDefaultDisk"))){
+const err325 = {instancePath:instancePath+"/install/harvester/longhorn/default_settings",schemaPath:"#/properties/install/properties/harvester/properties/longhorn/properties/default_settings/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key30},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.install.properties.harvester.properties.longhorn.properties.default_settings,data:data174};
 if(vErrors === null){
 vErrors = [err325];
 }
@@ -4350,9 +4350,11 @@ vErrors.push(err325);
 }
 errors++;
 }
-if((typeof data174 == "number") && (isFinite(data174))){
-if(data174 > 12 || isNaN(data174)){
-const err326 = {instancePath:instancePath+"/install/harvester/longhorn/default_settings/guaranteedInstanceManagerCPU",schemaPath:"#/properties/install/properties/harvester/properties/longhorn/properties/default_settings/properties/guaranteedInstanceManagerCPU/maximum",keyword:"maximum",params:{comparison: "<=", limit: 12},message:"must be <= 12",schema:12,parentSchema:schema11.properties.install.properties.harvester.properties.longhorn.properties.default_settings.properties.guaranteedInstanceManagerCPU,data:data174};
+}
+if(data174.guaranteedInstanceManagerCPU !== undefined){
+let data175 = data174.guaranteedInstanceManagerCPU;
+if(!(((typeof data175 == "number") && (!(data175 % 1) && !isNaN(data175))) && (isFinite(data175)))){
+const err326 = {instancePath:instancePath+"/install/harvester/longhorn/default_settings/guaranteedInstanceManagerCPU",schemaPath:"#/properties/install/properties/harvester/properties/longhorn/properties/default_settings/properties/guaranteedInstanceManagerCPU/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.install.properties.harvester.properties.longhorn.properties.default_settings.properties.guaranteedInstanceManagerCPU.type,parentSchema:schema11.properties.install.properties.harvester.properties.longhorn.properties.default_settings.properties.guaranteedInstanceManagerCPU,data:data175};
 if(vErrors === null){
 vErrors = [err326];
 }
@@ -4361,8 +4363,9 @@ vErrors.push(err326);
 }
 errors++;
 }
-if(data174 < 0 || isNaN(data174)){
-const err327 = {instancePath:instancePath+"/install/harvester/longhorn/default_settings/guaranteedInstanceManagerCPU",schemaPath:"#/properties/install/properties/harvester/properties/longhorn/properties/default_settings/properties/guaranteedInstanceManagerCPU/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.install.properties.harvester.properties.longhorn.properties.default_settings.properties.guaranteedInstanceManagerCPU,data:data174};
+if((typeof data175 == "number") && (isFinite(data175))){
+if(data175 > 12 || isNaN(data175)){
+const err327 = {instancePath:instancePath+"/install/harvester/longhorn/default_settings/guaranteedInstanceManagerCPU",schemaPath:"#/properties/install/properties/harvester/properties/longhorn/properties/default_settings/properties/guaranteedInstanceManagerCPU/maximum",keyword:"maximum",params:{comparison: "<=", limit: 12},message:"must be <= 12",schema:12,parentSchema:schema11.properties.install.properties.harvester.properties.longhorn.properties.default_settings.properties.guaranteedInstanceManagerCPU,data:data175};
 if(vErrors === null){
 vErrors = [err327];
 }
@@ -4371,12 +4374,8 @@ vErrors.push(err327);
 }
 errors++;
 }
-}
-}
-if(data173.storageReservedPercentageForDefaultDisk !== undefined){
-let data175 = data173.storageReservedPercentageForDefaultDisk;
-if(!(((typeof data175 == "number") && (!(data175 % 1) && !isNaN(data175))) && (isFinite(data175)))){
-const err328 = {instancePath:instancePath+"/install/harvester/longhorn/default_settings/storageReservedPercentageForDefaultDisk",schemaPath:"#/properties/install/properties/harvester/properties/longhorn/properties/default_settings/properties/storageReservedPercentageForDefaultDisk/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.install.properties.harvester.properties.longhorn.properties.default_settings.properties.storageReservedPercentageForDefaultDisk.type,parentSchema:schema11.properties.install.properties.harvester.properties.longhorn.properties.default_settings.properties.storageReservedPercentageForDefaultDisk,data:data175};
+if(data175 < 0 || isNaN(data175)){
+const err328 = {instancePath:instancePath+"/install/harvester/longhorn/default_settings/guaranteedInstanceManagerCPU",schemaPath:"#/properties/install/properties/harvester/properties/longhorn/properties/default_settings/properties/guaranteedInstanceManagerCPU/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.install.properties.harvester.properties.longhorn.properties.default_settings.properties.guaranteedInstanceManagerCPU,data:data175};
 if(vErrors === null){
 vErrors = [err328];
 }
@@ -4385,9 +4384,12 @@ vErrors.push(err328);
 }
 errors++;
 }
-if((typeof data175 == "number") && (isFinite(data175))){
-if(data175 > 30 || isNaN(data175)){
-const err329 = {instancePath:instancePath+"/install/harvester/longhorn/default_settings/storageReservedPercentageForDefaultDisk",schemaPath:"#/properties/install/properties/harvester/properties/longhorn/properties/default_settings/properties/storageReservedPercentageForDefaultDisk/maximum",keyword:"maximum",params:{comparison: "<=", limit: 30},message:"must be <= 30",schema:30,parentSchema:schema11.properties.install.properties.harvester.properties.longhorn.properties.default_settings.properties.storageReservedPercentageForDefaultDisk,data:data175};
+}
+}
+if(data174.storageReservedPercentageForDefaultDisk !== undefined){
+let data176 = data174.storageReservedPercentageForDefaultDisk;
+if(!(((typeof data176 == "number") && (!(data176 % 1) && !isNaN(data176))) && (isFinite(data176)))){
+const err329 = {instancePath:instancePath+"/install/harvester/longhorn/default_settings/storageReservedPercentageForDefaultDisk",schemaPath:"#/properties/install/properties/harvester/properties/longhorn/properties/default_settings/properties/storageReservedPercentageForDefaultDisk/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.install.properties.harvester.properties.longhorn.properties.default_settings.properties.storageReservedPercentageForDefaultDisk.type,parentSchema:schema11.properties.install.properties.harvester.properties.longhorn.properties.default_settings.properties.storageReservedPercentageForDefaultDisk,data:data176};
 if(vErrors === null){
 vErrors = [err329];
 }
@@ -4396,8 +4398,9 @@ vErrors.push(err329);
 }
 errors++;
 }
-if(data175 < 0 || isNaN(data175)){
-const err330 = {instancePath:instancePath+"/install/harvester/longhorn/default_settings/storageReservedPercentageForDefaultDisk",schemaPath:"#/properties/install/properties/harvester/properties/longhorn/properties/default_settings/properties/storageReservedPercentageForDefaultDisk/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.install.properties.harvester.properties.longhorn.properties.default_settings.properties.storageReservedPercentageForDefaultDisk,data:data175};
+if((typeof data176 == "number") && (isFinite(data176))){
+if(data176 > 30 || isNaN(data176)){
+const err330 = {instancePath:instancePath+"/install/harvester/longhorn/default_settings/storageReservedPercentageForDefaultDisk",schemaPath:"#/properties/install/properties/harvester/properties/longhorn/properties/default_settings/properties/storageReservedPercentageForDefaultDisk/maximum",keyword:"maximum",params:{comparison: "<=", limit: 30},message:"must be <= 30",schema:30,parentSchema:schema11.properties.install.properties.harvester.properties.longhorn.properties.default_settings.properties.storageReservedPercentageForDefaultDisk,data:data176};
 if(vErrors === null){
 vErrors = [err330];
 }
@@ -4406,11 +4409,8 @@ vErrors.push(err330);
 }
 errors++;
 }
-}
-}
-}
-else {
-const err331 = {instancePath:instancePath+"/install/harvester/longhorn/default_settings",schemaPath:"#/properties/install/properties/harvester/properties/longhorn/properties/default_settings/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.install.properties.harvester.properties.longhorn.properties.default_settings.type,parentSchema:schema11.properties.install.properties.harvester.properties.longhorn.properties.default_settings,data:data173};
+if(data176 < 0 || isNaN(data176)){
+const err331 = {instancePath:instancePath+"/install/harvester/longhorn/default_settings/storageReservedPercentageForDefaultDisk",schemaPath:"#/properties/install/properties/harvester/properties/longhorn/properties/default_settings/properties/storageReservedPercentageForDefaultDisk/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.install.properties.harvester.properties.longhorn.properties.default_settings.properties.storageReservedPercentageForDefaultDisk,data:data176};
 if(vErrors === null){
 vErrors = [err331];
 }
@@ -4421,8 +4421,9 @@ errors++;
 }
 }
 }
+}
 else {
-const err332 = {instancePath:instancePath+"/install/harvester/longhorn",schemaPath:"#/properties/install/properties/harvester/properties/longhorn/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.install.properties.harvester.properties.longhorn.type,parentSchema:schema11.properties.install.properties.harvester.properties.longhorn,data:data172};
+const err332 = {instancePath:instancePath+"/install/harvester/longhorn/default_settings",schemaPath:"#/properties/install/properties/harvester/properties/longhorn/properties/default_settings/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.install.properties.harvester.properties.longhorn.properties.default_settings.type,parentSchema:schema11.properties.install.properties.harvester.properties.longhorn.properties.default_settings,data:data174};
 if(vErrors === null){
 vErrors = [err332];
 }
@@ -4434,7 +4435,7 @@ errors++;
 }
 }
 else {
-const err333 = {instancePath:instancePath+"/install/harvester",schemaPath:"#/properties/install/properties/harvester/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.install.properties.harvester.type,parentSchema:schema11.properties.install.properties.harvester,data:data169};
+const err333 = {instancePath:instancePath+"/install/harvester/longhorn",schemaPath:"#/properties/install/properties/harvester/properties/longhorn/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.install.properties.harvester.properties.longhorn.type,parentSchema:schema11.properties.install.properties.harvester.properties.longhorn,data:data173};
 if(vErrors === null){
 vErrors = [err333];
 }
@@ -4444,15 +4445,9 @@ vErrors.push(err333);
 errors++;
 }
 }
-if(data103.webhooks !== undefined){
-let data176 = data103.webhooks;
-if(Array.isArray(data176)){
-const len15 = data176.length;
-for(let i15=0; i15<len15; i15++){
-let data177 = data176[i15];
-if(data177 && typeof data177 == "object" && !Array.isArray(data177)){
-if(data177.event === undefined){
-const err334 = {instancePath:instancePath+"/install/webhooks/" + i15,schemaPath:"#/properties/install/properties/webhooks/items/required",keyword:"required",params:{missingProperty: "event"},message:"must have required property '"+"event"+"'",schema:schema11.properties.install.properties.webhooks.items.required,parentSchema:schema11.properties.install.properties.webhooks.items,data:data177};
+}
+else {
+const err334 = {instancePath:instancePath+"/install/harvester",schemaPath:"#/properties/install/properties/harvester/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.install.properties.harvester.type,parentSchema:schema11.properties.install.properties.harvester,data:data170};
 if(vErrors === null){
 vErrors = [err334];
 }
@@ -4461,8 +4456,16 @@ vErrors.push(err334);
 }
 errors++;
 }
-if(data177.url === undefined){
-const err335 = {instancePath:instancePath+"/install/webhooks/" + i15,schemaPath:"#/properties/install/properties/webhooks/items/required",keyword:"required",params:{missingProperty: "url"},message:"must have required property '"+"url"+"'",schema:schema11.properties.install.properties.webhooks.items.required,parentSchema:schema11.properties.install.properties.webhooks.items,data:data177};
+}
+if(data103.webhooks !== undefined){
+let data177 = data103.webhooks;
+if(Array.isArray(data177)){
+const len15 = data177.length;
+for(let i15=0; i15<len15; i15++){
+let data178 = data177[i15];
+if(data178 && typeof data178 == "object" && !Array.isArray(data178)){
+if(data178.event === undefined){
+const err335 = {instancePath:instancePath+"/install/webhooks/" + i15,schemaPath:"#/properties/install/properties/webhooks/items/required",keyword:"required",params:{missingProperty: "event"},message:"must have required property '"+"event"+"'",schema:schema11.properties.install.properties.webhooks.items.required,parentSchema:schema11.properties.install.properties.webhooks.items,data:data178};
 if(vErrors === null){
 vErrors = [err335];
 }
@@ -4471,9 +4474,8 @@ vErrors.push(err335);
 }
 errors++;
 }
-for(const key31 in data177){
-if(!(((((((key31 === "event") || (key31 === "method")) || (key31 === "url")) || (key31 === "payload")) || (key31 === "headers")) || (key31 === "insecure")) || (key31 === "basicAuth"))){
-const err336 = {instancePath:instancePath+"/install/webhooks/" + i15,schemaPath:"#/properties/install/properties/webhooks/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key31},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.install.properties.webhooks.items,data:data177};
+if(data178.url === undefined){
+const err336 = {instancePath:instancePath+"/install/webhooks/" + i15,schemaPath:"#/properties/install/properties/webhooks/items/required",keyword:"required",params:{missingProperty: "url"},message:"must have required property '"+"url"+"'",schema:schema11.properties.install.properties.webhooks.items.required,parentSchema:schema11.properties.install.properties.webhooks.items,data:data178};
 if(vErrors === null){
 vErrors = [err336];
 }
@@ -4482,11 +4484,9 @@ vErrors.push(err336);
 }
 errors++;
 }
-}
-if(data177.event !== undefined){
-let data178 = data177.event;
-if(typeof data178 !== "string"){
-const err337 = {instancePath:instancePath+"/install/webhooks/" + i15+"/event",schemaPath:"#/properties/install/properties/webhooks/items/properties/event/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.webhooks.items.properties.event.type,parentSchema:schema11.properties.install.properties.webhooks.items.properties.event,data:data178};
+for(const key31 in data178){
+if(!(((((((key31 === "event") || (key31 === "method")) || (key31 === "url")) || (key31 === "payload")) || (key31 === "headers")) || (key31 === "insecure")) || (key31 === "basicAuth"))){
+const err337 = {instancePath:instancePath+"/install/webhooks/" + i15,schemaPath:"#/properties/install/properties/webhooks/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key31},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.install.properties.webhooks.items,data:data178};
 if(vErrors === null){
 vErrors = [err337];
 }
@@ -4495,8 +4495,11 @@ vErrors.push(err337);
 }
 errors++;
 }
-if(!(((data178 === "STARTED") || (data178 === "SUCCEEDED")) || (data178 === "FAILED"))){
-const err338 = {instancePath:instancePath+"/install/webhooks/" + i15+"/event",schemaPath:"#/properties/install/properties/webhooks/items/properties/event/enum",keyword:"enum",params:{allowedValues: schema11.properties.install.properties.webhooks.items.properties.event.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.install.properties.webhooks.items.properties.event.enum,parentSchema:schema11.properties.install.properties.webhooks.items.properties.event,data:data178};
+}
+if(data178.event !== undefined){
+let data179 = data178.event;
+if(typeof data179 !== "string"){
+const err338 = {instancePath:instancePath+"/install/webhooks/" + i15+"/event",schemaPath:"#/properties/install/properties/webhooks/items/properties/event/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.webhooks.items.properties.event.type,parentSchema:schema11.properties.install.properties.webhooks.items.properties.event,data:data179};
 if(vErrors === null){
 vErrors = [err338];
 }
@@ -4505,11 +4508,8 @@ vErrors.push(err338);
 }
 errors++;
 }
-}
-if(data177.method !== undefined){
-let data179 = data177.method;
-if(typeof data179 !== "string"){
-const err339 = {instancePath:instancePath+"/install/webhooks/" + i15+"/method",schemaPath:"#/properties/install/properties/webhooks/items/properties/method/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.webhooks.items.properties.method.type,parentSchema:schema11.properties.install.properties.webhooks.items.properties.method,data:data179};
+if(!(((data179 === "STARTED") || (data179 === "SUCCEEDED")) || (data179 === "FAILED"))){
+const err339 = {instancePath:instancePath+"/install/webhooks/" + i15+"/event",schemaPath:"#/properties/install/properties/webhooks/items/properties/event/enum",keyword:"enum",params:{allowedValues: schema11.properties.install.properties.webhooks.items.properties.event.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.install.properties.webhooks.items.properties.event.enum,parentSchema:schema11.properties.install.properties.webhooks.items.properties.event,data:data179};
 if(vErrors === null){
 vErrors = [err339];
 }
@@ -4519,11 +4519,10 @@ vErrors.push(err339);
 errors++;
 }
 }
-if(data177.url !== undefined){
-let data180 = data177.url;
-if(typeof data180 === "string"){
-if(!pattern27.test(data180)){
-const err340 = {instancePath:instancePath+"/install/webhooks/" + i15+"/url",schemaPath:"#/properties/install/properties/webhooks/items/properties/url/pattern",keyword:"pattern",params:{pattern: "^https?://"},message:"must match pattern \""+"^https?://"+"\"",schema:"^https?://",parentSchema:schema11.properties.install.properties.webhooks.items.properties.url,data:data180};
+if(data178.method !== undefined){
+let data180 = data178.method;
+if(typeof data180 !== "string"){
+const err340 = {instancePath:instancePath+"/install/webhooks/" + i15+"/method",schemaPath:"#/properties/install/properties/webhooks/items/properties/method/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.webhooks.items.properties.method.type,parentSchema:schema11.properties.install.properties.webhooks.items.properties.method,data:data180};
 if(vErrors === null){
 vErrors = [err340];
 }
@@ -4533,8 +4532,11 @@ vErrors.push(err340);
 errors++;
 }
 }
-else {
-const err341 = {instancePath:instancePath+"/install/webhooks/" + i15+"/url",schemaPath:"#/properties/install/properties/webhooks/items/properties/url/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.webhooks.items.properties.url.type,parentSchema:schema11.properties.install.properties.webhooks.items.properties.url,data:data180};
+if(data178.url !== undefined){
+let data181 = data178.url;
+if(typeof data181 === "string"){
+if(!pattern27.test(data181)){
+const err341 = {instancePath:instancePath+"/install/webhooks/" + i15+"/url",schemaPath:"#/properties/install/properties/webhooks/items/properties/url/pattern",keyword:"pattern",params:{pattern: "^https?://"},message:"must match pattern \""+"^https?://"+"\"",schema:"^https?://",parentSchema:schema11.properties.install.properties.webhooks.items.properties.url,data:data181};
 if(vErrors === null){
 vErrors = [err341];
 }
@@ -4544,10 +4546,8 @@ vErrors.push(err341);
 errors++;
 }
 }
-if(data177.payload !== undefined){
-let data181 = data177.payload;
-if(typeof data181 !== "string"){
-const err342 = {instancePath:instancePath+"/install/webhooks/" + i15+"/payload",schemaPath:"#/properties/install/properties/webhooks/items/properties/payload/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.webhooks.items.properties.payload.type,parentSchema:schema11.properties.install.properties.webhooks.items.properties.payload,data:data181};
+else {
+const err342 = {instancePath:instancePath+"/install/webhooks/" + i15+"/url",schemaPath:"#/properties/install/properties/webhooks/items/properties/url/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.webhooks.items.properties.url.type,parentSchema:schema11.properties.install.properties.webhooks.items.properties.url,data:data181};
 if(vErrors === null){
 vErrors = [err342];
 }
@@ -4557,17 +4557,10 @@ vErrors.push(err342);
 errors++;
 }
 }
-if(data177.headers !== undefined){
-let data182 = data177.headers;
-if(data182 && typeof data182 == "object" && !Array.isArray(data182)){
-for(const key32 in data182){
-let data183 = data182[key32];
-if(Array.isArray(data183)){
-const len16 = data183.length;
-for(let i16=0; i16<len16; i16++){
-let data184 = data183[i16];
-if(typeof data184 !== "string"){
-const err343 = {instancePath:instancePath+"/install/webhooks/" + i15+"/headers/" + key32.replace(/~/g, "~0").replace(/\//g, "~1")+"/" + i16,schemaPath:"#/properties/install/properties/webhooks/items/properties/headers/additionalProperties/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.webhooks.items.properties.headers.additionalProperties.items.type,parentSchema:schema11.properties.install.properties.webhooks.items.properties.headers.additionalProperties.items,data:data184};
+if(data178.payload !== undefined){
+let data182 = data178.payload;
+if(typeof data182 !== "string"){
+const err343 = {instancePath:instancePath+"/install/webhooks/" + i15+"/payload",schemaPath:"#/properties/install/properties/webhooks/items/properties/payload/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.webhooks.items.properties.payload.type,parentSchema:schema11.properties.install.properties.webhooks.items.properties.payload,data:data182};
 if(vErrors === null){
 vErrors = [err343];
 }
@@ -4577,9 +4570,17 @@ vErrors.push(err343);
 errors++;
 }
 }
-}
-else {
-const err344 = {instancePath:instancePath+"/install/webhooks/" + i15+"/headers/" + key32.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/install/properties/webhooks/items/properties/headers/additionalProperties/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.install.properties.webhooks.items.properties.headers.additionalProperties.type,parentSchema:schema11.properties.install.properties.webhooks.items.properties.headers.additionalProperties,data:data183};
+if(data178.headers !== undefined){
+let data183 = data178.headers;
+if(data183 && typeof data183 == "object" && !Array.isArray(data183)){
+for(const key32 in data183){
+let data184 = data183[key32];
+if(Array.isArray(data184)){
+const len16 = data184.length;
+for(let i16=0; i16<len16; i16++){
+let data185 = data184[i16];
+if(typeof data185 !== "string"){
+const err344 = {instancePath:instancePath+"/install/webhooks/" + i15+"/headers/" + key32.replace(/~/g, "~0").replace(/\//g, "~1")+"/" + i16,schemaPath:"#/properties/install/properties/webhooks/items/properties/headers/additionalProperties/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.webhooks.items.properties.headers.additionalProperties.items.type,parentSchema:schema11.properties.install.properties.webhooks.items.properties.headers.additionalProperties.items,data:data185};
 if(vErrors === null){
 vErrors = [err344];
 }
@@ -4591,7 +4592,7 @@ errors++;
 }
 }
 else {
-const err345 = {instancePath:instancePath+"/install/webhooks/" + i15+"/headers",schemaPath:"#/properties/install/properties/webhooks/items/properties/headers/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.install.properties.webhooks.items.properties.headers.type,parentSchema:schema11.properties.install.properties.webhooks.items.properties.headers,data:data182};
+const err345 = {instancePath:instancePath+"/install/webhooks/" + i15+"/headers/" + key32.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/install/properties/webhooks/items/properties/headers/additionalProperties/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.install.properties.webhooks.items.properties.headers.additionalProperties.type,parentSchema:schema11.properties.install.properties.webhooks.items.properties.headers.additionalProperties,data:data184};
 if(vErrors === null){
 vErrors = [err345];
 }
@@ -4601,10 +4602,9 @@ vErrors.push(err345);
 errors++;
 }
 }
-if(data177.insecure !== undefined){
-let data185 = data177.insecure;
-if(typeof data185 !== "boolean"){
-const err346 = {instancePath:instancePath+"/install/webhooks/" + i15+"/insecure",schemaPath:"#/properties/install/properties/webhooks/items/properties/insecure/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.install.properties.webhooks.items.properties.insecure.type,parentSchema:schema11.properties.install.properties.webhooks.items.properties.insecure,data:data185};
+}
+else {
+const err346 = {instancePath:instancePath+"/install/webhooks/" + i15+"/headers",schemaPath:"#/properties/install/properties/webhooks/items/properties/headers/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.install.properties.webhooks.items.properties.headers.type,parentSchema:schema11.properties.install.properties.webhooks.items.properties.headers,data:data183};
 if(vErrors === null){
 vErrors = [err346];
 }
@@ -4614,12 +4614,10 @@ vErrors.push(err346);
 errors++;
 }
 }
-if(data177.basicAuth !== undefined){
-let data186 = data177.basicAuth;
-if(data186 && typeof data186 == "object" && !Array.isArray(data186)){
-for(const key33 in data186){
-if(!((key33 === "user") || (key33 === "password"))){
-const err347 = {instancePath:instancePath+"/install/webhooks/" + i15+"/basicAuth",schemaPath:"#/properties/install/properties/webhooks/items/properties/basicAuth/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key33},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.install.properties.webhooks.items.properties.basicAuth,data:data186};
+if(data178.insecure !== undefined){
+let data186 = data178.insecure;
+if(typeof data186 !== "boolean"){
+const err347 = {instancePath:instancePath+"/install/webhooks/" + i15+"/insecure",schemaPath:"#/properties/install/properties/webhooks/items/properties/insecure/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.install.properties.webhooks.items.properties.insecure.type,parentSchema:schema11.properties.install.properties.webhooks.items.properties.insecure,data:data186};
 if(vErrors === null){
 vErrors = [err347];
 }
@@ -4629,10 +4627,12 @@ vErrors.push(err347);
 errors++;
 }
 }
-if(data186.user !== undefined){
-let data187 = data186.user;
-if(typeof data187 !== "string"){
-const err348 = {instancePath:instancePath+"/install/webhooks/" + i15+"/basicAuth/user",schemaPath:"#/properties/install/properties/webhooks/items/properties/basicAuth/properties/user/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.webhooks.items.properties.basicAuth.properties.user.type,parentSchema:schema11.properties.install.properties.webhooks.items.properties.basicAuth.properties.user,data:data187};
+if(data178.basicAuth !== undefined){
+let data187 = data178.basicAuth;
+if(data187 && typeof data187 == "object" && !Array.isArray(data187)){
+for(const key33 in data187){
+if(!((key33 === "user") || (key33 === "password"))){
+const err348 = {instancePath:instancePath+"/install/webhooks/" + i15+"/basicAuth",schemaPath:"#/properties/install/properties/webhooks/items/properties/basicAuth/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key33},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.install.properties.webhooks.items.properties.basicAuth,data:data187};
 if(vErrors === null){
 vErrors = [err348];
 }
@@ -4642,10 +4642,10 @@ vErrors.push(err348);
 errors++;
 }
 }
-if(data186.password !== undefined){
-let data188 = data186.password;
+if(data187.user !== undefined){
+let data188 = data187.user;
 if(typeof data188 !== "string"){
-const err349 = {instancePath:instancePath+"/install/webhooks/" + i15+"/basicAuth/password",schemaPath:"#/properties/install/properties/webhooks/items/properties/basicAuth/properties/password/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.webhooks.items.properties.basicAuth.properties.password.type,parentSchema:schema11.properties.install.properties.webhooks.items.properties.basicAuth.properties.password,data:data188};
+const err349 = {instancePath:instancePath+"/install/webhooks/" + i15+"/basicAuth/user",schemaPath:"#/properties/install/properties/webhooks/items/properties/basicAuth/properties/user/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.webhooks.items.properties.basicAuth.properties.user.type,parentSchema:schema11.properties.install.properties.webhooks.items.properties.basicAuth.properties.user,data:data188};
 if(vErrors === null){
 vErrors = [err349];
 }
@@ -4655,9 +4655,10 @@ vErrors.push(err349);
 errors++;
 }
 }
-}
-else {
-const err350 = {instancePath:instancePath+"/install/webhooks/" + i15+"/basicAuth",schemaPath:"#/properties/install/properties/webhooks/items/properties/basicAuth/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.install.properties.webhooks.items.properties.basicAuth.type,parentSchema:schema11.properties.install.properties.webhooks.items.properties.basicAuth,data:data186};
+if(data187.password !== undefined){
+let data189 = data187.password;
+if(typeof data189 !== "string"){
+const err350 = {instancePath:instancePath+"/install/webhooks/" + i15+"/basicAuth/password",schemaPath:"#/properties/install/properties/webhooks/items/properties/basicAuth/properties/password/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.webhooks.items.properties.basicAuth.properties.password.type,parentSchema:schema11.properties.install.properties.webhooks.items.properties.basicAuth.properties.password,data:data189};
 if(vErrors === null){
 vErrors = [err350];
 }
@@ -4669,7 +4670,7 @@ errors++;
 }
 }
 else {
-const err351 = {instancePath:instancePath+"/install/webhooks/" + i15,schemaPath:"#/properties/install/properties/webhooks/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.install.properties.webhooks.items.type,parentSchema:schema11.properties.install.properties.webhooks.items,data:data177};
+const err351 = {instancePath:instancePath+"/install/webhooks/" + i15+"/basicAuth",schemaPath:"#/properties/install/properties/webhooks/items/properties/basicAuth/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.install.properties.webhooks.items.properties.basicAuth.type,parentSchema:schema11.properties.install.properties.webhooks.items.properties.basicAuth,data:data187};
 if(vErrors === null){
 vErrors = [err351];
 }
@@ -4681,7 +4682,7 @@ errors++;
 }
 }
 else {
-const err352 = {instancePath:instancePath+"/install/webhooks",schemaPath:"#/properties/install/properties/webhooks/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.install.properties.webhooks.type,parentSchema:schema11.properties.install.properties.webhooks,data:data176};
+const err352 = {instancePath:instancePath+"/install/webhooks/" + i15,schemaPath:"#/properties/install/properties/webhooks/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.install.properties.webhooks.items.type,parentSchema:schema11.properties.install.properties.webhooks.items,data:data178};
 if(vErrors === null){
 vErrors = [err352];
 }
@@ -4693,7 +4694,7 @@ errors++;
 }
 }
 else {
-const err353 = {instancePath:instancePath+"/install",schemaPath:"#/properties/install/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.install.type,parentSchema:schema11.properties.install,data:data103};
+const err353 = {instancePath:instancePath+"/install/webhooks",schemaPath:"#/properties/install/properties/webhooks/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.install.properties.webhooks.type,parentSchema:schema11.properties.install.properties.webhooks,data:data177};
 if(vErrors === null){
 vErrors = [err353];
 }
@@ -4705,12 +4706,24 @@ errors++;
 }
 }
 else {
-const err354 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.type,parentSchema:schema11,data};
+const err354 = {instancePath:instancePath+"/install",schemaPath:"#/properties/install/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.install.type,parentSchema:schema11.properties.install,data:data103};
 if(vErrors === null){
 vErrors = [err354];
 }
 else {
 vErrors.push(err354);
+}
+errors++;
+}
+}
+}
+else {
+const err355 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.type,parentSchema:schema11,data};
+if(vErrors === null){
+vErrors = [err355];
+}
+else {
+vErrors.push(err355);
 }
 errors++;
 }

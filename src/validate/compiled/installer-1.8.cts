@@ -3,7 +3,7 @@
 // @ts-nocheck
 import type { ErrorObject } from 'ajv';
 export const validate: ((data: unknown) => boolean) & { errors?: ErrorObject[] | null } = validate10;
-const schema11 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://harvgen.dev/schema/harvester-config-v1.8.schema.json","title":"HarvesterInstallerConfig (Harvester v1.8)","description":"The Harvester installer configuration file (served at `harvester.install.config_url`) exactly as harvgen emits it: one spelling per key (the spelling of the Harvester docs), real YAML integers and booleans, no keys the installer would ignore. Keys added or removed after Harvester v1.2 carry `x-since` / `x-until` (release line); derive the schema of one release line by dropping the keys it does not know.","type":"object","additionalProperties":false,"required":["scheme_version","token","os","install"],"properties":{"scheme_version":{"type":"integer","const":1,"description":"Version of this file format. Must be the integer 1; an automatic install does not default it."},"server_url":{"type":"string","description":"Join mode only: URL of the existing cluster, `https://<VIP or DNS name>:443`. Must be absent in create mode. The installer allows no path and no port other than 443.","pattern":"^https://[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*(:443)?$"},"token":{"type":"string","description":"Cluster secret (or an RKE2 node token). Printable ASCII only. Joining nodes must use the token of the create node.","minLength":1,"pattern":"^[a-zA-Z0-9 !\"#$%&'()*+,\\-./:;<=>?@^_`{|}~\\[\\]\\\\]+$"},"sans":{"type":"array","description":"Extra subject alternative names (hostnames or IPs) for the cluster TLS certificate, added after the VIP. Only has an effect in create mode.","items":{"type":"string","minLength":1},"x-since":"1.6"},"system_settings":{"type":"object","description":"Harvester settings applied when the cluster is created (ignored on join). Only the installer's allow-list is accepted; values are strings.","additionalProperties":false,"properties":{"additional-ca":{"type":"string","description":"Harvester setting `additional-ca`, as the setting's string value (often JSON)."},"additional-guest-memory-overhead-ratio":{"type":"string","description":"Harvester setting `additional-guest-memory-overhead-ratio`, as the setting's string value (often JSON).","x-since":"1.8"},"api-ui-version":{"type":"string","description":"Harvester setting `api-ui-version`, as the setting's string value (often JSON)."},"auto-disk-provision-paths":{"type":"string","description":"Harvester setting `auto-disk-provision-paths`, as the setting's string value (often JSON)."},"auto-rotate-rke2-certs":{"type":"string","description":"Harvester setting `auto-rotate-rke2-certs`, as the setting's string value (often JSON)."},"backup-target":{"type":"string","description":"Harvester setting `backup-target`, as the setting's string value (often JSON)."},"cluster-pod-security-standard":{"type":"string","description":"Harvester setting `cluster-pod-security-standard`, as the setting's string value (often JSON).","x-since":"1.8"},"cluster-registration-url":{"type":"string","description":"Harvester setting `cluster-registration-url`, as the setting's string value (often JSON)."},"containerd-registry":{"type":"string","description":"Harvester setting `containerd-registry`: JSON of a containerd registries configuration (the installer rejects a value that does not parse)."},"csi-driver-config":{"type":"string","description":"Harvester setting `csi-driver-config`, as the setting's string value (often JSON)."},"csi-online-expand-validation":{"type":"string","description":"Harvester setting `csi-online-expand-validation`, as the setting's string value (often JSON).","x-since":"1.8"},"default-storage-class":{"type":"string","description":"Harvester setting `default-storage-class`, as the setting's string value (often JSON)."},"default-vm-termination-grace-period-seconds":{"type":"string","description":"Harvester setting `default-vm-termination-grace-period-seconds`, as the setting's string value (often JSON)."},"harvester-csi-ccm-versions":{"type":"string","description":"Harvester setting `harvester-csi-ccm-versions`, as the setting's string value (often JSON)."},"http-proxy":{"type":"string","description":"Harvester setting `http-proxy`, as the setting's string value (often JSON)."},"kubeconfig-default-token-ttl-minutes":{"type":"string","description":"Harvester setting `kubeconfig-default-token-ttl-minutes`, as the setting's string value (often JSON)."},"kubevirt-migration":{"type":"string","description":"Harvester setting `kubevirt-migration`, as the setting's string value (often JSON).","x-since":"1.8"},"log-level":{"type":"string","description":"Harvester setting `log-level`, as the setting's string value (often JSON)."},"longhorn-v2-data-engine-enabled":{"type":"string","description":"Harvester setting `longhorn-v2-data-engine-enabled`, as the setting's string value (often JSON).","x-since":"1.8"},"max-hotplug-ratio":{"type":"string","description":"Harvester setting `max-hotplug-ratio`, as the setting's string value (often JSON).","x-since":"1.8"},"ntp-servers":{"type":"string","description":"Harvester setting `ntp-servers`. Overwritten by the installer from `os.ntp_servers` when that list is non-empty."},"overcommit-config":{"type":"string","description":"Harvester setting `overcommit-config`, as the setting's string value (often JSON)."},"rancher-cluster":{"type":"string","description":"Harvester setting `rancher-cluster`, as the setting's string value (often JSON).","x-since":"1.8"},"release-download-url":{"type":"string","description":"Harvester setting `release-download-url`, as the setting's string value (often JSON)."},"server-version":{"type":"string","description":"Harvester setting `server-version`, as the setting's string value (often JSON)."},"ssl-certificates":{"type":"string","description":"Harvester setting `ssl-certificates`, as the setting's string value (often JSON)."},"ssl-parameters":{"type":"string","description":"Harvester setting `ssl-parameters`, as the setting's string value (often JSON)."},"storage-network":{"type":"string","description":"Harvester setting `storage-network`, as the setting's string value (often JSON)."},"support-bundle-expiration":{"type":"string","description":"Harvester setting `support-bundle-expiration`, as the setting's string value (often JSON)."},"support-bundle-image":{"type":"string","description":"Harvester setting `support-bundle-image`, as the setting's string value (often JSON)."},"support-bundle-namespaces":{"type":"string","description":"Harvester setting `support-bundle-namespaces`, as the setting's string value (often JSON)."},"support-bundle-node-collection-timeout":{"type":"string","description":"Harvester setting `support-bundle-node-collection-timeout`, as the setting's string value (often JSON)."},"support-bundle-timeout":{"type":"string","description":"Harvester setting `support-bundle-timeout`, as the setting's string value (often JSON)."},"ui-index":{"type":"string","description":"Harvester setting `ui-index`, as the setting's string value (often JSON)."},"ui-path":{"type":"string","description":"Harvester setting `ui-path`, as the setting's string value (often JSON)."},"ui-plugin-bundled-version":{"type":"string","description":"Harvester setting `ui-plugin-bundled-version`, as the setting's string value (often JSON).","x-since":"1.8"},"ui-plugin-index":{"type":"string","description":"Harvester setting `ui-plugin-index`, as the setting's string value (often JSON)."},"ui-source":{"type":"string","description":"Harvester setting `ui-source`, as the setting's string value (often JSON)."},"upgradable-versions":{"type":"string","description":"Harvester setting `upgradable-versions`, as the setting's string value (often JSON)."},"upgrade-checker-enabled":{"type":"string","description":"Harvester setting `upgrade-checker-enabled`, as the setting's string value (often JSON)."},"upgrade-checker-url":{"type":"string","description":"Harvester setting `upgrade-checker-url`, as the setting's string value (often JSON)."},"upgrade-config":{"type":"string","description":"Harvester setting `upgrade-config`, as the setting's string value (often JSON).","x-since":"1.8"},"vip-pools":{"type":"string","description":"Harvester setting `vip-pools`, as the setting's string value (often JSON)."},"vm-force-reset-policy":{"type":"string","description":"Harvester setting `vm-force-reset-policy`, as the setting's string value (often JSON)."},"vm-migration-network":{"type":"string","description":"Harvester setting `vm-migration-network`, as the setting's string value (often JSON).","x-since":"1.8"},"volume-snapshot-class":{"type":"string","description":"Harvester setting `volume-snapshot-class`, as the setting's string value (often JSON)."}}},"os":{"type":"object","description":"Operating-system settings of the installed node.","additionalProperties":false,"properties":{"hostname":{"type":"string","description":"Node name (also the Kubernetes node name; unique in the cluster): a lowercase RFC 1123 subdomain, labels at most 63 characters. Absent: the DHCP hostname or `harvester-<random>`.","maxLength":253,"pattern":"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*$"},"password":{"type":"string","description":"Password of user `rancher`: clear text, or a full crypt hash (`$1$`, `$5$`, `$6$`, `$apr1$`) which is used verbatim. A value starting with `$` is always taken as a hash, so it must be one; a hash must not contain `:`.","minLength":1,"pattern":"^([^$][\\s\\S]*|\\$(1|5|6|apr1)\\$[^:\\s]+)?$","x-message":{"minLength":"must not be empty","pattern":"must be clear text not starting with \"$\", or a $1$/$5$/$6$/$apr1$ crypt hash without \":\""}},"ssh_authorized_keys":{"type":"array","description":"SSH public keys (`ssh-ed25519 AAAA...`) or `github:<user>` entries for user `rancher`.","items":{"type":"string","minLength":1}},"ntp_servers":{"type":"array","description":"NTP servers (`host` or `host:port`). In create mode they also set the `ntp-servers` setting.","items":{"type":"string","minLength":1}},"dns_nameservers":{"type":"array","description":"DNS servers (IPv4) of the management network. Required when the management interface is static.","items":{"type":"string","pattern":"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$","x-message":{"pattern":"must be an IPv4 address"}}},"write_files":{"type":"array","description":"Files written at the initramfs stage of every boot.","items":{"type":"object","description":"One file to write.","additionalProperties":false,"required":["path"],"properties":{"path":{"type":"string","description":"Absolute path of the file.","pattern":"^/","x-message":{"pattern":"must be an absolute path"}},"content":{"type":"string","description":"File content, encoded as `encoding` says."},"encoding":{"type":"string","description":"Encoding of `content`; empty or absent means plain text.","enum":["","b64","base64","gz","gzip","gz+base64","gzip+base64","gz+b64","gzip+b64"]},"owner":{"type":"string","description":"Owner, `user` or `user:group` (e.g. `root:root`).","minLength":1},"permissions":{"type":"string","description":"Octal file mode as a string, e.g. '0644' (an integer is a parse error).","pattern":"^[0-7]{3,4}$","x-message":{"pattern":"must be an octal mode string such as '0644'"}}}}},"modules":{"type":"array","description":"Extra kernel modules loaded at boot (the installer always loads `kvm` and `vhost_net`).","items":{"type":"string","pattern":"^[A-Za-z0-9_-]+$"}},"sysctls":{"type":"object","description":"Kernel parameters (`sysctl` name to string value).","additionalProperties":{"type":"string"}},"environment":{"type":"object","description":"Environment variables for OS components (e.g. `http_proxy`); Harvester components use the `http-proxy` setting instead.","additionalProperties":{"type":"string"}},"labels":{"type":"object","description":"Kubernetes labels of the node: qualified names (`[prefix/]name`) to label values (at most 63 characters).","propertyNames":{"pattern":"^([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*/)?([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)$","maxLength":317,"x-message":{"pattern":"must be a Kubernetes label name ([prefix/]name)"}},"additionalProperties":{"type":"string","pattern":"^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$","x-message":{"pattern":"must be a Kubernetes label value (at most 63 of A-Z a-z 0-9 - _ ., alphanumeric at both ends)"}}},"sshd":{"type":"object","description":"SSH daemon options.","additionalProperties":false,"properties":{"sftp":{"type":"boolean","description":"Enable the SFTP subsystem."},"disable_password_auth":{"type":"boolean","description":"Disable SSH password login. Without `ssh_authorized_keys` this leaves no SSH access.","x-since":"1.8"}}},"persistent_state_paths":{"type":"array","description":"Extra absolute paths kept across reboots; not `/tmp` or below it.","items":{"type":"string","pattern":"^/(?!tmp(/|$))","x-message":{"pattern":"must be an absolute path outside /tmp"}}},"after_install_chroot_commands":{"type":"array","description":"Shell commands run in a chroot of the installed system after installation (no DNS there).","items":{"type":"string","minLength":1}},"externalStorageConfig":{"type":"object","description":"External storage (multipath) configuration.","x-since":"1.4","additionalProperties":false,"properties":{"enabled":{"type":"boolean","description":"Enable multipathd. When false the installer adds the kernel argument `multipath=off`."},"multiPathConfig":{"description":"Multipath blacklist for `/etc/multipath.conf`: a list of `{vendor, product}` devices, or (v1.7+) an object with `blacklist`, `blacklistWwids`, `blacklistExceptions` and `blacklistExceptionWwids`. Keys inside are exact (no aliases).","anyOf":[{"type":"array","description":"Devices to blacklist.","items":{"$ref":"#/definitions/multipathDevice"}},{"type":"object","description":"Blacklist and exceptions by device and by WWID.","x-since":"1.7","additionalProperties":false,"properties":{"blacklist":{"type":"array","description":"Devices to blacklist.","items":{"$ref":"#/definitions/multipathDevice"}},"blacklistWwids":{"type":"array","description":"WWIDs to blacklist.","items":{"type":"string","minLength":1}},"blacklistExceptions":{"type":"array","description":"Devices exempt from the blacklist.","items":{"$ref":"#/definitions/multipathDevice"}},"blacklistExceptionWwids":{"type":"array","description":"WWIDs exempt from the blacklist.","items":{"type":"string","minLength":1}}}}],"x-message":{"anyOf":"must be a list of {vendor, product} or an object with blacklist, blacklistWwids, blacklistExceptions, blacklistExceptionWwids"}}}},"additionalKernelArguments":{"type":"string","description":"Extra kernel arguments of the installed system, space separated. When set it replaces the default `multipath=off`.","x-since":"1.4"}},"anyOf":[{"required":["password"],"properties":{"password":{"type":"string","minLength":1}}},{"required":["ssh_authorized_keys"],"properties":{"ssh_authorized_keys":{"type":"array","minItems":1}}}],"x-message":{"anyOf":"needs a password or at least one SSH authorized key"}},"install":{"type":"object","description":"How and where to install the node.","additionalProperties":false,"required":["mode","management_interface","device","iso_url"],"properties":{"mode":{"type":"string","description":"`create` a new cluster or `join` an existing one (case-sensitive).","enum":["create","join"]},"role":{"type":"string","description":"Node role: `default` (promoted to management when needed), `management`, `worker` or `witness`.","enum":["default","management","worker","witness"],"x-since":"1.3"},"management_interface":{"type":"object","description":"Management network: NICs bonded as `mgmt-bo` under bridge `mgmt-br`.","additionalProperties":false,"required":["interfaces","method"],"properties":{"interfaces":{"type":"array","description":"NICs of the management bond; each by predictable name, by MAC, or both.","minItems":1,"items":{"type":"object","description":"One NIC.","additionalProperties":false,"properties":{"name":{"type":"string","description":"NIC name as the installed system names it (`net.ifnames=1`), e.g. `ens3`.","minLength":1},"hwAddr":{"$ref":"#/definitions/mac","description":"MAC address of the NIC."}},"anyOf":[{"required":["name"]},{"required":["hwAddr"]}],"x-message":{"anyOf":"needs name or hwAddr"}}},"method":{"type":"string","description":"Address configuration of the management network.","enum":["dhcp","static"]},"ip":{"$ref":"#/definitions/ipv4","description":"Static IPv4 address of the node (no prefix length). Required when method is static."},"subnet_mask":{"type":"string","description":"Dotted netmask such as `255.255.255.0` (not a prefix length). Required when method is static.","pattern":"^(255\\.255\\.255\\.(255|254|252|248|240|224|192|128|0)|255\\.255\\.(255|254|252|248|240|224|192|128|0)\\.0|255\\.(255|254|252|248|240|224|192|128|0)\\.0\\.0|(255|254|252|248|240|224|192|128|0)\\.0\\.0\\.0)$","x-message":{"pattern":"must be a dotted netmask such as 255.255.255.0"}},"gateway":{"$ref":"#/definitions/ipv4","description":"Default gateway (IPv4). Required when method is static."},"mtu":{"type":"integer","description":"MTU of the management network; 0 means the default (1500).","anyOf":[{"const":0},{"minimum":576,"maximum":9000}],"x-message":{"anyOf":"must be 0 or between 576 and 9000"}},"vlan_id":{"type":"integer","description":"VLAN ID of the management network; 0 or 1 mean untagged.","minimum":0,"maximum":4094},"bond_options":{"type":"object","description":"Linux bonding options of `mgmt-bo`. Absent: `{mode: active-backup, miimon: 100}`.","properties":{"mode":{"type":"string","description":"Bonding mode.","enum":["balance-rr","active-backup","balance-xor","broadcast","802.3ad","balance-tlb","balance-alb"]},"miimon":{"type":["integer","string"],"description":"Link monitoring interval in milliseconds.","minimum":0,"pattern":"^[0-9]+$"}},"additionalProperties":{"type":["string","integer"]}}},"allOf":[{"description":"A static management network needs ip, subnet_mask and gateway.","if":{"type":"object","required":["method"],"properties":{"method":{"const":"static"}}},"then":{"required":["ip","subnet_mask","gateway"],"x-message":{"required":"required when method is static"}}}]},"vip":{"$ref":"#/definitions/ipv4","description":"Cluster virtual IP (IPv4): the UI and `server_url` of joining nodes. Required in create mode."},"vip_mode":{"type":"string","description":"How the VIP is obtained. Required in create mode.","enum":["static","dhcp"]},"vip_hw_addr":{"$ref":"#/definitions/mac","description":"MAC address used to request the VIP by DHCP. Required when vip_mode is dhcp."},"cluster_pod_cidr":{"$ref":"#/definitions/cidr4","description":"Pod network of the cluster (RKE2 `cluster-cidr`). Default `10.52.0.0/16`.","x-since":"1.5"},"cluster_service_cidr":{"$ref":"#/definitions/cidr4","description":"Service network of the cluster. Default `10.53.0.0/16`.","x-since":"1.5"},"cluster_dns":{"$ref":"#/definitions/ipv4","description":"Cluster DNS service IP; must lie inside `cluster_service_cidr`. Default `10.53.0.10`.","x-since":"1.5"},"device":{"$ref":"#/definitions/devicePath","description":"Disk to install to; `/dev/disk/by-id/...` or `/dev/disk/by-path/...` recommended."},"data_disk":{"$ref":"#/definitions/devicePath","description":"Separate disk for the default Longhorn disk; absent means the installation disk."},"persistent_partition_size":{"type":"string","description":"Size of the persistent partition when data shares the installation disk (no data_disk, not witness), e.g. `150Gi`. At least 150Gi unless checks are skipped (v1.8+).","pattern":"^[0-9]+(Mi|Gi)$","x-message":{"pattern":"must be a size in Mi or Gi, e.g. 150Gi"}},"iso_url":{"type":"string","description":"URL of the Harvester ISO (`http(s)://`, `ftp://` or `tftp://`); required for an automatic install. v1.9: `local` uses the booted ISO.","x-message":{},"allOf":[{"pattern":"^(https?|ftp|tftp)://[^\\s/]+(/\\S*)?$","x-message":{"pattern":"must be an http(s)://, ftp:// or tftp:// URL"},"x-note":"\"local\" is accepted from v1.9"}]},"tty":{"type":"string","description":"Console of the installed system (`console=` argument), e.g. `tty1` or `ttyS0,115200n8`.","pattern":"^\\S+$"},"skipchecks":{"type":"boolean","description":"Turn failed hardware preflight checks into warnings (v1.8+: also the disk-size minimums).","x-since":"1.3"},"with_net_images":{"type":"boolean","description":"Pull container images after installation instead of preloading them.","x-since":"1.3"},"force_efi":{"type":"boolean","description":"Install the EFI bootloader even when booted otherwise."},"force_mbr":{"type":"boolean","description":"Use an MBR partition table (legacy BIOS only; no data partition on the OS disk). Must not be true from v1.8, which rejects legacy BIOS."},"wipe_all_disks":{"type":"boolean","description":"Wipe every disk with a `COS_OEM` partition except `device` and `data_disk`.","x-since":"1.5"},"wipe_disks_list":{"type":"array","description":"Disks to wipe before installing; must not contain `device` or `data_disk`.","items":{"$ref":"#/definitions/devicePath"},"x-since":"1.5"},"poweroff":{"type":"boolean","description":"Power off instead of rebooting when the installation is done."},"debug":{"type":"boolean","description":"Collect a supportconfig when the installation fails."},"addons":{"type":"object","description":"Addons enabled at installation, by addon name (underscore names of the release's addon list).","additionalProperties":false,"properties":{"harvester_vm_import_controller":{"$ref":"#/definitions/addon","description":"VM import controller addon. Enabled at install time when `enabled` is true."},"harvester_pcidevices_controller":{"$ref":"#/definitions/addon","description":"PCI devices controller addon. Enabled at install time when `enabled` is true."},"rancher_logging":{"$ref":"#/definitions/addon","description":"Rancher logging addon. Enabled at install time when `enabled` is true."},"rancher_monitoring":{"$ref":"#/definitions/addon","description":"Rancher monitoring addon. Enabled at install time when `enabled` is true."},"harvester_seeder":{"$ref":"#/definitions/addon","description":"Seeder addon (out-of-band node management). Enabled at install time when `enabled` is true."},"nvidia_driver_toolkit":{"$ref":"#/definitions/addon","description":"NVIDIA driver toolkit addon. Enabled at install time when `enabled` is true."},"kubeovn_operator":{"$ref":"#/definitions/addon","description":"Kube-OVN operator addon. Enabled at install time when `enabled` is true.","x-since":"1.6"},"descheduler":{"$ref":"#/definitions/addon","description":"Descheduler addon. Enabled at install time when `enabled` is true.","x-since":"1.7"}}},"harvester":{"type":"object","description":"Values for the Harvester chart.","additionalProperties":false,"properties":{"storage_class":{"type":"object","description":"Default storage class.","additionalProperties":false,"properties":{"replica_count":{"type":"integer","description":"Longhorn replicas of the default storage class (1 for single-node clusters).","minimum":1,"maximum":3}}},"longhorn":{"type":"object","description":"Longhorn chart values.","additionalProperties":false,"properties":{"default_settings":{"type":"object","description":"Longhorn default settings.","additionalProperties":false,"properties":{"guaranteedInstanceManagerCPU":{"type":"integer","description":"Percentage of node CPU reserved for each Longhorn instance manager.","minimum":0,"maximum":12},"storageReservedPercentageForDefaultDisk":{"type":"integer","description":"Percentage of the default Longhorn disk kept free.","minimum":0,"maximum":30,"x-since":"1.7"}}}}}}},"webhooks":{"type":"array","description":"HTTP callbacks on installation events. An invalid webhook makes the installer drop all webhooks.","items":{"type":"object","description":"One webhook.","additionalProperties":false,"required":["event","url"],"properties":{"event":{"type":"string","description":"Event that fires the webhook.","enum":["STARTED","SUCCEEDED","FAILED"]},"method":{"type":"string","description":"HTTP method (any case: the installer upper-cases it). Required by the installer, which has no default; harvgen's `installer` rule checks it."},"url":{"type":"string","description":"Target URL; a Go template with `{{.Hostname}}`, `{{.MACAddr}}`, `{{.IPAddrV4}}`, `{{.IPAddrV6}}`.","pattern":"^https?://","x-message":{"pattern":"must be an http:// or https:// URL"}},"payload":{"type":"string","description":"Request body; a Go template like `url`."},"headers":{"type":"object","description":"Request headers: name to a list of values.","additionalProperties":{"type":"array","items":{"type":"string"}}},"insecure":{"type":"boolean","description":"Skip TLS certificate verification."},"basicAuth":{"type":"object","description":"HTTP basic authentication.","additionalProperties":false,"properties":{"user":{"type":"string","description":"User name."},"password":{"type":"string","description":"Password."}}}}}}},"allOf":[{"description":"Create mode needs the VIP and its mode.","if":{"type":"object","required":["mode"],"properties":{"mode":{"const":"create"}}},"then":{"required":["vip","vip_mode"],"x-message":{"required":"required when mode is create"}}},{"description":"A DHCP VIP needs the MAC it is requested with (otherwise the installer uses a random MAC).","if":{"type":"object","required":["vip_mode"],"properties":{"vip_mode":{"const":"dhcp"}}},"then":{"required":["vip_hw_addr"],"x-message":{"required":"required when vip_mode is dhcp"}}},{"description":"From v1.8 legacy BIOS is rejected, and force_mbr needs it.","x-since":"1.8","properties":{"force_mbr":{"const":false,"x-message":{"const":"must not be true: v1.8 and later reject legacy BIOS, which force_mbr needs"}}}}]}},"allOf":[{"description":"Create mode: server_url must be absent.","if":{"type":"object","required":["install"],"properties":{"install":{"type":"object","required":["mode"],"properties":{"mode":{"const":"create"}}}}},"then":{"properties":{"server_url":{"not":{},"x-message":{"not":"must be absent when install.mode is create"}}}}},{"description":"Join mode: server_url is required.","if":{"type":"object","required":["install"],"properties":{"install":{"type":"object","required":["mode"],"properties":{"mode":{"const":"join"}}}}},"then":{"required":["server_url"],"x-message":{"required":"required when install.mode is join"}}},{"description":"A static management network needs DNS servers.","if":{"type":"object","required":["install"],"properties":{"install":{"type":"object","required":["management_interface"],"properties":{"management_interface":{"type":"object","required":["method"],"properties":{"method":{"const":"static"}}}}}}},"then":{"properties":{"os":{"type":"object","required":["dns_nameservers"],"properties":{"dns_nameservers":{"type":"array","minItems":1,"x-message":{"minItems":"must not be empty when the management network is static"}}},"x-message":{"required":"required when install.management_interface.method is static"}}}}}],"definitions":{"ipv4":{"type":"string","description":"IPv4 address without prefix length.","pattern":"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$","x-message":{"pattern":"must be an IPv4 address"}},"cidr4":{"type":"string","description":"IPv4 network in CIDR notation.","pattern":"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])/(3[0-2]|[12]?[0-9])$","x-message":{"pattern":"must be an IPv4 CIDR such as 10.52.0.0/16"}},"mac":{"type":"string","description":"MAC address, colon separated.","pattern":"^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$","x-message":{"pattern":"must be a MAC address such as 52:54:00:aa:bb:01"}},"devicePath":{"type":"string","description":"Block device path under /dev.","pattern":"^/dev/\\S+$","x-message":{"pattern":"must be a device path under /dev/"}},"multipathDevice":{"type":"object","description":"A device selected by vendor and product (regular expressions, as in multipath.conf).","additionalProperties":false,"required":["vendor","product"],"properties":{"vendor":{"type":"string","description":"Vendor.","minLength":1},"product":{"type":"string","description":"Product.","minLength":1}}},"addon":{"type":"object","description":"Addon switch.","additionalProperties":false,"required":["enabled"],"properties":{"enabled":{"type":"boolean","description":"Whether the addon is enabled."},"values_content":{"type":"string","description":"Helm values for the addon (parsed, but unused by the installer's addon template)."}}}}};
+const schema11 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://harvgen.dev/schema/harvester-config-v1.8.schema.json","title":"HarvesterInstallerConfig (Harvester v1.8)","description":"The Harvester installer configuration file (served at `harvester.install.config_url`) exactly as harvgen emits it: one spelling per key (the spelling of the Harvester docs), real YAML integers and booleans, no keys the installer would ignore. Keys added or removed after Harvester v1.2 carry `x-since` / `x-until` (release line); derive the schema of one release line by dropping the keys it does not know.","type":"object","additionalProperties":false,"required":["scheme_version","token","os","install"],"properties":{"scheme_version":{"type":"integer","const":1,"description":"Version of this file format. Must be the integer 1; an automatic install does not default it."},"server_url":{"type":"string","description":"Join mode only: URL of the existing cluster, `https://<VIP or DNS name>:443`. Must be absent in create mode. The installer allows no path and no port other than 443.","pattern":"^https://[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*(:443)?$"},"token":{"type":"string","description":"Cluster secret (or an RKE2 node token). Printable ASCII only. Joining nodes must use the token of the create node.","minLength":1,"pattern":"^[a-zA-Z0-9 !\"#$%&'()*+,\\-./:;<=>?@^_`{|}~\\[\\]\\\\]+$"},"sans":{"type":"array","description":"Extra subject alternative names (hostnames or IPs) for the cluster TLS certificate, added after the VIP. Only has an effect in create mode.","items":{"type":"string","minLength":1},"x-since":"1.6"},"system_settings":{"type":"object","description":"Harvester settings applied when the cluster is created (ignored on join). Only the installer's allow-list is accepted; values are strings.","additionalProperties":false,"properties":{"additional-ca":{"type":"string","description":"Harvester setting `additional-ca`, as the setting's string value (often JSON)."},"additional-guest-memory-overhead-ratio":{"type":"string","description":"Harvester setting `additional-guest-memory-overhead-ratio`, as the setting's string value (often JSON).","x-since":"1.8"},"api-ui-version":{"type":"string","description":"Harvester setting `api-ui-version`, as the setting's string value (often JSON)."},"auto-disk-provision-paths":{"type":"string","description":"Harvester setting `auto-disk-provision-paths`, as the setting's string value (often JSON)."},"auto-rotate-rke2-certs":{"type":"string","description":"Harvester setting `auto-rotate-rke2-certs`, as the setting's string value (often JSON)."},"backup-target":{"type":"string","description":"Harvester setting `backup-target`, as the setting's string value (often JSON)."},"cluster-pod-security-standard":{"type":"string","description":"Harvester setting `cluster-pod-security-standard`, as the setting's string value (often JSON).","x-since":"1.8"},"cluster-registration-url":{"type":"string","description":"Harvester setting `cluster-registration-url`, as the setting's string value (often JSON)."},"containerd-registry":{"type":"string","description":"Harvester setting `containerd-registry`: JSON of a containerd registries configuration (the installer rejects a value that does not parse)."},"csi-driver-config":{"type":"string","description":"Harvester setting `csi-driver-config`, as the setting's string value (often JSON)."},"csi-online-expand-validation":{"type":"string","description":"Harvester setting `csi-online-expand-validation`, as the setting's string value (often JSON).","x-since":"1.8"},"default-storage-class":{"type":"string","description":"Harvester setting `default-storage-class`, as the setting's string value (often JSON)."},"default-vm-termination-grace-period-seconds":{"type":"string","description":"Harvester setting `default-vm-termination-grace-period-seconds`, as the setting's string value (often JSON)."},"harvester-csi-ccm-versions":{"type":"string","description":"Harvester setting `harvester-csi-ccm-versions`, as the setting's string value (often JSON)."},"http-proxy":{"type":"string","description":"Harvester setting `http-proxy`, as the setting's string value (often JSON)."},"kubeconfig-default-token-ttl-minutes":{"type":"string","description":"Harvester setting `kubeconfig-default-token-ttl-minutes`, as the setting's string value (often JSON)."},"kubevirt-migration":{"type":"string","description":"Harvester setting `kubevirt-migration`, as the setting's string value (often JSON).","x-since":"1.8"},"log-level":{"type":"string","description":"Harvester setting `log-level`, as the setting's string value (often JSON)."},"longhorn-v2-data-engine-enabled":{"type":"string","description":"Harvester setting `longhorn-v2-data-engine-enabled`, as the setting's string value (often JSON).","x-since":"1.8"},"max-hotplug-ratio":{"type":"string","description":"Harvester setting `max-hotplug-ratio`, as the setting's string value (often JSON).","x-since":"1.8"},"ntp-servers":{"type":"string","description":"Harvester setting `ntp-servers`. Overwritten by the installer from `os.ntp_servers` when that list is non-empty."},"overcommit-config":{"type":"string","description":"Harvester setting `overcommit-config`, as the setting's string value (often JSON)."},"rancher-cluster":{"type":"string","description":"Harvester setting `rancher-cluster`, as the setting's string value (often JSON).","x-since":"1.8"},"release-download-url":{"type":"string","description":"Harvester setting `release-download-url`, as the setting's string value (often JSON)."},"server-version":{"type":"string","description":"Harvester setting `server-version`, as the setting's string value (often JSON)."},"ssl-certificates":{"type":"string","description":"Harvester setting `ssl-certificates`, as the setting's string value (often JSON)."},"ssl-parameters":{"type":"string","description":"Harvester setting `ssl-parameters`, as the setting's string value (often JSON)."},"storage-network":{"type":"string","description":"Harvester setting `storage-network`, as the setting's string value (often JSON)."},"support-bundle-expiration":{"type":"string","description":"Harvester setting `support-bundle-expiration`, as the setting's string value (often JSON)."},"support-bundle-image":{"type":"string","description":"Harvester setting `support-bundle-image`, as the setting's string value (often JSON)."},"support-bundle-namespaces":{"type":"string","description":"Harvester setting `support-bundle-namespaces`, as the setting's string value (often JSON)."},"support-bundle-node-collection-timeout":{"type":"string","description":"Harvester setting `support-bundle-node-collection-timeout`, as the setting's string value (often JSON)."},"support-bundle-timeout":{"type":"string","description":"Harvester setting `support-bundle-timeout`, as the setting's string value (often JSON)."},"ui-index":{"type":"string","description":"Harvester setting `ui-index`, as the setting's string value (often JSON)."},"ui-path":{"type":"string","description":"Harvester setting `ui-path`, as the setting's string value (often JSON)."},"ui-plugin-bundled-version":{"type":"string","description":"Harvester setting `ui-plugin-bundled-version`, as the setting's string value (often JSON).","x-since":"1.8"},"ui-plugin-index":{"type":"string","description":"Harvester setting `ui-plugin-index`, as the setting's string value (often JSON)."},"ui-source":{"type":"string","description":"Harvester setting `ui-source`, as the setting's string value (often JSON)."},"upgradable-versions":{"type":"string","description":"Harvester setting `upgradable-versions`, as the setting's string value (often JSON)."},"upgrade-checker-enabled":{"type":"string","description":"Harvester setting `upgrade-checker-enabled`, as the setting's string value (often JSON)."},"upgrade-checker-url":{"type":"string","description":"Harvester setting `upgrade-checker-url`, as the setting's string value (often JSON)."},"upgrade-config":{"type":"string","description":"Harvester setting `upgrade-config`, as the setting's string value (often JSON).","x-since":"1.8"},"vip-pools":{"type":"string","description":"Harvester setting `vip-pools`, as the setting's string value (often JSON)."},"vm-force-reset-policy":{"type":"string","description":"Harvester setting `vm-force-reset-policy`, as the setting's string value (often JSON)."},"vm-migration-network":{"type":"string","description":"Harvester setting `vm-migration-network`, as the setting's string value (often JSON).","x-since":"1.8"},"volume-snapshot-class":{"type":"string","description":"Harvester setting `volume-snapshot-class`, as the setting's string value (often JSON)."}}},"os":{"type":"object","description":"Operating-system settings of the installed node.","additionalProperties":false,"properties":{"hostname":{"type":"string","description":"Node name (also the Kubernetes node name; unique in the cluster): a lowercase RFC 1123 subdomain, labels at most 63 characters. Absent: the DHCP hostname or `harvester-<random>`.","maxLength":253,"pattern":"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*$"},"password":{"type":"string","description":"Password of user `rancher`: clear text, or a full crypt hash (`$1$`, `$5$`, `$6$`, `$apr1$`) which is used verbatim. A value starting with `$` is always taken as a hash, so it must be one; a hash must not contain `:`.","minLength":1,"pattern":"^([^$][\\s\\S]*|\\$(1|5|6|apr1)\\$[^:\\s]+)?$","x-message":{"minLength":"must not be empty","pattern":"must be clear text not starting with \"$\", or a $1$/$5$/$6$/$apr1$ crypt hash without \":\""}},"ssh_authorized_keys":{"type":"array","description":"SSH public keys (`ssh-ed25519 AAAA...`) or `github:<user>` entries for user `rancher`.","items":{"type":"string","minLength":1}},"ntp_servers":{"type":"array","description":"NTP servers (`host` or `host:port`). In create mode they also set the `ntp-servers` setting.","items":{"type":"string","minLength":1}},"dns_nameservers":{"type":"array","description":"DNS servers (IPv4) of the management network. Required when the management interface is static.","items":{"type":"string","pattern":"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$","x-message":{"pattern":"must be an IPv4 address"}}},"write_files":{"type":"array","description":"Files written at the initramfs stage of every boot.","items":{"type":"object","description":"One file to write.","additionalProperties":false,"required":["path"],"properties":{"path":{"type":"string","description":"Absolute path of the file.","pattern":"^/","x-message":{"pattern":"must be an absolute path"}},"content":{"type":"string","description":"File content, encoded as `encoding` says."},"encoding":{"type":"string","description":"Encoding of `content`; empty or absent means plain text.","enum":["","b64","base64","gz","gzip","gz+base64","gzip+base64","gz+b64","gzip+b64"]},"owner":{"type":"string","description":"Owner, `user` or `user:group` (e.g. `root:root`).","minLength":1},"permissions":{"type":"string","description":"Octal file mode as a string, e.g. '0644' (an integer is a parse error).","pattern":"^[0-7]{3,4}$","x-message":{"pattern":"must be an octal mode string such as '0644'"}}}}},"modules":{"type":"array","description":"Extra kernel modules loaded at boot (the installer always loads `kvm` and `vhost_net`).","items":{"type":"string","pattern":"^[A-Za-z0-9_-]+$"}},"sysctls":{"type":"object","description":"Kernel parameters (`sysctl` name to string value).","additionalProperties":{"type":"string"}},"environment":{"type":"object","description":"Environment variables for OS components (e.g. `http_proxy`); Harvester components use the `http-proxy` setting instead.","additionalProperties":{"type":"string"}},"labels":{"type":"object","description":"Kubernetes labels of the node: qualified names (`[prefix/]name`) to label values (at most 63 characters).","propertyNames":{"pattern":"^([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*/)?([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)$","maxLength":317,"x-message":{"pattern":"must be a Kubernetes label name ([prefix/]name)"}},"additionalProperties":{"type":"string","pattern":"^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$","x-message":{"pattern":"must be a Kubernetes label value (at most 63 of A-Z a-z 0-9 - _ ., alphanumeric at both ends)"}}},"sshd":{"type":"object","description":"SSH daemon options.","additionalProperties":false,"properties":{"sftp":{"type":"boolean","description":"Enable the SFTP subsystem."},"disable_password_auth":{"type":"boolean","description":"Disable SSH password login. Without `ssh_authorized_keys` this leaves no SSH access.","x-since":"1.8"}}},"persistent_state_paths":{"type":"array","description":"Extra absolute paths kept across reboots; not `/tmp` or below it.","items":{"type":"string","pattern":"^/(?!tmp(/|$))","x-message":{"pattern":"must be an absolute path outside /tmp"}}},"after_install_chroot_commands":{"type":"array","description":"Shell commands run in a chroot of the installed system after installation (no DNS there).","items":{"type":"string","minLength":1}},"externalStorageConfig":{"type":"object","description":"External storage (multipath) configuration.","x-since":"1.4","additionalProperties":false,"properties":{"enabled":{"type":"boolean","description":"Enable multipathd. When false the installer adds the kernel argument `multipath=off`."},"multiPathConfig":{"description":"Multipath blacklist for `/etc/multipath.conf`: a list of `{vendor, product}` devices, or (v1.7+) an object with `blacklist`, `blacklistWwids`, `blacklistExceptions` and `blacklistExceptionWwids`. Keys inside are exact (no aliases).","anyOf":[{"type":"array","description":"Devices to blacklist.","items":{"$ref":"#/definitions/multipathDevice"}},{"type":"object","description":"Blacklist and exceptions by device and by WWID.","x-since":"1.7","additionalProperties":false,"properties":{"blacklist":{"type":"array","description":"Devices to blacklist.","items":{"$ref":"#/definitions/multipathDevice"}},"blacklistWwids":{"type":"array","description":"WWIDs to blacklist.","items":{"type":"string","minLength":1}},"blacklistExceptions":{"type":"array","description":"Devices exempt from the blacklist.","items":{"$ref":"#/definitions/multipathDevice"}},"blacklistExceptionWwids":{"type":"array","description":"WWIDs exempt from the blacklist.","items":{"type":"string","minLength":1}}}}],"x-message":{"anyOf":"must be a list of {vendor, product} or an object with blacklist, blacklistWwids, blacklistExceptions, blacklistExceptionWwids"}}}},"additionalKernelArguments":{"type":"string","description":"Extra kernel arguments of the installed system, space separated. When set it replaces the default `multipath=off`.","x-since":"1.4"}},"anyOf":[{"required":["password"],"properties":{"password":{"type":"string","minLength":1}}},{"required":["ssh_authorized_keys"],"properties":{"ssh_authorized_keys":{"type":"array","minItems":1}}}],"x-message":{"anyOf":"needs a password or at least one SSH authorized key"}},"install":{"type":"object","description":"How and where to install the node.","additionalProperties":false,"required":["mode","management_interface","device","iso_url"],"properties":{"mode":{"type":"string","description":"`create` a new cluster or `join` an existing one (case-sensitive).","enum":["create","join"]},"role":{"type":"string","description":"Node role: `default` (promoted to management when needed), `management`, `worker` or `witness`.","enum":["default","management","worker","witness"],"x-since":"1.3"},"management_interface":{"type":"object","description":"Management network: NICs bonded as `mgmt-bo` under bridge `mgmt-br`.","additionalProperties":false,"required":["interfaces","method"],"properties":{"interfaces":{"type":"array","description":"NICs of the management bond; each by predictable name, by MAC, or both.","minItems":1,"items":{"type":"object","description":"One NIC.","additionalProperties":false,"properties":{"name":{"type":"string","description":"NIC name as the installed system names it (`net.ifnames=1`), e.g. `ens3`.","minLength":1},"hwAddr":{"$ref":"#/definitions/mac","description":"MAC address of the NIC."}},"anyOf":[{"required":["name"]},{"required":["hwAddr"]}],"x-message":{"anyOf":"needs name or hwAddr"}}},"method":{"type":"string","description":"Address configuration of the management network.","enum":["dhcp","static"]},"ip":{"$ref":"#/definitions/ipv4","description":"Static IPv4 address of the node (no prefix length). Required when method is static."},"subnet_mask":{"type":"string","description":"Dotted netmask such as `255.255.255.0` (not a prefix length). Required when method is static.","pattern":"^(255\\.255\\.255\\.(255|254|252|248|240|224|192|128|0)|255\\.255\\.(255|254|252|248|240|224|192|128|0)\\.0|255\\.(255|254|252|248|240|224|192|128|0)\\.0\\.0|(255|254|252|248|240|224|192|128|0)\\.0\\.0\\.0)$","x-message":{"pattern":"must be a dotted netmask such as 255.255.255.0"}},"gateway":{"$ref":"#/definitions/ipv4","description":"Default gateway (IPv4). Required when method is static."},"mtu":{"type":"integer","description":"MTU of the management network; 0 means the default (1500). Checked (0, or 576-9000) only when method is static: the installer writes a DHCP network's MTU unchecked."},"vlan_id":{"type":"integer","description":"VLAN ID of the management network; 0 or 1 mean untagged.","minimum":0,"maximum":4094},"bond_options":{"type":"object","description":"Linux bonding options of `mgmt-bo`. Absent: `{mode: active-backup, miimon: 100}`.","properties":{"mode":{"type":"string","description":"Bonding mode.","enum":["balance-rr","active-backup","balance-xor","broadcast","802.3ad","balance-tlb","balance-alb"]},"miimon":{"type":["integer","string"],"description":"Link monitoring interval in milliseconds.","minimum":0,"pattern":"^[0-9]+$"}},"additionalProperties":{"type":["string","integer"]}}},"allOf":[{"description":"A static management network needs ip, subnet_mask and gateway, and an MTU of 0 or 576-9000 (the installer checks the MTU of a static network only).","if":{"type":"object","required":["method"],"properties":{"method":{"const":"static"}}},"then":{"required":["ip","subnet_mask","gateway"],"x-message":{"required":"required when method is static"},"properties":{"mtu":{"type":"integer","anyOf":[{"const":0},{"minimum":576,"maximum":9000}],"x-message":{"anyOf":"must be 0 or between 576 and 9000"}}}}}]},"vip":{"$ref":"#/definitions/ipv4","description":"Cluster virtual IP (IPv4): the UI and `server_url` of joining nodes. Required in create mode."},"vip_mode":{"type":"string","description":"How the VIP is obtained. Required in create mode.","enum":["static","dhcp"]},"vip_hw_addr":{"$ref":"#/definitions/mac","description":"MAC address used to request the VIP by DHCP. Required when vip_mode is dhcp."},"cluster_pod_cidr":{"$ref":"#/definitions/cidr4","description":"Pod network of the cluster (RKE2 `cluster-cidr`). Default `10.52.0.0/16`.","x-since":"1.5"},"cluster_service_cidr":{"$ref":"#/definitions/cidr4","description":"Service network of the cluster. Default `10.53.0.0/16`.","x-since":"1.5"},"cluster_dns":{"$ref":"#/definitions/ipv4","description":"Cluster DNS service IP; must lie inside `cluster_service_cidr`. Default `10.53.0.10`.","x-since":"1.5"},"device":{"$ref":"#/definitions/devicePath","description":"Disk to install to; `/dev/disk/by-id/...` or `/dev/disk/by-path/...` recommended."},"data_disk":{"$ref":"#/definitions/devicePath","description":"Separate disk for the default Longhorn disk; absent means the installation disk."},"persistent_partition_size":{"type":"string","description":"Size of the persistent partition when data shares the installation disk (no data_disk, not witness), e.g. `150Gi`. At least 150Gi unless checks are skipped (v1.8+).","pattern":"^[0-9]+(Mi|Gi)$","x-message":{"pattern":"must be a size in Mi or Gi, e.g. 150Gi"}},"iso_url":{"type":"string","description":"URL of the Harvester ISO (`http(s)://`, `ftp://` or `tftp://`); required for an automatic install. v1.9: `local` uses the booted ISO.","x-message":{},"allOf":[{"pattern":"^(https?|ftp|tftp)://[^\\s/]+(/\\S*)?$","x-message":{"pattern":"must be an http(s)://, ftp:// or tftp:// URL"},"x-note":"\"local\" is accepted from v1.9"}]},"tty":{"type":"string","description":"Console of the installed system (`console=` argument), e.g. `tty1` or `ttyS0,115200n8`.","pattern":"^\\S+$"},"skipchecks":{"type":"boolean","description":"Turn failed hardware preflight checks into warnings (v1.8+: also the disk-size minimums).","x-since":"1.3"},"with_net_images":{"type":"boolean","description":"Pull container images after installation instead of preloading them.","x-since":"1.3"},"force_efi":{"type":"boolean","description":"Install the EFI bootloader even when booted otherwise."},"force_mbr":{"type":"boolean","description":"Use an MBR partition table (legacy BIOS only; no data partition on the OS disk). Must not be true from v1.8, which rejects legacy BIOS."},"wipe_all_disks":{"type":"boolean","description":"Wipe every disk with a `COS_OEM` partition except `device` and `data_disk`.","x-since":"1.5"},"wipe_disks_list":{"type":"array","description":"Disks to wipe before installing; must not contain `device` or `data_disk`.","items":{"$ref":"#/definitions/devicePath"},"x-since":"1.5"},"poweroff":{"type":"boolean","description":"Power off instead of rebooting when the installation is done."},"debug":{"type":"boolean","description":"Collect a supportconfig when the installation fails."},"addons":{"type":"object","description":"Addons enabled at installation, by addon name (underscore names of the release's addon list).","additionalProperties":false,"properties":{"harvester_vm_import_controller":{"$ref":"#/definitions/addon","description":"VM import controller addon. Enabled at install time when `enabled` is true."},"harvester_pcidevices_controller":{"$ref":"#/definitions/addon","description":"PCI devices controller addon. Enabled at install time when `enabled` is true."},"rancher_logging":{"$ref":"#/definitions/addon","description":"Rancher logging addon. Enabled at install time when `enabled` is true."},"rancher_monitoring":{"$ref":"#/definitions/addon","description":"Rancher monitoring addon. Enabled at install time when `enabled` is true."},"harvester_seeder":{"$ref":"#/definitions/addon","description":"Seeder addon (out-of-band node management). Enabled at install time when `enabled` is true."},"nvidia_driver_toolkit":{"$ref":"#/definitions/addon","description":"NVIDIA driver toolkit addon. Enabled at install time when `enabled` is true."},"kubeovn_operator":{"$ref":"#/definitions/addon","description":"Kube-OVN operator addon. Enabled at install time when `enabled` is true.","x-since":"1.6"},"descheduler":{"$ref":"#/definitions/addon","description":"Descheduler addon. Enabled at install time when `enabled` is true.","x-since":"1.7"}}},"harvester":{"type":"object","description":"Values for the Harvester chart.","additionalProperties":false,"properties":{"storage_class":{"type":"object","description":"Default storage class.","additionalProperties":false,"properties":{"replica_count":{"type":"integer","description":"Longhorn replicas of the default storage class (1 for single-node clusters).","minimum":1,"maximum":3}}},"longhorn":{"type":"object","description":"Longhorn chart values.","additionalProperties":false,"properties":{"default_settings":{"type":"object","description":"Longhorn default settings.","additionalProperties":false,"properties":{"guaranteedInstanceManagerCPU":{"type":"integer","description":"Percentage of node CPU reserved for each Longhorn instance manager.","minimum":0,"maximum":12},"storageReservedPercentageForDefaultDisk":{"type":"integer","description":"Percentage of the default Longhorn disk kept free.","minimum":0,"maximum":30,"x-since":"1.7"}}}}}}},"webhooks":{"type":"array","description":"HTTP callbacks on installation events. An invalid webhook makes the installer drop all webhooks.","items":{"type":"object","description":"One webhook.","additionalProperties":false,"required":["event","url"],"properties":{"event":{"type":"string","description":"Event that fires the webhook.","enum":["STARTED","SUCCEEDED","FAILED"]},"method":{"type":"string","description":"HTTP method (any case: the installer upper-cases it). Required by the installer, which has no default; harvgen's `installer` rule checks it."},"url":{"type":"string","description":"Target URL; a Go template with `{{.Hostname}}`, `{{.MACAddr}}`, `{{.IPAddrV4}}`, `{{.IPAddrV6}}`.","pattern":"^https?://","x-message":{"pattern":"must be an http:// or https:// URL"}},"payload":{"type":"string","description":"Request body; a Go template like `url`."},"headers":{"type":"object","description":"Request headers: name to a list of values.","additionalProperties":{"type":"array","items":{"type":"string"}}},"insecure":{"type":"boolean","description":"Skip TLS certificate verification."},"basicAuth":{"type":"object","description":"HTTP basic authentication.","additionalProperties":false,"properties":{"user":{"type":"string","description":"User name."},"password":{"type":"string","description":"Password."}}}}}}},"allOf":[{"description":"Create mode needs the VIP and its mode.","if":{"type":"object","required":["mode"],"properties":{"mode":{"const":"create"}}},"then":{"required":["vip","vip_mode"],"x-message":{"required":"required when mode is create"}}},{"description":"A DHCP VIP needs the MAC it is requested with (otherwise the installer uses a random MAC).","if":{"type":"object","required":["vip_mode"],"properties":{"vip_mode":{"const":"dhcp"}}},"then":{"required":["vip_hw_addr"],"x-message":{"required":"required when vip_mode is dhcp"}}},{"description":"From v1.8 legacy BIOS is rejected, and force_mbr needs it.","x-since":"1.8","properties":{"force_mbr":{"const":false,"x-message":{"const":"must not be true: v1.8 and later reject legacy BIOS, which force_mbr needs"}}}}]}},"allOf":[{"description":"Create mode: server_url must be absent.","if":{"type":"object","required":["install"],"properties":{"install":{"type":"object","required":["mode"],"properties":{"mode":{"const":"create"}}}}},"then":{"properties":{"server_url":{"not":{},"x-message":{"not":"must be absent when install.mode is create"}}}}},{"description":"Join mode: server_url is required.","if":{"type":"object","required":["install"],"properties":{"install":{"type":"object","required":["mode"],"properties":{"mode":{"const":"join"}}}}},"then":{"required":["server_url"],"x-message":{"required":"required when install.mode is join"}}},{"description":"A static management network needs DNS servers.","if":{"type":"object","required":["install"],"properties":{"install":{"type":"object","required":["management_interface"],"properties":{"management_interface":{"type":"object","required":["method"],"properties":{"method":{"const":"static"}}}}}}},"then":{"properties":{"os":{"type":"object","required":["dns_nameservers"],"properties":{"dns_nameservers":{"type":"array","minItems":1,"x-message":{"minItems":"must not be empty when the management network is static"}}},"x-message":{"required":"required when install.management_interface.method is static"}}}}}],"definitions":{"ipv4":{"type":"string","description":"IPv4 address without prefix length.","pattern":"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$","x-message":{"pattern":"must be an IPv4 address"}},"cidr4":{"type":"string","description":"IPv4 network in CIDR notation.","pattern":"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])/(3[0-2]|[12]?[0-9])$","x-message":{"pattern":"must be an IPv4 CIDR such as 10.52.0.0/16"}},"mac":{"type":"string","description":"MAC address, colon separated.","pattern":"^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$","x-message":{"pattern":"must be a MAC address such as 52:54:00:aa:bb:01"}},"devicePath":{"type":"string","description":"Block device path under /dev.","pattern":"^/dev/\\S+$","x-message":{"pattern":"must be a device path under /dev/"}},"multipathDevice":{"type":"object","description":"A device selected by vendor and product (regular expressions, as in multipath.conf).","additionalProperties":false,"required":["vendor","product"],"properties":{"vendor":{"type":"string","description":"Vendor.","minLength":1},"product":{"type":"string","description":"Product.","minLength":1}}},"addon":{"type":"object","description":"Addon switch.","additionalProperties":false,"required":["enabled"],"properties":{"enabled":{"type":"boolean","description":"Whether the addon is enabled."},"values_content":{"type":"string","description":"Helm values for the addon (parsed, but unused by the installer's addon template)."}}}}};
 const schema12 = {"type":"object","description":"A device selected by vendor and product (regular expressions, as in multipath.conf).","additionalProperties":false,"required":["vendor","product"],"properties":{"vendor":{"type":"string","description":"Vendor.","minLength":1},"product":{"type":"string","description":"Product.","minLength":1}}};
 const schema15 = {"type":"string","description":"MAC address, colon separated.","pattern":"^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$","x-message":{"pattern":"must be a MAC address such as 52:54:00:aa:bb:01"}};
 const schema16 = {"type":"string","description":"IPv4 address without prefix length.","pattern":"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$","x-message":{"pattern":"must be an IPv4 address"}};
@@ -2937,12 +2937,10 @@ vErrors.push(err215);
 }
 errors++;
 }
-}
-var _valid7 = _errs326 === errors;
-valid69 = _valid7;
-}
-if(!valid69){
-const err216 = {instancePath:instancePath+"/install/management_interface",schemaPath:"#/properties/install/properties/management_interface/allOf/0/if",keyword:"if",params:{failingKeyword: "then"},message:"must match \"then\" schema",schema:schema11.properties.install.properties.management_interface.allOf[0].if,parentSchema:schema11.properties.install.properties.management_interface.allOf[0],data:data120};
+if(data120.mtu !== undefined){
+let data122 = data120.mtu;
+if(!(((typeof data122 == "number") && (!(data122 % 1) && !isNaN(data122))) && (isFinite(data122)))){
+const err216 = {instancePath:instancePath+"/install/management_interface/mtu",schemaPath:"#/properties/install/properties/management_interface/allOf/0/then/properties/mtu/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.install.properties.management_interface.allOf[0].then.properties.mtu.type,parentSchema:schema11.properties.install.properties.management_interface.allOf[0].then.properties.mtu,data:data122};
 if(vErrors === null){
 vErrors = [err216];
 }
@@ -2951,9 +2949,11 @@ vErrors.push(err216);
 }
 errors++;
 }
-if(data120 && typeof data120 == "object" && !Array.isArray(data120)){
-if(data120.interfaces === undefined){
-const err217 = {instancePath:instancePath+"/install/management_interface",schemaPath:"#/properties/install/properties/management_interface/required",keyword:"required",params:{missingProperty: "interfaces"},message:"must have required property '"+"interfaces"+"'",schema:schema11.properties.install.properties.management_interface.required,parentSchema:schema11.properties.install.properties.management_interface,data:data120};
+const _errs330 = errors;
+let valid72 = false;
+const _errs331 = errors;
+if(0 !== data122){
+const err217 = {instancePath:instancePath+"/install/management_interface/mtu",schemaPath:"#/properties/install/properties/management_interface/allOf/0/then/properties/mtu/anyOf/0/const",keyword:"const",params:{allowedValue: 0},message:"must be equal to constant",schema:0,parentSchema:schema11.properties.install.properties.management_interface.allOf[0].then.properties.mtu.anyOf[0],data:data122};
 if(vErrors === null){
 vErrors = [err217];
 }
@@ -2962,8 +2962,13 @@ vErrors.push(err217);
 }
 errors++;
 }
-if(data120.method === undefined){
-const err218 = {instancePath:instancePath+"/install/management_interface",schemaPath:"#/properties/install/properties/management_interface/required",keyword:"required",params:{missingProperty: "method"},message:"must have required property '"+"method"+"'",schema:schema11.properties.install.properties.management_interface.required,parentSchema:schema11.properties.install.properties.management_interface,data:data120};
+var _valid8 = _errs331 === errors;
+valid72 = valid72 || _valid8;
+if(!valid72){
+const _errs332 = errors;
+if((typeof data122 == "number") && (isFinite(data122))){
+if(data122 > 9000 || isNaN(data122)){
+const err218 = {instancePath:instancePath+"/install/management_interface/mtu",schemaPath:"#/properties/install/properties/management_interface/allOf/0/then/properties/mtu/anyOf/1/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9000},message:"must be <= 9000",schema:9000,parentSchema:schema11.properties.install.properties.management_interface.allOf[0].then.properties.mtu.anyOf[1],data:data122};
 if(vErrors === null){
 vErrors = [err218];
 }
@@ -2972,9 +2977,8 @@ vErrors.push(err218);
 }
 errors++;
 }
-for(const key15 in data120){
-if(!((((((((key15 === "interfaces") || (key15 === "method")) || (key15 === "ip")) || (key15 === "subnet_mask")) || (key15 === "gateway")) || (key15 === "mtu")) || (key15 === "vlan_id")) || (key15 === "bond_options"))){
-const err219 = {instancePath:instancePath+"/install/management_interface",schemaPath:"#/properties/install/properties/management_interface/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key15},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.install.properties.management_interface,data:data120};
+if(data122 < 576 || isNaN(data122)){
+const err219 = {instancePath:instancePath+"/install/management_interface/mtu",schemaPath:"#/properties/install/properties/management_interface/allOf/0/then/properties/mtu/anyOf/1/minimum",keyword:"minimum",params:{comparison: ">=", limit: 576},message:"must be >= 576",schema:576,parentSchema:schema11.properties.install.properties.management_interface.allOf[0].then.properties.mtu.anyOf[1],data:data122};
 if(vErrors === null){
 vErrors = [err219];
 }
@@ -2984,11 +2988,11 @@ vErrors.push(err219);
 errors++;
 }
 }
-if(data120.interfaces !== undefined){
-let data122 = data120.interfaces;
-if(Array.isArray(data122)){
-if(data122.length < 1){
-const err220 = {instancePath:instancePath+"/install/management_interface/interfaces",schemaPath:"#/properties/install/properties/management_interface/properties/interfaces/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.install.properties.management_interface.properties.interfaces,data:data122};
+var _valid8 = _errs332 === errors;
+valid72 = valid72 || _valid8;
+}
+if(!valid72){
+const err220 = {instancePath:instancePath+"/install/management_interface/mtu",schemaPath:"#/properties/install/properties/management_interface/allOf/0/then/properties/mtu/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.install.properties.management_interface.allOf[0].then.properties.mtu.anyOf,parentSchema:schema11.properties.install.properties.management_interface.allOf[0].then.properties.mtu,data:data122};
 if(vErrors === null){
 vErrors = [err220];
 }
@@ -2997,15 +3001,24 @@ vErrors.push(err220);
 }
 errors++;
 }
-const len13 = data122.length;
-for(let i13=0; i13<len13; i13++){
-let data123 = data122[i13];
-const _errs333 = errors;
-let valid74 = false;
-const _errs334 = errors;
-if(data123 && typeof data123 == "object" && !Array.isArray(data123)){
-if(data123.name === undefined){
-const err221 = {instancePath:instancePath+"/install/management_interface/interfaces/" + i13,schemaPath:"#/properties/install/properties/management_interface/properties/interfaces/items/anyOf/0/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'",schema:schema11.properties.install.properties.management_interface.properties.interfaces.items.anyOf[0].required,parentSchema:schema11.properties.install.properties.management_interface.properties.interfaces.items.anyOf[0],data:data123};
+else {
+errors = _errs330;
+if(vErrors !== null){
+if(_errs330){
+vErrors.length = _errs330;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+}
+var _valid7 = _errs326 === errors;
+valid69 = _valid7;
+}
+if(!valid69){
+const err221 = {instancePath:instancePath+"/install/management_interface",schemaPath:"#/properties/install/properties/management_interface/allOf/0/if",keyword:"if",params:{failingKeyword: "then"},message:"must match \"then\" schema",schema:schema11.properties.install.properties.management_interface.allOf[0].if,parentSchema:schema11.properties.install.properties.management_interface.allOf[0],data:data120};
 if(vErrors === null){
 vErrors = [err221];
 }
@@ -3014,14 +3027,9 @@ vErrors.push(err221);
 }
 errors++;
 }
-}
-var _valid8 = _errs334 === errors;
-valid74 = valid74 || _valid8;
-if(!valid74){
-const _errs335 = errors;
-if(data123 && typeof data123 == "object" && !Array.isArray(data123)){
-if(data123.hwAddr === undefined){
-const err222 = {instancePath:instancePath+"/install/management_interface/interfaces/" + i13,schemaPath:"#/properties/install/properties/management_interface/properties/interfaces/items/anyOf/1/required",keyword:"required",params:{missingProperty: "hwAddr"},message:"must have required property '"+"hwAddr"+"'",schema:schema11.properties.install.properties.management_interface.properties.interfaces.items.anyOf[1].required,parentSchema:schema11.properties.install.properties.management_interface.properties.interfaces.items.anyOf[1],data:data123};
+if(data120 && typeof data120 == "object" && !Array.isArray(data120)){
+if(data120.interfaces === undefined){
+const err222 = {instancePath:instancePath+"/install/management_interface",schemaPath:"#/properties/install/properties/management_interface/required",keyword:"required",params:{missingProperty: "interfaces"},message:"must have required property '"+"interfaces"+"'",schema:schema11.properties.install.properties.management_interface.required,parentSchema:schema11.properties.install.properties.management_interface,data:data120};
 if(vErrors === null){
 vErrors = [err222];
 }
@@ -3030,12 +3038,8 @@ vErrors.push(err222);
 }
 errors++;
 }
-}
-var _valid8 = _errs335 === errors;
-valid74 = valid74 || _valid8;
-}
-if(!valid74){
-const err223 = {instancePath:instancePath+"/install/management_interface/interfaces/" + i13,schemaPath:"#/properties/install/properties/management_interface/properties/interfaces/items/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.install.properties.management_interface.properties.interfaces.items.anyOf,parentSchema:schema11.properties.install.properties.management_interface.properties.interfaces.items,data:data123};
+if(data120.method === undefined){
+const err223 = {instancePath:instancePath+"/install/management_interface",schemaPath:"#/properties/install/properties/management_interface/required",keyword:"required",params:{missingProperty: "method"},message:"must have required property '"+"method"+"'",schema:schema11.properties.install.properties.management_interface.required,parentSchema:schema11.properties.install.properties.management_interface,data:data120};
 if(vErrors === null){
 vErrors = [err223];
 }
@@ -3044,21 +3048,9 @@ vErrors.push(err223);
 }
 errors++;
 }
-else {
-errors = _errs333;
-if(vErrors !== null){
-if(_errs333){
-vErrors.length = _errs333;
-}
-else {
-vErrors = null;
-}
-}
-}
-if(data123 && typeof data123 == "object" && !Array.isArray(data123)){
-for(const key16 in data123){
-if(!((key16 === "name") || (key16 === "hwAddr"))){
-const err224 = {instancePath:instancePath+"/install/management_interface/interfaces/" + i13,schemaPath:"#/properties/install/properties/management_interface/properties/interfaces/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key16},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.install.properties.management_interface.properties.interfaces.items,data:data123};
+for(const key15 in data120){
+if(!((((((((key15 === "interfaces") || (key15 === "method")) || (key15 === "ip")) || (key15 === "subnet_mask")) || (key15 === "gateway")) || (key15 === "mtu")) || (key15 === "vlan_id")) || (key15 === "bond_options"))){
+const err224 = {instancePath:instancePath+"/install/management_interface",schemaPath:"#/properties/install/properties/management_interface/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key15},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.install.properties.management_interface,data:data120};
 if(vErrors === null){
 vErrors = [err224];
 }
@@ -3068,11 +3060,11 @@ vErrors.push(err224);
 errors++;
 }
 }
-if(data123.name !== undefined){
-let data124 = data123.name;
-if(typeof data124 === "string"){
-if(func2(data124) < 1){
-const err225 = {instancePath:instancePath+"/install/management_interface/interfaces/" + i13+"/name",schemaPath:"#/properties/install/properties/management_interface/properties/interfaces/items/properties/name/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.install.properties.management_interface.properties.interfaces.items.properties.name,data:data124};
+if(data120.interfaces !== undefined){
+let data123 = data120.interfaces;
+if(Array.isArray(data123)){
+if(data123.length < 1){
+const err225 = {instancePath:instancePath+"/install/management_interface/interfaces",schemaPath:"#/properties/install/properties/management_interface/properties/interfaces/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.install.properties.management_interface.properties.interfaces,data:data123};
 if(vErrors === null){
 vErrors = [err225];
 }
@@ -3081,9 +3073,15 @@ vErrors.push(err225);
 }
 errors++;
 }
-}
-else {
-const err226 = {instancePath:instancePath+"/install/management_interface/interfaces/" + i13+"/name",schemaPath:"#/properties/install/properties/management_interface/properties/interfaces/items/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.management_interface.properties.interfaces.items.properties.name.type,parentSchema:schema11.properties.install.properties.management_interface.properties.interfaces.items.properties.name,data:data124};
+const len13 = data123.length;
+for(let i13=0; i13<len13; i13++){
+let data124 = data123[i13];
+const _errs339 = errors;
+let valid76 = false;
+const _errs340 = errors;
+if(data124 && typeof data124 == "object" && !Array.isArray(data124)){
+if(data124.name === undefined){
+const err226 = {instancePath:instancePath+"/install/management_interface/interfaces/" + i13,schemaPath:"#/properties/install/properties/management_interface/properties/interfaces/items/anyOf/0/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'",schema:schema11.properties.install.properties.management_interface.properties.interfaces.items.anyOf[0].required,parentSchema:schema11.properties.install.properties.management_interface.properties.interfaces.items.anyOf[0],data:data124};
 if(vErrors === null){
 vErrors = [err226];
 }
@@ -3093,11 +3091,13 @@ vErrors.push(err226);
 errors++;
 }
 }
-if(data123.hwAddr !== undefined){
-let data125 = data123.hwAddr;
-if(typeof data125 === "string"){
-if(!pattern11.test(data125)){
-const err227 = {instancePath:instancePath+"/install/management_interface/interfaces/" + i13+"/hwAddr",schemaPath:"#/definitions/mac/pattern",keyword:"pattern",params:{pattern: "^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$"},message:"must match pattern \""+"^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$"+"\"",schema:"^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$",parentSchema:schema15,data:data125};
+var _valid9 = _errs340 === errors;
+valid76 = valid76 || _valid9;
+if(!valid76){
+const _errs341 = errors;
+if(data124 && typeof data124 == "object" && !Array.isArray(data124)){
+if(data124.hwAddr === undefined){
+const err227 = {instancePath:instancePath+"/install/management_interface/interfaces/" + i13,schemaPath:"#/properties/install/properties/management_interface/properties/interfaces/items/anyOf/1/required",keyword:"required",params:{missingProperty: "hwAddr"},message:"must have required property '"+"hwAddr"+"'",schema:schema11.properties.install.properties.management_interface.properties.interfaces.items.anyOf[1].required,parentSchema:schema11.properties.install.properties.management_interface.properties.interfaces.items.anyOf[1],data:data124};
 if(vErrors === null){
 vErrors = [err227];
 }
@@ -3107,8 +3107,11 @@ vErrors.push(err227);
 errors++;
 }
 }
-else {
-const err228 = {instancePath:instancePath+"/install/management_interface/interfaces/" + i13+"/hwAddr",schemaPath:"#/definitions/mac/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema15.type,parentSchema:schema15,data:data125};
+var _valid9 = _errs341 === errors;
+valid76 = valid76 || _valid9;
+}
+if(!valid76){
+const err228 = {instancePath:instancePath+"/install/management_interface/interfaces/" + i13,schemaPath:"#/properties/install/properties/management_interface/properties/interfaces/items/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.install.properties.management_interface.properties.interfaces.items.anyOf,parentSchema:schema11.properties.install.properties.management_interface.properties.interfaces.items,data:data124};
 if(vErrors === null){
 vErrors = [err228];
 }
@@ -3117,10 +3120,21 @@ vErrors.push(err228);
 }
 errors++;
 }
-}
+else {
+errors = _errs339;
+if(vErrors !== null){
+if(_errs339){
+vErrors.length = _errs339;
 }
 else {
-const err229 = {instancePath:instancePath+"/install/management_interface/interfaces/" + i13,schemaPath:"#/properties/install/properties/management_interface/properties/interfaces/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.install.properties.management_interface.properties.interfaces.items.type,parentSchema:schema11.properties.install.properties.management_interface.properties.interfaces.items,data:data123};
+vErrors = null;
+}
+}
+}
+if(data124 && typeof data124 == "object" && !Array.isArray(data124)){
+for(const key16 in data124){
+if(!((key16 === "name") || (key16 === "hwAddr"))){
+const err229 = {instancePath:instancePath+"/install/management_interface/interfaces/" + i13,schemaPath:"#/properties/install/properties/management_interface/properties/interfaces/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key16},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.install.properties.management_interface.properties.interfaces.items,data:data124};
 if(vErrors === null){
 vErrors = [err229];
 }
@@ -3130,9 +3144,11 @@ vErrors.push(err229);
 errors++;
 }
 }
-}
-else {
-const err230 = {instancePath:instancePath+"/install/management_interface/interfaces",schemaPath:"#/properties/install/properties/management_interface/properties/interfaces/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.install.properties.management_interface.properties.interfaces.type,parentSchema:schema11.properties.install.properties.management_interface.properties.interfaces,data:data122};
+if(data124.name !== undefined){
+let data125 = data124.name;
+if(typeof data125 === "string"){
+if(func2(data125) < 1){
+const err230 = {instancePath:instancePath+"/install/management_interface/interfaces/" + i13+"/name",schemaPath:"#/properties/install/properties/management_interface/properties/interfaces/items/properties/name/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.install.properties.management_interface.properties.interfaces.items.properties.name,data:data125};
 if(vErrors === null){
 vErrors = [err230];
 }
@@ -3142,10 +3158,8 @@ vErrors.push(err230);
 errors++;
 }
 }
-if(data120.method !== undefined){
-let data126 = data120.method;
-if(typeof data126 !== "string"){
-const err231 = {instancePath:instancePath+"/install/management_interface/method",schemaPath:"#/properties/install/properties/management_interface/properties/method/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.management_interface.properties.method.type,parentSchema:schema11.properties.install.properties.management_interface.properties.method,data:data126};
+else {
+const err231 = {instancePath:instancePath+"/install/management_interface/interfaces/" + i13+"/name",schemaPath:"#/properties/install/properties/management_interface/properties/interfaces/items/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.management_interface.properties.interfaces.items.properties.name.type,parentSchema:schema11.properties.install.properties.management_interface.properties.interfaces.items.properties.name,data:data125};
 if(vErrors === null){
 vErrors = [err231];
 }
@@ -3154,8 +3168,12 @@ vErrors.push(err231);
 }
 errors++;
 }
-if(!((data126 === "dhcp") || (data126 === "static"))){
-const err232 = {instancePath:instancePath+"/install/management_interface/method",schemaPath:"#/properties/install/properties/management_interface/properties/method/enum",keyword:"enum",params:{allowedValues: schema11.properties.install.properties.management_interface.properties.method.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.install.properties.management_interface.properties.method.enum,parentSchema:schema11.properties.install.properties.management_interface.properties.method,data:data126};
+}
+if(data124.hwAddr !== undefined){
+let data126 = data124.hwAddr;
+if(typeof data126 === "string"){
+if(!pattern11.test(data126)){
+const err232 = {instancePath:instancePath+"/install/management_interface/interfaces/" + i13+"/hwAddr",schemaPath:"#/definitions/mac/pattern",keyword:"pattern",params:{pattern: "^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$"},message:"must match pattern \""+"^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$"+"\"",schema:"^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$",parentSchema:schema15,data:data126};
 if(vErrors === null){
 vErrors = [err232];
 }
@@ -3165,11 +3183,8 @@ vErrors.push(err232);
 errors++;
 }
 }
-if(data120.ip !== undefined){
-let data127 = data120.ip;
-if(typeof data127 === "string"){
-if(!pattern4.test(data127)){
-const err233 = {instancePath:instancePath+"/install/management_interface/ip",schemaPath:"#/definitions/ipv4/pattern",keyword:"pattern",params:{pattern: "^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$"},message:"must match pattern \""+"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$"+"\"",schema:"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$",parentSchema:schema16,data:data127};
+else {
+const err233 = {instancePath:instancePath+"/install/management_interface/interfaces/" + i13+"/hwAddr",schemaPath:"#/definitions/mac/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema15.type,parentSchema:schema15,data:data126};
 if(vErrors === null){
 vErrors = [err233];
 }
@@ -3179,8 +3194,9 @@ vErrors.push(err233);
 errors++;
 }
 }
+}
 else {
-const err234 = {instancePath:instancePath+"/install/management_interface/ip",schemaPath:"#/definitions/ipv4/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema16.type,parentSchema:schema16,data:data127};
+const err234 = {instancePath:instancePath+"/install/management_interface/interfaces/" + i13,schemaPath:"#/properties/install/properties/management_interface/properties/interfaces/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.install.properties.management_interface.properties.interfaces.items.type,parentSchema:schema11.properties.install.properties.management_interface.properties.interfaces.items,data:data124};
 if(vErrors === null){
 vErrors = [err234];
 }
@@ -3190,11 +3206,9 @@ vErrors.push(err234);
 errors++;
 }
 }
-if(data120.subnet_mask !== undefined){
-let data128 = data120.subnet_mask;
-if(typeof data128 === "string"){
-if(!pattern13.test(data128)){
-const err235 = {instancePath:instancePath+"/install/management_interface/subnet_mask",schemaPath:"#/properties/install/properties/management_interface/properties/subnet_mask/pattern",keyword:"pattern",params:{pattern: "^(255\\.255\\.255\\.(255|254|252|248|240|224|192|128|0)|255\\.255\\.(255|254|252|248|240|224|192|128|0)\\.0|255\\.(255|254|252|248|240|224|192|128|0)\\.0\\.0|(255|254|252|248|240|224|192|128|0)\\.0\\.0\\.0)$"},message:"must match pattern \""+"^(255\\.255\\.255\\.(255|254|252|248|240|224|192|128|0)|255\\.255\\.(255|254|252|248|240|224|192|128|0)\\.0|255\\.(255|254|252|248|240|224|192|128|0)\\.0\\.0|(255|254|252|248|240|224|192|128|0)\\.0\\.0\\.0)$"+"\"",schema:"^(255\\.255\\.255\\.(255|254|252|248|240|224|192|128|0)|255\\.255\\.(255|254|252|248|240|224|192|128|0)\\.0|255\\.(255|254|252|248|240|224|192|128|0)\\.0\\.0|(255|254|252|248|240|224|192|128|0)\\.0\\.0\\.0)$",parentSchema:schema11.properties.install.properties.management_interface.properties.subnet_mask,data:data128};
+}
+else {
+const err235 = {instancePath:instancePath+"/install/management_interface/interfaces",schemaPath:"#/properties/install/properties/management_interface/properties/interfaces/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.install.properties.management_interface.properties.interfaces.type,parentSchema:schema11.properties.install.properties.management_interface.properties.interfaces,data:data123};
 if(vErrors === null){
 vErrors = [err235];
 }
@@ -3204,8 +3218,10 @@ vErrors.push(err235);
 errors++;
 }
 }
-else {
-const err236 = {instancePath:instancePath+"/install/management_interface/subnet_mask",schemaPath:"#/properties/install/properties/management_interface/properties/subnet_mask/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.management_interface.properties.subnet_mask.type,parentSchema:schema11.properties.install.properties.management_interface.properties.subnet_mask,data:data128};
+if(data120.method !== undefined){
+let data127 = data120.method;
+if(typeof data127 !== "string"){
+const err236 = {instancePath:instancePath+"/install/management_interface/method",schemaPath:"#/properties/install/properties/management_interface/properties/method/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.management_interface.properties.method.type,parentSchema:schema11.properties.install.properties.management_interface.properties.method,data:data127};
 if(vErrors === null){
 vErrors = [err236];
 }
@@ -3214,12 +3230,8 @@ vErrors.push(err236);
 }
 errors++;
 }
-}
-if(data120.gateway !== undefined){
-let data129 = data120.gateway;
-if(typeof data129 === "string"){
-if(!pattern4.test(data129)){
-const err237 = {instancePath:instancePath+"/install/management_interface/gateway",schemaPath:"#/definitions/ipv4/pattern",keyword:"pattern",params:{pattern: "^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$"},message:"must match pattern \""+"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$"+"\"",schema:"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$",parentSchema:schema16,data:data129};
+if(!((data127 === "dhcp") || (data127 === "static"))){
+const err237 = {instancePath:instancePath+"/install/management_interface/method",schemaPath:"#/properties/install/properties/management_interface/properties/method/enum",keyword:"enum",params:{allowedValues: schema11.properties.install.properties.management_interface.properties.method.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.install.properties.management_interface.properties.method.enum,parentSchema:schema11.properties.install.properties.management_interface.properties.method,data:data127};
 if(vErrors === null){
 vErrors = [err237];
 }
@@ -3229,8 +3241,11 @@ vErrors.push(err237);
 errors++;
 }
 }
-else {
-const err238 = {instancePath:instancePath+"/install/management_interface/gateway",schemaPath:"#/definitions/ipv4/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema16.type,parentSchema:schema16,data:data129};
+if(data120.ip !== undefined){
+let data128 = data120.ip;
+if(typeof data128 === "string"){
+if(!pattern4.test(data128)){
+const err238 = {instancePath:instancePath+"/install/management_interface/ip",schemaPath:"#/definitions/ipv4/pattern",keyword:"pattern",params:{pattern: "^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$"},message:"must match pattern \""+"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$"+"\"",schema:"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$",parentSchema:schema16,data:data128};
 if(vErrors === null){
 vErrors = [err238];
 }
@@ -3240,10 +3255,8 @@ vErrors.push(err238);
 errors++;
 }
 }
-if(data120.mtu !== undefined){
-let data130 = data120.mtu;
-if(!(((typeof data130 == "number") && (!(data130 % 1) && !isNaN(data130))) && (isFinite(data130)))){
-const err239 = {instancePath:instancePath+"/install/management_interface/mtu",schemaPath:"#/properties/install/properties/management_interface/properties/mtu/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.install.properties.management_interface.properties.mtu.type,parentSchema:schema11.properties.install.properties.management_interface.properties.mtu,data:data130};
+else {
+const err239 = {instancePath:instancePath+"/install/management_interface/ip",schemaPath:"#/definitions/ipv4/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema16.type,parentSchema:schema16,data:data128};
 if(vErrors === null){
 vErrors = [err239];
 }
@@ -3252,11 +3265,12 @@ vErrors.push(err239);
 }
 errors++;
 }
-const _errs359 = errors;
-let valid79 = false;
-const _errs360 = errors;
-if(0 !== data130){
-const err240 = {instancePath:instancePath+"/install/management_interface/mtu",schemaPath:"#/properties/install/properties/management_interface/properties/mtu/anyOf/0/const",keyword:"const",params:{allowedValue: 0},message:"must be equal to constant",schema:0,parentSchema:schema11.properties.install.properties.management_interface.properties.mtu.anyOf[0],data:data130};
+}
+if(data120.subnet_mask !== undefined){
+let data129 = data120.subnet_mask;
+if(typeof data129 === "string"){
+if(!pattern13.test(data129)){
+const err240 = {instancePath:instancePath+"/install/management_interface/subnet_mask",schemaPath:"#/properties/install/properties/management_interface/properties/subnet_mask/pattern",keyword:"pattern",params:{pattern: "^(255\\.255\\.255\\.(255|254|252|248|240|224|192|128|0)|255\\.255\\.(255|254|252|248|240|224|192|128|0)\\.0|255\\.(255|254|252|248|240|224|192|128|0)\\.0\\.0|(255|254|252|248|240|224|192|128|0)\\.0\\.0\\.0)$"},message:"must match pattern \""+"^(255\\.255\\.255\\.(255|254|252|248|240|224|192|128|0)|255\\.255\\.(255|254|252|248|240|224|192|128|0)\\.0|255\\.(255|254|252|248|240|224|192|128|0)\\.0\\.0|(255|254|252|248|240|224|192|128|0)\\.0\\.0\\.0)$"+"\"",schema:"^(255\\.255\\.255\\.(255|254|252|248|240|224|192|128|0)|255\\.255\\.(255|254|252|248|240|224|192|128|0)\\.0|255\\.(255|254|252|248|240|224|192|128|0)\\.0\\.0|(255|254|252|248|240|224|192|128|0)\\.0\\.0\\.0)$",parentSchema:schema11.properties.install.properties.management_interface.properties.subnet_mask,data:data129};
 if(vErrors === null){
 vErrors = [err240];
 }
@@ -3265,13 +3279,9 @@ vErrors.push(err240);
 }
 errors++;
 }
-var _valid9 = _errs360 === errors;
-valid79 = valid79 || _valid9;
-if(!valid79){
-const _errs361 = errors;
-if((typeof data130 == "number") && (isFinite(data130))){
-if(data130 > 9000 || isNaN(data130)){
-const err241 = {instancePath:instancePath+"/install/management_interface/mtu",schemaPath:"#/properties/install/properties/management_interface/properties/mtu/anyOf/1/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9000},message:"must be <= 9000",schema:9000,parentSchema:schema11.properties.install.properties.management_interface.properties.mtu.anyOf[1],data:data130};
+}
+else {
+const err241 = {instancePath:instancePath+"/install/management_interface/subnet_mask",schemaPath:"#/properties/install/properties/management_interface/properties/subnet_mask/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.management_interface.properties.subnet_mask.type,parentSchema:schema11.properties.install.properties.management_interface.properties.subnet_mask,data:data129};
 if(vErrors === null){
 vErrors = [err241];
 }
@@ -3280,8 +3290,12 @@ vErrors.push(err241);
 }
 errors++;
 }
-if(data130 < 576 || isNaN(data130)){
-const err242 = {instancePath:instancePath+"/install/management_interface/mtu",schemaPath:"#/properties/install/properties/management_interface/properties/mtu/anyOf/1/minimum",keyword:"minimum",params:{comparison: ">=", limit: 576},message:"must be >= 576",schema:576,parentSchema:schema11.properties.install.properties.management_interface.properties.mtu.anyOf[1],data:data130};
+}
+if(data120.gateway !== undefined){
+let data130 = data120.gateway;
+if(typeof data130 === "string"){
+if(!pattern4.test(data130)){
+const err242 = {instancePath:instancePath+"/install/management_interface/gateway",schemaPath:"#/definitions/ipv4/pattern",keyword:"pattern",params:{pattern: "^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$"},message:"must match pattern \""+"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$"+"\"",schema:"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$",parentSchema:schema16,data:data130};
 if(vErrors === null){
 vErrors = [err242];
 }
@@ -3291,11 +3305,8 @@ vErrors.push(err242);
 errors++;
 }
 }
-var _valid9 = _errs361 === errors;
-valid79 = valid79 || _valid9;
-}
-if(!valid79){
-const err243 = {instancePath:instancePath+"/install/management_interface/mtu",schemaPath:"#/properties/install/properties/management_interface/properties/mtu/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf",schema:schema11.properties.install.properties.management_interface.properties.mtu.anyOf,parentSchema:schema11.properties.install.properties.management_interface.properties.mtu,data:data130};
+else {
+const err243 = {instancePath:instancePath+"/install/management_interface/gateway",schemaPath:"#/definitions/ipv4/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema16.type,parentSchema:schema16,data:data130};
 if(vErrors === null){
 vErrors = [err243];
 }
@@ -3304,22 +3315,11 @@ vErrors.push(err243);
 }
 errors++;
 }
-else {
-errors = _errs359;
-if(vErrors !== null){
-if(_errs359){
-vErrors.length = _errs359;
 }
-else {
-vErrors = null;
-}
-}
-}
-}
-if(data120.vlan_id !== undefined){
-let data131 = data120.vlan_id;
+if(data120.mtu !== undefined){
+let data131 = data120.mtu;
 if(!(((typeof data131 == "number") && (!(data131 % 1) && !isNaN(data131))) && (isFinite(data131)))){
-const err244 = {instancePath:instancePath+"/install/management_interface/vlan_id",schemaPath:"#/properties/install/properties/management_interface/properties/vlan_id/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.install.properties.management_interface.properties.vlan_id.type,parentSchema:schema11.properties.install.properties.management_interface.properties.vlan_id,data:data131};
+const err244 = {instancePath:instancePath+"/install/management_interface/mtu",schemaPath:"#/properties/install/properties/management_interface/properties/mtu/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.install.properties.management_interface.properties.mtu.type,parentSchema:schema11.properties.install.properties.management_interface.properties.mtu,data:data131};
 if(vErrors === null){
 vErrors = [err244];
 }
@@ -3328,9 +3328,11 @@ vErrors.push(err244);
 }
 errors++;
 }
-if((typeof data131 == "number") && (isFinite(data131))){
-if(data131 > 4094 || isNaN(data131)){
-const err245 = {instancePath:instancePath+"/install/management_interface/vlan_id",schemaPath:"#/properties/install/properties/management_interface/properties/vlan_id/maximum",keyword:"maximum",params:{comparison: "<=", limit: 4094},message:"must be <= 4094",schema:4094,parentSchema:schema11.properties.install.properties.management_interface.properties.vlan_id,data:data131};
+}
+if(data120.vlan_id !== undefined){
+let data132 = data120.vlan_id;
+if(!(((typeof data132 == "number") && (!(data132 % 1) && !isNaN(data132))) && (isFinite(data132)))){
+const err245 = {instancePath:instancePath+"/install/management_interface/vlan_id",schemaPath:"#/properties/install/properties/management_interface/properties/vlan_id/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.install.properties.management_interface.properties.vlan_id.type,parentSchema:schema11.properties.install.properties.management_interface.properties.vlan_id,data:data132};
 if(vErrors === null){
 vErrors = [err245];
 }
@@ -3339,8 +3341,9 @@ vErrors.push(err245);
 }
 errors++;
 }
-if(data131 < 0 || isNaN(data131)){
-const err246 = {instancePath:instancePath+"/install/management_interface/vlan_id",schemaPath:"#/properties/install/properties/management_interface/properties/vlan_id/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.install.properties.management_interface.properties.vlan_id,data:data131};
+if((typeof data132 == "number") && (isFinite(data132))){
+if(data132 > 4094 || isNaN(data132)){
+const err246 = {instancePath:instancePath+"/install/management_interface/vlan_id",schemaPath:"#/properties/install/properties/management_interface/properties/vlan_id/maximum",keyword:"maximum",params:{comparison: "<=", limit: 4094},message:"must be <= 4094",schema:4094,parentSchema:schema11.properties.install.properties.management_interface.properties.vlan_id,data:data132};
 if(vErrors === null){
 vErrors = [err246];
 }
@@ -3349,16 +3352,8 @@ vErrors.push(err246);
 }
 errors++;
 }
-}
-}
-if(data120.bond_options !== undefined){
-let data132 = data120.bond_options;
-if(data132 && typeof data132 == "object" && !Array.isArray(data132)){
-for(const key17 in data132){
-if(!((key17 === "mode") || (key17 === "miimon"))){
-let data133 = data132[key17];
-if((typeof data133 !== "string") && (!(((typeof data133 == "number") && (!(data133 % 1) && !isNaN(data133))) && (isFinite(data133))))){
-const err247 = {instancePath:instancePath+"/install/management_interface/bond_options/" + key17.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/install/properties/management_interface/properties/bond_options/additionalProperties/type",keyword:"type",params:{type: schema11.properties.install.properties.management_interface.properties.bond_options.additionalProperties.type},message:"must be string,integer",schema:schema11.properties.install.properties.management_interface.properties.bond_options.additionalProperties.type,parentSchema:schema11.properties.install.properties.management_interface.properties.bond_options.additionalProperties,data:data133};
+if(data132 < 0 || isNaN(data132)){
+const err247 = {instancePath:instancePath+"/install/management_interface/vlan_id",schemaPath:"#/properties/install/properties/management_interface/properties/vlan_id/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.install.properties.management_interface.properties.vlan_id,data:data132};
 if(vErrors === null){
 vErrors = [err247];
 }
@@ -3369,10 +3364,14 @@ errors++;
 }
 }
 }
-if(data132.mode !== undefined){
-let data134 = data132.mode;
-if(typeof data134 !== "string"){
-const err248 = {instancePath:instancePath+"/install/management_interface/bond_options/mode",schemaPath:"#/properties/install/properties/management_interface/properties/bond_options/properties/mode/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.management_interface.properties.bond_options.properties.mode.type,parentSchema:schema11.properties.install.properties.management_interface.properties.bond_options.properties.mode,data:data134};
+if(data120.bond_options !== undefined){
+let data133 = data120.bond_options;
+if(data133 && typeof data133 == "object" && !Array.isArray(data133)){
+for(const key17 in data133){
+if(!((key17 === "mode") || (key17 === "miimon"))){
+let data134 = data133[key17];
+if((typeof data134 !== "string") && (!(((typeof data134 == "number") && (!(data134 % 1) && !isNaN(data134))) && (isFinite(data134))))){
+const err248 = {instancePath:instancePath+"/install/management_interface/bond_options/" + key17.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/install/properties/management_interface/properties/bond_options/additionalProperties/type",keyword:"type",params:{type: schema11.properties.install.properties.management_interface.properties.bond_options.additionalProperties.type},message:"must be string,integer",schema:schema11.properties.install.properties.management_interface.properties.bond_options.additionalProperties.type,parentSchema:schema11.properties.install.properties.management_interface.properties.bond_options.additionalProperties,data:data134};
 if(vErrors === null){
 vErrors = [err248];
 }
@@ -3381,8 +3380,12 @@ vErrors.push(err248);
 }
 errors++;
 }
-if(!(((((((data134 === "balance-rr") || (data134 === "active-backup")) || (data134 === "balance-xor")) || (data134 === "broadcast")) || (data134 === "802.3ad")) || (data134 === "balance-tlb")) || (data134 === "balance-alb"))){
-const err249 = {instancePath:instancePath+"/install/management_interface/bond_options/mode",schemaPath:"#/properties/install/properties/management_interface/properties/bond_options/properties/mode/enum",keyword:"enum",params:{allowedValues: schema11.properties.install.properties.management_interface.properties.bond_options.properties.mode.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.install.properties.management_interface.properties.bond_options.properties.mode.enum,parentSchema:schema11.properties.install.properties.management_interface.properties.bond_options.properties.mode,data:data134};
+}
+}
+if(data133.mode !== undefined){
+let data135 = data133.mode;
+if(typeof data135 !== "string"){
+const err249 = {instancePath:instancePath+"/install/management_interface/bond_options/mode",schemaPath:"#/properties/install/properties/management_interface/properties/bond_options/properties/mode/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.management_interface.properties.bond_options.properties.mode.type,parentSchema:schema11.properties.install.properties.management_interface.properties.bond_options.properties.mode,data:data135};
 if(vErrors === null){
 vErrors = [err249];
 }
@@ -3391,11 +3394,8 @@ vErrors.push(err249);
 }
 errors++;
 }
-}
-if(data132.miimon !== undefined){
-let data135 = data132.miimon;
-if((!(((typeof data135 == "number") && (!(data135 % 1) && !isNaN(data135))) && (isFinite(data135)))) && (typeof data135 !== "string")){
-const err250 = {instancePath:instancePath+"/install/management_interface/bond_options/miimon",schemaPath:"#/properties/install/properties/management_interface/properties/bond_options/properties/miimon/type",keyword:"type",params:{type: schema11.properties.install.properties.management_interface.properties.bond_options.properties.miimon.type},message:"must be integer,string",schema:schema11.properties.install.properties.management_interface.properties.bond_options.properties.miimon.type,parentSchema:schema11.properties.install.properties.management_interface.properties.bond_options.properties.miimon,data:data135};
+if(!(((((((data135 === "balance-rr") || (data135 === "active-backup")) || (data135 === "balance-xor")) || (data135 === "broadcast")) || (data135 === "802.3ad")) || (data135 === "balance-tlb")) || (data135 === "balance-alb"))){
+const err250 = {instancePath:instancePath+"/install/management_interface/bond_options/mode",schemaPath:"#/properties/install/properties/management_interface/properties/bond_options/properties/mode/enum",keyword:"enum",params:{allowedValues: schema11.properties.install.properties.management_interface.properties.bond_options.properties.mode.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.install.properties.management_interface.properties.bond_options.properties.mode.enum,parentSchema:schema11.properties.install.properties.management_interface.properties.bond_options.properties.mode,data:data135};
 if(vErrors === null){
 vErrors = [err250];
 }
@@ -3404,9 +3404,11 @@ vErrors.push(err250);
 }
 errors++;
 }
-if((typeof data135 == "number") && (isFinite(data135))){
-if(data135 < 0 || isNaN(data135)){
-const err251 = {instancePath:instancePath+"/install/management_interface/bond_options/miimon",schemaPath:"#/properties/install/properties/management_interface/properties/bond_options/properties/miimon/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.install.properties.management_interface.properties.bond_options.properties.miimon,data:data135};
+}
+if(data133.miimon !== undefined){
+let data136 = data133.miimon;
+if((!(((typeof data136 == "number") && (!(data136 % 1) && !isNaN(data136))) && (isFinite(data136)))) && (typeof data136 !== "string")){
+const err251 = {instancePath:instancePath+"/install/management_interface/bond_options/miimon",schemaPath:"#/properties/install/properties/management_interface/properties/bond_options/properties/miimon/type",keyword:"type",params:{type: schema11.properties.install.properties.management_interface.properties.bond_options.properties.miimon.type},message:"must be integer,string",schema:schema11.properties.install.properties.management_interface.properties.bond_options.properties.miimon.type,parentSchema:schema11.properties.install.properties.management_interface.properties.bond_options.properties.miimon,data:data136};
 if(vErrors === null){
 vErrors = [err251];
 }
@@ -3415,10 +3417,9 @@ vErrors.push(err251);
 }
 errors++;
 }
-}
-if(typeof data135 === "string"){
-if(!pattern15.test(data135)){
-const err252 = {instancePath:instancePath+"/install/management_interface/bond_options/miimon",schemaPath:"#/properties/install/properties/management_interface/properties/bond_options/properties/miimon/pattern",keyword:"pattern",params:{pattern: "^[0-9]+$"},message:"must match pattern \""+"^[0-9]+$"+"\"",schema:"^[0-9]+$",parentSchema:schema11.properties.install.properties.management_interface.properties.bond_options.properties.miimon,data:data135};
+if((typeof data136 == "number") && (isFinite(data136))){
+if(data136 < 0 || isNaN(data136)){
+const err252 = {instancePath:instancePath+"/install/management_interface/bond_options/miimon",schemaPath:"#/properties/install/properties/management_interface/properties/bond_options/properties/miimon/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.install.properties.management_interface.properties.bond_options.properties.miimon,data:data136};
 if(vErrors === null){
 vErrors = [err252];
 }
@@ -3428,10 +3429,9 @@ vErrors.push(err252);
 errors++;
 }
 }
-}
-}
-else {
-const err253 = {instancePath:instancePath+"/install/management_interface/bond_options",schemaPath:"#/properties/install/properties/management_interface/properties/bond_options/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.install.properties.management_interface.properties.bond_options.type,parentSchema:schema11.properties.install.properties.management_interface.properties.bond_options,data:data132};
+if(typeof data136 === "string"){
+if(!pattern15.test(data136)){
+const err253 = {instancePath:instancePath+"/install/management_interface/bond_options/miimon",schemaPath:"#/properties/install/properties/management_interface/properties/bond_options/properties/miimon/pattern",keyword:"pattern",params:{pattern: "^[0-9]+$"},message:"must match pattern \""+"^[0-9]+$"+"\"",schema:"^[0-9]+$",parentSchema:schema11.properties.install.properties.management_interface.properties.bond_options.properties.miimon,data:data136};
 if(vErrors === null){
 vErrors = [err253];
 }
@@ -3442,8 +3442,9 @@ errors++;
 }
 }
 }
+}
 else {
-const err254 = {instancePath:instancePath+"/install/management_interface",schemaPath:"#/properties/install/properties/management_interface/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.install.properties.management_interface.type,parentSchema:schema11.properties.install.properties.management_interface,data:data120};
+const err254 = {instancePath:instancePath+"/install/management_interface/bond_options",schemaPath:"#/properties/install/properties/management_interface/properties/bond_options/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.install.properties.management_interface.properties.bond_options.type,parentSchema:schema11.properties.install.properties.management_interface.properties.bond_options,data:data133};
 if(vErrors === null){
 vErrors = [err254];
 }
@@ -3453,11 +3454,9 @@ vErrors.push(err254);
 errors++;
 }
 }
-if(data114.vip !== undefined){
-let data136 = data114.vip;
-if(typeof data136 === "string"){
-if(!pattern4.test(data136)){
-const err255 = {instancePath:instancePath+"/install/vip",schemaPath:"#/definitions/ipv4/pattern",keyword:"pattern",params:{pattern: "^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$"},message:"must match pattern \""+"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$"+"\"",schema:"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$",parentSchema:schema16,data:data136};
+}
+else {
+const err255 = {instancePath:instancePath+"/install/management_interface",schemaPath:"#/properties/install/properties/management_interface/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.install.properties.management_interface.type,parentSchema:schema11.properties.install.properties.management_interface,data:data120};
 if(vErrors === null){
 vErrors = [err255];
 }
@@ -3467,8 +3466,11 @@ vErrors.push(err255);
 errors++;
 }
 }
-else {
-const err256 = {instancePath:instancePath+"/install/vip",schemaPath:"#/definitions/ipv4/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema16.type,parentSchema:schema16,data:data136};
+if(data114.vip !== undefined){
+let data137 = data114.vip;
+if(typeof data137 === "string"){
+if(!pattern4.test(data137)){
+const err256 = {instancePath:instancePath+"/install/vip",schemaPath:"#/definitions/ipv4/pattern",keyword:"pattern",params:{pattern: "^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$"},message:"must match pattern \""+"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$"+"\"",schema:"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$",parentSchema:schema16,data:data137};
 if(vErrors === null){
 vErrors = [err256];
 }
@@ -3478,10 +3480,8 @@ vErrors.push(err256);
 errors++;
 }
 }
-if(data114.vip_mode !== undefined){
-let data137 = data114.vip_mode;
-if(typeof data137 !== "string"){
-const err257 = {instancePath:instancePath+"/install/vip_mode",schemaPath:"#/properties/install/properties/vip_mode/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.vip_mode.type,parentSchema:schema11.properties.install.properties.vip_mode,data:data137};
+else {
+const err257 = {instancePath:instancePath+"/install/vip",schemaPath:"#/definitions/ipv4/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema16.type,parentSchema:schema16,data:data137};
 if(vErrors === null){
 vErrors = [err257];
 }
@@ -3490,8 +3490,11 @@ vErrors.push(err257);
 }
 errors++;
 }
-if(!((data137 === "static") || (data137 === "dhcp"))){
-const err258 = {instancePath:instancePath+"/install/vip_mode",schemaPath:"#/properties/install/properties/vip_mode/enum",keyword:"enum",params:{allowedValues: schema11.properties.install.properties.vip_mode.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.install.properties.vip_mode.enum,parentSchema:schema11.properties.install.properties.vip_mode,data:data137};
+}
+if(data114.vip_mode !== undefined){
+let data138 = data114.vip_mode;
+if(typeof data138 !== "string"){
+const err258 = {instancePath:instancePath+"/install/vip_mode",schemaPath:"#/properties/install/properties/vip_mode/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.vip_mode.type,parentSchema:schema11.properties.install.properties.vip_mode,data:data138};
 if(vErrors === null){
 vErrors = [err258];
 }
@@ -3500,12 +3503,8 @@ vErrors.push(err258);
 }
 errors++;
 }
-}
-if(data114.vip_hw_addr !== undefined){
-let data138 = data114.vip_hw_addr;
-if(typeof data138 === "string"){
-if(!pattern11.test(data138)){
-const err259 = {instancePath:instancePath+"/install/vip_hw_addr",schemaPath:"#/definitions/mac/pattern",keyword:"pattern",params:{pattern: "^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$"},message:"must match pattern \""+"^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$"+"\"",schema:"^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$",parentSchema:schema15,data:data138};
+if(!((data138 === "static") || (data138 === "dhcp"))){
+const err259 = {instancePath:instancePath+"/install/vip_mode",schemaPath:"#/properties/install/properties/vip_mode/enum",keyword:"enum",params:{allowedValues: schema11.properties.install.properties.vip_mode.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.install.properties.vip_mode.enum,parentSchema:schema11.properties.install.properties.vip_mode,data:data138};
 if(vErrors === null){
 vErrors = [err259];
 }
@@ -3515,8 +3514,11 @@ vErrors.push(err259);
 errors++;
 }
 }
-else {
-const err260 = {instancePath:instancePath+"/install/vip_hw_addr",schemaPath:"#/definitions/mac/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema15.type,parentSchema:schema15,data:data138};
+if(data114.vip_hw_addr !== undefined){
+let data139 = data114.vip_hw_addr;
+if(typeof data139 === "string"){
+if(!pattern11.test(data139)){
+const err260 = {instancePath:instancePath+"/install/vip_hw_addr",schemaPath:"#/definitions/mac/pattern",keyword:"pattern",params:{pattern: "^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$"},message:"must match pattern \""+"^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$"+"\"",schema:"^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$",parentSchema:schema15,data:data139};
 if(vErrors === null){
 vErrors = [err260];
 }
@@ -3526,11 +3528,8 @@ vErrors.push(err260);
 errors++;
 }
 }
-if(data114.cluster_pod_cidr !== undefined){
-let data139 = data114.cluster_pod_cidr;
-if(typeof data139 === "string"){
-if(!pattern18.test(data139)){
-const err261 = {instancePath:instancePath+"/install/cluster_pod_cidr",schemaPath:"#/definitions/cidr4/pattern",keyword:"pattern",params:{pattern: "^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])/(3[0-2]|[12]?[0-9])$"},message:"must match pattern \""+"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])/(3[0-2]|[12]?[0-9])$"+"\"",schema:"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])/(3[0-2]|[12]?[0-9])$",parentSchema:schema20,data:data139};
+else {
+const err261 = {instancePath:instancePath+"/install/vip_hw_addr",schemaPath:"#/definitions/mac/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema15.type,parentSchema:schema15,data:data139};
 if(vErrors === null){
 vErrors = [err261];
 }
@@ -3540,8 +3539,11 @@ vErrors.push(err261);
 errors++;
 }
 }
-else {
-const err262 = {instancePath:instancePath+"/install/cluster_pod_cidr",schemaPath:"#/definitions/cidr4/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema20.type,parentSchema:schema20,data:data139};
+if(data114.cluster_pod_cidr !== undefined){
+let data140 = data114.cluster_pod_cidr;
+if(typeof data140 === "string"){
+if(!pattern18.test(data140)){
+const err262 = {instancePath:instancePath+"/install/cluster_pod_cidr",schemaPath:"#/definitions/cidr4/pattern",keyword:"pattern",params:{pattern: "^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])/(3[0-2]|[12]?[0-9])$"},message:"must match pattern \""+"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])/(3[0-2]|[12]?[0-9])$"+"\"",schema:"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])/(3[0-2]|[12]?[0-9])$",parentSchema:schema20,data:data140};
 if(vErrors === null){
 vErrors = [err262];
 }
@@ -3551,11 +3553,8 @@ vErrors.push(err262);
 errors++;
 }
 }
-if(data114.cluster_service_cidr !== undefined){
-let data140 = data114.cluster_service_cidr;
-if(typeof data140 === "string"){
-if(!pattern18.test(data140)){
-const err263 = {instancePath:instancePath+"/install/cluster_service_cidr",schemaPath:"#/definitions/cidr4/pattern",keyword:"pattern",params:{pattern: "^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])/(3[0-2]|[12]?[0-9])$"},message:"must match pattern \""+"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])/(3[0-2]|[12]?[0-9])$"+"\"",schema:"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])/(3[0-2]|[12]?[0-9])$",parentSchema:schema20,data:data140};
+else {
+const err263 = {instancePath:instancePath+"/install/cluster_pod_cidr",schemaPath:"#/definitions/cidr4/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema20.type,parentSchema:schema20,data:data140};
 if(vErrors === null){
 vErrors = [err263];
 }
@@ -3565,8 +3564,11 @@ vErrors.push(err263);
 errors++;
 }
 }
-else {
-const err264 = {instancePath:instancePath+"/install/cluster_service_cidr",schemaPath:"#/definitions/cidr4/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema20.type,parentSchema:schema20,data:data140};
+if(data114.cluster_service_cidr !== undefined){
+let data141 = data114.cluster_service_cidr;
+if(typeof data141 === "string"){
+if(!pattern18.test(data141)){
+const err264 = {instancePath:instancePath+"/install/cluster_service_cidr",schemaPath:"#/definitions/cidr4/pattern",keyword:"pattern",params:{pattern: "^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])/(3[0-2]|[12]?[0-9])$"},message:"must match pattern \""+"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])/(3[0-2]|[12]?[0-9])$"+"\"",schema:"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])/(3[0-2]|[12]?[0-9])$",parentSchema:schema20,data:data141};
 if(vErrors === null){
 vErrors = [err264];
 }
@@ -3576,11 +3578,8 @@ vErrors.push(err264);
 errors++;
 }
 }
-if(data114.cluster_dns !== undefined){
-let data141 = data114.cluster_dns;
-if(typeof data141 === "string"){
-if(!pattern4.test(data141)){
-const err265 = {instancePath:instancePath+"/install/cluster_dns",schemaPath:"#/definitions/ipv4/pattern",keyword:"pattern",params:{pattern: "^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$"},message:"must match pattern \""+"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$"+"\"",schema:"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$",parentSchema:schema16,data:data141};
+else {
+const err265 = {instancePath:instancePath+"/install/cluster_service_cidr",schemaPath:"#/definitions/cidr4/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema20.type,parentSchema:schema20,data:data141};
 if(vErrors === null){
 vErrors = [err265];
 }
@@ -3590,8 +3589,11 @@ vErrors.push(err265);
 errors++;
 }
 }
-else {
-const err266 = {instancePath:instancePath+"/install/cluster_dns",schemaPath:"#/definitions/ipv4/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema16.type,parentSchema:schema16,data:data141};
+if(data114.cluster_dns !== undefined){
+let data142 = data114.cluster_dns;
+if(typeof data142 === "string"){
+if(!pattern4.test(data142)){
+const err266 = {instancePath:instancePath+"/install/cluster_dns",schemaPath:"#/definitions/ipv4/pattern",keyword:"pattern",params:{pattern: "^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$"},message:"must match pattern \""+"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$"+"\"",schema:"^((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])$",parentSchema:schema16,data:data142};
 if(vErrors === null){
 vErrors = [err266];
 }
@@ -3601,11 +3603,8 @@ vErrors.push(err266);
 errors++;
 }
 }
-if(data114.device !== undefined){
-let data142 = data114.device;
-if(typeof data142 === "string"){
-if(!pattern21.test(data142)){
-const err267 = {instancePath:instancePath+"/install/device",schemaPath:"#/definitions/devicePath/pattern",keyword:"pattern",params:{pattern: "^/dev/\\S+$"},message:"must match pattern \""+"^/dev/\\S+$"+"\"",schema:"^/dev/\\S+$",parentSchema:schema23,data:data142};
+else {
+const err267 = {instancePath:instancePath+"/install/cluster_dns",schemaPath:"#/definitions/ipv4/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema16.type,parentSchema:schema16,data:data142};
 if(vErrors === null){
 vErrors = [err267];
 }
@@ -3615,8 +3614,11 @@ vErrors.push(err267);
 errors++;
 }
 }
-else {
-const err268 = {instancePath:instancePath+"/install/device",schemaPath:"#/definitions/devicePath/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema23.type,parentSchema:schema23,data:data142};
+if(data114.device !== undefined){
+let data143 = data114.device;
+if(typeof data143 === "string"){
+if(!pattern21.test(data143)){
+const err268 = {instancePath:instancePath+"/install/device",schemaPath:"#/definitions/devicePath/pattern",keyword:"pattern",params:{pattern: "^/dev/\\S+$"},message:"must match pattern \""+"^/dev/\\S+$"+"\"",schema:"^/dev/\\S+$",parentSchema:schema23,data:data143};
 if(vErrors === null){
 vErrors = [err268];
 }
@@ -3626,11 +3628,8 @@ vErrors.push(err268);
 errors++;
 }
 }
-if(data114.data_disk !== undefined){
-let data143 = data114.data_disk;
-if(typeof data143 === "string"){
-if(!pattern21.test(data143)){
-const err269 = {instancePath:instancePath+"/install/data_disk",schemaPath:"#/definitions/devicePath/pattern",keyword:"pattern",params:{pattern: "^/dev/\\S+$"},message:"must match pattern \""+"^/dev/\\S+$"+"\"",schema:"^/dev/\\S+$",parentSchema:schema23,data:data143};
+else {
+const err269 = {instancePath:instancePath+"/install/device",schemaPath:"#/definitions/devicePath/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema23.type,parentSchema:schema23,data:data143};
 if(vErrors === null){
 vErrors = [err269];
 }
@@ -3640,8 +3639,11 @@ vErrors.push(err269);
 errors++;
 }
 }
-else {
-const err270 = {instancePath:instancePath+"/install/data_disk",schemaPath:"#/definitions/devicePath/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema23.type,parentSchema:schema23,data:data143};
+if(data114.data_disk !== undefined){
+let data144 = data114.data_disk;
+if(typeof data144 === "string"){
+if(!pattern21.test(data144)){
+const err270 = {instancePath:instancePath+"/install/data_disk",schemaPath:"#/definitions/devicePath/pattern",keyword:"pattern",params:{pattern: "^/dev/\\S+$"},message:"must match pattern \""+"^/dev/\\S+$"+"\"",schema:"^/dev/\\S+$",parentSchema:schema23,data:data144};
 if(vErrors === null){
 vErrors = [err270];
 }
@@ -3651,11 +3653,8 @@ vErrors.push(err270);
 errors++;
 }
 }
-if(data114.persistent_partition_size !== undefined){
-let data144 = data114.persistent_partition_size;
-if(typeof data144 === "string"){
-if(!pattern23.test(data144)){
-const err271 = {instancePath:instancePath+"/install/persistent_partition_size",schemaPath:"#/properties/install/properties/persistent_partition_size/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(Mi|Gi)$"},message:"must match pattern \""+"^[0-9]+(Mi|Gi)$"+"\"",schema:"^[0-9]+(Mi|Gi)$",parentSchema:schema11.properties.install.properties.persistent_partition_size,data:data144};
+else {
+const err271 = {instancePath:instancePath+"/install/data_disk",schemaPath:"#/definitions/devicePath/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema23.type,parentSchema:schema23,data:data144};
 if(vErrors === null){
 vErrors = [err271];
 }
@@ -3665,8 +3664,11 @@ vErrors.push(err271);
 errors++;
 }
 }
-else {
-const err272 = {instancePath:instancePath+"/install/persistent_partition_size",schemaPath:"#/properties/install/properties/persistent_partition_size/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.persistent_partition_size.type,parentSchema:schema11.properties.install.properties.persistent_partition_size,data:data144};
+if(data114.persistent_partition_size !== undefined){
+let data145 = data114.persistent_partition_size;
+if(typeof data145 === "string"){
+if(!pattern23.test(data145)){
+const err272 = {instancePath:instancePath+"/install/persistent_partition_size",schemaPath:"#/properties/install/properties/persistent_partition_size/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(Mi|Gi)$"},message:"must match pattern \""+"^[0-9]+(Mi|Gi)$"+"\"",schema:"^[0-9]+(Mi|Gi)$",parentSchema:schema11.properties.install.properties.persistent_partition_size,data:data145};
 if(vErrors === null){
 vErrors = [err272];
 }
@@ -3676,10 +3678,8 @@ vErrors.push(err272);
 errors++;
 }
 }
-if(data114.iso_url !== undefined){
-let data145 = data114.iso_url;
-if(typeof data145 !== "string"){
-const err273 = {instancePath:instancePath+"/install/iso_url",schemaPath:"#/properties/install/properties/iso_url/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.iso_url.type,parentSchema:schema11.properties.install.properties.iso_url,data:data145};
+else {
+const err273 = {instancePath:instancePath+"/install/persistent_partition_size",schemaPath:"#/properties/install/properties/persistent_partition_size/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.persistent_partition_size.type,parentSchema:schema11.properties.install.properties.persistent_partition_size,data:data145};
 if(vErrors === null){
 vErrors = [err273];
 }
@@ -3688,9 +3688,11 @@ vErrors.push(err273);
 }
 errors++;
 }
-if(typeof data145 === "string"){
-if(!pattern24.test(data145)){
-const err274 = {instancePath:instancePath+"/install/iso_url",schemaPath:"#/properties/install/properties/iso_url/allOf/0/pattern",keyword:"pattern",params:{pattern: "^(https?|ftp|tftp)://[^\\s/]+(/\\S*)?$"},message:"must match pattern \""+"^(https?|ftp|tftp)://[^\\s/]+(/\\S*)?$"+"\"",schema:"^(https?|ftp|tftp)://[^\\s/]+(/\\S*)?$",parentSchema:schema11.properties.install.properties.iso_url.allOf[0],data:data145};
+}
+if(data114.iso_url !== undefined){
+let data146 = data114.iso_url;
+if(typeof data146 !== "string"){
+const err274 = {instancePath:instancePath+"/install/iso_url",schemaPath:"#/properties/install/properties/iso_url/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.iso_url.type,parentSchema:schema11.properties.install.properties.iso_url,data:data146};
 if(vErrors === null){
 vErrors = [err274];
 }
@@ -3699,13 +3701,9 @@ vErrors.push(err274);
 }
 errors++;
 }
-}
-}
-if(data114.tty !== undefined){
-let data146 = data114.tty;
 if(typeof data146 === "string"){
-if(!pattern25.test(data146)){
-const err275 = {instancePath:instancePath+"/install/tty",schemaPath:"#/properties/install/properties/tty/pattern",keyword:"pattern",params:{pattern: "^\\S+$"},message:"must match pattern \""+"^\\S+$"+"\"",schema:"^\\S+$",parentSchema:schema11.properties.install.properties.tty,data:data146};
+if(!pattern24.test(data146)){
+const err275 = {instancePath:instancePath+"/install/iso_url",schemaPath:"#/properties/install/properties/iso_url/allOf/0/pattern",keyword:"pattern",params:{pattern: "^(https?|ftp|tftp)://[^\\s/]+(/\\S*)?$"},message:"must match pattern \""+"^(https?|ftp|tftp)://[^\\s/]+(/\\S*)?$"+"\"",schema:"^(https?|ftp|tftp)://[^\\s/]+(/\\S*)?$",parentSchema:schema11.properties.install.properties.iso_url.allOf[0],data:data146};
 if(vErrors === null){
 vErrors = [err275];
 }
@@ -3715,8 +3713,12 @@ vErrors.push(err275);
 errors++;
 }
 }
-else {
-const err276 = {instancePath:instancePath+"/install/tty",schemaPath:"#/properties/install/properties/tty/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.tty.type,parentSchema:schema11.properties.install.properties.tty,data:data146};
+}
+if(data114.tty !== undefined){
+let data147 = data114.tty;
+if(typeof data147 === "string"){
+if(!pattern25.test(data147)){
+const err276 = {instancePath:instancePath+"/install/tty",schemaPath:"#/properties/install/properties/tty/pattern",keyword:"pattern",params:{pattern: "^\\S+$"},message:"must match pattern \""+"^\\S+$"+"\"",schema:"^\\S+$",parentSchema:schema11.properties.install.properties.tty,data:data147};
 if(vErrors === null){
 vErrors = [err276];
 }
@@ -3726,10 +3728,8 @@ vErrors.push(err276);
 errors++;
 }
 }
-if(data114.skipchecks !== undefined){
-let data147 = data114.skipchecks;
-if(typeof data147 !== "boolean"){
-const err277 = {instancePath:instancePath+"/install/skipchecks",schemaPath:"#/properties/install/properties/skipchecks/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.install.properties.skipchecks.type,parentSchema:schema11.properties.install.properties.skipchecks,data:data147};
+else {
+const err277 = {instancePath:instancePath+"/install/tty",schemaPath:"#/properties/install/properties/tty/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.tty.type,parentSchema:schema11.properties.install.properties.tty,data:data147};
 if(vErrors === null){
 vErrors = [err277];
 }
@@ -3739,10 +3739,10 @@ vErrors.push(err277);
 errors++;
 }
 }
-if(data114.with_net_images !== undefined){
-let data148 = data114.with_net_images;
+if(data114.skipchecks !== undefined){
+let data148 = data114.skipchecks;
 if(typeof data148 !== "boolean"){
-const err278 = {instancePath:instancePath+"/install/with_net_images",schemaPath:"#/properties/install/properties/with_net_images/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.install.properties.with_net_images.type,parentSchema:schema11.properties.install.properties.with_net_images,data:data148};
+const err278 = {instancePath:instancePath+"/install/skipchecks",schemaPath:"#/properties/install/properties/skipchecks/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.install.properties.skipchecks.type,parentSchema:schema11.properties.install.properties.skipchecks,data:data148};
 if(vErrors === null){
 vErrors = [err278];
 }
@@ -3752,10 +3752,10 @@ vErrors.push(err278);
 errors++;
 }
 }
-if(data114.force_efi !== undefined){
-let data149 = data114.force_efi;
+if(data114.with_net_images !== undefined){
+let data149 = data114.with_net_images;
 if(typeof data149 !== "boolean"){
-const err279 = {instancePath:instancePath+"/install/force_efi",schemaPath:"#/properties/install/properties/force_efi/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.install.properties.force_efi.type,parentSchema:schema11.properties.install.properties.force_efi,data:data149};
+const err279 = {instancePath:instancePath+"/install/with_net_images",schemaPath:"#/properties/install/properties/with_net_images/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.install.properties.with_net_images.type,parentSchema:schema11.properties.install.properties.with_net_images,data:data149};
 if(vErrors === null){
 vErrors = [err279];
 }
@@ -3765,10 +3765,10 @@ vErrors.push(err279);
 errors++;
 }
 }
-if(data114.force_mbr !== undefined){
-let data150 = data114.force_mbr;
+if(data114.force_efi !== undefined){
+let data150 = data114.force_efi;
 if(typeof data150 !== "boolean"){
-const err280 = {instancePath:instancePath+"/install/force_mbr",schemaPath:"#/properties/install/properties/force_mbr/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.install.properties.force_mbr.type,parentSchema:schema11.properties.install.properties.force_mbr,data:data150};
+const err280 = {instancePath:instancePath+"/install/force_efi",schemaPath:"#/properties/install/properties/force_efi/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.install.properties.force_efi.type,parentSchema:schema11.properties.install.properties.force_efi,data:data150};
 if(vErrors === null){
 vErrors = [err280];
 }
@@ -3778,10 +3778,10 @@ vErrors.push(err280);
 errors++;
 }
 }
-if(data114.wipe_all_disks !== undefined){
-let data151 = data114.wipe_all_disks;
+if(data114.force_mbr !== undefined){
+let data151 = data114.force_mbr;
 if(typeof data151 !== "boolean"){
-const err281 = {instancePath:instancePath+"/install/wipe_all_disks",schemaPath:"#/properties/install/properties/wipe_all_disks/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.install.properties.wipe_all_disks.type,parentSchema:schema11.properties.install.properties.wipe_all_disks,data:data151};
+const err281 = {instancePath:instancePath+"/install/force_mbr",schemaPath:"#/properties/install/properties/force_mbr/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.install.properties.force_mbr.type,parentSchema:schema11.properties.install.properties.force_mbr,data:data151};
 if(vErrors === null){
 vErrors = [err281];
 }
@@ -3791,15 +3791,10 @@ vErrors.push(err281);
 errors++;
 }
 }
-if(data114.wipe_disks_list !== undefined){
-let data152 = data114.wipe_disks_list;
-if(Array.isArray(data152)){
-const len14 = data152.length;
-for(let i14=0; i14<len14; i14++){
-let data153 = data152[i14];
-if(typeof data153 === "string"){
-if(!pattern21.test(data153)){
-const err282 = {instancePath:instancePath+"/install/wipe_disks_list/" + i14,schemaPath:"#/definitions/devicePath/pattern",keyword:"pattern",params:{pattern: "^/dev/\\S+$"},message:"must match pattern \""+"^/dev/\\S+$"+"\"",schema:"^/dev/\\S+$",parentSchema:schema23,data:data153};
+if(data114.wipe_all_disks !== undefined){
+let data152 = data114.wipe_all_disks;
+if(typeof data152 !== "boolean"){
+const err282 = {instancePath:instancePath+"/install/wipe_all_disks",schemaPath:"#/properties/install/properties/wipe_all_disks/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.install.properties.wipe_all_disks.type,parentSchema:schema11.properties.install.properties.wipe_all_disks,data:data152};
 if(vErrors === null){
 vErrors = [err282];
 }
@@ -3809,8 +3804,15 @@ vErrors.push(err282);
 errors++;
 }
 }
-else {
-const err283 = {instancePath:instancePath+"/install/wipe_disks_list/" + i14,schemaPath:"#/definitions/devicePath/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema23.type,parentSchema:schema23,data:data153};
+if(data114.wipe_disks_list !== undefined){
+let data153 = data114.wipe_disks_list;
+if(Array.isArray(data153)){
+const len14 = data153.length;
+for(let i14=0; i14<len14; i14++){
+let data154 = data153[i14];
+if(typeof data154 === "string"){
+if(!pattern21.test(data154)){
+const err283 = {instancePath:instancePath+"/install/wipe_disks_list/" + i14,schemaPath:"#/definitions/devicePath/pattern",keyword:"pattern",params:{pattern: "^/dev/\\S+$"},message:"must match pattern \""+"^/dev/\\S+$"+"\"",schema:"^/dev/\\S+$",parentSchema:schema23,data:data154};
 if(vErrors === null){
 vErrors = [err283];
 }
@@ -3820,9 +3822,8 @@ vErrors.push(err283);
 errors++;
 }
 }
-}
 else {
-const err284 = {instancePath:instancePath+"/install/wipe_disks_list",schemaPath:"#/properties/install/properties/wipe_disks_list/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.install.properties.wipe_disks_list.type,parentSchema:schema11.properties.install.properties.wipe_disks_list,data:data152};
+const err284 = {instancePath:instancePath+"/install/wipe_disks_list/" + i14,schemaPath:"#/definitions/devicePath/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema23.type,parentSchema:schema23,data:data154};
 if(vErrors === null){
 vErrors = [err284];
 }
@@ -3832,10 +3833,9 @@ vErrors.push(err284);
 errors++;
 }
 }
-if(data114.poweroff !== undefined){
-let data154 = data114.poweroff;
-if(typeof data154 !== "boolean"){
-const err285 = {instancePath:instancePath+"/install/poweroff",schemaPath:"#/properties/install/properties/poweroff/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.install.properties.poweroff.type,parentSchema:schema11.properties.install.properties.poweroff,data:data154};
+}
+else {
+const err285 = {instancePath:instancePath+"/install/wipe_disks_list",schemaPath:"#/properties/install/properties/wipe_disks_list/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.install.properties.wipe_disks_list.type,parentSchema:schema11.properties.install.properties.wipe_disks_list,data:data153};
 if(vErrors === null){
 vErrors = [err285];
 }
@@ -3845,10 +3845,10 @@ vErrors.push(err285);
 errors++;
 }
 }
-if(data114.debug !== undefined){
-let data155 = data114.debug;
+if(data114.poweroff !== undefined){
+let data155 = data114.poweroff;
 if(typeof data155 !== "boolean"){
-const err286 = {instancePath:instancePath+"/install/debug",schemaPath:"#/properties/install/properties/debug/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.install.properties.debug.type,parentSchema:schema11.properties.install.properties.debug,data:data155};
+const err286 = {instancePath:instancePath+"/install/poweroff",schemaPath:"#/properties/install/properties/poweroff/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.install.properties.poweroff.type,parentSchema:schema11.properties.install.properties.poweroff,data:data155};
 if(vErrors === null){
 vErrors = [err286];
 }
@@ -3858,12 +3858,10 @@ vErrors.push(err286);
 errors++;
 }
 }
-if(data114.addons !== undefined){
-let data156 = data114.addons;
-if(data156 && typeof data156 == "object" && !Array.isArray(data156)){
-for(const key18 in data156){
-if(!((((((((key18 === "harvester_vm_import_controller") || (key18 === "harvester_pcidevices_controller")) || (key18 === "rancher_logging")) || (key18 === "rancher_monitoring")) || (key18 === "harvester_seeder")) || (key18 === "nvidia_driver_toolkit")) || (key18 === "kubeovn_operator")) || (key18 === "descheduler"))){
-const err287 = {instancePath:instancePath+"/install/addons",schemaPath:"#/properties/install/properties/addons/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key18},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.install.properties.addons,data:data156};
+if(data114.debug !== undefined){
+let data156 = data114.debug;
+if(typeof data156 !== "boolean"){
+const err287 = {instancePath:instancePath+"/install/debug",schemaPath:"#/properties/install/properties/debug/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.install.properties.debug.type,parentSchema:schema11.properties.install.properties.debug,data:data156};
 if(vErrors === null){
 vErrors = [err287];
 }
@@ -3873,11 +3871,12 @@ vErrors.push(err287);
 errors++;
 }
 }
-if(data156.harvester_vm_import_controller !== undefined){
-let data157 = data156.harvester_vm_import_controller;
+if(data114.addons !== undefined){
+let data157 = data114.addons;
 if(data157 && typeof data157 == "object" && !Array.isArray(data157)){
-if(data157.enabled === undefined){
-const err288 = {instancePath:instancePath+"/install/addons/harvester_vm_import_controller",schemaPath:"#/definitions/addon/required",keyword:"required",params:{missingProperty: "enabled"},message:"must have required property '"+"enabled"+"'",schema:schema26.required,parentSchema:schema26,data:data157};
+for(const key18 in data157){
+if(!((((((((key18 === "harvester_vm_import_controller") || (key18 === "harvester_pcidevices_controller")) || (key18 === "rancher_logging")) || (key18 === "rancher_monitoring")) || (key18 === "harvester_seeder")) || (key18 === "nvidia_driver_toolkit")) || (key18 === "kubeovn_operator")) || (key18 === "descheduler"))){
+const err288 = {instancePath:instancePath+"/install/addons",schemaPath:"#/properties/install/properties/addons/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key18},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.install.properties.addons,data:data157};
 if(vErrors === null){
 vErrors = [err288];
 }
@@ -3886,9 +3885,12 @@ vErrors.push(err288);
 }
 errors++;
 }
-for(const key19 in data157){
-if(!((key19 === "enabled") || (key19 === "values_content"))){
-const err289 = {instancePath:instancePath+"/install/addons/harvester_vm_import_controller",schemaPath:"#/definitions/addon/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key19},message:"must NOT have additional properties",schema:false,parentSchema:schema26,data:data157};
+}
+if(data157.harvester_vm_import_controller !== undefined){
+let data158 = data157.harvester_vm_import_controller;
+if(data158 && typeof data158 == "object" && !Array.isArray(data158)){
+if(data158.enabled === undefined){
+const err289 = {instancePath:instancePath+"/install/addons/harvester_vm_import_controller",schemaPath:"#/definitions/addon/required",keyword:"required",params:{missingProperty: "enabled"},message:"must have required property '"+"enabled"+"'",schema:schema26.required,parentSchema:schema26,data:data158};
 if(vErrors === null){
 vErrors = [err289];
 }
@@ -3897,11 +3899,9 @@ vErrors.push(err289);
 }
 errors++;
 }
-}
-if(data157.enabled !== undefined){
-let data158 = data157.enabled;
-if(typeof data158 !== "boolean"){
-const err290 = {instancePath:instancePath+"/install/addons/harvester_vm_import_controller/enabled",schemaPath:"#/definitions/addon/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema26.properties.enabled.type,parentSchema:schema26.properties.enabled,data:data158};
+for(const key19 in data158){
+if(!((key19 === "enabled") || (key19 === "values_content"))){
+const err290 = {instancePath:instancePath+"/install/addons/harvester_vm_import_controller",schemaPath:"#/definitions/addon/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key19},message:"must NOT have additional properties",schema:false,parentSchema:schema26,data:data158};
 if(vErrors === null){
 vErrors = [err290];
 }
@@ -3911,10 +3911,10 @@ vErrors.push(err290);
 errors++;
 }
 }
-if(data157.values_content !== undefined){
-let data159 = data157.values_content;
-if(typeof data159 !== "string"){
-const err291 = {instancePath:instancePath+"/install/addons/harvester_vm_import_controller/values_content",schemaPath:"#/definitions/addon/properties/values_content/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema26.properties.values_content.type,parentSchema:schema26.properties.values_content,data:data159};
+if(data158.enabled !== undefined){
+let data159 = data158.enabled;
+if(typeof data159 !== "boolean"){
+const err291 = {instancePath:instancePath+"/install/addons/harvester_vm_import_controller/enabled",schemaPath:"#/definitions/addon/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema26.properties.enabled.type,parentSchema:schema26.properties.enabled,data:data159};
 if(vErrors === null){
 vErrors = [err291];
 }
@@ -3924,9 +3924,10 @@ vErrors.push(err291);
 errors++;
 }
 }
-}
-else {
-const err292 = {instancePath:instancePath+"/install/addons/harvester_vm_import_controller",schemaPath:"#/definitions/addon/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema26.type,parentSchema:schema26,data:data157};
+if(data158.values_content !== undefined){
+let data160 = data158.values_content;
+if(typeof data160 !== "string"){
+const err292 = {instancePath:instancePath+"/install/addons/harvester_vm_import_controller/values_content",schemaPath:"#/definitions/addon/properties/values_content/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema26.properties.values_content.type,parentSchema:schema26.properties.values_content,data:data160};
 if(vErrors === null){
 vErrors = [err292];
 }
@@ -3936,11 +3937,9 @@ vErrors.push(err292);
 errors++;
 }
 }
-if(data156.harvester_pcidevices_controller !== undefined){
-let data160 = data156.harvester_pcidevices_controller;
-if(data160 && typeof data160 == "object" && !Array.isArray(data160)){
-if(data160.enabled === undefined){
-const err293 = {instancePath:instancePath+"/install/addons/harvester_pcidevices_controller",schemaPath:"#/definitions/addon/required",keyword:"required",params:{missingProperty: "enabled"},message:"must have required property '"+"enabled"+"'",schema:schema26.required,parentSchema:schema26,data:data160};
+}
+else {
+const err293 = {instancePath:instancePath+"/install/addons/harvester_vm_import_controller",schemaPath:"#/definitions/addon/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema26.type,parentSchema:schema26,data:data158};
 if(vErrors === null){
 vErrors = [err293];
 }
@@ -3949,9 +3948,12 @@ vErrors.push(err293);
 }
 errors++;
 }
-for(const key20 in data160){
-if(!((key20 === "enabled") || (key20 === "values_content"))){
-const err294 = {instancePath:instancePath+"/install/addons/harvester_pcidevices_controller",schemaPath:"#/definitions/addon/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key20},message:"must NOT have additional properties",schema:false,parentSchema:schema26,data:data160};
+}
+if(data157.harvester_pcidevices_controller !== undefined){
+let data161 = data157.harvester_pcidevices_controller;
+if(data161 && typeof data161 == "object" && !Array.isArray(data161)){
+if(data161.enabled === undefined){
+const err294 = {instancePath:instancePath+"/install/addons/harvester_pcidevices_controller",schemaPath:"#/definitions/addon/required",keyword:"required",params:{missingProperty: "enabled"},message:"must have required property '"+"enabled"+"'",schema:schema26.required,parentSchema:schema26,data:data161};
 if(vErrors === null){
 vErrors = [err294];
 }
@@ -3960,11 +3962,9 @@ vErrors.push(err294);
 }
 errors++;
 }
-}
-if(data160.enabled !== undefined){
-let data161 = data160.enabled;
-if(typeof data161 !== "boolean"){
-const err295 = {instancePath:instancePath+"/install/addons/harvester_pcidevices_controller/enabled",schemaPath:"#/definitions/addon/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema26.properties.enabled.type,parentSchema:schema26.properties.enabled,data:data161};
+for(const key20 in data161){
+if(!((key20 === "enabled") || (key20 === "values_content"))){
+const err295 = {instancePath:instancePath+"/install/addons/harvester_pcidevices_controller",schemaPath:"#/definitions/addon/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key20},message:"must NOT have additional properties",schema:false,parentSchema:schema26,data:data161};
 if(vErrors === null){
 vErrors = [err295];
 }
@@ -3974,10 +3974,10 @@ vErrors.push(err295);
 errors++;
 }
 }
-if(data160.values_content !== undefined){
-let data162 = data160.values_content;
-if(typeof data162 !== "string"){
-const err296 = {instancePath:instancePath+"/install/addons/harvester_pcidevices_controller/values_content",schemaPath:"#/definitions/addon/properties/values_content/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema26.properties.values_content.type,parentSchema:schema26.properties.values_content,data:data162};
+if(data161.enabled !== undefined){
+let data162 = data161.enabled;
+if(typeof data162 !== "boolean"){
+const err296 = {instancePath:instancePath+"/install/addons/harvester_pcidevices_controller/enabled",schemaPath:"#/definitions/addon/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema26.properties.enabled.type,parentSchema:schema26.properties.enabled,data:data162};
 if(vErrors === null){
 vErrors = [err296];
 }
@@ -3987,9 +3987,10 @@ vErrors.push(err296);
 errors++;
 }
 }
-}
-else {
-const err297 = {instancePath:instancePath+"/install/addons/harvester_pcidevices_controller",schemaPath:"#/definitions/addon/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema26.type,parentSchema:schema26,data:data160};
+if(data161.values_content !== undefined){
+let data163 = data161.values_content;
+if(typeof data163 !== "string"){
+const err297 = {instancePath:instancePath+"/install/addons/harvester_pcidevices_controller/values_content",schemaPath:"#/definitions/addon/properties/values_content/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema26.properties.values_content.type,parentSchema:schema26.properties.values_content,data:data163};
 if(vErrors === null){
 vErrors = [err297];
 }
@@ -3999,11 +4000,9 @@ vErrors.push(err297);
 errors++;
 }
 }
-if(data156.rancher_logging !== undefined){
-let data163 = data156.rancher_logging;
-if(data163 && typeof data163 == "object" && !Array.isArray(data163)){
-if(data163.enabled === undefined){
-const err298 = {instancePath:instancePath+"/install/addons/rancher_logging",schemaPath:"#/definitions/addon/required",keyword:"required",params:{missingProperty: "enabled"},message:"must have required property '"+"enabled"+"'",schema:schema26.required,parentSchema:schema26,data:data163};
+}
+else {
+const err298 = {instancePath:instancePath+"/install/addons/harvester_pcidevices_controller",schemaPath:"#/definitions/addon/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema26.type,parentSchema:schema26,data:data161};
 if(vErrors === null){
 vErrors = [err298];
 }
@@ -4012,9 +4011,12 @@ vErrors.push(err298);
 }
 errors++;
 }
-for(const key21 in data163){
-if(!((key21 === "enabled") || (key21 === "values_content"))){
-const err299 = {instancePath:instancePath+"/install/addons/rancher_logging",schemaPath:"#/definitions/addon/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key21},message:"must NOT have additional properties",schema:false,parentSchema:schema26,data:data163};
+}
+if(data157.rancher_logging !== undefined){
+let data164 = data157.rancher_logging;
+if(data164 && typeof data164 == "object" && !Array.isArray(data164)){
+if(data164.enabled === undefined){
+const err299 = {instancePath:instancePath+"/install/addons/rancher_logging",schemaPath:"#/definitions/addon/required",keyword:"required",params:{missingProperty: "enabled"},message:"must have required property '"+"enabled"+"'",schema:schema26.required,parentSchema:schema26,data:data164};
 if(vErrors === null){
 vErrors = [err299];
 }
@@ -4023,11 +4025,9 @@ vErrors.push(err299);
 }
 errors++;
 }
-}
-if(data163.enabled !== undefined){
-let data164 = data163.enabled;
-if(typeof data164 !== "boolean"){
-const err300 = {instancePath:instancePath+"/install/addons/rancher_logging/enabled",schemaPath:"#/definitions/addon/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema26.properties.enabled.type,parentSchema:schema26.properties.enabled,data:data164};
+for(const key21 in data164){
+if(!((key21 === "enabled") || (key21 === "values_content"))){
+const err300 = {instancePath:instancePath+"/install/addons/rancher_logging",schemaPath:"#/definitions/addon/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key21},message:"must NOT have additional properties",schema:false,parentSchema:schema26,data:data164};
 if(vErrors === null){
 vErrors = [err300];
 }
@@ -4037,10 +4037,10 @@ vErrors.push(err300);
 errors++;
 }
 }
-if(data163.values_content !== undefined){
-let data165 = data163.values_content;
-if(typeof data165 !== "string"){
-const err301 = {instancePath:instancePath+"/install/addons/rancher_logging/values_content",schemaPath:"#/definitions/addon/properties/values_content/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema26.properties.values_content.type,parentSchema:schema26.properties.values_content,data:data165};
+if(data164.enabled !== undefined){
+let data165 = data164.enabled;
+if(typeof data165 !== "boolean"){
+const err301 = {instancePath:instancePath+"/install/addons/rancher_logging/enabled",schemaPath:"#/definitions/addon/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema26.properties.enabled.type,parentSchema:schema26.properties.enabled,data:data165};
 if(vErrors === null){
 vErrors = [err301];
 }
@@ -4050,9 +4050,10 @@ vErrors.push(err301);
 errors++;
 }
 }
-}
-else {
-const err302 = {instancePath:instancePath+"/install/addons/rancher_logging",schemaPath:"#/definitions/addon/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema26.type,parentSchema:schema26,data:data163};
+if(data164.values_content !== undefined){
+let data166 = data164.values_content;
+if(typeof data166 !== "string"){
+const err302 = {instancePath:instancePath+"/install/addons/rancher_logging/values_content",schemaPath:"#/definitions/addon/properties/values_content/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema26.properties.values_content.type,parentSchema:schema26.properties.values_content,data:data166};
 if(vErrors === null){
 vErrors = [err302];
 }
@@ -4062,11 +4063,9 @@ vErrors.push(err302);
 errors++;
 }
 }
-if(data156.rancher_monitoring !== undefined){
-let data166 = data156.rancher_monitoring;
-if(data166 && typeof data166 == "object" && !Array.isArray(data166)){
-if(data166.enabled === undefined){
-const err303 = {instancePath:instancePath+"/install/addons/rancher_monitoring",schemaPath:"#/definitions/addon/required",keyword:"required",params:{missingProperty: "enabled"},message:"must have required property '"+"enabled"+"'",schema:schema26.required,parentSchema:schema26,data:data166};
+}
+else {
+const err303 = {instancePath:instancePath+"/install/addons/rancher_logging",schemaPath:"#/definitions/addon/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema26.type,parentSchema:schema26,data:data164};
 if(vErrors === null){
 vErrors = [err303];
 }
@@ -4075,9 +4074,12 @@ vErrors.push(err303);
 }
 errors++;
 }
-for(const key22 in data166){
-if(!((key22 === "enabled") || (key22 === "values_content"))){
-const err304 = {instancePath:instancePath+"/install/addons/rancher_monitoring",schemaPath:"#/definitions/addon/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key22},message:"must NOT have additional properties",schema:false,parentSchema:schema26,data:data166};
+}
+if(data157.rancher_monitoring !== undefined){
+let data167 = data157.rancher_monitoring;
+if(data167 && typeof data167 == "object" && !Array.isArray(data167)){
+if(data167.enabled === undefined){
+const err304 = {instancePath:instancePath+"/install/addons/rancher_monitoring",schemaPath:"#/definitions/addon/required",keyword:"required",params:{missingProperty: "enabled"},message:"must have required property '"+"enabled"+"'",schema:schema26.required,parentSchema:schema26,data:data167};
 if(vErrors === null){
 vErrors = [err304];
 }
@@ -4086,11 +4088,9 @@ vErrors.push(err304);
 }
 errors++;
 }
-}
-if(data166.enabled !== undefined){
-let data167 = data166.enabled;
-if(typeof data167 !== "boolean"){
-const err305 = {instancePath:instancePath+"/install/addons/rancher_monitoring/enabled",schemaPath:"#/definitions/addon/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema26.properties.enabled.type,parentSchema:schema26.properties.enabled,data:data167};
+for(const key22 in data167){
+if(!((key22 === "enabled") || (key22 === "values_content"))){
+const err305 = {instancePath:instancePath+"/install/addons/rancher_monitoring",schemaPath:"#/definitions/addon/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key22},message:"must NOT have additional properties",schema:false,parentSchema:schema26,data:data167};
 if(vErrors === null){
 vErrors = [err305];
 }
@@ -4100,10 +4100,10 @@ vErrors.push(err305);
 errors++;
 }
 }
-if(data166.values_content !== undefined){
-let data168 = data166.values_content;
-if(typeof data168 !== "string"){
-const err306 = {instancePath:instancePath+"/install/addons/rancher_monitoring/values_content",schemaPath:"#/definitions/addon/properties/values_content/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema26.properties.values_content.type,parentSchema:schema26.properties.values_content,data:data168};
+if(data167.enabled !== undefined){
+let data168 = data167.enabled;
+if(typeof data168 !== "boolean"){
+const err306 = {instancePath:instancePath+"/install/addons/rancher_monitoring/enabled",schemaPath:"#/definitions/addon/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema26.properties.enabled.type,parentSchema:schema26.properties.enabled,data:data168};
 if(vErrors === null){
 vErrors = [err306];
 }
@@ -4113,9 +4113,10 @@ vErrors.push(err306);
 errors++;
 }
 }
-}
-else {
-const err307 = {instancePath:instancePath+"/install/addons/rancher_monitoring",schemaPath:"#/definitions/addon/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema26.type,parentSchema:schema26,data:data166};
+if(data167.values_content !== undefined){
+let data169 = data167.values_content;
+if(typeof data169 !== "string"){
+const err307 = {instancePath:instancePath+"/install/addons/rancher_monitoring/values_content",schemaPath:"#/definitions/addon/properties/values_content/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema26.properties.values_content.type,parentSchema:schema26.properties.values_content,data:data169};
 if(vErrors === null){
 vErrors = [err307];
 }
@@ -4125,11 +4126,9 @@ vErrors.push(err307);
 errors++;
 }
 }
-if(data156.harvester_seeder !== undefined){
-let data169 = data156.harvester_seeder;
-if(data169 && typeof data169 == "object" && !Array.isArray(data169)){
-if(data169.enabled === undefined){
-const err308 = {instancePath:instancePath+"/install/addons/harvester_seeder",schemaPath:"#/definitions/addon/required",keyword:"required",params:{missingProperty: "enabled"},message:"must have required property '"+"enabled"+"'",schema:schema26.required,parentSchema:schema26,data:data169};
+}
+else {
+const err308 = {instancePath:instancePath+"/install/addons/rancher_monitoring",schemaPath:"#/definitions/addon/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema26.type,parentSchema:schema26,data:data167};
 if(vErrors === null){
 vErrors = [err308];
 }
@@ -4138,9 +4137,12 @@ vErrors.push(err308);
 }
 errors++;
 }
-for(const key23 in data169){
-if(!((key23 === "enabled") || (key23 === "values_content"))){
-const err309 = {instancePath:instancePath+"/install/addons/harvester_seeder",schemaPath:"#/definitions/addon/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key23},message:"must NOT have additional properties",schema:false,parentSchema:schema26,data:data169};
+}
+if(data157.harvester_seeder !== undefined){
+let data170 = data157.harvester_seeder;
+if(data170 && typeof data170 == "object" && !Array.isArray(data170)){
+if(data170.enabled === undefined){
+const err309 = {instancePath:instancePath+"/install/addons/harvester_seeder",schemaPath:"#/definitions/addon/required",keyword:"required",params:{missingProperty: "enabled"},message:"must have required property '"+"enabled"+"'",schema:schema26.required,parentSchema:schema26,data:data170};
 if(vErrors === null){
 vErrors = [err309];
 }
@@ -4149,11 +4151,9 @@ vErrors.push(err309);
 }
 errors++;
 }
-}
-if(data169.enabled !== undefined){
-let data170 = data169.enabled;
-if(typeof data170 !== "boolean"){
-const err310 = {instancePath:instancePath+"/install/addons/harvester_seeder/enabled",schemaPath:"#/definitions/addon/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema26.properties.enabled.type,parentSchema:schema26.properties.enabled,data:data170};
+for(const key23 in data170){
+if(!((key23 === "enabled") || (key23 === "values_content"))){
+const err310 = {instancePath:instancePath+"/install/addons/harvester_seeder",schemaPath:"#/definitions/addon/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key23},message:"must NOT have additional properties",schema:false,parentSchema:schema26,data:data170};
 if(vErrors === null){
 vErrors = [err310];
 }
@@ -4163,10 +4163,10 @@ vErrors.push(err310);
 errors++;
 }
 }
-if(data169.values_content !== undefined){
-let data171 = data169.values_content;
-if(typeof data171 !== "string"){
-const err311 = {instancePath:instancePath+"/install/addons/harvester_seeder/values_content",schemaPath:"#/definitions/addon/properties/values_content/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema26.properties.values_content.type,parentSchema:schema26.properties.values_content,data:data171};
+if(data170.enabled !== undefined){
+let data171 = data170.enabled;
+if(typeof data171 !== "boolean"){
+const err311 = {instancePath:instancePath+"/install/addons/harvester_seeder/enabled",schemaPath:"#/definitions/addon/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema26.properties.enabled.type,parentSchema:schema26.properties.enabled,data:data171};
 if(vErrors === null){
 vErrors = [err311];
 }
@@ -4176,9 +4176,10 @@ vErrors.push(err311);
 errors++;
 }
 }
-}
-else {
-const err312 = {instancePath:instancePath+"/install/addons/harvester_seeder",schemaPath:"#/definitions/addon/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema26.type,parentSchema:schema26,data:data169};
+if(data170.values_content !== undefined){
+let data172 = data170.values_content;
+if(typeof data172 !== "string"){
+const err312 = {instancePath:instancePath+"/install/addons/harvester_seeder/values_content",schemaPath:"#/definitions/addon/properties/values_content/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema26.properties.values_content.type,parentSchema:schema26.properties.values_content,data:data172};
 if(vErrors === null){
 vErrors = [err312];
 }
@@ -4188,11 +4189,9 @@ vErrors.push(err312);
 errors++;
 }
 }
-if(data156.nvidia_driver_toolkit !== undefined){
-let data172 = data156.nvidia_driver_toolkit;
-if(data172 && typeof data172 == "object" && !Array.isArray(data172)){
-if(data172.enabled === undefined){
-const err313 = {instancePath:instancePath+"/install/addons/nvidia_driver_toolkit",schemaPath:"#/definitions/addon/required",keyword:"required",params:{missingProperty: "enabled"},message:"must have required property '"+"enabled"+"'",schema:schema26.required,parentSchema:schema26,data:data172};
+}
+else {
+const err313 = {instancePath:instancePath+"/install/addons/harvester_seeder",schemaPath:"#/definitions/addon/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema26.type,parentSchema:schema26,data:data170};
 if(vErrors === null){
 vErrors = [err313];
 }
@@ -4201,9 +4200,12 @@ vErrors.push(err313);
 }
 errors++;
 }
-for(const key24 in data172){
-if(!((key24 === "enabled") || (key24 === "values_content"))){
-const err314 = {instancePath:instancePath+"/install/addons/nvidia_driver_toolkit",schemaPath:"#/definitions/addon/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key24},message:"must NOT have additional properties",schema:false,parentSchema:schema26,data:data172};
+}
+if(data157.nvidia_driver_toolkit !== undefined){
+let data173 = data157.nvidia_driver_toolkit;
+if(data173 && typeof data173 == "object" && !Array.isArray(data173)){
+if(data173.enabled === undefined){
+const err314 = {instancePath:instancePath+"/install/addons/nvidia_driver_toolkit",schemaPath:"#/definitions/addon/required",keyword:"required",params:{missingProperty: "enabled"},message:"must have required property '"+"enabled"+"'",schema:schema26.required,parentSchema:schema26,data:data173};
 if(vErrors === null){
 vErrors = [err314];
 }
@@ -4212,11 +4214,9 @@ vErrors.push(err314);
 }
 errors++;
 }
-}
-if(data172.enabled !== undefined){
-let data173 = data172.enabled;
-if(typeof data173 !== "boolean"){
-const err315 = {instancePath:instancePath+"/install/addons/nvidia_driver_toolkit/enabled",schemaPath:"#/definitions/addon/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema26.properties.enabled.type,parentSchema:schema26.properties.enabled,data:data173};
+for(const key24 in data173){
+if(!((key24 === "enabled") || (key24 === "values_content"))){
+const err315 = {instancePath:instancePath+"/install/addons/nvidia_driver_toolkit",schemaPath:"#/definitions/addon/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key24},message:"must NOT have additional properties",schema:false,parentSchema:schema26,data:data173};
 if(vErrors === null){
 vErrors = [err315];
 }
@@ -4226,10 +4226,10 @@ vErrors.push(err315);
 errors++;
 }
 }
-if(data172.values_content !== undefined){
-let data174 = data172.values_content;
-if(typeof data174 !== "string"){
-const err316 = {instancePath:instancePath+"/install/addons/nvidia_driver_toolkit/values_content",schemaPath:"#/definitions/addon/properties/values_content/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema26.properties.values_content.type,parentSchema:schema26.properties.values_content,data:data174};
+if(data173.enabled !== undefined){
+let data174 = data173.enabled;
+if(typeof data174 !== "boolean"){
+const err316 = {instancePath:instancePath+"/install/addons/nvidia_driver_toolkit/enabled",schemaPath:"#/definitions/addon/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema26.properties.enabled.type,parentSchema:schema26.properties.enabled,data:data174};
 if(vErrors === null){
 vErrors = [err316];
 }
@@ -4239,9 +4239,10 @@ vErrors.push(err316);
 errors++;
 }
 }
-}
-else {
-const err317 = {instancePath:instancePath+"/install/addons/nvidia_driver_toolkit",schemaPath:"#/definitions/addon/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema26.type,parentSchema:schema26,data:data172};
+if(data173.values_content !== undefined){
+let data175 = data173.values_content;
+if(typeof data175 !== "string"){
+const err317 = {instancePath:instancePath+"/install/addons/nvidia_driver_toolkit/values_content",schemaPath:"#/definitions/addon/properties/values_content/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema26.properties.values_content.type,parentSchema:schema26.properties.values_content,data:data175};
 if(vErrors === null){
 vErrors = [err317];
 }
@@ -4251,11 +4252,9 @@ vErrors.push(err317);
 errors++;
 }
 }
-if(data156.kubeovn_operator !== undefined){
-let data175 = data156.kubeovn_operator;
-if(data175 && typeof data175 == "object" && !Array.isArray(data175)){
-if(data175.enabled === undefined){
-const err318 = {instancePath:instancePath+"/install/addons/kubeovn_operator",schemaPath:"#/definitions/addon/required",keyword:"required",params:{missingProperty: "enabled"},message:"must have required property '"+"enabled"+"'",schema:schema26.required,parentSchema:schema26,data:data175};
+}
+else {
+const err318 = {instancePath:instancePath+"/install/addons/nvidia_driver_toolkit",schemaPath:"#/definitions/addon/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema26.type,parentSchema:schema26,data:data173};
 if(vErrors === null){
 vErrors = [err318];
 }
@@ -4264,9 +4263,12 @@ vErrors.push(err318);
 }
 errors++;
 }
-for(const key25 in data175){
-if(!((key25 === "enabled") || (key25 === "values_content"))){
-const err319 = {instancePath:instancePath+"/install/addons/kubeovn_operator",schemaPath:"#/definitions/addon/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key25},message:"must NOT have additional properties",schema:false,parentSchema:schema26,data:data175};
+}
+if(data157.kubeovn_operator !== undefined){
+let data176 = data157.kubeovn_operator;
+if(data176 && typeof data176 == "object" && !Array.isArray(data176)){
+if(data176.enabled === undefined){
+const err319 = {instancePath:instancePath+"/install/addons/kubeovn_operator",schemaPath:"#/definitions/addon/required",keyword:"required",params:{missingProperty: "enabled"},message:"must have required property '"+"enabled"+"'",schema:schema26.required,parentSchema:schema26,data:data176};
 if(vErrors === null){
 vErrors = [err319];
 }
@@ -4275,11 +4277,9 @@ vErrors.push(err319);
 }
 errors++;
 }
-}
-if(data175.enabled !== undefined){
-let data176 = data175.enabled;
-if(typeof data176 !== "boolean"){
-const err320 = {instancePath:instancePath+"/install/addons/kubeovn_operator/enabled",schemaPath:"#/definitions/addon/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema26.properties.enabled.type,parentSchema:schema26.properties.enabled,data:data176};
+for(const key25 in data176){
+if(!((key25 === "enabled") || (key25 === "values_content"))){
+const err320 = {instancePath:instancePath+"/install/addons/kubeovn_operator",schemaPath:"#/definitions/addon/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key25},message:"must NOT have additional properties",schema:false,parentSchema:schema26,data:data176};
 if(vErrors === null){
 vErrors = [err320];
 }
@@ -4289,10 +4289,10 @@ vErrors.push(err320);
 errors++;
 }
 }
-if(data175.values_content !== undefined){
-let data177 = data175.values_content;
-if(typeof data177 !== "string"){
-const err321 = {instancePath:instancePath+"/install/addons/kubeovn_operator/values_content",schemaPath:"#/definitions/addon/properties/values_content/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema26.properties.values_content.type,parentSchema:schema26.properties.values_content,data:data177};
+if(data176.enabled !== undefined){
+let data177 = data176.enabled;
+if(typeof data177 !== "boolean"){
+const err321 = {instancePath:instancePath+"/install/addons/kubeovn_operator/enabled",schemaPath:"#/definitions/addon/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema26.properties.enabled.type,parentSchema:schema26.properties.enabled,data:data177};
 if(vErrors === null){
 vErrors = [err321];
 }
@@ -4302,9 +4302,10 @@ vErrors.push(err321);
 errors++;
 }
 }
-}
-else {
-const err322 = {instancePath:instancePath+"/install/addons/kubeovn_operator",schemaPath:"#/definitions/addon/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema26.type,parentSchema:schema26,data:data175};
+if(data176.values_content !== undefined){
+let data178 = data176.values_content;
+if(typeof data178 !== "string"){
+const err322 = {instancePath:instancePath+"/install/addons/kubeovn_operator/values_content",schemaPath:"#/definitions/addon/properties/values_content/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema26.properties.values_content.type,parentSchema:schema26.properties.values_content,data:data178};
 if(vErrors === null){
 vErrors = [err322];
 }
@@ -4314,11 +4315,9 @@ vErrors.push(err322);
 errors++;
 }
 }
-if(data156.descheduler !== undefined){
-let data178 = data156.descheduler;
-if(data178 && typeof data178 == "object" && !Array.isArray(data178)){
-if(data178.enabled === undefined){
-const err323 = {instancePath:instancePath+"/install/addons/descheduler",schemaPath:"#/definitions/addon/required",keyword:"required",params:{missingProperty: "enabled"},message:"must have required property '"+"enabled"+"'",schema:schema26.required,parentSchema:schema26,data:data178};
+}
+else {
+const err323 = {instancePath:instancePath+"/install/addons/kubeovn_operator",schemaPath:"#/definitions/addon/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema26.type,parentSchema:schema26,data:data176};
 if(vErrors === null){
 vErrors = [err323];
 }
@@ -4327,9 +4326,12 @@ vErrors.push(err323);
 }
 errors++;
 }
-for(const key26 in data178){
-if(!((key26 === "enabled") || (key26 === "values_content"))){
-const err324 = {instancePath:instancePath+"/install/addons/descheduler",schemaPath:"#/definitions/addon/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key26},message:"must NOT have additional properties",schema:false,parentSchema:schema26,data:data178};
+}
+if(data157.descheduler !== undefined){
+let data179 = data157.descheduler;
+if(data179 && typeof data179 == "object" && !Array.isArray(data179)){
+if(data179.enabled === undefined){
+const err324 = {instancePath:instancePath+"/install/addons/descheduler",schemaPath:"#/definitions/addon/required",keyword:"required",params:{missingProperty: "enabled"},message:"must have required property '"+"enabled"+"'",schema:schema26.required,parentSchema:schema26,data:data179};
 if(vErrors === null){
 vErrors = [err324];
 }
@@ -4338,11 +4340,9 @@ vErrors.push(err324);
 }
 errors++;
 }
-}
-if(data178.enabled !== undefined){
-let data179 = data178.enabled;
-if(typeof data179 !== "boolean"){
-const err325 = {instancePath:instancePath+"/install/addons/descheduler/enabled",schemaPath:"#/definitions/addon/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema26.properties.enabled.type,parentSchema:schema26.properties.enabled,data:data179};
+for(const key26 in data179){
+if(!((key26 === "enabled") || (key26 === "values_content"))){
+const err325 = {instancePath:instancePath+"/install/addons/descheduler",schemaPath:"#/definitions/addon/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key26},message:"must NOT have additional properties",schema:false,parentSchema:schema26,data:data179};
 if(vErrors === null){
 vErrors = [err325];
 }
@@ -4352,10 +4352,10 @@ vErrors.push(err325);
 errors++;
 }
 }
-if(data178.values_content !== undefined){
-let data180 = data178.values_content;
-if(typeof data180 !== "string"){
-const err326 = {instancePath:instancePath+"/install/addons/descheduler/values_content",schemaPath:"#/definitions/addon/properties/values_content/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema26.properties.values_content.type,parentSchema:schema26.properties.values_content,data:data180};
+if(data179.enabled !== undefined){
+let data180 = data179.enabled;
+if(typeof data180 !== "boolean"){
+const err326 = {instancePath:instancePath+"/install/addons/descheduler/enabled",schemaPath:"#/definitions/addon/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema26.properties.enabled.type,parentSchema:schema26.properties.enabled,data:data180};
 if(vErrors === null){
 vErrors = [err326];
 }
@@ -4365,9 +4365,10 @@ vErrors.push(err326);
 errors++;
 }
 }
-}
-else {
-const err327 = {instancePath:instancePath+"/install/addons/descheduler",schemaPath:"#/definitions/addon/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema26.type,parentSchema:schema26,data:data178};
+if(data179.values_content !== undefined){
+let data181 = data179.values_content;
+if(typeof data181 !== "string"){
+const err327 = {instancePath:instancePath+"/install/addons/descheduler/values_content",schemaPath:"#/definitions/addon/properties/values_content/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema26.properties.values_content.type,parentSchema:schema26.properties.values_content,data:data181};
 if(vErrors === null){
 vErrors = [err327];
 }
@@ -4379,7 +4380,7 @@ errors++;
 }
 }
 else {
-const err328 = {instancePath:instancePath+"/install/addons",schemaPath:"#/properties/install/properties/addons/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.install.properties.addons.type,parentSchema:schema11.properties.install.properties.addons,data:data156};
+const err328 = {instancePath:instancePath+"/install/addons/descheduler",schemaPath:"#/definitions/addon/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema26.type,parentSchema:schema26,data:data179};
 if(vErrors === null){
 vErrors = [err328];
 }
@@ -4389,12 +4390,9 @@ vErrors.push(err328);
 errors++;
 }
 }
-if(data114.harvester !== undefined){
-let data181 = data114.harvester;
-if(data181 && typeof data181 == "object" && !Array.isArray(data181)){
-for(const key27 in data181){
-if(!((key27 === "storage_class") || (key27 === "longhorn"))){
-const err329 = {instancePath:instancePath+"/install/harvester",schemaPath:"#/properties/install/properties/harvester/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key27},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.install.properties.harvester,data:data181};
+}
+else {
+const err329 = {instancePath:instancePath+"/install/addons",schemaPath:"#/properties/install/properties/addons/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.install.properties.addons.type,parentSchema:schema11.properties.install.properties.addons,data:data157};
 if(vErrors === null){
 vErrors = [err329];
 }
@@ -4404,12 +4402,12 @@ vErrors.push(err329);
 errors++;
 }
 }
-if(data181.storage_class !== undefined){
-let data182 = data181.storage_class;
+if(data114.harvester !== undefined){
+let data182 = data114.harvester;
 if(data182 && typeof data182 == "object" && !Array.isArray(data182)){
-for(const key28 in data182){
-if(!(key28 === "replica_count")){
-const err330 = {instancePath:instancePath+"/install/harvester/storage_class",schemaPath:"#/properties/install/properties/harvester/properties/storage_class/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key28},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.install.properties.harvester.properties.storage_class,data:data182};
+for(const key27 in data182){
+if(!((key27 === "storage_class") || (key27 === "longhorn"))){
+const err330 = {instancePath:instancePath+"/install/harvester",schemaPath:"#/properties/install/properties/harvester/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key27},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.install.properties.harvester,data:data182};
 if(vErrors === null){
 vErrors = [err330];
 }
@@ -4419,10 +4417,12 @@ vErrors.push(err330);
 errors++;
 }
 }
-if(data182.replica_count !== undefined){
-let data183 = data182.replica_count;
-if(!(((typeof data183 == "number") && (!(data183 % 1) && !isNaN(data183))) && (isFinite(data183)))){
-const err331 = {instancePath:instancePath+"/install/harvester/storage_class/replica_count",schemaPath:"#/properties/install/properties/harvester/properties/storage_class/properties/replica_count/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.install.properties.harvester.properties.storage_class.properties.replica_count.type,parentSchema:schema11.properties.install.properties.harvester.properties.storage_class.properties.replica_count,data:data183};
+if(data182.storage_class !== undefined){
+let data183 = data182.storage_class;
+if(data183 && typeof data183 == "object" && !Array.isArray(data183)){
+for(const key28 in data183){
+if(!(key28 === "replica_count")){
+const err331 = {instancePath:instancePath+"/install/harvester/storage_class",schemaPath:"#/properties/install/properties/harvester/properties/storage_class/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key28},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.install.properties.harvester.properties.storage_class,data:data183};
 if(vErrors === null){
 vErrors = [err331];
 }
@@ -4431,9 +4431,11 @@ vErrors.push(err331);
 }
 errors++;
 }
-if((typeof data183 == "number") && (isFinite(data183))){
-if(data183 > 3 || isNaN(data183)){
-const err332 = {instancePath:instancePath+"/install/harvester/storage_class/replica_count",schemaPath:"#/properties/install/properties/harvester/properties/storage_class/properties/replica_count/maximum",keyword:"maximum",params:{comparison: "<=", limit: 3},message:"must be <= 3",schema:3,parentSchema:schema11.properties.install.properties.harvester.properties.storage_class.properties.replica_count,data:data183};
+}
+if(data183.replica_count !== undefined){
+let data184 = data183.replica_count;
+if(!(((typeof data184 == "number") && (!(data184 % 1) && !isNaN(data184))) && (isFinite(data184)))){
+const err332 = {instancePath:instancePath+"/install/harvester/storage_class/replica_count",schemaPath:"#/properties/install/properties/harvester/properties/storage_class/properties/replica_count/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.install.properties.harvester.properties.storage_class.properties.replica_count.type,parentSchema:schema11.properties.install.properties.harvester.properties.storage_class.properties.replica_count,data:data184};
 if(vErrors === null){
 vErrors = [err332];
 }
@@ -4442,8 +4444,9 @@ vErrors.push(err332);
 }
 errors++;
 }
-if(data183 < 1 || isNaN(data183)){
-const err333 = {instancePath:instancePath+"/install/harvester/storage_class/replica_count",schemaPath:"#/properties/install/properties/harvester/properties/storage_class/properties/replica_count/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.install.properties.harvester.properties.storage_class.properties.replica_count,data:data183};
+if((typeof data184 == "number") && (isFinite(data184))){
+if(data184 > 3 || isNaN(data184)){
+const err333 = {instancePath:instancePath+"/install/harvester/storage_class/replica_count",schemaPath:"#/properties/install/properties/harvester/properties/storage_class/properties/replica_count/maximum",keyword:"maximum",params:{comparison: "<=", limit: 3},message:"must be <= 3",schema:3,parentSchema:schema11.properties.install.properties.harvester.properties.storage_class.properties.replica_count,data:data184};
 if(vErrors === null){
 vErrors = [err333];
 }
@@ -4452,11 +4455,8 @@ vErrors.push(err333);
 }
 errors++;
 }
-}
-}
-}
-else {
-const err334 = {instancePath:instancePath+"/install/harvester/storage_class",schemaPath:"#/properties/install/properties/harvester/properties/storage_class/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.install.properties.harvester.properties.storage_class.type,parentSchema:schema11.properties.install.properties.harvester.properties.storage_class,data:data182};
+if(data184 < 1 || isNaN(data184)){
+const err334 = {instancePath:instancePath+"/install/harvester/storage_class/replica_count",schemaPath:"#/properties/install/properties/harvester/properties/storage_class/properties/replica_count/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.install.properties.harvester.properties.storage_class.properties.replica_count,data:data184};
 if(vErrors === null){
 vErrors = [err334];
 }
@@ -4466,12 +4466,10 @@ vErrors.push(err334);
 errors++;
 }
 }
-if(data181.longhorn !== undefined){
-let data184 = data181.longhorn;
-if(data184 && typeof data184 == "object" && !Array.isArray(data184)){
-for(const key29 in data184){
-if(!(key29 === "default_settings")){
-const err335 = {instancePath:instancePath+"/install/harvester/longhorn",schemaPath:"#/properties/install/properties/harvester/properties/longhorn/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key29},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.install.properties.harvester.properties.longhorn,data:data184};
+}
+}
+else {
+const err335 = {instancePath:instancePath+"/install/harvester/storage_class",schemaPath:"#/properties/install/properties/harvester/properties/storage_class/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.install.properties.harvester.properties.storage_class.type,parentSchema:schema11.properties.install.properties.harvester.properties.storage_class,data:data183};
 if(vErrors === null){
 vErrors = [err335];
 }
@@ -4481,12 +4479,12 @@ vErrors.push(err335);
 errors++;
 }
 }
-if(data184.default_settings !== undefined){
-let data185 = data184.default_settings;
+if(data182.longhorn !== undefined){
+let data185 = data182.longhorn;
 if(data185 && typeof data185 == "object" && !Array.isArray(data185)){
-for(const key30 in data185){
-if(!((key30 === "guaranteedInstanceManagerCPU") || (key30 === "storageReservedPercentageForDefaultDisk"))){
-const err336 = {instancePath:instancePath+"/install/harvester/longhorn/default_settings",schemaPath:"#/properties/install/properties/harvester/properties/longhorn/properties/default_settings/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key30},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.install.properties.harvester.properties.longhorn.properties.default_settings,data:data185};
+for(const key29 in data185){
+if(!(key29 === "default_settings")){
+const err336 = {instancePath:instancePath+"/install/harvester/longhorn",schemaPath:"#/properties/install/properties/harvester/properties/longhorn/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key29},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.install.properties.harvester.properties.longhorn,data:data185};
 if(vErrors === null){
 vErrors = [err336];
 }
@@ -4496,10 +4494,12 @@ vErrors.push(err336);
 errors++;
 }
 }
-if(data185.guaranteedInstanceManagerCPU !== undefined){
-let data186 = data185.guaranteedInstanceManagerCPU;
-if(!(((typeof data186 == "number") && (!(data186 % 1) && !isNaN(data186))) && (isFinite(data186)))){
-const err337 = {instancePath:instancePath+"/install/harvester/longhorn/default_settings/guaranteedInstanceManagerCPU",schemaPath:"#/properties/install/properties/harvester/properties/longhorn/properties/default_settings/properties/guaranteedInstanceManagerCPU/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.install.properties.harvester.properties.longhorn.properties.default_settings.properties.guaranteedInstanceManagerCPU.type,parentSchema:schema11.properties.install.properties.harvester.properties.longhorn.properties.default_settings.properties.guaranteedInstanceManagerCPU,data:data186};
+if(data185.default_settings !== undefined){
+let data186 = data185.default_settings;
+if(data186 && typeof data186 == "object" && !Array.isArray(data186)){
+for(const key30 in data186){
+if(!((key30 === "guaranteedInstanceManagerCPU") || (key30 === "storageReservedPercentageForDefaultDisk"))){
+const err337 = {instancePath:instancePath+"/install/harvester/longhorn/default_settings",schemaPath:"#/properties/install/properties/harvester/properties/longhorn/properties/default_settings/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key30},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.install.properties.harvester.properties.longhorn.properties.default_settings,data:data186};
 if(vErrors === null){
 vErrors = [err337];
 }
@@ -4508,9 +4508,11 @@ vErrors.push(err337);
 }
 errors++;
 }
-if((typeof data186 == "number") && (isFinite(data186))){
-if(data186 > 12 || isNaN(data186)){
-const err338 = {instancePath:instancePath+"/install/harvester/longhorn/default_settings/guaranteedInstanceManagerCPU",schemaPath:"#/properties/install/properties/harvester/properties/longhorn/properties/default_settings/properties/guaranteedInstanceManagerCPU/maximum",keyword:"maximum",params:{comparison: "<=", limit: 12},message:"must be <= 12",schema:12,parentSchema:schema11.properties.install.properties.harvester.properties.longhorn.properties.default_settings.properties.guaranteedInstanceManagerCPU,data:data186};
+}
+if(data186.guaranteedInstanceManagerCPU !== undefined){
+let data187 = data186.guaranteedInstanceManagerCPU;
+if(!(((typeof data187 == "number") && (!(data187 % 1) && !isNaN(data187))) && (isFinite(data187)))){
+const err338 = {instancePath:instancePath+"/install/harvester/longhorn/default_settings/guaranteedInstanceManagerCPU",schemaPath:"#/properties/install/properties/harvester/properties/longhorn/properties/default_settings/properties/guaranteedInstanceManagerCPU/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.install.properties.harvester.properties.longhorn.properties.default_settings.properties.guaranteedInstanceManagerCPU.type,parentSchema:schema11.properties.install.properties.harvester.properties.longhorn.properties.default_settings.properties.guaranteedInstanceManagerCPU,data:data187};
 if(vErrors === null){
 vErrors = [err338];
 }
@@ -4519,8 +4521,9 @@ vErrors.push(err338);
 }
 errors++;
 }
-if(data186 < 0 || isNaN(data186)){
-const err339 = {instancePath:instancePath+"/install/harvester/longhorn/default_settings/guaranteedInstanceManagerCPU",schemaPath:"#/properties/install/properties/harvester/properties/longhorn/properties/default_settings/properties/guaranteedInstanceManagerCPU/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.install.properties.harvester.properties.longhorn.properties.default_settings.properties.guaranteedInstanceManagerCPU,data:data186};
+if((typeof data187 == "number") && (isFinite(data187))){
+if(data187 > 12 || isNaN(data187)){
+const err339 = {instancePath:instancePath+"/install/harvester/longhorn/default_settings/guaranteedInstanceManagerCPU",schemaPath:"#/properties/install/properties/harvester/properties/longhorn/properties/default_settings/properties/guaranteedInstanceManagerCPU/maximum",keyword:"maximum",params:{comparison: "<=", limit: 12},message:"must be <= 12",schema:12,parentSchema:schema11.properties.install.properties.harvester.properties.longhorn.properties.default_settings.properties.guaranteedInstanceManagerCPU,data:data187};
 if(vErrors === null){
 vErrors = [err339];
 }
@@ -4529,12 +4532,8 @@ vErrors.push(err339);
 }
 errors++;
 }
-}
-}
-if(data185.storageReservedPercentageForDefaultDisk !== undefined){
-let data187 = data185.storageReservedPercentageForDefaultDisk;
-if(!(((typeof data187 == "number") && (!(data187 % 1) && !isNaN(data187))) && (isFinite(data187)))){
-const err340 = {instancePath:instancePath+"/install/harvester/longhorn/default_settings/storageReservedPercentageForDefaultDisk",schemaPath:"#/properties/install/properties/harvester/properties/longhorn/properties/default_settings/properties/storageReservedPercentageForDefaultDisk/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.install.properties.harvester.properties.longhorn.properties.default_settings.properties.storageReservedPercentageForDefaultDisk.type,parentSchema:schema11.properties.install.properties.harvester.properties.longhorn.properties.default_settings.properties.storageReservedPercentageForDefaultDisk,data:data187};
+if(data187 < 0 || isNaN(data187)){
+const err340 = {instancePath:instancePath+"/install/harvester/longhorn/default_settings/guaranteedInstanceManagerCPU",schemaPath:"#/properties/install/properties/harvester/properties/longhorn/properties/default_settings/properties/guaranteedInstanceManagerCPU/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.install.properties.harvester.properties.longhorn.properties.default_settings.properties.guaranteedInstanceManagerCPU,data:data187};
 if(vErrors === null){
 vErrors = [err340];
 }
@@ -4543,9 +4542,12 @@ vErrors.push(err340);
 }
 errors++;
 }
-if((typeof data187 == "number") && (isFinite(data187))){
-if(data187 > 30 || isNaN(data187)){
-const err341 = {instancePath:instancePath+"/install/harvester/longhorn/default_settings/storageReservedPercentageForDefaultDisk",schemaPath:"#/properties/install/properties/harvester/properties/longhorn/properties/default_settings/properties/storageReservedPercentageForDefaultDisk/maximum",keyword:"maximum",params:{comparison: "<=", limit: 30},message:"must be <= 30",schema:30,parentSchema:schema11.properties.install.properties.harvester.properties.longhorn.properties.default_settings.properties.storageReservedPercentageForDefaultDisk,data:data187};
+}
+}
+if(data186.storageReservedPercentageForDefaultDisk !== undefined){
+let data188 = data186.storageReservedPercentageForDefaultDisk;
+if(!(((typeof data188 == "number") && (!(data188 % 1) && !isNaN(data188))) && (isFinite(data188)))){
+const err341 = {instancePath:instancePath+"/install/harvester/longhorn/default_settings/storageReservedPercentageForDefaultDisk",schemaPath:"#/properties/install/properties/harvester/properties/longhorn/properties/default_settings/properties/storageReservedPercentageForDefaultDisk/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.install.properties.harvester.properties.longhorn.properties.default_settings.properties.storageReservedPercentageForDefaultDisk.type,parentSchema:schema11.properties.install.properties.harvester.properties.longhorn.properties.default_settings.properties.storageReservedPercentageForDefaultDisk,data:data188};
 if(vErrors === null){
 vErrors = [err341];
 }
@@ -4554,8 +4556,9 @@ vErrors.push(err341);
 }
 errors++;
 }
-if(data187 < 0 || isNaN(data187)){
-const err342 = {instancePath:instancePath+"/install/harvester/longhorn/default_settings/storageReservedPercentageForDefaultDisk",schemaPath:"#/properties/install/properties/harvester/properties/longhorn/properties/default_settings/properties/storageReservedPercentageForDefaultDisk/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.install.properties.harvester.properties.longhorn.properties.default_settings.properties.storageReservedPercentageForDefaultDisk,data:data187};
+if((typeof data188 == "number") && (isFinite(data188))){
+if(data188 > 30 || isNaN(data188)){
+const err342 = {instancePath:instancePath+"/install/harvester/longhorn/default_settings/storageReservedPercentageForDefaultDisk",schemaPath:"#/properties/install/properties/harvester/properties/longhorn/properties/default_settings/properties/storageReservedPercentageForDefaultDisk/maximum",keyword:"maximum",params:{comparison: "<=", limit: 30},message:"must be <= 30",schema:30,parentSchema:schema11.properties.install.properties.harvester.properties.longhorn.properties.default_settings.properties.storageReservedPercentageForDefaultDisk,data:data188};
 if(vErrors === null){
 vErrors = [err342];
 }
@@ -4564,11 +4567,8 @@ vErrors.push(err342);
 }
 errors++;
 }
-}
-}
-}
-else {
-const err343 = {instancePath:instancePath+"/install/harvester/longhorn/default_settings",schemaPath:"#/properties/install/properties/harvester/properties/longhorn/properties/default_settings/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.install.properties.harvester.properties.longhorn.properties.default_settings.type,parentSchema:schema11.properties.install.properties.harvester.properties.longhorn.properties.default_settings,data:data185};
+if(data188 < 0 || isNaN(data188)){
+const err343 = {instancePath:instancePath+"/install/harvester/longhorn/default_settings/storageReservedPercentageForDefaultDisk",schemaPath:"#/properties/install/properties/harvester/properties/longhorn/properties/default_settings/properties/storageReservedPercentageForDefaultDisk/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.install.properties.harvester.properties.longhorn.properties.default_settings.properties.storageReservedPercentageForDefaultDisk,data:data188};
 if(vErrors === null){
 vErrors = [err343];
 }
@@ -4579,8 +4579,9 @@ errors++;
 }
 }
 }
+}
 else {
-const err344 = {instancePath:instancePath+"/install/harvester/longhorn",schemaPath:"#/properties/install/properties/harvester/properties/longhorn/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.install.properties.harvester.properties.longhorn.type,parentSchema:schema11.properties.install.properties.harvester.properties.longhorn,data:data184};
+const err344 = {instancePath:instancePath+"/install/harvester/longhorn/default_settings",schemaPath:"#/properties/install/properties/harvester/properties/longhorn/properties/default_settings/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.install.properties.harvester.properties.longhorn.properties.default_settings.type,parentSchema:schema11.properties.install.properties.harvester.properties.longhorn.properties.default_settings,data:data186};
 if(vErrors === null){
 vErrors = [err344];
 }
@@ -4592,7 +4593,7 @@ errors++;
 }
 }
 else {
-const err345 = {instancePath:instancePath+"/install/harvester",schemaPath:"#/properties/install/properties/harvester/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.install.properties.harvester.type,parentSchema:schema11.properties.install.properties.harvester,data:data181};
+const err345 = {instancePath:instancePath+"/install/harvester/longhorn",schemaPath:"#/properties/install/properties/harvester/properties/longhorn/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.install.properties.harvester.properties.longhorn.type,parentSchema:schema11.properties.install.properties.harvester.properties.longhorn,data:data185};
 if(vErrors === null){
 vErrors = [err345];
 }
@@ -4602,15 +4603,9 @@ vErrors.push(err345);
 errors++;
 }
 }
-if(data114.webhooks !== undefined){
-let data188 = data114.webhooks;
-if(Array.isArray(data188)){
-const len15 = data188.length;
-for(let i15=0; i15<len15; i15++){
-let data189 = data188[i15];
-if(data189 && typeof data189 == "object" && !Array.isArray(data189)){
-if(data189.event === undefined){
-const err346 = {instancePath:instancePath+"/install/webhooks/" + i15,schemaPath:"#/properties/install/properties/webhooks/items/required",keyword:"required",params:{missingProperty: "event"},message:"must have required property '"+"event"+"'",schema:schema11.properties.install.properties.webhooks.items.required,parentSchema:schema11.properties.install.properties.webhooks.items,data:data189};
+}
+else {
+const err346 = {instancePath:instancePath+"/install/harvester",schemaPath:"#/properties/install/properties/harvester/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.install.properties.harvester.type,parentSchema:schema11.properties.install.properties.harvester,data:data182};
 if(vErrors === null){
 vErrors = [err346];
 }
@@ -4619,8 +4614,16 @@ vErrors.push(err346);
 }
 errors++;
 }
-if(data189.url === undefined){
-const err347 = {instancePath:instancePath+"/install/webhooks/" + i15,schemaPath:"#/properties/install/properties/webhooks/items/required",keyword:"required",params:{missingProperty: "url"},message:"must have required property '"+"url"+"'",schema:schema11.properties.install.properties.webhooks.items.required,parentSchema:schema11.properties.install.properties.webhooks.items,data:data189};
+}
+if(data114.webhooks !== undefined){
+let data189 = data114.webhooks;
+if(Array.isArray(data189)){
+const len15 = data189.length;
+for(let i15=0; i15<len15; i15++){
+let data190 = data189[i15];
+if(data190 && typeof data190 == "object" && !Array.isArray(data190)){
+if(data190.event === undefined){
+const err347 = {instancePath:instancePath+"/install/webhooks/" + i15,schemaPath:"#/properties/install/properties/webhooks/items/required",keyword:"required",params:{missingProperty: "event"},message:"must have required property '"+"event"+"'",schema:schema11.properties.install.properties.webhooks.items.required,parentSchema:schema11.properties.install.properties.webhooks.items,data:data190};
 if(vErrors === null){
 vErrors = [err347];
 }
@@ -4629,9 +4632,8 @@ vErrors.push(err347);
 }
 errors++;
 }
-for(const key31 in data189){
-if(!(((((((key31 === "event") || (key31 === "method")) || (key31 === "url")) || (key31 === "payload")) || (key31 === "headers")) || (key31 === "insecure")) || (key31 === "basicAuth"))){
-const err348 = {instancePath:instancePath+"/install/webhooks/" + i15,schemaPath:"#/properties/install/properties/webhooks/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key31},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.install.properties.webhooks.items,data:data189};
+if(data190.url === undefined){
+const err348 = {instancePath:instancePath+"/install/webhooks/" + i15,schemaPath:"#/properties/install/properties/webhooks/items/required",keyword:"required",params:{missingProperty: "url"},message:"must have required property '"+"url"+"'",schema:schema11.properties.install.properties.webhooks.items.required,parentSchema:schema11.properties.install.properties.webhooks.items,data:data190};
 if(vErrors === null){
 vErrors = [err348];
 }
@@ -4640,11 +4642,9 @@ vErrors.push(err348);
 }
 errors++;
 }
-}
-if(data189.event !== undefined){
-let data190 = data189.event;
-if(typeof data190 !== "string"){
-const err349 = {instancePath:instancePath+"/install/webhooks/" + i15+"/event",schemaPath:"#/properties/install/properties/webhooks/items/properties/event/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.webhooks.items.properties.event.type,parentSchema:schema11.properties.install.properties.webhooks.items.properties.event,data:data190};
+for(const key31 in data190){
+if(!(((((((key31 === "event") || (key31 === "method")) || (key31 === "url")) || (key31 === "payload")) || (key31 === "headers")) || (key31 === "insecure")) || (key31 === "basicAuth"))){
+const err349 = {instancePath:instancePath+"/install/webhooks/" + i15,schemaPath:"#/properties/install/properties/webhooks/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key31},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.install.properties.webhooks.items,data:data190};
 if(vErrors === null){
 vErrors = [err349];
 }
@@ -4653,8 +4653,11 @@ vErrors.push(err349);
 }
 errors++;
 }
-if(!(((data190 === "STARTED") || (data190 === "SUCCEEDED")) || (data190 === "FAILED"))){
-const err350 = {instancePath:instancePath+"/install/webhooks/" + i15+"/event",schemaPath:"#/properties/install/properties/webhooks/items/properties/event/enum",keyword:"enum",params:{allowedValues: schema11.properties.install.properties.webhooks.items.properties.event.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.install.properties.webhooks.items.properties.event.enum,parentSchema:schema11.properties.install.properties.webhooks.items.properties.event,data:data190};
+}
+if(data190.event !== undefined){
+let data191 = data190.event;
+if(typeof data191 !== "string"){
+const err350 = {instancePath:instancePath+"/install/webhooks/" + i15+"/event",schemaPath:"#/properties/install/properties/webhooks/items/properties/event/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.webhooks.items.properties.event.type,parentSchema:schema11.properties.install.properties.webhooks.items.properties.event,data:data191};
 if(vErrors === null){
 vErrors = [err350];
 }
@@ -4663,11 +4666,8 @@ vErrors.push(err350);
 }
 errors++;
 }
-}
-if(data189.method !== undefined){
-let data191 = data189.method;
-if(typeof data191 !== "string"){
-const err351 = {instancePath:instancePath+"/install/webhooks/" + i15+"/method",schemaPath:"#/properties/install/properties/webhooks/items/properties/method/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.webhooks.items.properties.method.type,parentSchema:schema11.properties.install.properties.webhooks.items.properties.method,data:data191};
+if(!(((data191 === "STARTED") || (data191 === "SUCCEEDED")) || (data191 === "FAILED"))){
+const err351 = {instancePath:instancePath+"/install/webhooks/" + i15+"/event",schemaPath:"#/properties/install/properties/webhooks/items/properties/event/enum",keyword:"enum",params:{allowedValues: schema11.properties.install.properties.webhooks.items.properties.event.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.install.properties.webhooks.items.properties.event.enum,parentSchema:schema11.properties.install.properties.webhooks.items.properties.event,data:data191};
 if(vErrors === null){
 vErrors = [err351];
 }
@@ -4677,11 +4677,10 @@ vErrors.push(err351);
 errors++;
 }
 }
-if(data189.url !== undefined){
-let data192 = data189.url;
-if(typeof data192 === "string"){
-if(!pattern27.test(data192)){
-const err352 = {instancePath:instancePath+"/install/webhooks/" + i15+"/url",schemaPath:"#/properties/install/properties/webhooks/items/properties/url/pattern",keyword:"pattern",params:{pattern: "^https?://"},message:"must match pattern \""+"^https?://"+"\"",schema:"^https?://",parentSchema:schema11.properties.install.properties.webhooks.items.properties.url,data:data192};
+if(data190.method !== undefined){
+let data192 = data190.method;
+if(typeof data192 !== "string"){
+const err352 = {instancePath:instancePath+"/install/webhooks/" + i15+"/method",schemaPath:"#/properties/install/properties/webhooks/items/properties/method/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.webhooks.items.properties.method.type,parentSchema:schema11.properties.install.properties.webhooks.items.properties.method,data:data192};
 if(vErrors === null){
 vErrors = [err352];
 }
@@ -4691,8 +4690,11 @@ vErrors.push(err352);
 errors++;
 }
 }
-else {
-const err353 = {instancePath:instancePath+"/install/webhooks/" + i15+"/url",schemaPath:"#/properties/install/properties/webhooks/items/properties/url/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.webhooks.items.properties.url.type,parentSchema:schema11.properties.install.properties.webhooks.items.properties.url,data:data192};
+if(data190.url !== undefined){
+let data193 = data190.url;
+if(typeof data193 === "string"){
+if(!pattern27.test(data193)){
+const err353 = {instancePath:instancePath+"/install/webhooks/" + i15+"/url",schemaPath:"#/properties/install/properties/webhooks/items/properties/url/pattern",keyword:"pattern",params:{pattern: "^https?://"},message:"must match pattern \""+"^https?://"+"\"",schema:"^https?://",parentSchema:schema11.properties.install.properties.webhooks.items.properties.url,data:data193};
 if(vErrors === null){
 vErrors = [err353];
 }
@@ -4702,10 +4704,8 @@ vErrors.push(err353);
 errors++;
 }
 }
-if(data189.payload !== undefined){
-let data193 = data189.payload;
-if(typeof data193 !== "string"){
-const err354 = {instancePath:instancePath+"/install/webhooks/" + i15+"/payload",schemaPath:"#/properties/install/properties/webhooks/items/properties/payload/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.webhooks.items.properties.payload.type,parentSchema:schema11.properties.install.properties.webhooks.items.properties.payload,data:data193};
+else {
+const err354 = {instancePath:instancePath+"/install/webhooks/" + i15+"/url",schemaPath:"#/properties/install/properties/webhooks/items/properties/url/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.webhooks.items.properties.url.type,parentSchema:schema11.properties.install.properties.webhooks.items.properties.url,data:data193};
 if(vErrors === null){
 vErrors = [err354];
 }
@@ -4715,17 +4715,10 @@ vErrors.push(err354);
 errors++;
 }
 }
-if(data189.headers !== undefined){
-let data194 = data189.headers;
-if(data194 && typeof data194 == "object" && !Array.isArray(data194)){
-for(const key32 in data194){
-let data195 = data194[key32];
-if(Array.isArray(data195)){
-const len16 = data195.length;
-for(let i16=0; i16<len16; i16++){
-let data196 = data195[i16];
-if(typeof data196 !== "string"){
-const err355 = {instancePath:instancePath+"/install/webhooks/" + i15+"/headers/" + key32.replace(/~/g, "~0").replace(/\//g, "~1")+"/" + i16,schemaPath:"#/properties/install/properties/webhooks/items/properties/headers/additionalProperties/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.webhooks.items.properties.headers.additionalProperties.items.type,parentSchema:schema11.properties.install.properties.webhooks.items.properties.headers.additionalProperties.items,data:data196};
+if(data190.payload !== undefined){
+let data194 = data190.payload;
+if(typeof data194 !== "string"){
+const err355 = {instancePath:instancePath+"/install/webhooks/" + i15+"/payload",schemaPath:"#/properties/install/properties/webhooks/items/properties/payload/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.webhooks.items.properties.payload.type,parentSchema:schema11.properties.install.properties.webhooks.items.properties.payload,data:data194};
 if(vErrors === null){
 vErrors = [err355];
 }
@@ -4735,9 +4728,17 @@ vErrors.push(err355);
 errors++;
 }
 }
-}
-else {
-const err356 = {instancePath:instancePath+"/install/webhooks/" + i15+"/headers/" + key32.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/install/properties/webhooks/items/properties/headers/additionalProperties/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.install.properties.webhooks.items.properties.headers.additionalProperties.type,parentSchema:schema11.properties.install.properties.webhooks.items.properties.headers.additionalProperties,data:data195};
+if(data190.headers !== undefined){
+let data195 = data190.headers;
+if(data195 && typeof data195 == "object" && !Array.isArray(data195)){
+for(const key32 in data195){
+let data196 = data195[key32];
+if(Array.isArray(data196)){
+const len16 = data196.length;
+for(let i16=0; i16<len16; i16++){
+let data197 = data196[i16];
+if(typeof data197 !== "string"){
+const err356 = {instancePath:instancePath+"/install/webhooks/" + i15+"/headers/" + key32.replace(/~/g, "~0").replace(/\//g, "~1")+"/" + i16,schemaPath:"#/properties/install/properties/webhooks/items/properties/headers/additionalProperties/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.webhooks.items.properties.headers.additionalProperties.items.type,parentSchema:schema11.properties.install.properties.webhooks.items.properties.headers.additionalProperties.items,data:data197};
 if(vErrors === null){
 vErrors = [err356];
 }
@@ -4749,7 +4750,7 @@ errors++;
 }
 }
 else {
-const err357 = {instancePath:instancePath+"/install/webhooks/" + i15+"/headers",schemaPath:"#/properties/install/properties/webhooks/items/properties/headers/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.install.properties.webhooks.items.properties.headers.type,parentSchema:schema11.properties.install.properties.webhooks.items.properties.headers,data:data194};
+const err357 = {instancePath:instancePath+"/install/webhooks/" + i15+"/headers/" + key32.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/install/properties/webhooks/items/properties/headers/additionalProperties/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.install.properties.webhooks.items.properties.headers.additionalProperties.type,parentSchema:schema11.properties.install.properties.webhooks.items.properties.headers.additionalProperties,data:data196};
 if(vErrors === null){
 vErrors = [err357];
 }
@@ -4759,10 +4760,9 @@ vErrors.push(err357);
 errors++;
 }
 }
-if(data189.insecure !== undefined){
-let data197 = data189.insecure;
-if(typeof data197 !== "boolean"){
-const err358 = {instancePath:instancePath+"/install/webhooks/" + i15+"/insecure",schemaPath:"#/properties/install/properties/webhooks/items/properties/insecure/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.install.properties.webhooks.items.properties.insecure.type,parentSchema:schema11.properties.install.properties.webhooks.items.properties.insecure,data:data197};
+}
+else {
+const err358 = {instancePath:instancePath+"/install/webhooks/" + i15+"/headers",schemaPath:"#/properties/install/properties/webhooks/items/properties/headers/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.install.properties.webhooks.items.properties.headers.type,parentSchema:schema11.properties.install.properties.webhooks.items.properties.headers,data:data195};
 if(vErrors === null){
 vErrors = [err358];
 }
@@ -4772,12 +4772,10 @@ vErrors.push(err358);
 errors++;
 }
 }
-if(data189.basicAuth !== undefined){
-let data198 = data189.basicAuth;
-if(data198 && typeof data198 == "object" && !Array.isArray(data198)){
-for(const key33 in data198){
-if(!((key33 === "user") || (key33 === "password"))){
-const err359 = {instancePath:instancePath+"/install/webhooks/" + i15+"/basicAuth",schemaPath:"#/properties/install/properties/webhooks/items/properties/basicAuth/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key33},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.install.properties.webhooks.items.properties.basicAuth,data:data198};
+if(data190.insecure !== undefined){
+let data198 = data190.insecure;
+if(typeof data198 !== "boolean"){
+const err359 = {instancePath:instancePath+"/install/webhooks/" + i15+"/insecure",schemaPath:"#/properties/install/properties/webhooks/items/properties/insecure/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.install.properties.webhooks.items.properties.insecure.type,parentSchema:schema11.properties.install.properties.webhooks.items.properties.insecure,data:data198};
 if(vErrors === null){
 vErrors = [err359];
 }
@@ -4787,10 +4785,12 @@ vErrors.push(err359);
 errors++;
 }
 }
-if(data198.user !== undefined){
-let data199 = data198.user;
-if(typeof data199 !== "string"){
-const err360 = {instancePath:instancePath+"/install/webhooks/" + i15+"/basicAuth/user",schemaPath:"#/properties/install/properties/webhooks/items/properties/basicAuth/properties/user/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.webhooks.items.properties.basicAuth.properties.user.type,parentSchema:schema11.properties.install.properties.webhooks.items.properties.basicAuth.properties.user,data:data199};
+if(data190.basicAuth !== undefined){
+let data199 = data190.basicAuth;
+if(data199 && typeof data199 == "object" && !Array.isArray(data199)){
+for(const key33 in data199){
+if(!((key33 === "user") || (key33 === "password"))){
+const err360 = {instancePath:instancePath+"/install/webhooks/" + i15+"/basicAuth",schemaPath:"#/properties/install/properties/webhooks/items/properties/basicAuth/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key33},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.install.properties.webhooks.items.properties.basicAuth,data:data199};
 if(vErrors === null){
 vErrors = [err360];
 }
@@ -4800,10 +4800,10 @@ vErrors.push(err360);
 errors++;
 }
 }
-if(data198.password !== undefined){
-let data200 = data198.password;
+if(data199.user !== undefined){
+let data200 = data199.user;
 if(typeof data200 !== "string"){
-const err361 = {instancePath:instancePath+"/install/webhooks/" + i15+"/basicAuth/password",schemaPath:"#/properties/install/properties/webhooks/items/properties/basicAuth/properties/password/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.webhooks.items.properties.basicAuth.properties.password.type,parentSchema:schema11.properties.install.properties.webhooks.items.properties.basicAuth.properties.password,data:data200};
+const err361 = {instancePath:instancePath+"/install/webhooks/" + i15+"/basicAuth/user",schemaPath:"#/properties/install/properties/webhooks/items/properties/basicAuth/properties/user/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.webhooks.items.properties.basicAuth.properties.user.type,parentSchema:schema11.properties.install.properties.webhooks.items.properties.basicAuth.properties.user,data:data200};
 if(vErrors === null){
 vErrors = [err361];
 }
@@ -4813,9 +4813,10 @@ vErrors.push(err361);
 errors++;
 }
 }
-}
-else {
-const err362 = {instancePath:instancePath+"/install/webhooks/" + i15+"/basicAuth",schemaPath:"#/properties/install/properties/webhooks/items/properties/basicAuth/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.install.properties.webhooks.items.properties.basicAuth.type,parentSchema:schema11.properties.install.properties.webhooks.items.properties.basicAuth,data:data198};
+if(data199.password !== undefined){
+let data201 = data199.password;
+if(typeof data201 !== "string"){
+const err362 = {instancePath:instancePath+"/install/webhooks/" + i15+"/basicAuth/password",schemaPath:"#/properties/install/properties/webhooks/items/properties/basicAuth/properties/password/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.install.properties.webhooks.items.properties.basicAuth.properties.password.type,parentSchema:schema11.properties.install.properties.webhooks.items.properties.basicAuth.properties.password,data:data201};
 if(vErrors === null){
 vErrors = [err362];
 }
@@ -4827,7 +4828,7 @@ errors++;
 }
 }
 else {
-const err363 = {instancePath:instancePath+"/install/webhooks/" + i15,schemaPath:"#/properties/install/properties/webhooks/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.install.properties.webhooks.items.type,parentSchema:schema11.properties.install.properties.webhooks.items,data:data189};
+const err363 = {instancePath:instancePath+"/install/webhooks/" + i15+"/basicAuth",schemaPath:"#/properties/install/properties/webhooks/items/properties/basicAuth/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.install.properties.webhooks.items.properties.basicAuth.type,parentSchema:schema11.properties.install.properties.webhooks.items.properties.basicAuth,data:data199};
 if(vErrors === null){
 vErrors = [err363];
 }
@@ -4839,7 +4840,7 @@ errors++;
 }
 }
 else {
-const err364 = {instancePath:instancePath+"/install/webhooks",schemaPath:"#/properties/install/properties/webhooks/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.install.properties.webhooks.type,parentSchema:schema11.properties.install.properties.webhooks,data:data188};
+const err364 = {instancePath:instancePath+"/install/webhooks/" + i15,schemaPath:"#/properties/install/properties/webhooks/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.install.properties.webhooks.items.type,parentSchema:schema11.properties.install.properties.webhooks.items,data:data190};
 if(vErrors === null){
 vErrors = [err364];
 }
@@ -4851,7 +4852,7 @@ errors++;
 }
 }
 else {
-const err365 = {instancePath:instancePath+"/install",schemaPath:"#/properties/install/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.install.type,parentSchema:schema11.properties.install,data:data114};
+const err365 = {instancePath:instancePath+"/install/webhooks",schemaPath:"#/properties/install/properties/webhooks/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.install.properties.webhooks.type,parentSchema:schema11.properties.install.properties.webhooks,data:data189};
 if(vErrors === null){
 vErrors = [err365];
 }
@@ -4863,12 +4864,24 @@ errors++;
 }
 }
 else {
-const err366 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.type,parentSchema:schema11,data};
+const err366 = {instancePath:instancePath+"/install",schemaPath:"#/properties/install/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.install.type,parentSchema:schema11.properties.install,data:data114};
 if(vErrors === null){
 vErrors = [err366];
 }
 else {
 vErrors.push(err366);
+}
+errors++;
+}
+}
+}
+else {
+const err367 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.type,parentSchema:schema11,data};
+if(vErrors === null){
+vErrors = [err367];
+}
+else {
+vErrors.push(err367);
 }
 errors++;
 }

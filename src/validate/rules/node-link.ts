@@ -5,7 +5,11 @@ import type { HarvesterNode } from '../../model/types.ts';
 import { normalizeMac } from '../../util/mac.ts';
 import { eachNode, type Rule, type RuleContext } from '../rule.ts';
 
-/** MTU 576-9000 and VLAN 1-4094 (the installer only checks MTU for static nodes; harvgen always does); the boot MAC in the management bond. */
+/**
+ * MTU 576-9000 for a static node only, as the installer checks it (checkNetworks calls checkMTU in
+ * its `static` case alone: a DHCP node's MTU is written unchecked), VLAN 1-4094; the boot MAC in the
+ * management bond.
+ */
 export const nodeLinkRule: Rule = {
   name: 'node-link',
   codes: ['NODE_MTU_RANGE', 'NODE_VLAN_RANGE', 'NODE_VLAN_NAME_TOO_LONG', 'NODE_BOOT_MAC_NOT_BONDED'],
@@ -13,7 +17,7 @@ export const nodeLinkRule: Rule = {
     eachNode(ctx, 'node-link', (node, report) => {
       // The management interface is the Harvester installer's (other kinds report these as ignored).
       if (node.boot !== 'harvester') return;
-      if (node.mtu !== undefined && (node.mtu < 576 || node.mtu > 9000)) {
+      if (node.method === 'static' && node.mtu !== undefined && (node.mtu < 576 || node.mtu > 9000)) {
         report({
           code: 'NODE_MTU_RANGE',
           message: `mtu ${node.mtu} of node ${node.hostname} is outside 576-9000`,
