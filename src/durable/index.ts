@@ -11,6 +11,7 @@ export {
   TEMP_MARK,
   writeFileAtomic,
   writeFileAtomicAsync,
+  writeAtomicWith,
   type AtomicOptions,
 } from './atomic.ts';
 export { acquireLock, acquireLockSync, LOCK_FILE, lockPresent, type LockOptions } from './lock.ts';
