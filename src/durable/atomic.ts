@@ -7,7 +7,7 @@
 // knows; every single-file write of every command goes through here.)
 import { randomBytes } from 'node:crypto';
 import { closeSync, constants, fsyncSync, openSync, readdirSync, renameSync, rmSync, writeSync } from 'node:fs';
-import { open, rename, rm, type FileHandle } from 'node:fs/promises';
+import { open, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { processAlive } from './process.ts';
 
@@ -70,20 +70,11 @@ export function writeFileAtomic(file: string, data: string | Uint8Array, options
 
 /** Replace `file` with `data` atomically (asynchronous: for commands that stream, like publish's layouts). */
 export async function writeFileAtomicAsync(file: string, data: string | Uint8Array, options: AtomicOptions = {}): Promise<void> {
-  await writeAtomicWith(file, (handle) => handle.writeFile(bytesOf(data)), options);
-}
-
-/** Replace `file` atomically with what `fill` writes to the open temp (a stream copied in, say). */
-export async function writeAtomicWith(
-  file: string,
-  fill: (handle: FileHandle) => Promise<void>,
-  options: AtomicOptions = {},
-): Promise<void> {
   const temp = atomicTempPath(file);
   const handle = await open(temp, CREATE, options.mode ?? 0o644);
   try {
     try {
-      await fill(handle);
+      await handle.writeFile(bytesOf(data));
       if (options.durable !== false) await handle.sync();
     } finally {
       await handle.close();

@@ -11,7 +11,6 @@ export {
   TEMP_MARK,
   writeFileAtomic,
   writeFileAtomicAsync,
-  writeAtomicWith,
   type AtomicOptions,
 } from './atomic.ts';
 export { acquireLock, acquireLockSync, LOCK_FILE, lockPresent, type LockOptions } from './lock.ts';

@@ -8,10 +8,10 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, open, readdir, readFile, rm, stat, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
-import { writeAtomicWith, writeFileAtomicAsync } from '../durable/index.ts';
+import { atomicTempPath, fsyncDir, writeFileAtomicAsync } from '../durable/index.ts';
 import { checkDescriptor, INDEX_MEDIA_TYPE, LayoutError, REF_NAME, type Descriptor } from './descriptor.ts';
 import { digestHex, sha256Digest, TAG_RE } from './ref.ts';
 import { BLOCK, checkChecksum, cstr, parsePax, readSize, roundUp, tarHeader } from './tar.ts';
@@ -86,7 +86,7 @@ export class OciLayout {
 
   /** Store a stream as the blob `digest`, refusing bytes that do not hash to it. */
   async writeBlobStream(digest: string, source: Readable, size?: number): Promise<void> {
-    await writeAtomicWith(this.blobPath(digest), async (fh) => {
+    await writeStreamAtomic(this.blobPath(digest), async (fh) => {
       const hash = createHash('sha256');
       let n = 0;
       for await (const c of source) {
@@ -203,7 +203,7 @@ export async function writeArchive(dir: string, file: string): Promise<{ bytes: 
     { name: 'oci-layout', file: path.join(dir, 'oci-layout'), size: (await stat(path.join(dir, 'oci-layout'))).size },
   ].sort((a, b) => cmp(a.name, b.name));
   let bytes = 0;
-  await writeAtomicWith(file, async (fh) => {
+  await writeStreamAtomic(file, async (fh) => {
     for (const e of entries) {
       const isDir = e.file === undefined;
       await fh.write(tarHeader(e.name, isDir ? 0 : e.size, isDir ? 0o755 : 0o644, isDir ? '5' : '0'));
@@ -321,7 +321,7 @@ async function extract(file: string, dir: string, maxBytes: number, maxEntries: 
       if (total > maxBytes) throw new LayoutError(`${file}: more than ${maxBytes} bytes of content`);
       if (pos + entrySize > size) throw new LayoutError(`${file}: entry "${name}" is cut short`);
       const target = path.join(dir, ...clean.split('/'));
-      await writeAtomicWith(target, async (out) => {
+      await writeStreamAtomic(target, async (out) => {
         const hash = createHash('sha256');
         let left = entrySize;
         const buf = Buffer.alloc(1024 * 1024);
@@ -345,4 +345,28 @@ async function extract(file: string, dir: string, maxBytes: number, maxEntries: 
 
 function cmp(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/**
+ * Write `target` whole or not at all from what `fill` writes into a fresh temporary of the durable
+ * layer beside it (flushed, renamed over the target, the directory flushed); a `fill` that throws
+ * (bytes that do not hash to their name) leaves no temp behind. For files streamed in, which the
+ * layer's `writeFileAtomicAsync` would have to hold in memory whole.
+ */
+async function writeStreamAtomic(target: string, fill: (fh: FileHandle) => Promise<void>): Promise<void> {
+  const tmp = atomicTempPath(target);
+  try {
+    const fh = await open(tmp, 'wx', 0o644);
+    try {
+      await fill(fh);
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    await rename(tmp, target);
+  } catch (err) {
+    await rm(tmp, { force: true });
+    throw err;
+  }
+  fsyncDir(path.dirname(target));
 }
