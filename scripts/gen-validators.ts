@@ -69,6 +69,8 @@ export interface GeneratedFile {
 export interface ValidatorSources {
   readonly site: object;
   readonly layer: object;
+  /** schema/facts.schema.json (default: the committed file). */
+  readonly facts?: object;
   readonly installer: (minor: string) => object;
   readonly minors: readonly string[];
   readonly ajvOptions?: Options;
@@ -76,8 +78,19 @@ export interface ValidatorSources {
 
 /** The sources as committed: the schema files and the installer schema narrowed per line. */
 export function committedSources(): ValidatorSources {
-  const json = (name: string): object => JSON.parse(readFileSync(`${root}schema/${name}`, 'utf8')) as object;
-  return { site: json('site.schema.json'), layer: json('layer.schema.json'), installer: installerSchemaFor, minors: supportedMinors() };
+  const json = schemaFile;
+  return {
+    site: json('site.schema.json'),
+    layer: json('layer.schema.json'),
+    facts: json('facts.schema.json'),
+    installer: installerSchemaFor,
+    minors: supportedMinors(),
+  };
+}
+
+/** A schema file of schema/, parsed. */
+function schemaFile(name: string): object {
+  return JSON.parse(readFileSync(`${root}schema/${name}`, 'utf8')) as object;
 }
 
 /** The module name of release line `minor`'s installer validator (`installer-1.4`). */
@@ -94,6 +107,7 @@ export function renderValidators(sources: ValidatorSources = committedSources())
   };
   inventory('site', 'schema/site.schema.json', sources.site);
   inventory('layer', 'schema/layer.schema.json', sources.layer);
+  inventory('facts', 'schema/facts.schema.json', sources.facts ?? schemaFile('facts.schema.json'));
   for (const minor of sources.minors) {
     const ajv = installerAjv(sources.ajvOptions);
     const code = standalone(ajv, ajv.compile(sources.installer(minor)));
@@ -176,6 +190,11 @@ export function siteValidator(): CompiledValidator {
 /** The validator of schema/layer.schema.json. */
 export function layerValidator(): CompiledValidator {
   return load('layer');
+}
+
+/** The validator of schema/facts.schema.json. */
+export function factsValidator(): CompiledValidator {
+  return load('facts');
 }
 
 /** The release lines with an installer config validator: every line harvgen supports. */

@@ -46,3 +46,5 @@ export { pull, listVersions, PULL_TIMEOUT_MS } from './pull/api.ts';
 export type { PullOptions, PullResult, PullState, PullVerdict, VersionInfo } from './pull/types.ts';
 export { status, type StatusOptions, type StatusResult, type NodeStatus, type UnknownMachine, type Verdict } from './status/index.ts';
 export { discover, type DiscoverOptions, type DiscoverResult, type DiscoveredMachine } from './status/discover.ts';
+export { measureFacts, COLLECTOR_SCRIPT, type FactsOptions, type FactsResult, type MachineFacts } from './measure/index.ts';
+export type { MeasuredFacts, MeasuredDisk, MeasuredNic, MachineIdentity, Measurement } from './facts/types.ts';

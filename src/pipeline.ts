@@ -119,6 +119,8 @@ export interface CompiledSite extends SiteBase {
 
 /** Options shared by check and build. */
 export interface CompileOptions {
+  /** false: leave the site's facts files out (`harvgen facts`, which replaces them). */
+  readonly measured?: boolean;
   /** Directory paths are resolved and displayed against (default process.cwd()). */
   readonly cwd?: string;
   /** Environment for `{ env: NAME }` secrets (default process.env). */
@@ -199,7 +201,8 @@ export async function compileModel(dir: string, options: CompileOptions = {}): P
     secrets = [...resolved.secrets, ...layered, ...signingKey.masked].filter((s) => s.length >= MIN_REDACTED);
     const base0 = { dir, ...(site ? { site } : {}), locate: loaded.locate };
     const cache = watchCache(options, loaded.dir);
-    const validated = validateSite(resolved.input, loaded.locate, loaded.layers, cache?.model);
+    const layers = options.measured === false ? { ...loaded.layers, measured: undefined } : loaded.layers;
+    const validated = validateSite(resolved.input, loaded.locate, layers, cache?.model);
     const base = { ...base0, ...(validated.model ? { model: validated.model } : {}) };
     // Private key files git tracks or does not ignore (one git call per compile).
     const keys = privateKeyFindings(loaded.input, loaded.locate, options.cwd ?? process.cwd(), loaded.repo);

@@ -193,6 +193,7 @@ test('the schema lists every command that prints JSON', () => {
     'export',
     'import',
     'pull',
+    'facts',
     null,
   ]);
 });

@@ -17,6 +17,7 @@ const fixtureCodes = new Set(
 // Codes whose failing case needs generated input or a crafted environment; each is
 // asserted in the named test file instead of a fixture directory.
 const TESTED_ELSEWHERE: Record<string, string> = {
+  FACTS_READ_FAILED: 'cli-facts',
   DISCOVER_DIR_UNSAFE: 'discover-stub',
   DISCOVER_CAPPED: 'discover-stub',
   LOAD_SITE_DIR_NOT_FOUND: 'cli-bad-input',

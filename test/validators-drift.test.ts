@@ -81,6 +81,7 @@ test('a changed ajv option is caught in every module', () => {
   const all = [
     `${COMPILED_DIR}site.cts`,
     `${COMPILED_DIR}layer.cts`,
+    `${COMPILED_DIR}facts.cts`,
     ...sources.minors.map((m) => `${COMPILED_DIR}${installerModule(m)}.cts`),
   ];
   // Not verbose: no error would carry the schema and data its diagnostic is made from.

@@ -332,6 +332,11 @@ export const CODES = {
     'invalid',
     "The node fails a preflight check of its release's installer (CPUs, memory, NIC speed, virtual machine, /dev/kvm, BIOS) that skipchecks does not lift.",
   ),
+  INSTALLER_DEVICE_MISSING: c(
+    'error',
+    'invalid',
+    "The machine's measured facts show no disk at the config's `install.device` (or no disk at all): the installer's device check stops the install, whatever skipchecks says.",
+  ),
   INSTALLER_DISK_TOO_SMALL: c(
     'error',
     'invalid',
@@ -367,6 +372,27 @@ export const CODES = {
     'error',
     'invalid',
     '`install.cordoned` on the node that creates the cluster or on a witness: the v1.9 installer refuses the config and stops the install.',
+  ),
+  // Measured facts (`harvgen facts`)
+  MEASURED_FACT_DISAGREES: c(
+    'warning',
+    'invalid',
+    'A declared fact (`hardware:`, `boot.firmware`, `install.device`) disagrees with what was measured of the machine (`facts/<hostname>.yaml`): the installer sees the machine, and harvgen judges the measured value.',
+  ),
+  MEASURED_MAC_MISSING: c(
+    'warning',
+    'invalid',
+    "A node's boot MAC or management interface NIC is none of the NICs measured on its machine: a typing error, or the facts belong to another machine.",
+  ),
+  MEASURED_NODE_UNKNOWN: c(
+    'warning',
+    'invalid',
+    'A facts file names no node of the site: the node was renamed or removed, or is still to be added (`harvgen discover` writes its stub).',
+  ),
+  FACTS_READ_FAILED: c(
+    'error',
+    'failed',
+    "`harvgen facts` could not read a machine's facts: its BMC refused or did not answer, sent too much, or a dump is not the collector's output.",
   ),
   // Harvester version and installer config
   HARVESTER_VERSION_UNSUPPORTED: c('error', 'invalid', 'The Harvester version is not one harvgen knows (v1.2 to v1.9).'),

@@ -5,6 +5,11 @@
 export interface HardwareFacts {
   /** Installed memory (dmidecode type 19 sum, floored to GiB). */
   readonly memoryGib?: number;
+  /**
+   * The kernel's MemTotal in GiB, floored (measured facts only): what v1.3.0's check compares, and
+   * what later releases fall back to when dmidecode reports no type 19 range.
+   */
+  readonly memoryTotalGib?: number;
   /** `nproc --all`. */
   readonly cpus?: number;
   /** Install disk size in GiB (2^30 bytes, floored). */

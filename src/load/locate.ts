@@ -3,7 +3,7 @@
 // index remembers its file and its path inside that file.
 import { isMap, isNode, isPair, isScalar, type Node } from 'yaml';
 import type { InventoryPath } from '../util/paths.ts';
-import { PROFILE_LAYER, REPO_LAYER } from '../types/layers.ts';
+import { MEASURED_LAYER, PROFILE_LAYER, REPO_LAYER } from '../types/layers.ts';
 import type { SourceFile } from './yaml/source-file.ts';
 
 /** A source position. */
@@ -38,6 +38,8 @@ export interface NodeOrigin {
 export interface LayerFiles {
   readonly repo?: SourceFile;
   readonly profiles?: ReadonlyMap<string, SourceFile>;
+  /** The site's facts files by hostname. */
+  readonly measured?: ReadonlyMap<string, SourceFile>;
 }
 
 /** Build the locator for a site from its site.yaml and the origin of every merged node. */
@@ -48,6 +50,9 @@ export function createLocator(site: SourceFile, nodeOrigins: readonly NodeOrigin
     if (path[0] === REPO_LAYER && layers.repo) return { file: layers.repo, inner: [...path.slice(1)] };
     if (path[0] === PROFILE_LAYER && typeof path[1] === 'string' && layers.profiles?.has(path[1])) {
       return { file: layers.profiles.get(path[1])!, inner: [...path.slice(2)] };
+    }
+    if (path[0] === MEASURED_LAYER && typeof path[1] === 'string' && layers.measured?.has(path[1])) {
+      return { file: layers.measured.get(path[1])!, inner: [...path.slice(2)] };
     }
     if (path[0] === 'nodes' && typeof path[1] === 'number' && nodeOrigins[path[1]]) {
       const origin = nodeOrigins[path[1]]!;

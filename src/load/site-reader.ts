@@ -126,6 +126,7 @@ export class SiteReader {
       ...nodesTree,
       stampNow(join(sitesDir, '_defaults.yaml')),
       stampNow(join(sitesDir, '_profiles')),
+      stampNow(join(dir, 'facts')),
       ...absentGitStamps(this.repo),
     ];
   }
@@ -205,11 +206,28 @@ export class SiteReader {
       profiles[name] = loaded.value;
       profileFiles.set(name, loaded.file);
     }
+    const { measured, measuredFiles } = this.readMeasured();
     this.diagnostics.push(...this.refused.slice(before));
     return {
-      layers: { ...(repoLayer ? { repo: repoLayer.value } : {}), profiles },
-      layerFiles: { ...(repoLayer ? { repo: repoLayer.file } : {}), profiles: profileFiles },
+      layers: { ...(repoLayer ? { repo: repoLayer.value } : {}), profiles, ...(measured ? { measured } : {}) },
+      layerFiles: { ...(repoLayer ? { repo: repoLayer.file } : {}), profiles: profileFiles, measured: measuredFiles },
     };
+  }
+
+  /** The site's measured facts, `facts/<hostname>.yaml` (src/facts/), by hostname. */
+  private readMeasured(): { measured?: Record<string, Record<string, unknown>>; measuredFiles: Map<string, SourceFile> } {
+    const factsDir = join(this.dir, 'facts');
+    const measuredFiles = new Map<string, SourceFile>();
+    if (!exists(factsDir) || !this.within(factsDir)) return { measuredFiles };
+    const measured: Record<string, Record<string, unknown>> = {};
+    for (const rel of yamlFiles(this.dir, 'facts', false, this.withinFile)) {
+      const loaded = this.read(join(this.dir, rel));
+      if (!loaded) continue;
+      const name = basename(rel, extname(rel));
+      measured[name] = loaded.value;
+      measuredFiles.set(name, loaded.file);
+    }
+    return { measured, measuredFiles };
   }
 }
 

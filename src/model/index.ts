@@ -22,6 +22,8 @@ import type {
   SitePublish,
 } from './types.ts';
 import type { Layers } from '../types/layers.ts';
+import { factsFromDocument } from '../facts/file.ts';
+import type { MeasuredFacts } from '../facts/types.ts';
 import { deepFreeze } from '../util/deep-freeze.ts';
 
 export type * from './types.ts';
@@ -66,6 +68,7 @@ export function resolveSite(input: SiteInput, layers: Layers = { profiles: {} },
   const model: SiteModel = {
     site: input.site,
     ...(input.description !== undefined ? { description: input.description } : {}),
+    ...(layers.measured && Object.keys(layers.measured).length > 0 ? { measured: measuredByHost(layers.measured) } : {}),
     ...(siteRelease ? { release: siteRelease } : {}),
     boot: siteBoot(input, server, serverUrl, port),
     network: siteNetwork(input, cidr, netPrefix),
@@ -89,6 +92,15 @@ export function resolveSite(input: SiteInput, layers: Layers = { profiles: {} },
   // problem is an error), and settings are not judged on a partial site.
   if (problems.length > 0) return { model: deepFreeze(model), partial: true, problems };
   return { model: deepFreeze(model), partial: false, problems: ignoredProblems(input, model, used, ignored) };
+}
+
+/** The facts files' values (valid: the layers' shape was checked before the model) as MeasuredFacts. */
+function measuredByHost(raw: NonNullable<Layers['measured']>): Record<string, MeasuredFacts> {
+  return Object.fromEntries(
+    Object.keys(raw)
+      .sort()
+      .map((host) => [host, factsFromDocument(raw[host]!)]),
+  );
 }
 
 /** The nodes of a site, the node an unknown machine joins as, and what resolving them found. */

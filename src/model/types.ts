@@ -1,6 +1,7 @@
 // The resolved, canonical form of a site: defaults applied, MACs normalized, every value
 // final. Renderers see only this (frozen), never the raw input.
 import type { HardwareFacts } from '../harvester/hardware-facts.ts';
+import type { MeasuredFacts } from '../facts/types.ts';
 import type { HarvesterVersion } from '../harvester/versions.ts';
 import type { Code } from '../diagnostics/codes.ts';
 import type { InventoryPath } from '../util/paths.ts';
@@ -209,6 +210,8 @@ export interface ResolvedArtifacts {
 export interface SiteModel {
   readonly site: string;
   readonly description?: string;
+  /** The machines' measured facts (`facts/<hostname>.yaml`, src/facts/), by hostname; absent without any. */
+  readonly measured?: Readonly<Record<string, MeasuredFacts>>;
   /** The site's Harvester release (`harvester:`); absent in a site of only generic OS and iSCSI nodes. */
   readonly release?: Release;
   readonly boot: {

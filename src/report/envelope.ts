@@ -45,6 +45,7 @@ export const JSON_COMMANDS = [
   'export',
   'import',
   'pull',
+  'facts',
 ] as const;
 
 /** The commands that print a `--json` document (null: a usage error, before any command ran). */
@@ -131,6 +132,8 @@ export interface JsonOutput {
   readonly versions?: readonly unknown[];
   /** verify --fleet: each site of the fleet record, its state and tallies. */
   readonly fleet?: readonly unknown[];
+  /** facts: each machine measured, and what became of its facts file. */
+  readonly machines?: readonly unknown[];
 }
 
 /** publish, export: one site's artifact. */
@@ -192,6 +195,7 @@ export type JsonExtra = Pick<
   | 'verdict'
   | 'versions'
   | 'fleet'
+  | 'machines'
 >;
 
 /** Build the envelope; internal details (stack traces) only with `debug`. */

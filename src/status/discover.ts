@@ -7,7 +7,8 @@ import { writeFileAtomic } from '../durable/index.ts';
 import { join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { UnknownMachine } from './types.ts';
-import { status, type StatusOptions } from './index.ts';
+import { statusOfLogs, type StatusOptions } from './index.ts';
+import { measuredMatch, measuredStub, type MeasuredMatch } from './discover-measured.ts';
 import type { Diagnostic } from '../diagnostics/types.ts';
 
 /** Where stubs go, under the site directory (not `nodes/`: never loaded). */
@@ -67,8 +68,9 @@ export function suggestedHostname(mac: string): string {
 export const MAX_STUBS = 100;
 
 /** The stub of one unknown machine. */
-export function stubText(u: UnknownMachine, siteDirName: string, schemaPath: string): string {
-  const host = suggestedHostname(u.mac);
+export function stubText(u: UnknownMachine, siteDirName: string, schemaPath: string, measured?: MeasuredMatch): string {
+  const host = measured?.hostname ?? suggestedHostname(u.mac);
+  const stub = measured ? measuredStub(measured, commentText) : { comments: [], fields: [] };
   const r = u.report ?? {};
   const facts = [
     r.manufacturer && `manufacturer ${commentText(r.manufacturer)}`,
@@ -84,10 +86,13 @@ export function stubText(u: UnknownMachine, siteDirName: string, schemaPath: str
     ...(facts.length > 0
       ? [`# It reported: ${facts.join(', ')}.`]
       : ['# It reported nothing else (boot.report off, or boot.unknown is not wait).']),
+    ...stub.comments,
     '# Not part of the inventory: review it (hostname, ip, install.device, role), then move it:',
     // `mv`, not `git mv`: the stub is not tracked (git mv refuses an untracked file).
     `#   mv ${siteDirName}/${DISCOVERED_DIR}/${host}.yaml ${siteDirName}/nodes/<hostname>.yaml && git add ${siteDirName}/nodes/<hostname>.yaml`,
+    ...stub.fields.slice(0, 1),
     `macs: [${u.mac}]`,
+    ...stub.fields.slice(1),
     '',
   ].join('\n');
 }
@@ -95,7 +100,7 @@ export function stubText(u: UnknownMachine, siteDirName: string, schemaPath: str
 /** Read the logs and write (or show) a stub per unknown machine of each site. */
 export async function discover(options: DiscoverOptions): Promise<DiscoverResult> {
   const cwd = options.cwd ?? process.cwd();
-  const result = await status(options);
+  const { models, ...result } = await statusOfLogs(options);
   const out: DiscoveredMachine[] = [];
   const diagnostics: Diagnostic[] = [];
   let written = 0;
@@ -113,9 +118,11 @@ export async function discover(options: DiscoverOptions): Promise<DiscoverResult
         message: `${dir} ${unsafe}: no stub was written there`,
         hint: `Make ${DISCOVERED_DIR}/ a plain directory of the site (or remove it: discover creates it).`,
       });
+    const model = models.find((m) => m.site === s.site);
     for (const u of result.unknown.filter((x) => x.site === s.site)) {
-      const file = join(dir, `${suggestedHostname(u.mac)}.yaml`);
-      const text = stubText(u, relative(cwd, s.dir) || '.', schemaPathFrom(dir));
+      const measured = model ? measuredMatch(model, u) : undefined;
+      const file = join(dir, `${measured?.hostname ?? suggestedHostname(u.mac)}.yaml`);
+      const text = stubText(u, relative(cwd, s.dir) || '.', schemaPathFrom(dir), measured);
       // A stub that is there already (or a link in its place) may have been edited: never overwritten.
       const fresh = options.write && unsafe === undefined && lstatSync(file, { throwIfNoEntry: false }) === undefined;
       const write = fresh && written < MAX_STUBS;

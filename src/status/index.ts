@@ -90,7 +90,8 @@ export async function status(options: StatusOptions): Promise<StatusResult> {
   return withBmc(result, models, options.bmcLogs);
 }
 
-async function statusOfLogs(options: StatusOptions): Promise<StatusResult & { models: readonly SiteModel[] }> {
+/** status without the BMC log, with the models of the sites it read (discover's stubs read their facts). */
+export async function statusOfLogs(options: StatusOptions): Promise<StatusResult & { models: readonly SiteModel[] }> {
   const loopWindow = options.loopWindowMs ?? 3_600_000;
   const diagnostics: Diagnostic[] = [];
   const notes: string[] = [];

@@ -8,7 +8,7 @@ import type { SiteInput } from '../types/site-input.ts';
 import { closest } from '../util/suggest.ts';
 import { formatPath, type InventoryPath } from '../util/paths.ts';
 import { validateShape } from './schema.ts';
-import { type Layers, PROFILE_LAYER, REPO_LAYER } from '../types/layers.ts';
+import { type Layers, MEASURED_LAYER, PROFILE_LAYER, REPO_LAYER } from '../types/layers.ts';
 
 /**
  * Profiles one chain may hold (a node's profile and the profiles it builds on). A hardware
@@ -29,6 +29,8 @@ export function validateLayers(layers: Layers, locate: Locator): Diagnostic[] {
   const out: Diagnostic[] = [];
   if (layers.repo) out.push(...validateShape(layers.repo, under([REPO_LAYER]), 'layer'));
   for (const [name, value] of Object.entries(layers.profiles)) out.push(...validateShape(value, under([PROFILE_LAYER, name]), 'layer'));
+  for (const [host, value] of Object.entries(layers.measured ?? {}))
+    out.push(...validateShape(value, under([MEASURED_LAYER, host]), 'facts'));
   return out;
 }
 

@@ -9,15 +9,15 @@ import { closest } from '../util/suggest.ts';
 import { newestOfLine, newestRelease } from '../harvester/releases.ts';
 import { formatPath, type InventoryPath, pointerToPath } from '../util/paths.ts';
 import { explainValue, VALUE_KINDS, type ValueKindName } from '../util/value-kinds.ts';
-import { layerValidator, siteValidator, type CompiledValidator } from './compiled/index.ts';
+import { factsValidator, layerValidator, siteValidator, type CompiledValidator } from './compiled/index.ts';
 
 const VALUE_KEYWORD = 'x-harvgen-value';
 
 /** Validate the raw inventory; an empty list means it has the right shape. */
-export function validateShape(input: unknown, locate: Locator, kind: 'site' | 'layer' = 'site'): Diagnostic[] {
+export function validateShape(input: unknown, locate: Locator, kind: 'site' | 'layer' | 'facts' = 'site'): Diagnostic[] {
   // Generated ahead of time by scripts/gen-validators.ts (`npm run gen:validators`) and loaded on
   // first use, not at import: a build whose sites are all up to date never validates.
-  const validate = kind === 'site' ? siteValidator() : layerValidator();
+  const validate = kind === 'site' ? siteValidator() : kind === 'facts' ? factsValidator() : layerValidator();
   const errors = kind === 'site' ? siteErrors(validate, input) : validate(input) ? [] : (validate.errors ?? []);
   if (errors.length === 0) return [];
   const out: Diagnostic[] = [];

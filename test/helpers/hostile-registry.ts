@@ -231,7 +231,7 @@ function sendBytes(
 let cached: { cert: string; key: string; dir: string } | undefined;
 
 /** A self-signed certificate for IP 127.0.0.1 (made once per process), and a certDir holding it. */
-function selfSigned(): { cert: string; key: string; dir: string } {
+export function selfSigned(): { cert: string; key: string; dir: string } {
   if (cached) return cached;
   const dir = tempDir('hostile-registry-tls');
   const certFile = path.join(dir, 'ca.crt');

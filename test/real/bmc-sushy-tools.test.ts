@@ -30,7 +30,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { stringify } from 'yaml';
-import { build } from '../../src/index.ts';
+import { build, check, measureFacts } from '../../src/index.ts';
 import { mediaLoaders } from '../helpers/media.ts';
 import { tempDir } from '../helpers/tmp.ts';
 import { REPO_ROOT } from './helpers/initramfs.ts';
@@ -412,6 +412,66 @@ test('sushy-tools emulator (fake driver): the Redfish script of a node drives a 
   } finally {
     await emu.stop();
     files.server.close();
+  }
+});
+
+test('sushy-tools emulator (fake driver): harvgen facts reads its system into a facts file, the same twice, and check judges it', async () => {
+  const src = process.env.HARVGEN_SUSHY_TOOLS;
+  const why = await sushyUnavailable(src);
+  if (why || !src) {
+    console.warn(`bmc-sushy-tools: facts import skipped (set HARVGEN_SUSHY_TOOLS=<sushy-tools source>): ${why}`);
+    return;
+  }
+  const mac = '00:5c:52:31:3a:9c';
+  const emu = await startSushyEmulator({
+    src,
+    user: USER,
+    password: PASSWORD,
+    systems: [{ uuid: FAKE_UUID, name: 'fake', power_state: 'Off', nics: [{ mac, ip: '172.22.0.100' }] }],
+  });
+  try {
+    const dir = tempDir('sushy-facts');
+    writeFileSync(
+      path.join(dir, 'site.yaml'),
+      stringify({
+        site: 'sushy',
+        harvester: { version: 'v1.8.1', artifacts: 'http://10.30.0.1/artifacts' },
+        boot: { server: 'http://10.30.0.1' },
+        network: { cidr: '10.30.0.0/24', gateway: '10.30.0.1', dns: ['10.30.0.1'], dhcp_range: '10.30.0.100-10.30.0.199' },
+        cluster: { vip: '10.30.0.10', token: { env: 'T_TOKEN' }, password: { env: 'T_PASSWORD' } },
+        nodes: [
+          {
+            hostname: NODE,
+            mac,
+            ip: '10.30.0.21',
+            install: { device: '/dev/disk/by-id/virtio-fake' },
+            bmc: { address: `127.0.0.1:${emu.port}`, insecure: true, user: { env: 'T_BMC_USER' }, password: { env: 'T_BMC_PASSWORD' } },
+          },
+        ],
+      }),
+    );
+    const env = { T_BMC_USER: USER, T_BMC_PASSWORD: PASSWORD, T_TOKEN: 'token.123', T_PASSWORD: 'password.123' };
+    const first = await measureFacts({ site: dir, env, now: () => new Date('2026-11-27T01:00:00Z') });
+    assert.equal(first.diagnostics, []);
+    const m = first.machines[0]!;
+    assert.is(m.status, 'written', JSON.stringify(m.diagnostics));
+    const file = path.join(dir, 'facts', `${NODE}.yaml`);
+    const text = readFileSync(file, 'utf8');
+    assert.is(m.facts?.identity.uuid, FAKE_UUID);
+    assert.ok(
+      m.facts?.nics.some((n) => n.mac === mac),
+      `the fake system's NIC: ${JSON.stringify(m.facts?.nics)}`,
+    );
+    const again = await measureFacts({ site: dir, env, now: () => new Date('2026-11-27T02:00:00Z') });
+    assert.is(again.machines[0]!.status, 'unchanged');
+    assert.is(readFileSync(file, 'utf8'), text);
+    const c = await check({ sites: [dir], env });
+    const verdicts = c.diagnostics.filter((d) => d.code.startsWith('INSTALLER_') || d.code.startsWith('MEASURED_'));
+    console.log(
+      `bmc-sushy-tools: facts of the fake system:\n${text}bmc-sushy-tools: check: ${verdicts.map((d) => `${d.code}: ${d.message}`).join('\n') || 'nothing'}`,
+    );
+  } finally {
+    await emu.stop();
   }
 });
 

@@ -12,6 +12,7 @@ import * as hashPassword from './hash-password.ts';
 import * as verify from './verify.ts';
 import * as status from './status.ts';
 import * as discover from './discover.ts';
+import * as facts from './facts.ts';
 import * as publish from './publish.ts';
 import * as pull from './pull.ts';
 import * as help from './help.ts';
@@ -30,6 +31,7 @@ export const COMMANDS: readonly CommandModule[] = [
   pull,
   status,
   discover,
+  facts,
   explain,
   init,
   hashPassword,

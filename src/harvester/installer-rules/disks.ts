@@ -33,6 +33,26 @@ function setBy(s: RuleSubject, key: string): string {
 /** The disk rules, in the order the installer meets them. */
 export const DISK_RULES: readonly InstallerRule[] = [
   {
+    id: 'disk-device-missing',
+    code: 'INSTALLER_DEVICE_MISSING',
+    releases: '>=1.2.0',
+    when: 'measured facts show no disk at `install.device` (the machine has none, or a dump lists its disks and none has that path)',
+    effect:
+      'stops the install ("lstat <device>: no such file or directory", or "no device specified"; skipchecks never lifts it: from v1.8.0 its skip comes after these tests)',
+    source:
+      'pkg/console/validator.go checkDevice (empty, os.Lstat, lsblk TYPE=disk) @v1.2.0, same to v1.8.1 (skip after the tests: checkDevice:143 @v1.8.1); pkg/installer/console/validator.go checkDevice @harvester/harvester v1.9.0-rc6',
+    check(s) {
+      if (s.deviceMissing === undefined) return undefined;
+      const device = installView(s).device;
+      const said = device === '' ? 'no device specified' : `lstat ${device}: no such file or directory`;
+      return {
+        message: `the machine of node ${s.node.hostname} has no disk ${device === '' ? 'to install to' : `at ${device}`} (its measured disks: ${s.disks ?? 'none'}): the Harvester ${s.version.raw} installer's device check stops the install ("${said}"), whatever skipchecks says`,
+        hint: "Set `install.device` to one of the machine's disks (its facts file lists them; a `/dev/disk/by-id/` path stays right when disks are added), give the machine a disk, or measure it again (`harvgen facts`) if it changed.",
+        at: s.deviceMissing,
+      };
+    },
+  },
+  {
     id: 'disk-install-min',
     code: 'INSTALLER_DISK_TOO_SMALL',
     releases: '>=1.2.0',

@@ -23,6 +23,14 @@ export interface RuleSubject {
   readonly version: HarvesterVersion;
   /** The node's own firmware (`nodeFirmware`: arm64 machines boot UEFI whatever the site says). */
   readonly firmware: 'uefi' | 'bios';
+  /** Where the firmware was measured (`facts/<hostname>.yaml`); absent: the site's `boot.firmware`. */
+  readonly firmwareAt?: InventoryPath;
+  /** The firmware the site declares for the node (`boot.firmware`), measured or not. */
+  readonly declaredFirmware?: 'uefi' | 'bios';
+  /** Measured facts show the config's install device is not one of the machine's disks: where they list its disks. */
+  readonly deviceMissing?: InventoryPath;
+  /** The measured disks, said for a message (`sda 447 GiB, sdb 1863 GiB`). */
+  readonly disks?: string;
   readonly facts: HardwareFacts;
   /** Where a fact (`memoryGib`, ...) was declared: the node's `hardware:` or lab sizing. */
   readonly factAt: (fact: keyof HardwareFacts) => InventoryPath;

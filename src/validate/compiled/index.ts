@@ -38,6 +38,11 @@ export function layerValidator(): CompiledValidator {
   return load('layer');
 }
 
+/** The validator of schema/facts.schema.json. */
+export function factsValidator(): CompiledValidator {
+  return load('facts');
+}
+
 /** The release lines with an installer config validator: every line harvgen supports. */
 export const INSTALLER_LINES: readonly string[] = ['1.2', '1.3', '1.4', '1.5', '1.6', '1.7', '1.8', '1.9'];
 

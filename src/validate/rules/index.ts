@@ -19,6 +19,7 @@ import { genericNodesRule } from './generic-nodes.ts';
 import { osProfileFilesRule } from './os-profile-files.ts';
 import { bssRule } from './bss.ts';
 import { installerRule } from './installer.ts';
+import { measuredRule } from './measured.ts';
 import { nginxAccessRule } from './nginx-access.ts';
 import { signingRule } from './signing.ts';
 import { publishRule } from './publish.ts';
@@ -47,6 +48,7 @@ export const RULES: readonly Rule[] = [
   genericNodesRule,
   osProfileFilesRule,
   installerRule,
+  measuredRule,
   bssRule,
   nginxAccessRule,
   signingRule,

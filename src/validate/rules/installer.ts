@@ -7,11 +7,13 @@ import { nodeFirmware, type HarvesterNode, type SiteModel } from '../../model/in
 import { effectiveConfig, hasDataDisk } from '../../derive/harvester/effective.ts';
 import type { SiteInput } from '../../types/site-input.ts';
 import { eachNode, type Rule } from '../rule.ts';
+import { nodeMeasured } from '../../derive/measured.ts';
 import type { InventoryPath } from '../../util/paths.ts';
 
 /** Inventory field of each fact: declared (`hardware.*`), and on a lab site the lab sizing it comes from. */
 const FIELDS: Record<keyof HardwareFacts, { hardware: string; lab?: string }> = {
   memoryGib: { hardware: 'hardware.memory_gib', lab: 'lab.memory_mib' },
+  memoryTotalGib: { hardware: 'hardware.memory_gib' },
   cpus: { hardware: 'hardware.cpus', lab: 'lab.vcpus' },
   diskGib: { hardware: 'hardware.disk_gib', lab: 'lab.disk_gib' },
   dataDiskGib: { hardware: 'hardware.data_disk_gib', lab: 'lab.data_disk_gib' },
@@ -54,14 +56,19 @@ export const installerRule: Rule = {
     'INSTALLER_WEBHOOK_INVALID',
     'INSTALLER_SKIPCHECKS_IGNORED',
     'INSTALLER_CORDONED_INVALID',
+    'INSTALLER_DEVICE_MISSING',
   ],
   check(ctx) {
     const { input, model } = ctx;
     eachNode(ctx, 'installer', (node, report) => {
       if (node.boot !== 'harvester') return;
       const version = node.release.version;
-      const facts = hardwareFacts(input, model, node);
+      // Measured facts (`facts/<hostname>.yaml`) over declared ones: the installer sees the machine.
+      const measured = nodeMeasured(model, node);
+      const facts = { ...hardwareFacts(input, model, node), ...measured?.facts };
       const factAt = (fact: keyof HardwareFacts): InventoryPath => {
+        const m = measured?.at[fact];
+        if (m !== undefined) return m;
         const f = FIELDS[fact];
         if (node.hardware[fact] !== undefined) return node.sources[f.hardware] ?? ['nodes', node.index];
         if (f.lab === 'lab') return ['lab'];
@@ -70,7 +77,10 @@ export const installerRule: Rule = {
       const subject = {
         node,
         version,
-        firmware: nodeFirmware(model, node),
+        firmware: measured?.firmware?.value ?? nodeFirmware(model, node),
+        declaredFirmware: nodeFirmware(model, node),
+        ...(measured?.firmware ? { firmwareAt: measured.firmware.at } : {}),
+        ...(measured?.deviceMissing ? { deviceMissing: measured.deviceMissing.at, disks: measured.disks } : {}),
         facts,
         factAt,
         config: effectiveConfig(model, node),

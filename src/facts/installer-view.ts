@@ -1,0 +1,100 @@
+// What the Harvester installer would measure of one node, from its facts file: the preflight's
+// facts (CPUs, installed memory, the management NICs' speed, a VM, /dev/kvm, the firmware) and the
+// sizes of the disks its config names, each with the place in the facts file it came from, so a
+// rule's finding points at the measured fact as it points at a declared one.
+import type { HardwareFacts } from '../harvester/hardware-facts.ts';
+import { MEASURED_LAYER } from '../types/layers.ts';
+import type { InventoryPath } from '../util/paths.ts';
+import type { MeasuredDisk, MeasuredFacts } from './types.ts';
+
+/** What a node's config and inventory say that the measured facts are matched against. */
+export interface NodeShape {
+  readonly hostname: string;
+  /** The management interface's NICs (`interfaces:`, else the boot MACs). */
+  readonly interfaces: readonly { readonly mac?: string; readonly name?: string }[];
+  /** `install.device` and `install.data_disk` as the installer reads them. */
+  readonly device: string;
+  readonly dataDisk: string;
+}
+
+/** The installer's facts of a node as measured, and where each is in the facts file. */
+export interface MeasuredView {
+  readonly facts: HardwareFacts;
+  readonly at: Partial<Record<keyof HardwareFacts, InventoryPath>>;
+  readonly firmware?: { readonly value: 'uefi' | 'bios'; readonly at: InventoryPath };
+  /**
+   * The config's install device is not among the machine's disks: it has none, or the facts name
+   * their disks (a dump) and none has that path. Redfish names no disk as the kernel will: there,
+   * only a machine without disks tells.
+   */
+  readonly deviceMissing?: { readonly at: InventoryPath };
+  /** The measured disks, said for a message (`sda 447 GiB, sdb 1863 GiB`), absent when there is none. */
+  readonly disks?: string;
+  /** Index in `disks` of the install disk, when the config's device names one (or there is one disk only). */
+  readonly installDisk?: number;
+}
+
+/** The measured view of a node (`m` is its facts file, `node` how the inventory describes it). */
+export function measuredView(m: MeasuredFacts, node: NodeShape): MeasuredView {
+  const base: InventoryPath = [MEASURED_LAYER, node.hostname];
+  const facts: { -readonly [K in keyof HardwareFacts]?: HardwareFacts[K] } = {};
+  const at: Partial<Record<keyof HardwareFacts, InventoryPath>> = {};
+  const put = <K extends keyof HardwareFacts>(k: K, v: HardwareFacts[K] | undefined, path: InventoryPath) => {
+    if (v === undefined) return;
+    facts[k] = v;
+    at[k] = path;
+  };
+  put('cpus', m.cpus, [...base, 'cpus']);
+  put('memoryGib', m.memoryGib, [...base, 'memory_gib']);
+  put('memoryTotalGib', m.memoryTotalGib, [...base, 'memory_total_gib']);
+  put('virtualized', m.virtualized, [...base, 'virtualized']);
+  put('kvm', m.kvm, [...base, 'kvm']);
+  // Disks not reported (a BMC without Storage) say nothing of the install disk.
+  const disks = m.disks ?? [];
+  const install = diskNamed(disks, node.device, true);
+  if (install !== undefined) put('diskGib', disks[install]!.sizeGib, [...base, 'disks', install, 'size_gib']);
+  const data = node.dataDisk !== '' && node.dataDisk !== node.device ? diskNamed(disks, node.dataDisk, false) : undefined;
+  if (data !== undefined) put('dataDiskGib', disks[data]!.sizeGib, [...base, 'disks', data, 'size_gib']);
+  // The installer checks each NIC of the management interface; one with no speed (virtio's -1)
+  // or a link down (its sysfs speed is -1 or unreadable) it skips.
+  let slowest: number | undefined;
+  node.interfaces.forEach((nic) => {
+    const i = m.nics.findIndex((n) => (nic.mac !== undefined ? n.mac === nic.mac : nic.name !== undefined && n.name === nic.name));
+    const speed = i < 0 || m.nics[i]!.link === 'down' ? undefined : m.nics[i]!.speedMbps;
+    if (i >= 0 && m.nics[i]!.driver !== undefined && facts.nicDriver === undefined)
+      put('nicDriver', m.nics[i]!.driver, [...base, 'nics', i, 'driver']);
+    if (speed !== undefined && (slowest === undefined || speed < m.nics[slowest]!.speedMbps!)) slowest = i;
+  });
+  if (slowest !== undefined) put('nicSpeedMbps', m.nics[slowest]!.speedMbps, [...base, 'nics', slowest, 'speed_mbps']);
+  return {
+    facts,
+    at,
+    ...(m.firmware ? { firmware: { value: m.firmware, at: [...base, 'firmware'] } } : {}),
+    ...(m.disks && install === undefined && (m.disks.length === 0 || m.disks.some(named))
+      ? { deviceMissing: { at: [...base, 'disks'] } }
+      : {}),
+    ...(install !== undefined ? { installDisk: install } : {}),
+    ...(disks.length > 0
+      ? {
+          disks: disks
+            .map((d) => `${d.byId ?? (d.name !== undefined ? `/dev/${d.name}` : (d.model ?? 'a disk'))} ${d.sizeGib} GiB`)
+            .join(', '),
+        }
+      : {}),
+  };
+}
+
+/** A disk the facts name as the kernel does (a dump). */
+const named = (d: MeasuredDisk): boolean => d.name !== undefined || d.byId !== undefined;
+
+/**
+ * The disk a config's device path names: its by-id path or `/dev/<name>`. Facts that name no disk
+ * (Redfish) cannot tell which disk a path is: for the install disk, the machine's only disk.
+ */
+export function diskNamed(disks: readonly MeasuredDisk[], device: string, onlyOne: boolean): number | undefined {
+  if (device !== '') {
+    const i = disks.findIndex((d) => d.byId === device || (d.name !== undefined && `/dev/${d.name}` === device));
+    if (i >= 0) return i;
+  }
+  return onlyOne && disks.length === 1 && !named(disks[0]!) ? 0 : undefined;
+}

@@ -1,0 +1,14 @@
+/**
+ * A text a machine reports (a BMC's JSON, a dump's line) as a facts file keeps it: control
+ * characters replaced by spaces, trimmed, at most 128 characters (schema/facts.schema.json's
+ * `text`); undefined when nothing is left.
+ */
+export function reportedText(v: unknown): string | undefined {
+  if (typeof v !== 'string') return undefined;
+  const t = v
+    .replace(/[\u0000-\u001f\u007f]/g, ' ')
+    .trim()
+    .slice(0, 128)
+    .trim();
+  return t === '' ? undefined : t;
+}

@@ -1,0 +1,72 @@
+// discover's stub of a machine measured before it had a node (`harvgen facts --bmc --as`): matched
+// by its MAC, it is named after the facts file, takes its hostname, and proposes the install disk
+// the facts measured a stable path for; the stub is a node file the schema accepts once moved.
+import { mkdirSync, readFileSync, writeFileSync, renameSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { check } from '../src/index.ts';
+import { factsText } from '../src/facts/file.ts';
+import type { MeasuredFacts } from '../src/facts/types.ts';
+import { discover } from '../src/status/discover.ts';
+import { proposedDisk } from '../src/status/discover-measured.ts';
+import { line, site } from './helpers/status.ts';
+
+const MAC = '52:54:00:ff:00:07';
+const FACTS: MeasuredFacts = {
+  measured: { source: 'dump', from: 'hv-7.facts', at: '2026-11-27T01:00:00Z' },
+  identity: { manufacturer: 'Exämple Systems', serial: 'SN-7', uuid: '4c4c4544-0042-3510-8052-b2c04f565337' },
+  firmware: 'uefi',
+  cpus: 32,
+  memoryGib: 128,
+  disks: [
+    { name: 'sda', byId: '/dev/disk/by-id/ata-BIG_1', sizeGib: 3725, media: 'HDD' },
+    { name: 'sdb', byId: '/dev/disk/by-id/ata-SSD_2', sizeGib: 447, media: 'SSD' },
+    { name: 'sdc', byId: '/dev/disk/by-id/usb-STICK_3', sizeGib: 14 },
+  ],
+  nics: [{ mac: MAC, speedMbps: 25000, link: 'up', name: 'eno1' }],
+};
+
+test('a stub of a measured machine: its facts file names it, its hostname and install disk come from the facts', async () => {
+  const dir = site();
+  mkdirSync(join(dir, 'facts'));
+  writeFileSync(join(dir, 'facts', 'hv-7.yaml'), factsText('hv-7', FACTS));
+  const log = join(dir, '..', 'access.log');
+  writeFileSync(log, `${line('10.0.0.160', 8, `/ipxe/${MAC.replaceAll(':', '-')}.ipxe`, 404)}\n`);
+  const r = await discover({ sites: [dir], logs: [log], write: true, cwd: dir });
+  assert.equal(
+    r.unknown.map((u) => [u.stub, u.written]),
+    [['discovered/hv-7.yaml', true]],
+  );
+  const stub = readFileSync(join(dir, 'discovered', 'hv-7.yaml'), 'utf8');
+  assert.match(
+    stub,
+    /^hostname: hv-7\nmacs: \[52:54:00:ff:00:07\]\ninstall:\n {2}device: \/dev\/disk\/by-id\/ata-SSD_2 {3}# the smallest disk of 250 GiB or more: check it\n$/m,
+  );
+  assert.match(
+    stub,
+    /^# Measured \(facts\/hv-7\.yaml, dump at 2026-11-27T01:00:00Z; matched by its MAC\): manufacturer Ex\?mple Systems, serial SN-7, SMBIOS UUID 4c4c4544-0042-3510-8052-b2c04f565337\.$/m,
+  );
+  // Moved into nodes/, the stub is a node the site accepts, and its facts are its own.
+  mkdirSync(join(dir, 'nodes'), { recursive: true });
+  renameSync(join(dir, 'discovered', 'hv-7.yaml'), join(dir, 'nodes', 'hv-7.yaml'));
+  const c = await check({ sites: [dir] });
+  assert.equal(
+    c.diagnostics.filter((d) => /^(SCHEMA|MEASURED|NODE_DEVICE)/.test(d.code)).map((d) => `${d.code} ${d.message}`),
+    [],
+  );
+});
+
+test('the proposed disk: the smallest with a stable path that holds 250 GiB, else the largest; none without by-id paths', () => {
+  assert.is(proposedDisk(FACTS.disks!)?.byId, '/dev/disk/by-id/ata-SSD_2');
+  assert.is(
+    proposedDisk([
+      { byId: '/dev/disk/by-id/a', sizeGib: 100 },
+      { byId: '/dev/disk/by-id/b', sizeGib: 200 },
+    ])?.byId,
+    '/dev/disk/by-id/b',
+  );
+  assert.is(proposedDisk([{ model: 'C123', sizeGib: 800 }]), undefined);
+});
+
+test.run();
