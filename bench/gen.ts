@@ -8,6 +8,7 @@
 // text whatever the number of sites, so the figures of earlier runs stay comparable.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { factsText } from '../src/facts/file.ts';
 
 const repo = resolve(import.meta.dirname, '..');
 
@@ -187,7 +188,7 @@ export function richNodeText(i: number, k: number): string {
 }
 
 /**
- * The measured facts (`facts/<hostname>.yaml`, as `harvgen facts --dump` writes them) of node `k`
+ * The measured facts (`facts/<hostname>.yaml`, written as `harvgen facts --dump` writes them) of node `k`
  * of rich site `i`, for every fourth Harvester server: what its profile declares, measured,
  * except every eighth, whose machine has less memory than its profile says (one
  * MEASURED_FACT_DISAGREES warning each); undefined for the others.
@@ -196,25 +197,26 @@ export function richFactsText(i: number, k: number): string | undefined {
   if (k % 10 >= 8 || k === 5 || k % 4 !== 0) return undefined;
   const hex = k.toString(16).padStart(4, '0');
   const mac = (nic: number) => macOf('b4', 0x96, i, nic, k);
-  return [
-    `# Hardware of n${String(k).padStart(5, '0')} as measured by \`harvgen facts\` (dump).`,
-    'measured: { source: dump, from: bench.facts, at: 2026-11-27T00:00:00Z }',
-    `identity: { manufacturer: Dell Inc., model: PowerEdge R650, serial: BENCH${hex}, uuid: 4c4c4544-0042-3510-8052-${hex}00000000 }`,
-    'firmware: uefi',
-    'secure_boot: false',
-    'cpus: 64',
-    `memory_gib: ${k % 8 === 0 ? 384 : 512}`,
-    `memory_total_gib: ${k % 8 === 0 ? 377 : 503}`,
-    'virtualized: false',
-    'kvm: true',
-    'disks:',
-    `  - { name: nvme0n1, by_id: /dev/disk/by-id/nvme-SAMSUNG_MZ1L2960HCJR-00A07_S665NE0R${hex}, size_gib: 447, media: SSD }`,
-    `  - { name: nvme1n1, by_id: /dev/disk/by-id/nvme-SAMSUNG_MZQL27T6HBLA-00A07_S6CKNE0R${hex}, size_gib: 7153, media: SSD }`,
-    'nics:',
-    `  - { mac: "${mac(1)}", speed_mbps: 25000, link: up, name: eno1, driver: ice }`,
-    `  - { mac: "${mac(2)}", speed_mbps: 25000, link: up, name: eno2, driver: ice }`,
-    '',
-  ].join('\n');
+  const less = k % 8 === 0;
+  return factsText(`n${String(k).padStart(5, '0')}`, {
+    measured: { source: 'dump', from: 'bench.facts', at: '2026-11-27T00:00:00Z' },
+    identity: { manufacturer: 'Dell Inc.', model: 'PowerEdge R650', serial: `BENCH${hex}`, uuid: `4c4c4544-0042-3510-8052-${hex}00000000` },
+    firmware: 'uefi',
+    secureBoot: false,
+    cpus: 64,
+    memoryGib: less ? 384 : 512,
+    memoryTotalGib: less ? 377 : 503,
+    virtualized: false,
+    kvm: true,
+    disks: [
+      { name: 'nvme0n1', byId: `/dev/disk/by-id/nvme-SAMSUNG_MZ1L2960HCJR-00A07_S665NE0R${hex}`, sizeGib: 447, media: 'SSD' },
+      { name: 'nvme1n1', byId: `/dev/disk/by-id/nvme-SAMSUNG_MZQL27T6HBLA-00A07_S6CKNE0R${hex}`, sizeGib: 7153, media: 'SSD' },
+    ],
+    nics: [
+      { mac: mac(1), speedMbps: 25000, link: 'up', name: 'eno1', driver: 'ice' },
+      { mac: mac(2), speedMbps: 25000, link: 'up', name: 'eno2', driver: 'ice' },
+    ],
+  });
 }
 
 /**
