@@ -18,7 +18,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { check } from '../src/index.ts';
+import { build, check } from '../src/index.ts';
+import { readTree } from './helpers/tree.ts';
 import { factsText } from '../src/facts/file.ts';
 import { parseDump } from '../src/measure/dump.ts';
 import { tempDir } from './helpers/tmp.ts';
@@ -188,6 +189,25 @@ test('a NIC whose link is down is not judged: the installer reads no speed from 
     r.diagnostics.filter((d) => d.severity === 'error'),
     [],
   );
+});
+
+test('the tree carries skipchecks only when the inventory asks for it, measured facts or not', async () => {
+  const facts = factsText('n1', { measured: { source: 'dump', from: 'x', at: '2026-11-27T00:00:00Z' }, ...parseDump(dump()) });
+  for (const asked of [false, true]) {
+    const dir = site('v1.8.1', facts, asked);
+    const out = tempDir('facts-tree');
+    const r = await build({ sites: [dir], outDir: out, env: { T: 'token.123', P: 'password.123' } });
+    assert.ok(r.ok, JSON.stringify(r.diagnostics));
+    const text = readTree(join(out, 'verdict'));
+    const carried = [...text].filter(([, t]) => /skipchecks/.test(t));
+    if (asked) assert.ok(carried.length > 0, 'boot.skipchecks reaches the tree');
+    else
+      assert.equal(
+        carried.map(([f]) => f),
+        [],
+        'no file carries skipchecks',
+      );
+  }
 });
 
 test.run();

@@ -88,6 +88,40 @@ test('watch rebuilds after a change and keeps the output when the change is inva
   }
 });
 
+test("watch sees a site's facts: a facts file made after it started fails the rebuild where the machine has no disk at install.device, its correction passes", async () => {
+  const site = tempDir();
+  cpSync(join(repo, 'sites/location_x'), site, { recursive: true });
+  const out = tempDir();
+  const { handle, events, next } = session({ sites: [site], outDir: out, debounceMs: 50 });
+  const facts = (disk: string) =>
+    [
+      'measured: { source: dump, from: hv-1.facts, at: 2026-11-27T00:00:00Z }',
+      'disks:',
+      `  - { name: ${disk}, size_gib: 300 }`,
+      'nics:',
+      '  - { mac: "52:54:00:aa:bb:01", name: enp1s0 }',
+      '',
+    ].join('\n');
+  try {
+    await handle.ready;
+    assert.ok(events[0]!.result.ok);
+    let wait = next();
+    mkdirSync(join(site, 'facts'));
+    writeFileSync(join(site, 'facts', 'hv-1.yaml'), facts('sda'));
+    await wait;
+    assert.is(events.length, 2);
+    assert.is(events[1]!.result.ok, false);
+    assert.ok(events[1]!.result.diagnostics.some((d) => d.code === 'INSTALLER_DEVICE_MISSING' && d.file?.endsWith('facts/hv-1.yaml')));
+    wait = next();
+    writeFileSync(join(site, 'facts', 'hv-1.yaml'), facts('vda'));
+    await wait;
+    assert.is(events.length, 3);
+    assert.ok(events[2]!.result.ok, JSON.stringify(events[2]!.result.diagnostics));
+  } finally {
+    await handle.close();
+  }
+});
+
 /**
  * The inventory watch of a copy of location_x in a directory of its own (no shared layer next to
  * it), with the number of failed watches; closed after `body`.
