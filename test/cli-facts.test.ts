@@ -42,6 +42,7 @@ const DUMP = [
   'nic eno1 operstate up',
   'disk sda sectors 1875385008',
   'byid sda ata-X_1',
+  'end',
   '',
 ].join('\n');
 

@@ -1,5 +1,5 @@
 // discover's stub of a machine measured before it had a node (`harvgen facts --bmc --as`): matched
-// by its MAC, it is named after the facts file, takes its hostname, and proposes the install disk
+// by its MAC, it takes the hostname of the facts (its file still named by its MAC), and proposes the install disk
 // the facts measured a stable path for; the stub is a node file the schema accepts once moved.
 import { mkdirSync, readFileSync, writeFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
@@ -27,7 +27,7 @@ const FACTS: MeasuredFacts = {
   nics: [{ mac: MAC, speedMbps: 25000, link: 'up', name: 'eno1' }],
 };
 
-test('a stub of a measured machine: its facts file names it, its hostname and install disk come from the facts', async () => {
+test('a stub of a measured machine: named by its MAC (a forged MAC or UUID cannot take the name), its hostname and install disk from the facts', async () => {
   const dir = site();
   mkdirSync(join(dir, 'facts'));
   writeFileSync(join(dir, 'facts', 'hv-7.yaml'), factsText('hv-7', FACTS));
@@ -36,12 +36,12 @@ test('a stub of a measured machine: its facts file names it, its hostname and in
   const r = await discover({ sites: [dir], logs: [log], write: true, cwd: dir });
   assert.equal(
     r.unknown.map((u) => [u.stub, u.written]),
-    [['discovered/hv-7.yaml', true]],
+    [['discovered/new-525400ff0007.yaml', true]],
   );
-  const stub = readFileSync(join(dir, 'discovered', 'hv-7.yaml'), 'utf8');
+  const stub = readFileSync(join(dir, 'discovered', 'new-525400ff0007.yaml'), 'utf8');
   assert.match(
     stub,
-    /^hostname: hv-7\nmacs: \[52:54:00:ff:00:07\]\ninstall:\n {2}device: \/dev\/disk\/by-id\/ata-SSD_2 {3}# the smallest disk of 250 GiB or more: check it\n$/m,
+    /^hostname: hv-7\nmacs: \[52:54:00:ff:00:07\]\ninstall:\n {2}device: "\/dev\/disk\/by-id\/ata-SSD_2" {3}# the smallest disk of 250 GiB or more: check it\n$/m,
   );
   assert.match(
     stub,
@@ -49,7 +49,8 @@ test('a stub of a measured machine: its facts file names it, its hostname and in
   );
   // Moved into nodes/, the stub is a node the site accepts, and its facts are its own.
   mkdirSync(join(dir, 'nodes'), { recursive: true });
-  renameSync(join(dir, 'discovered', 'hv-7.yaml'), join(dir, 'nodes', 'hv-7.yaml'));
+  assert.match(stub, /^# {3}mv \.\/discovered\/new-525400ff0007\.yaml \.\/nodes\/hv-7\.yaml /m);
+  renameSync(join(dir, 'discovered', 'new-525400ff0007.yaml'), join(dir, 'nodes', 'hv-7.yaml'));
   const c = await check({ sites: [dir] });
   assert.equal(
     c.diagnostics.filter((d) => /^(SCHEMA|MEASURED|NODE_DEVICE)/.test(d.code)).map((d) => `${d.code} ${d.message}`),

@@ -106,8 +106,8 @@ test('public-rackmount1: the facts are what the mockup holds (identity, threads,
     assert.equal(
       r.disks!.map((d) => [d.model, d.sizeGib]),
       [
-        ['3000GT8', 7450],
         ['3000GT7', 3725],
+        ['3000GT8', 7450],
       ],
     );
   });

@@ -41,7 +41,7 @@ function dump(over: Record<string, string | null> = {}): string {
     disk: `disk sda sectors 976773168\ndisk sda rotational 0\nbyid sda ${DISK}`,
   };
   const lines = Object.entries({ ...base, ...over }).flatMap(([, v]) => (v === null ? [] : [v]));
-  return ['harvgen-facts 1', ...lines, ''].join('\n');
+  return ['harvgen-facts 1', ...lines, 'end', ''].join('\n');
 }
 
 const MACHINES = {

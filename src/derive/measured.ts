@@ -9,9 +9,14 @@ import { effectiveConfig } from './harvester/effective.ts';
 
 const views = new WeakMap<MeasuredFacts, WeakMap<HarvesterNode, MeasuredView>>();
 
+/** The facts file of `hostname`, an own entry only (a node named `constructor` has none unless measured). */
+export function measuredOf(model: SiteModel, hostname: string): MeasuredFacts | undefined {
+  return model.measured !== undefined && Object.hasOwn(model.measured, hostname) ? model.measured[hostname] : undefined;
+}
+
 /** The measured view of a Harvester node, undefined without a facts file of its hostname. */
 export function nodeMeasured(model: SiteModel, node: HarvesterNode): MeasuredView | undefined {
-  const m = model.measured?.[node.hostname];
+  const m = measuredOf(model, node.hostname);
   if (m === undefined) return undefined;
   let byNode = views.get(m);
   if (byNode === undefined) views.set(m, (byNode = new WeakMap()));

@@ -49,8 +49,8 @@ export function factsText(hostname: string, f: MeasuredFacts): string {
 
 /** Whether two measurements found the same machine (where and when aside). */
 export function sameFacts(a: MeasuredFacts, b: MeasuredFacts): boolean {
-  const strip = (f: MeasuredFacts) =>
-    JSON.stringify({ ...factsDocument(f), measured: { source: f.measured.source, from: f.measured.from } });
+  // The same machine read through another address or dump file name is the same machine.
+  const strip = (f: MeasuredFacts) => JSON.stringify({ ...factsDocument(f), measured: { source: f.measured.source } });
   return strip(a) === strip(b);
 }
 

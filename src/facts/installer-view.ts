@@ -21,6 +21,12 @@ export interface NodeShape {
 export interface MeasuredView {
   readonly facts: HardwareFacts;
   readonly at: Partial<Record<keyof HardwareFacts, InventoryPath>>;
+  /**
+   * Facts the measurement settles without a value, so a declared one must not stand in: the
+   * management NICs were measured but none has a speed the installer reads (virtio, link down),
+   * or dmidecode reported no memory range (the installer falls back to MemTotal).
+   */
+  readonly settled: readonly (keyof HardwareFacts)[];
   readonly firmware?: { readonly value: 'uefi' | 'bios'; readonly at: InventoryPath };
   /**
    * The config's install device is not among the machine's disks: it has none, or the facts name
@@ -58,19 +64,26 @@ export function measuredView(m: MeasuredFacts, node: NodeShape): MeasuredView {
   // The installer checks each NIC of the management interface; one with no speed (virtio's -1)
   // or a link down (its sysfs speed is -1 or unreadable) it skips.
   let slowest: number | undefined;
+  let nicsMeasured = false;
   node.interfaces.forEach((nic) => {
     const i = m.nics.findIndex((n) => (nic.mac !== undefined ? n.mac === nic.mac : nic.name !== undefined && n.name === nic.name));
+    if (i >= 0) nicsMeasured = true;
     const speed = i < 0 || m.nics[i]!.link === 'down' ? undefined : m.nics[i]!.speedMbps;
     if (i >= 0 && m.nics[i]!.driver !== undefined && facts.nicDriver === undefined)
       put('nicDriver', m.nics[i]!.driver, [...base, 'nics', i, 'driver']);
     if (speed !== undefined && (slowest === undefined || speed < m.nics[slowest]!.speedMbps!)) slowest = i;
   });
   if (slowest !== undefined) put('nicSpeedMbps', m.nics[slowest]!.speedMbps, [...base, 'nics', slowest, 'speed_mbps']);
+  const settled: (keyof HardwareFacts)[] = [];
+  if (nicsMeasured && facts.nicSpeedMbps === undefined) settled.push('nicSpeedMbps');
+  if (m.memoryGib === undefined && m.memoryTotalGib !== undefined) settled.push('memoryGib');
   return {
     facts,
     at,
+    settled,
     ...(m.firmware ? { firmware: { value: m.firmware, at: [...base, 'firmware'] } } : {}),
-    ...(m.disks && install === undefined && (m.disks.length === 0 || m.disks.some(named))
+    // No device at all is NODE_DEVICE_MISSING's, not the machine's.
+    ...(m.disks && node.device !== '' && install === undefined && (m.disks.length === 0 || m.disks.some(named))
       ? { deviceMissing: { at: [...base, 'disks'] } }
       : {}),
     ...(install !== undefined ? { installDisk: install } : {}),

@@ -219,8 +219,10 @@ export class SiteReader {
     const factsDir = join(this.dir, 'facts');
     const measuredFiles = new Map<string, SourceFile>();
     if (!exists(factsDir) || !this.within(factsDir)) return { measuredFiles };
-    const measured: Record<string, Record<string, unknown>> = {};
-    for (const rel of yamlFiles(this.dir, 'facts', false, this.withinFile)) {
+    // By hostname, with no prototype: a file named `__proto__.yaml` or `constructor.yaml` is a key like any other.
+    const measured: Record<string, Record<string, unknown>> = Object.create(null) as Record<string, Record<string, unknown>>;
+    // Only `.yaml`, the name harvgen facts writes: a `.yml` beside it would otherwise be judged in its place.
+    for (const rel of yamlFiles(this.dir, 'facts', false, this.withinFile).filter((r) => r.endsWith('.yaml'))) {
       const loaded = this.read(join(this.dir, rel));
       if (!loaded) continue;
       const name = basename(rel, extname(rel));

@@ -30,7 +30,7 @@ done
 if [ -d /sys/firmware/efi ]; then echo 'firmware uefi'; else echo 'firmware bios'; fi
 sb=$(ls /sys/firmware/efi/efivars/SecureBoot-* 2>/dev/null | head -n 1)
 [ -n "$sb" ] && echo "secureboot $(od -An -tu1 "$sb" | awk '{print $NF}')"
-echo "virt $(systemd-detect-virt --vm 2>/dev/null || echo none)"
+command -v systemd-detect-virt >/dev/null 2>&1 && echo "virt $(systemd-detect-virt --vm 2>/dev/null)"
 if [ -e /dev/kvm ]; then echo 'kvm yes'; else echo 'kvm no'; fi
 for d in /sys/class/net/*; do
   n=\${d##*/}
@@ -55,6 +55,7 @@ for l in /dev/disk/by-id/*; do
   t=$(readlink -f "$l")
   echo "byid \${t##*/} \${l##*/}"
 done
+echo 'end'
 `;
 
 /** Why a dump cannot be read. */
@@ -68,8 +69,12 @@ export function parseDump(text: string): DumpFacts {
   if (text.length > MAX_DUMP_BYTES) throw new DumpError(`larger than ${MAX_DUMP_BYTES} bytes: not a facts dump`);
   const lines = text.split('\n', MAX_DUMP_LINES + 1);
   if (lines[0]?.trim() !== MAGIC) throw new DumpError(`its first line is not "${MAGIC}": not the output of \`harvgen facts --script\``);
+  const body = lines.slice(1, MAX_DUMP_LINES + 1).map((l) => l.replace(/\r$/, ''));
+  // The collector's last line: a dump cut short would say the machine has fewer disks and NICs than it has.
+  if (!body.includes('end'))
+    throw new DumpError('it does not end with the collector\'s last line ("end"): a dump cut short, or an older collector; take it again');
   const d = new DumpReader();
-  for (const line of lines.slice(1, MAX_DUMP_LINES + 1)) d.line(line.replace(/\r$/, ''));
+  for (const line of body) d.line(line);
   return d.facts();
 }
 
@@ -139,7 +144,8 @@ class DumpReader {
         cpus: int(s('nproc')),
         memoryGib: this.dmi19 ? Math.floor(this.dmi19Mib / 1024) : undefined,
         memoryTotalGib: memTotalKb !== undefined ? Math.floor(memTotalKb / 1024 / 1024) : undefined,
-        virtualized: virt === undefined ? undefined : virt !== 'none',
+        // systemd-detect-virt's answer (`none`, `kvm`, ...); missing or empty: not measured.
+        virtualized: virt === undefined || !/^[a-z0-9-]+$/.test(virt) ? undefined : virt !== 'none',
         kvm: s('kvm') === 'yes' ? true : s('kvm') === 'no' ? false : undefined,
       }),
       disks: this.diskList(),
@@ -153,7 +159,7 @@ class DumpReader {
       const sectors = f.get('sectors');
       if (sectors === undefined || !/^\d{1,15}$/.test(sectors)) continue;
       // Loop, RAM, optical and device-mapper devices are not install disks.
-      if (/^(loop|ram|sr|dm-|zram|md)/.test(name) || sectors === '0') continue;
+      if (/^(loop|ram|sr|dm-|zram|md)/.test(name) || sectors === '0' || !/^[A-Za-z0-9._-]{1,64}$/.test(name)) continue;
       const ids = (this.byId.get(name) ?? []).filter((id) => !/^(wwn-|nvme-eui\.|dm-|lvm-|md-)/.test(id)).sort();
       const rot = f.get('rotational');
       out.push({

@@ -15,6 +15,8 @@ export interface RedfishHttpOptions {
   /** Time limit of one request, answer included (default 30 s). */
   readonly timeoutMs?: number;
   readonly signal?: AbortSignal;
+  /** Bytes the whole walk may still read (shared by its requests): a walk's parsed answers are kept until it ends. */
+  readonly budget?: { left: number };
 }
 
 /** A request that failed: no answer, a status other than 200, a body too large or not JSON. */
@@ -77,6 +79,8 @@ export function getJson(url: URL, o: RedfishHttpOptions): Promise<Record<string,
         res.on('data', (c: Buffer) => {
           size += c.length;
           if (size > maxBytes) return fail(new RedfishError(`the answer is larger than the ${maxBytes} bytes allowed`, shown));
+          if (o.budget && (o.budget.left -= c.length) < 0)
+            return fail(new RedfishError('the BMC sent more than harvgen reads of one machine', shown));
           chunks.push(c);
         });
         res.on('error', (e) => fail(new RedfishError(`the answer was cut short (${e.message})`, shown)));

@@ -9,7 +9,8 @@ import { basename, join, resolve } from 'node:path';
 import { parse } from 'yaml';
 import type { Diagnostic } from '../diagnostics/types.ts';
 import { DurableError, writeFileAtomic } from '../durable/index.ts';
-import { factsFromDocument, factsText, sameFacts } from '../facts/file.ts';
+import { factsDocument, factsFromDocument, factsText, sameFacts } from '../facts/file.ts';
+import { reportedText } from '../facts/text.ts';
 import type { MeasuredFacts } from '../facts/types.ts';
 import { readBounded } from '../load/files.ts';
 import type { ResolvedBmc, SiteModel } from '../model/index.ts';
@@ -179,7 +180,10 @@ async function measureOne(m: Machine, file: string, shown: string, o: FactsOptio
         'Give the file the collector script printed (`harvgen facts --script`), at most 4 MiB.',
       );
     try {
-      facts = { measured: { source: 'dump', from: basename(m.dump).slice(0, 128), at }, ...parseDump(read.bytes.toString('utf8')) };
+      facts = {
+        measured: { source: 'dump', from: reportedText(basename(m.dump)) ?? 'dump', at },
+        ...parseDump(read.bytes.toString('utf8')),
+      };
     } catch (e) {
       if (!(e instanceof DumpError)) throw e;
       return failed(
@@ -204,7 +208,7 @@ async function measureOne(m: Machine, file: string, shown: string, o: FactsOptio
         { user, password, insecure: m.bmc.insecure, signal: AbortSignal.timeout(o.timeoutMs ?? 120_000) },
       );
       const { from, ...rest } = r;
-      facts = { measured: { source: 'redfish', from: from.slice(0, 128), at }, ...rest };
+      facts = { measured: { source: 'redfish', from: reportedText(from) ?? 'redfish', at }, ...rest };
     } catch (e) {
       if (!(e instanceof RedfishError)) throw e;
       return failed(
@@ -220,6 +224,21 @@ async function measureOne(m: Machine, file: string, shown: string, o: FactsOptio
 
 /** Write the facts unless the file holds the same (then it is left, its time of measurement too). */
 function keepOrWrite(hostname: string, file: string, shown: string, facts: MeasuredFacts, dryRun: boolean): MachineFacts {
+  // What the machine reported must fit a facts file (a BMC may report 0 CPUs or 10^400 bytes): else check would refuse the file written.
+  const validate = factsValidator();
+  if (!validate(factsDocument(facts))) {
+    const e = validate.errors?.[0];
+    const message = `${hostname}'s machine reported what a facts file cannot hold (${e?.instancePath || '/'} ${e?.message ?? ''}): nothing was written`;
+    const hint =
+      "Check the value on the machine or its BMC; a dump taken on the machine (`harvgen facts --script`) reads the kernel's own view.";
+    return {
+      hostname,
+      file: shown,
+      status: 'failed',
+      facts,
+      diagnostics: [{ code: 'FACTS_READ_FAILED', severity: 'error', message, hint, file: shown }],
+    };
+  }
   const before = previous(file);
   if (before && sameFacts(before, facts)) return { hostname, file: shown, status: 'unchanged', facts: before, diagnostics: [] };
   if (dryRun) return { hostname, file: shown, status: 'measured', facts, diagnostics: [] };
@@ -228,7 +247,7 @@ function keepOrWrite(hostname: string, file: string, shown: string, facts: Measu
     const st = lstatSync(dir, { throwIfNoEntry: false });
     if (st?.isSymbolicLink() || (st && !st.isDirectory())) {
       throw new DurableError(
-        'FACTS_READ_FAILED',
+        'EMIT_WRITE_FAILED',
         `${dir} is not a directory of the site (a link or a file): facts are written into the site directory only`,
         'Make facts/ a plain directory of the site.',
         dir,
@@ -244,7 +263,7 @@ function keepOrWrite(hostname: string, file: string, shown: string, facts: Measu
       file: shown,
       status: 'failed',
       facts,
-      diagnostics: [{ code: 'FACTS_READ_FAILED', severity: 'error', message, file: shown, hint }],
+      diagnostics: [{ code: 'EMIT_WRITE_FAILED', severity: 'error', message, file: shown, hint }],
     };
   }
   return { hostname, file: shown, status: 'written', facts, diagnostics: [] };

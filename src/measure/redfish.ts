@@ -15,6 +15,8 @@ import { reportedText } from '../facts/text.ts';
 export const MAX_MEMBERS = 256;
 /** Requests of one machine's walk. */
 export const MAX_REQUESTS = 2048;
+/** Bytes of one machine's walk, all answers together (each parsed answer is kept until the walk ends: JSON takes about 16 times its size in memory at worst). */
+export const MAX_WALK_BYTES = 8 * 1024 * 1024;
 
 type Json = Record<string, unknown>;
 
@@ -76,11 +78,10 @@ async function absentAs<T>(none: T, part: Promise<T>): Promise<T> {
 class Walk {
   readonly origin: string;
   private count = 0;
-  constructor(
-    origin: string,
-    private readonly o: RedfishHttpOptions,
-  ) {
+  private readonly o: RedfishHttpOptions;
+  constructor(origin: string, o: RedfishHttpOptions) {
     this.origin = new URL(origin).origin;
+    this.o = { ...o, budget: { left: MAX_WALK_BYTES } };
   }
 
   async get(path: string): Promise<Json> {
@@ -162,12 +163,14 @@ async function installedMemory(walk: Walk, sys: Json): Promise<number | undefine
 }
 
 /**
- * Every drive of every Storage, and SimpleStorage's devices when there is no Storage; undefined
- * when the service has neither (disks not reported, which is not a machine without disks).
+ * Every drive of every Storage, and SimpleStorage's devices when there is no Storage, in a fixed
+ * order (model, serial, size: a BMC may list its members in any order); undefined when the service
+ * has neither, or a present drive has no size (behind a RAID controller, often): disks not
+ * reported, which is not a machine without disks. At most MAX_MEMBERS disks.
  */
 async function drives(walk: Walk, sys: Json): Promise<MeasuredDisk[] | undefined> {
   const storages = await walk.linked(sys.Storage);
-  const out: MeasuredDisk[] = [];
+  const found: Json[] = [];
   const seen = new Set<string>();
   for (const storage of storages ?? []) {
     for (const ref of Array.isArray(storage.Drives) ? storage.Drives.slice(0, MAX_MEMBERS) : []) {
@@ -175,31 +178,42 @@ async function drives(walk: Walk, sys: Json): Promise<MeasuredDisk[] | undefined
       if (path === undefined || seen.has(path)) continue;
       seen.add(path);
       const d = await walk.get(path);
-      if (present(d)) pushDisk(out, d, d.CapacityBytes, d.MediaType, d.Protocol);
+      if (present(d)) found.push(d);
     }
   }
-  if (storages !== undefined && (out.length > 0 || storages.length > 0)) return out;
-  const simples = await walk.linked(sys.SimpleStorage);
-  if (storages === undefined && simples === undefined) return undefined;
-  for (const simple of simples ?? []) {
-    for (const dev of Array.isArray(simple.Devices) ? (simple.Devices as Json[]).slice(0, MAX_MEMBERS) : []) {
-      if (dev && typeof dev === 'object' && present(dev)) pushDisk(out, dev, dev.CapacityBytes, undefined, undefined);
+  if (storages === undefined || (found.length === 0 && storages.length === 0)) {
+    const simples = await walk.linked(sys.SimpleStorage);
+    if (storages === undefined && simples === undefined) return undefined;
+    for (const simple of simples ?? []) {
+      for (const dev of Array.isArray(simple.Devices) ? (simple.Devices as Json[]).slice(0, MAX_MEMBERS) : []) {
+        if (dev && typeof dev === 'object' && present(dev)) found.push(dev);
+      }
     }
   }
-  return out;
+  if (found.length > MAX_MEMBERS)
+    throw new RedfishError(`${found.length} disks, more than the ${MAX_MEMBERS} a facts file holds`, walk.origin);
+  const disks = found.map(diskOf);
+  if (disks.some((d) => d === undefined)) return undefined;
+  return (disks as MeasuredDisk[]).sort(
+    (a, b) => cmp(a.model ?? '', b.model ?? '') || cmp(a.serial ?? '', b.serial ?? '') || a.sizeGib - b.sizeGib,
+  );
 }
 
-function pushDisk(out: MeasuredDisk[], d: Json, bytes: unknown, media: unknown, protocol: unknown): void {
-  if (typeof bytes !== 'number' || !(bytes >= 0)) return;
-  out.push({
+const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+/** A drive (or SimpleStorage device) as a facts file keeps it; undefined without a size. */
+function diskOf(d: Json): MeasuredDisk | undefined {
+  const bytes = d.CapacityBytes;
+  if (typeof bytes !== 'number' || !Number.isFinite(bytes) || bytes < 0 || bytes > 2 ** 61) return undefined;
+  return {
     ...defined({
       model: reportedText(d.Model),
       serial: reportedText(d.SerialNumber),
-      media: media === 'SSD' || media === 'HDD' || media === 'SMR' ? media : undefined,
-      protocol: typeof protocol === 'string' && /^[A-Za-z0-9]{1,16}$/.test(protocol) ? protocol : undefined,
+      media: d.MediaType === 'SSD' || d.MediaType === 'HDD' || d.MediaType === 'SMR' ? d.MediaType : undefined,
+      protocol: typeof d.Protocol === 'string' && /^[A-Za-z0-9]{1,16}$/.test(d.Protocol) ? d.Protocol : undefined,
     }),
     sizeGib: Math.floor(bytes / 2 ** 30),
-  });
+  };
 }
 
 /** The system's Ethernet interfaces with a MAC. */

@@ -60,7 +60,7 @@ export function measuredStub(m: MeasuredMatch, clean: (s: string) => string): { 
     ],
     fields: [
       `hostname: ${m.hostname}`,
-      ...(disk ? ['install:', `  device: ${disk.byId}   # the smallest disk of 250 GiB or more: check it`] : []),
+      ...(disk ? ['install:', `  device: ${JSON.stringify(disk.byId)}   # the smallest disk of 250 GiB or more: check it`] : []),
     ],
   };
 }

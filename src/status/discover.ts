@@ -69,7 +69,10 @@ export const MAX_STUBS = 100;
 
 /** The stub of one unknown machine. */
 export function stubText(u: UnknownMachine, siteDirName: string, schemaPath: string, measured?: MeasuredMatch): string {
-  const host = measured?.hostname ?? suggestedHostname(u.mac);
+  // Named by its MAC even when facts name the machine: a machine that reports a measured one's MAC
+  // or UUID first must not take the name of its stub.
+  const host = suggestedHostname(u.mac);
+  const name = measured?.hostname ?? '<hostname>';
   const stub = measured ? measuredStub(measured, commentText) : { comments: [], fields: [] };
   const r = u.report ?? {};
   const facts = [
@@ -89,7 +92,7 @@ export function stubText(u: UnknownMachine, siteDirName: string, schemaPath: str
     ...stub.comments,
     '# Not part of the inventory: review it (hostname, ip, install.device, role), then move it:',
     // `mv`, not `git mv`: the stub is not tracked (git mv refuses an untracked file).
-    `#   mv ${siteDirName}/${DISCOVERED_DIR}/${host}.yaml ${siteDirName}/nodes/<hostname>.yaml && git add ${siteDirName}/nodes/<hostname>.yaml`,
+    `#   mv ${siteDirName}/${DISCOVERED_DIR}/${host}.yaml ${siteDirName}/nodes/${name}.yaml && git add ${siteDirName}/nodes/${name}.yaml`,
     ...stub.fields.slice(0, 1),
     `macs: [${u.mac}]`,
     ...stub.fields.slice(1),
@@ -121,7 +124,7 @@ export async function discover(options: DiscoverOptions): Promise<DiscoverResult
     const model = models.find((m) => m.site === s.site);
     for (const u of result.unknown.filter((x) => x.site === s.site)) {
       const measured = model ? measuredMatch(model, u) : undefined;
-      const file = join(dir, `${measured?.hostname ?? suggestedHostname(u.mac)}.yaml`);
+      const file = join(dir, `${suggestedHostname(u.mac)}.yaml`);
       const text = stubText(u, relative(cwd, s.dir) || '.', schemaPathFrom(dir), measured);
       // A stub that is there already (or a link in its place) may have been edited: never overwritten.
       const fresh = options.write && unsafe === undefined && lstatSync(file, { throwIfNoEntry: false }) === undefined;

@@ -65,7 +65,9 @@ export const installerRule: Rule = {
       const version = node.release.version;
       // Measured facts (`facts/<hostname>.yaml`) over declared ones: the installer sees the machine.
       const measured = nodeMeasured(model, node);
-      const facts = { ...hardwareFacts(input, model, node), ...measured?.facts };
+      const declared: { -readonly [K in keyof HardwareFacts]?: HardwareFacts[K] } = { ...hardwareFacts(input, model, node) };
+      for (const k of measured?.settled ?? []) delete declared[k];
+      const facts = { ...declared, ...measured?.facts };
       const factAt = (fact: keyof HardwareFacts): InventoryPath => {
         const m = measured?.at[fact];
         if (m !== undefined) return m;

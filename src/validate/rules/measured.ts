@@ -3,7 +3,7 @@
 // measured value (installer.ts); this says where the two disagree, at the declared fact, so the
 // inventory can be corrected: a `hardware:` fact, the site's firmware and Secure Boot, a boot MAC
 // no NIC of the machine has. A facts file that names no node is reported at the file.
-import { nodeMeasured } from '../../derive/measured.ts';
+import { measuredOf, nodeMeasured } from '../../derive/measured.ts';
 import type { MeasuredFacts } from '../../facts/types.ts';
 import type { HardwareFacts } from '../../harvester/hardware-facts.ts';
 import { nodeFirmware, type ResolvedNode, type SiteModel } from '../../model/index.ts';
@@ -30,7 +30,7 @@ export const measuredRule: Rule = {
     const { model } = ctx;
     if (model.measured === undefined) return;
     eachNode(ctx, 'measured', (node, report) => {
-      const m = model.measured?.[node.hostname];
+      const m = measuredOf(model, node.hostname);
       if (m === undefined) return;
       checkMacs(node, m, report);
       if (node.boot === 'harvester') checkHardware(model, node, m, report);
@@ -38,10 +38,13 @@ export const measuredRule: Rule = {
     const hosts = new Set(model.nodes.map((n) => n.hostname));
     for (const host of Object.keys(model.measured)) {
       if (hosts.has(host)) continue;
+      const hostname = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/.test(host);
       ctx.report({
         code: 'MEASURED_NODE_UNKNOWN',
         message: `facts/${host}.yaml holds the measured facts of ${host}, which is no node of site ${model.site}`,
-        hint: `Add node ${host} (\`harvgen discover\` writes its stub from these facts once the machine has booted), rename the file to its node's hostname, or remove it.`,
+        hint: hostname
+          ? `Add node ${host} (\`harvgen discover\` writes its stub from these facts once the machine has booted), rename the file to its node's hostname, or remove it.`
+          : `Rename the file to its node's hostname (lowercase letters, digits and hyphens), or remove it.`,
         at: [MEASURED_LAYER, host, 'measured'],
         target: 'key',
       });
