@@ -94,13 +94,3 @@ export function factsFromDocument(raw: Raw): MeasuredFacts {
     nics,
   };
 }
-
-/** The file key of each measured fact the installer rules read. */
-export const FACT_KEYS = {
-  memoryGib: 'memory_gib',
-  cpus: 'cpus',
-  virtualized: 'virtualized',
-  kvm: 'kvm',
-  firmware: 'firmware',
-  secureBoot: 'secure_boot',
-} as const;

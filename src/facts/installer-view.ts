@@ -36,8 +36,6 @@ export interface MeasuredView {
   readonly deviceMissing?: { readonly at: InventoryPath };
   /** The measured disks, said for a message (`sda 447 GiB, sdb 1863 GiB`), absent when there is none. */
   readonly disks?: string;
-  /** Index in `disks` of the install disk, when the config's device names one (or there is one disk only). */
-  readonly installDisk?: number;
 }
 
 /** The measured view of a node (`m` is its facts file, `node` how the inventory describes it). */
@@ -86,7 +84,6 @@ export function measuredView(m: MeasuredFacts, node: NodeShape): MeasuredView {
     ...(m.disks && node.device !== '' && install === undefined && (m.disks.length === 0 || m.disks.some(named))
       ? { deviceMissing: { at: [...base, 'disks'] } }
       : {}),
-    ...(install !== undefined ? { installDisk: install } : {}),
     ...(disks.length > 0
       ? {
           disks: disks
@@ -104,7 +101,7 @@ const named = (d: MeasuredDisk): boolean => d.name !== undefined || d.byId !== u
  * The disk a config's device path names: its by-id path or `/dev/<name>`. Facts that name no disk
  * (Redfish) cannot tell which disk a path is: for the install disk, the machine's only disk.
  */
-export function diskNamed(disks: readonly MeasuredDisk[], device: string, onlyOne: boolean): number | undefined {
+function diskNamed(disks: readonly MeasuredDisk[], device: string, onlyOne: boolean): number | undefined {
   if (device !== '') {
     const i = disks.findIndex((d) => d.byId === device || (d.name !== undefined && `/dev/${d.name}` === device));
     if (i >= 0) return i;

@@ -12,3 +12,9 @@ export function reportedText(v: unknown): string | undefined {
     .trim();
   return t === '' ? undefined : t;
 }
+
+/** An SMBIOS UUID as a facts file keeps it: lowercase, its canonical form, else undefined. */
+export function smbiosUuid(v: unknown): string | undefined {
+  const uuid = reportedText(v)?.toLowerCase();
+  return uuid !== undefined && /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(uuid) ? uuid : undefined;
+}

@@ -8,7 +8,7 @@
 import type { MeasuredDisk, MeasuredFacts, MeasuredNic } from '../facts/types.ts';
 import { defined } from '../util/defined.ts';
 import { normalizeMac } from '../util/mac.ts';
-import { reportedText } from '../facts/text.ts';
+import { reportedText, smbiosUuid } from '../facts/text.ts';
 
 export const MAX_DUMP_BYTES = 4 * 1024 * 1024;
 const MAX_DUMP_LINES = 100_000;
@@ -130,13 +130,12 @@ class DumpReader {
     const memTotalKb = int(s('memtotal_kb'));
     const virt = s('virt');
     const sb = s('secureboot');
-    const uuid = this.system.get('product_uuid')?.toLowerCase();
     return {
       identity: defined({
         manufacturer: reportedText(this.system.get('sys_vendor')),
         model: reportedText(this.system.get('product_name')),
         serial: reportedText(this.system.get('product_serial')),
-        uuid: uuid && /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(uuid) ? uuid : undefined,
+        uuid: smbiosUuid(this.system.get('product_uuid')),
       }),
       ...defined({
         firmware: s('firmware') === 'uefi' ? 'uefi' : s('firmware') === 'bios' ? 'bios' : undefined,

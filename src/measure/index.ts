@@ -13,12 +13,15 @@ import { factsDocument, factsFromDocument, factsText, sameFacts } from '../facts
 import { reportedText } from '../facts/text.ts';
 import type { MeasuredFacts } from '../facts/types.ts';
 import { readBounded } from '../load/files.ts';
-import type { ResolvedBmc, SiteModel } from '../model/index.ts';
+import { resolveBmc, type ResolvedBmc, type SiteModel } from '../model/index.ts';
+import { MAX_FILE_BYTES } from '../load/read-text.ts';
+import { isValueOfKind } from '../util/value-kinds.ts';
 import { compileModel } from '../pipeline.ts';
 import { factsValidator } from '../validate/compiled/index.ts';
 import { DumpError, MAX_DUMP_BYTES, parseDump } from './dump.ts';
 import { RedfishError } from './http.ts';
 import { readRedfish } from './redfish.ts';
+import { HOSTNAME } from '../util/hostname.ts';
 
 export { COLLECTOR_SCRIPT } from './dump.ts';
 
@@ -60,11 +63,6 @@ export interface FactsResult {
   readonly diagnostics: readonly Diagnostic[];
 }
 
-/** A facts file is an inventory file: load reads at most 1 MiB of one. */
-const MAX_FACTS_BYTES = 1024 * 1024;
-
-const HOSTNAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
-
 /** Measure the machines asked for and write their facts files. Never throws for bad input. */
 export async function measureFacts(o: FactsOptions): Promise<FactsResult> {
   const cwd = o.cwd ?? process.cwd();
@@ -101,7 +99,10 @@ function planMachines(model: SiteModel, o: FactsOptions): { machines: Machine[] 
         `--as ${JSON.stringify(o.bmc.as)} is not a hostname`,
         'Name the machine as its node will be named: lowercase letters, digits and hyphens.',
       );
-    const bmc = bmcAt(o.bmc.address, o.bmc.insecure ?? false);
+    // As the inventory's `bmc.address` is checked (its value kind) and resolved.
+    const bmc = isValueOfKind('bmcAddress', o.bmc.address)
+      ? resolveBmc({ address: o.bmc.address, insecure: o.bmc.insecure ?? false })
+      : undefined;
     if (!bmc)
       return usage(
         `--bmc ${JSON.stringify(o.bmc.address)} is not a BMC address`,
@@ -142,23 +143,6 @@ function planMachines(model: SiteModel, o: FactsOptions): { machines: Machine[] 
       'Give the nodes `bmc:` (docs/day-2.md, "BMC scripts"), or import a dump with --node and --dump.',
     );
   return { machines };
-}
-
-/** A BMC given on the command line, as the inventory's `bmc.address` resolves. */
-function bmcAt(address: string, insecure: boolean): ResolvedBmc | undefined {
-  const m = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]{1,253})(?::([0-9]{1,5}))?$/.exec(address);
-  if (!m) return undefined;
-  const port = m[2] !== undefined ? Number(m[2]) : 443;
-  if (port < 1 || port > 65535) return undefined;
-  return {
-    type: 'redfish',
-    address,
-    host: m[1]!.replace(/^\[|\]$/g, ''),
-    port,
-    userEnv: 'BMC_USER',
-    passwordEnv: 'BMC_PASSWORD',
-    insecure,
-  };
 }
 
 async function measureOne(m: Machine, file: string, shown: string, o: FactsOptions): Promise<MachineFacts> {
@@ -272,7 +256,7 @@ function keepOrWrite(hostname: string, file: string, shown: string, facts: Measu
 /** The facts a file holds now, when it is a valid facts file. */
 function previous(file: string): MeasuredFacts | undefined {
   try {
-    const read = readBounded(file, MAX_FACTS_BYTES, false);
+    const read = readBounded(file, MAX_FILE_BYTES, false);
     if ('problem' in read) return undefined;
     const value: unknown = parse(read.bytes.toString('utf8'));
     return factsValidator()(value) ? factsFromDocument(value as Record<string, unknown>) : undefined;

@@ -9,7 +9,7 @@ import type { MeasuredDisk, MeasuredFacts, MeasuredNic } from '../facts/types.ts
 import { normalizeMac } from '../util/mac.ts';
 import { getJson, RedfishError, type RedfishHttpOptions } from './http.ts';
 import { defined } from '../util/defined.ts';
-import { reportedText } from '../facts/text.ts';
+import { reportedText, smbiosUuid } from '../facts/text.ts';
 
 /** Members read of one collection. */
 export const MAX_MEMBERS = 256;
@@ -50,14 +50,13 @@ export async function readRedfish(target: RedfishTarget, o: RedfishHttpOptions):
   ];
   const firmware = biosMode ?? overrideMode(sys);
   const virtualized = sys.SystemType === 'Virtual' ? true : sys.SystemType === 'Physical' ? false : undefined;
-  const uuid = reportedText(sys.UUID)?.toLowerCase();
   return {
     from: new URL(path, walk.origin).href,
     identity: defined({
       manufacturer: reportedText(sys.Manufacturer),
       model: reportedText(sys.Model),
       serial: reportedText(sys.SerialNumber),
-      uuid: uuid && /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(uuid) ? uuid : undefined,
+      uuid: smbiosUuid(sys.UUID),
     }),
     ...defined({ firmware, secureBoot, cpus, memoryGib, virtualized, disks }),
     nics,

@@ -32,6 +32,7 @@ export { releaseFor } from './release.ts';
 export { deepMerge } from './merge.ts';
 export { nodeAt, profileChain } from './layers.ts';
 export { IGNORED_BY_KIND } from './kinds/index.ts';
+export { resolveBmc } from './kinds/common.ts';
 export { nodeFirmware, kernelShim } from './boot.ts';
 export { modelCache, type ModelCache } from './cache.ts';
 

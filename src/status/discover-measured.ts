@@ -5,6 +5,7 @@
 import type { MeasuredDisk, MeasuredFacts } from '../facts/types.ts';
 import type { SiteModel } from '../model/index.ts';
 import type { UnknownMachine } from './types.ts';
+import { HOSTNAME } from '../util/hostname.ts';
 
 /** A facts file an unknown machine matched. */
 export interface MeasuredMatch {
@@ -13,8 +14,6 @@ export interface MeasuredMatch {
   /** `mac` or `uuid`: how it matched. */
   readonly by: 'mac' | 'uuid';
 }
-
-const HOSTNAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 
 /** The facts of a machine no node has that `u` is, by its MAC, else by the UUID it reported. */
 export function measuredMatch(model: SiteModel, u: UnknownMachine): MeasuredMatch | undefined {

@@ -2,10 +2,10 @@
 // speed, a virtualized machine and /dev/kvm. Each stops the install unless skipchecks lifts it.
 import { installView, skip, type InstallerRule } from './subject.ts';
 
-/** A preflight check: fails below `min` of fact `fact`. */
+/** A preflight check: fails below `min` of fact `fact` (memory has its own, memoryRule). */
 function preflight(
   id: string,
-  fact: 'cpus' | 'memoryGib' | 'nicSpeedMbps',
+  fact: 'cpus' | 'nicSpeedMbps',
   min: number,
   releases: string,
   what: (have: number) => string,
@@ -73,8 +73,8 @@ function memoryRule(r: {
 }
 
 /** How far below the minimum a fact is, in its unit. */
-function shortBy(fact: 'cpus' | 'memoryGib' | 'nicSpeedMbps', by: number): string {
-  return fact === 'cpus' ? `${by} CPU thread${by === 1 ? '' : 's'}` : fact === 'memoryGib' ? `${by} GiB` : `${by} Mbps`;
+function shortBy(fact: 'cpus' | 'nicSpeedMbps', by: number): string {
+  return fact === 'cpus' ? `${by} CPU thread${by === 1 ? '' : 's'}` : `${by} Mbps`;
 }
 
 /** The preflight rules, in the order the installer meets them. */

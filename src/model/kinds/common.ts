@@ -62,7 +62,7 @@ export function resolveBase(r: NodeReader, ctx: SiteContext): NodeBase {
 }
 
 /** The node's BMC from its merged `bmc:` map (none without an address: the rules report a node's own map without one). */
-function resolveBmc(b: Partial<NonNullable<NodeInput['bmc']>>): ResolvedBmc | undefined {
+export function resolveBmc(b: Partial<NonNullable<NodeInput['bmc']>>): ResolvedBmc | undefined {
   if (b.address === undefined) return undefined;
   const type = b.type ?? 'redfish';
   // The schema admits `host`, `[v6]` and either with `:port` (value kind bmcAddress).

@@ -10,6 +10,7 @@ import { nodeFirmware, type ResolvedNode, type SiteModel } from '../../model/ind
 import { MEASURED_LAYER } from '../../types/layers.ts';
 import type { InventoryPath } from '../../util/paths.ts';
 import { eachNode, type Finding, type Rule } from '../rule.ts';
+import { HOSTNAME } from '../../util/hostname.ts';
 
 /** The declared facts compared, with their `hardware:` key and unit. */
 const COMPARED: readonly [keyof HardwareFacts, string, string][] = [
@@ -38,7 +39,7 @@ export const measuredRule: Rule = {
     const hosts = new Set(model.nodes.map((n) => n.hostname));
     for (const host of Object.keys(model.measured)) {
       if (hosts.has(host)) continue;
-      const hostname = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/.test(host);
+      const hostname = HOSTNAME.test(host);
       ctx.report({
         code: 'MEASURED_NODE_UNKNOWN',
         message: `facts/${host}.yaml holds the measured facts of ${host}, which is no node of site ${model.site}`,

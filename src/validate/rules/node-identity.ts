@@ -3,8 +3,8 @@ import { normalizeMac, isMulticastMac } from '../../util/mac.ts';
 import type { NodeInput } from '../../types/site-input.ts';
 import { eachInputNode, eachNode, type Rule, type RuleContext } from '../rule.ts';
 import { PLACEHOLDER_MAC } from '../../util/init-placeholders.ts';
+import { HOSTNAME } from '../../util/hostname.ts';
 
-const LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 /** Hostnames dnsmasq reads as something else in `dhcp-host=`: a keyword or a lease time. */
 const DNSMASQ_WORD = /^(ignore|infinite|[0-9]+[smhdw]?)$/;
 
@@ -53,7 +53,7 @@ function checkHostname({ report }: RuleContext, node: NodeInput, i: number): voi
       hint: 'Use a name with a letter that is not a lease time or a dnsmasq keyword, e.g. "hv-1".',
       at: [...at, 'hostname'],
     });
-  } else if (!LABEL.test(node.hostname)) {
+  } else if (!HOSTNAME.test(node.hostname)) {
     const why = node.hostname.includes('.')
       ? 'it contains a dot (a fully qualified name breaks the Harvester install: the node joins etcd under a second name)'
       : node.hostname.length > 63
