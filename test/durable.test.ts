@@ -122,4 +122,27 @@ test('a lock of a dead pid or of a live process that is no harvgen is taken over
   assert.equal(readdirSync(dir), []);
 });
 
+test('a harvgen killed at any instant of taking its lock leaves no lock that blocks the next one (no empty lock file)', async () => {
+  const dir = tempDir('durable');
+  const lib = new URL('../src/durable/index.ts', import.meta.url).href;
+  // A child that takes and releases the lock as fast as it can, killed at spread moments.
+  const loop = `const { acquireLockSync } = await import(${JSON.stringify(lib)}); process.stdout.write('go\\n'); for (;;) acquireLockSync(${JSON.stringify(dir)}).release();`;
+  let found = 0;
+  for (let i = 0; i < 25; i++) {
+    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', loop], { stdio: ['ignore', 'pipe', 'inherit'] });
+    await new Promise<void>((r) => child.stdout!.once('data', () => r()));
+    await new Promise((r) => setTimeout(r, 5 + ((i * 7) % 23)));
+    child.kill('SIGKILL');
+    await new Promise((r) => child.once('exit', r));
+    const file = join(dir, '.harvgen.lock');
+    if (existsSync(file)) {
+      found++;
+      assert.is(JSON.parse(readFileSync(file, 'utf8')).pid, child.pid, `kill ${i}: the lock names its holder`);
+    }
+    // The dead holder's lock, whole, is taken over at once.
+    acquireLockSync(dir).release();
+  }
+  console.log(`lock kill loop: 25 kills, ${found} left a lock, every one whole`);
+});
+
 test.run();

@@ -176,8 +176,35 @@ function myLock(): LockInfo {
   };
 }
 
-/** Create the lock file exclusively; its inode, or undefined when one exists. */
+/**
+ * Create the lock file exclusively, whole: its inode, or undefined when one exists. The content is
+ * written to a temp sibling first and hard-linked to the lock's name (link(2) fails when the name
+ * exists, a link included, and never follows one), so a harvgen killed at any instant leaves no
+ * lock without its holder in it: an empty lock could not be judged stale for minutes. A file system
+ * without hard links gets O_EXCL and a write, as before.
+ */
 function create(file: string, mine: LockInfo): number | undefined {
+  const temp = `${file}.${process.pid}.${mine.token ?? 'lock'}${TEMP_SUFFIX}`;
+  try {
+    writeFileSync(temp, JSON.stringify(mine) + '\n', { flag: 'wx', mode: 0o644 });
+  } catch {
+    return createInPlace(file, mine);
+  }
+  try {
+    linkSync(temp, file);
+    return lstatSync(file).ino;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') return undefined;
+    if (code === 'EPERM' || code === 'ENOTSUP' || code === 'EOPNOTSUPP' || code === 'ENOSYS') return createInPlace(file, mine);
+    throw e;
+  } finally {
+    rmSync(temp, { force: true });
+  }
+}
+
+/** O_EXCL and a write: the lock where hard links are not to be had. */
+function createInPlace(file: string, mine: LockInfo): number | undefined {
   let fd: number;
   try {
     fd = openSync(file, 'wx', 0o644); // O_EXCL: fails when the name exists, a link included (never followed)
