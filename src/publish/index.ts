@@ -6,6 +6,8 @@
 import { mkdirSync } from 'node:fs';
 import { writeFileAtomic } from '../durable/index.ts';
 import { join, resolve } from 'node:path';
+import { readBounded } from '../util/read-bounded.ts';
+import { regularFile } from '../util/lstat.ts';
 import type { Diagnostic } from '../diagnostics/types.ts';
 import { compileModel, renderModelled } from '../pipeline.ts';
 import { LAYOUT } from '../derive/layout.ts';
@@ -17,6 +19,8 @@ import { releaseParts, type ReleaseCache } from './releases.ts';
 import { SealKey } from './seal.ts';
 import { signProvenance } from './sign.ts';
 import { pushSite } from './push.ts';
+import { changedSince, dropState, gitPaths, GitChanges, loadState, saveState } from './state.ts';
+import type { InputsRead } from '../pipeline.ts';
 import type { Sink } from './sink.ts';
 
 export { MEDIA, ANNOTATION } from './media.ts';
@@ -41,6 +45,12 @@ export type { PublishRunOptions, PublishResult, PublishSite } from './types.ts';
 export interface PublishOptions extends PublishRunOptions {
   /** The sink of a repository (`host[:port]/path`). */
   readonly sinkFor: (repository: string) => Sink;
+  /**
+   * Remember each site published (src/publish/state.ts) and answer a site whose inputs did not
+   * change from that, without compiling it, once the registry's tag still names its digest
+   * (publish to a registry; never export). `force` turns the answering off.
+   */
+  readonly remember?: boolean;
 }
 
 /** Publish every site; never throws for a site's problems or a registry's answers. */
@@ -48,7 +58,8 @@ export async function publish(options: PublishOptions): Promise<PublishResult> {
   const started = performance.now();
   const sites: PublishSite[] = [];
   const releaseCache: ReleaseCache = new Map();
-  for (const dir of options.sites) sites.push(await publishOne(dir, options, releaseCache));
+  const git = new GitChanges();
+  for (const dir of options.sites) sites.push(await publishOne(dir, options, releaseCache, git));
   const diagnostics = sites.flatMap((s) => s.diagnostics);
   return { ok: !diagnostics.some((d) => d.severity === 'error'), sites, diagnostics, durationMs: Math.round(performance.now() - started) };
 }
@@ -67,7 +78,16 @@ export async function siteArtifact(
   options: Pick<PublishOptions, 'cwd' | 'env' | 'registry' | 'releasesDir' | 'allowDirty'>,
   releaseCache: ReleaseCache = new Map(),
 ): Promise<
-  | { artifact: SiteArtifact; record: FleetRecord; repository: string; commit?: string; dirty?: string[]; diagnostics: Diagnostic[] }
+  | {
+      artifact: SiteArtifact;
+      record: FleetRecord;
+      repository: string;
+      commit?: string;
+      dirty?: string[];
+      diagnostics: Diagnostic[];
+      /** What the deploy compile read, and the tracked inputs (the site directory, the files read outside it). */
+      read: { inputs?: InputsRead; paths: string[]; releases: string[] };
+    }
   | { site?: string; diagnostics: Diagnostic[] }
 > {
   const compile = { ...(options.cwd ? { cwd: options.cwd } : {}), ...(options.env ? { env: options.env } : {}) };
@@ -122,11 +142,8 @@ export async function siteArtifact(
   const outside = (f: string) => !f.startsWith(`${siteDir}/`) && f !== siteDir && !f.endsWith('/.git');
   // Uncommitted changes count in every input read (layers, profiles, secret files), not only the YAML the commit is taken of.
   const watched = (modelled.inputs?.stamps ?? []).map((st) => st[0]).filter(outside);
-  const git = gitState(
-    siteDir,
-    [siteDir, ...read.filter(outside)].sort(),
-    [...new Set([siteDir, ...read.filter(outside), ...watched])].sort(),
-  );
+  const tracked = [siteDir, ...read.filter(outside)].sort();
+  const git = gitState(siteDir, tracked, [...new Set([siteDir, ...read.filter(outside), ...watched])].sort());
   if (git?.dirty && !options.allowDirty) return { site, diagnostics: [...warnings, dirtyProblem(site, dir, git)] };
   const root = repoBoundary(resolve(dir)).root;
   const provenance: Provenance = {
@@ -171,7 +188,12 @@ export async function siteArtifact(
     tag: model.publish.tag,
   };
   const dirty = git?.dirty ? { dirty: git.changed } : {};
-  return { artifact, record, repository, ...(git ? { commit: git.commit } : {}), ...dirty, diagnostics: warnings };
+  const readInfo = {
+    ...(modelled.inputs ? { inputs: modelled.inputs } : {}),
+    paths: tracked,
+    releases: releases.parts.flatMap((r) => r.files.map((f) => f.path)),
+  };
+  return { artifact, record, repository, ...(git ? { commit: git.commit } : {}), ...dirty, diagnostics: warnings, read: readInfo };
 }
 
 /** The uncommitted changes of a site's inputs, listed (the first few). */
@@ -198,7 +220,56 @@ export function publishTags(tag: string, digest: string, commit?: string, dirty?
   return [tag, dirty !== undefined ? `${pinned}-dirty-${digest.replace(/^sha256:/, '').slice(0, 12)}` : pinned];
 }
 
-async function publishOne(dir: string, options: PublishOptions, releaseCache: ReleaseCache): Promise<PublishSite> {
+/** The record's bytes as written (and compared with what is on disk). */
+const recordText = (record: FleetRecord) => `${JSON.stringify(record, null, 2)}\n`;
+
+/**
+ * A site answered from what the last publish remembered (src/publish/state.ts), not compiled:
+ * undefined unless every input holds, no commit touched one, and the registry's tag (one request)
+ * still names the digest. Its record is written again only when it differs on disk.
+ */
+async function unchanged(dir: string, options: PublishOptions, git: GitChanges): Promise<PublishSite | undefined> {
+  const registry = options.registry ?? '';
+  const releasesDir = options.releasesDir ? resolve(options.releasesDir) : '';
+  const state = loadState(dir, registry, releasesDir);
+  if (!state || changedSince(state, options.env ?? process.env, git) !== undefined) return undefined;
+  const p = state.published;
+  try {
+    if ((await options.sinkFor(p.repository).resolveTag(p.tag)) !== p.digest) return undefined;
+  } catch {
+    return undefined; // the full run says what the registry answered
+  }
+  if (!options.dryRun && options.recordDir !== null) {
+    const file = join(resolve(options.cwd ?? process.cwd(), options.recordDir ?? 'published'), `${p.site}.json`);
+    if (readText(file) !== p.record) writeRecordText(file, p.record);
+  }
+  return {
+    dir,
+    site: p.site,
+    repository: p.repository,
+    digest: p.digest,
+    tags: p.tags,
+    files: p.files,
+    nodes: p.nodes,
+    previous: p.digest,
+    unchanged: true,
+    diagnostics: p.diagnostics,
+  };
+}
+
+/** A small text file's contents, or undefined (missing, not a regular file, too large). */
+function readText(file: string): string | undefined {
+  const st = regularFile(file);
+  if (!st || st.size > 1024 * 1024) return undefined;
+  const bytes = readBounded(file, st.size, { follow: false });
+  return bytes ? Buffer.from(bytes).toString('utf8') : undefined;
+}
+
+async function publishOne(dir: string, options: PublishOptions, releaseCache: ReleaseCache, git: GitChanges): Promise<PublishSite> {
+  if (options.remember && !options.force) {
+    const answered = await unchanged(dir, options, git);
+    if (answered) return answered;
+  }
   let built;
   try {
     built = await siteArtifact(dir, options, releaseCache);
@@ -236,6 +307,7 @@ async function publishOne(dir: string, options: PublishOptions, releaseCache: Re
         options.concurrency ?? 8,
       );
       if (options.recordDir !== null) writeRecord(resolve(options.cwd ?? process.cwd(), options.recordDir ?? 'published'), record);
+      if (options.remember) remember(dir, options, git, built, tags, diagnostics);
     }
     return { ...base, ...(previous !== undefined ? { previous } : {}), diagnostics };
   } catch (e) {
@@ -253,6 +325,53 @@ async function publishOne(dir: string, options: PublishOptions, releaseCache: Re
       ],
     };
   }
+}
+
+/** Keep what was just published (a clean site whose every input was stamped), or forget a dirty one. */
+function remember(
+  dir: string,
+  options: PublishOptions,
+  git: GitChanges,
+  built: {
+    artifact: SiteArtifact;
+    record: FleetRecord;
+    repository: string;
+    dirty?: string[];
+    read: { inputs?: InputsRead; paths: string[]; releases: string[] };
+  },
+  tags: readonly string[],
+  diagnostics: readonly Diagnostic[],
+): void {
+  const registry = options.registry ?? '';
+  const releasesDir = options.releasesDir ? resolve(options.releasesDir) : '';
+  const inputs = built.read.inputs;
+  const top = git.toplevel(resolve(dir));
+  const head = top !== undefined ? git.head(top) : undefined;
+  const paths = top !== undefined ? gitPaths(top, built.read.paths) : undefined;
+  if (built.dirty || !inputs?.complete || top === undefined || head === undefined || paths === undefined) {
+    dropState(dir, registry, releasesDir);
+    return;
+  }
+  saveState({
+    siteDir: dir,
+    registry,
+    releasesDir,
+    inputs: inputs.stamps,
+    env: inputs.env ?? [],
+    releases: built.read.releases,
+    git: { root: top, head, paths },
+    published: {
+      site: built.artifact.site,
+      repository: built.repository,
+      digest: built.artifact.index.digest,
+      tag: built.record.tag,
+      tags,
+      files: { public: built.artifact.counts.public, sealed: built.artifact.counts.sealed },
+      nodes: built.artifact.counts.nodes,
+      record: recordText(built.record),
+      diagnostics,
+    },
+  });
 }
 
 /** `--allow-dirty` said out loud: what was published, and under which tag. */
@@ -274,7 +393,10 @@ function plainHttp(e: unknown): boolean {
 
 /** Write `<dir>/<site>.json` atomically: a reader sees the old record or the new one. */
 export function writeRecord(dir: string, record: FleetRecord): void {
-  mkdirSync(dir, { recursive: true });
-  const file = join(dir, `${record.site}.json`);
-  writeFileAtomic(file, `${JSON.stringify(record, null, 2)}\n`);
+  writeRecordText(join(dir, `${record.site}.json`), recordText(record));
+}
+
+function writeRecordText(file: string, text: string): void {
+  mkdirSync(join(file, '..'), { recursive: true });
+  writeFileAtomic(file, text);
 }

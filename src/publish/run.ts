@@ -32,6 +32,8 @@ export interface PublishedSite {
   readonly files: { readonly public: number; readonly sealed: number };
   /** The tag moved (the digest is not the one it named before). */
   readonly changed: boolean;
+  /** False when the site was answered from the last publish without compiling (its inputs did not change). */
+  readonly compiled: boolean;
 }
 
 /** A whole run: `publish()`'s result, the sites published and what went over the wire. */
@@ -60,7 +62,7 @@ export async function publishSites(options: PublishSitesOptions): Promise<Publis
     ...(options.onWarning ? { limits: { onWarning: options.onWarning } } : {}),
   });
   try {
-    const result = await publish({ ...options, sinkFor: registries.sinkFor });
+    const result = await publish({ ...options, sinkFor: registries.sinkFor, remember: true });
     return { ...result, published: publishedSites(result), transfer: registries.counts() };
   } finally {
     registries.close();
@@ -94,6 +96,7 @@ export function publishedSites(result: PublishResult): PublishedSite[] {
             tags: s.tags ?? [],
             files: s.files ?? { public: 0, sealed: 0 },
             changed: s.previous !== s.digest,
+            compiled: s.unchanged !== true,
           },
         ],
   );

@@ -21,6 +21,8 @@ export interface PublishRunOptions {
   readonly env?: Readonly<Record<string, string | undefined>>;
   /** Uploads in flight at once per site (default 8). */
   readonly concurrency?: number;
+  /** Compile and compare every site, even one whose inputs did not change since it was published. */
+  readonly force?: boolean;
 }
 
 export interface PublishSite {
@@ -35,6 +37,8 @@ export interface PublishSite {
   readonly dirty?: readonly string[];
   readonly files?: { readonly public: number; readonly sealed: number };
   readonly nodes?: number;
+  /** Not compiled: its inputs, this harvgen and the registry's tag are as when it was last published. */
+  readonly unchanged?: true;
   readonly diagnostics: readonly Diagnostic[];
 }
 

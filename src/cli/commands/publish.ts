@@ -20,6 +20,7 @@ export interface RegistryFlags extends Flags {
   readonly insecure?: boolean;
   readonly certDir?: string;
   readonly concurrency?: string | number;
+  readonly force?: boolean;
 }
 
 export function register(cli: CAC, out: CliOutput): void {
@@ -42,6 +43,10 @@ export function register(cli: CAC, out: CliOutput): void {
     .option('--insecure', 'Talk plain HTTP to the registry (a lab registry on a trusted network; never for one across networks)')
     .option('--cert-dir <dir>', "Trust the CA certificates (*.crt) in this directory for the registry, as skopeo's --cert-dir")
     .option('--concurrency <n>', 'Uploads in flight at once (default 8)')
+    .option(
+      '--force',
+      'Compile every site, even one whose inputs, harvgen and registry tag are as when this machine last published it (those are skipped otherwise)',
+    )
     .example('harvgen publish sites/location_y')
     .example('harvgen publish sites/* --releases /srv/mirror/harvester --json')
     .example('harvgen publish sites/location_y --dry-run   # what would be uploaded')
@@ -84,6 +89,7 @@ async function runPublish(dirs: string[], flags: RegistryFlags, out: CliOutput, 
       ...common,
       dryRun: flags.dryRun === true,
       allowDirty: flags.allowDirty === true,
+      force: flags.force === true,
       recordDir: flags.record === undefined ? 'published' : String(flags.record),
       insecure: flags.insecure === true,
       onWarning: (m) => out.note(`harvgen: warning: ${m}`),
@@ -130,10 +136,13 @@ function report(result: PublishSitesResult, flags: RegistryFlags, out: CliOutput
       `${what.padEnd(13)} ${p.site} ${p.digest} -> ${p.repository}:${p.tags.join(',')} (${p.files.public} public, ${p.files.sealed} sealed files)`,
     );
   }
+  const skipped = result.published.filter((p) => !p.compiled).length;
+  const notCompiled =
+    skipped > 0 ? `; ${skipped} site(s) not compiled: unchanged since this machine published them (--force compiles them)` : '';
   out.note(
     flags.dryRun
-      ? `dry run: nothing was uploaded or tagged (${counts.requests} request(s) read the registry, in ${result.durationMs} ms)`
-      : `${counts.blobsUploaded} blob(s) uploaded (${counts.bytesUploaded} bytes), ${counts.blobsSkipped} already there, in ${result.durationMs} ms`,
+      ? `dry run: nothing was uploaded or tagged (${counts.requests} request(s) read the registry, in ${result.durationMs} ms)${notCompiled}`
+      : `${counts.blobsUploaded} blob(s) uploaded (${counts.bytesUploaded} bytes), ${counts.blobsSkipped} already there, in ${result.durationMs} ms${notCompiled}`,
   );
   return exitCode(ok, result.diagnostics);
 }

@@ -1,0 +1,155 @@
+// publish answers a site whose inputs did not change since this machine published it without
+// compiling it (src/publish/state.ts): one registry request confirms its tag. A changed input (a
+// node file, a shared layer, a secret file, an environment secret), another harvgen or a tag moved
+// by someone else compiles and republishes it, with the very digest and record a full publish gives.
+import { execFileSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { publish } from '../src/publish/index.ts';
+import { changedSince, GitChanges, loadState, stateFileOf } from '../src/publish/state.ts';
+import { MemoryRegistry, publishedRepo } from './helpers/publish.ts';
+
+const REGISTRY = 'registry.example.net/harvgen';
+/** Files written in the last 100 ms have racy stamps (never trusted): the tests wait that out. */
+const settle = () => new Promise((r) => setTimeout(r, 150));
+
+/** A registry that counts every call made to it. */
+function counted(reg: MemoryRegistry) {
+  const calls: string[] = [];
+  const sinkFor = (repository: string) => {
+    const s = reg.sink(repository);
+    return new Proxy(s, {
+      get(target, prop, receiver) {
+        const v = Reflect.get(target, prop, receiver);
+        return typeof v === 'function' ? (...a: unknown[]) => (calls.push(String(prop)), v.apply(target, a)) : v;
+      },
+    });
+  };
+  return { calls, sinkFor };
+}
+
+async function run(
+  reg: ReturnType<typeof counted>,
+  root: string,
+  site: string,
+  extra: { force?: boolean; env?: Record<string, string> } = {},
+) {
+  reg.calls.length = 0;
+  const r = await publish({ sites: [site], sinkFor: reg.sinkFor, cwd: root, recordDir: 'published', remember: true, ...extra });
+  assert.equal(
+    r.diagnostics.filter((d) => d.severity === 'error').map((d) => `${d.code} ${d.message}`),
+    [],
+  );
+  return { site: r.sites[0]!, record: readFileSync(join(root, 'published/location_y.json'), 'utf8'), calls: [...reg.calls] };
+}
+
+test('an unchanged site is not compiled: one registry request, the same digest, the record byte-identical', async () => {
+  const repo = publishedRepo(REGISTRY, { label: 'unchanged' });
+  const reg = counted(new MemoryRegistry());
+  await settle();
+  const first = await run(reg, repo.root, repo.site);
+  assert.is(first.site.unchanged, undefined, 'the first publish compiles');
+  assert.ok(first.calls.length > 10, `the first publish pushes (${first.calls.length} calls)`);
+  const again = await run(reg, repo.root, repo.site);
+  assert.is(again.site.unchanged, true, 'the second one is answered from the state');
+  assert.equal(again.calls, ['resolveTag'], 'one registry request: the tag still names the digest');
+  assert.is(again.site.digest, first.site.digest);
+  assert.is(again.site.previous, first.site.digest);
+  assert.equal(again.site.tags, first.site.tags);
+  assert.is(again.record, first.record);
+  // A commit that touches no input (another file of the repository) changes nothing either.
+  writeFileSync(join(repo.root, 'README.md'), 'other work\n');
+  repo.commit('README');
+  assert.is((await run(reg, repo.root, repo.site)).site.unchanged, true, 'an unrelated commit: still unchanged');
+  // --force compiles it, and gives the same answer.
+  const forced = await run(reg, repo.root, repo.site, { force: true });
+  assert.is(forced.site.unchanged, undefined);
+  assert.is(forced.site.digest, first.site.digest);
+  assert.is(forced.record, first.record);
+});
+
+test('a one-node edit, a shared layer, a secret file and a tag moved by someone else each republish, as a full publish would', async () => {
+  const repo = publishedRepo(REGISTRY, { label: 'unchanged-edits' });
+  const mem = new MemoryRegistry();
+  const reg = counted(mem);
+  await settle();
+  let last = await run(reg, repo.root, repo.site);
+  /** After a change: compiled, a new digest, and digest and record equal to a forced publish into a new registry. */
+  const republished = async (what: string) => {
+    await settle();
+    const r = await run(reg, repo.root, repo.site);
+    assert.is(r.site.unchanged, undefined, `${what}: compiled`);
+    assert.is.not(r.site.digest, last.site.digest, `${what}: a new digest`);
+    const full = await run(counted(new MemoryRegistry()), repo.root, repo.site, { force: true });
+    assert.is(full.site.digest, r.site.digest, `${what}: the digest of a full publish`);
+    assert.is(full.record, r.record, `${what}: the record of a full publish`);
+    assert.is((await run(reg, repo.root, repo.site)).site.unchanged, true, `${what}: unchanged afterwards`);
+    last = r;
+  };
+  const node = join(repo.site, 'nodes/y-hv-02.yaml');
+  writeFileSync(node, `${readFileSync(node, 'utf8')}kernel_args: [nomodeset]\n`);
+  repo.commit('y-hv-02: nomodeset');
+  await republished('a node file');
+  // A layer the site reads from outside its directory.
+  writeFileSync(join(repo.root, 'sites/_defaults.yaml'), 'mtu: 9000\n');
+  repo.commit('repo-wide defaults');
+  await republished('a shared layer');
+  // A secret file (git-ignored: only its stamp and content say it changed).
+  writeFileSync(join(repo.site, 'secrets/token'), 'tok-rotated-0123456789abcdef\n');
+  await republished('a rotated token file');
+  // Someone else moved the tag: the next run puts it back.
+  const tags = mem.tags.get(`${REGISTRY}/location_y`)!;
+  tags.set('location_y', `sha256:${'0'.repeat(64)}`);
+  await settle();
+  const back = await run(reg, repo.root, repo.site);
+  assert.is(back.site.unchanged, undefined, 'a moved tag: compiled');
+  assert.is(back.site.digest, last.site.digest);
+  assert.is(tags.get('location_y'), last.site.digest, 'the tag names the digest again');
+});
+
+test('a commit that names the inputs anew with the files as they were (an amended commit) is seen through git, not stamps', async () => {
+  const repo = publishedRepo(REGISTRY, { label: 'unchanged-git' });
+  const reg = counted(new MemoryRegistry());
+  const node = join(repo.site, 'nodes/y-hv-02.yaml');
+  writeFileSync(node, `${readFileSync(node, 'utf8')}kernel_args: [nomodeset]\n`);
+  repo.commit('edit');
+  await settle();
+  const first = await run(reg, repo.root, repo.site);
+  assert.is((await run(reg, repo.root, repo.site)).site.unchanged, true);
+  // The same tree under another commit: no file is touched, so every stamp holds.
+  execFileSync('git', ['commit', '-q', '--amend', '-m', 'edit, said otherwise'], {
+    cwd: repo.root,
+    stdio: 'ignore',
+    env: { ...process.env, GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@example.net', GIT_COMMITTER_DATE: '@1900000000 +0000' },
+  });
+  const r = await run(reg, repo.root, repo.site);
+  assert.is(r.site.unchanged, undefined, 'compiled');
+  assert.is.not(r.site.digest, first.site.digest, 'the provenance and the pinned tag name the new commit');
+  const full = await run(counted(new MemoryRegistry()), repo.root, repo.site, { force: true });
+  assert.is(full.site.digest, r.site.digest);
+  assert.equal(full.site.tags, r.site.tags);
+});
+
+test('the state is judged by harvgen and by the environment: another harvgen or another secret value is a change', async () => {
+  const repo = publishedRepo(REGISTRY, { label: 'unchanged-state' });
+  const reg = counted(new MemoryRegistry());
+  await settle();
+  await run(reg, repo.root, repo.site);
+  const state = loadState(repo.site, '', '');
+  assert.ok(state, 'a state was kept');
+  const git = new GitChanges();
+  assert.is(changedSince(state!, process.env, git), undefined);
+  assert.is(changedSince({ ...state!, code: 'another' }, process.env, git), 'another harvgen');
+  assert.is(changedSince({ ...state!, env: [['HARVGEN_TEST_SECRET', 'x'.repeat(64)]] }, {}, git), 'a secret in the environment changed');
+  assert.is(
+    changedSince({ ...state!, git: { ...state!.git, head: '0'.repeat(40) } }, process.env, git),
+    'git cannot tell what changed since',
+  );
+  // Nothing of the secrets is in the state file: paths, stamps and keyed digests.
+  const text = readFileSync(stateFileOf(repo.site, '', '')!, 'utf8');
+  for (const secret of repo.secrets) assert.not.ok(text.includes(secret), `a secret is in the state: ${secret.slice(0, 6)}...`);
+});
+
+test.run();
