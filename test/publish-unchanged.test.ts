@@ -52,6 +52,11 @@ test('an unchanged site is not compiled: one registry request, the same digest, 
   const first = await run(reg, repo.root, repo.site);
   assert.is(first.site.unchanged, undefined, 'the first publish compiles');
   assert.ok(first.calls.length > 10, `the first publish pushes (${first.calls.length} calls)`);
+  // A first publish (the tag names nothing) asks nothing before it sends: one tag lookup, then puts.
+  assert.equal(
+    first.calls.filter((c) => c !== 'putBlob' && c !== 'putManifest'),
+    ['resolveTag'],
+  );
   const again = await run(reg, repo.root, repo.site);
   assert.is(again.site.unchanged, true, 'the second one is answered from the state');
   assert.equal(again.calls, ['resolveTag'], 'one registry request: the tag still names the digest');
@@ -150,6 +155,25 @@ test('the state is judged by harvgen and by the environment: another harvgen or 
   // Nothing of the secrets is in the state file: paths, stamps and keyed digests.
   const text = readFileSync(stateFileOf(repo.site, '', '')!, 'utf8');
   for (const secret of repo.secrets) assert.not.ok(text.includes(secret), `a secret is in the state: ${secret.slice(0, 6)}...`);
+});
+
+test('a first publish into a repository that holds part of it already (a push cut short) ends complete', async () => {
+  const repo = publishedRepo(REGISTRY, { label: 'unchanged-partial' });
+  const whole = new MemoryRegistry();
+  await settle();
+  const ref = await run(counted(whole), repo.root, repo.site, { force: true });
+  // Another registry that got half of the blobs and none of the manifests or tags.
+  const mem = new MemoryRegistry();
+  const blobs = [...whole.blobs.get(`${REGISTRY}/location_y`)!];
+  mem.blobs.set(`${REGISTRY}/location_y`, new Map(blobs.slice(0, blobs.length >> 1)));
+  const r = await run(counted(mem), repo.root, repo.site, { force: true });
+  assert.is(r.site.digest, ref.site.digest);
+  assert.is(mem.tags.get(`${REGISTRY}/location_y`)!.get('location_y'), ref.site.digest);
+  assert.equal([...mem.blobs.get(`${REGISTRY}/location_y`)!.keys()].sort(), blobs.map(([d]) => d).sort(), 'every blob is there');
+  assert.equal(
+    [...mem.manifests.get(`${REGISTRY}/location_y`)!.keys()].sort(),
+    [...whole.manifests.get(`${REGISTRY}/location_y`)!.keys()].sort(),
+  );
 });
 
 test.run();

@@ -92,8 +92,14 @@ export class Registry {
    * Upload a blob unless the repository has it: POST an upload, then PUT `?digest=` with the
    * whole body (monolithic). Returns what happened; counts it.
    */
-  async pushBlob(repo: string, digest: string, body: BlobBody): Promise<'uploaded' | 'skipped'> {
-    if (await this.hasBlob(repo, digest)) {
+  async pushBlob(
+    repo: string,
+    digest: string,
+    body: BlobBody,
+    options: { readonly unchecked?: boolean } = {},
+  ): Promise<'uploaded' | 'skipped'> {
+    // `unchecked`: the caller knows the repository is new; a blob it has after all is only sent again.
+    if (!options.unchecked && (await this.hasBlob(repo, digest))) {
       this.counters.blobsSkipped++;
       return 'skipped';
     }

@@ -305,6 +305,7 @@ async function publishOne(dir: string, options: PublishOptions, releaseCache: Re
         artifact.releases.length > 0 ? options.sinkFor(releasesRepo) : undefined,
         tags,
         options.concurrency ?? 8,
+        previous === undefined,
       );
       if (options.recordDir !== null) writeRecord(resolve(options.cwd ?? process.cwd(), options.recordDir ?? 'published'), record);
       if (options.remember) remember(dir, options, git, built, tags, diagnostics);

@@ -37,24 +37,33 @@ function partBlobs(bytes: Buffer): string[] {
   return [m.config.digest, ...m.layers.map((l) => l.digest)];
 }
 
-/** Push one site's artifact; `tags` are set last, once everything they name is there. */
+/**
+ * Push one site's artifact; `tags` are set last, once everything they name is there. `fresh`: the
+ * site's tag names nothing yet (a first publish), so nothing is asked before it is sent (no HEAD
+ * per part, blob and tag): a repository that holds some of it after all (an upload cut short) is
+ * only sent those blobs again, which a registry takes.
+ */
 export async function pushSite(
   a: SiteArtifact,
   site: Sink,
   releases: Sink | undefined,
   tags: readonly string[],
   concurrency = 8,
+  fresh = false,
 ): Promise<void> {
   for (const r of a.releases) await pushRelease(r, site, releases, concurrency);
   const missing: (typeof a.parts)[number][] = [];
-  await pool(a.parts, concurrency, async (p) => {
-    if (!(await site.hasManifest(p.digest))) missing.push(p);
-  });
+  if (fresh) missing.push(...a.parts);
+  else
+    await pool(a.parts, concurrency, async (p) => {
+      if (!(await site.hasManifest(p.digest))) missing.push(p);
+    });
   const blobs = [...new Set(missing.flatMap((p) => partBlobs(p.bytes)))].sort();
   // putBlob skips a blob the sink has (one HEAD), so a blob shared by two parts goes once.
-  await pool(blobs, concurrency, (d) => site.putBlob(d, a.blobs.get(d)!));
+  await pool(blobs, concurrency, (d) => site.putBlob(d, a.blobs.get(d)!, { unchecked: fresh }));
   await pool(missing, concurrency, (p) => site.putManifest(p.digest, p.mediaType, p.bytes));
   // A PUT by tag stores the manifest by its digest too: the index goes once per tag, no more.
   if (tags.length === 0) await site.putManifest(a.index.digest, a.index.mediaType, a.index.bytes);
-  for (const t of tags) if ((await site.resolveTag(t)) !== a.index.digest) await site.putManifest(t, a.index.mediaType, a.index.bytes);
+  for (const t of tags)
+    if (fresh || (await site.resolveTag(t)) !== a.index.digest) await site.putManifest(t, a.index.mediaType, a.index.bytes);
 }

@@ -11,8 +11,8 @@ export interface Sink {
   /** For messages: `registry.example.net/harvgen/location_x` or `oci:/path/to/layout`. */
   readonly name: string;
   hasBlob(digest: string): Promise<boolean>;
-  /** Store a blob unless the sink has it already (it checks). */
-  putBlob(digest: string, bytes: Buffer): Promise<void>;
+  /** Store a blob unless the sink has it already (it checks; `unchecked`: it need not, the repository is new). */
+  putBlob(digest: string, bytes: Buffer, options?: { readonly unchecked?: boolean }): Promise<void>;
   /** A large blob from a file (release files), streamed; skipped when the sink has it. */
   putBlobFile(digest: string, path: string, size: number): Promise<void>;
   /** Make a blob of another repository of the same store available here without uploading it (false: upload it instead). */

@@ -62,7 +62,7 @@ export function registryTarget(options: RegistryTargetOptions = {}) {
     return {
       name: repository,
       hasBlob: (d) => c.hasBlob(path, d),
-      putBlob: async (d, bytes) => void (await c.pushBlob(path, d, bytes)),
+      putBlob: async (d, bytes, o) => void (await c.pushBlob(path, d, bytes, o)),
       putBlobFile: async (d, file, size) => void (await c.pushBlob(path, d, { size, open: () => createReadStream(file) })),
       mountBlob: async (d, from) => {
         const other = split(from);
