@@ -1,7 +1,7 @@
 // `npm run bench`: harvgen's speed and memory, measured as whole processes (a benchmark, never a
 // timed test). For each generated inventory (1,000 and 10,000 nodes, in one site and in 100
 // sites) it runs, interleaved round by round so that a noisy moment hits every measure alike:
-//   floor     node bench/floor.mjs: the same bytes to the same paths, nothing else (the floor)
+//   floor     node bench/floor.mjs: the same bytes to the same paths from a binary pack, nothing parsed (the floor)
 //   cold      harvgen build into a fresh output directory
 //   no-op     harvgen build again (nothing changed)
 //   edit      one node file changed, then harvgen build
@@ -22,7 +22,7 @@
 // 100 sites and of 100,000 nodes in 1,000 sites (gen.ts gives the sites past the 150th a /22 each)
 // it times the writing of the inventory, then runs `harvgen build --jobs 1` into a fresh directory
 // and `harvgen check`, and the floor of that build (replayed 100 sites per process: one pack of the
-// large tree is past V8's longest string), and prints each one's wall time and peak RSS, the large
+// large tree would be gigabytes in memory), and prints each one's wall time and peak RSS, the large
 // inventory against the small one, as a table; it writes bench/results-rss.json. One run of each by
 // default (`--rounds N` for more: the slowest time and highest RSS are kept); a process past 15
 // minutes is stopped and reported as such. About 30 minutes on the 2-core development VM, nearly all
@@ -88,22 +88,41 @@ function run(cmd: string[], cwd: string, exit = 0, limitMs?: number): Run {
 }
 
 /**
- * Every file of a built output root as [path, mode, contents] (the floor's input); with `only`,
- * just the files under those top-level entries of it.
+ * Every directory and file of a built output root, in the order they are made, as the floor's
+ * binary pack (bench/floor.mjs: kind, path, and a file's mode and bytes); with `only`, just the
+ * entries under those top-level entries of it. Returns the number of files.
  */
 function pack(out: string, file: string, only?: readonly string[]): number {
-  const files: [string, number, string][] = [];
+  const chunks: Buffer[] = [Buffer.from('HGP1', 'latin1')];
+  let files = 0;
+  const entry = (kind: 1 | 2, path: string) => {
+    const name = Buffer.from(path, 'utf8');
+    const head = Buffer.alloc(3);
+    head[0] = kind;
+    head.writeUInt16LE(name.length, 1);
+    chunks.push(head, name);
+  };
   const walk = (dir: string) => {
     for (const e of readdirSync(dir, { withFileTypes: true })) {
       const p = join(dir, e.name);
       if (dir === out && only && !only.includes(e.name)) continue;
-      if (e.isDirectory() && e.name !== '.harvgen-cache') walk(p);
-      else if (e.isFile()) files.push([relative(out, p), statSync(p).mode & 0o777, readFileSync(p, 'utf8')]);
+      if (e.isDirectory() && e.name !== '.harvgen-cache') {
+        entry(1, relative(out, p));
+        walk(p);
+      } else if (e.isFile()) {
+        const bytes = readFileSync(p);
+        entry(2, relative(out, p));
+        const meta = Buffer.alloc(6);
+        meta.writeUInt16LE(statSync(p).mode & 0o777, 0);
+        meta.writeUInt32LE(bytes.length, 2);
+        chunks.push(meta, bytes);
+        files++;
+      }
     }
   };
   walk(out);
-  writeFileSync(file, JSON.stringify(files));
-  return files.length;
+  writeFileSync(file, Buffer.concat(chunks));
+  return files;
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -250,7 +269,7 @@ async function measureCase(name: string, inventory: Inventory, sites: number, pe
   const text = inventory === 'rich' ? richNodeText : nodeText;
   // A first build to learn the tree (its pack feeds the floor); not measured.
   run([bin, 'build', '--out', join(root, 'out-0')], root);
-  const packFile = join(root, 'pack.json');
+  const packFile = join(root, 'pack.bin');
   const files = pack(join(root, 'out-0'), packFile);
   const samples: Record<string, Run[]> = { floor: [], cold: [], noop: [], edit: [], check: [], deploy: [], deployNoop: [] };
   const editedSite = sites > 1 ? Math.floor(sites / 2) : 0;
@@ -300,7 +319,7 @@ function measureCores(name: string, inventory: Inventory, sites: number, perSite
   const loadAtStart = loadavg();
   (inventory === 'rich' ? generateRichRepo : generateRepo)(root, sites, perSite);
   run([bin, 'build', '--out', join(root, 'out-0'), '--jobs', '1'], root);
-  const packFile = join(root, 'pack.json');
+  const packFile = join(root, 'pack.bin');
   const files = pack(join(root, 'out-0'), packFile);
   const counts = [...new Set([1, 2, availableParallelism()])];
   const floor: Run[] = [];
@@ -426,9 +445,9 @@ interface RssCase {
 /**
  * `--rss`: memory at fleet scale. A cold `harvgen build --jobs 1` (one thread: its peak RSS is the
  * compiler's own, not a pool's) into a fresh directory and `harvgen check`, for `rounds` runs each,
- * then the floor of that build. The floor's pack is one JSON string, and V8 refuses strings past
- * about 512 MiB (the tree of 100,000 rich nodes is more): it is written and replayed 100 sites at a
- * time, its time the sum of those processes and its RSS the highest of them.
+ * then the floor of that build. The floor's pack is written and replayed 100 sites at a time (the
+ * tree of 100,000 rich nodes is gigabytes, one pack in memory would measure the pack): its time is
+ * the sum of those processes and its RSS the highest of them.
  */
 function measureRss(name: string, sites: number, perSite: number, rounds: number, limitMs: number): RssCase {
   const root = join(work, name);
@@ -461,7 +480,7 @@ function measureRss(name: string, sites: number, perSite: number, rounds: number
     const floor: Run[] = [];
     files = 0;
     for (let at = 0; at < entries.length; at += 100) {
-      const packFile = join(root, 'pack.json');
+      const packFile = join(root, 'pack.bin');
       files += pack(out, packFile, entries.slice(at, at + 100));
       floor.push(run([join(repo, 'bench/floor.mjs'), packFile, join(root, `floor-${i + 1}`)], root));
       rmSync(packFile);
@@ -562,6 +581,7 @@ const plan: [string, Inventory, number, number, number][] = quick
       ['1k-1site', 'simple', 1, 1000, 3],
       ['1k-100sites', 'simple', 100, 10, 3],
       ['rich-1k-1site', 'rich', 1, 1000, 3],
+      ['rich-3k-1site', 'rich', 1, 3000, 3],
     ]
   : [
       ['1k-1site', 'simple', 1, 1000, 5],
@@ -569,6 +589,7 @@ const plan: [string, Inventory, number, number, number][] = quick
       ['1k-100sites', 'simple', 100, 10, 5],
       ['10k-100sites', 'simple', 100, 100, 3],
       ['rich-1k-1site', 'rich', 1, 1000, 5],
+      ['rich-3k-1site', 'rich', 1, 3000, 3],
       ['rich-10k-1site', 'rich', 1, 10000, 3],
       ['rich-10k-100sites', 'rich', 100, 100, 3],
     ];
@@ -628,7 +649,27 @@ console.log(
 );
 if (start) console.log(`startup: harvgen --version ${f(start.versionMs)} ms, node -e 0 ${f(start.nodeMs)} ms: ${r(start.ratio)}`);
 printBounds(bounds);
-const result = { version: 2, machine: { ...machine, dir: undefined }, quick, cases, perNodeCost10kVs1k: flat, startup: start, bounds };
+// The limits the rich inventories keep (a no-op, committed or deploy, at most a tenth of its cold
+// build; a 10,000-node rich site's cold build within 300 MB): each case measured, met or not.
+const limits = cases
+  .filter((c) => c.inventory === 'rich')
+  .flatMap((c) => [
+    { case: c.name, what: 'no-op / cold', value: c.ratios.noopVsCold, limit: 0.1 },
+    { case: c.name, what: 'deploy no-op / deploy', value: c.ratios.deployNoopVsDeploy, limit: 0.1 },
+    ...(c.nodes >= 10_000 && c.sites === 1 ? [{ case: c.name, what: 'peak RSS MB (cold)', value: c.rssMb.cold!, limit: 300 }] : []),
+  ])
+  .map((l) => ({ ...l, value: Math.round(l.value * 1000) / 1000, met: l.value <= l.limit }));
+for (const l of limits) console.log(`limit ${l.case} ${l.what}: ${l.value} (<= ${l.limit}: ${l.met ? 'met' : 'MISSED'})`);
+const result = {
+  version: 2,
+  machine: { ...machine, dir: undefined },
+  quick,
+  cases,
+  perNodeCost10kVs1k: flat,
+  startup: start,
+  bounds,
+  limits,
+};
 const file = join(repo, 'bench/results.json');
 mkdirSync(join(repo, 'bench'), { recursive: true });
 // A partial run (`--only`) prints its figures and leaves results.json as the last full run wrote it.

@@ -66,6 +66,8 @@ for (const [program, probeArgs] of [
 const work = mkdtempSync(join(value('--dir') ?? tmpdir(), 'harvgen-publish-bench-'));
 const root = join(work, 'repo');
 const records = join(work, 'published');
+// The build state's key and publish's state of each site, kept in the bench's own directory.
+const cacheHome = join(work, 'cache');
 process.env[RICH_TOKEN_ENV] ??= 'bench-env-token-0123456789abcdef';
 
 // The preload: at exit, peak RSS (KiB) and CPU time (µs, user + system) to $HARVGEN_BENCH_RSS_FILE.
@@ -275,6 +277,7 @@ interface Run {
   stdout: string;
   transfer?: Transfer;
   changed?: number;
+  compiled?: number;
   sites?: number;
 }
 
@@ -284,7 +287,7 @@ function run(cmd: string[], nodeArgs: string[] = []): Run {
   const reg0 = registryCpu();
   const r = spawnSync(process.execPath, ['--import', probe, ...nodeArgs, ...cmd], {
     cwd: root,
-    env: { ...process.env, HARVGEN_BENCH_RSS_FILE: rssFile, NO_COLOR: '1' },
+    env: { ...process.env, HARVGEN_BENCH_RSS_FILE: rssFile, NO_COLOR: '1', XDG_CACHE_HOME: cacheHome },
     stdio: ['ignore', 'pipe', 'pipe'],
     maxBuffer: 1 << 30,
   });
@@ -295,11 +298,41 @@ function run(cmd: string[], nodeArgs: string[] = []): Run {
   return { s, cpuS: cpu / 1e6, rssMb: rss / 1024, stdout: r.stdout.toString(), registryCpuS: registryCpu() - reg0 };
 }
 
+/** `rsync -a <from>/ <to>/` (what the baseline ships the deploy tree with): wall and CPU time (bash's `times`). */
+function rsync(from: string, to: string): Run {
+  const t0 = performance.now();
+  const r = spawnSync('bash', ['-c', 'rsync -a --delete "$1/" "$2/" && times', 'rsync', from, to], { encoding: 'utf8' });
+  const s = (performance.now() - t0) / 1000;
+  if (r.status !== 0) throw new Error(`rsync exited ${r.status}: ${r.stderr}`);
+  // `times`: the shell's user and system time, then its children's: `0m1.234s 0m0.567s`.
+  const children = r.stdout.trim().split('\n').at(-1)!.split(/\s+/);
+  const secs = (t: string) => {
+    const m = /^(\d+)m([\d.]+)s$/.exec(t);
+    return m ? Number(m[1]) * 60 + Number(m[2]) : 0;
+  };
+  return { s, cpuS: secs(children[0]!) + secs(children[1]!), rssMb: 0, stdout: '' };
+}
+
+/** Two runs one after the other, as one figure (wall and CPU add up, the larger RSS). */
+const sum = (a: Run, b: Run): Run => ({ s: a.s + b.s, cpuS: a.cpuS + b.cpuS, rssMb: Math.max(a.rssMb, b.rssMb), stdout: '' });
+
 function publishRun(dirs: readonly string[], nodeArgs: string[] = []): Run {
   const r = run([bin, 'publish', ...dirs, '--insecure', '--json', '--record', records], nodeArgs);
-  const doc = JSON.parse(r.stdout) as { ok: boolean; transfer: Transfer; published: { changed: boolean }[]; diagnostics: unknown[] };
+  const doc = JSON.parse(r.stdout) as {
+    ok: boolean;
+    transfer: Transfer;
+    published: { changed: boolean; compiled: boolean }[];
+    diagnostics: unknown[];
+  };
   if (!doc.ok) throw new Error(`publish did not pass: ${JSON.stringify(doc.diagnostics.slice(0, 3))}`);
-  return { ...r, stdout: '', transfer: doc.transfer, changed: doc.published.filter((p) => p.changed).length, sites: doc.published.length };
+  return {
+    ...r,
+    stdout: '',
+    transfer: doc.transfer,
+    changed: doc.published.filter((p) => p.changed).length,
+    compiled: doc.published.filter((p) => p.compiled).length,
+    sites: doc.published.length,
+  };
 }
 
 /** The blobs (and manifests, which the registry keeps as blobs too) written since `since` (ms): their sizes, largest first. */
@@ -406,30 +439,47 @@ async function main() {
     console.log(
       `${name.padEnd(28)} ${r.s.toFixed(2).padStart(8)} s wall ${r.cpuS.toFixed(2).padStart(8)} s CPU ${r.rssMb.toFixed(0).padStart(5)} MB RSS${
         r.transfer
-          ? `  ${(r.transfer.bytesUploaded / 1024).toFixed(1).padStart(9)} KiB up, ${String(r.transfer.blobsUploaded).padStart(6)} blobs up, ${String(r.transfer.blobsSkipped).padStart(6)} skipped, ${String(r.transfer.manifestsPut).padStart(5)} manifests, ${String(r.transfer.requests).padStart(6)} requests, ${r.changed}/${r.sites} changed`
+          ? `  ${(r.transfer.bytesUploaded / 1024).toFixed(1).padStart(9)} KiB up, ${String(r.transfer.blobsUploaded).padStart(6)} blobs up, ${String(r.transfer.blobsSkipped).padStart(6)} skipped, ${String(r.transfer.manifestsPut).padStart(5)} manifests, ${String(r.transfer.requests).padStart(6)} requests, ${r.changed}/${r.sites} changed, ${r.compiled} compiled`
           : ''
       }${r.transfer ? `, registry ${r.registryCpuS!.toFixed(1)} s CPU` : ''}${extra}`,
     );
   results.floor = run(['-e', '0']);
   line('floor (node -e 0)', results.floor);
-  results.build = run([bin, 'build', ...dirs, '--deploy', '--out', join(work, 'out'), '--jobs', '1']);
+  // The baseline: what a fleet without a registry does, `build --deploy sites/*` (as typed: its
+  // default jobs) and `rsync -a` of the deploy tree to where it is served from.
+  const out = join(work, 'out');
+  const mirror = join(work, 'mirror');
+  results.build = run([bin, 'build', ...dirs, '--deploy', '--out', out]);
   line(`build --deploy (${SITES} sites)`, results.build);
-  rmSync(join(work, 'out'), { recursive: true, force: true });
+  results.rsyncCold = rsync(out, mirror);
+  line('rsync -a of the deploy tree', results.rsyncCold);
+  results.baselineCold = sum(results.build, results.rsyncCold);
 
   results.cold = publishRun(dirs);
   results.cold.registryBytes = du(storage!);
   line(`publish cold (${SITES} sites)`, results.cold, `, registry ${(results.cold.registryBytes / 1e6).toFixed(1)} MB`);
 
+  // One node of one site edited and committed: the baseline rebuilds and rsyncs, publish sites/* publishes.
   editNode(3, 'pci=realloc');
+  await new Promise((r) => setTimeout(r, 150)); // past the racy window of the edited file's stamp
+  results.buildEdit = run([bin, 'build', ...dirs, '--deploy', '--out', out]);
+  line(`edit: build --deploy (${SITES} sites)`, results.buildEdit);
+  results.rsyncEdit = rsync(out, mirror);
+  line('edit: rsync -a', results.rsyncEdit);
+  results.baselineEdit = sum(results.buildEdit, results.rsyncEdit);
+  results.editAll = publishRun(dirs);
+  results.editAll.registryBytes = du(storage!);
+  line(`edit: publish ${SITES} sites`, results.editAll, `, registry ${(results.editAll.registryBytes / 1e6).toFixed(1)} MB`);
+  results.noopAll = publishRun(dirs);
+  line(`no change: publish ${SITES} sites`, results.noopAll);
+
+  editNode(5, 'pcie_ports=native');
   const before = Date.now() - 1;
-  await new Promise((r) => setTimeout(r, 20));
+  await new Promise((r) => setTimeout(r, 150));
   results.editOne = publishRun([dirs[0]!]);
   const stored = newBlobs(before);
   line('edit: publish 1 site', results.editOne);
   console.log(`  stored by it (blobs and manifests, bytes): ${stored.join(', ')} = ${stored.reduce((a, b) => a + b, 0)} bytes`);
-  results.editAll = publishRun(dirs);
-  results.editAll.registryBytes = du(storage!);
-  line(`edit: publish ${SITES} sites`, results.editAll, `, registry ${(results.editAll.registryBytes / 1e6).toFixed(1)} MB`);
   const oneSiteCold = run([bin, 'build', dirs[0]!, '--deploy', '--out', join(work, 'out1'), '--jobs', '1']);
   line('build --deploy (1 site)', oneSiteCold);
   results.buildOne = oneSiteCold;
@@ -482,6 +532,20 @@ async function main() {
     } (${e1.transfer!.bytesUploaded} bytes)`,
   );
   const floor = results.floor.s;
+  const ratio = (a: Run, b: Run) => ({ wall: Math.round((a.s / b.s) * 100) / 100, cpu: Math.round((a.cpuS / b.cpuS) * 100) / 100 });
+  const editRatio = ratio(results.editAll, results.baselineEdit);
+  const coldRatio = ratio(results.cold, results.baselineCold);
+  console.log(
+    `publish sites/* after a one-node edit / (build --deploy sites/* + rsync -a): ${editRatio.wall}x wall, ${editRatio.cpu}x CPU (target <= 2x: ${editRatio.wall <= 2 ? 'met' : 'MISSED'})`,
+  );
+  console.log(
+    `cold publish / (cold build --deploy + rsync -a): ${coldRatio.wall}x wall, ${coldRatio.cpu}x CPU; with the registry's CPU ${(
+      (results.cold.cpuS + results.cold.registryCpuS!) /
+      results.baselineCold.cpuS
+    ).toFixed(
+      2,
+    )}x (target <= 2x wall: ${coldRatio.wall <= 2 ? 'met' : 'MISSED'}); ${(results.cold.transfer!.requests / SITES).toFixed(1)} requests per site`,
+  );
   console.log(
     `ratios: cold publish / build --deploy ${(results.cold.s / results.build.s).toFixed(2)} wall, ${(results.cold.cpuS / results.build.cpuS).toFixed(2)} CPU; edit 1 site / node -e 0 ${(e1.s / floor).toFixed(1)}; edit 1 site / build 1 site ${(e1.s / oneSiteCold.s).toFixed(2)}`,
   );
@@ -498,6 +562,7 @@ async function main() {
           manifests_put: r.transfer.manifestsPut,
           requests: r.transfer.requests,
           sites_changed: r.changed,
+          sites_compiled: r.compiled,
           registry_cpu_s: Math.round(r.registryCpuS! * 100) / 100,
         }
       : {}),
@@ -518,11 +583,24 @@ async function main() {
       (storage!.startsWith('/dev/shm') ? ' on tmpfs' : ''),
     inventory_bytes: inputBytes,
     floor_node_e_0: fig(results.floor),
-    build_deploy_all_jobs1: fig(results.build),
+    build_deploy_all: fig(results.build),
+    rsync_deploy_tree_cold: fig(results.rsyncCold),
+    baseline_cold: fig(results.baselineCold),
+    edit_build_deploy_all: fig(results.buildEdit),
+    edit_rsync_deploy_tree: fig(results.rsyncEdit),
+    baseline_edit: fig(results.baselineEdit),
+    ratios: {
+      edit_publish_all_over_baseline: editRatio,
+      cold_publish_over_baseline: coldRatio,
+      cold_publish_with_registry_cpu_over_baseline_cpu:
+        Math.round(((results.cold.cpuS + results.cold.registryCpuS!) / results.baselineCold.cpuS) * 100) / 100,
+      cold_requests_per_site: Math.round((results.cold.transfer!.requests / SITES) * 10) / 10,
+    },
     build_deploy_one_site_jobs1: fig(results.buildOne),
     publish_cold_all: fig(results.cold),
     edit_publish_one_site: { ...fig(results.editOne), stored_blob_and_manifest_sizes: stored },
     edit_publish_all_sites: fig(results.editAll),
+    noop_publish_all_sites: fig(results.noopAll),
     edit_publish_one_site_profiled: fig(results.profiled),
     targets: {
       one_site_edit_wall_s: target.seconds,

@@ -198,6 +198,28 @@ async function main() {
       diagnostics: unknown[];
     };
     const rssKiB = Number(readFileSync(rssFile, 'utf8'));
+    // The baseline: curl fetching every site's state.json (what a script would do), 8 at a time
+    // as verify runs its checks, each body read and thrown away.
+    const urls = join(work, 'curl-urls');
+    writeFileSync(
+      urls,
+      Array.from({ length: SITES }, (_, i) => `url = "http://${address(i)}:${PORT}/.harvgen/state.json"\noutput = "/dev/null"\n`).join(''),
+    );
+    const c0 = performance.now();
+    const curl = spawnSync('bash', ['-c', 'curl -sS --fail --parallel --parallel-max 8 -K "$1" && times', 'curl', urls], {
+      encoding: 'utf8',
+    });
+    const curlMs = performance.now() - c0;
+    if (curl.status !== 0) throw new Error(`curl: ${curl.stderr}`);
+    const [u, sy] = curl.stdout
+      .trim()
+      .split('\n')
+      .at(-1)!
+      .split(/\s+/)
+      .map((t) => {
+        const m = /^(\d+)m([\d.]+)s$/.exec(t);
+        return m ? Number(m[1]) * 60 + Number(m[2]) : 0;
+      }) as [number, number];
     nginx.kill('SIGQUIT');
     await new Promise((done) => nginx.once('exit', done));
     const logged = readFileSync(accessLog, 'utf8').split('\n').filter(Boolean).length;
@@ -216,8 +238,12 @@ async function main() {
       requests_per_s: Math.round(doc.checks / (wallMs / 1000)),
       peak_rss_mib: Math.round(rssKiB / 102.4) / 10,
       target_s: 300,
+      baseline_curl_every_state_json: { wall_s: Math.round(curlMs / 100) / 10, cpu_s: Math.round((u + sy) * 100) / 100, requests: SITES },
+      verify_over_curl_wall: Math.round((wallMs / curlMs) * 10) / 10,
     };
     console.log(JSON.stringify(result, null, 2));
+    const resultsFile = value('--results');
+    if (resultsFile) writeFileSync(resultsFile, `${JSON.stringify(result, null, 2)}\n`);
     if (r.status !== 0 || !doc.ok) {
       console.error(`verify --fleet did not pass: exit ${r.status}\n${JSON.stringify(doc.diagnostics.slice(0, 5), null, 1)}\n${r.stderr}`);
       process.exitCode = 1;

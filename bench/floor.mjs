@@ -1,20 +1,30 @@
 // The floor of `npm run bench`: the least a Node process can do to produce a site's tree. It
-// reads one pack file (every path, mode and content of the tree harvgen built), then writes
-// the same bytes to the same paths under a fresh directory: each directory created once, each
-// file written once, synchronously. No parsing, no rendering, no atomicity.
-//   node bench/floor.mjs <pack.json> <out-dir>
+// reads one binary pack (bench/bench.ts, `pack`: every directory, and every file's path, mode and
+// bytes, in the order they are made), then makes the same directories and writes the same bytes
+// to the same paths under a fresh directory: each directory created once (its parent first), each
+// file written once from a slice of the pack, synchronously. Nothing parsed, no string decoded
+// but the paths, no rendering, no atomicity.
+//   node bench/floor.mjs <pack.bin> <out-dir>
+// The pack: `HGP1`, then per entry a kind byte (1 directory, 2 file), the path's length (u16 LE)
+// and bytes (UTF-8, relative), and for a file its mode (u16 LE), length (u32 LE) and bytes.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
 
-const [pack, out] = process.argv.slice(2);
-const files = JSON.parse(readFileSync(pack, 'utf8'));
-const made = new Set();
-for (const [path, mode, contents] of files) {
-  const file = join(out, path);
-  const dir = dirname(file);
-  if (!made.has(dir)) {
-    mkdirSync(dir, { recursive: true });
-    made.add(dir);
+const [packFile, out] = process.argv.slice(2);
+const pack = readFileSync(packFile);
+if (pack.toString('latin1', 0, 4) !== 'HGP1') throw new Error(`${packFile}: not a floor pack`);
+mkdirSync(out, { recursive: true });
+const base = `${out}/`;
+for (let at = 4; at < pack.length;) {
+  const kind = pack[at];
+  const pathLength = pack.readUInt16LE(at + 1);
+  const path = base + pack.toString('utf8', at + 3, at + 3 + pathLength);
+  at += 3 + pathLength;
+  if (kind === 1) {
+    mkdirSync(path);
+    continue;
   }
-  writeFileSync(file, contents, { mode });
+  const mode = pack.readUInt16LE(at);
+  const length = pack.readUInt32LE(at + 2);
+  writeFileSync(path, pack.subarray(at + 6, at + 6 + length), { mode });
+  at += 6 + length;
 }

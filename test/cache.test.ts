@@ -22,6 +22,8 @@ import { createHook } from 'node:async_hooks';
 import { spawnSync } from 'node:child_process';
 import { dirname, join, resolve } from 'node:path';
 import { test } from 'uvu';
+import { contentBound } from '../src/cache/inputs.ts';
+import type { InputStamp } from '../src/load/stamps.ts';
 import * as assert from 'uvu/assert';
 import { generateRepo, nodeFile, nodeText } from '../bench/gen.ts';
 import { createHash } from 'node:crypto';
@@ -585,6 +587,16 @@ test('a build of several sites makes no asynchronous file system call per site: 
   }
   // Mutation: the lock released with fs/promises' lstat (as before) makes one such request per site.
   assert.equal(calls, []);
+});
+
+test('the YAML inventory (site.yaml, nodes/, facts/, shared layers) is judged by its stamps; secret, user-data and other files by their content too', () => {
+  const site = '/repo/sites/a';
+  const bound = contentBound(site);
+  const stamp = (path: string): InputStamp => [path, 100, 1, 1, 1];
+  for (const f of ['site.yaml', 'nodes/n1.yaml', 'facts/n1.yaml', '../_defaults.yaml', '../_profiles/p.yaml'])
+    assert.not.ok(bound(stamp(join(site, f))), `${f}: stamps only`);
+  for (const f of ['secrets/token', 'user-data/n1.yaml', 'facts/notes.txt', 'ipxe/undionly.kpxe'])
+    assert.ok(bound(stamp(join(site, f))), `${f}: its content is bound`);
 });
 
 test.run();

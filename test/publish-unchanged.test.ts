@@ -8,10 +8,13 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { publish } from '../src/publish/index.ts';
-import { changedSince, GitChanges, loadState, stateFileOf } from '../src/publish/state.ts';
+import { changedSince, GitChanges, loadState, stateFileOf, stateKeyOf } from '../src/publish/state.ts';
 import { MemoryRegistry, publishedRepo } from './helpers/publish.ts';
+import { tempDir } from './helpers/tmp.ts';
 
 const REGISTRY = 'registry.example.net/harvgen';
+// The states (and the state key) of this file's runs, apart from the user's.
+process.env.XDG_CACHE_HOME = tempDir('unchanged-cache');
 /** Files written in the last 100 ms have racy stamps (never trusted): the tests wait that out. */
 const settle = () => new Promise((r) => setTimeout(r, 150));
 
@@ -142,7 +145,7 @@ test('the state is judged by harvgen and by the environment: another harvgen or 
   const reg = counted(new MemoryRegistry());
   await settle();
   await run(reg, repo.root, repo.site);
-  const state = loadState(repo.site, '', '');
+  const state = loadState(stateKeyOf(repo.site, { cwd: repo.root }));
   assert.ok(state, 'a state was kept');
   const git = new GitChanges();
   assert.is(changedSince(state!, process.env, git), undefined);
@@ -153,7 +156,7 @@ test('the state is judged by harvgen and by the environment: another harvgen or 
     'git cannot tell what changed since',
   );
   // Nothing of the secrets is in the state file: paths, stamps and keyed digests.
-  const text = readFileSync(stateFileOf(repo.site, '', '')!, 'utf8');
+  const text = readFileSync(stateFileOf(stateKeyOf(repo.site, { cwd: repo.root }))!, 'utf8');
   for (const secret of repo.secrets) assert.not.ok(text.includes(secret), `a secret is in the state: ${secret.slice(0, 6)}...`);
 });
 
@@ -173,6 +176,41 @@ test('a first publish into a repository that holds part of it already (a push cu
   assert.equal(
     [...mem.manifests.get(`${REGISTRY}/location_y`)!.keys()].sort(),
     [...whole.manifests.get(`${REGISTRY}/location_y`)!.keys()].sort(),
+  );
+});
+
+test('HEAD moved back (a reset, another branch) past commits that touched the site is a change, as is an uncommitted edit of any file of it', async () => {
+  const repo = publishedRepo(REGISTRY, { label: 'unchanged-back' });
+  const reg = counted(new MemoryRegistry());
+  const gitIn = (...a: string[]) => execFileSync('git', a, { cwd: repo.root, stdio: 'ignore' });
+  // A tracked file of the site directory that no compile reads.
+  writeFileSync(join(repo.site, 'NOTES.md'), 'rack 4\n');
+  repo.commit('notes');
+  // Two commits that change a node and change it back: the files end as they were.
+  const node = join(repo.site, 'nodes/y-hv-02.yaml');
+  const before = readFileSync(node, 'utf8');
+  writeFileSync(node, `${before}kernel_args: [nomodeset]\n`);
+  repo.commit('edit');
+  writeFileSync(node, before);
+  repo.commit('undo');
+  await settle();
+  const published = await run(reg, repo.root, repo.site);
+  assert.is((await run(reg, repo.root, repo.site)).site.unchanged, true);
+  // Back past both: git touches no file (they are as they were), so every stamp holds.
+  gitIn('reset', '-q', '--hard', 'HEAD~2');
+  const back = await run(reg, repo.root, repo.site);
+  assert.is(back.site.unchanged, undefined, 'a reset past commits of the site: compiled');
+  assert.is.not(back.site.digest, published.site.digest, 'the last commit of its inputs is another');
+  const full = await run(counted(new MemoryRegistry()), repo.root, repo.site, { force: true });
+  assert.is(full.site.digest, back.site.digest);
+  assert.is((await run(reg, repo.root, repo.site)).site.unchanged, true);
+  // An uncommitted edit, in place, of a tracked file the compile never reads: a full publish refuses it.
+  writeFileSync(join(repo.site, 'NOTES.md'), 'rack 5\n');
+  const dirty = await publish({ sites: [repo.site], sinkFor: reg.sinkFor, cwd: repo.root, recordDir: 'published', remember: true });
+  assert.equal(
+    dirty.diagnostics.filter((d) => d.severity === 'error').map((d) => d.code),
+    ['PUBLISH_DIRTY'],
+    'uncommitted changes: compiled and refused, as a full publish does',
   );
 });
 

@@ -14,7 +14,8 @@ const LIBRARIES = ['yaml', 'eta', 'ajv'];
 
 /**
  * Identity of the running harvgen: the path, size, mtime and inode of its package.json (its
- * version), code, templates and schemas, and of the package.json of each library in LIBRARIES.
+ * version), code, templates and schemas, and of the package.json of each library in LIBRARIES;
+ * and the versions of Node.js and its zlib.
  */
 export function codeStamp(): string {
   if (codeIdentity !== undefined) return codeIdentity;
@@ -35,6 +36,8 @@ export function codeStamp(): string {
     const st = lstatSync(f);
     hash.update(`${f}\0${st.size}\0${st.mtimeMs}\0${st.ino}\n`);
   }
+  // The runtime too: zlib's output (gzip, in published artifacts) may change with Node's.
+  hash.update(`node ${process.version} zlib ${process.versions.zlib ?? ''}\n`);
   codeIdentity = hash.digest('hex');
   return codeIdentity;
 }

@@ -13,23 +13,29 @@ import type { SiteRecord } from './record.ts';
 const MAX_CONTENT_BOUND = 256 * 1024;
 
 /**
- * For the site in `siteDir`: whether an input file's content is bound by the record (besides its stamp): every file that is
- * not part of the YAML inventory (secret files, user-data files, small iPXE binaries), so that
- * a token rotation is noticed even on a file system whose timestamps do not change (a FUSE
- * secret store, vfat). The YAML files are many and read on every no-op build: their stamps,
- * which the MAC keeps from being forged, are enough there.
+ * For the site in `siteDir`: whether an input file's content is bound by the record (besides its
+ * stamp): every file that is not part of the YAML inventory (site.yaml, nodes/ and facts/, the
+ * shared layers), that is secret files, user-data files and small iPXE binaries, so that a token
+ * rotation is noticed even on a file system whose timestamps do not change (a FUSE secret store,
+ * vfat). The YAML files are many and read on every no-op build: their stamps, which the MAC keeps
+ * from being forged, are enough there.
  */
 export function contentBound(siteDir: string): (stamp: InputStamp) => boolean {
   // The inventory's places, made once per site (not four paths for each of 10,000 stamps).
   const sites = dirname(siteDir);
   const siteYaml = join(siteDir, 'site.yaml');
   const nodes = join(siteDir, 'nodes') + sep;
+  const facts = join(siteDir, 'facts') + sep;
   const repoDefaults = join(sites, '_defaults.yaml');
   const profiles = join(sites, '_profiles') + sep;
   return ([path, size]) => {
     if (size < 0 || size > MAX_CONTENT_BOUND) return false;
     const yaml = /\.ya?ml$/.test(path);
-    const inventory = path === siteYaml || (yaml && path.startsWith(nodes)) || path === repoDefaults || (yaml && path.startsWith(profiles));
+    const inventory =
+      path === siteYaml ||
+      (yaml && (path.startsWith(nodes) || path.startsWith(facts))) ||
+      path === repoDefaults ||
+      (yaml && path.startsWith(profiles));
     return !inventory;
   };
 }

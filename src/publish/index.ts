@@ -19,8 +19,9 @@ import { releaseParts, type ReleaseCache } from './releases.ts';
 import { SealKey } from './seal.ts';
 import { signProvenance } from './sign.ts';
 import { pushSite } from './push.ts';
-import { changedSince, dropState, gitPaths, GitChanges, loadState, saveState } from './state.ts';
+import { changedSince, dropState, gitPaths, gitPathsWithin, GitChanges, loadState, pruneStates, saveState, stateKeyOf } from './state.ts';
 import type { InputsRead } from '../pipeline.ts';
+import type { InputStamp } from '../load/stamps.ts';
 import type { Sink } from './sink.ts';
 
 export { MEDIA, ANNOTATION } from './media.ts';
@@ -59,6 +60,7 @@ export async function publish(options: PublishOptions): Promise<PublishResult> {
   const sites: PublishSite[] = [];
   const releaseCache: ReleaseCache = new Map();
   const git = new GitChanges();
+  if (options.remember) pruneStates();
   for (const dir of options.sites) sites.push(await publishOne(dir, options, releaseCache, git));
   const diagnostics = sites.flatMap((s) => s.diagnostics);
   return { ok: !diagnostics.some((d) => d.severity === 'error'), sites, diagnostics, durationMs: Math.round(performance.now() - started) };
@@ -86,7 +88,7 @@ export async function siteArtifact(
       dirty?: string[];
       diagnostics: Diagnostic[];
       /** What the deploy compile read, and the tracked inputs (the site directory, the files read outside it). */
-      read: { inputs?: InputsRead; paths: string[]; releases: string[] };
+      read: SiteRead;
     }
   | { site?: string; diagnostics: Diagnostic[] }
 > {
@@ -120,7 +122,7 @@ export async function siteArtifact(
     };
   const releases = options.releasesDir
     ? await releaseParts(model, resolve(options.releasesDir), releaseCache)
-    : { parts: [], provenance: [], problems: [] };
+    : { parts: [], provenance: [], problems: [], stamps: [] };
   if (releases.problems.length > 0)
     return {
       site,
@@ -188,12 +190,21 @@ export async function siteArtifact(
     tag: model.publish.tag,
   };
   const dirty = git?.dirty ? { dirty: git.changed } : {};
-  const readInfo = {
+  const readInfo: SiteRead = {
     ...(modelled.inputs ? { inputs: modelled.inputs } : {}),
     paths: tracked,
-    releases: releases.parts.flatMap((r) => r.files.map((f) => f.path)),
+    watched: [...new Set([siteDir, ...read.filter(outside), ...watched])].sort(),
+    releases: releases.stamps,
   };
   return { artifact, record, repository, ...(git ? { commit: git.commit } : {}), ...dirty, diagnostics: warnings, read: readInfo };
+}
+
+/** What a site's publish read: the deploy compile's inputs, the tracked inputs and every input git could report a change of, the release files. */
+interface SiteRead {
+  readonly inputs?: InputsRead;
+  readonly paths: readonly string[];
+  readonly watched: readonly string[];
+  readonly releases: readonly InputStamp[];
 }
 
 /** The uncommitted changes of a site's inputs, listed (the first few). */
@@ -229,9 +240,7 @@ const recordText = (record: FleetRecord) => `${JSON.stringify(record, null, 2)}\
  * still names the digest. Its record is written again only when it differs on disk.
  */
 async function unchanged(dir: string, options: PublishOptions, git: GitChanges): Promise<PublishSite | undefined> {
-  const registry = options.registry ?? '';
-  const releasesDir = options.releasesDir ? resolve(options.releasesDir) : '';
-  const state = loadState(dir, registry, releasesDir);
+  const state = loadState(stateKeyOf(dir, options));
   if (!state || changedSince(state, options.env ?? process.env, git) !== undefined) return undefined;
   const p = state.published;
   try {
@@ -266,6 +275,8 @@ function readText(file: string): string | undefined {
 }
 
 async function publishOne(dir: string, options: PublishOptions, releaseCache: ReleaseCache, git: GitChanges): Promise<PublishSite> {
+  // HEAD before the site is compiled: a commit made meanwhile falls in the next run's range.
+  const head = options.remember ? headBefore(dir, git) : undefined;
   if (options.remember && !options.force) {
     const answered = await unchanged(dir, options, git);
     if (answered) return answered;
@@ -308,7 +319,7 @@ async function publishOne(dir: string, options: PublishOptions, releaseCache: Re
         previous === undefined,
       );
       if (options.recordDir !== null) writeRecord(resolve(options.cwd ?? process.cwd(), options.recordDir ?? 'published'), record);
-      if (options.remember) remember(dir, options, git, built, tags, diagnostics);
+      if (options.remember) remember(dir, options, head, built, tags, diagnostics);
     }
     return { ...base, ...(previous !== undefined ? { previous } : {}), diagnostics };
   } catch (e) {
@@ -328,39 +339,35 @@ async function publishOne(dir: string, options: PublishOptions, releaseCache: Re
   }
 }
 
-/** Keep what was just published (a clean site whose every input was stamped), or forget a dirty one. */
+/** The work tree's top and its HEAD, for a site about to be compiled; undefined outside git or in a shallow clone. */
+function headBefore(dir: string, git: GitChanges): { top: string; head: string } | undefined {
+  const top = git.toplevel(resolve(dir));
+  const head = top !== undefined && !git.isShallow(top) ? git.head(top) : undefined;
+  return top !== undefined && head !== undefined ? { top, head } : undefined;
+}
+
+/** Keep what was just published (a clean site whose every input was stamped, in a git work tree), or forget it. */
 function remember(
   dir: string,
   options: PublishOptions,
-  git: GitChanges,
-  built: {
-    artifact: SiteArtifact;
-    record: FleetRecord;
-    repository: string;
-    dirty?: string[];
-    read: { inputs?: InputsRead; paths: string[]; releases: string[] };
-  },
+  at: { top: string; head: string } | undefined,
+  built: { artifact: SiteArtifact; record: FleetRecord; repository: string; dirty?: string[]; read: SiteRead },
   tags: readonly string[],
   diagnostics: readonly Diagnostic[],
 ): void {
-  const registry = options.registry ?? '';
-  const releasesDir = options.releasesDir ? resolve(options.releasesDir) : '';
+  const key = stateKeyOf(dir, options);
   const inputs = built.read.inputs;
-  const top = git.toplevel(resolve(dir));
-  const head = top !== undefined ? git.head(top) : undefined;
-  const paths = top !== undefined ? gitPaths(top, built.read.paths) : undefined;
-  if (built.dirty || !inputs?.complete || top === undefined || head === undefined || paths === undefined) {
-    dropState(dir, registry, releasesDir);
+  const paths = at !== undefined ? gitPaths(at.top, built.read.paths) : undefined;
+  if (built.dirty || !inputs?.complete || at === undefined || paths === undefined) {
+    dropState(key);
     return;
   }
   saveState({
-    siteDir: dir,
-    registry,
-    releasesDir,
+    key,
     inputs: inputs.stamps,
     env: inputs.env ?? [],
     releases: built.read.releases,
-    git: { root: top, head, paths },
+    git: { root: at.top, head: at.head, paths, watched: gitPathsWithin(at.top, built.read.watched) },
     published: {
       site: built.artifact.site,
       repository: built.repository,

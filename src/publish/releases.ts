@@ -3,6 +3,7 @@
 // writes), each checked against the release's own SHA-512 list, hashed as a stream (an ISO is
 // gigabytes), and pushed once per registry however many sites boot it.
 import { existsSync, readFileSync, statSync } from 'node:fs';
+import { stampNow, type InputStamp } from '../load/stamps.ts';
 import { hashFile } from '../util/hash-file.ts';
 import { join } from 'node:path';
 import type { SiteModel } from '../model/index.ts';
@@ -26,8 +27,9 @@ export async function releaseParts(
   model: SiteModel,
   dir: string,
   cache: ReleaseCache,
-): Promise<{ parts: ReleasePart[]; provenance: ProvenanceRelease[]; problems: string[] }> {
+): Promise<{ parts: ReleasePart[]; provenance: ProvenanceRelease[]; problems: string[]; stamps: InputStamp[] }> {
   const parts: ReleasePart[] = [];
+  const stamps: InputStamp[] = [];
   const provenance: ProvenanceRelease[] = [];
   const problems: string[] = [];
   for (const r of releases(model)) {
@@ -43,12 +45,14 @@ export async function releaseParts(
       continue;
     }
     parts.push(got.part);
+    stamps.push(...got.stamps);
     provenance.push({ arch: r.arch, dir: r.artifactsDir, files: got.files, version: r.version.raw });
   }
-  return { parts, provenance, problems };
+  return { parts, provenance, problems, stamps };
 }
 
-type ReleaseRead = { part: ReleasePart; files: ProvenanceRelease['files'] } | { problems: string[] };
+/** A release read: its part, what the provenance says of its files, and each file's stamp taken before it was hashed. */
+type ReleaseRead = { part: ReleasePart; files: ProvenanceRelease['files']; stamps: InputStamp[] } | { problems: string[] };
 
 /** Each release read once per run, however many sites serve it. */
 export type ReleaseCache = Map<string, Promise<ReleaseRead>>;
@@ -59,7 +63,10 @@ async function readRelease(dir: string, version: string, arch: string, listName:
   const list = parseSha512List(readFileSync(join(dir, listName), 'utf8'));
   const files: { name: string; path: string; digest: string; size: number; sha256: string }[] = [];
   const problems: string[] = [];
+  const stamps: InputStamp[] = [];
   for (const name of [...names].sort()) {
+    // Stamped before it is read (as load stamps inputs): a file changed meanwhile has another stamp.
+    stamps.push(stampNow(join(dir, name)));
     const h = await hashFile(join(dir, name), 'sha256', 'sha512');
     const want = list.get(name);
     // A file the list does not name (the SUSE shim) is taken as the mirror has it, as fetch.sh does.
@@ -91,5 +98,6 @@ async function readRelease(dir: string, version: string, arch: string, listName:
       files: files.map(({ name, path, digest, size }) => ({ name, path, digest, size })),
     },
     files: files.map(({ name, sha256: s, size }) => ({ name, sha256: s, size })),
+    stamps: [stampNow(join(dir, listName)), ...stamps],
   };
 }

@@ -8,15 +8,15 @@
 // all of it still holds and the registry's tag still names the digest; every doubt means "compile".
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync, realpathSync, rmSync, statSync } from 'node:fs';
-import { join, relative, resolve, sep } from 'node:path';
+import { lstatSync, mkdirSync, readdirSync, realpathSync, rmSync, statSync, utimesSync } from 'node:fs';
+import { dirname, join, relative, resolve, sep } from 'node:path';
 import { writeFileAtomic } from '../durable/index.ts';
 import { codeStamp } from '../cache/code.ts';
 import { envHolds } from '../cache/env.ts';
 import { contentBound, contentDigest } from '../cache/inputs.ts';
 import { macHolds, stateKey, stateKeyDir, stateMac } from '../cache/key.ts';
 import type { Diagnostic } from '../diagnostics/types.ts';
-import { stampNow, stampsHold, type InputStamp } from '../load/stamps.ts';
+import { stampsHold, type InputStamp } from '../load/stamps.ts';
 import { readBounded } from '../util/read-bounded.ts';
 import { regularFile } from '../util/lstat.ts';
 
@@ -24,24 +24,52 @@ const STATE_VERSION = 1;
 /** Largest state file read back (a 250-node site's is about 60 KiB). */
 const MAX_STATE = 16 * 1024 * 1024;
 
+/**
+ * Which state a run asks for: the site directory, the registry override and release mirror it is
+ * published with, and the working directory (the paths its diagnostics name): another of any of
+ * them is another state.
+ */
+export interface StateKey {
+  readonly siteDir: string;
+  readonly registry: string;
+  readonly releasesDir: string;
+  readonly cwd: string;
+}
+
+/** The key of `dir` published with `options` (each path resolved). */
+export function stateKeyOf(
+  dir: string,
+  options: { readonly registry?: string; readonly releasesDir?: string; readonly cwd?: string },
+): StateKey {
+  return {
+    siteDir: resolve(dir),
+    registry: options.registry ?? '',
+    releasesDir: options.releasesDir ? resolve(options.releasesDir) : '',
+    cwd: resolve(options.cwd ?? process.cwd()),
+  };
+}
+
 /** What a publish left of one site: enough to answer a later run without compiling. */
-export interface PublishedState {
+export interface PublishedState extends StateKey {
   readonly version: typeof STATE_VERSION;
   /** The harvgen that built it (version and the stamps of its code and templates). */
   readonly code: string;
-  readonly siteDir: string;
-  /** The registry override and release mirror it was published with (another one is another state). */
-  readonly registry: string;
-  readonly releasesDir: string;
   readonly inputs: readonly InputStamp[];
   /** Per input (same index): the keyed SHA-256 of a content-bound file (secret files, user-data), else `''`. */
   readonly digests: readonly string[];
   /** `[variable, keyed digest]` of each secret read from the environment. */
   readonly env: readonly (readonly [string, string])[];
-  /** Stamps of the release files published with it. */
+  /** Stamps of the release files published with it, each taken before the file was hashed. */
   readonly releases: readonly InputStamp[];
-  /** The repository's HEAD then, and the tracked inputs (paths from the repository root; a directory covers what is below it). */
-  readonly git: { readonly root: string; readonly head: string; readonly paths: readonly string[] };
+  /** The repository's HEAD before the site was compiled, and its inputs (paths from the top; a directory covers what is below it). */
+  readonly git: {
+    readonly root: string;
+    readonly head: string;
+    /** The tracked inputs: the site directory and the files read outside it. */
+    readonly paths: readonly string[];
+    /** Every input git could report an uncommitted change of (those, layers, profiles, secret files in the work tree). */
+    readonly watched: readonly string[];
+  };
   /** What was published, as the run reported it. */
   readonly published: {
     readonly site: string;
@@ -57,20 +85,23 @@ export interface PublishedState {
   };
 }
 
-/** The state file of a site directory published with `registry` and `releasesDir`; undefined without a cache directory. */
-export function stateFileOf(siteDir: string, registry: string, releasesDir: string, env?: NodeJS.ProcessEnv): string | undefined {
+/** States not read or written for this long are removed (a renamed site, a CI workspace gone). */
+const STALE_MS = 30 * 24 * 3600_000;
+
+/** The state file of a key; undefined without a cache directory. */
+export function stateFileOf(key: StateKey, env?: NodeJS.ProcessEnv): string | undefined {
   const dir = stateKeyDir(env);
   if (dir === undefined) return undefined;
-  const id = createHash('sha256')
-    .update(`${resolve(siteDir)}\0${registry}\0${releasesDir}`)
-    .digest('hex')
-    .slice(0, 32);
+  const id = createHash('sha256').update(`${key.siteDir}\0${key.registry}\0${key.releasesDir}\0${key.cwd}`).digest('hex').slice(0, 32);
   return join(dir, 'publish', `${id}.json`);
 }
 
-/** The state of `siteDir` when its MAC verifies and it is this harvgen's; undefined otherwise. */
-export function loadState(siteDir: string, registry: string, releasesDir: string): PublishedState | undefined {
-  const file = stateFileOf(siteDir, registry, releasesDir);
+const sameKey = (a: StateKey, b: StateKey) =>
+  a.siteDir === b.siteDir && a.registry === b.registry && a.releasesDir === b.releasesDir && a.cwd === b.cwd;
+
+/** The state of a key when its MAC verifies and it is this format's; undefined otherwise. Marks it used. */
+export function loadState(key: StateKey): PublishedState | undefined {
+  const file = stateFileOf(key);
   const st = file !== undefined ? regularFile(file) : undefined;
   if (!file || !st || st.size > MAX_STATE || !stateKey()) return undefined;
   const bytes = readBounded(file, st.size, { follow: false });
@@ -80,38 +111,54 @@ export function loadState(siteDir: string, registry: string, releasesDir: string
   if (nl < 0 || !macHolds('publish-state', text.slice(nl + 1), text.slice(0, nl))) return undefined;
   try {
     const s = JSON.parse(text.slice(nl + 1)) as PublishedState;
-    return s.version === STATE_VERSION && s.siteDir === resolve(siteDir) && s.registry === registry && s.releasesDir === releasesDir
-      ? s
-      : undefined;
+    if (s.version !== STATE_VERSION || !sameKey(s, key)) return undefined;
+    const now = new Date();
+    utimesSync(file, now, now); // used: not stale
+    return s;
   } catch {
     return undefined;
   }
 }
 
-/** Forget the state of a site (a failed or dirty publish, a `--force`d one that fails later). */
-export function dropState(siteDir: string, registry: string, releasesDir: string): void {
-  const file = stateFileOf(siteDir, registry, releasesDir);
+/** Forget the state of a key (a dirty or incomplete publish). */
+export function dropState(key: StateKey): void {
+  const file = stateFileOf(key);
   if (file) rmSync(file, { force: true });
+}
+
+/** Remove the states nobody read or wrote for 30 days (once per run; best effort). */
+export function pruneStates(now = Date.now()): void {
+  const file = stateFileOf({ siteDir: '', registry: '', releasesDir: '', cwd: '' });
+  if (!file) return;
+  const dir = join(file, '..');
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    if (!/^[0-9a-f]{32}\.json$/.test(name)) continue;
+    const st = regularFile(join(dir, name));
+    if (st && now - st.mtimeMs > STALE_MS) rmSync(join(dir, name), { force: true });
+  }
 }
 
 /** What `saveState` is told of a site just published. */
 export interface StateInput {
-  readonly siteDir: string;
-  readonly registry: string;
-  readonly releasesDir: string;
+  readonly key: StateKey;
   readonly inputs: readonly InputStamp[];
   readonly env: readonly (readonly [string, string])[];
-  readonly releases: readonly string[];
+  readonly releases: readonly InputStamp[];
   readonly git: PublishedState['git'];
   readonly published: PublishedState['published'];
 }
 
 /** Remember a site just published (best effort: a state that cannot be written only costs the next run time). */
 export function saveState(input: StateInput): void {
-  const file = stateFileOf(input.siteDir, input.registry, input.releasesDir);
+  const file = stateFileOf(input.key);
   if (!file || !stateKey()) return;
-  const siteDir = resolve(input.siteDir);
-  const bound = contentBound(siteDir);
+  const bound = contentBound(input.key.siteDir);
   const digests: string[] = [];
   for (const stamp of input.inputs) {
     if (!bound(stamp) || statSync(stamp[0], { throwIfNoEntry: false })?.isFile() !== true) {
@@ -124,14 +171,12 @@ export function saveState(input: StateInput): void {
   }
   const state: PublishedState = {
     version: STATE_VERSION,
+    ...input.key,
     code: codeStamp(),
-    siteDir,
-    registry: input.registry,
-    releasesDir: input.releasesDir,
     inputs: input.inputs,
     digests,
     env: input.env,
-    releases: input.releases.map((f) => stampNow(f)),
+    releases: input.releases,
     git: input.git,
     published: input.published,
   };
@@ -148,18 +193,33 @@ export function saveState(input: StateInput): void {
 }
 
 /**
- * The files each range of commits touched, asked of git once per recorded HEAD in a run (a fleet
- * published in one run shares one): `git log -m --name-only <head>..HEAD`, merges compared with
- * each parent, renames as a deletion and an addition. Undefined when git cannot say (not a
- * repository, a HEAD it no longer has): then the site is compiled.
+ * What git says, asked once per repository (or recorded HEAD) in a run, whatever the number of
+ * sites: the work tree's top, HEAD (taken before any site is compiled), whether the clone is
+ * shallow, the uncommitted changes (`git status`), and the files the commits between a recorded
+ * HEAD and this one touched: `git log -m --name-only <head>...HEAD`, both sides of the range (a
+ * HEAD moved back or to another branch has lost commits, and the last commit that changed an
+ * input may be another), merges compared with each parent, renames as a deletion and an
+ * addition. Undefined when git cannot say: then the site is compiled.
  */
 export class GitChanges {
   private readonly heads = new Map<string, string | undefined>();
   private readonly tops = new Map<string, string | undefined>();
+  private readonly shallow = new Map<string, boolean>();
+  private readonly status = new Map<string, ReadonlySet<string> | undefined>();
+  private readonly ranges = new Map<string, ReadonlySet<string> | undefined>();
 
-  /** The top of the git work tree that holds `dir` (a real path), asked once per directory given. */
+  /**
+   * The top of the git work tree that holds `dir` (a real path). Asked of git once per work tree:
+   * a directory below a top already found, with no `.git` between them (a nested repository,
+   * a submodule), is in that work tree.
+   */
   toplevel(dir: string): string | undefined {
     if (!this.tops.has(dir)) {
+      const known = this.within(dir);
+      if (known !== undefined) {
+        this.tops.set(dir, known);
+        return known;
+      }
       const top = this.git(dir, ['rev-parse', '--show-toplevel'])?.trim();
       let real: string | undefined;
       try {
@@ -172,25 +232,66 @@ export class GitChanges {
     return this.tops.get(dir);
   }
 
-  private readonly ranges = new Map<string, ReadonlySet<string> | undefined>();
+  /** A top already found that holds `dir` with no `.git` in between, or undefined. */
+  private within(dir: string): string | undefined {
+    let real: string;
+    try {
+      real = realpathSync(dir);
+    } catch {
+      return undefined;
+    }
+    for (const top of new Set(this.tops.values())) {
+      if (top === undefined || !(real === top || real.startsWith(`${top}/`))) continue;
+      for (let at = real; at.length > top.length; at = dirname(at))
+        if (lstatSync(join(at, '.git'), { throwIfNoEntry: false })) return undefined;
+      return top;
+    }
+    return undefined;
+  }
 
-  /** HEAD of the repository at `root`. */
+  /** HEAD of the repository at `root`, as it was when first asked in this run. */
   head(root: string): string | undefined {
-    if (!this.heads.has(root)) this.heads.set(root, this.git(root, ['rev-parse', '--verify', '-q', 'HEAD'])?.trim());
+    if (!this.heads.has(root)) this.heads.set(root, this.git(root, ['rev-parse', '--verify', '-q', 'HEAD'])?.trim() || undefined);
     return this.heads.get(root);
   }
 
-  /** The paths (from the repository root) that the commits after `from` up to HEAD touched. */
+  /** A shallow clone: the last commit that changed an input may lie past its history (no state is kept). */
+  isShallow(root: string): boolean {
+    if (!this.shallow.has(root)) this.shallow.set(root, this.git(root, ['rev-parse', '--is-shallow-repository'])?.trim() !== 'false');
+    return this.shallow.get(root)!;
+  }
+
+  /** The paths `git status` reports (staged, unstaged, untracked and not ignored), from the top. */
+  changes(root: string): ReadonlySet<string> | undefined {
+    if (!this.status.has(root)) {
+      const out = this.git(root, ['status', '--porcelain', '-z']);
+      // `-z`: one NUL-terminated `XY path` entry each (a rename's old path follows as an entry of its own, kept as a path).
+      this.status.set(
+        root,
+        out === undefined
+          ? undefined
+          : new Set(
+              out
+                .split('\0')
+                .filter((e) => e !== '')
+                .map((e) => (/^[ MADRCUT?!]{2} /.test(e) ? e.slice(3) : e)),
+            ),
+      );
+    }
+    return this.status.get(root);
+  }
+
+  /** The paths (from the repository root) that the commits on either side of `from`...HEAD touched. */
   touchedSince(root: string, from: string): ReadonlySet<string> | undefined {
     const key = `${root}\0${from}`;
     if (!this.ranges.has(key)) {
       const head = this.head(root);
       let set: Set<string> | undefined;
-      if (head !== undefined && /^[0-9a-f]{40,64}$/.test(from)) {
+      if (head !== undefined && /^[0-9a-f]{40,64}$/.test(from) && !this.isShallow(root)) {
         if (head === from) set = new Set();
         else {
-          const out = this.git(root, ['log', '-m', '--name-only', '--no-renames', '--format=', `${from}..HEAD`, '--']);
-          set = out === undefined ? undefined : new Set(out.split('\n').filter((l) => l !== ''));
+          const out = this.git(root, ['log', '-m', '-z', '--name-only', '--no-renames', '--format=', `${from}...HEAD`, '--']);
+          set = out === undefined ? undefined : new Set(out.split(/[\0\n]/).filter((l) => l !== ''));
         }
       }
       this.ranges.set(key, set);
@@ -213,10 +314,28 @@ export class GitChanges {
   }
 }
 
-/** Whether a changed path is one of the inputs (`paths`: files, and directories that cover what is below them). */
+/** Each changed path and every directory above it, made once per set of changes (a fleet's sites ask the same set). */
+const ancestry = new WeakMap<ReadonlySet<string>, Set<string>>();
+
+/**
+ * Whether a changed path is one of the inputs (`paths`: files, and directories that cover what is
+ * below them), or an input lies in a changed directory (git status names an untracked one `dir/`).
+ */
 function touches(changed: ReadonlySet<string>, paths: readonly string[]): boolean {
   if (changed.size === 0) return false;
-  for (const c of changed) for (const p of paths) if (c === p || c.startsWith(`${p}/`)) return true;
+  let covered = ancestry.get(changed);
+  if (!covered) {
+    covered = new Set();
+    for (const c of changed) {
+      const trimmed = c.endsWith('/') ? c.slice(0, -1) : c;
+      for (let at = trimmed.length; at > 0; at = trimmed.lastIndexOf('/', at - 1)) covered.add(trimmed.slice(0, at));
+    }
+    ancestry.set(changed, covered);
+  }
+  for (const p of paths) {
+    if (covered.has(p)) return true;
+    for (let at = p.lastIndexOf('/'); at > 0; at = p.lastIndexOf('/', at - 1)) if (changed.has(`${p.slice(0, at)}/`)) return true;
+  }
   return false;
 }
 
@@ -241,7 +360,15 @@ export function changedSince(
   const touched = git.touchedSince(state.git.root, state.git.head);
   if (touched === undefined) return 'git cannot tell what changed since';
   if (touches(touched, state.git.paths)) return 'a commit changed an input';
+  const changes = git.changes(state.git.root);
+  if (changes === undefined) return 'git cannot tell what changed since';
+  if (touches(changes, state.git.watched)) return 'an input has uncommitted changes';
   return undefined;
+}
+
+/** Paths from the work tree's top of those of `paths` inside it (the others git cannot report on). */
+export function gitPathsWithin(top: string, paths: readonly string[]): string[] {
+  return paths.flatMap((p) => gitPaths(top, [p]) ?? []);
 }
 
 /**
