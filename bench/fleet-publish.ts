@@ -10,10 +10,13 @@
 // not TLS's or a password hash's. Then, each as a whole process (wall time, CPU time user +
 // system, peak RSS reported by the process itself at exit):
 //   floor        node -e 0
-//   build        harvgen build <every site> --deploy --out <fresh> --jobs 1 (the raw compile)
+//   baseline     harvgen build <every site> --deploy --out <dir> (as typed: default jobs), then
+//                rsync -a of the deploy tree (what a fleet without a registry does)
 //   cold         harvgen publish <every site> into the empty registry
-//   edit-one     one node file of one site edited and committed, then publish <that site>
-//   edit-all     the same commit, publish <every site> (what a CI job on main runs)
+//   edit-all     one node file of one site edited and committed: the baseline again (an
+//                incremental build and rsync), then publish <every site> (what a CI job on main
+//                runs), then publish <every site> once more with nothing changed
+//   edit-one     another one-node edit, then publish <that site>
 //   profile      another one-node edit, publish <that site> under node --cpu-prof, and a cold
 //                publish of 5 sites into a namespace of their own under it: the time by
 //                library, by function (self) and harvgen's functions (inclusive)
@@ -22,7 +25,9 @@
 // CPU time from /proc, the blobs and manifests the one-site edit stored from their mtimes.
 // Prints a table and writes bench/results-fleet-publish.json (or --results <file>).
 //   npm run bench:fleet-publish [-- --sites N] [-- --nodes N] [-- --dir /dev/shm] [-- --keep] [-- --no-write] [-- --results <file>]
-// Targets: the one-node edit of one site in <= 1 s and < 64 KB uploaded.
+// Targets: the one-node edit of one site in <= 1 s and < 64 KB uploaded; publish <every site> after
+// a one-node edit and a cold publish each <= 2x the baseline measured in the same run. Publish's
+// state and the build's key live in the bench's own XDG_CACHE_HOME.
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import {
