@@ -3,11 +3,7 @@
 // they are, secret-bearing ones sealed to the site's key, a signed provenance), push it with its
 // release parts to the site's repository, tag it, and record its digest where git keeps it. One
 // site at a time, so memory does not grow with the number of sites.
-import { mkdirSync } from 'node:fs';
-import { writeFileAtomic } from '../durable/index.ts';
 import { join, resolve } from 'node:path';
-import { readBounded } from '../util/read-bounded.ts';
-import { regularFile } from '../util/lstat.ts';
 import type { Diagnostic } from '../diagnostics/types.ts';
 import { compileModel, renderModelled } from '../pipeline.ts';
 import { LAYOUT } from '../derive/layout.ts';
@@ -19,25 +15,16 @@ import { releaseParts, type ReleaseCache } from './releases.ts';
 import { SealKey } from './seal.ts';
 import { signProvenance } from './sign.ts';
 import { pushSite } from './push.ts';
-import { changedSince, dropState, gitPaths, gitPathsWithin, GitChanges, loadState, pruneStates, saveState, stateKeyOf } from './state.ts';
-import type { InputsRead } from '../pipeline.ts';
-import type { InputStamp } from '../load/stamps.ts';
+import { GitChanges, pruneStates } from './state.ts';
+import { headBefore, remember, unchanged, type SiteRead } from './remembered.ts';
+import { writeRecord, type FleetRecord } from './record.ts';
 import type { Sink } from './sink.ts';
 
 export { MEDIA, ANNOTATION } from './media.ts';
 export { SealKey, SealError } from './seal.ts';
 export type { SiteArtifact } from './artifact.ts';
 export type { Sink, Source, SinkCounts } from './sink.ts';
-
-/** The fleet record of one site (`published/<site>.json`, docs/dev/fleet-format.md). */
-export interface FleetRecord {
-  readonly boot_server: string;
-  readonly digest: string;
-  readonly repository: string;
-  readonly sample: SiteArtifact['sample'];
-  readonly site: string;
-  readonly tag: string;
-}
+export { writeRecord, type FleetRecord } from './record.ts';
 
 import type { PublishRunOptions, PublishResult, PublishSite } from './types.ts';
 export type { PublishRunOptions, PublishResult, PublishSite } from './types.ts';
@@ -199,14 +186,6 @@ export async function siteArtifact(
   return { artifact, record, repository, ...(git ? { commit: git.commit } : {}), ...dirty, diagnostics: warnings, read: readInfo };
 }
 
-/** What a site's publish read: the deploy compile's inputs, the tracked inputs and every input git could report a change of, the release files. */
-interface SiteRead {
-  readonly inputs?: InputsRead;
-  readonly paths: readonly string[];
-  readonly watched: readonly string[];
-  readonly releases: readonly InputStamp[];
-}
-
 /** The uncommitted changes of a site's inputs, listed (the first few). */
 function changedList(changed: readonly string[]): string {
   const shown = changed.slice(0, 5).join(', ');
@@ -229,49 +208,6 @@ export function publishTags(tag: string, digest: string, commit?: string, dirty?
   if (commit === undefined) return [tag];
   const pinned = `${tag}-${commit.slice(0, 12)}`;
   return [tag, dirty !== undefined ? `${pinned}-dirty-${digest.replace(/^sha256:/, '').slice(0, 12)}` : pinned];
-}
-
-/** The record's bytes as written (and compared with what is on disk). */
-const recordText = (record: FleetRecord) => `${JSON.stringify(record, null, 2)}\n`;
-
-/**
- * A site answered from what the last publish remembered (src/publish/state.ts), not compiled:
- * undefined unless every input holds, no commit touched one, and the registry's tag (one request)
- * still names the digest. Its record is written again only when it differs on disk.
- */
-async function unchanged(dir: string, options: PublishOptions, git: GitChanges): Promise<PublishSite | undefined> {
-  const state = loadState(stateKeyOf(dir, options));
-  if (!state || changedSince(state, options.env ?? process.env, git) !== undefined) return undefined;
-  const p = state.published;
-  try {
-    if ((await options.sinkFor(p.repository).resolveTag(p.tag)) !== p.digest) return undefined;
-  } catch {
-    return undefined; // the full run says what the registry answered
-  }
-  if (!options.dryRun && options.recordDir !== null) {
-    const file = join(resolve(options.cwd ?? process.cwd(), options.recordDir ?? 'published'), `${p.site}.json`);
-    if (readText(file) !== p.record) writeRecordText(file, p.record);
-  }
-  return {
-    dir,
-    site: p.site,
-    repository: p.repository,
-    digest: p.digest,
-    tags: p.tags,
-    files: p.files,
-    nodes: p.nodes,
-    previous: p.digest,
-    unchanged: true,
-    diagnostics: p.diagnostics,
-  };
-}
-
-/** A small text file's contents, or undefined (missing, not a regular file, too large). */
-function readText(file: string): string | undefined {
-  const st = regularFile(file);
-  if (!st || st.size > 1024 * 1024) return undefined;
-  const bytes = readBounded(file, st.size, { follow: false });
-  return bytes ? Buffer.from(bytes).toString('utf8') : undefined;
 }
 
 async function publishOne(dir: string, options: PublishOptions, releaseCache: ReleaseCache, git: GitChanges): Promise<PublishSite> {
@@ -339,49 +275,6 @@ async function publishOne(dir: string, options: PublishOptions, releaseCache: Re
   }
 }
 
-/** The work tree's top and its HEAD, for a site about to be compiled; undefined outside git or in a shallow clone. */
-function headBefore(dir: string, git: GitChanges): { top: string; head: string } | undefined {
-  const top = git.toplevel(resolve(dir));
-  const head = top !== undefined && !git.isShallow(top) ? git.head(top) : undefined;
-  return top !== undefined && head !== undefined ? { top, head } : undefined;
-}
-
-/** Keep what was just published (a clean site whose every input was stamped, in a git work tree), or forget it. */
-function remember(
-  dir: string,
-  options: PublishOptions,
-  at: { top: string; head: string } | undefined,
-  built: { artifact: SiteArtifact; record: FleetRecord; repository: string; dirty?: string[]; read: SiteRead },
-  tags: readonly string[],
-  diagnostics: readonly Diagnostic[],
-): void {
-  const key = stateKeyOf(dir, options);
-  const inputs = built.read.inputs;
-  const paths = at !== undefined ? gitPaths(at.top, built.read.paths) : undefined;
-  if (built.dirty || !inputs?.complete || at === undefined || paths === undefined) {
-    dropState(key);
-    return;
-  }
-  saveState({
-    key,
-    inputs: inputs.stamps,
-    env: inputs.env ?? [],
-    releases: built.read.releases,
-    git: { root: at.top, head: at.head, paths, watched: gitPathsWithin(at.top, built.read.watched) },
-    published: {
-      site: built.artifact.site,
-      repository: built.repository,
-      digest: built.artifact.index.digest,
-      tag: built.record.tag,
-      tags,
-      files: { public: built.artifact.counts.public, sealed: built.artifact.counts.sealed },
-      nodes: built.artifact.counts.nodes,
-      record: recordText(built.record),
-      diagnostics,
-    },
-  });
-}
-
 /** `--allow-dirty` said out loud: what was published, and under which tag. */
 function dirtyWarning(site: string, tags: readonly string[], changed: readonly string[]): Diagnostic {
   return {
@@ -397,14 +290,4 @@ function plainHttp(e: unknown): boolean {
   const err = e as NodeJS.ErrnoException & { cause?: NodeJS.ErrnoException };
   const text = `${err.code ?? ''} ${err.message ?? ''} ${err.cause?.code ?? ''} ${err.cause?.message ?? ''}`;
   return /wrong version number|ERR_SSL_WRONG_VERSION_NUMBER|packet length too long|http request/i.test(text);
-}
-
-/** Write `<dir>/<site>.json` atomically: a reader sees the old record or the new one. */
-export function writeRecord(dir: string, record: FleetRecord): void {
-  writeRecordText(join(dir, `${record.site}.json`), recordText(record));
-}
-
-function writeRecordText(file: string, text: string): void {
-  mkdirSync(join(file, '..'), { recursive: true });
-  writeFileAtomic(file, text);
 }
