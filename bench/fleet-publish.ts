@@ -46,6 +46,7 @@ import net from 'node:net';
 import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { generateRichRepo, RICH_TOKEN_ENV, siteName as richSiteDir } from './gen.ts';
+import { shellTimed } from './shell-times.ts';
 
 const repo = resolve(import.meta.dirname, '..');
 const bin = join(repo, 'bin/harvgen.js');
@@ -305,17 +306,8 @@ function run(cmd: string[], nodeArgs: string[] = []): Run {
 
 /** `rsync -a <from>/ <to>/` (what the baseline ships the deploy tree with): wall and CPU time (bash's `times`). */
 function rsync(from: string, to: string): Run {
-  const t0 = performance.now();
-  const r = spawnSync('bash', ['-c', 'rsync -a --delete "$1/" "$2/" && times', 'rsync', from, to], { encoding: 'utf8' });
-  const s = (performance.now() - t0) / 1000;
-  if (r.status !== 0) throw new Error(`rsync exited ${r.status}: ${r.stderr}`);
-  // `times`: the shell's user and system time, then its children's: `0m1.234s 0m0.567s`.
-  const children = r.stdout.trim().split('\n').at(-1)!.split(/\s+/);
-  const secs = (t: string) => {
-    const m = /^(\d+)m([\d.]+)s$/.exec(t);
-    return m ? Number(m[1]) * 60 + Number(m[2]) : 0;
-  };
-  return { s, cpuS: secs(children[0]!) + secs(children[1]!), rssMb: 0, stdout: '' };
+  const { s, cpuS } = shellTimed('rsync -a --delete "$1/" "$2/"', [from, to]);
+  return { s, cpuS, rssMb: 0, stdout: '' };
 }
 
 /** Two runs one after the other, as one figure (wall and CPU add up, the larger RSS). */

@@ -14,6 +14,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { appendFleet, fleetSiteName, generateFleet } from './gen-fleet.ts';
+import { shellTimed } from './shell-times.ts';
 
 const repo = resolve(import.meta.dirname, '..');
 const bin = join(repo, 'bin/harvgen.js');
@@ -108,27 +109,12 @@ try {
   }
   // The baseline: every log read once by the shell's tools, rotated ones decompressed, every line
   // split into fields by awk and counted per site (no parsing of what a line says, no state).
-  const a0 = performance.now();
-  const awk = spawnSync(
-    'bash',
-    [
-      '-c',
-      'cd "$1" && { find logs -type f -name "*.gz" -exec zcat {} + ; find logs -type f ! -name "*.gz" -exec cat {} + ; } | awk \'{ n[$1]++ } END { for (k in n) t += n[k]; print t }\' && times',
-      'awk',
-      work,
-    ],
-    { encoding: 'utf8', maxBuffer: 1 << 26 },
+  const awk = shellTimed(
+    'cd "$1" && { find logs -type f -name "*.gz" -exec zcat {} + ; find logs -type f ! -name "*.gz" -exec cat {} + ; } | awk \'{ n[$1]++ } END { for (k in n) t += n[k]; print t }\'',
+    [work],
   );
-  const awkS = (performance.now() - a0) / 1000;
-  if (awk.status !== 0) throw new Error(`awk baseline: ${awk.stderr}`);
-  const outLines = awk.stdout.trim().split('\n');
-  const secs = (t: string) => {
-    const m = /^(\d+)m([\d.]+)s$/.exec(t);
-    return m ? Number(m[1]) * 60 + Number(m[2]) : 0;
-  };
-  const [cu, cs] = outLines.at(-1)!.split(/\s+/).map(secs) as [number, number];
-  results.awk = { s: awkS, cpuS: cu + cs, rssMb: 0, stdout: '' };
-  console.log(`baseline: zcat/cat | awk over every log (${outLines[0]} lines): ${awkS.toFixed(2)} s wall ${(cu + cs).toFixed(2)} s CPU`);
+  results.awk = { s: awk.s, cpuS: awk.cpuS, rssMb: 0, stdout: '' };
+  console.log(`baseline: zcat/cat | awk over every log (${awk.stdout} lines): ${awk.s.toFixed(2)} s wall ${awk.cpuS.toFixed(2)} s CPU`);
   const big = results['large-cold']!;
   console.log(
     `RSS large/small: full ${(results['large-full']!.rssMb / results['small-full']!.rssMb).toFixed(2)}, cold ${(big.rssMb / results['small-cold']!.rssMb).toFixed(2)}, incremental ${(results['large-incremental']!.rssMb / results['small-incremental']!.rssMb).toFixed(2)}`,

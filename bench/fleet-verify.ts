@@ -15,6 +15,7 @@ import { linkSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync }
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { shellTimed } from './shell-times.ts';
 
 const repo = resolve(import.meta.dirname, '..');
 const bin = join(repo, 'bin/harvgen.js');
@@ -205,21 +206,8 @@ async function main() {
       urls,
       Array.from({ length: SITES }, (_, i) => `url = "http://${address(i)}:${PORT}/.harvgen/state.json"\noutput = "/dev/null"\n`).join(''),
     );
-    const c0 = performance.now();
-    const curl = spawnSync('bash', ['-c', 'curl -sS --fail --parallel --parallel-max 8 -K "$1" && times', 'curl', urls], {
-      encoding: 'utf8',
-    });
-    const curlMs = performance.now() - c0;
-    if (curl.status !== 0) throw new Error(`curl: ${curl.stderr}`);
-    const [u, sy] = curl.stdout
-      .trim()
-      .split('\n')
-      .at(-1)!
-      .split(/\s+/)
-      .map((t) => {
-        const m = /^(\d+)m([\d.]+)s$/.exec(t);
-        return m ? Number(m[1]) * 60 + Number(m[2]) : 0;
-      }) as [number, number];
+    const curl = shellTimed('curl -sS --fail --parallel --parallel-max 8 -K "$1"', [urls]);
+    const curlMs = curl.s * 1000;
     nginx.kill('SIGQUIT');
     await new Promise((done) => nginx.once('exit', done));
     const logged = readFileSync(accessLog, 'utf8').split('\n').filter(Boolean).length;
@@ -238,7 +226,7 @@ async function main() {
       requests_per_s: Math.round(doc.checks / (wallMs / 1000)),
       peak_rss_mib: Math.round(rssKiB / 102.4) / 10,
       target_s: 300,
-      baseline_curl_every_state_json: { wall_s: Math.round(curlMs / 100) / 10, cpu_s: Math.round((u + sy) * 100) / 100, requests: SITES },
+      baseline_curl_every_state_json: { wall_s: Math.round(curlMs / 100) / 10, cpu_s: Math.round(curl.cpuS * 100) / 100, requests: SITES },
       verify_over_curl_wall: Math.round((wallMs / curlMs) * 10) / 10,
     };
     console.log(JSON.stringify(result, null, 2));

@@ -1,6 +1,7 @@
 // Which input files of a site the up-to-date record binds by content, besides their stamps, and
 // the keyed digest of that content: the record is written with them (write.ts) and holds only
 // while they are unchanged (index.ts).
+import { statSync } from 'node:fs';
 import { dirname, join, sep } from 'node:path';
 import { inputBytes, type InputStamp } from '../load/stamps.ts';
 import { stateMac } from './key.ts';
@@ -46,6 +47,27 @@ export function contentDigest(stamp: InputStamp): string | undefined {
   return bytes && stateMac('input', bytes);
 }
 
-export function contentsHold(record: SiteRecord): boolean {
+/** True while every bound input (a non-empty digest, same index) still has its content: the up-to-date record's and publish's state's. */
+export function contentsHold(record: Pick<SiteRecord, 'inputs' | 'digests'>): boolean {
   return record.digests.every((d, i) => d === '' || (record.inputs[i] !== undefined && contentDigest(record.inputs[i]!) === d));
+}
+
+/**
+ * The digests `contentsHold` checks, for the inputs of the site in `siteDir`: the keyed digest of
+ * each bound regular file, `''` for the others; undefined when a bound file changed since it was
+ * stamped (nothing to vouch for).
+ */
+export function boundDigests(siteDir: string, inputs: readonly InputStamp[]): string[] | undefined {
+  const bound = contentBound(siteDir);
+  const digests: string[] = [];
+  for (const s of inputs) {
+    if (!bound(s) || statSync(s[0], { throwIfNoEntry: false })?.isFile() !== true) {
+      digests.push('');
+      continue;
+    }
+    const d = contentDigest(s);
+    if (d === undefined) return undefined;
+    digests.push(d);
+  }
+  return digests;
 }

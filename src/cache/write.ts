@@ -1,18 +1,6 @@
 // Writing the up-to-date record of a site just emitted (record.ts holds its shape) and its
 // companion file: best effort, each through a temp file renamed into place, under the state key's MAC.
-import {
-  closeSync,
-  fstatSync,
-  futimesSync,
-  lstatSync,
-  mkdirSync,
-  openSync,
-  renameSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-  type Stats,
-} from 'node:fs';
+import { closeSync, fstatSync, futimesSync, lstatSync, mkdirSync, openSync, renameSync, rmSync, writeFileSync, type Stats } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { TEMP_SUFFIX } from '../durable/index.ts';
 import type { InputStamp } from '../load/stamps.ts';
@@ -24,7 +12,7 @@ import { framesOf } from './replay.ts';
 import type { Diagnostic } from '../diagnostics/types.ts';
 import { LAYOUT } from '../derive/layout.ts';
 import type { SecretMode } from '../types/secret-mode.ts';
-import { contentBound, contentDigest } from './inputs.ts';
+import { boundDigests } from './inputs.ts';
 import {
   CACHE_DIR,
   keepWritten,
@@ -202,14 +190,8 @@ function recordOf(
  * unchanged since it was read), its inputs' stamps and their content digests.
  */
 function inputDigests(site: RecordedSite, siteDir: string): { clean: boolean; inputs: readonly InputStamp[]; digests: string[] } {
-  let clean = site.clean && site.stamps !== undefined;
-  const inputs = clean ? site.stamps! : [];
-  const bound = contentBound(siteDir);
-  const digests = inputs.map((s) => {
-    if (!bound(s) || statSync(s[0], { throwIfNoEntry: false })?.isFile() !== true) return '';
-    const d = contentDigest(s);
-    if (d === undefined) clean = false; // changed since it was read: the stamp no longer holds either
-    return d ?? '';
-  });
-  return { clean, inputs, digests };
+  const inputs = site.clean && site.stamps !== undefined ? site.stamps : [];
+  // Undefined: a bound file changed since it was read (the stamp no longer holds either).
+  const digests = boundDigests(siteDir, inputs);
+  return { clean: site.clean && site.stamps !== undefined && digests !== undefined, inputs, digests: digests ?? [] };
 }

@@ -8,12 +8,12 @@
 // all of it still holds and the registry's tag still names the digest; every doubt means "compile".
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { lstatSync, mkdirSync, readdirSync, realpathSync, rmSync, statSync, utimesSync } from 'node:fs';
+import { lstatSync, mkdirSync, readdirSync, realpathSync, rmSync, utimesSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { writeFileAtomic } from '../durable/index.ts';
 import { codeStamp } from '../cache/code.ts';
 import { envHolds } from '../cache/env.ts';
-import { contentBound, contentDigest } from '../cache/inputs.ts';
+import { boundDigests, contentsHold } from '../cache/inputs.ts';
 import { macHolds, stateKey, stateKeyDir, stateMac } from '../cache/key.ts';
 import type { Diagnostic } from '../diagnostics/types.ts';
 import { stampsHold, type InputStamp } from '../load/stamps.ts';
@@ -112,8 +112,11 @@ export function loadState(key: StateKey): PublishedState | undefined {
   try {
     const s = JSON.parse(text.slice(nl + 1)) as PublishedState;
     if (s.version !== STATE_VERSION || !sameKey(s, key)) return undefined;
-    const now = new Date();
-    utimesSync(file, now, now); // used: not stale
+    // Used: not stale. Marked at most once a day (a no-op run of a fleet writes nothing per site).
+    if (Date.now() - st.mtimeMs > 24 * 3600_000) {
+      const now = new Date();
+      utimesSync(file, now, now);
+    }
     return s;
   } catch {
     return undefined;
@@ -158,17 +161,8 @@ export interface StateInput {
 export function saveState(input: StateInput): void {
   const file = stateFileOf(input.key);
   if (!file || !stateKey()) return;
-  const bound = contentBound(input.key.siteDir);
-  const digests: string[] = [];
-  for (const stamp of input.inputs) {
-    if (!bound(stamp) || statSync(stamp[0], { throwIfNoEntry: false })?.isFile() !== true) {
-      digests.push('');
-      continue;
-    }
-    const d = contentDigest(stamp);
-    if (d === undefined) return; // changed while it was read: nothing to vouch for
-    digests.push(d);
-  }
+  const digests = boundDigests(input.key.siteDir, input.inputs);
+  if (digests === undefined) return; // changed while it was read: nothing to vouch for
   const state: PublishedState = {
     version: STATE_VERSION,
     ...input.key,
@@ -351,11 +345,7 @@ export function changedSince(
 ): string | undefined {
   if (state.code !== codeStamp()) return 'another harvgen';
   if (!stampsHold(state.inputs) || !stampsHold(state.releases)) return 'an input changed';
-  for (const [i, d] of state.digests.entries()) {
-    if (d === '') continue;
-    const stamp = state.inputs[i];
-    if (stamp === undefined || contentDigest(stamp) !== d) return 'an input changed';
-  }
+  if (!contentsHold(state)) return 'an input changed';
   if (!envHolds(state.env, env)) return 'a secret in the environment changed';
   const touched = git.touchedSince(state.git.root, state.git.head);
   if (touched === undefined) return 'git cannot tell what changed since';
