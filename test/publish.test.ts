@@ -83,12 +83,14 @@ for (const fileKey of [false, true])
       for (const m of reg.manifests.values())
         for (const b of m.values()) {
           const j = JSON.parse(b.toString('utf8')) as { layers?: { mediaType: string; digest: string }[] };
-          for (const l of j.layers ?? [])
-            if (l.mediaType === MEDIA.sealed) {
-              const f = key.unseal(reg.blobs.get(`${REGISTRY}/location_y`)!.get(l.digest)!);
+          for (const l of j.layers ?? []) {
+            const blob = () => reg.blobs.get(`${REGISTRY}/location_y`)!.get(l.digest)!;
+            const files = l.mediaType === MEDIA.sealed ? [key.unseal(blob())] : l.mediaType === MEDIA.pack ? key.unsealPack(blob()) : [];
+            for (const f of files) {
               const t = /-([0-9a-f]{32})(?=[./])/.exec(f.path);
               if (t) tags.add(t[1]!);
             }
+          }
         }
       assert.ok(tags.size >= 4, `keyed names found in sealed files (${tags.size})`);
       for (const t of tags) for (const b of all) assert.not.ok(b.includes(t), `a keyed tag is readable in the registry: ${t}`);
@@ -111,6 +113,34 @@ test("a sealed file opens only with its own site's key, and a changed byte fails
   bad[bad.length - 20]! ^= 1;
   assert.throws(() => k.unseal(bad), /does not open/);
   assert.not.ok(blob.includes('secret-123'));
+});
+
+test("a sealed pack opens only as a pack, with its own site's key, whole and within its bound", () => {
+  const k = new SealKey('11'.repeat(32), 'a');
+  const files = [
+    { path: 'harvester/hv-1.yaml', mode: 0o644, contents: Buffer.from('token: secret-123\n') },
+    { path: 'bmc/hv-1.sh', mode: 0o755, contents: Buffer.from('#!/bin/sh\n') },
+    { path: 'empty', mode: 0o644, contents: Buffer.alloc(0) },
+  ];
+  const pack = k.sealPack(files);
+  assert.is(k.sealPack(files).toString('hex'), pack.toString('hex'), 'deterministic');
+  assert.equal(
+    k.unsealPack(pack).map((f) => [f.path, f.mode, f.contents.toString()]),
+    files.map((f) => [f.path, f.mode, f.contents.toString()]),
+  );
+  assert.not.ok(pack.includes('secret-123'));
+  assert.throws(() => new SealKey('22'.repeat(32), 'a').unsealPack(pack), /does not open/);
+  assert.throws(() => new SealKey('11'.repeat(32), 'b').unsealPack(pack), /does not open/, 'bound to the site');
+  // A file's blob is never a pack, nor a pack a file's blob, even with the magic swapped.
+  const one = k.seal('harvester/hv-1.yaml', 0o644, files[0]!.contents);
+  assert.throws(() => k.unsealPack(one), /is not a sealed harvgen pack/);
+  assert.throws(() => k.unseal(pack), /is not a sealed harvgen file/);
+  const relabelled = Buffer.concat([Buffer.from('HGP1'), one.subarray(4)]);
+  assert.throws(() => k.unsealPack(relabelled), /does not open/);
+  assert.throws(() => k.unsealPack(pack, 20), /opens to more than 20 bytes/, 'unpacked no further than the bound');
+  const bad = Buffer.from(pack);
+  bad[bad.length - 20]! ^= 1;
+  assert.throws(() => k.unsealPack(bad), /does not open/);
 });
 
 test("each node's files go into its part; the rest into the site part", () => {

@@ -12,6 +12,7 @@ import * as assert from 'uvu/assert';
 import { publish } from '../src/publish/index.ts';
 import { pull } from '../src/pull/index.ts';
 import { MEDIA } from '../src/publish/media.ts';
+import { SealKey } from '../src/publish/seal.ts';
 import type { Source } from '../src/publish/sink.ts';
 import { TreeWriter } from '../src/pull/tree-writer.ts';
 import { PullRefused } from '../src/pull/refused.ts';
@@ -54,11 +55,17 @@ async function setup(opts: { fileKey?: boolean } = {}) {
 
 type Layer = { mediaType: string; digest: string; size: number; annotations?: Record<string, string> };
 
-/** Rewrite the first node part of the tagged index (what a registry without the keys can do), and tag the result. */
-async function forgeNodePart(s: Awaited<ReturnType<typeof setup>>, edit: (layers: Layer[]) => Layer[]): Promise<void> {
+/** Rewrite the first node part (or the site part) of the tagged index (what a registry without the keys can do), and tag the result. */
+async function forgeNodePart(
+  s: Awaited<ReturnType<typeof setup>>,
+  edit: (layers: Layer[]) => Layer[],
+  which: 'node' | 'site' = 'node',
+): Promise<void> {
   const manifests = s.reg.manifests.get(REPO)!;
   const index = JSON.parse(manifests.get(s.digest)!.toString('utf8'));
-  const entry = index.manifests.find((m: { annotations?: Record<string, string> }) => m.annotations?.['io.harvgen.node'] !== undefined);
+  const entry = index.manifests.find((m: { annotations?: Record<string, string> }) =>
+    which === 'node' ? m.annotations?.['io.harvgen.node'] !== undefined : m.annotations?.['io.harvgen.part'] === 'site',
+  );
   const part = JSON.parse(manifests.get(entry.digest)!.toString('utf8'));
   part.layers = edit(part.layers);
   const partBytes = Buffer.from(JSON.stringify(part));
@@ -112,26 +119,57 @@ test('a listed file replaced by a gzip bomb is read no further than the size man
   const d = putBlob(s, bomb);
   let title = '';
   let size = 0;
-  await forgeNodePart(s, (layers) =>
-    layers.map((l) => {
-      if (title !== '' || l.mediaType !== MEDIA.file) return l;
-      title = l.annotations!['org.opencontainers.image.title']!;
-      size = l.size;
-      return {
-        ...l,
-        mediaType: MEDIA.fileGzip,
-        digest: d,
-        size: bomb.length,
-        annotations: { ...l.annotations, 'io.harvgen.sha256': 'f'.repeat(64) },
-      };
-    }),
+  await forgeNodePart(
+    s,
+    (layers) =>
+      layers.map((l) => {
+        if (title !== '' || l.mediaType !== MEDIA.file || l.annotations?.['org.opencontainers.image.title'] === 'manifest.json') return l;
+        title = l.annotations!['org.opencontainers.image.title']!;
+        size = l.size;
+        return {
+          ...l,
+          mediaType: MEDIA.fileGzip,
+          digest: d,
+          size: bomb.length,
+          annotations: { ...l.annotations, 'io.harvgen.sha256': 'f'.repeat(64) },
+        };
+      }),
+    'site',
   );
-  assert.ok(title !== '', 'the node part has a public file');
+  assert.ok(title !== '', 'the site part has a public file');
   const r = await s.pullNow();
   assert.is(r.action, 'refused', JSON.stringify(r.diagnostics));
   assert.match(r.diagnostics[0]!.message, new RegExp(`${title.replace(/[.]/g, '\\.')} \\(${d}\\) unpacks to more than ${size} bytes`));
   assert.not.match(r.diagnostics[0]!.message, /not gzip data/);
   for (const a of s.asked) assert.ok(a.max < 5 * 1024 * 1024, `a blob asked for with a bound of ${a.max} bytes`);
+});
+
+test('a node part travels as one sealed pack; a pack repeated, or relabelled from a sealed file, is refused', async () => {
+  const s = await setup();
+  const manifests = s.reg.manifests.get(REPO)!;
+  const index = JSON.parse(manifests.get(s.digest)!.toString('utf8'));
+  const nodeEntries = index.manifests.filter((m: { annotations?: Record<string, string> }) => m.annotations?.['io.harvgen.node']);
+  assert.ok(nodeEntries.length >= 2);
+  const packs = nodeEntries.map((e: { digest: string }) =>
+    (JSON.parse(manifests.get(e.digest)!.toString('utf8')).layers as Layer[]).filter((l) => l.mediaType === MEDIA.pack),
+  );
+  for (const p of packs) assert.is(p.length, 1, 'one pack per node part');
+  // The same pack twice: refused before anything is written.
+  await forgeNodePart(s, (layers) => [...layers, ...layers.filter((l) => l.mediaType === MEDIA.pack)]);
+  let r = await s.pullNow();
+  assert.is(r.action, 'refused', JSON.stringify(r.diagnostics));
+  assert.match(r.diagnostics[0]!.message, /holds sha256:[0-9a-f]{64} twice/);
+  // A sealed file's blob of this site (an old one the registry kept) relabelled as a pack does not open as one.
+  const s2 = await setup();
+  const old = new SealKey(s2.repo.publishKey, 'location_y').seal('harvester/hv-1.yaml', 0o644, Buffer.from('old\n'));
+  const sealed = { mediaType: MEDIA.pack, digest: putBlob(s2, old), size: old.length };
+  await forgeNodePart(s2, (layers) => layers.map((l) => (l.mediaType === MEDIA.pack ? sealed : l)));
+  r = await s2.pullNow();
+  assert.is(r.action, 'refused', JSON.stringify(r.diagnostics));
+  assert.match(r.diagnostics[0]!.message, /the sealed pack sha256:[0-9a-f]{64} is not a sealed harvgen pack/, r.diagnostics[0]!.message);
+  // Every pack was asked for with a bound from manifest.json, not the registry's word.
+  for (const a of [...s.asked, ...s2.asked]) assert.ok(a.max < 5 * 1024 * 1024, `a blob asked for with a bound of ${a.max} bytes`);
+  assert.not.ok(existsSync(join(s2.base, 'srv/location_y')), 'nothing served');
 });
 
 test('a file and a directory of one name in a tree: a refusal naming both, not a raw EEXIST', () => {

@@ -6,8 +6,8 @@ import { createHash } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { sha256Digest } from '../oci/ref.ts';
 import type { Artifact } from '../render/artifact.ts';
-import { ANNOTATION, GZIP_ABOVE, MEDIA, PROVENANCE_SIGNATURE, type Descriptor, type PartManifest, type SiteIndex } from './media.ts';
-import type { SealKey } from './seal.ts';
+import { ANNOTATION, GZIP_ABOVE, MEDIA, PACK_UP_TO, PROVENANCE_SIGNATURE, type Descriptor, type PartManifest, type SiteIndex } from './media.ts';
+import type { SealedFile, SealKey } from './seal.ts';
 import type { Provenance } from './provenance.ts';
 
 /** A blob and its digest. */
@@ -86,14 +86,24 @@ export function buildSiteArtifact(input: ArtifactInput): SiteArtifact {
   const groups = new Map<string, Descriptor[]>([['', []]]);
   for (const n of [...input.nodes].sort((a, b) => (a.hostname < b.hostname ? -1 : 1))) groups.set(n.hostname, []);
   const publicFiles: { path: string; sha256: string; size: number }[] = [];
+  // A node part's files up to PACK_UP_TO travel together in one sealed pack: about 5 blobs fewer
+  // per node (10 requests) on a cold publish; a node's edit uploads its pack again (a few KiB).
+  const packs = new Map<string, SealedFile[]>();
   let sealed = 0;
   for (const a of input.deploy) {
     const bytes = bytesOf(a.contents);
     const twin = committed.get(a.path);
-    const group = groups.get(owner(a.path))!;
-    if (twin !== undefined && twin.equals(bytes)) {
+    const node = owner(a.path);
+    const group = groups.get(node)!;
+    const isPublic = twin !== undefined && twin.equals(bytes);
+    if (isPublic) publicFiles.push({ path: a.path, sha256: sha256(bytes).slice(7), size: bytes.length });
+    if (node !== '' && bytes.length <= PACK_UP_TO) {
+      if (!isPublic) sealed++;
+      const pack = packs.get(node) ?? [];
+      packs.set(node, pack);
+      pack.push({ path: a.path, mode: a.mode === 0o755 ? 0o755 : 0o644, contents: bytes });
+    } else if (isPublic) {
       const digest = sha256(bytes);
-      publicFiles.push({ path: a.path, sha256: digest.slice(7), size: bytes.length });
       const annotations: Record<string, string> = { [ANNOTATION.title]: a.path };
       if (a.mode === 0o755) annotations[ANNOTATION.mode] = '0755';
       if (bytes.length > GZIP_ABOVE) {
@@ -109,6 +119,10 @@ export function buildSiteArtifact(input: ArtifactInput): SiteArtifact {
       group.push({ mediaType: MEDIA.sealed, digest: addBlob(blob), size: blob.length });
     }
   }
+  for (const [node, files] of packs) {
+    const blob = input.key.sealPack([...files].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0)));
+    groups.get(node)!.push({ mediaType: MEDIA.pack, digest: addBlob(blob), size: blob.length });
+  }
   const sig = Buffer.from(input.signature, 'utf8');
   groups.get('')!.push({
     mediaType: MEDIA.signature,
@@ -123,7 +137,8 @@ export function buildSiteArtifact(input: ArtifactInput): SiteArtifact {
     const config =
       node === ''
         ? { mediaType: MEDIA.provenance, bytes: provenance }
-        : { mediaType: MEDIA.partConfig, bytes: jsonBlob({ node, part: 'node', site: input.site }) };
+        : // One config for every node part of a site (one blob, not one per node): the index names each part's node.
+          { mediaType: MEDIA.partConfig, bytes: jsonBlob({ part: 'node', site: input.site }) };
     const manifest: PartManifest = {
       schemaVersion: 2,
       mediaType: MEDIA.manifest,
@@ -189,9 +204,10 @@ export function nodeOwner(site: string, nodes: ArtifactInput['nodes']): (path: s
   };
 }
 
-/** Public files first by path, then sealed blobs by digest. */
+/** Public files first by path, then sealed blobs and packs by digest. */
 function sortLayers(layers: readonly Descriptor[]): Descriptor[] {
-  const key = (d: Descriptor) => (d.mediaType === MEDIA.sealed ? `1${d.digest}` : `0${d.annotations?.[ANNOTATION.title] ?? ''}`);
+  const titled = (d: Descriptor) => d.mediaType !== MEDIA.sealed && d.mediaType !== MEDIA.pack;
+  const key = (d: Descriptor) => (titled(d) ? `0${d.annotations?.[ANNOTATION.title] ?? ''}` : `1${d.digest}`);
   return [...layers].sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
 }
 

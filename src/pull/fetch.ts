@@ -100,13 +100,16 @@ export async function fetchTree(
     throw new PullRefused(`${digest} has ${layers.length} file layers, manifest.json lists ${listed.size} files`);
   tree.limitTo(listed);
   for (const l of layers) {
-    const title = l.mediaType === MEDIA.sealed ? undefined : l.annotations?.[ANNOTATION.title];
+    const title = untitled(l) ? undefined : l.annotations?.[ANNOTATION.title];
     if (title !== undefined && !early.has(l)) tree.admit(title);
   }
   for (const file of early.values()) if (file) tree.write(file.path, file.mode, file.contents);
   const rest = layers.filter((l) => !early.has(l));
   const largest = Math.max(0, ...[...listed.values()].map((f) => f.size));
-  await pool(rest, concurrency, (l) => fetchLayer(source, l, key, tree, largest));
+  // A pack holds at most every listed file, each with a header (its path, mode and size).
+  let whole = 0;
+  for (const [path, f] of listed) whole += f.size + Buffer.byteLength(path) + 64;
+  await pool(rest, concurrency, (l) => fetchLayer(source, l, key, tree, { largest, whole }));
   checkTree(tree.written, listed, digest);
   return { digest, provenance, releases, files: tree.written.size };
 }
@@ -134,7 +137,7 @@ async function readParts(source: Source, index: SiteIndex, sitePart: PartManifes
 function refuseRepeats(layers: readonly Descriptor[], digest: string): void {
   const seen = new Set<string>();
   for (const l of layers) {
-    const id = l.mediaType === MEDIA.sealed ? l.digest : `title:${l.annotations?.[ANNOTATION.title] ?? l.digest}`;
+    const id = untitled(l) ? l.digest : `title:${l.annotations?.[ANNOTATION.title] ?? l.digest}`;
     if (seen.has(id)) throw new PullRefused(`${digest} holds ${id.replace(/^title:/, '')} twice`);
     seen.add(id);
   }
@@ -159,7 +162,7 @@ async function readSigningFiles(
   for (const name of SIGNING_FILES) {
     const l = layers.find((x) => x.mediaType !== MEDIA.sealed && x.annotations?.[ANNOTATION.title] === name);
     if (!l) continue;
-    await fetchLayer(source, l, key, tree, MAX_MANIFEST);
+    await fetchLayer(source, l, key, tree, { largest: MAX_MANIFEST, whole: MAX_MANIFEST });
     read.set(l, undefined);
   }
   for (const l of sitePart.layers) {
@@ -189,10 +192,35 @@ function unseal(key: SealKey, blob: Buffer, digest: string): Opened {
   }
 }
 
-/** One layer, fetched no larger than what manifest.json lets it be, unpacked and written. */
-async function fetchLayer(source: Source, l: Descriptor, key: SealKey, tree: TreeWriter, largest: number): Promise<void> {
+/** A sealed file or a pack: its paths are inside, the layer has no title. */
+const untitled = (l: Descriptor) => l.mediaType === MEDIA.sealed || l.mediaType === MEDIA.pack;
+
+/**
+ * One layer, fetched no larger than what manifest.json lets it be, unpacked and written:
+ * `largest` bounds one file (its largest), `whole` a pack (every listed file with its header).
+ */
+async function fetchLayer(
+  source: Source,
+  l: Descriptor,
+  key: SealKey,
+  tree: TreeWriter,
+  bound: { largest: number; whole: number },
+): Promise<void> {
+  const { largest } = bound;
   const title = l.annotations?.[ANNOTATION.title];
   const mode = l.annotations?.[ANNOTATION.mode] === '0755' ? 0o755 : 0o644;
+  if (l.mediaType === MEDIA.pack) {
+    const blob = await source.getBlob(l.digest, sealedBound(bound.whole));
+    let files;
+    try {
+      files = key.unsealPack(blob, bound.whole);
+    } catch (e) {
+      if (e instanceof SealError) throw new PullRefused(`the sealed pack ${l.digest} ${e.message}`);
+      throw e;
+    }
+    for (const file of files) tree.write(file.path, file.mode, file.contents);
+    return;
+  }
   if (l.mediaType === MEDIA.sealed) {
     const file = unseal(key, await source.getBlob(l.digest, sealedBound(largest)), l.digest);
     tree.write(file.path, file.mode, file.contents);
