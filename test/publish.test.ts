@@ -73,7 +73,7 @@ for (const fileKey of [false, true])
     const reg = new MemoryRegistry();
     await publishTo(reg, repo.site, repo.root);
     const all = everything(reg);
-    assert.ok(all.length > 20);
+    assert.ok(all.length > 10);
     for (const secret of repo.secrets)
       for (const b of all) assert.not.ok(b.includes(secret), `a secret is in the registry: ${secret.slice(0, 6)}...`);
     if (fileKey) {
@@ -278,7 +278,7 @@ test('the library: publishSites and exportSites check their options, and list wh
   assert.is(done.length, 1);
   assert.is(done[0]!.site, 'location_y');
   assert.match(done[0]!.digest, /^sha256:[0-9a-f]{64}$/);
-  assert.ok((r as PublishSitesResult).transfer.blobsUploaded > 10);
+  assert.ok((r as PublishSitesResult).transfer.blobsUploaded > 5);
   // The digest is the one a registry gets.
   assert.is((await publishTo(new MemoryRegistry(), repo.site, repo.root)).digest, done[0]!.digest);
 });

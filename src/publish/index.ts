@@ -1,8 +1,8 @@
 // `harvgen publish` (docs/fleet.md): compile each site twice in memory (the committed tree and the
 // deploy tree), turn the deploy tree into an OCI artifact (src/publish/artifact.ts: public files as
 // they are, secret-bearing ones sealed to the site's key, a signed provenance), push it with its
-// release parts to the site's repository, tag it, and record its digest where git keeps it. One
-// site at a time, so memory does not grow with the number of sites.
+// release parts to the site's repository, tag it, and record its digest where git keeps it. At
+// most two sites in memory (one compiling, one being sent), whatever the number of sites.
 import { join, resolve } from 'node:path';
 import type { Diagnostic } from '../diagnostics/types.ts';
 import { compileModel, renderModelled } from '../pipeline.ts';
@@ -48,7 +48,15 @@ export async function publish(options: PublishOptions): Promise<PublishResult> {
   const releaseCache: ReleaseCache = new Map();
   const git = new GitChanges();
   if (options.remember) pruneStates();
-  for (const dir of options.sites) sites.push(await publishOne(dir, options, releaseCache, git));
+  // Two sites at a time, in two stages: the next site compiles while the last one's artifact is
+  // sent (the registry works while harvgen computes). Pushes stay one after another, in order.
+  let shipping: Promise<PublishSite> | undefined;
+  for (const dir of options.sites) {
+    const prepared = await prepareOne(dir, options, releaseCache, git);
+    if (shipping) sites.push(await shipping);
+    shipping = 'built' in prepared ? shipOne(prepared, options) : Promise.resolve(prepared);
+  }
+  if (shipping) sites.push(await shipping);
   const diagnostics = sites.flatMap((s) => s.diagnostics);
   return { ok: !diagnostics.some((d) => d.severity === 'error'), sites, diagnostics, durationMs: Math.round(performance.now() - started) };
 }
@@ -210,7 +218,20 @@ export function publishTags(tag: string, digest: string, commit?: string, dirty?
   return [tag, dirty !== undefined ? `${pinned}-dirty-${digest.replace(/^sha256:/, '').slice(0, 12)}` : pinned];
 }
 
-async function publishOne(dir: string, options: PublishOptions, releaseCache: ReleaseCache, git: GitChanges): Promise<PublishSite> {
+/** A site compiled into its artifact, ready to be sent. */
+interface Prepared {
+  readonly dir: string;
+  readonly head: ReturnType<typeof headBefore>;
+  readonly built: Extract<Awaited<ReturnType<typeof siteArtifact>>, { artifact: SiteArtifact }>;
+}
+
+/** A site answered from its last publish, or its problems, or its artifact to send. */
+async function prepareOne(
+  dir: string,
+  options: PublishOptions,
+  releaseCache: ReleaseCache,
+  git: GitChanges,
+): Promise<PublishSite | Prepared> {
   // HEAD before the site is compiled: a commit made meanwhile falls in the next run's range.
   const head = options.remember ? headBefore(dir, git) : undefined;
   if (options.remember && !options.force) {
@@ -227,6 +248,11 @@ async function publishOne(dir: string, options: PublishOptions, releaseCache: Re
     };
   }
   if (!('artifact' in built)) return { dir, ...(built.site ? { site: built.site } : {}), diagnostics: built.diagnostics };
+  return { dir, head, built };
+}
+
+/** Push a prepared site, tag it, record it and remember it. */
+async function shipOne({ dir, head, built }: Prepared, options: PublishOptions): Promise<PublishSite> {
   const { artifact, record, repository } = built;
   const tags = publishTags(record.tag, artifact.index.digest, built.commit, built.dirty);
   const dirty = built.dirty ? dirtyWarning(artifact.site, tags, built.dirty) : undefined;

@@ -14,7 +14,7 @@ export const MEDIA = {
   file: 'application/vnd.harvgen.file.v1',
   fileGzip: 'application/vnd.harvgen.file.v1+gzip',
   sealed: 'application/vnd.harvgen.sealed.v1',
-  /** A node part's small files, public or not, sealed together (src/publish/seal.ts sealPack). */
+  /** A part's small files, public or not, sealed together (src/publish/seal.ts sealPack). */
   pack: 'application/vnd.harvgen.pack.v1',
   signature: 'application/vnd.harvgen.signature.v1',
   releaseFile: 'application/vnd.harvgen.release.file.v1',
@@ -38,8 +38,11 @@ export const PUBLISH_SIGNATURE_NAMESPACE = 'harvgen-publish';
 /** The title of the signature layer. */
 export const PROVENANCE_SIGNATURE = 'provenance.sig';
 
-/** A node's files up to this size travel in its part's one sealed pack; larger ones as layers of their own. */
+/** A part's files up to this size travel in its one sealed pack; larger ones as layers of their own. */
 export const PACK_UP_TO = 16 * 1024;
+
+/** The site part's pack holds at most this many bytes of files (taken by path), the rest are layers of their own. */
+export const SITE_PACK_UP_TO = 24 * 1024;
 
 /** Public files above this size travel gzip-compressed. */
 export const GZIP_ABOVE = 16 * 1024;
