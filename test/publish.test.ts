@@ -2,7 +2,7 @@
 // the same inventory gives the same digests; nothing is uploaded twice; no secret, and no keyed
 // name, leaves in clear; a one-node edit uploads only that node's part, the site part and the index.
 import { execFileSync } from 'node:child_process';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { test } from 'uvu';
@@ -113,6 +113,29 @@ test("a sealed file opens only with its own site's key, and a changed byte fails
   bad[bad.length - 20]! ^= 1;
   assert.throws(() => k.unseal(bad), /does not open/);
   assert.not.ok(blob.includes('secret-123'));
+});
+
+test('sites compile while earlier ones are sent: results stay in the order given, a failing site stops none of the others', async () => {
+  const repo = publishedRepo(REGISTRY, {});
+  const reg = new MemoryRegistry();
+  const missing = (n: number) => join(repo.root, `sites/missing-${n}`);
+  const r = await publish({
+    sites: [missing(1), repo.site, missing(2), missing(3)],
+    sinkFor: (x) => reg.sink(x),
+    cwd: repo.root,
+    recordDir: 'published',
+  });
+  assert.equal(
+    r.sites.map((s) => s.dir),
+    [missing(1), repo.site, missing(2), missing(3)],
+  );
+  assert.ok(r.sites[0]!.diagnostics.some((d) => d.severity === 'error'));
+  assert.equal(
+    r.sites[1]!.diagnostics.filter((d) => d.severity === 'error'),
+    [],
+  );
+  assert.is(r.sites[1]!.digest, (await publishTo(new MemoryRegistry(), repo.site, repo.root)).digest, 'the same artifact as alone');
+  assert.ok(existsSync(join(repo.root, 'published/location_y.json')), 'its record is written');
 });
 
 test("a sealed pack opens only as a pack, with its own site's key, whole and within its bound", () => {

@@ -7,7 +7,17 @@ import { gzipSync } from 'node:zlib';
 import { sha256Digest } from '../oci/ref.ts';
 import { LAYOUT } from '../derive/layout.ts';
 import type { Artifact } from '../render/artifact.ts';
-import { ANNOTATION, GZIP_ABOVE, MEDIA, PACK_UP_TO, SITE_PACK_UP_TO, PROVENANCE_SIGNATURE, type Descriptor, type PartManifest, type SiteIndex } from './media.ts';
+import {
+  ANNOTATION,
+  GZIP_ABOVE,
+  MEDIA,
+  PACK_UP_TO,
+  SITE_PACK_UP_TO,
+  PROVENANCE_SIGNATURE,
+  type Descriptor,
+  type PartManifest,
+  type SiteIndex,
+} from './media.ts';
 import type { SealedFile, SealKey } from './seal.ts';
 import type { Provenance } from './provenance.ts';
 

@@ -2,7 +2,7 @@
 // deploy tree), turn the deploy tree into an OCI artifact (src/publish/artifact.ts: public files as
 // they are, secret-bearing ones sealed to the site's key, a signed provenance), push it with its
 // release parts to the site's repository, tag it, and record its digest where git keeps it. At
-// most two sites in memory (one compiling, one being sent), whatever the number of sites.
+// most three sites in memory (one compiling, two being sent), whatever the number of sites.
 import { join, resolve } from 'node:path';
 import type { Diagnostic } from '../diagnostics/types.ts';
 import { compileModel, renderModelled } from '../pipeline.ts';
@@ -48,18 +48,29 @@ export async function publish(options: PublishOptions): Promise<PublishResult> {
   const releaseCache: ReleaseCache = new Map();
   const git = new GitChanges();
   if (options.remember) pruneStates();
-  // Two sites at a time, in two stages: the next site compiles while the last one's artifact is
-  // sent (the registry works while harvgen computes). Pushes stay one after another, in order.
-  let shipping: Promise<PublishSite> | undefined;
+  // In two stages: the next site compiles while the last SENDING sites' artifacts are sent (the
+  // registry works while harvgen computes). At most SENDING + 1 sites in memory; results in order.
+  const sending: Promise<PublishSite>[] = [];
   for (const dir of options.sites) {
     const prepared = await prepareOne(dir, options, releaseCache, git);
-    if (shipping) sites.push(await shipping);
-    shipping = 'built' in prepared ? shipOne(prepared, options) : Promise.resolve(prepared);
+    sending.push(
+      'built' in prepared ? shipOne(prepared, options).catch((e: unknown) => failed(prepared.dir, e)) : Promise.resolve(prepared),
+    );
+    while (sending.length > SENDING) sites.push(await sending.shift()!);
   }
-  if (shipping) sites.push(await shipping);
+  for (const p of sending) sites.push(await p);
   const diagnostics = sites.flatMap((s) => s.diagnostics);
   return { ok: !diagnostics.some((d) => d.severity === 'error'), sites, diagnostics, durationMs: Math.round(performance.now() - started) };
 }
+
+/** Sites sent at once while the next one compiles. */
+const SENDING = 2;
+
+/** A site whose compile or push threw: its diagnostic. */
+const failed = (dir: string, e: unknown): PublishSite => ({
+  dir,
+  diagnostics: [problem('PUBLISH_FAILED', `${dir}: ${(e as Error).message}`, 'Run again with --debug and report it if it persists.')],
+});
 
 const problem = (code: string, message: string, hint: string, file?: string): Diagnostic => ({
   code,
@@ -242,10 +253,7 @@ async function prepareOne(
   try {
     built = await siteArtifact(dir, options, releaseCache);
   } catch (e) {
-    return {
-      dir,
-      diagnostics: [problem('PUBLISH_FAILED', `${dir}: ${(e as Error).message}`, 'Run again with --debug and report it if it persists.')],
-    };
+    return failed(dir, e);
   }
   if (!('artifact' in built)) return { dir, ...(built.site ? { site: built.site } : {}), diagnostics: built.diagnostics };
   return { dir, head, built };

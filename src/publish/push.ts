@@ -7,6 +7,9 @@ import type { ReleasePart, SiteArtifact } from './artifact.ts';
 import type { Sink } from './sink.ts';
 import { pool } from '../oci/graph.ts';
 
+/** The release parts being sent to a releases repository now (by its name and the part's digest). */
+const releaseSends = new Map<string, Promise<void>>();
+
 /** Push a release part into `releases` (once per store) and make it available in `site`. */
 async function pushRelease(r: ReleasePart, site: Sink, releases: Sink | undefined, concurrency: number): Promise<void> {
   if (await site.hasManifest(r.manifest.digest)) return;
@@ -14,13 +17,23 @@ async function pushRelease(r: ReleasePart, site: Sink, releases: Sink | undefine
     ...r.files.map((f) => ({ digest: f.digest, path: f.path, size: f.size })),
     { digest: r.config.digest, bytes: r.config.bytes },
   ];
-  if (releases && !(await releases.hasManifest(r.manifest.digest))) {
-    await pool(blobs, concurrency, async (b) => {
-      if ('bytes' in b) await releases.putBlob(b.digest, b.bytes!);
-      else await releases.putBlobFile(b.digest, b.path, b.size);
-    });
-    await releases.putManifest(r.manifest.digest, r.manifest.mediaType, r.manifest.bytes);
-    await releases.putManifest(r.version, r.manifest.mediaType, r.manifest.bytes);
+  if (releases) {
+    // Two sites sent at once may boot one release: it is sent to `releases` once, the other waits.
+    const key = `${releases.name}\0${r.manifest.digest}`;
+    let sent = releaseSends.get(key);
+    if (!sent) {
+      sent = (async () => {
+        if (await releases.hasManifest(r.manifest.digest)) return;
+        await pool(blobs, concurrency, async (b) => {
+          if ('bytes' in b) await releases.putBlob(b.digest, b.bytes!);
+          else await releases.putBlobFile(b.digest, b.path, b.size);
+        });
+        await releases.putManifest(r.manifest.digest, r.manifest.mediaType, r.manifest.bytes);
+        await releases.putManifest(r.version, r.manifest.mediaType, r.manifest.bytes);
+      })().finally(() => releaseSends.delete(key));
+      releaseSends.set(key, sent);
+    }
+    await sent;
   }
   await pool(blobs, concurrency, async (b) => {
     if (await site.hasBlob(b.digest)) return;

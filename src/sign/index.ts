@@ -5,6 +5,7 @@
 // and key give the same bytes. Two steps, one per pass of the pipeline: the first checks that
 // the key is one ssh-keygen can use and matches `signing.public_key` (so a wrong key stops the
 // site before anything is rendered); the second signs the rendered manifest.json.
+import { createHash } from 'node:crypto';
 import type { Diagnostic } from '../diagnostics/types.ts';
 import type { Locator } from '../load/locate.ts';
 import type { Artifact } from '../render/artifact.ts';
@@ -57,6 +58,9 @@ export function checkSigningKey(signing: Signing, locate: Locator): Diagnostic[]
   const configured = parsePublicKey(signing.publicKey);
   if ('problem' in configured) return []; // the schema and the signing rule report it
   const { key } = signing;
+  // A key ssh-keygen read and matched once in this process (a fleet's sites often share one) is not read again.
+  const seen = checkedKeys.get(keyIdentity(key.text));
+  if (seen !== undefined && seen === signing.publicKey) return [];
   let run;
   try {
     run = withKeyFile(key.text, (file) => ({ ...runKeygen(['-y', '-P', '', '-f', file]), file }));
@@ -91,8 +95,18 @@ export function checkSigningKey(signing: Signing, locate: Locator): Diagnostic[]
       },
     ];
   }
+  if (checkedKeys.size >= 64) checkedKeys.clear();
+  checkedKeys.set(keyIdentity(key.text), signing.publicKey);
   return [];
 }
+
+/** The keys ssh-keygen accepted in this process (by a digest of the key and the program run), with their public line. */
+const checkedKeys = new Map<string, string>();
+
+const keyIdentity = (text: string) =>
+  createHash('sha256')
+    .update(`${process.env.HARVGEN_SSH_KEYGEN ?? 'ssh-keygen'}\0${process.env.PATH ?? ''}\0${text}`)
+    .digest('hex');
 
 /** Sign the rendered manifest.json: the signature file, or why it could not be made. */
 export function signManifest(

@@ -1,5 +1,6 @@
-// The one program that signs and verifies: OpenSSH's `ssh-keygen -Y` (Debian package
-// openssh-client). No cryptography of harvgen's own. The private key is handed to it as a file
+// The one program that checks keys and verifies signatures: OpenSSH's `ssh-keygen` (Debian package
+// openssh-client). An Ed25519 signature is made in this process in ssh-keygen's own format and
+// bytes (src/sign/sshsig.ts, tested against ssh-keygen), once ssh-keygen has read the key. The private key is handed to it as a file
 // of mode 0600 in a private temporary directory (mkdtemp: 0700, a fresh name) that is removed
 // afterwards, also on failure; it never lands in the output, in printed text or in the build
 // state. Every call is synchronous and bounded in time, with `-P ''` so that a key with a
@@ -8,6 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { readEd25519Key, sshsig } from './sshsig.ts';
 
 /** The Debian package that has ssh-keygen. */
 export const SSH_KEYGEN_PACKAGE = 'openssh-client';
@@ -69,8 +71,14 @@ export function complaint(run: KeygenRun, file: string, where: string): string {
   return text === '' ? `exit status ${run.status ?? 'none (timed out or killed)'}` : text;
 }
 
-/** `ssh-keygen -Y sign` of `text` with `keyText` in `namespace`: the armored signature, or ssh-keygen's complaint. */
+/**
+ * `ssh-keygen -Y sign` of `text` with `keyText` in `namespace`: the armored signature, or
+ * ssh-keygen's complaint. An unencrypted Ed25519 key is signed in this process (src/sign/sshsig.ts:
+ * the same bytes, no child process per signature); any other key by ssh-keygen.
+ */
 export function signText(keyText: string, keySource: string, text: string, namespace: string): { signature: string } | { problem: string } {
+  const native = readEd25519Key(keyText);
+  if (native) return { signature: sshsig(native, text, namespace) };
   const run = withKeyFile(keyText, (file) => ({ ...runKeygen(['-Y', 'sign', '-P', '', '-n', namespace, '-f', file], text), file }));
   if (run.status !== 0 || !run.stdout.startsWith('-----BEGIN SSH SIGNATURE-----')) return { problem: complaint(run, run.file, keySource) };
   return { signature: run.stdout };
