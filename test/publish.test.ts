@@ -161,6 +161,13 @@ test("a sealed pack opens only as a pack, with its own site's key, whole and wit
   const relabelled = Buffer.concat([Buffer.from('HGP1'), one.subarray(4)]);
   assert.throws(() => k.unsealPack(relabelled), /does not open/);
   assert.throws(() => k.unsealPack(pack, 20), /opens to more than 20 bytes/, 'unpacked no further than the bound');
+  // One key given to two sites by mistake: the same files never share a nonce (GCM's one rule).
+  const nonceOf = (b: Buffer) => b.subarray(4, 16).toString('hex');
+  assert.is.not(nonceOf(new SealKey('11'.repeat(32), 'b').sealPack(files)), nonceOf(pack));
+  assert.is.not(
+    nonceOf(new SealKey('11'.repeat(32), 'b').seal('f', 0o644, Buffer.from('x'))),
+    nonceOf(k.seal('f', 0o644, Buffer.from('x'))),
+  );
   const bad = Buffer.from(pack);
   bad[bad.length - 20]! ^= 1;
   assert.throws(() => k.unsealPack(bad), /does not open/);

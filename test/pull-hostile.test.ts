@@ -160,7 +160,7 @@ test('a node part travels as one sealed pack; a pack repeated, or relabelled fro
   await forgeNodePart(s, (layers) => [...layers, ...layers.filter((l) => l.mediaType === MEDIA.pack)]);
   let r = await s.pullNow();
   assert.is(r.action, 'refused', JSON.stringify(r.diagnostics));
-  assert.match(r.diagnostics[0]!.message, /holds sha256:[0-9a-f]{64} twice/);
+  assert.match(r.diagnostics[0]!.message, /holds sha256:[0-9a-f]{64} twice|more than one pack/);
   // A sealed file's blob of this site (an old one the registry kept) relabelled as a pack does not open as one.
   const s2 = await setup();
   const old = new SealKey(s2.repo.publishKey, 'location_y').seal('harvester/hv-1.yaml', 0o644, Buffer.from('old\n'));
@@ -172,6 +172,41 @@ test('a node part travels as one sealed pack; a pack repeated, or relabelled fro
   // Every pack was asked for with a bound from manifest.json, not the registry's word.
   for (const a of [...s.asked, ...s2.asked]) assert.ok(a.max < 5 * 1024 * 1024, `a blob asked for with a bound of ${a.max} bytes`);
   assert.not.ok(existsSync(join(s2.base, 'srv/location_y')), 'nothing served');
+});
+
+test('an old pack of the site titled manifest.json, or a second pack in a part: refused, nothing it holds is written', async () => {
+  // A registry replays an old pack of this site (a removed node's files) in the site part, titled as the signed list.
+  const s = await setup();
+  const old = new SealKey(s.repo.publishKey, 'location_y').sealPack([
+    { path: 'harvester/removed.yaml', mode: 0o644, contents: Buffer.from('token: old\n') },
+  ]);
+  const replayed = {
+    mediaType: MEDIA.pack,
+    digest: putBlob(s, old),
+    size: old.length,
+    annotations: { 'org.opencontainers.image.title': 'manifest.json' },
+  };
+  await forgeNodePart(s, (layers) => [replayed, ...layers.filter((l) => l.mediaType !== MEDIA.pack)], 'site');
+  let r = await s.pullNow();
+  assert.is(r.action, 'refused', JSON.stringify(r.diagnostics));
+  // Not read before the list is known (then a listed file would be missing instead): refused as unlisted.
+  assert.match(r.diagnostics[0]!.message, /harvester\/removed\.yaml is not listed in manifest\.json/, r.diagnostics[0]!.message);
+  assert.not.ok(existsSync(join(s.base, 'srv/location_y')), 'nothing served');
+  // A second pack in a node part: refused before any pack is fetched.
+  const s2 = await setup();
+  const old2 = new SealKey(s2.repo.publishKey, 'location_y').sealPack([
+    { path: 'harvester/removed.yaml', mode: 0o644, contents: Buffer.from('x') },
+  ]);
+  const second = { mediaType: MEDIA.pack, digest: putBlob(s2, old2), size: old2.length };
+  await forgeNodePart(s2, (layers) => [...layers, second]);
+  r = await s2.pullNow();
+  assert.is(r.action, 'refused', JSON.stringify(r.diagnostics));
+  assert.match(r.diagnostics[0]!.message, /more than one pack/);
+  assert.equal(
+    s2.asked.filter((a) => a.digest === second.digest),
+    [],
+    'the second pack was fetched',
+  );
 });
 
 test('a file and a directory of one name in a tree: a refusal naming both, not a raw EEXIST', () => {

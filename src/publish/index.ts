@@ -52,7 +52,7 @@ export async function publish(options: PublishOptions): Promise<PublishResult> {
   // registry works while harvgen computes). At most SENDING + 1 sites in memory; results in order.
   const sending: Promise<PublishSite>[] = [];
   for (const dir of options.sites) {
-    const prepared = await prepareOne(dir, options, releaseCache, git);
+    const prepared = await prepareOne(dir, options, releaseCache, git).catch((e: unknown) => failed(dir, e));
     sending.push(
       'built' in prepared ? shipOne(prepared, options).catch((e: unknown) => failed(prepared.dir, e)) : Promise.resolve(prepared),
     );

@@ -56,8 +56,11 @@ export class SealKey {
 
   #close(magic: Buffer, aad: Buffer, raw: Buffer): Buffer {
     const plain = gzipSync(raw, { level: 9 });
-    // A pack's nonce is keyed on its magic too: a pack and a file never share a nonce (a gzip starts with 1f 8b).
-    const mac = createHmac('sha256', this.#nonce);
+    // The nonce covers the associated data (the kind and the site) and a pack's magic: a pack and a
+    // file, or two sites given one key by mistake, never share a nonce for another input.
+    const mac = createHmac('sha256', this.#nonce)
+      .update(aad)
+      .update(Buffer.from([0]));
     if (magic === PACK_MAGIC) mac.update(magic);
     const nonce = mac.update(plain).digest().subarray(0, NONCE);
     const cipher = createCipheriv('aes-256-gcm', this.#enc, nonce);

@@ -15,7 +15,15 @@ import { gunzipSync } from 'node:zlib';
 import { LAYOUT } from '../derive/layout.ts';
 import { checkSignature } from '../verify/signature.ts';
 import { readDeployManifest } from '../verify/manifest.ts';
-import { ANNOTATION, MEDIA, PROVENANCE_SIGNATURE, type Descriptor, type PartManifest, type SiteIndex } from '../publish/media.ts';
+import {
+  ANNOTATION,
+  MEDIA,
+  PACK_UP_TO,
+  PROVENANCE_SIGNATURE,
+  type Descriptor,
+  type PartManifest,
+  type SiteIndex,
+} from '../publish/media.ts';
 import type { Provenance } from '../publish/provenance.ts';
 import { SealError, type SealKey } from '../publish/seal.ts';
 import { checkProvenance } from '../publish/sign.ts';
@@ -106,9 +114,9 @@ export async function fetchTree(
   for (const file of early.values()) if (file) tree.write(file.path, file.mode, file.contents);
   const rest = layers.filter((l) => !early.has(l));
   const largest = Math.max(0, ...[...listed.values()].map((f) => f.size));
-  // A pack holds at most every listed file, each with a header (its path, mode and size).
+  // A pack holds at most every listed file small enough to be packed, each with a header (its path, mode and size).
   let whole = 0;
-  for (const [path, f] of listed) whole += f.size + Buffer.byteLength(path) + 64;
+  for (const [path, f] of listed) if (f.size <= PACK_UP_TO) whole += f.size + Buffer.byteLength(path) + 64;
   await pool(rest, concurrency, (l) => fetchLayer(source, l, key, tree, { largest, whole }));
   checkTree(tree.written, listed, digest);
   return { digest, provenance, releases, files: tree.written.size };
@@ -129,7 +137,11 @@ async function readParts(source: Source, index: SiteIndex, sitePart: PartManifes
       );
     }
   }
-  for (const p of parts) if (!Array.isArray(p.layers)) throw new PullRefused('a part of the artifact has no list of layers');
+  for (const p of parts) {
+    if (!Array.isArray(p.layers)) throw new PullRefused('a part of the artifact has no list of layers');
+    if (p.layers.filter((l) => l.mediaType === MEDIA.pack).length > 1)
+      throw new PullRefused('a part of the artifact has more than one pack');
+  }
   return { parts, releases };
 }
 
@@ -160,7 +172,10 @@ async function readSigningFiles(
 ): Promise<Map<Descriptor, Opened | undefined>> {
   const read = new Map<Descriptor, Opened | undefined>();
   for (const name of SIGNING_FILES) {
-    const l = layers.find((x) => x.mediaType !== MEDIA.sealed && x.annotations?.[ANNOTATION.title] === name);
+    // A file layer only: a pack (or a sealed file) titled so by a registry is not read before the list is known.
+    const l = layers.find(
+      (x) => (x.mediaType === MEDIA.file || x.mediaType === MEDIA.fileGzip) && x.annotations?.[ANNOTATION.title] === name,
+    );
     if (!l) continue;
     await fetchLayer(source, l, key, tree, { largest: MAX_MANIFEST, whole: MAX_MANIFEST });
     read.set(l, undefined);
@@ -259,8 +274,10 @@ function checkSignedList(stage: string, tree: TreeWriter, p: Provenance, publicK
   return new Map(read.manifest.files.map((f) => [f.path, { sha256: f.sha256, size: f.size }]));
 }
 
-/** The tree is exactly what manifest.json lists, with its hashes. */
+/** The tree is exactly what manifest.json lists, with its hashes: nothing missing, nothing else. */
 function checkTree(written: ReadonlyMap<string, string>, listed: Listed, digest: string): void {
+  for (const path of written.keys())
+    if (!listed.has(path) && !SIGNING_FILES.includes(path)) throw new PullRefused(`${digest}: ${path} is not listed in manifest.json`);
   for (const [path, f] of listed)
     if (written.get(path) !== f.sha256)
       throw new PullRefused(`${digest}: ${path} ${written.has(path) ? 'differs from' : 'is missing, yet listed in'} manifest.json`);
