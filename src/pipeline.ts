@@ -40,7 +40,7 @@ import { renderCache, renderSite, type Artifact, type RenderCache } from './rend
 import { checkSigningKey, resolveSigningKey, signManifest, type Signing } from './sign/index.ts';
 import { MaskedValues } from './util/masked.ts';
 import { validateSite } from './validate/index.ts';
-import { privateKeyFindings } from './validate/rules/private-keys.ts';
+import { privateKeyFindings, type KeyFileAnswers } from './validate/rules/private-keys.ts';
 import type { SecretMode } from './types/secret-mode.ts';
 import { nextTask } from './util/next-task.ts';
 
@@ -142,6 +142,11 @@ export interface CompileOptions {
    * there and unchanged is not rendered again (src/cache/reuse.ts). Not with `renderCaches`.
    */
   readonly reuseOutput?: string;
+  /**
+   * git's answers about private key files (src/validate/rules/private-keys.ts), kept for one run:
+   * publish's two compiles of a site, and sites that share a key file, ask git once.
+   */
+  readonly keyFileAnswers?: KeyFileAnswers;
 }
 
 /**
@@ -205,7 +210,7 @@ export async function compileModel(dir: string, options: CompileOptions = {}): P
     const validated = validateSite(resolved.input, loaded.locate, layers, cache?.model);
     const base = { ...base0, ...(validated.model ? { model: validated.model } : {}) };
     // Private key files git tracks or does not ignore (one git call per compile).
-    const keys = privateKeyFindings(loaded.input, loaded.locate, options.cwd ?? process.cwd(), loaded.repo);
+    const keys = privateKeyFindings(loaded.input, loaded.locate, options.cwd ?? process.cwd(), loaded.repo, options.keyFileAnswers);
     const checked = [...resolved.diagnostics, ...signingKey.diagnostics, ...validated.diagnostics, ...keys];
     if (!validated.model || checked.some((d) => d.severity === 'error')) {
       return done({ ...base, diagnostics: checked });

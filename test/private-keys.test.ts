@@ -8,6 +8,8 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { check } from '../src/index.ts';
+import { compileModel } from '../src/pipeline.ts';
+import type { KeyFileAnswers } from '../src/validate/rules/private-keys.ts';
 import { tempDir } from './helpers/tmp.ts';
 
 const FIXTURE = join(import.meta.dirname, 'fixtures/check/publish-unsigned/good/site.yaml');
@@ -52,6 +54,21 @@ test('a key file git does not ignore is an error at its key; ignored, nothing; t
   assert.equal(await findings(r.site), []);
   r.git('add', '-f', 'secrets/publish-key');
   assert.equal(await findings(r.site), [both[1]!]);
+});
+
+test("one run's answers are kept (publish's two compiles ask git once); without them git is asked each time", async () => {
+  const r = repo({ git: true, signing: 'secrets/sign', publish: 'secrets/publish-key' });
+  r.put('sites/s1/secrets/sign');
+  const answers: KeyFileAnswers = new Map();
+  const loaded = async () => {
+    const m = await compileModel(r.site, { keyFileAnswers: answers });
+    return m.diagnostics.filter((d) => d.code === 'SECRET_KEY_NOT_IGNORED').length;
+  };
+  assert.is(await loaded(), 1);
+  assert.is(answers.size, 1, 'one question to git, kept');
+  writeFileSync(join(r.root, '.gitignore'), 'sites/*/secrets/\n');
+  assert.is(await loaded(), 1, 'the kept answer, within the run');
+  assert.equal(await findings(r.site), [], 'a new run asks git again');
 });
 
 test('a key file that does not exist, or a site outside any git repository: nothing said', async () => {

@@ -6,6 +6,8 @@
 import { join, resolve } from 'node:path';
 import type { Diagnostic } from '../diagnostics/types.ts';
 import { compileModel, renderModelled } from '../pipeline.ts';
+import type { ParseCache } from '../load/index.ts';
+import type { KeyFileAnswers } from '../validate/rules/private-keys.ts';
 import { LAYOUT } from '../derive/layout.ts';
 import { harvgenVersion } from '../util/version.ts';
 import { repoBoundary } from '../load/repo.ts';
@@ -46,13 +48,14 @@ export async function publish(options: PublishOptions): Promise<PublishResult> {
   const started = performance.now();
   const sites: PublishSite[] = [];
   const releaseCache: ReleaseCache = new Map();
+  const keyFileAnswers: KeyFileAnswers = new Map();
   const git = new GitChanges();
   if (options.remember) pruneStates();
   // In two stages: the next site compiles while the last SENDING sites' artifacts are sent (the
   // registry works while harvgen computes). At most SENDING + 1 sites in memory; results in order.
   const sending: Promise<PublishSite>[] = [];
   for (const dir of options.sites) {
-    const prepared = await prepareOne(dir, options, releaseCache, git).catch((e: unknown) => failed(dir, e));
+    const prepared = await prepareOne(dir, options, releaseCache, git, keyFileAnswers).catch((e: unknown) => failed(dir, e));
     sending.push(
       'built' in prepared ? shipOne(prepared, options).catch((e: unknown) => failed(prepared.dir, e)) : Promise.resolve(prepared),
     );
@@ -85,6 +88,7 @@ export async function siteArtifact(
   dir: string,
   options: Pick<PublishOptions, 'cwd' | 'env' | 'registry' | 'releasesDir' | 'allowDirty'>,
   releaseCache: ReleaseCache = new Map(),
+  keyFileAnswers: KeyFileAnswers = new Map(),
 ): Promise<
   | {
       artifact: SiteArtifact;
@@ -98,7 +102,14 @@ export async function siteArtifact(
     }
   | { site?: string; diagnostics: Diagnostic[] }
 > {
-  const compile = { ...(options.cwd ? { cwd: options.cwd } : {}), ...(options.env ? { env: options.env } : {}) };
+  // The two compiles read the same inventory: YAML parsed once (a parse is reused while its file's
+  // stamp holds), and git asked once about the key files (for the whole run).
+  const compile = {
+    ...(options.cwd ? { cwd: options.cwd } : {}),
+    ...(options.env ? { env: options.env } : {}),
+    parseCache: new Map() as ParseCache,
+    keyFileAnswers,
+  };
   const committed = renderModelled(await compileModel(dir, { ...compile, secrets: 'markers' }));
   if (!committed.artifacts) return { ...(committed.site ? { site: committed.site } : {}), diagnostics: [...committed.diagnostics] };
   const modelled = await compileModel(dir, { ...compile, secrets: 'filled', stamps: true });
@@ -242,6 +253,7 @@ async function prepareOne(
   options: PublishOptions,
   releaseCache: ReleaseCache,
   git: GitChanges,
+  keyFileAnswers: KeyFileAnswers,
 ): Promise<PublishSite | Prepared> {
   // HEAD before the site is compiled: a commit made meanwhile falls in the next run's range.
   const head = options.remember ? headBefore(dir, git) : undefined;
@@ -251,7 +263,7 @@ async function prepareOne(
   }
   let built;
   try {
-    built = await siteArtifact(dir, options, releaseCache);
+    built = await siteArtifact(dir, options, releaseCache, keyFileAnswers);
   } catch (e) {
     return failed(dir, e);
   }

@@ -1,7 +1,7 @@
 // The site's private keys (`signing.private_key`, `publish.key`) given as `{ file }` must stay out of
 // git: a key file git tracks, or one the repository does not ignore (a `git add -A` away from being
 // committed), is SECRET_KEY_NOT_IGNORED at the key that names it. One git call per site for every
-// key file (`git ls-files --cached --others --exclude-standard`: what it lists is tracked, or
+// key file (publish keeps the answers for its run: its two compiles of a site ask once) (`git ls-files --cached --others --exclude-standard`: what it lists is tracked, or
 // untracked and not ignored), bounded in time, no shell. Not in a git repository, or git missing:
 // nothing to say. Unlike the other rules it reads the file system (git's index and ignore files),
 // so it runs beside them once per compile, from the site directory (src/pipeline.ts).
@@ -19,6 +19,9 @@ const PRIVATE_KEYS: readonly { readonly at: InventoryPath; readonly what: string
   { at: ['publish', 'key'], what: 'the publishing key' },
 ];
 
+/** git's answers for one run (publish), by repository root and key file paths: the paths it listed, or undefined (it could not tell). */
+export type KeyFileAnswers = Map<string, Set<string> | undefined>;
+
 /** The longest git may take (a huge index on a slow disk); then nothing is said. */
 const GIT_TIMEOUT_MS = 10_000;
 
@@ -35,14 +38,20 @@ interface KeyFile {
  * SECRET_KEY_NOT_IGNORED for each private key file git tracks or does not ignore, positioned at the
  * key that names it. `input` as loaded (unvalidated: only `{ file: <string> }` values count).
  */
-export function privateKeyFindings(input: unknown, locate: Locator, cwd: string, repo: RepoBoundary | undefined): Diagnostic[] {
+export function privateKeyFindings(
+  input: unknown,
+  locate: Locator,
+  cwd: string,
+  repo: RepoBoundary | undefined,
+  answers?: KeyFileAnswers,
+): Diagnostic[] {
   if (repo?.kind !== 'git') return [];
   const keys = keyFiles(input, locate, cwd, repo.root);
   if (keys.length === 0) return [];
-  const exposed = notIgnored(
-    repo.root,
-    keys.map((k) => k.path),
-  );
+  const paths = keys.map((k) => k.path);
+  const asked = `${repo.root}\0${paths.join('\0')}`;
+  const exposed = answers?.has(asked) ? answers.get(asked) : notIgnored(repo.root, paths);
+  if (answers && !answers.has(asked)) answers.set(asked, exposed);
   if (exposed === undefined) return [];
   return keys
     .filter((k) => exposed.has(k.path))
