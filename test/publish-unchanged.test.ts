@@ -3,7 +3,7 @@
 // node file, a shared layer, a secret file, an environment secret), another harvgen or a tag moved
 // by someone else compiles and republishes it, with the very digest and record a full publish gives.
 import { execFileSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -158,6 +158,39 @@ test('the state is judged by harvgen and by the environment: another harvgen or 
   // Nothing of the secrets is in the state file: paths, stamps and keyed digests.
   const text = readFileSync(stateFileOf(stateKeyOf(repo.site, { cwd: repo.root }))!, 'utf8');
   for (const secret of repo.secrets) assert.not.ok(text.includes(secret), `a secret is in the state: ${secret.slice(0, 6)}...`);
+});
+
+test("a state edited, swapped for another site's or replaced by a FIFO is not believed: the site is compiled, the record right", async () => {
+  const repo = publishedRepo(REGISTRY, { label: 'unchanged-forged' });
+  const reg = counted(new MemoryRegistry());
+  await settle();
+  const first = await run(reg, repo.root, repo.site);
+  const file = stateFileOf(stateKeyOf(repo.site, { cwd: repo.root }))!;
+  const kept = readFileSync(file, 'utf8');
+  const nl = kept.indexOf('\n');
+  // An edit that keeps the old MAC: a record naming another digest.
+  writeFileSync(file, kept.slice(0, nl + 1) + kept.slice(nl + 1).replaceAll(first.site.digest!.slice(7), 'f'.repeat(64)));
+  let r = await run(reg, repo.root, repo.site);
+  assert.is(r.site.unchanged, undefined, 'an edited state is not believed');
+  assert.is(r.site.digest, first.site.digest);
+  assert.is(r.record, first.record);
+  // A valid state of another key (another working directory) put in its place.
+  const other = stateFileOf(stateKeyOf(repo.site, { cwd: join(repo.root, 'sites') }))!;
+  await run(reg, repo.root, repo.site);
+  const mine = readFileSync(file);
+  await publish({ sites: [repo.site], sinkFor: reg.sinkFor, cwd: join(repo.root, 'sites'), recordDir: null, remember: true });
+  assert.ok(existsSync(other), 'the other key has a state');
+  writeFileSync(file, readFileSync(other));
+  assert.not.ok(readFileSync(file).equals(mine));
+  r = await run(reg, repo.root, repo.site);
+  assert.is(r.site.unchanged, undefined, "another key's state is not believed");
+  assert.is(r.record, first.record);
+  // A FIFO where the state was: not opened (no hang), the site compiled.
+  rmSync(file);
+  execFileSync('mkfifo', [file]);
+  r = await run(reg, repo.root, repo.site);
+  assert.is(r.site.unchanged, undefined, 'a FIFO is no state');
+  assert.is(r.record, first.record);
 });
 
 test('a first publish into a repository that holds part of it already (a push cut short) ends complete', async () => {
