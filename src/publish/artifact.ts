@@ -14,6 +14,7 @@ import {
   PACK_UP_TO,
   SITE_PACK_UP_TO,
   PROVENANCE_SIGNATURE,
+  untitledLayer,
   type Descriptor,
   type PartManifest,
   type SiteIndex,
@@ -141,7 +142,7 @@ export function buildSiteArtifact(input: ArtifactInput): SiteArtifact {
     }
   }
   for (const [node, files] of packs) {
-    const blob = input.key.sealPack([...files].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0)));
+    const blob = input.key.sealPack(files); // in path order, as the deploy tree was walked
     groups.get(node)!.push({ mediaType: MEDIA.pack, digest: addBlob(blob), size: blob.length });
   }
   const sig = Buffer.from(input.signature, 'utf8');
@@ -227,8 +228,7 @@ export function nodeOwner(site: string, nodes: ArtifactInput['nodes']): (path: s
 
 /** Public files first by path, then sealed blobs and packs by digest. */
 function sortLayers(layers: readonly Descriptor[]): Descriptor[] {
-  const titled = (d: Descriptor) => d.mediaType !== MEDIA.sealed && d.mediaType !== MEDIA.pack;
-  const key = (d: Descriptor) => (titled(d) ? `0${d.annotations?.[ANNOTATION.title] ?? ''}` : `1${d.digest}`);
+  const key = (d: Descriptor) => (untitledLayer(d) ? `1${d.digest}` : `0${d.annotations?.[ANNOTATION.title] ?? ''}`);
   return [...layers].sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
 }
 

@@ -38,6 +38,9 @@ export const PUBLISH_SIGNATURE_NAMESPACE = 'harvgen-publish';
 /** The title of the signature layer. */
 export const PROVENANCE_SIGNATURE = 'provenance.sig';
 
+/** A sealed file or a pack: its paths travel inside, the layer has no title. */
+export const untitledLayer = (l: Pick<Descriptor, 'mediaType'>): boolean => l.mediaType === MEDIA.sealed || l.mediaType === MEDIA.pack;
+
 /** A part's files up to this size travel in its one sealed pack; larger ones as layers of their own. */
 export const PACK_UP_TO = 16 * 1024;
 

@@ -13,6 +13,7 @@ const MAGIC = Buffer.from('HGS1', 'ascii');
 /** A pack: several small files of one node part sealed together (fewer blobs, fewer requests). */
 const PACK_MAGIC = Buffer.from('HGP1', 'ascii');
 const NONCE = 12;
+const ZERO = Buffer.from([0]);
 const TAG = 16;
 /** The largest plaintext unsealed (a node config is a few KiB; manifest.json of 10,000 nodes a few MiB). */
 const MAX_PLAIN = 256 * 1024 * 1024;
@@ -56,13 +57,9 @@ export class SealKey {
 
   #close(magic: Buffer, aad: Buffer, raw: Buffer): Buffer {
     const plain = gzipSync(raw, { level: 9 });
-    // The nonce covers the associated data (the kind and the site) and a pack's magic: a pack and a
+    // The nonce covers the associated data (the kind, file or pack, and the site): a pack and a
     // file, or two sites given one key by mistake, never share a nonce for another input.
-    const mac = createHmac('sha256', this.#nonce)
-      .update(aad)
-      .update(Buffer.from([0]));
-    if (magic === PACK_MAGIC) mac.update(magic);
-    const nonce = mac.update(plain).digest().subarray(0, NONCE);
+    const nonce = createHmac('sha256', this.#nonce).update(aad).update(ZERO).update(plain).digest().subarray(0, NONCE);
     const cipher = createCipheriv('aes-256-gcm', this.#enc, nonce);
     cipher.setAAD(aad);
     const body = Buffer.concat([cipher.update(plain), cipher.final()]);

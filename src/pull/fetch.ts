@@ -20,6 +20,7 @@ import {
   MEDIA,
   PACK_UP_TO,
   PROVENANCE_SIGNATURE,
+  untitledLayer,
   type Descriptor,
   type PartManifest,
   type SiteIndex,
@@ -108,7 +109,7 @@ export async function fetchTree(
     throw new PullRefused(`${digest} has ${layers.length} file layers, manifest.json lists ${listed.size} files`);
   tree.limitTo(listed);
   for (const l of layers) {
-    const title = untitled(l) ? undefined : l.annotations?.[ANNOTATION.title];
+    const title = untitledLayer(l) ? undefined : l.annotations?.[ANNOTATION.title];
     if (title !== undefined && !early.has(l)) tree.admit(title);
   }
   for (const file of early.values()) if (file) tree.write(file.path, file.mode, file.contents);
@@ -149,7 +150,7 @@ async function readParts(source: Source, index: SiteIndex, sitePart: PartManifes
 function refuseRepeats(layers: readonly Descriptor[], digest: string): void {
   const seen = new Set<string>();
   for (const l of layers) {
-    const id = untitled(l) ? l.digest : `title:${l.annotations?.[ANNOTATION.title] ?? l.digest}`;
+    const id = untitledLayer(l) ? l.digest : `title:${l.annotations?.[ANNOTATION.title] ?? l.digest}`;
     if (seen.has(id)) throw new PullRefused(`${digest} holds ${id.replace(/^title:/, '')} twice`);
     seen.add(id);
   }
@@ -206,9 +207,6 @@ function unseal(key: SealKey, blob: Buffer, digest: string): Opened {
     throw e;
   }
 }
-
-/** A sealed file or a pack: its paths are inside, the layer has no title. */
-const untitled = (l: Descriptor) => l.mediaType === MEDIA.sealed || l.mediaType === MEDIA.pack;
 
 /**
  * One layer, fetched no larger than what manifest.json lets it be, unpacked and written:

@@ -59,8 +59,8 @@ export function checkSigningKey(signing: Signing, locate: Locator): Diagnostic[]
   if ('problem' in configured) return []; // the schema and the signing rule report it
   const { key } = signing;
   // A key ssh-keygen read and matched once in this process (a fleet's sites often share one) is not read again.
-  const seen = checkedKeys.get(keyIdentity(key.text));
-  if (seen !== undefined && seen === signing.publicKey) return [];
+  const identity = keyIdentity(key.text);
+  if (checkedKeys.get(identity) === signing.publicKey) return [];
   let run;
   try {
     run = withKeyFile(key.text, (file) => ({ ...runKeygen(['-y', '-P', '', '-f', file]), file }));
@@ -96,7 +96,7 @@ export function checkSigningKey(signing: Signing, locate: Locator): Diagnostic[]
     ];
   }
   if (checkedKeys.size >= 64) checkedKeys.clear();
-  checkedKeys.set(keyIdentity(key.text), signing.publicKey);
+  checkedKeys.set(identity, signing.publicKey);
   return [];
 }
 

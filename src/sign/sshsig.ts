@@ -5,6 +5,7 @@
 // malformed file) returns undefined and the caller hands the key to ssh-keygen, whose words then
 // explain what is wrong. Verification is always ssh-keygen's (src/sign/ssh-keygen.ts).
 import { createHash, createPrivateKey, createPublicKey, sign, type KeyObject } from 'node:crypto';
+import { sshString } from '../util/ssh-public-key.ts';
 
 const AUTH_MAGIC = Buffer.from('openssh-key-v1\0', 'latin1');
 const SIG_MAGIC = Buffer.from('SSHSIG', 'latin1');
@@ -17,28 +18,7 @@ export interface Ed25519Key {
   readonly publicBlob: Buffer;
 }
 
-/** A reader of SSH wire strings that never reads past its buffer. */
-class Wire {
-  #at = 0;
-  constructor(private readonly b: Buffer) {}
-  u32(): number {
-    if (this.#at + 4 > this.b.length) throw new RangeError('short');
-    const v = this.b.readUInt32BE(this.#at);
-    this.#at += 4;
-    return v;
-  }
-  string(): Buffer {
-    const n = this.u32();
-    if (this.#at + n > this.b.length) throw new RangeError('short');
-    const v = this.b.subarray(this.#at, this.#at + n);
-    this.#at += n;
-    return v;
-  }
-  get rest(): Buffer {
-    return this.b.subarray(this.#at);
-  }
-}
-
+/** An SSH wire string: its 32-bit length, then its bytes. */
 const str = (b: Buffer | string): Buffer => {
   const v = typeof b === 'string' ? Buffer.from(b, 'utf8') : b;
   const n = Buffer.alloc(4);
@@ -53,20 +33,27 @@ export function readEd25519Key(text: string): Ed25519Key | undefined {
   try {
     const raw = Buffer.from(m[1]!.replace(/\s+/g, ''), 'base64');
     if (!raw.subarray(0, AUTH_MAGIC.length).equals(AUTH_MAGIC)) return undefined;
-    const w = new Wire(raw.subarray(AUTH_MAGIC.length));
-    const cipher = w.string().toString('latin1');
-    const kdf = w.string().toString('latin1');
-    w.string(); // kdf options
-    if (cipher !== 'none' || kdf !== 'none' || w.u32() !== 1) return undefined;
-    const publicBlob = Buffer.from(w.string());
-    const priv = new Wire(w.string());
-    if (priv.u32() !== priv.u32()) return undefined; // the check integers of a decrypted key agree
-    if (priv.string().toString('latin1') !== ED25519) return undefined;
-    const pk = priv.string();
-    const sk = priv.string();
-    if (pk.length !== 32 || sk.length !== 64 || !sk.subarray(32).equals(pk)) return undefined;
-    const pub = new Wire(publicBlob);
-    if (pub.string().toString('latin1') !== ED25519 || !pub.string().equals(pk) || pub.rest.length !== 0) return undefined;
+    // Each read is sshString's (src/util/ssh-public-key.ts): undefined rather than past the buffer.
+    const field = (at: number | undefined) => (at === undefined ? undefined : sshString(raw, at));
+    const cipher = field(AUTH_MAGIC.length);
+    const kdf = field(cipher?.next);
+    const kdfOptions = field(kdf?.next);
+    if (!kdfOptions || cipher!.value.toString('latin1') !== 'none' || kdf!.value.toString('latin1') !== 'none') return undefined;
+    if (kdfOptions.next + 4 > raw.length || raw.readUInt32BE(kdfOptions.next) !== 1) return undefined; // one key
+    const pub = field(kdfOptions.next + 4);
+    const section = field(pub?.next);
+    if (!pub || !section) return undefined;
+    // The private section: two equal check integers (a decrypted key), the type, the public and the private key.
+    const priv = section.value;
+    if (priv.length < 8 || priv.readUInt32BE(0) !== priv.readUInt32BE(4)) return undefined;
+    const type = sshString(priv, 8);
+    const pkField = type && sshString(priv, type.next);
+    const skField = pkField && sshString(priv, pkField.next);
+    if (!skField || type!.value.toString('latin1') !== ED25519) return undefined;
+    const pk = pkField!.value;
+    const sk = skField.value;
+    const publicBlob = Buffer.concat([str(ED25519), str(pk)]);
+    if (pk.length !== 32 || sk.length !== 64 || !sk.subarray(32).equals(pk) || !pub.value.equals(publicBlob)) return undefined;
     const privateKey = createPrivateKey({
       key: { kty: 'OKP', crv: 'Ed25519', d: sk.subarray(0, 32).toString('base64url'), x: pk.toString('base64url') },
       format: 'jwk',
@@ -78,11 +65,6 @@ export function readEd25519Key(text: string): Ed25519Key | undefined {
   } catch {
     return undefined;
   }
-}
-
-/** The key's public line, as `ssh-keygen -y` prints it (without a comment). */
-export function publicLine(key: Ed25519Key): string {
-  return `${ED25519} ${key.publicBlob.toString('base64')}`;
 }
 
 /** The armoured SSHSIG signature of `message` in `namespace` (SHA-512, as ssh-keygen's default). */

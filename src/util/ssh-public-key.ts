@@ -35,7 +35,7 @@ export interface PublicKey {
 }
 
 /** Read a 32-bit length-prefixed string of the SSH wire format at `at`. */
-function sshString(blob: Buffer, at: number): { value: Buffer; next: number } | undefined {
+export function sshString(blob: Buffer, at: number): { value: Buffer; next: number } | undefined {
   if (at + 4 > blob.length) return undefined;
   const n = blob.readUInt32BE(at);
   if (at + 4 + n > blob.length) return undefined;

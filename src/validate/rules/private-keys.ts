@@ -1,8 +1,9 @@
 // The site's private keys (`signing.private_key`, `publish.key`) given as `{ file }` must stay out of
 // git: a key file git tracks, or one the repository does not ignore (a `git add -A` away from being
 // committed), is SECRET_KEY_NOT_IGNORED at the key that names it. One git call per site for every
-// key file (publish keeps the answers for its run: its two compiles of a site ask once) (`git ls-files --cached --others --exclude-standard`: what it lists is tracked, or
-// untracked and not ignored), bounded in time, no shell. Not in a git repository, or git missing:
+// key file (`git ls-files --cached --others --exclude-standard`: what it lists is tracked, or
+// untracked and not ignored), bounded in time, no shell; publish keeps the answers for its run,
+// so its two compiles of a site ask once. Not in a git repository, or git missing:
 // nothing to say. Unlike the other rules it reads the file system (git's index and ignore files),
 // so it runs beside them once per compile, from the site directory (src/pipeline.ts).
 import { spawnSync } from 'node:child_process';
