@@ -5,7 +5,7 @@
 // malformed file) returns undefined and the caller hands the key to ssh-keygen, whose words then
 // explain what is wrong. Verification is always ssh-keygen's (src/sign/ssh-keygen.ts).
 import { createHash, createPrivateKey, createPublicKey, sign, type KeyObject } from 'node:crypto';
-import { sshString } from '../util/ssh-public-key.ts';
+import { sshString } from '../util/ssh-wire.ts';
 
 const AUTH_MAGIC = Buffer.from('openssh-key-v1\0', 'latin1');
 const SIG_MAGIC = Buffer.from('SSHSIG', 'latin1');
@@ -33,7 +33,7 @@ export function readEd25519Key(text: string): Ed25519Key | undefined {
   try {
     const raw = Buffer.from(m[1]!.replace(/\s+/g, ''), 'base64');
     if (!raw.subarray(0, AUTH_MAGIC.length).equals(AUTH_MAGIC)) return undefined;
-    // Each read is sshString's (src/util/ssh-public-key.ts): undefined rather than past the buffer.
+    // Each read is sshString's (src/util/ssh-wire.ts): undefined rather than past the buffer.
     const field = (at: number | undefined) => (at === undefined ? undefined : sshString(raw, at));
     const cipher = field(AUTH_MAGIC.length);
     const kdf = field(cipher?.next);

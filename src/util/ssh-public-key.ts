@@ -4,6 +4,7 @@
 // type and base64 alone, so nothing of the comment, and no option (`cert-authority`,
 // `namespaces=`), principal or second line can reach it. Pure: no I/O.
 import { createHash } from 'node:crypto';
+import { sshString } from './ssh-wire.ts';
 
 /** The `ssh-keygen -Y` namespace of harvgen's manifest signatures (a signature made for another use does not verify). */
 export const SIGNATURE_NAMESPACE = 'harvgen-manifest';
@@ -32,14 +33,6 @@ export interface PublicKey {
   readonly type: KeyType;
   /** The key blob, base64 as written. */
   readonly base64: string;
-}
-
-/** Read a 32-bit length-prefixed string of the SSH wire format at `at`. */
-export function sshString(blob: Buffer, at: number): { value: Buffer; next: number } | undefined {
-  if (at + 4 > blob.length) return undefined;
-  const n = blob.readUInt32BE(at);
-  if (at + 4 + n > blob.length) return undefined;
-  return { value: blob.subarray(at + 4, at + 4 + n), next: at + 4 + n };
 }
 
 /**
