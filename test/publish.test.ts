@@ -11,7 +11,7 @@ import { publish, SealKey } from '../src/publish/index.ts';
 import { exportSites, publishSites, type PublishSitesResult } from '../src/index.ts';
 import { tempDir } from './helpers/tmp.ts';
 import { MEDIA } from '../src/publish/media.ts';
-import { nodeOwner } from '../src/publish/artifact.ts';
+import { nodeOwner, nodeParts, NODES_PER_PART } from '../src/publish/artifact.ts';
 import { MemoryRegistry, publishedRepo } from './helpers/publish.ts';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -73,7 +73,7 @@ for (const fileKey of [false, true])
     const reg = new MemoryRegistry();
     await publishTo(reg, repo.site, repo.root);
     const all = everything(reg);
-    assert.ok(all.length > 10);
+    assert.ok(all.length > 6, `blobs and manifests: ${all.length}`);
     for (const secret of repo.secrets)
       for (const b of all) assert.not.ok(b.includes(secret), `a secret is in the registry: ${secret.slice(0, 6)}...`);
     if (fileKey) {
@@ -193,6 +193,35 @@ test("each node's files go into its part; the rest into the site part", () => {
   assert.is(owner('dnsmasq/hosts/s.hv-2'), '');
 });
 
+test('nodes share parts of about NODES_PER_PART; adding or removing a node moves no other node unless the number of parts changes', () => {
+  const hosts = (n: number) => Array.from({ length: n }, (_, i) => `hv-${String(i).padStart(4, '0')}`);
+  const partsOf = (list: readonly string[]) => {
+    const parts = nodeParts(list);
+    const of = new Map<string, string>();
+    for (const [key, members] of parts) {
+      assert.equal(members, [...members].sort(), 'hostnames sorted in a part');
+      for (const h of members) of.set(h, key);
+    }
+    assert.is(of.size, list.length, 'every node in exactly one part');
+    return { parts, of };
+  };
+  assert.is(partsOf(hosts(1)).parts.size, 1);
+  assert.is(partsOf(hosts(NODES_PER_PART)).parts.size, 1, 'up to NODES_PER_PART nodes: one part');
+  assert.equal([...partsOf(hosts(3)).parts.keys()], ['nodes-0']);
+  const big = partsOf(hosts(1000));
+  assert.ok(big.parts.size > 64 && big.parts.size <= 128, `parts for 1,000 nodes: ${big.parts.size}`);
+  assert.ok(Math.max(...[...big.parts.values()].map((m) => m.length)) <= 4 * NODES_PER_PART, 'no part holds far more than its share');
+  // One node added, or one removed (1,000 -> 1,001 / 999 nodes: the same number of parts): every other node stays put.
+  const added = partsOf([...hosts(1000), 'hv-new']);
+  const removed = partsOf(hosts(1000).filter((h) => h !== 'hv-0500'));
+  for (const [h, key] of big.of) {
+    assert.is(added.of.get(h), key, `${h} stays in its part when a node is added`);
+    if (h !== 'hv-0500') assert.is(removed.of.get(h), key, `${h} stays in its part when a node is removed`);
+  }
+  // The order of the list given does not matter.
+  assert.equal([...nodeParts([...hosts(40)].reverse())], [...nodeParts(hosts(40))]);
+});
+
 test('a one-node edit uploads only that node part, the site part and the index (under 64 KB)', async () => {
   const repo = publishedRepo(REGISTRY);
   const reg = new MemoryRegistry();
@@ -213,9 +242,10 @@ test('a one-node edit uploads only that node part, the site part and the index (
   const old = JSON.parse(reg.manifests.get(`${REGISTRY}/location_y`)!.get(first.digest!)!.toString('utf8'));
   const changed = index.manifests.filter((m: { digest: string }, i: number) => m.digest !== old.manifests[i].digest);
   assert.equal(
-    changed.map((m: { annotations: Record<string, string> }) => m.annotations['io.harvgen.node'] ?? m.annotations['io.harvgen.part']),
-    ['site', 'y-hv-02'],
+    changed.map((m: { annotations: Record<string, string> }) => m.annotations['io.harvgen.part']),
+    ['site', 'node'],
   );
+  assert.ok(changed[1].annotations['io.harvgen.nodes'].split(' ').includes('y-hv-02'), 'the part that holds y-hv-02');
 });
 
 test('publish refuses a site without publish:, naming what to add', async () => {

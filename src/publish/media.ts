@@ -25,7 +25,10 @@ export const ANNOTATION = {
   revision: 'org.opencontainers.image.revision',
   refName: 'org.opencontainers.image.ref.name',
   part: 'io.harvgen.part',
+  /** A node part of an earlier format: the one node it held. */
   node: 'io.harvgen.node',
+  /** A node part: the hostnames of its nodes, sorted, separated by spaces. */
+  nodes: 'io.harvgen.nodes',
   release: 'io.harvgen.release',
   site: 'io.harvgen.site',
   mode: 'io.harvgen.mode',

@@ -226,7 +226,7 @@ test('a tampered blob in the registry is refused and the old tree stays served',
   const third = json(r.stdout).published[0].digest;
   // Change the bytes of one blob of the new node part in the registry's own storage.
   const index = JSON.parse(readFileSync(registryBlobFile(w.reg.storageDir, third), 'utf8'));
-  const part = index.manifests.find((m: any) => m.annotations['io.harvgen.node'] === 'y-hv-03');
+  const part = index.manifests.find((m: any) => m.annotations['io.harvgen.nodes']?.split(' ').includes('y-hv-03'));
   const layers = JSON.parse(readFileSync(registryBlobFile(w.reg.storageDir, part.digest), 'utf8')).layers;
   const victim = registryBlobFile(w.reg.storageDir, layers[0].digest);
   const good = readFileSync(victim);
@@ -354,7 +354,7 @@ test('git stays the source of truth: a revert publishes the very trees of before
   // The inventory is the one of before; only the provenance's commit differs.
   const a = JSON.parse(readFileSync(registryBlobFile(w.reg.storageDir, digest), 'utf8'));
   const b = JSON.parse(readFileSync(registryBlobFile(w.reg.storageDir, before), 'utf8'));
-  const nodes = (x: any) => x.manifests.filter((m: any) => m.annotations['io.harvgen.node'] !== undefined).map((m: any) => m.digest);
+  const nodes = (x: any) => x.manifests.filter((m: any) => m.annotations['io.harvgen.nodes'] !== undefined).map((m: any) => m.digest);
   assert.equal(nodes(a), nodes(b), 'every node part is the one of before');
   const tagNow = await skopeoInspect(`docker://${w.reg.host}/harvgen/location_y:location_y`);
   assert.is(`sha256:${createHash('sha256').update(tagNow.stdout).digest('hex')}`, digest, 'the tag names the reverted publish');

@@ -101,12 +101,12 @@ function fleetArtifact(tag: string, nodeText = '#!ipxe\nchain boot.ipxe\n', desc
     { 'io.harvgen.part': 'site' },
   );
   const node = part(
-    json({ node: 'node1', part: 'node', site: tag }),
+    json({ part: 'node', site: tag }),
     'application/vnd.harvgen.part.v1+json',
     [['nodes/node1.ipxe', nodeText]],
     {
+      'io.harvgen.nodes': 'node1',
       'io.harvgen.part': 'node',
-      'io.harvgen.node': 'node1',
     },
   );
   // The fleet format puts no artifactType on the index's descriptors (skopeo 1.9.3 rewrites such an index).
@@ -122,7 +122,7 @@ function fleetArtifact(tag: string, nodeText = '#!ipxe\nchain boot.ipxe\n', desc
         digest: sha256Digest(node),
         size: node.length,
         ...at,
-        annotations: { 'io.harvgen.part': 'node', 'io.harvgen.node': 'node1' },
+        annotations: { 'io.harvgen.nodes': 'node1', 'io.harvgen.part': 'node' },
       },
     ],
     annotations: { 'io.harvgen.site': tag },
