@@ -3,11 +3,11 @@
 // node file, a shared layer, a secret file, an environment secret), another harvgen or a tag moved
 // by someone else compiles and republishes it, with the very digest and record a full publish gives.
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { publish } from '../src/publish/index.ts';
+import { publish, siteArtifact } from '../src/publish/index.ts';
 import { changedSince, GitChanges, loadState, stateFileOf, stateKeyOf } from '../src/publish/state.ts';
 import { MemoryRegistry, publishedRepo } from './helpers/publish.ts';
 import { tempDir } from './helpers/tmp.ts';
@@ -245,6 +245,59 @@ test('HEAD moved back (a reset, another branch) past commits that touched the si
     ['PUBLISH_DIRTY'],
     'uncommitted changes: compiled and refused, as a full publish does',
   );
+});
+
+test("one `git status` answers a run's sites, only for inputs settled before it ran: an edit, a new file or a removed node after it is still seen", async () => {
+  const repo = publishedRepo(REGISTRY, { label: 'unchanged-status' });
+  const node = join(repo.site, 'nodes/y-hv-02.yaml');
+  const settled = () => new Promise((r) => setTimeout(r, 150));
+  /** The site's git answer (its dirty problem, or clean), and whether this run's status answered it. */
+  const ask = async (git: GitChanges) => {
+    const answers: (string[] | undefined)[] = [];
+    const spy = Object.assign(Object.create(git), {
+      changesFor: (...a: Parameters<GitChanges['changesFor']>) => {
+        const r = git.changesFor(...a);
+        answers.push(r);
+        return r;
+      },
+    }) as GitChanges;
+    const built = await siteArtifact(repo.site, { cwd: repo.root }, new Map(), new Map(), spy);
+    const dirty = built.diagnostics.filter((d) => d.code === 'PUBLISH_DIRTY').map((d) => d.message);
+    assert.is(answers.length, 1, 'asked once');
+    return { dirty, fromRun: answers[0] !== undefined };
+  };
+  // Settled inputs, the status taken after them: answered from it, clean; then with an uncommitted edit, dirty, as git itself says.
+  await settled();
+  let git = new GitChanges(0);
+  let r = await ask(git);
+  assert.equal(r, { dirty: [], fromRun: true });
+  writeFileSync(node, `${readFileSync(node, 'utf8')}kernel_args: [quiet]\n`);
+  await settled();
+  r = await ask(new GitChanges(0));
+  assert.ok(r.fromRun, 'answered from the run');
+  assert.is(r.dirty.length, 1);
+  assert.match(r.dirty[0]!, /nodes\/y-hv-02\.yaml/);
+  const ownStatus = r.dirty[0];
+  assert.equal((await ask(new GitChanges(Number.MAX_SAFE_INTEGER))).dirty, [ownStatus], 'the same problem as git asked for the site alone');
+  execFileSync('git', ['checkout', '-q', '--', node], { cwd: repo.root });
+  await settled();
+  // The run's status taken while the tree was clean; then an edit, a new untracked file, a removed node: each seen.
+  for (const change of [
+    () => writeFileSync(node, `${readFileSync(node, 'utf8')}kernel_args: [quiet]\n`),
+    () => writeFileSync(join(repo.site, 'NOTES.md'), 'rack 4\n'),
+    () => unlinkSync(join(repo.site, 'nodes/y-hv-03.yaml')),
+  ]) {
+    git = new GitChanges(0);
+    assert.equal((await ask(git)).dirty, [], 'clean when the status ran');
+    change();
+    await settled(); // past a racy stamp: only the time of the run's status tells
+    r = await ask(git);
+    assert.not.ok(r.fromRun, 'an input changed after the status: git asked again');
+    assert.is(r.dirty.length, 1, 'refused as dirty');
+    execFileSync('git', ['checkout', '-q', '--', '.'], { cwd: repo.site });
+    execFileSync('git', ['clean', '-q', '-f', '--', '.'], { cwd: repo.site });
+    await settled();
+  }
 });
 
 test.run();

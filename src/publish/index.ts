@@ -89,6 +89,8 @@ export async function siteArtifact(
   options: Pick<PublishOptions, 'cwd' | 'env' | 'registry' | 'releasesDir' | 'allowDirty'>,
   releaseCache: ReleaseCache = new Map(),
   keyFileAnswers: KeyFileAnswers = new Map(),
+  /** This run's answers from git: one `git status` for every site whose inputs settled before it. */
+  gitAnswers?: GitChanges,
 ): Promise<
   | {
       artifact: SiteArtifact;
@@ -162,7 +164,9 @@ export async function siteArtifact(
   // Uncommitted changes count in every input read (layers, profiles, secret files), not only the YAML the commit is taken of.
   const watched = (modelled.inputs?.stamps ?? []).map((st) => st[0]).filter(outside);
   const tracked = [siteDir, ...read.filter(outside)].sort();
-  const git = gitState(siteDir, tracked, [...new Set([siteDir, ...read.filter(outside), ...watched])].sort());
+  const watchedPaths = [...new Set([siteDir, ...read.filter(outside), ...watched])].sort();
+  const stamps = modelled.inputs?.stamps;
+  const git = gitState(siteDir, tracked, watchedPaths, gitAnswers && (() => gitAnswers.changesFor(siteDir, watchedPaths, stamps)));
   if (git?.dirty && !options.allowDirty) return { site, diagnostics: [...warnings, dirtyProblem(site, dir, git)] };
   const root = repoBoundary(resolve(dir)).root;
   const provenance: Provenance = {
@@ -210,7 +214,7 @@ export async function siteArtifact(
   const readInfo: SiteRead = {
     ...(modelled.inputs ? { inputs: modelled.inputs } : {}),
     paths: tracked,
-    watched: [...new Set([siteDir, ...read.filter(outside), ...watched])].sort(),
+    watched: watchedPaths,
     releases: releases.stamps,
   };
   return { artifact, record, repository, ...(git ? { commit: git.commit } : {}), ...dirty, diagnostics: warnings, read: readInfo };
@@ -263,7 +267,7 @@ async function prepareOne(
   }
   let built;
   try {
-    built = await siteArtifact(dir, options, releaseCache, keyFileAnswers);
+    built = await siteArtifact(dir, options, releaseCache, keyFileAnswers, git);
   } catch (e) {
     return failed(dir, e);
   }

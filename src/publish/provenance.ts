@@ -41,6 +41,8 @@ export function gitState(
   dir: string,
   paths: readonly string[],
   watched: readonly string[] = paths,
+  /** The changes to `watched` when known without asking git (GitChanges.changesFor), else undefined. */
+  known?: () => string[] | undefined,
 ): { commit: string; dirty: boolean; changed: string[]; serial: number } | undefined {
   const git = (...args: string[]) =>
     execFileSync('git', args, {
@@ -56,11 +58,12 @@ export function gitState(
       .split(' ');
     if (commit === undefined || !/^[0-9a-f]{40}$/.test(commit)) return undefined;
     // `-z`: one NUL-terminated `XY path` entry each (a rename's old path follows as an entry of its own).
-    const status = git('status', '--porcelain', '-z', '--', ...watched);
-    const changed = status
-      .split('\0')
-      .filter((e) => /^[ MADRCU?!]{2} /.test(e))
-      .map((e) => e.slice(3));
+    const changed =
+      known?.() ??
+      git('status', '--porcelain', '-z', '--', ...watched)
+        .split('\0')
+        .filter((e) => /^[ MADRCU?!]{2} /.test(e))
+        .map((e) => e.slice(3));
     const serial = Number(time);
     return { commit, dirty: changed.length > 0, changed, serial: Number.isSafeInteger(serial) ? serial : 0 };
   } catch {

@@ -9,7 +9,7 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { lstatSync, mkdirSync, readdirSync, realpathSync, rmSync, utimesSync } from 'node:fs';
-import { dirname, join, relative, resolve, sep } from 'node:path';
+import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { writeFileAtomic } from '../durable/index.ts';
 import { codeStamp } from '../cache/code.ts';
 import { envHolds } from '../cache/env.ts';
@@ -200,6 +200,14 @@ export class GitChanges {
   private readonly tops = new Map<string, string | undefined>();
   private readonly shallow = new Map<string, boolean>();
   private readonly status = new Map<string, ReadonlySet<string> | undefined>();
+  /** When each work tree's status was asked (Date.now() before git ran). */
+  private readonly statusAt = new Map<string, number>();
+
+  /**
+   * An input changed less than this long (ms) before the run's status was asked may have changed
+   * after it: a file's ctime is the kernel's coarse clock (a tick behind), or a file server's.
+   */
+  constructor(private readonly settledMs = 2000) {}
   private readonly ranges = new Map<string, ReadonlySet<string> | undefined>();
 
   /**
@@ -258,6 +266,7 @@ export class GitChanges {
   /** The paths `git status` reports (staged, unstaged, untracked and not ignored), from the top. */
   changes(root: string): ReadonlySet<string> | undefined {
     if (!this.status.has(root)) {
+      this.statusAt.set(root, Date.now());
       const out = this.git(root, ['status', '--porcelain', '-z']);
       // `-z`: one NUL-terminated `XY path` entry each (a rename's old path follows as an entry of its own, kept as a path).
       this.status.set(
@@ -273,6 +282,33 @@ export class GitChanges {
       );
     }
     return this.status.get(root);
+  }
+
+  /**
+   * What `git status -- <watched>` would say now (the changed paths from the work tree's top, in
+   * git's order), answered from this run's one status of the work tree instead of a git process per
+   * site: only when every input the compile read (`stamps`, directories included, so a file added
+   * or removed shows) last changed well before that status ran and is still as stamped, so what the
+   * compile read is what git looked at. Undefined otherwise (then git is asked for these paths).
+   */
+  changesFor(dir: string, watched: readonly string[], stamps: readonly InputStamp[] | undefined): string[] | undefined {
+    if (stamps === undefined || stamps.length === 0) return undefined;
+    let real: string;
+    try {
+      real = realpathSync(dir);
+    } catch {
+      return undefined;
+    }
+    const top = this.toplevel(real);
+    if (top === undefined) return undefined;
+    // A path that does not exist (a layer the site could read) is named by its directory's real path.
+    const paths = gitPaths(top, watched, true);
+    const changed = paths && this.changes(top);
+    const at = this.statusAt.get(top);
+    if (!paths || !changed || at === undefined) return undefined;
+    for (const s of stamps) if (s[1] === -2 || Math.max(s[2], s[3]) >= at - this.settledMs) return undefined;
+    if (!stampsHold(stamps)) return undefined;
+    return [...changed].filter((c) => touches(new Set([c]), paths));
   }
 
   /** The paths (from the repository root) that the commits on either side of `from`...HEAD touched. */
@@ -365,14 +401,19 @@ export function gitPathsWithin(top: string, paths: readonly string[]): string[] 
  * Paths from the work tree's top of the inputs git can see (the site directory, the files read
  * outside it); undefined when one lies outside the work tree (then only its stamp can tell).
  */
-export function gitPaths(top: string, paths: readonly string[]): string[] | undefined {
+export function gitPaths(top: string, paths: readonly string[], missing = false): string[] | undefined {
   const out = new Set<string>();
   for (const p of paths) {
     let real: string;
     try {
       real = realpathSync(p);
     } catch {
-      return undefined;
+      if (!missing || lstatSync(p, { throwIfNoEntry: false })) return undefined;
+      try {
+        real = join(realpathSync(dirname(p)), basename(p));
+      } catch {
+        return undefined;
+      }
     }
     const rel = relative(top, real);
     if (rel === '' || rel.startsWith('..') || rel.startsWith(sep)) return undefined;
