@@ -69,7 +69,9 @@ test('a tampered blob, a wrong public key, a tag moved to another site or to an 
   // 1. A tampered blob (the registry's copy of a node file changed).
   const blobs = s.reg.blobs.get(REPO)!;
   const index = JSON.parse(s.reg.manifests.get(REPO)!.get(second)!.toString('utf8'));
-  const nodePart = index.manifests.find((m: { annotations: Record<string, string> }) => m.annotations['io.harvgen.nodes']?.split(' ').includes('y-hv-02'));
+  const nodePart = index.manifests.find((m: { annotations: Record<string, string> }) =>
+    m.annotations['io.harvgen.nodes']?.split(' ').includes('y-hv-02'),
+  );
   const part = JSON.parse(s.reg.manifests.get(REPO)!.get(nodePart.digest)!.toString('utf8'));
   const victim = part.layers[0].digest as string;
   const good = blobs.get(victim)!;

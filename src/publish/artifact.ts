@@ -233,9 +233,7 @@ export function nodeParts(hostnames: readonly string[]): Map<string, string[]> {
     list.push(h);
   }
   return new Map(
-    [...byPart.entries()]
-      .sort(([a], [b]) => a - b)
-      .map(([n, list]) => [`nodes-${n}`, list.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))]),
+    [...byPart.entries()].sort(([a], [b]) => a - b).map(([n, list]) => [`nodes-${n}`, list.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))]),
   );
 }
 

@@ -100,15 +100,10 @@ function fleetArtifact(tag: string, nodeText = '#!ipxe\nchain boot.ipxe\n', desc
     ],
     { 'io.harvgen.part': 'site' },
   );
-  const node = part(
-    json({ part: 'node', site: tag }),
-    'application/vnd.harvgen.part.v1+json',
-    [['nodes/node1.ipxe', nodeText]],
-    {
-      'io.harvgen.nodes': 'node1',
-      'io.harvgen.part': 'node',
-    },
-  );
+  const node = part(json({ part: 'node', site: tag }), 'application/vnd.harvgen.part.v1+json', [['nodes/node1.ipxe', nodeText]], {
+    'io.harvgen.nodes': 'node1',
+    'io.harvgen.part': 'node',
+  });
   // The fleet format puts no artifactType on the index's descriptors (skopeo 1.9.3 rewrites such an index).
   const at = descriptorArtifactType ? { artifactType: 'application/vnd.harvgen.part.v1' } : {};
   const index = json({
