@@ -166,7 +166,7 @@ export async function siteArtifact(
   const tracked = [siteDir, ...read.filter(outside)].sort();
   const watchedPaths = [...new Set([siteDir, ...read.filter(outside), ...watched])].sort();
   const stamps = modelled.inputs?.stamps;
-  const git = gitState(siteDir, tracked, watchedPaths, gitAnswers && (() => gitAnswers.changesFor(siteDir, watchedPaths, stamps)));
+  const git = await gitState(siteDir, tracked, watchedPaths, gitAnswers && (() => gitAnswers.changesFor(siteDir, watchedPaths, stamps)));
   if (git?.dirty && !options.allowDirty) return { site, diagnostics: [...warnings, dirtyProblem(site, dir, git)] };
   const root = repoBoundary(resolve(dir)).root;
   const provenance: Provenance = {

@@ -1,6 +1,6 @@
 // The provenance of a published site (the site part's config, signed; docs/dev/fleet-format.md):
 // what it was built from and where the boot server puts it. No secret: inventory YAML files only.
-import { execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
@@ -37,30 +37,27 @@ export interface Provenance {
  * files). A commit elsewhere in the repository changes neither, so it does not give every site of a
  * fleet a new artifact (and every boot server a pull).
  */
-export function gitState(
+export async function gitState(
   dir: string,
   paths: readonly string[],
   watched: readonly string[] = paths,
   /** The changes to `watched` when known without asking git (GitChanges.changesFor), else undefined. */
   known?: () => string[] | undefined,
-): { commit: string; dirty: boolean; changed: string[]; serial: number } | undefined {
+): Promise<{ commit: string; dirty: boolean; changed: string[]; serial: number } | undefined> {
+  // Not synchronous: while git runs, the sites being sent go on (publish compiles one site while it sends two).
   const git = (...args: string[]) =>
-    execFileSync('git', args, {
-      cwd: dir,
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'ignore'],
-      maxBuffer: 64 * 1024 * 1024,
-      timeout: 60_000,
-    });
+    new Promise<string>((done, fail) =>
+      execFile('git', args, { cwd: dir, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, timeout: 60_000 }, (e, out) =>
+        e ? fail(e) : done(out),
+      ),
+    );
   try {
-    const [commit, time] = git('log', '-1', '--format=%H %ct', 'HEAD', '--', ...paths)
-      .trim()
-      .split(' ');
+    const [commit, time] = (await git('log', '-1', '--format=%H %ct', 'HEAD', '--', ...paths)).trim().split(' ');
     if (commit === undefined || !/^[0-9a-f]{40}$/.test(commit)) return undefined;
     // `-z`: one NUL-terminated `XY path` entry each (a rename's old path follows as an entry of its own).
     const changed =
       known?.() ??
-      git('status', '--porcelain', '-z', '--', ...watched)
+      (await git('status', '--porcelain', '-z', '--', ...watched))
         .split('\0')
         .filter((e) => /^[ MADRCU?!]{2} /.test(e))
         .map((e) => e.slice(3));
