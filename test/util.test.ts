@@ -1,4 +1,5 @@
 // Small building blocks: MAC normalization, IPv4 arithmetic, crypt, suggestions.
+import { sharedShape } from '../src/util/shared-shape.ts';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { normalizeMac, macToHyphen, isMulticastMac } from '../src/util/mac.ts';
@@ -150,6 +151,21 @@ test('keyJson is JSON.stringify for plain values and tells NaN, the infinities a
   const before = keyJson(shallow);
   inner.n = NaN;
   assert.is.not(keyJson(shallow), before);
+});
+
+test('sharedShape: the same own keys in the same order and the same values, a "__proto__" key kept as data, the prototype plain', () => {
+  const at = ['nodes', 3];
+  const src = { b: 1, a: at, ...(at.length > 1 ? { c: undefined } : {}) };
+  const out = sharedShape(src);
+  assert.equal(Object.keys(out), ['b', 'a', 'c']);
+  assert.is(out.a, at, 'values are the same objects, not copies');
+  assert.ok(Object.hasOwn(out, 'c'));
+  assert.is(Object.getPrototypeOf(out), Object.prototype);
+  const hostile = JSON.parse('{"__proto__": {"polluted": true}, "x": 1}') as Record<string, unknown>;
+  const copy = sharedShape(hostile);
+  assert.equal(Object.keys(copy), ['__proto__', 'x']);
+  assert.is(Object.getPrototypeOf(copy), Object.prototype, 'the key does not set the prototype');
+  assert.is((copy as { polluted?: boolean }).polluted, undefined);
 });
 
 test.run();

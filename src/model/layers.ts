@@ -89,7 +89,9 @@ export interface NodeReader {
 
 /**
  * A factory of NodeReaders for one site. A source in a shared layer (defaults, a profile, the
- * repo) is one array for all nodes.
+ * repo) is one array for all nodes. Paths are made with concat, not a spread: a spread array
+ * keeps room to grow (232 bytes for four entries against 104), and a 10,000-node site keeps about
+ * 100,000 of them.
  */
 export function nodeReaders(input: SiteInput, layers: Layers): (node: NodeInput, index: number) => NodeReader {
   const shared = new Map<string, InventoryPath>();
@@ -111,7 +113,7 @@ export function nodeReaders(input: SiteInput, layers: Layers): (node: NodeInput,
       pick(key) {
         for (const l of chain) {
           if (l.value[key] === undefined) continue;
-          sources[key] = source([...l.path, key]);
+          sources[key] = source(l.path.concat(key));
           return l.value[key] as NodeInput[typeof key];
         }
         return undefined;
@@ -122,10 +124,10 @@ export function nodeReaders(input: SiteInput, layers: Layers): (node: NodeInput,
           const l = chain[i]!;
           const layer = l.value[key];
           if (!layer) continue;
-          const path = source([...l.path, key]);
+          const path = source(l.path.concat(key));
           for (const [k, val] of Object.entries(layer)) {
             out[k] = val;
-            sources[`${key}.${k}`] = source([...path, k]);
+            sources[`${key}.${k}`] = source(path.concat(k));
           }
           sources[key] = path;
         }
@@ -141,7 +143,7 @@ export function nodeReaders(input: SiteInput, layers: Layers): (node: NodeInput,
           Object.assign(sources, configSources(c, chain[i]!.path, source));
         }
         const strongest = chain.find((l) => l.value.config);
-        if (strongest) sources.config = source([...strongest.path, 'config']);
+        if (strongest) sources.config = source(strongest.path.concat('config'));
         return config;
       },
     };
@@ -167,13 +169,13 @@ function configSources(
   out = {};
   const walk = (value: Record<string, unknown>, at: InventoryPath, dotted: string, depth: number): void => {
     for (const [k, v] of Object.entries(value)) {
-      const path = [...at, k];
+      const path = at.concat(k);
       if (v !== null && typeof v === 'object' && !Array.isArray(v) && depth < 8)
         walk(v as Record<string, unknown>, path, `${dotted}.${k}`, depth + 1);
       else out![`${dotted}.${k}`] = intern(path);
     }
   };
-  walk(config, [...layer, 'config'], 'config', 0);
+  walk(config, layer.concat('config'), 'config', 0);
   if (layer[0] !== 'nodes') layerConfigSources.set(config, out);
   return out;
 }

@@ -1,6 +1,7 @@
 // The Harvester configuration of one node (served at harvester.install.config_url), built as
 // a plain object in a fixed key order, with the inventory's `config:` deep-merged over it,
 // then checked against the installer schema of the site's release.
+import { sharedShape } from '../../util/shared-shape.ts';
 import { atLeast } from '../../harvester/versions.ts';
 import { witnessKeepsDataSettings } from '../../harvester/witness.ts';
 import { validateInstallerConfig, type InstallerSchemaIssue } from '../../harvester/installer-schema.ts';
@@ -29,10 +30,12 @@ export function buildHarvesterConfig(model: SiteModel, node: HarvesterNode, secr
   if (node.method === 'static') os.dns_nameservers = [...node.dns];
 
   const mgmt: Record<string, unknown> = {
-    interfaces: node.interfaces.map((nic) => ({
-      ...(nic.name !== undefined ? { name: nic.name } : {}),
-      ...(nic.mac !== undefined ? { hwAddr: nic.mac } : {}),
-    })),
+    interfaces: node.interfaces.map((nic) =>
+      sharedShape({
+        ...(nic.name !== undefined ? { name: nic.name } : {}),
+        ...(nic.mac !== undefined ? { hwAddr: nic.mac } : {}),
+      }),
+    ),
     method: node.method,
   };
   if (node.method === 'static' && node.ip !== undefined) {

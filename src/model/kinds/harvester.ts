@@ -1,5 +1,6 @@
 // The resolver of a node that installs Harvester: its release, its cluster, its management
 // interface, install settings and `config:`.
+import { sharedShape } from '../../util/shared-shape.ts';
 import type { NodeInput } from '../../types/site-input.ts';
 import { normalizeMac } from '../../util/mac.ts';
 import { BUILTIN_DEFAULTS as D } from '../defaults.ts';
@@ -36,10 +37,12 @@ export function resolveHarvesterNode(r: NodeReader, ctx: SiteContext): Harvester
   const bondIn = r.mergeMap<Record<string, string | number>>('bond');
   const interfacesIn = r.pick('interfaces');
   const interfaces: ResolvedNic[] = interfacesIn
-    ? interfacesIn.map((nic) => ({
-        ...(nic.name !== undefined ? { name: nic.name } : {}),
-        ...(nic.mac !== undefined ? { mac: normalizeMac(nic.mac) ?? nic.mac } : {}),
-      }))
+    ? interfacesIn.map((nic) =>
+        sharedShape({
+          ...(nic.name !== undefined ? { name: nic.name } : {}),
+          ...(nic.mac !== undefined ? { mac: normalizeMac(nic.mac) ?? nic.mac } : {}),
+        }),
+      )
     : base.macs.map((mac) => ({ mac }));
   const config = r.config();
   const version = r.pick('harvester_version') ?? harvester.version;
@@ -55,7 +58,7 @@ export function resolveHarvesterNode(r: NodeReader, ctx: SiteContext): Harvester
     ...(vlan !== undefined ? { vlan } : {}),
     bond: { ...D.node.bond, ...bondIn },
     interfaces,
-    install: {
+    install: sharedShape({
       ...(install.device !== undefined ? { device: install.device } : {}),
       ...(install.data_disk !== undefined ? { dataDisk: install.data_disk } : {}),
       ...(install.tty !== undefined ? { tty: install.tty } : {}),
@@ -65,7 +68,7 @@ export function resolveHarvesterNode(r: NodeReader, ctx: SiteContext): Harvester
       ...(install.cordoned !== undefined ? { cordoned: install.cordoned } : {}),
       ...(install.power_off !== undefined ? { powerOff: install.power_off } : {}),
       ...(install.iso_url !== undefined ? { isoUrl: install.iso_url } : {}),
-    },
+    }),
     kernelArgs: r.pick('kernel_args') ?? [],
     release: harvester.release(version, base.arch),
     cluster,

@@ -1,6 +1,7 @@
 // What a node is, decided once from its layers, and the resolver of each kind. Adding a kind is a
 // resolver here (and its folder under src/render/kinds/); the exhaustive switches over `boot`
 // list every other place that must handle it.
+import { sharedShape } from '../../util/shared-shape.ts';
 import type { NodeInput } from '../../types/site-input.ts';
 import type { Layer, NodeReader } from '../layers.ts';
 import type { ModelProblem, NodeKind, ResolvedNode } from '../types.ts';
@@ -22,6 +23,16 @@ export const IGNORED_BY_KIND: Readonly<Record<NodeKind, Readonly<Record<string, 
 
 /** A node of the kind its layers say: `iscsi:` with a target, else `os:` other than `harvester`, else Harvester. */
 export function resolveNode(r: NodeReader, ctx: SiteContext): ResolvedNode | ModelProblem {
+  const node = resolveKind(r, ctx);
+  // Kept for the whole build: made of the same shape as the site's other nodes (src/util/shared-shape.ts).
+  // Its sources were written by computed key, which leaves an object of more than 16 keys a hash
+  // table (about 1.7 KB a rich node, and a shape of its own once frozen); fromEntries makes a
+  // plain object of them, of the shape the same keys have on other nodes.
+  if (!('sources' in node)) return node;
+  return sharedShape({ ...node, sources: Object.fromEntries(Object.entries(node.sources)) });
+}
+
+function resolveKind(r: NodeReader, ctx: SiteContext): ResolvedNode | ModelProblem {
   const os = r.pick('os');
   const iscsi = r.mergeMap<NonNullable<NodeInput['iscsi']>>('iscsi');
   // The schema requires `server` and `target` in every `iscsi:` map, so a merged one has both.
@@ -85,7 +96,9 @@ export function settingsSorter(used: Set<string>, ignored: IgnoredSetting[]): (r
         sorted = sortLayer(layer.value, layer.path, IGNORED_BY_KIND[node.boot]);
         ownSorted.set(node, { path: layer.path, sorted });
       }
-      if (mine) for (const i of sorted.ignored) mine.push({ ...i, kind: node.boot, hostname: node.hostname });
+      if (mine)
+        for (const i of sorted.ignored)
+          mine.push({ field: i.field, at: i.at, instead: i.instead, kind: node.boot, hostname: node.hostname });
     }
     if (mine) nodeIgnored.set(node, mine);
     nodeShared.set(node, sharedPaths);
