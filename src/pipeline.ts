@@ -36,6 +36,7 @@ import type { InputStamp } from './load/stamps.ts';
 import { envDigests } from './cache/env.ts';
 import { renderedNodes, reusableRender, type RenderedNodes } from './cache/reuse.ts';
 import type { SiteModel } from './model/index.ts';
+import { Spill } from './render/spill.ts';
 import { renderCache, renderSite, type Artifact, type RenderCache } from './render/index.ts';
 import { checkSigningKey, resolveSigningKey, signManifest, type Signing } from './sign/index.ts';
 import { MaskedValues } from './util/masked.ts';
@@ -96,6 +97,8 @@ export interface Renderable {
    * up-to-date record's rendered nodes the render reuses (src/cache/reuse.ts), and records anew.
    */
   readonly reuse?: { readonly outRoot: string; readonly siteDir: string };
+  /** A build that writes: the real output root, where a large site's texts wait for emit (src/render/spill.ts). */
+  readonly spillTo?: string;
   /** A deploy build of a site with `signing:`: the key, checked against its public key (src/sign/). */
   readonly signing?: Signing;
 }
@@ -142,6 +145,11 @@ export interface CompileOptions {
    * there and unchanged is not rendered again (src/cache/reuse.ts). Not with `renderCaches`.
    */
   readonly reuseOutput?: string;
+  /**
+   * The real path of the output root a build writes (not --check, --dry-run or watch): a large
+   * site's texts are set aside there while it renders (src/render/spill.ts).
+   */
+  readonly spillTo?: string;
   /**
    * git's answers about private key files (src/validate/rules/private-keys.ts), kept for one run:
    * publish's two compiles of a site, and sites that share a key file, ask git once.
@@ -236,6 +244,7 @@ export async function compileModel(dir: string, options: CompileOptions = {}): P
       ...(!cache && options.reuseOutput !== undefined
         ? { reuse: { outRoot: options.reuseOutput, siteDir: resolve(options.cwd ?? process.cwd(), dir) } }
         : {}),
+      ...(!cache && options.spillTo !== undefined ? { spillTo: options.spillTo } : {}),
       ...(signing ? { signing } : {}),
     };
     const { complete, env } = envCoverage(resolved, signingKey, stamps !== undefined);
@@ -304,6 +313,8 @@ export function renderModelled(modelled: ModelledSite): CompiledSite {
       userData: renderable.files.userData,
       mediaLoaders: renderable.files.mediaLoaders,
       secrets: renderable.secrets,
+      // A build writes into the output root: a large site's texts wait there, not in memory.
+      ...(renderable.spillTo !== undefined ? { spill: new Spill(renderable.spillTo) } : {}),
     });
     added = rendered.diagnostics;
     if (!added.some((d) => d.severity === 'error')) artifacts = rendered.artifacts;

@@ -10,7 +10,7 @@
 // ARCHITECTURE.md, "Up-to-date check".
 import { lstatSync } from 'node:fs';
 import { join, sep } from 'node:path';
-import { isOnDisk, isSafeRelativePath, OnDiskArtifact, regularFileSha, sha256Hex, type Artifact } from '../render/artifact.ts';
+import { isOnDisk, isSafeRelativePath, isSpilled, OnDiskArtifact, regularFileSha, sha256Hex, type Artifact } from '../render/artifact.ts';
 import { renderCache, type RenderCache } from '../render/index.ts';
 import { settledDirectories } from '../emit/tree.ts';
 import { lstatOrUndefined } from '../util/lstat.ts';
@@ -103,7 +103,7 @@ export function renderedNodes(cache: RenderCache, hostnames: readonly string[]):
   return { site: cache.site, nodes };
 }
 
-const isText = (a: Artifact): boolean => isOnDisk(a) || typeof a.contents === 'string';
+const isText = (a: Artifact): boolean => isOnDisk(a) || isSpilled(a) || typeof a.contents === 'string';
 
 function present(p: string): boolean {
   return lstatSync(p, { throwIfNoEntry: false }) !== undefined;

@@ -8,7 +8,7 @@
 // while the main thread has nothing else to do (src/util/lstat.ts).
 import { chmodSync, closeSync, lstatSync, mkdirSync, openSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { isParts, type Artifact } from '../render/artifact.ts';
+import { isParts, isSpilled, type Artifact } from '../render/artifact.ts';
 import {
   applyJournal,
   crashPoint,
@@ -125,7 +125,14 @@ function writeTemps(root: string, journal: Journal, artifacts: readonly Artifact
       dirs.add(dir);
     }
     const a = byPath.get(r.path)!;
-    writeNew(temp, isParts(a) ? a.parts : a.contents, r.mode);
+    if (isSpilled(a)) {
+      const fd = openSync(temp, 'wx', r.mode);
+      try {
+        a.writeTo(fd);
+      } finally {
+        closeSync(fd);
+      }
+    } else writeNew(temp, isParts(a) ? a.parts : a.contents, r.mode);
     narrowed ??= r.mode & ~lstatSync(temp).mode & 0o777;
     if ((r.mode & narrowed) !== 0) chmodSync(temp, r.mode);
     crashPoint('temp', ++n);

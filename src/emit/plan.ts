@@ -14,6 +14,7 @@ import {
   sameContents,
   type Artifact,
   isLazy,
+  isSpilled,
 } from '../render/artifact.ts';
 import { LAYOUT } from '../derive/layout.ts';
 import type { Journal, RecoveryResult } from './journal.ts';
@@ -209,7 +210,8 @@ function sameOnDisk(
     // A text kept as parts (manifest.json) by its SHA-256, never joined to compare. The
     // manifest.json the record vouched for, unchanged since (same inode, size and ctime), holds
     // the SHA-256 the record lists: another SHA-256 means it differs, without reading 16 MB back.
-    if (isParts(a)) {
+    // A text set aside on disk (a large site's, src/render/spill.ts) the same way, by its SHA-256.
+    if (isParts(a) || isSpilled(a)) {
       const vouched = a.path === LAYOUT.manifest && !options.exact ? previous.manifest : undefined;
       if (vouched && st.ino === vouched.ino && st.ctimeMs === previous.ctimeMs && artifactSha(a) !== vouched.sha256) return false;
       return regularFileSha(target, artifactSize(a)) === artifactSha(a);

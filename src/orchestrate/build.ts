@@ -62,7 +62,14 @@ async function buildWith(
   const passes = await open(options.sites.length - records.size);
   // A plain build reuses each node its last build rendered and that is unchanged (src/cache/reuse.ts).
   const reuse = !compare && !options.force && !options.renderCaches && unsafe === undefined;
-  const compile = { ...options, stamps: !compare, ...(reuse ? { reuseOutput: out.realRoot } : {}) };
+  // A build that writes sets a large site's texts aside in the output root while it renders (src/render/spill.ts).
+  const spill = !compare && !options.renderCaches && unsafe === undefined;
+  const compile = {
+    ...options,
+    stamps: !compare,
+    ...(reuse ? { reuseOutput: out.realRoot } : {}),
+    ...(spill ? { spillTo: out.realRoot } : {}),
+  };
   // The first pass's list of sites is not held past here: `run` holds each site until it is written.
   const { run, skipped } = await compileAll(compile, records, passes.model, passes.concurrent).then(({ result, skipped }) => ({
     run: startRendering(result.sites, result.diagnostics, passes, options.keepArtifacts === true),

@@ -2,6 +2,7 @@
 import { createHash, hash, type Hash } from 'node:crypto';
 import { eachUtf8Chunk, eachUtf8ChunkOf } from '../util/utf8-chunks.ts';
 import { readBounded } from '../util/read-bounded.ts';
+import type { Spill, SpillPlace } from './spill.ts';
 export { isSafeRelativePath } from '../util/paths.ts';
 
 /** One generated file. `path` is relative to the site's output directory, with `/`. */
@@ -145,6 +146,53 @@ export function isLazy(a: Artifact): a is LazyBytes {
   return (a as Partial<Record<typeof LAZY, boolean>>)[LAZY] === true;
 }
 
+const SPILLED = Symbol.for('harvgen.SpilledText');
+
+/**
+ * A text of a large site set aside on disk while the rest renders (src/render/spill.ts): its size
+ * and SHA-256 are kept, so the manifest and emit's comparison never read it; emit writes its bytes
+ * from the spill, and `contents` reads it back for whoever asks (a library caller, a diff). Across
+ * threads it travels as its text (artifactsToWire). Its fields are plain and `contents` a getter of
+ * the class, so that 40,000 of them hold no accessor each (an own accessor made each one a hash
+ * table of its properties: 460 bytes).
+ */
+export class SpilledText implements Artifact {
+  get [SPILLED](): true {
+    return true;
+  }
+  readonly url: string | undefined;
+  readonly #spill: Spill;
+  readonly #offset: number;
+  constructor(
+    readonly path: string,
+    readonly mode: number,
+    url: string | undefined,
+    place: SpillPlace,
+    readonly size: number,
+    readonly sha256: string,
+  ) {
+    this.url = url;
+    this.#spill = place.spill;
+    this.#offset = place.offset;
+  }
+  get contents(): string {
+    return this.bytes().toString('utf8');
+  }
+  /** The file's bytes, read back from the spill. */
+  bytes(): Buffer {
+    return this.#spill.read(this.#offset, this.size);
+  }
+  /** Write the file's bytes to `fd` (emit) without holding them. */
+  writeTo(fd: number): void {
+    this.#spill.copyTo(this.#offset, this.size, fd);
+  }
+}
+
+/** Whether `a` is a text set aside on disk (a SpilledText, whichever load of this module made it). */
+export function isSpilled(a: Artifact): a is SpilledText {
+  return (a as Partial<Record<typeof SPILLED, boolean>>)[SPILLED] === true;
+}
+
 const ON_DISK = Symbol.for('harvgen.OnDiskArtifact');
 
 /**
@@ -217,7 +265,7 @@ export class OutputChangedError extends Error {
 
 /** An artifact's size in bytes as written, without reading a reused file back. */
 export function artifactSize(a: Artifact): number {
-  return isOnDisk(a) || isParts(a) || isLazy(a) ? a.size : Buffer.byteLength(a.contents, 'utf8');
+  return isOnDisk(a) || isParts(a) || isLazy(a) || isSpilled(a) ? a.size : Buffer.byteLength(a.contents, 'utf8');
 }
 
 /** SHA-256 of artifacts already hashed (manifest.json lists every file's): each file is hashed once per build. */
@@ -225,7 +273,7 @@ const hashed = new WeakMap<Artifact, string>();
 
 /** An artifact's SHA-256 as written, without reading a reused file back or hashing a file twice. */
 export function artifactSha(a: Artifact): string {
-  if (isOnDisk(a) || isLazy(a)) return a.sha256;
+  if (isOnDisk(a) || isLazy(a) || isSpilled(a)) return a.sha256;
   let sha = hashed.get(a);
   if (sha === undefined) hashed.set(a, (sha = isParts(a) ? partsSha256Hex(a.parts) : sha256Hex(a.contents)));
   return sha;
@@ -257,7 +305,10 @@ export function artifactsToWire(artifacts: readonly Artifact[]): readonly Artifa
       : // A text kept as parts crosses as its parts only (a clone would join them through `contents` too).
         isParts(a)
         ? ({ path: a.path, mode: a.mode, textParts: a.parts } satisfies WireParts as unknown as Artifact)
-        : a,
+        : // A text set aside on disk crosses as its text (its spill is this thread's).
+          isSpilled(a)
+          ? { path: a.path, contents: a.contents, mode: a.mode, ...(a.url !== undefined ? { url: a.url } : {}) }
+          : a,
   );
 }
 

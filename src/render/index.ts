@@ -30,6 +30,7 @@ import type { SecretMode } from '../types/secret-mode.ts';
 import { keyJson } from '../util/key-json.ts';
 import { forgetOtherSite, type RenderCache, type RenderedNodeFiles } from './render-cache.ts';
 import { insertSorted, sortFiles, TreeFiles, type Add } from './tree-files.ts';
+import type { Spill } from './spill.ts';
 
 export type { Artifact } from './artifact.ts';
 export type { Manifest, ManifestNode } from './manifest-types.ts';
@@ -55,6 +56,8 @@ export interface RenderInputs {
   readonly mediaLoaders?: ReadonlyMap<string, Uint8Array>;
   /** The committed tree (`markers`, default: secrets written as markers) or the deploy tree (`filled`). */
   readonly secrets?: SecretMode;
+  /** A plain build: where a large site's texts are set aside until emit (src/render/spill.ts). */
+  readonly spill?: Spill;
 }
 
 /** Render every file of a site. `locate` maps config problems back to the inventory. */
@@ -65,7 +68,7 @@ export function renderSite(model: SiteModel, locate: Locator, cache?: RenderCach
   const memo = cache && !cache.digest ? nodeMemo(cache.fragments) : computeAlways;
   const keep = cache && !cache.digest ? (key: string): Keep => ({ texts: cache.texts, key }) : () => undefined;
   const budget = new ConfigBudget(model, locate, secrets, installers(model), cache && !cache.digest ? cache.sizes : undefined);
-  const tree = new TreeFiles(model.boot.server);
+  const tree = new TreeFiles(model.boot.server, inputs.spill);
   const binaries = [...(inputs.binaries ?? new Map<string, Uint8Array>())].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   addEntryScripts(model, tree.add, binaries, memo, keep);
   // Under watch, each node's entry found by its place while it is the same object there.
@@ -88,7 +91,7 @@ export function renderSite(model: SiteModel, locate: Locator, cache?: RenderCach
   // Sorted once: manifest.json lists the files in this order, and takes its own place in it.
   sortFiles(tree.files, tree.diagnostics, cache && !cache.digest ? cache : undefined);
   const manifest = renderManifest(model, tree.files, { secrets, shas: cache?.digest ? undefined : cache?.shas, guarded, memo });
-  insertSorted(tree.files, new TextParts(LAYOUT.manifest, manifest, 0o644));
+  insertSorted(tree.files, tree.spilledParts(LAYOUT.manifest, manifest, 0o644) ?? new TextParts(LAYOUT.manifest, manifest, 0o644));
   return { artifacts: tree.files, diagnostics: tree.diagnostics };
 }
 

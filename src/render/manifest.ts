@@ -2,7 +2,7 @@
 // with its URLs and every file with its SHA-256. It holds no secrets and is not served.
 import type { ResolvedNode, SiteModel } from '../model/index.ts';
 import { computeAlways, memoEach, type NodeMemo } from './fragments.ts';
-import { artifactSha, artifactSize, isOnDisk, knownSha, type Artifact } from './artifact.ts';
+import { artifactSha, artifactSize, isOnDisk, isSpilled, knownSha, type Artifact } from './artifact.ts';
 import { uefiBootFile } from '../model/boot-files.ts';
 import { releaseShim, releases } from '../model/served-releases.ts';
 import { kindOf } from './kinds/index.ts';
@@ -46,7 +46,7 @@ export function renderManifest(model: SiteModel, artifacts: readonly Artifact[],
   const kept = opts.memo !== undefined && opts.memo !== computeAlways;
   const allow = allowOf(opts.guarded ?? []);
   const sha256 = (a: Artifact) => {
-    if (isOnDisk(a)) return a.sha256;
+    if (isOnDisk(a) || isSpilled(a)) return a.sha256;
     const known = shas?.get(a.path);
     if (known && known.contents === a.contents) {
       knownSha(a, known.sha);

@@ -1,0 +1,127 @@
+// A large site's texts set aside on disk while it renders (src/render/spill.ts): the tree written
+// is byte for byte the one kept in memory gives, an edit over a spilled tree writes only what
+// changed, nothing is left in the output, and a spill that cannot be made keeps the texts in memory.
+import { cpSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { build } from '../src/index.ts';
+import { artifactsToWire, isSpilled, SpilledText, type Artifact } from '../src/render/artifact.ts';
+import { setSpillAfterForTests, Spill } from '../src/render/spill.ts';
+import { readTree } from './helpers/tree.ts';
+import { tempDir } from './helpers/tmp.ts';
+
+const repo = resolve(import.meta.dirname, '..');
+
+/** A copy of an example site of its own (a process keeps what it rendered of a site directory, and reuses it). */
+function siteCopy(name: string): string {
+  const site = join(tempDir(`spill-${name}`), name);
+  cpSync(join(repo, 'sites', name), site, { recursive: true });
+  return site;
+}
+
+/** Build `site` into `out`, every text set aside (threshold 0) or none (the default: the example sites are far below it). */
+async function buildWith(spill: boolean, site: string, out: string, keepArtifacts = false, force = false) {
+  setSpillAfterForTests(spill ? 0 : undefined);
+  try {
+    const r = await build({ sites: [site], outDir: out, ...(keepArtifacts ? { keepArtifacts } : {}), ...(force ? { force } : {}) });
+    assert.ok(r.ok, JSON.stringify(r.diagnostics));
+    return r;
+  } finally {
+    setSpillAfterForTests(undefined);
+  }
+}
+
+test('every text set aside on disk: the very tree kept in memory gives, its files readable, nothing left in the output', async () => {
+  const memory = tempDir('spill-memory');
+  const spilled = tempDir('spill-disk');
+  await buildWith(false, siteCopy('location_y'), memory);
+  const r = await buildWith(true, siteCopy('location_y'), spilled, true);
+  assert.equal(readTree(join(spilled, 'location_y')), readTree(join(memory, 'location_y')));
+  assert.equal(
+    readdirSync(spilled).filter((f) => f.startsWith('.harvgen-spill')),
+    [],
+    'the spill file is unlinked as soon as it is made',
+  );
+  const artifacts = (r.compiled?.[0] as { artifacts?: readonly Artifact[] } | undefined)?.artifacts ?? [];
+  const set = artifacts.filter(isSpilled);
+  assert.ok(set.length > 10, `files set aside: ${set.length}`);
+  assert.ok(
+    set.some((a) => a.path === 'manifest.json'),
+    'manifest.json too, part by part',
+  );
+  for (const a of set) assert.is(a.contents, readFileSync(join(spilled, 'location_y', a.path), 'utf8'), `${a.path} reads back`);
+  // Across threads a spilled file travels as its text (its spill is the thread's own).
+  const wire = artifactsToWire([set[0]!])[0]!;
+  assert.not.ok(wire instanceof SpilledText);
+  assert.is(wire.contents, set[0]!.contents);
+});
+
+test('an edit over a spilled tree writes only what changed, and gives the tree a build in memory gives', async () => {
+  const site = siteCopy('location_y');
+  const spilled = tempDir('spill-edit-disk');
+  await buildWith(true, site, spilled);
+  const node = join(site, 'nodes/y-hv-02.yaml');
+  writeFileSync(node, `${readFileSync(node, 'utf8')}kernel_args: [nomodeset]\n`);
+  const r = await buildWith(true, site, spilled);
+  const written = r.sites[0]!.written;
+  assert.ok(written.length > 0 && written.length < 10, `written: ${written.join(', ')}`);
+  assert.ok(r.sites[0]!.unchanged.length > 10, 'the spilled files that did not change were found unchanged');
+  const memory = tempDir('spill-edit-memory');
+  const fresh = siteCopy('location_y');
+  cpSync(node, join(fresh, 'nodes/y-hv-02.yaml'));
+  await buildWith(false, fresh, memory);
+  assert.equal(readTree(join(spilled, 'location_y')), readTree(join(memory, 'location_y')));
+});
+
+test('--force sets texts aside too; --check compares in memory and finds the spilled tree up to date', async () => {
+  const site = siteCopy('location_x');
+  const out = tempDir('spill-force');
+  const r = await buildWith(true, site, out, true, true);
+  const artifacts = (r.compiled?.[0] as { artifacts?: readonly Artifact[] } | undefined)?.artifacts ?? [];
+  assert.ok(artifacts.filter(isSpilled).length > 10, 'a forced build spills');
+  setSpillAfterForTests(0);
+  try {
+    const checked = await build({ sites: [site], outDir: out, check: true, keepArtifacts: true });
+    assert.ok(checked.ok, JSON.stringify(checked.diagnostics));
+    assert.equal(checked.sites[0]!.written, [], 'nothing stale');
+    const compared = (checked.compiled?.[0] as { artifacts?: readonly Artifact[] } | undefined)?.artifacts ?? [];
+    assert.equal(compared.filter(isSpilled), [], '--check writes nothing, not even a spill');
+  } finally {
+    setSpillAfterForTests(undefined);
+  }
+});
+
+test('a spill that cannot be made keeps the texts in memory', () => {
+  setSpillAfterForTests(0);
+  try {
+    const spill = new Spill('/dev/null/harvgen'); // not a directory: mkdir fails
+    assert.ok(spill.wants(5));
+    assert.is(spill.putText('hello'), undefined);
+    assert.not.ok(spill.engaged, 'no further text is set aside');
+    assert.is(spill.putParts(['a', 'b']), undefined);
+  } finally {
+    setSpillAfterForTests(undefined);
+  }
+});
+
+test("a spill left by a killed build (its process gone) is removed by the next one; another process's is not", async () => {
+  const out = tempDir('spill-stale');
+  const dead = join(out, '.harvgen-spill-999999999-0123456789ab');
+  const live = join(out, `.harvgen-spill-${process.pid}-0123456789ab`);
+  writeFileSync(dead, 'old');
+  writeFileSync(live, 'mine');
+  await buildWith(true, siteCopy('location_x'), out);
+  assert.not.ok(existsSync(dead), "the dead build's spill is gone");
+  assert.ok(existsSync(live), 'a running process keeps its own');
+});
+
+test('a site below the threshold sets nothing aside', async () => {
+  const out = tempDir('spill-none');
+  const r = await buildWith(false, siteCopy('location_x'), out, true);
+  const artifacts = (r.compiled?.[0] as { artifacts?: readonly Artifact[] } | undefined)?.artifacts ?? [];
+  assert.ok(artifacts.length > 10);
+  assert.equal(artifacts.filter(isSpilled), []);
+});
+
+test.run();
