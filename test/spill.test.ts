@@ -8,6 +8,7 @@ import * as assert from 'uvu/assert';
 import { build } from '../src/index.ts';
 import { artifactsToWire, isSpilled, SpilledText, type Artifact } from '../src/render/artifact.ts';
 import { setSpillAfterForTests, Spill } from '../src/render/spill.ts';
+import { exampleWithSecrets } from './helpers/example.ts';
 import { readTree } from './helpers/tree.ts';
 import { tempDir } from './helpers/tmp.ts';
 
@@ -114,6 +115,38 @@ test("a spill left by a killed build (its process gone) is removed by the next o
   await buildWith(true, siteCopy('location_x'), out);
   assert.not.ok(existsSync(dead), "the dead build's spill is gone");
   assert.ok(existsSync(live), 'a running process keeps its own');
+});
+
+test('a build lets go of its spill once the site is written: no descriptor stays open', async () => {
+  const fds = () => readdirSync('/proc/self/fd').length;
+  const site = siteCopy('location_x');
+  await buildWith(true, site, tempDir('spill-fd-warm')); // modules and caches loaded
+  const before = fds();
+  await buildWith(true, siteCopy('location_y'), tempDir('spill-fd'));
+  assert.is(fds(), before);
+});
+
+test('a deploy build spills into a new directory, never into one it then refuses (a committed tree)', async () => {
+  const committed = tempDir('spill-committed');
+  const site = exampleWithSecrets('location_x');
+  await buildWith(false, site, committed);
+  // A spill file of a dead process: a spill made in this directory would remove it (removeStale).
+  const stale = join(committed, '.harvgen-spill-999999999-0123456789ab');
+  writeFileSync(stale, '');
+  setSpillAfterForTests(0);
+  try {
+    const refused = await build({ sites: [site], outDir: committed, secrets: 'filled' });
+    assert.not.ok(refused.ok);
+    assert.ok(refused.diagnostics.some((d) => d.code === 'EMIT_OUT_DIR_UNSAFE'));
+    assert.ok(existsSync(stale), 'no spill was made there');
+    const fresh = join(tempDir('spill-deploy'), 'deploy');
+    const r = await build({ sites: [site], outDir: fresh, secrets: 'filled', keepArtifacts: true });
+    assert.ok(r.ok, JSON.stringify(r.diagnostics));
+    const artifacts = (r.compiled?.[0] as { artifacts?: readonly Artifact[] } | undefined)?.artifacts ?? [];
+    assert.ok(artifacts.filter(isSpilled).length > 10, 'a new directory: spilled');
+  } finally {
+    setSpillAfterForTests(undefined);
+  }
 });
 
 test('a site below the threshold sets nothing aside', async () => {

@@ -2,10 +2,11 @@
 // every model), then one site at a time rendered, written and let go, so that only one site's
 // files are in memory at once (ARCHITECTURE.md, "Pipeline"). With --all-or-nothing every site is
 // rendered before anything is written.
-import { resolve } from 'node:path';
+import { lstatSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import type { Diagnostic } from '../diagnostics/types.ts';
 import { hasFailures, isBetweenSites, sortDiagnostics } from '../diagnostics/types.ts';
-import { markDeployTree, realPath, treeKindProblem, unsafeOutDir } from '../emit/index.ts';
+import { DEPLOY_GITIGNORE, markDeployTree, realPath, treeKindProblem, unsafeOutDir } from '../emit/index.ts';
 import type { CompiledSite } from '../pipeline.ts';
 import { replayedSources, upToDate, type SiteRecord } from '../cache/index.ts';
 import { compileAll } from './check.ts';
@@ -62,8 +63,13 @@ async function buildWith(
   const passes = await open(options.sites.length - records.size);
   // A plain build reuses each node its last build rendered and that is unchanged (src/cache/reuse.ts).
   const reuse = !compare && !options.force && !options.renderCaches && unsafe === undefined;
-  // A build that writes sets a large site's texts aside in the output root while it renders (src/render/spill.ts).
-  const spill = !compare && !options.renderCaches && unsafe === undefined;
+  // A build that writes sets a large site's texts aside in the output root while it renders
+  // (src/render/spill.ts), in this thread only (a worker's would cross to it as texts: the pool
+  // does not pass it on). A deploy
+  // build only into a new directory or a deploy tree: a directory it is then refused (a committed
+  // tree) gets no secret, not even in an unlinked file.
+  const spill =
+    !compare && !options.renderCaches && unsafe === undefined && ((options.secrets ?? 'markers') !== 'filled' || deployReady(out.realRoot));
   const compile = {
     ...options,
     stamps: !compare,
@@ -148,6 +154,14 @@ function siteNames(compiled: readonly CompiledSite[], indices: readonly number[]
 }
 
 /** Why the output root may not be written (`EMIT_OUT_DIR_UNSAFE`): an unsafe directory, or the other kind of tree. */
+/** The output root does not exist yet, or is a deploy tree (its .gitignore is harvgen's). */
+function deployReady(root: string): boolean {
+  if (!lstatSync(root, { throwIfNoEntry: false })) return true;
+  const ignore = join(root, '.gitignore');
+  const st = lstatSync(ignore, { throwIfNoEntry: false });
+  return st?.isFile() === true && st.size === Buffer.byteLength(DEPLOY_GITIGNORE) && readFileSync(ignore, 'utf8') === DEPLOY_GITIGNORE;
+}
+
 function outputRefused(out: Output, unsafe: string | undefined, secrets: SecretMode, sites: readonly string[]): Diagnostic | undefined {
   if (unsafe !== undefined) {
     return {

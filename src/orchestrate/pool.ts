@@ -123,7 +123,6 @@ export class WorkerPool {
       ...(options.secrets ? { secrets: options.secrets } : {}),
       ...(options.stamps !== undefined ? { stamps: options.stamps } : {}),
       ...(options.reuseOutput !== undefined ? { reuseOutput: options.reuseOutput } : {}),
-      ...(options.spillTo !== undefined ? { spillTo: options.spillTo } : {}),
     };
     const total = options.sites.length;
     return new Promise<Reply>((resolve) => {

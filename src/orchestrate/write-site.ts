@@ -5,7 +5,7 @@ import type { Diagnostic } from '../diagnostics/types.ts';
 import { DurableError } from '../durable/index.ts';
 import { emitSite, type EmitResult } from '../emit/index.ts';
 import type { CompiledSite } from '../pipeline.ts';
-import type { Artifact } from '../render/artifact.ts';
+import { isSpilled, type Artifact } from '../render/artifact.ts';
 import { dropRecord, manifestVouched, writeRecord } from '../cache/index.ts';
 import { emitNotes, staleSite } from './notes.ts';
 import { summaryOf, type SiteSummary } from './summary.ts';
@@ -69,6 +69,8 @@ export async function writeSite(
     if (!compare) {
       // Files taken on trust: the record vouches for the output as last seen whole, not now.
       const settled = recordSite(s, artifacts, r, summary, out, options, known ? (known.settled ?? 0) : undefined);
+      // Its files are on disk and dropped next (unless kept): the spill they waited in goes now, not at the collector's leisure.
+      if (!options.keepArtifacts) artifacts.find(isSpilled)?.releaseSpill();
       if (options.emitted) {
         const files = new Map<string, Artifact>();
         for (const a of artifacts) files.set(a.path, a);

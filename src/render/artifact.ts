@@ -182,6 +182,10 @@ export class SpilledText implements Artifact {
   bytes(): Buffer {
     return this.#spill.read(this.#offset, this.size);
   }
+  /** Let go of the spill this file is in (and every other file in it): after its site is written. */
+  releaseSpill(): void {
+    this.#spill.close();
+  }
   /** Write the file's bytes to `fd` (emit) without holding them. */
   writeTo(fd: number): void {
     this.#spill.copyTo(this.#offset, this.size, fd);

@@ -6,7 +6,7 @@
 // build killed in between left is removed by the next spill there, its process gone), and its
 // descriptor closes when no file of the site needs it any more.
 import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, lstatSync, mkdirSync, openSync, readdirSync, readSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, lstatSync, mkdirSync, opendirSync, openSync, readSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { eachUtf8Chunk, eachUtf8ChunkOf } from '../util/utf8-chunks.ts';
 
@@ -25,6 +25,7 @@ export function setSpillAfterForTests(bytes: number | undefined): void {
 
 /** Closes a spill's descriptor once nothing refers to it (a build's files are dropped after emit). */
 const closing = new FinalizationRegistry<number>((fd) => {
+  // The spill was never closed (a site not written, or its files kept by a library caller).
   try {
     closeSync(fd);
   } catch {
@@ -45,7 +46,7 @@ export interface Spilled {
 function removeStale(dir: string): void {
   let names: string[];
   try {
-    names = readdirSync(dir);
+    names = listBounded(dir, 100_000);
   } catch {
     return;
   }
@@ -58,6 +59,18 @@ function removeStale(dir: string): void {
     } catch {
       // gone meanwhile
     }
+  }
+}
+
+/** Up to `max` names of `dir` (an output root holds its site directories: a few thousand). */
+function listBounded(dir: string, max: number): string[] {
+  const d = opendirSync(dir);
+  try {
+    const names: string[] = [];
+    for (let e = d.readSync(); e !== null && names.length < max; e = d.readSync()) names.push(e.name);
+    return names;
+  } finally {
+    d.closeSync();
   }
 }
 
@@ -132,6 +145,7 @@ export class Spill {
 
   /** Write the `size` bytes at `offset` to `fd` (emit), through one reused buffer. */
   copyTo(offset: number, size: number, fd: number): void {
+    if (this.#fd === undefined) throw new Error('the spill of these files was let go after they were written');
     for (let done = 0; done < size;) {
       const r = readSync(this.#fd!, copyBuffer, 0, Math.min(copyBuffer.byteLength, size - done), offset + done);
       if (r === 0) throw new Error('a spilled file ended early');
@@ -140,8 +154,18 @@ export class Spill {
     }
   }
 
+  /** Let go of the spill (its files are written and dropped): its descriptor is closed, and reading it throws. */
+  close(): void {
+    if (this.#fd === undefined) return;
+    closing.unregister(this);
+    closeSync(this.#fd);
+    this.#fd = undefined;
+    this.#failed = true;
+  }
+
   /** The `size` bytes at `offset`. */
   read(offset: number, size: number): Buffer {
+    if (this.#fd === undefined) throw new Error('the spill of these files was let go after they were written');
     const out = Buffer.allocUnsafe(size);
     for (let n = 0; n < size;) {
       const r = readSync(this.#fd!, out, n, size - n, offset + n);
@@ -163,7 +187,7 @@ export class Spill {
       closeSync(fd);
       throw e;
     }
-    closing.register(this, fd);
+    closing.register(this, fd, this);
     return fd;
   }
 }
