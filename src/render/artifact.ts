@@ -176,10 +176,11 @@ export class SpilledText implements Artifact {
     this.#offset = place.offset;
   }
   get contents(): string {
-    return this.bytes().toString('utf8');
+    const b = this.bytes();
+    return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('utf8');
   }
   /** The file's bytes, read back from the spill. */
-  bytes(): Buffer {
+  bytes(): Uint8Array {
     return this.#spill.read(this.#offset, this.size);
   }
   /** Let go of the spill this file is in (and every other file in it): after its site is written. */

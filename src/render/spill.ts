@@ -164,7 +164,7 @@ export class Spill {
   }
 
   /** The `size` bytes at `offset`. */
-  read(offset: number, size: number): Buffer {
+  read(offset: number, size: number): Uint8Array {
     if (this.#fd === undefined) throw new Error('the spill of these files was let go after they were written');
     const out = Buffer.allocUnsafe(size);
     for (let n = 0; n < size;) {
