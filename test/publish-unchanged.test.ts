@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { publish, siteArtifact } from '../src/publish/index.ts';
-import { changedSince, GitChanges, loadState, stateFileOf, stateKeyOf } from '../src/publish/state.ts';
+import { GitChanges } from '../src/publish/git-changes.ts';
+import { changedSince, loadState, stateFileOf, stateKeyOf } from '../src/publish/state.ts';
 import { MemoryRegistry, publishedRepo } from './helpers/publish.ts';
 import { tempDir } from './helpers/tmp.ts';
 

@@ -27,7 +27,7 @@ import { writeText } from '../util/utf8-chunks.ts';
 import { plan, type EmitResult, type PreviousManifest } from './plan.ts';
 
 export { previousManifest, type EmitResult, type PreviousManifest } from './plan.ts';
-export { DEPLOY_GITIGNORE, markDeployTree, real as realPath, treeKindProblem, unsafeOutDir } from './out-dir.ts';
+export { DEPLOY_GITIGNORE, isDeployTree, markDeployTree, real as realPath, treeKindProblem, unsafeOutDir } from './out-dir.ts';
 export type { RecoveryResult } from './journal.ts';
 
 /** Options for emitting one site. */

@@ -222,8 +222,13 @@ export function treeKindProblem(
   return undefined;
 }
 
+/** Whether `root` is marked as a deploy tree (its .gitignore is harvgen's, a regular file). */
+export function isDeployTree(root: string): boolean {
+  return regularText(join(root, '.gitignore')) === DEPLOY_GITIGNORE;
+}
+
 /** Mark `root` as a deploy tree (created exclusively: never written through a link). */
 export function markDeployTree(root: string): void {
   mkdirSync(root, { recursive: true });
-  if (regularText(join(root, '.gitignore')) !== DEPLOY_GITIGNORE) writeFileSync(join(root, '.gitignore'), DEPLOY_GITIGNORE, { flag: 'wx' });
+  if (!isDeployTree(root)) writeFileSync(join(root, '.gitignore'), DEPLOY_GITIGNORE, { flag: 'wx' });
 }

@@ -2,11 +2,11 @@
 // every model), then one site at a time rendered, written and let go, so that only one site's
 // files are in memory at once (ARCHITECTURE.md, "Pipeline"). With --all-or-nothing every site is
 // rendered before anything is written.
-import { lstatSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { lstatSync } from 'node:fs';
+import { resolve } from 'node:path';
 import type { Diagnostic } from '../diagnostics/types.ts';
 import { hasFailures, isBetweenSites, sortDiagnostics } from '../diagnostics/types.ts';
-import { DEPLOY_GITIGNORE, markDeployTree, realPath, treeKindProblem, unsafeOutDir } from '../emit/index.ts';
+import { isDeployTree, markDeployTree, realPath, treeKindProblem, unsafeOutDir } from '../emit/index.ts';
 import type { CompiledSite } from '../pipeline.ts';
 import { replayedSources, upToDate, type SiteRecord } from '../cache/index.ts';
 import { compileAll } from './check.ts';
@@ -65,11 +65,10 @@ async function buildWith(
   const reuse = !compare && !options.force && !options.renderCaches && unsafe === undefined;
   // A build that writes sets a large site's texts aside in the output root while it renders
   // (src/render/spill.ts), in this thread only (a worker's would cross to it as texts: the pool
-  // does not pass it on). A deploy
-  // build only into a new directory or a deploy tree: a directory it is then refused (a committed
-  // tree) gets no secret, not even in an unlinked file.
-  const spill =
-    !compare && !options.renderCaches && unsafe === undefined && ((options.secrets ?? 'markers') !== 'filled' || deployReady(out.realRoot));
+  // does not pass it on). A deploy build only into a new directory or a deploy tree: a directory
+  // it is then refused (a committed tree) gets no secret, not even in an unlinked file.
+  const deployReady = !lstatSync(out.realRoot, { throwIfNoEntry: false }) || isDeployTree(out.realRoot);
+  const spill = !compare && !options.renderCaches && unsafe === undefined && ((options.secrets ?? 'markers') !== 'filled' || deployReady);
   const compile = {
     ...options,
     stamps: !compare,
@@ -154,14 +153,6 @@ function siteNames(compiled: readonly CompiledSite[], indices: readonly number[]
 }
 
 /** Why the output root may not be written (`EMIT_OUT_DIR_UNSAFE`): an unsafe directory, or the other kind of tree. */
-/** The output root does not exist yet, or is a deploy tree (its .gitignore is harvgen's). */
-function deployReady(root: string): boolean {
-  if (!lstatSync(root, { throwIfNoEntry: false })) return true;
-  const ignore = join(root, '.gitignore');
-  const st = lstatSync(ignore, { throwIfNoEntry: false });
-  return st?.isFile() === true && st.size === Buffer.byteLength(DEPLOY_GITIGNORE) && readFileSync(ignore, 'utf8') === DEPLOY_GITIGNORE;
-}
-
 function outputRefused(out: Output, unsafe: string | undefined, secrets: SecretMode, sites: readonly string[]): Diagnostic | undefined {
   if (unsafe !== undefined) {
     return {

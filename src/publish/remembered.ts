@@ -9,7 +9,8 @@ import type { InputsRead } from '../pipeline.ts';
 import type { SiteArtifact } from './artifact.ts';
 import { readRecordText, recordText, writeRecordText, type FleetRecord } from './record.ts';
 import type { Sink } from './sink.ts';
-import { changedSince, dropState, gitPaths, gitPathsWithin, GitChanges, loadState, saveState, stateKeyOf } from './state.ts';
+import { gitPaths, gitPathsWithin, GitChanges } from './git-changes.ts';
+import { changedSince, dropState, loadState, saveState, stateKeyOf } from './state.ts';
 import type { PublishRunOptions, PublishSite } from './types.ts';
 
 /** What remembering needs of a run's options: where records go, the state's key, the sinks. */

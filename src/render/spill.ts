@@ -102,7 +102,7 @@ export class Spill {
   /** Whether a text of `length` characters is to be set aside (counted either way). */
   wants(length: number): boolean {
     this.#seen += length;
-    return this.#seen > this.#after && !this.#failed;
+    return this.engaged;
   }
 
   /** Whether texts are being set aside (the site is past the threshold, and the spill works). */

@@ -1,0 +1,221 @@
+// What git says of a fleet's repository in one publish run (src/publish/index.ts, remembered.ts):
+// asked once per work tree or recorded HEAD, whatever the number of sites, and the inputs' paths
+// as git names them.
+import { execFileSync } from 'node:child_process';
+import { lstatSync, realpathSync } from 'node:fs';
+import { basename, dirname, join, relative, sep } from 'node:path';
+import { stampsHold, type InputStamp } from '../load/stamps.ts';
+
+/**
+ * What git says, asked once per repository (or recorded HEAD) in a run, whatever the number of
+ * sites: the work tree's top, HEAD (taken before any site is compiled), whether the clone is
+ * shallow, the uncommitted changes (`git status`), and the files the commits between a recorded
+ * HEAD and this one touched: `git log -m --name-only <head>...HEAD`, both sides of the range (a
+ * HEAD moved back or to another branch has lost commits, and the last commit that changed an
+ * input may be another), merges compared with each parent, renames as a deletion and an
+ * addition. Undefined when git cannot say: then the site is compiled.
+ */
+export class GitChanges {
+  private readonly heads = new Map<string, string | undefined>();
+  private readonly tops = new Map<string, string | undefined>();
+  private readonly shallow = new Map<string, boolean>();
+  private readonly status = new Map<string, ReadonlySet<string> | undefined>();
+  /** When each work tree's status was asked (Date.now() before git ran). */
+  private readonly statusAt = new Map<string, number>();
+
+  /**
+   * An input changed less than this long (ms) before the run's status was asked may have changed
+   * after it: a file's ctime is the kernel's coarse clock (a tick behind), or a file server's.
+   */
+  private readonly ranges = new Map<string, ReadonlySet<string> | undefined>();
+
+  constructor(private readonly settledMs = 2000) {}
+
+  /**
+   * The top of the git work tree that holds `dir` (a real path). Asked of git once per work tree:
+   * a directory below a top already found, with no `.git` between them (a nested repository,
+   * a submodule), is in that work tree.
+   */
+  toplevel(dir: string): string | undefined {
+    if (!this.tops.has(dir)) {
+      const known = this.within(dir);
+      if (known !== undefined) {
+        this.tops.set(dir, known);
+        return known;
+      }
+      const top = this.git(dir, ['rev-parse', '--show-toplevel'])?.trim();
+      let real: string | undefined;
+      try {
+        real = top ? realpathSync(top) : undefined;
+      } catch {
+        real = undefined;
+      }
+      this.tops.set(dir, real);
+    }
+    return this.tops.get(dir);
+  }
+
+  /** A top already found that holds `dir` with no `.git` in between, or undefined. */
+  private within(dir: string): string | undefined {
+    let real: string;
+    try {
+      real = realpathSync(dir);
+    } catch {
+      return undefined;
+    }
+    for (const top of new Set(this.tops.values())) {
+      if (top === undefined || !(real === top || real.startsWith(`${top}/`))) continue;
+      for (let at = real; at.length > top.length; at = dirname(at))
+        if (lstatSync(join(at, '.git'), { throwIfNoEntry: false })) return undefined;
+      return top;
+    }
+    return undefined;
+  }
+
+  /** HEAD of the repository at `root`, as it was when first asked in this run. */
+  head(root: string): string | undefined {
+    if (!this.heads.has(root)) this.heads.set(root, this.git(root, ['rev-parse', '--verify', '-q', 'HEAD'])?.trim() || undefined);
+    return this.heads.get(root);
+  }
+
+  /** A shallow clone: the last commit that changed an input may lie past its history (no state is kept). */
+  isShallow(root: string): boolean {
+    if (!this.shallow.has(root)) this.shallow.set(root, this.git(root, ['rev-parse', '--is-shallow-repository'])?.trim() !== 'false');
+    return this.shallow.get(root)!;
+  }
+
+  /** The paths `git status` reports (staged, unstaged, untracked and not ignored), from the top. */
+  changes(root: string): ReadonlySet<string> | undefined {
+    if (!this.status.has(root)) {
+      this.statusAt.set(root, Date.now());
+      const out = this.git(root, ['status', '--porcelain', '-z']);
+      // `-z`: one NUL-terminated `XY path` entry each (a rename's old path follows as an entry of its own, kept as a path).
+      this.status.set(
+        root,
+        out === undefined
+          ? undefined
+          : new Set(
+              out
+                .split('\0')
+                .filter((e) => e !== '')
+                .map((e) => (/^[ MADRCUT?!]{2} /.test(e) ? e.slice(3) : e)),
+            ),
+      );
+    }
+    return this.status.get(root);
+  }
+
+  /**
+   * What `git status -- <watched>` would say now (the changed paths from the work tree's top, in
+   * git's order), answered from this run's one status of the work tree instead of a git process per
+   * site: only when every input the compile read (`stamps`, directories included, so a file added
+   * or removed shows) last changed well before that status ran and is still as stamped, so what the
+   * compile read is what git looked at. Undefined otherwise (then git is asked for these paths).
+   */
+  changesFor(dir: string, watched: readonly string[], stamps: readonly InputStamp[] | undefined): string[] | undefined {
+    if (stamps === undefined || stamps.length === 0) return undefined;
+    let real: string;
+    try {
+      real = realpathSync(dir);
+    } catch {
+      return undefined;
+    }
+    const top = this.toplevel(real);
+    if (top === undefined) return undefined;
+    // A path that does not exist (a layer the site could read) is named by its directory's real path.
+    const paths = gitPaths(top, watched, true);
+    const changed = paths && this.changes(top);
+    const at = this.statusAt.get(top);
+    if (!paths || !changed || at === undefined) return undefined;
+    for (const s of stamps) if (s[1] === -2 || Math.max(s[2], s[3]) >= at - this.settledMs) return undefined;
+    if (!stampsHold(stamps)) return undefined;
+    return [...changed].filter((c) => touches(new Set([c]), paths));
+  }
+
+  /** The paths (from the repository root) that the commits on either side of `from`...HEAD touched. */
+  touchedSince(root: string, from: string): ReadonlySet<string> | undefined {
+    const key = `${root}\0${from}`;
+    if (!this.ranges.has(key)) {
+      const head = this.head(root);
+      let set: Set<string> | undefined;
+      if (head !== undefined && /^[0-9a-f]{40,64}$/.test(from) && !this.isShallow(root)) {
+        if (head === from) set = new Set();
+        else {
+          const out = this.git(root, ['log', '-m', '-z', '--name-only', '--no-renames', '--format=', `${from}...HEAD`, '--']);
+          set = out === undefined ? undefined : new Set(out.split(/[\0\n]/).filter((l) => l !== ''));
+        }
+      }
+      this.ranges.set(key, set);
+    }
+    return this.ranges.get(key);
+  }
+
+  private git(root: string, args: string[]): string | undefined {
+    try {
+      return execFileSync('git', ['-c', 'core.quotePath=false', ...args], {
+        cwd: root,
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'ignore'],
+        maxBuffer: 256 * 1024 * 1024,
+        timeout: 120_000,
+      });
+    } catch {
+      return undefined;
+    }
+  }
+}
+
+/** Each changed path and every directory above it, made once per set of changes (a fleet's sites ask the same set). */
+const ancestry = new WeakMap<ReadonlySet<string>, Set<string>>();
+
+/**
+ * Whether a changed path is one of the inputs (`paths`: files, and directories that cover what is
+ * below them), or an input lies in a changed directory (git status names an untracked one `dir/`).
+ */
+export function touches(changed: ReadonlySet<string>, paths: readonly string[]): boolean {
+  if (changed.size === 0) return false;
+  let covered = ancestry.get(changed);
+  if (!covered) {
+    covered = new Set();
+    for (const c of changed) {
+      const trimmed = c.endsWith('/') ? c.slice(0, -1) : c;
+      for (let at = trimmed.length; at > 0; at = trimmed.lastIndexOf('/', at - 1)) covered.add(trimmed.slice(0, at));
+    }
+    ancestry.set(changed, covered);
+  }
+  for (const p of paths) {
+    if (covered.has(p)) return true;
+    for (let at = p.lastIndexOf('/'); at > 0; at = p.lastIndexOf('/', at - 1)) if (changed.has(`${p.slice(0, at)}/`)) return true;
+  }
+  return false;
+}
+
+/** Paths from the work tree's top of those of `paths` inside it (the others git cannot report on). */
+export function gitPathsWithin(top: string, paths: readonly string[]): string[] {
+  return paths.flatMap((p) => gitPaths(top, [p]) ?? []);
+}
+
+/**
+ * Paths from the work tree's top of the inputs git can see (the site directory, the files read
+ * outside it); undefined when one lies outside the work tree (then only its stamp can tell).
+ */
+export function gitPaths(top: string, paths: readonly string[], missing = false): string[] | undefined {
+  const out = new Set<string>();
+  for (const p of paths) {
+    let real: string;
+    try {
+      real = realpathSync(p);
+    } catch {
+      if (!missing || lstatSync(p, { throwIfNoEntry: false })) return undefined;
+      try {
+        real = join(realpathSync(dirname(p)), basename(p));
+      } catch {
+        return undefined;
+      }
+    }
+    const rel = relative(top, real);
+    if (rel === '' || rel.startsWith('..') || rel.startsWith(sep)) return undefined;
+    out.add(rel.split(sep).join('/'));
+  }
+  return [...out].sort();
+}
