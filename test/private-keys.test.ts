@@ -103,4 +103,37 @@ test('one git call per site compile for both key files', async () => {
   assert.is(calls, 1);
 });
 
+test('one run asks git once about a directory of key files, for every site that keeps its keys there; what it says of each file is unchanged', async () => {
+  const r = repo({ git: true, signing: '../../secrets/s1-sign', publish: '../../secrets/s1-publish' });
+  mkdirSync(join(r.root, 'sites/s2'));
+  writeFileSync(join(r.root, 'sites/s2/site.yaml'), r.yaml.replaceAll('s1-', 's2-'));
+  for (const f of ['s1-sign', 's1-publish', 's2-sign', 's2-publish']) r.put(`secrets/${f}`);
+  writeFileSync(join(r.root, '.gitignore'), '/secrets/\n');
+  r.git('add', '-f', 'secrets/s2-publish');
+  const bin = tempDir('private-keys-bin');
+  const log = join(bin, 'calls');
+  const realGit = execFileSync('sh', ['-c', 'command -v git'], { encoding: 'utf8' }).trim();
+  writeFileSync(join(bin, 'git'), `#!/bin/sh\necho "$*" >> '${log}'\nexec '${realGit}' "$@"\n`, { mode: 0o755 });
+  writeFileSync(log, '');
+  const path = process.env.PATH;
+  process.env.PATH = `${bin}:${path}`;
+  const answers: KeyFileAnswers = new Map();
+  const found = async (site: string) =>
+    (await compileModel(join(r.root, 'sites', site), { keyFileAnswers: answers })).diagnostics
+      .filter((d) => d.code === 'SECRET_KEY_NOT_IGNORED')
+      .map((d) => d.path);
+  try {
+    assert.equal(await found('s1'), []);
+    assert.equal(await found('s2'), ['publish.key'], 'the tracked key of the second site, found from the same listing');
+    assert.equal(await found('s1'), []);
+  } finally {
+    process.env.PATH = path;
+  }
+  const calls = readFileSync(log, 'utf8')
+    .split('\n')
+    .filter((l) => l.startsWith('ls-files'));
+  assert.is(calls.length, 1, calls.join('\n'));
+  assert.match(calls[0]!, /:\(literal\)secrets$/);
+});
+
 test.run();

@@ -7,7 +7,7 @@ import { join, resolve } from 'node:path';
 import type { Diagnostic } from '../diagnostics/types.ts';
 import { compileModel, renderModelled } from '../pipeline.ts';
 import type { ParseCache } from '../load/index.ts';
-import type { KeyFileAnswers } from '../validate/rules/private-keys.ts';
+import { listSitesForKeys, type KeyFileAnswers } from '../validate/rules/private-keys.ts';
 import { LAYOUT } from '../derive/layout.ts';
 import { harvgenVersion } from '../util/version.ts';
 import { repoBoundary } from '../load/repo.ts';
@@ -50,7 +50,8 @@ export async function publish(options: PublishOptions): Promise<PublishResult> {
   const sites: PublishSite[] = [];
   const releaseCache: ReleaseCache = new Map();
   const keyFileAnswers: KeyFileAnswers = new Map();
-  const git = new GitChanges();
+  keyAnswersForSites(options, keyFileAnswers);
+  const git = new GitChanges(undefined, options.sites.length);
   if (options.remember) pruneStates();
   // In two stages: the next site compiles while the last SENDING sites' artifacts are sent (the
   // registry works while harvgen computes). At most SENDING + 1 sites in memory; results in order.
@@ -65,6 +66,19 @@ export async function publish(options: PublishOptions): Promise<PublishResult> {
   for (const p of sending) sites.push(await p);
   const diagnostics = sites.flatMap((s) => s.diagnostics);
   return { ok: !diagnostics.some((d) => d.severity === 'error'), sites, diagnostics, durationMs: Math.round(performance.now() - started) };
+}
+
+/** What git says of the key files under the sites' common directory, asked once for the run (listSitesForKeys). */
+function keyAnswersForSites(options: PublishOptions, answers: KeyFileAnswers): void {
+  if (options.sites.length < 2) return;
+  const boundaries = options.sites.map((d) => repoBoundary(resolve(d)));
+  const root = boundaries[0]!;
+  if (root.kind !== 'git') return;
+  listSitesForKeys(
+    root.root,
+    boundaries.filter((b) => b.kind === 'git' && b.root === root.root).map((b) => b.site),
+    answers,
+  );
 }
 
 /** Sites sent at once while the next one compiles. */
@@ -167,7 +181,13 @@ export async function siteArtifact(
   const tracked = [siteDir, ...read.filter(outside)].sort();
   const watchedPaths = [...new Set([siteDir, ...read.filter(outside), ...watched])].sort();
   const stamps = modelled.inputs?.stamps;
-  const git = await gitState(siteDir, tracked, watchedPaths, gitAnswers && (() => gitAnswers.changesFor(siteDir, watchedPaths, stamps)));
+  const git = await gitState(
+    siteDir,
+    tracked,
+    watchedPaths,
+    gitAnswers && (() => gitAnswers.changesFor(siteDir, watchedPaths, stamps)),
+    gitAnswers && (() => gitAnswers.lastCommit(siteDir, tracked)),
+  );
   if (git?.dirty && !options.allowDirty) return { site, diagnostics: [...warnings, dirtyProblem(site, dir, git)] };
   const root = repoBoundary(resolve(dir)).root;
   const provenance: Provenance = {

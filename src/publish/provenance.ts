@@ -43,6 +43,8 @@ export async function gitState(
   watched: readonly string[] = paths,
   /** The changes to `watched` when known without asking git (GitChanges.changesFor), else undefined. */
   known?: () => string[] | undefined,
+  /** The last commit that changed `paths` when known without asking git (GitChanges.lastCommit), else undefined. */
+  last?: () => { commit: string; serial: number } | undefined,
 ): Promise<{ commit: string; dirty: boolean; changed: string[]; serial: number } | undefined> {
   // Not synchronous: while git runs, the sites being sent go on (publish compiles one site while it sends two).
   const git = (...args: string[]) =>
@@ -52,7 +54,10 @@ export async function gitState(
       ),
     );
   try {
-    const [commit, time] = (await git('log', '-1', '--format=%H %ct', 'HEAD', '--', ...paths)).trim().split(' ');
+    const walked = last?.();
+    const [commit, time] = walked
+      ? [walked.commit, String(walked.serial)]
+      : (await git('log', '-1', '--format=%H %ct', 'HEAD', '--', ...paths)).trim().split(' ');
     if (commit === undefined || !/^[0-9a-f]{40}$/.test(commit)) return undefined;
     // `-z`: one NUL-terminated `XY path` entry each (a rename's old path follows as an entry of its own).
     const changed =
