@@ -3,13 +3,13 @@
 // the file lives (the site directory, the repository's root); an ignored one is not; outside a
 // git repository nothing is said; one git call per site compile, whatever the number of key files.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { check } from '../src/index.ts';
 import { compileModel } from '../src/pipeline.ts';
-import type { KeyFileAnswers } from '../src/validate/rules/private-keys.ts';
+import { listSitesForKeys, type KeyFileAnswers } from '../src/validate/rules/private-keys.ts';
 import { tempDir } from './helpers/tmp.ts';
 
 const FIXTURE = join(import.meta.dirname, 'fixtures/check/publish-unsigned/good/site.yaml');
@@ -134,6 +134,40 @@ test('one run asks git once about a directory of key files, for every site that 
     .filter((l) => l.startsWith('ls-files'));
   assert.is(calls.length, 1, calls.join('\n'));
   assert.match(calls[0]!, /:\(literal\)secrets$/);
+});
+
+test("before a run of several sites, one listing of the sites' directory answers each site's own key directory", async () => {
+  const r = repo({ git: true, signing: 'secrets/sign', publish: 'secrets/publish-key' });
+  mkdirSync(join(r.root, 'sites/s2'));
+  writeFileSync(join(r.root, 'sites/s2/site.yaml'), r.yaml);
+  for (const s of ['s1', 's2']) for (const f of ['sign', 'publish-key']) r.put(`sites/${s}/secrets/${f}`);
+  writeFileSync(join(r.root, '.gitignore'), 'sites/*/secrets/\n');
+  r.git('add', '-f', 'sites/s1/secrets/sign');
+  const bin = tempDir('private-keys-bin');
+  const log = join(bin, 'calls');
+  const realGit = execFileSync('sh', ['-c', 'command -v git'], { encoding: 'utf8' }).trim();
+  writeFileSync(join(bin, 'git'), `#!/bin/sh\necho "$*" >> '${log}'\nexec '${realGit}' "$@"\n`, { mode: 0o755 });
+  writeFileSync(log, '');
+  const path = process.env.PATH;
+  process.env.PATH = `${bin}:${path}`;
+  const answers: KeyFileAnswers = new Map();
+  const root = realpathSync(r.root);
+  const found = async (site: string) =>
+    (await compileModel(join(root, 'sites', site), { keyFileAnswers: answers })).diagnostics
+      .filter((d) => d.code === 'SECRET_KEY_NOT_IGNORED')
+      .map((d) => d.path);
+  try {
+    listSitesForKeys(root, [join(root, 'sites/s1'), join(root, 'sites/s2')], answers);
+    assert.equal(await found('s1'), ['signing.private_key']);
+    assert.equal(await found('s2'), []);
+  } finally {
+    process.env.PATH = path;
+  }
+  const calls = readFileSync(log, 'utf8')
+    .split('\n')
+    .filter((l) => l.startsWith('ls-files'));
+  assert.is(calls.length, 1, calls.join('\n'));
+  assert.match(calls[0]!, /:\(literal\)sites$/);
 });
 
 test.run();
