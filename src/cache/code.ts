@@ -14,28 +14,30 @@ const LIBRARIES = ['yaml', 'eta', 'ajv'];
 
 /**
  * Identity of the running harvgen: the path, size, mtime and inode of its package.json (its
- * version), code, templates and schemas, and of the package.json of each library in LIBRARIES;
+ * version), code (not its type declarations), templates and schemas, and of the package.json of each library in LIBRARIES;
  * and the versions of Node.js and its zlib.
  */
 export function codeStamp(): string {
   if (codeIdentity !== undefined) return codeIdentity;
   const codeDir = resolve(import.meta.dirname, '..'); // dist/ (or src/ under tsx)
   const pkg = resolve(codeDir, '..');
+  // Type declarations (.d.ts) change nothing a run does: not stamped (half of dist/'s files).
   const files = (dir: string): string[] =>
-    readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
-      e.isDirectory() ? files(join(dir, e.name)) : e.isFile() ? [join(dir, e.name)] : [],
-    );
-  const hash = createHash('sha256');
+    readdirSync(dir, { withFileTypes: true, recursive: true })
+      .filter((e) => e.isFile() && !e.name.endsWith('.d.ts'))
+      .map((e) => join(e.parentPath, e.name));
   const require = createRequire(import.meta.url);
   const libraries = LIBRARIES.map((name) => require.resolve(`${name}/package.json`));
+  let listing = '';
   for (const f of [join(pkg, 'package.json'), ...files(codeDir), ...files(join(pkg, 'templates')), ...files(join(pkg, 'schema'))].sort()) {
     const st = lstatSync(f);
-    hash.update(`${f}\0${st.size}\0${st.mtimeMs}\0${st.ino}\n`);
+    listing += `${f}\0${st.size}\0${st.mtimeMs}\0${st.ino}\n`;
   }
   for (const f of libraries) {
     const st = lstatSync(f);
-    hash.update(`${f}\0${st.size}\0${st.mtimeMs}\0${st.ino}\n`);
+    listing += `${f}\0${st.size}\0${st.mtimeMs}\0${st.ino}\n`;
   }
+  const hash = createHash('sha256').update(listing);
   // The runtime too: zlib's output (gzip, in published artifacts) may change with Node's.
   hash.update(`node ${process.version} zlib ${process.versions.zlib ?? ''}\n`);
   codeIdentity = hash.digest('hex');
