@@ -80,7 +80,7 @@ packages=(nginx dnsmasq-base docker-registry skopeo apache2-utils libvirt-client
   python3 python3-yaml python3-jinja2 python3-requests python3-jsonschema python3-configobj python3-oauthlib
   python3-netifaces python3-jsonpatch libvirt-daemon-driver-qemu qemu-system-arm qemu-efi-aarch64 qemu-utils git rsync
   openssh-client shellcheck dash openipmi ipmitool jq openssl curl python3-sushy
-  kea-dhcp4-server isc-dhcp-server zsh man-db)
+  kea-dhcp4-server isc-dhcp-server zsh man-db network-manager)
 command -v systemd-analyze >/dev/null 2>&1 || packages+=(systemd)
 
 export DEBIAN_FRONTEND=noninteractive

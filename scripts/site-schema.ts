@@ -327,7 +327,11 @@ const nodeSettings = {
     type: 'integer',
     description: 'MTU of the management interface (576-9000 when `method` is static; the installer checks no other).',
   },
-  vlan: { type: 'integer', description: 'VLAN ID of the management network (1-4094); untagged when absent.' },
+  vlan: {
+    type: 'integer',
+    description:
+      "VLAN ID of the management network (1-4094); untagged when absent. The installer brings it up on the NIC that booted (`vlan=vlan<id>:<nic>`), with the node's address or DHCP on the VLAN alone, and the installed system tags it (`vlan_id`).",
+  },
   bond,
   kernel_args: {
     type: 'array',
@@ -461,7 +465,7 @@ const schema = {
           type: 'array',
           items: value('kernelArg', 'One kernel argument.'),
           description:
-            'Extra kernel arguments for every node (e.g. `nomodeset`). Arguments harvgen writes itself (`ip=`, `BOOTIF=`, `vlan=`, `nameserver=`, `root=`, `initrd=`, `rd.net.dhcp.retry=`, `harvester.install.*`) are refused: set the inventory field instead.',
+            'Extra kernel arguments for every node (e.g. `nomodeset`). Arguments harvgen writes itself (`ip=`, `BOOTIF=`, `vlan=`, `ifname=`, `nameserver=`, `root=`, `initrd=`, `rd.net.dhcp.retry=`, `harvester.install.*`) are refused: set the inventory field instead.',
         },
         skipchecks: {
           type: 'boolean',

@@ -62,7 +62,7 @@ export interface SiteInput {
      */
     console?: [string, ...string[]];
     /**
-     * Extra kernel arguments for every node (e.g. `nomodeset`). Arguments harvgen writes itself (`ip=`, `BOOTIF=`, `vlan=`, `nameserver=`, `root=`, `initrd=`, `rd.net.dhcp.retry=`, `harvester.install.*`) are refused: set the inventory field instead.
+     * Extra kernel arguments for every node (e.g. `nomodeset`). Arguments harvgen writes itself (`ip=`, `BOOTIF=`, `vlan=`, `ifname=`, `nameserver=`, `root=`, `initrd=`, `rd.net.dhcp.retry=`, `harvester.install.*`) are refused: set the inventory field instead.
      *
      * Items: One kernel argument. Form: one kernel argument: a single token that starts with a letter or digit, then letters, digits and `_ . , : ; = / + @ % ~ [ ] -` (no whitespace, quotes, `$`, `#`, `|`, `&`, `\` or control characters, which iPXE, the shell or the kernel would interpret).
      */
@@ -628,7 +628,7 @@ export interface NodeDefaults {
    */
   mtu?: number;
   /**
-   * VLAN ID of the management network (1-4094); untagged when absent.
+   * VLAN ID of the management network (1-4094); untagged when absent. The installer brings it up on the NIC that booted (`vlan=vlan<id>:<nic>`), with the node's address or DHCP on the VLAN alone, and the installed system tags it (`vlan_id`).
    */
   vlan?: number;
   bond?: BondInput;
@@ -975,7 +975,7 @@ export interface NodeInput {
    */
   mtu?: number;
   /**
-   * VLAN ID of the management network (1-4094); untagged when absent.
+   * VLAN ID of the management network (1-4094); untagged when absent. The installer brings it up on the NIC that booted (`vlan=vlan<id>:<nic>`), with the node's address or DHCP on the VLAN alone, and the installed system tags it (`vlan_id`).
    */
   vlan?: number;
   bond?: BondInput;

@@ -155,7 +155,11 @@ export const INVENTORY_CODES = {
   NODE_GATEWAY_OUTSIDE: c('error', 'invalid', "A static node's gateway is not inside its subnet."),
   NODE_MTU_RANGE: c('error', 'invalid', 'The MTU is outside 576-9000.'),
   NODE_VLAN_RANGE: c('error', 'invalid', 'The VLAN ID is outside 1-4094.'),
-  NODE_VLAN_NAME_TOO_LONG: c('error', 'invalid', 'The tagged interface name `<nic>.<vlan>` is longer than the 15 characters Linux allows.'),
+  NODE_VLAN_BOOT_NIC_NAME: c(
+    'error',
+    'invalid',
+    'A node on a VLAN boots from a MAC no interface names, and another interface already has the name its installer gives that NIC (`netboot`).',
+  ),
   NODE_NIC_EMPTY: c('error', 'invalid', 'An interface has neither `name` nor `mac`.'),
   NODE_BOOT_MAC_NOT_BONDED: c(
     'warning',

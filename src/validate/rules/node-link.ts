@@ -1,5 +1,5 @@
 // nodes: link settings the installer (or its TUI) range-checks.
-import { nicNameFor } from '../../derive/harvester/cmdline.ts';
+import { BOOT_NIC, nicNameFor } from '../../derive/harvester/cmdline.ts';
 import { nodeAt } from '../../model/index.ts';
 import type { HarvesterNode } from '../../model/types.ts';
 import { normalizeMac } from '../../util/mac.ts';
@@ -12,7 +12,7 @@ import { eachNode, type Rule, type RuleContext } from '../rule.ts';
  */
 export const nodeLinkRule: Rule = {
   name: 'node-link',
-  codes: ['NODE_MTU_RANGE', 'NODE_VLAN_RANGE', 'NODE_VLAN_NAME_TOO_LONG', 'NODE_BOOT_MAC_NOT_BONDED'],
+  codes: ['NODE_MTU_RANGE', 'NODE_VLAN_RANGE', 'NODE_VLAN_BOOT_NIC_NAME', 'NODE_BOOT_MAC_NOT_BONDED'],
   check(ctx) {
     eachNode(ctx, 'node-link', (node, report) => {
       // The management interface is the Harvester installer's (other kinds report these as ignored).
@@ -35,18 +35,16 @@ export const nodeLinkRule: Rule = {
           at: nodeAt(node, 'vlan'),
         });
       } else if (node.vlan !== undefined && node.vlan > 1) {
-        // The installer's initrd names the tagged interface <nic>.<vlan>: Linux allows 15 characters.
-        for (const mac of node.macs) {
-          const nic = nicNameFor(node, mac);
-          if (nic === undefined || `${nic}.${node.vlan}`.length <= 15) continue;
+        // A boot NIC the inventory names no NIC for is named BOOT_NIC in the installer (ifname=): no other NIC may be.
+        const unnamed = node.macs.some((mac) => nicNameFor(node, mac) === undefined);
+        if (unnamed && node.interfaces.some((nic) => nic.name === BOOT_NIC)) {
           report({
-            code: 'NODE_VLAN_NAME_TOO_LONG',
-            message: `the tagged interface ${nic}.${node.vlan} of node ${node.hostname} has ${nic.length + 1 + String(node.vlan).length} characters; Linux allows 15`,
-            hint: 'Use a shorter NIC name in `interfaces` (the VLAN interface is named <nic>.<vlan>).',
+            code: 'NODE_VLAN_BOOT_NIC_NAME',
+            message: `node ${node.hostname} is on VLAN ${node.vlan} and has a boot MAC no interface names, which its installer names \`${BOOT_NIC}\`; an interface of the node already has that name`,
+            hint: `Give the boot MAC's interface its name (\`- name: <nic>\` with \`mac: <boot MAC>\`), or rename the interface called ${BOOT_NIC}.`,
             node: node.hostname,
             at: nodeAt(node, 'interfaces'),
           });
-          break;
         }
       }
       checkBootMacBonded(ctx.input, node, report);

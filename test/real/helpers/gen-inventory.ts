@@ -793,19 +793,11 @@ export function generateSite(runSeed: number, index: number): GeneratedSite {
   }
   if (Object.keys(defaults).length > 0 || rng.chance(0.1)) doc.defaults = defaults;
   doc.nodes = nodes;
-  // A tagged management network names its interface <nic>.<vlan> (at most 15 characters):
-  // shorten NIC names that would not fit (check refuses them, NODE_VLAN_NAME_TOO_LONG).
+  // A tagged node's boot NIC that no interface names is called `netboot` in its installer: no
+  // interface may have that name (check refuses it, NODE_VLAN_BOOT_NIC_NAME).
   type Nics = { name?: string; mac?: string }[];
-  const fit = (list: Nics | undefined, vlan: number | undefined) => {
-    if (list === undefined || vlan === undefined || vlan <= 1) return;
-    for (const nic of list) if (nic.name !== undefined) nic.name = nic.name.slice(0, 15 - 1 - String(vlan).length);
-  };
-  const dv = defaults.vlan as number | undefined;
-  for (const n of nodes as { vlan?: number; interfaces?: Nics }[]) {
-    const vlan = n.vlan ?? dv;
-    fit(n.interfaces, vlan);
-    if (n.interfaces === undefined) fit(defaults.interfaces as Nics | undefined, vlan);
-  }
+  for (const list of [defaults.interfaces as Nics | undefined, ...(nodes as { interfaces?: Nics }[]).map((n) => n.interfaces)])
+    for (const nic of list ?? []) if (nic.name === 'netboot') nic.name = 'netboot0';
   tags.push(`${nNodes} node(s)`);
 
   // lab, nginx, dnsmasq, forward -------------------------------------------------------------------

@@ -39,6 +39,7 @@ export const DEBIAN_PACKAGE: Readonly<Record<string, string>> = {
   '/usr/lib/ipxe/qemu/pxe-virtio.rom': 'ipxe-qemu',
   '/usr/lib/ipxe/qemu/efi-virtio.rom': 'ipxe-qemu',
   '/usr/share/OVMF/OVMF_CODE_4M.fd': 'ovmf',
+  '/usr/lib/NetworkManager/nm-initrd-generator': 'network-manager',
   '/usr/share/OVMF/OVMF_VARS_4M.fd': 'ovmf',
   '/usr/share/OVMF/OVMF_CODE_4M.secboot.fd': 'ovmf',
   '/usr/share/OVMF/OVMF_VARS_4M.ms.fd': 'ovmf',
