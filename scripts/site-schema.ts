@@ -554,6 +554,12 @@ const schema = {
         ),
         dhcp_range: str('Dynamic DHCP pool `first-last`, e.g. `192.168.122.100-192.168.122.200`.'),
         domain: value('dnsName', 'Optional DNS domain handed out by DHCP.'),
+        dhcp_servers: {
+          type: 'string',
+          enum: ['one', 'several'],
+          description:
+            "`one` (default) or `several`: more than one DHCP server answers on this network (a second site's, a router's). Then each Harvester node's installer takes its address from its kernel line (the static `ip=` form, with the node's `ip`) instead of asking DHCP in its initrd, where NetworkManager may take another server's answer, or a second address after the switch to the installer's root; the installed system keeps `method`. Every Harvester node needs an `ip`.",
+        },
       },
       { required: ['cidr', 'gateway', 'dns', 'dhcp_range'] },
     ),

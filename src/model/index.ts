@@ -196,6 +196,7 @@ function siteNetwork(input: SiteInput, cidr: ReturnType<typeof parseCidr>['net']
     dhcpStart,
     dhcpEnd,
     ...(input.network.domain !== undefined ? { domain: input.network.domain } : {}),
+    dhcpServers: input.network.dhcp_servers ?? 'one',
   };
 }
 

@@ -259,6 +259,8 @@ export interface SiteModel {
     readonly dhcpStart: string;
     readonly dhcpEnd: string;
     readonly domain?: string;
+    /** `network.dhcp_servers`: with `several`, a Harvester node's installer gets its address on its kernel line. */
+    readonly dhcpServers: 'one' | 'several';
   };
   /** Cluster-wide settings (`cluster:`); absent in a site of only generic OS and iSCSI nodes. */
   readonly cluster?: ResolvedCluster;

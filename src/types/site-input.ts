@@ -169,6 +169,10 @@ export interface SiteInput {
      * Optional DNS domain handed out by DHCP. Form: a DNS name: dot-separated labels of letters, digits and inner hyphens (at most 63 characters each, the last one with a letter), no trailing dot.
      */
     domain?: string;
+    /**
+     * `one` (default) or `several`: more than one DHCP server answers on this network (a second site's, a router's). Then each Harvester node's installer takes its address from its kernel line (the static `ip=` form, with the node's `ip`) instead of asking DHCP in its initrd, where NetworkManager may take another server's answer, or a second address after the switch to the installer's root; the installed system keeps `method`. Every Harvester node needs an `ip`.
+     */
+    dhcp_servers?: 'one' | 'several';
   };
   /**
    * Cluster-wide Harvester settings. Required when any node installs Harvester.

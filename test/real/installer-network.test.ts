@@ -8,7 +8,9 @@
 // the NIC that booted, and nothing on that NIC itself: the duplicate address of Harvester's
 // seeder (commit 6dc419a, a static address on the NIC while its VLAN asked DHCP). Lines mutated
 // as the known failures are (a bare `ip=dhcp` beside `vlan=`, another VLAN ID, the address on the
-// NIC) fail the same judgement.
+// NIC) fail the same judgement. With `network.dhcp_servers: several` (installer-net-several) every
+// installer gets its node's address from its line (Harvester's seeder, commit a4b0884: NetworkManager
+// in the initrd racing several DHCP servers), on the VLAN when tagged.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readFile } from 'node:fs/promises';
@@ -130,25 +132,48 @@ function kernelLine(script: string, mac: string): string[] {
   return line.replaceAll('${mac:hexhyp}', mac.replaceAll(':', '-')).replaceAll('${mac}', mac).split(' ');
 }
 
-let tree: SiteTree | undefined;
-const fixture = async () =>
-  (tree ??= (await buildFixtureTrees('installer-net', { net: path.join(REPO_ROOT, 'test/fixtures/real/installer-net') })).net);
+// Built apart: the two sites share their MACs and boot server, as one network seen twice.
+const trees = new Map<'net' | 'several', Promise<SiteTree>>();
+const fixture = (which: 'net' | 'several') => {
+  const dir = path.join(REPO_ROOT, which === 'net' ? 'test/fixtures/real/installer-net' : 'test/fixtures/real/installer-net-several');
+  if (!trees.has(which))
+    trees.set(
+      which,
+      buildFixtureTrees(`installer-${which}`, { t: dir }).then((r) => r.t),
+    );
+  return trees.get(which)!;
+};
 
-/** Every Harvester boot script of the fixture: its kernel arguments, the node's config, its MAC and the MAC's place. */
-async function scripts() {
-  const t = await fixture();
+/**
+ * Every Harvester boot script of a fixture: its kernel arguments, what its installer must get,
+ * its MAC and the MAC's place. With several DHCP servers the installer takes the node's address
+ * from its line, whatever the config says of the installed system.
+ */
+async function scripts(which: 'net' | 'several' = 'net') {
+  const t = await fixture(which);
+  const prefix = Number(t.input.network.cidr.split('/')[1]);
   const out: { what: string; args: string[]; want: Want; mac: string; index: number }[] = [];
   for (const node of t.manifest.nodes) {
     if (!('harvester_version' in node)) continue;
-    const config = await readFile(path.join(t.dir, 'harvester', `${node.hostname}.yaml`), 'utf8');
+    const config = wantOf(await readFile(path.join(t.dir, 'harvester', `${node.hostname}.yaml`), 'utf8'));
+    const gateway = t.input.network.gateway;
+    const want: Want = which === 'several' ? { ...config, method: 'static', address: `${node.ip}/${prefix},${gateway}` } : config;
     for (const [index, mac] of node.macs.entries()) {
       const script = await readFile(path.join(t.dir, 'ipxe', `${mac.replaceAll(':', '-')}.ipxe`), 'utf8');
-      out.push({ what: `${node.hostname} (${mac})`, args: kernelLine(script, mac), want: wantOf(config), mac, index });
+      out.push({ what: `${node.hostname} (${mac})`, args: kernelLine(script, mac), want, mac, index });
     }
   }
-  const join = await readFile(path.join(t.dir, 'unknown', 'join.yaml'), 'utf8');
-  const unknown = await readFile(path.join(t.dir, 'unknown.ipxe'), 'utf8');
-  out.push({ what: 'an unknown machine joining', args: kernelLine(unknown, UNKNOWN_MAC), want: wantOf(join), mac: UNKNOWN_MAC, index: 0 });
+  if (which === 'net') {
+    const join = await readFile(path.join(t.dir, 'unknown', 'join.yaml'), 'utf8');
+    const unknown = await readFile(path.join(t.dir, 'unknown.ipxe'), 'utf8');
+    out.push({
+      what: 'an unknown machine joining',
+      args: kernelLine(unknown, UNKNOWN_MAC),
+      want: wantOf(join),
+      mac: UNKNOWN_MAC,
+      index: 0,
+    });
+  }
   return out;
 }
 
@@ -162,6 +187,17 @@ test('NetworkManager in the installer puts each node on the VLAN its config name
     'a boot NIC named by its MAC',
   );
   for (const s of all) assert.equal(await judge(s.args, s.want, s.mac, s.index), [], `${s.what}: ${s.args.join(' ')}`);
+});
+
+test("several DHCP servers: every installer takes its node's address from its line (a DHCP node's too), on its VLAN when tagged", async () => {
+  if (!requireProgram(GENERATOR)) return;
+  const all = await scripts('several');
+  assert.ok(all.length >= 7 && all.some((s) => s.want.vlan > 1) && all.some((s) => s.want.vlan <= 1), 'tagged and untagged nodes');
+  for (const s of all) assert.equal(await judge(s.args, s.want, s.mac, s.index), [], `${s.what}: ${s.args.join(' ')}`);
+  // A DHCP node's line of a single-server network asks DHCP: the judgement of the several-server one refuses it.
+  const single = (await scripts('net')).find((s) => s.what.startsWith('tagged-dhcp'))!;
+  const several = all.find((s) => s.what.startsWith('tagged-dhcp'))!;
+  assert.match((await judge(single.args, several.want, several.mac, several.index)).join('; '), /ipv4 auto/);
 });
 
 test("the same judgement fails the lines of the known failures: a bare ip=dhcp beside vlan=, another VLAN ID, the seeder's address on the NIC", async () => {

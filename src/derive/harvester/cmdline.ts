@@ -87,7 +87,9 @@ export function kernelArgs(model: SiteModel, node: HarvesterNode, mac: string | 
   if (tagged && nic === undefined && mac !== undefined) args.push(`ifname=${BOOT_NIC}:${mac}`);
   const vlanIf = tagged ? `vlan${node.vlan}` : undefined;
   if (vlanIf) args.push(`vlan=${vlanIf}:${nic ?? BOOT_NIC}`);
-  if (node.method === 'static' && node.ip !== undefined) {
+  // Several DHCP servers on the network: the installer's initrd takes the node's address from this
+  // line (Harvester's seeder does the same, a4b0884), whatever the installed system does.
+  if (node.ip !== undefined && (node.method === 'static' || model.network.dhcpServers === 'several')) {
     // dracut: ip=<client>::<gateway>:<netmask>:<hostname>:<interface>:none
     args.push(`ip=${node.ip}::${node.gateway}:${node.netmask}:${node.hostname}:${vlanIf ?? nic ?? ''}:none`);
     for (const dns of node.dns) args.push(`nameserver=${dns}`);

@@ -155,6 +155,16 @@ export const INVENTORY_CODES = {
   NODE_GATEWAY_OUTSIDE: c('error', 'invalid', "A static node's gateway is not inside its subnet."),
   NODE_MTU_RANGE: c('error', 'invalid', 'The MTU is outside 576-9000.'),
   NODE_VLAN_RANGE: c('error', 'invalid', 'The VLAN ID is outside 1-4094.'),
+  NODE_IP_NEEDED: c(
+    'error',
+    'invalid',
+    'A Harvester node on a network with several DHCP servers (`network.dhcp_servers: several`) has no `ip` for its installer to take.',
+  ),
+  BOOT_UNKNOWN_JOIN_DHCP: c(
+    'warning',
+    'invalid',
+    'Unknown machines joining ask DHCP in their installer on a network with several DHCP servers.',
+  ),
   NODE_VLAN_BOOT_NIC_NAME: c(
     'error',
     'invalid',

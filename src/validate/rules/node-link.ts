@@ -12,7 +12,14 @@ import { eachNode, type Rule, type RuleContext } from '../rule.ts';
  */
 export const nodeLinkRule: Rule = {
   name: 'node-link',
-  codes: ['NODE_MTU_RANGE', 'NODE_VLAN_RANGE', 'NODE_VLAN_BOOT_NIC_NAME', 'NODE_BOOT_MAC_NOT_BONDED'],
+  codes: [
+    'NODE_MTU_RANGE',
+    'NODE_VLAN_RANGE',
+    'NODE_VLAN_BOOT_NIC_NAME',
+    'NODE_BOOT_MAC_NOT_BONDED',
+    'NODE_IP_NEEDED',
+    'BOOT_UNKNOWN_JOIN_DHCP',
+  ],
   check(ctx) {
     eachNode(ctx, 'node-link', (node, report) => {
       // The management interface is the Harvester installer's (other kinds report these as ignored).
@@ -47,8 +54,27 @@ export const nodeLinkRule: Rule = {
           });
         }
       }
+      // Several DHCP servers: the installer's address comes from its kernel line, the node's `ip`.
+      if (ctx.model.network.dhcpServers === 'several' && node.ip === undefined) {
+        report({
+          code: 'NODE_IP_NEEDED',
+          message: `node ${node.hostname} has no \`ip\`, and its network has several DHCP servers (\`network.dhcp_servers: several\`): its installer would ask DHCP, which any of them may answer`,
+          hint: 'Give the node its address (`ip:`, reserved for it on every DHCP server that answers there), or say `network.dhcp_servers: one` if only one server answers on this network.',
+          node: node.hostname,
+          at: nodeAt(node, 'hostname'),
+        });
+      }
       checkBootMacBonded(ctx.input, node, report);
     });
+    if (ctx.model.network.dhcpServers === 'several' && ctx.model.unknownJoin) {
+      ctx.report({
+        code: 'BOOT_UNKNOWN_JOIN_DHCP',
+        message:
+          'an unknown machine joining (`boot.unknown: join`) has no address of its own, so its installer asks DHCP on a network with several DHCP servers (`network.dhcp_servers: several`)',
+        hint: 'Add the machine to the inventory with its `ip` once it has reported (`harvgen discover`), or make sure only one DHCP server answers unknown MACs.',
+        at: ['network', 'dhcp_servers'],
+      });
+    }
   },
 };
 
