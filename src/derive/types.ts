@@ -5,6 +5,4 @@ export interface BootImages {
   readonly kernel: string;
   readonly initrds: readonly { readonly name: string; readonly url: string }[];
   readonly args: readonly string[];
-  /** An unknown machine's boot NIC named for a tagged VLAN: the script appends `ifname=<this>:${mac}` beside its BOOTIF. */
-  readonly bootNic?: string;
 }

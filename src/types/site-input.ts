@@ -170,7 +170,7 @@ export interface SiteInput {
      */
     domain?: string;
     /**
-     * `one` (default) or `several`: more than one DHCP server answers on this network (a second site's, a router's). Then each Harvester node's installer takes its address from its kernel line (the static `ip=` form, with the node's `ip`) instead of asking DHCP in its initrd, where NetworkManager may take another server's answer, or a second address after the switch to the installer's root; the installed system keeps `method`. Every Harvester node needs an `ip`.
+     * `one` (default) or `several`: more than one DHCP server answers on this network (a second site's, a router's). Then the initrd of each Harvester node's installer (which fetches the live root and the config) takes the node's address from its kernel line (the static `ip=` form, with the node's `ip`) instead of asking DHCP, where NetworkManager may take another server's answer, or keep a second address after the switch to the installer's root. The installer then sets up the management network as `method` says: prefer `method: static` on such a network. Every Harvester node needs an `ip`.
      */
     dhcp_servers?: 'one' | 'several';
   };

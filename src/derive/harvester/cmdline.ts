@@ -19,7 +19,7 @@ export const RESERVED_KERNEL_ARGS: Readonly<Record<string, string>> = {
   ip: 'the network settings (`method`, `ip`, `prefix`, `gateway`, `dns`, `vlan`)',
   BOOTIF: 'nothing: harvgen pins each script to the NIC it is served for',
   vlan: '`vlan`',
-  ifname: '`interfaces` (a NIC named with its MAC)',
+  ifname: 'nothing: the installed system would keep a name that is gone after its reboot',
   nameserver: '`dns`',
   root: '`harvester.artifacts` (the live root)',
   initrd: 'nothing: harvgen names the initrd on UEFI',
@@ -28,13 +28,6 @@ export const RESERVED_KERNEL_ARGS: Readonly<Record<string, string>> = {
   'harvester.install.automatic': 'nothing: harvgen installs automatically',
   'harvester.install.skipchecks': '`boot.skipchecks`',
 };
-
-/**
- * The name a tagged node's boot NIC gets in the installer (`ifname=<name>:<mac>`) when the
- * inventory names no NIC for its boot MAC: the seeder's name (node-link refuses an interface of
- * that name on such a node).
- */
-export const BOOT_NIC = 'netboot';
 
 /** What to set instead of a reserved kernel argument, or undefined when `arg` is free to use. */
 export function reservedKernelArg(arg: string): string | undefined {
@@ -78,15 +71,14 @@ export function kernelArgs(model: SiteModel, node: HarvesterNode, mac: string | 
   // A tagged management network needs the VLAN in the installer's initrd too, in the seeder's
   // form: `vlan=vlan<id>:<nic>`, the address (or DHCP) on `vlan<id>` alone, so the NIC itself
   // gets none (test/real/installer-network.test.ts runs NetworkManager's initrd generator on it).
-  // The VLAN's parent is the NIC's name: the inventory's, else one this line gives it by its MAC
-  // (`ifname=`), as the installed system's config names that NIC by its MAC only.
-  // An unknown machine boots from its management NIC, as its config names it (boot.unknown: join
-  // needs the name); without one its script appends `ifname=` with iPXE's ${mac} (bootNic).
-  const nic = mac !== undefined ? nicNameFor(node, mac) : unknownNic(node);
-  const tagged = node.vlan !== undefined && node.vlan > 1;
-  if (tagged && nic === undefined && mac !== undefined) args.push(`ifname=${BOOT_NIC}:${mac}`);
-  const vlanIf = tagged ? `vlan${node.vlan}` : undefined;
-  if (vlanIf) args.push(`vlan=${vlanIf}:${nic ?? BOOT_NIC}`);
+  // That needs the NIC's name from the inventory: a NIC renamed for the installer (`ifname=`) keeps
+  // that name in the installed system's bond, where it no longer exists after the reboot. Without
+  // a name (and for an unknown machine) the installer runs untagged (NODE_VLAN_INSTALLER_UNTAGGED).
+  const nic = mac !== undefined ? nicNameFor(node, mac) : undefined;
+  // A node booting its own ISO installs untagged, as its ISO's loader reaches the boot server
+  // (MEDIA_VLAN_UNTAGGED): the installed system tags the VLAN.
+  const vlanIf = node.vlan !== undefined && node.vlan > 1 && nic !== undefined && node.medium !== 'iso' ? `vlan${node.vlan}` : undefined;
+  if (vlanIf) args.push(`vlan=${vlanIf}:${nic}`);
   // Several DHCP servers on the network: the installer's initrd takes the node's address from this
   // line (Harvester's seeder does the same, a4b0884), whatever the installed system does.
   if (node.ip !== undefined && (node.method === 'static' || model.network.dhcpServers === 'several')) {
@@ -112,15 +104,11 @@ export function kernelArgs(model: SiteModel, node: HarvesterNode, mac: string | 
   return args;
 }
 
-/** The NIC an unknown machine joining boots from: the first its config names. */
-const unknownNic = (node: HarvesterNode): string | undefined => node.interfaces.find((n) => n.name !== undefined)?.name;
-
 /** The installer's kernel, initrd and command line for `node` booting from `mac` (undefined: an unknown machine joining). */
 export function installerImages(model: SiteModel, node: HarvesterNode, mac: string | undefined): BootImages {
   return {
     kernel: node.release.artifacts.kernel,
     initrds: [{ name: 'initrd', url: node.release.artifacts.initrd }],
     args: kernelArgs(model, node, mac),
-    ...(mac === undefined && node.vlan !== undefined && node.vlan > 1 && unknownNic(node) === undefined ? { bootNic: BOOT_NIC } : {}),
   };
 }

@@ -165,10 +165,10 @@ export const INVENTORY_CODES = {
     'invalid',
     'Unknown machines joining ask DHCP in their installer on a network with several DHCP servers.',
   ),
-  NODE_VLAN_BOOT_NIC_NAME: c(
-    'error',
+  NODE_VLAN_INSTALLER_UNTAGGED: c(
+    'warning',
     'invalid',
-    'A node on a VLAN boots from a MAC no interface names, and another interface already has the name its installer gives that NIC (`netboot`).',
+    'A node on a VLAN boots from a NIC no interface names: its installer runs untagged, only the installed system tags the VLAN.',
   ),
   NODE_NIC_EMPTY: c('error', 'invalid', 'An interface has neither `name` nor `mac`.'),
   NODE_BOOT_MAC_NOT_BONDED: c(

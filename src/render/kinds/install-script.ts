@@ -49,7 +49,6 @@ export function renderInstallScript(model: SiteModel, node: ResolvedNode, mac: s
     waitSeconds: model.boot.unknownWait,
     kernelUrl: target.images.kernel,
     kernelArgs: target.images.args,
-    bootNic: target.images.bootNic,
     initrds: target.images.initrds,
     shimUrl,
     shimImage,

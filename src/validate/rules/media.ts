@@ -47,8 +47,8 @@ export const mediaRule: Rule = {
         say({
           code: 'MEDIA_VLAN_UNTAGGED',
           at: nodeAt(node, 'vlan'),
-          message: `node ${node.hostname} is on VLAN ${node.vlan}, and its boot ISO sends untagged: neither Debian's iPXE (no \`vcreate\`) nor GRUB 2.06 (no \`net_set_vlan\`) can tag, so the ISO reaches the boot server only untagged or through a VLAN its NIC's firmware sets`,
-          hint: 'Give the boot NIC\'s switch port this VLAN untagged (native) for the install, or set the VLAN in the NIC\'s UEFI network settings; the installed system tags it as its config says (docs/install-without-pxe.md, "VLANs").',
+          message: `node ${node.hostname} is on VLAN ${node.vlan}, and its boot ISO sends untagged: neither Debian's iPXE (no \`vcreate\`) nor GRUB 2.06 (no \`net_set_vlan\`) can tag, so the ISO, and the installer it starts, reach the boot server untagged`,
+          hint: 'Give the boot NIC\'s switch port this VLAN untagged (native) for the install, and tagged once the node is installed: the installed system tags it as its config says (docs/install-without-pxe.md, "VLANs").',
         });
       if (model.nginx.access === 'nodes' && mediumAllow(node).length === 0)
         say({

@@ -1,5 +1,5 @@
 // nodes: link settings the installer (or its TUI) range-checks.
-import { BOOT_NIC, nicNameFor } from '../../derive/harvester/cmdline.ts';
+import { nicNameFor } from '../../derive/harvester/cmdline.ts';
 import { nodeAt } from '../../model/index.ts';
 import type { HarvesterNode } from '../../model/types.ts';
 import { normalizeMac } from '../../util/mac.ts';
@@ -15,7 +15,7 @@ export const nodeLinkRule: Rule = {
   codes: [
     'NODE_MTU_RANGE',
     'NODE_VLAN_RANGE',
-    'NODE_VLAN_BOOT_NIC_NAME',
+    'NODE_VLAN_INSTALLER_UNTAGGED',
     'NODE_BOOT_MAC_NOT_BONDED',
     'NODE_IP_NEEDED',
     'BOOT_UNKNOWN_JOIN_DHCP',
@@ -41,16 +41,16 @@ export const nodeLinkRule: Rule = {
           node: node.hostname,
           at: nodeAt(node, 'vlan'),
         });
-      } else if (node.vlan !== undefined && node.vlan > 1) {
-        // A boot NIC the inventory names no NIC for is named BOOT_NIC in the installer (ifname=): no other NIC may be.
-        const unnamed = node.macs.some((mac) => nicNameFor(node, mac) === undefined);
-        if (unnamed && node.interfaces.some((nic) => nic.name === BOOT_NIC)) {
+      } else if (node.vlan !== undefined && node.vlan > 1 && node.medium !== 'iso') {
+        // The installer tags only a boot NIC the inventory names (cmdline.ts); the ISO has its own warning (media).
+        const unnamed = node.macs.filter((mac) => nicNameFor(node, mac) === undefined);
+        if (unnamed.length > 0) {
           report({
-            code: 'NODE_VLAN_BOOT_NIC_NAME',
-            message: `node ${node.hostname} is on VLAN ${node.vlan} and has a boot MAC no interface names, which its installer names \`${BOOT_NIC}\`; an interface of the node already has that name`,
-            hint: `Give the boot MAC's interface its name (\`- name: <nic>\` with \`mac: <boot MAC>\`), or rename the interface called ${BOOT_NIC}.`,
+            code: 'NODE_VLAN_INSTALLER_UNTAGGED',
+            message: `node ${node.hostname} is on VLAN ${node.vlan}, but no interface names its boot NIC ${unnamed.join(', ')}: its installer runs untagged (only the installed system tags the VLAN, as its config says)`,
+            hint: "Name the boot NIC (`interfaces: [{ name: <nic>, mac: <boot MAC> }]`, the name the installed system gives it) so that the installer tags the VLAN too; or keep it, when the install runs on the port's native VLAN and reaches the boot server there.",
             node: node.hostname,
-            at: nodeAt(node, 'interfaces'),
+            at: nodeAt(node, 'vlan'),
           });
         }
       }
