@@ -84,12 +84,16 @@ packages=(nginx dnsmasq-base docker-registry skopeo apache2-utils libvirt-client
 command -v systemd-analyze >/dev/null 2>&1 || packages+=(systemd)
 
 export DEBIAN_FRONTEND=noninteractive
+nm_was_active=$(systemctl is-active --quiet NetworkManager.service 2>/dev/null && echo yes || echo no)
 apt-get update -q
 apt-get install -y -q --no-install-recommends "${packages[@]}"
 
 # The DHCP servers' own services (started on a systemd host; a container's policy-rc.d starts none).
+# network-manager is here for its nm-initrd-generator alone (test/real/installer-network.test.ts):
+# its daemon is stopped too, unless it was running before (a desktop that uses it).
 if [[ -d /run/systemd/system ]]; then
   systemctl disable --now kea-dhcp4-server.service isc-dhcp-server.service isc-dhcp-server6.service >/dev/null 2>&1 || true
+  [[ ${nm_was_active:-} == yes ]] || systemctl disable --now NetworkManager.service >/dev/null 2>&1 || true
 fi
 
 getent group libvirt-qemu >/dev/null || groupadd --system libvirt-qemu
