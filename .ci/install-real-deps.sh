@@ -63,6 +63,9 @@
 #                    runs its own kea-dhcp4 and dhcpd in network namespaces: the services the packages
 #                    install are stopped and disabled below (Kea's default config listens nowhere and
 #                    dhcpd's has no interfaces, but neither should run on a CI host)
+#   network-manager  nm-initrd-generator, the program that turns the installer's kernel line into its
+#                    network in the initrd of Harvester v1.7 and later (test/real/installer-network.test.ts);
+#                    its daemon is stopped and disabled below unless it was running before
 # Do not add libvirt-daemon-system: on a systemd host it starts a network on 192.168.122.1/24.
 set -euo pipefail
 
