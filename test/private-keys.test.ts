@@ -32,6 +32,25 @@ function repo(opts: { git: boolean; signing: string; publish: string }) {
   return { root, site, yaml, git, put };
 }
 
+/** Run `fn` with a `git` first on PATH that logs each call, then runs the real one: the calls' arguments. */
+async function loggedGit(fn: () => Promise<void>): Promise<string[]> {
+  const bin = tempDir('private-keys-bin');
+  const log = join(bin, 'calls');
+  const realGit = execFileSync('sh', ['-c', 'command -v git'], { encoding: 'utf8' }).trim();
+  writeFileSync(join(bin, 'git'), `#!/bin/sh\necho "$*" >> '${log}'\nexec '${realGit}' "$@"\n`, { mode: 0o755 });
+  writeFileSync(log, '');
+  const path = process.env.PATH;
+  process.env.PATH = `${bin}:${path}`;
+  try {
+    await fn();
+  } finally {
+    process.env.PATH = path;
+  }
+  return readFileSync(log, 'utf8')
+    .split('\n')
+    .filter((l) => l !== '');
+}
+
 /** The SECRET_KEY_NOT_IGNORED findings of `check`, as `line:col path`. */
 async function findings(site: string): Promise<string[]> {
   const r = await check({ sites: [site] });
@@ -84,22 +103,7 @@ test('one git call per site compile for both key files', async () => {
   const r = repo({ git: true, signing: 'secrets/sign', publish: 'secrets/publish-key' });
   r.put('sites/s1/secrets/sign');
   r.put('sites/s1/secrets/publish-key');
-  // A `git` first on PATH that logs each call, then runs the real one.
-  const bin = tempDir('private-keys-bin');
-  const log = join(bin, 'calls');
-  const realGit = execFileSync('sh', ['-c', 'command -v git'], { encoding: 'utf8' }).trim();
-  writeFileSync(join(bin, 'git'), `#!/bin/sh\necho "$*" >> '${log}'\nexec '${realGit}' "$@"\n`, { mode: 0o755 });
-  writeFileSync(log, '');
-  const path = process.env.PATH;
-  process.env.PATH = `${bin}:${path}`;
-  try {
-    assert.is((await findings(r.site)).length, 2);
-  } finally {
-    process.env.PATH = path;
-  }
-  const calls = readFileSync(log, 'utf8')
-    .split('\n')
-    .filter((l) => l !== '').length;
+  const calls = (await loggedGit(async () => assert.is((await findings(r.site)).length, 2))).length;
   assert.is(calls, 1);
 });
 
@@ -110,28 +114,18 @@ test('one run asks git once about a directory of key files, for every site that 
   for (const f of ['s1-sign', 's1-publish', 's2-sign', 's2-publish']) r.put(`secrets/${f}`);
   writeFileSync(join(r.root, '.gitignore'), '/secrets/\n');
   r.git('add', '-f', 'secrets/s2-publish');
-  const bin = tempDir('private-keys-bin');
-  const log = join(bin, 'calls');
-  const realGit = execFileSync('sh', ['-c', 'command -v git'], { encoding: 'utf8' }).trim();
-  writeFileSync(join(bin, 'git'), `#!/bin/sh\necho "$*" >> '${log}'\nexec '${realGit}' "$@"\n`, { mode: 0o755 });
-  writeFileSync(log, '');
-  const path = process.env.PATH;
-  process.env.PATH = `${bin}:${path}`;
   const answers: KeyFileAnswers = new Map();
   const found = async (site: string) =>
     (await compileModel(join(r.root, 'sites', site), { keyFileAnswers: answers })).diagnostics
       .filter((d) => d.code === 'SECRET_KEY_NOT_IGNORED')
       .map((d) => d.path);
-  try {
-    assert.equal(await found('s1'), []);
-    assert.equal(await found('s2'), ['publish.key'], 'the tracked key of the second site, found from the same listing');
-    assert.equal(await found('s1'), []);
-  } finally {
-    process.env.PATH = path;
-  }
-  const calls = readFileSync(log, 'utf8')
-    .split('\n')
-    .filter((l) => l.startsWith('ls-files'));
+  const calls = (
+    await loggedGit(async () => {
+      assert.equal(await found('s1'), []);
+      assert.equal(await found('s2'), ['publish.key'], 'the tracked key of the second site, found from the same listing');
+      assert.equal(await found('s1'), []);
+    })
+  ).filter((l) => l.startsWith('ls-files'));
   assert.is(calls.length, 1, calls.join('\n'));
   assert.match(calls[0]!, /:\(literal\)secrets$/);
 });
@@ -143,29 +137,19 @@ test("before a run of several sites, one listing of the sites' directory answers
   for (const s of ['s1', 's2']) for (const f of ['sign', 'publish-key']) r.put(`sites/${s}/secrets/${f}`);
   writeFileSync(join(r.root, '.gitignore'), 'sites/*/secrets/\n');
   r.git('add', '-f', 'sites/s1/secrets/sign');
-  const bin = tempDir('private-keys-bin');
-  const log = join(bin, 'calls');
-  const realGit = execFileSync('sh', ['-c', 'command -v git'], { encoding: 'utf8' }).trim();
-  writeFileSync(join(bin, 'git'), `#!/bin/sh\necho "$*" >> '${log}'\nexec '${realGit}' "$@"\n`, { mode: 0o755 });
-  writeFileSync(log, '');
-  const path = process.env.PATH;
-  process.env.PATH = `${bin}:${path}`;
   const answers: KeyFileAnswers = new Map();
   const root = realpathSync(r.root);
   const found = async (site: string) =>
     (await compileModel(join(root, 'sites', site), { keyFileAnswers: answers })).diagnostics
       .filter((d) => d.code === 'SECRET_KEY_NOT_IGNORED')
       .map((d) => d.path);
-  try {
-    listSitesForKeys(root, [join(root, 'sites/s1'), join(root, 'sites/s2')], answers);
-    assert.equal(await found('s1'), ['signing.private_key']);
-    assert.equal(await found('s2'), []);
-  } finally {
-    process.env.PATH = path;
-  }
-  const calls = readFileSync(log, 'utf8')
-    .split('\n')
-    .filter((l) => l.startsWith('ls-files'));
+  const calls = (
+    await loggedGit(async () => {
+      listSitesForKeys(root, [join(root, 'sites/s1'), join(root, 'sites/s2')], answers);
+      assert.equal(await found('s1'), ['signing.private_key']);
+      assert.equal(await found('s2'), []);
+    })
+  ).filter((l) => l.startsWith('ls-files'));
   assert.is(calls.length, 1, calls.join('\n'));
   assert.match(calls[0]!, /:\(literal\)sites$/);
 });

@@ -50,13 +50,7 @@ export class GitChanges {
    */
   lastCommit(dir: string, paths: readonly string[]): { commit: string; serial: number } | undefined {
     if (this.sites < WALK_FROM) return undefined;
-    let real: string;
-    try {
-      real = realpathSync(dir);
-    } catch {
-      return undefined;
-    }
-    const top = this.toplevel(real);
+    const top = this.topOf(dir);
     if (top === undefined) return undefined;
     const history = this.history(top);
     const rel = history && gitPaths(top, paths);
@@ -109,6 +103,15 @@ export class GitChanges {
       this.tops.set(dir, real);
     }
     return this.tops.get(dir);
+  }
+
+  /** The top of the work tree that holds `dir` (any path: its real path is asked about), or undefined. */
+  private topOf(dir: string): string | undefined {
+    try {
+      return this.toplevel(realpathSync(dir));
+    } catch {
+      return undefined;
+    }
   }
 
   /** A top already found that holds `dir` with no `.git` in between, or undefined. */
@@ -170,13 +173,7 @@ export class GitChanges {
    */
   changesFor(dir: string, watched: readonly string[], stamps: readonly InputStamp[] | undefined): string[] | undefined {
     if (stamps === undefined || stamps.length === 0) return undefined;
-    let real: string;
-    try {
-      real = realpathSync(dir);
-    } catch {
-      return undefined;
-    }
-    const top = this.toplevel(real);
+    const top = this.topOf(dir);
     if (top === undefined) return undefined;
     // A path that does not exist (a layer the site could read) is named by its directory's real path.
     const paths = gitPaths(top, watched, true);

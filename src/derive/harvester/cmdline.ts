@@ -2,7 +2,7 @@
 // outputs diff cleanly: initrd= (UEFI), network (pinned to the boot NIC), live root, consoles,
 // installer keys, then the site's and the node's extra arguments. Secrets never go here
 // (/proc/cmdline is world readable): token and password stay in the node's config file.
-import type { HarvesterNode, SiteModel } from '../../model/index.ts';
+import type { HarvesterNode, ResolvedNode, SiteModel } from '../../model/index.ts';
 import { HARVESTER_CONFIG } from '../configs/index.ts';
 import { nodeFirmware } from '../../model/index.ts';
 import { macToHyphen } from '../../util/mac.ts';
@@ -46,6 +46,16 @@ export function configUrl(model: SiteModel, node: HarvesterNode): string {
   return `${model.boot.server}/${configPath(model, node)}`;
 }
 
+/**
+ * Whether the installer's initrd takes the node's address (and mask and gateway) from its kernel
+ * line rather than from DHCP: a static node, and every Harvester node where several DHCP servers
+ * answer (`network.dhcp_servers: several`; Harvester's seeder does the same, a4b0884), whatever the
+ * installed system does. The node-address rule checks what this puts on the line.
+ */
+export function installerTakesAddress(model: SiteModel, node: ResolvedNode): boolean {
+  return node.method === 'static' || (node.boot === 'harvester' && model.network.dhcpServers === 'several');
+}
+
 /** NIC name given for exactly this MAC (an `interfaces` entry with both `name` and `mac`). */
 export function pinnedNicName(node: HarvesterNode, mac: string): string | undefined {
   return node.interfaces.find((n) => n.mac === mac && n.name !== undefined)?.name;
@@ -79,9 +89,7 @@ export function kernelArgs(model: SiteModel, node: HarvesterNode, mac: string | 
   // (MEDIA_VLAN_UNTAGGED): the installed system tags the VLAN.
   const vlanIf = node.vlan !== undefined && node.vlan > 1 && nic !== undefined && node.medium !== 'iso' ? `vlan${node.vlan}` : undefined;
   if (vlanIf) args.push(`vlan=${vlanIf}:${nic}`);
-  // Several DHCP servers on the network: the installer's initrd takes the node's address from this
-  // line (Harvester's seeder does the same, a4b0884), whatever the installed system does.
-  if (node.ip !== undefined && (node.method === 'static' || model.network.dhcpServers === 'several')) {
+  if (node.ip !== undefined && installerTakesAddress(model, node)) {
     // dracut: ip=<client>::<gateway>:<netmask>:<hostname>:<interface>:none
     args.push(`ip=${node.ip}::${node.gateway}:${node.netmask}:${node.hostname}:${vlanIf ?? nic ?? ''}:none`);
     for (const dns of node.dns) args.push(`nameserver=${dns}`);

@@ -4,7 +4,8 @@
 // that follows from it, so the gateway check is skipped for that node (no cascade).
 import { formatIpv4, inNetwork, maskToPrefix, parseCidr, parseIpv4, prefixToMask, type Ipv4Network } from '../../util/ipv4.ts';
 import { nodeAt } from '../../model/index.ts';
-import type { ResolvedNode } from '../../model/types.ts';
+import type { ResolvedNode, SiteModel } from '../../model/types.ts';
+import { installerTakesAddress } from '../../derive/harvester/cmdline.ts';
 import type { SiteInput } from '../../types/site-input.ts';
 import { eachNode, type Rule, type RuleContext } from '../rule.ts';
 
@@ -15,8 +16,7 @@ interface AddressFacts {
   readonly gw: number | undefined;
   readonly start: number | undefined;
   readonly end: number | undefined;
-  /** `network.dhcp_servers: several`: a Harvester DHCP node's installer takes its address, mask and gateway from its kernel line. */
-  readonly several: boolean;
+  readonly model: SiteModel;
   readonly report: RuleContext['report'];
 }
 
@@ -41,7 +41,7 @@ export const nodeAddressRule: Rule = {
       gw: parseIpv4(input.network.gateway),
       start: parseIpv4(model.network.dhcpStart),
       end: parseIpv4(model.network.dhcpEnd),
-      several: model.network.dhcpServers === 'several',
+      model,
       report: ctx.report,
     };
     // A node's findings read only the node, its own input and site-level values: kept per node in watch.
@@ -200,8 +200,8 @@ function outsideNetworkHint({ input, gw, start, end }: AddressFacts, net: Ipv4Ne
 }
 
 /** A static node's gateway lies in the subnet its IP and prefix make (a DHCP node's too where its installer takes them from its kernel line: `network.dhcp_servers: several`). */
-function checkStaticGateway({ net, gw, several, report }: AddressFacts, node: ResolvedNode, name: string, ip: number): void {
-  if (node.method !== 'static' && !(several && node.boot === 'harvester')) return;
+function checkStaticGateway({ net, gw, model, report }: AddressFacts, node: ResolvedNode, name: string, ip: number): void {
+  if (!installerTakesAddress(model, node)) return;
   // A gateway taken from `network.gateway` that the network rule already reports (not a host
   // of `network.cidr`) would be reported again for every static node.
   const siteGatewayReported = net !== undefined && gw !== undefined && (!inNetwork(gw, net) || gw === net.address || gw === net.broadcast);
