@@ -15,6 +15,9 @@ const strList = (description: string, extra: Record<string, unknown> = {}) => ({
 /** A kernel console (`console=` argument): a device name, optionally `,<baud>[parity][bits][r]`. */
 const CONSOLE_PATTERN = '^[a-zA-Z][a-zA-Z0-9]*(,[0-9]+[noe]?[0-9]?r?)?$';
 const ipv4 = (description: string) => str(description + ' (IPv4 address, dotted quad)');
+/** IPv6 text: hex digits and colons only (the ipv6 rule then asks for the canonical form). */
+const IPV6_CHARS = '[0-9A-Fa-f:]{2,39}';
+const ipv6 = (description: string) => str(description, { pattern: `^${IPV6_CHARS}$` });
 /** An IPv4 address or CIDR block in canonical dotted-quad form (host bits are checked by a rule). */
 const CIDR_PATTERN =
   '^(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(\\.(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}(/(3[0-2]|[12]?[0-9]))?$';
@@ -385,6 +388,9 @@ const node = {
     ip: ipv4(
       'Address of the node on the management network. Used as the DHCP reservation and, with `method: static`, as the static address.',
     ),
+    ip6: ipv6(
+      "IPv6 address of the node inside `network.ipv6.prefix`, in canonical form: its DHCPv6 reservation (by MAC) and the address nginx serves the node's files to. Generic OS nodes only.",
+    ),
     role: {
       type: 'string',
       enum: ['create', 'join'],
@@ -393,6 +399,17 @@ const node = {
     },
     ...nodeSettings,
   },
+};
+
+/** The IPv4 keys of `network:`: all four, or none on an IPv6-only network. */
+const IPV4_NETWORK = {
+  cidr: str('Network in CIDR form, e.g. `192.168.122.0/24`.'),
+  gateway: ipv4('Default gateway; sent as DHCP option `router` (Harvester needs a default route).'),
+  dns: strList('DNS servers handed out by DHCP and used for static nodes (1 to 8: DHCP option 6 holds 63 at most, the installer a few).', {
+    minItems: 1,
+    maxItems: 8,
+  }),
+  dhcp_range: str('Dynamic DHCP pool `first-last`, e.g. `192.168.122.100-192.168.122.200`.'),
 };
 
 const schema = {
@@ -546,14 +563,33 @@ const schema = {
     network: obj(
       'The management network the nodes boot and live on.',
       {
-        cidr: str('Network in CIDR form, e.g. `192.168.122.0/24`.'),
-        gateway: ipv4('Default gateway; sent as DHCP option `router` (Harvester needs a default route).'),
-        dns: strList(
-          'DNS servers handed out by DHCP and used for static nodes (1 to 8: DHCP option 6 holds 63 at most, the installer a few).',
-          { minItems: 1, maxItems: 8 },
-        ),
-        dhcp_range: str('Dynamic DHCP pool `first-last`, e.g. `192.168.122.100-192.168.122.200`.'),
+        ...IPV4_NETWORK,
         domain: value('dnsName', 'Optional DNS domain handed out by DHCP.'),
+        ipv6: obj(
+          'IPv6 on this network: DHCPv6 and router advertisements from the generated dnsmasq (Kea: DHCPv6 only), nginx listening on IPv6 and per-node access by IPv6 address. Generic OS nodes boot over IPv6 (UEFI PXE or iPXE over IPv6, then HTTP); Harvester nodes install over IPv4 only (the installer config has no IPv6 fields). Without `cidr`, the network is IPv6-only (docs/ipv6.md).',
+          {
+            prefix: str(
+              "The network's IPv6 prefix, e.g. `fd00:10::/64`: the address in canonical form (lower case, shortest), a length of 64 to 120.",
+              {
+                pattern: `^${IPV6_CHARS}/[0-9]{1,3}$`,
+              },
+            ),
+            dhcp_range: str('DHCPv6 pool `first-last` inside `prefix`, e.g. `fd00:10::1000-fd00:10::1fff`.', {
+              pattern: `^${IPV6_CHARS}-${IPV6_CHARS}$`,
+            }),
+            dns: {
+              type: 'array',
+              items: { type: 'string', pattern: `^${IPV6_CHARS}$` },
+              minItems: 1,
+              maxItems: 8,
+              description: 'DNS servers handed out by DHCPv6 (IPv6 addresses, 1 to 8).',
+            },
+            server: ipv6(
+              "The boot server's IPv6 address on this network, where firmware fetches iPXE over TFTP and iPXE its first script over HTTP (`tftp://[<server>]/...`, `http://[<server>]/boot.ipxe`). Default: the host of `boot.server` when it is an IPv6 address; needed otherwise.",
+            ),
+          },
+          { required: ['prefix', 'dhcp_range'] },
+        ),
         dhcp_servers: {
           type: 'string',
           enum: ['one', 'several'],
@@ -561,7 +597,17 @@ const schema = {
             "`one` (default) or `several`: more than one DHCP server answers on this network (a second site's, a router's). Then the initrd of each Harvester node's installer (which fetches the live root and the config) takes the node's address from its kernel line (the static `ip=` form, with the node's `ip`) instead of asking DHCP, where NetworkManager may take another server's answer, or keep a second address after the switch to the installer's root. The installer then sets up the management network as `method` says: prefer `method: static` on such a network. Every Harvester node needs an `ip`.",
         },
       },
-      { required: ['cidr', 'gateway', 'dns', 'dhcp_range'] },
+      {
+        // IPv4 is all four keys, or (on an IPv6-only network, with `ipv6:`) none of them.
+        if: { properties: { ipv6: false } },
+        then: { properties: IPV4_NETWORK, required: ['cidr', 'gateway', 'dns', 'dhcp_range'] },
+        dependencies: {
+          cidr: ['gateway', 'dns', 'dhcp_range'],
+          gateway: ['cidr'],
+          dns: ['cidr'],
+          dhcp_range: ['cidr'],
+        },
+      },
     ),
     cluster: obj(
       'Cluster-wide Harvester settings. Required when any node installs Harvester.',

@@ -39,6 +39,17 @@ const goldens: { name: string; site: string; expected: string }[] = [
     site: join(repo, 'test/fixtures/build/dhcp-isc/site'),
     expected: join(repo, 'test/fixtures/build/dhcp-isc/expected'),
   },
+  // IPv6: a dual-stack network served by dnsmasq, and an IPv6-only one served by Kea (DHCPv6 alone).
+  {
+    name: 'fixture dual-stack',
+    site: join(repo, 'test/fixtures/build/dual-stack/site'),
+    expected: join(repo, 'test/fixtures/build/dual-stack/expected'),
+  },
+  {
+    name: 'fixture ipv6-kea',
+    site: join(repo, 'test/fixtures/build/ipv6-kea/site'),
+    expected: join(repo, 'test/fixtures/build/ipv6-kea/expected'),
+  },
   {
     // BMC scripts: Redfish (defaults and a node's own system, IPv6 and port) and IPMI, on a UEFI HTTP boot site.
     name: 'fixture bmc',

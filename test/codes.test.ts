@@ -10,7 +10,7 @@ import { RULES } from '../src/validate/index.ts';
 const repo = resolve(import.meta.dirname, '..');
 const fixtureCodes = new Set(
   readdirSync(join(repo, 'test/fixtures/check')).flatMap((c) => {
-    const m = /^# ([A-Z_]+):/.exec(readFileSync(join(repo, 'test/fixtures/check', c, 'bad/site.yaml'), 'utf8'));
+    const m = /^# ([A-Z0-9_]+):/.exec(readFileSync(join(repo, 'test/fixtures/check', c, 'bad/site.yaml'), 'utf8'));
     return m ? [m[1]!] : [];
   }),
 );

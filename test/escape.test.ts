@@ -128,8 +128,9 @@ test('nginx: a value is one bare or double-quoted argument; variables and newlin
   assert.is(escapers.nginx('/srv/a b'), '"/srv/a b"');
 });
 
-test('nginx addresses (allow, set_real_ip_from): a canonical IPv4 address or CIDR block, nothing else', () => {
-  for (const v of ['10.0.0.7', '10.77.0.100/30', '0.0.0.0/0', '255.255.255.255/32']) assert.is(escapers.nginxAddress(v), v);
+test('nginx addresses (allow, set_real_ip_from): a canonical IPv4 or IPv6 address or CIDR block, nothing else', () => {
+  for (const v of ['10.0.0.7', '10.77.0.100/30', '0.0.0.0/0', '255.255.255.255/32', 'fe80::1', 'fd00:6::1000/116', '::/0'])
+    assert.is(escapers.nginxAddress(v), v);
   for (const v of [
     ...HOSTILE,
     '10.0.0.7; allow all',
@@ -140,7 +141,13 @@ test('nginx addresses (allow, set_real_ip_from): a canonical IPv4 address or CID
     '10.0.0.7/33',
     '10.0.0.5/24',
     '10.0.0.7/',
-    'fe80::1',
+    'FE80::1',
+    'fe80:0::1',
+    'fe80::1%eth0',
+    'fd00:6::1001/116',
+    'fd00:6::/129',
+    '::ffff:10.0.0.7',
+    'fe80::1; allow all',
     '10.0.0.7\n',
   ])
     refused(() => escapers.nginxAddress(v), `nginxAddress let ${JSON.stringify(v)} through`);

@@ -54,6 +54,7 @@ const SAMPLES: Readonly<Record<string, unknown>> = {
   mac: '52:54:00:00:00:09',
   macs: ['52:54:00:00:00:09', '52:54:00:00:00:0a'],
   ip: '10.0.0.29',
+  ip6: 'fd00::29',
   role: 'join',
   cloud_init: { user_data: { packages: ['tmux'] } },
   arch: 'arm64',

@@ -97,3 +97,33 @@ export function leaseSeconds(time: string): number | undefined {
   const unit = { '': 1, s: 1, m: 60, h: 3600, d: 86400, w: 604800 }[m[2] as '' | 's' | 'm' | 'h' | 'd' | 'w'];
   return Number(m[1]) * unit;
 }
+
+/**
+ * What DHCPv6 answers on a network with `network.ipv6` (option 59, bootfile-url, always a URL):
+ * iPXE gets the entry script over HTTP, UEFI firmware PXE gets iPXE over TFTP, UEFI HTTP boot the
+ * loader over HTTP (Kea only: dnsmasq cannot echo the vendor class those clients need). Each URL
+ * names the boot server by its IPv6 address (`network.ipv6.server`): firmware has no DNS yet.
+ * BIOS firmware PXE has no IPv6 (PXE 2.1); BIOS machines boot over IPv6 only from an iPXE ROM.
+ */
+export interface BootFiles6 {
+  readonly ipxe: string;
+  readonly efi64: string;
+  readonly efihttp: string;
+}
+
+/** The DHCPv6 boot files (undefined without `network.ipv6`). */
+export function bootFiles6(model: SiteModel): BootFiles6 | undefined {
+  const v6 = model.network.ipv6;
+  if (!v6) return undefined;
+  const base = serverBase6(model);
+  const efiFile = uefiBootFile(model);
+  return { ipxe: `${base}/${LAYOUT.entryScript}`, efi64: `tftp://[${v6.server}]/${efiFile}`, efihttp: `${base}/${efiFile}` };
+}
+
+/** `boot.server` with its host replaced by the server's IPv6 address, in brackets (its port and path kept). */
+export function serverBase6(model: SiteModel): string {
+  const server = model.network.ipv6?.server ?? '';
+  const url = new URL(model.boot.server);
+  url.hostname = `[${server}]`;
+  return url.href.replace(/\/+$/, '');
+}

@@ -61,6 +61,8 @@ export const LAYOUT = {
   dnsmasq: 'dnsmasq/harvgen.conf',
   /** `dhcp.server: kea`: the Kea DHCPv4 config, in place of the dnsmasq file. */
   kea: 'kea/harvgen.json',
+  /** `dhcp.server: kea` with `network.ipv6`: the Kea DHCPv6 config. */
+  kea6: 'kea/harvgen6.json',
   /** `dhcp.server: isc`: the ISC dhcpd snippet, in place of the dnsmasq file. */
   dhcpd: 'dhcpd/harvgen.conf',
   /** What one dnsmasq process holds once, whatever number of sites it serves. */

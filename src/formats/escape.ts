@@ -6,6 +6,7 @@
 // back as one inert value, or refuses it with UnsafeValueError, which the render stage turns
 // into a RENDER_UNSAFE_VALUE diagnostic (nothing is written).
 import { parseIpv4, prefixToMask } from '../util/ipv4.ts';
+import { parseCidr6, parseIpv6 } from '../util/ipv6.ts';
 
 /** A value that no escaping can make safe in the format it is meant for. */
 export class UnsafeValueError extends Error {
@@ -120,17 +121,30 @@ export const escapers = {
    */
   nginxAddress(value: string | number): string {
     const v = oneLine('an nginx address', text(value));
+    if (v.includes(':')) {
+      // IPv6: a canonical address or the network address of a block (`allow` takes both).
+      const [address = '', length] = v.split('/');
+      const ok = length === undefined ? parseIpv6(address) !== undefined : parseCidr6(v).net !== undefined;
+      if (!ok) refuse('an nginx address', v, 'only a canonical IPv6 address or the network address of a block is allowed there');
+      return v;
+    }
     const m = /^([0-9.]+)(?:\/([0-9]{1,2}))?$/.exec(v);
     const ip = m ? parseIpv4(m[1]!) : undefined;
     const prefix = m?.[2] === undefined ? 32 : Number(m[2]);
-    if (ip === undefined || prefix > 32) refuse('an nginx address', v, 'only an IPv4 address or CIDR block (a.b.c.d[/n]) is allowed there');
+    if (ip === undefined || prefix > 32) refuse('an nginx address', v, 'only an IPv4 or IPv6 address or CIDR block is allowed there');
     if ((ip & prefixToMask(prefix)) >>> 0 !== ip) refuse('an nginx address', v, 'the block has host bits set');
     return v;
   },
 
   /** One dnsmasq option value (between commas). dnsmasq has no quoting that survives its comma split. */
   dnsmasq(value: string | number): string {
-    return only('a dnsmasq value', oneLine('a dnsmasq value', text(value)), /^[A-Za-z0-9._~@+=:/*!-]+$/, 'letters, digits and ._~@+=:/*!-');
+    // Brackets hold IPv6 addresses (`[fd00::10]`, `tftp://[fd00::1]/...`); they split nothing.
+    return only(
+      'a dnsmasq value',
+      oneLine('a dnsmasq value', text(value)),
+      /^[A-Za-z0-9._~@+=:/*!\[\]-]+$/,
+      'letters, digits and ._~@+=:/*![]-',
+    );
   },
 
   /** Free text in a systemd unit value such as Description= (`%` is a specifier, `\` a continuation). */

@@ -4,6 +4,7 @@
 // the rules, so values that cannot be parsed are carried through as written for them to point at.
 import type { NodeInput, SiteInput } from '../types/site-input.ts';
 import { formatIpv4, parseCidr, parseIpv4, prefixToMask } from '../util/ipv4.ts';
+import { parseIpv6 } from '../util/ipv6.ts';
 import { normalizeMac } from '../util/mac.ts';
 import { BUILTIN_DEFAULTS as D } from './defaults.ts';
 import { nodeReaders, type NodeReader } from './layers.ts';
@@ -13,6 +14,7 @@ import { ignoredProblems } from './ignored.ts';
 import { siteLevel, type ModelCache, type SiteLevel, type SiteLevelResolve } from './cache.ts';
 import type {
   HarvesterNode,
+  Ipv4Net,
   ModelProblem,
   ResolvedCluster,
   ResolvedNode,
@@ -56,7 +58,7 @@ export function resolveSite(input: SiteInput, layers: Layers = { profiles: {} },
   const server = input.boot.server.replace(/\/+$/, '');
   const serverUrl = new URL(server);
   const port = serverUrl.port ? Number(serverUrl.port) : 80;
-  const cidr = parseCidr(input.network.cidr).net;
+  const cidr = input.network.cidr !== undefined ? parseCidr(input.network.cidr).net : undefined;
   const netPrefix = cidr?.prefix ?? 24;
   // The site-level objects nodes refer to (their release, OS profile, cluster): the same objects
   // while the site-level inputs are, so that a reused node and the model agree on them (renderers
@@ -72,7 +74,7 @@ export function resolveSite(input: SiteInput, layers: Layers = { profiles: {} },
     ...(layers.measured && Object.keys(layers.measured).length > 0 ? { measured: measuredByHost(layers.measured) } : {}),
     ...(siteRelease ? { release: siteRelease } : {}),
     boot: siteBoot(input, server, serverUrl, port),
-    network: siteNetwork(input, cidr, netPrefix),
+    network: siteNetwork(input, cidr, netPrefix, serverUrl),
     ...(cluster ? { cluster } : {}),
     osProfiles,
     nodes: firstHarvesterCreates(nodes, input.nodes ?? [], input.cluster?.created === true),
@@ -183,20 +185,52 @@ function secureBootPair(
   return { shim: sb.shim ?? `${loader.replace(/\.efi$/, '')}-shimx64.efi`, loader };
 }
 
-/** `network:`, with the address, netmask and DHCP range split out. */
-function siteNetwork(input: SiteInput, cidr: ReturnType<typeof parseCidr>['net'], netPrefix: number): SiteModel['network'] {
-  const [dhcpStart = '', dhcpEnd = ''] = input.network.dhcp_range.split('-').map((s) => s.trim());
+/** `network:`, with the address, netmask and DHCP ranges split out. */
+function siteNetwork(input: SiteInput, cidr: ReturnType<typeof parseCidr>['net'], netPrefix: number, serverUrl: URL): SiteModel['network'] {
+  const n = input.network;
+  const range = (text: string): [string, string] => {
+    const [first = '', last = ''] = text.split('-').map((s) => s.trim());
+    return [first, last];
+  };
+  const ipv4 =
+    n.cidr !== undefined && n.gateway !== undefined && n.dns !== undefined && n.dhcp_range !== undefined
+      ? (() => {
+          const [dhcpStart, dhcpEnd] = range(n.dhcp_range);
+          return {
+            cidr: n.cidr,
+            address: cidr ? formatIpv4(cidr.address) : n.cidr,
+            prefix: netPrefix,
+            netmask: formatIpv4(prefixToMask(netPrefix)),
+            gateway: n.gateway,
+            dns: n.dns,
+            dhcpStart,
+            dhcpEnd,
+          };
+        })()
+      : undefined;
+  const v6 = n.ipv6;
+  const ipv6 = v6
+    ? (() => {
+        const [dhcpStart, dhcpEnd] = range(v6.dhcp_range);
+        const [address = '', length = ''] = v6.prefix.split('/');
+        // URL hosts keep IPv6 addresses in brackets.
+        const host = serverUrl.hostname.replace(/^\[|\]$/g, '');
+        return {
+          cidr: v6.prefix,
+          address,
+          prefix: Number(length),
+          dhcpStart,
+          dhcpEnd,
+          dns: v6.dns ?? [],
+          server: v6.server ?? (parseIpv6(host) !== undefined ? host : ''),
+        };
+      })()
+    : undefined;
   return {
-    cidr: input.network.cidr,
-    address: cidr ? formatIpv4(cidr.address) : input.network.cidr,
-    prefix: netPrefix,
-    netmask: formatIpv4(prefixToMask(netPrefix)),
-    gateway: input.network.gateway,
-    dns: input.network.dns,
-    dhcpStart,
-    dhcpEnd,
-    ...(input.network.domain !== undefined ? { domain: input.network.domain } : {}),
-    dhcpServers: input.network.dhcp_servers ?? 'one',
+    ...(ipv4 ? { ipv4 } : {}),
+    ...(ipv6 ? { ipv6 } : {}),
+    ...(n.domain !== undefined ? { domain: n.domain } : {}),
+    dhcpServers: n.dhcp_servers ?? 'one',
   };
 }
 
@@ -212,13 +246,41 @@ function siteLab(input: SiteInput): SiteModel['lab'] {
   };
 }
 
+/** A URL host that is an address (IPv4, or IPv6 in brackets) rather than a name. */
+function isAddressHost(host: string): boolean {
+  return parseIpv4(host) !== undefined || (host.startsWith('[') && host.endsWith(']'));
+}
+
+/**
+ * The IPv4 side of a network that has one: for the outputs only an IPv4 network has (the libvirt
+ * lab network, ISC dhcpd, Kea's DHCPv4 file). The rules refuse those on an IPv6-only network
+ * before anything is rendered, so this never fails on a valid site.
+ */
+export function ipv4Of(model: SiteModel): Ipv4Net {
+  const v4 = model.network.ipv4;
+  if (!v4) throw new Error(`site ${model.site} has no IPv4 network, which this output needs (a rule should have refused it)`);
+  return v4;
+}
+
 /** `nginx:` with its defaults. */
 function siteNginx(input: SiteInput, serverUrl: URL, port: number): SiteModel['nginx'] {
   const n = input.nginx;
+  // On a network with IPv6, nginx listens there too, unless boot.server or nginx.listen already
+  // names an IPv6 address: on the server's IPv6 address when boot.server names it by IPv4, on
+  // every IPv6 address (`[::]`, which nginx binds IPv6-only) when by name.
+  const v6 = input.network.ipv6;
+  const own6 = (n?.listen ?? serverUrl.hostname).startsWith('[');
+  const listen6 =
+    v6 === undefined || own6 || n?.listen !== undefined
+      ? undefined
+      : parseIpv4(serverUrl.hostname) !== undefined && v6.server !== undefined
+        ? `[${v6.server}]:${port}`
+        : `[::]:${port}`;
   return {
     // nginx resolves a host name in `listen` when it starts (and fails if it cannot): a
     // name-based boot.server listens on all addresses of its port instead.
-    listen: n?.listen ?? (parseIpv4(serverUrl.hostname) !== undefined ? `${serverUrl.hostname}:${port}` : String(port)),
+    listen: n?.listen ?? (isAddressHost(serverUrl.hostname) ? `${serverUrl.hostname}:${port}` : String(port)),
+    ...(listen6 !== undefined ? { listen6 } : {}),
     root: n?.root ?? `${D.nginx.rootBase}/${input.site}`,
     accessLog: n?.access_log ?? `${D.nginx.accessLogDir}/harvgen-${input.site}.access.log`,
     access: n?.access ?? D.nginx.access,

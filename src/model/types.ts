@@ -88,6 +88,8 @@ export interface NodeBase {
   /** Boot MACs, lowercase colon form, in inventory order. */
   readonly macs: readonly string[];
   readonly ip?: string;
+  /** `ip6`: the node's IPv6 address (DHCPv6 reservation, nginx access), canonical form. */
+  readonly ip6?: string;
   /** How iPXE and dnsmasq address the node (embed.ipxe, DHCP reservations). */
   readonly method: 'dhcp' | 'static';
   readonly prefix: number;
@@ -250,14 +252,10 @@ export interface SiteModel {
     readonly secureBoot?: { readonly shim: string; readonly loader: string };
   };
   readonly network: {
-    readonly cidr: string;
-    readonly address: string;
-    readonly prefix: number;
-    readonly netmask: string;
-    readonly gateway: string;
-    readonly dns: readonly string[];
-    readonly dhcpStart: string;
-    readonly dhcpEnd: string;
+    /** IPv4 on the network (`cidr`, `gateway`, `dns`, `dhcp_range`); absent on an IPv6-only network. */
+    readonly ipv4?: Ipv4Net;
+    /** `network.ipv6`: DHCPv6, router advertisements, nginx on IPv6 (docs/ipv6.md). */
+    readonly ipv6?: Ipv6Net;
     readonly domain?: string;
     /** `network.dhcp_servers`: with `several`, a Harvester node's installer gets its address on its kernel line. */
     readonly dhcpServers: 'one' | 'several';
@@ -279,6 +277,8 @@ export interface SiteModel {
   };
   readonly nginx: {
     readonly listen: string;
+    /** A second `listen` for IPv6 (`network.ipv6`), when `listen` is IPv4 or a port. */
+    readonly listen6?: string;
     readonly root: string;
     readonly accessLog: string;
     /** `nodes`: a node's files only to its address(es) (src/render/access.ts); `open`: to every client. */
@@ -361,4 +361,29 @@ export interface ModelProblem {
   readonly target?: 'key' | 'value';
   /** Hostname of the node it is about. */
   readonly node?: string;
+}
+
+/** The IPv4 side of the management network. */
+export interface Ipv4Net {
+  readonly cidr: string;
+  readonly address: string;
+  readonly prefix: number;
+  readonly netmask: string;
+  readonly gateway: string;
+  readonly dns: readonly string[];
+  readonly dhcpStart: string;
+  readonly dhcpEnd: string;
+}
+
+/** The IPv6 side of the management network (`network.ipv6`), addresses in canonical text form. */
+export interface Ipv6Net {
+  /** `prefix` as written: `<address>/<length>`. */
+  readonly cidr: string;
+  readonly address: string;
+  readonly prefix: number;
+  readonly dhcpStart: string;
+  readonly dhcpEnd: string;
+  readonly dns: readonly string[];
+  /** The boot server's IPv6 address (`server`, else boot.server's host); empty when neither (NETWORK_IPV6_SERVER). */
+  readonly server: string;
 }

@@ -5,6 +5,7 @@
 import type { ResolvedNode, SiteModel } from '../model/index.ts';
 import { computeAlways, memoEach, type NodeMemo } from '../model/memo.ts';
 import { parseIpv4, rangeToCidrs } from '../util/ipv4.ts';
+import { parseIpv6, rangeToCidrs6 } from '../util/ipv6.ts';
 import { DIRS, LAYOUT } from '../derive/layout.ts';
 import { configFilePath, mediumPath } from '../derive/file-names.ts';
 import { mediumAllow } from '../derive/media.ts';
@@ -17,19 +18,39 @@ export interface ProtectedFile {
   readonly allow: readonly string[];
 }
 
-/** The DHCP pool (`network.dhcp_range`) as the fewest CIDR blocks that hold exactly its addresses. */
+/** The IPv4 DHCP pool (`network.dhcp_range`) as the fewest CIDR blocks that hold exactly its addresses. */
 export function poolAllow(model: SiteModel): string[] {
-  const start = parseIpv4(model.network.dhcpStart);
-  const end = parseIpv4(model.network.dhcpEnd);
+  const v4 = model.network.ipv4;
+  const start = v4 ? parseIpv4(v4.dhcpStart) : undefined;
+  const end = v4 ? parseIpv4(v4.dhcpEnd) : undefined;
   return start === undefined || end === undefined ? [] : rangeToCidrs(start, end);
 }
 
+/** The DHCPv6 pool (`network.ipv6.dhcp_range`), the same way. */
+export function pool6Allow(model: SiteModel): string[] {
+  const v6 = model.network.ipv6;
+  const start = v6 ? parseIpv6(v6.dhcpStart) : undefined;
+  const end = v6 ? parseIpv6(v6.dhcpEnd) : undefined;
+  return start === undefined || end === undefined ? [] : rangeToCidrs6(start, end);
+}
+
+/** Both pools: what an unknown machine may come from. */
+export function poolsAllow(model: SiteModel): string[] {
+  return [...poolAllow(model), ...pool6Allow(model)];
+}
+
 /**
- * The addresses a node fetches its files from: its `ip` (a static address, or the DHCP
- * reservation of all its boot MACs), else any address of the pool (NODE_FILES_OPEN_TO_POOL).
+ * The addresses a node fetches its files from, on each address family of the network: its `ip`
+ * (a static address, or the DHCP reservation of all its boot MACs), else any address of the pool
+ * (NODE_FILES_OPEN_TO_POOL); on IPv6 (not a Harvester node) its `ip6`, else the DHCPv6 pool.
  */
 export function nodeAllow(model: SiteModel, node: ResolvedNode): string[] {
-  return node.ip !== undefined ? [node.ip] : poolAllow(model);
+  // A Harvester node installs over IPv4 only (its installer config has no IPv6 fields).
+  const v6 = model.network.ipv6 !== undefined && node.boot !== 'harvester';
+  return [
+    ...(model.network.ipv4 ? (node.ip !== undefined ? [node.ip] : poolAllow(model)) : []),
+    ...(v6 ? (node.ip6 !== undefined ? [node.ip6] : pool6Allow(model)) : []),
+  ];
 }
 
 /** Who may fetch each node's files, by the list of each node's own (under watch's memo; site-level values do not change while that list is kept). */
@@ -75,7 +96,7 @@ export function protectedFiles(model: SiteModel, served: readonly string[], memo
       for (const path of own.paths) owners.set(path, own.allow);
       if (own.medium) owners.set(own.medium.path, own.medium.allow);
     }
-    if (model.unknownJoin) owners.set(LAYOUT.unknownJoinConfig, poolAllow(model));
+    if (model.unknownJoin) owners.set(LAYOUT.unknownJoinConfig, poolsAllow(model));
     if (memo !== computeAlways) ownersKept.set(owns, owners);
   }
   // Under watch's memo the list of last time, while the owners and the served paths are the same

@@ -4,7 +4,7 @@
 // template because the split's conditions are harvgen's own syntax: every inventory value goes
 // through an escaper of the format (`dhcpdString`, `dhcpdName`, `dhcpdAddress`, `dhcpdMac`, `int`).
 import { uefiBootFile } from '../model/boot-files.ts';
-import type { SiteModel } from '../model/index.ts';
+import { ipv4Of, type SiteModel } from '../model/index.ts';
 import {
   bootClasses,
   dhcpHosts,
@@ -57,7 +57,7 @@ export function dhcpdHost(model: SiteModel, h: DhcpHost): string[] {
 
 /** dhcpd/harvgen.conf. */
 export function renderDhcpd(model: SiteModel): string {
-  const net = model.network;
+  const net = { ...ipv4Of(model), domain: model.network.domain };
   // dhcpd's lease times are 32-bit seconds; `infinite` is its largest.
   const lease = e.int(leaseSeconds(model.dnsmasq.leaseTime) ?? 0xffffffff);
   const vip = vipReservation(model);

@@ -22,7 +22,7 @@ import { computeAlways, nodeMemo, type NodeMemo } from './fragments.ts';
 import type { Keep } from './templates.ts';
 import { dnsmasqHostPath, hasDnsmasqHostFiles, renderDnsmasq, renderDnsmasqGlobal, renderDnsmasqHostFile } from './dnsmasq.ts';
 import { renderManifest } from './manifest.ts';
-import { renderKea } from './kea.ts';
+import { renderKea, renderKea6 } from './kea.ts';
 import { renderDhcpd } from './dhcpd.ts';
 import { protectedFiles } from './access.ts';
 import { bmcNodes, renderBmcAll, renderBmcScript } from './bmc.ts';
@@ -255,8 +255,10 @@ function dnsmasqHostFiles(model: SiteModel): boolean {
  */
 function addDhcp(model: SiteModel, tree: TreeFiles): void {
   const add = tree.add;
-  if (model.dhcp.server === 'kea') add(LAYOUT.kea, () => renderKea(model));
-  else if (model.dhcp.server === 'isc') add(LAYOUT.dhcpd, () => renderDhcpd(model));
+  if (model.dhcp.server === 'kea') {
+    if (model.network.ipv4) add(LAYOUT.kea, () => renderKea(model));
+    if (model.network.ipv6) add(LAYOUT.kea6, () => renderKea6(model));
+  } else if (model.dhcp.server === 'isc') add(LAYOUT.dhcpd, () => renderDhcpd(model));
   else {
     add(LAYOUT.dnsmasq, () => renderDnsmasq(model));
     add(LAYOUT.dnsmasqGlobal, () => renderDnsmasqGlobal(model));

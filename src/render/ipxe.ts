@@ -18,6 +18,7 @@ export function renderEntryScript(model: SiteModel): string {
     unknownScript: LAYOUT.unknownScript,
     retries: model.boot.retries,
     retryDelay: model.boot.retryDelay,
+    ipv6: model.network.ipv6 !== undefined,
   });
 }
 
@@ -81,6 +82,7 @@ export function renderEmbedScript(model: SiteModel, memo: NodeMemo = computeAlwa
     entry: `${model.boot.server}/${LAYOUT.entryScript}`,
     retryDelay: model.boot.retryDelay,
     keyed: keyedScripts(model),
+    ipv6: model.network.ipv6 !== undefined,
   };
   const statics = model.nodes.filter((n) => n.method === 'static' && n.ip !== undefined && n.macs.length > 0);
   if (memo === computeAlways) {

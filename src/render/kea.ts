@@ -3,10 +3,11 @@
 // are the site's part to merge into an existing Kea (README "Choosing a DHCP form"). Built as an
 // object and serialized once by JSON.stringify; every inventory string goes through
 // `escapers.kea` on its way in.
-import type { SiteModel } from '../model/index.ts';
+import { ipv4Of, type SiteModel } from '../model/index.ts';
 import { parseIpv4 } from '../util/ipv4.ts';
 import {
   bootClasses,
+  bootFiles6,
   dhcpHosts,
   ipxeHostBootFile,
   leaseSeconds,
@@ -109,8 +110,9 @@ function sharedAddresses(hosts: readonly DhcpHost[]): boolean {
 
 /** A stable subnet id, unique per network: its address as a 32-bit number (never 0 or 2^32-1 for a valid network). */
 function subnetId(model: SiteModel): number {
-  const n = parseIpv4(model.network.address);
-  if (n === undefined || n === 0) throw new Error(`network address ${model.network.address} has no Kea subnet id`);
+  const address = ipv4Of(model).address;
+  const n = parseIpv4(address);
+  if (n === undefined || n === 0) throw new Error(`network address ${address} has no Kea subnet id`);
   return n;
 }
 
@@ -124,7 +126,7 @@ function keaInterface(model: SiteModel): string {
 export function renderKea(model: SiteModel): string {
   const classes = bootClasses(model);
   const lease = leaseSeconds(model.dnsmasq.leaseTime) ?? 0xffffffff;
-  const net = model.network;
+  const net = { ...ipv4Of(model), domain: model.network.domain };
   const vip = vipReservation(model);
   const hosts = dhcpHosts(model);
   const entries = hosts.map((h) => keaHost(model, h));
@@ -161,6 +163,93 @@ export function renderKea(model: SiteModel): string {
       ...(sharedAddresses(hosts) ? { 'ip-reservations-unique': false } : {}),
       'client-classes': allClasses,
       subnet4: [subnet],
+    },
+  };
+  return `${JSON.stringify(config, null, 2)}\n`;
+}
+
+/** iPXE over DHCPv6: user class (option 15) "iPXE", its one item after the item's 2-byte length. */
+const IPXE6_TEST = "(substring(option[15].hex,2,4) == 'iPXE')";
+
+/** A DHCPv6 vendor class (option 16) of enterprise 343 (Intel: PXE and UEFI HTTP boot) starting with `prefix` (a constant). */
+function vendor343(prefix: 'PXEClient' | 'HTTPClient'): string {
+  return `vendor-class[343].exists and substring(vendor-class[343].data,0,${prefix.length}) == '${prefix}'`;
+}
+
+/**
+ * UEFI HTTP boot's vendor class as the answer must carry it: enterprise 343, then the class as a
+ * length-prefixed item (`000a` = 10, "HTTPClient"). The firmware ignores an offer without it.
+ */
+const HTTP_CLIENT_VENDOR_CLASS = '343, 000a48545450436c69656e74';
+
+/** A stable DHCPv6 subnet id: a 31-bit hash of the prefix (Kea's DHCPv6 subnets are a set of their own). */
+function subnetId6(prefix: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < prefix.length; i++) h = Math.imul(h ^ prefix.charCodeAt(i), 0x01000193) >>> 0;
+  return (h % 0x7ffffffe) + 1;
+}
+
+/**
+ * kea/harvgen6.json (`network.ipv6` with `dhcp.server: kea`): a whole kea-dhcp6 config. Kea picks
+ * the subnet of a directly connected DHCPv6 client by the interface the request came in on (the
+ * client's own address is link-local), so the subnet names `dnsmasq.interface` (DHCP_IPV6_KEA
+ * refuses a site without one). Reservations are by MAC: Kea learns it from the DUID, or from the
+ * link-local address when that is built from a universally administered MAC. Kea sends no router
+ * advertisements: the network's router must send them, with the M flag.
+ */
+export function renderKea6(model: SiteModel): string {
+  const v6 = model.network.ipv6;
+  const files = bootFiles6(model);
+  if (!v6 || !files) throw new Error(`site ${model.site} has no IPv6 network for kea/harvgen6.json`);
+  const lease = leaseSeconds(model.dnsmasq.leaseTime) ?? 0xffffffff;
+  const site = (id: string) => k(`harvgen-${model.site}-v6-${id}`);
+  const url = (file: string) => [{ name: 'bootfile-url', data: k(file) }];
+  const classes = [
+    { name: site('ipxe'), test: IPXE6_TEST, 'only-if-required': true, 'option-data': url(files.ipxe) },
+    {
+      name: site('efi64'),
+      test: `not ${IPXE6_TEST} and ${vendor343('PXEClient')}`,
+      'only-if-required': true,
+      'option-data': url(files.efi64),
+    },
+    ...(model.boot.httpBoot
+      ? [
+          {
+            name: site('efihttp'),
+            test: `not ${IPXE6_TEST} and ${vendor343('HTTPClient')}`,
+            'only-if-required': true,
+            'option-data': [...url(files.efihttp), { name: 'vendor-class', data: HTTP_CLIENT_VENDOR_CLASS, 'always-send': true }],
+          },
+        ]
+      : []),
+  ];
+  const reservations = model.nodes.flatMap((n) =>
+    n.ip6 === undefined ? [] : n.macs.map((mac) => ({ 'hw-address': k(mac), hostname: k(n.hostname), 'ip-addresses': [k(n.ip6!)] })),
+  );
+  const subnet = {
+    id: subnetId6(v6.cidr),
+    subnet: k(v6.cidr),
+    interface: k(keaInterface(model)),
+    pools: [{ pool: k(`${v6.dhcpStart} - ${v6.dhcpEnd}`) }],
+    'preferred-lifetime': lease,
+    'valid-lifetime': lease,
+    'option-data': v6.dns.length > 0 ? [{ name: 'dns-servers', data: v6.dns.map(k).join(', ') }] : [],
+    'require-client-classes': classes.map((c) => c.name),
+    reservations,
+  };
+  const config = {
+    Dhcp6: {
+      comment: k(`harvgen: Kea DHCPv6 config of site ${model.site}. Generated by harvgen; do not edit.`),
+      'interfaces-config': { interfaces: [k(keaInterface(model))] },
+      'lease-database': { type: 'memfile', persist: true, name: '/var/lib/kea/kea-leases6.csv', 'lfc-interval': 3600 },
+      'control-socket': { 'socket-type': 'unix', 'socket-name': '/run/kea/kea6-ctrl-socket' },
+      'preferred-lifetime': lease,
+      'valid-lifetime': lease,
+      'host-reservation-identifiers': ['hw-address', 'duid'],
+      'mac-sources': ['ipv6-link-local', 'duid', 'client-link-addr-option'],
+      ...(reservations.length > new Set(reservations.map((r) => r['ip-addresses'][0])).size ? { 'ip-reservations-unique': false } : {}),
+      'client-classes': classes,
+      subnet6: [subnet],
     },
   };
   return `${JSON.stringify(config, null, 2)}\n`;

@@ -1,7 +1,7 @@
 // The lab's libvirt files: the network (with the DHCP split of dnsmasq.ts), one domain per node
 // and define.sh.
 import type { ResolvedNode, SiteModel } from '../model/index.ts';
-import { nodeFirmware } from '../model/index.ts';
+import { ipv4Of, nodeFirmware } from '../model/index.ts';
 import { vipReservation } from '../derive/dhcp-boot.ts';
 import { ipxeSplitLines } from './dnsmasq.ts';
 import { dnsmasqLine } from '../formats/escape.ts';
@@ -22,12 +22,12 @@ export function renderLibvirtNetwork(model: SiteModel, memo: NodeMemo = computeA
       name: model.lab.networkName,
       bridge: model.lab.bridge,
       domain: model.network.domain,
-      address: model.network.gateway,
-      netmask: model.network.netmask,
+      address: ipv4Of(model).gateway,
+      netmask: ipv4Of(model).netmask,
       tftpRoot: model.lab.tftpRoot,
       uefiLoader: model.boot.uefiLoader,
-      dhcpStart: model.network.dhcpStart,
-      dhcpEnd: model.network.dhcpEnd,
+      dhcpStart: ipv4Of(model).dhcpStart,
+      dhcpEnd: ipv4Of(model).dhcpEnd,
       vip: vipReservation(model),
       // The iPXE split is the part libvirt's network XML cannot express itself.
       options: ipxeSplitLines(model).map((o) => dnsmasqLine(o.key, o.values)),

@@ -42,6 +42,7 @@ export function renderNginx(model: SiteModel, opts: NginxOptions, keep?: Keep): 
       site: model.site,
       prefix: model.boot.prefix,
       listen: model.nginx.listen,
+      listen6: model.nginx.listen6,
       root: model.nginx.root,
       accessLog: model.nginx.accessLog,
       realIp: standalone ? realIp : undefined,

@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { kindOf } from '../render/kinds/index.ts';
 import { CONFIG_FORMATS, type ConfigFormat } from '../derive/configs/index.ts';
 import type { SiteModel } from '../model/index.ts';
-import { nodeAllow, poolAllow } from '../render/access.ts';
+import { nodeAllow, poolsAllow } from '../render/access.ts';
 import { DIRS, LAYOUT, UNKNOWN_EVENT_HOST } from '../derive/layout.ts';
 import { namesKeyed } from '../derive/file-names.ts';
 import { addressAllowed } from '../util/ipv4.ts';
@@ -146,7 +146,7 @@ export function modelFingerprint(model: SiteModel): string {
     configs: m.configs.map((c) => c.re.source),
     event: m.event.source,
     files: [...m.files].sort(),
-    pool: poolAllow(model),
+    pool: poolsAllow(model),
     server: serverAddresses(model),
     nodes: model.nodes.map((n) => [n.hostname, n.macs, n.ip ?? null, n.boot, n.state, nodeAllow(model, n)]),
   };
@@ -159,7 +159,7 @@ export class SiteTally {
   private readonly logs: NodeLog[];
   private readonly byMac = new Map<string, NodeLog>();
   private readonly byHost = new Map<string, NodeLog>();
-  private readonly pool: ReturnType<typeof poolAllow>;
+  private readonly pool: ReturnType<typeof poolsAllow>;
   private readonly m: Matcher;
   private readonly verify: VerifyFilter;
   private readonly origins: Origins;
@@ -178,7 +178,7 @@ export class SiteTally {
       for (const mac of l.node.macs) this.byMac.set(mac, l);
       this.byHost.set(l.node.hostname, l);
     }
-    this.pool = poolAllow(model);
+    this.pool = poolsAllow(model);
     this.m = matcher(model);
     const allows = new Map(this.logs.map((l) => [l.node, l.allow]));
     this.verify = new VerifyFilter(allows);

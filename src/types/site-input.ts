@@ -25,11 +25,11 @@ export interface SiteInput {
      */
     version: string;
     /**
-     * Base URL under which the release files `harvester-<version>-{vmlinuz,initrd}-amd64`, `-rootfs-amd64.squashfs` and `-amd64.iso` are served. `artifacts/fetch.sh` downloads them. Form: `http://host[:port]/path` (or https, which needs an iPXE built with TLS); the path of letters, digits and `. _ ~ + = , : @ - /` with no empty, `.` or `..` segment; no user, query, fragment, `%` escapes or whitespace.
+     * Base URL under which the release files `harvester-<version>-{vmlinuz,initrd}-amd64`, `-rootfs-amd64.squashfs` and `-amd64.iso` are served. `artifacts/fetch.sh` downloads them. Form: `http://host[:port]/path` (or https, which needs an iPXE built with TLS); the path of letters, digits and `. _ ~ + = , : @ - /` with no empty, `.` or `..` segment; no user, query, fragment, `%` escapes or whitespace; an IPv6 host in brackets.
      */
     artifacts: string;
     /**
-     * Override for `install.iso_url` (default: the ISO under `artifacts`). Form: `http://`, `https://`, `ftp://` or `tftp://` `host[:port]/path`; the path of letters, digits and `. _ ~ + = , : @ - /` with no empty, `.` or `..` segment; no user, query, fragment, `%` escapes or whitespace.
+     * Override for `install.iso_url` (default: the ISO under `artifacts`). Form: `http://`, `https://`, `ftp://` or `tftp://` `host[:port]/path`; the path of letters, digits and `. _ ~ + = , : @ - /` with no empty, `.` or `..` segment; no user, query, fragment, `%` escapes or whitespace; an IPv6 host in brackets.
      */
     iso_url?: string;
   };
@@ -38,7 +38,7 @@ export interface SiteInput {
    */
   boot: {
     /**
-     * Base URL the generated tree is served at (iPXE and UEFI HTTP boot do not follow redirects; plain http avoids TLS trouble in the boot chain). Form: `http://host[:port]`, optionally with a path prefix of segments of letters, digits and `. _ ~ -` (not `.` or `..`; `http://10.0.0.5/location_x`, for several sites on one server); no user, query or fragment; the host is an IPv4 address or a DNS name, the port 1-65535.
+     * Base URL the generated tree is served at (iPXE and UEFI HTTP boot do not follow redirects; plain http avoids TLS trouble in the boot chain). Form: `http://host[:port]`, optionally with a path prefix of segments of letters, digits and `. _ ~ -` (not `.` or `..`; `http://10.0.0.5/location_x`, for several sites on one server); no user, query or fragment; the host is an IPv4 address, a DNS name or an IPv6 address in brackets (`http://[fd00:10::1]`), the port 1-65535.
      */
     server: string;
     /**
@@ -141,18 +141,18 @@ export interface SiteInput {
     /**
      * Network in CIDR form, e.g. `192.168.122.0/24`.
      */
-    cidr: string;
+    cidr?: string;
     /**
      * Default gateway; sent as DHCP option `router` (Harvester needs a default route). (IPv4 address, dotted quad)
      */
-    gateway: string;
+    gateway?: string;
     /**
      * DNS servers handed out by DHCP and used for static nodes (1 to 8: DHCP option 6 holds 63 at most, the installer a few).
      *
      * @minItems 1
      * @maxItems 8
      */
-    dns:
+    dns?:
       | [string]
       | [string, string]
       | [string, string, string]
@@ -164,11 +164,43 @@ export interface SiteInput {
     /**
      * Dynamic DHCP pool `first-last`, e.g. `192.168.122.100-192.168.122.200`.
      */
-    dhcp_range: string;
+    dhcp_range?: string;
     /**
      * Optional DNS domain handed out by DHCP. Form: a DNS name: dot-separated labels of letters, digits and inner hyphens (at most 63 characters each, the last one with a letter), no trailing dot.
      */
     domain?: string;
+    /**
+     * IPv6 on this network: DHCPv6 and router advertisements from the generated dnsmasq (Kea: DHCPv6 only), nginx listening on IPv6 and per-node access by IPv6 address. Generic OS nodes boot over IPv6 (UEFI PXE or iPXE over IPv6, then HTTP); Harvester nodes install over IPv4 only (the installer config has no IPv6 fields). Without `cidr`, the network is IPv6-only (docs/ipv6.md).
+     */
+    ipv6?: {
+      /**
+       * The network's IPv6 prefix, e.g. `fd00:10::/64`: the address in canonical form (lower case, shortest), a length of 64 to 120.
+       */
+      prefix: string;
+      /**
+       * DHCPv6 pool `first-last` inside `prefix`, e.g. `fd00:10::1000-fd00:10::1fff`.
+       */
+      dhcp_range: string;
+      /**
+       * DNS servers handed out by DHCPv6 (IPv6 addresses, 1 to 8).
+       *
+       * @minItems 1
+       * @maxItems 8
+       */
+      dns?:
+        | [string]
+        | [string, string]
+        | [string, string, string]
+        | [string, string, string, string]
+        | [string, string, string, string, string]
+        | [string, string, string, string, string, string]
+        | [string, string, string, string, string, string, string]
+        | [string, string, string, string, string, string, string, string];
+      /**
+       * The boot server's IPv6 address on this network, where firmware fetches iPXE over TFTP and iPXE its first script over HTTP (`tftp://[<server>]/...`, `http://[<server>]/boot.ipxe`). Default: the host of `boot.server` when it is an IPv6 address; needed otherwise.
+       */
+      server?: string;
+    };
     /**
      * `one` (default) or `several`: more than one DHCP server answers on this network (a second site's, a router's). Then the initrd of each Harvester node's installer (which fetches the live root and the config) takes the node's address from its kernel line (the static `ip=` form, with the node's `ip`) instead of asking DHCP, where NetworkManager may take another server's answer, or keep a second address after the switch to the installer's root. The installer then sets up the management network as `method` says: prefer `method: static` on such a network. Every Harvester node needs an `ip`.
      */
@@ -518,11 +550,11 @@ export interface SiteInput {
  */
 export interface OsProfileInput {
   /**
-   * URL of the kernel (on the boot server or elsewhere). Form: `http://host[:port]/path` (or https, which needs an iPXE built with TLS); the path of letters, digits and `. _ ~ + = , : @ - /` with no empty, `.` or `..` segment; no user, query, fragment, `%` escapes or whitespace.
+   * URL of the kernel (on the boot server or elsewhere). Form: `http://host[:port]/path` (or https, which needs an iPXE built with TLS); the path of letters, digits and `. _ ~ + = , : @ - /` with no empty, `.` or `..` segment; no user, query, fragment, `%` escapes or whitespace; an IPv6 host in brackets.
    */
   kernel: string;
   /**
-   * With `boot.secure_boot`: URL of the distribution's signed shim, which iPXE's `shim` command hands the kernel to (the shim that trusts the kernel's signer, e.g. the distribution's `shimx64.efi`). Form: `http://host[:port]/path` (or https, which needs an iPXE built with TLS); the path of letters, digits and `. _ ~ + = , : @ - /` with no empty, `.` or `..` segment; no user, query, fragment, `%` escapes or whitespace.
+   * With `boot.secure_boot`: URL of the distribution's signed shim, which iPXE's `shim` command hands the kernel to (the shim that trusts the kernel's signer, e.g. the distribution's `shimx64.efi`). Form: `http://host[:port]/path` (or https, which needs an iPXE built with TLS); the path of letters, digits and `. _ ~ + = , : @ - /` with no empty, `.` or `..` segment; no user, query, fragment, `%` escapes or whitespace; an IPv6 host in brackets.
    */
   shim?: string;
   /**
@@ -531,7 +563,7 @@ export interface OsProfileInput {
    * @minItems 1
    * @maxItems 8
    *
-   * Items: URL of an initrd. Form: `http://host[:port]/path` (or https, which needs an iPXE built with TLS); the path of letters, digits and `. _ ~ + = , : @ - /` with no empty, `.` or `..` segment; no user, query, fragment, `%` escapes or whitespace.
+   * Items: URL of an initrd. Form: `http://host[:port]/path` (or https, which needs an iPXE built with TLS); the path of letters, digits and `. _ ~ + = , : @ - /` with no empty, `.` or `..` segment; no user, query, fragment, `%` escapes or whitespace; an IPv6 host in brackets.
    */
   initrds:
     | [string]
@@ -908,6 +940,10 @@ export interface NodeInput {
    * Address of the node on the management network. Used as the DHCP reservation and, with `method: static`, as the static address. (IPv4 address, dotted quad)
    */
   ip?: string;
+  /**
+   * IPv6 address of the node inside `network.ipv6.prefix`, in canonical form: its DHCPv6 reservation (by MAC) and the address nginx serves the node's files to. Generic OS nodes only.
+   */
+  ip6?: string;
   /**
    * `create` for the node that creates the cluster (exactly one per site; default: the first node; none once `cluster.created` is true), `join` for the others.
    */

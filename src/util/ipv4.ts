@@ -1,6 +1,7 @@
 // IPv4 arithmetic on unsigned 32-bit integers. Only dotted quads in canonical form are
 // accepted (no leading zeros, no shorthand), because dnsmasq and libvirt read other
 // spellings differently (dnsmasq takes `192.168.122.300` as a host name).
+import { inNetwork6, parseCidr6, parseIpv6Lenient } from './ipv6.ts';
 
 /** Parse a dotted quad into an unsigned 32-bit number; undefined when malformed. */
 export function parseIpv4(text: string): number | undefined {
@@ -108,12 +109,18 @@ function trailingZeros(value: number): number {
   return n;
 }
 
-/** True when `address` is among `allow` (addresses, IPv4 networks, or `all`). */
+/** True when `address` is among `allow` (addresses, IPv4 or IPv6 networks, or `all`). */
 export function addressAllowed(address: string | undefined, allow: readonly string[]): boolean {
   if (address === undefined) return false;
   const ip = parseIpv4(address);
+  const ip6 = ip === undefined ? parseIpv6Lenient(address) : undefined;
   return allow.some((a) => {
     if (a === 'all' || a === address) return true;
+    if (ip6 !== undefined) {
+      // IPv6: an address in another spelling, or inside a block (nginx allows both).
+      const net6 = a.includes('/') ? parseCidr6(a).net : undefined;
+      return net6 !== undefined ? inNetwork6(ip6, net6) : parseIpv6Lenient(a) === ip6;
+    }
     if (ip === undefined || !a.includes('/')) return false;
     const net = parseCidr(a).net;
     return net !== undefined && inNetwork(ip, net);

@@ -13,6 +13,8 @@ const LABEL = '[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?';
 // A DNS name whose last label has a letter (RFC 3696 §2), so `300.1.1.1` is never a "name".
 const DNS_NAME = `(?:${LABEL}\\.)*(?=[A-Za-z0-9-]*[A-Za-z])${LABEL}`;
 const HOST = `(?:${IPV4}|${DNS_NAME})`;
+/** A URL's host: also an IPv6 address in brackets (lower-case hex and colons, as RFC 5952 writes it). */
+const URL_HOST = `(?:${HOST}|\\[[0-9a-f:]{2,39}\\])`;
 /** Characters allowed in a URL path: RFC 3986 unreserved plus a few sub-delims every format holds. */
 const URL_PATH_CHARS = 'A-Za-z0-9._~+=,:@-';
 // Path segments are never empty, `.` or `..`: nginx merges and resolves those before matching a
@@ -68,25 +70,25 @@ export const VALUE_KINDS = {
     chars: /[A-Za-z0-9.-]/,
   },
   serverUrl: {
-    pattern: `^http://${HOST}(?::${PORT})?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~-]+)*/?$`,
+    pattern: `^http://${URL_HOST}(?::${PORT})?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~-]+)*/?$`,
     maxLength: 512,
-    form: '`http://host[:port]`, optionally with a path prefix of segments of letters, digits and `. _ ~ -` (not `.` or `..`; `http://10.0.0.5/location_x`, for several sites on one server); no user, query or fragment; the host is an IPv4 address or a DNS name, the port 1-65535',
+    form: '`http://host[:port]`, optionally with a path prefix of segments of letters, digits and `. _ ~ -` (not `.` or `..`; `http://10.0.0.5/location_x`, for several sites on one server); no user, query or fragment; the host is an IPv4 address, a DNS name or an IPv6 address in brackets (`http://[fd00:10::1]`), the port 1-65535',
     example: 'http://192.168.122.1',
-    chars: /[A-Za-z0-9._~:/-]/,
+    chars: /[A-Za-z0-9._~:/[\]-]/,
   },
   artifactsUrl: {
-    pattern: `^https?://${HOST}(?::${PORT})?${URL_SEGMENTS}$`,
+    pattern: `^https?://${URL_HOST}(?::${PORT})?${URL_SEGMENTS}$`,
     maxLength: 1024,
-    form: '`http://host[:port]/path` (or https, which needs an iPXE built with TLS); the path of letters, digits and `. _ ~ + = , : @ - /` with no empty, `.` or `..` segment; no user, query, fragment, `%` escapes or whitespace',
+    form: '`http://host[:port]/path` (or https, which needs an iPXE built with TLS); the path of letters, digits and `. _ ~ + = , : @ - /` with no empty, `.` or `..` segment; no user, query, fragment, `%` escapes or whitespace; an IPv6 host in brackets',
     example: 'http://192.168.122.1/artifacts/v1.4.1',
-    chars: new RegExp(`[/${URL_PATH_CHARS}]`),
+    chars: new RegExp(`[/\\[\\]${URL_PATH_CHARS}]`),
   },
   isoUrl: {
-    pattern: `^(?:https?|ftp|tftp)://${HOST}(?::${PORT})?${URL_SEGMENTS}$`,
+    pattern: `^(?:https?|ftp|tftp)://${URL_HOST}(?::${PORT})?${URL_SEGMENTS}$`,
     maxLength: 1024,
-    form: '`http://`, `https://`, `ftp://` or `tftp://` `host[:port]/path`; the path of letters, digits and `. _ ~ + = , : @ - /` with no empty, `.` or `..` segment; no user, query, fragment, `%` escapes or whitespace',
+    form: '`http://`, `https://`, `ftp://` or `tftp://` `host[:port]/path`; the path of letters, digits and `. _ ~ + = , : @ - /` with no empty, `.` or `..` segment; no user, query, fragment, `%` escapes or whitespace; an IPv6 host in brackets',
     example: 'http://192.168.122.1/artifacts/v1.4.1/harvester-v1.4.1-amd64.iso',
-    chars: new RegExp(`[/${URL_PATH_CHARS}]`),
+    chars: new RegExp(`[/\\[\\]${URL_PATH_CHARS}]`),
   },
   kernelArg: {
     pattern: '^[A-Za-z0-9][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$',

@@ -80,7 +80,8 @@ export function crossSiteFacts(model: SiteModel, locate: Locator, resolve = fals
           dnsmasq: {
             host: model.dnsmasq.host!,
             ...(model.dnsmasq.interface !== undefined ? { interface: model.dnsmasq.interface } : {}),
-            cidr: model.network.cidr,
+            // IPv4 networks are compared (an IPv6-only site's is empty: not compared).
+            cidr: model.network.ipv4?.cidr ?? '',
             globals: dnsmasqGlobals(model),
           },
         }

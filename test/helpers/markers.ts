@@ -17,9 +17,9 @@ export function readMarkers(dir: string, display: (rel: string) => string): Expe
   for (const rel of fg.sync('**/*.{yaml,yml}', { cwd: dir }).sort()) {
     const lines = readFileSync(join(dir, rel), 'utf8').split('\n');
     lines.forEach((line, i) => {
-      const caret = /^#( *)\^ ([A-Z_]+)\s*$/.exec(line);
+      const caret = /^#( *)\^ ([A-Z0-9_]+)\s*$/.exec(line);
       if (caret) out.push({ code: caret[2]!, where: `${display(rel)}:${i}:${caret[1]!.length + 2}` });
-      const explicit = /^# expect: ([A-Z_]+) (\d+):(\d+)\s*$/.exec(line);
+      const explicit = /^# expect: ([A-Z0-9_]+) (\d+):(\d+)\s*$/.exec(line);
       if (explicit) out.push({ code: explicit[1]!, where: `${display(rel)}:${explicit[2]}:${explicit[3]}` });
     });
   }

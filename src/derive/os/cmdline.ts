@@ -57,6 +57,21 @@ export function mediaNetworkConfig(node: OsNode, mac: string): string | undefine
   return `network-config=${Buffer.from(JSON.stringify(config)).toString('base64')}`;
 }
 
+/**
+ * cloud-init's network config of a generic node on an IPv6-only network, on its kernel line
+ * (`network-config=<base64>`, version 2: DHCPv6 and router advertisements on the NIC with this
+ * boot MAC, no DHCPv4). Without it cloud-init's fallback config asks DHCPv4 only (before 24.1),
+ * so the network stage would never reach the seed; test/real/ipv6-cloud-init.test.ts runs the
+ * code of each Debian release on it.
+ */
+export function ipv6NetworkConfig(model: SiteModel, node: OsNode, mac: string): string | undefined {
+  if (!node.os.cloudInit || model.network.ipv4 || !model.network.ipv6) return undefined;
+  if (node.os.params.some((p) => p.startsWith('network-config='))) return undefined;
+  const nic = { match: { macaddress: mac }, dhcp4: false, dhcp6: true, 'accept-ra': true };
+  const config = { version: 2, ethernets: { [`boot-${macToHyphen(mac)}`]: nic } };
+  return `network-config=${Buffer.from(JSON.stringify(config)).toString('base64')}`;
+}
+
 /** The kernel, initrds (named `initrd<k>`, as iPXE and the command line call them on UEFI) and command line of a generic node booting from NIC `mac`. */
 export function osImages(model: SiteModel, node: OsNode, mac: string): BootImages {
   const os = node.os;
@@ -68,7 +83,7 @@ export function osImages(model: SiteModel, node: OsNode, mac: string): BootImage
   // form the kernel's own ipconfig and dracut both read (ip=<ip>::<gateway>:<mask>:<host>::none[:<dns>]).
   const staticIp = mediaStaticIp(node);
   if (staticIp !== undefined) args.push(staticIp);
-  const network = mediaNetworkConfig(node, mac);
+  const network = mediaNetworkConfig(node, mac) ?? ipv6NetworkConfig(model, node, mac);
   if (network !== undefined) args.push(network);
   if (os.root !== undefined) args.push(`root=${os.root}`);
   // The config format the profile names (src/derive/configs/) points the boot at its file.

@@ -122,6 +122,32 @@ export const INVENTORY_CODES = {
   NET_GATEWAY_OUTSIDE: c('error', 'invalid', 'The gateway is not a usable address of the network.'),
   NET_DHCP_RANGE_INVALID: c('error', 'invalid', '`network.dhcp_range` is malformed, reversed or outside the network.'),
   NET_DNS_INVALID: c('error', 'invalid', 'A DNS server is not an IPv4 address.'),
+  NET_IPV6_INVALID: c(
+    'error',
+    'invalid',
+    '`network.ipv6` is malformed: a prefix, pool, DNS server or boot server address that is not a canonical IPv6 address of the prefix, or a boot server no IPv6 machine can reach.',
+  ),
+  NET_IPV6_ONLY_UNSUPPORTED: c('error', 'invalid', 'A setting that writes an IPv4 address on an IPv6-only network (no `network.cidr`).'),
+  NODE_IP6_INVALID: c(
+    'error',
+    'invalid',
+    "A node's `ip6` is malformed, outside the IPv6 prefix, in the DHCPv6 pool, taken, or on a network without IPv6.",
+  ),
+  NODE_IPV6_HARVESTER: c(
+    'error',
+    'invalid',
+    'A Harvester node with an `ip6` or on an IPv6-only network: the installer config has no IPv6 fields (through v1.9).',
+  ),
+  DHCP_IPV6_UNSUPPORTED: c(
+    'error',
+    'invalid',
+    '`network.ipv6` with a DHCP form that serves no DHCPv6 here: ISC dhcpd, a dnsmasq proxy, Kea without an interface, or keyed script names.',
+  ),
+  BOOT_HTTP_IPV6_DNSMASQ: c(
+    'warning',
+    'invalid',
+    'UEFI HTTP boot over IPv6 gets no answer from dnsmasq, which cannot echo the vendor class it needs.',
+  ),
   NET_NEXT_SERVER_MISSING: c(
     'error',
     'invalid',

@@ -42,11 +42,13 @@ export function resolveBase(r: NodeReader, ctx: SiteContext): NodeBase {
     hostname: node.hostname ?? '',
     macs: macList.map((m) => normalizeMac(m) ?? m),
     ...(node.ip !== undefined ? { ip: node.ip } : {}),
+    ...(node.ip6 !== undefined ? { ip6: node.ip6 } : {}),
     method,
     prefix,
     netmask: formatIpv4(prefixToMask(Math.min(32, Math.max(0, prefix)))),
-    gateway: gateway ?? ctx.input.network.gateway,
-    dns: dns ?? ctx.input.network.dns,
+    // An IPv6-only network has no IPv4 gateway or DNS (NETWORK_IPV6_ONLY refuses the nodes that need them).
+    gateway: gateway ?? ctx.input.network.gateway ?? '',
+    dns: dns ?? ctx.input.network.dns ?? [],
     state: r.pick('state') ?? D.node.state,
     medium: r.pick('medium') ?? D.node.medium,
     lab: {

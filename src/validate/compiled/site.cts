@@ -3,14 +3,14 @@
 // @ts-nocheck
 import type { ErrorObject } from 'ajv';
 export const validate: ((data: unknown) => boolean) & { errors?: ErrorObject[] | null } = validate10;
-const schema11 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://harvgen.dev/schema/site.schema.json","title":"SiteInput","description":"One Harvester cluster at one location: `sites/<site>/site.yaml`, optionally with one file per node in `sites/<site>/nodes/*.yaml`.","type":"object","additionalProperties":false,"required":["site","boot","network"],"properties":{"$schema":{"type":"string","description":"Editor hint; ignored by harvgen."},"site":{"type":"string","description":"Site name: lowercase letters, digits, `_` and `-` (it names the output directory `out/<site>/`).","pattern":"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$"},"description":{"type":"string","description":"Free text for humans."},"harvester":{"type":"object","description":"Which Harvester release to install and where its boot artifacts are served. Required when any node installs Harvester; a site of only generic OS and iSCSI nodes has none.","additionalProperties":false,"properties":{"version":{"type":"string","description":"Harvester release, e.g. `v1.4.1`. Decides which config keys and boot modes are allowed.","pattern":"^v[0-9]+\\.[0-9]+\\.[0-9]+(-rc[0-9]+)?$","maxLength":32},"artifacts":{"type":"string","description":"Base URL under which the release files `harvester-<version>-{vmlinuz,initrd}-amd64`, `-rootfs-amd64.squashfs` and `-amd64.iso` are served. `artifacts/fetch.sh` downloads them. Form: `http://host[:port]/path` (or https, which needs an iPXE built with TLS); the path of letters, digits and `. _ ~ + = , : @ - /` with no empty, `.` or `..` segment; no user, query, fragment, `%` escapes or whitespace.","pattern":"^https?://(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~+=,:@-]+)*/?$","maxLength":1024,"x-harvgen-value":"artifactsUrl"},"iso_url":{"type":"string","description":"Override for `install.iso_url` (default: the ISO under `artifacts`). Form: `http://`, `https://`, `ftp://` or `tftp://` `host[:port]/path`; the path of letters, digits and `. _ ~ + = , : @ - /` with no empty, `.` or `..` segment; no user, query, fragment, `%` escapes or whitespace.","pattern":"^(?:https?|ftp|tftp)://(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~+=,:@-]+)*/?$","maxLength":1024,"x-harvgen-value":"isoUrl"}},"required":["version","artifacts"]},"boot":{"type":"object","description":"How machines network-boot.","additionalProperties":false,"properties":{"server":{"type":"string","description":"Base URL the generated tree is served at (iPXE and UEFI HTTP boot do not follow redirects; plain http avoids TLS trouble in the boot chain). Form: `http://host[:port]`, optionally with a path prefix of segments of letters, digits and `. _ ~ -` (not `.` or `..`; `http://10.0.0.5/location_x`, for several sites on one server); no user, query or fragment; the host is an IPv4 address or a DNS name, the port 1-65535.","pattern":"^http://(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~-]+)*/?$","maxLength":512,"x-harvgen-value":"serverUrl"},"firmware":{"type":"string","enum":["uefi","bios"],"description":"Firmware of the machines: `uefi` (default) or `bios`. BIOS is refused for Harvester v1.8+."},"uefi_loader":{"type":"string","enum":["ipxe.efi","snponly.efi"],"description":"iPXE binary that UEFI firmware chainloads over TFTP: `snponly.efi` (default; the firmware's network stack, and it returns to the firmware on `exit`, which local disks and unknown machines use) or `ipxe.efi` (iPXE's own NIC drivers, which take the NIC from the firmware: some firmware never gets control back on `exit`, `BOOT_EXIT_MAY_HANG`)."},"arm64_loader":{"type":"string","enum":["ipxe-arm64.efi","snp.efi"],"description":"iPXE binary arm64 UEFI firmware chainloads (TFTP, or HTTP with `http_boot`), under this name in the TFTP root and the tree: `ipxe-arm64.efi` (default; iPXE's `bin-arm64-efi/ipxe.efi`) or `snp.efi` (`bin-arm64-efi/snp.efi`, the firmware's network stack). Only used when a node has `arch: arm64`."},"console":{"type":"array","minItems":1,"items":{"type":"string","pattern":"^[a-zA-Z][a-zA-Z0-9]*(,[0-9]+[noe]?[0-9]?r?)?$","description":"One kernel console, e.g. `tty1` or `ttyS0,115200n8`. In a flow list quote entries with a comma (`[tty1, \"ttyS0,115200n8\"]`): unquoted, YAML splits them at the comma."},"description":"Kernel consoles for the installer, e.g. `[tty1]` or `[tty1, \"ttyS0,115200n8\"]` (the last is primary). Default `[tty1]`."},"kernel_args":{"type":"array","items":{"type":"string","description":"One kernel argument. Form: one kernel argument: a single token that starts with a letter or digit, then letters, digits and `_ . , : ; = / + @ % ~ [ ] -` (no whitespace, quotes, `$`, `#`, `|`, `&`, `\\` or control characters, which iPXE, the shell or the kernel would interpret).","pattern":"^[A-Za-z0-9][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$","maxLength":1024,"x-harvgen-value":"kernelArg"},"description":"Extra kernel arguments for every node (e.g. `nomodeset`). Arguments harvgen writes itself (`ip=`, `BOOTIF=`, `vlan=`, `ifname=`, `nameserver=`, `root=`, `initrd=`, `rd.net.dhcp.retry=`, `harvester.install.*`) are refused: set the inventory field instead."},"skipchecks":{"type":"boolean","description":"Add `harvester.install.skipchecks=true`: the installer's preflight checks (v1.3+: CPU threads, memory, NIC speed, virtual machine, /dev/kvm; v1.7's legacy BIOS check) and, from v1.8, its disk and partition minimums warn instead of stopping the install (needed for lab VMs). v1.2 has no such checks. Default false."},"report":{"type":"boolean","description":"Nodes report what they do to the boot server, which only logs it (nginx answers 200 with an empty body), for `harvgen status` and `harvgen discover`: each Harvester config sends the installer's events (`install.webhooks`: STARTED, SUCCEEDED, FAILED, to `harvgen-events/<hostname>/<EVENT>`), and `unknown.ipxe` (`unknown: wait`) reports what iPXE knows of an unknown machine (MAC, SMBIOS UUID, serial, manufacturer, product) to `harvgen-discover`. Default true."},"retries":{"type":"integer","minimum":1,"maximum":20,"description":"How many times the iPXE scripts try a failed fetch before giving up (default 3)."},"retry_delay":{"type":"integer","minimum":1,"maximum":300,"description":"Seconds between iPXE fetch attempts (default 5)."},"unknown_wait":{"type":"integer","minimum":1,"maximum":3600,"description":"Seconds a machine that gets no install waits in iPXE before it returns to the firmware (default 60): an unknown machine under `unknown: wait`, a machine of another arch under `unknown: join`, and the plain-name stub of a keyed site (`nginx.file_key`). The pause keeps such a machine from looping tightly through network boot."},"unknown":{"type":"string","enum":["wait","local","join"],"description":"What a machine whose MAC is in no node gets (`unknown.ipxe`): `wait` (default) prints its MAC, waits and returns to the firmware, installing nothing; `local` boots its local disk; `join` installs Harvester on it as a joining node with a generated config (`unknown/join.yaml`) unless its disk already holds an installed system. `join` wipes `defaults.install.device` of any machine that network-boots on this segment: see docs/day-2.md, \"Unknown machines\"."},"installed_marker":{"type":"object","description":"How an `install-once` node (and an unknown machine under `unknown: join`) recognises an installed system on UEFI: a file on a FAT volume with this label. Default: Harvester's EFI partition, `COS_GRUB`, and its boot loader `/EFI/BOOT/bootx64.efi`.","additionalProperties":false,"properties":{"volume":{"type":"string","description":"FAT volume label of the EFI system partition the installed system creates (default `COS_GRUB`). Form: a FAT volume label: 1-11 letters, digits, `_` and `-`, not starting with `-`.","pattern":"^[A-Za-z0-9_][A-Za-z0-9_-]{0,10}$","maxLength":11,"x-harvgen-value":"fatLabel"},"file":{"type":"string","description":"File on that volume that only an installed system has (default `/EFI/BOOT/bootx64.efi`; FAT ignores case). Form: an absolute path inside a volume: 1-8 `/`-separated names of letters, digits and `. _ -` (a name does not start with `.`).","pattern":"^(?:/[A-Za-z0-9_-][A-Za-z0-9._-]{0,63}){1,8}$","maxLength":256,"x-harvgen-value":"volumePath"}}},"http_boot":{"type":"boolean","description":"Answer UEFI HTTP boot clients (DHCP vendor class `HTTPClient`, x86-64 UEFI) in the generated dnsmasq and libvirt network: option 60 echoed, boot file `<boot.server>/<uefi_loader>` (or the Secure Boot shim), served by the generated nginx. No TFTP needed for those clients. Default false."},"ipxe_binaries":{"type":"string","description":"Directory on the build machine to copy the iPXE binaries from into the tree's root (e.g. `/usr/lib/ipxe`, Debian's `ipxe` package; relative paths are relative to the site directory): the UEFI loader (`uefi_loader`) on UEFI sites, `undionly.kpxe` on BIOS sites, and the Secure Boot files, which must exist; the other standard binaries when present. nginx serves them (UEFI HTTP boot); the same tree can be a TFTP root.","minLength":1,"maxLength":1024,"pattern":"^[^\\u0000-\\u001f\\u007f]+$"},"media_loaders":{"type":"string","description":"Directory on the build machine holding the boot programs of the per-node boot ISOs (`medium: iso`; relative paths are relative to the site directory), by fixed names: `isolinux.bin` and `ldlinux.c32` (Debian's `isolinux` and `syslinux-common`), `ipxe.lkrn` (Debian's `ipxe`), and `bootx64.efi`, a GRUB EFI image with its network modules (Debian's `grub-efi-amd64-signed` `gcdx64.efi.signed`, or one made by `grub-mkimage`), or a shim that loads `grubx64.efi` from the same directory. They are copied unmodified into every node's ISO (docs/install-without-pxe.md).","minLength":1,"maxLength":1024,"pattern":"^[^\\u0000-\\u001f\\u007f]+$"},"secure_boot":{"type":"object","description":"Boot UEFI machines with Secure Boot on: the firmware loads a signed shim (TFTP or HTTP), which loads the signed iPXE stored next to it under the name the shim was built to load; the node scripts then hand the distribution-signed kernel to its own shim (iPXE's `shim` command: the release's SUSE shim, which fetch.sh takes out of the ISO). harvgen cannot sign anything: the site provides the shim and iPXE (docs/boot-modes.md, \"Secure Boot\"). Lab domains get Secure Boot on.","additionalProperties":false,"properties":{"shim":{"type":"string","description":"File name of the signed shim the firmware loads (default `<uefi_loader>-shimx64.efi`, iPXE's signed shim, which loads the file its name starts with). Form: an EFI file name: letters, digits and `. _ -`, starting with a letter or digit and ending in `.efi` (no `/`), at most 64 characters.","pattern":"^[A-Za-z0-9][A-Za-z0-9._-]{0,59}\\.efi$","maxLength":64,"x-harvgen-value":"efiFileName"},"loader":{"type":"string","description":"File name the shim loads next: the site's signed iPXE stored under that name (default: `uefi_loader`, what iPXE's shim loads; a distribution's shim loads `grubx64.efi`, SUSE's `grub.efi`). Form: an EFI file name: letters, digits and `. _ -`, starting with a letter or digit and ending in `.efi` (no `/`), at most 64 characters.","pattern":"^[A-Za-z0-9][A-Za-z0-9._-]{0,59}\\.efi$","maxLength":64,"x-harvgen-value":"efiFileName"}}},"dhcp_retry":{"type":"integer","minimum":1,"maximum":100,"description":"How often the installer's initrd retries DHCP on the boot NIC (`rd.net.dhcp.retry=<n>`; dracut's default is 1). Raise it where switch ports come up slowly (spanning tree)."}},"required":["server"]},"network":{"type":"object","description":"The management network the nodes boot and live on.","additionalProperties":false,"properties":{"cidr":{"type":"string","description":"Network in CIDR form, e.g. `192.168.122.0/24`."},"gateway":{"type":"string","description":"Default gateway; sent as DHCP option `router` (Harvester needs a default route). (IPv4 address, dotted quad)"},"dns":{"type":"array","items":{"type":"string"},"description":"DNS servers handed out by DHCP and used for static nodes (1 to 8: DHCP option 6 holds 63 at most, the installer a few).","minItems":1,"maxItems":8},"dhcp_range":{"type":"string","description":"Dynamic DHCP pool `first-last`, e.g. `192.168.122.100-192.168.122.200`."},"domain":{"type":"string","description":"Optional DNS domain handed out by DHCP. Form: a DNS name: dot-separated labels of letters, digits and inner hyphens (at most 63 characters each, the last one with a letter), no trailing dot.","pattern":"^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$","maxLength":253,"x-harvgen-value":"dnsName"},"dhcp_servers":{"type":"string","enum":["one","several"],"description":"`one` (default) or `several`: more than one DHCP server answers on this network (a second site's, a router's). Then the initrd of each Harvester node's installer (which fetches the live root and the config) takes the node's address from its kernel line (the static `ip=` form, with the node's `ip`) instead of asking DHCP, where NetworkManager may take another server's answer, or keep a second address after the switch to the installer's root. The installer then sets up the management network as `method` says: prefer `method: static` on such a network. Every Harvester node needs an `ip`."}},"required":["cidr","gateway","dns","dhcp_range"]},"cluster":{"type":"object","description":"Cluster-wide Harvester settings. Required when any node installs Harvester.","additionalProperties":false,"properties":{"vip":{"type":"string","description":"Virtual IP of the cluster (`install.vip`); joins use `https://<vip>:443`. (IPv4 address, dotted quad)"},"vip_mode":{"type":"string","enum":["static","dhcp"],"description":"`static` (default) or `dhcp` (then `vip_hw_addr` is needed so the VIP is predictable)."},"vip_hw_addr":{"type":"string","description":"MAC used to request the VIP by DHCP when `vip_mode: dhcp`."},"token":{"type":["string","object"],"minLength":1,"description":"Cluster token shared by all nodes: printable ASCII only (the installer's rule). Written only into the per-node config files, never onto a kernel command line. Keep it out of git with `{ env: NAME }` (an environment variable) or `{ file: path }` (a file, relative to the YAML file that names it; one trailing newline is dropped).","properties":{"env":{"type":"string","pattern":"^[A-Za-z_][A-Za-z0-9_]*$","description":"Name of the environment variable holding the value."},"file":{"type":"string","minLength":1,"description":"Path of the file holding the value, relative to this YAML file."}},"additionalProperties":false,"minProperties":1,"maxProperties":1},"password":{"type":["string","object"],"minLength":1,"description":"Password of the `rancher` user: plain text (harvgen writes a SHA-512 crypt hash, never the plain text) or a full crypt hash (`$6$...`, `$5$...`, `$1$...`; `harvgen hash-password` makes one). Keep it out of git with `{ env: NAME }` (an environment variable) or `{ file: path }` (a file, relative to the YAML file that names it; one trailing newline is dropped).","properties":{"env":{"type":"string","pattern":"^[A-Za-z_][A-Za-z0-9_]*$","description":"Name of the environment variable holding the value."},"file":{"type":"string","minLength":1,"description":"Path of the file holding the value, relative to this YAML file."}},"additionalProperties":false,"minProperties":1,"maxProperties":1},"ssh_authorized_keys":{"type":"array","items":{"type":"string"},"description":"SSH public keys (or `github:<user>`) for the `rancher` user."},"ntp":{"type":"array","items":{"type":"string"},"description":"NTP servers (`os.ntp_servers`)."},"pod_cidr":{"type":"string","description":"Pod network CIDR (`install.cluster_pod_cidr`, Harvester v1.5+; default 10.52.0.0/16)."},"service_cidr":{"type":"string","description":"Service network CIDR (`install.cluster_service_cidr`, Harvester v1.5+; default 10.53.0.0/16)."},"cluster_dns":{"type":"string","description":"Cluster DNS service IP, inside `service_cidr` (`install.cluster_dns`, Harvester v1.5+; default 10.53.0.10). (IPv4 address, dotted quad)"},"sans":{"type":"array","items":{"type":"string"},"description":"Extra TLS subject alternative names for the cluster (`sans`, Harvester v1.6+)."},"created":{"type":"boolean","description":"The cluster exists (its create node has installed). From then on every node, the former create node included, installs as a joining node to `https://<vip>:443`, so reinstalling a node never makes a second cluster; `role: create` is then refused. Default false."}},"required":["vip","token"]},"os_profiles":{"type":"object","description":"Named generic OS boot profiles, reused by the nodes that say `os: <name>` (a Rancher host, a jump box, storage nodes).","propertyNames":{"pattern":"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$"},"additionalProperties":{"type":"object","description":"A generic OS: what iPXE loads and the kernel command line.","additionalProperties":false,"properties":{"kernel":{"type":"string","description":"URL of the kernel (on the boot server or elsewhere). Form: `http://host[:port]/path` (or https, which needs an iPXE built with TLS); the path of letters, digits and `. _ ~ + = , : @ - /` with no empty, `.` or `..` segment; no user, query, fragment, `%` escapes or whitespace.","pattern":"^https?://(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~+=,:@-]+)*/?$","maxLength":1024,"x-harvgen-value":"artifactsUrl"},"shim":{"type":"string","description":"With `boot.secure_boot`: URL of the distribution's signed shim, which iPXE's `shim` command hands the kernel to (the shim that trusts the kernel's signer, e.g. the distribution's `shimx64.efi`). Form: `http://host[:port]/path` (or https, which needs an iPXE built with TLS); the path of letters, digits and `. _ ~ + = , : @ - /` with no empty, `.` or `..` segment; no user, query, fragment, `%` escapes or whitespace.","pattern":"^https?://(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~+=,:@-]+)*/?$","maxLength":1024,"x-harvgen-value":"artifactsUrl"},"initrds":{"type":"array","minItems":1,"maxItems":8,"items":{"type":"string","description":"URL of an initrd. Form: `http://host[:port]/path` (or https, which needs an iPXE built with TLS); the path of letters, digits and `. _ ~ + = , : @ - /` with no empty, `.` or `..` segment; no user, query, fragment, `%` escapes or whitespace.","pattern":"^https?://(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~+=,:@-]+)*/?$","maxLength":1024,"x-harvgen-value":"artifactsUrl"},"description":"URLs of the initrd(s), loaded in order."},"params":{"type":"array","items":{"type":"string","description":"One kernel parameter. Form: one kernel argument: a single token that starts with a letter or digit, then letters, digits and `_ . , : ; = / + @ % ~ [ ] -` (no whitespace, quotes, `$`, `#`, `|`, `&`, `\\` or control characters, which iPXE, the shell or the kernel would interpret).","pattern":"^[A-Za-z0-9][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$","maxLength":1024,"x-harvgen-value":"kernelArg"},"description":"Kernel parameters, e.g. `[console=ttyS0,115200, ip=dhcp, ro]`."},"root":{"type":"string","description":"The root file system, written as `root=<value>`: `live:http://.../rootfs.squashfs` (dracut live image), `nfs:<server>:/<path>`, `/dev/...`. Form: the value of one kernel argument: a single token that starts with a letter, a digit or `/`, then letters, digits and `_ . , : ; = / + @ % ~ [ ] -` (no whitespace, quotes, `$`, `#`, `|`, `&`, `\\` or control characters).","pattern":"^[A-Za-z0-9/][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$","maxLength":1024,"x-harvgen-value":"kernelArgValue"},"cloud_init":{"type":"boolean","description":"Serve the nodes a config (the format `config_format` names) and point their command line at it (default true). `false`: none, and no `config_format`."},"config_format":{"type":"string","enum":["nocloud"],"description":"The config format the nodes are served (default `nocloud`): `nocloud`, the cloud-init seed (ds=nocloud;s=<url>;dsmode=net)."}},"required":["kernel","initrds"],"title":"OsProfileInput","if":{"required":["cloud_init"],"properties":{"cloud_init":{"const":false}}},"then":{"properties":{"config_format":{"not":{},"description":"`cloud_init: false` serves the nodes no config: remove `config_format`, or `cloud_init: false`."}}}}},"defaults":{"type":"object","description":"Settings applied to every node unless the node sets them itself (maps are merged key by key, everything else is replaced).","additionalProperties":false,"properties":{"os":{"type":"string","description":"What the node boots: `harvester` (default: the Harvester installer) or the name of an entry of `os_profiles` (a generic OS: kernel, initrds, parameters, cloud-init). Harvester-only settings and rules do not apply to generic nodes.","pattern":"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$"},"cloud_init":{"type":"object","description":"cloud-init NoCloud data of a generic OS node, served as `cloud-init/<mac>/user-data`, `meta-data` and `vendor-data` (the kernel gets `ds=nocloud;s=<boot.server>/cloud-init/<mac>/;dsmode=net`). Across layers each of its keys comes whole from the strongest layer that sets it.","additionalProperties":false,"properties":{"user_data":{"type":"object","description":"user-data as a YAML map: written as a `#cloud-config` document (e.g. `users`, `ssh_authorized_keys`, `packages`, `runcmd`)."},"user_data_file":{"type":"string","description":"A `#cloud-config` file to serve as user-data instead (relative to the site directory and inside the repository, like secret files; at most 256 KiB; its first line must be `#cloud-config` and the rest a YAML map).","minLength":1,"maxLength":1024,"pattern":"^[^\\u0000-\\u001f\\u007f]+$"},"vendor_data":{"type":"object","description":"vendor-data as a YAML map, written as a `#cloud-config` document (default: empty)."},"meta_data":{"type":"object","description":"Extra meta-data keys (harvgen always writes `instance-id: <site>-<hostname>` and `local-hostname: <hostname>`)."}},"title":"CloudInitInput"},"arch":{"type":"string","enum":["x86_64","arm64"],"description":"CPU architecture of the machine (default `x86_64`). `arm64` machines get the arm64 iPXE (`boot.arm64_loader`, DHCP client architecture 11, HTTP boot architecture 19) and, for Harvester (v1.3 and later), the release's `-arm64` files; an OS profile's URLs must be for the node's architecture."},"iscsi":{"type":"object","description":"Boot this node diskless from an iSCSI target (iPXE `sanboot`), as BMI does: harvgen writes the script and the DHCP reservation; the target, its LUN and its image are yours (docs/generic-os.md, \"iSCSI diskless nodes\").","additionalProperties":false,"properties":{"server":{"type":"string","description":"Address of the iSCSI target portal; inside `network.cidr`, so the node reaches it without a router. (IPv4 address, dotted quad)"},"port":{"type":"integer","minimum":1,"maximum":65535,"description":"Target portal TCP port (default 3260)."},"lun":{"type":"integer","minimum":0,"maximum":255,"description":"LUN of the boot disk (default 1: tgt and targetcli put the first disk at LUN 1, LUN 0 being the controller)."},"target":{"type":"string","description":"Target IQN. Form: `iqn.<yyyy-mm>.<reversed domain>[:<name>]` (RFC 3720), lowercase.","pattern":"^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$","maxLength":223},"initiator":{"type":"string","description":"The node's initiator IQN, which the target's ACL admits (default `iqn.2010-04.org.ipxe:<hostname>`). Form: `iqn.<yyyy-mm>.<reversed domain>[:<name>]` (RFC 3720), lowercase.","pattern":"^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$","maxLength":223}},"required":["server","target"],"title":"IscsiInput"},"hardware":{"type":"object","description":"Hardware facts of the machine, as the Harvester installer's preflight checks and disk rules see them, usually in a profile (`sites/_profiles/<name>.yaml`): harvgen checks the installer's own rules of the node's release against them at build time (docs/reference/installer-rules.md). A fact left out is not checked. Lab sites (a `lab:` section) take them from the lab domain instead.","additionalProperties":false,"properties":{"memory_gib":{"type":"number","minimum":0.5,"maximum":65536,"description":"Installed memory in GiB."},"cpus":{"type":"integer","minimum":1,"maximum":4096,"description":"CPU threads the installer counts (`nproc --all`)."},"disk_gib":{"type":"number","minimum":1,"maximum":1048576,"description":"Size of the install disk (`install.device`) in GiB (2^30 bytes)."},"data_disk_gib":{"type":"number","minimum":1,"maximum":1048576,"description":"Size of the data disk (`install.data_disk`) in GiB."},"nic_speed_mbps":{"type":"integer","minimum":10,"maximum":1000000,"description":"Link speed of the management NIC in Mbit/s, as the kernel reports it (`/sys/class/net/<nic>/speed`)."},"nic_driver":{"type":"string","description":"Linux driver of the management NIC (e.g. `ixgbe`, `tg3`, `qlcnic`): releases known to lack or break a driver are warned about.","pattern":"^[a-z0-9_]{1,32}$"},"virtualized":{"type":"boolean","description":"The machine is a virtual machine (`systemd-detect-virt --vm`)."},"kvm":{"type":"boolean","description":"Hardware virtualization is on (`/dev/kvm` exists: VT-x/AMD-V enabled in the firmware)."}},"title":"HardwareFactsInput"},"bmc":{"type":"object","description":"The node's BMC, for the generated scripts `bmc/<hostname>.sh` (boot from the network once, UEFI HTTP boot once, power cycle, power status, virtual media) and `bmc/all.sh` (docs/day-2.md, \"BMC scripts\"). Maps merge key by key, so `defaults:` or a profile can give `type` and the credentials and each node its `address`; a node whose merged `bmc` has no `address` has no BMC script.","additionalProperties":false,"properties":{"type":{"type":"string","enum":["redfish","ipmi"],"description":"`redfish` (default; HTTPS, needs `curl` and `jq`) or `ipmi` (IPMI 2.0 over LAN, `ipmitool -I lanplus`)."},"address":{"type":"string","description":"Address of the BMC (default port: 443 for Redfish, 623 for IPMI). Form: a BMC address: an IPv4 address, a DNS name or an IPv6 address in brackets (`[fd00::21]`), optionally followed by `:port` (1-65535).","pattern":"^(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?=[0-9A-Fa-f:.]*:)[0-9A-Fa-f:.]{2,45}\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?$","maxLength":260,"x-harvgen-value":"bmcAddress"},"user":{"type":"object","description":"The environment variable the generated BMC script reads the BMC user name from when it runs (default `{ env: BMC_USER }`). harvgen never reads it and never writes it into the tree.","additionalProperties":false,"properties":{"env":{"type":"string","pattern":"^[A-Z_][A-Z0-9_]{0,63}$","description":"Name of the environment variable: upper-case letters, digits and `_`, not starting with a digit."}},"required":["env"]},"password":{"type":"object","description":"The environment variable the generated BMC script reads the BMC password from when it runs (default `{ env: BMC_PASSWORD }`). harvgen never reads it and never writes it into the tree.","additionalProperties":false,"properties":{"env":{"type":"string","pattern":"^[A-Z_][A-Z0-9_]{0,63}$","description":"Name of the environment variable: upper-case letters, digits and `_`, not starting with a digit."}},"required":["env"]},"system":{"type":"string","description":"Redfish only: which member of the BMC's `/redfish/v1/Systems` collection this node is (needed only when it lists several: the script refuses to guess; asked at run time). Form: a Redfish ComputerSystem path: `/redfish/v1/Systems/<id>`, the id of letters, digits and `. _ ~ -` (not starting with `.`).","pattern":"^/redfish/v1/Systems/[A-Za-z0-9_~-][A-Za-z0-9._~-]{0,127}$","maxLength":160,"x-harvgen-value":"redfishSystem"},"insecure":{"type":"boolean","description":"Redfish only: do not verify the BMC's TLS certificate (curl `--insecure`; default false). Most BMCs ship a self-signed certificate: prefer installing a trusted one."}},"title":"BmcInput"},"harvester_version":{"type":"string","description":"The node's own Harvester release, to roll one node forward (default: `harvester.version`). Its release files are found by putting this release in place of the site's in `harvester.artifacts` (and `harvester.iso_url`), which must therefore name the site's release.","pattern":"^v[0-9]+\\.[0-9]+\\.[0-9]+(-rc[0-9]+)?$","maxLength":32},"profile":{"type":"string","description":"Name of a hardware profile, `sites/_profiles/<name>.yaml`, whose settings apply under this layer (docs/inventory.md, \"Layers and profiles\").","pattern":"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$"},"harvester_role":{"type":"string","enum":["default","management","worker","witness"],"description":"Harvester node role (`install.role`, Harvester v1.3+). `default` lets Harvester promote the node."},"install":{"type":"object","description":"Disk and installer settings for the node (`install.*` in the Harvester config).","additionalProperties":false,"properties":{"device":{"type":"string","description":"Disk Harvester is installed on: a path under `/dev/` without control characters. Prefer a persistent name (`/dev/disk/by-id/...`, `/dev/disk/by-path/...`); `/dev/sdX` names can change between boots and get a warning.","pattern":"^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$"},"data_disk":{"type":"string","description":"Optional separate disk for VM data (Longhorn default disk). Must differ from `device`.","pattern":"^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$"},"tty":{"type":"string","description":"Console the installed system uses, e.g. `tty1` or `ttyS0,115200n8` (`install.tty`).","pattern":"^[a-zA-Z][a-zA-Z0-9]*(,[0-9]+[noe]?[0-9]?r?)?$"},"persistent_partition_size":{"type":"string","description":"Size of the persistent partition when no data disk is used, e.g. `150Gi` (`install.persistent_partition_size`, Harvester v1.2+).","pattern":"^[0-9]+(Mi|Gi)$"},"wipe_all_disks":{"type":"boolean","description":"Wipe every disk that holds an old Harvester/cOS installation (`install.wipe_all_disks`, Harvester v1.5+)."},"wipe_disks_list":{"type":"array","items":{"type":"string"},"description":"Extra disks to wipe before installing (`install.wipe_disks_list`, Harvester v1.5+)."},"cordoned":{"type":"boolean","description":"Join the cluster cordoned: the node gets the label `harvesterhci.io/install-cordoned=true` and runs no VMs until it is uncordoned (`install.cordoned`, Harvester v1.9+). Not on the create node nor on a witness: the installer refuses both."},"power_off":{"type":"boolean","description":"Power off instead of rebooting when the install finishes (`install.poweroff`)."},"iso_url":{"type":"string","enum":["local"],"description":"`local` (Harvester v1.9 and later, a node with `medium: iso`): the installer takes the Harvester ISO's content from the device labelled `COS_LIVE`, the Harvester ISO the node's BMC mounts in a second virtual media slot (`bmc/<hostname>.sh media-boot`), instead of downloading `harvester.iso_url` (`install.iso_url: local`; docs/install-without-pxe.md, \"The Harvester ISO from the BMC\"). The site's ISO URL is `harvester.iso_url`."}},"title":"InstallInput"},"interfaces":{"type":"array","minItems":1,"items":{"type":"object","description":"A network interface of the node. Give a `name` (predictable NIC name such as eno1, or enp1s0 in a lab VM), a `mac`, or both.","additionalProperties":false,"properties":{"name":{"type":"string","description":"NIC name on the installed system (systemd predictable name, e.g. `eno1`; in a generated lab VM the NIC of the k-th MAC is `enp<k>s0`). Form: a Linux interface name: 1-15 characters of letters, digits and `_ . @ + -`, not starting with `.`, `@`, `+` or `-` (Linux's own rule forbids `/`, `:` and whitespace; harvgen also keeps out characters the generated files would have to quote).","pattern":"^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}$","maxLength":15,"x-harvgen-value":"ifname"},"mac":{"type":"string","description":"MAC address in any common spelling (`52:54:00:AA:BB:01`, `52-54-00-aa-bb-01`, `525400aabb01`, `5254.00aa.bb01`); normalized to lowercase colons."}},"title":"NicInput"},"description":"NICs that form the management interface (bonded when more than one). Default: the node's boot MACs."},"method":{"type":"string","enum":["dhcp","static"],"description":"How the management interface gets its address on the installed system: `dhcp` (default; combine with `ip` for a DHCP reservation) or `static` (needs `ip`, a prefix/netmask, gateway and DNS)."},"prefix":{"type":"integer","minimum":1,"maximum":32,"description":"Prefix length of a static address. Default: the prefix of `network.cidr`."},"netmask":{"type":"string","description":"Netmask of a static address, e.g. `255.255.255.0`; alternative to `prefix`. (IPv4 address, dotted quad)"},"gateway":{"type":"string","description":"Default gateway of a static address. Default: `network.gateway`. (IPv4 address, dotted quad)"},"dns":{"type":"array","items":{"type":"string"},"description":"DNS servers of a static address (at most 8). Default: `network.dns`.","maxItems":8},"mtu":{"type":"integer","description":"MTU of the management interface (576-9000 when `method` is static; the installer checks no other)."},"vlan":{"type":"integer","description":"VLAN ID of the management network (1-4094); untagged when absent. The installer brings it up on the NIC that booted (`vlan=vlan<id>:<nic>`), with the node's address or DHCP on the VLAN alone, and the installed system tags it (`vlan_id`)."},"bond":{"title":"BondInput","type":"object","description":"Bonding options for the management interface when it has several NICs (`install.management_interface.bond_options`). Keys are kernel bonding options; Harvester defaults to `{mode: active-backup, miimon: 100}`.","properties":{"mode":{"type":"string","enum":["balance-rr","active-backup","balance-xor","broadcast","802.3ad","balance-tlb","balance-alb"],"description":"Bonding mode."},"miimon":{"type":"integer","minimum":0,"description":"MII link monitoring interval in milliseconds."}},"additionalProperties":{"type":["string","integer"]}},"kernel_args":{"type":"array","items":{"type":"string","description":"One kernel argument. Form: one kernel argument: a single token that starts with a letter or digit, then letters, digits and `_ . , : ; = / + @ % ~ [ ] -` (no whitespace, quotes, `$`, `#`, `|`, `&`, `\\` or control characters, which iPXE, the shell or the kernel would interpret).","pattern":"^[A-Za-z0-9][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$","maxLength":1024,"x-harvgen-value":"kernelArg"},"description":"Extra kernel arguments for this node's installer boot, appended after `boot.kernel_args`."},"config":{"type":"object","description":"Extra Harvester configuration keys, deep-merged over what harvgen generates (node over defaults). Validated against the installer's schema for `harvester.version`: unknown keys and wrong types are errors."},"state":{"type":"string","enum":["install","local","install-once"],"description":"`install` (default): the node's iPXE script boots the Harvester installer on every network boot. `local`: the script boots the local disk, so an installed node never reinstalls even if it network-boots first. `install-once`: the script boots the local disk when it holds an installed system (BIOS: a bootable first sector; UEFI: `boot.installed_marker` on a FAT volume) and installs only when it does not."},"medium":{"type":"string","enum":["network","iso"],"description":"How the machine reaches its boot script: `network` (default): network boot (PXE or UEFI HTTP boot, with DHCP); `iso`: a boot ISO of its own (`media/<hostname>.iso`), which its BMC mounts as virtual media (`bmc/<hostname>.sh media-boot`). The ISO sets the node's static address on its boot NIC, with no DHCP, and fetches the node's boot files from `boot.server` over HTTP; it needs `method: static`, `ip` and `boot.media_loaders` (docs/install-without-pxe.md)."},"reinstall":{"type":"integer","minimum":0,"maximum":999999999,"description":"Reinstall generation of a Harvester node with `state: install-once` (UEFI only). The installed system gets a marker of its site, hostname and generation on its EFI system partition (`os.after_install_chroot_commands`), and the node's script boots the disk only when it finds the marker of this number: raise it by one to reinstall the node exactly once (docs/day-2.md, \"Reinstall a node\")."},"lab":{"type":"object","description":"Lab VM sizing for the generated libvirt domain of this node.","additionalProperties":false,"properties":{"memory_mib":{"type":"integer","minimum":8192,"maximum":16777216,"description":"Memory in MiB (default 16384). The installer's preflight check wants 64 GiB (32 GiB for testing) from v1.3 unless `boot.skipchecks` is set; below 8 GiB it does not run at all."},"vcpus":{"type":"integer","minimum":1,"maximum":256,"description":"Virtual CPUs (default 8)."},"disk_gib":{"type":"integer","minimum":60,"maximum":1048576,"description":"Size of the qcow2 disk the define script creates, in GiB (default 250)."},"data_disk_gib":{"type":"integer","minimum":50,"maximum":1048576,"description":"Size of the second qcow2 disk (the VM sees it as `/dev/vdb`) created when `install.data_disk` is set, in GiB (default 100). Set `install.data_disk: /dev/vdb` for lab VMs."},"nic_model":{"type":"string","enum":["virtio","e1000e"],"description":"NIC model of the lab VM (default `virtio`). Either way the NIC of the node's k-th MAC is alone on PCIe bus k, so the guest names it `enp<k>s0` (`enp1s0` for the first): use those names in `interfaces` of lab nodes."}},"title":"LabSizingInput"}},"title":"NodeDefaults"},"nodes":{"type":"array","items":{"title":"NodeInput","type":"object","description":"One Harvester node.","additionalProperties":false,"properties":{"hostname":{"type":"string","description":"Node hostname: a lowercase DNS-1123 label (a-z, 0-9, `-`, at most 63 characters). Also names its files. In `nodes/<name>.yaml` it defaults to the file name."},"mac":{"type":"string","description":"Boot MAC address of the node, in any common spelling. Use `macs` for several NICs."},"macs":{"type":"array","minItems":1,"maxItems":32,"items":{"type":"string"},"description":"All MAC addresses the node may PXE boot from; each gets its own iPXE script and DHCP reservation."},"ip":{"type":"string","description":"Address of the node on the management network. Used as the DHCP reservation and, with `method: static`, as the static address. (IPv4 address, dotted quad)"},"role":{"type":"string","enum":["create","join"],"description":"`create` for the node that creates the cluster (exactly one per site; default: the first node; none once `cluster.created` is true), `join` for the others."},"os":{"type":"string","description":"What the node boots: `harvester` (default: the Harvester installer) or the name of an entry of `os_profiles` (a generic OS: kernel, initrds, parameters, cloud-init). Harvester-only settings and rules do not apply to generic nodes.","pattern":"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$"},"cloud_init":{"type":"object","description":"cloud-init NoCloud data of a generic OS node, served as `cloud-init/<mac>/user-data`, `meta-data` and `vendor-data` (the kernel gets `ds=nocloud;s=<boot.server>/cloud-init/<mac>/;dsmode=net`). Across layers each of its keys comes whole from the strongest layer that sets it.","additionalProperties":false,"properties":{"user_data":{"type":"object","description":"user-data as a YAML map: written as a `#cloud-config` document (e.g. `users`, `ssh_authorized_keys`, `packages`, `runcmd`)."},"user_data_file":{"type":"string","description":"A `#cloud-config` file to serve as user-data instead (relative to the site directory and inside the repository, like secret files; at most 256 KiB; its first line must be `#cloud-config` and the rest a YAML map).","minLength":1,"maxLength":1024,"pattern":"^[^\\u0000-\\u001f\\u007f]+$"},"vendor_data":{"type":"object","description":"vendor-data as a YAML map, written as a `#cloud-config` document (default: empty)."},"meta_data":{"type":"object","description":"Extra meta-data keys (harvgen always writes `instance-id: <site>-<hostname>` and `local-hostname: <hostname>`)."}},"title":"CloudInitInput"},"arch":{"type":"string","enum":["x86_64","arm64"],"description":"CPU architecture of the machine (default `x86_64`). `arm64` machines get the arm64 iPXE (`boot.arm64_loader`, DHCP client architecture 11, HTTP boot architecture 19) and, for Harvester (v1.3 and later), the release's `-arm64` files; an OS profile's URLs must be for the node's architecture."},"iscsi":{"type":"object","description":"Boot this node diskless from an iSCSI target (iPXE `sanboot`), as BMI does: harvgen writes the script and the DHCP reservation; the target, its LUN and its image are yours (docs/generic-os.md, \"iSCSI diskless nodes\").","additionalProperties":false,"properties":{"server":{"type":"string","description":"Address of the iSCSI target portal; inside `network.cidr`, so the node reaches it without a router. (IPv4 address, dotted quad)"},"port":{"type":"integer","minimum":1,"maximum":65535,"description":"Target portal TCP port (default 3260)."},"lun":{"type":"integer","minimum":0,"maximum":255,"description":"LUN of the boot disk (default 1: tgt and targetcli put the first disk at LUN 1, LUN 0 being the controller)."},"target":{"type":"string","description":"Target IQN. Form: `iqn.<yyyy-mm>.<reversed domain>[:<name>]` (RFC 3720), lowercase.","pattern":"^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$","maxLength":223},"initiator":{"type":"string","description":"The node's initiator IQN, which the target's ACL admits (default `iqn.2010-04.org.ipxe:<hostname>`). Form: `iqn.<yyyy-mm>.<reversed domain>[:<name>]` (RFC 3720), lowercase.","pattern":"^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$","maxLength":223}},"required":["server","target"],"title":"IscsiInput"},"hardware":{"type":"object","description":"Hardware facts of the machine, as the Harvester installer's preflight checks and disk rules see them, usually in a profile (`sites/_profiles/<name>.yaml`): harvgen checks the installer's own rules of the node's release against them at build time (docs/reference/installer-rules.md). A fact left out is not checked. Lab sites (a `lab:` section) take them from the lab domain instead.","additionalProperties":false,"properties":{"memory_gib":{"type":"number","minimum":0.5,"maximum":65536,"description":"Installed memory in GiB."},"cpus":{"type":"integer","minimum":1,"maximum":4096,"description":"CPU threads the installer counts (`nproc --all`)."},"disk_gib":{"type":"number","minimum":1,"maximum":1048576,"description":"Size of the install disk (`install.device`) in GiB (2^30 bytes)."},"data_disk_gib":{"type":"number","minimum":1,"maximum":1048576,"description":"Size of the data disk (`install.data_disk`) in GiB."},"nic_speed_mbps":{"type":"integer","minimum":10,"maximum":1000000,"description":"Link speed of the management NIC in Mbit/s, as the kernel reports it (`/sys/class/net/<nic>/speed`)."},"nic_driver":{"type":"string","description":"Linux driver of the management NIC (e.g. `ixgbe`, `tg3`, `qlcnic`): releases known to lack or break a driver are warned about.","pattern":"^[a-z0-9_]{1,32}$"},"virtualized":{"type":"boolean","description":"The machine is a virtual machine (`systemd-detect-virt --vm`)."},"kvm":{"type":"boolean","description":"Hardware virtualization is on (`/dev/kvm` exists: VT-x/AMD-V enabled in the firmware)."}},"title":"HardwareFactsInput"},"bmc":{"type":"object","description":"The node's BMC, for the generated scripts `bmc/<hostname>.sh` (boot from the network once, UEFI HTTP boot once, power cycle, power status, virtual media) and `bmc/all.sh` (docs/day-2.md, \"BMC scripts\"). Maps merge key by key, so `defaults:` or a profile can give `type` and the credentials and each node its `address`; a node whose merged `bmc` has no `address` has no BMC script.","additionalProperties":false,"properties":{"type":{"type":"string","enum":["redfish","ipmi"],"description":"`redfish` (default; HTTPS, needs `curl` and `jq`) or `ipmi` (IPMI 2.0 over LAN, `ipmitool -I lanplus`)."},"address":{"type":"string","description":"Address of the BMC (default port: 443 for Redfish, 623 for IPMI). Form: a BMC address: an IPv4 address, a DNS name or an IPv6 address in brackets (`[fd00::21]`), optionally followed by `:port` (1-65535).","pattern":"^(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?=[0-9A-Fa-f:.]*:)[0-9A-Fa-f:.]{2,45}\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?$","maxLength":260,"x-harvgen-value":"bmcAddress"},"user":{"type":"object","description":"The environment variable the generated BMC script reads the BMC user name from when it runs (default `{ env: BMC_USER }`). harvgen never reads it and never writes it into the tree.","additionalProperties":false,"properties":{"env":{"type":"string","pattern":"^[A-Z_][A-Z0-9_]{0,63}$","description":"Name of the environment variable: upper-case letters, digits and `_`, not starting with a digit."}},"required":["env"]},"password":{"type":"object","description":"The environment variable the generated BMC script reads the BMC password from when it runs (default `{ env: BMC_PASSWORD }`). harvgen never reads it and never writes it into the tree.","additionalProperties":false,"properties":{"env":{"type":"string","pattern":"^[A-Z_][A-Z0-9_]{0,63}$","description":"Name of the environment variable: upper-case letters, digits and `_`, not starting with a digit."}},"required":["env"]},"system":{"type":"string","description":"Redfish only: which member of the BMC's `/redfish/v1/Systems` collection this node is (needed only when it lists several: the script refuses to guess; asked at run time). Form: a Redfish ComputerSystem path: `/redfish/v1/Systems/<id>`, the id of letters, digits and `. _ ~ -` (not starting with `.`).","pattern":"^/redfish/v1/Systems/[A-Za-z0-9_~-][A-Za-z0-9._~-]{0,127}$","maxLength":160,"x-harvgen-value":"redfishSystem"},"insecure":{"type":"boolean","description":"Redfish only: do not verify the BMC's TLS certificate (curl `--insecure`; default false). Most BMCs ship a self-signed certificate: prefer installing a trusted one."}},"title":"BmcInput"},"harvester_version":{"type":"string","description":"The node's own Harvester release, to roll one node forward (default: `harvester.version`). Its release files are found by putting this release in place of the site's in `harvester.artifacts` (and `harvester.iso_url`), which must therefore name the site's release.","pattern":"^v[0-9]+\\.[0-9]+\\.[0-9]+(-rc[0-9]+)?$","maxLength":32},"profile":{"type":"string","description":"Name of a hardware profile, `sites/_profiles/<name>.yaml`, whose settings apply under this layer (docs/inventory.md, \"Layers and profiles\").","pattern":"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$"},"harvester_role":{"type":"string","enum":["default","management","worker","witness"],"description":"Harvester node role (`install.role`, Harvester v1.3+). `default` lets Harvester promote the node."},"install":{"type":"object","description":"Disk and installer settings for the node (`install.*` in the Harvester config).","additionalProperties":false,"properties":{"device":{"type":"string","description":"Disk Harvester is installed on: a path under `/dev/` without control characters. Prefer a persistent name (`/dev/disk/by-id/...`, `/dev/disk/by-path/...`); `/dev/sdX` names can change between boots and get a warning.","pattern":"^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$"},"data_disk":{"type":"string","description":"Optional separate disk for VM data (Longhorn default disk). Must differ from `device`.","pattern":"^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$"},"tty":{"type":"string","description":"Console the installed system uses, e.g. `tty1` or `ttyS0,115200n8` (`install.tty`).","pattern":"^[a-zA-Z][a-zA-Z0-9]*(,[0-9]+[noe]?[0-9]?r?)?$"},"persistent_partition_size":{"type":"string","description":"Size of the persistent partition when no data disk is used, e.g. `150Gi` (`install.persistent_partition_size`, Harvester v1.2+).","pattern":"^[0-9]+(Mi|Gi)$"},"wipe_all_disks":{"type":"boolean","description":"Wipe every disk that holds an old Harvester/cOS installation (`install.wipe_all_disks`, Harvester v1.5+)."},"wipe_disks_list":{"type":"array","items":{"type":"string"},"description":"Extra disks to wipe before installing (`install.wipe_disks_list`, Harvester v1.5+)."},"cordoned":{"type":"boolean","description":"Join the cluster cordoned: the node gets the label `harvesterhci.io/install-cordoned=true` and runs no VMs until it is uncordoned (`install.cordoned`, Harvester v1.9+). Not on the create node nor on a witness: the installer refuses both."},"power_off":{"type":"boolean","description":"Power off instead of rebooting when the install finishes (`install.poweroff`)."},"iso_url":{"type":"string","enum":["local"],"description":"`local` (Harvester v1.9 and later, a node with `medium: iso`): the installer takes the Harvester ISO's content from the device labelled `COS_LIVE`, the Harvester ISO the node's BMC mounts in a second virtual media slot (`bmc/<hostname>.sh media-boot`), instead of downloading `harvester.iso_url` (`install.iso_url: local`; docs/install-without-pxe.md, \"The Harvester ISO from the BMC\"). The site's ISO URL is `harvester.iso_url`."}},"title":"InstallInput"},"interfaces":{"type":"array","minItems":1,"items":{"type":"object","description":"A network interface of the node. Give a `name` (predictable NIC name such as eno1, or enp1s0 in a lab VM), a `mac`, or both.","additionalProperties":false,"properties":{"name":{"type":"string","description":"NIC name on the installed system (systemd predictable name, e.g. `eno1`; in a generated lab VM the NIC of the k-th MAC is `enp<k>s0`). Form: a Linux interface name: 1-15 characters of letters, digits and `_ . @ + -`, not starting with `.`, `@`, `+` or `-` (Linux's own rule forbids `/`, `:` and whitespace; harvgen also keeps out characters the generated files would have to quote).","pattern":"^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}$","maxLength":15,"x-harvgen-value":"ifname"},"mac":{"type":"string","description":"MAC address in any common spelling (`52:54:00:AA:BB:01`, `52-54-00-aa-bb-01`, `525400aabb01`, `5254.00aa.bb01`); normalized to lowercase colons."}},"title":"NicInput"},"description":"NICs that form the management interface (bonded when more than one). Default: the node's boot MACs."},"method":{"type":"string","enum":["dhcp","static"],"description":"How the management interface gets its address on the installed system: `dhcp` (default; combine with `ip` for a DHCP reservation) or `static` (needs `ip`, a prefix/netmask, gateway and DNS)."},"prefix":{"type":"integer","minimum":1,"maximum":32,"description":"Prefix length of a static address. Default: the prefix of `network.cidr`."},"netmask":{"type":"string","description":"Netmask of a static address, e.g. `255.255.255.0`; alternative to `prefix`. (IPv4 address, dotted quad)"},"gateway":{"type":"string","description":"Default gateway of a static address. Default: `network.gateway`. (IPv4 address, dotted quad)"},"dns":{"type":"array","items":{"type":"string"},"description":"DNS servers of a static address (at most 8). Default: `network.dns`.","maxItems":8},"mtu":{"type":"integer","description":"MTU of the management interface (576-9000 when `method` is static; the installer checks no other)."},"vlan":{"type":"integer","description":"VLAN ID of the management network (1-4094); untagged when absent. The installer brings it up on the NIC that booted (`vlan=vlan<id>:<nic>`), with the node's address or DHCP on the VLAN alone, and the installed system tags it (`vlan_id`)."},"bond":{"title":"BondInput","type":"object","description":"Bonding options for the management interface when it has several NICs (`install.management_interface.bond_options`). Keys are kernel bonding options; Harvester defaults to `{mode: active-backup, miimon: 100}`.","properties":{"mode":{"type":"string","enum":["balance-rr","active-backup","balance-xor","broadcast","802.3ad","balance-tlb","balance-alb"],"description":"Bonding mode."},"miimon":{"type":"integer","minimum":0,"description":"MII link monitoring interval in milliseconds."}},"additionalProperties":{"type":["string","integer"]}},"kernel_args":{"type":"array","items":{"type":"string","description":"One kernel argument. Form: one kernel argument: a single token that starts with a letter or digit, then letters, digits and `_ . , : ; = / + @ % ~ [ ] -` (no whitespace, quotes, `$`, `#`, `|`, `&`, `\\` or control characters, which iPXE, the shell or the kernel would interpret).","pattern":"^[A-Za-z0-9][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$","maxLength":1024,"x-harvgen-value":"kernelArg"},"description":"Extra kernel arguments for this node's installer boot, appended after `boot.kernel_args`."},"config":{"type":"object","description":"Extra Harvester configuration keys, deep-merged over what harvgen generates (node over defaults). Validated against the installer's schema for `harvester.version`: unknown keys and wrong types are errors."},"state":{"type":"string","enum":["install","local","install-once"],"description":"`install` (default): the node's iPXE script boots the Harvester installer on every network boot. `local`: the script boots the local disk, so an installed node never reinstalls even if it network-boots first. `install-once`: the script boots the local disk when it holds an installed system (BIOS: a bootable first sector; UEFI: `boot.installed_marker` on a FAT volume) and installs only when it does not."},"medium":{"type":"string","enum":["network","iso"],"description":"How the machine reaches its boot script: `network` (default): network boot (PXE or UEFI HTTP boot, with DHCP); `iso`: a boot ISO of its own (`media/<hostname>.iso`), which its BMC mounts as virtual media (`bmc/<hostname>.sh media-boot`). The ISO sets the node's static address on its boot NIC, with no DHCP, and fetches the node's boot files from `boot.server` over HTTP; it needs `method: static`, `ip` and `boot.media_loaders` (docs/install-without-pxe.md)."},"reinstall":{"type":"integer","minimum":0,"maximum":999999999,"description":"Reinstall generation of a Harvester node with `state: install-once` (UEFI only). The installed system gets a marker of its site, hostname and generation on its EFI system partition (`os.after_install_chroot_commands`), and the node's script boots the disk only when it finds the marker of this number: raise it by one to reinstall the node exactly once (docs/day-2.md, \"Reinstall a node\")."},"lab":{"type":"object","description":"Lab VM sizing for the generated libvirt domain of this node.","additionalProperties":false,"properties":{"memory_mib":{"type":"integer","minimum":8192,"maximum":16777216,"description":"Memory in MiB (default 16384). The installer's preflight check wants 64 GiB (32 GiB for testing) from v1.3 unless `boot.skipchecks` is set; below 8 GiB it does not run at all."},"vcpus":{"type":"integer","minimum":1,"maximum":256,"description":"Virtual CPUs (default 8)."},"disk_gib":{"type":"integer","minimum":60,"maximum":1048576,"description":"Size of the qcow2 disk the define script creates, in GiB (default 250)."},"data_disk_gib":{"type":"integer","minimum":50,"maximum":1048576,"description":"Size of the second qcow2 disk (the VM sees it as `/dev/vdb`) created when `install.data_disk` is set, in GiB (default 100). Set `install.data_disk: /dev/vdb` for lab VMs."},"nic_model":{"type":"string","enum":["virtio","e1000e"],"description":"NIC model of the lab VM (default `virtio`). Either way the NIC of the node's k-th MAC is alone on PCIe bus k, so the guest names it `enp<k>s0` (`enp1s0` for the first): use those names in `interfaces` of lab nodes."}},"title":"LabSizingInput"}}},"description":"The nodes of the cluster. More nodes may live in `nodes/*.yaml`, one node per file."},"lab":{"type":"object","description":"libvirt lab settings (the generated network and domain XML).","additionalProperties":false,"properties":{"network_name":{"type":"string","description":"libvirt network name (default `harvgen-<site>` with `_` turned into `-`): 1-50 letters, digits and `_ . -`, not starting with `.` or `-`.","pattern":"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,49}$"},"bridge":{"type":"string","description":"Linux bridge the lab network creates (default `hg-<site>`): 1-15 letters, digits and `_ . -`, not starting with `.` or `-`.","pattern":"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,14}$"},"disk_dir":{"type":"string","description":"Directory for the lab VM disks (default `/var/lib/libvirt/images`). Form: an absolute path of letters, digits and `. _ ~ @ + = : / -` (no whitespace, quotes, `,`, `;`, `{`, `}`, `#`, `$`, `\\` or control characters).","pattern":"^/[A-Za-z0-9._~@+=:/-]*$","maxLength":512,"x-harvgen-value":"path"},"tftp_root":{"type":"string","description":"TFTP root of the lab network holding `snponly.efi`/`undionly.kpxe` (default `/var/lib/tftpboot`). Form: an absolute path of letters, digits and `. _ ~ @ + = : / -` (no whitespace, quotes, `,`, `;`, `{`, `}`, `#`, `$`, `\\` or control characters).","pattern":"^/[A-Za-z0-9._~@+=:/-]*$","maxLength":512,"x-harvgen-value":"path"},"host_arch":{"type":"string","enum":["x86_64","arm64"],"description":"Architecture of the libvirt host that runs the lab domains (default `x86_64`). A node of another `arch` gets an emulated domain (`type='qemu'`, CPU model `maximum`) instead of KVM, so arm64 nodes run on an x86-64 host (slowly)."}}},"nginx":{"type":"object","description":"The generated nginx server block.","additionalProperties":false,"properties":{"listen":{"type":"string","description":"Where nginx listens (default: the address and port of `boot.server` when its host is an IPv4 address, else all addresses on its port). Form: `address:port` with an IPv4 address or `*` (all addresses), or a bare port; port 1-65535.","pattern":"^(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|\\*):)?(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3})$","maxLength":21,"x-harvgen-value":"listen"},"root":{"type":"string","description":"Directory on the web server the tree `out/<site>/` is copied to (default `/srv/harvgen/<site>`). Form: an absolute path of letters, digits and `. _ ~ @ + = : / -` (no whitespace, quotes, `,`, `;`, `{`, `}`, `#`, `$`, `\\` or control characters).","pattern":"^/[A-Za-z0-9._~@+=:/-]*$","maxLength":512,"x-harvgen-value":"path"},"artifacts_dir":{"type":"string","description":"Directory on the web server holding the release files, served under the path of `harvester.artifacts` when that URL is on `boot.server` (default `/srv/harvgen/artifacts/<version>`). Form: an absolute path of letters, digits and `. _ ~ @ + = : / -` (no whitespace, quotes, `,`, `;`, `{`, `}`, `#`, `$`, `\\` or control characters).","pattern":"^/[A-Za-z0-9._~@+=:/-]*$","maxLength":512,"x-harvgen-value":"path"},"access_log":{"type":"string","description":"Access log path (default `/var/log/nginx/harvgen-<site>.access.log`). Form: an absolute path of letters, digits and `. _ ~ @ + = : / -` (no whitespace, quotes, `,`, `;`, `{`, `}`, `#`, `$`, `\\` or control characters).","pattern":"^/[A-Za-z0-9._~@+=:/-]*$","maxLength":512,"x-harvgen-value":"path"},"access":{"type":"string","enum":["nodes","open"],"description":"Who may fetch the files that hold a secret or one node's data (Harvester configs, cloud-init seeds, `unknown/join.yaml`). `nodes` (default): only the node's own `ip` (a node without one: the DHCP pool; unknown machines: the DHCP pool), everyone else gets 403. `open`: every client, for a boot server behind something that already restricts who reaches it. docs/security.md, \"Threat model\"."},"file_key":{"type":["string","object"],"minLength":1,"description":"A secret that makes the names of the files holding a secret or one node's data unguessable: each known node's iPXE scripts, Harvester config and cloud-init seed get a name with a tag keyed by it (HMAC-SHA256), and DHCP hands each boot MAC the URL of its own script. At least 32 characters (`openssl rand -hex 32`). The committed tree shows `x` in place of each tag; only the deploy tree (`--deploy`) reads the key. docs/security.md, \"Threat model\". Keep it out of git with `{ env: NAME }` (an environment variable) or `{ file: path }` (a file, relative to the YAML file that names it; one trailing newline is dropped).","properties":{"env":{"type":"string","pattern":"^[A-Za-z_][A-Za-z0-9_]*$","description":"Name of the environment variable holding the value."},"file":{"type":"string","minLength":1,"description":"Path of the file holding the value, relative to this YAML file."}},"additionalProperties":false,"minProperties":1,"maxProperties":1},"real_ip":{"type":"object","description":"A proxy or NAT in front of nginx: the client address nginx checks is taken from `header`, for requests from `from` (nginx's realip module, `set_real_ip_from`/`real_ip_header`). Without it, every client behind the proxy looks like the proxy.","additionalProperties":false,"properties":{"from":{"type":"array","minItems":1,"maxItems":64,"uniqueItems":true,"items":{"type":"string","description":"Address or CIDR block of the proxy (IPv4, e.g. `10.0.0.2` or `10.0.0.0/28`).","pattern":"^(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(\\.(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}(/(3[0-2]|[12]?[0-9]))?$"},"description":"Addresses or CIDR blocks of the proxies whose header nginx trusts."},"header":{"type":"string","description":"Request header holding the client address, e.g. `X-Forwarded-For` or `X-Real-IP`.","pattern":"^[A-Za-z][A-Za-z0-9-]{0,63}$"}},"required":["from","header"]}}},"dnsmasq":{"type":"object","description":"The generated dnsmasq configuration.","additionalProperties":false,"properties":{"interface":{"type":"string","description":"Only serve DHCP on this interface (`interface=`). Form: a Linux interface name (1-15 characters of letters, digits and `_ . @ + -`), optionally ending in `*` to match several (dnsmasq wildcard).","pattern":"^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}\\*?$","maxLength":16,"x-harvgen-value":"ifnameGlob"},"tftp_root":{"type":"string","description":"TFTP root holding the iPXE binaries (default `/var/lib/tftpboot`). Form: an absolute path of letters, digits and `. _ ~ @ + = : / -` (no whitespace, quotes, `,`, `;`, `{`, `}`, `#`, `$`, `\\` or control characters).","pattern":"^/[A-Za-z0-9._~@+=:/-]*$","maxLength":512,"x-harvgen-value":"path"},"lease_time":{"type":"string","description":"DHCP lease time, e.g. `12h` (default).","pattern":"^([0-9]+[smhdw]?|infinite)$"},"dns":{"type":"boolean","description":"Leave dnsmasq's DNS server on (default true). Set false (`port=0`) when another DNS server runs on the host."},"host":{"type":"string","description":"The machine this site's dnsmasq runs on, as a name (e.g. `boot1`), when it serves several sites. Sites built together that name the same host share one dnsmasq: each adds its own `dnsmasq/harvgen.conf`, their `dnsmasq/global.conf` must be the same file, and their networks apart (`SITE_DNSMASQ_CONFLICT`). Default: none (a dnsmasq of its own). docs/deploy.md, \"DHCP with dnsmasq\".","minLength":1,"maxLength":253,"pattern":"^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$"},"hosts_dir":{"type":"string","description":"Directory on the DHCP host that holds the reservation files of `dnsmasq/hosts/` (`dhcp-hostsdir=`; default `/etc/harvgen/dhcp-hosts`): dnsmasq reads a new or changed file there without a restart. Form: an absolute path of letters, digits and `. _ ~ @ + = : / -` (no whitespace, quotes, `,`, `;`, `{`, `}`, `#`, `$`, `\\` or control characters).","pattern":"^/[A-Za-z0-9._~@+=:/-]*$","maxLength":512,"x-harvgen-value":"path"},"mode":{"type":"string","enum":["server","proxy"],"description":"`server` (default): this dnsmasq is the network's DHCP server (addresses, reservations, boot files). `proxy`: another DHCP server gives the addresses and this dnsmasq answers only network boot (proxy DHCP, `dhcp-range=<network>,proxy`): PXE firmware gets iPXE over TFTP (`pxe-service=`), iPXE gets `boot.ipxe`. Reserve the nodes' `ip` on that other server (`NODE_IP_NOT_RESERVED`); `network.dhcp_range` is its pool. docs/deploy.md, \"Proxy DHCP beside another server\"."}}},"dhcp":{"type":"object","description":"Which DHCP server the site uses; harvgen writes its configuration (docs/deploy.md, \"Choosing a DHCP form\").","additionalProperties":false,"properties":{"server":{"type":"string","enum":["dnsmasq","kea","isc"],"description":"`dnsmasq` (default): `dnsmasq/harvgen.conf`, DHCP and TFTP. `kea`: a Kea DHCPv4 config, `kea/harvgen.json` (`kea-dhcp4 -t` accepts it; its `client-classes` and `subnet4` entries merge into an existing Kea). `isc`: an ISC dhcpd snippet, `dhcpd/harvgen.conf`. With `kea` and `isc` no dnsmasq file is written: TFTP (iPXE for firmware PXE) is served by a TFTP server of yours at `next_server`."},"next_server":{"type":"string","description":"With `kea` or `isc`: the TFTP server firmware PXE loads iPXE from (`next-server`, the siaddr field). Default: the host of `boot.server` when it is an address. (IPv4 address, dotted quad)"}}},"bss":{"type":"object","description":"OpenCHAMI's Boot Script Service (BSS): export the nodes it can boot as harvgen's tree does.","additionalProperties":false,"properties":{"export":{"type":"boolean","description":"Write `bss/bootparameters.json`, one BSS BootParams per node that BSS can boot as the tree does (a node with several boot MACs leaves `BOOTIF=` to BSS; `BSS_NODE_NOT_EXPORTED` names the nodes left out). Default false."}}},"signing":{"type":"object","description":"Sign the deploy tree: `harvgen build --deploy` writes `manifest.json.sig` next to manifest.json (`ssh-keygen -Y sign`, namespace `harvgen-manifest`), and `harvgen verify` refuses a deploy tree whose signature does not verify. The committed tree is never signed and never reads the key. docs/verify.md, \"Signed trees\".","additionalProperties":false,"properties":{"private_key":{"type":"object","description":"The private key that signs (an OpenSSH private key without a passphrase, e.g. `ssh-keygen -t ed25519 -N '' -f secrets/harvgen-sign`): a secret, read by deploy builds only, never written anywhere. `{ file: path }` (relative to this YAML file, inside the repository, at most 4096 bytes; keep it out of git) or `{ env: NAME }` (an environment variable holding the key's text).","properties":{"env":{"type":"string","pattern":"^[A-Za-z_][A-Za-z0-9_]*$","description":"Name of the environment variable holding the key."},"file":{"type":"string","minLength":1,"description":"Path of the file holding the key, relative to this YAML file."}},"additionalProperties":false,"minProperties":1,"maxProperties":1},"public_key":{"type":"string","description":"The public half of `private_key`, one line as in its `.pub` file: `ssh-ed25519 AAAA... comment` (or `ssh-rsa`; `ecdsa-sha2-*` keys are refused: their signatures differ at every build). No options, principal or second line. Plain data, safe to commit: verify checks the signature with it, and so can anyone (`ssh-keygen -Y verify`).","pattern":"^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|ecdsa-sha2-nistp521) [A-Za-z0-9+/]+={0,2}( [!-~]+)*$","maxLength":4096}},"required":["private_key","public_key"]},"publish":{"type":"object","description":"Publish the site through an OCI registry (`harvgen publish`) and materialize it on the boot server (`harvgen pull`, run by the generated `publish/` units). Needs `signing:`: the boot server serves nothing whose signature does not verify. docs/fleet.md.","additionalProperties":false,"properties":{"registry":{"type":"string","description":"The registry and namespace the site is published under; the site's repository is `<registry>/<site>`. Form: a registry and a namespace: `host[:port]/name[/name...]`, the host an IPv4 address or a DNS name, each name of lower-case letters and digits joined by `.`, `_`, `__` or `-` (no tag, no digest, no scheme).","pattern":"^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/[a-z0-9]+(?:(?:\\.|_|__|-+)[a-z0-9]+)*){1,8}$","maxLength":200,"x-harvgen-value":"registry"},"key":{"type":["string","object"],"minLength":1,"description":"The site's publishing key: 64 hexadecimal digits (`openssl rand -hex 32`). It seals (encrypts) every file that holds a secret before it leaves for the registry; the boot server holds the same key (`key_file`) and no other site's. Read by `harvgen publish` only. `{ file: path }` or `{ env: NAME }`; keep it out of git.","properties":{"env":{"type":"string","pattern":"^[A-Za-z_][A-Za-z0-9_]*$","description":"Name of the environment variable holding the key."},"file":{"type":"string","minLength":1,"description":"Path of the file holding the key, relative to this YAML file."}},"additionalProperties":false,"minProperties":1,"maxProperties":1},"keep":{"type":"integer","minimum":2,"maximum":100,"description":"How many published trees the boot server keeps for `harvgen pull --rollback` (default 5; the served one and the one before it are always kept)."},"state_dir":{"type":"string","description":"Where `harvgen pull` keeps its versions and state on the boot server (default `/var/lib/harvgen/<site>`). Form: an absolute path of letters, digits and `. _ ~ @ + = : / -` (no whitespace, quotes, `,`, `;`, `{`, `}`, `#`, `$`, `\\` or control characters).","pattern":"^/[A-Za-z0-9._~@+=:/-]*$","maxLength":512,"x-harvgen-value":"path"},"key_file":{"type":"string","description":"Where the boot server holds the publishing key (default `/etc/harvgen/<site>/publish.key`, mode 0600). Form: an absolute path of letters, digits and `. _ ~ @ + = : / -` (no whitespace, quotes, `,`, `;`, `{`, `}`, `#`, `$`, `\\` or control characters).","pattern":"^/[A-Za-z0-9._~@+=:/-]*$","maxLength":512,"x-harvgen-value":"path"}},"required":["registry","key"]},"outputs":{"type":"object","description":"Which families of files the tree holds, in one place: set a family to `false` when the site does not need it (its files are then neither written nor listed in manifest.json; the boot scripts, node configs and manifest.json are always written).","additionalProperties":false,"properties":{"lab":{"type":"boolean","description":"The libvirt lab: `libvirt/network.xml`, a domain per node and `define.sh`. Default: true when the site has a `lab:` section, else false."},"forward":{"type":"boolean","description":"The socat units that forward ports of the host to the VIP (`systemd/`). Default: `forward.enabled` when written, else the same as `lab`."},"dhcp":{"type":"boolean","description":"The DHCP server's config of `dhcp.server` (`dnsmasq/`, `kea/harvgen.json` or `dhcpd/harvgen.conf`). Default true; turn it off when another team's DHCP server is configured by hand."},"nginx":{"type":"boolean","description":"The nginx config (`nginx/harvgen.conf` and `nginx/locations.conf`). Default true; turn it off when another web server serves the tree (it must then refuse listings and node files as the generated config does)."},"embed":{"type":"boolean","description":"`embed.ipxe`, the script to build into an iPXE binary where you control no DHCP server. Default true."},"oci":{"type":"boolean","description":"`oci/launch.ipxe`, the iPXE script for Oracle Cloud bare metal. Default true."},"fetch":{"type":"boolean","description":"`artifacts/fetch.sh`, which downloads and checks the release files (written only when a node installs Harvester). Default true."},"bmc":{"type":"boolean","description":"The BMC scripts (`bmc/<host>.sh` and `bmc/all.sh`, written only for nodes with `bmc:`). Default true."}}},"forward":{"type":"object","description":"socat port forwards from the host to the VIP (as systemd units), for reaching a lab cluster from outside.","additionalProperties":false,"properties":{"enabled":{"type":"boolean","description":"Generate the units (default: true when the site has a `lab:` section). Same as `outputs.forward`, which wins when both are written."},"ports":{"type":"array","items":{"type":"integer","minimum":1,"maximum":65535},"uniqueItems":true,"minItems":1,"description":"TCP ports forwarded to the same port on the VIP (default [443, 6443])."},"listen_address":{"type":"string","description":"Host address to listen on (default: all addresses). (IPv4 address, dotted quad)"}}}}};
+const schema11 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://harvgen.dev/schema/site.schema.json","title":"SiteInput","description":"One Harvester cluster at one location: `sites/<site>/site.yaml`, optionally with one file per node in `sites/<site>/nodes/*.yaml`.","type":"object","additionalProperties":false,"required":["site","boot","network"],"properties":{"$schema":{"type":"string","description":"Editor hint; ignored by harvgen."},"site":{"type":"string","description":"Site name: lowercase letters, digits, `_` and `-` (it names the output directory `out/<site>/`).","pattern":"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$"},"description":{"type":"string","description":"Free text for humans."},"harvester":{"type":"object","description":"Which Harvester release to install and where its boot artifacts are served. Required when any node installs Harvester; a site of only generic OS and iSCSI nodes has none.","additionalProperties":false,"properties":{"version":{"type":"string","description":"Harvester release, e.g. `v1.4.1`. Decides which config keys and boot modes are allowed.","pattern":"^v[0-9]+\\.[0-9]+\\.[0-9]+(-rc[0-9]+)?$","maxLength":32},"artifacts":{"type":"string","description":"Base URL under which the release files `harvester-<version>-{vmlinuz,initrd}-amd64`, `-rootfs-amd64.squashfs` and `-amd64.iso` are served. `artifacts/fetch.sh` downloads them. Form: `http://host[:port]/path` (or https, which needs an iPXE built with TLS); the path of letters, digits and `. _ ~ + = , : @ - /` with no empty, `.` or `..` segment; no user, query, fragment, `%` escapes or whitespace; an IPv6 host in brackets.","pattern":"^https?://(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[[0-9a-f:]{2,39}\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~+=,:@-]+)*/?$","maxLength":1024,"x-harvgen-value":"artifactsUrl"},"iso_url":{"type":"string","description":"Override for `install.iso_url` (default: the ISO under `artifacts`). Form: `http://`, `https://`, `ftp://` or `tftp://` `host[:port]/path`; the path of letters, digits and `. _ ~ + = , : @ - /` with no empty, `.` or `..` segment; no user, query, fragment, `%` escapes or whitespace; an IPv6 host in brackets.","pattern":"^(?:https?|ftp|tftp)://(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[[0-9a-f:]{2,39}\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~+=,:@-]+)*/?$","maxLength":1024,"x-harvgen-value":"isoUrl"}},"required":["version","artifacts"]},"boot":{"type":"object","description":"How machines network-boot.","additionalProperties":false,"properties":{"server":{"type":"string","description":"Base URL the generated tree is served at (iPXE and UEFI HTTP boot do not follow redirects; plain http avoids TLS trouble in the boot chain). Form: `http://host[:port]`, optionally with a path prefix of segments of letters, digits and `. _ ~ -` (not `.` or `..`; `http://10.0.0.5/location_x`, for several sites on one server); no user, query or fragment; the host is an IPv4 address, a DNS name or an IPv6 address in brackets (`http://[fd00:10::1]`), the port 1-65535.","pattern":"^http://(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[[0-9a-f:]{2,39}\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~-]+)*/?$","maxLength":512,"x-harvgen-value":"serverUrl"},"firmware":{"type":"string","enum":["uefi","bios"],"description":"Firmware of the machines: `uefi` (default) or `bios`. BIOS is refused for Harvester v1.8+."},"uefi_loader":{"type":"string","enum":["ipxe.efi","snponly.efi"],"description":"iPXE binary that UEFI firmware chainloads over TFTP: `snponly.efi` (default; the firmware's network stack, and it returns to the firmware on `exit`, which local disks and unknown machines use) or `ipxe.efi` (iPXE's own NIC drivers, which take the NIC from the firmware: some firmware never gets control back on `exit`, `BOOT_EXIT_MAY_HANG`)."},"arm64_loader":{"type":"string","enum":["ipxe-arm64.efi","snp.efi"],"description":"iPXE binary arm64 UEFI firmware chainloads (TFTP, or HTTP with `http_boot`), under this name in the TFTP root and the tree: `ipxe-arm64.efi` (default; iPXE's `bin-arm64-efi/ipxe.efi`) or `snp.efi` (`bin-arm64-efi/snp.efi`, the firmware's network stack). Only used when a node has `arch: arm64`."},"console":{"type":"array","minItems":1,"items":{"type":"string","pattern":"^[a-zA-Z][a-zA-Z0-9]*(,[0-9]+[noe]?[0-9]?r?)?$","description":"One kernel console, e.g. `tty1` or `ttyS0,115200n8`. In a flow list quote entries with a comma (`[tty1, \"ttyS0,115200n8\"]`): unquoted, YAML splits them at the comma."},"description":"Kernel consoles for the installer, e.g. `[tty1]` or `[tty1, \"ttyS0,115200n8\"]` (the last is primary). Default `[tty1]`."},"kernel_args":{"type":"array","items":{"type":"string","description":"One kernel argument. Form: one kernel argument: a single token that starts with a letter or digit, then letters, digits and `_ . , : ; = / + @ % ~ [ ] -` (no whitespace, quotes, `$`, `#`, `|`, `&`, `\\` or control characters, which iPXE, the shell or the kernel would interpret).","pattern":"^[A-Za-z0-9][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$","maxLength":1024,"x-harvgen-value":"kernelArg"},"description":"Extra kernel arguments for every node (e.g. `nomodeset`). Arguments harvgen writes itself (`ip=`, `BOOTIF=`, `vlan=`, `ifname=`, `nameserver=`, `root=`, `initrd=`, `rd.net.dhcp.retry=`, `harvester.install.*`) are refused: set the inventory field instead."},"skipchecks":{"type":"boolean","description":"Add `harvester.install.skipchecks=true`: the installer's preflight checks (v1.3+: CPU threads, memory, NIC speed, virtual machine, /dev/kvm; v1.7's legacy BIOS check) and, from v1.8, its disk and partition minimums warn instead of stopping the install (needed for lab VMs). v1.2 has no such checks. Default false."},"report":{"type":"boolean","description":"Nodes report what they do to the boot server, which only logs it (nginx answers 200 with an empty body), for `harvgen status` and `harvgen discover`: each Harvester config sends the installer's events (`install.webhooks`: STARTED, SUCCEEDED, FAILED, to `harvgen-events/<hostname>/<EVENT>`), and `unknown.ipxe` (`unknown: wait`) reports what iPXE knows of an unknown machine (MAC, SMBIOS UUID, serial, manufacturer, product) to `harvgen-discover`. Default true."},"retries":{"type":"integer","minimum":1,"maximum":20,"description":"How many times the iPXE scripts try a failed fetch before giving up (default 3)."},"retry_delay":{"type":"integer","minimum":1,"maximum":300,"description":"Seconds between iPXE fetch attempts (default 5)."},"unknown_wait":{"type":"integer","minimum":1,"maximum":3600,"description":"Seconds a machine that gets no install waits in iPXE before it returns to the firmware (default 60): an unknown machine under `unknown: wait`, a machine of another arch under `unknown: join`, and the plain-name stub of a keyed site (`nginx.file_key`). The pause keeps such a machine from looping tightly through network boot."},"unknown":{"type":"string","enum":["wait","local","join"],"description":"What a machine whose MAC is in no node gets (`unknown.ipxe`): `wait` (default) prints its MAC, waits and returns to the firmware, installing nothing; `local` boots its local disk; `join` installs Harvester on it as a joining node with a generated config (`unknown/join.yaml`) unless its disk already holds an installed system. `join` wipes `defaults.install.device` of any machine that network-boots on this segment: see docs/day-2.md, \"Unknown machines\"."},"installed_marker":{"type":"object","description":"How an `install-once` node (and an unknown machine under `unknown: join`) recognises an installed system on UEFI: a file on a FAT volume with this label. Default: Harvester's EFI partition, `COS_GRUB`, and its boot loader `/EFI/BOOT/bootx64.efi`.","additionalProperties":false,"properties":{"volume":{"type":"string","description":"FAT volume label of the EFI system partition the installed system creates (default `COS_GRUB`). Form: a FAT volume label: 1-11 letters, digits, `_` and `-`, not starting with `-`.","pattern":"^[A-Za-z0-9_][A-Za-z0-9_-]{0,10}$","maxLength":11,"x-harvgen-value":"fatLabel"},"file":{"type":"string","description":"File on that volume that only an installed system has (default `/EFI/BOOT/bootx64.efi`; FAT ignores case). Form: an absolute path inside a volume: 1-8 `/`-separated names of letters, digits and `. _ -` (a name does not start with `.`).","pattern":"^(?:/[A-Za-z0-9_-][A-Za-z0-9._-]{0,63}){1,8}$","maxLength":256,"x-harvgen-value":"volumePath"}}},"http_boot":{"type":"boolean","description":"Answer UEFI HTTP boot clients (DHCP vendor class `HTTPClient`, x86-64 UEFI) in the generated dnsmasq and libvirt network: option 60 echoed, boot file `<boot.server>/<uefi_loader>` (or the Secure Boot shim), served by the generated nginx. No TFTP needed for those clients. Default false."},"ipxe_binaries":{"type":"string","description":"Directory on the build machine to copy the iPXE binaries from into the tree's root (e.g. `/usr/lib/ipxe`, Debian's `ipxe` package; relative paths are relative to the site directory): the UEFI loader (`uefi_loader`) on UEFI sites, `undionly.kpxe` on BIOS sites, and the Secure Boot files, which must exist; the other standard binaries when present. nginx serves them (UEFI HTTP boot); the same tree can be a TFTP root.","minLength":1,"maxLength":1024,"pattern":"^[^\\u0000-\\u001f\\u007f]+$"},"media_loaders":{"type":"string","description":"Directory on the build machine holding the boot programs of the per-node boot ISOs (`medium: iso`; relative paths are relative to the site directory), by fixed names: `isolinux.bin` and `ldlinux.c32` (Debian's `isolinux` and `syslinux-common`), `ipxe.lkrn` (Debian's `ipxe`), and `bootx64.efi`, a GRUB EFI image with its network modules (Debian's `grub-efi-amd64-signed` `gcdx64.efi.signed`, or one made by `grub-mkimage`), or a shim that loads `grubx64.efi` from the same directory. They are copied unmodified into every node's ISO (docs/install-without-pxe.md).","minLength":1,"maxLength":1024,"pattern":"^[^\\u0000-\\u001f\\u007f]+$"},"secure_boot":{"type":"object","description":"Boot UEFI machines with Secure Boot on: the firmware loads a signed shim (TFTP or HTTP), which loads the signed iPXE stored next to it under the name the shim was built to load; the node scripts then hand the distribution-signed kernel to its own shim (iPXE's `shim` command: the release's SUSE shim, which fetch.sh takes out of the ISO). harvgen cannot sign anything: the site provides the shim and iPXE (docs/boot-modes.md, \"Secure Boot\"). Lab domains get Secure Boot on.","additionalProperties":false,"properties":{"shim":{"type":"string","description":"File name of the signed shim the firmware loads (default `<uefi_loader>-shimx64.efi`, iPXE's signed shim, which loads the file its name starts with). Form: an EFI file name: letters, digits and `. _ -`, starting with a letter or digit and ending in `.efi` (no `/`), at most 64 characters.","pattern":"^[A-Za-z0-9][A-Za-z0-9._-]{0,59}\\.efi$","maxLength":64,"x-harvgen-value":"efiFileName"},"loader":{"type":"string","description":"File name the shim loads next: the site's signed iPXE stored under that name (default: `uefi_loader`, what iPXE's shim loads; a distribution's shim loads `grubx64.efi`, SUSE's `grub.efi`). Form: an EFI file name: letters, digits and `. _ -`, starting with a letter or digit and ending in `.efi` (no `/`), at most 64 characters.","pattern":"^[A-Za-z0-9][A-Za-z0-9._-]{0,59}\\.efi$","maxLength":64,"x-harvgen-value":"efiFileName"}}},"dhcp_retry":{"type":"integer","minimum":1,"maximum":100,"description":"How often the installer's initrd retries DHCP on the boot NIC (`rd.net.dhcp.retry=<n>`; dracut's default is 1). Raise it where switch ports come up slowly (spanning tree)."}},"required":["server"]},"network":{"type":"object","description":"The management network the nodes boot and live on.","additionalProperties":false,"properties":{"cidr":{"type":"string","description":"Network in CIDR form, e.g. `192.168.122.0/24`."},"gateway":{"type":"string","description":"Default gateway; sent as DHCP option `router` (Harvester needs a default route). (IPv4 address, dotted quad)"},"dns":{"type":"array","items":{"type":"string"},"description":"DNS servers handed out by DHCP and used for static nodes (1 to 8: DHCP option 6 holds 63 at most, the installer a few).","minItems":1,"maxItems":8},"dhcp_range":{"type":"string","description":"Dynamic DHCP pool `first-last`, e.g. `192.168.122.100-192.168.122.200`."},"domain":{"type":"string","description":"Optional DNS domain handed out by DHCP. Form: a DNS name: dot-separated labels of letters, digits and inner hyphens (at most 63 characters each, the last one with a letter), no trailing dot.","pattern":"^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$","maxLength":253,"x-harvgen-value":"dnsName"},"ipv6":{"type":"object","description":"IPv6 on this network: DHCPv6 and router advertisements from the generated dnsmasq (Kea: DHCPv6 only), nginx listening on IPv6 and per-node access by IPv6 address. Generic OS nodes boot over IPv6 (UEFI PXE or iPXE over IPv6, then HTTP); Harvester nodes install over IPv4 only (the installer config has no IPv6 fields). Without `cidr`, the network is IPv6-only (docs/ipv6.md).","additionalProperties":false,"properties":{"prefix":{"type":"string","description":"The network's IPv6 prefix, e.g. `fd00:10::/64`: the address in canonical form (lower case, shortest), a length of 64 to 120.","pattern":"^[0-9A-Fa-f:]{2,39}/[0-9]{1,3}$"},"dhcp_range":{"type":"string","description":"DHCPv6 pool `first-last` inside `prefix`, e.g. `fd00:10::1000-fd00:10::1fff`.","pattern":"^[0-9A-Fa-f:]{2,39}-[0-9A-Fa-f:]{2,39}$"},"dns":{"type":"array","items":{"type":"string","pattern":"^[0-9A-Fa-f:]{2,39}$"},"minItems":1,"maxItems":8,"description":"DNS servers handed out by DHCPv6 (IPv6 addresses, 1 to 8)."},"server":{"type":"string","description":"The boot server's IPv6 address on this network, where firmware fetches iPXE over TFTP and iPXE its first script over HTTP (`tftp://[<server>]/...`, `http://[<server>]/boot.ipxe`). Default: the host of `boot.server` when it is an IPv6 address; needed otherwise.","pattern":"^[0-9A-Fa-f:]{2,39}$"}},"required":["prefix","dhcp_range"]},"dhcp_servers":{"type":"string","enum":["one","several"],"description":"`one` (default) or `several`: more than one DHCP server answers on this network (a second site's, a router's). Then the initrd of each Harvester node's installer (which fetches the live root and the config) takes the node's address from its kernel line (the static `ip=` form, with the node's `ip`) instead of asking DHCP, where NetworkManager may take another server's answer, or keep a second address after the switch to the installer's root. The installer then sets up the management network as `method` says: prefer `method: static` on such a network. Every Harvester node needs an `ip`."}},"if":{"properties":{"ipv6":false}},"then":{"properties":{"cidr":{"type":"string","description":"Network in CIDR form, e.g. `192.168.122.0/24`."},"gateway":{"type":"string","description":"Default gateway; sent as DHCP option `router` (Harvester needs a default route). (IPv4 address, dotted quad)"},"dns":{"type":"array","items":{"type":"string"},"description":"DNS servers handed out by DHCP and used for static nodes (1 to 8: DHCP option 6 holds 63 at most, the installer a few).","minItems":1,"maxItems":8},"dhcp_range":{"type":"string","description":"Dynamic DHCP pool `first-last`, e.g. `192.168.122.100-192.168.122.200`."}},"required":["cidr","gateway","dns","dhcp_range"]},"dependencies":{"cidr":["gateway","dns","dhcp_range"],"gateway":["cidr"],"dns":["cidr"],"dhcp_range":["cidr"]}},"cluster":{"type":"object","description":"Cluster-wide Harvester settings. Required when any node installs Harvester.","additionalProperties":false,"properties":{"vip":{"type":"string","description":"Virtual IP of the cluster (`install.vip`); joins use `https://<vip>:443`. (IPv4 address, dotted quad)"},"vip_mode":{"type":"string","enum":["static","dhcp"],"description":"`static` (default) or `dhcp` (then `vip_hw_addr` is needed so the VIP is predictable)."},"vip_hw_addr":{"type":"string","description":"MAC used to request the VIP by DHCP when `vip_mode: dhcp`."},"token":{"type":["string","object"],"minLength":1,"description":"Cluster token shared by all nodes: printable ASCII only (the installer's rule). Written only into the per-node config files, never onto a kernel command line. Keep it out of git with `{ env: NAME }` (an environment variable) or `{ file: path }` (a file, relative to the YAML file that names it; one trailing newline is dropped).","properties":{"env":{"type":"string","pattern":"^[A-Za-z_][A-Za-z0-9_]*$","description":"Name of the environment variable holding the value."},"file":{"type":"string","minLength":1,"description":"Path of the file holding the value, relative to this YAML file."}},"additionalProperties":false,"minProperties":1,"maxProperties":1},"password":{"type":["string","object"],"minLength":1,"description":"Password of the `rancher` user: plain text (harvgen writes a SHA-512 crypt hash, never the plain text) or a full crypt hash (`$6$...`, `$5$...`, `$1$...`; `harvgen hash-password` makes one). Keep it out of git with `{ env: NAME }` (an environment variable) or `{ file: path }` (a file, relative to the YAML file that names it; one trailing newline is dropped).","properties":{"env":{"type":"string","pattern":"^[A-Za-z_][A-Za-z0-9_]*$","description":"Name of the environment variable holding the value."},"file":{"type":"string","minLength":1,"description":"Path of the file holding the value, relative to this YAML file."}},"additionalProperties":false,"minProperties":1,"maxProperties":1},"ssh_authorized_keys":{"type":"array","items":{"type":"string"},"description":"SSH public keys (or `github:<user>`) for the `rancher` user."},"ntp":{"type":"array","items":{"type":"string"},"description":"NTP servers (`os.ntp_servers`)."},"pod_cidr":{"type":"string","description":"Pod network CIDR (`install.cluster_pod_cidr`, Harvester v1.5+; default 10.52.0.0/16)."},"service_cidr":{"type":"string","description":"Service network CIDR (`install.cluster_service_cidr`, Harvester v1.5+; default 10.53.0.0/16)."},"cluster_dns":{"type":"string","description":"Cluster DNS service IP, inside `service_cidr` (`install.cluster_dns`, Harvester v1.5+; default 10.53.0.10). (IPv4 address, dotted quad)"},"sans":{"type":"array","items":{"type":"string"},"description":"Extra TLS subject alternative names for the cluster (`sans`, Harvester v1.6+)."},"created":{"type":"boolean","description":"The cluster exists (its create node has installed). From then on every node, the former create node included, installs as a joining node to `https://<vip>:443`, so reinstalling a node never makes a second cluster; `role: create` is then refused. Default false."}},"required":["vip","token"]},"os_profiles":{"type":"object","description":"Named generic OS boot profiles, reused by the nodes that say `os: <name>` (a Rancher host, a jump box, storage nodes).","propertyNames":{"pattern":"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$"},"additionalProperties":{"type":"object","description":"A generic OS: what iPXE loads and the kernel command line.","additionalProperties":false,"properties":{"kernel":{"type":"string","description":"URL of the kernel (on the boot server or elsewhere). Form: `http://host[:port]/path` (or https, which needs an iPXE built with TLS); the path of letters, digits and `. _ ~ + = , : @ - /` with no empty, `.` or `..` segment; no user, query, fragment, `%` escapes or whitespace; an IPv6 host in brackets.","pattern":"^https?://(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[[0-9a-f:]{2,39}\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~+=,:@-]+)*/?$","maxLength":1024,"x-harvgen-value":"artifactsUrl"},"shim":{"type":"string","description":"With `boot.secure_boot`: URL of the distribution's signed shim, which iPXE's `shim` command hands the kernel to (the shim that trusts the kernel's signer, e.g. the distribution's `shimx64.efi`). Form: `http://host[:port]/path` (or https, which needs an iPXE built with TLS); the path of letters, digits and `. _ ~ + = , : @ - /` with no empty, `.` or `..` segment; no user, query, fragment, `%` escapes or whitespace; an IPv6 host in brackets.","pattern":"^https?://(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[[0-9a-f:]{2,39}\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~+=,:@-]+)*/?$","maxLength":1024,"x-harvgen-value":"artifactsUrl"},"initrds":{"type":"array","minItems":1,"maxItems":8,"items":{"type":"string","description":"URL of an initrd. Form: `http://host[:port]/path` (or https, which needs an iPXE built with TLS); the path of letters, digits and `. _ ~ + = , : @ - /` with no empty, `.` or `..` segment; no user, query, fragment, `%` escapes or whitespace; an IPv6 host in brackets.","pattern":"^https?://(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[[0-9a-f:]{2,39}\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~+=,:@-]+)*/?$","maxLength":1024,"x-harvgen-value":"artifactsUrl"},"description":"URLs of the initrd(s), loaded in order."},"params":{"type":"array","items":{"type":"string","description":"One kernel parameter. Form: one kernel argument: a single token that starts with a letter or digit, then letters, digits and `_ . , : ; = / + @ % ~ [ ] -` (no whitespace, quotes, `$`, `#`, `|`, `&`, `\\` or control characters, which iPXE, the shell or the kernel would interpret).","pattern":"^[A-Za-z0-9][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$","maxLength":1024,"x-harvgen-value":"kernelArg"},"description":"Kernel parameters, e.g. `[console=ttyS0,115200, ip=dhcp, ro]`."},"root":{"type":"string","description":"The root file system, written as `root=<value>`: `live:http://.../rootfs.squashfs` (dracut live image), `nfs:<server>:/<path>`, `/dev/...`. Form: the value of one kernel argument: a single token that starts with a letter, a digit or `/`, then letters, digits and `_ . , : ; = / + @ % ~ [ ] -` (no whitespace, quotes, `$`, `#`, `|`, `&`, `\\` or control characters).","pattern":"^[A-Za-z0-9/][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$","maxLength":1024,"x-harvgen-value":"kernelArgValue"},"cloud_init":{"type":"boolean","description":"Serve the nodes a config (the format `config_format` names) and point their command line at it (default true). `false`: none, and no `config_format`."},"config_format":{"type":"string","enum":["nocloud"],"description":"The config format the nodes are served (default `nocloud`): `nocloud`, the cloud-init seed (ds=nocloud;s=<url>;dsmode=net)."}},"required":["kernel","initrds"],"title":"OsProfileInput","if":{"required":["cloud_init"],"properties":{"cloud_init":{"const":false}}},"then":{"properties":{"config_format":{"not":{},"description":"`cloud_init: false` serves the nodes no config: remove `config_format`, or `cloud_init: false`."}}}}},"defaults":{"type":"object","description":"Settings applied to every node unless the node sets them itself (maps are merged key by key, everything else is replaced).","additionalProperties":false,"properties":{"os":{"type":"string","description":"What the node boots: `harvester` (default: the Harvester installer) or the name of an entry of `os_profiles` (a generic OS: kernel, initrds, parameters, cloud-init). Harvester-only settings and rules do not apply to generic nodes.","pattern":"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$"},"cloud_init":{"type":"object","description":"cloud-init NoCloud data of a generic OS node, served as `cloud-init/<mac>/user-data`, `meta-data` and `vendor-data` (the kernel gets `ds=nocloud;s=<boot.server>/cloud-init/<mac>/;dsmode=net`). Across layers each of its keys comes whole from the strongest layer that sets it.","additionalProperties":false,"properties":{"user_data":{"type":"object","description":"user-data as a YAML map: written as a `#cloud-config` document (e.g. `users`, `ssh_authorized_keys`, `packages`, `runcmd`)."},"user_data_file":{"type":"string","description":"A `#cloud-config` file to serve as user-data instead (relative to the site directory and inside the repository, like secret files; at most 256 KiB; its first line must be `#cloud-config` and the rest a YAML map).","minLength":1,"maxLength":1024,"pattern":"^[^\\u0000-\\u001f\\u007f]+$"},"vendor_data":{"type":"object","description":"vendor-data as a YAML map, written as a `#cloud-config` document (default: empty)."},"meta_data":{"type":"object","description":"Extra meta-data keys (harvgen always writes `instance-id: <site>-<hostname>` and `local-hostname: <hostname>`)."}},"title":"CloudInitInput"},"arch":{"type":"string","enum":["x86_64","arm64"],"description":"CPU architecture of the machine (default `x86_64`). `arm64` machines get the arm64 iPXE (`boot.arm64_loader`, DHCP client architecture 11, HTTP boot architecture 19) and, for Harvester (v1.3 and later), the release's `-arm64` files; an OS profile's URLs must be for the node's architecture."},"iscsi":{"type":"object","description":"Boot this node diskless from an iSCSI target (iPXE `sanboot`), as BMI does: harvgen writes the script and the DHCP reservation; the target, its LUN and its image are yours (docs/generic-os.md, \"iSCSI diskless nodes\").","additionalProperties":false,"properties":{"server":{"type":"string","description":"Address of the iSCSI target portal; inside `network.cidr`, so the node reaches it without a router. (IPv4 address, dotted quad)"},"port":{"type":"integer","minimum":1,"maximum":65535,"description":"Target portal TCP port (default 3260)."},"lun":{"type":"integer","minimum":0,"maximum":255,"description":"LUN of the boot disk (default 1: tgt and targetcli put the first disk at LUN 1, LUN 0 being the controller)."},"target":{"type":"string","description":"Target IQN. Form: `iqn.<yyyy-mm>.<reversed domain>[:<name>]` (RFC 3720), lowercase.","pattern":"^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$","maxLength":223},"initiator":{"type":"string","description":"The node's initiator IQN, which the target's ACL admits (default `iqn.2010-04.org.ipxe:<hostname>`). Form: `iqn.<yyyy-mm>.<reversed domain>[:<name>]` (RFC 3720), lowercase.","pattern":"^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$","maxLength":223}},"required":["server","target"],"title":"IscsiInput"},"hardware":{"type":"object","description":"Hardware facts of the machine, as the Harvester installer's preflight checks and disk rules see them, usually in a profile (`sites/_profiles/<name>.yaml`): harvgen checks the installer's own rules of the node's release against them at build time (docs/reference/installer-rules.md). A fact left out is not checked. Lab sites (a `lab:` section) take them from the lab domain instead.","additionalProperties":false,"properties":{"memory_gib":{"type":"number","minimum":0.5,"maximum":65536,"description":"Installed memory in GiB."},"cpus":{"type":"integer","minimum":1,"maximum":4096,"description":"CPU threads the installer counts (`nproc --all`)."},"disk_gib":{"type":"number","minimum":1,"maximum":1048576,"description":"Size of the install disk (`install.device`) in GiB (2^30 bytes)."},"data_disk_gib":{"type":"number","minimum":1,"maximum":1048576,"description":"Size of the data disk (`install.data_disk`) in GiB."},"nic_speed_mbps":{"type":"integer","minimum":10,"maximum":1000000,"description":"Link speed of the management NIC in Mbit/s, as the kernel reports it (`/sys/class/net/<nic>/speed`)."},"nic_driver":{"type":"string","description":"Linux driver of the management NIC (e.g. `ixgbe`, `tg3`, `qlcnic`): releases known to lack or break a driver are warned about.","pattern":"^[a-z0-9_]{1,32}$"},"virtualized":{"type":"boolean","description":"The machine is a virtual machine (`systemd-detect-virt --vm`)."},"kvm":{"type":"boolean","description":"Hardware virtualization is on (`/dev/kvm` exists: VT-x/AMD-V enabled in the firmware)."}},"title":"HardwareFactsInput"},"bmc":{"type":"object","description":"The node's BMC, for the generated scripts `bmc/<hostname>.sh` (boot from the network once, UEFI HTTP boot once, power cycle, power status, virtual media) and `bmc/all.sh` (docs/day-2.md, \"BMC scripts\"). Maps merge key by key, so `defaults:` or a profile can give `type` and the credentials and each node its `address`; a node whose merged `bmc` has no `address` has no BMC script.","additionalProperties":false,"properties":{"type":{"type":"string","enum":["redfish","ipmi"],"description":"`redfish` (default; HTTPS, needs `curl` and `jq`) or `ipmi` (IPMI 2.0 over LAN, `ipmitool -I lanplus`)."},"address":{"type":"string","description":"Address of the BMC (default port: 443 for Redfish, 623 for IPMI). Form: a BMC address: an IPv4 address, a DNS name or an IPv6 address in brackets (`[fd00::21]`), optionally followed by `:port` (1-65535).","pattern":"^(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?=[0-9A-Fa-f:.]*:)[0-9A-Fa-f:.]{2,45}\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?$","maxLength":260,"x-harvgen-value":"bmcAddress"},"user":{"type":"object","description":"The environment variable the generated BMC script reads the BMC user name from when it runs (default `{ env: BMC_USER }`). harvgen never reads it and never writes it into the tree.","additionalProperties":false,"properties":{"env":{"type":"string","pattern":"^[A-Z_][A-Z0-9_]{0,63}$","description":"Name of the environment variable: upper-case letters, digits and `_`, not starting with a digit."}},"required":["env"]},"password":{"type":"object","description":"The environment variable the generated BMC script reads the BMC password from when it runs (default `{ env: BMC_PASSWORD }`). harvgen never reads it and never writes it into the tree.","additionalProperties":false,"properties":{"env":{"type":"string","pattern":"^[A-Z_][A-Z0-9_]{0,63}$","description":"Name of the environment variable: upper-case letters, digits and `_`, not starting with a digit."}},"required":["env"]},"system":{"type":"string","description":"Redfish only: which member of the BMC's `/redfish/v1/Systems` collection this node is (needed only when it lists several: the script refuses to guess; asked at run time). Form: a Redfish ComputerSystem path: `/redfish/v1/Systems/<id>`, the id of letters, digits and `. _ ~ -` (not starting with `.`).","pattern":"^/redfish/v1/Systems/[A-Za-z0-9_~-][A-Za-z0-9._~-]{0,127}$","maxLength":160,"x-harvgen-value":"redfishSystem"},"insecure":{"type":"boolean","description":"Redfish only: do not verify the BMC's TLS certificate (curl `--insecure`; default false). Most BMCs ship a self-signed certificate: prefer installing a trusted one."}},"title":"BmcInput"},"harvester_version":{"type":"string","description":"The node's own Harvester release, to roll one node forward (default: `harvester.version`). Its release files are found by putting this release in place of the site's in `harvester.artifacts` (and `harvester.iso_url`), which must therefore name the site's release.","pattern":"^v[0-9]+\\.[0-9]+\\.[0-9]+(-rc[0-9]+)?$","maxLength":32},"profile":{"type":"string","description":"Name of a hardware profile, `sites/_profiles/<name>.yaml`, whose settings apply under this layer (docs/inventory.md, \"Layers and profiles\").","pattern":"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$"},"harvester_role":{"type":"string","enum":["default","management","worker","witness"],"description":"Harvester node role (`install.role`, Harvester v1.3+). `default` lets Harvester promote the node."},"install":{"type":"object","description":"Disk and installer settings for the node (`install.*` in the Harvester config).","additionalProperties":false,"properties":{"device":{"type":"string","description":"Disk Harvester is installed on: a path under `/dev/` without control characters. Prefer a persistent name (`/dev/disk/by-id/...`, `/dev/disk/by-path/...`); `/dev/sdX` names can change between boots and get a warning.","pattern":"^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$"},"data_disk":{"type":"string","description":"Optional separate disk for VM data (Longhorn default disk). Must differ from `device`.","pattern":"^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$"},"tty":{"type":"string","description":"Console the installed system uses, e.g. `tty1` or `ttyS0,115200n8` (`install.tty`).","pattern":"^[a-zA-Z][a-zA-Z0-9]*(,[0-9]+[noe]?[0-9]?r?)?$"},"persistent_partition_size":{"type":"string","description":"Size of the persistent partition when no data disk is used, e.g. `150Gi` (`install.persistent_partition_size`, Harvester v1.2+).","pattern":"^[0-9]+(Mi|Gi)$"},"wipe_all_disks":{"type":"boolean","description":"Wipe every disk that holds an old Harvester/cOS installation (`install.wipe_all_disks`, Harvester v1.5+)."},"wipe_disks_list":{"type":"array","items":{"type":"string"},"description":"Extra disks to wipe before installing (`install.wipe_disks_list`, Harvester v1.5+)."},"cordoned":{"type":"boolean","description":"Join the cluster cordoned: the node gets the label `harvesterhci.io/install-cordoned=true` and runs no VMs until it is uncordoned (`install.cordoned`, Harvester v1.9+). Not on the create node nor on a witness: the installer refuses both."},"power_off":{"type":"boolean","description":"Power off instead of rebooting when the install finishes (`install.poweroff`)."},"iso_url":{"type":"string","enum":["local"],"description":"`local` (Harvester v1.9 and later, a node with `medium: iso`): the installer takes the Harvester ISO's content from the device labelled `COS_LIVE`, the Harvester ISO the node's BMC mounts in a second virtual media slot (`bmc/<hostname>.sh media-boot`), instead of downloading `harvester.iso_url` (`install.iso_url: local`; docs/install-without-pxe.md, \"The Harvester ISO from the BMC\"). The site's ISO URL is `harvester.iso_url`."}},"title":"InstallInput"},"interfaces":{"type":"array","minItems":1,"items":{"type":"object","description":"A network interface of the node. Give a `name` (predictable NIC name such as eno1, or enp1s0 in a lab VM), a `mac`, or both.","additionalProperties":false,"properties":{"name":{"type":"string","description":"NIC name on the installed system (systemd predictable name, e.g. `eno1`; in a generated lab VM the NIC of the k-th MAC is `enp<k>s0`). Form: a Linux interface name: 1-15 characters of letters, digits and `_ . @ + -`, not starting with `.`, `@`, `+` or `-` (Linux's own rule forbids `/`, `:` and whitespace; harvgen also keeps out characters the generated files would have to quote).","pattern":"^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}$","maxLength":15,"x-harvgen-value":"ifname"},"mac":{"type":"string","description":"MAC address in any common spelling (`52:54:00:AA:BB:01`, `52-54-00-aa-bb-01`, `525400aabb01`, `5254.00aa.bb01`); normalized to lowercase colons."}},"title":"NicInput"},"description":"NICs that form the management interface (bonded when more than one). Default: the node's boot MACs."},"method":{"type":"string","enum":["dhcp","static"],"description":"How the management interface gets its address on the installed system: `dhcp` (default; combine with `ip` for a DHCP reservation) or `static` (needs `ip`, a prefix/netmask, gateway and DNS)."},"prefix":{"type":"integer","minimum":1,"maximum":32,"description":"Prefix length of a static address. Default: the prefix of `network.cidr`."},"netmask":{"type":"string","description":"Netmask of a static address, e.g. `255.255.255.0`; alternative to `prefix`. (IPv4 address, dotted quad)"},"gateway":{"type":"string","description":"Default gateway of a static address. Default: `network.gateway`. (IPv4 address, dotted quad)"},"dns":{"type":"array","items":{"type":"string"},"description":"DNS servers of a static address (at most 8). Default: `network.dns`.","maxItems":8},"mtu":{"type":"integer","description":"MTU of the management interface (576-9000 when `method` is static; the installer checks no other)."},"vlan":{"type":"integer","description":"VLAN ID of the management network (1-4094); untagged when absent. The installer brings it up on the NIC that booted (`vlan=vlan<id>:<nic>`), with the node's address or DHCP on the VLAN alone, and the installed system tags it (`vlan_id`)."},"bond":{"title":"BondInput","type":"object","description":"Bonding options for the management interface when it has several NICs (`install.management_interface.bond_options`). Keys are kernel bonding options; Harvester defaults to `{mode: active-backup, miimon: 100}`.","properties":{"mode":{"type":"string","enum":["balance-rr","active-backup","balance-xor","broadcast","802.3ad","balance-tlb","balance-alb"],"description":"Bonding mode."},"miimon":{"type":"integer","minimum":0,"description":"MII link monitoring interval in milliseconds."}},"additionalProperties":{"type":["string","integer"]}},"kernel_args":{"type":"array","items":{"type":"string","description":"One kernel argument. Form: one kernel argument: a single token that starts with a letter or digit, then letters, digits and `_ . , : ; = / + @ % ~ [ ] -` (no whitespace, quotes, `$`, `#`, `|`, `&`, `\\` or control characters, which iPXE, the shell or the kernel would interpret).","pattern":"^[A-Za-z0-9][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$","maxLength":1024,"x-harvgen-value":"kernelArg"},"description":"Extra kernel arguments for this node's installer boot, appended after `boot.kernel_args`."},"config":{"type":"object","description":"Extra Harvester configuration keys, deep-merged over what harvgen generates (node over defaults). Validated against the installer's schema for `harvester.version`: unknown keys and wrong types are errors."},"state":{"type":"string","enum":["install","local","install-once"],"description":"`install` (default): the node's iPXE script boots the Harvester installer on every network boot. `local`: the script boots the local disk, so an installed node never reinstalls even if it network-boots first. `install-once`: the script boots the local disk when it holds an installed system (BIOS: a bootable first sector; UEFI: `boot.installed_marker` on a FAT volume) and installs only when it does not."},"medium":{"type":"string","enum":["network","iso"],"description":"How the machine reaches its boot script: `network` (default): network boot (PXE or UEFI HTTP boot, with DHCP); `iso`: a boot ISO of its own (`media/<hostname>.iso`), which its BMC mounts as virtual media (`bmc/<hostname>.sh media-boot`). The ISO sets the node's static address on its boot NIC, with no DHCP, and fetches the node's boot files from `boot.server` over HTTP; it needs `method: static`, `ip` and `boot.media_loaders` (docs/install-without-pxe.md)."},"reinstall":{"type":"integer","minimum":0,"maximum":999999999,"description":"Reinstall generation of a Harvester node with `state: install-once` (UEFI only). The installed system gets a marker of its site, hostname and generation on its EFI system partition (`os.after_install_chroot_commands`), and the node's script boots the disk only when it finds the marker of this number: raise it by one to reinstall the node exactly once (docs/day-2.md, \"Reinstall a node\")."},"lab":{"type":"object","description":"Lab VM sizing for the generated libvirt domain of this node.","additionalProperties":false,"properties":{"memory_mib":{"type":"integer","minimum":8192,"maximum":16777216,"description":"Memory in MiB (default 16384). The installer's preflight check wants 64 GiB (32 GiB for testing) from v1.3 unless `boot.skipchecks` is set; below 8 GiB it does not run at all."},"vcpus":{"type":"integer","minimum":1,"maximum":256,"description":"Virtual CPUs (default 8)."},"disk_gib":{"type":"integer","minimum":60,"maximum":1048576,"description":"Size of the qcow2 disk the define script creates, in GiB (default 250)."},"data_disk_gib":{"type":"integer","minimum":50,"maximum":1048576,"description":"Size of the second qcow2 disk (the VM sees it as `/dev/vdb`) created when `install.data_disk` is set, in GiB (default 100). Set `install.data_disk: /dev/vdb` for lab VMs."},"nic_model":{"type":"string","enum":["virtio","e1000e"],"description":"NIC model of the lab VM (default `virtio`). Either way the NIC of the node's k-th MAC is alone on PCIe bus k, so the guest names it `enp<k>s0` (`enp1s0` for the first): use those names in `interfaces` of lab nodes."}},"title":"LabSizingInput"}},"title":"NodeDefaults"},"nodes":{"type":"array","items":{"title":"NodeInput","type":"object","description":"One Harvester node.","additionalProperties":false,"properties":{"hostname":{"type":"string","description":"Node hostname: a lowercase DNS-1123 label (a-z, 0-9, `-`, at most 63 characters). Also names its files. In `nodes/<name>.yaml` it defaults to the file name."},"mac":{"type":"string","description":"Boot MAC address of the node, in any common spelling. Use `macs` for several NICs."},"macs":{"type":"array","minItems":1,"maxItems":32,"items":{"type":"string"},"description":"All MAC addresses the node may PXE boot from; each gets its own iPXE script and DHCP reservation."},"ip":{"type":"string","description":"Address of the node on the management network. Used as the DHCP reservation and, with `method: static`, as the static address. (IPv4 address, dotted quad)"},"ip6":{"type":"string","description":"IPv6 address of the node inside `network.ipv6.prefix`, in canonical form: its DHCPv6 reservation (by MAC) and the address nginx serves the node's files to. Generic OS nodes only.","pattern":"^[0-9A-Fa-f:]{2,39}$"},"role":{"type":"string","enum":["create","join"],"description":"`create` for the node that creates the cluster (exactly one per site; default: the first node; none once `cluster.created` is true), `join` for the others."},"os":{"type":"string","description":"What the node boots: `harvester` (default: the Harvester installer) or the name of an entry of `os_profiles` (a generic OS: kernel, initrds, parameters, cloud-init). Harvester-only settings and rules do not apply to generic nodes.","pattern":"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$"},"cloud_init":{"type":"object","description":"cloud-init NoCloud data of a generic OS node, served as `cloud-init/<mac>/user-data`, `meta-data` and `vendor-data` (the kernel gets `ds=nocloud;s=<boot.server>/cloud-init/<mac>/;dsmode=net`). Across layers each of its keys comes whole from the strongest layer that sets it.","additionalProperties":false,"properties":{"user_data":{"type":"object","description":"user-data as a YAML map: written as a `#cloud-config` document (e.g. `users`, `ssh_authorized_keys`, `packages`, `runcmd`)."},"user_data_file":{"type":"string","description":"A `#cloud-config` file to serve as user-data instead (relative to the site directory and inside the repository, like secret files; at most 256 KiB; its first line must be `#cloud-config` and the rest a YAML map).","minLength":1,"maxLength":1024,"pattern":"^[^\\u0000-\\u001f\\u007f]+$"},"vendor_data":{"type":"object","description":"vendor-data as a YAML map, written as a `#cloud-config` document (default: empty)."},"meta_data":{"type":"object","description":"Extra meta-data keys (harvgen always writes `instance-id: <site>-<hostname>` and `local-hostname: <hostname>`)."}},"title":"CloudInitInput"},"arch":{"type":"string","enum":["x86_64","arm64"],"description":"CPU architecture of the machine (default `x86_64`). `arm64` machines get the arm64 iPXE (`boot.arm64_loader`, DHCP client architecture 11, HTTP boot architecture 19) and, for Harvester (v1.3 and later), the release's `-arm64` files; an OS profile's URLs must be for the node's architecture."},"iscsi":{"type":"object","description":"Boot this node diskless from an iSCSI target (iPXE `sanboot`), as BMI does: harvgen writes the script and the DHCP reservation; the target, its LUN and its image are yours (docs/generic-os.md, \"iSCSI diskless nodes\").","additionalProperties":false,"properties":{"server":{"type":"string","description":"Address of the iSCSI target portal; inside `network.cidr`, so the node reaches it without a router. (IPv4 address, dotted quad)"},"port":{"type":"integer","minimum":1,"maximum":65535,"description":"Target portal TCP port (default 3260)."},"lun":{"type":"integer","minimum":0,"maximum":255,"description":"LUN of the boot disk (default 1: tgt and targetcli put the first disk at LUN 1, LUN 0 being the controller)."},"target":{"type":"string","description":"Target IQN. Form: `iqn.<yyyy-mm>.<reversed domain>[:<name>]` (RFC 3720), lowercase.","pattern":"^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$","maxLength":223},"initiator":{"type":"string","description":"The node's initiator IQN, which the target's ACL admits (default `iqn.2010-04.org.ipxe:<hostname>`). Form: `iqn.<yyyy-mm>.<reversed domain>[:<name>]` (RFC 3720), lowercase.","pattern":"^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$","maxLength":223}},"required":["server","target"],"title":"IscsiInput"},"hardware":{"type":"object","description":"Hardware facts of the machine, as the Harvester installer's preflight checks and disk rules see them, usually in a profile (`sites/_profiles/<name>.yaml`): harvgen checks the installer's own rules of the node's release against them at build time (docs/reference/installer-rules.md). A fact left out is not checked. Lab sites (a `lab:` section) take them from the lab domain instead.","additionalProperties":false,"properties":{"memory_gib":{"type":"number","minimum":0.5,"maximum":65536,"description":"Installed memory in GiB."},"cpus":{"type":"integer","minimum":1,"maximum":4096,"description":"CPU threads the installer counts (`nproc --all`)."},"disk_gib":{"type":"number","minimum":1,"maximum":1048576,"description":"Size of the install disk (`install.device`) in GiB (2^30 bytes)."},"data_disk_gib":{"type":"number","minimum":1,"maximum":1048576,"description":"Size of the data disk (`install.data_disk`) in GiB."},"nic_speed_mbps":{"type":"integer","minimum":10,"maximum":1000000,"description":"Link speed of the management NIC in Mbit/s, as the kernel reports it (`/sys/class/net/<nic>/speed`)."},"nic_driver":{"type":"string","description":"Linux driver of the management NIC (e.g. `ixgbe`, `tg3`, `qlcnic`): releases known to lack or break a driver are warned about.","pattern":"^[a-z0-9_]{1,32}$"},"virtualized":{"type":"boolean","description":"The machine is a virtual machine (`systemd-detect-virt --vm`)."},"kvm":{"type":"boolean","description":"Hardware virtualization is on (`/dev/kvm` exists: VT-x/AMD-V enabled in the firmware)."}},"title":"HardwareFactsInput"},"bmc":{"type":"object","description":"The node's BMC, for the generated scripts `bmc/<hostname>.sh` (boot from the network once, UEFI HTTP boot once, power cycle, power status, virtual media) and `bmc/all.sh` (docs/day-2.md, \"BMC scripts\"). Maps merge key by key, so `defaults:` or a profile can give `type` and the credentials and each node its `address`; a node whose merged `bmc` has no `address` has no BMC script.","additionalProperties":false,"properties":{"type":{"type":"string","enum":["redfish","ipmi"],"description":"`redfish` (default; HTTPS, needs `curl` and `jq`) or `ipmi` (IPMI 2.0 over LAN, `ipmitool -I lanplus`)."},"address":{"type":"string","description":"Address of the BMC (default port: 443 for Redfish, 623 for IPMI). Form: a BMC address: an IPv4 address, a DNS name or an IPv6 address in brackets (`[fd00::21]`), optionally followed by `:port` (1-65535).","pattern":"^(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?=[0-9A-Fa-f:.]*:)[0-9A-Fa-f:.]{2,45}\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?$","maxLength":260,"x-harvgen-value":"bmcAddress"},"user":{"type":"object","description":"The environment variable the generated BMC script reads the BMC user name from when it runs (default `{ env: BMC_USER }`). harvgen never reads it and never writes it into the tree.","additionalProperties":false,"properties":{"env":{"type":"string","pattern":"^[A-Z_][A-Z0-9_]{0,63}$","description":"Name of the environment variable: upper-case letters, digits and `_`, not starting with a digit."}},"required":["env"]},"password":{"type":"object","description":"The environment variable the generated BMC script reads the BMC password from when it runs (default `{ env: BMC_PASSWORD }`). harvgen never reads it and never writes it into the tree.","additionalProperties":false,"properties":{"env":{"type":"string","pattern":"^[A-Z_][A-Z0-9_]{0,63}$","description":"Name of the environment variable: upper-case letters, digits and `_`, not starting with a digit."}},"required":["env"]},"system":{"type":"string","description":"Redfish only: which member of the BMC's `/redfish/v1/Systems` collection this node is (needed only when it lists several: the script refuses to guess; asked at run time). Form: a Redfish ComputerSystem path: `/redfish/v1/Systems/<id>`, the id of letters, digits and `. _ ~ -` (not starting with `.`).","pattern":"^/redfish/v1/Systems/[A-Za-z0-9_~-][A-Za-z0-9._~-]{0,127}$","maxLength":160,"x-harvgen-value":"redfishSystem"},"insecure":{"type":"boolean","description":"Redfish only: do not verify the BMC's TLS certificate (curl `--insecure`; default false). Most BMCs ship a self-signed certificate: prefer installing a trusted one."}},"title":"BmcInput"},"harvester_version":{"type":"string","description":"The node's own Harvester release, to roll one node forward (default: `harvester.version`). Its release files are found by putting this release in place of the site's in `harvester.artifacts` (and `harvester.iso_url`), which must therefore name the site's release.","pattern":"^v[0-9]+\\.[0-9]+\\.[0-9]+(-rc[0-9]+)?$","maxLength":32},"profile":{"type":"string","description":"Name of a hardware profile, `sites/_profiles/<name>.yaml`, whose settings apply under this layer (docs/inventory.md, \"Layers and profiles\").","pattern":"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$"},"harvester_role":{"type":"string","enum":["default","management","worker","witness"],"description":"Harvester node role (`install.role`, Harvester v1.3+). `default` lets Harvester promote the node."},"install":{"type":"object","description":"Disk and installer settings for the node (`install.*` in the Harvester config).","additionalProperties":false,"properties":{"device":{"type":"string","description":"Disk Harvester is installed on: a path under `/dev/` without control characters. Prefer a persistent name (`/dev/disk/by-id/...`, `/dev/disk/by-path/...`); `/dev/sdX` names can change between boots and get a warning.","pattern":"^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$"},"data_disk":{"type":"string","description":"Optional separate disk for VM data (Longhorn default disk). Must differ from `device`.","pattern":"^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$"},"tty":{"type":"string","description":"Console the installed system uses, e.g. `tty1` or `ttyS0,115200n8` (`install.tty`).","pattern":"^[a-zA-Z][a-zA-Z0-9]*(,[0-9]+[noe]?[0-9]?r?)?$"},"persistent_partition_size":{"type":"string","description":"Size of the persistent partition when no data disk is used, e.g. `150Gi` (`install.persistent_partition_size`, Harvester v1.2+).","pattern":"^[0-9]+(Mi|Gi)$"},"wipe_all_disks":{"type":"boolean","description":"Wipe every disk that holds an old Harvester/cOS installation (`install.wipe_all_disks`, Harvester v1.5+)."},"wipe_disks_list":{"type":"array","items":{"type":"string"},"description":"Extra disks to wipe before installing (`install.wipe_disks_list`, Harvester v1.5+)."},"cordoned":{"type":"boolean","description":"Join the cluster cordoned: the node gets the label `harvesterhci.io/install-cordoned=true` and runs no VMs until it is uncordoned (`install.cordoned`, Harvester v1.9+). Not on the create node nor on a witness: the installer refuses both."},"power_off":{"type":"boolean","description":"Power off instead of rebooting when the install finishes (`install.poweroff`)."},"iso_url":{"type":"string","enum":["local"],"description":"`local` (Harvester v1.9 and later, a node with `medium: iso`): the installer takes the Harvester ISO's content from the device labelled `COS_LIVE`, the Harvester ISO the node's BMC mounts in a second virtual media slot (`bmc/<hostname>.sh media-boot`), instead of downloading `harvester.iso_url` (`install.iso_url: local`; docs/install-without-pxe.md, \"The Harvester ISO from the BMC\"). The site's ISO URL is `harvester.iso_url`."}},"title":"InstallInput"},"interfaces":{"type":"array","minItems":1,"items":{"type":"object","description":"A network interface of the node. Give a `name` (predictable NIC name such as eno1, or enp1s0 in a lab VM), a `mac`, or both.","additionalProperties":false,"properties":{"name":{"type":"string","description":"NIC name on the installed system (systemd predictable name, e.g. `eno1`; in a generated lab VM the NIC of the k-th MAC is `enp<k>s0`). Form: a Linux interface name: 1-15 characters of letters, digits and `_ . @ + -`, not starting with `.`, `@`, `+` or `-` (Linux's own rule forbids `/`, `:` and whitespace; harvgen also keeps out characters the generated files would have to quote).","pattern":"^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}$","maxLength":15,"x-harvgen-value":"ifname"},"mac":{"type":"string","description":"MAC address in any common spelling (`52:54:00:AA:BB:01`, `52-54-00-aa-bb-01`, `525400aabb01`, `5254.00aa.bb01`); normalized to lowercase colons."}},"title":"NicInput"},"description":"NICs that form the management interface (bonded when more than one). Default: the node's boot MACs."},"method":{"type":"string","enum":["dhcp","static"],"description":"How the management interface gets its address on the installed system: `dhcp` (default; combine with `ip` for a DHCP reservation) or `static` (needs `ip`, a prefix/netmask, gateway and DNS)."},"prefix":{"type":"integer","minimum":1,"maximum":32,"description":"Prefix length of a static address. Default: the prefix of `network.cidr`."},"netmask":{"type":"string","description":"Netmask of a static address, e.g. `255.255.255.0`; alternative to `prefix`. (IPv4 address, dotted quad)"},"gateway":{"type":"string","description":"Default gateway of a static address. Default: `network.gateway`. (IPv4 address, dotted quad)"},"dns":{"type":"array","items":{"type":"string"},"description":"DNS servers of a static address (at most 8). Default: `network.dns`.","maxItems":8},"mtu":{"type":"integer","description":"MTU of the management interface (576-9000 when `method` is static; the installer checks no other)."},"vlan":{"type":"integer","description":"VLAN ID of the management network (1-4094); untagged when absent. The installer brings it up on the NIC that booted (`vlan=vlan<id>:<nic>`), with the node's address or DHCP on the VLAN alone, and the installed system tags it (`vlan_id`)."},"bond":{"title":"BondInput","type":"object","description":"Bonding options for the management interface when it has several NICs (`install.management_interface.bond_options`). Keys are kernel bonding options; Harvester defaults to `{mode: active-backup, miimon: 100}`.","properties":{"mode":{"type":"string","enum":["balance-rr","active-backup","balance-xor","broadcast","802.3ad","balance-tlb","balance-alb"],"description":"Bonding mode."},"miimon":{"type":"integer","minimum":0,"description":"MII link monitoring interval in milliseconds."}},"additionalProperties":{"type":["string","integer"]}},"kernel_args":{"type":"array","items":{"type":"string","description":"One kernel argument. Form: one kernel argument: a single token that starts with a letter or digit, then letters, digits and `_ . , : ; = / + @ % ~ [ ] -` (no whitespace, quotes, `$`, `#`, `|`, `&`, `\\` or control characters, which iPXE, the shell or the kernel would interpret).","pattern":"^[A-Za-z0-9][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$","maxLength":1024,"x-harvgen-value":"kernelArg"},"description":"Extra kernel arguments for this node's installer boot, appended after `boot.kernel_args`."},"config":{"type":"object","description":"Extra Harvester configuration keys, deep-merged over what harvgen generates (node over defaults). Validated against the installer's schema for `harvester.version`: unknown keys and wrong types are errors."},"state":{"type":"string","enum":["install","local","install-once"],"description":"`install` (default): the node's iPXE script boots the Harvester installer on every network boot. `local`: the script boots the local disk, so an installed node never reinstalls even if it network-boots first. `install-once`: the script boots the local disk when it holds an installed system (BIOS: a bootable first sector; UEFI: `boot.installed_marker` on a FAT volume) and installs only when it does not."},"medium":{"type":"string","enum":["network","iso"],"description":"How the machine reaches its boot script: `network` (default): network boot (PXE or UEFI HTTP boot, with DHCP); `iso`: a boot ISO of its own (`media/<hostname>.iso`), which its BMC mounts as virtual media (`bmc/<hostname>.sh media-boot`). The ISO sets the node's static address on its boot NIC, with no DHCP, and fetches the node's boot files from `boot.server` over HTTP; it needs `method: static`, `ip` and `boot.media_loaders` (docs/install-without-pxe.md)."},"reinstall":{"type":"integer","minimum":0,"maximum":999999999,"description":"Reinstall generation of a Harvester node with `state: install-once` (UEFI only). The installed system gets a marker of its site, hostname and generation on its EFI system partition (`os.after_install_chroot_commands`), and the node's script boots the disk only when it finds the marker of this number: raise it by one to reinstall the node exactly once (docs/day-2.md, \"Reinstall a node\")."},"lab":{"type":"object","description":"Lab VM sizing for the generated libvirt domain of this node.","additionalProperties":false,"properties":{"memory_mib":{"type":"integer","minimum":8192,"maximum":16777216,"description":"Memory in MiB (default 16384). The installer's preflight check wants 64 GiB (32 GiB for testing) from v1.3 unless `boot.skipchecks` is set; below 8 GiB it does not run at all."},"vcpus":{"type":"integer","minimum":1,"maximum":256,"description":"Virtual CPUs (default 8)."},"disk_gib":{"type":"integer","minimum":60,"maximum":1048576,"description":"Size of the qcow2 disk the define script creates, in GiB (default 250)."},"data_disk_gib":{"type":"integer","minimum":50,"maximum":1048576,"description":"Size of the second qcow2 disk (the VM sees it as `/dev/vdb`) created when `install.data_disk` is set, in GiB (default 100). Set `install.data_disk: /dev/vdb` for lab VMs."},"nic_model":{"type":"string","enum":["virtio","e1000e"],"description":"NIC model of the lab VM (default `virtio`). Either way the NIC of the node's k-th MAC is alone on PCIe bus k, so the guest names it `enp<k>s0` (`enp1s0` for the first): use those names in `interfaces` of lab nodes."}},"title":"LabSizingInput"}}},"description":"The nodes of the cluster. More nodes may live in `nodes/*.yaml`, one node per file."},"lab":{"type":"object","description":"libvirt lab settings (the generated network and domain XML).","additionalProperties":false,"properties":{"network_name":{"type":"string","description":"libvirt network name (default `harvgen-<site>` with `_` turned into `-`): 1-50 letters, digits and `_ . -`, not starting with `.` or `-`.","pattern":"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,49}$"},"bridge":{"type":"string","description":"Linux bridge the lab network creates (default `hg-<site>`): 1-15 letters, digits and `_ . -`, not starting with `.` or `-`.","pattern":"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,14}$"},"disk_dir":{"type":"string","description":"Directory for the lab VM disks (default `/var/lib/libvirt/images`). Form: an absolute path of letters, digits and `. _ ~ @ + = : / -` (no whitespace, quotes, `,`, `;`, `{`, `}`, `#`, `$`, `\\` or control characters).","pattern":"^/[A-Za-z0-9._~@+=:/-]*$","maxLength":512,"x-harvgen-value":"path"},"tftp_root":{"type":"string","description":"TFTP root of the lab network holding `snponly.efi`/`undionly.kpxe` (default `/var/lib/tftpboot`). Form: an absolute path of letters, digits and `. _ ~ @ + = : / -` (no whitespace, quotes, `,`, `;`, `{`, `}`, `#`, `$`, `\\` or control characters).","pattern":"^/[A-Za-z0-9._~@+=:/-]*$","maxLength":512,"x-harvgen-value":"path"},"host_arch":{"type":"string","enum":["x86_64","arm64"],"description":"Architecture of the libvirt host that runs the lab domains (default `x86_64`). A node of another `arch` gets an emulated domain (`type='qemu'`, CPU model `maximum`) instead of KVM, so arm64 nodes run on an x86-64 host (slowly)."}}},"nginx":{"type":"object","description":"The generated nginx server block.","additionalProperties":false,"properties":{"listen":{"type":"string","description":"Where nginx listens (default: the address and port of `boot.server` when its host is an IPv4 address, else all addresses on its port). Form: `address:port` with an IPv4 address or `*` (all addresses), or a bare port; port 1-65535.","pattern":"^(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|\\*):)?(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3})$","maxLength":21,"x-harvgen-value":"listen"},"root":{"type":"string","description":"Directory on the web server the tree `out/<site>/` is copied to (default `/srv/harvgen/<site>`). Form: an absolute path of letters, digits and `. _ ~ @ + = : / -` (no whitespace, quotes, `,`, `;`, `{`, `}`, `#`, `$`, `\\` or control characters).","pattern":"^/[A-Za-z0-9._~@+=:/-]*$","maxLength":512,"x-harvgen-value":"path"},"artifacts_dir":{"type":"string","description":"Directory on the web server holding the release files, served under the path of `harvester.artifacts` when that URL is on `boot.server` (default `/srv/harvgen/artifacts/<version>`). Form: an absolute path of letters, digits and `. _ ~ @ + = : / -` (no whitespace, quotes, `,`, `;`, `{`, `}`, `#`, `$`, `\\` or control characters).","pattern":"^/[A-Za-z0-9._~@+=:/-]*$","maxLength":512,"x-harvgen-value":"path"},"access_log":{"type":"string","description":"Access log path (default `/var/log/nginx/harvgen-<site>.access.log`). Form: an absolute path of letters, digits and `. _ ~ @ + = : / -` (no whitespace, quotes, `,`, `;`, `{`, `}`, `#`, `$`, `\\` or control characters).","pattern":"^/[A-Za-z0-9._~@+=:/-]*$","maxLength":512,"x-harvgen-value":"path"},"access":{"type":"string","enum":["nodes","open"],"description":"Who may fetch the files that hold a secret or one node's data (Harvester configs, cloud-init seeds, `unknown/join.yaml`). `nodes` (default): only the node's own `ip` (a node without one: the DHCP pool; unknown machines: the DHCP pool), everyone else gets 403. `open`: every client, for a boot server behind something that already restricts who reaches it. docs/security.md, \"Threat model\"."},"file_key":{"type":["string","object"],"minLength":1,"description":"A secret that makes the names of the files holding a secret or one node's data unguessable: each known node's iPXE scripts, Harvester config and cloud-init seed get a name with a tag keyed by it (HMAC-SHA256), and DHCP hands each boot MAC the URL of its own script. At least 32 characters (`openssl rand -hex 32`). The committed tree shows `x` in place of each tag; only the deploy tree (`--deploy`) reads the key. docs/security.md, \"Threat model\". Keep it out of git with `{ env: NAME }` (an environment variable) or `{ file: path }` (a file, relative to the YAML file that names it; one trailing newline is dropped).","properties":{"env":{"type":"string","pattern":"^[A-Za-z_][A-Za-z0-9_]*$","description":"Name of the environment variable holding the value."},"file":{"type":"string","minLength":1,"description":"Path of the file holding the value, relative to this YAML file."}},"additionalProperties":false,"minProperties":1,"maxProperties":1},"real_ip":{"type":"object","description":"A proxy or NAT in front of nginx: the client address nginx checks is taken from `header`, for requests from `from` (nginx's realip module, `set_real_ip_from`/`real_ip_header`). Without it, every client behind the proxy looks like the proxy.","additionalProperties":false,"properties":{"from":{"type":"array","minItems":1,"maxItems":64,"uniqueItems":true,"items":{"type":"string","description":"Address or CIDR block of the proxy (IPv4, e.g. `10.0.0.2` or `10.0.0.0/28`).","pattern":"^(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(\\.(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}(/(3[0-2]|[12]?[0-9]))?$"},"description":"Addresses or CIDR blocks of the proxies whose header nginx trusts."},"header":{"type":"string","description":"Request header holding the client address, e.g. `X-Forwarded-For` or `X-Real-IP`.","pattern":"^[A-Za-z][A-Za-z0-9-]{0,63}$"}},"required":["from","header"]}}},"dnsmasq":{"type":"object","description":"The generated dnsmasq configuration.","additionalProperties":false,"properties":{"interface":{"type":"string","description":"Only serve DHCP on this interface (`interface=`). Form: a Linux interface name (1-15 characters of letters, digits and `_ . @ + -`), optionally ending in `*` to match several (dnsmasq wildcard).","pattern":"^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}\\*?$","maxLength":16,"x-harvgen-value":"ifnameGlob"},"tftp_root":{"type":"string","description":"TFTP root holding the iPXE binaries (default `/var/lib/tftpboot`). Form: an absolute path of letters, digits and `. _ ~ @ + = : / -` (no whitespace, quotes, `,`, `;`, `{`, `}`, `#`, `$`, `\\` or control characters).","pattern":"^/[A-Za-z0-9._~@+=:/-]*$","maxLength":512,"x-harvgen-value":"path"},"lease_time":{"type":"string","description":"DHCP lease time, e.g. `12h` (default).","pattern":"^([0-9]+[smhdw]?|infinite)$"},"dns":{"type":"boolean","description":"Leave dnsmasq's DNS server on (default true). Set false (`port=0`) when another DNS server runs on the host."},"host":{"type":"string","description":"The machine this site's dnsmasq runs on, as a name (e.g. `boot1`), when it serves several sites. Sites built together that name the same host share one dnsmasq: each adds its own `dnsmasq/harvgen.conf`, their `dnsmasq/global.conf` must be the same file, and their networks apart (`SITE_DNSMASQ_CONFLICT`). Default: none (a dnsmasq of its own). docs/deploy.md, \"DHCP with dnsmasq\".","minLength":1,"maxLength":253,"pattern":"^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$"},"hosts_dir":{"type":"string","description":"Directory on the DHCP host that holds the reservation files of `dnsmasq/hosts/` (`dhcp-hostsdir=`; default `/etc/harvgen/dhcp-hosts`): dnsmasq reads a new or changed file there without a restart. Form: an absolute path of letters, digits and `. _ ~ @ + = : / -` (no whitespace, quotes, `,`, `;`, `{`, `}`, `#`, `$`, `\\` or control characters).","pattern":"^/[A-Za-z0-9._~@+=:/-]*$","maxLength":512,"x-harvgen-value":"path"},"mode":{"type":"string","enum":["server","proxy"],"description":"`server` (default): this dnsmasq is the network's DHCP server (addresses, reservations, boot files). `proxy`: another DHCP server gives the addresses and this dnsmasq answers only network boot (proxy DHCP, `dhcp-range=<network>,proxy`): PXE firmware gets iPXE over TFTP (`pxe-service=`), iPXE gets `boot.ipxe`. Reserve the nodes' `ip` on that other server (`NODE_IP_NOT_RESERVED`); `network.dhcp_range` is its pool. docs/deploy.md, \"Proxy DHCP beside another server\"."}}},"dhcp":{"type":"object","description":"Which DHCP server the site uses; harvgen writes its configuration (docs/deploy.md, \"Choosing a DHCP form\").","additionalProperties":false,"properties":{"server":{"type":"string","enum":["dnsmasq","kea","isc"],"description":"`dnsmasq` (default): `dnsmasq/harvgen.conf`, DHCP and TFTP. `kea`: a Kea DHCPv4 config, `kea/harvgen.json` (`kea-dhcp4 -t` accepts it; its `client-classes` and `subnet4` entries merge into an existing Kea). `isc`: an ISC dhcpd snippet, `dhcpd/harvgen.conf`. With `kea` and `isc` no dnsmasq file is written: TFTP (iPXE for firmware PXE) is served by a TFTP server of yours at `next_server`."},"next_server":{"type":"string","description":"With `kea` or `isc`: the TFTP server firmware PXE loads iPXE from (`next-server`, the siaddr field). Default: the host of `boot.server` when it is an address. (IPv4 address, dotted quad)"}}},"bss":{"type":"object","description":"OpenCHAMI's Boot Script Service (BSS): export the nodes it can boot as harvgen's tree does.","additionalProperties":false,"properties":{"export":{"type":"boolean","description":"Write `bss/bootparameters.json`, one BSS BootParams per node that BSS can boot as the tree does (a node with several boot MACs leaves `BOOTIF=` to BSS; `BSS_NODE_NOT_EXPORTED` names the nodes left out). Default false."}}},"signing":{"type":"object","description":"Sign the deploy tree: `harvgen build --deploy` writes `manifest.json.sig` next to manifest.json (`ssh-keygen -Y sign`, namespace `harvgen-manifest`), and `harvgen verify` refuses a deploy tree whose signature does not verify. The committed tree is never signed and never reads the key. docs/verify.md, \"Signed trees\".","additionalProperties":false,"properties":{"private_key":{"type":"object","description":"The private key that signs (an OpenSSH private key without a passphrase, e.g. `ssh-keygen -t ed25519 -N '' -f secrets/harvgen-sign`): a secret, read by deploy builds only, never written anywhere. `{ file: path }` (relative to this YAML file, inside the repository, at most 4096 bytes; keep it out of git) or `{ env: NAME }` (an environment variable holding the key's text).","properties":{"env":{"type":"string","pattern":"^[A-Za-z_][A-Za-z0-9_]*$","description":"Name of the environment variable holding the key."},"file":{"type":"string","minLength":1,"description":"Path of the file holding the key, relative to this YAML file."}},"additionalProperties":false,"minProperties":1,"maxProperties":1},"public_key":{"type":"string","description":"The public half of `private_key`, one line as in its `.pub` file: `ssh-ed25519 AAAA... comment` (or `ssh-rsa`; `ecdsa-sha2-*` keys are refused: their signatures differ at every build). No options, principal or second line. Plain data, safe to commit: verify checks the signature with it, and so can anyone (`ssh-keygen -Y verify`).","pattern":"^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|ecdsa-sha2-nistp521) [A-Za-z0-9+/]+={0,2}( [!-~]+)*$","maxLength":4096}},"required":["private_key","public_key"]},"publish":{"type":"object","description":"Publish the site through an OCI registry (`harvgen publish`) and materialize it on the boot server (`harvgen pull`, run by the generated `publish/` units). Needs `signing:`: the boot server serves nothing whose signature does not verify. docs/fleet.md.","additionalProperties":false,"properties":{"registry":{"type":"string","description":"The registry and namespace the site is published under; the site's repository is `<registry>/<site>`. Form: a registry and a namespace: `host[:port]/name[/name...]`, the host an IPv4 address or a DNS name, each name of lower-case letters and digits joined by `.`, `_`, `__` or `-` (no tag, no digest, no scheme).","pattern":"^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/[a-z0-9]+(?:(?:\\.|_|__|-+)[a-z0-9]+)*){1,8}$","maxLength":200,"x-harvgen-value":"registry"},"key":{"type":["string","object"],"minLength":1,"description":"The site's publishing key: 64 hexadecimal digits (`openssl rand -hex 32`). It seals (encrypts) every file that holds a secret before it leaves for the registry; the boot server holds the same key (`key_file`) and no other site's. Read by `harvgen publish` only. `{ file: path }` or `{ env: NAME }`; keep it out of git.","properties":{"env":{"type":"string","pattern":"^[A-Za-z_][A-Za-z0-9_]*$","description":"Name of the environment variable holding the key."},"file":{"type":"string","minLength":1,"description":"Path of the file holding the key, relative to this YAML file."}},"additionalProperties":false,"minProperties":1,"maxProperties":1},"keep":{"type":"integer","minimum":2,"maximum":100,"description":"How many published trees the boot server keeps for `harvgen pull --rollback` (default 5; the served one and the one before it are always kept)."},"state_dir":{"type":"string","description":"Where `harvgen pull` keeps its versions and state on the boot server (default `/var/lib/harvgen/<site>`). Form: an absolute path of letters, digits and `. _ ~ @ + = : / -` (no whitespace, quotes, `,`, `;`, `{`, `}`, `#`, `$`, `\\` or control characters).","pattern":"^/[A-Za-z0-9._~@+=:/-]*$","maxLength":512,"x-harvgen-value":"path"},"key_file":{"type":"string","description":"Where the boot server holds the publishing key (default `/etc/harvgen/<site>/publish.key`, mode 0600). Form: an absolute path of letters, digits and `. _ ~ @ + = : / -` (no whitespace, quotes, `,`, `;`, `{`, `}`, `#`, `$`, `\\` or control characters).","pattern":"^/[A-Za-z0-9._~@+=:/-]*$","maxLength":512,"x-harvgen-value":"path"}},"required":["registry","key"]},"outputs":{"type":"object","description":"Which families of files the tree holds, in one place: set a family to `false` when the site does not need it (its files are then neither written nor listed in manifest.json; the boot scripts, node configs and manifest.json are always written).","additionalProperties":false,"properties":{"lab":{"type":"boolean","description":"The libvirt lab: `libvirt/network.xml`, a domain per node and `define.sh`. Default: true when the site has a `lab:` section, else false."},"forward":{"type":"boolean","description":"The socat units that forward ports of the host to the VIP (`systemd/`). Default: `forward.enabled` when written, else the same as `lab`."},"dhcp":{"type":"boolean","description":"The DHCP server's config of `dhcp.server` (`dnsmasq/`, `kea/harvgen.json` or `dhcpd/harvgen.conf`). Default true; turn it off when another team's DHCP server is configured by hand."},"nginx":{"type":"boolean","description":"The nginx config (`nginx/harvgen.conf` and `nginx/locations.conf`). Default true; turn it off when another web server serves the tree (it must then refuse listings and node files as the generated config does)."},"embed":{"type":"boolean","description":"`embed.ipxe`, the script to build into an iPXE binary where you control no DHCP server. Default true."},"oci":{"type":"boolean","description":"`oci/launch.ipxe`, the iPXE script for Oracle Cloud bare metal. Default true."},"fetch":{"type":"boolean","description":"`artifacts/fetch.sh`, which downloads and checks the release files (written only when a node installs Harvester). Default true."},"bmc":{"type":"boolean","description":"The BMC scripts (`bmc/<host>.sh` and `bmc/all.sh`, written only for nodes with `bmc:`). Default true."}}},"forward":{"type":"object","description":"socat port forwards from the host to the VIP (as systemd units), for reaching a lab cluster from outside.","additionalProperties":false,"properties":{"enabled":{"type":"boolean","description":"Generate the units (default: true when the site has a `lab:` section). Same as `outputs.forward`, which wins when both are written."},"ports":{"type":"array","items":{"type":"integer","minimum":1,"maximum":65535},"uniqueItems":true,"minItems":1,"description":"TCP ports forwarded to the same port on the VIP (default [443, 6443])."},"listen_address":{"type":"string","description":"Host address to listen on (default: all addresses). (IPv4 address, dotted quad)"}}}}};
 const func2 = Object.prototype.hasOwnProperty;
 const func3 = require("ajv/dist/runtime/ucs2length").default;
 const pattern0 = new RegExp("^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$", "u");
 const pattern1 = new RegExp("^v[0-9]+\\.[0-9]+\\.[0-9]+(-rc[0-9]+)?$", "u");
-const pattern2 = new RegExp("^https?://(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~+=,:@-]+)*/?$", "u");
-const pattern3 = new RegExp("^(?:https?|ftp|tftp)://(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~+=,:@-]+)*/?$", "u");
-const pattern4 = new RegExp("^http://(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~-]+)*/?$", "u");
+const pattern2 = new RegExp("^https?://(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[[0-9a-f:]{2,39}\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~+=,:@-]+)*/?$", "u");
+const pattern3 = new RegExp("^(?:https?|ftp|tftp)://(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[[0-9a-f:]{2,39}\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~+=,:@-]+)*/?$", "u");
+const pattern4 = new RegExp("^http://(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[[0-9a-f:]{2,39}\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~-]+)*/?$", "u");
 const pattern5 = new RegExp("^[a-zA-Z][a-zA-Z0-9]*(,[0-9]+[noe]?[0-9]?r?)?$", "u");
 const pattern6 = new RegExp("^[A-Za-z0-9][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$", "u");
 const pattern7 = new RegExp("^[A-Za-z0-9_][A-Za-z0-9_-]{0,10}$", "u");
@@ -18,27 +18,30 @@ const pattern8 = new RegExp("^(?:/[A-Za-z0-9_-][A-Za-z0-9._-]{0,63}){1,8}$", "u"
 const pattern9 = new RegExp("^[^\\u0000-\\u001f\\u007f]+$", "u");
 const pattern11 = new RegExp("^[A-Za-z0-9][A-Za-z0-9._-]{0,59}\\.efi$", "u");
 const pattern13 = new RegExp("^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$", "u");
-const pattern14 = new RegExp("^[A-Za-z_][A-Za-z0-9_]*$", "u");
-const pattern21 = new RegExp("^[A-Za-z0-9/][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$", "u");
-const pattern24 = new RegExp("^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$", "u");
-const pattern26 = new RegExp("^[a-z0-9_]{1,32}$", "u");
-const pattern27 = new RegExp("^(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?=[0-9A-Fa-f:.]*:)[0-9A-Fa-f:.]{2,45}\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?$", "u");
-const pattern28 = new RegExp("^[A-Z_][A-Z0-9_]{0,63}$", "u");
-const pattern30 = new RegExp("^/redfish/v1/Systems/[A-Za-z0-9_~-][A-Za-z0-9._~-]{0,127}$", "u");
-const pattern33 = new RegExp("^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$", "u");
-const pattern36 = new RegExp("^[0-9]+(Mi|Gi)$", "u");
-const pattern37 = new RegExp("^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}$", "u");
-const pattern56 = new RegExp("^[A-Za-z0-9_][A-Za-z0-9_.-]{0,49}$", "u");
-const pattern57 = new RegExp("^[A-Za-z0-9_][A-Za-z0-9_.-]{0,14}$", "u");
-const pattern58 = new RegExp("^/[A-Za-z0-9._~@+=:/-]*$", "u");
-const pattern60 = new RegExp("^(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|\\*):)?(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3})$", "u");
-const pattern65 = new RegExp("^(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(\\.(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}(/(3[0-2]|[12]?[0-9]))?$", "u");
-const pattern66 = new RegExp("^[A-Za-z][A-Za-z0-9-]{0,63}$", "u");
-const pattern67 = new RegExp("^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}\\*?$", "u");
-const pattern69 = new RegExp("^([0-9]+[smhdw]?|infinite)$", "u");
-const pattern70 = new RegExp("^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$", "u");
-const pattern73 = new RegExp("^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|ecdsa-sha2-nistp521) [A-Za-z0-9+/]+={0,2}( [!-~]+)*$", "u");
-const pattern74 = new RegExp("^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/[a-z0-9]+(?:(?:\\.|_|__|-+)[a-z0-9]+)*){1,8}$", "u");
+const pattern14 = new RegExp("^[0-9A-Fa-f:]{2,39}/[0-9]{1,3}$", "u");
+const pattern15 = new RegExp("^[0-9A-Fa-f:]{2,39}-[0-9A-Fa-f:]{2,39}$", "u");
+const pattern16 = new RegExp("^[0-9A-Fa-f:]{2,39}$", "u");
+const pattern18 = new RegExp("^[A-Za-z_][A-Za-z0-9_]*$", "u");
+const pattern25 = new RegExp("^[A-Za-z0-9/][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$", "u");
+const pattern28 = new RegExp("^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$", "u");
+const pattern30 = new RegExp("^[a-z0-9_]{1,32}$", "u");
+const pattern31 = new RegExp("^(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?=[0-9A-Fa-f:.]*:)[0-9A-Fa-f:.]{2,45}\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?$", "u");
+const pattern32 = new RegExp("^[A-Z_][A-Z0-9_]{0,63}$", "u");
+const pattern34 = new RegExp("^/redfish/v1/Systems/[A-Za-z0-9_~-][A-Za-z0-9._~-]{0,127}$", "u");
+const pattern37 = new RegExp("^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$", "u");
+const pattern40 = new RegExp("^[0-9]+(Mi|Gi)$", "u");
+const pattern41 = new RegExp("^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}$", "u");
+const pattern61 = new RegExp("^[A-Za-z0-9_][A-Za-z0-9_.-]{0,49}$", "u");
+const pattern62 = new RegExp("^[A-Za-z0-9_][A-Za-z0-9_.-]{0,14}$", "u");
+const pattern63 = new RegExp("^/[A-Za-z0-9._~@+=:/-]*$", "u");
+const pattern65 = new RegExp("^(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|\\*):)?(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3})$", "u");
+const pattern70 = new RegExp("^(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(\\.(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}(/(3[0-2]|[12]?[0-9]))?$", "u");
+const pattern71 = new RegExp("^[A-Za-z][A-Za-z0-9-]{0,63}$", "u");
+const pattern72 = new RegExp("^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}\\*?$", "u");
+const pattern74 = new RegExp("^([0-9]+[smhdw]?|infinite)$", "u");
+const pattern75 = new RegExp("^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$", "u");
+const pattern78 = new RegExp("^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|ecdsa-sha2-nistp521) [A-Za-z0-9+/]+={0,2}( [!-~]+)*$", "u");
+const pattern79 = new RegExp("^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/[a-z0-9]+(?:(?:\\.|_|__|-+)[a-z0-9]+)*){1,8}$", "u");
 
 function validate10(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 /*# sourceURL="https://harvgen.dev/schema/site.schema.json" */;
@@ -222,7 +225,7 @@ vErrors.push(err14);
 errors++;
 }
 if(!pattern2.test(data5)){
-const err15 = {instancePath:instancePath+"/harvester/artifacts",schemaPath:"#/properties/harvester/properties/artifacts/pattern",keyword:"pattern",params:{pattern: "^https?://(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~+=,:@-]+)*/?$"},message:"must match pattern \""+"^https?://(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~+=,:@-]+)*/?$"+"\"",schema:"^https?://(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~+=,:@-]+)*/?$",parentSchema:schema11.properties.harvester.properties.artifacts,data:data5};
+const err15 = {instancePath:instancePath+"/harvester/artifacts",schemaPath:"#/properties/harvester/properties/artifacts/pattern",keyword:"pattern",params:{pattern: "^https?://(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[[0-9a-f:]{2,39}\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~+=,:@-]+)*/?$"},message:"must match pattern \""+"^https?://(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[[0-9a-f:]{2,39}\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~+=,:@-]+)*/?$"+"\"",schema:"^https?://(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[[0-9a-f:]{2,39}\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~+=,:@-]+)*/?$",parentSchema:schema11.properties.harvester.properties.artifacts,data:data5};
 if(vErrors === null){
 vErrors = [err15];
 }
@@ -257,7 +260,7 @@ vErrors.push(err17);
 errors++;
 }
 if(!pattern3.test(data6)){
-const err18 = {instancePath:instancePath+"/harvester/iso_url",schemaPath:"#/properties/harvester/properties/iso_url/pattern",keyword:"pattern",params:{pattern: "^(?:https?|ftp|tftp)://(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~+=,:@-]+)*/?$"},message:"must match pattern \""+"^(?:https?|ftp|tftp)://(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~+=,:@-]+)*/?$"+"\"",schema:"^(?:https?|ftp|tftp)://(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~+=,:@-]+)*/?$",parentSchema:schema11.properties.harvester.properties.iso_url,data:data6};
+const err18 = {instancePath:instancePath+"/harvester/iso_url",schemaPath:"#/properties/harvester/properties/iso_url/pattern",keyword:"pattern",params:{pattern: "^(?:https?|ftp|tftp)://(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[[0-9a-f:]{2,39}\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~+=,:@-]+)*/?$"},message:"must match pattern \""+"^(?:https?|ftp|tftp)://(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[[0-9a-f:]{2,39}\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~+=,:@-]+)*/?$"+"\"",schema:"^(?:https?|ftp|tftp)://(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[[0-9a-f:]{2,39}\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~+=,:@-]+)*/?$",parentSchema:schema11.properties.harvester.properties.iso_url,data:data6};
 if(vErrors === null){
 vErrors = [err18];
 }
@@ -329,7 +332,7 @@ vErrors.push(err23);
 errors++;
 }
 if(!pattern4.test(data8)){
-const err24 = {instancePath:instancePath+"/boot/server",schemaPath:"#/properties/boot/properties/server/pattern",keyword:"pattern",params:{pattern: "^http://(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~-]+)*/?$"},message:"must match pattern \""+"^http://(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~-]+)*/?$"+"\"",schema:"^http://(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~-]+)*/?$",parentSchema:schema11.properties.boot.properties.server,data:data8};
+const err24 = {instancePath:instancePath+"/boot/server",schemaPath:"#/properties/boot/properties/server/pattern",keyword:"pattern",params:{pattern: "^http://(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[[0-9a-f:]{2,39}\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~-]+)*/?$"},message:"must match pattern \""+"^http://(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[[0-9a-f:]{2,39}\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~-]+)*/?$"+"\"",schema:"^http://(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[[0-9a-f:]{2,39}\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~-]+)*/?$",parentSchema:schema11.properties.boot.properties.server,data:data8};
 if(vErrors === null){
 vErrors = [err24];
 }
@@ -1021,9 +1024,12 @@ errors++;
 }
 if(data.network !== undefined){
 let data32 = data.network;
+const _errs80 = errors;
+let valid9 = true;
+const _errs81 = errors;
 if(data32 && typeof data32 == "object" && !Array.isArray(data32)){
-if(data32.cidr === undefined){
-const err82 = {instancePath:instancePath+"/network",schemaPath:"#/properties/network/required",keyword:"required",params:{missingProperty: "cidr"},message:"must have required property '"+"cidr"+"'",schema:schema11.properties.network.required,parentSchema:schema11.properties.network,data:data32};
+if(data32.ipv6 !== undefined){
+const err82 = {};
 if(vErrors === null){
 vErrors = [err82];
 }
@@ -1032,8 +1038,22 @@ vErrors.push(err82);
 }
 errors++;
 }
-if(data32.gateway === undefined){
-const err83 = {instancePath:instancePath+"/network",schemaPath:"#/properties/network/required",keyword:"required",params:{missingProperty: "gateway"},message:"must have required property '"+"gateway"+"'",schema:schema11.properties.network.required,parentSchema:schema11.properties.network,data:data32};
+}
+var _valid0 = _errs81 === errors;
+errors = _errs80;
+if(vErrors !== null){
+if(_errs80){
+vErrors.length = _errs80;
+}
+else {
+vErrors = null;
+}
+}
+if(_valid0){
+const _errs82 = errors;
+if(data32 && typeof data32 == "object" && !Array.isArray(data32)){
+if(data32.cidr === undefined){
+const err83 = {instancePath:instancePath+"/network",schemaPath:"#/properties/network/then/required",keyword:"required",params:{missingProperty: "cidr"},message:"must have required property '"+"cidr"+"'",schema:schema11.properties.network.then.required,parentSchema:schema11.properties.network.then,data:data32};
 if(vErrors === null){
 vErrors = [err83];
 }
@@ -1042,8 +1062,8 @@ vErrors.push(err83);
 }
 errors++;
 }
-if(data32.dns === undefined){
-const err84 = {instancePath:instancePath+"/network",schemaPath:"#/properties/network/required",keyword:"required",params:{missingProperty: "dns"},message:"must have required property '"+"dns"+"'",schema:schema11.properties.network.required,parentSchema:schema11.properties.network,data:data32};
+if(data32.gateway === undefined){
+const err84 = {instancePath:instancePath+"/network",schemaPath:"#/properties/network/then/required",keyword:"required",params:{missingProperty: "gateway"},message:"must have required property '"+"gateway"+"'",schema:schema11.properties.network.then.required,parentSchema:schema11.properties.network.then,data:data32};
 if(vErrors === null){
 vErrors = [err84];
 }
@@ -1052,8 +1072,8 @@ vErrors.push(err84);
 }
 errors++;
 }
-if(data32.dhcp_range === undefined){
-const err85 = {instancePath:instancePath+"/network",schemaPath:"#/properties/network/required",keyword:"required",params:{missingProperty: "dhcp_range"},message:"must have required property '"+"dhcp_range"+"'",schema:schema11.properties.network.required,parentSchema:schema11.properties.network,data:data32};
+if(data32.dns === undefined){
+const err85 = {instancePath:instancePath+"/network",schemaPath:"#/properties/network/then/required",keyword:"required",params:{missingProperty: "dns"},message:"must have required property '"+"dns"+"'",schema:schema11.properties.network.then.required,parentSchema:schema11.properties.network.then,data:data32};
 if(vErrors === null){
 vErrors = [err85];
 }
@@ -1062,9 +1082,8 @@ vErrors.push(err85);
 }
 errors++;
 }
-for(const key5 in data32){
-if(!((((((key5 === "cidr") || (key5 === "gateway")) || (key5 === "dns")) || (key5 === "dhcp_range")) || (key5 === "domain")) || (key5 === "dhcp_servers"))){
-const err86 = {instancePath:instancePath+"/network",schemaPath:"#/properties/network/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key5},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.network,data:data32};
+if(data32.dhcp_range === undefined){
+const err86 = {instancePath:instancePath+"/network",schemaPath:"#/properties/network/then/required",keyword:"required",params:{missingProperty: "dhcp_range"},message:"must have required property '"+"dhcp_range"+"'",schema:schema11.properties.network.then.required,parentSchema:schema11.properties.network.then,data:data32};
 if(vErrors === null){
 vErrors = [err86];
 }
@@ -1073,11 +1092,10 @@ vErrors.push(err86);
 }
 errors++;
 }
-}
 if(data32.cidr !== undefined){
-let data33 = data32.cidr;
-if(typeof data33 !== "string"){
-const err87 = {instancePath:instancePath+"/network/cidr",schemaPath:"#/properties/network/properties/cidr/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.network.properties.cidr.type,parentSchema:schema11.properties.network.properties.cidr,data:data33};
+let data34 = data32.cidr;
+if(typeof data34 !== "string"){
+const err87 = {instancePath:instancePath+"/network/cidr",schemaPath:"#/properties/network/then/properties/cidr/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.network.then.properties.cidr.type,parentSchema:schema11.properties.network.then.properties.cidr,data:data34};
 if(vErrors === null){
 vErrors = [err87];
 }
@@ -1088,9 +1106,9 @@ errors++;
 }
 }
 if(data32.gateway !== undefined){
-let data34 = data32.gateway;
-if(typeof data34 !== "string"){
-const err88 = {instancePath:instancePath+"/network/gateway",schemaPath:"#/properties/network/properties/gateway/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.network.properties.gateway.type,parentSchema:schema11.properties.network.properties.gateway,data:data34};
+let data35 = data32.gateway;
+if(typeof data35 !== "string"){
+const err88 = {instancePath:instancePath+"/network/gateway",schemaPath:"#/properties/network/then/properties/gateway/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.network.then.properties.gateway.type,parentSchema:schema11.properties.network.then.properties.gateway,data:data35};
 if(vErrors === null){
 vErrors = [err88];
 }
@@ -1101,10 +1119,10 @@ errors++;
 }
 }
 if(data32.dns !== undefined){
-let data35 = data32.dns;
-if(Array.isArray(data35)){
-if(data35.length > 8){
-const err89 = {instancePath:instancePath+"/network/dns",schemaPath:"#/properties/network/properties/dns/maxItems",keyword:"maxItems",params:{limit: 8},message:"must NOT have more than 8 items",schema:8,parentSchema:schema11.properties.network.properties.dns,data:data35};
+let data36 = data32.dns;
+if(Array.isArray(data36)){
+if(data36.length > 8){
+const err89 = {instancePath:instancePath+"/network/dns",schemaPath:"#/properties/network/then/properties/dns/maxItems",keyword:"maxItems",params:{limit: 8},message:"must NOT have more than 8 items",schema:8,parentSchema:schema11.properties.network.then.properties.dns,data:data36};
 if(vErrors === null){
 vErrors = [err89];
 }
@@ -1113,8 +1131,8 @@ vErrors.push(err89);
 }
 errors++;
 }
-if(data35.length < 1){
-const err90 = {instancePath:instancePath+"/network/dns",schemaPath:"#/properties/network/properties/dns/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.network.properties.dns,data:data35};
+if(data36.length < 1){
+const err90 = {instancePath:instancePath+"/network/dns",schemaPath:"#/properties/network/then/properties/dns/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.network.then.properties.dns,data:data36};
 if(vErrors === null){
 vErrors = [err90];
 }
@@ -1123,11 +1141,11 @@ vErrors.push(err90);
 }
 errors++;
 }
-const len2 = data35.length;
+const len2 = data36.length;
 for(let i2=0; i2<len2; i2++){
-let data36 = data35[i2];
-if(typeof data36 !== "string"){
-const err91 = {instancePath:instancePath+"/network/dns/" + i2,schemaPath:"#/properties/network/properties/dns/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.network.properties.dns.items.type,parentSchema:schema11.properties.network.properties.dns.items,data:data36};
+let data37 = data36[i2];
+if(typeof data37 !== "string"){
+const err91 = {instancePath:instancePath+"/network/dns/" + i2,schemaPath:"#/properties/network/then/properties/dns/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.network.then.properties.dns.items.type,parentSchema:schema11.properties.network.then.properties.dns.items,data:data37};
 if(vErrors === null){
 vErrors = [err91];
 }
@@ -1139,7 +1157,7 @@ errors++;
 }
 }
 else {
-const err92 = {instancePath:instancePath+"/network/dns",schemaPath:"#/properties/network/properties/dns/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.network.properties.dns.type,parentSchema:schema11.properties.network.properties.dns,data:data35};
+const err92 = {instancePath:instancePath+"/network/dns",schemaPath:"#/properties/network/then/properties/dns/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.network.then.properties.dns.type,parentSchema:schema11.properties.network.then.properties.dns,data:data36};
 if(vErrors === null){
 vErrors = [err92];
 }
@@ -1150,9 +1168,9 @@ errors++;
 }
 }
 if(data32.dhcp_range !== undefined){
-let data37 = data32.dhcp_range;
-if(typeof data37 !== "string"){
-const err93 = {instancePath:instancePath+"/network/dhcp_range",schemaPath:"#/properties/network/properties/dhcp_range/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.network.properties.dhcp_range.type,parentSchema:schema11.properties.network.properties.dhcp_range,data:data37};
+let data38 = data32.dhcp_range;
+if(typeof data38 !== "string"){
+const err93 = {instancePath:instancePath+"/network/dhcp_range",schemaPath:"#/properties/network/then/properties/dhcp_range/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.network.then.properties.dhcp_range.type,parentSchema:schema11.properties.network.then.properties.dhcp_range,data:data38};
 if(vErrors === null){
 vErrors = [err93];
 }
@@ -1162,11 +1180,12 @@ vErrors.push(err93);
 errors++;
 }
 }
-if(data32.domain !== undefined){
-let data38 = data32.domain;
-if(typeof data38 === "string"){
-if(func3(data38) > 253){
-const err94 = {instancePath:instancePath+"/network/domain",schemaPath:"#/properties/network/properties/domain/maxLength",keyword:"maxLength",params:{limit: 253},message:"must NOT have more than 253 characters",schema:253,parentSchema:schema11.properties.network.properties.domain,data:data38};
+}
+var _valid0 = _errs82 === errors;
+valid9 = _valid0;
+}
+if(!valid9){
+const err94 = {instancePath:instancePath+"/network",schemaPath:"#/properties/network/if",keyword:"if",params:{failingKeyword: "then"},message:"must match \"then\" schema",schema:schema11.properties.network.if,parentSchema:schema11.properties.network,data:data32};
 if(vErrors === null){
 vErrors = [err94];
 }
@@ -1175,8 +1194,10 @@ vErrors.push(err94);
 }
 errors++;
 }
-if(!pattern13.test(data38)){
-const err95 = {instancePath:instancePath+"/network/domain",schemaPath:"#/properties/network/properties/domain/pattern",keyword:"pattern",params:{pattern: "^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$"},message:"must match pattern \""+"^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$"+"\"",schema:"^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$",parentSchema:schema11.properties.network.properties.domain,data:data38};
+if(data32 && typeof data32 == "object" && !Array.isArray(data32)){
+for(const key5 in data32){
+if(!(((((((key5 === "cidr") || (key5 === "gateway")) || (key5 === "dns")) || (key5 === "dhcp_range")) || (key5 === "domain")) || (key5 === "ipv6")) || (key5 === "dhcp_servers"))){
+const err95 = {instancePath:instancePath+"/network",schemaPath:"#/properties/network/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key5},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.network,data:data32};
 if(vErrors === null){
 vErrors = [err95];
 }
@@ -1186,8 +1207,12 @@ vErrors.push(err95);
 errors++;
 }
 }
-else {
-const err96 = {instancePath:instancePath+"/network/domain",schemaPath:"#/properties/network/properties/domain/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.network.properties.domain.type,parentSchema:schema11.properties.network.properties.domain,data:data38};
+if(data32.cidr !== undefined){
+if(data32.gateway === undefined){
+const err96 = {instancePath:instancePath+"/network",schemaPath:"#/properties/network/dependencies",keyword:"dependencies",params:{property: "cidr",
+    missingProperty: "gateway",
+    depsCount: 3,
+    deps: "gateway, dns, dhcp_range"},message:"must have properties gateway, dns, dhcp_range when property cidr is present",schema:schema11.properties.network.dependencies,parentSchema:schema11.properties.network,data:data32};
 if(vErrors === null){
 vErrors = [err96];
 }
@@ -1196,11 +1221,11 @@ vErrors.push(err96);
 }
 errors++;
 }
-}
-if(data32.dhcp_servers !== undefined){
-let data39 = data32.dhcp_servers;
-if(typeof data39 !== "string"){
-const err97 = {instancePath:instancePath+"/network/dhcp_servers",schemaPath:"#/properties/network/properties/dhcp_servers/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.network.properties.dhcp_servers.type,parentSchema:schema11.properties.network.properties.dhcp_servers,data:data39};
+if(data32.dns === undefined){
+const err97 = {instancePath:instancePath+"/network",schemaPath:"#/properties/network/dependencies",keyword:"dependencies",params:{property: "cidr",
+    missingProperty: "dns",
+    depsCount: 3,
+    deps: "gateway, dns, dhcp_range"},message:"must have properties gateway, dns, dhcp_range when property cidr is present",schema:schema11.properties.network.dependencies,parentSchema:schema11.properties.network,data:data32};
 if(vErrors === null){
 vErrors = [err97];
 }
@@ -1209,8 +1234,11 @@ vErrors.push(err97);
 }
 errors++;
 }
-if(!((data39 === "one") || (data39 === "several"))){
-const err98 = {instancePath:instancePath+"/network/dhcp_servers",schemaPath:"#/properties/network/properties/dhcp_servers/enum",keyword:"enum",params:{allowedValues: schema11.properties.network.properties.dhcp_servers.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.network.properties.dhcp_servers.enum,parentSchema:schema11.properties.network.properties.dhcp_servers,data:data39};
+if(data32.dhcp_range === undefined){
+const err98 = {instancePath:instancePath+"/network",schemaPath:"#/properties/network/dependencies",keyword:"dependencies",params:{property: "cidr",
+    missingProperty: "dhcp_range",
+    depsCount: 3,
+    deps: "gateway, dns, dhcp_range"},message:"must have properties gateway, dns, dhcp_range when property cidr is present",schema:schema11.properties.network.dependencies,parentSchema:schema11.properties.network,data:data32};
 if(vErrors === null){
 vErrors = [err98];
 }
@@ -1220,9 +1248,12 @@ vErrors.push(err98);
 errors++;
 }
 }
-}
-else {
-const err99 = {instancePath:instancePath+"/network",schemaPath:"#/properties/network/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.network.type,parentSchema:schema11.properties.network,data:data32};
+if(data32.gateway !== undefined){
+if(data32.cidr === undefined){
+const err99 = {instancePath:instancePath+"/network",schemaPath:"#/properties/network/dependencies",keyword:"dependencies",params:{property: "gateway",
+    missingProperty: "cidr",
+    depsCount: 1,
+    deps: "cidr"},message:"must have property cidr when property gateway is present",schema:schema11.properties.network.dependencies,parentSchema:schema11.properties.network,data:data32};
 if(vErrors === null){
 vErrors = [err99];
 }
@@ -1232,11 +1263,12 @@ vErrors.push(err99);
 errors++;
 }
 }
-if(data.cluster !== undefined){
-let data40 = data.cluster;
-if(data40 && typeof data40 == "object" && !Array.isArray(data40)){
-if(data40.vip === undefined){
-const err100 = {instancePath:instancePath+"/cluster",schemaPath:"#/properties/cluster/required",keyword:"required",params:{missingProperty: "vip"},message:"must have required property '"+"vip"+"'",schema:schema11.properties.cluster.required,parentSchema:schema11.properties.cluster,data:data40};
+if(data32.dns !== undefined){
+if(data32.cidr === undefined){
+const err100 = {instancePath:instancePath+"/network",schemaPath:"#/properties/network/dependencies",keyword:"dependencies",params:{property: "dns",
+    missingProperty: "cidr",
+    depsCount: 1,
+    deps: "cidr"},message:"must have property cidr when property dns is present",schema:schema11.properties.network.dependencies,parentSchema:schema11.properties.network,data:data32};
 if(vErrors === null){
 vErrors = [err100];
 }
@@ -1245,8 +1277,13 @@ vErrors.push(err100);
 }
 errors++;
 }
-if(data40.token === undefined){
-const err101 = {instancePath:instancePath+"/cluster",schemaPath:"#/properties/cluster/required",keyword:"required",params:{missingProperty: "token"},message:"must have required property '"+"token"+"'",schema:schema11.properties.cluster.required,parentSchema:schema11.properties.cluster,data:data40};
+}
+if(data32.dhcp_range !== undefined){
+if(data32.cidr === undefined){
+const err101 = {instancePath:instancePath+"/network",schemaPath:"#/properties/network/dependencies",keyword:"dependencies",params:{property: "dhcp_range",
+    missingProperty: "cidr",
+    depsCount: 1,
+    deps: "cidr"},message:"must have property cidr when property dhcp_range is present",schema:schema11.properties.network.dependencies,parentSchema:schema11.properties.network,data:data32};
 if(vErrors === null){
 vErrors = [err101];
 }
@@ -1255,9 +1292,11 @@ vErrors.push(err101);
 }
 errors++;
 }
-for(const key6 in data40){
-if(!(func2.call(schema11.properties.cluster.properties, key6))){
-const err102 = {instancePath:instancePath+"/cluster",schemaPath:"#/properties/cluster/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key6},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.cluster,data:data40};
+}
+if(data32.cidr !== undefined){
+let data39 = data32.cidr;
+if(typeof data39 !== "string"){
+const err102 = {instancePath:instancePath+"/network/cidr",schemaPath:"#/properties/network/properties/cidr/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.network.properties.cidr.type,parentSchema:schema11.properties.network.properties.cidr,data:data39};
 if(vErrors === null){
 vErrors = [err102];
 }
@@ -1267,10 +1306,10 @@ vErrors.push(err102);
 errors++;
 }
 }
-if(data40.vip !== undefined){
-let data41 = data40.vip;
-if(typeof data41 !== "string"){
-const err103 = {instancePath:instancePath+"/cluster/vip",schemaPath:"#/properties/cluster/properties/vip/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.cluster.properties.vip.type,parentSchema:schema11.properties.cluster.properties.vip,data:data41};
+if(data32.gateway !== undefined){
+let data40 = data32.gateway;
+if(typeof data40 !== "string"){
+const err103 = {instancePath:instancePath+"/network/gateway",schemaPath:"#/properties/network/properties/gateway/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.network.properties.gateway.type,parentSchema:schema11.properties.network.properties.gateway,data:data40};
 if(vErrors === null){
 vErrors = [err103];
 }
@@ -1280,10 +1319,11 @@ vErrors.push(err103);
 errors++;
 }
 }
-if(data40.vip_mode !== undefined){
-let data42 = data40.vip_mode;
-if(typeof data42 !== "string"){
-const err104 = {instancePath:instancePath+"/cluster/vip_mode",schemaPath:"#/properties/cluster/properties/vip_mode/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.cluster.properties.vip_mode.type,parentSchema:schema11.properties.cluster.properties.vip_mode,data:data42};
+if(data32.dns !== undefined){
+let data41 = data32.dns;
+if(Array.isArray(data41)){
+if(data41.length > 8){
+const err104 = {instancePath:instancePath+"/network/dns",schemaPath:"#/properties/network/properties/dns/maxItems",keyword:"maxItems",params:{limit: 8},message:"must NOT have more than 8 items",schema:8,parentSchema:schema11.properties.network.properties.dns,data:data41};
 if(vErrors === null){
 vErrors = [err104];
 }
@@ -1292,8 +1332,8 @@ vErrors.push(err104);
 }
 errors++;
 }
-if(!((data42 === "static") || (data42 === "dhcp"))){
-const err105 = {instancePath:instancePath+"/cluster/vip_mode",schemaPath:"#/properties/cluster/properties/vip_mode/enum",keyword:"enum",params:{allowedValues: schema11.properties.cluster.properties.vip_mode.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.cluster.properties.vip_mode.enum,parentSchema:schema11.properties.cluster.properties.vip_mode,data:data42};
+if(data41.length < 1){
+const err105 = {instancePath:instancePath+"/network/dns",schemaPath:"#/properties/network/properties/dns/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.network.properties.dns,data:data41};
 if(vErrors === null){
 vErrors = [err105];
 }
@@ -1302,11 +1342,11 @@ vErrors.push(err105);
 }
 errors++;
 }
-}
-if(data40.vip_hw_addr !== undefined){
-let data43 = data40.vip_hw_addr;
-if(typeof data43 !== "string"){
-const err106 = {instancePath:instancePath+"/cluster/vip_hw_addr",schemaPath:"#/properties/cluster/properties/vip_hw_addr/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.cluster.properties.vip_hw_addr.type,parentSchema:schema11.properties.cluster.properties.vip_hw_addr,data:data43};
+const len3 = data41.length;
+for(let i3=0; i3<len3; i3++){
+let data42 = data41[i3];
+if(typeof data42 !== "string"){
+const err106 = {instancePath:instancePath+"/network/dns/" + i3,schemaPath:"#/properties/network/properties/dns/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.network.properties.dns.items.type,parentSchema:schema11.properties.network.properties.dns.items,data:data42};
 if(vErrors === null){
 vErrors = [err106];
 }
@@ -1316,10 +1356,9 @@ vErrors.push(err106);
 errors++;
 }
 }
-if(data40.token !== undefined){
-let data44 = data40.token;
-if((typeof data44 !== "string") && (!(data44 && typeof data44 == "object" && !Array.isArray(data44)))){
-const err107 = {instancePath:instancePath+"/cluster/token",schemaPath:"#/properties/cluster/properties/token/type",keyword:"type",params:{type: schema11.properties.cluster.properties.token.type},message:"must be string,object",schema:schema11.properties.cluster.properties.token.type,parentSchema:schema11.properties.cluster.properties.token,data:data44};
+}
+else {
+const err107 = {instancePath:instancePath+"/network/dns",schemaPath:"#/properties/network/properties/dns/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.network.properties.dns.type,parentSchema:schema11.properties.network.properties.dns,data:data41};
 if(vErrors === null){
 vErrors = [err107];
 }
@@ -1328,9 +1367,11 @@ vErrors.push(err107);
 }
 errors++;
 }
-if(typeof data44 === "string"){
-if(func3(data44) < 1){
-const err108 = {instancePath:instancePath+"/cluster/token",schemaPath:"#/properties/cluster/properties/token/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.cluster.properties.token,data:data44};
+}
+if(data32.dhcp_range !== undefined){
+let data43 = data32.dhcp_range;
+if(typeof data43 !== "string"){
+const err108 = {instancePath:instancePath+"/network/dhcp_range",schemaPath:"#/properties/network/properties/dhcp_range/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.network.properties.dhcp_range.type,parentSchema:schema11.properties.network.properties.dhcp_range,data:data43};
 if(vErrors === null){
 vErrors = [err108];
 }
@@ -1340,9 +1381,11 @@ vErrors.push(err108);
 errors++;
 }
 }
-if(data44 && typeof data44 == "object" && !Array.isArray(data44)){
-if(Object.keys(data44).length > 1){
-const err109 = {instancePath:instancePath+"/cluster/token",schemaPath:"#/properties/cluster/properties/token/maxProperties",keyword:"maxProperties",params:{limit: 1},message:"must NOT have more than 1 properties",schema:1,parentSchema:schema11.properties.cluster.properties.token,data:data44};
+if(data32.domain !== undefined){
+let data44 = data32.domain;
+if(typeof data44 === "string"){
+if(func3(data44) > 253){
+const err109 = {instancePath:instancePath+"/network/domain",schemaPath:"#/properties/network/properties/domain/maxLength",keyword:"maxLength",params:{limit: 253},message:"must NOT have more than 253 characters",schema:253,parentSchema:schema11.properties.network.properties.domain,data:data44};
 if(vErrors === null){
 vErrors = [err109];
 }
@@ -1351,8 +1394,8 @@ vErrors.push(err109);
 }
 errors++;
 }
-if(Object.keys(data44).length < 1){
-const err110 = {instancePath:instancePath+"/cluster/token",schemaPath:"#/properties/cluster/properties/token/minProperties",keyword:"minProperties",params:{limit: 1},message:"must NOT have fewer than 1 properties",schema:1,parentSchema:schema11.properties.cluster.properties.token,data:data44};
+if(!pattern13.test(data44)){
+const err110 = {instancePath:instancePath+"/network/domain",schemaPath:"#/properties/network/properties/domain/pattern",keyword:"pattern",params:{pattern: "^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$"},message:"must match pattern \""+"^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$"+"\"",schema:"^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$",parentSchema:schema11.properties.network.properties.domain,data:data44};
 if(vErrors === null){
 vErrors = [err110];
 }
@@ -1361,9 +1404,9 @@ vErrors.push(err110);
 }
 errors++;
 }
-for(const key7 in data44){
-if(!((key7 === "env") || (key7 === "file"))){
-const err111 = {instancePath:instancePath+"/cluster/token",schemaPath:"#/properties/cluster/properties/token/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key7},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.cluster.properties.token,data:data44};
+}
+else {
+const err111 = {instancePath:instancePath+"/network/domain",schemaPath:"#/properties/network/properties/domain/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.network.properties.domain.type,parentSchema:schema11.properties.network.properties.domain,data:data44};
 if(vErrors === null){
 vErrors = [err111];
 }
@@ -1373,11 +1416,11 @@ vErrors.push(err111);
 errors++;
 }
 }
-if(data44.env !== undefined){
-let data45 = data44.env;
-if(typeof data45 === "string"){
-if(!pattern14.test(data45)){
-const err112 = {instancePath:instancePath+"/cluster/token/env",schemaPath:"#/properties/cluster/properties/token/properties/env/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z_][A-Za-z0-9_]*$"},message:"must match pattern \""+"^[A-Za-z_][A-Za-z0-9_]*$"+"\"",schema:"^[A-Za-z_][A-Za-z0-9_]*$",parentSchema:schema11.properties.cluster.properties.token.properties.env,data:data45};
+if(data32.ipv6 !== undefined){
+let data45 = data32.ipv6;
+if(data45 && typeof data45 == "object" && !Array.isArray(data45)){
+if(data45.prefix === undefined){
+const err112 = {instancePath:instancePath+"/network/ipv6",schemaPath:"#/properties/network/properties/ipv6/required",keyword:"required",params:{missingProperty: "prefix"},message:"must have required property '"+"prefix"+"'",schema:schema11.properties.network.properties.ipv6.required,parentSchema:schema11.properties.network.properties.ipv6,data:data45};
 if(vErrors === null){
 vErrors = [err112];
 }
@@ -1386,9 +1429,8 @@ vErrors.push(err112);
 }
 errors++;
 }
-}
-else {
-const err113 = {instancePath:instancePath+"/cluster/token/env",schemaPath:"#/properties/cluster/properties/token/properties/env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.cluster.properties.token.properties.env.type,parentSchema:schema11.properties.cluster.properties.token.properties.env,data:data45};
+if(data45.dhcp_range === undefined){
+const err113 = {instancePath:instancePath+"/network/ipv6",schemaPath:"#/properties/network/properties/ipv6/required",keyword:"required",params:{missingProperty: "dhcp_range"},message:"must have required property '"+"dhcp_range"+"'",schema:schema11.properties.network.properties.ipv6.required,parentSchema:schema11.properties.network.properties.ipv6,data:data45};
 if(vErrors === null){
 vErrors = [err113];
 }
@@ -1397,12 +1439,9 @@ vErrors.push(err113);
 }
 errors++;
 }
-}
-if(data44.file !== undefined){
-let data46 = data44.file;
-if(typeof data46 === "string"){
-if(func3(data46) < 1){
-const err114 = {instancePath:instancePath+"/cluster/token/file",schemaPath:"#/properties/cluster/properties/token/properties/file/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.cluster.properties.token.properties.file,data:data46};
+for(const key6 in data45){
+if(!((((key6 === "prefix") || (key6 === "dhcp_range")) || (key6 === "dns")) || (key6 === "server"))){
+const err114 = {instancePath:instancePath+"/network/ipv6",schemaPath:"#/properties/network/properties/ipv6/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key6},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.network.properties.ipv6,data:data45};
 if(vErrors === null){
 vErrors = [err114];
 }
@@ -1412,8 +1451,11 @@ vErrors.push(err114);
 errors++;
 }
 }
-else {
-const err115 = {instancePath:instancePath+"/cluster/token/file",schemaPath:"#/properties/cluster/properties/token/properties/file/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.cluster.properties.token.properties.file.type,parentSchema:schema11.properties.cluster.properties.token.properties.file,data:data46};
+if(data45.prefix !== undefined){
+let data46 = data45.prefix;
+if(typeof data46 === "string"){
+if(!pattern14.test(data46)){
+const err115 = {instancePath:instancePath+"/network/ipv6/prefix",schemaPath:"#/properties/network/properties/ipv6/properties/prefix/pattern",keyword:"pattern",params:{pattern: "^[0-9A-Fa-f:]{2,39}/[0-9]{1,3}$"},message:"must match pattern \""+"^[0-9A-Fa-f:]{2,39}/[0-9]{1,3}$"+"\"",schema:"^[0-9A-Fa-f:]{2,39}/[0-9]{1,3}$",parentSchema:schema11.properties.network.properties.ipv6.properties.prefix,data:data46};
 if(vErrors === null){
 vErrors = [err115];
 }
@@ -1423,12 +1465,8 @@ vErrors.push(err115);
 errors++;
 }
 }
-}
-}
-if(data40.password !== undefined){
-let data47 = data40.password;
-if((typeof data47 !== "string") && (!(data47 && typeof data47 == "object" && !Array.isArray(data47)))){
-const err116 = {instancePath:instancePath+"/cluster/password",schemaPath:"#/properties/cluster/properties/password/type",keyword:"type",params:{type: schema11.properties.cluster.properties.password.type},message:"must be string,object",schema:schema11.properties.cluster.properties.password.type,parentSchema:schema11.properties.cluster.properties.password,data:data47};
+else {
+const err116 = {instancePath:instancePath+"/network/ipv6/prefix",schemaPath:"#/properties/network/properties/ipv6/properties/prefix/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.network.properties.ipv6.properties.prefix.type,parentSchema:schema11.properties.network.properties.ipv6.properties.prefix,data:data46};
 if(vErrors === null){
 vErrors = [err116];
 }
@@ -1437,9 +1475,12 @@ vErrors.push(err116);
 }
 errors++;
 }
+}
+if(data45.dhcp_range !== undefined){
+let data47 = data45.dhcp_range;
 if(typeof data47 === "string"){
-if(func3(data47) < 1){
-const err117 = {instancePath:instancePath+"/cluster/password",schemaPath:"#/properties/cluster/properties/password/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.cluster.properties.password,data:data47};
+if(!pattern15.test(data47)){
+const err117 = {instancePath:instancePath+"/network/ipv6/dhcp_range",schemaPath:"#/properties/network/properties/ipv6/properties/dhcp_range/pattern",keyword:"pattern",params:{pattern: "^[0-9A-Fa-f:]{2,39}-[0-9A-Fa-f:]{2,39}$"},message:"must match pattern \""+"^[0-9A-Fa-f:]{2,39}-[0-9A-Fa-f:]{2,39}$"+"\"",schema:"^[0-9A-Fa-f:]{2,39}-[0-9A-Fa-f:]{2,39}$",parentSchema:schema11.properties.network.properties.ipv6.properties.dhcp_range,data:data47};
 if(vErrors === null){
 vErrors = [err117];
 }
@@ -1449,9 +1490,8 @@ vErrors.push(err117);
 errors++;
 }
 }
-if(data47 && typeof data47 == "object" && !Array.isArray(data47)){
-if(Object.keys(data47).length > 1){
-const err118 = {instancePath:instancePath+"/cluster/password",schemaPath:"#/properties/cluster/properties/password/maxProperties",keyword:"maxProperties",params:{limit: 1},message:"must NOT have more than 1 properties",schema:1,parentSchema:schema11.properties.cluster.properties.password,data:data47};
+else {
+const err118 = {instancePath:instancePath+"/network/ipv6/dhcp_range",schemaPath:"#/properties/network/properties/ipv6/properties/dhcp_range/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.network.properties.ipv6.properties.dhcp_range.type,parentSchema:schema11.properties.network.properties.ipv6.properties.dhcp_range,data:data47};
 if(vErrors === null){
 vErrors = [err118];
 }
@@ -1460,8 +1500,12 @@ vErrors.push(err118);
 }
 errors++;
 }
-if(Object.keys(data47).length < 1){
-const err119 = {instancePath:instancePath+"/cluster/password",schemaPath:"#/properties/cluster/properties/password/minProperties",keyword:"minProperties",params:{limit: 1},message:"must NOT have fewer than 1 properties",schema:1,parentSchema:schema11.properties.cluster.properties.password,data:data47};
+}
+if(data45.dns !== undefined){
+let data48 = data45.dns;
+if(Array.isArray(data48)){
+if(data48.length > 8){
+const err119 = {instancePath:instancePath+"/network/ipv6/dns",schemaPath:"#/properties/network/properties/ipv6/properties/dns/maxItems",keyword:"maxItems",params:{limit: 8},message:"must NOT have more than 8 items",schema:8,parentSchema:schema11.properties.network.properties.ipv6.properties.dns,data:data48};
 if(vErrors === null){
 vErrors = [err119];
 }
@@ -1470,9 +1514,8 @@ vErrors.push(err119);
 }
 errors++;
 }
-for(const key8 in data47){
-if(!((key8 === "env") || (key8 === "file"))){
-const err120 = {instancePath:instancePath+"/cluster/password",schemaPath:"#/properties/cluster/properties/password/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key8},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.cluster.properties.password,data:data47};
+if(data48.length < 1){
+const err120 = {instancePath:instancePath+"/network/ipv6/dns",schemaPath:"#/properties/network/properties/ipv6/properties/dns/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.network.properties.ipv6.properties.dns,data:data48};
 if(vErrors === null){
 vErrors = [err120];
 }
@@ -1481,12 +1524,12 @@ vErrors.push(err120);
 }
 errors++;
 }
-}
-if(data47.env !== undefined){
-let data48 = data47.env;
-if(typeof data48 === "string"){
-if(!pattern14.test(data48)){
-const err121 = {instancePath:instancePath+"/cluster/password/env",schemaPath:"#/properties/cluster/properties/password/properties/env/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z_][A-Za-z0-9_]*$"},message:"must match pattern \""+"^[A-Za-z_][A-Za-z0-9_]*$"+"\"",schema:"^[A-Za-z_][A-Za-z0-9_]*$",parentSchema:schema11.properties.cluster.properties.password.properties.env,data:data48};
+const len4 = data48.length;
+for(let i4=0; i4<len4; i4++){
+let data49 = data48[i4];
+if(typeof data49 === "string"){
+if(!pattern16.test(data49)){
+const err121 = {instancePath:instancePath+"/network/ipv6/dns/" + i4,schemaPath:"#/properties/network/properties/ipv6/properties/dns/items/pattern",keyword:"pattern",params:{pattern: "^[0-9A-Fa-f:]{2,39}$"},message:"must match pattern \""+"^[0-9A-Fa-f:]{2,39}$"+"\"",schema:"^[0-9A-Fa-f:]{2,39}$",parentSchema:schema11.properties.network.properties.ipv6.properties.dns.items,data:data49};
 if(vErrors === null){
 vErrors = [err121];
 }
@@ -1497,7 +1540,7 @@ errors++;
 }
 }
 else {
-const err122 = {instancePath:instancePath+"/cluster/password/env",schemaPath:"#/properties/cluster/properties/password/properties/env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.cluster.properties.password.properties.env.type,parentSchema:schema11.properties.cluster.properties.password.properties.env,data:data48};
+const err122 = {instancePath:instancePath+"/network/ipv6/dns/" + i4,schemaPath:"#/properties/network/properties/ipv6/properties/dns/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.network.properties.ipv6.properties.dns.items.type,parentSchema:schema11.properties.network.properties.ipv6.properties.dns.items,data:data49};
 if(vErrors === null){
 vErrors = [err122];
 }
@@ -1507,11 +1550,9 @@ vErrors.push(err122);
 errors++;
 }
 }
-if(data47.file !== undefined){
-let data49 = data47.file;
-if(typeof data49 === "string"){
-if(func3(data49) < 1){
-const err123 = {instancePath:instancePath+"/cluster/password/file",schemaPath:"#/properties/cluster/properties/password/properties/file/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.cluster.properties.password.properties.file,data:data49};
+}
+else {
+const err123 = {instancePath:instancePath+"/network/ipv6/dns",schemaPath:"#/properties/network/properties/ipv6/properties/dns/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.network.properties.ipv6.properties.dns.type,parentSchema:schema11.properties.network.properties.ipv6.properties.dns,data:data48};
 if(vErrors === null){
 vErrors = [err123];
 }
@@ -1521,8 +1562,11 @@ vErrors.push(err123);
 errors++;
 }
 }
-else {
-const err124 = {instancePath:instancePath+"/cluster/password/file",schemaPath:"#/properties/cluster/properties/password/properties/file/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.cluster.properties.password.properties.file.type,parentSchema:schema11.properties.cluster.properties.password.properties.file,data:data49};
+if(data45.server !== undefined){
+let data50 = data45.server;
+if(typeof data50 === "string"){
+if(!pattern16.test(data50)){
+const err124 = {instancePath:instancePath+"/network/ipv6/server",schemaPath:"#/properties/network/properties/ipv6/properties/server/pattern",keyword:"pattern",params:{pattern: "^[0-9A-Fa-f:]{2,39}$"},message:"must match pattern \""+"^[0-9A-Fa-f:]{2,39}$"+"\"",schema:"^[0-9A-Fa-f:]{2,39}$",parentSchema:schema11.properties.network.properties.ipv6.properties.server,data:data50};
 if(vErrors === null){
 vErrors = [err124];
 }
@@ -1532,16 +1576,8 @@ vErrors.push(err124);
 errors++;
 }
 }
-}
-}
-if(data40.ssh_authorized_keys !== undefined){
-let data50 = data40.ssh_authorized_keys;
-if(Array.isArray(data50)){
-const len3 = data50.length;
-for(let i3=0; i3<len3; i3++){
-let data51 = data50[i3];
-if(typeof data51 !== "string"){
-const err125 = {instancePath:instancePath+"/cluster/ssh_authorized_keys/" + i3,schemaPath:"#/properties/cluster/properties/ssh_authorized_keys/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.cluster.properties.ssh_authorized_keys.items.type,parentSchema:schema11.properties.cluster.properties.ssh_authorized_keys.items,data:data51};
+else {
+const err125 = {instancePath:instancePath+"/network/ipv6/server",schemaPath:"#/properties/network/properties/ipv6/properties/server/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.network.properties.ipv6.properties.server.type,parentSchema:schema11.properties.network.properties.ipv6.properties.server,data:data50};
 if(vErrors === null){
 vErrors = [err125];
 }
@@ -1553,7 +1589,7 @@ errors++;
 }
 }
 else {
-const err126 = {instancePath:instancePath+"/cluster/ssh_authorized_keys",schemaPath:"#/properties/cluster/properties/ssh_authorized_keys/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.cluster.properties.ssh_authorized_keys.type,parentSchema:schema11.properties.cluster.properties.ssh_authorized_keys,data:data50};
+const err126 = {instancePath:instancePath+"/network/ipv6",schemaPath:"#/properties/network/properties/ipv6/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.network.properties.ipv6.type,parentSchema:schema11.properties.network.properties.ipv6,data:data45};
 if(vErrors === null){
 vErrors = [err126];
 }
@@ -1563,14 +1599,10 @@ vErrors.push(err126);
 errors++;
 }
 }
-if(data40.ntp !== undefined){
-let data52 = data40.ntp;
-if(Array.isArray(data52)){
-const len4 = data52.length;
-for(let i4=0; i4<len4; i4++){
-let data53 = data52[i4];
-if(typeof data53 !== "string"){
-const err127 = {instancePath:instancePath+"/cluster/ntp/" + i4,schemaPath:"#/properties/cluster/properties/ntp/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.cluster.properties.ntp.items.type,parentSchema:schema11.properties.cluster.properties.ntp.items,data:data53};
+if(data32.dhcp_servers !== undefined){
+let data51 = data32.dhcp_servers;
+if(typeof data51 !== "string"){
+const err127 = {instancePath:instancePath+"/network/dhcp_servers",schemaPath:"#/properties/network/properties/dhcp_servers/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.network.properties.dhcp_servers.type,parentSchema:schema11.properties.network.properties.dhcp_servers,data:data51};
 if(vErrors === null){
 vErrors = [err127];
 }
@@ -1579,10 +1611,8 @@ vErrors.push(err127);
 }
 errors++;
 }
-}
-}
-else {
-const err128 = {instancePath:instancePath+"/cluster/ntp",schemaPath:"#/properties/cluster/properties/ntp/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.cluster.properties.ntp.type,parentSchema:schema11.properties.cluster.properties.ntp,data:data52};
+if(!((data51 === "one") || (data51 === "several"))){
+const err128 = {instancePath:instancePath+"/network/dhcp_servers",schemaPath:"#/properties/network/properties/dhcp_servers/enum",keyword:"enum",params:{allowedValues: schema11.properties.network.properties.dhcp_servers.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.network.properties.dhcp_servers.enum,parentSchema:schema11.properties.network.properties.dhcp_servers,data:data51};
 if(vErrors === null){
 vErrors = [err128];
 }
@@ -1592,10 +1622,9 @@ vErrors.push(err128);
 errors++;
 }
 }
-if(data40.pod_cidr !== undefined){
-let data54 = data40.pod_cidr;
-if(typeof data54 !== "string"){
-const err129 = {instancePath:instancePath+"/cluster/pod_cidr",schemaPath:"#/properties/cluster/properties/pod_cidr/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.cluster.properties.pod_cidr.type,parentSchema:schema11.properties.cluster.properties.pod_cidr,data:data54};
+}
+else {
+const err129 = {instancePath:instancePath+"/network",schemaPath:"#/properties/network/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.network.type,parentSchema:schema11.properties.network,data:data32};
 if(vErrors === null){
 vErrors = [err129];
 }
@@ -1605,10 +1634,11 @@ vErrors.push(err129);
 errors++;
 }
 }
-if(data40.service_cidr !== undefined){
-let data55 = data40.service_cidr;
-if(typeof data55 !== "string"){
-const err130 = {instancePath:instancePath+"/cluster/service_cidr",schemaPath:"#/properties/cluster/properties/service_cidr/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.cluster.properties.service_cidr.type,parentSchema:schema11.properties.cluster.properties.service_cidr,data:data55};
+if(data.cluster !== undefined){
+let data52 = data.cluster;
+if(data52 && typeof data52 == "object" && !Array.isArray(data52)){
+if(data52.vip === undefined){
+const err130 = {instancePath:instancePath+"/cluster",schemaPath:"#/properties/cluster/required",keyword:"required",params:{missingProperty: "vip"},message:"must have required property '"+"vip"+"'",schema:schema11.properties.cluster.required,parentSchema:schema11.properties.cluster,data:data52};
 if(vErrors === null){
 vErrors = [err130];
 }
@@ -1617,11 +1647,8 @@ vErrors.push(err130);
 }
 errors++;
 }
-}
-if(data40.cluster_dns !== undefined){
-let data56 = data40.cluster_dns;
-if(typeof data56 !== "string"){
-const err131 = {instancePath:instancePath+"/cluster/cluster_dns",schemaPath:"#/properties/cluster/properties/cluster_dns/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.cluster.properties.cluster_dns.type,parentSchema:schema11.properties.cluster.properties.cluster_dns,data:data56};
+if(data52.token === undefined){
+const err131 = {instancePath:instancePath+"/cluster",schemaPath:"#/properties/cluster/required",keyword:"required",params:{missingProperty: "token"},message:"must have required property '"+"token"+"'",schema:schema11.properties.cluster.required,parentSchema:schema11.properties.cluster,data:data52};
 if(vErrors === null){
 vErrors = [err131];
 }
@@ -1630,15 +1657,9 @@ vErrors.push(err131);
 }
 errors++;
 }
-}
-if(data40.sans !== undefined){
-let data57 = data40.sans;
-if(Array.isArray(data57)){
-const len5 = data57.length;
-for(let i5=0; i5<len5; i5++){
-let data58 = data57[i5];
-if(typeof data58 !== "string"){
-const err132 = {instancePath:instancePath+"/cluster/sans/" + i5,schemaPath:"#/properties/cluster/properties/sans/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.cluster.properties.sans.items.type,parentSchema:schema11.properties.cluster.properties.sans.items,data:data58};
+for(const key7 in data52){
+if(!(func2.call(schema11.properties.cluster.properties, key7))){
+const err132 = {instancePath:instancePath+"/cluster",schemaPath:"#/properties/cluster/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key7},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.cluster,data:data52};
 if(vErrors === null){
 vErrors = [err132];
 }
@@ -1648,9 +1669,10 @@ vErrors.push(err132);
 errors++;
 }
 }
-}
-else {
-const err133 = {instancePath:instancePath+"/cluster/sans",schemaPath:"#/properties/cluster/properties/sans/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.cluster.properties.sans.type,parentSchema:schema11.properties.cluster.properties.sans,data:data57};
+if(data52.vip !== undefined){
+let data53 = data52.vip;
+if(typeof data53 !== "string"){
+const err133 = {instancePath:instancePath+"/cluster/vip",schemaPath:"#/properties/cluster/properties/vip/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.cluster.properties.vip.type,parentSchema:schema11.properties.cluster.properties.vip,data:data53};
 if(vErrors === null){
 vErrors = [err133];
 }
@@ -1660,10 +1682,10 @@ vErrors.push(err133);
 errors++;
 }
 }
-if(data40.created !== undefined){
-let data59 = data40.created;
-if(typeof data59 !== "boolean"){
-const err134 = {instancePath:instancePath+"/cluster/created",schemaPath:"#/properties/cluster/properties/created/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.cluster.properties.created.type,parentSchema:schema11.properties.cluster.properties.created,data:data59};
+if(data52.vip_mode !== undefined){
+let data54 = data52.vip_mode;
+if(typeof data54 !== "string"){
+const err134 = {instancePath:instancePath+"/cluster/vip_mode",schemaPath:"#/properties/cluster/properties/vip_mode/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.cluster.properties.vip_mode.type,parentSchema:schema11.properties.cluster.properties.vip_mode,data:data54};
 if(vErrors === null){
 vErrors = [err134];
 }
@@ -1672,10 +1694,8 @@ vErrors.push(err134);
 }
 errors++;
 }
-}
-}
-else {
-const err135 = {instancePath:instancePath+"/cluster",schemaPath:"#/properties/cluster/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.cluster.type,parentSchema:schema11.properties.cluster,data:data40};
+if(!((data54 === "static") || (data54 === "dhcp"))){
+const err135 = {instancePath:instancePath+"/cluster/vip_mode",schemaPath:"#/properties/cluster/properties/vip_mode/enum",keyword:"enum",params:{allowedValues: schema11.properties.cluster.properties.vip_mode.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.cluster.properties.vip_mode.enum,parentSchema:schema11.properties.cluster.properties.vip_mode,data:data54};
 if(vErrors === null){
 vErrors = [err135];
 }
@@ -1685,14 +1705,10 @@ vErrors.push(err135);
 errors++;
 }
 }
-if(data.os_profiles !== undefined){
-let data60 = data.os_profiles;
-if(data60 && typeof data60 == "object" && !Array.isArray(data60)){
-for(const key9 in data60){
-const _errs141 = errors;
-if(typeof key9 === "string"){
-if(!pattern0.test(key9)){
-const err136 = {instancePath:instancePath+"/os_profiles",schemaPath:"#/properties/os_profiles/propertyNames/pattern",keyword:"pattern",params:{pattern: "^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$"},message:"must match pattern \""+"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$"+"\"",schema:"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$",parentSchema:schema11.properties.os_profiles.propertyNames,data:key9,propertyName:key9};
+if(data52.vip_hw_addr !== undefined){
+let data55 = data52.vip_hw_addr;
+if(typeof data55 !== "string"){
+const err136 = {instancePath:instancePath+"/cluster/vip_hw_addr",schemaPath:"#/properties/cluster/properties/vip_hw_addr/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.cluster.properties.vip_hw_addr.type,parentSchema:schema11.properties.cluster.properties.vip_hw_addr,data:data55};
 if(vErrors === null){
 vErrors = [err136];
 }
@@ -1702,9 +1718,10 @@ vErrors.push(err136);
 errors++;
 }
 }
-var valid21 = _errs141 === errors;
-if(!valid21){
-const err137 = {instancePath:instancePath+"/os_profiles",schemaPath:"#/properties/os_profiles/propertyNames",keyword:"propertyNames",params:{propertyName: key9},message:"property name must be valid",schema:schema11.properties.os_profiles.propertyNames,parentSchema:schema11.properties.os_profiles,data:data60};
+if(data52.token !== undefined){
+let data56 = data52.token;
+if((typeof data56 !== "string") && (!(data56 && typeof data56 == "object" && !Array.isArray(data56)))){
+const err137 = {instancePath:instancePath+"/cluster/token",schemaPath:"#/properties/cluster/properties/token/type",keyword:"type",params:{type: schema11.properties.cluster.properties.token.type},message:"must be string,object",schema:schema11.properties.cluster.properties.token.type,parentSchema:schema11.properties.cluster.properties.token,data:data56};
 if(vErrors === null){
 vErrors = [err137];
 }
@@ -1713,16 +1730,9 @@ vErrors.push(err137);
 }
 errors++;
 }
-}
-for(const key10 in data60){
-let data61 = data60[key10];
-const _errs145 = errors;
-let valid23 = true;
-const _errs146 = errors;
-if(data61 && typeof data61 == "object" && !Array.isArray(data61)){
-let missing0;
-if((data61.cloud_init === undefined) && (missing0 = "cloud_init")){
-const err138 = {};
+if(typeof data56 === "string"){
+if(func3(data56) < 1){
+const err138 = {instancePath:instancePath+"/cluster/token",schemaPath:"#/properties/cluster/properties/token/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.cluster.properties.token,data:data56};
 if(vErrors === null){
 vErrors = [err138];
 }
@@ -1731,10 +1741,10 @@ vErrors.push(err138);
 }
 errors++;
 }
-else {
-if(data61.cloud_init !== undefined){
-if(false !== data61.cloud_init){
-const err139 = {};
+}
+if(data56 && typeof data56 == "object" && !Array.isArray(data56)){
+if(Object.keys(data56).length > 1){
+const err139 = {instancePath:instancePath+"/cluster/token",schemaPath:"#/properties/cluster/properties/token/maxProperties",keyword:"maxProperties",params:{limit: 1},message:"must NOT have more than 1 properties",schema:1,parentSchema:schema11.properties.cluster.properties.token,data:data56};
 if(vErrors === null){
 vErrors = [err139];
 }
@@ -1743,24 +1753,8 @@ vErrors.push(err139);
 }
 errors++;
 }
-}
-}
-}
-var _valid0 = _errs146 === errors;
-errors = _errs145;
-if(vErrors !== null){
-if(_errs145){
-vErrors.length = _errs145;
-}
-else {
-vErrors = null;
-}
-}
-if(_valid0){
-const _errs148 = errors;
-if(data61 && typeof data61 == "object" && !Array.isArray(data61)){
-if(data61.config_format !== undefined){
-const err140 = {instancePath:instancePath+"/os_profiles/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/config_format",schemaPath:"#/properties/os_profiles/additionalProperties/then/properties/config_format/not",keyword:"not",params:{},message:"must NOT be valid",schema:schema11.properties.os_profiles.additionalProperties.then.properties.config_format.not,parentSchema:schema11.properties.os_profiles.additionalProperties.then.properties.config_format,data:data61.config_format};
+if(Object.keys(data56).length < 1){
+const err140 = {instancePath:instancePath+"/cluster/token",schemaPath:"#/properties/cluster/properties/token/minProperties",keyword:"minProperties",params:{limit: 1},message:"must NOT have fewer than 1 properties",schema:1,parentSchema:schema11.properties.cluster.properties.token,data:data56};
 if(vErrors === null){
 vErrors = [err140];
 }
@@ -1769,12 +1763,9 @@ vErrors.push(err140);
 }
 errors++;
 }
-}
-var _valid0 = _errs148 === errors;
-valid23 = _valid0;
-}
-if(!valid23){
-const err141 = {instancePath:instancePath+"/os_profiles/" + key10.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/os_profiles/additionalProperties/if",keyword:"if",params:{failingKeyword: "then"},message:"must match \"then\" schema",schema:schema11.properties.os_profiles.additionalProperties.if,parentSchema:schema11.properties.os_profiles.additionalProperties,data:data61};
+for(const key8 in data56){
+if(!((key8 === "env") || (key8 === "file"))){
+const err141 = {instancePath:instancePath+"/cluster/token",schemaPath:"#/properties/cluster/properties/token/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key8},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.cluster.properties.token,data:data56};
 if(vErrors === null){
 vErrors = [err141];
 }
@@ -1783,9 +1774,12 @@ vErrors.push(err141);
 }
 errors++;
 }
-if(data61 && typeof data61 == "object" && !Array.isArray(data61)){
-if(data61.kernel === undefined){
-const err142 = {instancePath:instancePath+"/os_profiles/" + key10.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/os_profiles/additionalProperties/required",keyword:"required",params:{missingProperty: "kernel"},message:"must have required property '"+"kernel"+"'",schema:schema11.properties.os_profiles.additionalProperties.required,parentSchema:schema11.properties.os_profiles.additionalProperties,data:data61};
+}
+if(data56.env !== undefined){
+let data57 = data56.env;
+if(typeof data57 === "string"){
+if(!pattern18.test(data57)){
+const err142 = {instancePath:instancePath+"/cluster/token/env",schemaPath:"#/properties/cluster/properties/token/properties/env/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z_][A-Za-z0-9_]*$"},message:"must match pattern \""+"^[A-Za-z_][A-Za-z0-9_]*$"+"\"",schema:"^[A-Za-z_][A-Za-z0-9_]*$",parentSchema:schema11.properties.cluster.properties.token.properties.env,data:data57};
 if(vErrors === null){
 vErrors = [err142];
 }
@@ -1794,8 +1788,9 @@ vErrors.push(err142);
 }
 errors++;
 }
-if(data61.initrds === undefined){
-const err143 = {instancePath:instancePath+"/os_profiles/" + key10.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/os_profiles/additionalProperties/required",keyword:"required",params:{missingProperty: "initrds"},message:"must have required property '"+"initrds"+"'",schema:schema11.properties.os_profiles.additionalProperties.required,parentSchema:schema11.properties.os_profiles.additionalProperties,data:data61};
+}
+else {
+const err143 = {instancePath:instancePath+"/cluster/token/env",schemaPath:"#/properties/cluster/properties/token/properties/env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.cluster.properties.token.properties.env.type,parentSchema:schema11.properties.cluster.properties.token.properties.env,data:data57};
 if(vErrors === null){
 vErrors = [err143];
 }
@@ -1804,9 +1799,12 @@ vErrors.push(err143);
 }
 errors++;
 }
-for(const key11 in data61){
-if(!(((((((key11 === "kernel") || (key11 === "shim")) || (key11 === "initrds")) || (key11 === "params")) || (key11 === "root")) || (key11 === "cloud_init")) || (key11 === "config_format"))){
-const err144 = {instancePath:instancePath+"/os_profiles/" + key10.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/os_profiles/additionalProperties/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key11},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.os_profiles.additionalProperties,data:data61};
+}
+if(data56.file !== undefined){
+let data58 = data56.file;
+if(typeof data58 === "string"){
+if(func3(data58) < 1){
+const err144 = {instancePath:instancePath+"/cluster/token/file",schemaPath:"#/properties/cluster/properties/token/properties/file/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.cluster.properties.token.properties.file,data:data58};
 if(vErrors === null){
 vErrors = [err144];
 }
@@ -1816,11 +1814,8 @@ vErrors.push(err144);
 errors++;
 }
 }
-if(data61.kernel !== undefined){
-let data64 = data61.kernel;
-if(typeof data64 === "string"){
-if(func3(data64) > 1024){
-const err145 = {instancePath:instancePath+"/os_profiles/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/kernel",schemaPath:"#/properties/os_profiles/additionalProperties/properties/kernel/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters",schema:1024,parentSchema:schema11.properties.os_profiles.additionalProperties.properties.kernel,data:data64};
+else {
+const err145 = {instancePath:instancePath+"/cluster/token/file",schemaPath:"#/properties/cluster/properties/token/properties/file/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.cluster.properties.token.properties.file.type,parentSchema:schema11.properties.cluster.properties.token.properties.file,data:data58};
 if(vErrors === null){
 vErrors = [err145];
 }
@@ -1829,8 +1824,13 @@ vErrors.push(err145);
 }
 errors++;
 }
-if(!pattern2.test(data64)){
-const err146 = {instancePath:instancePath+"/os_profiles/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/kernel",schemaPath:"#/properties/os_profiles/additionalProperties/properties/kernel/pattern",keyword:"pattern",params:{pattern: "^https?://(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~+=,:@-]+)*/?$"},message:"must match pattern \""+"^https?://(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~+=,:@-]+)*/?$"+"\"",schema:"^https?://(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~+=,:@-]+)*/?$",parentSchema:schema11.properties.os_profiles.additionalProperties.properties.kernel,data:data64};
+}
+}
+}
+if(data52.password !== undefined){
+let data59 = data52.password;
+if((typeof data59 !== "string") && (!(data59 && typeof data59 == "object" && !Array.isArray(data59)))){
+const err146 = {instancePath:instancePath+"/cluster/password",schemaPath:"#/properties/cluster/properties/password/type",keyword:"type",params:{type: schema11.properties.cluster.properties.password.type},message:"must be string,object",schema:schema11.properties.cluster.properties.password.type,parentSchema:schema11.properties.cluster.properties.password,data:data59};
 if(vErrors === null){
 vErrors = [err146];
 }
@@ -1839,9 +1839,9 @@ vErrors.push(err146);
 }
 errors++;
 }
-}
-else {
-const err147 = {instancePath:instancePath+"/os_profiles/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/kernel",schemaPath:"#/properties/os_profiles/additionalProperties/properties/kernel/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.os_profiles.additionalProperties.properties.kernel.type,parentSchema:schema11.properties.os_profiles.additionalProperties.properties.kernel,data:data64};
+if(typeof data59 === "string"){
+if(func3(data59) < 1){
+const err147 = {instancePath:instancePath+"/cluster/password",schemaPath:"#/properties/cluster/properties/password/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.cluster.properties.password,data:data59};
 if(vErrors === null){
 vErrors = [err147];
 }
@@ -1851,11 +1851,9 @@ vErrors.push(err147);
 errors++;
 }
 }
-if(data61.shim !== undefined){
-let data65 = data61.shim;
-if(typeof data65 === "string"){
-if(func3(data65) > 1024){
-const err148 = {instancePath:instancePath+"/os_profiles/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/shim",schemaPath:"#/properties/os_profiles/additionalProperties/properties/shim/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters",schema:1024,parentSchema:schema11.properties.os_profiles.additionalProperties.properties.shim,data:data65};
+if(data59 && typeof data59 == "object" && !Array.isArray(data59)){
+if(Object.keys(data59).length > 1){
+const err148 = {instancePath:instancePath+"/cluster/password",schemaPath:"#/properties/cluster/properties/password/maxProperties",keyword:"maxProperties",params:{limit: 1},message:"must NOT have more than 1 properties",schema:1,parentSchema:schema11.properties.cluster.properties.password,data:data59};
 if(vErrors === null){
 vErrors = [err148];
 }
@@ -1864,8 +1862,8 @@ vErrors.push(err148);
 }
 errors++;
 }
-if(!pattern2.test(data65)){
-const err149 = {instancePath:instancePath+"/os_profiles/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/shim",schemaPath:"#/properties/os_profiles/additionalProperties/properties/shim/pattern",keyword:"pattern",params:{pattern: "^https?://(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~+=,:@-]+)*/?$"},message:"must match pattern \""+"^https?://(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~+=,:@-]+)*/?$"+"\"",schema:"^https?://(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~+=,:@-]+)*/?$",parentSchema:schema11.properties.os_profiles.additionalProperties.properties.shim,data:data65};
+if(Object.keys(data59).length < 1){
+const err149 = {instancePath:instancePath+"/cluster/password",schemaPath:"#/properties/cluster/properties/password/minProperties",keyword:"minProperties",params:{limit: 1},message:"must NOT have fewer than 1 properties",schema:1,parentSchema:schema11.properties.cluster.properties.password,data:data59};
 if(vErrors === null){
 vErrors = [err149];
 }
@@ -1874,9 +1872,9 @@ vErrors.push(err149);
 }
 errors++;
 }
-}
-else {
-const err150 = {instancePath:instancePath+"/os_profiles/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/shim",schemaPath:"#/properties/os_profiles/additionalProperties/properties/shim/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.os_profiles.additionalProperties.properties.shim.type,parentSchema:schema11.properties.os_profiles.additionalProperties.properties.shim,data:data65};
+for(const key9 in data59){
+if(!((key9 === "env") || (key9 === "file"))){
+const err150 = {instancePath:instancePath+"/cluster/password",schemaPath:"#/properties/cluster/properties/password/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key9},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.cluster.properties.password,data:data59};
 if(vErrors === null){
 vErrors = [err150];
 }
@@ -1886,11 +1884,11 @@ vErrors.push(err150);
 errors++;
 }
 }
-if(data61.initrds !== undefined){
-let data66 = data61.initrds;
-if(Array.isArray(data66)){
-if(data66.length > 8){
-const err151 = {instancePath:instancePath+"/os_profiles/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/initrds",schemaPath:"#/properties/os_profiles/additionalProperties/properties/initrds/maxItems",keyword:"maxItems",params:{limit: 8},message:"must NOT have more than 8 items",schema:8,parentSchema:schema11.properties.os_profiles.additionalProperties.properties.initrds,data:data66};
+if(data59.env !== undefined){
+let data60 = data59.env;
+if(typeof data60 === "string"){
+if(!pattern18.test(data60)){
+const err151 = {instancePath:instancePath+"/cluster/password/env",schemaPath:"#/properties/cluster/properties/password/properties/env/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z_][A-Za-z0-9_]*$"},message:"must match pattern \""+"^[A-Za-z_][A-Za-z0-9_]*$"+"\"",schema:"^[A-Za-z_][A-Za-z0-9_]*$",parentSchema:schema11.properties.cluster.properties.password.properties.env,data:data60};
 if(vErrors === null){
 vErrors = [err151];
 }
@@ -1899,8 +1897,9 @@ vErrors.push(err151);
 }
 errors++;
 }
-if(data66.length < 1){
-const err152 = {instancePath:instancePath+"/os_profiles/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/initrds",schemaPath:"#/properties/os_profiles/additionalProperties/properties/initrds/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.os_profiles.additionalProperties.properties.initrds,data:data66};
+}
+else {
+const err152 = {instancePath:instancePath+"/cluster/password/env",schemaPath:"#/properties/cluster/properties/password/properties/env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.cluster.properties.password.properties.env.type,parentSchema:schema11.properties.cluster.properties.password.properties.env,data:data60};
 if(vErrors === null){
 vErrors = [err152];
 }
@@ -1909,12 +1908,12 @@ vErrors.push(err152);
 }
 errors++;
 }
-const len6 = data66.length;
-for(let i6=0; i6<len6; i6++){
-let data67 = data66[i6];
-if(typeof data67 === "string"){
-if(func3(data67) > 1024){
-const err153 = {instancePath:instancePath+"/os_profiles/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/initrds/" + i6,schemaPath:"#/properties/os_profiles/additionalProperties/properties/initrds/items/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters",schema:1024,parentSchema:schema11.properties.os_profiles.additionalProperties.properties.initrds.items,data:data67};
+}
+if(data59.file !== undefined){
+let data61 = data59.file;
+if(typeof data61 === "string"){
+if(func3(data61) < 1){
+const err153 = {instancePath:instancePath+"/cluster/password/file",schemaPath:"#/properties/cluster/properties/password/properties/file/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.cluster.properties.password.properties.file,data:data61};
 if(vErrors === null){
 vErrors = [err153];
 }
@@ -1923,8 +1922,9 @@ vErrors.push(err153);
 }
 errors++;
 }
-if(!pattern2.test(data67)){
-const err154 = {instancePath:instancePath+"/os_profiles/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/initrds/" + i6,schemaPath:"#/properties/os_profiles/additionalProperties/properties/initrds/items/pattern",keyword:"pattern",params:{pattern: "^https?://(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~+=,:@-]+)*/?$"},message:"must match pattern \""+"^https?://(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~+=,:@-]+)*/?$"+"\"",schema:"^https?://(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~+=,:@-]+)*/?$",parentSchema:schema11.properties.os_profiles.additionalProperties.properties.initrds.items,data:data67};
+}
+else {
+const err154 = {instancePath:instancePath+"/cluster/password/file",schemaPath:"#/properties/cluster/properties/password/properties/file/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.cluster.properties.password.properties.file.type,parentSchema:schema11.properties.cluster.properties.password.properties.file,data:data61};
 if(vErrors === null){
 vErrors = [err154];
 }
@@ -1934,8 +1934,16 @@ vErrors.push(err154);
 errors++;
 }
 }
-else {
-const err155 = {instancePath:instancePath+"/os_profiles/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/initrds/" + i6,schemaPath:"#/properties/os_profiles/additionalProperties/properties/initrds/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.os_profiles.additionalProperties.properties.initrds.items.type,parentSchema:schema11.properties.os_profiles.additionalProperties.properties.initrds.items,data:data67};
+}
+}
+if(data52.ssh_authorized_keys !== undefined){
+let data62 = data52.ssh_authorized_keys;
+if(Array.isArray(data62)){
+const len5 = data62.length;
+for(let i5=0; i5<len5; i5++){
+let data63 = data62[i5];
+if(typeof data63 !== "string"){
+const err155 = {instancePath:instancePath+"/cluster/ssh_authorized_keys/" + i5,schemaPath:"#/properties/cluster/properties/ssh_authorized_keys/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.cluster.properties.ssh_authorized_keys.items.type,parentSchema:schema11.properties.cluster.properties.ssh_authorized_keys.items,data:data63};
 if(vErrors === null){
 vErrors = [err155];
 }
@@ -1947,7 +1955,7 @@ errors++;
 }
 }
 else {
-const err156 = {instancePath:instancePath+"/os_profiles/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/initrds",schemaPath:"#/properties/os_profiles/additionalProperties/properties/initrds/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.os_profiles.additionalProperties.properties.initrds.type,parentSchema:schema11.properties.os_profiles.additionalProperties.properties.initrds,data:data66};
+const err156 = {instancePath:instancePath+"/cluster/ssh_authorized_keys",schemaPath:"#/properties/cluster/properties/ssh_authorized_keys/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.cluster.properties.ssh_authorized_keys.type,parentSchema:schema11.properties.cluster.properties.ssh_authorized_keys,data:data62};
 if(vErrors === null){
 vErrors = [err156];
 }
@@ -1957,15 +1965,14 @@ vErrors.push(err156);
 errors++;
 }
 }
-if(data61.params !== undefined){
-let data68 = data61.params;
-if(Array.isArray(data68)){
-const len7 = data68.length;
-for(let i7=0; i7<len7; i7++){
-let data69 = data68[i7];
-if(typeof data69 === "string"){
-if(func3(data69) > 1024){
-const err157 = {instancePath:instancePath+"/os_profiles/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/params/" + i7,schemaPath:"#/properties/os_profiles/additionalProperties/properties/params/items/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters",schema:1024,parentSchema:schema11.properties.os_profiles.additionalProperties.properties.params.items,data:data69};
+if(data52.ntp !== undefined){
+let data64 = data52.ntp;
+if(Array.isArray(data64)){
+const len6 = data64.length;
+for(let i6=0; i6<len6; i6++){
+let data65 = data64[i6];
+if(typeof data65 !== "string"){
+const err157 = {instancePath:instancePath+"/cluster/ntp/" + i6,schemaPath:"#/properties/cluster/properties/ntp/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.cluster.properties.ntp.items.type,parentSchema:schema11.properties.cluster.properties.ntp.items,data:data65};
 if(vErrors === null){
 vErrors = [err157];
 }
@@ -1974,8 +1981,10 @@ vErrors.push(err157);
 }
 errors++;
 }
-if(!pattern6.test(data69)){
-const err158 = {instancePath:instancePath+"/os_profiles/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/params/" + i7,schemaPath:"#/properties/os_profiles/additionalProperties/properties/params/items/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$",parentSchema:schema11.properties.os_profiles.additionalProperties.properties.params.items,data:data69};
+}
+}
+else {
+const err158 = {instancePath:instancePath+"/cluster/ntp",schemaPath:"#/properties/cluster/properties/ntp/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.cluster.properties.ntp.type,parentSchema:schema11.properties.cluster.properties.ntp,data:data64};
 if(vErrors === null){
 vErrors = [err158];
 }
@@ -1985,8 +1994,10 @@ vErrors.push(err158);
 errors++;
 }
 }
-else {
-const err159 = {instancePath:instancePath+"/os_profiles/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/params/" + i7,schemaPath:"#/properties/os_profiles/additionalProperties/properties/params/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.os_profiles.additionalProperties.properties.params.items.type,parentSchema:schema11.properties.os_profiles.additionalProperties.properties.params.items,data:data69};
+if(data52.pod_cidr !== undefined){
+let data66 = data52.pod_cidr;
+if(typeof data66 !== "string"){
+const err159 = {instancePath:instancePath+"/cluster/pod_cidr",schemaPath:"#/properties/cluster/properties/pod_cidr/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.cluster.properties.pod_cidr.type,parentSchema:schema11.properties.cluster.properties.pod_cidr,data:data66};
 if(vErrors === null){
 vErrors = [err159];
 }
@@ -1996,9 +2007,10 @@ vErrors.push(err159);
 errors++;
 }
 }
-}
-else {
-const err160 = {instancePath:instancePath+"/os_profiles/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/params",schemaPath:"#/properties/os_profiles/additionalProperties/properties/params/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.os_profiles.additionalProperties.properties.params.type,parentSchema:schema11.properties.os_profiles.additionalProperties.properties.params,data:data68};
+if(data52.service_cidr !== undefined){
+let data67 = data52.service_cidr;
+if(typeof data67 !== "string"){
+const err160 = {instancePath:instancePath+"/cluster/service_cidr",schemaPath:"#/properties/cluster/properties/service_cidr/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.cluster.properties.service_cidr.type,parentSchema:schema11.properties.cluster.properties.service_cidr,data:data67};
 if(vErrors === null){
 vErrors = [err160];
 }
@@ -2008,11 +2020,10 @@ vErrors.push(err160);
 errors++;
 }
 }
-if(data61.root !== undefined){
-let data70 = data61.root;
-if(typeof data70 === "string"){
-if(func3(data70) > 1024){
-const err161 = {instancePath:instancePath+"/os_profiles/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/root",schemaPath:"#/properties/os_profiles/additionalProperties/properties/root/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters",schema:1024,parentSchema:schema11.properties.os_profiles.additionalProperties.properties.root,data:data70};
+if(data52.cluster_dns !== undefined){
+let data68 = data52.cluster_dns;
+if(typeof data68 !== "string"){
+const err161 = {instancePath:instancePath+"/cluster/cluster_dns",schemaPath:"#/properties/cluster/properties/cluster_dns/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.cluster.properties.cluster_dns.type,parentSchema:schema11.properties.cluster.properties.cluster_dns,data:data68};
 if(vErrors === null){
 vErrors = [err161];
 }
@@ -2021,8 +2032,15 @@ vErrors.push(err161);
 }
 errors++;
 }
-if(!pattern21.test(data70)){
-const err162 = {instancePath:instancePath+"/os_profiles/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/root",schemaPath:"#/properties/os_profiles/additionalProperties/properties/root/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9/][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$"},message:"must match pattern \""+"^[A-Za-z0-9/][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$"+"\"",schema:"^[A-Za-z0-9/][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$",parentSchema:schema11.properties.os_profiles.additionalProperties.properties.root,data:data70};
+}
+if(data52.sans !== undefined){
+let data69 = data52.sans;
+if(Array.isArray(data69)){
+const len7 = data69.length;
+for(let i7=0; i7<len7; i7++){
+let data70 = data69[i7];
+if(typeof data70 !== "string"){
+const err162 = {instancePath:instancePath+"/cluster/sans/" + i7,schemaPath:"#/properties/cluster/properties/sans/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.cluster.properties.sans.items.type,parentSchema:schema11.properties.cluster.properties.sans.items,data:data70};
 if(vErrors === null){
 vErrors = [err162];
 }
@@ -2032,8 +2050,9 @@ vErrors.push(err162);
 errors++;
 }
 }
+}
 else {
-const err163 = {instancePath:instancePath+"/os_profiles/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/root",schemaPath:"#/properties/os_profiles/additionalProperties/properties/root/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.os_profiles.additionalProperties.properties.root.type,parentSchema:schema11.properties.os_profiles.additionalProperties.properties.root,data:data70};
+const err163 = {instancePath:instancePath+"/cluster/sans",schemaPath:"#/properties/cluster/properties/sans/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.cluster.properties.sans.type,parentSchema:schema11.properties.cluster.properties.sans,data:data69};
 if(vErrors === null){
 vErrors = [err163];
 }
@@ -2043,10 +2062,10 @@ vErrors.push(err163);
 errors++;
 }
 }
-if(data61.cloud_init !== undefined){
-let data71 = data61.cloud_init;
+if(data52.created !== undefined){
+let data71 = data52.created;
 if(typeof data71 !== "boolean"){
-const err164 = {instancePath:instancePath+"/os_profiles/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/cloud_init",schemaPath:"#/properties/os_profiles/additionalProperties/properties/cloud_init/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.os_profiles.additionalProperties.properties.cloud_init.type,parentSchema:schema11.properties.os_profiles.additionalProperties.properties.cloud_init,data:data71};
+const err164 = {instancePath:instancePath+"/cluster/created",schemaPath:"#/properties/cluster/properties/created/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.cluster.properties.created.type,parentSchema:schema11.properties.cluster.properties.created,data:data71};
 if(vErrors === null){
 vErrors = [err164];
 }
@@ -2056,10 +2075,9 @@ vErrors.push(err164);
 errors++;
 }
 }
-if(data61.config_format !== undefined){
-let data72 = data61.config_format;
-if(typeof data72 !== "string"){
-const err165 = {instancePath:instancePath+"/os_profiles/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/config_format",schemaPath:"#/properties/os_profiles/additionalProperties/properties/config_format/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.os_profiles.additionalProperties.properties.config_format.type,parentSchema:schema11.properties.os_profiles.additionalProperties.properties.config_format,data:data72};
+}
+else {
+const err165 = {instancePath:instancePath+"/cluster",schemaPath:"#/properties/cluster/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.cluster.type,parentSchema:schema11.properties.cluster,data:data52};
 if(vErrors === null){
 vErrors = [err165];
 }
@@ -2068,8 +2086,15 @@ vErrors.push(err165);
 }
 errors++;
 }
-if(!(data72 === "nocloud")){
-const err166 = {instancePath:instancePath+"/os_profiles/" + key10.replace(/~/g, "~0").replace(/\//g, "~1")+"/config_format",schemaPath:"#/properties/os_profiles/additionalProperties/properties/config_format/enum",keyword:"enum",params:{allowedValues: schema11.properties.os_profiles.additionalProperties.properties.config_format.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.os_profiles.additionalProperties.properties.config_format.enum,parentSchema:schema11.properties.os_profiles.additionalProperties.properties.config_format,data:data72};
+}
+if(data.os_profiles !== undefined){
+let data72 = data.os_profiles;
+if(data72 && typeof data72 == "object" && !Array.isArray(data72)){
+for(const key10 in data72){
+const _errs167 = errors;
+if(typeof key10 === "string"){
+if(!pattern0.test(key10)){
+const err166 = {instancePath:instancePath+"/os_profiles",schemaPath:"#/properties/os_profiles/propertyNames/pattern",keyword:"pattern",params:{pattern: "^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$"},message:"must match pattern \""+"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$"+"\"",schema:"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$",parentSchema:schema11.properties.os_profiles.propertyNames,data:key10,propertyName:key10};
 if(vErrors === null){
 vErrors = [err166];
 }
@@ -2079,9 +2104,9 @@ vErrors.push(err166);
 errors++;
 }
 }
-}
-else {
-const err167 = {instancePath:instancePath+"/os_profiles/" + key10.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/os_profiles/additionalProperties/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.os_profiles.additionalProperties.type,parentSchema:schema11.properties.os_profiles.additionalProperties,data:data61};
+var valid30 = _errs167 === errors;
+if(!valid30){
+const err167 = {instancePath:instancePath+"/os_profiles",schemaPath:"#/properties/os_profiles/propertyNames",keyword:"propertyNames",params:{propertyName: key10},message:"property name must be valid",schema:schema11.properties.os_profiles.propertyNames,parentSchema:schema11.properties.os_profiles,data:data72};
 if(vErrors === null){
 vErrors = [err167];
 }
@@ -2091,9 +2116,15 @@ vErrors.push(err167);
 errors++;
 }
 }
-}
-else {
-const err168 = {instancePath:instancePath+"/os_profiles",schemaPath:"#/properties/os_profiles/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.os_profiles.type,parentSchema:schema11.properties.os_profiles,data:data60};
+for(const key11 in data72){
+let data73 = data72[key11];
+const _errs171 = errors;
+let valid32 = true;
+const _errs172 = errors;
+if(data73 && typeof data73 == "object" && !Array.isArray(data73)){
+let missing1;
+if((data73.cloud_init === undefined) && (missing1 = "cloud_init")){
+const err168 = {};
 if(vErrors === null){
 vErrors = [err168];
 }
@@ -2102,13 +2133,10 @@ vErrors.push(err168);
 }
 errors++;
 }
-}
-if(data.defaults !== undefined){
-let data73 = data.defaults;
-if(data73 && typeof data73 == "object" && !Array.isArray(data73)){
-for(const key12 in data73){
-if(!(func2.call(schema11.properties.defaults.properties, key12))){
-const err169 = {instancePath:instancePath+"/defaults",schemaPath:"#/properties/defaults/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key12},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.defaults,data:data73};
+else {
+if(data73.cloud_init !== undefined){
+if(false !== data73.cloud_init){
+const err169 = {};
 if(vErrors === null){
 vErrors = [err169];
 }
@@ -2118,11 +2146,23 @@ vErrors.push(err169);
 errors++;
 }
 }
-if(data73.os !== undefined){
-let data74 = data73.os;
-if(typeof data74 === "string"){
-if(!pattern0.test(data74)){
-const err170 = {instancePath:instancePath+"/defaults/os",schemaPath:"#/properties/defaults/properties/os/pattern",keyword:"pattern",params:{pattern: "^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$"},message:"must match pattern \""+"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$"+"\"",schema:"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$",parentSchema:schema11.properties.defaults.properties.os,data:data74};
+}
+}
+var _valid1 = _errs172 === errors;
+errors = _errs171;
+if(vErrors !== null){
+if(_errs171){
+vErrors.length = _errs171;
+}
+else {
+vErrors = null;
+}
+}
+if(_valid1){
+const _errs174 = errors;
+if(data73 && typeof data73 == "object" && !Array.isArray(data73)){
+if(data73.config_format !== undefined){
+const err170 = {instancePath:instancePath+"/os_profiles/" + key11.replace(/~/g, "~0").replace(/\//g, "~1")+"/config_format",schemaPath:"#/properties/os_profiles/additionalProperties/then/properties/config_format/not",keyword:"not",params:{},message:"must NOT be valid",schema:schema11.properties.os_profiles.additionalProperties.then.properties.config_format.not,parentSchema:schema11.properties.os_profiles.additionalProperties.then.properties.config_format,data:data73.config_format};
 if(vErrors === null){
 vErrors = [err170];
 }
@@ -2132,8 +2172,11 @@ vErrors.push(err170);
 errors++;
 }
 }
-else {
-const err171 = {instancePath:instancePath+"/defaults/os",schemaPath:"#/properties/defaults/properties/os/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.os.type,parentSchema:schema11.properties.defaults.properties.os,data:data74};
+var _valid1 = _errs174 === errors;
+valid32 = _valid1;
+}
+if(!valid32){
+const err171 = {instancePath:instancePath+"/os_profiles/" + key11.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/os_profiles/additionalProperties/if",keyword:"if",params:{failingKeyword: "then"},message:"must match \"then\" schema",schema:schema11.properties.os_profiles.additionalProperties.if,parentSchema:schema11.properties.os_profiles.additionalProperties,data:data73};
 if(vErrors === null){
 vErrors = [err171];
 }
@@ -2142,13 +2185,9 @@ vErrors.push(err171);
 }
 errors++;
 }
-}
-if(data73.cloud_init !== undefined){
-let data75 = data73.cloud_init;
-if(data75 && typeof data75 == "object" && !Array.isArray(data75)){
-for(const key13 in data75){
-if(!((((key13 === "user_data") || (key13 === "user_data_file")) || (key13 === "vendor_data")) || (key13 === "meta_data"))){
-const err172 = {instancePath:instancePath+"/defaults/cloud_init",schemaPath:"#/properties/defaults/properties/cloud_init/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key13},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.defaults.properties.cloud_init,data:data75};
+if(data73 && typeof data73 == "object" && !Array.isArray(data73)){
+if(data73.kernel === undefined){
+const err172 = {instancePath:instancePath+"/os_profiles/" + key11.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/os_profiles/additionalProperties/required",keyword:"required",params:{missingProperty: "kernel"},message:"must have required property '"+"kernel"+"'",schema:schema11.properties.os_profiles.additionalProperties.required,parentSchema:schema11.properties.os_profiles.additionalProperties,data:data73};
 if(vErrors === null){
 vErrors = [err172];
 }
@@ -2157,11 +2196,8 @@ vErrors.push(err172);
 }
 errors++;
 }
-}
-if(data75.user_data !== undefined){
-let data76 = data75.user_data;
-if(!(data76 && typeof data76 == "object" && !Array.isArray(data76))){
-const err173 = {instancePath:instancePath+"/defaults/cloud_init/user_data",schemaPath:"#/properties/defaults/properties/cloud_init/properties/user_data/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.defaults.properties.cloud_init.properties.user_data.type,parentSchema:schema11.properties.defaults.properties.cloud_init.properties.user_data,data:data76};
+if(data73.initrds === undefined){
+const err173 = {instancePath:instancePath+"/os_profiles/" + key11.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/os_profiles/additionalProperties/required",keyword:"required",params:{missingProperty: "initrds"},message:"must have required property '"+"initrds"+"'",schema:schema11.properties.os_profiles.additionalProperties.required,parentSchema:schema11.properties.os_profiles.additionalProperties,data:data73};
 if(vErrors === null){
 vErrors = [err173];
 }
@@ -2170,12 +2206,9 @@ vErrors.push(err173);
 }
 errors++;
 }
-}
-if(data75.user_data_file !== undefined){
-let data77 = data75.user_data_file;
-if(typeof data77 === "string"){
-if(func3(data77) > 1024){
-const err174 = {instancePath:instancePath+"/defaults/cloud_init/user_data_file",schemaPath:"#/properties/defaults/properties/cloud_init/properties/user_data_file/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters",schema:1024,parentSchema:schema11.properties.defaults.properties.cloud_init.properties.user_data_file,data:data77};
+for(const key12 in data73){
+if(!(((((((key12 === "kernel") || (key12 === "shim")) || (key12 === "initrds")) || (key12 === "params")) || (key12 === "root")) || (key12 === "cloud_init")) || (key12 === "config_format"))){
+const err174 = {instancePath:instancePath+"/os_profiles/" + key11.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/os_profiles/additionalProperties/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key12},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.os_profiles.additionalProperties,data:data73};
 if(vErrors === null){
 vErrors = [err174];
 }
@@ -2184,8 +2217,12 @@ vErrors.push(err174);
 }
 errors++;
 }
-if(func3(data77) < 1){
-const err175 = {instancePath:instancePath+"/defaults/cloud_init/user_data_file",schemaPath:"#/properties/defaults/properties/cloud_init/properties/user_data_file/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.defaults.properties.cloud_init.properties.user_data_file,data:data77};
+}
+if(data73.kernel !== undefined){
+let data76 = data73.kernel;
+if(typeof data76 === "string"){
+if(func3(data76) > 1024){
+const err175 = {instancePath:instancePath+"/os_profiles/" + key11.replace(/~/g, "~0").replace(/\//g, "~1")+"/kernel",schemaPath:"#/properties/os_profiles/additionalProperties/properties/kernel/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters",schema:1024,parentSchema:schema11.properties.os_profiles.additionalProperties.properties.kernel,data:data76};
 if(vErrors === null){
 vErrors = [err175];
 }
@@ -2194,8 +2231,8 @@ vErrors.push(err175);
 }
 errors++;
 }
-if(!pattern9.test(data77)){
-const err176 = {instancePath:instancePath+"/defaults/cloud_init/user_data_file",schemaPath:"#/properties/defaults/properties/cloud_init/properties/user_data_file/pattern",keyword:"pattern",params:{pattern: "^[^\\u0000-\\u001f\\u007f]+$"},message:"must match pattern \""+"^[^\\u0000-\\u001f\\u007f]+$"+"\"",schema:"^[^\\u0000-\\u001f\\u007f]+$",parentSchema:schema11.properties.defaults.properties.cloud_init.properties.user_data_file,data:data77};
+if(!pattern2.test(data76)){
+const err176 = {instancePath:instancePath+"/os_profiles/" + key11.replace(/~/g, "~0").replace(/\//g, "~1")+"/kernel",schemaPath:"#/properties/os_profiles/additionalProperties/properties/kernel/pattern",keyword:"pattern",params:{pattern: "^https?://(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[[0-9a-f:]{2,39}\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~+=,:@-]+)*/?$"},message:"must match pattern \""+"^https?://(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[[0-9a-f:]{2,39}\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~+=,:@-]+)*/?$"+"\"",schema:"^https?://(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[[0-9a-f:]{2,39}\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~+=,:@-]+)*/?$",parentSchema:schema11.properties.os_profiles.additionalProperties.properties.kernel,data:data76};
 if(vErrors === null){
 vErrors = [err176];
 }
@@ -2206,7 +2243,7 @@ errors++;
 }
 }
 else {
-const err177 = {instancePath:instancePath+"/defaults/cloud_init/user_data_file",schemaPath:"#/properties/defaults/properties/cloud_init/properties/user_data_file/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.cloud_init.properties.user_data_file.type,parentSchema:schema11.properties.defaults.properties.cloud_init.properties.user_data_file,data:data77};
+const err177 = {instancePath:instancePath+"/os_profiles/" + key11.replace(/~/g, "~0").replace(/\//g, "~1")+"/kernel",schemaPath:"#/properties/os_profiles/additionalProperties/properties/kernel/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.os_profiles.additionalProperties.properties.kernel.type,parentSchema:schema11.properties.os_profiles.additionalProperties.properties.kernel,data:data76};
 if(vErrors === null){
 vErrors = [err177];
 }
@@ -2216,10 +2253,11 @@ vErrors.push(err177);
 errors++;
 }
 }
-if(data75.vendor_data !== undefined){
-let data78 = data75.vendor_data;
-if(!(data78 && typeof data78 == "object" && !Array.isArray(data78))){
-const err178 = {instancePath:instancePath+"/defaults/cloud_init/vendor_data",schemaPath:"#/properties/defaults/properties/cloud_init/properties/vendor_data/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.defaults.properties.cloud_init.properties.vendor_data.type,parentSchema:schema11.properties.defaults.properties.cloud_init.properties.vendor_data,data:data78};
+if(data73.shim !== undefined){
+let data77 = data73.shim;
+if(typeof data77 === "string"){
+if(func3(data77) > 1024){
+const err178 = {instancePath:instancePath+"/os_profiles/" + key11.replace(/~/g, "~0").replace(/\//g, "~1")+"/shim",schemaPath:"#/properties/os_profiles/additionalProperties/properties/shim/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters",schema:1024,parentSchema:schema11.properties.os_profiles.additionalProperties.properties.shim,data:data77};
 if(vErrors === null){
 vErrors = [err178];
 }
@@ -2228,11 +2266,8 @@ vErrors.push(err178);
 }
 errors++;
 }
-}
-if(data75.meta_data !== undefined){
-let data79 = data75.meta_data;
-if(!(data79 && typeof data79 == "object" && !Array.isArray(data79))){
-const err179 = {instancePath:instancePath+"/defaults/cloud_init/meta_data",schemaPath:"#/properties/defaults/properties/cloud_init/properties/meta_data/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.defaults.properties.cloud_init.properties.meta_data.type,parentSchema:schema11.properties.defaults.properties.cloud_init.properties.meta_data,data:data79};
+if(!pattern2.test(data77)){
+const err179 = {instancePath:instancePath+"/os_profiles/" + key11.replace(/~/g, "~0").replace(/\//g, "~1")+"/shim",schemaPath:"#/properties/os_profiles/additionalProperties/properties/shim/pattern",keyword:"pattern",params:{pattern: "^https?://(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[[0-9a-f:]{2,39}\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~+=,:@-]+)*/?$"},message:"must match pattern \""+"^https?://(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[[0-9a-f:]{2,39}\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~+=,:@-]+)*/?$"+"\"",schema:"^https?://(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[[0-9a-f:]{2,39}\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~+=,:@-]+)*/?$",parentSchema:schema11.properties.os_profiles.additionalProperties.properties.shim,data:data77};
 if(vErrors === null){
 vErrors = [err179];
 }
@@ -2242,9 +2277,8 @@ vErrors.push(err179);
 errors++;
 }
 }
-}
 else {
-const err180 = {instancePath:instancePath+"/defaults/cloud_init",schemaPath:"#/properties/defaults/properties/cloud_init/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.defaults.properties.cloud_init.type,parentSchema:schema11.properties.defaults.properties.cloud_init,data:data75};
+const err180 = {instancePath:instancePath+"/os_profiles/" + key11.replace(/~/g, "~0").replace(/\//g, "~1")+"/shim",schemaPath:"#/properties/os_profiles/additionalProperties/properties/shim/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.os_profiles.additionalProperties.properties.shim.type,parentSchema:schema11.properties.os_profiles.additionalProperties.properties.shim,data:data77};
 if(vErrors === null){
 vErrors = [err180];
 }
@@ -2254,10 +2288,11 @@ vErrors.push(err180);
 errors++;
 }
 }
-if(data73.arch !== undefined){
-let data80 = data73.arch;
-if(typeof data80 !== "string"){
-const err181 = {instancePath:instancePath+"/defaults/arch",schemaPath:"#/properties/defaults/properties/arch/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.arch.type,parentSchema:schema11.properties.defaults.properties.arch,data:data80};
+if(data73.initrds !== undefined){
+let data78 = data73.initrds;
+if(Array.isArray(data78)){
+if(data78.length > 8){
+const err181 = {instancePath:instancePath+"/os_profiles/" + key11.replace(/~/g, "~0").replace(/\//g, "~1")+"/initrds",schemaPath:"#/properties/os_profiles/additionalProperties/properties/initrds/maxItems",keyword:"maxItems",params:{limit: 8},message:"must NOT have more than 8 items",schema:8,parentSchema:schema11.properties.os_profiles.additionalProperties.properties.initrds,data:data78};
 if(vErrors === null){
 vErrors = [err181];
 }
@@ -2266,8 +2301,8 @@ vErrors.push(err181);
 }
 errors++;
 }
-if(!((data80 === "x86_64") || (data80 === "arm64"))){
-const err182 = {instancePath:instancePath+"/defaults/arch",schemaPath:"#/properties/defaults/properties/arch/enum",keyword:"enum",params:{allowedValues: schema11.properties.defaults.properties.arch.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.defaults.properties.arch.enum,parentSchema:schema11.properties.defaults.properties.arch,data:data80};
+if(data78.length < 1){
+const err182 = {instancePath:instancePath+"/os_profiles/" + key11.replace(/~/g, "~0").replace(/\//g, "~1")+"/initrds",schemaPath:"#/properties/os_profiles/additionalProperties/properties/initrds/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.os_profiles.additionalProperties.properties.initrds,data:data78};
 if(vErrors === null){
 vErrors = [err182];
 }
@@ -2276,12 +2311,12 @@ vErrors.push(err182);
 }
 errors++;
 }
-}
-if(data73.iscsi !== undefined){
-let data81 = data73.iscsi;
-if(data81 && typeof data81 == "object" && !Array.isArray(data81)){
-if(data81.server === undefined){
-const err183 = {instancePath:instancePath+"/defaults/iscsi",schemaPath:"#/properties/defaults/properties/iscsi/required",keyword:"required",params:{missingProperty: "server"},message:"must have required property '"+"server"+"'",schema:schema11.properties.defaults.properties.iscsi.required,parentSchema:schema11.properties.defaults.properties.iscsi,data:data81};
+const len8 = data78.length;
+for(let i8=0; i8<len8; i8++){
+let data79 = data78[i8];
+if(typeof data79 === "string"){
+if(func3(data79) > 1024){
+const err183 = {instancePath:instancePath+"/os_profiles/" + key11.replace(/~/g, "~0").replace(/\//g, "~1")+"/initrds/" + i8,schemaPath:"#/properties/os_profiles/additionalProperties/properties/initrds/items/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters",schema:1024,parentSchema:schema11.properties.os_profiles.additionalProperties.properties.initrds.items,data:data79};
 if(vErrors === null){
 vErrors = [err183];
 }
@@ -2290,8 +2325,8 @@ vErrors.push(err183);
 }
 errors++;
 }
-if(data81.target === undefined){
-const err184 = {instancePath:instancePath+"/defaults/iscsi",schemaPath:"#/properties/defaults/properties/iscsi/required",keyword:"required",params:{missingProperty: "target"},message:"must have required property '"+"target"+"'",schema:schema11.properties.defaults.properties.iscsi.required,parentSchema:schema11.properties.defaults.properties.iscsi,data:data81};
+if(!pattern2.test(data79)){
+const err184 = {instancePath:instancePath+"/os_profiles/" + key11.replace(/~/g, "~0").replace(/\//g, "~1")+"/initrds/" + i8,schemaPath:"#/properties/os_profiles/additionalProperties/properties/initrds/items/pattern",keyword:"pattern",params:{pattern: "^https?://(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[[0-9a-f:]{2,39}\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~+=,:@-]+)*/?$"},message:"must match pattern \""+"^https?://(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[[0-9a-f:]{2,39}\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~+=,:@-]+)*/?$"+"\"",schema:"^https?://(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[[0-9a-f:]{2,39}\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~+=,:@-]+)*/?$",parentSchema:schema11.properties.os_profiles.additionalProperties.properties.initrds.items,data:data79};
 if(vErrors === null){
 vErrors = [err184];
 }
@@ -2300,9 +2335,9 @@ vErrors.push(err184);
 }
 errors++;
 }
-for(const key14 in data81){
-if(!(((((key14 === "server") || (key14 === "port")) || (key14 === "lun")) || (key14 === "target")) || (key14 === "initiator"))){
-const err185 = {instancePath:instancePath+"/defaults/iscsi",schemaPath:"#/properties/defaults/properties/iscsi/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key14},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.defaults.properties.iscsi,data:data81};
+}
+else {
+const err185 = {instancePath:instancePath+"/os_profiles/" + key11.replace(/~/g, "~0").replace(/\//g, "~1")+"/initrds/" + i8,schemaPath:"#/properties/os_profiles/additionalProperties/properties/initrds/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.os_profiles.additionalProperties.properties.initrds.items.type,parentSchema:schema11.properties.os_profiles.additionalProperties.properties.initrds.items,data:data79};
 if(vErrors === null){
 vErrors = [err185];
 }
@@ -2312,10 +2347,9 @@ vErrors.push(err185);
 errors++;
 }
 }
-if(data81.server !== undefined){
-let data82 = data81.server;
-if(typeof data82 !== "string"){
-const err186 = {instancePath:instancePath+"/defaults/iscsi/server",schemaPath:"#/properties/defaults/properties/iscsi/properties/server/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.iscsi.properties.server.type,parentSchema:schema11.properties.defaults.properties.iscsi.properties.server,data:data82};
+}
+else {
+const err186 = {instancePath:instancePath+"/os_profiles/" + key11.replace(/~/g, "~0").replace(/\//g, "~1")+"/initrds",schemaPath:"#/properties/os_profiles/additionalProperties/properties/initrds/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.os_profiles.additionalProperties.properties.initrds.type,parentSchema:schema11.properties.os_profiles.additionalProperties.properties.initrds,data:data78};
 if(vErrors === null){
 vErrors = [err186];
 }
@@ -2325,10 +2359,15 @@ vErrors.push(err186);
 errors++;
 }
 }
-if(data81.port !== undefined){
-let data83 = data81.port;
-if(!(((typeof data83 == "number") && (!(data83 % 1) && !isNaN(data83))) && (isFinite(data83)))){
-const err187 = {instancePath:instancePath+"/defaults/iscsi/port",schemaPath:"#/properties/defaults/properties/iscsi/properties/port/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.defaults.properties.iscsi.properties.port.type,parentSchema:schema11.properties.defaults.properties.iscsi.properties.port,data:data83};
+if(data73.params !== undefined){
+let data80 = data73.params;
+if(Array.isArray(data80)){
+const len9 = data80.length;
+for(let i9=0; i9<len9; i9++){
+let data81 = data80[i9];
+if(typeof data81 === "string"){
+if(func3(data81) > 1024){
+const err187 = {instancePath:instancePath+"/os_profiles/" + key11.replace(/~/g, "~0").replace(/\//g, "~1")+"/params/" + i9,schemaPath:"#/properties/os_profiles/additionalProperties/properties/params/items/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters",schema:1024,parentSchema:schema11.properties.os_profiles.additionalProperties.properties.params.items,data:data81};
 if(vErrors === null){
 vErrors = [err187];
 }
@@ -2337,9 +2376,8 @@ vErrors.push(err187);
 }
 errors++;
 }
-if((typeof data83 == "number") && (isFinite(data83))){
-if(data83 > 65535 || isNaN(data83)){
-const err188 = {instancePath:instancePath+"/defaults/iscsi/port",schemaPath:"#/properties/defaults/properties/iscsi/properties/port/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535",schema:65535,parentSchema:schema11.properties.defaults.properties.iscsi.properties.port,data:data83};
+if(!pattern6.test(data81)){
+const err188 = {instancePath:instancePath+"/os_profiles/" + key11.replace(/~/g, "~0").replace(/\//g, "~1")+"/params/" + i9,schemaPath:"#/properties/os_profiles/additionalProperties/properties/params/items/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$",parentSchema:schema11.properties.os_profiles.additionalProperties.properties.params.items,data:data81};
 if(vErrors === null){
 vErrors = [err188];
 }
@@ -2348,8 +2386,9 @@ vErrors.push(err188);
 }
 errors++;
 }
-if(data83 < 1 || isNaN(data83)){
-const err189 = {instancePath:instancePath+"/defaults/iscsi/port",schemaPath:"#/properties/defaults/properties/iscsi/properties/port/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.defaults.properties.iscsi.properties.port,data:data83};
+}
+else {
+const err189 = {instancePath:instancePath+"/os_profiles/" + key11.replace(/~/g, "~0").replace(/\//g, "~1")+"/params/" + i9,schemaPath:"#/properties/os_profiles/additionalProperties/properties/params/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.os_profiles.additionalProperties.properties.params.items.type,parentSchema:schema11.properties.os_profiles.additionalProperties.properties.params.items,data:data81};
 if(vErrors === null){
 vErrors = [err189];
 }
@@ -2360,10 +2399,8 @@ errors++;
 }
 }
 }
-if(data81.lun !== undefined){
-let data84 = data81.lun;
-if(!(((typeof data84 == "number") && (!(data84 % 1) && !isNaN(data84))) && (isFinite(data84)))){
-const err190 = {instancePath:instancePath+"/defaults/iscsi/lun",schemaPath:"#/properties/defaults/properties/iscsi/properties/lun/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.defaults.properties.iscsi.properties.lun.type,parentSchema:schema11.properties.defaults.properties.iscsi.properties.lun,data:data84};
+else {
+const err190 = {instancePath:instancePath+"/os_profiles/" + key11.replace(/~/g, "~0").replace(/\//g, "~1")+"/params",schemaPath:"#/properties/os_profiles/additionalProperties/properties/params/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.os_profiles.additionalProperties.properties.params.type,parentSchema:schema11.properties.os_profiles.additionalProperties.properties.params,data:data80};
 if(vErrors === null){
 vErrors = [err190];
 }
@@ -2372,9 +2409,12 @@ vErrors.push(err190);
 }
 errors++;
 }
-if((typeof data84 == "number") && (isFinite(data84))){
-if(data84 > 255 || isNaN(data84)){
-const err191 = {instancePath:instancePath+"/defaults/iscsi/lun",schemaPath:"#/properties/defaults/properties/iscsi/properties/lun/maximum",keyword:"maximum",params:{comparison: "<=", limit: 255},message:"must be <= 255",schema:255,parentSchema:schema11.properties.defaults.properties.iscsi.properties.lun,data:data84};
+}
+if(data73.root !== undefined){
+let data82 = data73.root;
+if(typeof data82 === "string"){
+if(func3(data82) > 1024){
+const err191 = {instancePath:instancePath+"/os_profiles/" + key11.replace(/~/g, "~0").replace(/\//g, "~1")+"/root",schemaPath:"#/properties/os_profiles/additionalProperties/properties/root/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters",schema:1024,parentSchema:schema11.properties.os_profiles.additionalProperties.properties.root,data:data82};
 if(vErrors === null){
 vErrors = [err191];
 }
@@ -2383,8 +2423,8 @@ vErrors.push(err191);
 }
 errors++;
 }
-if(data84 < 0 || isNaN(data84)){
-const err192 = {instancePath:instancePath+"/defaults/iscsi/lun",schemaPath:"#/properties/defaults/properties/iscsi/properties/lun/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.defaults.properties.iscsi.properties.lun,data:data84};
+if(!pattern25.test(data82)){
+const err192 = {instancePath:instancePath+"/os_profiles/" + key11.replace(/~/g, "~0").replace(/\//g, "~1")+"/root",schemaPath:"#/properties/os_profiles/additionalProperties/properties/root/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9/][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$"},message:"must match pattern \""+"^[A-Za-z0-9/][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$"+"\"",schema:"^[A-Za-z0-9/][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$",parentSchema:schema11.properties.os_profiles.additionalProperties.properties.root,data:data82};
 if(vErrors === null){
 vErrors = [err192];
 }
@@ -2394,12 +2434,8 @@ vErrors.push(err192);
 errors++;
 }
 }
-}
-if(data81.target !== undefined){
-let data85 = data81.target;
-if(typeof data85 === "string"){
-if(func3(data85) > 223){
-const err193 = {instancePath:instancePath+"/defaults/iscsi/target",schemaPath:"#/properties/defaults/properties/iscsi/properties/target/maxLength",keyword:"maxLength",params:{limit: 223},message:"must NOT have more than 223 characters",schema:223,parentSchema:schema11.properties.defaults.properties.iscsi.properties.target,data:data85};
+else {
+const err193 = {instancePath:instancePath+"/os_profiles/" + key11.replace(/~/g, "~0").replace(/\//g, "~1")+"/root",schemaPath:"#/properties/os_profiles/additionalProperties/properties/root/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.os_profiles.additionalProperties.properties.root.type,parentSchema:schema11.properties.os_profiles.additionalProperties.properties.root,data:data82};
 if(vErrors === null){
 vErrors = [err193];
 }
@@ -2408,8 +2444,11 @@ vErrors.push(err193);
 }
 errors++;
 }
-if(!pattern24.test(data85)){
-const err194 = {instancePath:instancePath+"/defaults/iscsi/target",schemaPath:"#/properties/defaults/properties/iscsi/properties/target/pattern",keyword:"pattern",params:{pattern: "^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$"},message:"must match pattern \""+"^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$"+"\"",schema:"^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$",parentSchema:schema11.properties.defaults.properties.iscsi.properties.target,data:data85};
+}
+if(data73.cloud_init !== undefined){
+let data83 = data73.cloud_init;
+if(typeof data83 !== "boolean"){
+const err194 = {instancePath:instancePath+"/os_profiles/" + key11.replace(/~/g, "~0").replace(/\//g, "~1")+"/cloud_init",schemaPath:"#/properties/os_profiles/additionalProperties/properties/cloud_init/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.os_profiles.additionalProperties.properties.cloud_init.type,parentSchema:schema11.properties.os_profiles.additionalProperties.properties.cloud_init,data:data83};
 if(vErrors === null){
 vErrors = [err194];
 }
@@ -2419,8 +2458,10 @@ vErrors.push(err194);
 errors++;
 }
 }
-else {
-const err195 = {instancePath:instancePath+"/defaults/iscsi/target",schemaPath:"#/properties/defaults/properties/iscsi/properties/target/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.iscsi.properties.target.type,parentSchema:schema11.properties.defaults.properties.iscsi.properties.target,data:data85};
+if(data73.config_format !== undefined){
+let data84 = data73.config_format;
+if(typeof data84 !== "string"){
+const err195 = {instancePath:instancePath+"/os_profiles/" + key11.replace(/~/g, "~0").replace(/\//g, "~1")+"/config_format",schemaPath:"#/properties/os_profiles/additionalProperties/properties/config_format/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.os_profiles.additionalProperties.properties.config_format.type,parentSchema:schema11.properties.os_profiles.additionalProperties.properties.config_format,data:data84};
 if(vErrors === null){
 vErrors = [err195];
 }
@@ -2429,12 +2470,8 @@ vErrors.push(err195);
 }
 errors++;
 }
-}
-if(data81.initiator !== undefined){
-let data86 = data81.initiator;
-if(typeof data86 === "string"){
-if(func3(data86) > 223){
-const err196 = {instancePath:instancePath+"/defaults/iscsi/initiator",schemaPath:"#/properties/defaults/properties/iscsi/properties/initiator/maxLength",keyword:"maxLength",params:{limit: 223},message:"must NOT have more than 223 characters",schema:223,parentSchema:schema11.properties.defaults.properties.iscsi.properties.initiator,data:data86};
+if(!(data84 === "nocloud")){
+const err196 = {instancePath:instancePath+"/os_profiles/" + key11.replace(/~/g, "~0").replace(/\//g, "~1")+"/config_format",schemaPath:"#/properties/os_profiles/additionalProperties/properties/config_format/enum",keyword:"enum",params:{allowedValues: schema11.properties.os_profiles.additionalProperties.properties.config_format.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.os_profiles.additionalProperties.properties.config_format.enum,parentSchema:schema11.properties.os_profiles.additionalProperties.properties.config_format,data:data84};
 if(vErrors === null){
 vErrors = [err196];
 }
@@ -2443,8 +2480,10 @@ vErrors.push(err196);
 }
 errors++;
 }
-if(!pattern24.test(data86)){
-const err197 = {instancePath:instancePath+"/defaults/iscsi/initiator",schemaPath:"#/properties/defaults/properties/iscsi/properties/initiator/pattern",keyword:"pattern",params:{pattern: "^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$"},message:"must match pattern \""+"^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$"+"\"",schema:"^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$",parentSchema:schema11.properties.defaults.properties.iscsi.properties.initiator,data:data86};
+}
+}
+else {
+const err197 = {instancePath:instancePath+"/os_profiles/" + key11.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/os_profiles/additionalProperties/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.os_profiles.additionalProperties.type,parentSchema:schema11.properties.os_profiles.additionalProperties,data:data73};
 if(vErrors === null){
 vErrors = [err197];
 }
@@ -2454,8 +2493,9 @@ vErrors.push(err197);
 errors++;
 }
 }
+}
 else {
-const err198 = {instancePath:instancePath+"/defaults/iscsi/initiator",schemaPath:"#/properties/defaults/properties/iscsi/properties/initiator/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.iscsi.properties.initiator.type,parentSchema:schema11.properties.defaults.properties.iscsi.properties.initiator,data:data86};
+const err198 = {instancePath:instancePath+"/os_profiles",schemaPath:"#/properties/os_profiles/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.os_profiles.type,parentSchema:schema11.properties.os_profiles,data:data72};
 if(vErrors === null){
 vErrors = [err198];
 }
@@ -2465,9 +2505,12 @@ vErrors.push(err198);
 errors++;
 }
 }
-}
-else {
-const err199 = {instancePath:instancePath+"/defaults/iscsi",schemaPath:"#/properties/defaults/properties/iscsi/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.defaults.properties.iscsi.type,parentSchema:schema11.properties.defaults.properties.iscsi,data:data81};
+if(data.defaults !== undefined){
+let data85 = data.defaults;
+if(data85 && typeof data85 == "object" && !Array.isArray(data85)){
+for(const key13 in data85){
+if(!(func2.call(schema11.properties.defaults.properties, key13))){
+const err199 = {instancePath:instancePath+"/defaults",schemaPath:"#/properties/defaults/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key13},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.defaults,data:data85};
 if(vErrors === null){
 vErrors = [err199];
 }
@@ -2477,12 +2520,11 @@ vErrors.push(err199);
 errors++;
 }
 }
-if(data73.hardware !== undefined){
-let data87 = data73.hardware;
-if(data87 && typeof data87 == "object" && !Array.isArray(data87)){
-for(const key15 in data87){
-if(!((((((((key15 === "memory_gib") || (key15 === "cpus")) || (key15 === "disk_gib")) || (key15 === "data_disk_gib")) || (key15 === "nic_speed_mbps")) || (key15 === "nic_driver")) || (key15 === "virtualized")) || (key15 === "kvm"))){
-const err200 = {instancePath:instancePath+"/defaults/hardware",schemaPath:"#/properties/defaults/properties/hardware/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key15},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.defaults.properties.hardware,data:data87};
+if(data85.os !== undefined){
+let data86 = data85.os;
+if(typeof data86 === "string"){
+if(!pattern0.test(data86)){
+const err200 = {instancePath:instancePath+"/defaults/os",schemaPath:"#/properties/defaults/properties/os/pattern",keyword:"pattern",params:{pattern: "^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$"},message:"must match pattern \""+"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$"+"\"",schema:"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$",parentSchema:schema11.properties.defaults.properties.os,data:data86};
 if(vErrors === null){
 vErrors = [err200];
 }
@@ -2492,11 +2534,8 @@ vErrors.push(err200);
 errors++;
 }
 }
-if(data87.memory_gib !== undefined){
-let data88 = data87.memory_gib;
-if((typeof data88 == "number") && (isFinite(data88))){
-if(data88 > 65536 || isNaN(data88)){
-const err201 = {instancePath:instancePath+"/defaults/hardware/memory_gib",schemaPath:"#/properties/defaults/properties/hardware/properties/memory_gib/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65536},message:"must be <= 65536",schema:65536,parentSchema:schema11.properties.defaults.properties.hardware.properties.memory_gib,data:data88};
+else {
+const err201 = {instancePath:instancePath+"/defaults/os",schemaPath:"#/properties/defaults/properties/os/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.os.type,parentSchema:schema11.properties.defaults.properties.os,data:data86};
 if(vErrors === null){
 vErrors = [err201];
 }
@@ -2505,8 +2544,13 @@ vErrors.push(err201);
 }
 errors++;
 }
-if(data88 < 0.5 || isNaN(data88)){
-const err202 = {instancePath:instancePath+"/defaults/hardware/memory_gib",schemaPath:"#/properties/defaults/properties/hardware/properties/memory_gib/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0.5},message:"must be >= 0.5",schema:0.5,parentSchema:schema11.properties.defaults.properties.hardware.properties.memory_gib,data:data88};
+}
+if(data85.cloud_init !== undefined){
+let data87 = data85.cloud_init;
+if(data87 && typeof data87 == "object" && !Array.isArray(data87)){
+for(const key14 in data87){
+if(!((((key14 === "user_data") || (key14 === "user_data_file")) || (key14 === "vendor_data")) || (key14 === "meta_data"))){
+const err202 = {instancePath:instancePath+"/defaults/cloud_init",schemaPath:"#/properties/defaults/properties/cloud_init/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key14},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.defaults.properties.cloud_init,data:data87};
 if(vErrors === null){
 vErrors = [err202];
 }
@@ -2516,8 +2560,10 @@ vErrors.push(err202);
 errors++;
 }
 }
-else {
-const err203 = {instancePath:instancePath+"/defaults/hardware/memory_gib",schemaPath:"#/properties/defaults/properties/hardware/properties/memory_gib/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.defaults.properties.hardware.properties.memory_gib.type,parentSchema:schema11.properties.defaults.properties.hardware.properties.memory_gib,data:data88};
+if(data87.user_data !== undefined){
+let data88 = data87.user_data;
+if(!(data88 && typeof data88 == "object" && !Array.isArray(data88))){
+const err203 = {instancePath:instancePath+"/defaults/cloud_init/user_data",schemaPath:"#/properties/defaults/properties/cloud_init/properties/user_data/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.defaults.properties.cloud_init.properties.user_data.type,parentSchema:schema11.properties.defaults.properties.cloud_init.properties.user_data,data:data88};
 if(vErrors === null){
 vErrors = [err203];
 }
@@ -2527,10 +2573,11 @@ vErrors.push(err203);
 errors++;
 }
 }
-if(data87.cpus !== undefined){
-let data89 = data87.cpus;
-if(!(((typeof data89 == "number") && (!(data89 % 1) && !isNaN(data89))) && (isFinite(data89)))){
-const err204 = {instancePath:instancePath+"/defaults/hardware/cpus",schemaPath:"#/properties/defaults/properties/hardware/properties/cpus/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.defaults.properties.hardware.properties.cpus.type,parentSchema:schema11.properties.defaults.properties.hardware.properties.cpus,data:data89};
+if(data87.user_data_file !== undefined){
+let data89 = data87.user_data_file;
+if(typeof data89 === "string"){
+if(func3(data89) > 1024){
+const err204 = {instancePath:instancePath+"/defaults/cloud_init/user_data_file",schemaPath:"#/properties/defaults/properties/cloud_init/properties/user_data_file/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters",schema:1024,parentSchema:schema11.properties.defaults.properties.cloud_init.properties.user_data_file,data:data89};
 if(vErrors === null){
 vErrors = [err204];
 }
@@ -2539,9 +2586,8 @@ vErrors.push(err204);
 }
 errors++;
 }
-if((typeof data89 == "number") && (isFinite(data89))){
-if(data89 > 4096 || isNaN(data89)){
-const err205 = {instancePath:instancePath+"/defaults/hardware/cpus",schemaPath:"#/properties/defaults/properties/hardware/properties/cpus/maximum",keyword:"maximum",params:{comparison: "<=", limit: 4096},message:"must be <= 4096",schema:4096,parentSchema:schema11.properties.defaults.properties.hardware.properties.cpus,data:data89};
+if(func3(data89) < 1){
+const err205 = {instancePath:instancePath+"/defaults/cloud_init/user_data_file",schemaPath:"#/properties/defaults/properties/cloud_init/properties/user_data_file/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.defaults.properties.cloud_init.properties.user_data_file,data:data89};
 if(vErrors === null){
 vErrors = [err205];
 }
@@ -2550,8 +2596,8 @@ vErrors.push(err205);
 }
 errors++;
 }
-if(data89 < 1 || isNaN(data89)){
-const err206 = {instancePath:instancePath+"/defaults/hardware/cpus",schemaPath:"#/properties/defaults/properties/hardware/properties/cpus/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.defaults.properties.hardware.properties.cpus,data:data89};
+if(!pattern9.test(data89)){
+const err206 = {instancePath:instancePath+"/defaults/cloud_init/user_data_file",schemaPath:"#/properties/defaults/properties/cloud_init/properties/user_data_file/pattern",keyword:"pattern",params:{pattern: "^[^\\u0000-\\u001f\\u007f]+$"},message:"must match pattern \""+"^[^\\u0000-\\u001f\\u007f]+$"+"\"",schema:"^[^\\u0000-\\u001f\\u007f]+$",parentSchema:schema11.properties.defaults.properties.cloud_init.properties.user_data_file,data:data89};
 if(vErrors === null){
 vErrors = [err206];
 }
@@ -2561,12 +2607,8 @@ vErrors.push(err206);
 errors++;
 }
 }
-}
-if(data87.disk_gib !== undefined){
-let data90 = data87.disk_gib;
-if((typeof data90 == "number") && (isFinite(data90))){
-if(data90 > 1048576 || isNaN(data90)){
-const err207 = {instancePath:instancePath+"/defaults/hardware/disk_gib",schemaPath:"#/properties/defaults/properties/hardware/properties/disk_gib/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1048576},message:"must be <= 1048576",schema:1048576,parentSchema:schema11.properties.defaults.properties.hardware.properties.disk_gib,data:data90};
+else {
+const err207 = {instancePath:instancePath+"/defaults/cloud_init/user_data_file",schemaPath:"#/properties/defaults/properties/cloud_init/properties/user_data_file/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.cloud_init.properties.user_data_file.type,parentSchema:schema11.properties.defaults.properties.cloud_init.properties.user_data_file,data:data89};
 if(vErrors === null){
 vErrors = [err207];
 }
@@ -2575,8 +2617,11 @@ vErrors.push(err207);
 }
 errors++;
 }
-if(data90 < 1 || isNaN(data90)){
-const err208 = {instancePath:instancePath+"/defaults/hardware/disk_gib",schemaPath:"#/properties/defaults/properties/hardware/properties/disk_gib/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.defaults.properties.hardware.properties.disk_gib,data:data90};
+}
+if(data87.vendor_data !== undefined){
+let data90 = data87.vendor_data;
+if(!(data90 && typeof data90 == "object" && !Array.isArray(data90))){
+const err208 = {instancePath:instancePath+"/defaults/cloud_init/vendor_data",schemaPath:"#/properties/defaults/properties/cloud_init/properties/vendor_data/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.defaults.properties.cloud_init.properties.vendor_data.type,parentSchema:schema11.properties.defaults.properties.cloud_init.properties.vendor_data,data:data90};
 if(vErrors === null){
 vErrors = [err208];
 }
@@ -2586,8 +2631,10 @@ vErrors.push(err208);
 errors++;
 }
 }
-else {
-const err209 = {instancePath:instancePath+"/defaults/hardware/disk_gib",schemaPath:"#/properties/defaults/properties/hardware/properties/disk_gib/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.defaults.properties.hardware.properties.disk_gib.type,parentSchema:schema11.properties.defaults.properties.hardware.properties.disk_gib,data:data90};
+if(data87.meta_data !== undefined){
+let data91 = data87.meta_data;
+if(!(data91 && typeof data91 == "object" && !Array.isArray(data91))){
+const err209 = {instancePath:instancePath+"/defaults/cloud_init/meta_data",schemaPath:"#/properties/defaults/properties/cloud_init/properties/meta_data/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.defaults.properties.cloud_init.properties.meta_data.type,parentSchema:schema11.properties.defaults.properties.cloud_init.properties.meta_data,data:data91};
 if(vErrors === null){
 vErrors = [err209];
 }
@@ -2597,11 +2644,9 @@ vErrors.push(err209);
 errors++;
 }
 }
-if(data87.data_disk_gib !== undefined){
-let data91 = data87.data_disk_gib;
-if((typeof data91 == "number") && (isFinite(data91))){
-if(data91 > 1048576 || isNaN(data91)){
-const err210 = {instancePath:instancePath+"/defaults/hardware/data_disk_gib",schemaPath:"#/properties/defaults/properties/hardware/properties/data_disk_gib/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1048576},message:"must be <= 1048576",schema:1048576,parentSchema:schema11.properties.defaults.properties.hardware.properties.data_disk_gib,data:data91};
+}
+else {
+const err210 = {instancePath:instancePath+"/defaults/cloud_init",schemaPath:"#/properties/defaults/properties/cloud_init/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.defaults.properties.cloud_init.type,parentSchema:schema11.properties.defaults.properties.cloud_init,data:data87};
 if(vErrors === null){
 vErrors = [err210];
 }
@@ -2610,8 +2655,11 @@ vErrors.push(err210);
 }
 errors++;
 }
-if(data91 < 1 || isNaN(data91)){
-const err211 = {instancePath:instancePath+"/defaults/hardware/data_disk_gib",schemaPath:"#/properties/defaults/properties/hardware/properties/data_disk_gib/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.defaults.properties.hardware.properties.data_disk_gib,data:data91};
+}
+if(data85.arch !== undefined){
+let data92 = data85.arch;
+if(typeof data92 !== "string"){
+const err211 = {instancePath:instancePath+"/defaults/arch",schemaPath:"#/properties/defaults/properties/arch/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.arch.type,parentSchema:schema11.properties.defaults.properties.arch,data:data92};
 if(vErrors === null){
 vErrors = [err211];
 }
@@ -2620,9 +2668,8 @@ vErrors.push(err211);
 }
 errors++;
 }
-}
-else {
-const err212 = {instancePath:instancePath+"/defaults/hardware/data_disk_gib",schemaPath:"#/properties/defaults/properties/hardware/properties/data_disk_gib/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.defaults.properties.hardware.properties.data_disk_gib.type,parentSchema:schema11.properties.defaults.properties.hardware.properties.data_disk_gib,data:data91};
+if(!((data92 === "x86_64") || (data92 === "arm64"))){
+const err212 = {instancePath:instancePath+"/defaults/arch",schemaPath:"#/properties/defaults/properties/arch/enum",keyword:"enum",params:{allowedValues: schema11.properties.defaults.properties.arch.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.defaults.properties.arch.enum,parentSchema:schema11.properties.defaults.properties.arch,data:data92};
 if(vErrors === null){
 vErrors = [err212];
 }
@@ -2632,10 +2679,11 @@ vErrors.push(err212);
 errors++;
 }
 }
-if(data87.nic_speed_mbps !== undefined){
-let data92 = data87.nic_speed_mbps;
-if(!(((typeof data92 == "number") && (!(data92 % 1) && !isNaN(data92))) && (isFinite(data92)))){
-const err213 = {instancePath:instancePath+"/defaults/hardware/nic_speed_mbps",schemaPath:"#/properties/defaults/properties/hardware/properties/nic_speed_mbps/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.defaults.properties.hardware.properties.nic_speed_mbps.type,parentSchema:schema11.properties.defaults.properties.hardware.properties.nic_speed_mbps,data:data92};
+if(data85.iscsi !== undefined){
+let data93 = data85.iscsi;
+if(data93 && typeof data93 == "object" && !Array.isArray(data93)){
+if(data93.server === undefined){
+const err213 = {instancePath:instancePath+"/defaults/iscsi",schemaPath:"#/properties/defaults/properties/iscsi/required",keyword:"required",params:{missingProperty: "server"},message:"must have required property '"+"server"+"'",schema:schema11.properties.defaults.properties.iscsi.required,parentSchema:schema11.properties.defaults.properties.iscsi,data:data93};
 if(vErrors === null){
 vErrors = [err213];
 }
@@ -2644,9 +2692,8 @@ vErrors.push(err213);
 }
 errors++;
 }
-if((typeof data92 == "number") && (isFinite(data92))){
-if(data92 > 1000000 || isNaN(data92)){
-const err214 = {instancePath:instancePath+"/defaults/hardware/nic_speed_mbps",schemaPath:"#/properties/defaults/properties/hardware/properties/nic_speed_mbps/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000},message:"must be <= 1000000",schema:1000000,parentSchema:schema11.properties.defaults.properties.hardware.properties.nic_speed_mbps,data:data92};
+if(data93.target === undefined){
+const err214 = {instancePath:instancePath+"/defaults/iscsi",schemaPath:"#/properties/defaults/properties/iscsi/required",keyword:"required",params:{missingProperty: "target"},message:"must have required property '"+"target"+"'",schema:schema11.properties.defaults.properties.iscsi.required,parentSchema:schema11.properties.defaults.properties.iscsi,data:data93};
 if(vErrors === null){
 vErrors = [err214];
 }
@@ -2655,8 +2702,9 @@ vErrors.push(err214);
 }
 errors++;
 }
-if(data92 < 10 || isNaN(data92)){
-const err215 = {instancePath:instancePath+"/defaults/hardware/nic_speed_mbps",schemaPath:"#/properties/defaults/properties/hardware/properties/nic_speed_mbps/minimum",keyword:"minimum",params:{comparison: ">=", limit: 10},message:"must be >= 10",schema:10,parentSchema:schema11.properties.defaults.properties.hardware.properties.nic_speed_mbps,data:data92};
+for(const key15 in data93){
+if(!(((((key15 === "server") || (key15 === "port")) || (key15 === "lun")) || (key15 === "target")) || (key15 === "initiator"))){
+const err215 = {instancePath:instancePath+"/defaults/iscsi",schemaPath:"#/properties/defaults/properties/iscsi/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key15},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.defaults.properties.iscsi,data:data93};
 if(vErrors === null){
 vErrors = [err215];
 }
@@ -2666,12 +2714,10 @@ vErrors.push(err215);
 errors++;
 }
 }
-}
-if(data87.nic_driver !== undefined){
-let data93 = data87.nic_driver;
-if(typeof data93 === "string"){
-if(!pattern26.test(data93)){
-const err216 = {instancePath:instancePath+"/defaults/hardware/nic_driver",schemaPath:"#/properties/defaults/properties/hardware/properties/nic_driver/pattern",keyword:"pattern",params:{pattern: "^[a-z0-9_]{1,32}$"},message:"must match pattern \""+"^[a-z0-9_]{1,32}$"+"\"",schema:"^[a-z0-9_]{1,32}$",parentSchema:schema11.properties.defaults.properties.hardware.properties.nic_driver,data:data93};
+if(data93.server !== undefined){
+let data94 = data93.server;
+if(typeof data94 !== "string"){
+const err216 = {instancePath:instancePath+"/defaults/iscsi/server",schemaPath:"#/properties/defaults/properties/iscsi/properties/server/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.iscsi.properties.server.type,parentSchema:schema11.properties.defaults.properties.iscsi.properties.server,data:data94};
 if(vErrors === null){
 vErrors = [err216];
 }
@@ -2681,8 +2727,10 @@ vErrors.push(err216);
 errors++;
 }
 }
-else {
-const err217 = {instancePath:instancePath+"/defaults/hardware/nic_driver",schemaPath:"#/properties/defaults/properties/hardware/properties/nic_driver/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.hardware.properties.nic_driver.type,parentSchema:schema11.properties.defaults.properties.hardware.properties.nic_driver,data:data93};
+if(data93.port !== undefined){
+let data95 = data93.port;
+if(!(((typeof data95 == "number") && (!(data95 % 1) && !isNaN(data95))) && (isFinite(data95)))){
+const err217 = {instancePath:instancePath+"/defaults/iscsi/port",schemaPath:"#/properties/defaults/properties/iscsi/properties/port/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.defaults.properties.iscsi.properties.port.type,parentSchema:schema11.properties.defaults.properties.iscsi.properties.port,data:data95};
 if(vErrors === null){
 vErrors = [err217];
 }
@@ -2691,11 +2739,9 @@ vErrors.push(err217);
 }
 errors++;
 }
-}
-if(data87.virtualized !== undefined){
-let data94 = data87.virtualized;
-if(typeof data94 !== "boolean"){
-const err218 = {instancePath:instancePath+"/defaults/hardware/virtualized",schemaPath:"#/properties/defaults/properties/hardware/properties/virtualized/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.defaults.properties.hardware.properties.virtualized.type,parentSchema:schema11.properties.defaults.properties.hardware.properties.virtualized,data:data94};
+if((typeof data95 == "number") && (isFinite(data95))){
+if(data95 > 65535 || isNaN(data95)){
+const err218 = {instancePath:instancePath+"/defaults/iscsi/port",schemaPath:"#/properties/defaults/properties/iscsi/properties/port/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535",schema:65535,parentSchema:schema11.properties.defaults.properties.iscsi.properties.port,data:data95};
 if(vErrors === null){
 vErrors = [err218];
 }
@@ -2704,11 +2750,8 @@ vErrors.push(err218);
 }
 errors++;
 }
-}
-if(data87.kvm !== undefined){
-let data95 = data87.kvm;
-if(typeof data95 !== "boolean"){
-const err219 = {instancePath:instancePath+"/defaults/hardware/kvm",schemaPath:"#/properties/defaults/properties/hardware/properties/kvm/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.defaults.properties.hardware.properties.kvm.type,parentSchema:schema11.properties.defaults.properties.hardware.properties.kvm,data:data95};
+if(data95 < 1 || isNaN(data95)){
+const err219 = {instancePath:instancePath+"/defaults/iscsi/port",schemaPath:"#/properties/defaults/properties/iscsi/properties/port/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.defaults.properties.iscsi.properties.port,data:data95};
 if(vErrors === null){
 vErrors = [err219];
 }
@@ -2719,8 +2762,10 @@ errors++;
 }
 }
 }
-else {
-const err220 = {instancePath:instancePath+"/defaults/hardware",schemaPath:"#/properties/defaults/properties/hardware/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.defaults.properties.hardware.type,parentSchema:schema11.properties.defaults.properties.hardware,data:data87};
+if(data93.lun !== undefined){
+let data96 = data93.lun;
+if(!(((typeof data96 == "number") && (!(data96 % 1) && !isNaN(data96))) && (isFinite(data96)))){
+const err220 = {instancePath:instancePath+"/defaults/iscsi/lun",schemaPath:"#/properties/defaults/properties/iscsi/properties/lun/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.defaults.properties.iscsi.properties.lun.type,parentSchema:schema11.properties.defaults.properties.iscsi.properties.lun,data:data96};
 if(vErrors === null){
 vErrors = [err220];
 }
@@ -2729,13 +2774,9 @@ vErrors.push(err220);
 }
 errors++;
 }
-}
-if(data73.bmc !== undefined){
-let data96 = data73.bmc;
-if(data96 && typeof data96 == "object" && !Array.isArray(data96)){
-for(const key16 in data96){
-if(!((((((key16 === "type") || (key16 === "address")) || (key16 === "user")) || (key16 === "password")) || (key16 === "system")) || (key16 === "insecure"))){
-const err221 = {instancePath:instancePath+"/defaults/bmc",schemaPath:"#/properties/defaults/properties/bmc/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key16},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.defaults.properties.bmc,data:data96};
+if((typeof data96 == "number") && (isFinite(data96))){
+if(data96 > 255 || isNaN(data96)){
+const err221 = {instancePath:instancePath+"/defaults/iscsi/lun",schemaPath:"#/properties/defaults/properties/iscsi/properties/lun/maximum",keyword:"maximum",params:{comparison: "<=", limit: 255},message:"must be <= 255",schema:255,parentSchema:schema11.properties.defaults.properties.iscsi.properties.lun,data:data96};
 if(vErrors === null){
 vErrors = [err221];
 }
@@ -2744,11 +2785,8 @@ vErrors.push(err221);
 }
 errors++;
 }
-}
-if(data96.type !== undefined){
-let data97 = data96.type;
-if(typeof data97 !== "string"){
-const err222 = {instancePath:instancePath+"/defaults/bmc/type",schemaPath:"#/properties/defaults/properties/bmc/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.bmc.properties.type.type,parentSchema:schema11.properties.defaults.properties.bmc.properties.type,data:data97};
+if(data96 < 0 || isNaN(data96)){
+const err222 = {instancePath:instancePath+"/defaults/iscsi/lun",schemaPath:"#/properties/defaults/properties/iscsi/properties/lun/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.defaults.properties.iscsi.properties.lun,data:data96};
 if(vErrors === null){
 vErrors = [err222];
 }
@@ -2757,8 +2795,13 @@ vErrors.push(err222);
 }
 errors++;
 }
-if(!((data97 === "redfish") || (data97 === "ipmi"))){
-const err223 = {instancePath:instancePath+"/defaults/bmc/type",schemaPath:"#/properties/defaults/properties/bmc/properties/type/enum",keyword:"enum",params:{allowedValues: schema11.properties.defaults.properties.bmc.properties.type.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.defaults.properties.bmc.properties.type.enum,parentSchema:schema11.properties.defaults.properties.bmc.properties.type,data:data97};
+}
+}
+if(data93.target !== undefined){
+let data97 = data93.target;
+if(typeof data97 === "string"){
+if(func3(data97) > 223){
+const err223 = {instancePath:instancePath+"/defaults/iscsi/target",schemaPath:"#/properties/defaults/properties/iscsi/properties/target/maxLength",keyword:"maxLength",params:{limit: 223},message:"must NOT have more than 223 characters",schema:223,parentSchema:schema11.properties.defaults.properties.iscsi.properties.target,data:data97};
 if(vErrors === null){
 vErrors = [err223];
 }
@@ -2767,12 +2810,8 @@ vErrors.push(err223);
 }
 errors++;
 }
-}
-if(data96.address !== undefined){
-let data98 = data96.address;
-if(typeof data98 === "string"){
-if(func3(data98) > 260){
-const err224 = {instancePath:instancePath+"/defaults/bmc/address",schemaPath:"#/properties/defaults/properties/bmc/properties/address/maxLength",keyword:"maxLength",params:{limit: 260},message:"must NOT have more than 260 characters",schema:260,parentSchema:schema11.properties.defaults.properties.bmc.properties.address,data:data98};
+if(!pattern28.test(data97)){
+const err224 = {instancePath:instancePath+"/defaults/iscsi/target",schemaPath:"#/properties/defaults/properties/iscsi/properties/target/pattern",keyword:"pattern",params:{pattern: "^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$"},message:"must match pattern \""+"^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$"+"\"",schema:"^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$",parentSchema:schema11.properties.defaults.properties.iscsi.properties.target,data:data97};
 if(vErrors === null){
 vErrors = [err224];
 }
@@ -2781,8 +2820,9 @@ vErrors.push(err224);
 }
 errors++;
 }
-if(!pattern27.test(data98)){
-const err225 = {instancePath:instancePath+"/defaults/bmc/address",schemaPath:"#/properties/defaults/properties/bmc/properties/address/pattern",keyword:"pattern",params:{pattern: "^(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?=[0-9A-Fa-f:.]*:)[0-9A-Fa-f:.]{2,45}\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?$"},message:"must match pattern \""+"^(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?=[0-9A-Fa-f:.]*:)[0-9A-Fa-f:.]{2,45}\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?$"+"\"",schema:"^(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?=[0-9A-Fa-f:.]*:)[0-9A-Fa-f:.]{2,45}\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?$",parentSchema:schema11.properties.defaults.properties.bmc.properties.address,data:data98};
+}
+else {
+const err225 = {instancePath:instancePath+"/defaults/iscsi/target",schemaPath:"#/properties/defaults/properties/iscsi/properties/target/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.iscsi.properties.target.type,parentSchema:schema11.properties.defaults.properties.iscsi.properties.target,data:data97};
 if(vErrors === null){
 vErrors = [err225];
 }
@@ -2792,8 +2832,11 @@ vErrors.push(err225);
 errors++;
 }
 }
-else {
-const err226 = {instancePath:instancePath+"/defaults/bmc/address",schemaPath:"#/properties/defaults/properties/bmc/properties/address/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.bmc.properties.address.type,parentSchema:schema11.properties.defaults.properties.bmc.properties.address,data:data98};
+if(data93.initiator !== undefined){
+let data98 = data93.initiator;
+if(typeof data98 === "string"){
+if(func3(data98) > 223){
+const err226 = {instancePath:instancePath+"/defaults/iscsi/initiator",schemaPath:"#/properties/defaults/properties/iscsi/properties/initiator/maxLength",keyword:"maxLength",params:{limit: 223},message:"must NOT have more than 223 characters",schema:223,parentSchema:schema11.properties.defaults.properties.iscsi.properties.initiator,data:data98};
 if(vErrors === null){
 vErrors = [err226];
 }
@@ -2802,12 +2845,8 @@ vErrors.push(err226);
 }
 errors++;
 }
-}
-if(data96.user !== undefined){
-let data99 = data96.user;
-if(data99 && typeof data99 == "object" && !Array.isArray(data99)){
-if(data99.env === undefined){
-const err227 = {instancePath:instancePath+"/defaults/bmc/user",schemaPath:"#/properties/defaults/properties/bmc/properties/user/required",keyword:"required",params:{missingProperty: "env"},message:"must have required property '"+"env"+"'",schema:schema11.properties.defaults.properties.bmc.properties.user.required,parentSchema:schema11.properties.defaults.properties.bmc.properties.user,data:data99};
+if(!pattern28.test(data98)){
+const err227 = {instancePath:instancePath+"/defaults/iscsi/initiator",schemaPath:"#/properties/defaults/properties/iscsi/properties/initiator/pattern",keyword:"pattern",params:{pattern: "^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$"},message:"must match pattern \""+"^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$"+"\"",schema:"^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$",parentSchema:schema11.properties.defaults.properties.iscsi.properties.initiator,data:data98};
 if(vErrors === null){
 vErrors = [err227];
 }
@@ -2816,9 +2855,9 @@ vErrors.push(err227);
 }
 errors++;
 }
-for(const key17 in data99){
-if(!(key17 === "env")){
-const err228 = {instancePath:instancePath+"/defaults/bmc/user",schemaPath:"#/properties/defaults/properties/bmc/properties/user/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key17},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.defaults.properties.bmc.properties.user,data:data99};
+}
+else {
+const err228 = {instancePath:instancePath+"/defaults/iscsi/initiator",schemaPath:"#/properties/defaults/properties/iscsi/properties/initiator/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.iscsi.properties.initiator.type,parentSchema:schema11.properties.defaults.properties.iscsi.properties.initiator,data:data98};
 if(vErrors === null){
 vErrors = [err228];
 }
@@ -2828,11 +2867,9 @@ vErrors.push(err228);
 errors++;
 }
 }
-if(data99.env !== undefined){
-let data100 = data99.env;
-if(typeof data100 === "string"){
-if(!pattern28.test(data100)){
-const err229 = {instancePath:instancePath+"/defaults/bmc/user/env",schemaPath:"#/properties/defaults/properties/bmc/properties/user/properties/env/pattern",keyword:"pattern",params:{pattern: "^[A-Z_][A-Z0-9_]{0,63}$"},message:"must match pattern \""+"^[A-Z_][A-Z0-9_]{0,63}$"+"\"",schema:"^[A-Z_][A-Z0-9_]{0,63}$",parentSchema:schema11.properties.defaults.properties.bmc.properties.user.properties.env,data:data100};
+}
+else {
+const err229 = {instancePath:instancePath+"/defaults/iscsi",schemaPath:"#/properties/defaults/properties/iscsi/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.defaults.properties.iscsi.type,parentSchema:schema11.properties.defaults.properties.iscsi,data:data93};
 if(vErrors === null){
 vErrors = [err229];
 }
@@ -2842,8 +2879,12 @@ vErrors.push(err229);
 errors++;
 }
 }
-else {
-const err230 = {instancePath:instancePath+"/defaults/bmc/user/env",schemaPath:"#/properties/defaults/properties/bmc/properties/user/properties/env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.bmc.properties.user.properties.env.type,parentSchema:schema11.properties.defaults.properties.bmc.properties.user.properties.env,data:data100};
+if(data85.hardware !== undefined){
+let data99 = data85.hardware;
+if(data99 && typeof data99 == "object" && !Array.isArray(data99)){
+for(const key16 in data99){
+if(!((((((((key16 === "memory_gib") || (key16 === "cpus")) || (key16 === "disk_gib")) || (key16 === "data_disk_gib")) || (key16 === "nic_speed_mbps")) || (key16 === "nic_driver")) || (key16 === "virtualized")) || (key16 === "kvm"))){
+const err230 = {instancePath:instancePath+"/defaults/hardware",schemaPath:"#/properties/defaults/properties/hardware/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key16},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.defaults.properties.hardware,data:data99};
 if(vErrors === null){
 vErrors = [err230];
 }
@@ -2853,9 +2894,11 @@ vErrors.push(err230);
 errors++;
 }
 }
-}
-else {
-const err231 = {instancePath:instancePath+"/defaults/bmc/user",schemaPath:"#/properties/defaults/properties/bmc/properties/user/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.defaults.properties.bmc.properties.user.type,parentSchema:schema11.properties.defaults.properties.bmc.properties.user,data:data99};
+if(data99.memory_gib !== undefined){
+let data100 = data99.memory_gib;
+if((typeof data100 == "number") && (isFinite(data100))){
+if(data100 > 65536 || isNaN(data100)){
+const err231 = {instancePath:instancePath+"/defaults/hardware/memory_gib",schemaPath:"#/properties/defaults/properties/hardware/properties/memory_gib/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65536},message:"must be <= 65536",schema:65536,parentSchema:schema11.properties.defaults.properties.hardware.properties.memory_gib,data:data100};
 if(vErrors === null){
 vErrors = [err231];
 }
@@ -2864,12 +2907,8 @@ vErrors.push(err231);
 }
 errors++;
 }
-}
-if(data96.password !== undefined){
-let data101 = data96.password;
-if(data101 && typeof data101 == "object" && !Array.isArray(data101)){
-if(data101.env === undefined){
-const err232 = {instancePath:instancePath+"/defaults/bmc/password",schemaPath:"#/properties/defaults/properties/bmc/properties/password/required",keyword:"required",params:{missingProperty: "env"},message:"must have required property '"+"env"+"'",schema:schema11.properties.defaults.properties.bmc.properties.password.required,parentSchema:schema11.properties.defaults.properties.bmc.properties.password,data:data101};
+if(data100 < 0.5 || isNaN(data100)){
+const err232 = {instancePath:instancePath+"/defaults/hardware/memory_gib",schemaPath:"#/properties/defaults/properties/hardware/properties/memory_gib/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0.5},message:"must be >= 0.5",schema:0.5,parentSchema:schema11.properties.defaults.properties.hardware.properties.memory_gib,data:data100};
 if(vErrors === null){
 vErrors = [err232];
 }
@@ -2878,9 +2917,9 @@ vErrors.push(err232);
 }
 errors++;
 }
-for(const key18 in data101){
-if(!(key18 === "env")){
-const err233 = {instancePath:instancePath+"/defaults/bmc/password",schemaPath:"#/properties/defaults/properties/bmc/properties/password/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key18},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.defaults.properties.bmc.properties.password,data:data101};
+}
+else {
+const err233 = {instancePath:instancePath+"/defaults/hardware/memory_gib",schemaPath:"#/properties/defaults/properties/hardware/properties/memory_gib/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.defaults.properties.hardware.properties.memory_gib.type,parentSchema:schema11.properties.defaults.properties.hardware.properties.memory_gib,data:data100};
 if(vErrors === null){
 vErrors = [err233];
 }
@@ -2890,11 +2929,10 @@ vErrors.push(err233);
 errors++;
 }
 }
-if(data101.env !== undefined){
-let data102 = data101.env;
-if(typeof data102 === "string"){
-if(!pattern28.test(data102)){
-const err234 = {instancePath:instancePath+"/defaults/bmc/password/env",schemaPath:"#/properties/defaults/properties/bmc/properties/password/properties/env/pattern",keyword:"pattern",params:{pattern: "^[A-Z_][A-Z0-9_]{0,63}$"},message:"must match pattern \""+"^[A-Z_][A-Z0-9_]{0,63}$"+"\"",schema:"^[A-Z_][A-Z0-9_]{0,63}$",parentSchema:schema11.properties.defaults.properties.bmc.properties.password.properties.env,data:data102};
+if(data99.cpus !== undefined){
+let data101 = data99.cpus;
+if(!(((typeof data101 == "number") && (!(data101 % 1) && !isNaN(data101))) && (isFinite(data101)))){
+const err234 = {instancePath:instancePath+"/defaults/hardware/cpus",schemaPath:"#/properties/defaults/properties/hardware/properties/cpus/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.defaults.properties.hardware.properties.cpus.type,parentSchema:schema11.properties.defaults.properties.hardware.properties.cpus,data:data101};
 if(vErrors === null){
 vErrors = [err234];
 }
@@ -2903,9 +2941,9 @@ vErrors.push(err234);
 }
 errors++;
 }
-}
-else {
-const err235 = {instancePath:instancePath+"/defaults/bmc/password/env",schemaPath:"#/properties/defaults/properties/bmc/properties/password/properties/env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.bmc.properties.password.properties.env.type,parentSchema:schema11.properties.defaults.properties.bmc.properties.password.properties.env,data:data102};
+if((typeof data101 == "number") && (isFinite(data101))){
+if(data101 > 4096 || isNaN(data101)){
+const err235 = {instancePath:instancePath+"/defaults/hardware/cpus",schemaPath:"#/properties/defaults/properties/hardware/properties/cpus/maximum",keyword:"maximum",params:{comparison: "<=", limit: 4096},message:"must be <= 4096",schema:4096,parentSchema:schema11.properties.defaults.properties.hardware.properties.cpus,data:data101};
 if(vErrors === null){
 vErrors = [err235];
 }
@@ -2914,10 +2952,8 @@ vErrors.push(err235);
 }
 errors++;
 }
-}
-}
-else {
-const err236 = {instancePath:instancePath+"/defaults/bmc/password",schemaPath:"#/properties/defaults/properties/bmc/properties/password/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.defaults.properties.bmc.properties.password.type,parentSchema:schema11.properties.defaults.properties.bmc.properties.password,data:data101};
+if(data101 < 1 || isNaN(data101)){
+const err236 = {instancePath:instancePath+"/defaults/hardware/cpus",schemaPath:"#/properties/defaults/properties/hardware/properties/cpus/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.defaults.properties.hardware.properties.cpus,data:data101};
 if(vErrors === null){
 vErrors = [err236];
 }
@@ -2927,11 +2963,12 @@ vErrors.push(err236);
 errors++;
 }
 }
-if(data96.system !== undefined){
-let data103 = data96.system;
-if(typeof data103 === "string"){
-if(func3(data103) > 160){
-const err237 = {instancePath:instancePath+"/defaults/bmc/system",schemaPath:"#/properties/defaults/properties/bmc/properties/system/maxLength",keyword:"maxLength",params:{limit: 160},message:"must NOT have more than 160 characters",schema:160,parentSchema:schema11.properties.defaults.properties.bmc.properties.system,data:data103};
+}
+if(data99.disk_gib !== undefined){
+let data102 = data99.disk_gib;
+if((typeof data102 == "number") && (isFinite(data102))){
+if(data102 > 1048576 || isNaN(data102)){
+const err237 = {instancePath:instancePath+"/defaults/hardware/disk_gib",schemaPath:"#/properties/defaults/properties/hardware/properties/disk_gib/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1048576},message:"must be <= 1048576",schema:1048576,parentSchema:schema11.properties.defaults.properties.hardware.properties.disk_gib,data:data102};
 if(vErrors === null){
 vErrors = [err237];
 }
@@ -2940,8 +2977,8 @@ vErrors.push(err237);
 }
 errors++;
 }
-if(!pattern30.test(data103)){
-const err238 = {instancePath:instancePath+"/defaults/bmc/system",schemaPath:"#/properties/defaults/properties/bmc/properties/system/pattern",keyword:"pattern",params:{pattern: "^/redfish/v1/Systems/[A-Za-z0-9_~-][A-Za-z0-9._~-]{0,127}$"},message:"must match pattern \""+"^/redfish/v1/Systems/[A-Za-z0-9_~-][A-Za-z0-9._~-]{0,127}$"+"\"",schema:"^/redfish/v1/Systems/[A-Za-z0-9_~-][A-Za-z0-9._~-]{0,127}$",parentSchema:schema11.properties.defaults.properties.bmc.properties.system,data:data103};
+if(data102 < 1 || isNaN(data102)){
+const err238 = {instancePath:instancePath+"/defaults/hardware/disk_gib",schemaPath:"#/properties/defaults/properties/hardware/properties/disk_gib/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.defaults.properties.hardware.properties.disk_gib,data:data102};
 if(vErrors === null){
 vErrors = [err238];
 }
@@ -2952,7 +2989,7 @@ errors++;
 }
 }
 else {
-const err239 = {instancePath:instancePath+"/defaults/bmc/system",schemaPath:"#/properties/defaults/properties/bmc/properties/system/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.bmc.properties.system.type,parentSchema:schema11.properties.defaults.properties.bmc.properties.system,data:data103};
+const err239 = {instancePath:instancePath+"/defaults/hardware/disk_gib",schemaPath:"#/properties/defaults/properties/hardware/properties/disk_gib/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.defaults.properties.hardware.properties.disk_gib.type,parentSchema:schema11.properties.defaults.properties.hardware.properties.disk_gib,data:data102};
 if(vErrors === null){
 vErrors = [err239];
 }
@@ -2962,10 +2999,11 @@ vErrors.push(err239);
 errors++;
 }
 }
-if(data96.insecure !== undefined){
-let data104 = data96.insecure;
-if(typeof data104 !== "boolean"){
-const err240 = {instancePath:instancePath+"/defaults/bmc/insecure",schemaPath:"#/properties/defaults/properties/bmc/properties/insecure/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.defaults.properties.bmc.properties.insecure.type,parentSchema:schema11.properties.defaults.properties.bmc.properties.insecure,data:data104};
+if(data99.data_disk_gib !== undefined){
+let data103 = data99.data_disk_gib;
+if((typeof data103 == "number") && (isFinite(data103))){
+if(data103 > 1048576 || isNaN(data103)){
+const err240 = {instancePath:instancePath+"/defaults/hardware/data_disk_gib",schemaPath:"#/properties/defaults/properties/hardware/properties/data_disk_gib/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1048576},message:"must be <= 1048576",schema:1048576,parentSchema:schema11.properties.defaults.properties.hardware.properties.data_disk_gib,data:data103};
 if(vErrors === null){
 vErrors = [err240];
 }
@@ -2974,10 +3012,8 @@ vErrors.push(err240);
 }
 errors++;
 }
-}
-}
-else {
-const err241 = {instancePath:instancePath+"/defaults/bmc",schemaPath:"#/properties/defaults/properties/bmc/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.defaults.properties.bmc.type,parentSchema:schema11.properties.defaults.properties.bmc,data:data96};
+if(data103 < 1 || isNaN(data103)){
+const err241 = {instancePath:instancePath+"/defaults/hardware/data_disk_gib",schemaPath:"#/properties/defaults/properties/hardware/properties/data_disk_gib/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.defaults.properties.hardware.properties.data_disk_gib,data:data103};
 if(vErrors === null){
 vErrors = [err241];
 }
@@ -2987,11 +3023,8 @@ vErrors.push(err241);
 errors++;
 }
 }
-if(data73.harvester_version !== undefined){
-let data105 = data73.harvester_version;
-if(typeof data105 === "string"){
-if(func3(data105) > 32){
-const err242 = {instancePath:instancePath+"/defaults/harvester_version",schemaPath:"#/properties/defaults/properties/harvester_version/maxLength",keyword:"maxLength",params:{limit: 32},message:"must NOT have more than 32 characters",schema:32,parentSchema:schema11.properties.defaults.properties.harvester_version,data:data105};
+else {
+const err242 = {instancePath:instancePath+"/defaults/hardware/data_disk_gib",schemaPath:"#/properties/defaults/properties/hardware/properties/data_disk_gib/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.defaults.properties.hardware.properties.data_disk_gib.type,parentSchema:schema11.properties.defaults.properties.hardware.properties.data_disk_gib,data:data103};
 if(vErrors === null){
 vErrors = [err242];
 }
@@ -3000,8 +3033,11 @@ vErrors.push(err242);
 }
 errors++;
 }
-if(!pattern1.test(data105)){
-const err243 = {instancePath:instancePath+"/defaults/harvester_version",schemaPath:"#/properties/defaults/properties/harvester_version/pattern",keyword:"pattern",params:{pattern: "^v[0-9]+\\.[0-9]+\\.[0-9]+(-rc[0-9]+)?$"},message:"must match pattern \""+"^v[0-9]+\\.[0-9]+\\.[0-9]+(-rc[0-9]+)?$"+"\"",schema:"^v[0-9]+\\.[0-9]+\\.[0-9]+(-rc[0-9]+)?$",parentSchema:schema11.properties.defaults.properties.harvester_version,data:data105};
+}
+if(data99.nic_speed_mbps !== undefined){
+let data104 = data99.nic_speed_mbps;
+if(!(((typeof data104 == "number") && (!(data104 % 1) && !isNaN(data104))) && (isFinite(data104)))){
+const err243 = {instancePath:instancePath+"/defaults/hardware/nic_speed_mbps",schemaPath:"#/properties/defaults/properties/hardware/properties/nic_speed_mbps/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.defaults.properties.hardware.properties.nic_speed_mbps.type,parentSchema:schema11.properties.defaults.properties.hardware.properties.nic_speed_mbps,data:data104};
 if(vErrors === null){
 vErrors = [err243];
 }
@@ -3010,9 +3046,9 @@ vErrors.push(err243);
 }
 errors++;
 }
-}
-else {
-const err244 = {instancePath:instancePath+"/defaults/harvester_version",schemaPath:"#/properties/defaults/properties/harvester_version/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.harvester_version.type,parentSchema:schema11.properties.defaults.properties.harvester_version,data:data105};
+if((typeof data104 == "number") && (isFinite(data104))){
+if(data104 > 1000000 || isNaN(data104)){
+const err244 = {instancePath:instancePath+"/defaults/hardware/nic_speed_mbps",schemaPath:"#/properties/defaults/properties/hardware/properties/nic_speed_mbps/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000},message:"must be <= 1000000",schema:1000000,parentSchema:schema11.properties.defaults.properties.hardware.properties.nic_speed_mbps,data:data104};
 if(vErrors === null){
 vErrors = [err244];
 }
@@ -3021,12 +3057,8 @@ vErrors.push(err244);
 }
 errors++;
 }
-}
-if(data73.profile !== undefined){
-let data106 = data73.profile;
-if(typeof data106 === "string"){
-if(!pattern0.test(data106)){
-const err245 = {instancePath:instancePath+"/defaults/profile",schemaPath:"#/properties/defaults/properties/profile/pattern",keyword:"pattern",params:{pattern: "^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$"},message:"must match pattern \""+"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$"+"\"",schema:"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$",parentSchema:schema11.properties.defaults.properties.profile,data:data106};
+if(data104 < 10 || isNaN(data104)){
+const err245 = {instancePath:instancePath+"/defaults/hardware/nic_speed_mbps",schemaPath:"#/properties/defaults/properties/hardware/properties/nic_speed_mbps/minimum",keyword:"minimum",params:{comparison: ">=", limit: 10},message:"must be >= 10",schema:10,parentSchema:schema11.properties.defaults.properties.hardware.properties.nic_speed_mbps,data:data104};
 if(vErrors === null){
 vErrors = [err245];
 }
@@ -3036,8 +3068,12 @@ vErrors.push(err245);
 errors++;
 }
 }
-else {
-const err246 = {instancePath:instancePath+"/defaults/profile",schemaPath:"#/properties/defaults/properties/profile/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.profile.type,parentSchema:schema11.properties.defaults.properties.profile,data:data106};
+}
+if(data99.nic_driver !== undefined){
+let data105 = data99.nic_driver;
+if(typeof data105 === "string"){
+if(!pattern30.test(data105)){
+const err246 = {instancePath:instancePath+"/defaults/hardware/nic_driver",schemaPath:"#/properties/defaults/properties/hardware/properties/nic_driver/pattern",keyword:"pattern",params:{pattern: "^[a-z0-9_]{1,32}$"},message:"must match pattern \""+"^[a-z0-9_]{1,32}$"+"\"",schema:"^[a-z0-9_]{1,32}$",parentSchema:schema11.properties.defaults.properties.hardware.properties.nic_driver,data:data105};
 if(vErrors === null){
 vErrors = [err246];
 }
@@ -3047,10 +3083,8 @@ vErrors.push(err246);
 errors++;
 }
 }
-if(data73.harvester_role !== undefined){
-let data107 = data73.harvester_role;
-if(typeof data107 !== "string"){
-const err247 = {instancePath:instancePath+"/defaults/harvester_role",schemaPath:"#/properties/defaults/properties/harvester_role/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.harvester_role.type,parentSchema:schema11.properties.defaults.properties.harvester_role,data:data107};
+else {
+const err247 = {instancePath:instancePath+"/defaults/hardware/nic_driver",schemaPath:"#/properties/defaults/properties/hardware/properties/nic_driver/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.hardware.properties.nic_driver.type,parentSchema:schema11.properties.defaults.properties.hardware.properties.nic_driver,data:data105};
 if(vErrors === null){
 vErrors = [err247];
 }
@@ -3059,8 +3093,11 @@ vErrors.push(err247);
 }
 errors++;
 }
-if(!((((data107 === "default") || (data107 === "management")) || (data107 === "worker")) || (data107 === "witness"))){
-const err248 = {instancePath:instancePath+"/defaults/harvester_role",schemaPath:"#/properties/defaults/properties/harvester_role/enum",keyword:"enum",params:{allowedValues: schema11.properties.defaults.properties.harvester_role.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.defaults.properties.harvester_role.enum,parentSchema:schema11.properties.defaults.properties.harvester_role,data:data107};
+}
+if(data99.virtualized !== undefined){
+let data106 = data99.virtualized;
+if(typeof data106 !== "boolean"){
+const err248 = {instancePath:instancePath+"/defaults/hardware/virtualized",schemaPath:"#/properties/defaults/properties/hardware/properties/virtualized/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.defaults.properties.hardware.properties.virtualized.type,parentSchema:schema11.properties.defaults.properties.hardware.properties.virtualized,data:data106};
 if(vErrors === null){
 vErrors = [err248];
 }
@@ -3070,12 +3107,10 @@ vErrors.push(err248);
 errors++;
 }
 }
-if(data73.install !== undefined){
-let data108 = data73.install;
-if(data108 && typeof data108 == "object" && !Array.isArray(data108)){
-for(const key19 in data108){
-if(!(func2.call(schema11.properties.defaults.properties.install.properties, key19))){
-const err249 = {instancePath:instancePath+"/defaults/install",schemaPath:"#/properties/defaults/properties/install/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key19},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.defaults.properties.install,data:data108};
+if(data99.kvm !== undefined){
+let data107 = data99.kvm;
+if(typeof data107 !== "boolean"){
+const err249 = {instancePath:instancePath+"/defaults/hardware/kvm",schemaPath:"#/properties/defaults/properties/hardware/properties/kvm/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.defaults.properties.hardware.properties.kvm.type,parentSchema:schema11.properties.defaults.properties.hardware.properties.kvm,data:data107};
 if(vErrors === null){
 vErrors = [err249];
 }
@@ -3085,11 +3120,9 @@ vErrors.push(err249);
 errors++;
 }
 }
-if(data108.device !== undefined){
-let data109 = data108.device;
-if(typeof data109 === "string"){
-if(!pattern33.test(data109)){
-const err250 = {instancePath:instancePath+"/defaults/install/device",schemaPath:"#/properties/defaults/properties/install/properties/device/pattern",keyword:"pattern",params:{pattern: "^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$"},message:"must match pattern \""+"^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$"+"\"",schema:"^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$",parentSchema:schema11.properties.defaults.properties.install.properties.device,data:data109};
+}
+else {
+const err250 = {instancePath:instancePath+"/defaults/hardware",schemaPath:"#/properties/defaults/properties/hardware/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.defaults.properties.hardware.type,parentSchema:schema11.properties.defaults.properties.hardware,data:data99};
 if(vErrors === null){
 vErrors = [err250];
 }
@@ -3099,8 +3132,12 @@ vErrors.push(err250);
 errors++;
 }
 }
-else {
-const err251 = {instancePath:instancePath+"/defaults/install/device",schemaPath:"#/properties/defaults/properties/install/properties/device/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.install.properties.device.type,parentSchema:schema11.properties.defaults.properties.install.properties.device,data:data109};
+if(data85.bmc !== undefined){
+let data108 = data85.bmc;
+if(data108 && typeof data108 == "object" && !Array.isArray(data108)){
+for(const key17 in data108){
+if(!((((((key17 === "type") || (key17 === "address")) || (key17 === "user")) || (key17 === "password")) || (key17 === "system")) || (key17 === "insecure"))){
+const err251 = {instancePath:instancePath+"/defaults/bmc",schemaPath:"#/properties/defaults/properties/bmc/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key17},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.defaults.properties.bmc,data:data108};
 if(vErrors === null){
 vErrors = [err251];
 }
@@ -3110,11 +3147,10 @@ vErrors.push(err251);
 errors++;
 }
 }
-if(data108.data_disk !== undefined){
-let data110 = data108.data_disk;
-if(typeof data110 === "string"){
-if(!pattern33.test(data110)){
-const err252 = {instancePath:instancePath+"/defaults/install/data_disk",schemaPath:"#/properties/defaults/properties/install/properties/data_disk/pattern",keyword:"pattern",params:{pattern: "^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$"},message:"must match pattern \""+"^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$"+"\"",schema:"^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$",parentSchema:schema11.properties.defaults.properties.install.properties.data_disk,data:data110};
+if(data108.type !== undefined){
+let data109 = data108.type;
+if(typeof data109 !== "string"){
+const err252 = {instancePath:instancePath+"/defaults/bmc/type",schemaPath:"#/properties/defaults/properties/bmc/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.bmc.properties.type.type,parentSchema:schema11.properties.defaults.properties.bmc.properties.type,data:data109};
 if(vErrors === null){
 vErrors = [err252];
 }
@@ -3123,9 +3159,8 @@ vErrors.push(err252);
 }
 errors++;
 }
-}
-else {
-const err253 = {instancePath:instancePath+"/defaults/install/data_disk",schemaPath:"#/properties/defaults/properties/install/properties/data_disk/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.install.properties.data_disk.type,parentSchema:schema11.properties.defaults.properties.install.properties.data_disk,data:data110};
+if(!((data109 === "redfish") || (data109 === "ipmi"))){
+const err253 = {instancePath:instancePath+"/defaults/bmc/type",schemaPath:"#/properties/defaults/properties/bmc/properties/type/enum",keyword:"enum",params:{allowedValues: schema11.properties.defaults.properties.bmc.properties.type.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.defaults.properties.bmc.properties.type.enum,parentSchema:schema11.properties.defaults.properties.bmc.properties.type,data:data109};
 if(vErrors === null){
 vErrors = [err253];
 }
@@ -3135,11 +3170,11 @@ vErrors.push(err253);
 errors++;
 }
 }
-if(data108.tty !== undefined){
-let data111 = data108.tty;
-if(typeof data111 === "string"){
-if(!pattern5.test(data111)){
-const err254 = {instancePath:instancePath+"/defaults/install/tty",schemaPath:"#/properties/defaults/properties/install/properties/tty/pattern",keyword:"pattern",params:{pattern: "^[a-zA-Z][a-zA-Z0-9]*(,[0-9]+[noe]?[0-9]?r?)?$"},message:"must match pattern \""+"^[a-zA-Z][a-zA-Z0-9]*(,[0-9]+[noe]?[0-9]?r?)?$"+"\"",schema:"^[a-zA-Z][a-zA-Z0-9]*(,[0-9]+[noe]?[0-9]?r?)?$",parentSchema:schema11.properties.defaults.properties.install.properties.tty,data:data111};
+if(data108.address !== undefined){
+let data110 = data108.address;
+if(typeof data110 === "string"){
+if(func3(data110) > 260){
+const err254 = {instancePath:instancePath+"/defaults/bmc/address",schemaPath:"#/properties/defaults/properties/bmc/properties/address/maxLength",keyword:"maxLength",params:{limit: 260},message:"must NOT have more than 260 characters",schema:260,parentSchema:schema11.properties.defaults.properties.bmc.properties.address,data:data110};
 if(vErrors === null){
 vErrors = [err254];
 }
@@ -3148,9 +3183,8 @@ vErrors.push(err254);
 }
 errors++;
 }
-}
-else {
-const err255 = {instancePath:instancePath+"/defaults/install/tty",schemaPath:"#/properties/defaults/properties/install/properties/tty/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.install.properties.tty.type,parentSchema:schema11.properties.defaults.properties.install.properties.tty,data:data111};
+if(!pattern31.test(data110)){
+const err255 = {instancePath:instancePath+"/defaults/bmc/address",schemaPath:"#/properties/defaults/properties/bmc/properties/address/pattern",keyword:"pattern",params:{pattern: "^(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?=[0-9A-Fa-f:.]*:)[0-9A-Fa-f:.]{2,45}\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?$"},message:"must match pattern \""+"^(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?=[0-9A-Fa-f:.]*:)[0-9A-Fa-f:.]{2,45}\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?$"+"\"",schema:"^(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?=[0-9A-Fa-f:.]*:)[0-9A-Fa-f:.]{2,45}\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?$",parentSchema:schema11.properties.defaults.properties.bmc.properties.address,data:data110};
 if(vErrors === null){
 vErrors = [err255];
 }
@@ -3160,11 +3194,8 @@ vErrors.push(err255);
 errors++;
 }
 }
-if(data108.persistent_partition_size !== undefined){
-let data112 = data108.persistent_partition_size;
-if(typeof data112 === "string"){
-if(!pattern36.test(data112)){
-const err256 = {instancePath:instancePath+"/defaults/install/persistent_partition_size",schemaPath:"#/properties/defaults/properties/install/properties/persistent_partition_size/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(Mi|Gi)$"},message:"must match pattern \""+"^[0-9]+(Mi|Gi)$"+"\"",schema:"^[0-9]+(Mi|Gi)$",parentSchema:schema11.properties.defaults.properties.install.properties.persistent_partition_size,data:data112};
+else {
+const err256 = {instancePath:instancePath+"/defaults/bmc/address",schemaPath:"#/properties/defaults/properties/bmc/properties/address/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.bmc.properties.address.type,parentSchema:schema11.properties.defaults.properties.bmc.properties.address,data:data110};
 if(vErrors === null){
 vErrors = [err256];
 }
@@ -3174,8 +3205,11 @@ vErrors.push(err256);
 errors++;
 }
 }
-else {
-const err257 = {instancePath:instancePath+"/defaults/install/persistent_partition_size",schemaPath:"#/properties/defaults/properties/install/properties/persistent_partition_size/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.install.properties.persistent_partition_size.type,parentSchema:schema11.properties.defaults.properties.install.properties.persistent_partition_size,data:data112};
+if(data108.user !== undefined){
+let data111 = data108.user;
+if(data111 && typeof data111 == "object" && !Array.isArray(data111)){
+if(data111.env === undefined){
+const err257 = {instancePath:instancePath+"/defaults/bmc/user",schemaPath:"#/properties/defaults/properties/bmc/properties/user/required",keyword:"required",params:{missingProperty: "env"},message:"must have required property '"+"env"+"'",schema:schema11.properties.defaults.properties.bmc.properties.user.required,parentSchema:schema11.properties.defaults.properties.bmc.properties.user,data:data111};
 if(vErrors === null){
 vErrors = [err257];
 }
@@ -3184,11 +3218,9 @@ vErrors.push(err257);
 }
 errors++;
 }
-}
-if(data108.wipe_all_disks !== undefined){
-let data113 = data108.wipe_all_disks;
-if(typeof data113 !== "boolean"){
-const err258 = {instancePath:instancePath+"/defaults/install/wipe_all_disks",schemaPath:"#/properties/defaults/properties/install/properties/wipe_all_disks/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.defaults.properties.install.properties.wipe_all_disks.type,parentSchema:schema11.properties.defaults.properties.install.properties.wipe_all_disks,data:data113};
+for(const key18 in data111){
+if(!(key18 === "env")){
+const err258 = {instancePath:instancePath+"/defaults/bmc/user",schemaPath:"#/properties/defaults/properties/bmc/properties/user/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key18},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.defaults.properties.bmc.properties.user,data:data111};
 if(vErrors === null){
 vErrors = [err258];
 }
@@ -3198,14 +3230,11 @@ vErrors.push(err258);
 errors++;
 }
 }
-if(data108.wipe_disks_list !== undefined){
-let data114 = data108.wipe_disks_list;
-if(Array.isArray(data114)){
-const len8 = data114.length;
-for(let i8=0; i8<len8; i8++){
-let data115 = data114[i8];
-if(typeof data115 !== "string"){
-const err259 = {instancePath:instancePath+"/defaults/install/wipe_disks_list/" + i8,schemaPath:"#/properties/defaults/properties/install/properties/wipe_disks_list/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.install.properties.wipe_disks_list.items.type,parentSchema:schema11.properties.defaults.properties.install.properties.wipe_disks_list.items,data:data115};
+if(data111.env !== undefined){
+let data112 = data111.env;
+if(typeof data112 === "string"){
+if(!pattern32.test(data112)){
+const err259 = {instancePath:instancePath+"/defaults/bmc/user/env",schemaPath:"#/properties/defaults/properties/bmc/properties/user/properties/env/pattern",keyword:"pattern",params:{pattern: "^[A-Z_][A-Z0-9_]{0,63}$"},message:"must match pattern \""+"^[A-Z_][A-Z0-9_]{0,63}$"+"\"",schema:"^[A-Z_][A-Z0-9_]{0,63}$",parentSchema:schema11.properties.defaults.properties.bmc.properties.user.properties.env,data:data112};
 if(vErrors === null){
 vErrors = [err259];
 }
@@ -3215,9 +3244,8 @@ vErrors.push(err259);
 errors++;
 }
 }
-}
 else {
-const err260 = {instancePath:instancePath+"/defaults/install/wipe_disks_list",schemaPath:"#/properties/defaults/properties/install/properties/wipe_disks_list/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.defaults.properties.install.properties.wipe_disks_list.type,parentSchema:schema11.properties.defaults.properties.install.properties.wipe_disks_list,data:data114};
+const err260 = {instancePath:instancePath+"/defaults/bmc/user/env",schemaPath:"#/properties/defaults/properties/bmc/properties/user/properties/env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.bmc.properties.user.properties.env.type,parentSchema:schema11.properties.defaults.properties.bmc.properties.user.properties.env,data:data112};
 if(vErrors === null){
 vErrors = [err260];
 }
@@ -3227,10 +3255,9 @@ vErrors.push(err260);
 errors++;
 }
 }
-if(data108.cordoned !== undefined){
-let data116 = data108.cordoned;
-if(typeof data116 !== "boolean"){
-const err261 = {instancePath:instancePath+"/defaults/install/cordoned",schemaPath:"#/properties/defaults/properties/install/properties/cordoned/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.defaults.properties.install.properties.cordoned.type,parentSchema:schema11.properties.defaults.properties.install.properties.cordoned,data:data116};
+}
+else {
+const err261 = {instancePath:instancePath+"/defaults/bmc/user",schemaPath:"#/properties/defaults/properties/bmc/properties/user/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.defaults.properties.bmc.properties.user.type,parentSchema:schema11.properties.defaults.properties.bmc.properties.user,data:data111};
 if(vErrors === null){
 vErrors = [err261];
 }
@@ -3240,10 +3267,11 @@ vErrors.push(err261);
 errors++;
 }
 }
-if(data108.power_off !== undefined){
-let data117 = data108.power_off;
-if(typeof data117 !== "boolean"){
-const err262 = {instancePath:instancePath+"/defaults/install/power_off",schemaPath:"#/properties/defaults/properties/install/properties/power_off/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.defaults.properties.install.properties.power_off.type,parentSchema:schema11.properties.defaults.properties.install.properties.power_off,data:data117};
+if(data108.password !== undefined){
+let data113 = data108.password;
+if(data113 && typeof data113 == "object" && !Array.isArray(data113)){
+if(data113.env === undefined){
+const err262 = {instancePath:instancePath+"/defaults/bmc/password",schemaPath:"#/properties/defaults/properties/bmc/properties/password/required",keyword:"required",params:{missingProperty: "env"},message:"must have required property '"+"env"+"'",schema:schema11.properties.defaults.properties.bmc.properties.password.required,parentSchema:schema11.properties.defaults.properties.bmc.properties.password,data:data113};
 if(vErrors === null){
 vErrors = [err262];
 }
@@ -3252,11 +3280,9 @@ vErrors.push(err262);
 }
 errors++;
 }
-}
-if(data108.iso_url !== undefined){
-let data118 = data108.iso_url;
-if(typeof data118 !== "string"){
-const err263 = {instancePath:instancePath+"/defaults/install/iso_url",schemaPath:"#/properties/defaults/properties/install/properties/iso_url/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.install.properties.iso_url.type,parentSchema:schema11.properties.defaults.properties.install.properties.iso_url,data:data118};
+for(const key19 in data113){
+if(!(key19 === "env")){
+const err263 = {instancePath:instancePath+"/defaults/bmc/password",schemaPath:"#/properties/defaults/properties/bmc/properties/password/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key19},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.defaults.properties.bmc.properties.password,data:data113};
 if(vErrors === null){
 vErrors = [err263];
 }
@@ -3265,8 +3291,12 @@ vErrors.push(err263);
 }
 errors++;
 }
-if(!(data118 === "local")){
-const err264 = {instancePath:instancePath+"/defaults/install/iso_url",schemaPath:"#/properties/defaults/properties/install/properties/iso_url/enum",keyword:"enum",params:{allowedValues: schema11.properties.defaults.properties.install.properties.iso_url.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.defaults.properties.install.properties.iso_url.enum,parentSchema:schema11.properties.defaults.properties.install.properties.iso_url,data:data118};
+}
+if(data113.env !== undefined){
+let data114 = data113.env;
+if(typeof data114 === "string"){
+if(!pattern32.test(data114)){
+const err264 = {instancePath:instancePath+"/defaults/bmc/password/env",schemaPath:"#/properties/defaults/properties/bmc/properties/password/properties/env/pattern",keyword:"pattern",params:{pattern: "^[A-Z_][A-Z0-9_]{0,63}$"},message:"must match pattern \""+"^[A-Z_][A-Z0-9_]{0,63}$"+"\"",schema:"^[A-Z_][A-Z0-9_]{0,63}$",parentSchema:schema11.properties.defaults.properties.bmc.properties.password.properties.env,data:data114};
 if(vErrors === null){
 vErrors = [err264];
 }
@@ -3276,9 +3306,8 @@ vErrors.push(err264);
 errors++;
 }
 }
-}
 else {
-const err265 = {instancePath:instancePath+"/defaults/install",schemaPath:"#/properties/defaults/properties/install/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.defaults.properties.install.type,parentSchema:schema11.properties.defaults.properties.install,data:data108};
+const err265 = {instancePath:instancePath+"/defaults/bmc/password/env",schemaPath:"#/properties/defaults/properties/bmc/properties/password/properties/env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.bmc.properties.password.properties.env.type,parentSchema:schema11.properties.defaults.properties.bmc.properties.password.properties.env,data:data114};
 if(vErrors === null){
 vErrors = [err265];
 }
@@ -3288,11 +3317,9 @@ vErrors.push(err265);
 errors++;
 }
 }
-if(data73.interfaces !== undefined){
-let data119 = data73.interfaces;
-if(Array.isArray(data119)){
-if(data119.length < 1){
-const err266 = {instancePath:instancePath+"/defaults/interfaces",schemaPath:"#/properties/defaults/properties/interfaces/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.defaults.properties.interfaces,data:data119};
+}
+else {
+const err266 = {instancePath:instancePath+"/defaults/bmc/password",schemaPath:"#/properties/defaults/properties/bmc/properties/password/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.defaults.properties.bmc.properties.password.type,parentSchema:schema11.properties.defaults.properties.bmc.properties.password,data:data113};
 if(vErrors === null){
 vErrors = [err266];
 }
@@ -3301,13 +3328,12 @@ vErrors.push(err266);
 }
 errors++;
 }
-const len9 = data119.length;
-for(let i9=0; i9<len9; i9++){
-let data120 = data119[i9];
-if(data120 && typeof data120 == "object" && !Array.isArray(data120)){
-for(const key20 in data120){
-if(!((key20 === "name") || (key20 === "mac"))){
-const err267 = {instancePath:instancePath+"/defaults/interfaces/" + i9,schemaPath:"#/properties/defaults/properties/interfaces/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key20},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.defaults.properties.interfaces.items,data:data120};
+}
+if(data108.system !== undefined){
+let data115 = data108.system;
+if(typeof data115 === "string"){
+if(func3(data115) > 160){
+const err267 = {instancePath:instancePath+"/defaults/bmc/system",schemaPath:"#/properties/defaults/properties/bmc/properties/system/maxLength",keyword:"maxLength",params:{limit: 160},message:"must NOT have more than 160 characters",schema:160,parentSchema:schema11.properties.defaults.properties.bmc.properties.system,data:data115};
 if(vErrors === null){
 vErrors = [err267];
 }
@@ -3316,12 +3342,8 @@ vErrors.push(err267);
 }
 errors++;
 }
-}
-if(data120.name !== undefined){
-let data121 = data120.name;
-if(typeof data121 === "string"){
-if(func3(data121) > 15){
-const err268 = {instancePath:instancePath+"/defaults/interfaces/" + i9+"/name",schemaPath:"#/properties/defaults/properties/interfaces/items/properties/name/maxLength",keyword:"maxLength",params:{limit: 15},message:"must NOT have more than 15 characters",schema:15,parentSchema:schema11.properties.defaults.properties.interfaces.items.properties.name,data:data121};
+if(!pattern34.test(data115)){
+const err268 = {instancePath:instancePath+"/defaults/bmc/system",schemaPath:"#/properties/defaults/properties/bmc/properties/system/pattern",keyword:"pattern",params:{pattern: "^/redfish/v1/Systems/[A-Za-z0-9_~-][A-Za-z0-9._~-]{0,127}$"},message:"must match pattern \""+"^/redfish/v1/Systems/[A-Za-z0-9_~-][A-Za-z0-9._~-]{0,127}$"+"\"",schema:"^/redfish/v1/Systems/[A-Za-z0-9_~-][A-Za-z0-9._~-]{0,127}$",parentSchema:schema11.properties.defaults.properties.bmc.properties.system,data:data115};
 if(vErrors === null){
 vErrors = [err268];
 }
@@ -3330,8 +3352,9 @@ vErrors.push(err268);
 }
 errors++;
 }
-if(!pattern37.test(data121)){
-const err269 = {instancePath:instancePath+"/defaults/interfaces/" + i9+"/name",schemaPath:"#/properties/defaults/properties/interfaces/items/properties/name/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}$"},message:"must match pattern \""+"^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}$"+"\"",schema:"^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}$",parentSchema:schema11.properties.defaults.properties.interfaces.items.properties.name,data:data121};
+}
+else {
+const err269 = {instancePath:instancePath+"/defaults/bmc/system",schemaPath:"#/properties/defaults/properties/bmc/properties/system/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.bmc.properties.system.type,parentSchema:schema11.properties.defaults.properties.bmc.properties.system,data:data115};
 if(vErrors === null){
 vErrors = [err269];
 }
@@ -3341,8 +3364,10 @@ vErrors.push(err269);
 errors++;
 }
 }
-else {
-const err270 = {instancePath:instancePath+"/defaults/interfaces/" + i9+"/name",schemaPath:"#/properties/defaults/properties/interfaces/items/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.interfaces.items.properties.name.type,parentSchema:schema11.properties.defaults.properties.interfaces.items.properties.name,data:data121};
+if(data108.insecure !== undefined){
+let data116 = data108.insecure;
+if(typeof data116 !== "boolean"){
+const err270 = {instancePath:instancePath+"/defaults/bmc/insecure",schemaPath:"#/properties/defaults/properties/bmc/properties/insecure/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.defaults.properties.bmc.properties.insecure.type,parentSchema:schema11.properties.defaults.properties.bmc.properties.insecure,data:data116};
 if(vErrors === null){
 vErrors = [err270];
 }
@@ -3352,10 +3377,9 @@ vErrors.push(err270);
 errors++;
 }
 }
-if(data120.mac !== undefined){
-let data122 = data120.mac;
-if(typeof data122 !== "string"){
-const err271 = {instancePath:instancePath+"/defaults/interfaces/" + i9+"/mac",schemaPath:"#/properties/defaults/properties/interfaces/items/properties/mac/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.interfaces.items.properties.mac.type,parentSchema:schema11.properties.defaults.properties.interfaces.items.properties.mac,data:data122};
+}
+else {
+const err271 = {instancePath:instancePath+"/defaults/bmc",schemaPath:"#/properties/defaults/properties/bmc/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.defaults.properties.bmc.type,parentSchema:schema11.properties.defaults.properties.bmc,data:data108};
 if(vErrors === null){
 vErrors = [err271];
 }
@@ -3365,9 +3389,11 @@ vErrors.push(err271);
 errors++;
 }
 }
-}
-else {
-const err272 = {instancePath:instancePath+"/defaults/interfaces/" + i9,schemaPath:"#/properties/defaults/properties/interfaces/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.defaults.properties.interfaces.items.type,parentSchema:schema11.properties.defaults.properties.interfaces.items,data:data120};
+if(data85.harvester_version !== undefined){
+let data117 = data85.harvester_version;
+if(typeof data117 === "string"){
+if(func3(data117) > 32){
+const err272 = {instancePath:instancePath+"/defaults/harvester_version",schemaPath:"#/properties/defaults/properties/harvester_version/maxLength",keyword:"maxLength",params:{limit: 32},message:"must NOT have more than 32 characters",schema:32,parentSchema:schema11.properties.defaults.properties.harvester_version,data:data117};
 if(vErrors === null){
 vErrors = [err272];
 }
@@ -3376,10 +3402,8 @@ vErrors.push(err272);
 }
 errors++;
 }
-}
-}
-else {
-const err273 = {instancePath:instancePath+"/defaults/interfaces",schemaPath:"#/properties/defaults/properties/interfaces/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.defaults.properties.interfaces.type,parentSchema:schema11.properties.defaults.properties.interfaces,data:data119};
+if(!pattern1.test(data117)){
+const err273 = {instancePath:instancePath+"/defaults/harvester_version",schemaPath:"#/properties/defaults/properties/harvester_version/pattern",keyword:"pattern",params:{pattern: "^v[0-9]+\\.[0-9]+\\.[0-9]+(-rc[0-9]+)?$"},message:"must match pattern \""+"^v[0-9]+\\.[0-9]+\\.[0-9]+(-rc[0-9]+)?$"+"\"",schema:"^v[0-9]+\\.[0-9]+\\.[0-9]+(-rc[0-9]+)?$",parentSchema:schema11.properties.defaults.properties.harvester_version,data:data117};
 if(vErrors === null){
 vErrors = [err273];
 }
@@ -3389,10 +3413,8 @@ vErrors.push(err273);
 errors++;
 }
 }
-if(data73.method !== undefined){
-let data123 = data73.method;
-if(typeof data123 !== "string"){
-const err274 = {instancePath:instancePath+"/defaults/method",schemaPath:"#/properties/defaults/properties/method/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.method.type,parentSchema:schema11.properties.defaults.properties.method,data:data123};
+else {
+const err274 = {instancePath:instancePath+"/defaults/harvester_version",schemaPath:"#/properties/defaults/properties/harvester_version/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.harvester_version.type,parentSchema:schema11.properties.defaults.properties.harvester_version,data:data117};
 if(vErrors === null){
 vErrors = [err274];
 }
@@ -3401,8 +3423,12 @@ vErrors.push(err274);
 }
 errors++;
 }
-if(!((data123 === "dhcp") || (data123 === "static"))){
-const err275 = {instancePath:instancePath+"/defaults/method",schemaPath:"#/properties/defaults/properties/method/enum",keyword:"enum",params:{allowedValues: schema11.properties.defaults.properties.method.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.defaults.properties.method.enum,parentSchema:schema11.properties.defaults.properties.method,data:data123};
+}
+if(data85.profile !== undefined){
+let data118 = data85.profile;
+if(typeof data118 === "string"){
+if(!pattern0.test(data118)){
+const err275 = {instancePath:instancePath+"/defaults/profile",schemaPath:"#/properties/defaults/properties/profile/pattern",keyword:"pattern",params:{pattern: "^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$"},message:"must match pattern \""+"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$"+"\"",schema:"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$",parentSchema:schema11.properties.defaults.properties.profile,data:data118};
 if(vErrors === null){
 vErrors = [err275];
 }
@@ -3412,10 +3438,8 @@ vErrors.push(err275);
 errors++;
 }
 }
-if(data73.prefix !== undefined){
-let data124 = data73.prefix;
-if(!(((typeof data124 == "number") && (!(data124 % 1) && !isNaN(data124))) && (isFinite(data124)))){
-const err276 = {instancePath:instancePath+"/defaults/prefix",schemaPath:"#/properties/defaults/properties/prefix/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.defaults.properties.prefix.type,parentSchema:schema11.properties.defaults.properties.prefix,data:data124};
+else {
+const err276 = {instancePath:instancePath+"/defaults/profile",schemaPath:"#/properties/defaults/properties/profile/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.profile.type,parentSchema:schema11.properties.defaults.properties.profile,data:data118};
 if(vErrors === null){
 vErrors = [err276];
 }
@@ -3424,9 +3448,11 @@ vErrors.push(err276);
 }
 errors++;
 }
-if((typeof data124 == "number") && (isFinite(data124))){
-if(data124 > 32 || isNaN(data124)){
-const err277 = {instancePath:instancePath+"/defaults/prefix",schemaPath:"#/properties/defaults/properties/prefix/maximum",keyword:"maximum",params:{comparison: "<=", limit: 32},message:"must be <= 32",schema:32,parentSchema:schema11.properties.defaults.properties.prefix,data:data124};
+}
+if(data85.harvester_role !== undefined){
+let data119 = data85.harvester_role;
+if(typeof data119 !== "string"){
+const err277 = {instancePath:instancePath+"/defaults/harvester_role",schemaPath:"#/properties/defaults/properties/harvester_role/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.harvester_role.type,parentSchema:schema11.properties.defaults.properties.harvester_role,data:data119};
 if(vErrors === null){
 vErrors = [err277];
 }
@@ -3435,8 +3461,8 @@ vErrors.push(err277);
 }
 errors++;
 }
-if(data124 < 1 || isNaN(data124)){
-const err278 = {instancePath:instancePath+"/defaults/prefix",schemaPath:"#/properties/defaults/properties/prefix/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.defaults.properties.prefix,data:data124};
+if(!((((data119 === "default") || (data119 === "management")) || (data119 === "worker")) || (data119 === "witness"))){
+const err278 = {instancePath:instancePath+"/defaults/harvester_role",schemaPath:"#/properties/defaults/properties/harvester_role/enum",keyword:"enum",params:{allowedValues: schema11.properties.defaults.properties.harvester_role.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.defaults.properties.harvester_role.enum,parentSchema:schema11.properties.defaults.properties.harvester_role,data:data119};
 if(vErrors === null){
 vErrors = [err278];
 }
@@ -3446,11 +3472,12 @@ vErrors.push(err278);
 errors++;
 }
 }
-}
-if(data73.netmask !== undefined){
-let data125 = data73.netmask;
-if(typeof data125 !== "string"){
-const err279 = {instancePath:instancePath+"/defaults/netmask",schemaPath:"#/properties/defaults/properties/netmask/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.netmask.type,parentSchema:schema11.properties.defaults.properties.netmask,data:data125};
+if(data85.install !== undefined){
+let data120 = data85.install;
+if(data120 && typeof data120 == "object" && !Array.isArray(data120)){
+for(const key20 in data120){
+if(!(func2.call(schema11.properties.defaults.properties.install.properties, key20))){
+const err279 = {instancePath:instancePath+"/defaults/install",schemaPath:"#/properties/defaults/properties/install/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key20},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.defaults.properties.install,data:data120};
 if(vErrors === null){
 vErrors = [err279];
 }
@@ -3460,10 +3487,11 @@ vErrors.push(err279);
 errors++;
 }
 }
-if(data73.gateway !== undefined){
-let data126 = data73.gateway;
-if(typeof data126 !== "string"){
-const err280 = {instancePath:instancePath+"/defaults/gateway",schemaPath:"#/properties/defaults/properties/gateway/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.gateway.type,parentSchema:schema11.properties.defaults.properties.gateway,data:data126};
+if(data120.device !== undefined){
+let data121 = data120.device;
+if(typeof data121 === "string"){
+if(!pattern37.test(data121)){
+const err280 = {instancePath:instancePath+"/defaults/install/device",schemaPath:"#/properties/defaults/properties/install/properties/device/pattern",keyword:"pattern",params:{pattern: "^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$"},message:"must match pattern \""+"^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$"+"\"",schema:"^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$",parentSchema:schema11.properties.defaults.properties.install.properties.device,data:data121};
 if(vErrors === null){
 vErrors = [err280];
 }
@@ -3473,11 +3501,8 @@ vErrors.push(err280);
 errors++;
 }
 }
-if(data73.dns !== undefined){
-let data127 = data73.dns;
-if(Array.isArray(data127)){
-if(data127.length > 8){
-const err281 = {instancePath:instancePath+"/defaults/dns",schemaPath:"#/properties/defaults/properties/dns/maxItems",keyword:"maxItems",params:{limit: 8},message:"must NOT have more than 8 items",schema:8,parentSchema:schema11.properties.defaults.properties.dns,data:data127};
+else {
+const err281 = {instancePath:instancePath+"/defaults/install/device",schemaPath:"#/properties/defaults/properties/install/properties/device/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.install.properties.device.type,parentSchema:schema11.properties.defaults.properties.install.properties.device,data:data121};
 if(vErrors === null){
 vErrors = [err281];
 }
@@ -3486,11 +3511,12 @@ vErrors.push(err281);
 }
 errors++;
 }
-const len10 = data127.length;
-for(let i10=0; i10<len10; i10++){
-let data128 = data127[i10];
-if(typeof data128 !== "string"){
-const err282 = {instancePath:instancePath+"/defaults/dns/" + i10,schemaPath:"#/properties/defaults/properties/dns/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.dns.items.type,parentSchema:schema11.properties.defaults.properties.dns.items,data:data128};
+}
+if(data120.data_disk !== undefined){
+let data122 = data120.data_disk;
+if(typeof data122 === "string"){
+if(!pattern37.test(data122)){
+const err282 = {instancePath:instancePath+"/defaults/install/data_disk",schemaPath:"#/properties/defaults/properties/install/properties/data_disk/pattern",keyword:"pattern",params:{pattern: "^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$"},message:"must match pattern \""+"^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$"+"\"",schema:"^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$",parentSchema:schema11.properties.defaults.properties.install.properties.data_disk,data:data122};
 if(vErrors === null){
 vErrors = [err282];
 }
@@ -3500,9 +3526,8 @@ vErrors.push(err282);
 errors++;
 }
 }
-}
 else {
-const err283 = {instancePath:instancePath+"/defaults/dns",schemaPath:"#/properties/defaults/properties/dns/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.defaults.properties.dns.type,parentSchema:schema11.properties.defaults.properties.dns,data:data127};
+const err283 = {instancePath:instancePath+"/defaults/install/data_disk",schemaPath:"#/properties/defaults/properties/install/properties/data_disk/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.install.properties.data_disk.type,parentSchema:schema11.properties.defaults.properties.install.properties.data_disk,data:data122};
 if(vErrors === null){
 vErrors = [err283];
 }
@@ -3512,10 +3537,11 @@ vErrors.push(err283);
 errors++;
 }
 }
-if(data73.mtu !== undefined){
-let data129 = data73.mtu;
-if(!(((typeof data129 == "number") && (!(data129 % 1) && !isNaN(data129))) && (isFinite(data129)))){
-const err284 = {instancePath:instancePath+"/defaults/mtu",schemaPath:"#/properties/defaults/properties/mtu/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.defaults.properties.mtu.type,parentSchema:schema11.properties.defaults.properties.mtu,data:data129};
+if(data120.tty !== undefined){
+let data123 = data120.tty;
+if(typeof data123 === "string"){
+if(!pattern5.test(data123)){
+const err284 = {instancePath:instancePath+"/defaults/install/tty",schemaPath:"#/properties/defaults/properties/install/properties/tty/pattern",keyword:"pattern",params:{pattern: "^[a-zA-Z][a-zA-Z0-9]*(,[0-9]+[noe]?[0-9]?r?)?$"},message:"must match pattern \""+"^[a-zA-Z][a-zA-Z0-9]*(,[0-9]+[noe]?[0-9]?r?)?$"+"\"",schema:"^[a-zA-Z][a-zA-Z0-9]*(,[0-9]+[noe]?[0-9]?r?)?$",parentSchema:schema11.properties.defaults.properties.install.properties.tty,data:data123};
 if(vErrors === null){
 vErrors = [err284];
 }
@@ -3525,10 +3551,8 @@ vErrors.push(err284);
 errors++;
 }
 }
-if(data73.vlan !== undefined){
-let data130 = data73.vlan;
-if(!(((typeof data130 == "number") && (!(data130 % 1) && !isNaN(data130))) && (isFinite(data130)))){
-const err285 = {instancePath:instancePath+"/defaults/vlan",schemaPath:"#/properties/defaults/properties/vlan/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.defaults.properties.vlan.type,parentSchema:schema11.properties.defaults.properties.vlan,data:data130};
+else {
+const err285 = {instancePath:instancePath+"/defaults/install/tty",schemaPath:"#/properties/defaults/properties/install/properties/tty/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.install.properties.tty.type,parentSchema:schema11.properties.defaults.properties.install.properties.tty,data:data123};
 if(vErrors === null){
 vErrors = [err285];
 }
@@ -3538,14 +3562,11 @@ vErrors.push(err285);
 errors++;
 }
 }
-if(data73.bond !== undefined){
-let data131 = data73.bond;
-if(data131 && typeof data131 == "object" && !Array.isArray(data131)){
-for(const key21 in data131){
-if(!((key21 === "mode") || (key21 === "miimon"))){
-let data132 = data131[key21];
-if((typeof data132 !== "string") && (!(((typeof data132 == "number") && (!(data132 % 1) && !isNaN(data132))) && (isFinite(data132))))){
-const err286 = {instancePath:instancePath+"/defaults/bond/" + key21.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/defaults/properties/bond/additionalProperties/type",keyword:"type",params:{type: schema11.properties.defaults.properties.bond.additionalProperties.type},message:"must be string,integer",schema:schema11.properties.defaults.properties.bond.additionalProperties.type,parentSchema:schema11.properties.defaults.properties.bond.additionalProperties,data:data132};
+if(data120.persistent_partition_size !== undefined){
+let data124 = data120.persistent_partition_size;
+if(typeof data124 === "string"){
+if(!pattern40.test(data124)){
+const err286 = {instancePath:instancePath+"/defaults/install/persistent_partition_size",schemaPath:"#/properties/defaults/properties/install/properties/persistent_partition_size/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(Mi|Gi)$"},message:"must match pattern \""+"^[0-9]+(Mi|Gi)$"+"\"",schema:"^[0-9]+(Mi|Gi)$",parentSchema:schema11.properties.defaults.properties.install.properties.persistent_partition_size,data:data124};
 if(vErrors === null){
 vErrors = [err286];
 }
@@ -3555,11 +3576,8 @@ vErrors.push(err286);
 errors++;
 }
 }
-}
-if(data131.mode !== undefined){
-let data133 = data131.mode;
-if(typeof data133 !== "string"){
-const err287 = {instancePath:instancePath+"/defaults/bond/mode",schemaPath:"#/properties/defaults/properties/bond/properties/mode/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.bond.properties.mode.type,parentSchema:schema11.properties.defaults.properties.bond.properties.mode,data:data133};
+else {
+const err287 = {instancePath:instancePath+"/defaults/install/persistent_partition_size",schemaPath:"#/properties/defaults/properties/install/properties/persistent_partition_size/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.install.properties.persistent_partition_size.type,parentSchema:schema11.properties.defaults.properties.install.properties.persistent_partition_size,data:data124};
 if(vErrors === null){
 vErrors = [err287];
 }
@@ -3568,8 +3586,11 @@ vErrors.push(err287);
 }
 errors++;
 }
-if(!(((((((data133 === "balance-rr") || (data133 === "active-backup")) || (data133 === "balance-xor")) || (data133 === "broadcast")) || (data133 === "802.3ad")) || (data133 === "balance-tlb")) || (data133 === "balance-alb"))){
-const err288 = {instancePath:instancePath+"/defaults/bond/mode",schemaPath:"#/properties/defaults/properties/bond/properties/mode/enum",keyword:"enum",params:{allowedValues: schema11.properties.defaults.properties.bond.properties.mode.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.defaults.properties.bond.properties.mode.enum,parentSchema:schema11.properties.defaults.properties.bond.properties.mode,data:data133};
+}
+if(data120.wipe_all_disks !== undefined){
+let data125 = data120.wipe_all_disks;
+if(typeof data125 !== "boolean"){
+const err288 = {instancePath:instancePath+"/defaults/install/wipe_all_disks",schemaPath:"#/properties/defaults/properties/install/properties/wipe_all_disks/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.defaults.properties.install.properties.wipe_all_disks.type,parentSchema:schema11.properties.defaults.properties.install.properties.wipe_all_disks,data:data125};
 if(vErrors === null){
 vErrors = [err288];
 }
@@ -3579,10 +3600,14 @@ vErrors.push(err288);
 errors++;
 }
 }
-if(data131.miimon !== undefined){
-let data134 = data131.miimon;
-if(!(((typeof data134 == "number") && (!(data134 % 1) && !isNaN(data134))) && (isFinite(data134)))){
-const err289 = {instancePath:instancePath+"/defaults/bond/miimon",schemaPath:"#/properties/defaults/properties/bond/properties/miimon/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.defaults.properties.bond.properties.miimon.type,parentSchema:schema11.properties.defaults.properties.bond.properties.miimon,data:data134};
+if(data120.wipe_disks_list !== undefined){
+let data126 = data120.wipe_disks_list;
+if(Array.isArray(data126)){
+const len10 = data126.length;
+for(let i10=0; i10<len10; i10++){
+let data127 = data126[i10];
+if(typeof data127 !== "string"){
+const err289 = {instancePath:instancePath+"/defaults/install/wipe_disks_list/" + i10,schemaPath:"#/properties/defaults/properties/install/properties/wipe_disks_list/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.install.properties.wipe_disks_list.items.type,parentSchema:schema11.properties.defaults.properties.install.properties.wipe_disks_list.items,data:data127};
 if(vErrors === null){
 vErrors = [err289];
 }
@@ -3591,9 +3616,10 @@ vErrors.push(err289);
 }
 errors++;
 }
-if((typeof data134 == "number") && (isFinite(data134))){
-if(data134 < 0 || isNaN(data134)){
-const err290 = {instancePath:instancePath+"/defaults/bond/miimon",schemaPath:"#/properties/defaults/properties/bond/properties/miimon/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.defaults.properties.bond.properties.miimon,data:data134};
+}
+}
+else {
+const err290 = {instancePath:instancePath+"/defaults/install/wipe_disks_list",schemaPath:"#/properties/defaults/properties/install/properties/wipe_disks_list/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.defaults.properties.install.properties.wipe_disks_list.type,parentSchema:schema11.properties.defaults.properties.install.properties.wipe_disks_list,data:data126};
 if(vErrors === null){
 vErrors = [err290];
 }
@@ -3603,10 +3629,10 @@ vErrors.push(err290);
 errors++;
 }
 }
-}
-}
-else {
-const err291 = {instancePath:instancePath+"/defaults/bond",schemaPath:"#/properties/defaults/properties/bond/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.defaults.properties.bond.type,parentSchema:schema11.properties.defaults.properties.bond,data:data131};
+if(data120.cordoned !== undefined){
+let data128 = data120.cordoned;
+if(typeof data128 !== "boolean"){
+const err291 = {instancePath:instancePath+"/defaults/install/cordoned",schemaPath:"#/properties/defaults/properties/install/properties/cordoned/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.defaults.properties.install.properties.cordoned.type,parentSchema:schema11.properties.defaults.properties.install.properties.cordoned,data:data128};
 if(vErrors === null){
 vErrors = [err291];
 }
@@ -3616,15 +3642,10 @@ vErrors.push(err291);
 errors++;
 }
 }
-if(data73.kernel_args !== undefined){
-let data135 = data73.kernel_args;
-if(Array.isArray(data135)){
-const len11 = data135.length;
-for(let i11=0; i11<len11; i11++){
-let data136 = data135[i11];
-if(typeof data136 === "string"){
-if(func3(data136) > 1024){
-const err292 = {instancePath:instancePath+"/defaults/kernel_args/" + i11,schemaPath:"#/properties/defaults/properties/kernel_args/items/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters",schema:1024,parentSchema:schema11.properties.defaults.properties.kernel_args.items,data:data136};
+if(data120.power_off !== undefined){
+let data129 = data120.power_off;
+if(typeof data129 !== "boolean"){
+const err292 = {instancePath:instancePath+"/defaults/install/power_off",schemaPath:"#/properties/defaults/properties/install/properties/power_off/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.defaults.properties.install.properties.power_off.type,parentSchema:schema11.properties.defaults.properties.install.properties.power_off,data:data129};
 if(vErrors === null){
 vErrors = [err292];
 }
@@ -3633,8 +3654,11 @@ vErrors.push(err292);
 }
 errors++;
 }
-if(!pattern6.test(data136)){
-const err293 = {instancePath:instancePath+"/defaults/kernel_args/" + i11,schemaPath:"#/properties/defaults/properties/kernel_args/items/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$",parentSchema:schema11.properties.defaults.properties.kernel_args.items,data:data136};
+}
+if(data120.iso_url !== undefined){
+let data130 = data120.iso_url;
+if(typeof data130 !== "string"){
+const err293 = {instancePath:instancePath+"/defaults/install/iso_url",schemaPath:"#/properties/defaults/properties/install/properties/iso_url/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.install.properties.iso_url.type,parentSchema:schema11.properties.defaults.properties.install.properties.iso_url,data:data130};
 if(vErrors === null){
 vErrors = [err293];
 }
@@ -3643,9 +3667,8 @@ vErrors.push(err293);
 }
 errors++;
 }
-}
-else {
-const err294 = {instancePath:instancePath+"/defaults/kernel_args/" + i11,schemaPath:"#/properties/defaults/properties/kernel_args/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.kernel_args.items.type,parentSchema:schema11.properties.defaults.properties.kernel_args.items,data:data136};
+if(!(data130 === "local")){
+const err294 = {instancePath:instancePath+"/defaults/install/iso_url",schemaPath:"#/properties/defaults/properties/install/properties/iso_url/enum",keyword:"enum",params:{allowedValues: schema11.properties.defaults.properties.install.properties.iso_url.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.defaults.properties.install.properties.iso_url.enum,parentSchema:schema11.properties.defaults.properties.install.properties.iso_url,data:data130};
 if(vErrors === null){
 vErrors = [err294];
 }
@@ -3657,7 +3680,7 @@ errors++;
 }
 }
 else {
-const err295 = {instancePath:instancePath+"/defaults/kernel_args",schemaPath:"#/properties/defaults/properties/kernel_args/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.defaults.properties.kernel_args.type,parentSchema:schema11.properties.defaults.properties.kernel_args,data:data135};
+const err295 = {instancePath:instancePath+"/defaults/install",schemaPath:"#/properties/defaults/properties/install/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.defaults.properties.install.type,parentSchema:schema11.properties.defaults.properties.install,data:data120};
 if(vErrors === null){
 vErrors = [err295];
 }
@@ -3667,10 +3690,11 @@ vErrors.push(err295);
 errors++;
 }
 }
-if(data73.config !== undefined){
-let data137 = data73.config;
-if(!(data137 && typeof data137 == "object" && !Array.isArray(data137))){
-const err296 = {instancePath:instancePath+"/defaults/config",schemaPath:"#/properties/defaults/properties/config/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.defaults.properties.config.type,parentSchema:schema11.properties.defaults.properties.config,data:data137};
+if(data85.interfaces !== undefined){
+let data131 = data85.interfaces;
+if(Array.isArray(data131)){
+if(data131.length < 1){
+const err296 = {instancePath:instancePath+"/defaults/interfaces",schemaPath:"#/properties/defaults/properties/interfaces/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.defaults.properties.interfaces,data:data131};
 if(vErrors === null){
 vErrors = [err296];
 }
@@ -3679,11 +3703,13 @@ vErrors.push(err296);
 }
 errors++;
 }
-}
-if(data73.state !== undefined){
-let data138 = data73.state;
-if(typeof data138 !== "string"){
-const err297 = {instancePath:instancePath+"/defaults/state",schemaPath:"#/properties/defaults/properties/state/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.state.type,parentSchema:schema11.properties.defaults.properties.state,data:data138};
+const len11 = data131.length;
+for(let i11=0; i11<len11; i11++){
+let data132 = data131[i11];
+if(data132 && typeof data132 == "object" && !Array.isArray(data132)){
+for(const key21 in data132){
+if(!((key21 === "name") || (key21 === "mac"))){
+const err297 = {instancePath:instancePath+"/defaults/interfaces/" + i11,schemaPath:"#/properties/defaults/properties/interfaces/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key21},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.defaults.properties.interfaces.items,data:data132};
 if(vErrors === null){
 vErrors = [err297];
 }
@@ -3692,8 +3718,12 @@ vErrors.push(err297);
 }
 errors++;
 }
-if(!(((data138 === "install") || (data138 === "local")) || (data138 === "install-once"))){
-const err298 = {instancePath:instancePath+"/defaults/state",schemaPath:"#/properties/defaults/properties/state/enum",keyword:"enum",params:{allowedValues: schema11.properties.defaults.properties.state.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.defaults.properties.state.enum,parentSchema:schema11.properties.defaults.properties.state,data:data138};
+}
+if(data132.name !== undefined){
+let data133 = data132.name;
+if(typeof data133 === "string"){
+if(func3(data133) > 15){
+const err298 = {instancePath:instancePath+"/defaults/interfaces/" + i11+"/name",schemaPath:"#/properties/defaults/properties/interfaces/items/properties/name/maxLength",keyword:"maxLength",params:{limit: 15},message:"must NOT have more than 15 characters",schema:15,parentSchema:schema11.properties.defaults.properties.interfaces.items.properties.name,data:data133};
 if(vErrors === null){
 vErrors = [err298];
 }
@@ -3702,11 +3732,8 @@ vErrors.push(err298);
 }
 errors++;
 }
-}
-if(data73.medium !== undefined){
-let data139 = data73.medium;
-if(typeof data139 !== "string"){
-const err299 = {instancePath:instancePath+"/defaults/medium",schemaPath:"#/properties/defaults/properties/medium/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.medium.type,parentSchema:schema11.properties.defaults.properties.medium,data:data139};
+if(!pattern41.test(data133)){
+const err299 = {instancePath:instancePath+"/defaults/interfaces/" + i11+"/name",schemaPath:"#/properties/defaults/properties/interfaces/items/properties/name/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}$"},message:"must match pattern \""+"^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}$"+"\"",schema:"^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}$",parentSchema:schema11.properties.defaults.properties.interfaces.items.properties.name,data:data133};
 if(vErrors === null){
 vErrors = [err299];
 }
@@ -3715,8 +3742,9 @@ vErrors.push(err299);
 }
 errors++;
 }
-if(!((data139 === "network") || (data139 === "iso"))){
-const err300 = {instancePath:instancePath+"/defaults/medium",schemaPath:"#/properties/defaults/properties/medium/enum",keyword:"enum",params:{allowedValues: schema11.properties.defaults.properties.medium.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.defaults.properties.medium.enum,parentSchema:schema11.properties.defaults.properties.medium,data:data139};
+}
+else {
+const err300 = {instancePath:instancePath+"/defaults/interfaces/" + i11+"/name",schemaPath:"#/properties/defaults/properties/interfaces/items/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.interfaces.items.properties.name.type,parentSchema:schema11.properties.defaults.properties.interfaces.items.properties.name,data:data133};
 if(vErrors === null){
 vErrors = [err300];
 }
@@ -3726,10 +3754,10 @@ vErrors.push(err300);
 errors++;
 }
 }
-if(data73.reinstall !== undefined){
-let data140 = data73.reinstall;
-if(!(((typeof data140 == "number") && (!(data140 % 1) && !isNaN(data140))) && (isFinite(data140)))){
-const err301 = {instancePath:instancePath+"/defaults/reinstall",schemaPath:"#/properties/defaults/properties/reinstall/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.defaults.properties.reinstall.type,parentSchema:schema11.properties.defaults.properties.reinstall,data:data140};
+if(data132.mac !== undefined){
+let data134 = data132.mac;
+if(typeof data134 !== "string"){
+const err301 = {instancePath:instancePath+"/defaults/interfaces/" + i11+"/mac",schemaPath:"#/properties/defaults/properties/interfaces/items/properties/mac/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.interfaces.items.properties.mac.type,parentSchema:schema11.properties.defaults.properties.interfaces.items.properties.mac,data:data134};
 if(vErrors === null){
 vErrors = [err301];
 }
@@ -3738,9 +3766,10 @@ vErrors.push(err301);
 }
 errors++;
 }
-if((typeof data140 == "number") && (isFinite(data140))){
-if(data140 > 999999999 || isNaN(data140)){
-const err302 = {instancePath:instancePath+"/defaults/reinstall",schemaPath:"#/properties/defaults/properties/reinstall/maximum",keyword:"maximum",params:{comparison: "<=", limit: 999999999},message:"must be <= 999999999",schema:999999999,parentSchema:schema11.properties.defaults.properties.reinstall,data:data140};
+}
+}
+else {
+const err302 = {instancePath:instancePath+"/defaults/interfaces/" + i11,schemaPath:"#/properties/defaults/properties/interfaces/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.defaults.properties.interfaces.items.type,parentSchema:schema11.properties.defaults.properties.interfaces.items,data:data132};
 if(vErrors === null){
 vErrors = [err302];
 }
@@ -3749,8 +3778,10 @@ vErrors.push(err302);
 }
 errors++;
 }
-if(data140 < 0 || isNaN(data140)){
-const err303 = {instancePath:instancePath+"/defaults/reinstall",schemaPath:"#/properties/defaults/properties/reinstall/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.defaults.properties.reinstall,data:data140};
+}
+}
+else {
+const err303 = {instancePath:instancePath+"/defaults/interfaces",schemaPath:"#/properties/defaults/properties/interfaces/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.defaults.properties.interfaces.type,parentSchema:schema11.properties.defaults.properties.interfaces,data:data131};
 if(vErrors === null){
 vErrors = [err303];
 }
@@ -3760,13 +3791,10 @@ vErrors.push(err303);
 errors++;
 }
 }
-}
-if(data73.lab !== undefined){
-let data141 = data73.lab;
-if(data141 && typeof data141 == "object" && !Array.isArray(data141)){
-for(const key22 in data141){
-if(!(((((key22 === "memory_mib") || (key22 === "vcpus")) || (key22 === "disk_gib")) || (key22 === "data_disk_gib")) || (key22 === "nic_model"))){
-const err304 = {instancePath:instancePath+"/defaults/lab",schemaPath:"#/properties/defaults/properties/lab/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key22},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.defaults.properties.lab,data:data141};
+if(data85.method !== undefined){
+let data135 = data85.method;
+if(typeof data135 !== "string"){
+const err304 = {instancePath:instancePath+"/defaults/method",schemaPath:"#/properties/defaults/properties/method/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.method.type,parentSchema:schema11.properties.defaults.properties.method,data:data135};
 if(vErrors === null){
 vErrors = [err304];
 }
@@ -3775,11 +3803,8 @@ vErrors.push(err304);
 }
 errors++;
 }
-}
-if(data141.memory_mib !== undefined){
-let data142 = data141.memory_mib;
-if(!(((typeof data142 == "number") && (!(data142 % 1) && !isNaN(data142))) && (isFinite(data142)))){
-const err305 = {instancePath:instancePath+"/defaults/lab/memory_mib",schemaPath:"#/properties/defaults/properties/lab/properties/memory_mib/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.defaults.properties.lab.properties.memory_mib.type,parentSchema:schema11.properties.defaults.properties.lab.properties.memory_mib,data:data142};
+if(!((data135 === "dhcp") || (data135 === "static"))){
+const err305 = {instancePath:instancePath+"/defaults/method",schemaPath:"#/properties/defaults/properties/method/enum",keyword:"enum",params:{allowedValues: schema11.properties.defaults.properties.method.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.defaults.properties.method.enum,parentSchema:schema11.properties.defaults.properties.method,data:data135};
 if(vErrors === null){
 vErrors = [err305];
 }
@@ -3788,9 +3813,11 @@ vErrors.push(err305);
 }
 errors++;
 }
-if((typeof data142 == "number") && (isFinite(data142))){
-if(data142 > 16777216 || isNaN(data142)){
-const err306 = {instancePath:instancePath+"/defaults/lab/memory_mib",schemaPath:"#/properties/defaults/properties/lab/properties/memory_mib/maximum",keyword:"maximum",params:{comparison: "<=", limit: 16777216},message:"must be <= 16777216",schema:16777216,parentSchema:schema11.properties.defaults.properties.lab.properties.memory_mib,data:data142};
+}
+if(data85.prefix !== undefined){
+let data136 = data85.prefix;
+if(!(((typeof data136 == "number") && (!(data136 % 1) && !isNaN(data136))) && (isFinite(data136)))){
+const err306 = {instancePath:instancePath+"/defaults/prefix",schemaPath:"#/properties/defaults/properties/prefix/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.defaults.properties.prefix.type,parentSchema:schema11.properties.defaults.properties.prefix,data:data136};
 if(vErrors === null){
 vErrors = [err306];
 }
@@ -3799,8 +3826,9 @@ vErrors.push(err306);
 }
 errors++;
 }
-if(data142 < 8192 || isNaN(data142)){
-const err307 = {instancePath:instancePath+"/defaults/lab/memory_mib",schemaPath:"#/properties/defaults/properties/lab/properties/memory_mib/minimum",keyword:"minimum",params:{comparison: ">=", limit: 8192},message:"must be >= 8192",schema:8192,parentSchema:schema11.properties.defaults.properties.lab.properties.memory_mib,data:data142};
+if((typeof data136 == "number") && (isFinite(data136))){
+if(data136 > 32 || isNaN(data136)){
+const err307 = {instancePath:instancePath+"/defaults/prefix",schemaPath:"#/properties/defaults/properties/prefix/maximum",keyword:"maximum",params:{comparison: "<=", limit: 32},message:"must be <= 32",schema:32,parentSchema:schema11.properties.defaults.properties.prefix,data:data136};
 if(vErrors === null){
 vErrors = [err307];
 }
@@ -3809,12 +3837,8 @@ vErrors.push(err307);
 }
 errors++;
 }
-}
-}
-if(data141.vcpus !== undefined){
-let data143 = data141.vcpus;
-if(!(((typeof data143 == "number") && (!(data143 % 1) && !isNaN(data143))) && (isFinite(data143)))){
-const err308 = {instancePath:instancePath+"/defaults/lab/vcpus",schemaPath:"#/properties/defaults/properties/lab/properties/vcpus/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.defaults.properties.lab.properties.vcpus.type,parentSchema:schema11.properties.defaults.properties.lab.properties.vcpus,data:data143};
+if(data136 < 1 || isNaN(data136)){
+const err308 = {instancePath:instancePath+"/defaults/prefix",schemaPath:"#/properties/defaults/properties/prefix/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.defaults.properties.prefix,data:data136};
 if(vErrors === null){
 vErrors = [err308];
 }
@@ -3823,9 +3847,12 @@ vErrors.push(err308);
 }
 errors++;
 }
-if((typeof data143 == "number") && (isFinite(data143))){
-if(data143 > 256 || isNaN(data143)){
-const err309 = {instancePath:instancePath+"/defaults/lab/vcpus",schemaPath:"#/properties/defaults/properties/lab/properties/vcpus/maximum",keyword:"maximum",params:{comparison: "<=", limit: 256},message:"must be <= 256",schema:256,parentSchema:schema11.properties.defaults.properties.lab.properties.vcpus,data:data143};
+}
+}
+if(data85.netmask !== undefined){
+let data137 = data85.netmask;
+if(typeof data137 !== "string"){
+const err309 = {instancePath:instancePath+"/defaults/netmask",schemaPath:"#/properties/defaults/properties/netmask/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.netmask.type,parentSchema:schema11.properties.defaults.properties.netmask,data:data137};
 if(vErrors === null){
 vErrors = [err309];
 }
@@ -3834,8 +3861,11 @@ vErrors.push(err309);
 }
 errors++;
 }
-if(data143 < 1 || isNaN(data143)){
-const err310 = {instancePath:instancePath+"/defaults/lab/vcpus",schemaPath:"#/properties/defaults/properties/lab/properties/vcpus/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.defaults.properties.lab.properties.vcpus,data:data143};
+}
+if(data85.gateway !== undefined){
+let data138 = data85.gateway;
+if(typeof data138 !== "string"){
+const err310 = {instancePath:instancePath+"/defaults/gateway",schemaPath:"#/properties/defaults/properties/gateway/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.gateway.type,parentSchema:schema11.properties.defaults.properties.gateway,data:data138};
 if(vErrors === null){
 vErrors = [err310];
 }
@@ -3845,11 +3875,11 @@ vErrors.push(err310);
 errors++;
 }
 }
-}
-if(data141.disk_gib !== undefined){
-let data144 = data141.disk_gib;
-if(!(((typeof data144 == "number") && (!(data144 % 1) && !isNaN(data144))) && (isFinite(data144)))){
-const err311 = {instancePath:instancePath+"/defaults/lab/disk_gib",schemaPath:"#/properties/defaults/properties/lab/properties/disk_gib/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.defaults.properties.lab.properties.disk_gib.type,parentSchema:schema11.properties.defaults.properties.lab.properties.disk_gib,data:data144};
+if(data85.dns !== undefined){
+let data139 = data85.dns;
+if(Array.isArray(data139)){
+if(data139.length > 8){
+const err311 = {instancePath:instancePath+"/defaults/dns",schemaPath:"#/properties/defaults/properties/dns/maxItems",keyword:"maxItems",params:{limit: 8},message:"must NOT have more than 8 items",schema:8,parentSchema:schema11.properties.defaults.properties.dns,data:data139};
 if(vErrors === null){
 vErrors = [err311];
 }
@@ -3858,9 +3888,11 @@ vErrors.push(err311);
 }
 errors++;
 }
-if((typeof data144 == "number") && (isFinite(data144))){
-if(data144 > 1048576 || isNaN(data144)){
-const err312 = {instancePath:instancePath+"/defaults/lab/disk_gib",schemaPath:"#/properties/defaults/properties/lab/properties/disk_gib/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1048576},message:"must be <= 1048576",schema:1048576,parentSchema:schema11.properties.defaults.properties.lab.properties.disk_gib,data:data144};
+const len12 = data139.length;
+for(let i12=0; i12<len12; i12++){
+let data140 = data139[i12];
+if(typeof data140 !== "string"){
+const err312 = {instancePath:instancePath+"/defaults/dns/" + i12,schemaPath:"#/properties/defaults/properties/dns/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.dns.items.type,parentSchema:schema11.properties.defaults.properties.dns.items,data:data140};
 if(vErrors === null){
 vErrors = [err312];
 }
@@ -3869,8 +3901,10 @@ vErrors.push(err312);
 }
 errors++;
 }
-if(data144 < 60 || isNaN(data144)){
-const err313 = {instancePath:instancePath+"/defaults/lab/disk_gib",schemaPath:"#/properties/defaults/properties/lab/properties/disk_gib/minimum",keyword:"minimum",params:{comparison: ">=", limit: 60},message:"must be >= 60",schema:60,parentSchema:schema11.properties.defaults.properties.lab.properties.disk_gib,data:data144};
+}
+}
+else {
+const err313 = {instancePath:instancePath+"/defaults/dns",schemaPath:"#/properties/defaults/properties/dns/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.defaults.properties.dns.type,parentSchema:schema11.properties.defaults.properties.dns,data:data139};
 if(vErrors === null){
 vErrors = [err313];
 }
@@ -3880,11 +3914,10 @@ vErrors.push(err313);
 errors++;
 }
 }
-}
-if(data141.data_disk_gib !== undefined){
-let data145 = data141.data_disk_gib;
-if(!(((typeof data145 == "number") && (!(data145 % 1) && !isNaN(data145))) && (isFinite(data145)))){
-const err314 = {instancePath:instancePath+"/defaults/lab/data_disk_gib",schemaPath:"#/properties/defaults/properties/lab/properties/data_disk_gib/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.defaults.properties.lab.properties.data_disk_gib.type,parentSchema:schema11.properties.defaults.properties.lab.properties.data_disk_gib,data:data145};
+if(data85.mtu !== undefined){
+let data141 = data85.mtu;
+if(!(((typeof data141 == "number") && (!(data141 % 1) && !isNaN(data141))) && (isFinite(data141)))){
+const err314 = {instancePath:instancePath+"/defaults/mtu",schemaPath:"#/properties/defaults/properties/mtu/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.defaults.properties.mtu.type,parentSchema:schema11.properties.defaults.properties.mtu,data:data141};
 if(vErrors === null){
 vErrors = [err314];
 }
@@ -3893,9 +3926,11 @@ vErrors.push(err314);
 }
 errors++;
 }
-if((typeof data145 == "number") && (isFinite(data145))){
-if(data145 > 1048576 || isNaN(data145)){
-const err315 = {instancePath:instancePath+"/defaults/lab/data_disk_gib",schemaPath:"#/properties/defaults/properties/lab/properties/data_disk_gib/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1048576},message:"must be <= 1048576",schema:1048576,parentSchema:schema11.properties.defaults.properties.lab.properties.data_disk_gib,data:data145};
+}
+if(data85.vlan !== undefined){
+let data142 = data85.vlan;
+if(!(((typeof data142 == "number") && (!(data142 % 1) && !isNaN(data142))) && (isFinite(data142)))){
+const err315 = {instancePath:instancePath+"/defaults/vlan",schemaPath:"#/properties/defaults/properties/vlan/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.defaults.properties.vlan.type,parentSchema:schema11.properties.defaults.properties.vlan,data:data142};
 if(vErrors === null){
 vErrors = [err315];
 }
@@ -3904,8 +3939,15 @@ vErrors.push(err315);
 }
 errors++;
 }
-if(data145 < 50 || isNaN(data145)){
-const err316 = {instancePath:instancePath+"/defaults/lab/data_disk_gib",schemaPath:"#/properties/defaults/properties/lab/properties/data_disk_gib/minimum",keyword:"minimum",params:{comparison: ">=", limit: 50},message:"must be >= 50",schema:50,parentSchema:schema11.properties.defaults.properties.lab.properties.data_disk_gib,data:data145};
+}
+if(data85.bond !== undefined){
+let data143 = data85.bond;
+if(data143 && typeof data143 == "object" && !Array.isArray(data143)){
+for(const key22 in data143){
+if(!((key22 === "mode") || (key22 === "miimon"))){
+let data144 = data143[key22];
+if((typeof data144 !== "string") && (!(((typeof data144 == "number") && (!(data144 % 1) && !isNaN(data144))) && (isFinite(data144))))){
+const err316 = {instancePath:instancePath+"/defaults/bond/" + key22.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/defaults/properties/bond/additionalProperties/type",keyword:"type",params:{type: schema11.properties.defaults.properties.bond.additionalProperties.type},message:"must be string,integer",schema:schema11.properties.defaults.properties.bond.additionalProperties.type,parentSchema:schema11.properties.defaults.properties.bond.additionalProperties,data:data144};
 if(vErrors === null){
 vErrors = [err316];
 }
@@ -3916,10 +3958,10 @@ errors++;
 }
 }
 }
-if(data141.nic_model !== undefined){
-let data146 = data141.nic_model;
-if(typeof data146 !== "string"){
-const err317 = {instancePath:instancePath+"/defaults/lab/nic_model",schemaPath:"#/properties/defaults/properties/lab/properties/nic_model/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.lab.properties.nic_model.type,parentSchema:schema11.properties.defaults.properties.lab.properties.nic_model,data:data146};
+if(data143.mode !== undefined){
+let data145 = data143.mode;
+if(typeof data145 !== "string"){
+const err317 = {instancePath:instancePath+"/defaults/bond/mode",schemaPath:"#/properties/defaults/properties/bond/properties/mode/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.bond.properties.mode.type,parentSchema:schema11.properties.defaults.properties.bond.properties.mode,data:data145};
 if(vErrors === null){
 vErrors = [err317];
 }
@@ -3928,8 +3970,8 @@ vErrors.push(err317);
 }
 errors++;
 }
-if(!((data146 === "virtio") || (data146 === "e1000e"))){
-const err318 = {instancePath:instancePath+"/defaults/lab/nic_model",schemaPath:"#/properties/defaults/properties/lab/properties/nic_model/enum",keyword:"enum",params:{allowedValues: schema11.properties.defaults.properties.lab.properties.nic_model.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.defaults.properties.lab.properties.nic_model.enum,parentSchema:schema11.properties.defaults.properties.lab.properties.nic_model,data:data146};
+if(!(((((((data145 === "balance-rr") || (data145 === "active-backup")) || (data145 === "balance-xor")) || (data145 === "broadcast")) || (data145 === "802.3ad")) || (data145 === "balance-tlb")) || (data145 === "balance-alb"))){
+const err318 = {instancePath:instancePath+"/defaults/bond/mode",schemaPath:"#/properties/defaults/properties/bond/properties/mode/enum",keyword:"enum",params:{allowedValues: schema11.properties.defaults.properties.bond.properties.mode.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.defaults.properties.bond.properties.mode.enum,parentSchema:schema11.properties.defaults.properties.bond.properties.mode,data:data145};
 if(vErrors === null){
 vErrors = [err318];
 }
@@ -3939,9 +3981,10 @@ vErrors.push(err318);
 errors++;
 }
 }
-}
-else {
-const err319 = {instancePath:instancePath+"/defaults/lab",schemaPath:"#/properties/defaults/properties/lab/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.defaults.properties.lab.type,parentSchema:schema11.properties.defaults.properties.lab,data:data141};
+if(data143.miimon !== undefined){
+let data146 = data143.miimon;
+if(!(((typeof data146 == "number") && (!(data146 % 1) && !isNaN(data146))) && (isFinite(data146)))){
+const err319 = {instancePath:instancePath+"/defaults/bond/miimon",schemaPath:"#/properties/defaults/properties/bond/properties/miimon/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.defaults.properties.bond.properties.miimon.type,parentSchema:schema11.properties.defaults.properties.bond.properties.miimon,data:data146};
 if(vErrors === null){
 vErrors = [err319];
 }
@@ -3950,10 +3993,9 @@ vErrors.push(err319);
 }
 errors++;
 }
-}
-}
-else {
-const err320 = {instancePath:instancePath+"/defaults",schemaPath:"#/properties/defaults/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.defaults.type,parentSchema:schema11.properties.defaults,data:data73};
+if((typeof data146 == "number") && (isFinite(data146))){
+if(data146 < 0 || isNaN(data146)){
+const err320 = {instancePath:instancePath+"/defaults/bond/miimon",schemaPath:"#/properties/defaults/properties/bond/properties/miimon/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.defaults.properties.bond.properties.miimon,data:data146};
 if(vErrors === null){
 vErrors = [err320];
 }
@@ -3963,16 +4005,10 @@ vErrors.push(err320);
 errors++;
 }
 }
-if(data.nodes !== undefined){
-let data147 = data.nodes;
-if(Array.isArray(data147)){
-const len12 = data147.length;
-for(let i12=0; i12<len12; i12++){
-let data148 = data147[i12];
-if(data148 && typeof data148 == "object" && !Array.isArray(data148)){
-for(const key23 in data148){
-if(!(func2.call(schema11.properties.nodes.items.properties, key23))){
-const err321 = {instancePath:instancePath+"/nodes/" + i12,schemaPath:"#/properties/nodes/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key23},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.nodes.items,data:data148};
+}
+}
+else {
+const err321 = {instancePath:instancePath+"/defaults/bond",schemaPath:"#/properties/defaults/properties/bond/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.defaults.properties.bond.type,parentSchema:schema11.properties.defaults.properties.bond,data:data143};
 if(vErrors === null){
 vErrors = [err321];
 }
@@ -3982,10 +4018,15 @@ vErrors.push(err321);
 errors++;
 }
 }
-if(data148.hostname !== undefined){
-let data149 = data148.hostname;
-if(typeof data149 !== "string"){
-const err322 = {instancePath:instancePath+"/nodes/" + i12+"/hostname",schemaPath:"#/properties/nodes/items/properties/hostname/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.hostname.type,parentSchema:schema11.properties.nodes.items.properties.hostname,data:data149};
+if(data85.kernel_args !== undefined){
+let data147 = data85.kernel_args;
+if(Array.isArray(data147)){
+const len13 = data147.length;
+for(let i13=0; i13<len13; i13++){
+let data148 = data147[i13];
+if(typeof data148 === "string"){
+if(func3(data148) > 1024){
+const err322 = {instancePath:instancePath+"/defaults/kernel_args/" + i13,schemaPath:"#/properties/defaults/properties/kernel_args/items/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters",schema:1024,parentSchema:schema11.properties.defaults.properties.kernel_args.items,data:data148};
 if(vErrors === null){
 vErrors = [err322];
 }
@@ -3994,11 +4035,8 @@ vErrors.push(err322);
 }
 errors++;
 }
-}
-if(data148.mac !== undefined){
-let data150 = data148.mac;
-if(typeof data150 !== "string"){
-const err323 = {instancePath:instancePath+"/nodes/" + i12+"/mac",schemaPath:"#/properties/nodes/items/properties/mac/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.mac.type,parentSchema:schema11.properties.nodes.items.properties.mac,data:data150};
+if(!pattern6.test(data148)){
+const err323 = {instancePath:instancePath+"/defaults/kernel_args/" + i13,schemaPath:"#/properties/defaults/properties/kernel_args/items/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$",parentSchema:schema11.properties.defaults.properties.kernel_args.items,data:data148};
 if(vErrors === null){
 vErrors = [err323];
 }
@@ -4008,11 +4046,8 @@ vErrors.push(err323);
 errors++;
 }
 }
-if(data148.macs !== undefined){
-let data151 = data148.macs;
-if(Array.isArray(data151)){
-if(data151.length > 32){
-const err324 = {instancePath:instancePath+"/nodes/" + i12+"/macs",schemaPath:"#/properties/nodes/items/properties/macs/maxItems",keyword:"maxItems",params:{limit: 32},message:"must NOT have more than 32 items",schema:32,parentSchema:schema11.properties.nodes.items.properties.macs,data:data151};
+else {
+const err324 = {instancePath:instancePath+"/defaults/kernel_args/" + i13,schemaPath:"#/properties/defaults/properties/kernel_args/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.kernel_args.items.type,parentSchema:schema11.properties.defaults.properties.kernel_args.items,data:data148};
 if(vErrors === null){
 vErrors = [err324];
 }
@@ -4021,8 +4056,10 @@ vErrors.push(err324);
 }
 errors++;
 }
-if(data151.length < 1){
-const err325 = {instancePath:instancePath+"/nodes/" + i12+"/macs",schemaPath:"#/properties/nodes/items/properties/macs/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.nodes.items.properties.macs,data:data151};
+}
+}
+else {
+const err325 = {instancePath:instancePath+"/defaults/kernel_args",schemaPath:"#/properties/defaults/properties/kernel_args/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.defaults.properties.kernel_args.type,parentSchema:schema11.properties.defaults.properties.kernel_args,data:data147};
 if(vErrors === null){
 vErrors = [err325];
 }
@@ -4031,11 +4068,11 @@ vErrors.push(err325);
 }
 errors++;
 }
-const len13 = data151.length;
-for(let i13=0; i13<len13; i13++){
-let data152 = data151[i13];
-if(typeof data152 !== "string"){
-const err326 = {instancePath:instancePath+"/nodes/" + i12+"/macs/" + i13,schemaPath:"#/properties/nodes/items/properties/macs/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.macs.items.type,parentSchema:schema11.properties.nodes.items.properties.macs.items,data:data152};
+}
+if(data85.config !== undefined){
+let data149 = data85.config;
+if(!(data149 && typeof data149 == "object" && !Array.isArray(data149))){
+const err326 = {instancePath:instancePath+"/defaults/config",schemaPath:"#/properties/defaults/properties/config/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.defaults.properties.config.type,parentSchema:schema11.properties.defaults.properties.config,data:data149};
 if(vErrors === null){
 vErrors = [err326];
 }
@@ -4045,9 +4082,10 @@ vErrors.push(err326);
 errors++;
 }
 }
-}
-else {
-const err327 = {instancePath:instancePath+"/nodes/" + i12+"/macs",schemaPath:"#/properties/nodes/items/properties/macs/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.nodes.items.properties.macs.type,parentSchema:schema11.properties.nodes.items.properties.macs,data:data151};
+if(data85.state !== undefined){
+let data150 = data85.state;
+if(typeof data150 !== "string"){
+const err327 = {instancePath:instancePath+"/defaults/state",schemaPath:"#/properties/defaults/properties/state/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.state.type,parentSchema:schema11.properties.defaults.properties.state,data:data150};
 if(vErrors === null){
 vErrors = [err327];
 }
@@ -4056,11 +4094,8 @@ vErrors.push(err327);
 }
 errors++;
 }
-}
-if(data148.ip !== undefined){
-let data153 = data148.ip;
-if(typeof data153 !== "string"){
-const err328 = {instancePath:instancePath+"/nodes/" + i12+"/ip",schemaPath:"#/properties/nodes/items/properties/ip/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.ip.type,parentSchema:schema11.properties.nodes.items.properties.ip,data:data153};
+if(!(((data150 === "install") || (data150 === "local")) || (data150 === "install-once"))){
+const err328 = {instancePath:instancePath+"/defaults/state",schemaPath:"#/properties/defaults/properties/state/enum",keyword:"enum",params:{allowedValues: schema11.properties.defaults.properties.state.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.defaults.properties.state.enum,parentSchema:schema11.properties.defaults.properties.state,data:data150};
 if(vErrors === null){
 vErrors = [err328];
 }
@@ -4070,10 +4105,10 @@ vErrors.push(err328);
 errors++;
 }
 }
-if(data148.role !== undefined){
-let data154 = data148.role;
-if(typeof data154 !== "string"){
-const err329 = {instancePath:instancePath+"/nodes/" + i12+"/role",schemaPath:"#/properties/nodes/items/properties/role/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.role.type,parentSchema:schema11.properties.nodes.items.properties.role,data:data154};
+if(data85.medium !== undefined){
+let data151 = data85.medium;
+if(typeof data151 !== "string"){
+const err329 = {instancePath:instancePath+"/defaults/medium",schemaPath:"#/properties/defaults/properties/medium/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.medium.type,parentSchema:schema11.properties.defaults.properties.medium,data:data151};
 if(vErrors === null){
 vErrors = [err329];
 }
@@ -4082,8 +4117,8 @@ vErrors.push(err329);
 }
 errors++;
 }
-if(!((data154 === "create") || (data154 === "join"))){
-const err330 = {instancePath:instancePath+"/nodes/" + i12+"/role",schemaPath:"#/properties/nodes/items/properties/role/enum",keyword:"enum",params:{allowedValues: schema11.properties.nodes.items.properties.role.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.nodes.items.properties.role.enum,parentSchema:schema11.properties.nodes.items.properties.role,data:data154};
+if(!((data151 === "network") || (data151 === "iso"))){
+const err330 = {instancePath:instancePath+"/defaults/medium",schemaPath:"#/properties/defaults/properties/medium/enum",keyword:"enum",params:{allowedValues: schema11.properties.defaults.properties.medium.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.defaults.properties.medium.enum,parentSchema:schema11.properties.defaults.properties.medium,data:data151};
 if(vErrors === null){
 vErrors = [err330];
 }
@@ -4093,11 +4128,10 @@ vErrors.push(err330);
 errors++;
 }
 }
-if(data148.os !== undefined){
-let data155 = data148.os;
-if(typeof data155 === "string"){
-if(!pattern0.test(data155)){
-const err331 = {instancePath:instancePath+"/nodes/" + i12+"/os",schemaPath:"#/properties/nodes/items/properties/os/pattern",keyword:"pattern",params:{pattern: "^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$"},message:"must match pattern \""+"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$"+"\"",schema:"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$",parentSchema:schema11.properties.nodes.items.properties.os,data:data155};
+if(data85.reinstall !== undefined){
+let data152 = data85.reinstall;
+if(!(((typeof data152 == "number") && (!(data152 % 1) && !isNaN(data152))) && (isFinite(data152)))){
+const err331 = {instancePath:instancePath+"/defaults/reinstall",schemaPath:"#/properties/defaults/properties/reinstall/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.defaults.properties.reinstall.type,parentSchema:schema11.properties.defaults.properties.reinstall,data:data152};
 if(vErrors === null){
 vErrors = [err331];
 }
@@ -4106,9 +4140,9 @@ vErrors.push(err331);
 }
 errors++;
 }
-}
-else {
-const err332 = {instancePath:instancePath+"/nodes/" + i12+"/os",schemaPath:"#/properties/nodes/items/properties/os/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.os.type,parentSchema:schema11.properties.nodes.items.properties.os,data:data155};
+if((typeof data152 == "number") && (isFinite(data152))){
+if(data152 > 999999999 || isNaN(data152)){
+const err332 = {instancePath:instancePath+"/defaults/reinstall",schemaPath:"#/properties/defaults/properties/reinstall/maximum",keyword:"maximum",params:{comparison: "<=", limit: 999999999},message:"must be <= 999999999",schema:999999999,parentSchema:schema11.properties.defaults.properties.reinstall,data:data152};
 if(vErrors === null){
 vErrors = [err332];
 }
@@ -4117,13 +4151,8 @@ vErrors.push(err332);
 }
 errors++;
 }
-}
-if(data148.cloud_init !== undefined){
-let data156 = data148.cloud_init;
-if(data156 && typeof data156 == "object" && !Array.isArray(data156)){
-for(const key24 in data156){
-if(!((((key24 === "user_data") || (key24 === "user_data_file")) || (key24 === "vendor_data")) || (key24 === "meta_data"))){
-const err333 = {instancePath:instancePath+"/nodes/" + i12+"/cloud_init",schemaPath:"#/properties/nodes/items/properties/cloud_init/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key24},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.nodes.items.properties.cloud_init,data:data156};
+if(data152 < 0 || isNaN(data152)){
+const err333 = {instancePath:instancePath+"/defaults/reinstall",schemaPath:"#/properties/defaults/properties/reinstall/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.defaults.properties.reinstall,data:data152};
 if(vErrors === null){
 vErrors = [err333];
 }
@@ -4133,10 +4162,13 @@ vErrors.push(err333);
 errors++;
 }
 }
-if(data156.user_data !== undefined){
-let data157 = data156.user_data;
-if(!(data157 && typeof data157 == "object" && !Array.isArray(data157))){
-const err334 = {instancePath:instancePath+"/nodes/" + i12+"/cloud_init/user_data",schemaPath:"#/properties/nodes/items/properties/cloud_init/properties/user_data/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nodes.items.properties.cloud_init.properties.user_data.type,parentSchema:schema11.properties.nodes.items.properties.cloud_init.properties.user_data,data:data157};
+}
+if(data85.lab !== undefined){
+let data153 = data85.lab;
+if(data153 && typeof data153 == "object" && !Array.isArray(data153)){
+for(const key23 in data153){
+if(!(((((key23 === "memory_mib") || (key23 === "vcpus")) || (key23 === "disk_gib")) || (key23 === "data_disk_gib")) || (key23 === "nic_model"))){
+const err334 = {instancePath:instancePath+"/defaults/lab",schemaPath:"#/properties/defaults/properties/lab/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key23},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.defaults.properties.lab,data:data153};
 if(vErrors === null){
 vErrors = [err334];
 }
@@ -4146,11 +4178,10 @@ vErrors.push(err334);
 errors++;
 }
 }
-if(data156.user_data_file !== undefined){
-let data158 = data156.user_data_file;
-if(typeof data158 === "string"){
-if(func3(data158) > 1024){
-const err335 = {instancePath:instancePath+"/nodes/" + i12+"/cloud_init/user_data_file",schemaPath:"#/properties/nodes/items/properties/cloud_init/properties/user_data_file/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters",schema:1024,parentSchema:schema11.properties.nodes.items.properties.cloud_init.properties.user_data_file,data:data158};
+if(data153.memory_mib !== undefined){
+let data154 = data153.memory_mib;
+if(!(((typeof data154 == "number") && (!(data154 % 1) && !isNaN(data154))) && (isFinite(data154)))){
+const err335 = {instancePath:instancePath+"/defaults/lab/memory_mib",schemaPath:"#/properties/defaults/properties/lab/properties/memory_mib/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.defaults.properties.lab.properties.memory_mib.type,parentSchema:schema11.properties.defaults.properties.lab.properties.memory_mib,data:data154};
 if(vErrors === null){
 vErrors = [err335];
 }
@@ -4159,8 +4190,9 @@ vErrors.push(err335);
 }
 errors++;
 }
-if(func3(data158) < 1){
-const err336 = {instancePath:instancePath+"/nodes/" + i12+"/cloud_init/user_data_file",schemaPath:"#/properties/nodes/items/properties/cloud_init/properties/user_data_file/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.nodes.items.properties.cloud_init.properties.user_data_file,data:data158};
+if((typeof data154 == "number") && (isFinite(data154))){
+if(data154 > 16777216 || isNaN(data154)){
+const err336 = {instancePath:instancePath+"/defaults/lab/memory_mib",schemaPath:"#/properties/defaults/properties/lab/properties/memory_mib/maximum",keyword:"maximum",params:{comparison: "<=", limit: 16777216},message:"must be <= 16777216",schema:16777216,parentSchema:schema11.properties.defaults.properties.lab.properties.memory_mib,data:data154};
 if(vErrors === null){
 vErrors = [err336];
 }
@@ -4169,8 +4201,8 @@ vErrors.push(err336);
 }
 errors++;
 }
-if(!pattern9.test(data158)){
-const err337 = {instancePath:instancePath+"/nodes/" + i12+"/cloud_init/user_data_file",schemaPath:"#/properties/nodes/items/properties/cloud_init/properties/user_data_file/pattern",keyword:"pattern",params:{pattern: "^[^\\u0000-\\u001f\\u007f]+$"},message:"must match pattern \""+"^[^\\u0000-\\u001f\\u007f]+$"+"\"",schema:"^[^\\u0000-\\u001f\\u007f]+$",parentSchema:schema11.properties.nodes.items.properties.cloud_init.properties.user_data_file,data:data158};
+if(data154 < 8192 || isNaN(data154)){
+const err337 = {instancePath:instancePath+"/defaults/lab/memory_mib",schemaPath:"#/properties/defaults/properties/lab/properties/memory_mib/minimum",keyword:"minimum",params:{comparison: ">=", limit: 8192},message:"must be >= 8192",schema:8192,parentSchema:schema11.properties.defaults.properties.lab.properties.memory_mib,data:data154};
 if(vErrors === null){
 vErrors = [err337];
 }
@@ -4180,8 +4212,11 @@ vErrors.push(err337);
 errors++;
 }
 }
-else {
-const err338 = {instancePath:instancePath+"/nodes/" + i12+"/cloud_init/user_data_file",schemaPath:"#/properties/nodes/items/properties/cloud_init/properties/user_data_file/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.cloud_init.properties.user_data_file.type,parentSchema:schema11.properties.nodes.items.properties.cloud_init.properties.user_data_file,data:data158};
+}
+if(data153.vcpus !== undefined){
+let data155 = data153.vcpus;
+if(!(((typeof data155 == "number") && (!(data155 % 1) && !isNaN(data155))) && (isFinite(data155)))){
+const err338 = {instancePath:instancePath+"/defaults/lab/vcpus",schemaPath:"#/properties/defaults/properties/lab/properties/vcpus/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.defaults.properties.lab.properties.vcpus.type,parentSchema:schema11.properties.defaults.properties.lab.properties.vcpus,data:data155};
 if(vErrors === null){
 vErrors = [err338];
 }
@@ -4190,11 +4225,9 @@ vErrors.push(err338);
 }
 errors++;
 }
-}
-if(data156.vendor_data !== undefined){
-let data159 = data156.vendor_data;
-if(!(data159 && typeof data159 == "object" && !Array.isArray(data159))){
-const err339 = {instancePath:instancePath+"/nodes/" + i12+"/cloud_init/vendor_data",schemaPath:"#/properties/nodes/items/properties/cloud_init/properties/vendor_data/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nodes.items.properties.cloud_init.properties.vendor_data.type,parentSchema:schema11.properties.nodes.items.properties.cloud_init.properties.vendor_data,data:data159};
+if((typeof data155 == "number") && (isFinite(data155))){
+if(data155 > 256 || isNaN(data155)){
+const err339 = {instancePath:instancePath+"/defaults/lab/vcpus",schemaPath:"#/properties/defaults/properties/lab/properties/vcpus/maximum",keyword:"maximum",params:{comparison: "<=", limit: 256},message:"must be <= 256",schema:256,parentSchema:schema11.properties.defaults.properties.lab.properties.vcpus,data:data155};
 if(vErrors === null){
 vErrors = [err339];
 }
@@ -4203,11 +4236,8 @@ vErrors.push(err339);
 }
 errors++;
 }
-}
-if(data156.meta_data !== undefined){
-let data160 = data156.meta_data;
-if(!(data160 && typeof data160 == "object" && !Array.isArray(data160))){
-const err340 = {instancePath:instancePath+"/nodes/" + i12+"/cloud_init/meta_data",schemaPath:"#/properties/nodes/items/properties/cloud_init/properties/meta_data/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nodes.items.properties.cloud_init.properties.meta_data.type,parentSchema:schema11.properties.nodes.items.properties.cloud_init.properties.meta_data,data:data160};
+if(data155 < 1 || isNaN(data155)){
+const err340 = {instancePath:instancePath+"/defaults/lab/vcpus",schemaPath:"#/properties/defaults/properties/lab/properties/vcpus/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.defaults.properties.lab.properties.vcpus,data:data155};
 if(vErrors === null){
 vErrors = [err340];
 }
@@ -4218,8 +4248,10 @@ errors++;
 }
 }
 }
-else {
-const err341 = {instancePath:instancePath+"/nodes/" + i12+"/cloud_init",schemaPath:"#/properties/nodes/items/properties/cloud_init/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nodes.items.properties.cloud_init.type,parentSchema:schema11.properties.nodes.items.properties.cloud_init,data:data156};
+if(data153.disk_gib !== undefined){
+let data156 = data153.disk_gib;
+if(!(((typeof data156 == "number") && (!(data156 % 1) && !isNaN(data156))) && (isFinite(data156)))){
+const err341 = {instancePath:instancePath+"/defaults/lab/disk_gib",schemaPath:"#/properties/defaults/properties/lab/properties/disk_gib/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.defaults.properties.lab.properties.disk_gib.type,parentSchema:schema11.properties.defaults.properties.lab.properties.disk_gib,data:data156};
 if(vErrors === null){
 vErrors = [err341];
 }
@@ -4228,11 +4260,9 @@ vErrors.push(err341);
 }
 errors++;
 }
-}
-if(data148.arch !== undefined){
-let data161 = data148.arch;
-if(typeof data161 !== "string"){
-const err342 = {instancePath:instancePath+"/nodes/" + i12+"/arch",schemaPath:"#/properties/nodes/items/properties/arch/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.arch.type,parentSchema:schema11.properties.nodes.items.properties.arch,data:data161};
+if((typeof data156 == "number") && (isFinite(data156))){
+if(data156 > 1048576 || isNaN(data156)){
+const err342 = {instancePath:instancePath+"/defaults/lab/disk_gib",schemaPath:"#/properties/defaults/properties/lab/properties/disk_gib/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1048576},message:"must be <= 1048576",schema:1048576,parentSchema:schema11.properties.defaults.properties.lab.properties.disk_gib,data:data156};
 if(vErrors === null){
 vErrors = [err342];
 }
@@ -4241,8 +4271,8 @@ vErrors.push(err342);
 }
 errors++;
 }
-if(!((data161 === "x86_64") || (data161 === "arm64"))){
-const err343 = {instancePath:instancePath+"/nodes/" + i12+"/arch",schemaPath:"#/properties/nodes/items/properties/arch/enum",keyword:"enum",params:{allowedValues: schema11.properties.nodes.items.properties.arch.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.nodes.items.properties.arch.enum,parentSchema:schema11.properties.nodes.items.properties.arch,data:data161};
+if(data156 < 60 || isNaN(data156)){
+const err343 = {instancePath:instancePath+"/defaults/lab/disk_gib",schemaPath:"#/properties/defaults/properties/lab/properties/disk_gib/minimum",keyword:"minimum",params:{comparison: ">=", limit: 60},message:"must be >= 60",schema:60,parentSchema:schema11.properties.defaults.properties.lab.properties.disk_gib,data:data156};
 if(vErrors === null){
 vErrors = [err343];
 }
@@ -4252,11 +4282,11 @@ vErrors.push(err343);
 errors++;
 }
 }
-if(data148.iscsi !== undefined){
-let data162 = data148.iscsi;
-if(data162 && typeof data162 == "object" && !Array.isArray(data162)){
-if(data162.server === undefined){
-const err344 = {instancePath:instancePath+"/nodes/" + i12+"/iscsi",schemaPath:"#/properties/nodes/items/properties/iscsi/required",keyword:"required",params:{missingProperty: "server"},message:"must have required property '"+"server"+"'",schema:schema11.properties.nodes.items.properties.iscsi.required,parentSchema:schema11.properties.nodes.items.properties.iscsi,data:data162};
+}
+if(data153.data_disk_gib !== undefined){
+let data157 = data153.data_disk_gib;
+if(!(((typeof data157 == "number") && (!(data157 % 1) && !isNaN(data157))) && (isFinite(data157)))){
+const err344 = {instancePath:instancePath+"/defaults/lab/data_disk_gib",schemaPath:"#/properties/defaults/properties/lab/properties/data_disk_gib/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.defaults.properties.lab.properties.data_disk_gib.type,parentSchema:schema11.properties.defaults.properties.lab.properties.data_disk_gib,data:data157};
 if(vErrors === null){
 vErrors = [err344];
 }
@@ -4265,8 +4295,9 @@ vErrors.push(err344);
 }
 errors++;
 }
-if(data162.target === undefined){
-const err345 = {instancePath:instancePath+"/nodes/" + i12+"/iscsi",schemaPath:"#/properties/nodes/items/properties/iscsi/required",keyword:"required",params:{missingProperty: "target"},message:"must have required property '"+"target"+"'",schema:schema11.properties.nodes.items.properties.iscsi.required,parentSchema:schema11.properties.nodes.items.properties.iscsi,data:data162};
+if((typeof data157 == "number") && (isFinite(data157))){
+if(data157 > 1048576 || isNaN(data157)){
+const err345 = {instancePath:instancePath+"/defaults/lab/data_disk_gib",schemaPath:"#/properties/defaults/properties/lab/properties/data_disk_gib/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1048576},message:"must be <= 1048576",schema:1048576,parentSchema:schema11.properties.defaults.properties.lab.properties.data_disk_gib,data:data157};
 if(vErrors === null){
 vErrors = [err345];
 }
@@ -4275,9 +4306,8 @@ vErrors.push(err345);
 }
 errors++;
 }
-for(const key25 in data162){
-if(!(((((key25 === "server") || (key25 === "port")) || (key25 === "lun")) || (key25 === "target")) || (key25 === "initiator"))){
-const err346 = {instancePath:instancePath+"/nodes/" + i12+"/iscsi",schemaPath:"#/properties/nodes/items/properties/iscsi/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key25},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.nodes.items.properties.iscsi,data:data162};
+if(data157 < 50 || isNaN(data157)){
+const err346 = {instancePath:instancePath+"/defaults/lab/data_disk_gib",schemaPath:"#/properties/defaults/properties/lab/properties/data_disk_gib/minimum",keyword:"minimum",params:{comparison: ">=", limit: 50},message:"must be >= 50",schema:50,parentSchema:schema11.properties.defaults.properties.lab.properties.data_disk_gib,data:data157};
 if(vErrors === null){
 vErrors = [err346];
 }
@@ -4287,10 +4317,11 @@ vErrors.push(err346);
 errors++;
 }
 }
-if(data162.server !== undefined){
-let data163 = data162.server;
-if(typeof data163 !== "string"){
-const err347 = {instancePath:instancePath+"/nodes/" + i12+"/iscsi/server",schemaPath:"#/properties/nodes/items/properties/iscsi/properties/server/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.iscsi.properties.server.type,parentSchema:schema11.properties.nodes.items.properties.iscsi.properties.server,data:data163};
+}
+if(data153.nic_model !== undefined){
+let data158 = data153.nic_model;
+if(typeof data158 !== "string"){
+const err347 = {instancePath:instancePath+"/defaults/lab/nic_model",schemaPath:"#/properties/defaults/properties/lab/properties/nic_model/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.lab.properties.nic_model.type,parentSchema:schema11.properties.defaults.properties.lab.properties.nic_model,data:data158};
 if(vErrors === null){
 vErrors = [err347];
 }
@@ -4299,11 +4330,8 @@ vErrors.push(err347);
 }
 errors++;
 }
-}
-if(data162.port !== undefined){
-let data164 = data162.port;
-if(!(((typeof data164 == "number") && (!(data164 % 1) && !isNaN(data164))) && (isFinite(data164)))){
-const err348 = {instancePath:instancePath+"/nodes/" + i12+"/iscsi/port",schemaPath:"#/properties/nodes/items/properties/iscsi/properties/port/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.nodes.items.properties.iscsi.properties.port.type,parentSchema:schema11.properties.nodes.items.properties.iscsi.properties.port,data:data164};
+if(!((data158 === "virtio") || (data158 === "e1000e"))){
+const err348 = {instancePath:instancePath+"/defaults/lab/nic_model",schemaPath:"#/properties/defaults/properties/lab/properties/nic_model/enum",keyword:"enum",params:{allowedValues: schema11.properties.defaults.properties.lab.properties.nic_model.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.defaults.properties.lab.properties.nic_model.enum,parentSchema:schema11.properties.defaults.properties.lab.properties.nic_model,data:data158};
 if(vErrors === null){
 vErrors = [err348];
 }
@@ -4312,9 +4340,10 @@ vErrors.push(err348);
 }
 errors++;
 }
-if((typeof data164 == "number") && (isFinite(data164))){
-if(data164 > 65535 || isNaN(data164)){
-const err349 = {instancePath:instancePath+"/nodes/" + i12+"/iscsi/port",schemaPath:"#/properties/nodes/items/properties/iscsi/properties/port/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535",schema:65535,parentSchema:schema11.properties.nodes.items.properties.iscsi.properties.port,data:data164};
+}
+}
+else {
+const err349 = {instancePath:instancePath+"/defaults/lab",schemaPath:"#/properties/defaults/properties/lab/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.defaults.properties.lab.type,parentSchema:schema11.properties.defaults.properties.lab,data:data153};
 if(vErrors === null){
 vErrors = [err349];
 }
@@ -4323,8 +4352,10 @@ vErrors.push(err349);
 }
 errors++;
 }
-if(data164 < 1 || isNaN(data164)){
-const err350 = {instancePath:instancePath+"/nodes/" + i12+"/iscsi/port",schemaPath:"#/properties/nodes/items/properties/iscsi/properties/port/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.nodes.items.properties.iscsi.properties.port,data:data164};
+}
+}
+else {
+const err350 = {instancePath:instancePath+"/defaults",schemaPath:"#/properties/defaults/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.defaults.type,parentSchema:schema11.properties.defaults,data:data85};
 if(vErrors === null){
 vErrors = [err350];
 }
@@ -4334,11 +4365,16 @@ vErrors.push(err350);
 errors++;
 }
 }
-}
-if(data162.lun !== undefined){
-let data165 = data162.lun;
-if(!(((typeof data165 == "number") && (!(data165 % 1) && !isNaN(data165))) && (isFinite(data165)))){
-const err351 = {instancePath:instancePath+"/nodes/" + i12+"/iscsi/lun",schemaPath:"#/properties/nodes/items/properties/iscsi/properties/lun/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.nodes.items.properties.iscsi.properties.lun.type,parentSchema:schema11.properties.nodes.items.properties.iscsi.properties.lun,data:data165};
+if(data.nodes !== undefined){
+let data159 = data.nodes;
+if(Array.isArray(data159)){
+const len14 = data159.length;
+for(let i14=0; i14<len14; i14++){
+let data160 = data159[i14];
+if(data160 && typeof data160 == "object" && !Array.isArray(data160)){
+for(const key24 in data160){
+if(!(func2.call(schema11.properties.nodes.items.properties, key24))){
+const err351 = {instancePath:instancePath+"/nodes/" + i14,schemaPath:"#/properties/nodes/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key24},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.nodes.items,data:data160};
 if(vErrors === null){
 vErrors = [err351];
 }
@@ -4347,9 +4383,11 @@ vErrors.push(err351);
 }
 errors++;
 }
-if((typeof data165 == "number") && (isFinite(data165))){
-if(data165 > 255 || isNaN(data165)){
-const err352 = {instancePath:instancePath+"/nodes/" + i12+"/iscsi/lun",schemaPath:"#/properties/nodes/items/properties/iscsi/properties/lun/maximum",keyword:"maximum",params:{comparison: "<=", limit: 255},message:"must be <= 255",schema:255,parentSchema:schema11.properties.nodes.items.properties.iscsi.properties.lun,data:data165};
+}
+if(data160.hostname !== undefined){
+let data161 = data160.hostname;
+if(typeof data161 !== "string"){
+const err352 = {instancePath:instancePath+"/nodes/" + i14+"/hostname",schemaPath:"#/properties/nodes/items/properties/hostname/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.hostname.type,parentSchema:schema11.properties.nodes.items.properties.hostname,data:data161};
 if(vErrors === null){
 vErrors = [err352];
 }
@@ -4358,8 +4396,11 @@ vErrors.push(err352);
 }
 errors++;
 }
-if(data165 < 0 || isNaN(data165)){
-const err353 = {instancePath:instancePath+"/nodes/" + i12+"/iscsi/lun",schemaPath:"#/properties/nodes/items/properties/iscsi/properties/lun/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.nodes.items.properties.iscsi.properties.lun,data:data165};
+}
+if(data160.mac !== undefined){
+let data162 = data160.mac;
+if(typeof data162 !== "string"){
+const err353 = {instancePath:instancePath+"/nodes/" + i14+"/mac",schemaPath:"#/properties/nodes/items/properties/mac/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.mac.type,parentSchema:schema11.properties.nodes.items.properties.mac,data:data162};
 if(vErrors === null){
 vErrors = [err353];
 }
@@ -4369,12 +4410,11 @@ vErrors.push(err353);
 errors++;
 }
 }
-}
-if(data162.target !== undefined){
-let data166 = data162.target;
-if(typeof data166 === "string"){
-if(func3(data166) > 223){
-const err354 = {instancePath:instancePath+"/nodes/" + i12+"/iscsi/target",schemaPath:"#/properties/nodes/items/properties/iscsi/properties/target/maxLength",keyword:"maxLength",params:{limit: 223},message:"must NOT have more than 223 characters",schema:223,parentSchema:schema11.properties.nodes.items.properties.iscsi.properties.target,data:data166};
+if(data160.macs !== undefined){
+let data163 = data160.macs;
+if(Array.isArray(data163)){
+if(data163.length > 32){
+const err354 = {instancePath:instancePath+"/nodes/" + i14+"/macs",schemaPath:"#/properties/nodes/items/properties/macs/maxItems",keyword:"maxItems",params:{limit: 32},message:"must NOT have more than 32 items",schema:32,parentSchema:schema11.properties.nodes.items.properties.macs,data:data163};
 if(vErrors === null){
 vErrors = [err354];
 }
@@ -4383,8 +4423,8 @@ vErrors.push(err354);
 }
 errors++;
 }
-if(!pattern24.test(data166)){
-const err355 = {instancePath:instancePath+"/nodes/" + i12+"/iscsi/target",schemaPath:"#/properties/nodes/items/properties/iscsi/properties/target/pattern",keyword:"pattern",params:{pattern: "^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$"},message:"must match pattern \""+"^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$"+"\"",schema:"^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$",parentSchema:schema11.properties.nodes.items.properties.iscsi.properties.target,data:data166};
+if(data163.length < 1){
+const err355 = {instancePath:instancePath+"/nodes/" + i14+"/macs",schemaPath:"#/properties/nodes/items/properties/macs/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.nodes.items.properties.macs,data:data163};
 if(vErrors === null){
 vErrors = [err355];
 }
@@ -4393,9 +4433,11 @@ vErrors.push(err355);
 }
 errors++;
 }
-}
-else {
-const err356 = {instancePath:instancePath+"/nodes/" + i12+"/iscsi/target",schemaPath:"#/properties/nodes/items/properties/iscsi/properties/target/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.iscsi.properties.target.type,parentSchema:schema11.properties.nodes.items.properties.iscsi.properties.target,data:data166};
+const len15 = data163.length;
+for(let i15=0; i15<len15; i15++){
+let data164 = data163[i15];
+if(typeof data164 !== "string"){
+const err356 = {instancePath:instancePath+"/nodes/" + i14+"/macs/" + i15,schemaPath:"#/properties/nodes/items/properties/macs/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.macs.items.type,parentSchema:schema11.properties.nodes.items.properties.macs.items,data:data164};
 if(vErrors === null){
 vErrors = [err356];
 }
@@ -4405,11 +4447,9 @@ vErrors.push(err356);
 errors++;
 }
 }
-if(data162.initiator !== undefined){
-let data167 = data162.initiator;
-if(typeof data167 === "string"){
-if(func3(data167) > 223){
-const err357 = {instancePath:instancePath+"/nodes/" + i12+"/iscsi/initiator",schemaPath:"#/properties/nodes/items/properties/iscsi/properties/initiator/maxLength",keyword:"maxLength",params:{limit: 223},message:"must NOT have more than 223 characters",schema:223,parentSchema:schema11.properties.nodes.items.properties.iscsi.properties.initiator,data:data167};
+}
+else {
+const err357 = {instancePath:instancePath+"/nodes/" + i14+"/macs",schemaPath:"#/properties/nodes/items/properties/macs/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.nodes.items.properties.macs.type,parentSchema:schema11.properties.nodes.items.properties.macs,data:data163};
 if(vErrors === null){
 vErrors = [err357];
 }
@@ -4418,8 +4458,11 @@ vErrors.push(err357);
 }
 errors++;
 }
-if(!pattern24.test(data167)){
-const err358 = {instancePath:instancePath+"/nodes/" + i12+"/iscsi/initiator",schemaPath:"#/properties/nodes/items/properties/iscsi/properties/initiator/pattern",keyword:"pattern",params:{pattern: "^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$"},message:"must match pattern \""+"^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$"+"\"",schema:"^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$",parentSchema:schema11.properties.nodes.items.properties.iscsi.properties.initiator,data:data167};
+}
+if(data160.ip !== undefined){
+let data165 = data160.ip;
+if(typeof data165 !== "string"){
+const err358 = {instancePath:instancePath+"/nodes/" + i14+"/ip",schemaPath:"#/properties/nodes/items/properties/ip/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.ip.type,parentSchema:schema11.properties.nodes.items.properties.ip,data:data165};
 if(vErrors === null){
 vErrors = [err358];
 }
@@ -4429,8 +4472,11 @@ vErrors.push(err358);
 errors++;
 }
 }
-else {
-const err359 = {instancePath:instancePath+"/nodes/" + i12+"/iscsi/initiator",schemaPath:"#/properties/nodes/items/properties/iscsi/properties/initiator/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.iscsi.properties.initiator.type,parentSchema:schema11.properties.nodes.items.properties.iscsi.properties.initiator,data:data167};
+if(data160.ip6 !== undefined){
+let data166 = data160.ip6;
+if(typeof data166 === "string"){
+if(!pattern16.test(data166)){
+const err359 = {instancePath:instancePath+"/nodes/" + i14+"/ip6",schemaPath:"#/properties/nodes/items/properties/ip6/pattern",keyword:"pattern",params:{pattern: "^[0-9A-Fa-f:]{2,39}$"},message:"must match pattern \""+"^[0-9A-Fa-f:]{2,39}$"+"\"",schema:"^[0-9A-Fa-f:]{2,39}$",parentSchema:schema11.properties.nodes.items.properties.ip6,data:data166};
 if(vErrors === null){
 vErrors = [err359];
 }
@@ -4440,9 +4486,8 @@ vErrors.push(err359);
 errors++;
 }
 }
-}
 else {
-const err360 = {instancePath:instancePath+"/nodes/" + i12+"/iscsi",schemaPath:"#/properties/nodes/items/properties/iscsi/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nodes.items.properties.iscsi.type,parentSchema:schema11.properties.nodes.items.properties.iscsi,data:data162};
+const err360 = {instancePath:instancePath+"/nodes/" + i14+"/ip6",schemaPath:"#/properties/nodes/items/properties/ip6/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.ip6.type,parentSchema:schema11.properties.nodes.items.properties.ip6,data:data166};
 if(vErrors === null){
 vErrors = [err360];
 }
@@ -4452,12 +4497,10 @@ vErrors.push(err360);
 errors++;
 }
 }
-if(data148.hardware !== undefined){
-let data168 = data148.hardware;
-if(data168 && typeof data168 == "object" && !Array.isArray(data168)){
-for(const key26 in data168){
-if(!((((((((key26 === "memory_gib") || (key26 === "cpus")) || (key26 === "disk_gib")) || (key26 === "data_disk_gib")) || (key26 === "nic_speed_mbps")) || (key26 === "nic_driver")) || (key26 === "virtualized")) || (key26 === "kvm"))){
-const err361 = {instancePath:instancePath+"/nodes/" + i12+"/hardware",schemaPath:"#/properties/nodes/items/properties/hardware/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key26},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.nodes.items.properties.hardware,data:data168};
+if(data160.role !== undefined){
+let data167 = data160.role;
+if(typeof data167 !== "string"){
+const err361 = {instancePath:instancePath+"/nodes/" + i14+"/role",schemaPath:"#/properties/nodes/items/properties/role/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.role.type,parentSchema:schema11.properties.nodes.items.properties.role,data:data167};
 if(vErrors === null){
 vErrors = [err361];
 }
@@ -4466,12 +4509,8 @@ vErrors.push(err361);
 }
 errors++;
 }
-}
-if(data168.memory_gib !== undefined){
-let data169 = data168.memory_gib;
-if((typeof data169 == "number") && (isFinite(data169))){
-if(data169 > 65536 || isNaN(data169)){
-const err362 = {instancePath:instancePath+"/nodes/" + i12+"/hardware/memory_gib",schemaPath:"#/properties/nodes/items/properties/hardware/properties/memory_gib/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65536},message:"must be <= 65536",schema:65536,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.memory_gib,data:data169};
+if(!((data167 === "create") || (data167 === "join"))){
+const err362 = {instancePath:instancePath+"/nodes/" + i14+"/role",schemaPath:"#/properties/nodes/items/properties/role/enum",keyword:"enum",params:{allowedValues: schema11.properties.nodes.items.properties.role.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.nodes.items.properties.role.enum,parentSchema:schema11.properties.nodes.items.properties.role,data:data167};
 if(vErrors === null){
 vErrors = [err362];
 }
@@ -4480,8 +4519,12 @@ vErrors.push(err362);
 }
 errors++;
 }
-if(data169 < 0.5 || isNaN(data169)){
-const err363 = {instancePath:instancePath+"/nodes/" + i12+"/hardware/memory_gib",schemaPath:"#/properties/nodes/items/properties/hardware/properties/memory_gib/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0.5},message:"must be >= 0.5",schema:0.5,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.memory_gib,data:data169};
+}
+if(data160.os !== undefined){
+let data168 = data160.os;
+if(typeof data168 === "string"){
+if(!pattern0.test(data168)){
+const err363 = {instancePath:instancePath+"/nodes/" + i14+"/os",schemaPath:"#/properties/nodes/items/properties/os/pattern",keyword:"pattern",params:{pattern: "^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$"},message:"must match pattern \""+"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$"+"\"",schema:"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$",parentSchema:schema11.properties.nodes.items.properties.os,data:data168};
 if(vErrors === null){
 vErrors = [err363];
 }
@@ -4492,7 +4535,7 @@ errors++;
 }
 }
 else {
-const err364 = {instancePath:instancePath+"/nodes/" + i12+"/hardware/memory_gib",schemaPath:"#/properties/nodes/items/properties/hardware/properties/memory_gib/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.nodes.items.properties.hardware.properties.memory_gib.type,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.memory_gib,data:data169};
+const err364 = {instancePath:instancePath+"/nodes/" + i14+"/os",schemaPath:"#/properties/nodes/items/properties/os/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.os.type,parentSchema:schema11.properties.nodes.items.properties.os,data:data168};
 if(vErrors === null){
 vErrors = [err364];
 }
@@ -4502,10 +4545,12 @@ vErrors.push(err364);
 errors++;
 }
 }
-if(data168.cpus !== undefined){
-let data170 = data168.cpus;
-if(!(((typeof data170 == "number") && (!(data170 % 1) && !isNaN(data170))) && (isFinite(data170)))){
-const err365 = {instancePath:instancePath+"/nodes/" + i12+"/hardware/cpus",schemaPath:"#/properties/nodes/items/properties/hardware/properties/cpus/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.nodes.items.properties.hardware.properties.cpus.type,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.cpus,data:data170};
+if(data160.cloud_init !== undefined){
+let data169 = data160.cloud_init;
+if(data169 && typeof data169 == "object" && !Array.isArray(data169)){
+for(const key25 in data169){
+if(!((((key25 === "user_data") || (key25 === "user_data_file")) || (key25 === "vendor_data")) || (key25 === "meta_data"))){
+const err365 = {instancePath:instancePath+"/nodes/" + i14+"/cloud_init",schemaPath:"#/properties/nodes/items/properties/cloud_init/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key25},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.nodes.items.properties.cloud_init,data:data169};
 if(vErrors === null){
 vErrors = [err365];
 }
@@ -4514,9 +4559,11 @@ vErrors.push(err365);
 }
 errors++;
 }
-if((typeof data170 == "number") && (isFinite(data170))){
-if(data170 > 4096 || isNaN(data170)){
-const err366 = {instancePath:instancePath+"/nodes/" + i12+"/hardware/cpus",schemaPath:"#/properties/nodes/items/properties/hardware/properties/cpus/maximum",keyword:"maximum",params:{comparison: "<=", limit: 4096},message:"must be <= 4096",schema:4096,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.cpus,data:data170};
+}
+if(data169.user_data !== undefined){
+let data170 = data169.user_data;
+if(!(data170 && typeof data170 == "object" && !Array.isArray(data170))){
+const err366 = {instancePath:instancePath+"/nodes/" + i14+"/cloud_init/user_data",schemaPath:"#/properties/nodes/items/properties/cloud_init/properties/user_data/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nodes.items.properties.cloud_init.properties.user_data.type,parentSchema:schema11.properties.nodes.items.properties.cloud_init.properties.user_data,data:data170};
 if(vErrors === null){
 vErrors = [err366];
 }
@@ -4525,8 +4572,12 @@ vErrors.push(err366);
 }
 errors++;
 }
-if(data170 < 1 || isNaN(data170)){
-const err367 = {instancePath:instancePath+"/nodes/" + i12+"/hardware/cpus",schemaPath:"#/properties/nodes/items/properties/hardware/properties/cpus/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.cpus,data:data170};
+}
+if(data169.user_data_file !== undefined){
+let data171 = data169.user_data_file;
+if(typeof data171 === "string"){
+if(func3(data171) > 1024){
+const err367 = {instancePath:instancePath+"/nodes/" + i14+"/cloud_init/user_data_file",schemaPath:"#/properties/nodes/items/properties/cloud_init/properties/user_data_file/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters",schema:1024,parentSchema:schema11.properties.nodes.items.properties.cloud_init.properties.user_data_file,data:data171};
 if(vErrors === null){
 vErrors = [err367];
 }
@@ -4535,13 +4586,8 @@ vErrors.push(err367);
 }
 errors++;
 }
-}
-}
-if(data168.disk_gib !== undefined){
-let data171 = data168.disk_gib;
-if((typeof data171 == "number") && (isFinite(data171))){
-if(data171 > 1048576 || isNaN(data171)){
-const err368 = {instancePath:instancePath+"/nodes/" + i12+"/hardware/disk_gib",schemaPath:"#/properties/nodes/items/properties/hardware/properties/disk_gib/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1048576},message:"must be <= 1048576",schema:1048576,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.disk_gib,data:data171};
+if(func3(data171) < 1){
+const err368 = {instancePath:instancePath+"/nodes/" + i14+"/cloud_init/user_data_file",schemaPath:"#/properties/nodes/items/properties/cloud_init/properties/user_data_file/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.nodes.items.properties.cloud_init.properties.user_data_file,data:data171};
 if(vErrors === null){
 vErrors = [err368];
 }
@@ -4550,8 +4596,8 @@ vErrors.push(err368);
 }
 errors++;
 }
-if(data171 < 1 || isNaN(data171)){
-const err369 = {instancePath:instancePath+"/nodes/" + i12+"/hardware/disk_gib",schemaPath:"#/properties/nodes/items/properties/hardware/properties/disk_gib/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.disk_gib,data:data171};
+if(!pattern9.test(data171)){
+const err369 = {instancePath:instancePath+"/nodes/" + i14+"/cloud_init/user_data_file",schemaPath:"#/properties/nodes/items/properties/cloud_init/properties/user_data_file/pattern",keyword:"pattern",params:{pattern: "^[^\\u0000-\\u001f\\u007f]+$"},message:"must match pattern \""+"^[^\\u0000-\\u001f\\u007f]+$"+"\"",schema:"^[^\\u0000-\\u001f\\u007f]+$",parentSchema:schema11.properties.nodes.items.properties.cloud_init.properties.user_data_file,data:data171};
 if(vErrors === null){
 vErrors = [err369];
 }
@@ -4562,7 +4608,7 @@ errors++;
 }
 }
 else {
-const err370 = {instancePath:instancePath+"/nodes/" + i12+"/hardware/disk_gib",schemaPath:"#/properties/nodes/items/properties/hardware/properties/disk_gib/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.nodes.items.properties.hardware.properties.disk_gib.type,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.disk_gib,data:data171};
+const err370 = {instancePath:instancePath+"/nodes/" + i14+"/cloud_init/user_data_file",schemaPath:"#/properties/nodes/items/properties/cloud_init/properties/user_data_file/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.cloud_init.properties.user_data_file.type,parentSchema:schema11.properties.nodes.items.properties.cloud_init.properties.user_data_file,data:data171};
 if(vErrors === null){
 vErrors = [err370];
 }
@@ -4572,11 +4618,10 @@ vErrors.push(err370);
 errors++;
 }
 }
-if(data168.data_disk_gib !== undefined){
-let data172 = data168.data_disk_gib;
-if((typeof data172 == "number") && (isFinite(data172))){
-if(data172 > 1048576 || isNaN(data172)){
-const err371 = {instancePath:instancePath+"/nodes/" + i12+"/hardware/data_disk_gib",schemaPath:"#/properties/nodes/items/properties/hardware/properties/data_disk_gib/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1048576},message:"must be <= 1048576",schema:1048576,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.data_disk_gib,data:data172};
+if(data169.vendor_data !== undefined){
+let data172 = data169.vendor_data;
+if(!(data172 && typeof data172 == "object" && !Array.isArray(data172))){
+const err371 = {instancePath:instancePath+"/nodes/" + i14+"/cloud_init/vendor_data",schemaPath:"#/properties/nodes/items/properties/cloud_init/properties/vendor_data/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nodes.items.properties.cloud_init.properties.vendor_data.type,parentSchema:schema11.properties.nodes.items.properties.cloud_init.properties.vendor_data,data:data172};
 if(vErrors === null){
 vErrors = [err371];
 }
@@ -4585,8 +4630,11 @@ vErrors.push(err371);
 }
 errors++;
 }
-if(data172 < 1 || isNaN(data172)){
-const err372 = {instancePath:instancePath+"/nodes/" + i12+"/hardware/data_disk_gib",schemaPath:"#/properties/nodes/items/properties/hardware/properties/data_disk_gib/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.data_disk_gib,data:data172};
+}
+if(data169.meta_data !== undefined){
+let data173 = data169.meta_data;
+if(!(data173 && typeof data173 == "object" && !Array.isArray(data173))){
+const err372 = {instancePath:instancePath+"/nodes/" + i14+"/cloud_init/meta_data",schemaPath:"#/properties/nodes/items/properties/cloud_init/properties/meta_data/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nodes.items.properties.cloud_init.properties.meta_data.type,parentSchema:schema11.properties.nodes.items.properties.cloud_init.properties.meta_data,data:data173};
 if(vErrors === null){
 vErrors = [err372];
 }
@@ -4596,8 +4644,9 @@ vErrors.push(err372);
 errors++;
 }
 }
+}
 else {
-const err373 = {instancePath:instancePath+"/nodes/" + i12+"/hardware/data_disk_gib",schemaPath:"#/properties/nodes/items/properties/hardware/properties/data_disk_gib/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.nodes.items.properties.hardware.properties.data_disk_gib.type,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.data_disk_gib,data:data172};
+const err373 = {instancePath:instancePath+"/nodes/" + i14+"/cloud_init",schemaPath:"#/properties/nodes/items/properties/cloud_init/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nodes.items.properties.cloud_init.type,parentSchema:schema11.properties.nodes.items.properties.cloud_init,data:data169};
 if(vErrors === null){
 vErrors = [err373];
 }
@@ -4607,10 +4656,10 @@ vErrors.push(err373);
 errors++;
 }
 }
-if(data168.nic_speed_mbps !== undefined){
-let data173 = data168.nic_speed_mbps;
-if(!(((typeof data173 == "number") && (!(data173 % 1) && !isNaN(data173))) && (isFinite(data173)))){
-const err374 = {instancePath:instancePath+"/nodes/" + i12+"/hardware/nic_speed_mbps",schemaPath:"#/properties/nodes/items/properties/hardware/properties/nic_speed_mbps/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.nodes.items.properties.hardware.properties.nic_speed_mbps.type,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.nic_speed_mbps,data:data173};
+if(data160.arch !== undefined){
+let data174 = data160.arch;
+if(typeof data174 !== "string"){
+const err374 = {instancePath:instancePath+"/nodes/" + i14+"/arch",schemaPath:"#/properties/nodes/items/properties/arch/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.arch.type,parentSchema:schema11.properties.nodes.items.properties.arch,data:data174};
 if(vErrors === null){
 vErrors = [err374];
 }
@@ -4619,9 +4668,8 @@ vErrors.push(err374);
 }
 errors++;
 }
-if((typeof data173 == "number") && (isFinite(data173))){
-if(data173 > 1000000 || isNaN(data173)){
-const err375 = {instancePath:instancePath+"/nodes/" + i12+"/hardware/nic_speed_mbps",schemaPath:"#/properties/nodes/items/properties/hardware/properties/nic_speed_mbps/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000},message:"must be <= 1000000",schema:1000000,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.nic_speed_mbps,data:data173};
+if(!((data174 === "x86_64") || (data174 === "arm64"))){
+const err375 = {instancePath:instancePath+"/nodes/" + i14+"/arch",schemaPath:"#/properties/nodes/items/properties/arch/enum",keyword:"enum",params:{allowedValues: schema11.properties.nodes.items.properties.arch.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.nodes.items.properties.arch.enum,parentSchema:schema11.properties.nodes.items.properties.arch,data:data174};
 if(vErrors === null){
 vErrors = [err375];
 }
@@ -4630,8 +4678,12 @@ vErrors.push(err375);
 }
 errors++;
 }
-if(data173 < 10 || isNaN(data173)){
-const err376 = {instancePath:instancePath+"/nodes/" + i12+"/hardware/nic_speed_mbps",schemaPath:"#/properties/nodes/items/properties/hardware/properties/nic_speed_mbps/minimum",keyword:"minimum",params:{comparison: ">=", limit: 10},message:"must be >= 10",schema:10,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.nic_speed_mbps,data:data173};
+}
+if(data160.iscsi !== undefined){
+let data175 = data160.iscsi;
+if(data175 && typeof data175 == "object" && !Array.isArray(data175)){
+if(data175.server === undefined){
+const err376 = {instancePath:instancePath+"/nodes/" + i14+"/iscsi",schemaPath:"#/properties/nodes/items/properties/iscsi/required",keyword:"required",params:{missingProperty: "server"},message:"must have required property '"+"server"+"'",schema:schema11.properties.nodes.items.properties.iscsi.required,parentSchema:schema11.properties.nodes.items.properties.iscsi,data:data175};
 if(vErrors === null){
 vErrors = [err376];
 }
@@ -4640,13 +4692,8 @@ vErrors.push(err376);
 }
 errors++;
 }
-}
-}
-if(data168.nic_driver !== undefined){
-let data174 = data168.nic_driver;
-if(typeof data174 === "string"){
-if(!pattern26.test(data174)){
-const err377 = {instancePath:instancePath+"/nodes/" + i12+"/hardware/nic_driver",schemaPath:"#/properties/nodes/items/properties/hardware/properties/nic_driver/pattern",keyword:"pattern",params:{pattern: "^[a-z0-9_]{1,32}$"},message:"must match pattern \""+"^[a-z0-9_]{1,32}$"+"\"",schema:"^[a-z0-9_]{1,32}$",parentSchema:schema11.properties.nodes.items.properties.hardware.properties.nic_driver,data:data174};
+if(data175.target === undefined){
+const err377 = {instancePath:instancePath+"/nodes/" + i14+"/iscsi",schemaPath:"#/properties/nodes/items/properties/iscsi/required",keyword:"required",params:{missingProperty: "target"},message:"must have required property '"+"target"+"'",schema:schema11.properties.nodes.items.properties.iscsi.required,parentSchema:schema11.properties.nodes.items.properties.iscsi,data:data175};
 if(vErrors === null){
 vErrors = [err377];
 }
@@ -4655,9 +4702,9 @@ vErrors.push(err377);
 }
 errors++;
 }
-}
-else {
-const err378 = {instancePath:instancePath+"/nodes/" + i12+"/hardware/nic_driver",schemaPath:"#/properties/nodes/items/properties/hardware/properties/nic_driver/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.hardware.properties.nic_driver.type,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.nic_driver,data:data174};
+for(const key26 in data175){
+if(!(((((key26 === "server") || (key26 === "port")) || (key26 === "lun")) || (key26 === "target")) || (key26 === "initiator"))){
+const err378 = {instancePath:instancePath+"/nodes/" + i14+"/iscsi",schemaPath:"#/properties/nodes/items/properties/iscsi/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key26},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.nodes.items.properties.iscsi,data:data175};
 if(vErrors === null){
 vErrors = [err378];
 }
@@ -4667,10 +4714,10 @@ vErrors.push(err378);
 errors++;
 }
 }
-if(data168.virtualized !== undefined){
-let data175 = data168.virtualized;
-if(typeof data175 !== "boolean"){
-const err379 = {instancePath:instancePath+"/nodes/" + i12+"/hardware/virtualized",schemaPath:"#/properties/nodes/items/properties/hardware/properties/virtualized/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.nodes.items.properties.hardware.properties.virtualized.type,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.virtualized,data:data175};
+if(data175.server !== undefined){
+let data176 = data175.server;
+if(typeof data176 !== "string"){
+const err379 = {instancePath:instancePath+"/nodes/" + i14+"/iscsi/server",schemaPath:"#/properties/nodes/items/properties/iscsi/properties/server/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.iscsi.properties.server.type,parentSchema:schema11.properties.nodes.items.properties.iscsi.properties.server,data:data176};
 if(vErrors === null){
 vErrors = [err379];
 }
@@ -4680,10 +4727,10 @@ vErrors.push(err379);
 errors++;
 }
 }
-if(data168.kvm !== undefined){
-let data176 = data168.kvm;
-if(typeof data176 !== "boolean"){
-const err380 = {instancePath:instancePath+"/nodes/" + i12+"/hardware/kvm",schemaPath:"#/properties/nodes/items/properties/hardware/properties/kvm/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.nodes.items.properties.hardware.properties.kvm.type,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.kvm,data:data176};
+if(data175.port !== undefined){
+let data177 = data175.port;
+if(!(((typeof data177 == "number") && (!(data177 % 1) && !isNaN(data177))) && (isFinite(data177)))){
+const err380 = {instancePath:instancePath+"/nodes/" + i14+"/iscsi/port",schemaPath:"#/properties/nodes/items/properties/iscsi/properties/port/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.nodes.items.properties.iscsi.properties.port.type,parentSchema:schema11.properties.nodes.items.properties.iscsi.properties.port,data:data177};
 if(vErrors === null){
 vErrors = [err380];
 }
@@ -4692,10 +4739,9 @@ vErrors.push(err380);
 }
 errors++;
 }
-}
-}
-else {
-const err381 = {instancePath:instancePath+"/nodes/" + i12+"/hardware",schemaPath:"#/properties/nodes/items/properties/hardware/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nodes.items.properties.hardware.type,parentSchema:schema11.properties.nodes.items.properties.hardware,data:data168};
+if((typeof data177 == "number") && (isFinite(data177))){
+if(data177 > 65535 || isNaN(data177)){
+const err381 = {instancePath:instancePath+"/nodes/" + i14+"/iscsi/port",schemaPath:"#/properties/nodes/items/properties/iscsi/properties/port/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535",schema:65535,parentSchema:schema11.properties.nodes.items.properties.iscsi.properties.port,data:data177};
 if(vErrors === null){
 vErrors = [err381];
 }
@@ -4704,13 +4750,8 @@ vErrors.push(err381);
 }
 errors++;
 }
-}
-if(data148.bmc !== undefined){
-let data177 = data148.bmc;
-if(data177 && typeof data177 == "object" && !Array.isArray(data177)){
-for(const key27 in data177){
-if(!((((((key27 === "type") || (key27 === "address")) || (key27 === "user")) || (key27 === "password")) || (key27 === "system")) || (key27 === "insecure"))){
-const err382 = {instancePath:instancePath+"/nodes/" + i12+"/bmc",schemaPath:"#/properties/nodes/items/properties/bmc/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key27},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.nodes.items.properties.bmc,data:data177};
+if(data177 < 1 || isNaN(data177)){
+const err382 = {instancePath:instancePath+"/nodes/" + i14+"/iscsi/port",schemaPath:"#/properties/nodes/items/properties/iscsi/properties/port/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.nodes.items.properties.iscsi.properties.port,data:data177};
 if(vErrors === null){
 vErrors = [err382];
 }
@@ -4720,10 +4761,11 @@ vErrors.push(err382);
 errors++;
 }
 }
-if(data177.type !== undefined){
-let data178 = data177.type;
-if(typeof data178 !== "string"){
-const err383 = {instancePath:instancePath+"/nodes/" + i12+"/bmc/type",schemaPath:"#/properties/nodes/items/properties/bmc/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.bmc.properties.type.type,parentSchema:schema11.properties.nodes.items.properties.bmc.properties.type,data:data178};
+}
+if(data175.lun !== undefined){
+let data178 = data175.lun;
+if(!(((typeof data178 == "number") && (!(data178 % 1) && !isNaN(data178))) && (isFinite(data178)))){
+const err383 = {instancePath:instancePath+"/nodes/" + i14+"/iscsi/lun",schemaPath:"#/properties/nodes/items/properties/iscsi/properties/lun/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.nodes.items.properties.iscsi.properties.lun.type,parentSchema:schema11.properties.nodes.items.properties.iscsi.properties.lun,data:data178};
 if(vErrors === null){
 vErrors = [err383];
 }
@@ -4732,8 +4774,9 @@ vErrors.push(err383);
 }
 errors++;
 }
-if(!((data178 === "redfish") || (data178 === "ipmi"))){
-const err384 = {instancePath:instancePath+"/nodes/" + i12+"/bmc/type",schemaPath:"#/properties/nodes/items/properties/bmc/properties/type/enum",keyword:"enum",params:{allowedValues: schema11.properties.nodes.items.properties.bmc.properties.type.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.nodes.items.properties.bmc.properties.type.enum,parentSchema:schema11.properties.nodes.items.properties.bmc.properties.type,data:data178};
+if((typeof data178 == "number") && (isFinite(data178))){
+if(data178 > 255 || isNaN(data178)){
+const err384 = {instancePath:instancePath+"/nodes/" + i14+"/iscsi/lun",schemaPath:"#/properties/nodes/items/properties/iscsi/properties/lun/maximum",keyword:"maximum",params:{comparison: "<=", limit: 255},message:"must be <= 255",schema:255,parentSchema:schema11.properties.nodes.items.properties.iscsi.properties.lun,data:data178};
 if(vErrors === null){
 vErrors = [err384];
 }
@@ -4742,12 +4785,8 @@ vErrors.push(err384);
 }
 errors++;
 }
-}
-if(data177.address !== undefined){
-let data179 = data177.address;
-if(typeof data179 === "string"){
-if(func3(data179) > 260){
-const err385 = {instancePath:instancePath+"/nodes/" + i12+"/bmc/address",schemaPath:"#/properties/nodes/items/properties/bmc/properties/address/maxLength",keyword:"maxLength",params:{limit: 260},message:"must NOT have more than 260 characters",schema:260,parentSchema:schema11.properties.nodes.items.properties.bmc.properties.address,data:data179};
+if(data178 < 0 || isNaN(data178)){
+const err385 = {instancePath:instancePath+"/nodes/" + i14+"/iscsi/lun",schemaPath:"#/properties/nodes/items/properties/iscsi/properties/lun/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.nodes.items.properties.iscsi.properties.lun,data:data178};
 if(vErrors === null){
 vErrors = [err385];
 }
@@ -4756,8 +4795,13 @@ vErrors.push(err385);
 }
 errors++;
 }
-if(!pattern27.test(data179)){
-const err386 = {instancePath:instancePath+"/nodes/" + i12+"/bmc/address",schemaPath:"#/properties/nodes/items/properties/bmc/properties/address/pattern",keyword:"pattern",params:{pattern: "^(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?=[0-9A-Fa-f:.]*:)[0-9A-Fa-f:.]{2,45}\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?$"},message:"must match pattern \""+"^(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?=[0-9A-Fa-f:.]*:)[0-9A-Fa-f:.]{2,45}\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?$"+"\"",schema:"^(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?=[0-9A-Fa-f:.]*:)[0-9A-Fa-f:.]{2,45}\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?$",parentSchema:schema11.properties.nodes.items.properties.bmc.properties.address,data:data179};
+}
+}
+if(data175.target !== undefined){
+let data179 = data175.target;
+if(typeof data179 === "string"){
+if(func3(data179) > 223){
+const err386 = {instancePath:instancePath+"/nodes/" + i14+"/iscsi/target",schemaPath:"#/properties/nodes/items/properties/iscsi/properties/target/maxLength",keyword:"maxLength",params:{limit: 223},message:"must NOT have more than 223 characters",schema:223,parentSchema:schema11.properties.nodes.items.properties.iscsi.properties.target,data:data179};
 if(vErrors === null){
 vErrors = [err386];
 }
@@ -4766,9 +4810,8 @@ vErrors.push(err386);
 }
 errors++;
 }
-}
-else {
-const err387 = {instancePath:instancePath+"/nodes/" + i12+"/bmc/address",schemaPath:"#/properties/nodes/items/properties/bmc/properties/address/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.bmc.properties.address.type,parentSchema:schema11.properties.nodes.items.properties.bmc.properties.address,data:data179};
+if(!pattern28.test(data179)){
+const err387 = {instancePath:instancePath+"/nodes/" + i14+"/iscsi/target",schemaPath:"#/properties/nodes/items/properties/iscsi/properties/target/pattern",keyword:"pattern",params:{pattern: "^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$"},message:"must match pattern \""+"^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$"+"\"",schema:"^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$",parentSchema:schema11.properties.nodes.items.properties.iscsi.properties.target,data:data179};
 if(vErrors === null){
 vErrors = [err387];
 }
@@ -4778,11 +4821,8 @@ vErrors.push(err387);
 errors++;
 }
 }
-if(data177.user !== undefined){
-let data180 = data177.user;
-if(data180 && typeof data180 == "object" && !Array.isArray(data180)){
-if(data180.env === undefined){
-const err388 = {instancePath:instancePath+"/nodes/" + i12+"/bmc/user",schemaPath:"#/properties/nodes/items/properties/bmc/properties/user/required",keyword:"required",params:{missingProperty: "env"},message:"must have required property '"+"env"+"'",schema:schema11.properties.nodes.items.properties.bmc.properties.user.required,parentSchema:schema11.properties.nodes.items.properties.bmc.properties.user,data:data180};
+else {
+const err388 = {instancePath:instancePath+"/nodes/" + i14+"/iscsi/target",schemaPath:"#/properties/nodes/items/properties/iscsi/properties/target/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.iscsi.properties.target.type,parentSchema:schema11.properties.nodes.items.properties.iscsi.properties.target,data:data179};
 if(vErrors === null){
 vErrors = [err388];
 }
@@ -4791,9 +4831,12 @@ vErrors.push(err388);
 }
 errors++;
 }
-for(const key28 in data180){
-if(!(key28 === "env")){
-const err389 = {instancePath:instancePath+"/nodes/" + i12+"/bmc/user",schemaPath:"#/properties/nodes/items/properties/bmc/properties/user/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key28},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.nodes.items.properties.bmc.properties.user,data:data180};
+}
+if(data175.initiator !== undefined){
+let data180 = data175.initiator;
+if(typeof data180 === "string"){
+if(func3(data180) > 223){
+const err389 = {instancePath:instancePath+"/nodes/" + i14+"/iscsi/initiator",schemaPath:"#/properties/nodes/items/properties/iscsi/properties/initiator/maxLength",keyword:"maxLength",params:{limit: 223},message:"must NOT have more than 223 characters",schema:223,parentSchema:schema11.properties.nodes.items.properties.iscsi.properties.initiator,data:data180};
 if(vErrors === null){
 vErrors = [err389];
 }
@@ -4802,12 +4845,8 @@ vErrors.push(err389);
 }
 errors++;
 }
-}
-if(data180.env !== undefined){
-let data181 = data180.env;
-if(typeof data181 === "string"){
-if(!pattern28.test(data181)){
-const err390 = {instancePath:instancePath+"/nodes/" + i12+"/bmc/user/env",schemaPath:"#/properties/nodes/items/properties/bmc/properties/user/properties/env/pattern",keyword:"pattern",params:{pattern: "^[A-Z_][A-Z0-9_]{0,63}$"},message:"must match pattern \""+"^[A-Z_][A-Z0-9_]{0,63}$"+"\"",schema:"^[A-Z_][A-Z0-9_]{0,63}$",parentSchema:schema11.properties.nodes.items.properties.bmc.properties.user.properties.env,data:data181};
+if(!pattern28.test(data180)){
+const err390 = {instancePath:instancePath+"/nodes/" + i14+"/iscsi/initiator",schemaPath:"#/properties/nodes/items/properties/iscsi/properties/initiator/pattern",keyword:"pattern",params:{pattern: "^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$"},message:"must match pattern \""+"^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$"+"\"",schema:"^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$",parentSchema:schema11.properties.nodes.items.properties.iscsi.properties.initiator,data:data180};
 if(vErrors === null){
 vErrors = [err390];
 }
@@ -4818,7 +4857,7 @@ errors++;
 }
 }
 else {
-const err391 = {instancePath:instancePath+"/nodes/" + i12+"/bmc/user/env",schemaPath:"#/properties/nodes/items/properties/bmc/properties/user/properties/env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.bmc.properties.user.properties.env.type,parentSchema:schema11.properties.nodes.items.properties.bmc.properties.user.properties.env,data:data181};
+const err391 = {instancePath:instancePath+"/nodes/" + i14+"/iscsi/initiator",schemaPath:"#/properties/nodes/items/properties/iscsi/properties/initiator/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.iscsi.properties.initiator.type,parentSchema:schema11.properties.nodes.items.properties.iscsi.properties.initiator,data:data180};
 if(vErrors === null){
 vErrors = [err391];
 }
@@ -4830,7 +4869,7 @@ errors++;
 }
 }
 else {
-const err392 = {instancePath:instancePath+"/nodes/" + i12+"/bmc/user",schemaPath:"#/properties/nodes/items/properties/bmc/properties/user/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nodes.items.properties.bmc.properties.user.type,parentSchema:schema11.properties.nodes.items.properties.bmc.properties.user,data:data180};
+const err392 = {instancePath:instancePath+"/nodes/" + i14+"/iscsi",schemaPath:"#/properties/nodes/items/properties/iscsi/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nodes.items.properties.iscsi.type,parentSchema:schema11.properties.nodes.items.properties.iscsi,data:data175};
 if(vErrors === null){
 vErrors = [err392];
 }
@@ -4840,11 +4879,12 @@ vErrors.push(err392);
 errors++;
 }
 }
-if(data177.password !== undefined){
-let data182 = data177.password;
-if(data182 && typeof data182 == "object" && !Array.isArray(data182)){
-if(data182.env === undefined){
-const err393 = {instancePath:instancePath+"/nodes/" + i12+"/bmc/password",schemaPath:"#/properties/nodes/items/properties/bmc/properties/password/required",keyword:"required",params:{missingProperty: "env"},message:"must have required property '"+"env"+"'",schema:schema11.properties.nodes.items.properties.bmc.properties.password.required,parentSchema:schema11.properties.nodes.items.properties.bmc.properties.password,data:data182};
+if(data160.hardware !== undefined){
+let data181 = data160.hardware;
+if(data181 && typeof data181 == "object" && !Array.isArray(data181)){
+for(const key27 in data181){
+if(!((((((((key27 === "memory_gib") || (key27 === "cpus")) || (key27 === "disk_gib")) || (key27 === "data_disk_gib")) || (key27 === "nic_speed_mbps")) || (key27 === "nic_driver")) || (key27 === "virtualized")) || (key27 === "kvm"))){
+const err393 = {instancePath:instancePath+"/nodes/" + i14+"/hardware",schemaPath:"#/properties/nodes/items/properties/hardware/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key27},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.nodes.items.properties.hardware,data:data181};
 if(vErrors === null){
 vErrors = [err393];
 }
@@ -4853,9 +4893,12 @@ vErrors.push(err393);
 }
 errors++;
 }
-for(const key29 in data182){
-if(!(key29 === "env")){
-const err394 = {instancePath:instancePath+"/nodes/" + i12+"/bmc/password",schemaPath:"#/properties/nodes/items/properties/bmc/properties/password/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key29},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.nodes.items.properties.bmc.properties.password,data:data182};
+}
+if(data181.memory_gib !== undefined){
+let data182 = data181.memory_gib;
+if((typeof data182 == "number") && (isFinite(data182))){
+if(data182 > 65536 || isNaN(data182)){
+const err394 = {instancePath:instancePath+"/nodes/" + i14+"/hardware/memory_gib",schemaPath:"#/properties/nodes/items/properties/hardware/properties/memory_gib/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65536},message:"must be <= 65536",schema:65536,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.memory_gib,data:data182};
 if(vErrors === null){
 vErrors = [err394];
 }
@@ -4864,12 +4907,8 @@ vErrors.push(err394);
 }
 errors++;
 }
-}
-if(data182.env !== undefined){
-let data183 = data182.env;
-if(typeof data183 === "string"){
-if(!pattern28.test(data183)){
-const err395 = {instancePath:instancePath+"/nodes/" + i12+"/bmc/password/env",schemaPath:"#/properties/nodes/items/properties/bmc/properties/password/properties/env/pattern",keyword:"pattern",params:{pattern: "^[A-Z_][A-Z0-9_]{0,63}$"},message:"must match pattern \""+"^[A-Z_][A-Z0-9_]{0,63}$"+"\"",schema:"^[A-Z_][A-Z0-9_]{0,63}$",parentSchema:schema11.properties.nodes.items.properties.bmc.properties.password.properties.env,data:data183};
+if(data182 < 0.5 || isNaN(data182)){
+const err395 = {instancePath:instancePath+"/nodes/" + i14+"/hardware/memory_gib",schemaPath:"#/properties/nodes/items/properties/hardware/properties/memory_gib/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0.5},message:"must be >= 0.5",schema:0.5,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.memory_gib,data:data182};
 if(vErrors === null){
 vErrors = [err395];
 }
@@ -4880,7 +4919,7 @@ errors++;
 }
 }
 else {
-const err396 = {instancePath:instancePath+"/nodes/" + i12+"/bmc/password/env",schemaPath:"#/properties/nodes/items/properties/bmc/properties/password/properties/env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.bmc.properties.password.properties.env.type,parentSchema:schema11.properties.nodes.items.properties.bmc.properties.password.properties.env,data:data183};
+const err396 = {instancePath:instancePath+"/nodes/" + i14+"/hardware/memory_gib",schemaPath:"#/properties/nodes/items/properties/hardware/properties/memory_gib/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.nodes.items.properties.hardware.properties.memory_gib.type,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.memory_gib,data:data182};
 if(vErrors === null){
 vErrors = [err396];
 }
@@ -4890,9 +4929,10 @@ vErrors.push(err396);
 errors++;
 }
 }
-}
-else {
-const err397 = {instancePath:instancePath+"/nodes/" + i12+"/bmc/password",schemaPath:"#/properties/nodes/items/properties/bmc/properties/password/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nodes.items.properties.bmc.properties.password.type,parentSchema:schema11.properties.nodes.items.properties.bmc.properties.password,data:data182};
+if(data181.cpus !== undefined){
+let data183 = data181.cpus;
+if(!(((typeof data183 == "number") && (!(data183 % 1) && !isNaN(data183))) && (isFinite(data183)))){
+const err397 = {instancePath:instancePath+"/nodes/" + i14+"/hardware/cpus",schemaPath:"#/properties/nodes/items/properties/hardware/properties/cpus/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.nodes.items.properties.hardware.properties.cpus.type,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.cpus,data:data183};
 if(vErrors === null){
 vErrors = [err397];
 }
@@ -4901,12 +4941,9 @@ vErrors.push(err397);
 }
 errors++;
 }
-}
-if(data177.system !== undefined){
-let data184 = data177.system;
-if(typeof data184 === "string"){
-if(func3(data184) > 160){
-const err398 = {instancePath:instancePath+"/nodes/" + i12+"/bmc/system",schemaPath:"#/properties/nodes/items/properties/bmc/properties/system/maxLength",keyword:"maxLength",params:{limit: 160},message:"must NOT have more than 160 characters",schema:160,parentSchema:schema11.properties.nodes.items.properties.bmc.properties.system,data:data184};
+if((typeof data183 == "number") && (isFinite(data183))){
+if(data183 > 4096 || isNaN(data183)){
+const err398 = {instancePath:instancePath+"/nodes/" + i14+"/hardware/cpus",schemaPath:"#/properties/nodes/items/properties/hardware/properties/cpus/maximum",keyword:"maximum",params:{comparison: "<=", limit: 4096},message:"must be <= 4096",schema:4096,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.cpus,data:data183};
 if(vErrors === null){
 vErrors = [err398];
 }
@@ -4915,8 +4952,8 @@ vErrors.push(err398);
 }
 errors++;
 }
-if(!pattern30.test(data184)){
-const err399 = {instancePath:instancePath+"/nodes/" + i12+"/bmc/system",schemaPath:"#/properties/nodes/items/properties/bmc/properties/system/pattern",keyword:"pattern",params:{pattern: "^/redfish/v1/Systems/[A-Za-z0-9_~-][A-Za-z0-9._~-]{0,127}$"},message:"must match pattern \""+"^/redfish/v1/Systems/[A-Za-z0-9_~-][A-Za-z0-9._~-]{0,127}$"+"\"",schema:"^/redfish/v1/Systems/[A-Za-z0-9_~-][A-Za-z0-9._~-]{0,127}$",parentSchema:schema11.properties.nodes.items.properties.bmc.properties.system,data:data184};
+if(data183 < 1 || isNaN(data183)){
+const err399 = {instancePath:instancePath+"/nodes/" + i14+"/hardware/cpus",schemaPath:"#/properties/nodes/items/properties/hardware/properties/cpus/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.cpus,data:data183};
 if(vErrors === null){
 vErrors = [err399];
 }
@@ -4926,8 +4963,12 @@ vErrors.push(err399);
 errors++;
 }
 }
-else {
-const err400 = {instancePath:instancePath+"/nodes/" + i12+"/bmc/system",schemaPath:"#/properties/nodes/items/properties/bmc/properties/system/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.bmc.properties.system.type,parentSchema:schema11.properties.nodes.items.properties.bmc.properties.system,data:data184};
+}
+if(data181.disk_gib !== undefined){
+let data184 = data181.disk_gib;
+if((typeof data184 == "number") && (isFinite(data184))){
+if(data184 > 1048576 || isNaN(data184)){
+const err400 = {instancePath:instancePath+"/nodes/" + i14+"/hardware/disk_gib",schemaPath:"#/properties/nodes/items/properties/hardware/properties/disk_gib/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1048576},message:"must be <= 1048576",schema:1048576,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.disk_gib,data:data184};
 if(vErrors === null){
 vErrors = [err400];
 }
@@ -4936,11 +4977,8 @@ vErrors.push(err400);
 }
 errors++;
 }
-}
-if(data177.insecure !== undefined){
-let data185 = data177.insecure;
-if(typeof data185 !== "boolean"){
-const err401 = {instancePath:instancePath+"/nodes/" + i12+"/bmc/insecure",schemaPath:"#/properties/nodes/items/properties/bmc/properties/insecure/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.nodes.items.properties.bmc.properties.insecure.type,parentSchema:schema11.properties.nodes.items.properties.bmc.properties.insecure,data:data185};
+if(data184 < 1 || isNaN(data184)){
+const err401 = {instancePath:instancePath+"/nodes/" + i14+"/hardware/disk_gib",schemaPath:"#/properties/nodes/items/properties/hardware/properties/disk_gib/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.disk_gib,data:data184};
 if(vErrors === null){
 vErrors = [err401];
 }
@@ -4950,9 +4988,8 @@ vErrors.push(err401);
 errors++;
 }
 }
-}
 else {
-const err402 = {instancePath:instancePath+"/nodes/" + i12+"/bmc",schemaPath:"#/properties/nodes/items/properties/bmc/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nodes.items.properties.bmc.type,parentSchema:schema11.properties.nodes.items.properties.bmc,data:data177};
+const err402 = {instancePath:instancePath+"/nodes/" + i14+"/hardware/disk_gib",schemaPath:"#/properties/nodes/items/properties/hardware/properties/disk_gib/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.nodes.items.properties.hardware.properties.disk_gib.type,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.disk_gib,data:data184};
 if(vErrors === null){
 vErrors = [err402];
 }
@@ -4962,11 +4999,11 @@ vErrors.push(err402);
 errors++;
 }
 }
-if(data148.harvester_version !== undefined){
-let data186 = data148.harvester_version;
-if(typeof data186 === "string"){
-if(func3(data186) > 32){
-const err403 = {instancePath:instancePath+"/nodes/" + i12+"/harvester_version",schemaPath:"#/properties/nodes/items/properties/harvester_version/maxLength",keyword:"maxLength",params:{limit: 32},message:"must NOT have more than 32 characters",schema:32,parentSchema:schema11.properties.nodes.items.properties.harvester_version,data:data186};
+if(data181.data_disk_gib !== undefined){
+let data185 = data181.data_disk_gib;
+if((typeof data185 == "number") && (isFinite(data185))){
+if(data185 > 1048576 || isNaN(data185)){
+const err403 = {instancePath:instancePath+"/nodes/" + i14+"/hardware/data_disk_gib",schemaPath:"#/properties/nodes/items/properties/hardware/properties/data_disk_gib/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1048576},message:"must be <= 1048576",schema:1048576,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.data_disk_gib,data:data185};
 if(vErrors === null){
 vErrors = [err403];
 }
@@ -4975,8 +5012,8 @@ vErrors.push(err403);
 }
 errors++;
 }
-if(!pattern1.test(data186)){
-const err404 = {instancePath:instancePath+"/nodes/" + i12+"/harvester_version",schemaPath:"#/properties/nodes/items/properties/harvester_version/pattern",keyword:"pattern",params:{pattern: "^v[0-9]+\\.[0-9]+\\.[0-9]+(-rc[0-9]+)?$"},message:"must match pattern \""+"^v[0-9]+\\.[0-9]+\\.[0-9]+(-rc[0-9]+)?$"+"\"",schema:"^v[0-9]+\\.[0-9]+\\.[0-9]+(-rc[0-9]+)?$",parentSchema:schema11.properties.nodes.items.properties.harvester_version,data:data186};
+if(data185 < 1 || isNaN(data185)){
+const err404 = {instancePath:instancePath+"/nodes/" + i14+"/hardware/data_disk_gib",schemaPath:"#/properties/nodes/items/properties/hardware/properties/data_disk_gib/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.data_disk_gib,data:data185};
 if(vErrors === null){
 vErrors = [err404];
 }
@@ -4987,7 +5024,7 @@ errors++;
 }
 }
 else {
-const err405 = {instancePath:instancePath+"/nodes/" + i12+"/harvester_version",schemaPath:"#/properties/nodes/items/properties/harvester_version/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.harvester_version.type,parentSchema:schema11.properties.nodes.items.properties.harvester_version,data:data186};
+const err405 = {instancePath:instancePath+"/nodes/" + i14+"/hardware/data_disk_gib",schemaPath:"#/properties/nodes/items/properties/hardware/properties/data_disk_gib/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.nodes.items.properties.hardware.properties.data_disk_gib.type,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.data_disk_gib,data:data185};
 if(vErrors === null){
 vErrors = [err405];
 }
@@ -4997,11 +5034,10 @@ vErrors.push(err405);
 errors++;
 }
 }
-if(data148.profile !== undefined){
-let data187 = data148.profile;
-if(typeof data187 === "string"){
-if(!pattern0.test(data187)){
-const err406 = {instancePath:instancePath+"/nodes/" + i12+"/profile",schemaPath:"#/properties/nodes/items/properties/profile/pattern",keyword:"pattern",params:{pattern: "^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$"},message:"must match pattern \""+"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$"+"\"",schema:"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$",parentSchema:schema11.properties.nodes.items.properties.profile,data:data187};
+if(data181.nic_speed_mbps !== undefined){
+let data186 = data181.nic_speed_mbps;
+if(!(((typeof data186 == "number") && (!(data186 % 1) && !isNaN(data186))) && (isFinite(data186)))){
+const err406 = {instancePath:instancePath+"/nodes/" + i14+"/hardware/nic_speed_mbps",schemaPath:"#/properties/nodes/items/properties/hardware/properties/nic_speed_mbps/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.nodes.items.properties.hardware.properties.nic_speed_mbps.type,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.nic_speed_mbps,data:data186};
 if(vErrors === null){
 vErrors = [err406];
 }
@@ -5010,9 +5046,9 @@ vErrors.push(err406);
 }
 errors++;
 }
-}
-else {
-const err407 = {instancePath:instancePath+"/nodes/" + i12+"/profile",schemaPath:"#/properties/nodes/items/properties/profile/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.profile.type,parentSchema:schema11.properties.nodes.items.properties.profile,data:data187};
+if((typeof data186 == "number") && (isFinite(data186))){
+if(data186 > 1000000 || isNaN(data186)){
+const err407 = {instancePath:instancePath+"/nodes/" + i14+"/hardware/nic_speed_mbps",schemaPath:"#/properties/nodes/items/properties/hardware/properties/nic_speed_mbps/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000},message:"must be <= 1000000",schema:1000000,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.nic_speed_mbps,data:data186};
 if(vErrors === null){
 vErrors = [err407];
 }
@@ -5021,11 +5057,8 @@ vErrors.push(err407);
 }
 errors++;
 }
-}
-if(data148.harvester_role !== undefined){
-let data188 = data148.harvester_role;
-if(typeof data188 !== "string"){
-const err408 = {instancePath:instancePath+"/nodes/" + i12+"/harvester_role",schemaPath:"#/properties/nodes/items/properties/harvester_role/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.harvester_role.type,parentSchema:schema11.properties.nodes.items.properties.harvester_role,data:data188};
+if(data186 < 10 || isNaN(data186)){
+const err408 = {instancePath:instancePath+"/nodes/" + i14+"/hardware/nic_speed_mbps",schemaPath:"#/properties/nodes/items/properties/hardware/properties/nic_speed_mbps/minimum",keyword:"minimum",params:{comparison: ">=", limit: 10},message:"must be >= 10",schema:10,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.nic_speed_mbps,data:data186};
 if(vErrors === null){
 vErrors = [err408];
 }
@@ -5034,8 +5067,13 @@ vErrors.push(err408);
 }
 errors++;
 }
-if(!((((data188 === "default") || (data188 === "management")) || (data188 === "worker")) || (data188 === "witness"))){
-const err409 = {instancePath:instancePath+"/nodes/" + i12+"/harvester_role",schemaPath:"#/properties/nodes/items/properties/harvester_role/enum",keyword:"enum",params:{allowedValues: schema11.properties.nodes.items.properties.harvester_role.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.nodes.items.properties.harvester_role.enum,parentSchema:schema11.properties.nodes.items.properties.harvester_role,data:data188};
+}
+}
+if(data181.nic_driver !== undefined){
+let data187 = data181.nic_driver;
+if(typeof data187 === "string"){
+if(!pattern30.test(data187)){
+const err409 = {instancePath:instancePath+"/nodes/" + i14+"/hardware/nic_driver",schemaPath:"#/properties/nodes/items/properties/hardware/properties/nic_driver/pattern",keyword:"pattern",params:{pattern: "^[a-z0-9_]{1,32}$"},message:"must match pattern \""+"^[a-z0-9_]{1,32}$"+"\"",schema:"^[a-z0-9_]{1,32}$",parentSchema:schema11.properties.nodes.items.properties.hardware.properties.nic_driver,data:data187};
 if(vErrors === null){
 vErrors = [err409];
 }
@@ -5045,12 +5083,8 @@ vErrors.push(err409);
 errors++;
 }
 }
-if(data148.install !== undefined){
-let data189 = data148.install;
-if(data189 && typeof data189 == "object" && !Array.isArray(data189)){
-for(const key30 in data189){
-if(!(func2.call(schema11.properties.nodes.items.properties.install.properties, key30))){
-const err410 = {instancePath:instancePath+"/nodes/" + i12+"/install",schemaPath:"#/properties/nodes/items/properties/install/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key30},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.nodes.items.properties.install,data:data189};
+else {
+const err410 = {instancePath:instancePath+"/nodes/" + i14+"/hardware/nic_driver",schemaPath:"#/properties/nodes/items/properties/hardware/properties/nic_driver/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.hardware.properties.nic_driver.type,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.nic_driver,data:data187};
 if(vErrors === null){
 vErrors = [err410];
 }
@@ -5060,11 +5094,10 @@ vErrors.push(err410);
 errors++;
 }
 }
-if(data189.device !== undefined){
-let data190 = data189.device;
-if(typeof data190 === "string"){
-if(!pattern33.test(data190)){
-const err411 = {instancePath:instancePath+"/nodes/" + i12+"/install/device",schemaPath:"#/properties/nodes/items/properties/install/properties/device/pattern",keyword:"pattern",params:{pattern: "^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$"},message:"must match pattern \""+"^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$"+"\"",schema:"^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$",parentSchema:schema11.properties.nodes.items.properties.install.properties.device,data:data190};
+if(data181.virtualized !== undefined){
+let data188 = data181.virtualized;
+if(typeof data188 !== "boolean"){
+const err411 = {instancePath:instancePath+"/nodes/" + i14+"/hardware/virtualized",schemaPath:"#/properties/nodes/items/properties/hardware/properties/virtualized/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.nodes.items.properties.hardware.properties.virtualized.type,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.virtualized,data:data188};
 if(vErrors === null){
 vErrors = [err411];
 }
@@ -5074,8 +5107,10 @@ vErrors.push(err411);
 errors++;
 }
 }
-else {
-const err412 = {instancePath:instancePath+"/nodes/" + i12+"/install/device",schemaPath:"#/properties/nodes/items/properties/install/properties/device/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.install.properties.device.type,parentSchema:schema11.properties.nodes.items.properties.install.properties.device,data:data190};
+if(data181.kvm !== undefined){
+let data189 = data181.kvm;
+if(typeof data189 !== "boolean"){
+const err412 = {instancePath:instancePath+"/nodes/" + i14+"/hardware/kvm",schemaPath:"#/properties/nodes/items/properties/hardware/properties/kvm/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.nodes.items.properties.hardware.properties.kvm.type,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.kvm,data:data189};
 if(vErrors === null){
 vErrors = [err412];
 }
@@ -5085,11 +5120,9 @@ vErrors.push(err412);
 errors++;
 }
 }
-if(data189.data_disk !== undefined){
-let data191 = data189.data_disk;
-if(typeof data191 === "string"){
-if(!pattern33.test(data191)){
-const err413 = {instancePath:instancePath+"/nodes/" + i12+"/install/data_disk",schemaPath:"#/properties/nodes/items/properties/install/properties/data_disk/pattern",keyword:"pattern",params:{pattern: "^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$"},message:"must match pattern \""+"^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$"+"\"",schema:"^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$",parentSchema:schema11.properties.nodes.items.properties.install.properties.data_disk,data:data191};
+}
+else {
+const err413 = {instancePath:instancePath+"/nodes/" + i14+"/hardware",schemaPath:"#/properties/nodes/items/properties/hardware/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nodes.items.properties.hardware.type,parentSchema:schema11.properties.nodes.items.properties.hardware,data:data181};
 if(vErrors === null){
 vErrors = [err413];
 }
@@ -5099,8 +5132,12 @@ vErrors.push(err413);
 errors++;
 }
 }
-else {
-const err414 = {instancePath:instancePath+"/nodes/" + i12+"/install/data_disk",schemaPath:"#/properties/nodes/items/properties/install/properties/data_disk/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.install.properties.data_disk.type,parentSchema:schema11.properties.nodes.items.properties.install.properties.data_disk,data:data191};
+if(data160.bmc !== undefined){
+let data190 = data160.bmc;
+if(data190 && typeof data190 == "object" && !Array.isArray(data190)){
+for(const key28 in data190){
+if(!((((((key28 === "type") || (key28 === "address")) || (key28 === "user")) || (key28 === "password")) || (key28 === "system")) || (key28 === "insecure"))){
+const err414 = {instancePath:instancePath+"/nodes/" + i14+"/bmc",schemaPath:"#/properties/nodes/items/properties/bmc/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key28},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.nodes.items.properties.bmc,data:data190};
 if(vErrors === null){
 vErrors = [err414];
 }
@@ -5110,11 +5147,10 @@ vErrors.push(err414);
 errors++;
 }
 }
-if(data189.tty !== undefined){
-let data192 = data189.tty;
-if(typeof data192 === "string"){
-if(!pattern5.test(data192)){
-const err415 = {instancePath:instancePath+"/nodes/" + i12+"/install/tty",schemaPath:"#/properties/nodes/items/properties/install/properties/tty/pattern",keyword:"pattern",params:{pattern: "^[a-zA-Z][a-zA-Z0-9]*(,[0-9]+[noe]?[0-9]?r?)?$"},message:"must match pattern \""+"^[a-zA-Z][a-zA-Z0-9]*(,[0-9]+[noe]?[0-9]?r?)?$"+"\"",schema:"^[a-zA-Z][a-zA-Z0-9]*(,[0-9]+[noe]?[0-9]?r?)?$",parentSchema:schema11.properties.nodes.items.properties.install.properties.tty,data:data192};
+if(data190.type !== undefined){
+let data191 = data190.type;
+if(typeof data191 !== "string"){
+const err415 = {instancePath:instancePath+"/nodes/" + i14+"/bmc/type",schemaPath:"#/properties/nodes/items/properties/bmc/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.bmc.properties.type.type,parentSchema:schema11.properties.nodes.items.properties.bmc.properties.type,data:data191};
 if(vErrors === null){
 vErrors = [err415];
 }
@@ -5123,9 +5159,8 @@ vErrors.push(err415);
 }
 errors++;
 }
-}
-else {
-const err416 = {instancePath:instancePath+"/nodes/" + i12+"/install/tty",schemaPath:"#/properties/nodes/items/properties/install/properties/tty/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.install.properties.tty.type,parentSchema:schema11.properties.nodes.items.properties.install.properties.tty,data:data192};
+if(!((data191 === "redfish") || (data191 === "ipmi"))){
+const err416 = {instancePath:instancePath+"/nodes/" + i14+"/bmc/type",schemaPath:"#/properties/nodes/items/properties/bmc/properties/type/enum",keyword:"enum",params:{allowedValues: schema11.properties.nodes.items.properties.bmc.properties.type.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.nodes.items.properties.bmc.properties.type.enum,parentSchema:schema11.properties.nodes.items.properties.bmc.properties.type,data:data191};
 if(vErrors === null){
 vErrors = [err416];
 }
@@ -5135,11 +5170,11 @@ vErrors.push(err416);
 errors++;
 }
 }
-if(data189.persistent_partition_size !== undefined){
-let data193 = data189.persistent_partition_size;
-if(typeof data193 === "string"){
-if(!pattern36.test(data193)){
-const err417 = {instancePath:instancePath+"/nodes/" + i12+"/install/persistent_partition_size",schemaPath:"#/properties/nodes/items/properties/install/properties/persistent_partition_size/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(Mi|Gi)$"},message:"must match pattern \""+"^[0-9]+(Mi|Gi)$"+"\"",schema:"^[0-9]+(Mi|Gi)$",parentSchema:schema11.properties.nodes.items.properties.install.properties.persistent_partition_size,data:data193};
+if(data190.address !== undefined){
+let data192 = data190.address;
+if(typeof data192 === "string"){
+if(func3(data192) > 260){
+const err417 = {instancePath:instancePath+"/nodes/" + i14+"/bmc/address",schemaPath:"#/properties/nodes/items/properties/bmc/properties/address/maxLength",keyword:"maxLength",params:{limit: 260},message:"must NOT have more than 260 characters",schema:260,parentSchema:schema11.properties.nodes.items.properties.bmc.properties.address,data:data192};
 if(vErrors === null){
 vErrors = [err417];
 }
@@ -5148,9 +5183,8 @@ vErrors.push(err417);
 }
 errors++;
 }
-}
-else {
-const err418 = {instancePath:instancePath+"/nodes/" + i12+"/install/persistent_partition_size",schemaPath:"#/properties/nodes/items/properties/install/properties/persistent_partition_size/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.install.properties.persistent_partition_size.type,parentSchema:schema11.properties.nodes.items.properties.install.properties.persistent_partition_size,data:data193};
+if(!pattern31.test(data192)){
+const err418 = {instancePath:instancePath+"/nodes/" + i14+"/bmc/address",schemaPath:"#/properties/nodes/items/properties/bmc/properties/address/pattern",keyword:"pattern",params:{pattern: "^(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?=[0-9A-Fa-f:.]*:)[0-9A-Fa-f:.]{2,45}\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?$"},message:"must match pattern \""+"^(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?=[0-9A-Fa-f:.]*:)[0-9A-Fa-f:.]{2,45}\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?$"+"\"",schema:"^(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?=[0-9A-Fa-f:.]*:)[0-9A-Fa-f:.]{2,45}\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?$",parentSchema:schema11.properties.nodes.items.properties.bmc.properties.address,data:data192};
 if(vErrors === null){
 vErrors = [err418];
 }
@@ -5160,10 +5194,8 @@ vErrors.push(err418);
 errors++;
 }
 }
-if(data189.wipe_all_disks !== undefined){
-let data194 = data189.wipe_all_disks;
-if(typeof data194 !== "boolean"){
-const err419 = {instancePath:instancePath+"/nodes/" + i12+"/install/wipe_all_disks",schemaPath:"#/properties/nodes/items/properties/install/properties/wipe_all_disks/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.nodes.items.properties.install.properties.wipe_all_disks.type,parentSchema:schema11.properties.nodes.items.properties.install.properties.wipe_all_disks,data:data194};
+else {
+const err419 = {instancePath:instancePath+"/nodes/" + i14+"/bmc/address",schemaPath:"#/properties/nodes/items/properties/bmc/properties/address/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.bmc.properties.address.type,parentSchema:schema11.properties.nodes.items.properties.bmc.properties.address,data:data192};
 if(vErrors === null){
 vErrors = [err419];
 }
@@ -5173,14 +5205,11 @@ vErrors.push(err419);
 errors++;
 }
 }
-if(data189.wipe_disks_list !== undefined){
-let data195 = data189.wipe_disks_list;
-if(Array.isArray(data195)){
-const len14 = data195.length;
-for(let i14=0; i14<len14; i14++){
-let data196 = data195[i14];
-if(typeof data196 !== "string"){
-const err420 = {instancePath:instancePath+"/nodes/" + i12+"/install/wipe_disks_list/" + i14,schemaPath:"#/properties/nodes/items/properties/install/properties/wipe_disks_list/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.install.properties.wipe_disks_list.items.type,parentSchema:schema11.properties.nodes.items.properties.install.properties.wipe_disks_list.items,data:data196};
+if(data190.user !== undefined){
+let data193 = data190.user;
+if(data193 && typeof data193 == "object" && !Array.isArray(data193)){
+if(data193.env === undefined){
+const err420 = {instancePath:instancePath+"/nodes/" + i14+"/bmc/user",schemaPath:"#/properties/nodes/items/properties/bmc/properties/user/required",keyword:"required",params:{missingProperty: "env"},message:"must have required property '"+"env"+"'",schema:schema11.properties.nodes.items.properties.bmc.properties.user.required,parentSchema:schema11.properties.nodes.items.properties.bmc.properties.user,data:data193};
 if(vErrors === null){
 vErrors = [err420];
 }
@@ -5189,10 +5218,9 @@ vErrors.push(err420);
 }
 errors++;
 }
-}
-}
-else {
-const err421 = {instancePath:instancePath+"/nodes/" + i12+"/install/wipe_disks_list",schemaPath:"#/properties/nodes/items/properties/install/properties/wipe_disks_list/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.nodes.items.properties.install.properties.wipe_disks_list.type,parentSchema:schema11.properties.nodes.items.properties.install.properties.wipe_disks_list,data:data195};
+for(const key29 in data193){
+if(!(key29 === "env")){
+const err421 = {instancePath:instancePath+"/nodes/" + i14+"/bmc/user",schemaPath:"#/properties/nodes/items/properties/bmc/properties/user/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key29},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.nodes.items.properties.bmc.properties.user,data:data193};
 if(vErrors === null){
 vErrors = [err421];
 }
@@ -5202,10 +5230,11 @@ vErrors.push(err421);
 errors++;
 }
 }
-if(data189.cordoned !== undefined){
-let data197 = data189.cordoned;
-if(typeof data197 !== "boolean"){
-const err422 = {instancePath:instancePath+"/nodes/" + i12+"/install/cordoned",schemaPath:"#/properties/nodes/items/properties/install/properties/cordoned/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.nodes.items.properties.install.properties.cordoned.type,parentSchema:schema11.properties.nodes.items.properties.install.properties.cordoned,data:data197};
+if(data193.env !== undefined){
+let data194 = data193.env;
+if(typeof data194 === "string"){
+if(!pattern32.test(data194)){
+const err422 = {instancePath:instancePath+"/nodes/" + i14+"/bmc/user/env",schemaPath:"#/properties/nodes/items/properties/bmc/properties/user/properties/env/pattern",keyword:"pattern",params:{pattern: "^[A-Z_][A-Z0-9_]{0,63}$"},message:"must match pattern \""+"^[A-Z_][A-Z0-9_]{0,63}$"+"\"",schema:"^[A-Z_][A-Z0-9_]{0,63}$",parentSchema:schema11.properties.nodes.items.properties.bmc.properties.user.properties.env,data:data194};
 if(vErrors === null){
 vErrors = [err422];
 }
@@ -5215,10 +5244,8 @@ vErrors.push(err422);
 errors++;
 }
 }
-if(data189.power_off !== undefined){
-let data198 = data189.power_off;
-if(typeof data198 !== "boolean"){
-const err423 = {instancePath:instancePath+"/nodes/" + i12+"/install/power_off",schemaPath:"#/properties/nodes/items/properties/install/properties/power_off/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.nodes.items.properties.install.properties.power_off.type,parentSchema:schema11.properties.nodes.items.properties.install.properties.power_off,data:data198};
+else {
+const err423 = {instancePath:instancePath+"/nodes/" + i14+"/bmc/user/env",schemaPath:"#/properties/nodes/items/properties/bmc/properties/user/properties/env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.bmc.properties.user.properties.env.type,parentSchema:schema11.properties.nodes.items.properties.bmc.properties.user.properties.env,data:data194};
 if(vErrors === null){
 vErrors = [err423];
 }
@@ -5228,10 +5255,9 @@ vErrors.push(err423);
 errors++;
 }
 }
-if(data189.iso_url !== undefined){
-let data199 = data189.iso_url;
-if(typeof data199 !== "string"){
-const err424 = {instancePath:instancePath+"/nodes/" + i12+"/install/iso_url",schemaPath:"#/properties/nodes/items/properties/install/properties/iso_url/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.install.properties.iso_url.type,parentSchema:schema11.properties.nodes.items.properties.install.properties.iso_url,data:data199};
+}
+else {
+const err424 = {instancePath:instancePath+"/nodes/" + i14+"/bmc/user",schemaPath:"#/properties/nodes/items/properties/bmc/properties/user/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nodes.items.properties.bmc.properties.user.type,parentSchema:schema11.properties.nodes.items.properties.bmc.properties.user,data:data193};
 if(vErrors === null){
 vErrors = [err424];
 }
@@ -5240,8 +5266,12 @@ vErrors.push(err424);
 }
 errors++;
 }
-if(!(data199 === "local")){
-const err425 = {instancePath:instancePath+"/nodes/" + i12+"/install/iso_url",schemaPath:"#/properties/nodes/items/properties/install/properties/iso_url/enum",keyword:"enum",params:{allowedValues: schema11.properties.nodes.items.properties.install.properties.iso_url.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.nodes.items.properties.install.properties.iso_url.enum,parentSchema:schema11.properties.nodes.items.properties.install.properties.iso_url,data:data199};
+}
+if(data190.password !== undefined){
+let data195 = data190.password;
+if(data195 && typeof data195 == "object" && !Array.isArray(data195)){
+if(data195.env === undefined){
+const err425 = {instancePath:instancePath+"/nodes/" + i14+"/bmc/password",schemaPath:"#/properties/nodes/items/properties/bmc/properties/password/required",keyword:"required",params:{missingProperty: "env"},message:"must have required property '"+"env"+"'",schema:schema11.properties.nodes.items.properties.bmc.properties.password.required,parentSchema:schema11.properties.nodes.items.properties.bmc.properties.password,data:data195};
 if(vErrors === null){
 vErrors = [err425];
 }
@@ -5250,10 +5280,9 @@ vErrors.push(err425);
 }
 errors++;
 }
-}
-}
-else {
-const err426 = {instancePath:instancePath+"/nodes/" + i12+"/install",schemaPath:"#/properties/nodes/items/properties/install/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nodes.items.properties.install.type,parentSchema:schema11.properties.nodes.items.properties.install,data:data189};
+for(const key30 in data195){
+if(!(key30 === "env")){
+const err426 = {instancePath:instancePath+"/nodes/" + i14+"/bmc/password",schemaPath:"#/properties/nodes/items/properties/bmc/properties/password/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key30},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.nodes.items.properties.bmc.properties.password,data:data195};
 if(vErrors === null){
 vErrors = [err426];
 }
@@ -5263,11 +5292,11 @@ vErrors.push(err426);
 errors++;
 }
 }
-if(data148.interfaces !== undefined){
-let data200 = data148.interfaces;
-if(Array.isArray(data200)){
-if(data200.length < 1){
-const err427 = {instancePath:instancePath+"/nodes/" + i12+"/interfaces",schemaPath:"#/properties/nodes/items/properties/interfaces/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.nodes.items.properties.interfaces,data:data200};
+if(data195.env !== undefined){
+let data196 = data195.env;
+if(typeof data196 === "string"){
+if(!pattern32.test(data196)){
+const err427 = {instancePath:instancePath+"/nodes/" + i14+"/bmc/password/env",schemaPath:"#/properties/nodes/items/properties/bmc/properties/password/properties/env/pattern",keyword:"pattern",params:{pattern: "^[A-Z_][A-Z0-9_]{0,63}$"},message:"must match pattern \""+"^[A-Z_][A-Z0-9_]{0,63}$"+"\"",schema:"^[A-Z_][A-Z0-9_]{0,63}$",parentSchema:schema11.properties.nodes.items.properties.bmc.properties.password.properties.env,data:data196};
 if(vErrors === null){
 vErrors = [err427];
 }
@@ -5276,13 +5305,9 @@ vErrors.push(err427);
 }
 errors++;
 }
-const len15 = data200.length;
-for(let i15=0; i15<len15; i15++){
-let data201 = data200[i15];
-if(data201 && typeof data201 == "object" && !Array.isArray(data201)){
-for(const key31 in data201){
-if(!((key31 === "name") || (key31 === "mac"))){
-const err428 = {instancePath:instancePath+"/nodes/" + i12+"/interfaces/" + i15,schemaPath:"#/properties/nodes/items/properties/interfaces/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key31},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.nodes.items.properties.interfaces.items,data:data201};
+}
+else {
+const err428 = {instancePath:instancePath+"/nodes/" + i14+"/bmc/password/env",schemaPath:"#/properties/nodes/items/properties/bmc/properties/password/properties/env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.bmc.properties.password.properties.env.type,parentSchema:schema11.properties.nodes.items.properties.bmc.properties.password.properties.env,data:data196};
 if(vErrors === null){
 vErrors = [err428];
 }
@@ -5292,11 +5317,9 @@ vErrors.push(err428);
 errors++;
 }
 }
-if(data201.name !== undefined){
-let data202 = data201.name;
-if(typeof data202 === "string"){
-if(func3(data202) > 15){
-const err429 = {instancePath:instancePath+"/nodes/" + i12+"/interfaces/" + i15+"/name",schemaPath:"#/properties/nodes/items/properties/interfaces/items/properties/name/maxLength",keyword:"maxLength",params:{limit: 15},message:"must NOT have more than 15 characters",schema:15,parentSchema:schema11.properties.nodes.items.properties.interfaces.items.properties.name,data:data202};
+}
+else {
+const err429 = {instancePath:instancePath+"/nodes/" + i14+"/bmc/password",schemaPath:"#/properties/nodes/items/properties/bmc/properties/password/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nodes.items.properties.bmc.properties.password.type,parentSchema:schema11.properties.nodes.items.properties.bmc.properties.password,data:data195};
 if(vErrors === null){
 vErrors = [err429];
 }
@@ -5305,8 +5328,12 @@ vErrors.push(err429);
 }
 errors++;
 }
-if(!pattern37.test(data202)){
-const err430 = {instancePath:instancePath+"/nodes/" + i12+"/interfaces/" + i15+"/name",schemaPath:"#/properties/nodes/items/properties/interfaces/items/properties/name/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}$"},message:"must match pattern \""+"^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}$"+"\"",schema:"^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}$",parentSchema:schema11.properties.nodes.items.properties.interfaces.items.properties.name,data:data202};
+}
+if(data190.system !== undefined){
+let data197 = data190.system;
+if(typeof data197 === "string"){
+if(func3(data197) > 160){
+const err430 = {instancePath:instancePath+"/nodes/" + i14+"/bmc/system",schemaPath:"#/properties/nodes/items/properties/bmc/properties/system/maxLength",keyword:"maxLength",params:{limit: 160},message:"must NOT have more than 160 characters",schema:160,parentSchema:schema11.properties.nodes.items.properties.bmc.properties.system,data:data197};
 if(vErrors === null){
 vErrors = [err430];
 }
@@ -5315,9 +5342,8 @@ vErrors.push(err430);
 }
 errors++;
 }
-}
-else {
-const err431 = {instancePath:instancePath+"/nodes/" + i12+"/interfaces/" + i15+"/name",schemaPath:"#/properties/nodes/items/properties/interfaces/items/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.interfaces.items.properties.name.type,parentSchema:schema11.properties.nodes.items.properties.interfaces.items.properties.name,data:data202};
+if(!pattern34.test(data197)){
+const err431 = {instancePath:instancePath+"/nodes/" + i14+"/bmc/system",schemaPath:"#/properties/nodes/items/properties/bmc/properties/system/pattern",keyword:"pattern",params:{pattern: "^/redfish/v1/Systems/[A-Za-z0-9_~-][A-Za-z0-9._~-]{0,127}$"},message:"must match pattern \""+"^/redfish/v1/Systems/[A-Za-z0-9_~-][A-Za-z0-9._~-]{0,127}$"+"\"",schema:"^/redfish/v1/Systems/[A-Za-z0-9_~-][A-Za-z0-9._~-]{0,127}$",parentSchema:schema11.properties.nodes.items.properties.bmc.properties.system,data:data197};
 if(vErrors === null){
 vErrors = [err431];
 }
@@ -5327,10 +5353,8 @@ vErrors.push(err431);
 errors++;
 }
 }
-if(data201.mac !== undefined){
-let data203 = data201.mac;
-if(typeof data203 !== "string"){
-const err432 = {instancePath:instancePath+"/nodes/" + i12+"/interfaces/" + i15+"/mac",schemaPath:"#/properties/nodes/items/properties/interfaces/items/properties/mac/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.interfaces.items.properties.mac.type,parentSchema:schema11.properties.nodes.items.properties.interfaces.items.properties.mac,data:data203};
+else {
+const err432 = {instancePath:instancePath+"/nodes/" + i14+"/bmc/system",schemaPath:"#/properties/nodes/items/properties/bmc/properties/system/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.bmc.properties.system.type,parentSchema:schema11.properties.nodes.items.properties.bmc.properties.system,data:data197};
 if(vErrors === null){
 vErrors = [err432];
 }
@@ -5340,9 +5364,10 @@ vErrors.push(err432);
 errors++;
 }
 }
-}
-else {
-const err433 = {instancePath:instancePath+"/nodes/" + i12+"/interfaces/" + i15,schemaPath:"#/properties/nodes/items/properties/interfaces/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nodes.items.properties.interfaces.items.type,parentSchema:schema11.properties.nodes.items.properties.interfaces.items,data:data201};
+if(data190.insecure !== undefined){
+let data198 = data190.insecure;
+if(typeof data198 !== "boolean"){
+const err433 = {instancePath:instancePath+"/nodes/" + i14+"/bmc/insecure",schemaPath:"#/properties/nodes/items/properties/bmc/properties/insecure/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.nodes.items.properties.bmc.properties.insecure.type,parentSchema:schema11.properties.nodes.items.properties.bmc.properties.insecure,data:data198};
 if(vErrors === null){
 vErrors = [err433];
 }
@@ -5354,7 +5379,7 @@ errors++;
 }
 }
 else {
-const err434 = {instancePath:instancePath+"/nodes/" + i12+"/interfaces",schemaPath:"#/properties/nodes/items/properties/interfaces/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.nodes.items.properties.interfaces.type,parentSchema:schema11.properties.nodes.items.properties.interfaces,data:data200};
+const err434 = {instancePath:instancePath+"/nodes/" + i14+"/bmc",schemaPath:"#/properties/nodes/items/properties/bmc/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nodes.items.properties.bmc.type,parentSchema:schema11.properties.nodes.items.properties.bmc,data:data190};
 if(vErrors === null){
 vErrors = [err434];
 }
@@ -5364,10 +5389,11 @@ vErrors.push(err434);
 errors++;
 }
 }
-if(data148.method !== undefined){
-let data204 = data148.method;
-if(typeof data204 !== "string"){
-const err435 = {instancePath:instancePath+"/nodes/" + i12+"/method",schemaPath:"#/properties/nodes/items/properties/method/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.method.type,parentSchema:schema11.properties.nodes.items.properties.method,data:data204};
+if(data160.harvester_version !== undefined){
+let data199 = data160.harvester_version;
+if(typeof data199 === "string"){
+if(func3(data199) > 32){
+const err435 = {instancePath:instancePath+"/nodes/" + i14+"/harvester_version",schemaPath:"#/properties/nodes/items/properties/harvester_version/maxLength",keyword:"maxLength",params:{limit: 32},message:"must NOT have more than 32 characters",schema:32,parentSchema:schema11.properties.nodes.items.properties.harvester_version,data:data199};
 if(vErrors === null){
 vErrors = [err435];
 }
@@ -5376,8 +5402,8 @@ vErrors.push(err435);
 }
 errors++;
 }
-if(!((data204 === "dhcp") || (data204 === "static"))){
-const err436 = {instancePath:instancePath+"/nodes/" + i12+"/method",schemaPath:"#/properties/nodes/items/properties/method/enum",keyword:"enum",params:{allowedValues: schema11.properties.nodes.items.properties.method.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.nodes.items.properties.method.enum,parentSchema:schema11.properties.nodes.items.properties.method,data:data204};
+if(!pattern1.test(data199)){
+const err436 = {instancePath:instancePath+"/nodes/" + i14+"/harvester_version",schemaPath:"#/properties/nodes/items/properties/harvester_version/pattern",keyword:"pattern",params:{pattern: "^v[0-9]+\\.[0-9]+\\.[0-9]+(-rc[0-9]+)?$"},message:"must match pattern \""+"^v[0-9]+\\.[0-9]+\\.[0-9]+(-rc[0-9]+)?$"+"\"",schema:"^v[0-9]+\\.[0-9]+\\.[0-9]+(-rc[0-9]+)?$",parentSchema:schema11.properties.nodes.items.properties.harvester_version,data:data199};
 if(vErrors === null){
 vErrors = [err436];
 }
@@ -5387,10 +5413,8 @@ vErrors.push(err436);
 errors++;
 }
 }
-if(data148.prefix !== undefined){
-let data205 = data148.prefix;
-if(!(((typeof data205 == "number") && (!(data205 % 1) && !isNaN(data205))) && (isFinite(data205)))){
-const err437 = {instancePath:instancePath+"/nodes/" + i12+"/prefix",schemaPath:"#/properties/nodes/items/properties/prefix/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.nodes.items.properties.prefix.type,parentSchema:schema11.properties.nodes.items.properties.prefix,data:data205};
+else {
+const err437 = {instancePath:instancePath+"/nodes/" + i14+"/harvester_version",schemaPath:"#/properties/nodes/items/properties/harvester_version/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.harvester_version.type,parentSchema:schema11.properties.nodes.items.properties.harvester_version,data:data199};
 if(vErrors === null){
 vErrors = [err437];
 }
@@ -5399,9 +5423,12 @@ vErrors.push(err437);
 }
 errors++;
 }
-if((typeof data205 == "number") && (isFinite(data205))){
-if(data205 > 32 || isNaN(data205)){
-const err438 = {instancePath:instancePath+"/nodes/" + i12+"/prefix",schemaPath:"#/properties/nodes/items/properties/prefix/maximum",keyword:"maximum",params:{comparison: "<=", limit: 32},message:"must be <= 32",schema:32,parentSchema:schema11.properties.nodes.items.properties.prefix,data:data205};
+}
+if(data160.profile !== undefined){
+let data200 = data160.profile;
+if(typeof data200 === "string"){
+if(!pattern0.test(data200)){
+const err438 = {instancePath:instancePath+"/nodes/" + i14+"/profile",schemaPath:"#/properties/nodes/items/properties/profile/pattern",keyword:"pattern",params:{pattern: "^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$"},message:"must match pattern \""+"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$"+"\"",schema:"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$",parentSchema:schema11.properties.nodes.items.properties.profile,data:data200};
 if(vErrors === null){
 vErrors = [err438];
 }
@@ -5410,8 +5437,9 @@ vErrors.push(err438);
 }
 errors++;
 }
-if(data205 < 1 || isNaN(data205)){
-const err439 = {instancePath:instancePath+"/nodes/" + i12+"/prefix",schemaPath:"#/properties/nodes/items/properties/prefix/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.nodes.items.properties.prefix,data:data205};
+}
+else {
+const err439 = {instancePath:instancePath+"/nodes/" + i14+"/profile",schemaPath:"#/properties/nodes/items/properties/profile/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.profile.type,parentSchema:schema11.properties.nodes.items.properties.profile,data:data200};
 if(vErrors === null){
 vErrors = [err439];
 }
@@ -5421,11 +5449,10 @@ vErrors.push(err439);
 errors++;
 }
 }
-}
-if(data148.netmask !== undefined){
-let data206 = data148.netmask;
-if(typeof data206 !== "string"){
-const err440 = {instancePath:instancePath+"/nodes/" + i12+"/netmask",schemaPath:"#/properties/nodes/items/properties/netmask/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.netmask.type,parentSchema:schema11.properties.nodes.items.properties.netmask,data:data206};
+if(data160.harvester_role !== undefined){
+let data201 = data160.harvester_role;
+if(typeof data201 !== "string"){
+const err440 = {instancePath:instancePath+"/nodes/" + i14+"/harvester_role",schemaPath:"#/properties/nodes/items/properties/harvester_role/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.harvester_role.type,parentSchema:schema11.properties.nodes.items.properties.harvester_role,data:data201};
 if(vErrors === null){
 vErrors = [err440];
 }
@@ -5434,11 +5461,8 @@ vErrors.push(err440);
 }
 errors++;
 }
-}
-if(data148.gateway !== undefined){
-let data207 = data148.gateway;
-if(typeof data207 !== "string"){
-const err441 = {instancePath:instancePath+"/nodes/" + i12+"/gateway",schemaPath:"#/properties/nodes/items/properties/gateway/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.gateway.type,parentSchema:schema11.properties.nodes.items.properties.gateway,data:data207};
+if(!((((data201 === "default") || (data201 === "management")) || (data201 === "worker")) || (data201 === "witness"))){
+const err441 = {instancePath:instancePath+"/nodes/" + i14+"/harvester_role",schemaPath:"#/properties/nodes/items/properties/harvester_role/enum",keyword:"enum",params:{allowedValues: schema11.properties.nodes.items.properties.harvester_role.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.nodes.items.properties.harvester_role.enum,parentSchema:schema11.properties.nodes.items.properties.harvester_role,data:data201};
 if(vErrors === null){
 vErrors = [err441];
 }
@@ -5448,11 +5472,12 @@ vErrors.push(err441);
 errors++;
 }
 }
-if(data148.dns !== undefined){
-let data208 = data148.dns;
-if(Array.isArray(data208)){
-if(data208.length > 8){
-const err442 = {instancePath:instancePath+"/nodes/" + i12+"/dns",schemaPath:"#/properties/nodes/items/properties/dns/maxItems",keyword:"maxItems",params:{limit: 8},message:"must NOT have more than 8 items",schema:8,parentSchema:schema11.properties.nodes.items.properties.dns,data:data208};
+if(data160.install !== undefined){
+let data202 = data160.install;
+if(data202 && typeof data202 == "object" && !Array.isArray(data202)){
+for(const key31 in data202){
+if(!(func2.call(schema11.properties.nodes.items.properties.install.properties, key31))){
+const err442 = {instancePath:instancePath+"/nodes/" + i14+"/install",schemaPath:"#/properties/nodes/items/properties/install/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key31},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.nodes.items.properties.install,data:data202};
 if(vErrors === null){
 vErrors = [err442];
 }
@@ -5461,11 +5486,12 @@ vErrors.push(err442);
 }
 errors++;
 }
-const len16 = data208.length;
-for(let i16=0; i16<len16; i16++){
-let data209 = data208[i16];
-if(typeof data209 !== "string"){
-const err443 = {instancePath:instancePath+"/nodes/" + i12+"/dns/" + i16,schemaPath:"#/properties/nodes/items/properties/dns/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.dns.items.type,parentSchema:schema11.properties.nodes.items.properties.dns.items,data:data209};
+}
+if(data202.device !== undefined){
+let data203 = data202.device;
+if(typeof data203 === "string"){
+if(!pattern37.test(data203)){
+const err443 = {instancePath:instancePath+"/nodes/" + i14+"/install/device",schemaPath:"#/properties/nodes/items/properties/install/properties/device/pattern",keyword:"pattern",params:{pattern: "^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$"},message:"must match pattern \""+"^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$"+"\"",schema:"^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$",parentSchema:schema11.properties.nodes.items.properties.install.properties.device,data:data203};
 if(vErrors === null){
 vErrors = [err443];
 }
@@ -5475,9 +5501,8 @@ vErrors.push(err443);
 errors++;
 }
 }
-}
 else {
-const err444 = {instancePath:instancePath+"/nodes/" + i12+"/dns",schemaPath:"#/properties/nodes/items/properties/dns/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.nodes.items.properties.dns.type,parentSchema:schema11.properties.nodes.items.properties.dns,data:data208};
+const err444 = {instancePath:instancePath+"/nodes/" + i14+"/install/device",schemaPath:"#/properties/nodes/items/properties/install/properties/device/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.install.properties.device.type,parentSchema:schema11.properties.nodes.items.properties.install.properties.device,data:data203};
 if(vErrors === null){
 vErrors = [err444];
 }
@@ -5487,10 +5512,11 @@ vErrors.push(err444);
 errors++;
 }
 }
-if(data148.mtu !== undefined){
-let data210 = data148.mtu;
-if(!(((typeof data210 == "number") && (!(data210 % 1) && !isNaN(data210))) && (isFinite(data210)))){
-const err445 = {instancePath:instancePath+"/nodes/" + i12+"/mtu",schemaPath:"#/properties/nodes/items/properties/mtu/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.nodes.items.properties.mtu.type,parentSchema:schema11.properties.nodes.items.properties.mtu,data:data210};
+if(data202.data_disk !== undefined){
+let data204 = data202.data_disk;
+if(typeof data204 === "string"){
+if(!pattern37.test(data204)){
+const err445 = {instancePath:instancePath+"/nodes/" + i14+"/install/data_disk",schemaPath:"#/properties/nodes/items/properties/install/properties/data_disk/pattern",keyword:"pattern",params:{pattern: "^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$"},message:"must match pattern \""+"^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$"+"\"",schema:"^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$",parentSchema:schema11.properties.nodes.items.properties.install.properties.data_disk,data:data204};
 if(vErrors === null){
 vErrors = [err445];
 }
@@ -5500,10 +5526,8 @@ vErrors.push(err445);
 errors++;
 }
 }
-if(data148.vlan !== undefined){
-let data211 = data148.vlan;
-if(!(((typeof data211 == "number") && (!(data211 % 1) && !isNaN(data211))) && (isFinite(data211)))){
-const err446 = {instancePath:instancePath+"/nodes/" + i12+"/vlan",schemaPath:"#/properties/nodes/items/properties/vlan/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.nodes.items.properties.vlan.type,parentSchema:schema11.properties.nodes.items.properties.vlan,data:data211};
+else {
+const err446 = {instancePath:instancePath+"/nodes/" + i14+"/install/data_disk",schemaPath:"#/properties/nodes/items/properties/install/properties/data_disk/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.install.properties.data_disk.type,parentSchema:schema11.properties.nodes.items.properties.install.properties.data_disk,data:data204};
 if(vErrors === null){
 vErrors = [err446];
 }
@@ -5513,14 +5537,11 @@ vErrors.push(err446);
 errors++;
 }
 }
-if(data148.bond !== undefined){
-let data212 = data148.bond;
-if(data212 && typeof data212 == "object" && !Array.isArray(data212)){
-for(const key32 in data212){
-if(!((key32 === "mode") || (key32 === "miimon"))){
-let data213 = data212[key32];
-if((typeof data213 !== "string") && (!(((typeof data213 == "number") && (!(data213 % 1) && !isNaN(data213))) && (isFinite(data213))))){
-const err447 = {instancePath:instancePath+"/nodes/" + i12+"/bond/" + key32.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/nodes/items/properties/bond/additionalProperties/type",keyword:"type",params:{type: schema11.properties.nodes.items.properties.bond.additionalProperties.type},message:"must be string,integer",schema:schema11.properties.nodes.items.properties.bond.additionalProperties.type,parentSchema:schema11.properties.nodes.items.properties.bond.additionalProperties,data:data213};
+if(data202.tty !== undefined){
+let data205 = data202.tty;
+if(typeof data205 === "string"){
+if(!pattern5.test(data205)){
+const err447 = {instancePath:instancePath+"/nodes/" + i14+"/install/tty",schemaPath:"#/properties/nodes/items/properties/install/properties/tty/pattern",keyword:"pattern",params:{pattern: "^[a-zA-Z][a-zA-Z0-9]*(,[0-9]+[noe]?[0-9]?r?)?$"},message:"must match pattern \""+"^[a-zA-Z][a-zA-Z0-9]*(,[0-9]+[noe]?[0-9]?r?)?$"+"\"",schema:"^[a-zA-Z][a-zA-Z0-9]*(,[0-9]+[noe]?[0-9]?r?)?$",parentSchema:schema11.properties.nodes.items.properties.install.properties.tty,data:data205};
 if(vErrors === null){
 vErrors = [err447];
 }
@@ -5530,11 +5551,8 @@ vErrors.push(err447);
 errors++;
 }
 }
-}
-if(data212.mode !== undefined){
-let data214 = data212.mode;
-if(typeof data214 !== "string"){
-const err448 = {instancePath:instancePath+"/nodes/" + i12+"/bond/mode",schemaPath:"#/properties/nodes/items/properties/bond/properties/mode/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.bond.properties.mode.type,parentSchema:schema11.properties.nodes.items.properties.bond.properties.mode,data:data214};
+else {
+const err448 = {instancePath:instancePath+"/nodes/" + i14+"/install/tty",schemaPath:"#/properties/nodes/items/properties/install/properties/tty/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.install.properties.tty.type,parentSchema:schema11.properties.nodes.items.properties.install.properties.tty,data:data205};
 if(vErrors === null){
 vErrors = [err448];
 }
@@ -5543,8 +5561,12 @@ vErrors.push(err448);
 }
 errors++;
 }
-if(!(((((((data214 === "balance-rr") || (data214 === "active-backup")) || (data214 === "balance-xor")) || (data214 === "broadcast")) || (data214 === "802.3ad")) || (data214 === "balance-tlb")) || (data214 === "balance-alb"))){
-const err449 = {instancePath:instancePath+"/nodes/" + i12+"/bond/mode",schemaPath:"#/properties/nodes/items/properties/bond/properties/mode/enum",keyword:"enum",params:{allowedValues: schema11.properties.nodes.items.properties.bond.properties.mode.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.nodes.items.properties.bond.properties.mode.enum,parentSchema:schema11.properties.nodes.items.properties.bond.properties.mode,data:data214};
+}
+if(data202.persistent_partition_size !== undefined){
+let data206 = data202.persistent_partition_size;
+if(typeof data206 === "string"){
+if(!pattern40.test(data206)){
+const err449 = {instancePath:instancePath+"/nodes/" + i14+"/install/persistent_partition_size",schemaPath:"#/properties/nodes/items/properties/install/properties/persistent_partition_size/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(Mi|Gi)$"},message:"must match pattern \""+"^[0-9]+(Mi|Gi)$"+"\"",schema:"^[0-9]+(Mi|Gi)$",parentSchema:schema11.properties.nodes.items.properties.install.properties.persistent_partition_size,data:data206};
 if(vErrors === null){
 vErrors = [err449];
 }
@@ -5554,10 +5576,8 @@ vErrors.push(err449);
 errors++;
 }
 }
-if(data212.miimon !== undefined){
-let data215 = data212.miimon;
-if(!(((typeof data215 == "number") && (!(data215 % 1) && !isNaN(data215))) && (isFinite(data215)))){
-const err450 = {instancePath:instancePath+"/nodes/" + i12+"/bond/miimon",schemaPath:"#/properties/nodes/items/properties/bond/properties/miimon/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.nodes.items.properties.bond.properties.miimon.type,parentSchema:schema11.properties.nodes.items.properties.bond.properties.miimon,data:data215};
+else {
+const err450 = {instancePath:instancePath+"/nodes/" + i14+"/install/persistent_partition_size",schemaPath:"#/properties/nodes/items/properties/install/properties/persistent_partition_size/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.install.properties.persistent_partition_size.type,parentSchema:schema11.properties.nodes.items.properties.install.properties.persistent_partition_size,data:data206};
 if(vErrors === null){
 vErrors = [err450];
 }
@@ -5566,9 +5586,11 @@ vErrors.push(err450);
 }
 errors++;
 }
-if((typeof data215 == "number") && (isFinite(data215))){
-if(data215 < 0 || isNaN(data215)){
-const err451 = {instancePath:instancePath+"/nodes/" + i12+"/bond/miimon",schemaPath:"#/properties/nodes/items/properties/bond/properties/miimon/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.nodes.items.properties.bond.properties.miimon,data:data215};
+}
+if(data202.wipe_all_disks !== undefined){
+let data207 = data202.wipe_all_disks;
+if(typeof data207 !== "boolean"){
+const err451 = {instancePath:instancePath+"/nodes/" + i14+"/install/wipe_all_disks",schemaPath:"#/properties/nodes/items/properties/install/properties/wipe_all_disks/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.nodes.items.properties.install.properties.wipe_all_disks.type,parentSchema:schema11.properties.nodes.items.properties.install.properties.wipe_all_disks,data:data207};
 if(vErrors === null){
 vErrors = [err451];
 }
@@ -5578,10 +5600,14 @@ vErrors.push(err451);
 errors++;
 }
 }
-}
-}
-else {
-const err452 = {instancePath:instancePath+"/nodes/" + i12+"/bond",schemaPath:"#/properties/nodes/items/properties/bond/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nodes.items.properties.bond.type,parentSchema:schema11.properties.nodes.items.properties.bond,data:data212};
+if(data202.wipe_disks_list !== undefined){
+let data208 = data202.wipe_disks_list;
+if(Array.isArray(data208)){
+const len16 = data208.length;
+for(let i16=0; i16<len16; i16++){
+let data209 = data208[i16];
+if(typeof data209 !== "string"){
+const err452 = {instancePath:instancePath+"/nodes/" + i14+"/install/wipe_disks_list/" + i16,schemaPath:"#/properties/nodes/items/properties/install/properties/wipe_disks_list/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.install.properties.wipe_disks_list.items.type,parentSchema:schema11.properties.nodes.items.properties.install.properties.wipe_disks_list.items,data:data209};
 if(vErrors === null){
 vErrors = [err452];
 }
@@ -5591,15 +5617,9 @@ vErrors.push(err452);
 errors++;
 }
 }
-if(data148.kernel_args !== undefined){
-let data216 = data148.kernel_args;
-if(Array.isArray(data216)){
-const len17 = data216.length;
-for(let i17=0; i17<len17; i17++){
-let data217 = data216[i17];
-if(typeof data217 === "string"){
-if(func3(data217) > 1024){
-const err453 = {instancePath:instancePath+"/nodes/" + i12+"/kernel_args/" + i17,schemaPath:"#/properties/nodes/items/properties/kernel_args/items/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters",schema:1024,parentSchema:schema11.properties.nodes.items.properties.kernel_args.items,data:data217};
+}
+else {
+const err453 = {instancePath:instancePath+"/nodes/" + i14+"/install/wipe_disks_list",schemaPath:"#/properties/nodes/items/properties/install/properties/wipe_disks_list/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.nodes.items.properties.install.properties.wipe_disks_list.type,parentSchema:schema11.properties.nodes.items.properties.install.properties.wipe_disks_list,data:data208};
 if(vErrors === null){
 vErrors = [err453];
 }
@@ -5608,8 +5628,11 @@ vErrors.push(err453);
 }
 errors++;
 }
-if(!pattern6.test(data217)){
-const err454 = {instancePath:instancePath+"/nodes/" + i12+"/kernel_args/" + i17,schemaPath:"#/properties/nodes/items/properties/kernel_args/items/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$",parentSchema:schema11.properties.nodes.items.properties.kernel_args.items,data:data217};
+}
+if(data202.cordoned !== undefined){
+let data210 = data202.cordoned;
+if(typeof data210 !== "boolean"){
+const err454 = {instancePath:instancePath+"/nodes/" + i14+"/install/cordoned",schemaPath:"#/properties/nodes/items/properties/install/properties/cordoned/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.nodes.items.properties.install.properties.cordoned.type,parentSchema:schema11.properties.nodes.items.properties.install.properties.cordoned,data:data210};
 if(vErrors === null){
 vErrors = [err454];
 }
@@ -5619,8 +5642,10 @@ vErrors.push(err454);
 errors++;
 }
 }
-else {
-const err455 = {instancePath:instancePath+"/nodes/" + i12+"/kernel_args/" + i17,schemaPath:"#/properties/nodes/items/properties/kernel_args/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.kernel_args.items.type,parentSchema:schema11.properties.nodes.items.properties.kernel_args.items,data:data217};
+if(data202.power_off !== undefined){
+let data211 = data202.power_off;
+if(typeof data211 !== "boolean"){
+const err455 = {instancePath:instancePath+"/nodes/" + i14+"/install/power_off",schemaPath:"#/properties/nodes/items/properties/install/properties/power_off/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.nodes.items.properties.install.properties.power_off.type,parentSchema:schema11.properties.nodes.items.properties.install.properties.power_off,data:data211};
 if(vErrors === null){
 vErrors = [err455];
 }
@@ -5630,9 +5655,10 @@ vErrors.push(err455);
 errors++;
 }
 }
-}
-else {
-const err456 = {instancePath:instancePath+"/nodes/" + i12+"/kernel_args",schemaPath:"#/properties/nodes/items/properties/kernel_args/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.nodes.items.properties.kernel_args.type,parentSchema:schema11.properties.nodes.items.properties.kernel_args,data:data216};
+if(data202.iso_url !== undefined){
+let data212 = data202.iso_url;
+if(typeof data212 !== "string"){
+const err456 = {instancePath:instancePath+"/nodes/" + i14+"/install/iso_url",schemaPath:"#/properties/nodes/items/properties/install/properties/iso_url/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.install.properties.iso_url.type,parentSchema:schema11.properties.nodes.items.properties.install.properties.iso_url,data:data212};
 if(vErrors === null){
 vErrors = [err456];
 }
@@ -5641,11 +5667,8 @@ vErrors.push(err456);
 }
 errors++;
 }
-}
-if(data148.config !== undefined){
-let data218 = data148.config;
-if(!(data218 && typeof data218 == "object" && !Array.isArray(data218))){
-const err457 = {instancePath:instancePath+"/nodes/" + i12+"/config",schemaPath:"#/properties/nodes/items/properties/config/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nodes.items.properties.config.type,parentSchema:schema11.properties.nodes.items.properties.config,data:data218};
+if(!(data212 === "local")){
+const err457 = {instancePath:instancePath+"/nodes/" + i14+"/install/iso_url",schemaPath:"#/properties/nodes/items/properties/install/properties/iso_url/enum",keyword:"enum",params:{allowedValues: schema11.properties.nodes.items.properties.install.properties.iso_url.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.nodes.items.properties.install.properties.iso_url.enum,parentSchema:schema11.properties.nodes.items.properties.install.properties.iso_url,data:data212};
 if(vErrors === null){
 vErrors = [err457];
 }
@@ -5655,10 +5678,9 @@ vErrors.push(err457);
 errors++;
 }
 }
-if(data148.state !== undefined){
-let data219 = data148.state;
-if(typeof data219 !== "string"){
-const err458 = {instancePath:instancePath+"/nodes/" + i12+"/state",schemaPath:"#/properties/nodes/items/properties/state/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.state.type,parentSchema:schema11.properties.nodes.items.properties.state,data:data219};
+}
+else {
+const err458 = {instancePath:instancePath+"/nodes/" + i14+"/install",schemaPath:"#/properties/nodes/items/properties/install/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nodes.items.properties.install.type,parentSchema:schema11.properties.nodes.items.properties.install,data:data202};
 if(vErrors === null){
 vErrors = [err458];
 }
@@ -5667,8 +5689,12 @@ vErrors.push(err458);
 }
 errors++;
 }
-if(!(((data219 === "install") || (data219 === "local")) || (data219 === "install-once"))){
-const err459 = {instancePath:instancePath+"/nodes/" + i12+"/state",schemaPath:"#/properties/nodes/items/properties/state/enum",keyword:"enum",params:{allowedValues: schema11.properties.nodes.items.properties.state.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.nodes.items.properties.state.enum,parentSchema:schema11.properties.nodes.items.properties.state,data:data219};
+}
+if(data160.interfaces !== undefined){
+let data213 = data160.interfaces;
+if(Array.isArray(data213)){
+if(data213.length < 1){
+const err459 = {instancePath:instancePath+"/nodes/" + i14+"/interfaces",schemaPath:"#/properties/nodes/items/properties/interfaces/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.nodes.items.properties.interfaces,data:data213};
 if(vErrors === null){
 vErrors = [err459];
 }
@@ -5677,11 +5703,13 @@ vErrors.push(err459);
 }
 errors++;
 }
-}
-if(data148.medium !== undefined){
-let data220 = data148.medium;
-if(typeof data220 !== "string"){
-const err460 = {instancePath:instancePath+"/nodes/" + i12+"/medium",schemaPath:"#/properties/nodes/items/properties/medium/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.medium.type,parentSchema:schema11.properties.nodes.items.properties.medium,data:data220};
+const len17 = data213.length;
+for(let i17=0; i17<len17; i17++){
+let data214 = data213[i17];
+if(data214 && typeof data214 == "object" && !Array.isArray(data214)){
+for(const key32 in data214){
+if(!((key32 === "name") || (key32 === "mac"))){
+const err460 = {instancePath:instancePath+"/nodes/" + i14+"/interfaces/" + i17,schemaPath:"#/properties/nodes/items/properties/interfaces/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key32},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.nodes.items.properties.interfaces.items,data:data214};
 if(vErrors === null){
 vErrors = [err460];
 }
@@ -5690,8 +5718,12 @@ vErrors.push(err460);
 }
 errors++;
 }
-if(!((data220 === "network") || (data220 === "iso"))){
-const err461 = {instancePath:instancePath+"/nodes/" + i12+"/medium",schemaPath:"#/properties/nodes/items/properties/medium/enum",keyword:"enum",params:{allowedValues: schema11.properties.nodes.items.properties.medium.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.nodes.items.properties.medium.enum,parentSchema:schema11.properties.nodes.items.properties.medium,data:data220};
+}
+if(data214.name !== undefined){
+let data215 = data214.name;
+if(typeof data215 === "string"){
+if(func3(data215) > 15){
+const err461 = {instancePath:instancePath+"/nodes/" + i14+"/interfaces/" + i17+"/name",schemaPath:"#/properties/nodes/items/properties/interfaces/items/properties/name/maxLength",keyword:"maxLength",params:{limit: 15},message:"must NOT have more than 15 characters",schema:15,parentSchema:schema11.properties.nodes.items.properties.interfaces.items.properties.name,data:data215};
 if(vErrors === null){
 vErrors = [err461];
 }
@@ -5700,11 +5732,8 @@ vErrors.push(err461);
 }
 errors++;
 }
-}
-if(data148.reinstall !== undefined){
-let data221 = data148.reinstall;
-if(!(((typeof data221 == "number") && (!(data221 % 1) && !isNaN(data221))) && (isFinite(data221)))){
-const err462 = {instancePath:instancePath+"/nodes/" + i12+"/reinstall",schemaPath:"#/properties/nodes/items/properties/reinstall/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.nodes.items.properties.reinstall.type,parentSchema:schema11.properties.nodes.items.properties.reinstall,data:data221};
+if(!pattern41.test(data215)){
+const err462 = {instancePath:instancePath+"/nodes/" + i14+"/interfaces/" + i17+"/name",schemaPath:"#/properties/nodes/items/properties/interfaces/items/properties/name/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}$"},message:"must match pattern \""+"^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}$"+"\"",schema:"^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}$",parentSchema:schema11.properties.nodes.items.properties.interfaces.items.properties.name,data:data215};
 if(vErrors === null){
 vErrors = [err462];
 }
@@ -5713,9 +5742,9 @@ vErrors.push(err462);
 }
 errors++;
 }
-if((typeof data221 == "number") && (isFinite(data221))){
-if(data221 > 999999999 || isNaN(data221)){
-const err463 = {instancePath:instancePath+"/nodes/" + i12+"/reinstall",schemaPath:"#/properties/nodes/items/properties/reinstall/maximum",keyword:"maximum",params:{comparison: "<=", limit: 999999999},message:"must be <= 999999999",schema:999999999,parentSchema:schema11.properties.nodes.items.properties.reinstall,data:data221};
+}
+else {
+const err463 = {instancePath:instancePath+"/nodes/" + i14+"/interfaces/" + i17+"/name",schemaPath:"#/properties/nodes/items/properties/interfaces/items/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.interfaces.items.properties.name.type,parentSchema:schema11.properties.nodes.items.properties.interfaces.items.properties.name,data:data215};
 if(vErrors === null){
 vErrors = [err463];
 }
@@ -5724,8 +5753,11 @@ vErrors.push(err463);
 }
 errors++;
 }
-if(data221 < 0 || isNaN(data221)){
-const err464 = {instancePath:instancePath+"/nodes/" + i12+"/reinstall",schemaPath:"#/properties/nodes/items/properties/reinstall/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.nodes.items.properties.reinstall,data:data221};
+}
+if(data214.mac !== undefined){
+let data216 = data214.mac;
+if(typeof data216 !== "string"){
+const err464 = {instancePath:instancePath+"/nodes/" + i14+"/interfaces/" + i17+"/mac",schemaPath:"#/properties/nodes/items/properties/interfaces/items/properties/mac/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.interfaces.items.properties.mac.type,parentSchema:schema11.properties.nodes.items.properties.interfaces.items.properties.mac,data:data216};
 if(vErrors === null){
 vErrors = [err464];
 }
@@ -5736,12 +5768,8 @@ errors++;
 }
 }
 }
-if(data148.lab !== undefined){
-let data222 = data148.lab;
-if(data222 && typeof data222 == "object" && !Array.isArray(data222)){
-for(const key33 in data222){
-if(!(((((key33 === "memory_mib") || (key33 === "vcpus")) || (key33 === "disk_gib")) || (key33 === "data_disk_gib")) || (key33 === "nic_model"))){
-const err465 = {instancePath:instancePath+"/nodes/" + i12+"/lab",schemaPath:"#/properties/nodes/items/properties/lab/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key33},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.nodes.items.properties.lab,data:data222};
+else {
+const err465 = {instancePath:instancePath+"/nodes/" + i14+"/interfaces/" + i17,schemaPath:"#/properties/nodes/items/properties/interfaces/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nodes.items.properties.interfaces.items.type,parentSchema:schema11.properties.nodes.items.properties.interfaces.items,data:data214};
 if(vErrors === null){
 vErrors = [err465];
 }
@@ -5751,10 +5779,9 @@ vErrors.push(err465);
 errors++;
 }
 }
-if(data222.memory_mib !== undefined){
-let data223 = data222.memory_mib;
-if(!(((typeof data223 == "number") && (!(data223 % 1) && !isNaN(data223))) && (isFinite(data223)))){
-const err466 = {instancePath:instancePath+"/nodes/" + i12+"/lab/memory_mib",schemaPath:"#/properties/nodes/items/properties/lab/properties/memory_mib/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.nodes.items.properties.lab.properties.memory_mib.type,parentSchema:schema11.properties.nodes.items.properties.lab.properties.memory_mib,data:data223};
+}
+else {
+const err466 = {instancePath:instancePath+"/nodes/" + i14+"/interfaces",schemaPath:"#/properties/nodes/items/properties/interfaces/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.nodes.items.properties.interfaces.type,parentSchema:schema11.properties.nodes.items.properties.interfaces,data:data213};
 if(vErrors === null){
 vErrors = [err466];
 }
@@ -5763,9 +5790,11 @@ vErrors.push(err466);
 }
 errors++;
 }
-if((typeof data223 == "number") && (isFinite(data223))){
-if(data223 > 16777216 || isNaN(data223)){
-const err467 = {instancePath:instancePath+"/nodes/" + i12+"/lab/memory_mib",schemaPath:"#/properties/nodes/items/properties/lab/properties/memory_mib/maximum",keyword:"maximum",params:{comparison: "<=", limit: 16777216},message:"must be <= 16777216",schema:16777216,parentSchema:schema11.properties.nodes.items.properties.lab.properties.memory_mib,data:data223};
+}
+if(data160.method !== undefined){
+let data217 = data160.method;
+if(typeof data217 !== "string"){
+const err467 = {instancePath:instancePath+"/nodes/" + i14+"/method",schemaPath:"#/properties/nodes/items/properties/method/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.method.type,parentSchema:schema11.properties.nodes.items.properties.method,data:data217};
 if(vErrors === null){
 vErrors = [err467];
 }
@@ -5774,8 +5803,8 @@ vErrors.push(err467);
 }
 errors++;
 }
-if(data223 < 8192 || isNaN(data223)){
-const err468 = {instancePath:instancePath+"/nodes/" + i12+"/lab/memory_mib",schemaPath:"#/properties/nodes/items/properties/lab/properties/memory_mib/minimum",keyword:"minimum",params:{comparison: ">=", limit: 8192},message:"must be >= 8192",schema:8192,parentSchema:schema11.properties.nodes.items.properties.lab.properties.memory_mib,data:data223};
+if(!((data217 === "dhcp") || (data217 === "static"))){
+const err468 = {instancePath:instancePath+"/nodes/" + i14+"/method",schemaPath:"#/properties/nodes/items/properties/method/enum",keyword:"enum",params:{allowedValues: schema11.properties.nodes.items.properties.method.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.nodes.items.properties.method.enum,parentSchema:schema11.properties.nodes.items.properties.method,data:data217};
 if(vErrors === null){
 vErrors = [err468];
 }
@@ -5785,11 +5814,10 @@ vErrors.push(err468);
 errors++;
 }
 }
-}
-if(data222.vcpus !== undefined){
-let data224 = data222.vcpus;
-if(!(((typeof data224 == "number") && (!(data224 % 1) && !isNaN(data224))) && (isFinite(data224)))){
-const err469 = {instancePath:instancePath+"/nodes/" + i12+"/lab/vcpus",schemaPath:"#/properties/nodes/items/properties/lab/properties/vcpus/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.nodes.items.properties.lab.properties.vcpus.type,parentSchema:schema11.properties.nodes.items.properties.lab.properties.vcpus,data:data224};
+if(data160.prefix !== undefined){
+let data218 = data160.prefix;
+if(!(((typeof data218 == "number") && (!(data218 % 1) && !isNaN(data218))) && (isFinite(data218)))){
+const err469 = {instancePath:instancePath+"/nodes/" + i14+"/prefix",schemaPath:"#/properties/nodes/items/properties/prefix/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.nodes.items.properties.prefix.type,parentSchema:schema11.properties.nodes.items.properties.prefix,data:data218};
 if(vErrors === null){
 vErrors = [err469];
 }
@@ -5798,9 +5826,9 @@ vErrors.push(err469);
 }
 errors++;
 }
-if((typeof data224 == "number") && (isFinite(data224))){
-if(data224 > 256 || isNaN(data224)){
-const err470 = {instancePath:instancePath+"/nodes/" + i12+"/lab/vcpus",schemaPath:"#/properties/nodes/items/properties/lab/properties/vcpus/maximum",keyword:"maximum",params:{comparison: "<=", limit: 256},message:"must be <= 256",schema:256,parentSchema:schema11.properties.nodes.items.properties.lab.properties.vcpus,data:data224};
+if((typeof data218 == "number") && (isFinite(data218))){
+if(data218 > 32 || isNaN(data218)){
+const err470 = {instancePath:instancePath+"/nodes/" + i14+"/prefix",schemaPath:"#/properties/nodes/items/properties/prefix/maximum",keyword:"maximum",params:{comparison: "<=", limit: 32},message:"must be <= 32",schema:32,parentSchema:schema11.properties.nodes.items.properties.prefix,data:data218};
 if(vErrors === null){
 vErrors = [err470];
 }
@@ -5809,8 +5837,8 @@ vErrors.push(err470);
 }
 errors++;
 }
-if(data224 < 1 || isNaN(data224)){
-const err471 = {instancePath:instancePath+"/nodes/" + i12+"/lab/vcpus",schemaPath:"#/properties/nodes/items/properties/lab/properties/vcpus/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.nodes.items.properties.lab.properties.vcpus,data:data224};
+if(data218 < 1 || isNaN(data218)){
+const err471 = {instancePath:instancePath+"/nodes/" + i14+"/prefix",schemaPath:"#/properties/nodes/items/properties/prefix/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.nodes.items.properties.prefix,data:data218};
 if(vErrors === null){
 vErrors = [err471];
 }
@@ -5821,10 +5849,10 @@ errors++;
 }
 }
 }
-if(data222.disk_gib !== undefined){
-let data225 = data222.disk_gib;
-if(!(((typeof data225 == "number") && (!(data225 % 1) && !isNaN(data225))) && (isFinite(data225)))){
-const err472 = {instancePath:instancePath+"/nodes/" + i12+"/lab/disk_gib",schemaPath:"#/properties/nodes/items/properties/lab/properties/disk_gib/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.nodes.items.properties.lab.properties.disk_gib.type,parentSchema:schema11.properties.nodes.items.properties.lab.properties.disk_gib,data:data225};
+if(data160.netmask !== undefined){
+let data219 = data160.netmask;
+if(typeof data219 !== "string"){
+const err472 = {instancePath:instancePath+"/nodes/" + i14+"/netmask",schemaPath:"#/properties/nodes/items/properties/netmask/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.netmask.type,parentSchema:schema11.properties.nodes.items.properties.netmask,data:data219};
 if(vErrors === null){
 vErrors = [err472];
 }
@@ -5833,9 +5861,11 @@ vErrors.push(err472);
 }
 errors++;
 }
-if((typeof data225 == "number") && (isFinite(data225))){
-if(data225 > 1048576 || isNaN(data225)){
-const err473 = {instancePath:instancePath+"/nodes/" + i12+"/lab/disk_gib",schemaPath:"#/properties/nodes/items/properties/lab/properties/disk_gib/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1048576},message:"must be <= 1048576",schema:1048576,parentSchema:schema11.properties.nodes.items.properties.lab.properties.disk_gib,data:data225};
+}
+if(data160.gateway !== undefined){
+let data220 = data160.gateway;
+if(typeof data220 !== "string"){
+const err473 = {instancePath:instancePath+"/nodes/" + i14+"/gateway",schemaPath:"#/properties/nodes/items/properties/gateway/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.gateway.type,parentSchema:schema11.properties.nodes.items.properties.gateway,data:data220};
 if(vErrors === null){
 vErrors = [err473];
 }
@@ -5844,8 +5874,12 @@ vErrors.push(err473);
 }
 errors++;
 }
-if(data225 < 60 || isNaN(data225)){
-const err474 = {instancePath:instancePath+"/nodes/" + i12+"/lab/disk_gib",schemaPath:"#/properties/nodes/items/properties/lab/properties/disk_gib/minimum",keyword:"minimum",params:{comparison: ">=", limit: 60},message:"must be >= 60",schema:60,parentSchema:schema11.properties.nodes.items.properties.lab.properties.disk_gib,data:data225};
+}
+if(data160.dns !== undefined){
+let data221 = data160.dns;
+if(Array.isArray(data221)){
+if(data221.length > 8){
+const err474 = {instancePath:instancePath+"/nodes/" + i14+"/dns",schemaPath:"#/properties/nodes/items/properties/dns/maxItems",keyword:"maxItems",params:{limit: 8},message:"must NOT have more than 8 items",schema:8,parentSchema:schema11.properties.nodes.items.properties.dns,data:data221};
 if(vErrors === null){
 vErrors = [err474];
 }
@@ -5854,12 +5888,11 @@ vErrors.push(err474);
 }
 errors++;
 }
-}
-}
-if(data222.data_disk_gib !== undefined){
-let data226 = data222.data_disk_gib;
-if(!(((typeof data226 == "number") && (!(data226 % 1) && !isNaN(data226))) && (isFinite(data226)))){
-const err475 = {instancePath:instancePath+"/nodes/" + i12+"/lab/data_disk_gib",schemaPath:"#/properties/nodes/items/properties/lab/properties/data_disk_gib/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.nodes.items.properties.lab.properties.data_disk_gib.type,parentSchema:schema11.properties.nodes.items.properties.lab.properties.data_disk_gib,data:data226};
+const len18 = data221.length;
+for(let i18=0; i18<len18; i18++){
+let data222 = data221[i18];
+if(typeof data222 !== "string"){
+const err475 = {instancePath:instancePath+"/nodes/" + i14+"/dns/" + i18,schemaPath:"#/properties/nodes/items/properties/dns/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.dns.items.type,parentSchema:schema11.properties.nodes.items.properties.dns.items,data:data222};
 if(vErrors === null){
 vErrors = [err475];
 }
@@ -5868,9 +5901,10 @@ vErrors.push(err475);
 }
 errors++;
 }
-if((typeof data226 == "number") && (isFinite(data226))){
-if(data226 > 1048576 || isNaN(data226)){
-const err476 = {instancePath:instancePath+"/nodes/" + i12+"/lab/data_disk_gib",schemaPath:"#/properties/nodes/items/properties/lab/properties/data_disk_gib/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1048576},message:"must be <= 1048576",schema:1048576,parentSchema:schema11.properties.nodes.items.properties.lab.properties.data_disk_gib,data:data226};
+}
+}
+else {
+const err476 = {instancePath:instancePath+"/nodes/" + i14+"/dns",schemaPath:"#/properties/nodes/items/properties/dns/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.nodes.items.properties.dns.type,parentSchema:schema11.properties.nodes.items.properties.dns,data:data221};
 if(vErrors === null){
 vErrors = [err476];
 }
@@ -5879,8 +5913,11 @@ vErrors.push(err476);
 }
 errors++;
 }
-if(data226 < 50 || isNaN(data226)){
-const err477 = {instancePath:instancePath+"/nodes/" + i12+"/lab/data_disk_gib",schemaPath:"#/properties/nodes/items/properties/lab/properties/data_disk_gib/minimum",keyword:"minimum",params:{comparison: ">=", limit: 50},message:"must be >= 50",schema:50,parentSchema:schema11.properties.nodes.items.properties.lab.properties.data_disk_gib,data:data226};
+}
+if(data160.mtu !== undefined){
+let data223 = data160.mtu;
+if(!(((typeof data223 == "number") && (!(data223 % 1) && !isNaN(data223))) && (isFinite(data223)))){
+const err477 = {instancePath:instancePath+"/nodes/" + i14+"/mtu",schemaPath:"#/properties/nodes/items/properties/mtu/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.nodes.items.properties.mtu.type,parentSchema:schema11.properties.nodes.items.properties.mtu,data:data223};
 if(vErrors === null){
 vErrors = [err477];
 }
@@ -5890,11 +5927,10 @@ vErrors.push(err477);
 errors++;
 }
 }
-}
-if(data222.nic_model !== undefined){
-let data227 = data222.nic_model;
-if(typeof data227 !== "string"){
-const err478 = {instancePath:instancePath+"/nodes/" + i12+"/lab/nic_model",schemaPath:"#/properties/nodes/items/properties/lab/properties/nic_model/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.lab.properties.nic_model.type,parentSchema:schema11.properties.nodes.items.properties.lab.properties.nic_model,data:data227};
+if(data160.vlan !== undefined){
+let data224 = data160.vlan;
+if(!(((typeof data224 == "number") && (!(data224 % 1) && !isNaN(data224))) && (isFinite(data224)))){
+const err478 = {instancePath:instancePath+"/nodes/" + i14+"/vlan",schemaPath:"#/properties/nodes/items/properties/vlan/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.nodes.items.properties.vlan.type,parentSchema:schema11.properties.nodes.items.properties.vlan,data:data224};
 if(vErrors === null){
 vErrors = [err478];
 }
@@ -5903,8 +5939,15 @@ vErrors.push(err478);
 }
 errors++;
 }
-if(!((data227 === "virtio") || (data227 === "e1000e"))){
-const err479 = {instancePath:instancePath+"/nodes/" + i12+"/lab/nic_model",schemaPath:"#/properties/nodes/items/properties/lab/properties/nic_model/enum",keyword:"enum",params:{allowedValues: schema11.properties.nodes.items.properties.lab.properties.nic_model.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.nodes.items.properties.lab.properties.nic_model.enum,parentSchema:schema11.properties.nodes.items.properties.lab.properties.nic_model,data:data227};
+}
+if(data160.bond !== undefined){
+let data225 = data160.bond;
+if(data225 && typeof data225 == "object" && !Array.isArray(data225)){
+for(const key33 in data225){
+if(!((key33 === "mode") || (key33 === "miimon"))){
+let data226 = data225[key33];
+if((typeof data226 !== "string") && (!(((typeof data226 == "number") && (!(data226 % 1) && !isNaN(data226))) && (isFinite(data226))))){
+const err479 = {instancePath:instancePath+"/nodes/" + i14+"/bond/" + key33.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/nodes/items/properties/bond/additionalProperties/type",keyword:"type",params:{type: schema11.properties.nodes.items.properties.bond.additionalProperties.type},message:"must be string,integer",schema:schema11.properties.nodes.items.properties.bond.additionalProperties.type,parentSchema:schema11.properties.nodes.items.properties.bond.additionalProperties,data:data226};
 if(vErrors === null){
 vErrors = [err479];
 }
@@ -5915,8 +5958,10 @@ errors++;
 }
 }
 }
-else {
-const err480 = {instancePath:instancePath+"/nodes/" + i12+"/lab",schemaPath:"#/properties/nodes/items/properties/lab/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nodes.items.properties.lab.type,parentSchema:schema11.properties.nodes.items.properties.lab,data:data222};
+if(data225.mode !== undefined){
+let data227 = data225.mode;
+if(typeof data227 !== "string"){
+const err480 = {instancePath:instancePath+"/nodes/" + i14+"/bond/mode",schemaPath:"#/properties/nodes/items/properties/bond/properties/mode/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.bond.properties.mode.type,parentSchema:schema11.properties.nodes.items.properties.bond.properties.mode,data:data227};
 if(vErrors === null){
 vErrors = [err480];
 }
@@ -5925,10 +5970,8 @@ vErrors.push(err480);
 }
 errors++;
 }
-}
-}
-else {
-const err481 = {instancePath:instancePath+"/nodes/" + i12,schemaPath:"#/properties/nodes/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nodes.items.type,parentSchema:schema11.properties.nodes.items,data:data148};
+if(!(((((((data227 === "balance-rr") || (data227 === "active-backup")) || (data227 === "balance-xor")) || (data227 === "broadcast")) || (data227 === "802.3ad")) || (data227 === "balance-tlb")) || (data227 === "balance-alb"))){
+const err481 = {instancePath:instancePath+"/nodes/" + i14+"/bond/mode",schemaPath:"#/properties/nodes/items/properties/bond/properties/mode/enum",keyword:"enum",params:{allowedValues: schema11.properties.nodes.items.properties.bond.properties.mode.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.nodes.items.properties.bond.properties.mode.enum,parentSchema:schema11.properties.nodes.items.properties.bond.properties.mode,data:data227};
 if(vErrors === null){
 vErrors = [err481];
 }
@@ -5938,9 +5981,10 @@ vErrors.push(err481);
 errors++;
 }
 }
-}
-else {
-const err482 = {instancePath:instancePath+"/nodes",schemaPath:"#/properties/nodes/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.nodes.type,parentSchema:schema11.properties.nodes,data:data147};
+if(data225.miimon !== undefined){
+let data228 = data225.miimon;
+if(!(((typeof data228 == "number") && (!(data228 % 1) && !isNaN(data228))) && (isFinite(data228)))){
+const err482 = {instancePath:instancePath+"/nodes/" + i14+"/bond/miimon",schemaPath:"#/properties/nodes/items/properties/bond/properties/miimon/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.nodes.items.properties.bond.properties.miimon.type,parentSchema:schema11.properties.nodes.items.properties.bond.properties.miimon,data:data228};
 if(vErrors === null){
 vErrors = [err482];
 }
@@ -5949,13 +5993,9 @@ vErrors.push(err482);
 }
 errors++;
 }
-}
-if(data.lab !== undefined){
-let data228 = data.lab;
-if(data228 && typeof data228 == "object" && !Array.isArray(data228)){
-for(const key34 in data228){
-if(!(((((key34 === "network_name") || (key34 === "bridge")) || (key34 === "disk_dir")) || (key34 === "tftp_root")) || (key34 === "host_arch"))){
-const err483 = {instancePath:instancePath+"/lab",schemaPath:"#/properties/lab/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key34},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.lab,data:data228};
+if((typeof data228 == "number") && (isFinite(data228))){
+if(data228 < 0 || isNaN(data228)){
+const err483 = {instancePath:instancePath+"/nodes/" + i14+"/bond/miimon",schemaPath:"#/properties/nodes/items/properties/bond/properties/miimon/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.nodes.items.properties.bond.properties.miimon,data:data228};
 if(vErrors === null){
 vErrors = [err483];
 }
@@ -5965,11 +6005,10 @@ vErrors.push(err483);
 errors++;
 }
 }
-if(data228.network_name !== undefined){
-let data229 = data228.network_name;
-if(typeof data229 === "string"){
-if(!pattern56.test(data229)){
-const err484 = {instancePath:instancePath+"/lab/network_name",schemaPath:"#/properties/lab/properties/network_name/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_][A-Za-z0-9_.-]{0,49}$"},message:"must match pattern \""+"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,49}$"+"\"",schema:"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,49}$",parentSchema:schema11.properties.lab.properties.network_name,data:data229};
+}
+}
+else {
+const err484 = {instancePath:instancePath+"/nodes/" + i14+"/bond",schemaPath:"#/properties/nodes/items/properties/bond/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nodes.items.properties.bond.type,parentSchema:schema11.properties.nodes.items.properties.bond,data:data225};
 if(vErrors === null){
 vErrors = [err484];
 }
@@ -5979,8 +6018,15 @@ vErrors.push(err484);
 errors++;
 }
 }
-else {
-const err485 = {instancePath:instancePath+"/lab/network_name",schemaPath:"#/properties/lab/properties/network_name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.lab.properties.network_name.type,parentSchema:schema11.properties.lab.properties.network_name,data:data229};
+if(data160.kernel_args !== undefined){
+let data229 = data160.kernel_args;
+if(Array.isArray(data229)){
+const len19 = data229.length;
+for(let i19=0; i19<len19; i19++){
+let data230 = data229[i19];
+if(typeof data230 === "string"){
+if(func3(data230) > 1024){
+const err485 = {instancePath:instancePath+"/nodes/" + i14+"/kernel_args/" + i19,schemaPath:"#/properties/nodes/items/properties/kernel_args/items/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters",schema:1024,parentSchema:schema11.properties.nodes.items.properties.kernel_args.items,data:data230};
 if(vErrors === null){
 vErrors = [err485];
 }
@@ -5989,12 +6035,8 @@ vErrors.push(err485);
 }
 errors++;
 }
-}
-if(data228.bridge !== undefined){
-let data230 = data228.bridge;
-if(typeof data230 === "string"){
-if(!pattern57.test(data230)){
-const err486 = {instancePath:instancePath+"/lab/bridge",schemaPath:"#/properties/lab/properties/bridge/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_][A-Za-z0-9_.-]{0,14}$"},message:"must match pattern \""+"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,14}$"+"\"",schema:"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,14}$",parentSchema:schema11.properties.lab.properties.bridge,data:data230};
+if(!pattern6.test(data230)){
+const err486 = {instancePath:instancePath+"/nodes/" + i14+"/kernel_args/" + i19,schemaPath:"#/properties/nodes/items/properties/kernel_args/items/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$",parentSchema:schema11.properties.nodes.items.properties.kernel_args.items,data:data230};
 if(vErrors === null){
 vErrors = [err486];
 }
@@ -6005,7 +6047,7 @@ errors++;
 }
 }
 else {
-const err487 = {instancePath:instancePath+"/lab/bridge",schemaPath:"#/properties/lab/properties/bridge/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.lab.properties.bridge.type,parentSchema:schema11.properties.lab.properties.bridge,data:data230};
+const err487 = {instancePath:instancePath+"/nodes/" + i14+"/kernel_args/" + i19,schemaPath:"#/properties/nodes/items/properties/kernel_args/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.kernel_args.items.type,parentSchema:schema11.properties.nodes.items.properties.kernel_args.items,data:data230};
 if(vErrors === null){
 vErrors = [err487];
 }
@@ -6015,11 +6057,9 @@ vErrors.push(err487);
 errors++;
 }
 }
-if(data228.disk_dir !== undefined){
-let data231 = data228.disk_dir;
-if(typeof data231 === "string"){
-if(func3(data231) > 512){
-const err488 = {instancePath:instancePath+"/lab/disk_dir",schemaPath:"#/properties/lab/properties/disk_dir/maxLength",keyword:"maxLength",params:{limit: 512},message:"must NOT have more than 512 characters",schema:512,parentSchema:schema11.properties.lab.properties.disk_dir,data:data231};
+}
+else {
+const err488 = {instancePath:instancePath+"/nodes/" + i14+"/kernel_args",schemaPath:"#/properties/nodes/items/properties/kernel_args/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.nodes.items.properties.kernel_args.type,parentSchema:schema11.properties.nodes.items.properties.kernel_args,data:data229};
 if(vErrors === null){
 vErrors = [err488];
 }
@@ -6028,8 +6068,11 @@ vErrors.push(err488);
 }
 errors++;
 }
-if(!pattern58.test(data231)){
-const err489 = {instancePath:instancePath+"/lab/disk_dir",schemaPath:"#/properties/lab/properties/disk_dir/pattern",keyword:"pattern",params:{pattern: "^/[A-Za-z0-9._~@+=:/-]*$"},message:"must match pattern \""+"^/[A-Za-z0-9._~@+=:/-]*$"+"\"",schema:"^/[A-Za-z0-9._~@+=:/-]*$",parentSchema:schema11.properties.lab.properties.disk_dir,data:data231};
+}
+if(data160.config !== undefined){
+let data231 = data160.config;
+if(!(data231 && typeof data231 == "object" && !Array.isArray(data231))){
+const err489 = {instancePath:instancePath+"/nodes/" + i14+"/config",schemaPath:"#/properties/nodes/items/properties/config/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nodes.items.properties.config.type,parentSchema:schema11.properties.nodes.items.properties.config,data:data231};
 if(vErrors === null){
 vErrors = [err489];
 }
@@ -6039,8 +6082,10 @@ vErrors.push(err489);
 errors++;
 }
 }
-else {
-const err490 = {instancePath:instancePath+"/lab/disk_dir",schemaPath:"#/properties/lab/properties/disk_dir/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.lab.properties.disk_dir.type,parentSchema:schema11.properties.lab.properties.disk_dir,data:data231};
+if(data160.state !== undefined){
+let data232 = data160.state;
+if(typeof data232 !== "string"){
+const err490 = {instancePath:instancePath+"/nodes/" + i14+"/state",schemaPath:"#/properties/nodes/items/properties/state/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.state.type,parentSchema:schema11.properties.nodes.items.properties.state,data:data232};
 if(vErrors === null){
 vErrors = [err490];
 }
@@ -6049,12 +6094,8 @@ vErrors.push(err490);
 }
 errors++;
 }
-}
-if(data228.tftp_root !== undefined){
-let data232 = data228.tftp_root;
-if(typeof data232 === "string"){
-if(func3(data232) > 512){
-const err491 = {instancePath:instancePath+"/lab/tftp_root",schemaPath:"#/properties/lab/properties/tftp_root/maxLength",keyword:"maxLength",params:{limit: 512},message:"must NOT have more than 512 characters",schema:512,parentSchema:schema11.properties.lab.properties.tftp_root,data:data232};
+if(!(((data232 === "install") || (data232 === "local")) || (data232 === "install-once"))){
+const err491 = {instancePath:instancePath+"/nodes/" + i14+"/state",schemaPath:"#/properties/nodes/items/properties/state/enum",keyword:"enum",params:{allowedValues: schema11.properties.nodes.items.properties.state.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.nodes.items.properties.state.enum,parentSchema:schema11.properties.nodes.items.properties.state,data:data232};
 if(vErrors === null){
 vErrors = [err491];
 }
@@ -6063,8 +6104,11 @@ vErrors.push(err491);
 }
 errors++;
 }
-if(!pattern58.test(data232)){
-const err492 = {instancePath:instancePath+"/lab/tftp_root",schemaPath:"#/properties/lab/properties/tftp_root/pattern",keyword:"pattern",params:{pattern: "^/[A-Za-z0-9._~@+=:/-]*$"},message:"must match pattern \""+"^/[A-Za-z0-9._~@+=:/-]*$"+"\"",schema:"^/[A-Za-z0-9._~@+=:/-]*$",parentSchema:schema11.properties.lab.properties.tftp_root,data:data232};
+}
+if(data160.medium !== undefined){
+let data233 = data160.medium;
+if(typeof data233 !== "string"){
+const err492 = {instancePath:instancePath+"/nodes/" + i14+"/medium",schemaPath:"#/properties/nodes/items/properties/medium/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.medium.type,parentSchema:schema11.properties.nodes.items.properties.medium,data:data233};
 if(vErrors === null){
 vErrors = [err492];
 }
@@ -6073,9 +6117,8 @@ vErrors.push(err492);
 }
 errors++;
 }
-}
-else {
-const err493 = {instancePath:instancePath+"/lab/tftp_root",schemaPath:"#/properties/lab/properties/tftp_root/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.lab.properties.tftp_root.type,parentSchema:schema11.properties.lab.properties.tftp_root,data:data232};
+if(!((data233 === "network") || (data233 === "iso"))){
+const err493 = {instancePath:instancePath+"/nodes/" + i14+"/medium",schemaPath:"#/properties/nodes/items/properties/medium/enum",keyword:"enum",params:{allowedValues: schema11.properties.nodes.items.properties.medium.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.nodes.items.properties.medium.enum,parentSchema:schema11.properties.nodes.items.properties.medium,data:data233};
 if(vErrors === null){
 vErrors = [err493];
 }
@@ -6085,10 +6128,10 @@ vErrors.push(err493);
 errors++;
 }
 }
-if(data228.host_arch !== undefined){
-let data233 = data228.host_arch;
-if(typeof data233 !== "string"){
-const err494 = {instancePath:instancePath+"/lab/host_arch",schemaPath:"#/properties/lab/properties/host_arch/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.lab.properties.host_arch.type,parentSchema:schema11.properties.lab.properties.host_arch,data:data233};
+if(data160.reinstall !== undefined){
+let data234 = data160.reinstall;
+if(!(((typeof data234 == "number") && (!(data234 % 1) && !isNaN(data234))) && (isFinite(data234)))){
+const err494 = {instancePath:instancePath+"/nodes/" + i14+"/reinstall",schemaPath:"#/properties/nodes/items/properties/reinstall/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.nodes.items.properties.reinstall.type,parentSchema:schema11.properties.nodes.items.properties.reinstall,data:data234};
 if(vErrors === null){
 vErrors = [err494];
 }
@@ -6097,8 +6140,9 @@ vErrors.push(err494);
 }
 errors++;
 }
-if(!((data233 === "x86_64") || (data233 === "arm64"))){
-const err495 = {instancePath:instancePath+"/lab/host_arch",schemaPath:"#/properties/lab/properties/host_arch/enum",keyword:"enum",params:{allowedValues: schema11.properties.lab.properties.host_arch.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.lab.properties.host_arch.enum,parentSchema:schema11.properties.lab.properties.host_arch,data:data233};
+if((typeof data234 == "number") && (isFinite(data234))){
+if(data234 > 999999999 || isNaN(data234)){
+const err495 = {instancePath:instancePath+"/nodes/" + i14+"/reinstall",schemaPath:"#/properties/nodes/items/properties/reinstall/maximum",keyword:"maximum",params:{comparison: "<=", limit: 999999999},message:"must be <= 999999999",schema:999999999,parentSchema:schema11.properties.nodes.items.properties.reinstall,data:data234};
 if(vErrors === null){
 vErrors = [err495];
 }
@@ -6107,10 +6151,8 @@ vErrors.push(err495);
 }
 errors++;
 }
-}
-}
-else {
-const err496 = {instancePath:instancePath+"/lab",schemaPath:"#/properties/lab/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.lab.type,parentSchema:schema11.properties.lab,data:data228};
+if(data234 < 0 || isNaN(data234)){
+const err496 = {instancePath:instancePath+"/nodes/" + i14+"/reinstall",schemaPath:"#/properties/nodes/items/properties/reinstall/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.nodes.items.properties.reinstall,data:data234};
 if(vErrors === null){
 vErrors = [err496];
 }
@@ -6120,12 +6162,13 @@ vErrors.push(err496);
 errors++;
 }
 }
-if(data.nginx !== undefined){
-let data234 = data.nginx;
-if(data234 && typeof data234 == "object" && !Array.isArray(data234)){
-for(const key35 in data234){
-if(!(((((((key35 === "listen") || (key35 === "root")) || (key35 === "artifacts_dir")) || (key35 === "access_log")) || (key35 === "access")) || (key35 === "file_key")) || (key35 === "real_ip"))){
-const err497 = {instancePath:instancePath+"/nginx",schemaPath:"#/properties/nginx/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key35},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.nginx,data:data234};
+}
+if(data160.lab !== undefined){
+let data235 = data160.lab;
+if(data235 && typeof data235 == "object" && !Array.isArray(data235)){
+for(const key34 in data235){
+if(!(((((key34 === "memory_mib") || (key34 === "vcpus")) || (key34 === "disk_gib")) || (key34 === "data_disk_gib")) || (key34 === "nic_model"))){
+const err497 = {instancePath:instancePath+"/nodes/" + i14+"/lab",schemaPath:"#/properties/nodes/items/properties/lab/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key34},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.nodes.items.properties.lab,data:data235};
 if(vErrors === null){
 vErrors = [err497];
 }
@@ -6135,11 +6178,10 @@ vErrors.push(err497);
 errors++;
 }
 }
-if(data234.listen !== undefined){
-let data235 = data234.listen;
-if(typeof data235 === "string"){
-if(func3(data235) > 21){
-const err498 = {instancePath:instancePath+"/nginx/listen",schemaPath:"#/properties/nginx/properties/listen/maxLength",keyword:"maxLength",params:{limit: 21},message:"must NOT have more than 21 characters",schema:21,parentSchema:schema11.properties.nginx.properties.listen,data:data235};
+if(data235.memory_mib !== undefined){
+let data236 = data235.memory_mib;
+if(!(((typeof data236 == "number") && (!(data236 % 1) && !isNaN(data236))) && (isFinite(data236)))){
+const err498 = {instancePath:instancePath+"/nodes/" + i14+"/lab/memory_mib",schemaPath:"#/properties/nodes/items/properties/lab/properties/memory_mib/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.nodes.items.properties.lab.properties.memory_mib.type,parentSchema:schema11.properties.nodes.items.properties.lab.properties.memory_mib,data:data236};
 if(vErrors === null){
 vErrors = [err498];
 }
@@ -6148,8 +6190,9 @@ vErrors.push(err498);
 }
 errors++;
 }
-if(!pattern60.test(data235)){
-const err499 = {instancePath:instancePath+"/nginx/listen",schemaPath:"#/properties/nginx/properties/listen/pattern",keyword:"pattern",params:{pattern: "^(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|\\*):)?(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3})$"},message:"must match pattern \""+"^(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|\\*):)?(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3})$"+"\"",schema:"^(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|\\*):)?(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3})$",parentSchema:schema11.properties.nginx.properties.listen,data:data235};
+if((typeof data236 == "number") && (isFinite(data236))){
+if(data236 > 16777216 || isNaN(data236)){
+const err499 = {instancePath:instancePath+"/nodes/" + i14+"/lab/memory_mib",schemaPath:"#/properties/nodes/items/properties/lab/properties/memory_mib/maximum",keyword:"maximum",params:{comparison: "<=", limit: 16777216},message:"must be <= 16777216",schema:16777216,parentSchema:schema11.properties.nodes.items.properties.lab.properties.memory_mib,data:data236};
 if(vErrors === null){
 vErrors = [err499];
 }
@@ -6158,9 +6201,8 @@ vErrors.push(err499);
 }
 errors++;
 }
-}
-else {
-const err500 = {instancePath:instancePath+"/nginx/listen",schemaPath:"#/properties/nginx/properties/listen/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nginx.properties.listen.type,parentSchema:schema11.properties.nginx.properties.listen,data:data235};
+if(data236 < 8192 || isNaN(data236)){
+const err500 = {instancePath:instancePath+"/nodes/" + i14+"/lab/memory_mib",schemaPath:"#/properties/nodes/items/properties/lab/properties/memory_mib/minimum",keyword:"minimum",params:{comparison: ">=", limit: 8192},message:"must be >= 8192",schema:8192,parentSchema:schema11.properties.nodes.items.properties.lab.properties.memory_mib,data:data236};
 if(vErrors === null){
 vErrors = [err500];
 }
@@ -6170,11 +6212,11 @@ vErrors.push(err500);
 errors++;
 }
 }
-if(data234.root !== undefined){
-let data236 = data234.root;
-if(typeof data236 === "string"){
-if(func3(data236) > 512){
-const err501 = {instancePath:instancePath+"/nginx/root",schemaPath:"#/properties/nginx/properties/root/maxLength",keyword:"maxLength",params:{limit: 512},message:"must NOT have more than 512 characters",schema:512,parentSchema:schema11.properties.nginx.properties.root,data:data236};
+}
+if(data235.vcpus !== undefined){
+let data237 = data235.vcpus;
+if(!(((typeof data237 == "number") && (!(data237 % 1) && !isNaN(data237))) && (isFinite(data237)))){
+const err501 = {instancePath:instancePath+"/nodes/" + i14+"/lab/vcpus",schemaPath:"#/properties/nodes/items/properties/lab/properties/vcpus/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.nodes.items.properties.lab.properties.vcpus.type,parentSchema:schema11.properties.nodes.items.properties.lab.properties.vcpus,data:data237};
 if(vErrors === null){
 vErrors = [err501];
 }
@@ -6183,8 +6225,9 @@ vErrors.push(err501);
 }
 errors++;
 }
-if(!pattern58.test(data236)){
-const err502 = {instancePath:instancePath+"/nginx/root",schemaPath:"#/properties/nginx/properties/root/pattern",keyword:"pattern",params:{pattern: "^/[A-Za-z0-9._~@+=:/-]*$"},message:"must match pattern \""+"^/[A-Za-z0-9._~@+=:/-]*$"+"\"",schema:"^/[A-Za-z0-9._~@+=:/-]*$",parentSchema:schema11.properties.nginx.properties.root,data:data236};
+if((typeof data237 == "number") && (isFinite(data237))){
+if(data237 > 256 || isNaN(data237)){
+const err502 = {instancePath:instancePath+"/nodes/" + i14+"/lab/vcpus",schemaPath:"#/properties/nodes/items/properties/lab/properties/vcpus/maximum",keyword:"maximum",params:{comparison: "<=", limit: 256},message:"must be <= 256",schema:256,parentSchema:schema11.properties.nodes.items.properties.lab.properties.vcpus,data:data237};
 if(vErrors === null){
 vErrors = [err502];
 }
@@ -6193,9 +6236,8 @@ vErrors.push(err502);
 }
 errors++;
 }
-}
-else {
-const err503 = {instancePath:instancePath+"/nginx/root",schemaPath:"#/properties/nginx/properties/root/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nginx.properties.root.type,parentSchema:schema11.properties.nginx.properties.root,data:data236};
+if(data237 < 1 || isNaN(data237)){
+const err503 = {instancePath:instancePath+"/nodes/" + i14+"/lab/vcpus",schemaPath:"#/properties/nodes/items/properties/lab/properties/vcpus/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.nodes.items.properties.lab.properties.vcpus,data:data237};
 if(vErrors === null){
 vErrors = [err503];
 }
@@ -6205,11 +6247,11 @@ vErrors.push(err503);
 errors++;
 }
 }
-if(data234.artifacts_dir !== undefined){
-let data237 = data234.artifacts_dir;
-if(typeof data237 === "string"){
-if(func3(data237) > 512){
-const err504 = {instancePath:instancePath+"/nginx/artifacts_dir",schemaPath:"#/properties/nginx/properties/artifacts_dir/maxLength",keyword:"maxLength",params:{limit: 512},message:"must NOT have more than 512 characters",schema:512,parentSchema:schema11.properties.nginx.properties.artifacts_dir,data:data237};
+}
+if(data235.disk_gib !== undefined){
+let data238 = data235.disk_gib;
+if(!(((typeof data238 == "number") && (!(data238 % 1) && !isNaN(data238))) && (isFinite(data238)))){
+const err504 = {instancePath:instancePath+"/nodes/" + i14+"/lab/disk_gib",schemaPath:"#/properties/nodes/items/properties/lab/properties/disk_gib/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.nodes.items.properties.lab.properties.disk_gib.type,parentSchema:schema11.properties.nodes.items.properties.lab.properties.disk_gib,data:data238};
 if(vErrors === null){
 vErrors = [err504];
 }
@@ -6218,8 +6260,9 @@ vErrors.push(err504);
 }
 errors++;
 }
-if(!pattern58.test(data237)){
-const err505 = {instancePath:instancePath+"/nginx/artifacts_dir",schemaPath:"#/properties/nginx/properties/artifacts_dir/pattern",keyword:"pattern",params:{pattern: "^/[A-Za-z0-9._~@+=:/-]*$"},message:"must match pattern \""+"^/[A-Za-z0-9._~@+=:/-]*$"+"\"",schema:"^/[A-Za-z0-9._~@+=:/-]*$",parentSchema:schema11.properties.nginx.properties.artifacts_dir,data:data237};
+if((typeof data238 == "number") && (isFinite(data238))){
+if(data238 > 1048576 || isNaN(data238)){
+const err505 = {instancePath:instancePath+"/nodes/" + i14+"/lab/disk_gib",schemaPath:"#/properties/nodes/items/properties/lab/properties/disk_gib/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1048576},message:"must be <= 1048576",schema:1048576,parentSchema:schema11.properties.nodes.items.properties.lab.properties.disk_gib,data:data238};
 if(vErrors === null){
 vErrors = [err505];
 }
@@ -6228,9 +6271,8 @@ vErrors.push(err505);
 }
 errors++;
 }
-}
-else {
-const err506 = {instancePath:instancePath+"/nginx/artifacts_dir",schemaPath:"#/properties/nginx/properties/artifacts_dir/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nginx.properties.artifacts_dir.type,parentSchema:schema11.properties.nginx.properties.artifacts_dir,data:data237};
+if(data238 < 60 || isNaN(data238)){
+const err506 = {instancePath:instancePath+"/nodes/" + i14+"/lab/disk_gib",schemaPath:"#/properties/nodes/items/properties/lab/properties/disk_gib/minimum",keyword:"minimum",params:{comparison: ">=", limit: 60},message:"must be >= 60",schema:60,parentSchema:schema11.properties.nodes.items.properties.lab.properties.disk_gib,data:data238};
 if(vErrors === null){
 vErrors = [err506];
 }
@@ -6240,11 +6282,11 @@ vErrors.push(err506);
 errors++;
 }
 }
-if(data234.access_log !== undefined){
-let data238 = data234.access_log;
-if(typeof data238 === "string"){
-if(func3(data238) > 512){
-const err507 = {instancePath:instancePath+"/nginx/access_log",schemaPath:"#/properties/nginx/properties/access_log/maxLength",keyword:"maxLength",params:{limit: 512},message:"must NOT have more than 512 characters",schema:512,parentSchema:schema11.properties.nginx.properties.access_log,data:data238};
+}
+if(data235.data_disk_gib !== undefined){
+let data239 = data235.data_disk_gib;
+if(!(((typeof data239 == "number") && (!(data239 % 1) && !isNaN(data239))) && (isFinite(data239)))){
+const err507 = {instancePath:instancePath+"/nodes/" + i14+"/lab/data_disk_gib",schemaPath:"#/properties/nodes/items/properties/lab/properties/data_disk_gib/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.nodes.items.properties.lab.properties.data_disk_gib.type,parentSchema:schema11.properties.nodes.items.properties.lab.properties.data_disk_gib,data:data239};
 if(vErrors === null){
 vErrors = [err507];
 }
@@ -6253,8 +6295,9 @@ vErrors.push(err507);
 }
 errors++;
 }
-if(!pattern58.test(data238)){
-const err508 = {instancePath:instancePath+"/nginx/access_log",schemaPath:"#/properties/nginx/properties/access_log/pattern",keyword:"pattern",params:{pattern: "^/[A-Za-z0-9._~@+=:/-]*$"},message:"must match pattern \""+"^/[A-Za-z0-9._~@+=:/-]*$"+"\"",schema:"^/[A-Za-z0-9._~@+=:/-]*$",parentSchema:schema11.properties.nginx.properties.access_log,data:data238};
+if((typeof data239 == "number") && (isFinite(data239))){
+if(data239 > 1048576 || isNaN(data239)){
+const err508 = {instancePath:instancePath+"/nodes/" + i14+"/lab/data_disk_gib",schemaPath:"#/properties/nodes/items/properties/lab/properties/data_disk_gib/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1048576},message:"must be <= 1048576",schema:1048576,parentSchema:schema11.properties.nodes.items.properties.lab.properties.data_disk_gib,data:data239};
 if(vErrors === null){
 vErrors = [err508];
 }
@@ -6263,9 +6306,8 @@ vErrors.push(err508);
 }
 errors++;
 }
-}
-else {
-const err509 = {instancePath:instancePath+"/nginx/access_log",schemaPath:"#/properties/nginx/properties/access_log/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nginx.properties.access_log.type,parentSchema:schema11.properties.nginx.properties.access_log,data:data238};
+if(data239 < 50 || isNaN(data239)){
+const err509 = {instancePath:instancePath+"/nodes/" + i14+"/lab/data_disk_gib",schemaPath:"#/properties/nodes/items/properties/lab/properties/data_disk_gib/minimum",keyword:"minimum",params:{comparison: ">=", limit: 50},message:"must be >= 50",schema:50,parentSchema:schema11.properties.nodes.items.properties.lab.properties.data_disk_gib,data:data239};
 if(vErrors === null){
 vErrors = [err509];
 }
@@ -6275,10 +6317,11 @@ vErrors.push(err509);
 errors++;
 }
 }
-if(data234.access !== undefined){
-let data239 = data234.access;
-if(typeof data239 !== "string"){
-const err510 = {instancePath:instancePath+"/nginx/access",schemaPath:"#/properties/nginx/properties/access/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nginx.properties.access.type,parentSchema:schema11.properties.nginx.properties.access,data:data239};
+}
+if(data235.nic_model !== undefined){
+let data240 = data235.nic_model;
+if(typeof data240 !== "string"){
+const err510 = {instancePath:instancePath+"/nodes/" + i14+"/lab/nic_model",schemaPath:"#/properties/nodes/items/properties/lab/properties/nic_model/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.lab.properties.nic_model.type,parentSchema:schema11.properties.nodes.items.properties.lab.properties.nic_model,data:data240};
 if(vErrors === null){
 vErrors = [err510];
 }
@@ -6287,8 +6330,8 @@ vErrors.push(err510);
 }
 errors++;
 }
-if(!((data239 === "nodes") || (data239 === "open"))){
-const err511 = {instancePath:instancePath+"/nginx/access",schemaPath:"#/properties/nginx/properties/access/enum",keyword:"enum",params:{allowedValues: schema11.properties.nginx.properties.access.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.nginx.properties.access.enum,parentSchema:schema11.properties.nginx.properties.access,data:data239};
+if(!((data240 === "virtio") || (data240 === "e1000e"))){
+const err511 = {instancePath:instancePath+"/nodes/" + i14+"/lab/nic_model",schemaPath:"#/properties/nodes/items/properties/lab/properties/nic_model/enum",keyword:"enum",params:{allowedValues: schema11.properties.nodes.items.properties.lab.properties.nic_model.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.nodes.items.properties.lab.properties.nic_model.enum,parentSchema:schema11.properties.nodes.items.properties.lab.properties.nic_model,data:data240};
 if(vErrors === null){
 vErrors = [err511];
 }
@@ -6298,10 +6341,9 @@ vErrors.push(err511);
 errors++;
 }
 }
-if(data234.file_key !== undefined){
-let data240 = data234.file_key;
-if((typeof data240 !== "string") && (!(data240 && typeof data240 == "object" && !Array.isArray(data240)))){
-const err512 = {instancePath:instancePath+"/nginx/file_key",schemaPath:"#/properties/nginx/properties/file_key/type",keyword:"type",params:{type: schema11.properties.nginx.properties.file_key.type},message:"must be string,object",schema:schema11.properties.nginx.properties.file_key.type,parentSchema:schema11.properties.nginx.properties.file_key,data:data240};
+}
+else {
+const err512 = {instancePath:instancePath+"/nodes/" + i14+"/lab",schemaPath:"#/properties/nodes/items/properties/lab/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nodes.items.properties.lab.type,parentSchema:schema11.properties.nodes.items.properties.lab,data:data235};
 if(vErrors === null){
 vErrors = [err512];
 }
@@ -6310,9 +6352,10 @@ vErrors.push(err512);
 }
 errors++;
 }
-if(typeof data240 === "string"){
-if(func3(data240) < 1){
-const err513 = {instancePath:instancePath+"/nginx/file_key",schemaPath:"#/properties/nginx/properties/file_key/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.nginx.properties.file_key,data:data240};
+}
+}
+else {
+const err513 = {instancePath:instancePath+"/nodes/" + i14,schemaPath:"#/properties/nodes/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nodes.items.type,parentSchema:schema11.properties.nodes.items,data:data160};
 if(vErrors === null){
 vErrors = [err513];
 }
@@ -6322,9 +6365,9 @@ vErrors.push(err513);
 errors++;
 }
 }
-if(data240 && typeof data240 == "object" && !Array.isArray(data240)){
-if(Object.keys(data240).length > 1){
-const err514 = {instancePath:instancePath+"/nginx/file_key",schemaPath:"#/properties/nginx/properties/file_key/maxProperties",keyword:"maxProperties",params:{limit: 1},message:"must NOT have more than 1 properties",schema:1,parentSchema:schema11.properties.nginx.properties.file_key,data:data240};
+}
+else {
+const err514 = {instancePath:instancePath+"/nodes",schemaPath:"#/properties/nodes/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.nodes.type,parentSchema:schema11.properties.nodes,data:data159};
 if(vErrors === null){
 vErrors = [err514];
 }
@@ -6333,8 +6376,13 @@ vErrors.push(err514);
 }
 errors++;
 }
-if(Object.keys(data240).length < 1){
-const err515 = {instancePath:instancePath+"/nginx/file_key",schemaPath:"#/properties/nginx/properties/file_key/minProperties",keyword:"minProperties",params:{limit: 1},message:"must NOT have fewer than 1 properties",schema:1,parentSchema:schema11.properties.nginx.properties.file_key,data:data240};
+}
+if(data.lab !== undefined){
+let data241 = data.lab;
+if(data241 && typeof data241 == "object" && !Array.isArray(data241)){
+for(const key35 in data241){
+if(!(((((key35 === "network_name") || (key35 === "bridge")) || (key35 === "disk_dir")) || (key35 === "tftp_root")) || (key35 === "host_arch"))){
+const err515 = {instancePath:instancePath+"/lab",schemaPath:"#/properties/lab/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key35},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.lab,data:data241};
 if(vErrors === null){
 vErrors = [err515];
 }
@@ -6343,9 +6391,12 @@ vErrors.push(err515);
 }
 errors++;
 }
-for(const key36 in data240){
-if(!((key36 === "env") || (key36 === "file"))){
-const err516 = {instancePath:instancePath+"/nginx/file_key",schemaPath:"#/properties/nginx/properties/file_key/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key36},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.nginx.properties.file_key,data:data240};
+}
+if(data241.network_name !== undefined){
+let data242 = data241.network_name;
+if(typeof data242 === "string"){
+if(!pattern61.test(data242)){
+const err516 = {instancePath:instancePath+"/lab/network_name",schemaPath:"#/properties/lab/properties/network_name/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_][A-Za-z0-9_.-]{0,49}$"},message:"must match pattern \""+"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,49}$"+"\"",schema:"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,49}$",parentSchema:schema11.properties.lab.properties.network_name,data:data242};
 if(vErrors === null){
 vErrors = [err516];
 }
@@ -6355,11 +6406,8 @@ vErrors.push(err516);
 errors++;
 }
 }
-if(data240.env !== undefined){
-let data241 = data240.env;
-if(typeof data241 === "string"){
-if(!pattern14.test(data241)){
-const err517 = {instancePath:instancePath+"/nginx/file_key/env",schemaPath:"#/properties/nginx/properties/file_key/properties/env/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z_][A-Za-z0-9_]*$"},message:"must match pattern \""+"^[A-Za-z_][A-Za-z0-9_]*$"+"\"",schema:"^[A-Za-z_][A-Za-z0-9_]*$",parentSchema:schema11.properties.nginx.properties.file_key.properties.env,data:data241};
+else {
+const err517 = {instancePath:instancePath+"/lab/network_name",schemaPath:"#/properties/lab/properties/network_name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.lab.properties.network_name.type,parentSchema:schema11.properties.lab.properties.network_name,data:data242};
 if(vErrors === null){
 vErrors = [err517];
 }
@@ -6369,8 +6417,11 @@ vErrors.push(err517);
 errors++;
 }
 }
-else {
-const err518 = {instancePath:instancePath+"/nginx/file_key/env",schemaPath:"#/properties/nginx/properties/file_key/properties/env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nginx.properties.file_key.properties.env.type,parentSchema:schema11.properties.nginx.properties.file_key.properties.env,data:data241};
+if(data241.bridge !== undefined){
+let data243 = data241.bridge;
+if(typeof data243 === "string"){
+if(!pattern62.test(data243)){
+const err518 = {instancePath:instancePath+"/lab/bridge",schemaPath:"#/properties/lab/properties/bridge/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_][A-Za-z0-9_.-]{0,14}$"},message:"must match pattern \""+"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,14}$"+"\"",schema:"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,14}$",parentSchema:schema11.properties.lab.properties.bridge,data:data243};
 if(vErrors === null){
 vErrors = [err518];
 }
@@ -6380,11 +6431,8 @@ vErrors.push(err518);
 errors++;
 }
 }
-if(data240.file !== undefined){
-let data242 = data240.file;
-if(typeof data242 === "string"){
-if(func3(data242) < 1){
-const err519 = {instancePath:instancePath+"/nginx/file_key/file",schemaPath:"#/properties/nginx/properties/file_key/properties/file/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.nginx.properties.file_key.properties.file,data:data242};
+else {
+const err519 = {instancePath:instancePath+"/lab/bridge",schemaPath:"#/properties/lab/properties/bridge/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.lab.properties.bridge.type,parentSchema:schema11.properties.lab.properties.bridge,data:data243};
 if(vErrors === null){
 vErrors = [err519];
 }
@@ -6394,8 +6442,11 @@ vErrors.push(err519);
 errors++;
 }
 }
-else {
-const err520 = {instancePath:instancePath+"/nginx/file_key/file",schemaPath:"#/properties/nginx/properties/file_key/properties/file/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nginx.properties.file_key.properties.file.type,parentSchema:schema11.properties.nginx.properties.file_key.properties.file,data:data242};
+if(data241.disk_dir !== undefined){
+let data244 = data241.disk_dir;
+if(typeof data244 === "string"){
+if(func3(data244) > 512){
+const err520 = {instancePath:instancePath+"/lab/disk_dir",schemaPath:"#/properties/lab/properties/disk_dir/maxLength",keyword:"maxLength",params:{limit: 512},message:"must NOT have more than 512 characters",schema:512,parentSchema:schema11.properties.lab.properties.disk_dir,data:data244};
 if(vErrors === null){
 vErrors = [err520];
 }
@@ -6404,14 +6455,8 @@ vErrors.push(err520);
 }
 errors++;
 }
-}
-}
-}
-if(data234.real_ip !== undefined){
-let data243 = data234.real_ip;
-if(data243 && typeof data243 == "object" && !Array.isArray(data243)){
-if(data243.from === undefined){
-const err521 = {instancePath:instancePath+"/nginx/real_ip",schemaPath:"#/properties/nginx/properties/real_ip/required",keyword:"required",params:{missingProperty: "from"},message:"must have required property '"+"from"+"'",schema:schema11.properties.nginx.properties.real_ip.required,parentSchema:schema11.properties.nginx.properties.real_ip,data:data243};
+if(!pattern63.test(data244)){
+const err521 = {instancePath:instancePath+"/lab/disk_dir",schemaPath:"#/properties/lab/properties/disk_dir/pattern",keyword:"pattern",params:{pattern: "^/[A-Za-z0-9._~@+=:/-]*$"},message:"must match pattern \""+"^/[A-Za-z0-9._~@+=:/-]*$"+"\"",schema:"^/[A-Za-z0-9._~@+=:/-]*$",parentSchema:schema11.properties.lab.properties.disk_dir,data:data244};
 if(vErrors === null){
 vErrors = [err521];
 }
@@ -6420,8 +6465,9 @@ vErrors.push(err521);
 }
 errors++;
 }
-if(data243.header === undefined){
-const err522 = {instancePath:instancePath+"/nginx/real_ip",schemaPath:"#/properties/nginx/properties/real_ip/required",keyword:"required",params:{missingProperty: "header"},message:"must have required property '"+"header"+"'",schema:schema11.properties.nginx.properties.real_ip.required,parentSchema:schema11.properties.nginx.properties.real_ip,data:data243};
+}
+else {
+const err522 = {instancePath:instancePath+"/lab/disk_dir",schemaPath:"#/properties/lab/properties/disk_dir/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.lab.properties.disk_dir.type,parentSchema:schema11.properties.lab.properties.disk_dir,data:data244};
 if(vErrors === null){
 vErrors = [err522];
 }
@@ -6430,9 +6476,12 @@ vErrors.push(err522);
 }
 errors++;
 }
-for(const key37 in data243){
-if(!((key37 === "from") || (key37 === "header"))){
-const err523 = {instancePath:instancePath+"/nginx/real_ip",schemaPath:"#/properties/nginx/properties/real_ip/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key37},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.nginx.properties.real_ip,data:data243};
+}
+if(data241.tftp_root !== undefined){
+let data245 = data241.tftp_root;
+if(typeof data245 === "string"){
+if(func3(data245) > 512){
+const err523 = {instancePath:instancePath+"/lab/tftp_root",schemaPath:"#/properties/lab/properties/tftp_root/maxLength",keyword:"maxLength",params:{limit: 512},message:"must NOT have more than 512 characters",schema:512,parentSchema:schema11.properties.lab.properties.tftp_root,data:data245};
 if(vErrors === null){
 vErrors = [err523];
 }
@@ -6441,12 +6490,8 @@ vErrors.push(err523);
 }
 errors++;
 }
-}
-if(data243.from !== undefined){
-let data244 = data243.from;
-if(Array.isArray(data244)){
-if(data244.length > 64){
-const err524 = {instancePath:instancePath+"/nginx/real_ip/from",schemaPath:"#/properties/nginx/properties/real_ip/properties/from/maxItems",keyword:"maxItems",params:{limit: 64},message:"must NOT have more than 64 items",schema:64,parentSchema:schema11.properties.nginx.properties.real_ip.properties.from,data:data244};
+if(!pattern63.test(data245)){
+const err524 = {instancePath:instancePath+"/lab/tftp_root",schemaPath:"#/properties/lab/properties/tftp_root/pattern",keyword:"pattern",params:{pattern: "^/[A-Za-z0-9._~@+=:/-]*$"},message:"must match pattern \""+"^/[A-Za-z0-9._~@+=:/-]*$"+"\"",schema:"^/[A-Za-z0-9._~@+=:/-]*$",parentSchema:schema11.properties.lab.properties.tftp_root,data:data245};
 if(vErrors === null){
 vErrors = [err524];
 }
@@ -6455,8 +6500,9 @@ vErrors.push(err524);
 }
 errors++;
 }
-if(data244.length < 1){
-const err525 = {instancePath:instancePath+"/nginx/real_ip/from",schemaPath:"#/properties/nginx/properties/real_ip/properties/from/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.nginx.properties.real_ip.properties.from,data:data244};
+}
+else {
+const err525 = {instancePath:instancePath+"/lab/tftp_root",schemaPath:"#/properties/lab/properties/tftp_root/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.lab.properties.tftp_root.type,parentSchema:schema11.properties.lab.properties.tftp_root,data:data245};
 if(vErrors === null){
 vErrors = [err525];
 }
@@ -6465,12 +6511,11 @@ vErrors.push(err525);
 }
 errors++;
 }
-const len18 = data244.length;
-for(let i18=0; i18<len18; i18++){
-let data245 = data244[i18];
-if(typeof data245 === "string"){
-if(!pattern65.test(data245)){
-const err526 = {instancePath:instancePath+"/nginx/real_ip/from/" + i18,schemaPath:"#/properties/nginx/properties/real_ip/properties/from/items/pattern",keyword:"pattern",params:{pattern: "^(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(\\.(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}(/(3[0-2]|[12]?[0-9]))?$"},message:"must match pattern \""+"^(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(\\.(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}(/(3[0-2]|[12]?[0-9]))?$"+"\"",schema:"^(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(\\.(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}(/(3[0-2]|[12]?[0-9]))?$",parentSchema:schema11.properties.nginx.properties.real_ip.properties.from.items,data:data245};
+}
+if(data241.host_arch !== undefined){
+let data246 = data241.host_arch;
+if(typeof data246 !== "string"){
+const err526 = {instancePath:instancePath+"/lab/host_arch",schemaPath:"#/properties/lab/properties/host_arch/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.lab.properties.host_arch.type,parentSchema:schema11.properties.lab.properties.host_arch,data:data246};
 if(vErrors === null){
 vErrors = [err526];
 }
@@ -6479,9 +6524,8 @@ vErrors.push(err526);
 }
 errors++;
 }
-}
-else {
-const err527 = {instancePath:instancePath+"/nginx/real_ip/from/" + i18,schemaPath:"#/properties/nginx/properties/real_ip/properties/from/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nginx.properties.real_ip.properties.from.items.type,parentSchema:schema11.properties.nginx.properties.real_ip.properties.from.items,data:data245};
+if(!((data246 === "x86_64") || (data246 === "arm64"))){
+const err527 = {instancePath:instancePath+"/lab/host_arch",schemaPath:"#/properties/lab/properties/host_arch/enum",keyword:"enum",params:{allowedValues: schema11.properties.lab.properties.host_arch.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.lab.properties.host_arch.enum,parentSchema:schema11.properties.lab.properties.host_arch,data:data246};
 if(vErrors === null){
 vErrors = [err527];
 }
@@ -6491,18 +6535,9 @@ vErrors.push(err527);
 errors++;
 }
 }
-let i19 = data244.length;
-let j0;
-if(i19 > 1){
-const indices0 = {};
-for(;i19--;){
-let item0 = data244[i19];
-if(typeof item0 !== "string"){
-continue;
 }
-if(typeof indices0[item0] == "number"){
-j0 = indices0[item0];
-const err528 = {instancePath:instancePath+"/nginx/real_ip/from",schemaPath:"#/properties/nginx/properties/real_ip/properties/from/uniqueItems",keyword:"uniqueItems",params:{i: i19, j: j0},message:"must NOT have duplicate items (items ## "+j0+" and "+i19+" are identical)",schema:true,parentSchema:schema11.properties.nginx.properties.real_ip.properties.from,data:data244};
+else {
+const err528 = {instancePath:instancePath+"/lab",schemaPath:"#/properties/lab/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.lab.type,parentSchema:schema11.properties.lab,data:data241};
 if(vErrors === null){
 vErrors = [err528];
 }
@@ -6510,14 +6545,14 @@ else {
 vErrors.push(err528);
 }
 errors++;
-break;
-}
-indices0[item0] = i19;
 }
 }
-}
-else {
-const err529 = {instancePath:instancePath+"/nginx/real_ip/from",schemaPath:"#/properties/nginx/properties/real_ip/properties/from/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.nginx.properties.real_ip.properties.from.type,parentSchema:schema11.properties.nginx.properties.real_ip.properties.from,data:data244};
+if(data.nginx !== undefined){
+let data247 = data.nginx;
+if(data247 && typeof data247 == "object" && !Array.isArray(data247)){
+for(const key36 in data247){
+if(!(((((((key36 === "listen") || (key36 === "root")) || (key36 === "artifacts_dir")) || (key36 === "access_log")) || (key36 === "access")) || (key36 === "file_key")) || (key36 === "real_ip"))){
+const err529 = {instancePath:instancePath+"/nginx",schemaPath:"#/properties/nginx/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key36},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.nginx,data:data247};
 if(vErrors === null){
 vErrors = [err529];
 }
@@ -6527,11 +6562,11 @@ vErrors.push(err529);
 errors++;
 }
 }
-if(data243.header !== undefined){
-let data246 = data243.header;
-if(typeof data246 === "string"){
-if(!pattern66.test(data246)){
-const err530 = {instancePath:instancePath+"/nginx/real_ip/header",schemaPath:"#/properties/nginx/properties/real_ip/properties/header/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z][A-Za-z0-9-]{0,63}$"},message:"must match pattern \""+"^[A-Za-z][A-Za-z0-9-]{0,63}$"+"\"",schema:"^[A-Za-z][A-Za-z0-9-]{0,63}$",parentSchema:schema11.properties.nginx.properties.real_ip.properties.header,data:data246};
+if(data247.listen !== undefined){
+let data248 = data247.listen;
+if(typeof data248 === "string"){
+if(func3(data248) > 21){
+const err530 = {instancePath:instancePath+"/nginx/listen",schemaPath:"#/properties/nginx/properties/listen/maxLength",keyword:"maxLength",params:{limit: 21},message:"must NOT have more than 21 characters",schema:21,parentSchema:schema11.properties.nginx.properties.listen,data:data248};
 if(vErrors === null){
 vErrors = [err530];
 }
@@ -6540,9 +6575,8 @@ vErrors.push(err530);
 }
 errors++;
 }
-}
-else {
-const err531 = {instancePath:instancePath+"/nginx/real_ip/header",schemaPath:"#/properties/nginx/properties/real_ip/properties/header/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nginx.properties.real_ip.properties.header.type,parentSchema:schema11.properties.nginx.properties.real_ip.properties.header,data:data246};
+if(!pattern65.test(data248)){
+const err531 = {instancePath:instancePath+"/nginx/listen",schemaPath:"#/properties/nginx/properties/listen/pattern",keyword:"pattern",params:{pattern: "^(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|\\*):)?(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3})$"},message:"must match pattern \""+"^(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|\\*):)?(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3})$"+"\"",schema:"^(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|\\*):)?(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3})$",parentSchema:schema11.properties.nginx.properties.listen,data:data248};
 if(vErrors === null){
 vErrors = [err531];
 }
@@ -6552,9 +6586,8 @@ vErrors.push(err531);
 errors++;
 }
 }
-}
 else {
-const err532 = {instancePath:instancePath+"/nginx/real_ip",schemaPath:"#/properties/nginx/properties/real_ip/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nginx.properties.real_ip.type,parentSchema:schema11.properties.nginx.properties.real_ip,data:data243};
+const err532 = {instancePath:instancePath+"/nginx/listen",schemaPath:"#/properties/nginx/properties/listen/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nginx.properties.listen.type,parentSchema:schema11.properties.nginx.properties.listen,data:data248};
 if(vErrors === null){
 vErrors = [err532];
 }
@@ -6564,9 +6597,11 @@ vErrors.push(err532);
 errors++;
 }
 }
-}
-else {
-const err533 = {instancePath:instancePath+"/nginx",schemaPath:"#/properties/nginx/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nginx.type,parentSchema:schema11.properties.nginx,data:data234};
+if(data247.root !== undefined){
+let data249 = data247.root;
+if(typeof data249 === "string"){
+if(func3(data249) > 512){
+const err533 = {instancePath:instancePath+"/nginx/root",schemaPath:"#/properties/nginx/properties/root/maxLength",keyword:"maxLength",params:{limit: 512},message:"must NOT have more than 512 characters",schema:512,parentSchema:schema11.properties.nginx.properties.root,data:data249};
 if(vErrors === null){
 vErrors = [err533];
 }
@@ -6575,13 +6610,8 @@ vErrors.push(err533);
 }
 errors++;
 }
-}
-if(data.dnsmasq !== undefined){
-let data247 = data.dnsmasq;
-if(data247 && typeof data247 == "object" && !Array.isArray(data247)){
-for(const key38 in data247){
-if(!(((((((key38 === "interface") || (key38 === "tftp_root")) || (key38 === "lease_time")) || (key38 === "dns")) || (key38 === "host")) || (key38 === "hosts_dir")) || (key38 === "mode"))){
-const err534 = {instancePath:instancePath+"/dnsmasq",schemaPath:"#/properties/dnsmasq/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key38},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.dnsmasq,data:data247};
+if(!pattern63.test(data249)){
+const err534 = {instancePath:instancePath+"/nginx/root",schemaPath:"#/properties/nginx/properties/root/pattern",keyword:"pattern",params:{pattern: "^/[A-Za-z0-9._~@+=:/-]*$"},message:"must match pattern \""+"^/[A-Za-z0-9._~@+=:/-]*$"+"\"",schema:"^/[A-Za-z0-9._~@+=:/-]*$",parentSchema:schema11.properties.nginx.properties.root,data:data249};
 if(vErrors === null){
 vErrors = [err534];
 }
@@ -6591,11 +6621,8 @@ vErrors.push(err534);
 errors++;
 }
 }
-if(data247.interface !== undefined){
-let data248 = data247.interface;
-if(typeof data248 === "string"){
-if(func3(data248) > 16){
-const err535 = {instancePath:instancePath+"/dnsmasq/interface",schemaPath:"#/properties/dnsmasq/properties/interface/maxLength",keyword:"maxLength",params:{limit: 16},message:"must NOT have more than 16 characters",schema:16,parentSchema:schema11.properties.dnsmasq.properties.interface,data:data248};
+else {
+const err535 = {instancePath:instancePath+"/nginx/root",schemaPath:"#/properties/nginx/properties/root/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nginx.properties.root.type,parentSchema:schema11.properties.nginx.properties.root,data:data249};
 if(vErrors === null){
 vErrors = [err535];
 }
@@ -6604,8 +6631,12 @@ vErrors.push(err535);
 }
 errors++;
 }
-if(!pattern67.test(data248)){
-const err536 = {instancePath:instancePath+"/dnsmasq/interface",schemaPath:"#/properties/dnsmasq/properties/interface/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}\\*?$"},message:"must match pattern \""+"^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}\\*?$"+"\"",schema:"^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}\\*?$",parentSchema:schema11.properties.dnsmasq.properties.interface,data:data248};
+}
+if(data247.artifacts_dir !== undefined){
+let data250 = data247.artifacts_dir;
+if(typeof data250 === "string"){
+if(func3(data250) > 512){
+const err536 = {instancePath:instancePath+"/nginx/artifacts_dir",schemaPath:"#/properties/nginx/properties/artifacts_dir/maxLength",keyword:"maxLength",params:{limit: 512},message:"must NOT have more than 512 characters",schema:512,parentSchema:schema11.properties.nginx.properties.artifacts_dir,data:data250};
 if(vErrors === null){
 vErrors = [err536];
 }
@@ -6614,9 +6645,8 @@ vErrors.push(err536);
 }
 errors++;
 }
-}
-else {
-const err537 = {instancePath:instancePath+"/dnsmasq/interface",schemaPath:"#/properties/dnsmasq/properties/interface/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.dnsmasq.properties.interface.type,parentSchema:schema11.properties.dnsmasq.properties.interface,data:data248};
+if(!pattern63.test(data250)){
+const err537 = {instancePath:instancePath+"/nginx/artifacts_dir",schemaPath:"#/properties/nginx/properties/artifacts_dir/pattern",keyword:"pattern",params:{pattern: "^/[A-Za-z0-9._~@+=:/-]*$"},message:"must match pattern \""+"^/[A-Za-z0-9._~@+=:/-]*$"+"\"",schema:"^/[A-Za-z0-9._~@+=:/-]*$",parentSchema:schema11.properties.nginx.properties.artifacts_dir,data:data250};
 if(vErrors === null){
 vErrors = [err537];
 }
@@ -6626,11 +6656,8 @@ vErrors.push(err537);
 errors++;
 }
 }
-if(data247.tftp_root !== undefined){
-let data249 = data247.tftp_root;
-if(typeof data249 === "string"){
-if(func3(data249) > 512){
-const err538 = {instancePath:instancePath+"/dnsmasq/tftp_root",schemaPath:"#/properties/dnsmasq/properties/tftp_root/maxLength",keyword:"maxLength",params:{limit: 512},message:"must NOT have more than 512 characters",schema:512,parentSchema:schema11.properties.dnsmasq.properties.tftp_root,data:data249};
+else {
+const err538 = {instancePath:instancePath+"/nginx/artifacts_dir",schemaPath:"#/properties/nginx/properties/artifacts_dir/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nginx.properties.artifacts_dir.type,parentSchema:schema11.properties.nginx.properties.artifacts_dir,data:data250};
 if(vErrors === null){
 vErrors = [err538];
 }
@@ -6639,8 +6666,12 @@ vErrors.push(err538);
 }
 errors++;
 }
-if(!pattern58.test(data249)){
-const err539 = {instancePath:instancePath+"/dnsmasq/tftp_root",schemaPath:"#/properties/dnsmasq/properties/tftp_root/pattern",keyword:"pattern",params:{pattern: "^/[A-Za-z0-9._~@+=:/-]*$"},message:"must match pattern \""+"^/[A-Za-z0-9._~@+=:/-]*$"+"\"",schema:"^/[A-Za-z0-9._~@+=:/-]*$",parentSchema:schema11.properties.dnsmasq.properties.tftp_root,data:data249};
+}
+if(data247.access_log !== undefined){
+let data251 = data247.access_log;
+if(typeof data251 === "string"){
+if(func3(data251) > 512){
+const err539 = {instancePath:instancePath+"/nginx/access_log",schemaPath:"#/properties/nginx/properties/access_log/maxLength",keyword:"maxLength",params:{limit: 512},message:"must NOT have more than 512 characters",schema:512,parentSchema:schema11.properties.nginx.properties.access_log,data:data251};
 if(vErrors === null){
 vErrors = [err539];
 }
@@ -6649,9 +6680,8 @@ vErrors.push(err539);
 }
 errors++;
 }
-}
-else {
-const err540 = {instancePath:instancePath+"/dnsmasq/tftp_root",schemaPath:"#/properties/dnsmasq/properties/tftp_root/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.dnsmasq.properties.tftp_root.type,parentSchema:schema11.properties.dnsmasq.properties.tftp_root,data:data249};
+if(!pattern63.test(data251)){
+const err540 = {instancePath:instancePath+"/nginx/access_log",schemaPath:"#/properties/nginx/properties/access_log/pattern",keyword:"pattern",params:{pattern: "^/[A-Za-z0-9._~@+=:/-]*$"},message:"must match pattern \""+"^/[A-Za-z0-9._~@+=:/-]*$"+"\"",schema:"^/[A-Za-z0-9._~@+=:/-]*$",parentSchema:schema11.properties.nginx.properties.access_log,data:data251};
 if(vErrors === null){
 vErrors = [err540];
 }
@@ -6661,11 +6691,8 @@ vErrors.push(err540);
 errors++;
 }
 }
-if(data247.lease_time !== undefined){
-let data250 = data247.lease_time;
-if(typeof data250 === "string"){
-if(!pattern69.test(data250)){
-const err541 = {instancePath:instancePath+"/dnsmasq/lease_time",schemaPath:"#/properties/dnsmasq/properties/lease_time/pattern",keyword:"pattern",params:{pattern: "^([0-9]+[smhdw]?|infinite)$"},message:"must match pattern \""+"^([0-9]+[smhdw]?|infinite)$"+"\"",schema:"^([0-9]+[smhdw]?|infinite)$",parentSchema:schema11.properties.dnsmasq.properties.lease_time,data:data250};
+else {
+const err541 = {instancePath:instancePath+"/nginx/access_log",schemaPath:"#/properties/nginx/properties/access_log/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nginx.properties.access_log.type,parentSchema:schema11.properties.nginx.properties.access_log,data:data251};
 if(vErrors === null){
 vErrors = [err541];
 }
@@ -6675,8 +6702,10 @@ vErrors.push(err541);
 errors++;
 }
 }
-else {
-const err542 = {instancePath:instancePath+"/dnsmasq/lease_time",schemaPath:"#/properties/dnsmasq/properties/lease_time/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.dnsmasq.properties.lease_time.type,parentSchema:schema11.properties.dnsmasq.properties.lease_time,data:data250};
+if(data247.access !== undefined){
+let data252 = data247.access;
+if(typeof data252 !== "string"){
+const err542 = {instancePath:instancePath+"/nginx/access",schemaPath:"#/properties/nginx/properties/access/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nginx.properties.access.type,parentSchema:schema11.properties.nginx.properties.access,data:data252};
 if(vErrors === null){
 vErrors = [err542];
 }
@@ -6685,11 +6714,8 @@ vErrors.push(err542);
 }
 errors++;
 }
-}
-if(data247.dns !== undefined){
-let data251 = data247.dns;
-if(typeof data251 !== "boolean"){
-const err543 = {instancePath:instancePath+"/dnsmasq/dns",schemaPath:"#/properties/dnsmasq/properties/dns/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.dnsmasq.properties.dns.type,parentSchema:schema11.properties.dnsmasq.properties.dns,data:data251};
+if(!((data252 === "nodes") || (data252 === "open"))){
+const err543 = {instancePath:instancePath+"/nginx/access",schemaPath:"#/properties/nginx/properties/access/enum",keyword:"enum",params:{allowedValues: schema11.properties.nginx.properties.access.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.nginx.properties.access.enum,parentSchema:schema11.properties.nginx.properties.access,data:data252};
 if(vErrors === null){
 vErrors = [err543];
 }
@@ -6699,11 +6725,10 @@ vErrors.push(err543);
 errors++;
 }
 }
-if(data247.host !== undefined){
-let data252 = data247.host;
-if(typeof data252 === "string"){
-if(func3(data252) > 253){
-const err544 = {instancePath:instancePath+"/dnsmasq/host",schemaPath:"#/properties/dnsmasq/properties/host/maxLength",keyword:"maxLength",params:{limit: 253},message:"must NOT have more than 253 characters",schema:253,parentSchema:schema11.properties.dnsmasq.properties.host,data:data252};
+if(data247.file_key !== undefined){
+let data253 = data247.file_key;
+if((typeof data253 !== "string") && (!(data253 && typeof data253 == "object" && !Array.isArray(data253)))){
+const err544 = {instancePath:instancePath+"/nginx/file_key",schemaPath:"#/properties/nginx/properties/file_key/type",keyword:"type",params:{type: schema11.properties.nginx.properties.file_key.type},message:"must be string,object",schema:schema11.properties.nginx.properties.file_key.type,parentSchema:schema11.properties.nginx.properties.file_key,data:data253};
 if(vErrors === null){
 vErrors = [err544];
 }
@@ -6712,8 +6737,9 @@ vErrors.push(err544);
 }
 errors++;
 }
-if(func3(data252) < 1){
-const err545 = {instancePath:instancePath+"/dnsmasq/host",schemaPath:"#/properties/dnsmasq/properties/host/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.dnsmasq.properties.host,data:data252};
+if(typeof data253 === "string"){
+if(func3(data253) < 1){
+const err545 = {instancePath:instancePath+"/nginx/file_key",schemaPath:"#/properties/nginx/properties/file_key/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.nginx.properties.file_key,data:data253};
 if(vErrors === null){
 vErrors = [err545];
 }
@@ -6722,8 +6748,10 @@ vErrors.push(err545);
 }
 errors++;
 }
-if(!pattern70.test(data252)){
-const err546 = {instancePath:instancePath+"/dnsmasq/host",schemaPath:"#/properties/dnsmasq/properties/host/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$"},message:"must match pattern \""+"^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$"+"\"",schema:"^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$",parentSchema:schema11.properties.dnsmasq.properties.host,data:data252};
+}
+if(data253 && typeof data253 == "object" && !Array.isArray(data253)){
+if(Object.keys(data253).length > 1){
+const err546 = {instancePath:instancePath+"/nginx/file_key",schemaPath:"#/properties/nginx/properties/file_key/maxProperties",keyword:"maxProperties",params:{limit: 1},message:"must NOT have more than 1 properties",schema:1,parentSchema:schema11.properties.nginx.properties.file_key,data:data253};
 if(vErrors === null){
 vErrors = [err546];
 }
@@ -6732,9 +6760,8 @@ vErrors.push(err546);
 }
 errors++;
 }
-}
-else {
-const err547 = {instancePath:instancePath+"/dnsmasq/host",schemaPath:"#/properties/dnsmasq/properties/host/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.dnsmasq.properties.host.type,parentSchema:schema11.properties.dnsmasq.properties.host,data:data252};
+if(Object.keys(data253).length < 1){
+const err547 = {instancePath:instancePath+"/nginx/file_key",schemaPath:"#/properties/nginx/properties/file_key/minProperties",keyword:"minProperties",params:{limit: 1},message:"must NOT have fewer than 1 properties",schema:1,parentSchema:schema11.properties.nginx.properties.file_key,data:data253};
 if(vErrors === null){
 vErrors = [err547];
 }
@@ -6743,12 +6770,9 @@ vErrors.push(err547);
 }
 errors++;
 }
-}
-if(data247.hosts_dir !== undefined){
-let data253 = data247.hosts_dir;
-if(typeof data253 === "string"){
-if(func3(data253) > 512){
-const err548 = {instancePath:instancePath+"/dnsmasq/hosts_dir",schemaPath:"#/properties/dnsmasq/properties/hosts_dir/maxLength",keyword:"maxLength",params:{limit: 512},message:"must NOT have more than 512 characters",schema:512,parentSchema:schema11.properties.dnsmasq.properties.hosts_dir,data:data253};
+for(const key37 in data253){
+if(!((key37 === "env") || (key37 === "file"))){
+const err548 = {instancePath:instancePath+"/nginx/file_key",schemaPath:"#/properties/nginx/properties/file_key/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key37},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.nginx.properties.file_key,data:data253};
 if(vErrors === null){
 vErrors = [err548];
 }
@@ -6757,8 +6781,12 @@ vErrors.push(err548);
 }
 errors++;
 }
-if(!pattern58.test(data253)){
-const err549 = {instancePath:instancePath+"/dnsmasq/hosts_dir",schemaPath:"#/properties/dnsmasq/properties/hosts_dir/pattern",keyword:"pattern",params:{pattern: "^/[A-Za-z0-9._~@+=:/-]*$"},message:"must match pattern \""+"^/[A-Za-z0-9._~@+=:/-]*$"+"\"",schema:"^/[A-Za-z0-9._~@+=:/-]*$",parentSchema:schema11.properties.dnsmasq.properties.hosts_dir,data:data253};
+}
+if(data253.env !== undefined){
+let data254 = data253.env;
+if(typeof data254 === "string"){
+if(!pattern18.test(data254)){
+const err549 = {instancePath:instancePath+"/nginx/file_key/env",schemaPath:"#/properties/nginx/properties/file_key/properties/env/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z_][A-Za-z0-9_]*$"},message:"must match pattern \""+"^[A-Za-z_][A-Za-z0-9_]*$"+"\"",schema:"^[A-Za-z_][A-Za-z0-9_]*$",parentSchema:schema11.properties.nginx.properties.file_key.properties.env,data:data254};
 if(vErrors === null){
 vErrors = [err549];
 }
@@ -6769,7 +6797,7 @@ errors++;
 }
 }
 else {
-const err550 = {instancePath:instancePath+"/dnsmasq/hosts_dir",schemaPath:"#/properties/dnsmasq/properties/hosts_dir/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.dnsmasq.properties.hosts_dir.type,parentSchema:schema11.properties.dnsmasq.properties.hosts_dir,data:data253};
+const err550 = {instancePath:instancePath+"/nginx/file_key/env",schemaPath:"#/properties/nginx/properties/file_key/properties/env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nginx.properties.file_key.properties.env.type,parentSchema:schema11.properties.nginx.properties.file_key.properties.env,data:data254};
 if(vErrors === null){
 vErrors = [err550];
 }
@@ -6779,10 +6807,11 @@ vErrors.push(err550);
 errors++;
 }
 }
-if(data247.mode !== undefined){
-let data254 = data247.mode;
-if(typeof data254 !== "string"){
-const err551 = {instancePath:instancePath+"/dnsmasq/mode",schemaPath:"#/properties/dnsmasq/properties/mode/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.dnsmasq.properties.mode.type,parentSchema:schema11.properties.dnsmasq.properties.mode,data:data254};
+if(data253.file !== undefined){
+let data255 = data253.file;
+if(typeof data255 === "string"){
+if(func3(data255) < 1){
+const err551 = {instancePath:instancePath+"/nginx/file_key/file",schemaPath:"#/properties/nginx/properties/file_key/properties/file/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.nginx.properties.file_key.properties.file,data:data255};
 if(vErrors === null){
 vErrors = [err551];
 }
@@ -6791,8 +6820,9 @@ vErrors.push(err551);
 }
 errors++;
 }
-if(!((data254 === "server") || (data254 === "proxy"))){
-const err552 = {instancePath:instancePath+"/dnsmasq/mode",schemaPath:"#/properties/dnsmasq/properties/mode/enum",keyword:"enum",params:{allowedValues: schema11.properties.dnsmasq.properties.mode.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.dnsmasq.properties.mode.enum,parentSchema:schema11.properties.dnsmasq.properties.mode,data:data254};
+}
+else {
+const err552 = {instancePath:instancePath+"/nginx/file_key/file",schemaPath:"#/properties/nginx/properties/file_key/properties/file/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nginx.properties.file_key.properties.file.type,parentSchema:schema11.properties.nginx.properties.file_key.properties.file,data:data255};
 if(vErrors === null){
 vErrors = [err552];
 }
@@ -6803,8 +6833,12 @@ errors++;
 }
 }
 }
-else {
-const err553 = {instancePath:instancePath+"/dnsmasq",schemaPath:"#/properties/dnsmasq/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.dnsmasq.type,parentSchema:schema11.properties.dnsmasq,data:data247};
+}
+if(data247.real_ip !== undefined){
+let data256 = data247.real_ip;
+if(data256 && typeof data256 == "object" && !Array.isArray(data256)){
+if(data256.from === undefined){
+const err553 = {instancePath:instancePath+"/nginx/real_ip",schemaPath:"#/properties/nginx/properties/real_ip/required",keyword:"required",params:{missingProperty: "from"},message:"must have required property '"+"from"+"'",schema:schema11.properties.nginx.properties.real_ip.required,parentSchema:schema11.properties.nginx.properties.real_ip,data:data256};
 if(vErrors === null){
 vErrors = [err553];
 }
@@ -6813,13 +6847,8 @@ vErrors.push(err553);
 }
 errors++;
 }
-}
-if(data.dhcp !== undefined){
-let data255 = data.dhcp;
-if(data255 && typeof data255 == "object" && !Array.isArray(data255)){
-for(const key39 in data255){
-if(!((key39 === "server") || (key39 === "next_server"))){
-const err554 = {instancePath:instancePath+"/dhcp",schemaPath:"#/properties/dhcp/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key39},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.dhcp,data:data255};
+if(data256.header === undefined){
+const err554 = {instancePath:instancePath+"/nginx/real_ip",schemaPath:"#/properties/nginx/properties/real_ip/required",keyword:"required",params:{missingProperty: "header"},message:"must have required property '"+"header"+"'",schema:schema11.properties.nginx.properties.real_ip.required,parentSchema:schema11.properties.nginx.properties.real_ip,data:data256};
 if(vErrors === null){
 vErrors = [err554];
 }
@@ -6828,11 +6857,9 @@ vErrors.push(err554);
 }
 errors++;
 }
-}
-if(data255.server !== undefined){
-let data256 = data255.server;
-if(typeof data256 !== "string"){
-const err555 = {instancePath:instancePath+"/dhcp/server",schemaPath:"#/properties/dhcp/properties/server/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.dhcp.properties.server.type,parentSchema:schema11.properties.dhcp.properties.server,data:data256};
+for(const key38 in data256){
+if(!((key38 === "from") || (key38 === "header"))){
+const err555 = {instancePath:instancePath+"/nginx/real_ip",schemaPath:"#/properties/nginx/properties/real_ip/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key38},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.nginx.properties.real_ip,data:data256};
 if(vErrors === null){
 vErrors = [err555];
 }
@@ -6841,8 +6868,12 @@ vErrors.push(err555);
 }
 errors++;
 }
-if(!(((data256 === "dnsmasq") || (data256 === "kea")) || (data256 === "isc"))){
-const err556 = {instancePath:instancePath+"/dhcp/server",schemaPath:"#/properties/dhcp/properties/server/enum",keyword:"enum",params:{allowedValues: schema11.properties.dhcp.properties.server.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.dhcp.properties.server.enum,parentSchema:schema11.properties.dhcp.properties.server,data:data256};
+}
+if(data256.from !== undefined){
+let data257 = data256.from;
+if(Array.isArray(data257)){
+if(data257.length > 64){
+const err556 = {instancePath:instancePath+"/nginx/real_ip/from",schemaPath:"#/properties/nginx/properties/real_ip/properties/from/maxItems",keyword:"maxItems",params:{limit: 64},message:"must NOT have more than 64 items",schema:64,parentSchema:schema11.properties.nginx.properties.real_ip.properties.from,data:data257};
 if(vErrors === null){
 vErrors = [err556];
 }
@@ -6851,11 +6882,8 @@ vErrors.push(err556);
 }
 errors++;
 }
-}
-if(data255.next_server !== undefined){
-let data257 = data255.next_server;
-if(typeof data257 !== "string"){
-const err557 = {instancePath:instancePath+"/dhcp/next_server",schemaPath:"#/properties/dhcp/properties/next_server/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.dhcp.properties.next_server.type,parentSchema:schema11.properties.dhcp.properties.next_server,data:data257};
+if(data257.length < 1){
+const err557 = {instancePath:instancePath+"/nginx/real_ip/from",schemaPath:"#/properties/nginx/properties/real_ip/properties/from/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.nginx.properties.real_ip.properties.from,data:data257};
 if(vErrors === null){
 vErrors = [err557];
 }
@@ -6864,10 +6892,12 @@ vErrors.push(err557);
 }
 errors++;
 }
-}
-}
-else {
-const err558 = {instancePath:instancePath+"/dhcp",schemaPath:"#/properties/dhcp/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.dhcp.type,parentSchema:schema11.properties.dhcp,data:data255};
+const len20 = data257.length;
+for(let i20=0; i20<len20; i20++){
+let data258 = data257[i20];
+if(typeof data258 === "string"){
+if(!pattern70.test(data258)){
+const err558 = {instancePath:instancePath+"/nginx/real_ip/from/" + i20,schemaPath:"#/properties/nginx/properties/real_ip/properties/from/items/pattern",keyword:"pattern",params:{pattern: "^(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(\\.(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}(/(3[0-2]|[12]?[0-9]))?$"},message:"must match pattern \""+"^(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(\\.(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}(/(3[0-2]|[12]?[0-9]))?$"+"\"",schema:"^(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(\\.(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}(/(3[0-2]|[12]?[0-9]))?$",parentSchema:schema11.properties.nginx.properties.real_ip.properties.from.items,data:data258};
 if(vErrors === null){
 vErrors = [err558];
 }
@@ -6877,12 +6907,8 @@ vErrors.push(err558);
 errors++;
 }
 }
-if(data.bss !== undefined){
-let data258 = data.bss;
-if(data258 && typeof data258 == "object" && !Array.isArray(data258)){
-for(const key40 in data258){
-if(!(key40 === "export")){
-const err559 = {instancePath:instancePath+"/bss",schemaPath:"#/properties/bss/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key40},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.bss,data:data258};
+else {
+const err559 = {instancePath:instancePath+"/nginx/real_ip/from/" + i20,schemaPath:"#/properties/nginx/properties/real_ip/properties/from/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nginx.properties.real_ip.properties.from.items.type,parentSchema:schema11.properties.nginx.properties.real_ip.properties.from.items,data:data258};
 if(vErrors === null){
 vErrors = [err559];
 }
@@ -6892,10 +6918,18 @@ vErrors.push(err559);
 errors++;
 }
 }
-if(data258.export !== undefined){
-let data259 = data258.export;
-if(typeof data259 !== "boolean"){
-const err560 = {instancePath:instancePath+"/bss/export",schemaPath:"#/properties/bss/properties/export/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.bss.properties.export.type,parentSchema:schema11.properties.bss.properties.export,data:data259};
+let i21 = data257.length;
+let j0;
+if(i21 > 1){
+const indices0 = {};
+for(;i21--;){
+let item0 = data257[i21];
+if(typeof item0 !== "string"){
+continue;
+}
+if(typeof indices0[item0] == "number"){
+j0 = indices0[item0];
+const err560 = {instancePath:instancePath+"/nginx/real_ip/from",schemaPath:"#/properties/nginx/properties/real_ip/properties/from/uniqueItems",keyword:"uniqueItems",params:{i: i21, j: j0},message:"must NOT have duplicate items (items ## "+j0+" and "+i21+" are identical)",schema:true,parentSchema:schema11.properties.nginx.properties.real_ip.properties.from,data:data257};
 if(vErrors === null){
 vErrors = [err560];
 }
@@ -6903,11 +6937,14 @@ else {
 vErrors.push(err560);
 }
 errors++;
+break;
+}
+indices0[item0] = i21;
 }
 }
 }
 else {
-const err561 = {instancePath:instancePath+"/bss",schemaPath:"#/properties/bss/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.bss.type,parentSchema:schema11.properties.bss,data:data258};
+const err561 = {instancePath:instancePath+"/nginx/real_ip/from",schemaPath:"#/properties/nginx/properties/real_ip/properties/from/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.nginx.properties.real_ip.properties.from.type,parentSchema:schema11.properties.nginx.properties.real_ip.properties.from,data:data257};
 if(vErrors === null){
 vErrors = [err561];
 }
@@ -6917,11 +6954,11 @@ vErrors.push(err561);
 errors++;
 }
 }
-if(data.signing !== undefined){
-let data260 = data.signing;
-if(data260 && typeof data260 == "object" && !Array.isArray(data260)){
-if(data260.private_key === undefined){
-const err562 = {instancePath:instancePath+"/signing",schemaPath:"#/properties/signing/required",keyword:"required",params:{missingProperty: "private_key"},message:"must have required property '"+"private_key"+"'",schema:schema11.properties.signing.required,parentSchema:schema11.properties.signing,data:data260};
+if(data256.header !== undefined){
+let data259 = data256.header;
+if(typeof data259 === "string"){
+if(!pattern71.test(data259)){
+const err562 = {instancePath:instancePath+"/nginx/real_ip/header",schemaPath:"#/properties/nginx/properties/real_ip/properties/header/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z][A-Za-z0-9-]{0,63}$"},message:"must match pattern \""+"^[A-Za-z][A-Za-z0-9-]{0,63}$"+"\"",schema:"^[A-Za-z][A-Za-z0-9-]{0,63}$",parentSchema:schema11.properties.nginx.properties.real_ip.properties.header,data:data259};
 if(vErrors === null){
 vErrors = [err562];
 }
@@ -6930,8 +6967,9 @@ vErrors.push(err562);
 }
 errors++;
 }
-if(data260.public_key === undefined){
-const err563 = {instancePath:instancePath+"/signing",schemaPath:"#/properties/signing/required",keyword:"required",params:{missingProperty: "public_key"},message:"must have required property '"+"public_key"+"'",schema:schema11.properties.signing.required,parentSchema:schema11.properties.signing,data:data260};
+}
+else {
+const err563 = {instancePath:instancePath+"/nginx/real_ip/header",schemaPath:"#/properties/nginx/properties/real_ip/properties/header/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nginx.properties.real_ip.properties.header.type,parentSchema:schema11.properties.nginx.properties.real_ip.properties.header,data:data259};
 if(vErrors === null){
 vErrors = [err563];
 }
@@ -6940,9 +6978,10 @@ vErrors.push(err563);
 }
 errors++;
 }
-for(const key41 in data260){
-if(!((key41 === "private_key") || (key41 === "public_key"))){
-const err564 = {instancePath:instancePath+"/signing",schemaPath:"#/properties/signing/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key41},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.signing,data:data260};
+}
+}
+else {
+const err564 = {instancePath:instancePath+"/nginx/real_ip",schemaPath:"#/properties/nginx/properties/real_ip/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nginx.properties.real_ip.type,parentSchema:schema11.properties.nginx.properties.real_ip,data:data256};
 if(vErrors === null){
 vErrors = [err564];
 }
@@ -6952,11 +6991,9 @@ vErrors.push(err564);
 errors++;
 }
 }
-if(data260.private_key !== undefined){
-let data261 = data260.private_key;
-if(data261 && typeof data261 == "object" && !Array.isArray(data261)){
-if(Object.keys(data261).length > 1){
-const err565 = {instancePath:instancePath+"/signing/private_key",schemaPath:"#/properties/signing/properties/private_key/maxProperties",keyword:"maxProperties",params:{limit: 1},message:"must NOT have more than 1 properties",schema:1,parentSchema:schema11.properties.signing.properties.private_key,data:data261};
+}
+else {
+const err565 = {instancePath:instancePath+"/nginx",schemaPath:"#/properties/nginx/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nginx.type,parentSchema:schema11.properties.nginx,data:data247};
 if(vErrors === null){
 vErrors = [err565];
 }
@@ -6965,8 +7002,13 @@ vErrors.push(err565);
 }
 errors++;
 }
-if(Object.keys(data261).length < 1){
-const err566 = {instancePath:instancePath+"/signing/private_key",schemaPath:"#/properties/signing/properties/private_key/minProperties",keyword:"minProperties",params:{limit: 1},message:"must NOT have fewer than 1 properties",schema:1,parentSchema:schema11.properties.signing.properties.private_key,data:data261};
+}
+if(data.dnsmasq !== undefined){
+let data260 = data.dnsmasq;
+if(data260 && typeof data260 == "object" && !Array.isArray(data260)){
+for(const key39 in data260){
+if(!(((((((key39 === "interface") || (key39 === "tftp_root")) || (key39 === "lease_time")) || (key39 === "dns")) || (key39 === "host")) || (key39 === "hosts_dir")) || (key39 === "mode"))){
+const err566 = {instancePath:instancePath+"/dnsmasq",schemaPath:"#/properties/dnsmasq/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key39},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.dnsmasq,data:data260};
 if(vErrors === null){
 vErrors = [err566];
 }
@@ -6975,9 +7017,12 @@ vErrors.push(err566);
 }
 errors++;
 }
-for(const key42 in data261){
-if(!((key42 === "env") || (key42 === "file"))){
-const err567 = {instancePath:instancePath+"/signing/private_key",schemaPath:"#/properties/signing/properties/private_key/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key42},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.signing.properties.private_key,data:data261};
+}
+if(data260.interface !== undefined){
+let data261 = data260.interface;
+if(typeof data261 === "string"){
+if(func3(data261) > 16){
+const err567 = {instancePath:instancePath+"/dnsmasq/interface",schemaPath:"#/properties/dnsmasq/properties/interface/maxLength",keyword:"maxLength",params:{limit: 16},message:"must NOT have more than 16 characters",schema:16,parentSchema:schema11.properties.dnsmasq.properties.interface,data:data261};
 if(vErrors === null){
 vErrors = [err567];
 }
@@ -6986,12 +7031,8 @@ vErrors.push(err567);
 }
 errors++;
 }
-}
-if(data261.env !== undefined){
-let data262 = data261.env;
-if(typeof data262 === "string"){
-if(!pattern14.test(data262)){
-const err568 = {instancePath:instancePath+"/signing/private_key/env",schemaPath:"#/properties/signing/properties/private_key/properties/env/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z_][A-Za-z0-9_]*$"},message:"must match pattern \""+"^[A-Za-z_][A-Za-z0-9_]*$"+"\"",schema:"^[A-Za-z_][A-Za-z0-9_]*$",parentSchema:schema11.properties.signing.properties.private_key.properties.env,data:data262};
+if(!pattern72.test(data261)){
+const err568 = {instancePath:instancePath+"/dnsmasq/interface",schemaPath:"#/properties/dnsmasq/properties/interface/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}\\*?$"},message:"must match pattern \""+"^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}\\*?$"+"\"",schema:"^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}\\*?$",parentSchema:schema11.properties.dnsmasq.properties.interface,data:data261};
 if(vErrors === null){
 vErrors = [err568];
 }
@@ -7002,7 +7043,7 @@ errors++;
 }
 }
 else {
-const err569 = {instancePath:instancePath+"/signing/private_key/env",schemaPath:"#/properties/signing/properties/private_key/properties/env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.signing.properties.private_key.properties.env.type,parentSchema:schema11.properties.signing.properties.private_key.properties.env,data:data262};
+const err569 = {instancePath:instancePath+"/dnsmasq/interface",schemaPath:"#/properties/dnsmasq/properties/interface/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.dnsmasq.properties.interface.type,parentSchema:schema11.properties.dnsmasq.properties.interface,data:data261};
 if(vErrors === null){
 vErrors = [err569];
 }
@@ -7012,11 +7053,11 @@ vErrors.push(err569);
 errors++;
 }
 }
-if(data261.file !== undefined){
-let data263 = data261.file;
-if(typeof data263 === "string"){
-if(func3(data263) < 1){
-const err570 = {instancePath:instancePath+"/signing/private_key/file",schemaPath:"#/properties/signing/properties/private_key/properties/file/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.signing.properties.private_key.properties.file,data:data263};
+if(data260.tftp_root !== undefined){
+let data262 = data260.tftp_root;
+if(typeof data262 === "string"){
+if(func3(data262) > 512){
+const err570 = {instancePath:instancePath+"/dnsmasq/tftp_root",schemaPath:"#/properties/dnsmasq/properties/tftp_root/maxLength",keyword:"maxLength",params:{limit: 512},message:"must NOT have more than 512 characters",schema:512,parentSchema:schema11.properties.dnsmasq.properties.tftp_root,data:data262};
 if(vErrors === null){
 vErrors = [err570];
 }
@@ -7025,9 +7066,8 @@ vErrors.push(err570);
 }
 errors++;
 }
-}
-else {
-const err571 = {instancePath:instancePath+"/signing/private_key/file",schemaPath:"#/properties/signing/properties/private_key/properties/file/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.signing.properties.private_key.properties.file.type,parentSchema:schema11.properties.signing.properties.private_key.properties.file,data:data263};
+if(!pattern63.test(data262)){
+const err571 = {instancePath:instancePath+"/dnsmasq/tftp_root",schemaPath:"#/properties/dnsmasq/properties/tftp_root/pattern",keyword:"pattern",params:{pattern: "^/[A-Za-z0-9._~@+=:/-]*$"},message:"must match pattern \""+"^/[A-Za-z0-9._~@+=:/-]*$"+"\"",schema:"^/[A-Za-z0-9._~@+=:/-]*$",parentSchema:schema11.properties.dnsmasq.properties.tftp_root,data:data262};
 if(vErrors === null){
 vErrors = [err571];
 }
@@ -7037,9 +7077,8 @@ vErrors.push(err571);
 errors++;
 }
 }
-}
 else {
-const err572 = {instancePath:instancePath+"/signing/private_key",schemaPath:"#/properties/signing/properties/private_key/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.signing.properties.private_key.type,parentSchema:schema11.properties.signing.properties.private_key,data:data261};
+const err572 = {instancePath:instancePath+"/dnsmasq/tftp_root",schemaPath:"#/properties/dnsmasq/properties/tftp_root/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.dnsmasq.properties.tftp_root.type,parentSchema:schema11.properties.dnsmasq.properties.tftp_root,data:data262};
 if(vErrors === null){
 vErrors = [err572];
 }
@@ -7049,11 +7088,11 @@ vErrors.push(err572);
 errors++;
 }
 }
-if(data260.public_key !== undefined){
-let data264 = data260.public_key;
-if(typeof data264 === "string"){
-if(func3(data264) > 4096){
-const err573 = {instancePath:instancePath+"/signing/public_key",schemaPath:"#/properties/signing/properties/public_key/maxLength",keyword:"maxLength",params:{limit: 4096},message:"must NOT have more than 4096 characters",schema:4096,parentSchema:schema11.properties.signing.properties.public_key,data:data264};
+if(data260.lease_time !== undefined){
+let data263 = data260.lease_time;
+if(typeof data263 === "string"){
+if(!pattern74.test(data263)){
+const err573 = {instancePath:instancePath+"/dnsmasq/lease_time",schemaPath:"#/properties/dnsmasq/properties/lease_time/pattern",keyword:"pattern",params:{pattern: "^([0-9]+[smhdw]?|infinite)$"},message:"must match pattern \""+"^([0-9]+[smhdw]?|infinite)$"+"\"",schema:"^([0-9]+[smhdw]?|infinite)$",parentSchema:schema11.properties.dnsmasq.properties.lease_time,data:data263};
 if(vErrors === null){
 vErrors = [err573];
 }
@@ -7062,8 +7101,9 @@ vErrors.push(err573);
 }
 errors++;
 }
-if(!pattern73.test(data264)){
-const err574 = {instancePath:instancePath+"/signing/public_key",schemaPath:"#/properties/signing/properties/public_key/pattern",keyword:"pattern",params:{pattern: "^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|ecdsa-sha2-nistp521) [A-Za-z0-9+/]+={0,2}( [!-~]+)*$"},message:"must match pattern \""+"^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|ecdsa-sha2-nistp521) [A-Za-z0-9+/]+={0,2}( [!-~]+)*$"+"\"",schema:"^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|ecdsa-sha2-nistp521) [A-Za-z0-9+/]+={0,2}( [!-~]+)*$",parentSchema:schema11.properties.signing.properties.public_key,data:data264};
+}
+else {
+const err574 = {instancePath:instancePath+"/dnsmasq/lease_time",schemaPath:"#/properties/dnsmasq/properties/lease_time/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.dnsmasq.properties.lease_time.type,parentSchema:schema11.properties.dnsmasq.properties.lease_time,data:data263};
 if(vErrors === null){
 vErrors = [err574];
 }
@@ -7073,8 +7113,10 @@ vErrors.push(err574);
 errors++;
 }
 }
-else {
-const err575 = {instancePath:instancePath+"/signing/public_key",schemaPath:"#/properties/signing/properties/public_key/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.signing.properties.public_key.type,parentSchema:schema11.properties.signing.properties.public_key,data:data264};
+if(data260.dns !== undefined){
+let data264 = data260.dns;
+if(typeof data264 !== "boolean"){
+const err575 = {instancePath:instancePath+"/dnsmasq/dns",schemaPath:"#/properties/dnsmasq/properties/dns/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.dnsmasq.properties.dns.type,parentSchema:schema11.properties.dnsmasq.properties.dns,data:data264};
 if(vErrors === null){
 vErrors = [err575];
 }
@@ -7084,9 +7126,11 @@ vErrors.push(err575);
 errors++;
 }
 }
-}
-else {
-const err576 = {instancePath:instancePath+"/signing",schemaPath:"#/properties/signing/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.signing.type,parentSchema:schema11.properties.signing,data:data260};
+if(data260.host !== undefined){
+let data265 = data260.host;
+if(typeof data265 === "string"){
+if(func3(data265) > 253){
+const err576 = {instancePath:instancePath+"/dnsmasq/host",schemaPath:"#/properties/dnsmasq/properties/host/maxLength",keyword:"maxLength",params:{limit: 253},message:"must NOT have more than 253 characters",schema:253,parentSchema:schema11.properties.dnsmasq.properties.host,data:data265};
 if(vErrors === null){
 vErrors = [err576];
 }
@@ -7095,12 +7139,8 @@ vErrors.push(err576);
 }
 errors++;
 }
-}
-if(data.publish !== undefined){
-let data265 = data.publish;
-if(data265 && typeof data265 == "object" && !Array.isArray(data265)){
-if(data265.registry === undefined){
-const err577 = {instancePath:instancePath+"/publish",schemaPath:"#/properties/publish/required",keyword:"required",params:{missingProperty: "registry"},message:"must have required property '"+"registry"+"'",schema:schema11.properties.publish.required,parentSchema:schema11.properties.publish,data:data265};
+if(func3(data265) < 1){
+const err577 = {instancePath:instancePath+"/dnsmasq/host",schemaPath:"#/properties/dnsmasq/properties/host/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.dnsmasq.properties.host,data:data265};
 if(vErrors === null){
 vErrors = [err577];
 }
@@ -7109,8 +7149,8 @@ vErrors.push(err577);
 }
 errors++;
 }
-if(data265.key === undefined){
-const err578 = {instancePath:instancePath+"/publish",schemaPath:"#/properties/publish/required",keyword:"required",params:{missingProperty: "key"},message:"must have required property '"+"key"+"'",schema:schema11.properties.publish.required,parentSchema:schema11.properties.publish,data:data265};
+if(!pattern75.test(data265)){
+const err578 = {instancePath:instancePath+"/dnsmasq/host",schemaPath:"#/properties/dnsmasq/properties/host/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$"},message:"must match pattern \""+"^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$"+"\"",schema:"^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$",parentSchema:schema11.properties.dnsmasq.properties.host,data:data265};
 if(vErrors === null){
 vErrors = [err578];
 }
@@ -7119,9 +7159,9 @@ vErrors.push(err578);
 }
 errors++;
 }
-for(const key43 in data265){
-if(!(((((key43 === "registry") || (key43 === "key")) || (key43 === "keep")) || (key43 === "state_dir")) || (key43 === "key_file"))){
-const err579 = {instancePath:instancePath+"/publish",schemaPath:"#/properties/publish/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key43},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.publish,data:data265};
+}
+else {
+const err579 = {instancePath:instancePath+"/dnsmasq/host",schemaPath:"#/properties/dnsmasq/properties/host/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.dnsmasq.properties.host.type,parentSchema:schema11.properties.dnsmasq.properties.host,data:data265};
 if(vErrors === null){
 vErrors = [err579];
 }
@@ -7131,11 +7171,11 @@ vErrors.push(err579);
 errors++;
 }
 }
-if(data265.registry !== undefined){
-let data266 = data265.registry;
+if(data260.hosts_dir !== undefined){
+let data266 = data260.hosts_dir;
 if(typeof data266 === "string"){
-if(func3(data266) > 200){
-const err580 = {instancePath:instancePath+"/publish/registry",schemaPath:"#/properties/publish/properties/registry/maxLength",keyword:"maxLength",params:{limit: 200},message:"must NOT have more than 200 characters",schema:200,parentSchema:schema11.properties.publish.properties.registry,data:data266};
+if(func3(data266) > 512){
+const err580 = {instancePath:instancePath+"/dnsmasq/hosts_dir",schemaPath:"#/properties/dnsmasq/properties/hosts_dir/maxLength",keyword:"maxLength",params:{limit: 512},message:"must NOT have more than 512 characters",schema:512,parentSchema:schema11.properties.dnsmasq.properties.hosts_dir,data:data266};
 if(vErrors === null){
 vErrors = [err580];
 }
@@ -7144,8 +7184,8 @@ vErrors.push(err580);
 }
 errors++;
 }
-if(!pattern74.test(data266)){
-const err581 = {instancePath:instancePath+"/publish/registry",schemaPath:"#/properties/publish/properties/registry/pattern",keyword:"pattern",params:{pattern: "^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/[a-z0-9]+(?:(?:\\.|_|__|-+)[a-z0-9]+)*){1,8}$"},message:"must match pattern \""+"^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/[a-z0-9]+(?:(?:\\.|_|__|-+)[a-z0-9]+)*){1,8}$"+"\"",schema:"^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/[a-z0-9]+(?:(?:\\.|_|__|-+)[a-z0-9]+)*){1,8}$",parentSchema:schema11.properties.publish.properties.registry,data:data266};
+if(!pattern63.test(data266)){
+const err581 = {instancePath:instancePath+"/dnsmasq/hosts_dir",schemaPath:"#/properties/dnsmasq/properties/hosts_dir/pattern",keyword:"pattern",params:{pattern: "^/[A-Za-z0-9._~@+=:/-]*$"},message:"must match pattern \""+"^/[A-Za-z0-9._~@+=:/-]*$"+"\"",schema:"^/[A-Za-z0-9._~@+=:/-]*$",parentSchema:schema11.properties.dnsmasq.properties.hosts_dir,data:data266};
 if(vErrors === null){
 vErrors = [err581];
 }
@@ -7156,7 +7196,7 @@ errors++;
 }
 }
 else {
-const err582 = {instancePath:instancePath+"/publish/registry",schemaPath:"#/properties/publish/properties/registry/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.publish.properties.registry.type,parentSchema:schema11.properties.publish.properties.registry,data:data266};
+const err582 = {instancePath:instancePath+"/dnsmasq/hosts_dir",schemaPath:"#/properties/dnsmasq/properties/hosts_dir/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.dnsmasq.properties.hosts_dir.type,parentSchema:schema11.properties.dnsmasq.properties.hosts_dir,data:data266};
 if(vErrors === null){
 vErrors = [err582];
 }
@@ -7166,10 +7206,10 @@ vErrors.push(err582);
 errors++;
 }
 }
-if(data265.key !== undefined){
-let data267 = data265.key;
-if((typeof data267 !== "string") && (!(data267 && typeof data267 == "object" && !Array.isArray(data267)))){
-const err583 = {instancePath:instancePath+"/publish/key",schemaPath:"#/properties/publish/properties/key/type",keyword:"type",params:{type: schema11.properties.publish.properties.key.type},message:"must be string,object",schema:schema11.properties.publish.properties.key.type,parentSchema:schema11.properties.publish.properties.key,data:data267};
+if(data260.mode !== undefined){
+let data267 = data260.mode;
+if(typeof data267 !== "string"){
+const err583 = {instancePath:instancePath+"/dnsmasq/mode",schemaPath:"#/properties/dnsmasq/properties/mode/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.dnsmasq.properties.mode.type,parentSchema:schema11.properties.dnsmasq.properties.mode,data:data267};
 if(vErrors === null){
 vErrors = [err583];
 }
@@ -7178,9 +7218,8 @@ vErrors.push(err583);
 }
 errors++;
 }
-if(typeof data267 === "string"){
-if(func3(data267) < 1){
-const err584 = {instancePath:instancePath+"/publish/key",schemaPath:"#/properties/publish/properties/key/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.publish.properties.key,data:data267};
+if(!((data267 === "server") || (data267 === "proxy"))){
+const err584 = {instancePath:instancePath+"/dnsmasq/mode",schemaPath:"#/properties/dnsmasq/properties/mode/enum",keyword:"enum",params:{allowedValues: schema11.properties.dnsmasq.properties.mode.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.dnsmasq.properties.mode.enum,parentSchema:schema11.properties.dnsmasq.properties.mode,data:data267};
 if(vErrors === null){
 vErrors = [err584];
 }
@@ -7190,9 +7229,9 @@ vErrors.push(err584);
 errors++;
 }
 }
-if(data267 && typeof data267 == "object" && !Array.isArray(data267)){
-if(Object.keys(data267).length > 1){
-const err585 = {instancePath:instancePath+"/publish/key",schemaPath:"#/properties/publish/properties/key/maxProperties",keyword:"maxProperties",params:{limit: 1},message:"must NOT have more than 1 properties",schema:1,parentSchema:schema11.properties.publish.properties.key,data:data267};
+}
+else {
+const err585 = {instancePath:instancePath+"/dnsmasq",schemaPath:"#/properties/dnsmasq/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.dnsmasq.type,parentSchema:schema11.properties.dnsmasq,data:data260};
 if(vErrors === null){
 vErrors = [err585];
 }
@@ -7201,8 +7240,13 @@ vErrors.push(err585);
 }
 errors++;
 }
-if(Object.keys(data267).length < 1){
-const err586 = {instancePath:instancePath+"/publish/key",schemaPath:"#/properties/publish/properties/key/minProperties",keyword:"minProperties",params:{limit: 1},message:"must NOT have fewer than 1 properties",schema:1,parentSchema:schema11.properties.publish.properties.key,data:data267};
+}
+if(data.dhcp !== undefined){
+let data268 = data.dhcp;
+if(data268 && typeof data268 == "object" && !Array.isArray(data268)){
+for(const key40 in data268){
+if(!((key40 === "server") || (key40 === "next_server"))){
+const err586 = {instancePath:instancePath+"/dhcp",schemaPath:"#/properties/dhcp/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key40},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.dhcp,data:data268};
 if(vErrors === null){
 vErrors = [err586];
 }
@@ -7211,9 +7255,11 @@ vErrors.push(err586);
 }
 errors++;
 }
-for(const key44 in data267){
-if(!((key44 === "env") || (key44 === "file"))){
-const err587 = {instancePath:instancePath+"/publish/key",schemaPath:"#/properties/publish/properties/key/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key44},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.publish.properties.key,data:data267};
+}
+if(data268.server !== undefined){
+let data269 = data268.server;
+if(typeof data269 !== "string"){
+const err587 = {instancePath:instancePath+"/dhcp/server",schemaPath:"#/properties/dhcp/properties/server/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.dhcp.properties.server.type,parentSchema:schema11.properties.dhcp.properties.server,data:data269};
 if(vErrors === null){
 vErrors = [err587];
 }
@@ -7222,12 +7268,8 @@ vErrors.push(err587);
 }
 errors++;
 }
-}
-if(data267.env !== undefined){
-let data268 = data267.env;
-if(typeof data268 === "string"){
-if(!pattern14.test(data268)){
-const err588 = {instancePath:instancePath+"/publish/key/env",schemaPath:"#/properties/publish/properties/key/properties/env/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z_][A-Za-z0-9_]*$"},message:"must match pattern \""+"^[A-Za-z_][A-Za-z0-9_]*$"+"\"",schema:"^[A-Za-z_][A-Za-z0-9_]*$",parentSchema:schema11.properties.publish.properties.key.properties.env,data:data268};
+if(!(((data269 === "dnsmasq") || (data269 === "kea")) || (data269 === "isc"))){
+const err588 = {instancePath:instancePath+"/dhcp/server",schemaPath:"#/properties/dhcp/properties/server/enum",keyword:"enum",params:{allowedValues: schema11.properties.dhcp.properties.server.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.dhcp.properties.server.enum,parentSchema:schema11.properties.dhcp.properties.server,data:data269};
 if(vErrors === null){
 vErrors = [err588];
 }
@@ -7237,8 +7279,10 @@ vErrors.push(err588);
 errors++;
 }
 }
-else {
-const err589 = {instancePath:instancePath+"/publish/key/env",schemaPath:"#/properties/publish/properties/key/properties/env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.publish.properties.key.properties.env.type,parentSchema:schema11.properties.publish.properties.key.properties.env,data:data268};
+if(data268.next_server !== undefined){
+let data270 = data268.next_server;
+if(typeof data270 !== "string"){
+const err589 = {instancePath:instancePath+"/dhcp/next_server",schemaPath:"#/properties/dhcp/properties/next_server/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.dhcp.properties.next_server.type,parentSchema:schema11.properties.dhcp.properties.next_server,data:data270};
 if(vErrors === null){
 vErrors = [err589];
 }
@@ -7248,11 +7292,9 @@ vErrors.push(err589);
 errors++;
 }
 }
-if(data267.file !== undefined){
-let data269 = data267.file;
-if(typeof data269 === "string"){
-if(func3(data269) < 1){
-const err590 = {instancePath:instancePath+"/publish/key/file",schemaPath:"#/properties/publish/properties/key/properties/file/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.publish.properties.key.properties.file,data:data269};
+}
+else {
+const err590 = {instancePath:instancePath+"/dhcp",schemaPath:"#/properties/dhcp/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.dhcp.type,parentSchema:schema11.properties.dhcp,data:data268};
 if(vErrors === null){
 vErrors = [err590];
 }
@@ -7262,8 +7304,12 @@ vErrors.push(err590);
 errors++;
 }
 }
-else {
-const err591 = {instancePath:instancePath+"/publish/key/file",schemaPath:"#/properties/publish/properties/key/properties/file/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.publish.properties.key.properties.file.type,parentSchema:schema11.properties.publish.properties.key.properties.file,data:data269};
+if(data.bss !== undefined){
+let data271 = data.bss;
+if(data271 && typeof data271 == "object" && !Array.isArray(data271)){
+for(const key41 in data271){
+if(!(key41 === "export")){
+const err591 = {instancePath:instancePath+"/bss",schemaPath:"#/properties/bss/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key41},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.bss,data:data271};
 if(vErrors === null){
 vErrors = [err591];
 }
@@ -7273,12 +7319,10 @@ vErrors.push(err591);
 errors++;
 }
 }
-}
-}
-if(data265.keep !== undefined){
-let data270 = data265.keep;
-if(!(((typeof data270 == "number") && (!(data270 % 1) && !isNaN(data270))) && (isFinite(data270)))){
-const err592 = {instancePath:instancePath+"/publish/keep",schemaPath:"#/properties/publish/properties/keep/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.publish.properties.keep.type,parentSchema:schema11.properties.publish.properties.keep,data:data270};
+if(data271.export !== undefined){
+let data272 = data271.export;
+if(typeof data272 !== "boolean"){
+const err592 = {instancePath:instancePath+"/bss/export",schemaPath:"#/properties/bss/properties/export/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.bss.properties.export.type,parentSchema:schema11.properties.bss.properties.export,data:data272};
 if(vErrors === null){
 vErrors = [err592];
 }
@@ -7287,9 +7331,10 @@ vErrors.push(err592);
 }
 errors++;
 }
-if((typeof data270 == "number") && (isFinite(data270))){
-if(data270 > 100 || isNaN(data270)){
-const err593 = {instancePath:instancePath+"/publish/keep",schemaPath:"#/properties/publish/properties/keep/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100},message:"must be <= 100",schema:100,parentSchema:schema11.properties.publish.properties.keep,data:data270};
+}
+}
+else {
+const err593 = {instancePath:instancePath+"/bss",schemaPath:"#/properties/bss/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.bss.type,parentSchema:schema11.properties.bss,data:data271};
 if(vErrors === null){
 vErrors = [err593];
 }
@@ -7298,8 +7343,12 @@ vErrors.push(err593);
 }
 errors++;
 }
-if(data270 < 2 || isNaN(data270)){
-const err594 = {instancePath:instancePath+"/publish/keep",schemaPath:"#/properties/publish/properties/keep/minimum",keyword:"minimum",params:{comparison: ">=", limit: 2},message:"must be >= 2",schema:2,parentSchema:schema11.properties.publish.properties.keep,data:data270};
+}
+if(data.signing !== undefined){
+let data273 = data.signing;
+if(data273 && typeof data273 == "object" && !Array.isArray(data273)){
+if(data273.private_key === undefined){
+const err594 = {instancePath:instancePath+"/signing",schemaPath:"#/properties/signing/required",keyword:"required",params:{missingProperty: "private_key"},message:"must have required property '"+"private_key"+"'",schema:schema11.properties.signing.required,parentSchema:schema11.properties.signing,data:data273};
 if(vErrors === null){
 vErrors = [err594];
 }
@@ -7308,13 +7357,8 @@ vErrors.push(err594);
 }
 errors++;
 }
-}
-}
-if(data265.state_dir !== undefined){
-let data271 = data265.state_dir;
-if(typeof data271 === "string"){
-if(func3(data271) > 512){
-const err595 = {instancePath:instancePath+"/publish/state_dir",schemaPath:"#/properties/publish/properties/state_dir/maxLength",keyword:"maxLength",params:{limit: 512},message:"must NOT have more than 512 characters",schema:512,parentSchema:schema11.properties.publish.properties.state_dir,data:data271};
+if(data273.public_key === undefined){
+const err595 = {instancePath:instancePath+"/signing",schemaPath:"#/properties/signing/required",keyword:"required",params:{missingProperty: "public_key"},message:"must have required property '"+"public_key"+"'",schema:schema11.properties.signing.required,parentSchema:schema11.properties.signing,data:data273};
 if(vErrors === null){
 vErrors = [err595];
 }
@@ -7323,8 +7367,9 @@ vErrors.push(err595);
 }
 errors++;
 }
-if(!pattern58.test(data271)){
-const err596 = {instancePath:instancePath+"/publish/state_dir",schemaPath:"#/properties/publish/properties/state_dir/pattern",keyword:"pattern",params:{pattern: "^/[A-Za-z0-9._~@+=:/-]*$"},message:"must match pattern \""+"^/[A-Za-z0-9._~@+=:/-]*$"+"\"",schema:"^/[A-Za-z0-9._~@+=:/-]*$",parentSchema:schema11.properties.publish.properties.state_dir,data:data271};
+for(const key42 in data273){
+if(!((key42 === "private_key") || (key42 === "public_key"))){
+const err596 = {instancePath:instancePath+"/signing",schemaPath:"#/properties/signing/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key42},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.signing,data:data273};
 if(vErrors === null){
 vErrors = [err596];
 }
@@ -7334,8 +7379,11 @@ vErrors.push(err596);
 errors++;
 }
 }
-else {
-const err597 = {instancePath:instancePath+"/publish/state_dir",schemaPath:"#/properties/publish/properties/state_dir/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.publish.properties.state_dir.type,parentSchema:schema11.properties.publish.properties.state_dir,data:data271};
+if(data273.private_key !== undefined){
+let data274 = data273.private_key;
+if(data274 && typeof data274 == "object" && !Array.isArray(data274)){
+if(Object.keys(data274).length > 1){
+const err597 = {instancePath:instancePath+"/signing/private_key",schemaPath:"#/properties/signing/properties/private_key/maxProperties",keyword:"maxProperties",params:{limit: 1},message:"must NOT have more than 1 properties",schema:1,parentSchema:schema11.properties.signing.properties.private_key,data:data274};
 if(vErrors === null){
 vErrors = [err597];
 }
@@ -7344,12 +7392,8 @@ vErrors.push(err597);
 }
 errors++;
 }
-}
-if(data265.key_file !== undefined){
-let data272 = data265.key_file;
-if(typeof data272 === "string"){
-if(func3(data272) > 512){
-const err598 = {instancePath:instancePath+"/publish/key_file",schemaPath:"#/properties/publish/properties/key_file/maxLength",keyword:"maxLength",params:{limit: 512},message:"must NOT have more than 512 characters",schema:512,parentSchema:schema11.properties.publish.properties.key_file,data:data272};
+if(Object.keys(data274).length < 1){
+const err598 = {instancePath:instancePath+"/signing/private_key",schemaPath:"#/properties/signing/properties/private_key/minProperties",keyword:"minProperties",params:{limit: 1},message:"must NOT have fewer than 1 properties",schema:1,parentSchema:schema11.properties.signing.properties.private_key,data:data274};
 if(vErrors === null){
 vErrors = [err598];
 }
@@ -7358,8 +7402,9 @@ vErrors.push(err598);
 }
 errors++;
 }
-if(!pattern58.test(data272)){
-const err599 = {instancePath:instancePath+"/publish/key_file",schemaPath:"#/properties/publish/properties/key_file/pattern",keyword:"pattern",params:{pattern: "^/[A-Za-z0-9._~@+=:/-]*$"},message:"must match pattern \""+"^/[A-Za-z0-9._~@+=:/-]*$"+"\"",schema:"^/[A-Za-z0-9._~@+=:/-]*$",parentSchema:schema11.properties.publish.properties.key_file,data:data272};
+for(const key43 in data274){
+if(!((key43 === "env") || (key43 === "file"))){
+const err599 = {instancePath:instancePath+"/signing/private_key",schemaPath:"#/properties/signing/properties/private_key/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key43},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.signing.properties.private_key,data:data274};
 if(vErrors === null){
 vErrors = [err599];
 }
@@ -7369,8 +7414,11 @@ vErrors.push(err599);
 errors++;
 }
 }
-else {
-const err600 = {instancePath:instancePath+"/publish/key_file",schemaPath:"#/properties/publish/properties/key_file/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.publish.properties.key_file.type,parentSchema:schema11.properties.publish.properties.key_file,data:data272};
+if(data274.env !== undefined){
+let data275 = data274.env;
+if(typeof data275 === "string"){
+if(!pattern18.test(data275)){
+const err600 = {instancePath:instancePath+"/signing/private_key/env",schemaPath:"#/properties/signing/properties/private_key/properties/env/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z_][A-Za-z0-9_]*$"},message:"must match pattern \""+"^[A-Za-z_][A-Za-z0-9_]*$"+"\"",schema:"^[A-Za-z_][A-Za-z0-9_]*$",parentSchema:schema11.properties.signing.properties.private_key.properties.env,data:data275};
 if(vErrors === null){
 vErrors = [err600];
 }
@@ -7380,9 +7428,8 @@ vErrors.push(err600);
 errors++;
 }
 }
-}
 else {
-const err601 = {instancePath:instancePath+"/publish",schemaPath:"#/properties/publish/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.publish.type,parentSchema:schema11.properties.publish,data:data265};
+const err601 = {instancePath:instancePath+"/signing/private_key/env",schemaPath:"#/properties/signing/properties/private_key/properties/env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.signing.properties.private_key.properties.env.type,parentSchema:schema11.properties.signing.properties.private_key.properties.env,data:data275};
 if(vErrors === null){
 vErrors = [err601];
 }
@@ -7392,12 +7439,11 @@ vErrors.push(err601);
 errors++;
 }
 }
-if(data.outputs !== undefined){
-let data273 = data.outputs;
-if(data273 && typeof data273 == "object" && !Array.isArray(data273)){
-for(const key45 in data273){
-if(!((((((((key45 === "lab") || (key45 === "forward")) || (key45 === "dhcp")) || (key45 === "nginx")) || (key45 === "embed")) || (key45 === "oci")) || (key45 === "fetch")) || (key45 === "bmc"))){
-const err602 = {instancePath:instancePath+"/outputs",schemaPath:"#/properties/outputs/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key45},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.outputs,data:data273};
+if(data274.file !== undefined){
+let data276 = data274.file;
+if(typeof data276 === "string"){
+if(func3(data276) < 1){
+const err602 = {instancePath:instancePath+"/signing/private_key/file",schemaPath:"#/properties/signing/properties/private_key/properties/file/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.signing.properties.private_key.properties.file,data:data276};
 if(vErrors === null){
 vErrors = [err602];
 }
@@ -7407,10 +7453,8 @@ vErrors.push(err602);
 errors++;
 }
 }
-if(data273.lab !== undefined){
-let data274 = data273.lab;
-if(typeof data274 !== "boolean"){
-const err603 = {instancePath:instancePath+"/outputs/lab",schemaPath:"#/properties/outputs/properties/lab/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.outputs.properties.lab.type,parentSchema:schema11.properties.outputs.properties.lab,data:data274};
+else {
+const err603 = {instancePath:instancePath+"/signing/private_key/file",schemaPath:"#/properties/signing/properties/private_key/properties/file/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.signing.properties.private_key.properties.file.type,parentSchema:schema11.properties.signing.properties.private_key.properties.file,data:data276};
 if(vErrors === null){
 vErrors = [err603];
 }
@@ -7420,10 +7464,9 @@ vErrors.push(err603);
 errors++;
 }
 }
-if(data273.forward !== undefined){
-let data275 = data273.forward;
-if(typeof data275 !== "boolean"){
-const err604 = {instancePath:instancePath+"/outputs/forward",schemaPath:"#/properties/outputs/properties/forward/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.outputs.properties.forward.type,parentSchema:schema11.properties.outputs.properties.forward,data:data275};
+}
+else {
+const err604 = {instancePath:instancePath+"/signing/private_key",schemaPath:"#/properties/signing/properties/private_key/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.signing.properties.private_key.type,parentSchema:schema11.properties.signing.properties.private_key,data:data274};
 if(vErrors === null){
 vErrors = [err604];
 }
@@ -7433,10 +7476,11 @@ vErrors.push(err604);
 errors++;
 }
 }
-if(data273.dhcp !== undefined){
-let data276 = data273.dhcp;
-if(typeof data276 !== "boolean"){
-const err605 = {instancePath:instancePath+"/outputs/dhcp",schemaPath:"#/properties/outputs/properties/dhcp/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.outputs.properties.dhcp.type,parentSchema:schema11.properties.outputs.properties.dhcp,data:data276};
+if(data273.public_key !== undefined){
+let data277 = data273.public_key;
+if(typeof data277 === "string"){
+if(func3(data277) > 4096){
+const err605 = {instancePath:instancePath+"/signing/public_key",schemaPath:"#/properties/signing/properties/public_key/maxLength",keyword:"maxLength",params:{limit: 4096},message:"must NOT have more than 4096 characters",schema:4096,parentSchema:schema11.properties.signing.properties.public_key,data:data277};
 if(vErrors === null){
 vErrors = [err605];
 }
@@ -7445,11 +7489,8 @@ vErrors.push(err605);
 }
 errors++;
 }
-}
-if(data273.nginx !== undefined){
-let data277 = data273.nginx;
-if(typeof data277 !== "boolean"){
-const err606 = {instancePath:instancePath+"/outputs/nginx",schemaPath:"#/properties/outputs/properties/nginx/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.outputs.properties.nginx.type,parentSchema:schema11.properties.outputs.properties.nginx,data:data277};
+if(!pattern78.test(data277)){
+const err606 = {instancePath:instancePath+"/signing/public_key",schemaPath:"#/properties/signing/properties/public_key/pattern",keyword:"pattern",params:{pattern: "^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|ecdsa-sha2-nistp521) [A-Za-z0-9+/]+={0,2}( [!-~]+)*$"},message:"must match pattern \""+"^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|ecdsa-sha2-nistp521) [A-Za-z0-9+/]+={0,2}( [!-~]+)*$"+"\"",schema:"^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|ecdsa-sha2-nistp521) [A-Za-z0-9+/]+={0,2}( [!-~]+)*$",parentSchema:schema11.properties.signing.properties.public_key,data:data277};
 if(vErrors === null){
 vErrors = [err606];
 }
@@ -7459,10 +7500,8 @@ vErrors.push(err606);
 errors++;
 }
 }
-if(data273.embed !== undefined){
-let data278 = data273.embed;
-if(typeof data278 !== "boolean"){
-const err607 = {instancePath:instancePath+"/outputs/embed",schemaPath:"#/properties/outputs/properties/embed/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.outputs.properties.embed.type,parentSchema:schema11.properties.outputs.properties.embed,data:data278};
+else {
+const err607 = {instancePath:instancePath+"/signing/public_key",schemaPath:"#/properties/signing/properties/public_key/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.signing.properties.public_key.type,parentSchema:schema11.properties.signing.properties.public_key,data:data277};
 if(vErrors === null){
 vErrors = [err607];
 }
@@ -7472,10 +7511,9 @@ vErrors.push(err607);
 errors++;
 }
 }
-if(data273.oci !== undefined){
-let data279 = data273.oci;
-if(typeof data279 !== "boolean"){
-const err608 = {instancePath:instancePath+"/outputs/oci",schemaPath:"#/properties/outputs/properties/oci/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.outputs.properties.oci.type,parentSchema:schema11.properties.outputs.properties.oci,data:data279};
+}
+else {
+const err608 = {instancePath:instancePath+"/signing",schemaPath:"#/properties/signing/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.signing.type,parentSchema:schema11.properties.signing,data:data273};
 if(vErrors === null){
 vErrors = [err608];
 }
@@ -7485,10 +7523,11 @@ vErrors.push(err608);
 errors++;
 }
 }
-if(data273.fetch !== undefined){
-let data280 = data273.fetch;
-if(typeof data280 !== "boolean"){
-const err609 = {instancePath:instancePath+"/outputs/fetch",schemaPath:"#/properties/outputs/properties/fetch/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.outputs.properties.fetch.type,parentSchema:schema11.properties.outputs.properties.fetch,data:data280};
+if(data.publish !== undefined){
+let data278 = data.publish;
+if(data278 && typeof data278 == "object" && !Array.isArray(data278)){
+if(data278.registry === undefined){
+const err609 = {instancePath:instancePath+"/publish",schemaPath:"#/properties/publish/required",keyword:"required",params:{missingProperty: "registry"},message:"must have required property '"+"registry"+"'",schema:schema11.properties.publish.required,parentSchema:schema11.properties.publish,data:data278};
 if(vErrors === null){
 vErrors = [err609];
 }
@@ -7497,11 +7536,8 @@ vErrors.push(err609);
 }
 errors++;
 }
-}
-if(data273.bmc !== undefined){
-let data281 = data273.bmc;
-if(typeof data281 !== "boolean"){
-const err610 = {instancePath:instancePath+"/outputs/bmc",schemaPath:"#/properties/outputs/properties/bmc/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.outputs.properties.bmc.type,parentSchema:schema11.properties.outputs.properties.bmc,data:data281};
+if(data278.key === undefined){
+const err610 = {instancePath:instancePath+"/publish",schemaPath:"#/properties/publish/required",keyword:"required",params:{missingProperty: "key"},message:"must have required property '"+"key"+"'",schema:schema11.properties.publish.required,parentSchema:schema11.properties.publish,data:data278};
 if(vErrors === null){
 vErrors = [err610];
 }
@@ -7510,10 +7546,9 @@ vErrors.push(err610);
 }
 errors++;
 }
-}
-}
-else {
-const err611 = {instancePath:instancePath+"/outputs",schemaPath:"#/properties/outputs/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.outputs.type,parentSchema:schema11.properties.outputs,data:data273};
+for(const key44 in data278){
+if(!(((((key44 === "registry") || (key44 === "key")) || (key44 === "keep")) || (key44 === "state_dir")) || (key44 === "key_file"))){
+const err611 = {instancePath:instancePath+"/publish",schemaPath:"#/properties/publish/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key44},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.publish,data:data278};
 if(vErrors === null){
 vErrors = [err611];
 }
@@ -7523,12 +7558,11 @@ vErrors.push(err611);
 errors++;
 }
 }
-if(data.forward !== undefined){
-let data282 = data.forward;
-if(data282 && typeof data282 == "object" && !Array.isArray(data282)){
-for(const key46 in data282){
-if(!(((key46 === "enabled") || (key46 === "ports")) || (key46 === "listen_address"))){
-const err612 = {instancePath:instancePath+"/forward",schemaPath:"#/properties/forward/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key46},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.forward,data:data282};
+if(data278.registry !== undefined){
+let data279 = data278.registry;
+if(typeof data279 === "string"){
+if(func3(data279) > 200){
+const err612 = {instancePath:instancePath+"/publish/registry",schemaPath:"#/properties/publish/properties/registry/maxLength",keyword:"maxLength",params:{limit: 200},message:"must NOT have more than 200 characters",schema:200,parentSchema:schema11.properties.publish.properties.registry,data:data279};
 if(vErrors === null){
 vErrors = [err612];
 }
@@ -7537,11 +7571,8 @@ vErrors.push(err612);
 }
 errors++;
 }
-}
-if(data282.enabled !== undefined){
-let data283 = data282.enabled;
-if(typeof data283 !== "boolean"){
-const err613 = {instancePath:instancePath+"/forward/enabled",schemaPath:"#/properties/forward/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.forward.properties.enabled.type,parentSchema:schema11.properties.forward.properties.enabled,data:data283};
+if(!pattern79.test(data279)){
+const err613 = {instancePath:instancePath+"/publish/registry",schemaPath:"#/properties/publish/properties/registry/pattern",keyword:"pattern",params:{pattern: "^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/[a-z0-9]+(?:(?:\\.|_|__|-+)[a-z0-9]+)*){1,8}$"},message:"must match pattern \""+"^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/[a-z0-9]+(?:(?:\\.|_|__|-+)[a-z0-9]+)*){1,8}$"+"\"",schema:"^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/[a-z0-9]+(?:(?:\\.|_|__|-+)[a-z0-9]+)*){1,8}$",parentSchema:schema11.properties.publish.properties.registry,data:data279};
 if(vErrors === null){
 vErrors = [err613];
 }
@@ -7551,11 +7582,8 @@ vErrors.push(err613);
 errors++;
 }
 }
-if(data282.ports !== undefined){
-let data284 = data282.ports;
-if(Array.isArray(data284)){
-if(data284.length < 1){
-const err614 = {instancePath:instancePath+"/forward/ports",schemaPath:"#/properties/forward/properties/ports/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.forward.properties.ports,data:data284};
+else {
+const err614 = {instancePath:instancePath+"/publish/registry",schemaPath:"#/properties/publish/properties/registry/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.publish.properties.registry.type,parentSchema:schema11.properties.publish.properties.registry,data:data279};
 if(vErrors === null){
 vErrors = [err614];
 }
@@ -7564,11 +7592,11 @@ vErrors.push(err614);
 }
 errors++;
 }
-const len19 = data284.length;
-for(let i20=0; i20<len19; i20++){
-let data285 = data284[i20];
-if(!(((typeof data285 == "number") && (!(data285 % 1) && !isNaN(data285))) && (isFinite(data285)))){
-const err615 = {instancePath:instancePath+"/forward/ports/" + i20,schemaPath:"#/properties/forward/properties/ports/items/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.forward.properties.ports.items.type,parentSchema:schema11.properties.forward.properties.ports.items,data:data285};
+}
+if(data278.key !== undefined){
+let data280 = data278.key;
+if((typeof data280 !== "string") && (!(data280 && typeof data280 == "object" && !Array.isArray(data280)))){
+const err615 = {instancePath:instancePath+"/publish/key",schemaPath:"#/properties/publish/properties/key/type",keyword:"type",params:{type: schema11.properties.publish.properties.key.type},message:"must be string,object",schema:schema11.properties.publish.properties.key.type,parentSchema:schema11.properties.publish.properties.key,data:data280};
 if(vErrors === null){
 vErrors = [err615];
 }
@@ -7577,9 +7605,9 @@ vErrors.push(err615);
 }
 errors++;
 }
-if((typeof data285 == "number") && (isFinite(data285))){
-if(data285 > 65535 || isNaN(data285)){
-const err616 = {instancePath:instancePath+"/forward/ports/" + i20,schemaPath:"#/properties/forward/properties/ports/items/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535",schema:65535,parentSchema:schema11.properties.forward.properties.ports.items,data:data285};
+if(typeof data280 === "string"){
+if(func3(data280) < 1){
+const err616 = {instancePath:instancePath+"/publish/key",schemaPath:"#/properties/publish/properties/key/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.publish.properties.key,data:data280};
 if(vErrors === null){
 vErrors = [err616];
 }
@@ -7588,8 +7616,10 @@ vErrors.push(err616);
 }
 errors++;
 }
-if(data285 < 1 || isNaN(data285)){
-const err617 = {instancePath:instancePath+"/forward/ports/" + i20,schemaPath:"#/properties/forward/properties/ports/items/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.forward.properties.ports.items,data:data285};
+}
+if(data280 && typeof data280 == "object" && !Array.isArray(data280)){
+if(Object.keys(data280).length > 1){
+const err617 = {instancePath:instancePath+"/publish/key",schemaPath:"#/properties/publish/properties/key/maxProperties",keyword:"maxProperties",params:{limit: 1},message:"must NOT have more than 1 properties",schema:1,parentSchema:schema11.properties.publish.properties.key,data:data280};
 if(vErrors === null){
 vErrors = [err617];
 }
@@ -7598,20 +7628,8 @@ vErrors.push(err617);
 }
 errors++;
 }
-}
-}
-let i21 = data284.length;
-let j1;
-if(i21 > 1){
-const indices1 = {};
-for(;i21--;){
-let item1 = data284[i21];
-if(!(((typeof item1 == "number") && (!(item1 % 1) && !isNaN(item1))) && (isFinite(item1)))){
-continue;
-}
-if(typeof indices1[item1] == "number"){
-j1 = indices1[item1];
-const err618 = {instancePath:instancePath+"/forward/ports",schemaPath:"#/properties/forward/properties/ports/uniqueItems",keyword:"uniqueItems",params:{i: i21, j: j1},message:"must NOT have duplicate items (items ## "+j1+" and "+i21+" are identical)",schema:true,parentSchema:schema11.properties.forward.properties.ports,data:data284};
+if(Object.keys(data280).length < 1){
+const err618 = {instancePath:instancePath+"/publish/key",schemaPath:"#/properties/publish/properties/key/minProperties",keyword:"minProperties",params:{limit: 1},message:"must NOT have fewer than 1 properties",schema:1,parentSchema:schema11.properties.publish.properties.key,data:data280};
 if(vErrors === null){
 vErrors = [err618];
 }
@@ -7619,14 +7637,10 @@ else {
 vErrors.push(err618);
 }
 errors++;
-break;
 }
-indices1[item1] = i21;
-}
-}
-}
-else {
-const err619 = {instancePath:instancePath+"/forward/ports",schemaPath:"#/properties/forward/properties/ports/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.forward.properties.ports.type,parentSchema:schema11.properties.forward.properties.ports,data:data284};
+for(const key45 in data280){
+if(!((key45 === "env") || (key45 === "file"))){
+const err619 = {instancePath:instancePath+"/publish/key",schemaPath:"#/properties/publish/properties/key/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key45},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.publish.properties.key,data:data280};
 if(vErrors === null){
 vErrors = [err619];
 }
@@ -7636,10 +7650,11 @@ vErrors.push(err619);
 errors++;
 }
 }
-if(data282.listen_address !== undefined){
-let data286 = data282.listen_address;
-if(typeof data286 !== "string"){
-const err620 = {instancePath:instancePath+"/forward/listen_address",schemaPath:"#/properties/forward/properties/listen_address/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.forward.properties.listen_address.type,parentSchema:schema11.properties.forward.properties.listen_address,data:data286};
+if(data280.env !== undefined){
+let data281 = data280.env;
+if(typeof data281 === "string"){
+if(!pattern18.test(data281)){
+const err620 = {instancePath:instancePath+"/publish/key/env",schemaPath:"#/properties/publish/properties/key/properties/env/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z_][A-Za-z0-9_]*$"},message:"must match pattern \""+"^[A-Za-z_][A-Za-z0-9_]*$"+"\"",schema:"^[A-Za-z_][A-Za-z0-9_]*$",parentSchema:schema11.properties.publish.properties.key.properties.env,data:data281};
 if(vErrors === null){
 vErrors = [err620];
 }
@@ -7649,9 +7664,8 @@ vErrors.push(err620);
 errors++;
 }
 }
-}
 else {
-const err621 = {instancePath:instancePath+"/forward",schemaPath:"#/properties/forward/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.forward.type,parentSchema:schema11.properties.forward,data:data282};
+const err621 = {instancePath:instancePath+"/publish/key/env",schemaPath:"#/properties/publish/properties/key/properties/env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.publish.properties.key.properties.env.type,parentSchema:schema11.properties.publish.properties.key.properties.env,data:data281};
 if(vErrors === null){
 vErrors = [err621];
 }
@@ -7661,14 +7675,427 @@ vErrors.push(err621);
 errors++;
 }
 }
-}
-else {
-const err622 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.type,parentSchema:schema11,data};
+if(data280.file !== undefined){
+let data282 = data280.file;
+if(typeof data282 === "string"){
+if(func3(data282) < 1){
+const err622 = {instancePath:instancePath+"/publish/key/file",schemaPath:"#/properties/publish/properties/key/properties/file/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.publish.properties.key.properties.file,data:data282};
 if(vErrors === null){
 vErrors = [err622];
 }
 else {
 vErrors.push(err622);
+}
+errors++;
+}
+}
+else {
+const err623 = {instancePath:instancePath+"/publish/key/file",schemaPath:"#/properties/publish/properties/key/properties/file/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.publish.properties.key.properties.file.type,parentSchema:schema11.properties.publish.properties.key.properties.file,data:data282};
+if(vErrors === null){
+vErrors = [err623];
+}
+else {
+vErrors.push(err623);
+}
+errors++;
+}
+}
+}
+}
+if(data278.keep !== undefined){
+let data283 = data278.keep;
+if(!(((typeof data283 == "number") && (!(data283 % 1) && !isNaN(data283))) && (isFinite(data283)))){
+const err624 = {instancePath:instancePath+"/publish/keep",schemaPath:"#/properties/publish/properties/keep/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.publish.properties.keep.type,parentSchema:schema11.properties.publish.properties.keep,data:data283};
+if(vErrors === null){
+vErrors = [err624];
+}
+else {
+vErrors.push(err624);
+}
+errors++;
+}
+if((typeof data283 == "number") && (isFinite(data283))){
+if(data283 > 100 || isNaN(data283)){
+const err625 = {instancePath:instancePath+"/publish/keep",schemaPath:"#/properties/publish/properties/keep/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100},message:"must be <= 100",schema:100,parentSchema:schema11.properties.publish.properties.keep,data:data283};
+if(vErrors === null){
+vErrors = [err625];
+}
+else {
+vErrors.push(err625);
+}
+errors++;
+}
+if(data283 < 2 || isNaN(data283)){
+const err626 = {instancePath:instancePath+"/publish/keep",schemaPath:"#/properties/publish/properties/keep/minimum",keyword:"minimum",params:{comparison: ">=", limit: 2},message:"must be >= 2",schema:2,parentSchema:schema11.properties.publish.properties.keep,data:data283};
+if(vErrors === null){
+vErrors = [err626];
+}
+else {
+vErrors.push(err626);
+}
+errors++;
+}
+}
+}
+if(data278.state_dir !== undefined){
+let data284 = data278.state_dir;
+if(typeof data284 === "string"){
+if(func3(data284) > 512){
+const err627 = {instancePath:instancePath+"/publish/state_dir",schemaPath:"#/properties/publish/properties/state_dir/maxLength",keyword:"maxLength",params:{limit: 512},message:"must NOT have more than 512 characters",schema:512,parentSchema:schema11.properties.publish.properties.state_dir,data:data284};
+if(vErrors === null){
+vErrors = [err627];
+}
+else {
+vErrors.push(err627);
+}
+errors++;
+}
+if(!pattern63.test(data284)){
+const err628 = {instancePath:instancePath+"/publish/state_dir",schemaPath:"#/properties/publish/properties/state_dir/pattern",keyword:"pattern",params:{pattern: "^/[A-Za-z0-9._~@+=:/-]*$"},message:"must match pattern \""+"^/[A-Za-z0-9._~@+=:/-]*$"+"\"",schema:"^/[A-Za-z0-9._~@+=:/-]*$",parentSchema:schema11.properties.publish.properties.state_dir,data:data284};
+if(vErrors === null){
+vErrors = [err628];
+}
+else {
+vErrors.push(err628);
+}
+errors++;
+}
+}
+else {
+const err629 = {instancePath:instancePath+"/publish/state_dir",schemaPath:"#/properties/publish/properties/state_dir/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.publish.properties.state_dir.type,parentSchema:schema11.properties.publish.properties.state_dir,data:data284};
+if(vErrors === null){
+vErrors = [err629];
+}
+else {
+vErrors.push(err629);
+}
+errors++;
+}
+}
+if(data278.key_file !== undefined){
+let data285 = data278.key_file;
+if(typeof data285 === "string"){
+if(func3(data285) > 512){
+const err630 = {instancePath:instancePath+"/publish/key_file",schemaPath:"#/properties/publish/properties/key_file/maxLength",keyword:"maxLength",params:{limit: 512},message:"must NOT have more than 512 characters",schema:512,parentSchema:schema11.properties.publish.properties.key_file,data:data285};
+if(vErrors === null){
+vErrors = [err630];
+}
+else {
+vErrors.push(err630);
+}
+errors++;
+}
+if(!pattern63.test(data285)){
+const err631 = {instancePath:instancePath+"/publish/key_file",schemaPath:"#/properties/publish/properties/key_file/pattern",keyword:"pattern",params:{pattern: "^/[A-Za-z0-9._~@+=:/-]*$"},message:"must match pattern \""+"^/[A-Za-z0-9._~@+=:/-]*$"+"\"",schema:"^/[A-Za-z0-9._~@+=:/-]*$",parentSchema:schema11.properties.publish.properties.key_file,data:data285};
+if(vErrors === null){
+vErrors = [err631];
+}
+else {
+vErrors.push(err631);
+}
+errors++;
+}
+}
+else {
+const err632 = {instancePath:instancePath+"/publish/key_file",schemaPath:"#/properties/publish/properties/key_file/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.publish.properties.key_file.type,parentSchema:schema11.properties.publish.properties.key_file,data:data285};
+if(vErrors === null){
+vErrors = [err632];
+}
+else {
+vErrors.push(err632);
+}
+errors++;
+}
+}
+}
+else {
+const err633 = {instancePath:instancePath+"/publish",schemaPath:"#/properties/publish/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.publish.type,parentSchema:schema11.properties.publish,data:data278};
+if(vErrors === null){
+vErrors = [err633];
+}
+else {
+vErrors.push(err633);
+}
+errors++;
+}
+}
+if(data.outputs !== undefined){
+let data286 = data.outputs;
+if(data286 && typeof data286 == "object" && !Array.isArray(data286)){
+for(const key46 in data286){
+if(!((((((((key46 === "lab") || (key46 === "forward")) || (key46 === "dhcp")) || (key46 === "nginx")) || (key46 === "embed")) || (key46 === "oci")) || (key46 === "fetch")) || (key46 === "bmc"))){
+const err634 = {instancePath:instancePath+"/outputs",schemaPath:"#/properties/outputs/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key46},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.outputs,data:data286};
+if(vErrors === null){
+vErrors = [err634];
+}
+else {
+vErrors.push(err634);
+}
+errors++;
+}
+}
+if(data286.lab !== undefined){
+let data287 = data286.lab;
+if(typeof data287 !== "boolean"){
+const err635 = {instancePath:instancePath+"/outputs/lab",schemaPath:"#/properties/outputs/properties/lab/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.outputs.properties.lab.type,parentSchema:schema11.properties.outputs.properties.lab,data:data287};
+if(vErrors === null){
+vErrors = [err635];
+}
+else {
+vErrors.push(err635);
+}
+errors++;
+}
+}
+if(data286.forward !== undefined){
+let data288 = data286.forward;
+if(typeof data288 !== "boolean"){
+const err636 = {instancePath:instancePath+"/outputs/forward",schemaPath:"#/properties/outputs/properties/forward/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.outputs.properties.forward.type,parentSchema:schema11.properties.outputs.properties.forward,data:data288};
+if(vErrors === null){
+vErrors = [err636];
+}
+else {
+vErrors.push(err636);
+}
+errors++;
+}
+}
+if(data286.dhcp !== undefined){
+let data289 = data286.dhcp;
+if(typeof data289 !== "boolean"){
+const err637 = {instancePath:instancePath+"/outputs/dhcp",schemaPath:"#/properties/outputs/properties/dhcp/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.outputs.properties.dhcp.type,parentSchema:schema11.properties.outputs.properties.dhcp,data:data289};
+if(vErrors === null){
+vErrors = [err637];
+}
+else {
+vErrors.push(err637);
+}
+errors++;
+}
+}
+if(data286.nginx !== undefined){
+let data290 = data286.nginx;
+if(typeof data290 !== "boolean"){
+const err638 = {instancePath:instancePath+"/outputs/nginx",schemaPath:"#/properties/outputs/properties/nginx/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.outputs.properties.nginx.type,parentSchema:schema11.properties.outputs.properties.nginx,data:data290};
+if(vErrors === null){
+vErrors = [err638];
+}
+else {
+vErrors.push(err638);
+}
+errors++;
+}
+}
+if(data286.embed !== undefined){
+let data291 = data286.embed;
+if(typeof data291 !== "boolean"){
+const err639 = {instancePath:instancePath+"/outputs/embed",schemaPath:"#/properties/outputs/properties/embed/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.outputs.properties.embed.type,parentSchema:schema11.properties.outputs.properties.embed,data:data291};
+if(vErrors === null){
+vErrors = [err639];
+}
+else {
+vErrors.push(err639);
+}
+errors++;
+}
+}
+if(data286.oci !== undefined){
+let data292 = data286.oci;
+if(typeof data292 !== "boolean"){
+const err640 = {instancePath:instancePath+"/outputs/oci",schemaPath:"#/properties/outputs/properties/oci/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.outputs.properties.oci.type,parentSchema:schema11.properties.outputs.properties.oci,data:data292};
+if(vErrors === null){
+vErrors = [err640];
+}
+else {
+vErrors.push(err640);
+}
+errors++;
+}
+}
+if(data286.fetch !== undefined){
+let data293 = data286.fetch;
+if(typeof data293 !== "boolean"){
+const err641 = {instancePath:instancePath+"/outputs/fetch",schemaPath:"#/properties/outputs/properties/fetch/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.outputs.properties.fetch.type,parentSchema:schema11.properties.outputs.properties.fetch,data:data293};
+if(vErrors === null){
+vErrors = [err641];
+}
+else {
+vErrors.push(err641);
+}
+errors++;
+}
+}
+if(data286.bmc !== undefined){
+let data294 = data286.bmc;
+if(typeof data294 !== "boolean"){
+const err642 = {instancePath:instancePath+"/outputs/bmc",schemaPath:"#/properties/outputs/properties/bmc/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.outputs.properties.bmc.type,parentSchema:schema11.properties.outputs.properties.bmc,data:data294};
+if(vErrors === null){
+vErrors = [err642];
+}
+else {
+vErrors.push(err642);
+}
+errors++;
+}
+}
+}
+else {
+const err643 = {instancePath:instancePath+"/outputs",schemaPath:"#/properties/outputs/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.outputs.type,parentSchema:schema11.properties.outputs,data:data286};
+if(vErrors === null){
+vErrors = [err643];
+}
+else {
+vErrors.push(err643);
+}
+errors++;
+}
+}
+if(data.forward !== undefined){
+let data295 = data.forward;
+if(data295 && typeof data295 == "object" && !Array.isArray(data295)){
+for(const key47 in data295){
+if(!(((key47 === "enabled") || (key47 === "ports")) || (key47 === "listen_address"))){
+const err644 = {instancePath:instancePath+"/forward",schemaPath:"#/properties/forward/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key47},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.forward,data:data295};
+if(vErrors === null){
+vErrors = [err644];
+}
+else {
+vErrors.push(err644);
+}
+errors++;
+}
+}
+if(data295.enabled !== undefined){
+let data296 = data295.enabled;
+if(typeof data296 !== "boolean"){
+const err645 = {instancePath:instancePath+"/forward/enabled",schemaPath:"#/properties/forward/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.forward.properties.enabled.type,parentSchema:schema11.properties.forward.properties.enabled,data:data296};
+if(vErrors === null){
+vErrors = [err645];
+}
+else {
+vErrors.push(err645);
+}
+errors++;
+}
+}
+if(data295.ports !== undefined){
+let data297 = data295.ports;
+if(Array.isArray(data297)){
+if(data297.length < 1){
+const err646 = {instancePath:instancePath+"/forward/ports",schemaPath:"#/properties/forward/properties/ports/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.forward.properties.ports,data:data297};
+if(vErrors === null){
+vErrors = [err646];
+}
+else {
+vErrors.push(err646);
+}
+errors++;
+}
+const len21 = data297.length;
+for(let i22=0; i22<len21; i22++){
+let data298 = data297[i22];
+if(!(((typeof data298 == "number") && (!(data298 % 1) && !isNaN(data298))) && (isFinite(data298)))){
+const err647 = {instancePath:instancePath+"/forward/ports/" + i22,schemaPath:"#/properties/forward/properties/ports/items/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.forward.properties.ports.items.type,parentSchema:schema11.properties.forward.properties.ports.items,data:data298};
+if(vErrors === null){
+vErrors = [err647];
+}
+else {
+vErrors.push(err647);
+}
+errors++;
+}
+if((typeof data298 == "number") && (isFinite(data298))){
+if(data298 > 65535 || isNaN(data298)){
+const err648 = {instancePath:instancePath+"/forward/ports/" + i22,schemaPath:"#/properties/forward/properties/ports/items/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535",schema:65535,parentSchema:schema11.properties.forward.properties.ports.items,data:data298};
+if(vErrors === null){
+vErrors = [err648];
+}
+else {
+vErrors.push(err648);
+}
+errors++;
+}
+if(data298 < 1 || isNaN(data298)){
+const err649 = {instancePath:instancePath+"/forward/ports/" + i22,schemaPath:"#/properties/forward/properties/ports/items/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.forward.properties.ports.items,data:data298};
+if(vErrors === null){
+vErrors = [err649];
+}
+else {
+vErrors.push(err649);
+}
+errors++;
+}
+}
+}
+let i23 = data297.length;
+let j1;
+if(i23 > 1){
+const indices1 = {};
+for(;i23--;){
+let item1 = data297[i23];
+if(!(((typeof item1 == "number") && (!(item1 % 1) && !isNaN(item1))) && (isFinite(item1)))){
+continue;
+}
+if(typeof indices1[item1] == "number"){
+j1 = indices1[item1];
+const err650 = {instancePath:instancePath+"/forward/ports",schemaPath:"#/properties/forward/properties/ports/uniqueItems",keyword:"uniqueItems",params:{i: i23, j: j1},message:"must NOT have duplicate items (items ## "+j1+" and "+i23+" are identical)",schema:true,parentSchema:schema11.properties.forward.properties.ports,data:data297};
+if(vErrors === null){
+vErrors = [err650];
+}
+else {
+vErrors.push(err650);
+}
+errors++;
+break;
+}
+indices1[item1] = i23;
+}
+}
+}
+else {
+const err651 = {instancePath:instancePath+"/forward/ports",schemaPath:"#/properties/forward/properties/ports/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.forward.properties.ports.type,parentSchema:schema11.properties.forward.properties.ports,data:data297};
+if(vErrors === null){
+vErrors = [err651];
+}
+else {
+vErrors.push(err651);
+}
+errors++;
+}
+}
+if(data295.listen_address !== undefined){
+let data299 = data295.listen_address;
+if(typeof data299 !== "string"){
+const err652 = {instancePath:instancePath+"/forward/listen_address",schemaPath:"#/properties/forward/properties/listen_address/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.forward.properties.listen_address.type,parentSchema:schema11.properties.forward.properties.listen_address,data:data299};
+if(vErrors === null){
+vErrors = [err652];
+}
+else {
+vErrors.push(err652);
+}
+errors++;
+}
+}
+}
+else {
+const err653 = {instancePath:instancePath+"/forward",schemaPath:"#/properties/forward/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.forward.type,parentSchema:schema11.properties.forward,data:data295};
+if(vErrors === null){
+vErrors = [err653];
+}
+else {
+vErrors.push(err653);
+}
+errors++;
+}
+}
+}
+else {
+const err654 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.type,parentSchema:schema11,data};
+if(vErrors === null){
+vErrors = [err654];
+}
+else {
+vErrors.push(err654);
 }
 errors++;
 }

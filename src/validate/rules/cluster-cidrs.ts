@@ -30,7 +30,7 @@ export const clusterCidrsRule: Rule = {
     };
     const pod = parse(c.pod_cidr, DEFAULT_POD, 'pod_cidr');
     const service = parse(c.service_cidr, DEFAULT_SERVICE, 'service_cidr');
-    const mgmt = parseCidr(input.network.cidr).net;
+    const mgmt = input.network.cidr !== undefined ? parseCidr(input.network.cidr).net : undefined;
     for (const [name, x] of [
       ['pod', pod],
       ['service', service],

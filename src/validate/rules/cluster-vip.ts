@@ -45,7 +45,7 @@ export const clusterVipRule: Rule = {
       });
       return;
     }
-    const net = parseCidr(input.network.cidr).net;
+    const net = input.network.cidr !== undefined ? parseCidr(input.network.cidr).net : undefined;
     if (net && (!inNetwork(vip, net) || vip === net.address || vip === net.broadcast || input.cluster.vip === input.network.gateway)) {
       report({
         code: 'CLUSTER_VIP_OUTSIDE_NETWORK',
@@ -64,8 +64,8 @@ export const clusterVipRule: Rule = {
         });
       }
     }
-    const start = parseIpv4(model.network.dhcpStart);
-    const end = parseIpv4(model.network.dhcpEnd);
+    const start = parseIpv4(model.network.ipv4?.dhcpStart ?? '');
+    const end = parseIpv4(model.network.ipv4?.dhcpEnd ?? '');
     if (start !== undefined && end !== undefined && vip >= start && vip <= end) {
       report({
         code: 'CLUSTER_VIP_IN_DHCP_RANGE',

@@ -50,7 +50,8 @@ export const dhcpServerRule: Rule = {
       });
       return;
     }
-    if (model.dhcp.server === 'dnsmasq' || model.dhcp.nextServer !== undefined) return;
+    // next-server is DHCPv4's (DHCPv6 names the TFTP server in the boot file URL).
+    if (model.dhcp.server === 'dnsmasq' || model.dhcp.nextServer !== undefined || !model.network.ipv4) return;
     report({
       code: 'NET_NEXT_SERVER_MISSING',
       message: `dhcp.server ${model.dhcp.server} needs the address of the TFTP server that gives firmware PXE its iPXE, and boot.server's host "${model.boot.host}" is a name`,

@@ -18,7 +18,8 @@ export const genericNodesRule: Rule = {
   codes: ['OS_PARAM_RESERVED', 'CLOUD_INIT_INVALID', 'NODE_ISCSI_INVALID', 'NODE_SETTING_IGNORED'],
   check(ctx) {
     checkProfileParams(ctx);
-    const net = parseCidr(ctx.model.network.cidr).net;
+    const v4 = ctx.model.network.ipv4;
+    const net = v4 ? parseCidr(v4.cidr).net : undefined;
     eachNode(ctx, 'generic-nodes', (node, report) => {
       if (node.boot === 'iscsi') checkIscsiNode({ ...ctx, report }, node, net);
       else if (node.boot === 'os') checkOsNode({ ...ctx, report }, node);
@@ -54,7 +55,7 @@ function checkIscsiNode({ model, report }: RuleContext, node: IscsiNode, net: Ip
       message:
         ip === undefined
           ? `iscsi.server "${node.iscsi.server}" of node ${node.hostname} is not an IPv4 address`
-          : `iscsi.server ${node.iscsi.server} of node ${node.hostname} is outside the network ${model.network.cidr}`,
+          : `iscsi.server ${node.iscsi.server} of node ${node.hostname} is outside the network ${model.network.ipv4?.cidr ?? ''}`,
       hint: 'Give the address of the target portal on the boot network (iPXE reaches it before any route exists).',
       at,
     });

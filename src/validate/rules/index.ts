@@ -28,11 +28,13 @@ import { reinstallRule } from './reinstall.ts';
 import { dnsmasqProxyRule } from './dnsmasq-proxy.ts';
 import { bmcRule } from './bmc.ts';
 import { mediaRule } from './media.ts';
+import { ipv6Rule } from './ipv6.ts';
 
 /** All rules. */
 export const RULES: readonly Rule[] = [
   harvesterVersionRule,
   networkRule,
+  ipv6Rule,
   nodeIdentityRule,
   uniqueNodesRule,
   nodeAddressRule,

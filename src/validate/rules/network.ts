@@ -1,12 +1,18 @@
 // network: the management network itself must be coherent before anything is placed in it.
 import { formatIpv4, inNetwork, parseCidr, parseIpv4, type Ipv4Network } from '../../util/ipv4.ts';
 import type { Rule, RuleContext } from '../rule.ts';
+import type { SiteInput } from '../../types/site-input.ts';
+
+/** `network:` of a site with IPv4 (checked in `check`: the schema makes the four keys go together). */
+const v4in = (input: SiteInput) => input.network as Required<Pick<SiteInput['network'], 'cidr' | 'gateway' | 'dns' | 'dhcp_range'>>;
 
 /** `network.cidr`, gateway, DHCP range and DNS servers. */
 export const networkRule: Rule = {
   name: 'network',
   codes: ['NET_CIDR_INVALID', 'NET_IP_INVALID', 'NET_GATEWAY_OUTSIDE', 'NET_DHCP_RANGE_INVALID', 'NET_DNS_INVALID'],
   check(ctx) {
+    // IPv4 is all four keys or none (the schema): none on an IPv6-only network (the ipv6 rule).
+    if (ctx.input.network.cidr === undefined) return;
     const net = checkCidr(ctx);
     const gw = checkGateway(ctx, net);
     checkDns(ctx);
@@ -16,11 +22,11 @@ export const networkRule: Rule = {
 
 /** `network.cidr` is a network with room for a cluster; the network when it parses. */
 function checkCidr({ input, report }: RuleContext): Ipv4Network | undefined {
-  const { net, problem, networkCidr } = parseCidr(input.network.cidr);
+  const { net, problem, networkCidr } = parseCidr(v4in(input).cidr);
   if (!net) {
     report({
       code: 'NET_CIDR_INVALID',
-      message: `network.cidr "${input.network.cidr}" ${problem}`,
+      message: `network.cidr "${v4in(input).cidr}" ${problem}`,
       // Only a network this rule would then take: one with room for a cluster (below).
       hint:
         networkCidr && Number(networkCidr.split('/')[1]) <= 30
@@ -31,7 +37,7 @@ function checkCidr({ input, report }: RuleContext): Ipv4Network | undefined {
   } else if (net.prefix > 30) {
     report({
       code: 'NET_CIDR_INVALID',
-      message: `network.cidr ${input.network.cidr} is too small for a cluster (prefix /${net.prefix})`,
+      message: `network.cidr ${v4in(input).cidr} is too small for a cluster (prefix /${net.prefix})`,
       hint: 'Use a network with room for the nodes, the VIP and a DHCP range (/30 or larger).',
       at: ['network', 'cidr'],
     });
@@ -41,18 +47,18 @@ function checkCidr({ input, report }: RuleContext): Ipv4Network | undefined {
 
 /** `network.gateway` is an IPv4 host address of the network; the gateway when it parses. */
 function checkGateway({ input, report }: RuleContext, net: Ipv4Network | undefined): number | undefined {
-  const gw = parseIpv4(input.network.gateway);
+  const gw = parseIpv4(v4in(input).gateway);
   if (gw === undefined) {
     report({
       code: 'NET_IP_INVALID',
-      message: `network.gateway "${input.network.gateway}" is not an IPv4 address`,
+      message: `network.gateway "${v4in(input).gateway}" is not an IPv4 address`,
       hint: 'Write a dotted quad such as 192.168.122.1.',
       at: ['network', 'gateway'],
     });
   } else if (net && (!inNetwork(gw, net) || gw === net.address || gw === net.broadcast)) {
     report({
       code: 'NET_GATEWAY_OUTSIDE',
-      message: `network.gateway ${input.network.gateway} is not a host address of ${input.network.cidr}`,
+      message: `network.gateway ${v4in(input).gateway} is not a host address of ${v4in(input).cidr}`,
       hint: `Use an address between ${formatIpv4(net.address + 1)} and ${formatIpv4(net.broadcast - 1)}.`,
       at: ['network', 'gateway'],
     });
@@ -62,7 +68,7 @@ function checkGateway({ input, report }: RuleContext, net: Ipv4Network | undefin
 
 /** Every `network.dns` entry is IPv4. */
 function checkDns({ input, report }: RuleContext): void {
-  input.network.dns.forEach((d, i) => {
+  v4in(input).dns.forEach((d, i) => {
     if (parseIpv4(d) === undefined) {
       report({
         code: 'NET_DNS_INVALID',
@@ -76,14 +82,14 @@ function checkDns({ input, report }: RuleContext): void {
 
 /** `network.dhcp_range` is `first-last` inside the network, within one /16, without the gateway. */
 function checkDhcpRange({ input, report }: RuleContext, { net, gw }: { net: Ipv4Network | undefined; gw: number | undefined }): void {
-  const m = /^\s*([^-\s]+)\s*-\s*([^-\s]+)\s*$/.exec(input.network.dhcp_range);
+  const m = /^\s*([^-\s]+)\s*-\s*([^-\s]+)\s*$/.exec(v4in(input).dhcp_range);
   const start = m ? parseIpv4(m[1]!) : undefined;
   const end = m ? parseIpv4(m[2]!) : undefined;
   const at = ['network', 'dhcp_range'] as const;
   if (start === undefined || end === undefined) {
     report({
       code: 'NET_DHCP_RANGE_INVALID',
-      message: `network.dhcp_range "${input.network.dhcp_range}" is not \`first-last\` with two IPv4 addresses`,
+      message: `network.dhcp_range "${v4in(input).dhcp_range}" is not \`first-last\` with two IPv4 addresses`,
       hint: 'Write it as e.g. `192.168.122.100-192.168.122.200`.',
       at,
     });
@@ -97,7 +103,7 @@ function checkDhcpRange({ input, report }: RuleContext, { net, gw }: { net: Ipv4
   } else if (net && (!inNetwork(start, net) || !inNetwork(end, net) || start === net.address || end === net.broadcast)) {
     report({
       code: 'NET_DHCP_RANGE_INVALID',
-      message: `network.dhcp_range ${input.network.dhcp_range} is not inside the host addresses of ${input.network.cidr}`,
+      message: `network.dhcp_range ${v4in(input).dhcp_range} is not inside the host addresses of ${v4in(input).cidr}`,
       hint: `Keep the range between ${formatIpv4(net.address + 1)} and ${formatIpv4(net.broadcast - 1)}.`,
       at,
     });
@@ -106,14 +112,14 @@ function checkDhcpRange({ input, report }: RuleContext, { net, gw }: { net: Ipv4
     // that crosses a /16 boundary ("range ... is too large"), however few addresses it holds.
     report({
       code: 'NET_DHCP_RANGE_INVALID',
-      message: `network.dhcp_range ${input.network.dhcp_range} crosses a /16 boundary (${m![1]} and ${m![2]} differ in their first two numbers); libvirt's lab network refuses it`,
+      message: `network.dhcp_range ${v4in(input).dhcp_range} crosses a /16 boundary (${m![1]} and ${m![2]} differ in their first two numbers); libvirt's lab network refuses it`,
       hint: 'Keep the first and last address within one /16, e.g. both 10.0.x.y.',
       at,
     });
   } else if (gw !== undefined && gw >= start && gw <= end) {
     report({
       code: 'NET_DHCP_RANGE_INVALID',
-      message: `network.dhcp_range ${input.network.dhcp_range} contains the gateway ${input.network.gateway}`,
+      message: `network.dhcp_range ${v4in(input).dhcp_range} contains the gateway ${v4in(input).gateway}`,
       hint: 'Move the range so that it excludes the gateway.',
       at,
     });

@@ -24,9 +24,12 @@ export const nginxAccessRule: Rule = {
       });
     });
     if (model.nginx.access !== 'nodes') return;
-    const pool = `${model.network.dhcpStart}-${model.network.dhcpEnd}`;
+    const { ipv4, ipv6 } = model.network;
     eachNode(ctx, 'nginx-access', (node, report) => {
-      if (node.ip !== undefined) return;
+      // A pool a node without a reserved address leases from: IPv4's (no `ip`), else IPv6's (no `ip6`).
+      // A Harvester node is served over IPv4 only (access.ts, nodeAllow).
+      const pool = ipv4 && node.ip === undefined ? ipv4 : ipv6 && node.ip6 === undefined && node.boot !== 'harvester' ? ipv6 : undefined;
+      if (pool === undefined) return;
       // What the node is served (src/derive/configs/): a Harvester config matters whatever the
       // node's state, a seed only for a node that boots the network.
       const served = servedConfigs(node).find((c) => c.format.exposedWhenLocal || node.state !== 'local');
@@ -36,8 +39,11 @@ export const nginxAccessRule: Rule = {
       report({
         code: 'NODE_FILES_OPEN_TO_POOL',
         node: node.hostname,
-        message: `node ${node.hostname} has no \`ip\`: it leases a pool address, so its ${what} is served to every address of the DHCP pool (${pool}), not to this node alone`,
-        hint: `Give the node an \`ip\` (a DHCP reservation outside the pool, or \`method: static\`); nginx then serves its files to that address only. Or set \`nginx.access: open\` if something else restricts who reaches the boot server.`,
+        message: `node ${node.hostname} has no \`${pool === ipv4 ? 'ip' : 'ip6'}\`: it leases a pool address, so its ${what} is served to every address of the DHCP pool (${pool.dhcpStart}-${pool.dhcpEnd}), not to this node alone`,
+        hint:
+          pool === ipv4
+            ? `Give the node an \`ip\` (a DHCP reservation outside the pool, or \`method: static\`); nginx then serves its files to that address only. Or set \`nginx.access: open\` if something else restricts who reaches the boot server.`
+            : `Give the node an \`ip6\` (a DHCPv6 reservation outside the pool); nginx then serves its files to that address only. Or set \`nginx.access: open\` if something else restricts who reaches the boot server.`,
         at: ['nodes', node.index],
       });
     });

@@ -35,12 +35,15 @@ export const nodeAddressRule: Rule = {
   ],
   check(ctx) {
     const { input, model } = ctx;
+    // An IPv6-only network: the ipv6 rule refuses every node setting that needs IPv4.
+    const v4 = model.network.ipv4;
+    if (!v4) return;
     const facts: AddressFacts = {
       input,
-      net: parseCidr(input.network.cidr).net,
-      gw: parseIpv4(input.network.gateway),
-      start: parseIpv4(model.network.dhcpStart),
-      end: parseIpv4(model.network.dhcpEnd),
+      net: parseCidr(v4.cidr).net,
+      gw: parseIpv4(v4.gateway),
+      start: parseIpv4(v4.dhcpStart),
+      end: parseIpv4(v4.dhcpEnd),
       model,
       report: ctx.report,
     };
