@@ -58,11 +58,12 @@
 #   zsh man-db       `zsh -n` and a completion run of `harvgen completion zsh` (test/cli-help.test.ts);
 #                    `man --warnings` renders man/harvgen.1 (test/man.test.ts)
 #   systemd          systemd-analyze (only installed when missing, so an existing systemd is not upgraded)
-#   kea-dhcp4-server isc-dhcp-server
+#   kea-dhcp4-server isc-dhcp-server kea-dhcp6-server
 #                    kea-dhcp4 -t / dhcpd -t and the real servers of test/real/dhcp-forms.test.ts, which
 #                    runs its own kea-dhcp4 and dhcpd in network namespaces: the services the packages
 #                    install are stopped and disabled below (Kea's default config listens nowhere and
-#                    dhcpd's has no interfaces, but neither should run on a CI host)
+#                    dhcpd's has no interfaces, but neither should run on a CI host); kea-dhcp6 -t checks
+#                    the DHCPv6 config of IPv6 networks (test/real/ipv6.test.ts)
 #   network-manager  nm-initrd-generator, the program that turns the installer's kernel line into its
 #                    network in the initrd of Harvester v1.7 and later (test/real/installer-network.test.ts);
 #                    its daemon is stopped and disabled below unless it was running before
@@ -83,7 +84,7 @@ packages=(nginx dnsmasq-base docker-registry skopeo apache2-utils libvirt-client
   python3 python3-yaml python3-jinja2 python3-requests python3-jsonschema python3-configobj python3-oauthlib
   python3-netifaces python3-jsonpatch libvirt-daemon-driver-qemu qemu-system-arm qemu-efi-aarch64 qemu-utils git rsync
   openssh-client shellcheck dash openipmi ipmitool jq openssl curl python3-sushy
-  kea-dhcp4-server isc-dhcp-server zsh man-db network-manager)
+  kea-dhcp4-server kea-dhcp6-server isc-dhcp-server zsh man-db network-manager)
 command -v systemd-analyze >/dev/null 2>&1 || packages+=(systemd)
 
 export DEBIAN_FRONTEND=noninteractive
@@ -95,7 +96,7 @@ apt-get install -y -q --no-install-recommends "${packages[@]}"
 # network-manager is here for its nm-initrd-generator alone (test/real/installer-network.test.ts):
 # its daemon is stopped too, unless it was running before (a desktop that uses it).
 if [[ -d /run/systemd/system ]]; then
-  systemctl disable --now kea-dhcp4-server.service isc-dhcp-server.service isc-dhcp-server6.service >/dev/null 2>&1 || true
+  systemctl disable --now kea-dhcp4-server.service kea-dhcp6-server.service isc-dhcp-server.service isc-dhcp-server6.service >/dev/null 2>&1 || true
   [[ ${nm_was_active:-} == yes ]] || systemctl disable --now NetworkManager.service >/dev/null 2>&1 || true
 fi
 

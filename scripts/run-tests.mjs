@@ -82,6 +82,7 @@ const VM_FILES = [
   'lab-arm64',
   'ipxe-exit',
   'ipxe-204',
+  'ipv6',
 ];
 
 const uvu = join(repo, 'node_modules/uvu/bin.js');
@@ -129,7 +130,7 @@ if (unknownVm.length > 0) {
  * both lanes end about together (CI, 2 cores: the vm lane took 631 s, the other 862 s with them;
  * these four are about 115 s).
  */
-const AFTER_VM = ['cloud-init', 'media-cloud-init', 'bmc', 'dnsmasq', 'access'].filter((n) => realNames.includes(n));
+const AFTER_VM = ['cloud-init', 'media-cloud-init', 'ipv6-cloud-init', 'bmc', 'dnsmasq', 'access'].filter((n) => realNames.includes(n));
 // The vm lane's files need the downloaded files (the test kernel, cloud-init, Secure Boot's): `fetch`.
 const vm = what === 'unit' ? [] : [...VM_FILES, ...AFTER_VM].map((n) => ({ ...realJob(n), fetch: true }));
 const other = [

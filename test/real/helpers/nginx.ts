@@ -227,7 +227,8 @@ function probeTcp({ host, port }: { host: string; port: number }): Promise<boole
 
 async function probeInNetns(ns: Netns, { host, port }: { host: string; port: number }): Promise<boolean> {
   // socat is a suite dependency anyway; it exits 0 once the connection is made.
-  const r = await run(ns.exec(['socat', '-u', 'OPEN:/dev/null', `TCP:${host}:${port},connect-timeout=1`]), { timeoutMs: 3000 });
+  const target = host.includes(':') ? `TCP6:[${host}]:${port}` : `TCP:${host}:${port}`;
+  const r = await run(ns.exec(['socat', '-u', 'OPEN:/dev/null', `${target},connect-timeout=1`]), { timeoutMs: 3000 });
   return r.code === 0;
 }
 

@@ -64,6 +64,7 @@ export const DEBIAN_PACKAGE: Readonly<Record<string, string>> = {
   git: 'git',
   rsync: 'rsync',
   'kea-dhcp4': 'kea-dhcp4-server',
+  'kea-dhcp6': 'kea-dhcp6-server',
   dhcpd: 'isc-dhcp-server',
   shellcheck: 'shellcheck',
   dash: 'dash',
