@@ -389,7 +389,7 @@ const node = {
       'Address of the node on the management network. Used as the DHCP reservation and, with `method: static`, as the static address.',
     ),
     ip6: ipv6(
-      "IPv6 address of the node inside `network.ipv6.prefix`, in canonical form: its DHCPv6 reservation (by MAC) and the address nginx serves the node's files to. Generic OS nodes only.",
+      "IPv6 address of the node inside `network.ipv6.prefix`, in canonical form. Its DHCPv6 reservation (by MAC) is the /126 block that holds it, one address for each boot stage (firmware, iPXE, the OS), and nginx serves the node's files to that block; nodes' blocks must not overlap (docs/ipv6.md). Generic OS nodes only.",
     ),
     role: {
       type: 'string',

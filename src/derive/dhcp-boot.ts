@@ -2,7 +2,7 @@
 // (the iPXE split) and the reservations. dnsmasq (dnsmasq.ts), the libvirt network, Kea
 // (kea.ts) and ISC dhcpd (dhcpd.ts) each write these facts in their own syntax; none decides them.
 import { hasArm64, uefiBootFile } from '../model/boot-files.ts';
-import type { SiteModel } from '../model/index.ts';
+import type { ResolvedNode, SiteModel } from '../model/index.ts';
 import { namesKeyed, nodeScriptUrl } from './file-names.ts';
 import { LAYOUT } from './layout.ts';
 
@@ -126,4 +126,14 @@ export function serverBase6(model: SiteModel): string {
   const url = new URL(model.boot.server);
   url.hostname = `[${server}]`;
   return url.href.replace(/\/+$/, '');
+}
+
+/**
+ * Whether a node's files are served over IPv6: on a network with IPv6, not to a Harvester node
+ * (its installer config has no IPv6 fields), nor to one whose address is static or on its boot
+ * ISO (IPv4, with no DHCPv6), unless it has an `ip6`.
+ */
+export function servedOverIpv6(model: SiteModel, node: ResolvedNode): boolean {
+  if (!model.network.ipv6 || node.boot === 'harvester') return false;
+  return node.ip6 !== undefined || (node.method !== 'static' && node.medium !== 'iso');
 }

@@ -270,12 +270,18 @@ function siteNginx(input: SiteInput, serverUrl: URL, port: number): SiteModel['n
   // every IPv6 address (`[::]`, which nginx binds IPv6-only) when by name.
   const v6 = input.network.ipv6;
   const own6 = (n?.listen ?? serverUrl.hostname).startsWith('[');
+  // A `listen` of a bare port or `*:port` (IPv4 only, to nginx) gets `[::]:port` beside it.
+  const anyPort = n?.listen !== undefined ? /^(?:\*:)?([0-9]+)$/.exec(n.listen)?.[1] : undefined;
   const listen6 =
-    v6 === undefined || own6 || n?.listen !== undefined
+    v6 === undefined || own6
       ? undefined
-      : parseIpv4(serverUrl.hostname) !== undefined && v6.server !== undefined
-        ? `[${v6.server}]:${port}`
-        : `[::]:${port}`;
+      : n?.listen !== undefined
+        ? anyPort !== undefined
+          ? `[::]:${anyPort}`
+          : undefined
+        : parseIpv4(serverUrl.hostname) !== undefined && v6.server !== undefined
+          ? `[${v6.server}]:${port}`
+          : `[::]:${port}`;
   return {
     // nginx resolves a host name in `listen` when it starts (and fails if it cannot): a
     // name-based boot.server listens on all addresses of its port instead.

@@ -5,10 +5,11 @@
 import type { ResolvedNode, SiteModel } from '../model/index.ts';
 import { computeAlways, memoEach, type NodeMemo } from '../model/memo.ts';
 import { parseIpv4, rangeToCidrs } from '../util/ipv4.ts';
-import { parseIpv6, rangeToCidrs6 } from '../util/ipv6.ts';
+import { parseIpv6, rangeToCidrs6, reservation6 } from '../util/ipv6.ts';
 import { DIRS, LAYOUT } from '../derive/layout.ts';
 import { configFilePath, mediumPath } from '../derive/file-names.ts';
 import { mediumAllow } from '../derive/media.ts';
+import { servedOverIpv6 } from '../derive/dhcp-boot.ts';
 import { formatOfPath, servedConfigs } from '../derive/configs/index.ts';
 import { sameItems } from '../util/same-items.ts';
 
@@ -42,14 +43,13 @@ export function poolsAllow(model: SiteModel): string[] {
 /**
  * The addresses a node fetches its files from, on each address family of the network: its `ip`
  * (a static address, or the DHCP reservation of all its boot MACs), else any address of the pool
- * (NODE_FILES_OPEN_TO_POOL); on IPv6 (not a Harvester node) its `ip6`, else the DHCPv6 pool.
+ * (NODE_FILES_OPEN_TO_POOL); on IPv6 (`servedOverIpv6`) the reservation around its `ip6` (the
+ * /126 block: each boot stage asks DHCPv6 as a client of its own), else the DHCPv6 pool.
  */
 export function nodeAllow(model: SiteModel, node: ResolvedNode): string[] {
-  // A Harvester node installs over IPv4 only (its installer config has no IPv6 fields).
-  const v6 = model.network.ipv6 !== undefined && node.boot !== 'harvester';
   return [
     ...(model.network.ipv4 ? (node.ip !== undefined ? [node.ip] : poolAllow(model)) : []),
-    ...(v6 ? (node.ip6 !== undefined ? [node.ip6] : pool6Allow(model)) : []),
+    ...(servedOverIpv6(model, node) ? (node.ip6 !== undefined ? [reservation6(node.ip6)?.cidr ?? node.ip6] : pool6Allow(model)) : []),
   ];
 }
 
@@ -96,7 +96,8 @@ export function protectedFiles(model: SiteModel, served: readonly string[], memo
       for (const path of own.paths) owners.set(path, own.allow);
       if (own.medium) owners.set(own.medium.path, own.medium.allow);
     }
-    if (model.unknownJoin) owners.set(LAYOUT.unknownJoinConfig, poolsAllow(model));
+    // An unknown machine joins Harvester, over IPv4 only.
+    if (model.unknownJoin) owners.set(LAYOUT.unknownJoinConfig, poolAllow(model));
     if (memo !== computeAlways) ownersKept.set(owns, owners);
   }
   // Under watch's memo the list of last time, while the owners and the served paths are the same

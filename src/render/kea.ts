@@ -5,6 +5,7 @@
 // `escapers.kea` on its way in.
 import { ipv4Of, type SiteModel } from '../model/index.ts';
 import { parseIpv4 } from '../util/ipv4.ts';
+import { formatIpv6, reservation6 } from '../util/ipv6.ts';
 import {
   bootClasses,
   bootFiles6,
@@ -171,9 +172,13 @@ export function renderKea(model: SiteModel): string {
 /** iPXE over DHCPv6: user class (option 15) "iPXE", its one item after the item's 2-byte length. */
 const IPXE6_TEST = "(substring(option[15].hex,2,4) == 'iPXE')";
 
-/** A DHCPv6 vendor class (option 16) of enterprise 343 (Intel: PXE and UEFI HTTP boot) starting with `prefix` (a constant). */
-function vendor343(prefix: 'PXEClient' | 'HTTPClient'): string {
-  return `vendor-class[343].exists and substring(vendor-class[343].data,0,${prefix.length}) == '${prefix}'`;
+/**
+ * A DHCPv6 vendor class (option 16) of enterprise 343 (Intel: PXE and UEFI HTTP boot) starting
+ * with one of `prefixes` (constants): the class and the client architecture, x86-64 UEFI only.
+ */
+function vendor343(prefixes: readonly string[]): string {
+  const one = (p: string) => `substring(vendor-class[343].data,0,${p.length}) == '${p}'`;
+  return `vendor-class[343].exists and (${prefixes.map(one).join(' or ')})`;
 }
 
 /**
@@ -208,7 +213,7 @@ export function renderKea6(model: SiteModel): string {
     { name: site('ipxe'), test: IPXE6_TEST, 'only-if-required': true, 'option-data': url(files.ipxe) },
     {
       name: site('efi64'),
-      test: `not ${IPXE6_TEST} and ${vendor343('PXEClient')}`,
+      test: `not ${IPXE6_TEST} and ${vendor343(['PXEClient:Arch:00007', 'PXEClient:Arch:00009'])}`,
       'only-if-required': true,
       'option-data': url(files.efi64),
     },
@@ -216,16 +221,22 @@ export function renderKea6(model: SiteModel): string {
       ? [
           {
             name: site('efihttp'),
-            test: `not ${IPXE6_TEST} and ${vendor343('HTTPClient')}`,
+            test: `not ${IPXE6_TEST} and ${vendor343(['HTTPClient:Arch:00016'])}`,
             'only-if-required': true,
             'option-data': [...url(files.efihttp), { name: 'vendor-class', data: HTTP_CLIENT_VENDOR_CLASS, 'always-send': true }],
           },
         ]
       : []),
   ];
-  const reservations = model.nodes.flatMap((n) =>
-    n.ip6 === undefined ? [] : n.macs.map((mac) => ({ 'hw-address': k(mac), hostname: k(n.hostname), 'ip-addresses': [k(n.ip6!)] })),
-  );
+  // The /126 block around a node's ip6: one address per boot stage (each a DHCPv6 client of its
+  // own; Kea gives a client a reserved address no other client holds).
+  const reservations = model.nodes.flatMap((n) => {
+    const block = n.ip6 !== undefined ? reservation6(n.ip6) : undefined;
+    if (!block) return [];
+    const addresses: string[] = [];
+    for (let a = block.first; a <= block.last; a++) addresses.push(k(formatIpv6(a)));
+    return n.macs.map((mac) => ({ 'hw-address': k(mac), hostname: k(n.hostname), 'ip-addresses': addresses }));
+  });
   const subnet = {
     id: subnetId6(v6.cidr),
     subnet: k(v6.cidr),
@@ -233,7 +244,10 @@ export function renderKea6(model: SiteModel): string {
     pools: [{ pool: k(`${v6.dhcpStart} - ${v6.dhcpEnd}`) }],
     'preferred-lifetime': lease,
     'valid-lifetime': lease,
-    'option-data': v6.dns.length > 0 ? [{ name: 'dns-servers', data: v6.dns.map(k).join(', ') }] : [],
+    'option-data': [
+      ...(v6.dns.length > 0 ? [{ name: 'dns-servers', data: v6.dns.map(k).join(', ') }] : []),
+      ...(model.network.domain !== undefined ? [{ name: 'domain-search', data: k(model.network.domain) }] : []),
+    ],
     'require-client-classes': classes.map((c) => c.name),
     reservations,
   };

@@ -322,7 +322,7 @@ export interface SiteInput {
    */
   nginx?: {
     /**
-     * Where nginx listens (default: the address and port of `boot.server` when its host is an IPv4 address, else all addresses on its port). Form: `address:port` with an IPv4 address or `*` (all addresses), or a bare port; port 1-65535.
+     * Where nginx listens (default: the address and port of `boot.server` when its host is an IPv4 address, else all addresses on its port). Form: `address:port` with an IPv4 address, an IPv6 address in brackets (`[fd00:10::5]:80`) or `*` (all IPv4 addresses), or a bare port; port 1-65535.
      */
     listen?: string;
     /**
@@ -941,7 +941,7 @@ export interface NodeInput {
    */
   ip?: string;
   /**
-   * IPv6 address of the node inside `network.ipv6.prefix`, in canonical form: its DHCPv6 reservation (by MAC) and the address nginx serves the node's files to. Generic OS nodes only.
+   * IPv6 address of the node inside `network.ipv6.prefix`, in canonical form. Its DHCPv6 reservation (by MAC) is the /126 block that holds it, one address for each boot stage (firmware, iPXE, the OS), and nginx serves the node's files to that block; nodes' blocks must not overlap (docs/ipv6.md). Generic OS nodes only.
    */
   ip6?: string;
   /**

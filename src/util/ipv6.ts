@@ -111,3 +111,15 @@ export function rangeToCidrs6(start: bigint, end: bigint): string[] {
   }
   return out;
 }
+
+/** Addresses a node's DHCPv6 reservation holds: the /126 block around its `ip6` (one per boot stage's DHCPv6 client). */
+export const RESERVATION6_PREFIX = 126;
+
+/** The first address and the CIDR text of the /126 block that holds `ip6` (a canonical address). */
+export function reservation6(ip6: string): { first: bigint; last: bigint; cidr: string } | undefined {
+  const ip = parseIpv6(ip6);
+  if (ip === undefined) return undefined;
+  const size = 1n << BigInt(128 - RESERVATION6_PREFIX);
+  const first = ip - (ip % size);
+  return { first, last: first + size - 1n, cidr: `${formatIpv6(first)}/${RESERVATION6_PREFIX}` };
+}

@@ -13,8 +13,21 @@ const LABEL = '[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?';
 // A DNS name whose last label has a letter (RFC 3696 §2), so `300.1.1.1` is never a "name".
 const DNS_NAME = `(?:${LABEL}\\.)*(?=[A-Za-z0-9-]*[A-Za-z])${LABEL}`;
 const HOST = `(?:${IPV4}|${DNS_NAME})`;
-/** A URL's host: also an IPv6 address in brackets (lower-case hex and colons, as RFC 5952 writes it). */
-const URL_HOST = `(?:${HOST}|\\[[0-9a-f:]{2,39}\\])`;
+/** An IPv6 address in lower case (RFC 4291's text forms, no zone, no embedded IPv4). */
+const H16 = '[0-9a-f]{1,4}';
+const IPV6 = [
+  `(?:${H16}:){7}${H16}`,
+  `(?:${H16}:){1,7}:`,
+  `(?:${H16}:){1,6}:${H16}`,
+  `(?:${H16}:){1,5}(?::${H16}){1,2}`,
+  `(?:${H16}:){1,4}(?::${H16}){1,3}`,
+  `(?:${H16}:){1,3}(?::${H16}){1,4}`,
+  `(?:${H16}:){1,2}(?::${H16}){1,5}`,
+  `${H16}:(?::${H16}){1,6}`,
+  `:(?:(?::${H16}){1,7}|:)`,
+].join('|');
+/** A URL's host: also an IPv6 address in brackets, in lower case. */
+const URL_HOST = `(?:${HOST}|\\[(?:${IPV6})\\])`;
 /** Characters allowed in a URL path: RFC 3986 unreserved plus a few sub-delims every format holds. */
 const URL_PATH_CHARS = 'A-Za-z0-9._~+=,:@-';
 // Path segments are never empty, `.` or `..`: nginx merges and resolves those before matching a
@@ -42,11 +55,11 @@ export const VALUE_KINDS = {
     chars: /[A-Za-z0-9._~@+=:/-]/,
   },
   listen: {
-    pattern: `^(?:(?:${IPV4}|\\*):)?${PORT}$`,
-    maxLength: 21,
-    form: '`address:port` with an IPv4 address or `*` (all addresses), or a bare port; port 1-65535',
+    pattern: `^(?:(?:${IPV4}|\\*|\\[(?:${IPV6})\\]):)?${PORT}$`,
+    maxLength: 47,
+    form: '`address:port` with an IPv4 address, an IPv6 address in brackets (`[fd00:10::5]:80`) or `*` (all IPv4 addresses), or a bare port; port 1-65535',
     example: '192.168.122.1:80',
-    chars: /[0-9.:*]/,
+    chars: /[0-9a-f.:*[\]]/,
   },
   ifname: {
     pattern: '^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}$',

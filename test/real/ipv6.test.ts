@@ -30,6 +30,7 @@ import { requests } from './helpers/boot-log.ts';
 import { IPXE_DIR } from './helpers/lab.ts';
 import { describe, run, type Daemon } from './helpers/proc.ts';
 import { tempDir } from '../helpers/tmp.ts';
+import { parseIpv6Lenient, reservation6 } from '../../src/util/ipv6.ts';
 
 const FIXTURES = {
   real: path.join(REPO_ROOT, 'test/fixtures/real/ipv6'),
@@ -211,7 +212,7 @@ async function runCase(c: Case, base: SiteTree, artifacts: { kernel: string; ini
     tree = await copyTree(base, c.mutation);
     const file = path.join(tree.dir, `dnsmasq/hosts/${tree.site}.${c.hostname}`);
     const text = await readFile(file, 'utf8');
-    const broken = text.replace(`,[${ip6}]`, '');
+    const broken = text.replace(`,[${reservation6(ip6)!.cidr}]`, '');
     if (broken === text) throw new Error(`mutation ${c.mutation} did not apply to ${file}`);
     await writeFile(file, broken);
   }
@@ -316,8 +317,14 @@ async function problems(c: Case, o: Outcome): Promise<string[]> {
   if (!script) p.push(`iPXE never fetched /ipxe/${hyphen}.ipxe`);
   // The address iPXE fetched its script from: the node's reservation, or (mutation) a pool address.
   const pool = (ip: string) => /^fd00:6::1[0-9a-f]{3}$/.test(ip);
-  if (script && !c.mutation && script.ip !== o.ip6)
-    p.push(`iPXE fetched its script from ${script.ip}, not from the node's reserved ip6 ${o.ip6}`);
+  // The node's reservation: the /126 block around its ip6 (one address per boot stage).
+  const block = reservation6(o.ip6)!;
+  const reserved = (ip: string) => {
+    const v = parseIpv6Lenient(ip);
+    return v !== undefined && v >= block.first && v <= block.last;
+  };
+  if (script && !c.mutation && !reserved(script.ip))
+    p.push(`iPXE fetched its script from ${script.ip}, not from the node's reservation ${block.cidr}`);
   if (script && c.mutation && !pool(script.ip))
     p.push(`without the reservation iPXE fetched its script from ${script.ip}, not from a pool address`);
   if (c.firmware === 'uefi' && !/sent \S*snponly\.efi to fd00:6::/.test(o.dnsmasq))

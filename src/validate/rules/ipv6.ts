@@ -4,7 +4,7 @@
 // and on an IPv6-only network so does everything that writes an IPv4 address (a static address,
 // an iSCSI portal, a boot ISO, the libvirt lab), as do the DHCP forms that have no DHCPv6 here.
 import { parseIpv4 } from '../../util/ipv4.ts';
-import { checkIpv6, inNetwork6, parseCidr6, type Ipv6Network } from '../../util/ipv6.ts';
+import { checkIpv6, formatIpv6, inNetwork6, parseCidr6, reservation6, type Ipv6Network } from '../../util/ipv6.ts';
 import { nodeAt } from '../../model/index.ts';
 import type { ResolvedNode } from '../../model/types.ts';
 import type { Finding, Rule, RuleContext } from '../rule.ts';
@@ -33,6 +33,7 @@ export const ipv6Rule: Rule = {
       checkNodeIp6(ctx, node, facts, seen);
       checkNodeNeedsIpv4(ctx, node);
     }
+    checkHarvesterUrls(ctx);
     if (ctx.model.unknownJoin && !ctx.model.network.ipv4) {
       ctx.report({
         code: 'NODE_IPV6_HARVESTER',
@@ -43,6 +44,36 @@ export const ipv6Rule: Rule = {
     }
   },
 };
+
+/** The host of a URL is an IPv6 address (in brackets). */
+function ipv6Host(url: string | undefined): boolean {
+  if (url === undefined) return false;
+  try {
+    return new URL(url).hostname.startsWith('[');
+  } catch {
+    return false;
+  }
+}
+
+/** Harvester installs over IPv4: the URLs its installer fetches cannot name an IPv6 address. */
+function checkHarvesterUrls({ input, model, report }: RuleContext): void {
+  if (!model.network.ipv4) return; // an IPv6-only network refuses every Harvester node itself
+  if (!model.unknownJoin && !model.nodes.some((n) => n.boot === 'harvester')) return;
+  const urls: [string | undefined, Finding['at']][] = [
+    [input.boot.server, ['boot', 'server']],
+    [input.harvester?.artifacts, ['harvester', 'artifacts']],
+    [input.harvester?.iso_url, ['harvester', 'iso_url']],
+  ];
+  for (const [url, at] of urls) {
+    if (!ipv6Host(url)) continue;
+    report({
+      code: 'NODE_IPV6_HARVESTER',
+      message: `${at!.join('.')} ${url} names an IPv6 address, which the Harvester nodes' installer cannot reach`,
+      hint: "Harvester's installer config has no IPv6 fields (through v1.9): it fetches its files over IPv4. Name the server by its IPv4 address (and give `network.ipv6.server` for IPv6 clients), or by a name with A and AAAA records.",
+      at,
+    });
+  }
+}
 
 /** What the node checks use: the prefix and the pool, when they parse. */
 interface Ipv6Facts {
@@ -129,7 +160,7 @@ function checkNetwork(ctx: RuleContext): Ipv6Facts {
     }
   }
   (v6.dns ?? []).forEach((d, i) => address6(d, `network.ipv6.dns[${i}]`, ['network', 'ipv6', 'dns', i], report, code));
-  const server = checkServer(ctx, inside);
+  const server = checkServer(ctx, inside, start, end);
   return {
     ...(inside ? { net: inside } : {}),
     ...(start !== undefined ? { start } : {}),
@@ -139,7 +170,12 @@ function checkNetwork(ctx: RuleContext): Ipv6Facts {
 }
 
 /** The boot server's IPv6 address: given or boot.server's host, inside the prefix (firmware reaches it with no router). */
-function checkServer({ input, model, report }: RuleContext, net: Ipv6Network | undefined): bigint | undefined {
+function checkServer(
+  { input, model, report }: RuleContext,
+  net: Ipv6Network | undefined,
+  start: bigint | undefined,
+  end: bigint | undefined,
+): bigint | undefined {
   const v6 = input.network.ipv6!;
   const code = 'NET_IPV6_INVALID';
   const host = model.boot.host.replace(/^\[|\]$/g, '');
@@ -165,6 +201,14 @@ function checkServer({ input, model, report }: RuleContext, net: Ipv6Network | u
       code,
       message: `the boot server's IPv6 address ${text} is outside network.ipv6.prefix ${v6.prefix}`,
       hint: 'Give its address on the segment the machines boot on: firmware fetches iPXE from it before any route exists.',
+      at,
+    });
+  }
+  if (server !== undefined && start !== undefined && end !== undefined && server >= start && server <= end) {
+    report({
+      code,
+      message: `the boot server's IPv6 address ${text} lies inside the DHCPv6 pool ${v6.dhcp_range}`,
+      hint: "Move the pool or the server apart: DHCPv6 could give the server's address to a machine.",
       at,
     });
   }
@@ -235,7 +279,8 @@ function checkSiteNeedsIpv4({ input, model, report }: RuleContext): void {
       hint: 'It needs IPv4: give the network its IPv4 keys (`cidr`, `gateway`, `dns`, `dhcp_range`) too, or remove it.',
       at,
     });
-  if (input.lab !== undefined) refuse('`lab:` (the libvirt lab network is IPv4)', ['lab']);
+  if (input.lab !== undefined || model.outputs.lab)
+    refuse('the libvirt lab files (its network is IPv4)', input.lab !== undefined ? ['lab'] : ['outputs', 'lab']);
   if (input.cluster !== undefined) refuse('`cluster:` (its VIP is IPv4)', ['cluster']);
 }
 
@@ -265,24 +310,30 @@ function checkNodeIp6({ input, report }: RuleContext, node: ResolvedNode, facts:
     return;
   }
   const ip6 = address6(node.ip6, `ip6 of node ${node.hostname}`, at, report, code);
-  if (ip6 === undefined) return;
+  const block = ip6 !== undefined ? reservation6(node.ip6) : undefined;
+  if (ip6 === undefined || !block) return;
+  // The reservation is the /126 block around ip6 (one address per boot stage): all of it must be free.
+  const span = `the reservation ${block.cidr} (the /126 around ip6 ${node.ip6}) of node ${node.hostname}`;
   const bad = (message: string, hint: string) => report({ code, node: node.hostname, message, hint, at });
+  const v6 = input.network.ipv6;
   if (facts.net && !inNetwork6(ip6, facts.net))
+    bad(`ip6 ${node.ip6} of node ${node.hostname} is outside network.ipv6.prefix ${v6.prefix}`, 'Give the node an address of the prefix.');
+  else if (facts.net && block.first === facts.net.address)
     bad(
-      `ip6 ${node.ip6} of node ${node.hostname} is outside network.ipv6.prefix ${input.network.ipv6.prefix}`,
-      'Give the node an address of the prefix.',
+      `${span} holds the prefix's own address ${formatIpv6(facts.net.address)} (the subnet-router anycast address)`,
+      'Give the node an address past the first four of the prefix.',
     );
-  else if (facts.start !== undefined && facts.end !== undefined && ip6 >= facts.start && ip6 <= facts.end)
+  else if (facts.start !== undefined && facts.end !== undefined && block.first <= facts.end && block.last >= facts.start)
     bad(
-      `ip6 ${node.ip6} of node ${node.hostname} lies inside the DHCPv6 pool ${input.network.ipv6.dhcp_range}`,
-      'Use an address outside the pool: DHCPv6 could give it to another machine.',
+      `${span} overlaps the DHCPv6 pool ${v6.dhcp_range}`,
+      'Use an address whose /126 block lies outside the pool: DHCPv6 could give those addresses to other machines.',
     );
-  else if (facts.server !== undefined && ip6 === facts.server)
-    bad(`ip6 ${node.ip6} of node ${node.hostname} is the boot server's address`, 'Give the node an address of its own.');
-  const other = seen.get(node.ip6);
+  else if (facts.server !== undefined && facts.server >= block.first && facts.server <= block.last)
+    bad(`${span} holds the boot server's address`, "Give the node an address whose /126 block does not hold the server's.");
+  const other = seen.get(block.cidr);
   if (other !== undefined)
-    bad(`ip6 ${node.ip6} of node ${node.hostname} is also the ip6 of node ${other}`, 'Give each node an address of its own.');
-  else seen.set(node.ip6, node.hostname);
+    bad(`${span} is also node ${other}'s`, 'Give each node an address of its own /126 block (4 addresses apart, e.g. ::10, ::14, ::18).');
+  else seen.set(block.cidr, node.hostname);
 }
 
 /** On an IPv6-only network: a node setting that writes an IPv4 address, and every Harvester node. */
@@ -310,4 +361,5 @@ function checkNodeNeedsIpv4({ model, report }: RuleContext, node: ResolvedNode):
   if (node.method === 'static') refuse('`method: static` sets an IPv4 address', nodeAt(node, 'method'));
   if (node.boot === 'iscsi') refuse('an iSCSI portal (`iscsi.server`) is IPv4', nodeAt(node, 'iscsi.server'));
   if (node.medium === 'iso') refuse('a boot ISO (`medium: iso`) sets an IPv4 address', nodeAt(node, 'medium'));
+  if (node.arch === 'arm64') refuse('arm64 firmware gets no iPXE over DHCPv6 (harvgen answers x86-64 UEFI there)', nodeAt(node, 'arch'));
 }

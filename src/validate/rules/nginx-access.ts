@@ -5,6 +5,7 @@
 import { servedConfigs } from '../../derive/configs/index.ts';
 import { parseCidr } from '../../util/ipv4.ts';
 import { eachNode, type Rule } from '../rule.ts';
+import { servedOverIpv6 } from '../../derive/dhcp-boot.ts';
 
 /** Nodes whose files any pool address may read; `nginx.real_ip.from` blocks without host bits. */
 export const nginxAccessRule: Rule = {
@@ -27,8 +28,8 @@ export const nginxAccessRule: Rule = {
     const { ipv4, ipv6 } = model.network;
     eachNode(ctx, 'nginx-access', (node, report) => {
       // A pool a node without a reserved address leases from: IPv4's (no `ip`), else IPv6's (no `ip6`).
-      // A Harvester node is served over IPv4 only (access.ts, nodeAllow).
-      const pool = ipv4 && node.ip === undefined ? ipv4 : ipv6 && node.ip6 === undefined && node.boot !== 'harvester' ? ipv6 : undefined;
+      // Who is served over IPv6: access.ts, servedOverIpv6.
+      const pool = ipv4 && node.ip === undefined ? ipv4 : ipv6 && node.ip6 === undefined && servedOverIpv6(model, node) ? ipv6 : undefined;
       if (pool === undefined) return;
       // What the node is served (src/derive/configs/): a Harvester config matters whatever the
       // node's state, a seed only for a node that boots the network.
