@@ -11,6 +11,7 @@ import { check, compileSite } from '../src/index.ts';
 import { checkIpv6, formatIpv6, inNetwork6, parseCidr6, parseIpv6, parseIpv6Lenient, rangeToCidrs6 } from '../src/util/ipv6.ts';
 import { addressAllowed } from '../src/util/ipv4.ts';
 import { VALUE_KINDS } from '../src/util/value-kinds.ts';
+import { serverAddresses } from '../src/status/origin.ts';
 import { tempDir } from './helpers/tmp.ts';
 
 test('the canonical spelling (RFC 5952) is the only one accepted, and the rule names it', () => {
@@ -365,6 +366,36 @@ test('nginx.listen of a port listens on IPv6 too; a static IPv4 node is not serv
     allowOf(nginx, '/unknown/join.yaml').every((a) => a.startsWith('10.0.0.')),
     allowOf(nginx, '/unknown/join.yaml').join(' '),
   );
+});
+
+test("two sites on one dnsmasq with overlapping IPv6 prefixes are refused; the boot server's IPv6 address is its own in status", async () => {
+  const one = (name: string, prefix: string) =>
+    site({
+      ...V6_ONLY,
+      site: name,
+      boot: { server: `http://[${prefix.replace('::/64', '::1')}]/${name}` },
+      dnsmasq: { host: 'boot1', interface: 'eno1' },
+      network: { ipv6: { prefix, dhcp_range: prefix.replace('::/64', '::1000-') + prefix.replace('::/64', '::1fff') } },
+      nodes: [
+        {
+          hostname: 'a',
+          mac: name === 's1' ? '52:54:00:00:00:01' : '52:54:00:00:00:02',
+          ip6: prefix.replace('::/64', '::11'),
+          os: 'debian',
+        },
+      ],
+    });
+  const same = await check({ sites: [one('s1', 'fd00:6::/64'), one('s2', 'fd00:6::/64')] });
+  assert.ok(
+    same.diagnostics.some((d) => d.code === 'SITE_DNSMASQ_CONFLICT' && /IPv6 prefixes overlap/.test(d.message)),
+    same.diagnostics.map((d) => `${d.code} ${d.message}`).join('\n'),
+  );
+  const apart = await check({ sites: [one('s1', 'fd00:6::/64'), one('s2', 'fd00:7::/64')] });
+  assert.not.ok(apart.diagnostics.some((d) => d.code === 'SITE_DNSMASQ_CONFLICT'));
+  const r = await compileSite(
+    site({ ...V6_ONLY, boot: { server: 'http://boot.example.net' }, network: { ipv6: { ...V6_ONLY.network.ipv6, server: 'fd00:6::1' } } }),
+  );
+  assert.ok(serverAddresses(r.model!).includes('fd00:6::1'));
 });
 
 test.run();

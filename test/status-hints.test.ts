@@ -88,7 +88,7 @@ test('a release file missing is fetch.sh; a release file refused is file permiss
   );
   assert.match(
     p.find((x) => x.startsWith('config'))!,
-    /access rules \(nginx\.access: nodes\) allow only the node's address \(10\.0\.0\.15\)/,
+    /access rules \(nginx\.access: nodes\) allow only the node's addresses \(10\.0\.0\.15\)/,
   );
 });
 

@@ -13,11 +13,12 @@ import { addressAllowed, parseIpv4 } from '../util/ipv4.ts';
 /** Where a request came from, for the tally. */
 export type Origin = 'server' | 'foreign' | 'counted';
 
-/** The boot server's own addresses: loopback, and boot.server's host when it is an address. */
+/** The boot server's own addresses: loopback, boot.server's host when it is an address, and its IPv6 address (`network.ipv6`). */
 export function serverAddresses(model: SiteModel): string[] {
   const host = model.boot.host.replace(/^\[|\]$/g, '');
   const own = parseIpv4(host) !== undefined || host.includes(':') ? [host] : [];
-  return ['127.0.0.0/8', '::1', ...own];
+  const v6 = model.network.ipv6?.server;
+  return ['127.0.0.0/8', '::1', ...own, ...(v6 && !own.includes(v6) ? [v6] : [])];
 }
 
 /** Judges the origin of one site's requests. */

@@ -6,6 +6,7 @@ import type { ResolvedNode, ResolvedOs, SiteModel } from '../model/index.ts';
 import { osFiles, unservedOnBootServer } from '../model/os-files.ts';
 import { servesRelease } from '../model/served-releases.ts';
 import type { LogRequest } from './log.ts';
+import { nodeAllow } from '../render/access.ts';
 import type { FetchKind } from './types.ts';
 
 const iso = (t: number) => new Date(t).toISOString();
@@ -63,7 +64,7 @@ export function problemOf(model: SiteModel, kind: FetchKind, r: LogRequest, node
   const at = `${iso(r.time)} from ${r.ip}`;
   if (r.status === 403)
     return guarded(model, kind)
-      ? `${kind} refused (403) ${at}: its access rules (nginx.access: nodes) allow only the node's address${node.ip ? ` (${node.ip})` : 'es (the DHCP pool)'}; did the node boot from another address?`
+      ? `${kind} refused (403) ${at}: its access rules (nginx.access: nodes) allow only the node's addresses (${nodeAllow(model, node).join(', ') || 'none'}); did the node boot from another address?`
       : `${kind} refused (403) ${at}: nginx may not read the file (its permissions or SELinux label on the boot server)`;
   if (r.status === 404)
     return kind === 'script' || kind === 'config' || kind === 'seed'

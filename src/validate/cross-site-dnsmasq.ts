@@ -7,6 +7,7 @@
 import type { Diagnostic } from '../diagnostics/types.ts';
 import { DNSMASQ_GLOBAL_KEYS, type DnsmasqGlobals } from '../derive/dnsmasq-globals.ts';
 import { networksOverlap, parseCidr } from '../util/ipv4.ts';
+import { parseCidr6 } from '../util/ipv6.ts';
 import type { Locator } from '../load/index.ts';
 import { findingToDiagnostic } from './finding.ts';
 import { factsLocator, type CrossSiteFacts } from './cross-site-facts.ts';
@@ -65,6 +66,18 @@ export function dnsmasqSharingDiagnostics(sites: readonly CrossSiteFacts[]): Dia
     }
     for (let i = 0; i < group.length; i++) {
       for (const s of group.slice(i + 1)) {
+        const a6 = group[i]!.dnsmasq.cidr6 !== undefined ? parseCidr6(group[i]!.dnsmasq.cidr6!).net : undefined;
+        const b6 = s.dnsmasq.cidr6 !== undefined ? parseCidr6(s.dnsmasq.cidr6).net : undefined;
+        if (a6 && b6 && a6.address <= b6.last && b6.address <= a6.last) {
+          out.push(
+            conflict(
+              s,
+              ['network', 'ipv6', 'prefix'],
+              `sites ${group[i]!.site} and ${s.site} share one dnsmasq on ${host} and their IPv6 prefixes overlap (${group[i]!.dnsmasq.cidr6} and ${s.dnsmasq.cidr6}): dnsmasq would pick either site's DHCPv6 range for a machine, and with it that site's boot files`,
+              `Put sites that share one dnsmasq on separate networks, or give each its own \`dnsmasq.host\` (its own dnsmasq). ${HINT_HOST}`,
+            ),
+          );
+        }
         const a = parseCidr(group[i]!.dnsmasq.cidr).net;
         const b = parseCidr(s.dnsmasq.cidr).net;
         if (!a || !b || !networksOverlap(a, b)) continue;

@@ -32,6 +32,8 @@ export interface CrossSiteFacts {
     readonly host: string;
     readonly interface?: string;
     readonly cidr: string;
+    /** `network.ipv6.prefix`, when the site has IPv6. */
+    readonly cidr6?: string;
     readonly globals: DnsmasqGlobals;
   };
   /**
@@ -51,6 +53,7 @@ const PATHS: readonly (readonly string[])[] = [
   ['harvester', 'artifacts'],
   ['dnsmasq'],
   ['network', 'cidr'],
+  ['network', 'ipv6', 'prefix'],
   ...Object.values(DNSMASQ_GLOBAL_KEYS).map((k) => ['dnsmasq', k]),
 ];
 
@@ -82,6 +85,7 @@ export function crossSiteFacts(model: SiteModel, locate: Locator, resolve = fals
             ...(model.dnsmasq.interface !== undefined ? { interface: model.dnsmasq.interface } : {}),
             // IPv4 networks are compared (an IPv6-only site's is empty: not compared).
             cidr: model.network.ipv4?.cidr ?? '',
+            ...(model.network.ipv6 ? { cidr6: model.network.ipv6.cidr } : {}),
             globals: dnsmasqGlobals(model),
           },
         }
