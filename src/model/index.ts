@@ -3,8 +3,7 @@
 // unknown OS profile) and reports the settings a node's kind ignores; everything else is judged by
 // the rules, so values that cannot be parsed are carried through as written for them to point at.
 import type { NodeInput, SiteInput } from '../types/site-input.ts';
-import { formatIpv4, parseCidr, parseIpv4, prefixToMask } from '../util/ipv4.ts';
-import { parseIpv6 } from '../util/ipv6.ts';
+import { parseCidr, parseIpv4 } from '../util/ipv4.ts';
 import { normalizeMac } from '../util/mac.ts';
 import { BUILTIN_DEFAULTS as D } from './defaults.ts';
 import { nodeReaders, type NodeReader } from './layers.ts';
@@ -14,7 +13,6 @@ import { ignoredProblems } from './ignored.ts';
 import { siteLevel, type ModelCache, type SiteLevel, type SiteLevelResolve } from './cache.ts';
 import type {
   HarvesterNode,
-  Ipv4Net,
   ModelProblem,
   ResolvedCluster,
   ResolvedNode,
@@ -27,6 +25,7 @@ import type { Layers } from '../types/layers.ts';
 import { factsFromDocument } from '../facts/file.ts';
 import type { MeasuredFacts } from '../facts/types.ts';
 import { deepFreeze } from '../util/deep-freeze.ts';
+import { isAddressHost, siteNetwork } from './network.ts';
 
 export type * from './types.ts';
 export { BUILTIN_DEFAULTS } from './defaults.ts';
@@ -37,6 +36,7 @@ export { IGNORED_BY_KIND } from './kinds/index.ts';
 export { resolveBmc } from './kinds/common.ts';
 export { nodeFirmware, kernelShim } from './boot.ts';
 export { modelCache, type ModelCache } from './cache.ts';
+export { ipv4Of } from './network.ts';
 
 /**
  * A resolved site and the problems of resolving it: errors for the nodes whose kind cannot be
@@ -185,55 +185,6 @@ function secureBootPair(
   return { shim: sb.shim ?? `${loader.replace(/\.efi$/, '')}-shimx64.efi`, loader };
 }
 
-/** `network:`, with the address, netmask and DHCP ranges split out. */
-function siteNetwork(input: SiteInput, cidr: ReturnType<typeof parseCidr>['net'], netPrefix: number, serverUrl: URL): SiteModel['network'] {
-  const n = input.network;
-  const range = (text: string): [string, string] => {
-    const [first = '', last = ''] = text.split('-').map((s) => s.trim());
-    return [first, last];
-  };
-  const ipv4 =
-    n.cidr !== undefined && n.gateway !== undefined && n.dns !== undefined && n.dhcp_range !== undefined
-      ? (() => {
-          const [dhcpStart, dhcpEnd] = range(n.dhcp_range);
-          return {
-            cidr: n.cidr,
-            address: cidr ? formatIpv4(cidr.address) : n.cidr,
-            prefix: netPrefix,
-            netmask: formatIpv4(prefixToMask(netPrefix)),
-            gateway: n.gateway,
-            dns: n.dns,
-            dhcpStart,
-            dhcpEnd,
-          };
-        })()
-      : undefined;
-  const v6 = n.ipv6;
-  const ipv6 = v6
-    ? (() => {
-        const [dhcpStart, dhcpEnd] = range(v6.dhcp_range);
-        const [address = '', length = ''] = v6.prefix.split('/');
-        // URL hosts keep IPv6 addresses in brackets.
-        const host = serverUrl.hostname.replace(/^\[|\]$/g, '');
-        return {
-          cidr: v6.prefix,
-          address,
-          prefix: Number(length),
-          dhcpStart,
-          dhcpEnd,
-          dns: v6.dns ?? [],
-          server: v6.server ?? (parseIpv6(host) !== undefined ? host : ''),
-        };
-      })()
-    : undefined;
-  return {
-    ...(ipv4 ? { ipv4 } : {}),
-    ...(ipv6 ? { ipv6 } : {}),
-    ...(n.domain !== undefined ? { domain: n.domain } : {}),
-    dhcpServers: n.dhcp_servers ?? 'one',
-  };
-}
-
 /** `lab:` with its defaults (named after the site). */
 function siteLab(input: SiteInput): SiteModel['lab'] {
   const siteSlug = input.site.replace(/_/g, '-');
@@ -244,22 +195,6 @@ function siteLab(input: SiteInput): SiteModel['lab'] {
     tftpRoot: input.lab?.tftp_root ?? D.lab.tftpRoot,
     hostArch: input.lab?.host_arch ?? D.lab.hostArch,
   };
-}
-
-/** A URL host that is an address (IPv4, or IPv6 in brackets) rather than a name. */
-function isAddressHost(host: string): boolean {
-  return parseIpv4(host) !== undefined || (host.startsWith('[') && host.endsWith(']'));
-}
-
-/**
- * The IPv4 side of a network that has one: for the outputs only an IPv4 network has (the libvirt
- * lab network, ISC dhcpd, Kea's DHCPv4 file). The rules refuse those on an IPv6-only network
- * before anything is rendered, so this never fails on a valid site.
- */
-export function ipv4Of(model: SiteModel): Ipv4Net {
-  const v4 = model.network.ipv4;
-  if (!v4) throw new Error(`site ${model.site} has no IPv4 network, which this output needs (a rule should have refused it)`);
-  return v4;
 }
 
 /** `nginx:` with its defaults. */

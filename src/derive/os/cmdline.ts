@@ -45,15 +45,20 @@ export function mediaStaticIp(node: OsNode): string | undefined {
  */
 export function mediaNetworkConfig(node: OsNode, mac: string): string | undefined {
   if (!node.os.cloudInit || node.medium !== 'iso' || node.method !== 'static' || node.ip === undefined) return undefined;
-  // A profile that gives its own network config keeps it.
-  if (node.os.params.some((p) => p.startsWith('network-config='))) return undefined;
-  const nic = {
-    match: { macaddress: mac },
+  return networkConfigArg(node, mac, {
     addresses: [`${node.ip}/${node.prefix}`],
     routes: [{ to: '0.0.0.0/0', via: node.gateway }],
     ...(node.dns.length > 0 ? { nameservers: { addresses: [...node.dns] } } : {}),
-  };
-  const config = { version: 2, ethernets: { [`boot-${macToHyphen(mac)}`]: nic } };
+  });
+}
+
+/**
+ * `network-config=<base64>`: a version 2 network config of one NIC, matched by the boot MAC; none
+ * when the profile's `params` give their own (the profile's is kept).
+ */
+function networkConfigArg(node: OsNode, mac: string, nic: Record<string, unknown>): string | undefined {
+  if (node.os.params.some((p) => p.startsWith('network-config='))) return undefined;
+  const config = { version: 2, ethernets: { [`boot-${macToHyphen(mac)}`]: { match: { macaddress: mac }, ...nic } } };
   return `network-config=${Buffer.from(JSON.stringify(config)).toString('base64')}`;
 }
 
@@ -66,10 +71,7 @@ export function mediaNetworkConfig(node: OsNode, mac: string): string | undefine
  */
 export function ipv6NetworkConfig(model: SiteModel, node: OsNode, mac: string): string | undefined {
   if (!node.os.cloudInit || model.network.ipv4 || !model.network.ipv6) return undefined;
-  if (node.os.params.some((p) => p.startsWith('network-config='))) return undefined;
-  const nic = { match: { macaddress: mac }, dhcp4: false, dhcp6: true, 'accept-ra': true };
-  const config = { version: 2, ethernets: { [`boot-${macToHyphen(mac)}`]: nic } };
-  return `network-config=${Buffer.from(JSON.stringify(config)).toString('base64')}`;
+  return networkConfigArg(node, mac, { dhcp4: false, dhcp6: true, 'accept-ra': true });
 }
 
 /** The kernel, initrds (named `initrd<k>`, as iPXE and the command line call them on UEFI) and command line of a generic node booting from NIC `mac`. */

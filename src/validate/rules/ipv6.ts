@@ -179,17 +179,21 @@ function checkServer(
   const v6 = input.network.ipv6!;
   const code = 'NET_IPV6_INVALID';
   const host = model.boot.host.replace(/^\[|\]$/g, '');
-  if (v6.server === undefined && model.network.ipv6?.server === '') {
-    const v4only = parseIpv4(host) !== undefined && !model.network.ipv4;
+  // An IPv4 boot.server on an IPv6-only network: said once, whether network.ipv6.server is given or not.
+  if (!model.network.ipv4 && parseIpv4(host) !== undefined) {
     report({
       code,
-      message: v4only
-        ? `boot.server ${model.boot.server} names an IPv4 address, which machines on an IPv6-only network cannot reach`
-        : `network.ipv6 has no \`server\`, and boot.server ${model.boot.server} does not name an IPv6 address`,
-      hint: v4only
-        ? 'Name the boot server by its IPv6 address in boot.server, e.g. `server: http://[fd00:10::1]`.'
-        : "Add `server:` to network.ipv6, the boot server's IPv6 address on this network (DHCPv6 sends firmware `tftp://[<server>]/...`, which has no DNS).",
-      at: v4only ? ['boot', 'server'] : ['network', 'ipv6'],
+      message: `boot.server ${model.boot.server} names an IPv4 address, which machines on an IPv6-only network cannot reach`,
+      hint: `Name the boot server by its IPv6 address, e.g. \`server: http://[${v6.server ?? 'fd00:10::1'}]\`.`,
+      at: ['boot', 'server'],
+    });
+    if (v6.server === undefined) return undefined;
+  } else if (v6.server === undefined && model.network.ipv6?.server === '') {
+    report({
+      code,
+      message: `network.ipv6 has no \`server\`, and boot.server ${model.boot.server} does not name an IPv6 address`,
+      hint: "Add `server:` to network.ipv6, the boot server's IPv6 address on this network (DHCPv6 sends firmware `tftp://[<server>]/...`, which has no DNS).",
+      at: ['network', 'ipv6'],
     });
     return undefined;
   }
@@ -210,14 +214,6 @@ function checkServer(
       message: `the boot server's IPv6 address ${text} lies inside the DHCPv6 pool ${v6.dhcp_range}`,
       hint: "Move the pool or the server apart: DHCPv6 could give the server's address to a machine.",
       at,
-    });
-  }
-  if (server !== undefined && !model.network.ipv4 && parseIpv4(host) !== undefined) {
-    report({
-      code,
-      message: `boot.server ${model.boot.server} names an IPv4 address, which machines on an IPv6-only network cannot reach`,
-      hint: `Name the boot server by its IPv6 address, e.g. \`server: http://[${text}]\`.`,
-      at: ['boot', 'server'],
     });
   }
   return server;

@@ -22,16 +22,16 @@ export function keaInterfaces(config: string): string[] {
 }
 
 /**
- * `kea-dhcp4 -t <file>`, inside `ns`: Kea checks that the interfaces the config names exist, so
+ * `kea-dhcp4 -t <file>` (or `kea-dhcp6`), inside `ns`: Kea checks that the interfaces the config names exist, so
  * each gets a link of that name there first (a site names its boot host's NIC, e.g. `ens1f0`; a
  * veth pair, as this kernel may have no dummy driver).
  */
-export async function keaTest(ns: Netns, file: string, workDir: string): Promise<RunResult> {
+export async function keaTest(ns: Netns, file: string, workDir: string, program: 'kea-dhcp4' | 'kea-dhcp6' = 'kea-dhcp4'): Promise<RunResult> {
   for (const [n, i] of keaInterfaces(await readFile(file, 'utf8')).entries()) {
     const r = await run(ns.exec(['ip', 'link', 'add', i, 'type', 'veth', 'peer', 'name', `hgkp${n}`]), { timeoutMs: 10_000 });
     if (r.code !== 0 && !r.stderr.includes('File exists')) throw new Error(`link ${i}: ${r.stderr}`);
   }
-  return run(ns.exec(['kea-dhcp4', '-t', file]), { timeoutMs: 20_000, env: keaEnv(workDir) });
+  return run(ns.exec([program, '-t', file]), { timeoutMs: 20_000, env: keaEnv(workDir) });
 }
 
 /** `dhcpd -t -cf <file>` (syntax and semantics of the config; no socket, no lease file written). */

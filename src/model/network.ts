@@ -1,0 +1,77 @@
+// The management network as the model holds it (`SiteModel.network`): its IPv4 side (absent on an
+// IPv6-only network) and its IPv6 side, split out of `network:`; and the guard of the outputs that
+// only an IPv4 network has.
+import type { SiteInput } from '../types/site-input.ts';
+import { formatIpv4, parseCidr, parseIpv4, prefixToMask } from '../util/ipv4.ts';
+import { parseIpv6 } from '../util/ipv6.ts';
+import type { Ipv4Net, SiteModel } from './types.ts';
+
+/** `network:`, with the address, netmask and DHCP ranges split out. */
+export function siteNetwork(
+  input: SiteInput,
+  cidr: ReturnType<typeof parseCidr>['net'],
+  netPrefix: number,
+  serverUrl: URL,
+): SiteModel['network'] {
+  const n = input.network;
+  const range = (text: string): [string, string] => {
+    const [first = '', last = ''] = text.split('-').map((s) => s.trim());
+    return [first, last];
+  };
+  const ipv4 =
+    n.cidr !== undefined && n.gateway !== undefined && n.dns !== undefined && n.dhcp_range !== undefined
+      ? (() => {
+          const [dhcpStart, dhcpEnd] = range(n.dhcp_range);
+          return {
+            cidr: n.cidr,
+            address: cidr ? formatIpv4(cidr.address) : n.cidr,
+            prefix: netPrefix,
+            netmask: formatIpv4(prefixToMask(netPrefix)),
+            gateway: n.gateway,
+            dns: n.dns,
+            dhcpStart,
+            dhcpEnd,
+          };
+        })()
+      : undefined;
+  const v6 = n.ipv6;
+  const ipv6 = v6
+    ? (() => {
+        const [dhcpStart, dhcpEnd] = range(v6.dhcp_range);
+        const [address = '', length = ''] = v6.prefix.split('/');
+        // URL hosts keep IPv6 addresses in brackets.
+        const host = serverUrl.hostname.replace(/^\[|\]$/g, '');
+        return {
+          cidr: v6.prefix,
+          address,
+          prefix: Number(length),
+          dhcpStart,
+          dhcpEnd,
+          dns: v6.dns ?? [],
+          server: v6.server ?? (parseIpv6(host) !== undefined ? host : ''),
+        };
+      })()
+    : undefined;
+  return {
+    ...(ipv4 ? { ipv4 } : {}),
+    ...(ipv6 ? { ipv6 } : {}),
+    ...(n.domain !== undefined ? { domain: n.domain } : {}),
+    dhcpServers: n.dhcp_servers ?? 'one',
+  };
+}
+
+/**
+ * The IPv4 side of a network that has one: for the outputs only an IPv4 network has (the libvirt
+ * lab network, ISC dhcpd, Kea's DHCPv4 file). The rules refuse those on an IPv6-only network
+ * before anything is rendered, so this never fails on a valid site.
+ */
+export function ipv4Of(model: SiteModel): Ipv4Net {
+  const v4 = model.network.ipv4;
+  if (!v4) throw new Error(`site ${model.site} has no IPv4 network, which this output needs (a rule should have refused it)`);
+  return v4;
+}
+
+/** A URL host that is an address (IPv4, or IPv6 in brackets) rather than a name. */
+export function isAddressHost(host: string): boolean {
+  return parseIpv4(host) !== undefined || (host.startsWith('[') && host.endsWith(']'));
+}
