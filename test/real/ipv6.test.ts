@@ -85,7 +85,10 @@ test('kea-dhcp6 -t accepts kea/harvgen6.json; the same file with the HTTP boot v
   assert.is.not(mutated, generated, 'the mutation did not apply');
   await writeFile(broken, mutated);
   // Both in one namespace: the links the config names are made once (a second `ip link add` of them is skipped).
-  const [ok, bad] = await withNetns('kea6', async (ns) => [await keaTest(ns, good, work, 'kea-dhcp6'), await keaTest(ns, broken, work, 'kea-dhcp6')]);
+  const [ok, bad] = await withNetns('kea6', async (ns) => [
+    await keaTest(ns, good, work, 'kea-dhcp6'),
+    await keaTest(ns, broken, work, 'kea-dhcp6'),
+  ]);
   assert.is(ok.code, 0, describe(ok));
   assert.is.not(bad.code, 0, `kea-dhcp6 accepted the mutated vendor-class\n${describe(bad)}`);
   assert.match(`${bad.stdout}${bad.stderr}`, /HTTPClient/);

@@ -26,7 +26,12 @@ export function keaInterfaces(config: string): string[] {
  * each gets a link of that name there first (a site names its boot host's NIC, e.g. `ens1f0`; a
  * veth pair, as this kernel may have no dummy driver).
  */
-export async function keaTest(ns: Netns, file: string, workDir: string, program: 'kea-dhcp4' | 'kea-dhcp6' = 'kea-dhcp4'): Promise<RunResult> {
+export async function keaTest(
+  ns: Netns,
+  file: string,
+  workDir: string,
+  program: 'kea-dhcp4' | 'kea-dhcp6' = 'kea-dhcp4',
+): Promise<RunResult> {
   for (const [n, i] of keaInterfaces(await readFile(file, 'utf8')).entries()) {
     const r = await run(ns.exec(['ip', 'link', 'add', i, 'type', 'veth', 'peer', 'name', `hgkp${n}`]), { timeoutMs: 10_000 });
     if (r.code !== 0 && !r.stderr.includes('File exists')) throw new Error(`link ${i}: ${r.stderr}`);
