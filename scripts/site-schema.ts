@@ -590,6 +590,38 @@ const schema = {
           },
           { required: ['prefix', 'dhcp_range'] },
         ),
+        vlans: {
+          type: 'array',
+          maxItems: 64,
+          description:
+            "Tagged VLANs the boot server serves beside this network (docs/vlan.md): each a DHCP scope of its own (dnsmasq, Kea or ISC dhcpd on the VLAN's interface) and an address of the boot server on it. Machines PXE-boot on this (untagged, native) network; a Harvester node whose `vlan` names one of these installs on it: its installer tags the VLAN, takes its address there (`ip` inside the VLAN's `cidr`, reserved by MAC in the VLAN's scope) and fetches its live root and config from the VLAN's `server`. With `vlans`, every node's `vlan` must name one of them.",
+          items: obj(
+            'One tagged VLAN and its DHCP scope.',
+            {
+              id: {
+                type: 'integer',
+                minimum: 2,
+                maximum: 4094,
+                description: 'VLAN ID (2-4094), as the switch tags it; a node joins it with `vlan: <id>`.',
+              },
+              cidr: str('Network of the VLAN in CIDR form, e.g. `10.100.0.0/24`; the addresses of the nodes on it (`ip`).'),
+              gateway: ipv4('Default gateway on the VLAN; sent as DHCP option `router`, and the default `gateway` of its nodes.'),
+              server: ipv4(
+                "The boot server's address on the VLAN (its interface `interface` holds it): the installer's initrd fetches the live root and the node's config from `boot.server` with this host, and nginx listens there.",
+              ),
+              interface: value(
+                'ifname',
+                "The boot server's interface on the VLAN, e.g. `eth0.100`: the DHCP scope answers there (dnsmasq `interface=`, Kea's subnet `interface`).",
+              ),
+              dhcp_range: str('Dynamic pool `first-last` inside `cidr`; without it the scope gives the reserved addresses only.'),
+              dns: strList('DNS servers handed out on the VLAN and used by its static nodes (1 to 8). Default: `network.dns`.', {
+                minItems: 1,
+                maxItems: 8,
+              }),
+            },
+            { required: ['id', 'cidr', 'gateway', 'server', 'interface'] },
+          ),
+        },
         dhcp_servers: {
           type: 'string',
           enum: ['one', 'several'],

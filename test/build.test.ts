@@ -50,6 +50,12 @@ const goldens: { name: string; site: string; expected: string }[] = [
     site: join(repo, 'test/fixtures/build/ipv6-kea/site'),
     expected: join(repo, 'test/fixtures/build/ipv6-kea/expected'),
   },
+  // Tagged VLANs the boot server serves (network.vlans), in each DHCP form.
+  ...['vlan-scopes', 'vlan-kea', 'vlan-isc'].map((f) => ({
+    name: `fixture ${f}`,
+    site: join(repo, `test/fixtures/build/${f}/site`),
+    expected: join(repo, `test/fixtures/build/${f}/expected`),
+  })),
   {
     // BMC scripts: Redfish (defaults and a node's own system, IPv6 and port) and IPMI, on a UEFI HTTP boot site.
     name: 'fixture bmc',

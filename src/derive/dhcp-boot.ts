@@ -2,7 +2,8 @@
 // (the iPXE split) and the reservations. dnsmasq (dnsmasq.ts), the libvirt network, Kea
 // (kea.ts) and ISC dhcpd (dhcpd.ts) each write these facts in their own syntax; none decides them.
 import { hasArm64, uefiBootFile } from '../model/boot-files.ts';
-import type { ResolvedNode, SiteModel } from '../model/index.ts';
+import type { ResolvedNode, SiteModel, VlanScope } from '../model/index.ts';
+import { scopeOf } from '../model/index.ts';
 import { namesKeyed, nodeScriptUrl } from './file-names.ts';
 import { LAYOUT } from './layout.ts';
 
@@ -84,9 +85,23 @@ export interface DhcpHost {
   readonly ip?: string;
 }
 
-/** The reservations of the site's nodes, in node order. */
+/**
+ * The reservations of the site's nodes on the (native) network, in node order. A node on a VLAN
+ * scope has its address there (`scopeHosts`): here it has its name only, and PXE-boots from the pool.
+ */
 export function dhcpHosts(model: SiteModel): DhcpHost[] {
-  return model.nodes.map((n) => ({ hostname: n.hostname, macs: n.macs, ...(n.ip !== undefined ? { ip: n.ip } : {}) }));
+  return model.nodes.map((n) => ({
+    hostname: n.hostname,
+    macs: n.macs,
+    ...(n.ip !== undefined && scopeOf(model, n) === undefined ? { ip: n.ip } : {}),
+  }));
+}
+
+/** The reservations of VLAN scope `scope`: the nodes on it, each with its address when fixed. */
+export function scopeHosts(model: SiteModel, scope: VlanScope): DhcpHost[] {
+  return model.nodes
+    .filter((n) => scopeOf(model, n) === scope)
+    .map((n) => ({ hostname: n.hostname, macs: n.macs, ...(n.ip !== undefined ? { ip: n.ip } : {}) }));
 }
 
 /** A lease time as dnsmasq spells it (`12h`, `30m`, `3600`, `infinite`) in seconds; undefined for `infinite`. */

@@ -36,7 +36,7 @@ export { IGNORED_BY_KIND } from './kinds/index.ts';
 export { resolveBmc } from './kinds/common.ts';
 export { nodeFirmware, kernelShim } from './boot.ts';
 export { modelCache, type ModelCache } from './cache.ts';
-export { ipv4Of } from './network.ts';
+export { ipv4Of, onVlan, scopeOf } from './network.ts';
 
 /**
  * A resolved site and the problems of resolving it: errors for the nodes whose kind cannot be
@@ -222,6 +222,12 @@ function siteNginx(input: SiteInput, serverUrl: URL, port: number): SiteModel['n
     // name-based boot.server listens on all addresses of its port instead.
     listen: n?.listen ?? (isAddressHost(serverUrl.hostname) ? `${serverUrl.hostname}:${port}` : String(port)),
     ...(listen6 !== undefined ? { listen6 } : {}),
+    // On the boot server's address on each VLAN (network.vlans), where the installers fetch: only
+    // when it listens on one address of boot.server (a port or a name listens on all of them).
+    listenVlans:
+      n?.listen === undefined && parseIpv4(serverUrl.hostname) !== undefined
+        ? (input.network.vlans ?? []).map((v) => `${v.server}:${port}`)
+        : [],
     root: n?.root ?? `${D.nginx.rootBase}/${input.site}`,
     accessLog: n?.access_log ?? `${D.nginx.accessLogDir}/harvgen-${input.site}.access.log`,
     access: n?.access ?? D.nginx.access,

@@ -4,7 +4,7 @@
 import type { SiteInput } from '../types/site-input.ts';
 import { formatIpv4, parseCidr, parseIpv4, prefixToMask } from '../util/ipv4.ts';
 import { parseIpv6 } from '../util/ipv6.ts';
-import type { Ipv4Net, SiteModel } from './types.ts';
+import type { Ipv4Net, SiteModel, VlanScope } from './types.ts';
 
 /** `network:`, with the address, netmask and DHCP ranges split out. */
 export function siteNetwork(
@@ -52,11 +52,29 @@ export function siteNetwork(
         };
       })()
     : undefined;
+  const vlans = (n.vlans ?? []).map((v): VlanScope => {
+    const net = parseCidr(v.cidr).net;
+    const prefix = net?.prefix ?? 24;
+    const [dhcpStart, dhcpEnd] = v.dhcp_range !== undefined ? range(v.dhcp_range) : [];
+    return {
+      id: v.id,
+      cidr: v.cidr,
+      address: net ? formatIpv4(net.address) : v.cidr,
+      prefix,
+      netmask: formatIpv4(prefixToMask(prefix)),
+      gateway: v.gateway,
+      dns: v.dns ?? n.dns ?? [],
+      ...(dhcpStart !== undefined && dhcpEnd !== undefined ? { dhcpStart, dhcpEnd } : {}),
+      server: v.server,
+      interface: v.interface,
+    };
+  });
   return {
     ...(ipv4 ? { ipv4 } : {}),
     ...(ipv6 ? { ipv6 } : {}),
     ...(n.domain !== undefined ? { domain: n.domain } : {}),
     dhcpServers: n.dhcp_servers ?? 'one',
+    vlans,
   };
 }
 
@@ -74,4 +92,25 @@ export function ipv4Of(model: SiteModel): Ipv4Net {
 /** A URL host that is an address (IPv4, or IPv6 in brackets) rather than a name. */
 export function isAddressHost(host: string): boolean {
   return parseIpv4(host) !== undefined || (host.startsWith('[') && host.endsWith(']'));
+}
+
+/**
+ * The VLAN scope (`network.vlans`) a node lives on: the one its `vlan` names; undefined for a
+ * node without `vlan`, or whose `vlan` names none (NODE_VLAN_NO_SCOPE).
+ */
+export function scopeOf(model: SiteModel, node: { readonly vlan?: number; readonly boot?: string }): VlanScope | undefined {
+  if (node.vlan === undefined || model.network.vlans.length === 0 || node.boot !== 'harvester') return undefined;
+  return model.network.vlans.find((v) => v.id === node.vlan);
+}
+
+/**
+ * A URL as a client on VLAN scope `scope` reaches it: one on `boot.server`'s origin names the
+ * boot server's address on the VLAN (`server`), its port and path kept; any other URL as it is.
+ */
+export function onVlan(model: SiteModel, scope: VlanScope, url: string): string {
+  const base = new URL(model.boot.server);
+  const u = new URL(url);
+  if (u.origin !== base.origin) return url;
+  u.hostname = scope.server;
+  return u.href;
 }

@@ -259,6 +259,8 @@ export interface SiteModel {
     readonly domain?: string;
     /** `network.dhcp_servers`: with `several`, a Harvester node's installer gets its address on its kernel line. */
     readonly dhcpServers: 'one' | 'several';
+    /** `network.vlans`: the tagged VLANs the boot server serves (a DHCP scope and an address each; docs/vlan.md). */
+    readonly vlans: readonly VlanScope[];
   };
   /** Cluster-wide settings (`cluster:`); absent in a site of only generic OS and iSCSI nodes. */
   readonly cluster?: ResolvedCluster;
@@ -279,6 +281,8 @@ export interface SiteModel {
     readonly listen: string;
     /** A second `listen` for IPv6 (`network.ipv6`), when `listen` is IPv4 or a port. */
     readonly listen6?: string;
+    /** `<server>:<port>` of each VLAN scope (`network.vlans`) when nginx listens on boot.server's one address. */
+    readonly listenVlans: readonly string[];
     readonly root: string;
     readonly accessLog: string;
     /** `nodes`: a node's files only to its address(es) (src/render/access.ts); `open`: to every client. */
@@ -373,6 +377,25 @@ export interface Ipv4Net {
   readonly dns: readonly string[];
   readonly dhcpStart: string;
   readonly dhcpEnd: string;
+}
+
+/**
+ * One tagged VLAN of `network.vlans`: a DHCP scope on the boot server's interface on it, and the
+ * server's address there, from which the installers of the nodes on it (`vlan: <id>`) fetch.
+ */
+export interface VlanScope {
+  readonly id: number;
+  readonly cidr: string;
+  readonly address: string;
+  readonly prefix: number;
+  readonly netmask: string;
+  readonly gateway: string;
+  readonly dns: readonly string[];
+  /** The dynamic pool; absent: reservations only. */
+  readonly dhcpStart?: string;
+  readonly dhcpEnd?: string;
+  readonly server: string;
+  readonly interface: string;
 }
 
 /** The IPv6 side of the management network (`network.ipv6`), addresses in canonical text form. */

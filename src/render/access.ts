@@ -2,7 +2,8 @@
 // node's data (a Harvester config, a NoCloud seed, the join config of unknown machines) is served
 // only to the addresses that fetch it, by the generated nginx (`allow`/`deny all`) and listed with
 // them in manifest.json (`files[].allow`). Everything else stays open to the network.
-import type { ResolvedNode, SiteModel } from '../model/index.ts';
+import type { ResolvedNode, SiteModel, VlanScope } from '../model/index.ts';
+import { scopeOf } from '../model/index.ts';
 import { computeAlways, memoEach, type NodeMemo } from '../model/memo.ts';
 import { parseIpv4, rangeToCidrs } from '../util/ipv4.ts';
 import { parseIpv6, rangeToCidrs6, reservation6 } from '../util/ipv6.ts';
@@ -27,6 +28,13 @@ export function poolAllow(model: SiteModel): string[] {
   return start === undefined || end === undefined ? [] : rangeToCidrs(start, end);
 }
 
+/** The pool of a VLAN scope (none without `dhcp_range`). */
+export function scopePoolAllow(scope: VlanScope): string[] {
+  const start = scope.dhcpStart !== undefined ? parseIpv4(scope.dhcpStart) : undefined;
+  const end = scope.dhcpEnd !== undefined ? parseIpv4(scope.dhcpEnd) : undefined;
+  return start === undefined || end === undefined ? [] : rangeToCidrs(start, end);
+}
+
 /** The DHCPv6 pool (`network.ipv6.dhcp_range`), the same way. */
 export function pool6Allow(model: SiteModel): string[] {
   const v6 = model.network.ipv6;
@@ -47,8 +55,11 @@ export function poolsAllow(model: SiteModel): string[] {
  * /126 block: each boot stage asks DHCPv6 as a client of its own), else the DHCPv6 pool.
  */
 export function nodeAllow(model: SiteModel, node: ResolvedNode): string[] {
+  // A node on a VLAN scope (network.vlans) fetches from the VLAN: without `ip`, from its pool.
+  const scope = scopeOf(model, node);
+  const pool = scope ? scopePoolAllow(scope) : poolAllow(model);
   return [
-    ...(model.network.ipv4 ? (node.ip !== undefined ? [node.ip] : poolAllow(model)) : []),
+    ...(model.network.ipv4 ? (node.ip !== undefined ? [node.ip] : pool) : []),
     ...(servedOverIpv6(model, node) ? (node.ip6 !== undefined ? [reservation6(node.ip6)?.cidr ?? node.ip6] : pool6Allow(model)) : []),
   ];
 }

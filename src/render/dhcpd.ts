@@ -8,6 +8,7 @@ import { ipv4Of, type SiteModel } from '../model/index.ts';
 import {
   bootClasses,
   dhcpHosts,
+  scopeHosts,
   ipxeHostBootFile,
   leaseSeconds,
   vipReservation,
@@ -97,6 +98,33 @@ export function renderDhcpd(model: SiteModel): string {
         ]
       : []),
     '}',
+    // The VLAN scopes (network.vlans): a subnet each, with the reservations of the nodes on it. A
+    // MAC has a host declaration in each subnet it is reserved in; dhcpd gives it the one whose
+    // fixed address is on the network the request came from.
+    ...model.network.vlans.flatMap((v) => [
+      `# VLAN ${e.int(v.id)} (network.vlans): the installers of the nodes on it; no boot file (they PXE-boot above).`,
+      `subnet ${e.dhcpdAddress(v.address)} netmask ${e.dhcpdAddress(v.netmask)} {`,
+      ...(v.dhcpStart !== undefined && v.dhcpEnd !== undefined
+        ? [`  range ${e.dhcpdAddress(v.dhcpStart)} ${e.dhcpdAddress(v.dhcpEnd)};`]
+        : []),
+      `  default-lease-time ${lease};`,
+      `  max-lease-time ${lease};`,
+      `  option routers ${e.dhcpdAddress(v.gateway)};`,
+      `  option domain-name-servers ${v.dns.map((d) => e.dhcpdAddress(d)).join(', ')};`,
+      ...(net.domain !== undefined ? [`  option domain-name ${e.dhcpdString(net.domain)};`] : []),
+      ...scopeHosts(model, v).flatMap((h) =>
+        h.macs.map((mac, i) =>
+          [
+            `  host ${e.dhcpdName(`harvgen-${model.site}-${h.hostname}-v${v.id}-${i}`)} {`,
+            `    hardware ethernet ${e.dhcpdMac(mac)};`,
+            ...(h.ip !== undefined ? [`    fixed-address ${e.dhcpdAddress(h.ip)};`] : []),
+            `    option host-name ${e.dhcpdString(h.hostname)};`,
+            '  }',
+          ].join('\n'),
+        ),
+      ),
+      '}',
+    ]),
   ];
   return `${lines.join('\n')}\n`;
 }

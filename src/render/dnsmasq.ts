@@ -132,6 +132,7 @@ export function renderDnsmasq(model: SiteModel): string {
     v4: v4 ? { ...v4, dns: [...v4.dns] } : undefined,
     v6: model.network.ipv6 ? { ...model.network.ipv6, dns: [...model.network.ipv6.dns] } : undefined,
     v6Lines: ipv6Lines(model, tag),
+    vlanLines: proxy ? [] : vlanLines(model),
     leaseTime: model.dnsmasq.leaseTime,
     domain: model.network.domain,
     vip: proxy ? undefined : vipReservation(model),
@@ -141,6 +142,33 @@ export function renderDnsmasq(model: SiteModel): string {
     uefiLoader: model.boot.uefiLoader,
     secureBoot: model.boot.secureBoot,
     tftpRoot: model.dnsmasq.tftpRoot,
+  });
+}
+
+/** The tag of VLAN scope `id`'s range (its lines answer only there). */
+export function vlanTag(model: SiteModel, id: number): string {
+  return `${siteTag(model)}-v${id}`;
+}
+
+/**
+ * The VLAN scopes (`network.vlans`): on each, the range (or, without a pool, `static`: the
+ * reservations only), the router and DNS. No boot file: machines PXE-boot on the native network,
+ * and only the installers use the VLAN. `interface=` only where the site names its own (it adds to
+ * the interfaces dnsmasq serves; without any, dnsmasq serves them all).
+ */
+export function vlanLines(model: SiteModel): DnsmasqOption[] {
+  return model.network.vlans.flatMap((v) => {
+    const tag = vlanTag(model, v.id);
+    const range = v.dhcpStart !== undefined && v.dhcpEnd !== undefined ? [v.dhcpStart, v.dhcpEnd] : [v.address, 'static'];
+    return [
+      ...(model.dnsmasq.interface !== undefined ? [{ key: 'interface', values: [v.interface] }] : []),
+      { key: 'dhcp-range', values: [`set:${tag}`, ...range, v.netmask, model.dnsmasq.leaseTime] },
+      { key: 'dhcp-option', values: [`tag:${tag}`, 'option:router', v.gateway] },
+      { key: 'dhcp-option', values: [`tag:${tag}`, 'option:dns-server', ...v.dns] },
+      ...(model.network.domain !== undefined
+        ? [{ key: 'dhcp-option', values: [`tag:${tag}`, 'option:domain-name', model.network.domain] }]
+        : []),
+    ];
   });
 }
 

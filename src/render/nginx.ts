@@ -43,6 +43,7 @@ export function renderNginx(model: SiteModel, opts: NginxOptions, keep?: Keep): 
       prefix: model.boot.prefix,
       listen: model.nginx.listen,
       listen6: model.nginx.listen6,
+      listenVlans: [...model.nginx.listenVlans],
       root: model.nginx.root,
       accessLog: model.nginx.accessLog,
       realIp: standalone ? realIp : undefined,

@@ -202,6 +202,54 @@ export interface SiteInput {
       server?: string;
     };
     /**
+     * Tagged VLANs the boot server serves beside this network (docs/vlan.md): each a DHCP scope of its own (dnsmasq, Kea or ISC dhcpd on the VLAN's interface) and an address of the boot server on it. Machines PXE-boot on this (untagged, native) network; a Harvester node whose `vlan` names one of these installs on it: its installer tags the VLAN, takes its address there (`ip` inside the VLAN's `cidr`, reserved by MAC in the VLAN's scope) and fetches its live root and config from the VLAN's `server`. With `vlans`, every node's `vlan` must name one of them.
+     *
+     * @maxItems 64
+     *
+     * Items: One tagged VLAN and its DHCP scope.
+     */
+    vlans?: {
+      /**
+       * VLAN ID (2-4094), as the switch tags it; a node joins it with `vlan: <id>`.
+       */
+      id: number;
+      /**
+       * Network of the VLAN in CIDR form, e.g. `10.100.0.0/24`; the addresses of the nodes on it (`ip`).
+       */
+      cidr: string;
+      /**
+       * Default gateway on the VLAN; sent as DHCP option `router`, and the default `gateway` of its nodes. (IPv4 address, dotted quad)
+       */
+      gateway: string;
+      /**
+       * The boot server's address on the VLAN (its interface `interface` holds it): the installer's initrd fetches the live root and the node's config from `boot.server` with this host, and nginx listens there. (IPv4 address, dotted quad)
+       */
+      server: string;
+      /**
+       * The boot server's interface on the VLAN, e.g. `eth0.100`: the DHCP scope answers there (dnsmasq `interface=`, Kea's subnet `interface`). Form: a Linux interface name: 1-15 characters of letters, digits and `_ . @ + -`, not starting with `.`, `@`, `+` or `-` (Linux's own rule forbids `/`, `:` and whitespace; harvgen also keeps out characters the generated files would have to quote).
+       */
+      interface: string;
+      /**
+       * Dynamic pool `first-last` inside `cidr`; without it the scope gives the reserved addresses only.
+       */
+      dhcp_range?: string;
+      /**
+       * DNS servers handed out on the VLAN and used by its static nodes (1 to 8). Default: `network.dns`.
+       *
+       * @minItems 1
+       * @maxItems 8
+       */
+      dns?:
+        | [string]
+        | [string, string]
+        | [string, string, string]
+        | [string, string, string, string]
+        | [string, string, string, string, string]
+        | [string, string, string, string, string, string]
+        | [string, string, string, string, string, string, string]
+        | [string, string, string, string, string, string, string, string];
+    }[];
+    /**
      * `one` (default) or `several`: more than one DHCP server answers on this network (a second site's, a router's). Then the initrd of each Harvester node's installer (which fetches the live root and the config) takes the node's address from its kernel line (the static `ip=` form, with the node's `ip`) instead of asking DHCP, where NetworkManager may take another server's answer, or keep a second address after the switch to the installer's root. The installer then sets up the management network as `method` says: prefer `method: static` on such a network. Every Harvester node needs an `ip`.
      */
     dhcp_servers?: 'one' | 'several';

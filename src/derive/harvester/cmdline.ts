@@ -4,7 +4,7 @@
 // (/proc/cmdline is world readable): token and password stay in the node's config file.
 import type { HarvesterNode, ResolvedNode, SiteModel } from '../../model/index.ts';
 import { HARVESTER_CONFIG } from '../configs/index.ts';
-import { nodeFirmware } from '../../model/index.ts';
+import { nodeFirmware, onVlan, scopeOf } from '../../model/index.ts';
 import { macToHyphen } from '../../util/mac.ts';
 import { kernelArgKey } from '../kernel-args.ts';
 import { LAYOUT } from '../layout.ts';
@@ -88,6 +88,10 @@ export function kernelArgs(model: SiteModel, node: HarvesterNode, mac: string | 
   // A node booting its own ISO installs untagged, as its ISO's loader reaches the boot server
   // (MEDIA_VLAN_UNTAGGED): the installed system tags the VLAN.
   const vlanIf = node.vlan !== undefined && node.vlan > 1 && nic !== undefined && node.medium !== 'iso' ? `vlan${node.vlan}` : undefined;
+  // On a VLAN scope of the site (`network.vlans`), the installer reaches the boot server at its
+  // address on the VLAN: the URLs on boot.server's origin name that address.
+  const scope = vlanIf !== undefined ? scopeOf(model, node) : undefined;
+  const reach = (url: string) => (scope ? onVlan(model, scope, url) : url);
   if (vlanIf) args.push(`vlan=${vlanIf}:${nic}`);
   if (node.ip !== undefined && installerTakesAddress(model, node)) {
     // dracut: ip=<client>::<gateway>:<netmask>:<hostname>:<interface>:none
@@ -103,11 +107,11 @@ export function kernelArgs(model: SiteModel, node: HarvesterNode, mac: string | 
   if (mac !== undefined) args.push(`BOOTIF=01-${macToHyphen(mac)}`);
   if (model.boot.dhcpRetry !== undefined) args.push(`rd.net.dhcp.retry=${model.boot.dhcpRetry}`);
   args.push('net.ifnames=1', 'rd.cos.disable', 'rd.noverifyssl');
-  args.push(`root=live:${node.release.artifacts.rootfs}`);
+  args.push(`root=live:${reach(node.release.artifacts.rootfs)}`);
   for (const c of model.boot.console) args.push(`console=${c}`);
   args.push('harvester.install.automatic=true');
   if (model.boot.skipchecks) args.push('harvester.install.skipchecks=true');
-  args.push(HARVESTER_CONFIG.kernelArg(configUrl(model, node)));
+  args.push(HARVESTER_CONFIG.kernelArg(reach(configUrl(model, node))));
   args.push(...model.boot.kernelArgs, ...node.kernelArgs);
   return args;
 }

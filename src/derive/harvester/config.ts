@@ -6,7 +6,7 @@ import { atLeast } from '../../harvester/versions.ts';
 import { witnessKeepsDataSettings } from '../../harvester/witness.ts';
 import { validateInstallerConfig, type InstallerSchemaIssue } from '../../harvester/installer-schema.ts';
 import type { HarvesterNode, ResolvedCluster, SiteModel } from '../../model/index.ts';
-import { deepMerge } from '../../model/index.ts';
+import { deepMerge, onVlan, scopeOf } from '../../model/index.ts';
 import { deriveSalt, isCryptHash, sha512Crypt } from '../../util/sha512-crypt.ts';
 import { toYaml } from '../../formats/yaml.ts';
 import { INSTALL_EVENTS, LAYOUT, UNKNOWN_EVENT_HOST } from '../layout.ts';
@@ -53,7 +53,10 @@ export function buildHarvesterConfig(model: SiteModel, node: HarvesterNode, secr
   // them (before v1.6.0), left out from v1.6.0 (src/harvester/witness.ts).
   const keepData = node.harvesterRole !== 'witness' || witnessKeepsDataSettings(v);
   if (node.install.dataDisk !== undefined && keepData) install.data_disk = node.install.dataDisk;
-  install.iso_url = node.install.isoUrl ?? node.release.isoUrl;
+  // On a VLAN scope the installer, on the VLAN as the config says, reaches the boot server there.
+  const scope = scopeOf(model, node);
+  const reach = (url: string) => (scope ? onVlan(model, scope, url) : url);
+  install.iso_url = reach(node.install.isoUrl ?? node.release.isoUrl);
   if (node.install.tty !== undefined) install.tty = node.install.tty;
   if (atLeast(v, '1.3')) install.role = node.harvesterRole;
   if (node.role === 'create') {
@@ -166,9 +169,12 @@ export function checkHarvesterConfig(node: HarvesterNode, config: Record<string,
 export function reportWebhooks(model: SiteModel, node: HarvesterNode): Record<string, unknown>[] {
   const host = node.hostname !== '' ? node.hostname : UNKNOWN_EVENT_HOST;
   const query = `mac={{.MACAddr}}&ip={{.IPAddrV4}}${node.hostname === '' ? '&host={{.Hostname}}' : ''}`;
+  // On a VLAN scope, the installer reports from the VLAN, to the boot server's address there.
+  const scope = scopeOf(model, node);
+  const base = scope ? onVlan(model, scope, model.boot.server).replace(/\/+$/, '') : model.boot.server;
   return INSTALL_EVENTS.map((event) => ({
     event,
     method: 'GET',
-    url: `${model.boot.server}/${LAYOUT.eventsDir}/${host}/${event}?${query}`,
+    url: `${base}/${LAYOUT.eventsDir}/${host}/${event}?${query}`,
   }));
 }

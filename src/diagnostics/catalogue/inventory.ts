@@ -191,6 +191,21 @@ export const INVENTORY_CODES = {
     'invalid',
     'Unknown machines joining ask DHCP in their installer on a network with several DHCP servers.',
   ),
+  NET_VLAN_INVALID: c(
+    'error',
+    'invalid',
+    'A VLAN of `network.vlans` is malformed: its network, gateway, boot server address or pool is not inside it, it overlaps the native network or another VLAN, its ID or interface is listed twice, or the site cannot serve it (IPv6-only, a proxy dnsmasq, the VIP by DHCP).',
+  ),
+  NODE_VLAN_NO_SCOPE: c(
+    'error',
+    'invalid',
+    "A node's `vlan` names no VLAN of `network.vlans`: its installer would tag a VLAN on which no DHCP scope and no boot server answer.",
+  ),
+  NODE_VLAN_SCOPE_MISMATCH: c(
+    'error',
+    'invalid',
+    "A node's address and VLAN disagree with `network.vlans`: an `ip` of one VLAN's network on a node of another VLAN (or of none), or a node on a VLAN whose installer cannot tag it (a boot NIC no interface names, a boot ISO).",
+  ),
   NODE_VLAN_INSTALLER_UNTAGGED: c(
     'warning',
     'invalid',

@@ -1,6 +1,6 @@
 // What every node kind resolves the same way: identity, addressing, state, lab sizing.
 import type { NodeInput, SiteInput } from '../../types/site-input.ts';
-import { formatIpv4, maskToPrefix, parseIpv4, prefixToMask } from '../../util/ipv4.ts';
+import { formatIpv4, maskToPrefix, parseCidr, parseIpv4, prefixToMask } from '../../util/ipv4.ts';
 import { normalizeMac } from '../../util/mac.ts';
 import { BUILTIN_DEFAULTS as D } from '../defaults.ts';
 import type { NodeReader } from '../layers.ts';
@@ -18,8 +18,25 @@ export interface SiteContext {
   readonly osProfiles: Readonly<Record<string, import('../types.ts').ResolvedOs>>;
 }
 
-/** The fields of NodeBase, read from the node's layers. */
-export function resolveBase(r: NodeReader, ctx: SiteContext): NodeBase {
+/** What a node on a VLAN scope (`network.vlans`) takes from it by default: its prefix, gateway and DNS. */
+export interface ScopeDefaults {
+  readonly prefix: number;
+  readonly gateway: string;
+  readonly dns: readonly string[];
+}
+
+/** The defaults of the VLAN scope `vlan` names (undefined without one: the network's apply). */
+export function scopeDefaults(ctx: SiteContext, vlan: number | undefined): ScopeDefaults | undefined {
+  const v = vlan !== undefined ? ctx.input.network.vlans?.find((s) => s.id === vlan) : undefined;
+  if (!v) return undefined;
+  return { prefix: parseCidr(v.cidr).net?.prefix ?? 24, gateway: v.gateway, dns: v.dns ?? ctx.input.network.dns ?? [] };
+}
+
+/**
+ * The fields of NodeBase, read from the node's layers. A node on a VLAN scope (`scope`) takes its
+ * prefix, gateway and DNS from it where its layers set none; other nodes from `network:`.
+ */
+export function resolveBase(r: NodeReader, ctx: SiteContext, scope?: ScopeDefaults): NodeBase {
   const { node, index, sources } = r;
   const macList = node.macs ?? (node.mac !== undefined ? [node.mac] : []);
   if (node.macs) sources.macs = ['nodes', index, 'macs'];
@@ -31,7 +48,7 @@ export function resolveBase(r: NodeReader, ctx: SiteContext): NodeBase {
   const netmaskIn = r.pick('netmask');
   const prefixIn = r.pick('prefix');
   const maskPrefix = netmaskIn !== undefined ? maskToPrefix(parseIpv4(netmaskIn) ?? -1) : undefined;
-  const prefix = prefixIn ?? maskPrefix ?? ctx.netPrefix;
+  const prefix = prefixIn ?? maskPrefix ?? scope?.prefix ?? ctx.netPrefix;
   const lab = r.mergeMap<NonNullable<NodeInput['lab']>>('lab');
   const gateway = r.pick('gateway');
   const dns = r.pick('dns');
@@ -47,8 +64,8 @@ export function resolveBase(r: NodeReader, ctx: SiteContext): NodeBase {
     prefix,
     netmask: formatIpv4(prefixToMask(Math.min(32, Math.max(0, prefix)))),
     // An IPv6-only network has no IPv4 gateway or DNS (NETWORK_IPV6_ONLY refuses the nodes that need them).
-    gateway: gateway ?? ctx.input.network.gateway ?? '',
-    dns: dns ?? ctx.input.network.dns ?? [],
+    gateway: gateway ?? scope?.gateway ?? ctx.input.network.gateway ?? '',
+    dns: dns ?? scope?.dns ?? ctx.input.network.dns ?? [],
     state: r.pick('state') ?? D.node.state,
     medium: r.pick('medium') ?? D.node.medium,
     lab: {

@@ -7,7 +7,7 @@ import { BUILTIN_DEFAULTS as D } from '../defaults.ts';
 import type { NodeReader } from '../layers.ts';
 import type { HarvesterNode, ModelProblem, ResolvedNic } from '../types.ts';
 import type { HardwareFacts } from '../../harvester/hardware-facts.ts';
-import { resolveBase, type SiteContext } from './common.ts';
+import { resolveBase, scopeDefaults, type SiteContext } from './common.ts';
 
 /** What a Harvester node ignores, and what to do instead. */
 export const HARVESTER_IGNORES: Readonly<Record<string, string>> = {
@@ -28,7 +28,8 @@ export function resolveHarvesterNode(r: NodeReader, ctx: SiteContext): Harvester
       ...(sources.os ? {} : { target: 'key' as const }),
     };
   }
-  const base = resolveBase(r, ctx);
+  const vlan = r.pick('vlan');
+  const base = resolveBase(r, ctx, scopeDefaults(ctx, vlan));
   // Without an explicit `role: create` anywhere, the first Harvester node creates the cluster
   // (resolveSite, once the kind of every node is known).
   if (node.role && index >= 0) sources.role = ['nodes', index, 'role'];
@@ -47,7 +48,6 @@ export function resolveHarvesterNode(r: NodeReader, ctx: SiteContext): Harvester
   const config = r.config();
   const version = r.pick('harvester_version') ?? harvester.version;
   const mtu = r.pick('mtu');
-  const vlan = r.pick('vlan');
   const reinstall = r.pick('reinstall');
   return {
     ...base,

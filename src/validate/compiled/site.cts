@@ -3,7 +3,7 @@
 // @ts-nocheck
 import type { ErrorObject } from 'ajv';
 export const validate: ((data: unknown) => boolean) & { errors?: ErrorObject[] | null } = validate10;
-const schema11 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://harvgen.dev/schema/site.schema.json","title":"SiteInput","description":"One Harvester cluster at one location: `sites/<site>/site.yaml`, optionally with one file per node in `sites/<site>/nodes/*.yaml`.","type":"object","additionalProperties":false,"required":["site","boot","network"],"properties":{"$schema":{"type":"string","description":"Editor hint; ignored by harvgen."},"site":{"type":"string","description":"Site name: lowercase letters, digits, `_` and `-` (it names the output directory `out/<site>/`).","pattern":"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$"},"description":{"type":"string","description":"Free text for humans."},"harvester":{"type":"object","description":"Which Harvester release to install and where its boot artifacts are served. Required when any node installs Harvester; a site of only generic OS and iSCSI nodes has none.","additionalProperties":false,"properties":{"version":{"type":"string","description":"Harvester release, e.g. `v1.4.1`. Decides which config keys and boot modes are allowed.","pattern":"^v[0-9]+\\.[0-9]+\\.[0-9]+(-rc[0-9]+)?$","maxLength":32},"artifacts":{"type":"string","description":"Base URL under which the release files `harvester-<version>-{vmlinuz,initrd}-amd64`, `-rootfs-amd64.squashfs` and `-amd64.iso` are served. `artifacts/fetch.sh` downloads them. Form: `http://host[:port]/path` (or https, which needs an iPXE built with TLS); the path of letters, digits and `. _ ~ + = , : @ - /` with no empty, `.` or `..` segment; no user, query, fragment, `%` escapes or whitespace; an IPv6 host in brackets.","pattern":"^https?://(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?:(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,7}:|(?:[0-9a-f]{1,4}:){1,6}:[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,5}(?::[0-9a-f]{1,4}){1,2}|(?:[0-9a-f]{1,4}:){1,4}(?::[0-9a-f]{1,4}){1,3}|(?:[0-9a-f]{1,4}:){1,3}(?::[0-9a-f]{1,4}){1,4}|(?:[0-9a-f]{1,4}:){1,2}(?::[0-9a-f]{1,4}){1,5}|[0-9a-f]{1,4}:(?::[0-9a-f]{1,4}){1,6}|:(?:(?::[0-9a-f]{1,4}){1,7}|:))\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~+=,:@-]+)*/?$","maxLength":1024,"x-harvgen-value":"artifactsUrl"},"iso_url":{"type":"string","description":"Override for `install.iso_url` (default: the ISO under `artifacts`). Form: `http://`, `https://`, `ftp://` or `tftp://` `host[:port]/path`; the path of letters, digits and `. _ ~ + = , : @ - /` with no empty, `.` or `..` segment; no user, query, fragment, `%` escapes or whitespace; an IPv6 host in brackets.","pattern":"^(?:https?|ftp|tftp)://(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?:(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,7}:|(?:[0-9a-f]{1,4}:){1,6}:[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,5}(?::[0-9a-f]{1,4}){1,2}|(?:[0-9a-f]{1,4}:){1,4}(?::[0-9a-f]{1,4}){1,3}|(?:[0-9a-f]{1,4}:){1,3}(?::[0-9a-f]{1,4}){1,4}|(?:[0-9a-f]{1,4}:){1,2}(?::[0-9a-f]{1,4}){1,5}|[0-9a-f]{1,4}:(?::[0-9a-f]{1,4}){1,6}|:(?:(?::[0-9a-f]{1,4}){1,7}|:))\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~+=,:@-]+)*/?$","maxLength":1024,"x-harvgen-value":"isoUrl"}},"required":["version","artifacts"]},"boot":{"type":"object","description":"How machines network-boot.","additionalProperties":false,"properties":{"server":{"type":"string","description":"Base URL the generated tree is served at (iPXE and UEFI HTTP boot do not follow redirects; plain http avoids TLS trouble in the boot chain). Form: `http://host[:port]`, optionally with a path prefix of segments of letters, digits and `. _ ~ -` (not `.` or `..`; `http://10.0.0.5/location_x`, for several sites on one server); no user, query or fragment; the host is an IPv4 address, a DNS name or an IPv6 address in brackets (`http://[fd00:10::1]`), the port 1-65535.","pattern":"^http://(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?:(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,7}:|(?:[0-9a-f]{1,4}:){1,6}:[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,5}(?::[0-9a-f]{1,4}){1,2}|(?:[0-9a-f]{1,4}:){1,4}(?::[0-9a-f]{1,4}){1,3}|(?:[0-9a-f]{1,4}:){1,3}(?::[0-9a-f]{1,4}){1,4}|(?:[0-9a-f]{1,4}:){1,2}(?::[0-9a-f]{1,4}){1,5}|[0-9a-f]{1,4}:(?::[0-9a-f]{1,4}){1,6}|:(?:(?::[0-9a-f]{1,4}){1,7}|:))\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~-]+)*/?$","maxLength":512,"x-harvgen-value":"serverUrl"},"firmware":{"type":"string","enum":["uefi","bios"],"description":"Firmware of the machines: `uefi` (default) or `bios`. BIOS is refused for Harvester v1.8+."},"uefi_loader":{"type":"string","enum":["ipxe.efi","snponly.efi"],"description":"iPXE binary that UEFI firmware chainloads over TFTP: `snponly.efi` (default; the firmware's network stack, and it returns to the firmware on `exit`, which local disks and unknown machines use) or `ipxe.efi` (iPXE's own NIC drivers, which take the NIC from the firmware: some firmware never gets control back on `exit`, `BOOT_EXIT_MAY_HANG`)."},"arm64_loader":{"type":"string","enum":["ipxe-arm64.efi","snp.efi"],"description":"iPXE binary arm64 UEFI firmware chainloads (TFTP, or HTTP with `http_boot`), under this name in the TFTP root and the tree: `ipxe-arm64.efi` (default; iPXE's `bin-arm64-efi/ipxe.efi`) or `snp.efi` (`bin-arm64-efi/snp.efi`, the firmware's network stack). Only used when a node has `arch: arm64`."},"console":{"type":"array","minItems":1,"items":{"type":"string","pattern":"^[a-zA-Z][a-zA-Z0-9]*(,[0-9]+[noe]?[0-9]?r?)?$","description":"One kernel console, e.g. `tty1` or `ttyS0,115200n8`. In a flow list quote entries with a comma (`[tty1, \"ttyS0,115200n8\"]`): unquoted, YAML splits them at the comma."},"description":"Kernel consoles for the installer, e.g. `[tty1]` or `[tty1, \"ttyS0,115200n8\"]` (the last is primary). Default `[tty1]`."},"kernel_args":{"type":"array","items":{"type":"string","description":"One kernel argument. Form: one kernel argument: a single token that starts with a letter or digit, then letters, digits and `_ . , : ; = / + @ % ~ [ ] -` (no whitespace, quotes, `$`, `#`, `|`, `&`, `\\` or control characters, which iPXE, the shell or the kernel would interpret).","pattern":"^[A-Za-z0-9][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$","maxLength":1024,"x-harvgen-value":"kernelArg"},"description":"Extra kernel arguments for every node (e.g. `nomodeset`). Arguments harvgen writes itself (`ip=`, `BOOTIF=`, `vlan=`, `ifname=`, `nameserver=`, `root=`, `initrd=`, `rd.net.dhcp.retry=`, `harvester.install.*`) are refused: set the inventory field instead."},"skipchecks":{"type":"boolean","description":"Add `harvester.install.skipchecks=true`: the installer's preflight checks (v1.3+: CPU threads, memory, NIC speed, virtual machine, /dev/kvm; v1.7's legacy BIOS check) and, from v1.8, its disk and partition minimums warn instead of stopping the install (needed for lab VMs). v1.2 has no such checks. Default false."},"report":{"type":"boolean","description":"Nodes report what they do to the boot server, which only logs it (nginx answers 200 with an empty body), for `harvgen status` and `harvgen discover`: each Harvester config sends the installer's events (`install.webhooks`: STARTED, SUCCEEDED, FAILED, to `harvgen-events/<hostname>/<EVENT>`), and `unknown.ipxe` (`unknown: wait`) reports what iPXE knows of an unknown machine (MAC, SMBIOS UUID, serial, manufacturer, product) to `harvgen-discover`. Default true."},"retries":{"type":"integer","minimum":1,"maximum":20,"description":"How many times the iPXE scripts try a failed fetch before giving up (default 3)."},"retry_delay":{"type":"integer","minimum":1,"maximum":300,"description":"Seconds between iPXE fetch attempts (default 5)."},"unknown_wait":{"type":"integer","minimum":1,"maximum":3600,"description":"Seconds a machine that gets no install waits in iPXE before it returns to the firmware (default 60): an unknown machine under `unknown: wait`, a machine of another arch under `unknown: join`, and the plain-name stub of a keyed site (`nginx.file_key`). The pause keeps such a machine from looping tightly through network boot."},"unknown":{"type":"string","enum":["wait","local","join"],"description":"What a machine whose MAC is in no node gets (`unknown.ipxe`): `wait` (default) prints its MAC, waits and returns to the firmware, installing nothing; `local` boots its local disk; `join` installs Harvester on it as a joining node with a generated config (`unknown/join.yaml`) unless its disk already holds an installed system. `join` wipes `defaults.install.device` of any machine that network-boots on this segment: see docs/day-2.md, \"Unknown machines\"."},"installed_marker":{"type":"object","description":"How an `install-once` node (and an unknown machine under `unknown: join`) recognises an installed system on UEFI: a file on a FAT volume with this label. Default: Harvester's EFI partition, `COS_GRUB`, and its boot loader `/EFI/BOOT/bootx64.efi`.","additionalProperties":false,"properties":{"volume":{"type":"string","description":"FAT volume label of the EFI system partition the installed system creates (default `COS_GRUB`). Form: a FAT volume label: 1-11 letters, digits, `_` and `-`, not starting with `-`.","pattern":"^[A-Za-z0-9_][A-Za-z0-9_-]{0,10}$","maxLength":11,"x-harvgen-value":"fatLabel"},"file":{"type":"string","description":"File on that volume that only an installed system has (default `/EFI/BOOT/bootx64.efi`; FAT ignores case). Form: an absolute path inside a volume: 1-8 `/`-separated names of letters, digits and `. _ -` (a name does not start with `.`).","pattern":"^(?:/[A-Za-z0-9_-][A-Za-z0-9._-]{0,63}){1,8}$","maxLength":256,"x-harvgen-value":"volumePath"}}},"http_boot":{"type":"boolean","description":"Answer UEFI HTTP boot clients (DHCP vendor class `HTTPClient`, x86-64 UEFI) in the generated dnsmasq and libvirt network: option 60 echoed, boot file `<boot.server>/<uefi_loader>` (or the Secure Boot shim), served by the generated nginx. No TFTP needed for those clients. Default false."},"ipxe_binaries":{"type":"string","description":"Directory on the build machine to copy the iPXE binaries from into the tree's root (e.g. `/usr/lib/ipxe`, Debian's `ipxe` package; relative paths are relative to the site directory): the UEFI loader (`uefi_loader`) on UEFI sites, `undionly.kpxe` on BIOS sites, and the Secure Boot files, which must exist; the other standard binaries when present. nginx serves them (UEFI HTTP boot); the same tree can be a TFTP root.","minLength":1,"maxLength":1024,"pattern":"^[^\\u0000-\\u001f\\u007f]+$"},"media_loaders":{"type":"string","description":"Directory on the build machine holding the boot programs of the per-node boot ISOs (`medium: iso`; relative paths are relative to the site directory), by fixed names: `isolinux.bin` and `ldlinux.c32` (Debian's `isolinux` and `syslinux-common`), `ipxe.lkrn` (Debian's `ipxe`), and `bootx64.efi`, a GRUB EFI image with its network modules (Debian's `grub-efi-amd64-signed` `gcdx64.efi.signed`, or one made by `grub-mkimage`), or a shim that loads `grubx64.efi` from the same directory. They are copied unmodified into every node's ISO (docs/install-without-pxe.md).","minLength":1,"maxLength":1024,"pattern":"^[^\\u0000-\\u001f\\u007f]+$"},"secure_boot":{"type":"object","description":"Boot UEFI machines with Secure Boot on: the firmware loads a signed shim (TFTP or HTTP), which loads the signed iPXE stored next to it under the name the shim was built to load; the node scripts then hand the distribution-signed kernel to its own shim (iPXE's `shim` command: the release's SUSE shim, which fetch.sh takes out of the ISO). harvgen cannot sign anything: the site provides the shim and iPXE (docs/boot-modes.md, \"Secure Boot\"). Lab domains get Secure Boot on.","additionalProperties":false,"properties":{"shim":{"type":"string","description":"File name of the signed shim the firmware loads (default `<uefi_loader>-shimx64.efi`, iPXE's signed shim, which loads the file its name starts with). Form: an EFI file name: letters, digits and `. _ -`, starting with a letter or digit and ending in `.efi` (no `/`), at most 64 characters.","pattern":"^[A-Za-z0-9][A-Za-z0-9._-]{0,59}\\.efi$","maxLength":64,"x-harvgen-value":"efiFileName"},"loader":{"type":"string","description":"File name the shim loads next: the site's signed iPXE stored under that name (default: `uefi_loader`, what iPXE's shim loads; a distribution's shim loads `grubx64.efi`, SUSE's `grub.efi`). Form: an EFI file name: letters, digits and `. _ -`, starting with a letter or digit and ending in `.efi` (no `/`), at most 64 characters.","pattern":"^[A-Za-z0-9][A-Za-z0-9._-]{0,59}\\.efi$","maxLength":64,"x-harvgen-value":"efiFileName"}}},"dhcp_retry":{"type":"integer","minimum":1,"maximum":100,"description":"How often the installer's initrd retries DHCP on the boot NIC (`rd.net.dhcp.retry=<n>`; dracut's default is 1). Raise it where switch ports come up slowly (spanning tree)."}},"required":["server"]},"network":{"type":"object","description":"The management network the nodes boot and live on.","additionalProperties":false,"properties":{"cidr":{"type":"string","description":"Network in CIDR form, e.g. `192.168.122.0/24`."},"gateway":{"type":"string","description":"Default gateway; sent as DHCP option `router` (Harvester needs a default route). (IPv4 address, dotted quad)"},"dns":{"type":"array","items":{"type":"string"},"description":"DNS servers handed out by DHCP and used for static nodes (1 to 8: DHCP option 6 holds 63 at most, the installer a few).","minItems":1,"maxItems":8},"dhcp_range":{"type":"string","description":"Dynamic DHCP pool `first-last`, e.g. `192.168.122.100-192.168.122.200`."},"domain":{"type":"string","description":"Optional DNS domain handed out by DHCP. Form: a DNS name: dot-separated labels of letters, digits and inner hyphens (at most 63 characters each, the last one with a letter), no trailing dot.","pattern":"^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$","maxLength":253,"x-harvgen-value":"dnsName"},"ipv6":{"type":"object","description":"IPv6 on this network: DHCPv6 and router advertisements from the generated dnsmasq (Kea: DHCPv6 only), nginx listening on IPv6 and per-node access by IPv6 address. Generic OS nodes boot over IPv6 (UEFI PXE or iPXE over IPv6, then HTTP); Harvester nodes install over IPv4 only (the installer config has no IPv6 fields). Without `cidr`, the network is IPv6-only (docs/ipv6.md).","additionalProperties":false,"properties":{"prefix":{"type":"string","description":"The network's IPv6 prefix, e.g. `fd00:10::/64`: the address in canonical form (lower case, shortest), a length of 64 to 120.","pattern":"^[0-9A-Fa-f:]{2,39}/[0-9]{1,3}$"},"dhcp_range":{"type":"string","description":"DHCPv6 pool `first-last` inside `prefix`, e.g. `fd00:10::1000-fd00:10::1fff`.","pattern":"^[0-9A-Fa-f:]{2,39}-[0-9A-Fa-f:]{2,39}$"},"dns":{"type":"array","items":{"type":"string","pattern":"^[0-9A-Fa-f:]{2,39}$"},"minItems":1,"maxItems":8,"description":"DNS servers handed out by DHCPv6 (IPv6 addresses, 1 to 8)."},"server":{"type":"string","description":"The boot server's IPv6 address on this network, where firmware fetches iPXE over TFTP and iPXE its first script over HTTP (`tftp://[<server>]/...`, `http://[<server>]/boot.ipxe`). Default: the host of `boot.server` when it is an IPv6 address; needed otherwise.","pattern":"^[0-9A-Fa-f:]{2,39}$"}},"required":["prefix","dhcp_range"]},"dhcp_servers":{"type":"string","enum":["one","several"],"description":"`one` (default) or `several`: more than one DHCP server answers on this network (a second site's, a router's). Then the initrd of each Harvester node's installer (which fetches the live root and the config) takes the node's address from its kernel line (the static `ip=` form, with the node's `ip`) instead of asking DHCP, where NetworkManager may take another server's answer, or keep a second address after the switch to the installer's root. The installer then sets up the management network as `method` says: prefer `method: static` on such a network. Every Harvester node needs an `ip`."}},"if":{"properties":{"ipv6":false}},"then":{"properties":{"cidr":{"type":"string","description":"Network in CIDR form, e.g. `192.168.122.0/24`."},"gateway":{"type":"string","description":"Default gateway; sent as DHCP option `router` (Harvester needs a default route). (IPv4 address, dotted quad)"},"dns":{"type":"array","items":{"type":"string"},"description":"DNS servers handed out by DHCP and used for static nodes (1 to 8: DHCP option 6 holds 63 at most, the installer a few).","minItems":1,"maxItems":8},"dhcp_range":{"type":"string","description":"Dynamic DHCP pool `first-last`, e.g. `192.168.122.100-192.168.122.200`."}},"required":["cidr","gateway","dns","dhcp_range"]},"dependencies":{"cidr":["gateway","dns","dhcp_range"],"gateway":["cidr"],"dns":["cidr"],"dhcp_range":["cidr"]}},"cluster":{"type":"object","description":"Cluster-wide Harvester settings. Required when any node installs Harvester.","additionalProperties":false,"properties":{"vip":{"type":"string","description":"Virtual IP of the cluster (`install.vip`); joins use `https://<vip>:443`. (IPv4 address, dotted quad)"},"vip_mode":{"type":"string","enum":["static","dhcp"],"description":"`static` (default) or `dhcp` (then `vip_hw_addr` is needed so the VIP is predictable)."},"vip_hw_addr":{"type":"string","description":"MAC used to request the VIP by DHCP when `vip_mode: dhcp`."},"token":{"type":["string","object"],"minLength":1,"description":"Cluster token shared by all nodes: printable ASCII only (the installer's rule). Written only into the per-node config files, never onto a kernel command line. Keep it out of git with `{ env: NAME }` (an environment variable) or `{ file: path }` (a file, relative to the YAML file that names it; one trailing newline is dropped).","properties":{"env":{"type":"string","pattern":"^[A-Za-z_][A-Za-z0-9_]*$","description":"Name of the environment variable holding the value."},"file":{"type":"string","minLength":1,"description":"Path of the file holding the value, relative to this YAML file."}},"additionalProperties":false,"minProperties":1,"maxProperties":1},"password":{"type":["string","object"],"minLength":1,"description":"Password of the `rancher` user: plain text (harvgen writes a SHA-512 crypt hash, never the plain text) or a full crypt hash (`$6$...`, `$5$...`, `$1$...`; `harvgen hash-password` makes one). Keep it out of git with `{ env: NAME }` (an environment variable) or `{ file: path }` (a file, relative to the YAML file that names it; one trailing newline is dropped).","properties":{"env":{"type":"string","pattern":"^[A-Za-z_][A-Za-z0-9_]*$","description":"Name of the environment variable holding the value."},"file":{"type":"string","minLength":1,"description":"Path of the file holding the value, relative to this YAML file."}},"additionalProperties":false,"minProperties":1,"maxProperties":1},"ssh_authorized_keys":{"type":"array","items":{"type":"string"},"description":"SSH public keys (or `github:<user>`) for the `rancher` user."},"ntp":{"type":"array","items":{"type":"string"},"description":"NTP servers (`os.ntp_servers`)."},"pod_cidr":{"type":"string","description":"Pod network CIDR (`install.cluster_pod_cidr`, Harvester v1.5+; default 10.52.0.0/16)."},"service_cidr":{"type":"string","description":"Service network CIDR (`install.cluster_service_cidr`, Harvester v1.5+; default 10.53.0.0/16)."},"cluster_dns":{"type":"string","description":"Cluster DNS service IP, inside `service_cidr` (`install.cluster_dns`, Harvester v1.5+; default 10.53.0.10). (IPv4 address, dotted quad)"},"sans":{"type":"array","items":{"type":"string"},"description":"Extra TLS subject alternative names for the cluster (`sans`, Harvester v1.6+)."},"created":{"type":"boolean","description":"The cluster exists (its create node has installed). From then on every node, the former create node included, installs as a joining node to `https://<vip>:443`, so reinstalling a node never makes a second cluster; `role: create` is then refused. Default false."}},"required":["vip","token"]},"os_profiles":{"type":"object","description":"Named generic OS boot profiles, reused by the nodes that say `os: <name>` (a Rancher host, a jump box, storage nodes).","propertyNames":{"pattern":"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$"},"additionalProperties":{"type":"object","description":"A generic OS: what iPXE loads and the kernel command line.","additionalProperties":false,"properties":{"kernel":{"type":"string","description":"URL of the kernel (on the boot server or elsewhere). Form: `http://host[:port]/path` (or https, which needs an iPXE built with TLS); the path of letters, digits and `. _ ~ + = , : @ - /` with no empty, `.` or `..` segment; no user, query, fragment, `%` escapes or whitespace; an IPv6 host in brackets.","pattern":"^https?://(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?:(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,7}:|(?:[0-9a-f]{1,4}:){1,6}:[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,5}(?::[0-9a-f]{1,4}){1,2}|(?:[0-9a-f]{1,4}:){1,4}(?::[0-9a-f]{1,4}){1,3}|(?:[0-9a-f]{1,4}:){1,3}(?::[0-9a-f]{1,4}){1,4}|(?:[0-9a-f]{1,4}:){1,2}(?::[0-9a-f]{1,4}){1,5}|[0-9a-f]{1,4}:(?::[0-9a-f]{1,4}){1,6}|:(?:(?::[0-9a-f]{1,4}){1,7}|:))\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~+=,:@-]+)*/?$","maxLength":1024,"x-harvgen-value":"artifactsUrl"},"shim":{"type":"string","description":"With `boot.secure_boot`: URL of the distribution's signed shim, which iPXE's `shim` command hands the kernel to (the shim that trusts the kernel's signer, e.g. the distribution's `shimx64.efi`). Form: `http://host[:port]/path` (or https, which needs an iPXE built with TLS); the path of letters, digits and `. _ ~ + = , : @ - /` with no empty, `.` or `..` segment; no user, query, fragment, `%` escapes or whitespace; an IPv6 host in brackets.","pattern":"^https?://(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?:(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,7}:|(?:[0-9a-f]{1,4}:){1,6}:[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,5}(?::[0-9a-f]{1,4}){1,2}|(?:[0-9a-f]{1,4}:){1,4}(?::[0-9a-f]{1,4}){1,3}|(?:[0-9a-f]{1,4}:){1,3}(?::[0-9a-f]{1,4}){1,4}|(?:[0-9a-f]{1,4}:){1,2}(?::[0-9a-f]{1,4}){1,5}|[0-9a-f]{1,4}:(?::[0-9a-f]{1,4}){1,6}|:(?:(?::[0-9a-f]{1,4}){1,7}|:))\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~+=,:@-]+)*/?$","maxLength":1024,"x-harvgen-value":"artifactsUrl"},"initrds":{"type":"array","minItems":1,"maxItems":8,"items":{"type":"string","description":"URL of an initrd. Form: `http://host[:port]/path` (or https, which needs an iPXE built with TLS); the path of letters, digits and `. _ ~ + = , : @ - /` with no empty, `.` or `..` segment; no user, query, fragment, `%` escapes or whitespace; an IPv6 host in brackets.","pattern":"^https?://(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?:(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,7}:|(?:[0-9a-f]{1,4}:){1,6}:[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,5}(?::[0-9a-f]{1,4}){1,2}|(?:[0-9a-f]{1,4}:){1,4}(?::[0-9a-f]{1,4}){1,3}|(?:[0-9a-f]{1,4}:){1,3}(?::[0-9a-f]{1,4}){1,4}|(?:[0-9a-f]{1,4}:){1,2}(?::[0-9a-f]{1,4}){1,5}|[0-9a-f]{1,4}:(?::[0-9a-f]{1,4}){1,6}|:(?:(?::[0-9a-f]{1,4}){1,7}|:))\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~+=,:@-]+)*/?$","maxLength":1024,"x-harvgen-value":"artifactsUrl"},"description":"URLs of the initrd(s), loaded in order."},"params":{"type":"array","items":{"type":"string","description":"One kernel parameter. Form: one kernel argument: a single token that starts with a letter or digit, then letters, digits and `_ . , : ; = / + @ % ~ [ ] -` (no whitespace, quotes, `$`, `#`, `|`, `&`, `\\` or control characters, which iPXE, the shell or the kernel would interpret).","pattern":"^[A-Za-z0-9][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$","maxLength":1024,"x-harvgen-value":"kernelArg"},"description":"Kernel parameters, e.g. `[console=ttyS0,115200, ip=dhcp, ro]`."},"root":{"type":"string","description":"The root file system, written as `root=<value>`: `live:http://.../rootfs.squashfs` (dracut live image), `nfs:<server>:/<path>`, `/dev/...`. Form: the value of one kernel argument: a single token that starts with a letter, a digit or `/`, then letters, digits and `_ . , : ; = / + @ % ~ [ ] -` (no whitespace, quotes, `$`, `#`, `|`, `&`, `\\` or control characters).","pattern":"^[A-Za-z0-9/][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$","maxLength":1024,"x-harvgen-value":"kernelArgValue"},"cloud_init":{"type":"boolean","description":"Serve the nodes a config (the format `config_format` names) and point their command line at it (default true). `false`: none, and no `config_format`."},"config_format":{"type":"string","enum":["nocloud"],"description":"The config format the nodes are served (default `nocloud`): `nocloud`, the cloud-init seed (ds=nocloud;s=<url>;dsmode=net)."}},"required":["kernel","initrds"],"title":"OsProfileInput","if":{"required":["cloud_init"],"properties":{"cloud_init":{"const":false}}},"then":{"properties":{"config_format":{"not":{},"description":"`cloud_init: false` serves the nodes no config: remove `config_format`, or `cloud_init: false`."}}}}},"defaults":{"type":"object","description":"Settings applied to every node unless the node sets them itself (maps are merged key by key, everything else is replaced).","additionalProperties":false,"properties":{"os":{"type":"string","description":"What the node boots: `harvester` (default: the Harvester installer) or the name of an entry of `os_profiles` (a generic OS: kernel, initrds, parameters, cloud-init). Harvester-only settings and rules do not apply to generic nodes.","pattern":"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$"},"cloud_init":{"type":"object","description":"cloud-init NoCloud data of a generic OS node, served as `cloud-init/<mac>/user-data`, `meta-data` and `vendor-data` (the kernel gets `ds=nocloud;s=<boot.server>/cloud-init/<mac>/;dsmode=net`). Across layers each of its keys comes whole from the strongest layer that sets it.","additionalProperties":false,"properties":{"user_data":{"type":"object","description":"user-data as a YAML map: written as a `#cloud-config` document (e.g. `users`, `ssh_authorized_keys`, `packages`, `runcmd`)."},"user_data_file":{"type":"string","description":"A `#cloud-config` file to serve as user-data instead (relative to the site directory and inside the repository, like secret files; at most 256 KiB; its first line must be `#cloud-config` and the rest a YAML map).","minLength":1,"maxLength":1024,"pattern":"^[^\\u0000-\\u001f\\u007f]+$"},"vendor_data":{"type":"object","description":"vendor-data as a YAML map, written as a `#cloud-config` document (default: empty)."},"meta_data":{"type":"object","description":"Extra meta-data keys (harvgen always writes `instance-id: <site>-<hostname>` and `local-hostname: <hostname>`)."}},"title":"CloudInitInput"},"arch":{"type":"string","enum":["x86_64","arm64"],"description":"CPU architecture of the machine (default `x86_64`). `arm64` machines get the arm64 iPXE (`boot.arm64_loader`, DHCP client architecture 11, HTTP boot architecture 19) and, for Harvester (v1.3 and later), the release's `-arm64` files; an OS profile's URLs must be for the node's architecture."},"iscsi":{"type":"object","description":"Boot this node diskless from an iSCSI target (iPXE `sanboot`), as BMI does: harvgen writes the script and the DHCP reservation; the target, its LUN and its image are yours (docs/generic-os.md, \"iSCSI diskless nodes\").","additionalProperties":false,"properties":{"server":{"type":"string","description":"Address of the iSCSI target portal; inside `network.cidr`, so the node reaches it without a router. (IPv4 address, dotted quad)"},"port":{"type":"integer","minimum":1,"maximum":65535,"description":"Target portal TCP port (default 3260)."},"lun":{"type":"integer","minimum":0,"maximum":255,"description":"LUN of the boot disk (default 1: tgt and targetcli put the first disk at LUN 1, LUN 0 being the controller)."},"target":{"type":"string","description":"Target IQN. Form: `iqn.<yyyy-mm>.<reversed domain>[:<name>]` (RFC 3720), lowercase.","pattern":"^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$","maxLength":223},"initiator":{"type":"string","description":"The node's initiator IQN, which the target's ACL admits (default `iqn.2010-04.org.ipxe:<hostname>`). Form: `iqn.<yyyy-mm>.<reversed domain>[:<name>]` (RFC 3720), lowercase.","pattern":"^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$","maxLength":223}},"required":["server","target"],"title":"IscsiInput"},"hardware":{"type":"object","description":"Hardware facts of the machine, as the Harvester installer's preflight checks and disk rules see them, usually in a profile (`sites/_profiles/<name>.yaml`): harvgen checks the installer's own rules of the node's release against them at build time (docs/reference/installer-rules.md). A fact left out is not checked. Lab sites (a `lab:` section) take them from the lab domain instead.","additionalProperties":false,"properties":{"memory_gib":{"type":"number","minimum":0.5,"maximum":65536,"description":"Installed memory in GiB."},"cpus":{"type":"integer","minimum":1,"maximum":4096,"description":"CPU threads the installer counts (`nproc --all`)."},"disk_gib":{"type":"number","minimum":1,"maximum":1048576,"description":"Size of the install disk (`install.device`) in GiB (2^30 bytes)."},"data_disk_gib":{"type":"number","minimum":1,"maximum":1048576,"description":"Size of the data disk (`install.data_disk`) in GiB."},"nic_speed_mbps":{"type":"integer","minimum":10,"maximum":1000000,"description":"Link speed of the management NIC in Mbit/s, as the kernel reports it (`/sys/class/net/<nic>/speed`)."},"nic_driver":{"type":"string","description":"Linux driver of the management NIC (e.g. `ixgbe`, `tg3`, `qlcnic`): releases known to lack or break a driver are warned about.","pattern":"^[a-z0-9_]{1,32}$"},"virtualized":{"type":"boolean","description":"The machine is a virtual machine (`systemd-detect-virt --vm`)."},"kvm":{"type":"boolean","description":"Hardware virtualization is on (`/dev/kvm` exists: VT-x/AMD-V enabled in the firmware)."}},"title":"HardwareFactsInput"},"bmc":{"type":"object","description":"The node's BMC, for the generated scripts `bmc/<hostname>.sh` (boot from the network once, UEFI HTTP boot once, power cycle, power status, virtual media) and `bmc/all.sh` (docs/day-2.md, \"BMC scripts\"). Maps merge key by key, so `defaults:` or a profile can give `type` and the credentials and each node its `address`; a node whose merged `bmc` has no `address` has no BMC script.","additionalProperties":false,"properties":{"type":{"type":"string","enum":["redfish","ipmi"],"description":"`redfish` (default; HTTPS, needs `curl` and `jq`) or `ipmi` (IPMI 2.0 over LAN, `ipmitool -I lanplus`)."},"address":{"type":"string","description":"Address of the BMC (default port: 443 for Redfish, 623 for IPMI). Form: a BMC address: an IPv4 address, a DNS name or an IPv6 address in brackets (`[fd00::21]`), optionally followed by `:port` (1-65535).","pattern":"^(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?=[0-9A-Fa-f:.]*:)[0-9A-Fa-f:.]{2,45}\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?$","maxLength":260,"x-harvgen-value":"bmcAddress"},"user":{"type":"object","description":"The environment variable the generated BMC script reads the BMC user name from when it runs (default `{ env: BMC_USER }`). harvgen never reads it and never writes it into the tree.","additionalProperties":false,"properties":{"env":{"type":"string","pattern":"^[A-Z_][A-Z0-9_]{0,63}$","description":"Name of the environment variable: upper-case letters, digits and `_`, not starting with a digit."}},"required":["env"]},"password":{"type":"object","description":"The environment variable the generated BMC script reads the BMC password from when it runs (default `{ env: BMC_PASSWORD }`). harvgen never reads it and never writes it into the tree.","additionalProperties":false,"properties":{"env":{"type":"string","pattern":"^[A-Z_][A-Z0-9_]{0,63}$","description":"Name of the environment variable: upper-case letters, digits and `_`, not starting with a digit."}},"required":["env"]},"system":{"type":"string","description":"Redfish only: which member of the BMC's `/redfish/v1/Systems` collection this node is (needed only when it lists several: the script refuses to guess; asked at run time). Form: a Redfish ComputerSystem path: `/redfish/v1/Systems/<id>`, the id of letters, digits and `. _ ~ -` (not starting with `.`).","pattern":"^/redfish/v1/Systems/[A-Za-z0-9_~-][A-Za-z0-9._~-]{0,127}$","maxLength":160,"x-harvgen-value":"redfishSystem"},"insecure":{"type":"boolean","description":"Redfish only: do not verify the BMC's TLS certificate (curl `--insecure`; default false). Most BMCs ship a self-signed certificate: prefer installing a trusted one."}},"title":"BmcInput"},"harvester_version":{"type":"string","description":"The node's own Harvester release, to roll one node forward (default: `harvester.version`). Its release files are found by putting this release in place of the site's in `harvester.artifacts` (and `harvester.iso_url`), which must therefore name the site's release.","pattern":"^v[0-9]+\\.[0-9]+\\.[0-9]+(-rc[0-9]+)?$","maxLength":32},"profile":{"type":"string","description":"Name of a hardware profile, `sites/_profiles/<name>.yaml`, whose settings apply under this layer (docs/inventory.md, \"Layers and profiles\").","pattern":"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$"},"harvester_role":{"type":"string","enum":["default","management","worker","witness"],"description":"Harvester node role (`install.role`, Harvester v1.3+). `default` lets Harvester promote the node."},"install":{"type":"object","description":"Disk and installer settings for the node (`install.*` in the Harvester config).","additionalProperties":false,"properties":{"device":{"type":"string","description":"Disk Harvester is installed on: a path under `/dev/` without control characters. Prefer a persistent name (`/dev/disk/by-id/...`, `/dev/disk/by-path/...`); `/dev/sdX` names can change between boots and get a warning.","pattern":"^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$"},"data_disk":{"type":"string","description":"Optional separate disk for VM data (Longhorn default disk). Must differ from `device`.","pattern":"^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$"},"tty":{"type":"string","description":"Console the installed system uses, e.g. `tty1` or `ttyS0,115200n8` (`install.tty`).","pattern":"^[a-zA-Z][a-zA-Z0-9]*(,[0-9]+[noe]?[0-9]?r?)?$"},"persistent_partition_size":{"type":"string","description":"Size of the persistent partition when no data disk is used, e.g. `150Gi` (`install.persistent_partition_size`, Harvester v1.2+).","pattern":"^[0-9]+(Mi|Gi)$"},"wipe_all_disks":{"type":"boolean","description":"Wipe every disk that holds an old Harvester/cOS installation (`install.wipe_all_disks`, Harvester v1.5+)."},"wipe_disks_list":{"type":"array","items":{"type":"string"},"description":"Extra disks to wipe before installing (`install.wipe_disks_list`, Harvester v1.5+)."},"cordoned":{"type":"boolean","description":"Join the cluster cordoned: the node gets the label `harvesterhci.io/install-cordoned=true` and runs no VMs until it is uncordoned (`install.cordoned`, Harvester v1.9+). Not on the create node nor on a witness: the installer refuses both."},"power_off":{"type":"boolean","description":"Power off instead of rebooting when the install finishes (`install.poweroff`)."},"iso_url":{"type":"string","enum":["local"],"description":"`local` (Harvester v1.9 and later, a node with `medium: iso`): the installer takes the Harvester ISO's content from the device labelled `COS_LIVE`, the Harvester ISO the node's BMC mounts in a second virtual media slot (`bmc/<hostname>.sh media-boot`), instead of downloading `harvester.iso_url` (`install.iso_url: local`; docs/install-without-pxe.md, \"The Harvester ISO from the BMC\"). The site's ISO URL is `harvester.iso_url`."}},"title":"InstallInput"},"interfaces":{"type":"array","minItems":1,"items":{"type":"object","description":"A network interface of the node. Give a `name` (predictable NIC name such as eno1, or enp1s0 in a lab VM), a `mac`, or both.","additionalProperties":false,"properties":{"name":{"type":"string","description":"NIC name on the installed system (systemd predictable name, e.g. `eno1`; in a generated lab VM the NIC of the k-th MAC is `enp<k>s0`). Form: a Linux interface name: 1-15 characters of letters, digits and `_ . @ + -`, not starting with `.`, `@`, `+` or `-` (Linux's own rule forbids `/`, `:` and whitespace; harvgen also keeps out characters the generated files would have to quote).","pattern":"^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}$","maxLength":15,"x-harvgen-value":"ifname"},"mac":{"type":"string","description":"MAC address in any common spelling (`52:54:00:AA:BB:01`, `52-54-00-aa-bb-01`, `525400aabb01`, `5254.00aa.bb01`); normalized to lowercase colons."}},"title":"NicInput"},"description":"NICs that form the management interface (bonded when more than one). Default: the node's boot MACs."},"method":{"type":"string","enum":["dhcp","static"],"description":"How the management interface gets its address on the installed system: `dhcp` (default; combine with `ip` for a DHCP reservation) or `static` (needs `ip`, a prefix/netmask, gateway and DNS)."},"prefix":{"type":"integer","minimum":1,"maximum":32,"description":"Prefix length of a static address. Default: the prefix of `network.cidr`."},"netmask":{"type":"string","description":"Netmask of a static address, e.g. `255.255.255.0`; alternative to `prefix`. (IPv4 address, dotted quad)"},"gateway":{"type":"string","description":"Default gateway of a static address. Default: `network.gateway`. (IPv4 address, dotted quad)"},"dns":{"type":"array","items":{"type":"string"},"description":"DNS servers of a static address (at most 8). Default: `network.dns`.","maxItems":8},"mtu":{"type":"integer","description":"MTU of the management interface (576-9000 when `method` is static; the installer checks no other)."},"vlan":{"type":"integer","description":"VLAN ID of the management network (1-4094); untagged when absent. The installer brings it up on the NIC that booted (`vlan=vlan<id>:<nic>`), with the node's address or DHCP on the VLAN alone, and the installed system tags it (`vlan_id`)."},"bond":{"title":"BondInput","type":"object","description":"Bonding options for the management interface when it has several NICs (`install.management_interface.bond_options`). Keys are kernel bonding options; Harvester defaults to `{mode: active-backup, miimon: 100}`.","properties":{"mode":{"type":"string","enum":["balance-rr","active-backup","balance-xor","broadcast","802.3ad","balance-tlb","balance-alb"],"description":"Bonding mode."},"miimon":{"type":"integer","minimum":0,"description":"MII link monitoring interval in milliseconds."}},"additionalProperties":{"type":["string","integer"]}},"kernel_args":{"type":"array","items":{"type":"string","description":"One kernel argument. Form: one kernel argument: a single token that starts with a letter or digit, then letters, digits and `_ . , : ; = / + @ % ~ [ ] -` (no whitespace, quotes, `$`, `#`, `|`, `&`, `\\` or control characters, which iPXE, the shell or the kernel would interpret).","pattern":"^[A-Za-z0-9][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$","maxLength":1024,"x-harvgen-value":"kernelArg"},"description":"Extra kernel arguments for this node's installer boot, appended after `boot.kernel_args`."},"config":{"type":"object","description":"Extra Harvester configuration keys, deep-merged over what harvgen generates (node over defaults). Validated against the installer's schema for `harvester.version`: unknown keys and wrong types are errors."},"state":{"type":"string","enum":["install","local","install-once"],"description":"`install` (default): the node's iPXE script boots the Harvester installer on every network boot. `local`: the script boots the local disk, so an installed node never reinstalls even if it network-boots first. `install-once`: the script boots the local disk when it holds an installed system (BIOS: a bootable first sector; UEFI: `boot.installed_marker` on a FAT volume) and installs only when it does not."},"medium":{"type":"string","enum":["network","iso"],"description":"How the machine reaches its boot script: `network` (default): network boot (PXE or UEFI HTTP boot, with DHCP); `iso`: a boot ISO of its own (`media/<hostname>.iso`), which its BMC mounts as virtual media (`bmc/<hostname>.sh media-boot`). The ISO sets the node's static address on its boot NIC, with no DHCP, and fetches the node's boot files from `boot.server` over HTTP; it needs `method: static`, `ip` and `boot.media_loaders` (docs/install-without-pxe.md)."},"reinstall":{"type":"integer","minimum":0,"maximum":999999999,"description":"Reinstall generation of a Harvester node with `state: install-once` (UEFI only). The installed system gets a marker of its site, hostname and generation on its EFI system partition (`os.after_install_chroot_commands`), and the node's script boots the disk only when it finds the marker of this number: raise it by one to reinstall the node exactly once (docs/day-2.md, \"Reinstall a node\")."},"lab":{"type":"object","description":"Lab VM sizing for the generated libvirt domain of this node.","additionalProperties":false,"properties":{"memory_mib":{"type":"integer","minimum":8192,"maximum":16777216,"description":"Memory in MiB (default 16384). The installer's preflight check wants 64 GiB (32 GiB for testing) from v1.3 unless `boot.skipchecks` is set; below 8 GiB it does not run at all."},"vcpus":{"type":"integer","minimum":1,"maximum":256,"description":"Virtual CPUs (default 8)."},"disk_gib":{"type":"integer","minimum":60,"maximum":1048576,"description":"Size of the qcow2 disk the define script creates, in GiB (default 250)."},"data_disk_gib":{"type":"integer","minimum":50,"maximum":1048576,"description":"Size of the second qcow2 disk (the VM sees it as `/dev/vdb`) created when `install.data_disk` is set, in GiB (default 100). Set `install.data_disk: /dev/vdb` for lab VMs."},"nic_model":{"type":"string","enum":["virtio","e1000e"],"description":"NIC model of the lab VM (default `virtio`). Either way the NIC of the node's k-th MAC is alone on PCIe bus k, so the guest names it `enp<k>s0` (`enp1s0` for the first): use those names in `interfaces` of lab nodes."}},"title":"LabSizingInput"}},"title":"NodeDefaults"},"nodes":{"type":"array","items":{"title":"NodeInput","type":"object","description":"One Harvester node.","additionalProperties":false,"properties":{"hostname":{"type":"string","description":"Node hostname: a lowercase DNS-1123 label (a-z, 0-9, `-`, at most 63 characters). Also names its files. In `nodes/<name>.yaml` it defaults to the file name."},"mac":{"type":"string","description":"Boot MAC address of the node, in any common spelling. Use `macs` for several NICs."},"macs":{"type":"array","minItems":1,"maxItems":32,"items":{"type":"string"},"description":"All MAC addresses the node may PXE boot from; each gets its own iPXE script and DHCP reservation."},"ip":{"type":"string","description":"Address of the node on the management network. Used as the DHCP reservation and, with `method: static`, as the static address. (IPv4 address, dotted quad)"},"ip6":{"type":"string","description":"IPv6 address of the node inside `network.ipv6.prefix`, in canonical form. Its DHCPv6 reservation (by MAC) is the /126 block that holds it, one address for each boot stage (firmware, iPXE, the OS), and nginx serves the node's files to that block; nodes' blocks must not overlap (docs/ipv6.md). Generic OS nodes only.","pattern":"^[0-9A-Fa-f:]{2,39}$"},"role":{"type":"string","enum":["create","join"],"description":"`create` for the node that creates the cluster (exactly one per site; default: the first node; none once `cluster.created` is true), `join` for the others."},"os":{"type":"string","description":"What the node boots: `harvester` (default: the Harvester installer) or the name of an entry of `os_profiles` (a generic OS: kernel, initrds, parameters, cloud-init). Harvester-only settings and rules do not apply to generic nodes.","pattern":"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$"},"cloud_init":{"type":"object","description":"cloud-init NoCloud data of a generic OS node, served as `cloud-init/<mac>/user-data`, `meta-data` and `vendor-data` (the kernel gets `ds=nocloud;s=<boot.server>/cloud-init/<mac>/;dsmode=net`). Across layers each of its keys comes whole from the strongest layer that sets it.","additionalProperties":false,"properties":{"user_data":{"type":"object","description":"user-data as a YAML map: written as a `#cloud-config` document (e.g. `users`, `ssh_authorized_keys`, `packages`, `runcmd`)."},"user_data_file":{"type":"string","description":"A `#cloud-config` file to serve as user-data instead (relative to the site directory and inside the repository, like secret files; at most 256 KiB; its first line must be `#cloud-config` and the rest a YAML map).","minLength":1,"maxLength":1024,"pattern":"^[^\\u0000-\\u001f\\u007f]+$"},"vendor_data":{"type":"object","description":"vendor-data as a YAML map, written as a `#cloud-config` document (default: empty)."},"meta_data":{"type":"object","description":"Extra meta-data keys (harvgen always writes `instance-id: <site>-<hostname>` and `local-hostname: <hostname>`)."}},"title":"CloudInitInput"},"arch":{"type":"string","enum":["x86_64","arm64"],"description":"CPU architecture of the machine (default `x86_64`). `arm64` machines get the arm64 iPXE (`boot.arm64_loader`, DHCP client architecture 11, HTTP boot architecture 19) and, for Harvester (v1.3 and later), the release's `-arm64` files; an OS profile's URLs must be for the node's architecture."},"iscsi":{"type":"object","description":"Boot this node diskless from an iSCSI target (iPXE `sanboot`), as BMI does: harvgen writes the script and the DHCP reservation; the target, its LUN and its image are yours (docs/generic-os.md, \"iSCSI diskless nodes\").","additionalProperties":false,"properties":{"server":{"type":"string","description":"Address of the iSCSI target portal; inside `network.cidr`, so the node reaches it without a router. (IPv4 address, dotted quad)"},"port":{"type":"integer","minimum":1,"maximum":65535,"description":"Target portal TCP port (default 3260)."},"lun":{"type":"integer","minimum":0,"maximum":255,"description":"LUN of the boot disk (default 1: tgt and targetcli put the first disk at LUN 1, LUN 0 being the controller)."},"target":{"type":"string","description":"Target IQN. Form: `iqn.<yyyy-mm>.<reversed domain>[:<name>]` (RFC 3720), lowercase.","pattern":"^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$","maxLength":223},"initiator":{"type":"string","description":"The node's initiator IQN, which the target's ACL admits (default `iqn.2010-04.org.ipxe:<hostname>`). Form: `iqn.<yyyy-mm>.<reversed domain>[:<name>]` (RFC 3720), lowercase.","pattern":"^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$","maxLength":223}},"required":["server","target"],"title":"IscsiInput"},"hardware":{"type":"object","description":"Hardware facts of the machine, as the Harvester installer's preflight checks and disk rules see them, usually in a profile (`sites/_profiles/<name>.yaml`): harvgen checks the installer's own rules of the node's release against them at build time (docs/reference/installer-rules.md). A fact left out is not checked. Lab sites (a `lab:` section) take them from the lab domain instead.","additionalProperties":false,"properties":{"memory_gib":{"type":"number","minimum":0.5,"maximum":65536,"description":"Installed memory in GiB."},"cpus":{"type":"integer","minimum":1,"maximum":4096,"description":"CPU threads the installer counts (`nproc --all`)."},"disk_gib":{"type":"number","minimum":1,"maximum":1048576,"description":"Size of the install disk (`install.device`) in GiB (2^30 bytes)."},"data_disk_gib":{"type":"number","minimum":1,"maximum":1048576,"description":"Size of the data disk (`install.data_disk`) in GiB."},"nic_speed_mbps":{"type":"integer","minimum":10,"maximum":1000000,"description":"Link speed of the management NIC in Mbit/s, as the kernel reports it (`/sys/class/net/<nic>/speed`)."},"nic_driver":{"type":"string","description":"Linux driver of the management NIC (e.g. `ixgbe`, `tg3`, `qlcnic`): releases known to lack or break a driver are warned about.","pattern":"^[a-z0-9_]{1,32}$"},"virtualized":{"type":"boolean","description":"The machine is a virtual machine (`systemd-detect-virt --vm`)."},"kvm":{"type":"boolean","description":"Hardware virtualization is on (`/dev/kvm` exists: VT-x/AMD-V enabled in the firmware)."}},"title":"HardwareFactsInput"},"bmc":{"type":"object","description":"The node's BMC, for the generated scripts `bmc/<hostname>.sh` (boot from the network once, UEFI HTTP boot once, power cycle, power status, virtual media) and `bmc/all.sh` (docs/day-2.md, \"BMC scripts\"). Maps merge key by key, so `defaults:` or a profile can give `type` and the credentials and each node its `address`; a node whose merged `bmc` has no `address` has no BMC script.","additionalProperties":false,"properties":{"type":{"type":"string","enum":["redfish","ipmi"],"description":"`redfish` (default; HTTPS, needs `curl` and `jq`) or `ipmi` (IPMI 2.0 over LAN, `ipmitool -I lanplus`)."},"address":{"type":"string","description":"Address of the BMC (default port: 443 for Redfish, 623 for IPMI). Form: a BMC address: an IPv4 address, a DNS name or an IPv6 address in brackets (`[fd00::21]`), optionally followed by `:port` (1-65535).","pattern":"^(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?=[0-9A-Fa-f:.]*:)[0-9A-Fa-f:.]{2,45}\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?$","maxLength":260,"x-harvgen-value":"bmcAddress"},"user":{"type":"object","description":"The environment variable the generated BMC script reads the BMC user name from when it runs (default `{ env: BMC_USER }`). harvgen never reads it and never writes it into the tree.","additionalProperties":false,"properties":{"env":{"type":"string","pattern":"^[A-Z_][A-Z0-9_]{0,63}$","description":"Name of the environment variable: upper-case letters, digits and `_`, not starting with a digit."}},"required":["env"]},"password":{"type":"object","description":"The environment variable the generated BMC script reads the BMC password from when it runs (default `{ env: BMC_PASSWORD }`). harvgen never reads it and never writes it into the tree.","additionalProperties":false,"properties":{"env":{"type":"string","pattern":"^[A-Z_][A-Z0-9_]{0,63}$","description":"Name of the environment variable: upper-case letters, digits and `_`, not starting with a digit."}},"required":["env"]},"system":{"type":"string","description":"Redfish only: which member of the BMC's `/redfish/v1/Systems` collection this node is (needed only when it lists several: the script refuses to guess; asked at run time). Form: a Redfish ComputerSystem path: `/redfish/v1/Systems/<id>`, the id of letters, digits and `. _ ~ -` (not starting with `.`).","pattern":"^/redfish/v1/Systems/[A-Za-z0-9_~-][A-Za-z0-9._~-]{0,127}$","maxLength":160,"x-harvgen-value":"redfishSystem"},"insecure":{"type":"boolean","description":"Redfish only: do not verify the BMC's TLS certificate (curl `--insecure`; default false). Most BMCs ship a self-signed certificate: prefer installing a trusted one."}},"title":"BmcInput"},"harvester_version":{"type":"string","description":"The node's own Harvester release, to roll one node forward (default: `harvester.version`). Its release files are found by putting this release in place of the site's in `harvester.artifacts` (and `harvester.iso_url`), which must therefore name the site's release.","pattern":"^v[0-9]+\\.[0-9]+\\.[0-9]+(-rc[0-9]+)?$","maxLength":32},"profile":{"type":"string","description":"Name of a hardware profile, `sites/_profiles/<name>.yaml`, whose settings apply under this layer (docs/inventory.md, \"Layers and profiles\").","pattern":"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$"},"harvester_role":{"type":"string","enum":["default","management","worker","witness"],"description":"Harvester node role (`install.role`, Harvester v1.3+). `default` lets Harvester promote the node."},"install":{"type":"object","description":"Disk and installer settings for the node (`install.*` in the Harvester config).","additionalProperties":false,"properties":{"device":{"type":"string","description":"Disk Harvester is installed on: a path under `/dev/` without control characters. Prefer a persistent name (`/dev/disk/by-id/...`, `/dev/disk/by-path/...`); `/dev/sdX` names can change between boots and get a warning.","pattern":"^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$"},"data_disk":{"type":"string","description":"Optional separate disk for VM data (Longhorn default disk). Must differ from `device`.","pattern":"^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$"},"tty":{"type":"string","description":"Console the installed system uses, e.g. `tty1` or `ttyS0,115200n8` (`install.tty`).","pattern":"^[a-zA-Z][a-zA-Z0-9]*(,[0-9]+[noe]?[0-9]?r?)?$"},"persistent_partition_size":{"type":"string","description":"Size of the persistent partition when no data disk is used, e.g. `150Gi` (`install.persistent_partition_size`, Harvester v1.2+).","pattern":"^[0-9]+(Mi|Gi)$"},"wipe_all_disks":{"type":"boolean","description":"Wipe every disk that holds an old Harvester/cOS installation (`install.wipe_all_disks`, Harvester v1.5+)."},"wipe_disks_list":{"type":"array","items":{"type":"string"},"description":"Extra disks to wipe before installing (`install.wipe_disks_list`, Harvester v1.5+)."},"cordoned":{"type":"boolean","description":"Join the cluster cordoned: the node gets the label `harvesterhci.io/install-cordoned=true` and runs no VMs until it is uncordoned (`install.cordoned`, Harvester v1.9+). Not on the create node nor on a witness: the installer refuses both."},"power_off":{"type":"boolean","description":"Power off instead of rebooting when the install finishes (`install.poweroff`)."},"iso_url":{"type":"string","enum":["local"],"description":"`local` (Harvester v1.9 and later, a node with `medium: iso`): the installer takes the Harvester ISO's content from the device labelled `COS_LIVE`, the Harvester ISO the node's BMC mounts in a second virtual media slot (`bmc/<hostname>.sh media-boot`), instead of downloading `harvester.iso_url` (`install.iso_url: local`; docs/install-without-pxe.md, \"The Harvester ISO from the BMC\"). The site's ISO URL is `harvester.iso_url`."}},"title":"InstallInput"},"interfaces":{"type":"array","minItems":1,"items":{"type":"object","description":"A network interface of the node. Give a `name` (predictable NIC name such as eno1, or enp1s0 in a lab VM), a `mac`, or both.","additionalProperties":false,"properties":{"name":{"type":"string","description":"NIC name on the installed system (systemd predictable name, e.g. `eno1`; in a generated lab VM the NIC of the k-th MAC is `enp<k>s0`). Form: a Linux interface name: 1-15 characters of letters, digits and `_ . @ + -`, not starting with `.`, `@`, `+` or `-` (Linux's own rule forbids `/`, `:` and whitespace; harvgen also keeps out characters the generated files would have to quote).","pattern":"^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}$","maxLength":15,"x-harvgen-value":"ifname"},"mac":{"type":"string","description":"MAC address in any common spelling (`52:54:00:AA:BB:01`, `52-54-00-aa-bb-01`, `525400aabb01`, `5254.00aa.bb01`); normalized to lowercase colons."}},"title":"NicInput"},"description":"NICs that form the management interface (bonded when more than one). Default: the node's boot MACs."},"method":{"type":"string","enum":["dhcp","static"],"description":"How the management interface gets its address on the installed system: `dhcp` (default; combine with `ip` for a DHCP reservation) or `static` (needs `ip`, a prefix/netmask, gateway and DNS)."},"prefix":{"type":"integer","minimum":1,"maximum":32,"description":"Prefix length of a static address. Default: the prefix of `network.cidr`."},"netmask":{"type":"string","description":"Netmask of a static address, e.g. `255.255.255.0`; alternative to `prefix`. (IPv4 address, dotted quad)"},"gateway":{"type":"string","description":"Default gateway of a static address. Default: `network.gateway`. (IPv4 address, dotted quad)"},"dns":{"type":"array","items":{"type":"string"},"description":"DNS servers of a static address (at most 8). Default: `network.dns`.","maxItems":8},"mtu":{"type":"integer","description":"MTU of the management interface (576-9000 when `method` is static; the installer checks no other)."},"vlan":{"type":"integer","description":"VLAN ID of the management network (1-4094); untagged when absent. The installer brings it up on the NIC that booted (`vlan=vlan<id>:<nic>`), with the node's address or DHCP on the VLAN alone, and the installed system tags it (`vlan_id`)."},"bond":{"title":"BondInput","type":"object","description":"Bonding options for the management interface when it has several NICs (`install.management_interface.bond_options`). Keys are kernel bonding options; Harvester defaults to `{mode: active-backup, miimon: 100}`.","properties":{"mode":{"type":"string","enum":["balance-rr","active-backup","balance-xor","broadcast","802.3ad","balance-tlb","balance-alb"],"description":"Bonding mode."},"miimon":{"type":"integer","minimum":0,"description":"MII link monitoring interval in milliseconds."}},"additionalProperties":{"type":["string","integer"]}},"kernel_args":{"type":"array","items":{"type":"string","description":"One kernel argument. Form: one kernel argument: a single token that starts with a letter or digit, then letters, digits and `_ . , : ; = / + @ % ~ [ ] -` (no whitespace, quotes, `$`, `#`, `|`, `&`, `\\` or control characters, which iPXE, the shell or the kernel would interpret).","pattern":"^[A-Za-z0-9][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$","maxLength":1024,"x-harvgen-value":"kernelArg"},"description":"Extra kernel arguments for this node's installer boot, appended after `boot.kernel_args`."},"config":{"type":"object","description":"Extra Harvester configuration keys, deep-merged over what harvgen generates (node over defaults). Validated against the installer's schema for `harvester.version`: unknown keys and wrong types are errors."},"state":{"type":"string","enum":["install","local","install-once"],"description":"`install` (default): the node's iPXE script boots the Harvester installer on every network boot. `local`: the script boots the local disk, so an installed node never reinstalls even if it network-boots first. `install-once`: the script boots the local disk when it holds an installed system (BIOS: a bootable first sector; UEFI: `boot.installed_marker` on a FAT volume) and installs only when it does not."},"medium":{"type":"string","enum":["network","iso"],"description":"How the machine reaches its boot script: `network` (default): network boot (PXE or UEFI HTTP boot, with DHCP); `iso`: a boot ISO of its own (`media/<hostname>.iso`), which its BMC mounts as virtual media (`bmc/<hostname>.sh media-boot`). The ISO sets the node's static address on its boot NIC, with no DHCP, and fetches the node's boot files from `boot.server` over HTTP; it needs `method: static`, `ip` and `boot.media_loaders` (docs/install-without-pxe.md)."},"reinstall":{"type":"integer","minimum":0,"maximum":999999999,"description":"Reinstall generation of a Harvester node with `state: install-once` (UEFI only). The installed system gets a marker of its site, hostname and generation on its EFI system partition (`os.after_install_chroot_commands`), and the node's script boots the disk only when it finds the marker of this number: raise it by one to reinstall the node exactly once (docs/day-2.md, \"Reinstall a node\")."},"lab":{"type":"object","description":"Lab VM sizing for the generated libvirt domain of this node.","additionalProperties":false,"properties":{"memory_mib":{"type":"integer","minimum":8192,"maximum":16777216,"description":"Memory in MiB (default 16384). The installer's preflight check wants 64 GiB (32 GiB for testing) from v1.3 unless `boot.skipchecks` is set; below 8 GiB it does not run at all."},"vcpus":{"type":"integer","minimum":1,"maximum":256,"description":"Virtual CPUs (default 8)."},"disk_gib":{"type":"integer","minimum":60,"maximum":1048576,"description":"Size of the qcow2 disk the define script creates, in GiB (default 250)."},"data_disk_gib":{"type":"integer","minimum":50,"maximum":1048576,"description":"Size of the second qcow2 disk (the VM sees it as `/dev/vdb`) created when `install.data_disk` is set, in GiB (default 100). Set `install.data_disk: /dev/vdb` for lab VMs."},"nic_model":{"type":"string","enum":["virtio","e1000e"],"description":"NIC model of the lab VM (default `virtio`). Either way the NIC of the node's k-th MAC is alone on PCIe bus k, so the guest names it `enp<k>s0` (`enp1s0` for the first): use those names in `interfaces` of lab nodes."}},"title":"LabSizingInput"}}},"description":"The nodes of the cluster. More nodes may live in `nodes/*.yaml`, one node per file."},"lab":{"type":"object","description":"libvirt lab settings (the generated network and domain XML).","additionalProperties":false,"properties":{"network_name":{"type":"string","description":"libvirt network name (default `harvgen-<site>` with `_` turned into `-`): 1-50 letters, digits and `_ . -`, not starting with `.` or `-`.","pattern":"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,49}$"},"bridge":{"type":"string","description":"Linux bridge the lab network creates (default `hg-<site>`): 1-15 letters, digits and `_ . -`, not starting with `.` or `-`.","pattern":"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,14}$"},"disk_dir":{"type":"string","description":"Directory for the lab VM disks (default `/var/lib/libvirt/images`). Form: an absolute path of letters, digits and `. _ ~ @ + = : / -` (no whitespace, quotes, `,`, `;`, `{`, `}`, `#`, `$`, `\\` or control characters).","pattern":"^/[A-Za-z0-9._~@+=:/-]*$","maxLength":512,"x-harvgen-value":"path"},"tftp_root":{"type":"string","description":"TFTP root of the lab network holding `snponly.efi`/`undionly.kpxe` (default `/var/lib/tftpboot`). Form: an absolute path of letters, digits and `. _ ~ @ + = : / -` (no whitespace, quotes, `,`, `;`, `{`, `}`, `#`, `$`, `\\` or control characters).","pattern":"^/[A-Za-z0-9._~@+=:/-]*$","maxLength":512,"x-harvgen-value":"path"},"host_arch":{"type":"string","enum":["x86_64","arm64"],"description":"Architecture of the libvirt host that runs the lab domains (default `x86_64`). A node of another `arch` gets an emulated domain (`type='qemu'`, CPU model `maximum`) instead of KVM, so arm64 nodes run on an x86-64 host (slowly)."}}},"nginx":{"type":"object","description":"The generated nginx server block.","additionalProperties":false,"properties":{"listen":{"type":"string","description":"Where nginx listens (default: the address and port of `boot.server` when its host is an IPv4 address, else all addresses on its port). Form: `address:port` with an IPv4 address, an IPv6 address in brackets (`[fd00:10::5]:80`) or `*` (all IPv4 addresses), or a bare port; port 1-65535.","pattern":"^(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|\\*|\\[(?:(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,7}:|(?:[0-9a-f]{1,4}:){1,6}:[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,5}(?::[0-9a-f]{1,4}){1,2}|(?:[0-9a-f]{1,4}:){1,4}(?::[0-9a-f]{1,4}){1,3}|(?:[0-9a-f]{1,4}:){1,3}(?::[0-9a-f]{1,4}){1,4}|(?:[0-9a-f]{1,4}:){1,2}(?::[0-9a-f]{1,4}){1,5}|[0-9a-f]{1,4}:(?::[0-9a-f]{1,4}){1,6}|:(?:(?::[0-9a-f]{1,4}){1,7}|:))\\]):)?(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3})$","maxLength":47,"x-harvgen-value":"listen"},"root":{"type":"string","description":"Directory on the web server the tree `out/<site>/` is copied to (default `/srv/harvgen/<site>`). Form: an absolute path of letters, digits and `. _ ~ @ + = : / -` (no whitespace, quotes, `,`, `;`, `{`, `}`, `#`, `$`, `\\` or control characters).","pattern":"^/[A-Za-z0-9._~@+=:/-]*$","maxLength":512,"x-harvgen-value":"path"},"artifacts_dir":{"type":"string","description":"Directory on the web server holding the release files, served under the path of `harvester.artifacts` when that URL is on `boot.server` (default `/srv/harvgen/artifacts/<version>`). Form: an absolute path of letters, digits and `. _ ~ @ + = : / -` (no whitespace, quotes, `,`, `;`, `{`, `}`, `#`, `$`, `\\` or control characters).","pattern":"^/[A-Za-z0-9._~@+=:/-]*$","maxLength":512,"x-harvgen-value":"path"},"access_log":{"type":"string","description":"Access log path (default `/var/log/nginx/harvgen-<site>.access.log`). Form: an absolute path of letters, digits and `. _ ~ @ + = : / -` (no whitespace, quotes, `,`, `;`, `{`, `}`, `#`, `$`, `\\` or control characters).","pattern":"^/[A-Za-z0-9._~@+=:/-]*$","maxLength":512,"x-harvgen-value":"path"},"access":{"type":"string","enum":["nodes","open"],"description":"Who may fetch the files that hold a secret or one node's data (Harvester configs, cloud-init seeds, `unknown/join.yaml`). `nodes` (default): only the node's own `ip` (a node without one: the DHCP pool; unknown machines: the DHCP pool), everyone else gets 403. `open`: every client, for a boot server behind something that already restricts who reaches it. docs/security.md, \"Threat model\"."},"file_key":{"type":["string","object"],"minLength":1,"description":"A secret that makes the names of the files holding a secret or one node's data unguessable: each known node's iPXE scripts, Harvester config and cloud-init seed get a name with a tag keyed by it (HMAC-SHA256), and DHCP hands each boot MAC the URL of its own script. At least 32 characters (`openssl rand -hex 32`). The committed tree shows `x` in place of each tag; only the deploy tree (`--deploy`) reads the key. docs/security.md, \"Threat model\". Keep it out of git with `{ env: NAME }` (an environment variable) or `{ file: path }` (a file, relative to the YAML file that names it; one trailing newline is dropped).","properties":{"env":{"type":"string","pattern":"^[A-Za-z_][A-Za-z0-9_]*$","description":"Name of the environment variable holding the value."},"file":{"type":"string","minLength":1,"description":"Path of the file holding the value, relative to this YAML file."}},"additionalProperties":false,"minProperties":1,"maxProperties":1},"real_ip":{"type":"object","description":"A proxy or NAT in front of nginx: the client address nginx checks is taken from `header`, for requests from `from` (nginx's realip module, `set_real_ip_from`/`real_ip_header`). Without it, every client behind the proxy looks like the proxy.","additionalProperties":false,"properties":{"from":{"type":"array","minItems":1,"maxItems":64,"uniqueItems":true,"items":{"type":"string","description":"Address or CIDR block of the proxy (IPv4, e.g. `10.0.0.2` or `10.0.0.0/28`).","pattern":"^(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(\\.(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}(/(3[0-2]|[12]?[0-9]))?$"},"description":"Addresses or CIDR blocks of the proxies whose header nginx trusts."},"header":{"type":"string","description":"Request header holding the client address, e.g. `X-Forwarded-For` or `X-Real-IP`.","pattern":"^[A-Za-z][A-Za-z0-9-]{0,63}$"}},"required":["from","header"]}}},"dnsmasq":{"type":"object","description":"The generated dnsmasq configuration.","additionalProperties":false,"properties":{"interface":{"type":"string","description":"Only serve DHCP on this interface (`interface=`). Form: a Linux interface name (1-15 characters of letters, digits and `_ . @ + -`), optionally ending in `*` to match several (dnsmasq wildcard).","pattern":"^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}\\*?$","maxLength":16,"x-harvgen-value":"ifnameGlob"},"tftp_root":{"type":"string","description":"TFTP root holding the iPXE binaries (default `/var/lib/tftpboot`). Form: an absolute path of letters, digits and `. _ ~ @ + = : / -` (no whitespace, quotes, `,`, `;`, `{`, `}`, `#`, `$`, `\\` or control characters).","pattern":"^/[A-Za-z0-9._~@+=:/-]*$","maxLength":512,"x-harvgen-value":"path"},"lease_time":{"type":"string","description":"DHCP lease time, e.g. `12h` (default).","pattern":"^([0-9]+[smhdw]?|infinite)$"},"dns":{"type":"boolean","description":"Leave dnsmasq's DNS server on (default true). Set false (`port=0`) when another DNS server runs on the host."},"host":{"type":"string","description":"The machine this site's dnsmasq runs on, as a name (e.g. `boot1`), when it serves several sites. Sites built together that name the same host share one dnsmasq: each adds its own `dnsmasq/harvgen.conf`, their `dnsmasq/global.conf` must be the same file, and their networks apart (`SITE_DNSMASQ_CONFLICT`). Default: none (a dnsmasq of its own). docs/deploy.md, \"DHCP with dnsmasq\".","minLength":1,"maxLength":253,"pattern":"^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$"},"hosts_dir":{"type":"string","description":"Directory on the DHCP host that holds the reservation files of `dnsmasq/hosts/` (`dhcp-hostsdir=`; default `/etc/harvgen/dhcp-hosts`): dnsmasq reads a new or changed file there without a restart. Form: an absolute path of letters, digits and `. _ ~ @ + = : / -` (no whitespace, quotes, `,`, `;`, `{`, `}`, `#`, `$`, `\\` or control characters).","pattern":"^/[A-Za-z0-9._~@+=:/-]*$","maxLength":512,"x-harvgen-value":"path"},"mode":{"type":"string","enum":["server","proxy"],"description":"`server` (default): this dnsmasq is the network's DHCP server (addresses, reservations, boot files). `proxy`: another DHCP server gives the addresses and this dnsmasq answers only network boot (proxy DHCP, `dhcp-range=<network>,proxy`): PXE firmware gets iPXE over TFTP (`pxe-service=`), iPXE gets `boot.ipxe`. Reserve the nodes' `ip` on that other server (`NODE_IP_NOT_RESERVED`); `network.dhcp_range` is its pool. docs/deploy.md, \"Proxy DHCP beside another server\"."}}},"dhcp":{"type":"object","description":"Which DHCP server the site uses; harvgen writes its configuration (docs/deploy.md, \"Choosing a DHCP form\").","additionalProperties":false,"properties":{"server":{"type":"string","enum":["dnsmasq","kea","isc"],"description":"`dnsmasq` (default): `dnsmasq/harvgen.conf`, DHCP and TFTP. `kea`: a Kea DHCPv4 config, `kea/harvgen.json` (`kea-dhcp4 -t` accepts it; its `client-classes` and `subnet4` entries merge into an existing Kea). `isc`: an ISC dhcpd snippet, `dhcpd/harvgen.conf`. With `kea` and `isc` no dnsmasq file is written: TFTP (iPXE for firmware PXE) is served by a TFTP server of yours at `next_server`."},"next_server":{"type":"string","description":"With `kea` or `isc`: the TFTP server firmware PXE loads iPXE from (`next-server`, the siaddr field). Default: the host of `boot.server` when it is an address. (IPv4 address, dotted quad)"}}},"bss":{"type":"object","description":"OpenCHAMI's Boot Script Service (BSS): export the nodes it can boot as harvgen's tree does.","additionalProperties":false,"properties":{"export":{"type":"boolean","description":"Write `bss/bootparameters.json`, one BSS BootParams per node that BSS can boot as the tree does (a node with several boot MACs leaves `BOOTIF=` to BSS; `BSS_NODE_NOT_EXPORTED` names the nodes left out). Default false."}}},"signing":{"type":"object","description":"Sign the deploy tree: `harvgen build --deploy` writes `manifest.json.sig` next to manifest.json (`ssh-keygen -Y sign`, namespace `harvgen-manifest`), and `harvgen verify` refuses a deploy tree whose signature does not verify. The committed tree is never signed and never reads the key. docs/verify.md, \"Signed trees\".","additionalProperties":false,"properties":{"private_key":{"type":"object","description":"The private key that signs (an OpenSSH private key without a passphrase, e.g. `ssh-keygen -t ed25519 -N '' -f secrets/harvgen-sign`): a secret, read by deploy builds only, never written anywhere. `{ file: path }` (relative to this YAML file, inside the repository, at most 4096 bytes; keep it out of git) or `{ env: NAME }` (an environment variable holding the key's text).","properties":{"env":{"type":"string","pattern":"^[A-Za-z_][A-Za-z0-9_]*$","description":"Name of the environment variable holding the key."},"file":{"type":"string","minLength":1,"description":"Path of the file holding the key, relative to this YAML file."}},"additionalProperties":false,"minProperties":1,"maxProperties":1},"public_key":{"type":"string","description":"The public half of `private_key`, one line as in its `.pub` file: `ssh-ed25519 AAAA... comment` (or `ssh-rsa`; `ecdsa-sha2-*` keys are refused: their signatures differ at every build). No options, principal or second line. Plain data, safe to commit: verify checks the signature with it, and so can anyone (`ssh-keygen -Y verify`).","pattern":"^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|ecdsa-sha2-nistp521) [A-Za-z0-9+/]+={0,2}( [!-~]+)*$","maxLength":4096}},"required":["private_key","public_key"]},"publish":{"type":"object","description":"Publish the site through an OCI registry (`harvgen publish`) and materialize it on the boot server (`harvgen pull`, run by the generated `publish/` units). Needs `signing:`: the boot server serves nothing whose signature does not verify. docs/fleet.md.","additionalProperties":false,"properties":{"registry":{"type":"string","description":"The registry and namespace the site is published under; the site's repository is `<registry>/<site>`. Form: a registry and a namespace: `host[:port]/name[/name...]`, the host an IPv4 address or a DNS name, each name of lower-case letters and digits joined by `.`, `_`, `__` or `-` (no tag, no digest, no scheme).","pattern":"^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/[a-z0-9]+(?:(?:\\.|_|__|-+)[a-z0-9]+)*){1,8}$","maxLength":200,"x-harvgen-value":"registry"},"key":{"type":["string","object"],"minLength":1,"description":"The site's publishing key: 64 hexadecimal digits (`openssl rand -hex 32`). It seals (encrypts) every file that holds a secret before it leaves for the registry; the boot server holds the same key (`key_file`) and no other site's. Read by `harvgen publish` only. `{ file: path }` or `{ env: NAME }`; keep it out of git.","properties":{"env":{"type":"string","pattern":"^[A-Za-z_][A-Za-z0-9_]*$","description":"Name of the environment variable holding the key."},"file":{"type":"string","minLength":1,"description":"Path of the file holding the key, relative to this YAML file."}},"additionalProperties":false,"minProperties":1,"maxProperties":1},"keep":{"type":"integer","minimum":2,"maximum":100,"description":"How many published trees the boot server keeps for `harvgen pull --rollback` (default 5; the served one and the one before it are always kept)."},"state_dir":{"type":"string","description":"Where `harvgen pull` keeps its versions and state on the boot server (default `/var/lib/harvgen/<site>`). Form: an absolute path of letters, digits and `. _ ~ @ + = : / -` (no whitespace, quotes, `,`, `;`, `{`, `}`, `#`, `$`, `\\` or control characters).","pattern":"^/[A-Za-z0-9._~@+=:/-]*$","maxLength":512,"x-harvgen-value":"path"},"key_file":{"type":"string","description":"Where the boot server holds the publishing key (default `/etc/harvgen/<site>/publish.key`, mode 0600). Form: an absolute path of letters, digits and `. _ ~ @ + = : / -` (no whitespace, quotes, `,`, `;`, `{`, `}`, `#`, `$`, `\\` or control characters).","pattern":"^/[A-Za-z0-9._~@+=:/-]*$","maxLength":512,"x-harvgen-value":"path"}},"required":["registry","key"]},"outputs":{"type":"object","description":"Which families of files the tree holds, in one place: set a family to `false` when the site does not need it (its files are then neither written nor listed in manifest.json; the boot scripts, node configs and manifest.json are always written).","additionalProperties":false,"properties":{"lab":{"type":"boolean","description":"The libvirt lab: `libvirt/network.xml`, a domain per node and `define.sh`. Default: true when the site has a `lab:` section, else false."},"forward":{"type":"boolean","description":"The socat units that forward ports of the host to the VIP (`systemd/`). Default: `forward.enabled` when written, else the same as `lab`."},"dhcp":{"type":"boolean","description":"The DHCP server's config of `dhcp.server` (`dnsmasq/`, `kea/harvgen.json` or `dhcpd/harvgen.conf`). Default true; turn it off when another team's DHCP server is configured by hand."},"nginx":{"type":"boolean","description":"The nginx config (`nginx/harvgen.conf` and `nginx/locations.conf`). Default true; turn it off when another web server serves the tree (it must then refuse listings and node files as the generated config does)."},"embed":{"type":"boolean","description":"`embed.ipxe`, the script to build into an iPXE binary where you control no DHCP server. Default true."},"oci":{"type":"boolean","description":"`oci/launch.ipxe`, the iPXE script for Oracle Cloud bare metal. Default true."},"fetch":{"type":"boolean","description":"`artifacts/fetch.sh`, which downloads and checks the release files (written only when a node installs Harvester). Default true."},"bmc":{"type":"boolean","description":"The BMC scripts (`bmc/<host>.sh` and `bmc/all.sh`, written only for nodes with `bmc:`). Default true."}}},"forward":{"type":"object","description":"socat port forwards from the host to the VIP (as systemd units), for reaching a lab cluster from outside.","additionalProperties":false,"properties":{"enabled":{"type":"boolean","description":"Generate the units (default: true when the site has a `lab:` section). Same as `outputs.forward`, which wins when both are written."},"ports":{"type":"array","items":{"type":"integer","minimum":1,"maximum":65535},"uniqueItems":true,"minItems":1,"description":"TCP ports forwarded to the same port on the VIP (default [443, 6443])."},"listen_address":{"type":"string","description":"Host address to listen on (default: all addresses). (IPv4 address, dotted quad)"}}}}};
+const schema11 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://harvgen.dev/schema/site.schema.json","title":"SiteInput","description":"One Harvester cluster at one location: `sites/<site>/site.yaml`, optionally with one file per node in `sites/<site>/nodes/*.yaml`.","type":"object","additionalProperties":false,"required":["site","boot","network"],"properties":{"$schema":{"type":"string","description":"Editor hint; ignored by harvgen."},"site":{"type":"string","description":"Site name: lowercase letters, digits, `_` and `-` (it names the output directory `out/<site>/`).","pattern":"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$"},"description":{"type":"string","description":"Free text for humans."},"harvester":{"type":"object","description":"Which Harvester release to install and where its boot artifacts are served. Required when any node installs Harvester; a site of only generic OS and iSCSI nodes has none.","additionalProperties":false,"properties":{"version":{"type":"string","description":"Harvester release, e.g. `v1.4.1`. Decides which config keys and boot modes are allowed.","pattern":"^v[0-9]+\\.[0-9]+\\.[0-9]+(-rc[0-9]+)?$","maxLength":32},"artifacts":{"type":"string","description":"Base URL under which the release files `harvester-<version>-{vmlinuz,initrd}-amd64`, `-rootfs-amd64.squashfs` and `-amd64.iso` are served. `artifacts/fetch.sh` downloads them. Form: `http://host[:port]/path` (or https, which needs an iPXE built with TLS); the path of letters, digits and `. _ ~ + = , : @ - /` with no empty, `.` or `..` segment; no user, query, fragment, `%` escapes or whitespace; an IPv6 host in brackets.","pattern":"^https?://(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?:(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,7}:|(?:[0-9a-f]{1,4}:){1,6}:[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,5}(?::[0-9a-f]{1,4}){1,2}|(?:[0-9a-f]{1,4}:){1,4}(?::[0-9a-f]{1,4}){1,3}|(?:[0-9a-f]{1,4}:){1,3}(?::[0-9a-f]{1,4}){1,4}|(?:[0-9a-f]{1,4}:){1,2}(?::[0-9a-f]{1,4}){1,5}|[0-9a-f]{1,4}:(?::[0-9a-f]{1,4}){1,6}|:(?:(?::[0-9a-f]{1,4}){1,7}|:))\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~+=,:@-]+)*/?$","maxLength":1024,"x-harvgen-value":"artifactsUrl"},"iso_url":{"type":"string","description":"Override for `install.iso_url` (default: the ISO under `artifacts`). Form: `http://`, `https://`, `ftp://` or `tftp://` `host[:port]/path`; the path of letters, digits and `. _ ~ + = , : @ - /` with no empty, `.` or `..` segment; no user, query, fragment, `%` escapes or whitespace; an IPv6 host in brackets.","pattern":"^(?:https?|ftp|tftp)://(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?:(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,7}:|(?:[0-9a-f]{1,4}:){1,6}:[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,5}(?::[0-9a-f]{1,4}){1,2}|(?:[0-9a-f]{1,4}:){1,4}(?::[0-9a-f]{1,4}){1,3}|(?:[0-9a-f]{1,4}:){1,3}(?::[0-9a-f]{1,4}){1,4}|(?:[0-9a-f]{1,4}:){1,2}(?::[0-9a-f]{1,4}){1,5}|[0-9a-f]{1,4}:(?::[0-9a-f]{1,4}){1,6}|:(?:(?::[0-9a-f]{1,4}){1,7}|:))\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~+=,:@-]+)*/?$","maxLength":1024,"x-harvgen-value":"isoUrl"}},"required":["version","artifacts"]},"boot":{"type":"object","description":"How machines network-boot.","additionalProperties":false,"properties":{"server":{"type":"string","description":"Base URL the generated tree is served at (iPXE and UEFI HTTP boot do not follow redirects; plain http avoids TLS trouble in the boot chain). Form: `http://host[:port]`, optionally with a path prefix of segments of letters, digits and `. _ ~ -` (not `.` or `..`; `http://10.0.0.5/location_x`, for several sites on one server); no user, query or fragment; the host is an IPv4 address, a DNS name or an IPv6 address in brackets (`http://[fd00:10::1]`), the port 1-65535.","pattern":"^http://(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?:(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,7}:|(?:[0-9a-f]{1,4}:){1,6}:[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,5}(?::[0-9a-f]{1,4}){1,2}|(?:[0-9a-f]{1,4}:){1,4}(?::[0-9a-f]{1,4}){1,3}|(?:[0-9a-f]{1,4}:){1,3}(?::[0-9a-f]{1,4}){1,4}|(?:[0-9a-f]{1,4}:){1,2}(?::[0-9a-f]{1,4}){1,5}|[0-9a-f]{1,4}:(?::[0-9a-f]{1,4}){1,6}|:(?:(?::[0-9a-f]{1,4}){1,7}|:))\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~-]+)*/?$","maxLength":512,"x-harvgen-value":"serverUrl"},"firmware":{"type":"string","enum":["uefi","bios"],"description":"Firmware of the machines: `uefi` (default) or `bios`. BIOS is refused for Harvester v1.8+."},"uefi_loader":{"type":"string","enum":["ipxe.efi","snponly.efi"],"description":"iPXE binary that UEFI firmware chainloads over TFTP: `snponly.efi` (default; the firmware's network stack, and it returns to the firmware on `exit`, which local disks and unknown machines use) or `ipxe.efi` (iPXE's own NIC drivers, which take the NIC from the firmware: some firmware never gets control back on `exit`, `BOOT_EXIT_MAY_HANG`)."},"arm64_loader":{"type":"string","enum":["ipxe-arm64.efi","snp.efi"],"description":"iPXE binary arm64 UEFI firmware chainloads (TFTP, or HTTP with `http_boot`), under this name in the TFTP root and the tree: `ipxe-arm64.efi` (default; iPXE's `bin-arm64-efi/ipxe.efi`) or `snp.efi` (`bin-arm64-efi/snp.efi`, the firmware's network stack). Only used when a node has `arch: arm64`."},"console":{"type":"array","minItems":1,"items":{"type":"string","pattern":"^[a-zA-Z][a-zA-Z0-9]*(,[0-9]+[noe]?[0-9]?r?)?$","description":"One kernel console, e.g. `tty1` or `ttyS0,115200n8`. In a flow list quote entries with a comma (`[tty1, \"ttyS0,115200n8\"]`): unquoted, YAML splits them at the comma."},"description":"Kernel consoles for the installer, e.g. `[tty1]` or `[tty1, \"ttyS0,115200n8\"]` (the last is primary). Default `[tty1]`."},"kernel_args":{"type":"array","items":{"type":"string","description":"One kernel argument. Form: one kernel argument: a single token that starts with a letter or digit, then letters, digits and `_ . , : ; = / + @ % ~ [ ] -` (no whitespace, quotes, `$`, `#`, `|`, `&`, `\\` or control characters, which iPXE, the shell or the kernel would interpret).","pattern":"^[A-Za-z0-9][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$","maxLength":1024,"x-harvgen-value":"kernelArg"},"description":"Extra kernel arguments for every node (e.g. `nomodeset`). Arguments harvgen writes itself (`ip=`, `BOOTIF=`, `vlan=`, `ifname=`, `nameserver=`, `root=`, `initrd=`, `rd.net.dhcp.retry=`, `harvester.install.*`) are refused: set the inventory field instead."},"skipchecks":{"type":"boolean","description":"Add `harvester.install.skipchecks=true`: the installer's preflight checks (v1.3+: CPU threads, memory, NIC speed, virtual machine, /dev/kvm; v1.7's legacy BIOS check) and, from v1.8, its disk and partition minimums warn instead of stopping the install (needed for lab VMs). v1.2 has no such checks. Default false."},"report":{"type":"boolean","description":"Nodes report what they do to the boot server, which only logs it (nginx answers 200 with an empty body), for `harvgen status` and `harvgen discover`: each Harvester config sends the installer's events (`install.webhooks`: STARTED, SUCCEEDED, FAILED, to `harvgen-events/<hostname>/<EVENT>`), and `unknown.ipxe` (`unknown: wait`) reports what iPXE knows of an unknown machine (MAC, SMBIOS UUID, serial, manufacturer, product) to `harvgen-discover`. Default true."},"retries":{"type":"integer","minimum":1,"maximum":20,"description":"How many times the iPXE scripts try a failed fetch before giving up (default 3)."},"retry_delay":{"type":"integer","minimum":1,"maximum":300,"description":"Seconds between iPXE fetch attempts (default 5)."},"unknown_wait":{"type":"integer","minimum":1,"maximum":3600,"description":"Seconds a machine that gets no install waits in iPXE before it returns to the firmware (default 60): an unknown machine under `unknown: wait`, a machine of another arch under `unknown: join`, and the plain-name stub of a keyed site (`nginx.file_key`). The pause keeps such a machine from looping tightly through network boot."},"unknown":{"type":"string","enum":["wait","local","join"],"description":"What a machine whose MAC is in no node gets (`unknown.ipxe`): `wait` (default) prints its MAC, waits and returns to the firmware, installing nothing; `local` boots its local disk; `join` installs Harvester on it as a joining node with a generated config (`unknown/join.yaml`) unless its disk already holds an installed system. `join` wipes `defaults.install.device` of any machine that network-boots on this segment: see docs/day-2.md, \"Unknown machines\"."},"installed_marker":{"type":"object","description":"How an `install-once` node (and an unknown machine under `unknown: join`) recognises an installed system on UEFI: a file on a FAT volume with this label. Default: Harvester's EFI partition, `COS_GRUB`, and its boot loader `/EFI/BOOT/bootx64.efi`.","additionalProperties":false,"properties":{"volume":{"type":"string","description":"FAT volume label of the EFI system partition the installed system creates (default `COS_GRUB`). Form: a FAT volume label: 1-11 letters, digits, `_` and `-`, not starting with `-`.","pattern":"^[A-Za-z0-9_][A-Za-z0-9_-]{0,10}$","maxLength":11,"x-harvgen-value":"fatLabel"},"file":{"type":"string","description":"File on that volume that only an installed system has (default `/EFI/BOOT/bootx64.efi`; FAT ignores case). Form: an absolute path inside a volume: 1-8 `/`-separated names of letters, digits and `. _ -` (a name does not start with `.`).","pattern":"^(?:/[A-Za-z0-9_-][A-Za-z0-9._-]{0,63}){1,8}$","maxLength":256,"x-harvgen-value":"volumePath"}}},"http_boot":{"type":"boolean","description":"Answer UEFI HTTP boot clients (DHCP vendor class `HTTPClient`, x86-64 UEFI) in the generated dnsmasq and libvirt network: option 60 echoed, boot file `<boot.server>/<uefi_loader>` (or the Secure Boot shim), served by the generated nginx. No TFTP needed for those clients. Default false."},"ipxe_binaries":{"type":"string","description":"Directory on the build machine to copy the iPXE binaries from into the tree's root (e.g. `/usr/lib/ipxe`, Debian's `ipxe` package; relative paths are relative to the site directory): the UEFI loader (`uefi_loader`) on UEFI sites, `undionly.kpxe` on BIOS sites, and the Secure Boot files, which must exist; the other standard binaries when present. nginx serves them (UEFI HTTP boot); the same tree can be a TFTP root.","minLength":1,"maxLength":1024,"pattern":"^[^\\u0000-\\u001f\\u007f]+$"},"media_loaders":{"type":"string","description":"Directory on the build machine holding the boot programs of the per-node boot ISOs (`medium: iso`; relative paths are relative to the site directory), by fixed names: `isolinux.bin` and `ldlinux.c32` (Debian's `isolinux` and `syslinux-common`), `ipxe.lkrn` (Debian's `ipxe`), and `bootx64.efi`, a GRUB EFI image with its network modules (Debian's `grub-efi-amd64-signed` `gcdx64.efi.signed`, or one made by `grub-mkimage`), or a shim that loads `grubx64.efi` from the same directory. They are copied unmodified into every node's ISO (docs/install-without-pxe.md).","minLength":1,"maxLength":1024,"pattern":"^[^\\u0000-\\u001f\\u007f]+$"},"secure_boot":{"type":"object","description":"Boot UEFI machines with Secure Boot on: the firmware loads a signed shim (TFTP or HTTP), which loads the signed iPXE stored next to it under the name the shim was built to load; the node scripts then hand the distribution-signed kernel to its own shim (iPXE's `shim` command: the release's SUSE shim, which fetch.sh takes out of the ISO). harvgen cannot sign anything: the site provides the shim and iPXE (docs/boot-modes.md, \"Secure Boot\"). Lab domains get Secure Boot on.","additionalProperties":false,"properties":{"shim":{"type":"string","description":"File name of the signed shim the firmware loads (default `<uefi_loader>-shimx64.efi`, iPXE's signed shim, which loads the file its name starts with). Form: an EFI file name: letters, digits and `. _ -`, starting with a letter or digit and ending in `.efi` (no `/`), at most 64 characters.","pattern":"^[A-Za-z0-9][A-Za-z0-9._-]{0,59}\\.efi$","maxLength":64,"x-harvgen-value":"efiFileName"},"loader":{"type":"string","description":"File name the shim loads next: the site's signed iPXE stored under that name (default: `uefi_loader`, what iPXE's shim loads; a distribution's shim loads `grubx64.efi`, SUSE's `grub.efi`). Form: an EFI file name: letters, digits and `. _ -`, starting with a letter or digit and ending in `.efi` (no `/`), at most 64 characters.","pattern":"^[A-Za-z0-9][A-Za-z0-9._-]{0,59}\\.efi$","maxLength":64,"x-harvgen-value":"efiFileName"}}},"dhcp_retry":{"type":"integer","minimum":1,"maximum":100,"description":"How often the installer's initrd retries DHCP on the boot NIC (`rd.net.dhcp.retry=<n>`; dracut's default is 1). Raise it where switch ports come up slowly (spanning tree)."}},"required":["server"]},"network":{"type":"object","description":"The management network the nodes boot and live on.","additionalProperties":false,"properties":{"cidr":{"type":"string","description":"Network in CIDR form, e.g. `192.168.122.0/24`."},"gateway":{"type":"string","description":"Default gateway; sent as DHCP option `router` (Harvester needs a default route). (IPv4 address, dotted quad)"},"dns":{"type":"array","items":{"type":"string"},"description":"DNS servers handed out by DHCP and used for static nodes (1 to 8: DHCP option 6 holds 63 at most, the installer a few).","minItems":1,"maxItems":8},"dhcp_range":{"type":"string","description":"Dynamic DHCP pool `first-last`, e.g. `192.168.122.100-192.168.122.200`."},"domain":{"type":"string","description":"Optional DNS domain handed out by DHCP. Form: a DNS name: dot-separated labels of letters, digits and inner hyphens (at most 63 characters each, the last one with a letter), no trailing dot.","pattern":"^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$","maxLength":253,"x-harvgen-value":"dnsName"},"ipv6":{"type":"object","description":"IPv6 on this network: DHCPv6 and router advertisements from the generated dnsmasq (Kea: DHCPv6 only), nginx listening on IPv6 and per-node access by IPv6 address. Generic OS nodes boot over IPv6 (UEFI PXE or iPXE over IPv6, then HTTP); Harvester nodes install over IPv4 only (the installer config has no IPv6 fields). Without `cidr`, the network is IPv6-only (docs/ipv6.md).","additionalProperties":false,"properties":{"prefix":{"type":"string","description":"The network's IPv6 prefix, e.g. `fd00:10::/64`: the address in canonical form (lower case, shortest), a length of 64 to 120.","pattern":"^[0-9A-Fa-f:]{2,39}/[0-9]{1,3}$"},"dhcp_range":{"type":"string","description":"DHCPv6 pool `first-last` inside `prefix`, e.g. `fd00:10::1000-fd00:10::1fff`.","pattern":"^[0-9A-Fa-f:]{2,39}-[0-9A-Fa-f:]{2,39}$"},"dns":{"type":"array","items":{"type":"string","pattern":"^[0-9A-Fa-f:]{2,39}$"},"minItems":1,"maxItems":8,"description":"DNS servers handed out by DHCPv6 (IPv6 addresses, 1 to 8)."},"server":{"type":"string","description":"The boot server's IPv6 address on this network, where firmware fetches iPXE over TFTP and iPXE its first script over HTTP (`tftp://[<server>]/...`, `http://[<server>]/boot.ipxe`). Default: the host of `boot.server` when it is an IPv6 address; needed otherwise.","pattern":"^[0-9A-Fa-f:]{2,39}$"}},"required":["prefix","dhcp_range"]},"vlans":{"type":"array","maxItems":64,"description":"Tagged VLANs the boot server serves beside this network (docs/vlan.md): each a DHCP scope of its own (dnsmasq, Kea or ISC dhcpd on the VLAN's interface) and an address of the boot server on it. Machines PXE-boot on this (untagged, native) network; a Harvester node whose `vlan` names one of these installs on it: its installer tags the VLAN, takes its address there (`ip` inside the VLAN's `cidr`, reserved by MAC in the VLAN's scope) and fetches its live root and config from the VLAN's `server`. With `vlans`, every node's `vlan` must name one of them.","items":{"type":"object","description":"One tagged VLAN and its DHCP scope.","additionalProperties":false,"properties":{"id":{"type":"integer","minimum":2,"maximum":4094,"description":"VLAN ID (2-4094), as the switch tags it; a node joins it with `vlan: <id>`."},"cidr":{"type":"string","description":"Network of the VLAN in CIDR form, e.g. `10.100.0.0/24`; the addresses of the nodes on it (`ip`)."},"gateway":{"type":"string","description":"Default gateway on the VLAN; sent as DHCP option `router`, and the default `gateway` of its nodes. (IPv4 address, dotted quad)"},"server":{"type":"string","description":"The boot server's address on the VLAN (its interface `interface` holds it): the installer's initrd fetches the live root and the node's config from `boot.server` with this host, and nginx listens there. (IPv4 address, dotted quad)"},"interface":{"type":"string","description":"The boot server's interface on the VLAN, e.g. `eth0.100`: the DHCP scope answers there (dnsmasq `interface=`, Kea's subnet `interface`). Form: a Linux interface name: 1-15 characters of letters, digits and `_ . @ + -`, not starting with `.`, `@`, `+` or `-` (Linux's own rule forbids `/`, `:` and whitespace; harvgen also keeps out characters the generated files would have to quote).","pattern":"^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}$","maxLength":15,"x-harvgen-value":"ifname"},"dhcp_range":{"type":"string","description":"Dynamic pool `first-last` inside `cidr`; without it the scope gives the reserved addresses only."},"dns":{"type":"array","items":{"type":"string"},"description":"DNS servers handed out on the VLAN and used by its static nodes (1 to 8). Default: `network.dns`.","minItems":1,"maxItems":8}},"required":["id","cidr","gateway","server","interface"]}},"dhcp_servers":{"type":"string","enum":["one","several"],"description":"`one` (default) or `several`: more than one DHCP server answers on this network (a second site's, a router's). Then the initrd of each Harvester node's installer (which fetches the live root and the config) takes the node's address from its kernel line (the static `ip=` form, with the node's `ip`) instead of asking DHCP, where NetworkManager may take another server's answer, or keep a second address after the switch to the installer's root. The installer then sets up the management network as `method` says: prefer `method: static` on such a network. Every Harvester node needs an `ip`."}},"if":{"properties":{"ipv6":false}},"then":{"properties":{"cidr":{"type":"string","description":"Network in CIDR form, e.g. `192.168.122.0/24`."},"gateway":{"type":"string","description":"Default gateway; sent as DHCP option `router` (Harvester needs a default route). (IPv4 address, dotted quad)"},"dns":{"type":"array","items":{"type":"string"},"description":"DNS servers handed out by DHCP and used for static nodes (1 to 8: DHCP option 6 holds 63 at most, the installer a few).","minItems":1,"maxItems":8},"dhcp_range":{"type":"string","description":"Dynamic DHCP pool `first-last`, e.g. `192.168.122.100-192.168.122.200`."}},"required":["cidr","gateway","dns","dhcp_range"]},"dependencies":{"cidr":["gateway","dns","dhcp_range"],"gateway":["cidr"],"dns":["cidr"],"dhcp_range":["cidr"]}},"cluster":{"type":"object","description":"Cluster-wide Harvester settings. Required when any node installs Harvester.","additionalProperties":false,"properties":{"vip":{"type":"string","description":"Virtual IP of the cluster (`install.vip`); joins use `https://<vip>:443`. (IPv4 address, dotted quad)"},"vip_mode":{"type":"string","enum":["static","dhcp"],"description":"`static` (default) or `dhcp` (then `vip_hw_addr` is needed so the VIP is predictable)."},"vip_hw_addr":{"type":"string","description":"MAC used to request the VIP by DHCP when `vip_mode: dhcp`."},"token":{"type":["string","object"],"minLength":1,"description":"Cluster token shared by all nodes: printable ASCII only (the installer's rule). Written only into the per-node config files, never onto a kernel command line. Keep it out of git with `{ env: NAME }` (an environment variable) or `{ file: path }` (a file, relative to the YAML file that names it; one trailing newline is dropped).","properties":{"env":{"type":"string","pattern":"^[A-Za-z_][A-Za-z0-9_]*$","description":"Name of the environment variable holding the value."},"file":{"type":"string","minLength":1,"description":"Path of the file holding the value, relative to this YAML file."}},"additionalProperties":false,"minProperties":1,"maxProperties":1},"password":{"type":["string","object"],"minLength":1,"description":"Password of the `rancher` user: plain text (harvgen writes a SHA-512 crypt hash, never the plain text) or a full crypt hash (`$6$...`, `$5$...`, `$1$...`; `harvgen hash-password` makes one). Keep it out of git with `{ env: NAME }` (an environment variable) or `{ file: path }` (a file, relative to the YAML file that names it; one trailing newline is dropped).","properties":{"env":{"type":"string","pattern":"^[A-Za-z_][A-Za-z0-9_]*$","description":"Name of the environment variable holding the value."},"file":{"type":"string","minLength":1,"description":"Path of the file holding the value, relative to this YAML file."}},"additionalProperties":false,"minProperties":1,"maxProperties":1},"ssh_authorized_keys":{"type":"array","items":{"type":"string"},"description":"SSH public keys (or `github:<user>`) for the `rancher` user."},"ntp":{"type":"array","items":{"type":"string"},"description":"NTP servers (`os.ntp_servers`)."},"pod_cidr":{"type":"string","description":"Pod network CIDR (`install.cluster_pod_cidr`, Harvester v1.5+; default 10.52.0.0/16)."},"service_cidr":{"type":"string","description":"Service network CIDR (`install.cluster_service_cidr`, Harvester v1.5+; default 10.53.0.0/16)."},"cluster_dns":{"type":"string","description":"Cluster DNS service IP, inside `service_cidr` (`install.cluster_dns`, Harvester v1.5+; default 10.53.0.10). (IPv4 address, dotted quad)"},"sans":{"type":"array","items":{"type":"string"},"description":"Extra TLS subject alternative names for the cluster (`sans`, Harvester v1.6+)."},"created":{"type":"boolean","description":"The cluster exists (its create node has installed). From then on every node, the former create node included, installs as a joining node to `https://<vip>:443`, so reinstalling a node never makes a second cluster; `role: create` is then refused. Default false."}},"required":["vip","token"]},"os_profiles":{"type":"object","description":"Named generic OS boot profiles, reused by the nodes that say `os: <name>` (a Rancher host, a jump box, storage nodes).","propertyNames":{"pattern":"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$"},"additionalProperties":{"type":"object","description":"A generic OS: what iPXE loads and the kernel command line.","additionalProperties":false,"properties":{"kernel":{"type":"string","description":"URL of the kernel (on the boot server or elsewhere). Form: `http://host[:port]/path` (or https, which needs an iPXE built with TLS); the path of letters, digits and `. _ ~ + = , : @ - /` with no empty, `.` or `..` segment; no user, query, fragment, `%` escapes or whitespace; an IPv6 host in brackets.","pattern":"^https?://(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?:(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,7}:|(?:[0-9a-f]{1,4}:){1,6}:[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,5}(?::[0-9a-f]{1,4}){1,2}|(?:[0-9a-f]{1,4}:){1,4}(?::[0-9a-f]{1,4}){1,3}|(?:[0-9a-f]{1,4}:){1,3}(?::[0-9a-f]{1,4}){1,4}|(?:[0-9a-f]{1,4}:){1,2}(?::[0-9a-f]{1,4}){1,5}|[0-9a-f]{1,4}:(?::[0-9a-f]{1,4}){1,6}|:(?:(?::[0-9a-f]{1,4}){1,7}|:))\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~+=,:@-]+)*/?$","maxLength":1024,"x-harvgen-value":"artifactsUrl"},"shim":{"type":"string","description":"With `boot.secure_boot`: URL of the distribution's signed shim, which iPXE's `shim` command hands the kernel to (the shim that trusts the kernel's signer, e.g. the distribution's `shimx64.efi`). Form: `http://host[:port]/path` (or https, which needs an iPXE built with TLS); the path of letters, digits and `. _ ~ + = , : @ - /` with no empty, `.` or `..` segment; no user, query, fragment, `%` escapes or whitespace; an IPv6 host in brackets.","pattern":"^https?://(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?:(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,7}:|(?:[0-9a-f]{1,4}:){1,6}:[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,5}(?::[0-9a-f]{1,4}){1,2}|(?:[0-9a-f]{1,4}:){1,4}(?::[0-9a-f]{1,4}){1,3}|(?:[0-9a-f]{1,4}:){1,3}(?::[0-9a-f]{1,4}){1,4}|(?:[0-9a-f]{1,4}:){1,2}(?::[0-9a-f]{1,4}){1,5}|[0-9a-f]{1,4}:(?::[0-9a-f]{1,4}){1,6}|:(?:(?::[0-9a-f]{1,4}){1,7}|:))\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~+=,:@-]+)*/?$","maxLength":1024,"x-harvgen-value":"artifactsUrl"},"initrds":{"type":"array","minItems":1,"maxItems":8,"items":{"type":"string","description":"URL of an initrd. Form: `http://host[:port]/path` (or https, which needs an iPXE built with TLS); the path of letters, digits and `. _ ~ + = , : @ - /` with no empty, `.` or `..` segment; no user, query, fragment, `%` escapes or whitespace; an IPv6 host in brackets.","pattern":"^https?://(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?:(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,7}:|(?:[0-9a-f]{1,4}:){1,6}:[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,5}(?::[0-9a-f]{1,4}){1,2}|(?:[0-9a-f]{1,4}:){1,4}(?::[0-9a-f]{1,4}){1,3}|(?:[0-9a-f]{1,4}:){1,3}(?::[0-9a-f]{1,4}){1,4}|(?:[0-9a-f]{1,4}:){1,2}(?::[0-9a-f]{1,4}){1,5}|[0-9a-f]{1,4}:(?::[0-9a-f]{1,4}){1,6}|:(?:(?::[0-9a-f]{1,4}){1,7}|:))\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~+=,:@-]+)*/?$","maxLength":1024,"x-harvgen-value":"artifactsUrl"},"description":"URLs of the initrd(s), loaded in order."},"params":{"type":"array","items":{"type":"string","description":"One kernel parameter. Form: one kernel argument: a single token that starts with a letter or digit, then letters, digits and `_ . , : ; = / + @ % ~ [ ] -` (no whitespace, quotes, `$`, `#`, `|`, `&`, `\\` or control characters, which iPXE, the shell or the kernel would interpret).","pattern":"^[A-Za-z0-9][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$","maxLength":1024,"x-harvgen-value":"kernelArg"},"description":"Kernel parameters, e.g. `[console=ttyS0,115200, ip=dhcp, ro]`."},"root":{"type":"string","description":"The root file system, written as `root=<value>`: `live:http://.../rootfs.squashfs` (dracut live image), `nfs:<server>:/<path>`, `/dev/...`. Form: the value of one kernel argument: a single token that starts with a letter, a digit or `/`, then letters, digits and `_ . , : ; = / + @ % ~ [ ] -` (no whitespace, quotes, `$`, `#`, `|`, `&`, `\\` or control characters).","pattern":"^[A-Za-z0-9/][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$","maxLength":1024,"x-harvgen-value":"kernelArgValue"},"cloud_init":{"type":"boolean","description":"Serve the nodes a config (the format `config_format` names) and point their command line at it (default true). `false`: none, and no `config_format`."},"config_format":{"type":"string","enum":["nocloud"],"description":"The config format the nodes are served (default `nocloud`): `nocloud`, the cloud-init seed (ds=nocloud;s=<url>;dsmode=net)."}},"required":["kernel","initrds"],"title":"OsProfileInput","if":{"required":["cloud_init"],"properties":{"cloud_init":{"const":false}}},"then":{"properties":{"config_format":{"not":{},"description":"`cloud_init: false` serves the nodes no config: remove `config_format`, or `cloud_init: false`."}}}}},"defaults":{"type":"object","description":"Settings applied to every node unless the node sets them itself (maps are merged key by key, everything else is replaced).","additionalProperties":false,"properties":{"os":{"type":"string","description":"What the node boots: `harvester` (default: the Harvester installer) or the name of an entry of `os_profiles` (a generic OS: kernel, initrds, parameters, cloud-init). Harvester-only settings and rules do not apply to generic nodes.","pattern":"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$"},"cloud_init":{"type":"object","description":"cloud-init NoCloud data of a generic OS node, served as `cloud-init/<mac>/user-data`, `meta-data` and `vendor-data` (the kernel gets `ds=nocloud;s=<boot.server>/cloud-init/<mac>/;dsmode=net`). Across layers each of its keys comes whole from the strongest layer that sets it.","additionalProperties":false,"properties":{"user_data":{"type":"object","description":"user-data as a YAML map: written as a `#cloud-config` document (e.g. `users`, `ssh_authorized_keys`, `packages`, `runcmd`)."},"user_data_file":{"type":"string","description":"A `#cloud-config` file to serve as user-data instead (relative to the site directory and inside the repository, like secret files; at most 256 KiB; its first line must be `#cloud-config` and the rest a YAML map).","minLength":1,"maxLength":1024,"pattern":"^[^\\u0000-\\u001f\\u007f]+$"},"vendor_data":{"type":"object","description":"vendor-data as a YAML map, written as a `#cloud-config` document (default: empty)."},"meta_data":{"type":"object","description":"Extra meta-data keys (harvgen always writes `instance-id: <site>-<hostname>` and `local-hostname: <hostname>`)."}},"title":"CloudInitInput"},"arch":{"type":"string","enum":["x86_64","arm64"],"description":"CPU architecture of the machine (default `x86_64`). `arm64` machines get the arm64 iPXE (`boot.arm64_loader`, DHCP client architecture 11, HTTP boot architecture 19) and, for Harvester (v1.3 and later), the release's `-arm64` files; an OS profile's URLs must be for the node's architecture."},"iscsi":{"type":"object","description":"Boot this node diskless from an iSCSI target (iPXE `sanboot`), as BMI does: harvgen writes the script and the DHCP reservation; the target, its LUN and its image are yours (docs/generic-os.md, \"iSCSI diskless nodes\").","additionalProperties":false,"properties":{"server":{"type":"string","description":"Address of the iSCSI target portal; inside `network.cidr`, so the node reaches it without a router. (IPv4 address, dotted quad)"},"port":{"type":"integer","minimum":1,"maximum":65535,"description":"Target portal TCP port (default 3260)."},"lun":{"type":"integer","minimum":0,"maximum":255,"description":"LUN of the boot disk (default 1: tgt and targetcli put the first disk at LUN 1, LUN 0 being the controller)."},"target":{"type":"string","description":"Target IQN. Form: `iqn.<yyyy-mm>.<reversed domain>[:<name>]` (RFC 3720), lowercase.","pattern":"^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$","maxLength":223},"initiator":{"type":"string","description":"The node's initiator IQN, which the target's ACL admits (default `iqn.2010-04.org.ipxe:<hostname>`). Form: `iqn.<yyyy-mm>.<reversed domain>[:<name>]` (RFC 3720), lowercase.","pattern":"^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$","maxLength":223}},"required":["server","target"],"title":"IscsiInput"},"hardware":{"type":"object","description":"Hardware facts of the machine, as the Harvester installer's preflight checks and disk rules see them, usually in a profile (`sites/_profiles/<name>.yaml`): harvgen checks the installer's own rules of the node's release against them at build time (docs/reference/installer-rules.md). A fact left out is not checked. Lab sites (a `lab:` section) take them from the lab domain instead.","additionalProperties":false,"properties":{"memory_gib":{"type":"number","minimum":0.5,"maximum":65536,"description":"Installed memory in GiB."},"cpus":{"type":"integer","minimum":1,"maximum":4096,"description":"CPU threads the installer counts (`nproc --all`)."},"disk_gib":{"type":"number","minimum":1,"maximum":1048576,"description":"Size of the install disk (`install.device`) in GiB (2^30 bytes)."},"data_disk_gib":{"type":"number","minimum":1,"maximum":1048576,"description":"Size of the data disk (`install.data_disk`) in GiB."},"nic_speed_mbps":{"type":"integer","minimum":10,"maximum":1000000,"description":"Link speed of the management NIC in Mbit/s, as the kernel reports it (`/sys/class/net/<nic>/speed`)."},"nic_driver":{"type":"string","description":"Linux driver of the management NIC (e.g. `ixgbe`, `tg3`, `qlcnic`): releases known to lack or break a driver are warned about.","pattern":"^[a-z0-9_]{1,32}$"},"virtualized":{"type":"boolean","description":"The machine is a virtual machine (`systemd-detect-virt --vm`)."},"kvm":{"type":"boolean","description":"Hardware virtualization is on (`/dev/kvm` exists: VT-x/AMD-V enabled in the firmware)."}},"title":"HardwareFactsInput"},"bmc":{"type":"object","description":"The node's BMC, for the generated scripts `bmc/<hostname>.sh` (boot from the network once, UEFI HTTP boot once, power cycle, power status, virtual media) and `bmc/all.sh` (docs/day-2.md, \"BMC scripts\"). Maps merge key by key, so `defaults:` or a profile can give `type` and the credentials and each node its `address`; a node whose merged `bmc` has no `address` has no BMC script.","additionalProperties":false,"properties":{"type":{"type":"string","enum":["redfish","ipmi"],"description":"`redfish` (default; HTTPS, needs `curl` and `jq`) or `ipmi` (IPMI 2.0 over LAN, `ipmitool -I lanplus`)."},"address":{"type":"string","description":"Address of the BMC (default port: 443 for Redfish, 623 for IPMI). Form: a BMC address: an IPv4 address, a DNS name or an IPv6 address in brackets (`[fd00::21]`), optionally followed by `:port` (1-65535).","pattern":"^(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?=[0-9A-Fa-f:.]*:)[0-9A-Fa-f:.]{2,45}\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?$","maxLength":260,"x-harvgen-value":"bmcAddress"},"user":{"type":"object","description":"The environment variable the generated BMC script reads the BMC user name from when it runs (default `{ env: BMC_USER }`). harvgen never reads it and never writes it into the tree.","additionalProperties":false,"properties":{"env":{"type":"string","pattern":"^[A-Z_][A-Z0-9_]{0,63}$","description":"Name of the environment variable: upper-case letters, digits and `_`, not starting with a digit."}},"required":["env"]},"password":{"type":"object","description":"The environment variable the generated BMC script reads the BMC password from when it runs (default `{ env: BMC_PASSWORD }`). harvgen never reads it and never writes it into the tree.","additionalProperties":false,"properties":{"env":{"type":"string","pattern":"^[A-Z_][A-Z0-9_]{0,63}$","description":"Name of the environment variable: upper-case letters, digits and `_`, not starting with a digit."}},"required":["env"]},"system":{"type":"string","description":"Redfish only: which member of the BMC's `/redfish/v1/Systems` collection this node is (needed only when it lists several: the script refuses to guess; asked at run time). Form: a Redfish ComputerSystem path: `/redfish/v1/Systems/<id>`, the id of letters, digits and `. _ ~ -` (not starting with `.`).","pattern":"^/redfish/v1/Systems/[A-Za-z0-9_~-][A-Za-z0-9._~-]{0,127}$","maxLength":160,"x-harvgen-value":"redfishSystem"},"insecure":{"type":"boolean","description":"Redfish only: do not verify the BMC's TLS certificate (curl `--insecure`; default false). Most BMCs ship a self-signed certificate: prefer installing a trusted one."}},"title":"BmcInput"},"harvester_version":{"type":"string","description":"The node's own Harvester release, to roll one node forward (default: `harvester.version`). Its release files are found by putting this release in place of the site's in `harvester.artifacts` (and `harvester.iso_url`), which must therefore name the site's release.","pattern":"^v[0-9]+\\.[0-9]+\\.[0-9]+(-rc[0-9]+)?$","maxLength":32},"profile":{"type":"string","description":"Name of a hardware profile, `sites/_profiles/<name>.yaml`, whose settings apply under this layer (docs/inventory.md, \"Layers and profiles\").","pattern":"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$"},"harvester_role":{"type":"string","enum":["default","management","worker","witness"],"description":"Harvester node role (`install.role`, Harvester v1.3+). `default` lets Harvester promote the node."},"install":{"type":"object","description":"Disk and installer settings for the node (`install.*` in the Harvester config).","additionalProperties":false,"properties":{"device":{"type":"string","description":"Disk Harvester is installed on: a path under `/dev/` without control characters. Prefer a persistent name (`/dev/disk/by-id/...`, `/dev/disk/by-path/...`); `/dev/sdX` names can change between boots and get a warning.","pattern":"^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$"},"data_disk":{"type":"string","description":"Optional separate disk for VM data (Longhorn default disk). Must differ from `device`.","pattern":"^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$"},"tty":{"type":"string","description":"Console the installed system uses, e.g. `tty1` or `ttyS0,115200n8` (`install.tty`).","pattern":"^[a-zA-Z][a-zA-Z0-9]*(,[0-9]+[noe]?[0-9]?r?)?$"},"persistent_partition_size":{"type":"string","description":"Size of the persistent partition when no data disk is used, e.g. `150Gi` (`install.persistent_partition_size`, Harvester v1.2+).","pattern":"^[0-9]+(Mi|Gi)$"},"wipe_all_disks":{"type":"boolean","description":"Wipe every disk that holds an old Harvester/cOS installation (`install.wipe_all_disks`, Harvester v1.5+)."},"wipe_disks_list":{"type":"array","items":{"type":"string"},"description":"Extra disks to wipe before installing (`install.wipe_disks_list`, Harvester v1.5+)."},"cordoned":{"type":"boolean","description":"Join the cluster cordoned: the node gets the label `harvesterhci.io/install-cordoned=true` and runs no VMs until it is uncordoned (`install.cordoned`, Harvester v1.9+). Not on the create node nor on a witness: the installer refuses both."},"power_off":{"type":"boolean","description":"Power off instead of rebooting when the install finishes (`install.poweroff`)."},"iso_url":{"type":"string","enum":["local"],"description":"`local` (Harvester v1.9 and later, a node with `medium: iso`): the installer takes the Harvester ISO's content from the device labelled `COS_LIVE`, the Harvester ISO the node's BMC mounts in a second virtual media slot (`bmc/<hostname>.sh media-boot`), instead of downloading `harvester.iso_url` (`install.iso_url: local`; docs/install-without-pxe.md, \"The Harvester ISO from the BMC\"). The site's ISO URL is `harvester.iso_url`."}},"title":"InstallInput"},"interfaces":{"type":"array","minItems":1,"items":{"type":"object","description":"A network interface of the node. Give a `name` (predictable NIC name such as eno1, or enp1s0 in a lab VM), a `mac`, or both.","additionalProperties":false,"properties":{"name":{"type":"string","description":"NIC name on the installed system (systemd predictable name, e.g. `eno1`; in a generated lab VM the NIC of the k-th MAC is `enp<k>s0`). Form: a Linux interface name: 1-15 characters of letters, digits and `_ . @ + -`, not starting with `.`, `@`, `+` or `-` (Linux's own rule forbids `/`, `:` and whitespace; harvgen also keeps out characters the generated files would have to quote).","pattern":"^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}$","maxLength":15,"x-harvgen-value":"ifname"},"mac":{"type":"string","description":"MAC address in any common spelling (`52:54:00:AA:BB:01`, `52-54-00-aa-bb-01`, `525400aabb01`, `5254.00aa.bb01`); normalized to lowercase colons."}},"title":"NicInput"},"description":"NICs that form the management interface (bonded when more than one). Default: the node's boot MACs."},"method":{"type":"string","enum":["dhcp","static"],"description":"How the management interface gets its address on the installed system: `dhcp` (default; combine with `ip` for a DHCP reservation) or `static` (needs `ip`, a prefix/netmask, gateway and DNS)."},"prefix":{"type":"integer","minimum":1,"maximum":32,"description":"Prefix length of a static address. Default: the prefix of `network.cidr`."},"netmask":{"type":"string","description":"Netmask of a static address, e.g. `255.255.255.0`; alternative to `prefix`. (IPv4 address, dotted quad)"},"gateway":{"type":"string","description":"Default gateway of a static address. Default: `network.gateway`. (IPv4 address, dotted quad)"},"dns":{"type":"array","items":{"type":"string"},"description":"DNS servers of a static address (at most 8). Default: `network.dns`.","maxItems":8},"mtu":{"type":"integer","description":"MTU of the management interface (576-9000 when `method` is static; the installer checks no other)."},"vlan":{"type":"integer","description":"VLAN ID of the management network (1-4094); untagged when absent. The installer brings it up on the NIC that booted (`vlan=vlan<id>:<nic>`), with the node's address or DHCP on the VLAN alone, and the installed system tags it (`vlan_id`)."},"bond":{"title":"BondInput","type":"object","description":"Bonding options for the management interface when it has several NICs (`install.management_interface.bond_options`). Keys are kernel bonding options; Harvester defaults to `{mode: active-backup, miimon: 100}`.","properties":{"mode":{"type":"string","enum":["balance-rr","active-backup","balance-xor","broadcast","802.3ad","balance-tlb","balance-alb"],"description":"Bonding mode."},"miimon":{"type":"integer","minimum":0,"description":"MII link monitoring interval in milliseconds."}},"additionalProperties":{"type":["string","integer"]}},"kernel_args":{"type":"array","items":{"type":"string","description":"One kernel argument. Form: one kernel argument: a single token that starts with a letter or digit, then letters, digits and `_ . , : ; = / + @ % ~ [ ] -` (no whitespace, quotes, `$`, `#`, `|`, `&`, `\\` or control characters, which iPXE, the shell or the kernel would interpret).","pattern":"^[A-Za-z0-9][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$","maxLength":1024,"x-harvgen-value":"kernelArg"},"description":"Extra kernel arguments for this node's installer boot, appended after `boot.kernel_args`."},"config":{"type":"object","description":"Extra Harvester configuration keys, deep-merged over what harvgen generates (node over defaults). Validated against the installer's schema for `harvester.version`: unknown keys and wrong types are errors."},"state":{"type":"string","enum":["install","local","install-once"],"description":"`install` (default): the node's iPXE script boots the Harvester installer on every network boot. `local`: the script boots the local disk, so an installed node never reinstalls even if it network-boots first. `install-once`: the script boots the local disk when it holds an installed system (BIOS: a bootable first sector; UEFI: `boot.installed_marker` on a FAT volume) and installs only when it does not."},"medium":{"type":"string","enum":["network","iso"],"description":"How the machine reaches its boot script: `network` (default): network boot (PXE or UEFI HTTP boot, with DHCP); `iso`: a boot ISO of its own (`media/<hostname>.iso`), which its BMC mounts as virtual media (`bmc/<hostname>.sh media-boot`). The ISO sets the node's static address on its boot NIC, with no DHCP, and fetches the node's boot files from `boot.server` over HTTP; it needs `method: static`, `ip` and `boot.media_loaders` (docs/install-without-pxe.md)."},"reinstall":{"type":"integer","minimum":0,"maximum":999999999,"description":"Reinstall generation of a Harvester node with `state: install-once` (UEFI only). The installed system gets a marker of its site, hostname and generation on its EFI system partition (`os.after_install_chroot_commands`), and the node's script boots the disk only when it finds the marker of this number: raise it by one to reinstall the node exactly once (docs/day-2.md, \"Reinstall a node\")."},"lab":{"type":"object","description":"Lab VM sizing for the generated libvirt domain of this node.","additionalProperties":false,"properties":{"memory_mib":{"type":"integer","minimum":8192,"maximum":16777216,"description":"Memory in MiB (default 16384). The installer's preflight check wants 64 GiB (32 GiB for testing) from v1.3 unless `boot.skipchecks` is set; below 8 GiB it does not run at all."},"vcpus":{"type":"integer","minimum":1,"maximum":256,"description":"Virtual CPUs (default 8)."},"disk_gib":{"type":"integer","minimum":60,"maximum":1048576,"description":"Size of the qcow2 disk the define script creates, in GiB (default 250)."},"data_disk_gib":{"type":"integer","minimum":50,"maximum":1048576,"description":"Size of the second qcow2 disk (the VM sees it as `/dev/vdb`) created when `install.data_disk` is set, in GiB (default 100). Set `install.data_disk: /dev/vdb` for lab VMs."},"nic_model":{"type":"string","enum":["virtio","e1000e"],"description":"NIC model of the lab VM (default `virtio`). Either way the NIC of the node's k-th MAC is alone on PCIe bus k, so the guest names it `enp<k>s0` (`enp1s0` for the first): use those names in `interfaces` of lab nodes."}},"title":"LabSizingInput"}},"title":"NodeDefaults"},"nodes":{"type":"array","items":{"title":"NodeInput","type":"object","description":"One Harvester node.","additionalProperties":false,"properties":{"hostname":{"type":"string","description":"Node hostname: a lowercase DNS-1123 label (a-z, 0-9, `-`, at most 63 characters). Also names its files. In `nodes/<name>.yaml` it defaults to the file name."},"mac":{"type":"string","description":"Boot MAC address of the node, in any common spelling. Use `macs` for several NICs."},"macs":{"type":"array","minItems":1,"maxItems":32,"items":{"type":"string"},"description":"All MAC addresses the node may PXE boot from; each gets its own iPXE script and DHCP reservation."},"ip":{"type":"string","description":"Address of the node on the management network. Used as the DHCP reservation and, with `method: static`, as the static address. (IPv4 address, dotted quad)"},"ip6":{"type":"string","description":"IPv6 address of the node inside `network.ipv6.prefix`, in canonical form. Its DHCPv6 reservation (by MAC) is the /126 block that holds it, one address for each boot stage (firmware, iPXE, the OS), and nginx serves the node's files to that block; nodes' blocks must not overlap (docs/ipv6.md). Generic OS nodes only.","pattern":"^[0-9A-Fa-f:]{2,39}$"},"role":{"type":"string","enum":["create","join"],"description":"`create` for the node that creates the cluster (exactly one per site; default: the first node; none once `cluster.created` is true), `join` for the others."},"os":{"type":"string","description":"What the node boots: `harvester` (default: the Harvester installer) or the name of an entry of `os_profiles` (a generic OS: kernel, initrds, parameters, cloud-init). Harvester-only settings and rules do not apply to generic nodes.","pattern":"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$"},"cloud_init":{"type":"object","description":"cloud-init NoCloud data of a generic OS node, served as `cloud-init/<mac>/user-data`, `meta-data` and `vendor-data` (the kernel gets `ds=nocloud;s=<boot.server>/cloud-init/<mac>/;dsmode=net`). Across layers each of its keys comes whole from the strongest layer that sets it.","additionalProperties":false,"properties":{"user_data":{"type":"object","description":"user-data as a YAML map: written as a `#cloud-config` document (e.g. `users`, `ssh_authorized_keys`, `packages`, `runcmd`)."},"user_data_file":{"type":"string","description":"A `#cloud-config` file to serve as user-data instead (relative to the site directory and inside the repository, like secret files; at most 256 KiB; its first line must be `#cloud-config` and the rest a YAML map).","minLength":1,"maxLength":1024,"pattern":"^[^\\u0000-\\u001f\\u007f]+$"},"vendor_data":{"type":"object","description":"vendor-data as a YAML map, written as a `#cloud-config` document (default: empty)."},"meta_data":{"type":"object","description":"Extra meta-data keys (harvgen always writes `instance-id: <site>-<hostname>` and `local-hostname: <hostname>`)."}},"title":"CloudInitInput"},"arch":{"type":"string","enum":["x86_64","arm64"],"description":"CPU architecture of the machine (default `x86_64`). `arm64` machines get the arm64 iPXE (`boot.arm64_loader`, DHCP client architecture 11, HTTP boot architecture 19) and, for Harvester (v1.3 and later), the release's `-arm64` files; an OS profile's URLs must be for the node's architecture."},"iscsi":{"type":"object","description":"Boot this node diskless from an iSCSI target (iPXE `sanboot`), as BMI does: harvgen writes the script and the DHCP reservation; the target, its LUN and its image are yours (docs/generic-os.md, \"iSCSI diskless nodes\").","additionalProperties":false,"properties":{"server":{"type":"string","description":"Address of the iSCSI target portal; inside `network.cidr`, so the node reaches it without a router. (IPv4 address, dotted quad)"},"port":{"type":"integer","minimum":1,"maximum":65535,"description":"Target portal TCP port (default 3260)."},"lun":{"type":"integer","minimum":0,"maximum":255,"description":"LUN of the boot disk (default 1: tgt and targetcli put the first disk at LUN 1, LUN 0 being the controller)."},"target":{"type":"string","description":"Target IQN. Form: `iqn.<yyyy-mm>.<reversed domain>[:<name>]` (RFC 3720), lowercase.","pattern":"^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$","maxLength":223},"initiator":{"type":"string","description":"The node's initiator IQN, which the target's ACL admits (default `iqn.2010-04.org.ipxe:<hostname>`). Form: `iqn.<yyyy-mm>.<reversed domain>[:<name>]` (RFC 3720), lowercase.","pattern":"^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$","maxLength":223}},"required":["server","target"],"title":"IscsiInput"},"hardware":{"type":"object","description":"Hardware facts of the machine, as the Harvester installer's preflight checks and disk rules see them, usually in a profile (`sites/_profiles/<name>.yaml`): harvgen checks the installer's own rules of the node's release against them at build time (docs/reference/installer-rules.md). A fact left out is not checked. Lab sites (a `lab:` section) take them from the lab domain instead.","additionalProperties":false,"properties":{"memory_gib":{"type":"number","minimum":0.5,"maximum":65536,"description":"Installed memory in GiB."},"cpus":{"type":"integer","minimum":1,"maximum":4096,"description":"CPU threads the installer counts (`nproc --all`)."},"disk_gib":{"type":"number","minimum":1,"maximum":1048576,"description":"Size of the install disk (`install.device`) in GiB (2^30 bytes)."},"data_disk_gib":{"type":"number","minimum":1,"maximum":1048576,"description":"Size of the data disk (`install.data_disk`) in GiB."},"nic_speed_mbps":{"type":"integer","minimum":10,"maximum":1000000,"description":"Link speed of the management NIC in Mbit/s, as the kernel reports it (`/sys/class/net/<nic>/speed`)."},"nic_driver":{"type":"string","description":"Linux driver of the management NIC (e.g. `ixgbe`, `tg3`, `qlcnic`): releases known to lack or break a driver are warned about.","pattern":"^[a-z0-9_]{1,32}$"},"virtualized":{"type":"boolean","description":"The machine is a virtual machine (`systemd-detect-virt --vm`)."},"kvm":{"type":"boolean","description":"Hardware virtualization is on (`/dev/kvm` exists: VT-x/AMD-V enabled in the firmware)."}},"title":"HardwareFactsInput"},"bmc":{"type":"object","description":"The node's BMC, for the generated scripts `bmc/<hostname>.sh` (boot from the network once, UEFI HTTP boot once, power cycle, power status, virtual media) and `bmc/all.sh` (docs/day-2.md, \"BMC scripts\"). Maps merge key by key, so `defaults:` or a profile can give `type` and the credentials and each node its `address`; a node whose merged `bmc` has no `address` has no BMC script.","additionalProperties":false,"properties":{"type":{"type":"string","enum":["redfish","ipmi"],"description":"`redfish` (default; HTTPS, needs `curl` and `jq`) or `ipmi` (IPMI 2.0 over LAN, `ipmitool -I lanplus`)."},"address":{"type":"string","description":"Address of the BMC (default port: 443 for Redfish, 623 for IPMI). Form: a BMC address: an IPv4 address, a DNS name or an IPv6 address in brackets (`[fd00::21]`), optionally followed by `:port` (1-65535).","pattern":"^(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?=[0-9A-Fa-f:.]*:)[0-9A-Fa-f:.]{2,45}\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?$","maxLength":260,"x-harvgen-value":"bmcAddress"},"user":{"type":"object","description":"The environment variable the generated BMC script reads the BMC user name from when it runs (default `{ env: BMC_USER }`). harvgen never reads it and never writes it into the tree.","additionalProperties":false,"properties":{"env":{"type":"string","pattern":"^[A-Z_][A-Z0-9_]{0,63}$","description":"Name of the environment variable: upper-case letters, digits and `_`, not starting with a digit."}},"required":["env"]},"password":{"type":"object","description":"The environment variable the generated BMC script reads the BMC password from when it runs (default `{ env: BMC_PASSWORD }`). harvgen never reads it and never writes it into the tree.","additionalProperties":false,"properties":{"env":{"type":"string","pattern":"^[A-Z_][A-Z0-9_]{0,63}$","description":"Name of the environment variable: upper-case letters, digits and `_`, not starting with a digit."}},"required":["env"]},"system":{"type":"string","description":"Redfish only: which member of the BMC's `/redfish/v1/Systems` collection this node is (needed only when it lists several: the script refuses to guess; asked at run time). Form: a Redfish ComputerSystem path: `/redfish/v1/Systems/<id>`, the id of letters, digits and `. _ ~ -` (not starting with `.`).","pattern":"^/redfish/v1/Systems/[A-Za-z0-9_~-][A-Za-z0-9._~-]{0,127}$","maxLength":160,"x-harvgen-value":"redfishSystem"},"insecure":{"type":"boolean","description":"Redfish only: do not verify the BMC's TLS certificate (curl `--insecure`; default false). Most BMCs ship a self-signed certificate: prefer installing a trusted one."}},"title":"BmcInput"},"harvester_version":{"type":"string","description":"The node's own Harvester release, to roll one node forward (default: `harvester.version`). Its release files are found by putting this release in place of the site's in `harvester.artifacts` (and `harvester.iso_url`), which must therefore name the site's release.","pattern":"^v[0-9]+\\.[0-9]+\\.[0-9]+(-rc[0-9]+)?$","maxLength":32},"profile":{"type":"string","description":"Name of a hardware profile, `sites/_profiles/<name>.yaml`, whose settings apply under this layer (docs/inventory.md, \"Layers and profiles\").","pattern":"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$"},"harvester_role":{"type":"string","enum":["default","management","worker","witness"],"description":"Harvester node role (`install.role`, Harvester v1.3+). `default` lets Harvester promote the node."},"install":{"type":"object","description":"Disk and installer settings for the node (`install.*` in the Harvester config).","additionalProperties":false,"properties":{"device":{"type":"string","description":"Disk Harvester is installed on: a path under `/dev/` without control characters. Prefer a persistent name (`/dev/disk/by-id/...`, `/dev/disk/by-path/...`); `/dev/sdX` names can change between boots and get a warning.","pattern":"^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$"},"data_disk":{"type":"string","description":"Optional separate disk for VM data (Longhorn default disk). Must differ from `device`.","pattern":"^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$"},"tty":{"type":"string","description":"Console the installed system uses, e.g. `tty1` or `ttyS0,115200n8` (`install.tty`).","pattern":"^[a-zA-Z][a-zA-Z0-9]*(,[0-9]+[noe]?[0-9]?r?)?$"},"persistent_partition_size":{"type":"string","description":"Size of the persistent partition when no data disk is used, e.g. `150Gi` (`install.persistent_partition_size`, Harvester v1.2+).","pattern":"^[0-9]+(Mi|Gi)$"},"wipe_all_disks":{"type":"boolean","description":"Wipe every disk that holds an old Harvester/cOS installation (`install.wipe_all_disks`, Harvester v1.5+)."},"wipe_disks_list":{"type":"array","items":{"type":"string"},"description":"Extra disks to wipe before installing (`install.wipe_disks_list`, Harvester v1.5+)."},"cordoned":{"type":"boolean","description":"Join the cluster cordoned: the node gets the label `harvesterhci.io/install-cordoned=true` and runs no VMs until it is uncordoned (`install.cordoned`, Harvester v1.9+). Not on the create node nor on a witness: the installer refuses both."},"power_off":{"type":"boolean","description":"Power off instead of rebooting when the install finishes (`install.poweroff`)."},"iso_url":{"type":"string","enum":["local"],"description":"`local` (Harvester v1.9 and later, a node with `medium: iso`): the installer takes the Harvester ISO's content from the device labelled `COS_LIVE`, the Harvester ISO the node's BMC mounts in a second virtual media slot (`bmc/<hostname>.sh media-boot`), instead of downloading `harvester.iso_url` (`install.iso_url: local`; docs/install-without-pxe.md, \"The Harvester ISO from the BMC\"). The site's ISO URL is `harvester.iso_url`."}},"title":"InstallInput"},"interfaces":{"type":"array","minItems":1,"items":{"type":"object","description":"A network interface of the node. Give a `name` (predictable NIC name such as eno1, or enp1s0 in a lab VM), a `mac`, or both.","additionalProperties":false,"properties":{"name":{"type":"string","description":"NIC name on the installed system (systemd predictable name, e.g. `eno1`; in a generated lab VM the NIC of the k-th MAC is `enp<k>s0`). Form: a Linux interface name: 1-15 characters of letters, digits and `_ . @ + -`, not starting with `.`, `@`, `+` or `-` (Linux's own rule forbids `/`, `:` and whitespace; harvgen also keeps out characters the generated files would have to quote).","pattern":"^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}$","maxLength":15,"x-harvgen-value":"ifname"},"mac":{"type":"string","description":"MAC address in any common spelling (`52:54:00:AA:BB:01`, `52-54-00-aa-bb-01`, `525400aabb01`, `5254.00aa.bb01`); normalized to lowercase colons."}},"title":"NicInput"},"description":"NICs that form the management interface (bonded when more than one). Default: the node's boot MACs."},"method":{"type":"string","enum":["dhcp","static"],"description":"How the management interface gets its address on the installed system: `dhcp` (default; combine with `ip` for a DHCP reservation) or `static` (needs `ip`, a prefix/netmask, gateway and DNS)."},"prefix":{"type":"integer","minimum":1,"maximum":32,"description":"Prefix length of a static address. Default: the prefix of `network.cidr`."},"netmask":{"type":"string","description":"Netmask of a static address, e.g. `255.255.255.0`; alternative to `prefix`. (IPv4 address, dotted quad)"},"gateway":{"type":"string","description":"Default gateway of a static address. Default: `network.gateway`. (IPv4 address, dotted quad)"},"dns":{"type":"array","items":{"type":"string"},"description":"DNS servers of a static address (at most 8). Default: `network.dns`.","maxItems":8},"mtu":{"type":"integer","description":"MTU of the management interface (576-9000 when `method` is static; the installer checks no other)."},"vlan":{"type":"integer","description":"VLAN ID of the management network (1-4094); untagged when absent. The installer brings it up on the NIC that booted (`vlan=vlan<id>:<nic>`), with the node's address or DHCP on the VLAN alone, and the installed system tags it (`vlan_id`)."},"bond":{"title":"BondInput","type":"object","description":"Bonding options for the management interface when it has several NICs (`install.management_interface.bond_options`). Keys are kernel bonding options; Harvester defaults to `{mode: active-backup, miimon: 100}`.","properties":{"mode":{"type":"string","enum":["balance-rr","active-backup","balance-xor","broadcast","802.3ad","balance-tlb","balance-alb"],"description":"Bonding mode."},"miimon":{"type":"integer","minimum":0,"description":"MII link monitoring interval in milliseconds."}},"additionalProperties":{"type":["string","integer"]}},"kernel_args":{"type":"array","items":{"type":"string","description":"One kernel argument. Form: one kernel argument: a single token that starts with a letter or digit, then letters, digits and `_ . , : ; = / + @ % ~ [ ] -` (no whitespace, quotes, `$`, `#`, `|`, `&`, `\\` or control characters, which iPXE, the shell or the kernel would interpret).","pattern":"^[A-Za-z0-9][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$","maxLength":1024,"x-harvgen-value":"kernelArg"},"description":"Extra kernel arguments for this node's installer boot, appended after `boot.kernel_args`."},"config":{"type":"object","description":"Extra Harvester configuration keys, deep-merged over what harvgen generates (node over defaults). Validated against the installer's schema for `harvester.version`: unknown keys and wrong types are errors."},"state":{"type":"string","enum":["install","local","install-once"],"description":"`install` (default): the node's iPXE script boots the Harvester installer on every network boot. `local`: the script boots the local disk, so an installed node never reinstalls even if it network-boots first. `install-once`: the script boots the local disk when it holds an installed system (BIOS: a bootable first sector; UEFI: `boot.installed_marker` on a FAT volume) and installs only when it does not."},"medium":{"type":"string","enum":["network","iso"],"description":"How the machine reaches its boot script: `network` (default): network boot (PXE or UEFI HTTP boot, with DHCP); `iso`: a boot ISO of its own (`media/<hostname>.iso`), which its BMC mounts as virtual media (`bmc/<hostname>.sh media-boot`). The ISO sets the node's static address on its boot NIC, with no DHCP, and fetches the node's boot files from `boot.server` over HTTP; it needs `method: static`, `ip` and `boot.media_loaders` (docs/install-without-pxe.md)."},"reinstall":{"type":"integer","minimum":0,"maximum":999999999,"description":"Reinstall generation of a Harvester node with `state: install-once` (UEFI only). The installed system gets a marker of its site, hostname and generation on its EFI system partition (`os.after_install_chroot_commands`), and the node's script boots the disk only when it finds the marker of this number: raise it by one to reinstall the node exactly once (docs/day-2.md, \"Reinstall a node\")."},"lab":{"type":"object","description":"Lab VM sizing for the generated libvirt domain of this node.","additionalProperties":false,"properties":{"memory_mib":{"type":"integer","minimum":8192,"maximum":16777216,"description":"Memory in MiB (default 16384). The installer's preflight check wants 64 GiB (32 GiB for testing) from v1.3 unless `boot.skipchecks` is set; below 8 GiB it does not run at all."},"vcpus":{"type":"integer","minimum":1,"maximum":256,"description":"Virtual CPUs (default 8)."},"disk_gib":{"type":"integer","minimum":60,"maximum":1048576,"description":"Size of the qcow2 disk the define script creates, in GiB (default 250)."},"data_disk_gib":{"type":"integer","minimum":50,"maximum":1048576,"description":"Size of the second qcow2 disk (the VM sees it as `/dev/vdb`) created when `install.data_disk` is set, in GiB (default 100). Set `install.data_disk: /dev/vdb` for lab VMs."},"nic_model":{"type":"string","enum":["virtio","e1000e"],"description":"NIC model of the lab VM (default `virtio`). Either way the NIC of the node's k-th MAC is alone on PCIe bus k, so the guest names it `enp<k>s0` (`enp1s0` for the first): use those names in `interfaces` of lab nodes."}},"title":"LabSizingInput"}}},"description":"The nodes of the cluster. More nodes may live in `nodes/*.yaml`, one node per file."},"lab":{"type":"object","description":"libvirt lab settings (the generated network and domain XML).","additionalProperties":false,"properties":{"network_name":{"type":"string","description":"libvirt network name (default `harvgen-<site>` with `_` turned into `-`): 1-50 letters, digits and `_ . -`, not starting with `.` or `-`.","pattern":"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,49}$"},"bridge":{"type":"string","description":"Linux bridge the lab network creates (default `hg-<site>`): 1-15 letters, digits and `_ . -`, not starting with `.` or `-`.","pattern":"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,14}$"},"disk_dir":{"type":"string","description":"Directory for the lab VM disks (default `/var/lib/libvirt/images`). Form: an absolute path of letters, digits and `. _ ~ @ + = : / -` (no whitespace, quotes, `,`, `;`, `{`, `}`, `#`, `$`, `\\` or control characters).","pattern":"^/[A-Za-z0-9._~@+=:/-]*$","maxLength":512,"x-harvgen-value":"path"},"tftp_root":{"type":"string","description":"TFTP root of the lab network holding `snponly.efi`/`undionly.kpxe` (default `/var/lib/tftpboot`). Form: an absolute path of letters, digits and `. _ ~ @ + = : / -` (no whitespace, quotes, `,`, `;`, `{`, `}`, `#`, `$`, `\\` or control characters).","pattern":"^/[A-Za-z0-9._~@+=:/-]*$","maxLength":512,"x-harvgen-value":"path"},"host_arch":{"type":"string","enum":["x86_64","arm64"],"description":"Architecture of the libvirt host that runs the lab domains (default `x86_64`). A node of another `arch` gets an emulated domain (`type='qemu'`, CPU model `maximum`) instead of KVM, so arm64 nodes run on an x86-64 host (slowly)."}}},"nginx":{"type":"object","description":"The generated nginx server block.","additionalProperties":false,"properties":{"listen":{"type":"string","description":"Where nginx listens (default: the address and port of `boot.server` when its host is an IPv4 address, else all addresses on its port). Form: `address:port` with an IPv4 address, an IPv6 address in brackets (`[fd00:10::5]:80`) or `*` (all IPv4 addresses), or a bare port; port 1-65535.","pattern":"^(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|\\*|\\[(?:(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,7}:|(?:[0-9a-f]{1,4}:){1,6}:[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,5}(?::[0-9a-f]{1,4}){1,2}|(?:[0-9a-f]{1,4}:){1,4}(?::[0-9a-f]{1,4}){1,3}|(?:[0-9a-f]{1,4}:){1,3}(?::[0-9a-f]{1,4}){1,4}|(?:[0-9a-f]{1,4}:){1,2}(?::[0-9a-f]{1,4}){1,5}|[0-9a-f]{1,4}:(?::[0-9a-f]{1,4}){1,6}|:(?:(?::[0-9a-f]{1,4}){1,7}|:))\\]):)?(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3})$","maxLength":47,"x-harvgen-value":"listen"},"root":{"type":"string","description":"Directory on the web server the tree `out/<site>/` is copied to (default `/srv/harvgen/<site>`). Form: an absolute path of letters, digits and `. _ ~ @ + = : / -` (no whitespace, quotes, `,`, `;`, `{`, `}`, `#`, `$`, `\\` or control characters).","pattern":"^/[A-Za-z0-9._~@+=:/-]*$","maxLength":512,"x-harvgen-value":"path"},"artifacts_dir":{"type":"string","description":"Directory on the web server holding the release files, served under the path of `harvester.artifacts` when that URL is on `boot.server` (default `/srv/harvgen/artifacts/<version>`). Form: an absolute path of letters, digits and `. _ ~ @ + = : / -` (no whitespace, quotes, `,`, `;`, `{`, `}`, `#`, `$`, `\\` or control characters).","pattern":"^/[A-Za-z0-9._~@+=:/-]*$","maxLength":512,"x-harvgen-value":"path"},"access_log":{"type":"string","description":"Access log path (default `/var/log/nginx/harvgen-<site>.access.log`). Form: an absolute path of letters, digits and `. _ ~ @ + = : / -` (no whitespace, quotes, `,`, `;`, `{`, `}`, `#`, `$`, `\\` or control characters).","pattern":"^/[A-Za-z0-9._~@+=:/-]*$","maxLength":512,"x-harvgen-value":"path"},"access":{"type":"string","enum":["nodes","open"],"description":"Who may fetch the files that hold a secret or one node's data (Harvester configs, cloud-init seeds, `unknown/join.yaml`). `nodes` (default): only the node's own `ip` (a node without one: the DHCP pool; unknown machines: the DHCP pool), everyone else gets 403. `open`: every client, for a boot server behind something that already restricts who reaches it. docs/security.md, \"Threat model\"."},"file_key":{"type":["string","object"],"minLength":1,"description":"A secret that makes the names of the files holding a secret or one node's data unguessable: each known node's iPXE scripts, Harvester config and cloud-init seed get a name with a tag keyed by it (HMAC-SHA256), and DHCP hands each boot MAC the URL of its own script. At least 32 characters (`openssl rand -hex 32`). The committed tree shows `x` in place of each tag; only the deploy tree (`--deploy`) reads the key. docs/security.md, \"Threat model\". Keep it out of git with `{ env: NAME }` (an environment variable) or `{ file: path }` (a file, relative to the YAML file that names it; one trailing newline is dropped).","properties":{"env":{"type":"string","pattern":"^[A-Za-z_][A-Za-z0-9_]*$","description":"Name of the environment variable holding the value."},"file":{"type":"string","minLength":1,"description":"Path of the file holding the value, relative to this YAML file."}},"additionalProperties":false,"minProperties":1,"maxProperties":1},"real_ip":{"type":"object","description":"A proxy or NAT in front of nginx: the client address nginx checks is taken from `header`, for requests from `from` (nginx's realip module, `set_real_ip_from`/`real_ip_header`). Without it, every client behind the proxy looks like the proxy.","additionalProperties":false,"properties":{"from":{"type":"array","minItems":1,"maxItems":64,"uniqueItems":true,"items":{"type":"string","description":"Address or CIDR block of the proxy (IPv4, e.g. `10.0.0.2` or `10.0.0.0/28`).","pattern":"^(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(\\.(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}(/(3[0-2]|[12]?[0-9]))?$"},"description":"Addresses or CIDR blocks of the proxies whose header nginx trusts."},"header":{"type":"string","description":"Request header holding the client address, e.g. `X-Forwarded-For` or `X-Real-IP`.","pattern":"^[A-Za-z][A-Za-z0-9-]{0,63}$"}},"required":["from","header"]}}},"dnsmasq":{"type":"object","description":"The generated dnsmasq configuration.","additionalProperties":false,"properties":{"interface":{"type":"string","description":"Only serve DHCP on this interface (`interface=`). Form: a Linux interface name (1-15 characters of letters, digits and `_ . @ + -`), optionally ending in `*` to match several (dnsmasq wildcard).","pattern":"^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}\\*?$","maxLength":16,"x-harvgen-value":"ifnameGlob"},"tftp_root":{"type":"string","description":"TFTP root holding the iPXE binaries (default `/var/lib/tftpboot`). Form: an absolute path of letters, digits and `. _ ~ @ + = : / -` (no whitespace, quotes, `,`, `;`, `{`, `}`, `#`, `$`, `\\` or control characters).","pattern":"^/[A-Za-z0-9._~@+=:/-]*$","maxLength":512,"x-harvgen-value":"path"},"lease_time":{"type":"string","description":"DHCP lease time, e.g. `12h` (default).","pattern":"^([0-9]+[smhdw]?|infinite)$"},"dns":{"type":"boolean","description":"Leave dnsmasq's DNS server on (default true). Set false (`port=0`) when another DNS server runs on the host."},"host":{"type":"string","description":"The machine this site's dnsmasq runs on, as a name (e.g. `boot1`), when it serves several sites. Sites built together that name the same host share one dnsmasq: each adds its own `dnsmasq/harvgen.conf`, their `dnsmasq/global.conf` must be the same file, and their networks apart (`SITE_DNSMASQ_CONFLICT`). Default: none (a dnsmasq of its own). docs/deploy.md, \"DHCP with dnsmasq\".","minLength":1,"maxLength":253,"pattern":"^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$"},"hosts_dir":{"type":"string","description":"Directory on the DHCP host that holds the reservation files of `dnsmasq/hosts/` (`dhcp-hostsdir=`; default `/etc/harvgen/dhcp-hosts`): dnsmasq reads a new or changed file there without a restart. Form: an absolute path of letters, digits and `. _ ~ @ + = : / -` (no whitespace, quotes, `,`, `;`, `{`, `}`, `#`, `$`, `\\` or control characters).","pattern":"^/[A-Za-z0-9._~@+=:/-]*$","maxLength":512,"x-harvgen-value":"path"},"mode":{"type":"string","enum":["server","proxy"],"description":"`server` (default): this dnsmasq is the network's DHCP server (addresses, reservations, boot files). `proxy`: another DHCP server gives the addresses and this dnsmasq answers only network boot (proxy DHCP, `dhcp-range=<network>,proxy`): PXE firmware gets iPXE over TFTP (`pxe-service=`), iPXE gets `boot.ipxe`. Reserve the nodes' `ip` on that other server (`NODE_IP_NOT_RESERVED`); `network.dhcp_range` is its pool. docs/deploy.md, \"Proxy DHCP beside another server\"."}}},"dhcp":{"type":"object","description":"Which DHCP server the site uses; harvgen writes its configuration (docs/deploy.md, \"Choosing a DHCP form\").","additionalProperties":false,"properties":{"server":{"type":"string","enum":["dnsmasq","kea","isc"],"description":"`dnsmasq` (default): `dnsmasq/harvgen.conf`, DHCP and TFTP. `kea`: a Kea DHCPv4 config, `kea/harvgen.json` (`kea-dhcp4 -t` accepts it; its `client-classes` and `subnet4` entries merge into an existing Kea). `isc`: an ISC dhcpd snippet, `dhcpd/harvgen.conf`. With `kea` and `isc` no dnsmasq file is written: TFTP (iPXE for firmware PXE) is served by a TFTP server of yours at `next_server`."},"next_server":{"type":"string","description":"With `kea` or `isc`: the TFTP server firmware PXE loads iPXE from (`next-server`, the siaddr field). Default: the host of `boot.server` when it is an address. (IPv4 address, dotted quad)"}}},"bss":{"type":"object","description":"OpenCHAMI's Boot Script Service (BSS): export the nodes it can boot as harvgen's tree does.","additionalProperties":false,"properties":{"export":{"type":"boolean","description":"Write `bss/bootparameters.json`, one BSS BootParams per node that BSS can boot as the tree does (a node with several boot MACs leaves `BOOTIF=` to BSS; `BSS_NODE_NOT_EXPORTED` names the nodes left out). Default false."}}},"signing":{"type":"object","description":"Sign the deploy tree: `harvgen build --deploy` writes `manifest.json.sig` next to manifest.json (`ssh-keygen -Y sign`, namespace `harvgen-manifest`), and `harvgen verify` refuses a deploy tree whose signature does not verify. The committed tree is never signed and never reads the key. docs/verify.md, \"Signed trees\".","additionalProperties":false,"properties":{"private_key":{"type":"object","description":"The private key that signs (an OpenSSH private key without a passphrase, e.g. `ssh-keygen -t ed25519 -N '' -f secrets/harvgen-sign`): a secret, read by deploy builds only, never written anywhere. `{ file: path }` (relative to this YAML file, inside the repository, at most 4096 bytes; keep it out of git) or `{ env: NAME }` (an environment variable holding the key's text).","properties":{"env":{"type":"string","pattern":"^[A-Za-z_][A-Za-z0-9_]*$","description":"Name of the environment variable holding the key."},"file":{"type":"string","minLength":1,"description":"Path of the file holding the key, relative to this YAML file."}},"additionalProperties":false,"minProperties":1,"maxProperties":1},"public_key":{"type":"string","description":"The public half of `private_key`, one line as in its `.pub` file: `ssh-ed25519 AAAA... comment` (or `ssh-rsa`; `ecdsa-sha2-*` keys are refused: their signatures differ at every build). No options, principal or second line. Plain data, safe to commit: verify checks the signature with it, and so can anyone (`ssh-keygen -Y verify`).","pattern":"^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|ecdsa-sha2-nistp521) [A-Za-z0-9+/]+={0,2}( [!-~]+)*$","maxLength":4096}},"required":["private_key","public_key"]},"publish":{"type":"object","description":"Publish the site through an OCI registry (`harvgen publish`) and materialize it on the boot server (`harvgen pull`, run by the generated `publish/` units). Needs `signing:`: the boot server serves nothing whose signature does not verify. docs/fleet.md.","additionalProperties":false,"properties":{"registry":{"type":"string","description":"The registry and namespace the site is published under; the site's repository is `<registry>/<site>`. Form: a registry and a namespace: `host[:port]/name[/name...]`, the host an IPv4 address or a DNS name, each name of lower-case letters and digits joined by `.`, `_`, `__` or `-` (no tag, no digest, no scheme).","pattern":"^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/[a-z0-9]+(?:(?:\\.|_|__|-+)[a-z0-9]+)*){1,8}$","maxLength":200,"x-harvgen-value":"registry"},"key":{"type":["string","object"],"minLength":1,"description":"The site's publishing key: 64 hexadecimal digits (`openssl rand -hex 32`). It seals (encrypts) every file that holds a secret before it leaves for the registry; the boot server holds the same key (`key_file`) and no other site's. Read by `harvgen publish` only. `{ file: path }` or `{ env: NAME }`; keep it out of git.","properties":{"env":{"type":"string","pattern":"^[A-Za-z_][A-Za-z0-9_]*$","description":"Name of the environment variable holding the key."},"file":{"type":"string","minLength":1,"description":"Path of the file holding the key, relative to this YAML file."}},"additionalProperties":false,"minProperties":1,"maxProperties":1},"keep":{"type":"integer","minimum":2,"maximum":100,"description":"How many published trees the boot server keeps for `harvgen pull --rollback` (default 5; the served one and the one before it are always kept)."},"state_dir":{"type":"string","description":"Where `harvgen pull` keeps its versions and state on the boot server (default `/var/lib/harvgen/<site>`). Form: an absolute path of letters, digits and `. _ ~ @ + = : / -` (no whitespace, quotes, `,`, `;`, `{`, `}`, `#`, `$`, `\\` or control characters).","pattern":"^/[A-Za-z0-9._~@+=:/-]*$","maxLength":512,"x-harvgen-value":"path"},"key_file":{"type":"string","description":"Where the boot server holds the publishing key (default `/etc/harvgen/<site>/publish.key`, mode 0600). Form: an absolute path of letters, digits and `. _ ~ @ + = : / -` (no whitespace, quotes, `,`, `;`, `{`, `}`, `#`, `$`, `\\` or control characters).","pattern":"^/[A-Za-z0-9._~@+=:/-]*$","maxLength":512,"x-harvgen-value":"path"}},"required":["registry","key"]},"outputs":{"type":"object","description":"Which families of files the tree holds, in one place: set a family to `false` when the site does not need it (its files are then neither written nor listed in manifest.json; the boot scripts, node configs and manifest.json are always written).","additionalProperties":false,"properties":{"lab":{"type":"boolean","description":"The libvirt lab: `libvirt/network.xml`, a domain per node and `define.sh`. Default: true when the site has a `lab:` section, else false."},"forward":{"type":"boolean","description":"The socat units that forward ports of the host to the VIP (`systemd/`). Default: `forward.enabled` when written, else the same as `lab`."},"dhcp":{"type":"boolean","description":"The DHCP server's config of `dhcp.server` (`dnsmasq/`, `kea/harvgen.json` or `dhcpd/harvgen.conf`). Default true; turn it off when another team's DHCP server is configured by hand."},"nginx":{"type":"boolean","description":"The nginx config (`nginx/harvgen.conf` and `nginx/locations.conf`). Default true; turn it off when another web server serves the tree (it must then refuse listings and node files as the generated config does)."},"embed":{"type":"boolean","description":"`embed.ipxe`, the script to build into an iPXE binary where you control no DHCP server. Default true."},"oci":{"type":"boolean","description":"`oci/launch.ipxe`, the iPXE script for Oracle Cloud bare metal. Default true."},"fetch":{"type":"boolean","description":"`artifacts/fetch.sh`, which downloads and checks the release files (written only when a node installs Harvester). Default true."},"bmc":{"type":"boolean","description":"The BMC scripts (`bmc/<host>.sh` and `bmc/all.sh`, written only for nodes with `bmc:`). Default true."}}},"forward":{"type":"object","description":"socat port forwards from the host to the VIP (as systemd units), for reaching a lab cluster from outside.","additionalProperties":false,"properties":{"enabled":{"type":"boolean","description":"Generate the units (default: true when the site has a `lab:` section). Same as `outputs.forward`, which wins when both are written."},"ports":{"type":"array","items":{"type":"integer","minimum":1,"maximum":65535},"uniqueItems":true,"minItems":1,"description":"TCP ports forwarded to the same port on the VIP (default [443, 6443])."},"listen_address":{"type":"string","description":"Host address to listen on (default: all addresses). (IPv4 address, dotted quad)"}}}}};
 const func2 = Object.prototype.hasOwnProperty;
 const func3 = require("ajv/dist/runtime/ucs2length").default;
 const pattern0 = new RegExp("^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$", "u");
@@ -21,27 +21,27 @@ const pattern13 = new RegExp("^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\
 const pattern14 = new RegExp("^[0-9A-Fa-f:]{2,39}/[0-9]{1,3}$", "u");
 const pattern15 = new RegExp("^[0-9A-Fa-f:]{2,39}-[0-9A-Fa-f:]{2,39}$", "u");
 const pattern16 = new RegExp("^[0-9A-Fa-f:]{2,39}$", "u");
-const pattern18 = new RegExp("^[A-Za-z_][A-Za-z0-9_]*$", "u");
-const pattern25 = new RegExp("^[A-Za-z0-9/][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$", "u");
-const pattern28 = new RegExp("^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$", "u");
-const pattern30 = new RegExp("^[a-z0-9_]{1,32}$", "u");
-const pattern31 = new RegExp("^(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?=[0-9A-Fa-f:.]*:)[0-9A-Fa-f:.]{2,45}\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?$", "u");
-const pattern32 = new RegExp("^[A-Z_][A-Z0-9_]{0,63}$", "u");
-const pattern34 = new RegExp("^/redfish/v1/Systems/[A-Za-z0-9_~-][A-Za-z0-9._~-]{0,127}$", "u");
-const pattern37 = new RegExp("^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$", "u");
-const pattern40 = new RegExp("^[0-9]+(Mi|Gi)$", "u");
-const pattern41 = new RegExp("^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}$", "u");
-const pattern61 = new RegExp("^[A-Za-z0-9_][A-Za-z0-9_.-]{0,49}$", "u");
-const pattern62 = new RegExp("^[A-Za-z0-9_][A-Za-z0-9_.-]{0,14}$", "u");
-const pattern63 = new RegExp("^/[A-Za-z0-9._~@+=:/-]*$", "u");
-const pattern65 = new RegExp("^(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|\\*|\\[(?:(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,7}:|(?:[0-9a-f]{1,4}:){1,6}:[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,5}(?::[0-9a-f]{1,4}){1,2}|(?:[0-9a-f]{1,4}:){1,4}(?::[0-9a-f]{1,4}){1,3}|(?:[0-9a-f]{1,4}:){1,3}(?::[0-9a-f]{1,4}){1,4}|(?:[0-9a-f]{1,4}:){1,2}(?::[0-9a-f]{1,4}){1,5}|[0-9a-f]{1,4}:(?::[0-9a-f]{1,4}){1,6}|:(?:(?::[0-9a-f]{1,4}){1,7}|:))\\]):)?(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3})$", "u");
-const pattern70 = new RegExp("^(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(\\.(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}(/(3[0-2]|[12]?[0-9]))?$", "u");
-const pattern71 = new RegExp("^[A-Za-z][A-Za-z0-9-]{0,63}$", "u");
-const pattern72 = new RegExp("^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}\\*?$", "u");
-const pattern74 = new RegExp("^([0-9]+[smhdw]?|infinite)$", "u");
-const pattern75 = new RegExp("^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$", "u");
-const pattern78 = new RegExp("^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|ecdsa-sha2-nistp521) [A-Za-z0-9+/]+={0,2}( [!-~]+)*$", "u");
-const pattern79 = new RegExp("^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/[a-z0-9]+(?:(?:\\.|_|__|-+)[a-z0-9]+)*){1,8}$", "u");
+const pattern18 = new RegExp("^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}$", "u");
+const pattern19 = new RegExp("^[A-Za-z_][A-Za-z0-9_]*$", "u");
+const pattern26 = new RegExp("^[A-Za-z0-9/][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$", "u");
+const pattern29 = new RegExp("^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$", "u");
+const pattern31 = new RegExp("^[a-z0-9_]{1,32}$", "u");
+const pattern32 = new RegExp("^(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?=[0-9A-Fa-f:.]*:)[0-9A-Fa-f:.]{2,45}\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?$", "u");
+const pattern33 = new RegExp("^[A-Z_][A-Z0-9_]{0,63}$", "u");
+const pattern35 = new RegExp("^/redfish/v1/Systems/[A-Za-z0-9_~-][A-Za-z0-9._~-]{0,127}$", "u");
+const pattern38 = new RegExp("^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$", "u");
+const pattern41 = new RegExp("^[0-9]+(Mi|Gi)$", "u");
+const pattern62 = new RegExp("^[A-Za-z0-9_][A-Za-z0-9_.-]{0,49}$", "u");
+const pattern63 = new RegExp("^[A-Za-z0-9_][A-Za-z0-9_.-]{0,14}$", "u");
+const pattern64 = new RegExp("^/[A-Za-z0-9._~@+=:/-]*$", "u");
+const pattern66 = new RegExp("^(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|\\*|\\[(?:(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,7}:|(?:[0-9a-f]{1,4}:){1,6}:[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,5}(?::[0-9a-f]{1,4}){1,2}|(?:[0-9a-f]{1,4}:){1,4}(?::[0-9a-f]{1,4}){1,3}|(?:[0-9a-f]{1,4}:){1,3}(?::[0-9a-f]{1,4}){1,4}|(?:[0-9a-f]{1,4}:){1,2}(?::[0-9a-f]{1,4}){1,5}|[0-9a-f]{1,4}:(?::[0-9a-f]{1,4}){1,6}|:(?:(?::[0-9a-f]{1,4}){1,7}|:))\\]):)?(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3})$", "u");
+const pattern71 = new RegExp("^(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(\\.(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}(/(3[0-2]|[12]?[0-9]))?$", "u");
+const pattern72 = new RegExp("^[A-Za-z][A-Za-z0-9-]{0,63}$", "u");
+const pattern73 = new RegExp("^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}\\*?$", "u");
+const pattern75 = new RegExp("^([0-9]+[smhdw]?|infinite)$", "u");
+const pattern76 = new RegExp("^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$", "u");
+const pattern79 = new RegExp("^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|ecdsa-sha2-nistp521) [A-Za-z0-9+/]+={0,2}( [!-~]+)*$", "u");
+const pattern80 = new RegExp("^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/[a-z0-9]+(?:(?:\\.|_|__|-+)[a-z0-9]+)*){1,8}$", "u");
 
 function validate10(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 /*# sourceURL="https://harvgen.dev/schema/site.schema.json" */;
@@ -1196,7 +1196,7 @@ errors++;
 }
 if(data32 && typeof data32 == "object" && !Array.isArray(data32)){
 for(const key5 in data32){
-if(!(((((((key5 === "cidr") || (key5 === "gateway")) || (key5 === "dns")) || (key5 === "dhcp_range")) || (key5 === "domain")) || (key5 === "ipv6")) || (key5 === "dhcp_servers"))){
+if(!((((((((key5 === "cidr") || (key5 === "gateway")) || (key5 === "dns")) || (key5 === "dhcp_range")) || (key5 === "domain")) || (key5 === "ipv6")) || (key5 === "vlans")) || (key5 === "dhcp_servers"))){
 const err95 = {instancePath:instancePath+"/network",schemaPath:"#/properties/network/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key5},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.network,data:data32};
 if(vErrors === null){
 vErrors = [err95];
@@ -1599,10 +1599,11 @@ vErrors.push(err126);
 errors++;
 }
 }
-if(data32.dhcp_servers !== undefined){
-let data51 = data32.dhcp_servers;
-if(typeof data51 !== "string"){
-const err127 = {instancePath:instancePath+"/network/dhcp_servers",schemaPath:"#/properties/network/properties/dhcp_servers/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.network.properties.dhcp_servers.type,parentSchema:schema11.properties.network.properties.dhcp_servers,data:data51};
+if(data32.vlans !== undefined){
+let data51 = data32.vlans;
+if(Array.isArray(data51)){
+if(data51.length > 64){
+const err127 = {instancePath:instancePath+"/network/vlans",schemaPath:"#/properties/network/properties/vlans/maxItems",keyword:"maxItems",params:{limit: 64},message:"must NOT have more than 64 items",schema:64,parentSchema:schema11.properties.network.properties.vlans,data:data51};
 if(vErrors === null){
 vErrors = [err127];
 }
@@ -1611,8 +1612,12 @@ vErrors.push(err127);
 }
 errors++;
 }
-if(!((data51 === "one") || (data51 === "several"))){
-const err128 = {instancePath:instancePath+"/network/dhcp_servers",schemaPath:"#/properties/network/properties/dhcp_servers/enum",keyword:"enum",params:{allowedValues: schema11.properties.network.properties.dhcp_servers.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.network.properties.dhcp_servers.enum,parentSchema:schema11.properties.network.properties.dhcp_servers,data:data51};
+const len5 = data51.length;
+for(let i5=0; i5<len5; i5++){
+let data52 = data51[i5];
+if(data52 && typeof data52 == "object" && !Array.isArray(data52)){
+if(data52.id === undefined){
+const err128 = {instancePath:instancePath+"/network/vlans/" + i5,schemaPath:"#/properties/network/properties/vlans/items/required",keyword:"required",params:{missingProperty: "id"},message:"must have required property '"+"id"+"'",schema:schema11.properties.network.properties.vlans.items.required,parentSchema:schema11.properties.network.properties.vlans.items,data:data52};
 if(vErrors === null){
 vErrors = [err128];
 }
@@ -1621,10 +1626,8 @@ vErrors.push(err128);
 }
 errors++;
 }
-}
-}
-else {
-const err129 = {instancePath:instancePath+"/network",schemaPath:"#/properties/network/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.network.type,parentSchema:schema11.properties.network,data:data32};
+if(data52.cidr === undefined){
+const err129 = {instancePath:instancePath+"/network/vlans/" + i5,schemaPath:"#/properties/network/properties/vlans/items/required",keyword:"required",params:{missingProperty: "cidr"},message:"must have required property '"+"cidr"+"'",schema:schema11.properties.network.properties.vlans.items.required,parentSchema:schema11.properties.network.properties.vlans.items,data:data52};
 if(vErrors === null){
 vErrors = [err129];
 }
@@ -1633,12 +1636,8 @@ vErrors.push(err129);
 }
 errors++;
 }
-}
-if(data.cluster !== undefined){
-let data52 = data.cluster;
-if(data52 && typeof data52 == "object" && !Array.isArray(data52)){
-if(data52.vip === undefined){
-const err130 = {instancePath:instancePath+"/cluster",schemaPath:"#/properties/cluster/required",keyword:"required",params:{missingProperty: "vip"},message:"must have required property '"+"vip"+"'",schema:schema11.properties.cluster.required,parentSchema:schema11.properties.cluster,data:data52};
+if(data52.gateway === undefined){
+const err130 = {instancePath:instancePath+"/network/vlans/" + i5,schemaPath:"#/properties/network/properties/vlans/items/required",keyword:"required",params:{missingProperty: "gateway"},message:"must have required property '"+"gateway"+"'",schema:schema11.properties.network.properties.vlans.items.required,parentSchema:schema11.properties.network.properties.vlans.items,data:data52};
 if(vErrors === null){
 vErrors = [err130];
 }
@@ -1647,8 +1646,8 @@ vErrors.push(err130);
 }
 errors++;
 }
-if(data52.token === undefined){
-const err131 = {instancePath:instancePath+"/cluster",schemaPath:"#/properties/cluster/required",keyword:"required",params:{missingProperty: "token"},message:"must have required property '"+"token"+"'",schema:schema11.properties.cluster.required,parentSchema:schema11.properties.cluster,data:data52};
+if(data52.server === undefined){
+const err131 = {instancePath:instancePath+"/network/vlans/" + i5,schemaPath:"#/properties/network/properties/vlans/items/required",keyword:"required",params:{missingProperty: "server"},message:"must have required property '"+"server"+"'",schema:schema11.properties.network.properties.vlans.items.required,parentSchema:schema11.properties.network.properties.vlans.items,data:data52};
 if(vErrors === null){
 vErrors = [err131];
 }
@@ -1657,9 +1656,8 @@ vErrors.push(err131);
 }
 errors++;
 }
-for(const key7 in data52){
-if(!(func2.call(schema11.properties.cluster.properties, key7))){
-const err132 = {instancePath:instancePath+"/cluster",schemaPath:"#/properties/cluster/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key7},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.cluster,data:data52};
+if(data52.interface === undefined){
+const err132 = {instancePath:instancePath+"/network/vlans/" + i5,schemaPath:"#/properties/network/properties/vlans/items/required",keyword:"required",params:{missingProperty: "interface"},message:"must have required property '"+"interface"+"'",schema:schema11.properties.network.properties.vlans.items.required,parentSchema:schema11.properties.network.properties.vlans.items,data:data52};
 if(vErrors === null){
 vErrors = [err132];
 }
@@ -1668,11 +1666,9 @@ vErrors.push(err132);
 }
 errors++;
 }
-}
-if(data52.vip !== undefined){
-let data53 = data52.vip;
-if(typeof data53 !== "string"){
-const err133 = {instancePath:instancePath+"/cluster/vip",schemaPath:"#/properties/cluster/properties/vip/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.cluster.properties.vip.type,parentSchema:schema11.properties.cluster.properties.vip,data:data53};
+for(const key7 in data52){
+if(!(((((((key7 === "id") || (key7 === "cidr")) || (key7 === "gateway")) || (key7 === "server")) || (key7 === "interface")) || (key7 === "dhcp_range")) || (key7 === "dns"))){
+const err133 = {instancePath:instancePath+"/network/vlans/" + i5,schemaPath:"#/properties/network/properties/vlans/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key7},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.network.properties.vlans.items,data:data52};
 if(vErrors === null){
 vErrors = [err133];
 }
@@ -1682,10 +1678,10 @@ vErrors.push(err133);
 errors++;
 }
 }
-if(data52.vip_mode !== undefined){
-let data54 = data52.vip_mode;
-if(typeof data54 !== "string"){
-const err134 = {instancePath:instancePath+"/cluster/vip_mode",schemaPath:"#/properties/cluster/properties/vip_mode/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.cluster.properties.vip_mode.type,parentSchema:schema11.properties.cluster.properties.vip_mode,data:data54};
+if(data52.id !== undefined){
+let data53 = data52.id;
+if(!(((typeof data53 == "number") && (!(data53 % 1) && !isNaN(data53))) && (isFinite(data53)))){
+const err134 = {instancePath:instancePath+"/network/vlans/" + i5+"/id",schemaPath:"#/properties/network/properties/vlans/items/properties/id/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.network.properties.vlans.items.properties.id.type,parentSchema:schema11.properties.network.properties.vlans.items.properties.id,data:data53};
 if(vErrors === null){
 vErrors = [err134];
 }
@@ -1694,8 +1690,9 @@ vErrors.push(err134);
 }
 errors++;
 }
-if(!((data54 === "static") || (data54 === "dhcp"))){
-const err135 = {instancePath:instancePath+"/cluster/vip_mode",schemaPath:"#/properties/cluster/properties/vip_mode/enum",keyword:"enum",params:{allowedValues: schema11.properties.cluster.properties.vip_mode.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.cluster.properties.vip_mode.enum,parentSchema:schema11.properties.cluster.properties.vip_mode,data:data54};
+if((typeof data53 == "number") && (isFinite(data53))){
+if(data53 > 4094 || isNaN(data53)){
+const err135 = {instancePath:instancePath+"/network/vlans/" + i5+"/id",schemaPath:"#/properties/network/properties/vlans/items/properties/id/maximum",keyword:"maximum",params:{comparison: "<=", limit: 4094},message:"must be <= 4094",schema:4094,parentSchema:schema11.properties.network.properties.vlans.items.properties.id,data:data53};
 if(vErrors === null){
 vErrors = [err135];
 }
@@ -1704,11 +1701,8 @@ vErrors.push(err135);
 }
 errors++;
 }
-}
-if(data52.vip_hw_addr !== undefined){
-let data55 = data52.vip_hw_addr;
-if(typeof data55 !== "string"){
-const err136 = {instancePath:instancePath+"/cluster/vip_hw_addr",schemaPath:"#/properties/cluster/properties/vip_hw_addr/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.cluster.properties.vip_hw_addr.type,parentSchema:schema11.properties.cluster.properties.vip_hw_addr,data:data55};
+if(data53 < 2 || isNaN(data53)){
+const err136 = {instancePath:instancePath+"/network/vlans/" + i5+"/id",schemaPath:"#/properties/network/properties/vlans/items/properties/id/minimum",keyword:"minimum",params:{comparison: ">=", limit: 2},message:"must be >= 2",schema:2,parentSchema:schema11.properties.network.properties.vlans.items.properties.id,data:data53};
 if(vErrors === null){
 vErrors = [err136];
 }
@@ -1718,10 +1712,11 @@ vErrors.push(err136);
 errors++;
 }
 }
-if(data52.token !== undefined){
-let data56 = data52.token;
-if((typeof data56 !== "string") && (!(data56 && typeof data56 == "object" && !Array.isArray(data56)))){
-const err137 = {instancePath:instancePath+"/cluster/token",schemaPath:"#/properties/cluster/properties/token/type",keyword:"type",params:{type: schema11.properties.cluster.properties.token.type},message:"must be string,object",schema:schema11.properties.cluster.properties.token.type,parentSchema:schema11.properties.cluster.properties.token,data:data56};
+}
+if(data52.cidr !== undefined){
+let data54 = data52.cidr;
+if(typeof data54 !== "string"){
+const err137 = {instancePath:instancePath+"/network/vlans/" + i5+"/cidr",schemaPath:"#/properties/network/properties/vlans/items/properties/cidr/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.network.properties.vlans.items.properties.cidr.type,parentSchema:schema11.properties.network.properties.vlans.items.properties.cidr,data:data54};
 if(vErrors === null){
 vErrors = [err137];
 }
@@ -1730,9 +1725,11 @@ vErrors.push(err137);
 }
 errors++;
 }
-if(typeof data56 === "string"){
-if(func3(data56) < 1){
-const err138 = {instancePath:instancePath+"/cluster/token",schemaPath:"#/properties/cluster/properties/token/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.cluster.properties.token,data:data56};
+}
+if(data52.gateway !== undefined){
+let data55 = data52.gateway;
+if(typeof data55 !== "string"){
+const err138 = {instancePath:instancePath+"/network/vlans/" + i5+"/gateway",schemaPath:"#/properties/network/properties/vlans/items/properties/gateway/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.network.properties.vlans.items.properties.gateway.type,parentSchema:schema11.properties.network.properties.vlans.items.properties.gateway,data:data55};
 if(vErrors === null){
 vErrors = [err138];
 }
@@ -1742,9 +1739,10 @@ vErrors.push(err138);
 errors++;
 }
 }
-if(data56 && typeof data56 == "object" && !Array.isArray(data56)){
-if(Object.keys(data56).length > 1){
-const err139 = {instancePath:instancePath+"/cluster/token",schemaPath:"#/properties/cluster/properties/token/maxProperties",keyword:"maxProperties",params:{limit: 1},message:"must NOT have more than 1 properties",schema:1,parentSchema:schema11.properties.cluster.properties.token,data:data56};
+if(data52.server !== undefined){
+let data56 = data52.server;
+if(typeof data56 !== "string"){
+const err139 = {instancePath:instancePath+"/network/vlans/" + i5+"/server",schemaPath:"#/properties/network/properties/vlans/items/properties/server/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.network.properties.vlans.items.properties.server.type,parentSchema:schema11.properties.network.properties.vlans.items.properties.server,data:data56};
 if(vErrors === null){
 vErrors = [err139];
 }
@@ -1753,8 +1751,12 @@ vErrors.push(err139);
 }
 errors++;
 }
-if(Object.keys(data56).length < 1){
-const err140 = {instancePath:instancePath+"/cluster/token",schemaPath:"#/properties/cluster/properties/token/minProperties",keyword:"minProperties",params:{limit: 1},message:"must NOT have fewer than 1 properties",schema:1,parentSchema:schema11.properties.cluster.properties.token,data:data56};
+}
+if(data52.interface !== undefined){
+let data57 = data52.interface;
+if(typeof data57 === "string"){
+if(func3(data57) > 15){
+const err140 = {instancePath:instancePath+"/network/vlans/" + i5+"/interface",schemaPath:"#/properties/network/properties/vlans/items/properties/interface/maxLength",keyword:"maxLength",params:{limit: 15},message:"must NOT have more than 15 characters",schema:15,parentSchema:schema11.properties.network.properties.vlans.items.properties.interface,data:data57};
 if(vErrors === null){
 vErrors = [err140];
 }
@@ -1763,9 +1765,8 @@ vErrors.push(err140);
 }
 errors++;
 }
-for(const key8 in data56){
-if(!((key8 === "env") || (key8 === "file"))){
-const err141 = {instancePath:instancePath+"/cluster/token",schemaPath:"#/properties/cluster/properties/token/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key8},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.cluster.properties.token,data:data56};
+if(!pattern18.test(data57)){
+const err141 = {instancePath:instancePath+"/network/vlans/" + i5+"/interface",schemaPath:"#/properties/network/properties/vlans/items/properties/interface/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}$"},message:"must match pattern \""+"^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}$"+"\"",schema:"^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}$",parentSchema:schema11.properties.network.properties.vlans.items.properties.interface,data:data57};
 if(vErrors === null){
 vErrors = [err141];
 }
@@ -1775,11 +1776,8 @@ vErrors.push(err141);
 errors++;
 }
 }
-if(data56.env !== undefined){
-let data57 = data56.env;
-if(typeof data57 === "string"){
-if(!pattern18.test(data57)){
-const err142 = {instancePath:instancePath+"/cluster/token/env",schemaPath:"#/properties/cluster/properties/token/properties/env/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z_][A-Za-z0-9_]*$"},message:"must match pattern \""+"^[A-Za-z_][A-Za-z0-9_]*$"+"\"",schema:"^[A-Za-z_][A-Za-z0-9_]*$",parentSchema:schema11.properties.cluster.properties.token.properties.env,data:data57};
+else {
+const err142 = {instancePath:instancePath+"/network/vlans/" + i5+"/interface",schemaPath:"#/properties/network/properties/vlans/items/properties/interface/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.network.properties.vlans.items.properties.interface.type,parentSchema:schema11.properties.network.properties.vlans.items.properties.interface,data:data57};
 if(vErrors === null){
 vErrors = [err142];
 }
@@ -1789,8 +1787,10 @@ vErrors.push(err142);
 errors++;
 }
 }
-else {
-const err143 = {instancePath:instancePath+"/cluster/token/env",schemaPath:"#/properties/cluster/properties/token/properties/env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.cluster.properties.token.properties.env.type,parentSchema:schema11.properties.cluster.properties.token.properties.env,data:data57};
+if(data52.dhcp_range !== undefined){
+let data58 = data52.dhcp_range;
+if(typeof data58 !== "string"){
+const err143 = {instancePath:instancePath+"/network/vlans/" + i5+"/dhcp_range",schemaPath:"#/properties/network/properties/vlans/items/properties/dhcp_range/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.network.properties.vlans.items.properties.dhcp_range.type,parentSchema:schema11.properties.network.properties.vlans.items.properties.dhcp_range,data:data58};
 if(vErrors === null){
 vErrors = [err143];
 }
@@ -1800,11 +1800,11 @@ vErrors.push(err143);
 errors++;
 }
 }
-if(data56.file !== undefined){
-let data58 = data56.file;
-if(typeof data58 === "string"){
-if(func3(data58) < 1){
-const err144 = {instancePath:instancePath+"/cluster/token/file",schemaPath:"#/properties/cluster/properties/token/properties/file/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.cluster.properties.token.properties.file,data:data58};
+if(data52.dns !== undefined){
+let data59 = data52.dns;
+if(Array.isArray(data59)){
+if(data59.length > 8){
+const err144 = {instancePath:instancePath+"/network/vlans/" + i5+"/dns",schemaPath:"#/properties/network/properties/vlans/items/properties/dns/maxItems",keyword:"maxItems",params:{limit: 8},message:"must NOT have more than 8 items",schema:8,parentSchema:schema11.properties.network.properties.vlans.items.properties.dns,data:data59};
 if(vErrors === null){
 vErrors = [err144];
 }
@@ -1813,9 +1813,8 @@ vErrors.push(err144);
 }
 errors++;
 }
-}
-else {
-const err145 = {instancePath:instancePath+"/cluster/token/file",schemaPath:"#/properties/cluster/properties/token/properties/file/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.cluster.properties.token.properties.file.type,parentSchema:schema11.properties.cluster.properties.token.properties.file,data:data58};
+if(data59.length < 1){
+const err145 = {instancePath:instancePath+"/network/vlans/" + i5+"/dns",schemaPath:"#/properties/network/properties/vlans/items/properties/dns/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.network.properties.vlans.items.properties.dns,data:data59};
 if(vErrors === null){
 vErrors = [err145];
 }
@@ -1824,13 +1823,11 @@ vErrors.push(err145);
 }
 errors++;
 }
-}
-}
-}
-if(data52.password !== undefined){
-let data59 = data52.password;
-if((typeof data59 !== "string") && (!(data59 && typeof data59 == "object" && !Array.isArray(data59)))){
-const err146 = {instancePath:instancePath+"/cluster/password",schemaPath:"#/properties/cluster/properties/password/type",keyword:"type",params:{type: schema11.properties.cluster.properties.password.type},message:"must be string,object",schema:schema11.properties.cluster.properties.password.type,parentSchema:schema11.properties.cluster.properties.password,data:data59};
+const len6 = data59.length;
+for(let i6=0; i6<len6; i6++){
+let data60 = data59[i6];
+if(typeof data60 !== "string"){
+const err146 = {instancePath:instancePath+"/network/vlans/" + i5+"/dns/" + i6,schemaPath:"#/properties/network/properties/vlans/items/properties/dns/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.network.properties.vlans.items.properties.dns.items.type,parentSchema:schema11.properties.network.properties.vlans.items.properties.dns.items,data:data60};
 if(vErrors === null){
 vErrors = [err146];
 }
@@ -1839,9 +1836,10 @@ vErrors.push(err146);
 }
 errors++;
 }
-if(typeof data59 === "string"){
-if(func3(data59) < 1){
-const err147 = {instancePath:instancePath+"/cluster/password",schemaPath:"#/properties/cluster/properties/password/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.cluster.properties.password,data:data59};
+}
+}
+else {
+const err147 = {instancePath:instancePath+"/network/vlans/" + i5+"/dns",schemaPath:"#/properties/network/properties/vlans/items/properties/dns/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.network.properties.vlans.items.properties.dns.type,parentSchema:schema11.properties.network.properties.vlans.items.properties.dns,data:data59};
 if(vErrors === null){
 vErrors = [err147];
 }
@@ -1851,9 +1849,9 @@ vErrors.push(err147);
 errors++;
 }
 }
-if(data59 && typeof data59 == "object" && !Array.isArray(data59)){
-if(Object.keys(data59).length > 1){
-const err148 = {instancePath:instancePath+"/cluster/password",schemaPath:"#/properties/cluster/properties/password/maxProperties",keyword:"maxProperties",params:{limit: 1},message:"must NOT have more than 1 properties",schema:1,parentSchema:schema11.properties.cluster.properties.password,data:data59};
+}
+else {
+const err148 = {instancePath:instancePath+"/network/vlans/" + i5,schemaPath:"#/properties/network/properties/vlans/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.network.properties.vlans.items.type,parentSchema:schema11.properties.network.properties.vlans.items,data:data52};
 if(vErrors === null){
 vErrors = [err148];
 }
@@ -1862,8 +1860,10 @@ vErrors.push(err148);
 }
 errors++;
 }
-if(Object.keys(data59).length < 1){
-const err149 = {instancePath:instancePath+"/cluster/password",schemaPath:"#/properties/cluster/properties/password/minProperties",keyword:"minProperties",params:{limit: 1},message:"must NOT have fewer than 1 properties",schema:1,parentSchema:schema11.properties.cluster.properties.password,data:data59};
+}
+}
+else {
+const err149 = {instancePath:instancePath+"/network/vlans",schemaPath:"#/properties/network/properties/vlans/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.network.properties.vlans.type,parentSchema:schema11.properties.network.properties.vlans,data:data51};
 if(vErrors === null){
 vErrors = [err149];
 }
@@ -1872,9 +1872,11 @@ vErrors.push(err149);
 }
 errors++;
 }
-for(const key9 in data59){
-if(!((key9 === "env") || (key9 === "file"))){
-const err150 = {instancePath:instancePath+"/cluster/password",schemaPath:"#/properties/cluster/properties/password/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key9},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.cluster.properties.password,data:data59};
+}
+if(data32.dhcp_servers !== undefined){
+let data61 = data32.dhcp_servers;
+if(typeof data61 !== "string"){
+const err150 = {instancePath:instancePath+"/network/dhcp_servers",schemaPath:"#/properties/network/properties/dhcp_servers/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.network.properties.dhcp_servers.type,parentSchema:schema11.properties.network.properties.dhcp_servers,data:data61};
 if(vErrors === null){
 vErrors = [err150];
 }
@@ -1883,12 +1885,8 @@ vErrors.push(err150);
 }
 errors++;
 }
-}
-if(data59.env !== undefined){
-let data60 = data59.env;
-if(typeof data60 === "string"){
-if(!pattern18.test(data60)){
-const err151 = {instancePath:instancePath+"/cluster/password/env",schemaPath:"#/properties/cluster/properties/password/properties/env/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z_][A-Za-z0-9_]*$"},message:"must match pattern \""+"^[A-Za-z_][A-Za-z0-9_]*$"+"\"",schema:"^[A-Za-z_][A-Za-z0-9_]*$",parentSchema:schema11.properties.cluster.properties.password.properties.env,data:data60};
+if(!((data61 === "one") || (data61 === "several"))){
+const err151 = {instancePath:instancePath+"/network/dhcp_servers",schemaPath:"#/properties/network/properties/dhcp_servers/enum",keyword:"enum",params:{allowedValues: schema11.properties.network.properties.dhcp_servers.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.network.properties.dhcp_servers.enum,parentSchema:schema11.properties.network.properties.dhcp_servers,data:data61};
 if(vErrors === null){
 vErrors = [err151];
 }
@@ -1898,8 +1896,9 @@ vErrors.push(err151);
 errors++;
 }
 }
+}
 else {
-const err152 = {instancePath:instancePath+"/cluster/password/env",schemaPath:"#/properties/cluster/properties/password/properties/env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.cluster.properties.password.properties.env.type,parentSchema:schema11.properties.cluster.properties.password.properties.env,data:data60};
+const err152 = {instancePath:instancePath+"/network",schemaPath:"#/properties/network/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.network.type,parentSchema:schema11.properties.network,data:data32};
 if(vErrors === null){
 vErrors = [err152];
 }
@@ -1909,11 +1908,11 @@ vErrors.push(err152);
 errors++;
 }
 }
-if(data59.file !== undefined){
-let data61 = data59.file;
-if(typeof data61 === "string"){
-if(func3(data61) < 1){
-const err153 = {instancePath:instancePath+"/cluster/password/file",schemaPath:"#/properties/cluster/properties/password/properties/file/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.cluster.properties.password.properties.file,data:data61};
+if(data.cluster !== undefined){
+let data62 = data.cluster;
+if(data62 && typeof data62 == "object" && !Array.isArray(data62)){
+if(data62.vip === undefined){
+const err153 = {instancePath:instancePath+"/cluster",schemaPath:"#/properties/cluster/required",keyword:"required",params:{missingProperty: "vip"},message:"must have required property '"+"vip"+"'",schema:schema11.properties.cluster.required,parentSchema:schema11.properties.cluster,data:data62};
 if(vErrors === null){
 vErrors = [err153];
 }
@@ -1922,9 +1921,8 @@ vErrors.push(err153);
 }
 errors++;
 }
-}
-else {
-const err154 = {instancePath:instancePath+"/cluster/password/file",schemaPath:"#/properties/cluster/properties/password/properties/file/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.cluster.properties.password.properties.file.type,parentSchema:schema11.properties.cluster.properties.password.properties.file,data:data61};
+if(data62.token === undefined){
+const err154 = {instancePath:instancePath+"/cluster",schemaPath:"#/properties/cluster/required",keyword:"required",params:{missingProperty: "token"},message:"must have required property '"+"token"+"'",schema:schema11.properties.cluster.required,parentSchema:schema11.properties.cluster,data:data62};
 if(vErrors === null){
 vErrors = [err154];
 }
@@ -1933,17 +1931,9 @@ vErrors.push(err154);
 }
 errors++;
 }
-}
-}
-}
-if(data52.ssh_authorized_keys !== undefined){
-let data62 = data52.ssh_authorized_keys;
-if(Array.isArray(data62)){
-const len5 = data62.length;
-for(let i5=0; i5<len5; i5++){
-let data63 = data62[i5];
-if(typeof data63 !== "string"){
-const err155 = {instancePath:instancePath+"/cluster/ssh_authorized_keys/" + i5,schemaPath:"#/properties/cluster/properties/ssh_authorized_keys/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.cluster.properties.ssh_authorized_keys.items.type,parentSchema:schema11.properties.cluster.properties.ssh_authorized_keys.items,data:data63};
+for(const key8 in data62){
+if(!(func2.call(schema11.properties.cluster.properties, key8))){
+const err155 = {instancePath:instancePath+"/cluster",schemaPath:"#/properties/cluster/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key8},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.cluster,data:data62};
 if(vErrors === null){
 vErrors = [err155];
 }
@@ -1953,9 +1943,10 @@ vErrors.push(err155);
 errors++;
 }
 }
-}
-else {
-const err156 = {instancePath:instancePath+"/cluster/ssh_authorized_keys",schemaPath:"#/properties/cluster/properties/ssh_authorized_keys/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.cluster.properties.ssh_authorized_keys.type,parentSchema:schema11.properties.cluster.properties.ssh_authorized_keys,data:data62};
+if(data62.vip !== undefined){
+let data63 = data62.vip;
+if(typeof data63 !== "string"){
+const err156 = {instancePath:instancePath+"/cluster/vip",schemaPath:"#/properties/cluster/properties/vip/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.cluster.properties.vip.type,parentSchema:schema11.properties.cluster.properties.vip,data:data63};
 if(vErrors === null){
 vErrors = [err156];
 }
@@ -1965,14 +1956,10 @@ vErrors.push(err156);
 errors++;
 }
 }
-if(data52.ntp !== undefined){
-let data64 = data52.ntp;
-if(Array.isArray(data64)){
-const len6 = data64.length;
-for(let i6=0; i6<len6; i6++){
-let data65 = data64[i6];
-if(typeof data65 !== "string"){
-const err157 = {instancePath:instancePath+"/cluster/ntp/" + i6,schemaPath:"#/properties/cluster/properties/ntp/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.cluster.properties.ntp.items.type,parentSchema:schema11.properties.cluster.properties.ntp.items,data:data65};
+if(data62.vip_mode !== undefined){
+let data64 = data62.vip_mode;
+if(typeof data64 !== "string"){
+const err157 = {instancePath:instancePath+"/cluster/vip_mode",schemaPath:"#/properties/cluster/properties/vip_mode/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.cluster.properties.vip_mode.type,parentSchema:schema11.properties.cluster.properties.vip_mode,data:data64};
 if(vErrors === null){
 vErrors = [err157];
 }
@@ -1981,10 +1968,8 @@ vErrors.push(err157);
 }
 errors++;
 }
-}
-}
-else {
-const err158 = {instancePath:instancePath+"/cluster/ntp",schemaPath:"#/properties/cluster/properties/ntp/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.cluster.properties.ntp.type,parentSchema:schema11.properties.cluster.properties.ntp,data:data64};
+if(!((data64 === "static") || (data64 === "dhcp"))){
+const err158 = {instancePath:instancePath+"/cluster/vip_mode",schemaPath:"#/properties/cluster/properties/vip_mode/enum",keyword:"enum",params:{allowedValues: schema11.properties.cluster.properties.vip_mode.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.cluster.properties.vip_mode.enum,parentSchema:schema11.properties.cluster.properties.vip_mode,data:data64};
 if(vErrors === null){
 vErrors = [err158];
 }
@@ -1994,10 +1979,10 @@ vErrors.push(err158);
 errors++;
 }
 }
-if(data52.pod_cidr !== undefined){
-let data66 = data52.pod_cidr;
-if(typeof data66 !== "string"){
-const err159 = {instancePath:instancePath+"/cluster/pod_cidr",schemaPath:"#/properties/cluster/properties/pod_cidr/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.cluster.properties.pod_cidr.type,parentSchema:schema11.properties.cluster.properties.pod_cidr,data:data66};
+if(data62.vip_hw_addr !== undefined){
+let data65 = data62.vip_hw_addr;
+if(typeof data65 !== "string"){
+const err159 = {instancePath:instancePath+"/cluster/vip_hw_addr",schemaPath:"#/properties/cluster/properties/vip_hw_addr/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.cluster.properties.vip_hw_addr.type,parentSchema:schema11.properties.cluster.properties.vip_hw_addr,data:data65};
 if(vErrors === null){
 vErrors = [err159];
 }
@@ -2007,10 +1992,10 @@ vErrors.push(err159);
 errors++;
 }
 }
-if(data52.service_cidr !== undefined){
-let data67 = data52.service_cidr;
-if(typeof data67 !== "string"){
-const err160 = {instancePath:instancePath+"/cluster/service_cidr",schemaPath:"#/properties/cluster/properties/service_cidr/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.cluster.properties.service_cidr.type,parentSchema:schema11.properties.cluster.properties.service_cidr,data:data67};
+if(data62.token !== undefined){
+let data66 = data62.token;
+if((typeof data66 !== "string") && (!(data66 && typeof data66 == "object" && !Array.isArray(data66)))){
+const err160 = {instancePath:instancePath+"/cluster/token",schemaPath:"#/properties/cluster/properties/token/type",keyword:"type",params:{type: schema11.properties.cluster.properties.token.type},message:"must be string,object",schema:schema11.properties.cluster.properties.token.type,parentSchema:schema11.properties.cluster.properties.token,data:data66};
 if(vErrors === null){
 vErrors = [err160];
 }
@@ -2019,11 +2004,9 @@ vErrors.push(err160);
 }
 errors++;
 }
-}
-if(data52.cluster_dns !== undefined){
-let data68 = data52.cluster_dns;
-if(typeof data68 !== "string"){
-const err161 = {instancePath:instancePath+"/cluster/cluster_dns",schemaPath:"#/properties/cluster/properties/cluster_dns/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.cluster.properties.cluster_dns.type,parentSchema:schema11.properties.cluster.properties.cluster_dns,data:data68};
+if(typeof data66 === "string"){
+if(func3(data66) < 1){
+const err161 = {instancePath:instancePath+"/cluster/token",schemaPath:"#/properties/cluster/properties/token/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.cluster.properties.token,data:data66};
 if(vErrors === null){
 vErrors = [err161];
 }
@@ -2033,14 +2016,9 @@ vErrors.push(err161);
 errors++;
 }
 }
-if(data52.sans !== undefined){
-let data69 = data52.sans;
-if(Array.isArray(data69)){
-const len7 = data69.length;
-for(let i7=0; i7<len7; i7++){
-let data70 = data69[i7];
-if(typeof data70 !== "string"){
-const err162 = {instancePath:instancePath+"/cluster/sans/" + i7,schemaPath:"#/properties/cluster/properties/sans/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.cluster.properties.sans.items.type,parentSchema:schema11.properties.cluster.properties.sans.items,data:data70};
+if(data66 && typeof data66 == "object" && !Array.isArray(data66)){
+if(Object.keys(data66).length > 1){
+const err162 = {instancePath:instancePath+"/cluster/token",schemaPath:"#/properties/cluster/properties/token/maxProperties",keyword:"maxProperties",params:{limit: 1},message:"must NOT have more than 1 properties",schema:1,parentSchema:schema11.properties.cluster.properties.token,data:data66};
 if(vErrors === null){
 vErrors = [err162];
 }
@@ -2049,10 +2027,8 @@ vErrors.push(err162);
 }
 errors++;
 }
-}
-}
-else {
-const err163 = {instancePath:instancePath+"/cluster/sans",schemaPath:"#/properties/cluster/properties/sans/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.cluster.properties.sans.type,parentSchema:schema11.properties.cluster.properties.sans,data:data69};
+if(Object.keys(data66).length < 1){
+const err163 = {instancePath:instancePath+"/cluster/token",schemaPath:"#/properties/cluster/properties/token/minProperties",keyword:"minProperties",params:{limit: 1},message:"must NOT have fewer than 1 properties",schema:1,parentSchema:schema11.properties.cluster.properties.token,data:data66};
 if(vErrors === null){
 vErrors = [err163];
 }
@@ -2061,11 +2037,9 @@ vErrors.push(err163);
 }
 errors++;
 }
-}
-if(data52.created !== undefined){
-let data71 = data52.created;
-if(typeof data71 !== "boolean"){
-const err164 = {instancePath:instancePath+"/cluster/created",schemaPath:"#/properties/cluster/properties/created/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.cluster.properties.created.type,parentSchema:schema11.properties.cluster.properties.created,data:data71};
+for(const key9 in data66){
+if(!((key9 === "env") || (key9 === "file"))){
+const err164 = {instancePath:instancePath+"/cluster/token",schemaPath:"#/properties/cluster/properties/token/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key9},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.cluster.properties.token,data:data66};
 if(vErrors === null){
 vErrors = [err164];
 }
@@ -2075,9 +2049,11 @@ vErrors.push(err164);
 errors++;
 }
 }
-}
-else {
-const err165 = {instancePath:instancePath+"/cluster",schemaPath:"#/properties/cluster/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.cluster.type,parentSchema:schema11.properties.cluster,data:data52};
+if(data66.env !== undefined){
+let data67 = data66.env;
+if(typeof data67 === "string"){
+if(!pattern19.test(data67)){
+const err165 = {instancePath:instancePath+"/cluster/token/env",schemaPath:"#/properties/cluster/properties/token/properties/env/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z_][A-Za-z0-9_]*$"},message:"must match pattern \""+"^[A-Za-z_][A-Za-z0-9_]*$"+"\"",schema:"^[A-Za-z_][A-Za-z0-9_]*$",parentSchema:schema11.properties.cluster.properties.token.properties.env,data:data67};
 if(vErrors === null){
 vErrors = [err165];
 }
@@ -2087,14 +2063,8 @@ vErrors.push(err165);
 errors++;
 }
 }
-if(data.os_profiles !== undefined){
-let data72 = data.os_profiles;
-if(data72 && typeof data72 == "object" && !Array.isArray(data72)){
-for(const key10 in data72){
-const _errs167 = errors;
-if(typeof key10 === "string"){
-if(!pattern0.test(key10)){
-const err166 = {instancePath:instancePath+"/os_profiles",schemaPath:"#/properties/os_profiles/propertyNames/pattern",keyword:"pattern",params:{pattern: "^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$"},message:"must match pattern \""+"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$"+"\"",schema:"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$",parentSchema:schema11.properties.os_profiles.propertyNames,data:key10,propertyName:key10};
+else {
+const err166 = {instancePath:instancePath+"/cluster/token/env",schemaPath:"#/properties/cluster/properties/token/properties/env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.cluster.properties.token.properties.env.type,parentSchema:schema11.properties.cluster.properties.token.properties.env,data:data67};
 if(vErrors === null){
 vErrors = [err166];
 }
@@ -2104,9 +2074,11 @@ vErrors.push(err166);
 errors++;
 }
 }
-var valid30 = _errs167 === errors;
-if(!valid30){
-const err167 = {instancePath:instancePath+"/os_profiles",schemaPath:"#/properties/os_profiles/propertyNames",keyword:"propertyNames",params:{propertyName: key10},message:"property name must be valid",schema:schema11.properties.os_profiles.propertyNames,parentSchema:schema11.properties.os_profiles,data:data72};
+if(data66.file !== undefined){
+let data68 = data66.file;
+if(typeof data68 === "string"){
+if(func3(data68) < 1){
+const err167 = {instancePath:instancePath+"/cluster/token/file",schemaPath:"#/properties/cluster/properties/token/properties/file/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.cluster.properties.token.properties.file,data:data68};
 if(vErrors === null){
 vErrors = [err167];
 }
@@ -2116,15 +2088,8 @@ vErrors.push(err167);
 errors++;
 }
 }
-for(const key11 in data72){
-let data73 = data72[key11];
-const _errs171 = errors;
-let valid32 = true;
-const _errs172 = errors;
-if(data73 && typeof data73 == "object" && !Array.isArray(data73)){
-let missing1;
-if((data73.cloud_init === undefined) && (missing1 = "cloud_init")){
-const err168 = {};
+else {
+const err168 = {instancePath:instancePath+"/cluster/token/file",schemaPath:"#/properties/cluster/properties/token/properties/file/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.cluster.properties.token.properties.file.type,parentSchema:schema11.properties.cluster.properties.token.properties.file,data:data68};
 if(vErrors === null){
 vErrors = [err168];
 }
@@ -2133,10 +2098,13 @@ vErrors.push(err168);
 }
 errors++;
 }
-else {
-if(data73.cloud_init !== undefined){
-if(false !== data73.cloud_init){
-const err169 = {};
+}
+}
+}
+if(data62.password !== undefined){
+let data69 = data62.password;
+if((typeof data69 !== "string") && (!(data69 && typeof data69 == "object" && !Array.isArray(data69)))){
+const err169 = {instancePath:instancePath+"/cluster/password",schemaPath:"#/properties/cluster/properties/password/type",keyword:"type",params:{type: schema11.properties.cluster.properties.password.type},message:"must be string,object",schema:schema11.properties.cluster.properties.password.type,parentSchema:schema11.properties.cluster.properties.password,data:data69};
 if(vErrors === null){
 vErrors = [err169];
 }
@@ -2145,24 +2113,9 @@ vErrors.push(err169);
 }
 errors++;
 }
-}
-}
-}
-var _valid1 = _errs172 === errors;
-errors = _errs171;
-if(vErrors !== null){
-if(_errs171){
-vErrors.length = _errs171;
-}
-else {
-vErrors = null;
-}
-}
-if(_valid1){
-const _errs174 = errors;
-if(data73 && typeof data73 == "object" && !Array.isArray(data73)){
-if(data73.config_format !== undefined){
-const err170 = {instancePath:instancePath+"/os_profiles/" + key11.replace(/~/g, "~0").replace(/\//g, "~1")+"/config_format",schemaPath:"#/properties/os_profiles/additionalProperties/then/properties/config_format/not",keyword:"not",params:{},message:"must NOT be valid",schema:schema11.properties.os_profiles.additionalProperties.then.properties.config_format.not,parentSchema:schema11.properties.os_profiles.additionalProperties.then.properties.config_format,data:data73.config_format};
+if(typeof data69 === "string"){
+if(func3(data69) < 1){
+const err170 = {instancePath:instancePath+"/cluster/password",schemaPath:"#/properties/cluster/properties/password/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.cluster.properties.password,data:data69};
 if(vErrors === null){
 vErrors = [err170];
 }
@@ -2172,11 +2125,9 @@ vErrors.push(err170);
 errors++;
 }
 }
-var _valid1 = _errs174 === errors;
-valid32 = _valid1;
-}
-if(!valid32){
-const err171 = {instancePath:instancePath+"/os_profiles/" + key11.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/os_profiles/additionalProperties/if",keyword:"if",params:{failingKeyword: "then"},message:"must match \"then\" schema",schema:schema11.properties.os_profiles.additionalProperties.if,parentSchema:schema11.properties.os_profiles.additionalProperties,data:data73};
+if(data69 && typeof data69 == "object" && !Array.isArray(data69)){
+if(Object.keys(data69).length > 1){
+const err171 = {instancePath:instancePath+"/cluster/password",schemaPath:"#/properties/cluster/properties/password/maxProperties",keyword:"maxProperties",params:{limit: 1},message:"must NOT have more than 1 properties",schema:1,parentSchema:schema11.properties.cluster.properties.password,data:data69};
 if(vErrors === null){
 vErrors = [err171];
 }
@@ -2185,9 +2136,8 @@ vErrors.push(err171);
 }
 errors++;
 }
-if(data73 && typeof data73 == "object" && !Array.isArray(data73)){
-if(data73.kernel === undefined){
-const err172 = {instancePath:instancePath+"/os_profiles/" + key11.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/os_profiles/additionalProperties/required",keyword:"required",params:{missingProperty: "kernel"},message:"must have required property '"+"kernel"+"'",schema:schema11.properties.os_profiles.additionalProperties.required,parentSchema:schema11.properties.os_profiles.additionalProperties,data:data73};
+if(Object.keys(data69).length < 1){
+const err172 = {instancePath:instancePath+"/cluster/password",schemaPath:"#/properties/cluster/properties/password/minProperties",keyword:"minProperties",params:{limit: 1},message:"must NOT have fewer than 1 properties",schema:1,parentSchema:schema11.properties.cluster.properties.password,data:data69};
 if(vErrors === null){
 vErrors = [err172];
 }
@@ -2196,8 +2146,9 @@ vErrors.push(err172);
 }
 errors++;
 }
-if(data73.initrds === undefined){
-const err173 = {instancePath:instancePath+"/os_profiles/" + key11.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/os_profiles/additionalProperties/required",keyword:"required",params:{missingProperty: "initrds"},message:"must have required property '"+"initrds"+"'",schema:schema11.properties.os_profiles.additionalProperties.required,parentSchema:schema11.properties.os_profiles.additionalProperties,data:data73};
+for(const key10 in data69){
+if(!((key10 === "env") || (key10 === "file"))){
+const err173 = {instancePath:instancePath+"/cluster/password",schemaPath:"#/properties/cluster/properties/password/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key10},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.cluster.properties.password,data:data69};
 if(vErrors === null){
 vErrors = [err173];
 }
@@ -2206,9 +2157,12 @@ vErrors.push(err173);
 }
 errors++;
 }
-for(const key12 in data73){
-if(!(((((((key12 === "kernel") || (key12 === "shim")) || (key12 === "initrds")) || (key12 === "params")) || (key12 === "root")) || (key12 === "cloud_init")) || (key12 === "config_format"))){
-const err174 = {instancePath:instancePath+"/os_profiles/" + key11.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/os_profiles/additionalProperties/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key12},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.os_profiles.additionalProperties,data:data73};
+}
+if(data69.env !== undefined){
+let data70 = data69.env;
+if(typeof data70 === "string"){
+if(!pattern19.test(data70)){
+const err174 = {instancePath:instancePath+"/cluster/password/env",schemaPath:"#/properties/cluster/properties/password/properties/env/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z_][A-Za-z0-9_]*$"},message:"must match pattern \""+"^[A-Za-z_][A-Za-z0-9_]*$"+"\"",schema:"^[A-Za-z_][A-Za-z0-9_]*$",parentSchema:schema11.properties.cluster.properties.password.properties.env,data:data70};
 if(vErrors === null){
 vErrors = [err174];
 }
@@ -2218,11 +2172,8 @@ vErrors.push(err174);
 errors++;
 }
 }
-if(data73.kernel !== undefined){
-let data76 = data73.kernel;
-if(typeof data76 === "string"){
-if(func3(data76) > 1024){
-const err175 = {instancePath:instancePath+"/os_profiles/" + key11.replace(/~/g, "~0").replace(/\//g, "~1")+"/kernel",schemaPath:"#/properties/os_profiles/additionalProperties/properties/kernel/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters",schema:1024,parentSchema:schema11.properties.os_profiles.additionalProperties.properties.kernel,data:data76};
+else {
+const err175 = {instancePath:instancePath+"/cluster/password/env",schemaPath:"#/properties/cluster/properties/password/properties/env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.cluster.properties.password.properties.env.type,parentSchema:schema11.properties.cluster.properties.password.properties.env,data:data70};
 if(vErrors === null){
 vErrors = [err175];
 }
@@ -2231,8 +2182,12 @@ vErrors.push(err175);
 }
 errors++;
 }
-if(!pattern2.test(data76)){
-const err176 = {instancePath:instancePath+"/os_profiles/" + key11.replace(/~/g, "~0").replace(/\//g, "~1")+"/kernel",schemaPath:"#/properties/os_profiles/additionalProperties/properties/kernel/pattern",keyword:"pattern",params:{pattern: "^https?://(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?:(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,7}:|(?:[0-9a-f]{1,4}:){1,6}:[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,5}(?::[0-9a-f]{1,4}){1,2}|(?:[0-9a-f]{1,4}:){1,4}(?::[0-9a-f]{1,4}){1,3}|(?:[0-9a-f]{1,4}:){1,3}(?::[0-9a-f]{1,4}){1,4}|(?:[0-9a-f]{1,4}:){1,2}(?::[0-9a-f]{1,4}){1,5}|[0-9a-f]{1,4}:(?::[0-9a-f]{1,4}){1,6}|:(?:(?::[0-9a-f]{1,4}){1,7}|:))\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~+=,:@-]+)*/?$"},message:"must match pattern \""+"^https?://(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?:(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,7}:|(?:[0-9a-f]{1,4}:){1,6}:[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,5}(?::[0-9a-f]{1,4}){1,2}|(?:[0-9a-f]{1,4}:){1,4}(?::[0-9a-f]{1,4}){1,3}|(?:[0-9a-f]{1,4}:){1,3}(?::[0-9a-f]{1,4}){1,4}|(?:[0-9a-f]{1,4}:){1,2}(?::[0-9a-f]{1,4}){1,5}|[0-9a-f]{1,4}:(?::[0-9a-f]{1,4}){1,6}|:(?:(?::[0-9a-f]{1,4}){1,7}|:))\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~+=,:@-]+)*/?$"+"\"",schema:"^https?://(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?:(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,7}:|(?:[0-9a-f]{1,4}:){1,6}:[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,5}(?::[0-9a-f]{1,4}){1,2}|(?:[0-9a-f]{1,4}:){1,4}(?::[0-9a-f]{1,4}){1,3}|(?:[0-9a-f]{1,4}:){1,3}(?::[0-9a-f]{1,4}){1,4}|(?:[0-9a-f]{1,4}:){1,2}(?::[0-9a-f]{1,4}){1,5}|[0-9a-f]{1,4}:(?::[0-9a-f]{1,4}){1,6}|:(?:(?::[0-9a-f]{1,4}){1,7}|:))\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~+=,:@-]+)*/?$",parentSchema:schema11.properties.os_profiles.additionalProperties.properties.kernel,data:data76};
+}
+if(data69.file !== undefined){
+let data71 = data69.file;
+if(typeof data71 === "string"){
+if(func3(data71) < 1){
+const err176 = {instancePath:instancePath+"/cluster/password/file",schemaPath:"#/properties/cluster/properties/password/properties/file/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.cluster.properties.password.properties.file,data:data71};
 if(vErrors === null){
 vErrors = [err176];
 }
@@ -2243,7 +2198,7 @@ errors++;
 }
 }
 else {
-const err177 = {instancePath:instancePath+"/os_profiles/" + key11.replace(/~/g, "~0").replace(/\//g, "~1")+"/kernel",schemaPath:"#/properties/os_profiles/additionalProperties/properties/kernel/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.os_profiles.additionalProperties.properties.kernel.type,parentSchema:schema11.properties.os_profiles.additionalProperties.properties.kernel,data:data76};
+const err177 = {instancePath:instancePath+"/cluster/password/file",schemaPath:"#/properties/cluster/properties/password/properties/file/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.cluster.properties.password.properties.file.type,parentSchema:schema11.properties.cluster.properties.password.properties.file,data:data71};
 if(vErrors === null){
 vErrors = [err177];
 }
@@ -2253,11 +2208,16 @@ vErrors.push(err177);
 errors++;
 }
 }
-if(data73.shim !== undefined){
-let data77 = data73.shim;
-if(typeof data77 === "string"){
-if(func3(data77) > 1024){
-const err178 = {instancePath:instancePath+"/os_profiles/" + key11.replace(/~/g, "~0").replace(/\//g, "~1")+"/shim",schemaPath:"#/properties/os_profiles/additionalProperties/properties/shim/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters",schema:1024,parentSchema:schema11.properties.os_profiles.additionalProperties.properties.shim,data:data77};
+}
+}
+if(data62.ssh_authorized_keys !== undefined){
+let data72 = data62.ssh_authorized_keys;
+if(Array.isArray(data72)){
+const len7 = data72.length;
+for(let i7=0; i7<len7; i7++){
+let data73 = data72[i7];
+if(typeof data73 !== "string"){
+const err178 = {instancePath:instancePath+"/cluster/ssh_authorized_keys/" + i7,schemaPath:"#/properties/cluster/properties/ssh_authorized_keys/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.cluster.properties.ssh_authorized_keys.items.type,parentSchema:schema11.properties.cluster.properties.ssh_authorized_keys.items,data:data73};
 if(vErrors === null){
 vErrors = [err178];
 }
@@ -2266,8 +2226,10 @@ vErrors.push(err178);
 }
 errors++;
 }
-if(!pattern2.test(data77)){
-const err179 = {instancePath:instancePath+"/os_profiles/" + key11.replace(/~/g, "~0").replace(/\//g, "~1")+"/shim",schemaPath:"#/properties/os_profiles/additionalProperties/properties/shim/pattern",keyword:"pattern",params:{pattern: "^https?://(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?:(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,7}:|(?:[0-9a-f]{1,4}:){1,6}:[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,5}(?::[0-9a-f]{1,4}){1,2}|(?:[0-9a-f]{1,4}:){1,4}(?::[0-9a-f]{1,4}){1,3}|(?:[0-9a-f]{1,4}:){1,3}(?::[0-9a-f]{1,4}){1,4}|(?:[0-9a-f]{1,4}:){1,2}(?::[0-9a-f]{1,4}){1,5}|[0-9a-f]{1,4}:(?::[0-9a-f]{1,4}){1,6}|:(?:(?::[0-9a-f]{1,4}){1,7}|:))\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~+=,:@-]+)*/?$"},message:"must match pattern \""+"^https?://(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?:(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,7}:|(?:[0-9a-f]{1,4}:){1,6}:[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,5}(?::[0-9a-f]{1,4}){1,2}|(?:[0-9a-f]{1,4}:){1,4}(?::[0-9a-f]{1,4}){1,3}|(?:[0-9a-f]{1,4}:){1,3}(?::[0-9a-f]{1,4}){1,4}|(?:[0-9a-f]{1,4}:){1,2}(?::[0-9a-f]{1,4}){1,5}|[0-9a-f]{1,4}:(?::[0-9a-f]{1,4}){1,6}|:(?:(?::[0-9a-f]{1,4}){1,7}|:))\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~+=,:@-]+)*/?$"+"\"",schema:"^https?://(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?:(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,7}:|(?:[0-9a-f]{1,4}:){1,6}:[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,5}(?::[0-9a-f]{1,4}){1,2}|(?:[0-9a-f]{1,4}:){1,4}(?::[0-9a-f]{1,4}){1,3}|(?:[0-9a-f]{1,4}:){1,3}(?::[0-9a-f]{1,4}){1,4}|(?:[0-9a-f]{1,4}:){1,2}(?::[0-9a-f]{1,4}){1,5}|[0-9a-f]{1,4}:(?::[0-9a-f]{1,4}){1,6}|:(?:(?::[0-9a-f]{1,4}){1,7}|:))\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~+=,:@-]+)*/?$",parentSchema:schema11.properties.os_profiles.additionalProperties.properties.shim,data:data77};
+}
+}
+else {
+const err179 = {instancePath:instancePath+"/cluster/ssh_authorized_keys",schemaPath:"#/properties/cluster/properties/ssh_authorized_keys/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.cluster.properties.ssh_authorized_keys.type,parentSchema:schema11.properties.cluster.properties.ssh_authorized_keys,data:data72};
 if(vErrors === null){
 vErrors = [err179];
 }
@@ -2277,8 +2239,14 @@ vErrors.push(err179);
 errors++;
 }
 }
-else {
-const err180 = {instancePath:instancePath+"/os_profiles/" + key11.replace(/~/g, "~0").replace(/\//g, "~1")+"/shim",schemaPath:"#/properties/os_profiles/additionalProperties/properties/shim/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.os_profiles.additionalProperties.properties.shim.type,parentSchema:schema11.properties.os_profiles.additionalProperties.properties.shim,data:data77};
+if(data62.ntp !== undefined){
+let data74 = data62.ntp;
+if(Array.isArray(data74)){
+const len8 = data74.length;
+for(let i8=0; i8<len8; i8++){
+let data75 = data74[i8];
+if(typeof data75 !== "string"){
+const err180 = {instancePath:instancePath+"/cluster/ntp/" + i8,schemaPath:"#/properties/cluster/properties/ntp/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.cluster.properties.ntp.items.type,parentSchema:schema11.properties.cluster.properties.ntp.items,data:data75};
 if(vErrors === null){
 vErrors = [err180];
 }
@@ -2288,11 +2256,9 @@ vErrors.push(err180);
 errors++;
 }
 }
-if(data73.initrds !== undefined){
-let data78 = data73.initrds;
-if(Array.isArray(data78)){
-if(data78.length > 8){
-const err181 = {instancePath:instancePath+"/os_profiles/" + key11.replace(/~/g, "~0").replace(/\//g, "~1")+"/initrds",schemaPath:"#/properties/os_profiles/additionalProperties/properties/initrds/maxItems",keyword:"maxItems",params:{limit: 8},message:"must NOT have more than 8 items",schema:8,parentSchema:schema11.properties.os_profiles.additionalProperties.properties.initrds,data:data78};
+}
+else {
+const err181 = {instancePath:instancePath+"/cluster/ntp",schemaPath:"#/properties/cluster/properties/ntp/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.cluster.properties.ntp.type,parentSchema:schema11.properties.cluster.properties.ntp,data:data74};
 if(vErrors === null){
 vErrors = [err181];
 }
@@ -2301,8 +2267,11 @@ vErrors.push(err181);
 }
 errors++;
 }
-if(data78.length < 1){
-const err182 = {instancePath:instancePath+"/os_profiles/" + key11.replace(/~/g, "~0").replace(/\//g, "~1")+"/initrds",schemaPath:"#/properties/os_profiles/additionalProperties/properties/initrds/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.os_profiles.additionalProperties.properties.initrds,data:data78};
+}
+if(data62.pod_cidr !== undefined){
+let data76 = data62.pod_cidr;
+if(typeof data76 !== "string"){
+const err182 = {instancePath:instancePath+"/cluster/pod_cidr",schemaPath:"#/properties/cluster/properties/pod_cidr/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.cluster.properties.pod_cidr.type,parentSchema:schema11.properties.cluster.properties.pod_cidr,data:data76};
 if(vErrors === null){
 vErrors = [err182];
 }
@@ -2311,12 +2280,11 @@ vErrors.push(err182);
 }
 errors++;
 }
-const len8 = data78.length;
-for(let i8=0; i8<len8; i8++){
-let data79 = data78[i8];
-if(typeof data79 === "string"){
-if(func3(data79) > 1024){
-const err183 = {instancePath:instancePath+"/os_profiles/" + key11.replace(/~/g, "~0").replace(/\//g, "~1")+"/initrds/" + i8,schemaPath:"#/properties/os_profiles/additionalProperties/properties/initrds/items/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters",schema:1024,parentSchema:schema11.properties.os_profiles.additionalProperties.properties.initrds.items,data:data79};
+}
+if(data62.service_cidr !== undefined){
+let data77 = data62.service_cidr;
+if(typeof data77 !== "string"){
+const err183 = {instancePath:instancePath+"/cluster/service_cidr",schemaPath:"#/properties/cluster/properties/service_cidr/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.cluster.properties.service_cidr.type,parentSchema:schema11.properties.cluster.properties.service_cidr,data:data77};
 if(vErrors === null){
 vErrors = [err183];
 }
@@ -2325,8 +2293,11 @@ vErrors.push(err183);
 }
 errors++;
 }
-if(!pattern2.test(data79)){
-const err184 = {instancePath:instancePath+"/os_profiles/" + key11.replace(/~/g, "~0").replace(/\//g, "~1")+"/initrds/" + i8,schemaPath:"#/properties/os_profiles/additionalProperties/properties/initrds/items/pattern",keyword:"pattern",params:{pattern: "^https?://(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?:(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,7}:|(?:[0-9a-f]{1,4}:){1,6}:[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,5}(?::[0-9a-f]{1,4}){1,2}|(?:[0-9a-f]{1,4}:){1,4}(?::[0-9a-f]{1,4}){1,3}|(?:[0-9a-f]{1,4}:){1,3}(?::[0-9a-f]{1,4}){1,4}|(?:[0-9a-f]{1,4}:){1,2}(?::[0-9a-f]{1,4}){1,5}|[0-9a-f]{1,4}:(?::[0-9a-f]{1,4}){1,6}|:(?:(?::[0-9a-f]{1,4}){1,7}|:))\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~+=,:@-]+)*/?$"},message:"must match pattern \""+"^https?://(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?:(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,7}:|(?:[0-9a-f]{1,4}:){1,6}:[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,5}(?::[0-9a-f]{1,4}){1,2}|(?:[0-9a-f]{1,4}:){1,4}(?::[0-9a-f]{1,4}){1,3}|(?:[0-9a-f]{1,4}:){1,3}(?::[0-9a-f]{1,4}){1,4}|(?:[0-9a-f]{1,4}:){1,2}(?::[0-9a-f]{1,4}){1,5}|[0-9a-f]{1,4}:(?::[0-9a-f]{1,4}){1,6}|:(?:(?::[0-9a-f]{1,4}){1,7}|:))\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~+=,:@-]+)*/?$"+"\"",schema:"^https?://(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?:(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,7}:|(?:[0-9a-f]{1,4}:){1,6}:[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,5}(?::[0-9a-f]{1,4}){1,2}|(?:[0-9a-f]{1,4}:){1,4}(?::[0-9a-f]{1,4}){1,3}|(?:[0-9a-f]{1,4}:){1,3}(?::[0-9a-f]{1,4}){1,4}|(?:[0-9a-f]{1,4}:){1,2}(?::[0-9a-f]{1,4}){1,5}|[0-9a-f]{1,4}:(?::[0-9a-f]{1,4}){1,6}|:(?:(?::[0-9a-f]{1,4}){1,7}|:))\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~+=,:@-]+)*/?$",parentSchema:schema11.properties.os_profiles.additionalProperties.properties.initrds.items,data:data79};
+}
+if(data62.cluster_dns !== undefined){
+let data78 = data62.cluster_dns;
+if(typeof data78 !== "string"){
+const err184 = {instancePath:instancePath+"/cluster/cluster_dns",schemaPath:"#/properties/cluster/properties/cluster_dns/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.cluster.properties.cluster_dns.type,parentSchema:schema11.properties.cluster.properties.cluster_dns,data:data78};
 if(vErrors === null){
 vErrors = [err184];
 }
@@ -2336,8 +2307,14 @@ vErrors.push(err184);
 errors++;
 }
 }
-else {
-const err185 = {instancePath:instancePath+"/os_profiles/" + key11.replace(/~/g, "~0").replace(/\//g, "~1")+"/initrds/" + i8,schemaPath:"#/properties/os_profiles/additionalProperties/properties/initrds/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.os_profiles.additionalProperties.properties.initrds.items.type,parentSchema:schema11.properties.os_profiles.additionalProperties.properties.initrds.items,data:data79};
+if(data62.sans !== undefined){
+let data79 = data62.sans;
+if(Array.isArray(data79)){
+const len9 = data79.length;
+for(let i9=0; i9<len9; i9++){
+let data80 = data79[i9];
+if(typeof data80 !== "string"){
+const err185 = {instancePath:instancePath+"/cluster/sans/" + i9,schemaPath:"#/properties/cluster/properties/sans/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.cluster.properties.sans.items.type,parentSchema:schema11.properties.cluster.properties.sans.items,data:data80};
 if(vErrors === null){
 vErrors = [err185];
 }
@@ -2349,7 +2326,7 @@ errors++;
 }
 }
 else {
-const err186 = {instancePath:instancePath+"/os_profiles/" + key11.replace(/~/g, "~0").replace(/\//g, "~1")+"/initrds",schemaPath:"#/properties/os_profiles/additionalProperties/properties/initrds/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.os_profiles.additionalProperties.properties.initrds.type,parentSchema:schema11.properties.os_profiles.additionalProperties.properties.initrds,data:data78};
+const err186 = {instancePath:instancePath+"/cluster/sans",schemaPath:"#/properties/cluster/properties/sans/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.cluster.properties.sans.type,parentSchema:schema11.properties.cluster.properties.sans,data:data79};
 if(vErrors === null){
 vErrors = [err186];
 }
@@ -2359,15 +2336,10 @@ vErrors.push(err186);
 errors++;
 }
 }
-if(data73.params !== undefined){
-let data80 = data73.params;
-if(Array.isArray(data80)){
-const len9 = data80.length;
-for(let i9=0; i9<len9; i9++){
-let data81 = data80[i9];
-if(typeof data81 === "string"){
-if(func3(data81) > 1024){
-const err187 = {instancePath:instancePath+"/os_profiles/" + key11.replace(/~/g, "~0").replace(/\//g, "~1")+"/params/" + i9,schemaPath:"#/properties/os_profiles/additionalProperties/properties/params/items/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters",schema:1024,parentSchema:schema11.properties.os_profiles.additionalProperties.properties.params.items,data:data81};
+if(data62.created !== undefined){
+let data81 = data62.created;
+if(typeof data81 !== "boolean"){
+const err187 = {instancePath:instancePath+"/cluster/created",schemaPath:"#/properties/cluster/properties/created/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.cluster.properties.created.type,parentSchema:schema11.properties.cluster.properties.created,data:data81};
 if(vErrors === null){
 vErrors = [err187];
 }
@@ -2376,8 +2348,10 @@ vErrors.push(err187);
 }
 errors++;
 }
-if(!pattern6.test(data81)){
-const err188 = {instancePath:instancePath+"/os_profiles/" + key11.replace(/~/g, "~0").replace(/\//g, "~1")+"/params/" + i9,schemaPath:"#/properties/os_profiles/additionalProperties/properties/params/items/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$",parentSchema:schema11.properties.os_profiles.additionalProperties.properties.params.items,data:data81};
+}
+}
+else {
+const err188 = {instancePath:instancePath+"/cluster",schemaPath:"#/properties/cluster/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.cluster.type,parentSchema:schema11.properties.cluster,data:data62};
 if(vErrors === null){
 vErrors = [err188];
 }
@@ -2387,8 +2361,14 @@ vErrors.push(err188);
 errors++;
 }
 }
-else {
-const err189 = {instancePath:instancePath+"/os_profiles/" + key11.replace(/~/g, "~0").replace(/\//g, "~1")+"/params/" + i9,schemaPath:"#/properties/os_profiles/additionalProperties/properties/params/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.os_profiles.additionalProperties.properties.params.items.type,parentSchema:schema11.properties.os_profiles.additionalProperties.properties.params.items,data:data81};
+if(data.os_profiles !== undefined){
+let data82 = data.os_profiles;
+if(data82 && typeof data82 == "object" && !Array.isArray(data82)){
+for(const key11 in data82){
+const _errs189 = errors;
+if(typeof key11 === "string"){
+if(!pattern0.test(key11)){
+const err189 = {instancePath:instancePath+"/os_profiles",schemaPath:"#/properties/os_profiles/propertyNames/pattern",keyword:"pattern",params:{pattern: "^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$"},message:"must match pattern \""+"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$"+"\"",schema:"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$",parentSchema:schema11.properties.os_profiles.propertyNames,data:key11,propertyName:key11};
 if(vErrors === null){
 vErrors = [err189];
 }
@@ -2398,9 +2378,9 @@ vErrors.push(err189);
 errors++;
 }
 }
-}
-else {
-const err190 = {instancePath:instancePath+"/os_profiles/" + key11.replace(/~/g, "~0").replace(/\//g, "~1")+"/params",schemaPath:"#/properties/os_profiles/additionalProperties/properties/params/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.os_profiles.additionalProperties.properties.params.type,parentSchema:schema11.properties.os_profiles.additionalProperties.properties.params,data:data80};
+var valid35 = _errs189 === errors;
+if(!valid35){
+const err190 = {instancePath:instancePath+"/os_profiles",schemaPath:"#/properties/os_profiles/propertyNames",keyword:"propertyNames",params:{propertyName: key11},message:"property name must be valid",schema:schema11.properties.os_profiles.propertyNames,parentSchema:schema11.properties.os_profiles,data:data82};
 if(vErrors === null){
 vErrors = [err190];
 }
@@ -2410,11 +2390,15 @@ vErrors.push(err190);
 errors++;
 }
 }
-if(data73.root !== undefined){
-let data82 = data73.root;
-if(typeof data82 === "string"){
-if(func3(data82) > 1024){
-const err191 = {instancePath:instancePath+"/os_profiles/" + key11.replace(/~/g, "~0").replace(/\//g, "~1")+"/root",schemaPath:"#/properties/os_profiles/additionalProperties/properties/root/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters",schema:1024,parentSchema:schema11.properties.os_profiles.additionalProperties.properties.root,data:data82};
+for(const key12 in data82){
+let data83 = data82[key12];
+const _errs193 = errors;
+let valid37 = true;
+const _errs194 = errors;
+if(data83 && typeof data83 == "object" && !Array.isArray(data83)){
+let missing1;
+if((data83.cloud_init === undefined) && (missing1 = "cloud_init")){
+const err191 = {};
 if(vErrors === null){
 vErrors = [err191];
 }
@@ -2423,8 +2407,10 @@ vErrors.push(err191);
 }
 errors++;
 }
-if(!pattern25.test(data82)){
-const err192 = {instancePath:instancePath+"/os_profiles/" + key11.replace(/~/g, "~0").replace(/\//g, "~1")+"/root",schemaPath:"#/properties/os_profiles/additionalProperties/properties/root/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9/][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$"},message:"must match pattern \""+"^[A-Za-z0-9/][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$"+"\"",schema:"^[A-Za-z0-9/][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$",parentSchema:schema11.properties.os_profiles.additionalProperties.properties.root,data:data82};
+else {
+if(data83.cloud_init !== undefined){
+if(false !== data83.cloud_init){
+const err192 = {};
 if(vErrors === null){
 vErrors = [err192];
 }
@@ -2434,8 +2420,23 @@ vErrors.push(err192);
 errors++;
 }
 }
+}
+}
+var _valid1 = _errs194 === errors;
+errors = _errs193;
+if(vErrors !== null){
+if(_errs193){
+vErrors.length = _errs193;
+}
 else {
-const err193 = {instancePath:instancePath+"/os_profiles/" + key11.replace(/~/g, "~0").replace(/\//g, "~1")+"/root",schemaPath:"#/properties/os_profiles/additionalProperties/properties/root/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.os_profiles.additionalProperties.properties.root.type,parentSchema:schema11.properties.os_profiles.additionalProperties.properties.root,data:data82};
+vErrors = null;
+}
+}
+if(_valid1){
+const _errs196 = errors;
+if(data83 && typeof data83 == "object" && !Array.isArray(data83)){
+if(data83.config_format !== undefined){
+const err193 = {instancePath:instancePath+"/os_profiles/" + key12.replace(/~/g, "~0").replace(/\//g, "~1")+"/config_format",schemaPath:"#/properties/os_profiles/additionalProperties/then/properties/config_format/not",keyword:"not",params:{},message:"must NOT be valid",schema:schema11.properties.os_profiles.additionalProperties.then.properties.config_format.not,parentSchema:schema11.properties.os_profiles.additionalProperties.then.properties.config_format,data:data83.config_format};
 if(vErrors === null){
 vErrors = [err193];
 }
@@ -2445,10 +2446,11 @@ vErrors.push(err193);
 errors++;
 }
 }
-if(data73.cloud_init !== undefined){
-let data83 = data73.cloud_init;
-if(typeof data83 !== "boolean"){
-const err194 = {instancePath:instancePath+"/os_profiles/" + key11.replace(/~/g, "~0").replace(/\//g, "~1")+"/cloud_init",schemaPath:"#/properties/os_profiles/additionalProperties/properties/cloud_init/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.os_profiles.additionalProperties.properties.cloud_init.type,parentSchema:schema11.properties.os_profiles.additionalProperties.properties.cloud_init,data:data83};
+var _valid1 = _errs196 === errors;
+valid37 = _valid1;
+}
+if(!valid37){
+const err194 = {instancePath:instancePath+"/os_profiles/" + key12.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/os_profiles/additionalProperties/if",keyword:"if",params:{failingKeyword: "then"},message:"must match \"then\" schema",schema:schema11.properties.os_profiles.additionalProperties.if,parentSchema:schema11.properties.os_profiles.additionalProperties,data:data83};
 if(vErrors === null){
 vErrors = [err194];
 }
@@ -2457,11 +2459,9 @@ vErrors.push(err194);
 }
 errors++;
 }
-}
-if(data73.config_format !== undefined){
-let data84 = data73.config_format;
-if(typeof data84 !== "string"){
-const err195 = {instancePath:instancePath+"/os_profiles/" + key11.replace(/~/g, "~0").replace(/\//g, "~1")+"/config_format",schemaPath:"#/properties/os_profiles/additionalProperties/properties/config_format/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.os_profiles.additionalProperties.properties.config_format.type,parentSchema:schema11.properties.os_profiles.additionalProperties.properties.config_format,data:data84};
+if(data83 && typeof data83 == "object" && !Array.isArray(data83)){
+if(data83.kernel === undefined){
+const err195 = {instancePath:instancePath+"/os_profiles/" + key12.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/os_profiles/additionalProperties/required",keyword:"required",params:{missingProperty: "kernel"},message:"must have required property '"+"kernel"+"'",schema:schema11.properties.os_profiles.additionalProperties.required,parentSchema:schema11.properties.os_profiles.additionalProperties,data:data83};
 if(vErrors === null){
 vErrors = [err195];
 }
@@ -2470,8 +2470,8 @@ vErrors.push(err195);
 }
 errors++;
 }
-if(!(data84 === "nocloud")){
-const err196 = {instancePath:instancePath+"/os_profiles/" + key11.replace(/~/g, "~0").replace(/\//g, "~1")+"/config_format",schemaPath:"#/properties/os_profiles/additionalProperties/properties/config_format/enum",keyword:"enum",params:{allowedValues: schema11.properties.os_profiles.additionalProperties.properties.config_format.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.os_profiles.additionalProperties.properties.config_format.enum,parentSchema:schema11.properties.os_profiles.additionalProperties.properties.config_format,data:data84};
+if(data83.initrds === undefined){
+const err196 = {instancePath:instancePath+"/os_profiles/" + key12.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/os_profiles/additionalProperties/required",keyword:"required",params:{missingProperty: "initrds"},message:"must have required property '"+"initrds"+"'",schema:schema11.properties.os_profiles.additionalProperties.required,parentSchema:schema11.properties.os_profiles.additionalProperties,data:data83};
 if(vErrors === null){
 vErrors = [err196];
 }
@@ -2480,10 +2480,9 @@ vErrors.push(err196);
 }
 errors++;
 }
-}
-}
-else {
-const err197 = {instancePath:instancePath+"/os_profiles/" + key11.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/os_profiles/additionalProperties/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.os_profiles.additionalProperties.type,parentSchema:schema11.properties.os_profiles.additionalProperties,data:data73};
+for(const key13 in data83){
+if(!(((((((key13 === "kernel") || (key13 === "shim")) || (key13 === "initrds")) || (key13 === "params")) || (key13 === "root")) || (key13 === "cloud_init")) || (key13 === "config_format"))){
+const err197 = {instancePath:instancePath+"/os_profiles/" + key12.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/os_profiles/additionalProperties/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key13},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.os_profiles.additionalProperties,data:data83};
 if(vErrors === null){
 vErrors = [err197];
 }
@@ -2493,9 +2492,11 @@ vErrors.push(err197);
 errors++;
 }
 }
-}
-else {
-const err198 = {instancePath:instancePath+"/os_profiles",schemaPath:"#/properties/os_profiles/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.os_profiles.type,parentSchema:schema11.properties.os_profiles,data:data72};
+if(data83.kernel !== undefined){
+let data86 = data83.kernel;
+if(typeof data86 === "string"){
+if(func3(data86) > 1024){
+const err198 = {instancePath:instancePath+"/os_profiles/" + key12.replace(/~/g, "~0").replace(/\//g, "~1")+"/kernel",schemaPath:"#/properties/os_profiles/additionalProperties/properties/kernel/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters",schema:1024,parentSchema:schema11.properties.os_profiles.additionalProperties.properties.kernel,data:data86};
 if(vErrors === null){
 vErrors = [err198];
 }
@@ -2504,13 +2505,8 @@ vErrors.push(err198);
 }
 errors++;
 }
-}
-if(data.defaults !== undefined){
-let data85 = data.defaults;
-if(data85 && typeof data85 == "object" && !Array.isArray(data85)){
-for(const key13 in data85){
-if(!(func2.call(schema11.properties.defaults.properties, key13))){
-const err199 = {instancePath:instancePath+"/defaults",schemaPath:"#/properties/defaults/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key13},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.defaults,data:data85};
+if(!pattern2.test(data86)){
+const err199 = {instancePath:instancePath+"/os_profiles/" + key12.replace(/~/g, "~0").replace(/\//g, "~1")+"/kernel",schemaPath:"#/properties/os_profiles/additionalProperties/properties/kernel/pattern",keyword:"pattern",params:{pattern: "^https?://(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?:(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,7}:|(?:[0-9a-f]{1,4}:){1,6}:[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,5}(?::[0-9a-f]{1,4}){1,2}|(?:[0-9a-f]{1,4}:){1,4}(?::[0-9a-f]{1,4}){1,3}|(?:[0-9a-f]{1,4}:){1,3}(?::[0-9a-f]{1,4}){1,4}|(?:[0-9a-f]{1,4}:){1,2}(?::[0-9a-f]{1,4}){1,5}|[0-9a-f]{1,4}:(?::[0-9a-f]{1,4}){1,6}|:(?:(?::[0-9a-f]{1,4}){1,7}|:))\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~+=,:@-]+)*/?$"},message:"must match pattern \""+"^https?://(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?:(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,7}:|(?:[0-9a-f]{1,4}:){1,6}:[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,5}(?::[0-9a-f]{1,4}){1,2}|(?:[0-9a-f]{1,4}:){1,4}(?::[0-9a-f]{1,4}){1,3}|(?:[0-9a-f]{1,4}:){1,3}(?::[0-9a-f]{1,4}){1,4}|(?:[0-9a-f]{1,4}:){1,2}(?::[0-9a-f]{1,4}){1,5}|[0-9a-f]{1,4}:(?::[0-9a-f]{1,4}){1,6}|:(?:(?::[0-9a-f]{1,4}){1,7}|:))\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~+=,:@-]+)*/?$"+"\"",schema:"^https?://(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?:(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,7}:|(?:[0-9a-f]{1,4}:){1,6}:[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,5}(?::[0-9a-f]{1,4}){1,2}|(?:[0-9a-f]{1,4}:){1,4}(?::[0-9a-f]{1,4}){1,3}|(?:[0-9a-f]{1,4}:){1,3}(?::[0-9a-f]{1,4}){1,4}|(?:[0-9a-f]{1,4}:){1,2}(?::[0-9a-f]{1,4}){1,5}|[0-9a-f]{1,4}:(?::[0-9a-f]{1,4}){1,6}|:(?:(?::[0-9a-f]{1,4}){1,7}|:))\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~+=,:@-]+)*/?$",parentSchema:schema11.properties.os_profiles.additionalProperties.properties.kernel,data:data86};
 if(vErrors === null){
 vErrors = [err199];
 }
@@ -2520,11 +2516,8 @@ vErrors.push(err199);
 errors++;
 }
 }
-if(data85.os !== undefined){
-let data86 = data85.os;
-if(typeof data86 === "string"){
-if(!pattern0.test(data86)){
-const err200 = {instancePath:instancePath+"/defaults/os",schemaPath:"#/properties/defaults/properties/os/pattern",keyword:"pattern",params:{pattern: "^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$"},message:"must match pattern \""+"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$"+"\"",schema:"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$",parentSchema:schema11.properties.defaults.properties.os,data:data86};
+else {
+const err200 = {instancePath:instancePath+"/os_profiles/" + key12.replace(/~/g, "~0").replace(/\//g, "~1")+"/kernel",schemaPath:"#/properties/os_profiles/additionalProperties/properties/kernel/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.os_profiles.additionalProperties.properties.kernel.type,parentSchema:schema11.properties.os_profiles.additionalProperties.properties.kernel,data:data86};
 if(vErrors === null){
 vErrors = [err200];
 }
@@ -2534,8 +2527,11 @@ vErrors.push(err200);
 errors++;
 }
 }
-else {
-const err201 = {instancePath:instancePath+"/defaults/os",schemaPath:"#/properties/defaults/properties/os/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.os.type,parentSchema:schema11.properties.defaults.properties.os,data:data86};
+if(data83.shim !== undefined){
+let data87 = data83.shim;
+if(typeof data87 === "string"){
+if(func3(data87) > 1024){
+const err201 = {instancePath:instancePath+"/os_profiles/" + key12.replace(/~/g, "~0").replace(/\//g, "~1")+"/shim",schemaPath:"#/properties/os_profiles/additionalProperties/properties/shim/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters",schema:1024,parentSchema:schema11.properties.os_profiles.additionalProperties.properties.shim,data:data87};
 if(vErrors === null){
 vErrors = [err201];
 }
@@ -2544,13 +2540,8 @@ vErrors.push(err201);
 }
 errors++;
 }
-}
-if(data85.cloud_init !== undefined){
-let data87 = data85.cloud_init;
-if(data87 && typeof data87 == "object" && !Array.isArray(data87)){
-for(const key14 in data87){
-if(!((((key14 === "user_data") || (key14 === "user_data_file")) || (key14 === "vendor_data")) || (key14 === "meta_data"))){
-const err202 = {instancePath:instancePath+"/defaults/cloud_init",schemaPath:"#/properties/defaults/properties/cloud_init/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key14},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.defaults.properties.cloud_init,data:data87};
+if(!pattern2.test(data87)){
+const err202 = {instancePath:instancePath+"/os_profiles/" + key12.replace(/~/g, "~0").replace(/\//g, "~1")+"/shim",schemaPath:"#/properties/os_profiles/additionalProperties/properties/shim/pattern",keyword:"pattern",params:{pattern: "^https?://(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?:(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,7}:|(?:[0-9a-f]{1,4}:){1,6}:[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,5}(?::[0-9a-f]{1,4}){1,2}|(?:[0-9a-f]{1,4}:){1,4}(?::[0-9a-f]{1,4}){1,3}|(?:[0-9a-f]{1,4}:){1,3}(?::[0-9a-f]{1,4}){1,4}|(?:[0-9a-f]{1,4}:){1,2}(?::[0-9a-f]{1,4}){1,5}|[0-9a-f]{1,4}:(?::[0-9a-f]{1,4}){1,6}|:(?:(?::[0-9a-f]{1,4}){1,7}|:))\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~+=,:@-]+)*/?$"},message:"must match pattern \""+"^https?://(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?:(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,7}:|(?:[0-9a-f]{1,4}:){1,6}:[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,5}(?::[0-9a-f]{1,4}){1,2}|(?:[0-9a-f]{1,4}:){1,4}(?::[0-9a-f]{1,4}){1,3}|(?:[0-9a-f]{1,4}:){1,3}(?::[0-9a-f]{1,4}){1,4}|(?:[0-9a-f]{1,4}:){1,2}(?::[0-9a-f]{1,4}){1,5}|[0-9a-f]{1,4}:(?::[0-9a-f]{1,4}){1,6}|:(?:(?::[0-9a-f]{1,4}){1,7}|:))\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~+=,:@-]+)*/?$"+"\"",schema:"^https?://(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?:(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,7}:|(?:[0-9a-f]{1,4}:){1,6}:[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,5}(?::[0-9a-f]{1,4}){1,2}|(?:[0-9a-f]{1,4}:){1,4}(?::[0-9a-f]{1,4}){1,3}|(?:[0-9a-f]{1,4}:){1,3}(?::[0-9a-f]{1,4}){1,4}|(?:[0-9a-f]{1,4}:){1,2}(?::[0-9a-f]{1,4}){1,5}|[0-9a-f]{1,4}:(?::[0-9a-f]{1,4}){1,6}|:(?:(?::[0-9a-f]{1,4}){1,7}|:))\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~+=,:@-]+)*/?$",parentSchema:schema11.properties.os_profiles.additionalProperties.properties.shim,data:data87};
 if(vErrors === null){
 vErrors = [err202];
 }
@@ -2560,10 +2551,8 @@ vErrors.push(err202);
 errors++;
 }
 }
-if(data87.user_data !== undefined){
-let data88 = data87.user_data;
-if(!(data88 && typeof data88 == "object" && !Array.isArray(data88))){
-const err203 = {instancePath:instancePath+"/defaults/cloud_init/user_data",schemaPath:"#/properties/defaults/properties/cloud_init/properties/user_data/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.defaults.properties.cloud_init.properties.user_data.type,parentSchema:schema11.properties.defaults.properties.cloud_init.properties.user_data,data:data88};
+else {
+const err203 = {instancePath:instancePath+"/os_profiles/" + key12.replace(/~/g, "~0").replace(/\//g, "~1")+"/shim",schemaPath:"#/properties/os_profiles/additionalProperties/properties/shim/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.os_profiles.additionalProperties.properties.shim.type,parentSchema:schema11.properties.os_profiles.additionalProperties.properties.shim,data:data87};
 if(vErrors === null){
 vErrors = [err203];
 }
@@ -2573,11 +2562,11 @@ vErrors.push(err203);
 errors++;
 }
 }
-if(data87.user_data_file !== undefined){
-let data89 = data87.user_data_file;
-if(typeof data89 === "string"){
-if(func3(data89) > 1024){
-const err204 = {instancePath:instancePath+"/defaults/cloud_init/user_data_file",schemaPath:"#/properties/defaults/properties/cloud_init/properties/user_data_file/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters",schema:1024,parentSchema:schema11.properties.defaults.properties.cloud_init.properties.user_data_file,data:data89};
+if(data83.initrds !== undefined){
+let data88 = data83.initrds;
+if(Array.isArray(data88)){
+if(data88.length > 8){
+const err204 = {instancePath:instancePath+"/os_profiles/" + key12.replace(/~/g, "~0").replace(/\//g, "~1")+"/initrds",schemaPath:"#/properties/os_profiles/additionalProperties/properties/initrds/maxItems",keyword:"maxItems",params:{limit: 8},message:"must NOT have more than 8 items",schema:8,parentSchema:schema11.properties.os_profiles.additionalProperties.properties.initrds,data:data88};
 if(vErrors === null){
 vErrors = [err204];
 }
@@ -2586,8 +2575,8 @@ vErrors.push(err204);
 }
 errors++;
 }
-if(func3(data89) < 1){
-const err205 = {instancePath:instancePath+"/defaults/cloud_init/user_data_file",schemaPath:"#/properties/defaults/properties/cloud_init/properties/user_data_file/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.defaults.properties.cloud_init.properties.user_data_file,data:data89};
+if(data88.length < 1){
+const err205 = {instancePath:instancePath+"/os_profiles/" + key12.replace(/~/g, "~0").replace(/\//g, "~1")+"/initrds",schemaPath:"#/properties/os_profiles/additionalProperties/properties/initrds/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.os_profiles.additionalProperties.properties.initrds,data:data88};
 if(vErrors === null){
 vErrors = [err205];
 }
@@ -2596,8 +2585,12 @@ vErrors.push(err205);
 }
 errors++;
 }
-if(!pattern9.test(data89)){
-const err206 = {instancePath:instancePath+"/defaults/cloud_init/user_data_file",schemaPath:"#/properties/defaults/properties/cloud_init/properties/user_data_file/pattern",keyword:"pattern",params:{pattern: "^[^\\u0000-\\u001f\\u007f]+$"},message:"must match pattern \""+"^[^\\u0000-\\u001f\\u007f]+$"+"\"",schema:"^[^\\u0000-\\u001f\\u007f]+$",parentSchema:schema11.properties.defaults.properties.cloud_init.properties.user_data_file,data:data89};
+const len10 = data88.length;
+for(let i10=0; i10<len10; i10++){
+let data89 = data88[i10];
+if(typeof data89 === "string"){
+if(func3(data89) > 1024){
+const err206 = {instancePath:instancePath+"/os_profiles/" + key12.replace(/~/g, "~0").replace(/\//g, "~1")+"/initrds/" + i10,schemaPath:"#/properties/os_profiles/additionalProperties/properties/initrds/items/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters",schema:1024,parentSchema:schema11.properties.os_profiles.additionalProperties.properties.initrds.items,data:data89};
 if(vErrors === null){
 vErrors = [err206];
 }
@@ -2606,9 +2599,8 @@ vErrors.push(err206);
 }
 errors++;
 }
-}
-else {
-const err207 = {instancePath:instancePath+"/defaults/cloud_init/user_data_file",schemaPath:"#/properties/defaults/properties/cloud_init/properties/user_data_file/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.cloud_init.properties.user_data_file.type,parentSchema:schema11.properties.defaults.properties.cloud_init.properties.user_data_file,data:data89};
+if(!pattern2.test(data89)){
+const err207 = {instancePath:instancePath+"/os_profiles/" + key12.replace(/~/g, "~0").replace(/\//g, "~1")+"/initrds/" + i10,schemaPath:"#/properties/os_profiles/additionalProperties/properties/initrds/items/pattern",keyword:"pattern",params:{pattern: "^https?://(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?:(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,7}:|(?:[0-9a-f]{1,4}:){1,6}:[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,5}(?::[0-9a-f]{1,4}){1,2}|(?:[0-9a-f]{1,4}:){1,4}(?::[0-9a-f]{1,4}){1,3}|(?:[0-9a-f]{1,4}:){1,3}(?::[0-9a-f]{1,4}){1,4}|(?:[0-9a-f]{1,4}:){1,2}(?::[0-9a-f]{1,4}){1,5}|[0-9a-f]{1,4}:(?::[0-9a-f]{1,4}){1,6}|:(?:(?::[0-9a-f]{1,4}){1,7}|:))\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~+=,:@-]+)*/?$"},message:"must match pattern \""+"^https?://(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?:(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,7}:|(?:[0-9a-f]{1,4}:){1,6}:[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,5}(?::[0-9a-f]{1,4}){1,2}|(?:[0-9a-f]{1,4}:){1,4}(?::[0-9a-f]{1,4}){1,3}|(?:[0-9a-f]{1,4}:){1,3}(?::[0-9a-f]{1,4}){1,4}|(?:[0-9a-f]{1,4}:){1,2}(?::[0-9a-f]{1,4}){1,5}|[0-9a-f]{1,4}:(?::[0-9a-f]{1,4}){1,6}|:(?:(?::[0-9a-f]{1,4}){1,7}|:))\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~+=,:@-]+)*/?$"+"\"",schema:"^https?://(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?:(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,7}:|(?:[0-9a-f]{1,4}:){1,6}:[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,5}(?::[0-9a-f]{1,4}){1,2}|(?:[0-9a-f]{1,4}:){1,4}(?::[0-9a-f]{1,4}){1,3}|(?:[0-9a-f]{1,4}:){1,3}(?::[0-9a-f]{1,4}){1,4}|(?:[0-9a-f]{1,4}:){1,2}(?::[0-9a-f]{1,4}){1,5}|[0-9a-f]{1,4}:(?::[0-9a-f]{1,4}){1,6}|:(?:(?::[0-9a-f]{1,4}){1,7}|:))\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~+=,:@-]+)*/?$",parentSchema:schema11.properties.os_profiles.additionalProperties.properties.initrds.items,data:data89};
 if(vErrors === null){
 vErrors = [err207];
 }
@@ -2618,10 +2610,8 @@ vErrors.push(err207);
 errors++;
 }
 }
-if(data87.vendor_data !== undefined){
-let data90 = data87.vendor_data;
-if(!(data90 && typeof data90 == "object" && !Array.isArray(data90))){
-const err208 = {instancePath:instancePath+"/defaults/cloud_init/vendor_data",schemaPath:"#/properties/defaults/properties/cloud_init/properties/vendor_data/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.defaults.properties.cloud_init.properties.vendor_data.type,parentSchema:schema11.properties.defaults.properties.cloud_init.properties.vendor_data,data:data90};
+else {
+const err208 = {instancePath:instancePath+"/os_profiles/" + key12.replace(/~/g, "~0").replace(/\//g, "~1")+"/initrds/" + i10,schemaPath:"#/properties/os_profiles/additionalProperties/properties/initrds/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.os_profiles.additionalProperties.properties.initrds.items.type,parentSchema:schema11.properties.os_profiles.additionalProperties.properties.initrds.items,data:data89};
 if(vErrors === null){
 vErrors = [err208];
 }
@@ -2631,10 +2621,9 @@ vErrors.push(err208);
 errors++;
 }
 }
-if(data87.meta_data !== undefined){
-let data91 = data87.meta_data;
-if(!(data91 && typeof data91 == "object" && !Array.isArray(data91))){
-const err209 = {instancePath:instancePath+"/defaults/cloud_init/meta_data",schemaPath:"#/properties/defaults/properties/cloud_init/properties/meta_data/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.defaults.properties.cloud_init.properties.meta_data.type,parentSchema:schema11.properties.defaults.properties.cloud_init.properties.meta_data,data:data91};
+}
+else {
+const err209 = {instancePath:instancePath+"/os_profiles/" + key12.replace(/~/g, "~0").replace(/\//g, "~1")+"/initrds",schemaPath:"#/properties/os_profiles/additionalProperties/properties/initrds/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.os_profiles.additionalProperties.properties.initrds.type,parentSchema:schema11.properties.os_profiles.additionalProperties.properties.initrds,data:data88};
 if(vErrors === null){
 vErrors = [err209];
 }
@@ -2644,9 +2633,15 @@ vErrors.push(err209);
 errors++;
 }
 }
-}
-else {
-const err210 = {instancePath:instancePath+"/defaults/cloud_init",schemaPath:"#/properties/defaults/properties/cloud_init/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.defaults.properties.cloud_init.type,parentSchema:schema11.properties.defaults.properties.cloud_init,data:data87};
+if(data83.params !== undefined){
+let data90 = data83.params;
+if(Array.isArray(data90)){
+const len11 = data90.length;
+for(let i11=0; i11<len11; i11++){
+let data91 = data90[i11];
+if(typeof data91 === "string"){
+if(func3(data91) > 1024){
+const err210 = {instancePath:instancePath+"/os_profiles/" + key12.replace(/~/g, "~0").replace(/\//g, "~1")+"/params/" + i11,schemaPath:"#/properties/os_profiles/additionalProperties/properties/params/items/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters",schema:1024,parentSchema:schema11.properties.os_profiles.additionalProperties.properties.params.items,data:data91};
 if(vErrors === null){
 vErrors = [err210];
 }
@@ -2655,11 +2650,8 @@ vErrors.push(err210);
 }
 errors++;
 }
-}
-if(data85.arch !== undefined){
-let data92 = data85.arch;
-if(typeof data92 !== "string"){
-const err211 = {instancePath:instancePath+"/defaults/arch",schemaPath:"#/properties/defaults/properties/arch/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.arch.type,parentSchema:schema11.properties.defaults.properties.arch,data:data92};
+if(!pattern6.test(data91)){
+const err211 = {instancePath:instancePath+"/os_profiles/" + key12.replace(/~/g, "~0").replace(/\//g, "~1")+"/params/" + i11,schemaPath:"#/properties/os_profiles/additionalProperties/properties/params/items/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$",parentSchema:schema11.properties.os_profiles.additionalProperties.properties.params.items,data:data91};
 if(vErrors === null){
 vErrors = [err211];
 }
@@ -2668,8 +2660,9 @@ vErrors.push(err211);
 }
 errors++;
 }
-if(!((data92 === "x86_64") || (data92 === "arm64"))){
-const err212 = {instancePath:instancePath+"/defaults/arch",schemaPath:"#/properties/defaults/properties/arch/enum",keyword:"enum",params:{allowedValues: schema11.properties.defaults.properties.arch.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.defaults.properties.arch.enum,parentSchema:schema11.properties.defaults.properties.arch,data:data92};
+}
+else {
+const err212 = {instancePath:instancePath+"/os_profiles/" + key12.replace(/~/g, "~0").replace(/\//g, "~1")+"/params/" + i11,schemaPath:"#/properties/os_profiles/additionalProperties/properties/params/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.os_profiles.additionalProperties.properties.params.items.type,parentSchema:schema11.properties.os_profiles.additionalProperties.properties.params.items,data:data91};
 if(vErrors === null){
 vErrors = [err212];
 }
@@ -2679,11 +2672,9 @@ vErrors.push(err212);
 errors++;
 }
 }
-if(data85.iscsi !== undefined){
-let data93 = data85.iscsi;
-if(data93 && typeof data93 == "object" && !Array.isArray(data93)){
-if(data93.server === undefined){
-const err213 = {instancePath:instancePath+"/defaults/iscsi",schemaPath:"#/properties/defaults/properties/iscsi/required",keyword:"required",params:{missingProperty: "server"},message:"must have required property '"+"server"+"'",schema:schema11.properties.defaults.properties.iscsi.required,parentSchema:schema11.properties.defaults.properties.iscsi,data:data93};
+}
+else {
+const err213 = {instancePath:instancePath+"/os_profiles/" + key12.replace(/~/g, "~0").replace(/\//g, "~1")+"/params",schemaPath:"#/properties/os_profiles/additionalProperties/properties/params/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.os_profiles.additionalProperties.properties.params.type,parentSchema:schema11.properties.os_profiles.additionalProperties.properties.params,data:data90};
 if(vErrors === null){
 vErrors = [err213];
 }
@@ -2692,8 +2683,12 @@ vErrors.push(err213);
 }
 errors++;
 }
-if(data93.target === undefined){
-const err214 = {instancePath:instancePath+"/defaults/iscsi",schemaPath:"#/properties/defaults/properties/iscsi/required",keyword:"required",params:{missingProperty: "target"},message:"must have required property '"+"target"+"'",schema:schema11.properties.defaults.properties.iscsi.required,parentSchema:schema11.properties.defaults.properties.iscsi,data:data93};
+}
+if(data83.root !== undefined){
+let data92 = data83.root;
+if(typeof data92 === "string"){
+if(func3(data92) > 1024){
+const err214 = {instancePath:instancePath+"/os_profiles/" + key12.replace(/~/g, "~0").replace(/\//g, "~1")+"/root",schemaPath:"#/properties/os_profiles/additionalProperties/properties/root/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters",schema:1024,parentSchema:schema11.properties.os_profiles.additionalProperties.properties.root,data:data92};
 if(vErrors === null){
 vErrors = [err214];
 }
@@ -2702,9 +2697,8 @@ vErrors.push(err214);
 }
 errors++;
 }
-for(const key15 in data93){
-if(!(((((key15 === "server") || (key15 === "port")) || (key15 === "lun")) || (key15 === "target")) || (key15 === "initiator"))){
-const err215 = {instancePath:instancePath+"/defaults/iscsi",schemaPath:"#/properties/defaults/properties/iscsi/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key15},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.defaults.properties.iscsi,data:data93};
+if(!pattern26.test(data92)){
+const err215 = {instancePath:instancePath+"/os_profiles/" + key12.replace(/~/g, "~0").replace(/\//g, "~1")+"/root",schemaPath:"#/properties/os_profiles/additionalProperties/properties/root/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9/][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$"},message:"must match pattern \""+"^[A-Za-z0-9/][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$"+"\"",schema:"^[A-Za-z0-9/][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$",parentSchema:schema11.properties.os_profiles.additionalProperties.properties.root,data:data92};
 if(vErrors === null){
 vErrors = [err215];
 }
@@ -2714,10 +2708,8 @@ vErrors.push(err215);
 errors++;
 }
 }
-if(data93.server !== undefined){
-let data94 = data93.server;
-if(typeof data94 !== "string"){
-const err216 = {instancePath:instancePath+"/defaults/iscsi/server",schemaPath:"#/properties/defaults/properties/iscsi/properties/server/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.iscsi.properties.server.type,parentSchema:schema11.properties.defaults.properties.iscsi.properties.server,data:data94};
+else {
+const err216 = {instancePath:instancePath+"/os_profiles/" + key12.replace(/~/g, "~0").replace(/\//g, "~1")+"/root",schemaPath:"#/properties/os_profiles/additionalProperties/properties/root/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.os_profiles.additionalProperties.properties.root.type,parentSchema:schema11.properties.os_profiles.additionalProperties.properties.root,data:data92};
 if(vErrors === null){
 vErrors = [err216];
 }
@@ -2727,10 +2719,10 @@ vErrors.push(err216);
 errors++;
 }
 }
-if(data93.port !== undefined){
-let data95 = data93.port;
-if(!(((typeof data95 == "number") && (!(data95 % 1) && !isNaN(data95))) && (isFinite(data95)))){
-const err217 = {instancePath:instancePath+"/defaults/iscsi/port",schemaPath:"#/properties/defaults/properties/iscsi/properties/port/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.defaults.properties.iscsi.properties.port.type,parentSchema:schema11.properties.defaults.properties.iscsi.properties.port,data:data95};
+if(data83.cloud_init !== undefined){
+let data93 = data83.cloud_init;
+if(typeof data93 !== "boolean"){
+const err217 = {instancePath:instancePath+"/os_profiles/" + key12.replace(/~/g, "~0").replace(/\//g, "~1")+"/cloud_init",schemaPath:"#/properties/os_profiles/additionalProperties/properties/cloud_init/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.os_profiles.additionalProperties.properties.cloud_init.type,parentSchema:schema11.properties.os_profiles.additionalProperties.properties.cloud_init,data:data93};
 if(vErrors === null){
 vErrors = [err217];
 }
@@ -2739,9 +2731,11 @@ vErrors.push(err217);
 }
 errors++;
 }
-if((typeof data95 == "number") && (isFinite(data95))){
-if(data95 > 65535 || isNaN(data95)){
-const err218 = {instancePath:instancePath+"/defaults/iscsi/port",schemaPath:"#/properties/defaults/properties/iscsi/properties/port/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535",schema:65535,parentSchema:schema11.properties.defaults.properties.iscsi.properties.port,data:data95};
+}
+if(data83.config_format !== undefined){
+let data94 = data83.config_format;
+if(typeof data94 !== "string"){
+const err218 = {instancePath:instancePath+"/os_profiles/" + key12.replace(/~/g, "~0").replace(/\//g, "~1")+"/config_format",schemaPath:"#/properties/os_profiles/additionalProperties/properties/config_format/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.os_profiles.additionalProperties.properties.config_format.type,parentSchema:schema11.properties.os_profiles.additionalProperties.properties.config_format,data:data94};
 if(vErrors === null){
 vErrors = [err218];
 }
@@ -2750,8 +2744,8 @@ vErrors.push(err218);
 }
 errors++;
 }
-if(data95 < 1 || isNaN(data95)){
-const err219 = {instancePath:instancePath+"/defaults/iscsi/port",schemaPath:"#/properties/defaults/properties/iscsi/properties/port/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.defaults.properties.iscsi.properties.port,data:data95};
+if(!(data94 === "nocloud")){
+const err219 = {instancePath:instancePath+"/os_profiles/" + key12.replace(/~/g, "~0").replace(/\//g, "~1")+"/config_format",schemaPath:"#/properties/os_profiles/additionalProperties/properties/config_format/enum",keyword:"enum",params:{allowedValues: schema11.properties.os_profiles.additionalProperties.properties.config_format.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.os_profiles.additionalProperties.properties.config_format.enum,parentSchema:schema11.properties.os_profiles.additionalProperties.properties.config_format,data:data94};
 if(vErrors === null){
 vErrors = [err219];
 }
@@ -2762,10 +2756,8 @@ errors++;
 }
 }
 }
-if(data93.lun !== undefined){
-let data96 = data93.lun;
-if(!(((typeof data96 == "number") && (!(data96 % 1) && !isNaN(data96))) && (isFinite(data96)))){
-const err220 = {instancePath:instancePath+"/defaults/iscsi/lun",schemaPath:"#/properties/defaults/properties/iscsi/properties/lun/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.defaults.properties.iscsi.properties.lun.type,parentSchema:schema11.properties.defaults.properties.iscsi.properties.lun,data:data96};
+else {
+const err220 = {instancePath:instancePath+"/os_profiles/" + key12.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/os_profiles/additionalProperties/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.os_profiles.additionalProperties.type,parentSchema:schema11.properties.os_profiles.additionalProperties,data:data83};
 if(vErrors === null){
 vErrors = [err220];
 }
@@ -2774,9 +2766,10 @@ vErrors.push(err220);
 }
 errors++;
 }
-if((typeof data96 == "number") && (isFinite(data96))){
-if(data96 > 255 || isNaN(data96)){
-const err221 = {instancePath:instancePath+"/defaults/iscsi/lun",schemaPath:"#/properties/defaults/properties/iscsi/properties/lun/maximum",keyword:"maximum",params:{comparison: "<=", limit: 255},message:"must be <= 255",schema:255,parentSchema:schema11.properties.defaults.properties.iscsi.properties.lun,data:data96};
+}
+}
+else {
+const err221 = {instancePath:instancePath+"/os_profiles",schemaPath:"#/properties/os_profiles/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.os_profiles.type,parentSchema:schema11.properties.os_profiles,data:data82};
 if(vErrors === null){
 vErrors = [err221];
 }
@@ -2785,8 +2778,13 @@ vErrors.push(err221);
 }
 errors++;
 }
-if(data96 < 0 || isNaN(data96)){
-const err222 = {instancePath:instancePath+"/defaults/iscsi/lun",schemaPath:"#/properties/defaults/properties/iscsi/properties/lun/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.defaults.properties.iscsi.properties.lun,data:data96};
+}
+if(data.defaults !== undefined){
+let data95 = data.defaults;
+if(data95 && typeof data95 == "object" && !Array.isArray(data95)){
+for(const key14 in data95){
+if(!(func2.call(schema11.properties.defaults.properties, key14))){
+const err222 = {instancePath:instancePath+"/defaults",schemaPath:"#/properties/defaults/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key14},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.defaults,data:data95};
 if(vErrors === null){
 vErrors = [err222];
 }
@@ -2796,12 +2794,11 @@ vErrors.push(err222);
 errors++;
 }
 }
-}
-if(data93.target !== undefined){
-let data97 = data93.target;
-if(typeof data97 === "string"){
-if(func3(data97) > 223){
-const err223 = {instancePath:instancePath+"/defaults/iscsi/target",schemaPath:"#/properties/defaults/properties/iscsi/properties/target/maxLength",keyword:"maxLength",params:{limit: 223},message:"must NOT have more than 223 characters",schema:223,parentSchema:schema11.properties.defaults.properties.iscsi.properties.target,data:data97};
+if(data95.os !== undefined){
+let data96 = data95.os;
+if(typeof data96 === "string"){
+if(!pattern0.test(data96)){
+const err223 = {instancePath:instancePath+"/defaults/os",schemaPath:"#/properties/defaults/properties/os/pattern",keyword:"pattern",params:{pattern: "^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$"},message:"must match pattern \""+"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$"+"\"",schema:"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$",parentSchema:schema11.properties.defaults.properties.os,data:data96};
 if(vErrors === null){
 vErrors = [err223];
 }
@@ -2810,8 +2807,9 @@ vErrors.push(err223);
 }
 errors++;
 }
-if(!pattern28.test(data97)){
-const err224 = {instancePath:instancePath+"/defaults/iscsi/target",schemaPath:"#/properties/defaults/properties/iscsi/properties/target/pattern",keyword:"pattern",params:{pattern: "^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$"},message:"must match pattern \""+"^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$"+"\"",schema:"^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$",parentSchema:schema11.properties.defaults.properties.iscsi.properties.target,data:data97};
+}
+else {
+const err224 = {instancePath:instancePath+"/defaults/os",schemaPath:"#/properties/defaults/properties/os/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.os.type,parentSchema:schema11.properties.defaults.properties.os,data:data96};
 if(vErrors === null){
 vErrors = [err224];
 }
@@ -2821,8 +2819,12 @@ vErrors.push(err224);
 errors++;
 }
 }
-else {
-const err225 = {instancePath:instancePath+"/defaults/iscsi/target",schemaPath:"#/properties/defaults/properties/iscsi/properties/target/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.iscsi.properties.target.type,parentSchema:schema11.properties.defaults.properties.iscsi.properties.target,data:data97};
+if(data95.cloud_init !== undefined){
+let data97 = data95.cloud_init;
+if(data97 && typeof data97 == "object" && !Array.isArray(data97)){
+for(const key15 in data97){
+if(!((((key15 === "user_data") || (key15 === "user_data_file")) || (key15 === "vendor_data")) || (key15 === "meta_data"))){
+const err225 = {instancePath:instancePath+"/defaults/cloud_init",schemaPath:"#/properties/defaults/properties/cloud_init/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key15},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.defaults.properties.cloud_init,data:data97};
 if(vErrors === null){
 vErrors = [err225];
 }
@@ -2832,11 +2834,10 @@ vErrors.push(err225);
 errors++;
 }
 }
-if(data93.initiator !== undefined){
-let data98 = data93.initiator;
-if(typeof data98 === "string"){
-if(func3(data98) > 223){
-const err226 = {instancePath:instancePath+"/defaults/iscsi/initiator",schemaPath:"#/properties/defaults/properties/iscsi/properties/initiator/maxLength",keyword:"maxLength",params:{limit: 223},message:"must NOT have more than 223 characters",schema:223,parentSchema:schema11.properties.defaults.properties.iscsi.properties.initiator,data:data98};
+if(data97.user_data !== undefined){
+let data98 = data97.user_data;
+if(!(data98 && typeof data98 == "object" && !Array.isArray(data98))){
+const err226 = {instancePath:instancePath+"/defaults/cloud_init/user_data",schemaPath:"#/properties/defaults/properties/cloud_init/properties/user_data/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.defaults.properties.cloud_init.properties.user_data.type,parentSchema:schema11.properties.defaults.properties.cloud_init.properties.user_data,data:data98};
 if(vErrors === null){
 vErrors = [err226];
 }
@@ -2845,8 +2846,12 @@ vErrors.push(err226);
 }
 errors++;
 }
-if(!pattern28.test(data98)){
-const err227 = {instancePath:instancePath+"/defaults/iscsi/initiator",schemaPath:"#/properties/defaults/properties/iscsi/properties/initiator/pattern",keyword:"pattern",params:{pattern: "^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$"},message:"must match pattern \""+"^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$"+"\"",schema:"^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$",parentSchema:schema11.properties.defaults.properties.iscsi.properties.initiator,data:data98};
+}
+if(data97.user_data_file !== undefined){
+let data99 = data97.user_data_file;
+if(typeof data99 === "string"){
+if(func3(data99) > 1024){
+const err227 = {instancePath:instancePath+"/defaults/cloud_init/user_data_file",schemaPath:"#/properties/defaults/properties/cloud_init/properties/user_data_file/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters",schema:1024,parentSchema:schema11.properties.defaults.properties.cloud_init.properties.user_data_file,data:data99};
 if(vErrors === null){
 vErrors = [err227];
 }
@@ -2855,9 +2860,8 @@ vErrors.push(err227);
 }
 errors++;
 }
-}
-else {
-const err228 = {instancePath:instancePath+"/defaults/iscsi/initiator",schemaPath:"#/properties/defaults/properties/iscsi/properties/initiator/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.iscsi.properties.initiator.type,parentSchema:schema11.properties.defaults.properties.iscsi.properties.initiator,data:data98};
+if(func3(data99) < 1){
+const err228 = {instancePath:instancePath+"/defaults/cloud_init/user_data_file",schemaPath:"#/properties/defaults/properties/cloud_init/properties/user_data_file/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.defaults.properties.cloud_init.properties.user_data_file,data:data99};
 if(vErrors === null){
 vErrors = [err228];
 }
@@ -2866,10 +2870,8 @@ vErrors.push(err228);
 }
 errors++;
 }
-}
-}
-else {
-const err229 = {instancePath:instancePath+"/defaults/iscsi",schemaPath:"#/properties/defaults/properties/iscsi/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.defaults.properties.iscsi.type,parentSchema:schema11.properties.defaults.properties.iscsi,data:data93};
+if(!pattern9.test(data99)){
+const err229 = {instancePath:instancePath+"/defaults/cloud_init/user_data_file",schemaPath:"#/properties/defaults/properties/cloud_init/properties/user_data_file/pattern",keyword:"pattern",params:{pattern: "^[^\\u0000-\\u001f\\u007f]+$"},message:"must match pattern \""+"^[^\\u0000-\\u001f\\u007f]+$"+"\"",schema:"^[^\\u0000-\\u001f\\u007f]+$",parentSchema:schema11.properties.defaults.properties.cloud_init.properties.user_data_file,data:data99};
 if(vErrors === null){
 vErrors = [err229];
 }
@@ -2879,12 +2881,8 @@ vErrors.push(err229);
 errors++;
 }
 }
-if(data85.hardware !== undefined){
-let data99 = data85.hardware;
-if(data99 && typeof data99 == "object" && !Array.isArray(data99)){
-for(const key16 in data99){
-if(!((((((((key16 === "memory_gib") || (key16 === "cpus")) || (key16 === "disk_gib")) || (key16 === "data_disk_gib")) || (key16 === "nic_speed_mbps")) || (key16 === "nic_driver")) || (key16 === "virtualized")) || (key16 === "kvm"))){
-const err230 = {instancePath:instancePath+"/defaults/hardware",schemaPath:"#/properties/defaults/properties/hardware/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key16},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.defaults.properties.hardware,data:data99};
+else {
+const err230 = {instancePath:instancePath+"/defaults/cloud_init/user_data_file",schemaPath:"#/properties/defaults/properties/cloud_init/properties/user_data_file/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.cloud_init.properties.user_data_file.type,parentSchema:schema11.properties.defaults.properties.cloud_init.properties.user_data_file,data:data99};
 if(vErrors === null){
 vErrors = [err230];
 }
@@ -2894,11 +2892,10 @@ vErrors.push(err230);
 errors++;
 }
 }
-if(data99.memory_gib !== undefined){
-let data100 = data99.memory_gib;
-if((typeof data100 == "number") && (isFinite(data100))){
-if(data100 > 65536 || isNaN(data100)){
-const err231 = {instancePath:instancePath+"/defaults/hardware/memory_gib",schemaPath:"#/properties/defaults/properties/hardware/properties/memory_gib/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65536},message:"must be <= 65536",schema:65536,parentSchema:schema11.properties.defaults.properties.hardware.properties.memory_gib,data:data100};
+if(data97.vendor_data !== undefined){
+let data100 = data97.vendor_data;
+if(!(data100 && typeof data100 == "object" && !Array.isArray(data100))){
+const err231 = {instancePath:instancePath+"/defaults/cloud_init/vendor_data",schemaPath:"#/properties/defaults/properties/cloud_init/properties/vendor_data/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.defaults.properties.cloud_init.properties.vendor_data.type,parentSchema:schema11.properties.defaults.properties.cloud_init.properties.vendor_data,data:data100};
 if(vErrors === null){
 vErrors = [err231];
 }
@@ -2907,8 +2904,11 @@ vErrors.push(err231);
 }
 errors++;
 }
-if(data100 < 0.5 || isNaN(data100)){
-const err232 = {instancePath:instancePath+"/defaults/hardware/memory_gib",schemaPath:"#/properties/defaults/properties/hardware/properties/memory_gib/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0.5},message:"must be >= 0.5",schema:0.5,parentSchema:schema11.properties.defaults.properties.hardware.properties.memory_gib,data:data100};
+}
+if(data97.meta_data !== undefined){
+let data101 = data97.meta_data;
+if(!(data101 && typeof data101 == "object" && !Array.isArray(data101))){
+const err232 = {instancePath:instancePath+"/defaults/cloud_init/meta_data",schemaPath:"#/properties/defaults/properties/cloud_init/properties/meta_data/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.defaults.properties.cloud_init.properties.meta_data.type,parentSchema:schema11.properties.defaults.properties.cloud_init.properties.meta_data,data:data101};
 if(vErrors === null){
 vErrors = [err232];
 }
@@ -2918,8 +2918,9 @@ vErrors.push(err232);
 errors++;
 }
 }
+}
 else {
-const err233 = {instancePath:instancePath+"/defaults/hardware/memory_gib",schemaPath:"#/properties/defaults/properties/hardware/properties/memory_gib/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.defaults.properties.hardware.properties.memory_gib.type,parentSchema:schema11.properties.defaults.properties.hardware.properties.memory_gib,data:data100};
+const err233 = {instancePath:instancePath+"/defaults/cloud_init",schemaPath:"#/properties/defaults/properties/cloud_init/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.defaults.properties.cloud_init.type,parentSchema:schema11.properties.defaults.properties.cloud_init,data:data97};
 if(vErrors === null){
 vErrors = [err233];
 }
@@ -2929,10 +2930,10 @@ vErrors.push(err233);
 errors++;
 }
 }
-if(data99.cpus !== undefined){
-let data101 = data99.cpus;
-if(!(((typeof data101 == "number") && (!(data101 % 1) && !isNaN(data101))) && (isFinite(data101)))){
-const err234 = {instancePath:instancePath+"/defaults/hardware/cpus",schemaPath:"#/properties/defaults/properties/hardware/properties/cpus/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.defaults.properties.hardware.properties.cpus.type,parentSchema:schema11.properties.defaults.properties.hardware.properties.cpus,data:data101};
+if(data95.arch !== undefined){
+let data102 = data95.arch;
+if(typeof data102 !== "string"){
+const err234 = {instancePath:instancePath+"/defaults/arch",schemaPath:"#/properties/defaults/properties/arch/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.arch.type,parentSchema:schema11.properties.defaults.properties.arch,data:data102};
 if(vErrors === null){
 vErrors = [err234];
 }
@@ -2941,9 +2942,8 @@ vErrors.push(err234);
 }
 errors++;
 }
-if((typeof data101 == "number") && (isFinite(data101))){
-if(data101 > 4096 || isNaN(data101)){
-const err235 = {instancePath:instancePath+"/defaults/hardware/cpus",schemaPath:"#/properties/defaults/properties/hardware/properties/cpus/maximum",keyword:"maximum",params:{comparison: "<=", limit: 4096},message:"must be <= 4096",schema:4096,parentSchema:schema11.properties.defaults.properties.hardware.properties.cpus,data:data101};
+if(!((data102 === "x86_64") || (data102 === "arm64"))){
+const err235 = {instancePath:instancePath+"/defaults/arch",schemaPath:"#/properties/defaults/properties/arch/enum",keyword:"enum",params:{allowedValues: schema11.properties.defaults.properties.arch.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.defaults.properties.arch.enum,parentSchema:schema11.properties.defaults.properties.arch,data:data102};
 if(vErrors === null){
 vErrors = [err235];
 }
@@ -2952,8 +2952,12 @@ vErrors.push(err235);
 }
 errors++;
 }
-if(data101 < 1 || isNaN(data101)){
-const err236 = {instancePath:instancePath+"/defaults/hardware/cpus",schemaPath:"#/properties/defaults/properties/hardware/properties/cpus/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.defaults.properties.hardware.properties.cpus,data:data101};
+}
+if(data95.iscsi !== undefined){
+let data103 = data95.iscsi;
+if(data103 && typeof data103 == "object" && !Array.isArray(data103)){
+if(data103.server === undefined){
+const err236 = {instancePath:instancePath+"/defaults/iscsi",schemaPath:"#/properties/defaults/properties/iscsi/required",keyword:"required",params:{missingProperty: "server"},message:"must have required property '"+"server"+"'",schema:schema11.properties.defaults.properties.iscsi.required,parentSchema:schema11.properties.defaults.properties.iscsi,data:data103};
 if(vErrors === null){
 vErrors = [err236];
 }
@@ -2962,13 +2966,8 @@ vErrors.push(err236);
 }
 errors++;
 }
-}
-}
-if(data99.disk_gib !== undefined){
-let data102 = data99.disk_gib;
-if((typeof data102 == "number") && (isFinite(data102))){
-if(data102 > 1048576 || isNaN(data102)){
-const err237 = {instancePath:instancePath+"/defaults/hardware/disk_gib",schemaPath:"#/properties/defaults/properties/hardware/properties/disk_gib/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1048576},message:"must be <= 1048576",schema:1048576,parentSchema:schema11.properties.defaults.properties.hardware.properties.disk_gib,data:data102};
+if(data103.target === undefined){
+const err237 = {instancePath:instancePath+"/defaults/iscsi",schemaPath:"#/properties/defaults/properties/iscsi/required",keyword:"required",params:{missingProperty: "target"},message:"must have required property '"+"target"+"'",schema:schema11.properties.defaults.properties.iscsi.required,parentSchema:schema11.properties.defaults.properties.iscsi,data:data103};
 if(vErrors === null){
 vErrors = [err237];
 }
@@ -2977,8 +2976,9 @@ vErrors.push(err237);
 }
 errors++;
 }
-if(data102 < 1 || isNaN(data102)){
-const err238 = {instancePath:instancePath+"/defaults/hardware/disk_gib",schemaPath:"#/properties/defaults/properties/hardware/properties/disk_gib/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.defaults.properties.hardware.properties.disk_gib,data:data102};
+for(const key16 in data103){
+if(!(((((key16 === "server") || (key16 === "port")) || (key16 === "lun")) || (key16 === "target")) || (key16 === "initiator"))){
+const err238 = {instancePath:instancePath+"/defaults/iscsi",schemaPath:"#/properties/defaults/properties/iscsi/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key16},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.defaults.properties.iscsi,data:data103};
 if(vErrors === null){
 vErrors = [err238];
 }
@@ -2988,8 +2988,10 @@ vErrors.push(err238);
 errors++;
 }
 }
-else {
-const err239 = {instancePath:instancePath+"/defaults/hardware/disk_gib",schemaPath:"#/properties/defaults/properties/hardware/properties/disk_gib/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.defaults.properties.hardware.properties.disk_gib.type,parentSchema:schema11.properties.defaults.properties.hardware.properties.disk_gib,data:data102};
+if(data103.server !== undefined){
+let data104 = data103.server;
+if(typeof data104 !== "string"){
+const err239 = {instancePath:instancePath+"/defaults/iscsi/server",schemaPath:"#/properties/defaults/properties/iscsi/properties/server/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.iscsi.properties.server.type,parentSchema:schema11.properties.defaults.properties.iscsi.properties.server,data:data104};
 if(vErrors === null){
 vErrors = [err239];
 }
@@ -2999,11 +3001,10 @@ vErrors.push(err239);
 errors++;
 }
 }
-if(data99.data_disk_gib !== undefined){
-let data103 = data99.data_disk_gib;
-if((typeof data103 == "number") && (isFinite(data103))){
-if(data103 > 1048576 || isNaN(data103)){
-const err240 = {instancePath:instancePath+"/defaults/hardware/data_disk_gib",schemaPath:"#/properties/defaults/properties/hardware/properties/data_disk_gib/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1048576},message:"must be <= 1048576",schema:1048576,parentSchema:schema11.properties.defaults.properties.hardware.properties.data_disk_gib,data:data103};
+if(data103.port !== undefined){
+let data105 = data103.port;
+if(!(((typeof data105 == "number") && (!(data105 % 1) && !isNaN(data105))) && (isFinite(data105)))){
+const err240 = {instancePath:instancePath+"/defaults/iscsi/port",schemaPath:"#/properties/defaults/properties/iscsi/properties/port/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.defaults.properties.iscsi.properties.port.type,parentSchema:schema11.properties.defaults.properties.iscsi.properties.port,data:data105};
 if(vErrors === null){
 vErrors = [err240];
 }
@@ -3012,8 +3013,9 @@ vErrors.push(err240);
 }
 errors++;
 }
-if(data103 < 1 || isNaN(data103)){
-const err241 = {instancePath:instancePath+"/defaults/hardware/data_disk_gib",schemaPath:"#/properties/defaults/properties/hardware/properties/data_disk_gib/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.defaults.properties.hardware.properties.data_disk_gib,data:data103};
+if((typeof data105 == "number") && (isFinite(data105))){
+if(data105 > 65535 || isNaN(data105)){
+const err241 = {instancePath:instancePath+"/defaults/iscsi/port",schemaPath:"#/properties/defaults/properties/iscsi/properties/port/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535",schema:65535,parentSchema:schema11.properties.defaults.properties.iscsi.properties.port,data:data105};
 if(vErrors === null){
 vErrors = [err241];
 }
@@ -3022,9 +3024,8 @@ vErrors.push(err241);
 }
 errors++;
 }
-}
-else {
-const err242 = {instancePath:instancePath+"/defaults/hardware/data_disk_gib",schemaPath:"#/properties/defaults/properties/hardware/properties/data_disk_gib/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.defaults.properties.hardware.properties.data_disk_gib.type,parentSchema:schema11.properties.defaults.properties.hardware.properties.data_disk_gib,data:data103};
+if(data105 < 1 || isNaN(data105)){
+const err242 = {instancePath:instancePath+"/defaults/iscsi/port",schemaPath:"#/properties/defaults/properties/iscsi/properties/port/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.defaults.properties.iscsi.properties.port,data:data105};
 if(vErrors === null){
 vErrors = [err242];
 }
@@ -3034,10 +3035,11 @@ vErrors.push(err242);
 errors++;
 }
 }
-if(data99.nic_speed_mbps !== undefined){
-let data104 = data99.nic_speed_mbps;
-if(!(((typeof data104 == "number") && (!(data104 % 1) && !isNaN(data104))) && (isFinite(data104)))){
-const err243 = {instancePath:instancePath+"/defaults/hardware/nic_speed_mbps",schemaPath:"#/properties/defaults/properties/hardware/properties/nic_speed_mbps/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.defaults.properties.hardware.properties.nic_speed_mbps.type,parentSchema:schema11.properties.defaults.properties.hardware.properties.nic_speed_mbps,data:data104};
+}
+if(data103.lun !== undefined){
+let data106 = data103.lun;
+if(!(((typeof data106 == "number") && (!(data106 % 1) && !isNaN(data106))) && (isFinite(data106)))){
+const err243 = {instancePath:instancePath+"/defaults/iscsi/lun",schemaPath:"#/properties/defaults/properties/iscsi/properties/lun/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.defaults.properties.iscsi.properties.lun.type,parentSchema:schema11.properties.defaults.properties.iscsi.properties.lun,data:data106};
 if(vErrors === null){
 vErrors = [err243];
 }
@@ -3046,9 +3048,9 @@ vErrors.push(err243);
 }
 errors++;
 }
-if((typeof data104 == "number") && (isFinite(data104))){
-if(data104 > 1000000 || isNaN(data104)){
-const err244 = {instancePath:instancePath+"/defaults/hardware/nic_speed_mbps",schemaPath:"#/properties/defaults/properties/hardware/properties/nic_speed_mbps/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000},message:"must be <= 1000000",schema:1000000,parentSchema:schema11.properties.defaults.properties.hardware.properties.nic_speed_mbps,data:data104};
+if((typeof data106 == "number") && (isFinite(data106))){
+if(data106 > 255 || isNaN(data106)){
+const err244 = {instancePath:instancePath+"/defaults/iscsi/lun",schemaPath:"#/properties/defaults/properties/iscsi/properties/lun/maximum",keyword:"maximum",params:{comparison: "<=", limit: 255},message:"must be <= 255",schema:255,parentSchema:schema11.properties.defaults.properties.iscsi.properties.lun,data:data106};
 if(vErrors === null){
 vErrors = [err244];
 }
@@ -3057,8 +3059,8 @@ vErrors.push(err244);
 }
 errors++;
 }
-if(data104 < 10 || isNaN(data104)){
-const err245 = {instancePath:instancePath+"/defaults/hardware/nic_speed_mbps",schemaPath:"#/properties/defaults/properties/hardware/properties/nic_speed_mbps/minimum",keyword:"minimum",params:{comparison: ">=", limit: 10},message:"must be >= 10",schema:10,parentSchema:schema11.properties.defaults.properties.hardware.properties.nic_speed_mbps,data:data104};
+if(data106 < 0 || isNaN(data106)){
+const err245 = {instancePath:instancePath+"/defaults/iscsi/lun",schemaPath:"#/properties/defaults/properties/iscsi/properties/lun/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.defaults.properties.iscsi.properties.lun,data:data106};
 if(vErrors === null){
 vErrors = [err245];
 }
@@ -3069,11 +3071,11 @@ errors++;
 }
 }
 }
-if(data99.nic_driver !== undefined){
-let data105 = data99.nic_driver;
-if(typeof data105 === "string"){
-if(!pattern30.test(data105)){
-const err246 = {instancePath:instancePath+"/defaults/hardware/nic_driver",schemaPath:"#/properties/defaults/properties/hardware/properties/nic_driver/pattern",keyword:"pattern",params:{pattern: "^[a-z0-9_]{1,32}$"},message:"must match pattern \""+"^[a-z0-9_]{1,32}$"+"\"",schema:"^[a-z0-9_]{1,32}$",parentSchema:schema11.properties.defaults.properties.hardware.properties.nic_driver,data:data105};
+if(data103.target !== undefined){
+let data107 = data103.target;
+if(typeof data107 === "string"){
+if(func3(data107) > 223){
+const err246 = {instancePath:instancePath+"/defaults/iscsi/target",schemaPath:"#/properties/defaults/properties/iscsi/properties/target/maxLength",keyword:"maxLength",params:{limit: 223},message:"must NOT have more than 223 characters",schema:223,parentSchema:schema11.properties.defaults.properties.iscsi.properties.target,data:data107};
 if(vErrors === null){
 vErrors = [err246];
 }
@@ -3082,9 +3084,8 @@ vErrors.push(err246);
 }
 errors++;
 }
-}
-else {
-const err247 = {instancePath:instancePath+"/defaults/hardware/nic_driver",schemaPath:"#/properties/defaults/properties/hardware/properties/nic_driver/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.hardware.properties.nic_driver.type,parentSchema:schema11.properties.defaults.properties.hardware.properties.nic_driver,data:data105};
+if(!pattern29.test(data107)){
+const err247 = {instancePath:instancePath+"/defaults/iscsi/target",schemaPath:"#/properties/defaults/properties/iscsi/properties/target/pattern",keyword:"pattern",params:{pattern: "^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$"},message:"must match pattern \""+"^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$"+"\"",schema:"^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$",parentSchema:schema11.properties.defaults.properties.iscsi.properties.target,data:data107};
 if(vErrors === null){
 vErrors = [err247];
 }
@@ -3094,10 +3095,8 @@ vErrors.push(err247);
 errors++;
 }
 }
-if(data99.virtualized !== undefined){
-let data106 = data99.virtualized;
-if(typeof data106 !== "boolean"){
-const err248 = {instancePath:instancePath+"/defaults/hardware/virtualized",schemaPath:"#/properties/defaults/properties/hardware/properties/virtualized/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.defaults.properties.hardware.properties.virtualized.type,parentSchema:schema11.properties.defaults.properties.hardware.properties.virtualized,data:data106};
+else {
+const err248 = {instancePath:instancePath+"/defaults/iscsi/target",schemaPath:"#/properties/defaults/properties/iscsi/properties/target/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.iscsi.properties.target.type,parentSchema:schema11.properties.defaults.properties.iscsi.properties.target,data:data107};
 if(vErrors === null){
 vErrors = [err248];
 }
@@ -3107,10 +3106,11 @@ vErrors.push(err248);
 errors++;
 }
 }
-if(data99.kvm !== undefined){
-let data107 = data99.kvm;
-if(typeof data107 !== "boolean"){
-const err249 = {instancePath:instancePath+"/defaults/hardware/kvm",schemaPath:"#/properties/defaults/properties/hardware/properties/kvm/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.defaults.properties.hardware.properties.kvm.type,parentSchema:schema11.properties.defaults.properties.hardware.properties.kvm,data:data107};
+if(data103.initiator !== undefined){
+let data108 = data103.initiator;
+if(typeof data108 === "string"){
+if(func3(data108) > 223){
+const err249 = {instancePath:instancePath+"/defaults/iscsi/initiator",schemaPath:"#/properties/defaults/properties/iscsi/properties/initiator/maxLength",keyword:"maxLength",params:{limit: 223},message:"must NOT have more than 223 characters",schema:223,parentSchema:schema11.properties.defaults.properties.iscsi.properties.initiator,data:data108};
 if(vErrors === null){
 vErrors = [err249];
 }
@@ -3119,10 +3119,8 @@ vErrors.push(err249);
 }
 errors++;
 }
-}
-}
-else {
-const err250 = {instancePath:instancePath+"/defaults/hardware",schemaPath:"#/properties/defaults/properties/hardware/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.defaults.properties.hardware.type,parentSchema:schema11.properties.defaults.properties.hardware,data:data99};
+if(!pattern29.test(data108)){
+const err250 = {instancePath:instancePath+"/defaults/iscsi/initiator",schemaPath:"#/properties/defaults/properties/iscsi/properties/initiator/pattern",keyword:"pattern",params:{pattern: "^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$"},message:"must match pattern \""+"^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$"+"\"",schema:"^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$",parentSchema:schema11.properties.defaults.properties.iscsi.properties.initiator,data:data108};
 if(vErrors === null){
 vErrors = [err250];
 }
@@ -3132,12 +3130,8 @@ vErrors.push(err250);
 errors++;
 }
 }
-if(data85.bmc !== undefined){
-let data108 = data85.bmc;
-if(data108 && typeof data108 == "object" && !Array.isArray(data108)){
-for(const key17 in data108){
-if(!((((((key17 === "type") || (key17 === "address")) || (key17 === "user")) || (key17 === "password")) || (key17 === "system")) || (key17 === "insecure"))){
-const err251 = {instancePath:instancePath+"/defaults/bmc",schemaPath:"#/properties/defaults/properties/bmc/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key17},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.defaults.properties.bmc,data:data108};
+else {
+const err251 = {instancePath:instancePath+"/defaults/iscsi/initiator",schemaPath:"#/properties/defaults/properties/iscsi/properties/initiator/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.iscsi.properties.initiator.type,parentSchema:schema11.properties.defaults.properties.iscsi.properties.initiator,data:data108};
 if(vErrors === null){
 vErrors = [err251];
 }
@@ -3147,10 +3141,9 @@ vErrors.push(err251);
 errors++;
 }
 }
-if(data108.type !== undefined){
-let data109 = data108.type;
-if(typeof data109 !== "string"){
-const err252 = {instancePath:instancePath+"/defaults/bmc/type",schemaPath:"#/properties/defaults/properties/bmc/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.bmc.properties.type.type,parentSchema:schema11.properties.defaults.properties.bmc.properties.type,data:data109};
+}
+else {
+const err252 = {instancePath:instancePath+"/defaults/iscsi",schemaPath:"#/properties/defaults/properties/iscsi/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.defaults.properties.iscsi.type,parentSchema:schema11.properties.defaults.properties.iscsi,data:data103};
 if(vErrors === null){
 vErrors = [err252];
 }
@@ -3159,8 +3152,13 @@ vErrors.push(err252);
 }
 errors++;
 }
-if(!((data109 === "redfish") || (data109 === "ipmi"))){
-const err253 = {instancePath:instancePath+"/defaults/bmc/type",schemaPath:"#/properties/defaults/properties/bmc/properties/type/enum",keyword:"enum",params:{allowedValues: schema11.properties.defaults.properties.bmc.properties.type.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.defaults.properties.bmc.properties.type.enum,parentSchema:schema11.properties.defaults.properties.bmc.properties.type,data:data109};
+}
+if(data95.hardware !== undefined){
+let data109 = data95.hardware;
+if(data109 && typeof data109 == "object" && !Array.isArray(data109)){
+for(const key17 in data109){
+if(!((((((((key17 === "memory_gib") || (key17 === "cpus")) || (key17 === "disk_gib")) || (key17 === "data_disk_gib")) || (key17 === "nic_speed_mbps")) || (key17 === "nic_driver")) || (key17 === "virtualized")) || (key17 === "kvm"))){
+const err253 = {instancePath:instancePath+"/defaults/hardware",schemaPath:"#/properties/defaults/properties/hardware/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key17},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.defaults.properties.hardware,data:data109};
 if(vErrors === null){
 vErrors = [err253];
 }
@@ -3170,11 +3168,11 @@ vErrors.push(err253);
 errors++;
 }
 }
-if(data108.address !== undefined){
-let data110 = data108.address;
-if(typeof data110 === "string"){
-if(func3(data110) > 260){
-const err254 = {instancePath:instancePath+"/defaults/bmc/address",schemaPath:"#/properties/defaults/properties/bmc/properties/address/maxLength",keyword:"maxLength",params:{limit: 260},message:"must NOT have more than 260 characters",schema:260,parentSchema:schema11.properties.defaults.properties.bmc.properties.address,data:data110};
+if(data109.memory_gib !== undefined){
+let data110 = data109.memory_gib;
+if((typeof data110 == "number") && (isFinite(data110))){
+if(data110 > 65536 || isNaN(data110)){
+const err254 = {instancePath:instancePath+"/defaults/hardware/memory_gib",schemaPath:"#/properties/defaults/properties/hardware/properties/memory_gib/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65536},message:"must be <= 65536",schema:65536,parentSchema:schema11.properties.defaults.properties.hardware.properties.memory_gib,data:data110};
 if(vErrors === null){
 vErrors = [err254];
 }
@@ -3183,8 +3181,8 @@ vErrors.push(err254);
 }
 errors++;
 }
-if(!pattern31.test(data110)){
-const err255 = {instancePath:instancePath+"/defaults/bmc/address",schemaPath:"#/properties/defaults/properties/bmc/properties/address/pattern",keyword:"pattern",params:{pattern: "^(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?=[0-9A-Fa-f:.]*:)[0-9A-Fa-f:.]{2,45}\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?$"},message:"must match pattern \""+"^(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?=[0-9A-Fa-f:.]*:)[0-9A-Fa-f:.]{2,45}\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?$"+"\"",schema:"^(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?=[0-9A-Fa-f:.]*:)[0-9A-Fa-f:.]{2,45}\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?$",parentSchema:schema11.properties.defaults.properties.bmc.properties.address,data:data110};
+if(data110 < 0.5 || isNaN(data110)){
+const err255 = {instancePath:instancePath+"/defaults/hardware/memory_gib",schemaPath:"#/properties/defaults/properties/hardware/properties/memory_gib/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0.5},message:"must be >= 0.5",schema:0.5,parentSchema:schema11.properties.defaults.properties.hardware.properties.memory_gib,data:data110};
 if(vErrors === null){
 vErrors = [err255];
 }
@@ -3195,7 +3193,7 @@ errors++;
 }
 }
 else {
-const err256 = {instancePath:instancePath+"/defaults/bmc/address",schemaPath:"#/properties/defaults/properties/bmc/properties/address/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.bmc.properties.address.type,parentSchema:schema11.properties.defaults.properties.bmc.properties.address,data:data110};
+const err256 = {instancePath:instancePath+"/defaults/hardware/memory_gib",schemaPath:"#/properties/defaults/properties/hardware/properties/memory_gib/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.defaults.properties.hardware.properties.memory_gib.type,parentSchema:schema11.properties.defaults.properties.hardware.properties.memory_gib,data:data110};
 if(vErrors === null){
 vErrors = [err256];
 }
@@ -3205,11 +3203,10 @@ vErrors.push(err256);
 errors++;
 }
 }
-if(data108.user !== undefined){
-let data111 = data108.user;
-if(data111 && typeof data111 == "object" && !Array.isArray(data111)){
-if(data111.env === undefined){
-const err257 = {instancePath:instancePath+"/defaults/bmc/user",schemaPath:"#/properties/defaults/properties/bmc/properties/user/required",keyword:"required",params:{missingProperty: "env"},message:"must have required property '"+"env"+"'",schema:schema11.properties.defaults.properties.bmc.properties.user.required,parentSchema:schema11.properties.defaults.properties.bmc.properties.user,data:data111};
+if(data109.cpus !== undefined){
+let data111 = data109.cpus;
+if(!(((typeof data111 == "number") && (!(data111 % 1) && !isNaN(data111))) && (isFinite(data111)))){
+const err257 = {instancePath:instancePath+"/defaults/hardware/cpus",schemaPath:"#/properties/defaults/properties/hardware/properties/cpus/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.defaults.properties.hardware.properties.cpus.type,parentSchema:schema11.properties.defaults.properties.hardware.properties.cpus,data:data111};
 if(vErrors === null){
 vErrors = [err257];
 }
@@ -3218,9 +3215,9 @@ vErrors.push(err257);
 }
 errors++;
 }
-for(const key18 in data111){
-if(!(key18 === "env")){
-const err258 = {instancePath:instancePath+"/defaults/bmc/user",schemaPath:"#/properties/defaults/properties/bmc/properties/user/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key18},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.defaults.properties.bmc.properties.user,data:data111};
+if((typeof data111 == "number") && (isFinite(data111))){
+if(data111 > 4096 || isNaN(data111)){
+const err258 = {instancePath:instancePath+"/defaults/hardware/cpus",schemaPath:"#/properties/defaults/properties/hardware/properties/cpus/maximum",keyword:"maximum",params:{comparison: "<=", limit: 4096},message:"must be <= 4096",schema:4096,parentSchema:schema11.properties.defaults.properties.hardware.properties.cpus,data:data111};
 if(vErrors === null){
 vErrors = [err258];
 }
@@ -3229,12 +3226,8 @@ vErrors.push(err258);
 }
 errors++;
 }
-}
-if(data111.env !== undefined){
-let data112 = data111.env;
-if(typeof data112 === "string"){
-if(!pattern32.test(data112)){
-const err259 = {instancePath:instancePath+"/defaults/bmc/user/env",schemaPath:"#/properties/defaults/properties/bmc/properties/user/properties/env/pattern",keyword:"pattern",params:{pattern: "^[A-Z_][A-Z0-9_]{0,63}$"},message:"must match pattern \""+"^[A-Z_][A-Z0-9_]{0,63}$"+"\"",schema:"^[A-Z_][A-Z0-9_]{0,63}$",parentSchema:schema11.properties.defaults.properties.bmc.properties.user.properties.env,data:data112};
+if(data111 < 1 || isNaN(data111)){
+const err259 = {instancePath:instancePath+"/defaults/hardware/cpus",schemaPath:"#/properties/defaults/properties/hardware/properties/cpus/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.defaults.properties.hardware.properties.cpus,data:data111};
 if(vErrors === null){
 vErrors = [err259];
 }
@@ -3244,8 +3237,12 @@ vErrors.push(err259);
 errors++;
 }
 }
-else {
-const err260 = {instancePath:instancePath+"/defaults/bmc/user/env",schemaPath:"#/properties/defaults/properties/bmc/properties/user/properties/env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.bmc.properties.user.properties.env.type,parentSchema:schema11.properties.defaults.properties.bmc.properties.user.properties.env,data:data112};
+}
+if(data109.disk_gib !== undefined){
+let data112 = data109.disk_gib;
+if((typeof data112 == "number") && (isFinite(data112))){
+if(data112 > 1048576 || isNaN(data112)){
+const err260 = {instancePath:instancePath+"/defaults/hardware/disk_gib",schemaPath:"#/properties/defaults/properties/hardware/properties/disk_gib/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1048576},message:"must be <= 1048576",schema:1048576,parentSchema:schema11.properties.defaults.properties.hardware.properties.disk_gib,data:data112};
 if(vErrors === null){
 vErrors = [err260];
 }
@@ -3254,10 +3251,8 @@ vErrors.push(err260);
 }
 errors++;
 }
-}
-}
-else {
-const err261 = {instancePath:instancePath+"/defaults/bmc/user",schemaPath:"#/properties/defaults/properties/bmc/properties/user/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.defaults.properties.bmc.properties.user.type,parentSchema:schema11.properties.defaults.properties.bmc.properties.user,data:data111};
+if(data112 < 1 || isNaN(data112)){
+const err261 = {instancePath:instancePath+"/defaults/hardware/disk_gib",schemaPath:"#/properties/defaults/properties/hardware/properties/disk_gib/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.defaults.properties.hardware.properties.disk_gib,data:data112};
 if(vErrors === null){
 vErrors = [err261];
 }
@@ -3267,11 +3262,8 @@ vErrors.push(err261);
 errors++;
 }
 }
-if(data108.password !== undefined){
-let data113 = data108.password;
-if(data113 && typeof data113 == "object" && !Array.isArray(data113)){
-if(data113.env === undefined){
-const err262 = {instancePath:instancePath+"/defaults/bmc/password",schemaPath:"#/properties/defaults/properties/bmc/properties/password/required",keyword:"required",params:{missingProperty: "env"},message:"must have required property '"+"env"+"'",schema:schema11.properties.defaults.properties.bmc.properties.password.required,parentSchema:schema11.properties.defaults.properties.bmc.properties.password,data:data113};
+else {
+const err262 = {instancePath:instancePath+"/defaults/hardware/disk_gib",schemaPath:"#/properties/defaults/properties/hardware/properties/disk_gib/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.defaults.properties.hardware.properties.disk_gib.type,parentSchema:schema11.properties.defaults.properties.hardware.properties.disk_gib,data:data112};
 if(vErrors === null){
 vErrors = [err262];
 }
@@ -3280,9 +3272,12 @@ vErrors.push(err262);
 }
 errors++;
 }
-for(const key19 in data113){
-if(!(key19 === "env")){
-const err263 = {instancePath:instancePath+"/defaults/bmc/password",schemaPath:"#/properties/defaults/properties/bmc/properties/password/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key19},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.defaults.properties.bmc.properties.password,data:data113};
+}
+if(data109.data_disk_gib !== undefined){
+let data113 = data109.data_disk_gib;
+if((typeof data113 == "number") && (isFinite(data113))){
+if(data113 > 1048576 || isNaN(data113)){
+const err263 = {instancePath:instancePath+"/defaults/hardware/data_disk_gib",schemaPath:"#/properties/defaults/properties/hardware/properties/data_disk_gib/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1048576},message:"must be <= 1048576",schema:1048576,parentSchema:schema11.properties.defaults.properties.hardware.properties.data_disk_gib,data:data113};
 if(vErrors === null){
 vErrors = [err263];
 }
@@ -3291,12 +3286,8 @@ vErrors.push(err263);
 }
 errors++;
 }
-}
-if(data113.env !== undefined){
-let data114 = data113.env;
-if(typeof data114 === "string"){
-if(!pattern32.test(data114)){
-const err264 = {instancePath:instancePath+"/defaults/bmc/password/env",schemaPath:"#/properties/defaults/properties/bmc/properties/password/properties/env/pattern",keyword:"pattern",params:{pattern: "^[A-Z_][A-Z0-9_]{0,63}$"},message:"must match pattern \""+"^[A-Z_][A-Z0-9_]{0,63}$"+"\"",schema:"^[A-Z_][A-Z0-9_]{0,63}$",parentSchema:schema11.properties.defaults.properties.bmc.properties.password.properties.env,data:data114};
+if(data113 < 1 || isNaN(data113)){
+const err264 = {instancePath:instancePath+"/defaults/hardware/data_disk_gib",schemaPath:"#/properties/defaults/properties/hardware/properties/data_disk_gib/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.defaults.properties.hardware.properties.data_disk_gib,data:data113};
 if(vErrors === null){
 vErrors = [err264];
 }
@@ -3307,7 +3298,7 @@ errors++;
 }
 }
 else {
-const err265 = {instancePath:instancePath+"/defaults/bmc/password/env",schemaPath:"#/properties/defaults/properties/bmc/properties/password/properties/env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.bmc.properties.password.properties.env.type,parentSchema:schema11.properties.defaults.properties.bmc.properties.password.properties.env,data:data114};
+const err265 = {instancePath:instancePath+"/defaults/hardware/data_disk_gib",schemaPath:"#/properties/defaults/properties/hardware/properties/data_disk_gib/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.defaults.properties.hardware.properties.data_disk_gib.type,parentSchema:schema11.properties.defaults.properties.hardware.properties.data_disk_gib,data:data113};
 if(vErrors === null){
 vErrors = [err265];
 }
@@ -3317,9 +3308,10 @@ vErrors.push(err265);
 errors++;
 }
 }
-}
-else {
-const err266 = {instancePath:instancePath+"/defaults/bmc/password",schemaPath:"#/properties/defaults/properties/bmc/properties/password/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.defaults.properties.bmc.properties.password.type,parentSchema:schema11.properties.defaults.properties.bmc.properties.password,data:data113};
+if(data109.nic_speed_mbps !== undefined){
+let data114 = data109.nic_speed_mbps;
+if(!(((typeof data114 == "number") && (!(data114 % 1) && !isNaN(data114))) && (isFinite(data114)))){
+const err266 = {instancePath:instancePath+"/defaults/hardware/nic_speed_mbps",schemaPath:"#/properties/defaults/properties/hardware/properties/nic_speed_mbps/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.defaults.properties.hardware.properties.nic_speed_mbps.type,parentSchema:schema11.properties.defaults.properties.hardware.properties.nic_speed_mbps,data:data114};
 if(vErrors === null){
 vErrors = [err266];
 }
@@ -3328,12 +3320,9 @@ vErrors.push(err266);
 }
 errors++;
 }
-}
-if(data108.system !== undefined){
-let data115 = data108.system;
-if(typeof data115 === "string"){
-if(func3(data115) > 160){
-const err267 = {instancePath:instancePath+"/defaults/bmc/system",schemaPath:"#/properties/defaults/properties/bmc/properties/system/maxLength",keyword:"maxLength",params:{limit: 160},message:"must NOT have more than 160 characters",schema:160,parentSchema:schema11.properties.defaults.properties.bmc.properties.system,data:data115};
+if((typeof data114 == "number") && (isFinite(data114))){
+if(data114 > 1000000 || isNaN(data114)){
+const err267 = {instancePath:instancePath+"/defaults/hardware/nic_speed_mbps",schemaPath:"#/properties/defaults/properties/hardware/properties/nic_speed_mbps/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000},message:"must be <= 1000000",schema:1000000,parentSchema:schema11.properties.defaults.properties.hardware.properties.nic_speed_mbps,data:data114};
 if(vErrors === null){
 vErrors = [err267];
 }
@@ -3342,8 +3331,8 @@ vErrors.push(err267);
 }
 errors++;
 }
-if(!pattern34.test(data115)){
-const err268 = {instancePath:instancePath+"/defaults/bmc/system",schemaPath:"#/properties/defaults/properties/bmc/properties/system/pattern",keyword:"pattern",params:{pattern: "^/redfish/v1/Systems/[A-Za-z0-9_~-][A-Za-z0-9._~-]{0,127}$"},message:"must match pattern \""+"^/redfish/v1/Systems/[A-Za-z0-9_~-][A-Za-z0-9._~-]{0,127}$"+"\"",schema:"^/redfish/v1/Systems/[A-Za-z0-9_~-][A-Za-z0-9._~-]{0,127}$",parentSchema:schema11.properties.defaults.properties.bmc.properties.system,data:data115};
+if(data114 < 10 || isNaN(data114)){
+const err268 = {instancePath:instancePath+"/defaults/hardware/nic_speed_mbps",schemaPath:"#/properties/defaults/properties/hardware/properties/nic_speed_mbps/minimum",keyword:"minimum",params:{comparison: ">=", limit: 10},message:"must be >= 10",schema:10,parentSchema:schema11.properties.defaults.properties.hardware.properties.nic_speed_mbps,data:data114};
 if(vErrors === null){
 vErrors = [err268];
 }
@@ -3353,8 +3342,12 @@ vErrors.push(err268);
 errors++;
 }
 }
-else {
-const err269 = {instancePath:instancePath+"/defaults/bmc/system",schemaPath:"#/properties/defaults/properties/bmc/properties/system/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.bmc.properties.system.type,parentSchema:schema11.properties.defaults.properties.bmc.properties.system,data:data115};
+}
+if(data109.nic_driver !== undefined){
+let data115 = data109.nic_driver;
+if(typeof data115 === "string"){
+if(!pattern31.test(data115)){
+const err269 = {instancePath:instancePath+"/defaults/hardware/nic_driver",schemaPath:"#/properties/defaults/properties/hardware/properties/nic_driver/pattern",keyword:"pattern",params:{pattern: "^[a-z0-9_]{1,32}$"},message:"must match pattern \""+"^[a-z0-9_]{1,32}$"+"\"",schema:"^[a-z0-9_]{1,32}$",parentSchema:schema11.properties.defaults.properties.hardware.properties.nic_driver,data:data115};
 if(vErrors === null){
 vErrors = [err269];
 }
@@ -3364,10 +3357,8 @@ vErrors.push(err269);
 errors++;
 }
 }
-if(data108.insecure !== undefined){
-let data116 = data108.insecure;
-if(typeof data116 !== "boolean"){
-const err270 = {instancePath:instancePath+"/defaults/bmc/insecure",schemaPath:"#/properties/defaults/properties/bmc/properties/insecure/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.defaults.properties.bmc.properties.insecure.type,parentSchema:schema11.properties.defaults.properties.bmc.properties.insecure,data:data116};
+else {
+const err270 = {instancePath:instancePath+"/defaults/hardware/nic_driver",schemaPath:"#/properties/defaults/properties/hardware/properties/nic_driver/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.hardware.properties.nic_driver.type,parentSchema:schema11.properties.defaults.properties.hardware.properties.nic_driver,data:data115};
 if(vErrors === null){
 vErrors = [err270];
 }
@@ -3377,9 +3368,10 @@ vErrors.push(err270);
 errors++;
 }
 }
-}
-else {
-const err271 = {instancePath:instancePath+"/defaults/bmc",schemaPath:"#/properties/defaults/properties/bmc/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.defaults.properties.bmc.type,parentSchema:schema11.properties.defaults.properties.bmc,data:data108};
+if(data109.virtualized !== undefined){
+let data116 = data109.virtualized;
+if(typeof data116 !== "boolean"){
+const err271 = {instancePath:instancePath+"/defaults/hardware/virtualized",schemaPath:"#/properties/defaults/properties/hardware/properties/virtualized/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.defaults.properties.hardware.properties.virtualized.type,parentSchema:schema11.properties.defaults.properties.hardware.properties.virtualized,data:data116};
 if(vErrors === null){
 vErrors = [err271];
 }
@@ -3389,11 +3381,10 @@ vErrors.push(err271);
 errors++;
 }
 }
-if(data85.harvester_version !== undefined){
-let data117 = data85.harvester_version;
-if(typeof data117 === "string"){
-if(func3(data117) > 32){
-const err272 = {instancePath:instancePath+"/defaults/harvester_version",schemaPath:"#/properties/defaults/properties/harvester_version/maxLength",keyword:"maxLength",params:{limit: 32},message:"must NOT have more than 32 characters",schema:32,parentSchema:schema11.properties.defaults.properties.harvester_version,data:data117};
+if(data109.kvm !== undefined){
+let data117 = data109.kvm;
+if(typeof data117 !== "boolean"){
+const err272 = {instancePath:instancePath+"/defaults/hardware/kvm",schemaPath:"#/properties/defaults/properties/hardware/properties/kvm/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.defaults.properties.hardware.properties.kvm.type,parentSchema:schema11.properties.defaults.properties.hardware.properties.kvm,data:data117};
 if(vErrors === null){
 vErrors = [err272];
 }
@@ -3402,8 +3393,10 @@ vErrors.push(err272);
 }
 errors++;
 }
-if(!pattern1.test(data117)){
-const err273 = {instancePath:instancePath+"/defaults/harvester_version",schemaPath:"#/properties/defaults/properties/harvester_version/pattern",keyword:"pattern",params:{pattern: "^v[0-9]+\\.[0-9]+\\.[0-9]+(-rc[0-9]+)?$"},message:"must match pattern \""+"^v[0-9]+\\.[0-9]+\\.[0-9]+(-rc[0-9]+)?$"+"\"",schema:"^v[0-9]+\\.[0-9]+\\.[0-9]+(-rc[0-9]+)?$",parentSchema:schema11.properties.defaults.properties.harvester_version,data:data117};
+}
+}
+else {
+const err273 = {instancePath:instancePath+"/defaults/hardware",schemaPath:"#/properties/defaults/properties/hardware/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.defaults.properties.hardware.type,parentSchema:schema11.properties.defaults.properties.hardware,data:data109};
 if(vErrors === null){
 vErrors = [err273];
 }
@@ -3413,8 +3406,12 @@ vErrors.push(err273);
 errors++;
 }
 }
-else {
-const err274 = {instancePath:instancePath+"/defaults/harvester_version",schemaPath:"#/properties/defaults/properties/harvester_version/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.harvester_version.type,parentSchema:schema11.properties.defaults.properties.harvester_version,data:data117};
+if(data95.bmc !== undefined){
+let data118 = data95.bmc;
+if(data118 && typeof data118 == "object" && !Array.isArray(data118)){
+for(const key18 in data118){
+if(!((((((key18 === "type") || (key18 === "address")) || (key18 === "user")) || (key18 === "password")) || (key18 === "system")) || (key18 === "insecure"))){
+const err274 = {instancePath:instancePath+"/defaults/bmc",schemaPath:"#/properties/defaults/properties/bmc/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key18},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.defaults.properties.bmc,data:data118};
 if(vErrors === null){
 vErrors = [err274];
 }
@@ -3424,11 +3421,10 @@ vErrors.push(err274);
 errors++;
 }
 }
-if(data85.profile !== undefined){
-let data118 = data85.profile;
-if(typeof data118 === "string"){
-if(!pattern0.test(data118)){
-const err275 = {instancePath:instancePath+"/defaults/profile",schemaPath:"#/properties/defaults/properties/profile/pattern",keyword:"pattern",params:{pattern: "^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$"},message:"must match pattern \""+"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$"+"\"",schema:"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$",parentSchema:schema11.properties.defaults.properties.profile,data:data118};
+if(data118.type !== undefined){
+let data119 = data118.type;
+if(typeof data119 !== "string"){
+const err275 = {instancePath:instancePath+"/defaults/bmc/type",schemaPath:"#/properties/defaults/properties/bmc/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.bmc.properties.type.type,parentSchema:schema11.properties.defaults.properties.bmc.properties.type,data:data119};
 if(vErrors === null){
 vErrors = [err275];
 }
@@ -3437,9 +3433,8 @@ vErrors.push(err275);
 }
 errors++;
 }
-}
-else {
-const err276 = {instancePath:instancePath+"/defaults/profile",schemaPath:"#/properties/defaults/properties/profile/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.profile.type,parentSchema:schema11.properties.defaults.properties.profile,data:data118};
+if(!((data119 === "redfish") || (data119 === "ipmi"))){
+const err276 = {instancePath:instancePath+"/defaults/bmc/type",schemaPath:"#/properties/defaults/properties/bmc/properties/type/enum",keyword:"enum",params:{allowedValues: schema11.properties.defaults.properties.bmc.properties.type.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.defaults.properties.bmc.properties.type.enum,parentSchema:schema11.properties.defaults.properties.bmc.properties.type,data:data119};
 if(vErrors === null){
 vErrors = [err276];
 }
@@ -3449,10 +3444,11 @@ vErrors.push(err276);
 errors++;
 }
 }
-if(data85.harvester_role !== undefined){
-let data119 = data85.harvester_role;
-if(typeof data119 !== "string"){
-const err277 = {instancePath:instancePath+"/defaults/harvester_role",schemaPath:"#/properties/defaults/properties/harvester_role/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.harvester_role.type,parentSchema:schema11.properties.defaults.properties.harvester_role,data:data119};
+if(data118.address !== undefined){
+let data120 = data118.address;
+if(typeof data120 === "string"){
+if(func3(data120) > 260){
+const err277 = {instancePath:instancePath+"/defaults/bmc/address",schemaPath:"#/properties/defaults/properties/bmc/properties/address/maxLength",keyword:"maxLength",params:{limit: 260},message:"must NOT have more than 260 characters",schema:260,parentSchema:schema11.properties.defaults.properties.bmc.properties.address,data:data120};
 if(vErrors === null){
 vErrors = [err277];
 }
@@ -3461,8 +3457,8 @@ vErrors.push(err277);
 }
 errors++;
 }
-if(!((((data119 === "default") || (data119 === "management")) || (data119 === "worker")) || (data119 === "witness"))){
-const err278 = {instancePath:instancePath+"/defaults/harvester_role",schemaPath:"#/properties/defaults/properties/harvester_role/enum",keyword:"enum",params:{allowedValues: schema11.properties.defaults.properties.harvester_role.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.defaults.properties.harvester_role.enum,parentSchema:schema11.properties.defaults.properties.harvester_role,data:data119};
+if(!pattern32.test(data120)){
+const err278 = {instancePath:instancePath+"/defaults/bmc/address",schemaPath:"#/properties/defaults/properties/bmc/properties/address/pattern",keyword:"pattern",params:{pattern: "^(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?=[0-9A-Fa-f:.]*:)[0-9A-Fa-f:.]{2,45}\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?$"},message:"must match pattern \""+"^(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?=[0-9A-Fa-f:.]*:)[0-9A-Fa-f:.]{2,45}\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?$"+"\"",schema:"^(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?=[0-9A-Fa-f:.]*:)[0-9A-Fa-f:.]{2,45}\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?$",parentSchema:schema11.properties.defaults.properties.bmc.properties.address,data:data120};
 if(vErrors === null){
 vErrors = [err278];
 }
@@ -3472,12 +3468,8 @@ vErrors.push(err278);
 errors++;
 }
 }
-if(data85.install !== undefined){
-let data120 = data85.install;
-if(data120 && typeof data120 == "object" && !Array.isArray(data120)){
-for(const key20 in data120){
-if(!(func2.call(schema11.properties.defaults.properties.install.properties, key20))){
-const err279 = {instancePath:instancePath+"/defaults/install",schemaPath:"#/properties/defaults/properties/install/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key20},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.defaults.properties.install,data:data120};
+else {
+const err279 = {instancePath:instancePath+"/defaults/bmc/address",schemaPath:"#/properties/defaults/properties/bmc/properties/address/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.bmc.properties.address.type,parentSchema:schema11.properties.defaults.properties.bmc.properties.address,data:data120};
 if(vErrors === null){
 vErrors = [err279];
 }
@@ -3487,11 +3479,11 @@ vErrors.push(err279);
 errors++;
 }
 }
-if(data120.device !== undefined){
-let data121 = data120.device;
-if(typeof data121 === "string"){
-if(!pattern37.test(data121)){
-const err280 = {instancePath:instancePath+"/defaults/install/device",schemaPath:"#/properties/defaults/properties/install/properties/device/pattern",keyword:"pattern",params:{pattern: "^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$"},message:"must match pattern \""+"^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$"+"\"",schema:"^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$",parentSchema:schema11.properties.defaults.properties.install.properties.device,data:data121};
+if(data118.user !== undefined){
+let data121 = data118.user;
+if(data121 && typeof data121 == "object" && !Array.isArray(data121)){
+if(data121.env === undefined){
+const err280 = {instancePath:instancePath+"/defaults/bmc/user",schemaPath:"#/properties/defaults/properties/bmc/properties/user/required",keyword:"required",params:{missingProperty: "env"},message:"must have required property '"+"env"+"'",schema:schema11.properties.defaults.properties.bmc.properties.user.required,parentSchema:schema11.properties.defaults.properties.bmc.properties.user,data:data121};
 if(vErrors === null){
 vErrors = [err280];
 }
@@ -3500,9 +3492,9 @@ vErrors.push(err280);
 }
 errors++;
 }
-}
-else {
-const err281 = {instancePath:instancePath+"/defaults/install/device",schemaPath:"#/properties/defaults/properties/install/properties/device/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.install.properties.device.type,parentSchema:schema11.properties.defaults.properties.install.properties.device,data:data121};
+for(const key19 in data121){
+if(!(key19 === "env")){
+const err281 = {instancePath:instancePath+"/defaults/bmc/user",schemaPath:"#/properties/defaults/properties/bmc/properties/user/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key19},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.defaults.properties.bmc.properties.user,data:data121};
 if(vErrors === null){
 vErrors = [err281];
 }
@@ -3512,11 +3504,11 @@ vErrors.push(err281);
 errors++;
 }
 }
-if(data120.data_disk !== undefined){
-let data122 = data120.data_disk;
+if(data121.env !== undefined){
+let data122 = data121.env;
 if(typeof data122 === "string"){
-if(!pattern37.test(data122)){
-const err282 = {instancePath:instancePath+"/defaults/install/data_disk",schemaPath:"#/properties/defaults/properties/install/properties/data_disk/pattern",keyword:"pattern",params:{pattern: "^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$"},message:"must match pattern \""+"^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$"+"\"",schema:"^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$",parentSchema:schema11.properties.defaults.properties.install.properties.data_disk,data:data122};
+if(!pattern33.test(data122)){
+const err282 = {instancePath:instancePath+"/defaults/bmc/user/env",schemaPath:"#/properties/defaults/properties/bmc/properties/user/properties/env/pattern",keyword:"pattern",params:{pattern: "^[A-Z_][A-Z0-9_]{0,63}$"},message:"must match pattern \""+"^[A-Z_][A-Z0-9_]{0,63}$"+"\"",schema:"^[A-Z_][A-Z0-9_]{0,63}$",parentSchema:schema11.properties.defaults.properties.bmc.properties.user.properties.env,data:data122};
 if(vErrors === null){
 vErrors = [err282];
 }
@@ -3527,7 +3519,7 @@ errors++;
 }
 }
 else {
-const err283 = {instancePath:instancePath+"/defaults/install/data_disk",schemaPath:"#/properties/defaults/properties/install/properties/data_disk/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.install.properties.data_disk.type,parentSchema:schema11.properties.defaults.properties.install.properties.data_disk,data:data122};
+const err283 = {instancePath:instancePath+"/defaults/bmc/user/env",schemaPath:"#/properties/defaults/properties/bmc/properties/user/properties/env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.bmc.properties.user.properties.env.type,parentSchema:schema11.properties.defaults.properties.bmc.properties.user.properties.env,data:data122};
 if(vErrors === null){
 vErrors = [err283];
 }
@@ -3537,11 +3529,9 @@ vErrors.push(err283);
 errors++;
 }
 }
-if(data120.tty !== undefined){
-let data123 = data120.tty;
-if(typeof data123 === "string"){
-if(!pattern5.test(data123)){
-const err284 = {instancePath:instancePath+"/defaults/install/tty",schemaPath:"#/properties/defaults/properties/install/properties/tty/pattern",keyword:"pattern",params:{pattern: "^[a-zA-Z][a-zA-Z0-9]*(,[0-9]+[noe]?[0-9]?r?)?$"},message:"must match pattern \""+"^[a-zA-Z][a-zA-Z0-9]*(,[0-9]+[noe]?[0-9]?r?)?$"+"\"",schema:"^[a-zA-Z][a-zA-Z0-9]*(,[0-9]+[noe]?[0-9]?r?)?$",parentSchema:schema11.properties.defaults.properties.install.properties.tty,data:data123};
+}
+else {
+const err284 = {instancePath:instancePath+"/defaults/bmc/user",schemaPath:"#/properties/defaults/properties/bmc/properties/user/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.defaults.properties.bmc.properties.user.type,parentSchema:schema11.properties.defaults.properties.bmc.properties.user,data:data121};
 if(vErrors === null){
 vErrors = [err284];
 }
@@ -3551,8 +3541,11 @@ vErrors.push(err284);
 errors++;
 }
 }
-else {
-const err285 = {instancePath:instancePath+"/defaults/install/tty",schemaPath:"#/properties/defaults/properties/install/properties/tty/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.install.properties.tty.type,parentSchema:schema11.properties.defaults.properties.install.properties.tty,data:data123};
+if(data118.password !== undefined){
+let data123 = data118.password;
+if(data123 && typeof data123 == "object" && !Array.isArray(data123)){
+if(data123.env === undefined){
+const err285 = {instancePath:instancePath+"/defaults/bmc/password",schemaPath:"#/properties/defaults/properties/bmc/properties/password/required",keyword:"required",params:{missingProperty: "env"},message:"must have required property '"+"env"+"'",schema:schema11.properties.defaults.properties.bmc.properties.password.required,parentSchema:schema11.properties.defaults.properties.bmc.properties.password,data:data123};
 if(vErrors === null){
 vErrors = [err285];
 }
@@ -3561,12 +3554,9 @@ vErrors.push(err285);
 }
 errors++;
 }
-}
-if(data120.persistent_partition_size !== undefined){
-let data124 = data120.persistent_partition_size;
-if(typeof data124 === "string"){
-if(!pattern40.test(data124)){
-const err286 = {instancePath:instancePath+"/defaults/install/persistent_partition_size",schemaPath:"#/properties/defaults/properties/install/properties/persistent_partition_size/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(Mi|Gi)$"},message:"must match pattern \""+"^[0-9]+(Mi|Gi)$"+"\"",schema:"^[0-9]+(Mi|Gi)$",parentSchema:schema11.properties.defaults.properties.install.properties.persistent_partition_size,data:data124};
+for(const key20 in data123){
+if(!(key20 === "env")){
+const err286 = {instancePath:instancePath+"/defaults/bmc/password",schemaPath:"#/properties/defaults/properties/bmc/properties/password/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key20},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.defaults.properties.bmc.properties.password,data:data123};
 if(vErrors === null){
 vErrors = [err286];
 }
@@ -3576,8 +3566,11 @@ vErrors.push(err286);
 errors++;
 }
 }
-else {
-const err287 = {instancePath:instancePath+"/defaults/install/persistent_partition_size",schemaPath:"#/properties/defaults/properties/install/properties/persistent_partition_size/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.install.properties.persistent_partition_size.type,parentSchema:schema11.properties.defaults.properties.install.properties.persistent_partition_size,data:data124};
+if(data123.env !== undefined){
+let data124 = data123.env;
+if(typeof data124 === "string"){
+if(!pattern33.test(data124)){
+const err287 = {instancePath:instancePath+"/defaults/bmc/password/env",schemaPath:"#/properties/defaults/properties/bmc/properties/password/properties/env/pattern",keyword:"pattern",params:{pattern: "^[A-Z_][A-Z0-9_]{0,63}$"},message:"must match pattern \""+"^[A-Z_][A-Z0-9_]{0,63}$"+"\"",schema:"^[A-Z_][A-Z0-9_]{0,63}$",parentSchema:schema11.properties.defaults.properties.bmc.properties.password.properties.env,data:data124};
 if(vErrors === null){
 vErrors = [err287];
 }
@@ -3587,10 +3580,8 @@ vErrors.push(err287);
 errors++;
 }
 }
-if(data120.wipe_all_disks !== undefined){
-let data125 = data120.wipe_all_disks;
-if(typeof data125 !== "boolean"){
-const err288 = {instancePath:instancePath+"/defaults/install/wipe_all_disks",schemaPath:"#/properties/defaults/properties/install/properties/wipe_all_disks/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.defaults.properties.install.properties.wipe_all_disks.type,parentSchema:schema11.properties.defaults.properties.install.properties.wipe_all_disks,data:data125};
+else {
+const err288 = {instancePath:instancePath+"/defaults/bmc/password/env",schemaPath:"#/properties/defaults/properties/bmc/properties/password/properties/env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.bmc.properties.password.properties.env.type,parentSchema:schema11.properties.defaults.properties.bmc.properties.password.properties.env,data:data124};
 if(vErrors === null){
 vErrors = [err288];
 }
@@ -3600,14 +3591,9 @@ vErrors.push(err288);
 errors++;
 }
 }
-if(data120.wipe_disks_list !== undefined){
-let data126 = data120.wipe_disks_list;
-if(Array.isArray(data126)){
-const len10 = data126.length;
-for(let i10=0; i10<len10; i10++){
-let data127 = data126[i10];
-if(typeof data127 !== "string"){
-const err289 = {instancePath:instancePath+"/defaults/install/wipe_disks_list/" + i10,schemaPath:"#/properties/defaults/properties/install/properties/wipe_disks_list/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.install.properties.wipe_disks_list.items.type,parentSchema:schema11.properties.defaults.properties.install.properties.wipe_disks_list.items,data:data127};
+}
+else {
+const err289 = {instancePath:instancePath+"/defaults/bmc/password",schemaPath:"#/properties/defaults/properties/bmc/properties/password/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.defaults.properties.bmc.properties.password.type,parentSchema:schema11.properties.defaults.properties.bmc.properties.password,data:data123};
 if(vErrors === null){
 vErrors = [err289];
 }
@@ -3617,9 +3603,11 @@ vErrors.push(err289);
 errors++;
 }
 }
-}
-else {
-const err290 = {instancePath:instancePath+"/defaults/install/wipe_disks_list",schemaPath:"#/properties/defaults/properties/install/properties/wipe_disks_list/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.defaults.properties.install.properties.wipe_disks_list.type,parentSchema:schema11.properties.defaults.properties.install.properties.wipe_disks_list,data:data126};
+if(data118.system !== undefined){
+let data125 = data118.system;
+if(typeof data125 === "string"){
+if(func3(data125) > 160){
+const err290 = {instancePath:instancePath+"/defaults/bmc/system",schemaPath:"#/properties/defaults/properties/bmc/properties/system/maxLength",keyword:"maxLength",params:{limit: 160},message:"must NOT have more than 160 characters",schema:160,parentSchema:schema11.properties.defaults.properties.bmc.properties.system,data:data125};
 if(vErrors === null){
 vErrors = [err290];
 }
@@ -3628,11 +3616,8 @@ vErrors.push(err290);
 }
 errors++;
 }
-}
-if(data120.cordoned !== undefined){
-let data128 = data120.cordoned;
-if(typeof data128 !== "boolean"){
-const err291 = {instancePath:instancePath+"/defaults/install/cordoned",schemaPath:"#/properties/defaults/properties/install/properties/cordoned/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.defaults.properties.install.properties.cordoned.type,parentSchema:schema11.properties.defaults.properties.install.properties.cordoned,data:data128};
+if(!pattern35.test(data125)){
+const err291 = {instancePath:instancePath+"/defaults/bmc/system",schemaPath:"#/properties/defaults/properties/bmc/properties/system/pattern",keyword:"pattern",params:{pattern: "^/redfish/v1/Systems/[A-Za-z0-9_~-][A-Za-z0-9._~-]{0,127}$"},message:"must match pattern \""+"^/redfish/v1/Systems/[A-Za-z0-9_~-][A-Za-z0-9._~-]{0,127}$"+"\"",schema:"^/redfish/v1/Systems/[A-Za-z0-9_~-][A-Za-z0-9._~-]{0,127}$",parentSchema:schema11.properties.defaults.properties.bmc.properties.system,data:data125};
 if(vErrors === null){
 vErrors = [err291];
 }
@@ -3642,10 +3627,8 @@ vErrors.push(err291);
 errors++;
 }
 }
-if(data120.power_off !== undefined){
-let data129 = data120.power_off;
-if(typeof data129 !== "boolean"){
-const err292 = {instancePath:instancePath+"/defaults/install/power_off",schemaPath:"#/properties/defaults/properties/install/properties/power_off/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.defaults.properties.install.properties.power_off.type,parentSchema:schema11.properties.defaults.properties.install.properties.power_off,data:data129};
+else {
+const err292 = {instancePath:instancePath+"/defaults/bmc/system",schemaPath:"#/properties/defaults/properties/bmc/properties/system/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.bmc.properties.system.type,parentSchema:schema11.properties.defaults.properties.bmc.properties.system,data:data125};
 if(vErrors === null){
 vErrors = [err292];
 }
@@ -3655,10 +3638,10 @@ vErrors.push(err292);
 errors++;
 }
 }
-if(data120.iso_url !== undefined){
-let data130 = data120.iso_url;
-if(typeof data130 !== "string"){
-const err293 = {instancePath:instancePath+"/defaults/install/iso_url",schemaPath:"#/properties/defaults/properties/install/properties/iso_url/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.install.properties.iso_url.type,parentSchema:schema11.properties.defaults.properties.install.properties.iso_url,data:data130};
+if(data118.insecure !== undefined){
+let data126 = data118.insecure;
+if(typeof data126 !== "boolean"){
+const err293 = {instancePath:instancePath+"/defaults/bmc/insecure",schemaPath:"#/properties/defaults/properties/bmc/properties/insecure/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.defaults.properties.bmc.properties.insecure.type,parentSchema:schema11.properties.defaults.properties.bmc.properties.insecure,data:data126};
 if(vErrors === null){
 vErrors = [err293];
 }
@@ -3667,8 +3650,10 @@ vErrors.push(err293);
 }
 errors++;
 }
-if(!(data130 === "local")){
-const err294 = {instancePath:instancePath+"/defaults/install/iso_url",schemaPath:"#/properties/defaults/properties/install/properties/iso_url/enum",keyword:"enum",params:{allowedValues: schema11.properties.defaults.properties.install.properties.iso_url.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.defaults.properties.install.properties.iso_url.enum,parentSchema:schema11.properties.defaults.properties.install.properties.iso_url,data:data130};
+}
+}
+else {
+const err294 = {instancePath:instancePath+"/defaults/bmc",schemaPath:"#/properties/defaults/properties/bmc/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.defaults.properties.bmc.type,parentSchema:schema11.properties.defaults.properties.bmc,data:data118};
 if(vErrors === null){
 vErrors = [err294];
 }
@@ -3678,9 +3663,11 @@ vErrors.push(err294);
 errors++;
 }
 }
-}
-else {
-const err295 = {instancePath:instancePath+"/defaults/install",schemaPath:"#/properties/defaults/properties/install/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.defaults.properties.install.type,parentSchema:schema11.properties.defaults.properties.install,data:data120};
+if(data95.harvester_version !== undefined){
+let data127 = data95.harvester_version;
+if(typeof data127 === "string"){
+if(func3(data127) > 32){
+const err295 = {instancePath:instancePath+"/defaults/harvester_version",schemaPath:"#/properties/defaults/properties/harvester_version/maxLength",keyword:"maxLength",params:{limit: 32},message:"must NOT have more than 32 characters",schema:32,parentSchema:schema11.properties.defaults.properties.harvester_version,data:data127};
 if(vErrors === null){
 vErrors = [err295];
 }
@@ -3689,12 +3676,8 @@ vErrors.push(err295);
 }
 errors++;
 }
-}
-if(data85.interfaces !== undefined){
-let data131 = data85.interfaces;
-if(Array.isArray(data131)){
-if(data131.length < 1){
-const err296 = {instancePath:instancePath+"/defaults/interfaces",schemaPath:"#/properties/defaults/properties/interfaces/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.defaults.properties.interfaces,data:data131};
+if(!pattern1.test(data127)){
+const err296 = {instancePath:instancePath+"/defaults/harvester_version",schemaPath:"#/properties/defaults/properties/harvester_version/pattern",keyword:"pattern",params:{pattern: "^v[0-9]+\\.[0-9]+\\.[0-9]+(-rc[0-9]+)?$"},message:"must match pattern \""+"^v[0-9]+\\.[0-9]+\\.[0-9]+(-rc[0-9]+)?$"+"\"",schema:"^v[0-9]+\\.[0-9]+\\.[0-9]+(-rc[0-9]+)?$",parentSchema:schema11.properties.defaults.properties.harvester_version,data:data127};
 if(vErrors === null){
 vErrors = [err296];
 }
@@ -3703,13 +3686,9 @@ vErrors.push(err296);
 }
 errors++;
 }
-const len11 = data131.length;
-for(let i11=0; i11<len11; i11++){
-let data132 = data131[i11];
-if(data132 && typeof data132 == "object" && !Array.isArray(data132)){
-for(const key21 in data132){
-if(!((key21 === "name") || (key21 === "mac"))){
-const err297 = {instancePath:instancePath+"/defaults/interfaces/" + i11,schemaPath:"#/properties/defaults/properties/interfaces/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key21},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.defaults.properties.interfaces.items,data:data132};
+}
+else {
+const err297 = {instancePath:instancePath+"/defaults/harvester_version",schemaPath:"#/properties/defaults/properties/harvester_version/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.harvester_version.type,parentSchema:schema11.properties.defaults.properties.harvester_version,data:data127};
 if(vErrors === null){
 vErrors = [err297];
 }
@@ -3719,11 +3698,11 @@ vErrors.push(err297);
 errors++;
 }
 }
-if(data132.name !== undefined){
-let data133 = data132.name;
-if(typeof data133 === "string"){
-if(func3(data133) > 15){
-const err298 = {instancePath:instancePath+"/defaults/interfaces/" + i11+"/name",schemaPath:"#/properties/defaults/properties/interfaces/items/properties/name/maxLength",keyword:"maxLength",params:{limit: 15},message:"must NOT have more than 15 characters",schema:15,parentSchema:schema11.properties.defaults.properties.interfaces.items.properties.name,data:data133};
+if(data95.profile !== undefined){
+let data128 = data95.profile;
+if(typeof data128 === "string"){
+if(!pattern0.test(data128)){
+const err298 = {instancePath:instancePath+"/defaults/profile",schemaPath:"#/properties/defaults/properties/profile/pattern",keyword:"pattern",params:{pattern: "^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$"},message:"must match pattern \""+"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$"+"\"",schema:"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$",parentSchema:schema11.properties.defaults.properties.profile,data:data128};
 if(vErrors === null){
 vErrors = [err298];
 }
@@ -3732,8 +3711,9 @@ vErrors.push(err298);
 }
 errors++;
 }
-if(!pattern41.test(data133)){
-const err299 = {instancePath:instancePath+"/defaults/interfaces/" + i11+"/name",schemaPath:"#/properties/defaults/properties/interfaces/items/properties/name/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}$"},message:"must match pattern \""+"^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}$"+"\"",schema:"^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}$",parentSchema:schema11.properties.defaults.properties.interfaces.items.properties.name,data:data133};
+}
+else {
+const err299 = {instancePath:instancePath+"/defaults/profile",schemaPath:"#/properties/defaults/properties/profile/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.profile.type,parentSchema:schema11.properties.defaults.properties.profile,data:data128};
 if(vErrors === null){
 vErrors = [err299];
 }
@@ -3743,8 +3723,10 @@ vErrors.push(err299);
 errors++;
 }
 }
-else {
-const err300 = {instancePath:instancePath+"/defaults/interfaces/" + i11+"/name",schemaPath:"#/properties/defaults/properties/interfaces/items/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.interfaces.items.properties.name.type,parentSchema:schema11.properties.defaults.properties.interfaces.items.properties.name,data:data133};
+if(data95.harvester_role !== undefined){
+let data129 = data95.harvester_role;
+if(typeof data129 !== "string"){
+const err300 = {instancePath:instancePath+"/defaults/harvester_role",schemaPath:"#/properties/defaults/properties/harvester_role/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.harvester_role.type,parentSchema:schema11.properties.defaults.properties.harvester_role,data:data129};
 if(vErrors === null){
 vErrors = [err300];
 }
@@ -3753,11 +3735,8 @@ vErrors.push(err300);
 }
 errors++;
 }
-}
-if(data132.mac !== undefined){
-let data134 = data132.mac;
-if(typeof data134 !== "string"){
-const err301 = {instancePath:instancePath+"/defaults/interfaces/" + i11+"/mac",schemaPath:"#/properties/defaults/properties/interfaces/items/properties/mac/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.interfaces.items.properties.mac.type,parentSchema:schema11.properties.defaults.properties.interfaces.items.properties.mac,data:data134};
+if(!((((data129 === "default") || (data129 === "management")) || (data129 === "worker")) || (data129 === "witness"))){
+const err301 = {instancePath:instancePath+"/defaults/harvester_role",schemaPath:"#/properties/defaults/properties/harvester_role/enum",keyword:"enum",params:{allowedValues: schema11.properties.defaults.properties.harvester_role.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.defaults.properties.harvester_role.enum,parentSchema:schema11.properties.defaults.properties.harvester_role,data:data129};
 if(vErrors === null){
 vErrors = [err301];
 }
@@ -3767,9 +3746,12 @@ vErrors.push(err301);
 errors++;
 }
 }
-}
-else {
-const err302 = {instancePath:instancePath+"/defaults/interfaces/" + i11,schemaPath:"#/properties/defaults/properties/interfaces/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.defaults.properties.interfaces.items.type,parentSchema:schema11.properties.defaults.properties.interfaces.items,data:data132};
+if(data95.install !== undefined){
+let data130 = data95.install;
+if(data130 && typeof data130 == "object" && !Array.isArray(data130)){
+for(const key21 in data130){
+if(!(func2.call(schema11.properties.defaults.properties.install.properties, key21))){
+const err302 = {instancePath:instancePath+"/defaults/install",schemaPath:"#/properties/defaults/properties/install/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key21},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.defaults.properties.install,data:data130};
 if(vErrors === null){
 vErrors = [err302];
 }
@@ -3779,9 +3761,11 @@ vErrors.push(err302);
 errors++;
 }
 }
-}
-else {
-const err303 = {instancePath:instancePath+"/defaults/interfaces",schemaPath:"#/properties/defaults/properties/interfaces/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.defaults.properties.interfaces.type,parentSchema:schema11.properties.defaults.properties.interfaces,data:data131};
+if(data130.device !== undefined){
+let data131 = data130.device;
+if(typeof data131 === "string"){
+if(!pattern38.test(data131)){
+const err303 = {instancePath:instancePath+"/defaults/install/device",schemaPath:"#/properties/defaults/properties/install/properties/device/pattern",keyword:"pattern",params:{pattern: "^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$"},message:"must match pattern \""+"^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$"+"\"",schema:"^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$",parentSchema:schema11.properties.defaults.properties.install.properties.device,data:data131};
 if(vErrors === null){
 vErrors = [err303];
 }
@@ -3791,10 +3775,8 @@ vErrors.push(err303);
 errors++;
 }
 }
-if(data85.method !== undefined){
-let data135 = data85.method;
-if(typeof data135 !== "string"){
-const err304 = {instancePath:instancePath+"/defaults/method",schemaPath:"#/properties/defaults/properties/method/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.method.type,parentSchema:schema11.properties.defaults.properties.method,data:data135};
+else {
+const err304 = {instancePath:instancePath+"/defaults/install/device",schemaPath:"#/properties/defaults/properties/install/properties/device/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.install.properties.device.type,parentSchema:schema11.properties.defaults.properties.install.properties.device,data:data131};
 if(vErrors === null){
 vErrors = [err304];
 }
@@ -3803,8 +3785,12 @@ vErrors.push(err304);
 }
 errors++;
 }
-if(!((data135 === "dhcp") || (data135 === "static"))){
-const err305 = {instancePath:instancePath+"/defaults/method",schemaPath:"#/properties/defaults/properties/method/enum",keyword:"enum",params:{allowedValues: schema11.properties.defaults.properties.method.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.defaults.properties.method.enum,parentSchema:schema11.properties.defaults.properties.method,data:data135};
+}
+if(data130.data_disk !== undefined){
+let data132 = data130.data_disk;
+if(typeof data132 === "string"){
+if(!pattern38.test(data132)){
+const err305 = {instancePath:instancePath+"/defaults/install/data_disk",schemaPath:"#/properties/defaults/properties/install/properties/data_disk/pattern",keyword:"pattern",params:{pattern: "^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$"},message:"must match pattern \""+"^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$"+"\"",schema:"^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$",parentSchema:schema11.properties.defaults.properties.install.properties.data_disk,data:data132};
 if(vErrors === null){
 vErrors = [err305];
 }
@@ -3814,10 +3800,8 @@ vErrors.push(err305);
 errors++;
 }
 }
-if(data85.prefix !== undefined){
-let data136 = data85.prefix;
-if(!(((typeof data136 == "number") && (!(data136 % 1) && !isNaN(data136))) && (isFinite(data136)))){
-const err306 = {instancePath:instancePath+"/defaults/prefix",schemaPath:"#/properties/defaults/properties/prefix/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.defaults.properties.prefix.type,parentSchema:schema11.properties.defaults.properties.prefix,data:data136};
+else {
+const err306 = {instancePath:instancePath+"/defaults/install/data_disk",schemaPath:"#/properties/defaults/properties/install/properties/data_disk/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.install.properties.data_disk.type,parentSchema:schema11.properties.defaults.properties.install.properties.data_disk,data:data132};
 if(vErrors === null){
 vErrors = [err306];
 }
@@ -3826,9 +3810,12 @@ vErrors.push(err306);
 }
 errors++;
 }
-if((typeof data136 == "number") && (isFinite(data136))){
-if(data136 > 32 || isNaN(data136)){
-const err307 = {instancePath:instancePath+"/defaults/prefix",schemaPath:"#/properties/defaults/properties/prefix/maximum",keyword:"maximum",params:{comparison: "<=", limit: 32},message:"must be <= 32",schema:32,parentSchema:schema11.properties.defaults.properties.prefix,data:data136};
+}
+if(data130.tty !== undefined){
+let data133 = data130.tty;
+if(typeof data133 === "string"){
+if(!pattern5.test(data133)){
+const err307 = {instancePath:instancePath+"/defaults/install/tty",schemaPath:"#/properties/defaults/properties/install/properties/tty/pattern",keyword:"pattern",params:{pattern: "^[a-zA-Z][a-zA-Z0-9]*(,[0-9]+[noe]?[0-9]?r?)?$"},message:"must match pattern \""+"^[a-zA-Z][a-zA-Z0-9]*(,[0-9]+[noe]?[0-9]?r?)?$"+"\"",schema:"^[a-zA-Z][a-zA-Z0-9]*(,[0-9]+[noe]?[0-9]?r?)?$",parentSchema:schema11.properties.defaults.properties.install.properties.tty,data:data133};
 if(vErrors === null){
 vErrors = [err307];
 }
@@ -3837,8 +3824,9 @@ vErrors.push(err307);
 }
 errors++;
 }
-if(data136 < 1 || isNaN(data136)){
-const err308 = {instancePath:instancePath+"/defaults/prefix",schemaPath:"#/properties/defaults/properties/prefix/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.defaults.properties.prefix,data:data136};
+}
+else {
+const err308 = {instancePath:instancePath+"/defaults/install/tty",schemaPath:"#/properties/defaults/properties/install/properties/tty/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.install.properties.tty.type,parentSchema:schema11.properties.defaults.properties.install.properties.tty,data:data133};
 if(vErrors === null){
 vErrors = [err308];
 }
@@ -3848,11 +3836,11 @@ vErrors.push(err308);
 errors++;
 }
 }
-}
-if(data85.netmask !== undefined){
-let data137 = data85.netmask;
-if(typeof data137 !== "string"){
-const err309 = {instancePath:instancePath+"/defaults/netmask",schemaPath:"#/properties/defaults/properties/netmask/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.netmask.type,parentSchema:schema11.properties.defaults.properties.netmask,data:data137};
+if(data130.persistent_partition_size !== undefined){
+let data134 = data130.persistent_partition_size;
+if(typeof data134 === "string"){
+if(!pattern41.test(data134)){
+const err309 = {instancePath:instancePath+"/defaults/install/persistent_partition_size",schemaPath:"#/properties/defaults/properties/install/properties/persistent_partition_size/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(Mi|Gi)$"},message:"must match pattern \""+"^[0-9]+(Mi|Gi)$"+"\"",schema:"^[0-9]+(Mi|Gi)$",parentSchema:schema11.properties.defaults.properties.install.properties.persistent_partition_size,data:data134};
 if(vErrors === null){
 vErrors = [err309];
 }
@@ -3862,10 +3850,8 @@ vErrors.push(err309);
 errors++;
 }
 }
-if(data85.gateway !== undefined){
-let data138 = data85.gateway;
-if(typeof data138 !== "string"){
-const err310 = {instancePath:instancePath+"/defaults/gateway",schemaPath:"#/properties/defaults/properties/gateway/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.gateway.type,parentSchema:schema11.properties.defaults.properties.gateway,data:data138};
+else {
+const err310 = {instancePath:instancePath+"/defaults/install/persistent_partition_size",schemaPath:"#/properties/defaults/properties/install/properties/persistent_partition_size/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.install.properties.persistent_partition_size.type,parentSchema:schema11.properties.defaults.properties.install.properties.persistent_partition_size,data:data134};
 if(vErrors === null){
 vErrors = [err310];
 }
@@ -3875,11 +3861,10 @@ vErrors.push(err310);
 errors++;
 }
 }
-if(data85.dns !== undefined){
-let data139 = data85.dns;
-if(Array.isArray(data139)){
-if(data139.length > 8){
-const err311 = {instancePath:instancePath+"/defaults/dns",schemaPath:"#/properties/defaults/properties/dns/maxItems",keyword:"maxItems",params:{limit: 8},message:"must NOT have more than 8 items",schema:8,parentSchema:schema11.properties.defaults.properties.dns,data:data139};
+if(data130.wipe_all_disks !== undefined){
+let data135 = data130.wipe_all_disks;
+if(typeof data135 !== "boolean"){
+const err311 = {instancePath:instancePath+"/defaults/install/wipe_all_disks",schemaPath:"#/properties/defaults/properties/install/properties/wipe_all_disks/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.defaults.properties.install.properties.wipe_all_disks.type,parentSchema:schema11.properties.defaults.properties.install.properties.wipe_all_disks,data:data135};
 if(vErrors === null){
 vErrors = [err311];
 }
@@ -3888,11 +3873,15 @@ vErrors.push(err311);
 }
 errors++;
 }
-const len12 = data139.length;
+}
+if(data130.wipe_disks_list !== undefined){
+let data136 = data130.wipe_disks_list;
+if(Array.isArray(data136)){
+const len12 = data136.length;
 for(let i12=0; i12<len12; i12++){
-let data140 = data139[i12];
-if(typeof data140 !== "string"){
-const err312 = {instancePath:instancePath+"/defaults/dns/" + i12,schemaPath:"#/properties/defaults/properties/dns/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.dns.items.type,parentSchema:schema11.properties.defaults.properties.dns.items,data:data140};
+let data137 = data136[i12];
+if(typeof data137 !== "string"){
+const err312 = {instancePath:instancePath+"/defaults/install/wipe_disks_list/" + i12,schemaPath:"#/properties/defaults/properties/install/properties/wipe_disks_list/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.install.properties.wipe_disks_list.items.type,parentSchema:schema11.properties.defaults.properties.install.properties.wipe_disks_list.items,data:data137};
 if(vErrors === null){
 vErrors = [err312];
 }
@@ -3904,7 +3893,7 @@ errors++;
 }
 }
 else {
-const err313 = {instancePath:instancePath+"/defaults/dns",schemaPath:"#/properties/defaults/properties/dns/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.defaults.properties.dns.type,parentSchema:schema11.properties.defaults.properties.dns,data:data139};
+const err313 = {instancePath:instancePath+"/defaults/install/wipe_disks_list",schemaPath:"#/properties/defaults/properties/install/properties/wipe_disks_list/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.defaults.properties.install.properties.wipe_disks_list.type,parentSchema:schema11.properties.defaults.properties.install.properties.wipe_disks_list,data:data136};
 if(vErrors === null){
 vErrors = [err313];
 }
@@ -3914,10 +3903,10 @@ vErrors.push(err313);
 errors++;
 }
 }
-if(data85.mtu !== undefined){
-let data141 = data85.mtu;
-if(!(((typeof data141 == "number") && (!(data141 % 1) && !isNaN(data141))) && (isFinite(data141)))){
-const err314 = {instancePath:instancePath+"/defaults/mtu",schemaPath:"#/properties/defaults/properties/mtu/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.defaults.properties.mtu.type,parentSchema:schema11.properties.defaults.properties.mtu,data:data141};
+if(data130.cordoned !== undefined){
+let data138 = data130.cordoned;
+if(typeof data138 !== "boolean"){
+const err314 = {instancePath:instancePath+"/defaults/install/cordoned",schemaPath:"#/properties/defaults/properties/install/properties/cordoned/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.defaults.properties.install.properties.cordoned.type,parentSchema:schema11.properties.defaults.properties.install.properties.cordoned,data:data138};
 if(vErrors === null){
 vErrors = [err314];
 }
@@ -3927,10 +3916,10 @@ vErrors.push(err314);
 errors++;
 }
 }
-if(data85.vlan !== undefined){
-let data142 = data85.vlan;
-if(!(((typeof data142 == "number") && (!(data142 % 1) && !isNaN(data142))) && (isFinite(data142)))){
-const err315 = {instancePath:instancePath+"/defaults/vlan",schemaPath:"#/properties/defaults/properties/vlan/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.defaults.properties.vlan.type,parentSchema:schema11.properties.defaults.properties.vlan,data:data142};
+if(data130.power_off !== undefined){
+let data139 = data130.power_off;
+if(typeof data139 !== "boolean"){
+const err315 = {instancePath:instancePath+"/defaults/install/power_off",schemaPath:"#/properties/defaults/properties/install/properties/power_off/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.defaults.properties.install.properties.power_off.type,parentSchema:schema11.properties.defaults.properties.install.properties.power_off,data:data139};
 if(vErrors === null){
 vErrors = [err315];
 }
@@ -3940,14 +3929,10 @@ vErrors.push(err315);
 errors++;
 }
 }
-if(data85.bond !== undefined){
-let data143 = data85.bond;
-if(data143 && typeof data143 == "object" && !Array.isArray(data143)){
-for(const key22 in data143){
-if(!((key22 === "mode") || (key22 === "miimon"))){
-let data144 = data143[key22];
-if((typeof data144 !== "string") && (!(((typeof data144 == "number") && (!(data144 % 1) && !isNaN(data144))) && (isFinite(data144))))){
-const err316 = {instancePath:instancePath+"/defaults/bond/" + key22.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/defaults/properties/bond/additionalProperties/type",keyword:"type",params:{type: schema11.properties.defaults.properties.bond.additionalProperties.type},message:"must be string,integer",schema:schema11.properties.defaults.properties.bond.additionalProperties.type,parentSchema:schema11.properties.defaults.properties.bond.additionalProperties,data:data144};
+if(data130.iso_url !== undefined){
+let data140 = data130.iso_url;
+if(typeof data140 !== "string"){
+const err316 = {instancePath:instancePath+"/defaults/install/iso_url",schemaPath:"#/properties/defaults/properties/install/properties/iso_url/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.install.properties.iso_url.type,parentSchema:schema11.properties.defaults.properties.install.properties.iso_url,data:data140};
 if(vErrors === null){
 vErrors = [err316];
 }
@@ -3956,12 +3941,8 @@ vErrors.push(err316);
 }
 errors++;
 }
-}
-}
-if(data143.mode !== undefined){
-let data145 = data143.mode;
-if(typeof data145 !== "string"){
-const err317 = {instancePath:instancePath+"/defaults/bond/mode",schemaPath:"#/properties/defaults/properties/bond/properties/mode/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.bond.properties.mode.type,parentSchema:schema11.properties.defaults.properties.bond.properties.mode,data:data145};
+if(!(data140 === "local")){
+const err317 = {instancePath:instancePath+"/defaults/install/iso_url",schemaPath:"#/properties/defaults/properties/install/properties/iso_url/enum",keyword:"enum",params:{allowedValues: schema11.properties.defaults.properties.install.properties.iso_url.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.defaults.properties.install.properties.iso_url.enum,parentSchema:schema11.properties.defaults.properties.install.properties.iso_url,data:data140};
 if(vErrors === null){
 vErrors = [err317];
 }
@@ -3970,8 +3951,10 @@ vErrors.push(err317);
 }
 errors++;
 }
-if(!(((((((data145 === "balance-rr") || (data145 === "active-backup")) || (data145 === "balance-xor")) || (data145 === "broadcast")) || (data145 === "802.3ad")) || (data145 === "balance-tlb")) || (data145 === "balance-alb"))){
-const err318 = {instancePath:instancePath+"/defaults/bond/mode",schemaPath:"#/properties/defaults/properties/bond/properties/mode/enum",keyword:"enum",params:{allowedValues: schema11.properties.defaults.properties.bond.properties.mode.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.defaults.properties.bond.properties.mode.enum,parentSchema:schema11.properties.defaults.properties.bond.properties.mode,data:data145};
+}
+}
+else {
+const err318 = {instancePath:instancePath+"/defaults/install",schemaPath:"#/properties/defaults/properties/install/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.defaults.properties.install.type,parentSchema:schema11.properties.defaults.properties.install,data:data130};
 if(vErrors === null){
 vErrors = [err318];
 }
@@ -3981,10 +3964,11 @@ vErrors.push(err318);
 errors++;
 }
 }
-if(data143.miimon !== undefined){
-let data146 = data143.miimon;
-if(!(((typeof data146 == "number") && (!(data146 % 1) && !isNaN(data146))) && (isFinite(data146)))){
-const err319 = {instancePath:instancePath+"/defaults/bond/miimon",schemaPath:"#/properties/defaults/properties/bond/properties/miimon/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.defaults.properties.bond.properties.miimon.type,parentSchema:schema11.properties.defaults.properties.bond.properties.miimon,data:data146};
+if(data95.interfaces !== undefined){
+let data141 = data95.interfaces;
+if(Array.isArray(data141)){
+if(data141.length < 1){
+const err319 = {instancePath:instancePath+"/defaults/interfaces",schemaPath:"#/properties/defaults/properties/interfaces/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.defaults.properties.interfaces,data:data141};
 if(vErrors === null){
 vErrors = [err319];
 }
@@ -3993,9 +3977,13 @@ vErrors.push(err319);
 }
 errors++;
 }
-if((typeof data146 == "number") && (isFinite(data146))){
-if(data146 < 0 || isNaN(data146)){
-const err320 = {instancePath:instancePath+"/defaults/bond/miimon",schemaPath:"#/properties/defaults/properties/bond/properties/miimon/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.defaults.properties.bond.properties.miimon,data:data146};
+const len13 = data141.length;
+for(let i13=0; i13<len13; i13++){
+let data142 = data141[i13];
+if(data142 && typeof data142 == "object" && !Array.isArray(data142)){
+for(const key22 in data142){
+if(!((key22 === "name") || (key22 === "mac"))){
+const err320 = {instancePath:instancePath+"/defaults/interfaces/" + i13,schemaPath:"#/properties/defaults/properties/interfaces/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key22},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.defaults.properties.interfaces.items,data:data142};
 if(vErrors === null){
 vErrors = [err320];
 }
@@ -4005,10 +3993,11 @@ vErrors.push(err320);
 errors++;
 }
 }
-}
-}
-else {
-const err321 = {instancePath:instancePath+"/defaults/bond",schemaPath:"#/properties/defaults/properties/bond/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.defaults.properties.bond.type,parentSchema:schema11.properties.defaults.properties.bond,data:data143};
+if(data142.name !== undefined){
+let data143 = data142.name;
+if(typeof data143 === "string"){
+if(func3(data143) > 15){
+const err321 = {instancePath:instancePath+"/defaults/interfaces/" + i13+"/name",schemaPath:"#/properties/defaults/properties/interfaces/items/properties/name/maxLength",keyword:"maxLength",params:{limit: 15},message:"must NOT have more than 15 characters",schema:15,parentSchema:schema11.properties.defaults.properties.interfaces.items.properties.name,data:data143};
 if(vErrors === null){
 vErrors = [err321];
 }
@@ -4017,16 +4006,8 @@ vErrors.push(err321);
 }
 errors++;
 }
-}
-if(data85.kernel_args !== undefined){
-let data147 = data85.kernel_args;
-if(Array.isArray(data147)){
-const len13 = data147.length;
-for(let i13=0; i13<len13; i13++){
-let data148 = data147[i13];
-if(typeof data148 === "string"){
-if(func3(data148) > 1024){
-const err322 = {instancePath:instancePath+"/defaults/kernel_args/" + i13,schemaPath:"#/properties/defaults/properties/kernel_args/items/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters",schema:1024,parentSchema:schema11.properties.defaults.properties.kernel_args.items,data:data148};
+if(!pattern18.test(data143)){
+const err322 = {instancePath:instancePath+"/defaults/interfaces/" + i13+"/name",schemaPath:"#/properties/defaults/properties/interfaces/items/properties/name/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}$"},message:"must match pattern \""+"^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}$"+"\"",schema:"^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}$",parentSchema:schema11.properties.defaults.properties.interfaces.items.properties.name,data:data143};
 if(vErrors === null){
 vErrors = [err322];
 }
@@ -4035,8 +4016,9 @@ vErrors.push(err322);
 }
 errors++;
 }
-if(!pattern6.test(data148)){
-const err323 = {instancePath:instancePath+"/defaults/kernel_args/" + i13,schemaPath:"#/properties/defaults/properties/kernel_args/items/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$",parentSchema:schema11.properties.defaults.properties.kernel_args.items,data:data148};
+}
+else {
+const err323 = {instancePath:instancePath+"/defaults/interfaces/" + i13+"/name",schemaPath:"#/properties/defaults/properties/interfaces/items/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.interfaces.items.properties.name.type,parentSchema:schema11.properties.defaults.properties.interfaces.items.properties.name,data:data143};
 if(vErrors === null){
 vErrors = [err323];
 }
@@ -4046,8 +4028,10 @@ vErrors.push(err323);
 errors++;
 }
 }
-else {
-const err324 = {instancePath:instancePath+"/defaults/kernel_args/" + i13,schemaPath:"#/properties/defaults/properties/kernel_args/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.kernel_args.items.type,parentSchema:schema11.properties.defaults.properties.kernel_args.items,data:data148};
+if(data142.mac !== undefined){
+let data144 = data142.mac;
+if(typeof data144 !== "string"){
+const err324 = {instancePath:instancePath+"/defaults/interfaces/" + i13+"/mac",schemaPath:"#/properties/defaults/properties/interfaces/items/properties/mac/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.interfaces.items.properties.mac.type,parentSchema:schema11.properties.defaults.properties.interfaces.items.properties.mac,data:data144};
 if(vErrors === null){
 vErrors = [err324];
 }
@@ -4059,7 +4043,7 @@ errors++;
 }
 }
 else {
-const err325 = {instancePath:instancePath+"/defaults/kernel_args",schemaPath:"#/properties/defaults/properties/kernel_args/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.defaults.properties.kernel_args.type,parentSchema:schema11.properties.defaults.properties.kernel_args,data:data147};
+const err325 = {instancePath:instancePath+"/defaults/interfaces/" + i13,schemaPath:"#/properties/defaults/properties/interfaces/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.defaults.properties.interfaces.items.type,parentSchema:schema11.properties.defaults.properties.interfaces.items,data:data142};
 if(vErrors === null){
 vErrors = [err325];
 }
@@ -4069,10 +4053,9 @@ vErrors.push(err325);
 errors++;
 }
 }
-if(data85.config !== undefined){
-let data149 = data85.config;
-if(!(data149 && typeof data149 == "object" && !Array.isArray(data149))){
-const err326 = {instancePath:instancePath+"/defaults/config",schemaPath:"#/properties/defaults/properties/config/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.defaults.properties.config.type,parentSchema:schema11.properties.defaults.properties.config,data:data149};
+}
+else {
+const err326 = {instancePath:instancePath+"/defaults/interfaces",schemaPath:"#/properties/defaults/properties/interfaces/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.defaults.properties.interfaces.type,parentSchema:schema11.properties.defaults.properties.interfaces,data:data141};
 if(vErrors === null){
 vErrors = [err326];
 }
@@ -4082,10 +4065,10 @@ vErrors.push(err326);
 errors++;
 }
 }
-if(data85.state !== undefined){
-let data150 = data85.state;
-if(typeof data150 !== "string"){
-const err327 = {instancePath:instancePath+"/defaults/state",schemaPath:"#/properties/defaults/properties/state/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.state.type,parentSchema:schema11.properties.defaults.properties.state,data:data150};
+if(data95.method !== undefined){
+let data145 = data95.method;
+if(typeof data145 !== "string"){
+const err327 = {instancePath:instancePath+"/defaults/method",schemaPath:"#/properties/defaults/properties/method/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.method.type,parentSchema:schema11.properties.defaults.properties.method,data:data145};
 if(vErrors === null){
 vErrors = [err327];
 }
@@ -4094,8 +4077,8 @@ vErrors.push(err327);
 }
 errors++;
 }
-if(!(((data150 === "install") || (data150 === "local")) || (data150 === "install-once"))){
-const err328 = {instancePath:instancePath+"/defaults/state",schemaPath:"#/properties/defaults/properties/state/enum",keyword:"enum",params:{allowedValues: schema11.properties.defaults.properties.state.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.defaults.properties.state.enum,parentSchema:schema11.properties.defaults.properties.state,data:data150};
+if(!((data145 === "dhcp") || (data145 === "static"))){
+const err328 = {instancePath:instancePath+"/defaults/method",schemaPath:"#/properties/defaults/properties/method/enum",keyword:"enum",params:{allowedValues: schema11.properties.defaults.properties.method.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.defaults.properties.method.enum,parentSchema:schema11.properties.defaults.properties.method,data:data145};
 if(vErrors === null){
 vErrors = [err328];
 }
@@ -4105,10 +4088,10 @@ vErrors.push(err328);
 errors++;
 }
 }
-if(data85.medium !== undefined){
-let data151 = data85.medium;
-if(typeof data151 !== "string"){
-const err329 = {instancePath:instancePath+"/defaults/medium",schemaPath:"#/properties/defaults/properties/medium/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.medium.type,parentSchema:schema11.properties.defaults.properties.medium,data:data151};
+if(data95.prefix !== undefined){
+let data146 = data95.prefix;
+if(!(((typeof data146 == "number") && (!(data146 % 1) && !isNaN(data146))) && (isFinite(data146)))){
+const err329 = {instancePath:instancePath+"/defaults/prefix",schemaPath:"#/properties/defaults/properties/prefix/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.defaults.properties.prefix.type,parentSchema:schema11.properties.defaults.properties.prefix,data:data146};
 if(vErrors === null){
 vErrors = [err329];
 }
@@ -4117,8 +4100,9 @@ vErrors.push(err329);
 }
 errors++;
 }
-if(!((data151 === "network") || (data151 === "iso"))){
-const err330 = {instancePath:instancePath+"/defaults/medium",schemaPath:"#/properties/defaults/properties/medium/enum",keyword:"enum",params:{allowedValues: schema11.properties.defaults.properties.medium.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.defaults.properties.medium.enum,parentSchema:schema11.properties.defaults.properties.medium,data:data151};
+if((typeof data146 == "number") && (isFinite(data146))){
+if(data146 > 32 || isNaN(data146)){
+const err330 = {instancePath:instancePath+"/defaults/prefix",schemaPath:"#/properties/defaults/properties/prefix/maximum",keyword:"maximum",params:{comparison: "<=", limit: 32},message:"must be <= 32",schema:32,parentSchema:schema11.properties.defaults.properties.prefix,data:data146};
 if(vErrors === null){
 vErrors = [err330];
 }
@@ -4127,11 +4111,8 @@ vErrors.push(err330);
 }
 errors++;
 }
-}
-if(data85.reinstall !== undefined){
-let data152 = data85.reinstall;
-if(!(((typeof data152 == "number") && (!(data152 % 1) && !isNaN(data152))) && (isFinite(data152)))){
-const err331 = {instancePath:instancePath+"/defaults/reinstall",schemaPath:"#/properties/defaults/properties/reinstall/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.defaults.properties.reinstall.type,parentSchema:schema11.properties.defaults.properties.reinstall,data:data152};
+if(data146 < 1 || isNaN(data146)){
+const err331 = {instancePath:instancePath+"/defaults/prefix",schemaPath:"#/properties/defaults/properties/prefix/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.defaults.properties.prefix,data:data146};
 if(vErrors === null){
 vErrors = [err331];
 }
@@ -4140,9 +4121,12 @@ vErrors.push(err331);
 }
 errors++;
 }
-if((typeof data152 == "number") && (isFinite(data152))){
-if(data152 > 999999999 || isNaN(data152)){
-const err332 = {instancePath:instancePath+"/defaults/reinstall",schemaPath:"#/properties/defaults/properties/reinstall/maximum",keyword:"maximum",params:{comparison: "<=", limit: 999999999},message:"must be <= 999999999",schema:999999999,parentSchema:schema11.properties.defaults.properties.reinstall,data:data152};
+}
+}
+if(data95.netmask !== undefined){
+let data147 = data95.netmask;
+if(typeof data147 !== "string"){
+const err332 = {instancePath:instancePath+"/defaults/netmask",schemaPath:"#/properties/defaults/properties/netmask/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.netmask.type,parentSchema:schema11.properties.defaults.properties.netmask,data:data147};
 if(vErrors === null){
 vErrors = [err332];
 }
@@ -4151,8 +4135,11 @@ vErrors.push(err332);
 }
 errors++;
 }
-if(data152 < 0 || isNaN(data152)){
-const err333 = {instancePath:instancePath+"/defaults/reinstall",schemaPath:"#/properties/defaults/properties/reinstall/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.defaults.properties.reinstall,data:data152};
+}
+if(data95.gateway !== undefined){
+let data148 = data95.gateway;
+if(typeof data148 !== "string"){
+const err333 = {instancePath:instancePath+"/defaults/gateway",schemaPath:"#/properties/defaults/properties/gateway/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.gateway.type,parentSchema:schema11.properties.defaults.properties.gateway,data:data148};
 if(vErrors === null){
 vErrors = [err333];
 }
@@ -4162,13 +4149,11 @@ vErrors.push(err333);
 errors++;
 }
 }
-}
-if(data85.lab !== undefined){
-let data153 = data85.lab;
-if(data153 && typeof data153 == "object" && !Array.isArray(data153)){
-for(const key23 in data153){
-if(!(((((key23 === "memory_mib") || (key23 === "vcpus")) || (key23 === "disk_gib")) || (key23 === "data_disk_gib")) || (key23 === "nic_model"))){
-const err334 = {instancePath:instancePath+"/defaults/lab",schemaPath:"#/properties/defaults/properties/lab/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key23},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.defaults.properties.lab,data:data153};
+if(data95.dns !== undefined){
+let data149 = data95.dns;
+if(Array.isArray(data149)){
+if(data149.length > 8){
+const err334 = {instancePath:instancePath+"/defaults/dns",schemaPath:"#/properties/defaults/properties/dns/maxItems",keyword:"maxItems",params:{limit: 8},message:"must NOT have more than 8 items",schema:8,parentSchema:schema11.properties.defaults.properties.dns,data:data149};
 if(vErrors === null){
 vErrors = [err334];
 }
@@ -4177,11 +4162,11 @@ vErrors.push(err334);
 }
 errors++;
 }
-}
-if(data153.memory_mib !== undefined){
-let data154 = data153.memory_mib;
-if(!(((typeof data154 == "number") && (!(data154 % 1) && !isNaN(data154))) && (isFinite(data154)))){
-const err335 = {instancePath:instancePath+"/defaults/lab/memory_mib",schemaPath:"#/properties/defaults/properties/lab/properties/memory_mib/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.defaults.properties.lab.properties.memory_mib.type,parentSchema:schema11.properties.defaults.properties.lab.properties.memory_mib,data:data154};
+const len14 = data149.length;
+for(let i14=0; i14<len14; i14++){
+let data150 = data149[i14];
+if(typeof data150 !== "string"){
+const err335 = {instancePath:instancePath+"/defaults/dns/" + i14,schemaPath:"#/properties/defaults/properties/dns/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.dns.items.type,parentSchema:schema11.properties.defaults.properties.dns.items,data:data150};
 if(vErrors === null){
 vErrors = [err335];
 }
@@ -4190,9 +4175,10 @@ vErrors.push(err335);
 }
 errors++;
 }
-if((typeof data154 == "number") && (isFinite(data154))){
-if(data154 > 16777216 || isNaN(data154)){
-const err336 = {instancePath:instancePath+"/defaults/lab/memory_mib",schemaPath:"#/properties/defaults/properties/lab/properties/memory_mib/maximum",keyword:"maximum",params:{comparison: "<=", limit: 16777216},message:"must be <= 16777216",schema:16777216,parentSchema:schema11.properties.defaults.properties.lab.properties.memory_mib,data:data154};
+}
+}
+else {
+const err336 = {instancePath:instancePath+"/defaults/dns",schemaPath:"#/properties/defaults/properties/dns/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.defaults.properties.dns.type,parentSchema:schema11.properties.defaults.properties.dns,data:data149};
 if(vErrors === null){
 vErrors = [err336];
 }
@@ -4201,8 +4187,11 @@ vErrors.push(err336);
 }
 errors++;
 }
-if(data154 < 8192 || isNaN(data154)){
-const err337 = {instancePath:instancePath+"/defaults/lab/memory_mib",schemaPath:"#/properties/defaults/properties/lab/properties/memory_mib/minimum",keyword:"minimum",params:{comparison: ">=", limit: 8192},message:"must be >= 8192",schema:8192,parentSchema:schema11.properties.defaults.properties.lab.properties.memory_mib,data:data154};
+}
+if(data95.mtu !== undefined){
+let data151 = data95.mtu;
+if(!(((typeof data151 == "number") && (!(data151 % 1) && !isNaN(data151))) && (isFinite(data151)))){
+const err337 = {instancePath:instancePath+"/defaults/mtu",schemaPath:"#/properties/defaults/properties/mtu/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.defaults.properties.mtu.type,parentSchema:schema11.properties.defaults.properties.mtu,data:data151};
 if(vErrors === null){
 vErrors = [err337];
 }
@@ -4212,11 +4201,10 @@ vErrors.push(err337);
 errors++;
 }
 }
-}
-if(data153.vcpus !== undefined){
-let data155 = data153.vcpus;
-if(!(((typeof data155 == "number") && (!(data155 % 1) && !isNaN(data155))) && (isFinite(data155)))){
-const err338 = {instancePath:instancePath+"/defaults/lab/vcpus",schemaPath:"#/properties/defaults/properties/lab/properties/vcpus/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.defaults.properties.lab.properties.vcpus.type,parentSchema:schema11.properties.defaults.properties.lab.properties.vcpus,data:data155};
+if(data95.vlan !== undefined){
+let data152 = data95.vlan;
+if(!(((typeof data152 == "number") && (!(data152 % 1) && !isNaN(data152))) && (isFinite(data152)))){
+const err338 = {instancePath:instancePath+"/defaults/vlan",schemaPath:"#/properties/defaults/properties/vlan/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.defaults.properties.vlan.type,parentSchema:schema11.properties.defaults.properties.vlan,data:data152};
 if(vErrors === null){
 vErrors = [err338];
 }
@@ -4225,9 +4213,15 @@ vErrors.push(err338);
 }
 errors++;
 }
-if((typeof data155 == "number") && (isFinite(data155))){
-if(data155 > 256 || isNaN(data155)){
-const err339 = {instancePath:instancePath+"/defaults/lab/vcpus",schemaPath:"#/properties/defaults/properties/lab/properties/vcpus/maximum",keyword:"maximum",params:{comparison: "<=", limit: 256},message:"must be <= 256",schema:256,parentSchema:schema11.properties.defaults.properties.lab.properties.vcpus,data:data155};
+}
+if(data95.bond !== undefined){
+let data153 = data95.bond;
+if(data153 && typeof data153 == "object" && !Array.isArray(data153)){
+for(const key23 in data153){
+if(!((key23 === "mode") || (key23 === "miimon"))){
+let data154 = data153[key23];
+if((typeof data154 !== "string") && (!(((typeof data154 == "number") && (!(data154 % 1) && !isNaN(data154))) && (isFinite(data154))))){
+const err339 = {instancePath:instancePath+"/defaults/bond/" + key23.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/defaults/properties/bond/additionalProperties/type",keyword:"type",params:{type: schema11.properties.defaults.properties.bond.additionalProperties.type},message:"must be string,integer",schema:schema11.properties.defaults.properties.bond.additionalProperties.type,parentSchema:schema11.properties.defaults.properties.bond.additionalProperties,data:data154};
 if(vErrors === null){
 vErrors = [err339];
 }
@@ -4236,8 +4230,12 @@ vErrors.push(err339);
 }
 errors++;
 }
-if(data155 < 1 || isNaN(data155)){
-const err340 = {instancePath:instancePath+"/defaults/lab/vcpus",schemaPath:"#/properties/defaults/properties/lab/properties/vcpus/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.defaults.properties.lab.properties.vcpus,data:data155};
+}
+}
+if(data153.mode !== undefined){
+let data155 = data153.mode;
+if(typeof data155 !== "string"){
+const err340 = {instancePath:instancePath+"/defaults/bond/mode",schemaPath:"#/properties/defaults/properties/bond/properties/mode/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.bond.properties.mode.type,parentSchema:schema11.properties.defaults.properties.bond.properties.mode,data:data155};
 if(vErrors === null){
 vErrors = [err340];
 }
@@ -4246,12 +4244,8 @@ vErrors.push(err340);
 }
 errors++;
 }
-}
-}
-if(data153.disk_gib !== undefined){
-let data156 = data153.disk_gib;
-if(!(((typeof data156 == "number") && (!(data156 % 1) && !isNaN(data156))) && (isFinite(data156)))){
-const err341 = {instancePath:instancePath+"/defaults/lab/disk_gib",schemaPath:"#/properties/defaults/properties/lab/properties/disk_gib/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.defaults.properties.lab.properties.disk_gib.type,parentSchema:schema11.properties.defaults.properties.lab.properties.disk_gib,data:data156};
+if(!(((((((data155 === "balance-rr") || (data155 === "active-backup")) || (data155 === "balance-xor")) || (data155 === "broadcast")) || (data155 === "802.3ad")) || (data155 === "balance-tlb")) || (data155 === "balance-alb"))){
+const err341 = {instancePath:instancePath+"/defaults/bond/mode",schemaPath:"#/properties/defaults/properties/bond/properties/mode/enum",keyword:"enum",params:{allowedValues: schema11.properties.defaults.properties.bond.properties.mode.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.defaults.properties.bond.properties.mode.enum,parentSchema:schema11.properties.defaults.properties.bond.properties.mode,data:data155};
 if(vErrors === null){
 vErrors = [err341];
 }
@@ -4260,9 +4254,11 @@ vErrors.push(err341);
 }
 errors++;
 }
-if((typeof data156 == "number") && (isFinite(data156))){
-if(data156 > 1048576 || isNaN(data156)){
-const err342 = {instancePath:instancePath+"/defaults/lab/disk_gib",schemaPath:"#/properties/defaults/properties/lab/properties/disk_gib/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1048576},message:"must be <= 1048576",schema:1048576,parentSchema:schema11.properties.defaults.properties.lab.properties.disk_gib,data:data156};
+}
+if(data153.miimon !== undefined){
+let data156 = data153.miimon;
+if(!(((typeof data156 == "number") && (!(data156 % 1) && !isNaN(data156))) && (isFinite(data156)))){
+const err342 = {instancePath:instancePath+"/defaults/bond/miimon",schemaPath:"#/properties/defaults/properties/bond/properties/miimon/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.defaults.properties.bond.properties.miimon.type,parentSchema:schema11.properties.defaults.properties.bond.properties.miimon,data:data156};
 if(vErrors === null){
 vErrors = [err342];
 }
@@ -4271,8 +4267,9 @@ vErrors.push(err342);
 }
 errors++;
 }
-if(data156 < 60 || isNaN(data156)){
-const err343 = {instancePath:instancePath+"/defaults/lab/disk_gib",schemaPath:"#/properties/defaults/properties/lab/properties/disk_gib/minimum",keyword:"minimum",params:{comparison: ">=", limit: 60},message:"must be >= 60",schema:60,parentSchema:schema11.properties.defaults.properties.lab.properties.disk_gib,data:data156};
+if((typeof data156 == "number") && (isFinite(data156))){
+if(data156 < 0 || isNaN(data156)){
+const err343 = {instancePath:instancePath+"/defaults/bond/miimon",schemaPath:"#/properties/defaults/properties/bond/properties/miimon/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.defaults.properties.bond.properties.miimon,data:data156};
 if(vErrors === null){
 vErrors = [err343];
 }
@@ -4283,10 +4280,9 @@ errors++;
 }
 }
 }
-if(data153.data_disk_gib !== undefined){
-let data157 = data153.data_disk_gib;
-if(!(((typeof data157 == "number") && (!(data157 % 1) && !isNaN(data157))) && (isFinite(data157)))){
-const err344 = {instancePath:instancePath+"/defaults/lab/data_disk_gib",schemaPath:"#/properties/defaults/properties/lab/properties/data_disk_gib/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.defaults.properties.lab.properties.data_disk_gib.type,parentSchema:schema11.properties.defaults.properties.lab.properties.data_disk_gib,data:data157};
+}
+else {
+const err344 = {instancePath:instancePath+"/defaults/bond",schemaPath:"#/properties/defaults/properties/bond/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.defaults.properties.bond.type,parentSchema:schema11.properties.defaults.properties.bond,data:data153};
 if(vErrors === null){
 vErrors = [err344];
 }
@@ -4295,9 +4291,16 @@ vErrors.push(err344);
 }
 errors++;
 }
-if((typeof data157 == "number") && (isFinite(data157))){
-if(data157 > 1048576 || isNaN(data157)){
-const err345 = {instancePath:instancePath+"/defaults/lab/data_disk_gib",schemaPath:"#/properties/defaults/properties/lab/properties/data_disk_gib/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1048576},message:"must be <= 1048576",schema:1048576,parentSchema:schema11.properties.defaults.properties.lab.properties.data_disk_gib,data:data157};
+}
+if(data95.kernel_args !== undefined){
+let data157 = data95.kernel_args;
+if(Array.isArray(data157)){
+const len15 = data157.length;
+for(let i15=0; i15<len15; i15++){
+let data158 = data157[i15];
+if(typeof data158 === "string"){
+if(func3(data158) > 1024){
+const err345 = {instancePath:instancePath+"/defaults/kernel_args/" + i15,schemaPath:"#/properties/defaults/properties/kernel_args/items/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters",schema:1024,parentSchema:schema11.properties.defaults.properties.kernel_args.items,data:data158};
 if(vErrors === null){
 vErrors = [err345];
 }
@@ -4306,8 +4309,8 @@ vErrors.push(err345);
 }
 errors++;
 }
-if(data157 < 50 || isNaN(data157)){
-const err346 = {instancePath:instancePath+"/defaults/lab/data_disk_gib",schemaPath:"#/properties/defaults/properties/lab/properties/data_disk_gib/minimum",keyword:"minimum",params:{comparison: ">=", limit: 50},message:"must be >= 50",schema:50,parentSchema:schema11.properties.defaults.properties.lab.properties.data_disk_gib,data:data157};
+if(!pattern6.test(data158)){
+const err346 = {instancePath:instancePath+"/defaults/kernel_args/" + i15,schemaPath:"#/properties/defaults/properties/kernel_args/items/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$",parentSchema:schema11.properties.defaults.properties.kernel_args.items,data:data158};
 if(vErrors === null){
 vErrors = [err346];
 }
@@ -4317,11 +4320,8 @@ vErrors.push(err346);
 errors++;
 }
 }
-}
-if(data153.nic_model !== undefined){
-let data158 = data153.nic_model;
-if(typeof data158 !== "string"){
-const err347 = {instancePath:instancePath+"/defaults/lab/nic_model",schemaPath:"#/properties/defaults/properties/lab/properties/nic_model/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.lab.properties.nic_model.type,parentSchema:schema11.properties.defaults.properties.lab.properties.nic_model,data:data158};
+else {
+const err347 = {instancePath:instancePath+"/defaults/kernel_args/" + i15,schemaPath:"#/properties/defaults/properties/kernel_args/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.kernel_args.items.type,parentSchema:schema11.properties.defaults.properties.kernel_args.items,data:data158};
 if(vErrors === null){
 vErrors = [err347];
 }
@@ -4330,8 +4330,10 @@ vErrors.push(err347);
 }
 errors++;
 }
-if(!((data158 === "virtio") || (data158 === "e1000e"))){
-const err348 = {instancePath:instancePath+"/defaults/lab/nic_model",schemaPath:"#/properties/defaults/properties/lab/properties/nic_model/enum",keyword:"enum",params:{allowedValues: schema11.properties.defaults.properties.lab.properties.nic_model.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.defaults.properties.lab.properties.nic_model.enum,parentSchema:schema11.properties.defaults.properties.lab.properties.nic_model,data:data158};
+}
+}
+else {
+const err348 = {instancePath:instancePath+"/defaults/kernel_args",schemaPath:"#/properties/defaults/properties/kernel_args/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.defaults.properties.kernel_args.type,parentSchema:schema11.properties.defaults.properties.kernel_args,data:data157};
 if(vErrors === null){
 vErrors = [err348];
 }
@@ -4341,9 +4343,10 @@ vErrors.push(err348);
 errors++;
 }
 }
-}
-else {
-const err349 = {instancePath:instancePath+"/defaults/lab",schemaPath:"#/properties/defaults/properties/lab/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.defaults.properties.lab.type,parentSchema:schema11.properties.defaults.properties.lab,data:data153};
+if(data95.config !== undefined){
+let data159 = data95.config;
+if(!(data159 && typeof data159 == "object" && !Array.isArray(data159))){
+const err349 = {instancePath:instancePath+"/defaults/config",schemaPath:"#/properties/defaults/properties/config/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.defaults.properties.config.type,parentSchema:schema11.properties.defaults.properties.config,data:data159};
 if(vErrors === null){
 vErrors = [err349];
 }
@@ -4353,9 +4356,10 @@ vErrors.push(err349);
 errors++;
 }
 }
-}
-else {
-const err350 = {instancePath:instancePath+"/defaults",schemaPath:"#/properties/defaults/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.defaults.type,parentSchema:schema11.properties.defaults,data:data85};
+if(data95.state !== undefined){
+let data160 = data95.state;
+if(typeof data160 !== "string"){
+const err350 = {instancePath:instancePath+"/defaults/state",schemaPath:"#/properties/defaults/properties/state/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.state.type,parentSchema:schema11.properties.defaults.properties.state,data:data160};
 if(vErrors === null){
 vErrors = [err350];
 }
@@ -4364,17 +4368,8 @@ vErrors.push(err350);
 }
 errors++;
 }
-}
-if(data.nodes !== undefined){
-let data159 = data.nodes;
-if(Array.isArray(data159)){
-const len14 = data159.length;
-for(let i14=0; i14<len14; i14++){
-let data160 = data159[i14];
-if(data160 && typeof data160 == "object" && !Array.isArray(data160)){
-for(const key24 in data160){
-if(!(func2.call(schema11.properties.nodes.items.properties, key24))){
-const err351 = {instancePath:instancePath+"/nodes/" + i14,schemaPath:"#/properties/nodes/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key24},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.nodes.items,data:data160};
+if(!(((data160 === "install") || (data160 === "local")) || (data160 === "install-once"))){
+const err351 = {instancePath:instancePath+"/defaults/state",schemaPath:"#/properties/defaults/properties/state/enum",keyword:"enum",params:{allowedValues: schema11.properties.defaults.properties.state.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.defaults.properties.state.enum,parentSchema:schema11.properties.defaults.properties.state,data:data160};
 if(vErrors === null){
 vErrors = [err351];
 }
@@ -4384,10 +4379,10 @@ vErrors.push(err351);
 errors++;
 }
 }
-if(data160.hostname !== undefined){
-let data161 = data160.hostname;
+if(data95.medium !== undefined){
+let data161 = data95.medium;
 if(typeof data161 !== "string"){
-const err352 = {instancePath:instancePath+"/nodes/" + i14+"/hostname",schemaPath:"#/properties/nodes/items/properties/hostname/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.hostname.type,parentSchema:schema11.properties.nodes.items.properties.hostname,data:data161};
+const err352 = {instancePath:instancePath+"/defaults/medium",schemaPath:"#/properties/defaults/properties/medium/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.medium.type,parentSchema:schema11.properties.defaults.properties.medium,data:data161};
 if(vErrors === null){
 vErrors = [err352];
 }
@@ -4396,11 +4391,8 @@ vErrors.push(err352);
 }
 errors++;
 }
-}
-if(data160.mac !== undefined){
-let data162 = data160.mac;
-if(typeof data162 !== "string"){
-const err353 = {instancePath:instancePath+"/nodes/" + i14+"/mac",schemaPath:"#/properties/nodes/items/properties/mac/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.mac.type,parentSchema:schema11.properties.nodes.items.properties.mac,data:data162};
+if(!((data161 === "network") || (data161 === "iso"))){
+const err353 = {instancePath:instancePath+"/defaults/medium",schemaPath:"#/properties/defaults/properties/medium/enum",keyword:"enum",params:{allowedValues: schema11.properties.defaults.properties.medium.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.defaults.properties.medium.enum,parentSchema:schema11.properties.defaults.properties.medium,data:data161};
 if(vErrors === null){
 vErrors = [err353];
 }
@@ -4410,11 +4402,10 @@ vErrors.push(err353);
 errors++;
 }
 }
-if(data160.macs !== undefined){
-let data163 = data160.macs;
-if(Array.isArray(data163)){
-if(data163.length > 32){
-const err354 = {instancePath:instancePath+"/nodes/" + i14+"/macs",schemaPath:"#/properties/nodes/items/properties/macs/maxItems",keyword:"maxItems",params:{limit: 32},message:"must NOT have more than 32 items",schema:32,parentSchema:schema11.properties.nodes.items.properties.macs,data:data163};
+if(data95.reinstall !== undefined){
+let data162 = data95.reinstall;
+if(!(((typeof data162 == "number") && (!(data162 % 1) && !isNaN(data162))) && (isFinite(data162)))){
+const err354 = {instancePath:instancePath+"/defaults/reinstall",schemaPath:"#/properties/defaults/properties/reinstall/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.defaults.properties.reinstall.type,parentSchema:schema11.properties.defaults.properties.reinstall,data:data162};
 if(vErrors === null){
 vErrors = [err354];
 }
@@ -4423,8 +4414,9 @@ vErrors.push(err354);
 }
 errors++;
 }
-if(data163.length < 1){
-const err355 = {instancePath:instancePath+"/nodes/" + i14+"/macs",schemaPath:"#/properties/nodes/items/properties/macs/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.nodes.items.properties.macs,data:data163};
+if((typeof data162 == "number") && (isFinite(data162))){
+if(data162 > 999999999 || isNaN(data162)){
+const err355 = {instancePath:instancePath+"/defaults/reinstall",schemaPath:"#/properties/defaults/properties/reinstall/maximum",keyword:"maximum",params:{comparison: "<=", limit: 999999999},message:"must be <= 999999999",schema:999999999,parentSchema:schema11.properties.defaults.properties.reinstall,data:data162};
 if(vErrors === null){
 vErrors = [err355];
 }
@@ -4433,11 +4425,8 @@ vErrors.push(err355);
 }
 errors++;
 }
-const len15 = data163.length;
-for(let i15=0; i15<len15; i15++){
-let data164 = data163[i15];
-if(typeof data164 !== "string"){
-const err356 = {instancePath:instancePath+"/nodes/" + i14+"/macs/" + i15,schemaPath:"#/properties/nodes/items/properties/macs/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.macs.items.type,parentSchema:schema11.properties.nodes.items.properties.macs.items,data:data164};
+if(data162 < 0 || isNaN(data162)){
+const err356 = {instancePath:instancePath+"/defaults/reinstall",schemaPath:"#/properties/defaults/properties/reinstall/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.defaults.properties.reinstall,data:data162};
 if(vErrors === null){
 vErrors = [err356];
 }
@@ -4448,8 +4437,12 @@ errors++;
 }
 }
 }
-else {
-const err357 = {instancePath:instancePath+"/nodes/" + i14+"/macs",schemaPath:"#/properties/nodes/items/properties/macs/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.nodes.items.properties.macs.type,parentSchema:schema11.properties.nodes.items.properties.macs,data:data163};
+if(data95.lab !== undefined){
+let data163 = data95.lab;
+if(data163 && typeof data163 == "object" && !Array.isArray(data163)){
+for(const key24 in data163){
+if(!(((((key24 === "memory_mib") || (key24 === "vcpus")) || (key24 === "disk_gib")) || (key24 === "data_disk_gib")) || (key24 === "nic_model"))){
+const err357 = {instancePath:instancePath+"/defaults/lab",schemaPath:"#/properties/defaults/properties/lab/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key24},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.defaults.properties.lab,data:data163};
 if(vErrors === null){
 vErrors = [err357];
 }
@@ -4459,10 +4452,10 @@ vErrors.push(err357);
 errors++;
 }
 }
-if(data160.ip !== undefined){
-let data165 = data160.ip;
-if(typeof data165 !== "string"){
-const err358 = {instancePath:instancePath+"/nodes/" + i14+"/ip",schemaPath:"#/properties/nodes/items/properties/ip/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.ip.type,parentSchema:schema11.properties.nodes.items.properties.ip,data:data165};
+if(data163.memory_mib !== undefined){
+let data164 = data163.memory_mib;
+if(!(((typeof data164 == "number") && (!(data164 % 1) && !isNaN(data164))) && (isFinite(data164)))){
+const err358 = {instancePath:instancePath+"/defaults/lab/memory_mib",schemaPath:"#/properties/defaults/properties/lab/properties/memory_mib/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.defaults.properties.lab.properties.memory_mib.type,parentSchema:schema11.properties.defaults.properties.lab.properties.memory_mib,data:data164};
 if(vErrors === null){
 vErrors = [err358];
 }
@@ -4471,12 +4464,9 @@ vErrors.push(err358);
 }
 errors++;
 }
-}
-if(data160.ip6 !== undefined){
-let data166 = data160.ip6;
-if(typeof data166 === "string"){
-if(!pattern16.test(data166)){
-const err359 = {instancePath:instancePath+"/nodes/" + i14+"/ip6",schemaPath:"#/properties/nodes/items/properties/ip6/pattern",keyword:"pattern",params:{pattern: "^[0-9A-Fa-f:]{2,39}$"},message:"must match pattern \""+"^[0-9A-Fa-f:]{2,39}$"+"\"",schema:"^[0-9A-Fa-f:]{2,39}$",parentSchema:schema11.properties.nodes.items.properties.ip6,data:data166};
+if((typeof data164 == "number") && (isFinite(data164))){
+if(data164 > 16777216 || isNaN(data164)){
+const err359 = {instancePath:instancePath+"/defaults/lab/memory_mib",schemaPath:"#/properties/defaults/properties/lab/properties/memory_mib/maximum",keyword:"maximum",params:{comparison: "<=", limit: 16777216},message:"must be <= 16777216",schema:16777216,parentSchema:schema11.properties.defaults.properties.lab.properties.memory_mib,data:data164};
 if(vErrors === null){
 vErrors = [err359];
 }
@@ -4485,9 +4475,8 @@ vErrors.push(err359);
 }
 errors++;
 }
-}
-else {
-const err360 = {instancePath:instancePath+"/nodes/" + i14+"/ip6",schemaPath:"#/properties/nodes/items/properties/ip6/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.ip6.type,parentSchema:schema11.properties.nodes.items.properties.ip6,data:data166};
+if(data164 < 8192 || isNaN(data164)){
+const err360 = {instancePath:instancePath+"/defaults/lab/memory_mib",schemaPath:"#/properties/defaults/properties/lab/properties/memory_mib/minimum",keyword:"minimum",params:{comparison: ">=", limit: 8192},message:"must be >= 8192",schema:8192,parentSchema:schema11.properties.defaults.properties.lab.properties.memory_mib,data:data164};
 if(vErrors === null){
 vErrors = [err360];
 }
@@ -4497,10 +4486,11 @@ vErrors.push(err360);
 errors++;
 }
 }
-if(data160.role !== undefined){
-let data167 = data160.role;
-if(typeof data167 !== "string"){
-const err361 = {instancePath:instancePath+"/nodes/" + i14+"/role",schemaPath:"#/properties/nodes/items/properties/role/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.role.type,parentSchema:schema11.properties.nodes.items.properties.role,data:data167};
+}
+if(data163.vcpus !== undefined){
+let data165 = data163.vcpus;
+if(!(((typeof data165 == "number") && (!(data165 % 1) && !isNaN(data165))) && (isFinite(data165)))){
+const err361 = {instancePath:instancePath+"/defaults/lab/vcpus",schemaPath:"#/properties/defaults/properties/lab/properties/vcpus/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.defaults.properties.lab.properties.vcpus.type,parentSchema:schema11.properties.defaults.properties.lab.properties.vcpus,data:data165};
 if(vErrors === null){
 vErrors = [err361];
 }
@@ -4509,8 +4499,9 @@ vErrors.push(err361);
 }
 errors++;
 }
-if(!((data167 === "create") || (data167 === "join"))){
-const err362 = {instancePath:instancePath+"/nodes/" + i14+"/role",schemaPath:"#/properties/nodes/items/properties/role/enum",keyword:"enum",params:{allowedValues: schema11.properties.nodes.items.properties.role.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.nodes.items.properties.role.enum,parentSchema:schema11.properties.nodes.items.properties.role,data:data167};
+if((typeof data165 == "number") && (isFinite(data165))){
+if(data165 > 256 || isNaN(data165)){
+const err362 = {instancePath:instancePath+"/defaults/lab/vcpus",schemaPath:"#/properties/defaults/properties/lab/properties/vcpus/maximum",keyword:"maximum",params:{comparison: "<=", limit: 256},message:"must be <= 256",schema:256,parentSchema:schema11.properties.defaults.properties.lab.properties.vcpus,data:data165};
 if(vErrors === null){
 vErrors = [err362];
 }
@@ -4519,12 +4510,8 @@ vErrors.push(err362);
 }
 errors++;
 }
-}
-if(data160.os !== undefined){
-let data168 = data160.os;
-if(typeof data168 === "string"){
-if(!pattern0.test(data168)){
-const err363 = {instancePath:instancePath+"/nodes/" + i14+"/os",schemaPath:"#/properties/nodes/items/properties/os/pattern",keyword:"pattern",params:{pattern: "^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$"},message:"must match pattern \""+"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$"+"\"",schema:"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$",parentSchema:schema11.properties.nodes.items.properties.os,data:data168};
+if(data165 < 1 || isNaN(data165)){
+const err363 = {instancePath:instancePath+"/defaults/lab/vcpus",schemaPath:"#/properties/defaults/properties/lab/properties/vcpus/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.defaults.properties.lab.properties.vcpus,data:data165};
 if(vErrors === null){
 vErrors = [err363];
 }
@@ -4534,8 +4521,11 @@ vErrors.push(err363);
 errors++;
 }
 }
-else {
-const err364 = {instancePath:instancePath+"/nodes/" + i14+"/os",schemaPath:"#/properties/nodes/items/properties/os/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.os.type,parentSchema:schema11.properties.nodes.items.properties.os,data:data168};
+}
+if(data163.disk_gib !== undefined){
+let data166 = data163.disk_gib;
+if(!(((typeof data166 == "number") && (!(data166 % 1) && !isNaN(data166))) && (isFinite(data166)))){
+const err364 = {instancePath:instancePath+"/defaults/lab/disk_gib",schemaPath:"#/properties/defaults/properties/lab/properties/disk_gib/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.defaults.properties.lab.properties.disk_gib.type,parentSchema:schema11.properties.defaults.properties.lab.properties.disk_gib,data:data166};
 if(vErrors === null){
 vErrors = [err364];
 }
@@ -4544,13 +4534,9 @@ vErrors.push(err364);
 }
 errors++;
 }
-}
-if(data160.cloud_init !== undefined){
-let data169 = data160.cloud_init;
-if(data169 && typeof data169 == "object" && !Array.isArray(data169)){
-for(const key25 in data169){
-if(!((((key25 === "user_data") || (key25 === "user_data_file")) || (key25 === "vendor_data")) || (key25 === "meta_data"))){
-const err365 = {instancePath:instancePath+"/nodes/" + i14+"/cloud_init",schemaPath:"#/properties/nodes/items/properties/cloud_init/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key25},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.nodes.items.properties.cloud_init,data:data169};
+if((typeof data166 == "number") && (isFinite(data166))){
+if(data166 > 1048576 || isNaN(data166)){
+const err365 = {instancePath:instancePath+"/defaults/lab/disk_gib",schemaPath:"#/properties/defaults/properties/lab/properties/disk_gib/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1048576},message:"must be <= 1048576",schema:1048576,parentSchema:schema11.properties.defaults.properties.lab.properties.disk_gib,data:data166};
 if(vErrors === null){
 vErrors = [err365];
 }
@@ -4559,11 +4545,8 @@ vErrors.push(err365);
 }
 errors++;
 }
-}
-if(data169.user_data !== undefined){
-let data170 = data169.user_data;
-if(!(data170 && typeof data170 == "object" && !Array.isArray(data170))){
-const err366 = {instancePath:instancePath+"/nodes/" + i14+"/cloud_init/user_data",schemaPath:"#/properties/nodes/items/properties/cloud_init/properties/user_data/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nodes.items.properties.cloud_init.properties.user_data.type,parentSchema:schema11.properties.nodes.items.properties.cloud_init.properties.user_data,data:data170};
+if(data166 < 60 || isNaN(data166)){
+const err366 = {instancePath:instancePath+"/defaults/lab/disk_gib",schemaPath:"#/properties/defaults/properties/lab/properties/disk_gib/minimum",keyword:"minimum",params:{comparison: ">=", limit: 60},message:"must be >= 60",schema:60,parentSchema:schema11.properties.defaults.properties.lab.properties.disk_gib,data:data166};
 if(vErrors === null){
 vErrors = [err366];
 }
@@ -4573,11 +4556,11 @@ vErrors.push(err366);
 errors++;
 }
 }
-if(data169.user_data_file !== undefined){
-let data171 = data169.user_data_file;
-if(typeof data171 === "string"){
-if(func3(data171) > 1024){
-const err367 = {instancePath:instancePath+"/nodes/" + i14+"/cloud_init/user_data_file",schemaPath:"#/properties/nodes/items/properties/cloud_init/properties/user_data_file/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters",schema:1024,parentSchema:schema11.properties.nodes.items.properties.cloud_init.properties.user_data_file,data:data171};
+}
+if(data163.data_disk_gib !== undefined){
+let data167 = data163.data_disk_gib;
+if(!(((typeof data167 == "number") && (!(data167 % 1) && !isNaN(data167))) && (isFinite(data167)))){
+const err367 = {instancePath:instancePath+"/defaults/lab/data_disk_gib",schemaPath:"#/properties/defaults/properties/lab/properties/data_disk_gib/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.defaults.properties.lab.properties.data_disk_gib.type,parentSchema:schema11.properties.defaults.properties.lab.properties.data_disk_gib,data:data167};
 if(vErrors === null){
 vErrors = [err367];
 }
@@ -4586,8 +4569,9 @@ vErrors.push(err367);
 }
 errors++;
 }
-if(func3(data171) < 1){
-const err368 = {instancePath:instancePath+"/nodes/" + i14+"/cloud_init/user_data_file",schemaPath:"#/properties/nodes/items/properties/cloud_init/properties/user_data_file/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.nodes.items.properties.cloud_init.properties.user_data_file,data:data171};
+if((typeof data167 == "number") && (isFinite(data167))){
+if(data167 > 1048576 || isNaN(data167)){
+const err368 = {instancePath:instancePath+"/defaults/lab/data_disk_gib",schemaPath:"#/properties/defaults/properties/lab/properties/data_disk_gib/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1048576},message:"must be <= 1048576",schema:1048576,parentSchema:schema11.properties.defaults.properties.lab.properties.data_disk_gib,data:data167};
 if(vErrors === null){
 vErrors = [err368];
 }
@@ -4596,8 +4580,8 @@ vErrors.push(err368);
 }
 errors++;
 }
-if(!pattern9.test(data171)){
-const err369 = {instancePath:instancePath+"/nodes/" + i14+"/cloud_init/user_data_file",schemaPath:"#/properties/nodes/items/properties/cloud_init/properties/user_data_file/pattern",keyword:"pattern",params:{pattern: "^[^\\u0000-\\u001f\\u007f]+$"},message:"must match pattern \""+"^[^\\u0000-\\u001f\\u007f]+$"+"\"",schema:"^[^\\u0000-\\u001f\\u007f]+$",parentSchema:schema11.properties.nodes.items.properties.cloud_init.properties.user_data_file,data:data171};
+if(data167 < 50 || isNaN(data167)){
+const err369 = {instancePath:instancePath+"/defaults/lab/data_disk_gib",schemaPath:"#/properties/defaults/properties/lab/properties/data_disk_gib/minimum",keyword:"minimum",params:{comparison: ">=", limit: 50},message:"must be >= 50",schema:50,parentSchema:schema11.properties.defaults.properties.lab.properties.data_disk_gib,data:data167};
 if(vErrors === null){
 vErrors = [err369];
 }
@@ -4607,8 +4591,11 @@ vErrors.push(err369);
 errors++;
 }
 }
-else {
-const err370 = {instancePath:instancePath+"/nodes/" + i14+"/cloud_init/user_data_file",schemaPath:"#/properties/nodes/items/properties/cloud_init/properties/user_data_file/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.cloud_init.properties.user_data_file.type,parentSchema:schema11.properties.nodes.items.properties.cloud_init.properties.user_data_file,data:data171};
+}
+if(data163.nic_model !== undefined){
+let data168 = data163.nic_model;
+if(typeof data168 !== "string"){
+const err370 = {instancePath:instancePath+"/defaults/lab/nic_model",schemaPath:"#/properties/defaults/properties/lab/properties/nic_model/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.lab.properties.nic_model.type,parentSchema:schema11.properties.defaults.properties.lab.properties.nic_model,data:data168};
 if(vErrors === null){
 vErrors = [err370];
 }
@@ -4617,11 +4604,8 @@ vErrors.push(err370);
 }
 errors++;
 }
-}
-if(data169.vendor_data !== undefined){
-let data172 = data169.vendor_data;
-if(!(data172 && typeof data172 == "object" && !Array.isArray(data172))){
-const err371 = {instancePath:instancePath+"/nodes/" + i14+"/cloud_init/vendor_data",schemaPath:"#/properties/nodes/items/properties/cloud_init/properties/vendor_data/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nodes.items.properties.cloud_init.properties.vendor_data.type,parentSchema:schema11.properties.nodes.items.properties.cloud_init.properties.vendor_data,data:data172};
+if(!((data168 === "virtio") || (data168 === "e1000e"))){
+const err371 = {instancePath:instancePath+"/defaults/lab/nic_model",schemaPath:"#/properties/defaults/properties/lab/properties/nic_model/enum",keyword:"enum",params:{allowedValues: schema11.properties.defaults.properties.lab.properties.nic_model.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.defaults.properties.lab.properties.nic_model.enum,parentSchema:schema11.properties.defaults.properties.lab.properties.nic_model,data:data168};
 if(vErrors === null){
 vErrors = [err371];
 }
@@ -4631,10 +4615,9 @@ vErrors.push(err371);
 errors++;
 }
 }
-if(data169.meta_data !== undefined){
-let data173 = data169.meta_data;
-if(!(data173 && typeof data173 == "object" && !Array.isArray(data173))){
-const err372 = {instancePath:instancePath+"/nodes/" + i14+"/cloud_init/meta_data",schemaPath:"#/properties/nodes/items/properties/cloud_init/properties/meta_data/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nodes.items.properties.cloud_init.properties.meta_data.type,parentSchema:schema11.properties.nodes.items.properties.cloud_init.properties.meta_data,data:data173};
+}
+else {
+const err372 = {instancePath:instancePath+"/defaults/lab",schemaPath:"#/properties/defaults/properties/lab/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.defaults.properties.lab.type,parentSchema:schema11.properties.defaults.properties.lab,data:data163};
 if(vErrors === null){
 vErrors = [err372];
 }
@@ -4646,7 +4629,7 @@ errors++;
 }
 }
 else {
-const err373 = {instancePath:instancePath+"/nodes/" + i14+"/cloud_init",schemaPath:"#/properties/nodes/items/properties/cloud_init/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nodes.items.properties.cloud_init.type,parentSchema:schema11.properties.nodes.items.properties.cloud_init,data:data169};
+const err373 = {instancePath:instancePath+"/defaults",schemaPath:"#/properties/defaults/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.defaults.type,parentSchema:schema11.properties.defaults,data:data95};
 if(vErrors === null){
 vErrors = [err373];
 }
@@ -4656,10 +4639,16 @@ vErrors.push(err373);
 errors++;
 }
 }
-if(data160.arch !== undefined){
-let data174 = data160.arch;
-if(typeof data174 !== "string"){
-const err374 = {instancePath:instancePath+"/nodes/" + i14+"/arch",schemaPath:"#/properties/nodes/items/properties/arch/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.arch.type,parentSchema:schema11.properties.nodes.items.properties.arch,data:data174};
+if(data.nodes !== undefined){
+let data169 = data.nodes;
+if(Array.isArray(data169)){
+const len16 = data169.length;
+for(let i16=0; i16<len16; i16++){
+let data170 = data169[i16];
+if(data170 && typeof data170 == "object" && !Array.isArray(data170)){
+for(const key25 in data170){
+if(!(func2.call(schema11.properties.nodes.items.properties, key25))){
+const err374 = {instancePath:instancePath+"/nodes/" + i16,schemaPath:"#/properties/nodes/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key25},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.nodes.items,data:data170};
 if(vErrors === null){
 vErrors = [err374];
 }
@@ -4668,8 +4657,11 @@ vErrors.push(err374);
 }
 errors++;
 }
-if(!((data174 === "x86_64") || (data174 === "arm64"))){
-const err375 = {instancePath:instancePath+"/nodes/" + i14+"/arch",schemaPath:"#/properties/nodes/items/properties/arch/enum",keyword:"enum",params:{allowedValues: schema11.properties.nodes.items.properties.arch.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.nodes.items.properties.arch.enum,parentSchema:schema11.properties.nodes.items.properties.arch,data:data174};
+}
+if(data170.hostname !== undefined){
+let data171 = data170.hostname;
+if(typeof data171 !== "string"){
+const err375 = {instancePath:instancePath+"/nodes/" + i16+"/hostname",schemaPath:"#/properties/nodes/items/properties/hostname/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.hostname.type,parentSchema:schema11.properties.nodes.items.properties.hostname,data:data171};
 if(vErrors === null){
 vErrors = [err375];
 }
@@ -4679,11 +4671,10 @@ vErrors.push(err375);
 errors++;
 }
 }
-if(data160.iscsi !== undefined){
-let data175 = data160.iscsi;
-if(data175 && typeof data175 == "object" && !Array.isArray(data175)){
-if(data175.server === undefined){
-const err376 = {instancePath:instancePath+"/nodes/" + i14+"/iscsi",schemaPath:"#/properties/nodes/items/properties/iscsi/required",keyword:"required",params:{missingProperty: "server"},message:"must have required property '"+"server"+"'",schema:schema11.properties.nodes.items.properties.iscsi.required,parentSchema:schema11.properties.nodes.items.properties.iscsi,data:data175};
+if(data170.mac !== undefined){
+let data172 = data170.mac;
+if(typeof data172 !== "string"){
+const err376 = {instancePath:instancePath+"/nodes/" + i16+"/mac",schemaPath:"#/properties/nodes/items/properties/mac/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.mac.type,parentSchema:schema11.properties.nodes.items.properties.mac,data:data172};
 if(vErrors === null){
 vErrors = [err376];
 }
@@ -4692,8 +4683,12 @@ vErrors.push(err376);
 }
 errors++;
 }
-if(data175.target === undefined){
-const err377 = {instancePath:instancePath+"/nodes/" + i14+"/iscsi",schemaPath:"#/properties/nodes/items/properties/iscsi/required",keyword:"required",params:{missingProperty: "target"},message:"must have required property '"+"target"+"'",schema:schema11.properties.nodes.items.properties.iscsi.required,parentSchema:schema11.properties.nodes.items.properties.iscsi,data:data175};
+}
+if(data170.macs !== undefined){
+let data173 = data170.macs;
+if(Array.isArray(data173)){
+if(data173.length > 32){
+const err377 = {instancePath:instancePath+"/nodes/" + i16+"/macs",schemaPath:"#/properties/nodes/items/properties/macs/maxItems",keyword:"maxItems",params:{limit: 32},message:"must NOT have more than 32 items",schema:32,parentSchema:schema11.properties.nodes.items.properties.macs,data:data173};
 if(vErrors === null){
 vErrors = [err377];
 }
@@ -4702,9 +4697,8 @@ vErrors.push(err377);
 }
 errors++;
 }
-for(const key26 in data175){
-if(!(((((key26 === "server") || (key26 === "port")) || (key26 === "lun")) || (key26 === "target")) || (key26 === "initiator"))){
-const err378 = {instancePath:instancePath+"/nodes/" + i14+"/iscsi",schemaPath:"#/properties/nodes/items/properties/iscsi/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key26},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.nodes.items.properties.iscsi,data:data175};
+if(data173.length < 1){
+const err378 = {instancePath:instancePath+"/nodes/" + i16+"/macs",schemaPath:"#/properties/nodes/items/properties/macs/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.nodes.items.properties.macs,data:data173};
 if(vErrors === null){
 vErrors = [err378];
 }
@@ -4713,11 +4707,11 @@ vErrors.push(err378);
 }
 errors++;
 }
-}
-if(data175.server !== undefined){
-let data176 = data175.server;
-if(typeof data176 !== "string"){
-const err379 = {instancePath:instancePath+"/nodes/" + i14+"/iscsi/server",schemaPath:"#/properties/nodes/items/properties/iscsi/properties/server/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.iscsi.properties.server.type,parentSchema:schema11.properties.nodes.items.properties.iscsi.properties.server,data:data176};
+const len17 = data173.length;
+for(let i17=0; i17<len17; i17++){
+let data174 = data173[i17];
+if(typeof data174 !== "string"){
+const err379 = {instancePath:instancePath+"/nodes/" + i16+"/macs/" + i17,schemaPath:"#/properties/nodes/items/properties/macs/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.macs.items.type,parentSchema:schema11.properties.nodes.items.properties.macs.items,data:data174};
 if(vErrors === null){
 vErrors = [err379];
 }
@@ -4727,10 +4721,9 @@ vErrors.push(err379);
 errors++;
 }
 }
-if(data175.port !== undefined){
-let data177 = data175.port;
-if(!(((typeof data177 == "number") && (!(data177 % 1) && !isNaN(data177))) && (isFinite(data177)))){
-const err380 = {instancePath:instancePath+"/nodes/" + i14+"/iscsi/port",schemaPath:"#/properties/nodes/items/properties/iscsi/properties/port/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.nodes.items.properties.iscsi.properties.port.type,parentSchema:schema11.properties.nodes.items.properties.iscsi.properties.port,data:data177};
+}
+else {
+const err380 = {instancePath:instancePath+"/nodes/" + i16+"/macs",schemaPath:"#/properties/nodes/items/properties/macs/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.nodes.items.properties.macs.type,parentSchema:schema11.properties.nodes.items.properties.macs,data:data173};
 if(vErrors === null){
 vErrors = [err380];
 }
@@ -4739,9 +4732,11 @@ vErrors.push(err380);
 }
 errors++;
 }
-if((typeof data177 == "number") && (isFinite(data177))){
-if(data177 > 65535 || isNaN(data177)){
-const err381 = {instancePath:instancePath+"/nodes/" + i14+"/iscsi/port",schemaPath:"#/properties/nodes/items/properties/iscsi/properties/port/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535",schema:65535,parentSchema:schema11.properties.nodes.items.properties.iscsi.properties.port,data:data177};
+}
+if(data170.ip !== undefined){
+let data175 = data170.ip;
+if(typeof data175 !== "string"){
+const err381 = {instancePath:instancePath+"/nodes/" + i16+"/ip",schemaPath:"#/properties/nodes/items/properties/ip/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.ip.type,parentSchema:schema11.properties.nodes.items.properties.ip,data:data175};
 if(vErrors === null){
 vErrors = [err381];
 }
@@ -4750,8 +4745,12 @@ vErrors.push(err381);
 }
 errors++;
 }
-if(data177 < 1 || isNaN(data177)){
-const err382 = {instancePath:instancePath+"/nodes/" + i14+"/iscsi/port",schemaPath:"#/properties/nodes/items/properties/iscsi/properties/port/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.nodes.items.properties.iscsi.properties.port,data:data177};
+}
+if(data170.ip6 !== undefined){
+let data176 = data170.ip6;
+if(typeof data176 === "string"){
+if(!pattern16.test(data176)){
+const err382 = {instancePath:instancePath+"/nodes/" + i16+"/ip6",schemaPath:"#/properties/nodes/items/properties/ip6/pattern",keyword:"pattern",params:{pattern: "^[0-9A-Fa-f:]{2,39}$"},message:"must match pattern \""+"^[0-9A-Fa-f:]{2,39}$"+"\"",schema:"^[0-9A-Fa-f:]{2,39}$",parentSchema:schema11.properties.nodes.items.properties.ip6,data:data176};
 if(vErrors === null){
 vErrors = [err382];
 }
@@ -4761,11 +4760,8 @@ vErrors.push(err382);
 errors++;
 }
 }
-}
-if(data175.lun !== undefined){
-let data178 = data175.lun;
-if(!(((typeof data178 == "number") && (!(data178 % 1) && !isNaN(data178))) && (isFinite(data178)))){
-const err383 = {instancePath:instancePath+"/nodes/" + i14+"/iscsi/lun",schemaPath:"#/properties/nodes/items/properties/iscsi/properties/lun/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.nodes.items.properties.iscsi.properties.lun.type,parentSchema:schema11.properties.nodes.items.properties.iscsi.properties.lun,data:data178};
+else {
+const err383 = {instancePath:instancePath+"/nodes/" + i16+"/ip6",schemaPath:"#/properties/nodes/items/properties/ip6/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.ip6.type,parentSchema:schema11.properties.nodes.items.properties.ip6,data:data176};
 if(vErrors === null){
 vErrors = [err383];
 }
@@ -4774,9 +4770,11 @@ vErrors.push(err383);
 }
 errors++;
 }
-if((typeof data178 == "number") && (isFinite(data178))){
-if(data178 > 255 || isNaN(data178)){
-const err384 = {instancePath:instancePath+"/nodes/" + i14+"/iscsi/lun",schemaPath:"#/properties/nodes/items/properties/iscsi/properties/lun/maximum",keyword:"maximum",params:{comparison: "<=", limit: 255},message:"must be <= 255",schema:255,parentSchema:schema11.properties.nodes.items.properties.iscsi.properties.lun,data:data178};
+}
+if(data170.role !== undefined){
+let data177 = data170.role;
+if(typeof data177 !== "string"){
+const err384 = {instancePath:instancePath+"/nodes/" + i16+"/role",schemaPath:"#/properties/nodes/items/properties/role/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.role.type,parentSchema:schema11.properties.nodes.items.properties.role,data:data177};
 if(vErrors === null){
 vErrors = [err384];
 }
@@ -4785,8 +4783,8 @@ vErrors.push(err384);
 }
 errors++;
 }
-if(data178 < 0 || isNaN(data178)){
-const err385 = {instancePath:instancePath+"/nodes/" + i14+"/iscsi/lun",schemaPath:"#/properties/nodes/items/properties/iscsi/properties/lun/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.nodes.items.properties.iscsi.properties.lun,data:data178};
+if(!((data177 === "create") || (data177 === "join"))){
+const err385 = {instancePath:instancePath+"/nodes/" + i16+"/role",schemaPath:"#/properties/nodes/items/properties/role/enum",keyword:"enum",params:{allowedValues: schema11.properties.nodes.items.properties.role.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.nodes.items.properties.role.enum,parentSchema:schema11.properties.nodes.items.properties.role,data:data177};
 if(vErrors === null){
 vErrors = [err385];
 }
@@ -4796,12 +4794,11 @@ vErrors.push(err385);
 errors++;
 }
 }
-}
-if(data175.target !== undefined){
-let data179 = data175.target;
-if(typeof data179 === "string"){
-if(func3(data179) > 223){
-const err386 = {instancePath:instancePath+"/nodes/" + i14+"/iscsi/target",schemaPath:"#/properties/nodes/items/properties/iscsi/properties/target/maxLength",keyword:"maxLength",params:{limit: 223},message:"must NOT have more than 223 characters",schema:223,parentSchema:schema11.properties.nodes.items.properties.iscsi.properties.target,data:data179};
+if(data170.os !== undefined){
+let data178 = data170.os;
+if(typeof data178 === "string"){
+if(!pattern0.test(data178)){
+const err386 = {instancePath:instancePath+"/nodes/" + i16+"/os",schemaPath:"#/properties/nodes/items/properties/os/pattern",keyword:"pattern",params:{pattern: "^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$"},message:"must match pattern \""+"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$"+"\"",schema:"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$",parentSchema:schema11.properties.nodes.items.properties.os,data:data178};
 if(vErrors === null){
 vErrors = [err386];
 }
@@ -4810,8 +4807,9 @@ vErrors.push(err386);
 }
 errors++;
 }
-if(!pattern28.test(data179)){
-const err387 = {instancePath:instancePath+"/nodes/" + i14+"/iscsi/target",schemaPath:"#/properties/nodes/items/properties/iscsi/properties/target/pattern",keyword:"pattern",params:{pattern: "^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$"},message:"must match pattern \""+"^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$"+"\"",schema:"^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$",parentSchema:schema11.properties.nodes.items.properties.iscsi.properties.target,data:data179};
+}
+else {
+const err387 = {instancePath:instancePath+"/nodes/" + i16+"/os",schemaPath:"#/properties/nodes/items/properties/os/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.os.type,parentSchema:schema11.properties.nodes.items.properties.os,data:data178};
 if(vErrors === null){
 vErrors = [err387];
 }
@@ -4821,8 +4819,12 @@ vErrors.push(err387);
 errors++;
 }
 }
-else {
-const err388 = {instancePath:instancePath+"/nodes/" + i14+"/iscsi/target",schemaPath:"#/properties/nodes/items/properties/iscsi/properties/target/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.iscsi.properties.target.type,parentSchema:schema11.properties.nodes.items.properties.iscsi.properties.target,data:data179};
+if(data170.cloud_init !== undefined){
+let data179 = data170.cloud_init;
+if(data179 && typeof data179 == "object" && !Array.isArray(data179)){
+for(const key26 in data179){
+if(!((((key26 === "user_data") || (key26 === "user_data_file")) || (key26 === "vendor_data")) || (key26 === "meta_data"))){
+const err388 = {instancePath:instancePath+"/nodes/" + i16+"/cloud_init",schemaPath:"#/properties/nodes/items/properties/cloud_init/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key26},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.nodes.items.properties.cloud_init,data:data179};
 if(vErrors === null){
 vErrors = [err388];
 }
@@ -4832,11 +4834,10 @@ vErrors.push(err388);
 errors++;
 }
 }
-if(data175.initiator !== undefined){
-let data180 = data175.initiator;
-if(typeof data180 === "string"){
-if(func3(data180) > 223){
-const err389 = {instancePath:instancePath+"/nodes/" + i14+"/iscsi/initiator",schemaPath:"#/properties/nodes/items/properties/iscsi/properties/initiator/maxLength",keyword:"maxLength",params:{limit: 223},message:"must NOT have more than 223 characters",schema:223,parentSchema:schema11.properties.nodes.items.properties.iscsi.properties.initiator,data:data180};
+if(data179.user_data !== undefined){
+let data180 = data179.user_data;
+if(!(data180 && typeof data180 == "object" && !Array.isArray(data180))){
+const err389 = {instancePath:instancePath+"/nodes/" + i16+"/cloud_init/user_data",schemaPath:"#/properties/nodes/items/properties/cloud_init/properties/user_data/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nodes.items.properties.cloud_init.properties.user_data.type,parentSchema:schema11.properties.nodes.items.properties.cloud_init.properties.user_data,data:data180};
 if(vErrors === null){
 vErrors = [err389];
 }
@@ -4845,8 +4846,12 @@ vErrors.push(err389);
 }
 errors++;
 }
-if(!pattern28.test(data180)){
-const err390 = {instancePath:instancePath+"/nodes/" + i14+"/iscsi/initiator",schemaPath:"#/properties/nodes/items/properties/iscsi/properties/initiator/pattern",keyword:"pattern",params:{pattern: "^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$"},message:"must match pattern \""+"^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$"+"\"",schema:"^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$",parentSchema:schema11.properties.nodes.items.properties.iscsi.properties.initiator,data:data180};
+}
+if(data179.user_data_file !== undefined){
+let data181 = data179.user_data_file;
+if(typeof data181 === "string"){
+if(func3(data181) > 1024){
+const err390 = {instancePath:instancePath+"/nodes/" + i16+"/cloud_init/user_data_file",schemaPath:"#/properties/nodes/items/properties/cloud_init/properties/user_data_file/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters",schema:1024,parentSchema:schema11.properties.nodes.items.properties.cloud_init.properties.user_data_file,data:data181};
 if(vErrors === null){
 vErrors = [err390];
 }
@@ -4855,9 +4860,8 @@ vErrors.push(err390);
 }
 errors++;
 }
-}
-else {
-const err391 = {instancePath:instancePath+"/nodes/" + i14+"/iscsi/initiator",schemaPath:"#/properties/nodes/items/properties/iscsi/properties/initiator/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.iscsi.properties.initiator.type,parentSchema:schema11.properties.nodes.items.properties.iscsi.properties.initiator,data:data180};
+if(func3(data181) < 1){
+const err391 = {instancePath:instancePath+"/nodes/" + i16+"/cloud_init/user_data_file",schemaPath:"#/properties/nodes/items/properties/cloud_init/properties/user_data_file/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.nodes.items.properties.cloud_init.properties.user_data_file,data:data181};
 if(vErrors === null){
 vErrors = [err391];
 }
@@ -4866,10 +4870,8 @@ vErrors.push(err391);
 }
 errors++;
 }
-}
-}
-else {
-const err392 = {instancePath:instancePath+"/nodes/" + i14+"/iscsi",schemaPath:"#/properties/nodes/items/properties/iscsi/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nodes.items.properties.iscsi.type,parentSchema:schema11.properties.nodes.items.properties.iscsi,data:data175};
+if(!pattern9.test(data181)){
+const err392 = {instancePath:instancePath+"/nodes/" + i16+"/cloud_init/user_data_file",schemaPath:"#/properties/nodes/items/properties/cloud_init/properties/user_data_file/pattern",keyword:"pattern",params:{pattern: "^[^\\u0000-\\u001f\\u007f]+$"},message:"must match pattern \""+"^[^\\u0000-\\u001f\\u007f]+$"+"\"",schema:"^[^\\u0000-\\u001f\\u007f]+$",parentSchema:schema11.properties.nodes.items.properties.cloud_init.properties.user_data_file,data:data181};
 if(vErrors === null){
 vErrors = [err392];
 }
@@ -4879,12 +4881,8 @@ vErrors.push(err392);
 errors++;
 }
 }
-if(data160.hardware !== undefined){
-let data181 = data160.hardware;
-if(data181 && typeof data181 == "object" && !Array.isArray(data181)){
-for(const key27 in data181){
-if(!((((((((key27 === "memory_gib") || (key27 === "cpus")) || (key27 === "disk_gib")) || (key27 === "data_disk_gib")) || (key27 === "nic_speed_mbps")) || (key27 === "nic_driver")) || (key27 === "virtualized")) || (key27 === "kvm"))){
-const err393 = {instancePath:instancePath+"/nodes/" + i14+"/hardware",schemaPath:"#/properties/nodes/items/properties/hardware/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key27},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.nodes.items.properties.hardware,data:data181};
+else {
+const err393 = {instancePath:instancePath+"/nodes/" + i16+"/cloud_init/user_data_file",schemaPath:"#/properties/nodes/items/properties/cloud_init/properties/user_data_file/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.cloud_init.properties.user_data_file.type,parentSchema:schema11.properties.nodes.items.properties.cloud_init.properties.user_data_file,data:data181};
 if(vErrors === null){
 vErrors = [err393];
 }
@@ -4894,11 +4892,10 @@ vErrors.push(err393);
 errors++;
 }
 }
-if(data181.memory_gib !== undefined){
-let data182 = data181.memory_gib;
-if((typeof data182 == "number") && (isFinite(data182))){
-if(data182 > 65536 || isNaN(data182)){
-const err394 = {instancePath:instancePath+"/nodes/" + i14+"/hardware/memory_gib",schemaPath:"#/properties/nodes/items/properties/hardware/properties/memory_gib/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65536},message:"must be <= 65536",schema:65536,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.memory_gib,data:data182};
+if(data179.vendor_data !== undefined){
+let data182 = data179.vendor_data;
+if(!(data182 && typeof data182 == "object" && !Array.isArray(data182))){
+const err394 = {instancePath:instancePath+"/nodes/" + i16+"/cloud_init/vendor_data",schemaPath:"#/properties/nodes/items/properties/cloud_init/properties/vendor_data/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nodes.items.properties.cloud_init.properties.vendor_data.type,parentSchema:schema11.properties.nodes.items.properties.cloud_init.properties.vendor_data,data:data182};
 if(vErrors === null){
 vErrors = [err394];
 }
@@ -4907,8 +4904,11 @@ vErrors.push(err394);
 }
 errors++;
 }
-if(data182 < 0.5 || isNaN(data182)){
-const err395 = {instancePath:instancePath+"/nodes/" + i14+"/hardware/memory_gib",schemaPath:"#/properties/nodes/items/properties/hardware/properties/memory_gib/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0.5},message:"must be >= 0.5",schema:0.5,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.memory_gib,data:data182};
+}
+if(data179.meta_data !== undefined){
+let data183 = data179.meta_data;
+if(!(data183 && typeof data183 == "object" && !Array.isArray(data183))){
+const err395 = {instancePath:instancePath+"/nodes/" + i16+"/cloud_init/meta_data",schemaPath:"#/properties/nodes/items/properties/cloud_init/properties/meta_data/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nodes.items.properties.cloud_init.properties.meta_data.type,parentSchema:schema11.properties.nodes.items.properties.cloud_init.properties.meta_data,data:data183};
 if(vErrors === null){
 vErrors = [err395];
 }
@@ -4918,8 +4918,9 @@ vErrors.push(err395);
 errors++;
 }
 }
+}
 else {
-const err396 = {instancePath:instancePath+"/nodes/" + i14+"/hardware/memory_gib",schemaPath:"#/properties/nodes/items/properties/hardware/properties/memory_gib/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.nodes.items.properties.hardware.properties.memory_gib.type,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.memory_gib,data:data182};
+const err396 = {instancePath:instancePath+"/nodes/" + i16+"/cloud_init",schemaPath:"#/properties/nodes/items/properties/cloud_init/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nodes.items.properties.cloud_init.type,parentSchema:schema11.properties.nodes.items.properties.cloud_init,data:data179};
 if(vErrors === null){
 vErrors = [err396];
 }
@@ -4929,10 +4930,10 @@ vErrors.push(err396);
 errors++;
 }
 }
-if(data181.cpus !== undefined){
-let data183 = data181.cpus;
-if(!(((typeof data183 == "number") && (!(data183 % 1) && !isNaN(data183))) && (isFinite(data183)))){
-const err397 = {instancePath:instancePath+"/nodes/" + i14+"/hardware/cpus",schemaPath:"#/properties/nodes/items/properties/hardware/properties/cpus/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.nodes.items.properties.hardware.properties.cpus.type,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.cpus,data:data183};
+if(data170.arch !== undefined){
+let data184 = data170.arch;
+if(typeof data184 !== "string"){
+const err397 = {instancePath:instancePath+"/nodes/" + i16+"/arch",schemaPath:"#/properties/nodes/items/properties/arch/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.arch.type,parentSchema:schema11.properties.nodes.items.properties.arch,data:data184};
 if(vErrors === null){
 vErrors = [err397];
 }
@@ -4941,9 +4942,8 @@ vErrors.push(err397);
 }
 errors++;
 }
-if((typeof data183 == "number") && (isFinite(data183))){
-if(data183 > 4096 || isNaN(data183)){
-const err398 = {instancePath:instancePath+"/nodes/" + i14+"/hardware/cpus",schemaPath:"#/properties/nodes/items/properties/hardware/properties/cpus/maximum",keyword:"maximum",params:{comparison: "<=", limit: 4096},message:"must be <= 4096",schema:4096,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.cpus,data:data183};
+if(!((data184 === "x86_64") || (data184 === "arm64"))){
+const err398 = {instancePath:instancePath+"/nodes/" + i16+"/arch",schemaPath:"#/properties/nodes/items/properties/arch/enum",keyword:"enum",params:{allowedValues: schema11.properties.nodes.items.properties.arch.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.nodes.items.properties.arch.enum,parentSchema:schema11.properties.nodes.items.properties.arch,data:data184};
 if(vErrors === null){
 vErrors = [err398];
 }
@@ -4952,8 +4952,12 @@ vErrors.push(err398);
 }
 errors++;
 }
-if(data183 < 1 || isNaN(data183)){
-const err399 = {instancePath:instancePath+"/nodes/" + i14+"/hardware/cpus",schemaPath:"#/properties/nodes/items/properties/hardware/properties/cpus/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.cpus,data:data183};
+}
+if(data170.iscsi !== undefined){
+let data185 = data170.iscsi;
+if(data185 && typeof data185 == "object" && !Array.isArray(data185)){
+if(data185.server === undefined){
+const err399 = {instancePath:instancePath+"/nodes/" + i16+"/iscsi",schemaPath:"#/properties/nodes/items/properties/iscsi/required",keyword:"required",params:{missingProperty: "server"},message:"must have required property '"+"server"+"'",schema:schema11.properties.nodes.items.properties.iscsi.required,parentSchema:schema11.properties.nodes.items.properties.iscsi,data:data185};
 if(vErrors === null){
 vErrors = [err399];
 }
@@ -4962,13 +4966,8 @@ vErrors.push(err399);
 }
 errors++;
 }
-}
-}
-if(data181.disk_gib !== undefined){
-let data184 = data181.disk_gib;
-if((typeof data184 == "number") && (isFinite(data184))){
-if(data184 > 1048576 || isNaN(data184)){
-const err400 = {instancePath:instancePath+"/nodes/" + i14+"/hardware/disk_gib",schemaPath:"#/properties/nodes/items/properties/hardware/properties/disk_gib/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1048576},message:"must be <= 1048576",schema:1048576,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.disk_gib,data:data184};
+if(data185.target === undefined){
+const err400 = {instancePath:instancePath+"/nodes/" + i16+"/iscsi",schemaPath:"#/properties/nodes/items/properties/iscsi/required",keyword:"required",params:{missingProperty: "target"},message:"must have required property '"+"target"+"'",schema:schema11.properties.nodes.items.properties.iscsi.required,parentSchema:schema11.properties.nodes.items.properties.iscsi,data:data185};
 if(vErrors === null){
 vErrors = [err400];
 }
@@ -4977,8 +4976,9 @@ vErrors.push(err400);
 }
 errors++;
 }
-if(data184 < 1 || isNaN(data184)){
-const err401 = {instancePath:instancePath+"/nodes/" + i14+"/hardware/disk_gib",schemaPath:"#/properties/nodes/items/properties/hardware/properties/disk_gib/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.disk_gib,data:data184};
+for(const key27 in data185){
+if(!(((((key27 === "server") || (key27 === "port")) || (key27 === "lun")) || (key27 === "target")) || (key27 === "initiator"))){
+const err401 = {instancePath:instancePath+"/nodes/" + i16+"/iscsi",schemaPath:"#/properties/nodes/items/properties/iscsi/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key27},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.nodes.items.properties.iscsi,data:data185};
 if(vErrors === null){
 vErrors = [err401];
 }
@@ -4988,8 +4988,10 @@ vErrors.push(err401);
 errors++;
 }
 }
-else {
-const err402 = {instancePath:instancePath+"/nodes/" + i14+"/hardware/disk_gib",schemaPath:"#/properties/nodes/items/properties/hardware/properties/disk_gib/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.nodes.items.properties.hardware.properties.disk_gib.type,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.disk_gib,data:data184};
+if(data185.server !== undefined){
+let data186 = data185.server;
+if(typeof data186 !== "string"){
+const err402 = {instancePath:instancePath+"/nodes/" + i16+"/iscsi/server",schemaPath:"#/properties/nodes/items/properties/iscsi/properties/server/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.iscsi.properties.server.type,parentSchema:schema11.properties.nodes.items.properties.iscsi.properties.server,data:data186};
 if(vErrors === null){
 vErrors = [err402];
 }
@@ -4999,11 +5001,10 @@ vErrors.push(err402);
 errors++;
 }
 }
-if(data181.data_disk_gib !== undefined){
-let data185 = data181.data_disk_gib;
-if((typeof data185 == "number") && (isFinite(data185))){
-if(data185 > 1048576 || isNaN(data185)){
-const err403 = {instancePath:instancePath+"/nodes/" + i14+"/hardware/data_disk_gib",schemaPath:"#/properties/nodes/items/properties/hardware/properties/data_disk_gib/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1048576},message:"must be <= 1048576",schema:1048576,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.data_disk_gib,data:data185};
+if(data185.port !== undefined){
+let data187 = data185.port;
+if(!(((typeof data187 == "number") && (!(data187 % 1) && !isNaN(data187))) && (isFinite(data187)))){
+const err403 = {instancePath:instancePath+"/nodes/" + i16+"/iscsi/port",schemaPath:"#/properties/nodes/items/properties/iscsi/properties/port/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.nodes.items.properties.iscsi.properties.port.type,parentSchema:schema11.properties.nodes.items.properties.iscsi.properties.port,data:data187};
 if(vErrors === null){
 vErrors = [err403];
 }
@@ -5012,8 +5013,9 @@ vErrors.push(err403);
 }
 errors++;
 }
-if(data185 < 1 || isNaN(data185)){
-const err404 = {instancePath:instancePath+"/nodes/" + i14+"/hardware/data_disk_gib",schemaPath:"#/properties/nodes/items/properties/hardware/properties/data_disk_gib/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.data_disk_gib,data:data185};
+if((typeof data187 == "number") && (isFinite(data187))){
+if(data187 > 65535 || isNaN(data187)){
+const err404 = {instancePath:instancePath+"/nodes/" + i16+"/iscsi/port",schemaPath:"#/properties/nodes/items/properties/iscsi/properties/port/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535",schema:65535,parentSchema:schema11.properties.nodes.items.properties.iscsi.properties.port,data:data187};
 if(vErrors === null){
 vErrors = [err404];
 }
@@ -5022,9 +5024,8 @@ vErrors.push(err404);
 }
 errors++;
 }
-}
-else {
-const err405 = {instancePath:instancePath+"/nodes/" + i14+"/hardware/data_disk_gib",schemaPath:"#/properties/nodes/items/properties/hardware/properties/data_disk_gib/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.nodes.items.properties.hardware.properties.data_disk_gib.type,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.data_disk_gib,data:data185};
+if(data187 < 1 || isNaN(data187)){
+const err405 = {instancePath:instancePath+"/nodes/" + i16+"/iscsi/port",schemaPath:"#/properties/nodes/items/properties/iscsi/properties/port/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.nodes.items.properties.iscsi.properties.port,data:data187};
 if(vErrors === null){
 vErrors = [err405];
 }
@@ -5034,10 +5035,11 @@ vErrors.push(err405);
 errors++;
 }
 }
-if(data181.nic_speed_mbps !== undefined){
-let data186 = data181.nic_speed_mbps;
-if(!(((typeof data186 == "number") && (!(data186 % 1) && !isNaN(data186))) && (isFinite(data186)))){
-const err406 = {instancePath:instancePath+"/nodes/" + i14+"/hardware/nic_speed_mbps",schemaPath:"#/properties/nodes/items/properties/hardware/properties/nic_speed_mbps/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.nodes.items.properties.hardware.properties.nic_speed_mbps.type,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.nic_speed_mbps,data:data186};
+}
+if(data185.lun !== undefined){
+let data188 = data185.lun;
+if(!(((typeof data188 == "number") && (!(data188 % 1) && !isNaN(data188))) && (isFinite(data188)))){
+const err406 = {instancePath:instancePath+"/nodes/" + i16+"/iscsi/lun",schemaPath:"#/properties/nodes/items/properties/iscsi/properties/lun/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.nodes.items.properties.iscsi.properties.lun.type,parentSchema:schema11.properties.nodes.items.properties.iscsi.properties.lun,data:data188};
 if(vErrors === null){
 vErrors = [err406];
 }
@@ -5046,9 +5048,9 @@ vErrors.push(err406);
 }
 errors++;
 }
-if((typeof data186 == "number") && (isFinite(data186))){
-if(data186 > 1000000 || isNaN(data186)){
-const err407 = {instancePath:instancePath+"/nodes/" + i14+"/hardware/nic_speed_mbps",schemaPath:"#/properties/nodes/items/properties/hardware/properties/nic_speed_mbps/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000},message:"must be <= 1000000",schema:1000000,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.nic_speed_mbps,data:data186};
+if((typeof data188 == "number") && (isFinite(data188))){
+if(data188 > 255 || isNaN(data188)){
+const err407 = {instancePath:instancePath+"/nodes/" + i16+"/iscsi/lun",schemaPath:"#/properties/nodes/items/properties/iscsi/properties/lun/maximum",keyword:"maximum",params:{comparison: "<=", limit: 255},message:"must be <= 255",schema:255,parentSchema:schema11.properties.nodes.items.properties.iscsi.properties.lun,data:data188};
 if(vErrors === null){
 vErrors = [err407];
 }
@@ -5057,8 +5059,8 @@ vErrors.push(err407);
 }
 errors++;
 }
-if(data186 < 10 || isNaN(data186)){
-const err408 = {instancePath:instancePath+"/nodes/" + i14+"/hardware/nic_speed_mbps",schemaPath:"#/properties/nodes/items/properties/hardware/properties/nic_speed_mbps/minimum",keyword:"minimum",params:{comparison: ">=", limit: 10},message:"must be >= 10",schema:10,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.nic_speed_mbps,data:data186};
+if(data188 < 0 || isNaN(data188)){
+const err408 = {instancePath:instancePath+"/nodes/" + i16+"/iscsi/lun",schemaPath:"#/properties/nodes/items/properties/iscsi/properties/lun/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.nodes.items.properties.iscsi.properties.lun,data:data188};
 if(vErrors === null){
 vErrors = [err408];
 }
@@ -5069,11 +5071,11 @@ errors++;
 }
 }
 }
-if(data181.nic_driver !== undefined){
-let data187 = data181.nic_driver;
-if(typeof data187 === "string"){
-if(!pattern30.test(data187)){
-const err409 = {instancePath:instancePath+"/nodes/" + i14+"/hardware/nic_driver",schemaPath:"#/properties/nodes/items/properties/hardware/properties/nic_driver/pattern",keyword:"pattern",params:{pattern: "^[a-z0-9_]{1,32}$"},message:"must match pattern \""+"^[a-z0-9_]{1,32}$"+"\"",schema:"^[a-z0-9_]{1,32}$",parentSchema:schema11.properties.nodes.items.properties.hardware.properties.nic_driver,data:data187};
+if(data185.target !== undefined){
+let data189 = data185.target;
+if(typeof data189 === "string"){
+if(func3(data189) > 223){
+const err409 = {instancePath:instancePath+"/nodes/" + i16+"/iscsi/target",schemaPath:"#/properties/nodes/items/properties/iscsi/properties/target/maxLength",keyword:"maxLength",params:{limit: 223},message:"must NOT have more than 223 characters",schema:223,parentSchema:schema11.properties.nodes.items.properties.iscsi.properties.target,data:data189};
 if(vErrors === null){
 vErrors = [err409];
 }
@@ -5082,9 +5084,8 @@ vErrors.push(err409);
 }
 errors++;
 }
-}
-else {
-const err410 = {instancePath:instancePath+"/nodes/" + i14+"/hardware/nic_driver",schemaPath:"#/properties/nodes/items/properties/hardware/properties/nic_driver/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.hardware.properties.nic_driver.type,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.nic_driver,data:data187};
+if(!pattern29.test(data189)){
+const err410 = {instancePath:instancePath+"/nodes/" + i16+"/iscsi/target",schemaPath:"#/properties/nodes/items/properties/iscsi/properties/target/pattern",keyword:"pattern",params:{pattern: "^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$"},message:"must match pattern \""+"^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$"+"\"",schema:"^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$",parentSchema:schema11.properties.nodes.items.properties.iscsi.properties.target,data:data189};
 if(vErrors === null){
 vErrors = [err410];
 }
@@ -5094,10 +5095,8 @@ vErrors.push(err410);
 errors++;
 }
 }
-if(data181.virtualized !== undefined){
-let data188 = data181.virtualized;
-if(typeof data188 !== "boolean"){
-const err411 = {instancePath:instancePath+"/nodes/" + i14+"/hardware/virtualized",schemaPath:"#/properties/nodes/items/properties/hardware/properties/virtualized/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.nodes.items.properties.hardware.properties.virtualized.type,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.virtualized,data:data188};
+else {
+const err411 = {instancePath:instancePath+"/nodes/" + i16+"/iscsi/target",schemaPath:"#/properties/nodes/items/properties/iscsi/properties/target/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.iscsi.properties.target.type,parentSchema:schema11.properties.nodes.items.properties.iscsi.properties.target,data:data189};
 if(vErrors === null){
 vErrors = [err411];
 }
@@ -5107,10 +5106,11 @@ vErrors.push(err411);
 errors++;
 }
 }
-if(data181.kvm !== undefined){
-let data189 = data181.kvm;
-if(typeof data189 !== "boolean"){
-const err412 = {instancePath:instancePath+"/nodes/" + i14+"/hardware/kvm",schemaPath:"#/properties/nodes/items/properties/hardware/properties/kvm/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.nodes.items.properties.hardware.properties.kvm.type,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.kvm,data:data189};
+if(data185.initiator !== undefined){
+let data190 = data185.initiator;
+if(typeof data190 === "string"){
+if(func3(data190) > 223){
+const err412 = {instancePath:instancePath+"/nodes/" + i16+"/iscsi/initiator",schemaPath:"#/properties/nodes/items/properties/iscsi/properties/initiator/maxLength",keyword:"maxLength",params:{limit: 223},message:"must NOT have more than 223 characters",schema:223,parentSchema:schema11.properties.nodes.items.properties.iscsi.properties.initiator,data:data190};
 if(vErrors === null){
 vErrors = [err412];
 }
@@ -5119,10 +5119,8 @@ vErrors.push(err412);
 }
 errors++;
 }
-}
-}
-else {
-const err413 = {instancePath:instancePath+"/nodes/" + i14+"/hardware",schemaPath:"#/properties/nodes/items/properties/hardware/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nodes.items.properties.hardware.type,parentSchema:schema11.properties.nodes.items.properties.hardware,data:data181};
+if(!pattern29.test(data190)){
+const err413 = {instancePath:instancePath+"/nodes/" + i16+"/iscsi/initiator",schemaPath:"#/properties/nodes/items/properties/iscsi/properties/initiator/pattern",keyword:"pattern",params:{pattern: "^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$"},message:"must match pattern \""+"^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$"+"\"",schema:"^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$",parentSchema:schema11.properties.nodes.items.properties.iscsi.properties.initiator,data:data190};
 if(vErrors === null){
 vErrors = [err413];
 }
@@ -5132,12 +5130,8 @@ vErrors.push(err413);
 errors++;
 }
 }
-if(data160.bmc !== undefined){
-let data190 = data160.bmc;
-if(data190 && typeof data190 == "object" && !Array.isArray(data190)){
-for(const key28 in data190){
-if(!((((((key28 === "type") || (key28 === "address")) || (key28 === "user")) || (key28 === "password")) || (key28 === "system")) || (key28 === "insecure"))){
-const err414 = {instancePath:instancePath+"/nodes/" + i14+"/bmc",schemaPath:"#/properties/nodes/items/properties/bmc/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key28},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.nodes.items.properties.bmc,data:data190};
+else {
+const err414 = {instancePath:instancePath+"/nodes/" + i16+"/iscsi/initiator",schemaPath:"#/properties/nodes/items/properties/iscsi/properties/initiator/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.iscsi.properties.initiator.type,parentSchema:schema11.properties.nodes.items.properties.iscsi.properties.initiator,data:data190};
 if(vErrors === null){
 vErrors = [err414];
 }
@@ -5147,10 +5141,9 @@ vErrors.push(err414);
 errors++;
 }
 }
-if(data190.type !== undefined){
-let data191 = data190.type;
-if(typeof data191 !== "string"){
-const err415 = {instancePath:instancePath+"/nodes/" + i14+"/bmc/type",schemaPath:"#/properties/nodes/items/properties/bmc/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.bmc.properties.type.type,parentSchema:schema11.properties.nodes.items.properties.bmc.properties.type,data:data191};
+}
+else {
+const err415 = {instancePath:instancePath+"/nodes/" + i16+"/iscsi",schemaPath:"#/properties/nodes/items/properties/iscsi/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nodes.items.properties.iscsi.type,parentSchema:schema11.properties.nodes.items.properties.iscsi,data:data185};
 if(vErrors === null){
 vErrors = [err415];
 }
@@ -5159,8 +5152,13 @@ vErrors.push(err415);
 }
 errors++;
 }
-if(!((data191 === "redfish") || (data191 === "ipmi"))){
-const err416 = {instancePath:instancePath+"/nodes/" + i14+"/bmc/type",schemaPath:"#/properties/nodes/items/properties/bmc/properties/type/enum",keyword:"enum",params:{allowedValues: schema11.properties.nodes.items.properties.bmc.properties.type.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.nodes.items.properties.bmc.properties.type.enum,parentSchema:schema11.properties.nodes.items.properties.bmc.properties.type,data:data191};
+}
+if(data170.hardware !== undefined){
+let data191 = data170.hardware;
+if(data191 && typeof data191 == "object" && !Array.isArray(data191)){
+for(const key28 in data191){
+if(!((((((((key28 === "memory_gib") || (key28 === "cpus")) || (key28 === "disk_gib")) || (key28 === "data_disk_gib")) || (key28 === "nic_speed_mbps")) || (key28 === "nic_driver")) || (key28 === "virtualized")) || (key28 === "kvm"))){
+const err416 = {instancePath:instancePath+"/nodes/" + i16+"/hardware",schemaPath:"#/properties/nodes/items/properties/hardware/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key28},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.nodes.items.properties.hardware,data:data191};
 if(vErrors === null){
 vErrors = [err416];
 }
@@ -5170,11 +5168,11 @@ vErrors.push(err416);
 errors++;
 }
 }
-if(data190.address !== undefined){
-let data192 = data190.address;
-if(typeof data192 === "string"){
-if(func3(data192) > 260){
-const err417 = {instancePath:instancePath+"/nodes/" + i14+"/bmc/address",schemaPath:"#/properties/nodes/items/properties/bmc/properties/address/maxLength",keyword:"maxLength",params:{limit: 260},message:"must NOT have more than 260 characters",schema:260,parentSchema:schema11.properties.nodes.items.properties.bmc.properties.address,data:data192};
+if(data191.memory_gib !== undefined){
+let data192 = data191.memory_gib;
+if((typeof data192 == "number") && (isFinite(data192))){
+if(data192 > 65536 || isNaN(data192)){
+const err417 = {instancePath:instancePath+"/nodes/" + i16+"/hardware/memory_gib",schemaPath:"#/properties/nodes/items/properties/hardware/properties/memory_gib/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65536},message:"must be <= 65536",schema:65536,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.memory_gib,data:data192};
 if(vErrors === null){
 vErrors = [err417];
 }
@@ -5183,8 +5181,8 @@ vErrors.push(err417);
 }
 errors++;
 }
-if(!pattern31.test(data192)){
-const err418 = {instancePath:instancePath+"/nodes/" + i14+"/bmc/address",schemaPath:"#/properties/nodes/items/properties/bmc/properties/address/pattern",keyword:"pattern",params:{pattern: "^(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?=[0-9A-Fa-f:.]*:)[0-9A-Fa-f:.]{2,45}\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?$"},message:"must match pattern \""+"^(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?=[0-9A-Fa-f:.]*:)[0-9A-Fa-f:.]{2,45}\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?$"+"\"",schema:"^(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?=[0-9A-Fa-f:.]*:)[0-9A-Fa-f:.]{2,45}\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?$",parentSchema:schema11.properties.nodes.items.properties.bmc.properties.address,data:data192};
+if(data192 < 0.5 || isNaN(data192)){
+const err418 = {instancePath:instancePath+"/nodes/" + i16+"/hardware/memory_gib",schemaPath:"#/properties/nodes/items/properties/hardware/properties/memory_gib/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0.5},message:"must be >= 0.5",schema:0.5,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.memory_gib,data:data192};
 if(vErrors === null){
 vErrors = [err418];
 }
@@ -5195,7 +5193,7 @@ errors++;
 }
 }
 else {
-const err419 = {instancePath:instancePath+"/nodes/" + i14+"/bmc/address",schemaPath:"#/properties/nodes/items/properties/bmc/properties/address/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.bmc.properties.address.type,parentSchema:schema11.properties.nodes.items.properties.bmc.properties.address,data:data192};
+const err419 = {instancePath:instancePath+"/nodes/" + i16+"/hardware/memory_gib",schemaPath:"#/properties/nodes/items/properties/hardware/properties/memory_gib/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.nodes.items.properties.hardware.properties.memory_gib.type,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.memory_gib,data:data192};
 if(vErrors === null){
 vErrors = [err419];
 }
@@ -5205,11 +5203,10 @@ vErrors.push(err419);
 errors++;
 }
 }
-if(data190.user !== undefined){
-let data193 = data190.user;
-if(data193 && typeof data193 == "object" && !Array.isArray(data193)){
-if(data193.env === undefined){
-const err420 = {instancePath:instancePath+"/nodes/" + i14+"/bmc/user",schemaPath:"#/properties/nodes/items/properties/bmc/properties/user/required",keyword:"required",params:{missingProperty: "env"},message:"must have required property '"+"env"+"'",schema:schema11.properties.nodes.items.properties.bmc.properties.user.required,parentSchema:schema11.properties.nodes.items.properties.bmc.properties.user,data:data193};
+if(data191.cpus !== undefined){
+let data193 = data191.cpus;
+if(!(((typeof data193 == "number") && (!(data193 % 1) && !isNaN(data193))) && (isFinite(data193)))){
+const err420 = {instancePath:instancePath+"/nodes/" + i16+"/hardware/cpus",schemaPath:"#/properties/nodes/items/properties/hardware/properties/cpus/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.nodes.items.properties.hardware.properties.cpus.type,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.cpus,data:data193};
 if(vErrors === null){
 vErrors = [err420];
 }
@@ -5218,9 +5215,9 @@ vErrors.push(err420);
 }
 errors++;
 }
-for(const key29 in data193){
-if(!(key29 === "env")){
-const err421 = {instancePath:instancePath+"/nodes/" + i14+"/bmc/user",schemaPath:"#/properties/nodes/items/properties/bmc/properties/user/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key29},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.nodes.items.properties.bmc.properties.user,data:data193};
+if((typeof data193 == "number") && (isFinite(data193))){
+if(data193 > 4096 || isNaN(data193)){
+const err421 = {instancePath:instancePath+"/nodes/" + i16+"/hardware/cpus",schemaPath:"#/properties/nodes/items/properties/hardware/properties/cpus/maximum",keyword:"maximum",params:{comparison: "<=", limit: 4096},message:"must be <= 4096",schema:4096,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.cpus,data:data193};
 if(vErrors === null){
 vErrors = [err421];
 }
@@ -5229,12 +5226,8 @@ vErrors.push(err421);
 }
 errors++;
 }
-}
-if(data193.env !== undefined){
-let data194 = data193.env;
-if(typeof data194 === "string"){
-if(!pattern32.test(data194)){
-const err422 = {instancePath:instancePath+"/nodes/" + i14+"/bmc/user/env",schemaPath:"#/properties/nodes/items/properties/bmc/properties/user/properties/env/pattern",keyword:"pattern",params:{pattern: "^[A-Z_][A-Z0-9_]{0,63}$"},message:"must match pattern \""+"^[A-Z_][A-Z0-9_]{0,63}$"+"\"",schema:"^[A-Z_][A-Z0-9_]{0,63}$",parentSchema:schema11.properties.nodes.items.properties.bmc.properties.user.properties.env,data:data194};
+if(data193 < 1 || isNaN(data193)){
+const err422 = {instancePath:instancePath+"/nodes/" + i16+"/hardware/cpus",schemaPath:"#/properties/nodes/items/properties/hardware/properties/cpus/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.cpus,data:data193};
 if(vErrors === null){
 vErrors = [err422];
 }
@@ -5244,8 +5237,12 @@ vErrors.push(err422);
 errors++;
 }
 }
-else {
-const err423 = {instancePath:instancePath+"/nodes/" + i14+"/bmc/user/env",schemaPath:"#/properties/nodes/items/properties/bmc/properties/user/properties/env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.bmc.properties.user.properties.env.type,parentSchema:schema11.properties.nodes.items.properties.bmc.properties.user.properties.env,data:data194};
+}
+if(data191.disk_gib !== undefined){
+let data194 = data191.disk_gib;
+if((typeof data194 == "number") && (isFinite(data194))){
+if(data194 > 1048576 || isNaN(data194)){
+const err423 = {instancePath:instancePath+"/nodes/" + i16+"/hardware/disk_gib",schemaPath:"#/properties/nodes/items/properties/hardware/properties/disk_gib/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1048576},message:"must be <= 1048576",schema:1048576,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.disk_gib,data:data194};
 if(vErrors === null){
 vErrors = [err423];
 }
@@ -5254,10 +5251,8 @@ vErrors.push(err423);
 }
 errors++;
 }
-}
-}
-else {
-const err424 = {instancePath:instancePath+"/nodes/" + i14+"/bmc/user",schemaPath:"#/properties/nodes/items/properties/bmc/properties/user/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nodes.items.properties.bmc.properties.user.type,parentSchema:schema11.properties.nodes.items.properties.bmc.properties.user,data:data193};
+if(data194 < 1 || isNaN(data194)){
+const err424 = {instancePath:instancePath+"/nodes/" + i16+"/hardware/disk_gib",schemaPath:"#/properties/nodes/items/properties/hardware/properties/disk_gib/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.disk_gib,data:data194};
 if(vErrors === null){
 vErrors = [err424];
 }
@@ -5267,11 +5262,8 @@ vErrors.push(err424);
 errors++;
 }
 }
-if(data190.password !== undefined){
-let data195 = data190.password;
-if(data195 && typeof data195 == "object" && !Array.isArray(data195)){
-if(data195.env === undefined){
-const err425 = {instancePath:instancePath+"/nodes/" + i14+"/bmc/password",schemaPath:"#/properties/nodes/items/properties/bmc/properties/password/required",keyword:"required",params:{missingProperty: "env"},message:"must have required property '"+"env"+"'",schema:schema11.properties.nodes.items.properties.bmc.properties.password.required,parentSchema:schema11.properties.nodes.items.properties.bmc.properties.password,data:data195};
+else {
+const err425 = {instancePath:instancePath+"/nodes/" + i16+"/hardware/disk_gib",schemaPath:"#/properties/nodes/items/properties/hardware/properties/disk_gib/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.nodes.items.properties.hardware.properties.disk_gib.type,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.disk_gib,data:data194};
 if(vErrors === null){
 vErrors = [err425];
 }
@@ -5280,9 +5272,12 @@ vErrors.push(err425);
 }
 errors++;
 }
-for(const key30 in data195){
-if(!(key30 === "env")){
-const err426 = {instancePath:instancePath+"/nodes/" + i14+"/bmc/password",schemaPath:"#/properties/nodes/items/properties/bmc/properties/password/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key30},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.nodes.items.properties.bmc.properties.password,data:data195};
+}
+if(data191.data_disk_gib !== undefined){
+let data195 = data191.data_disk_gib;
+if((typeof data195 == "number") && (isFinite(data195))){
+if(data195 > 1048576 || isNaN(data195)){
+const err426 = {instancePath:instancePath+"/nodes/" + i16+"/hardware/data_disk_gib",schemaPath:"#/properties/nodes/items/properties/hardware/properties/data_disk_gib/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1048576},message:"must be <= 1048576",schema:1048576,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.data_disk_gib,data:data195};
 if(vErrors === null){
 vErrors = [err426];
 }
@@ -5291,12 +5286,8 @@ vErrors.push(err426);
 }
 errors++;
 }
-}
-if(data195.env !== undefined){
-let data196 = data195.env;
-if(typeof data196 === "string"){
-if(!pattern32.test(data196)){
-const err427 = {instancePath:instancePath+"/nodes/" + i14+"/bmc/password/env",schemaPath:"#/properties/nodes/items/properties/bmc/properties/password/properties/env/pattern",keyword:"pattern",params:{pattern: "^[A-Z_][A-Z0-9_]{0,63}$"},message:"must match pattern \""+"^[A-Z_][A-Z0-9_]{0,63}$"+"\"",schema:"^[A-Z_][A-Z0-9_]{0,63}$",parentSchema:schema11.properties.nodes.items.properties.bmc.properties.password.properties.env,data:data196};
+if(data195 < 1 || isNaN(data195)){
+const err427 = {instancePath:instancePath+"/nodes/" + i16+"/hardware/data_disk_gib",schemaPath:"#/properties/nodes/items/properties/hardware/properties/data_disk_gib/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.data_disk_gib,data:data195};
 if(vErrors === null){
 vErrors = [err427];
 }
@@ -5307,7 +5298,7 @@ errors++;
 }
 }
 else {
-const err428 = {instancePath:instancePath+"/nodes/" + i14+"/bmc/password/env",schemaPath:"#/properties/nodes/items/properties/bmc/properties/password/properties/env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.bmc.properties.password.properties.env.type,parentSchema:schema11.properties.nodes.items.properties.bmc.properties.password.properties.env,data:data196};
+const err428 = {instancePath:instancePath+"/nodes/" + i16+"/hardware/data_disk_gib",schemaPath:"#/properties/nodes/items/properties/hardware/properties/data_disk_gib/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.nodes.items.properties.hardware.properties.data_disk_gib.type,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.data_disk_gib,data:data195};
 if(vErrors === null){
 vErrors = [err428];
 }
@@ -5317,9 +5308,10 @@ vErrors.push(err428);
 errors++;
 }
 }
-}
-else {
-const err429 = {instancePath:instancePath+"/nodes/" + i14+"/bmc/password",schemaPath:"#/properties/nodes/items/properties/bmc/properties/password/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nodes.items.properties.bmc.properties.password.type,parentSchema:schema11.properties.nodes.items.properties.bmc.properties.password,data:data195};
+if(data191.nic_speed_mbps !== undefined){
+let data196 = data191.nic_speed_mbps;
+if(!(((typeof data196 == "number") && (!(data196 % 1) && !isNaN(data196))) && (isFinite(data196)))){
+const err429 = {instancePath:instancePath+"/nodes/" + i16+"/hardware/nic_speed_mbps",schemaPath:"#/properties/nodes/items/properties/hardware/properties/nic_speed_mbps/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.nodes.items.properties.hardware.properties.nic_speed_mbps.type,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.nic_speed_mbps,data:data196};
 if(vErrors === null){
 vErrors = [err429];
 }
@@ -5328,12 +5320,9 @@ vErrors.push(err429);
 }
 errors++;
 }
-}
-if(data190.system !== undefined){
-let data197 = data190.system;
-if(typeof data197 === "string"){
-if(func3(data197) > 160){
-const err430 = {instancePath:instancePath+"/nodes/" + i14+"/bmc/system",schemaPath:"#/properties/nodes/items/properties/bmc/properties/system/maxLength",keyword:"maxLength",params:{limit: 160},message:"must NOT have more than 160 characters",schema:160,parentSchema:schema11.properties.nodes.items.properties.bmc.properties.system,data:data197};
+if((typeof data196 == "number") && (isFinite(data196))){
+if(data196 > 1000000 || isNaN(data196)){
+const err430 = {instancePath:instancePath+"/nodes/" + i16+"/hardware/nic_speed_mbps",schemaPath:"#/properties/nodes/items/properties/hardware/properties/nic_speed_mbps/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000},message:"must be <= 1000000",schema:1000000,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.nic_speed_mbps,data:data196};
 if(vErrors === null){
 vErrors = [err430];
 }
@@ -5342,8 +5331,8 @@ vErrors.push(err430);
 }
 errors++;
 }
-if(!pattern34.test(data197)){
-const err431 = {instancePath:instancePath+"/nodes/" + i14+"/bmc/system",schemaPath:"#/properties/nodes/items/properties/bmc/properties/system/pattern",keyword:"pattern",params:{pattern: "^/redfish/v1/Systems/[A-Za-z0-9_~-][A-Za-z0-9._~-]{0,127}$"},message:"must match pattern \""+"^/redfish/v1/Systems/[A-Za-z0-9_~-][A-Za-z0-9._~-]{0,127}$"+"\"",schema:"^/redfish/v1/Systems/[A-Za-z0-9_~-][A-Za-z0-9._~-]{0,127}$",parentSchema:schema11.properties.nodes.items.properties.bmc.properties.system,data:data197};
+if(data196 < 10 || isNaN(data196)){
+const err431 = {instancePath:instancePath+"/nodes/" + i16+"/hardware/nic_speed_mbps",schemaPath:"#/properties/nodes/items/properties/hardware/properties/nic_speed_mbps/minimum",keyword:"minimum",params:{comparison: ">=", limit: 10},message:"must be >= 10",schema:10,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.nic_speed_mbps,data:data196};
 if(vErrors === null){
 vErrors = [err431];
 }
@@ -5353,8 +5342,12 @@ vErrors.push(err431);
 errors++;
 }
 }
-else {
-const err432 = {instancePath:instancePath+"/nodes/" + i14+"/bmc/system",schemaPath:"#/properties/nodes/items/properties/bmc/properties/system/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.bmc.properties.system.type,parentSchema:schema11.properties.nodes.items.properties.bmc.properties.system,data:data197};
+}
+if(data191.nic_driver !== undefined){
+let data197 = data191.nic_driver;
+if(typeof data197 === "string"){
+if(!pattern31.test(data197)){
+const err432 = {instancePath:instancePath+"/nodes/" + i16+"/hardware/nic_driver",schemaPath:"#/properties/nodes/items/properties/hardware/properties/nic_driver/pattern",keyword:"pattern",params:{pattern: "^[a-z0-9_]{1,32}$"},message:"must match pattern \""+"^[a-z0-9_]{1,32}$"+"\"",schema:"^[a-z0-9_]{1,32}$",parentSchema:schema11.properties.nodes.items.properties.hardware.properties.nic_driver,data:data197};
 if(vErrors === null){
 vErrors = [err432];
 }
@@ -5364,10 +5357,8 @@ vErrors.push(err432);
 errors++;
 }
 }
-if(data190.insecure !== undefined){
-let data198 = data190.insecure;
-if(typeof data198 !== "boolean"){
-const err433 = {instancePath:instancePath+"/nodes/" + i14+"/bmc/insecure",schemaPath:"#/properties/nodes/items/properties/bmc/properties/insecure/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.nodes.items.properties.bmc.properties.insecure.type,parentSchema:schema11.properties.nodes.items.properties.bmc.properties.insecure,data:data198};
+else {
+const err433 = {instancePath:instancePath+"/nodes/" + i16+"/hardware/nic_driver",schemaPath:"#/properties/nodes/items/properties/hardware/properties/nic_driver/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.hardware.properties.nic_driver.type,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.nic_driver,data:data197};
 if(vErrors === null){
 vErrors = [err433];
 }
@@ -5377,9 +5368,10 @@ vErrors.push(err433);
 errors++;
 }
 }
-}
-else {
-const err434 = {instancePath:instancePath+"/nodes/" + i14+"/bmc",schemaPath:"#/properties/nodes/items/properties/bmc/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nodes.items.properties.bmc.type,parentSchema:schema11.properties.nodes.items.properties.bmc,data:data190};
+if(data191.virtualized !== undefined){
+let data198 = data191.virtualized;
+if(typeof data198 !== "boolean"){
+const err434 = {instancePath:instancePath+"/nodes/" + i16+"/hardware/virtualized",schemaPath:"#/properties/nodes/items/properties/hardware/properties/virtualized/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.nodes.items.properties.hardware.properties.virtualized.type,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.virtualized,data:data198};
 if(vErrors === null){
 vErrors = [err434];
 }
@@ -5389,11 +5381,10 @@ vErrors.push(err434);
 errors++;
 }
 }
-if(data160.harvester_version !== undefined){
-let data199 = data160.harvester_version;
-if(typeof data199 === "string"){
-if(func3(data199) > 32){
-const err435 = {instancePath:instancePath+"/nodes/" + i14+"/harvester_version",schemaPath:"#/properties/nodes/items/properties/harvester_version/maxLength",keyword:"maxLength",params:{limit: 32},message:"must NOT have more than 32 characters",schema:32,parentSchema:schema11.properties.nodes.items.properties.harvester_version,data:data199};
+if(data191.kvm !== undefined){
+let data199 = data191.kvm;
+if(typeof data199 !== "boolean"){
+const err435 = {instancePath:instancePath+"/nodes/" + i16+"/hardware/kvm",schemaPath:"#/properties/nodes/items/properties/hardware/properties/kvm/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.nodes.items.properties.hardware.properties.kvm.type,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.kvm,data:data199};
 if(vErrors === null){
 vErrors = [err435];
 }
@@ -5402,8 +5393,10 @@ vErrors.push(err435);
 }
 errors++;
 }
-if(!pattern1.test(data199)){
-const err436 = {instancePath:instancePath+"/nodes/" + i14+"/harvester_version",schemaPath:"#/properties/nodes/items/properties/harvester_version/pattern",keyword:"pattern",params:{pattern: "^v[0-9]+\\.[0-9]+\\.[0-9]+(-rc[0-9]+)?$"},message:"must match pattern \""+"^v[0-9]+\\.[0-9]+\\.[0-9]+(-rc[0-9]+)?$"+"\"",schema:"^v[0-9]+\\.[0-9]+\\.[0-9]+(-rc[0-9]+)?$",parentSchema:schema11.properties.nodes.items.properties.harvester_version,data:data199};
+}
+}
+else {
+const err436 = {instancePath:instancePath+"/nodes/" + i16+"/hardware",schemaPath:"#/properties/nodes/items/properties/hardware/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nodes.items.properties.hardware.type,parentSchema:schema11.properties.nodes.items.properties.hardware,data:data191};
 if(vErrors === null){
 vErrors = [err436];
 }
@@ -5413,8 +5406,12 @@ vErrors.push(err436);
 errors++;
 }
 }
-else {
-const err437 = {instancePath:instancePath+"/nodes/" + i14+"/harvester_version",schemaPath:"#/properties/nodes/items/properties/harvester_version/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.harvester_version.type,parentSchema:schema11.properties.nodes.items.properties.harvester_version,data:data199};
+if(data170.bmc !== undefined){
+let data200 = data170.bmc;
+if(data200 && typeof data200 == "object" && !Array.isArray(data200)){
+for(const key29 in data200){
+if(!((((((key29 === "type") || (key29 === "address")) || (key29 === "user")) || (key29 === "password")) || (key29 === "system")) || (key29 === "insecure"))){
+const err437 = {instancePath:instancePath+"/nodes/" + i16+"/bmc",schemaPath:"#/properties/nodes/items/properties/bmc/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key29},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.nodes.items.properties.bmc,data:data200};
 if(vErrors === null){
 vErrors = [err437];
 }
@@ -5424,11 +5421,10 @@ vErrors.push(err437);
 errors++;
 }
 }
-if(data160.profile !== undefined){
-let data200 = data160.profile;
-if(typeof data200 === "string"){
-if(!pattern0.test(data200)){
-const err438 = {instancePath:instancePath+"/nodes/" + i14+"/profile",schemaPath:"#/properties/nodes/items/properties/profile/pattern",keyword:"pattern",params:{pattern: "^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$"},message:"must match pattern \""+"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$"+"\"",schema:"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$",parentSchema:schema11.properties.nodes.items.properties.profile,data:data200};
+if(data200.type !== undefined){
+let data201 = data200.type;
+if(typeof data201 !== "string"){
+const err438 = {instancePath:instancePath+"/nodes/" + i16+"/bmc/type",schemaPath:"#/properties/nodes/items/properties/bmc/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.bmc.properties.type.type,parentSchema:schema11.properties.nodes.items.properties.bmc.properties.type,data:data201};
 if(vErrors === null){
 vErrors = [err438];
 }
@@ -5437,9 +5433,8 @@ vErrors.push(err438);
 }
 errors++;
 }
-}
-else {
-const err439 = {instancePath:instancePath+"/nodes/" + i14+"/profile",schemaPath:"#/properties/nodes/items/properties/profile/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.profile.type,parentSchema:schema11.properties.nodes.items.properties.profile,data:data200};
+if(!((data201 === "redfish") || (data201 === "ipmi"))){
+const err439 = {instancePath:instancePath+"/nodes/" + i16+"/bmc/type",schemaPath:"#/properties/nodes/items/properties/bmc/properties/type/enum",keyword:"enum",params:{allowedValues: schema11.properties.nodes.items.properties.bmc.properties.type.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.nodes.items.properties.bmc.properties.type.enum,parentSchema:schema11.properties.nodes.items.properties.bmc.properties.type,data:data201};
 if(vErrors === null){
 vErrors = [err439];
 }
@@ -5449,10 +5444,11 @@ vErrors.push(err439);
 errors++;
 }
 }
-if(data160.harvester_role !== undefined){
-let data201 = data160.harvester_role;
-if(typeof data201 !== "string"){
-const err440 = {instancePath:instancePath+"/nodes/" + i14+"/harvester_role",schemaPath:"#/properties/nodes/items/properties/harvester_role/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.harvester_role.type,parentSchema:schema11.properties.nodes.items.properties.harvester_role,data:data201};
+if(data200.address !== undefined){
+let data202 = data200.address;
+if(typeof data202 === "string"){
+if(func3(data202) > 260){
+const err440 = {instancePath:instancePath+"/nodes/" + i16+"/bmc/address",schemaPath:"#/properties/nodes/items/properties/bmc/properties/address/maxLength",keyword:"maxLength",params:{limit: 260},message:"must NOT have more than 260 characters",schema:260,parentSchema:schema11.properties.nodes.items.properties.bmc.properties.address,data:data202};
 if(vErrors === null){
 vErrors = [err440];
 }
@@ -5461,8 +5457,8 @@ vErrors.push(err440);
 }
 errors++;
 }
-if(!((((data201 === "default") || (data201 === "management")) || (data201 === "worker")) || (data201 === "witness"))){
-const err441 = {instancePath:instancePath+"/nodes/" + i14+"/harvester_role",schemaPath:"#/properties/nodes/items/properties/harvester_role/enum",keyword:"enum",params:{allowedValues: schema11.properties.nodes.items.properties.harvester_role.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.nodes.items.properties.harvester_role.enum,parentSchema:schema11.properties.nodes.items.properties.harvester_role,data:data201};
+if(!pattern32.test(data202)){
+const err441 = {instancePath:instancePath+"/nodes/" + i16+"/bmc/address",schemaPath:"#/properties/nodes/items/properties/bmc/properties/address/pattern",keyword:"pattern",params:{pattern: "^(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?=[0-9A-Fa-f:.]*:)[0-9A-Fa-f:.]{2,45}\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?$"},message:"must match pattern \""+"^(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?=[0-9A-Fa-f:.]*:)[0-9A-Fa-f:.]{2,45}\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?$"+"\"",schema:"^(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?=[0-9A-Fa-f:.]*:)[0-9A-Fa-f:.]{2,45}\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?$",parentSchema:schema11.properties.nodes.items.properties.bmc.properties.address,data:data202};
 if(vErrors === null){
 vErrors = [err441];
 }
@@ -5472,12 +5468,8 @@ vErrors.push(err441);
 errors++;
 }
 }
-if(data160.install !== undefined){
-let data202 = data160.install;
-if(data202 && typeof data202 == "object" && !Array.isArray(data202)){
-for(const key31 in data202){
-if(!(func2.call(schema11.properties.nodes.items.properties.install.properties, key31))){
-const err442 = {instancePath:instancePath+"/nodes/" + i14+"/install",schemaPath:"#/properties/nodes/items/properties/install/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key31},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.nodes.items.properties.install,data:data202};
+else {
+const err442 = {instancePath:instancePath+"/nodes/" + i16+"/bmc/address",schemaPath:"#/properties/nodes/items/properties/bmc/properties/address/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.bmc.properties.address.type,parentSchema:schema11.properties.nodes.items.properties.bmc.properties.address,data:data202};
 if(vErrors === null){
 vErrors = [err442];
 }
@@ -5487,11 +5479,11 @@ vErrors.push(err442);
 errors++;
 }
 }
-if(data202.device !== undefined){
-let data203 = data202.device;
-if(typeof data203 === "string"){
-if(!pattern37.test(data203)){
-const err443 = {instancePath:instancePath+"/nodes/" + i14+"/install/device",schemaPath:"#/properties/nodes/items/properties/install/properties/device/pattern",keyword:"pattern",params:{pattern: "^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$"},message:"must match pattern \""+"^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$"+"\"",schema:"^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$",parentSchema:schema11.properties.nodes.items.properties.install.properties.device,data:data203};
+if(data200.user !== undefined){
+let data203 = data200.user;
+if(data203 && typeof data203 == "object" && !Array.isArray(data203)){
+if(data203.env === undefined){
+const err443 = {instancePath:instancePath+"/nodes/" + i16+"/bmc/user",schemaPath:"#/properties/nodes/items/properties/bmc/properties/user/required",keyword:"required",params:{missingProperty: "env"},message:"must have required property '"+"env"+"'",schema:schema11.properties.nodes.items.properties.bmc.properties.user.required,parentSchema:schema11.properties.nodes.items.properties.bmc.properties.user,data:data203};
 if(vErrors === null){
 vErrors = [err443];
 }
@@ -5500,9 +5492,9 @@ vErrors.push(err443);
 }
 errors++;
 }
-}
-else {
-const err444 = {instancePath:instancePath+"/nodes/" + i14+"/install/device",schemaPath:"#/properties/nodes/items/properties/install/properties/device/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.install.properties.device.type,parentSchema:schema11.properties.nodes.items.properties.install.properties.device,data:data203};
+for(const key30 in data203){
+if(!(key30 === "env")){
+const err444 = {instancePath:instancePath+"/nodes/" + i16+"/bmc/user",schemaPath:"#/properties/nodes/items/properties/bmc/properties/user/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key30},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.nodes.items.properties.bmc.properties.user,data:data203};
 if(vErrors === null){
 vErrors = [err444];
 }
@@ -5512,11 +5504,11 @@ vErrors.push(err444);
 errors++;
 }
 }
-if(data202.data_disk !== undefined){
-let data204 = data202.data_disk;
+if(data203.env !== undefined){
+let data204 = data203.env;
 if(typeof data204 === "string"){
-if(!pattern37.test(data204)){
-const err445 = {instancePath:instancePath+"/nodes/" + i14+"/install/data_disk",schemaPath:"#/properties/nodes/items/properties/install/properties/data_disk/pattern",keyword:"pattern",params:{pattern: "^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$"},message:"must match pattern \""+"^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$"+"\"",schema:"^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$",parentSchema:schema11.properties.nodes.items.properties.install.properties.data_disk,data:data204};
+if(!pattern33.test(data204)){
+const err445 = {instancePath:instancePath+"/nodes/" + i16+"/bmc/user/env",schemaPath:"#/properties/nodes/items/properties/bmc/properties/user/properties/env/pattern",keyword:"pattern",params:{pattern: "^[A-Z_][A-Z0-9_]{0,63}$"},message:"must match pattern \""+"^[A-Z_][A-Z0-9_]{0,63}$"+"\"",schema:"^[A-Z_][A-Z0-9_]{0,63}$",parentSchema:schema11.properties.nodes.items.properties.bmc.properties.user.properties.env,data:data204};
 if(vErrors === null){
 vErrors = [err445];
 }
@@ -5527,7 +5519,7 @@ errors++;
 }
 }
 else {
-const err446 = {instancePath:instancePath+"/nodes/" + i14+"/install/data_disk",schemaPath:"#/properties/nodes/items/properties/install/properties/data_disk/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.install.properties.data_disk.type,parentSchema:schema11.properties.nodes.items.properties.install.properties.data_disk,data:data204};
+const err446 = {instancePath:instancePath+"/nodes/" + i16+"/bmc/user/env",schemaPath:"#/properties/nodes/items/properties/bmc/properties/user/properties/env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.bmc.properties.user.properties.env.type,parentSchema:schema11.properties.nodes.items.properties.bmc.properties.user.properties.env,data:data204};
 if(vErrors === null){
 vErrors = [err446];
 }
@@ -5537,11 +5529,9 @@ vErrors.push(err446);
 errors++;
 }
 }
-if(data202.tty !== undefined){
-let data205 = data202.tty;
-if(typeof data205 === "string"){
-if(!pattern5.test(data205)){
-const err447 = {instancePath:instancePath+"/nodes/" + i14+"/install/tty",schemaPath:"#/properties/nodes/items/properties/install/properties/tty/pattern",keyword:"pattern",params:{pattern: "^[a-zA-Z][a-zA-Z0-9]*(,[0-9]+[noe]?[0-9]?r?)?$"},message:"must match pattern \""+"^[a-zA-Z][a-zA-Z0-9]*(,[0-9]+[noe]?[0-9]?r?)?$"+"\"",schema:"^[a-zA-Z][a-zA-Z0-9]*(,[0-9]+[noe]?[0-9]?r?)?$",parentSchema:schema11.properties.nodes.items.properties.install.properties.tty,data:data205};
+}
+else {
+const err447 = {instancePath:instancePath+"/nodes/" + i16+"/bmc/user",schemaPath:"#/properties/nodes/items/properties/bmc/properties/user/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nodes.items.properties.bmc.properties.user.type,parentSchema:schema11.properties.nodes.items.properties.bmc.properties.user,data:data203};
 if(vErrors === null){
 vErrors = [err447];
 }
@@ -5551,8 +5541,11 @@ vErrors.push(err447);
 errors++;
 }
 }
-else {
-const err448 = {instancePath:instancePath+"/nodes/" + i14+"/install/tty",schemaPath:"#/properties/nodes/items/properties/install/properties/tty/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.install.properties.tty.type,parentSchema:schema11.properties.nodes.items.properties.install.properties.tty,data:data205};
+if(data200.password !== undefined){
+let data205 = data200.password;
+if(data205 && typeof data205 == "object" && !Array.isArray(data205)){
+if(data205.env === undefined){
+const err448 = {instancePath:instancePath+"/nodes/" + i16+"/bmc/password",schemaPath:"#/properties/nodes/items/properties/bmc/properties/password/required",keyword:"required",params:{missingProperty: "env"},message:"must have required property '"+"env"+"'",schema:schema11.properties.nodes.items.properties.bmc.properties.password.required,parentSchema:schema11.properties.nodes.items.properties.bmc.properties.password,data:data205};
 if(vErrors === null){
 vErrors = [err448];
 }
@@ -5561,12 +5554,9 @@ vErrors.push(err448);
 }
 errors++;
 }
-}
-if(data202.persistent_partition_size !== undefined){
-let data206 = data202.persistent_partition_size;
-if(typeof data206 === "string"){
-if(!pattern40.test(data206)){
-const err449 = {instancePath:instancePath+"/nodes/" + i14+"/install/persistent_partition_size",schemaPath:"#/properties/nodes/items/properties/install/properties/persistent_partition_size/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(Mi|Gi)$"},message:"must match pattern \""+"^[0-9]+(Mi|Gi)$"+"\"",schema:"^[0-9]+(Mi|Gi)$",parentSchema:schema11.properties.nodes.items.properties.install.properties.persistent_partition_size,data:data206};
+for(const key31 in data205){
+if(!(key31 === "env")){
+const err449 = {instancePath:instancePath+"/nodes/" + i16+"/bmc/password",schemaPath:"#/properties/nodes/items/properties/bmc/properties/password/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key31},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.nodes.items.properties.bmc.properties.password,data:data205};
 if(vErrors === null){
 vErrors = [err449];
 }
@@ -5576,8 +5566,11 @@ vErrors.push(err449);
 errors++;
 }
 }
-else {
-const err450 = {instancePath:instancePath+"/nodes/" + i14+"/install/persistent_partition_size",schemaPath:"#/properties/nodes/items/properties/install/properties/persistent_partition_size/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.install.properties.persistent_partition_size.type,parentSchema:schema11.properties.nodes.items.properties.install.properties.persistent_partition_size,data:data206};
+if(data205.env !== undefined){
+let data206 = data205.env;
+if(typeof data206 === "string"){
+if(!pattern33.test(data206)){
+const err450 = {instancePath:instancePath+"/nodes/" + i16+"/bmc/password/env",schemaPath:"#/properties/nodes/items/properties/bmc/properties/password/properties/env/pattern",keyword:"pattern",params:{pattern: "^[A-Z_][A-Z0-9_]{0,63}$"},message:"must match pattern \""+"^[A-Z_][A-Z0-9_]{0,63}$"+"\"",schema:"^[A-Z_][A-Z0-9_]{0,63}$",parentSchema:schema11.properties.nodes.items.properties.bmc.properties.password.properties.env,data:data206};
 if(vErrors === null){
 vErrors = [err450];
 }
@@ -5587,10 +5580,8 @@ vErrors.push(err450);
 errors++;
 }
 }
-if(data202.wipe_all_disks !== undefined){
-let data207 = data202.wipe_all_disks;
-if(typeof data207 !== "boolean"){
-const err451 = {instancePath:instancePath+"/nodes/" + i14+"/install/wipe_all_disks",schemaPath:"#/properties/nodes/items/properties/install/properties/wipe_all_disks/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.nodes.items.properties.install.properties.wipe_all_disks.type,parentSchema:schema11.properties.nodes.items.properties.install.properties.wipe_all_disks,data:data207};
+else {
+const err451 = {instancePath:instancePath+"/nodes/" + i16+"/bmc/password/env",schemaPath:"#/properties/nodes/items/properties/bmc/properties/password/properties/env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.bmc.properties.password.properties.env.type,parentSchema:schema11.properties.nodes.items.properties.bmc.properties.password.properties.env,data:data206};
 if(vErrors === null){
 vErrors = [err451];
 }
@@ -5600,14 +5591,9 @@ vErrors.push(err451);
 errors++;
 }
 }
-if(data202.wipe_disks_list !== undefined){
-let data208 = data202.wipe_disks_list;
-if(Array.isArray(data208)){
-const len16 = data208.length;
-for(let i16=0; i16<len16; i16++){
-let data209 = data208[i16];
-if(typeof data209 !== "string"){
-const err452 = {instancePath:instancePath+"/nodes/" + i14+"/install/wipe_disks_list/" + i16,schemaPath:"#/properties/nodes/items/properties/install/properties/wipe_disks_list/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.install.properties.wipe_disks_list.items.type,parentSchema:schema11.properties.nodes.items.properties.install.properties.wipe_disks_list.items,data:data209};
+}
+else {
+const err452 = {instancePath:instancePath+"/nodes/" + i16+"/bmc/password",schemaPath:"#/properties/nodes/items/properties/bmc/properties/password/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nodes.items.properties.bmc.properties.password.type,parentSchema:schema11.properties.nodes.items.properties.bmc.properties.password,data:data205};
 if(vErrors === null){
 vErrors = [err452];
 }
@@ -5617,9 +5603,11 @@ vErrors.push(err452);
 errors++;
 }
 }
-}
-else {
-const err453 = {instancePath:instancePath+"/nodes/" + i14+"/install/wipe_disks_list",schemaPath:"#/properties/nodes/items/properties/install/properties/wipe_disks_list/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.nodes.items.properties.install.properties.wipe_disks_list.type,parentSchema:schema11.properties.nodes.items.properties.install.properties.wipe_disks_list,data:data208};
+if(data200.system !== undefined){
+let data207 = data200.system;
+if(typeof data207 === "string"){
+if(func3(data207) > 160){
+const err453 = {instancePath:instancePath+"/nodes/" + i16+"/bmc/system",schemaPath:"#/properties/nodes/items/properties/bmc/properties/system/maxLength",keyword:"maxLength",params:{limit: 160},message:"must NOT have more than 160 characters",schema:160,parentSchema:schema11.properties.nodes.items.properties.bmc.properties.system,data:data207};
 if(vErrors === null){
 vErrors = [err453];
 }
@@ -5628,11 +5616,8 @@ vErrors.push(err453);
 }
 errors++;
 }
-}
-if(data202.cordoned !== undefined){
-let data210 = data202.cordoned;
-if(typeof data210 !== "boolean"){
-const err454 = {instancePath:instancePath+"/nodes/" + i14+"/install/cordoned",schemaPath:"#/properties/nodes/items/properties/install/properties/cordoned/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.nodes.items.properties.install.properties.cordoned.type,parentSchema:schema11.properties.nodes.items.properties.install.properties.cordoned,data:data210};
+if(!pattern35.test(data207)){
+const err454 = {instancePath:instancePath+"/nodes/" + i16+"/bmc/system",schemaPath:"#/properties/nodes/items/properties/bmc/properties/system/pattern",keyword:"pattern",params:{pattern: "^/redfish/v1/Systems/[A-Za-z0-9_~-][A-Za-z0-9._~-]{0,127}$"},message:"must match pattern \""+"^/redfish/v1/Systems/[A-Za-z0-9_~-][A-Za-z0-9._~-]{0,127}$"+"\"",schema:"^/redfish/v1/Systems/[A-Za-z0-9_~-][A-Za-z0-9._~-]{0,127}$",parentSchema:schema11.properties.nodes.items.properties.bmc.properties.system,data:data207};
 if(vErrors === null){
 vErrors = [err454];
 }
@@ -5642,10 +5627,8 @@ vErrors.push(err454);
 errors++;
 }
 }
-if(data202.power_off !== undefined){
-let data211 = data202.power_off;
-if(typeof data211 !== "boolean"){
-const err455 = {instancePath:instancePath+"/nodes/" + i14+"/install/power_off",schemaPath:"#/properties/nodes/items/properties/install/properties/power_off/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.nodes.items.properties.install.properties.power_off.type,parentSchema:schema11.properties.nodes.items.properties.install.properties.power_off,data:data211};
+else {
+const err455 = {instancePath:instancePath+"/nodes/" + i16+"/bmc/system",schemaPath:"#/properties/nodes/items/properties/bmc/properties/system/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.bmc.properties.system.type,parentSchema:schema11.properties.nodes.items.properties.bmc.properties.system,data:data207};
 if(vErrors === null){
 vErrors = [err455];
 }
@@ -5655,10 +5638,10 @@ vErrors.push(err455);
 errors++;
 }
 }
-if(data202.iso_url !== undefined){
-let data212 = data202.iso_url;
-if(typeof data212 !== "string"){
-const err456 = {instancePath:instancePath+"/nodes/" + i14+"/install/iso_url",schemaPath:"#/properties/nodes/items/properties/install/properties/iso_url/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.install.properties.iso_url.type,parentSchema:schema11.properties.nodes.items.properties.install.properties.iso_url,data:data212};
+if(data200.insecure !== undefined){
+let data208 = data200.insecure;
+if(typeof data208 !== "boolean"){
+const err456 = {instancePath:instancePath+"/nodes/" + i16+"/bmc/insecure",schemaPath:"#/properties/nodes/items/properties/bmc/properties/insecure/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.nodes.items.properties.bmc.properties.insecure.type,parentSchema:schema11.properties.nodes.items.properties.bmc.properties.insecure,data:data208};
 if(vErrors === null){
 vErrors = [err456];
 }
@@ -5667,8 +5650,10 @@ vErrors.push(err456);
 }
 errors++;
 }
-if(!(data212 === "local")){
-const err457 = {instancePath:instancePath+"/nodes/" + i14+"/install/iso_url",schemaPath:"#/properties/nodes/items/properties/install/properties/iso_url/enum",keyword:"enum",params:{allowedValues: schema11.properties.nodes.items.properties.install.properties.iso_url.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.nodes.items.properties.install.properties.iso_url.enum,parentSchema:schema11.properties.nodes.items.properties.install.properties.iso_url,data:data212};
+}
+}
+else {
+const err457 = {instancePath:instancePath+"/nodes/" + i16+"/bmc",schemaPath:"#/properties/nodes/items/properties/bmc/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nodes.items.properties.bmc.type,parentSchema:schema11.properties.nodes.items.properties.bmc,data:data200};
 if(vErrors === null){
 vErrors = [err457];
 }
@@ -5678,9 +5663,11 @@ vErrors.push(err457);
 errors++;
 }
 }
-}
-else {
-const err458 = {instancePath:instancePath+"/nodes/" + i14+"/install",schemaPath:"#/properties/nodes/items/properties/install/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nodes.items.properties.install.type,parentSchema:schema11.properties.nodes.items.properties.install,data:data202};
+if(data170.harvester_version !== undefined){
+let data209 = data170.harvester_version;
+if(typeof data209 === "string"){
+if(func3(data209) > 32){
+const err458 = {instancePath:instancePath+"/nodes/" + i16+"/harvester_version",schemaPath:"#/properties/nodes/items/properties/harvester_version/maxLength",keyword:"maxLength",params:{limit: 32},message:"must NOT have more than 32 characters",schema:32,parentSchema:schema11.properties.nodes.items.properties.harvester_version,data:data209};
 if(vErrors === null){
 vErrors = [err458];
 }
@@ -5689,12 +5676,8 @@ vErrors.push(err458);
 }
 errors++;
 }
-}
-if(data160.interfaces !== undefined){
-let data213 = data160.interfaces;
-if(Array.isArray(data213)){
-if(data213.length < 1){
-const err459 = {instancePath:instancePath+"/nodes/" + i14+"/interfaces",schemaPath:"#/properties/nodes/items/properties/interfaces/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.nodes.items.properties.interfaces,data:data213};
+if(!pattern1.test(data209)){
+const err459 = {instancePath:instancePath+"/nodes/" + i16+"/harvester_version",schemaPath:"#/properties/nodes/items/properties/harvester_version/pattern",keyword:"pattern",params:{pattern: "^v[0-9]+\\.[0-9]+\\.[0-9]+(-rc[0-9]+)?$"},message:"must match pattern \""+"^v[0-9]+\\.[0-9]+\\.[0-9]+(-rc[0-9]+)?$"+"\"",schema:"^v[0-9]+\\.[0-9]+\\.[0-9]+(-rc[0-9]+)?$",parentSchema:schema11.properties.nodes.items.properties.harvester_version,data:data209};
 if(vErrors === null){
 vErrors = [err459];
 }
@@ -5703,13 +5686,9 @@ vErrors.push(err459);
 }
 errors++;
 }
-const len17 = data213.length;
-for(let i17=0; i17<len17; i17++){
-let data214 = data213[i17];
-if(data214 && typeof data214 == "object" && !Array.isArray(data214)){
-for(const key32 in data214){
-if(!((key32 === "name") || (key32 === "mac"))){
-const err460 = {instancePath:instancePath+"/nodes/" + i14+"/interfaces/" + i17,schemaPath:"#/properties/nodes/items/properties/interfaces/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key32},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.nodes.items.properties.interfaces.items,data:data214};
+}
+else {
+const err460 = {instancePath:instancePath+"/nodes/" + i16+"/harvester_version",schemaPath:"#/properties/nodes/items/properties/harvester_version/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.harvester_version.type,parentSchema:schema11.properties.nodes.items.properties.harvester_version,data:data209};
 if(vErrors === null){
 vErrors = [err460];
 }
@@ -5719,11 +5698,11 @@ vErrors.push(err460);
 errors++;
 }
 }
-if(data214.name !== undefined){
-let data215 = data214.name;
-if(typeof data215 === "string"){
-if(func3(data215) > 15){
-const err461 = {instancePath:instancePath+"/nodes/" + i14+"/interfaces/" + i17+"/name",schemaPath:"#/properties/nodes/items/properties/interfaces/items/properties/name/maxLength",keyword:"maxLength",params:{limit: 15},message:"must NOT have more than 15 characters",schema:15,parentSchema:schema11.properties.nodes.items.properties.interfaces.items.properties.name,data:data215};
+if(data170.profile !== undefined){
+let data210 = data170.profile;
+if(typeof data210 === "string"){
+if(!pattern0.test(data210)){
+const err461 = {instancePath:instancePath+"/nodes/" + i16+"/profile",schemaPath:"#/properties/nodes/items/properties/profile/pattern",keyword:"pattern",params:{pattern: "^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$"},message:"must match pattern \""+"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$"+"\"",schema:"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$",parentSchema:schema11.properties.nodes.items.properties.profile,data:data210};
 if(vErrors === null){
 vErrors = [err461];
 }
@@ -5732,8 +5711,9 @@ vErrors.push(err461);
 }
 errors++;
 }
-if(!pattern41.test(data215)){
-const err462 = {instancePath:instancePath+"/nodes/" + i14+"/interfaces/" + i17+"/name",schemaPath:"#/properties/nodes/items/properties/interfaces/items/properties/name/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}$"},message:"must match pattern \""+"^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}$"+"\"",schema:"^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}$",parentSchema:schema11.properties.nodes.items.properties.interfaces.items.properties.name,data:data215};
+}
+else {
+const err462 = {instancePath:instancePath+"/nodes/" + i16+"/profile",schemaPath:"#/properties/nodes/items/properties/profile/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.profile.type,parentSchema:schema11.properties.nodes.items.properties.profile,data:data210};
 if(vErrors === null){
 vErrors = [err462];
 }
@@ -5743,8 +5723,10 @@ vErrors.push(err462);
 errors++;
 }
 }
-else {
-const err463 = {instancePath:instancePath+"/nodes/" + i14+"/interfaces/" + i17+"/name",schemaPath:"#/properties/nodes/items/properties/interfaces/items/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.interfaces.items.properties.name.type,parentSchema:schema11.properties.nodes.items.properties.interfaces.items.properties.name,data:data215};
+if(data170.harvester_role !== undefined){
+let data211 = data170.harvester_role;
+if(typeof data211 !== "string"){
+const err463 = {instancePath:instancePath+"/nodes/" + i16+"/harvester_role",schemaPath:"#/properties/nodes/items/properties/harvester_role/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.harvester_role.type,parentSchema:schema11.properties.nodes.items.properties.harvester_role,data:data211};
 if(vErrors === null){
 vErrors = [err463];
 }
@@ -5753,11 +5735,8 @@ vErrors.push(err463);
 }
 errors++;
 }
-}
-if(data214.mac !== undefined){
-let data216 = data214.mac;
-if(typeof data216 !== "string"){
-const err464 = {instancePath:instancePath+"/nodes/" + i14+"/interfaces/" + i17+"/mac",schemaPath:"#/properties/nodes/items/properties/interfaces/items/properties/mac/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.interfaces.items.properties.mac.type,parentSchema:schema11.properties.nodes.items.properties.interfaces.items.properties.mac,data:data216};
+if(!((((data211 === "default") || (data211 === "management")) || (data211 === "worker")) || (data211 === "witness"))){
+const err464 = {instancePath:instancePath+"/nodes/" + i16+"/harvester_role",schemaPath:"#/properties/nodes/items/properties/harvester_role/enum",keyword:"enum",params:{allowedValues: schema11.properties.nodes.items.properties.harvester_role.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.nodes.items.properties.harvester_role.enum,parentSchema:schema11.properties.nodes.items.properties.harvester_role,data:data211};
 if(vErrors === null){
 vErrors = [err464];
 }
@@ -5767,9 +5746,12 @@ vErrors.push(err464);
 errors++;
 }
 }
-}
-else {
-const err465 = {instancePath:instancePath+"/nodes/" + i14+"/interfaces/" + i17,schemaPath:"#/properties/nodes/items/properties/interfaces/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nodes.items.properties.interfaces.items.type,parentSchema:schema11.properties.nodes.items.properties.interfaces.items,data:data214};
+if(data170.install !== undefined){
+let data212 = data170.install;
+if(data212 && typeof data212 == "object" && !Array.isArray(data212)){
+for(const key32 in data212){
+if(!(func2.call(schema11.properties.nodes.items.properties.install.properties, key32))){
+const err465 = {instancePath:instancePath+"/nodes/" + i16+"/install",schemaPath:"#/properties/nodes/items/properties/install/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key32},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.nodes.items.properties.install,data:data212};
 if(vErrors === null){
 vErrors = [err465];
 }
@@ -5779,9 +5761,11 @@ vErrors.push(err465);
 errors++;
 }
 }
-}
-else {
-const err466 = {instancePath:instancePath+"/nodes/" + i14+"/interfaces",schemaPath:"#/properties/nodes/items/properties/interfaces/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.nodes.items.properties.interfaces.type,parentSchema:schema11.properties.nodes.items.properties.interfaces,data:data213};
+if(data212.device !== undefined){
+let data213 = data212.device;
+if(typeof data213 === "string"){
+if(!pattern38.test(data213)){
+const err466 = {instancePath:instancePath+"/nodes/" + i16+"/install/device",schemaPath:"#/properties/nodes/items/properties/install/properties/device/pattern",keyword:"pattern",params:{pattern: "^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$"},message:"must match pattern \""+"^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$"+"\"",schema:"^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$",parentSchema:schema11.properties.nodes.items.properties.install.properties.device,data:data213};
 if(vErrors === null){
 vErrors = [err466];
 }
@@ -5791,10 +5775,8 @@ vErrors.push(err466);
 errors++;
 }
 }
-if(data160.method !== undefined){
-let data217 = data160.method;
-if(typeof data217 !== "string"){
-const err467 = {instancePath:instancePath+"/nodes/" + i14+"/method",schemaPath:"#/properties/nodes/items/properties/method/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.method.type,parentSchema:schema11.properties.nodes.items.properties.method,data:data217};
+else {
+const err467 = {instancePath:instancePath+"/nodes/" + i16+"/install/device",schemaPath:"#/properties/nodes/items/properties/install/properties/device/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.install.properties.device.type,parentSchema:schema11.properties.nodes.items.properties.install.properties.device,data:data213};
 if(vErrors === null){
 vErrors = [err467];
 }
@@ -5803,8 +5785,12 @@ vErrors.push(err467);
 }
 errors++;
 }
-if(!((data217 === "dhcp") || (data217 === "static"))){
-const err468 = {instancePath:instancePath+"/nodes/" + i14+"/method",schemaPath:"#/properties/nodes/items/properties/method/enum",keyword:"enum",params:{allowedValues: schema11.properties.nodes.items.properties.method.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.nodes.items.properties.method.enum,parentSchema:schema11.properties.nodes.items.properties.method,data:data217};
+}
+if(data212.data_disk !== undefined){
+let data214 = data212.data_disk;
+if(typeof data214 === "string"){
+if(!pattern38.test(data214)){
+const err468 = {instancePath:instancePath+"/nodes/" + i16+"/install/data_disk",schemaPath:"#/properties/nodes/items/properties/install/properties/data_disk/pattern",keyword:"pattern",params:{pattern: "^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$"},message:"must match pattern \""+"^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$"+"\"",schema:"^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$",parentSchema:schema11.properties.nodes.items.properties.install.properties.data_disk,data:data214};
 if(vErrors === null){
 vErrors = [err468];
 }
@@ -5814,10 +5800,8 @@ vErrors.push(err468);
 errors++;
 }
 }
-if(data160.prefix !== undefined){
-let data218 = data160.prefix;
-if(!(((typeof data218 == "number") && (!(data218 % 1) && !isNaN(data218))) && (isFinite(data218)))){
-const err469 = {instancePath:instancePath+"/nodes/" + i14+"/prefix",schemaPath:"#/properties/nodes/items/properties/prefix/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.nodes.items.properties.prefix.type,parentSchema:schema11.properties.nodes.items.properties.prefix,data:data218};
+else {
+const err469 = {instancePath:instancePath+"/nodes/" + i16+"/install/data_disk",schemaPath:"#/properties/nodes/items/properties/install/properties/data_disk/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.install.properties.data_disk.type,parentSchema:schema11.properties.nodes.items.properties.install.properties.data_disk,data:data214};
 if(vErrors === null){
 vErrors = [err469];
 }
@@ -5826,9 +5810,12 @@ vErrors.push(err469);
 }
 errors++;
 }
-if((typeof data218 == "number") && (isFinite(data218))){
-if(data218 > 32 || isNaN(data218)){
-const err470 = {instancePath:instancePath+"/nodes/" + i14+"/prefix",schemaPath:"#/properties/nodes/items/properties/prefix/maximum",keyword:"maximum",params:{comparison: "<=", limit: 32},message:"must be <= 32",schema:32,parentSchema:schema11.properties.nodes.items.properties.prefix,data:data218};
+}
+if(data212.tty !== undefined){
+let data215 = data212.tty;
+if(typeof data215 === "string"){
+if(!pattern5.test(data215)){
+const err470 = {instancePath:instancePath+"/nodes/" + i16+"/install/tty",schemaPath:"#/properties/nodes/items/properties/install/properties/tty/pattern",keyword:"pattern",params:{pattern: "^[a-zA-Z][a-zA-Z0-9]*(,[0-9]+[noe]?[0-9]?r?)?$"},message:"must match pattern \""+"^[a-zA-Z][a-zA-Z0-9]*(,[0-9]+[noe]?[0-9]?r?)?$"+"\"",schema:"^[a-zA-Z][a-zA-Z0-9]*(,[0-9]+[noe]?[0-9]?r?)?$",parentSchema:schema11.properties.nodes.items.properties.install.properties.tty,data:data215};
 if(vErrors === null){
 vErrors = [err470];
 }
@@ -5837,8 +5824,9 @@ vErrors.push(err470);
 }
 errors++;
 }
-if(data218 < 1 || isNaN(data218)){
-const err471 = {instancePath:instancePath+"/nodes/" + i14+"/prefix",schemaPath:"#/properties/nodes/items/properties/prefix/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.nodes.items.properties.prefix,data:data218};
+}
+else {
+const err471 = {instancePath:instancePath+"/nodes/" + i16+"/install/tty",schemaPath:"#/properties/nodes/items/properties/install/properties/tty/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.install.properties.tty.type,parentSchema:schema11.properties.nodes.items.properties.install.properties.tty,data:data215};
 if(vErrors === null){
 vErrors = [err471];
 }
@@ -5848,11 +5836,11 @@ vErrors.push(err471);
 errors++;
 }
 }
-}
-if(data160.netmask !== undefined){
-let data219 = data160.netmask;
-if(typeof data219 !== "string"){
-const err472 = {instancePath:instancePath+"/nodes/" + i14+"/netmask",schemaPath:"#/properties/nodes/items/properties/netmask/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.netmask.type,parentSchema:schema11.properties.nodes.items.properties.netmask,data:data219};
+if(data212.persistent_partition_size !== undefined){
+let data216 = data212.persistent_partition_size;
+if(typeof data216 === "string"){
+if(!pattern41.test(data216)){
+const err472 = {instancePath:instancePath+"/nodes/" + i16+"/install/persistent_partition_size",schemaPath:"#/properties/nodes/items/properties/install/properties/persistent_partition_size/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(Mi|Gi)$"},message:"must match pattern \""+"^[0-9]+(Mi|Gi)$"+"\"",schema:"^[0-9]+(Mi|Gi)$",parentSchema:schema11.properties.nodes.items.properties.install.properties.persistent_partition_size,data:data216};
 if(vErrors === null){
 vErrors = [err472];
 }
@@ -5862,10 +5850,8 @@ vErrors.push(err472);
 errors++;
 }
 }
-if(data160.gateway !== undefined){
-let data220 = data160.gateway;
-if(typeof data220 !== "string"){
-const err473 = {instancePath:instancePath+"/nodes/" + i14+"/gateway",schemaPath:"#/properties/nodes/items/properties/gateway/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.gateway.type,parentSchema:schema11.properties.nodes.items.properties.gateway,data:data220};
+else {
+const err473 = {instancePath:instancePath+"/nodes/" + i16+"/install/persistent_partition_size",schemaPath:"#/properties/nodes/items/properties/install/properties/persistent_partition_size/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.install.properties.persistent_partition_size.type,parentSchema:schema11.properties.nodes.items.properties.install.properties.persistent_partition_size,data:data216};
 if(vErrors === null){
 vErrors = [err473];
 }
@@ -5875,11 +5861,10 @@ vErrors.push(err473);
 errors++;
 }
 }
-if(data160.dns !== undefined){
-let data221 = data160.dns;
-if(Array.isArray(data221)){
-if(data221.length > 8){
-const err474 = {instancePath:instancePath+"/nodes/" + i14+"/dns",schemaPath:"#/properties/nodes/items/properties/dns/maxItems",keyword:"maxItems",params:{limit: 8},message:"must NOT have more than 8 items",schema:8,parentSchema:schema11.properties.nodes.items.properties.dns,data:data221};
+if(data212.wipe_all_disks !== undefined){
+let data217 = data212.wipe_all_disks;
+if(typeof data217 !== "boolean"){
+const err474 = {instancePath:instancePath+"/nodes/" + i16+"/install/wipe_all_disks",schemaPath:"#/properties/nodes/items/properties/install/properties/wipe_all_disks/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.nodes.items.properties.install.properties.wipe_all_disks.type,parentSchema:schema11.properties.nodes.items.properties.install.properties.wipe_all_disks,data:data217};
 if(vErrors === null){
 vErrors = [err474];
 }
@@ -5888,11 +5873,15 @@ vErrors.push(err474);
 }
 errors++;
 }
-const len18 = data221.length;
+}
+if(data212.wipe_disks_list !== undefined){
+let data218 = data212.wipe_disks_list;
+if(Array.isArray(data218)){
+const len18 = data218.length;
 for(let i18=0; i18<len18; i18++){
-let data222 = data221[i18];
-if(typeof data222 !== "string"){
-const err475 = {instancePath:instancePath+"/nodes/" + i14+"/dns/" + i18,schemaPath:"#/properties/nodes/items/properties/dns/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.dns.items.type,parentSchema:schema11.properties.nodes.items.properties.dns.items,data:data222};
+let data219 = data218[i18];
+if(typeof data219 !== "string"){
+const err475 = {instancePath:instancePath+"/nodes/" + i16+"/install/wipe_disks_list/" + i18,schemaPath:"#/properties/nodes/items/properties/install/properties/wipe_disks_list/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.install.properties.wipe_disks_list.items.type,parentSchema:schema11.properties.nodes.items.properties.install.properties.wipe_disks_list.items,data:data219};
 if(vErrors === null){
 vErrors = [err475];
 }
@@ -5904,7 +5893,7 @@ errors++;
 }
 }
 else {
-const err476 = {instancePath:instancePath+"/nodes/" + i14+"/dns",schemaPath:"#/properties/nodes/items/properties/dns/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.nodes.items.properties.dns.type,parentSchema:schema11.properties.nodes.items.properties.dns,data:data221};
+const err476 = {instancePath:instancePath+"/nodes/" + i16+"/install/wipe_disks_list",schemaPath:"#/properties/nodes/items/properties/install/properties/wipe_disks_list/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.nodes.items.properties.install.properties.wipe_disks_list.type,parentSchema:schema11.properties.nodes.items.properties.install.properties.wipe_disks_list,data:data218};
 if(vErrors === null){
 vErrors = [err476];
 }
@@ -5914,10 +5903,10 @@ vErrors.push(err476);
 errors++;
 }
 }
-if(data160.mtu !== undefined){
-let data223 = data160.mtu;
-if(!(((typeof data223 == "number") && (!(data223 % 1) && !isNaN(data223))) && (isFinite(data223)))){
-const err477 = {instancePath:instancePath+"/nodes/" + i14+"/mtu",schemaPath:"#/properties/nodes/items/properties/mtu/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.nodes.items.properties.mtu.type,parentSchema:schema11.properties.nodes.items.properties.mtu,data:data223};
+if(data212.cordoned !== undefined){
+let data220 = data212.cordoned;
+if(typeof data220 !== "boolean"){
+const err477 = {instancePath:instancePath+"/nodes/" + i16+"/install/cordoned",schemaPath:"#/properties/nodes/items/properties/install/properties/cordoned/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.nodes.items.properties.install.properties.cordoned.type,parentSchema:schema11.properties.nodes.items.properties.install.properties.cordoned,data:data220};
 if(vErrors === null){
 vErrors = [err477];
 }
@@ -5927,10 +5916,10 @@ vErrors.push(err477);
 errors++;
 }
 }
-if(data160.vlan !== undefined){
-let data224 = data160.vlan;
-if(!(((typeof data224 == "number") && (!(data224 % 1) && !isNaN(data224))) && (isFinite(data224)))){
-const err478 = {instancePath:instancePath+"/nodes/" + i14+"/vlan",schemaPath:"#/properties/nodes/items/properties/vlan/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.nodes.items.properties.vlan.type,parentSchema:schema11.properties.nodes.items.properties.vlan,data:data224};
+if(data212.power_off !== undefined){
+let data221 = data212.power_off;
+if(typeof data221 !== "boolean"){
+const err478 = {instancePath:instancePath+"/nodes/" + i16+"/install/power_off",schemaPath:"#/properties/nodes/items/properties/install/properties/power_off/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.nodes.items.properties.install.properties.power_off.type,parentSchema:schema11.properties.nodes.items.properties.install.properties.power_off,data:data221};
 if(vErrors === null){
 vErrors = [err478];
 }
@@ -5940,14 +5929,10 @@ vErrors.push(err478);
 errors++;
 }
 }
-if(data160.bond !== undefined){
-let data225 = data160.bond;
-if(data225 && typeof data225 == "object" && !Array.isArray(data225)){
-for(const key33 in data225){
-if(!((key33 === "mode") || (key33 === "miimon"))){
-let data226 = data225[key33];
-if((typeof data226 !== "string") && (!(((typeof data226 == "number") && (!(data226 % 1) && !isNaN(data226))) && (isFinite(data226))))){
-const err479 = {instancePath:instancePath+"/nodes/" + i14+"/bond/" + key33.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/nodes/items/properties/bond/additionalProperties/type",keyword:"type",params:{type: schema11.properties.nodes.items.properties.bond.additionalProperties.type},message:"must be string,integer",schema:schema11.properties.nodes.items.properties.bond.additionalProperties.type,parentSchema:schema11.properties.nodes.items.properties.bond.additionalProperties,data:data226};
+if(data212.iso_url !== undefined){
+let data222 = data212.iso_url;
+if(typeof data222 !== "string"){
+const err479 = {instancePath:instancePath+"/nodes/" + i16+"/install/iso_url",schemaPath:"#/properties/nodes/items/properties/install/properties/iso_url/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.install.properties.iso_url.type,parentSchema:schema11.properties.nodes.items.properties.install.properties.iso_url,data:data222};
 if(vErrors === null){
 vErrors = [err479];
 }
@@ -5956,12 +5941,8 @@ vErrors.push(err479);
 }
 errors++;
 }
-}
-}
-if(data225.mode !== undefined){
-let data227 = data225.mode;
-if(typeof data227 !== "string"){
-const err480 = {instancePath:instancePath+"/nodes/" + i14+"/bond/mode",schemaPath:"#/properties/nodes/items/properties/bond/properties/mode/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.bond.properties.mode.type,parentSchema:schema11.properties.nodes.items.properties.bond.properties.mode,data:data227};
+if(!(data222 === "local")){
+const err480 = {instancePath:instancePath+"/nodes/" + i16+"/install/iso_url",schemaPath:"#/properties/nodes/items/properties/install/properties/iso_url/enum",keyword:"enum",params:{allowedValues: schema11.properties.nodes.items.properties.install.properties.iso_url.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.nodes.items.properties.install.properties.iso_url.enum,parentSchema:schema11.properties.nodes.items.properties.install.properties.iso_url,data:data222};
 if(vErrors === null){
 vErrors = [err480];
 }
@@ -5970,8 +5951,10 @@ vErrors.push(err480);
 }
 errors++;
 }
-if(!(((((((data227 === "balance-rr") || (data227 === "active-backup")) || (data227 === "balance-xor")) || (data227 === "broadcast")) || (data227 === "802.3ad")) || (data227 === "balance-tlb")) || (data227 === "balance-alb"))){
-const err481 = {instancePath:instancePath+"/nodes/" + i14+"/bond/mode",schemaPath:"#/properties/nodes/items/properties/bond/properties/mode/enum",keyword:"enum",params:{allowedValues: schema11.properties.nodes.items.properties.bond.properties.mode.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.nodes.items.properties.bond.properties.mode.enum,parentSchema:schema11.properties.nodes.items.properties.bond.properties.mode,data:data227};
+}
+}
+else {
+const err481 = {instancePath:instancePath+"/nodes/" + i16+"/install",schemaPath:"#/properties/nodes/items/properties/install/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nodes.items.properties.install.type,parentSchema:schema11.properties.nodes.items.properties.install,data:data212};
 if(vErrors === null){
 vErrors = [err481];
 }
@@ -5981,10 +5964,11 @@ vErrors.push(err481);
 errors++;
 }
 }
-if(data225.miimon !== undefined){
-let data228 = data225.miimon;
-if(!(((typeof data228 == "number") && (!(data228 % 1) && !isNaN(data228))) && (isFinite(data228)))){
-const err482 = {instancePath:instancePath+"/nodes/" + i14+"/bond/miimon",schemaPath:"#/properties/nodes/items/properties/bond/properties/miimon/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.nodes.items.properties.bond.properties.miimon.type,parentSchema:schema11.properties.nodes.items.properties.bond.properties.miimon,data:data228};
+if(data170.interfaces !== undefined){
+let data223 = data170.interfaces;
+if(Array.isArray(data223)){
+if(data223.length < 1){
+const err482 = {instancePath:instancePath+"/nodes/" + i16+"/interfaces",schemaPath:"#/properties/nodes/items/properties/interfaces/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.nodes.items.properties.interfaces,data:data223};
 if(vErrors === null){
 vErrors = [err482];
 }
@@ -5993,9 +5977,13 @@ vErrors.push(err482);
 }
 errors++;
 }
-if((typeof data228 == "number") && (isFinite(data228))){
-if(data228 < 0 || isNaN(data228)){
-const err483 = {instancePath:instancePath+"/nodes/" + i14+"/bond/miimon",schemaPath:"#/properties/nodes/items/properties/bond/properties/miimon/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.nodes.items.properties.bond.properties.miimon,data:data228};
+const len19 = data223.length;
+for(let i19=0; i19<len19; i19++){
+let data224 = data223[i19];
+if(data224 && typeof data224 == "object" && !Array.isArray(data224)){
+for(const key33 in data224){
+if(!((key33 === "name") || (key33 === "mac"))){
+const err483 = {instancePath:instancePath+"/nodes/" + i16+"/interfaces/" + i19,schemaPath:"#/properties/nodes/items/properties/interfaces/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key33},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.nodes.items.properties.interfaces.items,data:data224};
 if(vErrors === null){
 vErrors = [err483];
 }
@@ -6005,10 +5993,11 @@ vErrors.push(err483);
 errors++;
 }
 }
-}
-}
-else {
-const err484 = {instancePath:instancePath+"/nodes/" + i14+"/bond",schemaPath:"#/properties/nodes/items/properties/bond/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nodes.items.properties.bond.type,parentSchema:schema11.properties.nodes.items.properties.bond,data:data225};
+if(data224.name !== undefined){
+let data225 = data224.name;
+if(typeof data225 === "string"){
+if(func3(data225) > 15){
+const err484 = {instancePath:instancePath+"/nodes/" + i16+"/interfaces/" + i19+"/name",schemaPath:"#/properties/nodes/items/properties/interfaces/items/properties/name/maxLength",keyword:"maxLength",params:{limit: 15},message:"must NOT have more than 15 characters",schema:15,parentSchema:schema11.properties.nodes.items.properties.interfaces.items.properties.name,data:data225};
 if(vErrors === null){
 vErrors = [err484];
 }
@@ -6017,16 +6006,8 @@ vErrors.push(err484);
 }
 errors++;
 }
-}
-if(data160.kernel_args !== undefined){
-let data229 = data160.kernel_args;
-if(Array.isArray(data229)){
-const len19 = data229.length;
-for(let i19=0; i19<len19; i19++){
-let data230 = data229[i19];
-if(typeof data230 === "string"){
-if(func3(data230) > 1024){
-const err485 = {instancePath:instancePath+"/nodes/" + i14+"/kernel_args/" + i19,schemaPath:"#/properties/nodes/items/properties/kernel_args/items/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters",schema:1024,parentSchema:schema11.properties.nodes.items.properties.kernel_args.items,data:data230};
+if(!pattern18.test(data225)){
+const err485 = {instancePath:instancePath+"/nodes/" + i16+"/interfaces/" + i19+"/name",schemaPath:"#/properties/nodes/items/properties/interfaces/items/properties/name/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}$"},message:"must match pattern \""+"^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}$"+"\"",schema:"^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}$",parentSchema:schema11.properties.nodes.items.properties.interfaces.items.properties.name,data:data225};
 if(vErrors === null){
 vErrors = [err485];
 }
@@ -6035,8 +6016,9 @@ vErrors.push(err485);
 }
 errors++;
 }
-if(!pattern6.test(data230)){
-const err486 = {instancePath:instancePath+"/nodes/" + i14+"/kernel_args/" + i19,schemaPath:"#/properties/nodes/items/properties/kernel_args/items/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$",parentSchema:schema11.properties.nodes.items.properties.kernel_args.items,data:data230};
+}
+else {
+const err486 = {instancePath:instancePath+"/nodes/" + i16+"/interfaces/" + i19+"/name",schemaPath:"#/properties/nodes/items/properties/interfaces/items/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.interfaces.items.properties.name.type,parentSchema:schema11.properties.nodes.items.properties.interfaces.items.properties.name,data:data225};
 if(vErrors === null){
 vErrors = [err486];
 }
@@ -6046,8 +6028,10 @@ vErrors.push(err486);
 errors++;
 }
 }
-else {
-const err487 = {instancePath:instancePath+"/nodes/" + i14+"/kernel_args/" + i19,schemaPath:"#/properties/nodes/items/properties/kernel_args/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.kernel_args.items.type,parentSchema:schema11.properties.nodes.items.properties.kernel_args.items,data:data230};
+if(data224.mac !== undefined){
+let data226 = data224.mac;
+if(typeof data226 !== "string"){
+const err487 = {instancePath:instancePath+"/nodes/" + i16+"/interfaces/" + i19+"/mac",schemaPath:"#/properties/nodes/items/properties/interfaces/items/properties/mac/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.interfaces.items.properties.mac.type,parentSchema:schema11.properties.nodes.items.properties.interfaces.items.properties.mac,data:data226};
 if(vErrors === null){
 vErrors = [err487];
 }
@@ -6059,7 +6043,7 @@ errors++;
 }
 }
 else {
-const err488 = {instancePath:instancePath+"/nodes/" + i14+"/kernel_args",schemaPath:"#/properties/nodes/items/properties/kernel_args/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.nodes.items.properties.kernel_args.type,parentSchema:schema11.properties.nodes.items.properties.kernel_args,data:data229};
+const err488 = {instancePath:instancePath+"/nodes/" + i16+"/interfaces/" + i19,schemaPath:"#/properties/nodes/items/properties/interfaces/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nodes.items.properties.interfaces.items.type,parentSchema:schema11.properties.nodes.items.properties.interfaces.items,data:data224};
 if(vErrors === null){
 vErrors = [err488];
 }
@@ -6069,10 +6053,9 @@ vErrors.push(err488);
 errors++;
 }
 }
-if(data160.config !== undefined){
-let data231 = data160.config;
-if(!(data231 && typeof data231 == "object" && !Array.isArray(data231))){
-const err489 = {instancePath:instancePath+"/nodes/" + i14+"/config",schemaPath:"#/properties/nodes/items/properties/config/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nodes.items.properties.config.type,parentSchema:schema11.properties.nodes.items.properties.config,data:data231};
+}
+else {
+const err489 = {instancePath:instancePath+"/nodes/" + i16+"/interfaces",schemaPath:"#/properties/nodes/items/properties/interfaces/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.nodes.items.properties.interfaces.type,parentSchema:schema11.properties.nodes.items.properties.interfaces,data:data223};
 if(vErrors === null){
 vErrors = [err489];
 }
@@ -6082,10 +6065,10 @@ vErrors.push(err489);
 errors++;
 }
 }
-if(data160.state !== undefined){
-let data232 = data160.state;
-if(typeof data232 !== "string"){
-const err490 = {instancePath:instancePath+"/nodes/" + i14+"/state",schemaPath:"#/properties/nodes/items/properties/state/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.state.type,parentSchema:schema11.properties.nodes.items.properties.state,data:data232};
+if(data170.method !== undefined){
+let data227 = data170.method;
+if(typeof data227 !== "string"){
+const err490 = {instancePath:instancePath+"/nodes/" + i16+"/method",schemaPath:"#/properties/nodes/items/properties/method/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.method.type,parentSchema:schema11.properties.nodes.items.properties.method,data:data227};
 if(vErrors === null){
 vErrors = [err490];
 }
@@ -6094,8 +6077,8 @@ vErrors.push(err490);
 }
 errors++;
 }
-if(!(((data232 === "install") || (data232 === "local")) || (data232 === "install-once"))){
-const err491 = {instancePath:instancePath+"/nodes/" + i14+"/state",schemaPath:"#/properties/nodes/items/properties/state/enum",keyword:"enum",params:{allowedValues: schema11.properties.nodes.items.properties.state.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.nodes.items.properties.state.enum,parentSchema:schema11.properties.nodes.items.properties.state,data:data232};
+if(!((data227 === "dhcp") || (data227 === "static"))){
+const err491 = {instancePath:instancePath+"/nodes/" + i16+"/method",schemaPath:"#/properties/nodes/items/properties/method/enum",keyword:"enum",params:{allowedValues: schema11.properties.nodes.items.properties.method.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.nodes.items.properties.method.enum,parentSchema:schema11.properties.nodes.items.properties.method,data:data227};
 if(vErrors === null){
 vErrors = [err491];
 }
@@ -6105,10 +6088,10 @@ vErrors.push(err491);
 errors++;
 }
 }
-if(data160.medium !== undefined){
-let data233 = data160.medium;
-if(typeof data233 !== "string"){
-const err492 = {instancePath:instancePath+"/nodes/" + i14+"/medium",schemaPath:"#/properties/nodes/items/properties/medium/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.medium.type,parentSchema:schema11.properties.nodes.items.properties.medium,data:data233};
+if(data170.prefix !== undefined){
+let data228 = data170.prefix;
+if(!(((typeof data228 == "number") && (!(data228 % 1) && !isNaN(data228))) && (isFinite(data228)))){
+const err492 = {instancePath:instancePath+"/nodes/" + i16+"/prefix",schemaPath:"#/properties/nodes/items/properties/prefix/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.nodes.items.properties.prefix.type,parentSchema:schema11.properties.nodes.items.properties.prefix,data:data228};
 if(vErrors === null){
 vErrors = [err492];
 }
@@ -6117,8 +6100,9 @@ vErrors.push(err492);
 }
 errors++;
 }
-if(!((data233 === "network") || (data233 === "iso"))){
-const err493 = {instancePath:instancePath+"/nodes/" + i14+"/medium",schemaPath:"#/properties/nodes/items/properties/medium/enum",keyword:"enum",params:{allowedValues: schema11.properties.nodes.items.properties.medium.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.nodes.items.properties.medium.enum,parentSchema:schema11.properties.nodes.items.properties.medium,data:data233};
+if((typeof data228 == "number") && (isFinite(data228))){
+if(data228 > 32 || isNaN(data228)){
+const err493 = {instancePath:instancePath+"/nodes/" + i16+"/prefix",schemaPath:"#/properties/nodes/items/properties/prefix/maximum",keyword:"maximum",params:{comparison: "<=", limit: 32},message:"must be <= 32",schema:32,parentSchema:schema11.properties.nodes.items.properties.prefix,data:data228};
 if(vErrors === null){
 vErrors = [err493];
 }
@@ -6127,11 +6111,8 @@ vErrors.push(err493);
 }
 errors++;
 }
-}
-if(data160.reinstall !== undefined){
-let data234 = data160.reinstall;
-if(!(((typeof data234 == "number") && (!(data234 % 1) && !isNaN(data234))) && (isFinite(data234)))){
-const err494 = {instancePath:instancePath+"/nodes/" + i14+"/reinstall",schemaPath:"#/properties/nodes/items/properties/reinstall/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.nodes.items.properties.reinstall.type,parentSchema:schema11.properties.nodes.items.properties.reinstall,data:data234};
+if(data228 < 1 || isNaN(data228)){
+const err494 = {instancePath:instancePath+"/nodes/" + i16+"/prefix",schemaPath:"#/properties/nodes/items/properties/prefix/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.nodes.items.properties.prefix,data:data228};
 if(vErrors === null){
 vErrors = [err494];
 }
@@ -6140,9 +6121,12 @@ vErrors.push(err494);
 }
 errors++;
 }
-if((typeof data234 == "number") && (isFinite(data234))){
-if(data234 > 999999999 || isNaN(data234)){
-const err495 = {instancePath:instancePath+"/nodes/" + i14+"/reinstall",schemaPath:"#/properties/nodes/items/properties/reinstall/maximum",keyword:"maximum",params:{comparison: "<=", limit: 999999999},message:"must be <= 999999999",schema:999999999,parentSchema:schema11.properties.nodes.items.properties.reinstall,data:data234};
+}
+}
+if(data170.netmask !== undefined){
+let data229 = data170.netmask;
+if(typeof data229 !== "string"){
+const err495 = {instancePath:instancePath+"/nodes/" + i16+"/netmask",schemaPath:"#/properties/nodes/items/properties/netmask/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.netmask.type,parentSchema:schema11.properties.nodes.items.properties.netmask,data:data229};
 if(vErrors === null){
 vErrors = [err495];
 }
@@ -6151,8 +6135,11 @@ vErrors.push(err495);
 }
 errors++;
 }
-if(data234 < 0 || isNaN(data234)){
-const err496 = {instancePath:instancePath+"/nodes/" + i14+"/reinstall",schemaPath:"#/properties/nodes/items/properties/reinstall/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.nodes.items.properties.reinstall,data:data234};
+}
+if(data170.gateway !== undefined){
+let data230 = data170.gateway;
+if(typeof data230 !== "string"){
+const err496 = {instancePath:instancePath+"/nodes/" + i16+"/gateway",schemaPath:"#/properties/nodes/items/properties/gateway/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.gateway.type,parentSchema:schema11.properties.nodes.items.properties.gateway,data:data230};
 if(vErrors === null){
 vErrors = [err496];
 }
@@ -6162,13 +6149,11 @@ vErrors.push(err496);
 errors++;
 }
 }
-}
-if(data160.lab !== undefined){
-let data235 = data160.lab;
-if(data235 && typeof data235 == "object" && !Array.isArray(data235)){
-for(const key34 in data235){
-if(!(((((key34 === "memory_mib") || (key34 === "vcpus")) || (key34 === "disk_gib")) || (key34 === "data_disk_gib")) || (key34 === "nic_model"))){
-const err497 = {instancePath:instancePath+"/nodes/" + i14+"/lab",schemaPath:"#/properties/nodes/items/properties/lab/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key34},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.nodes.items.properties.lab,data:data235};
+if(data170.dns !== undefined){
+let data231 = data170.dns;
+if(Array.isArray(data231)){
+if(data231.length > 8){
+const err497 = {instancePath:instancePath+"/nodes/" + i16+"/dns",schemaPath:"#/properties/nodes/items/properties/dns/maxItems",keyword:"maxItems",params:{limit: 8},message:"must NOT have more than 8 items",schema:8,parentSchema:schema11.properties.nodes.items.properties.dns,data:data231};
 if(vErrors === null){
 vErrors = [err497];
 }
@@ -6177,11 +6162,11 @@ vErrors.push(err497);
 }
 errors++;
 }
-}
-if(data235.memory_mib !== undefined){
-let data236 = data235.memory_mib;
-if(!(((typeof data236 == "number") && (!(data236 % 1) && !isNaN(data236))) && (isFinite(data236)))){
-const err498 = {instancePath:instancePath+"/nodes/" + i14+"/lab/memory_mib",schemaPath:"#/properties/nodes/items/properties/lab/properties/memory_mib/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.nodes.items.properties.lab.properties.memory_mib.type,parentSchema:schema11.properties.nodes.items.properties.lab.properties.memory_mib,data:data236};
+const len20 = data231.length;
+for(let i20=0; i20<len20; i20++){
+let data232 = data231[i20];
+if(typeof data232 !== "string"){
+const err498 = {instancePath:instancePath+"/nodes/" + i16+"/dns/" + i20,schemaPath:"#/properties/nodes/items/properties/dns/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.dns.items.type,parentSchema:schema11.properties.nodes.items.properties.dns.items,data:data232};
 if(vErrors === null){
 vErrors = [err498];
 }
@@ -6190,9 +6175,10 @@ vErrors.push(err498);
 }
 errors++;
 }
-if((typeof data236 == "number") && (isFinite(data236))){
-if(data236 > 16777216 || isNaN(data236)){
-const err499 = {instancePath:instancePath+"/nodes/" + i14+"/lab/memory_mib",schemaPath:"#/properties/nodes/items/properties/lab/properties/memory_mib/maximum",keyword:"maximum",params:{comparison: "<=", limit: 16777216},message:"must be <= 16777216",schema:16777216,parentSchema:schema11.properties.nodes.items.properties.lab.properties.memory_mib,data:data236};
+}
+}
+else {
+const err499 = {instancePath:instancePath+"/nodes/" + i16+"/dns",schemaPath:"#/properties/nodes/items/properties/dns/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.nodes.items.properties.dns.type,parentSchema:schema11.properties.nodes.items.properties.dns,data:data231};
 if(vErrors === null){
 vErrors = [err499];
 }
@@ -6201,8 +6187,11 @@ vErrors.push(err499);
 }
 errors++;
 }
-if(data236 < 8192 || isNaN(data236)){
-const err500 = {instancePath:instancePath+"/nodes/" + i14+"/lab/memory_mib",schemaPath:"#/properties/nodes/items/properties/lab/properties/memory_mib/minimum",keyword:"minimum",params:{comparison: ">=", limit: 8192},message:"must be >= 8192",schema:8192,parentSchema:schema11.properties.nodes.items.properties.lab.properties.memory_mib,data:data236};
+}
+if(data170.mtu !== undefined){
+let data233 = data170.mtu;
+if(!(((typeof data233 == "number") && (!(data233 % 1) && !isNaN(data233))) && (isFinite(data233)))){
+const err500 = {instancePath:instancePath+"/nodes/" + i16+"/mtu",schemaPath:"#/properties/nodes/items/properties/mtu/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.nodes.items.properties.mtu.type,parentSchema:schema11.properties.nodes.items.properties.mtu,data:data233};
 if(vErrors === null){
 vErrors = [err500];
 }
@@ -6212,11 +6201,10 @@ vErrors.push(err500);
 errors++;
 }
 }
-}
-if(data235.vcpus !== undefined){
-let data237 = data235.vcpus;
-if(!(((typeof data237 == "number") && (!(data237 % 1) && !isNaN(data237))) && (isFinite(data237)))){
-const err501 = {instancePath:instancePath+"/nodes/" + i14+"/lab/vcpus",schemaPath:"#/properties/nodes/items/properties/lab/properties/vcpus/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.nodes.items.properties.lab.properties.vcpus.type,parentSchema:schema11.properties.nodes.items.properties.lab.properties.vcpus,data:data237};
+if(data170.vlan !== undefined){
+let data234 = data170.vlan;
+if(!(((typeof data234 == "number") && (!(data234 % 1) && !isNaN(data234))) && (isFinite(data234)))){
+const err501 = {instancePath:instancePath+"/nodes/" + i16+"/vlan",schemaPath:"#/properties/nodes/items/properties/vlan/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.nodes.items.properties.vlan.type,parentSchema:schema11.properties.nodes.items.properties.vlan,data:data234};
 if(vErrors === null){
 vErrors = [err501];
 }
@@ -6225,9 +6213,15 @@ vErrors.push(err501);
 }
 errors++;
 }
-if((typeof data237 == "number") && (isFinite(data237))){
-if(data237 > 256 || isNaN(data237)){
-const err502 = {instancePath:instancePath+"/nodes/" + i14+"/lab/vcpus",schemaPath:"#/properties/nodes/items/properties/lab/properties/vcpus/maximum",keyword:"maximum",params:{comparison: "<=", limit: 256},message:"must be <= 256",schema:256,parentSchema:schema11.properties.nodes.items.properties.lab.properties.vcpus,data:data237};
+}
+if(data170.bond !== undefined){
+let data235 = data170.bond;
+if(data235 && typeof data235 == "object" && !Array.isArray(data235)){
+for(const key34 in data235){
+if(!((key34 === "mode") || (key34 === "miimon"))){
+let data236 = data235[key34];
+if((typeof data236 !== "string") && (!(((typeof data236 == "number") && (!(data236 % 1) && !isNaN(data236))) && (isFinite(data236))))){
+const err502 = {instancePath:instancePath+"/nodes/" + i16+"/bond/" + key34.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/nodes/items/properties/bond/additionalProperties/type",keyword:"type",params:{type: schema11.properties.nodes.items.properties.bond.additionalProperties.type},message:"must be string,integer",schema:schema11.properties.nodes.items.properties.bond.additionalProperties.type,parentSchema:schema11.properties.nodes.items.properties.bond.additionalProperties,data:data236};
 if(vErrors === null){
 vErrors = [err502];
 }
@@ -6236,8 +6230,12 @@ vErrors.push(err502);
 }
 errors++;
 }
-if(data237 < 1 || isNaN(data237)){
-const err503 = {instancePath:instancePath+"/nodes/" + i14+"/lab/vcpus",schemaPath:"#/properties/nodes/items/properties/lab/properties/vcpus/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.nodes.items.properties.lab.properties.vcpus,data:data237};
+}
+}
+if(data235.mode !== undefined){
+let data237 = data235.mode;
+if(typeof data237 !== "string"){
+const err503 = {instancePath:instancePath+"/nodes/" + i16+"/bond/mode",schemaPath:"#/properties/nodes/items/properties/bond/properties/mode/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.bond.properties.mode.type,parentSchema:schema11.properties.nodes.items.properties.bond.properties.mode,data:data237};
 if(vErrors === null){
 vErrors = [err503];
 }
@@ -6246,12 +6244,8 @@ vErrors.push(err503);
 }
 errors++;
 }
-}
-}
-if(data235.disk_gib !== undefined){
-let data238 = data235.disk_gib;
-if(!(((typeof data238 == "number") && (!(data238 % 1) && !isNaN(data238))) && (isFinite(data238)))){
-const err504 = {instancePath:instancePath+"/nodes/" + i14+"/lab/disk_gib",schemaPath:"#/properties/nodes/items/properties/lab/properties/disk_gib/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.nodes.items.properties.lab.properties.disk_gib.type,parentSchema:schema11.properties.nodes.items.properties.lab.properties.disk_gib,data:data238};
+if(!(((((((data237 === "balance-rr") || (data237 === "active-backup")) || (data237 === "balance-xor")) || (data237 === "broadcast")) || (data237 === "802.3ad")) || (data237 === "balance-tlb")) || (data237 === "balance-alb"))){
+const err504 = {instancePath:instancePath+"/nodes/" + i16+"/bond/mode",schemaPath:"#/properties/nodes/items/properties/bond/properties/mode/enum",keyword:"enum",params:{allowedValues: schema11.properties.nodes.items.properties.bond.properties.mode.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.nodes.items.properties.bond.properties.mode.enum,parentSchema:schema11.properties.nodes.items.properties.bond.properties.mode,data:data237};
 if(vErrors === null){
 vErrors = [err504];
 }
@@ -6260,9 +6254,11 @@ vErrors.push(err504);
 }
 errors++;
 }
-if((typeof data238 == "number") && (isFinite(data238))){
-if(data238 > 1048576 || isNaN(data238)){
-const err505 = {instancePath:instancePath+"/nodes/" + i14+"/lab/disk_gib",schemaPath:"#/properties/nodes/items/properties/lab/properties/disk_gib/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1048576},message:"must be <= 1048576",schema:1048576,parentSchema:schema11.properties.nodes.items.properties.lab.properties.disk_gib,data:data238};
+}
+if(data235.miimon !== undefined){
+let data238 = data235.miimon;
+if(!(((typeof data238 == "number") && (!(data238 % 1) && !isNaN(data238))) && (isFinite(data238)))){
+const err505 = {instancePath:instancePath+"/nodes/" + i16+"/bond/miimon",schemaPath:"#/properties/nodes/items/properties/bond/properties/miimon/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.nodes.items.properties.bond.properties.miimon.type,parentSchema:schema11.properties.nodes.items.properties.bond.properties.miimon,data:data238};
 if(vErrors === null){
 vErrors = [err505];
 }
@@ -6271,8 +6267,9 @@ vErrors.push(err505);
 }
 errors++;
 }
-if(data238 < 60 || isNaN(data238)){
-const err506 = {instancePath:instancePath+"/nodes/" + i14+"/lab/disk_gib",schemaPath:"#/properties/nodes/items/properties/lab/properties/disk_gib/minimum",keyword:"minimum",params:{comparison: ">=", limit: 60},message:"must be >= 60",schema:60,parentSchema:schema11.properties.nodes.items.properties.lab.properties.disk_gib,data:data238};
+if((typeof data238 == "number") && (isFinite(data238))){
+if(data238 < 0 || isNaN(data238)){
+const err506 = {instancePath:instancePath+"/nodes/" + i16+"/bond/miimon",schemaPath:"#/properties/nodes/items/properties/bond/properties/miimon/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.nodes.items.properties.bond.properties.miimon,data:data238};
 if(vErrors === null){
 vErrors = [err506];
 }
@@ -6283,10 +6280,9 @@ errors++;
 }
 }
 }
-if(data235.data_disk_gib !== undefined){
-let data239 = data235.data_disk_gib;
-if(!(((typeof data239 == "number") && (!(data239 % 1) && !isNaN(data239))) && (isFinite(data239)))){
-const err507 = {instancePath:instancePath+"/nodes/" + i14+"/lab/data_disk_gib",schemaPath:"#/properties/nodes/items/properties/lab/properties/data_disk_gib/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.nodes.items.properties.lab.properties.data_disk_gib.type,parentSchema:schema11.properties.nodes.items.properties.lab.properties.data_disk_gib,data:data239};
+}
+else {
+const err507 = {instancePath:instancePath+"/nodes/" + i16+"/bond",schemaPath:"#/properties/nodes/items/properties/bond/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nodes.items.properties.bond.type,parentSchema:schema11.properties.nodes.items.properties.bond,data:data235};
 if(vErrors === null){
 vErrors = [err507];
 }
@@ -6295,9 +6291,16 @@ vErrors.push(err507);
 }
 errors++;
 }
-if((typeof data239 == "number") && (isFinite(data239))){
-if(data239 > 1048576 || isNaN(data239)){
-const err508 = {instancePath:instancePath+"/nodes/" + i14+"/lab/data_disk_gib",schemaPath:"#/properties/nodes/items/properties/lab/properties/data_disk_gib/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1048576},message:"must be <= 1048576",schema:1048576,parentSchema:schema11.properties.nodes.items.properties.lab.properties.data_disk_gib,data:data239};
+}
+if(data170.kernel_args !== undefined){
+let data239 = data170.kernel_args;
+if(Array.isArray(data239)){
+const len21 = data239.length;
+for(let i21=0; i21<len21; i21++){
+let data240 = data239[i21];
+if(typeof data240 === "string"){
+if(func3(data240) > 1024){
+const err508 = {instancePath:instancePath+"/nodes/" + i16+"/kernel_args/" + i21,schemaPath:"#/properties/nodes/items/properties/kernel_args/items/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters",schema:1024,parentSchema:schema11.properties.nodes.items.properties.kernel_args.items,data:data240};
 if(vErrors === null){
 vErrors = [err508];
 }
@@ -6306,8 +6309,8 @@ vErrors.push(err508);
 }
 errors++;
 }
-if(data239 < 50 || isNaN(data239)){
-const err509 = {instancePath:instancePath+"/nodes/" + i14+"/lab/data_disk_gib",schemaPath:"#/properties/nodes/items/properties/lab/properties/data_disk_gib/minimum",keyword:"minimum",params:{comparison: ">=", limit: 50},message:"must be >= 50",schema:50,parentSchema:schema11.properties.nodes.items.properties.lab.properties.data_disk_gib,data:data239};
+if(!pattern6.test(data240)){
+const err509 = {instancePath:instancePath+"/nodes/" + i16+"/kernel_args/" + i21,schemaPath:"#/properties/nodes/items/properties/kernel_args/items/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$",parentSchema:schema11.properties.nodes.items.properties.kernel_args.items,data:data240};
 if(vErrors === null){
 vErrors = [err509];
 }
@@ -6317,11 +6320,8 @@ vErrors.push(err509);
 errors++;
 }
 }
-}
-if(data235.nic_model !== undefined){
-let data240 = data235.nic_model;
-if(typeof data240 !== "string"){
-const err510 = {instancePath:instancePath+"/nodes/" + i14+"/lab/nic_model",schemaPath:"#/properties/nodes/items/properties/lab/properties/nic_model/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.lab.properties.nic_model.type,parentSchema:schema11.properties.nodes.items.properties.lab.properties.nic_model,data:data240};
+else {
+const err510 = {instancePath:instancePath+"/nodes/" + i16+"/kernel_args/" + i21,schemaPath:"#/properties/nodes/items/properties/kernel_args/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.kernel_args.items.type,parentSchema:schema11.properties.nodes.items.properties.kernel_args.items,data:data240};
 if(vErrors === null){
 vErrors = [err510];
 }
@@ -6330,8 +6330,10 @@ vErrors.push(err510);
 }
 errors++;
 }
-if(!((data240 === "virtio") || (data240 === "e1000e"))){
-const err511 = {instancePath:instancePath+"/nodes/" + i14+"/lab/nic_model",schemaPath:"#/properties/nodes/items/properties/lab/properties/nic_model/enum",keyword:"enum",params:{allowedValues: schema11.properties.nodes.items.properties.lab.properties.nic_model.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.nodes.items.properties.lab.properties.nic_model.enum,parentSchema:schema11.properties.nodes.items.properties.lab.properties.nic_model,data:data240};
+}
+}
+else {
+const err511 = {instancePath:instancePath+"/nodes/" + i16+"/kernel_args",schemaPath:"#/properties/nodes/items/properties/kernel_args/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.nodes.items.properties.kernel_args.type,parentSchema:schema11.properties.nodes.items.properties.kernel_args,data:data239};
 if(vErrors === null){
 vErrors = [err511];
 }
@@ -6341,9 +6343,10 @@ vErrors.push(err511);
 errors++;
 }
 }
-}
-else {
-const err512 = {instancePath:instancePath+"/nodes/" + i14+"/lab",schemaPath:"#/properties/nodes/items/properties/lab/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nodes.items.properties.lab.type,parentSchema:schema11.properties.nodes.items.properties.lab,data:data235};
+if(data170.config !== undefined){
+let data241 = data170.config;
+if(!(data241 && typeof data241 == "object" && !Array.isArray(data241))){
+const err512 = {instancePath:instancePath+"/nodes/" + i16+"/config",schemaPath:"#/properties/nodes/items/properties/config/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nodes.items.properties.config.type,parentSchema:schema11.properties.nodes.items.properties.config,data:data241};
 if(vErrors === null){
 vErrors = [err512];
 }
@@ -6353,9 +6356,10 @@ vErrors.push(err512);
 errors++;
 }
 }
-}
-else {
-const err513 = {instancePath:instancePath+"/nodes/" + i14,schemaPath:"#/properties/nodes/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nodes.items.type,parentSchema:schema11.properties.nodes.items,data:data160};
+if(data170.state !== undefined){
+let data242 = data170.state;
+if(typeof data242 !== "string"){
+const err513 = {instancePath:instancePath+"/nodes/" + i16+"/state",schemaPath:"#/properties/nodes/items/properties/state/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.state.type,parentSchema:schema11.properties.nodes.items.properties.state,data:data242};
 if(vErrors === null){
 vErrors = [err513];
 }
@@ -6364,10 +6368,8 @@ vErrors.push(err513);
 }
 errors++;
 }
-}
-}
-else {
-const err514 = {instancePath:instancePath+"/nodes",schemaPath:"#/properties/nodes/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.nodes.type,parentSchema:schema11.properties.nodes,data:data159};
+if(!(((data242 === "install") || (data242 === "local")) || (data242 === "install-once"))){
+const err514 = {instancePath:instancePath+"/nodes/" + i16+"/state",schemaPath:"#/properties/nodes/items/properties/state/enum",keyword:"enum",params:{allowedValues: schema11.properties.nodes.items.properties.state.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.nodes.items.properties.state.enum,parentSchema:schema11.properties.nodes.items.properties.state,data:data242};
 if(vErrors === null){
 vErrors = [err514];
 }
@@ -6377,12 +6379,10 @@ vErrors.push(err514);
 errors++;
 }
 }
-if(data.lab !== undefined){
-let data241 = data.lab;
-if(data241 && typeof data241 == "object" && !Array.isArray(data241)){
-for(const key35 in data241){
-if(!(((((key35 === "network_name") || (key35 === "bridge")) || (key35 === "disk_dir")) || (key35 === "tftp_root")) || (key35 === "host_arch"))){
-const err515 = {instancePath:instancePath+"/lab",schemaPath:"#/properties/lab/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key35},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.lab,data:data241};
+if(data170.medium !== undefined){
+let data243 = data170.medium;
+if(typeof data243 !== "string"){
+const err515 = {instancePath:instancePath+"/nodes/" + i16+"/medium",schemaPath:"#/properties/nodes/items/properties/medium/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.medium.type,parentSchema:schema11.properties.nodes.items.properties.medium,data:data243};
 if(vErrors === null){
 vErrors = [err515];
 }
@@ -6391,12 +6391,8 @@ vErrors.push(err515);
 }
 errors++;
 }
-}
-if(data241.network_name !== undefined){
-let data242 = data241.network_name;
-if(typeof data242 === "string"){
-if(!pattern61.test(data242)){
-const err516 = {instancePath:instancePath+"/lab/network_name",schemaPath:"#/properties/lab/properties/network_name/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_][A-Za-z0-9_.-]{0,49}$"},message:"must match pattern \""+"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,49}$"+"\"",schema:"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,49}$",parentSchema:schema11.properties.lab.properties.network_name,data:data242};
+if(!((data243 === "network") || (data243 === "iso"))){
+const err516 = {instancePath:instancePath+"/nodes/" + i16+"/medium",schemaPath:"#/properties/nodes/items/properties/medium/enum",keyword:"enum",params:{allowedValues: schema11.properties.nodes.items.properties.medium.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.nodes.items.properties.medium.enum,parentSchema:schema11.properties.nodes.items.properties.medium,data:data243};
 if(vErrors === null){
 vErrors = [err516];
 }
@@ -6406,8 +6402,10 @@ vErrors.push(err516);
 errors++;
 }
 }
-else {
-const err517 = {instancePath:instancePath+"/lab/network_name",schemaPath:"#/properties/lab/properties/network_name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.lab.properties.network_name.type,parentSchema:schema11.properties.lab.properties.network_name,data:data242};
+if(data170.reinstall !== undefined){
+let data244 = data170.reinstall;
+if(!(((typeof data244 == "number") && (!(data244 % 1) && !isNaN(data244))) && (isFinite(data244)))){
+const err517 = {instancePath:instancePath+"/nodes/" + i16+"/reinstall",schemaPath:"#/properties/nodes/items/properties/reinstall/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.nodes.items.properties.reinstall.type,parentSchema:schema11.properties.nodes.items.properties.reinstall,data:data244};
 if(vErrors === null){
 vErrors = [err517];
 }
@@ -6416,12 +6414,9 @@ vErrors.push(err517);
 }
 errors++;
 }
-}
-if(data241.bridge !== undefined){
-let data243 = data241.bridge;
-if(typeof data243 === "string"){
-if(!pattern62.test(data243)){
-const err518 = {instancePath:instancePath+"/lab/bridge",schemaPath:"#/properties/lab/properties/bridge/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_][A-Za-z0-9_.-]{0,14}$"},message:"must match pattern \""+"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,14}$"+"\"",schema:"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,14}$",parentSchema:schema11.properties.lab.properties.bridge,data:data243};
+if((typeof data244 == "number") && (isFinite(data244))){
+if(data244 > 999999999 || isNaN(data244)){
+const err518 = {instancePath:instancePath+"/nodes/" + i16+"/reinstall",schemaPath:"#/properties/nodes/items/properties/reinstall/maximum",keyword:"maximum",params:{comparison: "<=", limit: 999999999},message:"must be <= 999999999",schema:999999999,parentSchema:schema11.properties.nodes.items.properties.reinstall,data:data244};
 if(vErrors === null){
 vErrors = [err518];
 }
@@ -6430,9 +6425,8 @@ vErrors.push(err518);
 }
 errors++;
 }
-}
-else {
-const err519 = {instancePath:instancePath+"/lab/bridge",schemaPath:"#/properties/lab/properties/bridge/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.lab.properties.bridge.type,parentSchema:schema11.properties.lab.properties.bridge,data:data243};
+if(data244 < 0 || isNaN(data244)){
+const err519 = {instancePath:instancePath+"/nodes/" + i16+"/reinstall",schemaPath:"#/properties/nodes/items/properties/reinstall/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.nodes.items.properties.reinstall,data:data244};
 if(vErrors === null){
 vErrors = [err519];
 }
@@ -6442,11 +6436,13 @@ vErrors.push(err519);
 errors++;
 }
 }
-if(data241.disk_dir !== undefined){
-let data244 = data241.disk_dir;
-if(typeof data244 === "string"){
-if(func3(data244) > 512){
-const err520 = {instancePath:instancePath+"/lab/disk_dir",schemaPath:"#/properties/lab/properties/disk_dir/maxLength",keyword:"maxLength",params:{limit: 512},message:"must NOT have more than 512 characters",schema:512,parentSchema:schema11.properties.lab.properties.disk_dir,data:data244};
+}
+if(data170.lab !== undefined){
+let data245 = data170.lab;
+if(data245 && typeof data245 == "object" && !Array.isArray(data245)){
+for(const key35 in data245){
+if(!(((((key35 === "memory_mib") || (key35 === "vcpus")) || (key35 === "disk_gib")) || (key35 === "data_disk_gib")) || (key35 === "nic_model"))){
+const err520 = {instancePath:instancePath+"/nodes/" + i16+"/lab",schemaPath:"#/properties/nodes/items/properties/lab/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key35},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.nodes.items.properties.lab,data:data245};
 if(vErrors === null){
 vErrors = [err520];
 }
@@ -6455,8 +6451,11 @@ vErrors.push(err520);
 }
 errors++;
 }
-if(!pattern63.test(data244)){
-const err521 = {instancePath:instancePath+"/lab/disk_dir",schemaPath:"#/properties/lab/properties/disk_dir/pattern",keyword:"pattern",params:{pattern: "^/[A-Za-z0-9._~@+=:/-]*$"},message:"must match pattern \""+"^/[A-Za-z0-9._~@+=:/-]*$"+"\"",schema:"^/[A-Za-z0-9._~@+=:/-]*$",parentSchema:schema11.properties.lab.properties.disk_dir,data:data244};
+}
+if(data245.memory_mib !== undefined){
+let data246 = data245.memory_mib;
+if(!(((typeof data246 == "number") && (!(data246 % 1) && !isNaN(data246))) && (isFinite(data246)))){
+const err521 = {instancePath:instancePath+"/nodes/" + i16+"/lab/memory_mib",schemaPath:"#/properties/nodes/items/properties/lab/properties/memory_mib/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.nodes.items.properties.lab.properties.memory_mib.type,parentSchema:schema11.properties.nodes.items.properties.lab.properties.memory_mib,data:data246};
 if(vErrors === null){
 vErrors = [err521];
 }
@@ -6465,9 +6464,9 @@ vErrors.push(err521);
 }
 errors++;
 }
-}
-else {
-const err522 = {instancePath:instancePath+"/lab/disk_dir",schemaPath:"#/properties/lab/properties/disk_dir/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.lab.properties.disk_dir.type,parentSchema:schema11.properties.lab.properties.disk_dir,data:data244};
+if((typeof data246 == "number") && (isFinite(data246))){
+if(data246 > 16777216 || isNaN(data246)){
+const err522 = {instancePath:instancePath+"/nodes/" + i16+"/lab/memory_mib",schemaPath:"#/properties/nodes/items/properties/lab/properties/memory_mib/maximum",keyword:"maximum",params:{comparison: "<=", limit: 16777216},message:"must be <= 16777216",schema:16777216,parentSchema:schema11.properties.nodes.items.properties.lab.properties.memory_mib,data:data246};
 if(vErrors === null){
 vErrors = [err522];
 }
@@ -6476,12 +6475,8 @@ vErrors.push(err522);
 }
 errors++;
 }
-}
-if(data241.tftp_root !== undefined){
-let data245 = data241.tftp_root;
-if(typeof data245 === "string"){
-if(func3(data245) > 512){
-const err523 = {instancePath:instancePath+"/lab/tftp_root",schemaPath:"#/properties/lab/properties/tftp_root/maxLength",keyword:"maxLength",params:{limit: 512},message:"must NOT have more than 512 characters",schema:512,parentSchema:schema11.properties.lab.properties.tftp_root,data:data245};
+if(data246 < 8192 || isNaN(data246)){
+const err523 = {instancePath:instancePath+"/nodes/" + i16+"/lab/memory_mib",schemaPath:"#/properties/nodes/items/properties/lab/properties/memory_mib/minimum",keyword:"minimum",params:{comparison: ">=", limit: 8192},message:"must be >= 8192",schema:8192,parentSchema:schema11.properties.nodes.items.properties.lab.properties.memory_mib,data:data246};
 if(vErrors === null){
 vErrors = [err523];
 }
@@ -6490,8 +6485,12 @@ vErrors.push(err523);
 }
 errors++;
 }
-if(!pattern63.test(data245)){
-const err524 = {instancePath:instancePath+"/lab/tftp_root",schemaPath:"#/properties/lab/properties/tftp_root/pattern",keyword:"pattern",params:{pattern: "^/[A-Za-z0-9._~@+=:/-]*$"},message:"must match pattern \""+"^/[A-Za-z0-9._~@+=:/-]*$"+"\"",schema:"^/[A-Za-z0-9._~@+=:/-]*$",parentSchema:schema11.properties.lab.properties.tftp_root,data:data245};
+}
+}
+if(data245.vcpus !== undefined){
+let data247 = data245.vcpus;
+if(!(((typeof data247 == "number") && (!(data247 % 1) && !isNaN(data247))) && (isFinite(data247)))){
+const err524 = {instancePath:instancePath+"/nodes/" + i16+"/lab/vcpus",schemaPath:"#/properties/nodes/items/properties/lab/properties/vcpus/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.nodes.items.properties.lab.properties.vcpus.type,parentSchema:schema11.properties.nodes.items.properties.lab.properties.vcpus,data:data247};
 if(vErrors === null){
 vErrors = [err524];
 }
@@ -6500,9 +6499,9 @@ vErrors.push(err524);
 }
 errors++;
 }
-}
-else {
-const err525 = {instancePath:instancePath+"/lab/tftp_root",schemaPath:"#/properties/lab/properties/tftp_root/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.lab.properties.tftp_root.type,parentSchema:schema11.properties.lab.properties.tftp_root,data:data245};
+if((typeof data247 == "number") && (isFinite(data247))){
+if(data247 > 256 || isNaN(data247)){
+const err525 = {instancePath:instancePath+"/nodes/" + i16+"/lab/vcpus",schemaPath:"#/properties/nodes/items/properties/lab/properties/vcpus/maximum",keyword:"maximum",params:{comparison: "<=", limit: 256},message:"must be <= 256",schema:256,parentSchema:schema11.properties.nodes.items.properties.lab.properties.vcpus,data:data247};
 if(vErrors === null){
 vErrors = [err525];
 }
@@ -6511,11 +6510,8 @@ vErrors.push(err525);
 }
 errors++;
 }
-}
-if(data241.host_arch !== undefined){
-let data246 = data241.host_arch;
-if(typeof data246 !== "string"){
-const err526 = {instancePath:instancePath+"/lab/host_arch",schemaPath:"#/properties/lab/properties/host_arch/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.lab.properties.host_arch.type,parentSchema:schema11.properties.lab.properties.host_arch,data:data246};
+if(data247 < 1 || isNaN(data247)){
+const err526 = {instancePath:instancePath+"/nodes/" + i16+"/lab/vcpus",schemaPath:"#/properties/nodes/items/properties/lab/properties/vcpus/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.nodes.items.properties.lab.properties.vcpus,data:data247};
 if(vErrors === null){
 vErrors = [err526];
 }
@@ -6524,8 +6520,12 @@ vErrors.push(err526);
 }
 errors++;
 }
-if(!((data246 === "x86_64") || (data246 === "arm64"))){
-const err527 = {instancePath:instancePath+"/lab/host_arch",schemaPath:"#/properties/lab/properties/host_arch/enum",keyword:"enum",params:{allowedValues: schema11.properties.lab.properties.host_arch.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.lab.properties.host_arch.enum,parentSchema:schema11.properties.lab.properties.host_arch,data:data246};
+}
+}
+if(data245.disk_gib !== undefined){
+let data248 = data245.disk_gib;
+if(!(((typeof data248 == "number") && (!(data248 % 1) && !isNaN(data248))) && (isFinite(data248)))){
+const err527 = {instancePath:instancePath+"/nodes/" + i16+"/lab/disk_gib",schemaPath:"#/properties/nodes/items/properties/lab/properties/disk_gib/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.nodes.items.properties.lab.properties.disk_gib.type,parentSchema:schema11.properties.nodes.items.properties.lab.properties.disk_gib,data:data248};
 if(vErrors === null){
 vErrors = [err527];
 }
@@ -6534,10 +6534,9 @@ vErrors.push(err527);
 }
 errors++;
 }
-}
-}
-else {
-const err528 = {instancePath:instancePath+"/lab",schemaPath:"#/properties/lab/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.lab.type,parentSchema:schema11.properties.lab,data:data241};
+if((typeof data248 == "number") && (isFinite(data248))){
+if(data248 > 1048576 || isNaN(data248)){
+const err528 = {instancePath:instancePath+"/nodes/" + i16+"/lab/disk_gib",schemaPath:"#/properties/nodes/items/properties/lab/properties/disk_gib/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1048576},message:"must be <= 1048576",schema:1048576,parentSchema:schema11.properties.nodes.items.properties.lab.properties.disk_gib,data:data248};
 if(vErrors === null){
 vErrors = [err528];
 }
@@ -6546,13 +6545,8 @@ vErrors.push(err528);
 }
 errors++;
 }
-}
-if(data.nginx !== undefined){
-let data247 = data.nginx;
-if(data247 && typeof data247 == "object" && !Array.isArray(data247)){
-for(const key36 in data247){
-if(!(((((((key36 === "listen") || (key36 === "root")) || (key36 === "artifacts_dir")) || (key36 === "access_log")) || (key36 === "access")) || (key36 === "file_key")) || (key36 === "real_ip"))){
-const err529 = {instancePath:instancePath+"/nginx",schemaPath:"#/properties/nginx/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key36},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.nginx,data:data247};
+if(data248 < 60 || isNaN(data248)){
+const err529 = {instancePath:instancePath+"/nodes/" + i16+"/lab/disk_gib",schemaPath:"#/properties/nodes/items/properties/lab/properties/disk_gib/minimum",keyword:"minimum",params:{comparison: ">=", limit: 60},message:"must be >= 60",schema:60,parentSchema:schema11.properties.nodes.items.properties.lab.properties.disk_gib,data:data248};
 if(vErrors === null){
 vErrors = [err529];
 }
@@ -6562,11 +6556,11 @@ vErrors.push(err529);
 errors++;
 }
 }
-if(data247.listen !== undefined){
-let data248 = data247.listen;
-if(typeof data248 === "string"){
-if(func3(data248) > 47){
-const err530 = {instancePath:instancePath+"/nginx/listen",schemaPath:"#/properties/nginx/properties/listen/maxLength",keyword:"maxLength",params:{limit: 47},message:"must NOT have more than 47 characters",schema:47,parentSchema:schema11.properties.nginx.properties.listen,data:data248};
+}
+if(data245.data_disk_gib !== undefined){
+let data249 = data245.data_disk_gib;
+if(!(((typeof data249 == "number") && (!(data249 % 1) && !isNaN(data249))) && (isFinite(data249)))){
+const err530 = {instancePath:instancePath+"/nodes/" + i16+"/lab/data_disk_gib",schemaPath:"#/properties/nodes/items/properties/lab/properties/data_disk_gib/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.nodes.items.properties.lab.properties.data_disk_gib.type,parentSchema:schema11.properties.nodes.items.properties.lab.properties.data_disk_gib,data:data249};
 if(vErrors === null){
 vErrors = [err530];
 }
@@ -6575,8 +6569,9 @@ vErrors.push(err530);
 }
 errors++;
 }
-if(!pattern65.test(data248)){
-const err531 = {instancePath:instancePath+"/nginx/listen",schemaPath:"#/properties/nginx/properties/listen/pattern",keyword:"pattern",params:{pattern: "^(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|\\*|\\[(?:(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,7}:|(?:[0-9a-f]{1,4}:){1,6}:[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,5}(?::[0-9a-f]{1,4}){1,2}|(?:[0-9a-f]{1,4}:){1,4}(?::[0-9a-f]{1,4}){1,3}|(?:[0-9a-f]{1,4}:){1,3}(?::[0-9a-f]{1,4}){1,4}|(?:[0-9a-f]{1,4}:){1,2}(?::[0-9a-f]{1,4}){1,5}|[0-9a-f]{1,4}:(?::[0-9a-f]{1,4}){1,6}|:(?:(?::[0-9a-f]{1,4}){1,7}|:))\\]):)?(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3})$"},message:"must match pattern \""+"^(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|\\*|\\[(?:(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,7}:|(?:[0-9a-f]{1,4}:){1,6}:[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,5}(?::[0-9a-f]{1,4}){1,2}|(?:[0-9a-f]{1,4}:){1,4}(?::[0-9a-f]{1,4}){1,3}|(?:[0-9a-f]{1,4}:){1,3}(?::[0-9a-f]{1,4}){1,4}|(?:[0-9a-f]{1,4}:){1,2}(?::[0-9a-f]{1,4}){1,5}|[0-9a-f]{1,4}:(?::[0-9a-f]{1,4}){1,6}|:(?:(?::[0-9a-f]{1,4}){1,7}|:))\\]):)?(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3})$"+"\"",schema:"^(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|\\*|\\[(?:(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,7}:|(?:[0-9a-f]{1,4}:){1,6}:[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,5}(?::[0-9a-f]{1,4}){1,2}|(?:[0-9a-f]{1,4}:){1,4}(?::[0-9a-f]{1,4}){1,3}|(?:[0-9a-f]{1,4}:){1,3}(?::[0-9a-f]{1,4}){1,4}|(?:[0-9a-f]{1,4}:){1,2}(?::[0-9a-f]{1,4}){1,5}|[0-9a-f]{1,4}:(?::[0-9a-f]{1,4}){1,6}|:(?:(?::[0-9a-f]{1,4}){1,7}|:))\\]):)?(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3})$",parentSchema:schema11.properties.nginx.properties.listen,data:data248};
+if((typeof data249 == "number") && (isFinite(data249))){
+if(data249 > 1048576 || isNaN(data249)){
+const err531 = {instancePath:instancePath+"/nodes/" + i16+"/lab/data_disk_gib",schemaPath:"#/properties/nodes/items/properties/lab/properties/data_disk_gib/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1048576},message:"must be <= 1048576",schema:1048576,parentSchema:schema11.properties.nodes.items.properties.lab.properties.data_disk_gib,data:data249};
 if(vErrors === null){
 vErrors = [err531];
 }
@@ -6585,9 +6580,8 @@ vErrors.push(err531);
 }
 errors++;
 }
-}
-else {
-const err532 = {instancePath:instancePath+"/nginx/listen",schemaPath:"#/properties/nginx/properties/listen/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nginx.properties.listen.type,parentSchema:schema11.properties.nginx.properties.listen,data:data248};
+if(data249 < 50 || isNaN(data249)){
+const err532 = {instancePath:instancePath+"/nodes/" + i16+"/lab/data_disk_gib",schemaPath:"#/properties/nodes/items/properties/lab/properties/data_disk_gib/minimum",keyword:"minimum",params:{comparison: ">=", limit: 50},message:"must be >= 50",schema:50,parentSchema:schema11.properties.nodes.items.properties.lab.properties.data_disk_gib,data:data249};
 if(vErrors === null){
 vErrors = [err532];
 }
@@ -6597,11 +6591,11 @@ vErrors.push(err532);
 errors++;
 }
 }
-if(data247.root !== undefined){
-let data249 = data247.root;
-if(typeof data249 === "string"){
-if(func3(data249) > 512){
-const err533 = {instancePath:instancePath+"/nginx/root",schemaPath:"#/properties/nginx/properties/root/maxLength",keyword:"maxLength",params:{limit: 512},message:"must NOT have more than 512 characters",schema:512,parentSchema:schema11.properties.nginx.properties.root,data:data249};
+}
+if(data245.nic_model !== undefined){
+let data250 = data245.nic_model;
+if(typeof data250 !== "string"){
+const err533 = {instancePath:instancePath+"/nodes/" + i16+"/lab/nic_model",schemaPath:"#/properties/nodes/items/properties/lab/properties/nic_model/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.lab.properties.nic_model.type,parentSchema:schema11.properties.nodes.items.properties.lab.properties.nic_model,data:data250};
 if(vErrors === null){
 vErrors = [err533];
 }
@@ -6610,8 +6604,8 @@ vErrors.push(err533);
 }
 errors++;
 }
-if(!pattern63.test(data249)){
-const err534 = {instancePath:instancePath+"/nginx/root",schemaPath:"#/properties/nginx/properties/root/pattern",keyword:"pattern",params:{pattern: "^/[A-Za-z0-9._~@+=:/-]*$"},message:"must match pattern \""+"^/[A-Za-z0-9._~@+=:/-]*$"+"\"",schema:"^/[A-Za-z0-9._~@+=:/-]*$",parentSchema:schema11.properties.nginx.properties.root,data:data249};
+if(!((data250 === "virtio") || (data250 === "e1000e"))){
+const err534 = {instancePath:instancePath+"/nodes/" + i16+"/lab/nic_model",schemaPath:"#/properties/nodes/items/properties/lab/properties/nic_model/enum",keyword:"enum",params:{allowedValues: schema11.properties.nodes.items.properties.lab.properties.nic_model.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.nodes.items.properties.lab.properties.nic_model.enum,parentSchema:schema11.properties.nodes.items.properties.lab.properties.nic_model,data:data250};
 if(vErrors === null){
 vErrors = [err534];
 }
@@ -6621,8 +6615,9 @@ vErrors.push(err534);
 errors++;
 }
 }
+}
 else {
-const err535 = {instancePath:instancePath+"/nginx/root",schemaPath:"#/properties/nginx/properties/root/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nginx.properties.root.type,parentSchema:schema11.properties.nginx.properties.root,data:data249};
+const err535 = {instancePath:instancePath+"/nodes/" + i16+"/lab",schemaPath:"#/properties/nodes/items/properties/lab/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nodes.items.properties.lab.type,parentSchema:schema11.properties.nodes.items.properties.lab,data:data245};
 if(vErrors === null){
 vErrors = [err535];
 }
@@ -6632,11 +6627,9 @@ vErrors.push(err535);
 errors++;
 }
 }
-if(data247.artifacts_dir !== undefined){
-let data250 = data247.artifacts_dir;
-if(typeof data250 === "string"){
-if(func3(data250) > 512){
-const err536 = {instancePath:instancePath+"/nginx/artifacts_dir",schemaPath:"#/properties/nginx/properties/artifacts_dir/maxLength",keyword:"maxLength",params:{limit: 512},message:"must NOT have more than 512 characters",schema:512,parentSchema:schema11.properties.nginx.properties.artifacts_dir,data:data250};
+}
+else {
+const err536 = {instancePath:instancePath+"/nodes/" + i16,schemaPath:"#/properties/nodes/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nodes.items.type,parentSchema:schema11.properties.nodes.items,data:data170};
 if(vErrors === null){
 vErrors = [err536];
 }
@@ -6645,8 +6638,10 @@ vErrors.push(err536);
 }
 errors++;
 }
-if(!pattern63.test(data250)){
-const err537 = {instancePath:instancePath+"/nginx/artifacts_dir",schemaPath:"#/properties/nginx/properties/artifacts_dir/pattern",keyword:"pattern",params:{pattern: "^/[A-Za-z0-9._~@+=:/-]*$"},message:"must match pattern \""+"^/[A-Za-z0-9._~@+=:/-]*$"+"\"",schema:"^/[A-Za-z0-9._~@+=:/-]*$",parentSchema:schema11.properties.nginx.properties.artifacts_dir,data:data250};
+}
+}
+else {
+const err537 = {instancePath:instancePath+"/nodes",schemaPath:"#/properties/nodes/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.nodes.type,parentSchema:schema11.properties.nodes,data:data169};
 if(vErrors === null){
 vErrors = [err537];
 }
@@ -6656,8 +6651,12 @@ vErrors.push(err537);
 errors++;
 }
 }
-else {
-const err538 = {instancePath:instancePath+"/nginx/artifacts_dir",schemaPath:"#/properties/nginx/properties/artifacts_dir/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nginx.properties.artifacts_dir.type,parentSchema:schema11.properties.nginx.properties.artifacts_dir,data:data250};
+if(data.lab !== undefined){
+let data251 = data.lab;
+if(data251 && typeof data251 == "object" && !Array.isArray(data251)){
+for(const key36 in data251){
+if(!(((((key36 === "network_name") || (key36 === "bridge")) || (key36 === "disk_dir")) || (key36 === "tftp_root")) || (key36 === "host_arch"))){
+const err538 = {instancePath:instancePath+"/lab",schemaPath:"#/properties/lab/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key36},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.lab,data:data251};
 if(vErrors === null){
 vErrors = [err538];
 }
@@ -6667,11 +6666,11 @@ vErrors.push(err538);
 errors++;
 }
 }
-if(data247.access_log !== undefined){
-let data251 = data247.access_log;
-if(typeof data251 === "string"){
-if(func3(data251) > 512){
-const err539 = {instancePath:instancePath+"/nginx/access_log",schemaPath:"#/properties/nginx/properties/access_log/maxLength",keyword:"maxLength",params:{limit: 512},message:"must NOT have more than 512 characters",schema:512,parentSchema:schema11.properties.nginx.properties.access_log,data:data251};
+if(data251.network_name !== undefined){
+let data252 = data251.network_name;
+if(typeof data252 === "string"){
+if(!pattern62.test(data252)){
+const err539 = {instancePath:instancePath+"/lab/network_name",schemaPath:"#/properties/lab/properties/network_name/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_][A-Za-z0-9_.-]{0,49}$"},message:"must match pattern \""+"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,49}$"+"\"",schema:"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,49}$",parentSchema:schema11.properties.lab.properties.network_name,data:data252};
 if(vErrors === null){
 vErrors = [err539];
 }
@@ -6680,8 +6679,9 @@ vErrors.push(err539);
 }
 errors++;
 }
-if(!pattern63.test(data251)){
-const err540 = {instancePath:instancePath+"/nginx/access_log",schemaPath:"#/properties/nginx/properties/access_log/pattern",keyword:"pattern",params:{pattern: "^/[A-Za-z0-9._~@+=:/-]*$"},message:"must match pattern \""+"^/[A-Za-z0-9._~@+=:/-]*$"+"\"",schema:"^/[A-Za-z0-9._~@+=:/-]*$",parentSchema:schema11.properties.nginx.properties.access_log,data:data251};
+}
+else {
+const err540 = {instancePath:instancePath+"/lab/network_name",schemaPath:"#/properties/lab/properties/network_name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.lab.properties.network_name.type,parentSchema:schema11.properties.lab.properties.network_name,data:data252};
 if(vErrors === null){
 vErrors = [err540];
 }
@@ -6691,8 +6691,11 @@ vErrors.push(err540);
 errors++;
 }
 }
-else {
-const err541 = {instancePath:instancePath+"/nginx/access_log",schemaPath:"#/properties/nginx/properties/access_log/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nginx.properties.access_log.type,parentSchema:schema11.properties.nginx.properties.access_log,data:data251};
+if(data251.bridge !== undefined){
+let data253 = data251.bridge;
+if(typeof data253 === "string"){
+if(!pattern63.test(data253)){
+const err541 = {instancePath:instancePath+"/lab/bridge",schemaPath:"#/properties/lab/properties/bridge/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_][A-Za-z0-9_.-]{0,14}$"},message:"must match pattern \""+"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,14}$"+"\"",schema:"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,14}$",parentSchema:schema11.properties.lab.properties.bridge,data:data253};
 if(vErrors === null){
 vErrors = [err541];
 }
@@ -6702,10 +6705,8 @@ vErrors.push(err541);
 errors++;
 }
 }
-if(data247.access !== undefined){
-let data252 = data247.access;
-if(typeof data252 !== "string"){
-const err542 = {instancePath:instancePath+"/nginx/access",schemaPath:"#/properties/nginx/properties/access/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nginx.properties.access.type,parentSchema:schema11.properties.nginx.properties.access,data:data252};
+else {
+const err542 = {instancePath:instancePath+"/lab/bridge",schemaPath:"#/properties/lab/properties/bridge/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.lab.properties.bridge.type,parentSchema:schema11.properties.lab.properties.bridge,data:data253};
 if(vErrors === null){
 vErrors = [err542];
 }
@@ -6714,8 +6715,12 @@ vErrors.push(err542);
 }
 errors++;
 }
-if(!((data252 === "nodes") || (data252 === "open"))){
-const err543 = {instancePath:instancePath+"/nginx/access",schemaPath:"#/properties/nginx/properties/access/enum",keyword:"enum",params:{allowedValues: schema11.properties.nginx.properties.access.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.nginx.properties.access.enum,parentSchema:schema11.properties.nginx.properties.access,data:data252};
+}
+if(data251.disk_dir !== undefined){
+let data254 = data251.disk_dir;
+if(typeof data254 === "string"){
+if(func3(data254) > 512){
+const err543 = {instancePath:instancePath+"/lab/disk_dir",schemaPath:"#/properties/lab/properties/disk_dir/maxLength",keyword:"maxLength",params:{limit: 512},message:"must NOT have more than 512 characters",schema:512,parentSchema:schema11.properties.lab.properties.disk_dir,data:data254};
 if(vErrors === null){
 vErrors = [err543];
 }
@@ -6724,11 +6729,8 @@ vErrors.push(err543);
 }
 errors++;
 }
-}
-if(data247.file_key !== undefined){
-let data253 = data247.file_key;
-if((typeof data253 !== "string") && (!(data253 && typeof data253 == "object" && !Array.isArray(data253)))){
-const err544 = {instancePath:instancePath+"/nginx/file_key",schemaPath:"#/properties/nginx/properties/file_key/type",keyword:"type",params:{type: schema11.properties.nginx.properties.file_key.type},message:"must be string,object",schema:schema11.properties.nginx.properties.file_key.type,parentSchema:schema11.properties.nginx.properties.file_key,data:data253};
+if(!pattern64.test(data254)){
+const err544 = {instancePath:instancePath+"/lab/disk_dir",schemaPath:"#/properties/lab/properties/disk_dir/pattern",keyword:"pattern",params:{pattern: "^/[A-Za-z0-9._~@+=:/-]*$"},message:"must match pattern \""+"^/[A-Za-z0-9._~@+=:/-]*$"+"\"",schema:"^/[A-Za-z0-9._~@+=:/-]*$",parentSchema:schema11.properties.lab.properties.disk_dir,data:data254};
 if(vErrors === null){
 vErrors = [err544];
 }
@@ -6737,9 +6739,9 @@ vErrors.push(err544);
 }
 errors++;
 }
-if(typeof data253 === "string"){
-if(func3(data253) < 1){
-const err545 = {instancePath:instancePath+"/nginx/file_key",schemaPath:"#/properties/nginx/properties/file_key/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.nginx.properties.file_key,data:data253};
+}
+else {
+const err545 = {instancePath:instancePath+"/lab/disk_dir",schemaPath:"#/properties/lab/properties/disk_dir/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.lab.properties.disk_dir.type,parentSchema:schema11.properties.lab.properties.disk_dir,data:data254};
 if(vErrors === null){
 vErrors = [err545];
 }
@@ -6749,9 +6751,11 @@ vErrors.push(err545);
 errors++;
 }
 }
-if(data253 && typeof data253 == "object" && !Array.isArray(data253)){
-if(Object.keys(data253).length > 1){
-const err546 = {instancePath:instancePath+"/nginx/file_key",schemaPath:"#/properties/nginx/properties/file_key/maxProperties",keyword:"maxProperties",params:{limit: 1},message:"must NOT have more than 1 properties",schema:1,parentSchema:schema11.properties.nginx.properties.file_key,data:data253};
+if(data251.tftp_root !== undefined){
+let data255 = data251.tftp_root;
+if(typeof data255 === "string"){
+if(func3(data255) > 512){
+const err546 = {instancePath:instancePath+"/lab/tftp_root",schemaPath:"#/properties/lab/properties/tftp_root/maxLength",keyword:"maxLength",params:{limit: 512},message:"must NOT have more than 512 characters",schema:512,parentSchema:schema11.properties.lab.properties.tftp_root,data:data255};
 if(vErrors === null){
 vErrors = [err546];
 }
@@ -6760,8 +6764,8 @@ vErrors.push(err546);
 }
 errors++;
 }
-if(Object.keys(data253).length < 1){
-const err547 = {instancePath:instancePath+"/nginx/file_key",schemaPath:"#/properties/nginx/properties/file_key/minProperties",keyword:"minProperties",params:{limit: 1},message:"must NOT have fewer than 1 properties",schema:1,parentSchema:schema11.properties.nginx.properties.file_key,data:data253};
+if(!pattern64.test(data255)){
+const err547 = {instancePath:instancePath+"/lab/tftp_root",schemaPath:"#/properties/lab/properties/tftp_root/pattern",keyword:"pattern",params:{pattern: "^/[A-Za-z0-9._~@+=:/-]*$"},message:"must match pattern \""+"^/[A-Za-z0-9._~@+=:/-]*$"+"\"",schema:"^/[A-Za-z0-9._~@+=:/-]*$",parentSchema:schema11.properties.lab.properties.tftp_root,data:data255};
 if(vErrors === null){
 vErrors = [err547];
 }
@@ -6770,9 +6774,9 @@ vErrors.push(err547);
 }
 errors++;
 }
-for(const key37 in data253){
-if(!((key37 === "env") || (key37 === "file"))){
-const err548 = {instancePath:instancePath+"/nginx/file_key",schemaPath:"#/properties/nginx/properties/file_key/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key37},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.nginx.properties.file_key,data:data253};
+}
+else {
+const err548 = {instancePath:instancePath+"/lab/tftp_root",schemaPath:"#/properties/lab/properties/tftp_root/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.lab.properties.tftp_root.type,parentSchema:schema11.properties.lab.properties.tftp_root,data:data255};
 if(vErrors === null){
 vErrors = [err548];
 }
@@ -6782,11 +6786,10 @@ vErrors.push(err548);
 errors++;
 }
 }
-if(data253.env !== undefined){
-let data254 = data253.env;
-if(typeof data254 === "string"){
-if(!pattern18.test(data254)){
-const err549 = {instancePath:instancePath+"/nginx/file_key/env",schemaPath:"#/properties/nginx/properties/file_key/properties/env/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z_][A-Za-z0-9_]*$"},message:"must match pattern \""+"^[A-Za-z_][A-Za-z0-9_]*$"+"\"",schema:"^[A-Za-z_][A-Za-z0-9_]*$",parentSchema:schema11.properties.nginx.properties.file_key.properties.env,data:data254};
+if(data251.host_arch !== undefined){
+let data256 = data251.host_arch;
+if(typeof data256 !== "string"){
+const err549 = {instancePath:instancePath+"/lab/host_arch",schemaPath:"#/properties/lab/properties/host_arch/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.lab.properties.host_arch.type,parentSchema:schema11.properties.lab.properties.host_arch,data:data256};
 if(vErrors === null){
 vErrors = [err549];
 }
@@ -6795,9 +6798,8 @@ vErrors.push(err549);
 }
 errors++;
 }
-}
-else {
-const err550 = {instancePath:instancePath+"/nginx/file_key/env",schemaPath:"#/properties/nginx/properties/file_key/properties/env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nginx.properties.file_key.properties.env.type,parentSchema:schema11.properties.nginx.properties.file_key.properties.env,data:data254};
+if(!((data256 === "x86_64") || (data256 === "arm64"))){
+const err550 = {instancePath:instancePath+"/lab/host_arch",schemaPath:"#/properties/lab/properties/host_arch/enum",keyword:"enum",params:{allowedValues: schema11.properties.lab.properties.host_arch.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.lab.properties.host_arch.enum,parentSchema:schema11.properties.lab.properties.host_arch,data:data256};
 if(vErrors === null){
 vErrors = [err550];
 }
@@ -6807,11 +6809,9 @@ vErrors.push(err550);
 errors++;
 }
 }
-if(data253.file !== undefined){
-let data255 = data253.file;
-if(typeof data255 === "string"){
-if(func3(data255) < 1){
-const err551 = {instancePath:instancePath+"/nginx/file_key/file",schemaPath:"#/properties/nginx/properties/file_key/properties/file/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.nginx.properties.file_key.properties.file,data:data255};
+}
+else {
+const err551 = {instancePath:instancePath+"/lab",schemaPath:"#/properties/lab/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.lab.type,parentSchema:schema11.properties.lab,data:data251};
 if(vErrors === null){
 vErrors = [err551];
 }
@@ -6821,8 +6821,12 @@ vErrors.push(err551);
 errors++;
 }
 }
-else {
-const err552 = {instancePath:instancePath+"/nginx/file_key/file",schemaPath:"#/properties/nginx/properties/file_key/properties/file/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nginx.properties.file_key.properties.file.type,parentSchema:schema11.properties.nginx.properties.file_key.properties.file,data:data255};
+if(data.nginx !== undefined){
+let data257 = data.nginx;
+if(data257 && typeof data257 == "object" && !Array.isArray(data257)){
+for(const key37 in data257){
+if(!(((((((key37 === "listen") || (key37 === "root")) || (key37 === "artifacts_dir")) || (key37 === "access_log")) || (key37 === "access")) || (key37 === "file_key")) || (key37 === "real_ip"))){
+const err552 = {instancePath:instancePath+"/nginx",schemaPath:"#/properties/nginx/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key37},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.nginx,data:data257};
 if(vErrors === null){
 vErrors = [err552];
 }
@@ -6832,13 +6836,11 @@ vErrors.push(err552);
 errors++;
 }
 }
-}
-}
-if(data247.real_ip !== undefined){
-let data256 = data247.real_ip;
-if(data256 && typeof data256 == "object" && !Array.isArray(data256)){
-if(data256.from === undefined){
-const err553 = {instancePath:instancePath+"/nginx/real_ip",schemaPath:"#/properties/nginx/properties/real_ip/required",keyword:"required",params:{missingProperty: "from"},message:"must have required property '"+"from"+"'",schema:schema11.properties.nginx.properties.real_ip.required,parentSchema:schema11.properties.nginx.properties.real_ip,data:data256};
+if(data257.listen !== undefined){
+let data258 = data257.listen;
+if(typeof data258 === "string"){
+if(func3(data258) > 47){
+const err553 = {instancePath:instancePath+"/nginx/listen",schemaPath:"#/properties/nginx/properties/listen/maxLength",keyword:"maxLength",params:{limit: 47},message:"must NOT have more than 47 characters",schema:47,parentSchema:schema11.properties.nginx.properties.listen,data:data258};
 if(vErrors === null){
 vErrors = [err553];
 }
@@ -6847,8 +6849,8 @@ vErrors.push(err553);
 }
 errors++;
 }
-if(data256.header === undefined){
-const err554 = {instancePath:instancePath+"/nginx/real_ip",schemaPath:"#/properties/nginx/properties/real_ip/required",keyword:"required",params:{missingProperty: "header"},message:"must have required property '"+"header"+"'",schema:schema11.properties.nginx.properties.real_ip.required,parentSchema:schema11.properties.nginx.properties.real_ip,data:data256};
+if(!pattern66.test(data258)){
+const err554 = {instancePath:instancePath+"/nginx/listen",schemaPath:"#/properties/nginx/properties/listen/pattern",keyword:"pattern",params:{pattern: "^(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|\\*|\\[(?:(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,7}:|(?:[0-9a-f]{1,4}:){1,6}:[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,5}(?::[0-9a-f]{1,4}){1,2}|(?:[0-9a-f]{1,4}:){1,4}(?::[0-9a-f]{1,4}){1,3}|(?:[0-9a-f]{1,4}:){1,3}(?::[0-9a-f]{1,4}){1,4}|(?:[0-9a-f]{1,4}:){1,2}(?::[0-9a-f]{1,4}){1,5}|[0-9a-f]{1,4}:(?::[0-9a-f]{1,4}){1,6}|:(?:(?::[0-9a-f]{1,4}){1,7}|:))\\]):)?(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3})$"},message:"must match pattern \""+"^(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|\\*|\\[(?:(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,7}:|(?:[0-9a-f]{1,4}:){1,6}:[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,5}(?::[0-9a-f]{1,4}){1,2}|(?:[0-9a-f]{1,4}:){1,4}(?::[0-9a-f]{1,4}){1,3}|(?:[0-9a-f]{1,4}:){1,3}(?::[0-9a-f]{1,4}){1,4}|(?:[0-9a-f]{1,4}:){1,2}(?::[0-9a-f]{1,4}){1,5}|[0-9a-f]{1,4}:(?::[0-9a-f]{1,4}){1,6}|:(?:(?::[0-9a-f]{1,4}){1,7}|:))\\]):)?(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3})$"+"\"",schema:"^(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|\\*|\\[(?:(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,7}:|(?:[0-9a-f]{1,4}:){1,6}:[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,5}(?::[0-9a-f]{1,4}){1,2}|(?:[0-9a-f]{1,4}:){1,4}(?::[0-9a-f]{1,4}){1,3}|(?:[0-9a-f]{1,4}:){1,3}(?::[0-9a-f]{1,4}){1,4}|(?:[0-9a-f]{1,4}:){1,2}(?::[0-9a-f]{1,4}){1,5}|[0-9a-f]{1,4}:(?::[0-9a-f]{1,4}){1,6}|:(?:(?::[0-9a-f]{1,4}){1,7}|:))\\]):)?(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3})$",parentSchema:schema11.properties.nginx.properties.listen,data:data258};
 if(vErrors === null){
 vErrors = [err554];
 }
@@ -6857,9 +6859,9 @@ vErrors.push(err554);
 }
 errors++;
 }
-for(const key38 in data256){
-if(!((key38 === "from") || (key38 === "header"))){
-const err555 = {instancePath:instancePath+"/nginx/real_ip",schemaPath:"#/properties/nginx/properties/real_ip/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key38},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.nginx.properties.real_ip,data:data256};
+}
+else {
+const err555 = {instancePath:instancePath+"/nginx/listen",schemaPath:"#/properties/nginx/properties/listen/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nginx.properties.listen.type,parentSchema:schema11.properties.nginx.properties.listen,data:data258};
 if(vErrors === null){
 vErrors = [err555];
 }
@@ -6869,11 +6871,11 @@ vErrors.push(err555);
 errors++;
 }
 }
-if(data256.from !== undefined){
-let data257 = data256.from;
-if(Array.isArray(data257)){
-if(data257.length > 64){
-const err556 = {instancePath:instancePath+"/nginx/real_ip/from",schemaPath:"#/properties/nginx/properties/real_ip/properties/from/maxItems",keyword:"maxItems",params:{limit: 64},message:"must NOT have more than 64 items",schema:64,parentSchema:schema11.properties.nginx.properties.real_ip.properties.from,data:data257};
+if(data257.root !== undefined){
+let data259 = data257.root;
+if(typeof data259 === "string"){
+if(func3(data259) > 512){
+const err556 = {instancePath:instancePath+"/nginx/root",schemaPath:"#/properties/nginx/properties/root/maxLength",keyword:"maxLength",params:{limit: 512},message:"must NOT have more than 512 characters",schema:512,parentSchema:schema11.properties.nginx.properties.root,data:data259};
 if(vErrors === null){
 vErrors = [err556];
 }
@@ -6882,8 +6884,8 @@ vErrors.push(err556);
 }
 errors++;
 }
-if(data257.length < 1){
-const err557 = {instancePath:instancePath+"/nginx/real_ip/from",schemaPath:"#/properties/nginx/properties/real_ip/properties/from/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.nginx.properties.real_ip.properties.from,data:data257};
+if(!pattern64.test(data259)){
+const err557 = {instancePath:instancePath+"/nginx/root",schemaPath:"#/properties/nginx/properties/root/pattern",keyword:"pattern",params:{pattern: "^/[A-Za-z0-9._~@+=:/-]*$"},message:"must match pattern \""+"^/[A-Za-z0-9._~@+=:/-]*$"+"\"",schema:"^/[A-Za-z0-9._~@+=:/-]*$",parentSchema:schema11.properties.nginx.properties.root,data:data259};
 if(vErrors === null){
 vErrors = [err557];
 }
@@ -6892,12 +6894,9 @@ vErrors.push(err557);
 }
 errors++;
 }
-const len20 = data257.length;
-for(let i20=0; i20<len20; i20++){
-let data258 = data257[i20];
-if(typeof data258 === "string"){
-if(!pattern70.test(data258)){
-const err558 = {instancePath:instancePath+"/nginx/real_ip/from/" + i20,schemaPath:"#/properties/nginx/properties/real_ip/properties/from/items/pattern",keyword:"pattern",params:{pattern: "^(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(\\.(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}(/(3[0-2]|[12]?[0-9]))?$"},message:"must match pattern \""+"^(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(\\.(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}(/(3[0-2]|[12]?[0-9]))?$"+"\"",schema:"^(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(\\.(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}(/(3[0-2]|[12]?[0-9]))?$",parentSchema:schema11.properties.nginx.properties.real_ip.properties.from.items,data:data258};
+}
+else {
+const err558 = {instancePath:instancePath+"/nginx/root",schemaPath:"#/properties/nginx/properties/root/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nginx.properties.root.type,parentSchema:schema11.properties.nginx.properties.root,data:data259};
 if(vErrors === null){
 vErrors = [err558];
 }
@@ -6907,8 +6906,11 @@ vErrors.push(err558);
 errors++;
 }
 }
-else {
-const err559 = {instancePath:instancePath+"/nginx/real_ip/from/" + i20,schemaPath:"#/properties/nginx/properties/real_ip/properties/from/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nginx.properties.real_ip.properties.from.items.type,parentSchema:schema11.properties.nginx.properties.real_ip.properties.from.items,data:data258};
+if(data257.artifacts_dir !== undefined){
+let data260 = data257.artifacts_dir;
+if(typeof data260 === "string"){
+if(func3(data260) > 512){
+const err559 = {instancePath:instancePath+"/nginx/artifacts_dir",schemaPath:"#/properties/nginx/properties/artifacts_dir/maxLength",keyword:"maxLength",params:{limit: 512},message:"must NOT have more than 512 characters",schema:512,parentSchema:schema11.properties.nginx.properties.artifacts_dir,data:data260};
 if(vErrors === null){
 vErrors = [err559];
 }
@@ -6917,19 +6919,8 @@ vErrors.push(err559);
 }
 errors++;
 }
-}
-let i21 = data257.length;
-let j0;
-if(i21 > 1){
-const indices0 = {};
-for(;i21--;){
-let item0 = data257[i21];
-if(typeof item0 !== "string"){
-continue;
-}
-if(typeof indices0[item0] == "number"){
-j0 = indices0[item0];
-const err560 = {instancePath:instancePath+"/nginx/real_ip/from",schemaPath:"#/properties/nginx/properties/real_ip/properties/from/uniqueItems",keyword:"uniqueItems",params:{i: i21, j: j0},message:"must NOT have duplicate items (items ## "+j0+" and "+i21+" are identical)",schema:true,parentSchema:schema11.properties.nginx.properties.real_ip.properties.from,data:data257};
+if(!pattern64.test(data260)){
+const err560 = {instancePath:instancePath+"/nginx/artifacts_dir",schemaPath:"#/properties/nginx/properties/artifacts_dir/pattern",keyword:"pattern",params:{pattern: "^/[A-Za-z0-9._~@+=:/-]*$"},message:"must match pattern \""+"^/[A-Za-z0-9._~@+=:/-]*$"+"\"",schema:"^/[A-Za-z0-9._~@+=:/-]*$",parentSchema:schema11.properties.nginx.properties.artifacts_dir,data:data260};
 if(vErrors === null){
 vErrors = [err560];
 }
@@ -6937,14 +6928,10 @@ else {
 vErrors.push(err560);
 }
 errors++;
-break;
-}
-indices0[item0] = i21;
-}
 }
 }
 else {
-const err561 = {instancePath:instancePath+"/nginx/real_ip/from",schemaPath:"#/properties/nginx/properties/real_ip/properties/from/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.nginx.properties.real_ip.properties.from.type,parentSchema:schema11.properties.nginx.properties.real_ip.properties.from,data:data257};
+const err561 = {instancePath:instancePath+"/nginx/artifacts_dir",schemaPath:"#/properties/nginx/properties/artifacts_dir/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nginx.properties.artifacts_dir.type,parentSchema:schema11.properties.nginx.properties.artifacts_dir,data:data260};
 if(vErrors === null){
 vErrors = [err561];
 }
@@ -6954,11 +6941,11 @@ vErrors.push(err561);
 errors++;
 }
 }
-if(data256.header !== undefined){
-let data259 = data256.header;
-if(typeof data259 === "string"){
-if(!pattern71.test(data259)){
-const err562 = {instancePath:instancePath+"/nginx/real_ip/header",schemaPath:"#/properties/nginx/properties/real_ip/properties/header/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z][A-Za-z0-9-]{0,63}$"},message:"must match pattern \""+"^[A-Za-z][A-Za-z0-9-]{0,63}$"+"\"",schema:"^[A-Za-z][A-Za-z0-9-]{0,63}$",parentSchema:schema11.properties.nginx.properties.real_ip.properties.header,data:data259};
+if(data257.access_log !== undefined){
+let data261 = data257.access_log;
+if(typeof data261 === "string"){
+if(func3(data261) > 512){
+const err562 = {instancePath:instancePath+"/nginx/access_log",schemaPath:"#/properties/nginx/properties/access_log/maxLength",keyword:"maxLength",params:{limit: 512},message:"must NOT have more than 512 characters",schema:512,parentSchema:schema11.properties.nginx.properties.access_log,data:data261};
 if(vErrors === null){
 vErrors = [err562];
 }
@@ -6967,9 +6954,8 @@ vErrors.push(err562);
 }
 errors++;
 }
-}
-else {
-const err563 = {instancePath:instancePath+"/nginx/real_ip/header",schemaPath:"#/properties/nginx/properties/real_ip/properties/header/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nginx.properties.real_ip.properties.header.type,parentSchema:schema11.properties.nginx.properties.real_ip.properties.header,data:data259};
+if(!pattern64.test(data261)){
+const err563 = {instancePath:instancePath+"/nginx/access_log",schemaPath:"#/properties/nginx/properties/access_log/pattern",keyword:"pattern",params:{pattern: "^/[A-Za-z0-9._~@+=:/-]*$"},message:"must match pattern \""+"^/[A-Za-z0-9._~@+=:/-]*$"+"\"",schema:"^/[A-Za-z0-9._~@+=:/-]*$",parentSchema:schema11.properties.nginx.properties.access_log,data:data261};
 if(vErrors === null){
 vErrors = [err563];
 }
@@ -6979,9 +6965,8 @@ vErrors.push(err563);
 errors++;
 }
 }
-}
 else {
-const err564 = {instancePath:instancePath+"/nginx/real_ip",schemaPath:"#/properties/nginx/properties/real_ip/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nginx.properties.real_ip.type,parentSchema:schema11.properties.nginx.properties.real_ip,data:data256};
+const err564 = {instancePath:instancePath+"/nginx/access_log",schemaPath:"#/properties/nginx/properties/access_log/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nginx.properties.access_log.type,parentSchema:schema11.properties.nginx.properties.access_log,data:data261};
 if(vErrors === null){
 vErrors = [err564];
 }
@@ -6991,9 +6976,10 @@ vErrors.push(err564);
 errors++;
 }
 }
-}
-else {
-const err565 = {instancePath:instancePath+"/nginx",schemaPath:"#/properties/nginx/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nginx.type,parentSchema:schema11.properties.nginx,data:data247};
+if(data257.access !== undefined){
+let data262 = data257.access;
+if(typeof data262 !== "string"){
+const err565 = {instancePath:instancePath+"/nginx/access",schemaPath:"#/properties/nginx/properties/access/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nginx.properties.access.type,parentSchema:schema11.properties.nginx.properties.access,data:data262};
 if(vErrors === null){
 vErrors = [err565];
 }
@@ -7002,13 +6988,8 @@ vErrors.push(err565);
 }
 errors++;
 }
-}
-if(data.dnsmasq !== undefined){
-let data260 = data.dnsmasq;
-if(data260 && typeof data260 == "object" && !Array.isArray(data260)){
-for(const key39 in data260){
-if(!(((((((key39 === "interface") || (key39 === "tftp_root")) || (key39 === "lease_time")) || (key39 === "dns")) || (key39 === "host")) || (key39 === "hosts_dir")) || (key39 === "mode"))){
-const err566 = {instancePath:instancePath+"/dnsmasq",schemaPath:"#/properties/dnsmasq/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key39},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.dnsmasq,data:data260};
+if(!((data262 === "nodes") || (data262 === "open"))){
+const err566 = {instancePath:instancePath+"/nginx/access",schemaPath:"#/properties/nginx/properties/access/enum",keyword:"enum",params:{allowedValues: schema11.properties.nginx.properties.access.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.nginx.properties.access.enum,parentSchema:schema11.properties.nginx.properties.access,data:data262};
 if(vErrors === null){
 vErrors = [err566];
 }
@@ -7018,11 +6999,10 @@ vErrors.push(err566);
 errors++;
 }
 }
-if(data260.interface !== undefined){
-let data261 = data260.interface;
-if(typeof data261 === "string"){
-if(func3(data261) > 16){
-const err567 = {instancePath:instancePath+"/dnsmasq/interface",schemaPath:"#/properties/dnsmasq/properties/interface/maxLength",keyword:"maxLength",params:{limit: 16},message:"must NOT have more than 16 characters",schema:16,parentSchema:schema11.properties.dnsmasq.properties.interface,data:data261};
+if(data257.file_key !== undefined){
+let data263 = data257.file_key;
+if((typeof data263 !== "string") && (!(data263 && typeof data263 == "object" && !Array.isArray(data263)))){
+const err567 = {instancePath:instancePath+"/nginx/file_key",schemaPath:"#/properties/nginx/properties/file_key/type",keyword:"type",params:{type: schema11.properties.nginx.properties.file_key.type},message:"must be string,object",schema:schema11.properties.nginx.properties.file_key.type,parentSchema:schema11.properties.nginx.properties.file_key,data:data263};
 if(vErrors === null){
 vErrors = [err567];
 }
@@ -7031,8 +7011,9 @@ vErrors.push(err567);
 }
 errors++;
 }
-if(!pattern72.test(data261)){
-const err568 = {instancePath:instancePath+"/dnsmasq/interface",schemaPath:"#/properties/dnsmasq/properties/interface/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}\\*?$"},message:"must match pattern \""+"^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}\\*?$"+"\"",schema:"^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}\\*?$",parentSchema:schema11.properties.dnsmasq.properties.interface,data:data261};
+if(typeof data263 === "string"){
+if(func3(data263) < 1){
+const err568 = {instancePath:instancePath+"/nginx/file_key",schemaPath:"#/properties/nginx/properties/file_key/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.nginx.properties.file_key,data:data263};
 if(vErrors === null){
 vErrors = [err568];
 }
@@ -7042,8 +7023,9 @@ vErrors.push(err568);
 errors++;
 }
 }
-else {
-const err569 = {instancePath:instancePath+"/dnsmasq/interface",schemaPath:"#/properties/dnsmasq/properties/interface/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.dnsmasq.properties.interface.type,parentSchema:schema11.properties.dnsmasq.properties.interface,data:data261};
+if(data263 && typeof data263 == "object" && !Array.isArray(data263)){
+if(Object.keys(data263).length > 1){
+const err569 = {instancePath:instancePath+"/nginx/file_key",schemaPath:"#/properties/nginx/properties/file_key/maxProperties",keyword:"maxProperties",params:{limit: 1},message:"must NOT have more than 1 properties",schema:1,parentSchema:schema11.properties.nginx.properties.file_key,data:data263};
 if(vErrors === null){
 vErrors = [err569];
 }
@@ -7052,12 +7034,8 @@ vErrors.push(err569);
 }
 errors++;
 }
-}
-if(data260.tftp_root !== undefined){
-let data262 = data260.tftp_root;
-if(typeof data262 === "string"){
-if(func3(data262) > 512){
-const err570 = {instancePath:instancePath+"/dnsmasq/tftp_root",schemaPath:"#/properties/dnsmasq/properties/tftp_root/maxLength",keyword:"maxLength",params:{limit: 512},message:"must NOT have more than 512 characters",schema:512,parentSchema:schema11.properties.dnsmasq.properties.tftp_root,data:data262};
+if(Object.keys(data263).length < 1){
+const err570 = {instancePath:instancePath+"/nginx/file_key",schemaPath:"#/properties/nginx/properties/file_key/minProperties",keyword:"minProperties",params:{limit: 1},message:"must NOT have fewer than 1 properties",schema:1,parentSchema:schema11.properties.nginx.properties.file_key,data:data263};
 if(vErrors === null){
 vErrors = [err570];
 }
@@ -7066,8 +7044,9 @@ vErrors.push(err570);
 }
 errors++;
 }
-if(!pattern63.test(data262)){
-const err571 = {instancePath:instancePath+"/dnsmasq/tftp_root",schemaPath:"#/properties/dnsmasq/properties/tftp_root/pattern",keyword:"pattern",params:{pattern: "^/[A-Za-z0-9._~@+=:/-]*$"},message:"must match pattern \""+"^/[A-Za-z0-9._~@+=:/-]*$"+"\"",schema:"^/[A-Za-z0-9._~@+=:/-]*$",parentSchema:schema11.properties.dnsmasq.properties.tftp_root,data:data262};
+for(const key38 in data263){
+if(!((key38 === "env") || (key38 === "file"))){
+const err571 = {instancePath:instancePath+"/nginx/file_key",schemaPath:"#/properties/nginx/properties/file_key/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key38},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.nginx.properties.file_key,data:data263};
 if(vErrors === null){
 vErrors = [err571];
 }
@@ -7077,8 +7056,11 @@ vErrors.push(err571);
 errors++;
 }
 }
-else {
-const err572 = {instancePath:instancePath+"/dnsmasq/tftp_root",schemaPath:"#/properties/dnsmasq/properties/tftp_root/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.dnsmasq.properties.tftp_root.type,parentSchema:schema11.properties.dnsmasq.properties.tftp_root,data:data262};
+if(data263.env !== undefined){
+let data264 = data263.env;
+if(typeof data264 === "string"){
+if(!pattern19.test(data264)){
+const err572 = {instancePath:instancePath+"/nginx/file_key/env",schemaPath:"#/properties/nginx/properties/file_key/properties/env/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z_][A-Za-z0-9_]*$"},message:"must match pattern \""+"^[A-Za-z_][A-Za-z0-9_]*$"+"\"",schema:"^[A-Za-z_][A-Za-z0-9_]*$",parentSchema:schema11.properties.nginx.properties.file_key.properties.env,data:data264};
 if(vErrors === null){
 vErrors = [err572];
 }
@@ -7088,11 +7070,8 @@ vErrors.push(err572);
 errors++;
 }
 }
-if(data260.lease_time !== undefined){
-let data263 = data260.lease_time;
-if(typeof data263 === "string"){
-if(!pattern74.test(data263)){
-const err573 = {instancePath:instancePath+"/dnsmasq/lease_time",schemaPath:"#/properties/dnsmasq/properties/lease_time/pattern",keyword:"pattern",params:{pattern: "^([0-9]+[smhdw]?|infinite)$"},message:"must match pattern \""+"^([0-9]+[smhdw]?|infinite)$"+"\"",schema:"^([0-9]+[smhdw]?|infinite)$",parentSchema:schema11.properties.dnsmasq.properties.lease_time,data:data263};
+else {
+const err573 = {instancePath:instancePath+"/nginx/file_key/env",schemaPath:"#/properties/nginx/properties/file_key/properties/env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nginx.properties.file_key.properties.env.type,parentSchema:schema11.properties.nginx.properties.file_key.properties.env,data:data264};
 if(vErrors === null){
 vErrors = [err573];
 }
@@ -7102,8 +7081,11 @@ vErrors.push(err573);
 errors++;
 }
 }
-else {
-const err574 = {instancePath:instancePath+"/dnsmasq/lease_time",schemaPath:"#/properties/dnsmasq/properties/lease_time/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.dnsmasq.properties.lease_time.type,parentSchema:schema11.properties.dnsmasq.properties.lease_time,data:data263};
+if(data263.file !== undefined){
+let data265 = data263.file;
+if(typeof data265 === "string"){
+if(func3(data265) < 1){
+const err574 = {instancePath:instancePath+"/nginx/file_key/file",schemaPath:"#/properties/nginx/properties/file_key/properties/file/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.nginx.properties.file_key.properties.file,data:data265};
 if(vErrors === null){
 vErrors = [err574];
 }
@@ -7113,10 +7095,8 @@ vErrors.push(err574);
 errors++;
 }
 }
-if(data260.dns !== undefined){
-let data264 = data260.dns;
-if(typeof data264 !== "boolean"){
-const err575 = {instancePath:instancePath+"/dnsmasq/dns",schemaPath:"#/properties/dnsmasq/properties/dns/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.dnsmasq.properties.dns.type,parentSchema:schema11.properties.dnsmasq.properties.dns,data:data264};
+else {
+const err575 = {instancePath:instancePath+"/nginx/file_key/file",schemaPath:"#/properties/nginx/properties/file_key/properties/file/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nginx.properties.file_key.properties.file.type,parentSchema:schema11.properties.nginx.properties.file_key.properties.file,data:data265};
 if(vErrors === null){
 vErrors = [err575];
 }
@@ -7126,11 +7106,13 @@ vErrors.push(err575);
 errors++;
 }
 }
-if(data260.host !== undefined){
-let data265 = data260.host;
-if(typeof data265 === "string"){
-if(func3(data265) > 253){
-const err576 = {instancePath:instancePath+"/dnsmasq/host",schemaPath:"#/properties/dnsmasq/properties/host/maxLength",keyword:"maxLength",params:{limit: 253},message:"must NOT have more than 253 characters",schema:253,parentSchema:schema11.properties.dnsmasq.properties.host,data:data265};
+}
+}
+if(data257.real_ip !== undefined){
+let data266 = data257.real_ip;
+if(data266 && typeof data266 == "object" && !Array.isArray(data266)){
+if(data266.from === undefined){
+const err576 = {instancePath:instancePath+"/nginx/real_ip",schemaPath:"#/properties/nginx/properties/real_ip/required",keyword:"required",params:{missingProperty: "from"},message:"must have required property '"+"from"+"'",schema:schema11.properties.nginx.properties.real_ip.required,parentSchema:schema11.properties.nginx.properties.real_ip,data:data266};
 if(vErrors === null){
 vErrors = [err576];
 }
@@ -7139,8 +7121,8 @@ vErrors.push(err576);
 }
 errors++;
 }
-if(func3(data265) < 1){
-const err577 = {instancePath:instancePath+"/dnsmasq/host",schemaPath:"#/properties/dnsmasq/properties/host/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.dnsmasq.properties.host,data:data265};
+if(data266.header === undefined){
+const err577 = {instancePath:instancePath+"/nginx/real_ip",schemaPath:"#/properties/nginx/properties/real_ip/required",keyword:"required",params:{missingProperty: "header"},message:"must have required property '"+"header"+"'",schema:schema11.properties.nginx.properties.real_ip.required,parentSchema:schema11.properties.nginx.properties.real_ip,data:data266};
 if(vErrors === null){
 vErrors = [err577];
 }
@@ -7149,8 +7131,9 @@ vErrors.push(err577);
 }
 errors++;
 }
-if(!pattern75.test(data265)){
-const err578 = {instancePath:instancePath+"/dnsmasq/host",schemaPath:"#/properties/dnsmasq/properties/host/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$"},message:"must match pattern \""+"^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$"+"\"",schema:"^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$",parentSchema:schema11.properties.dnsmasq.properties.host,data:data265};
+for(const key39 in data266){
+if(!((key39 === "from") || (key39 === "header"))){
+const err578 = {instancePath:instancePath+"/nginx/real_ip",schemaPath:"#/properties/nginx/properties/real_ip/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key39},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.nginx.properties.real_ip,data:data266};
 if(vErrors === null){
 vErrors = [err578];
 }
@@ -7160,8 +7143,11 @@ vErrors.push(err578);
 errors++;
 }
 }
-else {
-const err579 = {instancePath:instancePath+"/dnsmasq/host",schemaPath:"#/properties/dnsmasq/properties/host/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.dnsmasq.properties.host.type,parentSchema:schema11.properties.dnsmasq.properties.host,data:data265};
+if(data266.from !== undefined){
+let data267 = data266.from;
+if(Array.isArray(data267)){
+if(data267.length > 64){
+const err579 = {instancePath:instancePath+"/nginx/real_ip/from",schemaPath:"#/properties/nginx/properties/real_ip/properties/from/maxItems",keyword:"maxItems",params:{limit: 64},message:"must NOT have more than 64 items",schema:64,parentSchema:schema11.properties.nginx.properties.real_ip.properties.from,data:data267};
 if(vErrors === null){
 vErrors = [err579];
 }
@@ -7170,12 +7156,8 @@ vErrors.push(err579);
 }
 errors++;
 }
-}
-if(data260.hosts_dir !== undefined){
-let data266 = data260.hosts_dir;
-if(typeof data266 === "string"){
-if(func3(data266) > 512){
-const err580 = {instancePath:instancePath+"/dnsmasq/hosts_dir",schemaPath:"#/properties/dnsmasq/properties/hosts_dir/maxLength",keyword:"maxLength",params:{limit: 512},message:"must NOT have more than 512 characters",schema:512,parentSchema:schema11.properties.dnsmasq.properties.hosts_dir,data:data266};
+if(data267.length < 1){
+const err580 = {instancePath:instancePath+"/nginx/real_ip/from",schemaPath:"#/properties/nginx/properties/real_ip/properties/from/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.nginx.properties.real_ip.properties.from,data:data267};
 if(vErrors === null){
 vErrors = [err580];
 }
@@ -7184,8 +7166,12 @@ vErrors.push(err580);
 }
 errors++;
 }
-if(!pattern63.test(data266)){
-const err581 = {instancePath:instancePath+"/dnsmasq/hosts_dir",schemaPath:"#/properties/dnsmasq/properties/hosts_dir/pattern",keyword:"pattern",params:{pattern: "^/[A-Za-z0-9._~@+=:/-]*$"},message:"must match pattern \""+"^/[A-Za-z0-9._~@+=:/-]*$"+"\"",schema:"^/[A-Za-z0-9._~@+=:/-]*$",parentSchema:schema11.properties.dnsmasq.properties.hosts_dir,data:data266};
+const len22 = data267.length;
+for(let i22=0; i22<len22; i22++){
+let data268 = data267[i22];
+if(typeof data268 === "string"){
+if(!pattern71.test(data268)){
+const err581 = {instancePath:instancePath+"/nginx/real_ip/from/" + i22,schemaPath:"#/properties/nginx/properties/real_ip/properties/from/items/pattern",keyword:"pattern",params:{pattern: "^(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(\\.(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}(/(3[0-2]|[12]?[0-9]))?$"},message:"must match pattern \""+"^(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(\\.(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}(/(3[0-2]|[12]?[0-9]))?$"+"\"",schema:"^(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(\\.(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}(/(3[0-2]|[12]?[0-9]))?$",parentSchema:schema11.properties.nginx.properties.real_ip.properties.from.items,data:data268};
 if(vErrors === null){
 vErrors = [err581];
 }
@@ -7196,7 +7182,7 @@ errors++;
 }
 }
 else {
-const err582 = {instancePath:instancePath+"/dnsmasq/hosts_dir",schemaPath:"#/properties/dnsmasq/properties/hosts_dir/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.dnsmasq.properties.hosts_dir.type,parentSchema:schema11.properties.dnsmasq.properties.hosts_dir,data:data266};
+const err582 = {instancePath:instancePath+"/nginx/real_ip/from/" + i22,schemaPath:"#/properties/nginx/properties/real_ip/properties/from/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nginx.properties.real_ip.properties.from.items.type,parentSchema:schema11.properties.nginx.properties.real_ip.properties.from.items,data:data268};
 if(vErrors === null){
 vErrors = [err582];
 }
@@ -7206,10 +7192,18 @@ vErrors.push(err582);
 errors++;
 }
 }
-if(data260.mode !== undefined){
-let data267 = data260.mode;
-if(typeof data267 !== "string"){
-const err583 = {instancePath:instancePath+"/dnsmasq/mode",schemaPath:"#/properties/dnsmasq/properties/mode/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.dnsmasq.properties.mode.type,parentSchema:schema11.properties.dnsmasq.properties.mode,data:data267};
+let i23 = data267.length;
+let j0;
+if(i23 > 1){
+const indices0 = {};
+for(;i23--;){
+let item0 = data267[i23];
+if(typeof item0 !== "string"){
+continue;
+}
+if(typeof indices0[item0] == "number"){
+j0 = indices0[item0];
+const err583 = {instancePath:instancePath+"/nginx/real_ip/from",schemaPath:"#/properties/nginx/properties/real_ip/properties/from/uniqueItems",keyword:"uniqueItems",params:{i: i23, j: j0},message:"must NOT have duplicate items (items ## "+j0+" and "+i23+" are identical)",schema:true,parentSchema:schema11.properties.nginx.properties.real_ip.properties.from,data:data267};
 if(vErrors === null){
 vErrors = [err583];
 }
@@ -7217,9 +7211,14 @@ else {
 vErrors.push(err583);
 }
 errors++;
+break;
 }
-if(!((data267 === "server") || (data267 === "proxy"))){
-const err584 = {instancePath:instancePath+"/dnsmasq/mode",schemaPath:"#/properties/dnsmasq/properties/mode/enum",keyword:"enum",params:{allowedValues: schema11.properties.dnsmasq.properties.mode.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.dnsmasq.properties.mode.enum,parentSchema:schema11.properties.dnsmasq.properties.mode,data:data267};
+indices0[item0] = i23;
+}
+}
+}
+else {
+const err584 = {instancePath:instancePath+"/nginx/real_ip/from",schemaPath:"#/properties/nginx/properties/real_ip/properties/from/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.nginx.properties.real_ip.properties.from.type,parentSchema:schema11.properties.nginx.properties.real_ip.properties.from,data:data267};
 if(vErrors === null){
 vErrors = [err584];
 }
@@ -7229,9 +7228,11 @@ vErrors.push(err584);
 errors++;
 }
 }
-}
-else {
-const err585 = {instancePath:instancePath+"/dnsmasq",schemaPath:"#/properties/dnsmasq/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.dnsmasq.type,parentSchema:schema11.properties.dnsmasq,data:data260};
+if(data266.header !== undefined){
+let data269 = data266.header;
+if(typeof data269 === "string"){
+if(!pattern72.test(data269)){
+const err585 = {instancePath:instancePath+"/nginx/real_ip/header",schemaPath:"#/properties/nginx/properties/real_ip/properties/header/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z][A-Za-z0-9-]{0,63}$"},message:"must match pattern \""+"^[A-Za-z][A-Za-z0-9-]{0,63}$"+"\"",schema:"^[A-Za-z][A-Za-z0-9-]{0,63}$",parentSchema:schema11.properties.nginx.properties.real_ip.properties.header,data:data269};
 if(vErrors === null){
 vErrors = [err585];
 }
@@ -7241,12 +7242,8 @@ vErrors.push(err585);
 errors++;
 }
 }
-if(data.dhcp !== undefined){
-let data268 = data.dhcp;
-if(data268 && typeof data268 == "object" && !Array.isArray(data268)){
-for(const key40 in data268){
-if(!((key40 === "server") || (key40 === "next_server"))){
-const err586 = {instancePath:instancePath+"/dhcp",schemaPath:"#/properties/dhcp/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key40},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.dhcp,data:data268};
+else {
+const err586 = {instancePath:instancePath+"/nginx/real_ip/header",schemaPath:"#/properties/nginx/properties/real_ip/properties/header/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nginx.properties.real_ip.properties.header.type,parentSchema:schema11.properties.nginx.properties.real_ip.properties.header,data:data269};
 if(vErrors === null){
 vErrors = [err586];
 }
@@ -7256,10 +7253,9 @@ vErrors.push(err586);
 errors++;
 }
 }
-if(data268.server !== undefined){
-let data269 = data268.server;
-if(typeof data269 !== "string"){
-const err587 = {instancePath:instancePath+"/dhcp/server",schemaPath:"#/properties/dhcp/properties/server/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.dhcp.properties.server.type,parentSchema:schema11.properties.dhcp.properties.server,data:data269};
+}
+else {
+const err587 = {instancePath:instancePath+"/nginx/real_ip",schemaPath:"#/properties/nginx/properties/real_ip/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nginx.properties.real_ip.type,parentSchema:schema11.properties.nginx.properties.real_ip,data:data266};
 if(vErrors === null){
 vErrors = [err587];
 }
@@ -7268,8 +7264,10 @@ vErrors.push(err587);
 }
 errors++;
 }
-if(!(((data269 === "dnsmasq") || (data269 === "kea")) || (data269 === "isc"))){
-const err588 = {instancePath:instancePath+"/dhcp/server",schemaPath:"#/properties/dhcp/properties/server/enum",keyword:"enum",params:{allowedValues: schema11.properties.dhcp.properties.server.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.dhcp.properties.server.enum,parentSchema:schema11.properties.dhcp.properties.server,data:data269};
+}
+}
+else {
+const err588 = {instancePath:instancePath+"/nginx",schemaPath:"#/properties/nginx/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nginx.type,parentSchema:schema11.properties.nginx,data:data257};
 if(vErrors === null){
 vErrors = [err588];
 }
@@ -7279,10 +7277,12 @@ vErrors.push(err588);
 errors++;
 }
 }
-if(data268.next_server !== undefined){
-let data270 = data268.next_server;
-if(typeof data270 !== "string"){
-const err589 = {instancePath:instancePath+"/dhcp/next_server",schemaPath:"#/properties/dhcp/properties/next_server/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.dhcp.properties.next_server.type,parentSchema:schema11.properties.dhcp.properties.next_server,data:data270};
+if(data.dnsmasq !== undefined){
+let data270 = data.dnsmasq;
+if(data270 && typeof data270 == "object" && !Array.isArray(data270)){
+for(const key40 in data270){
+if(!(((((((key40 === "interface") || (key40 === "tftp_root")) || (key40 === "lease_time")) || (key40 === "dns")) || (key40 === "host")) || (key40 === "hosts_dir")) || (key40 === "mode"))){
+const err589 = {instancePath:instancePath+"/dnsmasq",schemaPath:"#/properties/dnsmasq/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key40},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.dnsmasq,data:data270};
 if(vErrors === null){
 vErrors = [err589];
 }
@@ -7292,9 +7292,11 @@ vErrors.push(err589);
 errors++;
 }
 }
-}
-else {
-const err590 = {instancePath:instancePath+"/dhcp",schemaPath:"#/properties/dhcp/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.dhcp.type,parentSchema:schema11.properties.dhcp,data:data268};
+if(data270.interface !== undefined){
+let data271 = data270.interface;
+if(typeof data271 === "string"){
+if(func3(data271) > 16){
+const err590 = {instancePath:instancePath+"/dnsmasq/interface",schemaPath:"#/properties/dnsmasq/properties/interface/maxLength",keyword:"maxLength",params:{limit: 16},message:"must NOT have more than 16 characters",schema:16,parentSchema:schema11.properties.dnsmasq.properties.interface,data:data271};
 if(vErrors === null){
 vErrors = [err590];
 }
@@ -7303,13 +7305,8 @@ vErrors.push(err590);
 }
 errors++;
 }
-}
-if(data.bss !== undefined){
-let data271 = data.bss;
-if(data271 && typeof data271 == "object" && !Array.isArray(data271)){
-for(const key41 in data271){
-if(!(key41 === "export")){
-const err591 = {instancePath:instancePath+"/bss",schemaPath:"#/properties/bss/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key41},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.bss,data:data271};
+if(!pattern73.test(data271)){
+const err591 = {instancePath:instancePath+"/dnsmasq/interface",schemaPath:"#/properties/dnsmasq/properties/interface/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}\\*?$"},message:"must match pattern \""+"^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}\\*?$"+"\"",schema:"^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}\\*?$",parentSchema:schema11.properties.dnsmasq.properties.interface,data:data271};
 if(vErrors === null){
 vErrors = [err591];
 }
@@ -7319,10 +7316,8 @@ vErrors.push(err591);
 errors++;
 }
 }
-if(data271.export !== undefined){
-let data272 = data271.export;
-if(typeof data272 !== "boolean"){
-const err592 = {instancePath:instancePath+"/bss/export",schemaPath:"#/properties/bss/properties/export/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.bss.properties.export.type,parentSchema:schema11.properties.bss.properties.export,data:data272};
+else {
+const err592 = {instancePath:instancePath+"/dnsmasq/interface",schemaPath:"#/properties/dnsmasq/properties/interface/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.dnsmasq.properties.interface.type,parentSchema:schema11.properties.dnsmasq.properties.interface,data:data271};
 if(vErrors === null){
 vErrors = [err592];
 }
@@ -7332,9 +7327,11 @@ vErrors.push(err592);
 errors++;
 }
 }
-}
-else {
-const err593 = {instancePath:instancePath+"/bss",schemaPath:"#/properties/bss/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.bss.type,parentSchema:schema11.properties.bss,data:data271};
+if(data270.tftp_root !== undefined){
+let data272 = data270.tftp_root;
+if(typeof data272 === "string"){
+if(func3(data272) > 512){
+const err593 = {instancePath:instancePath+"/dnsmasq/tftp_root",schemaPath:"#/properties/dnsmasq/properties/tftp_root/maxLength",keyword:"maxLength",params:{limit: 512},message:"must NOT have more than 512 characters",schema:512,parentSchema:schema11.properties.dnsmasq.properties.tftp_root,data:data272};
 if(vErrors === null){
 vErrors = [err593];
 }
@@ -7343,12 +7340,8 @@ vErrors.push(err593);
 }
 errors++;
 }
-}
-if(data.signing !== undefined){
-let data273 = data.signing;
-if(data273 && typeof data273 == "object" && !Array.isArray(data273)){
-if(data273.private_key === undefined){
-const err594 = {instancePath:instancePath+"/signing",schemaPath:"#/properties/signing/required",keyword:"required",params:{missingProperty: "private_key"},message:"must have required property '"+"private_key"+"'",schema:schema11.properties.signing.required,parentSchema:schema11.properties.signing,data:data273};
+if(!pattern64.test(data272)){
+const err594 = {instancePath:instancePath+"/dnsmasq/tftp_root",schemaPath:"#/properties/dnsmasq/properties/tftp_root/pattern",keyword:"pattern",params:{pattern: "^/[A-Za-z0-9._~@+=:/-]*$"},message:"must match pattern \""+"^/[A-Za-z0-9._~@+=:/-]*$"+"\"",schema:"^/[A-Za-z0-9._~@+=:/-]*$",parentSchema:schema11.properties.dnsmasq.properties.tftp_root,data:data272};
 if(vErrors === null){
 vErrors = [err594];
 }
@@ -7357,8 +7350,9 @@ vErrors.push(err594);
 }
 errors++;
 }
-if(data273.public_key === undefined){
-const err595 = {instancePath:instancePath+"/signing",schemaPath:"#/properties/signing/required",keyword:"required",params:{missingProperty: "public_key"},message:"must have required property '"+"public_key"+"'",schema:schema11.properties.signing.required,parentSchema:schema11.properties.signing,data:data273};
+}
+else {
+const err595 = {instancePath:instancePath+"/dnsmasq/tftp_root",schemaPath:"#/properties/dnsmasq/properties/tftp_root/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.dnsmasq.properties.tftp_root.type,parentSchema:schema11.properties.dnsmasq.properties.tftp_root,data:data272};
 if(vErrors === null){
 vErrors = [err595];
 }
@@ -7367,9 +7361,12 @@ vErrors.push(err595);
 }
 errors++;
 }
-for(const key42 in data273){
-if(!((key42 === "private_key") || (key42 === "public_key"))){
-const err596 = {instancePath:instancePath+"/signing",schemaPath:"#/properties/signing/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key42},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.signing,data:data273};
+}
+if(data270.lease_time !== undefined){
+let data273 = data270.lease_time;
+if(typeof data273 === "string"){
+if(!pattern75.test(data273)){
+const err596 = {instancePath:instancePath+"/dnsmasq/lease_time",schemaPath:"#/properties/dnsmasq/properties/lease_time/pattern",keyword:"pattern",params:{pattern: "^([0-9]+[smhdw]?|infinite)$"},message:"must match pattern \""+"^([0-9]+[smhdw]?|infinite)$"+"\"",schema:"^([0-9]+[smhdw]?|infinite)$",parentSchema:schema11.properties.dnsmasq.properties.lease_time,data:data273};
 if(vErrors === null){
 vErrors = [err596];
 }
@@ -7379,11 +7376,8 @@ vErrors.push(err596);
 errors++;
 }
 }
-if(data273.private_key !== undefined){
-let data274 = data273.private_key;
-if(data274 && typeof data274 == "object" && !Array.isArray(data274)){
-if(Object.keys(data274).length > 1){
-const err597 = {instancePath:instancePath+"/signing/private_key",schemaPath:"#/properties/signing/properties/private_key/maxProperties",keyword:"maxProperties",params:{limit: 1},message:"must NOT have more than 1 properties",schema:1,parentSchema:schema11.properties.signing.properties.private_key,data:data274};
+else {
+const err597 = {instancePath:instancePath+"/dnsmasq/lease_time",schemaPath:"#/properties/dnsmasq/properties/lease_time/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.dnsmasq.properties.lease_time.type,parentSchema:schema11.properties.dnsmasq.properties.lease_time,data:data273};
 if(vErrors === null){
 vErrors = [err597];
 }
@@ -7392,8 +7386,11 @@ vErrors.push(err597);
 }
 errors++;
 }
-if(Object.keys(data274).length < 1){
-const err598 = {instancePath:instancePath+"/signing/private_key",schemaPath:"#/properties/signing/properties/private_key/minProperties",keyword:"minProperties",params:{limit: 1},message:"must NOT have fewer than 1 properties",schema:1,parentSchema:schema11.properties.signing.properties.private_key,data:data274};
+}
+if(data270.dns !== undefined){
+let data274 = data270.dns;
+if(typeof data274 !== "boolean"){
+const err598 = {instancePath:instancePath+"/dnsmasq/dns",schemaPath:"#/properties/dnsmasq/properties/dns/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.dnsmasq.properties.dns.type,parentSchema:schema11.properties.dnsmasq.properties.dns,data:data274};
 if(vErrors === null){
 vErrors = [err598];
 }
@@ -7402,9 +7399,12 @@ vErrors.push(err598);
 }
 errors++;
 }
-for(const key43 in data274){
-if(!((key43 === "env") || (key43 === "file"))){
-const err599 = {instancePath:instancePath+"/signing/private_key",schemaPath:"#/properties/signing/properties/private_key/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key43},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.signing.properties.private_key,data:data274};
+}
+if(data270.host !== undefined){
+let data275 = data270.host;
+if(typeof data275 === "string"){
+if(func3(data275) > 253){
+const err599 = {instancePath:instancePath+"/dnsmasq/host",schemaPath:"#/properties/dnsmasq/properties/host/maxLength",keyword:"maxLength",params:{limit: 253},message:"must NOT have more than 253 characters",schema:253,parentSchema:schema11.properties.dnsmasq.properties.host,data:data275};
 if(vErrors === null){
 vErrors = [err599];
 }
@@ -7413,12 +7413,8 @@ vErrors.push(err599);
 }
 errors++;
 }
-}
-if(data274.env !== undefined){
-let data275 = data274.env;
-if(typeof data275 === "string"){
-if(!pattern18.test(data275)){
-const err600 = {instancePath:instancePath+"/signing/private_key/env",schemaPath:"#/properties/signing/properties/private_key/properties/env/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z_][A-Za-z0-9_]*$"},message:"must match pattern \""+"^[A-Za-z_][A-Za-z0-9_]*$"+"\"",schema:"^[A-Za-z_][A-Za-z0-9_]*$",parentSchema:schema11.properties.signing.properties.private_key.properties.env,data:data275};
+if(func3(data275) < 1){
+const err600 = {instancePath:instancePath+"/dnsmasq/host",schemaPath:"#/properties/dnsmasq/properties/host/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.dnsmasq.properties.host,data:data275};
 if(vErrors === null){
 vErrors = [err600];
 }
@@ -7427,9 +7423,8 @@ vErrors.push(err600);
 }
 errors++;
 }
-}
-else {
-const err601 = {instancePath:instancePath+"/signing/private_key/env",schemaPath:"#/properties/signing/properties/private_key/properties/env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.signing.properties.private_key.properties.env.type,parentSchema:schema11.properties.signing.properties.private_key.properties.env,data:data275};
+if(!pattern76.test(data275)){
+const err601 = {instancePath:instancePath+"/dnsmasq/host",schemaPath:"#/properties/dnsmasq/properties/host/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$"},message:"must match pattern \""+"^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$"+"\"",schema:"^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$",parentSchema:schema11.properties.dnsmasq.properties.host,data:data275};
 if(vErrors === null){
 vErrors = [err601];
 }
@@ -7439,11 +7434,8 @@ vErrors.push(err601);
 errors++;
 }
 }
-if(data274.file !== undefined){
-let data276 = data274.file;
-if(typeof data276 === "string"){
-if(func3(data276) < 1){
-const err602 = {instancePath:instancePath+"/signing/private_key/file",schemaPath:"#/properties/signing/properties/private_key/properties/file/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.signing.properties.private_key.properties.file,data:data276};
+else {
+const err602 = {instancePath:instancePath+"/dnsmasq/host",schemaPath:"#/properties/dnsmasq/properties/host/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.dnsmasq.properties.host.type,parentSchema:schema11.properties.dnsmasq.properties.host,data:data275};
 if(vErrors === null){
 vErrors = [err602];
 }
@@ -7453,8 +7445,11 @@ vErrors.push(err602);
 errors++;
 }
 }
-else {
-const err603 = {instancePath:instancePath+"/signing/private_key/file",schemaPath:"#/properties/signing/properties/private_key/properties/file/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.signing.properties.private_key.properties.file.type,parentSchema:schema11.properties.signing.properties.private_key.properties.file,data:data276};
+if(data270.hosts_dir !== undefined){
+let data276 = data270.hosts_dir;
+if(typeof data276 === "string"){
+if(func3(data276) > 512){
+const err603 = {instancePath:instancePath+"/dnsmasq/hosts_dir",schemaPath:"#/properties/dnsmasq/properties/hosts_dir/maxLength",keyword:"maxLength",params:{limit: 512},message:"must NOT have more than 512 characters",schema:512,parentSchema:schema11.properties.dnsmasq.properties.hosts_dir,data:data276};
 if(vErrors === null){
 vErrors = [err603];
 }
@@ -7463,10 +7458,8 @@ vErrors.push(err603);
 }
 errors++;
 }
-}
-}
-else {
-const err604 = {instancePath:instancePath+"/signing/private_key",schemaPath:"#/properties/signing/properties/private_key/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.signing.properties.private_key.type,parentSchema:schema11.properties.signing.properties.private_key,data:data274};
+if(!pattern64.test(data276)){
+const err604 = {instancePath:instancePath+"/dnsmasq/hosts_dir",schemaPath:"#/properties/dnsmasq/properties/hosts_dir/pattern",keyword:"pattern",params:{pattern: "^/[A-Za-z0-9._~@+=:/-]*$"},message:"must match pattern \""+"^/[A-Za-z0-9._~@+=:/-]*$"+"\"",schema:"^/[A-Za-z0-9._~@+=:/-]*$",parentSchema:schema11.properties.dnsmasq.properties.hosts_dir,data:data276};
 if(vErrors === null){
 vErrors = [err604];
 }
@@ -7476,11 +7469,8 @@ vErrors.push(err604);
 errors++;
 }
 }
-if(data273.public_key !== undefined){
-let data277 = data273.public_key;
-if(typeof data277 === "string"){
-if(func3(data277) > 4096){
-const err605 = {instancePath:instancePath+"/signing/public_key",schemaPath:"#/properties/signing/properties/public_key/maxLength",keyword:"maxLength",params:{limit: 4096},message:"must NOT have more than 4096 characters",schema:4096,parentSchema:schema11.properties.signing.properties.public_key,data:data277};
+else {
+const err605 = {instancePath:instancePath+"/dnsmasq/hosts_dir",schemaPath:"#/properties/dnsmasq/properties/hosts_dir/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.dnsmasq.properties.hosts_dir.type,parentSchema:schema11.properties.dnsmasq.properties.hosts_dir,data:data276};
 if(vErrors === null){
 vErrors = [err605];
 }
@@ -7489,8 +7479,11 @@ vErrors.push(err605);
 }
 errors++;
 }
-if(!pattern78.test(data277)){
-const err606 = {instancePath:instancePath+"/signing/public_key",schemaPath:"#/properties/signing/properties/public_key/pattern",keyword:"pattern",params:{pattern: "^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|ecdsa-sha2-nistp521) [A-Za-z0-9+/]+={0,2}( [!-~]+)*$"},message:"must match pattern \""+"^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|ecdsa-sha2-nistp521) [A-Za-z0-9+/]+={0,2}( [!-~]+)*$"+"\"",schema:"^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|ecdsa-sha2-nistp521) [A-Za-z0-9+/]+={0,2}( [!-~]+)*$",parentSchema:schema11.properties.signing.properties.public_key,data:data277};
+}
+if(data270.mode !== undefined){
+let data277 = data270.mode;
+if(typeof data277 !== "string"){
+const err606 = {instancePath:instancePath+"/dnsmasq/mode",schemaPath:"#/properties/dnsmasq/properties/mode/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.dnsmasq.properties.mode.type,parentSchema:schema11.properties.dnsmasq.properties.mode,data:data277};
 if(vErrors === null){
 vErrors = [err606];
 }
@@ -7499,9 +7492,8 @@ vErrors.push(err606);
 }
 errors++;
 }
-}
-else {
-const err607 = {instancePath:instancePath+"/signing/public_key",schemaPath:"#/properties/signing/properties/public_key/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.signing.properties.public_key.type,parentSchema:schema11.properties.signing.properties.public_key,data:data277};
+if(!((data277 === "server") || (data277 === "proxy"))){
+const err607 = {instancePath:instancePath+"/dnsmasq/mode",schemaPath:"#/properties/dnsmasq/properties/mode/enum",keyword:"enum",params:{allowedValues: schema11.properties.dnsmasq.properties.mode.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.dnsmasq.properties.mode.enum,parentSchema:schema11.properties.dnsmasq.properties.mode,data:data277};
 if(vErrors === null){
 vErrors = [err607];
 }
@@ -7513,7 +7505,7 @@ errors++;
 }
 }
 else {
-const err608 = {instancePath:instancePath+"/signing",schemaPath:"#/properties/signing/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.signing.type,parentSchema:schema11.properties.signing,data:data273};
+const err608 = {instancePath:instancePath+"/dnsmasq",schemaPath:"#/properties/dnsmasq/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.dnsmasq.type,parentSchema:schema11.properties.dnsmasq,data:data270};
 if(vErrors === null){
 vErrors = [err608];
 }
@@ -7523,11 +7515,12 @@ vErrors.push(err608);
 errors++;
 }
 }
-if(data.publish !== undefined){
-let data278 = data.publish;
+if(data.dhcp !== undefined){
+let data278 = data.dhcp;
 if(data278 && typeof data278 == "object" && !Array.isArray(data278)){
-if(data278.registry === undefined){
-const err609 = {instancePath:instancePath+"/publish",schemaPath:"#/properties/publish/required",keyword:"required",params:{missingProperty: "registry"},message:"must have required property '"+"registry"+"'",schema:schema11.properties.publish.required,parentSchema:schema11.properties.publish,data:data278};
+for(const key41 in data278){
+if(!((key41 === "server") || (key41 === "next_server"))){
+const err609 = {instancePath:instancePath+"/dhcp",schemaPath:"#/properties/dhcp/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key41},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.dhcp,data:data278};
 if(vErrors === null){
 vErrors = [err609];
 }
@@ -7536,8 +7529,11 @@ vErrors.push(err609);
 }
 errors++;
 }
-if(data278.key === undefined){
-const err610 = {instancePath:instancePath+"/publish",schemaPath:"#/properties/publish/required",keyword:"required",params:{missingProperty: "key"},message:"must have required property '"+"key"+"'",schema:schema11.properties.publish.required,parentSchema:schema11.properties.publish,data:data278};
+}
+if(data278.server !== undefined){
+let data279 = data278.server;
+if(typeof data279 !== "string"){
+const err610 = {instancePath:instancePath+"/dhcp/server",schemaPath:"#/properties/dhcp/properties/server/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.dhcp.properties.server.type,parentSchema:schema11.properties.dhcp.properties.server,data:data279};
 if(vErrors === null){
 vErrors = [err610];
 }
@@ -7546,9 +7542,8 @@ vErrors.push(err610);
 }
 errors++;
 }
-for(const key44 in data278){
-if(!(((((key44 === "registry") || (key44 === "key")) || (key44 === "keep")) || (key44 === "state_dir")) || (key44 === "key_file"))){
-const err611 = {instancePath:instancePath+"/publish",schemaPath:"#/properties/publish/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key44},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.publish,data:data278};
+if(!(((data279 === "dnsmasq") || (data279 === "kea")) || (data279 === "isc"))){
+const err611 = {instancePath:instancePath+"/dhcp/server",schemaPath:"#/properties/dhcp/properties/server/enum",keyword:"enum",params:{allowedValues: schema11.properties.dhcp.properties.server.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.dhcp.properties.server.enum,parentSchema:schema11.properties.dhcp.properties.server,data:data279};
 if(vErrors === null){
 vErrors = [err611];
 }
@@ -7558,11 +7553,10 @@ vErrors.push(err611);
 errors++;
 }
 }
-if(data278.registry !== undefined){
-let data279 = data278.registry;
-if(typeof data279 === "string"){
-if(func3(data279) > 200){
-const err612 = {instancePath:instancePath+"/publish/registry",schemaPath:"#/properties/publish/properties/registry/maxLength",keyword:"maxLength",params:{limit: 200},message:"must NOT have more than 200 characters",schema:200,parentSchema:schema11.properties.publish.properties.registry,data:data279};
+if(data278.next_server !== undefined){
+let data280 = data278.next_server;
+if(typeof data280 !== "string"){
+const err612 = {instancePath:instancePath+"/dhcp/next_server",schemaPath:"#/properties/dhcp/properties/next_server/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.dhcp.properties.next_server.type,parentSchema:schema11.properties.dhcp.properties.next_server,data:data280};
 if(vErrors === null){
 vErrors = [err612];
 }
@@ -7571,8 +7565,10 @@ vErrors.push(err612);
 }
 errors++;
 }
-if(!pattern79.test(data279)){
-const err613 = {instancePath:instancePath+"/publish/registry",schemaPath:"#/properties/publish/properties/registry/pattern",keyword:"pattern",params:{pattern: "^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/[a-z0-9]+(?:(?:\\.|_|__|-+)[a-z0-9]+)*){1,8}$"},message:"must match pattern \""+"^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/[a-z0-9]+(?:(?:\\.|_|__|-+)[a-z0-9]+)*){1,8}$"+"\"",schema:"^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/[a-z0-9]+(?:(?:\\.|_|__|-+)[a-z0-9]+)*){1,8}$",parentSchema:schema11.properties.publish.properties.registry,data:data279};
+}
+}
+else {
+const err613 = {instancePath:instancePath+"/dhcp",schemaPath:"#/properties/dhcp/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.dhcp.type,parentSchema:schema11.properties.dhcp,data:data278};
 if(vErrors === null){
 vErrors = [err613];
 }
@@ -7582,8 +7578,12 @@ vErrors.push(err613);
 errors++;
 }
 }
-else {
-const err614 = {instancePath:instancePath+"/publish/registry",schemaPath:"#/properties/publish/properties/registry/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.publish.properties.registry.type,parentSchema:schema11.properties.publish.properties.registry,data:data279};
+if(data.bss !== undefined){
+let data281 = data.bss;
+if(data281 && typeof data281 == "object" && !Array.isArray(data281)){
+for(const key42 in data281){
+if(!(key42 === "export")){
+const err614 = {instancePath:instancePath+"/bss",schemaPath:"#/properties/bss/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key42},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.bss,data:data281};
 if(vErrors === null){
 vErrors = [err614];
 }
@@ -7593,10 +7593,10 @@ vErrors.push(err614);
 errors++;
 }
 }
-if(data278.key !== undefined){
-let data280 = data278.key;
-if((typeof data280 !== "string") && (!(data280 && typeof data280 == "object" && !Array.isArray(data280)))){
-const err615 = {instancePath:instancePath+"/publish/key",schemaPath:"#/properties/publish/properties/key/type",keyword:"type",params:{type: schema11.properties.publish.properties.key.type},message:"must be string,object",schema:schema11.properties.publish.properties.key.type,parentSchema:schema11.properties.publish.properties.key,data:data280};
+if(data281.export !== undefined){
+let data282 = data281.export;
+if(typeof data282 !== "boolean"){
+const err615 = {instancePath:instancePath+"/bss/export",schemaPath:"#/properties/bss/properties/export/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.bss.properties.export.type,parentSchema:schema11.properties.bss.properties.export,data:data282};
 if(vErrors === null){
 vErrors = [err615];
 }
@@ -7605,9 +7605,10 @@ vErrors.push(err615);
 }
 errors++;
 }
-if(typeof data280 === "string"){
-if(func3(data280) < 1){
-const err616 = {instancePath:instancePath+"/publish/key",schemaPath:"#/properties/publish/properties/key/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.publish.properties.key,data:data280};
+}
+}
+else {
+const err616 = {instancePath:instancePath+"/bss",schemaPath:"#/properties/bss/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.bss.type,parentSchema:schema11.properties.bss,data:data281};
 if(vErrors === null){
 vErrors = [err616];
 }
@@ -7617,9 +7618,11 @@ vErrors.push(err616);
 errors++;
 }
 }
-if(data280 && typeof data280 == "object" && !Array.isArray(data280)){
-if(Object.keys(data280).length > 1){
-const err617 = {instancePath:instancePath+"/publish/key",schemaPath:"#/properties/publish/properties/key/maxProperties",keyword:"maxProperties",params:{limit: 1},message:"must NOT have more than 1 properties",schema:1,parentSchema:schema11.properties.publish.properties.key,data:data280};
+if(data.signing !== undefined){
+let data283 = data.signing;
+if(data283 && typeof data283 == "object" && !Array.isArray(data283)){
+if(data283.private_key === undefined){
+const err617 = {instancePath:instancePath+"/signing",schemaPath:"#/properties/signing/required",keyword:"required",params:{missingProperty: "private_key"},message:"must have required property '"+"private_key"+"'",schema:schema11.properties.signing.required,parentSchema:schema11.properties.signing,data:data283};
 if(vErrors === null){
 vErrors = [err617];
 }
@@ -7628,8 +7631,8 @@ vErrors.push(err617);
 }
 errors++;
 }
-if(Object.keys(data280).length < 1){
-const err618 = {instancePath:instancePath+"/publish/key",schemaPath:"#/properties/publish/properties/key/minProperties",keyword:"minProperties",params:{limit: 1},message:"must NOT have fewer than 1 properties",schema:1,parentSchema:schema11.properties.publish.properties.key,data:data280};
+if(data283.public_key === undefined){
+const err618 = {instancePath:instancePath+"/signing",schemaPath:"#/properties/signing/required",keyword:"required",params:{missingProperty: "public_key"},message:"must have required property '"+"public_key"+"'",schema:schema11.properties.signing.required,parentSchema:schema11.properties.signing,data:data283};
 if(vErrors === null){
 vErrors = [err618];
 }
@@ -7638,9 +7641,9 @@ vErrors.push(err618);
 }
 errors++;
 }
-for(const key45 in data280){
-if(!((key45 === "env") || (key45 === "file"))){
-const err619 = {instancePath:instancePath+"/publish/key",schemaPath:"#/properties/publish/properties/key/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key45},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.publish.properties.key,data:data280};
+for(const key43 in data283){
+if(!((key43 === "private_key") || (key43 === "public_key"))){
+const err619 = {instancePath:instancePath+"/signing",schemaPath:"#/properties/signing/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key43},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.signing,data:data283};
 if(vErrors === null){
 vErrors = [err619];
 }
@@ -7650,11 +7653,11 @@ vErrors.push(err619);
 errors++;
 }
 }
-if(data280.env !== undefined){
-let data281 = data280.env;
-if(typeof data281 === "string"){
-if(!pattern18.test(data281)){
-const err620 = {instancePath:instancePath+"/publish/key/env",schemaPath:"#/properties/publish/properties/key/properties/env/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z_][A-Za-z0-9_]*$"},message:"must match pattern \""+"^[A-Za-z_][A-Za-z0-9_]*$"+"\"",schema:"^[A-Za-z_][A-Za-z0-9_]*$",parentSchema:schema11.properties.publish.properties.key.properties.env,data:data281};
+if(data283.private_key !== undefined){
+let data284 = data283.private_key;
+if(data284 && typeof data284 == "object" && !Array.isArray(data284)){
+if(Object.keys(data284).length > 1){
+const err620 = {instancePath:instancePath+"/signing/private_key",schemaPath:"#/properties/signing/properties/private_key/maxProperties",keyword:"maxProperties",params:{limit: 1},message:"must NOT have more than 1 properties",schema:1,parentSchema:schema11.properties.signing.properties.private_key,data:data284};
 if(vErrors === null){
 vErrors = [err620];
 }
@@ -7663,9 +7666,8 @@ vErrors.push(err620);
 }
 errors++;
 }
-}
-else {
-const err621 = {instancePath:instancePath+"/publish/key/env",schemaPath:"#/properties/publish/properties/key/properties/env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.publish.properties.key.properties.env.type,parentSchema:schema11.properties.publish.properties.key.properties.env,data:data281};
+if(Object.keys(data284).length < 1){
+const err621 = {instancePath:instancePath+"/signing/private_key",schemaPath:"#/properties/signing/properties/private_key/minProperties",keyword:"minProperties",params:{limit: 1},message:"must NOT have fewer than 1 properties",schema:1,parentSchema:schema11.properties.signing.properties.private_key,data:data284};
 if(vErrors === null){
 vErrors = [err621];
 }
@@ -7674,12 +7676,9 @@ vErrors.push(err621);
 }
 errors++;
 }
-}
-if(data280.file !== undefined){
-let data282 = data280.file;
-if(typeof data282 === "string"){
-if(func3(data282) < 1){
-const err622 = {instancePath:instancePath+"/publish/key/file",schemaPath:"#/properties/publish/properties/key/properties/file/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.publish.properties.key.properties.file,data:data282};
+for(const key44 in data284){
+if(!((key44 === "env") || (key44 === "file"))){
+const err622 = {instancePath:instancePath+"/signing/private_key",schemaPath:"#/properties/signing/properties/private_key/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key44},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.signing.properties.private_key,data:data284};
 if(vErrors === null){
 vErrors = [err622];
 }
@@ -7689,8 +7688,11 @@ vErrors.push(err622);
 errors++;
 }
 }
-else {
-const err623 = {instancePath:instancePath+"/publish/key/file",schemaPath:"#/properties/publish/properties/key/properties/file/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.publish.properties.key.properties.file.type,parentSchema:schema11.properties.publish.properties.key.properties.file,data:data282};
+if(data284.env !== undefined){
+let data285 = data284.env;
+if(typeof data285 === "string"){
+if(!pattern19.test(data285)){
+const err623 = {instancePath:instancePath+"/signing/private_key/env",schemaPath:"#/properties/signing/properties/private_key/properties/env/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z_][A-Za-z0-9_]*$"},message:"must match pattern \""+"^[A-Za-z_][A-Za-z0-9_]*$"+"\"",schema:"^[A-Za-z_][A-Za-z0-9_]*$",parentSchema:schema11.properties.signing.properties.private_key.properties.env,data:data285};
 if(vErrors === null){
 vErrors = [err623];
 }
@@ -7700,12 +7702,8 @@ vErrors.push(err623);
 errors++;
 }
 }
-}
-}
-if(data278.keep !== undefined){
-let data283 = data278.keep;
-if(!(((typeof data283 == "number") && (!(data283 % 1) && !isNaN(data283))) && (isFinite(data283)))){
-const err624 = {instancePath:instancePath+"/publish/keep",schemaPath:"#/properties/publish/properties/keep/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.publish.properties.keep.type,parentSchema:schema11.properties.publish.properties.keep,data:data283};
+else {
+const err624 = {instancePath:instancePath+"/signing/private_key/env",schemaPath:"#/properties/signing/properties/private_key/properties/env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.signing.properties.private_key.properties.env.type,parentSchema:schema11.properties.signing.properties.private_key.properties.env,data:data285};
 if(vErrors === null){
 vErrors = [err624];
 }
@@ -7714,9 +7712,12 @@ vErrors.push(err624);
 }
 errors++;
 }
-if((typeof data283 == "number") && (isFinite(data283))){
-if(data283 > 100 || isNaN(data283)){
-const err625 = {instancePath:instancePath+"/publish/keep",schemaPath:"#/properties/publish/properties/keep/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100},message:"must be <= 100",schema:100,parentSchema:schema11.properties.publish.properties.keep,data:data283};
+}
+if(data284.file !== undefined){
+let data286 = data284.file;
+if(typeof data286 === "string"){
+if(func3(data286) < 1){
+const err625 = {instancePath:instancePath+"/signing/private_key/file",schemaPath:"#/properties/signing/properties/private_key/properties/file/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.signing.properties.private_key.properties.file,data:data286};
 if(vErrors === null){
 vErrors = [err625];
 }
@@ -7725,8 +7726,9 @@ vErrors.push(err625);
 }
 errors++;
 }
-if(data283 < 2 || isNaN(data283)){
-const err626 = {instancePath:instancePath+"/publish/keep",schemaPath:"#/properties/publish/properties/keep/minimum",keyword:"minimum",params:{comparison: ">=", limit: 2},message:"must be >= 2",schema:2,parentSchema:schema11.properties.publish.properties.keep,data:data283};
+}
+else {
+const err626 = {instancePath:instancePath+"/signing/private_key/file",schemaPath:"#/properties/signing/properties/private_key/properties/file/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.signing.properties.private_key.properties.file.type,parentSchema:schema11.properties.signing.properties.private_key.properties.file,data:data286};
 if(vErrors === null){
 vErrors = [err626];
 }
@@ -7737,11 +7739,8 @@ errors++;
 }
 }
 }
-if(data278.state_dir !== undefined){
-let data284 = data278.state_dir;
-if(typeof data284 === "string"){
-if(func3(data284) > 512){
-const err627 = {instancePath:instancePath+"/publish/state_dir",schemaPath:"#/properties/publish/properties/state_dir/maxLength",keyword:"maxLength",params:{limit: 512},message:"must NOT have more than 512 characters",schema:512,parentSchema:schema11.properties.publish.properties.state_dir,data:data284};
+else {
+const err627 = {instancePath:instancePath+"/signing/private_key",schemaPath:"#/properties/signing/properties/private_key/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.signing.properties.private_key.type,parentSchema:schema11.properties.signing.properties.private_key,data:data284};
 if(vErrors === null){
 vErrors = [err627];
 }
@@ -7750,8 +7749,12 @@ vErrors.push(err627);
 }
 errors++;
 }
-if(!pattern63.test(data284)){
-const err628 = {instancePath:instancePath+"/publish/state_dir",schemaPath:"#/properties/publish/properties/state_dir/pattern",keyword:"pattern",params:{pattern: "^/[A-Za-z0-9._~@+=:/-]*$"},message:"must match pattern \""+"^/[A-Za-z0-9._~@+=:/-]*$"+"\"",schema:"^/[A-Za-z0-9._~@+=:/-]*$",parentSchema:schema11.properties.publish.properties.state_dir,data:data284};
+}
+if(data283.public_key !== undefined){
+let data287 = data283.public_key;
+if(typeof data287 === "string"){
+if(func3(data287) > 4096){
+const err628 = {instancePath:instancePath+"/signing/public_key",schemaPath:"#/properties/signing/properties/public_key/maxLength",keyword:"maxLength",params:{limit: 4096},message:"must NOT have more than 4096 characters",schema:4096,parentSchema:schema11.properties.signing.properties.public_key,data:data287};
 if(vErrors === null){
 vErrors = [err628];
 }
@@ -7760,9 +7763,8 @@ vErrors.push(err628);
 }
 errors++;
 }
-}
-else {
-const err629 = {instancePath:instancePath+"/publish/state_dir",schemaPath:"#/properties/publish/properties/state_dir/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.publish.properties.state_dir.type,parentSchema:schema11.properties.publish.properties.state_dir,data:data284};
+if(!pattern79.test(data287)){
+const err629 = {instancePath:instancePath+"/signing/public_key",schemaPath:"#/properties/signing/properties/public_key/pattern",keyword:"pattern",params:{pattern: "^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|ecdsa-sha2-nistp521) [A-Za-z0-9+/]+={0,2}( [!-~]+)*$"},message:"must match pattern \""+"^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|ecdsa-sha2-nistp521) [A-Za-z0-9+/]+={0,2}( [!-~]+)*$"+"\"",schema:"^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|ecdsa-sha2-nistp521) [A-Za-z0-9+/]+={0,2}( [!-~]+)*$",parentSchema:schema11.properties.signing.properties.public_key,data:data287};
 if(vErrors === null){
 vErrors = [err629];
 }
@@ -7772,11 +7774,8 @@ vErrors.push(err629);
 errors++;
 }
 }
-if(data278.key_file !== undefined){
-let data285 = data278.key_file;
-if(typeof data285 === "string"){
-if(func3(data285) > 512){
-const err630 = {instancePath:instancePath+"/publish/key_file",schemaPath:"#/properties/publish/properties/key_file/maxLength",keyword:"maxLength",params:{limit: 512},message:"must NOT have more than 512 characters",schema:512,parentSchema:schema11.properties.publish.properties.key_file,data:data285};
+else {
+const err630 = {instancePath:instancePath+"/signing/public_key",schemaPath:"#/properties/signing/properties/public_key/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.signing.properties.public_key.type,parentSchema:schema11.properties.signing.properties.public_key,data:data287};
 if(vErrors === null){
 vErrors = [err630];
 }
@@ -7785,8 +7784,10 @@ vErrors.push(err630);
 }
 errors++;
 }
-if(!pattern63.test(data285)){
-const err631 = {instancePath:instancePath+"/publish/key_file",schemaPath:"#/properties/publish/properties/key_file/pattern",keyword:"pattern",params:{pattern: "^/[A-Za-z0-9._~@+=:/-]*$"},message:"must match pattern \""+"^/[A-Za-z0-9._~@+=:/-]*$"+"\"",schema:"^/[A-Za-z0-9._~@+=:/-]*$",parentSchema:schema11.properties.publish.properties.key_file,data:data285};
+}
+}
+else {
+const err631 = {instancePath:instancePath+"/signing",schemaPath:"#/properties/signing/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.signing.type,parentSchema:schema11.properties.signing,data:data283};
 if(vErrors === null){
 vErrors = [err631];
 }
@@ -7796,8 +7797,11 @@ vErrors.push(err631);
 errors++;
 }
 }
-else {
-const err632 = {instancePath:instancePath+"/publish/key_file",schemaPath:"#/properties/publish/properties/key_file/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.publish.properties.key_file.type,parentSchema:schema11.properties.publish.properties.key_file,data:data285};
+if(data.publish !== undefined){
+let data288 = data.publish;
+if(data288 && typeof data288 == "object" && !Array.isArray(data288)){
+if(data288.registry === undefined){
+const err632 = {instancePath:instancePath+"/publish",schemaPath:"#/properties/publish/required",keyword:"required",params:{missingProperty: "registry"},message:"must have required property '"+"registry"+"'",schema:schema11.properties.publish.required,parentSchema:schema11.properties.publish,data:data288};
 if(vErrors === null){
 vErrors = [err632];
 }
@@ -7806,10 +7810,8 @@ vErrors.push(err632);
 }
 errors++;
 }
-}
-}
-else {
-const err633 = {instancePath:instancePath+"/publish",schemaPath:"#/properties/publish/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.publish.type,parentSchema:schema11.properties.publish,data:data278};
+if(data288.key === undefined){
+const err633 = {instancePath:instancePath+"/publish",schemaPath:"#/properties/publish/required",keyword:"required",params:{missingProperty: "key"},message:"must have required property '"+"key"+"'",schema:schema11.properties.publish.required,parentSchema:schema11.properties.publish,data:data288};
 if(vErrors === null){
 vErrors = [err633];
 }
@@ -7818,13 +7820,9 @@ vErrors.push(err633);
 }
 errors++;
 }
-}
-if(data.outputs !== undefined){
-let data286 = data.outputs;
-if(data286 && typeof data286 == "object" && !Array.isArray(data286)){
-for(const key46 in data286){
-if(!((((((((key46 === "lab") || (key46 === "forward")) || (key46 === "dhcp")) || (key46 === "nginx")) || (key46 === "embed")) || (key46 === "oci")) || (key46 === "fetch")) || (key46 === "bmc"))){
-const err634 = {instancePath:instancePath+"/outputs",schemaPath:"#/properties/outputs/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key46},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.outputs,data:data286};
+for(const key45 in data288){
+if(!(((((key45 === "registry") || (key45 === "key")) || (key45 === "keep")) || (key45 === "state_dir")) || (key45 === "key_file"))){
+const err634 = {instancePath:instancePath+"/publish",schemaPath:"#/properties/publish/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key45},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.publish,data:data288};
 if(vErrors === null){
 vErrors = [err634];
 }
@@ -7834,10 +7832,11 @@ vErrors.push(err634);
 errors++;
 }
 }
-if(data286.lab !== undefined){
-let data287 = data286.lab;
-if(typeof data287 !== "boolean"){
-const err635 = {instancePath:instancePath+"/outputs/lab",schemaPath:"#/properties/outputs/properties/lab/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.outputs.properties.lab.type,parentSchema:schema11.properties.outputs.properties.lab,data:data287};
+if(data288.registry !== undefined){
+let data289 = data288.registry;
+if(typeof data289 === "string"){
+if(func3(data289) > 200){
+const err635 = {instancePath:instancePath+"/publish/registry",schemaPath:"#/properties/publish/properties/registry/maxLength",keyword:"maxLength",params:{limit: 200},message:"must NOT have more than 200 characters",schema:200,parentSchema:schema11.properties.publish.properties.registry,data:data289};
 if(vErrors === null){
 vErrors = [err635];
 }
@@ -7846,11 +7845,8 @@ vErrors.push(err635);
 }
 errors++;
 }
-}
-if(data286.forward !== undefined){
-let data288 = data286.forward;
-if(typeof data288 !== "boolean"){
-const err636 = {instancePath:instancePath+"/outputs/forward",schemaPath:"#/properties/outputs/properties/forward/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.outputs.properties.forward.type,parentSchema:schema11.properties.outputs.properties.forward,data:data288};
+if(!pattern80.test(data289)){
+const err636 = {instancePath:instancePath+"/publish/registry",schemaPath:"#/properties/publish/properties/registry/pattern",keyword:"pattern",params:{pattern: "^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/[a-z0-9]+(?:(?:\\.|_|__|-+)[a-z0-9]+)*){1,8}$"},message:"must match pattern \""+"^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/[a-z0-9]+(?:(?:\\.|_|__|-+)[a-z0-9]+)*){1,8}$"+"\"",schema:"^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/[a-z0-9]+(?:(?:\\.|_|__|-+)[a-z0-9]+)*){1,8}$",parentSchema:schema11.properties.publish.properties.registry,data:data289};
 if(vErrors === null){
 vErrors = [err636];
 }
@@ -7860,10 +7856,8 @@ vErrors.push(err636);
 errors++;
 }
 }
-if(data286.dhcp !== undefined){
-let data289 = data286.dhcp;
-if(typeof data289 !== "boolean"){
-const err637 = {instancePath:instancePath+"/outputs/dhcp",schemaPath:"#/properties/outputs/properties/dhcp/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.outputs.properties.dhcp.type,parentSchema:schema11.properties.outputs.properties.dhcp,data:data289};
+else {
+const err637 = {instancePath:instancePath+"/publish/registry",schemaPath:"#/properties/publish/properties/registry/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.publish.properties.registry.type,parentSchema:schema11.properties.publish.properties.registry,data:data289};
 if(vErrors === null){
 vErrors = [err637];
 }
@@ -7873,10 +7867,10 @@ vErrors.push(err637);
 errors++;
 }
 }
-if(data286.nginx !== undefined){
-let data290 = data286.nginx;
-if(typeof data290 !== "boolean"){
-const err638 = {instancePath:instancePath+"/outputs/nginx",schemaPath:"#/properties/outputs/properties/nginx/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.outputs.properties.nginx.type,parentSchema:schema11.properties.outputs.properties.nginx,data:data290};
+if(data288.key !== undefined){
+let data290 = data288.key;
+if((typeof data290 !== "string") && (!(data290 && typeof data290 == "object" && !Array.isArray(data290)))){
+const err638 = {instancePath:instancePath+"/publish/key",schemaPath:"#/properties/publish/properties/key/type",keyword:"type",params:{type: schema11.properties.publish.properties.key.type},message:"must be string,object",schema:schema11.properties.publish.properties.key.type,parentSchema:schema11.properties.publish.properties.key,data:data290};
 if(vErrors === null){
 vErrors = [err638];
 }
@@ -7885,11 +7879,9 @@ vErrors.push(err638);
 }
 errors++;
 }
-}
-if(data286.embed !== undefined){
-let data291 = data286.embed;
-if(typeof data291 !== "boolean"){
-const err639 = {instancePath:instancePath+"/outputs/embed",schemaPath:"#/properties/outputs/properties/embed/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.outputs.properties.embed.type,parentSchema:schema11.properties.outputs.properties.embed,data:data291};
+if(typeof data290 === "string"){
+if(func3(data290) < 1){
+const err639 = {instancePath:instancePath+"/publish/key",schemaPath:"#/properties/publish/properties/key/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.publish.properties.key,data:data290};
 if(vErrors === null){
 vErrors = [err639];
 }
@@ -7899,10 +7891,9 @@ vErrors.push(err639);
 errors++;
 }
 }
-if(data286.oci !== undefined){
-let data292 = data286.oci;
-if(typeof data292 !== "boolean"){
-const err640 = {instancePath:instancePath+"/outputs/oci",schemaPath:"#/properties/outputs/properties/oci/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.outputs.properties.oci.type,parentSchema:schema11.properties.outputs.properties.oci,data:data292};
+if(data290 && typeof data290 == "object" && !Array.isArray(data290)){
+if(Object.keys(data290).length > 1){
+const err640 = {instancePath:instancePath+"/publish/key",schemaPath:"#/properties/publish/properties/key/maxProperties",keyword:"maxProperties",params:{limit: 1},message:"must NOT have more than 1 properties",schema:1,parentSchema:schema11.properties.publish.properties.key,data:data290};
 if(vErrors === null){
 vErrors = [err640];
 }
@@ -7911,11 +7902,8 @@ vErrors.push(err640);
 }
 errors++;
 }
-}
-if(data286.fetch !== undefined){
-let data293 = data286.fetch;
-if(typeof data293 !== "boolean"){
-const err641 = {instancePath:instancePath+"/outputs/fetch",schemaPath:"#/properties/outputs/properties/fetch/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.outputs.properties.fetch.type,parentSchema:schema11.properties.outputs.properties.fetch,data:data293};
+if(Object.keys(data290).length < 1){
+const err641 = {instancePath:instancePath+"/publish/key",schemaPath:"#/properties/publish/properties/key/minProperties",keyword:"minProperties",params:{limit: 1},message:"must NOT have fewer than 1 properties",schema:1,parentSchema:schema11.properties.publish.properties.key,data:data290};
 if(vErrors === null){
 vErrors = [err641];
 }
@@ -7924,11 +7912,9 @@ vErrors.push(err641);
 }
 errors++;
 }
-}
-if(data286.bmc !== undefined){
-let data294 = data286.bmc;
-if(typeof data294 !== "boolean"){
-const err642 = {instancePath:instancePath+"/outputs/bmc",schemaPath:"#/properties/outputs/properties/bmc/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.outputs.properties.bmc.type,parentSchema:schema11.properties.outputs.properties.bmc,data:data294};
+for(const key46 in data290){
+if(!((key46 === "env") || (key46 === "file"))){
+const err642 = {instancePath:instancePath+"/publish/key",schemaPath:"#/properties/publish/properties/key/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key46},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.publish.properties.key,data:data290};
 if(vErrors === null){
 vErrors = [err642];
 }
@@ -7938,9 +7924,11 @@ vErrors.push(err642);
 errors++;
 }
 }
-}
-else {
-const err643 = {instancePath:instancePath+"/outputs",schemaPath:"#/properties/outputs/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.outputs.type,parentSchema:schema11.properties.outputs,data:data286};
+if(data290.env !== undefined){
+let data291 = data290.env;
+if(typeof data291 === "string"){
+if(!pattern19.test(data291)){
+const err643 = {instancePath:instancePath+"/publish/key/env",schemaPath:"#/properties/publish/properties/key/properties/env/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z_][A-Za-z0-9_]*$"},message:"must match pattern \""+"^[A-Za-z_][A-Za-z0-9_]*$"+"\"",schema:"^[A-Za-z_][A-Za-z0-9_]*$",parentSchema:schema11.properties.publish.properties.key.properties.env,data:data291};
 if(vErrors === null){
 vErrors = [err643];
 }
@@ -7950,12 +7938,8 @@ vErrors.push(err643);
 errors++;
 }
 }
-if(data.forward !== undefined){
-let data295 = data.forward;
-if(data295 && typeof data295 == "object" && !Array.isArray(data295)){
-for(const key47 in data295){
-if(!(((key47 === "enabled") || (key47 === "ports")) || (key47 === "listen_address"))){
-const err644 = {instancePath:instancePath+"/forward",schemaPath:"#/properties/forward/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key47},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.forward,data:data295};
+else {
+const err644 = {instancePath:instancePath+"/publish/key/env",schemaPath:"#/properties/publish/properties/key/properties/env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.publish.properties.key.properties.env.type,parentSchema:schema11.properties.publish.properties.key.properties.env,data:data291};
 if(vErrors === null){
 vErrors = [err644];
 }
@@ -7965,10 +7949,11 @@ vErrors.push(err644);
 errors++;
 }
 }
-if(data295.enabled !== undefined){
-let data296 = data295.enabled;
-if(typeof data296 !== "boolean"){
-const err645 = {instancePath:instancePath+"/forward/enabled",schemaPath:"#/properties/forward/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.forward.properties.enabled.type,parentSchema:schema11.properties.forward.properties.enabled,data:data296};
+if(data290.file !== undefined){
+let data292 = data290.file;
+if(typeof data292 === "string"){
+if(func3(data292) < 1){
+const err645 = {instancePath:instancePath+"/publish/key/file",schemaPath:"#/properties/publish/properties/key/properties/file/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.publish.properties.key.properties.file,data:data292};
 if(vErrors === null){
 vErrors = [err645];
 }
@@ -7978,11 +7963,8 @@ vErrors.push(err645);
 errors++;
 }
 }
-if(data295.ports !== undefined){
-let data297 = data295.ports;
-if(Array.isArray(data297)){
-if(data297.length < 1){
-const err646 = {instancePath:instancePath+"/forward/ports",schemaPath:"#/properties/forward/properties/ports/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.forward.properties.ports,data:data297};
+else {
+const err646 = {instancePath:instancePath+"/publish/key/file",schemaPath:"#/properties/publish/properties/key/properties/file/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.publish.properties.key.properties.file.type,parentSchema:schema11.properties.publish.properties.key.properties.file,data:data292};
 if(vErrors === null){
 vErrors = [err646];
 }
@@ -7991,11 +7973,13 @@ vErrors.push(err646);
 }
 errors++;
 }
-const len21 = data297.length;
-for(let i22=0; i22<len21; i22++){
-let data298 = data297[i22];
-if(!(((typeof data298 == "number") && (!(data298 % 1) && !isNaN(data298))) && (isFinite(data298)))){
-const err647 = {instancePath:instancePath+"/forward/ports/" + i22,schemaPath:"#/properties/forward/properties/ports/items/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.forward.properties.ports.items.type,parentSchema:schema11.properties.forward.properties.ports.items,data:data298};
+}
+}
+}
+if(data288.keep !== undefined){
+let data293 = data288.keep;
+if(!(((typeof data293 == "number") && (!(data293 % 1) && !isNaN(data293))) && (isFinite(data293)))){
+const err647 = {instancePath:instancePath+"/publish/keep",schemaPath:"#/properties/publish/properties/keep/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.publish.properties.keep.type,parentSchema:schema11.properties.publish.properties.keep,data:data293};
 if(vErrors === null){
 vErrors = [err647];
 }
@@ -8004,9 +7988,9 @@ vErrors.push(err647);
 }
 errors++;
 }
-if((typeof data298 == "number") && (isFinite(data298))){
-if(data298 > 65535 || isNaN(data298)){
-const err648 = {instancePath:instancePath+"/forward/ports/" + i22,schemaPath:"#/properties/forward/properties/ports/items/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535",schema:65535,parentSchema:schema11.properties.forward.properties.ports.items,data:data298};
+if((typeof data293 == "number") && (isFinite(data293))){
+if(data293 > 100 || isNaN(data293)){
+const err648 = {instancePath:instancePath+"/publish/keep",schemaPath:"#/properties/publish/properties/keep/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100},message:"must be <= 100",schema:100,parentSchema:schema11.properties.publish.properties.keep,data:data293};
 if(vErrors === null){
 vErrors = [err648];
 }
@@ -8015,8 +7999,8 @@ vErrors.push(err648);
 }
 errors++;
 }
-if(data298 < 1 || isNaN(data298)){
-const err649 = {instancePath:instancePath+"/forward/ports/" + i22,schemaPath:"#/properties/forward/properties/ports/items/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.forward.properties.ports.items,data:data298};
+if(data293 < 2 || isNaN(data293)){
+const err649 = {instancePath:instancePath+"/publish/keep",schemaPath:"#/properties/publish/properties/keep/minimum",keyword:"minimum",params:{comparison: ">=", limit: 2},message:"must be >= 2",schema:2,parentSchema:schema11.properties.publish.properties.keep,data:data293};
 if(vErrors === null){
 vErrors = [err649];
 }
@@ -8027,18 +8011,11 @@ errors++;
 }
 }
 }
-let i23 = data297.length;
-let j1;
-if(i23 > 1){
-const indices1 = {};
-for(;i23--;){
-let item1 = data297[i23];
-if(!(((typeof item1 == "number") && (!(item1 % 1) && !isNaN(item1))) && (isFinite(item1)))){
-continue;
-}
-if(typeof indices1[item1] == "number"){
-j1 = indices1[item1];
-const err650 = {instancePath:instancePath+"/forward/ports",schemaPath:"#/properties/forward/properties/ports/uniqueItems",keyword:"uniqueItems",params:{i: i23, j: j1},message:"must NOT have duplicate items (items ## "+j1+" and "+i23+" are identical)",schema:true,parentSchema:schema11.properties.forward.properties.ports,data:data297};
+if(data288.state_dir !== undefined){
+let data294 = data288.state_dir;
+if(typeof data294 === "string"){
+if(func3(data294) > 512){
+const err650 = {instancePath:instancePath+"/publish/state_dir",schemaPath:"#/properties/publish/properties/state_dir/maxLength",keyword:"maxLength",params:{limit: 512},message:"must NOT have more than 512 characters",schema:512,parentSchema:schema11.properties.publish.properties.state_dir,data:data294};
 if(vErrors === null){
 vErrors = [err650];
 }
@@ -8046,14 +8023,9 @@ else {
 vErrors.push(err650);
 }
 errors++;
-break;
 }
-indices1[item1] = i23;
-}
-}
-}
-else {
-const err651 = {instancePath:instancePath+"/forward/ports",schemaPath:"#/properties/forward/properties/ports/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.forward.properties.ports.type,parentSchema:schema11.properties.forward.properties.ports,data:data297};
+if(!pattern64.test(data294)){
+const err651 = {instancePath:instancePath+"/publish/state_dir",schemaPath:"#/properties/publish/properties/state_dir/pattern",keyword:"pattern",params:{pattern: "^/[A-Za-z0-9._~@+=:/-]*$"},message:"must match pattern \""+"^/[A-Za-z0-9._~@+=:/-]*$"+"\"",schema:"^/[A-Za-z0-9._~@+=:/-]*$",parentSchema:schema11.properties.publish.properties.state_dir,data:data294};
 if(vErrors === null){
 vErrors = [err651];
 }
@@ -8063,10 +8035,8 @@ vErrors.push(err651);
 errors++;
 }
 }
-if(data295.listen_address !== undefined){
-let data299 = data295.listen_address;
-if(typeof data299 !== "string"){
-const err652 = {instancePath:instancePath+"/forward/listen_address",schemaPath:"#/properties/forward/properties/listen_address/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.forward.properties.listen_address.type,parentSchema:schema11.properties.forward.properties.listen_address,data:data299};
+else {
+const err652 = {instancePath:instancePath+"/publish/state_dir",schemaPath:"#/properties/publish/properties/state_dir/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.publish.properties.state_dir.type,parentSchema:schema11.properties.publish.properties.state_dir,data:data294};
 if(vErrors === null){
 vErrors = [err652];
 }
@@ -8076,9 +8046,11 @@ vErrors.push(err652);
 errors++;
 }
 }
-}
-else {
-const err653 = {instancePath:instancePath+"/forward",schemaPath:"#/properties/forward/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.forward.type,parentSchema:schema11.properties.forward,data:data295};
+if(data288.key_file !== undefined){
+let data295 = data288.key_file;
+if(typeof data295 === "string"){
+if(func3(data295) > 512){
+const err653 = {instancePath:instancePath+"/publish/key_file",schemaPath:"#/properties/publish/properties/key_file/maxLength",keyword:"maxLength",params:{limit: 512},message:"must NOT have more than 512 characters",schema:512,parentSchema:schema11.properties.publish.properties.key_file,data:data295};
 if(vErrors === null){
 vErrors = [err653];
 }
@@ -8087,15 +8059,317 @@ vErrors.push(err653);
 }
 errors++;
 }
-}
-}
-else {
-const err654 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.type,parentSchema:schema11,data};
+if(!pattern64.test(data295)){
+const err654 = {instancePath:instancePath+"/publish/key_file",schemaPath:"#/properties/publish/properties/key_file/pattern",keyword:"pattern",params:{pattern: "^/[A-Za-z0-9._~@+=:/-]*$"},message:"must match pattern \""+"^/[A-Za-z0-9._~@+=:/-]*$"+"\"",schema:"^/[A-Za-z0-9._~@+=:/-]*$",parentSchema:schema11.properties.publish.properties.key_file,data:data295};
 if(vErrors === null){
 vErrors = [err654];
 }
 else {
 vErrors.push(err654);
+}
+errors++;
+}
+}
+else {
+const err655 = {instancePath:instancePath+"/publish/key_file",schemaPath:"#/properties/publish/properties/key_file/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.publish.properties.key_file.type,parentSchema:schema11.properties.publish.properties.key_file,data:data295};
+if(vErrors === null){
+vErrors = [err655];
+}
+else {
+vErrors.push(err655);
+}
+errors++;
+}
+}
+}
+else {
+const err656 = {instancePath:instancePath+"/publish",schemaPath:"#/properties/publish/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.publish.type,parentSchema:schema11.properties.publish,data:data288};
+if(vErrors === null){
+vErrors = [err656];
+}
+else {
+vErrors.push(err656);
+}
+errors++;
+}
+}
+if(data.outputs !== undefined){
+let data296 = data.outputs;
+if(data296 && typeof data296 == "object" && !Array.isArray(data296)){
+for(const key47 in data296){
+if(!((((((((key47 === "lab") || (key47 === "forward")) || (key47 === "dhcp")) || (key47 === "nginx")) || (key47 === "embed")) || (key47 === "oci")) || (key47 === "fetch")) || (key47 === "bmc"))){
+const err657 = {instancePath:instancePath+"/outputs",schemaPath:"#/properties/outputs/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key47},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.outputs,data:data296};
+if(vErrors === null){
+vErrors = [err657];
+}
+else {
+vErrors.push(err657);
+}
+errors++;
+}
+}
+if(data296.lab !== undefined){
+let data297 = data296.lab;
+if(typeof data297 !== "boolean"){
+const err658 = {instancePath:instancePath+"/outputs/lab",schemaPath:"#/properties/outputs/properties/lab/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.outputs.properties.lab.type,parentSchema:schema11.properties.outputs.properties.lab,data:data297};
+if(vErrors === null){
+vErrors = [err658];
+}
+else {
+vErrors.push(err658);
+}
+errors++;
+}
+}
+if(data296.forward !== undefined){
+let data298 = data296.forward;
+if(typeof data298 !== "boolean"){
+const err659 = {instancePath:instancePath+"/outputs/forward",schemaPath:"#/properties/outputs/properties/forward/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.outputs.properties.forward.type,parentSchema:schema11.properties.outputs.properties.forward,data:data298};
+if(vErrors === null){
+vErrors = [err659];
+}
+else {
+vErrors.push(err659);
+}
+errors++;
+}
+}
+if(data296.dhcp !== undefined){
+let data299 = data296.dhcp;
+if(typeof data299 !== "boolean"){
+const err660 = {instancePath:instancePath+"/outputs/dhcp",schemaPath:"#/properties/outputs/properties/dhcp/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.outputs.properties.dhcp.type,parentSchema:schema11.properties.outputs.properties.dhcp,data:data299};
+if(vErrors === null){
+vErrors = [err660];
+}
+else {
+vErrors.push(err660);
+}
+errors++;
+}
+}
+if(data296.nginx !== undefined){
+let data300 = data296.nginx;
+if(typeof data300 !== "boolean"){
+const err661 = {instancePath:instancePath+"/outputs/nginx",schemaPath:"#/properties/outputs/properties/nginx/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.outputs.properties.nginx.type,parentSchema:schema11.properties.outputs.properties.nginx,data:data300};
+if(vErrors === null){
+vErrors = [err661];
+}
+else {
+vErrors.push(err661);
+}
+errors++;
+}
+}
+if(data296.embed !== undefined){
+let data301 = data296.embed;
+if(typeof data301 !== "boolean"){
+const err662 = {instancePath:instancePath+"/outputs/embed",schemaPath:"#/properties/outputs/properties/embed/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.outputs.properties.embed.type,parentSchema:schema11.properties.outputs.properties.embed,data:data301};
+if(vErrors === null){
+vErrors = [err662];
+}
+else {
+vErrors.push(err662);
+}
+errors++;
+}
+}
+if(data296.oci !== undefined){
+let data302 = data296.oci;
+if(typeof data302 !== "boolean"){
+const err663 = {instancePath:instancePath+"/outputs/oci",schemaPath:"#/properties/outputs/properties/oci/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.outputs.properties.oci.type,parentSchema:schema11.properties.outputs.properties.oci,data:data302};
+if(vErrors === null){
+vErrors = [err663];
+}
+else {
+vErrors.push(err663);
+}
+errors++;
+}
+}
+if(data296.fetch !== undefined){
+let data303 = data296.fetch;
+if(typeof data303 !== "boolean"){
+const err664 = {instancePath:instancePath+"/outputs/fetch",schemaPath:"#/properties/outputs/properties/fetch/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.outputs.properties.fetch.type,parentSchema:schema11.properties.outputs.properties.fetch,data:data303};
+if(vErrors === null){
+vErrors = [err664];
+}
+else {
+vErrors.push(err664);
+}
+errors++;
+}
+}
+if(data296.bmc !== undefined){
+let data304 = data296.bmc;
+if(typeof data304 !== "boolean"){
+const err665 = {instancePath:instancePath+"/outputs/bmc",schemaPath:"#/properties/outputs/properties/bmc/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.outputs.properties.bmc.type,parentSchema:schema11.properties.outputs.properties.bmc,data:data304};
+if(vErrors === null){
+vErrors = [err665];
+}
+else {
+vErrors.push(err665);
+}
+errors++;
+}
+}
+}
+else {
+const err666 = {instancePath:instancePath+"/outputs",schemaPath:"#/properties/outputs/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.outputs.type,parentSchema:schema11.properties.outputs,data:data296};
+if(vErrors === null){
+vErrors = [err666];
+}
+else {
+vErrors.push(err666);
+}
+errors++;
+}
+}
+if(data.forward !== undefined){
+let data305 = data.forward;
+if(data305 && typeof data305 == "object" && !Array.isArray(data305)){
+for(const key48 in data305){
+if(!(((key48 === "enabled") || (key48 === "ports")) || (key48 === "listen_address"))){
+const err667 = {instancePath:instancePath+"/forward",schemaPath:"#/properties/forward/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key48},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.forward,data:data305};
+if(vErrors === null){
+vErrors = [err667];
+}
+else {
+vErrors.push(err667);
+}
+errors++;
+}
+}
+if(data305.enabled !== undefined){
+let data306 = data305.enabled;
+if(typeof data306 !== "boolean"){
+const err668 = {instancePath:instancePath+"/forward/enabled",schemaPath:"#/properties/forward/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.forward.properties.enabled.type,parentSchema:schema11.properties.forward.properties.enabled,data:data306};
+if(vErrors === null){
+vErrors = [err668];
+}
+else {
+vErrors.push(err668);
+}
+errors++;
+}
+}
+if(data305.ports !== undefined){
+let data307 = data305.ports;
+if(Array.isArray(data307)){
+if(data307.length < 1){
+const err669 = {instancePath:instancePath+"/forward/ports",schemaPath:"#/properties/forward/properties/ports/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.forward.properties.ports,data:data307};
+if(vErrors === null){
+vErrors = [err669];
+}
+else {
+vErrors.push(err669);
+}
+errors++;
+}
+const len23 = data307.length;
+for(let i24=0; i24<len23; i24++){
+let data308 = data307[i24];
+if(!(((typeof data308 == "number") && (!(data308 % 1) && !isNaN(data308))) && (isFinite(data308)))){
+const err670 = {instancePath:instancePath+"/forward/ports/" + i24,schemaPath:"#/properties/forward/properties/ports/items/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.forward.properties.ports.items.type,parentSchema:schema11.properties.forward.properties.ports.items,data:data308};
+if(vErrors === null){
+vErrors = [err670];
+}
+else {
+vErrors.push(err670);
+}
+errors++;
+}
+if((typeof data308 == "number") && (isFinite(data308))){
+if(data308 > 65535 || isNaN(data308)){
+const err671 = {instancePath:instancePath+"/forward/ports/" + i24,schemaPath:"#/properties/forward/properties/ports/items/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535",schema:65535,parentSchema:schema11.properties.forward.properties.ports.items,data:data308};
+if(vErrors === null){
+vErrors = [err671];
+}
+else {
+vErrors.push(err671);
+}
+errors++;
+}
+if(data308 < 1 || isNaN(data308)){
+const err672 = {instancePath:instancePath+"/forward/ports/" + i24,schemaPath:"#/properties/forward/properties/ports/items/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.forward.properties.ports.items,data:data308};
+if(vErrors === null){
+vErrors = [err672];
+}
+else {
+vErrors.push(err672);
+}
+errors++;
+}
+}
+}
+let i25 = data307.length;
+let j1;
+if(i25 > 1){
+const indices1 = {};
+for(;i25--;){
+let item1 = data307[i25];
+if(!(((typeof item1 == "number") && (!(item1 % 1) && !isNaN(item1))) && (isFinite(item1)))){
+continue;
+}
+if(typeof indices1[item1] == "number"){
+j1 = indices1[item1];
+const err673 = {instancePath:instancePath+"/forward/ports",schemaPath:"#/properties/forward/properties/ports/uniqueItems",keyword:"uniqueItems",params:{i: i25, j: j1},message:"must NOT have duplicate items (items ## "+j1+" and "+i25+" are identical)",schema:true,parentSchema:schema11.properties.forward.properties.ports,data:data307};
+if(vErrors === null){
+vErrors = [err673];
+}
+else {
+vErrors.push(err673);
+}
+errors++;
+break;
+}
+indices1[item1] = i25;
+}
+}
+}
+else {
+const err674 = {instancePath:instancePath+"/forward/ports",schemaPath:"#/properties/forward/properties/ports/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.forward.properties.ports.type,parentSchema:schema11.properties.forward.properties.ports,data:data307};
+if(vErrors === null){
+vErrors = [err674];
+}
+else {
+vErrors.push(err674);
+}
+errors++;
+}
+}
+if(data305.listen_address !== undefined){
+let data309 = data305.listen_address;
+if(typeof data309 !== "string"){
+const err675 = {instancePath:instancePath+"/forward/listen_address",schemaPath:"#/properties/forward/properties/listen_address/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.forward.properties.listen_address.type,parentSchema:schema11.properties.forward.properties.listen_address,data:data309};
+if(vErrors === null){
+vErrors = [err675];
+}
+else {
+vErrors.push(err675);
+}
+errors++;
+}
+}
+}
+else {
+const err676 = {instancePath:instancePath+"/forward",schemaPath:"#/properties/forward/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.forward.type,parentSchema:schema11.properties.forward,data:data305};
+if(vErrors === null){
+vErrors = [err676];
+}
+else {
+vErrors.push(err676);
+}
+errors++;
+}
+}
+}
+else {
+const err677 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.type,parentSchema:schema11,data};
+if(vErrors === null){
+vErrors = [err677];
+}
+else {
+vErrors.push(err677);
 }
 errors++;
 }

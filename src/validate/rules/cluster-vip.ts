@@ -1,6 +1,7 @@
 // cluster: the VIP lives on the management network, belongs to no node and is never leased.
 import { inNetwork, parseCidr, parseIpv4 } from '../../util/ipv4.ts';
 import { normalizeMac } from '../../util/mac.ts';
+import { scopeOf } from '../../model/index.ts';
 import type { Rule } from '../rule.ts';
 
 /** VIP valid, inside the network, not a node IP, not in the DHCP pool; dhcp mode has a MAC. */
@@ -45,11 +46,29 @@ export const clusterVipRule: Rule = {
       });
       return;
     }
-    const net = input.network.cidr !== undefined ? parseCidr(input.network.cidr).net : undefined;
-    if (net && (!inNetwork(vip, net) || vip === net.address || vip === net.broadcast || input.cluster.vip === input.network.gateway)) {
+    // The management network: the VLAN scope the create node is on (network.vlans), else network.cidr.
+    const creator = model.nodes.find((n) => n.boot === 'harvester' && n.role === 'create');
+    const scope = creator ? scopeOf(model, creator) : undefined;
+    const mgmt = scope
+      ? {
+          cidr: scope.cidr,
+          gateway: scope.gateway,
+          start: scope.dhcpStart,
+          end: scope.dhcpEnd,
+          range: `${scope.dhcpStart}-${scope.dhcpEnd}`,
+        }
+      : {
+          cidr: input.network.cidr,
+          gateway: input.network.gateway,
+          start: model.network.ipv4?.dhcpStart,
+          end: model.network.ipv4?.dhcpEnd,
+          range: input.network.dhcp_range,
+        };
+    const net = mgmt.cidr !== undefined ? parseCidr(mgmt.cidr).net : undefined;
+    if (net && (!inNetwork(vip, net) || vip === net.address || vip === net.broadcast || input.cluster.vip === mgmt.gateway)) {
       report({
         code: 'CLUSTER_VIP_OUTSIDE_NETWORK',
-        message: `cluster.vip ${input.cluster.vip} is not a free host address of ${input.network.cidr}`,
+        message: `cluster.vip ${input.cluster.vip} is not a free host address of ${mgmt.cidr}${scope ? ` (VLAN ${scope.id}, the create node's)` : ''}`,
         hint: 'The VIP must be an unused address on the management network (not the network, broadcast or gateway address).',
         at,
       });
@@ -64,12 +83,12 @@ export const clusterVipRule: Rule = {
         });
       }
     }
-    const start = parseIpv4(model.network.ipv4?.dhcpStart ?? '');
-    const end = parseIpv4(model.network.ipv4?.dhcpEnd ?? '');
+    const start = parseIpv4(mgmt.start ?? '');
+    const end = parseIpv4(mgmt.end ?? '');
     if (start !== undefined && end !== undefined && vip >= start && vip <= end) {
       report({
         code: 'CLUSTER_VIP_IN_DHCP_RANGE',
-        message: `cluster.vip ${input.cluster.vip} lies inside the dynamic DHCP range ${input.network.dhcp_range}`,
+        message: `cluster.vip ${input.cluster.vip} lies inside the dynamic DHCP range ${mgmt.range}`,
         hint: 'Move the VIP out of the range or shrink the range; DHCP could lease the VIP to a machine.',
         at,
       });

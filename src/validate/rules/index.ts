@@ -29,12 +29,14 @@ import { dnsmasqProxyRule } from './dnsmasq-proxy.ts';
 import { bmcRule } from './bmc.ts';
 import { mediaRule } from './media.ts';
 import { ipv6Rule } from './ipv6.ts';
+import { vlanRule } from './vlan.ts';
 
 /** All rules. */
 export const RULES: readonly Rule[] = [
   harvesterVersionRule,
   networkRule,
   ipv6Rule,
+  vlanRule,
   nodeIdentityRule,
   uniqueNodesRule,
   nodeAddressRule,

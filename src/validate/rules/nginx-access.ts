@@ -4,6 +4,7 @@
 // are whole blocks (nginx ignores host bits silently).
 import { servedConfigs } from '../../derive/configs/index.ts';
 import { parseCidr } from '../../util/ipv4.ts';
+import { scopeOf } from '../../model/index.ts';
 import { eachNode, type Rule } from '../rule.ts';
 import { servedOverIpv6 } from '../../derive/dhcp-boot.ts';
 
@@ -29,7 +30,17 @@ export const nginxAccessRule: Rule = {
     eachNode(ctx, 'nginx-access', (node, report) => {
       // A pool a node without a reserved address leases from: IPv4's (no `ip`), else IPv6's (no `ip6`).
       // Who is served over IPv6: access.ts, servedOverIpv6.
-      const pool = ipv4 && node.ip === undefined ? ipv4 : ipv6 && node.ip6 === undefined && servedOverIpv6(model, node) ? ipv6 : undefined;
+      // A node on a VLAN scope (network.vlans) leases on the VLAN: its pool is the scope's (none: NODE_VLAN_SCOPE_MISMATCH).
+      const scope = scopeOf(model, node);
+      const scopePool = scope?.dhcpStart !== undefined ? { dhcpStart: scope.dhcpStart, dhcpEnd: scope.dhcpEnd ?? '' } : undefined;
+      const pool =
+        ipv4 && node.ip === undefined
+          ? scope
+            ? scopePool
+            : ipv4
+          : ipv6 && node.ip6 === undefined && servedOverIpv6(model, node)
+            ? ipv6
+            : undefined;
       if (pool === undefined) return;
       // What the node is served (src/derive/configs/): a Harvester config matters whatever the
       // node's state, a seed only for a node that boots the network.
@@ -40,9 +51,9 @@ export const nginxAccessRule: Rule = {
       report({
         code: 'NODE_FILES_OPEN_TO_POOL',
         node: node.hostname,
-        message: `node ${node.hostname} has no \`${pool === ipv4 ? 'ip' : 'ip6'}\`: it leases a pool address, so its ${what} is served to every address of the DHCP pool (${pool.dhcpStart}-${pool.dhcpEnd}), not to this node alone`,
+        message: `node ${node.hostname} has no \`${pool !== ipv6 ? 'ip' : 'ip6'}\`: it leases a pool address, so its ${what} is served to every address of the DHCP pool (${pool.dhcpStart}-${pool.dhcpEnd}), not to this node alone`,
         hint:
-          pool === ipv4
+          pool !== ipv6
             ? `Give the node an \`ip\` (a DHCP reservation outside the pool, or \`method: static\`); nginx then serves its files to that address only. Or set \`nginx.access: open\` if something else restricts who reaches the boot server.`
             : `Give the node an \`ip6\` (a DHCPv6 reservation outside the pool); nginx then serves its files to that address only. Or set \`nginx.access: open\` if something else restricts who reaches the boot server.`,
         at: ['nodes', node.index],

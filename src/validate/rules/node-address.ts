@@ -3,7 +3,7 @@
 // A problem already reported for a node's IP or netmask is the cause of any gateway mismatch
 // that follows from it, so the gateway check is skipped for that node (no cascade).
 import { formatIpv4, inNetwork, maskToPrefix, parseCidr, parseIpv4, prefixToMask, type Ipv4Network } from '../../util/ipv4.ts';
-import { nodeAt } from '../../model/index.ts';
+import { nodeAt, scopeOf } from '../../model/index.ts';
 import type { ResolvedNode, SiteModel } from '../../model/types.ts';
 import { installerTakesAddress } from '../../derive/harvester/cmdline.ts';
 import type { SiteInput } from '../../types/site-input.ts';
@@ -12,6 +12,11 @@ import { eachNode, type Rule, type RuleContext } from '../rule.ts';
 /** The site-wide facts every node's address is checked against. */
 interface AddressFacts {
   readonly input: SiteInput;
+  /** The network's text as written, its pool's, its gateway's, and where it is set (`network.cidr`, `network.vlans[k].cidr`). */
+  readonly cidrText: string;
+  readonly rangeText: string;
+  readonly gwText: string;
+  readonly where: string;
   readonly net: Ipv4Network | undefined;
   readonly gw: number | undefined;
   readonly start: number | undefined;
@@ -40,6 +45,10 @@ export const nodeAddressRule: Rule = {
     if (!v4) return;
     const facts: AddressFacts = {
       input,
+      cidrText: v4.cidr,
+      rangeText: `${v4.dhcpStart}-${v4.dhcpEnd}`,
+      gwText: v4.gateway,
+      where: 'network.cidr',
       net: parseCidr(v4.cidr).net,
       gw: parseIpv4(v4.gateway),
       start: parseIpv4(v4.dhcpStart),
@@ -47,8 +56,29 @@ export const nodeAddressRule: Rule = {
       model,
       report: ctx.report,
     };
+    // A node on a VLAN scope (network.vlans) is judged against the scope's network.
+    const scopes = new Map<number, AddressFacts>(
+      model.network.vlans.map((v, k) => [
+        v.id,
+        {
+          ...facts,
+          cidrText: v.cidr,
+          rangeText: v.dhcpStart !== undefined ? `${v.dhcpStart}-${v.dhcpEnd}` : '',
+          gwText: v.gateway,
+          where: `network.vlans[${k}].cidr, VLAN ${v.id}`,
+          net: parseCidr(v.cidr).net,
+          gw: parseIpv4(v.gateway),
+          start: v.dhcpStart !== undefined ? parseIpv4(v.dhcpStart) : undefined,
+          end: v.dhcpEnd !== undefined ? parseIpv4(v.dhcpEnd) : undefined,
+        },
+      ]),
+    );
     // A node's findings read only the node, its own input and site-level values: kept per node in watch.
-    eachNode(ctx, 'node-address', (node, report) => checkNodeAddress(report === facts.report ? facts : { ...facts, report }, node));
+    eachNode(ctx, 'node-address', (node, report) => {
+      const scope = scopeOf(model, node);
+      const own = (scope ? scopes.get(scope.id) : undefined) ?? facts;
+      checkNodeAddress(report === own.report ? own : { ...own, report }, node);
+    });
   },
 };
 
@@ -153,12 +183,20 @@ function checkNetmask({ input, report }: AddressFacts, node: ResolvedNode, name:
 
 /** The IP is a host address of the network, not the gateway, not in the DHCP pool; false when it is outside the network. */
 function checkIpPlacement(facts: AddressFacts, node: ResolvedNode, name: string, ip: number): boolean {
-  const { input, net, gw, start, end, report } = facts;
+  const { net, gw, start, end, report } = facts;
   const at = nodeAt(node, 'ip');
   if (net && !inNetwork(ip, net)) {
+    // An address of another VLAN scope than the node's is the VLAN rule's (NODE_VLAN_SCOPE_MISMATCH).
+    if (
+      facts.model.network.vlans.some((v) => {
+        const n = parseCidr(v.cidr).net;
+        return n !== undefined && inNetwork(ip, n);
+      })
+    )
+      return false;
     report({
       code: 'NODE_IP_OUTSIDE_NETWORK',
-      message: `ip ${node.ip} of node ${name} is outside network ${input.network.cidr} (network.cidr)`,
+      message: `ip ${node.ip} of node ${name} is outside network ${facts.cidrText} (${facts.where})`,
       hint: outsideNetworkHint(facts, net),
       at,
     });
@@ -167,7 +205,7 @@ function checkIpPlacement(facts: AddressFacts, node: ResolvedNode, name: string,
   if (net && (ip === net.address || ip === net.broadcast)) {
     report({
       code: 'NODE_IP_RESERVED',
-      message: `ip ${node.ip} of node ${name} is the ${ip === net.address ? 'network' : 'broadcast'} address of ${input.network.cidr}`,
+      message: `ip ${node.ip} of node ${name} is the ${ip === net.address ? 'network' : 'broadcast'} address of ${facts.cidrText}`,
       hint: 'Pick a host address.',
       at,
     });
@@ -181,7 +219,7 @@ function checkIpPlacement(facts: AddressFacts, node: ResolvedNode, name: string,
   } else if (start !== undefined && end !== undefined && ip >= start && ip <= end) {
     report({
       code: 'NODE_IP_IN_DHCP_RANGE',
-      message: `ip ${node.ip} of node ${name} lies inside the dynamic DHCP range ${input.network.dhcp_range}`,
+      message: `ip ${node.ip} of node ${name} lies inside the dynamic DHCP range ${facts.rangeText}`,
       hint: 'Move the node IP out of the range (or shrink the range): the DHCP server may hand it to another machine.',
       at,
     });
@@ -190,13 +228,15 @@ function checkIpPlacement(facts: AddressFacts, node: ResolvedNode, name: string,
 }
 
 /** The hint for an IP outside `network.cidr`: the subnet's host range, what to avoid in it, and the other fix. */
-function outsideNetworkHint({ input, gw, start, end }: AddressFacts, net: Ipv4Network): string {
+function outsideNetworkHint({ cidrText, gwText, rangeText, where, gw, start, end }: AddressFacts, net: Ipv4Network): string {
   const avoid = [
-    gw !== undefined && inNetwork(gw, net) ? `the gateway ${input.network.gateway}` : undefined,
-    start !== undefined && end !== undefined ? `the DHCP range ${input.network.dhcp_range}` : undefined,
+    gw !== undefined && inNetwork(gw, net) ? `the gateway ${gwText}` : undefined,
+    start !== undefined && end !== undefined ? `the DHCP range ${rangeText}` : undefined,
   ].filter((s) => s !== undefined);
+  if (where !== 'network.cidr')
+    return `Use a free address of VLAN ${where.replace(/^.*VLAN /, '')}'s subnet ${cidrText} (${formatIpv4(net.address + 1)} to ${formatIpv4(net.broadcast - 1)}${avoid.length > 0 ? `, not ${avoid.join(' or ')}` : ''}): the node's \`vlan\` puts it there.`;
   return (
-    `Use a free address of the subnet ${input.network.cidr} (${formatIpv4(net.address + 1)} to ${formatIpv4(net.broadcast - 1)}` +
+    `Use a free address of the subnet ${cidrText} (${formatIpv4(net.address + 1)} to ${formatIpv4(net.broadcast - 1)}` +
     `${avoid.length > 0 ? `, not ${avoid.join(' or ')}` : ''}); ` +
     'if the node really is on another subnet, fix `network.cidr` instead (every node shares the one management network).'
   );

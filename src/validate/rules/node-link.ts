@@ -1,6 +1,6 @@
 // nodes: link settings the installer (or its TUI) range-checks.
 import { nicNameFor } from '../../derive/harvester/cmdline.ts';
-import { nodeAt } from '../../model/index.ts';
+import { nodeAt, scopeOf } from '../../model/index.ts';
 import type { HarvesterNode } from '../../model/types.ts';
 import { normalizeMac } from '../../util/mac.ts';
 import { eachNode, type Rule, type RuleContext } from '../rule.ts';
@@ -41,7 +41,8 @@ export const nodeLinkRule: Rule = {
           node: node.hostname,
           at: nodeAt(node, 'vlan'),
         });
-      } else if (node.vlan !== undefined && node.vlan > 1 && node.medium !== 'iso') {
+      } else if (node.vlan !== undefined && node.vlan > 1 && node.medium !== 'iso' && scopeOf(ctx.model, node) === undefined) {
+        // (On a VLAN scope of the site an untagged installer is an error: NODE_VLAN_SCOPE_MISMATCH.)
         // The installer tags only a boot NIC the inventory names (cmdline.ts); the ISO has its own warning (media).
         const unnamed = node.macs.filter((mac) => nicNameFor(node, mac) === undefined);
         if (unnamed.length > 0) {

@@ -1,0 +1,208 @@
+// network.vlans and the nodes on them: each VLAN scope is a network of its own (its gateway,
+// boot server address and pool inside it, apart from the native network and the other scopes,
+// on an interface of its own), and what the nodes say agrees with it. A node's `vlan` is what
+// its iPXE script puts on the installer's kernel line (`vlan=`, `ip=` on the VLAN), what its
+// config's `vlan_id` says, and which DHCP scope holds its reservation; its `ip` is what that
+// scope reserves and nginx serves its config to. So, once the site declares its VLANs:
+//  - a `vlan` no scope serves is refused (the installer would tag a VLAN nobody answers on);
+//  - an `ip` of one scope on a node of another VLAN, or of none, is refused (its reservation
+//    would be in the wrong scope, its config served to an address it never has);
+//  - a node on a scope whose installer cannot tag (a boot NIC no interface names, a boot ISO)
+//    is refused: it would ask for its VLAN address untagged.
+import { inNetwork, networksOverlap, parseCidr, parseIpv4, type Ipv4Network } from '../../util/ipv4.ts';
+import { nicNameFor } from '../../derive/harvester/cmdline.ts';
+import { nodeAt, scopeOf } from '../../model/index.ts';
+import type { ResolvedNode } from '../../model/types.ts';
+import type { Rule, RuleContext } from '../rule.ts';
+
+/** The VLAN scopes themselves; each node's VLAN and address against them. */
+export const vlanRule: Rule = {
+  name: 'vlan',
+  codes: ['NET_VLAN_INVALID', 'NODE_VLAN_NO_SCOPE', 'NODE_VLAN_SCOPE_MISMATCH'],
+  check(ctx) {
+    const vlans = ctx.input.network.vlans ?? [];
+    if (vlans.length === 0) return;
+    const nets = checkScopes(ctx);
+    for (const node of ctx.model.nodes) checkNode(ctx, node, nets);
+  },
+};
+
+/** Each scope's network (undefined where it does not parse), in order. */
+function checkScopes(ctx: RuleContext): (Ipv4Network | undefined)[] {
+  const { input, model, report } = ctx;
+  const vlans = input.network.vlans ?? [];
+  const bad = (k: number, field: string, message: string, hint: string) =>
+    report({ code: 'NET_VLAN_INVALID', message, hint, at: ['network', 'vlans', k, field] });
+  if (!model.network.ipv4)
+    report({
+      code: 'NET_VLAN_INVALID',
+      message: '`network.vlans` on an IPv6-only network',
+      hint: 'Machines PXE-boot on the native network over IPv4 before their installer moves to a VLAN: give the network IPv4 (`cidr`, `gateway`, `dns`, `dhcp_range`).',
+      at: ['network', 'vlans'],
+      target: 'key',
+    });
+  if (model.dnsmasq.mode === 'proxy' && model.dhcp.server === 'dnsmasq')
+    report({
+      code: 'NET_VLAN_INVALID',
+      message: '`network.vlans` with a proxy dnsmasq (`dnsmasq.mode: proxy`), which gives no addresses',
+      hint: "The VLANs' addresses come from the server that gives this network's: remove `network.vlans` and reserve the nodes' addresses there, or let harvgen's DHCP give them (`dnsmasq.mode: full`).",
+      at: ['network', 'vlans'],
+      target: 'key',
+    });
+  const native = input.network.cidr !== undefined ? parseCidr(input.network.cidr).net : undefined;
+  const nets: (Ipv4Network | undefined)[] = [];
+  const ids = new Map<number, number>();
+  const ifaces = new Map<string, number>();
+  vlans.forEach((v, k) => {
+    const { net, problem } = parseCidr(v.cidr);
+    nets.push(net && net.prefix <= 30 ? net : undefined);
+    if (!net || net.prefix > 30)
+      bad(
+        k,
+        'cidr',
+        `VLAN ${v.id}: cidr "${v.cidr}" ${problem ?? `is too small (prefix /${net?.prefix})`}`,
+        "Write the VLAN's network as `a.b.c.d/prefix` (/30 or larger), e.g. `10.100.0.0/24`.",
+      );
+    const prev = ids.get(v.id);
+    if (prev !== undefined) bad(k, 'id', `VLAN ${v.id} is listed twice (network.vlans[${prev}] and [${k}])`, 'Give each VLAN one entry.');
+    else ids.set(v.id, k);
+    const prevIf = ifaces.get(v.interface);
+    if (prevIf !== undefined || v.interface === model.dnsmasq.interface)
+      bad(
+        k,
+        'interface',
+        `VLAN ${v.id}: interface ${v.interface} is also ${prevIf !== undefined ? `VLAN ${vlans[prevIf]!.id}'s` : "the native network's (`dnsmasq.interface`)"}`,
+        'Each VLAN reaches the boot server on an interface of its own (e.g. `eth0.100`): the DHCP server tells its scopes apart by the interface a request comes in on.',
+      );
+    else ifaces.set(v.interface, k);
+    (v.dns ?? []).forEach((d, j) => {
+      if (parseIpv4(d) === undefined)
+        report({
+          code: 'NET_VLAN_INVALID',
+          message: `VLAN ${v.id}: DNS server "${d}" is not an IPv4 address`,
+          hint: 'Write a dotted quad such as 10.100.0.53.',
+          at: ['network', 'vlans', k, 'dns', j],
+        });
+    });
+    if (!net || net.prefix > 30) return;
+    const host = (text: string) => {
+      const a = parseIpv4(text);
+      return a !== undefined && inNetwork(a, net) && a !== net.address && a !== net.broadcast ? a : undefined;
+    };
+    if (host(v.gateway) === undefined)
+      bad(
+        k,
+        'gateway',
+        `VLAN ${v.id}: gateway ${v.gateway} is not a host address of ${v.cidr}`,
+        "Use the VLAN's router address inside its network.",
+      );
+    const server = host(v.server);
+    if (server === undefined)
+      bad(
+        k,
+        'server',
+        `VLAN ${v.id}: server ${v.server} is not a host address of ${v.cidr}`,
+        "Use the boot server's own address on the VLAN (the address of its interface there): the installers fetch from it.",
+      );
+    if (native && networksOverlap(native, net))
+      bad(
+        k,
+        'cidr',
+        `VLAN ${v.id}: ${v.cidr} overlaps the native network ${input.network.cidr}`,
+        'A VLAN is a network of its own: give it a subnet apart from `network.cidr`.',
+      );
+    nets.slice(0, k).forEach((other, j) => {
+      if (other && networksOverlap(other, net))
+        bad(k, 'cidr', `VLAN ${v.id}: ${v.cidr} overlaps VLAN ${vlans[j]!.id}'s ${vlans[j]!.cidr}`, 'Give each VLAN a subnet of its own.');
+    });
+    if (v.dhcp_range !== undefined) {
+      const [a = '', b = ''] = v.dhcp_range.split('-').map((x) => x.trim());
+      const start = host(a);
+      const end = host(b);
+      if (start === undefined || end === undefined || start > end)
+        bad(
+          k,
+          'dhcp_range',
+          `VLAN ${v.id}: dhcp_range ${v.dhcp_range} is not a range of host addresses of ${v.cidr}`,
+          "Write `first-last` inside the VLAN's network, e.g. `10.100.0.100-10.100.0.199`.",
+        );
+      else if (server !== undefined && server >= start && server <= end)
+        bad(
+          k,
+          'dhcp_range',
+          `VLAN ${v.id}: the server ${v.server} lies inside dhcp_range ${v.dhcp_range}`,
+          "Keep the boot server's address out of the pool: DHCP could lease it to a machine.",
+        );
+    }
+  });
+  const creator = model.nodes.find((n) => n.boot === 'harvester' && n.role === 'create');
+  if (model.cluster?.vipMode === 'dhcp' && creator && scopeOf(model, creator))
+    report({
+      code: 'NET_VLAN_INVALID',
+      message: `\`vip_mode: dhcp\` with the cluster on VLAN ${creator.boot === 'harvester' ? creator.vlan : ''} (network.vlans): harvgen reserves the VIP on the native network only`,
+      hint: "Use `vip_mode: static` (the VIP an address of the VLAN's network outside its pool), or reserve the VIP on the VLAN's DHCP server yourself.",
+      at: ['cluster', 'vip_mode'],
+    });
+  return nets;
+}
+
+/** One node's `vlan` and `ip` against the scopes. */
+function checkNode({ input, model, report }: RuleContext, node: ResolvedNode, nets: readonly (Ipv4Network | undefined)[]): void {
+  const vlans = input.network.vlans ?? [];
+  const vlan = node.boot === 'harvester' ? node.vlan : undefined;
+  const tagged = vlan !== undefined && vlan > 1;
+  const scope = scopeOf(model, node);
+  if (tagged && !scope) {
+    report({
+      code: 'NODE_VLAN_NO_SCOPE',
+      message: `node ${node.hostname} is on VLAN ${vlan}, which no DHCP scope of \`network.vlans\` serves (${vlans.map((v) => v.id).join(', ')}): its installer would tag VLAN ${vlan} and find no boot server there`,
+      hint: `Use the ID of one of the site's VLANs, or add VLAN ${vlan} to \`network.vlans\` (its network, gateway, and the boot server's address and interface on it).`,
+      node: node.hostname,
+      at: nodeAt(node, 'vlan'),
+    });
+    return;
+  }
+  const ip = node.ip !== undefined ? parseIpv4(node.ip) : undefined;
+  const inScope = ip !== undefined ? vlans.findIndex((_, k) => nets[k] !== undefined && inNetwork(ip, nets[k]!)) : -1;
+  if (inScope >= 0 && vlans[inScope]!.id !== scope?.id) {
+    const other = vlans[inScope]!;
+    report({
+      code: 'NODE_VLAN_SCOPE_MISMATCH',
+      message: `ip ${node.ip} of node ${node.hostname} is on VLAN ${other.id}'s network ${other.cidr}, but the node is ${scope ? `on VLAN ${scope.id}` : 'not on it (it boots and installs on the native network)'}`,
+      hint:
+        node.boot === 'harvester'
+          ? `Set \`vlan: ${other.id}\` on the node (its installer then tags VLAN ${other.id} and gets this address there), or give it an address of ${scope ? `VLAN ${scope.id}'s network ${scope.cidr}` : `the native network ${input.network.cidr ?? ''}`}.`
+          : `Only Harvester nodes install on a VLAN: give the node an address of the native network ${input.network.cidr ?? ''}.`,
+      node: node.hostname,
+      at: nodeAt(node, 'ip'),
+    });
+  }
+  if (!scope || node.boot !== 'harvester') return;
+  if (node.medium === 'iso') {
+    report({
+      code: 'NODE_VLAN_SCOPE_MISMATCH',
+      message: `node ${node.hostname} boots its own ISO on VLAN ${scope.id} of \`network.vlans\`: the ISO and its installer reach the boot server untagged, at boot.server, not at the VLAN's ${scope.server}`,
+      hint: 'Boot it over the network (`medium: pxe`), or take it off the VLAN scope (remove `network.vlans`: the installed system still tags the VLAN as its config says).',
+      node: node.hostname,
+      at: nodeAt(node, 'medium'),
+    });
+    return;
+  }
+  if (node.ip === undefined && scope.dhcpStart === undefined)
+    report({
+      code: 'NODE_VLAN_SCOPE_MISMATCH',
+      message: `node ${node.hostname} is on VLAN ${scope.id}, which has no pool (\`dhcp_range\`), and has no \`ip\`: its installer would get no address there`,
+      hint: `Give the node an address of ${scope.cidr} (\`ip\`, reserved in the VLAN's scope), or give VLAN ${scope.id} a \`dhcp_range\`.`,
+      node: node.hostname,
+      at: nodeAt(node, 'vlan'),
+    });
+  const unnamed = node.macs.filter((mac) => nicNameFor(node, mac) === undefined);
+  if (unnamed.length > 0)
+    report({
+      code: 'NODE_VLAN_SCOPE_MISMATCH',
+      message: `node ${node.hostname} is on VLAN ${scope.id} of \`network.vlans\`, but no interface names its boot NIC ${unnamed.join(', ')}: its installer cannot tag the VLAN, and would ask for its address (${node.ip ?? 'from the VLAN'}) untagged`,
+      hint: 'Name the boot NIC (`interfaces: [{ name: <nic>, mac: <boot MAC> }]`, the name the installed system gives it): the installer then brings the VLAN up on it.',
+      node: node.hostname,
+      at: nodeAt(node, 'vlan'),
+    });
+}
