@@ -13,12 +13,14 @@ import { addressAllowed, parseIpv4 } from '../util/ipv4.ts';
 /** Where a request came from, for the tally. */
 export type Origin = 'server' | 'foreign' | 'counted';
 
-/** The boot server's own addresses: loopback, boot.server's host when it is an address, and its IPv6 address (`network.ipv6`). */
+/** The boot server's own addresses: loopback, boot.server's host when it is an address, its IPv6 address (`network.ipv6`) and its address on each VLAN (`network.vlans`). */
 export function serverAddresses(model: SiteModel): string[] {
   const host = model.boot.host.replace(/^\[|\]$/g, '');
   const own = parseIpv4(host) !== undefined || host.includes(':') ? [host] : [];
   const v6 = model.network.ipv6?.server;
-  return ['127.0.0.0/8', '::1', ...own, ...(v6 && !own.includes(v6) ? [v6] : [])];
+  // And its address on each VLAN it serves (network.vlans).
+  const vlans = model.network.vlans.map((v) => v.server).filter((a) => !own.includes(a));
+  return ['127.0.0.0/8', '::1', ...own, ...(v6 && !own.includes(v6) ? [v6] : []), ...vlans];
 }
 
 /** Judges the origin of one site's requests. */

@@ -49,6 +49,14 @@ function checkScopes(ctx: RuleContext): (Ipv4Network | undefined)[] {
       at: ['network', 'vlans'],
       target: 'key',
     });
+  if (input.lab !== undefined || model.outputs.lab)
+    report({
+      code: 'NET_VLAN_INVALID',
+      message: '`network.vlans` with the libvirt lab (`outputs.lab`, `lab:`), whose network is one untagged segment',
+      hint: 'Build the lab without `network.vlans`, or the VLAN site without the lab outputs.',
+      at: ['network', 'vlans'],
+      target: 'key',
+    });
   const native = input.network.cidr !== undefined ? parseCidr(input.network.cidr).net : undefined;
   const nets: (Ipv4Network | undefined)[] = [];
   const ids = new Map<number, number>();
