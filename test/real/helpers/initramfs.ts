@@ -27,6 +27,11 @@ export interface TestKernel {
 /** Make sure the test kernel is present (fetching it with apt-get download if not). */
 export async function ensureKernel(): Promise<TestKernel> {
   const versionFile = path.join(KERNEL_DIR, 'VERSION');
+  const listFile = path.join(KERNEL_DIR, 'modules.list');
+  // A cache from before 8021q was packed (the guest's tagged VLAN needs it): fetch it again.
+  if ((await exists(listFile)) && !(await readFile(listFile, 'utf8')).split('\n').includes('8021q.ko')) {
+    await rm(KERNEL_DIR, { recursive: true, force: true });
+  }
   if (!(await exists(versionFile))) {
     const r = await run(['bash', path.join(REPO_ROOT, 'scripts/fetch-test-kernel.sh')], {
       timeoutMs: 300_000,
@@ -34,7 +39,7 @@ export async function ensureKernel(): Promise<TestKernel> {
     });
     if (r.code !== 0) throw new Error(`could not fetch the test kernel\n${describe(r)}`);
   }
-  const modules = (await readFile(path.join(KERNEL_DIR, 'modules.list'), 'utf8')).split('\n').filter(Boolean);
+  const modules = (await readFile(listFile, 'utf8')).split('\n').filter(Boolean);
   return {
     vmlinuz: path.join(KERNEL_DIR, 'vmlinuz'),
     modulesDir: path.join(KERNEL_DIR, 'modules'),
