@@ -83,6 +83,7 @@ const VM_FILES = [
   'ipxe-exit',
   'ipxe-204',
   'ipv6',
+  'vlan',
 ];
 
 const uvu = join(repo, 'node_modules/uvu/bin.js');

@@ -42,6 +42,8 @@ export interface DnsmasqCopyOptions {
   hostsDir?: string;
   /** Test-only lines appended after the generated ones (each documented by the caller). */
   extra?: string[];
+  /** Keep the generated `interface=` lines (the test made those interfaces) instead of `iface`. */
+  keepInterfaces?: boolean;
 }
 
 /** The generated config with host keys replaced (see HOST_KEYS); everything else is kept verbatim. */
@@ -49,7 +51,7 @@ export function testableDnsmasqConf(conf: string, o: DnsmasqCopyOptions): { text
   const dropped: string[] = [];
   const kept = conf.split('\n').filter((line) => {
     const k = configKey(line);
-    if (k && HOST_KEYS.has(k)) {
+    if (k && HOST_KEYS.has(k) && !(o.keepInterfaces && k === 'interface')) {
       dropped.push(line.trim());
       return false;
     }
@@ -59,7 +61,7 @@ export function testableDnsmasqConf(conf: string, o: DnsmasqCopyOptions): { text
     ...kept,
     '',
     '# --- test copy: host-specific keys replaced by the test ---',
-    `interface=${o.iface}`,
+    ...(o.keepInterfaces ? [] : [`interface=${o.iface}`]),
     'bind-interfaces',
     `dhcp-leasefile=${o.leaseFile}`,
     `tftp-root=${o.tftpRoot}`,

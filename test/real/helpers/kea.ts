@@ -48,6 +48,8 @@ export function dhcpdTest(file: string): Promise<RunResult> {
 export interface KeaCopyOptions {
   iface: string;
   leaseFile: string;
+  /** Keep the generated interfaces (the test made them) instead of `iface`. */
+  keepInterfaces?: boolean;
   /** Change the parsed config further (mutation tests). */
   change?: (dhcp4: Record<string, unknown>) => void;
 }
@@ -60,7 +62,8 @@ export interface KeaCopyOptions {
 export function testableKeaConf(text: string, o: KeaCopyOptions): string {
   const c = JSON.parse(text) as { Dhcp4: Record<string, unknown> };
   const d = c.Dhcp4;
-  d['interfaces-config'] = { interfaces: [o.iface], 'service-sockets-max-retries': 600, 'service-sockets-retry-wait-time': 100 };
+  const interfaces = o.keepInterfaces ? (d['interfaces-config'] as { interfaces: string[] }).interfaces : [o.iface];
+  d['interfaces-config'] = { interfaces, 'service-sockets-max-retries': 600, 'service-sockets-retry-wait-time': 100 };
   d['lease-database'] = { type: 'memfile', persist: true, name: o.leaseFile, 'lfc-interval': 0 };
   delete d['control-socket'];
   d.loggers = [{ name: 'kea-dhcp4', output_options: [{ output: 'stdout' }], severity: 'INFO' }];

@@ -11,6 +11,7 @@ import { prepareNginx, startNginx, readAccessLogs, type NginxSetup } from './ngi
 import { tempDir } from '../../helpers/tmp.ts';
 import { hostPort, type SiteTree } from './tree.ts';
 import type { Daemon } from './proc.ts';
+import { addAccessPort, startVlanTrunk, type VlanTrunk, type VlanTrunkCounts } from './vlan-trunk.ts';
 
 /** The iPXE binaries the generated dhcp-boot lines name, from Debian's ipxe package. */
 export const IPXE_DIR = '/usr/lib/ipxe';
@@ -41,6 +42,8 @@ export interface Lab {
   dnsmasqLog(): string;
   /** The other DHCP server's log ('' without `addressServer`). */
   addressServerLog(): string;
+  /** The VLAN trunk's frame counts (`vlans`), else undefined. */
+  vlanCounts(): Promise<VlanTrunkCounts | undefined>;
   /** Kill every process by PID and delete the namespace. */
   stop(): Promise<void>;
 }
@@ -79,6 +82,14 @@ export interface LabOptions {
    * gateway: the boot ISO tests).
    */
   addresses?: readonly string[];
+  /**
+   * The site's tagged VLANs (`network.vlans`) on the VM's tap: the tap is a trunk (vlan-trunk.py,
+   * this kernel has no 802.1Q), the boot server's native address is on `dnsmasq.interface` and
+   * each VLAN's on its `interface`, as the site names them (veth pairs whose other ends the trunk
+   * forwards to and from, untagged and with the VLAN's tag). dnsmasq keeps the generated
+   * `interface=` lines. `vlanCounts` reads the trunk's frame counts.
+   */
+  vlans?: boolean;
 }
 
 /** Start a lab for `tree`; always pair with lab.stop() (see withLab). */
@@ -87,6 +98,7 @@ export async function startLab(tree: SiteTree, artifacts: LabArtifacts, opts: La
   const tap = 'hgtap0';
   const ns = await createNetns(tree.site.replace(/_/g, '').slice(0, 12));
   const daemons: Daemon[] = [];
+  let trunk: VlanTrunk | undefined;
   let other: Netns | undefined;
   let otherDaemon: Daemon | undefined;
   const stop = async (): Promise<void> => {
@@ -99,8 +111,27 @@ export async function startLab(tree: SiteTree, artifacts: LabArtifacts, opts: La
     const server = hostPort(tree.manifest.boot.server);
     const prefixLen = tree.input.network.cidr.split('/')[1] ?? '24';
     await ns.sh(['ip', 'tuntap', 'add', 'dev', tap, 'mode', 'tap']);
-    // The boot server's interface: the tap itself, or a bridge that also holds the other DHCP server.
-    const lan = opts.addressServer ? 'hgbr0' : tap;
+    // The boot server's interface: the tap itself, or a bridge that also holds the other DHCP
+    // server, or (VLANs) the native side of the trunk.
+    const vlanSites = opts.vlans
+      ? (tree.input.network as { vlans?: { id: number; cidr: string; server: string; interface: string }[] }).vlans
+      : undefined;
+    const nativeIf = (tree.input as { dnsmasq?: { interface?: string } }).dnsmasq?.interface;
+    if (opts.vlans && (!vlanSites?.length || !nativeIf))
+      throw new Error('lab: `vlans` needs network.vlans and dnsmasq.interface in the site');
+    const lan = opts.addressServer ? 'hgbr0' : opts.vlans ? nativeIf! : tap;
+    if (opts.vlans) {
+      await ns.sh(['ip', 'link', 'add', lan, 'type', 'veth', 'peer', 'name', 'hgtrunk0']);
+      await ns.sh(['ip', 'link', 'set', 'hgtrunk0', 'up']);
+      const access: Record<number, string> = { 0: 'hgtrunk0' };
+      for (const [k, v] of vlanSites!.entries()) {
+        const peer = `hgtrunk${k + 1}`;
+        await addAccessPort(ns, v.interface, peer, `${v.server}/${v.cidr.split('/')[1] ?? '24'}`);
+        access[v.id] = peer;
+      }
+      trunk = await startVlanTrunk(ns, { trunk: tap, access });
+      daemons.push(trunk.daemon);
+    }
     if (opts.addressServer) {
       await ns.sh(['ip', 'link', 'add', lan, 'type', 'bridge']);
       await ns.sh(['ip', 'link', 'set', tap, 'master', lan]);
@@ -148,6 +179,7 @@ export async function startLab(tree: SiteTree, artifacts: LabArtifacts, opts: La
         tftpRoot,
         leaseFile: path.join(workDir, 'dnsmasq.leases'),
         extra: speedupLines(lan),
+        ...(opts.vlans ? { keepInterfaces: true } : {}),
       });
       dnsmasqDaemon = await startDnsmasq(ns, conf.path);
       daemons.push(dnsmasqDaemon);
@@ -198,6 +230,7 @@ export async function startLab(tree: SiteTree, artifacts: LabArtifacts, opts: La
       accessLog: () => readAccessLogs(nginx),
       dnsmasqLog: () => dnsmasqDaemon?.output() ?? '',
       addressServerLog: () => otherDaemon?.output() ?? '',
+      vlanCounts: async () => (trunk ? trunk.counts() : undefined),
       stop,
     };
   } catch (err) {
