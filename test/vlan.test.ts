@@ -326,4 +326,132 @@ test('the VIP is judged on the create node’s VLAN', async () => {
   );
 });
 
+test("nginx listens on each VLAN's server at boot.server's port, with nginx.listen an address too, never twice, and not where it listens on every address", async () => {
+  const listens = async (change: (s: Record<string, any>) => void) =>
+    (await files(input(change))).get('nginx/harvgen.conf')!.match(/^ {4}listen .*$/gm);
+  assert.equal(await listens((s) => (s.nginx = { listen: '10.40.0.5:8080' })), [
+    '    listen 10.40.0.5:8080;',
+    '    listen 10.100.0.5:8080;',
+  ]);
+  assert.equal(await listens((s) => (s.nginx = { listen: '8080' })), ['    listen 8080;']);
+  // boot.server on the VLAN's own address: one listen line for it.
+  assert.equal(
+    await listens((s) => {
+      s.boot.server = 'http://10.100.0.5:8080';
+      s.harvester.artifacts = 'http://10.100.0.5:8080/artifacts';
+    }),
+    ['    listen 10.100.0.5:8080;'],
+  );
+});
+
+test("explain names the node's VLAN as the source of its prefix, gateway and DNS, and the config URL its installer fetches", async () => {
+  const dir = site(input((s) => (s.network.vlans[0].dns = ['10.100.0.53'])));
+  const { explain } = await import('../src/index.ts');
+  const r = await explain({ site: dir, node: 'b' });
+  const v = (key: string) => r.explanation!.values.find((x) => x.key === key);
+  assert.equal(v('prefix')!.source, { kind: 'derived', from: 'network.vlans[0].cidr' });
+  assert.is((v('gateway')!.source as { path: string }).path, 'network.vlans[0].gateway');
+  assert.is((v('dns')!.source as { path: string }).path, 'network.vlans[0].dns');
+  assert.is(v('config_url')!.value, 'http://10.100.0.5:8080/harvester/b.yaml');
+});
+
+test('check refuses what the review found: unknown machines joining on a VLAN, a pool holding the gateway or junk, a node or the VIP on the server, unusable networks', async () => {
+  const codes = async (change: (s: Record<string, any>) => void) => (await errors(input(change))).map((e) => `${e.code} ${e.at}`);
+  assert.equal(
+    await codes((s) => {
+      s.boot.unknown = 'join';
+      s.defaults.interfaces = [{ name: 'eno1' }];
+    }),
+    ['NODE_VLAN_SCOPE_MISMATCH boot.unknown'],
+  );
+  assert.equal(await codes((s) => (s.network.vlans[0].dhcp_range = '10.100.0.1-10.100.0.4')), [
+    'NET_VLAN_INVALID network.vlans[0].dhcp_range',
+  ]);
+  assert.equal(await codes((s) => (s.network.vlans[0].dhcp_range = '10.100.0.100-10.100.0.199-junk')), [
+    'NET_VLAN_INVALID network.vlans[0].dhcp_range',
+  ]);
+  assert.equal(await codes((s) => (s.nodes[1].ip = '10.100.0.5')), ['NODE_IP_RESERVED nodes[1].ip']);
+  assert.equal(await codes((s) => (s.cluster.vip = '10.100.0.5')), ['CLUSTER_VIP_OUTSIDE_NETWORK cluster.vip']);
+  for (const cidr of ['0.0.0.0/8', '127.0.0.0/24', '224.1.0.0/24', '240.0.0.0/24']) {
+    const e = await codes((s) =>
+      s.network.vlans.push({
+        id: 300,
+        cidr,
+        gateway: cidr.replace(/0\/\d+$/, '1'),
+        server: cidr.replace(/0\/\d+$/, '5'),
+        interface: 'eno1.300',
+      }),
+    );
+    assert.equal(e, ['NET_VLAN_INVALID network.vlans[1].cidr'], cidr);
+  }
+  // The native network too (Kea's subnet id of 0.0.0.0 crashed a build before).
+  const native = await errors(
+    input((s) => {
+      delete s.network.vlans;
+      s.dhcp = { server: 'kea' };
+      s.network = { cidr: '0.0.0.0/24', gateway: '0.0.0.1', dns: ['0.0.0.1'], dhcp_range: '0.0.0.100-0.0.0.199' };
+    }),
+  );
+  assert.ok(
+    native.some((e) => e.code === 'NET_CIDR_INVALID' && /0\.0\.0\.0\/8/.test(e.message)),
+    JSON.stringify(native),
+  );
+});
+
+test('warnings: a cluster over two management networks (its VIP cannot follow), Kea on an interface and its own VLAN', async () => {
+  const warnings = async (change: (s: Record<string, any>) => void) => {
+    const r = await check({ sites: [site(input(change))] });
+    return r.diagnostics.filter((d) => d.severity === 'warning' && d.code !== 'SECRET_INLINE').map((d) => `${d.code} ${d.path}`);
+  };
+  assert.equal(
+    await warnings((s) => {
+      s.nodes[1].vlan = 1;
+      s.nodes[1].ip = '10.40.0.22';
+    }),
+    ['CLUSTER_NETWORKS_SPLIT nodes[1].vlan'],
+  );
+  assert.equal(
+    await warnings((s) => {
+      s.dhcp = { server: 'kea' };
+    }),
+    ['DHCP_KEA_VLAN_PARENT network.vlans[0].interface'],
+  );
+  assert.equal(
+    await warnings((s) => {
+      s.dhcp = { server: 'kea' };
+      s.network.vlans[0].interface = 'br100';
+    }),
+    [],
+  );
+});
+
+test('sites on one dnsmasq: a VLAN of one overlapping the other\u2019s network or VLAN is a conflict', async () => {
+  const a = site(input((s) => (s.dnsmasq.host = 'boot1')));
+  const b = site(
+    input((s) => {
+      s.site = 'other';
+      s.dnsmasq = { host: 'boot1', interface: 'eno2' };
+      s.network.vlans[0].interface = 'eno2.100';
+      s.network.vlans[0].cidr = '10.101.0.0/24';
+      s.network.vlans[0].gateway = '10.101.0.1';
+      s.network.vlans[0].server = '10.101.0.5';
+      s.network.vlans[0].dhcp_range = '10.101.0.100-10.101.0.199';
+      s.network.cidr = '10.100.0.0/24';
+      s.network.gateway = '10.100.0.1';
+      s.network.dns = ['10.100.0.53'];
+      s.network.dhcp_range = '10.100.0.200-10.100.0.250';
+      s.cluster.vip = '10.101.0.10';
+      s.nodes[0].ip = '10.101.0.21';
+      s.nodes[1].ip = '10.101.0.22';
+      s.nodes[0].mac = '52:54:00:00:01:01';
+      s.nodes[0].interfaces[0].mac = '52:54:00:00:01:01';
+      s.nodes[1].macs = ['52:54:00:00:01:02', '52:54:00:00:01:03'];
+    }),
+  );
+  const r = await check({ sites: [a, b] });
+  const conflicts = r.diagnostics.filter((d) => d.code === 'SITE_DNSMASQ_CONFLICT');
+  assert.is(conflicts.length, 1, JSON.stringify(r.diagnostics.filter((d) => d.severity === 'error')));
+  assert.match(conflicts[0]!.message, /10\.100\.0\.0\/24, a VLAN and 10\.100\.0\.0\/24/);
+});
+
 test.run();

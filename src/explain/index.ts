@@ -7,6 +7,7 @@ import { siteSecretValues, type CompiledSite } from '../pipeline.ts';
 import { redact } from '../load/secrets.ts';
 import { SECRET_KEYS } from '../load/mask.ts';
 import type { ResolvedNode, SiteModel } from '../model/index.ts';
+import { scopeOf } from '../model/index.ts';
 import { kindOf } from '../render/kinds/index.ts';
 import { bootImages } from '../derive/boot-images.ts';
 import { normalizeMac } from '../util/mac.ts';
@@ -59,13 +60,22 @@ export function explainNode(site: CompiledSite, node: ResolvedNode): Explanation
   add('medium', node.medium, field('medium'));
   add('ip', node.ip, field('ip'));
   add('method', node.method, field('method'));
+  // A node on a VLAN scope (network.vlans) takes these from its VLAN where its layers set none.
+  const scope = scopeOf(model, node);
+  const k = scope ? model.network.vlans.indexOf(scope) : -1;
+  const vlanKey = (key: string): (string | number)[] | undefined =>
+    k >= 0 && site.locate?.has(['network', 'vlans', k, key]) ? ['network', 'vlans', k, key] : undefined;
   add(
     'prefix',
     node.prefix,
-    node.sources.prefix ? field('prefix') : node.sources.netmask ? field('netmask') : { kind: 'derived', from: 'network.cidr' },
+    node.sources.prefix
+      ? field('prefix')
+      : node.sources.netmask
+        ? field('netmask')
+        : { kind: 'derived', from: k >= 0 ? `network.vlans[${k}].cidr` : 'network.cidr' },
   );
-  add('gateway', node.gateway, field('gateway', ['network', 'gateway']));
-  add('dns', [...node.dns], field('dns', ['network', 'dns']));
+  add('gateway', node.gateway, field('gateway', vlanKey('gateway') ?? ['network', 'gateway']));
+  add('dns', [...node.dns], field('dns', vlanKey('dns') ?? ['network', 'dns']));
   kind.explain(model, 'network', sink);
   const labKeys: [keyof ResolvedNode['lab'], string][] = [
     ['memoryMib', 'memory_mib'],

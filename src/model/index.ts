@@ -217,17 +217,18 @@ function siteNginx(input: SiteInput, serverUrl: URL, port: number): SiteModel['n
         : parseIpv4(serverUrl.hostname) !== undefined && v6.server !== undefined
           ? `[${v6.server}]:${port}`
           : `[::]:${port}`;
+  // nginx resolves a host name in `listen` when it starts (and fails if it cannot): a
+  // name-based boot.server listens on all addresses of its port instead.
+  const listen = n?.listen ?? (isAddressHost(serverUrl.hostname) ? `${serverUrl.hostname}:${port}` : String(port));
+  // On the boot server's address on each VLAN (network.vlans), at boot.server's port (the
+  // installers there fetch boot.server's URLs with that address), unless nginx already listens
+  // on every IPv4 address of that port (`listen` a port or `*:port`); never twice the same.
+  const allV4 = /^(?:\*:)?([0-9]+)$/.exec(listen)?.[1] === String(port);
+  const listenVlans = allV4 ? [] : [...new Set((input.network.vlans ?? []).map((v) => `${v.server}:${port}`))].filter((l) => l !== listen);
   return {
-    // nginx resolves a host name in `listen` when it starts (and fails if it cannot): a
-    // name-based boot.server listens on all addresses of its port instead.
-    listen: n?.listen ?? (isAddressHost(serverUrl.hostname) ? `${serverUrl.hostname}:${port}` : String(port)),
+    listen,
     ...(listen6 !== undefined ? { listen6 } : {}),
-    // On the boot server's address on each VLAN (network.vlans), where the installers fetch: only
-    // when it listens on one address of boot.server (a port or a name listens on all of them).
-    listenVlans:
-      n?.listen === undefined && parseIpv4(serverUrl.hostname) !== undefined
-        ? (input.network.vlans ?? []).map((v) => `${v.server}:${port}`)
-        : [],
+    listenVlans,
     root: n?.root ?? `${D.nginx.rootBase}/${input.site}`,
     accessLog: n?.access_log ?? `${D.nginx.accessLogDir}/harvgen-${input.site}.access.log`,
     access: n?.access ?? D.nginx.access,

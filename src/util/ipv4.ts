@@ -126,3 +126,16 @@ export function addressAllowed(address: string | undefined, allow: readonly stri
     return net !== undefined && inNetwork(ip, net);
   });
 }
+
+/**
+ * The reason a network cannot hold machines ("this network", loopback, multicast, reserved), or
+ * undefined.
+ */
+export function unusableNetwork(net: Ipv4Network): string | undefined {
+  const first = net.address >>> 24;
+  const last = net.broadcast >>> 24;
+  if (first === 0) return 'is in 0.0.0.0/8 ("this network"), on which no machine can be';
+  if (first <= 127 && last >= 127) return 'overlaps 127.0.0.0/8 (loopback)';
+  if (last >= 224) return 'reaches into 224.0.0.0/3 (multicast and reserved addresses)';
+  return undefined;
+}

@@ -78,14 +78,25 @@ export function dnsmasqSharingDiagnostics(sites: readonly CrossSiteFacts[]): Dia
             ),
           );
         }
-        const a = parseCidr(group[i]!.dnsmasq.cidr).net;
-        const b = parseCidr(s.dnsmasq.cidr).net;
-        if (!a || !b || !networksOverlap(a, b)) continue;
+        // Every IPv4 range of each: the network's, and each VLAN's (network.vlans).
+        const ranges = (d: Located['dnsmasq']) => [
+          { cidr: d.cidr, at: ['network', 'cidr'] },
+          ...(d.vlans ?? []).map((cidr) => ({ cidr, at: ['network', 'vlans'] })),
+        ];
+        const found = ranges(group[i]!.dnsmasq)
+          .flatMap((x) => ranges(s.dnsmasq).map((y) => [x, y] as const))
+          .find(([x, y]) => {
+            const a = parseCidr(x.cidr).net;
+            const b = parseCidr(y.cidr).net;
+            return a !== undefined && b !== undefined && networksOverlap(a, b);
+          });
+        if (!found) continue;
+        const [x, y] = found;
         out.push(
           conflict(
             s,
-            ['network', 'cidr'],
-            `sites ${group[i]!.site} and ${s.site} share one dnsmasq on ${host} and their networks overlap (${group[i]!.dnsmasq.cidr} and ${s.dnsmasq.cidr}): dnsmasq would pick either site's range for a machine, and with it that site's boot files`,
+            y.at,
+            `sites ${group[i]!.site} and ${s.site} share one dnsmasq on ${host} and their networks overlap (${x.cidr}${x.at[1] === 'vlans' ? ', a VLAN' : ''} and ${y.cidr}${y.at[1] === 'vlans' ? ', a VLAN' : ''}): dnsmasq would pick either site's range for a machine, and with it that site's router and boot files`,
             `Put sites that share one dnsmasq on separate networks, or give each its own \`dnsmasq.host\` (its own dnsmasq). ${HINT_HOST}`,
           ),
         );

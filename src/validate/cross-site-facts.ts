@@ -34,6 +34,8 @@ export interface CrossSiteFacts {
     readonly cidr: string;
     /** `network.ipv6.prefix`, when the site has IPv6. */
     readonly cidr6?: string;
+    /** The networks of `network.vlans` (each a range of the same dnsmasq). */
+    readonly vlans?: readonly string[];
     readonly globals: DnsmasqGlobals;
   };
   /**
@@ -54,6 +56,7 @@ const PATHS: readonly (readonly string[])[] = [
   ['dnsmasq'],
   ['network', 'cidr'],
   ['network', 'ipv6', 'prefix'],
+  ['network', 'vlans'],
   ...Object.values(DNSMASQ_GLOBAL_KEYS).map((k) => ['dnsmasq', k]),
 ];
 
@@ -86,6 +89,7 @@ export function crossSiteFacts(model: SiteModel, locate: Locator, resolve = fals
             // IPv4 networks are compared (an IPv6-only site's is empty: not compared).
             cidr: model.network.ipv4?.cidr ?? '',
             ...(model.network.ipv6 ? { cidr6: model.network.ipv6.cidr } : {}),
+            ...(model.network.vlans.length > 0 ? { vlans: model.network.vlans.map((v) => v.cidr) } : {}),
             globals: dnsmasqGlobals(model),
           },
         }

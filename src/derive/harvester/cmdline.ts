@@ -41,9 +41,18 @@ export function configPath(model: SiteModel, node: HarvesterNode): string {
   return node === model.unknownJoin ? LAYOUT.unknownJoinConfig : harvesterConfigPath(model, node);
 }
 
-/** The node's config URL. */
+/** The node's config URL (on `boot.server`: what the manifest lists and `verify` fetches). */
 export function configUrl(model: SiteModel, node: HarvesterNode): string {
   return `${model.boot.server}/${configPath(model, node)}`;
+}
+
+/**
+ * The node's config URL as its installer fetches it: on a VLAN scope, at the boot server's
+ * address on the VLAN (its installer tags the VLAN: the rules refuse a scoped node that cannot).
+ */
+export function installerConfigUrl(model: SiteModel, node: HarvesterNode): string {
+  const scope = scopeOf(model, node);
+  return scope ? onVlan(model, scope, configUrl(model, node)) : configUrl(model, node);
 }
 
 /**

@@ -206,6 +206,16 @@ export const INVENTORY_CODES = {
     'invalid',
     "A node's address and VLAN disagree with `network.vlans`: an `ip` of one VLAN's network on a node of another VLAN (or of none), or a node on a VLAN whose installer cannot tag it (a boot NIC no interface names, a boot ISO).",
   ),
+  CLUSTER_NETWORKS_SPLIT: c(
+    'warning',
+    'invalid',
+    "A Harvester node installs on another management network (a VLAN of `network.vlans`, or the native one) than the create node: it could never hold the cluster's VIP, which moves between nodes on one network.",
+  ),
+  DHCP_KEA_VLAN_PARENT: c(
+    'warning',
+    'invalid',
+    "Kea listens on an interface and on a VLAN interface over it: Kea before 3.1.7 also reads the VLAN's requests on the parent, and may answer them from the wrong subnet.",
+  ),
   NODE_VLAN_INSTALLER_UNTAGGED: c(
     'warning',
     'invalid',

@@ -53,6 +53,7 @@ export const clusterVipRule: Rule = {
       ? {
           cidr: scope.cidr,
           gateway: scope.gateway,
+          server: scope.server as string | undefined,
           start: scope.dhcpStart,
           end: scope.dhcpEnd,
           range: `${scope.dhcpStart}-${scope.dhcpEnd}`,
@@ -60,16 +61,24 @@ export const clusterVipRule: Rule = {
       : {
           cidr: input.network.cidr,
           gateway: input.network.gateway,
+          server: undefined,
           start: model.network.ipv4?.dhcpStart,
           end: model.network.ipv4?.dhcpEnd,
           range: input.network.dhcp_range,
         };
     const net = mgmt.cidr !== undefined ? parseCidr(mgmt.cidr).net : undefined;
-    if (net && (!inNetwork(vip, net) || vip === net.address || vip === net.broadcast || input.cluster.vip === mgmt.gateway)) {
+    if (
+      net &&
+      (!inNetwork(vip, net) ||
+        vip === net.address ||
+        vip === net.broadcast ||
+        input.cluster.vip === mgmt.gateway ||
+        input.cluster.vip === mgmt.server)
+    ) {
       report({
         code: 'CLUSTER_VIP_OUTSIDE_NETWORK',
         message: `cluster.vip ${input.cluster.vip} is not a free host address of ${mgmt.cidr}${scope ? ` (VLAN ${scope.id}, the create node's)` : ''}`,
-        hint: 'The VIP must be an unused address on the management network (not the network, broadcast or gateway address).',
+        hint: "The VIP must be an unused address on the management network (not the network, broadcast or gateway address, nor the boot server's).",
         at,
       });
     }

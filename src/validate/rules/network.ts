@@ -1,5 +1,5 @@
 // network: the management network itself must be coherent before anything is placed in it.
-import { formatIpv4, inNetwork, parseCidr, parseIpv4, type Ipv4Network } from '../../util/ipv4.ts';
+import { formatIpv4, inNetwork, parseCidr, parseIpv4, unusableNetwork, type Ipv4Network } from '../../util/ipv4.ts';
 import type { Rule, RuleContext } from '../rule.ts';
 import type { SiteInput } from '../../types/site-input.ts';
 
@@ -41,6 +41,14 @@ function checkCidr({ input, report }: RuleContext): Ipv4Network | undefined {
       hint: 'Use a network with room for the nodes, the VIP and a DHCP range (/30 or larger).',
       at: ['network', 'cidr'],
     });
+  } else if (unusableNetwork(net) !== undefined) {
+    report({
+      code: 'NET_CIDR_INVALID',
+      message: `network.cidr ${v4in(input).cidr} ${unusableNetwork(net)}`,
+      hint: 'Use a network of unicast addresses, e.g. a private one (10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16).',
+      at: ['network', 'cidr'],
+    });
+    return undefined;
   }
   return net;
 }

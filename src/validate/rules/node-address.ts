@@ -19,6 +19,8 @@ interface AddressFacts {
   readonly where: string;
   readonly net: Ipv4Network | undefined;
   readonly gw: number | undefined;
+  /** The boot server's address on the network, where known (a VLAN scope's `server`). */
+  readonly server?: number;
   readonly start: number | undefined;
   readonly end: number | undefined;
   readonly model: SiteModel;
@@ -68,6 +70,7 @@ export const nodeAddressRule: Rule = {
           where: `network.vlans[${k}].cidr, VLAN ${v.id}`,
           net: parseCidr(v.cidr).net,
           gw: parseIpv4(v.gateway),
+          server: parseIpv4(v.server),
           start: v.dhcpStart !== undefined ? parseIpv4(v.dhcpStart) : undefined,
           end: v.dhcpEnd !== undefined ? parseIpv4(v.dhcpEnd) : undefined,
         },
@@ -207,6 +210,13 @@ function checkIpPlacement(facts: AddressFacts, node: ResolvedNode, name: string,
       code: 'NODE_IP_RESERVED',
       message: `ip ${node.ip} of node ${name} is the ${ip === net.address ? 'network' : 'broadcast'} address of ${facts.cidrText}`,
       hint: 'Pick a host address.',
+      at,
+    });
+  } else if (facts.server !== undefined && ip === facts.server) {
+    report({
+      code: 'NODE_IP_RESERVED',
+      message: `ip ${node.ip} of node ${name} is the boot server's address on its VLAN (${facts.where.replace(/\.cidr, /, '.server, ')})`,
+      hint: 'Pick an address that no other device uses.',
       at,
     });
   } else if (ip === gw) {

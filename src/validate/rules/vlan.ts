@@ -9,7 +9,7 @@
 //    would be in the wrong scope, its config served to an address it never has);
 //  - a node on a scope whose installer cannot tag (a boot NIC no interface names, a boot ISO)
 //    is refused: it would ask for its VLAN address untagged.
-import { inNetwork, networksOverlap, parseCidr, parseIpv4, type Ipv4Network } from '../../util/ipv4.ts';
+import { inNetwork, networksOverlap, parseCidr, parseIpv4, unusableNetwork, type Ipv4Network } from '../../util/ipv4.ts';
 import { nicNameFor } from '../../derive/harvester/cmdline.ts';
 import { nodeAt, scopeOf } from '../../model/index.ts';
 import type { ResolvedNode } from '../../model/types.ts';
@@ -18,14 +18,38 @@ import type { Rule, RuleContext } from '../rule.ts';
 /** The VLAN scopes themselves; each node's VLAN and address against them. */
 export const vlanRule: Rule = {
   name: 'vlan',
-  codes: ['NET_VLAN_INVALID', 'NODE_VLAN_NO_SCOPE', 'NODE_VLAN_SCOPE_MISMATCH'],
+  codes: ['NET_VLAN_INVALID', 'NODE_VLAN_NO_SCOPE', 'NODE_VLAN_SCOPE_MISMATCH', 'CLUSTER_NETWORKS_SPLIT', 'DHCP_KEA_VLAN_PARENT'],
   check(ctx) {
     const vlans = ctx.input.network.vlans ?? [];
     if (vlans.length === 0) return;
     const nets = checkScopes(ctx);
     for (const node of ctx.model.nodes) checkNode(ctx, node, nets);
+    checkOneNetwork(ctx);
   },
 };
+
+/**
+ * The cluster's nodes share the create node's management network: the VIP (kube-vip) moves
+ * between the nodes by ARP on one network, and Harvester promotes any node to management.
+ */
+function checkOneNetwork({ model, report }: RuleContext): void {
+  const creator = model.nodes.find((n) => n.boot === 'harvester' && n.role === 'create');
+  if (!creator) return;
+  const home = scopeOf(model, creator);
+  const name = (s: typeof home) => (s ? `VLAN ${s.id} (${s.cidr})` : `the native network (${model.network.ipv4?.cidr ?? ''})`);
+  for (const node of model.nodes) {
+    if (node.boot !== 'harvester' || node === creator) continue;
+    const own = scopeOf(model, node);
+    if (own === home) continue;
+    report({
+      code: 'CLUSTER_NETWORKS_SPLIT',
+      message: `node ${node.hostname} installs on ${name(own)}, the create node ${creator.hostname} on ${name(home)}: the cluster's VIP moves between nodes on one network (kube-vip answers ARP for it), so ${node.hostname} could never hold it`,
+      hint: `Put the cluster's nodes on one network: give ${node.hostname} the create node's \`vlan\` (and an address there), or make it a node of another cluster.`,
+      node: node.hostname,
+      at: nodeAt(node, 'vlan'),
+    });
+  }
+}
 
 /** Each scope's network (undefined where it does not parse), in order. */
 function checkScopes(ctx: RuleContext): (Ipv4Network | undefined)[] {
@@ -62,14 +86,16 @@ function checkScopes(ctx: RuleContext): (Ipv4Network | undefined)[] {
   const ids = new Map<number, number>();
   const ifaces = new Map<string, number>();
   vlans.forEach((v, k) => {
-    const { net, problem } = parseCidr(v.cidr);
-    nets.push(net && net.prefix <= 30 ? net : undefined);
-    if (!net || net.prefix > 30)
+    const parsed = parseCidr(v.cidr);
+    const unusable = parsed.net ? unusableNetwork(parsed.net) : undefined;
+    const net = parsed.net && parsed.net.prefix <= 30 && unusable === undefined ? parsed.net : undefined;
+    nets.push(net);
+    if (!net)
       bad(
         k,
         'cidr',
-        `VLAN ${v.id}: cidr "${v.cidr}" ${problem ?? `is too small (prefix /${net?.prefix})`}`,
-        "Write the VLAN's network as `a.b.c.d/prefix` (/30 or larger), e.g. `10.100.0.0/24`.",
+        `VLAN ${v.id}: cidr "${v.cidr}" ${parsed.problem ?? unusable ?? `is too small (prefix /${parsed.net?.prefix})`}`,
+        "Write the VLAN's network as `a.b.c.d/prefix` (/30 or larger) of unicast addresses, e.g. `10.100.0.0/24`.",
       );
     const prev = ids.get(v.id);
     if (prev !== undefined) bad(k, 'id', `VLAN ${v.id} is listed twice (network.vlans[${prev}] and [${k}])`, 'Give each VLAN one entry.');
@@ -92,7 +118,7 @@ function checkScopes(ctx: RuleContext): (Ipv4Network | undefined)[] {
           at: ['network', 'vlans', k, 'dns', j],
         });
     });
-    if (!net || net.prefix > 30) return;
+    if (!net) return;
     const host = (text: string) => {
       const a = parseIpv4(text);
       return a !== undefined && inNetwork(a, net) && a !== net.address && a !== net.broadcast ? a : undefined;
@@ -124,14 +150,16 @@ function checkScopes(ctx: RuleContext): (Ipv4Network | undefined)[] {
         bad(k, 'cidr', `VLAN ${v.id}: ${v.cidr} overlaps VLAN ${vlans[j]!.id}'s ${vlans[j]!.cidr}`, 'Give each VLAN a subnet of its own.');
     });
     if (v.dhcp_range !== undefined) {
-      const [a = '', b = ''] = v.dhcp_range.split('-').map((x) => x.trim());
-      const start = host(a);
-      const end = host(b);
+      // The native range's form (the network rule): two addresses, nothing else.
+      const m = /^\s*([^-\s]+)\s*-\s*([^-\s]+)\s*$/.exec(v.dhcp_range);
+      const start = m ? host(m[1]!) : undefined;
+      const end = m ? host(m[2]!) : undefined;
+      const gw = parseIpv4(v.gateway);
       if (start === undefined || end === undefined || start > end)
         bad(
           k,
           'dhcp_range',
-          `VLAN ${v.id}: dhcp_range ${v.dhcp_range} is not a range of host addresses of ${v.cidr}`,
+          `VLAN ${v.id}: dhcp_range "${v.dhcp_range}" is not a range \`first-last\` of host addresses of ${v.cidr}`,
           "Write `first-last` inside the VLAN's network, e.g. `10.100.0.100-10.100.0.199`.",
         );
       else if (server !== undefined && server >= start && server <= end)
@@ -141,8 +169,34 @@ function checkScopes(ctx: RuleContext): (Ipv4Network | undefined)[] {
           `VLAN ${v.id}: the server ${v.server} lies inside dhcp_range ${v.dhcp_range}`,
           "Keep the boot server's address out of the pool: DHCP could lease it to a machine.",
         );
+      else if (gw !== undefined && gw >= start && gw <= end)
+        bad(
+          k,
+          'dhcp_range',
+          `VLAN ${v.id}: dhcp_range ${v.dhcp_range} contains the gateway ${v.gateway}`,
+          'Move the range so that it excludes the gateway.',
+        );
     }
   });
+  if (model.unknownJoin && scopeOf(model, model.unknownJoin))
+    report({
+      code: 'NODE_VLAN_SCOPE_MISMATCH',
+      message: `unknown machines join on VLAN ${model.unknownJoin.vlan} of \`network.vlans\` (\`boot.unknown: join\`, with \`vlan\` from \`defaults\`): harvgen knows no NIC name of theirs, so their installer cannot tag the VLAN and would install untagged`,
+      hint: 'Give each machine a node entry (its MACs and NIC names), or set `boot.unknown: wait`.',
+      at: ['boot', 'unknown'],
+    });
+  if (model.dhcp.server === 'kea' && model.dnsmasq.interface !== undefined) {
+    const parent = model.dnsmasq.interface;
+    vlans.forEach((v, k) => {
+      if (!v.interface.startsWith(`${parent}.`)) return;
+      report({
+        code: 'DHCP_KEA_VLAN_PARENT',
+        message: `Kea listens on ${parent} and on its VLAN interface ${v.interface}: Kea before 3.1.7 (Debian 12 ships 2.2) also reads VLAN ${v.id}'s requests on ${parent}, and may answer them from the native subnet`,
+        hint: `Give Kea an interface per network that is no other's parent (a bridge per VLAN, e.g. \`br${v.id}\` over ${v.interface}, or a second NIC), or use Kea 3.1.7 or later, or dnsmasq.`,
+        at: ['network', 'vlans', k, 'interface'],
+      });
+    });
+  }
   const creator = model.nodes.find((n) => n.boot === 'harvester' && n.role === 'create');
   if (model.cluster?.vipMode === 'dhcp' && creator && scopeOf(model, creator))
     report({

@@ -1,11 +1,12 @@
 // A node that installs Harvester: the installer's kernel and command line, its config (written by
 // render/index.ts within the site's budget, ./budget.ts), its place in the cluster.
 import type { HarvesterNode, SiteModel } from '../../../model/index.ts';
+import { scopeOf } from '../../../model/index.ts';
 import { hasDataDisk } from '../../../derive/harvester/effective.ts';
 import { renderInstallScript } from '../install-script.ts';
 import type { KindRenderer } from '../types.ts';
 import { MASK } from '../../../types/explain.ts';
-import { configUrl, installerImages } from '../../../derive/harvester/cmdline.ts';
+import { configUrl, installerConfigUrl, installerImages } from '../../../derive/harvester/cmdline.ts';
 import { generationMarker, generationMarkerUri } from '../../../derive/harvester/reinstall.ts';
 import { harvesterConfigPath } from '../../../derive/file-names.ts';
 
@@ -17,7 +18,7 @@ export function installerScript(model: SiteModel, node: HarvesterNode, mac: stri
     images: installerImages(model, node, mac),
     role: node.role,
     version: release.version.raw,
-    configUrl: configUrl(model, node),
+    configUrl: installerConfigUrl(model, node),
     what: `the Harvester ${release.version.raw} installer`,
     whatShort: 'the installer',
     artifactsBase: release.artifacts.base,
@@ -105,7 +106,13 @@ export const harvesterKind: KindRenderer<HarvesterNode> = {
         // Never the secrets themselves: only where they are set.
         sink.add('cluster.token', MASK, sink.where(['cluster', 'token']));
         if (node.cluster.password !== undefined) sink.add('cluster.password', MASK, sink.where(['cluster', 'password']));
-        sink.add('config_url', configUrl(model, node), { kind: 'derived', from: 'boot.server and hostname' });
+        sink.add(
+          'config_url',
+          installerConfigUrl(model, node),
+          scopeOf(model, node)
+            ? { kind: 'derived', from: "the VLAN's server (network.vlans), boot.server and hostname" }
+            : { kind: 'derived', from: 'boot.server and hostname' },
+        );
         return;
     }
   },
