@@ -439,6 +439,39 @@ const schema = {
           'Base URL under which the release files `harvester-<version>-{vmlinuz,initrd}-amd64`, `-rootfs-amd64.squashfs` and `-amd64.iso` are served. `artifacts/fetch.sh` downloads them.',
         ),
         iso_url: value('isoUrl', 'Override for `install.iso_url` (default: the ISO under `artifacts`).'),
+        upgrade: obj(
+          "An upgrade of the cluster from `version` to `to` (docs/upgrade.md): the tree gets Harvester's `Version` manifest (`upgrade/version.yaml`, its ISO on this site's boot server or mirror), and with `apply` the `Upgrade` manifest and a script that applies both; the target release's files are served (and fetched, published) beside the current ones. `check` refuses a hop Harvester refuses, and nodes that would block or be left behind. Once the upgrade has run, say `done: true`: nodes then install and join with `to`.",
+          {
+            to: str(
+              'The release to upgrade to, e.g. `v1.9.0`: newer than `version`, with `version` at least its minimum upgradable release.',
+              {
+                pattern: '^v[0-9]+\\.[0-9]+\\.[0-9]+(-rc[0-9]+)?$',
+                maxLength: 32,
+              },
+            ),
+            iso_checksum: str(
+              "SHA-512 of the target's x86-64 ISO, 128 lower-case hex digits: its line in the release's `harvester-<to>-amd64.sha512` (Harvester refuses any other form).",
+              { pattern: '^[a-f0-9]{128}$' },
+            ),
+            release_date: str(
+              "The target's release date as `YYYYMMDD` (the `Version`'s `releaseDate`, shown in Harvester's UI). Optional.",
+              {
+                pattern: '^[0-9]{8}$',
+              },
+            ),
+            apply: {
+              type: 'boolean',
+              description:
+                'Also write the `Upgrade` manifest (`upgrade/upgrade.yaml`) and `upgrade/apply.sh`, which applies both with the kubeconfig in `KUBECONFIG` (never in the tree). Default false: apply `upgrade/version.yaml` yourself and start the upgrade from the UI.',
+            },
+            done: {
+              type: 'boolean',
+              description:
+                'The upgrade has run: nodes installed or joined from now on get the `to` release (its config and files), and no manifests are written. Default false.',
+            },
+          },
+          { required: ['to', 'iso_checksum'] },
+        ),
       },
       { required: ['version', 'artifacts'] },
     ),

@@ -51,6 +51,12 @@ const goldens: { name: string; site: string; expected: string }[] = [
     expected: join(repo, 'test/fixtures/build/ipv6-kea/expected'),
   },
   // Tagged VLANs the boot server serves (network.vlans), in each DHCP form.
+  {
+    // A planned upgrade (harvester.upgrade, with apply): the Version and Upgrade objects, the apply script, the target's files served.
+    name: 'fixture upgrade',
+    site: join(repo, 'test/fixtures/build/upgrade/site'),
+    expected: join(repo, 'test/fixtures/build/upgrade/expected'),
+  },
   ...['vlan-scopes', 'vlan-kea', 'vlan-isc'].map((f) => ({
     name: `fixture ${f}`,
     site: join(repo, `test/fixtures/build/${f}/site`),

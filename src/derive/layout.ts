@@ -72,6 +72,10 @@ export const LAYOUT = {
   nginx: 'nginx/harvgen.conf',
   nginxLocations: 'nginx/locations.conf',
   fetchScript: 'artifacts/fetch.sh',
+  /** `harvester.upgrade`: Harvester's Version object of the target, and with `apply` its Upgrade and the script that applies both (never served). */
+  upgradeVersion: 'upgrade/version.yaml',
+  upgradeUpgrade: 'upgrade/upgrade.yaml',
+  upgradeApply: 'upgrade/apply.sh',
   manifest: 'manifest.json',
   /** Where nodes report install events (`boot.report`): nginx logs the request and answers 200 with an empty body; no file. */
   eventsDir: 'harvgen-events',

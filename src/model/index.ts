@@ -20,6 +20,7 @@ import type {
   SiteModel,
   SiteOutputs,
   SitePublish,
+  SiteUpgrade,
 } from './types.ts';
 import type { Layers } from '../types/layers.ts';
 import { factsFromDocument } from '../facts/file.ts';
@@ -64,6 +65,7 @@ export function resolveSite(input: SiteInput, layers: Layers = { profiles: {} },
   // while the site-level inputs are, so that a reused node and the model agree on them (renderers
   // compare releases by identity).
   const { siteRelease, osProfiles, cluster, harvester, resolve: cached } = siteLevel(cache, input, layers, () => resolveSiteLevel(input));
+  const upgrade = siteUpgrade(input);
   const ctx: SiteContext = { input, netPrefix, osProfiles, ...(cluster ? { cluster } : {}), ...(harvester ? { harvester } : {}) };
   const { nodes, unknownJoin, problems, used, ignored } = resolveNodes(input, layers, ctx, cached);
   // Kea and ISC send firmware PXE to a TFTP server by address: boot.server's host, when it is one.
@@ -73,6 +75,8 @@ export function resolveSite(input: SiteInput, layers: Layers = { profiles: {} },
     ...(input.description !== undefined ? { description: input.description } : {}),
     ...(layers.measured && Object.keys(layers.measured).length > 0 ? { measured: measuredByHost(layers.measured) } : {}),
     ...(siteRelease ? { release: siteRelease } : {}),
+    ...(upgrade ? { upgrade } : {}),
+    ...(input.harvester?.upgrade?.done ? { upgradedFrom: input.harvester.version } : {}),
     boot: siteBoot(input, server, serverUrl, port),
     network: siteNetwork(input, cidr, netPrefix, serverUrl),
     ...(cluster ? { cluster } : {}),
@@ -288,7 +292,8 @@ function siteOutputs(input: SiteInput): SiteOutputs {
 
 /** What every node of a site is resolved against, besides the site's input. */
 function resolveSiteLevel(input: SiteInput): SiteLevel {
-  const siteRelease = input.harvester ? releaseFor(input.harvester, input.nginx, input.harvester.version) : undefined;
+  const installed = installedHarvester(input.harvester);
+  const siteRelease = installed ? releaseFor(installed, input.nginx, installed.version) : undefined;
   const osProfiles: Record<string, ResolvedOs> = {};
   for (const [name, p] of Object.entries(input.os_profiles ?? {})
     .filter((e): e is [string, NonNullable<(typeof e)[1]>] => e[1] !== undefined)
@@ -310,9 +315,33 @@ function resolveSiteLevel(input: SiteInput): SiteLevel {
     ...(siteRelease ? { siteRelease } : {}),
     osProfiles,
     ...(cluster ? { cluster } : {}),
-    ...(input.harvester && siteRelease
-      ? { harvester: { version: input.harvester.version, release: releaseTable(input.harvester, input.nginx, siteRelease) } }
+    ...(installed && siteRelease
+      ? { harvester: { version: installed.version, release: releaseTable(installed, input.nginx, siteRelease) } }
       : {}),
+  };
+}
+
+/**
+ * `harvester:` as the nodes install it: after an upgrade that has run (`upgrade.done`), its target,
+ * with the target in place of `version` in the artifacts and ISO URLs (as a node's
+ * `harvester_version` is put in them, `releaseFor`).
+ */
+export function installedHarvester(h: SiteInput['harvester']): SiteInput['harvester'] {
+  if (!h?.upgrade?.done) return h;
+  const swap = (s: string) => s.split(h.version).join(h.upgrade!.to);
+  return { ...h, version: h.upgrade.to, artifacts: swap(h.artifacts), ...(h.iso_url !== undefined ? { iso_url: swap(h.iso_url) } : {}) };
+}
+
+/** A planned upgrade (`harvester.upgrade`, not done): its target release and the Version's fields. */
+function siteUpgrade(input: SiteInput): SiteUpgrade | undefined {
+  const h = input.harvester;
+  const u = h?.upgrade;
+  if (!h || !u || u.done) return undefined;
+  return {
+    to: releaseFor(h, input.nginx, u.to),
+    isoChecksum: u.iso_checksum,
+    ...(u.release_date !== undefined ? { releaseDate: u.release_date } : {}),
+    apply: u.apply ?? false,
   };
 }
 

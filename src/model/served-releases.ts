@@ -51,7 +51,7 @@ interface LastInstallers {
   readonly at: Int32Array;
   readonly installers: readonly HarvesterNode[];
   /** The releases last found, and the installers they were found for. */
-  releases?: { readonly of: readonly HarvesterNode[]; readonly list: readonly Release[] };
+  releases?: { readonly of: readonly HarvesterNode[]; readonly list: readonly Release[]; readonly upgrade: Release | undefined };
 }
 
 let last: LastInstallers | undefined;
@@ -67,9 +67,10 @@ export function releases(model: SiteModel): readonly Release[] {
   // The last list, while each installer that changed installs the very release it replaced (and
   // the site's release is the same object: installers() starts afresh otherwise).
   const kept = last?.installers === all ? last.releases : undefined;
-  found = kept && sameReleases(kept.of, all) ? kept.list : releasesFrom(model, all);
+  const upgrade = model.upgrade?.to;
+  found = kept && kept.upgrade === upgrade && sameReleases(kept.of, all) ? kept.list : releasesFrom(model, all);
   releasesOf.set(model, found);
-  if (last?.installers === all) last.releases = { of: all, list: found };
+  if (last?.installers === all) last.releases = { of: all, list: found, upgrade };
   return found;
 }
 
@@ -98,6 +99,9 @@ function releasesFrom(model: SiteModel, all: readonly HarvesterNode[]): readonly
   for (const r of [...distinct.values()].sort((a, b) => (key(a) < key(b) ? -1 : 1))) {
     if (!out.has(key(r))) out.set(key(r), r);
   }
+  // A planned upgrade's target: served beside them (its ISO for the cluster, its files for the
+  // nodes installed once it has run), fetched and published with them.
+  if (model.upgrade && !out.has(key(model.upgrade.to))) out.set(key(model.upgrade.to), model.upgrade.to);
   return Object.freeze([...out.values()]);
 }
 

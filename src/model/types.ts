@@ -216,6 +216,10 @@ export interface SiteModel {
   readonly measured?: Readonly<Record<string, MeasuredFacts>>;
   /** The site's Harvester release (`harvester:`); absent in a site of only generic OS and iSCSI nodes. */
   readonly release?: Release;
+  /** A planned upgrade of the cluster (`harvester.upgrade`, not done): docs/upgrade.md. */
+  readonly upgrade?: SiteUpgrade;
+  /** An upgrade that has run (`harvester.upgrade.done`): the release the cluster ran before (`harvester.version`); `release` is the target. */
+  readonly upgradedFrom?: string;
   readonly boot: {
     /** Without trailing slash. */
     readonly server: string;
@@ -377,6 +381,18 @@ export interface Ipv4Net {
   readonly dns: readonly string[];
   readonly dhcpStart: string;
   readonly dhcpEnd: string;
+}
+
+/** `harvester.upgrade` while it has not run: the target release and what its `Version` manifest says. */
+export interface SiteUpgrade {
+  /** The target release (its files served beside the installed one's). */
+  readonly to: Release;
+  /** SHA-512 of the target's x86-64 ISO (128 lower-case hex digits). */
+  readonly isoChecksum: string;
+  /** `YYYYMMDD`. */
+  readonly releaseDate?: string;
+  /** Write the `Upgrade` manifest and the apply script too. */
+  readonly apply: boolean;
 }
 
 /**

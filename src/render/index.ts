@@ -7,6 +7,7 @@ import type { ResolvedNode, SiteModel } from '../model/index.ts';
 import { TextParts, type Artifact } from './artifact.ts';
 import { installers, releases } from '../model/served-releases.ts';
 import { renderFetchScript } from './fetch.ts';
+import { renderApplyScript, renderUpgrade, renderVersion } from './upgrade.ts';
 import { renderDefineScript, renderLibvirtDomain, renderLibvirtNetwork } from './libvirt.ts';
 import { renderNginx } from './nginx.ts';
 import { forwardUnitName, forwardUnits, renderForwardUnit } from './systemd.ts';
@@ -238,6 +239,15 @@ function addSiteFiles(
     add(LAYOUT.pullConfig, () => renderPullConfig(model, p));
     add(LAYOUT.pullUnit(units.service), () => renderPullService(model, p));
     add(LAYOUT.pullUnit(units.timer), () => renderPullTimer(model));
+  }
+  // A planned upgrade (harvester.upgrade): Harvester's objects for it, never served.
+  const u = model.upgrade;
+  if (u) {
+    add(LAYOUT.upgradeVersion, () => renderVersion(model, u));
+    if (u.apply) {
+      add(LAYOUT.upgradeUpgrade, () => renderUpgrade(model, u));
+      add(LAYOUT.upgradeApply, () => renderApplyScript(model, u), { mode: 0o755 });
+    }
   }
   // A site of only generic OS and iSCSI nodes downloads no Harvester release.
   if (o.fetch && releases(model).length > 0) add(LAYOUT.fetchScript, () => renderFetchScript(model), { mode: 0o755 });

@@ -32,6 +32,31 @@ export interface SiteInput {
      * Override for `install.iso_url` (default: the ISO under `artifacts`). Form: `http://`, `https://`, `ftp://` or `tftp://` `host[:port]/path`; the path of letters, digits and `. _ ~ + = , : @ - /` with no empty, `.` or `..` segment; no user, query, fragment, `%` escapes or whitespace; an IPv6 host in brackets.
      */
     iso_url?: string;
+    /**
+     * An upgrade of the cluster from `version` to `to` (docs/upgrade.md): the tree gets Harvester's `Version` manifest (`upgrade/version.yaml`, its ISO on this site's boot server or mirror), and with `apply` the `Upgrade` manifest and a script that applies both; the target release's files are served (and fetched, published) beside the current ones. `check` refuses a hop Harvester refuses, and nodes that would block or be left behind. Once the upgrade has run, say `done: true`: nodes then install and join with `to`.
+     */
+    upgrade?: {
+      /**
+       * The release to upgrade to, e.g. `v1.9.0`: newer than `version`, with `version` at least its minimum upgradable release.
+       */
+      to: string;
+      /**
+       * SHA-512 of the target's x86-64 ISO, 128 lower-case hex digits: its line in the release's `harvester-<to>-amd64.sha512` (Harvester refuses any other form).
+       */
+      iso_checksum: string;
+      /**
+       * The target's release date as `YYYYMMDD` (the `Version`'s `releaseDate`, shown in Harvester's UI). Optional.
+       */
+      release_date?: string;
+      /**
+       * Also write the `Upgrade` manifest (`upgrade/upgrade.yaml`) and `upgrade/apply.sh`, which applies both with the kubeconfig in `KUBECONFIG` (never in the tree). Default false: apply `upgrade/version.yaml` yourself and start the upgrade from the UI.
+       */
+      apply?: boolean;
+      /**
+       * The upgrade has run: nodes installed or joined from now on get the `to` release (its config and files), and no manifests are written. Default false.
+       */
+      done?: boolean;
+    };
   };
   /**
    * How machines network-boot.

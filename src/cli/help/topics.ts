@@ -25,6 +25,11 @@ export const TOPICS: readonly HelpTopic[] = [
   { name: 'generic-os', page: 'generic-os.md', summary: 'OS profiles, cloud-init, OpenCHAMI BSS, arm64, iSCSI' },
   { name: 'boot-modes', page: 'boot-modes.md', summary: 'Secure Boot, UEFI HTTP boot, embedded iPXE, Oracle Cloud' },
   { name: 'install-without-pxe', page: 'install-without-pxe.md', summary: 'A boot ISO per node, mounted by its BMC, with no DHCP' },
+  {
+    name: 'upgrade',
+    page: 'upgrade.md',
+    summary: 'Upgrade a cluster from the repository: the Version and Upgrade objects, the checks, done',
+  },
   { name: 'vlan', page: 'vlan.md', summary: 'Tagged VLANs: boot native and install tagged, VLANs in the NIC firmware, the switch' },
   { name: 'ipv6', page: 'ipv6.md', summary: 'IPv6-only and dual-stack networks: DHCPv6, router advertisements, nginx on IPv6' },
   { name: 'security', page: 'security.md', summary: 'Value kinds, who may fetch what, file_key, bounds, crashes' },

@@ -206,6 +206,26 @@ export const INVENTORY_CODES = {
     'invalid',
     "A node's address and VLAN disagree with `network.vlans`: an `ip` of one VLAN's network on a node of another VLAN (or of none), or a node on a VLAN whose installer cannot tag it (a boot NIC no interface names, a boot ISO).",
   ),
+  UPGRADE_HOP_UNSUPPORTED: c(
+    'error',
+    'invalid',
+    "Harvester refuses the upgrade `harvester.upgrade` asks: a downgrade, a target whose minimum upgradable release is newer than `harvester.version`, or from a release candidate to another release (Harvester's version guard, which runs only after the cluster downloaded the ISO).",
+  ),
+  UPGRADE_TARGET_UNKNOWN: c(
+    'warning',
+    'invalid',
+    'harvgen does not know the minimum upgradable release of the upgrade target: only a downgrade is checked.',
+  ),
+  UPGRADE_NODE_CORDONED: c(
+    'error',
+    'invalid',
+    'A node installs cordoned (`install.cordoned`) while the cluster is to be upgraded: Harvester refuses to start an upgrade while any node is cordoned.',
+  ),
+  UPGRADE_NODE_RELEASE_PINNED: c(
+    'error',
+    'invalid',
+    "A node's own `harvester_version` differs from the upgrade's target: installed later, it would join the upgraded cluster with an older release.",
+  ),
   CLUSTER_NETWORKS_SPLIT: c(
     'warning',
     'invalid',

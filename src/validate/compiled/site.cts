@@ -3,45 +3,47 @@
 // @ts-nocheck
 import type { ErrorObject } from 'ajv';
 export const validate: ((data: unknown) => boolean) & { errors?: ErrorObject[] | null } = validate10;
-const schema11 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://harvgen.dev/schema/site.schema.json","title":"SiteInput","description":"One Harvester cluster at one location: `sites/<site>/site.yaml`, optionally with one file per node in `sites/<site>/nodes/*.yaml`.","type":"object","additionalProperties":false,"required":["site","boot","network"],"properties":{"$schema":{"type":"string","description":"Editor hint; ignored by harvgen."},"site":{"type":"string","description":"Site name: lowercase letters, digits, `_` and `-` (it names the output directory `out/<site>/`).","pattern":"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$"},"description":{"type":"string","description":"Free text for humans."},"harvester":{"type":"object","description":"Which Harvester release to install and where its boot artifacts are served. Required when any node installs Harvester; a site of only generic OS and iSCSI nodes has none.","additionalProperties":false,"properties":{"version":{"type":"string","description":"Harvester release, e.g. `v1.4.1`. Decides which config keys and boot modes are allowed.","pattern":"^v[0-9]+\\.[0-9]+\\.[0-9]+(-rc[0-9]+)?$","maxLength":32},"artifacts":{"type":"string","description":"Base URL under which the release files `harvester-<version>-{vmlinuz,initrd}-amd64`, `-rootfs-amd64.squashfs` and `-amd64.iso` are served. `artifacts/fetch.sh` downloads them. Form: `http://host[:port]/path` (or https, which needs an iPXE built with TLS); the path of letters, digits and `. _ ~ + = , : @ - /` with no empty, `.` or `..` segment; no user, query, fragment, `%` escapes or whitespace; an IPv6 host in brackets.","pattern":"^https?://(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?:(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,7}:|(?:[0-9a-f]{1,4}:){1,6}:[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,5}(?::[0-9a-f]{1,4}){1,2}|(?:[0-9a-f]{1,4}:){1,4}(?::[0-9a-f]{1,4}){1,3}|(?:[0-9a-f]{1,4}:){1,3}(?::[0-9a-f]{1,4}){1,4}|(?:[0-9a-f]{1,4}:){1,2}(?::[0-9a-f]{1,4}){1,5}|[0-9a-f]{1,4}:(?::[0-9a-f]{1,4}){1,6}|:(?:(?::[0-9a-f]{1,4}){1,7}|:))\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~+=,:@-]+)*/?$","maxLength":1024,"x-harvgen-value":"artifactsUrl"},"iso_url":{"type":"string","description":"Override for `install.iso_url` (default: the ISO under `artifacts`). Form: `http://`, `https://`, `ftp://` or `tftp://` `host[:port]/path`; the path of letters, digits and `. _ ~ + = , : @ - /` with no empty, `.` or `..` segment; no user, query, fragment, `%` escapes or whitespace; an IPv6 host in brackets.","pattern":"^(?:https?|ftp|tftp)://(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?:(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,7}:|(?:[0-9a-f]{1,4}:){1,6}:[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,5}(?::[0-9a-f]{1,4}){1,2}|(?:[0-9a-f]{1,4}:){1,4}(?::[0-9a-f]{1,4}){1,3}|(?:[0-9a-f]{1,4}:){1,3}(?::[0-9a-f]{1,4}){1,4}|(?:[0-9a-f]{1,4}:){1,2}(?::[0-9a-f]{1,4}){1,5}|[0-9a-f]{1,4}:(?::[0-9a-f]{1,4}){1,6}|:(?:(?::[0-9a-f]{1,4}){1,7}|:))\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~+=,:@-]+)*/?$","maxLength":1024,"x-harvgen-value":"isoUrl"}},"required":["version","artifacts"]},"boot":{"type":"object","description":"How machines network-boot.","additionalProperties":false,"properties":{"server":{"type":"string","description":"Base URL the generated tree is served at (iPXE and UEFI HTTP boot do not follow redirects; plain http avoids TLS trouble in the boot chain). Form: `http://host[:port]`, optionally with a path prefix of segments of letters, digits and `. _ ~ -` (not `.` or `..`; `http://10.0.0.5/location_x`, for several sites on one server); no user, query or fragment; the host is an IPv4 address, a DNS name or an IPv6 address in brackets (`http://[fd00:10::1]`), the port 1-65535.","pattern":"^http://(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?:(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,7}:|(?:[0-9a-f]{1,4}:){1,6}:[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,5}(?::[0-9a-f]{1,4}){1,2}|(?:[0-9a-f]{1,4}:){1,4}(?::[0-9a-f]{1,4}){1,3}|(?:[0-9a-f]{1,4}:){1,3}(?::[0-9a-f]{1,4}){1,4}|(?:[0-9a-f]{1,4}:){1,2}(?::[0-9a-f]{1,4}){1,5}|[0-9a-f]{1,4}:(?::[0-9a-f]{1,4}){1,6}|:(?:(?::[0-9a-f]{1,4}){1,7}|:))\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~-]+)*/?$","maxLength":512,"x-harvgen-value":"serverUrl"},"firmware":{"type":"string","enum":["uefi","bios"],"description":"Firmware of the machines: `uefi` (default) or `bios`. BIOS is refused for Harvester v1.8+."},"uefi_loader":{"type":"string","enum":["ipxe.efi","snponly.efi"],"description":"iPXE binary that UEFI firmware chainloads over TFTP: `snponly.efi` (default; the firmware's network stack, and it returns to the firmware on `exit`, which local disks and unknown machines use) or `ipxe.efi` (iPXE's own NIC drivers, which take the NIC from the firmware: some firmware never gets control back on `exit`, `BOOT_EXIT_MAY_HANG`)."},"arm64_loader":{"type":"string","enum":["ipxe-arm64.efi","snp.efi"],"description":"iPXE binary arm64 UEFI firmware chainloads (TFTP, or HTTP with `http_boot`), under this name in the TFTP root and the tree: `ipxe-arm64.efi` (default; iPXE's `bin-arm64-efi/ipxe.efi`) or `snp.efi` (`bin-arm64-efi/snp.efi`, the firmware's network stack). Only used when a node has `arch: arm64`."},"console":{"type":"array","minItems":1,"items":{"type":"string","pattern":"^[a-zA-Z][a-zA-Z0-9]*(,[0-9]+[noe]?[0-9]?r?)?$","description":"One kernel console, e.g. `tty1` or `ttyS0,115200n8`. In a flow list quote entries with a comma (`[tty1, \"ttyS0,115200n8\"]`): unquoted, YAML splits them at the comma."},"description":"Kernel consoles for the installer, e.g. `[tty1]` or `[tty1, \"ttyS0,115200n8\"]` (the last is primary). Default `[tty1]`."},"kernel_args":{"type":"array","items":{"type":"string","description":"One kernel argument. Form: one kernel argument: a single token that starts with a letter or digit, then letters, digits and `_ . , : ; = / + @ % ~ [ ] -` (no whitespace, quotes, `$`, `#`, `|`, `&`, `\\` or control characters, which iPXE, the shell or the kernel would interpret).","pattern":"^[A-Za-z0-9][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$","maxLength":1024,"x-harvgen-value":"kernelArg"},"description":"Extra kernel arguments for every node (e.g. `nomodeset`). Arguments harvgen writes itself (`ip=`, `BOOTIF=`, `vlan=`, `ifname=`, `nameserver=`, `root=`, `initrd=`, `rd.net.dhcp.retry=`, `harvester.install.*`) are refused: set the inventory field instead."},"skipchecks":{"type":"boolean","description":"Add `harvester.install.skipchecks=true`: the installer's preflight checks (v1.3+: CPU threads, memory, NIC speed, virtual machine, /dev/kvm; v1.7's legacy BIOS check) and, from v1.8, its disk and partition minimums warn instead of stopping the install (needed for lab VMs). v1.2 has no such checks. Default false."},"report":{"type":"boolean","description":"Nodes report what they do to the boot server, which only logs it (nginx answers 200 with an empty body), for `harvgen status` and `harvgen discover`: each Harvester config sends the installer's events (`install.webhooks`: STARTED, SUCCEEDED, FAILED, to `harvgen-events/<hostname>/<EVENT>`), and `unknown.ipxe` (`unknown: wait`) reports what iPXE knows of an unknown machine (MAC, SMBIOS UUID, serial, manufacturer, product) to `harvgen-discover`. Default true."},"retries":{"type":"integer","minimum":1,"maximum":20,"description":"How many times the iPXE scripts try a failed fetch before giving up (default 3)."},"retry_delay":{"type":"integer","minimum":1,"maximum":300,"description":"Seconds between iPXE fetch attempts (default 5)."},"unknown_wait":{"type":"integer","minimum":1,"maximum":3600,"description":"Seconds a machine that gets no install waits in iPXE before it returns to the firmware (default 60): an unknown machine under `unknown: wait`, a machine of another arch under `unknown: join`, and the plain-name stub of a keyed site (`nginx.file_key`). The pause keeps such a machine from looping tightly through network boot."},"unknown":{"type":"string","enum":["wait","local","join"],"description":"What a machine whose MAC is in no node gets (`unknown.ipxe`): `wait` (default) prints its MAC, waits and returns to the firmware, installing nothing; `local` boots its local disk; `join` installs Harvester on it as a joining node with a generated config (`unknown/join.yaml`) unless its disk already holds an installed system. `join` wipes `defaults.install.device` of any machine that network-boots on this segment: see docs/day-2.md, \"Unknown machines\"."},"installed_marker":{"type":"object","description":"How an `install-once` node (and an unknown machine under `unknown: join`) recognises an installed system on UEFI: a file on a FAT volume with this label. Default: Harvester's EFI partition, `COS_GRUB`, and its boot loader `/EFI/BOOT/bootx64.efi`.","additionalProperties":false,"properties":{"volume":{"type":"string","description":"FAT volume label of the EFI system partition the installed system creates (default `COS_GRUB`). Form: a FAT volume label: 1-11 letters, digits, `_` and `-`, not starting with `-`.","pattern":"^[A-Za-z0-9_][A-Za-z0-9_-]{0,10}$","maxLength":11,"x-harvgen-value":"fatLabel"},"file":{"type":"string","description":"File on that volume that only an installed system has (default `/EFI/BOOT/bootx64.efi`; FAT ignores case). Form: an absolute path inside a volume: 1-8 `/`-separated names of letters, digits and `. _ -` (a name does not start with `.`).","pattern":"^(?:/[A-Za-z0-9_-][A-Za-z0-9._-]{0,63}){1,8}$","maxLength":256,"x-harvgen-value":"volumePath"}}},"http_boot":{"type":"boolean","description":"Answer UEFI HTTP boot clients (DHCP vendor class `HTTPClient`, x86-64 UEFI) in the generated dnsmasq and libvirt network: option 60 echoed, boot file `<boot.server>/<uefi_loader>` (or the Secure Boot shim), served by the generated nginx. No TFTP needed for those clients. Default false."},"ipxe_binaries":{"type":"string","description":"Directory on the build machine to copy the iPXE binaries from into the tree's root (e.g. `/usr/lib/ipxe`, Debian's `ipxe` package; relative paths are relative to the site directory): the UEFI loader (`uefi_loader`) on UEFI sites, `undionly.kpxe` on BIOS sites, and the Secure Boot files, which must exist; the other standard binaries when present. nginx serves them (UEFI HTTP boot); the same tree can be a TFTP root.","minLength":1,"maxLength":1024,"pattern":"^[^\\u0000-\\u001f\\u007f]+$"},"media_loaders":{"type":"string","description":"Directory on the build machine holding the boot programs of the per-node boot ISOs (`medium: iso`; relative paths are relative to the site directory), by fixed names: `isolinux.bin` and `ldlinux.c32` (Debian's `isolinux` and `syslinux-common`), `ipxe.lkrn` (Debian's `ipxe`), and `bootx64.efi`, a GRUB EFI image with its network modules (Debian's `grub-efi-amd64-signed` `gcdx64.efi.signed`, or one made by `grub-mkimage`), or a shim that loads `grubx64.efi` from the same directory. They are copied unmodified into every node's ISO (docs/install-without-pxe.md).","minLength":1,"maxLength":1024,"pattern":"^[^\\u0000-\\u001f\\u007f]+$"},"secure_boot":{"type":"object","description":"Boot UEFI machines with Secure Boot on: the firmware loads a signed shim (TFTP or HTTP), which loads the signed iPXE stored next to it under the name the shim was built to load; the node scripts then hand the distribution-signed kernel to its own shim (iPXE's `shim` command: the release's SUSE shim, which fetch.sh takes out of the ISO). harvgen cannot sign anything: the site provides the shim and iPXE (docs/boot-modes.md, \"Secure Boot\"). Lab domains get Secure Boot on.","additionalProperties":false,"properties":{"shim":{"type":"string","description":"File name of the signed shim the firmware loads (default `<uefi_loader>-shimx64.efi`, iPXE's signed shim, which loads the file its name starts with). Form: an EFI file name: letters, digits and `. _ -`, starting with a letter or digit and ending in `.efi` (no `/`), at most 64 characters.","pattern":"^[A-Za-z0-9][A-Za-z0-9._-]{0,59}\\.efi$","maxLength":64,"x-harvgen-value":"efiFileName"},"loader":{"type":"string","description":"File name the shim loads next: the site's signed iPXE stored under that name (default: `uefi_loader`, what iPXE's shim loads; a distribution's shim loads `grubx64.efi`, SUSE's `grub.efi`). Form: an EFI file name: letters, digits and `. _ -`, starting with a letter or digit and ending in `.efi` (no `/`), at most 64 characters.","pattern":"^[A-Za-z0-9][A-Za-z0-9._-]{0,59}\\.efi$","maxLength":64,"x-harvgen-value":"efiFileName"}}},"dhcp_retry":{"type":"integer","minimum":1,"maximum":100,"description":"How often the installer's initrd retries DHCP on the boot NIC (`rd.net.dhcp.retry=<n>`; dracut's default is 1). Raise it where switch ports come up slowly (spanning tree)."}},"required":["server"]},"network":{"type":"object","description":"The management network the nodes boot and live on.","additionalProperties":false,"properties":{"cidr":{"type":"string","description":"Network in CIDR form, e.g. `192.168.122.0/24`."},"gateway":{"type":"string","description":"Default gateway; sent as DHCP option `router` (Harvester needs a default route). (IPv4 address, dotted quad)"},"dns":{"type":"array","items":{"type":"string"},"description":"DNS servers handed out by DHCP and used for static nodes (1 to 8: DHCP option 6 holds 63 at most, the installer a few).","minItems":1,"maxItems":8},"dhcp_range":{"type":"string","description":"Dynamic DHCP pool `first-last`, e.g. `192.168.122.100-192.168.122.200`."},"domain":{"type":"string","description":"Optional DNS domain handed out by DHCP. Form: a DNS name: dot-separated labels of letters, digits and inner hyphens (at most 63 characters each, the last one with a letter), no trailing dot.","pattern":"^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$","maxLength":253,"x-harvgen-value":"dnsName"},"ipv6":{"type":"object","description":"IPv6 on this network: DHCPv6 and router advertisements from the generated dnsmasq (Kea: DHCPv6 only), nginx listening on IPv6 and per-node access by IPv6 address. Generic OS nodes boot over IPv6 (UEFI PXE or iPXE over IPv6, then HTTP); Harvester nodes install over IPv4 only (the installer config has no IPv6 fields). Without `cidr`, the network is IPv6-only (docs/ipv6.md).","additionalProperties":false,"properties":{"prefix":{"type":"string","description":"The network's IPv6 prefix, e.g. `fd00:10::/64`: the address in canonical form (lower case, shortest), a length of 64 to 120.","pattern":"^[0-9A-Fa-f:]{2,39}/[0-9]{1,3}$"},"dhcp_range":{"type":"string","description":"DHCPv6 pool `first-last` inside `prefix`, e.g. `fd00:10::1000-fd00:10::1fff`.","pattern":"^[0-9A-Fa-f:]{2,39}-[0-9A-Fa-f:]{2,39}$"},"dns":{"type":"array","items":{"type":"string","pattern":"^[0-9A-Fa-f:]{2,39}$"},"minItems":1,"maxItems":8,"description":"DNS servers handed out by DHCPv6 (IPv6 addresses, 1 to 8)."},"server":{"type":"string","description":"The boot server's IPv6 address on this network, where firmware fetches iPXE over TFTP and iPXE its first script over HTTP (`tftp://[<server>]/...`, `http://[<server>]/boot.ipxe`). Default: the host of `boot.server` when it is an IPv6 address; needed otherwise.","pattern":"^[0-9A-Fa-f:]{2,39}$"}},"required":["prefix","dhcp_range"]},"vlans":{"type":"array","maxItems":64,"description":"Tagged VLANs the boot server serves beside this network (docs/vlan.md): each a DHCP scope of its own (dnsmasq, Kea or ISC dhcpd on the VLAN's interface) and an address of the boot server on it. Machines PXE-boot on this (untagged, native) network; a Harvester node whose `vlan` names one of these installs on it: its installer tags the VLAN, takes its address there (`ip` inside the VLAN's `cidr`, reserved by MAC in the VLAN's scope) and fetches its live root and config from the VLAN's `server`. With `vlans`, every node's `vlan` must name one of them.","items":{"type":"object","description":"One tagged VLAN and its DHCP scope.","additionalProperties":false,"properties":{"id":{"type":"integer","minimum":2,"maximum":4094,"description":"VLAN ID (2-4094), as the switch tags it; a node joins it with `vlan: <id>`."},"cidr":{"type":"string","description":"Network of the VLAN in CIDR form, e.g. `10.100.0.0/24`; the addresses of the nodes on it (`ip`)."},"gateway":{"type":"string","description":"Default gateway on the VLAN; sent as DHCP option `router`, and the default `gateway` of its nodes. (IPv4 address, dotted quad)"},"server":{"type":"string","description":"The boot server's address on the VLAN (its interface `interface` holds it): the installer's initrd fetches the live root and the node's config from `boot.server` with this host, and nginx listens there. (IPv4 address, dotted quad)"},"interface":{"type":"string","description":"The boot server's interface on the VLAN, e.g. `eth0.100`: the DHCP scope answers there (dnsmasq `interface=`, Kea's subnet `interface`). Form: a Linux interface name: 1-15 characters of letters, digits and `_ . @ + -`, not starting with `.`, `@`, `+` or `-` (Linux's own rule forbids `/`, `:` and whitespace; harvgen also keeps out characters the generated files would have to quote).","pattern":"^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}$","maxLength":15,"x-harvgen-value":"ifname"},"dhcp_range":{"type":"string","description":"Dynamic pool `first-last` inside `cidr`; without it the scope gives the reserved addresses only."},"dns":{"type":"array","items":{"type":"string"},"description":"DNS servers handed out on the VLAN and used by its static nodes (1 to 8). Default: `network.dns`.","minItems":1,"maxItems":8}},"required":["id","cidr","gateway","server","interface"]}},"dhcp_servers":{"type":"string","enum":["one","several"],"description":"`one` (default) or `several`: more than one DHCP server answers on this network (a second site's, a router's). Then the initrd of each Harvester node's installer (which fetches the live root and the config) takes the node's address from its kernel line (the static `ip=` form, with the node's `ip`) instead of asking DHCP, where NetworkManager may take another server's answer, or keep a second address after the switch to the installer's root. The installer then sets up the management network as `method` says: prefer `method: static` on such a network. Every Harvester node needs an `ip`."}},"if":{"properties":{"ipv6":false}},"then":{"properties":{"cidr":{"type":"string","description":"Network in CIDR form, e.g. `192.168.122.0/24`."},"gateway":{"type":"string","description":"Default gateway; sent as DHCP option `router` (Harvester needs a default route). (IPv4 address, dotted quad)"},"dns":{"type":"array","items":{"type":"string"},"description":"DNS servers handed out by DHCP and used for static nodes (1 to 8: DHCP option 6 holds 63 at most, the installer a few).","minItems":1,"maxItems":8},"dhcp_range":{"type":"string","description":"Dynamic DHCP pool `first-last`, e.g. `192.168.122.100-192.168.122.200`."}},"required":["cidr","gateway","dns","dhcp_range"]},"dependencies":{"cidr":["gateway","dns","dhcp_range"],"gateway":["cidr"],"dns":["cidr"],"dhcp_range":["cidr"]}},"cluster":{"type":"object","description":"Cluster-wide Harvester settings. Required when any node installs Harvester.","additionalProperties":false,"properties":{"vip":{"type":"string","description":"Virtual IP of the cluster (`install.vip`); joins use `https://<vip>:443`. (IPv4 address, dotted quad)"},"vip_mode":{"type":"string","enum":["static","dhcp"],"description":"`static` (default) or `dhcp` (then `vip_hw_addr` is needed so the VIP is predictable)."},"vip_hw_addr":{"type":"string","description":"MAC used to request the VIP by DHCP when `vip_mode: dhcp`."},"token":{"type":["string","object"],"minLength":1,"description":"Cluster token shared by all nodes: printable ASCII only (the installer's rule). Written only into the per-node config files, never onto a kernel command line. Keep it out of git with `{ env: NAME }` (an environment variable) or `{ file: path }` (a file, relative to the YAML file that names it; one trailing newline is dropped).","properties":{"env":{"type":"string","pattern":"^[A-Za-z_][A-Za-z0-9_]*$","description":"Name of the environment variable holding the value."},"file":{"type":"string","minLength":1,"description":"Path of the file holding the value, relative to this YAML file."}},"additionalProperties":false,"minProperties":1,"maxProperties":1},"password":{"type":["string","object"],"minLength":1,"description":"Password of the `rancher` user: plain text (harvgen writes a SHA-512 crypt hash, never the plain text) or a full crypt hash (`$6$...`, `$5$...`, `$1$...`; `harvgen hash-password` makes one). Keep it out of git with `{ env: NAME }` (an environment variable) or `{ file: path }` (a file, relative to the YAML file that names it; one trailing newline is dropped).","properties":{"env":{"type":"string","pattern":"^[A-Za-z_][A-Za-z0-9_]*$","description":"Name of the environment variable holding the value."},"file":{"type":"string","minLength":1,"description":"Path of the file holding the value, relative to this YAML file."}},"additionalProperties":false,"minProperties":1,"maxProperties":1},"ssh_authorized_keys":{"type":"array","items":{"type":"string"},"description":"SSH public keys (or `github:<user>`) for the `rancher` user."},"ntp":{"type":"array","items":{"type":"string"},"description":"NTP servers (`os.ntp_servers`)."},"pod_cidr":{"type":"string","description":"Pod network CIDR (`install.cluster_pod_cidr`, Harvester v1.5+; default 10.52.0.0/16)."},"service_cidr":{"type":"string","description":"Service network CIDR (`install.cluster_service_cidr`, Harvester v1.5+; default 10.53.0.0/16)."},"cluster_dns":{"type":"string","description":"Cluster DNS service IP, inside `service_cidr` (`install.cluster_dns`, Harvester v1.5+; default 10.53.0.10). (IPv4 address, dotted quad)"},"sans":{"type":"array","items":{"type":"string"},"description":"Extra TLS subject alternative names for the cluster (`sans`, Harvester v1.6+)."},"created":{"type":"boolean","description":"The cluster exists (its create node has installed). From then on every node, the former create node included, installs as a joining node to `https://<vip>:443`, so reinstalling a node never makes a second cluster; `role: create` is then refused. Default false."}},"required":["vip","token"]},"os_profiles":{"type":"object","description":"Named generic OS boot profiles, reused by the nodes that say `os: <name>` (a Rancher host, a jump box, storage nodes).","propertyNames":{"pattern":"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$"},"additionalProperties":{"type":"object","description":"A generic OS: what iPXE loads and the kernel command line.","additionalProperties":false,"properties":{"kernel":{"type":"string","description":"URL of the kernel (on the boot server or elsewhere). Form: `http://host[:port]/path` (or https, which needs an iPXE built with TLS); the path of letters, digits and `. _ ~ + = , : @ - /` with no empty, `.` or `..` segment; no user, query, fragment, `%` escapes or whitespace; an IPv6 host in brackets.","pattern":"^https?://(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?:(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,7}:|(?:[0-9a-f]{1,4}:){1,6}:[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,5}(?::[0-9a-f]{1,4}){1,2}|(?:[0-9a-f]{1,4}:){1,4}(?::[0-9a-f]{1,4}){1,3}|(?:[0-9a-f]{1,4}:){1,3}(?::[0-9a-f]{1,4}){1,4}|(?:[0-9a-f]{1,4}:){1,2}(?::[0-9a-f]{1,4}){1,5}|[0-9a-f]{1,4}:(?::[0-9a-f]{1,4}){1,6}|:(?:(?::[0-9a-f]{1,4}){1,7}|:))\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~+=,:@-]+)*/?$","maxLength":1024,"x-harvgen-value":"artifactsUrl"},"shim":{"type":"string","description":"With `boot.secure_boot`: URL of the distribution's signed shim, which iPXE's `shim` command hands the kernel to (the shim that trusts the kernel's signer, e.g. the distribution's `shimx64.efi`). Form: `http://host[:port]/path` (or https, which needs an iPXE built with TLS); the path of letters, digits and `. _ ~ + = , : @ - /` with no empty, `.` or `..` segment; no user, query, fragment, `%` escapes or whitespace; an IPv6 host in brackets.","pattern":"^https?://(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?:(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,7}:|(?:[0-9a-f]{1,4}:){1,6}:[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,5}(?::[0-9a-f]{1,4}){1,2}|(?:[0-9a-f]{1,4}:){1,4}(?::[0-9a-f]{1,4}){1,3}|(?:[0-9a-f]{1,4}:){1,3}(?::[0-9a-f]{1,4}){1,4}|(?:[0-9a-f]{1,4}:){1,2}(?::[0-9a-f]{1,4}){1,5}|[0-9a-f]{1,4}:(?::[0-9a-f]{1,4}){1,6}|:(?:(?::[0-9a-f]{1,4}){1,7}|:))\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~+=,:@-]+)*/?$","maxLength":1024,"x-harvgen-value":"artifactsUrl"},"initrds":{"type":"array","minItems":1,"maxItems":8,"items":{"type":"string","description":"URL of an initrd. Form: `http://host[:port]/path` (or https, which needs an iPXE built with TLS); the path of letters, digits and `. _ ~ + = , : @ - /` with no empty, `.` or `..` segment; no user, query, fragment, `%` escapes or whitespace; an IPv6 host in brackets.","pattern":"^https?://(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?:(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,7}:|(?:[0-9a-f]{1,4}:){1,6}:[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,5}(?::[0-9a-f]{1,4}){1,2}|(?:[0-9a-f]{1,4}:){1,4}(?::[0-9a-f]{1,4}){1,3}|(?:[0-9a-f]{1,4}:){1,3}(?::[0-9a-f]{1,4}){1,4}|(?:[0-9a-f]{1,4}:){1,2}(?::[0-9a-f]{1,4}){1,5}|[0-9a-f]{1,4}:(?::[0-9a-f]{1,4}){1,6}|:(?:(?::[0-9a-f]{1,4}){1,7}|:))\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~+=,:@-]+)*/?$","maxLength":1024,"x-harvgen-value":"artifactsUrl"},"description":"URLs of the initrd(s), loaded in order."},"params":{"type":"array","items":{"type":"string","description":"One kernel parameter. Form: one kernel argument: a single token that starts with a letter or digit, then letters, digits and `_ . , : ; = / + @ % ~ [ ] -` (no whitespace, quotes, `$`, `#`, `|`, `&`, `\\` or control characters, which iPXE, the shell or the kernel would interpret).","pattern":"^[A-Za-z0-9][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$","maxLength":1024,"x-harvgen-value":"kernelArg"},"description":"Kernel parameters, e.g. `[console=ttyS0,115200, ip=dhcp, ro]`."},"root":{"type":"string","description":"The root file system, written as `root=<value>`: `live:http://.../rootfs.squashfs` (dracut live image), `nfs:<server>:/<path>`, `/dev/...`. Form: the value of one kernel argument: a single token that starts with a letter, a digit or `/`, then letters, digits and `_ . , : ; = / + @ % ~ [ ] -` (no whitespace, quotes, `$`, `#`, `|`, `&`, `\\` or control characters).","pattern":"^[A-Za-z0-9/][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$","maxLength":1024,"x-harvgen-value":"kernelArgValue"},"cloud_init":{"type":"boolean","description":"Serve the nodes a config (the format `config_format` names) and point their command line at it (default true). `false`: none, and no `config_format`."},"config_format":{"type":"string","enum":["nocloud"],"description":"The config format the nodes are served (default `nocloud`): `nocloud`, the cloud-init seed (ds=nocloud;s=<url>;dsmode=net)."}},"required":["kernel","initrds"],"title":"OsProfileInput","if":{"required":["cloud_init"],"properties":{"cloud_init":{"const":false}}},"then":{"properties":{"config_format":{"not":{},"description":"`cloud_init: false` serves the nodes no config: remove `config_format`, or `cloud_init: false`."}}}}},"defaults":{"type":"object","description":"Settings applied to every node unless the node sets them itself (maps are merged key by key, everything else is replaced).","additionalProperties":false,"properties":{"os":{"type":"string","description":"What the node boots: `harvester` (default: the Harvester installer) or the name of an entry of `os_profiles` (a generic OS: kernel, initrds, parameters, cloud-init). Harvester-only settings and rules do not apply to generic nodes.","pattern":"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$"},"cloud_init":{"type":"object","description":"cloud-init NoCloud data of a generic OS node, served as `cloud-init/<mac>/user-data`, `meta-data` and `vendor-data` (the kernel gets `ds=nocloud;s=<boot.server>/cloud-init/<mac>/;dsmode=net`). Across layers each of its keys comes whole from the strongest layer that sets it.","additionalProperties":false,"properties":{"user_data":{"type":"object","description":"user-data as a YAML map: written as a `#cloud-config` document (e.g. `users`, `ssh_authorized_keys`, `packages`, `runcmd`)."},"user_data_file":{"type":"string","description":"A `#cloud-config` file to serve as user-data instead (relative to the site directory and inside the repository, like secret files; at most 256 KiB; its first line must be `#cloud-config` and the rest a YAML map).","minLength":1,"maxLength":1024,"pattern":"^[^\\u0000-\\u001f\\u007f]+$"},"vendor_data":{"type":"object","description":"vendor-data as a YAML map, written as a `#cloud-config` document (default: empty)."},"meta_data":{"type":"object","description":"Extra meta-data keys (harvgen always writes `instance-id: <site>-<hostname>` and `local-hostname: <hostname>`)."}},"title":"CloudInitInput"},"arch":{"type":"string","enum":["x86_64","arm64"],"description":"CPU architecture of the machine (default `x86_64`). `arm64` machines get the arm64 iPXE (`boot.arm64_loader`, DHCP client architecture 11, HTTP boot architecture 19) and, for Harvester (v1.3 and later), the release's `-arm64` files; an OS profile's URLs must be for the node's architecture."},"iscsi":{"type":"object","description":"Boot this node diskless from an iSCSI target (iPXE `sanboot`), as BMI does: harvgen writes the script and the DHCP reservation; the target, its LUN and its image are yours (docs/generic-os.md, \"iSCSI diskless nodes\").","additionalProperties":false,"properties":{"server":{"type":"string","description":"Address of the iSCSI target portal; inside `network.cidr`, so the node reaches it without a router. (IPv4 address, dotted quad)"},"port":{"type":"integer","minimum":1,"maximum":65535,"description":"Target portal TCP port (default 3260)."},"lun":{"type":"integer","minimum":0,"maximum":255,"description":"LUN of the boot disk (default 1: tgt and targetcli put the first disk at LUN 1, LUN 0 being the controller)."},"target":{"type":"string","description":"Target IQN. Form: `iqn.<yyyy-mm>.<reversed domain>[:<name>]` (RFC 3720), lowercase.","pattern":"^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$","maxLength":223},"initiator":{"type":"string","description":"The node's initiator IQN, which the target's ACL admits (default `iqn.2010-04.org.ipxe:<hostname>`). Form: `iqn.<yyyy-mm>.<reversed domain>[:<name>]` (RFC 3720), lowercase.","pattern":"^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$","maxLength":223}},"required":["server","target"],"title":"IscsiInput"},"hardware":{"type":"object","description":"Hardware facts of the machine, as the Harvester installer's preflight checks and disk rules see them, usually in a profile (`sites/_profiles/<name>.yaml`): harvgen checks the installer's own rules of the node's release against them at build time (docs/reference/installer-rules.md). A fact left out is not checked. Lab sites (a `lab:` section) take them from the lab domain instead.","additionalProperties":false,"properties":{"memory_gib":{"type":"number","minimum":0.5,"maximum":65536,"description":"Installed memory in GiB."},"cpus":{"type":"integer","minimum":1,"maximum":4096,"description":"CPU threads the installer counts (`nproc --all`)."},"disk_gib":{"type":"number","minimum":1,"maximum":1048576,"description":"Size of the install disk (`install.device`) in GiB (2^30 bytes)."},"data_disk_gib":{"type":"number","minimum":1,"maximum":1048576,"description":"Size of the data disk (`install.data_disk`) in GiB."},"nic_speed_mbps":{"type":"integer","minimum":10,"maximum":1000000,"description":"Link speed of the management NIC in Mbit/s, as the kernel reports it (`/sys/class/net/<nic>/speed`)."},"nic_driver":{"type":"string","description":"Linux driver of the management NIC (e.g. `ixgbe`, `tg3`, `qlcnic`): releases known to lack or break a driver are warned about.","pattern":"^[a-z0-9_]{1,32}$"},"virtualized":{"type":"boolean","description":"The machine is a virtual machine (`systemd-detect-virt --vm`)."},"kvm":{"type":"boolean","description":"Hardware virtualization is on (`/dev/kvm` exists: VT-x/AMD-V enabled in the firmware)."}},"title":"HardwareFactsInput"},"bmc":{"type":"object","description":"The node's BMC, for the generated scripts `bmc/<hostname>.sh` (boot from the network once, UEFI HTTP boot once, power cycle, power status, virtual media) and `bmc/all.sh` (docs/day-2.md, \"BMC scripts\"). Maps merge key by key, so `defaults:` or a profile can give `type` and the credentials and each node its `address`; a node whose merged `bmc` has no `address` has no BMC script.","additionalProperties":false,"properties":{"type":{"type":"string","enum":["redfish","ipmi"],"description":"`redfish` (default; HTTPS, needs `curl` and `jq`) or `ipmi` (IPMI 2.0 over LAN, `ipmitool -I lanplus`)."},"address":{"type":"string","description":"Address of the BMC (default port: 443 for Redfish, 623 for IPMI). Form: a BMC address: an IPv4 address, a DNS name or an IPv6 address in brackets (`[fd00::21]`), optionally followed by `:port` (1-65535).","pattern":"^(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?=[0-9A-Fa-f:.]*:)[0-9A-Fa-f:.]{2,45}\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?$","maxLength":260,"x-harvgen-value":"bmcAddress"},"user":{"type":"object","description":"The environment variable the generated BMC script reads the BMC user name from when it runs (default `{ env: BMC_USER }`). harvgen never reads it and never writes it into the tree.","additionalProperties":false,"properties":{"env":{"type":"string","pattern":"^[A-Z_][A-Z0-9_]{0,63}$","description":"Name of the environment variable: upper-case letters, digits and `_`, not starting with a digit."}},"required":["env"]},"password":{"type":"object","description":"The environment variable the generated BMC script reads the BMC password from when it runs (default `{ env: BMC_PASSWORD }`). harvgen never reads it and never writes it into the tree.","additionalProperties":false,"properties":{"env":{"type":"string","pattern":"^[A-Z_][A-Z0-9_]{0,63}$","description":"Name of the environment variable: upper-case letters, digits and `_`, not starting with a digit."}},"required":["env"]},"system":{"type":"string","description":"Redfish only: which member of the BMC's `/redfish/v1/Systems` collection this node is (needed only when it lists several: the script refuses to guess; asked at run time). Form: a Redfish ComputerSystem path: `/redfish/v1/Systems/<id>`, the id of letters, digits and `. _ ~ -` (not starting with `.`).","pattern":"^/redfish/v1/Systems/[A-Za-z0-9_~-][A-Za-z0-9._~-]{0,127}$","maxLength":160,"x-harvgen-value":"redfishSystem"},"insecure":{"type":"boolean","description":"Redfish only: do not verify the BMC's TLS certificate (curl `--insecure`; default false). Most BMCs ship a self-signed certificate: prefer installing a trusted one."}},"title":"BmcInput"},"harvester_version":{"type":"string","description":"The node's own Harvester release, to roll one node forward (default: `harvester.version`). Its release files are found by putting this release in place of the site's in `harvester.artifacts` (and `harvester.iso_url`), which must therefore name the site's release.","pattern":"^v[0-9]+\\.[0-9]+\\.[0-9]+(-rc[0-9]+)?$","maxLength":32},"profile":{"type":"string","description":"Name of a hardware profile, `sites/_profiles/<name>.yaml`, whose settings apply under this layer (docs/inventory.md, \"Layers and profiles\").","pattern":"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$"},"harvester_role":{"type":"string","enum":["default","management","worker","witness"],"description":"Harvester node role (`install.role`, Harvester v1.3+). `default` lets Harvester promote the node."},"install":{"type":"object","description":"Disk and installer settings for the node (`install.*` in the Harvester config).","additionalProperties":false,"properties":{"device":{"type":"string","description":"Disk Harvester is installed on: a path under `/dev/` without control characters. Prefer a persistent name (`/dev/disk/by-id/...`, `/dev/disk/by-path/...`); `/dev/sdX` names can change between boots and get a warning.","pattern":"^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$"},"data_disk":{"type":"string","description":"Optional separate disk for VM data (Longhorn default disk). Must differ from `device`.","pattern":"^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$"},"tty":{"type":"string","description":"Console the installed system uses, e.g. `tty1` or `ttyS0,115200n8` (`install.tty`).","pattern":"^[a-zA-Z][a-zA-Z0-9]*(,[0-9]+[noe]?[0-9]?r?)?$"},"persistent_partition_size":{"type":"string","description":"Size of the persistent partition when no data disk is used, e.g. `150Gi` (`install.persistent_partition_size`, Harvester v1.2+).","pattern":"^[0-9]+(Mi|Gi)$"},"wipe_all_disks":{"type":"boolean","description":"Wipe every disk that holds an old Harvester/cOS installation (`install.wipe_all_disks`, Harvester v1.5+)."},"wipe_disks_list":{"type":"array","items":{"type":"string"},"description":"Extra disks to wipe before installing (`install.wipe_disks_list`, Harvester v1.5+)."},"cordoned":{"type":"boolean","description":"Join the cluster cordoned: the node gets the label `harvesterhci.io/install-cordoned=true` and runs no VMs until it is uncordoned (`install.cordoned`, Harvester v1.9+). Not on the create node nor on a witness: the installer refuses both."},"power_off":{"type":"boolean","description":"Power off instead of rebooting when the install finishes (`install.poweroff`)."},"iso_url":{"type":"string","enum":["local"],"description":"`local` (Harvester v1.9 and later, a node with `medium: iso`): the installer takes the Harvester ISO's content from the device labelled `COS_LIVE`, the Harvester ISO the node's BMC mounts in a second virtual media slot (`bmc/<hostname>.sh media-boot`), instead of downloading `harvester.iso_url` (`install.iso_url: local`; docs/install-without-pxe.md, \"The Harvester ISO from the BMC\"). The site's ISO URL is `harvester.iso_url`."}},"title":"InstallInput"},"interfaces":{"type":"array","minItems":1,"items":{"type":"object","description":"A network interface of the node. Give a `name` (predictable NIC name such as eno1, or enp1s0 in a lab VM), a `mac`, or both.","additionalProperties":false,"properties":{"name":{"type":"string","description":"NIC name on the installed system (systemd predictable name, e.g. `eno1`; in a generated lab VM the NIC of the k-th MAC is `enp<k>s0`). Form: a Linux interface name: 1-15 characters of letters, digits and `_ . @ + -`, not starting with `.`, `@`, `+` or `-` (Linux's own rule forbids `/`, `:` and whitespace; harvgen also keeps out characters the generated files would have to quote).","pattern":"^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}$","maxLength":15,"x-harvgen-value":"ifname"},"mac":{"type":"string","description":"MAC address in any common spelling (`52:54:00:AA:BB:01`, `52-54-00-aa-bb-01`, `525400aabb01`, `5254.00aa.bb01`); normalized to lowercase colons."}},"title":"NicInput"},"description":"NICs that form the management interface (bonded when more than one). Default: the node's boot MACs."},"method":{"type":"string","enum":["dhcp","static"],"description":"How the management interface gets its address on the installed system: `dhcp` (default; combine with `ip` for a DHCP reservation) or `static` (needs `ip`, a prefix/netmask, gateway and DNS)."},"prefix":{"type":"integer","minimum":1,"maximum":32,"description":"Prefix length of a static address. Default: the prefix of `network.cidr`."},"netmask":{"type":"string","description":"Netmask of a static address, e.g. `255.255.255.0`; alternative to `prefix`. (IPv4 address, dotted quad)"},"gateway":{"type":"string","description":"Default gateway of a static address. Default: `network.gateway`. (IPv4 address, dotted quad)"},"dns":{"type":"array","items":{"type":"string"},"description":"DNS servers of a static address (at most 8). Default: `network.dns`.","maxItems":8},"mtu":{"type":"integer","description":"MTU of the management interface (576-9000 when `method` is static; the installer checks no other)."},"vlan":{"type":"integer","description":"VLAN ID of the management network (1-4094); untagged when absent. The installer brings it up on the NIC that booted (`vlan=vlan<id>:<nic>`), with the node's address or DHCP on the VLAN alone, and the installed system tags it (`vlan_id`)."},"bond":{"title":"BondInput","type":"object","description":"Bonding options for the management interface when it has several NICs (`install.management_interface.bond_options`). Keys are kernel bonding options; Harvester defaults to `{mode: active-backup, miimon: 100}`.","properties":{"mode":{"type":"string","enum":["balance-rr","active-backup","balance-xor","broadcast","802.3ad","balance-tlb","balance-alb"],"description":"Bonding mode."},"miimon":{"type":"integer","minimum":0,"description":"MII link monitoring interval in milliseconds."}},"additionalProperties":{"type":["string","integer"]}},"kernel_args":{"type":"array","items":{"type":"string","description":"One kernel argument. Form: one kernel argument: a single token that starts with a letter or digit, then letters, digits and `_ . , : ; = / + @ % ~ [ ] -` (no whitespace, quotes, `$`, `#`, `|`, `&`, `\\` or control characters, which iPXE, the shell or the kernel would interpret).","pattern":"^[A-Za-z0-9][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$","maxLength":1024,"x-harvgen-value":"kernelArg"},"description":"Extra kernel arguments for this node's installer boot, appended after `boot.kernel_args`."},"config":{"type":"object","description":"Extra Harvester configuration keys, deep-merged over what harvgen generates (node over defaults). Validated against the installer's schema for `harvester.version`: unknown keys and wrong types are errors."},"state":{"type":"string","enum":["install","local","install-once"],"description":"`install` (default): the node's iPXE script boots the Harvester installer on every network boot. `local`: the script boots the local disk, so an installed node never reinstalls even if it network-boots first. `install-once`: the script boots the local disk when it holds an installed system (BIOS: a bootable first sector; UEFI: `boot.installed_marker` on a FAT volume) and installs only when it does not."},"medium":{"type":"string","enum":["network","iso"],"description":"How the machine reaches its boot script: `network` (default): network boot (PXE or UEFI HTTP boot, with DHCP); `iso`: a boot ISO of its own (`media/<hostname>.iso`), which its BMC mounts as virtual media (`bmc/<hostname>.sh media-boot`). The ISO sets the node's static address on its boot NIC, with no DHCP, and fetches the node's boot files from `boot.server` over HTTP; it needs `method: static`, `ip` and `boot.media_loaders` (docs/install-without-pxe.md)."},"reinstall":{"type":"integer","minimum":0,"maximum":999999999,"description":"Reinstall generation of a Harvester node with `state: install-once` (UEFI only). The installed system gets a marker of its site, hostname and generation on its EFI system partition (`os.after_install_chroot_commands`), and the node's script boots the disk only when it finds the marker of this number: raise it by one to reinstall the node exactly once (docs/day-2.md, \"Reinstall a node\")."},"lab":{"type":"object","description":"Lab VM sizing for the generated libvirt domain of this node.","additionalProperties":false,"properties":{"memory_mib":{"type":"integer","minimum":8192,"maximum":16777216,"description":"Memory in MiB (default 16384). The installer's preflight check wants 64 GiB (32 GiB for testing) from v1.3 unless `boot.skipchecks` is set; below 8 GiB it does not run at all."},"vcpus":{"type":"integer","minimum":1,"maximum":256,"description":"Virtual CPUs (default 8)."},"disk_gib":{"type":"integer","minimum":60,"maximum":1048576,"description":"Size of the qcow2 disk the define script creates, in GiB (default 250)."},"data_disk_gib":{"type":"integer","minimum":50,"maximum":1048576,"description":"Size of the second qcow2 disk (the VM sees it as `/dev/vdb`) created when `install.data_disk` is set, in GiB (default 100). Set `install.data_disk: /dev/vdb` for lab VMs."},"nic_model":{"type":"string","enum":["virtio","e1000e"],"description":"NIC model of the lab VM (default `virtio`). Either way the NIC of the node's k-th MAC is alone on PCIe bus k, so the guest names it `enp<k>s0` (`enp1s0` for the first): use those names in `interfaces` of lab nodes."}},"title":"LabSizingInput"}},"title":"NodeDefaults"},"nodes":{"type":"array","items":{"title":"NodeInput","type":"object","description":"One Harvester node.","additionalProperties":false,"properties":{"hostname":{"type":"string","description":"Node hostname: a lowercase DNS-1123 label (a-z, 0-9, `-`, at most 63 characters). Also names its files. In `nodes/<name>.yaml` it defaults to the file name."},"mac":{"type":"string","description":"Boot MAC address of the node, in any common spelling. Use `macs` for several NICs."},"macs":{"type":"array","minItems":1,"maxItems":32,"items":{"type":"string"},"description":"All MAC addresses the node may PXE boot from; each gets its own iPXE script and DHCP reservation."},"ip":{"type":"string","description":"Address of the node on the management network. Used as the DHCP reservation and, with `method: static`, as the static address. (IPv4 address, dotted quad)"},"ip6":{"type":"string","description":"IPv6 address of the node inside `network.ipv6.prefix`, in canonical form. Its DHCPv6 reservation (by MAC) is the /126 block that holds it, one address for each boot stage (firmware, iPXE, the OS), and nginx serves the node's files to that block; nodes' blocks must not overlap (docs/ipv6.md). Generic OS nodes only.","pattern":"^[0-9A-Fa-f:]{2,39}$"},"role":{"type":"string","enum":["create","join"],"description":"`create` for the node that creates the cluster (exactly one per site; default: the first node; none once `cluster.created` is true), `join` for the others."},"os":{"type":"string","description":"What the node boots: `harvester` (default: the Harvester installer) or the name of an entry of `os_profiles` (a generic OS: kernel, initrds, parameters, cloud-init). Harvester-only settings and rules do not apply to generic nodes.","pattern":"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$"},"cloud_init":{"type":"object","description":"cloud-init NoCloud data of a generic OS node, served as `cloud-init/<mac>/user-data`, `meta-data` and `vendor-data` (the kernel gets `ds=nocloud;s=<boot.server>/cloud-init/<mac>/;dsmode=net`). Across layers each of its keys comes whole from the strongest layer that sets it.","additionalProperties":false,"properties":{"user_data":{"type":"object","description":"user-data as a YAML map: written as a `#cloud-config` document (e.g. `users`, `ssh_authorized_keys`, `packages`, `runcmd`)."},"user_data_file":{"type":"string","description":"A `#cloud-config` file to serve as user-data instead (relative to the site directory and inside the repository, like secret files; at most 256 KiB; its first line must be `#cloud-config` and the rest a YAML map).","minLength":1,"maxLength":1024,"pattern":"^[^\\u0000-\\u001f\\u007f]+$"},"vendor_data":{"type":"object","description":"vendor-data as a YAML map, written as a `#cloud-config` document (default: empty)."},"meta_data":{"type":"object","description":"Extra meta-data keys (harvgen always writes `instance-id: <site>-<hostname>` and `local-hostname: <hostname>`)."}},"title":"CloudInitInput"},"arch":{"type":"string","enum":["x86_64","arm64"],"description":"CPU architecture of the machine (default `x86_64`). `arm64` machines get the arm64 iPXE (`boot.arm64_loader`, DHCP client architecture 11, HTTP boot architecture 19) and, for Harvester (v1.3 and later), the release's `-arm64` files; an OS profile's URLs must be for the node's architecture."},"iscsi":{"type":"object","description":"Boot this node diskless from an iSCSI target (iPXE `sanboot`), as BMI does: harvgen writes the script and the DHCP reservation; the target, its LUN and its image are yours (docs/generic-os.md, \"iSCSI diskless nodes\").","additionalProperties":false,"properties":{"server":{"type":"string","description":"Address of the iSCSI target portal; inside `network.cidr`, so the node reaches it without a router. (IPv4 address, dotted quad)"},"port":{"type":"integer","minimum":1,"maximum":65535,"description":"Target portal TCP port (default 3260)."},"lun":{"type":"integer","minimum":0,"maximum":255,"description":"LUN of the boot disk (default 1: tgt and targetcli put the first disk at LUN 1, LUN 0 being the controller)."},"target":{"type":"string","description":"Target IQN. Form: `iqn.<yyyy-mm>.<reversed domain>[:<name>]` (RFC 3720), lowercase.","pattern":"^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$","maxLength":223},"initiator":{"type":"string","description":"The node's initiator IQN, which the target's ACL admits (default `iqn.2010-04.org.ipxe:<hostname>`). Form: `iqn.<yyyy-mm>.<reversed domain>[:<name>]` (RFC 3720), lowercase.","pattern":"^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$","maxLength":223}},"required":["server","target"],"title":"IscsiInput"},"hardware":{"type":"object","description":"Hardware facts of the machine, as the Harvester installer's preflight checks and disk rules see them, usually in a profile (`sites/_profiles/<name>.yaml`): harvgen checks the installer's own rules of the node's release against them at build time (docs/reference/installer-rules.md). A fact left out is not checked. Lab sites (a `lab:` section) take them from the lab domain instead.","additionalProperties":false,"properties":{"memory_gib":{"type":"number","minimum":0.5,"maximum":65536,"description":"Installed memory in GiB."},"cpus":{"type":"integer","minimum":1,"maximum":4096,"description":"CPU threads the installer counts (`nproc --all`)."},"disk_gib":{"type":"number","minimum":1,"maximum":1048576,"description":"Size of the install disk (`install.device`) in GiB (2^30 bytes)."},"data_disk_gib":{"type":"number","minimum":1,"maximum":1048576,"description":"Size of the data disk (`install.data_disk`) in GiB."},"nic_speed_mbps":{"type":"integer","minimum":10,"maximum":1000000,"description":"Link speed of the management NIC in Mbit/s, as the kernel reports it (`/sys/class/net/<nic>/speed`)."},"nic_driver":{"type":"string","description":"Linux driver of the management NIC (e.g. `ixgbe`, `tg3`, `qlcnic`): releases known to lack or break a driver are warned about.","pattern":"^[a-z0-9_]{1,32}$"},"virtualized":{"type":"boolean","description":"The machine is a virtual machine (`systemd-detect-virt --vm`)."},"kvm":{"type":"boolean","description":"Hardware virtualization is on (`/dev/kvm` exists: VT-x/AMD-V enabled in the firmware)."}},"title":"HardwareFactsInput"},"bmc":{"type":"object","description":"The node's BMC, for the generated scripts `bmc/<hostname>.sh` (boot from the network once, UEFI HTTP boot once, power cycle, power status, virtual media) and `bmc/all.sh` (docs/day-2.md, \"BMC scripts\"). Maps merge key by key, so `defaults:` or a profile can give `type` and the credentials and each node its `address`; a node whose merged `bmc` has no `address` has no BMC script.","additionalProperties":false,"properties":{"type":{"type":"string","enum":["redfish","ipmi"],"description":"`redfish` (default; HTTPS, needs `curl` and `jq`) or `ipmi` (IPMI 2.0 over LAN, `ipmitool -I lanplus`)."},"address":{"type":"string","description":"Address of the BMC (default port: 443 for Redfish, 623 for IPMI). Form: a BMC address: an IPv4 address, a DNS name or an IPv6 address in brackets (`[fd00::21]`), optionally followed by `:port` (1-65535).","pattern":"^(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?=[0-9A-Fa-f:.]*:)[0-9A-Fa-f:.]{2,45}\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?$","maxLength":260,"x-harvgen-value":"bmcAddress"},"user":{"type":"object","description":"The environment variable the generated BMC script reads the BMC user name from when it runs (default `{ env: BMC_USER }`). harvgen never reads it and never writes it into the tree.","additionalProperties":false,"properties":{"env":{"type":"string","pattern":"^[A-Z_][A-Z0-9_]{0,63}$","description":"Name of the environment variable: upper-case letters, digits and `_`, not starting with a digit."}},"required":["env"]},"password":{"type":"object","description":"The environment variable the generated BMC script reads the BMC password from when it runs (default `{ env: BMC_PASSWORD }`). harvgen never reads it and never writes it into the tree.","additionalProperties":false,"properties":{"env":{"type":"string","pattern":"^[A-Z_][A-Z0-9_]{0,63}$","description":"Name of the environment variable: upper-case letters, digits and `_`, not starting with a digit."}},"required":["env"]},"system":{"type":"string","description":"Redfish only: which member of the BMC's `/redfish/v1/Systems` collection this node is (needed only when it lists several: the script refuses to guess; asked at run time). Form: a Redfish ComputerSystem path: `/redfish/v1/Systems/<id>`, the id of letters, digits and `. _ ~ -` (not starting with `.`).","pattern":"^/redfish/v1/Systems/[A-Za-z0-9_~-][A-Za-z0-9._~-]{0,127}$","maxLength":160,"x-harvgen-value":"redfishSystem"},"insecure":{"type":"boolean","description":"Redfish only: do not verify the BMC's TLS certificate (curl `--insecure`; default false). Most BMCs ship a self-signed certificate: prefer installing a trusted one."}},"title":"BmcInput"},"harvester_version":{"type":"string","description":"The node's own Harvester release, to roll one node forward (default: `harvester.version`). Its release files are found by putting this release in place of the site's in `harvester.artifacts` (and `harvester.iso_url`), which must therefore name the site's release.","pattern":"^v[0-9]+\\.[0-9]+\\.[0-9]+(-rc[0-9]+)?$","maxLength":32},"profile":{"type":"string","description":"Name of a hardware profile, `sites/_profiles/<name>.yaml`, whose settings apply under this layer (docs/inventory.md, \"Layers and profiles\").","pattern":"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$"},"harvester_role":{"type":"string","enum":["default","management","worker","witness"],"description":"Harvester node role (`install.role`, Harvester v1.3+). `default` lets Harvester promote the node."},"install":{"type":"object","description":"Disk and installer settings for the node (`install.*` in the Harvester config).","additionalProperties":false,"properties":{"device":{"type":"string","description":"Disk Harvester is installed on: a path under `/dev/` without control characters. Prefer a persistent name (`/dev/disk/by-id/...`, `/dev/disk/by-path/...`); `/dev/sdX` names can change between boots and get a warning.","pattern":"^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$"},"data_disk":{"type":"string","description":"Optional separate disk for VM data (Longhorn default disk). Must differ from `device`.","pattern":"^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$"},"tty":{"type":"string","description":"Console the installed system uses, e.g. `tty1` or `ttyS0,115200n8` (`install.tty`).","pattern":"^[a-zA-Z][a-zA-Z0-9]*(,[0-9]+[noe]?[0-9]?r?)?$"},"persistent_partition_size":{"type":"string","description":"Size of the persistent partition when no data disk is used, e.g. `150Gi` (`install.persistent_partition_size`, Harvester v1.2+).","pattern":"^[0-9]+(Mi|Gi)$"},"wipe_all_disks":{"type":"boolean","description":"Wipe every disk that holds an old Harvester/cOS installation (`install.wipe_all_disks`, Harvester v1.5+)."},"wipe_disks_list":{"type":"array","items":{"type":"string"},"description":"Extra disks to wipe before installing (`install.wipe_disks_list`, Harvester v1.5+)."},"cordoned":{"type":"boolean","description":"Join the cluster cordoned: the node gets the label `harvesterhci.io/install-cordoned=true` and runs no VMs until it is uncordoned (`install.cordoned`, Harvester v1.9+). Not on the create node nor on a witness: the installer refuses both."},"power_off":{"type":"boolean","description":"Power off instead of rebooting when the install finishes (`install.poweroff`)."},"iso_url":{"type":"string","enum":["local"],"description":"`local` (Harvester v1.9 and later, a node with `medium: iso`): the installer takes the Harvester ISO's content from the device labelled `COS_LIVE`, the Harvester ISO the node's BMC mounts in a second virtual media slot (`bmc/<hostname>.sh media-boot`), instead of downloading `harvester.iso_url` (`install.iso_url: local`; docs/install-without-pxe.md, \"The Harvester ISO from the BMC\"). The site's ISO URL is `harvester.iso_url`."}},"title":"InstallInput"},"interfaces":{"type":"array","minItems":1,"items":{"type":"object","description":"A network interface of the node. Give a `name` (predictable NIC name such as eno1, or enp1s0 in a lab VM), a `mac`, or both.","additionalProperties":false,"properties":{"name":{"type":"string","description":"NIC name on the installed system (systemd predictable name, e.g. `eno1`; in a generated lab VM the NIC of the k-th MAC is `enp<k>s0`). Form: a Linux interface name: 1-15 characters of letters, digits and `_ . @ + -`, not starting with `.`, `@`, `+` or `-` (Linux's own rule forbids `/`, `:` and whitespace; harvgen also keeps out characters the generated files would have to quote).","pattern":"^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}$","maxLength":15,"x-harvgen-value":"ifname"},"mac":{"type":"string","description":"MAC address in any common spelling (`52:54:00:AA:BB:01`, `52-54-00-aa-bb-01`, `525400aabb01`, `5254.00aa.bb01`); normalized to lowercase colons."}},"title":"NicInput"},"description":"NICs that form the management interface (bonded when more than one). Default: the node's boot MACs."},"method":{"type":"string","enum":["dhcp","static"],"description":"How the management interface gets its address on the installed system: `dhcp` (default; combine with `ip` for a DHCP reservation) or `static` (needs `ip`, a prefix/netmask, gateway and DNS)."},"prefix":{"type":"integer","minimum":1,"maximum":32,"description":"Prefix length of a static address. Default: the prefix of `network.cidr`."},"netmask":{"type":"string","description":"Netmask of a static address, e.g. `255.255.255.0`; alternative to `prefix`. (IPv4 address, dotted quad)"},"gateway":{"type":"string","description":"Default gateway of a static address. Default: `network.gateway`. (IPv4 address, dotted quad)"},"dns":{"type":"array","items":{"type":"string"},"description":"DNS servers of a static address (at most 8). Default: `network.dns`.","maxItems":8},"mtu":{"type":"integer","description":"MTU of the management interface (576-9000 when `method` is static; the installer checks no other)."},"vlan":{"type":"integer","description":"VLAN ID of the management network (1-4094); untagged when absent. The installer brings it up on the NIC that booted (`vlan=vlan<id>:<nic>`), with the node's address or DHCP on the VLAN alone, and the installed system tags it (`vlan_id`)."},"bond":{"title":"BondInput","type":"object","description":"Bonding options for the management interface when it has several NICs (`install.management_interface.bond_options`). Keys are kernel bonding options; Harvester defaults to `{mode: active-backup, miimon: 100}`.","properties":{"mode":{"type":"string","enum":["balance-rr","active-backup","balance-xor","broadcast","802.3ad","balance-tlb","balance-alb"],"description":"Bonding mode."},"miimon":{"type":"integer","minimum":0,"description":"MII link monitoring interval in milliseconds."}},"additionalProperties":{"type":["string","integer"]}},"kernel_args":{"type":"array","items":{"type":"string","description":"One kernel argument. Form: one kernel argument: a single token that starts with a letter or digit, then letters, digits and `_ . , : ; = / + @ % ~ [ ] -` (no whitespace, quotes, `$`, `#`, `|`, `&`, `\\` or control characters, which iPXE, the shell or the kernel would interpret).","pattern":"^[A-Za-z0-9][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$","maxLength":1024,"x-harvgen-value":"kernelArg"},"description":"Extra kernel arguments for this node's installer boot, appended after `boot.kernel_args`."},"config":{"type":"object","description":"Extra Harvester configuration keys, deep-merged over what harvgen generates (node over defaults). Validated against the installer's schema for `harvester.version`: unknown keys and wrong types are errors."},"state":{"type":"string","enum":["install","local","install-once"],"description":"`install` (default): the node's iPXE script boots the Harvester installer on every network boot. `local`: the script boots the local disk, so an installed node never reinstalls even if it network-boots first. `install-once`: the script boots the local disk when it holds an installed system (BIOS: a bootable first sector; UEFI: `boot.installed_marker` on a FAT volume) and installs only when it does not."},"medium":{"type":"string","enum":["network","iso"],"description":"How the machine reaches its boot script: `network` (default): network boot (PXE or UEFI HTTP boot, with DHCP); `iso`: a boot ISO of its own (`media/<hostname>.iso`), which its BMC mounts as virtual media (`bmc/<hostname>.sh media-boot`). The ISO sets the node's static address on its boot NIC, with no DHCP, and fetches the node's boot files from `boot.server` over HTTP; it needs `method: static`, `ip` and `boot.media_loaders` (docs/install-without-pxe.md)."},"reinstall":{"type":"integer","minimum":0,"maximum":999999999,"description":"Reinstall generation of a Harvester node with `state: install-once` (UEFI only). The installed system gets a marker of its site, hostname and generation on its EFI system partition (`os.after_install_chroot_commands`), and the node's script boots the disk only when it finds the marker of this number: raise it by one to reinstall the node exactly once (docs/day-2.md, \"Reinstall a node\")."},"lab":{"type":"object","description":"Lab VM sizing for the generated libvirt domain of this node.","additionalProperties":false,"properties":{"memory_mib":{"type":"integer","minimum":8192,"maximum":16777216,"description":"Memory in MiB (default 16384). The installer's preflight check wants 64 GiB (32 GiB for testing) from v1.3 unless `boot.skipchecks` is set; below 8 GiB it does not run at all."},"vcpus":{"type":"integer","minimum":1,"maximum":256,"description":"Virtual CPUs (default 8)."},"disk_gib":{"type":"integer","minimum":60,"maximum":1048576,"description":"Size of the qcow2 disk the define script creates, in GiB (default 250)."},"data_disk_gib":{"type":"integer","minimum":50,"maximum":1048576,"description":"Size of the second qcow2 disk (the VM sees it as `/dev/vdb`) created when `install.data_disk` is set, in GiB (default 100). Set `install.data_disk: /dev/vdb` for lab VMs."},"nic_model":{"type":"string","enum":["virtio","e1000e"],"description":"NIC model of the lab VM (default `virtio`). Either way the NIC of the node's k-th MAC is alone on PCIe bus k, so the guest names it `enp<k>s0` (`enp1s0` for the first): use those names in `interfaces` of lab nodes."}},"title":"LabSizingInput"}}},"description":"The nodes of the cluster. More nodes may live in `nodes/*.yaml`, one node per file."},"lab":{"type":"object","description":"libvirt lab settings (the generated network and domain XML).","additionalProperties":false,"properties":{"network_name":{"type":"string","description":"libvirt network name (default `harvgen-<site>` with `_` turned into `-`): 1-50 letters, digits and `_ . -`, not starting with `.` or `-`.","pattern":"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,49}$"},"bridge":{"type":"string","description":"Linux bridge the lab network creates (default `hg-<site>`): 1-15 letters, digits and `_ . -`, not starting with `.` or `-`.","pattern":"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,14}$"},"disk_dir":{"type":"string","description":"Directory for the lab VM disks (default `/var/lib/libvirt/images`). Form: an absolute path of letters, digits and `. _ ~ @ + = : / -` (no whitespace, quotes, `,`, `;`, `{`, `}`, `#`, `$`, `\\` or control characters).","pattern":"^/[A-Za-z0-9._~@+=:/-]*$","maxLength":512,"x-harvgen-value":"path"},"tftp_root":{"type":"string","description":"TFTP root of the lab network holding `snponly.efi`/`undionly.kpxe` (default `/var/lib/tftpboot`). Form: an absolute path of letters, digits and `. _ ~ @ + = : / -` (no whitespace, quotes, `,`, `;`, `{`, `}`, `#`, `$`, `\\` or control characters).","pattern":"^/[A-Za-z0-9._~@+=:/-]*$","maxLength":512,"x-harvgen-value":"path"},"host_arch":{"type":"string","enum":["x86_64","arm64"],"description":"Architecture of the libvirt host that runs the lab domains (default `x86_64`). A node of another `arch` gets an emulated domain (`type='qemu'`, CPU model `maximum`) instead of KVM, so arm64 nodes run on an x86-64 host (slowly)."}}},"nginx":{"type":"object","description":"The generated nginx server block.","additionalProperties":false,"properties":{"listen":{"type":"string","description":"Where nginx listens (default: the address and port of `boot.server` when its host is an IPv4 address, else all addresses on its port). Form: `address:port` with an IPv4 address, an IPv6 address in brackets (`[fd00:10::5]:80`) or `*` (all IPv4 addresses), or a bare port; port 1-65535.","pattern":"^(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|\\*|\\[(?:(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,7}:|(?:[0-9a-f]{1,4}:){1,6}:[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,5}(?::[0-9a-f]{1,4}){1,2}|(?:[0-9a-f]{1,4}:){1,4}(?::[0-9a-f]{1,4}){1,3}|(?:[0-9a-f]{1,4}:){1,3}(?::[0-9a-f]{1,4}){1,4}|(?:[0-9a-f]{1,4}:){1,2}(?::[0-9a-f]{1,4}){1,5}|[0-9a-f]{1,4}:(?::[0-9a-f]{1,4}){1,6}|:(?:(?::[0-9a-f]{1,4}){1,7}|:))\\]):)?(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3})$","maxLength":47,"x-harvgen-value":"listen"},"root":{"type":"string","description":"Directory on the web server the tree `out/<site>/` is copied to (default `/srv/harvgen/<site>`). Form: an absolute path of letters, digits and `. _ ~ @ + = : / -` (no whitespace, quotes, `,`, `;`, `{`, `}`, `#`, `$`, `\\` or control characters).","pattern":"^/[A-Za-z0-9._~@+=:/-]*$","maxLength":512,"x-harvgen-value":"path"},"artifacts_dir":{"type":"string","description":"Directory on the web server holding the release files, served under the path of `harvester.artifacts` when that URL is on `boot.server` (default `/srv/harvgen/artifacts/<version>`). Form: an absolute path of letters, digits and `. _ ~ @ + = : / -` (no whitespace, quotes, `,`, `;`, `{`, `}`, `#`, `$`, `\\` or control characters).","pattern":"^/[A-Za-z0-9._~@+=:/-]*$","maxLength":512,"x-harvgen-value":"path"},"access_log":{"type":"string","description":"Access log path (default `/var/log/nginx/harvgen-<site>.access.log`). Form: an absolute path of letters, digits and `. _ ~ @ + = : / -` (no whitespace, quotes, `,`, `;`, `{`, `}`, `#`, `$`, `\\` or control characters).","pattern":"^/[A-Za-z0-9._~@+=:/-]*$","maxLength":512,"x-harvgen-value":"path"},"access":{"type":"string","enum":["nodes","open"],"description":"Who may fetch the files that hold a secret or one node's data (Harvester configs, cloud-init seeds, `unknown/join.yaml`). `nodes` (default): only the node's own `ip` (a node without one: the DHCP pool; unknown machines: the DHCP pool), everyone else gets 403. `open`: every client, for a boot server behind something that already restricts who reaches it. docs/security.md, \"Threat model\"."},"file_key":{"type":["string","object"],"minLength":1,"description":"A secret that makes the names of the files holding a secret or one node's data unguessable: each known node's iPXE scripts, Harvester config and cloud-init seed get a name with a tag keyed by it (HMAC-SHA256), and DHCP hands each boot MAC the URL of its own script. At least 32 characters (`openssl rand -hex 32`). The committed tree shows `x` in place of each tag; only the deploy tree (`--deploy`) reads the key. docs/security.md, \"Threat model\". Keep it out of git with `{ env: NAME }` (an environment variable) or `{ file: path }` (a file, relative to the YAML file that names it; one trailing newline is dropped).","properties":{"env":{"type":"string","pattern":"^[A-Za-z_][A-Za-z0-9_]*$","description":"Name of the environment variable holding the value."},"file":{"type":"string","minLength":1,"description":"Path of the file holding the value, relative to this YAML file."}},"additionalProperties":false,"minProperties":1,"maxProperties":1},"real_ip":{"type":"object","description":"A proxy or NAT in front of nginx: the client address nginx checks is taken from `header`, for requests from `from` (nginx's realip module, `set_real_ip_from`/`real_ip_header`). Without it, every client behind the proxy looks like the proxy.","additionalProperties":false,"properties":{"from":{"type":"array","minItems":1,"maxItems":64,"uniqueItems":true,"items":{"type":"string","description":"Address or CIDR block of the proxy (IPv4, e.g. `10.0.0.2` or `10.0.0.0/28`).","pattern":"^(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(\\.(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}(/(3[0-2]|[12]?[0-9]))?$"},"description":"Addresses or CIDR blocks of the proxies whose header nginx trusts."},"header":{"type":"string","description":"Request header holding the client address, e.g. `X-Forwarded-For` or `X-Real-IP`.","pattern":"^[A-Za-z][A-Za-z0-9-]{0,63}$"}},"required":["from","header"]}}},"dnsmasq":{"type":"object","description":"The generated dnsmasq configuration.","additionalProperties":false,"properties":{"interface":{"type":"string","description":"Only serve DHCP on this interface (`interface=`). Form: a Linux interface name (1-15 characters of letters, digits and `_ . @ + -`), optionally ending in `*` to match several (dnsmasq wildcard).","pattern":"^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}\\*?$","maxLength":16,"x-harvgen-value":"ifnameGlob"},"tftp_root":{"type":"string","description":"TFTP root holding the iPXE binaries (default `/var/lib/tftpboot`). Form: an absolute path of letters, digits and `. _ ~ @ + = : / -` (no whitespace, quotes, `,`, `;`, `{`, `}`, `#`, `$`, `\\` or control characters).","pattern":"^/[A-Za-z0-9._~@+=:/-]*$","maxLength":512,"x-harvgen-value":"path"},"lease_time":{"type":"string","description":"DHCP lease time, e.g. `12h` (default).","pattern":"^([0-9]+[smhdw]?|infinite)$"},"dns":{"type":"boolean","description":"Leave dnsmasq's DNS server on (default true). Set false (`port=0`) when another DNS server runs on the host."},"host":{"type":"string","description":"The machine this site's dnsmasq runs on, as a name (e.g. `boot1`), when it serves several sites. Sites built together that name the same host share one dnsmasq: each adds its own `dnsmasq/harvgen.conf`, their `dnsmasq/global.conf` must be the same file, and their networks apart (`SITE_DNSMASQ_CONFLICT`). Default: none (a dnsmasq of its own). docs/deploy.md, \"DHCP with dnsmasq\".","minLength":1,"maxLength":253,"pattern":"^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$"},"hosts_dir":{"type":"string","description":"Directory on the DHCP host that holds the reservation files of `dnsmasq/hosts/` (`dhcp-hostsdir=`; default `/etc/harvgen/dhcp-hosts`): dnsmasq reads a new or changed file there without a restart. Form: an absolute path of letters, digits and `. _ ~ @ + = : / -` (no whitespace, quotes, `,`, `;`, `{`, `}`, `#`, `$`, `\\` or control characters).","pattern":"^/[A-Za-z0-9._~@+=:/-]*$","maxLength":512,"x-harvgen-value":"path"},"mode":{"type":"string","enum":["server","proxy"],"description":"`server` (default): this dnsmasq is the network's DHCP server (addresses, reservations, boot files). `proxy`: another DHCP server gives the addresses and this dnsmasq answers only network boot (proxy DHCP, `dhcp-range=<network>,proxy`): PXE firmware gets iPXE over TFTP (`pxe-service=`), iPXE gets `boot.ipxe`. Reserve the nodes' `ip` on that other server (`NODE_IP_NOT_RESERVED`); `network.dhcp_range` is its pool. docs/deploy.md, \"Proxy DHCP beside another server\"."}}},"dhcp":{"type":"object","description":"Which DHCP server the site uses; harvgen writes its configuration (docs/deploy.md, \"Choosing a DHCP form\").","additionalProperties":false,"properties":{"server":{"type":"string","enum":["dnsmasq","kea","isc"],"description":"`dnsmasq` (default): `dnsmasq/harvgen.conf`, DHCP and TFTP. `kea`: a Kea DHCPv4 config, `kea/harvgen.json` (`kea-dhcp4 -t` accepts it; its `client-classes` and `subnet4` entries merge into an existing Kea). `isc`: an ISC dhcpd snippet, `dhcpd/harvgen.conf`. With `kea` and `isc` no dnsmasq file is written: TFTP (iPXE for firmware PXE) is served by a TFTP server of yours at `next_server`."},"next_server":{"type":"string","description":"With `kea` or `isc`: the TFTP server firmware PXE loads iPXE from (`next-server`, the siaddr field). Default: the host of `boot.server` when it is an address. (IPv4 address, dotted quad)"}}},"bss":{"type":"object","description":"OpenCHAMI's Boot Script Service (BSS): export the nodes it can boot as harvgen's tree does.","additionalProperties":false,"properties":{"export":{"type":"boolean","description":"Write `bss/bootparameters.json`, one BSS BootParams per node that BSS can boot as the tree does (a node with several boot MACs leaves `BOOTIF=` to BSS; `BSS_NODE_NOT_EXPORTED` names the nodes left out). Default false."}}},"signing":{"type":"object","description":"Sign the deploy tree: `harvgen build --deploy` writes `manifest.json.sig` next to manifest.json (`ssh-keygen -Y sign`, namespace `harvgen-manifest`), and `harvgen verify` refuses a deploy tree whose signature does not verify. The committed tree is never signed and never reads the key. docs/verify.md, \"Signed trees\".","additionalProperties":false,"properties":{"private_key":{"type":"object","description":"The private key that signs (an OpenSSH private key without a passphrase, e.g. `ssh-keygen -t ed25519 -N '' -f secrets/harvgen-sign`): a secret, read by deploy builds only, never written anywhere. `{ file: path }` (relative to this YAML file, inside the repository, at most 4096 bytes; keep it out of git) or `{ env: NAME }` (an environment variable holding the key's text).","properties":{"env":{"type":"string","pattern":"^[A-Za-z_][A-Za-z0-9_]*$","description":"Name of the environment variable holding the key."},"file":{"type":"string","minLength":1,"description":"Path of the file holding the key, relative to this YAML file."}},"additionalProperties":false,"minProperties":1,"maxProperties":1},"public_key":{"type":"string","description":"The public half of `private_key`, one line as in its `.pub` file: `ssh-ed25519 AAAA... comment` (or `ssh-rsa`; `ecdsa-sha2-*` keys are refused: their signatures differ at every build). No options, principal or second line. Plain data, safe to commit: verify checks the signature with it, and so can anyone (`ssh-keygen -Y verify`).","pattern":"^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|ecdsa-sha2-nistp521) [A-Za-z0-9+/]+={0,2}( [!-~]+)*$","maxLength":4096}},"required":["private_key","public_key"]},"publish":{"type":"object","description":"Publish the site through an OCI registry (`harvgen publish`) and materialize it on the boot server (`harvgen pull`, run by the generated `publish/` units). Needs `signing:`: the boot server serves nothing whose signature does not verify. docs/fleet.md.","additionalProperties":false,"properties":{"registry":{"type":"string","description":"The registry and namespace the site is published under; the site's repository is `<registry>/<site>`. Form: a registry and a namespace: `host[:port]/name[/name...]`, the host an IPv4 address or a DNS name, each name of lower-case letters and digits joined by `.`, `_`, `__` or `-` (no tag, no digest, no scheme).","pattern":"^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/[a-z0-9]+(?:(?:\\.|_|__|-+)[a-z0-9]+)*){1,8}$","maxLength":200,"x-harvgen-value":"registry"},"key":{"type":["string","object"],"minLength":1,"description":"The site's publishing key: 64 hexadecimal digits (`openssl rand -hex 32`). It seals (encrypts) every file that holds a secret before it leaves for the registry; the boot server holds the same key (`key_file`) and no other site's. Read by `harvgen publish` only. `{ file: path }` or `{ env: NAME }`; keep it out of git.","properties":{"env":{"type":"string","pattern":"^[A-Za-z_][A-Za-z0-9_]*$","description":"Name of the environment variable holding the key."},"file":{"type":"string","minLength":1,"description":"Path of the file holding the key, relative to this YAML file."}},"additionalProperties":false,"minProperties":1,"maxProperties":1},"keep":{"type":"integer","minimum":2,"maximum":100,"description":"How many published trees the boot server keeps for `harvgen pull --rollback` (default 5; the served one and the one before it are always kept)."},"state_dir":{"type":"string","description":"Where `harvgen pull` keeps its versions and state on the boot server (default `/var/lib/harvgen/<site>`). Form: an absolute path of letters, digits and `. _ ~ @ + = : / -` (no whitespace, quotes, `,`, `;`, `{`, `}`, `#`, `$`, `\\` or control characters).","pattern":"^/[A-Za-z0-9._~@+=:/-]*$","maxLength":512,"x-harvgen-value":"path"},"key_file":{"type":"string","description":"Where the boot server holds the publishing key (default `/etc/harvgen/<site>/publish.key`, mode 0600). Form: an absolute path of letters, digits and `. _ ~ @ + = : / -` (no whitespace, quotes, `,`, `;`, `{`, `}`, `#`, `$`, `\\` or control characters).","pattern":"^/[A-Za-z0-9._~@+=:/-]*$","maxLength":512,"x-harvgen-value":"path"}},"required":["registry","key"]},"outputs":{"type":"object","description":"Which families of files the tree holds, in one place: set a family to `false` when the site does not need it (its files are then neither written nor listed in manifest.json; the boot scripts, node configs and manifest.json are always written).","additionalProperties":false,"properties":{"lab":{"type":"boolean","description":"The libvirt lab: `libvirt/network.xml`, a domain per node and `define.sh`. Default: true when the site has a `lab:` section, else false."},"forward":{"type":"boolean","description":"The socat units that forward ports of the host to the VIP (`systemd/`). Default: `forward.enabled` when written, else the same as `lab`."},"dhcp":{"type":"boolean","description":"The DHCP server's config of `dhcp.server` (`dnsmasq/`, `kea/harvgen.json` or `dhcpd/harvgen.conf`). Default true; turn it off when another team's DHCP server is configured by hand."},"nginx":{"type":"boolean","description":"The nginx config (`nginx/harvgen.conf` and `nginx/locations.conf`). Default true; turn it off when another web server serves the tree (it must then refuse listings and node files as the generated config does)."},"embed":{"type":"boolean","description":"`embed.ipxe`, the script to build into an iPXE binary where you control no DHCP server. Default true."},"oci":{"type":"boolean","description":"`oci/launch.ipxe`, the iPXE script for Oracle Cloud bare metal. Default true."},"fetch":{"type":"boolean","description":"`artifacts/fetch.sh`, which downloads and checks the release files (written only when a node installs Harvester). Default true."},"bmc":{"type":"boolean","description":"The BMC scripts (`bmc/<host>.sh` and `bmc/all.sh`, written only for nodes with `bmc:`). Default true."}}},"forward":{"type":"object","description":"socat port forwards from the host to the VIP (as systemd units), for reaching a lab cluster from outside.","additionalProperties":false,"properties":{"enabled":{"type":"boolean","description":"Generate the units (default: true when the site has a `lab:` section). Same as `outputs.forward`, which wins when both are written."},"ports":{"type":"array","items":{"type":"integer","minimum":1,"maximum":65535},"uniqueItems":true,"minItems":1,"description":"TCP ports forwarded to the same port on the VIP (default [443, 6443])."},"listen_address":{"type":"string","description":"Host address to listen on (default: all addresses). (IPv4 address, dotted quad)"}}}}};
+const schema11 = {"$schema":"http://json-schema.org/draft-07/schema#","$id":"https://harvgen.dev/schema/site.schema.json","title":"SiteInput","description":"One Harvester cluster at one location: `sites/<site>/site.yaml`, optionally with one file per node in `sites/<site>/nodes/*.yaml`.","type":"object","additionalProperties":false,"required":["site","boot","network"],"properties":{"$schema":{"type":"string","description":"Editor hint; ignored by harvgen."},"site":{"type":"string","description":"Site name: lowercase letters, digits, `_` and `-` (it names the output directory `out/<site>/`).","pattern":"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$"},"description":{"type":"string","description":"Free text for humans."},"harvester":{"type":"object","description":"Which Harvester release to install and where its boot artifacts are served. Required when any node installs Harvester; a site of only generic OS and iSCSI nodes has none.","additionalProperties":false,"properties":{"version":{"type":"string","description":"Harvester release, e.g. `v1.4.1`. Decides which config keys and boot modes are allowed.","pattern":"^v[0-9]+\\.[0-9]+\\.[0-9]+(-rc[0-9]+)?$","maxLength":32},"artifacts":{"type":"string","description":"Base URL under which the release files `harvester-<version>-{vmlinuz,initrd}-amd64`, `-rootfs-amd64.squashfs` and `-amd64.iso` are served. `artifacts/fetch.sh` downloads them. Form: `http://host[:port]/path` (or https, which needs an iPXE built with TLS); the path of letters, digits and `. _ ~ + = , : @ - /` with no empty, `.` or `..` segment; no user, query, fragment, `%` escapes or whitespace; an IPv6 host in brackets.","pattern":"^https?://(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?:(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,7}:|(?:[0-9a-f]{1,4}:){1,6}:[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,5}(?::[0-9a-f]{1,4}){1,2}|(?:[0-9a-f]{1,4}:){1,4}(?::[0-9a-f]{1,4}){1,3}|(?:[0-9a-f]{1,4}:){1,3}(?::[0-9a-f]{1,4}){1,4}|(?:[0-9a-f]{1,4}:){1,2}(?::[0-9a-f]{1,4}){1,5}|[0-9a-f]{1,4}:(?::[0-9a-f]{1,4}){1,6}|:(?:(?::[0-9a-f]{1,4}){1,7}|:))\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~+=,:@-]+)*/?$","maxLength":1024,"x-harvgen-value":"artifactsUrl"},"iso_url":{"type":"string","description":"Override for `install.iso_url` (default: the ISO under `artifacts`). Form: `http://`, `https://`, `ftp://` or `tftp://` `host[:port]/path`; the path of letters, digits and `. _ ~ + = , : @ - /` with no empty, `.` or `..` segment; no user, query, fragment, `%` escapes or whitespace; an IPv6 host in brackets.","pattern":"^(?:https?|ftp|tftp)://(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?:(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,7}:|(?:[0-9a-f]{1,4}:){1,6}:[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,5}(?::[0-9a-f]{1,4}){1,2}|(?:[0-9a-f]{1,4}:){1,4}(?::[0-9a-f]{1,4}){1,3}|(?:[0-9a-f]{1,4}:){1,3}(?::[0-9a-f]{1,4}){1,4}|(?:[0-9a-f]{1,4}:){1,2}(?::[0-9a-f]{1,4}){1,5}|[0-9a-f]{1,4}:(?::[0-9a-f]{1,4}){1,6}|:(?:(?::[0-9a-f]{1,4}){1,7}|:))\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~+=,:@-]+)*/?$","maxLength":1024,"x-harvgen-value":"isoUrl"},"upgrade":{"type":"object","description":"An upgrade of the cluster from `version` to `to` (docs/upgrade.md): the tree gets Harvester's `Version` manifest (`upgrade/version.yaml`, its ISO on this site's boot server or mirror), and with `apply` the `Upgrade` manifest and a script that applies both; the target release's files are served (and fetched, published) beside the current ones. `check` refuses a hop Harvester refuses, and nodes that would block or be left behind. Once the upgrade has run, say `done: true`: nodes then install and join with `to`.","additionalProperties":false,"properties":{"to":{"type":"string","description":"The release to upgrade to, e.g. `v1.9.0`: newer than `version`, with `version` at least its minimum upgradable release.","pattern":"^v[0-9]+\\.[0-9]+\\.[0-9]+(-rc[0-9]+)?$","maxLength":32},"iso_checksum":{"type":"string","description":"SHA-512 of the target's x86-64 ISO, 128 lower-case hex digits: its line in the release's `harvester-<to>-amd64.sha512` (Harvester refuses any other form).","pattern":"^[a-f0-9]{128}$"},"release_date":{"type":"string","description":"The target's release date as `YYYYMMDD` (the `Version`'s `releaseDate`, shown in Harvester's UI). Optional.","pattern":"^[0-9]{8}$"},"apply":{"type":"boolean","description":"Also write the `Upgrade` manifest (`upgrade/upgrade.yaml`) and `upgrade/apply.sh`, which applies both with the kubeconfig in `KUBECONFIG` (never in the tree). Default false: apply `upgrade/version.yaml` yourself and start the upgrade from the UI."},"done":{"type":"boolean","description":"The upgrade has run: nodes installed or joined from now on get the `to` release (its config and files), and no manifests are written. Default false."}},"required":["to","iso_checksum"]}},"required":["version","artifacts"]},"boot":{"type":"object","description":"How machines network-boot.","additionalProperties":false,"properties":{"server":{"type":"string","description":"Base URL the generated tree is served at (iPXE and UEFI HTTP boot do not follow redirects; plain http avoids TLS trouble in the boot chain). Form: `http://host[:port]`, optionally with a path prefix of segments of letters, digits and `. _ ~ -` (not `.` or `..`; `http://10.0.0.5/location_x`, for several sites on one server); no user, query or fragment; the host is an IPv4 address, a DNS name or an IPv6 address in brackets (`http://[fd00:10::1]`), the port 1-65535.","pattern":"^http://(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?:(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,7}:|(?:[0-9a-f]{1,4}:){1,6}:[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,5}(?::[0-9a-f]{1,4}){1,2}|(?:[0-9a-f]{1,4}:){1,4}(?::[0-9a-f]{1,4}){1,3}|(?:[0-9a-f]{1,4}:){1,3}(?::[0-9a-f]{1,4}){1,4}|(?:[0-9a-f]{1,4}:){1,2}(?::[0-9a-f]{1,4}){1,5}|[0-9a-f]{1,4}:(?::[0-9a-f]{1,4}){1,6}|:(?:(?::[0-9a-f]{1,4}){1,7}|:))\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~-]+)*/?$","maxLength":512,"x-harvgen-value":"serverUrl"},"firmware":{"type":"string","enum":["uefi","bios"],"description":"Firmware of the machines: `uefi` (default) or `bios`. BIOS is refused for Harvester v1.8+."},"uefi_loader":{"type":"string","enum":["ipxe.efi","snponly.efi"],"description":"iPXE binary that UEFI firmware chainloads over TFTP: `snponly.efi` (default; the firmware's network stack, and it returns to the firmware on `exit`, which local disks and unknown machines use) or `ipxe.efi` (iPXE's own NIC drivers, which take the NIC from the firmware: some firmware never gets control back on `exit`, `BOOT_EXIT_MAY_HANG`)."},"arm64_loader":{"type":"string","enum":["ipxe-arm64.efi","snp.efi"],"description":"iPXE binary arm64 UEFI firmware chainloads (TFTP, or HTTP with `http_boot`), under this name in the TFTP root and the tree: `ipxe-arm64.efi` (default; iPXE's `bin-arm64-efi/ipxe.efi`) or `snp.efi` (`bin-arm64-efi/snp.efi`, the firmware's network stack). Only used when a node has `arch: arm64`."},"console":{"type":"array","minItems":1,"items":{"type":"string","pattern":"^[a-zA-Z][a-zA-Z0-9]*(,[0-9]+[noe]?[0-9]?r?)?$","description":"One kernel console, e.g. `tty1` or `ttyS0,115200n8`. In a flow list quote entries with a comma (`[tty1, \"ttyS0,115200n8\"]`): unquoted, YAML splits them at the comma."},"description":"Kernel consoles for the installer, e.g. `[tty1]` or `[tty1, \"ttyS0,115200n8\"]` (the last is primary). Default `[tty1]`."},"kernel_args":{"type":"array","items":{"type":"string","description":"One kernel argument. Form: one kernel argument: a single token that starts with a letter or digit, then letters, digits and `_ . , : ; = / + @ % ~ [ ] -` (no whitespace, quotes, `$`, `#`, `|`, `&`, `\\` or control characters, which iPXE, the shell or the kernel would interpret).","pattern":"^[A-Za-z0-9][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$","maxLength":1024,"x-harvgen-value":"kernelArg"},"description":"Extra kernel arguments for every node (e.g. `nomodeset`). Arguments harvgen writes itself (`ip=`, `BOOTIF=`, `vlan=`, `ifname=`, `nameserver=`, `root=`, `initrd=`, `rd.net.dhcp.retry=`, `harvester.install.*`) are refused: set the inventory field instead."},"skipchecks":{"type":"boolean","description":"Add `harvester.install.skipchecks=true`: the installer's preflight checks (v1.3+: CPU threads, memory, NIC speed, virtual machine, /dev/kvm; v1.7's legacy BIOS check) and, from v1.8, its disk and partition minimums warn instead of stopping the install (needed for lab VMs). v1.2 has no such checks. Default false."},"report":{"type":"boolean","description":"Nodes report what they do to the boot server, which only logs it (nginx answers 200 with an empty body), for `harvgen status` and `harvgen discover`: each Harvester config sends the installer's events (`install.webhooks`: STARTED, SUCCEEDED, FAILED, to `harvgen-events/<hostname>/<EVENT>`), and `unknown.ipxe` (`unknown: wait`) reports what iPXE knows of an unknown machine (MAC, SMBIOS UUID, serial, manufacturer, product) to `harvgen-discover`. Default true."},"retries":{"type":"integer","minimum":1,"maximum":20,"description":"How many times the iPXE scripts try a failed fetch before giving up (default 3)."},"retry_delay":{"type":"integer","minimum":1,"maximum":300,"description":"Seconds between iPXE fetch attempts (default 5)."},"unknown_wait":{"type":"integer","minimum":1,"maximum":3600,"description":"Seconds a machine that gets no install waits in iPXE before it returns to the firmware (default 60): an unknown machine under `unknown: wait`, a machine of another arch under `unknown: join`, and the plain-name stub of a keyed site (`nginx.file_key`). The pause keeps such a machine from looping tightly through network boot."},"unknown":{"type":"string","enum":["wait","local","join"],"description":"What a machine whose MAC is in no node gets (`unknown.ipxe`): `wait` (default) prints its MAC, waits and returns to the firmware, installing nothing; `local` boots its local disk; `join` installs Harvester on it as a joining node with a generated config (`unknown/join.yaml`) unless its disk already holds an installed system. `join` wipes `defaults.install.device` of any machine that network-boots on this segment: see docs/day-2.md, \"Unknown machines\"."},"installed_marker":{"type":"object","description":"How an `install-once` node (and an unknown machine under `unknown: join`) recognises an installed system on UEFI: a file on a FAT volume with this label. Default: Harvester's EFI partition, `COS_GRUB`, and its boot loader `/EFI/BOOT/bootx64.efi`.","additionalProperties":false,"properties":{"volume":{"type":"string","description":"FAT volume label of the EFI system partition the installed system creates (default `COS_GRUB`). Form: a FAT volume label: 1-11 letters, digits, `_` and `-`, not starting with `-`.","pattern":"^[A-Za-z0-9_][A-Za-z0-9_-]{0,10}$","maxLength":11,"x-harvgen-value":"fatLabel"},"file":{"type":"string","description":"File on that volume that only an installed system has (default `/EFI/BOOT/bootx64.efi`; FAT ignores case). Form: an absolute path inside a volume: 1-8 `/`-separated names of letters, digits and `. _ -` (a name does not start with `.`).","pattern":"^(?:/[A-Za-z0-9_-][A-Za-z0-9._-]{0,63}){1,8}$","maxLength":256,"x-harvgen-value":"volumePath"}}},"http_boot":{"type":"boolean","description":"Answer UEFI HTTP boot clients (DHCP vendor class `HTTPClient`, x86-64 UEFI) in the generated dnsmasq and libvirt network: option 60 echoed, boot file `<boot.server>/<uefi_loader>` (or the Secure Boot shim), served by the generated nginx. No TFTP needed for those clients. Default false."},"ipxe_binaries":{"type":"string","description":"Directory on the build machine to copy the iPXE binaries from into the tree's root (e.g. `/usr/lib/ipxe`, Debian's `ipxe` package; relative paths are relative to the site directory): the UEFI loader (`uefi_loader`) on UEFI sites, `undionly.kpxe` on BIOS sites, and the Secure Boot files, which must exist; the other standard binaries when present. nginx serves them (UEFI HTTP boot); the same tree can be a TFTP root.","minLength":1,"maxLength":1024,"pattern":"^[^\\u0000-\\u001f\\u007f]+$"},"media_loaders":{"type":"string","description":"Directory on the build machine holding the boot programs of the per-node boot ISOs (`medium: iso`; relative paths are relative to the site directory), by fixed names: `isolinux.bin` and `ldlinux.c32` (Debian's `isolinux` and `syslinux-common`), `ipxe.lkrn` (Debian's `ipxe`), and `bootx64.efi`, a GRUB EFI image with its network modules (Debian's `grub-efi-amd64-signed` `gcdx64.efi.signed`, or one made by `grub-mkimage`), or a shim that loads `grubx64.efi` from the same directory. They are copied unmodified into every node's ISO (docs/install-without-pxe.md).","minLength":1,"maxLength":1024,"pattern":"^[^\\u0000-\\u001f\\u007f]+$"},"secure_boot":{"type":"object","description":"Boot UEFI machines with Secure Boot on: the firmware loads a signed shim (TFTP or HTTP), which loads the signed iPXE stored next to it under the name the shim was built to load; the node scripts then hand the distribution-signed kernel to its own shim (iPXE's `shim` command: the release's SUSE shim, which fetch.sh takes out of the ISO). harvgen cannot sign anything: the site provides the shim and iPXE (docs/boot-modes.md, \"Secure Boot\"). Lab domains get Secure Boot on.","additionalProperties":false,"properties":{"shim":{"type":"string","description":"File name of the signed shim the firmware loads (default `<uefi_loader>-shimx64.efi`, iPXE's signed shim, which loads the file its name starts with). Form: an EFI file name: letters, digits and `. _ -`, starting with a letter or digit and ending in `.efi` (no `/`), at most 64 characters.","pattern":"^[A-Za-z0-9][A-Za-z0-9._-]{0,59}\\.efi$","maxLength":64,"x-harvgen-value":"efiFileName"},"loader":{"type":"string","description":"File name the shim loads next: the site's signed iPXE stored under that name (default: `uefi_loader`, what iPXE's shim loads; a distribution's shim loads `grubx64.efi`, SUSE's `grub.efi`). Form: an EFI file name: letters, digits and `. _ -`, starting with a letter or digit and ending in `.efi` (no `/`), at most 64 characters.","pattern":"^[A-Za-z0-9][A-Za-z0-9._-]{0,59}\\.efi$","maxLength":64,"x-harvgen-value":"efiFileName"}}},"dhcp_retry":{"type":"integer","minimum":1,"maximum":100,"description":"How often the installer's initrd retries DHCP on the boot NIC (`rd.net.dhcp.retry=<n>`; dracut's default is 1). Raise it where switch ports come up slowly (spanning tree)."}},"required":["server"]},"network":{"type":"object","description":"The management network the nodes boot and live on.","additionalProperties":false,"properties":{"cidr":{"type":"string","description":"Network in CIDR form, e.g. `192.168.122.0/24`."},"gateway":{"type":"string","description":"Default gateway; sent as DHCP option `router` (Harvester needs a default route). (IPv4 address, dotted quad)"},"dns":{"type":"array","items":{"type":"string"},"description":"DNS servers handed out by DHCP and used for static nodes (1 to 8: DHCP option 6 holds 63 at most, the installer a few).","minItems":1,"maxItems":8},"dhcp_range":{"type":"string","description":"Dynamic DHCP pool `first-last`, e.g. `192.168.122.100-192.168.122.200`."},"domain":{"type":"string","description":"Optional DNS domain handed out by DHCP. Form: a DNS name: dot-separated labels of letters, digits and inner hyphens (at most 63 characters each, the last one with a letter), no trailing dot.","pattern":"^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$","maxLength":253,"x-harvgen-value":"dnsName"},"ipv6":{"type":"object","description":"IPv6 on this network: DHCPv6 and router advertisements from the generated dnsmasq (Kea: DHCPv6 only), nginx listening on IPv6 and per-node access by IPv6 address. Generic OS nodes boot over IPv6 (UEFI PXE or iPXE over IPv6, then HTTP); Harvester nodes install over IPv4 only (the installer config has no IPv6 fields). Without `cidr`, the network is IPv6-only (docs/ipv6.md).","additionalProperties":false,"properties":{"prefix":{"type":"string","description":"The network's IPv6 prefix, e.g. `fd00:10::/64`: the address in canonical form (lower case, shortest), a length of 64 to 120.","pattern":"^[0-9A-Fa-f:]{2,39}/[0-9]{1,3}$"},"dhcp_range":{"type":"string","description":"DHCPv6 pool `first-last` inside `prefix`, e.g. `fd00:10::1000-fd00:10::1fff`.","pattern":"^[0-9A-Fa-f:]{2,39}-[0-9A-Fa-f:]{2,39}$"},"dns":{"type":"array","items":{"type":"string","pattern":"^[0-9A-Fa-f:]{2,39}$"},"minItems":1,"maxItems":8,"description":"DNS servers handed out by DHCPv6 (IPv6 addresses, 1 to 8)."},"server":{"type":"string","description":"The boot server's IPv6 address on this network, where firmware fetches iPXE over TFTP and iPXE its first script over HTTP (`tftp://[<server>]/...`, `http://[<server>]/boot.ipxe`). Default: the host of `boot.server` when it is an IPv6 address; needed otherwise.","pattern":"^[0-9A-Fa-f:]{2,39}$"}},"required":["prefix","dhcp_range"]},"vlans":{"type":"array","maxItems":64,"description":"Tagged VLANs the boot server serves beside this network (docs/vlan.md): each a DHCP scope of its own (dnsmasq, Kea or ISC dhcpd on the VLAN's interface) and an address of the boot server on it. Machines PXE-boot on this (untagged, native) network; a Harvester node whose `vlan` names one of these installs on it: its installer tags the VLAN, takes its address there (`ip` inside the VLAN's `cidr`, reserved by MAC in the VLAN's scope) and fetches its live root and config from the VLAN's `server`. With `vlans`, every node's `vlan` must name one of them.","items":{"type":"object","description":"One tagged VLAN and its DHCP scope.","additionalProperties":false,"properties":{"id":{"type":"integer","minimum":2,"maximum":4094,"description":"VLAN ID (2-4094), as the switch tags it; a node joins it with `vlan: <id>`."},"cidr":{"type":"string","description":"Network of the VLAN in CIDR form, e.g. `10.100.0.0/24`; the addresses of the nodes on it (`ip`)."},"gateway":{"type":"string","description":"Default gateway on the VLAN; sent as DHCP option `router`, and the default `gateway` of its nodes. (IPv4 address, dotted quad)"},"server":{"type":"string","description":"The boot server's address on the VLAN (its interface `interface` holds it): the installer's initrd fetches the live root and the node's config from `boot.server` with this host, and nginx listens there. (IPv4 address, dotted quad)"},"interface":{"type":"string","description":"The boot server's interface on the VLAN, e.g. `eth0.100`: the DHCP scope answers there (dnsmasq `interface=`, Kea's subnet `interface`). Form: a Linux interface name: 1-15 characters of letters, digits and `_ . @ + -`, not starting with `.`, `@`, `+` or `-` (Linux's own rule forbids `/`, `:` and whitespace; harvgen also keeps out characters the generated files would have to quote).","pattern":"^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}$","maxLength":15,"x-harvgen-value":"ifname"},"dhcp_range":{"type":"string","description":"Dynamic pool `first-last` inside `cidr`; without it the scope gives the reserved addresses only."},"dns":{"type":"array","items":{"type":"string"},"description":"DNS servers handed out on the VLAN and used by its static nodes (1 to 8). Default: `network.dns`.","minItems":1,"maxItems":8}},"required":["id","cidr","gateway","server","interface"]}},"dhcp_servers":{"type":"string","enum":["one","several"],"description":"`one` (default) or `several`: more than one DHCP server answers on this network (a second site's, a router's). Then the initrd of each Harvester node's installer (which fetches the live root and the config) takes the node's address from its kernel line (the static `ip=` form, with the node's `ip`) instead of asking DHCP, where NetworkManager may take another server's answer, or keep a second address after the switch to the installer's root. The installer then sets up the management network as `method` says: prefer `method: static` on such a network. Every Harvester node needs an `ip`."}},"if":{"properties":{"ipv6":false}},"then":{"properties":{"cidr":{"type":"string","description":"Network in CIDR form, e.g. `192.168.122.0/24`."},"gateway":{"type":"string","description":"Default gateway; sent as DHCP option `router` (Harvester needs a default route). (IPv4 address, dotted quad)"},"dns":{"type":"array","items":{"type":"string"},"description":"DNS servers handed out by DHCP and used for static nodes (1 to 8: DHCP option 6 holds 63 at most, the installer a few).","minItems":1,"maxItems":8},"dhcp_range":{"type":"string","description":"Dynamic DHCP pool `first-last`, e.g. `192.168.122.100-192.168.122.200`."}},"required":["cidr","gateway","dns","dhcp_range"]},"dependencies":{"cidr":["gateway","dns","dhcp_range"],"gateway":["cidr"],"dns":["cidr"],"dhcp_range":["cidr"]}},"cluster":{"type":"object","description":"Cluster-wide Harvester settings. Required when any node installs Harvester.","additionalProperties":false,"properties":{"vip":{"type":"string","description":"Virtual IP of the cluster (`install.vip`); joins use `https://<vip>:443`. (IPv4 address, dotted quad)"},"vip_mode":{"type":"string","enum":["static","dhcp"],"description":"`static` (default) or `dhcp` (then `vip_hw_addr` is needed so the VIP is predictable)."},"vip_hw_addr":{"type":"string","description":"MAC used to request the VIP by DHCP when `vip_mode: dhcp`."},"token":{"type":["string","object"],"minLength":1,"description":"Cluster token shared by all nodes: printable ASCII only (the installer's rule). Written only into the per-node config files, never onto a kernel command line. Keep it out of git with `{ env: NAME }` (an environment variable) or `{ file: path }` (a file, relative to the YAML file that names it; one trailing newline is dropped).","properties":{"env":{"type":"string","pattern":"^[A-Za-z_][A-Za-z0-9_]*$","description":"Name of the environment variable holding the value."},"file":{"type":"string","minLength":1,"description":"Path of the file holding the value, relative to this YAML file."}},"additionalProperties":false,"minProperties":1,"maxProperties":1},"password":{"type":["string","object"],"minLength":1,"description":"Password of the `rancher` user: plain text (harvgen writes a SHA-512 crypt hash, never the plain text) or a full crypt hash (`$6$...`, `$5$...`, `$1$...`; `harvgen hash-password` makes one). Keep it out of git with `{ env: NAME }` (an environment variable) or `{ file: path }` (a file, relative to the YAML file that names it; one trailing newline is dropped).","properties":{"env":{"type":"string","pattern":"^[A-Za-z_][A-Za-z0-9_]*$","description":"Name of the environment variable holding the value."},"file":{"type":"string","minLength":1,"description":"Path of the file holding the value, relative to this YAML file."}},"additionalProperties":false,"minProperties":1,"maxProperties":1},"ssh_authorized_keys":{"type":"array","items":{"type":"string"},"description":"SSH public keys (or `github:<user>`) for the `rancher` user."},"ntp":{"type":"array","items":{"type":"string"},"description":"NTP servers (`os.ntp_servers`)."},"pod_cidr":{"type":"string","description":"Pod network CIDR (`install.cluster_pod_cidr`, Harvester v1.5+; default 10.52.0.0/16)."},"service_cidr":{"type":"string","description":"Service network CIDR (`install.cluster_service_cidr`, Harvester v1.5+; default 10.53.0.0/16)."},"cluster_dns":{"type":"string","description":"Cluster DNS service IP, inside `service_cidr` (`install.cluster_dns`, Harvester v1.5+; default 10.53.0.10). (IPv4 address, dotted quad)"},"sans":{"type":"array","items":{"type":"string"},"description":"Extra TLS subject alternative names for the cluster (`sans`, Harvester v1.6+)."},"created":{"type":"boolean","description":"The cluster exists (its create node has installed). From then on every node, the former create node included, installs as a joining node to `https://<vip>:443`, so reinstalling a node never makes a second cluster; `role: create` is then refused. Default false."}},"required":["vip","token"]},"os_profiles":{"type":"object","description":"Named generic OS boot profiles, reused by the nodes that say `os: <name>` (a Rancher host, a jump box, storage nodes).","propertyNames":{"pattern":"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$"},"additionalProperties":{"type":"object","description":"A generic OS: what iPXE loads and the kernel command line.","additionalProperties":false,"properties":{"kernel":{"type":"string","description":"URL of the kernel (on the boot server or elsewhere). Form: `http://host[:port]/path` (or https, which needs an iPXE built with TLS); the path of letters, digits and `. _ ~ + = , : @ - /` with no empty, `.` or `..` segment; no user, query, fragment, `%` escapes or whitespace; an IPv6 host in brackets.","pattern":"^https?://(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?:(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,7}:|(?:[0-9a-f]{1,4}:){1,6}:[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,5}(?::[0-9a-f]{1,4}){1,2}|(?:[0-9a-f]{1,4}:){1,4}(?::[0-9a-f]{1,4}){1,3}|(?:[0-9a-f]{1,4}:){1,3}(?::[0-9a-f]{1,4}){1,4}|(?:[0-9a-f]{1,4}:){1,2}(?::[0-9a-f]{1,4}){1,5}|[0-9a-f]{1,4}:(?::[0-9a-f]{1,4}){1,6}|:(?:(?::[0-9a-f]{1,4}){1,7}|:))\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~+=,:@-]+)*/?$","maxLength":1024,"x-harvgen-value":"artifactsUrl"},"shim":{"type":"string","description":"With `boot.secure_boot`: URL of the distribution's signed shim, which iPXE's `shim` command hands the kernel to (the shim that trusts the kernel's signer, e.g. the distribution's `shimx64.efi`). Form: `http://host[:port]/path` (or https, which needs an iPXE built with TLS); the path of letters, digits and `. _ ~ + = , : @ - /` with no empty, `.` or `..` segment; no user, query, fragment, `%` escapes or whitespace; an IPv6 host in brackets.","pattern":"^https?://(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?:(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,7}:|(?:[0-9a-f]{1,4}:){1,6}:[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,5}(?::[0-9a-f]{1,4}){1,2}|(?:[0-9a-f]{1,4}:){1,4}(?::[0-9a-f]{1,4}){1,3}|(?:[0-9a-f]{1,4}:){1,3}(?::[0-9a-f]{1,4}){1,4}|(?:[0-9a-f]{1,4}:){1,2}(?::[0-9a-f]{1,4}){1,5}|[0-9a-f]{1,4}:(?::[0-9a-f]{1,4}){1,6}|:(?:(?::[0-9a-f]{1,4}){1,7}|:))\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~+=,:@-]+)*/?$","maxLength":1024,"x-harvgen-value":"artifactsUrl"},"initrds":{"type":"array","minItems":1,"maxItems":8,"items":{"type":"string","description":"URL of an initrd. Form: `http://host[:port]/path` (or https, which needs an iPXE built with TLS); the path of letters, digits and `. _ ~ + = , : @ - /` with no empty, `.` or `..` segment; no user, query, fragment, `%` escapes or whitespace; an IPv6 host in brackets.","pattern":"^https?://(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?:(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,7}:|(?:[0-9a-f]{1,4}:){1,6}:[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,5}(?::[0-9a-f]{1,4}){1,2}|(?:[0-9a-f]{1,4}:){1,4}(?::[0-9a-f]{1,4}){1,3}|(?:[0-9a-f]{1,4}:){1,3}(?::[0-9a-f]{1,4}){1,4}|(?:[0-9a-f]{1,4}:){1,2}(?::[0-9a-f]{1,4}){1,5}|[0-9a-f]{1,4}:(?::[0-9a-f]{1,4}){1,6}|:(?:(?::[0-9a-f]{1,4}){1,7}|:))\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~+=,:@-]+)*/?$","maxLength":1024,"x-harvgen-value":"artifactsUrl"},"description":"URLs of the initrd(s), loaded in order."},"params":{"type":"array","items":{"type":"string","description":"One kernel parameter. Form: one kernel argument: a single token that starts with a letter or digit, then letters, digits and `_ . , : ; = / + @ % ~ [ ] -` (no whitespace, quotes, `$`, `#`, `|`, `&`, `\\` or control characters, which iPXE, the shell or the kernel would interpret).","pattern":"^[A-Za-z0-9][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$","maxLength":1024,"x-harvgen-value":"kernelArg"},"description":"Kernel parameters, e.g. `[console=ttyS0,115200, ip=dhcp, ro]`."},"root":{"type":"string","description":"The root file system, written as `root=<value>`: `live:http://.../rootfs.squashfs` (dracut live image), `nfs:<server>:/<path>`, `/dev/...`. Form: the value of one kernel argument: a single token that starts with a letter, a digit or `/`, then letters, digits and `_ . , : ; = / + @ % ~ [ ] -` (no whitespace, quotes, `$`, `#`, `|`, `&`, `\\` or control characters).","pattern":"^[A-Za-z0-9/][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$","maxLength":1024,"x-harvgen-value":"kernelArgValue"},"cloud_init":{"type":"boolean","description":"Serve the nodes a config (the format `config_format` names) and point their command line at it (default true). `false`: none, and no `config_format`."},"config_format":{"type":"string","enum":["nocloud"],"description":"The config format the nodes are served (default `nocloud`): `nocloud`, the cloud-init seed (ds=nocloud;s=<url>;dsmode=net)."}},"required":["kernel","initrds"],"title":"OsProfileInput","if":{"required":["cloud_init"],"properties":{"cloud_init":{"const":false}}},"then":{"properties":{"config_format":{"not":{},"description":"`cloud_init: false` serves the nodes no config: remove `config_format`, or `cloud_init: false`."}}}}},"defaults":{"type":"object","description":"Settings applied to every node unless the node sets them itself (maps are merged key by key, everything else is replaced).","additionalProperties":false,"properties":{"os":{"type":"string","description":"What the node boots: `harvester` (default: the Harvester installer) or the name of an entry of `os_profiles` (a generic OS: kernel, initrds, parameters, cloud-init). Harvester-only settings and rules do not apply to generic nodes.","pattern":"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$"},"cloud_init":{"type":"object","description":"cloud-init NoCloud data of a generic OS node, served as `cloud-init/<mac>/user-data`, `meta-data` and `vendor-data` (the kernel gets `ds=nocloud;s=<boot.server>/cloud-init/<mac>/;dsmode=net`). Across layers each of its keys comes whole from the strongest layer that sets it.","additionalProperties":false,"properties":{"user_data":{"type":"object","description":"user-data as a YAML map: written as a `#cloud-config` document (e.g. `users`, `ssh_authorized_keys`, `packages`, `runcmd`)."},"user_data_file":{"type":"string","description":"A `#cloud-config` file to serve as user-data instead (relative to the site directory and inside the repository, like secret files; at most 256 KiB; its first line must be `#cloud-config` and the rest a YAML map).","minLength":1,"maxLength":1024,"pattern":"^[^\\u0000-\\u001f\\u007f]+$"},"vendor_data":{"type":"object","description":"vendor-data as a YAML map, written as a `#cloud-config` document (default: empty)."},"meta_data":{"type":"object","description":"Extra meta-data keys (harvgen always writes `instance-id: <site>-<hostname>` and `local-hostname: <hostname>`)."}},"title":"CloudInitInput"},"arch":{"type":"string","enum":["x86_64","arm64"],"description":"CPU architecture of the machine (default `x86_64`). `arm64` machines get the arm64 iPXE (`boot.arm64_loader`, DHCP client architecture 11, HTTP boot architecture 19) and, for Harvester (v1.3 and later), the release's `-arm64` files; an OS profile's URLs must be for the node's architecture."},"iscsi":{"type":"object","description":"Boot this node diskless from an iSCSI target (iPXE `sanboot`), as BMI does: harvgen writes the script and the DHCP reservation; the target, its LUN and its image are yours (docs/generic-os.md, \"iSCSI diskless nodes\").","additionalProperties":false,"properties":{"server":{"type":"string","description":"Address of the iSCSI target portal; inside `network.cidr`, so the node reaches it without a router. (IPv4 address, dotted quad)"},"port":{"type":"integer","minimum":1,"maximum":65535,"description":"Target portal TCP port (default 3260)."},"lun":{"type":"integer","minimum":0,"maximum":255,"description":"LUN of the boot disk (default 1: tgt and targetcli put the first disk at LUN 1, LUN 0 being the controller)."},"target":{"type":"string","description":"Target IQN. Form: `iqn.<yyyy-mm>.<reversed domain>[:<name>]` (RFC 3720), lowercase.","pattern":"^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$","maxLength":223},"initiator":{"type":"string","description":"The node's initiator IQN, which the target's ACL admits (default `iqn.2010-04.org.ipxe:<hostname>`). Form: `iqn.<yyyy-mm>.<reversed domain>[:<name>]` (RFC 3720), lowercase.","pattern":"^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$","maxLength":223}},"required":["server","target"],"title":"IscsiInput"},"hardware":{"type":"object","description":"Hardware facts of the machine, as the Harvester installer's preflight checks and disk rules see them, usually in a profile (`sites/_profiles/<name>.yaml`): harvgen checks the installer's own rules of the node's release against them at build time (docs/reference/installer-rules.md). A fact left out is not checked. Lab sites (a `lab:` section) take them from the lab domain instead.","additionalProperties":false,"properties":{"memory_gib":{"type":"number","minimum":0.5,"maximum":65536,"description":"Installed memory in GiB."},"cpus":{"type":"integer","minimum":1,"maximum":4096,"description":"CPU threads the installer counts (`nproc --all`)."},"disk_gib":{"type":"number","minimum":1,"maximum":1048576,"description":"Size of the install disk (`install.device`) in GiB (2^30 bytes)."},"data_disk_gib":{"type":"number","minimum":1,"maximum":1048576,"description":"Size of the data disk (`install.data_disk`) in GiB."},"nic_speed_mbps":{"type":"integer","minimum":10,"maximum":1000000,"description":"Link speed of the management NIC in Mbit/s, as the kernel reports it (`/sys/class/net/<nic>/speed`)."},"nic_driver":{"type":"string","description":"Linux driver of the management NIC (e.g. `ixgbe`, `tg3`, `qlcnic`): releases known to lack or break a driver are warned about.","pattern":"^[a-z0-9_]{1,32}$"},"virtualized":{"type":"boolean","description":"The machine is a virtual machine (`systemd-detect-virt --vm`)."},"kvm":{"type":"boolean","description":"Hardware virtualization is on (`/dev/kvm` exists: VT-x/AMD-V enabled in the firmware)."}},"title":"HardwareFactsInput"},"bmc":{"type":"object","description":"The node's BMC, for the generated scripts `bmc/<hostname>.sh` (boot from the network once, UEFI HTTP boot once, power cycle, power status, virtual media) and `bmc/all.sh` (docs/day-2.md, \"BMC scripts\"). Maps merge key by key, so `defaults:` or a profile can give `type` and the credentials and each node its `address`; a node whose merged `bmc` has no `address` has no BMC script.","additionalProperties":false,"properties":{"type":{"type":"string","enum":["redfish","ipmi"],"description":"`redfish` (default; HTTPS, needs `curl` and `jq`) or `ipmi` (IPMI 2.0 over LAN, `ipmitool -I lanplus`)."},"address":{"type":"string","description":"Address of the BMC (default port: 443 for Redfish, 623 for IPMI). Form: a BMC address: an IPv4 address, a DNS name or an IPv6 address in brackets (`[fd00::21]`), optionally followed by `:port` (1-65535).","pattern":"^(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?=[0-9A-Fa-f:.]*:)[0-9A-Fa-f:.]{2,45}\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?$","maxLength":260,"x-harvgen-value":"bmcAddress"},"user":{"type":"object","description":"The environment variable the generated BMC script reads the BMC user name from when it runs (default `{ env: BMC_USER }`). harvgen never reads it and never writes it into the tree.","additionalProperties":false,"properties":{"env":{"type":"string","pattern":"^[A-Z_][A-Z0-9_]{0,63}$","description":"Name of the environment variable: upper-case letters, digits and `_`, not starting with a digit."}},"required":["env"]},"password":{"type":"object","description":"The environment variable the generated BMC script reads the BMC password from when it runs (default `{ env: BMC_PASSWORD }`). harvgen never reads it and never writes it into the tree.","additionalProperties":false,"properties":{"env":{"type":"string","pattern":"^[A-Z_][A-Z0-9_]{0,63}$","description":"Name of the environment variable: upper-case letters, digits and `_`, not starting with a digit."}},"required":["env"]},"system":{"type":"string","description":"Redfish only: which member of the BMC's `/redfish/v1/Systems` collection this node is (needed only when it lists several: the script refuses to guess; asked at run time). Form: a Redfish ComputerSystem path: `/redfish/v1/Systems/<id>`, the id of letters, digits and `. _ ~ -` (not starting with `.`).","pattern":"^/redfish/v1/Systems/[A-Za-z0-9_~-][A-Za-z0-9._~-]{0,127}$","maxLength":160,"x-harvgen-value":"redfishSystem"},"insecure":{"type":"boolean","description":"Redfish only: do not verify the BMC's TLS certificate (curl `--insecure`; default false). Most BMCs ship a self-signed certificate: prefer installing a trusted one."}},"title":"BmcInput"},"harvester_version":{"type":"string","description":"The node's own Harvester release, to roll one node forward (default: `harvester.version`). Its release files are found by putting this release in place of the site's in `harvester.artifacts` (and `harvester.iso_url`), which must therefore name the site's release.","pattern":"^v[0-9]+\\.[0-9]+\\.[0-9]+(-rc[0-9]+)?$","maxLength":32},"profile":{"type":"string","description":"Name of a hardware profile, `sites/_profiles/<name>.yaml`, whose settings apply under this layer (docs/inventory.md, \"Layers and profiles\").","pattern":"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$"},"harvester_role":{"type":"string","enum":["default","management","worker","witness"],"description":"Harvester node role (`install.role`, Harvester v1.3+). `default` lets Harvester promote the node."},"install":{"type":"object","description":"Disk and installer settings for the node (`install.*` in the Harvester config).","additionalProperties":false,"properties":{"device":{"type":"string","description":"Disk Harvester is installed on: a path under `/dev/` without control characters. Prefer a persistent name (`/dev/disk/by-id/...`, `/dev/disk/by-path/...`); `/dev/sdX` names can change between boots and get a warning.","pattern":"^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$"},"data_disk":{"type":"string","description":"Optional separate disk for VM data (Longhorn default disk). Must differ from `device`.","pattern":"^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$"},"tty":{"type":"string","description":"Console the installed system uses, e.g. `tty1` or `ttyS0,115200n8` (`install.tty`).","pattern":"^[a-zA-Z][a-zA-Z0-9]*(,[0-9]+[noe]?[0-9]?r?)?$"},"persistent_partition_size":{"type":"string","description":"Size of the persistent partition when no data disk is used, e.g. `150Gi` (`install.persistent_partition_size`, Harvester v1.2+).","pattern":"^[0-9]+(Mi|Gi)$"},"wipe_all_disks":{"type":"boolean","description":"Wipe every disk that holds an old Harvester/cOS installation (`install.wipe_all_disks`, Harvester v1.5+)."},"wipe_disks_list":{"type":"array","items":{"type":"string"},"description":"Extra disks to wipe before installing (`install.wipe_disks_list`, Harvester v1.5+)."},"cordoned":{"type":"boolean","description":"Join the cluster cordoned: the node gets the label `harvesterhci.io/install-cordoned=true` and runs no VMs until it is uncordoned (`install.cordoned`, Harvester v1.9+). Not on the create node nor on a witness: the installer refuses both."},"power_off":{"type":"boolean","description":"Power off instead of rebooting when the install finishes (`install.poweroff`)."},"iso_url":{"type":"string","enum":["local"],"description":"`local` (Harvester v1.9 and later, a node with `medium: iso`): the installer takes the Harvester ISO's content from the device labelled `COS_LIVE`, the Harvester ISO the node's BMC mounts in a second virtual media slot (`bmc/<hostname>.sh media-boot`), instead of downloading `harvester.iso_url` (`install.iso_url: local`; docs/install-without-pxe.md, \"The Harvester ISO from the BMC\"). The site's ISO URL is `harvester.iso_url`."}},"title":"InstallInput"},"interfaces":{"type":"array","minItems":1,"items":{"type":"object","description":"A network interface of the node. Give a `name` (predictable NIC name such as eno1, or enp1s0 in a lab VM), a `mac`, or both.","additionalProperties":false,"properties":{"name":{"type":"string","description":"NIC name on the installed system (systemd predictable name, e.g. `eno1`; in a generated lab VM the NIC of the k-th MAC is `enp<k>s0`). Form: a Linux interface name: 1-15 characters of letters, digits and `_ . @ + -`, not starting with `.`, `@`, `+` or `-` (Linux's own rule forbids `/`, `:` and whitespace; harvgen also keeps out characters the generated files would have to quote).","pattern":"^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}$","maxLength":15,"x-harvgen-value":"ifname"},"mac":{"type":"string","description":"MAC address in any common spelling (`52:54:00:AA:BB:01`, `52-54-00-aa-bb-01`, `525400aabb01`, `5254.00aa.bb01`); normalized to lowercase colons."}},"title":"NicInput"},"description":"NICs that form the management interface (bonded when more than one). Default: the node's boot MACs."},"method":{"type":"string","enum":["dhcp","static"],"description":"How the management interface gets its address on the installed system: `dhcp` (default; combine with `ip` for a DHCP reservation) or `static` (needs `ip`, a prefix/netmask, gateway and DNS)."},"prefix":{"type":"integer","minimum":1,"maximum":32,"description":"Prefix length of a static address. Default: the prefix of `network.cidr`."},"netmask":{"type":"string","description":"Netmask of a static address, e.g. `255.255.255.0`; alternative to `prefix`. (IPv4 address, dotted quad)"},"gateway":{"type":"string","description":"Default gateway of a static address. Default: `network.gateway`. (IPv4 address, dotted quad)"},"dns":{"type":"array","items":{"type":"string"},"description":"DNS servers of a static address (at most 8). Default: `network.dns`.","maxItems":8},"mtu":{"type":"integer","description":"MTU of the management interface (576-9000 when `method` is static; the installer checks no other)."},"vlan":{"type":"integer","description":"VLAN ID of the management network (1-4094); untagged when absent. The installer brings it up on the NIC that booted (`vlan=vlan<id>:<nic>`), with the node's address or DHCP on the VLAN alone, and the installed system tags it (`vlan_id`)."},"bond":{"title":"BondInput","type":"object","description":"Bonding options for the management interface when it has several NICs (`install.management_interface.bond_options`). Keys are kernel bonding options; Harvester defaults to `{mode: active-backup, miimon: 100}`.","properties":{"mode":{"type":"string","enum":["balance-rr","active-backup","balance-xor","broadcast","802.3ad","balance-tlb","balance-alb"],"description":"Bonding mode."},"miimon":{"type":"integer","minimum":0,"description":"MII link monitoring interval in milliseconds."}},"additionalProperties":{"type":["string","integer"]}},"kernel_args":{"type":"array","items":{"type":"string","description":"One kernel argument. Form: one kernel argument: a single token that starts with a letter or digit, then letters, digits and `_ . , : ; = / + @ % ~ [ ] -` (no whitespace, quotes, `$`, `#`, `|`, `&`, `\\` or control characters, which iPXE, the shell or the kernel would interpret).","pattern":"^[A-Za-z0-9][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$","maxLength":1024,"x-harvgen-value":"kernelArg"},"description":"Extra kernel arguments for this node's installer boot, appended after `boot.kernel_args`."},"config":{"type":"object","description":"Extra Harvester configuration keys, deep-merged over what harvgen generates (node over defaults). Validated against the installer's schema for `harvester.version`: unknown keys and wrong types are errors."},"state":{"type":"string","enum":["install","local","install-once"],"description":"`install` (default): the node's iPXE script boots the Harvester installer on every network boot. `local`: the script boots the local disk, so an installed node never reinstalls even if it network-boots first. `install-once`: the script boots the local disk when it holds an installed system (BIOS: a bootable first sector; UEFI: `boot.installed_marker` on a FAT volume) and installs only when it does not."},"medium":{"type":"string","enum":["network","iso"],"description":"How the machine reaches its boot script: `network` (default): network boot (PXE or UEFI HTTP boot, with DHCP); `iso`: a boot ISO of its own (`media/<hostname>.iso`), which its BMC mounts as virtual media (`bmc/<hostname>.sh media-boot`). The ISO sets the node's static address on its boot NIC, with no DHCP, and fetches the node's boot files from `boot.server` over HTTP; it needs `method: static`, `ip` and `boot.media_loaders` (docs/install-without-pxe.md)."},"reinstall":{"type":"integer","minimum":0,"maximum":999999999,"description":"Reinstall generation of a Harvester node with `state: install-once` (UEFI only). The installed system gets a marker of its site, hostname and generation on its EFI system partition (`os.after_install_chroot_commands`), and the node's script boots the disk only when it finds the marker of this number: raise it by one to reinstall the node exactly once (docs/day-2.md, \"Reinstall a node\")."},"lab":{"type":"object","description":"Lab VM sizing for the generated libvirt domain of this node.","additionalProperties":false,"properties":{"memory_mib":{"type":"integer","minimum":8192,"maximum":16777216,"description":"Memory in MiB (default 16384). The installer's preflight check wants 64 GiB (32 GiB for testing) from v1.3 unless `boot.skipchecks` is set; below 8 GiB it does not run at all."},"vcpus":{"type":"integer","minimum":1,"maximum":256,"description":"Virtual CPUs (default 8)."},"disk_gib":{"type":"integer","minimum":60,"maximum":1048576,"description":"Size of the qcow2 disk the define script creates, in GiB (default 250)."},"data_disk_gib":{"type":"integer","minimum":50,"maximum":1048576,"description":"Size of the second qcow2 disk (the VM sees it as `/dev/vdb`) created when `install.data_disk` is set, in GiB (default 100). Set `install.data_disk: /dev/vdb` for lab VMs."},"nic_model":{"type":"string","enum":["virtio","e1000e"],"description":"NIC model of the lab VM (default `virtio`). Either way the NIC of the node's k-th MAC is alone on PCIe bus k, so the guest names it `enp<k>s0` (`enp1s0` for the first): use those names in `interfaces` of lab nodes."}},"title":"LabSizingInput"}},"title":"NodeDefaults"},"nodes":{"type":"array","items":{"title":"NodeInput","type":"object","description":"One Harvester node.","additionalProperties":false,"properties":{"hostname":{"type":"string","description":"Node hostname: a lowercase DNS-1123 label (a-z, 0-9, `-`, at most 63 characters). Also names its files. In `nodes/<name>.yaml` it defaults to the file name."},"mac":{"type":"string","description":"Boot MAC address of the node, in any common spelling. Use `macs` for several NICs."},"macs":{"type":"array","minItems":1,"maxItems":32,"items":{"type":"string"},"description":"All MAC addresses the node may PXE boot from; each gets its own iPXE script and DHCP reservation."},"ip":{"type":"string","description":"Address of the node on the management network. Used as the DHCP reservation and, with `method: static`, as the static address. (IPv4 address, dotted quad)"},"ip6":{"type":"string","description":"IPv6 address of the node inside `network.ipv6.prefix`, in canonical form. Its DHCPv6 reservation (by MAC) is the /126 block that holds it, one address for each boot stage (firmware, iPXE, the OS), and nginx serves the node's files to that block; nodes' blocks must not overlap (docs/ipv6.md). Generic OS nodes only.","pattern":"^[0-9A-Fa-f:]{2,39}$"},"role":{"type":"string","enum":["create","join"],"description":"`create` for the node that creates the cluster (exactly one per site; default: the first node; none once `cluster.created` is true), `join` for the others."},"os":{"type":"string","description":"What the node boots: `harvester` (default: the Harvester installer) or the name of an entry of `os_profiles` (a generic OS: kernel, initrds, parameters, cloud-init). Harvester-only settings and rules do not apply to generic nodes.","pattern":"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$"},"cloud_init":{"type":"object","description":"cloud-init NoCloud data of a generic OS node, served as `cloud-init/<mac>/user-data`, `meta-data` and `vendor-data` (the kernel gets `ds=nocloud;s=<boot.server>/cloud-init/<mac>/;dsmode=net`). Across layers each of its keys comes whole from the strongest layer that sets it.","additionalProperties":false,"properties":{"user_data":{"type":"object","description":"user-data as a YAML map: written as a `#cloud-config` document (e.g. `users`, `ssh_authorized_keys`, `packages`, `runcmd`)."},"user_data_file":{"type":"string","description":"A `#cloud-config` file to serve as user-data instead (relative to the site directory and inside the repository, like secret files; at most 256 KiB; its first line must be `#cloud-config` and the rest a YAML map).","minLength":1,"maxLength":1024,"pattern":"^[^\\u0000-\\u001f\\u007f]+$"},"vendor_data":{"type":"object","description":"vendor-data as a YAML map, written as a `#cloud-config` document (default: empty)."},"meta_data":{"type":"object","description":"Extra meta-data keys (harvgen always writes `instance-id: <site>-<hostname>` and `local-hostname: <hostname>`)."}},"title":"CloudInitInput"},"arch":{"type":"string","enum":["x86_64","arm64"],"description":"CPU architecture of the machine (default `x86_64`). `arm64` machines get the arm64 iPXE (`boot.arm64_loader`, DHCP client architecture 11, HTTP boot architecture 19) and, for Harvester (v1.3 and later), the release's `-arm64` files; an OS profile's URLs must be for the node's architecture."},"iscsi":{"type":"object","description":"Boot this node diskless from an iSCSI target (iPXE `sanboot`), as BMI does: harvgen writes the script and the DHCP reservation; the target, its LUN and its image are yours (docs/generic-os.md, \"iSCSI diskless nodes\").","additionalProperties":false,"properties":{"server":{"type":"string","description":"Address of the iSCSI target portal; inside `network.cidr`, so the node reaches it without a router. (IPv4 address, dotted quad)"},"port":{"type":"integer","minimum":1,"maximum":65535,"description":"Target portal TCP port (default 3260)."},"lun":{"type":"integer","minimum":0,"maximum":255,"description":"LUN of the boot disk (default 1: tgt and targetcli put the first disk at LUN 1, LUN 0 being the controller)."},"target":{"type":"string","description":"Target IQN. Form: `iqn.<yyyy-mm>.<reversed domain>[:<name>]` (RFC 3720), lowercase.","pattern":"^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$","maxLength":223},"initiator":{"type":"string","description":"The node's initiator IQN, which the target's ACL admits (default `iqn.2010-04.org.ipxe:<hostname>`). Form: `iqn.<yyyy-mm>.<reversed domain>[:<name>]` (RFC 3720), lowercase.","pattern":"^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$","maxLength":223}},"required":["server","target"],"title":"IscsiInput"},"hardware":{"type":"object","description":"Hardware facts of the machine, as the Harvester installer's preflight checks and disk rules see them, usually in a profile (`sites/_profiles/<name>.yaml`): harvgen checks the installer's own rules of the node's release against them at build time (docs/reference/installer-rules.md). A fact left out is not checked. Lab sites (a `lab:` section) take them from the lab domain instead.","additionalProperties":false,"properties":{"memory_gib":{"type":"number","minimum":0.5,"maximum":65536,"description":"Installed memory in GiB."},"cpus":{"type":"integer","minimum":1,"maximum":4096,"description":"CPU threads the installer counts (`nproc --all`)."},"disk_gib":{"type":"number","minimum":1,"maximum":1048576,"description":"Size of the install disk (`install.device`) in GiB (2^30 bytes)."},"data_disk_gib":{"type":"number","minimum":1,"maximum":1048576,"description":"Size of the data disk (`install.data_disk`) in GiB."},"nic_speed_mbps":{"type":"integer","minimum":10,"maximum":1000000,"description":"Link speed of the management NIC in Mbit/s, as the kernel reports it (`/sys/class/net/<nic>/speed`)."},"nic_driver":{"type":"string","description":"Linux driver of the management NIC (e.g. `ixgbe`, `tg3`, `qlcnic`): releases known to lack or break a driver are warned about.","pattern":"^[a-z0-9_]{1,32}$"},"virtualized":{"type":"boolean","description":"The machine is a virtual machine (`systemd-detect-virt --vm`)."},"kvm":{"type":"boolean","description":"Hardware virtualization is on (`/dev/kvm` exists: VT-x/AMD-V enabled in the firmware)."}},"title":"HardwareFactsInput"},"bmc":{"type":"object","description":"The node's BMC, for the generated scripts `bmc/<hostname>.sh` (boot from the network once, UEFI HTTP boot once, power cycle, power status, virtual media) and `bmc/all.sh` (docs/day-2.md, \"BMC scripts\"). Maps merge key by key, so `defaults:` or a profile can give `type` and the credentials and each node its `address`; a node whose merged `bmc` has no `address` has no BMC script.","additionalProperties":false,"properties":{"type":{"type":"string","enum":["redfish","ipmi"],"description":"`redfish` (default; HTTPS, needs `curl` and `jq`) or `ipmi` (IPMI 2.0 over LAN, `ipmitool -I lanplus`)."},"address":{"type":"string","description":"Address of the BMC (default port: 443 for Redfish, 623 for IPMI). Form: a BMC address: an IPv4 address, a DNS name or an IPv6 address in brackets (`[fd00::21]`), optionally followed by `:port` (1-65535).","pattern":"^(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?=[0-9A-Fa-f:.]*:)[0-9A-Fa-f:.]{2,45}\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?$","maxLength":260,"x-harvgen-value":"bmcAddress"},"user":{"type":"object","description":"The environment variable the generated BMC script reads the BMC user name from when it runs (default `{ env: BMC_USER }`). harvgen never reads it and never writes it into the tree.","additionalProperties":false,"properties":{"env":{"type":"string","pattern":"^[A-Z_][A-Z0-9_]{0,63}$","description":"Name of the environment variable: upper-case letters, digits and `_`, not starting with a digit."}},"required":["env"]},"password":{"type":"object","description":"The environment variable the generated BMC script reads the BMC password from when it runs (default `{ env: BMC_PASSWORD }`). harvgen never reads it and never writes it into the tree.","additionalProperties":false,"properties":{"env":{"type":"string","pattern":"^[A-Z_][A-Z0-9_]{0,63}$","description":"Name of the environment variable: upper-case letters, digits and `_`, not starting with a digit."}},"required":["env"]},"system":{"type":"string","description":"Redfish only: which member of the BMC's `/redfish/v1/Systems` collection this node is (needed only when it lists several: the script refuses to guess; asked at run time). Form: a Redfish ComputerSystem path: `/redfish/v1/Systems/<id>`, the id of letters, digits and `. _ ~ -` (not starting with `.`).","pattern":"^/redfish/v1/Systems/[A-Za-z0-9_~-][A-Za-z0-9._~-]{0,127}$","maxLength":160,"x-harvgen-value":"redfishSystem"},"insecure":{"type":"boolean","description":"Redfish only: do not verify the BMC's TLS certificate (curl `--insecure`; default false). Most BMCs ship a self-signed certificate: prefer installing a trusted one."}},"title":"BmcInput"},"harvester_version":{"type":"string","description":"The node's own Harvester release, to roll one node forward (default: `harvester.version`). Its release files are found by putting this release in place of the site's in `harvester.artifacts` (and `harvester.iso_url`), which must therefore name the site's release.","pattern":"^v[0-9]+\\.[0-9]+\\.[0-9]+(-rc[0-9]+)?$","maxLength":32},"profile":{"type":"string","description":"Name of a hardware profile, `sites/_profiles/<name>.yaml`, whose settings apply under this layer (docs/inventory.md, \"Layers and profiles\").","pattern":"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$"},"harvester_role":{"type":"string","enum":["default","management","worker","witness"],"description":"Harvester node role (`install.role`, Harvester v1.3+). `default` lets Harvester promote the node."},"install":{"type":"object","description":"Disk and installer settings for the node (`install.*` in the Harvester config).","additionalProperties":false,"properties":{"device":{"type":"string","description":"Disk Harvester is installed on: a path under `/dev/` without control characters. Prefer a persistent name (`/dev/disk/by-id/...`, `/dev/disk/by-path/...`); `/dev/sdX` names can change between boots and get a warning.","pattern":"^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$"},"data_disk":{"type":"string","description":"Optional separate disk for VM data (Longhorn default disk). Must differ from `device`.","pattern":"^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$"},"tty":{"type":"string","description":"Console the installed system uses, e.g. `tty1` or `ttyS0,115200n8` (`install.tty`).","pattern":"^[a-zA-Z][a-zA-Z0-9]*(,[0-9]+[noe]?[0-9]?r?)?$"},"persistent_partition_size":{"type":"string","description":"Size of the persistent partition when no data disk is used, e.g. `150Gi` (`install.persistent_partition_size`, Harvester v1.2+).","pattern":"^[0-9]+(Mi|Gi)$"},"wipe_all_disks":{"type":"boolean","description":"Wipe every disk that holds an old Harvester/cOS installation (`install.wipe_all_disks`, Harvester v1.5+)."},"wipe_disks_list":{"type":"array","items":{"type":"string"},"description":"Extra disks to wipe before installing (`install.wipe_disks_list`, Harvester v1.5+)."},"cordoned":{"type":"boolean","description":"Join the cluster cordoned: the node gets the label `harvesterhci.io/install-cordoned=true` and runs no VMs until it is uncordoned (`install.cordoned`, Harvester v1.9+). Not on the create node nor on a witness: the installer refuses both."},"power_off":{"type":"boolean","description":"Power off instead of rebooting when the install finishes (`install.poweroff`)."},"iso_url":{"type":"string","enum":["local"],"description":"`local` (Harvester v1.9 and later, a node with `medium: iso`): the installer takes the Harvester ISO's content from the device labelled `COS_LIVE`, the Harvester ISO the node's BMC mounts in a second virtual media slot (`bmc/<hostname>.sh media-boot`), instead of downloading `harvester.iso_url` (`install.iso_url: local`; docs/install-without-pxe.md, \"The Harvester ISO from the BMC\"). The site's ISO URL is `harvester.iso_url`."}},"title":"InstallInput"},"interfaces":{"type":"array","minItems":1,"items":{"type":"object","description":"A network interface of the node. Give a `name` (predictable NIC name such as eno1, or enp1s0 in a lab VM), a `mac`, or both.","additionalProperties":false,"properties":{"name":{"type":"string","description":"NIC name on the installed system (systemd predictable name, e.g. `eno1`; in a generated lab VM the NIC of the k-th MAC is `enp<k>s0`). Form: a Linux interface name: 1-15 characters of letters, digits and `_ . @ + -`, not starting with `.`, `@`, `+` or `-` (Linux's own rule forbids `/`, `:` and whitespace; harvgen also keeps out characters the generated files would have to quote).","pattern":"^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}$","maxLength":15,"x-harvgen-value":"ifname"},"mac":{"type":"string","description":"MAC address in any common spelling (`52:54:00:AA:BB:01`, `52-54-00-aa-bb-01`, `525400aabb01`, `5254.00aa.bb01`); normalized to lowercase colons."}},"title":"NicInput"},"description":"NICs that form the management interface (bonded when more than one). Default: the node's boot MACs."},"method":{"type":"string","enum":["dhcp","static"],"description":"How the management interface gets its address on the installed system: `dhcp` (default; combine with `ip` for a DHCP reservation) or `static` (needs `ip`, a prefix/netmask, gateway and DNS)."},"prefix":{"type":"integer","minimum":1,"maximum":32,"description":"Prefix length of a static address. Default: the prefix of `network.cidr`."},"netmask":{"type":"string","description":"Netmask of a static address, e.g. `255.255.255.0`; alternative to `prefix`. (IPv4 address, dotted quad)"},"gateway":{"type":"string","description":"Default gateway of a static address. Default: `network.gateway`. (IPv4 address, dotted quad)"},"dns":{"type":"array","items":{"type":"string"},"description":"DNS servers of a static address (at most 8). Default: `network.dns`.","maxItems":8},"mtu":{"type":"integer","description":"MTU of the management interface (576-9000 when `method` is static; the installer checks no other)."},"vlan":{"type":"integer","description":"VLAN ID of the management network (1-4094); untagged when absent. The installer brings it up on the NIC that booted (`vlan=vlan<id>:<nic>`), with the node's address or DHCP on the VLAN alone, and the installed system tags it (`vlan_id`)."},"bond":{"title":"BondInput","type":"object","description":"Bonding options for the management interface when it has several NICs (`install.management_interface.bond_options`). Keys are kernel bonding options; Harvester defaults to `{mode: active-backup, miimon: 100}`.","properties":{"mode":{"type":"string","enum":["balance-rr","active-backup","balance-xor","broadcast","802.3ad","balance-tlb","balance-alb"],"description":"Bonding mode."},"miimon":{"type":"integer","minimum":0,"description":"MII link monitoring interval in milliseconds."}},"additionalProperties":{"type":["string","integer"]}},"kernel_args":{"type":"array","items":{"type":"string","description":"One kernel argument. Form: one kernel argument: a single token that starts with a letter or digit, then letters, digits and `_ . , : ; = / + @ % ~ [ ] -` (no whitespace, quotes, `$`, `#`, `|`, `&`, `\\` or control characters, which iPXE, the shell or the kernel would interpret).","pattern":"^[A-Za-z0-9][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$","maxLength":1024,"x-harvgen-value":"kernelArg"},"description":"Extra kernel arguments for this node's installer boot, appended after `boot.kernel_args`."},"config":{"type":"object","description":"Extra Harvester configuration keys, deep-merged over what harvgen generates (node over defaults). Validated against the installer's schema for `harvester.version`: unknown keys and wrong types are errors."},"state":{"type":"string","enum":["install","local","install-once"],"description":"`install` (default): the node's iPXE script boots the Harvester installer on every network boot. `local`: the script boots the local disk, so an installed node never reinstalls even if it network-boots first. `install-once`: the script boots the local disk when it holds an installed system (BIOS: a bootable first sector; UEFI: `boot.installed_marker` on a FAT volume) and installs only when it does not."},"medium":{"type":"string","enum":["network","iso"],"description":"How the machine reaches its boot script: `network` (default): network boot (PXE or UEFI HTTP boot, with DHCP); `iso`: a boot ISO of its own (`media/<hostname>.iso`), which its BMC mounts as virtual media (`bmc/<hostname>.sh media-boot`). The ISO sets the node's static address on its boot NIC, with no DHCP, and fetches the node's boot files from `boot.server` over HTTP; it needs `method: static`, `ip` and `boot.media_loaders` (docs/install-without-pxe.md)."},"reinstall":{"type":"integer","minimum":0,"maximum":999999999,"description":"Reinstall generation of a Harvester node with `state: install-once` (UEFI only). The installed system gets a marker of its site, hostname and generation on its EFI system partition (`os.after_install_chroot_commands`), and the node's script boots the disk only when it finds the marker of this number: raise it by one to reinstall the node exactly once (docs/day-2.md, \"Reinstall a node\")."},"lab":{"type":"object","description":"Lab VM sizing for the generated libvirt domain of this node.","additionalProperties":false,"properties":{"memory_mib":{"type":"integer","minimum":8192,"maximum":16777216,"description":"Memory in MiB (default 16384). The installer's preflight check wants 64 GiB (32 GiB for testing) from v1.3 unless `boot.skipchecks` is set; below 8 GiB it does not run at all."},"vcpus":{"type":"integer","minimum":1,"maximum":256,"description":"Virtual CPUs (default 8)."},"disk_gib":{"type":"integer","minimum":60,"maximum":1048576,"description":"Size of the qcow2 disk the define script creates, in GiB (default 250)."},"data_disk_gib":{"type":"integer","minimum":50,"maximum":1048576,"description":"Size of the second qcow2 disk (the VM sees it as `/dev/vdb`) created when `install.data_disk` is set, in GiB (default 100). Set `install.data_disk: /dev/vdb` for lab VMs."},"nic_model":{"type":"string","enum":["virtio","e1000e"],"description":"NIC model of the lab VM (default `virtio`). Either way the NIC of the node's k-th MAC is alone on PCIe bus k, so the guest names it `enp<k>s0` (`enp1s0` for the first): use those names in `interfaces` of lab nodes."}},"title":"LabSizingInput"}}},"description":"The nodes of the cluster. More nodes may live in `nodes/*.yaml`, one node per file."},"lab":{"type":"object","description":"libvirt lab settings (the generated network and domain XML).","additionalProperties":false,"properties":{"network_name":{"type":"string","description":"libvirt network name (default `harvgen-<site>` with `_` turned into `-`): 1-50 letters, digits and `_ . -`, not starting with `.` or `-`.","pattern":"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,49}$"},"bridge":{"type":"string","description":"Linux bridge the lab network creates (default `hg-<site>`): 1-15 letters, digits and `_ . -`, not starting with `.` or `-`.","pattern":"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,14}$"},"disk_dir":{"type":"string","description":"Directory for the lab VM disks (default `/var/lib/libvirt/images`). Form: an absolute path of letters, digits and `. _ ~ @ + = : / -` (no whitespace, quotes, `,`, `;`, `{`, `}`, `#`, `$`, `\\` or control characters).","pattern":"^/[A-Za-z0-9._~@+=:/-]*$","maxLength":512,"x-harvgen-value":"path"},"tftp_root":{"type":"string","description":"TFTP root of the lab network holding `snponly.efi`/`undionly.kpxe` (default `/var/lib/tftpboot`). Form: an absolute path of letters, digits and `. _ ~ @ + = : / -` (no whitespace, quotes, `,`, `;`, `{`, `}`, `#`, `$`, `\\` or control characters).","pattern":"^/[A-Za-z0-9._~@+=:/-]*$","maxLength":512,"x-harvgen-value":"path"},"host_arch":{"type":"string","enum":["x86_64","arm64"],"description":"Architecture of the libvirt host that runs the lab domains (default `x86_64`). A node of another `arch` gets an emulated domain (`type='qemu'`, CPU model `maximum`) instead of KVM, so arm64 nodes run on an x86-64 host (slowly)."}}},"nginx":{"type":"object","description":"The generated nginx server block.","additionalProperties":false,"properties":{"listen":{"type":"string","description":"Where nginx listens (default: the address and port of `boot.server` when its host is an IPv4 address, else all addresses on its port). Form: `address:port` with an IPv4 address, an IPv6 address in brackets (`[fd00:10::5]:80`) or `*` (all IPv4 addresses), or a bare port; port 1-65535.","pattern":"^(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|\\*|\\[(?:(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,7}:|(?:[0-9a-f]{1,4}:){1,6}:[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,5}(?::[0-9a-f]{1,4}){1,2}|(?:[0-9a-f]{1,4}:){1,4}(?::[0-9a-f]{1,4}){1,3}|(?:[0-9a-f]{1,4}:){1,3}(?::[0-9a-f]{1,4}){1,4}|(?:[0-9a-f]{1,4}:){1,2}(?::[0-9a-f]{1,4}){1,5}|[0-9a-f]{1,4}:(?::[0-9a-f]{1,4}){1,6}|:(?:(?::[0-9a-f]{1,4}){1,7}|:))\\]):)?(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3})$","maxLength":47,"x-harvgen-value":"listen"},"root":{"type":"string","description":"Directory on the web server the tree `out/<site>/` is copied to (default `/srv/harvgen/<site>`). Form: an absolute path of letters, digits and `. _ ~ @ + = : / -` (no whitespace, quotes, `,`, `;`, `{`, `}`, `#`, `$`, `\\` or control characters).","pattern":"^/[A-Za-z0-9._~@+=:/-]*$","maxLength":512,"x-harvgen-value":"path"},"artifacts_dir":{"type":"string","description":"Directory on the web server holding the release files, served under the path of `harvester.artifacts` when that URL is on `boot.server` (default `/srv/harvgen/artifacts/<version>`). Form: an absolute path of letters, digits and `. _ ~ @ + = : / -` (no whitespace, quotes, `,`, `;`, `{`, `}`, `#`, `$`, `\\` or control characters).","pattern":"^/[A-Za-z0-9._~@+=:/-]*$","maxLength":512,"x-harvgen-value":"path"},"access_log":{"type":"string","description":"Access log path (default `/var/log/nginx/harvgen-<site>.access.log`). Form: an absolute path of letters, digits and `. _ ~ @ + = : / -` (no whitespace, quotes, `,`, `;`, `{`, `}`, `#`, `$`, `\\` or control characters).","pattern":"^/[A-Za-z0-9._~@+=:/-]*$","maxLength":512,"x-harvgen-value":"path"},"access":{"type":"string","enum":["nodes","open"],"description":"Who may fetch the files that hold a secret or one node's data (Harvester configs, cloud-init seeds, `unknown/join.yaml`). `nodes` (default): only the node's own `ip` (a node without one: the DHCP pool; unknown machines: the DHCP pool), everyone else gets 403. `open`: every client, for a boot server behind something that already restricts who reaches it. docs/security.md, \"Threat model\"."},"file_key":{"type":["string","object"],"minLength":1,"description":"A secret that makes the names of the files holding a secret or one node's data unguessable: each known node's iPXE scripts, Harvester config and cloud-init seed get a name with a tag keyed by it (HMAC-SHA256), and DHCP hands each boot MAC the URL of its own script. At least 32 characters (`openssl rand -hex 32`). The committed tree shows `x` in place of each tag; only the deploy tree (`--deploy`) reads the key. docs/security.md, \"Threat model\". Keep it out of git with `{ env: NAME }` (an environment variable) or `{ file: path }` (a file, relative to the YAML file that names it; one trailing newline is dropped).","properties":{"env":{"type":"string","pattern":"^[A-Za-z_][A-Za-z0-9_]*$","description":"Name of the environment variable holding the value."},"file":{"type":"string","minLength":1,"description":"Path of the file holding the value, relative to this YAML file."}},"additionalProperties":false,"minProperties":1,"maxProperties":1},"real_ip":{"type":"object","description":"A proxy or NAT in front of nginx: the client address nginx checks is taken from `header`, for requests from `from` (nginx's realip module, `set_real_ip_from`/`real_ip_header`). Without it, every client behind the proxy looks like the proxy.","additionalProperties":false,"properties":{"from":{"type":"array","minItems":1,"maxItems":64,"uniqueItems":true,"items":{"type":"string","description":"Address or CIDR block of the proxy (IPv4, e.g. `10.0.0.2` or `10.0.0.0/28`).","pattern":"^(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(\\.(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}(/(3[0-2]|[12]?[0-9]))?$"},"description":"Addresses or CIDR blocks of the proxies whose header nginx trusts."},"header":{"type":"string","description":"Request header holding the client address, e.g. `X-Forwarded-For` or `X-Real-IP`.","pattern":"^[A-Za-z][A-Za-z0-9-]{0,63}$"}},"required":["from","header"]}}},"dnsmasq":{"type":"object","description":"The generated dnsmasq configuration.","additionalProperties":false,"properties":{"interface":{"type":"string","description":"Only serve DHCP on this interface (`interface=`). Form: a Linux interface name (1-15 characters of letters, digits and `_ . @ + -`), optionally ending in `*` to match several (dnsmasq wildcard).","pattern":"^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}\\*?$","maxLength":16,"x-harvgen-value":"ifnameGlob"},"tftp_root":{"type":"string","description":"TFTP root holding the iPXE binaries (default `/var/lib/tftpboot`). Form: an absolute path of letters, digits and `. _ ~ @ + = : / -` (no whitespace, quotes, `,`, `;`, `{`, `}`, `#`, `$`, `\\` or control characters).","pattern":"^/[A-Za-z0-9._~@+=:/-]*$","maxLength":512,"x-harvgen-value":"path"},"lease_time":{"type":"string","description":"DHCP lease time, e.g. `12h` (default).","pattern":"^([0-9]+[smhdw]?|infinite)$"},"dns":{"type":"boolean","description":"Leave dnsmasq's DNS server on (default true). Set false (`port=0`) when another DNS server runs on the host."},"host":{"type":"string","description":"The machine this site's dnsmasq runs on, as a name (e.g. `boot1`), when it serves several sites. Sites built together that name the same host share one dnsmasq: each adds its own `dnsmasq/harvgen.conf`, their `dnsmasq/global.conf` must be the same file, and their networks apart (`SITE_DNSMASQ_CONFLICT`). Default: none (a dnsmasq of its own). docs/deploy.md, \"DHCP with dnsmasq\".","minLength":1,"maxLength":253,"pattern":"^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$"},"hosts_dir":{"type":"string","description":"Directory on the DHCP host that holds the reservation files of `dnsmasq/hosts/` (`dhcp-hostsdir=`; default `/etc/harvgen/dhcp-hosts`): dnsmasq reads a new or changed file there without a restart. Form: an absolute path of letters, digits and `. _ ~ @ + = : / -` (no whitespace, quotes, `,`, `;`, `{`, `}`, `#`, `$`, `\\` or control characters).","pattern":"^/[A-Za-z0-9._~@+=:/-]*$","maxLength":512,"x-harvgen-value":"path"},"mode":{"type":"string","enum":["server","proxy"],"description":"`server` (default): this dnsmasq is the network's DHCP server (addresses, reservations, boot files). `proxy`: another DHCP server gives the addresses and this dnsmasq answers only network boot (proxy DHCP, `dhcp-range=<network>,proxy`): PXE firmware gets iPXE over TFTP (`pxe-service=`), iPXE gets `boot.ipxe`. Reserve the nodes' `ip` on that other server (`NODE_IP_NOT_RESERVED`); `network.dhcp_range` is its pool. docs/deploy.md, \"Proxy DHCP beside another server\"."}}},"dhcp":{"type":"object","description":"Which DHCP server the site uses; harvgen writes its configuration (docs/deploy.md, \"Choosing a DHCP form\").","additionalProperties":false,"properties":{"server":{"type":"string","enum":["dnsmasq","kea","isc"],"description":"`dnsmasq` (default): `dnsmasq/harvgen.conf`, DHCP and TFTP. `kea`: a Kea DHCPv4 config, `kea/harvgen.json` (`kea-dhcp4 -t` accepts it; its `client-classes` and `subnet4` entries merge into an existing Kea). `isc`: an ISC dhcpd snippet, `dhcpd/harvgen.conf`. With `kea` and `isc` no dnsmasq file is written: TFTP (iPXE for firmware PXE) is served by a TFTP server of yours at `next_server`."},"next_server":{"type":"string","description":"With `kea` or `isc`: the TFTP server firmware PXE loads iPXE from (`next-server`, the siaddr field). Default: the host of `boot.server` when it is an address. (IPv4 address, dotted quad)"}}},"bss":{"type":"object","description":"OpenCHAMI's Boot Script Service (BSS): export the nodes it can boot as harvgen's tree does.","additionalProperties":false,"properties":{"export":{"type":"boolean","description":"Write `bss/bootparameters.json`, one BSS BootParams per node that BSS can boot as the tree does (a node with several boot MACs leaves `BOOTIF=` to BSS; `BSS_NODE_NOT_EXPORTED` names the nodes left out). Default false."}}},"signing":{"type":"object","description":"Sign the deploy tree: `harvgen build --deploy` writes `manifest.json.sig` next to manifest.json (`ssh-keygen -Y sign`, namespace `harvgen-manifest`), and `harvgen verify` refuses a deploy tree whose signature does not verify. The committed tree is never signed and never reads the key. docs/verify.md, \"Signed trees\".","additionalProperties":false,"properties":{"private_key":{"type":"object","description":"The private key that signs (an OpenSSH private key without a passphrase, e.g. `ssh-keygen -t ed25519 -N '' -f secrets/harvgen-sign`): a secret, read by deploy builds only, never written anywhere. `{ file: path }` (relative to this YAML file, inside the repository, at most 4096 bytes; keep it out of git) or `{ env: NAME }` (an environment variable holding the key's text).","properties":{"env":{"type":"string","pattern":"^[A-Za-z_][A-Za-z0-9_]*$","description":"Name of the environment variable holding the key."},"file":{"type":"string","minLength":1,"description":"Path of the file holding the key, relative to this YAML file."}},"additionalProperties":false,"minProperties":1,"maxProperties":1},"public_key":{"type":"string","description":"The public half of `private_key`, one line as in its `.pub` file: `ssh-ed25519 AAAA... comment` (or `ssh-rsa`; `ecdsa-sha2-*` keys are refused: their signatures differ at every build). No options, principal or second line. Plain data, safe to commit: verify checks the signature with it, and so can anyone (`ssh-keygen -Y verify`).","pattern":"^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|ecdsa-sha2-nistp521) [A-Za-z0-9+/]+={0,2}( [!-~]+)*$","maxLength":4096}},"required":["private_key","public_key"]},"publish":{"type":"object","description":"Publish the site through an OCI registry (`harvgen publish`) and materialize it on the boot server (`harvgen pull`, run by the generated `publish/` units). Needs `signing:`: the boot server serves nothing whose signature does not verify. docs/fleet.md.","additionalProperties":false,"properties":{"registry":{"type":"string","description":"The registry and namespace the site is published under; the site's repository is `<registry>/<site>`. Form: a registry and a namespace: `host[:port]/name[/name...]`, the host an IPv4 address or a DNS name, each name of lower-case letters and digits joined by `.`, `_`, `__` or `-` (no tag, no digest, no scheme).","pattern":"^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/[a-z0-9]+(?:(?:\\.|_|__|-+)[a-z0-9]+)*){1,8}$","maxLength":200,"x-harvgen-value":"registry"},"key":{"type":["string","object"],"minLength":1,"description":"The site's publishing key: 64 hexadecimal digits (`openssl rand -hex 32`). It seals (encrypts) every file that holds a secret before it leaves for the registry; the boot server holds the same key (`key_file`) and no other site's. Read by `harvgen publish` only. `{ file: path }` or `{ env: NAME }`; keep it out of git.","properties":{"env":{"type":"string","pattern":"^[A-Za-z_][A-Za-z0-9_]*$","description":"Name of the environment variable holding the key."},"file":{"type":"string","minLength":1,"description":"Path of the file holding the key, relative to this YAML file."}},"additionalProperties":false,"minProperties":1,"maxProperties":1},"keep":{"type":"integer","minimum":2,"maximum":100,"description":"How many published trees the boot server keeps for `harvgen pull --rollback` (default 5; the served one and the one before it are always kept)."},"state_dir":{"type":"string","description":"Where `harvgen pull` keeps its versions and state on the boot server (default `/var/lib/harvgen/<site>`). Form: an absolute path of letters, digits and `. _ ~ @ + = : / -` (no whitespace, quotes, `,`, `;`, `{`, `}`, `#`, `$`, `\\` or control characters).","pattern":"^/[A-Za-z0-9._~@+=:/-]*$","maxLength":512,"x-harvgen-value":"path"},"key_file":{"type":"string","description":"Where the boot server holds the publishing key (default `/etc/harvgen/<site>/publish.key`, mode 0600). Form: an absolute path of letters, digits and `. _ ~ @ + = : / -` (no whitespace, quotes, `,`, `;`, `{`, `}`, `#`, `$`, `\\` or control characters).","pattern":"^/[A-Za-z0-9._~@+=:/-]*$","maxLength":512,"x-harvgen-value":"path"}},"required":["registry","key"]},"outputs":{"type":"object","description":"Which families of files the tree holds, in one place: set a family to `false` when the site does not need it (its files are then neither written nor listed in manifest.json; the boot scripts, node configs and manifest.json are always written).","additionalProperties":false,"properties":{"lab":{"type":"boolean","description":"The libvirt lab: `libvirt/network.xml`, a domain per node and `define.sh`. Default: true when the site has a `lab:` section, else false."},"forward":{"type":"boolean","description":"The socat units that forward ports of the host to the VIP (`systemd/`). Default: `forward.enabled` when written, else the same as `lab`."},"dhcp":{"type":"boolean","description":"The DHCP server's config of `dhcp.server` (`dnsmasq/`, `kea/harvgen.json` or `dhcpd/harvgen.conf`). Default true; turn it off when another team's DHCP server is configured by hand."},"nginx":{"type":"boolean","description":"The nginx config (`nginx/harvgen.conf` and `nginx/locations.conf`). Default true; turn it off when another web server serves the tree (it must then refuse listings and node files as the generated config does)."},"embed":{"type":"boolean","description":"`embed.ipxe`, the script to build into an iPXE binary where you control no DHCP server. Default true."},"oci":{"type":"boolean","description":"`oci/launch.ipxe`, the iPXE script for Oracle Cloud bare metal. Default true."},"fetch":{"type":"boolean","description":"`artifacts/fetch.sh`, which downloads and checks the release files (written only when a node installs Harvester). Default true."},"bmc":{"type":"boolean","description":"The BMC scripts (`bmc/<host>.sh` and `bmc/all.sh`, written only for nodes with `bmc:`). Default true."}}},"forward":{"type":"object","description":"socat port forwards from the host to the VIP (as systemd units), for reaching a lab cluster from outside.","additionalProperties":false,"properties":{"enabled":{"type":"boolean","description":"Generate the units (default: true when the site has a `lab:` section). Same as `outputs.forward`, which wins when both are written."},"ports":{"type":"array","items":{"type":"integer","minimum":1,"maximum":65535},"uniqueItems":true,"minItems":1,"description":"TCP ports forwarded to the same port on the VIP (default [443, 6443])."},"listen_address":{"type":"string","description":"Host address to listen on (default: all addresses). (IPv4 address, dotted quad)"}}}}};
 const func2 = Object.prototype.hasOwnProperty;
 const func3 = require("ajv/dist/runtime/ucs2length").default;
 const pattern0 = new RegExp("^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$", "u");
 const pattern1 = new RegExp("^v[0-9]+\\.[0-9]+\\.[0-9]+(-rc[0-9]+)?$", "u");
 const pattern2 = new RegExp("^https?://(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?:(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,7}:|(?:[0-9a-f]{1,4}:){1,6}:[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,5}(?::[0-9a-f]{1,4}){1,2}|(?:[0-9a-f]{1,4}:){1,4}(?::[0-9a-f]{1,4}){1,3}|(?:[0-9a-f]{1,4}:){1,3}(?::[0-9a-f]{1,4}){1,4}|(?:[0-9a-f]{1,4}:){1,2}(?::[0-9a-f]{1,4}){1,5}|[0-9a-f]{1,4}:(?::[0-9a-f]{1,4}){1,6}|:(?:(?::[0-9a-f]{1,4}){1,7}|:))\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~+=,:@-]+)*/?$", "u");
 const pattern3 = new RegExp("^(?:https?|ftp|tftp)://(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?:(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,7}:|(?:[0-9a-f]{1,4}:){1,6}:[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,5}(?::[0-9a-f]{1,4}){1,2}|(?:[0-9a-f]{1,4}:){1,4}(?::[0-9a-f]{1,4}){1,3}|(?:[0-9a-f]{1,4}:){1,3}(?::[0-9a-f]{1,4}){1,4}|(?:[0-9a-f]{1,4}:){1,2}(?::[0-9a-f]{1,4}){1,5}|[0-9a-f]{1,4}:(?::[0-9a-f]{1,4}){1,6}|:(?:(?::[0-9a-f]{1,4}){1,7}|:))\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~+=,:@-]+)*/?$", "u");
-const pattern4 = new RegExp("^http://(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?:(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,7}:|(?:[0-9a-f]{1,4}:){1,6}:[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,5}(?::[0-9a-f]{1,4}){1,2}|(?:[0-9a-f]{1,4}:){1,4}(?::[0-9a-f]{1,4}){1,3}|(?:[0-9a-f]{1,4}:){1,3}(?::[0-9a-f]{1,4}){1,4}|(?:[0-9a-f]{1,4}:){1,2}(?::[0-9a-f]{1,4}){1,5}|[0-9a-f]{1,4}:(?::[0-9a-f]{1,4}){1,6}|:(?:(?::[0-9a-f]{1,4}){1,7}|:))\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~-]+)*/?$", "u");
-const pattern5 = new RegExp("^[a-zA-Z][a-zA-Z0-9]*(,[0-9]+[noe]?[0-9]?r?)?$", "u");
-const pattern6 = new RegExp("^[A-Za-z0-9][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$", "u");
-const pattern7 = new RegExp("^[A-Za-z0-9_][A-Za-z0-9_-]{0,10}$", "u");
-const pattern8 = new RegExp("^(?:/[A-Za-z0-9_-][A-Za-z0-9._-]{0,63}){1,8}$", "u");
-const pattern9 = new RegExp("^[^\\u0000-\\u001f\\u007f]+$", "u");
-const pattern11 = new RegExp("^[A-Za-z0-9][A-Za-z0-9._-]{0,59}\\.efi$", "u");
-const pattern13 = new RegExp("^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$", "u");
-const pattern14 = new RegExp("^[0-9A-Fa-f:]{2,39}/[0-9]{1,3}$", "u");
-const pattern15 = new RegExp("^[0-9A-Fa-f:]{2,39}-[0-9A-Fa-f:]{2,39}$", "u");
-const pattern16 = new RegExp("^[0-9A-Fa-f:]{2,39}$", "u");
-const pattern18 = new RegExp("^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}$", "u");
-const pattern19 = new RegExp("^[A-Za-z_][A-Za-z0-9_]*$", "u");
-const pattern26 = new RegExp("^[A-Za-z0-9/][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$", "u");
-const pattern29 = new RegExp("^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$", "u");
-const pattern31 = new RegExp("^[a-z0-9_]{1,32}$", "u");
-const pattern32 = new RegExp("^(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?=[0-9A-Fa-f:.]*:)[0-9A-Fa-f:.]{2,45}\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?$", "u");
-const pattern33 = new RegExp("^[A-Z_][A-Z0-9_]{0,63}$", "u");
-const pattern35 = new RegExp("^/redfish/v1/Systems/[A-Za-z0-9_~-][A-Za-z0-9._~-]{0,127}$", "u");
-const pattern38 = new RegExp("^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$", "u");
-const pattern41 = new RegExp("^[0-9]+(Mi|Gi)$", "u");
-const pattern62 = new RegExp("^[A-Za-z0-9_][A-Za-z0-9_.-]{0,49}$", "u");
-const pattern63 = new RegExp("^[A-Za-z0-9_][A-Za-z0-9_.-]{0,14}$", "u");
-const pattern64 = new RegExp("^/[A-Za-z0-9._~@+=:/-]*$", "u");
-const pattern66 = new RegExp("^(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|\\*|\\[(?:(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,7}:|(?:[0-9a-f]{1,4}:){1,6}:[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,5}(?::[0-9a-f]{1,4}){1,2}|(?:[0-9a-f]{1,4}:){1,4}(?::[0-9a-f]{1,4}){1,3}|(?:[0-9a-f]{1,4}:){1,3}(?::[0-9a-f]{1,4}){1,4}|(?:[0-9a-f]{1,4}:){1,2}(?::[0-9a-f]{1,4}){1,5}|[0-9a-f]{1,4}:(?::[0-9a-f]{1,4}){1,6}|:(?:(?::[0-9a-f]{1,4}){1,7}|:))\\]):)?(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3})$", "u");
-const pattern71 = new RegExp("^(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(\\.(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}(/(3[0-2]|[12]?[0-9]))?$", "u");
-const pattern72 = new RegExp("^[A-Za-z][A-Za-z0-9-]{0,63}$", "u");
-const pattern73 = new RegExp("^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}\\*?$", "u");
-const pattern75 = new RegExp("^([0-9]+[smhdw]?|infinite)$", "u");
-const pattern76 = new RegExp("^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$", "u");
-const pattern79 = new RegExp("^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|ecdsa-sha2-nistp521) [A-Za-z0-9+/]+={0,2}( [!-~]+)*$", "u");
-const pattern80 = new RegExp("^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/[a-z0-9]+(?:(?:\\.|_|__|-+)[a-z0-9]+)*){1,8}$", "u");
+const pattern5 = new RegExp("^[a-f0-9]{128}$", "u");
+const pattern6 = new RegExp("^[0-9]{8}$", "u");
+const pattern7 = new RegExp("^http://(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?:(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,7}:|(?:[0-9a-f]{1,4}:){1,6}:[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,5}(?::[0-9a-f]{1,4}){1,2}|(?:[0-9a-f]{1,4}:){1,4}(?::[0-9a-f]{1,4}){1,3}|(?:[0-9a-f]{1,4}:){1,3}(?::[0-9a-f]{1,4}){1,4}|(?:[0-9a-f]{1,4}:){1,2}(?::[0-9a-f]{1,4}){1,5}|[0-9a-f]{1,4}:(?::[0-9a-f]{1,4}){1,6}|:(?:(?::[0-9a-f]{1,4}){1,7}|:))\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~-]+)*/?$", "u");
+const pattern8 = new RegExp("^[a-zA-Z][a-zA-Z0-9]*(,[0-9]+[noe]?[0-9]?r?)?$", "u");
+const pattern9 = new RegExp("^[A-Za-z0-9][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$", "u");
+const pattern10 = new RegExp("^[A-Za-z0-9_][A-Za-z0-9_-]{0,10}$", "u");
+const pattern11 = new RegExp("^(?:/[A-Za-z0-9_-][A-Za-z0-9._-]{0,63}){1,8}$", "u");
+const pattern12 = new RegExp("^[^\\u0000-\\u001f\\u007f]+$", "u");
+const pattern14 = new RegExp("^[A-Za-z0-9][A-Za-z0-9._-]{0,59}\\.efi$", "u");
+const pattern16 = new RegExp("^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$", "u");
+const pattern17 = new RegExp("^[0-9A-Fa-f:]{2,39}/[0-9]{1,3}$", "u");
+const pattern18 = new RegExp("^[0-9A-Fa-f:]{2,39}-[0-9A-Fa-f:]{2,39}$", "u");
+const pattern19 = new RegExp("^[0-9A-Fa-f:]{2,39}$", "u");
+const pattern21 = new RegExp("^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}$", "u");
+const pattern22 = new RegExp("^[A-Za-z_][A-Za-z0-9_]*$", "u");
+const pattern29 = new RegExp("^[A-Za-z0-9/][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$", "u");
+const pattern32 = new RegExp("^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$", "u");
+const pattern34 = new RegExp("^[a-z0-9_]{1,32}$", "u");
+const pattern35 = new RegExp("^(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?=[0-9A-Fa-f:.]*:)[0-9A-Fa-f:.]{2,45}\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?$", "u");
+const pattern36 = new RegExp("^[A-Z_][A-Z0-9_]{0,63}$", "u");
+const pattern38 = new RegExp("^/redfish/v1/Systems/[A-Za-z0-9_~-][A-Za-z0-9._~-]{0,127}$", "u");
+const pattern41 = new RegExp("^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$", "u");
+const pattern44 = new RegExp("^[0-9]+(Mi|Gi)$", "u");
+const pattern65 = new RegExp("^[A-Za-z0-9_][A-Za-z0-9_.-]{0,49}$", "u");
+const pattern66 = new RegExp("^[A-Za-z0-9_][A-Za-z0-9_.-]{0,14}$", "u");
+const pattern67 = new RegExp("^/[A-Za-z0-9._~@+=:/-]*$", "u");
+const pattern69 = new RegExp("^(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|\\*|\\[(?:(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,7}:|(?:[0-9a-f]{1,4}:){1,6}:[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,5}(?::[0-9a-f]{1,4}){1,2}|(?:[0-9a-f]{1,4}:){1,4}(?::[0-9a-f]{1,4}){1,3}|(?:[0-9a-f]{1,4}:){1,3}(?::[0-9a-f]{1,4}){1,4}|(?:[0-9a-f]{1,4}:){1,2}(?::[0-9a-f]{1,4}){1,5}|[0-9a-f]{1,4}:(?::[0-9a-f]{1,4}){1,6}|:(?:(?::[0-9a-f]{1,4}){1,7}|:))\\]):)?(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3})$", "u");
+const pattern74 = new RegExp("^(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(\\.(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}(/(3[0-2]|[12]?[0-9]))?$", "u");
+const pattern75 = new RegExp("^[A-Za-z][A-Za-z0-9-]{0,63}$", "u");
+const pattern76 = new RegExp("^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}\\*?$", "u");
+const pattern78 = new RegExp("^([0-9]+[smhdw]?|infinite)$", "u");
+const pattern79 = new RegExp("^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$", "u");
+const pattern82 = new RegExp("^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|ecdsa-sha2-nistp521) [A-Za-z0-9+/]+={0,2}( [!-~]+)*$", "u");
+const pattern83 = new RegExp("^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/[a-z0-9]+(?:(?:\\.|_|__|-+)[a-z0-9]+)*){1,8}$", "u");
 
 function validate10(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 /*# sourceURL="https://harvgen.dev/schema/site.schema.json" */;
@@ -165,7 +167,7 @@ vErrors.push(err9);
 errors++;
 }
 for(const key1 in data3){
-if(!(((key1 === "version") || (key1 === "artifacts")) || (key1 === "iso_url"))){
+if(!((((key1 === "version") || (key1 === "artifacts")) || (key1 === "iso_url")) || (key1 === "upgrade"))){
 const err10 = {instancePath:instancePath+"/harvester",schemaPath:"#/properties/harvester/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.harvester,data:data3};
 if(vErrors === null){
 vErrors = [err10];
@@ -281,9 +283,11 @@ vErrors.push(err19);
 errors++;
 }
 }
-}
-else {
-const err20 = {instancePath:instancePath+"/harvester",schemaPath:"#/properties/harvester/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.harvester.type,parentSchema:schema11.properties.harvester,data:data3};
+if(data3.upgrade !== undefined){
+let data7 = data3.upgrade;
+if(data7 && typeof data7 == "object" && !Array.isArray(data7)){
+if(data7.to === undefined){
+const err20 = {instancePath:instancePath+"/harvester/upgrade",schemaPath:"#/properties/harvester/properties/upgrade/required",keyword:"required",params:{missingProperty: "to"},message:"must have required property '"+"to"+"'",schema:schema11.properties.harvester.properties.upgrade.required,parentSchema:schema11.properties.harvester.properties.upgrade,data:data7};
 if(vErrors === null){
 vErrors = [err20];
 }
@@ -292,12 +296,8 @@ vErrors.push(err20);
 }
 errors++;
 }
-}
-if(data.boot !== undefined){
-let data7 = data.boot;
-if(data7 && typeof data7 == "object" && !Array.isArray(data7)){
-if(data7.server === undefined){
-const err21 = {instancePath:instancePath+"/boot",schemaPath:"#/properties/boot/required",keyword:"required",params:{missingProperty: "server"},message:"must have required property '"+"server"+"'",schema:schema11.properties.boot.required,parentSchema:schema11.properties.boot,data:data7};
+if(data7.iso_checksum === undefined){
+const err21 = {instancePath:instancePath+"/harvester/upgrade",schemaPath:"#/properties/harvester/properties/upgrade/required",keyword:"required",params:{missingProperty: "iso_checksum"},message:"must have required property '"+"iso_checksum"+"'",schema:schema11.properties.harvester.properties.upgrade.required,parentSchema:schema11.properties.harvester.properties.upgrade,data:data7};
 if(vErrors === null){
 vErrors = [err21];
 }
@@ -307,8 +307,8 @@ vErrors.push(err21);
 errors++;
 }
 for(const key2 in data7){
-if(!(func2.call(schema11.properties.boot.properties, key2))){
-const err22 = {instancePath:instancePath+"/boot",schemaPath:"#/properties/boot/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key2},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.boot,data:data7};
+if(!(((((key2 === "to") || (key2 === "iso_checksum")) || (key2 === "release_date")) || (key2 === "apply")) || (key2 === "done"))){
+const err22 = {instancePath:instancePath+"/harvester/upgrade",schemaPath:"#/properties/harvester/properties/upgrade/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key2},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.harvester.properties.upgrade,data:data7};
 if(vErrors === null){
 vErrors = [err22];
 }
@@ -318,11 +318,11 @@ vErrors.push(err22);
 errors++;
 }
 }
-if(data7.server !== undefined){
-let data8 = data7.server;
+if(data7.to !== undefined){
+let data8 = data7.to;
 if(typeof data8 === "string"){
-if(func3(data8) > 512){
-const err23 = {instancePath:instancePath+"/boot/server",schemaPath:"#/properties/boot/properties/server/maxLength",keyword:"maxLength",params:{limit: 512},message:"must NOT have more than 512 characters",schema:512,parentSchema:schema11.properties.boot.properties.server,data:data8};
+if(func3(data8) > 32){
+const err23 = {instancePath:instancePath+"/harvester/upgrade/to",schemaPath:"#/properties/harvester/properties/upgrade/properties/to/maxLength",keyword:"maxLength",params:{limit: 32},message:"must NOT have more than 32 characters",schema:32,parentSchema:schema11.properties.harvester.properties.upgrade.properties.to,data:data8};
 if(vErrors === null){
 vErrors = [err23];
 }
@@ -331,8 +331,8 @@ vErrors.push(err23);
 }
 errors++;
 }
-if(!pattern4.test(data8)){
-const err24 = {instancePath:instancePath+"/boot/server",schemaPath:"#/properties/boot/properties/server/pattern",keyword:"pattern",params:{pattern: "^http://(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?:(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,7}:|(?:[0-9a-f]{1,4}:){1,6}:[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,5}(?::[0-9a-f]{1,4}){1,2}|(?:[0-9a-f]{1,4}:){1,4}(?::[0-9a-f]{1,4}){1,3}|(?:[0-9a-f]{1,4}:){1,3}(?::[0-9a-f]{1,4}){1,4}|(?:[0-9a-f]{1,4}:){1,2}(?::[0-9a-f]{1,4}){1,5}|[0-9a-f]{1,4}:(?::[0-9a-f]{1,4}){1,6}|:(?:(?::[0-9a-f]{1,4}){1,7}|:))\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~-]+)*/?$"},message:"must match pattern \""+"^http://(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?:(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,7}:|(?:[0-9a-f]{1,4}:){1,6}:[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,5}(?::[0-9a-f]{1,4}){1,2}|(?:[0-9a-f]{1,4}:){1,4}(?::[0-9a-f]{1,4}){1,3}|(?:[0-9a-f]{1,4}:){1,3}(?::[0-9a-f]{1,4}){1,4}|(?:[0-9a-f]{1,4}:){1,2}(?::[0-9a-f]{1,4}){1,5}|[0-9a-f]{1,4}:(?::[0-9a-f]{1,4}){1,6}|:(?:(?::[0-9a-f]{1,4}){1,7}|:))\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~-]+)*/?$"+"\"",schema:"^http://(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?:(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,7}:|(?:[0-9a-f]{1,4}:){1,6}:[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,5}(?::[0-9a-f]{1,4}){1,2}|(?:[0-9a-f]{1,4}:){1,4}(?::[0-9a-f]{1,4}){1,3}|(?:[0-9a-f]{1,4}:){1,3}(?::[0-9a-f]{1,4}){1,4}|(?:[0-9a-f]{1,4}:){1,2}(?::[0-9a-f]{1,4}){1,5}|[0-9a-f]{1,4}:(?::[0-9a-f]{1,4}){1,6}|:(?:(?::[0-9a-f]{1,4}){1,7}|:))\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~-]+)*/?$",parentSchema:schema11.properties.boot.properties.server,data:data8};
+if(!pattern1.test(data8)){
+const err24 = {instancePath:instancePath+"/harvester/upgrade/to",schemaPath:"#/properties/harvester/properties/upgrade/properties/to/pattern",keyword:"pattern",params:{pattern: "^v[0-9]+\\.[0-9]+\\.[0-9]+(-rc[0-9]+)?$"},message:"must match pattern \""+"^v[0-9]+\\.[0-9]+\\.[0-9]+(-rc[0-9]+)?$"+"\"",schema:"^v[0-9]+\\.[0-9]+\\.[0-9]+(-rc[0-9]+)?$",parentSchema:schema11.properties.harvester.properties.upgrade.properties.to,data:data8};
 if(vErrors === null){
 vErrors = [err24];
 }
@@ -343,7 +343,7 @@ errors++;
 }
 }
 else {
-const err25 = {instancePath:instancePath+"/boot/server",schemaPath:"#/properties/boot/properties/server/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.boot.properties.server.type,parentSchema:schema11.properties.boot.properties.server,data:data8};
+const err25 = {instancePath:instancePath+"/harvester/upgrade/to",schemaPath:"#/properties/harvester/properties/upgrade/properties/to/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.harvester.properties.upgrade.properties.to.type,parentSchema:schema11.properties.harvester.properties.upgrade.properties.to,data:data8};
 if(vErrors === null){
 vErrors = [err25];
 }
@@ -353,10 +353,11 @@ vErrors.push(err25);
 errors++;
 }
 }
-if(data7.firmware !== undefined){
-let data9 = data7.firmware;
-if(typeof data9 !== "string"){
-const err26 = {instancePath:instancePath+"/boot/firmware",schemaPath:"#/properties/boot/properties/firmware/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.boot.properties.firmware.type,parentSchema:schema11.properties.boot.properties.firmware,data:data9};
+if(data7.iso_checksum !== undefined){
+let data9 = data7.iso_checksum;
+if(typeof data9 === "string"){
+if(!pattern5.test(data9)){
+const err26 = {instancePath:instancePath+"/harvester/upgrade/iso_checksum",schemaPath:"#/properties/harvester/properties/upgrade/properties/iso_checksum/pattern",keyword:"pattern",params:{pattern: "^[a-f0-9]{128}$"},message:"must match pattern \""+"^[a-f0-9]{128}$"+"\"",schema:"^[a-f0-9]{128}$",parentSchema:schema11.properties.harvester.properties.upgrade.properties.iso_checksum,data:data9};
 if(vErrors === null){
 vErrors = [err26];
 }
@@ -365,8 +366,9 @@ vErrors.push(err26);
 }
 errors++;
 }
-if(!((data9 === "uefi") || (data9 === "bios"))){
-const err27 = {instancePath:instancePath+"/boot/firmware",schemaPath:"#/properties/boot/properties/firmware/enum",keyword:"enum",params:{allowedValues: schema11.properties.boot.properties.firmware.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.boot.properties.firmware.enum,parentSchema:schema11.properties.boot.properties.firmware,data:data9};
+}
+else {
+const err27 = {instancePath:instancePath+"/harvester/upgrade/iso_checksum",schemaPath:"#/properties/harvester/properties/upgrade/properties/iso_checksum/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.harvester.properties.upgrade.properties.iso_checksum.type,parentSchema:schema11.properties.harvester.properties.upgrade.properties.iso_checksum,data:data9};
 if(vErrors === null){
 vErrors = [err27];
 }
@@ -376,10 +378,11 @@ vErrors.push(err27);
 errors++;
 }
 }
-if(data7.uefi_loader !== undefined){
-let data10 = data7.uefi_loader;
-if(typeof data10 !== "string"){
-const err28 = {instancePath:instancePath+"/boot/uefi_loader",schemaPath:"#/properties/boot/properties/uefi_loader/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.boot.properties.uefi_loader.type,parentSchema:schema11.properties.boot.properties.uefi_loader,data:data10};
+if(data7.release_date !== undefined){
+let data10 = data7.release_date;
+if(typeof data10 === "string"){
+if(!pattern6.test(data10)){
+const err28 = {instancePath:instancePath+"/harvester/upgrade/release_date",schemaPath:"#/properties/harvester/properties/upgrade/properties/release_date/pattern",keyword:"pattern",params:{pattern: "^[0-9]{8}$"},message:"must match pattern \""+"^[0-9]{8}$"+"\"",schema:"^[0-9]{8}$",parentSchema:schema11.properties.harvester.properties.upgrade.properties.release_date,data:data10};
 if(vErrors === null){
 vErrors = [err28];
 }
@@ -388,8 +391,9 @@ vErrors.push(err28);
 }
 errors++;
 }
-if(!((data10 === "ipxe.efi") || (data10 === "snponly.efi"))){
-const err29 = {instancePath:instancePath+"/boot/uefi_loader",schemaPath:"#/properties/boot/properties/uefi_loader/enum",keyword:"enum",params:{allowedValues: schema11.properties.boot.properties.uefi_loader.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.boot.properties.uefi_loader.enum,parentSchema:schema11.properties.boot.properties.uefi_loader,data:data10};
+}
+else {
+const err29 = {instancePath:instancePath+"/harvester/upgrade/release_date",schemaPath:"#/properties/harvester/properties/upgrade/properties/release_date/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.harvester.properties.upgrade.properties.release_date.type,parentSchema:schema11.properties.harvester.properties.upgrade.properties.release_date,data:data10};
 if(vErrors === null){
 vErrors = [err29];
 }
@@ -399,10 +403,10 @@ vErrors.push(err29);
 errors++;
 }
 }
-if(data7.arm64_loader !== undefined){
-let data11 = data7.arm64_loader;
-if(typeof data11 !== "string"){
-const err30 = {instancePath:instancePath+"/boot/arm64_loader",schemaPath:"#/properties/boot/properties/arm64_loader/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.boot.properties.arm64_loader.type,parentSchema:schema11.properties.boot.properties.arm64_loader,data:data11};
+if(data7.apply !== undefined){
+let data11 = data7.apply;
+if(typeof data11 !== "boolean"){
+const err30 = {instancePath:instancePath+"/harvester/upgrade/apply",schemaPath:"#/properties/harvester/properties/upgrade/properties/apply/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.harvester.properties.upgrade.properties.apply.type,parentSchema:schema11.properties.harvester.properties.upgrade.properties.apply,data:data11};
 if(vErrors === null){
 vErrors = [err30];
 }
@@ -411,8 +415,11 @@ vErrors.push(err30);
 }
 errors++;
 }
-if(!((data11 === "ipxe-arm64.efi") || (data11 === "snp.efi"))){
-const err31 = {instancePath:instancePath+"/boot/arm64_loader",schemaPath:"#/properties/boot/properties/arm64_loader/enum",keyword:"enum",params:{allowedValues: schema11.properties.boot.properties.arm64_loader.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.boot.properties.arm64_loader.enum,parentSchema:schema11.properties.boot.properties.arm64_loader,data:data11};
+}
+if(data7.done !== undefined){
+let data12 = data7.done;
+if(typeof data12 !== "boolean"){
+const err31 = {instancePath:instancePath+"/harvester/upgrade/done",schemaPath:"#/properties/harvester/properties/upgrade/properties/done/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.harvester.properties.upgrade.properties.done.type,parentSchema:schema11.properties.harvester.properties.upgrade.properties.done,data:data12};
 if(vErrors === null){
 vErrors = [err31];
 }
@@ -422,11 +429,9 @@ vErrors.push(err31);
 errors++;
 }
 }
-if(data7.console !== undefined){
-let data12 = data7.console;
-if(Array.isArray(data12)){
-if(data12.length < 1){
-const err32 = {instancePath:instancePath+"/boot/console",schemaPath:"#/properties/boot/properties/console/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.boot.properties.console,data:data12};
+}
+else {
+const err32 = {instancePath:instancePath+"/harvester/upgrade",schemaPath:"#/properties/harvester/properties/upgrade/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.harvester.properties.upgrade.type,parentSchema:schema11.properties.harvester.properties.upgrade,data:data7};
 if(vErrors === null){
 vErrors = [err32];
 }
@@ -435,12 +440,10 @@ vErrors.push(err32);
 }
 errors++;
 }
-const len0 = data12.length;
-for(let i0=0; i0<len0; i0++){
-let data13 = data12[i0];
-if(typeof data13 === "string"){
-if(!pattern5.test(data13)){
-const err33 = {instancePath:instancePath+"/boot/console/" + i0,schemaPath:"#/properties/boot/properties/console/items/pattern",keyword:"pattern",params:{pattern: "^[a-zA-Z][a-zA-Z0-9]*(,[0-9]+[noe]?[0-9]?r?)?$"},message:"must match pattern \""+"^[a-zA-Z][a-zA-Z0-9]*(,[0-9]+[noe]?[0-9]?r?)?$"+"\"",schema:"^[a-zA-Z][a-zA-Z0-9]*(,[0-9]+[noe]?[0-9]?r?)?$",parentSchema:schema11.properties.boot.properties.console.items,data:data13};
+}
+}
+else {
+const err33 = {instancePath:instancePath+"/harvester",schemaPath:"#/properties/harvester/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.harvester.type,parentSchema:schema11.properties.harvester,data:data3};
 if(vErrors === null){
 vErrors = [err33];
 }
@@ -450,8 +453,11 @@ vErrors.push(err33);
 errors++;
 }
 }
-else {
-const err34 = {instancePath:instancePath+"/boot/console/" + i0,schemaPath:"#/properties/boot/properties/console/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.boot.properties.console.items.type,parentSchema:schema11.properties.boot.properties.console.items,data:data13};
+if(data.boot !== undefined){
+let data13 = data.boot;
+if(data13 && typeof data13 == "object" && !Array.isArray(data13)){
+if(data13.server === undefined){
+const err34 = {instancePath:instancePath+"/boot",schemaPath:"#/properties/boot/required",keyword:"required",params:{missingProperty: "server"},message:"must have required property '"+"server"+"'",schema:schema11.properties.boot.required,parentSchema:schema11.properties.boot,data:data13};
 if(vErrors === null){
 vErrors = [err34];
 }
@@ -460,10 +466,9 @@ vErrors.push(err34);
 }
 errors++;
 }
-}
-}
-else {
-const err35 = {instancePath:instancePath+"/boot/console",schemaPath:"#/properties/boot/properties/console/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.boot.properties.console.type,parentSchema:schema11.properties.boot.properties.console,data:data12};
+for(const key3 in data13){
+if(!(func2.call(schema11.properties.boot.properties, key3))){
+const err35 = {instancePath:instancePath+"/boot",schemaPath:"#/properties/boot/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key3},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.boot,data:data13};
 if(vErrors === null){
 vErrors = [err35];
 }
@@ -473,15 +478,11 @@ vErrors.push(err35);
 errors++;
 }
 }
-if(data7.kernel_args !== undefined){
-let data14 = data7.kernel_args;
-if(Array.isArray(data14)){
-const len1 = data14.length;
-for(let i1=0; i1<len1; i1++){
-let data15 = data14[i1];
-if(typeof data15 === "string"){
-if(func3(data15) > 1024){
-const err36 = {instancePath:instancePath+"/boot/kernel_args/" + i1,schemaPath:"#/properties/boot/properties/kernel_args/items/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters",schema:1024,parentSchema:schema11.properties.boot.properties.kernel_args.items,data:data15};
+if(data13.server !== undefined){
+let data14 = data13.server;
+if(typeof data14 === "string"){
+if(func3(data14) > 512){
+const err36 = {instancePath:instancePath+"/boot/server",schemaPath:"#/properties/boot/properties/server/maxLength",keyword:"maxLength",params:{limit: 512},message:"must NOT have more than 512 characters",schema:512,parentSchema:schema11.properties.boot.properties.server,data:data14};
 if(vErrors === null){
 vErrors = [err36];
 }
@@ -490,8 +491,8 @@ vErrors.push(err36);
 }
 errors++;
 }
-if(!pattern6.test(data15)){
-const err37 = {instancePath:instancePath+"/boot/kernel_args/" + i1,schemaPath:"#/properties/boot/properties/kernel_args/items/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$",parentSchema:schema11.properties.boot.properties.kernel_args.items,data:data15};
+if(!pattern7.test(data14)){
+const err37 = {instancePath:instancePath+"/boot/server",schemaPath:"#/properties/boot/properties/server/pattern",keyword:"pattern",params:{pattern: "^http://(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?:(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,7}:|(?:[0-9a-f]{1,4}:){1,6}:[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,5}(?::[0-9a-f]{1,4}){1,2}|(?:[0-9a-f]{1,4}:){1,4}(?::[0-9a-f]{1,4}){1,3}|(?:[0-9a-f]{1,4}:){1,3}(?::[0-9a-f]{1,4}){1,4}|(?:[0-9a-f]{1,4}:){1,2}(?::[0-9a-f]{1,4}){1,5}|[0-9a-f]{1,4}:(?::[0-9a-f]{1,4}){1,6}|:(?:(?::[0-9a-f]{1,4}){1,7}|:))\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~-]+)*/?$"},message:"must match pattern \""+"^http://(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?:(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,7}:|(?:[0-9a-f]{1,4}:){1,6}:[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,5}(?::[0-9a-f]{1,4}){1,2}|(?:[0-9a-f]{1,4}:){1,4}(?::[0-9a-f]{1,4}){1,3}|(?:[0-9a-f]{1,4}:){1,3}(?::[0-9a-f]{1,4}){1,4}|(?:[0-9a-f]{1,4}:){1,2}(?::[0-9a-f]{1,4}){1,5}|[0-9a-f]{1,4}:(?::[0-9a-f]{1,4}){1,6}|:(?:(?::[0-9a-f]{1,4}){1,7}|:))\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~-]+)*/?$"+"\"",schema:"^http://(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?:(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,7}:|(?:[0-9a-f]{1,4}:){1,6}:[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,5}(?::[0-9a-f]{1,4}){1,2}|(?:[0-9a-f]{1,4}:){1,4}(?::[0-9a-f]{1,4}){1,3}|(?:[0-9a-f]{1,4}:){1,3}(?::[0-9a-f]{1,4}){1,4}|(?:[0-9a-f]{1,4}:){1,2}(?::[0-9a-f]{1,4}){1,5}|[0-9a-f]{1,4}:(?::[0-9a-f]{1,4}){1,6}|:(?:(?::[0-9a-f]{1,4}){1,7}|:))\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~-]+)*/?$",parentSchema:schema11.properties.boot.properties.server,data:data14};
 if(vErrors === null){
 vErrors = [err37];
 }
@@ -502,7 +503,7 @@ errors++;
 }
 }
 else {
-const err38 = {instancePath:instancePath+"/boot/kernel_args/" + i1,schemaPath:"#/properties/boot/properties/kernel_args/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.boot.properties.kernel_args.items.type,parentSchema:schema11.properties.boot.properties.kernel_args.items,data:data15};
+const err38 = {instancePath:instancePath+"/boot/server",schemaPath:"#/properties/boot/properties/server/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.boot.properties.server.type,parentSchema:schema11.properties.boot.properties.server,data:data14};
 if(vErrors === null){
 vErrors = [err38];
 }
@@ -512,9 +513,10 @@ vErrors.push(err38);
 errors++;
 }
 }
-}
-else {
-const err39 = {instancePath:instancePath+"/boot/kernel_args",schemaPath:"#/properties/boot/properties/kernel_args/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.boot.properties.kernel_args.type,parentSchema:schema11.properties.boot.properties.kernel_args,data:data14};
+if(data13.firmware !== undefined){
+let data15 = data13.firmware;
+if(typeof data15 !== "string"){
+const err39 = {instancePath:instancePath+"/boot/firmware",schemaPath:"#/properties/boot/properties/firmware/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.boot.properties.firmware.type,parentSchema:schema11.properties.boot.properties.firmware,data:data15};
 if(vErrors === null){
 vErrors = [err39];
 }
@@ -523,11 +525,8 @@ vErrors.push(err39);
 }
 errors++;
 }
-}
-if(data7.skipchecks !== undefined){
-let data16 = data7.skipchecks;
-if(typeof data16 !== "boolean"){
-const err40 = {instancePath:instancePath+"/boot/skipchecks",schemaPath:"#/properties/boot/properties/skipchecks/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.boot.properties.skipchecks.type,parentSchema:schema11.properties.boot.properties.skipchecks,data:data16};
+if(!((data15 === "uefi") || (data15 === "bios"))){
+const err40 = {instancePath:instancePath+"/boot/firmware",schemaPath:"#/properties/boot/properties/firmware/enum",keyword:"enum",params:{allowedValues: schema11.properties.boot.properties.firmware.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.boot.properties.firmware.enum,parentSchema:schema11.properties.boot.properties.firmware,data:data15};
 if(vErrors === null){
 vErrors = [err40];
 }
@@ -537,10 +536,10 @@ vErrors.push(err40);
 errors++;
 }
 }
-if(data7.report !== undefined){
-let data17 = data7.report;
-if(typeof data17 !== "boolean"){
-const err41 = {instancePath:instancePath+"/boot/report",schemaPath:"#/properties/boot/properties/report/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.boot.properties.report.type,parentSchema:schema11.properties.boot.properties.report,data:data17};
+if(data13.uefi_loader !== undefined){
+let data16 = data13.uefi_loader;
+if(typeof data16 !== "string"){
+const err41 = {instancePath:instancePath+"/boot/uefi_loader",schemaPath:"#/properties/boot/properties/uefi_loader/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.boot.properties.uefi_loader.type,parentSchema:schema11.properties.boot.properties.uefi_loader,data:data16};
 if(vErrors === null){
 vErrors = [err41];
 }
@@ -549,11 +548,8 @@ vErrors.push(err41);
 }
 errors++;
 }
-}
-if(data7.retries !== undefined){
-let data18 = data7.retries;
-if(!(((typeof data18 == "number") && (!(data18 % 1) && !isNaN(data18))) && (isFinite(data18)))){
-const err42 = {instancePath:instancePath+"/boot/retries",schemaPath:"#/properties/boot/properties/retries/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.boot.properties.retries.type,parentSchema:schema11.properties.boot.properties.retries,data:data18};
+if(!((data16 === "ipxe.efi") || (data16 === "snponly.efi"))){
+const err42 = {instancePath:instancePath+"/boot/uefi_loader",schemaPath:"#/properties/boot/properties/uefi_loader/enum",keyword:"enum",params:{allowedValues: schema11.properties.boot.properties.uefi_loader.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.boot.properties.uefi_loader.enum,parentSchema:schema11.properties.boot.properties.uefi_loader,data:data16};
 if(vErrors === null){
 vErrors = [err42];
 }
@@ -562,9 +558,11 @@ vErrors.push(err42);
 }
 errors++;
 }
-if((typeof data18 == "number") && (isFinite(data18))){
-if(data18 > 20 || isNaN(data18)){
-const err43 = {instancePath:instancePath+"/boot/retries",schemaPath:"#/properties/boot/properties/retries/maximum",keyword:"maximum",params:{comparison: "<=", limit: 20},message:"must be <= 20",schema:20,parentSchema:schema11.properties.boot.properties.retries,data:data18};
+}
+if(data13.arm64_loader !== undefined){
+let data17 = data13.arm64_loader;
+if(typeof data17 !== "string"){
+const err43 = {instancePath:instancePath+"/boot/arm64_loader",schemaPath:"#/properties/boot/properties/arm64_loader/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.boot.properties.arm64_loader.type,parentSchema:schema11.properties.boot.properties.arm64_loader,data:data17};
 if(vErrors === null){
 vErrors = [err43];
 }
@@ -573,8 +571,8 @@ vErrors.push(err43);
 }
 errors++;
 }
-if(data18 < 1 || isNaN(data18)){
-const err44 = {instancePath:instancePath+"/boot/retries",schemaPath:"#/properties/boot/properties/retries/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.boot.properties.retries,data:data18};
+if(!((data17 === "ipxe-arm64.efi") || (data17 === "snp.efi"))){
+const err44 = {instancePath:instancePath+"/boot/arm64_loader",schemaPath:"#/properties/boot/properties/arm64_loader/enum",keyword:"enum",params:{allowedValues: schema11.properties.boot.properties.arm64_loader.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.boot.properties.arm64_loader.enum,parentSchema:schema11.properties.boot.properties.arm64_loader,data:data17};
 if(vErrors === null){
 vErrors = [err44];
 }
@@ -584,11 +582,11 @@ vErrors.push(err44);
 errors++;
 }
 }
-}
-if(data7.retry_delay !== undefined){
-let data19 = data7.retry_delay;
-if(!(((typeof data19 == "number") && (!(data19 % 1) && !isNaN(data19))) && (isFinite(data19)))){
-const err45 = {instancePath:instancePath+"/boot/retry_delay",schemaPath:"#/properties/boot/properties/retry_delay/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.boot.properties.retry_delay.type,parentSchema:schema11.properties.boot.properties.retry_delay,data:data19};
+if(data13.console !== undefined){
+let data18 = data13.console;
+if(Array.isArray(data18)){
+if(data18.length < 1){
+const err45 = {instancePath:instancePath+"/boot/console",schemaPath:"#/properties/boot/properties/console/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.boot.properties.console,data:data18};
 if(vErrors === null){
 vErrors = [err45];
 }
@@ -597,9 +595,12 @@ vErrors.push(err45);
 }
 errors++;
 }
-if((typeof data19 == "number") && (isFinite(data19))){
-if(data19 > 300 || isNaN(data19)){
-const err46 = {instancePath:instancePath+"/boot/retry_delay",schemaPath:"#/properties/boot/properties/retry_delay/maximum",keyword:"maximum",params:{comparison: "<=", limit: 300},message:"must be <= 300",schema:300,parentSchema:schema11.properties.boot.properties.retry_delay,data:data19};
+const len0 = data18.length;
+for(let i0=0; i0<len0; i0++){
+let data19 = data18[i0];
+if(typeof data19 === "string"){
+if(!pattern8.test(data19)){
+const err46 = {instancePath:instancePath+"/boot/console/" + i0,schemaPath:"#/properties/boot/properties/console/items/pattern",keyword:"pattern",params:{pattern: "^[a-zA-Z][a-zA-Z0-9]*(,[0-9]+[noe]?[0-9]?r?)?$"},message:"must match pattern \""+"^[a-zA-Z][a-zA-Z0-9]*(,[0-9]+[noe]?[0-9]?r?)?$"+"\"",schema:"^[a-zA-Z][a-zA-Z0-9]*(,[0-9]+[noe]?[0-9]?r?)?$",parentSchema:schema11.properties.boot.properties.console.items,data:data19};
 if(vErrors === null){
 vErrors = [err46];
 }
@@ -608,8 +609,9 @@ vErrors.push(err46);
 }
 errors++;
 }
-if(data19 < 1 || isNaN(data19)){
-const err47 = {instancePath:instancePath+"/boot/retry_delay",schemaPath:"#/properties/boot/properties/retry_delay/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.boot.properties.retry_delay,data:data19};
+}
+else {
+const err47 = {instancePath:instancePath+"/boot/console/" + i0,schemaPath:"#/properties/boot/properties/console/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.boot.properties.console.items.type,parentSchema:schema11.properties.boot.properties.console.items,data:data19};
 if(vErrors === null){
 vErrors = [err47];
 }
@@ -620,10 +622,8 @@ errors++;
 }
 }
 }
-if(data7.unknown_wait !== undefined){
-let data20 = data7.unknown_wait;
-if(!(((typeof data20 == "number") && (!(data20 % 1) && !isNaN(data20))) && (isFinite(data20)))){
-const err48 = {instancePath:instancePath+"/boot/unknown_wait",schemaPath:"#/properties/boot/properties/unknown_wait/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.boot.properties.unknown_wait.type,parentSchema:schema11.properties.boot.properties.unknown_wait,data:data20};
+else {
+const err48 = {instancePath:instancePath+"/boot/console",schemaPath:"#/properties/boot/properties/console/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.boot.properties.console.type,parentSchema:schema11.properties.boot.properties.console,data:data18};
 if(vErrors === null){
 vErrors = [err48];
 }
@@ -632,9 +632,16 @@ vErrors.push(err48);
 }
 errors++;
 }
-if((typeof data20 == "number") && (isFinite(data20))){
-if(data20 > 3600 || isNaN(data20)){
-const err49 = {instancePath:instancePath+"/boot/unknown_wait",schemaPath:"#/properties/boot/properties/unknown_wait/maximum",keyword:"maximum",params:{comparison: "<=", limit: 3600},message:"must be <= 3600",schema:3600,parentSchema:schema11.properties.boot.properties.unknown_wait,data:data20};
+}
+if(data13.kernel_args !== undefined){
+let data20 = data13.kernel_args;
+if(Array.isArray(data20)){
+const len1 = data20.length;
+for(let i1=0; i1<len1; i1++){
+let data21 = data20[i1];
+if(typeof data21 === "string"){
+if(func3(data21) > 1024){
+const err49 = {instancePath:instancePath+"/boot/kernel_args/" + i1,schemaPath:"#/properties/boot/properties/kernel_args/items/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters",schema:1024,parentSchema:schema11.properties.boot.properties.kernel_args.items,data:data21};
 if(vErrors === null){
 vErrors = [err49];
 }
@@ -643,8 +650,8 @@ vErrors.push(err49);
 }
 errors++;
 }
-if(data20 < 1 || isNaN(data20)){
-const err50 = {instancePath:instancePath+"/boot/unknown_wait",schemaPath:"#/properties/boot/properties/unknown_wait/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.boot.properties.unknown_wait,data:data20};
+if(!pattern9.test(data21)){
+const err50 = {instancePath:instancePath+"/boot/kernel_args/" + i1,schemaPath:"#/properties/boot/properties/kernel_args/items/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$",parentSchema:schema11.properties.boot.properties.kernel_args.items,data:data21};
 if(vErrors === null){
 vErrors = [err50];
 }
@@ -654,11 +661,8 @@ vErrors.push(err50);
 errors++;
 }
 }
-}
-if(data7.unknown !== undefined){
-let data21 = data7.unknown;
-if(typeof data21 !== "string"){
-const err51 = {instancePath:instancePath+"/boot/unknown",schemaPath:"#/properties/boot/properties/unknown/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.boot.properties.unknown.type,parentSchema:schema11.properties.boot.properties.unknown,data:data21};
+else {
+const err51 = {instancePath:instancePath+"/boot/kernel_args/" + i1,schemaPath:"#/properties/boot/properties/kernel_args/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.boot.properties.kernel_args.items.type,parentSchema:schema11.properties.boot.properties.kernel_args.items,data:data21};
 if(vErrors === null){
 vErrors = [err51];
 }
@@ -667,8 +671,10 @@ vErrors.push(err51);
 }
 errors++;
 }
-if(!(((data21 === "wait") || (data21 === "local")) || (data21 === "join"))){
-const err52 = {instancePath:instancePath+"/boot/unknown",schemaPath:"#/properties/boot/properties/unknown/enum",keyword:"enum",params:{allowedValues: schema11.properties.boot.properties.unknown.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.boot.properties.unknown.enum,parentSchema:schema11.properties.boot.properties.unknown,data:data21};
+}
+}
+else {
+const err52 = {instancePath:instancePath+"/boot/kernel_args",schemaPath:"#/properties/boot/properties/kernel_args/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.boot.properties.kernel_args.type,parentSchema:schema11.properties.boot.properties.kernel_args,data:data20};
 if(vErrors === null){
 vErrors = [err52];
 }
@@ -678,12 +684,10 @@ vErrors.push(err52);
 errors++;
 }
 }
-if(data7.installed_marker !== undefined){
-let data22 = data7.installed_marker;
-if(data22 && typeof data22 == "object" && !Array.isArray(data22)){
-for(const key3 in data22){
-if(!((key3 === "volume") || (key3 === "file"))){
-const err53 = {instancePath:instancePath+"/boot/installed_marker",schemaPath:"#/properties/boot/properties/installed_marker/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key3},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.boot.properties.installed_marker,data:data22};
+if(data13.skipchecks !== undefined){
+let data22 = data13.skipchecks;
+if(typeof data22 !== "boolean"){
+const err53 = {instancePath:instancePath+"/boot/skipchecks",schemaPath:"#/properties/boot/properties/skipchecks/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.boot.properties.skipchecks.type,parentSchema:schema11.properties.boot.properties.skipchecks,data:data22};
 if(vErrors === null){
 vErrors = [err53];
 }
@@ -693,11 +697,10 @@ vErrors.push(err53);
 errors++;
 }
 }
-if(data22.volume !== undefined){
-let data23 = data22.volume;
-if(typeof data23 === "string"){
-if(func3(data23) > 11){
-const err54 = {instancePath:instancePath+"/boot/installed_marker/volume",schemaPath:"#/properties/boot/properties/installed_marker/properties/volume/maxLength",keyword:"maxLength",params:{limit: 11},message:"must NOT have more than 11 characters",schema:11,parentSchema:schema11.properties.boot.properties.installed_marker.properties.volume,data:data23};
+if(data13.report !== undefined){
+let data23 = data13.report;
+if(typeof data23 !== "boolean"){
+const err54 = {instancePath:instancePath+"/boot/report",schemaPath:"#/properties/boot/properties/report/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.boot.properties.report.type,parentSchema:schema11.properties.boot.properties.report,data:data23};
 if(vErrors === null){
 vErrors = [err54];
 }
@@ -706,8 +709,11 @@ vErrors.push(err54);
 }
 errors++;
 }
-if(!pattern7.test(data23)){
-const err55 = {instancePath:instancePath+"/boot/installed_marker/volume",schemaPath:"#/properties/boot/properties/installed_marker/properties/volume/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_][A-Za-z0-9_-]{0,10}$"},message:"must match pattern \""+"^[A-Za-z0-9_][A-Za-z0-9_-]{0,10}$"+"\"",schema:"^[A-Za-z0-9_][A-Za-z0-9_-]{0,10}$",parentSchema:schema11.properties.boot.properties.installed_marker.properties.volume,data:data23};
+}
+if(data13.retries !== undefined){
+let data24 = data13.retries;
+if(!(((typeof data24 == "number") && (!(data24 % 1) && !isNaN(data24))) && (isFinite(data24)))){
+const err55 = {instancePath:instancePath+"/boot/retries",schemaPath:"#/properties/boot/properties/retries/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.boot.properties.retries.type,parentSchema:schema11.properties.boot.properties.retries,data:data24};
 if(vErrors === null){
 vErrors = [err55];
 }
@@ -716,9 +722,9 @@ vErrors.push(err55);
 }
 errors++;
 }
-}
-else {
-const err56 = {instancePath:instancePath+"/boot/installed_marker/volume",schemaPath:"#/properties/boot/properties/installed_marker/properties/volume/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.boot.properties.installed_marker.properties.volume.type,parentSchema:schema11.properties.boot.properties.installed_marker.properties.volume,data:data23};
+if((typeof data24 == "number") && (isFinite(data24))){
+if(data24 > 20 || isNaN(data24)){
+const err56 = {instancePath:instancePath+"/boot/retries",schemaPath:"#/properties/boot/properties/retries/maximum",keyword:"maximum",params:{comparison: "<=", limit: 20},message:"must be <= 20",schema:20,parentSchema:schema11.properties.boot.properties.retries,data:data24};
 if(vErrors === null){
 vErrors = [err56];
 }
@@ -727,12 +733,8 @@ vErrors.push(err56);
 }
 errors++;
 }
-}
-if(data22.file !== undefined){
-let data24 = data22.file;
-if(typeof data24 === "string"){
-if(func3(data24) > 256){
-const err57 = {instancePath:instancePath+"/boot/installed_marker/file",schemaPath:"#/properties/boot/properties/installed_marker/properties/file/maxLength",keyword:"maxLength",params:{limit: 256},message:"must NOT have more than 256 characters",schema:256,parentSchema:schema11.properties.boot.properties.installed_marker.properties.file,data:data24};
+if(data24 < 1 || isNaN(data24)){
+const err57 = {instancePath:instancePath+"/boot/retries",schemaPath:"#/properties/boot/properties/retries/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.boot.properties.retries,data:data24};
 if(vErrors === null){
 vErrors = [err57];
 }
@@ -741,8 +743,12 @@ vErrors.push(err57);
 }
 errors++;
 }
-if(!pattern8.test(data24)){
-const err58 = {instancePath:instancePath+"/boot/installed_marker/file",schemaPath:"#/properties/boot/properties/installed_marker/properties/file/pattern",keyword:"pattern",params:{pattern: "^(?:/[A-Za-z0-9_-][A-Za-z0-9._-]{0,63}){1,8}$"},message:"must match pattern \""+"^(?:/[A-Za-z0-9_-][A-Za-z0-9._-]{0,63}){1,8}$"+"\"",schema:"^(?:/[A-Za-z0-9_-][A-Za-z0-9._-]{0,63}){1,8}$",parentSchema:schema11.properties.boot.properties.installed_marker.properties.file,data:data24};
+}
+}
+if(data13.retry_delay !== undefined){
+let data25 = data13.retry_delay;
+if(!(((typeof data25 == "number") && (!(data25 % 1) && !isNaN(data25))) && (isFinite(data25)))){
+const err58 = {instancePath:instancePath+"/boot/retry_delay",schemaPath:"#/properties/boot/properties/retry_delay/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.boot.properties.retry_delay.type,parentSchema:schema11.properties.boot.properties.retry_delay,data:data25};
 if(vErrors === null){
 vErrors = [err58];
 }
@@ -751,9 +757,9 @@ vErrors.push(err58);
 }
 errors++;
 }
-}
-else {
-const err59 = {instancePath:instancePath+"/boot/installed_marker/file",schemaPath:"#/properties/boot/properties/installed_marker/properties/file/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.boot.properties.installed_marker.properties.file.type,parentSchema:schema11.properties.boot.properties.installed_marker.properties.file,data:data24};
+if((typeof data25 == "number") && (isFinite(data25))){
+if(data25 > 300 || isNaN(data25)){
+const err59 = {instancePath:instancePath+"/boot/retry_delay",schemaPath:"#/properties/boot/properties/retry_delay/maximum",keyword:"maximum",params:{comparison: "<=", limit: 300},message:"must be <= 300",schema:300,parentSchema:schema11.properties.boot.properties.retry_delay,data:data25};
 if(vErrors === null){
 vErrors = [err59];
 }
@@ -762,10 +768,8 @@ vErrors.push(err59);
 }
 errors++;
 }
-}
-}
-else {
-const err60 = {instancePath:instancePath+"/boot/installed_marker",schemaPath:"#/properties/boot/properties/installed_marker/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.boot.properties.installed_marker.type,parentSchema:schema11.properties.boot.properties.installed_marker,data:data22};
+if(data25 < 1 || isNaN(data25)){
+const err60 = {instancePath:instancePath+"/boot/retry_delay",schemaPath:"#/properties/boot/properties/retry_delay/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.boot.properties.retry_delay,data:data25};
 if(vErrors === null){
 vErrors = [err60];
 }
@@ -775,10 +779,11 @@ vErrors.push(err60);
 errors++;
 }
 }
-if(data7.http_boot !== undefined){
-let data25 = data7.http_boot;
-if(typeof data25 !== "boolean"){
-const err61 = {instancePath:instancePath+"/boot/http_boot",schemaPath:"#/properties/boot/properties/http_boot/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.boot.properties.http_boot.type,parentSchema:schema11.properties.boot.properties.http_boot,data:data25};
+}
+if(data13.unknown_wait !== undefined){
+let data26 = data13.unknown_wait;
+if(!(((typeof data26 == "number") && (!(data26 % 1) && !isNaN(data26))) && (isFinite(data26)))){
+const err61 = {instancePath:instancePath+"/boot/unknown_wait",schemaPath:"#/properties/boot/properties/unknown_wait/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.boot.properties.unknown_wait.type,parentSchema:schema11.properties.boot.properties.unknown_wait,data:data26};
 if(vErrors === null){
 vErrors = [err61];
 }
@@ -787,12 +792,9 @@ vErrors.push(err61);
 }
 errors++;
 }
-}
-if(data7.ipxe_binaries !== undefined){
-let data26 = data7.ipxe_binaries;
-if(typeof data26 === "string"){
-if(func3(data26) > 1024){
-const err62 = {instancePath:instancePath+"/boot/ipxe_binaries",schemaPath:"#/properties/boot/properties/ipxe_binaries/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters",schema:1024,parentSchema:schema11.properties.boot.properties.ipxe_binaries,data:data26};
+if((typeof data26 == "number") && (isFinite(data26))){
+if(data26 > 3600 || isNaN(data26)){
+const err62 = {instancePath:instancePath+"/boot/unknown_wait",schemaPath:"#/properties/boot/properties/unknown_wait/maximum",keyword:"maximum",params:{comparison: "<=", limit: 3600},message:"must be <= 3600",schema:3600,parentSchema:schema11.properties.boot.properties.unknown_wait,data:data26};
 if(vErrors === null){
 vErrors = [err62];
 }
@@ -801,8 +803,8 @@ vErrors.push(err62);
 }
 errors++;
 }
-if(func3(data26) < 1){
-const err63 = {instancePath:instancePath+"/boot/ipxe_binaries",schemaPath:"#/properties/boot/properties/ipxe_binaries/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.boot.properties.ipxe_binaries,data:data26};
+if(data26 < 1 || isNaN(data26)){
+const err63 = {instancePath:instancePath+"/boot/unknown_wait",schemaPath:"#/properties/boot/properties/unknown_wait/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.boot.properties.unknown_wait,data:data26};
 if(vErrors === null){
 vErrors = [err63];
 }
@@ -811,8 +813,12 @@ vErrors.push(err63);
 }
 errors++;
 }
-if(!pattern9.test(data26)){
-const err64 = {instancePath:instancePath+"/boot/ipxe_binaries",schemaPath:"#/properties/boot/properties/ipxe_binaries/pattern",keyword:"pattern",params:{pattern: "^[^\\u0000-\\u001f\\u007f]+$"},message:"must match pattern \""+"^[^\\u0000-\\u001f\\u007f]+$"+"\"",schema:"^[^\\u0000-\\u001f\\u007f]+$",parentSchema:schema11.properties.boot.properties.ipxe_binaries,data:data26};
+}
+}
+if(data13.unknown !== undefined){
+let data27 = data13.unknown;
+if(typeof data27 !== "string"){
+const err64 = {instancePath:instancePath+"/boot/unknown",schemaPath:"#/properties/boot/properties/unknown/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.boot.properties.unknown.type,parentSchema:schema11.properties.boot.properties.unknown,data:data27};
 if(vErrors === null){
 vErrors = [err64];
 }
@@ -821,9 +827,8 @@ vErrors.push(err64);
 }
 errors++;
 }
-}
-else {
-const err65 = {instancePath:instancePath+"/boot/ipxe_binaries",schemaPath:"#/properties/boot/properties/ipxe_binaries/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.boot.properties.ipxe_binaries.type,parentSchema:schema11.properties.boot.properties.ipxe_binaries,data:data26};
+if(!(((data27 === "wait") || (data27 === "local")) || (data27 === "join"))){
+const err65 = {instancePath:instancePath+"/boot/unknown",schemaPath:"#/properties/boot/properties/unknown/enum",keyword:"enum",params:{allowedValues: schema11.properties.boot.properties.unknown.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.boot.properties.unknown.enum,parentSchema:schema11.properties.boot.properties.unknown,data:data27};
 if(vErrors === null){
 vErrors = [err65];
 }
@@ -833,11 +838,12 @@ vErrors.push(err65);
 errors++;
 }
 }
-if(data7.media_loaders !== undefined){
-let data27 = data7.media_loaders;
-if(typeof data27 === "string"){
-if(func3(data27) > 1024){
-const err66 = {instancePath:instancePath+"/boot/media_loaders",schemaPath:"#/properties/boot/properties/media_loaders/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters",schema:1024,parentSchema:schema11.properties.boot.properties.media_loaders,data:data27};
+if(data13.installed_marker !== undefined){
+let data28 = data13.installed_marker;
+if(data28 && typeof data28 == "object" && !Array.isArray(data28)){
+for(const key4 in data28){
+if(!((key4 === "volume") || (key4 === "file"))){
+const err66 = {instancePath:instancePath+"/boot/installed_marker",schemaPath:"#/properties/boot/properties/installed_marker/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key4},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.boot.properties.installed_marker,data:data28};
 if(vErrors === null){
 vErrors = [err66];
 }
@@ -846,8 +852,12 @@ vErrors.push(err66);
 }
 errors++;
 }
-if(func3(data27) < 1){
-const err67 = {instancePath:instancePath+"/boot/media_loaders",schemaPath:"#/properties/boot/properties/media_loaders/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.boot.properties.media_loaders,data:data27};
+}
+if(data28.volume !== undefined){
+let data29 = data28.volume;
+if(typeof data29 === "string"){
+if(func3(data29) > 11){
+const err67 = {instancePath:instancePath+"/boot/installed_marker/volume",schemaPath:"#/properties/boot/properties/installed_marker/properties/volume/maxLength",keyword:"maxLength",params:{limit: 11},message:"must NOT have more than 11 characters",schema:11,parentSchema:schema11.properties.boot.properties.installed_marker.properties.volume,data:data29};
 if(vErrors === null){
 vErrors = [err67];
 }
@@ -856,8 +866,8 @@ vErrors.push(err67);
 }
 errors++;
 }
-if(!pattern9.test(data27)){
-const err68 = {instancePath:instancePath+"/boot/media_loaders",schemaPath:"#/properties/boot/properties/media_loaders/pattern",keyword:"pattern",params:{pattern: "^[^\\u0000-\\u001f\\u007f]+$"},message:"must match pattern \""+"^[^\\u0000-\\u001f\\u007f]+$"+"\"",schema:"^[^\\u0000-\\u001f\\u007f]+$",parentSchema:schema11.properties.boot.properties.media_loaders,data:data27};
+if(!pattern10.test(data29)){
+const err68 = {instancePath:instancePath+"/boot/installed_marker/volume",schemaPath:"#/properties/boot/properties/installed_marker/properties/volume/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_][A-Za-z0-9_-]{0,10}$"},message:"must match pattern \""+"^[A-Za-z0-9_][A-Za-z0-9_-]{0,10}$"+"\"",schema:"^[A-Za-z0-9_][A-Za-z0-9_-]{0,10}$",parentSchema:schema11.properties.boot.properties.installed_marker.properties.volume,data:data29};
 if(vErrors === null){
 vErrors = [err68];
 }
@@ -868,7 +878,7 @@ errors++;
 }
 }
 else {
-const err69 = {instancePath:instancePath+"/boot/media_loaders",schemaPath:"#/properties/boot/properties/media_loaders/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.boot.properties.media_loaders.type,parentSchema:schema11.properties.boot.properties.media_loaders,data:data27};
+const err69 = {instancePath:instancePath+"/boot/installed_marker/volume",schemaPath:"#/properties/boot/properties/installed_marker/properties/volume/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.boot.properties.installed_marker.properties.volume.type,parentSchema:schema11.properties.boot.properties.installed_marker.properties.volume,data:data29};
 if(vErrors === null){
 vErrors = [err69];
 }
@@ -878,12 +888,11 @@ vErrors.push(err69);
 errors++;
 }
 }
-if(data7.secure_boot !== undefined){
-let data28 = data7.secure_boot;
-if(data28 && typeof data28 == "object" && !Array.isArray(data28)){
-for(const key4 in data28){
-if(!((key4 === "shim") || (key4 === "loader"))){
-const err70 = {instancePath:instancePath+"/boot/secure_boot",schemaPath:"#/properties/boot/properties/secure_boot/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key4},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.boot.properties.secure_boot,data:data28};
+if(data28.file !== undefined){
+let data30 = data28.file;
+if(typeof data30 === "string"){
+if(func3(data30) > 256){
+const err70 = {instancePath:instancePath+"/boot/installed_marker/file",schemaPath:"#/properties/boot/properties/installed_marker/properties/file/maxLength",keyword:"maxLength",params:{limit: 256},message:"must NOT have more than 256 characters",schema:256,parentSchema:schema11.properties.boot.properties.installed_marker.properties.file,data:data30};
 if(vErrors === null){
 vErrors = [err70];
 }
@@ -892,12 +901,8 @@ vErrors.push(err70);
 }
 errors++;
 }
-}
-if(data28.shim !== undefined){
-let data29 = data28.shim;
-if(typeof data29 === "string"){
-if(func3(data29) > 64){
-const err71 = {instancePath:instancePath+"/boot/secure_boot/shim",schemaPath:"#/properties/boot/properties/secure_boot/properties/shim/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters",schema:64,parentSchema:schema11.properties.boot.properties.secure_boot.properties.shim,data:data29};
+if(!pattern11.test(data30)){
+const err71 = {instancePath:instancePath+"/boot/installed_marker/file",schemaPath:"#/properties/boot/properties/installed_marker/properties/file/pattern",keyword:"pattern",params:{pattern: "^(?:/[A-Za-z0-9_-][A-Za-z0-9._-]{0,63}){1,8}$"},message:"must match pattern \""+"^(?:/[A-Za-z0-9_-][A-Za-z0-9._-]{0,63}){1,8}$"+"\"",schema:"^(?:/[A-Za-z0-9_-][A-Za-z0-9._-]{0,63}){1,8}$",parentSchema:schema11.properties.boot.properties.installed_marker.properties.file,data:data30};
 if(vErrors === null){
 vErrors = [err71];
 }
@@ -906,8 +911,9 @@ vErrors.push(err71);
 }
 errors++;
 }
-if(!pattern11.test(data29)){
-const err72 = {instancePath:instancePath+"/boot/secure_boot/shim",schemaPath:"#/properties/boot/properties/secure_boot/properties/shim/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9._-]{0,59}\\.efi$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9._-]{0,59}\\.efi$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9._-]{0,59}\\.efi$",parentSchema:schema11.properties.boot.properties.secure_boot.properties.shim,data:data29};
+}
+else {
+const err72 = {instancePath:instancePath+"/boot/installed_marker/file",schemaPath:"#/properties/boot/properties/installed_marker/properties/file/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.boot.properties.installed_marker.properties.file.type,parentSchema:schema11.properties.boot.properties.installed_marker.properties.file,data:data30};
 if(vErrors === null){
 vErrors = [err72];
 }
@@ -917,8 +923,9 @@ vErrors.push(err72);
 errors++;
 }
 }
+}
 else {
-const err73 = {instancePath:instancePath+"/boot/secure_boot/shim",schemaPath:"#/properties/boot/properties/secure_boot/properties/shim/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.boot.properties.secure_boot.properties.shim.type,parentSchema:schema11.properties.boot.properties.secure_boot.properties.shim,data:data29};
+const err73 = {instancePath:instancePath+"/boot/installed_marker",schemaPath:"#/properties/boot/properties/installed_marker/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.boot.properties.installed_marker.type,parentSchema:schema11.properties.boot.properties.installed_marker,data:data28};
 if(vErrors === null){
 vErrors = [err73];
 }
@@ -928,11 +935,10 @@ vErrors.push(err73);
 errors++;
 }
 }
-if(data28.loader !== undefined){
-let data30 = data28.loader;
-if(typeof data30 === "string"){
-if(func3(data30) > 64){
-const err74 = {instancePath:instancePath+"/boot/secure_boot/loader",schemaPath:"#/properties/boot/properties/secure_boot/properties/loader/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters",schema:64,parentSchema:schema11.properties.boot.properties.secure_boot.properties.loader,data:data30};
+if(data13.http_boot !== undefined){
+let data31 = data13.http_boot;
+if(typeof data31 !== "boolean"){
+const err74 = {instancePath:instancePath+"/boot/http_boot",schemaPath:"#/properties/boot/properties/http_boot/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.boot.properties.http_boot.type,parentSchema:schema11.properties.boot.properties.http_boot,data:data31};
 if(vErrors === null){
 vErrors = [err74];
 }
@@ -941,8 +947,12 @@ vErrors.push(err74);
 }
 errors++;
 }
-if(!pattern11.test(data30)){
-const err75 = {instancePath:instancePath+"/boot/secure_boot/loader",schemaPath:"#/properties/boot/properties/secure_boot/properties/loader/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9._-]{0,59}\\.efi$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9._-]{0,59}\\.efi$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9._-]{0,59}\\.efi$",parentSchema:schema11.properties.boot.properties.secure_boot.properties.loader,data:data30};
+}
+if(data13.ipxe_binaries !== undefined){
+let data32 = data13.ipxe_binaries;
+if(typeof data32 === "string"){
+if(func3(data32) > 1024){
+const err75 = {instancePath:instancePath+"/boot/ipxe_binaries",schemaPath:"#/properties/boot/properties/ipxe_binaries/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters",schema:1024,parentSchema:schema11.properties.boot.properties.ipxe_binaries,data:data32};
 if(vErrors === null){
 vErrors = [err75];
 }
@@ -951,9 +961,8 @@ vErrors.push(err75);
 }
 errors++;
 }
-}
-else {
-const err76 = {instancePath:instancePath+"/boot/secure_boot/loader",schemaPath:"#/properties/boot/properties/secure_boot/properties/loader/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.boot.properties.secure_boot.properties.loader.type,parentSchema:schema11.properties.boot.properties.secure_boot.properties.loader,data:data30};
+if(func3(data32) < 1){
+const err76 = {instancePath:instancePath+"/boot/ipxe_binaries",schemaPath:"#/properties/boot/properties/ipxe_binaries/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.boot.properties.ipxe_binaries,data:data32};
 if(vErrors === null){
 vErrors = [err76];
 }
@@ -962,10 +971,8 @@ vErrors.push(err76);
 }
 errors++;
 }
-}
-}
-else {
-const err77 = {instancePath:instancePath+"/boot/secure_boot",schemaPath:"#/properties/boot/properties/secure_boot/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.boot.properties.secure_boot.type,parentSchema:schema11.properties.boot.properties.secure_boot,data:data28};
+if(!pattern12.test(data32)){
+const err77 = {instancePath:instancePath+"/boot/ipxe_binaries",schemaPath:"#/properties/boot/properties/ipxe_binaries/pattern",keyword:"pattern",params:{pattern: "^[^\\u0000-\\u001f\\u007f]+$"},message:"must match pattern \""+"^[^\\u0000-\\u001f\\u007f]+$"+"\"",schema:"^[^\\u0000-\\u001f\\u007f]+$",parentSchema:schema11.properties.boot.properties.ipxe_binaries,data:data32};
 if(vErrors === null){
 vErrors = [err77];
 }
@@ -975,10 +982,8 @@ vErrors.push(err77);
 errors++;
 }
 }
-if(data7.dhcp_retry !== undefined){
-let data31 = data7.dhcp_retry;
-if(!(((typeof data31 == "number") && (!(data31 % 1) && !isNaN(data31))) && (isFinite(data31)))){
-const err78 = {instancePath:instancePath+"/boot/dhcp_retry",schemaPath:"#/properties/boot/properties/dhcp_retry/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.boot.properties.dhcp_retry.type,parentSchema:schema11.properties.boot.properties.dhcp_retry,data:data31};
+else {
+const err78 = {instancePath:instancePath+"/boot/ipxe_binaries",schemaPath:"#/properties/boot/properties/ipxe_binaries/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.boot.properties.ipxe_binaries.type,parentSchema:schema11.properties.boot.properties.ipxe_binaries,data:data32};
 if(vErrors === null){
 vErrors = [err78];
 }
@@ -987,9 +992,12 @@ vErrors.push(err78);
 }
 errors++;
 }
-if((typeof data31 == "number") && (isFinite(data31))){
-if(data31 > 100 || isNaN(data31)){
-const err79 = {instancePath:instancePath+"/boot/dhcp_retry",schemaPath:"#/properties/boot/properties/dhcp_retry/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100},message:"must be <= 100",schema:100,parentSchema:schema11.properties.boot.properties.dhcp_retry,data:data31};
+}
+if(data13.media_loaders !== undefined){
+let data33 = data13.media_loaders;
+if(typeof data33 === "string"){
+if(func3(data33) > 1024){
+const err79 = {instancePath:instancePath+"/boot/media_loaders",schemaPath:"#/properties/boot/properties/media_loaders/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters",schema:1024,parentSchema:schema11.properties.boot.properties.media_loaders,data:data33};
 if(vErrors === null){
 vErrors = [err79];
 }
@@ -998,8 +1006,8 @@ vErrors.push(err79);
 }
 errors++;
 }
-if(data31 < 1 || isNaN(data31)){
-const err80 = {instancePath:instancePath+"/boot/dhcp_retry",schemaPath:"#/properties/boot/properties/dhcp_retry/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.boot.properties.dhcp_retry,data:data31};
+if(func3(data33) < 1){
+const err80 = {instancePath:instancePath+"/boot/media_loaders",schemaPath:"#/properties/boot/properties/media_loaders/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.boot.properties.media_loaders,data:data33};
 if(vErrors === null){
 vErrors = [err80];
 }
@@ -1008,11 +1016,8 @@ vErrors.push(err80);
 }
 errors++;
 }
-}
-}
-}
-else {
-const err81 = {instancePath:instancePath+"/boot",schemaPath:"#/properties/boot/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.boot.type,parentSchema:schema11.properties.boot,data:data7};
+if(!pattern12.test(data33)){
+const err81 = {instancePath:instancePath+"/boot/media_loaders",schemaPath:"#/properties/boot/properties/media_loaders/pattern",keyword:"pattern",params:{pattern: "^[^\\u0000-\\u001f\\u007f]+$"},message:"must match pattern \""+"^[^\\u0000-\\u001f\\u007f]+$"+"\"",schema:"^[^\\u0000-\\u001f\\u007f]+$",parentSchema:schema11.properties.boot.properties.media_loaders,data:data33};
 if(vErrors === null){
 vErrors = [err81];
 }
@@ -1022,14 +1027,8 @@ vErrors.push(err81);
 errors++;
 }
 }
-if(data.network !== undefined){
-let data32 = data.network;
-const _errs80 = errors;
-let valid9 = true;
-const _errs81 = errors;
-if(data32 && typeof data32 == "object" && !Array.isArray(data32)){
-if(data32.ipv6 !== undefined){
-const err82 = {};
+else {
+const err82 = {instancePath:instancePath+"/boot/media_loaders",schemaPath:"#/properties/boot/properties/media_loaders/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.boot.properties.media_loaders.type,parentSchema:schema11.properties.boot.properties.media_loaders,data:data33};
 if(vErrors === null){
 vErrors = [err82];
 }
@@ -1039,21 +1038,12 @@ vErrors.push(err82);
 errors++;
 }
 }
-var _valid0 = _errs81 === errors;
-errors = _errs80;
-if(vErrors !== null){
-if(_errs80){
-vErrors.length = _errs80;
-}
-else {
-vErrors = null;
-}
-}
-if(_valid0){
-const _errs82 = errors;
-if(data32 && typeof data32 == "object" && !Array.isArray(data32)){
-if(data32.cidr === undefined){
-const err83 = {instancePath:instancePath+"/network",schemaPath:"#/properties/network/then/required",keyword:"required",params:{missingProperty: "cidr"},message:"must have required property '"+"cidr"+"'",schema:schema11.properties.network.then.required,parentSchema:schema11.properties.network.then,data:data32};
+if(data13.secure_boot !== undefined){
+let data34 = data13.secure_boot;
+if(data34 && typeof data34 == "object" && !Array.isArray(data34)){
+for(const key5 in data34){
+if(!((key5 === "shim") || (key5 === "loader"))){
+const err83 = {instancePath:instancePath+"/boot/secure_boot",schemaPath:"#/properties/boot/properties/secure_boot/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key5},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.boot.properties.secure_boot,data:data34};
 if(vErrors === null){
 vErrors = [err83];
 }
@@ -1062,8 +1052,12 @@ vErrors.push(err83);
 }
 errors++;
 }
-if(data32.gateway === undefined){
-const err84 = {instancePath:instancePath+"/network",schemaPath:"#/properties/network/then/required",keyword:"required",params:{missingProperty: "gateway"},message:"must have required property '"+"gateway"+"'",schema:schema11.properties.network.then.required,parentSchema:schema11.properties.network.then,data:data32};
+}
+if(data34.shim !== undefined){
+let data35 = data34.shim;
+if(typeof data35 === "string"){
+if(func3(data35) > 64){
+const err84 = {instancePath:instancePath+"/boot/secure_boot/shim",schemaPath:"#/properties/boot/properties/secure_boot/properties/shim/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters",schema:64,parentSchema:schema11.properties.boot.properties.secure_boot.properties.shim,data:data35};
 if(vErrors === null){
 vErrors = [err84];
 }
@@ -1072,8 +1066,8 @@ vErrors.push(err84);
 }
 errors++;
 }
-if(data32.dns === undefined){
-const err85 = {instancePath:instancePath+"/network",schemaPath:"#/properties/network/then/required",keyword:"required",params:{missingProperty: "dns"},message:"must have required property '"+"dns"+"'",schema:schema11.properties.network.then.required,parentSchema:schema11.properties.network.then,data:data32};
+if(!pattern14.test(data35)){
+const err85 = {instancePath:instancePath+"/boot/secure_boot/shim",schemaPath:"#/properties/boot/properties/secure_boot/properties/shim/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9._-]{0,59}\\.efi$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9._-]{0,59}\\.efi$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9._-]{0,59}\\.efi$",parentSchema:schema11.properties.boot.properties.secure_boot.properties.shim,data:data35};
 if(vErrors === null){
 vErrors = [err85];
 }
@@ -1082,8 +1076,9 @@ vErrors.push(err85);
 }
 errors++;
 }
-if(data32.dhcp_range === undefined){
-const err86 = {instancePath:instancePath+"/network",schemaPath:"#/properties/network/then/required",keyword:"required",params:{missingProperty: "dhcp_range"},message:"must have required property '"+"dhcp_range"+"'",schema:schema11.properties.network.then.required,parentSchema:schema11.properties.network.then,data:data32};
+}
+else {
+const err86 = {instancePath:instancePath+"/boot/secure_boot/shim",schemaPath:"#/properties/boot/properties/secure_boot/properties/shim/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.boot.properties.secure_boot.properties.shim.type,parentSchema:schema11.properties.boot.properties.secure_boot.properties.shim,data:data35};
 if(vErrors === null){
 vErrors = [err86];
 }
@@ -1092,10 +1087,12 @@ vErrors.push(err86);
 }
 errors++;
 }
-if(data32.cidr !== undefined){
-let data34 = data32.cidr;
-if(typeof data34 !== "string"){
-const err87 = {instancePath:instancePath+"/network/cidr",schemaPath:"#/properties/network/then/properties/cidr/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.network.then.properties.cidr.type,parentSchema:schema11.properties.network.then.properties.cidr,data:data34};
+}
+if(data34.loader !== undefined){
+let data36 = data34.loader;
+if(typeof data36 === "string"){
+if(func3(data36) > 64){
+const err87 = {instancePath:instancePath+"/boot/secure_boot/loader",schemaPath:"#/properties/boot/properties/secure_boot/properties/loader/maxLength",keyword:"maxLength",params:{limit: 64},message:"must NOT have more than 64 characters",schema:64,parentSchema:schema11.properties.boot.properties.secure_boot.properties.loader,data:data36};
 if(vErrors === null){
 vErrors = [err87];
 }
@@ -1104,11 +1101,8 @@ vErrors.push(err87);
 }
 errors++;
 }
-}
-if(data32.gateway !== undefined){
-let data35 = data32.gateway;
-if(typeof data35 !== "string"){
-const err88 = {instancePath:instancePath+"/network/gateway",schemaPath:"#/properties/network/then/properties/gateway/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.network.then.properties.gateway.type,parentSchema:schema11.properties.network.then.properties.gateway,data:data35};
+if(!pattern14.test(data36)){
+const err88 = {instancePath:instancePath+"/boot/secure_boot/loader",schemaPath:"#/properties/boot/properties/secure_boot/properties/loader/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9._-]{0,59}\\.efi$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9._-]{0,59}\\.efi$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9._-]{0,59}\\.efi$",parentSchema:schema11.properties.boot.properties.secure_boot.properties.loader,data:data36};
 if(vErrors === null){
 vErrors = [err88];
 }
@@ -1118,11 +1112,8 @@ vErrors.push(err88);
 errors++;
 }
 }
-if(data32.dns !== undefined){
-let data36 = data32.dns;
-if(Array.isArray(data36)){
-if(data36.length > 8){
-const err89 = {instancePath:instancePath+"/network/dns",schemaPath:"#/properties/network/then/properties/dns/maxItems",keyword:"maxItems",params:{limit: 8},message:"must NOT have more than 8 items",schema:8,parentSchema:schema11.properties.network.then.properties.dns,data:data36};
+else {
+const err89 = {instancePath:instancePath+"/boot/secure_boot/loader",schemaPath:"#/properties/boot/properties/secure_boot/properties/loader/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.boot.properties.secure_boot.properties.loader.type,parentSchema:schema11.properties.boot.properties.secure_boot.properties.loader,data:data36};
 if(vErrors === null){
 vErrors = [err89];
 }
@@ -1131,8 +1122,10 @@ vErrors.push(err89);
 }
 errors++;
 }
-if(data36.length < 1){
-const err90 = {instancePath:instancePath+"/network/dns",schemaPath:"#/properties/network/then/properties/dns/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.network.then.properties.dns,data:data36};
+}
+}
+else {
+const err90 = {instancePath:instancePath+"/boot/secure_boot",schemaPath:"#/properties/boot/properties/secure_boot/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.boot.properties.secure_boot.type,parentSchema:schema11.properties.boot.properties.secure_boot,data:data34};
 if(vErrors === null){
 vErrors = [err90];
 }
@@ -1141,11 +1134,11 @@ vErrors.push(err90);
 }
 errors++;
 }
-const len2 = data36.length;
-for(let i2=0; i2<len2; i2++){
-let data37 = data36[i2];
-if(typeof data37 !== "string"){
-const err91 = {instancePath:instancePath+"/network/dns/" + i2,schemaPath:"#/properties/network/then/properties/dns/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.network.then.properties.dns.items.type,parentSchema:schema11.properties.network.then.properties.dns.items,data:data37};
+}
+if(data13.dhcp_retry !== undefined){
+let data37 = data13.dhcp_retry;
+if(!(((typeof data37 == "number") && (!(data37 % 1) && !isNaN(data37))) && (isFinite(data37)))){
+const err91 = {instancePath:instancePath+"/boot/dhcp_retry",schemaPath:"#/properties/boot/properties/dhcp_retry/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.boot.properties.dhcp_retry.type,parentSchema:schema11.properties.boot.properties.dhcp_retry,data:data37};
 if(vErrors === null){
 vErrors = [err91];
 }
@@ -1154,10 +1147,9 @@ vErrors.push(err91);
 }
 errors++;
 }
-}
-}
-else {
-const err92 = {instancePath:instancePath+"/network/dns",schemaPath:"#/properties/network/then/properties/dns/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.network.then.properties.dns.type,parentSchema:schema11.properties.network.then.properties.dns,data:data36};
+if((typeof data37 == "number") && (isFinite(data37))){
+if(data37 > 100 || isNaN(data37)){
+const err92 = {instancePath:instancePath+"/boot/dhcp_retry",schemaPath:"#/properties/boot/properties/dhcp_retry/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100},message:"must be <= 100",schema:100,parentSchema:schema11.properties.boot.properties.dhcp_retry,data:data37};
 if(vErrors === null){
 vErrors = [err92];
 }
@@ -1166,11 +1158,8 @@ vErrors.push(err92);
 }
 errors++;
 }
-}
-if(data32.dhcp_range !== undefined){
-let data38 = data32.dhcp_range;
-if(typeof data38 !== "string"){
-const err93 = {instancePath:instancePath+"/network/dhcp_range",schemaPath:"#/properties/network/then/properties/dhcp_range/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.network.then.properties.dhcp_range.type,parentSchema:schema11.properties.network.then.properties.dhcp_range,data:data38};
+if(data37 < 1 || isNaN(data37)){
+const err93 = {instancePath:instancePath+"/boot/dhcp_retry",schemaPath:"#/properties/boot/properties/dhcp_retry/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.boot.properties.dhcp_retry,data:data37};
 if(vErrors === null){
 vErrors = [err93];
 }
@@ -1181,11 +1170,9 @@ errors++;
 }
 }
 }
-var _valid0 = _errs82 === errors;
-valid9 = _valid0;
 }
-if(!valid9){
-const err94 = {instancePath:instancePath+"/network",schemaPath:"#/properties/network/if",keyword:"if",params:{failingKeyword: "then"},message:"must match \"then\" schema",schema:schema11.properties.network.if,parentSchema:schema11.properties.network,data:data32};
+else {
+const err94 = {instancePath:instancePath+"/boot",schemaPath:"#/properties/boot/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.boot.type,parentSchema:schema11.properties.boot,data:data13};
 if(vErrors === null){
 vErrors = [err94];
 }
@@ -1194,10 +1181,15 @@ vErrors.push(err94);
 }
 errors++;
 }
-if(data32 && typeof data32 == "object" && !Array.isArray(data32)){
-for(const key5 in data32){
-if(!((((((((key5 === "cidr") || (key5 === "gateway")) || (key5 === "dns")) || (key5 === "dhcp_range")) || (key5 === "domain")) || (key5 === "ipv6")) || (key5 === "vlans")) || (key5 === "dhcp_servers"))){
-const err95 = {instancePath:instancePath+"/network",schemaPath:"#/properties/network/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key5},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.network,data:data32};
+}
+if(data.network !== undefined){
+let data38 = data.network;
+const _errs93 = errors;
+let valid10 = true;
+const _errs94 = errors;
+if(data38 && typeof data38 == "object" && !Array.isArray(data38)){
+if(data38.ipv6 !== undefined){
+const err95 = {};
 if(vErrors === null){
 vErrors = [err95];
 }
@@ -1207,12 +1199,21 @@ vErrors.push(err95);
 errors++;
 }
 }
-if(data32.cidr !== undefined){
-if(data32.gateway === undefined){
-const err96 = {instancePath:instancePath+"/network",schemaPath:"#/properties/network/dependencies",keyword:"dependencies",params:{property: "cidr",
-    missingProperty: "gateway",
-    depsCount: 3,
-    deps: "gateway, dns, dhcp_range"},message:"must have properties gateway, dns, dhcp_range when property cidr is present",schema:schema11.properties.network.dependencies,parentSchema:schema11.properties.network,data:data32};
+var _valid0 = _errs94 === errors;
+errors = _errs93;
+if(vErrors !== null){
+if(_errs93){
+vErrors.length = _errs93;
+}
+else {
+vErrors = null;
+}
+}
+if(_valid0){
+const _errs95 = errors;
+if(data38 && typeof data38 == "object" && !Array.isArray(data38)){
+if(data38.cidr === undefined){
+const err96 = {instancePath:instancePath+"/network",schemaPath:"#/properties/network/then/required",keyword:"required",params:{missingProperty: "cidr"},message:"must have required property '"+"cidr"+"'",schema:schema11.properties.network.then.required,parentSchema:schema11.properties.network.then,data:data38};
 if(vErrors === null){
 vErrors = [err96];
 }
@@ -1221,11 +1222,8 @@ vErrors.push(err96);
 }
 errors++;
 }
-if(data32.dns === undefined){
-const err97 = {instancePath:instancePath+"/network",schemaPath:"#/properties/network/dependencies",keyword:"dependencies",params:{property: "cidr",
-    missingProperty: "dns",
-    depsCount: 3,
-    deps: "gateway, dns, dhcp_range"},message:"must have properties gateway, dns, dhcp_range when property cidr is present",schema:schema11.properties.network.dependencies,parentSchema:schema11.properties.network,data:data32};
+if(data38.gateway === undefined){
+const err97 = {instancePath:instancePath+"/network",schemaPath:"#/properties/network/then/required",keyword:"required",params:{missingProperty: "gateway"},message:"must have required property '"+"gateway"+"'",schema:schema11.properties.network.then.required,parentSchema:schema11.properties.network.then,data:data38};
 if(vErrors === null){
 vErrors = [err97];
 }
@@ -1234,11 +1232,8 @@ vErrors.push(err97);
 }
 errors++;
 }
-if(data32.dhcp_range === undefined){
-const err98 = {instancePath:instancePath+"/network",schemaPath:"#/properties/network/dependencies",keyword:"dependencies",params:{property: "cidr",
-    missingProperty: "dhcp_range",
-    depsCount: 3,
-    deps: "gateway, dns, dhcp_range"},message:"must have properties gateway, dns, dhcp_range when property cidr is present",schema:schema11.properties.network.dependencies,parentSchema:schema11.properties.network,data:data32};
+if(data38.dns === undefined){
+const err98 = {instancePath:instancePath+"/network",schemaPath:"#/properties/network/then/required",keyword:"required",params:{missingProperty: "dns"},message:"must have required property '"+"dns"+"'",schema:schema11.properties.network.then.required,parentSchema:schema11.properties.network.then,data:data38};
 if(vErrors === null){
 vErrors = [err98];
 }
@@ -1247,13 +1242,8 @@ vErrors.push(err98);
 }
 errors++;
 }
-}
-if(data32.gateway !== undefined){
-if(data32.cidr === undefined){
-const err99 = {instancePath:instancePath+"/network",schemaPath:"#/properties/network/dependencies",keyword:"dependencies",params:{property: "gateway",
-    missingProperty: "cidr",
-    depsCount: 1,
-    deps: "cidr"},message:"must have property cidr when property gateway is present",schema:schema11.properties.network.dependencies,parentSchema:schema11.properties.network,data:data32};
+if(data38.dhcp_range === undefined){
+const err99 = {instancePath:instancePath+"/network",schemaPath:"#/properties/network/then/required",keyword:"required",params:{missingProperty: "dhcp_range"},message:"must have required property '"+"dhcp_range"+"'",schema:schema11.properties.network.then.required,parentSchema:schema11.properties.network.then,data:data38};
 if(vErrors === null){
 vErrors = [err99];
 }
@@ -1262,13 +1252,10 @@ vErrors.push(err99);
 }
 errors++;
 }
-}
-if(data32.dns !== undefined){
-if(data32.cidr === undefined){
-const err100 = {instancePath:instancePath+"/network",schemaPath:"#/properties/network/dependencies",keyword:"dependencies",params:{property: "dns",
-    missingProperty: "cidr",
-    depsCount: 1,
-    deps: "cidr"},message:"must have property cidr when property dns is present",schema:schema11.properties.network.dependencies,parentSchema:schema11.properties.network,data:data32};
+if(data38.cidr !== undefined){
+let data40 = data38.cidr;
+if(typeof data40 !== "string"){
+const err100 = {instancePath:instancePath+"/network/cidr",schemaPath:"#/properties/network/then/properties/cidr/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.network.then.properties.cidr.type,parentSchema:schema11.properties.network.then.properties.cidr,data:data40};
 if(vErrors === null){
 vErrors = [err100];
 }
@@ -1278,12 +1265,10 @@ vErrors.push(err100);
 errors++;
 }
 }
-if(data32.dhcp_range !== undefined){
-if(data32.cidr === undefined){
-const err101 = {instancePath:instancePath+"/network",schemaPath:"#/properties/network/dependencies",keyword:"dependencies",params:{property: "dhcp_range",
-    missingProperty: "cidr",
-    depsCount: 1,
-    deps: "cidr"},message:"must have property cidr when property dhcp_range is present",schema:schema11.properties.network.dependencies,parentSchema:schema11.properties.network,data:data32};
+if(data38.gateway !== undefined){
+let data41 = data38.gateway;
+if(typeof data41 !== "string"){
+const err101 = {instancePath:instancePath+"/network/gateway",schemaPath:"#/properties/network/then/properties/gateway/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.network.then.properties.gateway.type,parentSchema:schema11.properties.network.then.properties.gateway,data:data41};
 if(vErrors === null){
 vErrors = [err101];
 }
@@ -1293,10 +1278,11 @@ vErrors.push(err101);
 errors++;
 }
 }
-if(data32.cidr !== undefined){
-let data39 = data32.cidr;
-if(typeof data39 !== "string"){
-const err102 = {instancePath:instancePath+"/network/cidr",schemaPath:"#/properties/network/properties/cidr/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.network.properties.cidr.type,parentSchema:schema11.properties.network.properties.cidr,data:data39};
+if(data38.dns !== undefined){
+let data42 = data38.dns;
+if(Array.isArray(data42)){
+if(data42.length > 8){
+const err102 = {instancePath:instancePath+"/network/dns",schemaPath:"#/properties/network/then/properties/dns/maxItems",keyword:"maxItems",params:{limit: 8},message:"must NOT have more than 8 items",schema:8,parentSchema:schema11.properties.network.then.properties.dns,data:data42};
 if(vErrors === null){
 vErrors = [err102];
 }
@@ -1305,11 +1291,8 @@ vErrors.push(err102);
 }
 errors++;
 }
-}
-if(data32.gateway !== undefined){
-let data40 = data32.gateway;
-if(typeof data40 !== "string"){
-const err103 = {instancePath:instancePath+"/network/gateway",schemaPath:"#/properties/network/properties/gateway/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.network.properties.gateway.type,parentSchema:schema11.properties.network.properties.gateway,data:data40};
+if(data42.length < 1){
+const err103 = {instancePath:instancePath+"/network/dns",schemaPath:"#/properties/network/then/properties/dns/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.network.then.properties.dns,data:data42};
 if(vErrors === null){
 vErrors = [err103];
 }
@@ -1318,12 +1301,11 @@ vErrors.push(err103);
 }
 errors++;
 }
-}
-if(data32.dns !== undefined){
-let data41 = data32.dns;
-if(Array.isArray(data41)){
-if(data41.length > 8){
-const err104 = {instancePath:instancePath+"/network/dns",schemaPath:"#/properties/network/properties/dns/maxItems",keyword:"maxItems",params:{limit: 8},message:"must NOT have more than 8 items",schema:8,parentSchema:schema11.properties.network.properties.dns,data:data41};
+const len2 = data42.length;
+for(let i2=0; i2<len2; i2++){
+let data43 = data42[i2];
+if(typeof data43 !== "string"){
+const err104 = {instancePath:instancePath+"/network/dns/" + i2,schemaPath:"#/properties/network/then/properties/dns/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.network.then.properties.dns.items.type,parentSchema:schema11.properties.network.then.properties.dns.items,data:data43};
 if(vErrors === null){
 vErrors = [err104];
 }
@@ -1332,8 +1314,10 @@ vErrors.push(err104);
 }
 errors++;
 }
-if(data41.length < 1){
-const err105 = {instancePath:instancePath+"/network/dns",schemaPath:"#/properties/network/properties/dns/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.network.properties.dns,data:data41};
+}
+}
+else {
+const err105 = {instancePath:instancePath+"/network/dns",schemaPath:"#/properties/network/then/properties/dns/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.network.then.properties.dns.type,parentSchema:schema11.properties.network.then.properties.dns,data:data42};
 if(vErrors === null){
 vErrors = [err105];
 }
@@ -1342,11 +1326,11 @@ vErrors.push(err105);
 }
 errors++;
 }
-const len3 = data41.length;
-for(let i3=0; i3<len3; i3++){
-let data42 = data41[i3];
-if(typeof data42 !== "string"){
-const err106 = {instancePath:instancePath+"/network/dns/" + i3,schemaPath:"#/properties/network/properties/dns/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.network.properties.dns.items.type,parentSchema:schema11.properties.network.properties.dns.items,data:data42};
+}
+if(data38.dhcp_range !== undefined){
+let data44 = data38.dhcp_range;
+if(typeof data44 !== "string"){
+const err106 = {instancePath:instancePath+"/network/dhcp_range",schemaPath:"#/properties/network/then/properties/dhcp_range/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.network.then.properties.dhcp_range.type,parentSchema:schema11.properties.network.then.properties.dhcp_range,data:data44};
 if(vErrors === null){
 vErrors = [err106];
 }
@@ -1357,8 +1341,11 @@ errors++;
 }
 }
 }
-else {
-const err107 = {instancePath:instancePath+"/network/dns",schemaPath:"#/properties/network/properties/dns/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.network.properties.dns.type,parentSchema:schema11.properties.network.properties.dns,data:data41};
+var _valid0 = _errs95 === errors;
+valid10 = _valid0;
+}
+if(!valid10){
+const err107 = {instancePath:instancePath+"/network",schemaPath:"#/properties/network/if",keyword:"if",params:{failingKeyword: "then"},message:"must match \"then\" schema",schema:schema11.properties.network.if,parentSchema:schema11.properties.network,data:data38};
 if(vErrors === null){
 vErrors = [err107];
 }
@@ -1367,11 +1354,10 @@ vErrors.push(err107);
 }
 errors++;
 }
-}
-if(data32.dhcp_range !== undefined){
-let data43 = data32.dhcp_range;
-if(typeof data43 !== "string"){
-const err108 = {instancePath:instancePath+"/network/dhcp_range",schemaPath:"#/properties/network/properties/dhcp_range/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.network.properties.dhcp_range.type,parentSchema:schema11.properties.network.properties.dhcp_range,data:data43};
+if(data38 && typeof data38 == "object" && !Array.isArray(data38)){
+for(const key6 in data38){
+if(!((((((((key6 === "cidr") || (key6 === "gateway")) || (key6 === "dns")) || (key6 === "dhcp_range")) || (key6 === "domain")) || (key6 === "ipv6")) || (key6 === "vlans")) || (key6 === "dhcp_servers"))){
+const err108 = {instancePath:instancePath+"/network",schemaPath:"#/properties/network/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key6},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.network,data:data38};
 if(vErrors === null){
 vErrors = [err108];
 }
@@ -1381,11 +1367,12 @@ vErrors.push(err108);
 errors++;
 }
 }
-if(data32.domain !== undefined){
-let data44 = data32.domain;
-if(typeof data44 === "string"){
-if(func3(data44) > 253){
-const err109 = {instancePath:instancePath+"/network/domain",schemaPath:"#/properties/network/properties/domain/maxLength",keyword:"maxLength",params:{limit: 253},message:"must NOT have more than 253 characters",schema:253,parentSchema:schema11.properties.network.properties.domain,data:data44};
+if(data38.cidr !== undefined){
+if(data38.gateway === undefined){
+const err109 = {instancePath:instancePath+"/network",schemaPath:"#/properties/network/dependencies",keyword:"dependencies",params:{property: "cidr",
+    missingProperty: "gateway",
+    depsCount: 3,
+    deps: "gateway, dns, dhcp_range"},message:"must have properties gateway, dns, dhcp_range when property cidr is present",schema:schema11.properties.network.dependencies,parentSchema:schema11.properties.network,data:data38};
 if(vErrors === null){
 vErrors = [err109];
 }
@@ -1394,8 +1381,11 @@ vErrors.push(err109);
 }
 errors++;
 }
-if(!pattern13.test(data44)){
-const err110 = {instancePath:instancePath+"/network/domain",schemaPath:"#/properties/network/properties/domain/pattern",keyword:"pattern",params:{pattern: "^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$"},message:"must match pattern \""+"^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$"+"\"",schema:"^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$",parentSchema:schema11.properties.network.properties.domain,data:data44};
+if(data38.dns === undefined){
+const err110 = {instancePath:instancePath+"/network",schemaPath:"#/properties/network/dependencies",keyword:"dependencies",params:{property: "cidr",
+    missingProperty: "dns",
+    depsCount: 3,
+    deps: "gateway, dns, dhcp_range"},message:"must have properties gateway, dns, dhcp_range when property cidr is present",schema:schema11.properties.network.dependencies,parentSchema:schema11.properties.network,data:data38};
 if(vErrors === null){
 vErrors = [err110];
 }
@@ -1404,9 +1394,11 @@ vErrors.push(err110);
 }
 errors++;
 }
-}
-else {
-const err111 = {instancePath:instancePath+"/network/domain",schemaPath:"#/properties/network/properties/domain/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.network.properties.domain.type,parentSchema:schema11.properties.network.properties.domain,data:data44};
+if(data38.dhcp_range === undefined){
+const err111 = {instancePath:instancePath+"/network",schemaPath:"#/properties/network/dependencies",keyword:"dependencies",params:{property: "cidr",
+    missingProperty: "dhcp_range",
+    depsCount: 3,
+    deps: "gateway, dns, dhcp_range"},message:"must have properties gateway, dns, dhcp_range when property cidr is present",schema:schema11.properties.network.dependencies,parentSchema:schema11.properties.network,data:data38};
 if(vErrors === null){
 vErrors = [err111];
 }
@@ -1416,11 +1408,12 @@ vErrors.push(err111);
 errors++;
 }
 }
-if(data32.ipv6 !== undefined){
-let data45 = data32.ipv6;
-if(data45 && typeof data45 == "object" && !Array.isArray(data45)){
-if(data45.prefix === undefined){
-const err112 = {instancePath:instancePath+"/network/ipv6",schemaPath:"#/properties/network/properties/ipv6/required",keyword:"required",params:{missingProperty: "prefix"},message:"must have required property '"+"prefix"+"'",schema:schema11.properties.network.properties.ipv6.required,parentSchema:schema11.properties.network.properties.ipv6,data:data45};
+if(data38.gateway !== undefined){
+if(data38.cidr === undefined){
+const err112 = {instancePath:instancePath+"/network",schemaPath:"#/properties/network/dependencies",keyword:"dependencies",params:{property: "gateway",
+    missingProperty: "cidr",
+    depsCount: 1,
+    deps: "cidr"},message:"must have property cidr when property gateway is present",schema:schema11.properties.network.dependencies,parentSchema:schema11.properties.network,data:data38};
 if(vErrors === null){
 vErrors = [err112];
 }
@@ -1429,8 +1422,13 @@ vErrors.push(err112);
 }
 errors++;
 }
-if(data45.dhcp_range === undefined){
-const err113 = {instancePath:instancePath+"/network/ipv6",schemaPath:"#/properties/network/properties/ipv6/required",keyword:"required",params:{missingProperty: "dhcp_range"},message:"must have required property '"+"dhcp_range"+"'",schema:schema11.properties.network.properties.ipv6.required,parentSchema:schema11.properties.network.properties.ipv6,data:data45};
+}
+if(data38.dns !== undefined){
+if(data38.cidr === undefined){
+const err113 = {instancePath:instancePath+"/network",schemaPath:"#/properties/network/dependencies",keyword:"dependencies",params:{property: "dns",
+    missingProperty: "cidr",
+    depsCount: 1,
+    deps: "cidr"},message:"must have property cidr when property dns is present",schema:schema11.properties.network.dependencies,parentSchema:schema11.properties.network,data:data38};
 if(vErrors === null){
 vErrors = [err113];
 }
@@ -1439,9 +1437,13 @@ vErrors.push(err113);
 }
 errors++;
 }
-for(const key6 in data45){
-if(!((((key6 === "prefix") || (key6 === "dhcp_range")) || (key6 === "dns")) || (key6 === "server"))){
-const err114 = {instancePath:instancePath+"/network/ipv6",schemaPath:"#/properties/network/properties/ipv6/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key6},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.network.properties.ipv6,data:data45};
+}
+if(data38.dhcp_range !== undefined){
+if(data38.cidr === undefined){
+const err114 = {instancePath:instancePath+"/network",schemaPath:"#/properties/network/dependencies",keyword:"dependencies",params:{property: "dhcp_range",
+    missingProperty: "cidr",
+    depsCount: 1,
+    deps: "cidr"},message:"must have property cidr when property dhcp_range is present",schema:schema11.properties.network.dependencies,parentSchema:schema11.properties.network,data:data38};
 if(vErrors === null){
 vErrors = [err114];
 }
@@ -1451,11 +1453,10 @@ vErrors.push(err114);
 errors++;
 }
 }
-if(data45.prefix !== undefined){
-let data46 = data45.prefix;
-if(typeof data46 === "string"){
-if(!pattern14.test(data46)){
-const err115 = {instancePath:instancePath+"/network/ipv6/prefix",schemaPath:"#/properties/network/properties/ipv6/properties/prefix/pattern",keyword:"pattern",params:{pattern: "^[0-9A-Fa-f:]{2,39}/[0-9]{1,3}$"},message:"must match pattern \""+"^[0-9A-Fa-f:]{2,39}/[0-9]{1,3}$"+"\"",schema:"^[0-9A-Fa-f:]{2,39}/[0-9]{1,3}$",parentSchema:schema11.properties.network.properties.ipv6.properties.prefix,data:data46};
+if(data38.cidr !== undefined){
+let data45 = data38.cidr;
+if(typeof data45 !== "string"){
+const err115 = {instancePath:instancePath+"/network/cidr",schemaPath:"#/properties/network/properties/cidr/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.network.properties.cidr.type,parentSchema:schema11.properties.network.properties.cidr,data:data45};
 if(vErrors === null){
 vErrors = [err115];
 }
@@ -1465,8 +1466,10 @@ vErrors.push(err115);
 errors++;
 }
 }
-else {
-const err116 = {instancePath:instancePath+"/network/ipv6/prefix",schemaPath:"#/properties/network/properties/ipv6/properties/prefix/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.network.properties.ipv6.properties.prefix.type,parentSchema:schema11.properties.network.properties.ipv6.properties.prefix,data:data46};
+if(data38.gateway !== undefined){
+let data46 = data38.gateway;
+if(typeof data46 !== "string"){
+const err116 = {instancePath:instancePath+"/network/gateway",schemaPath:"#/properties/network/properties/gateway/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.network.properties.gateway.type,parentSchema:schema11.properties.network.properties.gateway,data:data46};
 if(vErrors === null){
 vErrors = [err116];
 }
@@ -1476,11 +1479,11 @@ vErrors.push(err116);
 errors++;
 }
 }
-if(data45.dhcp_range !== undefined){
-let data47 = data45.dhcp_range;
-if(typeof data47 === "string"){
-if(!pattern15.test(data47)){
-const err117 = {instancePath:instancePath+"/network/ipv6/dhcp_range",schemaPath:"#/properties/network/properties/ipv6/properties/dhcp_range/pattern",keyword:"pattern",params:{pattern: "^[0-9A-Fa-f:]{2,39}-[0-9A-Fa-f:]{2,39}$"},message:"must match pattern \""+"^[0-9A-Fa-f:]{2,39}-[0-9A-Fa-f:]{2,39}$"+"\"",schema:"^[0-9A-Fa-f:]{2,39}-[0-9A-Fa-f:]{2,39}$",parentSchema:schema11.properties.network.properties.ipv6.properties.dhcp_range,data:data47};
+if(data38.dns !== undefined){
+let data47 = data38.dns;
+if(Array.isArray(data47)){
+if(data47.length > 8){
+const err117 = {instancePath:instancePath+"/network/dns",schemaPath:"#/properties/network/properties/dns/maxItems",keyword:"maxItems",params:{limit: 8},message:"must NOT have more than 8 items",schema:8,parentSchema:schema11.properties.network.properties.dns,data:data47};
 if(vErrors === null){
 vErrors = [err117];
 }
@@ -1489,9 +1492,8 @@ vErrors.push(err117);
 }
 errors++;
 }
-}
-else {
-const err118 = {instancePath:instancePath+"/network/ipv6/dhcp_range",schemaPath:"#/properties/network/properties/ipv6/properties/dhcp_range/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.network.properties.ipv6.properties.dhcp_range.type,parentSchema:schema11.properties.network.properties.ipv6.properties.dhcp_range,data:data47};
+if(data47.length < 1){
+const err118 = {instancePath:instancePath+"/network/dns",schemaPath:"#/properties/network/properties/dns/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.network.properties.dns,data:data47};
 if(vErrors === null){
 vErrors = [err118];
 }
@@ -1500,12 +1502,11 @@ vErrors.push(err118);
 }
 errors++;
 }
-}
-if(data45.dns !== undefined){
-let data48 = data45.dns;
-if(Array.isArray(data48)){
-if(data48.length > 8){
-const err119 = {instancePath:instancePath+"/network/ipv6/dns",schemaPath:"#/properties/network/properties/ipv6/properties/dns/maxItems",keyword:"maxItems",params:{limit: 8},message:"must NOT have more than 8 items",schema:8,parentSchema:schema11.properties.network.properties.ipv6.properties.dns,data:data48};
+const len3 = data47.length;
+for(let i3=0; i3<len3; i3++){
+let data48 = data47[i3];
+if(typeof data48 !== "string"){
+const err119 = {instancePath:instancePath+"/network/dns/" + i3,schemaPath:"#/properties/network/properties/dns/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.network.properties.dns.items.type,parentSchema:schema11.properties.network.properties.dns.items,data:data48};
 if(vErrors === null){
 vErrors = [err119];
 }
@@ -1514,8 +1515,10 @@ vErrors.push(err119);
 }
 errors++;
 }
-if(data48.length < 1){
-const err120 = {instancePath:instancePath+"/network/ipv6/dns",schemaPath:"#/properties/network/properties/ipv6/properties/dns/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.network.properties.ipv6.properties.dns,data:data48};
+}
+}
+else {
+const err120 = {instancePath:instancePath+"/network/dns",schemaPath:"#/properties/network/properties/dns/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.network.properties.dns.type,parentSchema:schema11.properties.network.properties.dns,data:data47};
 if(vErrors === null){
 vErrors = [err120];
 }
@@ -1524,12 +1527,11 @@ vErrors.push(err120);
 }
 errors++;
 }
-const len4 = data48.length;
-for(let i4=0; i4<len4; i4++){
-let data49 = data48[i4];
-if(typeof data49 === "string"){
-if(!pattern16.test(data49)){
-const err121 = {instancePath:instancePath+"/network/ipv6/dns/" + i4,schemaPath:"#/properties/network/properties/ipv6/properties/dns/items/pattern",keyword:"pattern",params:{pattern: "^[0-9A-Fa-f:]{2,39}$"},message:"must match pattern \""+"^[0-9A-Fa-f:]{2,39}$"+"\"",schema:"^[0-9A-Fa-f:]{2,39}$",parentSchema:schema11.properties.network.properties.ipv6.properties.dns.items,data:data49};
+}
+if(data38.dhcp_range !== undefined){
+let data49 = data38.dhcp_range;
+if(typeof data49 !== "string"){
+const err121 = {instancePath:instancePath+"/network/dhcp_range",schemaPath:"#/properties/network/properties/dhcp_range/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.network.properties.dhcp_range.type,parentSchema:schema11.properties.network.properties.dhcp_range,data:data49};
 if(vErrors === null){
 vErrors = [err121];
 }
@@ -1539,8 +1541,11 @@ vErrors.push(err121);
 errors++;
 }
 }
-else {
-const err122 = {instancePath:instancePath+"/network/ipv6/dns/" + i4,schemaPath:"#/properties/network/properties/ipv6/properties/dns/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.network.properties.ipv6.properties.dns.items.type,parentSchema:schema11.properties.network.properties.ipv6.properties.dns.items,data:data49};
+if(data38.domain !== undefined){
+let data50 = data38.domain;
+if(typeof data50 === "string"){
+if(func3(data50) > 253){
+const err122 = {instancePath:instancePath+"/network/domain",schemaPath:"#/properties/network/properties/domain/maxLength",keyword:"maxLength",params:{limit: 253},message:"must NOT have more than 253 characters",schema:253,parentSchema:schema11.properties.network.properties.domain,data:data50};
 if(vErrors === null){
 vErrors = [err122];
 }
@@ -1549,10 +1554,8 @@ vErrors.push(err122);
 }
 errors++;
 }
-}
-}
-else {
-const err123 = {instancePath:instancePath+"/network/ipv6/dns",schemaPath:"#/properties/network/properties/ipv6/properties/dns/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.network.properties.ipv6.properties.dns.type,parentSchema:schema11.properties.network.properties.ipv6.properties.dns,data:data48};
+if(!pattern16.test(data50)){
+const err123 = {instancePath:instancePath+"/network/domain",schemaPath:"#/properties/network/properties/domain/pattern",keyword:"pattern",params:{pattern: "^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$"},message:"must match pattern \""+"^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$"+"\"",schema:"^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$",parentSchema:schema11.properties.network.properties.domain,data:data50};
 if(vErrors === null){
 vErrors = [err123];
 }
@@ -1562,11 +1565,8 @@ vErrors.push(err123);
 errors++;
 }
 }
-if(data45.server !== undefined){
-let data50 = data45.server;
-if(typeof data50 === "string"){
-if(!pattern16.test(data50)){
-const err124 = {instancePath:instancePath+"/network/ipv6/server",schemaPath:"#/properties/network/properties/ipv6/properties/server/pattern",keyword:"pattern",params:{pattern: "^[0-9A-Fa-f:]{2,39}$"},message:"must match pattern \""+"^[0-9A-Fa-f:]{2,39}$"+"\"",schema:"^[0-9A-Fa-f:]{2,39}$",parentSchema:schema11.properties.network.properties.ipv6.properties.server,data:data50};
+else {
+const err124 = {instancePath:instancePath+"/network/domain",schemaPath:"#/properties/network/properties/domain/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.network.properties.domain.type,parentSchema:schema11.properties.network.properties.domain,data:data50};
 if(vErrors === null){
 vErrors = [err124];
 }
@@ -1576,8 +1576,11 @@ vErrors.push(err124);
 errors++;
 }
 }
-else {
-const err125 = {instancePath:instancePath+"/network/ipv6/server",schemaPath:"#/properties/network/properties/ipv6/properties/server/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.network.properties.ipv6.properties.server.type,parentSchema:schema11.properties.network.properties.ipv6.properties.server,data:data50};
+if(data38.ipv6 !== undefined){
+let data51 = data38.ipv6;
+if(data51 && typeof data51 == "object" && !Array.isArray(data51)){
+if(data51.prefix === undefined){
+const err125 = {instancePath:instancePath+"/network/ipv6",schemaPath:"#/properties/network/properties/ipv6/required",keyword:"required",params:{missingProperty: "prefix"},message:"must have required property '"+"prefix"+"'",schema:schema11.properties.network.properties.ipv6.required,parentSchema:schema11.properties.network.properties.ipv6,data:data51};
 if(vErrors === null){
 vErrors = [err125];
 }
@@ -1586,10 +1589,8 @@ vErrors.push(err125);
 }
 errors++;
 }
-}
-}
-else {
-const err126 = {instancePath:instancePath+"/network/ipv6",schemaPath:"#/properties/network/properties/ipv6/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.network.properties.ipv6.type,parentSchema:schema11.properties.network.properties.ipv6,data:data45};
+if(data51.dhcp_range === undefined){
+const err126 = {instancePath:instancePath+"/network/ipv6",schemaPath:"#/properties/network/properties/ipv6/required",keyword:"required",params:{missingProperty: "dhcp_range"},message:"must have required property '"+"dhcp_range"+"'",schema:schema11.properties.network.properties.ipv6.required,parentSchema:schema11.properties.network.properties.ipv6,data:data51};
 if(vErrors === null){
 vErrors = [err126];
 }
@@ -1598,12 +1599,9 @@ vErrors.push(err126);
 }
 errors++;
 }
-}
-if(data32.vlans !== undefined){
-let data51 = data32.vlans;
-if(Array.isArray(data51)){
-if(data51.length > 64){
-const err127 = {instancePath:instancePath+"/network/vlans",schemaPath:"#/properties/network/properties/vlans/maxItems",keyword:"maxItems",params:{limit: 64},message:"must NOT have more than 64 items",schema:64,parentSchema:schema11.properties.network.properties.vlans,data:data51};
+for(const key7 in data51){
+if(!((((key7 === "prefix") || (key7 === "dhcp_range")) || (key7 === "dns")) || (key7 === "server"))){
+const err127 = {instancePath:instancePath+"/network/ipv6",schemaPath:"#/properties/network/properties/ipv6/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key7},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.network.properties.ipv6,data:data51};
 if(vErrors === null){
 vErrors = [err127];
 }
@@ -1612,12 +1610,12 @@ vErrors.push(err127);
 }
 errors++;
 }
-const len5 = data51.length;
-for(let i5=0; i5<len5; i5++){
-let data52 = data51[i5];
-if(data52 && typeof data52 == "object" && !Array.isArray(data52)){
-if(data52.id === undefined){
-const err128 = {instancePath:instancePath+"/network/vlans/" + i5,schemaPath:"#/properties/network/properties/vlans/items/required",keyword:"required",params:{missingProperty: "id"},message:"must have required property '"+"id"+"'",schema:schema11.properties.network.properties.vlans.items.required,parentSchema:schema11.properties.network.properties.vlans.items,data:data52};
+}
+if(data51.prefix !== undefined){
+let data52 = data51.prefix;
+if(typeof data52 === "string"){
+if(!pattern17.test(data52)){
+const err128 = {instancePath:instancePath+"/network/ipv6/prefix",schemaPath:"#/properties/network/properties/ipv6/properties/prefix/pattern",keyword:"pattern",params:{pattern: "^[0-9A-Fa-f:]{2,39}/[0-9]{1,3}$"},message:"must match pattern \""+"^[0-9A-Fa-f:]{2,39}/[0-9]{1,3}$"+"\"",schema:"^[0-9A-Fa-f:]{2,39}/[0-9]{1,3}$",parentSchema:schema11.properties.network.properties.ipv6.properties.prefix,data:data52};
 if(vErrors === null){
 vErrors = [err128];
 }
@@ -1626,8 +1624,9 @@ vErrors.push(err128);
 }
 errors++;
 }
-if(data52.cidr === undefined){
-const err129 = {instancePath:instancePath+"/network/vlans/" + i5,schemaPath:"#/properties/network/properties/vlans/items/required",keyword:"required",params:{missingProperty: "cidr"},message:"must have required property '"+"cidr"+"'",schema:schema11.properties.network.properties.vlans.items.required,parentSchema:schema11.properties.network.properties.vlans.items,data:data52};
+}
+else {
+const err129 = {instancePath:instancePath+"/network/ipv6/prefix",schemaPath:"#/properties/network/properties/ipv6/properties/prefix/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.network.properties.ipv6.properties.prefix.type,parentSchema:schema11.properties.network.properties.ipv6.properties.prefix,data:data52};
 if(vErrors === null){
 vErrors = [err129];
 }
@@ -1636,8 +1635,12 @@ vErrors.push(err129);
 }
 errors++;
 }
-if(data52.gateway === undefined){
-const err130 = {instancePath:instancePath+"/network/vlans/" + i5,schemaPath:"#/properties/network/properties/vlans/items/required",keyword:"required",params:{missingProperty: "gateway"},message:"must have required property '"+"gateway"+"'",schema:schema11.properties.network.properties.vlans.items.required,parentSchema:schema11.properties.network.properties.vlans.items,data:data52};
+}
+if(data51.dhcp_range !== undefined){
+let data53 = data51.dhcp_range;
+if(typeof data53 === "string"){
+if(!pattern18.test(data53)){
+const err130 = {instancePath:instancePath+"/network/ipv6/dhcp_range",schemaPath:"#/properties/network/properties/ipv6/properties/dhcp_range/pattern",keyword:"pattern",params:{pattern: "^[0-9A-Fa-f:]{2,39}-[0-9A-Fa-f:]{2,39}$"},message:"must match pattern \""+"^[0-9A-Fa-f:]{2,39}-[0-9A-Fa-f:]{2,39}$"+"\"",schema:"^[0-9A-Fa-f:]{2,39}-[0-9A-Fa-f:]{2,39}$",parentSchema:schema11.properties.network.properties.ipv6.properties.dhcp_range,data:data53};
 if(vErrors === null){
 vErrors = [err130];
 }
@@ -1646,8 +1649,9 @@ vErrors.push(err130);
 }
 errors++;
 }
-if(data52.server === undefined){
-const err131 = {instancePath:instancePath+"/network/vlans/" + i5,schemaPath:"#/properties/network/properties/vlans/items/required",keyword:"required",params:{missingProperty: "server"},message:"must have required property '"+"server"+"'",schema:schema11.properties.network.properties.vlans.items.required,parentSchema:schema11.properties.network.properties.vlans.items,data:data52};
+}
+else {
+const err131 = {instancePath:instancePath+"/network/ipv6/dhcp_range",schemaPath:"#/properties/network/properties/ipv6/properties/dhcp_range/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.network.properties.ipv6.properties.dhcp_range.type,parentSchema:schema11.properties.network.properties.ipv6.properties.dhcp_range,data:data53};
 if(vErrors === null){
 vErrors = [err131];
 }
@@ -1656,8 +1660,12 @@ vErrors.push(err131);
 }
 errors++;
 }
-if(data52.interface === undefined){
-const err132 = {instancePath:instancePath+"/network/vlans/" + i5,schemaPath:"#/properties/network/properties/vlans/items/required",keyword:"required",params:{missingProperty: "interface"},message:"must have required property '"+"interface"+"'",schema:schema11.properties.network.properties.vlans.items.required,parentSchema:schema11.properties.network.properties.vlans.items,data:data52};
+}
+if(data51.dns !== undefined){
+let data54 = data51.dns;
+if(Array.isArray(data54)){
+if(data54.length > 8){
+const err132 = {instancePath:instancePath+"/network/ipv6/dns",schemaPath:"#/properties/network/properties/ipv6/properties/dns/maxItems",keyword:"maxItems",params:{limit: 8},message:"must NOT have more than 8 items",schema:8,parentSchema:schema11.properties.network.properties.ipv6.properties.dns,data:data54};
 if(vErrors === null){
 vErrors = [err132];
 }
@@ -1666,9 +1674,8 @@ vErrors.push(err132);
 }
 errors++;
 }
-for(const key7 in data52){
-if(!(((((((key7 === "id") || (key7 === "cidr")) || (key7 === "gateway")) || (key7 === "server")) || (key7 === "interface")) || (key7 === "dhcp_range")) || (key7 === "dns"))){
-const err133 = {instancePath:instancePath+"/network/vlans/" + i5,schemaPath:"#/properties/network/properties/vlans/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key7},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.network.properties.vlans.items,data:data52};
+if(data54.length < 1){
+const err133 = {instancePath:instancePath+"/network/ipv6/dns",schemaPath:"#/properties/network/properties/ipv6/properties/dns/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.network.properties.ipv6.properties.dns,data:data54};
 if(vErrors === null){
 vErrors = [err133];
 }
@@ -1677,11 +1684,12 @@ vErrors.push(err133);
 }
 errors++;
 }
-}
-if(data52.id !== undefined){
-let data53 = data52.id;
-if(!(((typeof data53 == "number") && (!(data53 % 1) && !isNaN(data53))) && (isFinite(data53)))){
-const err134 = {instancePath:instancePath+"/network/vlans/" + i5+"/id",schemaPath:"#/properties/network/properties/vlans/items/properties/id/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.network.properties.vlans.items.properties.id.type,parentSchema:schema11.properties.network.properties.vlans.items.properties.id,data:data53};
+const len4 = data54.length;
+for(let i4=0; i4<len4; i4++){
+let data55 = data54[i4];
+if(typeof data55 === "string"){
+if(!pattern19.test(data55)){
+const err134 = {instancePath:instancePath+"/network/ipv6/dns/" + i4,schemaPath:"#/properties/network/properties/ipv6/properties/dns/items/pattern",keyword:"pattern",params:{pattern: "^[0-9A-Fa-f:]{2,39}$"},message:"must match pattern \""+"^[0-9A-Fa-f:]{2,39}$"+"\"",schema:"^[0-9A-Fa-f:]{2,39}$",parentSchema:schema11.properties.network.properties.ipv6.properties.dns.items,data:data55};
 if(vErrors === null){
 vErrors = [err134];
 }
@@ -1690,9 +1698,9 @@ vErrors.push(err134);
 }
 errors++;
 }
-if((typeof data53 == "number") && (isFinite(data53))){
-if(data53 > 4094 || isNaN(data53)){
-const err135 = {instancePath:instancePath+"/network/vlans/" + i5+"/id",schemaPath:"#/properties/network/properties/vlans/items/properties/id/maximum",keyword:"maximum",params:{comparison: "<=", limit: 4094},message:"must be <= 4094",schema:4094,parentSchema:schema11.properties.network.properties.vlans.items.properties.id,data:data53};
+}
+else {
+const err135 = {instancePath:instancePath+"/network/ipv6/dns/" + i4,schemaPath:"#/properties/network/properties/ipv6/properties/dns/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.network.properties.ipv6.properties.dns.items.type,parentSchema:schema11.properties.network.properties.ipv6.properties.dns.items,data:data55};
 if(vErrors === null){
 vErrors = [err135];
 }
@@ -1701,8 +1709,10 @@ vErrors.push(err135);
 }
 errors++;
 }
-if(data53 < 2 || isNaN(data53)){
-const err136 = {instancePath:instancePath+"/network/vlans/" + i5+"/id",schemaPath:"#/properties/network/properties/vlans/items/properties/id/minimum",keyword:"minimum",params:{comparison: ">=", limit: 2},message:"must be >= 2",schema:2,parentSchema:schema11.properties.network.properties.vlans.items.properties.id,data:data53};
+}
+}
+else {
+const err136 = {instancePath:instancePath+"/network/ipv6/dns",schemaPath:"#/properties/network/properties/ipv6/properties/dns/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.network.properties.ipv6.properties.dns.type,parentSchema:schema11.properties.network.properties.ipv6.properties.dns,data:data54};
 if(vErrors === null){
 vErrors = [err136];
 }
@@ -1712,11 +1722,11 @@ vErrors.push(err136);
 errors++;
 }
 }
-}
-if(data52.cidr !== undefined){
-let data54 = data52.cidr;
-if(typeof data54 !== "string"){
-const err137 = {instancePath:instancePath+"/network/vlans/" + i5+"/cidr",schemaPath:"#/properties/network/properties/vlans/items/properties/cidr/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.network.properties.vlans.items.properties.cidr.type,parentSchema:schema11.properties.network.properties.vlans.items.properties.cidr,data:data54};
+if(data51.server !== undefined){
+let data56 = data51.server;
+if(typeof data56 === "string"){
+if(!pattern19.test(data56)){
+const err137 = {instancePath:instancePath+"/network/ipv6/server",schemaPath:"#/properties/network/properties/ipv6/properties/server/pattern",keyword:"pattern",params:{pattern: "^[0-9A-Fa-f:]{2,39}$"},message:"must match pattern \""+"^[0-9A-Fa-f:]{2,39}$"+"\"",schema:"^[0-9A-Fa-f:]{2,39}$",parentSchema:schema11.properties.network.properties.ipv6.properties.server,data:data56};
 if(vErrors === null){
 vErrors = [err137];
 }
@@ -1726,10 +1736,8 @@ vErrors.push(err137);
 errors++;
 }
 }
-if(data52.gateway !== undefined){
-let data55 = data52.gateway;
-if(typeof data55 !== "string"){
-const err138 = {instancePath:instancePath+"/network/vlans/" + i5+"/gateway",schemaPath:"#/properties/network/properties/vlans/items/properties/gateway/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.network.properties.vlans.items.properties.gateway.type,parentSchema:schema11.properties.network.properties.vlans.items.properties.gateway,data:data55};
+else {
+const err138 = {instancePath:instancePath+"/network/ipv6/server",schemaPath:"#/properties/network/properties/ipv6/properties/server/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.network.properties.ipv6.properties.server.type,parentSchema:schema11.properties.network.properties.ipv6.properties.server,data:data56};
 if(vErrors === null){
 vErrors = [err138];
 }
@@ -1739,10 +1747,9 @@ vErrors.push(err138);
 errors++;
 }
 }
-if(data52.server !== undefined){
-let data56 = data52.server;
-if(typeof data56 !== "string"){
-const err139 = {instancePath:instancePath+"/network/vlans/" + i5+"/server",schemaPath:"#/properties/network/properties/vlans/items/properties/server/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.network.properties.vlans.items.properties.server.type,parentSchema:schema11.properties.network.properties.vlans.items.properties.server,data:data56};
+}
+else {
+const err139 = {instancePath:instancePath+"/network/ipv6",schemaPath:"#/properties/network/properties/ipv6/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.network.properties.ipv6.type,parentSchema:schema11.properties.network.properties.ipv6,data:data51};
 if(vErrors === null){
 vErrors = [err139];
 }
@@ -1752,11 +1759,11 @@ vErrors.push(err139);
 errors++;
 }
 }
-if(data52.interface !== undefined){
-let data57 = data52.interface;
-if(typeof data57 === "string"){
-if(func3(data57) > 15){
-const err140 = {instancePath:instancePath+"/network/vlans/" + i5+"/interface",schemaPath:"#/properties/network/properties/vlans/items/properties/interface/maxLength",keyword:"maxLength",params:{limit: 15},message:"must NOT have more than 15 characters",schema:15,parentSchema:schema11.properties.network.properties.vlans.items.properties.interface,data:data57};
+if(data38.vlans !== undefined){
+let data57 = data38.vlans;
+if(Array.isArray(data57)){
+if(data57.length > 64){
+const err140 = {instancePath:instancePath+"/network/vlans",schemaPath:"#/properties/network/properties/vlans/maxItems",keyword:"maxItems",params:{limit: 64},message:"must NOT have more than 64 items",schema:64,parentSchema:schema11.properties.network.properties.vlans,data:data57};
 if(vErrors === null){
 vErrors = [err140];
 }
@@ -1765,8 +1772,12 @@ vErrors.push(err140);
 }
 errors++;
 }
-if(!pattern18.test(data57)){
-const err141 = {instancePath:instancePath+"/network/vlans/" + i5+"/interface",schemaPath:"#/properties/network/properties/vlans/items/properties/interface/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}$"},message:"must match pattern \""+"^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}$"+"\"",schema:"^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}$",parentSchema:schema11.properties.network.properties.vlans.items.properties.interface,data:data57};
+const len5 = data57.length;
+for(let i5=0; i5<len5; i5++){
+let data58 = data57[i5];
+if(data58 && typeof data58 == "object" && !Array.isArray(data58)){
+if(data58.id === undefined){
+const err141 = {instancePath:instancePath+"/network/vlans/" + i5,schemaPath:"#/properties/network/properties/vlans/items/required",keyword:"required",params:{missingProperty: "id"},message:"must have required property '"+"id"+"'",schema:schema11.properties.network.properties.vlans.items.required,parentSchema:schema11.properties.network.properties.vlans.items,data:data58};
 if(vErrors === null){
 vErrors = [err141];
 }
@@ -1775,9 +1786,8 @@ vErrors.push(err141);
 }
 errors++;
 }
-}
-else {
-const err142 = {instancePath:instancePath+"/network/vlans/" + i5+"/interface",schemaPath:"#/properties/network/properties/vlans/items/properties/interface/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.network.properties.vlans.items.properties.interface.type,parentSchema:schema11.properties.network.properties.vlans.items.properties.interface,data:data57};
+if(data58.cidr === undefined){
+const err142 = {instancePath:instancePath+"/network/vlans/" + i5,schemaPath:"#/properties/network/properties/vlans/items/required",keyword:"required",params:{missingProperty: "cidr"},message:"must have required property '"+"cidr"+"'",schema:schema11.properties.network.properties.vlans.items.required,parentSchema:schema11.properties.network.properties.vlans.items,data:data58};
 if(vErrors === null){
 vErrors = [err142];
 }
@@ -1786,11 +1796,8 @@ vErrors.push(err142);
 }
 errors++;
 }
-}
-if(data52.dhcp_range !== undefined){
-let data58 = data52.dhcp_range;
-if(typeof data58 !== "string"){
-const err143 = {instancePath:instancePath+"/network/vlans/" + i5+"/dhcp_range",schemaPath:"#/properties/network/properties/vlans/items/properties/dhcp_range/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.network.properties.vlans.items.properties.dhcp_range.type,parentSchema:schema11.properties.network.properties.vlans.items.properties.dhcp_range,data:data58};
+if(data58.gateway === undefined){
+const err143 = {instancePath:instancePath+"/network/vlans/" + i5,schemaPath:"#/properties/network/properties/vlans/items/required",keyword:"required",params:{missingProperty: "gateway"},message:"must have required property '"+"gateway"+"'",schema:schema11.properties.network.properties.vlans.items.required,parentSchema:schema11.properties.network.properties.vlans.items,data:data58};
 if(vErrors === null){
 vErrors = [err143];
 }
@@ -1799,12 +1806,8 @@ vErrors.push(err143);
 }
 errors++;
 }
-}
-if(data52.dns !== undefined){
-let data59 = data52.dns;
-if(Array.isArray(data59)){
-if(data59.length > 8){
-const err144 = {instancePath:instancePath+"/network/vlans/" + i5+"/dns",schemaPath:"#/properties/network/properties/vlans/items/properties/dns/maxItems",keyword:"maxItems",params:{limit: 8},message:"must NOT have more than 8 items",schema:8,parentSchema:schema11.properties.network.properties.vlans.items.properties.dns,data:data59};
+if(data58.server === undefined){
+const err144 = {instancePath:instancePath+"/network/vlans/" + i5,schemaPath:"#/properties/network/properties/vlans/items/required",keyword:"required",params:{missingProperty: "server"},message:"must have required property '"+"server"+"'",schema:schema11.properties.network.properties.vlans.items.required,parentSchema:schema11.properties.network.properties.vlans.items,data:data58};
 if(vErrors === null){
 vErrors = [err144];
 }
@@ -1813,8 +1816,8 @@ vErrors.push(err144);
 }
 errors++;
 }
-if(data59.length < 1){
-const err145 = {instancePath:instancePath+"/network/vlans/" + i5+"/dns",schemaPath:"#/properties/network/properties/vlans/items/properties/dns/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.network.properties.vlans.items.properties.dns,data:data59};
+if(data58.interface === undefined){
+const err145 = {instancePath:instancePath+"/network/vlans/" + i5,schemaPath:"#/properties/network/properties/vlans/items/required",keyword:"required",params:{missingProperty: "interface"},message:"must have required property '"+"interface"+"'",schema:schema11.properties.network.properties.vlans.items.required,parentSchema:schema11.properties.network.properties.vlans.items,data:data58};
 if(vErrors === null){
 vErrors = [err145];
 }
@@ -1823,11 +1826,9 @@ vErrors.push(err145);
 }
 errors++;
 }
-const len6 = data59.length;
-for(let i6=0; i6<len6; i6++){
-let data60 = data59[i6];
-if(typeof data60 !== "string"){
-const err146 = {instancePath:instancePath+"/network/vlans/" + i5+"/dns/" + i6,schemaPath:"#/properties/network/properties/vlans/items/properties/dns/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.network.properties.vlans.items.properties.dns.items.type,parentSchema:schema11.properties.network.properties.vlans.items.properties.dns.items,data:data60};
+for(const key8 in data58){
+if(!(((((((key8 === "id") || (key8 === "cidr")) || (key8 === "gateway")) || (key8 === "server")) || (key8 === "interface")) || (key8 === "dhcp_range")) || (key8 === "dns"))){
+const err146 = {instancePath:instancePath+"/network/vlans/" + i5,schemaPath:"#/properties/network/properties/vlans/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key8},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.network.properties.vlans.items,data:data58};
 if(vErrors === null){
 vErrors = [err146];
 }
@@ -1837,9 +1838,10 @@ vErrors.push(err146);
 errors++;
 }
 }
-}
-else {
-const err147 = {instancePath:instancePath+"/network/vlans/" + i5+"/dns",schemaPath:"#/properties/network/properties/vlans/items/properties/dns/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.network.properties.vlans.items.properties.dns.type,parentSchema:schema11.properties.network.properties.vlans.items.properties.dns,data:data59};
+if(data58.id !== undefined){
+let data59 = data58.id;
+if(!(((typeof data59 == "number") && (!(data59 % 1) && !isNaN(data59))) && (isFinite(data59)))){
+const err147 = {instancePath:instancePath+"/network/vlans/" + i5+"/id",schemaPath:"#/properties/network/properties/vlans/items/properties/id/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.network.properties.vlans.items.properties.id.type,parentSchema:schema11.properties.network.properties.vlans.items.properties.id,data:data59};
 if(vErrors === null){
 vErrors = [err147];
 }
@@ -1848,10 +1850,9 @@ vErrors.push(err147);
 }
 errors++;
 }
-}
-}
-else {
-const err148 = {instancePath:instancePath+"/network/vlans/" + i5,schemaPath:"#/properties/network/properties/vlans/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.network.properties.vlans.items.type,parentSchema:schema11.properties.network.properties.vlans.items,data:data52};
+if((typeof data59 == "number") && (isFinite(data59))){
+if(data59 > 4094 || isNaN(data59)){
+const err148 = {instancePath:instancePath+"/network/vlans/" + i5+"/id",schemaPath:"#/properties/network/properties/vlans/items/properties/id/maximum",keyword:"maximum",params:{comparison: "<=", limit: 4094},message:"must be <= 4094",schema:4094,parentSchema:schema11.properties.network.properties.vlans.items.properties.id,data:data59};
 if(vErrors === null){
 vErrors = [err148];
 }
@@ -1860,10 +1861,8 @@ vErrors.push(err148);
 }
 errors++;
 }
-}
-}
-else {
-const err149 = {instancePath:instancePath+"/network/vlans",schemaPath:"#/properties/network/properties/vlans/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.network.properties.vlans.type,parentSchema:schema11.properties.network.properties.vlans,data:data51};
+if(data59 < 2 || isNaN(data59)){
+const err149 = {instancePath:instancePath+"/network/vlans/" + i5+"/id",schemaPath:"#/properties/network/properties/vlans/items/properties/id/minimum",keyword:"minimum",params:{comparison: ">=", limit: 2},message:"must be >= 2",schema:2,parentSchema:schema11.properties.network.properties.vlans.items.properties.id,data:data59};
 if(vErrors === null){
 vErrors = [err149];
 }
@@ -1873,10 +1872,11 @@ vErrors.push(err149);
 errors++;
 }
 }
-if(data32.dhcp_servers !== undefined){
-let data61 = data32.dhcp_servers;
-if(typeof data61 !== "string"){
-const err150 = {instancePath:instancePath+"/network/dhcp_servers",schemaPath:"#/properties/network/properties/dhcp_servers/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.network.properties.dhcp_servers.type,parentSchema:schema11.properties.network.properties.dhcp_servers,data:data61};
+}
+if(data58.cidr !== undefined){
+let data60 = data58.cidr;
+if(typeof data60 !== "string"){
+const err150 = {instancePath:instancePath+"/network/vlans/" + i5+"/cidr",schemaPath:"#/properties/network/properties/vlans/items/properties/cidr/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.network.properties.vlans.items.properties.cidr.type,parentSchema:schema11.properties.network.properties.vlans.items.properties.cidr,data:data60};
 if(vErrors === null){
 vErrors = [err150];
 }
@@ -1885,8 +1885,11 @@ vErrors.push(err150);
 }
 errors++;
 }
-if(!((data61 === "one") || (data61 === "several"))){
-const err151 = {instancePath:instancePath+"/network/dhcp_servers",schemaPath:"#/properties/network/properties/dhcp_servers/enum",keyword:"enum",params:{allowedValues: schema11.properties.network.properties.dhcp_servers.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.network.properties.dhcp_servers.enum,parentSchema:schema11.properties.network.properties.dhcp_servers,data:data61};
+}
+if(data58.gateway !== undefined){
+let data61 = data58.gateway;
+if(typeof data61 !== "string"){
+const err151 = {instancePath:instancePath+"/network/vlans/" + i5+"/gateway",schemaPath:"#/properties/network/properties/vlans/items/properties/gateway/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.network.properties.vlans.items.properties.gateway.type,parentSchema:schema11.properties.network.properties.vlans.items.properties.gateway,data:data61};
 if(vErrors === null){
 vErrors = [err151];
 }
@@ -1896,9 +1899,10 @@ vErrors.push(err151);
 errors++;
 }
 }
-}
-else {
-const err152 = {instancePath:instancePath+"/network",schemaPath:"#/properties/network/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.network.type,parentSchema:schema11.properties.network,data:data32};
+if(data58.server !== undefined){
+let data62 = data58.server;
+if(typeof data62 !== "string"){
+const err152 = {instancePath:instancePath+"/network/vlans/" + i5+"/server",schemaPath:"#/properties/network/properties/vlans/items/properties/server/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.network.properties.vlans.items.properties.server.type,parentSchema:schema11.properties.network.properties.vlans.items.properties.server,data:data62};
 if(vErrors === null){
 vErrors = [err152];
 }
@@ -1908,11 +1912,11 @@ vErrors.push(err152);
 errors++;
 }
 }
-if(data.cluster !== undefined){
-let data62 = data.cluster;
-if(data62 && typeof data62 == "object" && !Array.isArray(data62)){
-if(data62.vip === undefined){
-const err153 = {instancePath:instancePath+"/cluster",schemaPath:"#/properties/cluster/required",keyword:"required",params:{missingProperty: "vip"},message:"must have required property '"+"vip"+"'",schema:schema11.properties.cluster.required,parentSchema:schema11.properties.cluster,data:data62};
+if(data58.interface !== undefined){
+let data63 = data58.interface;
+if(typeof data63 === "string"){
+if(func3(data63) > 15){
+const err153 = {instancePath:instancePath+"/network/vlans/" + i5+"/interface",schemaPath:"#/properties/network/properties/vlans/items/properties/interface/maxLength",keyword:"maxLength",params:{limit: 15},message:"must NOT have more than 15 characters",schema:15,parentSchema:schema11.properties.network.properties.vlans.items.properties.interface,data:data63};
 if(vErrors === null){
 vErrors = [err153];
 }
@@ -1921,8 +1925,8 @@ vErrors.push(err153);
 }
 errors++;
 }
-if(data62.token === undefined){
-const err154 = {instancePath:instancePath+"/cluster",schemaPath:"#/properties/cluster/required",keyword:"required",params:{missingProperty: "token"},message:"must have required property '"+"token"+"'",schema:schema11.properties.cluster.required,parentSchema:schema11.properties.cluster,data:data62};
+if(!pattern21.test(data63)){
+const err154 = {instancePath:instancePath+"/network/vlans/" + i5+"/interface",schemaPath:"#/properties/network/properties/vlans/items/properties/interface/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}$"},message:"must match pattern \""+"^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}$"+"\"",schema:"^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}$",parentSchema:schema11.properties.network.properties.vlans.items.properties.interface,data:data63};
 if(vErrors === null){
 vErrors = [err154];
 }
@@ -1931,9 +1935,9 @@ vErrors.push(err154);
 }
 errors++;
 }
-for(const key8 in data62){
-if(!(func2.call(schema11.properties.cluster.properties, key8))){
-const err155 = {instancePath:instancePath+"/cluster",schemaPath:"#/properties/cluster/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key8},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.cluster,data:data62};
+}
+else {
+const err155 = {instancePath:instancePath+"/network/vlans/" + i5+"/interface",schemaPath:"#/properties/network/properties/vlans/items/properties/interface/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.network.properties.vlans.items.properties.interface.type,parentSchema:schema11.properties.network.properties.vlans.items.properties.interface,data:data63};
 if(vErrors === null){
 vErrors = [err155];
 }
@@ -1943,10 +1947,10 @@ vErrors.push(err155);
 errors++;
 }
 }
-if(data62.vip !== undefined){
-let data63 = data62.vip;
-if(typeof data63 !== "string"){
-const err156 = {instancePath:instancePath+"/cluster/vip",schemaPath:"#/properties/cluster/properties/vip/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.cluster.properties.vip.type,parentSchema:schema11.properties.cluster.properties.vip,data:data63};
+if(data58.dhcp_range !== undefined){
+let data64 = data58.dhcp_range;
+if(typeof data64 !== "string"){
+const err156 = {instancePath:instancePath+"/network/vlans/" + i5+"/dhcp_range",schemaPath:"#/properties/network/properties/vlans/items/properties/dhcp_range/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.network.properties.vlans.items.properties.dhcp_range.type,parentSchema:schema11.properties.network.properties.vlans.items.properties.dhcp_range,data:data64};
 if(vErrors === null){
 vErrors = [err156];
 }
@@ -1956,10 +1960,11 @@ vErrors.push(err156);
 errors++;
 }
 }
-if(data62.vip_mode !== undefined){
-let data64 = data62.vip_mode;
-if(typeof data64 !== "string"){
-const err157 = {instancePath:instancePath+"/cluster/vip_mode",schemaPath:"#/properties/cluster/properties/vip_mode/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.cluster.properties.vip_mode.type,parentSchema:schema11.properties.cluster.properties.vip_mode,data:data64};
+if(data58.dns !== undefined){
+let data65 = data58.dns;
+if(Array.isArray(data65)){
+if(data65.length > 8){
+const err157 = {instancePath:instancePath+"/network/vlans/" + i5+"/dns",schemaPath:"#/properties/network/properties/vlans/items/properties/dns/maxItems",keyword:"maxItems",params:{limit: 8},message:"must NOT have more than 8 items",schema:8,parentSchema:schema11.properties.network.properties.vlans.items.properties.dns,data:data65};
 if(vErrors === null){
 vErrors = [err157];
 }
@@ -1968,8 +1973,8 @@ vErrors.push(err157);
 }
 errors++;
 }
-if(!((data64 === "static") || (data64 === "dhcp"))){
-const err158 = {instancePath:instancePath+"/cluster/vip_mode",schemaPath:"#/properties/cluster/properties/vip_mode/enum",keyword:"enum",params:{allowedValues: schema11.properties.cluster.properties.vip_mode.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.cluster.properties.vip_mode.enum,parentSchema:schema11.properties.cluster.properties.vip_mode,data:data64};
+if(data65.length < 1){
+const err158 = {instancePath:instancePath+"/network/vlans/" + i5+"/dns",schemaPath:"#/properties/network/properties/vlans/items/properties/dns/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.network.properties.vlans.items.properties.dns,data:data65};
 if(vErrors === null){
 vErrors = [err158];
 }
@@ -1978,11 +1983,11 @@ vErrors.push(err158);
 }
 errors++;
 }
-}
-if(data62.vip_hw_addr !== undefined){
-let data65 = data62.vip_hw_addr;
-if(typeof data65 !== "string"){
-const err159 = {instancePath:instancePath+"/cluster/vip_hw_addr",schemaPath:"#/properties/cluster/properties/vip_hw_addr/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.cluster.properties.vip_hw_addr.type,parentSchema:schema11.properties.cluster.properties.vip_hw_addr,data:data65};
+const len6 = data65.length;
+for(let i6=0; i6<len6; i6++){
+let data66 = data65[i6];
+if(typeof data66 !== "string"){
+const err159 = {instancePath:instancePath+"/network/vlans/" + i5+"/dns/" + i6,schemaPath:"#/properties/network/properties/vlans/items/properties/dns/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.network.properties.vlans.items.properties.dns.items.type,parentSchema:schema11.properties.network.properties.vlans.items.properties.dns.items,data:data66};
 if(vErrors === null){
 vErrors = [err159];
 }
@@ -1992,10 +1997,9 @@ vErrors.push(err159);
 errors++;
 }
 }
-if(data62.token !== undefined){
-let data66 = data62.token;
-if((typeof data66 !== "string") && (!(data66 && typeof data66 == "object" && !Array.isArray(data66)))){
-const err160 = {instancePath:instancePath+"/cluster/token",schemaPath:"#/properties/cluster/properties/token/type",keyword:"type",params:{type: schema11.properties.cluster.properties.token.type},message:"must be string,object",schema:schema11.properties.cluster.properties.token.type,parentSchema:schema11.properties.cluster.properties.token,data:data66};
+}
+else {
+const err160 = {instancePath:instancePath+"/network/vlans/" + i5+"/dns",schemaPath:"#/properties/network/properties/vlans/items/properties/dns/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.network.properties.vlans.items.properties.dns.type,parentSchema:schema11.properties.network.properties.vlans.items.properties.dns,data:data65};
 if(vErrors === null){
 vErrors = [err160];
 }
@@ -2004,9 +2008,10 @@ vErrors.push(err160);
 }
 errors++;
 }
-if(typeof data66 === "string"){
-if(func3(data66) < 1){
-const err161 = {instancePath:instancePath+"/cluster/token",schemaPath:"#/properties/cluster/properties/token/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.cluster.properties.token,data:data66};
+}
+}
+else {
+const err161 = {instancePath:instancePath+"/network/vlans/" + i5,schemaPath:"#/properties/network/properties/vlans/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.network.properties.vlans.items.type,parentSchema:schema11.properties.network.properties.vlans.items,data:data58};
 if(vErrors === null){
 vErrors = [err161];
 }
@@ -2016,9 +2021,9 @@ vErrors.push(err161);
 errors++;
 }
 }
-if(data66 && typeof data66 == "object" && !Array.isArray(data66)){
-if(Object.keys(data66).length > 1){
-const err162 = {instancePath:instancePath+"/cluster/token",schemaPath:"#/properties/cluster/properties/token/maxProperties",keyword:"maxProperties",params:{limit: 1},message:"must NOT have more than 1 properties",schema:1,parentSchema:schema11.properties.cluster.properties.token,data:data66};
+}
+else {
+const err162 = {instancePath:instancePath+"/network/vlans",schemaPath:"#/properties/network/properties/vlans/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.network.properties.vlans.type,parentSchema:schema11.properties.network.properties.vlans,data:data57};
 if(vErrors === null){
 vErrors = [err162];
 }
@@ -2027,8 +2032,11 @@ vErrors.push(err162);
 }
 errors++;
 }
-if(Object.keys(data66).length < 1){
-const err163 = {instancePath:instancePath+"/cluster/token",schemaPath:"#/properties/cluster/properties/token/minProperties",keyword:"minProperties",params:{limit: 1},message:"must NOT have fewer than 1 properties",schema:1,parentSchema:schema11.properties.cluster.properties.token,data:data66};
+}
+if(data38.dhcp_servers !== undefined){
+let data67 = data38.dhcp_servers;
+if(typeof data67 !== "string"){
+const err163 = {instancePath:instancePath+"/network/dhcp_servers",schemaPath:"#/properties/network/properties/dhcp_servers/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.network.properties.dhcp_servers.type,parentSchema:schema11.properties.network.properties.dhcp_servers,data:data67};
 if(vErrors === null){
 vErrors = [err163];
 }
@@ -2037,9 +2045,8 @@ vErrors.push(err163);
 }
 errors++;
 }
-for(const key9 in data66){
-if(!((key9 === "env") || (key9 === "file"))){
-const err164 = {instancePath:instancePath+"/cluster/token",schemaPath:"#/properties/cluster/properties/token/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key9},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.cluster.properties.token,data:data66};
+if(!((data67 === "one") || (data67 === "several"))){
+const err164 = {instancePath:instancePath+"/network/dhcp_servers",schemaPath:"#/properties/network/properties/dhcp_servers/enum",keyword:"enum",params:{allowedValues: schema11.properties.network.properties.dhcp_servers.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.network.properties.dhcp_servers.enum,parentSchema:schema11.properties.network.properties.dhcp_servers,data:data67};
 if(vErrors === null){
 vErrors = [err164];
 }
@@ -2049,11 +2056,9 @@ vErrors.push(err164);
 errors++;
 }
 }
-if(data66.env !== undefined){
-let data67 = data66.env;
-if(typeof data67 === "string"){
-if(!pattern19.test(data67)){
-const err165 = {instancePath:instancePath+"/cluster/token/env",schemaPath:"#/properties/cluster/properties/token/properties/env/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z_][A-Za-z0-9_]*$"},message:"must match pattern \""+"^[A-Za-z_][A-Za-z0-9_]*$"+"\"",schema:"^[A-Za-z_][A-Za-z0-9_]*$",parentSchema:schema11.properties.cluster.properties.token.properties.env,data:data67};
+}
+else {
+const err165 = {instancePath:instancePath+"/network",schemaPath:"#/properties/network/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.network.type,parentSchema:schema11.properties.network,data:data38};
 if(vErrors === null){
 vErrors = [err165];
 }
@@ -2063,8 +2068,11 @@ vErrors.push(err165);
 errors++;
 }
 }
-else {
-const err166 = {instancePath:instancePath+"/cluster/token/env",schemaPath:"#/properties/cluster/properties/token/properties/env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.cluster.properties.token.properties.env.type,parentSchema:schema11.properties.cluster.properties.token.properties.env,data:data67};
+if(data.cluster !== undefined){
+let data68 = data.cluster;
+if(data68 && typeof data68 == "object" && !Array.isArray(data68)){
+if(data68.vip === undefined){
+const err166 = {instancePath:instancePath+"/cluster",schemaPath:"#/properties/cluster/required",keyword:"required",params:{missingProperty: "vip"},message:"must have required property '"+"vip"+"'",schema:schema11.properties.cluster.required,parentSchema:schema11.properties.cluster,data:data68};
 if(vErrors === null){
 vErrors = [err166];
 }
@@ -2073,12 +2081,8 @@ vErrors.push(err166);
 }
 errors++;
 }
-}
-if(data66.file !== undefined){
-let data68 = data66.file;
-if(typeof data68 === "string"){
-if(func3(data68) < 1){
-const err167 = {instancePath:instancePath+"/cluster/token/file",schemaPath:"#/properties/cluster/properties/token/properties/file/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.cluster.properties.token.properties.file,data:data68};
+if(data68.token === undefined){
+const err167 = {instancePath:instancePath+"/cluster",schemaPath:"#/properties/cluster/required",keyword:"required",params:{missingProperty: "token"},message:"must have required property '"+"token"+"'",schema:schema11.properties.cluster.required,parentSchema:schema11.properties.cluster,data:data68};
 if(vErrors === null){
 vErrors = [err167];
 }
@@ -2087,9 +2091,9 @@ vErrors.push(err167);
 }
 errors++;
 }
-}
-else {
-const err168 = {instancePath:instancePath+"/cluster/token/file",schemaPath:"#/properties/cluster/properties/token/properties/file/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.cluster.properties.token.properties.file.type,parentSchema:schema11.properties.cluster.properties.token.properties.file,data:data68};
+for(const key9 in data68){
+if(!(func2.call(schema11.properties.cluster.properties, key9))){
+const err168 = {instancePath:instancePath+"/cluster",schemaPath:"#/properties/cluster/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key9},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.cluster,data:data68};
 if(vErrors === null){
 vErrors = [err168];
 }
@@ -2099,12 +2103,10 @@ vErrors.push(err168);
 errors++;
 }
 }
-}
-}
-if(data62.password !== undefined){
-let data69 = data62.password;
-if((typeof data69 !== "string") && (!(data69 && typeof data69 == "object" && !Array.isArray(data69)))){
-const err169 = {instancePath:instancePath+"/cluster/password",schemaPath:"#/properties/cluster/properties/password/type",keyword:"type",params:{type: schema11.properties.cluster.properties.password.type},message:"must be string,object",schema:schema11.properties.cluster.properties.password.type,parentSchema:schema11.properties.cluster.properties.password,data:data69};
+if(data68.vip !== undefined){
+let data69 = data68.vip;
+if(typeof data69 !== "string"){
+const err169 = {instancePath:instancePath+"/cluster/vip",schemaPath:"#/properties/cluster/properties/vip/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.cluster.properties.vip.type,parentSchema:schema11.properties.cluster.properties.vip,data:data69};
 if(vErrors === null){
 vErrors = [err169];
 }
@@ -2113,9 +2115,11 @@ vErrors.push(err169);
 }
 errors++;
 }
-if(typeof data69 === "string"){
-if(func3(data69) < 1){
-const err170 = {instancePath:instancePath+"/cluster/password",schemaPath:"#/properties/cluster/properties/password/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.cluster.properties.password,data:data69};
+}
+if(data68.vip_mode !== undefined){
+let data70 = data68.vip_mode;
+if(typeof data70 !== "string"){
+const err170 = {instancePath:instancePath+"/cluster/vip_mode",schemaPath:"#/properties/cluster/properties/vip_mode/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.cluster.properties.vip_mode.type,parentSchema:schema11.properties.cluster.properties.vip_mode,data:data70};
 if(vErrors === null){
 vErrors = [err170];
 }
@@ -2124,10 +2128,8 @@ vErrors.push(err170);
 }
 errors++;
 }
-}
-if(data69 && typeof data69 == "object" && !Array.isArray(data69)){
-if(Object.keys(data69).length > 1){
-const err171 = {instancePath:instancePath+"/cluster/password",schemaPath:"#/properties/cluster/properties/password/maxProperties",keyword:"maxProperties",params:{limit: 1},message:"must NOT have more than 1 properties",schema:1,parentSchema:schema11.properties.cluster.properties.password,data:data69};
+if(!((data70 === "static") || (data70 === "dhcp"))){
+const err171 = {instancePath:instancePath+"/cluster/vip_mode",schemaPath:"#/properties/cluster/properties/vip_mode/enum",keyword:"enum",params:{allowedValues: schema11.properties.cluster.properties.vip_mode.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.cluster.properties.vip_mode.enum,parentSchema:schema11.properties.cluster.properties.vip_mode,data:data70};
 if(vErrors === null){
 vErrors = [err171];
 }
@@ -2136,8 +2138,11 @@ vErrors.push(err171);
 }
 errors++;
 }
-if(Object.keys(data69).length < 1){
-const err172 = {instancePath:instancePath+"/cluster/password",schemaPath:"#/properties/cluster/properties/password/minProperties",keyword:"minProperties",params:{limit: 1},message:"must NOT have fewer than 1 properties",schema:1,parentSchema:schema11.properties.cluster.properties.password,data:data69};
+}
+if(data68.vip_hw_addr !== undefined){
+let data71 = data68.vip_hw_addr;
+if(typeof data71 !== "string"){
+const err172 = {instancePath:instancePath+"/cluster/vip_hw_addr",schemaPath:"#/properties/cluster/properties/vip_hw_addr/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.cluster.properties.vip_hw_addr.type,parentSchema:schema11.properties.cluster.properties.vip_hw_addr,data:data71};
 if(vErrors === null){
 vErrors = [err172];
 }
@@ -2146,9 +2151,11 @@ vErrors.push(err172);
 }
 errors++;
 }
-for(const key10 in data69){
-if(!((key10 === "env") || (key10 === "file"))){
-const err173 = {instancePath:instancePath+"/cluster/password",schemaPath:"#/properties/cluster/properties/password/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key10},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.cluster.properties.password,data:data69};
+}
+if(data68.token !== undefined){
+let data72 = data68.token;
+if((typeof data72 !== "string") && (!(data72 && typeof data72 == "object" && !Array.isArray(data72)))){
+const err173 = {instancePath:instancePath+"/cluster/token",schemaPath:"#/properties/cluster/properties/token/type",keyword:"type",params:{type: schema11.properties.cluster.properties.token.type},message:"must be string,object",schema:schema11.properties.cluster.properties.token.type,parentSchema:schema11.properties.cluster.properties.token,data:data72};
 if(vErrors === null){
 vErrors = [err173];
 }
@@ -2157,12 +2164,9 @@ vErrors.push(err173);
 }
 errors++;
 }
-}
-if(data69.env !== undefined){
-let data70 = data69.env;
-if(typeof data70 === "string"){
-if(!pattern19.test(data70)){
-const err174 = {instancePath:instancePath+"/cluster/password/env",schemaPath:"#/properties/cluster/properties/password/properties/env/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z_][A-Za-z0-9_]*$"},message:"must match pattern \""+"^[A-Za-z_][A-Za-z0-9_]*$"+"\"",schema:"^[A-Za-z_][A-Za-z0-9_]*$",parentSchema:schema11.properties.cluster.properties.password.properties.env,data:data70};
+if(typeof data72 === "string"){
+if(func3(data72) < 1){
+const err174 = {instancePath:instancePath+"/cluster/token",schemaPath:"#/properties/cluster/properties/token/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.cluster.properties.token,data:data72};
 if(vErrors === null){
 vErrors = [err174];
 }
@@ -2172,8 +2176,9 @@ vErrors.push(err174);
 errors++;
 }
 }
-else {
-const err175 = {instancePath:instancePath+"/cluster/password/env",schemaPath:"#/properties/cluster/properties/password/properties/env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.cluster.properties.password.properties.env.type,parentSchema:schema11.properties.cluster.properties.password.properties.env,data:data70};
+if(data72 && typeof data72 == "object" && !Array.isArray(data72)){
+if(Object.keys(data72).length > 1){
+const err175 = {instancePath:instancePath+"/cluster/token",schemaPath:"#/properties/cluster/properties/token/maxProperties",keyword:"maxProperties",params:{limit: 1},message:"must NOT have more than 1 properties",schema:1,parentSchema:schema11.properties.cluster.properties.token,data:data72};
 if(vErrors === null){
 vErrors = [err175];
 }
@@ -2182,12 +2187,8 @@ vErrors.push(err175);
 }
 errors++;
 }
-}
-if(data69.file !== undefined){
-let data71 = data69.file;
-if(typeof data71 === "string"){
-if(func3(data71) < 1){
-const err176 = {instancePath:instancePath+"/cluster/password/file",schemaPath:"#/properties/cluster/properties/password/properties/file/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.cluster.properties.password.properties.file,data:data71};
+if(Object.keys(data72).length < 1){
+const err176 = {instancePath:instancePath+"/cluster/token",schemaPath:"#/properties/cluster/properties/token/minProperties",keyword:"minProperties",params:{limit: 1},message:"must NOT have fewer than 1 properties",schema:1,parentSchema:schema11.properties.cluster.properties.token,data:data72};
 if(vErrors === null){
 vErrors = [err176];
 }
@@ -2196,9 +2197,9 @@ vErrors.push(err176);
 }
 errors++;
 }
-}
-else {
-const err177 = {instancePath:instancePath+"/cluster/password/file",schemaPath:"#/properties/cluster/properties/password/properties/file/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.cluster.properties.password.properties.file.type,parentSchema:schema11.properties.cluster.properties.password.properties.file,data:data71};
+for(const key10 in data72){
+if(!((key10 === "env") || (key10 === "file"))){
+const err177 = {instancePath:instancePath+"/cluster/token",schemaPath:"#/properties/cluster/properties/token/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key10},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.cluster.properties.token,data:data72};
 if(vErrors === null){
 vErrors = [err177];
 }
@@ -2208,16 +2209,11 @@ vErrors.push(err177);
 errors++;
 }
 }
-}
-}
-if(data62.ssh_authorized_keys !== undefined){
-let data72 = data62.ssh_authorized_keys;
-if(Array.isArray(data72)){
-const len7 = data72.length;
-for(let i7=0; i7<len7; i7++){
-let data73 = data72[i7];
-if(typeof data73 !== "string"){
-const err178 = {instancePath:instancePath+"/cluster/ssh_authorized_keys/" + i7,schemaPath:"#/properties/cluster/properties/ssh_authorized_keys/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.cluster.properties.ssh_authorized_keys.items.type,parentSchema:schema11.properties.cluster.properties.ssh_authorized_keys.items,data:data73};
+if(data72.env !== undefined){
+let data73 = data72.env;
+if(typeof data73 === "string"){
+if(!pattern22.test(data73)){
+const err178 = {instancePath:instancePath+"/cluster/token/env",schemaPath:"#/properties/cluster/properties/token/properties/env/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z_][A-Za-z0-9_]*$"},message:"must match pattern \""+"^[A-Za-z_][A-Za-z0-9_]*$"+"\"",schema:"^[A-Za-z_][A-Za-z0-9_]*$",parentSchema:schema11.properties.cluster.properties.token.properties.env,data:data73};
 if(vErrors === null){
 vErrors = [err178];
 }
@@ -2227,9 +2223,8 @@ vErrors.push(err178);
 errors++;
 }
 }
-}
 else {
-const err179 = {instancePath:instancePath+"/cluster/ssh_authorized_keys",schemaPath:"#/properties/cluster/properties/ssh_authorized_keys/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.cluster.properties.ssh_authorized_keys.type,parentSchema:schema11.properties.cluster.properties.ssh_authorized_keys,data:data72};
+const err179 = {instancePath:instancePath+"/cluster/token/env",schemaPath:"#/properties/cluster/properties/token/properties/env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.cluster.properties.token.properties.env.type,parentSchema:schema11.properties.cluster.properties.token.properties.env,data:data73};
 if(vErrors === null){
 vErrors = [err179];
 }
@@ -2239,14 +2234,11 @@ vErrors.push(err179);
 errors++;
 }
 }
-if(data62.ntp !== undefined){
-let data74 = data62.ntp;
-if(Array.isArray(data74)){
-const len8 = data74.length;
-for(let i8=0; i8<len8; i8++){
-let data75 = data74[i8];
-if(typeof data75 !== "string"){
-const err180 = {instancePath:instancePath+"/cluster/ntp/" + i8,schemaPath:"#/properties/cluster/properties/ntp/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.cluster.properties.ntp.items.type,parentSchema:schema11.properties.cluster.properties.ntp.items,data:data75};
+if(data72.file !== undefined){
+let data74 = data72.file;
+if(typeof data74 === "string"){
+if(func3(data74) < 1){
+const err180 = {instancePath:instancePath+"/cluster/token/file",schemaPath:"#/properties/cluster/properties/token/properties/file/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.cluster.properties.token.properties.file,data:data74};
 if(vErrors === null){
 vErrors = [err180];
 }
@@ -2256,9 +2248,8 @@ vErrors.push(err180);
 errors++;
 }
 }
-}
 else {
-const err181 = {instancePath:instancePath+"/cluster/ntp",schemaPath:"#/properties/cluster/properties/ntp/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.cluster.properties.ntp.type,parentSchema:schema11.properties.cluster.properties.ntp,data:data74};
+const err181 = {instancePath:instancePath+"/cluster/token/file",schemaPath:"#/properties/cluster/properties/token/properties/file/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.cluster.properties.token.properties.file.type,parentSchema:schema11.properties.cluster.properties.token.properties.file,data:data74};
 if(vErrors === null){
 vErrors = [err181];
 }
@@ -2268,10 +2259,12 @@ vErrors.push(err181);
 errors++;
 }
 }
-if(data62.pod_cidr !== undefined){
-let data76 = data62.pod_cidr;
-if(typeof data76 !== "string"){
-const err182 = {instancePath:instancePath+"/cluster/pod_cidr",schemaPath:"#/properties/cluster/properties/pod_cidr/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.cluster.properties.pod_cidr.type,parentSchema:schema11.properties.cluster.properties.pod_cidr,data:data76};
+}
+}
+if(data68.password !== undefined){
+let data75 = data68.password;
+if((typeof data75 !== "string") && (!(data75 && typeof data75 == "object" && !Array.isArray(data75)))){
+const err182 = {instancePath:instancePath+"/cluster/password",schemaPath:"#/properties/cluster/properties/password/type",keyword:"type",params:{type: schema11.properties.cluster.properties.password.type},message:"must be string,object",schema:schema11.properties.cluster.properties.password.type,parentSchema:schema11.properties.cluster.properties.password,data:data75};
 if(vErrors === null){
 vErrors = [err182];
 }
@@ -2280,11 +2273,9 @@ vErrors.push(err182);
 }
 errors++;
 }
-}
-if(data62.service_cidr !== undefined){
-let data77 = data62.service_cidr;
-if(typeof data77 !== "string"){
-const err183 = {instancePath:instancePath+"/cluster/service_cidr",schemaPath:"#/properties/cluster/properties/service_cidr/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.cluster.properties.service_cidr.type,parentSchema:schema11.properties.cluster.properties.service_cidr,data:data77};
+if(typeof data75 === "string"){
+if(func3(data75) < 1){
+const err183 = {instancePath:instancePath+"/cluster/password",schemaPath:"#/properties/cluster/properties/password/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.cluster.properties.password,data:data75};
 if(vErrors === null){
 vErrors = [err183];
 }
@@ -2294,10 +2285,9 @@ vErrors.push(err183);
 errors++;
 }
 }
-if(data62.cluster_dns !== undefined){
-let data78 = data62.cluster_dns;
-if(typeof data78 !== "string"){
-const err184 = {instancePath:instancePath+"/cluster/cluster_dns",schemaPath:"#/properties/cluster/properties/cluster_dns/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.cluster.properties.cluster_dns.type,parentSchema:schema11.properties.cluster.properties.cluster_dns,data:data78};
+if(data75 && typeof data75 == "object" && !Array.isArray(data75)){
+if(Object.keys(data75).length > 1){
+const err184 = {instancePath:instancePath+"/cluster/password",schemaPath:"#/properties/cluster/properties/password/maxProperties",keyword:"maxProperties",params:{limit: 1},message:"must NOT have more than 1 properties",schema:1,parentSchema:schema11.properties.cluster.properties.password,data:data75};
 if(vErrors === null){
 vErrors = [err184];
 }
@@ -2306,15 +2296,8 @@ vErrors.push(err184);
 }
 errors++;
 }
-}
-if(data62.sans !== undefined){
-let data79 = data62.sans;
-if(Array.isArray(data79)){
-const len9 = data79.length;
-for(let i9=0; i9<len9; i9++){
-let data80 = data79[i9];
-if(typeof data80 !== "string"){
-const err185 = {instancePath:instancePath+"/cluster/sans/" + i9,schemaPath:"#/properties/cluster/properties/sans/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.cluster.properties.sans.items.type,parentSchema:schema11.properties.cluster.properties.sans.items,data:data80};
+if(Object.keys(data75).length < 1){
+const err185 = {instancePath:instancePath+"/cluster/password",schemaPath:"#/properties/cluster/properties/password/minProperties",keyword:"minProperties",params:{limit: 1},message:"must NOT have fewer than 1 properties",schema:1,parentSchema:schema11.properties.cluster.properties.password,data:data75};
 if(vErrors === null){
 vErrors = [err185];
 }
@@ -2323,10 +2306,9 @@ vErrors.push(err185);
 }
 errors++;
 }
-}
-}
-else {
-const err186 = {instancePath:instancePath+"/cluster/sans",schemaPath:"#/properties/cluster/properties/sans/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.cluster.properties.sans.type,parentSchema:schema11.properties.cluster.properties.sans,data:data79};
+for(const key11 in data75){
+if(!((key11 === "env") || (key11 === "file"))){
+const err186 = {instancePath:instancePath+"/cluster/password",schemaPath:"#/properties/cluster/properties/password/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key11},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.cluster.properties.password,data:data75};
 if(vErrors === null){
 vErrors = [err186];
 }
@@ -2336,10 +2318,11 @@ vErrors.push(err186);
 errors++;
 }
 }
-if(data62.created !== undefined){
-let data81 = data62.created;
-if(typeof data81 !== "boolean"){
-const err187 = {instancePath:instancePath+"/cluster/created",schemaPath:"#/properties/cluster/properties/created/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.cluster.properties.created.type,parentSchema:schema11.properties.cluster.properties.created,data:data81};
+if(data75.env !== undefined){
+let data76 = data75.env;
+if(typeof data76 === "string"){
+if(!pattern22.test(data76)){
+const err187 = {instancePath:instancePath+"/cluster/password/env",schemaPath:"#/properties/cluster/properties/password/properties/env/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z_][A-Za-z0-9_]*$"},message:"must match pattern \""+"^[A-Za-z_][A-Za-z0-9_]*$"+"\"",schema:"^[A-Za-z_][A-Za-z0-9_]*$",parentSchema:schema11.properties.cluster.properties.password.properties.env,data:data76};
 if(vErrors === null){
 vErrors = [err187];
 }
@@ -2349,9 +2332,8 @@ vErrors.push(err187);
 errors++;
 }
 }
-}
 else {
-const err188 = {instancePath:instancePath+"/cluster",schemaPath:"#/properties/cluster/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.cluster.type,parentSchema:schema11.properties.cluster,data:data62};
+const err188 = {instancePath:instancePath+"/cluster/password/env",schemaPath:"#/properties/cluster/properties/password/properties/env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.cluster.properties.password.properties.env.type,parentSchema:schema11.properties.cluster.properties.password.properties.env,data:data76};
 if(vErrors === null){
 vErrors = [err188];
 }
@@ -2361,14 +2343,11 @@ vErrors.push(err188);
 errors++;
 }
 }
-if(data.os_profiles !== undefined){
-let data82 = data.os_profiles;
-if(data82 && typeof data82 == "object" && !Array.isArray(data82)){
-for(const key11 in data82){
-const _errs189 = errors;
-if(typeof key11 === "string"){
-if(!pattern0.test(key11)){
-const err189 = {instancePath:instancePath+"/os_profiles",schemaPath:"#/properties/os_profiles/propertyNames/pattern",keyword:"pattern",params:{pattern: "^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$"},message:"must match pattern \""+"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$"+"\"",schema:"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$",parentSchema:schema11.properties.os_profiles.propertyNames,data:key11,propertyName:key11};
+if(data75.file !== undefined){
+let data77 = data75.file;
+if(typeof data77 === "string"){
+if(func3(data77) < 1){
+const err189 = {instancePath:instancePath+"/cluster/password/file",schemaPath:"#/properties/cluster/properties/password/properties/file/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.cluster.properties.password.properties.file,data:data77};
 if(vErrors === null){
 vErrors = [err189];
 }
@@ -2378,9 +2357,8 @@ vErrors.push(err189);
 errors++;
 }
 }
-var valid35 = _errs189 === errors;
-if(!valid35){
-const err190 = {instancePath:instancePath+"/os_profiles",schemaPath:"#/properties/os_profiles/propertyNames",keyword:"propertyNames",params:{propertyName: key11},message:"property name must be valid",schema:schema11.properties.os_profiles.propertyNames,parentSchema:schema11.properties.os_profiles,data:data82};
+else {
+const err190 = {instancePath:instancePath+"/cluster/password/file",schemaPath:"#/properties/cluster/properties/password/properties/file/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.cluster.properties.password.properties.file.type,parentSchema:schema11.properties.cluster.properties.password.properties.file,data:data77};
 if(vErrors === null){
 vErrors = [err190];
 }
@@ -2390,15 +2368,16 @@ vErrors.push(err190);
 errors++;
 }
 }
-for(const key12 in data82){
-let data83 = data82[key12];
-const _errs193 = errors;
-let valid37 = true;
-const _errs194 = errors;
-if(data83 && typeof data83 == "object" && !Array.isArray(data83)){
-let missing1;
-if((data83.cloud_init === undefined) && (missing1 = "cloud_init")){
-const err191 = {};
+}
+}
+if(data68.ssh_authorized_keys !== undefined){
+let data78 = data68.ssh_authorized_keys;
+if(Array.isArray(data78)){
+const len7 = data78.length;
+for(let i7=0; i7<len7; i7++){
+let data79 = data78[i7];
+if(typeof data79 !== "string"){
+const err191 = {instancePath:instancePath+"/cluster/ssh_authorized_keys/" + i7,schemaPath:"#/properties/cluster/properties/ssh_authorized_keys/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.cluster.properties.ssh_authorized_keys.items.type,parentSchema:schema11.properties.cluster.properties.ssh_authorized_keys.items,data:data79};
 if(vErrors === null){
 vErrors = [err191];
 }
@@ -2407,10 +2386,10 @@ vErrors.push(err191);
 }
 errors++;
 }
+}
+}
 else {
-if(data83.cloud_init !== undefined){
-if(false !== data83.cloud_init){
-const err192 = {};
+const err192 = {instancePath:instancePath+"/cluster/ssh_authorized_keys",schemaPath:"#/properties/cluster/properties/ssh_authorized_keys/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.cluster.properties.ssh_authorized_keys.type,parentSchema:schema11.properties.cluster.properties.ssh_authorized_keys,data:data78};
 if(vErrors === null){
 vErrors = [err192];
 }
@@ -2420,23 +2399,14 @@ vErrors.push(err192);
 errors++;
 }
 }
-}
-}
-var _valid1 = _errs194 === errors;
-errors = _errs193;
-if(vErrors !== null){
-if(_errs193){
-vErrors.length = _errs193;
-}
-else {
-vErrors = null;
-}
-}
-if(_valid1){
-const _errs196 = errors;
-if(data83 && typeof data83 == "object" && !Array.isArray(data83)){
-if(data83.config_format !== undefined){
-const err193 = {instancePath:instancePath+"/os_profiles/" + key12.replace(/~/g, "~0").replace(/\//g, "~1")+"/config_format",schemaPath:"#/properties/os_profiles/additionalProperties/then/properties/config_format/not",keyword:"not",params:{},message:"must NOT be valid",schema:schema11.properties.os_profiles.additionalProperties.then.properties.config_format.not,parentSchema:schema11.properties.os_profiles.additionalProperties.then.properties.config_format,data:data83.config_format};
+if(data68.ntp !== undefined){
+let data80 = data68.ntp;
+if(Array.isArray(data80)){
+const len8 = data80.length;
+for(let i8=0; i8<len8; i8++){
+let data81 = data80[i8];
+if(typeof data81 !== "string"){
+const err193 = {instancePath:instancePath+"/cluster/ntp/" + i8,schemaPath:"#/properties/cluster/properties/ntp/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.cluster.properties.ntp.items.type,parentSchema:schema11.properties.cluster.properties.ntp.items,data:data81};
 if(vErrors === null){
 vErrors = [err193];
 }
@@ -2446,11 +2416,9 @@ vErrors.push(err193);
 errors++;
 }
 }
-var _valid1 = _errs196 === errors;
-valid37 = _valid1;
 }
-if(!valid37){
-const err194 = {instancePath:instancePath+"/os_profiles/" + key12.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/os_profiles/additionalProperties/if",keyword:"if",params:{failingKeyword: "then"},message:"must match \"then\" schema",schema:schema11.properties.os_profiles.additionalProperties.if,parentSchema:schema11.properties.os_profiles.additionalProperties,data:data83};
+else {
+const err194 = {instancePath:instancePath+"/cluster/ntp",schemaPath:"#/properties/cluster/properties/ntp/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.cluster.properties.ntp.type,parentSchema:schema11.properties.cluster.properties.ntp,data:data80};
 if(vErrors === null){
 vErrors = [err194];
 }
@@ -2459,9 +2427,11 @@ vErrors.push(err194);
 }
 errors++;
 }
-if(data83 && typeof data83 == "object" && !Array.isArray(data83)){
-if(data83.kernel === undefined){
-const err195 = {instancePath:instancePath+"/os_profiles/" + key12.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/os_profiles/additionalProperties/required",keyword:"required",params:{missingProperty: "kernel"},message:"must have required property '"+"kernel"+"'",schema:schema11.properties.os_profiles.additionalProperties.required,parentSchema:schema11.properties.os_profiles.additionalProperties,data:data83};
+}
+if(data68.pod_cidr !== undefined){
+let data82 = data68.pod_cidr;
+if(typeof data82 !== "string"){
+const err195 = {instancePath:instancePath+"/cluster/pod_cidr",schemaPath:"#/properties/cluster/properties/pod_cidr/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.cluster.properties.pod_cidr.type,parentSchema:schema11.properties.cluster.properties.pod_cidr,data:data82};
 if(vErrors === null){
 vErrors = [err195];
 }
@@ -2470,8 +2440,11 @@ vErrors.push(err195);
 }
 errors++;
 }
-if(data83.initrds === undefined){
-const err196 = {instancePath:instancePath+"/os_profiles/" + key12.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/os_profiles/additionalProperties/required",keyword:"required",params:{missingProperty: "initrds"},message:"must have required property '"+"initrds"+"'",schema:schema11.properties.os_profiles.additionalProperties.required,parentSchema:schema11.properties.os_profiles.additionalProperties,data:data83};
+}
+if(data68.service_cidr !== undefined){
+let data83 = data68.service_cidr;
+if(typeof data83 !== "string"){
+const err196 = {instancePath:instancePath+"/cluster/service_cidr",schemaPath:"#/properties/cluster/properties/service_cidr/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.cluster.properties.service_cidr.type,parentSchema:schema11.properties.cluster.properties.service_cidr,data:data83};
 if(vErrors === null){
 vErrors = [err196];
 }
@@ -2480,9 +2453,11 @@ vErrors.push(err196);
 }
 errors++;
 }
-for(const key13 in data83){
-if(!(((((((key13 === "kernel") || (key13 === "shim")) || (key13 === "initrds")) || (key13 === "params")) || (key13 === "root")) || (key13 === "cloud_init")) || (key13 === "config_format"))){
-const err197 = {instancePath:instancePath+"/os_profiles/" + key12.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/os_profiles/additionalProperties/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key13},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.os_profiles.additionalProperties,data:data83};
+}
+if(data68.cluster_dns !== undefined){
+let data84 = data68.cluster_dns;
+if(typeof data84 !== "string"){
+const err197 = {instancePath:instancePath+"/cluster/cluster_dns",schemaPath:"#/properties/cluster/properties/cluster_dns/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.cluster.properties.cluster_dns.type,parentSchema:schema11.properties.cluster.properties.cluster_dns,data:data84};
 if(vErrors === null){
 vErrors = [err197];
 }
@@ -2492,11 +2467,14 @@ vErrors.push(err197);
 errors++;
 }
 }
-if(data83.kernel !== undefined){
-let data86 = data83.kernel;
-if(typeof data86 === "string"){
-if(func3(data86) > 1024){
-const err198 = {instancePath:instancePath+"/os_profiles/" + key12.replace(/~/g, "~0").replace(/\//g, "~1")+"/kernel",schemaPath:"#/properties/os_profiles/additionalProperties/properties/kernel/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters",schema:1024,parentSchema:schema11.properties.os_profiles.additionalProperties.properties.kernel,data:data86};
+if(data68.sans !== undefined){
+let data85 = data68.sans;
+if(Array.isArray(data85)){
+const len9 = data85.length;
+for(let i9=0; i9<len9; i9++){
+let data86 = data85[i9];
+if(typeof data86 !== "string"){
+const err198 = {instancePath:instancePath+"/cluster/sans/" + i9,schemaPath:"#/properties/cluster/properties/sans/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.cluster.properties.sans.items.type,parentSchema:schema11.properties.cluster.properties.sans.items,data:data86};
 if(vErrors === null){
 vErrors = [err198];
 }
@@ -2505,8 +2483,10 @@ vErrors.push(err198);
 }
 errors++;
 }
-if(!pattern2.test(data86)){
-const err199 = {instancePath:instancePath+"/os_profiles/" + key12.replace(/~/g, "~0").replace(/\//g, "~1")+"/kernel",schemaPath:"#/properties/os_profiles/additionalProperties/properties/kernel/pattern",keyword:"pattern",params:{pattern: "^https?://(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?:(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,7}:|(?:[0-9a-f]{1,4}:){1,6}:[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,5}(?::[0-9a-f]{1,4}){1,2}|(?:[0-9a-f]{1,4}:){1,4}(?::[0-9a-f]{1,4}){1,3}|(?:[0-9a-f]{1,4}:){1,3}(?::[0-9a-f]{1,4}){1,4}|(?:[0-9a-f]{1,4}:){1,2}(?::[0-9a-f]{1,4}){1,5}|[0-9a-f]{1,4}:(?::[0-9a-f]{1,4}){1,6}|:(?:(?::[0-9a-f]{1,4}){1,7}|:))\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~+=,:@-]+)*/?$"},message:"must match pattern \""+"^https?://(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?:(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,7}:|(?:[0-9a-f]{1,4}:){1,6}:[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,5}(?::[0-9a-f]{1,4}){1,2}|(?:[0-9a-f]{1,4}:){1,4}(?::[0-9a-f]{1,4}){1,3}|(?:[0-9a-f]{1,4}:){1,3}(?::[0-9a-f]{1,4}){1,4}|(?:[0-9a-f]{1,4}:){1,2}(?::[0-9a-f]{1,4}){1,5}|[0-9a-f]{1,4}:(?::[0-9a-f]{1,4}){1,6}|:(?:(?::[0-9a-f]{1,4}){1,7}|:))\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~+=,:@-]+)*/?$"+"\"",schema:"^https?://(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?:(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,7}:|(?:[0-9a-f]{1,4}:){1,6}:[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,5}(?::[0-9a-f]{1,4}){1,2}|(?:[0-9a-f]{1,4}:){1,4}(?::[0-9a-f]{1,4}){1,3}|(?:[0-9a-f]{1,4}:){1,3}(?::[0-9a-f]{1,4}){1,4}|(?:[0-9a-f]{1,4}:){1,2}(?::[0-9a-f]{1,4}){1,5}|[0-9a-f]{1,4}:(?::[0-9a-f]{1,4}){1,6}|:(?:(?::[0-9a-f]{1,4}){1,7}|:))\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~+=,:@-]+)*/?$",parentSchema:schema11.properties.os_profiles.additionalProperties.properties.kernel,data:data86};
+}
+}
+else {
+const err199 = {instancePath:instancePath+"/cluster/sans",schemaPath:"#/properties/cluster/properties/sans/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.cluster.properties.sans.type,parentSchema:schema11.properties.cluster.properties.sans,data:data85};
 if(vErrors === null){
 vErrors = [err199];
 }
@@ -2516,8 +2496,10 @@ vErrors.push(err199);
 errors++;
 }
 }
-else {
-const err200 = {instancePath:instancePath+"/os_profiles/" + key12.replace(/~/g, "~0").replace(/\//g, "~1")+"/kernel",schemaPath:"#/properties/os_profiles/additionalProperties/properties/kernel/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.os_profiles.additionalProperties.properties.kernel.type,parentSchema:schema11.properties.os_profiles.additionalProperties.properties.kernel,data:data86};
+if(data68.created !== undefined){
+let data87 = data68.created;
+if(typeof data87 !== "boolean"){
+const err200 = {instancePath:instancePath+"/cluster/created",schemaPath:"#/properties/cluster/properties/created/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.cluster.properties.created.type,parentSchema:schema11.properties.cluster.properties.created,data:data87};
 if(vErrors === null){
 vErrors = [err200];
 }
@@ -2527,11 +2509,9 @@ vErrors.push(err200);
 errors++;
 }
 }
-if(data83.shim !== undefined){
-let data87 = data83.shim;
-if(typeof data87 === "string"){
-if(func3(data87) > 1024){
-const err201 = {instancePath:instancePath+"/os_profiles/" + key12.replace(/~/g, "~0").replace(/\//g, "~1")+"/shim",schemaPath:"#/properties/os_profiles/additionalProperties/properties/shim/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters",schema:1024,parentSchema:schema11.properties.os_profiles.additionalProperties.properties.shim,data:data87};
+}
+else {
+const err201 = {instancePath:instancePath+"/cluster",schemaPath:"#/properties/cluster/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.cluster.type,parentSchema:schema11.properties.cluster,data:data68};
 if(vErrors === null){
 vErrors = [err201];
 }
@@ -2540,8 +2520,15 @@ vErrors.push(err201);
 }
 errors++;
 }
-if(!pattern2.test(data87)){
-const err202 = {instancePath:instancePath+"/os_profiles/" + key12.replace(/~/g, "~0").replace(/\//g, "~1")+"/shim",schemaPath:"#/properties/os_profiles/additionalProperties/properties/shim/pattern",keyword:"pattern",params:{pattern: "^https?://(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?:(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,7}:|(?:[0-9a-f]{1,4}:){1,6}:[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,5}(?::[0-9a-f]{1,4}){1,2}|(?:[0-9a-f]{1,4}:){1,4}(?::[0-9a-f]{1,4}){1,3}|(?:[0-9a-f]{1,4}:){1,3}(?::[0-9a-f]{1,4}){1,4}|(?:[0-9a-f]{1,4}:){1,2}(?::[0-9a-f]{1,4}){1,5}|[0-9a-f]{1,4}:(?::[0-9a-f]{1,4}){1,6}|:(?:(?::[0-9a-f]{1,4}){1,7}|:))\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~+=,:@-]+)*/?$"},message:"must match pattern \""+"^https?://(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?:(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,7}:|(?:[0-9a-f]{1,4}:){1,6}:[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,5}(?::[0-9a-f]{1,4}){1,2}|(?:[0-9a-f]{1,4}:){1,4}(?::[0-9a-f]{1,4}){1,3}|(?:[0-9a-f]{1,4}:){1,3}(?::[0-9a-f]{1,4}){1,4}|(?:[0-9a-f]{1,4}:){1,2}(?::[0-9a-f]{1,4}){1,5}|[0-9a-f]{1,4}:(?::[0-9a-f]{1,4}){1,6}|:(?:(?::[0-9a-f]{1,4}){1,7}|:))\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~+=,:@-]+)*/?$"+"\"",schema:"^https?://(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?:(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,7}:|(?:[0-9a-f]{1,4}:){1,6}:[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,5}(?::[0-9a-f]{1,4}){1,2}|(?:[0-9a-f]{1,4}:){1,4}(?::[0-9a-f]{1,4}){1,3}|(?:[0-9a-f]{1,4}:){1,3}(?::[0-9a-f]{1,4}){1,4}|(?:[0-9a-f]{1,4}:){1,2}(?::[0-9a-f]{1,4}){1,5}|[0-9a-f]{1,4}:(?::[0-9a-f]{1,4}){1,6}|:(?:(?::[0-9a-f]{1,4}){1,7}|:))\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~+=,:@-]+)*/?$",parentSchema:schema11.properties.os_profiles.additionalProperties.properties.shim,data:data87};
+}
+if(data.os_profiles !== undefined){
+let data88 = data.os_profiles;
+if(data88 && typeof data88 == "object" && !Array.isArray(data88)){
+for(const key12 in data88){
+const _errs202 = errors;
+if(typeof key12 === "string"){
+if(!pattern0.test(key12)){
+const err202 = {instancePath:instancePath+"/os_profiles",schemaPath:"#/properties/os_profiles/propertyNames/pattern",keyword:"pattern",params:{pattern: "^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$"},message:"must match pattern \""+"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$"+"\"",schema:"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$",parentSchema:schema11.properties.os_profiles.propertyNames,data:key12,propertyName:key12};
 if(vErrors === null){
 vErrors = [err202];
 }
@@ -2551,8 +2538,9 @@ vErrors.push(err202);
 errors++;
 }
 }
-else {
-const err203 = {instancePath:instancePath+"/os_profiles/" + key12.replace(/~/g, "~0").replace(/\//g, "~1")+"/shim",schemaPath:"#/properties/os_profiles/additionalProperties/properties/shim/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.os_profiles.additionalProperties.properties.shim.type,parentSchema:schema11.properties.os_profiles.additionalProperties.properties.shim,data:data87};
+var valid36 = _errs202 === errors;
+if(!valid36){
+const err203 = {instancePath:instancePath+"/os_profiles",schemaPath:"#/properties/os_profiles/propertyNames",keyword:"propertyNames",params:{propertyName: key12},message:"property name must be valid",schema:schema11.properties.os_profiles.propertyNames,parentSchema:schema11.properties.os_profiles,data:data88};
 if(vErrors === null){
 vErrors = [err203];
 }
@@ -2562,11 +2550,15 @@ vErrors.push(err203);
 errors++;
 }
 }
-if(data83.initrds !== undefined){
-let data88 = data83.initrds;
-if(Array.isArray(data88)){
-if(data88.length > 8){
-const err204 = {instancePath:instancePath+"/os_profiles/" + key12.replace(/~/g, "~0").replace(/\//g, "~1")+"/initrds",schemaPath:"#/properties/os_profiles/additionalProperties/properties/initrds/maxItems",keyword:"maxItems",params:{limit: 8},message:"must NOT have more than 8 items",schema:8,parentSchema:schema11.properties.os_profiles.additionalProperties.properties.initrds,data:data88};
+for(const key13 in data88){
+let data89 = data88[key13];
+const _errs206 = errors;
+let valid38 = true;
+const _errs207 = errors;
+if(data89 && typeof data89 == "object" && !Array.isArray(data89)){
+let missing1;
+if((data89.cloud_init === undefined) && (missing1 = "cloud_init")){
+const err204 = {};
 if(vErrors === null){
 vErrors = [err204];
 }
@@ -2575,8 +2567,10 @@ vErrors.push(err204);
 }
 errors++;
 }
-if(data88.length < 1){
-const err205 = {instancePath:instancePath+"/os_profiles/" + key12.replace(/~/g, "~0").replace(/\//g, "~1")+"/initrds",schemaPath:"#/properties/os_profiles/additionalProperties/properties/initrds/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.os_profiles.additionalProperties.properties.initrds,data:data88};
+else {
+if(data89.cloud_init !== undefined){
+if(false !== data89.cloud_init){
+const err205 = {};
 if(vErrors === null){
 vErrors = [err205];
 }
@@ -2585,12 +2579,24 @@ vErrors.push(err205);
 }
 errors++;
 }
-const len10 = data88.length;
-for(let i10=0; i10<len10; i10++){
-let data89 = data88[i10];
-if(typeof data89 === "string"){
-if(func3(data89) > 1024){
-const err206 = {instancePath:instancePath+"/os_profiles/" + key12.replace(/~/g, "~0").replace(/\//g, "~1")+"/initrds/" + i10,schemaPath:"#/properties/os_profiles/additionalProperties/properties/initrds/items/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters",schema:1024,parentSchema:schema11.properties.os_profiles.additionalProperties.properties.initrds.items,data:data89};
+}
+}
+}
+var _valid1 = _errs207 === errors;
+errors = _errs206;
+if(vErrors !== null){
+if(_errs206){
+vErrors.length = _errs206;
+}
+else {
+vErrors = null;
+}
+}
+if(_valid1){
+const _errs209 = errors;
+if(data89 && typeof data89 == "object" && !Array.isArray(data89)){
+if(data89.config_format !== undefined){
+const err206 = {instancePath:instancePath+"/os_profiles/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/config_format",schemaPath:"#/properties/os_profiles/additionalProperties/then/properties/config_format/not",keyword:"not",params:{},message:"must NOT be valid",schema:schema11.properties.os_profiles.additionalProperties.then.properties.config_format.not,parentSchema:schema11.properties.os_profiles.additionalProperties.then.properties.config_format,data:data89.config_format};
 if(vErrors === null){
 vErrors = [err206];
 }
@@ -2599,8 +2605,12 @@ vErrors.push(err206);
 }
 errors++;
 }
-if(!pattern2.test(data89)){
-const err207 = {instancePath:instancePath+"/os_profiles/" + key12.replace(/~/g, "~0").replace(/\//g, "~1")+"/initrds/" + i10,schemaPath:"#/properties/os_profiles/additionalProperties/properties/initrds/items/pattern",keyword:"pattern",params:{pattern: "^https?://(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?:(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,7}:|(?:[0-9a-f]{1,4}:){1,6}:[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,5}(?::[0-9a-f]{1,4}){1,2}|(?:[0-9a-f]{1,4}:){1,4}(?::[0-9a-f]{1,4}){1,3}|(?:[0-9a-f]{1,4}:){1,3}(?::[0-9a-f]{1,4}){1,4}|(?:[0-9a-f]{1,4}:){1,2}(?::[0-9a-f]{1,4}){1,5}|[0-9a-f]{1,4}:(?::[0-9a-f]{1,4}){1,6}|:(?:(?::[0-9a-f]{1,4}){1,7}|:))\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~+=,:@-]+)*/?$"},message:"must match pattern \""+"^https?://(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?:(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,7}:|(?:[0-9a-f]{1,4}:){1,6}:[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,5}(?::[0-9a-f]{1,4}){1,2}|(?:[0-9a-f]{1,4}:){1,4}(?::[0-9a-f]{1,4}){1,3}|(?:[0-9a-f]{1,4}:){1,3}(?::[0-9a-f]{1,4}){1,4}|(?:[0-9a-f]{1,4}:){1,2}(?::[0-9a-f]{1,4}){1,5}|[0-9a-f]{1,4}:(?::[0-9a-f]{1,4}){1,6}|:(?:(?::[0-9a-f]{1,4}){1,7}|:))\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~+=,:@-]+)*/?$"+"\"",schema:"^https?://(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?:(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,7}:|(?:[0-9a-f]{1,4}:){1,6}:[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,5}(?::[0-9a-f]{1,4}){1,2}|(?:[0-9a-f]{1,4}:){1,4}(?::[0-9a-f]{1,4}){1,3}|(?:[0-9a-f]{1,4}:){1,3}(?::[0-9a-f]{1,4}){1,4}|(?:[0-9a-f]{1,4}:){1,2}(?::[0-9a-f]{1,4}){1,5}|[0-9a-f]{1,4}:(?::[0-9a-f]{1,4}){1,6}|:(?:(?::[0-9a-f]{1,4}){1,7}|:))\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~+=,:@-]+)*/?$",parentSchema:schema11.properties.os_profiles.additionalProperties.properties.initrds.items,data:data89};
+}
+var _valid1 = _errs209 === errors;
+valid38 = _valid1;
+}
+if(!valid38){
+const err207 = {instancePath:instancePath+"/os_profiles/" + key13.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/os_profiles/additionalProperties/if",keyword:"if",params:{failingKeyword: "then"},message:"must match \"then\" schema",schema:schema11.properties.os_profiles.additionalProperties.if,parentSchema:schema11.properties.os_profiles.additionalProperties,data:data89};
 if(vErrors === null){
 vErrors = [err207];
 }
@@ -2609,9 +2619,9 @@ vErrors.push(err207);
 }
 errors++;
 }
-}
-else {
-const err208 = {instancePath:instancePath+"/os_profiles/" + key12.replace(/~/g, "~0").replace(/\//g, "~1")+"/initrds/" + i10,schemaPath:"#/properties/os_profiles/additionalProperties/properties/initrds/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.os_profiles.additionalProperties.properties.initrds.items.type,parentSchema:schema11.properties.os_profiles.additionalProperties.properties.initrds.items,data:data89};
+if(data89 && typeof data89 == "object" && !Array.isArray(data89)){
+if(data89.kernel === undefined){
+const err208 = {instancePath:instancePath+"/os_profiles/" + key13.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/os_profiles/additionalProperties/required",keyword:"required",params:{missingProperty: "kernel"},message:"must have required property '"+"kernel"+"'",schema:schema11.properties.os_profiles.additionalProperties.required,parentSchema:schema11.properties.os_profiles.additionalProperties,data:data89};
 if(vErrors === null){
 vErrors = [err208];
 }
@@ -2620,10 +2630,8 @@ vErrors.push(err208);
 }
 errors++;
 }
-}
-}
-else {
-const err209 = {instancePath:instancePath+"/os_profiles/" + key12.replace(/~/g, "~0").replace(/\//g, "~1")+"/initrds",schemaPath:"#/properties/os_profiles/additionalProperties/properties/initrds/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.os_profiles.additionalProperties.properties.initrds.type,parentSchema:schema11.properties.os_profiles.additionalProperties.properties.initrds,data:data88};
+if(data89.initrds === undefined){
+const err209 = {instancePath:instancePath+"/os_profiles/" + key13.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/os_profiles/additionalProperties/required",keyword:"required",params:{missingProperty: "initrds"},message:"must have required property '"+"initrds"+"'",schema:schema11.properties.os_profiles.additionalProperties.required,parentSchema:schema11.properties.os_profiles.additionalProperties,data:data89};
 if(vErrors === null){
 vErrors = [err209];
 }
@@ -2632,16 +2640,9 @@ vErrors.push(err209);
 }
 errors++;
 }
-}
-if(data83.params !== undefined){
-let data90 = data83.params;
-if(Array.isArray(data90)){
-const len11 = data90.length;
-for(let i11=0; i11<len11; i11++){
-let data91 = data90[i11];
-if(typeof data91 === "string"){
-if(func3(data91) > 1024){
-const err210 = {instancePath:instancePath+"/os_profiles/" + key12.replace(/~/g, "~0").replace(/\//g, "~1")+"/params/" + i11,schemaPath:"#/properties/os_profiles/additionalProperties/properties/params/items/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters",schema:1024,parentSchema:schema11.properties.os_profiles.additionalProperties.properties.params.items,data:data91};
+for(const key14 in data89){
+if(!(((((((key14 === "kernel") || (key14 === "shim")) || (key14 === "initrds")) || (key14 === "params")) || (key14 === "root")) || (key14 === "cloud_init")) || (key14 === "config_format"))){
+const err210 = {instancePath:instancePath+"/os_profiles/" + key13.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/os_profiles/additionalProperties/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key14},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.os_profiles.additionalProperties,data:data89};
 if(vErrors === null){
 vErrors = [err210];
 }
@@ -2650,8 +2651,12 @@ vErrors.push(err210);
 }
 errors++;
 }
-if(!pattern6.test(data91)){
-const err211 = {instancePath:instancePath+"/os_profiles/" + key12.replace(/~/g, "~0").replace(/\//g, "~1")+"/params/" + i11,schemaPath:"#/properties/os_profiles/additionalProperties/properties/params/items/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$",parentSchema:schema11.properties.os_profiles.additionalProperties.properties.params.items,data:data91};
+}
+if(data89.kernel !== undefined){
+let data92 = data89.kernel;
+if(typeof data92 === "string"){
+if(func3(data92) > 1024){
+const err211 = {instancePath:instancePath+"/os_profiles/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/kernel",schemaPath:"#/properties/os_profiles/additionalProperties/properties/kernel/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters",schema:1024,parentSchema:schema11.properties.os_profiles.additionalProperties.properties.kernel,data:data92};
 if(vErrors === null){
 vErrors = [err211];
 }
@@ -2660,9 +2665,8 @@ vErrors.push(err211);
 }
 errors++;
 }
-}
-else {
-const err212 = {instancePath:instancePath+"/os_profiles/" + key12.replace(/~/g, "~0").replace(/\//g, "~1")+"/params/" + i11,schemaPath:"#/properties/os_profiles/additionalProperties/properties/params/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.os_profiles.additionalProperties.properties.params.items.type,parentSchema:schema11.properties.os_profiles.additionalProperties.properties.params.items,data:data91};
+if(!pattern2.test(data92)){
+const err212 = {instancePath:instancePath+"/os_profiles/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/kernel",schemaPath:"#/properties/os_profiles/additionalProperties/properties/kernel/pattern",keyword:"pattern",params:{pattern: "^https?://(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?:(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,7}:|(?:[0-9a-f]{1,4}:){1,6}:[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,5}(?::[0-9a-f]{1,4}){1,2}|(?:[0-9a-f]{1,4}:){1,4}(?::[0-9a-f]{1,4}){1,3}|(?:[0-9a-f]{1,4}:){1,3}(?::[0-9a-f]{1,4}){1,4}|(?:[0-9a-f]{1,4}:){1,2}(?::[0-9a-f]{1,4}){1,5}|[0-9a-f]{1,4}:(?::[0-9a-f]{1,4}){1,6}|:(?:(?::[0-9a-f]{1,4}){1,7}|:))\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~+=,:@-]+)*/?$"},message:"must match pattern \""+"^https?://(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?:(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,7}:|(?:[0-9a-f]{1,4}:){1,6}:[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,5}(?::[0-9a-f]{1,4}){1,2}|(?:[0-9a-f]{1,4}:){1,4}(?::[0-9a-f]{1,4}){1,3}|(?:[0-9a-f]{1,4}:){1,3}(?::[0-9a-f]{1,4}){1,4}|(?:[0-9a-f]{1,4}:){1,2}(?::[0-9a-f]{1,4}){1,5}|[0-9a-f]{1,4}:(?::[0-9a-f]{1,4}){1,6}|:(?:(?::[0-9a-f]{1,4}){1,7}|:))\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~+=,:@-]+)*/?$"+"\"",schema:"^https?://(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?:(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,7}:|(?:[0-9a-f]{1,4}:){1,6}:[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,5}(?::[0-9a-f]{1,4}){1,2}|(?:[0-9a-f]{1,4}:){1,4}(?::[0-9a-f]{1,4}){1,3}|(?:[0-9a-f]{1,4}:){1,3}(?::[0-9a-f]{1,4}){1,4}|(?:[0-9a-f]{1,4}:){1,2}(?::[0-9a-f]{1,4}){1,5}|[0-9a-f]{1,4}:(?::[0-9a-f]{1,4}){1,6}|:(?:(?::[0-9a-f]{1,4}){1,7}|:))\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~+=,:@-]+)*/?$",parentSchema:schema11.properties.os_profiles.additionalProperties.properties.kernel,data:data92};
 if(vErrors === null){
 vErrors = [err212];
 }
@@ -2672,9 +2676,8 @@ vErrors.push(err212);
 errors++;
 }
 }
-}
 else {
-const err213 = {instancePath:instancePath+"/os_profiles/" + key12.replace(/~/g, "~0").replace(/\//g, "~1")+"/params",schemaPath:"#/properties/os_profiles/additionalProperties/properties/params/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.os_profiles.additionalProperties.properties.params.type,parentSchema:schema11.properties.os_profiles.additionalProperties.properties.params,data:data90};
+const err213 = {instancePath:instancePath+"/os_profiles/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/kernel",schemaPath:"#/properties/os_profiles/additionalProperties/properties/kernel/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.os_profiles.additionalProperties.properties.kernel.type,parentSchema:schema11.properties.os_profiles.additionalProperties.properties.kernel,data:data92};
 if(vErrors === null){
 vErrors = [err213];
 }
@@ -2684,11 +2687,11 @@ vErrors.push(err213);
 errors++;
 }
 }
-if(data83.root !== undefined){
-let data92 = data83.root;
-if(typeof data92 === "string"){
-if(func3(data92) > 1024){
-const err214 = {instancePath:instancePath+"/os_profiles/" + key12.replace(/~/g, "~0").replace(/\//g, "~1")+"/root",schemaPath:"#/properties/os_profiles/additionalProperties/properties/root/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters",schema:1024,parentSchema:schema11.properties.os_profiles.additionalProperties.properties.root,data:data92};
+if(data89.shim !== undefined){
+let data93 = data89.shim;
+if(typeof data93 === "string"){
+if(func3(data93) > 1024){
+const err214 = {instancePath:instancePath+"/os_profiles/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/shim",schemaPath:"#/properties/os_profiles/additionalProperties/properties/shim/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters",schema:1024,parentSchema:schema11.properties.os_profiles.additionalProperties.properties.shim,data:data93};
 if(vErrors === null){
 vErrors = [err214];
 }
@@ -2697,8 +2700,8 @@ vErrors.push(err214);
 }
 errors++;
 }
-if(!pattern26.test(data92)){
-const err215 = {instancePath:instancePath+"/os_profiles/" + key12.replace(/~/g, "~0").replace(/\//g, "~1")+"/root",schemaPath:"#/properties/os_profiles/additionalProperties/properties/root/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9/][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$"},message:"must match pattern \""+"^[A-Za-z0-9/][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$"+"\"",schema:"^[A-Za-z0-9/][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$",parentSchema:schema11.properties.os_profiles.additionalProperties.properties.root,data:data92};
+if(!pattern2.test(data93)){
+const err215 = {instancePath:instancePath+"/os_profiles/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/shim",schemaPath:"#/properties/os_profiles/additionalProperties/properties/shim/pattern",keyword:"pattern",params:{pattern: "^https?://(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?:(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,7}:|(?:[0-9a-f]{1,4}:){1,6}:[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,5}(?::[0-9a-f]{1,4}){1,2}|(?:[0-9a-f]{1,4}:){1,4}(?::[0-9a-f]{1,4}){1,3}|(?:[0-9a-f]{1,4}:){1,3}(?::[0-9a-f]{1,4}){1,4}|(?:[0-9a-f]{1,4}:){1,2}(?::[0-9a-f]{1,4}){1,5}|[0-9a-f]{1,4}:(?::[0-9a-f]{1,4}){1,6}|:(?:(?::[0-9a-f]{1,4}){1,7}|:))\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~+=,:@-]+)*/?$"},message:"must match pattern \""+"^https?://(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?:(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,7}:|(?:[0-9a-f]{1,4}:){1,6}:[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,5}(?::[0-9a-f]{1,4}){1,2}|(?:[0-9a-f]{1,4}:){1,4}(?::[0-9a-f]{1,4}){1,3}|(?:[0-9a-f]{1,4}:){1,3}(?::[0-9a-f]{1,4}){1,4}|(?:[0-9a-f]{1,4}:){1,2}(?::[0-9a-f]{1,4}){1,5}|[0-9a-f]{1,4}:(?::[0-9a-f]{1,4}){1,6}|:(?:(?::[0-9a-f]{1,4}){1,7}|:))\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~+=,:@-]+)*/?$"+"\"",schema:"^https?://(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?:(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,7}:|(?:[0-9a-f]{1,4}:){1,6}:[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,5}(?::[0-9a-f]{1,4}){1,2}|(?:[0-9a-f]{1,4}:){1,4}(?::[0-9a-f]{1,4}){1,3}|(?:[0-9a-f]{1,4}:){1,3}(?::[0-9a-f]{1,4}){1,4}|(?:[0-9a-f]{1,4}:){1,2}(?::[0-9a-f]{1,4}){1,5}|[0-9a-f]{1,4}:(?::[0-9a-f]{1,4}){1,6}|:(?:(?::[0-9a-f]{1,4}){1,7}|:))\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~+=,:@-]+)*/?$",parentSchema:schema11.properties.os_profiles.additionalProperties.properties.shim,data:data93};
 if(vErrors === null){
 vErrors = [err215];
 }
@@ -2709,7 +2712,7 @@ errors++;
 }
 }
 else {
-const err216 = {instancePath:instancePath+"/os_profiles/" + key12.replace(/~/g, "~0").replace(/\//g, "~1")+"/root",schemaPath:"#/properties/os_profiles/additionalProperties/properties/root/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.os_profiles.additionalProperties.properties.root.type,parentSchema:schema11.properties.os_profiles.additionalProperties.properties.root,data:data92};
+const err216 = {instancePath:instancePath+"/os_profiles/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/shim",schemaPath:"#/properties/os_profiles/additionalProperties/properties/shim/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.os_profiles.additionalProperties.properties.shim.type,parentSchema:schema11.properties.os_profiles.additionalProperties.properties.shim,data:data93};
 if(vErrors === null){
 vErrors = [err216];
 }
@@ -2719,10 +2722,11 @@ vErrors.push(err216);
 errors++;
 }
 }
-if(data83.cloud_init !== undefined){
-let data93 = data83.cloud_init;
-if(typeof data93 !== "boolean"){
-const err217 = {instancePath:instancePath+"/os_profiles/" + key12.replace(/~/g, "~0").replace(/\//g, "~1")+"/cloud_init",schemaPath:"#/properties/os_profiles/additionalProperties/properties/cloud_init/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.os_profiles.additionalProperties.properties.cloud_init.type,parentSchema:schema11.properties.os_profiles.additionalProperties.properties.cloud_init,data:data93};
+if(data89.initrds !== undefined){
+let data94 = data89.initrds;
+if(Array.isArray(data94)){
+if(data94.length > 8){
+const err217 = {instancePath:instancePath+"/os_profiles/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/initrds",schemaPath:"#/properties/os_profiles/additionalProperties/properties/initrds/maxItems",keyword:"maxItems",params:{limit: 8},message:"must NOT have more than 8 items",schema:8,parentSchema:schema11.properties.os_profiles.additionalProperties.properties.initrds,data:data94};
 if(vErrors === null){
 vErrors = [err217];
 }
@@ -2731,11 +2735,8 @@ vErrors.push(err217);
 }
 errors++;
 }
-}
-if(data83.config_format !== undefined){
-let data94 = data83.config_format;
-if(typeof data94 !== "string"){
-const err218 = {instancePath:instancePath+"/os_profiles/" + key12.replace(/~/g, "~0").replace(/\//g, "~1")+"/config_format",schemaPath:"#/properties/os_profiles/additionalProperties/properties/config_format/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.os_profiles.additionalProperties.properties.config_format.type,parentSchema:schema11.properties.os_profiles.additionalProperties.properties.config_format,data:data94};
+if(data94.length < 1){
+const err218 = {instancePath:instancePath+"/os_profiles/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/initrds",schemaPath:"#/properties/os_profiles/additionalProperties/properties/initrds/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.os_profiles.additionalProperties.properties.initrds,data:data94};
 if(vErrors === null){
 vErrors = [err218];
 }
@@ -2744,8 +2745,12 @@ vErrors.push(err218);
 }
 errors++;
 }
-if(!(data94 === "nocloud")){
-const err219 = {instancePath:instancePath+"/os_profiles/" + key12.replace(/~/g, "~0").replace(/\//g, "~1")+"/config_format",schemaPath:"#/properties/os_profiles/additionalProperties/properties/config_format/enum",keyword:"enum",params:{allowedValues: schema11.properties.os_profiles.additionalProperties.properties.config_format.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.os_profiles.additionalProperties.properties.config_format.enum,parentSchema:schema11.properties.os_profiles.additionalProperties.properties.config_format,data:data94};
+const len10 = data94.length;
+for(let i10=0; i10<len10; i10++){
+let data95 = data94[i10];
+if(typeof data95 === "string"){
+if(func3(data95) > 1024){
+const err219 = {instancePath:instancePath+"/os_profiles/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/initrds/" + i10,schemaPath:"#/properties/os_profiles/additionalProperties/properties/initrds/items/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters",schema:1024,parentSchema:schema11.properties.os_profiles.additionalProperties.properties.initrds.items,data:data95};
 if(vErrors === null){
 vErrors = [err219];
 }
@@ -2754,10 +2759,8 @@ vErrors.push(err219);
 }
 errors++;
 }
-}
-}
-else {
-const err220 = {instancePath:instancePath+"/os_profiles/" + key12.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/os_profiles/additionalProperties/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.os_profiles.additionalProperties.type,parentSchema:schema11.properties.os_profiles.additionalProperties,data:data83};
+if(!pattern2.test(data95)){
+const err220 = {instancePath:instancePath+"/os_profiles/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/initrds/" + i10,schemaPath:"#/properties/os_profiles/additionalProperties/properties/initrds/items/pattern",keyword:"pattern",params:{pattern: "^https?://(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?:(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,7}:|(?:[0-9a-f]{1,4}:){1,6}:[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,5}(?::[0-9a-f]{1,4}){1,2}|(?:[0-9a-f]{1,4}:){1,4}(?::[0-9a-f]{1,4}){1,3}|(?:[0-9a-f]{1,4}:){1,3}(?::[0-9a-f]{1,4}){1,4}|(?:[0-9a-f]{1,4}:){1,2}(?::[0-9a-f]{1,4}){1,5}|[0-9a-f]{1,4}:(?::[0-9a-f]{1,4}){1,6}|:(?:(?::[0-9a-f]{1,4}){1,7}|:))\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~+=,:@-]+)*/?$"},message:"must match pattern \""+"^https?://(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?:(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,7}:|(?:[0-9a-f]{1,4}:){1,6}:[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,5}(?::[0-9a-f]{1,4}){1,2}|(?:[0-9a-f]{1,4}:){1,4}(?::[0-9a-f]{1,4}){1,3}|(?:[0-9a-f]{1,4}:){1,3}(?::[0-9a-f]{1,4}){1,4}|(?:[0-9a-f]{1,4}:){1,2}(?::[0-9a-f]{1,4}){1,5}|[0-9a-f]{1,4}:(?::[0-9a-f]{1,4}){1,6}|:(?:(?::[0-9a-f]{1,4}){1,7}|:))\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~+=,:@-]+)*/?$"+"\"",schema:"^https?://(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?:(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,7}:|(?:[0-9a-f]{1,4}:){1,6}:[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,5}(?::[0-9a-f]{1,4}){1,2}|(?:[0-9a-f]{1,4}:){1,4}(?::[0-9a-f]{1,4}){1,3}|(?:[0-9a-f]{1,4}:){1,3}(?::[0-9a-f]{1,4}){1,4}|(?:[0-9a-f]{1,4}:){1,2}(?::[0-9a-f]{1,4}){1,5}|[0-9a-f]{1,4}:(?::[0-9a-f]{1,4}){1,6}|:(?:(?::[0-9a-f]{1,4}){1,7}|:))\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/(?!\\.\\.?(?:/|$))[A-Za-z0-9._~+=,:@-]+)*/?$",parentSchema:schema11.properties.os_profiles.additionalProperties.properties.initrds.items,data:data95};
 if(vErrors === null){
 vErrors = [err220];
 }
@@ -2767,9 +2770,8 @@ vErrors.push(err220);
 errors++;
 }
 }
-}
 else {
-const err221 = {instancePath:instancePath+"/os_profiles",schemaPath:"#/properties/os_profiles/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.os_profiles.type,parentSchema:schema11.properties.os_profiles,data:data82};
+const err221 = {instancePath:instancePath+"/os_profiles/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/initrds/" + i10,schemaPath:"#/properties/os_profiles/additionalProperties/properties/initrds/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.os_profiles.additionalProperties.properties.initrds.items.type,parentSchema:schema11.properties.os_profiles.additionalProperties.properties.initrds.items,data:data95};
 if(vErrors === null){
 vErrors = [err221];
 }
@@ -2779,12 +2781,9 @@ vErrors.push(err221);
 errors++;
 }
 }
-if(data.defaults !== undefined){
-let data95 = data.defaults;
-if(data95 && typeof data95 == "object" && !Array.isArray(data95)){
-for(const key14 in data95){
-if(!(func2.call(schema11.properties.defaults.properties, key14))){
-const err222 = {instancePath:instancePath+"/defaults",schemaPath:"#/properties/defaults/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key14},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.defaults,data:data95};
+}
+else {
+const err222 = {instancePath:instancePath+"/os_profiles/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/initrds",schemaPath:"#/properties/os_profiles/additionalProperties/properties/initrds/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.os_profiles.additionalProperties.properties.initrds.type,parentSchema:schema11.properties.os_profiles.additionalProperties.properties.initrds,data:data94};
 if(vErrors === null){
 vErrors = [err222];
 }
@@ -2794,11 +2793,15 @@ vErrors.push(err222);
 errors++;
 }
 }
-if(data95.os !== undefined){
-let data96 = data95.os;
-if(typeof data96 === "string"){
-if(!pattern0.test(data96)){
-const err223 = {instancePath:instancePath+"/defaults/os",schemaPath:"#/properties/defaults/properties/os/pattern",keyword:"pattern",params:{pattern: "^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$"},message:"must match pattern \""+"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$"+"\"",schema:"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$",parentSchema:schema11.properties.defaults.properties.os,data:data96};
+if(data89.params !== undefined){
+let data96 = data89.params;
+if(Array.isArray(data96)){
+const len11 = data96.length;
+for(let i11=0; i11<len11; i11++){
+let data97 = data96[i11];
+if(typeof data97 === "string"){
+if(func3(data97) > 1024){
+const err223 = {instancePath:instancePath+"/os_profiles/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/params/" + i11,schemaPath:"#/properties/os_profiles/additionalProperties/properties/params/items/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters",schema:1024,parentSchema:schema11.properties.os_profiles.additionalProperties.properties.params.items,data:data97};
 if(vErrors === null){
 vErrors = [err223];
 }
@@ -2807,9 +2810,8 @@ vErrors.push(err223);
 }
 errors++;
 }
-}
-else {
-const err224 = {instancePath:instancePath+"/defaults/os",schemaPath:"#/properties/defaults/properties/os/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.os.type,parentSchema:schema11.properties.defaults.properties.os,data:data96};
+if(!pattern9.test(data97)){
+const err224 = {instancePath:instancePath+"/os_profiles/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/params/" + i11,schemaPath:"#/properties/os_profiles/additionalProperties/properties/params/items/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$",parentSchema:schema11.properties.os_profiles.additionalProperties.properties.params.items,data:data97};
 if(vErrors === null){
 vErrors = [err224];
 }
@@ -2819,12 +2821,8 @@ vErrors.push(err224);
 errors++;
 }
 }
-if(data95.cloud_init !== undefined){
-let data97 = data95.cloud_init;
-if(data97 && typeof data97 == "object" && !Array.isArray(data97)){
-for(const key15 in data97){
-if(!((((key15 === "user_data") || (key15 === "user_data_file")) || (key15 === "vendor_data")) || (key15 === "meta_data"))){
-const err225 = {instancePath:instancePath+"/defaults/cloud_init",schemaPath:"#/properties/defaults/properties/cloud_init/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key15},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.defaults.properties.cloud_init,data:data97};
+else {
+const err225 = {instancePath:instancePath+"/os_profiles/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/params/" + i11,schemaPath:"#/properties/os_profiles/additionalProperties/properties/params/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.os_profiles.additionalProperties.properties.params.items.type,parentSchema:schema11.properties.os_profiles.additionalProperties.properties.params.items,data:data97};
 if(vErrors === null){
 vErrors = [err225];
 }
@@ -2834,10 +2832,9 @@ vErrors.push(err225);
 errors++;
 }
 }
-if(data97.user_data !== undefined){
-let data98 = data97.user_data;
-if(!(data98 && typeof data98 == "object" && !Array.isArray(data98))){
-const err226 = {instancePath:instancePath+"/defaults/cloud_init/user_data",schemaPath:"#/properties/defaults/properties/cloud_init/properties/user_data/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.defaults.properties.cloud_init.properties.user_data.type,parentSchema:schema11.properties.defaults.properties.cloud_init.properties.user_data,data:data98};
+}
+else {
+const err226 = {instancePath:instancePath+"/os_profiles/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/params",schemaPath:"#/properties/os_profiles/additionalProperties/properties/params/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.os_profiles.additionalProperties.properties.params.type,parentSchema:schema11.properties.os_profiles.additionalProperties.properties.params,data:data96};
 if(vErrors === null){
 vErrors = [err226];
 }
@@ -2847,11 +2844,11 @@ vErrors.push(err226);
 errors++;
 }
 }
-if(data97.user_data_file !== undefined){
-let data99 = data97.user_data_file;
-if(typeof data99 === "string"){
-if(func3(data99) > 1024){
-const err227 = {instancePath:instancePath+"/defaults/cloud_init/user_data_file",schemaPath:"#/properties/defaults/properties/cloud_init/properties/user_data_file/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters",schema:1024,parentSchema:schema11.properties.defaults.properties.cloud_init.properties.user_data_file,data:data99};
+if(data89.root !== undefined){
+let data98 = data89.root;
+if(typeof data98 === "string"){
+if(func3(data98) > 1024){
+const err227 = {instancePath:instancePath+"/os_profiles/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/root",schemaPath:"#/properties/os_profiles/additionalProperties/properties/root/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters",schema:1024,parentSchema:schema11.properties.os_profiles.additionalProperties.properties.root,data:data98};
 if(vErrors === null){
 vErrors = [err227];
 }
@@ -2860,8 +2857,8 @@ vErrors.push(err227);
 }
 errors++;
 }
-if(func3(data99) < 1){
-const err228 = {instancePath:instancePath+"/defaults/cloud_init/user_data_file",schemaPath:"#/properties/defaults/properties/cloud_init/properties/user_data_file/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.defaults.properties.cloud_init.properties.user_data_file,data:data99};
+if(!pattern29.test(data98)){
+const err228 = {instancePath:instancePath+"/os_profiles/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/root",schemaPath:"#/properties/os_profiles/additionalProperties/properties/root/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9/][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$"},message:"must match pattern \""+"^[A-Za-z0-9/][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$"+"\"",schema:"^[A-Za-z0-9/][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$",parentSchema:schema11.properties.os_profiles.additionalProperties.properties.root,data:data98};
 if(vErrors === null){
 vErrors = [err228];
 }
@@ -2870,8 +2867,9 @@ vErrors.push(err228);
 }
 errors++;
 }
-if(!pattern9.test(data99)){
-const err229 = {instancePath:instancePath+"/defaults/cloud_init/user_data_file",schemaPath:"#/properties/defaults/properties/cloud_init/properties/user_data_file/pattern",keyword:"pattern",params:{pattern: "^[^\\u0000-\\u001f\\u007f]+$"},message:"must match pattern \""+"^[^\\u0000-\\u001f\\u007f]+$"+"\"",schema:"^[^\\u0000-\\u001f\\u007f]+$",parentSchema:schema11.properties.defaults.properties.cloud_init.properties.user_data_file,data:data99};
+}
+else {
+const err229 = {instancePath:instancePath+"/os_profiles/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/root",schemaPath:"#/properties/os_profiles/additionalProperties/properties/root/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.os_profiles.additionalProperties.properties.root.type,parentSchema:schema11.properties.os_profiles.additionalProperties.properties.root,data:data98};
 if(vErrors === null){
 vErrors = [err229];
 }
@@ -2881,8 +2879,10 @@ vErrors.push(err229);
 errors++;
 }
 }
-else {
-const err230 = {instancePath:instancePath+"/defaults/cloud_init/user_data_file",schemaPath:"#/properties/defaults/properties/cloud_init/properties/user_data_file/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.cloud_init.properties.user_data_file.type,parentSchema:schema11.properties.defaults.properties.cloud_init.properties.user_data_file,data:data99};
+if(data89.cloud_init !== undefined){
+let data99 = data89.cloud_init;
+if(typeof data99 !== "boolean"){
+const err230 = {instancePath:instancePath+"/os_profiles/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/cloud_init",schemaPath:"#/properties/os_profiles/additionalProperties/properties/cloud_init/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.os_profiles.additionalProperties.properties.cloud_init.type,parentSchema:schema11.properties.os_profiles.additionalProperties.properties.cloud_init,data:data99};
 if(vErrors === null){
 vErrors = [err230];
 }
@@ -2892,10 +2892,10 @@ vErrors.push(err230);
 errors++;
 }
 }
-if(data97.vendor_data !== undefined){
-let data100 = data97.vendor_data;
-if(!(data100 && typeof data100 == "object" && !Array.isArray(data100))){
-const err231 = {instancePath:instancePath+"/defaults/cloud_init/vendor_data",schemaPath:"#/properties/defaults/properties/cloud_init/properties/vendor_data/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.defaults.properties.cloud_init.properties.vendor_data.type,parentSchema:schema11.properties.defaults.properties.cloud_init.properties.vendor_data,data:data100};
+if(data89.config_format !== undefined){
+let data100 = data89.config_format;
+if(typeof data100 !== "string"){
+const err231 = {instancePath:instancePath+"/os_profiles/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/config_format",schemaPath:"#/properties/os_profiles/additionalProperties/properties/config_format/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.os_profiles.additionalProperties.properties.config_format.type,parentSchema:schema11.properties.os_profiles.additionalProperties.properties.config_format,data:data100};
 if(vErrors === null){
 vErrors = [err231];
 }
@@ -2904,11 +2904,8 @@ vErrors.push(err231);
 }
 errors++;
 }
-}
-if(data97.meta_data !== undefined){
-let data101 = data97.meta_data;
-if(!(data101 && typeof data101 == "object" && !Array.isArray(data101))){
-const err232 = {instancePath:instancePath+"/defaults/cloud_init/meta_data",schemaPath:"#/properties/defaults/properties/cloud_init/properties/meta_data/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.defaults.properties.cloud_init.properties.meta_data.type,parentSchema:schema11.properties.defaults.properties.cloud_init.properties.meta_data,data:data101};
+if(!(data100 === "nocloud")){
+const err232 = {instancePath:instancePath+"/os_profiles/" + key13.replace(/~/g, "~0").replace(/\//g, "~1")+"/config_format",schemaPath:"#/properties/os_profiles/additionalProperties/properties/config_format/enum",keyword:"enum",params:{allowedValues: schema11.properties.os_profiles.additionalProperties.properties.config_format.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.os_profiles.additionalProperties.properties.config_format.enum,parentSchema:schema11.properties.os_profiles.additionalProperties.properties.config_format,data:data100};
 if(vErrors === null){
 vErrors = [err232];
 }
@@ -2920,7 +2917,7 @@ errors++;
 }
 }
 else {
-const err233 = {instancePath:instancePath+"/defaults/cloud_init",schemaPath:"#/properties/defaults/properties/cloud_init/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.defaults.properties.cloud_init.type,parentSchema:schema11.properties.defaults.properties.cloud_init,data:data97};
+const err233 = {instancePath:instancePath+"/os_profiles/" + key13.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/os_profiles/additionalProperties/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.os_profiles.additionalProperties.type,parentSchema:schema11.properties.os_profiles.additionalProperties,data:data89};
 if(vErrors === null){
 vErrors = [err233];
 }
@@ -2930,10 +2927,9 @@ vErrors.push(err233);
 errors++;
 }
 }
-if(data95.arch !== undefined){
-let data102 = data95.arch;
-if(typeof data102 !== "string"){
-const err234 = {instancePath:instancePath+"/defaults/arch",schemaPath:"#/properties/defaults/properties/arch/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.arch.type,parentSchema:schema11.properties.defaults.properties.arch,data:data102};
+}
+else {
+const err234 = {instancePath:instancePath+"/os_profiles",schemaPath:"#/properties/os_profiles/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.os_profiles.type,parentSchema:schema11.properties.os_profiles,data:data88};
 if(vErrors === null){
 vErrors = [err234];
 }
@@ -2942,8 +2938,13 @@ vErrors.push(err234);
 }
 errors++;
 }
-if(!((data102 === "x86_64") || (data102 === "arm64"))){
-const err235 = {instancePath:instancePath+"/defaults/arch",schemaPath:"#/properties/defaults/properties/arch/enum",keyword:"enum",params:{allowedValues: schema11.properties.defaults.properties.arch.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.defaults.properties.arch.enum,parentSchema:schema11.properties.defaults.properties.arch,data:data102};
+}
+if(data.defaults !== undefined){
+let data101 = data.defaults;
+if(data101 && typeof data101 == "object" && !Array.isArray(data101)){
+for(const key15 in data101){
+if(!(func2.call(schema11.properties.defaults.properties, key15))){
+const err235 = {instancePath:instancePath+"/defaults",schemaPath:"#/properties/defaults/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key15},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.defaults,data:data101};
 if(vErrors === null){
 vErrors = [err235];
 }
@@ -2953,11 +2954,11 @@ vErrors.push(err235);
 errors++;
 }
 }
-if(data95.iscsi !== undefined){
-let data103 = data95.iscsi;
-if(data103 && typeof data103 == "object" && !Array.isArray(data103)){
-if(data103.server === undefined){
-const err236 = {instancePath:instancePath+"/defaults/iscsi",schemaPath:"#/properties/defaults/properties/iscsi/required",keyword:"required",params:{missingProperty: "server"},message:"must have required property '"+"server"+"'",schema:schema11.properties.defaults.properties.iscsi.required,parentSchema:schema11.properties.defaults.properties.iscsi,data:data103};
+if(data101.os !== undefined){
+let data102 = data101.os;
+if(typeof data102 === "string"){
+if(!pattern0.test(data102)){
+const err236 = {instancePath:instancePath+"/defaults/os",schemaPath:"#/properties/defaults/properties/os/pattern",keyword:"pattern",params:{pattern: "^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$"},message:"must match pattern \""+"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$"+"\"",schema:"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$",parentSchema:schema11.properties.defaults.properties.os,data:data102};
 if(vErrors === null){
 vErrors = [err236];
 }
@@ -2966,8 +2967,9 @@ vErrors.push(err236);
 }
 errors++;
 }
-if(data103.target === undefined){
-const err237 = {instancePath:instancePath+"/defaults/iscsi",schemaPath:"#/properties/defaults/properties/iscsi/required",keyword:"required",params:{missingProperty: "target"},message:"must have required property '"+"target"+"'",schema:schema11.properties.defaults.properties.iscsi.required,parentSchema:schema11.properties.defaults.properties.iscsi,data:data103};
+}
+else {
+const err237 = {instancePath:instancePath+"/defaults/os",schemaPath:"#/properties/defaults/properties/os/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.os.type,parentSchema:schema11.properties.defaults.properties.os,data:data102};
 if(vErrors === null){
 vErrors = [err237];
 }
@@ -2976,9 +2978,13 @@ vErrors.push(err237);
 }
 errors++;
 }
+}
+if(data101.cloud_init !== undefined){
+let data103 = data101.cloud_init;
+if(data103 && typeof data103 == "object" && !Array.isArray(data103)){
 for(const key16 in data103){
-if(!(((((key16 === "server") || (key16 === "port")) || (key16 === "lun")) || (key16 === "target")) || (key16 === "initiator"))){
-const err238 = {instancePath:instancePath+"/defaults/iscsi",schemaPath:"#/properties/defaults/properties/iscsi/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key16},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.defaults.properties.iscsi,data:data103};
+if(!((((key16 === "user_data") || (key16 === "user_data_file")) || (key16 === "vendor_data")) || (key16 === "meta_data"))){
+const err238 = {instancePath:instancePath+"/defaults/cloud_init",schemaPath:"#/properties/defaults/properties/cloud_init/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key16},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.defaults.properties.cloud_init,data:data103};
 if(vErrors === null){
 vErrors = [err238];
 }
@@ -2988,10 +2994,10 @@ vErrors.push(err238);
 errors++;
 }
 }
-if(data103.server !== undefined){
-let data104 = data103.server;
-if(typeof data104 !== "string"){
-const err239 = {instancePath:instancePath+"/defaults/iscsi/server",schemaPath:"#/properties/defaults/properties/iscsi/properties/server/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.iscsi.properties.server.type,parentSchema:schema11.properties.defaults.properties.iscsi.properties.server,data:data104};
+if(data103.user_data !== undefined){
+let data104 = data103.user_data;
+if(!(data104 && typeof data104 == "object" && !Array.isArray(data104))){
+const err239 = {instancePath:instancePath+"/defaults/cloud_init/user_data",schemaPath:"#/properties/defaults/properties/cloud_init/properties/user_data/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.defaults.properties.cloud_init.properties.user_data.type,parentSchema:schema11.properties.defaults.properties.cloud_init.properties.user_data,data:data104};
 if(vErrors === null){
 vErrors = [err239];
 }
@@ -3001,10 +3007,11 @@ vErrors.push(err239);
 errors++;
 }
 }
-if(data103.port !== undefined){
-let data105 = data103.port;
-if(!(((typeof data105 == "number") && (!(data105 % 1) && !isNaN(data105))) && (isFinite(data105)))){
-const err240 = {instancePath:instancePath+"/defaults/iscsi/port",schemaPath:"#/properties/defaults/properties/iscsi/properties/port/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.defaults.properties.iscsi.properties.port.type,parentSchema:schema11.properties.defaults.properties.iscsi.properties.port,data:data105};
+if(data103.user_data_file !== undefined){
+let data105 = data103.user_data_file;
+if(typeof data105 === "string"){
+if(func3(data105) > 1024){
+const err240 = {instancePath:instancePath+"/defaults/cloud_init/user_data_file",schemaPath:"#/properties/defaults/properties/cloud_init/properties/user_data_file/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters",schema:1024,parentSchema:schema11.properties.defaults.properties.cloud_init.properties.user_data_file,data:data105};
 if(vErrors === null){
 vErrors = [err240];
 }
@@ -3013,9 +3020,8 @@ vErrors.push(err240);
 }
 errors++;
 }
-if((typeof data105 == "number") && (isFinite(data105))){
-if(data105 > 65535 || isNaN(data105)){
-const err241 = {instancePath:instancePath+"/defaults/iscsi/port",schemaPath:"#/properties/defaults/properties/iscsi/properties/port/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535",schema:65535,parentSchema:schema11.properties.defaults.properties.iscsi.properties.port,data:data105};
+if(func3(data105) < 1){
+const err241 = {instancePath:instancePath+"/defaults/cloud_init/user_data_file",schemaPath:"#/properties/defaults/properties/cloud_init/properties/user_data_file/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.defaults.properties.cloud_init.properties.user_data_file,data:data105};
 if(vErrors === null){
 vErrors = [err241];
 }
@@ -3024,8 +3030,8 @@ vErrors.push(err241);
 }
 errors++;
 }
-if(data105 < 1 || isNaN(data105)){
-const err242 = {instancePath:instancePath+"/defaults/iscsi/port",schemaPath:"#/properties/defaults/properties/iscsi/properties/port/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.defaults.properties.iscsi.properties.port,data:data105};
+if(!pattern12.test(data105)){
+const err242 = {instancePath:instancePath+"/defaults/cloud_init/user_data_file",schemaPath:"#/properties/defaults/properties/cloud_init/properties/user_data_file/pattern",keyword:"pattern",params:{pattern: "^[^\\u0000-\\u001f\\u007f]+$"},message:"must match pattern \""+"^[^\\u0000-\\u001f\\u007f]+$"+"\"",schema:"^[^\\u0000-\\u001f\\u007f]+$",parentSchema:schema11.properties.defaults.properties.cloud_init.properties.user_data_file,data:data105};
 if(vErrors === null){
 vErrors = [err242];
 }
@@ -3035,11 +3041,8 @@ vErrors.push(err242);
 errors++;
 }
 }
-}
-if(data103.lun !== undefined){
-let data106 = data103.lun;
-if(!(((typeof data106 == "number") && (!(data106 % 1) && !isNaN(data106))) && (isFinite(data106)))){
-const err243 = {instancePath:instancePath+"/defaults/iscsi/lun",schemaPath:"#/properties/defaults/properties/iscsi/properties/lun/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.defaults.properties.iscsi.properties.lun.type,parentSchema:schema11.properties.defaults.properties.iscsi.properties.lun,data:data106};
+else {
+const err243 = {instancePath:instancePath+"/defaults/cloud_init/user_data_file",schemaPath:"#/properties/defaults/properties/cloud_init/properties/user_data_file/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.cloud_init.properties.user_data_file.type,parentSchema:schema11.properties.defaults.properties.cloud_init.properties.user_data_file,data:data105};
 if(vErrors === null){
 vErrors = [err243];
 }
@@ -3048,9 +3051,11 @@ vErrors.push(err243);
 }
 errors++;
 }
-if((typeof data106 == "number") && (isFinite(data106))){
-if(data106 > 255 || isNaN(data106)){
-const err244 = {instancePath:instancePath+"/defaults/iscsi/lun",schemaPath:"#/properties/defaults/properties/iscsi/properties/lun/maximum",keyword:"maximum",params:{comparison: "<=", limit: 255},message:"must be <= 255",schema:255,parentSchema:schema11.properties.defaults.properties.iscsi.properties.lun,data:data106};
+}
+if(data103.vendor_data !== undefined){
+let data106 = data103.vendor_data;
+if(!(data106 && typeof data106 == "object" && !Array.isArray(data106))){
+const err244 = {instancePath:instancePath+"/defaults/cloud_init/vendor_data",schemaPath:"#/properties/defaults/properties/cloud_init/properties/vendor_data/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.defaults.properties.cloud_init.properties.vendor_data.type,parentSchema:schema11.properties.defaults.properties.cloud_init.properties.vendor_data,data:data106};
 if(vErrors === null){
 vErrors = [err244];
 }
@@ -3059,8 +3064,11 @@ vErrors.push(err244);
 }
 errors++;
 }
-if(data106 < 0 || isNaN(data106)){
-const err245 = {instancePath:instancePath+"/defaults/iscsi/lun",schemaPath:"#/properties/defaults/properties/iscsi/properties/lun/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.defaults.properties.iscsi.properties.lun,data:data106};
+}
+if(data103.meta_data !== undefined){
+let data107 = data103.meta_data;
+if(!(data107 && typeof data107 == "object" && !Array.isArray(data107))){
+const err245 = {instancePath:instancePath+"/defaults/cloud_init/meta_data",schemaPath:"#/properties/defaults/properties/cloud_init/properties/meta_data/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.defaults.properties.cloud_init.properties.meta_data.type,parentSchema:schema11.properties.defaults.properties.cloud_init.properties.meta_data,data:data107};
 if(vErrors === null){
 vErrors = [err245];
 }
@@ -3071,11 +3079,8 @@ errors++;
 }
 }
 }
-if(data103.target !== undefined){
-let data107 = data103.target;
-if(typeof data107 === "string"){
-if(func3(data107) > 223){
-const err246 = {instancePath:instancePath+"/defaults/iscsi/target",schemaPath:"#/properties/defaults/properties/iscsi/properties/target/maxLength",keyword:"maxLength",params:{limit: 223},message:"must NOT have more than 223 characters",schema:223,parentSchema:schema11.properties.defaults.properties.iscsi.properties.target,data:data107};
+else {
+const err246 = {instancePath:instancePath+"/defaults/cloud_init",schemaPath:"#/properties/defaults/properties/cloud_init/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.defaults.properties.cloud_init.type,parentSchema:schema11.properties.defaults.properties.cloud_init,data:data103};
 if(vErrors === null){
 vErrors = [err246];
 }
@@ -3084,8 +3089,11 @@ vErrors.push(err246);
 }
 errors++;
 }
-if(!pattern29.test(data107)){
-const err247 = {instancePath:instancePath+"/defaults/iscsi/target",schemaPath:"#/properties/defaults/properties/iscsi/properties/target/pattern",keyword:"pattern",params:{pattern: "^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$"},message:"must match pattern \""+"^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$"+"\"",schema:"^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$",parentSchema:schema11.properties.defaults.properties.iscsi.properties.target,data:data107};
+}
+if(data101.arch !== undefined){
+let data108 = data101.arch;
+if(typeof data108 !== "string"){
+const err247 = {instancePath:instancePath+"/defaults/arch",schemaPath:"#/properties/defaults/properties/arch/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.arch.type,parentSchema:schema11.properties.defaults.properties.arch,data:data108};
 if(vErrors === null){
 vErrors = [err247];
 }
@@ -3094,9 +3102,8 @@ vErrors.push(err247);
 }
 errors++;
 }
-}
-else {
-const err248 = {instancePath:instancePath+"/defaults/iscsi/target",schemaPath:"#/properties/defaults/properties/iscsi/properties/target/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.iscsi.properties.target.type,parentSchema:schema11.properties.defaults.properties.iscsi.properties.target,data:data107};
+if(!((data108 === "x86_64") || (data108 === "arm64"))){
+const err248 = {instancePath:instancePath+"/defaults/arch",schemaPath:"#/properties/defaults/properties/arch/enum",keyword:"enum",params:{allowedValues: schema11.properties.defaults.properties.arch.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.defaults.properties.arch.enum,parentSchema:schema11.properties.defaults.properties.arch,data:data108};
 if(vErrors === null){
 vErrors = [err248];
 }
@@ -3106,11 +3113,11 @@ vErrors.push(err248);
 errors++;
 }
 }
-if(data103.initiator !== undefined){
-let data108 = data103.initiator;
-if(typeof data108 === "string"){
-if(func3(data108) > 223){
-const err249 = {instancePath:instancePath+"/defaults/iscsi/initiator",schemaPath:"#/properties/defaults/properties/iscsi/properties/initiator/maxLength",keyword:"maxLength",params:{limit: 223},message:"must NOT have more than 223 characters",schema:223,parentSchema:schema11.properties.defaults.properties.iscsi.properties.initiator,data:data108};
+if(data101.iscsi !== undefined){
+let data109 = data101.iscsi;
+if(data109 && typeof data109 == "object" && !Array.isArray(data109)){
+if(data109.server === undefined){
+const err249 = {instancePath:instancePath+"/defaults/iscsi",schemaPath:"#/properties/defaults/properties/iscsi/required",keyword:"required",params:{missingProperty: "server"},message:"must have required property '"+"server"+"'",schema:schema11.properties.defaults.properties.iscsi.required,parentSchema:schema11.properties.defaults.properties.iscsi,data:data109};
 if(vErrors === null){
 vErrors = [err249];
 }
@@ -3119,8 +3126,8 @@ vErrors.push(err249);
 }
 errors++;
 }
-if(!pattern29.test(data108)){
-const err250 = {instancePath:instancePath+"/defaults/iscsi/initiator",schemaPath:"#/properties/defaults/properties/iscsi/properties/initiator/pattern",keyword:"pattern",params:{pattern: "^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$"},message:"must match pattern \""+"^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$"+"\"",schema:"^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$",parentSchema:schema11.properties.defaults.properties.iscsi.properties.initiator,data:data108};
+if(data109.target === undefined){
+const err250 = {instancePath:instancePath+"/defaults/iscsi",schemaPath:"#/properties/defaults/properties/iscsi/required",keyword:"required",params:{missingProperty: "target"},message:"must have required property '"+"target"+"'",schema:schema11.properties.defaults.properties.iscsi.required,parentSchema:schema11.properties.defaults.properties.iscsi,data:data109};
 if(vErrors === null){
 vErrors = [err250];
 }
@@ -3129,9 +3136,9 @@ vErrors.push(err250);
 }
 errors++;
 }
-}
-else {
-const err251 = {instancePath:instancePath+"/defaults/iscsi/initiator",schemaPath:"#/properties/defaults/properties/iscsi/properties/initiator/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.iscsi.properties.initiator.type,parentSchema:schema11.properties.defaults.properties.iscsi.properties.initiator,data:data108};
+for(const key17 in data109){
+if(!(((((key17 === "server") || (key17 === "port")) || (key17 === "lun")) || (key17 === "target")) || (key17 === "initiator"))){
+const err251 = {instancePath:instancePath+"/defaults/iscsi",schemaPath:"#/properties/defaults/properties/iscsi/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key17},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.defaults.properties.iscsi,data:data109};
 if(vErrors === null){
 vErrors = [err251];
 }
@@ -3141,9 +3148,10 @@ vErrors.push(err251);
 errors++;
 }
 }
-}
-else {
-const err252 = {instancePath:instancePath+"/defaults/iscsi",schemaPath:"#/properties/defaults/properties/iscsi/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.defaults.properties.iscsi.type,parentSchema:schema11.properties.defaults.properties.iscsi,data:data103};
+if(data109.server !== undefined){
+let data110 = data109.server;
+if(typeof data110 !== "string"){
+const err252 = {instancePath:instancePath+"/defaults/iscsi/server",schemaPath:"#/properties/defaults/properties/iscsi/properties/server/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.iscsi.properties.server.type,parentSchema:schema11.properties.defaults.properties.iscsi.properties.server,data:data110};
 if(vErrors === null){
 vErrors = [err252];
 }
@@ -3153,12 +3161,10 @@ vErrors.push(err252);
 errors++;
 }
 }
-if(data95.hardware !== undefined){
-let data109 = data95.hardware;
-if(data109 && typeof data109 == "object" && !Array.isArray(data109)){
-for(const key17 in data109){
-if(!((((((((key17 === "memory_gib") || (key17 === "cpus")) || (key17 === "disk_gib")) || (key17 === "data_disk_gib")) || (key17 === "nic_speed_mbps")) || (key17 === "nic_driver")) || (key17 === "virtualized")) || (key17 === "kvm"))){
-const err253 = {instancePath:instancePath+"/defaults/hardware",schemaPath:"#/properties/defaults/properties/hardware/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key17},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.defaults.properties.hardware,data:data109};
+if(data109.port !== undefined){
+let data111 = data109.port;
+if(!(((typeof data111 == "number") && (!(data111 % 1) && !isNaN(data111))) && (isFinite(data111)))){
+const err253 = {instancePath:instancePath+"/defaults/iscsi/port",schemaPath:"#/properties/defaults/properties/iscsi/properties/port/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.defaults.properties.iscsi.properties.port.type,parentSchema:schema11.properties.defaults.properties.iscsi.properties.port,data:data111};
 if(vErrors === null){
 vErrors = [err253];
 }
@@ -3167,12 +3173,9 @@ vErrors.push(err253);
 }
 errors++;
 }
-}
-if(data109.memory_gib !== undefined){
-let data110 = data109.memory_gib;
-if((typeof data110 == "number") && (isFinite(data110))){
-if(data110 > 65536 || isNaN(data110)){
-const err254 = {instancePath:instancePath+"/defaults/hardware/memory_gib",schemaPath:"#/properties/defaults/properties/hardware/properties/memory_gib/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65536},message:"must be <= 65536",schema:65536,parentSchema:schema11.properties.defaults.properties.hardware.properties.memory_gib,data:data110};
+if((typeof data111 == "number") && (isFinite(data111))){
+if(data111 > 65535 || isNaN(data111)){
+const err254 = {instancePath:instancePath+"/defaults/iscsi/port",schemaPath:"#/properties/defaults/properties/iscsi/properties/port/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535",schema:65535,parentSchema:schema11.properties.defaults.properties.iscsi.properties.port,data:data111};
 if(vErrors === null){
 vErrors = [err254];
 }
@@ -3181,8 +3184,8 @@ vErrors.push(err254);
 }
 errors++;
 }
-if(data110 < 0.5 || isNaN(data110)){
-const err255 = {instancePath:instancePath+"/defaults/hardware/memory_gib",schemaPath:"#/properties/defaults/properties/hardware/properties/memory_gib/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0.5},message:"must be >= 0.5",schema:0.5,parentSchema:schema11.properties.defaults.properties.hardware.properties.memory_gib,data:data110};
+if(data111 < 1 || isNaN(data111)){
+const err255 = {instancePath:instancePath+"/defaults/iscsi/port",schemaPath:"#/properties/defaults/properties/iscsi/properties/port/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.defaults.properties.iscsi.properties.port,data:data111};
 if(vErrors === null){
 vErrors = [err255];
 }
@@ -3192,8 +3195,11 @@ vErrors.push(err255);
 errors++;
 }
 }
-else {
-const err256 = {instancePath:instancePath+"/defaults/hardware/memory_gib",schemaPath:"#/properties/defaults/properties/hardware/properties/memory_gib/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.defaults.properties.hardware.properties.memory_gib.type,parentSchema:schema11.properties.defaults.properties.hardware.properties.memory_gib,data:data110};
+}
+if(data109.lun !== undefined){
+let data112 = data109.lun;
+if(!(((typeof data112 == "number") && (!(data112 % 1) && !isNaN(data112))) && (isFinite(data112)))){
+const err256 = {instancePath:instancePath+"/defaults/iscsi/lun",schemaPath:"#/properties/defaults/properties/iscsi/properties/lun/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.defaults.properties.iscsi.properties.lun.type,parentSchema:schema11.properties.defaults.properties.iscsi.properties.lun,data:data112};
 if(vErrors === null){
 vErrors = [err256];
 }
@@ -3202,11 +3208,9 @@ vErrors.push(err256);
 }
 errors++;
 }
-}
-if(data109.cpus !== undefined){
-let data111 = data109.cpus;
-if(!(((typeof data111 == "number") && (!(data111 % 1) && !isNaN(data111))) && (isFinite(data111)))){
-const err257 = {instancePath:instancePath+"/defaults/hardware/cpus",schemaPath:"#/properties/defaults/properties/hardware/properties/cpus/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.defaults.properties.hardware.properties.cpus.type,parentSchema:schema11.properties.defaults.properties.hardware.properties.cpus,data:data111};
+if((typeof data112 == "number") && (isFinite(data112))){
+if(data112 > 255 || isNaN(data112)){
+const err257 = {instancePath:instancePath+"/defaults/iscsi/lun",schemaPath:"#/properties/defaults/properties/iscsi/properties/lun/maximum",keyword:"maximum",params:{comparison: "<=", limit: 255},message:"must be <= 255",schema:255,parentSchema:schema11.properties.defaults.properties.iscsi.properties.lun,data:data112};
 if(vErrors === null){
 vErrors = [err257];
 }
@@ -3215,9 +3219,8 @@ vErrors.push(err257);
 }
 errors++;
 }
-if((typeof data111 == "number") && (isFinite(data111))){
-if(data111 > 4096 || isNaN(data111)){
-const err258 = {instancePath:instancePath+"/defaults/hardware/cpus",schemaPath:"#/properties/defaults/properties/hardware/properties/cpus/maximum",keyword:"maximum",params:{comparison: "<=", limit: 4096},message:"must be <= 4096",schema:4096,parentSchema:schema11.properties.defaults.properties.hardware.properties.cpus,data:data111};
+if(data112 < 0 || isNaN(data112)){
+const err258 = {instancePath:instancePath+"/defaults/iscsi/lun",schemaPath:"#/properties/defaults/properties/iscsi/properties/lun/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.defaults.properties.iscsi.properties.lun,data:data112};
 if(vErrors === null){
 vErrors = [err258];
 }
@@ -3226,8 +3229,13 @@ vErrors.push(err258);
 }
 errors++;
 }
-if(data111 < 1 || isNaN(data111)){
-const err259 = {instancePath:instancePath+"/defaults/hardware/cpus",schemaPath:"#/properties/defaults/properties/hardware/properties/cpus/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.defaults.properties.hardware.properties.cpus,data:data111};
+}
+}
+if(data109.target !== undefined){
+let data113 = data109.target;
+if(typeof data113 === "string"){
+if(func3(data113) > 223){
+const err259 = {instancePath:instancePath+"/defaults/iscsi/target",schemaPath:"#/properties/defaults/properties/iscsi/properties/target/maxLength",keyword:"maxLength",params:{limit: 223},message:"must NOT have more than 223 characters",schema:223,parentSchema:schema11.properties.defaults.properties.iscsi.properties.target,data:data113};
 if(vErrors === null){
 vErrors = [err259];
 }
@@ -3236,13 +3244,8 @@ vErrors.push(err259);
 }
 errors++;
 }
-}
-}
-if(data109.disk_gib !== undefined){
-let data112 = data109.disk_gib;
-if((typeof data112 == "number") && (isFinite(data112))){
-if(data112 > 1048576 || isNaN(data112)){
-const err260 = {instancePath:instancePath+"/defaults/hardware/disk_gib",schemaPath:"#/properties/defaults/properties/hardware/properties/disk_gib/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1048576},message:"must be <= 1048576",schema:1048576,parentSchema:schema11.properties.defaults.properties.hardware.properties.disk_gib,data:data112};
+if(!pattern32.test(data113)){
+const err260 = {instancePath:instancePath+"/defaults/iscsi/target",schemaPath:"#/properties/defaults/properties/iscsi/properties/target/pattern",keyword:"pattern",params:{pattern: "^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$"},message:"must match pattern \""+"^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$"+"\"",schema:"^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$",parentSchema:schema11.properties.defaults.properties.iscsi.properties.target,data:data113};
 if(vErrors === null){
 vErrors = [err260];
 }
@@ -3251,8 +3254,9 @@ vErrors.push(err260);
 }
 errors++;
 }
-if(data112 < 1 || isNaN(data112)){
-const err261 = {instancePath:instancePath+"/defaults/hardware/disk_gib",schemaPath:"#/properties/defaults/properties/hardware/properties/disk_gib/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.defaults.properties.hardware.properties.disk_gib,data:data112};
+}
+else {
+const err261 = {instancePath:instancePath+"/defaults/iscsi/target",schemaPath:"#/properties/defaults/properties/iscsi/properties/target/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.iscsi.properties.target.type,parentSchema:schema11.properties.defaults.properties.iscsi.properties.target,data:data113};
 if(vErrors === null){
 vErrors = [err261];
 }
@@ -3262,8 +3266,11 @@ vErrors.push(err261);
 errors++;
 }
 }
-else {
-const err262 = {instancePath:instancePath+"/defaults/hardware/disk_gib",schemaPath:"#/properties/defaults/properties/hardware/properties/disk_gib/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.defaults.properties.hardware.properties.disk_gib.type,parentSchema:schema11.properties.defaults.properties.hardware.properties.disk_gib,data:data112};
+if(data109.initiator !== undefined){
+let data114 = data109.initiator;
+if(typeof data114 === "string"){
+if(func3(data114) > 223){
+const err262 = {instancePath:instancePath+"/defaults/iscsi/initiator",schemaPath:"#/properties/defaults/properties/iscsi/properties/initiator/maxLength",keyword:"maxLength",params:{limit: 223},message:"must NOT have more than 223 characters",schema:223,parentSchema:schema11.properties.defaults.properties.iscsi.properties.initiator,data:data114};
 if(vErrors === null){
 vErrors = [err262];
 }
@@ -3272,12 +3279,8 @@ vErrors.push(err262);
 }
 errors++;
 }
-}
-if(data109.data_disk_gib !== undefined){
-let data113 = data109.data_disk_gib;
-if((typeof data113 == "number") && (isFinite(data113))){
-if(data113 > 1048576 || isNaN(data113)){
-const err263 = {instancePath:instancePath+"/defaults/hardware/data_disk_gib",schemaPath:"#/properties/defaults/properties/hardware/properties/data_disk_gib/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1048576},message:"must be <= 1048576",schema:1048576,parentSchema:schema11.properties.defaults.properties.hardware.properties.data_disk_gib,data:data113};
+if(!pattern32.test(data114)){
+const err263 = {instancePath:instancePath+"/defaults/iscsi/initiator",schemaPath:"#/properties/defaults/properties/iscsi/properties/initiator/pattern",keyword:"pattern",params:{pattern: "^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$"},message:"must match pattern \""+"^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$"+"\"",schema:"^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$",parentSchema:schema11.properties.defaults.properties.iscsi.properties.initiator,data:data114};
 if(vErrors === null){
 vErrors = [err263];
 }
@@ -3286,8 +3289,9 @@ vErrors.push(err263);
 }
 errors++;
 }
-if(data113 < 1 || isNaN(data113)){
-const err264 = {instancePath:instancePath+"/defaults/hardware/data_disk_gib",schemaPath:"#/properties/defaults/properties/hardware/properties/data_disk_gib/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.defaults.properties.hardware.properties.data_disk_gib,data:data113};
+}
+else {
+const err264 = {instancePath:instancePath+"/defaults/iscsi/initiator",schemaPath:"#/properties/defaults/properties/iscsi/properties/initiator/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.iscsi.properties.initiator.type,parentSchema:schema11.properties.defaults.properties.iscsi.properties.initiator,data:data114};
 if(vErrors === null){
 vErrors = [err264];
 }
@@ -3297,8 +3301,9 @@ vErrors.push(err264);
 errors++;
 }
 }
+}
 else {
-const err265 = {instancePath:instancePath+"/defaults/hardware/data_disk_gib",schemaPath:"#/properties/defaults/properties/hardware/properties/data_disk_gib/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.defaults.properties.hardware.properties.data_disk_gib.type,parentSchema:schema11.properties.defaults.properties.hardware.properties.data_disk_gib,data:data113};
+const err265 = {instancePath:instancePath+"/defaults/iscsi",schemaPath:"#/properties/defaults/properties/iscsi/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.defaults.properties.iscsi.type,parentSchema:schema11.properties.defaults.properties.iscsi,data:data109};
 if(vErrors === null){
 vErrors = [err265];
 }
@@ -3308,10 +3313,12 @@ vErrors.push(err265);
 errors++;
 }
 }
-if(data109.nic_speed_mbps !== undefined){
-let data114 = data109.nic_speed_mbps;
-if(!(((typeof data114 == "number") && (!(data114 % 1) && !isNaN(data114))) && (isFinite(data114)))){
-const err266 = {instancePath:instancePath+"/defaults/hardware/nic_speed_mbps",schemaPath:"#/properties/defaults/properties/hardware/properties/nic_speed_mbps/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.defaults.properties.hardware.properties.nic_speed_mbps.type,parentSchema:schema11.properties.defaults.properties.hardware.properties.nic_speed_mbps,data:data114};
+if(data101.hardware !== undefined){
+let data115 = data101.hardware;
+if(data115 && typeof data115 == "object" && !Array.isArray(data115)){
+for(const key18 in data115){
+if(!((((((((key18 === "memory_gib") || (key18 === "cpus")) || (key18 === "disk_gib")) || (key18 === "data_disk_gib")) || (key18 === "nic_speed_mbps")) || (key18 === "nic_driver")) || (key18 === "virtualized")) || (key18 === "kvm"))){
+const err266 = {instancePath:instancePath+"/defaults/hardware",schemaPath:"#/properties/defaults/properties/hardware/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key18},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.defaults.properties.hardware,data:data115};
 if(vErrors === null){
 vErrors = [err266];
 }
@@ -3320,9 +3327,12 @@ vErrors.push(err266);
 }
 errors++;
 }
-if((typeof data114 == "number") && (isFinite(data114))){
-if(data114 > 1000000 || isNaN(data114)){
-const err267 = {instancePath:instancePath+"/defaults/hardware/nic_speed_mbps",schemaPath:"#/properties/defaults/properties/hardware/properties/nic_speed_mbps/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000},message:"must be <= 1000000",schema:1000000,parentSchema:schema11.properties.defaults.properties.hardware.properties.nic_speed_mbps,data:data114};
+}
+if(data115.memory_gib !== undefined){
+let data116 = data115.memory_gib;
+if((typeof data116 == "number") && (isFinite(data116))){
+if(data116 > 65536 || isNaN(data116)){
+const err267 = {instancePath:instancePath+"/defaults/hardware/memory_gib",schemaPath:"#/properties/defaults/properties/hardware/properties/memory_gib/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65536},message:"must be <= 65536",schema:65536,parentSchema:schema11.properties.defaults.properties.hardware.properties.memory_gib,data:data116};
 if(vErrors === null){
 vErrors = [err267];
 }
@@ -3331,8 +3341,8 @@ vErrors.push(err267);
 }
 errors++;
 }
-if(data114 < 10 || isNaN(data114)){
-const err268 = {instancePath:instancePath+"/defaults/hardware/nic_speed_mbps",schemaPath:"#/properties/defaults/properties/hardware/properties/nic_speed_mbps/minimum",keyword:"minimum",params:{comparison: ">=", limit: 10},message:"must be >= 10",schema:10,parentSchema:schema11.properties.defaults.properties.hardware.properties.nic_speed_mbps,data:data114};
+if(data116 < 0.5 || isNaN(data116)){
+const err268 = {instancePath:instancePath+"/defaults/hardware/memory_gib",schemaPath:"#/properties/defaults/properties/hardware/properties/memory_gib/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0.5},message:"must be >= 0.5",schema:0.5,parentSchema:schema11.properties.defaults.properties.hardware.properties.memory_gib,data:data116};
 if(vErrors === null){
 vErrors = [err268];
 }
@@ -3342,12 +3352,8 @@ vErrors.push(err268);
 errors++;
 }
 }
-}
-if(data109.nic_driver !== undefined){
-let data115 = data109.nic_driver;
-if(typeof data115 === "string"){
-if(!pattern31.test(data115)){
-const err269 = {instancePath:instancePath+"/defaults/hardware/nic_driver",schemaPath:"#/properties/defaults/properties/hardware/properties/nic_driver/pattern",keyword:"pattern",params:{pattern: "^[a-z0-9_]{1,32}$"},message:"must match pattern \""+"^[a-z0-9_]{1,32}$"+"\"",schema:"^[a-z0-9_]{1,32}$",parentSchema:schema11.properties.defaults.properties.hardware.properties.nic_driver,data:data115};
+else {
+const err269 = {instancePath:instancePath+"/defaults/hardware/memory_gib",schemaPath:"#/properties/defaults/properties/hardware/properties/memory_gib/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.defaults.properties.hardware.properties.memory_gib.type,parentSchema:schema11.properties.defaults.properties.hardware.properties.memory_gib,data:data116};
 if(vErrors === null){
 vErrors = [err269];
 }
@@ -3357,8 +3363,10 @@ vErrors.push(err269);
 errors++;
 }
 }
-else {
-const err270 = {instancePath:instancePath+"/defaults/hardware/nic_driver",schemaPath:"#/properties/defaults/properties/hardware/properties/nic_driver/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.hardware.properties.nic_driver.type,parentSchema:schema11.properties.defaults.properties.hardware.properties.nic_driver,data:data115};
+if(data115.cpus !== undefined){
+let data117 = data115.cpus;
+if(!(((typeof data117 == "number") && (!(data117 % 1) && !isNaN(data117))) && (isFinite(data117)))){
+const err270 = {instancePath:instancePath+"/defaults/hardware/cpus",schemaPath:"#/properties/defaults/properties/hardware/properties/cpus/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.defaults.properties.hardware.properties.cpus.type,parentSchema:schema11.properties.defaults.properties.hardware.properties.cpus,data:data117};
 if(vErrors === null){
 vErrors = [err270];
 }
@@ -3367,11 +3375,9 @@ vErrors.push(err270);
 }
 errors++;
 }
-}
-if(data109.virtualized !== undefined){
-let data116 = data109.virtualized;
-if(typeof data116 !== "boolean"){
-const err271 = {instancePath:instancePath+"/defaults/hardware/virtualized",schemaPath:"#/properties/defaults/properties/hardware/properties/virtualized/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.defaults.properties.hardware.properties.virtualized.type,parentSchema:schema11.properties.defaults.properties.hardware.properties.virtualized,data:data116};
+if((typeof data117 == "number") && (isFinite(data117))){
+if(data117 > 4096 || isNaN(data117)){
+const err271 = {instancePath:instancePath+"/defaults/hardware/cpus",schemaPath:"#/properties/defaults/properties/hardware/properties/cpus/maximum",keyword:"maximum",params:{comparison: "<=", limit: 4096},message:"must be <= 4096",schema:4096,parentSchema:schema11.properties.defaults.properties.hardware.properties.cpus,data:data117};
 if(vErrors === null){
 vErrors = [err271];
 }
@@ -3380,11 +3386,8 @@ vErrors.push(err271);
 }
 errors++;
 }
-}
-if(data109.kvm !== undefined){
-let data117 = data109.kvm;
-if(typeof data117 !== "boolean"){
-const err272 = {instancePath:instancePath+"/defaults/hardware/kvm",schemaPath:"#/properties/defaults/properties/hardware/properties/kvm/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.defaults.properties.hardware.properties.kvm.type,parentSchema:schema11.properties.defaults.properties.hardware.properties.kvm,data:data117};
+if(data117 < 1 || isNaN(data117)){
+const err272 = {instancePath:instancePath+"/defaults/hardware/cpus",schemaPath:"#/properties/defaults/properties/hardware/properties/cpus/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.defaults.properties.hardware.properties.cpus,data:data117};
 if(vErrors === null){
 vErrors = [err272];
 }
@@ -3395,8 +3398,11 @@ errors++;
 }
 }
 }
-else {
-const err273 = {instancePath:instancePath+"/defaults/hardware",schemaPath:"#/properties/defaults/properties/hardware/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.defaults.properties.hardware.type,parentSchema:schema11.properties.defaults.properties.hardware,data:data109};
+if(data115.disk_gib !== undefined){
+let data118 = data115.disk_gib;
+if((typeof data118 == "number") && (isFinite(data118))){
+if(data118 > 1048576 || isNaN(data118)){
+const err273 = {instancePath:instancePath+"/defaults/hardware/disk_gib",schemaPath:"#/properties/defaults/properties/hardware/properties/disk_gib/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1048576},message:"must be <= 1048576",schema:1048576,parentSchema:schema11.properties.defaults.properties.hardware.properties.disk_gib,data:data118};
 if(vErrors === null){
 vErrors = [err273];
 }
@@ -3405,13 +3411,8 @@ vErrors.push(err273);
 }
 errors++;
 }
-}
-if(data95.bmc !== undefined){
-let data118 = data95.bmc;
-if(data118 && typeof data118 == "object" && !Array.isArray(data118)){
-for(const key18 in data118){
-if(!((((((key18 === "type") || (key18 === "address")) || (key18 === "user")) || (key18 === "password")) || (key18 === "system")) || (key18 === "insecure"))){
-const err274 = {instancePath:instancePath+"/defaults/bmc",schemaPath:"#/properties/defaults/properties/bmc/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key18},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.defaults.properties.bmc,data:data118};
+if(data118 < 1 || isNaN(data118)){
+const err274 = {instancePath:instancePath+"/defaults/hardware/disk_gib",schemaPath:"#/properties/defaults/properties/hardware/properties/disk_gib/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.defaults.properties.hardware.properties.disk_gib,data:data118};
 if(vErrors === null){
 vErrors = [err274];
 }
@@ -3421,10 +3422,8 @@ vErrors.push(err274);
 errors++;
 }
 }
-if(data118.type !== undefined){
-let data119 = data118.type;
-if(typeof data119 !== "string"){
-const err275 = {instancePath:instancePath+"/defaults/bmc/type",schemaPath:"#/properties/defaults/properties/bmc/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.bmc.properties.type.type,parentSchema:schema11.properties.defaults.properties.bmc.properties.type,data:data119};
+else {
+const err275 = {instancePath:instancePath+"/defaults/hardware/disk_gib",schemaPath:"#/properties/defaults/properties/hardware/properties/disk_gib/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.defaults.properties.hardware.properties.disk_gib.type,parentSchema:schema11.properties.defaults.properties.hardware.properties.disk_gib,data:data118};
 if(vErrors === null){
 vErrors = [err275];
 }
@@ -3433,8 +3432,12 @@ vErrors.push(err275);
 }
 errors++;
 }
-if(!((data119 === "redfish") || (data119 === "ipmi"))){
-const err276 = {instancePath:instancePath+"/defaults/bmc/type",schemaPath:"#/properties/defaults/properties/bmc/properties/type/enum",keyword:"enum",params:{allowedValues: schema11.properties.defaults.properties.bmc.properties.type.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.defaults.properties.bmc.properties.type.enum,parentSchema:schema11.properties.defaults.properties.bmc.properties.type,data:data119};
+}
+if(data115.data_disk_gib !== undefined){
+let data119 = data115.data_disk_gib;
+if((typeof data119 == "number") && (isFinite(data119))){
+if(data119 > 1048576 || isNaN(data119)){
+const err276 = {instancePath:instancePath+"/defaults/hardware/data_disk_gib",schemaPath:"#/properties/defaults/properties/hardware/properties/data_disk_gib/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1048576},message:"must be <= 1048576",schema:1048576,parentSchema:schema11.properties.defaults.properties.hardware.properties.data_disk_gib,data:data119};
 if(vErrors === null){
 vErrors = [err276];
 }
@@ -3443,12 +3446,8 @@ vErrors.push(err276);
 }
 errors++;
 }
-}
-if(data118.address !== undefined){
-let data120 = data118.address;
-if(typeof data120 === "string"){
-if(func3(data120) > 260){
-const err277 = {instancePath:instancePath+"/defaults/bmc/address",schemaPath:"#/properties/defaults/properties/bmc/properties/address/maxLength",keyword:"maxLength",params:{limit: 260},message:"must NOT have more than 260 characters",schema:260,parentSchema:schema11.properties.defaults.properties.bmc.properties.address,data:data120};
+if(data119 < 1 || isNaN(data119)){
+const err277 = {instancePath:instancePath+"/defaults/hardware/data_disk_gib",schemaPath:"#/properties/defaults/properties/hardware/properties/data_disk_gib/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.defaults.properties.hardware.properties.data_disk_gib,data:data119};
 if(vErrors === null){
 vErrors = [err277];
 }
@@ -3457,8 +3456,9 @@ vErrors.push(err277);
 }
 errors++;
 }
-if(!pattern32.test(data120)){
-const err278 = {instancePath:instancePath+"/defaults/bmc/address",schemaPath:"#/properties/defaults/properties/bmc/properties/address/pattern",keyword:"pattern",params:{pattern: "^(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?=[0-9A-Fa-f:.]*:)[0-9A-Fa-f:.]{2,45}\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?$"},message:"must match pattern \""+"^(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?=[0-9A-Fa-f:.]*:)[0-9A-Fa-f:.]{2,45}\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?$"+"\"",schema:"^(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?=[0-9A-Fa-f:.]*:)[0-9A-Fa-f:.]{2,45}\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?$",parentSchema:schema11.properties.defaults.properties.bmc.properties.address,data:data120};
+}
+else {
+const err278 = {instancePath:instancePath+"/defaults/hardware/data_disk_gib",schemaPath:"#/properties/defaults/properties/hardware/properties/data_disk_gib/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.defaults.properties.hardware.properties.data_disk_gib.type,parentSchema:schema11.properties.defaults.properties.hardware.properties.data_disk_gib,data:data119};
 if(vErrors === null){
 vErrors = [err278];
 }
@@ -3468,8 +3468,10 @@ vErrors.push(err278);
 errors++;
 }
 }
-else {
-const err279 = {instancePath:instancePath+"/defaults/bmc/address",schemaPath:"#/properties/defaults/properties/bmc/properties/address/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.bmc.properties.address.type,parentSchema:schema11.properties.defaults.properties.bmc.properties.address,data:data120};
+if(data115.nic_speed_mbps !== undefined){
+let data120 = data115.nic_speed_mbps;
+if(!(((typeof data120 == "number") && (!(data120 % 1) && !isNaN(data120))) && (isFinite(data120)))){
+const err279 = {instancePath:instancePath+"/defaults/hardware/nic_speed_mbps",schemaPath:"#/properties/defaults/properties/hardware/properties/nic_speed_mbps/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.defaults.properties.hardware.properties.nic_speed_mbps.type,parentSchema:schema11.properties.defaults.properties.hardware.properties.nic_speed_mbps,data:data120};
 if(vErrors === null){
 vErrors = [err279];
 }
@@ -3478,12 +3480,9 @@ vErrors.push(err279);
 }
 errors++;
 }
-}
-if(data118.user !== undefined){
-let data121 = data118.user;
-if(data121 && typeof data121 == "object" && !Array.isArray(data121)){
-if(data121.env === undefined){
-const err280 = {instancePath:instancePath+"/defaults/bmc/user",schemaPath:"#/properties/defaults/properties/bmc/properties/user/required",keyword:"required",params:{missingProperty: "env"},message:"must have required property '"+"env"+"'",schema:schema11.properties.defaults.properties.bmc.properties.user.required,parentSchema:schema11.properties.defaults.properties.bmc.properties.user,data:data121};
+if((typeof data120 == "number") && (isFinite(data120))){
+if(data120 > 1000000 || isNaN(data120)){
+const err280 = {instancePath:instancePath+"/defaults/hardware/nic_speed_mbps",schemaPath:"#/properties/defaults/properties/hardware/properties/nic_speed_mbps/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000},message:"must be <= 1000000",schema:1000000,parentSchema:schema11.properties.defaults.properties.hardware.properties.nic_speed_mbps,data:data120};
 if(vErrors === null){
 vErrors = [err280];
 }
@@ -3492,9 +3491,8 @@ vErrors.push(err280);
 }
 errors++;
 }
-for(const key19 in data121){
-if(!(key19 === "env")){
-const err281 = {instancePath:instancePath+"/defaults/bmc/user",schemaPath:"#/properties/defaults/properties/bmc/properties/user/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key19},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.defaults.properties.bmc.properties.user,data:data121};
+if(data120 < 10 || isNaN(data120)){
+const err281 = {instancePath:instancePath+"/defaults/hardware/nic_speed_mbps",schemaPath:"#/properties/defaults/properties/hardware/properties/nic_speed_mbps/minimum",keyword:"minimum",params:{comparison: ">=", limit: 10},message:"must be >= 10",schema:10,parentSchema:schema11.properties.defaults.properties.hardware.properties.nic_speed_mbps,data:data120};
 if(vErrors === null){
 vErrors = [err281];
 }
@@ -3504,11 +3502,12 @@ vErrors.push(err281);
 errors++;
 }
 }
-if(data121.env !== undefined){
-let data122 = data121.env;
-if(typeof data122 === "string"){
-if(!pattern33.test(data122)){
-const err282 = {instancePath:instancePath+"/defaults/bmc/user/env",schemaPath:"#/properties/defaults/properties/bmc/properties/user/properties/env/pattern",keyword:"pattern",params:{pattern: "^[A-Z_][A-Z0-9_]{0,63}$"},message:"must match pattern \""+"^[A-Z_][A-Z0-9_]{0,63}$"+"\"",schema:"^[A-Z_][A-Z0-9_]{0,63}$",parentSchema:schema11.properties.defaults.properties.bmc.properties.user.properties.env,data:data122};
+}
+if(data115.nic_driver !== undefined){
+let data121 = data115.nic_driver;
+if(typeof data121 === "string"){
+if(!pattern34.test(data121)){
+const err282 = {instancePath:instancePath+"/defaults/hardware/nic_driver",schemaPath:"#/properties/defaults/properties/hardware/properties/nic_driver/pattern",keyword:"pattern",params:{pattern: "^[a-z0-9_]{1,32}$"},message:"must match pattern \""+"^[a-z0-9_]{1,32}$"+"\"",schema:"^[a-z0-9_]{1,32}$",parentSchema:schema11.properties.defaults.properties.hardware.properties.nic_driver,data:data121};
 if(vErrors === null){
 vErrors = [err282];
 }
@@ -3519,7 +3518,7 @@ errors++;
 }
 }
 else {
-const err283 = {instancePath:instancePath+"/defaults/bmc/user/env",schemaPath:"#/properties/defaults/properties/bmc/properties/user/properties/env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.bmc.properties.user.properties.env.type,parentSchema:schema11.properties.defaults.properties.bmc.properties.user.properties.env,data:data122};
+const err283 = {instancePath:instancePath+"/defaults/hardware/nic_driver",schemaPath:"#/properties/defaults/properties/hardware/properties/nic_driver/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.hardware.properties.nic_driver.type,parentSchema:schema11.properties.defaults.properties.hardware.properties.nic_driver,data:data121};
 if(vErrors === null){
 vErrors = [err283];
 }
@@ -3529,9 +3528,10 @@ vErrors.push(err283);
 errors++;
 }
 }
-}
-else {
-const err284 = {instancePath:instancePath+"/defaults/bmc/user",schemaPath:"#/properties/defaults/properties/bmc/properties/user/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.defaults.properties.bmc.properties.user.type,parentSchema:schema11.properties.defaults.properties.bmc.properties.user,data:data121};
+if(data115.virtualized !== undefined){
+let data122 = data115.virtualized;
+if(typeof data122 !== "boolean"){
+const err284 = {instancePath:instancePath+"/defaults/hardware/virtualized",schemaPath:"#/properties/defaults/properties/hardware/properties/virtualized/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.defaults.properties.hardware.properties.virtualized.type,parentSchema:schema11.properties.defaults.properties.hardware.properties.virtualized,data:data122};
 if(vErrors === null){
 vErrors = [err284];
 }
@@ -3541,11 +3541,10 @@ vErrors.push(err284);
 errors++;
 }
 }
-if(data118.password !== undefined){
-let data123 = data118.password;
-if(data123 && typeof data123 == "object" && !Array.isArray(data123)){
-if(data123.env === undefined){
-const err285 = {instancePath:instancePath+"/defaults/bmc/password",schemaPath:"#/properties/defaults/properties/bmc/properties/password/required",keyword:"required",params:{missingProperty: "env"},message:"must have required property '"+"env"+"'",schema:schema11.properties.defaults.properties.bmc.properties.password.required,parentSchema:schema11.properties.defaults.properties.bmc.properties.password,data:data123};
+if(data115.kvm !== undefined){
+let data123 = data115.kvm;
+if(typeof data123 !== "boolean"){
+const err285 = {instancePath:instancePath+"/defaults/hardware/kvm",schemaPath:"#/properties/defaults/properties/hardware/properties/kvm/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.defaults.properties.hardware.properties.kvm.type,parentSchema:schema11.properties.defaults.properties.hardware.properties.kvm,data:data123};
 if(vErrors === null){
 vErrors = [err285];
 }
@@ -3554,9 +3553,10 @@ vErrors.push(err285);
 }
 errors++;
 }
-for(const key20 in data123){
-if(!(key20 === "env")){
-const err286 = {instancePath:instancePath+"/defaults/bmc/password",schemaPath:"#/properties/defaults/properties/bmc/properties/password/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key20},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.defaults.properties.bmc.properties.password,data:data123};
+}
+}
+else {
+const err286 = {instancePath:instancePath+"/defaults/hardware",schemaPath:"#/properties/defaults/properties/hardware/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.defaults.properties.hardware.type,parentSchema:schema11.properties.defaults.properties.hardware,data:data115};
 if(vErrors === null){
 vErrors = [err286];
 }
@@ -3566,11 +3566,12 @@ vErrors.push(err286);
 errors++;
 }
 }
-if(data123.env !== undefined){
-let data124 = data123.env;
-if(typeof data124 === "string"){
-if(!pattern33.test(data124)){
-const err287 = {instancePath:instancePath+"/defaults/bmc/password/env",schemaPath:"#/properties/defaults/properties/bmc/properties/password/properties/env/pattern",keyword:"pattern",params:{pattern: "^[A-Z_][A-Z0-9_]{0,63}$"},message:"must match pattern \""+"^[A-Z_][A-Z0-9_]{0,63}$"+"\"",schema:"^[A-Z_][A-Z0-9_]{0,63}$",parentSchema:schema11.properties.defaults.properties.bmc.properties.password.properties.env,data:data124};
+if(data101.bmc !== undefined){
+let data124 = data101.bmc;
+if(data124 && typeof data124 == "object" && !Array.isArray(data124)){
+for(const key19 in data124){
+if(!((((((key19 === "type") || (key19 === "address")) || (key19 === "user")) || (key19 === "password")) || (key19 === "system")) || (key19 === "insecure"))){
+const err287 = {instancePath:instancePath+"/defaults/bmc",schemaPath:"#/properties/defaults/properties/bmc/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key19},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.defaults.properties.bmc,data:data124};
 if(vErrors === null){
 vErrors = [err287];
 }
@@ -3580,8 +3581,10 @@ vErrors.push(err287);
 errors++;
 }
 }
-else {
-const err288 = {instancePath:instancePath+"/defaults/bmc/password/env",schemaPath:"#/properties/defaults/properties/bmc/properties/password/properties/env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.bmc.properties.password.properties.env.type,parentSchema:schema11.properties.defaults.properties.bmc.properties.password.properties.env,data:data124};
+if(data124.type !== undefined){
+let data125 = data124.type;
+if(typeof data125 !== "string"){
+const err288 = {instancePath:instancePath+"/defaults/bmc/type",schemaPath:"#/properties/defaults/properties/bmc/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.bmc.properties.type.type,parentSchema:schema11.properties.defaults.properties.bmc.properties.type,data:data125};
 if(vErrors === null){
 vErrors = [err288];
 }
@@ -3590,10 +3593,8 @@ vErrors.push(err288);
 }
 errors++;
 }
-}
-}
-else {
-const err289 = {instancePath:instancePath+"/defaults/bmc/password",schemaPath:"#/properties/defaults/properties/bmc/properties/password/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.defaults.properties.bmc.properties.password.type,parentSchema:schema11.properties.defaults.properties.bmc.properties.password,data:data123};
+if(!((data125 === "redfish") || (data125 === "ipmi"))){
+const err289 = {instancePath:instancePath+"/defaults/bmc/type",schemaPath:"#/properties/defaults/properties/bmc/properties/type/enum",keyword:"enum",params:{allowedValues: schema11.properties.defaults.properties.bmc.properties.type.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.defaults.properties.bmc.properties.type.enum,parentSchema:schema11.properties.defaults.properties.bmc.properties.type,data:data125};
 if(vErrors === null){
 vErrors = [err289];
 }
@@ -3603,11 +3604,11 @@ vErrors.push(err289);
 errors++;
 }
 }
-if(data118.system !== undefined){
-let data125 = data118.system;
-if(typeof data125 === "string"){
-if(func3(data125) > 160){
-const err290 = {instancePath:instancePath+"/defaults/bmc/system",schemaPath:"#/properties/defaults/properties/bmc/properties/system/maxLength",keyword:"maxLength",params:{limit: 160},message:"must NOT have more than 160 characters",schema:160,parentSchema:schema11.properties.defaults.properties.bmc.properties.system,data:data125};
+if(data124.address !== undefined){
+let data126 = data124.address;
+if(typeof data126 === "string"){
+if(func3(data126) > 260){
+const err290 = {instancePath:instancePath+"/defaults/bmc/address",schemaPath:"#/properties/defaults/properties/bmc/properties/address/maxLength",keyword:"maxLength",params:{limit: 260},message:"must NOT have more than 260 characters",schema:260,parentSchema:schema11.properties.defaults.properties.bmc.properties.address,data:data126};
 if(vErrors === null){
 vErrors = [err290];
 }
@@ -3616,8 +3617,8 @@ vErrors.push(err290);
 }
 errors++;
 }
-if(!pattern35.test(data125)){
-const err291 = {instancePath:instancePath+"/defaults/bmc/system",schemaPath:"#/properties/defaults/properties/bmc/properties/system/pattern",keyword:"pattern",params:{pattern: "^/redfish/v1/Systems/[A-Za-z0-9_~-][A-Za-z0-9._~-]{0,127}$"},message:"must match pattern \""+"^/redfish/v1/Systems/[A-Za-z0-9_~-][A-Za-z0-9._~-]{0,127}$"+"\"",schema:"^/redfish/v1/Systems/[A-Za-z0-9_~-][A-Za-z0-9._~-]{0,127}$",parentSchema:schema11.properties.defaults.properties.bmc.properties.system,data:data125};
+if(!pattern35.test(data126)){
+const err291 = {instancePath:instancePath+"/defaults/bmc/address",schemaPath:"#/properties/defaults/properties/bmc/properties/address/pattern",keyword:"pattern",params:{pattern: "^(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?=[0-9A-Fa-f:.]*:)[0-9A-Fa-f:.]{2,45}\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?$"},message:"must match pattern \""+"^(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?=[0-9A-Fa-f:.]*:)[0-9A-Fa-f:.]{2,45}\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?$"+"\"",schema:"^(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?=[0-9A-Fa-f:.]*:)[0-9A-Fa-f:.]{2,45}\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?$",parentSchema:schema11.properties.defaults.properties.bmc.properties.address,data:data126};
 if(vErrors === null){
 vErrors = [err291];
 }
@@ -3628,7 +3629,7 @@ errors++;
 }
 }
 else {
-const err292 = {instancePath:instancePath+"/defaults/bmc/system",schemaPath:"#/properties/defaults/properties/bmc/properties/system/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.bmc.properties.system.type,parentSchema:schema11.properties.defaults.properties.bmc.properties.system,data:data125};
+const err292 = {instancePath:instancePath+"/defaults/bmc/address",schemaPath:"#/properties/defaults/properties/bmc/properties/address/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.bmc.properties.address.type,parentSchema:schema11.properties.defaults.properties.bmc.properties.address,data:data126};
 if(vErrors === null){
 vErrors = [err292];
 }
@@ -3638,10 +3639,11 @@ vErrors.push(err292);
 errors++;
 }
 }
-if(data118.insecure !== undefined){
-let data126 = data118.insecure;
-if(typeof data126 !== "boolean"){
-const err293 = {instancePath:instancePath+"/defaults/bmc/insecure",schemaPath:"#/properties/defaults/properties/bmc/properties/insecure/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.defaults.properties.bmc.properties.insecure.type,parentSchema:schema11.properties.defaults.properties.bmc.properties.insecure,data:data126};
+if(data124.user !== undefined){
+let data127 = data124.user;
+if(data127 && typeof data127 == "object" && !Array.isArray(data127)){
+if(data127.env === undefined){
+const err293 = {instancePath:instancePath+"/defaults/bmc/user",schemaPath:"#/properties/defaults/properties/bmc/properties/user/required",keyword:"required",params:{missingProperty: "env"},message:"must have required property '"+"env"+"'",schema:schema11.properties.defaults.properties.bmc.properties.user.required,parentSchema:schema11.properties.defaults.properties.bmc.properties.user,data:data127};
 if(vErrors === null){
 vErrors = [err293];
 }
@@ -3650,10 +3652,9 @@ vErrors.push(err293);
 }
 errors++;
 }
-}
-}
-else {
-const err294 = {instancePath:instancePath+"/defaults/bmc",schemaPath:"#/properties/defaults/properties/bmc/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.defaults.properties.bmc.type,parentSchema:schema11.properties.defaults.properties.bmc,data:data118};
+for(const key20 in data127){
+if(!(key20 === "env")){
+const err294 = {instancePath:instancePath+"/defaults/bmc/user",schemaPath:"#/properties/defaults/properties/bmc/properties/user/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key20},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.defaults.properties.bmc.properties.user,data:data127};
 if(vErrors === null){
 vErrors = [err294];
 }
@@ -3663,11 +3664,11 @@ vErrors.push(err294);
 errors++;
 }
 }
-if(data95.harvester_version !== undefined){
-let data127 = data95.harvester_version;
-if(typeof data127 === "string"){
-if(func3(data127) > 32){
-const err295 = {instancePath:instancePath+"/defaults/harvester_version",schemaPath:"#/properties/defaults/properties/harvester_version/maxLength",keyword:"maxLength",params:{limit: 32},message:"must NOT have more than 32 characters",schema:32,parentSchema:schema11.properties.defaults.properties.harvester_version,data:data127};
+if(data127.env !== undefined){
+let data128 = data127.env;
+if(typeof data128 === "string"){
+if(!pattern36.test(data128)){
+const err295 = {instancePath:instancePath+"/defaults/bmc/user/env",schemaPath:"#/properties/defaults/properties/bmc/properties/user/properties/env/pattern",keyword:"pattern",params:{pattern: "^[A-Z_][A-Z0-9_]{0,63}$"},message:"must match pattern \""+"^[A-Z_][A-Z0-9_]{0,63}$"+"\"",schema:"^[A-Z_][A-Z0-9_]{0,63}$",parentSchema:schema11.properties.defaults.properties.bmc.properties.user.properties.env,data:data128};
 if(vErrors === null){
 vErrors = [err295];
 }
@@ -3676,8 +3677,9 @@ vErrors.push(err295);
 }
 errors++;
 }
-if(!pattern1.test(data127)){
-const err296 = {instancePath:instancePath+"/defaults/harvester_version",schemaPath:"#/properties/defaults/properties/harvester_version/pattern",keyword:"pattern",params:{pattern: "^v[0-9]+\\.[0-9]+\\.[0-9]+(-rc[0-9]+)?$"},message:"must match pattern \""+"^v[0-9]+\\.[0-9]+\\.[0-9]+(-rc[0-9]+)?$"+"\"",schema:"^v[0-9]+\\.[0-9]+\\.[0-9]+(-rc[0-9]+)?$",parentSchema:schema11.properties.defaults.properties.harvester_version,data:data127};
+}
+else {
+const err296 = {instancePath:instancePath+"/defaults/bmc/user/env",schemaPath:"#/properties/defaults/properties/bmc/properties/user/properties/env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.bmc.properties.user.properties.env.type,parentSchema:schema11.properties.defaults.properties.bmc.properties.user.properties.env,data:data128};
 if(vErrors === null){
 vErrors = [err296];
 }
@@ -3687,8 +3689,9 @@ vErrors.push(err296);
 errors++;
 }
 }
+}
 else {
-const err297 = {instancePath:instancePath+"/defaults/harvester_version",schemaPath:"#/properties/defaults/properties/harvester_version/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.harvester_version.type,parentSchema:schema11.properties.defaults.properties.harvester_version,data:data127};
+const err297 = {instancePath:instancePath+"/defaults/bmc/user",schemaPath:"#/properties/defaults/properties/bmc/properties/user/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.defaults.properties.bmc.properties.user.type,parentSchema:schema11.properties.defaults.properties.bmc.properties.user,data:data127};
 if(vErrors === null){
 vErrors = [err297];
 }
@@ -3698,11 +3701,11 @@ vErrors.push(err297);
 errors++;
 }
 }
-if(data95.profile !== undefined){
-let data128 = data95.profile;
-if(typeof data128 === "string"){
-if(!pattern0.test(data128)){
-const err298 = {instancePath:instancePath+"/defaults/profile",schemaPath:"#/properties/defaults/properties/profile/pattern",keyword:"pattern",params:{pattern: "^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$"},message:"must match pattern \""+"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$"+"\"",schema:"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$",parentSchema:schema11.properties.defaults.properties.profile,data:data128};
+if(data124.password !== undefined){
+let data129 = data124.password;
+if(data129 && typeof data129 == "object" && !Array.isArray(data129)){
+if(data129.env === undefined){
+const err298 = {instancePath:instancePath+"/defaults/bmc/password",schemaPath:"#/properties/defaults/properties/bmc/properties/password/required",keyword:"required",params:{missingProperty: "env"},message:"must have required property '"+"env"+"'",schema:schema11.properties.defaults.properties.bmc.properties.password.required,parentSchema:schema11.properties.defaults.properties.bmc.properties.password,data:data129};
 if(vErrors === null){
 vErrors = [err298];
 }
@@ -3711,9 +3714,9 @@ vErrors.push(err298);
 }
 errors++;
 }
-}
-else {
-const err299 = {instancePath:instancePath+"/defaults/profile",schemaPath:"#/properties/defaults/properties/profile/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.profile.type,parentSchema:schema11.properties.defaults.properties.profile,data:data128};
+for(const key21 in data129){
+if(!(key21 === "env")){
+const err299 = {instancePath:instancePath+"/defaults/bmc/password",schemaPath:"#/properties/defaults/properties/bmc/properties/password/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key21},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.defaults.properties.bmc.properties.password,data:data129};
 if(vErrors === null){
 vErrors = [err299];
 }
@@ -3723,10 +3726,11 @@ vErrors.push(err299);
 errors++;
 }
 }
-if(data95.harvester_role !== undefined){
-let data129 = data95.harvester_role;
-if(typeof data129 !== "string"){
-const err300 = {instancePath:instancePath+"/defaults/harvester_role",schemaPath:"#/properties/defaults/properties/harvester_role/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.harvester_role.type,parentSchema:schema11.properties.defaults.properties.harvester_role,data:data129};
+if(data129.env !== undefined){
+let data130 = data129.env;
+if(typeof data130 === "string"){
+if(!pattern36.test(data130)){
+const err300 = {instancePath:instancePath+"/defaults/bmc/password/env",schemaPath:"#/properties/defaults/properties/bmc/properties/password/properties/env/pattern",keyword:"pattern",params:{pattern: "^[A-Z_][A-Z0-9_]{0,63}$"},message:"must match pattern \""+"^[A-Z_][A-Z0-9_]{0,63}$"+"\"",schema:"^[A-Z_][A-Z0-9_]{0,63}$",parentSchema:schema11.properties.defaults.properties.bmc.properties.password.properties.env,data:data130};
 if(vErrors === null){
 vErrors = [err300];
 }
@@ -3735,8 +3739,9 @@ vErrors.push(err300);
 }
 errors++;
 }
-if(!((((data129 === "default") || (data129 === "management")) || (data129 === "worker")) || (data129 === "witness"))){
-const err301 = {instancePath:instancePath+"/defaults/harvester_role",schemaPath:"#/properties/defaults/properties/harvester_role/enum",keyword:"enum",params:{allowedValues: schema11.properties.defaults.properties.harvester_role.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.defaults.properties.harvester_role.enum,parentSchema:schema11.properties.defaults.properties.harvester_role,data:data129};
+}
+else {
+const err301 = {instancePath:instancePath+"/defaults/bmc/password/env",schemaPath:"#/properties/defaults/properties/bmc/properties/password/properties/env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.bmc.properties.password.properties.env.type,parentSchema:schema11.properties.defaults.properties.bmc.properties.password.properties.env,data:data130};
 if(vErrors === null){
 vErrors = [err301];
 }
@@ -3746,12 +3751,9 @@ vErrors.push(err301);
 errors++;
 }
 }
-if(data95.install !== undefined){
-let data130 = data95.install;
-if(data130 && typeof data130 == "object" && !Array.isArray(data130)){
-for(const key21 in data130){
-if(!(func2.call(schema11.properties.defaults.properties.install.properties, key21))){
-const err302 = {instancePath:instancePath+"/defaults/install",schemaPath:"#/properties/defaults/properties/install/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key21},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.defaults.properties.install,data:data130};
+}
+else {
+const err302 = {instancePath:instancePath+"/defaults/bmc/password",schemaPath:"#/properties/defaults/properties/bmc/properties/password/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.defaults.properties.bmc.properties.password.type,parentSchema:schema11.properties.defaults.properties.bmc.properties.password,data:data129};
 if(vErrors === null){
 vErrors = [err302];
 }
@@ -3761,11 +3763,11 @@ vErrors.push(err302);
 errors++;
 }
 }
-if(data130.device !== undefined){
-let data131 = data130.device;
+if(data124.system !== undefined){
+let data131 = data124.system;
 if(typeof data131 === "string"){
-if(!pattern38.test(data131)){
-const err303 = {instancePath:instancePath+"/defaults/install/device",schemaPath:"#/properties/defaults/properties/install/properties/device/pattern",keyword:"pattern",params:{pattern: "^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$"},message:"must match pattern \""+"^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$"+"\"",schema:"^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$",parentSchema:schema11.properties.defaults.properties.install.properties.device,data:data131};
+if(func3(data131) > 160){
+const err303 = {instancePath:instancePath+"/defaults/bmc/system",schemaPath:"#/properties/defaults/properties/bmc/properties/system/maxLength",keyword:"maxLength",params:{limit: 160},message:"must NOT have more than 160 characters",schema:160,parentSchema:schema11.properties.defaults.properties.bmc.properties.system,data:data131};
 if(vErrors === null){
 vErrors = [err303];
 }
@@ -3774,9 +3776,8 @@ vErrors.push(err303);
 }
 errors++;
 }
-}
-else {
-const err304 = {instancePath:instancePath+"/defaults/install/device",schemaPath:"#/properties/defaults/properties/install/properties/device/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.install.properties.device.type,parentSchema:schema11.properties.defaults.properties.install.properties.device,data:data131};
+if(!pattern38.test(data131)){
+const err304 = {instancePath:instancePath+"/defaults/bmc/system",schemaPath:"#/properties/defaults/properties/bmc/properties/system/pattern",keyword:"pattern",params:{pattern: "^/redfish/v1/Systems/[A-Za-z0-9_~-][A-Za-z0-9._~-]{0,127}$"},message:"must match pattern \""+"^/redfish/v1/Systems/[A-Za-z0-9_~-][A-Za-z0-9._~-]{0,127}$"+"\"",schema:"^/redfish/v1/Systems/[A-Za-z0-9_~-][A-Za-z0-9._~-]{0,127}$",parentSchema:schema11.properties.defaults.properties.bmc.properties.system,data:data131};
 if(vErrors === null){
 vErrors = [err304];
 }
@@ -3786,11 +3787,8 @@ vErrors.push(err304);
 errors++;
 }
 }
-if(data130.data_disk !== undefined){
-let data132 = data130.data_disk;
-if(typeof data132 === "string"){
-if(!pattern38.test(data132)){
-const err305 = {instancePath:instancePath+"/defaults/install/data_disk",schemaPath:"#/properties/defaults/properties/install/properties/data_disk/pattern",keyword:"pattern",params:{pattern: "^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$"},message:"must match pattern \""+"^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$"+"\"",schema:"^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$",parentSchema:schema11.properties.defaults.properties.install.properties.data_disk,data:data132};
+else {
+const err305 = {instancePath:instancePath+"/defaults/bmc/system",schemaPath:"#/properties/defaults/properties/bmc/properties/system/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.bmc.properties.system.type,parentSchema:schema11.properties.defaults.properties.bmc.properties.system,data:data131};
 if(vErrors === null){
 vErrors = [err305];
 }
@@ -3800,8 +3798,10 @@ vErrors.push(err305);
 errors++;
 }
 }
-else {
-const err306 = {instancePath:instancePath+"/defaults/install/data_disk",schemaPath:"#/properties/defaults/properties/install/properties/data_disk/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.install.properties.data_disk.type,parentSchema:schema11.properties.defaults.properties.install.properties.data_disk,data:data132};
+if(data124.insecure !== undefined){
+let data132 = data124.insecure;
+if(typeof data132 !== "boolean"){
+const err306 = {instancePath:instancePath+"/defaults/bmc/insecure",schemaPath:"#/properties/defaults/properties/bmc/properties/insecure/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.defaults.properties.bmc.properties.insecure.type,parentSchema:schema11.properties.defaults.properties.bmc.properties.insecure,data:data132};
 if(vErrors === null){
 vErrors = [err306];
 }
@@ -3811,11 +3811,9 @@ vErrors.push(err306);
 errors++;
 }
 }
-if(data130.tty !== undefined){
-let data133 = data130.tty;
-if(typeof data133 === "string"){
-if(!pattern5.test(data133)){
-const err307 = {instancePath:instancePath+"/defaults/install/tty",schemaPath:"#/properties/defaults/properties/install/properties/tty/pattern",keyword:"pattern",params:{pattern: "^[a-zA-Z][a-zA-Z0-9]*(,[0-9]+[noe]?[0-9]?r?)?$"},message:"must match pattern \""+"^[a-zA-Z][a-zA-Z0-9]*(,[0-9]+[noe]?[0-9]?r?)?$"+"\"",schema:"^[a-zA-Z][a-zA-Z0-9]*(,[0-9]+[noe]?[0-9]?r?)?$",parentSchema:schema11.properties.defaults.properties.install.properties.tty,data:data133};
+}
+else {
+const err307 = {instancePath:instancePath+"/defaults/bmc",schemaPath:"#/properties/defaults/properties/bmc/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.defaults.properties.bmc.type,parentSchema:schema11.properties.defaults.properties.bmc,data:data124};
 if(vErrors === null){
 vErrors = [err307];
 }
@@ -3825,8 +3823,11 @@ vErrors.push(err307);
 errors++;
 }
 }
-else {
-const err308 = {instancePath:instancePath+"/defaults/install/tty",schemaPath:"#/properties/defaults/properties/install/properties/tty/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.install.properties.tty.type,parentSchema:schema11.properties.defaults.properties.install.properties.tty,data:data133};
+if(data101.harvester_version !== undefined){
+let data133 = data101.harvester_version;
+if(typeof data133 === "string"){
+if(func3(data133) > 32){
+const err308 = {instancePath:instancePath+"/defaults/harvester_version",schemaPath:"#/properties/defaults/properties/harvester_version/maxLength",keyword:"maxLength",params:{limit: 32},message:"must NOT have more than 32 characters",schema:32,parentSchema:schema11.properties.defaults.properties.harvester_version,data:data133};
 if(vErrors === null){
 vErrors = [err308];
 }
@@ -3835,12 +3836,8 @@ vErrors.push(err308);
 }
 errors++;
 }
-}
-if(data130.persistent_partition_size !== undefined){
-let data134 = data130.persistent_partition_size;
-if(typeof data134 === "string"){
-if(!pattern41.test(data134)){
-const err309 = {instancePath:instancePath+"/defaults/install/persistent_partition_size",schemaPath:"#/properties/defaults/properties/install/properties/persistent_partition_size/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(Mi|Gi)$"},message:"must match pattern \""+"^[0-9]+(Mi|Gi)$"+"\"",schema:"^[0-9]+(Mi|Gi)$",parentSchema:schema11.properties.defaults.properties.install.properties.persistent_partition_size,data:data134};
+if(!pattern1.test(data133)){
+const err309 = {instancePath:instancePath+"/defaults/harvester_version",schemaPath:"#/properties/defaults/properties/harvester_version/pattern",keyword:"pattern",params:{pattern: "^v[0-9]+\\.[0-9]+\\.[0-9]+(-rc[0-9]+)?$"},message:"must match pattern \""+"^v[0-9]+\\.[0-9]+\\.[0-9]+(-rc[0-9]+)?$"+"\"",schema:"^v[0-9]+\\.[0-9]+\\.[0-9]+(-rc[0-9]+)?$",parentSchema:schema11.properties.defaults.properties.harvester_version,data:data133};
 if(vErrors === null){
 vErrors = [err309];
 }
@@ -3851,7 +3848,7 @@ errors++;
 }
 }
 else {
-const err310 = {instancePath:instancePath+"/defaults/install/persistent_partition_size",schemaPath:"#/properties/defaults/properties/install/properties/persistent_partition_size/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.install.properties.persistent_partition_size.type,parentSchema:schema11.properties.defaults.properties.install.properties.persistent_partition_size,data:data134};
+const err310 = {instancePath:instancePath+"/defaults/harvester_version",schemaPath:"#/properties/defaults/properties/harvester_version/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.harvester_version.type,parentSchema:schema11.properties.defaults.properties.harvester_version,data:data133};
 if(vErrors === null){
 vErrors = [err310];
 }
@@ -3861,10 +3858,11 @@ vErrors.push(err310);
 errors++;
 }
 }
-if(data130.wipe_all_disks !== undefined){
-let data135 = data130.wipe_all_disks;
-if(typeof data135 !== "boolean"){
-const err311 = {instancePath:instancePath+"/defaults/install/wipe_all_disks",schemaPath:"#/properties/defaults/properties/install/properties/wipe_all_disks/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.defaults.properties.install.properties.wipe_all_disks.type,parentSchema:schema11.properties.defaults.properties.install.properties.wipe_all_disks,data:data135};
+if(data101.profile !== undefined){
+let data134 = data101.profile;
+if(typeof data134 === "string"){
+if(!pattern0.test(data134)){
+const err311 = {instancePath:instancePath+"/defaults/profile",schemaPath:"#/properties/defaults/properties/profile/pattern",keyword:"pattern",params:{pattern: "^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$"},message:"must match pattern \""+"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$"+"\"",schema:"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$",parentSchema:schema11.properties.defaults.properties.profile,data:data134};
 if(vErrors === null){
 vErrors = [err311];
 }
@@ -3874,14 +3872,8 @@ vErrors.push(err311);
 errors++;
 }
 }
-if(data130.wipe_disks_list !== undefined){
-let data136 = data130.wipe_disks_list;
-if(Array.isArray(data136)){
-const len12 = data136.length;
-for(let i12=0; i12<len12; i12++){
-let data137 = data136[i12];
-if(typeof data137 !== "string"){
-const err312 = {instancePath:instancePath+"/defaults/install/wipe_disks_list/" + i12,schemaPath:"#/properties/defaults/properties/install/properties/wipe_disks_list/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.install.properties.wipe_disks_list.items.type,parentSchema:schema11.properties.defaults.properties.install.properties.wipe_disks_list.items,data:data137};
+else {
+const err312 = {instancePath:instancePath+"/defaults/profile",schemaPath:"#/properties/defaults/properties/profile/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.profile.type,parentSchema:schema11.properties.defaults.properties.profile,data:data134};
 if(vErrors === null){
 vErrors = [err312];
 }
@@ -3891,9 +3883,10 @@ vErrors.push(err312);
 errors++;
 }
 }
-}
-else {
-const err313 = {instancePath:instancePath+"/defaults/install/wipe_disks_list",schemaPath:"#/properties/defaults/properties/install/properties/wipe_disks_list/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.defaults.properties.install.properties.wipe_disks_list.type,parentSchema:schema11.properties.defaults.properties.install.properties.wipe_disks_list,data:data136};
+if(data101.harvester_role !== undefined){
+let data135 = data101.harvester_role;
+if(typeof data135 !== "string"){
+const err313 = {instancePath:instancePath+"/defaults/harvester_role",schemaPath:"#/properties/defaults/properties/harvester_role/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.harvester_role.type,parentSchema:schema11.properties.defaults.properties.harvester_role,data:data135};
 if(vErrors === null){
 vErrors = [err313];
 }
@@ -3902,11 +3895,8 @@ vErrors.push(err313);
 }
 errors++;
 }
-}
-if(data130.cordoned !== undefined){
-let data138 = data130.cordoned;
-if(typeof data138 !== "boolean"){
-const err314 = {instancePath:instancePath+"/defaults/install/cordoned",schemaPath:"#/properties/defaults/properties/install/properties/cordoned/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.defaults.properties.install.properties.cordoned.type,parentSchema:schema11.properties.defaults.properties.install.properties.cordoned,data:data138};
+if(!((((data135 === "default") || (data135 === "management")) || (data135 === "worker")) || (data135 === "witness"))){
+const err314 = {instancePath:instancePath+"/defaults/harvester_role",schemaPath:"#/properties/defaults/properties/harvester_role/enum",keyword:"enum",params:{allowedValues: schema11.properties.defaults.properties.harvester_role.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.defaults.properties.harvester_role.enum,parentSchema:schema11.properties.defaults.properties.harvester_role,data:data135};
 if(vErrors === null){
 vErrors = [err314];
 }
@@ -3916,10 +3906,12 @@ vErrors.push(err314);
 errors++;
 }
 }
-if(data130.power_off !== undefined){
-let data139 = data130.power_off;
-if(typeof data139 !== "boolean"){
-const err315 = {instancePath:instancePath+"/defaults/install/power_off",schemaPath:"#/properties/defaults/properties/install/properties/power_off/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.defaults.properties.install.properties.power_off.type,parentSchema:schema11.properties.defaults.properties.install.properties.power_off,data:data139};
+if(data101.install !== undefined){
+let data136 = data101.install;
+if(data136 && typeof data136 == "object" && !Array.isArray(data136)){
+for(const key22 in data136){
+if(!(func2.call(schema11.properties.defaults.properties.install.properties, key22))){
+const err315 = {instancePath:instancePath+"/defaults/install",schemaPath:"#/properties/defaults/properties/install/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key22},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.defaults.properties.install,data:data136};
 if(vErrors === null){
 vErrors = [err315];
 }
@@ -3929,10 +3921,11 @@ vErrors.push(err315);
 errors++;
 }
 }
-if(data130.iso_url !== undefined){
-let data140 = data130.iso_url;
-if(typeof data140 !== "string"){
-const err316 = {instancePath:instancePath+"/defaults/install/iso_url",schemaPath:"#/properties/defaults/properties/install/properties/iso_url/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.install.properties.iso_url.type,parentSchema:schema11.properties.defaults.properties.install.properties.iso_url,data:data140};
+if(data136.device !== undefined){
+let data137 = data136.device;
+if(typeof data137 === "string"){
+if(!pattern41.test(data137)){
+const err316 = {instancePath:instancePath+"/defaults/install/device",schemaPath:"#/properties/defaults/properties/install/properties/device/pattern",keyword:"pattern",params:{pattern: "^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$"},message:"must match pattern \""+"^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$"+"\"",schema:"^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$",parentSchema:schema11.properties.defaults.properties.install.properties.device,data:data137};
 if(vErrors === null){
 vErrors = [err316];
 }
@@ -3941,8 +3934,9 @@ vErrors.push(err316);
 }
 errors++;
 }
-if(!(data140 === "local")){
-const err317 = {instancePath:instancePath+"/defaults/install/iso_url",schemaPath:"#/properties/defaults/properties/install/properties/iso_url/enum",keyword:"enum",params:{allowedValues: schema11.properties.defaults.properties.install.properties.iso_url.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.defaults.properties.install.properties.iso_url.enum,parentSchema:schema11.properties.defaults.properties.install.properties.iso_url,data:data140};
+}
+else {
+const err317 = {instancePath:instancePath+"/defaults/install/device",schemaPath:"#/properties/defaults/properties/install/properties/device/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.install.properties.device.type,parentSchema:schema11.properties.defaults.properties.install.properties.device,data:data137};
 if(vErrors === null){
 vErrors = [err317];
 }
@@ -3952,9 +3946,11 @@ vErrors.push(err317);
 errors++;
 }
 }
-}
-else {
-const err318 = {instancePath:instancePath+"/defaults/install",schemaPath:"#/properties/defaults/properties/install/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.defaults.properties.install.type,parentSchema:schema11.properties.defaults.properties.install,data:data130};
+if(data136.data_disk !== undefined){
+let data138 = data136.data_disk;
+if(typeof data138 === "string"){
+if(!pattern41.test(data138)){
+const err318 = {instancePath:instancePath+"/defaults/install/data_disk",schemaPath:"#/properties/defaults/properties/install/properties/data_disk/pattern",keyword:"pattern",params:{pattern: "^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$"},message:"must match pattern \""+"^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$"+"\"",schema:"^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$",parentSchema:schema11.properties.defaults.properties.install.properties.data_disk,data:data138};
 if(vErrors === null){
 vErrors = [err318];
 }
@@ -3964,11 +3960,8 @@ vErrors.push(err318);
 errors++;
 }
 }
-if(data95.interfaces !== undefined){
-let data141 = data95.interfaces;
-if(Array.isArray(data141)){
-if(data141.length < 1){
-const err319 = {instancePath:instancePath+"/defaults/interfaces",schemaPath:"#/properties/defaults/properties/interfaces/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.defaults.properties.interfaces,data:data141};
+else {
+const err319 = {instancePath:instancePath+"/defaults/install/data_disk",schemaPath:"#/properties/defaults/properties/install/properties/data_disk/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.install.properties.data_disk.type,parentSchema:schema11.properties.defaults.properties.install.properties.data_disk,data:data138};
 if(vErrors === null){
 vErrors = [err319];
 }
@@ -3977,13 +3970,12 @@ vErrors.push(err319);
 }
 errors++;
 }
-const len13 = data141.length;
-for(let i13=0; i13<len13; i13++){
-let data142 = data141[i13];
-if(data142 && typeof data142 == "object" && !Array.isArray(data142)){
-for(const key22 in data142){
-if(!((key22 === "name") || (key22 === "mac"))){
-const err320 = {instancePath:instancePath+"/defaults/interfaces/" + i13,schemaPath:"#/properties/defaults/properties/interfaces/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key22},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.defaults.properties.interfaces.items,data:data142};
+}
+if(data136.tty !== undefined){
+let data139 = data136.tty;
+if(typeof data139 === "string"){
+if(!pattern8.test(data139)){
+const err320 = {instancePath:instancePath+"/defaults/install/tty",schemaPath:"#/properties/defaults/properties/install/properties/tty/pattern",keyword:"pattern",params:{pattern: "^[a-zA-Z][a-zA-Z0-9]*(,[0-9]+[noe]?[0-9]?r?)?$"},message:"must match pattern \""+"^[a-zA-Z][a-zA-Z0-9]*(,[0-9]+[noe]?[0-9]?r?)?$"+"\"",schema:"^[a-zA-Z][a-zA-Z0-9]*(,[0-9]+[noe]?[0-9]?r?)?$",parentSchema:schema11.properties.defaults.properties.install.properties.tty,data:data139};
 if(vErrors === null){
 vErrors = [err320];
 }
@@ -3993,11 +3985,8 @@ vErrors.push(err320);
 errors++;
 }
 }
-if(data142.name !== undefined){
-let data143 = data142.name;
-if(typeof data143 === "string"){
-if(func3(data143) > 15){
-const err321 = {instancePath:instancePath+"/defaults/interfaces/" + i13+"/name",schemaPath:"#/properties/defaults/properties/interfaces/items/properties/name/maxLength",keyword:"maxLength",params:{limit: 15},message:"must NOT have more than 15 characters",schema:15,parentSchema:schema11.properties.defaults.properties.interfaces.items.properties.name,data:data143};
+else {
+const err321 = {instancePath:instancePath+"/defaults/install/tty",schemaPath:"#/properties/defaults/properties/install/properties/tty/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.install.properties.tty.type,parentSchema:schema11.properties.defaults.properties.install.properties.tty,data:data139};
 if(vErrors === null){
 vErrors = [err321];
 }
@@ -4006,8 +3995,12 @@ vErrors.push(err321);
 }
 errors++;
 }
-if(!pattern18.test(data143)){
-const err322 = {instancePath:instancePath+"/defaults/interfaces/" + i13+"/name",schemaPath:"#/properties/defaults/properties/interfaces/items/properties/name/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}$"},message:"must match pattern \""+"^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}$"+"\"",schema:"^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}$",parentSchema:schema11.properties.defaults.properties.interfaces.items.properties.name,data:data143};
+}
+if(data136.persistent_partition_size !== undefined){
+let data140 = data136.persistent_partition_size;
+if(typeof data140 === "string"){
+if(!pattern44.test(data140)){
+const err322 = {instancePath:instancePath+"/defaults/install/persistent_partition_size",schemaPath:"#/properties/defaults/properties/install/properties/persistent_partition_size/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(Mi|Gi)$"},message:"must match pattern \""+"^[0-9]+(Mi|Gi)$"+"\"",schema:"^[0-9]+(Mi|Gi)$",parentSchema:schema11.properties.defaults.properties.install.properties.persistent_partition_size,data:data140};
 if(vErrors === null){
 vErrors = [err322];
 }
@@ -4018,7 +4011,7 @@ errors++;
 }
 }
 else {
-const err323 = {instancePath:instancePath+"/defaults/interfaces/" + i13+"/name",schemaPath:"#/properties/defaults/properties/interfaces/items/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.interfaces.items.properties.name.type,parentSchema:schema11.properties.defaults.properties.interfaces.items.properties.name,data:data143};
+const err323 = {instancePath:instancePath+"/defaults/install/persistent_partition_size",schemaPath:"#/properties/defaults/properties/install/properties/persistent_partition_size/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.install.properties.persistent_partition_size.type,parentSchema:schema11.properties.defaults.properties.install.properties.persistent_partition_size,data:data140};
 if(vErrors === null){
 vErrors = [err323];
 }
@@ -4028,10 +4021,10 @@ vErrors.push(err323);
 errors++;
 }
 }
-if(data142.mac !== undefined){
-let data144 = data142.mac;
-if(typeof data144 !== "string"){
-const err324 = {instancePath:instancePath+"/defaults/interfaces/" + i13+"/mac",schemaPath:"#/properties/defaults/properties/interfaces/items/properties/mac/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.interfaces.items.properties.mac.type,parentSchema:schema11.properties.defaults.properties.interfaces.items.properties.mac,data:data144};
+if(data136.wipe_all_disks !== undefined){
+let data141 = data136.wipe_all_disks;
+if(typeof data141 !== "boolean"){
+const err324 = {instancePath:instancePath+"/defaults/install/wipe_all_disks",schemaPath:"#/properties/defaults/properties/install/properties/wipe_all_disks/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.defaults.properties.install.properties.wipe_all_disks.type,parentSchema:schema11.properties.defaults.properties.install.properties.wipe_all_disks,data:data141};
 if(vErrors === null){
 vErrors = [err324];
 }
@@ -4041,9 +4034,14 @@ vErrors.push(err324);
 errors++;
 }
 }
-}
-else {
-const err325 = {instancePath:instancePath+"/defaults/interfaces/" + i13,schemaPath:"#/properties/defaults/properties/interfaces/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.defaults.properties.interfaces.items.type,parentSchema:schema11.properties.defaults.properties.interfaces.items,data:data142};
+if(data136.wipe_disks_list !== undefined){
+let data142 = data136.wipe_disks_list;
+if(Array.isArray(data142)){
+const len12 = data142.length;
+for(let i12=0; i12<len12; i12++){
+let data143 = data142[i12];
+if(typeof data143 !== "string"){
+const err325 = {instancePath:instancePath+"/defaults/install/wipe_disks_list/" + i12,schemaPath:"#/properties/defaults/properties/install/properties/wipe_disks_list/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.install.properties.wipe_disks_list.items.type,parentSchema:schema11.properties.defaults.properties.install.properties.wipe_disks_list.items,data:data143};
 if(vErrors === null){
 vErrors = [err325];
 }
@@ -4055,7 +4053,7 @@ errors++;
 }
 }
 else {
-const err326 = {instancePath:instancePath+"/defaults/interfaces",schemaPath:"#/properties/defaults/properties/interfaces/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.defaults.properties.interfaces.type,parentSchema:schema11.properties.defaults.properties.interfaces,data:data141};
+const err326 = {instancePath:instancePath+"/defaults/install/wipe_disks_list",schemaPath:"#/properties/defaults/properties/install/properties/wipe_disks_list/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.defaults.properties.install.properties.wipe_disks_list.type,parentSchema:schema11.properties.defaults.properties.install.properties.wipe_disks_list,data:data142};
 if(vErrors === null){
 vErrors = [err326];
 }
@@ -4065,10 +4063,10 @@ vErrors.push(err326);
 errors++;
 }
 }
-if(data95.method !== undefined){
-let data145 = data95.method;
-if(typeof data145 !== "string"){
-const err327 = {instancePath:instancePath+"/defaults/method",schemaPath:"#/properties/defaults/properties/method/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.method.type,parentSchema:schema11.properties.defaults.properties.method,data:data145};
+if(data136.cordoned !== undefined){
+let data144 = data136.cordoned;
+if(typeof data144 !== "boolean"){
+const err327 = {instancePath:instancePath+"/defaults/install/cordoned",schemaPath:"#/properties/defaults/properties/install/properties/cordoned/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.defaults.properties.install.properties.cordoned.type,parentSchema:schema11.properties.defaults.properties.install.properties.cordoned,data:data144};
 if(vErrors === null){
 vErrors = [err327];
 }
@@ -4077,8 +4075,11 @@ vErrors.push(err327);
 }
 errors++;
 }
-if(!((data145 === "dhcp") || (data145 === "static"))){
-const err328 = {instancePath:instancePath+"/defaults/method",schemaPath:"#/properties/defaults/properties/method/enum",keyword:"enum",params:{allowedValues: schema11.properties.defaults.properties.method.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.defaults.properties.method.enum,parentSchema:schema11.properties.defaults.properties.method,data:data145};
+}
+if(data136.power_off !== undefined){
+let data145 = data136.power_off;
+if(typeof data145 !== "boolean"){
+const err328 = {instancePath:instancePath+"/defaults/install/power_off",schemaPath:"#/properties/defaults/properties/install/properties/power_off/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.defaults.properties.install.properties.power_off.type,parentSchema:schema11.properties.defaults.properties.install.properties.power_off,data:data145};
 if(vErrors === null){
 vErrors = [err328];
 }
@@ -4088,10 +4089,10 @@ vErrors.push(err328);
 errors++;
 }
 }
-if(data95.prefix !== undefined){
-let data146 = data95.prefix;
-if(!(((typeof data146 == "number") && (!(data146 % 1) && !isNaN(data146))) && (isFinite(data146)))){
-const err329 = {instancePath:instancePath+"/defaults/prefix",schemaPath:"#/properties/defaults/properties/prefix/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.defaults.properties.prefix.type,parentSchema:schema11.properties.defaults.properties.prefix,data:data146};
+if(data136.iso_url !== undefined){
+let data146 = data136.iso_url;
+if(typeof data146 !== "string"){
+const err329 = {instancePath:instancePath+"/defaults/install/iso_url",schemaPath:"#/properties/defaults/properties/install/properties/iso_url/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.install.properties.iso_url.type,parentSchema:schema11.properties.defaults.properties.install.properties.iso_url,data:data146};
 if(vErrors === null){
 vErrors = [err329];
 }
@@ -4100,9 +4101,8 @@ vErrors.push(err329);
 }
 errors++;
 }
-if((typeof data146 == "number") && (isFinite(data146))){
-if(data146 > 32 || isNaN(data146)){
-const err330 = {instancePath:instancePath+"/defaults/prefix",schemaPath:"#/properties/defaults/properties/prefix/maximum",keyword:"maximum",params:{comparison: "<=", limit: 32},message:"must be <= 32",schema:32,parentSchema:schema11.properties.defaults.properties.prefix,data:data146};
+if(!(data146 === "local")){
+const err330 = {instancePath:instancePath+"/defaults/install/iso_url",schemaPath:"#/properties/defaults/properties/install/properties/iso_url/enum",keyword:"enum",params:{allowedValues: schema11.properties.defaults.properties.install.properties.iso_url.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.defaults.properties.install.properties.iso_url.enum,parentSchema:schema11.properties.defaults.properties.install.properties.iso_url,data:data146};
 if(vErrors === null){
 vErrors = [err330];
 }
@@ -4111,8 +4111,10 @@ vErrors.push(err330);
 }
 errors++;
 }
-if(data146 < 1 || isNaN(data146)){
-const err331 = {instancePath:instancePath+"/defaults/prefix",schemaPath:"#/properties/defaults/properties/prefix/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.defaults.properties.prefix,data:data146};
+}
+}
+else {
+const err331 = {instancePath:instancePath+"/defaults/install",schemaPath:"#/properties/defaults/properties/install/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.defaults.properties.install.type,parentSchema:schema11.properties.defaults.properties.install,data:data136};
 if(vErrors === null){
 vErrors = [err331];
 }
@@ -4122,11 +4124,11 @@ vErrors.push(err331);
 errors++;
 }
 }
-}
-if(data95.netmask !== undefined){
-let data147 = data95.netmask;
-if(typeof data147 !== "string"){
-const err332 = {instancePath:instancePath+"/defaults/netmask",schemaPath:"#/properties/defaults/properties/netmask/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.netmask.type,parentSchema:schema11.properties.defaults.properties.netmask,data:data147};
+if(data101.interfaces !== undefined){
+let data147 = data101.interfaces;
+if(Array.isArray(data147)){
+if(data147.length < 1){
+const err332 = {instancePath:instancePath+"/defaults/interfaces",schemaPath:"#/properties/defaults/properties/interfaces/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.defaults.properties.interfaces,data:data147};
 if(vErrors === null){
 vErrors = [err332];
 }
@@ -4135,11 +4137,13 @@ vErrors.push(err332);
 }
 errors++;
 }
-}
-if(data95.gateway !== undefined){
-let data148 = data95.gateway;
-if(typeof data148 !== "string"){
-const err333 = {instancePath:instancePath+"/defaults/gateway",schemaPath:"#/properties/defaults/properties/gateway/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.gateway.type,parentSchema:schema11.properties.defaults.properties.gateway,data:data148};
+const len13 = data147.length;
+for(let i13=0; i13<len13; i13++){
+let data148 = data147[i13];
+if(data148 && typeof data148 == "object" && !Array.isArray(data148)){
+for(const key23 in data148){
+if(!((key23 === "name") || (key23 === "mac"))){
+const err333 = {instancePath:instancePath+"/defaults/interfaces/" + i13,schemaPath:"#/properties/defaults/properties/interfaces/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key23},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.defaults.properties.interfaces.items,data:data148};
 if(vErrors === null){
 vErrors = [err333];
 }
@@ -4149,11 +4153,11 @@ vErrors.push(err333);
 errors++;
 }
 }
-if(data95.dns !== undefined){
-let data149 = data95.dns;
-if(Array.isArray(data149)){
-if(data149.length > 8){
-const err334 = {instancePath:instancePath+"/defaults/dns",schemaPath:"#/properties/defaults/properties/dns/maxItems",keyword:"maxItems",params:{limit: 8},message:"must NOT have more than 8 items",schema:8,parentSchema:schema11.properties.defaults.properties.dns,data:data149};
+if(data148.name !== undefined){
+let data149 = data148.name;
+if(typeof data149 === "string"){
+if(func3(data149) > 15){
+const err334 = {instancePath:instancePath+"/defaults/interfaces/" + i13+"/name",schemaPath:"#/properties/defaults/properties/interfaces/items/properties/name/maxLength",keyword:"maxLength",params:{limit: 15},message:"must NOT have more than 15 characters",schema:15,parentSchema:schema11.properties.defaults.properties.interfaces.items.properties.name,data:data149};
 if(vErrors === null){
 vErrors = [err334];
 }
@@ -4162,11 +4166,8 @@ vErrors.push(err334);
 }
 errors++;
 }
-const len14 = data149.length;
-for(let i14=0; i14<len14; i14++){
-let data150 = data149[i14];
-if(typeof data150 !== "string"){
-const err335 = {instancePath:instancePath+"/defaults/dns/" + i14,schemaPath:"#/properties/defaults/properties/dns/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.dns.items.type,parentSchema:schema11.properties.defaults.properties.dns.items,data:data150};
+if(!pattern21.test(data149)){
+const err335 = {instancePath:instancePath+"/defaults/interfaces/" + i13+"/name",schemaPath:"#/properties/defaults/properties/interfaces/items/properties/name/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}$"},message:"must match pattern \""+"^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}$"+"\"",schema:"^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}$",parentSchema:schema11.properties.defaults.properties.interfaces.items.properties.name,data:data149};
 if(vErrors === null){
 vErrors = [err335];
 }
@@ -4176,9 +4177,8 @@ vErrors.push(err335);
 errors++;
 }
 }
-}
 else {
-const err336 = {instancePath:instancePath+"/defaults/dns",schemaPath:"#/properties/defaults/properties/dns/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.defaults.properties.dns.type,parentSchema:schema11.properties.defaults.properties.dns,data:data149};
+const err336 = {instancePath:instancePath+"/defaults/interfaces/" + i13+"/name",schemaPath:"#/properties/defaults/properties/interfaces/items/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.interfaces.items.properties.name.type,parentSchema:schema11.properties.defaults.properties.interfaces.items.properties.name,data:data149};
 if(vErrors === null){
 vErrors = [err336];
 }
@@ -4188,10 +4188,10 @@ vErrors.push(err336);
 errors++;
 }
 }
-if(data95.mtu !== undefined){
-let data151 = data95.mtu;
-if(!(((typeof data151 == "number") && (!(data151 % 1) && !isNaN(data151))) && (isFinite(data151)))){
-const err337 = {instancePath:instancePath+"/defaults/mtu",schemaPath:"#/properties/defaults/properties/mtu/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.defaults.properties.mtu.type,parentSchema:schema11.properties.defaults.properties.mtu,data:data151};
+if(data148.mac !== undefined){
+let data150 = data148.mac;
+if(typeof data150 !== "string"){
+const err337 = {instancePath:instancePath+"/defaults/interfaces/" + i13+"/mac",schemaPath:"#/properties/defaults/properties/interfaces/items/properties/mac/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.interfaces.items.properties.mac.type,parentSchema:schema11.properties.defaults.properties.interfaces.items.properties.mac,data:data150};
 if(vErrors === null){
 vErrors = [err337];
 }
@@ -4201,10 +4201,9 @@ vErrors.push(err337);
 errors++;
 }
 }
-if(data95.vlan !== undefined){
-let data152 = data95.vlan;
-if(!(((typeof data152 == "number") && (!(data152 % 1) && !isNaN(data152))) && (isFinite(data152)))){
-const err338 = {instancePath:instancePath+"/defaults/vlan",schemaPath:"#/properties/defaults/properties/vlan/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.defaults.properties.vlan.type,parentSchema:schema11.properties.defaults.properties.vlan,data:data152};
+}
+else {
+const err338 = {instancePath:instancePath+"/defaults/interfaces/" + i13,schemaPath:"#/properties/defaults/properties/interfaces/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.defaults.properties.interfaces.items.type,parentSchema:schema11.properties.defaults.properties.interfaces.items,data:data148};
 if(vErrors === null){
 vErrors = [err338];
 }
@@ -4214,14 +4213,9 @@ vErrors.push(err338);
 errors++;
 }
 }
-if(data95.bond !== undefined){
-let data153 = data95.bond;
-if(data153 && typeof data153 == "object" && !Array.isArray(data153)){
-for(const key23 in data153){
-if(!((key23 === "mode") || (key23 === "miimon"))){
-let data154 = data153[key23];
-if((typeof data154 !== "string") && (!(((typeof data154 == "number") && (!(data154 % 1) && !isNaN(data154))) && (isFinite(data154))))){
-const err339 = {instancePath:instancePath+"/defaults/bond/" + key23.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/defaults/properties/bond/additionalProperties/type",keyword:"type",params:{type: schema11.properties.defaults.properties.bond.additionalProperties.type},message:"must be string,integer",schema:schema11.properties.defaults.properties.bond.additionalProperties.type,parentSchema:schema11.properties.defaults.properties.bond.additionalProperties,data:data154};
+}
+else {
+const err339 = {instancePath:instancePath+"/defaults/interfaces",schemaPath:"#/properties/defaults/properties/interfaces/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.defaults.properties.interfaces.type,parentSchema:schema11.properties.defaults.properties.interfaces,data:data147};
 if(vErrors === null){
 vErrors = [err339];
 }
@@ -4231,11 +4225,10 @@ vErrors.push(err339);
 errors++;
 }
 }
-}
-if(data153.mode !== undefined){
-let data155 = data153.mode;
-if(typeof data155 !== "string"){
-const err340 = {instancePath:instancePath+"/defaults/bond/mode",schemaPath:"#/properties/defaults/properties/bond/properties/mode/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.bond.properties.mode.type,parentSchema:schema11.properties.defaults.properties.bond.properties.mode,data:data155};
+if(data101.method !== undefined){
+let data151 = data101.method;
+if(typeof data151 !== "string"){
+const err340 = {instancePath:instancePath+"/defaults/method",schemaPath:"#/properties/defaults/properties/method/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.method.type,parentSchema:schema11.properties.defaults.properties.method,data:data151};
 if(vErrors === null){
 vErrors = [err340];
 }
@@ -4244,8 +4237,8 @@ vErrors.push(err340);
 }
 errors++;
 }
-if(!(((((((data155 === "balance-rr") || (data155 === "active-backup")) || (data155 === "balance-xor")) || (data155 === "broadcast")) || (data155 === "802.3ad")) || (data155 === "balance-tlb")) || (data155 === "balance-alb"))){
-const err341 = {instancePath:instancePath+"/defaults/bond/mode",schemaPath:"#/properties/defaults/properties/bond/properties/mode/enum",keyword:"enum",params:{allowedValues: schema11.properties.defaults.properties.bond.properties.mode.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.defaults.properties.bond.properties.mode.enum,parentSchema:schema11.properties.defaults.properties.bond.properties.mode,data:data155};
+if(!((data151 === "dhcp") || (data151 === "static"))){
+const err341 = {instancePath:instancePath+"/defaults/method",schemaPath:"#/properties/defaults/properties/method/enum",keyword:"enum",params:{allowedValues: schema11.properties.defaults.properties.method.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.defaults.properties.method.enum,parentSchema:schema11.properties.defaults.properties.method,data:data151};
 if(vErrors === null){
 vErrors = [err341];
 }
@@ -4255,10 +4248,10 @@ vErrors.push(err341);
 errors++;
 }
 }
-if(data153.miimon !== undefined){
-let data156 = data153.miimon;
-if(!(((typeof data156 == "number") && (!(data156 % 1) && !isNaN(data156))) && (isFinite(data156)))){
-const err342 = {instancePath:instancePath+"/defaults/bond/miimon",schemaPath:"#/properties/defaults/properties/bond/properties/miimon/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.defaults.properties.bond.properties.miimon.type,parentSchema:schema11.properties.defaults.properties.bond.properties.miimon,data:data156};
+if(data101.prefix !== undefined){
+let data152 = data101.prefix;
+if(!(((typeof data152 == "number") && (!(data152 % 1) && !isNaN(data152))) && (isFinite(data152)))){
+const err342 = {instancePath:instancePath+"/defaults/prefix",schemaPath:"#/properties/defaults/properties/prefix/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.defaults.properties.prefix.type,parentSchema:schema11.properties.defaults.properties.prefix,data:data152};
 if(vErrors === null){
 vErrors = [err342];
 }
@@ -4267,9 +4260,9 @@ vErrors.push(err342);
 }
 errors++;
 }
-if((typeof data156 == "number") && (isFinite(data156))){
-if(data156 < 0 || isNaN(data156)){
-const err343 = {instancePath:instancePath+"/defaults/bond/miimon",schemaPath:"#/properties/defaults/properties/bond/properties/miimon/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.defaults.properties.bond.properties.miimon,data:data156};
+if((typeof data152 == "number") && (isFinite(data152))){
+if(data152 > 32 || isNaN(data152)){
+const err343 = {instancePath:instancePath+"/defaults/prefix",schemaPath:"#/properties/defaults/properties/prefix/maximum",keyword:"maximum",params:{comparison: "<=", limit: 32},message:"must be <= 32",schema:32,parentSchema:schema11.properties.defaults.properties.prefix,data:data152};
 if(vErrors === null){
 vErrors = [err343];
 }
@@ -4278,11 +4271,8 @@ vErrors.push(err343);
 }
 errors++;
 }
-}
-}
-}
-else {
-const err344 = {instancePath:instancePath+"/defaults/bond",schemaPath:"#/properties/defaults/properties/bond/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.defaults.properties.bond.type,parentSchema:schema11.properties.defaults.properties.bond,data:data153};
+if(data152 < 1 || isNaN(data152)){
+const err344 = {instancePath:instancePath+"/defaults/prefix",schemaPath:"#/properties/defaults/properties/prefix/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.defaults.properties.prefix,data:data152};
 if(vErrors === null){
 vErrors = [err344];
 }
@@ -4292,15 +4282,11 @@ vErrors.push(err344);
 errors++;
 }
 }
-if(data95.kernel_args !== undefined){
-let data157 = data95.kernel_args;
-if(Array.isArray(data157)){
-const len15 = data157.length;
-for(let i15=0; i15<len15; i15++){
-let data158 = data157[i15];
-if(typeof data158 === "string"){
-if(func3(data158) > 1024){
-const err345 = {instancePath:instancePath+"/defaults/kernel_args/" + i15,schemaPath:"#/properties/defaults/properties/kernel_args/items/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters",schema:1024,parentSchema:schema11.properties.defaults.properties.kernel_args.items,data:data158};
+}
+if(data101.netmask !== undefined){
+let data153 = data101.netmask;
+if(typeof data153 !== "string"){
+const err345 = {instancePath:instancePath+"/defaults/netmask",schemaPath:"#/properties/defaults/properties/netmask/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.netmask.type,parentSchema:schema11.properties.defaults.properties.netmask,data:data153};
 if(vErrors === null){
 vErrors = [err345];
 }
@@ -4309,8 +4295,11 @@ vErrors.push(err345);
 }
 errors++;
 }
-if(!pattern6.test(data158)){
-const err346 = {instancePath:instancePath+"/defaults/kernel_args/" + i15,schemaPath:"#/properties/defaults/properties/kernel_args/items/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$",parentSchema:schema11.properties.defaults.properties.kernel_args.items,data:data158};
+}
+if(data101.gateway !== undefined){
+let data154 = data101.gateway;
+if(typeof data154 !== "string"){
+const err346 = {instancePath:instancePath+"/defaults/gateway",schemaPath:"#/properties/defaults/properties/gateway/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.gateway.type,parentSchema:schema11.properties.defaults.properties.gateway,data:data154};
 if(vErrors === null){
 vErrors = [err346];
 }
@@ -4320,8 +4309,11 @@ vErrors.push(err346);
 errors++;
 }
 }
-else {
-const err347 = {instancePath:instancePath+"/defaults/kernel_args/" + i15,schemaPath:"#/properties/defaults/properties/kernel_args/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.kernel_args.items.type,parentSchema:schema11.properties.defaults.properties.kernel_args.items,data:data158};
+if(data101.dns !== undefined){
+let data155 = data101.dns;
+if(Array.isArray(data155)){
+if(data155.length > 8){
+const err347 = {instancePath:instancePath+"/defaults/dns",schemaPath:"#/properties/defaults/properties/dns/maxItems",keyword:"maxItems",params:{limit: 8},message:"must NOT have more than 8 items",schema:8,parentSchema:schema11.properties.defaults.properties.dns,data:data155};
 if(vErrors === null){
 vErrors = [err347];
 }
@@ -4330,10 +4322,11 @@ vErrors.push(err347);
 }
 errors++;
 }
-}
-}
-else {
-const err348 = {instancePath:instancePath+"/defaults/kernel_args",schemaPath:"#/properties/defaults/properties/kernel_args/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.defaults.properties.kernel_args.type,parentSchema:schema11.properties.defaults.properties.kernel_args,data:data157};
+const len14 = data155.length;
+for(let i14=0; i14<len14; i14++){
+let data156 = data155[i14];
+if(typeof data156 !== "string"){
+const err348 = {instancePath:instancePath+"/defaults/dns/" + i14,schemaPath:"#/properties/defaults/properties/dns/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.dns.items.type,parentSchema:schema11.properties.defaults.properties.dns.items,data:data156};
 if(vErrors === null){
 vErrors = [err348];
 }
@@ -4343,10 +4336,9 @@ vErrors.push(err348);
 errors++;
 }
 }
-if(data95.config !== undefined){
-let data159 = data95.config;
-if(!(data159 && typeof data159 == "object" && !Array.isArray(data159))){
-const err349 = {instancePath:instancePath+"/defaults/config",schemaPath:"#/properties/defaults/properties/config/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.defaults.properties.config.type,parentSchema:schema11.properties.defaults.properties.config,data:data159};
+}
+else {
+const err349 = {instancePath:instancePath+"/defaults/dns",schemaPath:"#/properties/defaults/properties/dns/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.defaults.properties.dns.type,parentSchema:schema11.properties.defaults.properties.dns,data:data155};
 if(vErrors === null){
 vErrors = [err349];
 }
@@ -4356,10 +4348,10 @@ vErrors.push(err349);
 errors++;
 }
 }
-if(data95.state !== undefined){
-let data160 = data95.state;
-if(typeof data160 !== "string"){
-const err350 = {instancePath:instancePath+"/defaults/state",schemaPath:"#/properties/defaults/properties/state/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.state.type,parentSchema:schema11.properties.defaults.properties.state,data:data160};
+if(data101.mtu !== undefined){
+let data157 = data101.mtu;
+if(!(((typeof data157 == "number") && (!(data157 % 1) && !isNaN(data157))) && (isFinite(data157)))){
+const err350 = {instancePath:instancePath+"/defaults/mtu",schemaPath:"#/properties/defaults/properties/mtu/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.defaults.properties.mtu.type,parentSchema:schema11.properties.defaults.properties.mtu,data:data157};
 if(vErrors === null){
 vErrors = [err350];
 }
@@ -4368,8 +4360,11 @@ vErrors.push(err350);
 }
 errors++;
 }
-if(!(((data160 === "install") || (data160 === "local")) || (data160 === "install-once"))){
-const err351 = {instancePath:instancePath+"/defaults/state",schemaPath:"#/properties/defaults/properties/state/enum",keyword:"enum",params:{allowedValues: schema11.properties.defaults.properties.state.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.defaults.properties.state.enum,parentSchema:schema11.properties.defaults.properties.state,data:data160};
+}
+if(data101.vlan !== undefined){
+let data158 = data101.vlan;
+if(!(((typeof data158 == "number") && (!(data158 % 1) && !isNaN(data158))) && (isFinite(data158)))){
+const err351 = {instancePath:instancePath+"/defaults/vlan",schemaPath:"#/properties/defaults/properties/vlan/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.defaults.properties.vlan.type,parentSchema:schema11.properties.defaults.properties.vlan,data:data158};
 if(vErrors === null){
 vErrors = [err351];
 }
@@ -4379,10 +4374,14 @@ vErrors.push(err351);
 errors++;
 }
 }
-if(data95.medium !== undefined){
-let data161 = data95.medium;
-if(typeof data161 !== "string"){
-const err352 = {instancePath:instancePath+"/defaults/medium",schemaPath:"#/properties/defaults/properties/medium/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.medium.type,parentSchema:schema11.properties.defaults.properties.medium,data:data161};
+if(data101.bond !== undefined){
+let data159 = data101.bond;
+if(data159 && typeof data159 == "object" && !Array.isArray(data159)){
+for(const key24 in data159){
+if(!((key24 === "mode") || (key24 === "miimon"))){
+let data160 = data159[key24];
+if((typeof data160 !== "string") && (!(((typeof data160 == "number") && (!(data160 % 1) && !isNaN(data160))) && (isFinite(data160))))){
+const err352 = {instancePath:instancePath+"/defaults/bond/" + key24.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/defaults/properties/bond/additionalProperties/type",keyword:"type",params:{type: schema11.properties.defaults.properties.bond.additionalProperties.type},message:"must be string,integer",schema:schema11.properties.defaults.properties.bond.additionalProperties.type,parentSchema:schema11.properties.defaults.properties.bond.additionalProperties,data:data160};
 if(vErrors === null){
 vErrors = [err352];
 }
@@ -4391,8 +4390,12 @@ vErrors.push(err352);
 }
 errors++;
 }
-if(!((data161 === "network") || (data161 === "iso"))){
-const err353 = {instancePath:instancePath+"/defaults/medium",schemaPath:"#/properties/defaults/properties/medium/enum",keyword:"enum",params:{allowedValues: schema11.properties.defaults.properties.medium.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.defaults.properties.medium.enum,parentSchema:schema11.properties.defaults.properties.medium,data:data161};
+}
+}
+if(data159.mode !== undefined){
+let data161 = data159.mode;
+if(typeof data161 !== "string"){
+const err353 = {instancePath:instancePath+"/defaults/bond/mode",schemaPath:"#/properties/defaults/properties/bond/properties/mode/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.bond.properties.mode.type,parentSchema:schema11.properties.defaults.properties.bond.properties.mode,data:data161};
 if(vErrors === null){
 vErrors = [err353];
 }
@@ -4401,11 +4404,8 @@ vErrors.push(err353);
 }
 errors++;
 }
-}
-if(data95.reinstall !== undefined){
-let data162 = data95.reinstall;
-if(!(((typeof data162 == "number") && (!(data162 % 1) && !isNaN(data162))) && (isFinite(data162)))){
-const err354 = {instancePath:instancePath+"/defaults/reinstall",schemaPath:"#/properties/defaults/properties/reinstall/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.defaults.properties.reinstall.type,parentSchema:schema11.properties.defaults.properties.reinstall,data:data162};
+if(!(((((((data161 === "balance-rr") || (data161 === "active-backup")) || (data161 === "balance-xor")) || (data161 === "broadcast")) || (data161 === "802.3ad")) || (data161 === "balance-tlb")) || (data161 === "balance-alb"))){
+const err354 = {instancePath:instancePath+"/defaults/bond/mode",schemaPath:"#/properties/defaults/properties/bond/properties/mode/enum",keyword:"enum",params:{allowedValues: schema11.properties.defaults.properties.bond.properties.mode.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.defaults.properties.bond.properties.mode.enum,parentSchema:schema11.properties.defaults.properties.bond.properties.mode,data:data161};
 if(vErrors === null){
 vErrors = [err354];
 }
@@ -4414,9 +4414,11 @@ vErrors.push(err354);
 }
 errors++;
 }
-if((typeof data162 == "number") && (isFinite(data162))){
-if(data162 > 999999999 || isNaN(data162)){
-const err355 = {instancePath:instancePath+"/defaults/reinstall",schemaPath:"#/properties/defaults/properties/reinstall/maximum",keyword:"maximum",params:{comparison: "<=", limit: 999999999},message:"must be <= 999999999",schema:999999999,parentSchema:schema11.properties.defaults.properties.reinstall,data:data162};
+}
+if(data159.miimon !== undefined){
+let data162 = data159.miimon;
+if(!(((typeof data162 == "number") && (!(data162 % 1) && !isNaN(data162))) && (isFinite(data162)))){
+const err355 = {instancePath:instancePath+"/defaults/bond/miimon",schemaPath:"#/properties/defaults/properties/bond/properties/miimon/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.defaults.properties.bond.properties.miimon.type,parentSchema:schema11.properties.defaults.properties.bond.properties.miimon,data:data162};
 if(vErrors === null){
 vErrors = [err355];
 }
@@ -4425,8 +4427,9 @@ vErrors.push(err355);
 }
 errors++;
 }
+if((typeof data162 == "number") && (isFinite(data162))){
 if(data162 < 0 || isNaN(data162)){
-const err356 = {instancePath:instancePath+"/defaults/reinstall",schemaPath:"#/properties/defaults/properties/reinstall/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.defaults.properties.reinstall,data:data162};
+const err356 = {instancePath:instancePath+"/defaults/bond/miimon",schemaPath:"#/properties/defaults/properties/bond/properties/miimon/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.defaults.properties.bond.properties.miimon,data:data162};
 if(vErrors === null){
 vErrors = [err356];
 }
@@ -4437,12 +4440,9 @@ errors++;
 }
 }
 }
-if(data95.lab !== undefined){
-let data163 = data95.lab;
-if(data163 && typeof data163 == "object" && !Array.isArray(data163)){
-for(const key24 in data163){
-if(!(((((key24 === "memory_mib") || (key24 === "vcpus")) || (key24 === "disk_gib")) || (key24 === "data_disk_gib")) || (key24 === "nic_model"))){
-const err357 = {instancePath:instancePath+"/defaults/lab",schemaPath:"#/properties/defaults/properties/lab/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key24},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.defaults.properties.lab,data:data163};
+}
+else {
+const err357 = {instancePath:instancePath+"/defaults/bond",schemaPath:"#/properties/defaults/properties/bond/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.defaults.properties.bond.type,parentSchema:schema11.properties.defaults.properties.bond,data:data159};
 if(vErrors === null){
 vErrors = [err357];
 }
@@ -4452,10 +4452,15 @@ vErrors.push(err357);
 errors++;
 }
 }
-if(data163.memory_mib !== undefined){
-let data164 = data163.memory_mib;
-if(!(((typeof data164 == "number") && (!(data164 % 1) && !isNaN(data164))) && (isFinite(data164)))){
-const err358 = {instancePath:instancePath+"/defaults/lab/memory_mib",schemaPath:"#/properties/defaults/properties/lab/properties/memory_mib/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.defaults.properties.lab.properties.memory_mib.type,parentSchema:schema11.properties.defaults.properties.lab.properties.memory_mib,data:data164};
+if(data101.kernel_args !== undefined){
+let data163 = data101.kernel_args;
+if(Array.isArray(data163)){
+const len15 = data163.length;
+for(let i15=0; i15<len15; i15++){
+let data164 = data163[i15];
+if(typeof data164 === "string"){
+if(func3(data164) > 1024){
+const err358 = {instancePath:instancePath+"/defaults/kernel_args/" + i15,schemaPath:"#/properties/defaults/properties/kernel_args/items/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters",schema:1024,parentSchema:schema11.properties.defaults.properties.kernel_args.items,data:data164};
 if(vErrors === null){
 vErrors = [err358];
 }
@@ -4464,9 +4469,8 @@ vErrors.push(err358);
 }
 errors++;
 }
-if((typeof data164 == "number") && (isFinite(data164))){
-if(data164 > 16777216 || isNaN(data164)){
-const err359 = {instancePath:instancePath+"/defaults/lab/memory_mib",schemaPath:"#/properties/defaults/properties/lab/properties/memory_mib/maximum",keyword:"maximum",params:{comparison: "<=", limit: 16777216},message:"must be <= 16777216",schema:16777216,parentSchema:schema11.properties.defaults.properties.lab.properties.memory_mib,data:data164};
+if(!pattern9.test(data164)){
+const err359 = {instancePath:instancePath+"/defaults/kernel_args/" + i15,schemaPath:"#/properties/defaults/properties/kernel_args/items/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$",parentSchema:schema11.properties.defaults.properties.kernel_args.items,data:data164};
 if(vErrors === null){
 vErrors = [err359];
 }
@@ -4475,8 +4479,9 @@ vErrors.push(err359);
 }
 errors++;
 }
-if(data164 < 8192 || isNaN(data164)){
-const err360 = {instancePath:instancePath+"/defaults/lab/memory_mib",schemaPath:"#/properties/defaults/properties/lab/properties/memory_mib/minimum",keyword:"minimum",params:{comparison: ">=", limit: 8192},message:"must be >= 8192",schema:8192,parentSchema:schema11.properties.defaults.properties.lab.properties.memory_mib,data:data164};
+}
+else {
+const err360 = {instancePath:instancePath+"/defaults/kernel_args/" + i15,schemaPath:"#/properties/defaults/properties/kernel_args/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.kernel_args.items.type,parentSchema:schema11.properties.defaults.properties.kernel_args.items,data:data164};
 if(vErrors === null){
 vErrors = [err360];
 }
@@ -4487,10 +4492,8 @@ errors++;
 }
 }
 }
-if(data163.vcpus !== undefined){
-let data165 = data163.vcpus;
-if(!(((typeof data165 == "number") && (!(data165 % 1) && !isNaN(data165))) && (isFinite(data165)))){
-const err361 = {instancePath:instancePath+"/defaults/lab/vcpus",schemaPath:"#/properties/defaults/properties/lab/properties/vcpus/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.defaults.properties.lab.properties.vcpus.type,parentSchema:schema11.properties.defaults.properties.lab.properties.vcpus,data:data165};
+else {
+const err361 = {instancePath:instancePath+"/defaults/kernel_args",schemaPath:"#/properties/defaults/properties/kernel_args/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.defaults.properties.kernel_args.type,parentSchema:schema11.properties.defaults.properties.kernel_args,data:data163};
 if(vErrors === null){
 vErrors = [err361];
 }
@@ -4499,9 +4502,11 @@ vErrors.push(err361);
 }
 errors++;
 }
-if((typeof data165 == "number") && (isFinite(data165))){
-if(data165 > 256 || isNaN(data165)){
-const err362 = {instancePath:instancePath+"/defaults/lab/vcpus",schemaPath:"#/properties/defaults/properties/lab/properties/vcpus/maximum",keyword:"maximum",params:{comparison: "<=", limit: 256},message:"must be <= 256",schema:256,parentSchema:schema11.properties.defaults.properties.lab.properties.vcpus,data:data165};
+}
+if(data101.config !== undefined){
+let data165 = data101.config;
+if(!(data165 && typeof data165 == "object" && !Array.isArray(data165))){
+const err362 = {instancePath:instancePath+"/defaults/config",schemaPath:"#/properties/defaults/properties/config/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.defaults.properties.config.type,parentSchema:schema11.properties.defaults.properties.config,data:data165};
 if(vErrors === null){
 vErrors = [err362];
 }
@@ -4510,8 +4515,11 @@ vErrors.push(err362);
 }
 errors++;
 }
-if(data165 < 1 || isNaN(data165)){
-const err363 = {instancePath:instancePath+"/defaults/lab/vcpus",schemaPath:"#/properties/defaults/properties/lab/properties/vcpus/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.defaults.properties.lab.properties.vcpus,data:data165};
+}
+if(data101.state !== undefined){
+let data166 = data101.state;
+if(typeof data166 !== "string"){
+const err363 = {instancePath:instancePath+"/defaults/state",schemaPath:"#/properties/defaults/properties/state/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.state.type,parentSchema:schema11.properties.defaults.properties.state,data:data166};
 if(vErrors === null){
 vErrors = [err363];
 }
@@ -4520,12 +4528,8 @@ vErrors.push(err363);
 }
 errors++;
 }
-}
-}
-if(data163.disk_gib !== undefined){
-let data166 = data163.disk_gib;
-if(!(((typeof data166 == "number") && (!(data166 % 1) && !isNaN(data166))) && (isFinite(data166)))){
-const err364 = {instancePath:instancePath+"/defaults/lab/disk_gib",schemaPath:"#/properties/defaults/properties/lab/properties/disk_gib/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.defaults.properties.lab.properties.disk_gib.type,parentSchema:schema11.properties.defaults.properties.lab.properties.disk_gib,data:data166};
+if(!(((data166 === "install") || (data166 === "local")) || (data166 === "install-once"))){
+const err364 = {instancePath:instancePath+"/defaults/state",schemaPath:"#/properties/defaults/properties/state/enum",keyword:"enum",params:{allowedValues: schema11.properties.defaults.properties.state.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.defaults.properties.state.enum,parentSchema:schema11.properties.defaults.properties.state,data:data166};
 if(vErrors === null){
 vErrors = [err364];
 }
@@ -4534,9 +4538,11 @@ vErrors.push(err364);
 }
 errors++;
 }
-if((typeof data166 == "number") && (isFinite(data166))){
-if(data166 > 1048576 || isNaN(data166)){
-const err365 = {instancePath:instancePath+"/defaults/lab/disk_gib",schemaPath:"#/properties/defaults/properties/lab/properties/disk_gib/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1048576},message:"must be <= 1048576",schema:1048576,parentSchema:schema11.properties.defaults.properties.lab.properties.disk_gib,data:data166};
+}
+if(data101.medium !== undefined){
+let data167 = data101.medium;
+if(typeof data167 !== "string"){
+const err365 = {instancePath:instancePath+"/defaults/medium",schemaPath:"#/properties/defaults/properties/medium/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.medium.type,parentSchema:schema11.properties.defaults.properties.medium,data:data167};
 if(vErrors === null){
 vErrors = [err365];
 }
@@ -4545,8 +4551,8 @@ vErrors.push(err365);
 }
 errors++;
 }
-if(data166 < 60 || isNaN(data166)){
-const err366 = {instancePath:instancePath+"/defaults/lab/disk_gib",schemaPath:"#/properties/defaults/properties/lab/properties/disk_gib/minimum",keyword:"minimum",params:{comparison: ">=", limit: 60},message:"must be >= 60",schema:60,parentSchema:schema11.properties.defaults.properties.lab.properties.disk_gib,data:data166};
+if(!((data167 === "network") || (data167 === "iso"))){
+const err366 = {instancePath:instancePath+"/defaults/medium",schemaPath:"#/properties/defaults/properties/medium/enum",keyword:"enum",params:{allowedValues: schema11.properties.defaults.properties.medium.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.defaults.properties.medium.enum,parentSchema:schema11.properties.defaults.properties.medium,data:data167};
 if(vErrors === null){
 vErrors = [err366];
 }
@@ -4556,11 +4562,10 @@ vErrors.push(err366);
 errors++;
 }
 }
-}
-if(data163.data_disk_gib !== undefined){
-let data167 = data163.data_disk_gib;
-if(!(((typeof data167 == "number") && (!(data167 % 1) && !isNaN(data167))) && (isFinite(data167)))){
-const err367 = {instancePath:instancePath+"/defaults/lab/data_disk_gib",schemaPath:"#/properties/defaults/properties/lab/properties/data_disk_gib/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.defaults.properties.lab.properties.data_disk_gib.type,parentSchema:schema11.properties.defaults.properties.lab.properties.data_disk_gib,data:data167};
+if(data101.reinstall !== undefined){
+let data168 = data101.reinstall;
+if(!(((typeof data168 == "number") && (!(data168 % 1) && !isNaN(data168))) && (isFinite(data168)))){
+const err367 = {instancePath:instancePath+"/defaults/reinstall",schemaPath:"#/properties/defaults/properties/reinstall/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.defaults.properties.reinstall.type,parentSchema:schema11.properties.defaults.properties.reinstall,data:data168};
 if(vErrors === null){
 vErrors = [err367];
 }
@@ -4569,9 +4574,9 @@ vErrors.push(err367);
 }
 errors++;
 }
-if((typeof data167 == "number") && (isFinite(data167))){
-if(data167 > 1048576 || isNaN(data167)){
-const err368 = {instancePath:instancePath+"/defaults/lab/data_disk_gib",schemaPath:"#/properties/defaults/properties/lab/properties/data_disk_gib/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1048576},message:"must be <= 1048576",schema:1048576,parentSchema:schema11.properties.defaults.properties.lab.properties.data_disk_gib,data:data167};
+if((typeof data168 == "number") && (isFinite(data168))){
+if(data168 > 999999999 || isNaN(data168)){
+const err368 = {instancePath:instancePath+"/defaults/reinstall",schemaPath:"#/properties/defaults/properties/reinstall/maximum",keyword:"maximum",params:{comparison: "<=", limit: 999999999},message:"must be <= 999999999",schema:999999999,parentSchema:schema11.properties.defaults.properties.reinstall,data:data168};
 if(vErrors === null){
 vErrors = [err368];
 }
@@ -4580,8 +4585,8 @@ vErrors.push(err368);
 }
 errors++;
 }
-if(data167 < 50 || isNaN(data167)){
-const err369 = {instancePath:instancePath+"/defaults/lab/data_disk_gib",schemaPath:"#/properties/defaults/properties/lab/properties/data_disk_gib/minimum",keyword:"minimum",params:{comparison: ">=", limit: 50},message:"must be >= 50",schema:50,parentSchema:schema11.properties.defaults.properties.lab.properties.data_disk_gib,data:data167};
+if(data168 < 0 || isNaN(data168)){
+const err369 = {instancePath:instancePath+"/defaults/reinstall",schemaPath:"#/properties/defaults/properties/reinstall/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.defaults.properties.reinstall,data:data168};
 if(vErrors === null){
 vErrors = [err369];
 }
@@ -4592,10 +4597,12 @@ errors++;
 }
 }
 }
-if(data163.nic_model !== undefined){
-let data168 = data163.nic_model;
-if(typeof data168 !== "string"){
-const err370 = {instancePath:instancePath+"/defaults/lab/nic_model",schemaPath:"#/properties/defaults/properties/lab/properties/nic_model/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.lab.properties.nic_model.type,parentSchema:schema11.properties.defaults.properties.lab.properties.nic_model,data:data168};
+if(data101.lab !== undefined){
+let data169 = data101.lab;
+if(data169 && typeof data169 == "object" && !Array.isArray(data169)){
+for(const key25 in data169){
+if(!(((((key25 === "memory_mib") || (key25 === "vcpus")) || (key25 === "disk_gib")) || (key25 === "data_disk_gib")) || (key25 === "nic_model"))){
+const err370 = {instancePath:instancePath+"/defaults/lab",schemaPath:"#/properties/defaults/properties/lab/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key25},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.defaults.properties.lab,data:data169};
 if(vErrors === null){
 vErrors = [err370];
 }
@@ -4604,8 +4611,11 @@ vErrors.push(err370);
 }
 errors++;
 }
-if(!((data168 === "virtio") || (data168 === "e1000e"))){
-const err371 = {instancePath:instancePath+"/defaults/lab/nic_model",schemaPath:"#/properties/defaults/properties/lab/properties/nic_model/enum",keyword:"enum",params:{allowedValues: schema11.properties.defaults.properties.lab.properties.nic_model.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.defaults.properties.lab.properties.nic_model.enum,parentSchema:schema11.properties.defaults.properties.lab.properties.nic_model,data:data168};
+}
+if(data169.memory_mib !== undefined){
+let data170 = data169.memory_mib;
+if(!(((typeof data170 == "number") && (!(data170 % 1) && !isNaN(data170))) && (isFinite(data170)))){
+const err371 = {instancePath:instancePath+"/defaults/lab/memory_mib",schemaPath:"#/properties/defaults/properties/lab/properties/memory_mib/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.defaults.properties.lab.properties.memory_mib.type,parentSchema:schema11.properties.defaults.properties.lab.properties.memory_mib,data:data170};
 if(vErrors === null){
 vErrors = [err371];
 }
@@ -4614,10 +4624,9 @@ vErrors.push(err371);
 }
 errors++;
 }
-}
-}
-else {
-const err372 = {instancePath:instancePath+"/defaults/lab",schemaPath:"#/properties/defaults/properties/lab/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.defaults.properties.lab.type,parentSchema:schema11.properties.defaults.properties.lab,data:data163};
+if((typeof data170 == "number") && (isFinite(data170))){
+if(data170 > 16777216 || isNaN(data170)){
+const err372 = {instancePath:instancePath+"/defaults/lab/memory_mib",schemaPath:"#/properties/defaults/properties/lab/properties/memory_mib/maximum",keyword:"maximum",params:{comparison: "<=", limit: 16777216},message:"must be <= 16777216",schema:16777216,parentSchema:schema11.properties.defaults.properties.lab.properties.memory_mib,data:data170};
 if(vErrors === null){
 vErrors = [err372];
 }
@@ -4626,10 +4635,8 @@ vErrors.push(err372);
 }
 errors++;
 }
-}
-}
-else {
-const err373 = {instancePath:instancePath+"/defaults",schemaPath:"#/properties/defaults/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.defaults.type,parentSchema:schema11.properties.defaults,data:data95};
+if(data170 < 8192 || isNaN(data170)){
+const err373 = {instancePath:instancePath+"/defaults/lab/memory_mib",schemaPath:"#/properties/defaults/properties/lab/properties/memory_mib/minimum",keyword:"minimum",params:{comparison: ">=", limit: 8192},message:"must be >= 8192",schema:8192,parentSchema:schema11.properties.defaults.properties.lab.properties.memory_mib,data:data170};
 if(vErrors === null){
 vErrors = [err373];
 }
@@ -4639,16 +4646,11 @@ vErrors.push(err373);
 errors++;
 }
 }
-if(data.nodes !== undefined){
-let data169 = data.nodes;
-if(Array.isArray(data169)){
-const len16 = data169.length;
-for(let i16=0; i16<len16; i16++){
-let data170 = data169[i16];
-if(data170 && typeof data170 == "object" && !Array.isArray(data170)){
-for(const key25 in data170){
-if(!(func2.call(schema11.properties.nodes.items.properties, key25))){
-const err374 = {instancePath:instancePath+"/nodes/" + i16,schemaPath:"#/properties/nodes/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key25},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.nodes.items,data:data170};
+}
+if(data169.vcpus !== undefined){
+let data171 = data169.vcpus;
+if(!(((typeof data171 == "number") && (!(data171 % 1) && !isNaN(data171))) && (isFinite(data171)))){
+const err374 = {instancePath:instancePath+"/defaults/lab/vcpus",schemaPath:"#/properties/defaults/properties/lab/properties/vcpus/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.defaults.properties.lab.properties.vcpus.type,parentSchema:schema11.properties.defaults.properties.lab.properties.vcpus,data:data171};
 if(vErrors === null){
 vErrors = [err374];
 }
@@ -4657,11 +4659,9 @@ vErrors.push(err374);
 }
 errors++;
 }
-}
-if(data170.hostname !== undefined){
-let data171 = data170.hostname;
-if(typeof data171 !== "string"){
-const err375 = {instancePath:instancePath+"/nodes/" + i16+"/hostname",schemaPath:"#/properties/nodes/items/properties/hostname/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.hostname.type,parentSchema:schema11.properties.nodes.items.properties.hostname,data:data171};
+if((typeof data171 == "number") && (isFinite(data171))){
+if(data171 > 256 || isNaN(data171)){
+const err375 = {instancePath:instancePath+"/defaults/lab/vcpus",schemaPath:"#/properties/defaults/properties/lab/properties/vcpus/maximum",keyword:"maximum",params:{comparison: "<=", limit: 256},message:"must be <= 256",schema:256,parentSchema:schema11.properties.defaults.properties.lab.properties.vcpus,data:data171};
 if(vErrors === null){
 vErrors = [err375];
 }
@@ -4670,11 +4670,8 @@ vErrors.push(err375);
 }
 errors++;
 }
-}
-if(data170.mac !== undefined){
-let data172 = data170.mac;
-if(typeof data172 !== "string"){
-const err376 = {instancePath:instancePath+"/nodes/" + i16+"/mac",schemaPath:"#/properties/nodes/items/properties/mac/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.mac.type,parentSchema:schema11.properties.nodes.items.properties.mac,data:data172};
+if(data171 < 1 || isNaN(data171)){
+const err376 = {instancePath:instancePath+"/defaults/lab/vcpus",schemaPath:"#/properties/defaults/properties/lab/properties/vcpus/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.defaults.properties.lab.properties.vcpus,data:data171};
 if(vErrors === null){
 vErrors = [err376];
 }
@@ -4684,11 +4681,11 @@ vErrors.push(err376);
 errors++;
 }
 }
-if(data170.macs !== undefined){
-let data173 = data170.macs;
-if(Array.isArray(data173)){
-if(data173.length > 32){
-const err377 = {instancePath:instancePath+"/nodes/" + i16+"/macs",schemaPath:"#/properties/nodes/items/properties/macs/maxItems",keyword:"maxItems",params:{limit: 32},message:"must NOT have more than 32 items",schema:32,parentSchema:schema11.properties.nodes.items.properties.macs,data:data173};
+}
+if(data169.disk_gib !== undefined){
+let data172 = data169.disk_gib;
+if(!(((typeof data172 == "number") && (!(data172 % 1) && !isNaN(data172))) && (isFinite(data172)))){
+const err377 = {instancePath:instancePath+"/defaults/lab/disk_gib",schemaPath:"#/properties/defaults/properties/lab/properties/disk_gib/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.defaults.properties.lab.properties.disk_gib.type,parentSchema:schema11.properties.defaults.properties.lab.properties.disk_gib,data:data172};
 if(vErrors === null){
 vErrors = [err377];
 }
@@ -4697,8 +4694,9 @@ vErrors.push(err377);
 }
 errors++;
 }
-if(data173.length < 1){
-const err378 = {instancePath:instancePath+"/nodes/" + i16+"/macs",schemaPath:"#/properties/nodes/items/properties/macs/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.nodes.items.properties.macs,data:data173};
+if((typeof data172 == "number") && (isFinite(data172))){
+if(data172 > 1048576 || isNaN(data172)){
+const err378 = {instancePath:instancePath+"/defaults/lab/disk_gib",schemaPath:"#/properties/defaults/properties/lab/properties/disk_gib/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1048576},message:"must be <= 1048576",schema:1048576,parentSchema:schema11.properties.defaults.properties.lab.properties.disk_gib,data:data172};
 if(vErrors === null){
 vErrors = [err378];
 }
@@ -4707,11 +4705,8 @@ vErrors.push(err378);
 }
 errors++;
 }
-const len17 = data173.length;
-for(let i17=0; i17<len17; i17++){
-let data174 = data173[i17];
-if(typeof data174 !== "string"){
-const err379 = {instancePath:instancePath+"/nodes/" + i16+"/macs/" + i17,schemaPath:"#/properties/nodes/items/properties/macs/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.macs.items.type,parentSchema:schema11.properties.nodes.items.properties.macs.items,data:data174};
+if(data172 < 60 || isNaN(data172)){
+const err379 = {instancePath:instancePath+"/defaults/lab/disk_gib",schemaPath:"#/properties/defaults/properties/lab/properties/disk_gib/minimum",keyword:"minimum",params:{comparison: ">=", limit: 60},message:"must be >= 60",schema:60,parentSchema:schema11.properties.defaults.properties.lab.properties.disk_gib,data:data172};
 if(vErrors === null){
 vErrors = [err379];
 }
@@ -4722,8 +4717,10 @@ errors++;
 }
 }
 }
-else {
-const err380 = {instancePath:instancePath+"/nodes/" + i16+"/macs",schemaPath:"#/properties/nodes/items/properties/macs/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.nodes.items.properties.macs.type,parentSchema:schema11.properties.nodes.items.properties.macs,data:data173};
+if(data169.data_disk_gib !== undefined){
+let data173 = data169.data_disk_gib;
+if(!(((typeof data173 == "number") && (!(data173 % 1) && !isNaN(data173))) && (isFinite(data173)))){
+const err380 = {instancePath:instancePath+"/defaults/lab/data_disk_gib",schemaPath:"#/properties/defaults/properties/lab/properties/data_disk_gib/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.defaults.properties.lab.properties.data_disk_gib.type,parentSchema:schema11.properties.defaults.properties.lab.properties.data_disk_gib,data:data173};
 if(vErrors === null){
 vErrors = [err380];
 }
@@ -4732,11 +4729,9 @@ vErrors.push(err380);
 }
 errors++;
 }
-}
-if(data170.ip !== undefined){
-let data175 = data170.ip;
-if(typeof data175 !== "string"){
-const err381 = {instancePath:instancePath+"/nodes/" + i16+"/ip",schemaPath:"#/properties/nodes/items/properties/ip/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.ip.type,parentSchema:schema11.properties.nodes.items.properties.ip,data:data175};
+if((typeof data173 == "number") && (isFinite(data173))){
+if(data173 > 1048576 || isNaN(data173)){
+const err381 = {instancePath:instancePath+"/defaults/lab/data_disk_gib",schemaPath:"#/properties/defaults/properties/lab/properties/data_disk_gib/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1048576},message:"must be <= 1048576",schema:1048576,parentSchema:schema11.properties.defaults.properties.lab.properties.data_disk_gib,data:data173};
 if(vErrors === null){
 vErrors = [err381];
 }
@@ -4745,12 +4740,8 @@ vErrors.push(err381);
 }
 errors++;
 }
-}
-if(data170.ip6 !== undefined){
-let data176 = data170.ip6;
-if(typeof data176 === "string"){
-if(!pattern16.test(data176)){
-const err382 = {instancePath:instancePath+"/nodes/" + i16+"/ip6",schemaPath:"#/properties/nodes/items/properties/ip6/pattern",keyword:"pattern",params:{pattern: "^[0-9A-Fa-f:]{2,39}$"},message:"must match pattern \""+"^[0-9A-Fa-f:]{2,39}$"+"\"",schema:"^[0-9A-Fa-f:]{2,39}$",parentSchema:schema11.properties.nodes.items.properties.ip6,data:data176};
+if(data173 < 50 || isNaN(data173)){
+const err382 = {instancePath:instancePath+"/defaults/lab/data_disk_gib",schemaPath:"#/properties/defaults/properties/lab/properties/data_disk_gib/minimum",keyword:"minimum",params:{comparison: ">=", limit: 50},message:"must be >= 50",schema:50,parentSchema:schema11.properties.defaults.properties.lab.properties.data_disk_gib,data:data173};
 if(vErrors === null){
 vErrors = [err382];
 }
@@ -4760,8 +4751,11 @@ vErrors.push(err382);
 errors++;
 }
 }
-else {
-const err383 = {instancePath:instancePath+"/nodes/" + i16+"/ip6",schemaPath:"#/properties/nodes/items/properties/ip6/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.ip6.type,parentSchema:schema11.properties.nodes.items.properties.ip6,data:data176};
+}
+if(data169.nic_model !== undefined){
+let data174 = data169.nic_model;
+if(typeof data174 !== "string"){
+const err383 = {instancePath:instancePath+"/defaults/lab/nic_model",schemaPath:"#/properties/defaults/properties/lab/properties/nic_model/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.defaults.properties.lab.properties.nic_model.type,parentSchema:schema11.properties.defaults.properties.lab.properties.nic_model,data:data174};
 if(vErrors === null){
 vErrors = [err383];
 }
@@ -4770,11 +4764,8 @@ vErrors.push(err383);
 }
 errors++;
 }
-}
-if(data170.role !== undefined){
-let data177 = data170.role;
-if(typeof data177 !== "string"){
-const err384 = {instancePath:instancePath+"/nodes/" + i16+"/role",schemaPath:"#/properties/nodes/items/properties/role/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.role.type,parentSchema:schema11.properties.nodes.items.properties.role,data:data177};
+if(!((data174 === "virtio") || (data174 === "e1000e"))){
+const err384 = {instancePath:instancePath+"/defaults/lab/nic_model",schemaPath:"#/properties/defaults/properties/lab/properties/nic_model/enum",keyword:"enum",params:{allowedValues: schema11.properties.defaults.properties.lab.properties.nic_model.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.defaults.properties.lab.properties.nic_model.enum,parentSchema:schema11.properties.defaults.properties.lab.properties.nic_model,data:data174};
 if(vErrors === null){
 vErrors = [err384];
 }
@@ -4783,8 +4774,10 @@ vErrors.push(err384);
 }
 errors++;
 }
-if(!((data177 === "create") || (data177 === "join"))){
-const err385 = {instancePath:instancePath+"/nodes/" + i16+"/role",schemaPath:"#/properties/nodes/items/properties/role/enum",keyword:"enum",params:{allowedValues: schema11.properties.nodes.items.properties.role.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.nodes.items.properties.role.enum,parentSchema:schema11.properties.nodes.items.properties.role,data:data177};
+}
+}
+else {
+const err385 = {instancePath:instancePath+"/defaults/lab",schemaPath:"#/properties/defaults/properties/lab/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.defaults.properties.lab.type,parentSchema:schema11.properties.defaults.properties.lab,data:data169};
 if(vErrors === null){
 vErrors = [err385];
 }
@@ -4794,11 +4787,9 @@ vErrors.push(err385);
 errors++;
 }
 }
-if(data170.os !== undefined){
-let data178 = data170.os;
-if(typeof data178 === "string"){
-if(!pattern0.test(data178)){
-const err386 = {instancePath:instancePath+"/nodes/" + i16+"/os",schemaPath:"#/properties/nodes/items/properties/os/pattern",keyword:"pattern",params:{pattern: "^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$"},message:"must match pattern \""+"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$"+"\"",schema:"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$",parentSchema:schema11.properties.nodes.items.properties.os,data:data178};
+}
+else {
+const err386 = {instancePath:instancePath+"/defaults",schemaPath:"#/properties/defaults/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.defaults.type,parentSchema:schema11.properties.defaults,data:data101};
 if(vErrors === null){
 vErrors = [err386];
 }
@@ -4808,8 +4799,16 @@ vErrors.push(err386);
 errors++;
 }
 }
-else {
-const err387 = {instancePath:instancePath+"/nodes/" + i16+"/os",schemaPath:"#/properties/nodes/items/properties/os/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.os.type,parentSchema:schema11.properties.nodes.items.properties.os,data:data178};
+if(data.nodes !== undefined){
+let data175 = data.nodes;
+if(Array.isArray(data175)){
+const len16 = data175.length;
+for(let i16=0; i16<len16; i16++){
+let data176 = data175[i16];
+if(data176 && typeof data176 == "object" && !Array.isArray(data176)){
+for(const key26 in data176){
+if(!(func2.call(schema11.properties.nodes.items.properties, key26))){
+const err387 = {instancePath:instancePath+"/nodes/" + i16,schemaPath:"#/properties/nodes/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key26},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.nodes.items,data:data176};
 if(vErrors === null){
 vErrors = [err387];
 }
@@ -4819,12 +4818,10 @@ vErrors.push(err387);
 errors++;
 }
 }
-if(data170.cloud_init !== undefined){
-let data179 = data170.cloud_init;
-if(data179 && typeof data179 == "object" && !Array.isArray(data179)){
-for(const key26 in data179){
-if(!((((key26 === "user_data") || (key26 === "user_data_file")) || (key26 === "vendor_data")) || (key26 === "meta_data"))){
-const err388 = {instancePath:instancePath+"/nodes/" + i16+"/cloud_init",schemaPath:"#/properties/nodes/items/properties/cloud_init/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key26},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.nodes.items.properties.cloud_init,data:data179};
+if(data176.hostname !== undefined){
+let data177 = data176.hostname;
+if(typeof data177 !== "string"){
+const err388 = {instancePath:instancePath+"/nodes/" + i16+"/hostname",schemaPath:"#/properties/nodes/items/properties/hostname/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.hostname.type,parentSchema:schema11.properties.nodes.items.properties.hostname,data:data177};
 if(vErrors === null){
 vErrors = [err388];
 }
@@ -4834,10 +4831,10 @@ vErrors.push(err388);
 errors++;
 }
 }
-if(data179.user_data !== undefined){
-let data180 = data179.user_data;
-if(!(data180 && typeof data180 == "object" && !Array.isArray(data180))){
-const err389 = {instancePath:instancePath+"/nodes/" + i16+"/cloud_init/user_data",schemaPath:"#/properties/nodes/items/properties/cloud_init/properties/user_data/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nodes.items.properties.cloud_init.properties.user_data.type,parentSchema:schema11.properties.nodes.items.properties.cloud_init.properties.user_data,data:data180};
+if(data176.mac !== undefined){
+let data178 = data176.mac;
+if(typeof data178 !== "string"){
+const err389 = {instancePath:instancePath+"/nodes/" + i16+"/mac",schemaPath:"#/properties/nodes/items/properties/mac/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.mac.type,parentSchema:schema11.properties.nodes.items.properties.mac,data:data178};
 if(vErrors === null){
 vErrors = [err389];
 }
@@ -4847,11 +4844,11 @@ vErrors.push(err389);
 errors++;
 }
 }
-if(data179.user_data_file !== undefined){
-let data181 = data179.user_data_file;
-if(typeof data181 === "string"){
-if(func3(data181) > 1024){
-const err390 = {instancePath:instancePath+"/nodes/" + i16+"/cloud_init/user_data_file",schemaPath:"#/properties/nodes/items/properties/cloud_init/properties/user_data_file/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters",schema:1024,parentSchema:schema11.properties.nodes.items.properties.cloud_init.properties.user_data_file,data:data181};
+if(data176.macs !== undefined){
+let data179 = data176.macs;
+if(Array.isArray(data179)){
+if(data179.length > 32){
+const err390 = {instancePath:instancePath+"/nodes/" + i16+"/macs",schemaPath:"#/properties/nodes/items/properties/macs/maxItems",keyword:"maxItems",params:{limit: 32},message:"must NOT have more than 32 items",schema:32,parentSchema:schema11.properties.nodes.items.properties.macs,data:data179};
 if(vErrors === null){
 vErrors = [err390];
 }
@@ -4860,8 +4857,8 @@ vErrors.push(err390);
 }
 errors++;
 }
-if(func3(data181) < 1){
-const err391 = {instancePath:instancePath+"/nodes/" + i16+"/cloud_init/user_data_file",schemaPath:"#/properties/nodes/items/properties/cloud_init/properties/user_data_file/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.nodes.items.properties.cloud_init.properties.user_data_file,data:data181};
+if(data179.length < 1){
+const err391 = {instancePath:instancePath+"/nodes/" + i16+"/macs",schemaPath:"#/properties/nodes/items/properties/macs/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.nodes.items.properties.macs,data:data179};
 if(vErrors === null){
 vErrors = [err391];
 }
@@ -4870,8 +4867,11 @@ vErrors.push(err391);
 }
 errors++;
 }
-if(!pattern9.test(data181)){
-const err392 = {instancePath:instancePath+"/nodes/" + i16+"/cloud_init/user_data_file",schemaPath:"#/properties/nodes/items/properties/cloud_init/properties/user_data_file/pattern",keyword:"pattern",params:{pattern: "^[^\\u0000-\\u001f\\u007f]+$"},message:"must match pattern \""+"^[^\\u0000-\\u001f\\u007f]+$"+"\"",schema:"^[^\\u0000-\\u001f\\u007f]+$",parentSchema:schema11.properties.nodes.items.properties.cloud_init.properties.user_data_file,data:data181};
+const len17 = data179.length;
+for(let i17=0; i17<len17; i17++){
+let data180 = data179[i17];
+if(typeof data180 !== "string"){
+const err392 = {instancePath:instancePath+"/nodes/" + i16+"/macs/" + i17,schemaPath:"#/properties/nodes/items/properties/macs/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.macs.items.type,parentSchema:schema11.properties.nodes.items.properties.macs.items,data:data180};
 if(vErrors === null){
 vErrors = [err392];
 }
@@ -4881,8 +4881,9 @@ vErrors.push(err392);
 errors++;
 }
 }
+}
 else {
-const err393 = {instancePath:instancePath+"/nodes/" + i16+"/cloud_init/user_data_file",schemaPath:"#/properties/nodes/items/properties/cloud_init/properties/user_data_file/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.cloud_init.properties.user_data_file.type,parentSchema:schema11.properties.nodes.items.properties.cloud_init.properties.user_data_file,data:data181};
+const err393 = {instancePath:instancePath+"/nodes/" + i16+"/macs",schemaPath:"#/properties/nodes/items/properties/macs/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.nodes.items.properties.macs.type,parentSchema:schema11.properties.nodes.items.properties.macs,data:data179};
 if(vErrors === null){
 vErrors = [err393];
 }
@@ -4892,10 +4893,10 @@ vErrors.push(err393);
 errors++;
 }
 }
-if(data179.vendor_data !== undefined){
-let data182 = data179.vendor_data;
-if(!(data182 && typeof data182 == "object" && !Array.isArray(data182))){
-const err394 = {instancePath:instancePath+"/nodes/" + i16+"/cloud_init/vendor_data",schemaPath:"#/properties/nodes/items/properties/cloud_init/properties/vendor_data/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nodes.items.properties.cloud_init.properties.vendor_data.type,parentSchema:schema11.properties.nodes.items.properties.cloud_init.properties.vendor_data,data:data182};
+if(data176.ip !== undefined){
+let data181 = data176.ip;
+if(typeof data181 !== "string"){
+const err394 = {instancePath:instancePath+"/nodes/" + i16+"/ip",schemaPath:"#/properties/nodes/items/properties/ip/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.ip.type,parentSchema:schema11.properties.nodes.items.properties.ip,data:data181};
 if(vErrors === null){
 vErrors = [err394];
 }
@@ -4905,10 +4906,11 @@ vErrors.push(err394);
 errors++;
 }
 }
-if(data179.meta_data !== undefined){
-let data183 = data179.meta_data;
-if(!(data183 && typeof data183 == "object" && !Array.isArray(data183))){
-const err395 = {instancePath:instancePath+"/nodes/" + i16+"/cloud_init/meta_data",schemaPath:"#/properties/nodes/items/properties/cloud_init/properties/meta_data/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nodes.items.properties.cloud_init.properties.meta_data.type,parentSchema:schema11.properties.nodes.items.properties.cloud_init.properties.meta_data,data:data183};
+if(data176.ip6 !== undefined){
+let data182 = data176.ip6;
+if(typeof data182 === "string"){
+if(!pattern19.test(data182)){
+const err395 = {instancePath:instancePath+"/nodes/" + i16+"/ip6",schemaPath:"#/properties/nodes/items/properties/ip6/pattern",keyword:"pattern",params:{pattern: "^[0-9A-Fa-f:]{2,39}$"},message:"must match pattern \""+"^[0-9A-Fa-f:]{2,39}$"+"\"",schema:"^[0-9A-Fa-f:]{2,39}$",parentSchema:schema11.properties.nodes.items.properties.ip6,data:data182};
 if(vErrors === null){
 vErrors = [err395];
 }
@@ -4918,9 +4920,8 @@ vErrors.push(err395);
 errors++;
 }
 }
-}
 else {
-const err396 = {instancePath:instancePath+"/nodes/" + i16+"/cloud_init",schemaPath:"#/properties/nodes/items/properties/cloud_init/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nodes.items.properties.cloud_init.type,parentSchema:schema11.properties.nodes.items.properties.cloud_init,data:data179};
+const err396 = {instancePath:instancePath+"/nodes/" + i16+"/ip6",schemaPath:"#/properties/nodes/items/properties/ip6/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.ip6.type,parentSchema:schema11.properties.nodes.items.properties.ip6,data:data182};
 if(vErrors === null){
 vErrors = [err396];
 }
@@ -4930,10 +4931,10 @@ vErrors.push(err396);
 errors++;
 }
 }
-if(data170.arch !== undefined){
-let data184 = data170.arch;
-if(typeof data184 !== "string"){
-const err397 = {instancePath:instancePath+"/nodes/" + i16+"/arch",schemaPath:"#/properties/nodes/items/properties/arch/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.arch.type,parentSchema:schema11.properties.nodes.items.properties.arch,data:data184};
+if(data176.role !== undefined){
+let data183 = data176.role;
+if(typeof data183 !== "string"){
+const err397 = {instancePath:instancePath+"/nodes/" + i16+"/role",schemaPath:"#/properties/nodes/items/properties/role/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.role.type,parentSchema:schema11.properties.nodes.items.properties.role,data:data183};
 if(vErrors === null){
 vErrors = [err397];
 }
@@ -4942,8 +4943,8 @@ vErrors.push(err397);
 }
 errors++;
 }
-if(!((data184 === "x86_64") || (data184 === "arm64"))){
-const err398 = {instancePath:instancePath+"/nodes/" + i16+"/arch",schemaPath:"#/properties/nodes/items/properties/arch/enum",keyword:"enum",params:{allowedValues: schema11.properties.nodes.items.properties.arch.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.nodes.items.properties.arch.enum,parentSchema:schema11.properties.nodes.items.properties.arch,data:data184};
+if(!((data183 === "create") || (data183 === "join"))){
+const err398 = {instancePath:instancePath+"/nodes/" + i16+"/role",schemaPath:"#/properties/nodes/items/properties/role/enum",keyword:"enum",params:{allowedValues: schema11.properties.nodes.items.properties.role.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.nodes.items.properties.role.enum,parentSchema:schema11.properties.nodes.items.properties.role,data:data183};
 if(vErrors === null){
 vErrors = [err398];
 }
@@ -4953,11 +4954,11 @@ vErrors.push(err398);
 errors++;
 }
 }
-if(data170.iscsi !== undefined){
-let data185 = data170.iscsi;
-if(data185 && typeof data185 == "object" && !Array.isArray(data185)){
-if(data185.server === undefined){
-const err399 = {instancePath:instancePath+"/nodes/" + i16+"/iscsi",schemaPath:"#/properties/nodes/items/properties/iscsi/required",keyword:"required",params:{missingProperty: "server"},message:"must have required property '"+"server"+"'",schema:schema11.properties.nodes.items.properties.iscsi.required,parentSchema:schema11.properties.nodes.items.properties.iscsi,data:data185};
+if(data176.os !== undefined){
+let data184 = data176.os;
+if(typeof data184 === "string"){
+if(!pattern0.test(data184)){
+const err399 = {instancePath:instancePath+"/nodes/" + i16+"/os",schemaPath:"#/properties/nodes/items/properties/os/pattern",keyword:"pattern",params:{pattern: "^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$"},message:"must match pattern \""+"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$"+"\"",schema:"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$",parentSchema:schema11.properties.nodes.items.properties.os,data:data184};
 if(vErrors === null){
 vErrors = [err399];
 }
@@ -4966,8 +4967,9 @@ vErrors.push(err399);
 }
 errors++;
 }
-if(data185.target === undefined){
-const err400 = {instancePath:instancePath+"/nodes/" + i16+"/iscsi",schemaPath:"#/properties/nodes/items/properties/iscsi/required",keyword:"required",params:{missingProperty: "target"},message:"must have required property '"+"target"+"'",schema:schema11.properties.nodes.items.properties.iscsi.required,parentSchema:schema11.properties.nodes.items.properties.iscsi,data:data185};
+}
+else {
+const err400 = {instancePath:instancePath+"/nodes/" + i16+"/os",schemaPath:"#/properties/nodes/items/properties/os/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.os.type,parentSchema:schema11.properties.nodes.items.properties.os,data:data184};
 if(vErrors === null){
 vErrors = [err400];
 }
@@ -4976,9 +4978,13 @@ vErrors.push(err400);
 }
 errors++;
 }
+}
+if(data176.cloud_init !== undefined){
+let data185 = data176.cloud_init;
+if(data185 && typeof data185 == "object" && !Array.isArray(data185)){
 for(const key27 in data185){
-if(!(((((key27 === "server") || (key27 === "port")) || (key27 === "lun")) || (key27 === "target")) || (key27 === "initiator"))){
-const err401 = {instancePath:instancePath+"/nodes/" + i16+"/iscsi",schemaPath:"#/properties/nodes/items/properties/iscsi/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key27},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.nodes.items.properties.iscsi,data:data185};
+if(!((((key27 === "user_data") || (key27 === "user_data_file")) || (key27 === "vendor_data")) || (key27 === "meta_data"))){
+const err401 = {instancePath:instancePath+"/nodes/" + i16+"/cloud_init",schemaPath:"#/properties/nodes/items/properties/cloud_init/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key27},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.nodes.items.properties.cloud_init,data:data185};
 if(vErrors === null){
 vErrors = [err401];
 }
@@ -4988,10 +4994,10 @@ vErrors.push(err401);
 errors++;
 }
 }
-if(data185.server !== undefined){
-let data186 = data185.server;
-if(typeof data186 !== "string"){
-const err402 = {instancePath:instancePath+"/nodes/" + i16+"/iscsi/server",schemaPath:"#/properties/nodes/items/properties/iscsi/properties/server/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.iscsi.properties.server.type,parentSchema:schema11.properties.nodes.items.properties.iscsi.properties.server,data:data186};
+if(data185.user_data !== undefined){
+let data186 = data185.user_data;
+if(!(data186 && typeof data186 == "object" && !Array.isArray(data186))){
+const err402 = {instancePath:instancePath+"/nodes/" + i16+"/cloud_init/user_data",schemaPath:"#/properties/nodes/items/properties/cloud_init/properties/user_data/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nodes.items.properties.cloud_init.properties.user_data.type,parentSchema:schema11.properties.nodes.items.properties.cloud_init.properties.user_data,data:data186};
 if(vErrors === null){
 vErrors = [err402];
 }
@@ -5001,10 +5007,11 @@ vErrors.push(err402);
 errors++;
 }
 }
-if(data185.port !== undefined){
-let data187 = data185.port;
-if(!(((typeof data187 == "number") && (!(data187 % 1) && !isNaN(data187))) && (isFinite(data187)))){
-const err403 = {instancePath:instancePath+"/nodes/" + i16+"/iscsi/port",schemaPath:"#/properties/nodes/items/properties/iscsi/properties/port/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.nodes.items.properties.iscsi.properties.port.type,parentSchema:schema11.properties.nodes.items.properties.iscsi.properties.port,data:data187};
+if(data185.user_data_file !== undefined){
+let data187 = data185.user_data_file;
+if(typeof data187 === "string"){
+if(func3(data187) > 1024){
+const err403 = {instancePath:instancePath+"/nodes/" + i16+"/cloud_init/user_data_file",schemaPath:"#/properties/nodes/items/properties/cloud_init/properties/user_data_file/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters",schema:1024,parentSchema:schema11.properties.nodes.items.properties.cloud_init.properties.user_data_file,data:data187};
 if(vErrors === null){
 vErrors = [err403];
 }
@@ -5013,9 +5020,8 @@ vErrors.push(err403);
 }
 errors++;
 }
-if((typeof data187 == "number") && (isFinite(data187))){
-if(data187 > 65535 || isNaN(data187)){
-const err404 = {instancePath:instancePath+"/nodes/" + i16+"/iscsi/port",schemaPath:"#/properties/nodes/items/properties/iscsi/properties/port/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535",schema:65535,parentSchema:schema11.properties.nodes.items.properties.iscsi.properties.port,data:data187};
+if(func3(data187) < 1){
+const err404 = {instancePath:instancePath+"/nodes/" + i16+"/cloud_init/user_data_file",schemaPath:"#/properties/nodes/items/properties/cloud_init/properties/user_data_file/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.nodes.items.properties.cloud_init.properties.user_data_file,data:data187};
 if(vErrors === null){
 vErrors = [err404];
 }
@@ -5024,8 +5030,8 @@ vErrors.push(err404);
 }
 errors++;
 }
-if(data187 < 1 || isNaN(data187)){
-const err405 = {instancePath:instancePath+"/nodes/" + i16+"/iscsi/port",schemaPath:"#/properties/nodes/items/properties/iscsi/properties/port/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.nodes.items.properties.iscsi.properties.port,data:data187};
+if(!pattern12.test(data187)){
+const err405 = {instancePath:instancePath+"/nodes/" + i16+"/cloud_init/user_data_file",schemaPath:"#/properties/nodes/items/properties/cloud_init/properties/user_data_file/pattern",keyword:"pattern",params:{pattern: "^[^\\u0000-\\u001f\\u007f]+$"},message:"must match pattern \""+"^[^\\u0000-\\u001f\\u007f]+$"+"\"",schema:"^[^\\u0000-\\u001f\\u007f]+$",parentSchema:schema11.properties.nodes.items.properties.cloud_init.properties.user_data_file,data:data187};
 if(vErrors === null){
 vErrors = [err405];
 }
@@ -5035,11 +5041,8 @@ vErrors.push(err405);
 errors++;
 }
 }
-}
-if(data185.lun !== undefined){
-let data188 = data185.lun;
-if(!(((typeof data188 == "number") && (!(data188 % 1) && !isNaN(data188))) && (isFinite(data188)))){
-const err406 = {instancePath:instancePath+"/nodes/" + i16+"/iscsi/lun",schemaPath:"#/properties/nodes/items/properties/iscsi/properties/lun/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.nodes.items.properties.iscsi.properties.lun.type,parentSchema:schema11.properties.nodes.items.properties.iscsi.properties.lun,data:data188};
+else {
+const err406 = {instancePath:instancePath+"/nodes/" + i16+"/cloud_init/user_data_file",schemaPath:"#/properties/nodes/items/properties/cloud_init/properties/user_data_file/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.cloud_init.properties.user_data_file.type,parentSchema:schema11.properties.nodes.items.properties.cloud_init.properties.user_data_file,data:data187};
 if(vErrors === null){
 vErrors = [err406];
 }
@@ -5048,9 +5051,11 @@ vErrors.push(err406);
 }
 errors++;
 }
-if((typeof data188 == "number") && (isFinite(data188))){
-if(data188 > 255 || isNaN(data188)){
-const err407 = {instancePath:instancePath+"/nodes/" + i16+"/iscsi/lun",schemaPath:"#/properties/nodes/items/properties/iscsi/properties/lun/maximum",keyword:"maximum",params:{comparison: "<=", limit: 255},message:"must be <= 255",schema:255,parentSchema:schema11.properties.nodes.items.properties.iscsi.properties.lun,data:data188};
+}
+if(data185.vendor_data !== undefined){
+let data188 = data185.vendor_data;
+if(!(data188 && typeof data188 == "object" && !Array.isArray(data188))){
+const err407 = {instancePath:instancePath+"/nodes/" + i16+"/cloud_init/vendor_data",schemaPath:"#/properties/nodes/items/properties/cloud_init/properties/vendor_data/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nodes.items.properties.cloud_init.properties.vendor_data.type,parentSchema:schema11.properties.nodes.items.properties.cloud_init.properties.vendor_data,data:data188};
 if(vErrors === null){
 vErrors = [err407];
 }
@@ -5059,8 +5064,11 @@ vErrors.push(err407);
 }
 errors++;
 }
-if(data188 < 0 || isNaN(data188)){
-const err408 = {instancePath:instancePath+"/nodes/" + i16+"/iscsi/lun",schemaPath:"#/properties/nodes/items/properties/iscsi/properties/lun/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.nodes.items.properties.iscsi.properties.lun,data:data188};
+}
+if(data185.meta_data !== undefined){
+let data189 = data185.meta_data;
+if(!(data189 && typeof data189 == "object" && !Array.isArray(data189))){
+const err408 = {instancePath:instancePath+"/nodes/" + i16+"/cloud_init/meta_data",schemaPath:"#/properties/nodes/items/properties/cloud_init/properties/meta_data/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nodes.items.properties.cloud_init.properties.meta_data.type,parentSchema:schema11.properties.nodes.items.properties.cloud_init.properties.meta_data,data:data189};
 if(vErrors === null){
 vErrors = [err408];
 }
@@ -5071,11 +5079,8 @@ errors++;
 }
 }
 }
-if(data185.target !== undefined){
-let data189 = data185.target;
-if(typeof data189 === "string"){
-if(func3(data189) > 223){
-const err409 = {instancePath:instancePath+"/nodes/" + i16+"/iscsi/target",schemaPath:"#/properties/nodes/items/properties/iscsi/properties/target/maxLength",keyword:"maxLength",params:{limit: 223},message:"must NOT have more than 223 characters",schema:223,parentSchema:schema11.properties.nodes.items.properties.iscsi.properties.target,data:data189};
+else {
+const err409 = {instancePath:instancePath+"/nodes/" + i16+"/cloud_init",schemaPath:"#/properties/nodes/items/properties/cloud_init/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nodes.items.properties.cloud_init.type,parentSchema:schema11.properties.nodes.items.properties.cloud_init,data:data185};
 if(vErrors === null){
 vErrors = [err409];
 }
@@ -5084,8 +5089,11 @@ vErrors.push(err409);
 }
 errors++;
 }
-if(!pattern29.test(data189)){
-const err410 = {instancePath:instancePath+"/nodes/" + i16+"/iscsi/target",schemaPath:"#/properties/nodes/items/properties/iscsi/properties/target/pattern",keyword:"pattern",params:{pattern: "^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$"},message:"must match pattern \""+"^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$"+"\"",schema:"^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$",parentSchema:schema11.properties.nodes.items.properties.iscsi.properties.target,data:data189};
+}
+if(data176.arch !== undefined){
+let data190 = data176.arch;
+if(typeof data190 !== "string"){
+const err410 = {instancePath:instancePath+"/nodes/" + i16+"/arch",schemaPath:"#/properties/nodes/items/properties/arch/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.arch.type,parentSchema:schema11.properties.nodes.items.properties.arch,data:data190};
 if(vErrors === null){
 vErrors = [err410];
 }
@@ -5094,9 +5102,8 @@ vErrors.push(err410);
 }
 errors++;
 }
-}
-else {
-const err411 = {instancePath:instancePath+"/nodes/" + i16+"/iscsi/target",schemaPath:"#/properties/nodes/items/properties/iscsi/properties/target/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.iscsi.properties.target.type,parentSchema:schema11.properties.nodes.items.properties.iscsi.properties.target,data:data189};
+if(!((data190 === "x86_64") || (data190 === "arm64"))){
+const err411 = {instancePath:instancePath+"/nodes/" + i16+"/arch",schemaPath:"#/properties/nodes/items/properties/arch/enum",keyword:"enum",params:{allowedValues: schema11.properties.nodes.items.properties.arch.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.nodes.items.properties.arch.enum,parentSchema:schema11.properties.nodes.items.properties.arch,data:data190};
 if(vErrors === null){
 vErrors = [err411];
 }
@@ -5106,11 +5113,11 @@ vErrors.push(err411);
 errors++;
 }
 }
-if(data185.initiator !== undefined){
-let data190 = data185.initiator;
-if(typeof data190 === "string"){
-if(func3(data190) > 223){
-const err412 = {instancePath:instancePath+"/nodes/" + i16+"/iscsi/initiator",schemaPath:"#/properties/nodes/items/properties/iscsi/properties/initiator/maxLength",keyword:"maxLength",params:{limit: 223},message:"must NOT have more than 223 characters",schema:223,parentSchema:schema11.properties.nodes.items.properties.iscsi.properties.initiator,data:data190};
+if(data176.iscsi !== undefined){
+let data191 = data176.iscsi;
+if(data191 && typeof data191 == "object" && !Array.isArray(data191)){
+if(data191.server === undefined){
+const err412 = {instancePath:instancePath+"/nodes/" + i16+"/iscsi",schemaPath:"#/properties/nodes/items/properties/iscsi/required",keyword:"required",params:{missingProperty: "server"},message:"must have required property '"+"server"+"'",schema:schema11.properties.nodes.items.properties.iscsi.required,parentSchema:schema11.properties.nodes.items.properties.iscsi,data:data191};
 if(vErrors === null){
 vErrors = [err412];
 }
@@ -5119,8 +5126,8 @@ vErrors.push(err412);
 }
 errors++;
 }
-if(!pattern29.test(data190)){
-const err413 = {instancePath:instancePath+"/nodes/" + i16+"/iscsi/initiator",schemaPath:"#/properties/nodes/items/properties/iscsi/properties/initiator/pattern",keyword:"pattern",params:{pattern: "^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$"},message:"must match pattern \""+"^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$"+"\"",schema:"^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$",parentSchema:schema11.properties.nodes.items.properties.iscsi.properties.initiator,data:data190};
+if(data191.target === undefined){
+const err413 = {instancePath:instancePath+"/nodes/" + i16+"/iscsi",schemaPath:"#/properties/nodes/items/properties/iscsi/required",keyword:"required",params:{missingProperty: "target"},message:"must have required property '"+"target"+"'",schema:schema11.properties.nodes.items.properties.iscsi.required,parentSchema:schema11.properties.nodes.items.properties.iscsi,data:data191};
 if(vErrors === null){
 vErrors = [err413];
 }
@@ -5129,9 +5136,9 @@ vErrors.push(err413);
 }
 errors++;
 }
-}
-else {
-const err414 = {instancePath:instancePath+"/nodes/" + i16+"/iscsi/initiator",schemaPath:"#/properties/nodes/items/properties/iscsi/properties/initiator/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.iscsi.properties.initiator.type,parentSchema:schema11.properties.nodes.items.properties.iscsi.properties.initiator,data:data190};
+for(const key28 in data191){
+if(!(((((key28 === "server") || (key28 === "port")) || (key28 === "lun")) || (key28 === "target")) || (key28 === "initiator"))){
+const err414 = {instancePath:instancePath+"/nodes/" + i16+"/iscsi",schemaPath:"#/properties/nodes/items/properties/iscsi/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key28},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.nodes.items.properties.iscsi,data:data191};
 if(vErrors === null){
 vErrors = [err414];
 }
@@ -5141,9 +5148,10 @@ vErrors.push(err414);
 errors++;
 }
 }
-}
-else {
-const err415 = {instancePath:instancePath+"/nodes/" + i16+"/iscsi",schemaPath:"#/properties/nodes/items/properties/iscsi/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nodes.items.properties.iscsi.type,parentSchema:schema11.properties.nodes.items.properties.iscsi,data:data185};
+if(data191.server !== undefined){
+let data192 = data191.server;
+if(typeof data192 !== "string"){
+const err415 = {instancePath:instancePath+"/nodes/" + i16+"/iscsi/server",schemaPath:"#/properties/nodes/items/properties/iscsi/properties/server/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.iscsi.properties.server.type,parentSchema:schema11.properties.nodes.items.properties.iscsi.properties.server,data:data192};
 if(vErrors === null){
 vErrors = [err415];
 }
@@ -5153,12 +5161,10 @@ vErrors.push(err415);
 errors++;
 }
 }
-if(data170.hardware !== undefined){
-let data191 = data170.hardware;
-if(data191 && typeof data191 == "object" && !Array.isArray(data191)){
-for(const key28 in data191){
-if(!((((((((key28 === "memory_gib") || (key28 === "cpus")) || (key28 === "disk_gib")) || (key28 === "data_disk_gib")) || (key28 === "nic_speed_mbps")) || (key28 === "nic_driver")) || (key28 === "virtualized")) || (key28 === "kvm"))){
-const err416 = {instancePath:instancePath+"/nodes/" + i16+"/hardware",schemaPath:"#/properties/nodes/items/properties/hardware/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key28},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.nodes.items.properties.hardware,data:data191};
+if(data191.port !== undefined){
+let data193 = data191.port;
+if(!(((typeof data193 == "number") && (!(data193 % 1) && !isNaN(data193))) && (isFinite(data193)))){
+const err416 = {instancePath:instancePath+"/nodes/" + i16+"/iscsi/port",schemaPath:"#/properties/nodes/items/properties/iscsi/properties/port/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.nodes.items.properties.iscsi.properties.port.type,parentSchema:schema11.properties.nodes.items.properties.iscsi.properties.port,data:data193};
 if(vErrors === null){
 vErrors = [err416];
 }
@@ -5167,12 +5173,9 @@ vErrors.push(err416);
 }
 errors++;
 }
-}
-if(data191.memory_gib !== undefined){
-let data192 = data191.memory_gib;
-if((typeof data192 == "number") && (isFinite(data192))){
-if(data192 > 65536 || isNaN(data192)){
-const err417 = {instancePath:instancePath+"/nodes/" + i16+"/hardware/memory_gib",schemaPath:"#/properties/nodes/items/properties/hardware/properties/memory_gib/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65536},message:"must be <= 65536",schema:65536,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.memory_gib,data:data192};
+if((typeof data193 == "number") && (isFinite(data193))){
+if(data193 > 65535 || isNaN(data193)){
+const err417 = {instancePath:instancePath+"/nodes/" + i16+"/iscsi/port",schemaPath:"#/properties/nodes/items/properties/iscsi/properties/port/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535",schema:65535,parentSchema:schema11.properties.nodes.items.properties.iscsi.properties.port,data:data193};
 if(vErrors === null){
 vErrors = [err417];
 }
@@ -5181,8 +5184,8 @@ vErrors.push(err417);
 }
 errors++;
 }
-if(data192 < 0.5 || isNaN(data192)){
-const err418 = {instancePath:instancePath+"/nodes/" + i16+"/hardware/memory_gib",schemaPath:"#/properties/nodes/items/properties/hardware/properties/memory_gib/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0.5},message:"must be >= 0.5",schema:0.5,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.memory_gib,data:data192};
+if(data193 < 1 || isNaN(data193)){
+const err418 = {instancePath:instancePath+"/nodes/" + i16+"/iscsi/port",schemaPath:"#/properties/nodes/items/properties/iscsi/properties/port/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.nodes.items.properties.iscsi.properties.port,data:data193};
 if(vErrors === null){
 vErrors = [err418];
 }
@@ -5192,8 +5195,11 @@ vErrors.push(err418);
 errors++;
 }
 }
-else {
-const err419 = {instancePath:instancePath+"/nodes/" + i16+"/hardware/memory_gib",schemaPath:"#/properties/nodes/items/properties/hardware/properties/memory_gib/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.nodes.items.properties.hardware.properties.memory_gib.type,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.memory_gib,data:data192};
+}
+if(data191.lun !== undefined){
+let data194 = data191.lun;
+if(!(((typeof data194 == "number") && (!(data194 % 1) && !isNaN(data194))) && (isFinite(data194)))){
+const err419 = {instancePath:instancePath+"/nodes/" + i16+"/iscsi/lun",schemaPath:"#/properties/nodes/items/properties/iscsi/properties/lun/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.nodes.items.properties.iscsi.properties.lun.type,parentSchema:schema11.properties.nodes.items.properties.iscsi.properties.lun,data:data194};
 if(vErrors === null){
 vErrors = [err419];
 }
@@ -5202,11 +5208,9 @@ vErrors.push(err419);
 }
 errors++;
 }
-}
-if(data191.cpus !== undefined){
-let data193 = data191.cpus;
-if(!(((typeof data193 == "number") && (!(data193 % 1) && !isNaN(data193))) && (isFinite(data193)))){
-const err420 = {instancePath:instancePath+"/nodes/" + i16+"/hardware/cpus",schemaPath:"#/properties/nodes/items/properties/hardware/properties/cpus/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.nodes.items.properties.hardware.properties.cpus.type,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.cpus,data:data193};
+if((typeof data194 == "number") && (isFinite(data194))){
+if(data194 > 255 || isNaN(data194)){
+const err420 = {instancePath:instancePath+"/nodes/" + i16+"/iscsi/lun",schemaPath:"#/properties/nodes/items/properties/iscsi/properties/lun/maximum",keyword:"maximum",params:{comparison: "<=", limit: 255},message:"must be <= 255",schema:255,parentSchema:schema11.properties.nodes.items.properties.iscsi.properties.lun,data:data194};
 if(vErrors === null){
 vErrors = [err420];
 }
@@ -5215,9 +5219,8 @@ vErrors.push(err420);
 }
 errors++;
 }
-if((typeof data193 == "number") && (isFinite(data193))){
-if(data193 > 4096 || isNaN(data193)){
-const err421 = {instancePath:instancePath+"/nodes/" + i16+"/hardware/cpus",schemaPath:"#/properties/nodes/items/properties/hardware/properties/cpus/maximum",keyword:"maximum",params:{comparison: "<=", limit: 4096},message:"must be <= 4096",schema:4096,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.cpus,data:data193};
+if(data194 < 0 || isNaN(data194)){
+const err421 = {instancePath:instancePath+"/nodes/" + i16+"/iscsi/lun",schemaPath:"#/properties/nodes/items/properties/iscsi/properties/lun/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.nodes.items.properties.iscsi.properties.lun,data:data194};
 if(vErrors === null){
 vErrors = [err421];
 }
@@ -5226,8 +5229,13 @@ vErrors.push(err421);
 }
 errors++;
 }
-if(data193 < 1 || isNaN(data193)){
-const err422 = {instancePath:instancePath+"/nodes/" + i16+"/hardware/cpus",schemaPath:"#/properties/nodes/items/properties/hardware/properties/cpus/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.cpus,data:data193};
+}
+}
+if(data191.target !== undefined){
+let data195 = data191.target;
+if(typeof data195 === "string"){
+if(func3(data195) > 223){
+const err422 = {instancePath:instancePath+"/nodes/" + i16+"/iscsi/target",schemaPath:"#/properties/nodes/items/properties/iscsi/properties/target/maxLength",keyword:"maxLength",params:{limit: 223},message:"must NOT have more than 223 characters",schema:223,parentSchema:schema11.properties.nodes.items.properties.iscsi.properties.target,data:data195};
 if(vErrors === null){
 vErrors = [err422];
 }
@@ -5236,13 +5244,8 @@ vErrors.push(err422);
 }
 errors++;
 }
-}
-}
-if(data191.disk_gib !== undefined){
-let data194 = data191.disk_gib;
-if((typeof data194 == "number") && (isFinite(data194))){
-if(data194 > 1048576 || isNaN(data194)){
-const err423 = {instancePath:instancePath+"/nodes/" + i16+"/hardware/disk_gib",schemaPath:"#/properties/nodes/items/properties/hardware/properties/disk_gib/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1048576},message:"must be <= 1048576",schema:1048576,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.disk_gib,data:data194};
+if(!pattern32.test(data195)){
+const err423 = {instancePath:instancePath+"/nodes/" + i16+"/iscsi/target",schemaPath:"#/properties/nodes/items/properties/iscsi/properties/target/pattern",keyword:"pattern",params:{pattern: "^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$"},message:"must match pattern \""+"^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$"+"\"",schema:"^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$",parentSchema:schema11.properties.nodes.items.properties.iscsi.properties.target,data:data195};
 if(vErrors === null){
 vErrors = [err423];
 }
@@ -5251,8 +5254,9 @@ vErrors.push(err423);
 }
 errors++;
 }
-if(data194 < 1 || isNaN(data194)){
-const err424 = {instancePath:instancePath+"/nodes/" + i16+"/hardware/disk_gib",schemaPath:"#/properties/nodes/items/properties/hardware/properties/disk_gib/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.disk_gib,data:data194};
+}
+else {
+const err424 = {instancePath:instancePath+"/nodes/" + i16+"/iscsi/target",schemaPath:"#/properties/nodes/items/properties/iscsi/properties/target/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.iscsi.properties.target.type,parentSchema:schema11.properties.nodes.items.properties.iscsi.properties.target,data:data195};
 if(vErrors === null){
 vErrors = [err424];
 }
@@ -5262,8 +5266,11 @@ vErrors.push(err424);
 errors++;
 }
 }
-else {
-const err425 = {instancePath:instancePath+"/nodes/" + i16+"/hardware/disk_gib",schemaPath:"#/properties/nodes/items/properties/hardware/properties/disk_gib/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.nodes.items.properties.hardware.properties.disk_gib.type,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.disk_gib,data:data194};
+if(data191.initiator !== undefined){
+let data196 = data191.initiator;
+if(typeof data196 === "string"){
+if(func3(data196) > 223){
+const err425 = {instancePath:instancePath+"/nodes/" + i16+"/iscsi/initiator",schemaPath:"#/properties/nodes/items/properties/iscsi/properties/initiator/maxLength",keyword:"maxLength",params:{limit: 223},message:"must NOT have more than 223 characters",schema:223,parentSchema:schema11.properties.nodes.items.properties.iscsi.properties.initiator,data:data196};
 if(vErrors === null){
 vErrors = [err425];
 }
@@ -5272,12 +5279,8 @@ vErrors.push(err425);
 }
 errors++;
 }
-}
-if(data191.data_disk_gib !== undefined){
-let data195 = data191.data_disk_gib;
-if((typeof data195 == "number") && (isFinite(data195))){
-if(data195 > 1048576 || isNaN(data195)){
-const err426 = {instancePath:instancePath+"/nodes/" + i16+"/hardware/data_disk_gib",schemaPath:"#/properties/nodes/items/properties/hardware/properties/data_disk_gib/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1048576},message:"must be <= 1048576",schema:1048576,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.data_disk_gib,data:data195};
+if(!pattern32.test(data196)){
+const err426 = {instancePath:instancePath+"/nodes/" + i16+"/iscsi/initiator",schemaPath:"#/properties/nodes/items/properties/iscsi/properties/initiator/pattern",keyword:"pattern",params:{pattern: "^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$"},message:"must match pattern \""+"^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$"+"\"",schema:"^iqn\\.[0-9]{4}-(0[1-9]|1[0-2])\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[a-z0-9.:_-]{1,200})?$",parentSchema:schema11.properties.nodes.items.properties.iscsi.properties.initiator,data:data196};
 if(vErrors === null){
 vErrors = [err426];
 }
@@ -5286,8 +5289,9 @@ vErrors.push(err426);
 }
 errors++;
 }
-if(data195 < 1 || isNaN(data195)){
-const err427 = {instancePath:instancePath+"/nodes/" + i16+"/hardware/data_disk_gib",schemaPath:"#/properties/nodes/items/properties/hardware/properties/data_disk_gib/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.data_disk_gib,data:data195};
+}
+else {
+const err427 = {instancePath:instancePath+"/nodes/" + i16+"/iscsi/initiator",schemaPath:"#/properties/nodes/items/properties/iscsi/properties/initiator/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.iscsi.properties.initiator.type,parentSchema:schema11.properties.nodes.items.properties.iscsi.properties.initiator,data:data196};
 if(vErrors === null){
 vErrors = [err427];
 }
@@ -5297,8 +5301,9 @@ vErrors.push(err427);
 errors++;
 }
 }
+}
 else {
-const err428 = {instancePath:instancePath+"/nodes/" + i16+"/hardware/data_disk_gib",schemaPath:"#/properties/nodes/items/properties/hardware/properties/data_disk_gib/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.nodes.items.properties.hardware.properties.data_disk_gib.type,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.data_disk_gib,data:data195};
+const err428 = {instancePath:instancePath+"/nodes/" + i16+"/iscsi",schemaPath:"#/properties/nodes/items/properties/iscsi/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nodes.items.properties.iscsi.type,parentSchema:schema11.properties.nodes.items.properties.iscsi,data:data191};
 if(vErrors === null){
 vErrors = [err428];
 }
@@ -5308,10 +5313,12 @@ vErrors.push(err428);
 errors++;
 }
 }
-if(data191.nic_speed_mbps !== undefined){
-let data196 = data191.nic_speed_mbps;
-if(!(((typeof data196 == "number") && (!(data196 % 1) && !isNaN(data196))) && (isFinite(data196)))){
-const err429 = {instancePath:instancePath+"/nodes/" + i16+"/hardware/nic_speed_mbps",schemaPath:"#/properties/nodes/items/properties/hardware/properties/nic_speed_mbps/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.nodes.items.properties.hardware.properties.nic_speed_mbps.type,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.nic_speed_mbps,data:data196};
+if(data176.hardware !== undefined){
+let data197 = data176.hardware;
+if(data197 && typeof data197 == "object" && !Array.isArray(data197)){
+for(const key29 in data197){
+if(!((((((((key29 === "memory_gib") || (key29 === "cpus")) || (key29 === "disk_gib")) || (key29 === "data_disk_gib")) || (key29 === "nic_speed_mbps")) || (key29 === "nic_driver")) || (key29 === "virtualized")) || (key29 === "kvm"))){
+const err429 = {instancePath:instancePath+"/nodes/" + i16+"/hardware",schemaPath:"#/properties/nodes/items/properties/hardware/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key29},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.nodes.items.properties.hardware,data:data197};
 if(vErrors === null){
 vErrors = [err429];
 }
@@ -5320,9 +5327,12 @@ vErrors.push(err429);
 }
 errors++;
 }
-if((typeof data196 == "number") && (isFinite(data196))){
-if(data196 > 1000000 || isNaN(data196)){
-const err430 = {instancePath:instancePath+"/nodes/" + i16+"/hardware/nic_speed_mbps",schemaPath:"#/properties/nodes/items/properties/hardware/properties/nic_speed_mbps/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000},message:"must be <= 1000000",schema:1000000,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.nic_speed_mbps,data:data196};
+}
+if(data197.memory_gib !== undefined){
+let data198 = data197.memory_gib;
+if((typeof data198 == "number") && (isFinite(data198))){
+if(data198 > 65536 || isNaN(data198)){
+const err430 = {instancePath:instancePath+"/nodes/" + i16+"/hardware/memory_gib",schemaPath:"#/properties/nodes/items/properties/hardware/properties/memory_gib/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65536},message:"must be <= 65536",schema:65536,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.memory_gib,data:data198};
 if(vErrors === null){
 vErrors = [err430];
 }
@@ -5331,8 +5341,8 @@ vErrors.push(err430);
 }
 errors++;
 }
-if(data196 < 10 || isNaN(data196)){
-const err431 = {instancePath:instancePath+"/nodes/" + i16+"/hardware/nic_speed_mbps",schemaPath:"#/properties/nodes/items/properties/hardware/properties/nic_speed_mbps/minimum",keyword:"minimum",params:{comparison: ">=", limit: 10},message:"must be >= 10",schema:10,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.nic_speed_mbps,data:data196};
+if(data198 < 0.5 || isNaN(data198)){
+const err431 = {instancePath:instancePath+"/nodes/" + i16+"/hardware/memory_gib",schemaPath:"#/properties/nodes/items/properties/hardware/properties/memory_gib/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0.5},message:"must be >= 0.5",schema:0.5,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.memory_gib,data:data198};
 if(vErrors === null){
 vErrors = [err431];
 }
@@ -5342,12 +5352,8 @@ vErrors.push(err431);
 errors++;
 }
 }
-}
-if(data191.nic_driver !== undefined){
-let data197 = data191.nic_driver;
-if(typeof data197 === "string"){
-if(!pattern31.test(data197)){
-const err432 = {instancePath:instancePath+"/nodes/" + i16+"/hardware/nic_driver",schemaPath:"#/properties/nodes/items/properties/hardware/properties/nic_driver/pattern",keyword:"pattern",params:{pattern: "^[a-z0-9_]{1,32}$"},message:"must match pattern \""+"^[a-z0-9_]{1,32}$"+"\"",schema:"^[a-z0-9_]{1,32}$",parentSchema:schema11.properties.nodes.items.properties.hardware.properties.nic_driver,data:data197};
+else {
+const err432 = {instancePath:instancePath+"/nodes/" + i16+"/hardware/memory_gib",schemaPath:"#/properties/nodes/items/properties/hardware/properties/memory_gib/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.nodes.items.properties.hardware.properties.memory_gib.type,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.memory_gib,data:data198};
 if(vErrors === null){
 vErrors = [err432];
 }
@@ -5357,8 +5363,10 @@ vErrors.push(err432);
 errors++;
 }
 }
-else {
-const err433 = {instancePath:instancePath+"/nodes/" + i16+"/hardware/nic_driver",schemaPath:"#/properties/nodes/items/properties/hardware/properties/nic_driver/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.hardware.properties.nic_driver.type,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.nic_driver,data:data197};
+if(data197.cpus !== undefined){
+let data199 = data197.cpus;
+if(!(((typeof data199 == "number") && (!(data199 % 1) && !isNaN(data199))) && (isFinite(data199)))){
+const err433 = {instancePath:instancePath+"/nodes/" + i16+"/hardware/cpus",schemaPath:"#/properties/nodes/items/properties/hardware/properties/cpus/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.nodes.items.properties.hardware.properties.cpus.type,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.cpus,data:data199};
 if(vErrors === null){
 vErrors = [err433];
 }
@@ -5367,11 +5375,9 @@ vErrors.push(err433);
 }
 errors++;
 }
-}
-if(data191.virtualized !== undefined){
-let data198 = data191.virtualized;
-if(typeof data198 !== "boolean"){
-const err434 = {instancePath:instancePath+"/nodes/" + i16+"/hardware/virtualized",schemaPath:"#/properties/nodes/items/properties/hardware/properties/virtualized/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.nodes.items.properties.hardware.properties.virtualized.type,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.virtualized,data:data198};
+if((typeof data199 == "number") && (isFinite(data199))){
+if(data199 > 4096 || isNaN(data199)){
+const err434 = {instancePath:instancePath+"/nodes/" + i16+"/hardware/cpus",schemaPath:"#/properties/nodes/items/properties/hardware/properties/cpus/maximum",keyword:"maximum",params:{comparison: "<=", limit: 4096},message:"must be <= 4096",schema:4096,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.cpus,data:data199};
 if(vErrors === null){
 vErrors = [err434];
 }
@@ -5380,11 +5386,8 @@ vErrors.push(err434);
 }
 errors++;
 }
-}
-if(data191.kvm !== undefined){
-let data199 = data191.kvm;
-if(typeof data199 !== "boolean"){
-const err435 = {instancePath:instancePath+"/nodes/" + i16+"/hardware/kvm",schemaPath:"#/properties/nodes/items/properties/hardware/properties/kvm/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.nodes.items.properties.hardware.properties.kvm.type,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.kvm,data:data199};
+if(data199 < 1 || isNaN(data199)){
+const err435 = {instancePath:instancePath+"/nodes/" + i16+"/hardware/cpus",schemaPath:"#/properties/nodes/items/properties/hardware/properties/cpus/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.cpus,data:data199};
 if(vErrors === null){
 vErrors = [err435];
 }
@@ -5395,8 +5398,11 @@ errors++;
 }
 }
 }
-else {
-const err436 = {instancePath:instancePath+"/nodes/" + i16+"/hardware",schemaPath:"#/properties/nodes/items/properties/hardware/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nodes.items.properties.hardware.type,parentSchema:schema11.properties.nodes.items.properties.hardware,data:data191};
+if(data197.disk_gib !== undefined){
+let data200 = data197.disk_gib;
+if((typeof data200 == "number") && (isFinite(data200))){
+if(data200 > 1048576 || isNaN(data200)){
+const err436 = {instancePath:instancePath+"/nodes/" + i16+"/hardware/disk_gib",schemaPath:"#/properties/nodes/items/properties/hardware/properties/disk_gib/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1048576},message:"must be <= 1048576",schema:1048576,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.disk_gib,data:data200};
 if(vErrors === null){
 vErrors = [err436];
 }
@@ -5405,13 +5411,8 @@ vErrors.push(err436);
 }
 errors++;
 }
-}
-if(data170.bmc !== undefined){
-let data200 = data170.bmc;
-if(data200 && typeof data200 == "object" && !Array.isArray(data200)){
-for(const key29 in data200){
-if(!((((((key29 === "type") || (key29 === "address")) || (key29 === "user")) || (key29 === "password")) || (key29 === "system")) || (key29 === "insecure"))){
-const err437 = {instancePath:instancePath+"/nodes/" + i16+"/bmc",schemaPath:"#/properties/nodes/items/properties/bmc/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key29},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.nodes.items.properties.bmc,data:data200};
+if(data200 < 1 || isNaN(data200)){
+const err437 = {instancePath:instancePath+"/nodes/" + i16+"/hardware/disk_gib",schemaPath:"#/properties/nodes/items/properties/hardware/properties/disk_gib/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.disk_gib,data:data200};
 if(vErrors === null){
 vErrors = [err437];
 }
@@ -5421,10 +5422,8 @@ vErrors.push(err437);
 errors++;
 }
 }
-if(data200.type !== undefined){
-let data201 = data200.type;
-if(typeof data201 !== "string"){
-const err438 = {instancePath:instancePath+"/nodes/" + i16+"/bmc/type",schemaPath:"#/properties/nodes/items/properties/bmc/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.bmc.properties.type.type,parentSchema:schema11.properties.nodes.items.properties.bmc.properties.type,data:data201};
+else {
+const err438 = {instancePath:instancePath+"/nodes/" + i16+"/hardware/disk_gib",schemaPath:"#/properties/nodes/items/properties/hardware/properties/disk_gib/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.nodes.items.properties.hardware.properties.disk_gib.type,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.disk_gib,data:data200};
 if(vErrors === null){
 vErrors = [err438];
 }
@@ -5433,8 +5432,12 @@ vErrors.push(err438);
 }
 errors++;
 }
-if(!((data201 === "redfish") || (data201 === "ipmi"))){
-const err439 = {instancePath:instancePath+"/nodes/" + i16+"/bmc/type",schemaPath:"#/properties/nodes/items/properties/bmc/properties/type/enum",keyword:"enum",params:{allowedValues: schema11.properties.nodes.items.properties.bmc.properties.type.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.nodes.items.properties.bmc.properties.type.enum,parentSchema:schema11.properties.nodes.items.properties.bmc.properties.type,data:data201};
+}
+if(data197.data_disk_gib !== undefined){
+let data201 = data197.data_disk_gib;
+if((typeof data201 == "number") && (isFinite(data201))){
+if(data201 > 1048576 || isNaN(data201)){
+const err439 = {instancePath:instancePath+"/nodes/" + i16+"/hardware/data_disk_gib",schemaPath:"#/properties/nodes/items/properties/hardware/properties/data_disk_gib/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1048576},message:"must be <= 1048576",schema:1048576,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.data_disk_gib,data:data201};
 if(vErrors === null){
 vErrors = [err439];
 }
@@ -5443,12 +5446,8 @@ vErrors.push(err439);
 }
 errors++;
 }
-}
-if(data200.address !== undefined){
-let data202 = data200.address;
-if(typeof data202 === "string"){
-if(func3(data202) > 260){
-const err440 = {instancePath:instancePath+"/nodes/" + i16+"/bmc/address",schemaPath:"#/properties/nodes/items/properties/bmc/properties/address/maxLength",keyword:"maxLength",params:{limit: 260},message:"must NOT have more than 260 characters",schema:260,parentSchema:schema11.properties.nodes.items.properties.bmc.properties.address,data:data202};
+if(data201 < 1 || isNaN(data201)){
+const err440 = {instancePath:instancePath+"/nodes/" + i16+"/hardware/data_disk_gib",schemaPath:"#/properties/nodes/items/properties/hardware/properties/data_disk_gib/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.data_disk_gib,data:data201};
 if(vErrors === null){
 vErrors = [err440];
 }
@@ -5457,8 +5456,9 @@ vErrors.push(err440);
 }
 errors++;
 }
-if(!pattern32.test(data202)){
-const err441 = {instancePath:instancePath+"/nodes/" + i16+"/bmc/address",schemaPath:"#/properties/nodes/items/properties/bmc/properties/address/pattern",keyword:"pattern",params:{pattern: "^(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?=[0-9A-Fa-f:.]*:)[0-9A-Fa-f:.]{2,45}\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?$"},message:"must match pattern \""+"^(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?=[0-9A-Fa-f:.]*:)[0-9A-Fa-f:.]{2,45}\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?$"+"\"",schema:"^(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?=[0-9A-Fa-f:.]*:)[0-9A-Fa-f:.]{2,45}\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?$",parentSchema:schema11.properties.nodes.items.properties.bmc.properties.address,data:data202};
+}
+else {
+const err441 = {instancePath:instancePath+"/nodes/" + i16+"/hardware/data_disk_gib",schemaPath:"#/properties/nodes/items/properties/hardware/properties/data_disk_gib/type",keyword:"type",params:{type: "number"},message:"must be number",schema:schema11.properties.nodes.items.properties.hardware.properties.data_disk_gib.type,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.data_disk_gib,data:data201};
 if(vErrors === null){
 vErrors = [err441];
 }
@@ -5468,8 +5468,10 @@ vErrors.push(err441);
 errors++;
 }
 }
-else {
-const err442 = {instancePath:instancePath+"/nodes/" + i16+"/bmc/address",schemaPath:"#/properties/nodes/items/properties/bmc/properties/address/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.bmc.properties.address.type,parentSchema:schema11.properties.nodes.items.properties.bmc.properties.address,data:data202};
+if(data197.nic_speed_mbps !== undefined){
+let data202 = data197.nic_speed_mbps;
+if(!(((typeof data202 == "number") && (!(data202 % 1) && !isNaN(data202))) && (isFinite(data202)))){
+const err442 = {instancePath:instancePath+"/nodes/" + i16+"/hardware/nic_speed_mbps",schemaPath:"#/properties/nodes/items/properties/hardware/properties/nic_speed_mbps/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.nodes.items.properties.hardware.properties.nic_speed_mbps.type,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.nic_speed_mbps,data:data202};
 if(vErrors === null){
 vErrors = [err442];
 }
@@ -5478,12 +5480,9 @@ vErrors.push(err442);
 }
 errors++;
 }
-}
-if(data200.user !== undefined){
-let data203 = data200.user;
-if(data203 && typeof data203 == "object" && !Array.isArray(data203)){
-if(data203.env === undefined){
-const err443 = {instancePath:instancePath+"/nodes/" + i16+"/bmc/user",schemaPath:"#/properties/nodes/items/properties/bmc/properties/user/required",keyword:"required",params:{missingProperty: "env"},message:"must have required property '"+"env"+"'",schema:schema11.properties.nodes.items.properties.bmc.properties.user.required,parentSchema:schema11.properties.nodes.items.properties.bmc.properties.user,data:data203};
+if((typeof data202 == "number") && (isFinite(data202))){
+if(data202 > 1000000 || isNaN(data202)){
+const err443 = {instancePath:instancePath+"/nodes/" + i16+"/hardware/nic_speed_mbps",schemaPath:"#/properties/nodes/items/properties/hardware/properties/nic_speed_mbps/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000000},message:"must be <= 1000000",schema:1000000,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.nic_speed_mbps,data:data202};
 if(vErrors === null){
 vErrors = [err443];
 }
@@ -5492,9 +5491,8 @@ vErrors.push(err443);
 }
 errors++;
 }
-for(const key30 in data203){
-if(!(key30 === "env")){
-const err444 = {instancePath:instancePath+"/nodes/" + i16+"/bmc/user",schemaPath:"#/properties/nodes/items/properties/bmc/properties/user/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key30},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.nodes.items.properties.bmc.properties.user,data:data203};
+if(data202 < 10 || isNaN(data202)){
+const err444 = {instancePath:instancePath+"/nodes/" + i16+"/hardware/nic_speed_mbps",schemaPath:"#/properties/nodes/items/properties/hardware/properties/nic_speed_mbps/minimum",keyword:"minimum",params:{comparison: ">=", limit: 10},message:"must be >= 10",schema:10,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.nic_speed_mbps,data:data202};
 if(vErrors === null){
 vErrors = [err444];
 }
@@ -5504,11 +5502,12 @@ vErrors.push(err444);
 errors++;
 }
 }
-if(data203.env !== undefined){
-let data204 = data203.env;
-if(typeof data204 === "string"){
-if(!pattern33.test(data204)){
-const err445 = {instancePath:instancePath+"/nodes/" + i16+"/bmc/user/env",schemaPath:"#/properties/nodes/items/properties/bmc/properties/user/properties/env/pattern",keyword:"pattern",params:{pattern: "^[A-Z_][A-Z0-9_]{0,63}$"},message:"must match pattern \""+"^[A-Z_][A-Z0-9_]{0,63}$"+"\"",schema:"^[A-Z_][A-Z0-9_]{0,63}$",parentSchema:schema11.properties.nodes.items.properties.bmc.properties.user.properties.env,data:data204};
+}
+if(data197.nic_driver !== undefined){
+let data203 = data197.nic_driver;
+if(typeof data203 === "string"){
+if(!pattern34.test(data203)){
+const err445 = {instancePath:instancePath+"/nodes/" + i16+"/hardware/nic_driver",schemaPath:"#/properties/nodes/items/properties/hardware/properties/nic_driver/pattern",keyword:"pattern",params:{pattern: "^[a-z0-9_]{1,32}$"},message:"must match pattern \""+"^[a-z0-9_]{1,32}$"+"\"",schema:"^[a-z0-9_]{1,32}$",parentSchema:schema11.properties.nodes.items.properties.hardware.properties.nic_driver,data:data203};
 if(vErrors === null){
 vErrors = [err445];
 }
@@ -5519,7 +5518,7 @@ errors++;
 }
 }
 else {
-const err446 = {instancePath:instancePath+"/nodes/" + i16+"/bmc/user/env",schemaPath:"#/properties/nodes/items/properties/bmc/properties/user/properties/env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.bmc.properties.user.properties.env.type,parentSchema:schema11.properties.nodes.items.properties.bmc.properties.user.properties.env,data:data204};
+const err446 = {instancePath:instancePath+"/nodes/" + i16+"/hardware/nic_driver",schemaPath:"#/properties/nodes/items/properties/hardware/properties/nic_driver/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.hardware.properties.nic_driver.type,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.nic_driver,data:data203};
 if(vErrors === null){
 vErrors = [err446];
 }
@@ -5529,9 +5528,10 @@ vErrors.push(err446);
 errors++;
 }
 }
-}
-else {
-const err447 = {instancePath:instancePath+"/nodes/" + i16+"/bmc/user",schemaPath:"#/properties/nodes/items/properties/bmc/properties/user/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nodes.items.properties.bmc.properties.user.type,parentSchema:schema11.properties.nodes.items.properties.bmc.properties.user,data:data203};
+if(data197.virtualized !== undefined){
+let data204 = data197.virtualized;
+if(typeof data204 !== "boolean"){
+const err447 = {instancePath:instancePath+"/nodes/" + i16+"/hardware/virtualized",schemaPath:"#/properties/nodes/items/properties/hardware/properties/virtualized/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.nodes.items.properties.hardware.properties.virtualized.type,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.virtualized,data:data204};
 if(vErrors === null){
 vErrors = [err447];
 }
@@ -5541,11 +5541,10 @@ vErrors.push(err447);
 errors++;
 }
 }
-if(data200.password !== undefined){
-let data205 = data200.password;
-if(data205 && typeof data205 == "object" && !Array.isArray(data205)){
-if(data205.env === undefined){
-const err448 = {instancePath:instancePath+"/nodes/" + i16+"/bmc/password",schemaPath:"#/properties/nodes/items/properties/bmc/properties/password/required",keyword:"required",params:{missingProperty: "env"},message:"must have required property '"+"env"+"'",schema:schema11.properties.nodes.items.properties.bmc.properties.password.required,parentSchema:schema11.properties.nodes.items.properties.bmc.properties.password,data:data205};
+if(data197.kvm !== undefined){
+let data205 = data197.kvm;
+if(typeof data205 !== "boolean"){
+const err448 = {instancePath:instancePath+"/nodes/" + i16+"/hardware/kvm",schemaPath:"#/properties/nodes/items/properties/hardware/properties/kvm/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.nodes.items.properties.hardware.properties.kvm.type,parentSchema:schema11.properties.nodes.items.properties.hardware.properties.kvm,data:data205};
 if(vErrors === null){
 vErrors = [err448];
 }
@@ -5554,9 +5553,10 @@ vErrors.push(err448);
 }
 errors++;
 }
-for(const key31 in data205){
-if(!(key31 === "env")){
-const err449 = {instancePath:instancePath+"/nodes/" + i16+"/bmc/password",schemaPath:"#/properties/nodes/items/properties/bmc/properties/password/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key31},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.nodes.items.properties.bmc.properties.password,data:data205};
+}
+}
+else {
+const err449 = {instancePath:instancePath+"/nodes/" + i16+"/hardware",schemaPath:"#/properties/nodes/items/properties/hardware/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nodes.items.properties.hardware.type,parentSchema:schema11.properties.nodes.items.properties.hardware,data:data197};
 if(vErrors === null){
 vErrors = [err449];
 }
@@ -5566,11 +5566,12 @@ vErrors.push(err449);
 errors++;
 }
 }
-if(data205.env !== undefined){
-let data206 = data205.env;
-if(typeof data206 === "string"){
-if(!pattern33.test(data206)){
-const err450 = {instancePath:instancePath+"/nodes/" + i16+"/bmc/password/env",schemaPath:"#/properties/nodes/items/properties/bmc/properties/password/properties/env/pattern",keyword:"pattern",params:{pattern: "^[A-Z_][A-Z0-9_]{0,63}$"},message:"must match pattern \""+"^[A-Z_][A-Z0-9_]{0,63}$"+"\"",schema:"^[A-Z_][A-Z0-9_]{0,63}$",parentSchema:schema11.properties.nodes.items.properties.bmc.properties.password.properties.env,data:data206};
+if(data176.bmc !== undefined){
+let data206 = data176.bmc;
+if(data206 && typeof data206 == "object" && !Array.isArray(data206)){
+for(const key30 in data206){
+if(!((((((key30 === "type") || (key30 === "address")) || (key30 === "user")) || (key30 === "password")) || (key30 === "system")) || (key30 === "insecure"))){
+const err450 = {instancePath:instancePath+"/nodes/" + i16+"/bmc",schemaPath:"#/properties/nodes/items/properties/bmc/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key30},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.nodes.items.properties.bmc,data:data206};
 if(vErrors === null){
 vErrors = [err450];
 }
@@ -5580,8 +5581,10 @@ vErrors.push(err450);
 errors++;
 }
 }
-else {
-const err451 = {instancePath:instancePath+"/nodes/" + i16+"/bmc/password/env",schemaPath:"#/properties/nodes/items/properties/bmc/properties/password/properties/env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.bmc.properties.password.properties.env.type,parentSchema:schema11.properties.nodes.items.properties.bmc.properties.password.properties.env,data:data206};
+if(data206.type !== undefined){
+let data207 = data206.type;
+if(typeof data207 !== "string"){
+const err451 = {instancePath:instancePath+"/nodes/" + i16+"/bmc/type",schemaPath:"#/properties/nodes/items/properties/bmc/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.bmc.properties.type.type,parentSchema:schema11.properties.nodes.items.properties.bmc.properties.type,data:data207};
 if(vErrors === null){
 vErrors = [err451];
 }
@@ -5590,10 +5593,8 @@ vErrors.push(err451);
 }
 errors++;
 }
-}
-}
-else {
-const err452 = {instancePath:instancePath+"/nodes/" + i16+"/bmc/password",schemaPath:"#/properties/nodes/items/properties/bmc/properties/password/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nodes.items.properties.bmc.properties.password.type,parentSchema:schema11.properties.nodes.items.properties.bmc.properties.password,data:data205};
+if(!((data207 === "redfish") || (data207 === "ipmi"))){
+const err452 = {instancePath:instancePath+"/nodes/" + i16+"/bmc/type",schemaPath:"#/properties/nodes/items/properties/bmc/properties/type/enum",keyword:"enum",params:{allowedValues: schema11.properties.nodes.items.properties.bmc.properties.type.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.nodes.items.properties.bmc.properties.type.enum,parentSchema:schema11.properties.nodes.items.properties.bmc.properties.type,data:data207};
 if(vErrors === null){
 vErrors = [err452];
 }
@@ -5603,11 +5604,11 @@ vErrors.push(err452);
 errors++;
 }
 }
-if(data200.system !== undefined){
-let data207 = data200.system;
-if(typeof data207 === "string"){
-if(func3(data207) > 160){
-const err453 = {instancePath:instancePath+"/nodes/" + i16+"/bmc/system",schemaPath:"#/properties/nodes/items/properties/bmc/properties/system/maxLength",keyword:"maxLength",params:{limit: 160},message:"must NOT have more than 160 characters",schema:160,parentSchema:schema11.properties.nodes.items.properties.bmc.properties.system,data:data207};
+if(data206.address !== undefined){
+let data208 = data206.address;
+if(typeof data208 === "string"){
+if(func3(data208) > 260){
+const err453 = {instancePath:instancePath+"/nodes/" + i16+"/bmc/address",schemaPath:"#/properties/nodes/items/properties/bmc/properties/address/maxLength",keyword:"maxLength",params:{limit: 260},message:"must NOT have more than 260 characters",schema:260,parentSchema:schema11.properties.nodes.items.properties.bmc.properties.address,data:data208};
 if(vErrors === null){
 vErrors = [err453];
 }
@@ -5616,8 +5617,8 @@ vErrors.push(err453);
 }
 errors++;
 }
-if(!pattern35.test(data207)){
-const err454 = {instancePath:instancePath+"/nodes/" + i16+"/bmc/system",schemaPath:"#/properties/nodes/items/properties/bmc/properties/system/pattern",keyword:"pattern",params:{pattern: "^/redfish/v1/Systems/[A-Za-z0-9_~-][A-Za-z0-9._~-]{0,127}$"},message:"must match pattern \""+"^/redfish/v1/Systems/[A-Za-z0-9_~-][A-Za-z0-9._~-]{0,127}$"+"\"",schema:"^/redfish/v1/Systems/[A-Za-z0-9_~-][A-Za-z0-9._~-]{0,127}$",parentSchema:schema11.properties.nodes.items.properties.bmc.properties.system,data:data207};
+if(!pattern35.test(data208)){
+const err454 = {instancePath:instancePath+"/nodes/" + i16+"/bmc/address",schemaPath:"#/properties/nodes/items/properties/bmc/properties/address/pattern",keyword:"pattern",params:{pattern: "^(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?=[0-9A-Fa-f:.]*:)[0-9A-Fa-f:.]{2,45}\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?$"},message:"must match pattern \""+"^(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?=[0-9A-Fa-f:.]*:)[0-9A-Fa-f:.]{2,45}\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?$"+"\"",schema:"^(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)|\\[(?=[0-9A-Fa-f:.]*:)[0-9A-Fa-f:.]{2,45}\\])(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?$",parentSchema:schema11.properties.nodes.items.properties.bmc.properties.address,data:data208};
 if(vErrors === null){
 vErrors = [err454];
 }
@@ -5628,7 +5629,7 @@ errors++;
 }
 }
 else {
-const err455 = {instancePath:instancePath+"/nodes/" + i16+"/bmc/system",schemaPath:"#/properties/nodes/items/properties/bmc/properties/system/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.bmc.properties.system.type,parentSchema:schema11.properties.nodes.items.properties.bmc.properties.system,data:data207};
+const err455 = {instancePath:instancePath+"/nodes/" + i16+"/bmc/address",schemaPath:"#/properties/nodes/items/properties/bmc/properties/address/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.bmc.properties.address.type,parentSchema:schema11.properties.nodes.items.properties.bmc.properties.address,data:data208};
 if(vErrors === null){
 vErrors = [err455];
 }
@@ -5638,10 +5639,11 @@ vErrors.push(err455);
 errors++;
 }
 }
-if(data200.insecure !== undefined){
-let data208 = data200.insecure;
-if(typeof data208 !== "boolean"){
-const err456 = {instancePath:instancePath+"/nodes/" + i16+"/bmc/insecure",schemaPath:"#/properties/nodes/items/properties/bmc/properties/insecure/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.nodes.items.properties.bmc.properties.insecure.type,parentSchema:schema11.properties.nodes.items.properties.bmc.properties.insecure,data:data208};
+if(data206.user !== undefined){
+let data209 = data206.user;
+if(data209 && typeof data209 == "object" && !Array.isArray(data209)){
+if(data209.env === undefined){
+const err456 = {instancePath:instancePath+"/nodes/" + i16+"/bmc/user",schemaPath:"#/properties/nodes/items/properties/bmc/properties/user/required",keyword:"required",params:{missingProperty: "env"},message:"must have required property '"+"env"+"'",schema:schema11.properties.nodes.items.properties.bmc.properties.user.required,parentSchema:schema11.properties.nodes.items.properties.bmc.properties.user,data:data209};
 if(vErrors === null){
 vErrors = [err456];
 }
@@ -5650,10 +5652,9 @@ vErrors.push(err456);
 }
 errors++;
 }
-}
-}
-else {
-const err457 = {instancePath:instancePath+"/nodes/" + i16+"/bmc",schemaPath:"#/properties/nodes/items/properties/bmc/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nodes.items.properties.bmc.type,parentSchema:schema11.properties.nodes.items.properties.bmc,data:data200};
+for(const key31 in data209){
+if(!(key31 === "env")){
+const err457 = {instancePath:instancePath+"/nodes/" + i16+"/bmc/user",schemaPath:"#/properties/nodes/items/properties/bmc/properties/user/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key31},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.nodes.items.properties.bmc.properties.user,data:data209};
 if(vErrors === null){
 vErrors = [err457];
 }
@@ -5663,11 +5664,11 @@ vErrors.push(err457);
 errors++;
 }
 }
-if(data170.harvester_version !== undefined){
-let data209 = data170.harvester_version;
-if(typeof data209 === "string"){
-if(func3(data209) > 32){
-const err458 = {instancePath:instancePath+"/nodes/" + i16+"/harvester_version",schemaPath:"#/properties/nodes/items/properties/harvester_version/maxLength",keyword:"maxLength",params:{limit: 32},message:"must NOT have more than 32 characters",schema:32,parentSchema:schema11.properties.nodes.items.properties.harvester_version,data:data209};
+if(data209.env !== undefined){
+let data210 = data209.env;
+if(typeof data210 === "string"){
+if(!pattern36.test(data210)){
+const err458 = {instancePath:instancePath+"/nodes/" + i16+"/bmc/user/env",schemaPath:"#/properties/nodes/items/properties/bmc/properties/user/properties/env/pattern",keyword:"pattern",params:{pattern: "^[A-Z_][A-Z0-9_]{0,63}$"},message:"must match pattern \""+"^[A-Z_][A-Z0-9_]{0,63}$"+"\"",schema:"^[A-Z_][A-Z0-9_]{0,63}$",parentSchema:schema11.properties.nodes.items.properties.bmc.properties.user.properties.env,data:data210};
 if(vErrors === null){
 vErrors = [err458];
 }
@@ -5676,8 +5677,9 @@ vErrors.push(err458);
 }
 errors++;
 }
-if(!pattern1.test(data209)){
-const err459 = {instancePath:instancePath+"/nodes/" + i16+"/harvester_version",schemaPath:"#/properties/nodes/items/properties/harvester_version/pattern",keyword:"pattern",params:{pattern: "^v[0-9]+\\.[0-9]+\\.[0-9]+(-rc[0-9]+)?$"},message:"must match pattern \""+"^v[0-9]+\\.[0-9]+\\.[0-9]+(-rc[0-9]+)?$"+"\"",schema:"^v[0-9]+\\.[0-9]+\\.[0-9]+(-rc[0-9]+)?$",parentSchema:schema11.properties.nodes.items.properties.harvester_version,data:data209};
+}
+else {
+const err459 = {instancePath:instancePath+"/nodes/" + i16+"/bmc/user/env",schemaPath:"#/properties/nodes/items/properties/bmc/properties/user/properties/env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.bmc.properties.user.properties.env.type,parentSchema:schema11.properties.nodes.items.properties.bmc.properties.user.properties.env,data:data210};
 if(vErrors === null){
 vErrors = [err459];
 }
@@ -5687,8 +5689,9 @@ vErrors.push(err459);
 errors++;
 }
 }
+}
 else {
-const err460 = {instancePath:instancePath+"/nodes/" + i16+"/harvester_version",schemaPath:"#/properties/nodes/items/properties/harvester_version/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.harvester_version.type,parentSchema:schema11.properties.nodes.items.properties.harvester_version,data:data209};
+const err460 = {instancePath:instancePath+"/nodes/" + i16+"/bmc/user",schemaPath:"#/properties/nodes/items/properties/bmc/properties/user/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nodes.items.properties.bmc.properties.user.type,parentSchema:schema11.properties.nodes.items.properties.bmc.properties.user,data:data209};
 if(vErrors === null){
 vErrors = [err460];
 }
@@ -5698,11 +5701,11 @@ vErrors.push(err460);
 errors++;
 }
 }
-if(data170.profile !== undefined){
-let data210 = data170.profile;
-if(typeof data210 === "string"){
-if(!pattern0.test(data210)){
-const err461 = {instancePath:instancePath+"/nodes/" + i16+"/profile",schemaPath:"#/properties/nodes/items/properties/profile/pattern",keyword:"pattern",params:{pattern: "^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$"},message:"must match pattern \""+"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$"+"\"",schema:"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$",parentSchema:schema11.properties.nodes.items.properties.profile,data:data210};
+if(data206.password !== undefined){
+let data211 = data206.password;
+if(data211 && typeof data211 == "object" && !Array.isArray(data211)){
+if(data211.env === undefined){
+const err461 = {instancePath:instancePath+"/nodes/" + i16+"/bmc/password",schemaPath:"#/properties/nodes/items/properties/bmc/properties/password/required",keyword:"required",params:{missingProperty: "env"},message:"must have required property '"+"env"+"'",schema:schema11.properties.nodes.items.properties.bmc.properties.password.required,parentSchema:schema11.properties.nodes.items.properties.bmc.properties.password,data:data211};
 if(vErrors === null){
 vErrors = [err461];
 }
@@ -5711,9 +5714,9 @@ vErrors.push(err461);
 }
 errors++;
 }
-}
-else {
-const err462 = {instancePath:instancePath+"/nodes/" + i16+"/profile",schemaPath:"#/properties/nodes/items/properties/profile/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.profile.type,parentSchema:schema11.properties.nodes.items.properties.profile,data:data210};
+for(const key32 in data211){
+if(!(key32 === "env")){
+const err462 = {instancePath:instancePath+"/nodes/" + i16+"/bmc/password",schemaPath:"#/properties/nodes/items/properties/bmc/properties/password/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key32},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.nodes.items.properties.bmc.properties.password,data:data211};
 if(vErrors === null){
 vErrors = [err462];
 }
@@ -5723,10 +5726,11 @@ vErrors.push(err462);
 errors++;
 }
 }
-if(data170.harvester_role !== undefined){
-let data211 = data170.harvester_role;
-if(typeof data211 !== "string"){
-const err463 = {instancePath:instancePath+"/nodes/" + i16+"/harvester_role",schemaPath:"#/properties/nodes/items/properties/harvester_role/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.harvester_role.type,parentSchema:schema11.properties.nodes.items.properties.harvester_role,data:data211};
+if(data211.env !== undefined){
+let data212 = data211.env;
+if(typeof data212 === "string"){
+if(!pattern36.test(data212)){
+const err463 = {instancePath:instancePath+"/nodes/" + i16+"/bmc/password/env",schemaPath:"#/properties/nodes/items/properties/bmc/properties/password/properties/env/pattern",keyword:"pattern",params:{pattern: "^[A-Z_][A-Z0-9_]{0,63}$"},message:"must match pattern \""+"^[A-Z_][A-Z0-9_]{0,63}$"+"\"",schema:"^[A-Z_][A-Z0-9_]{0,63}$",parentSchema:schema11.properties.nodes.items.properties.bmc.properties.password.properties.env,data:data212};
 if(vErrors === null){
 vErrors = [err463];
 }
@@ -5735,8 +5739,9 @@ vErrors.push(err463);
 }
 errors++;
 }
-if(!((((data211 === "default") || (data211 === "management")) || (data211 === "worker")) || (data211 === "witness"))){
-const err464 = {instancePath:instancePath+"/nodes/" + i16+"/harvester_role",schemaPath:"#/properties/nodes/items/properties/harvester_role/enum",keyword:"enum",params:{allowedValues: schema11.properties.nodes.items.properties.harvester_role.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.nodes.items.properties.harvester_role.enum,parentSchema:schema11.properties.nodes.items.properties.harvester_role,data:data211};
+}
+else {
+const err464 = {instancePath:instancePath+"/nodes/" + i16+"/bmc/password/env",schemaPath:"#/properties/nodes/items/properties/bmc/properties/password/properties/env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.bmc.properties.password.properties.env.type,parentSchema:schema11.properties.nodes.items.properties.bmc.properties.password.properties.env,data:data212};
 if(vErrors === null){
 vErrors = [err464];
 }
@@ -5746,12 +5751,9 @@ vErrors.push(err464);
 errors++;
 }
 }
-if(data170.install !== undefined){
-let data212 = data170.install;
-if(data212 && typeof data212 == "object" && !Array.isArray(data212)){
-for(const key32 in data212){
-if(!(func2.call(schema11.properties.nodes.items.properties.install.properties, key32))){
-const err465 = {instancePath:instancePath+"/nodes/" + i16+"/install",schemaPath:"#/properties/nodes/items/properties/install/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key32},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.nodes.items.properties.install,data:data212};
+}
+else {
+const err465 = {instancePath:instancePath+"/nodes/" + i16+"/bmc/password",schemaPath:"#/properties/nodes/items/properties/bmc/properties/password/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nodes.items.properties.bmc.properties.password.type,parentSchema:schema11.properties.nodes.items.properties.bmc.properties.password,data:data211};
 if(vErrors === null){
 vErrors = [err465];
 }
@@ -5761,11 +5763,11 @@ vErrors.push(err465);
 errors++;
 }
 }
-if(data212.device !== undefined){
-let data213 = data212.device;
+if(data206.system !== undefined){
+let data213 = data206.system;
 if(typeof data213 === "string"){
-if(!pattern38.test(data213)){
-const err466 = {instancePath:instancePath+"/nodes/" + i16+"/install/device",schemaPath:"#/properties/nodes/items/properties/install/properties/device/pattern",keyword:"pattern",params:{pattern: "^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$"},message:"must match pattern \""+"^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$"+"\"",schema:"^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$",parentSchema:schema11.properties.nodes.items.properties.install.properties.device,data:data213};
+if(func3(data213) > 160){
+const err466 = {instancePath:instancePath+"/nodes/" + i16+"/bmc/system",schemaPath:"#/properties/nodes/items/properties/bmc/properties/system/maxLength",keyword:"maxLength",params:{limit: 160},message:"must NOT have more than 160 characters",schema:160,parentSchema:schema11.properties.nodes.items.properties.bmc.properties.system,data:data213};
 if(vErrors === null){
 vErrors = [err466];
 }
@@ -5774,9 +5776,8 @@ vErrors.push(err466);
 }
 errors++;
 }
-}
-else {
-const err467 = {instancePath:instancePath+"/nodes/" + i16+"/install/device",schemaPath:"#/properties/nodes/items/properties/install/properties/device/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.install.properties.device.type,parentSchema:schema11.properties.nodes.items.properties.install.properties.device,data:data213};
+if(!pattern38.test(data213)){
+const err467 = {instancePath:instancePath+"/nodes/" + i16+"/bmc/system",schemaPath:"#/properties/nodes/items/properties/bmc/properties/system/pattern",keyword:"pattern",params:{pattern: "^/redfish/v1/Systems/[A-Za-z0-9_~-][A-Za-z0-9._~-]{0,127}$"},message:"must match pattern \""+"^/redfish/v1/Systems/[A-Za-z0-9_~-][A-Za-z0-9._~-]{0,127}$"+"\"",schema:"^/redfish/v1/Systems/[A-Za-z0-9_~-][A-Za-z0-9._~-]{0,127}$",parentSchema:schema11.properties.nodes.items.properties.bmc.properties.system,data:data213};
 if(vErrors === null){
 vErrors = [err467];
 }
@@ -5786,11 +5787,8 @@ vErrors.push(err467);
 errors++;
 }
 }
-if(data212.data_disk !== undefined){
-let data214 = data212.data_disk;
-if(typeof data214 === "string"){
-if(!pattern38.test(data214)){
-const err468 = {instancePath:instancePath+"/nodes/" + i16+"/install/data_disk",schemaPath:"#/properties/nodes/items/properties/install/properties/data_disk/pattern",keyword:"pattern",params:{pattern: "^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$"},message:"must match pattern \""+"^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$"+"\"",schema:"^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$",parentSchema:schema11.properties.nodes.items.properties.install.properties.data_disk,data:data214};
+else {
+const err468 = {instancePath:instancePath+"/nodes/" + i16+"/bmc/system",schemaPath:"#/properties/nodes/items/properties/bmc/properties/system/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.bmc.properties.system.type,parentSchema:schema11.properties.nodes.items.properties.bmc.properties.system,data:data213};
 if(vErrors === null){
 vErrors = [err468];
 }
@@ -5800,8 +5798,10 @@ vErrors.push(err468);
 errors++;
 }
 }
-else {
-const err469 = {instancePath:instancePath+"/nodes/" + i16+"/install/data_disk",schemaPath:"#/properties/nodes/items/properties/install/properties/data_disk/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.install.properties.data_disk.type,parentSchema:schema11.properties.nodes.items.properties.install.properties.data_disk,data:data214};
+if(data206.insecure !== undefined){
+let data214 = data206.insecure;
+if(typeof data214 !== "boolean"){
+const err469 = {instancePath:instancePath+"/nodes/" + i16+"/bmc/insecure",schemaPath:"#/properties/nodes/items/properties/bmc/properties/insecure/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.nodes.items.properties.bmc.properties.insecure.type,parentSchema:schema11.properties.nodes.items.properties.bmc.properties.insecure,data:data214};
 if(vErrors === null){
 vErrors = [err469];
 }
@@ -5811,11 +5811,9 @@ vErrors.push(err469);
 errors++;
 }
 }
-if(data212.tty !== undefined){
-let data215 = data212.tty;
-if(typeof data215 === "string"){
-if(!pattern5.test(data215)){
-const err470 = {instancePath:instancePath+"/nodes/" + i16+"/install/tty",schemaPath:"#/properties/nodes/items/properties/install/properties/tty/pattern",keyword:"pattern",params:{pattern: "^[a-zA-Z][a-zA-Z0-9]*(,[0-9]+[noe]?[0-9]?r?)?$"},message:"must match pattern \""+"^[a-zA-Z][a-zA-Z0-9]*(,[0-9]+[noe]?[0-9]?r?)?$"+"\"",schema:"^[a-zA-Z][a-zA-Z0-9]*(,[0-9]+[noe]?[0-9]?r?)?$",parentSchema:schema11.properties.nodes.items.properties.install.properties.tty,data:data215};
+}
+else {
+const err470 = {instancePath:instancePath+"/nodes/" + i16+"/bmc",schemaPath:"#/properties/nodes/items/properties/bmc/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nodes.items.properties.bmc.type,parentSchema:schema11.properties.nodes.items.properties.bmc,data:data206};
 if(vErrors === null){
 vErrors = [err470];
 }
@@ -5825,8 +5823,11 @@ vErrors.push(err470);
 errors++;
 }
 }
-else {
-const err471 = {instancePath:instancePath+"/nodes/" + i16+"/install/tty",schemaPath:"#/properties/nodes/items/properties/install/properties/tty/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.install.properties.tty.type,parentSchema:schema11.properties.nodes.items.properties.install.properties.tty,data:data215};
+if(data176.harvester_version !== undefined){
+let data215 = data176.harvester_version;
+if(typeof data215 === "string"){
+if(func3(data215) > 32){
+const err471 = {instancePath:instancePath+"/nodes/" + i16+"/harvester_version",schemaPath:"#/properties/nodes/items/properties/harvester_version/maxLength",keyword:"maxLength",params:{limit: 32},message:"must NOT have more than 32 characters",schema:32,parentSchema:schema11.properties.nodes.items.properties.harvester_version,data:data215};
 if(vErrors === null){
 vErrors = [err471];
 }
@@ -5835,12 +5836,8 @@ vErrors.push(err471);
 }
 errors++;
 }
-}
-if(data212.persistent_partition_size !== undefined){
-let data216 = data212.persistent_partition_size;
-if(typeof data216 === "string"){
-if(!pattern41.test(data216)){
-const err472 = {instancePath:instancePath+"/nodes/" + i16+"/install/persistent_partition_size",schemaPath:"#/properties/nodes/items/properties/install/properties/persistent_partition_size/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(Mi|Gi)$"},message:"must match pattern \""+"^[0-9]+(Mi|Gi)$"+"\"",schema:"^[0-9]+(Mi|Gi)$",parentSchema:schema11.properties.nodes.items.properties.install.properties.persistent_partition_size,data:data216};
+if(!pattern1.test(data215)){
+const err472 = {instancePath:instancePath+"/nodes/" + i16+"/harvester_version",schemaPath:"#/properties/nodes/items/properties/harvester_version/pattern",keyword:"pattern",params:{pattern: "^v[0-9]+\\.[0-9]+\\.[0-9]+(-rc[0-9]+)?$"},message:"must match pattern \""+"^v[0-9]+\\.[0-9]+\\.[0-9]+(-rc[0-9]+)?$"+"\"",schema:"^v[0-9]+\\.[0-9]+\\.[0-9]+(-rc[0-9]+)?$",parentSchema:schema11.properties.nodes.items.properties.harvester_version,data:data215};
 if(vErrors === null){
 vErrors = [err472];
 }
@@ -5851,7 +5848,7 @@ errors++;
 }
 }
 else {
-const err473 = {instancePath:instancePath+"/nodes/" + i16+"/install/persistent_partition_size",schemaPath:"#/properties/nodes/items/properties/install/properties/persistent_partition_size/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.install.properties.persistent_partition_size.type,parentSchema:schema11.properties.nodes.items.properties.install.properties.persistent_partition_size,data:data216};
+const err473 = {instancePath:instancePath+"/nodes/" + i16+"/harvester_version",schemaPath:"#/properties/nodes/items/properties/harvester_version/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.harvester_version.type,parentSchema:schema11.properties.nodes.items.properties.harvester_version,data:data215};
 if(vErrors === null){
 vErrors = [err473];
 }
@@ -5861,10 +5858,11 @@ vErrors.push(err473);
 errors++;
 }
 }
-if(data212.wipe_all_disks !== undefined){
-let data217 = data212.wipe_all_disks;
-if(typeof data217 !== "boolean"){
-const err474 = {instancePath:instancePath+"/nodes/" + i16+"/install/wipe_all_disks",schemaPath:"#/properties/nodes/items/properties/install/properties/wipe_all_disks/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.nodes.items.properties.install.properties.wipe_all_disks.type,parentSchema:schema11.properties.nodes.items.properties.install.properties.wipe_all_disks,data:data217};
+if(data176.profile !== undefined){
+let data216 = data176.profile;
+if(typeof data216 === "string"){
+if(!pattern0.test(data216)){
+const err474 = {instancePath:instancePath+"/nodes/" + i16+"/profile",schemaPath:"#/properties/nodes/items/properties/profile/pattern",keyword:"pattern",params:{pattern: "^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$"},message:"must match pattern \""+"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$"+"\"",schema:"^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$",parentSchema:schema11.properties.nodes.items.properties.profile,data:data216};
 if(vErrors === null){
 vErrors = [err474];
 }
@@ -5874,14 +5872,8 @@ vErrors.push(err474);
 errors++;
 }
 }
-if(data212.wipe_disks_list !== undefined){
-let data218 = data212.wipe_disks_list;
-if(Array.isArray(data218)){
-const len18 = data218.length;
-for(let i18=0; i18<len18; i18++){
-let data219 = data218[i18];
-if(typeof data219 !== "string"){
-const err475 = {instancePath:instancePath+"/nodes/" + i16+"/install/wipe_disks_list/" + i18,schemaPath:"#/properties/nodes/items/properties/install/properties/wipe_disks_list/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.install.properties.wipe_disks_list.items.type,parentSchema:schema11.properties.nodes.items.properties.install.properties.wipe_disks_list.items,data:data219};
+else {
+const err475 = {instancePath:instancePath+"/nodes/" + i16+"/profile",schemaPath:"#/properties/nodes/items/properties/profile/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.profile.type,parentSchema:schema11.properties.nodes.items.properties.profile,data:data216};
 if(vErrors === null){
 vErrors = [err475];
 }
@@ -5891,9 +5883,10 @@ vErrors.push(err475);
 errors++;
 }
 }
-}
-else {
-const err476 = {instancePath:instancePath+"/nodes/" + i16+"/install/wipe_disks_list",schemaPath:"#/properties/nodes/items/properties/install/properties/wipe_disks_list/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.nodes.items.properties.install.properties.wipe_disks_list.type,parentSchema:schema11.properties.nodes.items.properties.install.properties.wipe_disks_list,data:data218};
+if(data176.harvester_role !== undefined){
+let data217 = data176.harvester_role;
+if(typeof data217 !== "string"){
+const err476 = {instancePath:instancePath+"/nodes/" + i16+"/harvester_role",schemaPath:"#/properties/nodes/items/properties/harvester_role/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.harvester_role.type,parentSchema:schema11.properties.nodes.items.properties.harvester_role,data:data217};
 if(vErrors === null){
 vErrors = [err476];
 }
@@ -5902,11 +5895,8 @@ vErrors.push(err476);
 }
 errors++;
 }
-}
-if(data212.cordoned !== undefined){
-let data220 = data212.cordoned;
-if(typeof data220 !== "boolean"){
-const err477 = {instancePath:instancePath+"/nodes/" + i16+"/install/cordoned",schemaPath:"#/properties/nodes/items/properties/install/properties/cordoned/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.nodes.items.properties.install.properties.cordoned.type,parentSchema:schema11.properties.nodes.items.properties.install.properties.cordoned,data:data220};
+if(!((((data217 === "default") || (data217 === "management")) || (data217 === "worker")) || (data217 === "witness"))){
+const err477 = {instancePath:instancePath+"/nodes/" + i16+"/harvester_role",schemaPath:"#/properties/nodes/items/properties/harvester_role/enum",keyword:"enum",params:{allowedValues: schema11.properties.nodes.items.properties.harvester_role.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.nodes.items.properties.harvester_role.enum,parentSchema:schema11.properties.nodes.items.properties.harvester_role,data:data217};
 if(vErrors === null){
 vErrors = [err477];
 }
@@ -5916,10 +5906,12 @@ vErrors.push(err477);
 errors++;
 }
 }
-if(data212.power_off !== undefined){
-let data221 = data212.power_off;
-if(typeof data221 !== "boolean"){
-const err478 = {instancePath:instancePath+"/nodes/" + i16+"/install/power_off",schemaPath:"#/properties/nodes/items/properties/install/properties/power_off/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.nodes.items.properties.install.properties.power_off.type,parentSchema:schema11.properties.nodes.items.properties.install.properties.power_off,data:data221};
+if(data176.install !== undefined){
+let data218 = data176.install;
+if(data218 && typeof data218 == "object" && !Array.isArray(data218)){
+for(const key33 in data218){
+if(!(func2.call(schema11.properties.nodes.items.properties.install.properties, key33))){
+const err478 = {instancePath:instancePath+"/nodes/" + i16+"/install",schemaPath:"#/properties/nodes/items/properties/install/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key33},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.nodes.items.properties.install,data:data218};
 if(vErrors === null){
 vErrors = [err478];
 }
@@ -5929,10 +5921,11 @@ vErrors.push(err478);
 errors++;
 }
 }
-if(data212.iso_url !== undefined){
-let data222 = data212.iso_url;
-if(typeof data222 !== "string"){
-const err479 = {instancePath:instancePath+"/nodes/" + i16+"/install/iso_url",schemaPath:"#/properties/nodes/items/properties/install/properties/iso_url/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.install.properties.iso_url.type,parentSchema:schema11.properties.nodes.items.properties.install.properties.iso_url,data:data222};
+if(data218.device !== undefined){
+let data219 = data218.device;
+if(typeof data219 === "string"){
+if(!pattern41.test(data219)){
+const err479 = {instancePath:instancePath+"/nodes/" + i16+"/install/device",schemaPath:"#/properties/nodes/items/properties/install/properties/device/pattern",keyword:"pattern",params:{pattern: "^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$"},message:"must match pattern \""+"^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$"+"\"",schema:"^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$",parentSchema:schema11.properties.nodes.items.properties.install.properties.device,data:data219};
 if(vErrors === null){
 vErrors = [err479];
 }
@@ -5941,8 +5934,9 @@ vErrors.push(err479);
 }
 errors++;
 }
-if(!(data222 === "local")){
-const err480 = {instancePath:instancePath+"/nodes/" + i16+"/install/iso_url",schemaPath:"#/properties/nodes/items/properties/install/properties/iso_url/enum",keyword:"enum",params:{allowedValues: schema11.properties.nodes.items.properties.install.properties.iso_url.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.nodes.items.properties.install.properties.iso_url.enum,parentSchema:schema11.properties.nodes.items.properties.install.properties.iso_url,data:data222};
+}
+else {
+const err480 = {instancePath:instancePath+"/nodes/" + i16+"/install/device",schemaPath:"#/properties/nodes/items/properties/install/properties/device/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.install.properties.device.type,parentSchema:schema11.properties.nodes.items.properties.install.properties.device,data:data219};
 if(vErrors === null){
 vErrors = [err480];
 }
@@ -5952,9 +5946,11 @@ vErrors.push(err480);
 errors++;
 }
 }
-}
-else {
-const err481 = {instancePath:instancePath+"/nodes/" + i16+"/install",schemaPath:"#/properties/nodes/items/properties/install/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nodes.items.properties.install.type,parentSchema:schema11.properties.nodes.items.properties.install,data:data212};
+if(data218.data_disk !== undefined){
+let data220 = data218.data_disk;
+if(typeof data220 === "string"){
+if(!pattern41.test(data220)){
+const err481 = {instancePath:instancePath+"/nodes/" + i16+"/install/data_disk",schemaPath:"#/properties/nodes/items/properties/install/properties/data_disk/pattern",keyword:"pattern",params:{pattern: "^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$"},message:"must match pattern \""+"^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$"+"\"",schema:"^/dev/[^\\u0000-\\u001f\\u007f-\\u009f]*$",parentSchema:schema11.properties.nodes.items.properties.install.properties.data_disk,data:data220};
 if(vErrors === null){
 vErrors = [err481];
 }
@@ -5964,11 +5960,8 @@ vErrors.push(err481);
 errors++;
 }
 }
-if(data170.interfaces !== undefined){
-let data223 = data170.interfaces;
-if(Array.isArray(data223)){
-if(data223.length < 1){
-const err482 = {instancePath:instancePath+"/nodes/" + i16+"/interfaces",schemaPath:"#/properties/nodes/items/properties/interfaces/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.nodes.items.properties.interfaces,data:data223};
+else {
+const err482 = {instancePath:instancePath+"/nodes/" + i16+"/install/data_disk",schemaPath:"#/properties/nodes/items/properties/install/properties/data_disk/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.install.properties.data_disk.type,parentSchema:schema11.properties.nodes.items.properties.install.properties.data_disk,data:data220};
 if(vErrors === null){
 vErrors = [err482];
 }
@@ -5977,13 +5970,12 @@ vErrors.push(err482);
 }
 errors++;
 }
-const len19 = data223.length;
-for(let i19=0; i19<len19; i19++){
-let data224 = data223[i19];
-if(data224 && typeof data224 == "object" && !Array.isArray(data224)){
-for(const key33 in data224){
-if(!((key33 === "name") || (key33 === "mac"))){
-const err483 = {instancePath:instancePath+"/nodes/" + i16+"/interfaces/" + i19,schemaPath:"#/properties/nodes/items/properties/interfaces/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key33},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.nodes.items.properties.interfaces.items,data:data224};
+}
+if(data218.tty !== undefined){
+let data221 = data218.tty;
+if(typeof data221 === "string"){
+if(!pattern8.test(data221)){
+const err483 = {instancePath:instancePath+"/nodes/" + i16+"/install/tty",schemaPath:"#/properties/nodes/items/properties/install/properties/tty/pattern",keyword:"pattern",params:{pattern: "^[a-zA-Z][a-zA-Z0-9]*(,[0-9]+[noe]?[0-9]?r?)?$"},message:"must match pattern \""+"^[a-zA-Z][a-zA-Z0-9]*(,[0-9]+[noe]?[0-9]?r?)?$"+"\"",schema:"^[a-zA-Z][a-zA-Z0-9]*(,[0-9]+[noe]?[0-9]?r?)?$",parentSchema:schema11.properties.nodes.items.properties.install.properties.tty,data:data221};
 if(vErrors === null){
 vErrors = [err483];
 }
@@ -5993,11 +5985,8 @@ vErrors.push(err483);
 errors++;
 }
 }
-if(data224.name !== undefined){
-let data225 = data224.name;
-if(typeof data225 === "string"){
-if(func3(data225) > 15){
-const err484 = {instancePath:instancePath+"/nodes/" + i16+"/interfaces/" + i19+"/name",schemaPath:"#/properties/nodes/items/properties/interfaces/items/properties/name/maxLength",keyword:"maxLength",params:{limit: 15},message:"must NOT have more than 15 characters",schema:15,parentSchema:schema11.properties.nodes.items.properties.interfaces.items.properties.name,data:data225};
+else {
+const err484 = {instancePath:instancePath+"/nodes/" + i16+"/install/tty",schemaPath:"#/properties/nodes/items/properties/install/properties/tty/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.install.properties.tty.type,parentSchema:schema11.properties.nodes.items.properties.install.properties.tty,data:data221};
 if(vErrors === null){
 vErrors = [err484];
 }
@@ -6006,8 +5995,12 @@ vErrors.push(err484);
 }
 errors++;
 }
-if(!pattern18.test(data225)){
-const err485 = {instancePath:instancePath+"/nodes/" + i16+"/interfaces/" + i19+"/name",schemaPath:"#/properties/nodes/items/properties/interfaces/items/properties/name/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}$"},message:"must match pattern \""+"^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}$"+"\"",schema:"^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}$",parentSchema:schema11.properties.nodes.items.properties.interfaces.items.properties.name,data:data225};
+}
+if(data218.persistent_partition_size !== undefined){
+let data222 = data218.persistent_partition_size;
+if(typeof data222 === "string"){
+if(!pattern44.test(data222)){
+const err485 = {instancePath:instancePath+"/nodes/" + i16+"/install/persistent_partition_size",schemaPath:"#/properties/nodes/items/properties/install/properties/persistent_partition_size/pattern",keyword:"pattern",params:{pattern: "^[0-9]+(Mi|Gi)$"},message:"must match pattern \""+"^[0-9]+(Mi|Gi)$"+"\"",schema:"^[0-9]+(Mi|Gi)$",parentSchema:schema11.properties.nodes.items.properties.install.properties.persistent_partition_size,data:data222};
 if(vErrors === null){
 vErrors = [err485];
 }
@@ -6018,7 +6011,7 @@ errors++;
 }
 }
 else {
-const err486 = {instancePath:instancePath+"/nodes/" + i16+"/interfaces/" + i19+"/name",schemaPath:"#/properties/nodes/items/properties/interfaces/items/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.interfaces.items.properties.name.type,parentSchema:schema11.properties.nodes.items.properties.interfaces.items.properties.name,data:data225};
+const err486 = {instancePath:instancePath+"/nodes/" + i16+"/install/persistent_partition_size",schemaPath:"#/properties/nodes/items/properties/install/properties/persistent_partition_size/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.install.properties.persistent_partition_size.type,parentSchema:schema11.properties.nodes.items.properties.install.properties.persistent_partition_size,data:data222};
 if(vErrors === null){
 vErrors = [err486];
 }
@@ -6028,10 +6021,10 @@ vErrors.push(err486);
 errors++;
 }
 }
-if(data224.mac !== undefined){
-let data226 = data224.mac;
-if(typeof data226 !== "string"){
-const err487 = {instancePath:instancePath+"/nodes/" + i16+"/interfaces/" + i19+"/mac",schemaPath:"#/properties/nodes/items/properties/interfaces/items/properties/mac/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.interfaces.items.properties.mac.type,parentSchema:schema11.properties.nodes.items.properties.interfaces.items.properties.mac,data:data226};
+if(data218.wipe_all_disks !== undefined){
+let data223 = data218.wipe_all_disks;
+if(typeof data223 !== "boolean"){
+const err487 = {instancePath:instancePath+"/nodes/" + i16+"/install/wipe_all_disks",schemaPath:"#/properties/nodes/items/properties/install/properties/wipe_all_disks/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.nodes.items.properties.install.properties.wipe_all_disks.type,parentSchema:schema11.properties.nodes.items.properties.install.properties.wipe_all_disks,data:data223};
 if(vErrors === null){
 vErrors = [err487];
 }
@@ -6041,9 +6034,14 @@ vErrors.push(err487);
 errors++;
 }
 }
-}
-else {
-const err488 = {instancePath:instancePath+"/nodes/" + i16+"/interfaces/" + i19,schemaPath:"#/properties/nodes/items/properties/interfaces/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nodes.items.properties.interfaces.items.type,parentSchema:schema11.properties.nodes.items.properties.interfaces.items,data:data224};
+if(data218.wipe_disks_list !== undefined){
+let data224 = data218.wipe_disks_list;
+if(Array.isArray(data224)){
+const len18 = data224.length;
+for(let i18=0; i18<len18; i18++){
+let data225 = data224[i18];
+if(typeof data225 !== "string"){
+const err488 = {instancePath:instancePath+"/nodes/" + i16+"/install/wipe_disks_list/" + i18,schemaPath:"#/properties/nodes/items/properties/install/properties/wipe_disks_list/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.install.properties.wipe_disks_list.items.type,parentSchema:schema11.properties.nodes.items.properties.install.properties.wipe_disks_list.items,data:data225};
 if(vErrors === null){
 vErrors = [err488];
 }
@@ -6055,7 +6053,7 @@ errors++;
 }
 }
 else {
-const err489 = {instancePath:instancePath+"/nodes/" + i16+"/interfaces",schemaPath:"#/properties/nodes/items/properties/interfaces/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.nodes.items.properties.interfaces.type,parentSchema:schema11.properties.nodes.items.properties.interfaces,data:data223};
+const err489 = {instancePath:instancePath+"/nodes/" + i16+"/install/wipe_disks_list",schemaPath:"#/properties/nodes/items/properties/install/properties/wipe_disks_list/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.nodes.items.properties.install.properties.wipe_disks_list.type,parentSchema:schema11.properties.nodes.items.properties.install.properties.wipe_disks_list,data:data224};
 if(vErrors === null){
 vErrors = [err489];
 }
@@ -6065,10 +6063,10 @@ vErrors.push(err489);
 errors++;
 }
 }
-if(data170.method !== undefined){
-let data227 = data170.method;
-if(typeof data227 !== "string"){
-const err490 = {instancePath:instancePath+"/nodes/" + i16+"/method",schemaPath:"#/properties/nodes/items/properties/method/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.method.type,parentSchema:schema11.properties.nodes.items.properties.method,data:data227};
+if(data218.cordoned !== undefined){
+let data226 = data218.cordoned;
+if(typeof data226 !== "boolean"){
+const err490 = {instancePath:instancePath+"/nodes/" + i16+"/install/cordoned",schemaPath:"#/properties/nodes/items/properties/install/properties/cordoned/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.nodes.items.properties.install.properties.cordoned.type,parentSchema:schema11.properties.nodes.items.properties.install.properties.cordoned,data:data226};
 if(vErrors === null){
 vErrors = [err490];
 }
@@ -6077,8 +6075,11 @@ vErrors.push(err490);
 }
 errors++;
 }
-if(!((data227 === "dhcp") || (data227 === "static"))){
-const err491 = {instancePath:instancePath+"/nodes/" + i16+"/method",schemaPath:"#/properties/nodes/items/properties/method/enum",keyword:"enum",params:{allowedValues: schema11.properties.nodes.items.properties.method.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.nodes.items.properties.method.enum,parentSchema:schema11.properties.nodes.items.properties.method,data:data227};
+}
+if(data218.power_off !== undefined){
+let data227 = data218.power_off;
+if(typeof data227 !== "boolean"){
+const err491 = {instancePath:instancePath+"/nodes/" + i16+"/install/power_off",schemaPath:"#/properties/nodes/items/properties/install/properties/power_off/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.nodes.items.properties.install.properties.power_off.type,parentSchema:schema11.properties.nodes.items.properties.install.properties.power_off,data:data227};
 if(vErrors === null){
 vErrors = [err491];
 }
@@ -6088,10 +6089,10 @@ vErrors.push(err491);
 errors++;
 }
 }
-if(data170.prefix !== undefined){
-let data228 = data170.prefix;
-if(!(((typeof data228 == "number") && (!(data228 % 1) && !isNaN(data228))) && (isFinite(data228)))){
-const err492 = {instancePath:instancePath+"/nodes/" + i16+"/prefix",schemaPath:"#/properties/nodes/items/properties/prefix/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.nodes.items.properties.prefix.type,parentSchema:schema11.properties.nodes.items.properties.prefix,data:data228};
+if(data218.iso_url !== undefined){
+let data228 = data218.iso_url;
+if(typeof data228 !== "string"){
+const err492 = {instancePath:instancePath+"/nodes/" + i16+"/install/iso_url",schemaPath:"#/properties/nodes/items/properties/install/properties/iso_url/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.install.properties.iso_url.type,parentSchema:schema11.properties.nodes.items.properties.install.properties.iso_url,data:data228};
 if(vErrors === null){
 vErrors = [err492];
 }
@@ -6100,9 +6101,8 @@ vErrors.push(err492);
 }
 errors++;
 }
-if((typeof data228 == "number") && (isFinite(data228))){
-if(data228 > 32 || isNaN(data228)){
-const err493 = {instancePath:instancePath+"/nodes/" + i16+"/prefix",schemaPath:"#/properties/nodes/items/properties/prefix/maximum",keyword:"maximum",params:{comparison: "<=", limit: 32},message:"must be <= 32",schema:32,parentSchema:schema11.properties.nodes.items.properties.prefix,data:data228};
+if(!(data228 === "local")){
+const err493 = {instancePath:instancePath+"/nodes/" + i16+"/install/iso_url",schemaPath:"#/properties/nodes/items/properties/install/properties/iso_url/enum",keyword:"enum",params:{allowedValues: schema11.properties.nodes.items.properties.install.properties.iso_url.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.nodes.items.properties.install.properties.iso_url.enum,parentSchema:schema11.properties.nodes.items.properties.install.properties.iso_url,data:data228};
 if(vErrors === null){
 vErrors = [err493];
 }
@@ -6111,8 +6111,10 @@ vErrors.push(err493);
 }
 errors++;
 }
-if(data228 < 1 || isNaN(data228)){
-const err494 = {instancePath:instancePath+"/nodes/" + i16+"/prefix",schemaPath:"#/properties/nodes/items/properties/prefix/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.nodes.items.properties.prefix,data:data228};
+}
+}
+else {
+const err494 = {instancePath:instancePath+"/nodes/" + i16+"/install",schemaPath:"#/properties/nodes/items/properties/install/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nodes.items.properties.install.type,parentSchema:schema11.properties.nodes.items.properties.install,data:data218};
 if(vErrors === null){
 vErrors = [err494];
 }
@@ -6122,11 +6124,11 @@ vErrors.push(err494);
 errors++;
 }
 }
-}
-if(data170.netmask !== undefined){
-let data229 = data170.netmask;
-if(typeof data229 !== "string"){
-const err495 = {instancePath:instancePath+"/nodes/" + i16+"/netmask",schemaPath:"#/properties/nodes/items/properties/netmask/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.netmask.type,parentSchema:schema11.properties.nodes.items.properties.netmask,data:data229};
+if(data176.interfaces !== undefined){
+let data229 = data176.interfaces;
+if(Array.isArray(data229)){
+if(data229.length < 1){
+const err495 = {instancePath:instancePath+"/nodes/" + i16+"/interfaces",schemaPath:"#/properties/nodes/items/properties/interfaces/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.nodes.items.properties.interfaces,data:data229};
 if(vErrors === null){
 vErrors = [err495];
 }
@@ -6135,11 +6137,13 @@ vErrors.push(err495);
 }
 errors++;
 }
-}
-if(data170.gateway !== undefined){
-let data230 = data170.gateway;
-if(typeof data230 !== "string"){
-const err496 = {instancePath:instancePath+"/nodes/" + i16+"/gateway",schemaPath:"#/properties/nodes/items/properties/gateway/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.gateway.type,parentSchema:schema11.properties.nodes.items.properties.gateway,data:data230};
+const len19 = data229.length;
+for(let i19=0; i19<len19; i19++){
+let data230 = data229[i19];
+if(data230 && typeof data230 == "object" && !Array.isArray(data230)){
+for(const key34 in data230){
+if(!((key34 === "name") || (key34 === "mac"))){
+const err496 = {instancePath:instancePath+"/nodes/" + i16+"/interfaces/" + i19,schemaPath:"#/properties/nodes/items/properties/interfaces/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key34},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.nodes.items.properties.interfaces.items,data:data230};
 if(vErrors === null){
 vErrors = [err496];
 }
@@ -6149,11 +6153,11 @@ vErrors.push(err496);
 errors++;
 }
 }
-if(data170.dns !== undefined){
-let data231 = data170.dns;
-if(Array.isArray(data231)){
-if(data231.length > 8){
-const err497 = {instancePath:instancePath+"/nodes/" + i16+"/dns",schemaPath:"#/properties/nodes/items/properties/dns/maxItems",keyword:"maxItems",params:{limit: 8},message:"must NOT have more than 8 items",schema:8,parentSchema:schema11.properties.nodes.items.properties.dns,data:data231};
+if(data230.name !== undefined){
+let data231 = data230.name;
+if(typeof data231 === "string"){
+if(func3(data231) > 15){
+const err497 = {instancePath:instancePath+"/nodes/" + i16+"/interfaces/" + i19+"/name",schemaPath:"#/properties/nodes/items/properties/interfaces/items/properties/name/maxLength",keyword:"maxLength",params:{limit: 15},message:"must NOT have more than 15 characters",schema:15,parentSchema:schema11.properties.nodes.items.properties.interfaces.items.properties.name,data:data231};
 if(vErrors === null){
 vErrors = [err497];
 }
@@ -6162,11 +6166,8 @@ vErrors.push(err497);
 }
 errors++;
 }
-const len20 = data231.length;
-for(let i20=0; i20<len20; i20++){
-let data232 = data231[i20];
-if(typeof data232 !== "string"){
-const err498 = {instancePath:instancePath+"/nodes/" + i16+"/dns/" + i20,schemaPath:"#/properties/nodes/items/properties/dns/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.dns.items.type,parentSchema:schema11.properties.nodes.items.properties.dns.items,data:data232};
+if(!pattern21.test(data231)){
+const err498 = {instancePath:instancePath+"/nodes/" + i16+"/interfaces/" + i19+"/name",schemaPath:"#/properties/nodes/items/properties/interfaces/items/properties/name/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}$"},message:"must match pattern \""+"^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}$"+"\"",schema:"^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}$",parentSchema:schema11.properties.nodes.items.properties.interfaces.items.properties.name,data:data231};
 if(vErrors === null){
 vErrors = [err498];
 }
@@ -6176,9 +6177,8 @@ vErrors.push(err498);
 errors++;
 }
 }
-}
 else {
-const err499 = {instancePath:instancePath+"/nodes/" + i16+"/dns",schemaPath:"#/properties/nodes/items/properties/dns/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.nodes.items.properties.dns.type,parentSchema:schema11.properties.nodes.items.properties.dns,data:data231};
+const err499 = {instancePath:instancePath+"/nodes/" + i16+"/interfaces/" + i19+"/name",schemaPath:"#/properties/nodes/items/properties/interfaces/items/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.interfaces.items.properties.name.type,parentSchema:schema11.properties.nodes.items.properties.interfaces.items.properties.name,data:data231};
 if(vErrors === null){
 vErrors = [err499];
 }
@@ -6188,10 +6188,10 @@ vErrors.push(err499);
 errors++;
 }
 }
-if(data170.mtu !== undefined){
-let data233 = data170.mtu;
-if(!(((typeof data233 == "number") && (!(data233 % 1) && !isNaN(data233))) && (isFinite(data233)))){
-const err500 = {instancePath:instancePath+"/nodes/" + i16+"/mtu",schemaPath:"#/properties/nodes/items/properties/mtu/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.nodes.items.properties.mtu.type,parentSchema:schema11.properties.nodes.items.properties.mtu,data:data233};
+if(data230.mac !== undefined){
+let data232 = data230.mac;
+if(typeof data232 !== "string"){
+const err500 = {instancePath:instancePath+"/nodes/" + i16+"/interfaces/" + i19+"/mac",schemaPath:"#/properties/nodes/items/properties/interfaces/items/properties/mac/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.interfaces.items.properties.mac.type,parentSchema:schema11.properties.nodes.items.properties.interfaces.items.properties.mac,data:data232};
 if(vErrors === null){
 vErrors = [err500];
 }
@@ -6201,10 +6201,9 @@ vErrors.push(err500);
 errors++;
 }
 }
-if(data170.vlan !== undefined){
-let data234 = data170.vlan;
-if(!(((typeof data234 == "number") && (!(data234 % 1) && !isNaN(data234))) && (isFinite(data234)))){
-const err501 = {instancePath:instancePath+"/nodes/" + i16+"/vlan",schemaPath:"#/properties/nodes/items/properties/vlan/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.nodes.items.properties.vlan.type,parentSchema:schema11.properties.nodes.items.properties.vlan,data:data234};
+}
+else {
+const err501 = {instancePath:instancePath+"/nodes/" + i16+"/interfaces/" + i19,schemaPath:"#/properties/nodes/items/properties/interfaces/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nodes.items.properties.interfaces.items.type,parentSchema:schema11.properties.nodes.items.properties.interfaces.items,data:data230};
 if(vErrors === null){
 vErrors = [err501];
 }
@@ -6214,14 +6213,9 @@ vErrors.push(err501);
 errors++;
 }
 }
-if(data170.bond !== undefined){
-let data235 = data170.bond;
-if(data235 && typeof data235 == "object" && !Array.isArray(data235)){
-for(const key34 in data235){
-if(!((key34 === "mode") || (key34 === "miimon"))){
-let data236 = data235[key34];
-if((typeof data236 !== "string") && (!(((typeof data236 == "number") && (!(data236 % 1) && !isNaN(data236))) && (isFinite(data236))))){
-const err502 = {instancePath:instancePath+"/nodes/" + i16+"/bond/" + key34.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/nodes/items/properties/bond/additionalProperties/type",keyword:"type",params:{type: schema11.properties.nodes.items.properties.bond.additionalProperties.type},message:"must be string,integer",schema:schema11.properties.nodes.items.properties.bond.additionalProperties.type,parentSchema:schema11.properties.nodes.items.properties.bond.additionalProperties,data:data236};
+}
+else {
+const err502 = {instancePath:instancePath+"/nodes/" + i16+"/interfaces",schemaPath:"#/properties/nodes/items/properties/interfaces/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.nodes.items.properties.interfaces.type,parentSchema:schema11.properties.nodes.items.properties.interfaces,data:data229};
 if(vErrors === null){
 vErrors = [err502];
 }
@@ -6231,11 +6225,10 @@ vErrors.push(err502);
 errors++;
 }
 }
-}
-if(data235.mode !== undefined){
-let data237 = data235.mode;
-if(typeof data237 !== "string"){
-const err503 = {instancePath:instancePath+"/nodes/" + i16+"/bond/mode",schemaPath:"#/properties/nodes/items/properties/bond/properties/mode/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.bond.properties.mode.type,parentSchema:schema11.properties.nodes.items.properties.bond.properties.mode,data:data237};
+if(data176.method !== undefined){
+let data233 = data176.method;
+if(typeof data233 !== "string"){
+const err503 = {instancePath:instancePath+"/nodes/" + i16+"/method",schemaPath:"#/properties/nodes/items/properties/method/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.method.type,parentSchema:schema11.properties.nodes.items.properties.method,data:data233};
 if(vErrors === null){
 vErrors = [err503];
 }
@@ -6244,8 +6237,8 @@ vErrors.push(err503);
 }
 errors++;
 }
-if(!(((((((data237 === "balance-rr") || (data237 === "active-backup")) || (data237 === "balance-xor")) || (data237 === "broadcast")) || (data237 === "802.3ad")) || (data237 === "balance-tlb")) || (data237 === "balance-alb"))){
-const err504 = {instancePath:instancePath+"/nodes/" + i16+"/bond/mode",schemaPath:"#/properties/nodes/items/properties/bond/properties/mode/enum",keyword:"enum",params:{allowedValues: schema11.properties.nodes.items.properties.bond.properties.mode.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.nodes.items.properties.bond.properties.mode.enum,parentSchema:schema11.properties.nodes.items.properties.bond.properties.mode,data:data237};
+if(!((data233 === "dhcp") || (data233 === "static"))){
+const err504 = {instancePath:instancePath+"/nodes/" + i16+"/method",schemaPath:"#/properties/nodes/items/properties/method/enum",keyword:"enum",params:{allowedValues: schema11.properties.nodes.items.properties.method.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.nodes.items.properties.method.enum,parentSchema:schema11.properties.nodes.items.properties.method,data:data233};
 if(vErrors === null){
 vErrors = [err504];
 }
@@ -6255,10 +6248,10 @@ vErrors.push(err504);
 errors++;
 }
 }
-if(data235.miimon !== undefined){
-let data238 = data235.miimon;
-if(!(((typeof data238 == "number") && (!(data238 % 1) && !isNaN(data238))) && (isFinite(data238)))){
-const err505 = {instancePath:instancePath+"/nodes/" + i16+"/bond/miimon",schemaPath:"#/properties/nodes/items/properties/bond/properties/miimon/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.nodes.items.properties.bond.properties.miimon.type,parentSchema:schema11.properties.nodes.items.properties.bond.properties.miimon,data:data238};
+if(data176.prefix !== undefined){
+let data234 = data176.prefix;
+if(!(((typeof data234 == "number") && (!(data234 % 1) && !isNaN(data234))) && (isFinite(data234)))){
+const err505 = {instancePath:instancePath+"/nodes/" + i16+"/prefix",schemaPath:"#/properties/nodes/items/properties/prefix/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.nodes.items.properties.prefix.type,parentSchema:schema11.properties.nodes.items.properties.prefix,data:data234};
 if(vErrors === null){
 vErrors = [err505];
 }
@@ -6267,9 +6260,9 @@ vErrors.push(err505);
 }
 errors++;
 }
-if((typeof data238 == "number") && (isFinite(data238))){
-if(data238 < 0 || isNaN(data238)){
-const err506 = {instancePath:instancePath+"/nodes/" + i16+"/bond/miimon",schemaPath:"#/properties/nodes/items/properties/bond/properties/miimon/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.nodes.items.properties.bond.properties.miimon,data:data238};
+if((typeof data234 == "number") && (isFinite(data234))){
+if(data234 > 32 || isNaN(data234)){
+const err506 = {instancePath:instancePath+"/nodes/" + i16+"/prefix",schemaPath:"#/properties/nodes/items/properties/prefix/maximum",keyword:"maximum",params:{comparison: "<=", limit: 32},message:"must be <= 32",schema:32,parentSchema:schema11.properties.nodes.items.properties.prefix,data:data234};
 if(vErrors === null){
 vErrors = [err506];
 }
@@ -6278,11 +6271,8 @@ vErrors.push(err506);
 }
 errors++;
 }
-}
-}
-}
-else {
-const err507 = {instancePath:instancePath+"/nodes/" + i16+"/bond",schemaPath:"#/properties/nodes/items/properties/bond/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nodes.items.properties.bond.type,parentSchema:schema11.properties.nodes.items.properties.bond,data:data235};
+if(data234 < 1 || isNaN(data234)){
+const err507 = {instancePath:instancePath+"/nodes/" + i16+"/prefix",schemaPath:"#/properties/nodes/items/properties/prefix/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.nodes.items.properties.prefix,data:data234};
 if(vErrors === null){
 vErrors = [err507];
 }
@@ -6292,15 +6282,11 @@ vErrors.push(err507);
 errors++;
 }
 }
-if(data170.kernel_args !== undefined){
-let data239 = data170.kernel_args;
-if(Array.isArray(data239)){
-const len21 = data239.length;
-for(let i21=0; i21<len21; i21++){
-let data240 = data239[i21];
-if(typeof data240 === "string"){
-if(func3(data240) > 1024){
-const err508 = {instancePath:instancePath+"/nodes/" + i16+"/kernel_args/" + i21,schemaPath:"#/properties/nodes/items/properties/kernel_args/items/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters",schema:1024,parentSchema:schema11.properties.nodes.items.properties.kernel_args.items,data:data240};
+}
+if(data176.netmask !== undefined){
+let data235 = data176.netmask;
+if(typeof data235 !== "string"){
+const err508 = {instancePath:instancePath+"/nodes/" + i16+"/netmask",schemaPath:"#/properties/nodes/items/properties/netmask/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.netmask.type,parentSchema:schema11.properties.nodes.items.properties.netmask,data:data235};
 if(vErrors === null){
 vErrors = [err508];
 }
@@ -6309,8 +6295,11 @@ vErrors.push(err508);
 }
 errors++;
 }
-if(!pattern6.test(data240)){
-const err509 = {instancePath:instancePath+"/nodes/" + i16+"/kernel_args/" + i21,schemaPath:"#/properties/nodes/items/properties/kernel_args/items/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$",parentSchema:schema11.properties.nodes.items.properties.kernel_args.items,data:data240};
+}
+if(data176.gateway !== undefined){
+let data236 = data176.gateway;
+if(typeof data236 !== "string"){
+const err509 = {instancePath:instancePath+"/nodes/" + i16+"/gateway",schemaPath:"#/properties/nodes/items/properties/gateway/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.gateway.type,parentSchema:schema11.properties.nodes.items.properties.gateway,data:data236};
 if(vErrors === null){
 vErrors = [err509];
 }
@@ -6320,8 +6309,11 @@ vErrors.push(err509);
 errors++;
 }
 }
-else {
-const err510 = {instancePath:instancePath+"/nodes/" + i16+"/kernel_args/" + i21,schemaPath:"#/properties/nodes/items/properties/kernel_args/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.kernel_args.items.type,parentSchema:schema11.properties.nodes.items.properties.kernel_args.items,data:data240};
+if(data176.dns !== undefined){
+let data237 = data176.dns;
+if(Array.isArray(data237)){
+if(data237.length > 8){
+const err510 = {instancePath:instancePath+"/nodes/" + i16+"/dns",schemaPath:"#/properties/nodes/items/properties/dns/maxItems",keyword:"maxItems",params:{limit: 8},message:"must NOT have more than 8 items",schema:8,parentSchema:schema11.properties.nodes.items.properties.dns,data:data237};
 if(vErrors === null){
 vErrors = [err510];
 }
@@ -6330,10 +6322,11 @@ vErrors.push(err510);
 }
 errors++;
 }
-}
-}
-else {
-const err511 = {instancePath:instancePath+"/nodes/" + i16+"/kernel_args",schemaPath:"#/properties/nodes/items/properties/kernel_args/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.nodes.items.properties.kernel_args.type,parentSchema:schema11.properties.nodes.items.properties.kernel_args,data:data239};
+const len20 = data237.length;
+for(let i20=0; i20<len20; i20++){
+let data238 = data237[i20];
+if(typeof data238 !== "string"){
+const err511 = {instancePath:instancePath+"/nodes/" + i16+"/dns/" + i20,schemaPath:"#/properties/nodes/items/properties/dns/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.dns.items.type,parentSchema:schema11.properties.nodes.items.properties.dns.items,data:data238};
 if(vErrors === null){
 vErrors = [err511];
 }
@@ -6343,10 +6336,9 @@ vErrors.push(err511);
 errors++;
 }
 }
-if(data170.config !== undefined){
-let data241 = data170.config;
-if(!(data241 && typeof data241 == "object" && !Array.isArray(data241))){
-const err512 = {instancePath:instancePath+"/nodes/" + i16+"/config",schemaPath:"#/properties/nodes/items/properties/config/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nodes.items.properties.config.type,parentSchema:schema11.properties.nodes.items.properties.config,data:data241};
+}
+else {
+const err512 = {instancePath:instancePath+"/nodes/" + i16+"/dns",schemaPath:"#/properties/nodes/items/properties/dns/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.nodes.items.properties.dns.type,parentSchema:schema11.properties.nodes.items.properties.dns,data:data237};
 if(vErrors === null){
 vErrors = [err512];
 }
@@ -6356,10 +6348,10 @@ vErrors.push(err512);
 errors++;
 }
 }
-if(data170.state !== undefined){
-let data242 = data170.state;
-if(typeof data242 !== "string"){
-const err513 = {instancePath:instancePath+"/nodes/" + i16+"/state",schemaPath:"#/properties/nodes/items/properties/state/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.state.type,parentSchema:schema11.properties.nodes.items.properties.state,data:data242};
+if(data176.mtu !== undefined){
+let data239 = data176.mtu;
+if(!(((typeof data239 == "number") && (!(data239 % 1) && !isNaN(data239))) && (isFinite(data239)))){
+const err513 = {instancePath:instancePath+"/nodes/" + i16+"/mtu",schemaPath:"#/properties/nodes/items/properties/mtu/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.nodes.items.properties.mtu.type,parentSchema:schema11.properties.nodes.items.properties.mtu,data:data239};
 if(vErrors === null){
 vErrors = [err513];
 }
@@ -6368,8 +6360,11 @@ vErrors.push(err513);
 }
 errors++;
 }
-if(!(((data242 === "install") || (data242 === "local")) || (data242 === "install-once"))){
-const err514 = {instancePath:instancePath+"/nodes/" + i16+"/state",schemaPath:"#/properties/nodes/items/properties/state/enum",keyword:"enum",params:{allowedValues: schema11.properties.nodes.items.properties.state.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.nodes.items.properties.state.enum,parentSchema:schema11.properties.nodes.items.properties.state,data:data242};
+}
+if(data176.vlan !== undefined){
+let data240 = data176.vlan;
+if(!(((typeof data240 == "number") && (!(data240 % 1) && !isNaN(data240))) && (isFinite(data240)))){
+const err514 = {instancePath:instancePath+"/nodes/" + i16+"/vlan",schemaPath:"#/properties/nodes/items/properties/vlan/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.nodes.items.properties.vlan.type,parentSchema:schema11.properties.nodes.items.properties.vlan,data:data240};
 if(vErrors === null){
 vErrors = [err514];
 }
@@ -6379,10 +6374,14 @@ vErrors.push(err514);
 errors++;
 }
 }
-if(data170.medium !== undefined){
-let data243 = data170.medium;
-if(typeof data243 !== "string"){
-const err515 = {instancePath:instancePath+"/nodes/" + i16+"/medium",schemaPath:"#/properties/nodes/items/properties/medium/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.medium.type,parentSchema:schema11.properties.nodes.items.properties.medium,data:data243};
+if(data176.bond !== undefined){
+let data241 = data176.bond;
+if(data241 && typeof data241 == "object" && !Array.isArray(data241)){
+for(const key35 in data241){
+if(!((key35 === "mode") || (key35 === "miimon"))){
+let data242 = data241[key35];
+if((typeof data242 !== "string") && (!(((typeof data242 == "number") && (!(data242 % 1) && !isNaN(data242))) && (isFinite(data242))))){
+const err515 = {instancePath:instancePath+"/nodes/" + i16+"/bond/" + key35.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/nodes/items/properties/bond/additionalProperties/type",keyword:"type",params:{type: schema11.properties.nodes.items.properties.bond.additionalProperties.type},message:"must be string,integer",schema:schema11.properties.nodes.items.properties.bond.additionalProperties.type,parentSchema:schema11.properties.nodes.items.properties.bond.additionalProperties,data:data242};
 if(vErrors === null){
 vErrors = [err515];
 }
@@ -6391,8 +6390,12 @@ vErrors.push(err515);
 }
 errors++;
 }
-if(!((data243 === "network") || (data243 === "iso"))){
-const err516 = {instancePath:instancePath+"/nodes/" + i16+"/medium",schemaPath:"#/properties/nodes/items/properties/medium/enum",keyword:"enum",params:{allowedValues: schema11.properties.nodes.items.properties.medium.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.nodes.items.properties.medium.enum,parentSchema:schema11.properties.nodes.items.properties.medium,data:data243};
+}
+}
+if(data241.mode !== undefined){
+let data243 = data241.mode;
+if(typeof data243 !== "string"){
+const err516 = {instancePath:instancePath+"/nodes/" + i16+"/bond/mode",schemaPath:"#/properties/nodes/items/properties/bond/properties/mode/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.bond.properties.mode.type,parentSchema:schema11.properties.nodes.items.properties.bond.properties.mode,data:data243};
 if(vErrors === null){
 vErrors = [err516];
 }
@@ -6401,11 +6404,8 @@ vErrors.push(err516);
 }
 errors++;
 }
-}
-if(data170.reinstall !== undefined){
-let data244 = data170.reinstall;
-if(!(((typeof data244 == "number") && (!(data244 % 1) && !isNaN(data244))) && (isFinite(data244)))){
-const err517 = {instancePath:instancePath+"/nodes/" + i16+"/reinstall",schemaPath:"#/properties/nodes/items/properties/reinstall/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.nodes.items.properties.reinstall.type,parentSchema:schema11.properties.nodes.items.properties.reinstall,data:data244};
+if(!(((((((data243 === "balance-rr") || (data243 === "active-backup")) || (data243 === "balance-xor")) || (data243 === "broadcast")) || (data243 === "802.3ad")) || (data243 === "balance-tlb")) || (data243 === "balance-alb"))){
+const err517 = {instancePath:instancePath+"/nodes/" + i16+"/bond/mode",schemaPath:"#/properties/nodes/items/properties/bond/properties/mode/enum",keyword:"enum",params:{allowedValues: schema11.properties.nodes.items.properties.bond.properties.mode.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.nodes.items.properties.bond.properties.mode.enum,parentSchema:schema11.properties.nodes.items.properties.bond.properties.mode,data:data243};
 if(vErrors === null){
 vErrors = [err517];
 }
@@ -6414,9 +6414,11 @@ vErrors.push(err517);
 }
 errors++;
 }
-if((typeof data244 == "number") && (isFinite(data244))){
-if(data244 > 999999999 || isNaN(data244)){
-const err518 = {instancePath:instancePath+"/nodes/" + i16+"/reinstall",schemaPath:"#/properties/nodes/items/properties/reinstall/maximum",keyword:"maximum",params:{comparison: "<=", limit: 999999999},message:"must be <= 999999999",schema:999999999,parentSchema:schema11.properties.nodes.items.properties.reinstall,data:data244};
+}
+if(data241.miimon !== undefined){
+let data244 = data241.miimon;
+if(!(((typeof data244 == "number") && (!(data244 % 1) && !isNaN(data244))) && (isFinite(data244)))){
+const err518 = {instancePath:instancePath+"/nodes/" + i16+"/bond/miimon",schemaPath:"#/properties/nodes/items/properties/bond/properties/miimon/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.nodes.items.properties.bond.properties.miimon.type,parentSchema:schema11.properties.nodes.items.properties.bond.properties.miimon,data:data244};
 if(vErrors === null){
 vErrors = [err518];
 }
@@ -6425,8 +6427,9 @@ vErrors.push(err518);
 }
 errors++;
 }
+if((typeof data244 == "number") && (isFinite(data244))){
 if(data244 < 0 || isNaN(data244)){
-const err519 = {instancePath:instancePath+"/nodes/" + i16+"/reinstall",schemaPath:"#/properties/nodes/items/properties/reinstall/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.nodes.items.properties.reinstall,data:data244};
+const err519 = {instancePath:instancePath+"/nodes/" + i16+"/bond/miimon",schemaPath:"#/properties/nodes/items/properties/bond/properties/miimon/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.nodes.items.properties.bond.properties.miimon,data:data244};
 if(vErrors === null){
 vErrors = [err519];
 }
@@ -6437,12 +6440,9 @@ errors++;
 }
 }
 }
-if(data170.lab !== undefined){
-let data245 = data170.lab;
-if(data245 && typeof data245 == "object" && !Array.isArray(data245)){
-for(const key35 in data245){
-if(!(((((key35 === "memory_mib") || (key35 === "vcpus")) || (key35 === "disk_gib")) || (key35 === "data_disk_gib")) || (key35 === "nic_model"))){
-const err520 = {instancePath:instancePath+"/nodes/" + i16+"/lab",schemaPath:"#/properties/nodes/items/properties/lab/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key35},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.nodes.items.properties.lab,data:data245};
+}
+else {
+const err520 = {instancePath:instancePath+"/nodes/" + i16+"/bond",schemaPath:"#/properties/nodes/items/properties/bond/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nodes.items.properties.bond.type,parentSchema:schema11.properties.nodes.items.properties.bond,data:data241};
 if(vErrors === null){
 vErrors = [err520];
 }
@@ -6452,10 +6452,15 @@ vErrors.push(err520);
 errors++;
 }
 }
-if(data245.memory_mib !== undefined){
-let data246 = data245.memory_mib;
-if(!(((typeof data246 == "number") && (!(data246 % 1) && !isNaN(data246))) && (isFinite(data246)))){
-const err521 = {instancePath:instancePath+"/nodes/" + i16+"/lab/memory_mib",schemaPath:"#/properties/nodes/items/properties/lab/properties/memory_mib/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.nodes.items.properties.lab.properties.memory_mib.type,parentSchema:schema11.properties.nodes.items.properties.lab.properties.memory_mib,data:data246};
+if(data176.kernel_args !== undefined){
+let data245 = data176.kernel_args;
+if(Array.isArray(data245)){
+const len21 = data245.length;
+for(let i21=0; i21<len21; i21++){
+let data246 = data245[i21];
+if(typeof data246 === "string"){
+if(func3(data246) > 1024){
+const err521 = {instancePath:instancePath+"/nodes/" + i16+"/kernel_args/" + i21,schemaPath:"#/properties/nodes/items/properties/kernel_args/items/maxLength",keyword:"maxLength",params:{limit: 1024},message:"must NOT have more than 1024 characters",schema:1024,parentSchema:schema11.properties.nodes.items.properties.kernel_args.items,data:data246};
 if(vErrors === null){
 vErrors = [err521];
 }
@@ -6464,9 +6469,8 @@ vErrors.push(err521);
 }
 errors++;
 }
-if((typeof data246 == "number") && (isFinite(data246))){
-if(data246 > 16777216 || isNaN(data246)){
-const err522 = {instancePath:instancePath+"/nodes/" + i16+"/lab/memory_mib",schemaPath:"#/properties/nodes/items/properties/lab/properties/memory_mib/maximum",keyword:"maximum",params:{comparison: "<=", limit: 16777216},message:"must be <= 16777216",schema:16777216,parentSchema:schema11.properties.nodes.items.properties.lab.properties.memory_mib,data:data246};
+if(!pattern9.test(data246)){
+const err522 = {instancePath:instancePath+"/nodes/" + i16+"/kernel_args/" + i21,schemaPath:"#/properties/nodes/items/properties/kernel_args/items/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$"},message:"must match pattern \""+"^[A-Za-z0-9][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$"+"\"",schema:"^[A-Za-z0-9][A-Za-z0-9_.,:;=/+@%~\\[\\]-]*$",parentSchema:schema11.properties.nodes.items.properties.kernel_args.items,data:data246};
 if(vErrors === null){
 vErrors = [err522];
 }
@@ -6475,8 +6479,9 @@ vErrors.push(err522);
 }
 errors++;
 }
-if(data246 < 8192 || isNaN(data246)){
-const err523 = {instancePath:instancePath+"/nodes/" + i16+"/lab/memory_mib",schemaPath:"#/properties/nodes/items/properties/lab/properties/memory_mib/minimum",keyword:"minimum",params:{comparison: ">=", limit: 8192},message:"must be >= 8192",schema:8192,parentSchema:schema11.properties.nodes.items.properties.lab.properties.memory_mib,data:data246};
+}
+else {
+const err523 = {instancePath:instancePath+"/nodes/" + i16+"/kernel_args/" + i21,schemaPath:"#/properties/nodes/items/properties/kernel_args/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.kernel_args.items.type,parentSchema:schema11.properties.nodes.items.properties.kernel_args.items,data:data246};
 if(vErrors === null){
 vErrors = [err523];
 }
@@ -6487,10 +6492,8 @@ errors++;
 }
 }
 }
-if(data245.vcpus !== undefined){
-let data247 = data245.vcpus;
-if(!(((typeof data247 == "number") && (!(data247 % 1) && !isNaN(data247))) && (isFinite(data247)))){
-const err524 = {instancePath:instancePath+"/nodes/" + i16+"/lab/vcpus",schemaPath:"#/properties/nodes/items/properties/lab/properties/vcpus/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.nodes.items.properties.lab.properties.vcpus.type,parentSchema:schema11.properties.nodes.items.properties.lab.properties.vcpus,data:data247};
+else {
+const err524 = {instancePath:instancePath+"/nodes/" + i16+"/kernel_args",schemaPath:"#/properties/nodes/items/properties/kernel_args/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.nodes.items.properties.kernel_args.type,parentSchema:schema11.properties.nodes.items.properties.kernel_args,data:data245};
 if(vErrors === null){
 vErrors = [err524];
 }
@@ -6499,9 +6502,11 @@ vErrors.push(err524);
 }
 errors++;
 }
-if((typeof data247 == "number") && (isFinite(data247))){
-if(data247 > 256 || isNaN(data247)){
-const err525 = {instancePath:instancePath+"/nodes/" + i16+"/lab/vcpus",schemaPath:"#/properties/nodes/items/properties/lab/properties/vcpus/maximum",keyword:"maximum",params:{comparison: "<=", limit: 256},message:"must be <= 256",schema:256,parentSchema:schema11.properties.nodes.items.properties.lab.properties.vcpus,data:data247};
+}
+if(data176.config !== undefined){
+let data247 = data176.config;
+if(!(data247 && typeof data247 == "object" && !Array.isArray(data247))){
+const err525 = {instancePath:instancePath+"/nodes/" + i16+"/config",schemaPath:"#/properties/nodes/items/properties/config/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nodes.items.properties.config.type,parentSchema:schema11.properties.nodes.items.properties.config,data:data247};
 if(vErrors === null){
 vErrors = [err525];
 }
@@ -6510,8 +6515,11 @@ vErrors.push(err525);
 }
 errors++;
 }
-if(data247 < 1 || isNaN(data247)){
-const err526 = {instancePath:instancePath+"/nodes/" + i16+"/lab/vcpus",schemaPath:"#/properties/nodes/items/properties/lab/properties/vcpus/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.nodes.items.properties.lab.properties.vcpus,data:data247};
+}
+if(data176.state !== undefined){
+let data248 = data176.state;
+if(typeof data248 !== "string"){
+const err526 = {instancePath:instancePath+"/nodes/" + i16+"/state",schemaPath:"#/properties/nodes/items/properties/state/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.state.type,parentSchema:schema11.properties.nodes.items.properties.state,data:data248};
 if(vErrors === null){
 vErrors = [err526];
 }
@@ -6520,12 +6528,8 @@ vErrors.push(err526);
 }
 errors++;
 }
-}
-}
-if(data245.disk_gib !== undefined){
-let data248 = data245.disk_gib;
-if(!(((typeof data248 == "number") && (!(data248 % 1) && !isNaN(data248))) && (isFinite(data248)))){
-const err527 = {instancePath:instancePath+"/nodes/" + i16+"/lab/disk_gib",schemaPath:"#/properties/nodes/items/properties/lab/properties/disk_gib/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.nodes.items.properties.lab.properties.disk_gib.type,parentSchema:schema11.properties.nodes.items.properties.lab.properties.disk_gib,data:data248};
+if(!(((data248 === "install") || (data248 === "local")) || (data248 === "install-once"))){
+const err527 = {instancePath:instancePath+"/nodes/" + i16+"/state",schemaPath:"#/properties/nodes/items/properties/state/enum",keyword:"enum",params:{allowedValues: schema11.properties.nodes.items.properties.state.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.nodes.items.properties.state.enum,parentSchema:schema11.properties.nodes.items.properties.state,data:data248};
 if(vErrors === null){
 vErrors = [err527];
 }
@@ -6534,9 +6538,11 @@ vErrors.push(err527);
 }
 errors++;
 }
-if((typeof data248 == "number") && (isFinite(data248))){
-if(data248 > 1048576 || isNaN(data248)){
-const err528 = {instancePath:instancePath+"/nodes/" + i16+"/lab/disk_gib",schemaPath:"#/properties/nodes/items/properties/lab/properties/disk_gib/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1048576},message:"must be <= 1048576",schema:1048576,parentSchema:schema11.properties.nodes.items.properties.lab.properties.disk_gib,data:data248};
+}
+if(data176.medium !== undefined){
+let data249 = data176.medium;
+if(typeof data249 !== "string"){
+const err528 = {instancePath:instancePath+"/nodes/" + i16+"/medium",schemaPath:"#/properties/nodes/items/properties/medium/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.medium.type,parentSchema:schema11.properties.nodes.items.properties.medium,data:data249};
 if(vErrors === null){
 vErrors = [err528];
 }
@@ -6545,8 +6551,8 @@ vErrors.push(err528);
 }
 errors++;
 }
-if(data248 < 60 || isNaN(data248)){
-const err529 = {instancePath:instancePath+"/nodes/" + i16+"/lab/disk_gib",schemaPath:"#/properties/nodes/items/properties/lab/properties/disk_gib/minimum",keyword:"minimum",params:{comparison: ">=", limit: 60},message:"must be >= 60",schema:60,parentSchema:schema11.properties.nodes.items.properties.lab.properties.disk_gib,data:data248};
+if(!((data249 === "network") || (data249 === "iso"))){
+const err529 = {instancePath:instancePath+"/nodes/" + i16+"/medium",schemaPath:"#/properties/nodes/items/properties/medium/enum",keyword:"enum",params:{allowedValues: schema11.properties.nodes.items.properties.medium.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.nodes.items.properties.medium.enum,parentSchema:schema11.properties.nodes.items.properties.medium,data:data249};
 if(vErrors === null){
 vErrors = [err529];
 }
@@ -6556,11 +6562,10 @@ vErrors.push(err529);
 errors++;
 }
 }
-}
-if(data245.data_disk_gib !== undefined){
-let data249 = data245.data_disk_gib;
-if(!(((typeof data249 == "number") && (!(data249 % 1) && !isNaN(data249))) && (isFinite(data249)))){
-const err530 = {instancePath:instancePath+"/nodes/" + i16+"/lab/data_disk_gib",schemaPath:"#/properties/nodes/items/properties/lab/properties/data_disk_gib/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.nodes.items.properties.lab.properties.data_disk_gib.type,parentSchema:schema11.properties.nodes.items.properties.lab.properties.data_disk_gib,data:data249};
+if(data176.reinstall !== undefined){
+let data250 = data176.reinstall;
+if(!(((typeof data250 == "number") && (!(data250 % 1) && !isNaN(data250))) && (isFinite(data250)))){
+const err530 = {instancePath:instancePath+"/nodes/" + i16+"/reinstall",schemaPath:"#/properties/nodes/items/properties/reinstall/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.nodes.items.properties.reinstall.type,parentSchema:schema11.properties.nodes.items.properties.reinstall,data:data250};
 if(vErrors === null){
 vErrors = [err530];
 }
@@ -6569,9 +6574,9 @@ vErrors.push(err530);
 }
 errors++;
 }
-if((typeof data249 == "number") && (isFinite(data249))){
-if(data249 > 1048576 || isNaN(data249)){
-const err531 = {instancePath:instancePath+"/nodes/" + i16+"/lab/data_disk_gib",schemaPath:"#/properties/nodes/items/properties/lab/properties/data_disk_gib/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1048576},message:"must be <= 1048576",schema:1048576,parentSchema:schema11.properties.nodes.items.properties.lab.properties.data_disk_gib,data:data249};
+if((typeof data250 == "number") && (isFinite(data250))){
+if(data250 > 999999999 || isNaN(data250)){
+const err531 = {instancePath:instancePath+"/nodes/" + i16+"/reinstall",schemaPath:"#/properties/nodes/items/properties/reinstall/maximum",keyword:"maximum",params:{comparison: "<=", limit: 999999999},message:"must be <= 999999999",schema:999999999,parentSchema:schema11.properties.nodes.items.properties.reinstall,data:data250};
 if(vErrors === null){
 vErrors = [err531];
 }
@@ -6580,8 +6585,8 @@ vErrors.push(err531);
 }
 errors++;
 }
-if(data249 < 50 || isNaN(data249)){
-const err532 = {instancePath:instancePath+"/nodes/" + i16+"/lab/data_disk_gib",schemaPath:"#/properties/nodes/items/properties/lab/properties/data_disk_gib/minimum",keyword:"minimum",params:{comparison: ">=", limit: 50},message:"must be >= 50",schema:50,parentSchema:schema11.properties.nodes.items.properties.lab.properties.data_disk_gib,data:data249};
+if(data250 < 0 || isNaN(data250)){
+const err532 = {instancePath:instancePath+"/nodes/" + i16+"/reinstall",schemaPath:"#/properties/nodes/items/properties/reinstall/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0",schema:0,parentSchema:schema11.properties.nodes.items.properties.reinstall,data:data250};
 if(vErrors === null){
 vErrors = [err532];
 }
@@ -6592,10 +6597,12 @@ errors++;
 }
 }
 }
-if(data245.nic_model !== undefined){
-let data250 = data245.nic_model;
-if(typeof data250 !== "string"){
-const err533 = {instancePath:instancePath+"/nodes/" + i16+"/lab/nic_model",schemaPath:"#/properties/nodes/items/properties/lab/properties/nic_model/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.lab.properties.nic_model.type,parentSchema:schema11.properties.nodes.items.properties.lab.properties.nic_model,data:data250};
+if(data176.lab !== undefined){
+let data251 = data176.lab;
+if(data251 && typeof data251 == "object" && !Array.isArray(data251)){
+for(const key36 in data251){
+if(!(((((key36 === "memory_mib") || (key36 === "vcpus")) || (key36 === "disk_gib")) || (key36 === "data_disk_gib")) || (key36 === "nic_model"))){
+const err533 = {instancePath:instancePath+"/nodes/" + i16+"/lab",schemaPath:"#/properties/nodes/items/properties/lab/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key36},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.nodes.items.properties.lab,data:data251};
 if(vErrors === null){
 vErrors = [err533];
 }
@@ -6604,8 +6611,11 @@ vErrors.push(err533);
 }
 errors++;
 }
-if(!((data250 === "virtio") || (data250 === "e1000e"))){
-const err534 = {instancePath:instancePath+"/nodes/" + i16+"/lab/nic_model",schemaPath:"#/properties/nodes/items/properties/lab/properties/nic_model/enum",keyword:"enum",params:{allowedValues: schema11.properties.nodes.items.properties.lab.properties.nic_model.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.nodes.items.properties.lab.properties.nic_model.enum,parentSchema:schema11.properties.nodes.items.properties.lab.properties.nic_model,data:data250};
+}
+if(data251.memory_mib !== undefined){
+let data252 = data251.memory_mib;
+if(!(((typeof data252 == "number") && (!(data252 % 1) && !isNaN(data252))) && (isFinite(data252)))){
+const err534 = {instancePath:instancePath+"/nodes/" + i16+"/lab/memory_mib",schemaPath:"#/properties/nodes/items/properties/lab/properties/memory_mib/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.nodes.items.properties.lab.properties.memory_mib.type,parentSchema:schema11.properties.nodes.items.properties.lab.properties.memory_mib,data:data252};
 if(vErrors === null){
 vErrors = [err534];
 }
@@ -6614,10 +6624,9 @@ vErrors.push(err534);
 }
 errors++;
 }
-}
-}
-else {
-const err535 = {instancePath:instancePath+"/nodes/" + i16+"/lab",schemaPath:"#/properties/nodes/items/properties/lab/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nodes.items.properties.lab.type,parentSchema:schema11.properties.nodes.items.properties.lab,data:data245};
+if((typeof data252 == "number") && (isFinite(data252))){
+if(data252 > 16777216 || isNaN(data252)){
+const err535 = {instancePath:instancePath+"/nodes/" + i16+"/lab/memory_mib",schemaPath:"#/properties/nodes/items/properties/lab/properties/memory_mib/maximum",keyword:"maximum",params:{comparison: "<=", limit: 16777216},message:"must be <= 16777216",schema:16777216,parentSchema:schema11.properties.nodes.items.properties.lab.properties.memory_mib,data:data252};
 if(vErrors === null){
 vErrors = [err535];
 }
@@ -6626,10 +6635,8 @@ vErrors.push(err535);
 }
 errors++;
 }
-}
-}
-else {
-const err536 = {instancePath:instancePath+"/nodes/" + i16,schemaPath:"#/properties/nodes/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nodes.items.type,parentSchema:schema11.properties.nodes.items,data:data170};
+if(data252 < 8192 || isNaN(data252)){
+const err536 = {instancePath:instancePath+"/nodes/" + i16+"/lab/memory_mib",schemaPath:"#/properties/nodes/items/properties/lab/properties/memory_mib/minimum",keyword:"minimum",params:{comparison: ">=", limit: 8192},message:"must be >= 8192",schema:8192,parentSchema:schema11.properties.nodes.items.properties.lab.properties.memory_mib,data:data252};
 if(vErrors === null){
 vErrors = [err536];
 }
@@ -6640,8 +6647,10 @@ errors++;
 }
 }
 }
-else {
-const err537 = {instancePath:instancePath+"/nodes",schemaPath:"#/properties/nodes/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.nodes.type,parentSchema:schema11.properties.nodes,data:data169};
+if(data251.vcpus !== undefined){
+let data253 = data251.vcpus;
+if(!(((typeof data253 == "number") && (!(data253 % 1) && !isNaN(data253))) && (isFinite(data253)))){
+const err537 = {instancePath:instancePath+"/nodes/" + i16+"/lab/vcpus",schemaPath:"#/properties/nodes/items/properties/lab/properties/vcpus/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.nodes.items.properties.lab.properties.vcpus.type,parentSchema:schema11.properties.nodes.items.properties.lab.properties.vcpus,data:data253};
 if(vErrors === null){
 vErrors = [err537];
 }
@@ -6650,13 +6659,9 @@ vErrors.push(err537);
 }
 errors++;
 }
-}
-if(data.lab !== undefined){
-let data251 = data.lab;
-if(data251 && typeof data251 == "object" && !Array.isArray(data251)){
-for(const key36 in data251){
-if(!(((((key36 === "network_name") || (key36 === "bridge")) || (key36 === "disk_dir")) || (key36 === "tftp_root")) || (key36 === "host_arch"))){
-const err538 = {instancePath:instancePath+"/lab",schemaPath:"#/properties/lab/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key36},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.lab,data:data251};
+if((typeof data253 == "number") && (isFinite(data253))){
+if(data253 > 256 || isNaN(data253)){
+const err538 = {instancePath:instancePath+"/nodes/" + i16+"/lab/vcpus",schemaPath:"#/properties/nodes/items/properties/lab/properties/vcpus/maximum",keyword:"maximum",params:{comparison: "<=", limit: 256},message:"must be <= 256",schema:256,parentSchema:schema11.properties.nodes.items.properties.lab.properties.vcpus,data:data253};
 if(vErrors === null){
 vErrors = [err538];
 }
@@ -6665,12 +6670,8 @@ vErrors.push(err538);
 }
 errors++;
 }
-}
-if(data251.network_name !== undefined){
-let data252 = data251.network_name;
-if(typeof data252 === "string"){
-if(!pattern62.test(data252)){
-const err539 = {instancePath:instancePath+"/lab/network_name",schemaPath:"#/properties/lab/properties/network_name/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_][A-Za-z0-9_.-]{0,49}$"},message:"must match pattern \""+"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,49}$"+"\"",schema:"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,49}$",parentSchema:schema11.properties.lab.properties.network_name,data:data252};
+if(data253 < 1 || isNaN(data253)){
+const err539 = {instancePath:instancePath+"/nodes/" + i16+"/lab/vcpus",schemaPath:"#/properties/nodes/items/properties/lab/properties/vcpus/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.nodes.items.properties.lab.properties.vcpus,data:data253};
 if(vErrors === null){
 vErrors = [err539];
 }
@@ -6680,8 +6681,11 @@ vErrors.push(err539);
 errors++;
 }
 }
-else {
-const err540 = {instancePath:instancePath+"/lab/network_name",schemaPath:"#/properties/lab/properties/network_name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.lab.properties.network_name.type,parentSchema:schema11.properties.lab.properties.network_name,data:data252};
+}
+if(data251.disk_gib !== undefined){
+let data254 = data251.disk_gib;
+if(!(((typeof data254 == "number") && (!(data254 % 1) && !isNaN(data254))) && (isFinite(data254)))){
+const err540 = {instancePath:instancePath+"/nodes/" + i16+"/lab/disk_gib",schemaPath:"#/properties/nodes/items/properties/lab/properties/disk_gib/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.nodes.items.properties.lab.properties.disk_gib.type,parentSchema:schema11.properties.nodes.items.properties.lab.properties.disk_gib,data:data254};
 if(vErrors === null){
 vErrors = [err540];
 }
@@ -6690,12 +6694,9 @@ vErrors.push(err540);
 }
 errors++;
 }
-}
-if(data251.bridge !== undefined){
-let data253 = data251.bridge;
-if(typeof data253 === "string"){
-if(!pattern63.test(data253)){
-const err541 = {instancePath:instancePath+"/lab/bridge",schemaPath:"#/properties/lab/properties/bridge/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_][A-Za-z0-9_.-]{0,14}$"},message:"must match pattern \""+"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,14}$"+"\"",schema:"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,14}$",parentSchema:schema11.properties.lab.properties.bridge,data:data253};
+if((typeof data254 == "number") && (isFinite(data254))){
+if(data254 > 1048576 || isNaN(data254)){
+const err541 = {instancePath:instancePath+"/nodes/" + i16+"/lab/disk_gib",schemaPath:"#/properties/nodes/items/properties/lab/properties/disk_gib/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1048576},message:"must be <= 1048576",schema:1048576,parentSchema:schema11.properties.nodes.items.properties.lab.properties.disk_gib,data:data254};
 if(vErrors === null){
 vErrors = [err541];
 }
@@ -6704,9 +6705,8 @@ vErrors.push(err541);
 }
 errors++;
 }
-}
-else {
-const err542 = {instancePath:instancePath+"/lab/bridge",schemaPath:"#/properties/lab/properties/bridge/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.lab.properties.bridge.type,parentSchema:schema11.properties.lab.properties.bridge,data:data253};
+if(data254 < 60 || isNaN(data254)){
+const err542 = {instancePath:instancePath+"/nodes/" + i16+"/lab/disk_gib",schemaPath:"#/properties/nodes/items/properties/lab/properties/disk_gib/minimum",keyword:"minimum",params:{comparison: ">=", limit: 60},message:"must be >= 60",schema:60,parentSchema:schema11.properties.nodes.items.properties.lab.properties.disk_gib,data:data254};
 if(vErrors === null){
 vErrors = [err542];
 }
@@ -6716,11 +6716,11 @@ vErrors.push(err542);
 errors++;
 }
 }
-if(data251.disk_dir !== undefined){
-let data254 = data251.disk_dir;
-if(typeof data254 === "string"){
-if(func3(data254) > 512){
-const err543 = {instancePath:instancePath+"/lab/disk_dir",schemaPath:"#/properties/lab/properties/disk_dir/maxLength",keyword:"maxLength",params:{limit: 512},message:"must NOT have more than 512 characters",schema:512,parentSchema:schema11.properties.lab.properties.disk_dir,data:data254};
+}
+if(data251.data_disk_gib !== undefined){
+let data255 = data251.data_disk_gib;
+if(!(((typeof data255 == "number") && (!(data255 % 1) && !isNaN(data255))) && (isFinite(data255)))){
+const err543 = {instancePath:instancePath+"/nodes/" + i16+"/lab/data_disk_gib",schemaPath:"#/properties/nodes/items/properties/lab/properties/data_disk_gib/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.nodes.items.properties.lab.properties.data_disk_gib.type,parentSchema:schema11.properties.nodes.items.properties.lab.properties.data_disk_gib,data:data255};
 if(vErrors === null){
 vErrors = [err543];
 }
@@ -6729,8 +6729,9 @@ vErrors.push(err543);
 }
 errors++;
 }
-if(!pattern64.test(data254)){
-const err544 = {instancePath:instancePath+"/lab/disk_dir",schemaPath:"#/properties/lab/properties/disk_dir/pattern",keyword:"pattern",params:{pattern: "^/[A-Za-z0-9._~@+=:/-]*$"},message:"must match pattern \""+"^/[A-Za-z0-9._~@+=:/-]*$"+"\"",schema:"^/[A-Za-z0-9._~@+=:/-]*$",parentSchema:schema11.properties.lab.properties.disk_dir,data:data254};
+if((typeof data255 == "number") && (isFinite(data255))){
+if(data255 > 1048576 || isNaN(data255)){
+const err544 = {instancePath:instancePath+"/nodes/" + i16+"/lab/data_disk_gib",schemaPath:"#/properties/nodes/items/properties/lab/properties/data_disk_gib/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1048576},message:"must be <= 1048576",schema:1048576,parentSchema:schema11.properties.nodes.items.properties.lab.properties.data_disk_gib,data:data255};
 if(vErrors === null){
 vErrors = [err544];
 }
@@ -6739,9 +6740,8 @@ vErrors.push(err544);
 }
 errors++;
 }
-}
-else {
-const err545 = {instancePath:instancePath+"/lab/disk_dir",schemaPath:"#/properties/lab/properties/disk_dir/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.lab.properties.disk_dir.type,parentSchema:schema11.properties.lab.properties.disk_dir,data:data254};
+if(data255 < 50 || isNaN(data255)){
+const err545 = {instancePath:instancePath+"/nodes/" + i16+"/lab/data_disk_gib",schemaPath:"#/properties/nodes/items/properties/lab/properties/data_disk_gib/minimum",keyword:"minimum",params:{comparison: ">=", limit: 50},message:"must be >= 50",schema:50,parentSchema:schema11.properties.nodes.items.properties.lab.properties.data_disk_gib,data:data255};
 if(vErrors === null){
 vErrors = [err545];
 }
@@ -6751,11 +6751,11 @@ vErrors.push(err545);
 errors++;
 }
 }
-if(data251.tftp_root !== undefined){
-let data255 = data251.tftp_root;
-if(typeof data255 === "string"){
-if(func3(data255) > 512){
-const err546 = {instancePath:instancePath+"/lab/tftp_root",schemaPath:"#/properties/lab/properties/tftp_root/maxLength",keyword:"maxLength",params:{limit: 512},message:"must NOT have more than 512 characters",schema:512,parentSchema:schema11.properties.lab.properties.tftp_root,data:data255};
+}
+if(data251.nic_model !== undefined){
+let data256 = data251.nic_model;
+if(typeof data256 !== "string"){
+const err546 = {instancePath:instancePath+"/nodes/" + i16+"/lab/nic_model",schemaPath:"#/properties/nodes/items/properties/lab/properties/nic_model/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nodes.items.properties.lab.properties.nic_model.type,parentSchema:schema11.properties.nodes.items.properties.lab.properties.nic_model,data:data256};
 if(vErrors === null){
 vErrors = [err546];
 }
@@ -6764,8 +6764,8 @@ vErrors.push(err546);
 }
 errors++;
 }
-if(!pattern64.test(data255)){
-const err547 = {instancePath:instancePath+"/lab/tftp_root",schemaPath:"#/properties/lab/properties/tftp_root/pattern",keyword:"pattern",params:{pattern: "^/[A-Za-z0-9._~@+=:/-]*$"},message:"must match pattern \""+"^/[A-Za-z0-9._~@+=:/-]*$"+"\"",schema:"^/[A-Za-z0-9._~@+=:/-]*$",parentSchema:schema11.properties.lab.properties.tftp_root,data:data255};
+if(!((data256 === "virtio") || (data256 === "e1000e"))){
+const err547 = {instancePath:instancePath+"/nodes/" + i16+"/lab/nic_model",schemaPath:"#/properties/nodes/items/properties/lab/properties/nic_model/enum",keyword:"enum",params:{allowedValues: schema11.properties.nodes.items.properties.lab.properties.nic_model.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.nodes.items.properties.lab.properties.nic_model.enum,parentSchema:schema11.properties.nodes.items.properties.lab.properties.nic_model,data:data256};
 if(vErrors === null){
 vErrors = [err547];
 }
@@ -6775,8 +6775,9 @@ vErrors.push(err547);
 errors++;
 }
 }
+}
 else {
-const err548 = {instancePath:instancePath+"/lab/tftp_root",schemaPath:"#/properties/lab/properties/tftp_root/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.lab.properties.tftp_root.type,parentSchema:schema11.properties.lab.properties.tftp_root,data:data255};
+const err548 = {instancePath:instancePath+"/nodes/" + i16+"/lab",schemaPath:"#/properties/nodes/items/properties/lab/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nodes.items.properties.lab.type,parentSchema:schema11.properties.nodes.items.properties.lab,data:data251};
 if(vErrors === null){
 vErrors = [err548];
 }
@@ -6786,10 +6787,9 @@ vErrors.push(err548);
 errors++;
 }
 }
-if(data251.host_arch !== undefined){
-let data256 = data251.host_arch;
-if(typeof data256 !== "string"){
-const err549 = {instancePath:instancePath+"/lab/host_arch",schemaPath:"#/properties/lab/properties/host_arch/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.lab.properties.host_arch.type,parentSchema:schema11.properties.lab.properties.host_arch,data:data256};
+}
+else {
+const err549 = {instancePath:instancePath+"/nodes/" + i16,schemaPath:"#/properties/nodes/items/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nodes.items.type,parentSchema:schema11.properties.nodes.items,data:data176};
 if(vErrors === null){
 vErrors = [err549];
 }
@@ -6798,8 +6798,10 @@ vErrors.push(err549);
 }
 errors++;
 }
-if(!((data256 === "x86_64") || (data256 === "arm64"))){
-const err550 = {instancePath:instancePath+"/lab/host_arch",schemaPath:"#/properties/lab/properties/host_arch/enum",keyword:"enum",params:{allowedValues: schema11.properties.lab.properties.host_arch.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.lab.properties.host_arch.enum,parentSchema:schema11.properties.lab.properties.host_arch,data:data256};
+}
+}
+else {
+const err550 = {instancePath:instancePath+"/nodes",schemaPath:"#/properties/nodes/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.nodes.type,parentSchema:schema11.properties.nodes,data:data175};
 if(vErrors === null){
 vErrors = [err550];
 }
@@ -6809,9 +6811,12 @@ vErrors.push(err550);
 errors++;
 }
 }
-}
-else {
-const err551 = {instancePath:instancePath+"/lab",schemaPath:"#/properties/lab/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.lab.type,parentSchema:schema11.properties.lab,data:data251};
+if(data.lab !== undefined){
+let data257 = data.lab;
+if(data257 && typeof data257 == "object" && !Array.isArray(data257)){
+for(const key37 in data257){
+if(!(((((key37 === "network_name") || (key37 === "bridge")) || (key37 === "disk_dir")) || (key37 === "tftp_root")) || (key37 === "host_arch"))){
+const err551 = {instancePath:instancePath+"/lab",schemaPath:"#/properties/lab/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key37},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.lab,data:data257};
 if(vErrors === null){
 vErrors = [err551];
 }
@@ -6821,12 +6826,11 @@ vErrors.push(err551);
 errors++;
 }
 }
-if(data.nginx !== undefined){
-let data257 = data.nginx;
-if(data257 && typeof data257 == "object" && !Array.isArray(data257)){
-for(const key37 in data257){
-if(!(((((((key37 === "listen") || (key37 === "root")) || (key37 === "artifacts_dir")) || (key37 === "access_log")) || (key37 === "access")) || (key37 === "file_key")) || (key37 === "real_ip"))){
-const err552 = {instancePath:instancePath+"/nginx",schemaPath:"#/properties/nginx/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key37},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.nginx,data:data257};
+if(data257.network_name !== undefined){
+let data258 = data257.network_name;
+if(typeof data258 === "string"){
+if(!pattern65.test(data258)){
+const err552 = {instancePath:instancePath+"/lab/network_name",schemaPath:"#/properties/lab/properties/network_name/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_][A-Za-z0-9_.-]{0,49}$"},message:"must match pattern \""+"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,49}$"+"\"",schema:"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,49}$",parentSchema:schema11.properties.lab.properties.network_name,data:data258};
 if(vErrors === null){
 vErrors = [err552];
 }
@@ -6836,11 +6840,8 @@ vErrors.push(err552);
 errors++;
 }
 }
-if(data257.listen !== undefined){
-let data258 = data257.listen;
-if(typeof data258 === "string"){
-if(func3(data258) > 47){
-const err553 = {instancePath:instancePath+"/nginx/listen",schemaPath:"#/properties/nginx/properties/listen/maxLength",keyword:"maxLength",params:{limit: 47},message:"must NOT have more than 47 characters",schema:47,parentSchema:schema11.properties.nginx.properties.listen,data:data258};
+else {
+const err553 = {instancePath:instancePath+"/lab/network_name",schemaPath:"#/properties/lab/properties/network_name/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.lab.properties.network_name.type,parentSchema:schema11.properties.lab.properties.network_name,data:data258};
 if(vErrors === null){
 vErrors = [err553];
 }
@@ -6849,8 +6850,12 @@ vErrors.push(err553);
 }
 errors++;
 }
-if(!pattern66.test(data258)){
-const err554 = {instancePath:instancePath+"/nginx/listen",schemaPath:"#/properties/nginx/properties/listen/pattern",keyword:"pattern",params:{pattern: "^(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|\\*|\\[(?:(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,7}:|(?:[0-9a-f]{1,4}:){1,6}:[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,5}(?::[0-9a-f]{1,4}){1,2}|(?:[0-9a-f]{1,4}:){1,4}(?::[0-9a-f]{1,4}){1,3}|(?:[0-9a-f]{1,4}:){1,3}(?::[0-9a-f]{1,4}){1,4}|(?:[0-9a-f]{1,4}:){1,2}(?::[0-9a-f]{1,4}){1,5}|[0-9a-f]{1,4}:(?::[0-9a-f]{1,4}){1,6}|:(?:(?::[0-9a-f]{1,4}){1,7}|:))\\]):)?(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3})$"},message:"must match pattern \""+"^(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|\\*|\\[(?:(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,7}:|(?:[0-9a-f]{1,4}:){1,6}:[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,5}(?::[0-9a-f]{1,4}){1,2}|(?:[0-9a-f]{1,4}:){1,4}(?::[0-9a-f]{1,4}){1,3}|(?:[0-9a-f]{1,4}:){1,3}(?::[0-9a-f]{1,4}){1,4}|(?:[0-9a-f]{1,4}:){1,2}(?::[0-9a-f]{1,4}){1,5}|[0-9a-f]{1,4}:(?::[0-9a-f]{1,4}){1,6}|:(?:(?::[0-9a-f]{1,4}){1,7}|:))\\]):)?(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3})$"+"\"",schema:"^(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|\\*|\\[(?:(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,7}:|(?:[0-9a-f]{1,4}:){1,6}:[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,5}(?::[0-9a-f]{1,4}){1,2}|(?:[0-9a-f]{1,4}:){1,4}(?::[0-9a-f]{1,4}){1,3}|(?:[0-9a-f]{1,4}:){1,3}(?::[0-9a-f]{1,4}){1,4}|(?:[0-9a-f]{1,4}:){1,2}(?::[0-9a-f]{1,4}){1,5}|[0-9a-f]{1,4}:(?::[0-9a-f]{1,4}){1,6}|:(?:(?::[0-9a-f]{1,4}){1,7}|:))\\]):)?(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3})$",parentSchema:schema11.properties.nginx.properties.listen,data:data258};
+}
+if(data257.bridge !== undefined){
+let data259 = data257.bridge;
+if(typeof data259 === "string"){
+if(!pattern66.test(data259)){
+const err554 = {instancePath:instancePath+"/lab/bridge",schemaPath:"#/properties/lab/properties/bridge/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_][A-Za-z0-9_.-]{0,14}$"},message:"must match pattern \""+"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,14}$"+"\"",schema:"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,14}$",parentSchema:schema11.properties.lab.properties.bridge,data:data259};
 if(vErrors === null){
 vErrors = [err554];
 }
@@ -6861,7 +6866,7 @@ errors++;
 }
 }
 else {
-const err555 = {instancePath:instancePath+"/nginx/listen",schemaPath:"#/properties/nginx/properties/listen/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nginx.properties.listen.type,parentSchema:schema11.properties.nginx.properties.listen,data:data258};
+const err555 = {instancePath:instancePath+"/lab/bridge",schemaPath:"#/properties/lab/properties/bridge/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.lab.properties.bridge.type,parentSchema:schema11.properties.lab.properties.bridge,data:data259};
 if(vErrors === null){
 vErrors = [err555];
 }
@@ -6871,11 +6876,11 @@ vErrors.push(err555);
 errors++;
 }
 }
-if(data257.root !== undefined){
-let data259 = data257.root;
-if(typeof data259 === "string"){
-if(func3(data259) > 512){
-const err556 = {instancePath:instancePath+"/nginx/root",schemaPath:"#/properties/nginx/properties/root/maxLength",keyword:"maxLength",params:{limit: 512},message:"must NOT have more than 512 characters",schema:512,parentSchema:schema11.properties.nginx.properties.root,data:data259};
+if(data257.disk_dir !== undefined){
+let data260 = data257.disk_dir;
+if(typeof data260 === "string"){
+if(func3(data260) > 512){
+const err556 = {instancePath:instancePath+"/lab/disk_dir",schemaPath:"#/properties/lab/properties/disk_dir/maxLength",keyword:"maxLength",params:{limit: 512},message:"must NOT have more than 512 characters",schema:512,parentSchema:schema11.properties.lab.properties.disk_dir,data:data260};
 if(vErrors === null){
 vErrors = [err556];
 }
@@ -6884,8 +6889,8 @@ vErrors.push(err556);
 }
 errors++;
 }
-if(!pattern64.test(data259)){
-const err557 = {instancePath:instancePath+"/nginx/root",schemaPath:"#/properties/nginx/properties/root/pattern",keyword:"pattern",params:{pattern: "^/[A-Za-z0-9._~@+=:/-]*$"},message:"must match pattern \""+"^/[A-Za-z0-9._~@+=:/-]*$"+"\"",schema:"^/[A-Za-z0-9._~@+=:/-]*$",parentSchema:schema11.properties.nginx.properties.root,data:data259};
+if(!pattern67.test(data260)){
+const err557 = {instancePath:instancePath+"/lab/disk_dir",schemaPath:"#/properties/lab/properties/disk_dir/pattern",keyword:"pattern",params:{pattern: "^/[A-Za-z0-9._~@+=:/-]*$"},message:"must match pattern \""+"^/[A-Za-z0-9._~@+=:/-]*$"+"\"",schema:"^/[A-Za-z0-9._~@+=:/-]*$",parentSchema:schema11.properties.lab.properties.disk_dir,data:data260};
 if(vErrors === null){
 vErrors = [err557];
 }
@@ -6896,7 +6901,7 @@ errors++;
 }
 }
 else {
-const err558 = {instancePath:instancePath+"/nginx/root",schemaPath:"#/properties/nginx/properties/root/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nginx.properties.root.type,parentSchema:schema11.properties.nginx.properties.root,data:data259};
+const err558 = {instancePath:instancePath+"/lab/disk_dir",schemaPath:"#/properties/lab/properties/disk_dir/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.lab.properties.disk_dir.type,parentSchema:schema11.properties.lab.properties.disk_dir,data:data260};
 if(vErrors === null){
 vErrors = [err558];
 }
@@ -6906,11 +6911,11 @@ vErrors.push(err558);
 errors++;
 }
 }
-if(data257.artifacts_dir !== undefined){
-let data260 = data257.artifacts_dir;
-if(typeof data260 === "string"){
-if(func3(data260) > 512){
-const err559 = {instancePath:instancePath+"/nginx/artifacts_dir",schemaPath:"#/properties/nginx/properties/artifacts_dir/maxLength",keyword:"maxLength",params:{limit: 512},message:"must NOT have more than 512 characters",schema:512,parentSchema:schema11.properties.nginx.properties.artifacts_dir,data:data260};
+if(data257.tftp_root !== undefined){
+let data261 = data257.tftp_root;
+if(typeof data261 === "string"){
+if(func3(data261) > 512){
+const err559 = {instancePath:instancePath+"/lab/tftp_root",schemaPath:"#/properties/lab/properties/tftp_root/maxLength",keyword:"maxLength",params:{limit: 512},message:"must NOT have more than 512 characters",schema:512,parentSchema:schema11.properties.lab.properties.tftp_root,data:data261};
 if(vErrors === null){
 vErrors = [err559];
 }
@@ -6919,8 +6924,8 @@ vErrors.push(err559);
 }
 errors++;
 }
-if(!pattern64.test(data260)){
-const err560 = {instancePath:instancePath+"/nginx/artifacts_dir",schemaPath:"#/properties/nginx/properties/artifacts_dir/pattern",keyword:"pattern",params:{pattern: "^/[A-Za-z0-9._~@+=:/-]*$"},message:"must match pattern \""+"^/[A-Za-z0-9._~@+=:/-]*$"+"\"",schema:"^/[A-Za-z0-9._~@+=:/-]*$",parentSchema:schema11.properties.nginx.properties.artifacts_dir,data:data260};
+if(!pattern67.test(data261)){
+const err560 = {instancePath:instancePath+"/lab/tftp_root",schemaPath:"#/properties/lab/properties/tftp_root/pattern",keyword:"pattern",params:{pattern: "^/[A-Za-z0-9._~@+=:/-]*$"},message:"must match pattern \""+"^/[A-Za-z0-9._~@+=:/-]*$"+"\"",schema:"^/[A-Za-z0-9._~@+=:/-]*$",parentSchema:schema11.properties.lab.properties.tftp_root,data:data261};
 if(vErrors === null){
 vErrors = [err560];
 }
@@ -6931,7 +6936,7 @@ errors++;
 }
 }
 else {
-const err561 = {instancePath:instancePath+"/nginx/artifacts_dir",schemaPath:"#/properties/nginx/properties/artifacts_dir/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nginx.properties.artifacts_dir.type,parentSchema:schema11.properties.nginx.properties.artifacts_dir,data:data260};
+const err561 = {instancePath:instancePath+"/lab/tftp_root",schemaPath:"#/properties/lab/properties/tftp_root/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.lab.properties.tftp_root.type,parentSchema:schema11.properties.lab.properties.tftp_root,data:data261};
 if(vErrors === null){
 vErrors = [err561];
 }
@@ -6941,11 +6946,10 @@ vErrors.push(err561);
 errors++;
 }
 }
-if(data257.access_log !== undefined){
-let data261 = data257.access_log;
-if(typeof data261 === "string"){
-if(func3(data261) > 512){
-const err562 = {instancePath:instancePath+"/nginx/access_log",schemaPath:"#/properties/nginx/properties/access_log/maxLength",keyword:"maxLength",params:{limit: 512},message:"must NOT have more than 512 characters",schema:512,parentSchema:schema11.properties.nginx.properties.access_log,data:data261};
+if(data257.host_arch !== undefined){
+let data262 = data257.host_arch;
+if(typeof data262 !== "string"){
+const err562 = {instancePath:instancePath+"/lab/host_arch",schemaPath:"#/properties/lab/properties/host_arch/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.lab.properties.host_arch.type,parentSchema:schema11.properties.lab.properties.host_arch,data:data262};
 if(vErrors === null){
 vErrors = [err562];
 }
@@ -6954,8 +6958,8 @@ vErrors.push(err562);
 }
 errors++;
 }
-if(!pattern64.test(data261)){
-const err563 = {instancePath:instancePath+"/nginx/access_log",schemaPath:"#/properties/nginx/properties/access_log/pattern",keyword:"pattern",params:{pattern: "^/[A-Za-z0-9._~@+=:/-]*$"},message:"must match pattern \""+"^/[A-Za-z0-9._~@+=:/-]*$"+"\"",schema:"^/[A-Za-z0-9._~@+=:/-]*$",parentSchema:schema11.properties.nginx.properties.access_log,data:data261};
+if(!((data262 === "x86_64") || (data262 === "arm64"))){
+const err563 = {instancePath:instancePath+"/lab/host_arch",schemaPath:"#/properties/lab/properties/host_arch/enum",keyword:"enum",params:{allowedValues: schema11.properties.lab.properties.host_arch.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.lab.properties.host_arch.enum,parentSchema:schema11.properties.lab.properties.host_arch,data:data262};
 if(vErrors === null){
 vErrors = [err563];
 }
@@ -6965,8 +6969,9 @@ vErrors.push(err563);
 errors++;
 }
 }
+}
 else {
-const err564 = {instancePath:instancePath+"/nginx/access_log",schemaPath:"#/properties/nginx/properties/access_log/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nginx.properties.access_log.type,parentSchema:schema11.properties.nginx.properties.access_log,data:data261};
+const err564 = {instancePath:instancePath+"/lab",schemaPath:"#/properties/lab/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.lab.type,parentSchema:schema11.properties.lab,data:data257};
 if(vErrors === null){
 vErrors = [err564];
 }
@@ -6976,10 +6981,12 @@ vErrors.push(err564);
 errors++;
 }
 }
-if(data257.access !== undefined){
-let data262 = data257.access;
-if(typeof data262 !== "string"){
-const err565 = {instancePath:instancePath+"/nginx/access",schemaPath:"#/properties/nginx/properties/access/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nginx.properties.access.type,parentSchema:schema11.properties.nginx.properties.access,data:data262};
+if(data.nginx !== undefined){
+let data263 = data.nginx;
+if(data263 && typeof data263 == "object" && !Array.isArray(data263)){
+for(const key38 in data263){
+if(!(((((((key38 === "listen") || (key38 === "root")) || (key38 === "artifacts_dir")) || (key38 === "access_log")) || (key38 === "access")) || (key38 === "file_key")) || (key38 === "real_ip"))){
+const err565 = {instancePath:instancePath+"/nginx",schemaPath:"#/properties/nginx/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key38},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.nginx,data:data263};
 if(vErrors === null){
 vErrors = [err565];
 }
@@ -6988,8 +6995,12 @@ vErrors.push(err565);
 }
 errors++;
 }
-if(!((data262 === "nodes") || (data262 === "open"))){
-const err566 = {instancePath:instancePath+"/nginx/access",schemaPath:"#/properties/nginx/properties/access/enum",keyword:"enum",params:{allowedValues: schema11.properties.nginx.properties.access.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.nginx.properties.access.enum,parentSchema:schema11.properties.nginx.properties.access,data:data262};
+}
+if(data263.listen !== undefined){
+let data264 = data263.listen;
+if(typeof data264 === "string"){
+if(func3(data264) > 47){
+const err566 = {instancePath:instancePath+"/nginx/listen",schemaPath:"#/properties/nginx/properties/listen/maxLength",keyword:"maxLength",params:{limit: 47},message:"must NOT have more than 47 characters",schema:47,parentSchema:schema11.properties.nginx.properties.listen,data:data264};
 if(vErrors === null){
 vErrors = [err566];
 }
@@ -6998,11 +7009,8 @@ vErrors.push(err566);
 }
 errors++;
 }
-}
-if(data257.file_key !== undefined){
-let data263 = data257.file_key;
-if((typeof data263 !== "string") && (!(data263 && typeof data263 == "object" && !Array.isArray(data263)))){
-const err567 = {instancePath:instancePath+"/nginx/file_key",schemaPath:"#/properties/nginx/properties/file_key/type",keyword:"type",params:{type: schema11.properties.nginx.properties.file_key.type},message:"must be string,object",schema:schema11.properties.nginx.properties.file_key.type,parentSchema:schema11.properties.nginx.properties.file_key,data:data263};
+if(!pattern69.test(data264)){
+const err567 = {instancePath:instancePath+"/nginx/listen",schemaPath:"#/properties/nginx/properties/listen/pattern",keyword:"pattern",params:{pattern: "^(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|\\*|\\[(?:(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,7}:|(?:[0-9a-f]{1,4}:){1,6}:[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,5}(?::[0-9a-f]{1,4}){1,2}|(?:[0-9a-f]{1,4}:){1,4}(?::[0-9a-f]{1,4}){1,3}|(?:[0-9a-f]{1,4}:){1,3}(?::[0-9a-f]{1,4}){1,4}|(?:[0-9a-f]{1,4}:){1,2}(?::[0-9a-f]{1,4}){1,5}|[0-9a-f]{1,4}:(?::[0-9a-f]{1,4}){1,6}|:(?:(?::[0-9a-f]{1,4}){1,7}|:))\\]):)?(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3})$"},message:"must match pattern \""+"^(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|\\*|\\[(?:(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,7}:|(?:[0-9a-f]{1,4}:){1,6}:[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,5}(?::[0-9a-f]{1,4}){1,2}|(?:[0-9a-f]{1,4}:){1,4}(?::[0-9a-f]{1,4}){1,3}|(?:[0-9a-f]{1,4}:){1,3}(?::[0-9a-f]{1,4}){1,4}|(?:[0-9a-f]{1,4}:){1,2}(?::[0-9a-f]{1,4}){1,5}|[0-9a-f]{1,4}:(?::[0-9a-f]{1,4}){1,6}|:(?:(?::[0-9a-f]{1,4}){1,7}|:))\\]):)?(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3})$"+"\"",schema:"^(?:(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|\\*|\\[(?:(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,7}:|(?:[0-9a-f]{1,4}:){1,6}:[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,5}(?::[0-9a-f]{1,4}){1,2}|(?:[0-9a-f]{1,4}:){1,4}(?::[0-9a-f]{1,4}){1,3}|(?:[0-9a-f]{1,4}:){1,3}(?::[0-9a-f]{1,4}){1,4}|(?:[0-9a-f]{1,4}:){1,2}(?::[0-9a-f]{1,4}){1,5}|[0-9a-f]{1,4}:(?::[0-9a-f]{1,4}){1,6}|:(?:(?::[0-9a-f]{1,4}){1,7}|:))\\]):)?(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3})$",parentSchema:schema11.properties.nginx.properties.listen,data:data264};
 if(vErrors === null){
 vErrors = [err567];
 }
@@ -7011,9 +7019,9 @@ vErrors.push(err567);
 }
 errors++;
 }
-if(typeof data263 === "string"){
-if(func3(data263) < 1){
-const err568 = {instancePath:instancePath+"/nginx/file_key",schemaPath:"#/properties/nginx/properties/file_key/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.nginx.properties.file_key,data:data263};
+}
+else {
+const err568 = {instancePath:instancePath+"/nginx/listen",schemaPath:"#/properties/nginx/properties/listen/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nginx.properties.listen.type,parentSchema:schema11.properties.nginx.properties.listen,data:data264};
 if(vErrors === null){
 vErrors = [err568];
 }
@@ -7023,9 +7031,11 @@ vErrors.push(err568);
 errors++;
 }
 }
-if(data263 && typeof data263 == "object" && !Array.isArray(data263)){
-if(Object.keys(data263).length > 1){
-const err569 = {instancePath:instancePath+"/nginx/file_key",schemaPath:"#/properties/nginx/properties/file_key/maxProperties",keyword:"maxProperties",params:{limit: 1},message:"must NOT have more than 1 properties",schema:1,parentSchema:schema11.properties.nginx.properties.file_key,data:data263};
+if(data263.root !== undefined){
+let data265 = data263.root;
+if(typeof data265 === "string"){
+if(func3(data265) > 512){
+const err569 = {instancePath:instancePath+"/nginx/root",schemaPath:"#/properties/nginx/properties/root/maxLength",keyword:"maxLength",params:{limit: 512},message:"must NOT have more than 512 characters",schema:512,parentSchema:schema11.properties.nginx.properties.root,data:data265};
 if(vErrors === null){
 vErrors = [err569];
 }
@@ -7034,8 +7044,8 @@ vErrors.push(err569);
 }
 errors++;
 }
-if(Object.keys(data263).length < 1){
-const err570 = {instancePath:instancePath+"/nginx/file_key",schemaPath:"#/properties/nginx/properties/file_key/minProperties",keyword:"minProperties",params:{limit: 1},message:"must NOT have fewer than 1 properties",schema:1,parentSchema:schema11.properties.nginx.properties.file_key,data:data263};
+if(!pattern67.test(data265)){
+const err570 = {instancePath:instancePath+"/nginx/root",schemaPath:"#/properties/nginx/properties/root/pattern",keyword:"pattern",params:{pattern: "^/[A-Za-z0-9._~@+=:/-]*$"},message:"must match pattern \""+"^/[A-Za-z0-9._~@+=:/-]*$"+"\"",schema:"^/[A-Za-z0-9._~@+=:/-]*$",parentSchema:schema11.properties.nginx.properties.root,data:data265};
 if(vErrors === null){
 vErrors = [err570];
 }
@@ -7044,9 +7054,9 @@ vErrors.push(err570);
 }
 errors++;
 }
-for(const key38 in data263){
-if(!((key38 === "env") || (key38 === "file"))){
-const err571 = {instancePath:instancePath+"/nginx/file_key",schemaPath:"#/properties/nginx/properties/file_key/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key38},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.nginx.properties.file_key,data:data263};
+}
+else {
+const err571 = {instancePath:instancePath+"/nginx/root",schemaPath:"#/properties/nginx/properties/root/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nginx.properties.root.type,parentSchema:schema11.properties.nginx.properties.root,data:data265};
 if(vErrors === null){
 vErrors = [err571];
 }
@@ -7056,11 +7066,11 @@ vErrors.push(err571);
 errors++;
 }
 }
-if(data263.env !== undefined){
-let data264 = data263.env;
-if(typeof data264 === "string"){
-if(!pattern19.test(data264)){
-const err572 = {instancePath:instancePath+"/nginx/file_key/env",schemaPath:"#/properties/nginx/properties/file_key/properties/env/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z_][A-Za-z0-9_]*$"},message:"must match pattern \""+"^[A-Za-z_][A-Za-z0-9_]*$"+"\"",schema:"^[A-Za-z_][A-Za-z0-9_]*$",parentSchema:schema11.properties.nginx.properties.file_key.properties.env,data:data264};
+if(data263.artifacts_dir !== undefined){
+let data266 = data263.artifacts_dir;
+if(typeof data266 === "string"){
+if(func3(data266) > 512){
+const err572 = {instancePath:instancePath+"/nginx/artifacts_dir",schemaPath:"#/properties/nginx/properties/artifacts_dir/maxLength",keyword:"maxLength",params:{limit: 512},message:"must NOT have more than 512 characters",schema:512,parentSchema:schema11.properties.nginx.properties.artifacts_dir,data:data266};
 if(vErrors === null){
 vErrors = [err572];
 }
@@ -7069,9 +7079,8 @@ vErrors.push(err572);
 }
 errors++;
 }
-}
-else {
-const err573 = {instancePath:instancePath+"/nginx/file_key/env",schemaPath:"#/properties/nginx/properties/file_key/properties/env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nginx.properties.file_key.properties.env.type,parentSchema:schema11.properties.nginx.properties.file_key.properties.env,data:data264};
+if(!pattern67.test(data266)){
+const err573 = {instancePath:instancePath+"/nginx/artifacts_dir",schemaPath:"#/properties/nginx/properties/artifacts_dir/pattern",keyword:"pattern",params:{pattern: "^/[A-Za-z0-9._~@+=:/-]*$"},message:"must match pattern \""+"^/[A-Za-z0-9._~@+=:/-]*$"+"\"",schema:"^/[A-Za-z0-9._~@+=:/-]*$",parentSchema:schema11.properties.nginx.properties.artifacts_dir,data:data266};
 if(vErrors === null){
 vErrors = [err573];
 }
@@ -7081,11 +7090,8 @@ vErrors.push(err573);
 errors++;
 }
 }
-if(data263.file !== undefined){
-let data265 = data263.file;
-if(typeof data265 === "string"){
-if(func3(data265) < 1){
-const err574 = {instancePath:instancePath+"/nginx/file_key/file",schemaPath:"#/properties/nginx/properties/file_key/properties/file/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.nginx.properties.file_key.properties.file,data:data265};
+else {
+const err574 = {instancePath:instancePath+"/nginx/artifacts_dir",schemaPath:"#/properties/nginx/properties/artifacts_dir/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nginx.properties.artifacts_dir.type,parentSchema:schema11.properties.nginx.properties.artifacts_dir,data:data266};
 if(vErrors === null){
 vErrors = [err574];
 }
@@ -7095,8 +7101,11 @@ vErrors.push(err574);
 errors++;
 }
 }
-else {
-const err575 = {instancePath:instancePath+"/nginx/file_key/file",schemaPath:"#/properties/nginx/properties/file_key/properties/file/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nginx.properties.file_key.properties.file.type,parentSchema:schema11.properties.nginx.properties.file_key.properties.file,data:data265};
+if(data263.access_log !== undefined){
+let data267 = data263.access_log;
+if(typeof data267 === "string"){
+if(func3(data267) > 512){
+const err575 = {instancePath:instancePath+"/nginx/access_log",schemaPath:"#/properties/nginx/properties/access_log/maxLength",keyword:"maxLength",params:{limit: 512},message:"must NOT have more than 512 characters",schema:512,parentSchema:schema11.properties.nginx.properties.access_log,data:data267};
 if(vErrors === null){
 vErrors = [err575];
 }
@@ -7105,14 +7114,8 @@ vErrors.push(err575);
 }
 errors++;
 }
-}
-}
-}
-if(data257.real_ip !== undefined){
-let data266 = data257.real_ip;
-if(data266 && typeof data266 == "object" && !Array.isArray(data266)){
-if(data266.from === undefined){
-const err576 = {instancePath:instancePath+"/nginx/real_ip",schemaPath:"#/properties/nginx/properties/real_ip/required",keyword:"required",params:{missingProperty: "from"},message:"must have required property '"+"from"+"'",schema:schema11.properties.nginx.properties.real_ip.required,parentSchema:schema11.properties.nginx.properties.real_ip,data:data266};
+if(!pattern67.test(data267)){
+const err576 = {instancePath:instancePath+"/nginx/access_log",schemaPath:"#/properties/nginx/properties/access_log/pattern",keyword:"pattern",params:{pattern: "^/[A-Za-z0-9._~@+=:/-]*$"},message:"must match pattern \""+"^/[A-Za-z0-9._~@+=:/-]*$"+"\"",schema:"^/[A-Za-z0-9._~@+=:/-]*$",parentSchema:schema11.properties.nginx.properties.access_log,data:data267};
 if(vErrors === null){
 vErrors = [err576];
 }
@@ -7121,8 +7124,9 @@ vErrors.push(err576);
 }
 errors++;
 }
-if(data266.header === undefined){
-const err577 = {instancePath:instancePath+"/nginx/real_ip",schemaPath:"#/properties/nginx/properties/real_ip/required",keyword:"required",params:{missingProperty: "header"},message:"must have required property '"+"header"+"'",schema:schema11.properties.nginx.properties.real_ip.required,parentSchema:schema11.properties.nginx.properties.real_ip,data:data266};
+}
+else {
+const err577 = {instancePath:instancePath+"/nginx/access_log",schemaPath:"#/properties/nginx/properties/access_log/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nginx.properties.access_log.type,parentSchema:schema11.properties.nginx.properties.access_log,data:data267};
 if(vErrors === null){
 vErrors = [err577];
 }
@@ -7131,9 +7135,11 @@ vErrors.push(err577);
 }
 errors++;
 }
-for(const key39 in data266){
-if(!((key39 === "from") || (key39 === "header"))){
-const err578 = {instancePath:instancePath+"/nginx/real_ip",schemaPath:"#/properties/nginx/properties/real_ip/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key39},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.nginx.properties.real_ip,data:data266};
+}
+if(data263.access !== undefined){
+let data268 = data263.access;
+if(typeof data268 !== "string"){
+const err578 = {instancePath:instancePath+"/nginx/access",schemaPath:"#/properties/nginx/properties/access/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nginx.properties.access.type,parentSchema:schema11.properties.nginx.properties.access,data:data268};
 if(vErrors === null){
 vErrors = [err578];
 }
@@ -7142,12 +7148,8 @@ vErrors.push(err578);
 }
 errors++;
 }
-}
-if(data266.from !== undefined){
-let data267 = data266.from;
-if(Array.isArray(data267)){
-if(data267.length > 64){
-const err579 = {instancePath:instancePath+"/nginx/real_ip/from",schemaPath:"#/properties/nginx/properties/real_ip/properties/from/maxItems",keyword:"maxItems",params:{limit: 64},message:"must NOT have more than 64 items",schema:64,parentSchema:schema11.properties.nginx.properties.real_ip.properties.from,data:data267};
+if(!((data268 === "nodes") || (data268 === "open"))){
+const err579 = {instancePath:instancePath+"/nginx/access",schemaPath:"#/properties/nginx/properties/access/enum",keyword:"enum",params:{allowedValues: schema11.properties.nginx.properties.access.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.nginx.properties.access.enum,parentSchema:schema11.properties.nginx.properties.access,data:data268};
 if(vErrors === null){
 vErrors = [err579];
 }
@@ -7156,8 +7158,11 @@ vErrors.push(err579);
 }
 errors++;
 }
-if(data267.length < 1){
-const err580 = {instancePath:instancePath+"/nginx/real_ip/from",schemaPath:"#/properties/nginx/properties/real_ip/properties/from/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.nginx.properties.real_ip.properties.from,data:data267};
+}
+if(data263.file_key !== undefined){
+let data269 = data263.file_key;
+if((typeof data269 !== "string") && (!(data269 && typeof data269 == "object" && !Array.isArray(data269)))){
+const err580 = {instancePath:instancePath+"/nginx/file_key",schemaPath:"#/properties/nginx/properties/file_key/type",keyword:"type",params:{type: schema11.properties.nginx.properties.file_key.type},message:"must be string,object",schema:schema11.properties.nginx.properties.file_key.type,parentSchema:schema11.properties.nginx.properties.file_key,data:data269};
 if(vErrors === null){
 vErrors = [err580];
 }
@@ -7166,12 +7171,9 @@ vErrors.push(err580);
 }
 errors++;
 }
-const len22 = data267.length;
-for(let i22=0; i22<len22; i22++){
-let data268 = data267[i22];
-if(typeof data268 === "string"){
-if(!pattern71.test(data268)){
-const err581 = {instancePath:instancePath+"/nginx/real_ip/from/" + i22,schemaPath:"#/properties/nginx/properties/real_ip/properties/from/items/pattern",keyword:"pattern",params:{pattern: "^(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(\\.(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}(/(3[0-2]|[12]?[0-9]))?$"},message:"must match pattern \""+"^(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(\\.(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}(/(3[0-2]|[12]?[0-9]))?$"+"\"",schema:"^(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(\\.(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}(/(3[0-2]|[12]?[0-9]))?$",parentSchema:schema11.properties.nginx.properties.real_ip.properties.from.items,data:data268};
+if(typeof data269 === "string"){
+if(func3(data269) < 1){
+const err581 = {instancePath:instancePath+"/nginx/file_key",schemaPath:"#/properties/nginx/properties/file_key/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.nginx.properties.file_key,data:data269};
 if(vErrors === null){
 vErrors = [err581];
 }
@@ -7181,8 +7183,9 @@ vErrors.push(err581);
 errors++;
 }
 }
-else {
-const err582 = {instancePath:instancePath+"/nginx/real_ip/from/" + i22,schemaPath:"#/properties/nginx/properties/real_ip/properties/from/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nginx.properties.real_ip.properties.from.items.type,parentSchema:schema11.properties.nginx.properties.real_ip.properties.from.items,data:data268};
+if(data269 && typeof data269 == "object" && !Array.isArray(data269)){
+if(Object.keys(data269).length > 1){
+const err582 = {instancePath:instancePath+"/nginx/file_key",schemaPath:"#/properties/nginx/properties/file_key/maxProperties",keyword:"maxProperties",params:{limit: 1},message:"must NOT have more than 1 properties",schema:1,parentSchema:schema11.properties.nginx.properties.file_key,data:data269};
 if(vErrors === null){
 vErrors = [err582];
 }
@@ -7191,19 +7194,8 @@ vErrors.push(err582);
 }
 errors++;
 }
-}
-let i23 = data267.length;
-let j0;
-if(i23 > 1){
-const indices0 = {};
-for(;i23--;){
-let item0 = data267[i23];
-if(typeof item0 !== "string"){
-continue;
-}
-if(typeof indices0[item0] == "number"){
-j0 = indices0[item0];
-const err583 = {instancePath:instancePath+"/nginx/real_ip/from",schemaPath:"#/properties/nginx/properties/real_ip/properties/from/uniqueItems",keyword:"uniqueItems",params:{i: i23, j: j0},message:"must NOT have duplicate items (items ## "+j0+" and "+i23+" are identical)",schema:true,parentSchema:schema11.properties.nginx.properties.real_ip.properties.from,data:data267};
+if(Object.keys(data269).length < 1){
+const err583 = {instancePath:instancePath+"/nginx/file_key",schemaPath:"#/properties/nginx/properties/file_key/minProperties",keyword:"minProperties",params:{limit: 1},message:"must NOT have fewer than 1 properties",schema:1,parentSchema:schema11.properties.nginx.properties.file_key,data:data269};
 if(vErrors === null){
 vErrors = [err583];
 }
@@ -7211,14 +7203,10 @@ else {
 vErrors.push(err583);
 }
 errors++;
-break;
 }
-indices0[item0] = i23;
-}
-}
-}
-else {
-const err584 = {instancePath:instancePath+"/nginx/real_ip/from",schemaPath:"#/properties/nginx/properties/real_ip/properties/from/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.nginx.properties.real_ip.properties.from.type,parentSchema:schema11.properties.nginx.properties.real_ip.properties.from,data:data267};
+for(const key39 in data269){
+if(!((key39 === "env") || (key39 === "file"))){
+const err584 = {instancePath:instancePath+"/nginx/file_key",schemaPath:"#/properties/nginx/properties/file_key/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key39},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.nginx.properties.file_key,data:data269};
 if(vErrors === null){
 vErrors = [err584];
 }
@@ -7228,11 +7216,11 @@ vErrors.push(err584);
 errors++;
 }
 }
-if(data266.header !== undefined){
-let data269 = data266.header;
-if(typeof data269 === "string"){
-if(!pattern72.test(data269)){
-const err585 = {instancePath:instancePath+"/nginx/real_ip/header",schemaPath:"#/properties/nginx/properties/real_ip/properties/header/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z][A-Za-z0-9-]{0,63}$"},message:"must match pattern \""+"^[A-Za-z][A-Za-z0-9-]{0,63}$"+"\"",schema:"^[A-Za-z][A-Za-z0-9-]{0,63}$",parentSchema:schema11.properties.nginx.properties.real_ip.properties.header,data:data269};
+if(data269.env !== undefined){
+let data270 = data269.env;
+if(typeof data270 === "string"){
+if(!pattern22.test(data270)){
+const err585 = {instancePath:instancePath+"/nginx/file_key/env",schemaPath:"#/properties/nginx/properties/file_key/properties/env/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z_][A-Za-z0-9_]*$"},message:"must match pattern \""+"^[A-Za-z_][A-Za-z0-9_]*$"+"\"",schema:"^[A-Za-z_][A-Za-z0-9_]*$",parentSchema:schema11.properties.nginx.properties.file_key.properties.env,data:data270};
 if(vErrors === null){
 vErrors = [err585];
 }
@@ -7243,7 +7231,7 @@ errors++;
 }
 }
 else {
-const err586 = {instancePath:instancePath+"/nginx/real_ip/header",schemaPath:"#/properties/nginx/properties/real_ip/properties/header/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nginx.properties.real_ip.properties.header.type,parentSchema:schema11.properties.nginx.properties.real_ip.properties.header,data:data269};
+const err586 = {instancePath:instancePath+"/nginx/file_key/env",schemaPath:"#/properties/nginx/properties/file_key/properties/env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nginx.properties.file_key.properties.env.type,parentSchema:schema11.properties.nginx.properties.file_key.properties.env,data:data270};
 if(vErrors === null){
 vErrors = [err586];
 }
@@ -7253,9 +7241,11 @@ vErrors.push(err586);
 errors++;
 }
 }
-}
-else {
-const err587 = {instancePath:instancePath+"/nginx/real_ip",schemaPath:"#/properties/nginx/properties/real_ip/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nginx.properties.real_ip.type,parentSchema:schema11.properties.nginx.properties.real_ip,data:data266};
+if(data269.file !== undefined){
+let data271 = data269.file;
+if(typeof data271 === "string"){
+if(func3(data271) < 1){
+const err587 = {instancePath:instancePath+"/nginx/file_key/file",schemaPath:"#/properties/nginx/properties/file_key/properties/file/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.nginx.properties.file_key.properties.file,data:data271};
 if(vErrors === null){
 vErrors = [err587];
 }
@@ -7265,9 +7255,8 @@ vErrors.push(err587);
 errors++;
 }
 }
-}
 else {
-const err588 = {instancePath:instancePath+"/nginx",schemaPath:"#/properties/nginx/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nginx.type,parentSchema:schema11.properties.nginx,data:data257};
+const err588 = {instancePath:instancePath+"/nginx/file_key/file",schemaPath:"#/properties/nginx/properties/file_key/properties/file/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nginx.properties.file_key.properties.file.type,parentSchema:schema11.properties.nginx.properties.file_key.properties.file,data:data271};
 if(vErrors === null){
 vErrors = [err588];
 }
@@ -7277,12 +7266,13 @@ vErrors.push(err588);
 errors++;
 }
 }
-if(data.dnsmasq !== undefined){
-let data270 = data.dnsmasq;
-if(data270 && typeof data270 == "object" && !Array.isArray(data270)){
-for(const key40 in data270){
-if(!(((((((key40 === "interface") || (key40 === "tftp_root")) || (key40 === "lease_time")) || (key40 === "dns")) || (key40 === "host")) || (key40 === "hosts_dir")) || (key40 === "mode"))){
-const err589 = {instancePath:instancePath+"/dnsmasq",schemaPath:"#/properties/dnsmasq/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key40},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.dnsmasq,data:data270};
+}
+}
+if(data263.real_ip !== undefined){
+let data272 = data263.real_ip;
+if(data272 && typeof data272 == "object" && !Array.isArray(data272)){
+if(data272.from === undefined){
+const err589 = {instancePath:instancePath+"/nginx/real_ip",schemaPath:"#/properties/nginx/properties/real_ip/required",keyword:"required",params:{missingProperty: "from"},message:"must have required property '"+"from"+"'",schema:schema11.properties.nginx.properties.real_ip.required,parentSchema:schema11.properties.nginx.properties.real_ip,data:data272};
 if(vErrors === null){
 vErrors = [err589];
 }
@@ -7291,12 +7281,8 @@ vErrors.push(err589);
 }
 errors++;
 }
-}
-if(data270.interface !== undefined){
-let data271 = data270.interface;
-if(typeof data271 === "string"){
-if(func3(data271) > 16){
-const err590 = {instancePath:instancePath+"/dnsmasq/interface",schemaPath:"#/properties/dnsmasq/properties/interface/maxLength",keyword:"maxLength",params:{limit: 16},message:"must NOT have more than 16 characters",schema:16,parentSchema:schema11.properties.dnsmasq.properties.interface,data:data271};
+if(data272.header === undefined){
+const err590 = {instancePath:instancePath+"/nginx/real_ip",schemaPath:"#/properties/nginx/properties/real_ip/required",keyword:"required",params:{missingProperty: "header"},message:"must have required property '"+"header"+"'",schema:schema11.properties.nginx.properties.real_ip.required,parentSchema:schema11.properties.nginx.properties.real_ip,data:data272};
 if(vErrors === null){
 vErrors = [err590];
 }
@@ -7305,8 +7291,9 @@ vErrors.push(err590);
 }
 errors++;
 }
-if(!pattern73.test(data271)){
-const err591 = {instancePath:instancePath+"/dnsmasq/interface",schemaPath:"#/properties/dnsmasq/properties/interface/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}\\*?$"},message:"must match pattern \""+"^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}\\*?$"+"\"",schema:"^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}\\*?$",parentSchema:schema11.properties.dnsmasq.properties.interface,data:data271};
+for(const key40 in data272){
+if(!((key40 === "from") || (key40 === "header"))){
+const err591 = {instancePath:instancePath+"/nginx/real_ip",schemaPath:"#/properties/nginx/properties/real_ip/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key40},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.nginx.properties.real_ip,data:data272};
 if(vErrors === null){
 vErrors = [err591];
 }
@@ -7316,8 +7303,11 @@ vErrors.push(err591);
 errors++;
 }
 }
-else {
-const err592 = {instancePath:instancePath+"/dnsmasq/interface",schemaPath:"#/properties/dnsmasq/properties/interface/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.dnsmasq.properties.interface.type,parentSchema:schema11.properties.dnsmasq.properties.interface,data:data271};
+if(data272.from !== undefined){
+let data273 = data272.from;
+if(Array.isArray(data273)){
+if(data273.length > 64){
+const err592 = {instancePath:instancePath+"/nginx/real_ip/from",schemaPath:"#/properties/nginx/properties/real_ip/properties/from/maxItems",keyword:"maxItems",params:{limit: 64},message:"must NOT have more than 64 items",schema:64,parentSchema:schema11.properties.nginx.properties.real_ip.properties.from,data:data273};
 if(vErrors === null){
 vErrors = [err592];
 }
@@ -7326,12 +7316,8 @@ vErrors.push(err592);
 }
 errors++;
 }
-}
-if(data270.tftp_root !== undefined){
-let data272 = data270.tftp_root;
-if(typeof data272 === "string"){
-if(func3(data272) > 512){
-const err593 = {instancePath:instancePath+"/dnsmasq/tftp_root",schemaPath:"#/properties/dnsmasq/properties/tftp_root/maxLength",keyword:"maxLength",params:{limit: 512},message:"must NOT have more than 512 characters",schema:512,parentSchema:schema11.properties.dnsmasq.properties.tftp_root,data:data272};
+if(data273.length < 1){
+const err593 = {instancePath:instancePath+"/nginx/real_ip/from",schemaPath:"#/properties/nginx/properties/real_ip/properties/from/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.nginx.properties.real_ip.properties.from,data:data273};
 if(vErrors === null){
 vErrors = [err593];
 }
@@ -7340,8 +7326,12 @@ vErrors.push(err593);
 }
 errors++;
 }
-if(!pattern64.test(data272)){
-const err594 = {instancePath:instancePath+"/dnsmasq/tftp_root",schemaPath:"#/properties/dnsmasq/properties/tftp_root/pattern",keyword:"pattern",params:{pattern: "^/[A-Za-z0-9._~@+=:/-]*$"},message:"must match pattern \""+"^/[A-Za-z0-9._~@+=:/-]*$"+"\"",schema:"^/[A-Za-z0-9._~@+=:/-]*$",parentSchema:schema11.properties.dnsmasq.properties.tftp_root,data:data272};
+const len22 = data273.length;
+for(let i22=0; i22<len22; i22++){
+let data274 = data273[i22];
+if(typeof data274 === "string"){
+if(!pattern74.test(data274)){
+const err594 = {instancePath:instancePath+"/nginx/real_ip/from/" + i22,schemaPath:"#/properties/nginx/properties/real_ip/properties/from/items/pattern",keyword:"pattern",params:{pattern: "^(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(\\.(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}(/(3[0-2]|[12]?[0-9]))?$"},message:"must match pattern \""+"^(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(\\.(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}(/(3[0-2]|[12]?[0-9]))?$"+"\"",schema:"^(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(\\.(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}(/(3[0-2]|[12]?[0-9]))?$",parentSchema:schema11.properties.nginx.properties.real_ip.properties.from.items,data:data274};
 if(vErrors === null){
 vErrors = [err594];
 }
@@ -7352,7 +7342,7 @@ errors++;
 }
 }
 else {
-const err595 = {instancePath:instancePath+"/dnsmasq/tftp_root",schemaPath:"#/properties/dnsmasq/properties/tftp_root/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.dnsmasq.properties.tftp_root.type,parentSchema:schema11.properties.dnsmasq.properties.tftp_root,data:data272};
+const err595 = {instancePath:instancePath+"/nginx/real_ip/from/" + i22,schemaPath:"#/properties/nginx/properties/real_ip/properties/from/items/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nginx.properties.real_ip.properties.from.items.type,parentSchema:schema11.properties.nginx.properties.real_ip.properties.from.items,data:data274};
 if(vErrors === null){
 vErrors = [err595];
 }
@@ -7362,11 +7352,18 @@ vErrors.push(err595);
 errors++;
 }
 }
-if(data270.lease_time !== undefined){
-let data273 = data270.lease_time;
-if(typeof data273 === "string"){
-if(!pattern75.test(data273)){
-const err596 = {instancePath:instancePath+"/dnsmasq/lease_time",schemaPath:"#/properties/dnsmasq/properties/lease_time/pattern",keyword:"pattern",params:{pattern: "^([0-9]+[smhdw]?|infinite)$"},message:"must match pattern \""+"^([0-9]+[smhdw]?|infinite)$"+"\"",schema:"^([0-9]+[smhdw]?|infinite)$",parentSchema:schema11.properties.dnsmasq.properties.lease_time,data:data273};
+let i23 = data273.length;
+let j0;
+if(i23 > 1){
+const indices0 = {};
+for(;i23--;){
+let item0 = data273[i23];
+if(typeof item0 !== "string"){
+continue;
+}
+if(typeof indices0[item0] == "number"){
+j0 = indices0[item0];
+const err596 = {instancePath:instancePath+"/nginx/real_ip/from",schemaPath:"#/properties/nginx/properties/real_ip/properties/from/uniqueItems",keyword:"uniqueItems",params:{i: i23, j: j0},message:"must NOT have duplicate items (items ## "+j0+" and "+i23+" are identical)",schema:true,parentSchema:schema11.properties.nginx.properties.real_ip.properties.from,data:data273};
 if(vErrors === null){
 vErrors = [err596];
 }
@@ -7374,10 +7371,14 @@ else {
 vErrors.push(err596);
 }
 errors++;
+break;
+}
+indices0[item0] = i23;
+}
 }
 }
 else {
-const err597 = {instancePath:instancePath+"/dnsmasq/lease_time",schemaPath:"#/properties/dnsmasq/properties/lease_time/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.dnsmasq.properties.lease_time.type,parentSchema:schema11.properties.dnsmasq.properties.lease_time,data:data273};
+const err597 = {instancePath:instancePath+"/nginx/real_ip/from",schemaPath:"#/properties/nginx/properties/real_ip/properties/from/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.nginx.properties.real_ip.properties.from.type,parentSchema:schema11.properties.nginx.properties.real_ip.properties.from,data:data273};
 if(vErrors === null){
 vErrors = [err597];
 }
@@ -7387,10 +7388,11 @@ vErrors.push(err597);
 errors++;
 }
 }
-if(data270.dns !== undefined){
-let data274 = data270.dns;
-if(typeof data274 !== "boolean"){
-const err598 = {instancePath:instancePath+"/dnsmasq/dns",schemaPath:"#/properties/dnsmasq/properties/dns/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.dnsmasq.properties.dns.type,parentSchema:schema11.properties.dnsmasq.properties.dns,data:data274};
+if(data272.header !== undefined){
+let data275 = data272.header;
+if(typeof data275 === "string"){
+if(!pattern75.test(data275)){
+const err598 = {instancePath:instancePath+"/nginx/real_ip/header",schemaPath:"#/properties/nginx/properties/real_ip/properties/header/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z][A-Za-z0-9-]{0,63}$"},message:"must match pattern \""+"^[A-Za-z][A-Za-z0-9-]{0,63}$"+"\"",schema:"^[A-Za-z][A-Za-z0-9-]{0,63}$",parentSchema:schema11.properties.nginx.properties.real_ip.properties.header,data:data275};
 if(vErrors === null){
 vErrors = [err598];
 }
@@ -7400,11 +7402,8 @@ vErrors.push(err598);
 errors++;
 }
 }
-if(data270.host !== undefined){
-let data275 = data270.host;
-if(typeof data275 === "string"){
-if(func3(data275) > 253){
-const err599 = {instancePath:instancePath+"/dnsmasq/host",schemaPath:"#/properties/dnsmasq/properties/host/maxLength",keyword:"maxLength",params:{limit: 253},message:"must NOT have more than 253 characters",schema:253,parentSchema:schema11.properties.dnsmasq.properties.host,data:data275};
+else {
+const err599 = {instancePath:instancePath+"/nginx/real_ip/header",schemaPath:"#/properties/nginx/properties/real_ip/properties/header/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.nginx.properties.real_ip.properties.header.type,parentSchema:schema11.properties.nginx.properties.real_ip.properties.header,data:data275};
 if(vErrors === null){
 vErrors = [err599];
 }
@@ -7413,8 +7412,10 @@ vErrors.push(err599);
 }
 errors++;
 }
-if(func3(data275) < 1){
-const err600 = {instancePath:instancePath+"/dnsmasq/host",schemaPath:"#/properties/dnsmasq/properties/host/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.dnsmasq.properties.host,data:data275};
+}
+}
+else {
+const err600 = {instancePath:instancePath+"/nginx/real_ip",schemaPath:"#/properties/nginx/properties/real_ip/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nginx.properties.real_ip.type,parentSchema:schema11.properties.nginx.properties.real_ip,data:data272};
 if(vErrors === null){
 vErrors = [err600];
 }
@@ -7423,8 +7424,10 @@ vErrors.push(err600);
 }
 errors++;
 }
-if(!pattern76.test(data275)){
-const err601 = {instancePath:instancePath+"/dnsmasq/host",schemaPath:"#/properties/dnsmasq/properties/host/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$"},message:"must match pattern \""+"^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$"+"\"",schema:"^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$",parentSchema:schema11.properties.dnsmasq.properties.host,data:data275};
+}
+}
+else {
+const err601 = {instancePath:instancePath+"/nginx",schemaPath:"#/properties/nginx/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.nginx.type,parentSchema:schema11.properties.nginx,data:data263};
 if(vErrors === null){
 vErrors = [err601];
 }
@@ -7434,8 +7437,12 @@ vErrors.push(err601);
 errors++;
 }
 }
-else {
-const err602 = {instancePath:instancePath+"/dnsmasq/host",schemaPath:"#/properties/dnsmasq/properties/host/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.dnsmasq.properties.host.type,parentSchema:schema11.properties.dnsmasq.properties.host,data:data275};
+if(data.dnsmasq !== undefined){
+let data276 = data.dnsmasq;
+if(data276 && typeof data276 == "object" && !Array.isArray(data276)){
+for(const key41 in data276){
+if(!(((((((key41 === "interface") || (key41 === "tftp_root")) || (key41 === "lease_time")) || (key41 === "dns")) || (key41 === "host")) || (key41 === "hosts_dir")) || (key41 === "mode"))){
+const err602 = {instancePath:instancePath+"/dnsmasq",schemaPath:"#/properties/dnsmasq/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key41},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.dnsmasq,data:data276};
 if(vErrors === null){
 vErrors = [err602];
 }
@@ -7445,11 +7452,11 @@ vErrors.push(err602);
 errors++;
 }
 }
-if(data270.hosts_dir !== undefined){
-let data276 = data270.hosts_dir;
-if(typeof data276 === "string"){
-if(func3(data276) > 512){
-const err603 = {instancePath:instancePath+"/dnsmasq/hosts_dir",schemaPath:"#/properties/dnsmasq/properties/hosts_dir/maxLength",keyword:"maxLength",params:{limit: 512},message:"must NOT have more than 512 characters",schema:512,parentSchema:schema11.properties.dnsmasq.properties.hosts_dir,data:data276};
+if(data276.interface !== undefined){
+let data277 = data276.interface;
+if(typeof data277 === "string"){
+if(func3(data277) > 16){
+const err603 = {instancePath:instancePath+"/dnsmasq/interface",schemaPath:"#/properties/dnsmasq/properties/interface/maxLength",keyword:"maxLength",params:{limit: 16},message:"must NOT have more than 16 characters",schema:16,parentSchema:schema11.properties.dnsmasq.properties.interface,data:data277};
 if(vErrors === null){
 vErrors = [err603];
 }
@@ -7458,8 +7465,8 @@ vErrors.push(err603);
 }
 errors++;
 }
-if(!pattern64.test(data276)){
-const err604 = {instancePath:instancePath+"/dnsmasq/hosts_dir",schemaPath:"#/properties/dnsmasq/properties/hosts_dir/pattern",keyword:"pattern",params:{pattern: "^/[A-Za-z0-9._~@+=:/-]*$"},message:"must match pattern \""+"^/[A-Za-z0-9._~@+=:/-]*$"+"\"",schema:"^/[A-Za-z0-9._~@+=:/-]*$",parentSchema:schema11.properties.dnsmasq.properties.hosts_dir,data:data276};
+if(!pattern76.test(data277)){
+const err604 = {instancePath:instancePath+"/dnsmasq/interface",schemaPath:"#/properties/dnsmasq/properties/interface/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}\\*?$"},message:"must match pattern \""+"^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}\\*?$"+"\"",schema:"^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}\\*?$",parentSchema:schema11.properties.dnsmasq.properties.interface,data:data277};
 if(vErrors === null){
 vErrors = [err604];
 }
@@ -7470,7 +7477,7 @@ errors++;
 }
 }
 else {
-const err605 = {instancePath:instancePath+"/dnsmasq/hosts_dir",schemaPath:"#/properties/dnsmasq/properties/hosts_dir/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.dnsmasq.properties.hosts_dir.type,parentSchema:schema11.properties.dnsmasq.properties.hosts_dir,data:data276};
+const err605 = {instancePath:instancePath+"/dnsmasq/interface",schemaPath:"#/properties/dnsmasq/properties/interface/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.dnsmasq.properties.interface.type,parentSchema:schema11.properties.dnsmasq.properties.interface,data:data277};
 if(vErrors === null){
 vErrors = [err605];
 }
@@ -7480,10 +7487,11 @@ vErrors.push(err605);
 errors++;
 }
 }
-if(data270.mode !== undefined){
-let data277 = data270.mode;
-if(typeof data277 !== "string"){
-const err606 = {instancePath:instancePath+"/dnsmasq/mode",schemaPath:"#/properties/dnsmasq/properties/mode/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.dnsmasq.properties.mode.type,parentSchema:schema11.properties.dnsmasq.properties.mode,data:data277};
+if(data276.tftp_root !== undefined){
+let data278 = data276.tftp_root;
+if(typeof data278 === "string"){
+if(func3(data278) > 512){
+const err606 = {instancePath:instancePath+"/dnsmasq/tftp_root",schemaPath:"#/properties/dnsmasq/properties/tftp_root/maxLength",keyword:"maxLength",params:{limit: 512},message:"must NOT have more than 512 characters",schema:512,parentSchema:schema11.properties.dnsmasq.properties.tftp_root,data:data278};
 if(vErrors === null){
 vErrors = [err606];
 }
@@ -7492,8 +7500,8 @@ vErrors.push(err606);
 }
 errors++;
 }
-if(!((data277 === "server") || (data277 === "proxy"))){
-const err607 = {instancePath:instancePath+"/dnsmasq/mode",schemaPath:"#/properties/dnsmasq/properties/mode/enum",keyword:"enum",params:{allowedValues: schema11.properties.dnsmasq.properties.mode.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.dnsmasq.properties.mode.enum,parentSchema:schema11.properties.dnsmasq.properties.mode,data:data277};
+if(!pattern67.test(data278)){
+const err607 = {instancePath:instancePath+"/dnsmasq/tftp_root",schemaPath:"#/properties/dnsmasq/properties/tftp_root/pattern",keyword:"pattern",params:{pattern: "^/[A-Za-z0-9._~@+=:/-]*$"},message:"must match pattern \""+"^/[A-Za-z0-9._~@+=:/-]*$"+"\"",schema:"^/[A-Za-z0-9._~@+=:/-]*$",parentSchema:schema11.properties.dnsmasq.properties.tftp_root,data:data278};
 if(vErrors === null){
 vErrors = [err607];
 }
@@ -7503,9 +7511,8 @@ vErrors.push(err607);
 errors++;
 }
 }
-}
 else {
-const err608 = {instancePath:instancePath+"/dnsmasq",schemaPath:"#/properties/dnsmasq/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.dnsmasq.type,parentSchema:schema11.properties.dnsmasq,data:data270};
+const err608 = {instancePath:instancePath+"/dnsmasq/tftp_root",schemaPath:"#/properties/dnsmasq/properties/tftp_root/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.dnsmasq.properties.tftp_root.type,parentSchema:schema11.properties.dnsmasq.properties.tftp_root,data:data278};
 if(vErrors === null){
 vErrors = [err608];
 }
@@ -7515,12 +7522,11 @@ vErrors.push(err608);
 errors++;
 }
 }
-if(data.dhcp !== undefined){
-let data278 = data.dhcp;
-if(data278 && typeof data278 == "object" && !Array.isArray(data278)){
-for(const key41 in data278){
-if(!((key41 === "server") || (key41 === "next_server"))){
-const err609 = {instancePath:instancePath+"/dhcp",schemaPath:"#/properties/dhcp/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key41},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.dhcp,data:data278};
+if(data276.lease_time !== undefined){
+let data279 = data276.lease_time;
+if(typeof data279 === "string"){
+if(!pattern78.test(data279)){
+const err609 = {instancePath:instancePath+"/dnsmasq/lease_time",schemaPath:"#/properties/dnsmasq/properties/lease_time/pattern",keyword:"pattern",params:{pattern: "^([0-9]+[smhdw]?|infinite)$"},message:"must match pattern \""+"^([0-9]+[smhdw]?|infinite)$"+"\"",schema:"^([0-9]+[smhdw]?|infinite)$",parentSchema:schema11.properties.dnsmasq.properties.lease_time,data:data279};
 if(vErrors === null){
 vErrors = [err609];
 }
@@ -7530,10 +7536,8 @@ vErrors.push(err609);
 errors++;
 }
 }
-if(data278.server !== undefined){
-let data279 = data278.server;
-if(typeof data279 !== "string"){
-const err610 = {instancePath:instancePath+"/dhcp/server",schemaPath:"#/properties/dhcp/properties/server/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.dhcp.properties.server.type,parentSchema:schema11.properties.dhcp.properties.server,data:data279};
+else {
+const err610 = {instancePath:instancePath+"/dnsmasq/lease_time",schemaPath:"#/properties/dnsmasq/properties/lease_time/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.dnsmasq.properties.lease_time.type,parentSchema:schema11.properties.dnsmasq.properties.lease_time,data:data279};
 if(vErrors === null){
 vErrors = [err610];
 }
@@ -7542,8 +7546,11 @@ vErrors.push(err610);
 }
 errors++;
 }
-if(!(((data279 === "dnsmasq") || (data279 === "kea")) || (data279 === "isc"))){
-const err611 = {instancePath:instancePath+"/dhcp/server",schemaPath:"#/properties/dhcp/properties/server/enum",keyword:"enum",params:{allowedValues: schema11.properties.dhcp.properties.server.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.dhcp.properties.server.enum,parentSchema:schema11.properties.dhcp.properties.server,data:data279};
+}
+if(data276.dns !== undefined){
+let data280 = data276.dns;
+if(typeof data280 !== "boolean"){
+const err611 = {instancePath:instancePath+"/dnsmasq/dns",schemaPath:"#/properties/dnsmasq/properties/dns/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.dnsmasq.properties.dns.type,parentSchema:schema11.properties.dnsmasq.properties.dns,data:data280};
 if(vErrors === null){
 vErrors = [err611];
 }
@@ -7553,10 +7560,11 @@ vErrors.push(err611);
 errors++;
 }
 }
-if(data278.next_server !== undefined){
-let data280 = data278.next_server;
-if(typeof data280 !== "string"){
-const err612 = {instancePath:instancePath+"/dhcp/next_server",schemaPath:"#/properties/dhcp/properties/next_server/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.dhcp.properties.next_server.type,parentSchema:schema11.properties.dhcp.properties.next_server,data:data280};
+if(data276.host !== undefined){
+let data281 = data276.host;
+if(typeof data281 === "string"){
+if(func3(data281) > 253){
+const err612 = {instancePath:instancePath+"/dnsmasq/host",schemaPath:"#/properties/dnsmasq/properties/host/maxLength",keyword:"maxLength",params:{limit: 253},message:"must NOT have more than 253 characters",schema:253,parentSchema:schema11.properties.dnsmasq.properties.host,data:data281};
 if(vErrors === null){
 vErrors = [err612];
 }
@@ -7565,10 +7573,8 @@ vErrors.push(err612);
 }
 errors++;
 }
-}
-}
-else {
-const err613 = {instancePath:instancePath+"/dhcp",schemaPath:"#/properties/dhcp/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.dhcp.type,parentSchema:schema11.properties.dhcp,data:data278};
+if(func3(data281) < 1){
+const err613 = {instancePath:instancePath+"/dnsmasq/host",schemaPath:"#/properties/dnsmasq/properties/host/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.dnsmasq.properties.host,data:data281};
 if(vErrors === null){
 vErrors = [err613];
 }
@@ -7577,13 +7583,8 @@ vErrors.push(err613);
 }
 errors++;
 }
-}
-if(data.bss !== undefined){
-let data281 = data.bss;
-if(data281 && typeof data281 == "object" && !Array.isArray(data281)){
-for(const key42 in data281){
-if(!(key42 === "export")){
-const err614 = {instancePath:instancePath+"/bss",schemaPath:"#/properties/bss/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key42},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.bss,data:data281};
+if(!pattern79.test(data281)){
+const err614 = {instancePath:instancePath+"/dnsmasq/host",schemaPath:"#/properties/dnsmasq/properties/host/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$"},message:"must match pattern \""+"^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$"+"\"",schema:"^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$",parentSchema:schema11.properties.dnsmasq.properties.host,data:data281};
 if(vErrors === null){
 vErrors = [err614];
 }
@@ -7593,10 +7594,8 @@ vErrors.push(err614);
 errors++;
 }
 }
-if(data281.export !== undefined){
-let data282 = data281.export;
-if(typeof data282 !== "boolean"){
-const err615 = {instancePath:instancePath+"/bss/export",schemaPath:"#/properties/bss/properties/export/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.bss.properties.export.type,parentSchema:schema11.properties.bss.properties.export,data:data282};
+else {
+const err615 = {instancePath:instancePath+"/dnsmasq/host",schemaPath:"#/properties/dnsmasq/properties/host/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.dnsmasq.properties.host.type,parentSchema:schema11.properties.dnsmasq.properties.host,data:data281};
 if(vErrors === null){
 vErrors = [err615];
 }
@@ -7606,9 +7605,11 @@ vErrors.push(err615);
 errors++;
 }
 }
-}
-else {
-const err616 = {instancePath:instancePath+"/bss",schemaPath:"#/properties/bss/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.bss.type,parentSchema:schema11.properties.bss,data:data281};
+if(data276.hosts_dir !== undefined){
+let data282 = data276.hosts_dir;
+if(typeof data282 === "string"){
+if(func3(data282) > 512){
+const err616 = {instancePath:instancePath+"/dnsmasq/hosts_dir",schemaPath:"#/properties/dnsmasq/properties/hosts_dir/maxLength",keyword:"maxLength",params:{limit: 512},message:"must NOT have more than 512 characters",schema:512,parentSchema:schema11.properties.dnsmasq.properties.hosts_dir,data:data282};
 if(vErrors === null){
 vErrors = [err616];
 }
@@ -7617,12 +7618,8 @@ vErrors.push(err616);
 }
 errors++;
 }
-}
-if(data.signing !== undefined){
-let data283 = data.signing;
-if(data283 && typeof data283 == "object" && !Array.isArray(data283)){
-if(data283.private_key === undefined){
-const err617 = {instancePath:instancePath+"/signing",schemaPath:"#/properties/signing/required",keyword:"required",params:{missingProperty: "private_key"},message:"must have required property '"+"private_key"+"'",schema:schema11.properties.signing.required,parentSchema:schema11.properties.signing,data:data283};
+if(!pattern67.test(data282)){
+const err617 = {instancePath:instancePath+"/dnsmasq/hosts_dir",schemaPath:"#/properties/dnsmasq/properties/hosts_dir/pattern",keyword:"pattern",params:{pattern: "^/[A-Za-z0-9._~@+=:/-]*$"},message:"must match pattern \""+"^/[A-Za-z0-9._~@+=:/-]*$"+"\"",schema:"^/[A-Za-z0-9._~@+=:/-]*$",parentSchema:schema11.properties.dnsmasq.properties.hosts_dir,data:data282};
 if(vErrors === null){
 vErrors = [err617];
 }
@@ -7631,8 +7628,9 @@ vErrors.push(err617);
 }
 errors++;
 }
-if(data283.public_key === undefined){
-const err618 = {instancePath:instancePath+"/signing",schemaPath:"#/properties/signing/required",keyword:"required",params:{missingProperty: "public_key"},message:"must have required property '"+"public_key"+"'",schema:schema11.properties.signing.required,parentSchema:schema11.properties.signing,data:data283};
+}
+else {
+const err618 = {instancePath:instancePath+"/dnsmasq/hosts_dir",schemaPath:"#/properties/dnsmasq/properties/hosts_dir/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.dnsmasq.properties.hosts_dir.type,parentSchema:schema11.properties.dnsmasq.properties.hosts_dir,data:data282};
 if(vErrors === null){
 vErrors = [err618];
 }
@@ -7641,9 +7639,11 @@ vErrors.push(err618);
 }
 errors++;
 }
-for(const key43 in data283){
-if(!((key43 === "private_key") || (key43 === "public_key"))){
-const err619 = {instancePath:instancePath+"/signing",schemaPath:"#/properties/signing/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key43},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.signing,data:data283};
+}
+if(data276.mode !== undefined){
+let data283 = data276.mode;
+if(typeof data283 !== "string"){
+const err619 = {instancePath:instancePath+"/dnsmasq/mode",schemaPath:"#/properties/dnsmasq/properties/mode/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.dnsmasq.properties.mode.type,parentSchema:schema11.properties.dnsmasq.properties.mode,data:data283};
 if(vErrors === null){
 vErrors = [err619];
 }
@@ -7652,12 +7652,8 @@ vErrors.push(err619);
 }
 errors++;
 }
-}
-if(data283.private_key !== undefined){
-let data284 = data283.private_key;
-if(data284 && typeof data284 == "object" && !Array.isArray(data284)){
-if(Object.keys(data284).length > 1){
-const err620 = {instancePath:instancePath+"/signing/private_key",schemaPath:"#/properties/signing/properties/private_key/maxProperties",keyword:"maxProperties",params:{limit: 1},message:"must NOT have more than 1 properties",schema:1,parentSchema:schema11.properties.signing.properties.private_key,data:data284};
+if(!((data283 === "server") || (data283 === "proxy"))){
+const err620 = {instancePath:instancePath+"/dnsmasq/mode",schemaPath:"#/properties/dnsmasq/properties/mode/enum",keyword:"enum",params:{allowedValues: schema11.properties.dnsmasq.properties.mode.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.dnsmasq.properties.mode.enum,parentSchema:schema11.properties.dnsmasq.properties.mode,data:data283};
 if(vErrors === null){
 vErrors = [err620];
 }
@@ -7666,8 +7662,10 @@ vErrors.push(err620);
 }
 errors++;
 }
-if(Object.keys(data284).length < 1){
-const err621 = {instancePath:instancePath+"/signing/private_key",schemaPath:"#/properties/signing/properties/private_key/minProperties",keyword:"minProperties",params:{limit: 1},message:"must NOT have fewer than 1 properties",schema:1,parentSchema:schema11.properties.signing.properties.private_key,data:data284};
+}
+}
+else {
+const err621 = {instancePath:instancePath+"/dnsmasq",schemaPath:"#/properties/dnsmasq/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.dnsmasq.type,parentSchema:schema11.properties.dnsmasq,data:data276};
 if(vErrors === null){
 vErrors = [err621];
 }
@@ -7676,9 +7674,13 @@ vErrors.push(err621);
 }
 errors++;
 }
-for(const key44 in data284){
-if(!((key44 === "env") || (key44 === "file"))){
-const err622 = {instancePath:instancePath+"/signing/private_key",schemaPath:"#/properties/signing/properties/private_key/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key44},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.signing.properties.private_key,data:data284};
+}
+if(data.dhcp !== undefined){
+let data284 = data.dhcp;
+if(data284 && typeof data284 == "object" && !Array.isArray(data284)){
+for(const key42 in data284){
+if(!((key42 === "server") || (key42 === "next_server"))){
+const err622 = {instancePath:instancePath+"/dhcp",schemaPath:"#/properties/dhcp/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key42},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.dhcp,data:data284};
 if(vErrors === null){
 vErrors = [err622];
 }
@@ -7688,11 +7690,10 @@ vErrors.push(err622);
 errors++;
 }
 }
-if(data284.env !== undefined){
-let data285 = data284.env;
-if(typeof data285 === "string"){
-if(!pattern19.test(data285)){
-const err623 = {instancePath:instancePath+"/signing/private_key/env",schemaPath:"#/properties/signing/properties/private_key/properties/env/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z_][A-Za-z0-9_]*$"},message:"must match pattern \""+"^[A-Za-z_][A-Za-z0-9_]*$"+"\"",schema:"^[A-Za-z_][A-Za-z0-9_]*$",parentSchema:schema11.properties.signing.properties.private_key.properties.env,data:data285};
+if(data284.server !== undefined){
+let data285 = data284.server;
+if(typeof data285 !== "string"){
+const err623 = {instancePath:instancePath+"/dhcp/server",schemaPath:"#/properties/dhcp/properties/server/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.dhcp.properties.server.type,parentSchema:schema11.properties.dhcp.properties.server,data:data285};
 if(vErrors === null){
 vErrors = [err623];
 }
@@ -7701,9 +7702,8 @@ vErrors.push(err623);
 }
 errors++;
 }
-}
-else {
-const err624 = {instancePath:instancePath+"/signing/private_key/env",schemaPath:"#/properties/signing/properties/private_key/properties/env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.signing.properties.private_key.properties.env.type,parentSchema:schema11.properties.signing.properties.private_key.properties.env,data:data285};
+if(!(((data285 === "dnsmasq") || (data285 === "kea")) || (data285 === "isc"))){
+const err624 = {instancePath:instancePath+"/dhcp/server",schemaPath:"#/properties/dhcp/properties/server/enum",keyword:"enum",params:{allowedValues: schema11.properties.dhcp.properties.server.enum},message:"must be equal to one of the allowed values",schema:schema11.properties.dhcp.properties.server.enum,parentSchema:schema11.properties.dhcp.properties.server,data:data285};
 if(vErrors === null){
 vErrors = [err624];
 }
@@ -7713,11 +7713,10 @@ vErrors.push(err624);
 errors++;
 }
 }
-if(data284.file !== undefined){
-let data286 = data284.file;
-if(typeof data286 === "string"){
-if(func3(data286) < 1){
-const err625 = {instancePath:instancePath+"/signing/private_key/file",schemaPath:"#/properties/signing/properties/private_key/properties/file/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.signing.properties.private_key.properties.file,data:data286};
+if(data284.next_server !== undefined){
+let data286 = data284.next_server;
+if(typeof data286 !== "string"){
+const err625 = {instancePath:instancePath+"/dhcp/next_server",schemaPath:"#/properties/dhcp/properties/next_server/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.dhcp.properties.next_server.type,parentSchema:schema11.properties.dhcp.properties.next_server,data:data286};
 if(vErrors === null){
 vErrors = [err625];
 }
@@ -7727,8 +7726,9 @@ vErrors.push(err625);
 errors++;
 }
 }
+}
 else {
-const err626 = {instancePath:instancePath+"/signing/private_key/file",schemaPath:"#/properties/signing/properties/private_key/properties/file/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.signing.properties.private_key.properties.file.type,parentSchema:schema11.properties.signing.properties.private_key.properties.file,data:data286};
+const err626 = {instancePath:instancePath+"/dhcp",schemaPath:"#/properties/dhcp/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.dhcp.type,parentSchema:schema11.properties.dhcp,data:data284};
 if(vErrors === null){
 vErrors = [err626];
 }
@@ -7738,9 +7738,12 @@ vErrors.push(err626);
 errors++;
 }
 }
-}
-else {
-const err627 = {instancePath:instancePath+"/signing/private_key",schemaPath:"#/properties/signing/properties/private_key/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.signing.properties.private_key.type,parentSchema:schema11.properties.signing.properties.private_key,data:data284};
+if(data.bss !== undefined){
+let data287 = data.bss;
+if(data287 && typeof data287 == "object" && !Array.isArray(data287)){
+for(const key43 in data287){
+if(!(key43 === "export")){
+const err627 = {instancePath:instancePath+"/bss",schemaPath:"#/properties/bss/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key43},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.bss,data:data287};
 if(vErrors === null){
 vErrors = [err627];
 }
@@ -7750,11 +7753,10 @@ vErrors.push(err627);
 errors++;
 }
 }
-if(data283.public_key !== undefined){
-let data287 = data283.public_key;
-if(typeof data287 === "string"){
-if(func3(data287) > 4096){
-const err628 = {instancePath:instancePath+"/signing/public_key",schemaPath:"#/properties/signing/properties/public_key/maxLength",keyword:"maxLength",params:{limit: 4096},message:"must NOT have more than 4096 characters",schema:4096,parentSchema:schema11.properties.signing.properties.public_key,data:data287};
+if(data287.export !== undefined){
+let data288 = data287.export;
+if(typeof data288 !== "boolean"){
+const err628 = {instancePath:instancePath+"/bss/export",schemaPath:"#/properties/bss/properties/export/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.bss.properties.export.type,parentSchema:schema11.properties.bss.properties.export,data:data288};
 if(vErrors === null){
 vErrors = [err628];
 }
@@ -7763,8 +7765,10 @@ vErrors.push(err628);
 }
 errors++;
 }
-if(!pattern79.test(data287)){
-const err629 = {instancePath:instancePath+"/signing/public_key",schemaPath:"#/properties/signing/properties/public_key/pattern",keyword:"pattern",params:{pattern: "^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|ecdsa-sha2-nistp521) [A-Za-z0-9+/]+={0,2}( [!-~]+)*$"},message:"must match pattern \""+"^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|ecdsa-sha2-nistp521) [A-Za-z0-9+/]+={0,2}( [!-~]+)*$"+"\"",schema:"^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|ecdsa-sha2-nistp521) [A-Za-z0-9+/]+={0,2}( [!-~]+)*$",parentSchema:schema11.properties.signing.properties.public_key,data:data287};
+}
+}
+else {
+const err629 = {instancePath:instancePath+"/bss",schemaPath:"#/properties/bss/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.bss.type,parentSchema:schema11.properties.bss,data:data287};
 if(vErrors === null){
 vErrors = [err629];
 }
@@ -7774,8 +7778,11 @@ vErrors.push(err629);
 errors++;
 }
 }
-else {
-const err630 = {instancePath:instancePath+"/signing/public_key",schemaPath:"#/properties/signing/properties/public_key/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.signing.properties.public_key.type,parentSchema:schema11.properties.signing.properties.public_key,data:data287};
+if(data.signing !== undefined){
+let data289 = data.signing;
+if(data289 && typeof data289 == "object" && !Array.isArray(data289)){
+if(data289.private_key === undefined){
+const err630 = {instancePath:instancePath+"/signing",schemaPath:"#/properties/signing/required",keyword:"required",params:{missingProperty: "private_key"},message:"must have required property '"+"private_key"+"'",schema:schema11.properties.signing.required,parentSchema:schema11.properties.signing,data:data289};
 if(vErrors === null){
 vErrors = [err630];
 }
@@ -7784,10 +7791,8 @@ vErrors.push(err630);
 }
 errors++;
 }
-}
-}
-else {
-const err631 = {instancePath:instancePath+"/signing",schemaPath:"#/properties/signing/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.signing.type,parentSchema:schema11.properties.signing,data:data283};
+if(data289.public_key === undefined){
+const err631 = {instancePath:instancePath+"/signing",schemaPath:"#/properties/signing/required",keyword:"required",params:{missingProperty: "public_key"},message:"must have required property '"+"public_key"+"'",schema:schema11.properties.signing.required,parentSchema:schema11.properties.signing,data:data289};
 if(vErrors === null){
 vErrors = [err631];
 }
@@ -7796,12 +7801,9 @@ vErrors.push(err631);
 }
 errors++;
 }
-}
-if(data.publish !== undefined){
-let data288 = data.publish;
-if(data288 && typeof data288 == "object" && !Array.isArray(data288)){
-if(data288.registry === undefined){
-const err632 = {instancePath:instancePath+"/publish",schemaPath:"#/properties/publish/required",keyword:"required",params:{missingProperty: "registry"},message:"must have required property '"+"registry"+"'",schema:schema11.properties.publish.required,parentSchema:schema11.properties.publish,data:data288};
+for(const key44 in data289){
+if(!((key44 === "private_key") || (key44 === "public_key"))){
+const err632 = {instancePath:instancePath+"/signing",schemaPath:"#/properties/signing/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key44},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.signing,data:data289};
 if(vErrors === null){
 vErrors = [err632];
 }
@@ -7810,8 +7812,12 @@ vErrors.push(err632);
 }
 errors++;
 }
-if(data288.key === undefined){
-const err633 = {instancePath:instancePath+"/publish",schemaPath:"#/properties/publish/required",keyword:"required",params:{missingProperty: "key"},message:"must have required property '"+"key"+"'",schema:schema11.properties.publish.required,parentSchema:schema11.properties.publish,data:data288};
+}
+if(data289.private_key !== undefined){
+let data290 = data289.private_key;
+if(data290 && typeof data290 == "object" && !Array.isArray(data290)){
+if(Object.keys(data290).length > 1){
+const err633 = {instancePath:instancePath+"/signing/private_key",schemaPath:"#/properties/signing/properties/private_key/maxProperties",keyword:"maxProperties",params:{limit: 1},message:"must NOT have more than 1 properties",schema:1,parentSchema:schema11.properties.signing.properties.private_key,data:data290};
 if(vErrors === null){
 vErrors = [err633];
 }
@@ -7820,9 +7826,8 @@ vErrors.push(err633);
 }
 errors++;
 }
-for(const key45 in data288){
-if(!(((((key45 === "registry") || (key45 === "key")) || (key45 === "keep")) || (key45 === "state_dir")) || (key45 === "key_file"))){
-const err634 = {instancePath:instancePath+"/publish",schemaPath:"#/properties/publish/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key45},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.publish,data:data288};
+if(Object.keys(data290).length < 1){
+const err634 = {instancePath:instancePath+"/signing/private_key",schemaPath:"#/properties/signing/properties/private_key/minProperties",keyword:"minProperties",params:{limit: 1},message:"must NOT have fewer than 1 properties",schema:1,parentSchema:schema11.properties.signing.properties.private_key,data:data290};
 if(vErrors === null){
 vErrors = [err634];
 }
@@ -7831,12 +7836,9 @@ vErrors.push(err634);
 }
 errors++;
 }
-}
-if(data288.registry !== undefined){
-let data289 = data288.registry;
-if(typeof data289 === "string"){
-if(func3(data289) > 200){
-const err635 = {instancePath:instancePath+"/publish/registry",schemaPath:"#/properties/publish/properties/registry/maxLength",keyword:"maxLength",params:{limit: 200},message:"must NOT have more than 200 characters",schema:200,parentSchema:schema11.properties.publish.properties.registry,data:data289};
+for(const key45 in data290){
+if(!((key45 === "env") || (key45 === "file"))){
+const err635 = {instancePath:instancePath+"/signing/private_key",schemaPath:"#/properties/signing/properties/private_key/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key45},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.signing.properties.private_key,data:data290};
 if(vErrors === null){
 vErrors = [err635];
 }
@@ -7845,8 +7847,12 @@ vErrors.push(err635);
 }
 errors++;
 }
-if(!pattern80.test(data289)){
-const err636 = {instancePath:instancePath+"/publish/registry",schemaPath:"#/properties/publish/properties/registry/pattern",keyword:"pattern",params:{pattern: "^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/[a-z0-9]+(?:(?:\\.|_|__|-+)[a-z0-9]+)*){1,8}$"},message:"must match pattern \""+"^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/[a-z0-9]+(?:(?:\\.|_|__|-+)[a-z0-9]+)*){1,8}$"+"\"",schema:"^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/[a-z0-9]+(?:(?:\\.|_|__|-+)[a-z0-9]+)*){1,8}$",parentSchema:schema11.properties.publish.properties.registry,data:data289};
+}
+if(data290.env !== undefined){
+let data291 = data290.env;
+if(typeof data291 === "string"){
+if(!pattern22.test(data291)){
+const err636 = {instancePath:instancePath+"/signing/private_key/env",schemaPath:"#/properties/signing/properties/private_key/properties/env/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z_][A-Za-z0-9_]*$"},message:"must match pattern \""+"^[A-Za-z_][A-Za-z0-9_]*$"+"\"",schema:"^[A-Za-z_][A-Za-z0-9_]*$",parentSchema:schema11.properties.signing.properties.private_key.properties.env,data:data291};
 if(vErrors === null){
 vErrors = [err636];
 }
@@ -7857,7 +7863,7 @@ errors++;
 }
 }
 else {
-const err637 = {instancePath:instancePath+"/publish/registry",schemaPath:"#/properties/publish/properties/registry/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.publish.properties.registry.type,parentSchema:schema11.properties.publish.properties.registry,data:data289};
+const err637 = {instancePath:instancePath+"/signing/private_key/env",schemaPath:"#/properties/signing/properties/private_key/properties/env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.signing.properties.private_key.properties.env.type,parentSchema:schema11.properties.signing.properties.private_key.properties.env,data:data291};
 if(vErrors === null){
 vErrors = [err637];
 }
@@ -7867,10 +7873,11 @@ vErrors.push(err637);
 errors++;
 }
 }
-if(data288.key !== undefined){
-let data290 = data288.key;
-if((typeof data290 !== "string") && (!(data290 && typeof data290 == "object" && !Array.isArray(data290)))){
-const err638 = {instancePath:instancePath+"/publish/key",schemaPath:"#/properties/publish/properties/key/type",keyword:"type",params:{type: schema11.properties.publish.properties.key.type},message:"must be string,object",schema:schema11.properties.publish.properties.key.type,parentSchema:schema11.properties.publish.properties.key,data:data290};
+if(data290.file !== undefined){
+let data292 = data290.file;
+if(typeof data292 === "string"){
+if(func3(data292) < 1){
+const err638 = {instancePath:instancePath+"/signing/private_key/file",schemaPath:"#/properties/signing/properties/private_key/properties/file/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.signing.properties.private_key.properties.file,data:data292};
 if(vErrors === null){
 vErrors = [err638];
 }
@@ -7879,9 +7886,9 @@ vErrors.push(err638);
 }
 errors++;
 }
-if(typeof data290 === "string"){
-if(func3(data290) < 1){
-const err639 = {instancePath:instancePath+"/publish/key",schemaPath:"#/properties/publish/properties/key/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.publish.properties.key,data:data290};
+}
+else {
+const err639 = {instancePath:instancePath+"/signing/private_key/file",schemaPath:"#/properties/signing/properties/private_key/properties/file/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.signing.properties.private_key.properties.file.type,parentSchema:schema11.properties.signing.properties.private_key.properties.file,data:data292};
 if(vErrors === null){
 vErrors = [err639];
 }
@@ -7891,9 +7898,9 @@ vErrors.push(err639);
 errors++;
 }
 }
-if(data290 && typeof data290 == "object" && !Array.isArray(data290)){
-if(Object.keys(data290).length > 1){
-const err640 = {instancePath:instancePath+"/publish/key",schemaPath:"#/properties/publish/properties/key/maxProperties",keyword:"maxProperties",params:{limit: 1},message:"must NOT have more than 1 properties",schema:1,parentSchema:schema11.properties.publish.properties.key,data:data290};
+}
+else {
+const err640 = {instancePath:instancePath+"/signing/private_key",schemaPath:"#/properties/signing/properties/private_key/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.signing.properties.private_key.type,parentSchema:schema11.properties.signing.properties.private_key,data:data290};
 if(vErrors === null){
 vErrors = [err640];
 }
@@ -7902,8 +7909,12 @@ vErrors.push(err640);
 }
 errors++;
 }
-if(Object.keys(data290).length < 1){
-const err641 = {instancePath:instancePath+"/publish/key",schemaPath:"#/properties/publish/properties/key/minProperties",keyword:"minProperties",params:{limit: 1},message:"must NOT have fewer than 1 properties",schema:1,parentSchema:schema11.properties.publish.properties.key,data:data290};
+}
+if(data289.public_key !== undefined){
+let data293 = data289.public_key;
+if(typeof data293 === "string"){
+if(func3(data293) > 4096){
+const err641 = {instancePath:instancePath+"/signing/public_key",schemaPath:"#/properties/signing/properties/public_key/maxLength",keyword:"maxLength",params:{limit: 4096},message:"must NOT have more than 4096 characters",schema:4096,parentSchema:schema11.properties.signing.properties.public_key,data:data293};
 if(vErrors === null){
 vErrors = [err641];
 }
@@ -7912,9 +7923,8 @@ vErrors.push(err641);
 }
 errors++;
 }
-for(const key46 in data290){
-if(!((key46 === "env") || (key46 === "file"))){
-const err642 = {instancePath:instancePath+"/publish/key",schemaPath:"#/properties/publish/properties/key/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key46},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.publish.properties.key,data:data290};
+if(!pattern82.test(data293)){
+const err642 = {instancePath:instancePath+"/signing/public_key",schemaPath:"#/properties/signing/properties/public_key/pattern",keyword:"pattern",params:{pattern: "^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|ecdsa-sha2-nistp521) [A-Za-z0-9+/]+={0,2}( [!-~]+)*$"},message:"must match pattern \""+"^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|ecdsa-sha2-nistp521) [A-Za-z0-9+/]+={0,2}( [!-~]+)*$"+"\"",schema:"^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|ecdsa-sha2-nistp521) [A-Za-z0-9+/]+={0,2}( [!-~]+)*$",parentSchema:schema11.properties.signing.properties.public_key,data:data293};
 if(vErrors === null){
 vErrors = [err642];
 }
@@ -7924,11 +7934,8 @@ vErrors.push(err642);
 errors++;
 }
 }
-if(data290.env !== undefined){
-let data291 = data290.env;
-if(typeof data291 === "string"){
-if(!pattern19.test(data291)){
-const err643 = {instancePath:instancePath+"/publish/key/env",schemaPath:"#/properties/publish/properties/key/properties/env/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z_][A-Za-z0-9_]*$"},message:"must match pattern \""+"^[A-Za-z_][A-Za-z0-9_]*$"+"\"",schema:"^[A-Za-z_][A-Za-z0-9_]*$",parentSchema:schema11.properties.publish.properties.key.properties.env,data:data291};
+else {
+const err643 = {instancePath:instancePath+"/signing/public_key",schemaPath:"#/properties/signing/properties/public_key/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.signing.properties.public_key.type,parentSchema:schema11.properties.signing.properties.public_key,data:data293};
 if(vErrors === null){
 vErrors = [err643];
 }
@@ -7938,8 +7945,9 @@ vErrors.push(err643);
 errors++;
 }
 }
+}
 else {
-const err644 = {instancePath:instancePath+"/publish/key/env",schemaPath:"#/properties/publish/properties/key/properties/env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.publish.properties.key.properties.env.type,parentSchema:schema11.properties.publish.properties.key.properties.env,data:data291};
+const err644 = {instancePath:instancePath+"/signing",schemaPath:"#/properties/signing/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.signing.type,parentSchema:schema11.properties.signing,data:data289};
 if(vErrors === null){
 vErrors = [err644];
 }
@@ -7949,11 +7957,11 @@ vErrors.push(err644);
 errors++;
 }
 }
-if(data290.file !== undefined){
-let data292 = data290.file;
-if(typeof data292 === "string"){
-if(func3(data292) < 1){
-const err645 = {instancePath:instancePath+"/publish/key/file",schemaPath:"#/properties/publish/properties/key/properties/file/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.publish.properties.key.properties.file,data:data292};
+if(data.publish !== undefined){
+let data294 = data.publish;
+if(data294 && typeof data294 == "object" && !Array.isArray(data294)){
+if(data294.registry === undefined){
+const err645 = {instancePath:instancePath+"/publish",schemaPath:"#/properties/publish/required",keyword:"required",params:{missingProperty: "registry"},message:"must have required property '"+"registry"+"'",schema:schema11.properties.publish.required,parentSchema:schema11.properties.publish,data:data294};
 if(vErrors === null){
 vErrors = [err645];
 }
@@ -7962,9 +7970,8 @@ vErrors.push(err645);
 }
 errors++;
 }
-}
-else {
-const err646 = {instancePath:instancePath+"/publish/key/file",schemaPath:"#/properties/publish/properties/key/properties/file/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.publish.properties.key.properties.file.type,parentSchema:schema11.properties.publish.properties.key.properties.file,data:data292};
+if(data294.key === undefined){
+const err646 = {instancePath:instancePath+"/publish",schemaPath:"#/properties/publish/required",keyword:"required",params:{missingProperty: "key"},message:"must have required property '"+"key"+"'",schema:schema11.properties.publish.required,parentSchema:schema11.properties.publish,data:data294};
 if(vErrors === null){
 vErrors = [err646];
 }
@@ -7973,13 +7980,9 @@ vErrors.push(err646);
 }
 errors++;
 }
-}
-}
-}
-if(data288.keep !== undefined){
-let data293 = data288.keep;
-if(!(((typeof data293 == "number") && (!(data293 % 1) && !isNaN(data293))) && (isFinite(data293)))){
-const err647 = {instancePath:instancePath+"/publish/keep",schemaPath:"#/properties/publish/properties/keep/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.publish.properties.keep.type,parentSchema:schema11.properties.publish.properties.keep,data:data293};
+for(const key46 in data294){
+if(!(((((key46 === "registry") || (key46 === "key")) || (key46 === "keep")) || (key46 === "state_dir")) || (key46 === "key_file"))){
+const err647 = {instancePath:instancePath+"/publish",schemaPath:"#/properties/publish/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key46},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.publish,data:data294};
 if(vErrors === null){
 vErrors = [err647];
 }
@@ -7988,9 +7991,12 @@ vErrors.push(err647);
 }
 errors++;
 }
-if((typeof data293 == "number") && (isFinite(data293))){
-if(data293 > 100 || isNaN(data293)){
-const err648 = {instancePath:instancePath+"/publish/keep",schemaPath:"#/properties/publish/properties/keep/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100},message:"must be <= 100",schema:100,parentSchema:schema11.properties.publish.properties.keep,data:data293};
+}
+if(data294.registry !== undefined){
+let data295 = data294.registry;
+if(typeof data295 === "string"){
+if(func3(data295) > 200){
+const err648 = {instancePath:instancePath+"/publish/registry",schemaPath:"#/properties/publish/properties/registry/maxLength",keyword:"maxLength",params:{limit: 200},message:"must NOT have more than 200 characters",schema:200,parentSchema:schema11.properties.publish.properties.registry,data:data295};
 if(vErrors === null){
 vErrors = [err648];
 }
@@ -7999,8 +8005,8 @@ vErrors.push(err648);
 }
 errors++;
 }
-if(data293 < 2 || isNaN(data293)){
-const err649 = {instancePath:instancePath+"/publish/keep",schemaPath:"#/properties/publish/properties/keep/minimum",keyword:"minimum",params:{comparison: ">=", limit: 2},message:"must be >= 2",schema:2,parentSchema:schema11.properties.publish.properties.keep,data:data293};
+if(!pattern83.test(data295)){
+const err649 = {instancePath:instancePath+"/publish/registry",schemaPath:"#/properties/publish/properties/registry/pattern",keyword:"pattern",params:{pattern: "^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/[a-z0-9]+(?:(?:\\.|_|__|-+)[a-z0-9]+)*){1,8}$"},message:"must match pattern \""+"^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/[a-z0-9]+(?:(?:\\.|_|__|-+)[a-z0-9]+)*){1,8}$"+"\"",schema:"^(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\\.(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)*(?=[A-Za-z0-9-]*[A-Za-z])[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(?:/[a-z0-9]+(?:(?:\\.|_|__|-+)[a-z0-9]+)*){1,8}$",parentSchema:schema11.properties.publish.properties.registry,data:data295};
 if(vErrors === null){
 vErrors = [err649];
 }
@@ -8010,12 +8016,8 @@ vErrors.push(err649);
 errors++;
 }
 }
-}
-if(data288.state_dir !== undefined){
-let data294 = data288.state_dir;
-if(typeof data294 === "string"){
-if(func3(data294) > 512){
-const err650 = {instancePath:instancePath+"/publish/state_dir",schemaPath:"#/properties/publish/properties/state_dir/maxLength",keyword:"maxLength",params:{limit: 512},message:"must NOT have more than 512 characters",schema:512,parentSchema:schema11.properties.publish.properties.state_dir,data:data294};
+else {
+const err650 = {instancePath:instancePath+"/publish/registry",schemaPath:"#/properties/publish/properties/registry/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.publish.properties.registry.type,parentSchema:schema11.properties.publish.properties.registry,data:data295};
 if(vErrors === null){
 vErrors = [err650];
 }
@@ -8024,8 +8026,11 @@ vErrors.push(err650);
 }
 errors++;
 }
-if(!pattern64.test(data294)){
-const err651 = {instancePath:instancePath+"/publish/state_dir",schemaPath:"#/properties/publish/properties/state_dir/pattern",keyword:"pattern",params:{pattern: "^/[A-Za-z0-9._~@+=:/-]*$"},message:"must match pattern \""+"^/[A-Za-z0-9._~@+=:/-]*$"+"\"",schema:"^/[A-Za-z0-9._~@+=:/-]*$",parentSchema:schema11.properties.publish.properties.state_dir,data:data294};
+}
+if(data294.key !== undefined){
+let data296 = data294.key;
+if((typeof data296 !== "string") && (!(data296 && typeof data296 == "object" && !Array.isArray(data296)))){
+const err651 = {instancePath:instancePath+"/publish/key",schemaPath:"#/properties/publish/properties/key/type",keyword:"type",params:{type: schema11.properties.publish.properties.key.type},message:"must be string,object",schema:schema11.properties.publish.properties.key.type,parentSchema:schema11.properties.publish.properties.key,data:data296};
 if(vErrors === null){
 vErrors = [err651];
 }
@@ -8034,9 +8039,9 @@ vErrors.push(err651);
 }
 errors++;
 }
-}
-else {
-const err652 = {instancePath:instancePath+"/publish/state_dir",schemaPath:"#/properties/publish/properties/state_dir/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.publish.properties.state_dir.type,parentSchema:schema11.properties.publish.properties.state_dir,data:data294};
+if(typeof data296 === "string"){
+if(func3(data296) < 1){
+const err652 = {instancePath:instancePath+"/publish/key",schemaPath:"#/properties/publish/properties/key/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.publish.properties.key,data:data296};
 if(vErrors === null){
 vErrors = [err652];
 }
@@ -8046,11 +8051,9 @@ vErrors.push(err652);
 errors++;
 }
 }
-if(data288.key_file !== undefined){
-let data295 = data288.key_file;
-if(typeof data295 === "string"){
-if(func3(data295) > 512){
-const err653 = {instancePath:instancePath+"/publish/key_file",schemaPath:"#/properties/publish/properties/key_file/maxLength",keyword:"maxLength",params:{limit: 512},message:"must NOT have more than 512 characters",schema:512,parentSchema:schema11.properties.publish.properties.key_file,data:data295};
+if(data296 && typeof data296 == "object" && !Array.isArray(data296)){
+if(Object.keys(data296).length > 1){
+const err653 = {instancePath:instancePath+"/publish/key",schemaPath:"#/properties/publish/properties/key/maxProperties",keyword:"maxProperties",params:{limit: 1},message:"must NOT have more than 1 properties",schema:1,parentSchema:schema11.properties.publish.properties.key,data:data296};
 if(vErrors === null){
 vErrors = [err653];
 }
@@ -8059,8 +8062,8 @@ vErrors.push(err653);
 }
 errors++;
 }
-if(!pattern64.test(data295)){
-const err654 = {instancePath:instancePath+"/publish/key_file",schemaPath:"#/properties/publish/properties/key_file/pattern",keyword:"pattern",params:{pattern: "^/[A-Za-z0-9._~@+=:/-]*$"},message:"must match pattern \""+"^/[A-Za-z0-9._~@+=:/-]*$"+"\"",schema:"^/[A-Za-z0-9._~@+=:/-]*$",parentSchema:schema11.properties.publish.properties.key_file,data:data295};
+if(Object.keys(data296).length < 1){
+const err654 = {instancePath:instancePath+"/publish/key",schemaPath:"#/properties/publish/properties/key/minProperties",keyword:"minProperties",params:{limit: 1},message:"must NOT have fewer than 1 properties",schema:1,parentSchema:schema11.properties.publish.properties.key,data:data296};
 if(vErrors === null){
 vErrors = [err654];
 }
@@ -8069,9 +8072,9 @@ vErrors.push(err654);
 }
 errors++;
 }
-}
-else {
-const err655 = {instancePath:instancePath+"/publish/key_file",schemaPath:"#/properties/publish/properties/key_file/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.publish.properties.key_file.type,parentSchema:schema11.properties.publish.properties.key_file,data:data295};
+for(const key47 in data296){
+if(!((key47 === "env") || (key47 === "file"))){
+const err655 = {instancePath:instancePath+"/publish/key",schemaPath:"#/properties/publish/properties/key/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key47},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.publish.properties.key,data:data296};
 if(vErrors === null){
 vErrors = [err655];
 }
@@ -8081,9 +8084,11 @@ vErrors.push(err655);
 errors++;
 }
 }
-}
-else {
-const err656 = {instancePath:instancePath+"/publish",schemaPath:"#/properties/publish/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.publish.type,parentSchema:schema11.properties.publish,data:data288};
+if(data296.env !== undefined){
+let data297 = data296.env;
+if(typeof data297 === "string"){
+if(!pattern22.test(data297)){
+const err656 = {instancePath:instancePath+"/publish/key/env",schemaPath:"#/properties/publish/properties/key/properties/env/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z_][A-Za-z0-9_]*$"},message:"must match pattern \""+"^[A-Za-z_][A-Za-z0-9_]*$"+"\"",schema:"^[A-Za-z_][A-Za-z0-9_]*$",parentSchema:schema11.properties.publish.properties.key.properties.env,data:data297};
 if(vErrors === null){
 vErrors = [err656];
 }
@@ -8093,12 +8098,8 @@ vErrors.push(err656);
 errors++;
 }
 }
-if(data.outputs !== undefined){
-let data296 = data.outputs;
-if(data296 && typeof data296 == "object" && !Array.isArray(data296)){
-for(const key47 in data296){
-if(!((((((((key47 === "lab") || (key47 === "forward")) || (key47 === "dhcp")) || (key47 === "nginx")) || (key47 === "embed")) || (key47 === "oci")) || (key47 === "fetch")) || (key47 === "bmc"))){
-const err657 = {instancePath:instancePath+"/outputs",schemaPath:"#/properties/outputs/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key47},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.outputs,data:data296};
+else {
+const err657 = {instancePath:instancePath+"/publish/key/env",schemaPath:"#/properties/publish/properties/key/properties/env/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.publish.properties.key.properties.env.type,parentSchema:schema11.properties.publish.properties.key.properties.env,data:data297};
 if(vErrors === null){
 vErrors = [err657];
 }
@@ -8108,10 +8109,11 @@ vErrors.push(err657);
 errors++;
 }
 }
-if(data296.lab !== undefined){
-let data297 = data296.lab;
-if(typeof data297 !== "boolean"){
-const err658 = {instancePath:instancePath+"/outputs/lab",schemaPath:"#/properties/outputs/properties/lab/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.outputs.properties.lab.type,parentSchema:schema11.properties.outputs.properties.lab,data:data297};
+if(data296.file !== undefined){
+let data298 = data296.file;
+if(typeof data298 === "string"){
+if(func3(data298) < 1){
+const err658 = {instancePath:instancePath+"/publish/key/file",schemaPath:"#/properties/publish/properties/key/properties/file/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters",schema:1,parentSchema:schema11.properties.publish.properties.key.properties.file,data:data298};
 if(vErrors === null){
 vErrors = [err658];
 }
@@ -8121,10 +8123,8 @@ vErrors.push(err658);
 errors++;
 }
 }
-if(data296.forward !== undefined){
-let data298 = data296.forward;
-if(typeof data298 !== "boolean"){
-const err659 = {instancePath:instancePath+"/outputs/forward",schemaPath:"#/properties/outputs/properties/forward/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.outputs.properties.forward.type,parentSchema:schema11.properties.outputs.properties.forward,data:data298};
+else {
+const err659 = {instancePath:instancePath+"/publish/key/file",schemaPath:"#/properties/publish/properties/key/properties/file/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.publish.properties.key.properties.file.type,parentSchema:schema11.properties.publish.properties.key.properties.file,data:data298};
 if(vErrors === null){
 vErrors = [err659];
 }
@@ -8134,10 +8134,12 @@ vErrors.push(err659);
 errors++;
 }
 }
-if(data296.dhcp !== undefined){
-let data299 = data296.dhcp;
-if(typeof data299 !== "boolean"){
-const err660 = {instancePath:instancePath+"/outputs/dhcp",schemaPath:"#/properties/outputs/properties/dhcp/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.outputs.properties.dhcp.type,parentSchema:schema11.properties.outputs.properties.dhcp,data:data299};
+}
+}
+if(data294.keep !== undefined){
+let data299 = data294.keep;
+if(!(((typeof data299 == "number") && (!(data299 % 1) && !isNaN(data299))) && (isFinite(data299)))){
+const err660 = {instancePath:instancePath+"/publish/keep",schemaPath:"#/properties/publish/properties/keep/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.publish.properties.keep.type,parentSchema:schema11.properties.publish.properties.keep,data:data299};
 if(vErrors === null){
 vErrors = [err660];
 }
@@ -8146,11 +8148,9 @@ vErrors.push(err660);
 }
 errors++;
 }
-}
-if(data296.nginx !== undefined){
-let data300 = data296.nginx;
-if(typeof data300 !== "boolean"){
-const err661 = {instancePath:instancePath+"/outputs/nginx",schemaPath:"#/properties/outputs/properties/nginx/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.outputs.properties.nginx.type,parentSchema:schema11.properties.outputs.properties.nginx,data:data300};
+if((typeof data299 == "number") && (isFinite(data299))){
+if(data299 > 100 || isNaN(data299)){
+const err661 = {instancePath:instancePath+"/publish/keep",schemaPath:"#/properties/publish/properties/keep/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100},message:"must be <= 100",schema:100,parentSchema:schema11.properties.publish.properties.keep,data:data299};
 if(vErrors === null){
 vErrors = [err661];
 }
@@ -8159,11 +8159,8 @@ vErrors.push(err661);
 }
 errors++;
 }
-}
-if(data296.embed !== undefined){
-let data301 = data296.embed;
-if(typeof data301 !== "boolean"){
-const err662 = {instancePath:instancePath+"/outputs/embed",schemaPath:"#/properties/outputs/properties/embed/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.outputs.properties.embed.type,parentSchema:schema11.properties.outputs.properties.embed,data:data301};
+if(data299 < 2 || isNaN(data299)){
+const err662 = {instancePath:instancePath+"/publish/keep",schemaPath:"#/properties/publish/properties/keep/minimum",keyword:"minimum",params:{comparison: ">=", limit: 2},message:"must be >= 2",schema:2,parentSchema:schema11.properties.publish.properties.keep,data:data299};
 if(vErrors === null){
 vErrors = [err662];
 }
@@ -8173,10 +8170,12 @@ vErrors.push(err662);
 errors++;
 }
 }
-if(data296.oci !== undefined){
-let data302 = data296.oci;
-if(typeof data302 !== "boolean"){
-const err663 = {instancePath:instancePath+"/outputs/oci",schemaPath:"#/properties/outputs/properties/oci/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.outputs.properties.oci.type,parentSchema:schema11.properties.outputs.properties.oci,data:data302};
+}
+if(data294.state_dir !== undefined){
+let data300 = data294.state_dir;
+if(typeof data300 === "string"){
+if(func3(data300) > 512){
+const err663 = {instancePath:instancePath+"/publish/state_dir",schemaPath:"#/properties/publish/properties/state_dir/maxLength",keyword:"maxLength",params:{limit: 512},message:"must NOT have more than 512 characters",schema:512,parentSchema:schema11.properties.publish.properties.state_dir,data:data300};
 if(vErrors === null){
 vErrors = [err663];
 }
@@ -8185,11 +8184,8 @@ vErrors.push(err663);
 }
 errors++;
 }
-}
-if(data296.fetch !== undefined){
-let data303 = data296.fetch;
-if(typeof data303 !== "boolean"){
-const err664 = {instancePath:instancePath+"/outputs/fetch",schemaPath:"#/properties/outputs/properties/fetch/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.outputs.properties.fetch.type,parentSchema:schema11.properties.outputs.properties.fetch,data:data303};
+if(!pattern67.test(data300)){
+const err664 = {instancePath:instancePath+"/publish/state_dir",schemaPath:"#/properties/publish/properties/state_dir/pattern",keyword:"pattern",params:{pattern: "^/[A-Za-z0-9._~@+=:/-]*$"},message:"must match pattern \""+"^/[A-Za-z0-9._~@+=:/-]*$"+"\"",schema:"^/[A-Za-z0-9._~@+=:/-]*$",parentSchema:schema11.properties.publish.properties.state_dir,data:data300};
 if(vErrors === null){
 vErrors = [err664];
 }
@@ -8199,10 +8195,8 @@ vErrors.push(err664);
 errors++;
 }
 }
-if(data296.bmc !== undefined){
-let data304 = data296.bmc;
-if(typeof data304 !== "boolean"){
-const err665 = {instancePath:instancePath+"/outputs/bmc",schemaPath:"#/properties/outputs/properties/bmc/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.outputs.properties.bmc.type,parentSchema:schema11.properties.outputs.properties.bmc,data:data304};
+else {
+const err665 = {instancePath:instancePath+"/publish/state_dir",schemaPath:"#/properties/publish/properties/state_dir/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.publish.properties.state_dir.type,parentSchema:schema11.properties.publish.properties.state_dir,data:data300};
 if(vErrors === null){
 vErrors = [err665];
 }
@@ -8212,9 +8206,11 @@ vErrors.push(err665);
 errors++;
 }
 }
-}
-else {
-const err666 = {instancePath:instancePath+"/outputs",schemaPath:"#/properties/outputs/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.outputs.type,parentSchema:schema11.properties.outputs,data:data296};
+if(data294.key_file !== undefined){
+let data301 = data294.key_file;
+if(typeof data301 === "string"){
+if(func3(data301) > 512){
+const err666 = {instancePath:instancePath+"/publish/key_file",schemaPath:"#/properties/publish/properties/key_file/maxLength",keyword:"maxLength",params:{limit: 512},message:"must NOT have more than 512 characters",schema:512,parentSchema:schema11.properties.publish.properties.key_file,data:data301};
 if(vErrors === null){
 vErrors = [err666];
 }
@@ -8223,13 +8219,8 @@ vErrors.push(err666);
 }
 errors++;
 }
-}
-if(data.forward !== undefined){
-let data305 = data.forward;
-if(data305 && typeof data305 == "object" && !Array.isArray(data305)){
-for(const key48 in data305){
-if(!(((key48 === "enabled") || (key48 === "ports")) || (key48 === "listen_address"))){
-const err667 = {instancePath:instancePath+"/forward",schemaPath:"#/properties/forward/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key48},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.forward,data:data305};
+if(!pattern67.test(data301)){
+const err667 = {instancePath:instancePath+"/publish/key_file",schemaPath:"#/properties/publish/properties/key_file/pattern",keyword:"pattern",params:{pattern: "^/[A-Za-z0-9._~@+=:/-]*$"},message:"must match pattern \""+"^/[A-Za-z0-9._~@+=:/-]*$"+"\"",schema:"^/[A-Za-z0-9._~@+=:/-]*$",parentSchema:schema11.properties.publish.properties.key_file,data:data301};
 if(vErrors === null){
 vErrors = [err667];
 }
@@ -8239,10 +8230,8 @@ vErrors.push(err667);
 errors++;
 }
 }
-if(data305.enabled !== undefined){
-let data306 = data305.enabled;
-if(typeof data306 !== "boolean"){
-const err668 = {instancePath:instancePath+"/forward/enabled",schemaPath:"#/properties/forward/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.forward.properties.enabled.type,parentSchema:schema11.properties.forward.properties.enabled,data:data306};
+else {
+const err668 = {instancePath:instancePath+"/publish/key_file",schemaPath:"#/properties/publish/properties/key_file/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.publish.properties.key_file.type,parentSchema:schema11.properties.publish.properties.key_file,data:data301};
 if(vErrors === null){
 vErrors = [err668];
 }
@@ -8252,11 +8241,9 @@ vErrors.push(err668);
 errors++;
 }
 }
-if(data305.ports !== undefined){
-let data307 = data305.ports;
-if(Array.isArray(data307)){
-if(data307.length < 1){
-const err669 = {instancePath:instancePath+"/forward/ports",schemaPath:"#/properties/forward/properties/ports/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.forward.properties.ports,data:data307};
+}
+else {
+const err669 = {instancePath:instancePath+"/publish",schemaPath:"#/properties/publish/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.publish.type,parentSchema:schema11.properties.publish,data:data294};
 if(vErrors === null){
 vErrors = [err669];
 }
@@ -8265,11 +8252,13 @@ vErrors.push(err669);
 }
 errors++;
 }
-const len23 = data307.length;
-for(let i24=0; i24<len23; i24++){
-let data308 = data307[i24];
-if(!(((typeof data308 == "number") && (!(data308 % 1) && !isNaN(data308))) && (isFinite(data308)))){
-const err670 = {instancePath:instancePath+"/forward/ports/" + i24,schemaPath:"#/properties/forward/properties/ports/items/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.forward.properties.ports.items.type,parentSchema:schema11.properties.forward.properties.ports.items,data:data308};
+}
+if(data.outputs !== undefined){
+let data302 = data.outputs;
+if(data302 && typeof data302 == "object" && !Array.isArray(data302)){
+for(const key48 in data302){
+if(!((((((((key48 === "lab") || (key48 === "forward")) || (key48 === "dhcp")) || (key48 === "nginx")) || (key48 === "embed")) || (key48 === "oci")) || (key48 === "fetch")) || (key48 === "bmc"))){
+const err670 = {instancePath:instancePath+"/outputs",schemaPath:"#/properties/outputs/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key48},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.outputs,data:data302};
 if(vErrors === null){
 vErrors = [err670];
 }
@@ -8278,9 +8267,11 @@ vErrors.push(err670);
 }
 errors++;
 }
-if((typeof data308 == "number") && (isFinite(data308))){
-if(data308 > 65535 || isNaN(data308)){
-const err671 = {instancePath:instancePath+"/forward/ports/" + i24,schemaPath:"#/properties/forward/properties/ports/items/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535",schema:65535,parentSchema:schema11.properties.forward.properties.ports.items,data:data308};
+}
+if(data302.lab !== undefined){
+let data303 = data302.lab;
+if(typeof data303 !== "boolean"){
+const err671 = {instancePath:instancePath+"/outputs/lab",schemaPath:"#/properties/outputs/properties/lab/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.outputs.properties.lab.type,parentSchema:schema11.properties.outputs.properties.lab,data:data303};
 if(vErrors === null){
 vErrors = [err671];
 }
@@ -8289,8 +8280,11 @@ vErrors.push(err671);
 }
 errors++;
 }
-if(data308 < 1 || isNaN(data308)){
-const err672 = {instancePath:instancePath+"/forward/ports/" + i24,schemaPath:"#/properties/forward/properties/ports/items/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.forward.properties.ports.items,data:data308};
+}
+if(data302.forward !== undefined){
+let data304 = data302.forward;
+if(typeof data304 !== "boolean"){
+const err672 = {instancePath:instancePath+"/outputs/forward",schemaPath:"#/properties/outputs/properties/forward/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.outputs.properties.forward.type,parentSchema:schema11.properties.outputs.properties.forward,data:data304};
 if(vErrors === null){
 vErrors = [err672];
 }
@@ -8300,19 +8294,10 @@ vErrors.push(err672);
 errors++;
 }
 }
-}
-let i25 = data307.length;
-let j1;
-if(i25 > 1){
-const indices1 = {};
-for(;i25--;){
-let item1 = data307[i25];
-if(!(((typeof item1 == "number") && (!(item1 % 1) && !isNaN(item1))) && (isFinite(item1)))){
-continue;
-}
-if(typeof indices1[item1] == "number"){
-j1 = indices1[item1];
-const err673 = {instancePath:instancePath+"/forward/ports",schemaPath:"#/properties/forward/properties/ports/uniqueItems",keyword:"uniqueItems",params:{i: i25, j: j1},message:"must NOT have duplicate items (items ## "+j1+" and "+i25+" are identical)",schema:true,parentSchema:schema11.properties.forward.properties.ports,data:data307};
+if(data302.dhcp !== undefined){
+let data305 = data302.dhcp;
+if(typeof data305 !== "boolean"){
+const err673 = {instancePath:instancePath+"/outputs/dhcp",schemaPath:"#/properties/outputs/properties/dhcp/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.outputs.properties.dhcp.type,parentSchema:schema11.properties.outputs.properties.dhcp,data:data305};
 if(vErrors === null){
 vErrors = [err673];
 }
@@ -8320,14 +8305,12 @@ else {
 vErrors.push(err673);
 }
 errors++;
-break;
-}
-indices1[item1] = i25;
 }
 }
-}
-else {
-const err674 = {instancePath:instancePath+"/forward/ports",schemaPath:"#/properties/forward/properties/ports/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.forward.properties.ports.type,parentSchema:schema11.properties.forward.properties.ports,data:data307};
+if(data302.nginx !== undefined){
+let data306 = data302.nginx;
+if(typeof data306 !== "boolean"){
+const err674 = {instancePath:instancePath+"/outputs/nginx",schemaPath:"#/properties/outputs/properties/nginx/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.outputs.properties.nginx.type,parentSchema:schema11.properties.outputs.properties.nginx,data:data306};
 if(vErrors === null){
 vErrors = [err674];
 }
@@ -8337,10 +8320,10 @@ vErrors.push(err674);
 errors++;
 }
 }
-if(data305.listen_address !== undefined){
-let data309 = data305.listen_address;
-if(typeof data309 !== "string"){
-const err675 = {instancePath:instancePath+"/forward/listen_address",schemaPath:"#/properties/forward/properties/listen_address/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.forward.properties.listen_address.type,parentSchema:schema11.properties.forward.properties.listen_address,data:data309};
+if(data302.embed !== undefined){
+let data307 = data302.embed;
+if(typeof data307 !== "boolean"){
+const err675 = {instancePath:instancePath+"/outputs/embed",schemaPath:"#/properties/outputs/properties/embed/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.outputs.properties.embed.type,parentSchema:schema11.properties.outputs.properties.embed,data:data307};
 if(vErrors === null){
 vErrors = [err675];
 }
@@ -8350,9 +8333,10 @@ vErrors.push(err675);
 errors++;
 }
 }
-}
-else {
-const err676 = {instancePath:instancePath+"/forward",schemaPath:"#/properties/forward/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.forward.type,parentSchema:schema11.properties.forward,data:data305};
+if(data302.oci !== undefined){
+let data308 = data302.oci;
+if(typeof data308 !== "boolean"){
+const err676 = {instancePath:instancePath+"/outputs/oci",schemaPath:"#/properties/outputs/properties/oci/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.outputs.properties.oci.type,parentSchema:schema11.properties.outputs.properties.oci,data:data308};
 if(vErrors === null){
 vErrors = [err676];
 }
@@ -8362,14 +8346,190 @@ vErrors.push(err676);
 errors++;
 }
 }
-}
-else {
-const err677 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.type,parentSchema:schema11,data};
+if(data302.fetch !== undefined){
+let data309 = data302.fetch;
+if(typeof data309 !== "boolean"){
+const err677 = {instancePath:instancePath+"/outputs/fetch",schemaPath:"#/properties/outputs/properties/fetch/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.outputs.properties.fetch.type,parentSchema:schema11.properties.outputs.properties.fetch,data:data309};
 if(vErrors === null){
 vErrors = [err677];
 }
 else {
 vErrors.push(err677);
+}
+errors++;
+}
+}
+if(data302.bmc !== undefined){
+let data310 = data302.bmc;
+if(typeof data310 !== "boolean"){
+const err678 = {instancePath:instancePath+"/outputs/bmc",schemaPath:"#/properties/outputs/properties/bmc/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.outputs.properties.bmc.type,parentSchema:schema11.properties.outputs.properties.bmc,data:data310};
+if(vErrors === null){
+vErrors = [err678];
+}
+else {
+vErrors.push(err678);
+}
+errors++;
+}
+}
+}
+else {
+const err679 = {instancePath:instancePath+"/outputs",schemaPath:"#/properties/outputs/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.outputs.type,parentSchema:schema11.properties.outputs,data:data302};
+if(vErrors === null){
+vErrors = [err679];
+}
+else {
+vErrors.push(err679);
+}
+errors++;
+}
+}
+if(data.forward !== undefined){
+let data311 = data.forward;
+if(data311 && typeof data311 == "object" && !Array.isArray(data311)){
+for(const key49 in data311){
+if(!(((key49 === "enabled") || (key49 === "ports")) || (key49 === "listen_address"))){
+const err680 = {instancePath:instancePath+"/forward",schemaPath:"#/properties/forward/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key49},message:"must NOT have additional properties",schema:false,parentSchema:schema11.properties.forward,data:data311};
+if(vErrors === null){
+vErrors = [err680];
+}
+else {
+vErrors.push(err680);
+}
+errors++;
+}
+}
+if(data311.enabled !== undefined){
+let data312 = data311.enabled;
+if(typeof data312 !== "boolean"){
+const err681 = {instancePath:instancePath+"/forward/enabled",schemaPath:"#/properties/forward/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean",schema:schema11.properties.forward.properties.enabled.type,parentSchema:schema11.properties.forward.properties.enabled,data:data312};
+if(vErrors === null){
+vErrors = [err681];
+}
+else {
+vErrors.push(err681);
+}
+errors++;
+}
+}
+if(data311.ports !== undefined){
+let data313 = data311.ports;
+if(Array.isArray(data313)){
+if(data313.length < 1){
+const err682 = {instancePath:instancePath+"/forward/ports",schemaPath:"#/properties/forward/properties/ports/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items",schema:1,parentSchema:schema11.properties.forward.properties.ports,data:data313};
+if(vErrors === null){
+vErrors = [err682];
+}
+else {
+vErrors.push(err682);
+}
+errors++;
+}
+const len23 = data313.length;
+for(let i24=0; i24<len23; i24++){
+let data314 = data313[i24];
+if(!(((typeof data314 == "number") && (!(data314 % 1) && !isNaN(data314))) && (isFinite(data314)))){
+const err683 = {instancePath:instancePath+"/forward/ports/" + i24,schemaPath:"#/properties/forward/properties/ports/items/type",keyword:"type",params:{type: "integer"},message:"must be integer",schema:schema11.properties.forward.properties.ports.items.type,parentSchema:schema11.properties.forward.properties.ports.items,data:data314};
+if(vErrors === null){
+vErrors = [err683];
+}
+else {
+vErrors.push(err683);
+}
+errors++;
+}
+if((typeof data314 == "number") && (isFinite(data314))){
+if(data314 > 65535 || isNaN(data314)){
+const err684 = {instancePath:instancePath+"/forward/ports/" + i24,schemaPath:"#/properties/forward/properties/ports/items/maximum",keyword:"maximum",params:{comparison: "<=", limit: 65535},message:"must be <= 65535",schema:65535,parentSchema:schema11.properties.forward.properties.ports.items,data:data314};
+if(vErrors === null){
+vErrors = [err684];
+}
+else {
+vErrors.push(err684);
+}
+errors++;
+}
+if(data314 < 1 || isNaN(data314)){
+const err685 = {instancePath:instancePath+"/forward/ports/" + i24,schemaPath:"#/properties/forward/properties/ports/items/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1",schema:1,parentSchema:schema11.properties.forward.properties.ports.items,data:data314};
+if(vErrors === null){
+vErrors = [err685];
+}
+else {
+vErrors.push(err685);
+}
+errors++;
+}
+}
+}
+let i25 = data313.length;
+let j1;
+if(i25 > 1){
+const indices1 = {};
+for(;i25--;){
+let item1 = data313[i25];
+if(!(((typeof item1 == "number") && (!(item1 % 1) && !isNaN(item1))) && (isFinite(item1)))){
+continue;
+}
+if(typeof indices1[item1] == "number"){
+j1 = indices1[item1];
+const err686 = {instancePath:instancePath+"/forward/ports",schemaPath:"#/properties/forward/properties/ports/uniqueItems",keyword:"uniqueItems",params:{i: i25, j: j1},message:"must NOT have duplicate items (items ## "+j1+" and "+i25+" are identical)",schema:true,parentSchema:schema11.properties.forward.properties.ports,data:data313};
+if(vErrors === null){
+vErrors = [err686];
+}
+else {
+vErrors.push(err686);
+}
+errors++;
+break;
+}
+indices1[item1] = i25;
+}
+}
+}
+else {
+const err687 = {instancePath:instancePath+"/forward/ports",schemaPath:"#/properties/forward/properties/ports/type",keyword:"type",params:{type: "array"},message:"must be array",schema:schema11.properties.forward.properties.ports.type,parentSchema:schema11.properties.forward.properties.ports,data:data313};
+if(vErrors === null){
+vErrors = [err687];
+}
+else {
+vErrors.push(err687);
+}
+errors++;
+}
+}
+if(data311.listen_address !== undefined){
+let data315 = data311.listen_address;
+if(typeof data315 !== "string"){
+const err688 = {instancePath:instancePath+"/forward/listen_address",schemaPath:"#/properties/forward/properties/listen_address/type",keyword:"type",params:{type: "string"},message:"must be string",schema:schema11.properties.forward.properties.listen_address.type,parentSchema:schema11.properties.forward.properties.listen_address,data:data315};
+if(vErrors === null){
+vErrors = [err688];
+}
+else {
+vErrors.push(err688);
+}
+errors++;
+}
+}
+}
+else {
+const err689 = {instancePath:instancePath+"/forward",schemaPath:"#/properties/forward/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.properties.forward.type,parentSchema:schema11.properties.forward,data:data311};
+if(vErrors === null){
+vErrors = [err689];
+}
+else {
+vErrors.push(err689);
+}
+errors++;
+}
+}
+}
+else {
+const err690 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object",schema:schema11.type,parentSchema:schema11,data};
+if(vErrors === null){
+vErrors = [err690];
+}
+else {
+vErrors.push(err690);
 }
 errors++;
 }

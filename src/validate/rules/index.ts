@@ -30,10 +30,12 @@ import { bmcRule } from './bmc.ts';
 import { mediaRule } from './media.ts';
 import { ipv6Rule } from './ipv6.ts';
 import { vlanRule } from './vlan.ts';
+import { upgradeRule } from './upgrade.ts';
 
 /** All rules. */
 export const RULES: readonly Rule[] = [
   harvesterVersionRule,
+  upgradeRule,
   networkRule,
   ipv6Rule,
   vlanRule,

@@ -101,7 +101,14 @@ export const harvesterKind: KindRenderer<HarvesterNode> = {
         sink.add('kernel_args', [...node.kernelArgs], node.kernelArgs.length > 0 ? sink.field('kernel_args') : { kind: 'built-in' });
         if (Object.keys(node.config).length > 0) sink.add('config', node.config, sink.field('config'));
         if (node.reinstall !== undefined) sink.add('reinstall', node.reinstall, sink.field('reinstall'));
-        sink.add('harvester_version', node.release.version.raw, sink.field('harvester_version', ['harvester', 'version']));
+        // After an upgrade that has run (harvester.upgrade.done), the site's release is its target.
+        sink.add(
+          'harvester_version',
+          node.release.version.raw,
+          model.upgradedFrom !== undefined && !node.sources.harvester_version
+            ? sink.where(['harvester', 'upgrade', 'to'])
+            : sink.field('harvester_version', ['harvester', 'version']),
+        );
         sink.add('cluster.vip', node.cluster.vip, sink.where(['cluster', 'vip']));
         // Never the secrets themselves: only where they are set.
         sink.add('cluster.token', MASK, sink.where(['cluster', 'token']));

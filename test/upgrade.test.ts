@@ -1,0 +1,236 @@
+// Harvester upgrades from the repository (harvester.upgrade): which hops Harvester runs (its own
+// version guard's outcomes, run on its code), the Version and Upgrade objects against Harvester's
+// CRD schemas, what check refuses before anything runs, and what `done` changes.
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { parse, stringify } from 'yaml';
+import { Ajv } from 'ajv';
+import { check, compileSite } from '../src/index.ts';
+import { hopRefusal, minUpgradable, MIN_UPGRADABLE } from '../src/harvester/upgrade-paths.ts';
+import { KNOWN_RELEASES } from '../src/harvester/releases.ts';
+import { tempDir } from './helpers/tmp.ts';
+
+const repo = join(import.meta.dirname, '..');
+const CHECKSUM = 'ab'.repeat(64);
+
+/**
+ * Hops and what Harvester's version guard (harvester/go-common version/upgrade.go
+ * `CheckUpgradeEligibility`, strict, as vendored at v1.9.0-rc6) answered when run on them with
+ * each target's minimum from its tag's package/upgrade-matrix.yaml (docs/dev/research-upgrade.md §2b).
+ */
+const GUARD: readonly [from: string, to: string, outcome: 'allowed' | 'minimum' | 'downgrade' | 'prerelease'][] = [
+  ['v1.8.2', 'v1.9.0', 'allowed'],
+  ['v1.8.0', 'v1.9.0', 'allowed'],
+  ['v1.9.0', 'v1.9.0', 'allowed'],
+  ['v1.8.2', 'v1.9.0-rc6', 'allowed'],
+  ['v1.9.0-rc5', 'v1.9.0-rc6', 'allowed'],
+  ['v1.9.0-rc6', 'v1.9.0', 'allowed'],
+  ['v1.7.0', 'v1.8.2', 'allowed'],
+  ['v1.6.1', 'v1.7.3', 'allowed'],
+  ['v1.4.2', 'v1.5.2', 'allowed'],
+  ['v1.4.1', 'v1.4.3', 'allowed'],
+  ['v1.7.3', 'v1.9.0', 'minimum'],
+  ['v1.6.1', 'v1.8.2', 'minimum'],
+  ['v1.5.2', 'v1.7.3', 'minimum'],
+  ['v1.4.1', 'v1.5.2', 'minimum'],
+  ['v1.4.0', 'v1.4.3', 'minimum'],
+  ['v1.9.0', 'v1.8.2', 'downgrade'],
+  ['v1.9.0', 'v1.9.0-rc6', 'downgrade'],
+  ['v1.9.0-rc6', 'v1.9.1', 'prerelease'],
+];
+
+test("the hops harvgen accepts are the ones Harvester's version guard runs, for every case run on its code", () => {
+  for (const [from, to, outcome] of GUARD) {
+    // v1.9.1 is no release harvgen knows: the guard had no minimum for it either (empty: none).
+    const got = hopRefusal(from, to, minUpgradable(to));
+    const kind =
+      got === undefined
+        ? 'allowed'
+        : /minimum/.test(got)
+          ? 'minimum'
+          : /downgrad/.test(got)
+            ? 'downgrade'
+            : /prerelease/.test(got)
+              ? 'prerelease'
+              : got;
+    assert.is(kind, outcome, `${from} -> ${to}: ${got ?? 'allowed'}`);
+  }
+});
+
+test('every release harvgen knows from v1.4.0 has its minimum upgradable release, and each minimum is a release harvgen knows', () => {
+  const known = KNOWN_RELEASES.map((r) => r.version);
+  for (const v of known.filter((x) => !/^v1\.[23]\./.test(x))) assert.ok(MIN_UPGRADABLE[v] !== undefined, `no minimum for ${v}`);
+  for (const [target, min] of Object.entries(MIN_UPGRADABLE)) {
+    assert.ok(known.includes(min), `${target}: minimum ${min} is not a known release`);
+    assert.is(hopRefusal(min, target, min), undefined, `${min} -> ${target}`);
+  }
+});
+
+function site(input: Record<string, unknown>): string {
+  const dir = join(tempDir('upgrade'), 's');
+  mkdirSync(dir);
+  writeFileSync(join(dir, 'site.yaml'), stringify(input));
+  return dir;
+}
+
+function input(change: (s: Record<string, any>) => void = () => {}): Record<string, any> {
+  const s: Record<string, any> = {
+    site: 'up',
+    harvester: {
+      version: 'v1.8.2',
+      artifacts: 'http://10.50.0.5/artifacts/v1.8.2',
+      upgrade: { to: 'v1.9.0', iso_checksum: CHECKSUM, apply: true },
+    },
+    boot: { server: 'http://10.50.0.5' },
+    network: { cidr: '10.50.0.0/24', gateway: '10.50.0.1', dns: ['10.50.0.53'], dhcp_range: '10.50.0.100-10.50.0.199' },
+    cluster: { vip: '10.50.0.10', token: 'tok.123', password: 'pw.123' },
+    defaults: { install: { device: '/dev/vda' } },
+    nodes: [
+      { hostname: 'u1', role: 'create', mac: '52:54:00:50:00:01', ip: '10.50.0.11' },
+      { hostname: 'u2', mac: '52:54:00:50:00:02', ip: '10.50.0.12' },
+    ],
+  };
+  change(s);
+  return s;
+}
+
+async function files(i: Record<string, unknown>): Promise<Map<string, string>> {
+  const r = await compileSite(site(i));
+  assert.equal(
+    r.diagnostics.filter((d) => d.severity === 'error').map((d) => `${d.code} ${d.message}`),
+    [],
+  );
+  return new Map((r.artifacts ?? []).map((a) => [a.path, String(a.contents)]));
+}
+
+async function findings(i: Record<string, unknown>): Promise<string[]> {
+  const r = await check({ sites: [site(i)] });
+  return r.diagnostics.filter((d) => d.code !== 'SECRET_INLINE').map((d) => `${d.severity} ${d.code} ${d.path ?? ''}`);
+}
+
+/**
+ * A CRD's structural schema as the API server applies it: unknown fields are pruned silently,
+ * so every object (but `metadata`, which has its own schema) admits only the fields it lists.
+ */
+function pruningSchema(file: string): Record<string, unknown> {
+  const crd = JSON.parse(readFileSync(join(repo, 'test/fixtures/crd', file), 'utf8')) as { openAPIV3Schema: Record<string, unknown> };
+  const close = (s: any, key?: string): any => {
+    if (Array.isArray(s)) return s.map((x) => close(x));
+    if (!s || typeof s !== 'object') return s;
+    const out: any = Object.fromEntries(
+      Object.entries(s).map(([k, v]) => [
+        k,
+        k === 'properties' ? Object.fromEntries(Object.entries(v as object).map(([p, x]) => [p, close(x, p)])) : close(v),
+      ]),
+    );
+    if (out.type === 'object' && out.properties && key !== 'metadata' && !out['x-kubernetes-preserve-unknown-fields'])
+      out.additionalProperties = false;
+    return out;
+  };
+  return close(crd.openAPIV3Schema);
+}
+
+const ajv = new Ajv({ strict: false, allErrors: true });
+const validate = (file: string, doc: unknown): string[] => {
+  const v = ajv.compile(pruningSchema(file));
+  return v(doc) ? [] : (v.errors ?? []).map((e) => `${e.instancePath} ${e.message}`);
+};
+
+test("the Version and Upgrade objects validate against Harvester's CRD schemas (nothing pruned), and a misspelled or missing field does not", async () => {
+  const f = await files(input((s) => (s.harvester.upgrade.release_date = '20260915')));
+  const version = parse(f.get('upgrade/version.yaml')!);
+  const upgrade = parse(f.get('upgrade/upgrade.yaml')!);
+  assert.equal(validate('versions-v1.9.0-rc6.json', version), []);
+  assert.equal(validate('upgrades-v1.9.0-rc6.json', upgrade), []);
+  assert.equal(validate('upgrades-v1.6.1.json', upgrade), []);
+  assert.is(version.spec.isoURL, 'http://10.50.0.5/artifacts/v1.9.0/harvester-v1.9.0-amd64.iso');
+  assert.is(version.spec.isoChecksum, CHECKSUM);
+  assert.is(version.spec.releaseDate, '20260915');
+  assert.is(version.spec.minUpgradableVersion, 'v1.8.0');
+  assert.is(upgrade.spec.version, version.metadata.name);
+  // Mutations the schema check must catch.
+  const misspelled = { ...version, spec: { ...version.spec, isoUrl: version.spec.isoURL } };
+  delete misspelled.spec.isoURL;
+  assert.ok(validate('versions-v1.9.0-rc6.json', misspelled).length >= 2, 'a misspelled isoURL passed');
+  assert.ok(validate('upgrades-v1.9.0-rc6.json', { ...upgrade, spec: { ...upgrade.spec, logEnabled: 'yes' } }).length > 0);
+});
+
+test('the apply script reads the kubeconfig from KUBECONFIG, refuses cordoned or unready nodes, and is valid sh', async () => {
+  const f = await files(input());
+  const script = f.get('upgrade/apply.sh')!;
+  assert.match(script, /KUBECONFIG:\?/);
+  assert.match(script, /spec\.unschedulable==true/);
+  assert.match(script, /kubectl apply -f "\$here\/version\.yaml"/);
+  assert.match(script, /kubectl create -f "\$here\/upgrade\.yaml"/);
+  const dir = tempDir('apply');
+  writeFileSync(join(dir, 'apply.sh'), script);
+  const r = spawnSync('sh', ['-n', join(dir, 'apply.sh')], { encoding: 'utf8' });
+  assert.is(r.status, 0, r.stderr);
+  // Without apply: the Version alone.
+  const plain = await files(input((s) => delete s.harvester.upgrade.apply));
+  assert.ok(plain.has('upgrade/version.yaml'));
+  assert.not.ok(plain.has('upgrade/upgrade.yaml') || plain.has('upgrade/apply.sh'));
+});
+
+test("the target's release files are served and fetched beside the installed one's; the nodes install the installed release", async () => {
+  const f = await files(input());
+  const nginx = f.get('nginx/harvgen.conf')!;
+  assert.match(nginx, /location = \/artifacts\/v1\.9\.0\/harvester-v1\.9\.0-amd64\.iso \{/);
+  assert.match(nginx, /location = \/artifacts\/v1\.8\.2\/harvester-v1\.8\.2-amd64\.iso \{/);
+  assert.match(f.get('artifacts/fetch.sh')!, /^fetch v1\.9\.0 /m);
+  assert.match(f.get('ipxe/52-54-00-50-00-02.ipxe')!, /harvester-v1\.8\.2-vmlinuz-amd64/);
+  assert.match(f.get('harvester/u2.yaml')!, /harvester-v1\.8\.2-amd64\.iso/);
+});
+
+test('done: the nodes install and join with the target, and no upgrade objects are written', async () => {
+  const f = await files(input((s) => (s.harvester.upgrade.done = true)));
+  assert.not.ok([...f.keys()].some((p) => p.startsWith('upgrade/')));
+  assert.match(f.get('ipxe/52-54-00-50-00-02.ipxe')!, /http:\/\/10\.50\.0\.5\/artifacts\/v1\.9\.0\/harvester-v1\.9\.0-vmlinuz-amd64/);
+  assert.match(f.get('harvester/u2.yaml')!, /iso_url: http:\/\/10\.50\.0\.5\/artifacts\/v1\.9\.0\/harvester-v1\.9\.0-amd64\.iso/);
+  assert.match(f.get('harvester/u2.yaml')!, /^# Harvester v1\.9\.0 config/m);
+  assert.not.match(f.get('artifacts/fetch.sh')!, /^fetch v1\.8\.2 /m);
+  // explain says where the node's release comes from: the upgrade's target.
+  const { explain } = await import('../src/index.ts');
+  const r = await explain({ site: site(input((s) => (s.harvester.upgrade.done = true))), node: 'u2' });
+  const v = r.explanation!.values.find((x) => x.key === 'harvester_version')!;
+  assert.is(v.value, 'v1.9.0');
+  assert.is((v.source as { path: string }).path, 'harvester.upgrade.to');
+  // The same tree as writing the target as the version, without `upgrade:` (docs/upgrade.md).
+  const rewritten = await files(
+    input((s) => {
+      s.harvester = { version: 'v1.9.0', artifacts: 'http://10.50.0.5/artifacts/v1.9.0' };
+    }),
+  );
+  assert.equal([...rewritten.keys()].sort(), [...f.keys()].sort());
+  for (const [path, text] of f) if (path !== 'manifest.json') assert.is(rewritten.get(path), text, path);
+});
+
+test('check refuses a hop Harvester refuses, a cordoned node, a node pinned to another release and a malformed checksum; an unknown target is a warning', async () => {
+  assert.equal(await findings(input()), []);
+  assert.equal(await findings(input((s) => (s.harvester.version = 'v1.7.3'))), ['error UPGRADE_HOP_UNSUPPORTED harvester.upgrade.to']);
+  assert.equal(await findings(input((s) => (s.harvester.upgrade.to = 'v1.8.1'))), ['error UPGRADE_HOP_UNSUPPORTED harvester.upgrade.to']);
+  assert.equal(
+    await findings(
+      input((s) => {
+        s.harvester.version = 'v1.9.0';
+        s.harvester.artifacts = 'http://10.50.0.5/artifacts/v1.9.0';
+        s.nodes[1].install = { cordoned: true };
+      }),
+    ).then((x) => x.filter((d) => d.includes('UPGRADE'))),
+    ['error UPGRADE_NODE_CORDONED nodes[1].install.cordoned'],
+  );
+  assert.equal(await findings(input((s) => (s.nodes[1].harvester_version = 'v1.8.2'))), [
+    'error UPGRADE_NODE_RELEASE_PINNED nodes[1].harvester_version',
+  ]);
+  const upper = await findings(input((s) => (s.harvester.upgrade.iso_checksum = CHECKSUM.toUpperCase())));
+  assert.ok(
+    upper.some((d) => d.startsWith('error SCHEMA_PATTERN harvester.upgrade.iso_checksum')),
+    upper.join('\n'),
+  );
+  assert.equal(await findings(input((s) => (s.harvester.upgrade.to = 'v1.9.1'))), ['warning UPGRADE_TARGET_UNKNOWN harvester.upgrade.to']);
+});
+
+test.run();
