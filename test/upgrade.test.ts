@@ -3,6 +3,7 @@
 // CRD schemas, what check refuses before anything runs, and what `done` changes.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -231,6 +232,70 @@ test('check refuses a hop Harvester refuses, a cordoned node, a node pinned to a
     upper.join('\n'),
   );
   assert.equal(await findings(input((s) => (s.harvester.upgrade.to = 'v1.9.1'))), ['warning UPGRADE_TARGET_UNKNOWN harvester.upgrade.to']);
+});
+
+/** A mirror with both releases' files (small stand-ins) and their SHA-512 lists, as Harvester publishes them. */
+function mirror(): { dir: string; isoSha: string } {
+  const dir = tempDir('mirror');
+  let isoSha = '';
+  for (const v of ['v1.8.2', 'v1.9.0']) {
+    mkdirSync(join(dir, v));
+    const names = [
+      `harvester-${v}-vmlinuz-amd64`,
+      `harvester-${v}-initrd-amd64`,
+      `harvester-${v}-rootfs-amd64.squashfs`,
+      `harvester-${v}-amd64.iso`,
+    ];
+    const lines: string[] = [];
+    for (const n of names) {
+      const body = `${n} stand-in\n`;
+      writeFileSync(join(dir, v, n), body);
+      const sha = createHash('sha512').update(body).digest('hex');
+      if (v === 'v1.9.0' && n.endsWith('.iso')) isoSha = sha;
+      lines.push(`${sha}  ${n}`);
+    }
+    writeFileSync(join(dir, v, `harvester-${v}-amd64.sha512`), `${lines.join('\n')}\n`);
+  }
+  return { dir, isoSha };
+}
+
+test("fetch.sh refuses a target ISO other than the one the upgrade pins (run against a mirror), and publish's release reader does too", async () => {
+  const m = mirror();
+  const run = async (pin: string) => {
+    const f = await files(input((s) => (s.harvester.upgrade.iso_checksum = pin)));
+    const dir = tempDir('fetch');
+    writeFileSync(join(dir, 'fetch.sh'), f.get('artifacts/fetch.sh')!);
+    return spawnSync('sh', [join(dir, 'fetch.sh'), join(dir, 'target')], {
+      encoding: 'utf8',
+      env: { ...process.env, HARVGEN_RELEASE_BASE: `file://${m.dir}` },
+    });
+  };
+  if (spawnSync('curl', ['--version']).status !== 0) {
+    if (process.env.HARVGEN_REQUIRE_REAL) assert.unreachable('curl is missing');
+    console.warn('SKIPPED: fetch.sh against a mirror needs curl');
+  } else {
+    const ok = await run(m.isoSha);
+    assert.is(ok.status, 0, ok.stdout + ok.stderr);
+    assert.match(ok.stdout, /harvester-v1\.9\.0-amd64\.iso is the ISO the upgrade pins/);
+    const bad = await run(CHECKSUM);
+    assert.is.not(bad.status, 0, 'fetch.sh took an ISO the upgrade does not pin');
+    assert.match(bad.stderr, /harvester\.upgrade\.iso_checksum says abab/);
+  }
+  const { resolveSite } = await import('../src/model/index.ts');
+  const { releaseParts } = await import('../src/publish/releases.ts');
+  const model = (pin: string) => resolveSite(input((s) => (s.harvester.upgrade.iso_checksum = pin)) as never).model!;
+  const good = await releaseParts(model(m.isoSha), m.dir, new Map());
+  assert.equal(good.problems, []);
+  assert.equal(
+    good.provenance.map((p) => p.version),
+    ['v1.8.2', 'v1.9.0'],
+  );
+  const wrong = await releaseParts(model(CHECKSUM), m.dir, new Map());
+  assert.is(wrong.problems.length, 1);
+  assert.match(
+    wrong.problems[0]!,
+    /harvester-v1\.9\.0-amd64\.iso has SHA-512 [0-9a-f]{128} in harvester-v1\.9\.0-amd64\.sha512; harvester\.upgrade\.iso_checksum says abab/,
+  );
 });
 
 test.run();

@@ -44,6 +44,17 @@ export async function releaseParts(
       problems.push(...got.problems);
       continue;
     }
+    // The upgrade's target ISO (harvester.upgrade) must be the one the inventory pins: its line in
+    // the release's list, which the file was just checked against.
+    if (model.upgrade?.to === r) {
+      const listed = parseSha512List(readFileSync(join(dir, r.version.raw, a.checksumName), 'utf8')).get(a.isoName);
+      if (listed !== model.upgrade.isoChecksum) {
+        problems.push(
+          `${join(dir, r.version.raw, a.isoName)} has SHA-512 ${listed ?? '(not listed)'} in ${a.checksumName}; harvester.upgrade.iso_checksum says ${model.upgrade.isoChecksum}`,
+        );
+        continue;
+      }
+    }
     parts.push(got.part);
     stamps.push(...got.stamps);
     provenance.push({ arch: r.arch, dir: r.artifactsDir, files: got.files, version: r.version.raw });

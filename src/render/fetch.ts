@@ -17,5 +17,9 @@ export function renderFetchScript(model: SiteModel): string {
       files: [r.artifacts.kernelName, r.artifacts.initrdName, r.artifacts.rootfsName, r.artifacts.isoName],
       ...(releaseShim(model, r) ? { shim: { iso: r.artifacts.isoName, name: r.artifacts.shimName } } : { shim: undefined }),
     })),
+    // The upgrade's target ISO must be the one the inventory pins (harvester.upgrade.iso_checksum).
+    pinned: model.upgrade
+      ? { version: model.upgrade.to.version.raw, iso: model.upgrade.to.artifacts.isoName, sha512: model.upgrade.isoChecksum }
+      : undefined,
   });
 }
