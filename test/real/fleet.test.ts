@@ -65,15 +65,15 @@ async function get(url: string): Promise<{ status: number; body: string }> {
 const served = () => realpathSync(join(w.base, 'srv/location_y'));
 const versionOf = (digest: string) => join(w.base, 'state/versions', digest.slice(7));
 
-/** Fake release files of v1.6.0 (the names the site serves) and their SHA-512 list. */
-function fakeReleases(dir: string): string {
-  const v = join(dir, 'v1.6.0');
+/** Fake release files of `version` (default v1.6.0: the names the site serves) and their SHA-512 list. */
+function fakeReleases(dir: string, version = 'v1.6.0'): string {
+  const v = join(dir, version);
   mkdirSync(v, { recursive: true });
   const names = [
-    'harvester-v1.6.0-vmlinuz-amd64',
-    'harvester-v1.6.0-initrd-amd64',
-    'harvester-v1.6.0-rootfs-amd64.squashfs',
-    'harvester-v1.6.0-amd64.iso',
+    `harvester-${version}-vmlinuz-amd64`,
+    `harvester-${version}-initrd-amd64`,
+    `harvester-${version}-rootfs-amd64.squashfs`,
+    `harvester-${version}-amd64.iso`,
   ];
   const lines: string[] = [];
   for (const n of names) {
@@ -81,7 +81,7 @@ function fakeReleases(dir: string): string {
     writeFileSync(join(v, n), bytes);
     lines.push(`${createHash('sha512').update(bytes).digest('hex')}  ${n}`);
   }
-  writeFileSync(join(v, 'harvester-v1.6.0-amd64.sha512'), `${lines.join('\n')}\n`);
+  writeFileSync(join(v, `harvester-${version}-amd64.sha512`), `${lines.join('\n')}\n`);
   return dir;
 }
 
@@ -362,6 +362,48 @@ test('git stays the source of truth: a revert publishes the very trees of before
   const p = await harvgen(['pull', '--config', w.config, '--cert-dir', w.reg.certDir, '--json']);
   assert.is(p.code, 0, p.stderr);
   assert.is(json(p.stdout).digest, digest);
+});
+
+test("an upgrade is a commit: publish carries the target's release part (refused when its ISO is not the pinned one), pull places the target's ISO, served with its checksum", async () => {
+  if (!ready) return;
+  fakeReleases(w.releases, 'v1.6.1');
+  const iso = readFileSync(join(w.releases, 'v1.6.1/harvester-v1.6.1-amd64.iso'));
+  const sha512 = createHash('sha512').update(iso).digest('hex');
+  const file = join(w.repo.site, 'site.yaml');
+  const text = readFileSync(file, 'utf8');
+  const upgraded = (pin: string) =>
+    text.replace(/^( {2}artifacts: .*\n)/m, `$1  upgrade:\n    to: v1.6.1\n    iso_checksum: ${pin}\n    apply: true\n`);
+  assert.is.not(upgraded(sha512), text, 'the edit did not apply');
+  // A pin that is not the mirror's ISO: refused, nothing moves.
+  writeFileSync(file, upgraded('ab'.repeat(64)));
+  w.repo.commit('upgrade to v1.6.1 (a wrong pin)');
+  const tagBefore = await skopeoInspect(`docker://${w.reg.host}/harvgen/location_y:location_y`);
+  const wrong = await harvgen(['publish', w.repo.site, '--cert-dir', w.reg.certDir, '--releases', w.releases, '--json']);
+  assert.is(wrong.code, 1, wrong.stdout);
+  assert.match(wrong.stdout, /harvester\.upgrade\.iso_checksum says abab/);
+  const tagAfter = await skopeoInspect(`docker://${w.reg.host}/harvgen/location_y:location_y`);
+  assert.is(tagAfter.stdout, tagBefore.stdout, 'the tag moved');
+  execFileSync('git', ['checkout', '--', 'published'], { cwd: w.repo.root });
+  writeFileSync(file, upgraded(sha512));
+  w.repo.commit('upgrade to v1.6.1');
+  const r = await harvgen(['publish', w.repo.site, '--cert-dir', w.reg.certDir, '--releases', w.releases, '--json']);
+  assert.is(r.code, 0, `${r.stdout}\n${r.stderr}`);
+  const rel = await skopeoInspect(`docker://${w.reg.host}/harvgen/releases:v1.6.1-x86_64`);
+  assert.is(rel.code, 0, rel.stderr);
+  const p = await harvgen(['pull', '--config', w.config, '--cert-dir', w.reg.certDir, '--json']);
+  assert.is(p.code, 0, `${p.stdout}\n${p.stderr}`);
+  // The boot server serves the target's ISO with the pinned SHA-512, and the tree holds the Version naming it there.
+  const got = await run(w.ns.exec(['curl', '-sf', 'http://10.20.0.5:8080/artifacts/v1.6.1/harvester-v1.6.1-amd64.iso']), {
+    timeoutMs: 20_000,
+  });
+  assert.is(got.code, 0, got.stderr);
+  assert.is(createHash('sha512').update(got.stdout).digest('hex'), sha512);
+  const version = readFileSync(join(served(), 'upgrade/version.yaml'), 'utf8');
+  assert.match(version, /isoURL: http:\/\/10\.20\.0\.5:8080\/artifacts\/v1\.6\.1\/harvester-v1\.6\.1-amd64\.iso/);
+  assert.ok(version.includes(`isoChecksum: ${sha512}`));
+  // Back to the site as it was, for the tests after this one.
+  writeFileSync(file, text);
+  w.repo.commit('no upgrade');
 });
 
 test('a release file missing from the mirror is PUBLISH_RELEASE_MISSING, and nothing moves', async () => {
