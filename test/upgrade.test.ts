@@ -61,6 +61,22 @@ test("the hops harvgen accepts are the ones Harvester's version guard runs, for 
   }
 });
 
+test("every pair of releases harvgen knows: harvgen's accept or refuse, and its reason, equal Harvester's version guard run on its own code", () => {
+  const recorded = JSON.parse(readFileSync(join(repo, 'test/fixtures/upgrade/guard-outcomes.json'), 'utf8')) as {
+    outcomes: { from: string; to: string; min: string; allowed: boolean; error?: string }[];
+  };
+  assert.ok(recorded.outcomes.length > 400, `only ${recorded.outcomes.length} pairs recorded`);
+  const differ: string[] = [];
+  for (const o of recorded.outcomes) {
+    assert.is(minUpgradable(o.to), o.min, `the minimum of ${o.to}`);
+    const got = hopRefusal(o.from, o.to, o.min);
+    // harvgen's text is the guard's, with the minimum named after it.
+    const same = o.allowed ? got === undefined : got !== undefined && got.startsWith(o.error!);
+    if (!same) differ.push(`${o.from} -> ${o.to}: guard ${o.allowed ? 'allowed' : o.error}, harvgen ${got ?? 'allowed'}`);
+  }
+  assert.equal(differ, []);
+});
+
 test('every release harvgen knows from v1.4.0 has its minimum upgradable release, and each minimum is a release harvgen knows', () => {
   const known = KNOWN_RELEASES.map((r) => r.version);
   for (const v of known.filter((x) => !/^v1\.[23]\./.test(x))) assert.ok(MIN_UPGRADABLE[v] !== undefined, `no minimum for ${v}`);
