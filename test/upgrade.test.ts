@@ -186,6 +186,14 @@ test('the apply script reads the kubeconfig from KUBECONFIG, refuses cordoned or
   writeFileSync(join(dir, 'apply.sh'), script);
   const r = spawnSync('sh', ['-n', join(dir, 'apply.sh')], { encoding: 'utf8' });
   assert.is(r.status, 0, r.stderr);
+  // bash reads it the same (an apostrophe in a parameter expansion's word split it once).
+  const b = spawnSync('bash', ['-n', join(dir, 'apply.sh')], { encoding: 'utf8' });
+  assert.is(b.status, 0, b.stderr);
+  if (spawnSync('shellcheck', ['--version']).status === 0) {
+    const sc = spawnSync('shellcheck', ['--shell=sh', join(dir, 'apply.sh')], { encoding: 'utf8' });
+    assert.is(sc.status, 0, sc.stdout);
+  } else if (process.env.HARVGEN_REQUIRE_REAL) assert.unreachable('shellcheck is missing');
+  else console.warn('SKIPPED: shellcheck of apply.sh (shellcheck is not installed)');
   // Without apply: the Version alone.
   const plain = await files(input((s) => delete s.harvester.upgrade.apply));
   assert.ok(plain.has('upgrade/version.yaml'));
@@ -227,7 +235,15 @@ test('done: the nodes install and join with the target, and no upgrade objects a
 
 test('check refuses a hop Harvester refuses, a cordoned node, a node pinned to another release and a malformed checksum; an unknown target is a warning', async () => {
   assert.equal(await findings(input()), []);
-  assert.equal(await findings(input((s) => (s.harvester.version = 'v1.7.3'))), ['error UPGRADE_HOP_UNSUPPORTED harvester.upgrade.to']);
+  assert.equal(
+    await findings(
+      input((s) => {
+        s.harvester.version = 'v1.7.3';
+        s.harvester.artifacts = 'http://10.50.0.5/artifacts/v1.7.3';
+      }),
+    ),
+    ['error UPGRADE_HOP_UNSUPPORTED harvester.upgrade.to'],
+  );
   assert.equal(await findings(input((s) => (s.harvester.upgrade.to = 'v1.8.1'))), ['error UPGRADE_HOP_UNSUPPORTED harvester.upgrade.to']);
   assert.equal(
     await findings(
@@ -312,6 +328,66 @@ test("fetch.sh refuses a target ISO other than the one the upgrade pins (run aga
     wrong.problems[0]!,
     /harvester-v1\.9\.0-amd64\.iso has SHA-512 [0-9a-f]{128} in harvester-v1\.9\.0-amd64\.sha512; harvester\.upgrade\.iso_checksum says abab/,
   );
+});
+
+test('review: the Upgrade name is a DNS label, the ISO follows the cluster arch and its VLAN, done keeps the release checks, an iso_url without the version is refused', async () => {
+  const f = await files(input());
+  assert.is(parse(f.get('upgrade/upgrade.yaml')!).metadata.name, 'harvgen-v1-9-0');
+  assert.match(f.get('upgrade/apply.sh')!, /get upgrades\.harvesterhci\.io harvgen-v1-9-0 /);
+  assert.not.match(
+    f
+      .get('upgrade/apply.sh')!
+      .split('\n')
+      .filter((l) => !l.startsWith('#'))
+      .join('\n'),
+    /cluster's/,
+  );
+  // arm64: the arm64 ISO, and fetch.sh pins only that release's list.
+  const arm = await files(input((s) => (s.defaults.arch = 'arm64')));
+  assert.match(parse(arm.get('upgrade/version.yaml')!).spec.isoURL, /harvester-v1\.9\.0-arm64\.iso$/);
+  assert.match(arm.get('artifacts/fetch.sh')!, /^pinned "\$target" harvester-v1\.9\.0-arm64\.sha512 harvester-v1\.9\.0-arm64\.iso /m);
+  const mixed = await files(
+    input((s) => {
+      s.nodes[1].arch = 'arm64';
+      s.nodes[1].harvester_version = 'v1.9.0';
+    }),
+  );
+  assert.equal(mixed.get('artifacts/fetch.sh')!.match(/^pinned .*$/gm), [
+    `pinned "$target" harvester-v1.9.0-amd64.sha512 harvester-v1.9.0-amd64.iso ${CHECKSUM}`,
+  ]);
+  // On a VLAN scope: the ISO at the server's address on the create node's VLAN.
+  const vlan = await files(
+    input((s) => {
+      s.network.vlans = [{ id: 100, cidr: '10.100.0.0/24', gateway: '10.100.0.1', server: '10.100.0.5', interface: 'eth0.100' }];
+      s.defaults.vlan = 100;
+      s.defaults.interfaces = [{ name: 'eno1' }];
+      s.cluster.vip = '10.100.0.10';
+      s.nodes[0].ip = '10.100.0.11';
+      s.nodes[1].ip = '10.100.0.12';
+    }),
+  );
+  assert.is(parse(vlan.get('upgrade/version.yaml')!).spec.isoURL, 'http://10.100.0.5/artifacts/v1.9.0/harvester-v1.9.0-amd64.iso');
+  // done: the release checks judge the target; a pinned node is still refused.
+  const done = (change: (s: Record<string, any>) => void) =>
+    findings(
+      input((s) => {
+        s.harvester.upgrade.done = true;
+        change(s);
+      }),
+    );
+  const unknownDone = await done((s) => (s.harvester.upgrade.to = 'v1.10.0'));
+  assert.ok(unknownDone.includes('error HARVESTER_VERSION_UNSUPPORTED harvester.upgrade.to'), unknownDone.join('\n'));
+  assert.ok(!unknownDone.some((d) => d.includes('INTERNAL')), unknownDone.join('\n'));
+  assert.equal(await done((s) => (s.nodes[1].harvester_version = 'v1.8.2')), [
+    'error UPGRADE_NODE_RELEASE_PINNED nodes[1].harvester_version',
+  ]);
+  assert.equal(await done((s) => (s.harvester.upgrade.to = 'v1.7.0')).then((x) => x.filter((d) => d.includes('UPGRADE'))), [
+    'error UPGRADE_HOP_UNSUPPORTED harvester.upgrade.to',
+  ]);
+  // An iso_url that does not name the release: the target's ISO cannot be told apart.
+  assert.equal(await findings(input((s) => (s.harvester.iso_url = 'http://10.50.0.5/iso/harvester.iso'))), [
+    'error HARVESTER_ARTIFACTS_NO_VERSION harvester.iso_url',
+  ]);
 });
 
 test.run();

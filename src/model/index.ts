@@ -65,9 +65,12 @@ export function resolveSite(input: SiteInput, layers: Layers = { profiles: {} },
   // while the site-level inputs are, so that a reused node and the model agree on them (renderers
   // compare releases by identity).
   const { siteRelease, osProfiles, cluster, harvester, resolve: cached } = siteLevel(cache, input, layers, () => resolveSiteLevel(input));
-  const upgrade = siteUpgrade(input);
   const ctx: SiteContext = { input, netPrefix, osProfiles, ...(cluster ? { cluster } : {}), ...(harvester ? { harvester } : {}) };
   const { nodes, unknownJoin, problems, used, ignored } = resolveNodes(input, layers, ctx, cached);
+  const siteNodes = firstHarvesterCreates(nodes, input.nodes ?? [], input.cluster?.created === true);
+  // The upgrade's ISO is the cluster's architecture: its create node's (else its first Harvester node's).
+  const installers = siteNodes.filter((n) => n.boot === 'harvester');
+  const upgrade = siteUpgrade(input, (installers.find((n) => n.role === 'create') ?? installers[0])?.arch ?? 'x86_64');
   // Kea and ISC send firmware PXE to a TFTP server by address: boot.server's host, when it is one.
   const nextServer = input.dhcp?.next_server ?? (parseIpv4(serverUrl.hostname) !== undefined ? serverUrl.hostname : undefined);
   const model: SiteModel = {
@@ -81,7 +84,7 @@ export function resolveSite(input: SiteInput, layers: Layers = { profiles: {} },
     network: siteNetwork(input, cidr, netPrefix, serverUrl),
     ...(cluster ? { cluster } : {}),
     osProfiles,
-    nodes: firstHarvesterCreates(nodes, input.nodes ?? [], input.cluster?.created === true),
+    nodes: siteNodes,
     ...(unknownJoin ? { unknownJoin } : {}),
     lab: siteLab(input),
     nginx: siteNginx(input, serverUrl, port),
@@ -333,12 +336,12 @@ export function installedHarvester(h: SiteInput['harvester']): SiteInput['harves
 }
 
 /** A planned upgrade (`harvester.upgrade`, not done): its target release and the Version's fields. */
-function siteUpgrade(input: SiteInput): SiteUpgrade | undefined {
+function siteUpgrade(input: SiteInput, arch: 'x86_64' | 'arm64'): SiteUpgrade | undefined {
   const h = input.harvester;
   const u = h?.upgrade;
   if (!h || !u || u.done) return undefined;
   return {
-    to: releaseFor(h, input.nginx, u.to),
+    to: releaseFor(h, input.nginx, u.to, arch),
     isoChecksum: u.iso_checksum,
     ...(u.release_date !== undefined ? { releaseDate: u.release_date } : {}),
     apply: u.apply ?? false,

@@ -46,11 +46,12 @@ export async function releaseParts(
     }
     // The upgrade's target ISO (harvester.upgrade) must be the one the inventory pins: its line in
     // the release's list, which the file was just checked against.
-    if (model.upgrade?.to === r) {
+    const target = model.upgrade?.to;
+    if (target && target.version.raw === r.version.raw && target.arch === r.arch) {
       const listed = parseSha512List(readFileSync(join(dir, r.version.raw, a.checksumName), 'utf8')).get(a.isoName);
-      if (listed !== model.upgrade.isoChecksum) {
+      if (listed !== model.upgrade!.isoChecksum) {
         problems.push(
-          `${join(dir, r.version.raw, a.isoName)} has SHA-512 ${listed ?? '(not listed)'} in ${a.checksumName}; harvester.upgrade.iso_checksum says ${model.upgrade.isoChecksum}`,
+          `${join(dir, r.version.raw, a.isoName)} has SHA-512 ${listed ?? '(not listed)'} in ${a.checksumName}; harvester.upgrade.iso_checksum says ${model.upgrade!.isoChecksum}: the mirror holds another ISO than the upgrade pins (fix the mirror, or the pin)`,
         );
         continue;
       }

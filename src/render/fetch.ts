@@ -12,6 +12,7 @@ export function renderFetchScript(model: SiteModel): string {
     targets: [...new Set(rel.map((r) => r.artifactsDir))].join(', '),
     releases: rel.map((r) => ({
       version: r.version.raw,
+      arch: r.arch,
       target: r.artifactsDir,
       checksumName: r.artifacts.checksumName,
       files: [r.artifacts.kernelName, r.artifacts.initrdName, r.artifacts.rootfsName, r.artifacts.isoName],
@@ -19,7 +20,12 @@ export function renderFetchScript(model: SiteModel): string {
     })),
     // The upgrade's target ISO must be the one the inventory pins (harvester.upgrade.iso_checksum).
     pinned: model.upgrade
-      ? { version: model.upgrade.to.version.raw, iso: model.upgrade.to.artifacts.isoName, sha512: model.upgrade.isoChecksum }
+      ? {
+          version: model.upgrade.to.version.raw,
+          arch: model.upgrade.to.arch,
+          iso: model.upgrade.to.artifacts.isoName,
+          sha512: model.upgrade.isoChecksum,
+        }
       : undefined,
   });
 }

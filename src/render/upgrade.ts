@@ -6,6 +6,7 @@
 // Field names and forms are those of Harvester's CRDs and webhooks (research-upgrade.md §1):
 // isoChecksum 128 lower-case hex digits, releaseDate `YYYYMMDD` as a string.
 import type { SiteModel, SiteUpgrade } from '../model/index.ts';
+import { onVlan, scopeOf } from '../model/index.ts';
 import { minUpgradable } from '../harvester/upgrade-paths.ts';
 import { toYaml } from '../formats/yaml.ts';
 import { escapers } from '../formats/escape.ts';
@@ -13,20 +14,33 @@ import { escapers } from '../formats/escape.ts';
 /** The namespace Harvester looks its Version and Upgrade objects up in. */
 export const UPGRADE_NAMESPACE = 'harvester-system';
 
-/** The name of the site's Upgrade object for its target (a DNS subdomain: lower case, digits, `-` and `.`). */
+/**
+ * The name of the site's Upgrade object for its target. Harvester names a Service after it
+ * (`upgrade-repo-<name>`), and a Service's name is a DNS label: lower case, digits and `-`, no dot.
+ */
 export function upgradeName(u: SiteUpgrade): string {
-  return `harvgen-${u.to.version.raw}`;
+  return `harvgen-${u.to.version.raw.replace(/\./g, '-')}`;
+}
+
+/**
+ * The ISO's URL as the cluster reaches it: the target's ISO; on a VLAN scope (network.vlans) the
+ * cluster lives on its create node's VLAN, and reaches the boot server at its address there.
+ */
+export function clusterIsoUrl(model: SiteModel, u: SiteUpgrade): string {
+  const creator = model.nodes.find((n) => n.boot === 'harvester' && n.role === 'create');
+  const scope = creator ? scopeOf(model, creator) : undefined;
+  return scope ? onVlan(model, scope, u.to.isoUrl) : u.to.isoUrl;
 }
 
 /** The `Version` object (harvesterhci.io/v1beta1) of the target. */
-export function versionObject(u: SiteUpgrade): Record<string, unknown> {
+export function versionObject(model: SiteModel, u: SiteUpgrade): Record<string, unknown> {
   const min = minUpgradable(u.to.version.raw);
   return {
     apiVersion: 'harvesterhci.io/v1beta1',
     kind: 'Version',
     metadata: { name: u.to.version.raw, namespace: UPGRADE_NAMESPACE },
     spec: {
-      isoURL: u.to.isoUrl,
+      isoURL: clusterIsoUrl(model, u),
       isoChecksum: u.isoChecksum,
       ...(u.releaseDate !== undefined ? { releaseDate: u.releaseDate } : {}),
       ...(min !== undefined ? { minUpgradableVersion: min } : {}),
@@ -59,7 +73,7 @@ export function renderVersion(model: SiteModel, u: SiteUpgrade): string {
         "Apply it on the cluster (kubectl apply -f version.yaml, with the cluster's kubeconfig), then start the upgrade",
         "to this version in Harvester's UI.",
       ];
-  return header(model, `Harvester Version ${u.to.version.raw} (the upgrade target)`, how) + toYaml(versionObject(u));
+  return header(model, `Harvester Version ${u.to.version.raw} (the upgrade target)`, how) + toYaml(versionObject(model, u));
 }
 
 /** upgrade/upgrade.yaml (`harvester.upgrade.apply`). */
@@ -84,7 +98,7 @@ export function renderApplyScript(model: SiteModel, u: SiteUpgrade): string {
     '#   KUBECONFIG=/path/to/kubeconfig sh upgrade/apply.sh',
     'set -eu',
     'here=$(cd "$(dirname "$0")" && pwd)',
-    ': "${KUBECONFIG:?set KUBECONFIG to the cluster\'s kubeconfig}"',
+    ': "${KUBECONFIG:?set KUBECONFIG to the kubeconfig of the cluster}"',
     '# Harvester refuses an upgrade while a node is cordoned or not Ready (its upgrade webhook): say which first.',
     'cordoned=$(kubectl get nodes -o jsonpath=\'{range .items[?(@.spec.unschedulable==true)]}{.metadata.name}{" "}{end}\')',
     'if [ -n "$cordoned" ]; then',

@@ -214,7 +214,7 @@ export const INVENTORY_CODES = {
   UPGRADE_TARGET_UNKNOWN: c(
     'warning',
     'invalid',
-    'harvgen does not know the minimum upgradable release of the upgrade target: only a downgrade is checked.',
+    "harvgen does not know the minimum upgradable release of the upgrade target: only a downgrade and a release candidate's hop are checked.",
   ),
   UPGRADE_NODE_CORDONED: c(
     'error',
@@ -224,7 +224,7 @@ export const INVENTORY_CODES = {
   UPGRADE_NODE_RELEASE_PINNED: c(
     'error',
     'invalid',
-    "A node's own `harvester_version` differs from the upgrade's target: installed later, it would join the upgraded cluster with an older release.",
+    "A node's own `harvester_version` differs from the upgrade's target: installed later, it would join the upgraded cluster with another release.",
   ),
   CLUSTER_NETWORKS_SPLIT: c(
     'warning',

@@ -3,7 +3,7 @@
 import { ARM64_SINCE, BIOS_REFUSED_SINCE, NODE_KEY_SINCE, SITE_KEY_SINCE } from '../../harvester/inventory-gates.ts';
 import { atLeast, isSupported, parseVersion, SUPPORTED_RANGE, type HarvesterVersion } from '../../harvester/versions.ts';
 import { isKnownRelease, newestOfLine, newestRelease } from '../../harvester/releases.ts';
-import { nodeFirmware } from '../../model/index.ts';
+import { installedHarvester, nodeFirmware } from '../../model/index.ts';
 import type { HarvesterNode } from '../../model/types.ts';
 import { memoEach } from '../../model/memo.ts';
 import { eachNode, type Rule, type RuleContext } from '../rule.ts';
@@ -22,13 +22,16 @@ export const harvesterVersionRule: Rule = {
   check(ctx) {
     const { input } = ctx;
     if (!input.harvester) return;
-    const raw = input.harvester.version;
+    // The release the nodes install: after an upgrade that has run (upgrade.done), its target.
+    const raw = installedHarvester(input.harvester)!.version;
+    const at: InventoryPath = input.harvester.upgrade?.done ? ['harvester', 'upgrade', 'to'] : ['harvester', 'version'];
+    checkUpgradeArtifacts(ctx);
     const v = parseVersion(raw);
     if (!v || !isSupported(v)) {
-      reportUnsupported(ctx, raw, ['harvester', 'version']);
+      reportUnsupported(ctx, raw, at);
       return;
     }
-    reportUnknownRelease(ctx, v, ['harvester', 'version']);
+    reportUnknownRelease(ctx, v, at);
     checkSiteKeys(ctx, v);
     checkUnknownJoinArch(ctx);
     // Node settings follow the release each node installs (its own harvester_version, or the site's).
@@ -110,7 +113,7 @@ function checkUnknownJoinArch({ model, report }: RuleContext): void {
 
 /** One Harvester node against the release it installs: supported, published, its keys, arch and files. */
 function checkNodeRelease(ctx: RuleContext, node: HarvesterNode): void {
-  const raw = ctx.input.harvester?.version;
+  const raw = installedHarvester(ctx.input.harvester)?.version;
   const nv = node.release.version;
   const own = node.sources.harvester_version;
   if (own && !isSupported(nv)) {
@@ -125,7 +128,7 @@ function checkNodeRelease(ctx: RuleContext, node: HarvesterNode): void {
 /** Legacy BIOS, said once for the site: at the first Harvester node whose release refuses it. */
 function checkBios(ctx: RuleContext): void {
   const { input, model, report } = ctx;
-  const raw = input.harvester?.version;
+  const raw = installedHarvester(input.harvester)?.version;
   // Whether each node's release refuses it, kept per node (watch); the first that does is reported.
   const refused = memoEach(ctx.memo, 'harvester-version:bios', model.nodes, (node) => {
     if (node.boot !== 'harvester') return false;
@@ -173,12 +176,35 @@ function checkNodeKeys({ report }: RuleContext, node: HarvesterNode): void {
   }
 }
 
+/**
+ * An upgrade's target finds its files (and ISO) by its version in place of the site's, as a
+ * node's own release does: the URLs must name the site's release.
+ */
+function checkUpgradeArtifacts({ input, report }: RuleContext): void {
+  const h = input.harvester;
+  if (!h?.upgrade || h.upgrade.to === h.version) return;
+  for (const [field, url] of [
+    ['artifacts', h.artifacts],
+    ['iso_url', h.iso_url],
+  ] as const) {
+    if (url === undefined || url.includes(h.version)) continue;
+    report({
+      code: 'HARVESTER_ARTIFACTS_NO_VERSION',
+      message: `the upgrade goes to ${h.upgrade.to}, but harvester.${field} does not name the site's release ${h.version}, so harvgen cannot tell where the ${h.upgrade.to} files are (it would name the ${h.version} ones)`,
+      hint: `Put the release in the URL (e.g. .../artifacts/${h.version}): the upgrade's target then finds its files at .../artifacts/${h.upgrade.to}.`,
+      at: ['harvester', field],
+    });
+  }
+}
+
 /** Another release's files are found by putting its version in place of the site's: the URLs must name it. */
 function checkNodeArtifacts({ input, report }: RuleContext, node: HarvesterNode, raw: string): void {
   const nv = node.release.version;
+  // The URLs as the nodes read them (after an upgrade that has run, with its target in them).
+  const h = installedHarvester(input.harvester);
   for (const [field, url] of [
-    ['artifacts', input.harvester?.artifacts],
-    ['iso_url', input.harvester?.iso_url],
+    ['artifacts', h?.artifacts],
+    ['iso_url', h?.iso_url],
   ] as const) {
     if (url === undefined || url.includes(raw)) continue;
     report({

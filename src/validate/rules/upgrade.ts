@@ -14,13 +14,14 @@ export const upgradeRule: Rule = {
   check({ input, model, report }) {
     const h = input.harvester;
     const u = h?.upgrade;
-    if (!h || !u || u.done) return;
+    if (!h || !u) return;
     const at = ['harvester', 'upgrade', 'to'] as const;
     const min = minUpgradable(u.to);
-    if (min === undefined)
+    // Once done, the target is the site's release: the version rule judges it as such.
+    if (min === undefined && !u.done)
       report({
         code: 'UPGRADE_TARGET_UNKNOWN',
-        message: `harvgen does not know which releases Harvester ${u.to} upgrades from (its minimum upgradable version): only a downgrade is checked here, and Harvester checks the rest after the cluster downloaded the ISO`,
+        message: `harvgen does not know which releases Harvester ${u.to} upgrades from (its minimum upgradable version): only a downgrade and a release candidate's hop are checked here, and Harvester checks the rest after the cluster downloaded the ISO`,
         hint: "Check the target's upgrade paths in its release notes; a newer harvgen knows more releases.",
         at,
       });
@@ -37,7 +38,7 @@ export const upgradeRule: Rule = {
       });
     for (const node of model.nodes) {
       if (node.boot !== 'harvester') continue;
-      if (node.install.cordoned === true)
+      if (node.install.cordoned === true && !u.done)
         report({
           code: 'UPGRADE_NODE_CORDONED',
           message: `node ${node.hostname} is installed cordoned (\`install.cordoned\`): Harvester refuses to start an upgrade while any node is cordoned`,
@@ -48,7 +49,7 @@ export const upgradeRule: Rule = {
       if (node.sources.harvester_version && node.release.version.raw !== u.to)
         report({
           code: 'UPGRADE_NODE_RELEASE_PINNED',
-          message: `node ${node.hostname} installs Harvester ${node.release.version.raw} (its own \`harvester_version\`), and the cluster is upgraded to ${u.to}: installed or reinstalled later, it would join with an older release than the cluster's`,
+          message: `node ${node.hostname} installs Harvester ${node.release.version.raw} (its own \`harvester_version\`), and the cluster is upgraded to ${u.to}: installed or reinstalled later, it would join with another release than the cluster's`,
           hint: `Remove the node's \`harvester_version\` (it then follows the site), or set it to ${u.to}.`,
           node: node.hostname,
           at: nodeAt(node, 'harvester_version'),
