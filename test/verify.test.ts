@@ -432,4 +432,71 @@ test('--releases: each release file against the published SHA-512 list, and the 
   }
 });
 
+test('--releases with a planned upgrade: the target ISO on the server must be the one harvester.upgrade pins', async () => {
+  // location_x planning v1.4.1 -> v1.4.2, its target ISO pinned.
+  const dir = exampleWithSecrets('location_x', tempDir('verify-upgrade'));
+  const isoBody = Buffer.from('the v1.4.2 iso\n');
+  const sha512 = (b: Buffer) => createHash('sha512').update(b).digest('hex');
+  const yaml = readFileSync(join(dir, 'site.yaml'), 'utf8');
+  const edited = yaml.replace(/^( {2}artifacts: .*\n)/m, `$1  upgrade:\n    to: v1.4.2\n    iso_checksum: ${sha512(isoBody)}\n`);
+  assert.is.not(edited, yaml, 'the edit did not apply');
+  writeFileSync(join(dir, 'site.yaml'), edited);
+  const out = join(tempDir('verify-upgrade-out'), 'deploy');
+  const built = await build({ sites: [dir], outDir: out, secrets: 'filled' });
+  assert.ok(built.ok, JSON.stringify(built.diagnostics.filter((d) => d.severity === 'error')));
+  const root = join(out, 'location_x');
+  const m = JSON.parse(readFileSync(join(root, 'manifest.json'), 'utf8')) as Manifest & { upgrade?: { iso: string; iso_sha512: string } };
+  assert.equal(m.upgrade, {
+    version: 'v1.4.2',
+    iso: 'http://192.168.122.1/artifacts/v1.4.2/harvester-v1.4.2-amd64.iso',
+    iso_sha512: sha512(isoBody),
+  });
+  const files = m.files.filter((f) => f.url !== undefined);
+  const body = (p: string) => Buffer.from(`release file ${p}\n`);
+  const names = ['kernel', 'initrd', 'rootfs', 'iso'].map((k) => new URL(m.artifacts![k]!).pathname);
+  const sums = names.map((p) => `${sha512(body(p))}  ${p.slice(p.lastIndexOf('/') + 1)}`).join('\n') + '\n';
+  const current = Object.fromEntries([
+    ...names.map((p) => [p, body(p)] as const),
+    ['/artifacts/v1.4.1/harvester-v1.4.1-amd64.sha512', Buffer.from(sums)],
+  ]);
+  const target = '/artifacts/v1.4.2/harvester-v1.4.2-amd64.iso';
+  const other = Buffer.from('another iso\n');
+  // The target's published list names both ISOs' digests as its ISO (the pin decides between them).
+  const list = (iso: Buffer) => `${sha512(iso)}  harvester-v1.4.2-amd64.iso\n`;
+  const published = await serve({
+    releases: {
+      '/v1.4.1/harvester-v1.4.1-amd64.sha512': Buffer.from(sums),
+      '/v1.4.2/harvester-v1.4.2-amd64.sha512': Buffer.from(list(isoBody)),
+    },
+  });
+  const publishedOther = await serve({
+    releases: {
+      '/v1.4.1/harvester-v1.4.1-amd64.sha512': Buffer.from(sums),
+      '/v1.4.2/harvester-v1.4.2-amd64.sha512': Buffer.from(list(other)),
+    },
+  });
+  const good = await serve({ releases: { ...current, [target]: isoBody } }, root, files);
+  const bad = await serve({ releases: { ...current, [target]: other } }, root, files);
+  try {
+    await run(good.url, 0, ['--releases', '--release-base', published.url], out, dir);
+    // Another ISO, even one the release's list names: not the pinned one.
+    const doc = await run(bad.url, 1, ['--releases', '--release-base', publishedOther.url], out, dir);
+    only(doc, 'VERIFY_DRIFT', `${bad.url}${target}`, /SHA-512 is not the one the upgrade pins/);
+    // A manifest's upgrade entry in any other shape is dropped, never followed.
+    const { readDeployManifest } = await import('../src/verify/index.ts');
+    const text = readFileSync(join(root, 'manifest.json'), 'utf8');
+    for (const upgrade of [
+      { ...m.upgrade, iso: 'file:///etc/passwd' },
+      { ...m.upgrade, iso_sha512: 'AB'.repeat(64) },
+      { ...m.upgrade, version: '1.4.2; rm' },
+      'v1.4.2',
+    ]) {
+      const r = readDeployManifest(root, JSON.stringify({ ...JSON.parse(text), upgrade }));
+      assert.ok('manifest' in r && r.manifest.upgrade === undefined, JSON.stringify(upgrade));
+    }
+  } finally {
+    await Promise.all([published.close(), publishedOther.close(), good.close(), bad.close()]);
+  }
+});
+
 test.run();

@@ -60,6 +60,8 @@ export interface Manifest {
   };
   /** URLs of the release files (served by the artifacts server, not by this tree). */
   readonly artifacts?: { kernel: string; initrd: string; rootfs: string; iso: string; shim?: string };
+  /** A planned upgrade (`harvester.upgrade`): the target's ISO URL and the SHA-512 the inventory pins (`verify --releases` checks it). */
+  readonly upgrade?: { version: string; iso: string; iso_sha512: string };
   readonly nodes: ManifestNode[];
   /**
    * Every file of the tree. `url`: nginx serves it. `allow`: nginx serves it only to these

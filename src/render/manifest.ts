@@ -84,6 +84,9 @@ export function renderManifest(model: SiteModel, artifacts: readonly Artifact[],
           },
         }
       : {}),
+    ...(model.upgrade
+      ? { upgrade: { version: model.upgrade.to.version.raw, iso: model.upgrade.to.artifacts.iso, iso_sha512: model.upgrade.isoChecksum } }
+      : {}),
   };
   const fileEntry = (a: Artifact) => {
     const allowed = allow.get(a.path);

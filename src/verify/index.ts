@@ -260,7 +260,7 @@ function planTree(t: TreeOf, key: TrustedKey | undefined, options: Pick<VerifyOp
     const r = planReleases(m, server);
     plan.checks.push(...r.checks);
     plan.skipped.push(...r.skipped.filter((s) => !plan.skipped.includes(s)));
-    if (r.sums) plan.sums.set(`${r.sums.version}/${r.sums.name}`, r.sums);
+    for (const s of r.sums) plan.sums.set(`${s.version}/${s.name}`, s);
   }
   return {
     dir,

@@ -15,6 +15,8 @@ export interface DeployManifest {
   readonly harvester_version?: string;
   readonly boot: { readonly server: string };
   readonly artifacts?: { kernel: string; initrd: string; rootfs: string; iso: string; shim?: string };
+  /** A planned upgrade: the target's ISO and the SHA-512 the inventory pins (kept only in this exact shape). */
+  readonly upgrade?: { version: string; iso: string; iso_sha512: string };
   readonly nodes: readonly unknown[];
   /**
    * With keyed names (`boot.file_names: keyed`): the plain paths of the node data they replace
@@ -94,6 +96,20 @@ export function readDeployManifest(siteOut: string, text?: string): ReadManifest
   }
   const nodes = Array.isArray(m.nodes) ? (m.nodes as unknown[]) : [];
   const keyed = (boot as { file_names?: unknown }).file_names === 'keyed';
-  const manifest = { ...(m as unknown as DeployManifest), files, nodes, plainData: keyed ? plainDataOf(files) : [] };
+  // The upgrade's pin, in the exact shape harvgen writes it, or nothing (a request is made from it).
+  const u = m.upgrade as Record<string, unknown> | undefined;
+  const upgrade =
+    typeof u === 'object' &&
+    u !== null &&
+    typeof u.version === 'string' &&
+    /^v[0-9]+\.[0-9]+\.[0-9]+(-rc[0-9]+)?$/.test(u.version) &&
+    typeof u.iso === 'string' &&
+    /^https?:\/\/[^\s]+$/.test(u.iso) &&
+    typeof u.iso_sha512 === 'string' &&
+    /^[a-f0-9]{128}$/.test(u.iso_sha512)
+      ? { version: u.version, iso: u.iso, iso_sha512: u.iso_sha512 }
+      : undefined;
+  const { upgrade: _ignored, ...rest } = m as unknown as DeployManifest;
+  const manifest = { ...rest, ...(upgrade ? { upgrade } : {}), files, nodes, plainData: keyed ? plainDataOf(files) : [] };
   return { manifest, dropped };
 }

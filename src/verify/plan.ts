@@ -36,7 +36,7 @@ export type Expect =
   /** Must not be served: 403 or 404 (400 for a path nginx refuses to parse), never 2xx or 3xx. */
   | { readonly kind: 'refused'; readonly what: string }
   /** A release file: 200, octet-stream, its size as announced, its SHA-512 as the published list says. */
-  | { readonly kind: 'release'; readonly name: string; readonly sums: string }
+  | { readonly kind: 'release'; readonly name: string; readonly sums: string; readonly pinned?: string }
   /** The release's SHA-512 list as the boot server serves it: the published one, byte for byte. */
   | { readonly kind: 'sums'; readonly sums: string };
 
@@ -223,13 +223,18 @@ const STATE_DIR = STATE_PATH.slice(0, STATE_PATH.indexOf('/'));
  * site's boot server origin (else nginx does not serve them: `skipped`), and the SHA-512 list
  * the server holds next to them. `sums` names the published list each is checked against.
  */
-export function planReleases(m: DeployManifest, server: Server): { checks: Check[]; sums?: ReleaseSums; skipped: string[] } {
+export function planReleases(m: DeployManifest, server: Server): { checks: Check[]; sums: ReleaseSums[]; skipped: string[] } {
   const a = m.artifacts;
-  if (!a || m.harvester_version === undefined) return { checks: [], skipped: [] };
+  if (!a || m.harvester_version === undefined) return { checks: [], sums: [], skipped: [] };
   const boot = new URL(m.boot.server);
   const bootPath = boot.pathname.replace(/\/+$/, '');
   const mapped = (url: string): string | undefined => {
-    const u = new URL(url);
+    let u: URL;
+    try {
+      u = new URL(url);
+    } catch {
+      return undefined;
+    }
     if (u.origin !== boot.origin) return undefined;
     // Under boot.server: the server's prefix replaces boot.server's; elsewhere on its origin: as it is.
     return bootPath !== '' && u.pathname.startsWith(`${bootPath}/`) ? server.prefix + u.pathname.slice(bootPath.length) : u.pathname;
@@ -256,7 +261,20 @@ export function planReleases(m: DeployManifest, server: Server): { checks: Check
   const isoPath = mapped(a.iso);
   if (isoPath !== undefined)
     checks.push(check(m.site, server, `${isoPath.slice(0, isoPath.lastIndexOf('/') + 1)}${sumsName}`, { kind: 'sums', sums: key }));
-  return { checks, ...(checks.length > 0 ? { sums } : {}), skipped };
+  const all: ReleaseSums[] = checks.length > 0 ? [sums] : [];
+  // A planned upgrade's target ISO (harvester.upgrade): in its release's published list, and the
+  // very one the inventory pins.
+  const u = m.upgrade;
+  const target = u !== undefined ? mapped(u.iso) : undefined;
+  if (u !== undefined && target === undefined) skipped.push(u.iso);
+  if (u !== undefined && target !== undefined) {
+    const name = u.iso.slice(u.iso.lastIndexOf('/') + 1);
+    const targetSums: ReleaseSums = { version: u.version, name: name.replace(/\.iso$/, '.sha512') };
+    const targetKey = `${targetSums.version}/${targetSums.name}`;
+    checks.push(check(m.site, server, target, { kind: 'release', name, sums: targetKey, pinned: u.iso_sha512 }));
+    all.push(targetSums);
+  }
+  return { checks, sums: all, skipped };
 }
 
 /** A release's published SHA-512 list: `<release base>/<version>/<name>`, as fetch.sh downloads it. */

@@ -346,6 +346,13 @@ function judgeRelease(e: Expect<'release'>, r: Fetched, published: Map<string, {
         'Delete it on the server and run artifacts/fetch.sh again (it keeps files it already has).',
       ),
     );
+  if (e.pinned !== undefined && e.pinned !== r.digest)
+    out.push(
+      drift(
+        `SHA-512 is not the one the upgrade pins (harvester.upgrade.iso_checksum): the cluster would be given another ISO than the commit names`,
+        "Put the target release's ISO on the server (artifacts/fetch.sh checks it against the pin), or fix the pin.",
+      ),
+    );
   if (!sameType(r.contentType, CONTENT_TYPES.binary))
     out.push(
       drift(
