@@ -14,6 +14,7 @@ import { siteLevel, type ModelCache, type SiteLevel, type SiteLevelResolve } fro
 import type {
   HarvesterNode,
   ModelProblem,
+  Release,
   ResolvedCluster,
   ResolvedNode,
   ResolvedOs,
@@ -37,7 +38,7 @@ export { IGNORED_BY_KIND } from './kinds/index.ts';
 export { resolveBmc } from './kinds/common.ts';
 export { nodeFirmware, kernelShim } from './boot.ts';
 export { modelCache, type ModelCache } from './cache.ts';
-export { ipv4Of, onVlan, scopeOf } from './network.ts';
+export { clusterScope, ipv4Of, onVlan, scopeOf } from './network.ts';
 
 /**
  * A resolved site and the problems of resolving it: errors for the nodes whose kind cannot be
@@ -70,7 +71,8 @@ export function resolveSite(input: SiteInput, layers: Layers = { profiles: {} },
   const siteNodes = firstHarvesterCreates(nodes, input.nodes ?? [], input.cluster?.created === true);
   // The upgrade's ISO is the cluster's architecture: its create node's (else its first Harvester node's).
   const installers = siteNodes.filter((n) => n.boot === 'harvester');
-  const upgrade = siteUpgrade(input, (installers.find((n) => n.role === 'create') ?? installers[0])?.arch ?? 'x86_64');
+  const arch = (installers.find((n) => n.role === 'create') ?? installers[0])?.arch ?? 'x86_64';
+  const upgrade = harvester ? siteUpgrade(input, harvester.release, arch) : undefined;
   // Kea and ISC send firmware PXE to a TFTP server by address: boot.server's host, when it is one.
   const nextServer = input.dhcp?.next_server ?? (parseIpv4(serverUrl.hostname) !== undefined ? serverUrl.hostname : undefined);
   const model: SiteModel = {
@@ -335,13 +337,20 @@ export function installedHarvester(h: SiteInput['harvester']): SiteInput['harves
   return { ...h, version: h.upgrade.to, artifacts: swap(h.artifacts), ...(h.iso_url !== undefined ? { iso_url: swap(h.iso_url) } : {}) };
 }
 
-/** A planned upgrade (`harvester.upgrade`, not done): its target release and the Version's fields. */
-function siteUpgrade(input: SiteInput, arch: 'x86_64' | 'arm64'): SiteUpgrade | undefined {
-  const h = input.harvester;
-  const u = h?.upgrade;
-  if (!h || !u || u.done) return undefined;
+/**
+ * A planned upgrade (`harvester.upgrade`, not done): its target release, from the site's release
+ * table (the same object while the site-level inputs are, as a node's own release), and the
+ * Version's fields.
+ */
+function siteUpgrade(
+  input: SiteInput,
+  release: (v: string, arch: 'x86_64' | 'arm64') => Release,
+  arch: 'x86_64' | 'arm64',
+): SiteUpgrade | undefined {
+  const u = input.harvester?.upgrade;
+  if (!u || u.done) return undefined;
   return {
-    to: releaseFor(h, input.nginx, u.to, arch),
+    to: release(u.to, arch),
     isoChecksum: u.iso_checksum,
     ...(u.release_date !== undefined ? { releaseDate: u.release_date } : {}),
     apply: u.apply ?? false,

@@ -114,3 +114,12 @@ export function onVlan(model: SiteModel, scope: VlanScope, url: string): string 
   u.hostname = scope.server;
   return u.href;
 }
+
+/**
+ * The VLAN scope the cluster lives on: its create node's (undefined on the native network). The
+ * VIP, the upgrade's ISO and the one-network rule all judge the cluster by it.
+ */
+export function clusterScope(model: SiteModel): VlanScope | undefined {
+  const creator = model.nodes.find((n) => n.boot === 'harvester' && n.role === 'create');
+  return creator ? scopeOf(model, creator) : undefined;
+}

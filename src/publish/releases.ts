@@ -48,7 +48,7 @@ export async function releaseParts(
     // the release's list, which the file was just checked against.
     const target = model.upgrade?.to;
     if (target && target.version.raw === r.version.raw && target.arch === r.arch) {
-      const listed = parseSha512List(readFileSync(join(dir, r.version.raw, a.checksumName), 'utf8')).get(a.isoName);
+      const listed = got.listed.get(a.isoName);
       if (listed !== model.upgrade!.isoChecksum) {
         problems.push(
           `${join(dir, r.version.raw, a.isoName)} has SHA-512 ${listed ?? '(not listed)'} in ${a.checksumName}; harvester.upgrade.iso_checksum says ${model.upgrade!.isoChecksum}: the mirror holds another ISO than the upgrade pins (fix the mirror, or the pin)`,
@@ -64,7 +64,9 @@ export async function releaseParts(
 }
 
 /** A release read: its part, what the provenance says of its files, and each file's stamp taken before it was hashed. */
-type ReleaseRead = { part: ReleasePart; files: ProvenanceRelease['files']; stamps: InputStamp[] } | { problems: string[] };
+type ReleaseRead =
+  | { part: ReleasePart; files: ProvenanceRelease['files']; stamps: InputStamp[]; listed: ReadonlyMap<string, string> }
+  | { problems: string[] };
 
 /** Each release read once per run, however many sites serve it. */
 export type ReleaseCache = Map<string, Promise<ReleaseRead>>;
@@ -111,5 +113,6 @@ async function readRelease(dir: string, version: string, arch: string, listName:
     },
     files: files.map(({ name, sha256: s, size }) => ({ name, sha256: s, size })),
     stamps: [stampNow(join(dir, listName)), ...stamps],
+    listed: list,
   };
 }

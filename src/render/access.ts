@@ -20,19 +20,21 @@ export interface ProtectedFile {
   readonly allow: readonly string[];
 }
 
-/** The IPv4 DHCP pool (`network.dhcp_range`) as the fewest CIDR blocks that hold exactly its addresses. */
-export function poolAllow(model: SiteModel): string[] {
-  const v4 = model.network.ipv4;
-  const start = v4 ? parseIpv4(v4.dhcpStart) : undefined;
-  const end = v4 ? parseIpv4(v4.dhcpEnd) : undefined;
+/** An IPv4 pool `first`-`last` as the fewest CIDR blocks that hold exactly its addresses (none without one). */
+function rangeAllow(first: string | undefined, last: string | undefined): string[] {
+  const start = first !== undefined ? parseIpv4(first) : undefined;
+  const end = last !== undefined ? parseIpv4(last) : undefined;
   return start === undefined || end === undefined ? [] : rangeToCidrs(start, end);
+}
+
+/** The IPv4 DHCP pool (`network.dhcp_range`). */
+export function poolAllow(model: SiteModel): string[] {
+  return rangeAllow(model.network.ipv4?.dhcpStart, model.network.ipv4?.dhcpEnd);
 }
 
 /** The pool of a VLAN scope (none without `dhcp_range`). */
 export function scopePoolAllow(scope: VlanScope): string[] {
-  const start = scope.dhcpStart !== undefined ? parseIpv4(scope.dhcpStart) : undefined;
-  const end = scope.dhcpEnd !== undefined ? parseIpv4(scope.dhcpEnd) : undefined;
-  return start === undefined || end === undefined ? [] : rangeToCidrs(start, end);
+  return rangeAllow(scope.dhcpStart, scope.dhcpEnd);
 }
 
 /** The DHCPv6 pool (`network.ipv6.dhcp_range`), the same way. */

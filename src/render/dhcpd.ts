@@ -42,11 +42,12 @@ function condition(m: BootMatch): string {
  * run after the subnet's, so its `filename` wins for iPXE, and firmware PXE keeps the subnet's.
  * The one place a host's dhcpd entry is written.
  */
-export function dhcpdHost(model: SiteModel, h: DhcpHost): string[] {
+export function dhcpdHost(model: SiteModel, h: DhcpHost, vlan?: number): string[] {
   return h.macs.flatMap((mac, i) => {
-    const own = ipxeHostBootFile(model, mac);
+    // On a VLAN scope (network.vlans): a name of its own, and no boot file (nothing boots there).
+    const own = vlan === undefined ? ipxeHostBootFile(model, mac) : undefined;
     return [
-      `  host ${e.dhcpdName(`harvgen-${model.site}-${h.hostname}-${i}`)} {`,
+      `  host ${e.dhcpdName(`harvgen-${model.site}-${h.hostname}${vlan !== undefined ? `-v${vlan}` : ''}-${i}`)} {`,
       `    hardware ethernet ${e.dhcpdMac(mac)};`,
       ...(h.ip !== undefined ? [`    fixed-address ${e.dhcpdAddress(h.ip)};`] : []),
       `    option host-name ${e.dhcpdString(h.hostname)};`,
@@ -112,17 +113,7 @@ export function renderDhcpd(model: SiteModel): string {
       `  option routers ${e.dhcpdAddress(v.gateway)};`,
       `  option domain-name-servers ${v.dns.map((d) => e.dhcpdAddress(d)).join(', ')};`,
       ...(net.domain !== undefined ? [`  option domain-name ${e.dhcpdString(net.domain)};`] : []),
-      ...scopeHosts(model, v).flatMap((h) =>
-        h.macs.map((mac, i) =>
-          [
-            `  host ${e.dhcpdName(`harvgen-${model.site}-${h.hostname}-v${v.id}-${i}`)} {`,
-            `    hardware ethernet ${e.dhcpdMac(mac)};`,
-            ...(h.ip !== undefined ? [`    fixed-address ${e.dhcpdAddress(h.ip)};`] : []),
-            `    option host-name ${e.dhcpdString(h.hostname)};`,
-            '  }',
-          ].join('\n'),
-        ),
-      ),
+      ...scopeHosts(model, v).flatMap((h) => dhcpdHost(model, h, v.id)),
       '}',
     ]),
   ];

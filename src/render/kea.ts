@@ -82,11 +82,12 @@ export interface KeaHostEntry {
  * iPXE class leaves out, and has a class of its own that sends iPXE on that MAC its script;
  * firmware PXE on it still gets iPXE by architecture.
  */
-export function keaHost(model: SiteModel, h: DhcpHost): KeaHostEntry {
+export function keaHost(model: SiteModel, h: DhcpHost, onVlan = false): KeaHostEntry {
   const reservations: Record<string, unknown>[] = [];
   const classes: Record<string, unknown>[] = [];
   for (const mac of h.macs) {
-    const own = ipxeHostBootFile(model, mac);
+    // On a VLAN scope (network.vlans) nothing boots: no boot file of its own.
+    const own = onVlan ? undefined : ipxeHostBootFile(model, mac);
     reservations.push({
       'hw-address': k(mac),
       hostname: k(h.hostname),
@@ -166,9 +167,7 @@ export function renderKea(model: SiteModel): string {
   // nodes on it: the same MAC may be reserved once in each subnet. No boot classes: machines
   // PXE-boot on the native network, only the installers use the VLAN.
   const scopes = model.network.vlans.map((v) => {
-    const scoped = scopeHosts(model, v).flatMap((h) =>
-      h.macs.map((mac) => ({ 'hw-address': k(mac), hostname: k(h.hostname), ...(h.ip !== undefined ? { 'ip-address': k(h.ip) } : {}) })),
-    );
+    const scoped = scopeHosts(model, v).flatMap((h) => keaHost(model, h, true).reservations);
     return {
       id: subnetIdOf(v.address),
       subnet: k(`${v.address}/${v.prefix}`),

@@ -6,7 +6,7 @@
 // Field names and forms are those of Harvester's CRDs and webhooks (research-upgrade.md §1):
 // isoChecksum 128 lower-case hex digits, releaseDate `YYYYMMDD` as a string.
 import type { SiteModel, SiteUpgrade } from '../model/index.ts';
-import { onVlan, scopeOf } from '../model/index.ts';
+import { clusterScope, onVlan } from '../model/index.ts';
 import { minUpgradable } from '../harvester/upgrade-paths.ts';
 import { toYaml } from '../formats/yaml.ts';
 import { escapers } from '../formats/escape.ts';
@@ -27,8 +27,7 @@ export function upgradeName(u: SiteUpgrade): string {
  * cluster lives on its create node's VLAN, and reaches the boot server at its address there.
  */
 export function clusterIsoUrl(model: SiteModel, u: SiteUpgrade): string {
-  const creator = model.nodes.find((n) => n.boot === 'harvester' && n.role === 'create');
-  const scope = creator ? scopeOf(model, creator) : undefined;
+  const scope = clusterScope(model);
   return scope ? onVlan(model, scope, u.to.isoUrl) : u.to.isoUrl;
 }
 

@@ -139,3 +139,9 @@ export function unusableNetwork(net: Ipv4Network): string | undefined {
   if (last >= 224) return 'reaches into 224.0.0.0/3 (multicast and reserved addresses)';
   return undefined;
 }
+
+/** A DHCP pool as written, `first-last` (spaces around `-` allowed): the two addresses' texts, or undefined for any other form. */
+export function splitRange(text: string): readonly [first: string, last: string] | undefined {
+  const m = /^\s*([^-\s]+)\s*-\s*([^-\s]+)\s*$/.exec(text);
+  return m ? [m[1]!, m[2]!] : undefined;
+}

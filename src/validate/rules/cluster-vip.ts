@@ -1,7 +1,7 @@
 // cluster: the VIP lives on the management network, belongs to no node and is never leased.
 import { inNetwork, parseCidr, parseIpv4 } from '../../util/ipv4.ts';
 import { normalizeMac } from '../../util/mac.ts';
-import { scopeOf } from '../../model/index.ts';
+import { clusterScope } from '../../model/index.ts';
 import type { Rule } from '../rule.ts';
 
 /** VIP valid, inside the network, not a node IP, not in the DHCP pool; dhcp mode has a MAC. */
@@ -47,8 +47,7 @@ export const clusterVipRule: Rule = {
       return;
     }
     // The management network: the VLAN scope the create node is on (network.vlans), else network.cidr.
-    const creator = model.nodes.find((n) => n.boot === 'harvester' && n.role === 'create');
-    const scope = creator ? scopeOf(model, creator) : undefined;
+    const scope = clusterScope(model);
     const mgmt = scope
       ? {
           cidr: scope.cidr,

@@ -1,5 +1,5 @@
 // network: the management network itself must be coherent before anything is placed in it.
-import { formatIpv4, inNetwork, parseCidr, parseIpv4, unusableNetwork, type Ipv4Network } from '../../util/ipv4.ts';
+import { formatIpv4, inNetwork, parseCidr, parseIpv4, splitRange, unusableNetwork, type Ipv4Network } from '../../util/ipv4.ts';
 import type { Rule, RuleContext } from '../rule.ts';
 import type { SiteInput } from '../../types/site-input.ts';
 
@@ -90,9 +90,9 @@ function checkDns({ input, report }: RuleContext): void {
 
 /** `network.dhcp_range` is `first-last` inside the network, within one /16, without the gateway. */
 function checkDhcpRange({ input, report }: RuleContext, { net, gw }: { net: Ipv4Network | undefined; gw: number | undefined }): void {
-  const m = /^\s*([^-\s]+)\s*-\s*([^-\s]+)\s*$/.exec(v4in(input).dhcp_range);
-  const start = m ? parseIpv4(m[1]!) : undefined;
-  const end = m ? parseIpv4(m[2]!) : undefined;
+  const m = splitRange(v4in(input).dhcp_range);
+  const start = m ? parseIpv4(m[0]) : undefined;
+  const end = m ? parseIpv4(m[1]) : undefined;
   const at = ['network', 'dhcp_range'] as const;
   if (start === undefined || end === undefined) {
     report({
@@ -104,7 +104,7 @@ function checkDhcpRange({ input, report }: RuleContext, { net, gw }: { net: Ipv4
   } else if (start > end) {
     report({
       code: 'NET_DHCP_RANGE_INVALID',
-      message: `network.dhcp_range starts after it ends (${m![1]} > ${m![2]})`,
+      message: `network.dhcp_range starts after it ends (${m![0]} > ${m![1]})`,
       hint: 'Swap the two addresses.',
       at,
     });
@@ -120,7 +120,7 @@ function checkDhcpRange({ input, report }: RuleContext, { net, gw }: { net: Ipv4
     // that crosses a /16 boundary ("range ... is too large"), however few addresses it holds.
     report({
       code: 'NET_DHCP_RANGE_INVALID',
-      message: `network.dhcp_range ${v4in(input).dhcp_range} crosses a /16 boundary (${m![1]} and ${m![2]} differ in their first two numbers); libvirt's lab network refuses it`,
+      message: `network.dhcp_range ${v4in(input).dhcp_range} crosses a /16 boundary (${m![0]} and ${m![1]} differ in their first two numbers); libvirt's lab network refuses it`,
       hint: 'Keep the first and last address within one /16, e.g. both 10.0.x.y.',
       at,
     });

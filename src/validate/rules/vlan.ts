@@ -9,9 +9,9 @@
 //    would be in the wrong scope, its config served to an address it never has);
 //  - a node on a scope whose installer cannot tag (a boot NIC no interface names, a boot ISO)
 //    is refused: it would ask for its VLAN address untagged.
-import { inNetwork, networksOverlap, parseCidr, parseIpv4, unusableNetwork, type Ipv4Network } from '../../util/ipv4.ts';
+import { inNetwork, networksOverlap, parseCidr, parseIpv4, splitRange, unusableNetwork, type Ipv4Network } from '../../util/ipv4.ts';
 import { nicNameFor } from '../../derive/harvester/cmdline.ts';
-import { nodeAt, scopeOf } from '../../model/index.ts';
+import { clusterScope, nodeAt, scopeOf } from '../../model/index.ts';
 import type { ResolvedNode } from '../../model/types.ts';
 import type { Rule, RuleContext } from '../rule.ts';
 
@@ -35,7 +35,7 @@ export const vlanRule: Rule = {
 function checkOneNetwork({ model, report }: RuleContext): void {
   const creator = model.nodes.find((n) => n.boot === 'harvester' && n.role === 'create');
   if (!creator) return;
-  const home = scopeOf(model, creator);
+  const home = clusterScope(model);
   const name = (s: typeof home) => (s ? `VLAN ${s.id} (${s.cidr})` : `the native network (${model.network.ipv4?.cidr ?? ''})`);
   for (const node of model.nodes) {
     if (node.boot !== 'harvester' || node === creator) continue;
@@ -151,9 +151,9 @@ function checkScopes(ctx: RuleContext): (Ipv4Network | undefined)[] {
     });
     if (v.dhcp_range !== undefined) {
       // The native range's form (the network rule): two addresses, nothing else.
-      const m = /^\s*([^-\s]+)\s*-\s*([^-\s]+)\s*$/.exec(v.dhcp_range);
-      const start = m ? host(m[1]!) : undefined;
-      const end = m ? host(m[2]!) : undefined;
+      const m = splitRange(v.dhcp_range);
+      const start = m ? host(m[0]) : undefined;
+      const end = m ? host(m[1]) : undefined;
       const gw = parseIpv4(v.gateway);
       if (start === undefined || end === undefined || start > end)
         bad(
@@ -197,11 +197,11 @@ function checkScopes(ctx: RuleContext): (Ipv4Network | undefined)[] {
       });
     });
   }
-  const creator = model.nodes.find((n) => n.boot === 'harvester' && n.role === 'create');
-  if (model.cluster?.vipMode === 'dhcp' && creator && scopeOf(model, creator))
+  const home = clusterScope(model);
+  if (model.cluster?.vipMode === 'dhcp' && home)
     report({
       code: 'NET_VLAN_INVALID',
-      message: `\`vip_mode: dhcp\` with the cluster on VLAN ${creator.boot === 'harvester' ? creator.vlan : ''} (network.vlans): harvgen reserves the VIP on the native network only`,
+      message: `\`vip_mode: dhcp\` with the cluster on VLAN ${home.id} (network.vlans): harvgen reserves the VIP on the native network only`,
       hint: "Use `vip_mode: static` (the VIP an address of the VLAN's network outside its pool), or reserve the VIP on the VLAN's DHCP server yourself.",
       at: ['cluster', 'vip_mode'],
     });
