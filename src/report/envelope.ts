@@ -126,6 +126,8 @@ export interface JsonOutput {
   readonly previous?: string | null;
   /** pull: files unpacked. */
   readonly files?: number | null;
+  /** pull: release files written (0: each already in place). */
+  readonly releases_written?: number | null;
   /** pull: the local verify's verdict. */
   readonly verdict?: unknown;
   /** pull --list: the versions kept. */
@@ -192,6 +194,7 @@ export type JsonExtra = Pick<
   | 'digest'
   | 'previous'
   | 'files'
+  | 'releases_written'
   | 'verdict'
   | 'versions'
   | 'fleet'

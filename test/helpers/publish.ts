@@ -27,7 +27,7 @@ export interface PublishedRepo {
 }
 
 /** The committed tree's publish/pull.json of the site, with the test's nginx commands, at `<base>/etc/pull.json`. */
-async function writePullConfig(
+export async function writePullConfig(
   site: string,
   base: string,
   boot: { nginxTest?: string[]; nginxReload?: string[] } | undefined,

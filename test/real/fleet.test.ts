@@ -3,13 +3,13 @@
 // boot server's tree, and harvgen publish / pull / export / import / verify --fleet as a user
 // runs them (the CLI, dist/). Each step's refusal has a twin that must be refused.
 import { execFileSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import { chmodSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { publishedRepo, type PublishedRepo } from '../helpers/publish.ts';
+import { publishedRepo, writePullConfig, type PublishedRepo } from '../helpers/publish.ts';
 import { tempDir } from '../helpers/tmp.ts';
 import { createNetns, type Netns } from './helpers/netns.ts';
 import { requireProgram, requireRoot } from './helpers/programs.ts';
@@ -404,6 +404,95 @@ test("an upgrade is a commit: publish carries the target's release part (refused
   // Back to the site as it was, for the tests after this one.
   writeFileSync(file, text);
   w.repo.commit('no upgrade');
+});
+
+test("two sites upgrading to one release: publish sites/* carries the target's ISO once, and pull places it on each boot server with its checksum", async () => {
+  if (!ready) return;
+  // A second site beside location_y: its own network, MACs and boot server (a second base, no nginx).
+  const baseZ = tempDir('fleet-boot-z');
+  mkdirSync(join(baseZ, 'etc'), { recursive: true });
+  writeFileSync(join(baseZ, 'etc/publish.key'), `${w.repo.publishKey}\n`, { mode: 0o600 });
+  const siteZ = join(w.repo.root, 'sites/location_z');
+  cpSync(w.repo.site, siteZ, { recursive: true });
+  const edit = (f: string, fn: (t: string) => string) => writeFileSync(f, fn(readFileSync(f, 'utf8')));
+  edit(join(siteZ, 'site.yaml'), (t) =>
+    t
+      .replace(/^site: location_y$/m, 'site: location_z')
+      .replaceAll('10.20.0.', '10.20.1.')
+      .replaceAll(`${w.base}/srv/location_y`, `${baseZ}/srv/location_z`)
+      .replaceAll(w.base, baseZ),
+  );
+  for (const n of readdirSync(join(siteZ, 'nodes')))
+    edit(join(siteZ, 'nodes', n), (t) =>
+      t
+        .replaceAll('10.20.0.', '10.20.1.')
+        .replace(/b4:96:91:4c:/gi, 'b4:96:91:4d:')
+        .replace(/3c:ec:ef:20:/gi, '3c:ec:ef:21:'),
+    );
+  // The target's ISO is 2 MiB of random bytes: one upload of it is told from two by the bytes sent.
+  fakeReleases(w.releases, 'v1.7.0');
+  const isoPath = join(w.releases, 'v1.7.0/harvester-v1.7.0-amd64.iso');
+  writeFileSync(isoPath, randomBytes(2 << 20));
+  const iso = readFileSync(isoPath);
+  const sha512 = createHash('sha512').update(iso).digest('hex');
+  const list = join(w.releases, 'v1.7.0/harvester-v1.7.0-amd64.sha512');
+  edit(list, (t) => t.replace(/^[0-9a-f]{128}(  harvester-v1\.7\.0-amd64\.iso)$/m, `${sha512}$1`));
+  const upgrade = `  upgrade:\n    to: v1.7.0\n    iso_checksum: ${sha512}\n`;
+  const yFile = join(w.repo.site, 'site.yaml');
+  const yText = readFileSync(yFile, 'utf8');
+  for (const f of [yFile, join(siteZ, 'site.yaml')]) edit(f, (t) => t.replace(/^( {2}artifacts: .*\n)/m, `$1${upgrade}`));
+  assert.ok(readFileSync(join(siteZ, 'site.yaml'), 'utf8').includes('to: v1.7.0'), 'the edit did not apply');
+  w.repo.commit('location_z; both sites upgrade to v1.7.0');
+
+  const r = await harvgen(['publish', w.repo.site, siteZ, '--cert-dir', w.reg.certDir, '--releases', w.releases, '--json']);
+  assert.is(r.code, 0, `${r.stdout}\n${r.stderr}`);
+  const out = json(r.stdout);
+  assert.equal(
+    out.sites.map((s: any) => s.site),
+    ['location_y', 'location_z'],
+  );
+  // Both sites' artifacts name the one release part, and the ISO's bytes went up once.
+  const rel = await skopeoInspect(`docker://${w.reg.host}/harvgen/releases:v1.7.0-x86_64`);
+  assert.is(rel.code, 0, rel.stderr);
+  const relDigest = `sha256:${createHash('sha256').update(rel.stdout).digest('hex')}`;
+  for (const site of ['location_y', 'location_z']) {
+    const index = await skopeoInspect(`docker://${w.reg.host}/harvgen/${site}:${site}`);
+    assert.is(index.code, 0, index.stderr);
+    assert.ok(index.stdout.includes(relDigest), `${site}'s artifact does not name the v1.7.0 release part`);
+  }
+  const sent = out.transfer.bytesUploaded as number;
+  assert.ok(sent >= iso.length, `${sent} bytes sent: the ISO (${iso.length}) did not go up`);
+  assert.ok(sent < 2 * iso.length, `${sent} bytes sent: the ISO (${iso.length}) went up twice`);
+
+  // Each boot server pulls its own site, and holds the target's ISO with the pinned SHA-512.
+  const configZ = await writePullConfig(siteZ, baseZ, undefined, () => {});
+  for (const [config, base, site] of [
+    [w.config, w.base, 'location_y'],
+    [configZ, baseZ, 'location_z'],
+  ] as const) {
+    // location_z's boot server runs no nginx here: its files are read from its disk.
+    const noVerify = site === 'location_z' ? ['--no-verify'] : [];
+    const p = await harvgen(['pull', '--config', config, '--cert-dir', w.reg.certDir, '--json', ...noVerify]);
+    assert.is(p.code, 0, `${site}: ${p.stdout}\n${p.stderr}`);
+    assert.ok(json(p.stdout).releases_written >= 1, `${site}: no release file written`);
+    // nginx.artifacts_dir holds every release the site serves (their files carry their version).
+    const placed = join(base, 'srv/artifacts/v1.6.0/harvester-v1.7.0-amd64.iso');
+    assert.is(createHash('sha512').update(readFileSync(placed)).digest('hex'), sha512, `${site}: ${placed}`);
+    const version = readFileSync(join(realpathSync(join(base, 'srv', site)), 'upgrade/version.yaml'), 'utf8');
+    assert.ok(version.includes(`isoChecksum: ${sha512}`), `${site}: the Version does not pin the ISO`);
+  }
+  // Its nginx serves that ISO (binary: hashed in the namespace, not read back as text).
+  const got = await run(
+    w.ns.exec(['bash', '-c', 'set -o pipefail; curl -sf http://10.20.0.5:8080/artifacts/v1.7.0/harvester-v1.7.0-amd64.iso | sha512sum']),
+    { timeoutMs: 20_000 },
+  );
+  assert.is(got.code, 0, got.stderr);
+  assert.is(got.stdout.split(' ')[0], sha512, 'location_y serves another ISO');
+
+  // Back to one site without an upgrade, for the tests after this one.
+  rmSync(siteZ, { recursive: true, force: true });
+  writeFileSync(yFile, yText);
+  w.repo.commit('location_z gone; no upgrade');
 });
 
 test('a release file missing from the mirror is PUBLISH_RELEASE_MISSING, and nothing moves', async () => {

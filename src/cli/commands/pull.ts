@@ -105,6 +105,7 @@ async function runPull(flags: PullFlags, out: CliOutput): Promise<number> {
           digest: result.digest ?? null,
           previous: result.previous ?? null,
           files: result.files ?? null,
+          releases_written: result.releasesWritten ?? null,
           verdict: result.verdict ?? null,
         },
       }),
