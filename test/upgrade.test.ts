@@ -325,9 +325,11 @@ test("fetch.sh refuses a target ISO other than the one the upgrade pins (run aga
   const wrong = await releaseParts(model(CHECKSUM), m.dir, new Map());
   assert.is(wrong.problems.length, 1);
   assert.match(
-    wrong.problems[0]!,
+    wrong.problems[0]!.message,
     /harvester-v1\.9\.0-amd64\.iso has SHA-512 [0-9a-f]{128} in harvester-v1\.9\.0-amd64\.sha512; harvester\.upgrade\.iso_checksum says abab/,
   );
+  // Its hint is the fix of a pin mismatch, not the generic "fill the mirror".
+  assert.match(wrong.problems[0]!.hint ?? '', /correct harvester\.upgrade\.iso_checksum/);
 });
 
 test('review: the Upgrade name is a DNS label, the ISO follows the cluster arch and its VLAN, done keeps the release checks, an iso_url without the version is refused', async () => {

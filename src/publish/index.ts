@@ -165,8 +165,9 @@ export async function siteArtifact(
         ...releases.problems.map((p) =>
           problem(
             'PUBLISH_RELEASE_MISSING',
-            `release files of ${site}: ${p}`,
-            'Fill the mirror as fetch.sh does (`sh out/<site>/artifacts/fetch.sh` with its target directory), then publish again.',
+            `release files of ${site}: ${p.message}`,
+            p.hint ??
+              'Fill the mirror as fetch.sh does (`sh out/<site>/artifacts/fetch.sh` with its target directory), then publish again.',
           ),
         ),
       ],

@@ -22,16 +22,22 @@ function parseSha512List(text: string): Map<string, string> {
   return out;
 }
 
+/** A release the mirror cannot give as the site needs it; `hint` where the generic one (fill the mirror) is not the fix. */
+export interface ReleaseProblem {
+  readonly message: string;
+  readonly hint?: string;
+}
+
 /** The release parts of a site, with what its provenance says of them, or the problems found. */
 export async function releaseParts(
   model: SiteModel,
   dir: string,
   cache: ReleaseCache,
-): Promise<{ parts: ReleasePart[]; provenance: ProvenanceRelease[]; problems: string[]; stamps: InputStamp[] }> {
+): Promise<{ parts: ReleasePart[]; provenance: ProvenanceRelease[]; problems: ReleaseProblem[]; stamps: InputStamp[] }> {
   const parts: ReleasePart[] = [];
   const stamps: InputStamp[] = [];
   const provenance: ProvenanceRelease[] = [];
-  const problems: string[] = [];
+  const problems: ReleaseProblem[] = [];
   for (const r of releases(model)) {
     if (!servesRelease(model, r)) continue;
     const a = r.artifacts;
@@ -41,7 +47,7 @@ export async function releaseParts(
     if (!read) cache.set(key, (read = readRelease(join(dir, r.version.raw), r.version.raw, r.arch, a.checksumName, names)));
     const got = await read;
     if ('problems' in got) {
-      problems.push(...got.problems);
+      problems.push(...got.problems.map((message) => ({ message })));
       continue;
     }
     // The upgrade's target ISO (harvester.upgrade) must be the one the inventory pins: its line in
@@ -50,9 +56,10 @@ export async function releaseParts(
     if (target && target.version.raw === r.version.raw && target.arch === r.arch) {
       const listed = got.listed.get(a.isoName);
       if (listed !== model.upgrade!.isoChecksum) {
-        problems.push(
-          `${join(dir, r.version.raw, a.isoName)} has SHA-512 ${listed ?? '(not listed)'} in ${a.checksumName}; harvester.upgrade.iso_checksum says ${model.upgrade!.isoChecksum}: the mirror holds another ISO than the upgrade pins (fix the mirror, or the pin)`,
-        );
+        problems.push({
+          message: `${join(dir, r.version.raw, a.isoName)} has SHA-512 ${listed ?? '(not listed)'} in ${a.checksumName}; harvester.upgrade.iso_checksum says ${model.upgrade!.isoChecksum}: the mirror holds another ISO than the upgrade pins`,
+          hint: `Compare the pin with the SHA-512 Harvester publishes for ${a.isoName}: if the pin is right, fetch the release again (fetch.sh refuses an ISO other than the pinned one); if not, correct harvester.upgrade.iso_checksum. docs/upgrade.md.`,
+        });
         continue;
       }
     }

@@ -381,6 +381,7 @@ test("an upgrade is a commit: publish carries the target's release part (refused
   const wrong = await harvgen(['publish', w.repo.site, '--cert-dir', w.reg.certDir, '--releases', w.releases, '--json']);
   assert.is(wrong.code, 1, wrong.stdout);
   assert.match(wrong.stdout, /harvester\.upgrade\.iso_checksum says abab/);
+  assert.match(wrong.stdout, /correct harvester\.upgrade\.iso_checksum/);
   const tagAfter = await skopeoInspect(`docker://${w.reg.host}/harvgen/location_y:location_y`);
   assert.is(tagAfter.stdout, tagBefore.stdout, 'the tag moved');
   execFileSync('git', ['checkout', '--', 'published'], { cwd: w.repo.root });
