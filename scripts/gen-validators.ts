@@ -159,22 +159,23 @@ function indexText(minors: readonly string[]): string {
 // are synchronous.
 import { createRequire } from 'node:module';
 import type { ErrorObject } from 'ajv';
+import { fromSource, packageFile } from '../../util/package-root.ts';
 
 /** What an ajv standalone validator is to its callers: a test of one value, with the errors of the last failed test. */
 export type CompiledValidator = ((data: unknown) => boolean) & { errors?: ErrorObject[] | null };
 
-const require = createRequire(import.meta.url);
+// Resolved from this module's own place in dist/ (or src/): the CLI's bundle (dist/cli.js) is elsewhere.
+const require = createRequire(packageFile(fromSource ? 'src' : 'dist', 'validate', 'compiled', 'index.js'));
 const loaded = new Map<string, CompiledValidator>();
 // From the sources (the tests, through tsx) the modules are .cts files, which plain require cannot
 // load: tsx's own require compiles them, whichever of its hooks the thread registered (a worker
 // thread of src/orchestrate/pool.ts registers only its ES module ones).
-const fromSource = import.meta.url.endsWith('.ts');
 
 function load(module: string): CompiledValidator {
   let validate = loaded.get(module);
   if (!validate) {
     const exports = fromSource
-      ? (require('tsx/cjs/api') as { require: (id: string, from: string) => unknown }).require(\`./\${module}.cts\`, import.meta.url)
+      ? (require('tsx/cjs/api') as { require: (id: string, from: string) => unknown }).require(\`./\${module}.cts\`, packageFile('src', 'validate', 'compiled', 'index.ts'))
       : require(\`./\${module}.cjs\`);
     validate = (exports as { validate: CompiledValidator }).validate;
     loaded.set(module, validate);

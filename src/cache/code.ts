@@ -2,7 +2,8 @@
 import { createHash } from 'node:crypto';
 import { lstatSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
+import { bundled, codeDir, packageRoot } from '../util/package-root.ts';
 
 let codeIdentity: string | undefined;
 
@@ -14,13 +15,13 @@ const LIBRARIES = ['yaml', 'eta', 'ajv'];
 
 /**
  * Identity of the running harvgen: the path, size, mtime and inode of its package.json (its
- * version), code (not its type declarations), templates and schemas, and of the package.json of each library in LIBRARIES;
+ * version), code (not its type declarations; in the CLI's bundle, the bundle's files and the
+ * compiled validators), templates and schemas, and of the package.json of each library in LIBRARIES;
  * and the versions of Node.js and its zlib.
  */
 export function codeStamp(): string {
   if (codeIdentity !== undefined) return codeIdentity;
-  const codeDir = resolve(import.meta.dirname, '..'); // dist/ (or src/ under tsx)
-  const pkg = resolve(codeDir, '..');
+  const pkg = packageRoot();
   // Type declarations (.d.ts) change nothing a run does: not stamped (half of dist/'s files).
   const files = (dir: string): string[] =>
     readdirSync(dir, { withFileTypes: true, recursive: true })
@@ -29,7 +30,17 @@ export function codeStamp(): string {
   const require = createRequire(import.meta.url);
   const libraries = LIBRARIES.map((name) => require.resolve(`${name}/package.json`));
   let listing = '';
-  for (const f of [join(pkg, 'package.json'), ...files(codeDir), ...files(join(pkg, 'templates')), ...files(join(pkg, 'schema'))].sort()) {
+  // The CLI's bundle runs its own files and the compiled validators (required at run time), not
+  // the rest of tsc's output (the library's modules): a tenth of dist/'s files.
+  const code = bundled
+    ? [
+        join(pkg, 'dist/cli.js'),
+        join(pkg, 'dist/orchestrate/worker.js'),
+        ...files(join(pkg, 'dist/chunks')),
+        ...files(join(pkg, 'dist/validate/compiled')),
+      ]
+    : files(codeDir());
+  for (const f of [join(pkg, 'package.json'), ...code, ...files(join(pkg, 'templates')), ...files(join(pkg, 'schema'))].sort()) {
     const st = lstatSync(f);
     listing += `${f}\0${st.size}\0${st.mtimeMs}\0${st.ino}\n`;
   }

@@ -10,12 +10,12 @@ import { randomBytes } from 'node:crypto';
 import { closeSync, lstatSync, mkdirSync, openSync, readFileSync, rmdirSync, statSync, unlinkSync, writeSync, constants } from 'node:fs';
 import { homedir } from 'node:os';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { discoverSites } from '../load/discover.ts';
 import { KNOWN_RELEASES, newestRelease } from '../harvester/releases.ts';
 import { PLACEHOLDER_DISK, placeholderMac } from '../util/init-placeholders.ts';
+import { packageFile } from '../util/package-root.ts';
 
-const schemaDir = fileURLToPath(new URL('../../schema/', import.meta.url));
+const schemaDir = `${packageFile('schema')}/`;
 
 /** What kind of site init writes. */
 export interface InitOptions {

@@ -8,6 +8,7 @@ import type { ErrorObject } from 'ajv';
 import { installerValidator, type CompiledValidator } from '../validate/compiled/index.ts';
 import { atLeast, isSupported, parseVersion, type HarvesterVersion } from './versions.ts';
 import { deepFreeze } from '../util/deep-freeze.ts';
+import { packageFile } from '../util/package-root.ts';
 
 /** One way an installer config does not match the schema of a release line. */
 export interface InstallerSchemaIssue {
@@ -22,7 +23,7 @@ export interface InstallerSchemaIssue {
 
 type SchemaNode = Record<string, unknown>;
 
-const SCHEMA_URL = new URL('../../schema/harvester-config.schema.json', import.meta.url);
+const SCHEMA_URL = packageFile('schema', 'harvester-config.schema.json');
 const FULL: SchemaNode = JSON.parse(readFileSync(SCHEMA_URL, 'utf8')) as SchemaNode;
 
 // Keys the installer parses but harvgen must not emit: the reason is part of the message.

@@ -16,6 +16,7 @@ import type { Diagnostic } from '../diagnostics/types.ts';
 import { redact } from '../load/secrets.ts';
 import type { CompiledSite, CompileOptions, ModelledSite } from '../pipeline.ts';
 import { MaskedValues, NOTHING_MASKED } from '../util/masked.ts';
+import { fromSource, packageFile } from '../util/package-root.ts';
 import type { CheckOptions } from './check.ts';
 import type { SiteSummary, Summarized } from './summary.ts';
 import { artifactsFromWire } from '../render/artifact.ts';
@@ -72,8 +73,8 @@ interface TsxPackage {
 function startWorker(): Worker {
   // Loaded when a worker is started: a build on the main thread (most) never pays for the module.
   const { Worker } = createRequire(import.meta.url)('node:worker_threads') as typeof import('node:worker_threads');
-  const fromSource = import.meta.url.endsWith('.ts');
-  const entry = new URL(fromSource ? './worker.ts' : './worker.js', import.meta.url);
+  // From the package root: inside the CLI's bundle (dist/cli.js) this module is not in dist/orchestrate/.
+  const entry = pathToFileURL(packageFile(fromSource ? 'src' : 'dist', 'orchestrate', fromSource ? 'worker.ts' : 'worker.js'));
   if (!fromSource) return new Worker(entry);
   // tsx's ESM API, by its package's own exports (require.resolve would give its CommonJS one).
   const manifest = createRequire(import.meta.url).resolve('tsx/package.json');

@@ -3,13 +3,13 @@
 // (src/formats/escape.ts), the one place that knows each format's syntax.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Eta } from 'eta';
 import { escapers } from '../formats/escape.ts';
 import { strict } from './strict.ts';
 import { generalPath } from '../util/general-path.ts';
+import { packageFile } from '../util/package-root.ts';
 
-const views = fileURLToPath(new URL('../../templates', import.meta.url));
+const views = packageFile('templates');
 const eta = new Eta({
   views,
   autoEscape: false,

@@ -5,7 +5,7 @@
 import { lstatSync, mkdirSync } from 'node:fs';
 import { writeFileAtomic } from '../durable/index.ts';
 import { join, relative, sep } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { packageFile } from '../util/package-root.ts';
 import type { UnknownMachine } from './types.ts';
 import { statusOfLogs, type StatusOptions } from './index.ts';
 import { measuredMatch, measuredStub, type MeasuredMatch } from './discover-measured.ts';
@@ -15,7 +15,7 @@ import type { Diagnostic } from '../diagnostics/types.ts';
 export const DISCOVERED_DIR = 'discovered';
 
 /** The node schema of the harvgen that runs (src/ and dist/ are both one level below the package root). */
-const NODE_SCHEMA = fileURLToPath(new URL('../../schema/node.schema.json', import.meta.url));
+const NODE_SCHEMA = packageFile('schema', 'node.schema.json');
 
 /** The modeline's schema path for a stub in `dir`: relative, so it holds wherever harvgen is installed (node_modules/harvgen, a checkout). */
 export function schemaPathFrom(dir: string): string {

@@ -2,6 +2,8 @@
 // `harvgen help <topic>` as plain text. The pages are the only copy of the text; this list only
 // names them, in the order `harvgen help` lists them.
 import { readFileSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
+import { packageFile } from '../../util/package-root.ts';
 import { markdownToText } from './markdown.ts';
 
 /** One help topic: its name on the command line, its page under docs/ and a one-line summary. */
@@ -44,7 +46,7 @@ export const TOPICS: readonly HelpTopic[] = [
 ];
 
 /** The docs/ directory of this package (next to src/ and dist/). */
-export const DOCS_DIR = new URL('../../../docs/', import.meta.url);
+export const DOCS_DIR = pathToFileURL(`${packageFile('docs')}/`);
 
 /** The topic of that name, or undefined. */
 export function findTopic(name: string): HelpTopic | undefined {

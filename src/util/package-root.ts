@@ -1,0 +1,39 @@
+// Where harvgen's own files are (package.json, templates/, schema/, docs/, dist/): the package's
+// root, found from this module's location. The same answer whether this module runs as the
+// sources (src/util/, through tsx), as tsc's output (dist/util/) or inside the CLI's bundle
+// (dist/cli.js, where every module shares the bundle's location): a path relative to
+// `import.meta.url` would differ between those, this does not.
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+let root: string | undefined;
+
+/** The directory holding harvgen's package.json: the nearest one above this module that also holds templates/. */
+export function packageRoot(): string {
+  if (root !== undefined) return root;
+  const here = dirname(fileURLToPath(import.meta.url));
+  for (let dir = here; ; dir = dirname(dir)) {
+    if (existsSync(join(dir, 'package.json')) && existsSync(join(dir, 'templates'))) return (root = dir);
+    if (dirname(dir) === dir) throw new Error(`harvgen's package root is not above ${here}`);
+  }
+}
+
+/** A file or directory of the package (`packageFile('schema', 'site.schema.json')`). */
+export function packageFile(...parts: string[]): string {
+  return join(packageRoot(), ...parts);
+}
+
+// Defined (true) by scripts/bundle.mjs in the CLI's bundle; undefined elsewhere.
+declare const __HARVGEN_BUNDLED__: boolean | undefined;
+
+/** Whether this code runs in the CLI's bundle (dist/cli.js, dist/chunks/, dist/orchestrate/worker.js). */
+export const bundled = typeof __HARVGEN_BUNDLED__ !== 'undefined' && __HARVGEN_BUNDLED__ === true;
+
+/** Whether this code runs from the sources (src/, through tsx: the tests) rather than dist/. */
+export const fromSource = import.meta.url.endsWith('.ts');
+
+/** The directory of the running code: src/ from the sources, dist/ otherwise. */
+export function codeDir(): string {
+  return packageFile(fromSource ? 'src' : 'dist');
+}
