@@ -1,7 +1,7 @@
 // Harvester upgrades from the repository (harvester.upgrade): which hops Harvester runs (its own
 // version guard's outcomes, run on its code), the Version and Upgrade objects against Harvester's
 // CRD schemas, what check refuses before anything runs, and what `done` changes.
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
@@ -175,6 +175,83 @@ test("the Version and Upgrade objects validate against Harvester's CRD schemas (
   assert.ok(validate('upgrades-v1.9.0-rc6.json', { ...upgrade, spec: { ...upgrade.spec, logEnabled: 'yes' } }).length > 0);
 });
 
+test('apply.sh run against a stub kubectl: it stops on another cluster, a cordoned, unready or unknown node and a failing kubectl; it applies the Version and creates the Upgrade once', async () => {
+  const script = (await files(input())).get('upgrade/apply.sh')!;
+  const dir = tempDir('apply-run');
+  mkdirSync(join(dir, 'upgrade'));
+  mkdirSync(join(dir, 'bin'));
+  writeFileSync(join(dir, 'upgrade/apply.sh'), script);
+  const log = join(dir, 'calls.log');
+  // The cluster as kubectl answers it, from the environment; every call is logged.
+  writeFileSync(
+    join(dir, 'bin/kubectl'),
+    [
+      '#!/bin/sh',
+      `echo "$*" >> ${JSON.stringify(log)}`,
+      'case "$*" in',
+      '  "get settings.harvesterhci.io server-version "*) printf %s "$STUB_RUNNING" ;;',
+      '  *unschedulable*) [ "$STUB_FAIL" = nodes ] && exit 1; printf %s "$STUB_CORDONED" ;;',
+      '  *Ready*) printf %s "$STUB_READY" ;;',
+      '  "apply -f "*|"create -f "*) ;;',
+      '  *" get upgrades.harvesterhci.io harvgen-v1-9-0") [ -n "$STUB_UPGRADE" ] ;;',
+      '  *) echo "unexpected: $*" >&2; exit 9 ;;',
+      'esac',
+      '',
+    ].join('\n'),
+    { mode: 0o755 },
+  );
+  const run = (env: Record<string, string | undefined>) => {
+    writeFileSync(log, '');
+    const r = spawnSync('sh', [join(dir, 'upgrade/apply.sh')], {
+      encoding: 'utf8',
+      env: {
+        PATH: `${join(dir, 'bin')}:${process.env.PATH}`,
+        KUBECONFIG: '/etc/kube/site.kubeconfig',
+        STUB_RUNNING: 'v1.8.2',
+        STUB_CORDONED: '',
+        STUB_READY: 'u1=True u2=True ',
+        STUB_UPGRADE: '',
+        STUB_FAIL: '',
+        ...env,
+      },
+    });
+    const calls = readFileSync(log, 'utf8').split('\n').filter(Boolean);
+    const did = (verb: string) => calls.some((c) => c.startsWith(`${verb} -f `));
+    return { code: r.status, err: r.stderr, out: r.stdout, applied: did('apply'), created: did('create'), calls };
+  };
+  const ok = run({});
+  assert.is(ok.code, 0, ok.err);
+  assert.ok(ok.applied && ok.created, ok.calls.join('\n'));
+  assert.ok(
+    ok.calls.findIndex((c) => c.startsWith('apply')) < ok.calls.findIndex((c) => c.startsWith('create')),
+    'the Version before the Upgrade',
+  );
+  assert.not.ok(`${ok.out}${ok.err}`.includes('/etc/kube/site.kubeconfig'), 'the kubeconfig path is printed');
+  // Run again while the Upgrade exists: the Version again, no second Upgrade.
+  const again = run({ STUB_UPGRADE: 'yes' });
+  assert.is(again.code, 0, again.err);
+  assert.ok(again.applied);
+  assert.not.ok(again.created);
+  assert.match(again.out, /exists already/);
+  // Each refusal stops before anything is applied.
+  const refused: [string, Record<string, string | undefined>, RegExp][] = [
+    ['another cluster', { STUB_RUNNING: 'v1.7.3' }, /the cluster runs v1\.7\.3, the inventory says v1\.8\.2/],
+    ['already upgraded', { STUB_RUNNING: 'v1.9.0' }, /runs v1\.9\.0 already/],
+    ['no server-version', { STUB_RUNNING: '' }, /an unknown release/],
+    ['a cordoned node', { STUB_CORDONED: 'u2 ' }, /cordoned nodes: u2; uncordon/],
+    ['a node not Ready', { STUB_READY: 'u1=True u2=False ' }, /nodes not Ready: u2=False/],
+    ['a node without a Ready condition', { STUB_READY: 'u1=True u2= ' }, /nodes not Ready: u2=/],
+    ['kubectl failing', { STUB_FAIL: 'nodes' }, /^/],
+    ['no KUBECONFIG', { KUBECONFIG: undefined }, /set KUBECONFIG/],
+  ];
+  for (const [what, env, message] of refused) {
+    const r = run(env);
+    assert.is.not(r.code, 0, `${what}: it went on`);
+    assert.match(r.err, message, what);
+    assert.not.ok(r.applied || r.created, `${what}: applied`);
+  }
+});
+
 test('the apply script reads the kubeconfig from KUBECONFIG, refuses cordoned or unready nodes, and is valid sh', async () => {
   const f = await files(input());
   const script = f.get('upgrade/apply.sh')!;
@@ -223,6 +300,16 @@ test('done: the nodes install and join with the target, and no upgrade objects a
   const v = r.explanation!.values.find((x) => x.key === 'harvester_version')!;
   assert.is(v.value, 'v1.9.0');
   assert.is((v.source as { path: string }).path, 'harvester.upgrade.to');
+  // and why: the upgrade from the release before, recorded done; before that, a planned one.
+  const why = r.explanation!.values.find((x) => x.key === 'harvester_upgrade')!;
+  assert.is(why.value, 'upgraded from v1.8.2 to v1.9.0 (done: nodes install the target)');
+  assert.is((why.source as { path: string }).path, 'harvester.upgrade.done');
+  const planned = await explain({ site: site(input()), node: 'u2' });
+  assert.is(planned.explanation!.values.find((x) => x.key === 'harvester_version')!.value, 'v1.8.2');
+  assert.match(
+    String(planned.explanation!.values.find((x) => x.key === 'harvester_upgrade')!.value),
+    /^planned from v1\.8\.2 to v1\.9\.0 \(not done/,
+  );
   // The same tree as writing the target as the version, without `upgrade:` (docs/upgrade.md).
   const rewritten = await files(
     input((s) => {
@@ -253,8 +340,19 @@ test('check refuses a hop Harvester refuses, a cordoned node, a node pinned to a
         s.nodes[1].install = { cordoned: true };
       }),
     ).then((x) => x.filter((d) => d.includes('UPGRADE'))),
-    ['error UPGRADE_NODE_CORDONED nodes[1].install.cordoned'],
+    ['error UPGRADE_TARGET_INSTALLED harvester.upgrade.to', 'error UPGRADE_NODE_CORDONED nodes[1].install.cordoned'],
   );
+  // The target is the release the cluster runs: refused until recorded done.
+  const same = (done: boolean) =>
+    findings(
+      input((s) => {
+        s.harvester.version = 'v1.9.0';
+        s.harvester.artifacts = 'http://10.50.0.5/artifacts/v1.9.0';
+        if (done) s.harvester.upgrade.done = true;
+      }),
+    );
+  assert.equal(await same(false), ['error UPGRADE_TARGET_INSTALLED harvester.upgrade.to']);
+  assert.equal(await same(true), []);
   assert.equal(await findings(input((s) => (s.nodes[1].harvester_version = 'v1.8.2'))), [
     'error UPGRADE_NODE_RELEASE_PINNED nodes[1].harvester_version',
   ]);
@@ -297,10 +395,11 @@ test("fetch.sh refuses a target ISO other than the one the upgrade pins (run aga
     const f = await files(input((s) => (s.harvester.upgrade.iso_checksum = pin)));
     const dir = tempDir('fetch');
     writeFileSync(join(dir, 'fetch.sh'), f.get('artifacts/fetch.sh')!);
-    return spawnSync('sh', [join(dir, 'fetch.sh'), join(dir, 'target')], {
+    const r = spawnSync('sh', [join(dir, 'fetch.sh'), join(dir, 'target')], {
       encoding: 'utf8',
       env: { ...process.env, HARVGEN_RELEASE_BASE: `file://${m.dir}` },
     });
+    return { ...r, target: join(dir, 'target') };
   };
   if (spawnSync('curl', ['--version']).status !== 0) {
     if (process.env.HARVGEN_REQUIRE_REAL) assert.unreachable('curl is missing');
@@ -312,6 +411,11 @@ test("fetch.sh refuses a target ISO other than the one the upgrade pins (run aga
     const bad = await run(CHECKSUM);
     assert.is.not(bad.status, 0, 'fetch.sh took an ISO the upgrade does not pin');
     assert.match(bad.stderr, /harvester\.upgrade\.iso_checksum says abab/);
+    // Refused from the list alone: no file of the target release was downloaded (an ISO is gigabytes).
+    assert.equal(
+      readdirSync(bad.target).filter((n) => n.startsWith('harvester-v1.9.0') && !n.endsWith('.sha512')),
+      [],
+    );
   }
   const { resolveSite } = await import('../src/model/index.ts');
   const { releaseParts } = await import('../src/publish/releases.ts');
@@ -354,7 +458,9 @@ test('review: the Upgrade name is a DNS label, the ISO follows the cluster arch 
       s.nodes[1].harvester_version = 'v1.9.0';
     }),
   );
+  // One release pinned: before its files are downloaded (from its list) and after.
   assert.equal(mixed.get('artifacts/fetch.sh')!.match(/^pinned .*$/gm), [
+    `pinned "$target" harvester-v1.9.0-amd64.sha512 harvester-v1.9.0-amd64.iso ${CHECKSUM}`,
     `pinned "$target" harvester-v1.9.0-amd64.sha512 harvester-v1.9.0-amd64.iso ${CHECKSUM}`,
   ]);
   // On a VLAN scope: the ISO at the server's address on the create node's VLAN.
@@ -369,6 +475,20 @@ test('review: the Upgrade name is a DNS label, the ISO follows the cluster arch 
     }),
   );
   assert.is(parse(vlan.get('upgrade/version.yaml')!).spec.isoURL, 'http://10.100.0.5/artifacts/v1.9.0/harvester-v1.9.0-amd64.iso');
+  // The cluster that is upgraded exists (cluster.created: every node joins): still its VLAN.
+  const created = await files(
+    input((s) => {
+      s.network.vlans = [{ id: 100, cidr: '10.100.0.0/24', gateway: '10.100.0.1', server: '10.100.0.5', interface: 'eth0.100' }];
+      s.defaults.vlan = 100;
+      s.defaults.interfaces = [{ name: 'eno1' }];
+      s.cluster.vip = '10.100.0.10';
+      s.cluster.created = true;
+      delete s.nodes[0].role;
+      s.nodes[0].ip = '10.100.0.11';
+      s.nodes[1].ip = '10.100.0.12';
+    }),
+  );
+  assert.is(parse(created.get('upgrade/version.yaml')!).spec.isoURL, 'http://10.100.0.5/artifacts/v1.9.0/harvester-v1.9.0-amd64.iso');
   // done: the release checks judge the target; a pinned node is still refused.
   const done = (change: (s: Record<string, any>) => void) =>
     findings(
@@ -386,6 +506,17 @@ test('review: the Upgrade name is a DNS label, the ISO follows the cluster arch 
   assert.equal(await done((s) => (s.harvester.upgrade.to = 'v1.7.0')).then((x) => x.filter((d) => d.includes('UPGRADE'))), [
     'error UPGRADE_HOP_UNSUPPORTED harvester.upgrade.to',
   ]);
+  // The release is found as a whole word: v1.8.2 is not in .../v1.8.20 (which would become v1.9.00).
+  assert.equal(await findings(input((s) => (s.harvester.artifacts = 'http://10.50.0.5/artifacts/v1.8.20'))), [
+    'error HARVESTER_ARTIFACTS_NO_VERSION harvester.artifacts',
+  ]);
+  const { swapVersion } = await import('../src/harvester/versions.ts');
+  assert.is(swapVersion('http://m/v1.8.2/harvester-v1.8.2-amd64.iso', 'v1.8.2', 'v1.9.0'), 'http://m/v1.9.0/harvester-v1.9.0-amd64.iso');
+  assert.is(swapVersion('http://m/v1.8.20/x', 'v1.8.2', 'v1.9.0'), 'http://m/v1.8.20/x');
+  assert.is(swapVersion('http://m/harvester/v1.8.2', 'v1.8.2', 'v1.9.0'), 'http://m/harvester/v1.9.0');
+  // An iso_url elsewhere is the installer's: the Version names the pinned ISO of the release files.
+  const elsewhere = await files(input((s) => (s.harvester.iso_url = 'http://10.50.0.77/iso/v1.8.2/harvester-v1.8.2-amd64.iso')));
+  assert.is(parse(elsewhere.get('upgrade/version.yaml')!).spec.isoURL, 'http://10.50.0.5/artifacts/v1.9.0/harvester-v1.9.0-amd64.iso');
   // An iso_url that does not name the release: the target's ISO cannot be told apart.
   assert.equal(await findings(input((s) => (s.harvester.iso_url = 'http://10.50.0.5/iso/harvester.iso'))), [
     'error HARVESTER_ARTIFACTS_NO_VERSION harvester.iso_url',

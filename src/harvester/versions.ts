@@ -34,3 +34,21 @@ function nextMinor(minor: string): string {
   const [maj = 0, min = 0] = minor.split('.').map(Number);
   return `${maj}.${min + 1}`;
 }
+
+/**
+ * `version` as a whole word of `s` (a URL): not followed by another digit or letter, nor preceded
+ * by one or a dot, so that v1.8.2 is not found in v1.8.20 or in v11.8.2.
+ */
+function versionWord(version: string): RegExp {
+  return new RegExp(`(?<![0-9A-Za-z.])${version.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(?![0-9A-Za-z])`, 'g');
+}
+
+/** Whether `s` (a URL) names release `version` as a whole word. */
+export function namesVersion(s: string, version: string): boolean {
+  return versionWord(version).test(s);
+}
+
+/** `s` (a URL) with release `from` replaced by `to` wherever it is a whole word. */
+export function swapVersion(s: string, from: string, to: string): string {
+  return from === to ? s : s.replace(versionWord(from), to);
+}

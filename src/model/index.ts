@@ -2,6 +2,7 @@
 // node whose kind cannot be resolved (a Harvester node without `harvester:` or `cluster:`, an
 // unknown OS profile) and reports the settings a node's kind ignores; everything else is judged by
 // the rules, so values that cannot be parsed are carried through as written for them to point at.
+import { swapVersion } from '../harvester/versions.ts';
 import type { NodeInput, SiteInput } from '../types/site-input.ts';
 import { parseCidr, parseIpv4 } from '../util/ipv4.ts';
 import { normalizeMac } from '../util/mac.ts';
@@ -333,7 +334,7 @@ function resolveSiteLevel(input: SiteInput): SiteLevel {
  */
 export function installedHarvester(h: SiteInput['harvester']): SiteInput['harvester'] {
   if (!h?.upgrade?.done) return h;
-  const swap = (s: string) => s.split(h.version).join(h.upgrade!.to);
+  const swap = (s: string) => swapVersion(s, h.version, h.upgrade!.to);
   return { ...h, version: h.upgrade.to, artifacts: swap(h.artifacts), ...(h.iso_url !== undefined ? { iso_url: swap(h.iso_url) } : {}) };
 }
 

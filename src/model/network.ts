@@ -116,10 +116,13 @@ export function onVlan(model: SiteModel, scope: VlanScope, url: string): string 
 }
 
 /**
- * The VLAN scope the cluster lives on: its create node's (undefined on the native network). The
- * VIP, the upgrade's ISO and the one-network rule all judge the cluster by it.
+ * The VLAN scope the cluster lives on (undefined on the native network): its create node's, else
+ * (the cluster exists: `cluster.created`, every node joins) its first Harvester node's, as the
+ * cluster's architecture is. The VIP, the upgrade's ISO and the one-network rule all judge the
+ * cluster by it.
  */
 export function clusterScope(model: SiteModel): VlanScope | undefined {
-  const creator = model.nodes.find((n) => n.boot === 'harvester' && n.role === 'create');
-  return creator ? scopeOf(model, creator) : undefined;
+  const installers = model.nodes.filter((n) => n.boot === 'harvester');
+  const home = installers.find((n) => n.role === 'create') ?? installers[0];
+  return home ? scopeOf(model, home) : undefined;
 }

@@ -1,7 +1,7 @@
 // The release files a Harvester node installs: its version's kernel, initrd, root file system, ISO,
 // checksums and SUSE shim, where the web server finds them and where nginx keeps them.
 import type { SiteInput } from '../types/site-input.ts';
-import { parseVersion, type HarvesterVersion } from '../harvester/versions.ts';
+import { parseVersion, swapVersion, type HarvesterVersion } from '../harvester/versions.ts';
 import { BUILTIN_DEFAULTS as D } from './defaults.ts';
 import type { Release } from './types.ts';
 
@@ -19,7 +19,7 @@ export function releaseFor(
   // Harvester names its files by Debian-style architecture: amd64, arm64 (v1.3 and later).
   const a = arch === 'arm64' ? 'arm64' : 'amd64';
   const site = harvester.version;
-  const swap = (s: string) => (v === site ? s : s.split(site).join(v));
+  const swap = (s: string) => swapVersion(s, site, v);
   const version = (parseVersion(v) ?? parseVersion(site)) as HarvesterVersion;
   const base = swap(harvester.artifacts.replace(/\/+$/, ''));
   const names = {

@@ -387,7 +387,7 @@ export interface Ipv4Net {
 export interface SiteUpgrade {
   /** The target release (its files served beside the installed one's). */
   readonly to: Release;
-  /** SHA-512 of the target's x86-64 ISO (128 lower-case hex digits). */
+  /** SHA-512 of the target's ISO for the cluster's architecture (128 lower-case hex digits). */
   readonly isoChecksum: string;
   /** `YYYYMMDD`. */
   readonly releaseDate?: string;

@@ -41,7 +41,7 @@ export interface SiteInput {
        */
       to: string;
       /**
-       * SHA-512 of the target's x86-64 ISO, 128 lower-case hex digits: its line in the release's `harvester-<to>-amd64.sha512` (Harvester refuses any other form).
+       * SHA-512 of the target's ISO for the cluster's architecture (its create node's), 128 lower-case hex digits: its line in the release's `harvester-<to>-amd64.sha512` (`-arm64.sha512` for an arm64 cluster; Harvester refuses any other form).
        */
       iso_checksum: string;
       /**

@@ -118,10 +118,15 @@ function keyed(path: InventoryPath, value: string): string {
   return typeof last === 'string' ? `${last}: ${value}` : value;
 }
 
-/** Whether `path` holds a Harvester release (`harvester.version`, or a node's `harvester_version`). */
+/** Whether `path` holds a Harvester release (`harvester.version`, `harvester.upgrade.to`, or a node's `harvester_version`). */
 function isVersionPath(path: InventoryPath): boolean {
   const last = path[path.length - 1];
-  return last === 'harvester_version' || (last === 'version' && path[path.length - 2] === 'harvester');
+  const parent = path[path.length - 2];
+  return (
+    last === 'harvester_version' ||
+    (last === 'version' && parent === 'harvester') ||
+    (last === 'to' && parent === 'upgrade' && path[path.length - 3] === 'harvester')
+  );
 }
 
 /**

@@ -8,15 +8,20 @@
 set -eu
 base=${HARVGEN_RELEASE_BASE:-https://releases.rancher.com/harvester}
 
+# list VERSION TARGET_DIR SHA512_LIST: the release's SHA-512 list, downloaded again on every run
+list() {
+  mkdir -p "$2"
+  curl -fsSL --retry 3 -o "$2/$3.part" "$base/$1/$3"
+  mv "$2/$3.part" "$2/$3"
+}
+
 # fetch VERSION TARGET_DIR SHA512_LIST FILE...
 fetch() {
   version=$1 target=$2 sums=$3
   shift 3
-  mkdir -p "$target"
+  list "$version" "$target" "$sums"
   (
     cd "$target"
-    curl -fsSL --retry 3 -o "$sums.part" "$base/$version/$sums"
-    mv "$sums.part" "$sums"
     for f in "$@"; do
       if [ -s "$f" ]; then
         echo "have $f"

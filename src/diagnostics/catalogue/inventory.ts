@@ -211,6 +211,11 @@ export const INVENTORY_CODES = {
     'invalid',
     "Harvester refuses the upgrade `harvester.upgrade` asks: a downgrade, a target whose minimum upgradable release is newer than `harvester.version`, or from a release candidate to another release (Harvester's version guard, which runs only after the cluster downloaded the ISO).",
   ),
+  UPGRADE_TARGET_INSTALLED: c(
+    'error',
+    'invalid',
+    '`harvester.upgrade.to` is the release `harvester.version` says the cluster runs, and the upgrade is not recorded done: applied, it would run a whole rolling upgrade (every node drained and rebooted) to the same release.',
+  ),
   UPGRADE_TARGET_UNKNOWN: c(
     'warning',
     'invalid',

@@ -1,7 +1,7 @@
 // harvester: the release must be one harvgen knows, and the inventory may only use
 // settings and boot modes that release supports.
 import { ARM64_SINCE, BIOS_REFUSED_SINCE, NODE_KEY_SINCE, SITE_KEY_SINCE } from '../../harvester/inventory-gates.ts';
-import { atLeast, isSupported, parseVersion, SUPPORTED_RANGE, type HarvesterVersion } from '../../harvester/versions.ts';
+import { atLeast, isSupported, namesVersion, parseVersion, SUPPORTED_RANGE, type HarvesterVersion } from '../../harvester/versions.ts';
 import { isKnownRelease, newestOfLine, newestRelease } from '../../harvester/releases.ts';
 import { installedHarvester, nodeFirmware } from '../../model/index.ts';
 import type { HarvesterNode } from '../../model/types.ts';
@@ -187,7 +187,7 @@ function checkUpgradeArtifacts({ input, report }: RuleContext): void {
     ['artifacts', h.artifacts],
     ['iso_url', h.iso_url],
   ] as const) {
-    if (url === undefined || url.includes(h.version)) continue;
+    if (url === undefined || namesVersion(url, h.version)) continue;
     report({
       code: 'HARVESTER_ARTIFACTS_NO_VERSION',
       message: `the upgrade goes to ${h.upgrade.to}, but harvester.${field} does not name the site's release ${h.version}, so harvgen cannot tell where the ${h.upgrade.to} files are (it would name the ${h.version} ones)`,
@@ -206,7 +206,7 @@ function checkNodeArtifacts({ input, report }: RuleContext, node: HarvesterNode,
     ['artifacts', h?.artifacts],
     ['iso_url', h?.iso_url],
   ] as const) {
-    if (url === undefined || url.includes(raw)) continue;
+    if (url === undefined || namesVersion(url, raw)) continue;
     report({
       code: 'HARVESTER_ARTIFACTS_NO_VERSION',
       node: node.hostname,

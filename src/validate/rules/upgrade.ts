@@ -10,12 +10,27 @@ import type { Rule } from '../rule.ts';
 /** The hop, the target's minimum, cordoned nodes and nodes pinned to another release. */
 export const upgradeRule: Rule = {
   name: 'upgrade',
-  codes: ['UPGRADE_HOP_UNSUPPORTED', 'UPGRADE_TARGET_UNKNOWN', 'UPGRADE_NODE_CORDONED', 'UPGRADE_NODE_RELEASE_PINNED'],
+  codes: [
+    'UPGRADE_HOP_UNSUPPORTED',
+    'UPGRADE_TARGET_INSTALLED',
+    'UPGRADE_TARGET_UNKNOWN',
+    'UPGRADE_NODE_CORDONED',
+    'UPGRADE_NODE_RELEASE_PINNED',
+  ],
   check({ input, model, report }) {
     const h = input.harvester;
     const u = h?.upgrade;
     if (!h || !u) return;
     const at = ['harvester', 'upgrade', 'to'] as const;
+    // Harvester runs an upgrade to the release it runs (its guard allows it): a whole rolling
+    // upgrade for nothing. Most likely `version` was bumped after the upgrade and `upgrade:` left.
+    if (u.to === h.version && !u.done)
+      report({
+        code: 'UPGRADE_TARGET_INSTALLED',
+        message: `harvester.upgrade.to is ${u.to}, the release harvester.version says the cluster runs: applied, the upgrade would drain and reboot every node to install the same release`,
+        hint: 'Remove `harvester.upgrade` once the cluster runs its target (or set `done: true`); to upgrade, name a newer release.',
+        at,
+      });
     const min = minUpgradable(u.to);
     // Once done, the target is the site's release: the version rule judges it as such.
     if (min === undefined && !u.done)

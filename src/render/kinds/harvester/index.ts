@@ -109,6 +109,19 @@ export const harvesterKind: KindRenderer<HarvesterNode> = {
             ? sink.where(['harvester', 'upgrade', 'to'])
             : sink.field('harvester_version', ['harvester', 'version']),
         );
+        // Why that release: an upgrade that has run, or one planned (which nodes do not install yet).
+        if (!node.sources.harvester_version && model.upgradedFrom !== undefined)
+          sink.add(
+            'harvester_upgrade',
+            `upgraded from ${model.upgradedFrom} to ${node.release.version.raw} (done: nodes install the target)`,
+            sink.where(['harvester', 'upgrade', 'done']),
+          );
+        else if (!node.sources.harvester_version && model.upgrade !== undefined)
+          sink.add(
+            'harvester_upgrade',
+            `planned from ${node.release.version.raw} to ${model.upgrade.to.version.raw} (not done: nodes install ${node.release.version.raw} until \`done: true\`)`,
+            sink.where(['harvester', 'upgrade', 'to']),
+          );
         sink.add('cluster.vip', node.cluster.vip, sink.where(['cluster', 'vip']));
         // Never the secrets themselves: only where they are set.
         sink.add('cluster.token', MASK, sink.where(['cluster', 'token']));
