@@ -50,7 +50,10 @@ if (existsSync(src)) {
     }
     return m;
   };
-  if (built === 0 || newest(fileURLToPath(src).replace(/\/$/, '')) > built) {
+  // The bundler's script (scripts/bundle.mjs) makes dist/cli.js too.
+  const bundler = new URL('../scripts/bundle.mjs', import.meta.url);
+  const script = existsSync(bundler) ? statSync(bundler).mtimeMs : 0;
+  if (built === 0 || Math.max(newest(fileURLToPath(src).replace(/\/$/, '')), script) > built) {
     process.stderr.write(
       `harvgen: error CLI_USAGE: dist/ is ${built ? 'older than src/' : 'missing'}; run \`npm run build\` (npm ci does it too)\n`,
     );

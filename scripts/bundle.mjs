@@ -1,34 +1,42 @@
 // The second half of `npm run build`: after tsc wrote dist/ (the library, its type declarations),
-// bundle the CLI (dist/cli.js) and the build's worker (dist/orchestrate/worker.js) each into one
-// file, over tsc's output of the same name. Node.js's ES module loader resolves, reads and links
-// every module separately (about 100 for a build that finds everything up to date, 200 for a
-// cold one), which cost about a fifth of a no-op build; one file is compiled at once. The
-// libraries (yaml, ajv, eta, cac) stay in node_modules, imported as they are. Every path to
-// harvgen's own files is found from the package root (src/util/package-root.ts), which the
-// bundle's location does not change.
-import { rmSync } from 'node:fs';
+// bundle the CLI over tsc's dist/cli.js, and the build's worker as the CLI starts it
+// (dist/cli-worker.js; the library's own worker, dist/orchestrate/worker.js, stays tsc's, so that
+// each side computes the same code identity as the thread that starts it). Node.js's ES module
+// loader resolves, reads and links every module separately (about 100 for a build that finds
+// everything up to date, 200 for a cold one), which cost about a fifth of a no-op build; what a
+// command imports only when it runs goes into chunks (dist/chunks/). The libraries (yaml, ajv,
+// eta, cac) stay in node_modules, imported as they are. Every path to harvgen's own files is
+// found from the package root (src/util/package-root.ts), which the bundle's location does not
+// change. dist/bundle-meta.json is esbuild's account of which sources each output holds (the
+// startup test reads it); nothing loads it at run time.
+import { readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { build } from 'esbuild';
 
-// The chunks of the last build go: their names carry their content's hash.
-rmSync('dist/chunks', { recursive: true, force: true });
+process.chdir(join(import.meta.dirname, '..'));
 
-await build({
-  entryPoints: { cli: 'src/cli.ts', 'orchestrate/worker': 'src/orchestrate/worker.ts' },
+const result = await build({
+  entryPoints: { cli: 'src/cli.ts', 'cli-worker': 'src/orchestrate/worker.ts' },
   outdir: 'dist',
   bundle: true,
   platform: 'node',
   format: 'esm',
   target: 'node20.19',
   packages: 'external',
-  // What a command imports only when it runs (src/cli/commands/) stays in a chunk of its own.
   splitting: true,
   chunkNames: 'chunks/[name]-[hash]',
-  // Readable (a stack trace with --debug names harvgen's functions), and the same bytes on every machine.
+  // Readable code, the same bytes on every machine (chunk names are hashes of their content).
   minify: false,
-  keepNames: false,
   legalComments: 'none',
   logLevel: 'warning',
   allowOverwrite: true,
+  metafile: true,
   // src/util/package-root.ts `bundled`: the code identity (src/cache/code.ts) is then the bundle's files.
   define: { __HARVGEN_BUNDLED__: 'true' },
 });
+
+// Chunks of an earlier build that this one does not write go, after it (a process started
+// before still finds the chunks it may import later, as long as they did not change).
+const written = new Set(Object.keys(result.metafile.outputs).map((p) => p.replace(/^dist\//, '')));
+for (const name of readdirSync('dist/chunks')) if (!written.has(`chunks/${name}`)) rmSync(join('dist/chunks', name));
+writeFileSync('dist/bundle-meta.json', `${JSON.stringify(result.metafile.outputs, null, 1)}\n`);

@@ -16,6 +16,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import fs from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { syncBuiltinESMExports } from 'node:module';
 import { join } from 'node:path';
 import { test } from 'uvu';
@@ -26,6 +27,8 @@ import { isOnDisk, OnDiskArtifact, OutputChangedError } from '../src/render/arti
 import { readTree } from './helpers/tree.ts';
 import { tempDir } from './helpers/tmp.ts';
 import { prng } from './helpers/prng.ts';
+
+const repo = join(import.meta.dirname, '..');
 
 process.env[RICH_TOKEN_ENV] ??= 'bench-env-token-0123456789abcdef';
 
@@ -263,6 +266,43 @@ test('on worker threads: reused files cross unread, and the trees equal fresh bu
   const fresh = await build({ cwd: root, sites, outDir: 'fresh', jobs: 1 });
   assert.ok(fresh.ok);
   assert.equal(differing(join(root, 'out'), join(root, 'fresh')), []);
+});
+
+test('the library from dist/ on worker threads reuses too: its workers run its own code, whose identity its records hold', async () => {
+  // dist/index.js is tsc's output, whose worker is dist/orchestrate/worker.js; the CLI's bundle
+  // starts its own (dist/cli-worker.js). A worker of the other code would judge every record
+  // another harvgen's, and render every node again.
+  const root = tempDir('build-reuse-dist');
+  generateRichRepo(root, 3, 5);
+  const script = `
+    const { build } = await import(${JSON.stringify(join(repo, 'dist/index.js'))});
+    const { readFileSync, writeFileSync } = await import('node:fs');
+    const sites = ['sites/s000', 'sites/s001', 'sites/s002'];
+    const first = await build({ sites, outDir: 'out', jobs: 2 });
+    for (const f of ${JSON.stringify([0, 1, 2].map((k) => nodeFile(root, k, 2)))}) {
+      const t = readFileSync(f, 'utf8');
+      writeFileSync(f, t.includes('device: ') ? t.replace(/device: [^\\n]*/, 'device: /dev/vdq') : t.replace(/lun: \\d+/, 'lun: 7'));
+    }
+    await new Promise((r) => setTimeout(r, 150));
+    const r = await build({ sites, outDir: 'out', jobs: 2, keepArtifacts: true });
+    const onDisk = Symbol.for('harvgen.OnDiskArtifact');
+    console.log(JSON.stringify({ errors: [...first.diagnostics, ...r.diagnostics].filter((d) => d.severity === 'error').map((d) => d.message), ok: first.ok && r.ok, reused: r.compiled.map((s) => (s.artifacts ?? []).filter((a) => a[onDisk] === true).length) }));`;
+  // A file, not --eval: the workers inherit the process's execArgv.
+  writeFileSync(join(root, 'run.mjs'), script);
+  const r = spawnSync(process.execPath, [join(root, 'run.mjs')], {
+    cwd: root,
+    encoding: 'utf8',
+    timeout: 120_000,
+    env: { ...process.env, [RICH_TOKEN_ENV]: 'bench-env-token-0123456789abcdef' },
+  });
+  assert.is(r.status, 0, r.stderr);
+  const got = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as { ok: boolean; reused: number[] };
+  assert.ok(got.ok, JSON.stringify(got));
+  // Three edited sites, two workers: sites are rendered on the workers too.
+  assert.ok(
+    got.reused.every((n) => n > 0),
+    `each edited site reuses its other nodes: ${got.reused.join(', ')}`,
+  );
 });
 
 test('a reused file is statted once per build: emit takes what the reuse found', async () => {

@@ -25,7 +25,7 @@ export function codeStamp(): string {
   // Type declarations (.d.ts) change nothing a run does: not stamped (half of dist/'s files).
   const files = (dir: string): string[] =>
     readdirSync(dir, { withFileTypes: true, recursive: true })
-      .filter((e) => e.isFile() && !e.name.endsWith('.d.ts'))
+      .filter((e) => e.isFile() && !/\.d\.c?ts$/.test(e.name))
       .map((e) => join(e.parentPath, e.name));
   const require = createRequire(import.meta.url);
   const libraries = LIBRARIES.map((name) => require.resolve(`${name}/package.json`));
@@ -35,7 +35,7 @@ export function codeStamp(): string {
   const code = bundled
     ? [
         join(pkg, 'dist/cli.js'),
-        join(pkg, 'dist/orchestrate/worker.js'),
+        join(pkg, 'dist/cli-worker.js'),
         ...files(join(pkg, 'dist/chunks')),
         ...files(join(pkg, 'dist/validate/compiled')),
       ]

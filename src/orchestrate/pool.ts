@@ -16,7 +16,7 @@ import type { Diagnostic } from '../diagnostics/types.ts';
 import { redact } from '../load/secrets.ts';
 import type { CompiledSite, CompileOptions, ModelledSite } from '../pipeline.ts';
 import { MaskedValues, NOTHING_MASKED } from '../util/masked.ts';
-import { fromSource, packageFile } from '../util/package-root.ts';
+import { bundled, fromSource, packageFile } from '../util/package-root.ts';
 import type { CheckOptions } from './check.ts';
 import type { SiteSummary, Summarized } from './summary.ts';
 import { artifactsFromWire } from '../render/artifact.ts';
@@ -67,14 +67,22 @@ interface TsxPackage {
 }
 
 /**
- * The worker's entry: the same code as this module's: dist/ from dist/, and src/ through tsx
- * from the sources (tests), registered in the worker before the entry is loaded.
+ * The worker's entry: the same code as this module's: the CLI's worker bundle from the CLI's
+ * bundle (dist/cli-worker.js), tsc's dist/orchestrate/worker.js from the library, and src/
+ * through tsx from the sources (tests), registered in the worker before the entry is loaded. The
+ * worker judges reuse by the code identity the main thread recorded: each must be the other's.
  */
 function startWorker(): Worker {
   // Loaded when a worker is started: a build on the main thread (most) never pays for the module.
   const { Worker } = createRequire(import.meta.url)('node:worker_threads') as typeof import('node:worker_threads');
-  // From the package root: inside the CLI's bundle (dist/cli.js) this module is not in dist/orchestrate/.
-  const entry = pathToFileURL(packageFile(fromSource ? 'src' : 'dist', 'orchestrate', fromSource ? 'worker.ts' : 'worker.js'));
+  // From the package root: inside the CLI's bundle this module is not in dist/orchestrate/.
+  const entry = pathToFileURL(
+    fromSource
+      ? packageFile('src', 'orchestrate', 'worker.ts')
+      : bundled
+        ? packageFile('dist', 'cli-worker.js')
+        : packageFile('dist', 'orchestrate', 'worker.js'),
+  );
   if (!fromSource) return new Worker(entry);
   // tsx's ESM API, by its package's own exports (require.resolve would give its CommonJS one).
   const manifest = createRequire(import.meta.url).resolve('tsx/package.json');

@@ -3,19 +3,28 @@
 // sources (src/util/, through tsx), as tsc's output (dist/util/) or inside the CLI's bundle
 // (dist/cli.js, where every module shares the bundle's location): a path relative to
 // `import.meta.url` would differ between those, this does not.
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 let root: string | undefined;
 
-/** The directory holding harvgen's package.json: the nearest one above this module that also holds templates/. */
+/** The directory holding harvgen's package.json: the nearest one above this module that is harvgen's and holds templates/. */
 export function packageRoot(): string {
   if (root !== undefined) return root;
   const here = dirname(fileURLToPath(import.meta.url));
   for (let dir = here; ; dir = dirname(dir)) {
-    if (existsSync(join(dir, 'package.json')) && existsSync(join(dir, 'templates'))) return (root = dir);
-    if (dirname(dir) === dir) throw new Error(`harvgen's package root is not above ${here}`);
+    if (existsSync(join(dir, 'templates')) && isHarvgen(join(dir, 'package.json'))) return (root = dir);
+    if (dirname(dir) === dir) throw new Error(`harvgen's package root (its package.json and templates/) is not above ${here}`);
+  }
+}
+
+/** Whether `file` is harvgen's package.json (not a project that happens to have templates/ too). */
+function isHarvgen(file: string): boolean {
+  try {
+    return (JSON.parse(readFileSync(file, 'utf8')) as { name?: unknown }).name === 'harvgen';
+  } catch {
+    return false;
   }
 }
 
@@ -27,7 +36,7 @@ export function packageFile(...parts: string[]): string {
 // Defined (true) by scripts/bundle.mjs in the CLI's bundle; undefined elsewhere.
 declare const __HARVGEN_BUNDLED__: boolean | undefined;
 
-/** Whether this code runs in the CLI's bundle (dist/cli.js, dist/chunks/, dist/orchestrate/worker.js). */
+/** Whether this code runs in the CLI's bundle (dist/cli.js, dist/chunks/, dist/cli-worker.js). */
 export const bundled = typeof __HARVGEN_BUNDLED__ !== 'undefined' && __HARVGEN_BUNDLED__ === true;
 
 /** Whether this code runs from the sources (src/, through tsx: the tests) rather than dist/. */
