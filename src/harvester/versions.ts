@@ -40,8 +40,18 @@ function nextMinor(minor: string): string {
  * by one or a dot, so that v1.8.2 is not found in v1.8.20 or in v11.8.2.
  */
 function versionWord(version: string): RegExp {
-  return new RegExp(`(?<![0-9A-Za-z.])${version.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(?![0-9A-Za-z])`, 'g');
+  let re = words.get(version);
+  if (re === undefined) {
+    re = new RegExp(`(?<![0-9A-Za-z.])${version.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(?![0-9A-Za-z])`, 'g');
+    words.set(version, re);
+  }
+  // A global expression keeps its place between calls: each use starts at the beginning.
+  re.lastIndex = 0;
+  return re;
 }
+
+/** One expression per release asked about (a handful per run, asked once per node). */
+const words = new Map<string, RegExp>();
 
 /** Whether `s` (a URL) names release `version` as a whole word. */
 export function namesVersion(s: string, version: string): boolean {

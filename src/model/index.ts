@@ -3,6 +3,7 @@
 // unknown OS profile) and reports the settings a node's kind ignores; everything else is judged by
 // the rules, so values that cannot be parsed are carried through as written for them to point at.
 import { swapVersion } from '../harvester/versions.ts';
+import { clusterNode } from './network.ts';
 import type { NodeInput, SiteInput } from '../types/site-input.ts';
 import { parseCidr, parseIpv4 } from '../util/ipv4.ts';
 import { normalizeMac } from '../util/mac.ts';
@@ -70,9 +71,9 @@ export function resolveSite(input: SiteInput, layers: Layers = { profiles: {} },
   const ctx: SiteContext = { input, netPrefix, osProfiles, ...(cluster ? { cluster } : {}), ...(harvester ? { harvester } : {}) };
   const { nodes, unknownJoin, problems, used, ignored } = resolveNodes(input, layers, ctx, cached);
   const siteNodes = firstHarvesterCreates(nodes, input.nodes ?? [], input.cluster?.created === true);
-  // The upgrade's ISO is the cluster's architecture: its create node's (else its first Harvester node's).
-  const installers = siteNodes.filter((n) => n.boot === 'harvester');
-  const arch = (installers.find((n) => n.role === 'create') ?? installers[0])?.arch ?? 'x86_64';
+  // The upgrade's ISO is the cluster's architecture.
+  const home = clusterNode(siteNodes);
+  const arch = home?.boot === 'harvester' ? home.arch : 'x86_64';
   const upgrade = harvester ? siteUpgrade(input, harvester.release, arch) : undefined;
   // Kea and ISC send firmware PXE to a TFTP server by address: boot.server's host, when it is one.
   const nextServer = input.dhcp?.next_server ?? (parseIpv4(serverUrl.hostname) !== undefined ? serverUrl.hostname : undefined);

@@ -122,7 +122,20 @@ export function onVlan(model: SiteModel, scope: VlanScope, url: string): string 
  * cluster by it.
  */
 export function clusterScope(model: SiteModel): VlanScope | undefined {
-  const installers = model.nodes.filter((n) => n.boot === 'harvester');
-  const home = installers.find((n) => n.role === 'create') ?? installers[0];
+  const home = clusterNode(model.nodes);
   return home ? scopeOf(model, home) : undefined;
+}
+
+/**
+ * The node that stands for the cluster (its network, its architecture): its create node, else
+ * (`cluster.created`, every node joins) its first Harvester node.
+ */
+export function clusterNode<N extends { readonly boot: string; readonly role?: string }>(nodes: readonly N[]): N | undefined {
+  let first: N | undefined;
+  for (const n of nodes) {
+    if (n.boot !== 'harvester') continue;
+    if (n.role === 'create') return n;
+    first ??= n;
+  }
+  return first;
 }

@@ -8,6 +8,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 let root: string | undefined;
+let manifest: { readonly name?: unknown; readonly version?: unknown } | undefined;
 
 /** The directory holding harvgen's package.json: the nearest one above this module that is harvgen's and holds templates/. */
 export function packageRoot(): string {
@@ -19,13 +20,22 @@ export function packageRoot(): string {
   }
 }
 
-/** Whether `file` is harvgen's package.json (not a project that happens to have templates/ too). */
+/** Whether `file` is harvgen's package.json (not a project that happens to have templates/ too); kept when it is. */
 function isHarvgen(file: string): boolean {
   try {
-    return (JSON.parse(readFileSync(file, 'utf8')) as { name?: unknown }).name === 'harvgen';
+    const m = JSON.parse(readFileSync(file, 'utf8')) as NonNullable<typeof manifest>;
+    if (m.name !== 'harvgen') return false;
+    manifest = m;
+    return true;
   } catch {
     return false;
   }
+}
+
+/** harvgen's package.json, as the package root was found by (read once). */
+export function packageManifest(): { readonly name?: unknown; readonly version?: unknown } {
+  packageRoot();
+  return manifest!;
 }
 
 /** A file or directory of the package (`packageFile('schema', 'site.schema.json')`). */

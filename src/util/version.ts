@@ -1,11 +1,7 @@
 // harvgen's own version, from the package.json of the installed package.
-import { readFileSync } from 'node:fs';
-import { packageFile } from './package-root.ts';
+import { packageManifest } from './package-root.ts';
 
-let version: string | undefined;
-
-/** harvgen's version (`package.json`), read once. */
+/** harvgen's version (`package.json`, read once with the package root). */
 export function harvgenVersion(): string {
-  version ??= (JSON.parse(readFileSync(packageFile('package.json'), 'utf8')) as { version: string }).version;
-  return version;
+  return String(packageManifest().version);
 }

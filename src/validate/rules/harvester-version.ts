@@ -22,8 +22,9 @@ export const harvesterVersionRule: Rule = {
   check(ctx) {
     const { input } = ctx;
     if (!input.harvester) return;
-    // The release the nodes install: after an upgrade that has run (upgrade.done), its target.
-    const raw = installedHarvester(input.harvester)!.version;
+    // What the nodes install: after an upgrade that has run (upgrade.done), its target.
+    const installed = installedHarvester(input.harvester)!;
+    const raw = installed.version;
     const at: InventoryPath = input.harvester.upgrade?.done ? ['harvester', 'upgrade', 'to'] : ['harvester', 'version'];
     checkUpgradeArtifacts(ctx);
     const v = parseVersion(raw);
@@ -36,9 +37,9 @@ export const harvesterVersionRule: Rule = {
     checkUnknownJoinArch(ctx);
     // Node settings follow the release each node installs (its own harvester_version, or the site's).
     eachNode(ctx, 'harvester-version', (node, report) => {
-      if (node.boot === 'harvester') checkNodeRelease({ ...ctx, report }, node);
+      if (node.boot === 'harvester') checkNodeRelease({ ...ctx, report }, node, installed);
     });
-    checkBios(ctx);
+    checkBios(ctx, raw);
   },
 };
 
@@ -112,8 +113,8 @@ function checkUnknownJoinArch({ model, report }: RuleContext): void {
 }
 
 /** One Harvester node against the release it installs: supported, published, its keys, arch and files. */
-function checkNodeRelease(ctx: RuleContext, node: HarvesterNode): void {
-  const raw = installedHarvester(ctx.input.harvester)?.version;
+function checkNodeRelease(ctx: RuleContext, node: HarvesterNode, installed: Installed): void {
+  const raw = installed.version;
   const nv = node.release.version;
   const own = node.sources.harvester_version;
   if (own && !isSupported(nv)) {
@@ -122,13 +123,12 @@ function checkNodeRelease(ctx: RuleContext, node: HarvesterNode): void {
   }
   if (own && nv.raw !== raw) reportUnknownRelease(ctx, nv, own, node.hostname);
   checkNodeKeys(ctx, node);
-  if (own && raw !== undefined && nv.raw !== raw) checkNodeArtifacts(ctx, node, raw);
+  if (own && nv.raw !== raw) checkNodeArtifacts(ctx, node, installed);
 }
 
 /** Legacy BIOS, said once for the site: at the first Harvester node whose release refuses it. */
-function checkBios(ctx: RuleContext): void {
-  const { input, model, report } = ctx;
-  const raw = installedHarvester(input.harvester)?.version;
+function checkBios(ctx: RuleContext, raw: string): void {
+  const { model, report } = ctx;
   // Whether each node's release refuses it, kept per node (watch); the first that does is reported.
   const refused = memoEach(ctx.memo, 'harvester-version:bios', model.nodes, (node) => {
     if (node.boot !== 'harvester') return false;
@@ -176,6 +176,18 @@ function checkNodeKeys({ report }: RuleContext, node: HarvesterNode): void {
   }
 }
 
+/** `harvester:` as the nodes install it (installedHarvester). */
+type Installed = NonNullable<ReturnType<typeof installedHarvester>>;
+
+/** The URL fields of `h` that do not name its release, where another release's version could not be put in. */
+function unnamed(h: Installed): ('artifacts' | 'iso_url')[] {
+  const fields = [
+    ['artifacts', h.artifacts],
+    ['iso_url', h.iso_url],
+  ] as const;
+  return fields.filter(([, url]) => url !== undefined && !namesVersion(url, h.version)).map(([field]) => field);
+}
+
 /**
  * An upgrade's target finds its files (and ISO) by its version in place of the site's, as a
  * node's own release does: the URLs must name the site's release.
@@ -183,11 +195,7 @@ function checkNodeKeys({ report }: RuleContext, node: HarvesterNode): void {
 function checkUpgradeArtifacts({ input, report }: RuleContext): void {
   const h = input.harvester;
   if (!h?.upgrade || h.upgrade.to === h.version) return;
-  for (const [field, url] of [
-    ['artifacts', h.artifacts],
-    ['iso_url', h.iso_url],
-  ] as const) {
-    if (url === undefined || namesVersion(url, h.version)) continue;
+  for (const field of unnamed(h)) {
     report({
       code: 'HARVESTER_ARTIFACTS_NO_VERSION',
       message: `the upgrade goes to ${h.upgrade.to}, but harvester.${field} does not name the site's release ${h.version}, so harvgen cannot tell where the ${h.upgrade.to} files are (it would name the ${h.version} ones)`,
@@ -198,15 +206,11 @@ function checkUpgradeArtifacts({ input, report }: RuleContext): void {
 }
 
 /** Another release's files are found by putting its version in place of the site's: the URLs must name it. */
-function checkNodeArtifacts({ input, report }: RuleContext, node: HarvesterNode, raw: string): void {
+function checkNodeArtifacts({ report }: RuleContext, node: HarvesterNode, installed: Installed): void {
   const nv = node.release.version;
+  const raw = installed.version;
   // The URLs as the nodes read them (after an upgrade that has run, with its target in them).
-  const h = installedHarvester(input.harvester);
-  for (const [field, url] of [
-    ['artifacts', h?.artifacts],
-    ['iso_url', h?.iso_url],
-  ] as const) {
-    if (url === undefined || namesVersion(url, raw)) continue;
+  for (const field of unnamed(installed)) {
     report({
       code: 'HARVESTER_ARTIFACTS_NO_VERSION',
       node: node.hostname,
