@@ -1,6 +1,6 @@
 // The whole run's deadline of `harvgen pull` (`--timeout`, default 30 minutes): a registry that
 // answers a byte a second must not hold the pull, and its lock, forever. A registry source gets
-// the deadline and the signal itself (the OCI client stops every request at it); any other source
+// the signal (the OCI client stops every request when it fires); any other source
 // is wrapped so that each of its answers is given up when the signal fires, and a blob's stream is
 // destroyed. Steps that change the store check the signal before they start.
 import type { Readable } from 'node:stream';

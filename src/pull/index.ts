@@ -85,7 +85,9 @@ function sourceOf(config: PullConfig, options: PullRunOptions, deadline: Deadlin
   return registryTarget({
     insecure: options.insecure === true || config.insecure,
     ...(certDir !== undefined ? { certDir } : {}),
-    limits: { deadline: deadline.at, signal: deadline.signal, ...(options.onWarning ? { onWarning: options.onWarning } : {}) },
+    // The deadline's signal alone stops the client: its own `deadline` would set a second timer for
+    // the same instant, and whichever fired first decided whether the run read as timed out.
+    limits: { signal: deadline.signal, ...(options.onWarning ? { onWarning: options.onWarning } : {}) },
   }).sourceFor(config.repository);
 }
 
