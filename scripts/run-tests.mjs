@@ -275,6 +275,13 @@ async function leftBehind(pgid) {
 }
 
 /** Run one job with its output captured; print it whole when the job ends. */
+/** The part of a failed file's output that says why: its FAIL blocks (at most 4,000 characters), else its last 2,000. */
+function failureText(text) {
+  const at = text.indexOf('FAIL ');
+  const part = at >= 0 ? text.slice(at, at + 4_000) : text.slice(-2_000);
+  return part.trimEnd();
+}
+
 function run(job, lane) {
   return new Promise((resolve) => {
     const t0 = Date.now();
@@ -333,7 +340,7 @@ function run(job, lane) {
       process.stdout.write(Buffer.concat(chunks));
       // Repeated below the file's output, where a reader of a long log looks first.
       if (timedOut || left.length > 0) process.stdout.write(`\n== ${job.name}: ${verdict}\n`);
-      results.push({ name: job.name, ok, ms, cpu, skips, code: code ?? signal });
+      results.push({ name: job.name, ok, ms, cpu, skips, code: code ?? signal, text: ok ? undefined : failureText(text) });
       resolve();
     })();
   });
@@ -409,5 +416,8 @@ if (measured.length > 0) {
       `${measured.length < results.length ? ` (${results.length - measured.length} file(s) without a figure)` : ''}\n`,
   );
 }
+// A failed file's words again at the end, where a reader of a long log (or of its last lines
+// alone) finds them: uvu's FAIL blocks, else the end of the file's output.
+for (const r of failed.slice(0, 5)) process.stdout.write(`\n== why ${r.name} failed\n${r.text}\n`);
 if (failed.length > 0) process.stdout.write(`\n${failed.length} test file(s) failed: ${failed.map((r) => r.name).join(', ')}\n`);
 process.exit(failed.length > 0 ? 1 : 0);

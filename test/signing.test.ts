@@ -2,14 +2,15 @@
 // signing.public_key may be (hostile lines refused at the key, the allowed-signers line rebuilt
 // from the parsed parts alone), and that the committed tree is never signed and never reads the
 // key: it builds with the key file absent, its variable unset and no ssh-keygen at all.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { stringify } from 'yaml';
 import { main } from '../src/cli.ts';
 import { build, check } from '../src/index.ts';
-import { allowedSigners, parsePublicKey, signingKeyProblem, type PublicKey } from '../src/sign/index.ts';
+import { allowedSigners, parsePublicKey, signingKeyProblem, signText, type PublicKey } from '../src/sign/index.ts';
+import { runKeygen } from '../src/sign/ssh-keygen.ts';
 import { exampleSite } from './helpers/example.ts';
 import { tempDir } from './helpers/tmp.ts';
 import { readTree } from './helpers/tree.ts';
@@ -92,6 +93,30 @@ test('check refuses a hostile signing.public_key at the key (the schema for the 
       errors.every((d) => d.line !== undefined),
       `${what}: not positioned`,
     );
+  }
+});
+
+test('ssh-keygen that ends before it reads its input (a key it refuses) is its answer, not "could not be run"', () => {
+  // The write of a large input to a program that has already exited fails with EPIPE; the program
+  // ran, and its exit status and words are what the caller reports (a key with a passphrase).
+  const dir = tempDir('keygen-epipe');
+  const stub = join(dir, 'ssh-keygen');
+  writeFileSync(stub, '#!/bin/sh\necho "Load key: incorrect passphrase supplied to decrypt private key" >&2\nexit 255\n');
+  chmodSync(stub, 0o755);
+  const before = process.env.HARVGEN_SSH_KEYGEN;
+  process.env.HARVGEN_SSH_KEYGEN = stub;
+  try {
+    const big = 'x'.repeat(4 << 20);
+    const run = runKeygen(['-Y', 'sign'], big);
+    assert.is(run.status, 255);
+    assert.match(run.stderr, /incorrect passphrase/);
+    const signed = signText('not an ed25519 key\n', 'the file k', big, 'harvgen-manifest');
+    assert.equal(signed, { problem: 'Load key: incorrect passphrase supplied to decrypt private key' });
+    process.env.HARVGEN_SSH_KEYGEN = join(dir, 'missing');
+    assert.throws(() => runKeygen(['-Y', 'sign'], big), /was not found/);
+  } finally {
+    if (before === undefined) delete process.env.HARVGEN_SSH_KEYGEN;
+    else process.env.HARVGEN_SSH_KEYGEN = before;
   }
 });
 

@@ -46,7 +46,10 @@ export function runKeygen(args: readonly string[], input = ''): KeygenRun {
     throw new KeygenMissing(
       `${program()} was not found: install the Debian package ${SSH_KEYGEN_PACKAGE} (\`apt-get install ${SSH_KEYGEN_PACKAGE}\`)`,
     );
-  if (r.error) throw new KeygenMissing(`${program()} could not be run: ${r.error.message}`);
+  // ssh-keygen may end before it reads its input (a key it refuses, a bad signature file): the
+  // write to its stdin then fails with EPIPE, but it ran and its exit status is the answer.
+  const ranBeforeInput = (r.error as NodeJS.ErrnoException | undefined)?.code === 'EPIPE' && (r.status !== null || r.signal !== null);
+  if (r.error && !ranBeforeInput) throw new KeygenMissing(`${program()} could not be run: ${r.error.message}`);
   return { status: r.status ?? undefined, stdout: r.stdout, stderr: r.stderr };
 }
 
