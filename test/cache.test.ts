@@ -318,8 +318,8 @@ test('a record is settled after every file its build wrote: a no-op build reads 
   let files = 0;
   for (const f of readdirSync(cache).filter((n) => n.endsWith('.json'))) {
     const text = readFileSync(join(cache, f), 'utf8');
-    const record = JSON.parse(text.slice(text.indexOf('\n') + 1)) as { site: string; settled: number; files: [string, number, number][] };
-    for (const [path] of record.files) {
+    const record = JSON.parse(text.slice(text.indexOf('\n') + 1)) as { site: string; settled: number; files: { paths: string[] } };
+    for (const path of record.files.paths) {
       const ctime = statSync(join(out, record.site, path)).ctimeMs;
       assert.ok(ctime < record.settled, `${record.site}/${path}: ctime ${ctime}, settled ${record.settled}`);
       files++;

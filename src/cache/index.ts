@@ -23,7 +23,7 @@ import { LAYOUT } from '../derive/layout.ts';
 import type { SecretMode } from '../types/secret-mode.ts';
 import { contentsHold } from './inputs.ts';
 import { loadRecord, recordNodes, sameSiteDir, type SiteRecord } from './record.ts';
-import { regularFile } from '../util/lstat.ts';
+import { nearPaths, regularFile } from '../util/lstat.ts';
 
 export { codeStamp } from './code.ts';
 export { replayedSources } from './replay.ts';
@@ -81,10 +81,11 @@ export function manifestVouched(outRoot: string, siteDir: string, site: string):
   if (!shas) return {};
   const paths: string[] = [];
   const files = new Map<string, { sha256: string; size: number }>();
-  for (const [i, [path, size]] of record.files.entries()) {
+  const { paths: recorded, sizes } = record.files;
+  for (const [i, path] of recorded.entries()) {
     if (path === LAYOUT.manifest || path === LAYOUT.manifestSignature || !isSafeRelativePath(path)) continue;
     paths.push(path);
-    files.set(path, { sha256: shas[i]!, size });
+    files.set(path, { sha256: shas[i]!, size: sizes[i]! });
   }
   return { previous: { paths, files, ctimeMs: st.ctimeMs, untrusted: [], manifest: { sha256: record.manifest, ino: st.ino } } };
 }
@@ -115,9 +116,13 @@ function outputHolds(dir: string, record: SiteRecord): boolean {
     if (readdirSync(dir, { withFileTypes: true }).some(unfinished)) return false;
     // A directory renamed into place since (a swapped-in copy) keeps its files' ctimes.
     const dirsSettled = settledDirectories(dir, settled);
-    const under = dir + sep;
+    const under = nearPaths()(dir) + sep;
     let listed: PreviousManifest['files'] | undefined;
-    for (const [path, size, mode] of record.files) {
+    const { paths, sizes, modes } = record.files;
+    for (let i = 0; i < paths.length; i++) {
+      const path = paths[i]!;
+      const size = sizes[i]!;
+      const mode = modes[i]!;
       if (path === LAYOUT.manifest) continue;
       if (typeof path !== 'string' || !isSafeRelativePath(path)) return false;
       const st = lstatSync(under + path, { throwIfNoEntry: false });

@@ -17,7 +17,7 @@ import type { SecretMode } from '../types/secret-mode.ts';
 /** The cache directory at the top of the output root. */
 export const CACHE_DIR = '.harvgen-cache';
 
-export const RECORD_VERSION = 6;
+export const RECORD_VERSION = 7;
 
 /** Largest record read back (a 10,000-node site writes about 2 MiB). */
 const MAX_RECORD = 64 * 1024 * 1024;
@@ -51,8 +51,8 @@ export interface SiteRecord {
   /** SHA-256, size and inode of the manifest.json written. */
   readonly manifest: string;
   readonly manifestStat: readonly [size: number, ino: number];
-  /** Every file written: `[path, size, mode]`. */
-  readonly files: readonly (readonly [string, number, number])[];
+  /** Every file written, as columns of one length (JSON.parse makes three arrays, not one per file). */
+  readonly files: RecordedFiles;
   /** `[device, inode]` of the site's output directory: a directory swapped in for it is another one. */
   readonly dirId: readonly [number, number];
   /**
@@ -74,6 +74,27 @@ export interface SiteRecord {
   /** The working directory and the site directory as given: diagnostics show paths relative to them. */
   readonly shown: readonly [cwd: string, dir: string];
 }
+
+/**
+ * The files of a record: `paths[i]` was written with `sizes[i]` bytes and mode `modes[i]`. Three
+ * columns rather than a `[path, size, mode]` per file: reading the record of a 3,000-node site
+ * (11,708 files) parses in 1.6 ms instead of 4.2, and leaves 11,708 fewer arrays to collect.
+ */
+export interface RecordedFiles {
+  readonly paths: readonly string[];
+  readonly sizes: readonly number[];
+  readonly modes: readonly number[];
+}
+
+/** Whether `f` is a RecordedFiles of columns of one length. */
+const isFiles = (f: RecordedFiles | undefined): boolean =>
+  typeof f === 'object' &&
+  f !== null &&
+  Array.isArray(f.paths) &&
+  Array.isArray(f.sizes) &&
+  Array.isArray(f.modes) &&
+  f.sizes.length === f.paths.length &&
+  f.modes.length === f.paths.length;
 
 /** Where the record of a site directory lives. */
 export function recordFile(outRoot: string, siteDir: string): string {
@@ -129,7 +150,7 @@ export function recordNodes(outRoot: string, siteDir: string, record: SiteRecord
   if (!bytes || sha256Hex(bytes) !== record.companion) return undefined;
   try {
     const nodes = JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8')) as NodesFile;
-    if (!Array.isArray(nodes.shas) || nodes.shas.length !== record.files.length) return undefined;
+    if (!Array.isArray(nodes.shas) || nodes.shas.length !== record.files.paths.length) return undefined;
     if (nodes.render !== undefined && (typeof nodes.render.site !== 'string' || !Array.isArray(nodes.render.nodes))) return undefined;
     lastNodes = { file, id, sha: record.companion, nodes };
     return nodes;
@@ -165,7 +186,13 @@ const recordId = (st: Stats) => `${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs
 const loaded = new Map<string, { readonly id: string; readonly record: SiteRecord }>();
 
 const isStamp = (s: unknown): s is InputStamp =>
-  Array.isArray(s) && s.length === 5 && typeof s[0] === 'string' && s.slice(1).every((n) => typeof n === 'number');
+  Array.isArray(s) &&
+  s.length === 5 &&
+  typeof s[0] === 'string' &&
+  typeof s[1] === 'number' &&
+  typeof s[2] === 'number' &&
+  typeof s[3] === 'number' &&
+  typeof s[4] === 'number';
 
 /**
  * The record of `siteDir` in `outRoot` when its MAC verifies under the state key and it is about
@@ -186,10 +213,11 @@ export function loadRecord(outRoot: string, siteDir: string, keep = true): SiteR
   if (hit?.id === id) return hit.record;
   const bytes = inputBytes(file, st.size);
   if (!bytes) return undefined;
-  const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
-  const nl = text.indexOf('\n');
-  const body = text.slice(nl + 1);
-  if (nl !== 64 || !macHolds('record', body, text.slice(0, nl))) return undefined;
+  // The first line is the MAC (64 hex digits), over the bytes that follow it: checked on the
+  // bytes as read (hashing them is a fifth of hashing the decoded text again).
+  const raw = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (raw.length < 65 || raw[64] !== 0x0a || !macHolds('record', raw.subarray(65), raw.toString('latin1', 0, 64))) return undefined;
+  const body = raw.toString('utf8', 65);
   let record: SiteRecord;
   try {
     record = JSON.parse(body) as SiteRecord;
@@ -200,7 +228,7 @@ export function loadRecord(outRoot: string, siteDir: string, keep = true): SiteR
   if (record?.version !== RECORD_VERSION || record.out !== outRoot || record.siteDir !== resolve(siteDir)) return undefined;
   if (typeof record.site !== 'string' || !isSafeRelativePath(record.site) || record.site.includes('/')) return undefined;
   if (!Array.isArray(record.inputs) || !record.inputs.every(isStamp) || !Array.isArray(record.digests)) return undefined;
-  if (!Array.isArray(record.files) || typeof record.settled !== 'number' || !Array.isArray(record.manifestStat)) return undefined;
+  if (!isFiles(record.files) || typeof record.settled !== 'number' || !Array.isArray(record.manifestStat)) return undefined;
   if (!Array.isArray(record.dirId) || (record.companion !== undefined && typeof record.companion !== 'string')) return undefined;
   if (![record.env, record.diagnostics, record.shown].every(Array.isArray) || typeof record.frames !== 'object') return undefined;
   // Kept for the build's later questions about the site (`keep`: not by a worker thread's reuse, which asks once).

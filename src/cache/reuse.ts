@@ -54,7 +54,8 @@ export function reusableRender(
   const companion = recordNodes(outRoot, siteDir, record);
   const render = companion?.render;
   if (!companion || !render) return cache;
-  const recorded = new Map(record.files.map((f, i) => [f[0], [...f, companion.shas[i]!] as const]));
+  const { paths: recordedPaths, sizes, modes } = record.files;
+  const recorded = new Map(recordedPaths.map((path, i) => [path, [path, sizes[i]!, modes[i]!, companion.shas[i]!] as const]));
   const settled = record.settled;
   const dirsSettled = settledDirectories(dir, settled);
   const asWritten = (f: OnDiskArtifact): boolean => {

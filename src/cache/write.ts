@@ -174,7 +174,7 @@ function recordOf(
     settled: at.settled,
     manifest: artifactSha(at.manifest),
     manifestStat: [at.written.size, at.written.ino],
-    files: artifacts.map((a) => [a.path, artifactSize(a), a.mode] as const),
+    files: { paths: artifacts.map((a) => a.path), sizes: artifacts.map(artifactSize), modes: artifacts.map((a) => a.mode) },
     dirId: [at.dir.dev, at.dir.ino],
     ...(at.companion !== undefined ? { companion: at.companion } : {}),
     ...(signature ? { signature: artifactSha(signature) } : {}),

@@ -5,6 +5,7 @@
 // compares them with the tree as it is now.
 import { readdirSync, statSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
+import { nearPaths } from '../util/lstat.ts';
 import { readBounded } from '../util/read-bounded.ts';
 
 /** `[absolute path, size, mtimeMs, ctimeMs, inode]`; size -1 for a path that did not exist, -2 for a racy one (never matches). */
@@ -72,10 +73,24 @@ export function stampTree(dir: string, listings?: Map<string, readonly Listed[]>
 
 /** True when every stamp still matches the tree. */
 export function stampsHold(stamps: readonly InputStamp[]): boolean {
+  // stampNow's comparison without its array per stamp (a no-op of 3,000 nodes checks 3,600).
+  const near = nearPaths();
+  const now = Date.now();
   for (const s of stamps) {
     if (s[1] === -2) return false;
-    const now = stampNow(s[0]);
-    if (now[1] !== s[1] || now[2] !== s[2] || now[3] !== s[3] || now[4] !== s[4]) return false;
+    let st: Stats | undefined;
+    try {
+      st = statSync(near(s[0]), { throwIfNoEntry: false });
+    } catch {
+      st = undefined;
+    }
+    if (!st) {
+      if (s[1] !== -1) return false;
+      continue;
+    }
+    // Changed within RACY_MS of now: its stamp would be racy, which never matches.
+    if (now - Math.max(st.mtimeMs, st.ctimeMs) < RACY_MS) return false;
+    if ((st.isDirectory() ? 0 : st.size) !== s[1] || st.mtimeMs !== s[2] || st.ctimeMs !== s[3] || st.ino !== s[4]) return false;
   }
   return true;
 }

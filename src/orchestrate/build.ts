@@ -196,7 +196,7 @@ async function writeSites(
     const dir = resolve(out.outRoot, partial.site!);
     const record = skippedDirs.get(partial.dir);
     if (record) {
-      const files = record.files.map((f) => f[0]);
+      const files = [...record.files.paths];
       report(listed({ site: record.site, dir, files, nodes: record.nodes, written: [], removed: [], unchanged: files, upToDate: true }));
       continue;
     }

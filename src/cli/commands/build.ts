@@ -2,7 +2,6 @@
 // --dry-run, --check or --diff compare the tree instead and say what would change.
 import type { CAC } from 'cac';
 import type { BuildResult, BuildOptions, SiteBuild } from '../../index.ts';
-import type { SiteBuildCounts } from '../../orchestrate/build.ts';
 import type { ProgressEvent } from '../../orchestrate/check.ts';
 import { countDiagnostics } from '../../diagnostics/format.ts';
 import { jsonBuildOutput, type JsonFileDiff } from '../../report/envelope.ts';
@@ -12,6 +11,11 @@ import { sourcesOf, type CliOutput } from '../output.ts';
 import { deployHints, hintFiles, type BuiltSite } from '../hints.ts';
 import { withProgress } from '../progress.ts';
 import { defaultJobs } from '../../util/cpus.ts';
+// The build's orchestration is imported with the CLI, not when the command runs: a build whose
+// sites are all up to date then loads its modules in one graph, read in parallel, instead of a
+// second round of chunks after the first (about 7 ms of a 150 ms no-op). The compiler itself is
+// still imported only when a site is not up to date (src/orchestrate/passes.ts).
+import { build, type SiteBuildCounts } from '../../orchestrate/build.ts';
 
 export function register(cli: CAC, out: CliOutput): void {
   treeOptions(
@@ -37,9 +41,6 @@ export function register(cli: CAC, out: CliOutput): void {
 async function runBuild(dirs: string[], flags: Flags, out: CliOutput): Promise<number> {
   const jobs = jobsOf(flags, dirs.length);
   if (typeof jobs === 'string') return out.usageError(jobs);
-  // Startup: the command modules load with --version/--help; the build only when it runs (and the
-  // compiler only when a site is not up to date: src/orchestrate/passes.ts).
-  const { build } = await import('../../orchestrate/build.ts');
   // --diff shows what a build would change: it writes nothing (a dry run unless --check).
   const dryRun = flags.dryRun === true || (flags.diff === true && flags.check !== true);
   const compare = dryRun || flags.check === true;

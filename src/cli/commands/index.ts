@@ -1,6 +1,8 @@
 // Every command, in the order the overview (`harvgen --help`) lists them. A command module
 // declares its options and help text and calls the library; it loads the library only when it
-// runs, so that `--version` and `--help` stay as fast as Node itself.
+// runs, so that `--help` stays fast (`--version` is answered by bin/harvgen.js alone). One
+// exception: build imports its orchestration (not the compiler) with the CLI, which makes a build
+// that finds everything up to date load in one round (src/cli/commands/build.ts).
 import type { CAC } from 'cac';
 import type { CliOutput } from '../output.ts';
 import * as check from './check.ts';
