@@ -12,7 +12,7 @@ import { homedir } from 'node:os';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { discoverSites } from '../load/discover.ts';
 import { KNOWN_RELEASES, newestRelease } from '../harvester/releases.ts';
-import { PLACEHOLDER_DISK, placeholderMac } from '../util/init-placeholders.ts';
+import { MAX_INIT_NODES, PLACEHOLDER_DISK, placeholderMac } from '../util/init-placeholders.ts';
 import { packageFile } from '../util/package-root.ts';
 
 const schemaDir = `${packageFile('schema')}/`;
@@ -27,8 +27,7 @@ export interface InitOptions {
   readonly release?: string;
 }
 
-/** The most nodes init writes (their addresses stay below the VIP). */
-export const MAX_INIT_NODES = 99;
+export { MAX_INIT_NODES } from '../util/init-placeholders.ts';
 
 /** Why these options cannot make a site (a usage error), or undefined. */
 export function initOptionsProblem(o: InitOptions): string | undefined {

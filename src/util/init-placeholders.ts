@@ -2,6 +2,9 @@
 // NODE_PLACEHOLDER warnings look for until it is replaced (src/validate/rules/node-identity.ts,
 // node-disks.ts). One place, so that the two cannot drift apart.
 
+/** The most nodes init writes (their addresses stay below the VIP). */
+export const MAX_INIT_NODES = 99;
+
 /** The install disk of a bare-metal site: a persistent name that no machine has. */
 export const PLACEHOLDER_DISK = '/dev/disk/by-id/REPLACE-with-the-install-disk';
 

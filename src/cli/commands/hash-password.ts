@@ -5,7 +5,7 @@ import { jsonOutput } from '../../report/envelope.ts';
 import { EXIT, signalExitCode } from '../../diagnostics/exit.ts';
 import type { Flags } from '../options.ts';
 import type { CliOutput } from '../output.ts';
-import { hashPasswordFromStdin } from '../hash-password.ts';
+import type { hashPasswordFromStdin } from '../hash-password.ts';
 
 export function register(cli: CAC, out: CliOutput): void {
   cli
@@ -32,7 +32,9 @@ async function runHashPassword(flags: Flags, out: CliOutput): Promise<number> {
   process.once('SIGTERM', onSigterm);
   let r: Awaited<ReturnType<typeof hashPasswordFromStdin>>;
   try {
-    r = await hashPasswordFromStdin(out.io.in ?? process.stdin, out.io.err, stop.signal);
+    // The reading and hashing load when the command runs, not with every command.
+    const { hashPasswordFromStdin: read } = await import('../hash-password.ts');
+    r = await read(out.io.in ?? process.stdin, out.io.err, stop.signal);
   } finally {
     process.removeListener('SIGINT', onSigint);
     process.removeListener('SIGTERM', onSigterm);

@@ -5,7 +5,8 @@ import { jsonOutput, jsonSite } from '../../report/envelope.ts';
 import { EXIT } from '../../diagnostics/exit.ts';
 import type { Flags } from '../options.ts';
 import type { CliOutput } from '../output.ts';
-import { initSite, MAX_INIT_NODES, type InitOptions } from '../init.ts';
+import type { InitOptions } from '../init.ts';
+import { MAX_INIT_NODES } from '../../util/init-placeholders.ts';
 
 /** The flags of init (cac camel-cases them). */
 interface InitFlags extends Flags {
@@ -40,6 +41,8 @@ function initOptions(flags: InitFlags): InitOptions {
 async function runInit(dir: string, flags: InitFlags, out: CliOutput): Promise<number> {
   if (flags.nodes !== undefined && !/^\d+$/.test(String(flags.nodes)))
     return out.usageError(`--nodes ${String(flags.nodes)}: a whole number of Harvester nodes from 1 to ${MAX_INIT_NODES}`);
+  // The scaffolding loads when init runs, not with every command.
+  const { initSite } = await import('../init.ts');
   const r = await initSite(dir, initOptions(flags));
   if ('error' in r && r.io) {
     const d: Diagnostic = {
