@@ -5,7 +5,7 @@
 //   full         status --log-dir (no state: every log read whole)
 //   cold         status --log-dir --state <fresh dir> --metrics (the first run of a state)
 //   incremental  the same again after 1% more lines were appended to every site's current log
-// Peak RSS from each process itself (as bench/rss-probe.mjs does; the preload here also reports
+// Peak RSS from each process itself (as bench/rss-probe.cjs does; the preload here also reports
 // the CPU time, user + system, which a machine shared with other work inflates far less than the
 // wall time). Targets: <= 60 s for 100,000 nodes.
 //   npm run bench:fleet-status [-- --sites N] [-- --nodes N] [-- --dir /dev/shm] [-- --keep]

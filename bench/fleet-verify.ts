@@ -19,7 +19,7 @@ import { shellTimed } from './shell-times.ts';
 
 const repo = resolve(import.meta.dirname, '..');
 const bin = join(repo, 'bin/harvgen.js');
-const probe = join(repo, 'bench/rss-probe.mjs');
+const probe = join(repo, 'bench/rss-probe.cjs');
 const args = process.argv.slice(2);
 const value = (name: string) => (args.includes(name) ? args[args.indexOf(name) + 1] : undefined);
 const SITES = Number(value('--sites') ?? 1000);
@@ -179,7 +179,7 @@ async function main() {
     const r = spawnSync(
       process.execPath,
       [
-        '--import',
+        '--require',
         probe,
         bin,
         'verify',

@@ -29,6 +29,8 @@ import { generateRepo, nodeFile, nodeText } from '../bench/gen.ts';
 import { createHash } from 'node:crypto';
 import { build, type BuildOptions } from '../src/index.ts';
 import { upToDate as recordUpToDate } from '../src/cache/index.ts';
+import { envDigest, prepareEnvDigests } from '../src/cache/env.ts';
+import { stateKey } from '../src/cache/key.ts';
 import { formatDiagnostics } from '../src/diagnostics/format.ts';
 import { jsonBuildOutput } from '../src/report/envelope.ts';
 import { RACY_MS } from '../src/load/stamps.ts';
@@ -180,6 +182,24 @@ test('a deploy build of a site with a secret from the environment is skipped whi
   await committed('a-value-0123');
   await settle();
   assert.equal(upToDate(await committed('another-value-0123')), [true, true, true]);
+});
+
+test('the digests of environment secrets made on the thread pool (while the files are checked) are the ones made in line', async () => {
+  if (!stateKey()) return assert.unreachable('a state key is made for the tests');
+  // Prepared: kept for envDigest, which then makes no digest of its own.
+  await prepareEnvDigests([
+    ['HARVGEN_TEST_PREPARED', 'value-one-0123'],
+    ['HARVGEN_TEST_PREPARED', 'value-one-0123'],
+    ['HARVGEN_TEST_UNSET', undefined],
+  ]);
+  const prepared = envDigest('HARVGEN_TEST_PREPARED', 'value-one-0123');
+  // Another value replaces it (made in line), and the first one made in line again is the same.
+  const other = envDigest('HARVGEN_TEST_PREPARED', 'value-two-0123');
+  assert.ok(prepared !== undefined && other !== undefined && prepared !== other);
+  assert.is(envDigest('HARVGEN_TEST_PREPARED', 'value-one-0123'), prepared, 'the thread pool gives the digest made in line');
+  // A second variable with the same value: another digest (the variable's name salts it).
+  await prepareEnvDigests([['HARVGEN_TEST_PREPARED_2', 'value-one-0123']]);
+  assert.ok(envDigest('HARVGEN_TEST_PREPARED_2', 'value-one-0123') !== prepared);
 });
 
 test('a site with warnings is skipped while unchanged and replays them exactly (text with code frames, and --json); an edit, --strict or another working directory compiles it', async () => {

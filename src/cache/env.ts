@@ -14,7 +14,7 @@
 // from the crypt hash the deploy tree already serves. Never the value, never a fast
 // unkeyed hash. Without a state key there is no digest: the site is compiled every time.
 // One digest per variable and value per process (100 sites naming one variable cost one).
-import { scryptSync, timingSafeEqual } from 'node:crypto';
+import { scrypt, scryptSync, timingSafeEqual } from 'node:crypto';
 import { stateMac } from './key.ts';
 
 /** scrypt cost: 2^12 x 8 x 128 bytes = 4 MiB, about 15 ms on one core. */
@@ -32,6 +32,34 @@ export function envDigest(name: string, value: string): string | undefined {
   const digest = scryptSync(value, salt, 32, SCRYPT).toString('hex');
   memo.set(name, { value, digest });
   return digest;
+}
+
+/**
+ * The digests of these `[variable, value]` pairs, made on libuv's thread pool and kept for
+ * envDigest: started before the up-to-date check reads the file system, each digest's 15 ms run
+ * on another core meanwhile (a deploy build that finds its site up to date takes the digest of
+ * each secret it read from the environment). Resolves when all are kept; never rejects (a digest
+ * that fails is made again, synchronously, when it is asked for).
+ */
+export async function prepareEnvDigests(pairs: Iterable<readonly [string, string | undefined]>): Promise<void> {
+  const pending: Promise<void>[] = [];
+  const started = new Set<string>();
+  for (const [name, value] of pairs) {
+    if (typeof name !== 'string' || value === undefined || value === '' || memo.get(name)?.value === value) continue;
+    if (started.has(name)) continue; // one value per variable in a run (the environment is one)
+    started.add(name);
+    const salt = stateMac('env-secret', name);
+    if (salt === undefined) continue;
+    pending.push(
+      new Promise((done) =>
+        scrypt(value, salt, 32, SCRYPT, (err, key) => {
+          if (!err) memo.set(name, { value, digest: key.toString('hex') });
+          done();
+        }),
+      ),
+    );
+  }
+  await Promise.all(pending);
 }
 
 /** `[variable, digest]` of each secret read from the environment; undefined when one cannot be digested. */

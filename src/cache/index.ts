@@ -17,7 +17,7 @@ import { TEMP_SUFFIX } from '../durable/index.ts';
 import { settledDirectories } from '../emit/tree.ts';
 import { stampsHold } from '../load/stamps.ts';
 import { isSafeRelativePath, regularFileSha } from '../render/artifact.ts';
-import { envHolds } from './env.ts';
+import { envHolds, prepareEnvDigests } from './env.ts';
 import { codeStamp } from './code.ts';
 import { LAYOUT } from '../derive/layout.ts';
 import type { SecretMode } from '../types/secret-mode.ts';
@@ -37,19 +37,47 @@ export { writeRecord, type RecordedSite } from './write.ts';
  * written (checked without reading a file whose status changed before the record was settled;
  * one that changed in the same clock tick is read and hashed). Undefined means "compile it".
  */
-export function upToDate(
+export function upToDate(outRoot: string, siteDir: string, options: UpToDateOptions = {}): SiteRecord | undefined {
+  const record = holdsButEnv(outRoot, siteDir, options);
+  return record && envHolds(record.env, options.env ?? process.env) ? record : undefined;
+}
+
+/** What upToDate is asked. */
+export interface UpToDateOptions {
+  verifyOutput?: boolean;
+  secrets?: SecretMode;
+  /** The environment secrets are read from (default process.env). */
+  env?: Readonly<Record<string, string | undefined>>;
+  /** Warnings fail the build (a site with any is compiled); diagnostics replay only under the same cwd and site dir as given. */
+  strict?: boolean;
+  shown?: readonly [string, string];
+}
+
+/**
+ * upToDate of each site directory (`sites[i]`, its options `options(i)`), by index: the same
+ * answers, but the slow digests of the environment's secrets (about 15 ms each, src/cache/env.ts)
+ * are made on libuv's thread pool while the files are checked, instead of after.
+ */
+export async function upToDateSites(
   outRoot: string,
-  siteDir: string,
-  options: {
-    verifyOutput?: boolean;
-    secrets?: SecretMode;
-    /** The environment secrets are read from (default process.env). */
-    env?: Readonly<Record<string, string | undefined>>;
-    /** Warnings fail the build (a site with any is compiled); diagnostics replay only under the same cwd and site dir as given. */
-    strict?: boolean;
-    shown?: readonly [string, string];
-  } = {},
-): SiteRecord | undefined {
+  sites: readonly string[],
+  options: (index: number) => UpToDateOptions,
+): Promise<Map<number, SiteRecord>> {
+  const env = (i: number) => options(i).env ?? process.env;
+  const pairs = sites.flatMap((dir, i) => loadRecord(outRoot, dir)?.env.map(([name]) => [name, env(i)[name]] as const) ?? []);
+  const digests = pairs.length > 0 ? prepareEnvDigests(pairs) : undefined;
+  const held = new Map<number, SiteRecord>();
+  for (const [i, dir] of sites.entries()) {
+    const record = holdsButEnv(outRoot, dir, options(i));
+    if (record) held.set(i, record);
+  }
+  await digests;
+  for (const [i, record] of held) if (!envHolds(record.env, env(i))) held.delete(i);
+  return held;
+}
+
+/** Everything upToDate checks but the environment's secrets (see there). */
+function holdsButEnv(outRoot: string, siteDir: string, options: UpToDateOptions): SiteRecord | undefined {
   const record = loadRecord(outRoot, siteDir);
   if (!record?.clean || record.code !== codeStamp()) return undefined;
   // The committed tree and the deploy tree differ in the secrets: a record holds for its own kind only.
@@ -57,7 +85,6 @@ export function upToDate(
   const [cwd, dir] = options.shown ?? [];
   if (record.diagnostics.length > 0 && (options.strict || record.shown[0] !== cwd || record.shown[1] !== dir)) return undefined;
   if (!stampsHold(record.inputs) || !contentsHold(record)) return undefined;
-  if (!envHolds(record.env, options.env ?? process.env)) return undefined;
   if (options.verifyOutput === false) return record;
   return outputHolds(join(outRoot, record.site), record) ? record : undefined;
 }

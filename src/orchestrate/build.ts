@@ -8,7 +8,7 @@ import type { Diagnostic } from '../diagnostics/types.ts';
 import { hasFailures, isBetweenSites, sortDiagnostics } from '../diagnostics/types.ts';
 import { isDeployTree, markDeployTree, realPath, treeKindProblem, unsafeOutDir } from '../emit/index.ts';
 import type { CompiledSite } from '../pipeline.ts';
-import { replayedSources, upToDate, type SiteRecord } from '../cache/index.ts';
+import { replayedSources, upToDateSites, type SiteRecord } from '../cache/index.ts';
 import { compileAll } from './check.ts';
 import { openPasses, type Passes } from './passes.ts';
 import { shownSources, summaryOf } from './summary.ts';
@@ -58,7 +58,7 @@ async function buildWith(
   // it is checked link by link (emit) and cannot be redirected by re-pointing the root mid-build.
   const out: Output = { cwd, outRoot, realRoot: realPath(outRoot), compare };
   // Up-to-date sites are not compiled. --check and --dry-run compare everything, --force compiles everything.
-  const records = !compare && !options.force && unsafe === undefined ? upToDateRecords(options, out) : new Map<number, Replayed>();
+  const records = !compare && !options.force && unsafe === undefined ? await upToDateRecords(options, out) : new Map<number, Replayed>();
   // In process or on worker threads (--jobs), the same from here on: src/orchestrate/passes.ts.
   const passes = await open(options.sites.length - records.size);
   // A plain build reuses each node its last build rendered and that is unchanged (src/cache/reuse.ts).
@@ -110,20 +110,20 @@ async function buildWith(
 type Replayed = SiteRecord & { readonly sources: Readonly<Record<string, string>> };
 
 /** The sites whose record still holds (by index): they are not compiled. */
-function upToDateRecords(options: BuildOptions, out: Output): Map<number, Replayed> {
-  const records = new Map<number, Replayed>();
-  for (const [i, dir] of options.sites.entries()) {
-    const r = upToDate(out.realRoot, resolve(out.cwd, dir), {
-      verifyOutput: !options.trusted?.has(dir),
+async function upToDateRecords(options: BuildOptions, out: Output): Promise<Map<number, Replayed>> {
+  const held = await upToDateSites(
+    out.realRoot,
+    options.sites.map((dir) => resolve(out.cwd, dir)),
+    (i) => ({
+      verifyOutput: !options.trusted?.has(options.sites[i]!),
       secrets: options.secrets ?? 'markers',
       env: options.env ?? process.env,
       strict: options.strict === true,
-      shown: [out.cwd, dir],
-    });
-    // Its diagnostics replayed as its last build reported them, code frames included.
-    if (r) records.set(i, { ...r, sources: replayedSources(r) });
-  }
-  return records;
+      shown: [out.cwd, options.sites[i]!],
+    }),
+  );
+  // Its diagnostics replayed as its last build reported them, code frames included.
+  return new Map([...held].map(([i, r]) => [i, { ...r, sources: replayedSources(r) }]));
 }
 
 /** A build that writes nothing still reports every problem of every site, render problems included. */
