@@ -274,14 +274,18 @@ async function leftBehind(pgid) {
   return left;
 }
 
-/** Run one job with its output captured; print it whole when the job ends. */
-/** The part of a failed file's output that says why: its FAIL blocks (at most 4,000 characters), else its last 2,000. */
-function failureText(text) {
-  const at = text.indexOf('FAIL ');
-  const part = at >= 0 ? text.slice(at, at + 4_000) : text.slice(-2_000);
-  return part.trimEnd();
+/**
+ * The part of a failed file's output that says why: `verdict` (a time limit, processes left
+ * running, an exit code), then uvu's FAIL blocks (a line that starts with `FAIL` after spaces: at
+ * most 4,000 characters from the first), else the output's last 2,000 characters.
+ */
+function failureText(text, verdict) {
+  const at = /^ *FAIL {2}/m.exec(text)?.index;
+  const part = at !== undefined ? text.slice(at, at + 4_000) : text.slice(-2_000);
+  return `${verdict}\n${part.trimEnd()}`;
 }
 
+/** Run one job with its output captured; print it whole when the job ends. */
 function run(job, lane) {
   return new Promise((resolve) => {
     const t0 = Date.now();
@@ -340,7 +344,7 @@ function run(job, lane) {
       process.stdout.write(Buffer.concat(chunks));
       // Repeated below the file's output, where a reader of a long log looks first.
       if (timedOut || left.length > 0) process.stdout.write(`\n== ${job.name}: ${verdict}\n`);
-      results.push({ name: job.name, ok, ms, cpu, skips, code: code ?? signal, text: ok ? undefined : failureText(text) });
+      results.push({ name: job.name, ok, ms, cpu, skips, code: code ?? signal, text: ok ? undefined : failureText(text, verdict) });
       resolve();
     })();
   });

@@ -186,19 +186,22 @@ test('a deploy build of a site with a secret from the environment is skipped whi
 
 test('the digests of environment secrets made on the thread pool (while the files are checked) are the ones made in line', async () => {
   if (!stateKey()) return assert.unreachable('a state key is made for the tests');
-  // Prepared: kept for envDigest, which then makes no digest of its own.
-  await prepareEnvDigests([
+  // Prepared: one digest made for the variable named twice, none for the unset one; kept for
+  // envDigest, which then makes no digest of its own (asked again: none made, it is kept).
+  const pairs = [
     ['HARVGEN_TEST_PREPARED', 'value-one-0123'],
     ['HARVGEN_TEST_PREPARED', 'value-one-0123'],
     ['HARVGEN_TEST_UNSET', undefined],
-  ]);
+  ] as const;
+  assert.is(await prepareEnvDigests(pairs), 1);
+  assert.is(await prepareEnvDigests(pairs), 0, 'kept: not made again');
   const prepared = envDigest('HARVGEN_TEST_PREPARED', 'value-one-0123');
   // Another value replaces it (made in line), and the first one made in line again is the same.
   const other = envDigest('HARVGEN_TEST_PREPARED', 'value-two-0123');
   assert.ok(prepared !== undefined && other !== undefined && prepared !== other);
   assert.is(envDigest('HARVGEN_TEST_PREPARED', 'value-one-0123'), prepared, 'the thread pool gives the digest made in line');
   // A second variable with the same value: another digest (the variable's name salts it).
-  await prepareEnvDigests([['HARVGEN_TEST_PREPARED_2', 'value-one-0123']]);
+  assert.is(await prepareEnvDigests([['HARVGEN_TEST_PREPARED_2', 'value-one-0123']]), 1);
   assert.ok(envDigest('HARVGEN_TEST_PREPARED_2', 'value-one-0123') !== prepared);
 });
 

@@ -112,6 +112,12 @@ test('ssh-keygen that ends before it reads its input (a key it refuses) is its a
     assert.match(run.stderr, /incorrect passphrase/);
     const signed = signText('not an ed25519 key\n', 'the file k', big, 'harvgen-manifest');
     assert.equal(signed, { problem: 'Load key: incorrect passphrase supplied to decrypt private key' });
+    // A success without reading the whole input is no answer (verify must have read the text).
+    const success = join(dir, 'ssh-keygen-0');
+    writeFileSync(success, '#!/bin/sh\nexit 0\n');
+    chmodSync(success, 0o755);
+    process.env.HARVGEN_SSH_KEYGEN = success;
+    assert.throws(() => runKeygen(['-Y', 'verify'], big), /could not be run: .*EPIPE/);
     process.env.HARVGEN_SSH_KEYGEN = join(dir, 'missing');
     assert.throws(() => runKeygen(['-Y', 'sign'], big), /was not found/);
   } finally {

@@ -115,6 +115,37 @@ test('a manifest.json rewritten after an output file was tampered with does not 
   assert.equal(readTree(dir), tree);
 });
 
+test('a record whose MAC line is not ASCII, or that is well signed but malformed, is no record: the site is compiled, never a crash', async () => {
+  const { out, run } = await fresh();
+  await settle();
+  assert.ok(upToDate(await run()), 'up to date before the forgery');
+  // A MAC line of 64 bytes, two of them one character that is not ASCII.
+  const file = recordOf(out);
+  const text = readFileSync(file, 'utf8');
+  writeFileSync(file, `é${text.slice(2)}`);
+  assert.is(readFileSync(file).indexOf(0x0a), 64);
+  let r = await run();
+  assert.ok(r.ok, JSON.stringify(r.diagnostics));
+  assert.not.ok(upToDate(r), 'a MAC line with a non-ASCII character');
+  await settle();
+  assert.ok(upToDate(await run()), 'the build wrote a good record again');
+  // Signed with this user's key (as harvgen would), but malformed: columns of other lengths, a
+  // size that is no number, an environment entry that is no pair. Each: compiled, not a crash.
+  const malformed: ((record: Record<string, unknown>) => void)[] = [
+    (record) => (record.files as { sizes: number[] }).sizes.pop(),
+    (record) => ((record.files as { sizes: unknown[] }).sizes[0] = 'large'),
+    (record) => (record.env = [42]),
+  ];
+  for (const edit of malformed) {
+    forgeRecord(out, edit as (record: { inputs: Stamp[] }) => void, { mac: true });
+    r = await run();
+    assert.ok(r.ok, JSON.stringify(r.diagnostics));
+    assert.not.ok(upToDate(r), String(edit));
+    await settle();
+    assert.ok(upToDate(await run()));
+  }
+});
+
 test('a record with forged input stamps cannot hide an input change', async () => {
   const { root, out, dir, run } = await fresh();
   writeFileSync(nodeFile(root, 0, 1), nodeText(0, 1).replace(/ip: .*/, 'ip: 10.100.9.9'));

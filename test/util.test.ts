@@ -168,4 +168,43 @@ test('sharedShape: the same own keys in the same order and the same values, a "_
   assert.is((copy as { polluted?: boolean }).polluted, undefined);
 });
 
+test('nearPaths: a path below the working directory is looked up from it, unless the directory was renamed since Node took its path', async () => {
+  const { mkdirSync, renameSync, writeFileSync, lstatSync, realpathSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const { nearPaths } = await import('../src/util/lstat.ts');
+  const { tempDir } = await import('./helpers/tmp.ts');
+  const base = realpathSync(tempDir('near'));
+  const work = join(base, 'work');
+  mkdirSync(join(work, 'd'), { recursive: true });
+  writeFileSync(join(work, 'd/f'), 'old');
+  const before = process.cwd();
+  try {
+    process.chdir(work);
+    const near = nearPaths();
+    assert.is(near(join(work, 'd/f')), 'd/f');
+    assert.is(near(work), work, 'the directory itself stays absolute');
+    assert.is(near(`${work}//d/f`), `${work}//d/f`, 'a path not normalized stays as given');
+    assert.is(near(`${work}x/d/f`), `${work}x/d/f`, 'a sibling that shares the prefix');
+    assert.is(near('/elsewhere/f'), '/elsewhere/f');
+    // Renamed, and another tree put at its path: Node still names the old path as the working
+    // directory, and a relative lookup would reach the renamed one. Every path stays absolute.
+    renameSync(work, join(base, 'work.old'));
+    mkdirSync(join(work, 'd'), { recursive: true });
+    writeFileSync(join(work, 'd/f'), 'new, longer');
+    assert.is(process.cwd(), work, "Node's cached path");
+    const after = nearPaths();
+    assert.is(after(join(work, 'd/f')), join(work, 'd/f'));
+    assert.is(lstatSync(after(join(work, 'd/f'))).size, 'new, longer'.length);
+  } finally {
+    process.chdir(before);
+  }
+  // At the root: every absolute path is below it.
+  try {
+    process.chdir('/');
+    assert.is(nearPaths()('/etc/hostname'), 'etc/hostname');
+  } finally {
+    process.chdir(before);
+  }
+});
+
 test.run();

@@ -38,11 +38,11 @@ export function envDigest(name: string, value: string): string | undefined {
  * The digests of these `[variable, value]` pairs, made on libuv's thread pool and kept for
  * envDigest: started before the up-to-date check reads the file system, each digest's 15 ms run
  * on another core meanwhile (a deploy build that finds its site up to date takes the digest of
- * each secret it read from the environment). Resolves when all are kept; never rejects (a digest
- * that fails is made again, synchronously, when it is asked for).
+ * each secret it read from the environment). Resolves, to how many it made and kept, when all are
+ * kept; never rejects (a digest that fails is made again, synchronously, when it is asked for).
  */
-export async function prepareEnvDigests(pairs: Iterable<readonly [string, string | undefined]>): Promise<void> {
-  const pending: Promise<void>[] = [];
+export async function prepareEnvDigests(pairs: Iterable<readonly [string, string | undefined]>): Promise<number> {
+  const pending: Promise<boolean>[] = [];
   const started = new Set<string>();
   for (const [name, value] of pairs) {
     if (typeof name !== 'string' || value === undefined || value === '' || memo.get(name)?.value === value) continue;
@@ -54,12 +54,12 @@ export async function prepareEnvDigests(pairs: Iterable<readonly [string, string
       new Promise((done) =>
         scrypt(value, salt, 32, SCRYPT, (err, key) => {
           if (!err) memo.set(name, { value, digest: key.toString('hex') });
-          done();
+          done(!err);
         }),
       ),
     );
   }
-  await Promise.all(pending);
+  return (await Promise.all(pending)).filter(Boolean).length;
 }
 
 /** `[variable, digest]` of each secret read from the environment; undefined when one cannot be digested. */

@@ -94,7 +94,10 @@ const isFiles = (f: RecordedFiles | undefined): boolean =>
   Array.isArray(f.sizes) &&
   Array.isArray(f.modes) &&
   f.sizes.length === f.paths.length &&
-  f.modes.length === f.paths.length;
+  f.modes.length === f.paths.length &&
+  f.paths.every((p) => typeof p === 'string') &&
+  f.sizes.every(Number.isSafeInteger) &&
+  f.modes.every(Number.isSafeInteger);
 
 /** Where the record of a site directory lives. */
 export function recordFile(outRoot: string, siteDir: string): string {
@@ -231,6 +234,7 @@ export function loadRecord(outRoot: string, siteDir: string, keep = true): SiteR
   if (!isFiles(record.files) || typeof record.settled !== 'number' || !Array.isArray(record.manifestStat)) return undefined;
   if (!Array.isArray(record.dirId) || (record.companion !== undefined && typeof record.companion !== 'string')) return undefined;
   if (![record.env, record.diagnostics, record.shown].every(Array.isArray) || typeof record.frames !== 'object') return undefined;
+  if (!record.env.every((e) => Array.isArray(e) && typeof e[0] === 'string' && typeof e[1] === 'string')) return undefined;
   // Kept for the build's later questions about the site (`keep`: not by a worker thread's reuse, which asks once).
   if (keep) loaded.set(file, { id, record });
   return record;

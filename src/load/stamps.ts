@@ -85,7 +85,7 @@ export function stampsHold(stamps: readonly InputStamp[]): boolean {
       st = undefined;
     }
     if (!st) {
-      if (s[1] !== -1) return false;
+      if (s[1] !== -1 || s[2] !== 0 || s[3] !== 0 || s[4] !== 0) return false;
       continue;
     }
     // Changed within RACY_MS of now: its stamp would be racy, which never matches.

@@ -46,9 +46,11 @@ export function runKeygen(args: readonly string[], input = ''): KeygenRun {
     throw new KeygenMissing(
       `${program()} was not found: install the Debian package ${SSH_KEYGEN_PACKAGE} (\`apt-get install ${SSH_KEYGEN_PACKAGE}\`)`,
     );
-  // ssh-keygen may end before it reads its input (a key it refuses, a bad signature file): the
-  // write to its stdin then fails with EPIPE, but it ran and its exit status is the answer.
-  const ranBeforeInput = (r.error as NodeJS.ErrnoException | undefined)?.code === 'EPIPE' && (r.status !== null || r.signal !== null);
+  // ssh-keygen may refuse before it reads its input (a key it cannot load, a bad signature file):
+  // the write to its stdin then fails with EPIPE, but it ran and its failure is the answer. A
+  // success without reading the whole input is no answer (verify must have read the text).
+  const ranBeforeInput =
+    (r.error as NodeJS.ErrnoException | undefined)?.code === 'EPIPE' && ((r.status !== null && r.status !== 0) || r.signal !== null);
   if (r.error && !ranBeforeInput) throw new KeygenMissing(`${program()} could not be run: ${r.error.message}`);
   return { status: r.status ?? undefined, stdout: r.stdout, stderr: r.stderr };
 }
