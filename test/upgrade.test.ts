@@ -464,28 +464,22 @@ test('review: the Upgrade name is a DNS label, the ISO follows the cluster arch 
     `pinned "$target" harvester-v1.9.0-amd64.sha512 harvester-v1.9.0-amd64.iso ${CHECKSUM}`,
   ]);
   // On a VLAN scope: the ISO at the server's address on the create node's VLAN.
-  const vlan = await files(
-    input((s) => {
-      s.network.vlans = [{ id: 100, cidr: '10.100.0.0/24', gateway: '10.100.0.1', server: '10.100.0.5', interface: 'eth0.100' }];
-      s.defaults.vlan = 100;
-      s.defaults.interfaces = [{ name: 'eno1' }];
-      s.cluster.vip = '10.100.0.10';
-      s.nodes[0].ip = '10.100.0.11';
-      s.nodes[1].ip = '10.100.0.12';
-    }),
-  );
+  const onVlan100 = (s: Record<string, any>) => {
+    s.network.vlans = [{ id: 100, cidr: '10.100.0.0/24', gateway: '10.100.0.1', server: '10.100.0.5', interface: 'eth0.100' }];
+    s.defaults.vlan = 100;
+    s.defaults.interfaces = [{ name: 'eno1' }];
+    s.cluster.vip = '10.100.0.10';
+    s.nodes[0].ip = '10.100.0.11';
+    s.nodes[1].ip = '10.100.0.12';
+  };
+  const vlan = await files(input(onVlan100));
   assert.is(parse(vlan.get('upgrade/version.yaml')!).spec.isoURL, 'http://10.100.0.5/artifacts/v1.9.0/harvester-v1.9.0-amd64.iso');
   // The cluster that is upgraded exists (cluster.created: every node joins): still its VLAN.
   const created = await files(
     input((s) => {
-      s.network.vlans = [{ id: 100, cidr: '10.100.0.0/24', gateway: '10.100.0.1', server: '10.100.0.5', interface: 'eth0.100' }];
-      s.defaults.vlan = 100;
-      s.defaults.interfaces = [{ name: 'eno1' }];
-      s.cluster.vip = '10.100.0.10';
+      onVlan100(s);
       s.cluster.created = true;
       delete s.nodes[0].role;
-      s.nodes[0].ip = '10.100.0.11';
-      s.nodes[1].ip = '10.100.0.12';
     }),
   );
   assert.is(parse(created.get('upgrade/version.yaml')!).spec.isoURL, 'http://10.100.0.5/artifacts/v1.9.0/harvester-v1.9.0-amd64.iso');

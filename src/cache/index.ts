@@ -38,7 +38,7 @@ export { writeRecord, type RecordedSite } from './write.ts';
  * one that changed in the same clock tick is read and hashed). Undefined means "compile it".
  */
 export function upToDate(outRoot: string, siteDir: string, options: UpToDateOptions = {}): SiteRecord | undefined {
-  const record = holdsButEnv(outRoot, siteDir, options);
+  const record = holdsButEnv(outRoot, loadRecord(outRoot, siteDir), options, nearPaths());
   return record && envHolds(record.env, options.env ?? process.env) ? record : undefined;
 }
 
@@ -54,21 +54,22 @@ export interface UpToDateOptions {
 }
 
 /**
- * upToDate of each site directory (`sites[i]`, its options `options(i)`), by index: the same
- * answers, but the slow digests of the environment's secrets (about 15 ms each, src/cache/env.ts)
- * are made on libuv's thread pool while the files are checked, instead of after.
+ * upToDate of each site directory (`dir`, with its options), by index: the same answers, but the
+ * slow digests of the environment's secrets (about 15 ms each, src/cache/env.ts) are made on
+ * libuv's thread pool while the files are checked, instead of after.
  */
 export async function upToDateSites(
   outRoot: string,
-  sites: readonly string[],
-  options: (index: number) => UpToDateOptions,
+  sites: readonly { readonly dir: string; readonly options: UpToDateOptions }[],
 ): Promise<Map<number, SiteRecord>> {
-  const env = (i: number) => options(i).env ?? process.env;
-  const pairs = sites.flatMap((dir, i) => loadRecord(outRoot, dir)?.env.map(([name]) => [name, env(i)[name]] as const) ?? []);
+  const records = sites.map(({ dir }) => loadRecord(outRoot, dir));
+  const env = (i: number) => sites[i]!.options.env ?? process.env;
+  const pairs = records.flatMap((r, i) => r?.env.map(([name]) => [name, env(i)[name]] as const) ?? []);
   const digests = pairs.length > 0 ? prepareEnvDigests(pairs) : undefined;
+  const near = nearPaths();
   const held = new Map<number, SiteRecord>();
-  for (const [i, dir] of sites.entries()) {
-    const record = holdsButEnv(outRoot, dir, options(i));
+  for (const [i, { options }] of sites.entries()) {
+    const record = holdsButEnv(outRoot, records[i], options, near);
     if (record) held.set(i, record);
   }
   await digests;
@@ -76,17 +77,21 @@ export async function upToDateSites(
   return held;
 }
 
-/** Everything upToDate checks but the environment's secrets (see there). */
-function holdsButEnv(outRoot: string, siteDir: string, options: UpToDateOptions): SiteRecord | undefined {
-  const record = loadRecord(outRoot, siteDir);
+/** Everything upToDate checks of `record` but the environment's secrets (see there). */
+function holdsButEnv(
+  outRoot: string,
+  record: SiteRecord | undefined,
+  options: UpToDateOptions,
+  near: (absolute: string) => string,
+): SiteRecord | undefined {
   if (!record?.clean || record.code !== codeStamp()) return undefined;
   // The committed tree and the deploy tree differ in the secrets: a record holds for its own kind only.
   if (record.secrets !== (options.secrets ?? 'markers')) return undefined;
   const [cwd, dir] = options.shown ?? [];
   if (record.diagnostics.length > 0 && (options.strict || record.shown[0] !== cwd || record.shown[1] !== dir)) return undefined;
-  if (!stampsHold(record.inputs) || !contentsHold(record)) return undefined;
+  if (!stampsHold(record.inputs, near) || !contentsHold(record)) return undefined;
   if (options.verifyOutput === false) return record;
-  return outputHolds(join(outRoot, record.site), record) ? record : undefined;
+  return outputHolds(join(outRoot, record.site), record, near) ? record : undefined;
 }
 
 /**
@@ -133,7 +138,7 @@ function manifestHolds(dir: string, record: SiteRecord, st: Stats): boolean {
  * `settled` at the least, which the check admits: so, a tick after it); a foreign directory's
  * contents are not looked at, as no other foreign file is.
  */
-function outputHolds(dir: string, record: SiteRecord): boolean {
+function outputHolds(dir: string, record: SiteRecord, near: (absolute: string) => string): boolean {
   try {
     const root = lstatSync(dir, { throwIfNoEntry: false });
     if (!root?.isDirectory() || root.dev !== record.dirId[0] || root.ino !== record.dirId[1]) return false;
@@ -143,7 +148,7 @@ function outputHolds(dir: string, record: SiteRecord): boolean {
     if (readdirSync(dir, { withFileTypes: true }).some(unfinished)) return false;
     // A directory renamed into place since (a swapped-in copy) keeps its files' ctimes.
     const dirsSettled = settledDirectories(dir, settled);
-    const under = nearPaths()(dir) + sep;
+    const under = near(dir) + sep;
     let listed: PreviousManifest['files'] | undefined;
     const { paths, sizes, modes } = record.files;
     for (let i = 0; i < paths.length; i++) {

@@ -3,9 +3,9 @@
 // never the other way round. A directory's stamp changes when an entry is added, removed or
 // renamed in it: that is how a new node file is noticed. build's up-to-date check (src/cache)
 // compares them with the tree as it is now.
-import { readdirSync, statSync, type Stats } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { nearPaths } from '../util/lstat.ts';
+import { nearPaths, statOrUndefined } from '../util/lstat.ts';
 import { readBounded } from '../util/read-bounded.ts';
 
 /** `[absolute path, size, mtimeMs, ctimeMs, inode]`; size -1 for a path that did not exist, -2 for a racy one (never matches). */
@@ -27,22 +27,19 @@ interface StatLike {
  */
 export const RACY_MS = 100;
 
+/** Whether `st` changed within RACY_MS of `now`: its stamp is racy. */
+const isRacy = (st: StatLike, now: number): boolean => now - Math.max(st.mtimeMs, st.ctimeMs) < RACY_MS;
+
 /** The stamp of `path` from its stats (followed through links, as the loader reads it). */
 export function stampOf(path: string, st: StatLike | undefined): InputStamp {
   if (!st) return [path, -1, 0, 0, 0];
-  if (Date.now() - Math.max(st.mtimeMs, st.ctimeMs) < RACY_MS) return [path, -2, 0, 0, 0];
+  if (isRacy(st, Date.now())) return [path, -2, 0, 0, 0];
   return [path, st.isDirectory() ? 0 : st.size, st.mtimeMs, st.ctimeMs, st.ino];
 }
 
 /** The stamp of `path` as it is now. */
 export function stampNow(path: string): InputStamp {
-  let st: Stats | undefined;
-  try {
-    st = statSync(path);
-  } catch {
-    st = undefined;
-  }
-  return stampOf(path, st);
+  return stampOf(path, statOrUndefined(path));
 }
 
 /** An entry of a directory listing as stampTree keeps it (a `Dirent`; named here so that the declarations need no Node types). */
@@ -71,25 +68,22 @@ export function stampTree(dir: string, listings?: Map<string, readonly Listed[]>
   return out;
 }
 
-/** True when every stamp still matches the tree. */
-export function stampsHold(stamps: readonly InputStamp[]): boolean {
-  // stampNow's comparison without its array per stamp (a no-op of 3,000 nodes checks 3,600).
-  const near = nearPaths();
+/**
+ * True when every stamp still matches the tree: stampNow's comparison without its array per
+ * stamp (a no-op of 3,000 nodes checks 3,600). `near` (util/lstat.ts) is taken once per run by a
+ * caller that checks many sites.
+ */
+export function stampsHold(stamps: readonly InputStamp[], near: (absolute: string) => string = nearPaths()): boolean {
   const now = Date.now();
   for (const s of stamps) {
     if (s[1] === -2) return false;
-    let st: Stats | undefined;
-    try {
-      st = statSync(near(s[0]), { throwIfNoEntry: false });
-    } catch {
-      st = undefined;
-    }
+    const st = statOrUndefined(near(s[0]));
     if (!st) {
       if (s[1] !== -1 || s[2] !== 0 || s[3] !== 0 || s[4] !== 0) return false;
       continue;
     }
-    // Changed within RACY_MS of now: its stamp would be racy, which never matches.
-    if (now - Math.max(st.mtimeMs, st.ctimeMs) < RACY_MS) return false;
+    // A racy stamp never matches.
+    if (isRacy(st, now)) return false;
     if ((st.isDirectory() ? 0 : st.size) !== s[1] || st.mtimeMs !== s[2] || st.ctimeMs !== s[3] || st.ino !== s[4]) return false;
   }
   return true;

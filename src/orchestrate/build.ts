@@ -113,14 +113,16 @@ type Replayed = SiteRecord & { readonly sources: Readonly<Record<string, string>
 async function upToDateRecords(options: BuildOptions, out: Output): Promise<Map<number, Replayed>> {
   const held = await upToDateSites(
     out.realRoot,
-    options.sites.map((dir) => resolve(out.cwd, dir)),
-    (i) => ({
-      verifyOutput: !options.trusted?.has(options.sites[i]!),
-      secrets: options.secrets ?? 'markers',
-      env: options.env ?? process.env,
-      strict: options.strict === true,
-      shown: [out.cwd, options.sites[i]!],
-    }),
+    options.sites.map((dir) => ({
+      dir: resolve(out.cwd, dir),
+      options: {
+        verifyOutput: !options.trusted?.has(dir),
+        secrets: options.secrets ?? 'markers',
+        env: options.env ?? process.env,
+        strict: options.strict === true,
+        shown: [out.cwd, dir],
+      },
+    })),
   );
   // Its diagnostics replayed as its last build reported them, code frames included.
   return new Map([...held].map(([i, r]) => [i, { ...r, sources: replayedSources(r) }]));
