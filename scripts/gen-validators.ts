@@ -159,13 +159,14 @@ function indexText(minors: readonly string[]): string {
 // are synchronous.
 import { createRequire } from 'node:module';
 import type { ErrorObject } from 'ajv';
-import { fromSource, packageFile } from '../../util/package-root.ts';
+import { join } from 'node:path';
+import { codeDir, fromSource, packageFile } from '../../util/package-root.ts';
 
 /** What an ajv standalone validator is to its callers: a test of one value, with the errors of the last failed test. */
 export type CompiledValidator = ((data: unknown) => boolean) & { errors?: ErrorObject[] | null };
 
 // Resolved from this module's own place in dist/ (or src/): the CLI's bundle (dist/cli.js) is elsewhere.
-const require = createRequire(packageFile(fromSource ? 'src' : 'dist', 'validate', 'compiled', 'index.js'));
+const require = createRequire(join(codeDir(), 'validate', 'compiled', 'index.js'));
 const loaded = new Map<string, CompiledValidator>();
 // From the sources (the tests, through tsx) the modules are .cts files, which plain require cannot
 // load: tsx's own require compiles them, whichever of its hooks the thread registered (a worker
