@@ -3,15 +3,6 @@
 // through `prepare`). Kept tiny and dependency-free: `harvgen --version` loads nothing else.
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { setFlagsFromString } from 'node:v8';
-
-// Peak memory (docs/speed.md, "Memory"): V8 grows its heap up to about four times what is live
-// when collecting is cheap, so a long run (a build of 1,000 sites) reached 900 MB with about 200 MB
-// live. Each old-space collection may grow the heap by at most 30% of what it kept: a build of
-// 100,000 nodes in 1,000 sites peaks at about 380 MB for about 8% more CPU. (V8's memory-saving mode,
-// used before, bounded it too but made every collection a memory-reducing one: 60% more CPU.)
-// Not for `watch`, whose session caches are a large live set that stays. Set before anything is allocated.
-if (process.argv.slice(2).find((a) => !a.startsWith('-')) !== 'watch') setFlagsFromString('--heap-growing-percent=30');
 
 const debug = process.argv.includes('--debug');
 // A closed pipe (`harvgen check ... | head`) ends the run quietly, as for other CLI tools.

@@ -10,6 +10,7 @@ import { EXIT } from './diagnostics/exit.ts';
 import { COMMANDS } from './cli/commands/index.ts';
 import { booleanFlagsLast, cacErrorMessage, globalOptions, unknownCommandMessage, unknownGlobalFlag } from './cli/options.ts';
 import { cliOutput, type CliIo } from './cli/output.ts';
+import { boundHeapGrowth } from './cli/heap.ts';
 
 export { booleanFlagsLast } from './cli/options.ts';
 export type { CliIo } from './cli/output.ts';
@@ -41,6 +42,8 @@ export async function main(argv: readonly string[], io: CliIo = { out: process.s
       cli.outputHelp();
       return EXIT.failed;
     }
+    // `build` bounds the heap when it starts compiling (src/cli/heap.ts); `watch` never does.
+    if (cli.matchedCommandName !== 'build' && cli.matchedCommandName !== 'watch') boundHeapGrowth();
     return (await cli.runMatchedCommand()) as number;
   } catch (e) {
     const err = e as Error;

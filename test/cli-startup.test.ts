@@ -92,6 +92,27 @@ test('an up-to-date build loads no part of the compiler', () => {
   assert.is(again.code, 0);
   const compiler = sources(again).filter((m) => COMPILER.some((re) => re.test(m)));
   assert.equal(compiler, [], 'no compiler module in an up-to-date build');
+  // No other command's implementation, and the CLI's modules in one chunk or few (scripts/bundle.mjs):
+  // each module costs the loader about 0.3 ms; esbuild's own chunking loaded 21 of them.
+  assert.equal(
+    sources(again).filter((m) => m.startsWith('src/cli/actions/')),
+    [],
+    "no command's implementation in an up-to-date build",
+  );
+  const bundled = again.modules.filter((m) => m.startsWith('dist/'));
+  assert.ok(bundled.length <= 10, `an up-to-date build loads ${bundled.length} modules of the bundle: ${bundled.join(', ')}`);
+});
+
+test("each command's implementation loads when it runs", () => {
+  const r = loaded(['explain', 'sites/location_x', 'hv-1']);
+  assert.is(r.code, 0);
+  const sources = r.modules.flatMap(sourcesOf);
+  assert.ok(sources.includes('src/cli/actions/explain.ts'), 'explain runs its implementation');
+  assert.equal(
+    sources.filter((m) => m.startsWith('src/cli/actions/') && m !== 'src/cli/actions/explain.ts'),
+    [],
+    "no other command's implementation",
+  );
 });
 
 test('a check validates with the compiled validators and loads no ajv compiler', () => {

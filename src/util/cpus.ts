@@ -102,7 +102,10 @@ export function usableCpus(root = '/', parallelism = availableParallelism()): nu
  * which one worker compiles no faster than the main thread; otherwise one worker per usable CPU
  * but one (the main thread writes), and no more than there are sites.
  */
-export function defaultJobs(sites: number, cpus = usableCpus()): number {
-  if (cpus <= 2 || sites <= 1) return 1;
-  return Math.min(cpus - 1, sites);
+export function defaultJobs(sites: number, cpus?: number): number {
+  // A single site asks nothing of the machine (the cgroup files are read only for a choice).
+  if (sites <= 1) return 1;
+  const usable = cpus ?? usableCpus();
+  if (usable <= 2) return 1;
+  return Math.min(usable - 1, sites);
 }

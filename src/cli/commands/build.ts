@@ -10,6 +10,7 @@ import { outDirOf, overSites, secretsOf, treeOptions, type Flags } from '../opti
 import { sourcesOf, type CliOutput } from '../output.ts';
 import { deployHints, hintFiles, type BuiltSite } from '../hints.ts';
 import { withProgress } from '../progress.ts';
+import { boundHeapGrowth } from '../heap.ts';
 import { defaultJobs } from '../../util/cpus.ts';
 // The build's orchestration is imported with the CLI, not when the command runs: a build whose
 // sites are all up to date then loads its modules in one graph, read in parallel, instead of a
@@ -62,7 +63,11 @@ async function runBuild(dirs: string[], flags: Flags, out: CliOutput): Promise<n
     keepArtifacts: flags.diff === true,
     // --diff reads each site's model (its secrets, to mask them): compiled in this process.
     jobs: flags.diff === true ? 1 : jobs,
-    onProgress,
+    // A site starts compiling: from now on the run allocates (src/cli/heap.ts).
+    onProgress: (event) => {
+      boundHeapGrowth();
+      onProgress(event);
+    },
   });
   const result: BuildResult<SiteBuildCounts> = await withProgress(out.io.err, flags.json === true, 'building', (onProgress) =>
     lists ? build(options(onProgress)) : build({ ...options(onProgress), paths: false, onSite }),

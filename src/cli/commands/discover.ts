@@ -1,11 +1,11 @@
 // `harvgen discover`: unknown machines from the boot servers' logs, as node file stubs for review (the library: src/status/discover.ts).
 import type { CAC } from 'cac';
-import { jsonOutput, jsonSite } from '../../report/envelope.ts';
-import { exitCode } from '../../diagnostics/exit.ts';
-import { hasFailures } from '../../diagnostics/types.ts';
 import { overSites } from '../options.ts';
 import type { CliOutput } from '../output.ts';
-import { logOptions, type LogFlags } from './status.ts';
+import type { LogFlags } from '../actions/status.ts';
+
+/** The command's implementation, loaded when it runs (src/cli/actions/discover.ts): not with the CLI. */
+const implementation = () => import('../actions/discover.ts');
 
 export function register(cli: CAC, out: CliOutput): void {
   cli
@@ -17,43 +17,7 @@ export function register(cli: CAC, out: CliOutput): void {
     .option('--since <time>', 'Only requests since an ISO 8601 time or a duration back from now (90m, 12h, 7d)')
     .option('--dry-run', 'Say which stubs would be written, write nothing')
     .example('harvgen discover sites/location_x --log /var/log/nginx/harvgen-location_x.access.log')
-    .action(overSites(out, (dirs, flags) => runDiscover(dirs, flags as LogFlags & { dryRun?: boolean }, out)));
-}
-
-async function runDiscover(dirs: string[], flags: LogFlags & { dryRun?: boolean }, out: CliOutput): Promise<number> {
-  // Startup: status loads the compiler (compileModel), so not with --version/--help.
-  const { parseSince } = await import('../../status/index.ts');
-  // Startup: discover loads the compiler through status, so not with --version/--help.
-  const { discover } = await import('../../status/discover.ts');
-  const o = logOptions(flags, Date.now(), parseSince);
-  if ('problem' in o) return out.usageError(o.problem!);
-  const result = await discover({ sites: dirs, ...o, write: flags.dryRun !== true });
-  const ok = !hasFailures(result.diagnostics, flags.strict === true);
-  if (flags.json) {
-    out.printJson(
-      jsonOutput({
-        command: 'discover',
-        ok,
-        sites: result.sites.map((s) => jsonSite(s)),
-        diagnostics: result.diagnostics,
-        debug: flags.debug === true,
-        extra: {
-          unknown: result.unknown.map(({ written: _w, ...u }) => u),
-          requests: result.requests,
-          verify_requests: result.verifyRequests,
-        },
-      }),
+    .action(
+      overSites(out, async (dirs, flags) => (await implementation()).runDiscover(dirs, flags as LogFlags & { dryRun?: boolean }, out)),
     );
-    return exitCode(ok, result.diagnostics);
-  }
-  out.report(result.diagnostics, {}, flags);
-  for (const u of result.unknown) out.print(`${u.written ? 'wrote' : flags.dryRun ? 'would write' : 'kept'}  ${u.stub}  (${u.mac})`);
-  out.note(
-    result.unknown.length === 0
-      ? `no unknown machine in ${result.requests} request(s)${verifyNote(result.verifyRequests)}`
-      : `${result.unknown.length} unknown machine(s)${verifyNote(result.verifyRequests)}: review each stub, then move it into nodes/ (\`harvgen help day-2\`)`,
-  );
-  return exitCode(ok, result.diagnostics);
 }
-
-const verifyNote = (n: number) => (n > 0 ? ` (${n} request(s) of harvgen verify left out)` : '');

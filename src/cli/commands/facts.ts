@@ -1,24 +1,11 @@
 // `harvgen facts`: measure machines (their BMC over Redfish, or a dump taken on them) and write
 // their facts beside their nodes, `<site>/facts/<hostname>.yaml` (the library: src/measure/).
 import type { CAC } from 'cac';
-import { exitCode } from '../../diagnostics/exit.ts';
-import { hasFailures, type Diagnostic } from '../../diagnostics/types.ts';
-import { jsonOutput } from '../../report/envelope.ts';
 import type { CliOutput } from '../output.ts';
+import type { FactsFlags } from '../actions/facts.ts';
 
-interface FactsFlags {
-  node?: string | string[];
-  dump?: string;
-  bmc?: string;
-  as?: string;
-  insecure?: boolean;
-  script?: boolean;
-  dryRun?: boolean;
-  timeout?: number;
-  json?: boolean;
-  strict?: boolean;
-  debug?: boolean;
-}
+/** The command's implementation, loaded when it runs (src/cli/actions/facts.ts): not with the CLI. */
+const implementation = () => import('../actions/facts.ts');
 
 export function register(cli: CAC, out: CliOutput): void {
   cli
@@ -40,53 +27,5 @@ export function register(cli: CAC, out: CliOutput): void {
     .example('harvgen facts sites/location_x --node node1')
     .example('harvgen facts --script > collect.sh   # then on the machine: sudo sh collect.sh > node1.facts')
     .example('harvgen facts sites/location_x --node node1 --dump node1.facts')
-    .action((dir: string | undefined, flags: FactsFlags) => runFacts(dir, flags, out));
-}
-
-async function runFacts(dir: string | undefined, flags: FactsFlags, out: CliOutput): Promise<number> {
-  // Startup: the library loads the compiler, so not with --version/--help.
-  const { COLLECTOR_SCRIPT, measureFacts } = await import('../../measure/index.ts');
-  if (flags.script) {
-    out.print(COLLECTOR_SCRIPT.trimEnd());
-    return 0;
-  }
-  if (dir === undefined) return out.usageError('facts needs a site directory (or --script)');
-  const nodes = flags.node === undefined ? [] : Array.isArray(flags.node) ? flags.node.map(String) : [String(flags.node)];
-  if ((flags.bmc === undefined) !== (flags.as === undefined)) return out.usageError('--bmc and --as go together');
-  if (flags.bmc !== undefined && (nodes.length > 0 || flags.dump !== undefined))
-    return out.usageError('--bmc measures a new machine: not with --node or --dump');
-  const timeout = flags.timeout === undefined ? undefined : Number(flags.timeout);
-  if (timeout !== undefined && !(timeout > 0 && timeout <= 3600)) return out.usageError('--timeout takes seconds, 1 to 3600');
-  const result = await measureFacts({
-    site: dir,
-    nodes,
-    ...(flags.dump !== undefined ? { dump: String(flags.dump) } : {}),
-    ...(flags.bmc !== undefined ? { bmc: { address: String(flags.bmc), as: String(flags.as), insecure: flags.insecure === true } } : {}),
-    dryRun: flags.dryRun === true,
-    ...(timeout !== undefined ? { timeoutMs: timeout * 1000 } : {}),
-  });
-  const diagnostics: Diagnostic[] = [...result.diagnostics, ...result.machines.flatMap((m) => m.diagnostics)];
-  const ok = !hasFailures(diagnostics, flags.strict === true);
-  if (flags.json) {
-    out.printJson(
-      jsonOutput({
-        command: 'facts',
-        ok,
-        sites: [],
-        diagnostics,
-        debug: flags.debug === true,
-        extra: { machines: result.machines.map(({ diagnostics: _d, ...m }) => m) },
-      }),
-    );
-    return exitCode(ok, diagnostics);
-  }
-  out.report(diagnostics, {}, flags);
-  for (const m of result.machines) {
-    if (m.status === 'failed') continue;
-    const verb = m.status === 'written' ? 'wrote' : m.status === 'unchanged' ? 'unchanged' : 'would write';
-    out.print(`${verb}  ${m.file}${m.status === 'unchanged' ? `  (measured ${m.facts?.measured.at})` : ''}`);
-  }
-  const written = result.machines.filter((m) => m.status === 'written').length;
-  if (written > 0) out.note(`${written} facts file(s) written: review them, run \`harvgen check\` and commit them`);
-  return exitCode(ok, diagnostics);
+    .action(async (dir: string | undefined, flags: FactsFlags) => (await implementation()).runFacts(dir, flags, out));
 }

@@ -1,8 +1,9 @@
 // Every command, in the order the overview (`harvgen --help`) lists them. A command module
-// declares its options and help text and calls the library; it loads the library only when it
-// runs, so that `--help` stays fast (`--version` is answered by bin/harvgen.js alone). One
-// exception: build imports its orchestration (not the compiler) with the CLI, which makes a build
-// that finds everything up to date load in one round (src/cli/commands/build.ts).
+// declares its options and help text; its implementation (src/cli/actions/<command>.ts), which
+// loads the library and prints the result, is imported only when it runs, so that `--help` stays
+// fast (`--version` is answered by bin/harvgen.js alone) and a run loads one command's code. One
+// exception: build's implementation and its orchestration (not the compiler) come with the CLI,
+// which makes a build that finds everything up to date load in one round (src/cli/commands/build.ts).
 import type { CAC } from 'cac';
 import type { CliOutput } from '../output.ts';
 import * as check from './check.ts';

@@ -1,0 +1,252 @@
+// `harvgen verify`: does each boot server serve exactly the deploy tree? (the library: src/verify/)
+import { readFileSync, statSync } from 'node:fs';
+import { jsonOutput, jsonSite } from '../../report/envelope.ts';
+import { exitCode } from '../../diagnostics/exit.ts';
+import { hasFailures } from '../../diagnostics/types.ts';
+import { type Flags } from '../options.ts';
+import type { CliOutput } from '../output.ts';
+import { startProgress } from '../progress.ts';
+import { parsePublicKey } from '../../util/ssh-public-key.ts';
+import type { FleetState } from '../../verify/fleet.ts';
+
+/** The flags of verify (cac camel-cases them). */
+export interface VerifyFlags extends Flags {
+  readonly url?: string | readonly string[];
+  readonly releases?: boolean;
+  readonly releaseBase?: string;
+  readonly concurrency?: number | string;
+  readonly timeout?: number | string;
+  readonly deadline?: number | string;
+  readonly source?: string;
+  readonly publicKey?: string;
+  readonly fleet?: string;
+  readonly siteTimeout?: number | string;
+}
+
+export async function runVerify(dirs: string[], flags: VerifyFlags, out: CliOutput): Promise<number> {
+  if (flags.siteTimeout !== undefined) return out.usageError('--site-timeout applies to --fleet only (a whole site of the fleet record)');
+  const urls = flags.url === undefined ? [] : (Array.isArray(flags.url) ? flags.url : [flags.url]).map(String);
+  for (const u of urls) {
+    const problem = badUrl(u);
+    if (problem) return out.usageError(`--url ${u}: ${problem}`);
+  }
+  if (flags.releaseBase !== undefined && badUrl(String(flags.releaseBase)))
+    return out.usageError(`--release-base ${String(flags.releaseBase)}: ${badUrl(String(flags.releaseBase))}`);
+  const concurrency = flags.concurrency === undefined ? 8 : Number(flags.concurrency);
+  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64)
+    return out.usageError(`--concurrency ${String(flags.concurrency)}: a whole number from 1 to 64`);
+  const timeout = flags.timeout === undefined ? 10 : Number(flags.timeout);
+  if (!Number.isFinite(timeout) || timeout <= 0 || timeout > 3600)
+    return out.usageError(`--timeout ${String(flags.timeout)}: seconds, more than 0`);
+  const deadline = flags.deadline === undefined ? 900 : Number(flags.deadline);
+  if (!Number.isFinite(deadline) || deadline <= 0 || deadline > 86_400)
+    return out.usageError(`--deadline ${String(flags.deadline)}: seconds, more than 0 (at most 86400)`);
+  if (flags.source !== undefined && (await import('node:net')).isIP(String(flags.source)) === 0)
+    return out.usageError(`--source ${String(flags.source)}: an IP address of this machine`);
+
+  let publicKey: { line: string; from: string } | undefined;
+  if (flags.publicKey !== undefined) {
+    const file = String(flags.publicKey);
+    const text = readPublicKeyFile(file);
+    if (text.problem !== undefined) return out.usageError(`--public-key ${file}: ${text.problem}`);
+    const parsed = parsePublicKey(text.line);
+    if ('problem' in parsed) return out.usageError(`--public-key ${file}: its line ${parsed.problem}`);
+    publicKey = { line: text.line, from: `the key of --public-key ${file}` };
+  }
+  // Startup: the command modules load with --version/--help; verify (node:https) only when it runs.
+  const { verify } = await import('../../verify/index.ts');
+  const progress = flags.json ? undefined : startProgress(out.io.err);
+  const result = await verify({
+    sites: dirs,
+    outDir: flags.out ?? 'deploy',
+    urls,
+    releases: flags.releases === true,
+    ...(flags.releaseBase !== undefined ? { releaseBase: String(flags.releaseBase) } : {}),
+    concurrency,
+    timeoutMs: Math.round(timeout * 1000),
+    deadlineMs: Math.round(deadline * 1000),
+    ...(flags.source !== undefined ? { source: String(flags.source) } : {}),
+    ...(publicKey ? { publicKey } : {}),
+    onProgress: (p) => progress?.update(`harvgen: verifying ${p.done}/${p.total} ${p.url}`),
+  }).finally(() => progress?.done());
+  const strict = flags.strict === true;
+  const ok = !hasFailures(result.diagnostics, strict);
+  if (flags.json) {
+    const sites = result.sites.map((s) => ({
+      ...jsonSite({ dir: s.dir, ...(s.site !== undefined ? { site: s.site } : {}), diagnostics: s.diagnostics }),
+      nodes: s.nodes ?? null,
+      files: s.served ?? null,
+      out: s.out ?? null,
+    }));
+    const servers = result.servers.map((s) => ({ ...s, source: s.source ?? null }));
+    out.printJson(
+      jsonOutput({
+        command: 'verify',
+        ok,
+        sites,
+        diagnostics: result.diagnostics,
+        debug: flags.debug === true,
+        extra: { servers, checks: result.checks, skipped: result.skipped, duration_ms: result.durationMs },
+      }),
+    );
+    return exitCode(ok, result.diagnostics);
+  }
+  out.report(result.diagnostics, {}, flags);
+  for (const s of result.servers) {
+    const state = !s.reachable ? 'UNREACHABLE' : s.failed > 0 ? 'DIFFERS' : 'ok';
+    out.print(`${state.padEnd(11)} ${s.site} at ${s.url}: ${s.checks} check(s), ${s.failed} difference(s)`);
+  }
+  for (const s of result.servers.filter((x) => x.refused.length > 0)) {
+    const site = result.sites.find((x) => x.site === s.site);
+    out.note(
+      `${s.site} at ${s.url}: ${s.refused.length} file(s) only their nodes may fetch were refused to ${s.source ?? 'verify'}, as their access rules say (e.g. ${s.refused[0]}).\n` +
+        `  To check that a node gets its own files, run verify from its address on a host that has it:\n` +
+        `  harvgen verify ${site?.dir ?? '<site-dir>'} --url ${s.url} --source <node-address>   (or: curl --interface <node-address> ${s.refused[0]})`,
+    );
+  }
+  if (result.skipped.length > 0) out.note(`not checked (not on the boot server, so not served by its nginx): ${result.skipped.join(', ')}`);
+  const errors = result.diagnostics.filter((d) => d.severity === 'error').length;
+  out.note(
+    `${result.checks} check(s) on ${result.servers.length} server(s) in ${result.durationMs} ms: ${errors === 0 ? 'every server serves the deploy tree' : `${errors} difference(s) or failure(s)`}`,
+  );
+  return exitCode(ok, result.diagnostics);
+}
+
+/** Flags of the single-site verify that mean nothing with --fleet (the record names each site's server; no tree is read). */
+const NOT_WITH_FLEET: readonly (readonly [keyof VerifyFlags, string, string?])[] = [
+  ['url', '--url'],
+  ['out', '--out'],
+  ['releases', '--releases'],
+  ['releaseBase', '--release-base'],
+  ['publicKey', '--public-key'],
+  ['deadline', '--deadline', 'each site of the fleet has its own time limit, --site-timeout'],
+];
+
+/** `verify --fleet <dir>`: every site of the fleet record, one line each, then a summary. */
+export async function runFleet(given: string[], flags: VerifyFlags, out: CliOutput): Promise<number> {
+  const dir = String(flags.fleet);
+  if ((flags.fleet as unknown) === true || dir === '' || dir === 'true')
+    return out.usageError('--fleet needs the fleet record directory (e.g. --fleet published/)');
+  if (given.length > 0)
+    return out.usageError(
+      `--fleet ${dir} verifies the sites of its records; site directories (${given.join(' ')}) cannot be given with it`,
+    );
+  for (const [k, name, why] of NOT_WITH_FLEET)
+    if (flags[k] !== undefined && flags[k] !== false)
+      return out.usageError(
+        `${name} cannot be used with --fleet (${why ?? "the record names each site's boot server; no deploy tree is read"})`,
+      );
+  const concurrency = flags.concurrency === undefined ? 32 : Number(flags.concurrency);
+  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 1024)
+    return out.usageError(
+      `--concurrency ${String(flags.concurrency)}: with --fleet, the sites checked at once, a whole number from 1 to 1024`,
+    );
+  const timeout = flags.timeout === undefined ? 10 : Number(flags.timeout);
+  if (!Number.isFinite(timeout) || timeout <= 0 || timeout > 3600)
+    return out.usageError(`--timeout ${String(flags.timeout)}: seconds, more than 0`);
+  const siteTimeout = flags.siteTimeout === undefined ? 30 : Number(flags.siteTimeout);
+  if (!Number.isFinite(siteTimeout) || siteTimeout <= 0 || siteTimeout > 86_400)
+    return out.usageError(`--site-timeout ${String(flags.siteTimeout)}: seconds, more than 0`);
+  if (flags.source !== undefined && (await import('node:net')).isIP(String(flags.source)) === 0)
+    return out.usageError(`--source ${String(flags.source)}: an IP address of this machine`);
+  const { verifyFleet } = await import('../../verify/fleet.ts');
+  const progress = flags.json ? undefined : startProgress(out.io.err);
+  const result = await verifyFleet({
+    dir,
+    concurrency,
+    timeoutMs: Math.round(timeout * 1000),
+    siteTimeoutMs: Math.round(siteTimeout * 1000),
+    ...(flags.source !== undefined ? { source: String(flags.source) } : {}),
+    onSite: (s, done, total) => progress?.update(`harvgen: verified ${done}/${total} sites (${s.site})`),
+  }).finally(() => progress?.done());
+  const ok = !hasFailures(result.diagnostics, flags.strict === true);
+  if (flags.json) {
+    const sites = result.sites.map((s) => ({
+      ...jsonSite({ dir: s.record, site: s.site, diagnostics: s.diagnostics }),
+      nodes: null,
+      files: null,
+      out: null,
+    }));
+    const fleet = result.sites.map((s) => ({
+      site: s.site,
+      record: s.record,
+      url: s.url,
+      state: s.state,
+      expected: s.expected,
+      served: s.served,
+      verdict: s.verdict,
+      checks: s.checks,
+      failed: s.failed,
+      reachable: s.reachable,
+      duration_ms: s.durationMs,
+    }));
+    const servers = result.servers.map((s) => ({ ...s, source: s.source ?? null }));
+    // `fleet` is verify --fleet's own field (schema/cli-output.schema.json), beside the envelope's.
+    const extra = { servers, checks: result.checks, duration_ms: result.durationMs, fleet };
+    out.printJson(jsonOutput({ command: 'verify', ok, sites, diagnostics: result.diagnostics, debug: flags.debug === true, extra }));
+    return exitCode(ok, result.diagnostics);
+  }
+  out.report(result.diagnostics, {}, flags);
+  const width = Math.max(0, ...result.sites.map((s) => s.site.length));
+  for (const s of result.sites) {
+    const digest = s.served !== null ? s.served.slice(0, 15) : '-'.padEnd(15);
+    const problem = s.diagnostics.find((d) => d.severity === 'error');
+    const why = problem
+      ? `  ${problem.message.startsWith(`${s.site}: `) ? problem.message.slice(s.site.length + 2) : problem.message}`
+      : '';
+    out.print(
+      `${FLEET_LABEL[s.state].padEnd(11)} ${s.site.padEnd(width)}  ${digest}  ${plural(s.checks, 'check')}  ${s.durationMs} ms${why}`,
+    );
+  }
+  const counts = new Map<string, number>();
+  for (const s of result.sites) counts.set(FLEET_LABEL[s.state], (counts.get(FLEET_LABEL[s.state]) ?? 0) + 1);
+  const tally = [...counts].map(([label, n]) => `${n} ${label}`).join(', ');
+  out.note(
+    `${plural(result.sites.length, 'site')} (${tally || 'none'}), ${plural(result.checks, 'check')} in ${(result.durationMs / 1000).toFixed(1)} s: ${result.sites.length === 0 ? 'nothing verified' : ok ? 'every site serves what git says' : 'see the sites above'}`,
+  );
+  return exitCode(ok, result.diagnostics);
+}
+
+/** How a site's state reads in the one-line report. */
+const FLEET_LABEL: Readonly<Record<FleetState, string>> = {
+  ok: 'ok',
+  drift: 'DRIFT',
+  differs: 'DIFFERS',
+  identity: 'IDENTITY',
+  verdict: 'VERDICT',
+  unreachable: 'UNREACHABLE',
+  timeout: 'TIMEOUT',
+  record: 'RECORD',
+};
+
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+
+/** The one public key line of a .pub file (at most 16 KiB, one line), or why not. */
+function readPublicKeyFile(file: string): { line: string; problem?: undefined } | { problem: string } {
+  try {
+    const st = statSync(file);
+    if (!st.isFile() || st.size > 16 * 1024)
+      return { problem: 'not a public key file (a regular file of one line, like ssh-keygen writes .pub)' };
+    const lines = readFileSync(file, 'utf8')
+      .split('\n')
+      .filter((l) => l.trim() !== '');
+    if (lines.length !== 1) return { problem: `holds ${lines.length} lines; a public key file holds one` };
+    return { line: lines[0]!.trim() };
+  } catch (e) {
+    return { problem: `cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})` };
+  }
+}
+
+/** Why a base URL is not one verify can use (undefined: it is). */
+function badUrl(u: string): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(u);
+  } catch {
+    return 'not a URL (e.g. http://10.20.0.5:8080)';
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return 'an http:// or https:// URL';
+  if (url.search !== '' || url.hash !== '' || url.username !== '' || url.password !== '')
+    return 'a URL without query, fragment or credentials';
+  return undefined;
+}
