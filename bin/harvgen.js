@@ -60,4 +60,9 @@ else if (!existsSync(dist)) {
   process.exit(2);
 }
 const { main } = await import(dist.href);
-process.exitCode = await main(args);
+const code = await main(args);
+// Done, and everything written: end now, without tearing down the heap (about 2 ms of an
+// up-to-date build). Output still queued (a pipe that is asynchronous, as on macOS) is left for
+// Node.js to flush on its way out.
+if (process.stdout.writableLength === 0 && process.stderr.writableLength === 0) process.exit(code);
+process.exitCode = code;
