@@ -48,16 +48,23 @@ const dynamic = new Set(
     input.imports.filter((i) => i.kind === 'dynamic-import').map((i) => resolve(i.path)),
   ),
 );
-// Not a module a worker thread loads (src/orchestrate/worker.ts and what it imports): the worker
-// would load every module of the CLI.
-const worker = new Set();
-for (const queue = ['src/orchestrate/worker.ts']; queue.length > 0;) {
-  const path = queue.pop();
-  if (worker.has(path)) continue;
-  worker.add(path);
-  for (const i of first.metafile.inputs[path]?.imports ?? []) if (i.kind === 'import-statement') queue.push(i.path);
-}
-for (const path of worker) dynamic.delete(resolve(path));
+/** The inputs reached from `entry` by static imports (and by import() too, with `dynamicToo`). */
+const graph = (inputs, entry, dynamicToo) => {
+  const seen = new Set();
+  for (const queue = [entry]; queue.length > 0;) {
+    const path = queue.pop();
+    if (seen.has(path)) continue;
+    seen.add(path);
+    for (const i of inputs[path]?.imports ?? [])
+      if (i.kind === 'import-statement' || (dynamicToo && i.kind === 'dynamic-import')) queue.push(i.path);
+  }
+  return seen;
+};
+// Not a module a worker thread may load (src/orchestrate/worker.ts and all it imports, now or
+// later): the worker would load every module of the CLI. Nor a module of the CLI's own graph,
+// which would import the CLI in a cycle.
+for (const path of graph(first.metafile.inputs, 'src/orchestrate/worker.ts', true)) dynamic.delete(resolve(path));
+for (const path of graph(first.metafile.inputs, 'src/cli.ts', false)) dynamic.delete(resolve(path));
 const cli = resolve('src/cli.ts');
 const result = await build({
   ...options,
@@ -78,6 +85,12 @@ const result = await build({
     },
   ],
 });
+
+// What the worker loads holds no module of the CLI's entry (checked on the outputs, whatever
+// changes in the sources).
+const workerOutputs = graph(result.metafile.outputs, 'dist/cli-worker.js', true);
+const leaked = [...workerOutputs].filter((o) => result.metafile.outputs[o]?.inputs['src/cli.ts']);
+if (leaked.length > 0) throw new Error(`bundle: the worker would load the CLI (${leaked.join(', ')})`);
 
 // Chunks of an earlier build that this one does not write go, after it (a process started
 // before still finds the chunks it may import later, as long as they did not change).

@@ -10,12 +10,16 @@
 // about 5 ms of its 140. V8 reads the flag each time it sizes the heap after a collection, so a
 // flag set before the work allocates holds for all of it. Process-wide (worker threads share it),
 // so the CLI's, never the library's: a program that imports harvgen keeps its own heap policy.
+import { createRequire } from 'node:module';
+
 let bounded = false;
 
 /** Bound V8's heap growth for the rest of the process (once; later calls do nothing). */
 export function boundHeapGrowth(): void {
   if (bounded) return;
   bounded = true;
-  // node:v8 only now: a command that never needs the bound never loads it.
-  process.getBuiltinModule('node:v8').setFlagsFromString('--heap-growing-percent=30');
+  // node:v8 only now: a command that never needs the bound never loads it. By require, which every
+  // supported Node.js has (process.getBuiltinModule is missing from 21.x and 22.0-22.2).
+  const v8 = createRequire(import.meta.url)('node:v8') as typeof import('node:v8');
+  v8.setFlagsFromString('--heap-growing-percent=30');
 }
