@@ -5,6 +5,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { isSafeRelativePath } from '../render/artifact.ts';
+import { baseUrlFault, type BaseUrlFault } from '../util/base-url.ts';
 
 /** What one `<site>.json` of the fleet record says (unknown keys are ignored: fields are only added). */
 export interface FleetRecord {
@@ -68,8 +69,9 @@ export function readFleetRecord(file: string): { record: FleetRecord } | { probl
   const stem = file.slice(file.lastIndexOf('/') + 1).replace(/\.json$/, '');
   if (typeof r.site !== 'string' || !SITE_NAME.test(r.site)) return { problem: '`site` is not a site name' };
   if (r.site !== stem) return { problem: `names the site ${r.site}; the record of a site is <site>.json (${r.site}.json)` };
-  if (typeof r.boot_server !== 'string' || bootServerProblem(r.boot_server) !== undefined)
-    return { problem: `\`boot_server\` ${bootServerProblem(String(r.boot_server)) ?? ''}`.trim() };
+  const fault = typeof r.boot_server === 'string' ? baseUrlFault(r.boot_server) : 'not-url';
+  if (fault !== undefined || typeof r.boot_server !== 'string')
+    return { problem: `\`boot_server\` ${BOOT_SERVER_PROBLEM[fault ?? 'not-url']}` };
   if (typeof r.digest !== 'string' || !DIGEST.test(r.digest)) return { problem: '`digest` is not sha256:<64 hex digits>' };
   if (typeof r.repository !== 'string' || r.repository === '') return { problem: '`repository` is not a repository name' };
   if (typeof r.tag !== 'string' || r.tag === '') return { problem: '`tag` is not a tag' };
@@ -90,14 +92,8 @@ export function readFleetRecord(file: string): { record: FleetRecord } | { probl
 }
 
 /** Why a boot server URL is not one to check (undefined: it is one). */
-function bootServerProblem(u: string): string | undefined {
-  let url: URL;
-  try {
-    url = new URL(u);
-  } catch {
-    return 'is not a URL';
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') return 'is not an http:// or https:// URL';
-  if (url.search !== '' || url.hash !== '' || url.username !== '' || url.password !== '') return 'has a query, fragment or credentials';
-  return undefined;
-}
+const BOOT_SERVER_PROBLEM: Readonly<Record<BaseUrlFault, string>> = {
+  'not-url': 'is not a URL',
+  scheme: 'is not an http:// or https:// URL',
+  parts: 'has a query, fragment or credentials',
+};

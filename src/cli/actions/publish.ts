@@ -4,7 +4,7 @@
 import { jsonOutput, jsonSite } from '../../report/envelope.ts';
 import { exitCode } from '../../diagnostics/exit.ts';
 import { hasFailures } from '../../diagnostics/types.ts';
-import { type Flags } from '../options.ts';
+import type { Flags } from '../options.ts';
 import type { CliOutput } from '../output.ts';
 import type { PublishSitesResult } from '../../publish/run.ts';
 

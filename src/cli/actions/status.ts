@@ -2,7 +2,7 @@
 import { jsonOutput, jsonSite, type JsonOutput } from '../../report/envelope.ts';
 import { exitCode } from '../../diagnostics/exit.ts';
 import { hasFailures, type Diagnostic } from '../../diagnostics/types.ts';
-import { type Flags } from '../options.ts';
+import type { Flags } from '../options.ts';
 import type { CliOutput } from '../output.ts';
 import type { NodeStatus, UnknownMachine } from '../../status/types.ts';
 import type { SiteSummary } from '../../status/fleet.ts';

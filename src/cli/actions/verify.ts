@@ -3,11 +3,12 @@ import { readFileSync, statSync } from 'node:fs';
 import { jsonOutput, jsonSite } from '../../report/envelope.ts';
 import { exitCode } from '../../diagnostics/exit.ts';
 import { hasFailures } from '../../diagnostics/types.ts';
-import { type Flags } from '../options.ts';
+import type { Flags } from '../options.ts';
 import type { CliOutput } from '../output.ts';
 import { startProgress } from '../progress.ts';
 import { parsePublicKey } from '../../util/ssh-public-key.ts';
 import type { FleetState } from '../../verify/fleet.ts';
+import { baseUrlFault, type BaseUrlFault } from '../../util/base-url.ts';
 
 /** The flags of verify (cac camel-cases them). */
 export interface VerifyFlags extends Flags {
@@ -30,8 +31,8 @@ export async function runVerify(dirs: string[], flags: VerifyFlags, out: CliOutp
     const problem = badUrl(u);
     if (problem) return out.usageError(`--url ${u}: ${problem}`);
   }
-  if (flags.releaseBase !== undefined && badUrl(String(flags.releaseBase)))
-    return out.usageError(`--release-base ${String(flags.releaseBase)}: ${badUrl(String(flags.releaseBase))}`);
+  const releaseBaseProblem = flags.releaseBase === undefined ? undefined : badUrl(String(flags.releaseBase));
+  if (releaseBaseProblem) return out.usageError(`--release-base ${String(flags.releaseBase)}: ${releaseBaseProblem}`);
   const concurrency = flags.concurrency === undefined ? 8 : Number(flags.concurrency);
   if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64)
     return out.usageError(`--concurrency ${String(flags.concurrency)}: a whole number from 1 to 64`);
@@ -238,15 +239,12 @@ function readPublicKeyFile(file: string): { line: string; problem?: undefined } 
 }
 
 /** Why a base URL is not one verify can use (undefined: it is). */
-function badUrl(u: string): string | undefined {
-  let url: URL;
-  try {
-    url = new URL(u);
-  } catch {
-    return 'not a URL (e.g. http://10.20.0.5:8080)';
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') return 'an http:// or https:// URL';
-  if (url.search !== '' || url.hash !== '' || url.username !== '' || url.password !== '')
-    return 'a URL without query, fragment or credentials';
-  return undefined;
-}
+const BAD_URL: Readonly<Record<BaseUrlFault, string>> = {
+  'not-url': 'not a URL (e.g. http://10.20.0.5:8080)',
+  scheme: 'an http:// or https:// URL',
+  parts: 'a URL without query, fragment or credentials',
+};
+const badUrl = (u: string): string | undefined => {
+  const fault = baseUrlFault(u);
+  return fault && BAD_URL[fault];
+};

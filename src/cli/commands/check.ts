@@ -1,7 +1,7 @@
 // `harvgen check`: validate site inventories and render them in memory; write nothing.
 import type { CAC } from 'cac';
 import { overSites } from '../options.ts';
-import { type CliOutput } from '../output.ts';
+import type { CliOutput } from '../output.ts';
 
 /** The command's implementation, loaded when it runs (src/cli/actions/check.ts): not with the CLI. */
 const implementation = () => import('../actions/check.ts');

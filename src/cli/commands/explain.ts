@@ -1,7 +1,7 @@
 // `harvgen explain`: every resolved value of one node, and the file and line that set it.
 import type { CAC } from 'cac';
 import type { Flags } from '../options.ts';
-import { type CliOutput } from '../output.ts';
+import type { CliOutput } from '../output.ts';
 
 /** The command's implementation, loaded when it runs (src/cli/actions/explain.ts): not with the CLI. */
 const implementation = () => import('../actions/explain.ts');

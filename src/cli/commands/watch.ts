@@ -1,7 +1,7 @@
 // `harvgen watch`: build, then rebuild whenever an inventory file changes, until Ctrl-C.
 import type { CAC } from 'cac';
 import { treeOptions, type Flags } from '../options.ts';
-import { type CliOutput } from '../output.ts';
+import type { CliOutput } from '../output.ts';
 
 /** The command's implementation, loaded when it runs (src/cli/actions/watch.ts): not with the CLI. */
 const implementation = () => import('../actions/watch.ts');
