@@ -81,6 +81,7 @@ const TESTED_ELSEWHERE: Record<string, string> = {
   VERIFY_EXPOSED: 'verify',
   VERIFY_UNREACHABLE: 'verify',
   VERIFY_NO_DEPLOY_TREE: 'verify',
+  VERIFY_STALE_CONFIG: 'pull-config',
 };
 
 test('every code has a failing fixture or a named test', () => {

@@ -57,6 +57,12 @@ export const LAYOUT = {
    * (which artifact is served, the last verdict) for `verify --fleet`. Not a file of the tree.
    */
   servedState: '.harvgen/state.json',
+  /**
+   * `publish:`: the URL path (under boot.server) where nginx answers which config it runs: the
+   * config's own id (src/render/nginx-config-id.ts). `harvgen pull` waits for the new one after a
+   * reload. Not a file of the tree.
+   */
+  servedConfig: '.harvgen/config',
   bss: 'bss/bootparameters.json',
   dnsmasq: 'dnsmasq/harvgen.conf',
   /** `dhcp.server: kea`: the Kea DHCPv4 config, in place of the dnsmasq file. */

@@ -228,19 +228,26 @@ async function finish(
   let verdict: PullVerdict;
   if (options.verify !== false) {
     const { verifyServed } = await import('./verify.ts');
-    verdict = await verifyServed(config, store, options.verifyUrl);
+    verdict = await verifyServed(config, store, options.verifyUrl, options.configWaitMs);
   } else verdict = { ok: false, checks: 0, failed: 0, at: new Date().toISOString(), skipped: NOT_VERIFIED };
   // Always a verdict about what is now served: verify --fleet tells "not verified" from "not finished".
   store.writeVerdict(verdict);
   store.prune(config.keep);
+  const stale = verdict.problems?.find((p) => p.startsWith('VERIFY_STALE_CONFIG: '));
   const diagnostics: Diagnostic[] =
     !verdict.ok && verdict.skipped === undefined
       ? [
-          diag(
-            'PULL_FAILED',
-            `the local server does not serve ${state.digest} as built: ${verdict.failed} of ${verdict.checks} checks failed`,
-            'See `harvgen verify` of the tree (its first problems are in state.json); `harvgen pull --rollback` serves the previous version again.',
-          ),
+          stale !== undefined
+            ? diag(
+                'PULL_FAILED',
+                `${state.digest} is switched to, but nginx does not run its config: ${stale.slice('VERIFY_STALE_CONFIG: '.length)}`,
+                "Fix the reload command (pull.json `nginx_reload`) or nginx's include of the served nginx/harvgen.conf, and reload nginx; `harvgen verify` of the tree then checks what it serves.",
+              )
+            : diag(
+                'PULL_FAILED',
+                `the local server does not serve ${state.digest} as built: ${verdict.failed} of ${verdict.checks} checks failed`,
+                'See `harvgen verify` of the tree (its first problems are in state.json); `harvgen pull --rollback` serves the previous version again.',
+              ),
         ]
       : [];
   return {

@@ -27,6 +27,11 @@ export interface PullOptions {
   readonly verify?: boolean;
   /** Verify the boot server at this URL instead of boot.server (tests, a server behind another name). */
   readonly verifyUrl?: string;
+  /**
+   * How long, after a reload, the server may take to answer with the new tree's nginx config
+   * before the verdict fails (default CONFIG_WAIT_MS, src/pull/verify.ts).
+   */
+  readonly configWaitMs?: number;
   readonly onStep?: (step: string) => void;
   /** Told each warning of the registry client (a token service on another host than the registry). */
   readonly onWarning?: (message: string) => void;

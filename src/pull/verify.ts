@@ -3,18 +3,54 @@
 // type, the per-node address rules (a file only its node may fetch must be refused to this host),
 // and nothing else answering. The verdict goes into state.json, which nginx serves to the center
 // (and to anyone): its problems name keyed files without their key.
+import { lstatSync } from 'node:fs';
 import { join } from 'node:path';
+import { LAYOUT } from '../derive/layout.ts';
+import { configIdBody, configIdOf } from '../render/nginx-config-id.ts';
 import { verifyTree } from '../verify/index.ts';
+import { get } from '../verify/http.ts';
+import { readDeployManifest } from '../verify/manifest.ts';
+import { serverFor } from '../verify/plan.ts';
+import { readBounded } from '../util/read-bounded.ts';
 import type { PullConfig } from './config.ts';
 import type { PullState, VersionStore } from './store.ts';
+
+/** How long, after a reload, nginx may take to answer with the new config (`waitForConfig`). */
+export const CONFIG_WAIT_MS = 30_000;
+
+/**
+ * How long the new id must be the only answer before the wait ends. On a reload nginx's master
+ * starts the new workers, sleeps 100 ms, and only then tells the old ones to stop taking
+ * connections (src/os/unix/ngx_process_cycle.c): the first answer with the new id can come while
+ * an old worker still answers with the old config (test/real/fleet.test.ts fetches a file only
+ * the new config serves right after a pull).
+ */
+const SETTLE_MS = 500;
+
+/** The pause between asks while the new id settles. */
+const SETTLE_INTERVAL_MS = 25;
+
+/** How long a server that never answers is asked before verify is left to report it unreachable. */
+const UNREACHABLE_AFTER_MS = 3000;
+
+/** The largest nginx config read for its id (a 10,000-node site's is a few MiB). */
+const MAX_CONFIG_BYTES = 64 << 20;
 
 /** Problems kept in state.json (the first ones; `harvgen verify` on the boot server shows all). */
 const KEEP_PROBLEMS = 5;
 
-export async function verifyServed(config: PullConfig, store: VersionStore, url?: string): Promise<NonNullable<PullState['verdict']>> {
+export async function verifyServed(
+  config: PullConfig,
+  store: VersionStore,
+  url?: string,
+  configWaitMs = CONFIG_WAIT_MS,
+): Promise<NonNullable<PullState['verdict']>> {
   const state = store.state();
   const hex = state?.digest?.replace(/^sha256:/, '');
   const tree = hex ? join(config.stateDir, 'versions', hex) : config.root;
+  // What the server answers is the new tree's only once nginx runs its config: wait for that first.
+  const stale = await waitForConfig(tree, url, configWaitMs);
+  if (stale !== undefined) return { ok: false, checks: 1, failed: 1, at: new Date().toISOString(), problems: [stale] };
   const once = () =>
     verifyTree({
       tree,
@@ -51,4 +87,76 @@ const KEYED_TAG = /-[0-9a-f]{32}(?![0-9a-f])/g;
  */
 export function redactKeyed(text: string): string {
   return text.replace(KEYED_TAG, '-<key>');
+}
+
+/**
+ * Wait until the boot server answers LAYOUT.servedConfig with the id of the tree's nginx config
+ * (nginx/harvgen.conf, src/render/nginx-config-id.ts): `nginx -s reload` returns before nginx has
+ * read the new config, and its old workers go on answering new connections for a while. Each ask is
+ * a new connection (a kept-alive one would stay with an old worker). Undefined once it has answered
+ * nothing else for SETTLE_MS;
+ * when the tree's config has no id (built before it, or unreadable: verify says what is wrong);
+ * or when nothing answered at all for UNREACHABLE_AFTER_MS (verify reports the server unreachable).
+ * The problem, as state.json records it, when `budgetMs` ran out first.
+ */
+export async function waitForConfig(
+  tree: string,
+  url: string | undefined,
+  budgetMs: number,
+  intervalMs = 100,
+): Promise<string | undefined> {
+  const text = readConfig(join(tree, LAYOUT.nginx));
+  const id = text !== undefined ? configIdOf(text) : undefined;
+  if (id === undefined) return undefined;
+  const read = readDeployManifest(tree);
+  if ('problem' in read) return undefined;
+  const server = serverFor(read.manifest.boot.server, url);
+  const path = `${server.prefix}/${LAYOUT.servedConfig}`;
+  const want = configIdBody(id);
+  const start = performance.now();
+  const until = start + budgetMs;
+  let last = 'nothing';
+  let answered = false;
+  /** When the answers since have all been the new id. */
+  let newSince: number | undefined;
+  for (;;) {
+    try {
+      const r = await get(server.origin, path, {
+        timeoutMs: Math.min(5000, Math.max(500, budgetMs)),
+        hash: 'sha256',
+        keep: 256,
+        maxBytes: 256,
+      });
+      answered = true;
+      const body = r.head.toString('latin1');
+      if (r.status === 200 && body === want) {
+        // The new workers answer; the old ones stop taking connections only a moment later.
+        newSince ??= performance.now();
+        if (performance.now() - newSince >= SETTLE_MS) return undefined;
+      } else {
+        newSince = undefined;
+        last = r.status === 200 ? `another config's id (${JSON.stringify(body.trim().slice(0, 64))})` : `status ${r.status}`;
+      }
+    } catch (e) {
+      newSince = undefined;
+      last = `no answer (${(e as Error).message})`;
+      // No nginx answering at all is not a config to wait for: verify says the server is unreachable.
+      if (!answered && performance.now() - start > UNREACHABLE_AFTER_MS) return undefined;
+    }
+    const pause = newSince !== undefined ? SETTLE_INTERVAL_MS : intervalMs;
+    if (performance.now() + pause > until) break;
+    await new Promise((r) => setTimeout(r, pause));
+  }
+  // Out of time while only the new id was answered, not yet for SETTLE_MS: nginx runs it.
+  if (newSince !== undefined) return undefined;
+  const seconds = Math.round(budgetMs / 100) / 10;
+  return `VERIFY_STALE_CONFIG: ${server.origin.origin}${path} answered ${last}, not the id of the served tree's ${LAYOUT.nginx} (${id}), ${seconds} s after the reload: nginx does not run the new config (did nginx_reload reload this nginx, and does its config include the served ${LAYOUT.nginx}? See nginx's error log)`;
+}
+
+/** The text of the tree's nginx config, or undefined when it is not a plain file (no link, no FIFO) of a sane size. */
+function readConfig(file: string): string | undefined {
+  const st = lstatSync(file, { throwIfNoEntry: false });
+  if (st === undefined || !st.isFile() || st.size > MAX_CONFIG_BYTES) return undefined;
+  const bytes = readBounded(file, st.size, { follow: false });
+  return bytes !== undefined ? Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8') : undefined;
 }

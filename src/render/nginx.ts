@@ -8,6 +8,7 @@ import { CONFIG_FORMATS } from '../derive/configs/index.ts';
 import { namesKeyed } from '../derive/file-names.ts';
 import { DIRS, LAYOUT } from '../derive/layout.ts';
 import { renderTemplate, type Keep } from './templates.ts';
+import { CONFIG_ID_UNSET, sealConfigId } from './nginx-config-id.ts';
 
 /** What renderNginx writes besides the model: which form, the copied binaries, the protected files. */
 export interface NginxOptions {
@@ -35,7 +36,7 @@ export function renderNginx(model: SiteModel, opts: NginxOptions, keep?: Keep): 
   const under = (loc: string) => model.boot.prefix === '' || loc.startsWith(`${model.boot.prefix}/`);
   // A copy: the template's strict proxy cannot wrap the frozen model's own objects.
   const realIp = model.nginx.realIp ? { from: [...model.nginx.realIp.from], header: model.nginx.realIp.header } : undefined;
-  return renderTemplate(
+  const text = renderTemplate(
     'nginx.conf',
     {
       standalone,
@@ -72,11 +73,18 @@ export function renderNginx(model: SiteModel, opts: NginxOptions, keep?: Keep): 
       unknownJoinConfig: LAYOUT.unknownJoinConfig,
       binaries: servedBinaries(model, opts.binaries),
       // publish: the materializer's state.json (no secret: digests, commit, verdict) for verify --fleet.
+      // and the config's own id, which `harvgen pull` waits for after a reload (sealConfigId).
       state: model.publish
-        ? { location: `${model.boot.prefix}/${LAYOUT.servedState}`, file: `${model.publish.stateDir}/state.json` }
+        ? {
+            location: `${model.boot.prefix}/${LAYOUT.servedState}`,
+            file: `${model.publish.stateDir}/state.json`,
+            config: `${model.boot.prefix}/${LAYOUT.servedConfig}`,
+            configId: CONFIG_ID_UNSET,
+          }
         : undefined,
     },
     undefined,
     keep,
   );
+  return model.publish ? sealConfigId(text) : text;
 }

@@ -9,6 +9,7 @@ import { join, resolve } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { configIdOf } from '../../src/render/nginx-config-id.ts';
 import { publishedRepo, writePullConfig, type PublishedRepo } from '../helpers/publish.ts';
 import { tempDir } from '../helpers/tmp.ts';
 import { createNetns, type Netns } from './helpers/netns.ts';
@@ -183,6 +184,10 @@ test('pull (in the namespace) switches nginx to the tree, places the release fil
   const state = await get('http://10.20.0.5:8080/.harvgen/state.json');
   assert.is(state.status, 200);
   assert.is(JSON.parse(state.body).digest, first);
+  // nginx runs the new tree's config: pull waited for its id before it verified.
+  const id = configIdOf(readFileSync(join(served(), 'nginx/harvgen.conf'), 'utf8'));
+  assert.match(id ?? '', /^[0-9a-f]{64}$/);
+  assert.equal(await get('http://10.20.0.5:8080/.harvgen/config'), { status: 200, body: `${id}\n` });
   const boot = await get('http://10.20.0.5:8080/boot.ipxe');
   assert.is(boot.status, 200);
   assert.ok(boot.body.startsWith('#!ipxe'));
@@ -393,7 +398,8 @@ test("an upgrade is a commit: publish carries the target's release part (refused
   assert.is(rel.code, 0, rel.stderr);
   const p = await harvgen(['pull', '--config', w.config, '--cert-dir', w.reg.certDir, '--json']);
   assert.is(p.code, 0, `${p.stdout}\n${p.stderr}`);
-  // The boot server serves the target's ISO with the pinned SHA-512, and the tree holds the Version naming it there.
+  // The boot server serves the target's ISO with the pinned SHA-512 (at once: pull returned only
+  // once nginx ran the new config, whose location names it), and the tree holds the Version naming it there.
   const got = await run(w.ns.exec(['curl', '-sf', 'http://10.20.0.5:8080/artifacts/v1.6.1/harvester-v1.6.1-amd64.iso']), {
     timeoutMs: 20_000,
   });

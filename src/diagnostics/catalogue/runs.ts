@@ -67,6 +67,11 @@ export const RUN_CODES = {
     'failed',
     '`verify`: a server did not answer (refused, timed out, no route, name not found); its other checks were not made (exit 2).',
   ),
+  VERIFY_STALE_CONFIG: c(
+    'error',
+    'invalid',
+    "`pull`: after the reload, the boot server did not answer `.harvgen/config` with the id of the new tree's nginx config within 30 s: nginx still runs another config (the reload command reloaded another nginx or failed, or nginx does not include the served `nginx/harvgen.conf`). The verdict in state.json fails; nothing else was checked.",
+  ),
   VERIFY_NO_DEPLOY_TREE: c(
     'error',
     'failed',
