@@ -3,15 +3,17 @@
 // before it verifies (nginx -s reload returns before nginx has read the new config, and its old
 // workers answer new connections meanwhile: test/real/fleet.test.ts fetches right after a pull).
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { compileSite } from '../src/pipeline.ts';
+import type { RenderCache } from '../src/render/index.ts';
 import { publish } from '../src/publish/index.ts';
 import { pull } from '../src/pull/index.ts';
+import { waitForConfig } from '../src/pull/verify.ts';
 import { CONFIG_ID_UNSET, configIdOf, sealConfigId } from '../src/render/nginx-config-id.ts';
 import { MemoryRegistry, publishedRepo } from './helpers/publish.ts';
 import { tempDir } from './helpers/tmp.ts';
@@ -34,7 +36,6 @@ async function builtSite(edit?: (yaml: string) => string) {
   const repo = publishedRepo('registry.example.net/harvgen', { bootServer: { base: tempDir('pull-config-boot') } });
   if (edit) {
     const file = join(repo.site, 'site.yaml');
-    const { writeFileSync } = await import('node:fs');
     writeFileSync(file, edit(readFileSync(file, 'utf8')));
   }
   const site = await compileSite(repo.site, { cwd: repo.root });
@@ -62,10 +63,37 @@ test("a published site's nginx configs (server block and locations) each answer 
   assert.is.not(configIdOf(b.server), configIdOf(a.server));
 });
 
-test('a site without publish: has no .harvgen/config location', () => {
-  const text = readFileSync(join(import.meta.dirname, '../out/location_x/nginx/harvgen.conf'), 'utf8');
-  assert.not.ok(text.includes('.harvgen/config'));
-  assert.is(configIdOf(text), undefined);
+test("under watch's render cache the sealed configs are those of a render without it, build after build", async () => {
+  const repo = publishedRepo('registry.example.net/harvgen', { bootServer: { base: tempDir('pull-config-boot') } });
+  const renderCaches = new Map<string, RenderCache>();
+  const nginx = (site: Awaited<ReturnType<typeof compileSite>>) =>
+    site.artifacts!.filter((a) => a.path.startsWith('nginx/')).map((a) => [a.path, a.contents]);
+  const plain = nginx(await compileSite(repo.site, { cwd: repo.root }));
+  assert.is(plain.length, 2);
+  for (let i = 0; i < 3; i++) assert.equal(nginx(await compileSite(repo.site, { cwd: repo.root, renderCaches })), plain);
+  // A change of the config: a new id, as without the cache.
+  const file = join(repo.site, 'site.yaml');
+  writeFileSync(file, readFileSync(file, 'utf8').replace(/(\n {2}access_log: )(\S+)/, '$1$2.2'));
+  const changed = nginx(await compileSite(repo.site, { cwd: repo.root, renderCaches }));
+  assert.equal(changed, nginx(await compileSite(repo.site, { cwd: repo.root })));
+  assert.is.not(configIdOf(changed[0]![1] as string), configIdOf(plain[0]![1] as string));
+});
+
+test('only fixed text follows the id in either form: no inventory value can move where it is written or read', async () => {
+  const a = await builtSite();
+  const after = (text: string) => text.slice(text.lastIndexOf('return 200 "') + 'return 200 "'.length + 64);
+  assert.is(after(a.server), '\\n";\n    }\n    location / {\n        return 404;\n    }\n}\n');
+  assert.is(after(a.locations), '\\n";\n    }\n');
+});
+
+test('a site without publish: has no .harvgen/config location', async () => {
+  const site = await compileSite(join(import.meta.dirname, '../sites/location_x'));
+  for (const path of ['nginx/harvgen.conf', 'nginx/locations.conf']) {
+    const text = site.artifacts!.find((x) => x.path === path)!.contents as string;
+    assert.ok(text.includes('location = /boot.ipxe'), path);
+    assert.not.ok(text.includes('.harvgen/config'), path);
+    assert.is(configIdOf(text), undefined);
+  }
 });
 
 /**
@@ -138,11 +166,107 @@ test('a server that goes on answering another config: the verdict fails with VER
   const problem = r.verdict?.problems?.[0] ?? '';
   assert.match(
     problem,
-    /^VERIFY_STALE_CONFIG: http:\/\/127\.0\.0\.1:\d+\/\.harvgen\/config answered another config's id \("1{64}"\), not the id of the served tree's nginx\/harvgen\.conf \([0-9a-f]{64}\), 0\.7 s after the reload/,
+    /^VERIFY_STALE_CONFIG: http:\/\/127\.0\.0\.1:\d+\/\.harvgen\/config answered another config's id \("1{64}"\), not the id of the served tree's nginx\/harvgen\.conf \(or nginx\/locations\.conf\), \d+(\.\d)? s after the reload: nginx does not run the new config/,
   );
   assert.is(r.diagnostics[0]?.code, 'PULL_FAILED');
   assert.match(r.diagnostics[0]!.message, /is switched to, but nginx does not run its config/);
   assert.match(r.diagnostics[0]!.hint ?? '', /nginx_reload/);
+});
+
+/** A tree as waitForConfig reads it: manifest.json (boot.server) and the two nginx files, each with its id. */
+function fakeTree(bootServer: string, configs: boolean) {
+  const tree = tempDir('pull-config-tree');
+  mkdirSync(join(tree, 'nginx'));
+  const manifest = { generator: 'harvgen', site: 's', secrets: 'filled', boot: { server: bootServer }, nodes: [], files: [] };
+  writeFileSync(join(tree, 'manifest.json'), JSON.stringify(manifest));
+  const text = (name: string) => `# ${name}\n    location = /pre/.harvgen/config {\n        ${ZEROS}\n    }\n`;
+  const server = configs ? sealConfigId(text('server')) : 'location / { return 404; }\n';
+  const locations = configs ? sealConfigId(text('locations')) : server;
+  writeFileSync(join(tree, 'nginx/harvgen.conf'), server);
+  writeFileSync(join(tree, 'nginx/locations.conf'), locations);
+  return { tree, server: configIdOf(server), locations: configIdOf(locations) };
+}
+
+/** A Node server: `answer(path, n)` gives the n-th answer (a status and a body), or null to close the connection unanswered. */
+async function answering(answer: (path: string, n: number) => [number, string] | null) {
+  const asked: string[] = [];
+  const server = http.createServer((req, res) => {
+    asked.push(req.url ?? '');
+    const a = answer(req.url ?? '', asked.length - 1);
+    if (a === null) {
+      req.socket.destroy();
+      return;
+    }
+    res.writeHead(a[0], { 'content-type': 'text/plain' });
+    res.end(a[1]);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const close = async () => {
+    server.closeAllConnections();
+    await new Promise((r) => server.close(r));
+  };
+  return { origin, asked, close };
+}
+
+test("waitForConfig asks under boot.server's path prefix, and takes the id of locations.conf too (a server block shared by sites)", async () => {
+  let t: ReturnType<typeof fakeTree> | undefined;
+  const s = await answering((path) => (path === '/pre/.harvgen/config' ? [200, `${t!.locations}\n`] : [404, '']));
+  try {
+    t = fakeTree(`${s.origin}/pre`, true);
+    assert.is.not(t.server, t.locations);
+    assert.is(await waitForConfig(t.tree, undefined, 5000), undefined);
+    assert.ok(s.asked.length >= 2, s.asked.join(' '));
+    assert.ok(
+      s.asked.every((p) => p === '/pre/.harvgen/config'),
+      s.asked.join(' '),
+    );
+  } finally {
+    await s.close();
+  }
+});
+
+test('waitForConfig does not wait for a tree built without an id (a rollback to an older version): no request', async () => {
+  const s = await answering(() => [200, 'x\n']);
+  try {
+    const t = fakeTree(`${s.origin}/pre`, false);
+    assert.is(t.server, undefined);
+    assert.is(await waitForConfig(t.tree, undefined, 5000), undefined);
+    assert.equal(s.asked, []);
+  } finally {
+    await s.close();
+  }
+});
+
+test('a server that answers once, then not at all, is left to verify within seconds (unreachable, not a stale config)', async () => {
+  const s = await answering((_, n) => (n === 0 ? [200, `${'1'.repeat(64)}\n`] : null));
+  try {
+    const t = fakeTree(`${s.origin}/pre`, true);
+    const started = performance.now();
+    assert.is(await waitForConfig(t.tree, undefined, 20_000), undefined);
+    const took = performance.now() - started;
+    assert.ok(took >= 3000 && took < 10_000, `${took} ms`);
+    assert.ok(s.asked.length >= 3, s.asked.join(' '));
+  } finally {
+    await s.close();
+  }
+});
+
+test('a hung server does not stretch the wait past its budget by more than a moment', async () => {
+  const hung = http.createServer(() => {});
+  await new Promise<void>((r) => hung.listen(0, '127.0.0.1', r));
+  try {
+    const t = fakeTree(`http://127.0.0.1:${(hung.address() as AddressInfo).port}/pre`, true);
+    const started = performance.now();
+    // Each ask times out (no answer), so it ends as unreachable after 3 s; the budget of 1.5 s comes first.
+    const problem = await waitForConfig(t.tree, undefined, 1500);
+    const took = performance.now() - started;
+    assert.ok(took < 2500, `${took} ms`);
+    assert.match(problem ?? '', /^VERIFY_STALE_CONFIG: .* answered no answer .*, 1\.\d s after the reload/);
+  } finally {
+    hung.closeAllConnections();
+    await new Promise((r) => hung.close(r));
+  }
 });
 
 test('a server that does not answer at all is not waited for: verify reports it unreachable', async () => {

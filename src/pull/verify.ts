@@ -90,14 +90,17 @@ export function redactKeyed(text: string): string {
 }
 
 /**
- * Wait until the boot server answers LAYOUT.servedConfig with the id of the tree's nginx config
- * (nginx/harvgen.conf, src/render/nginx-config-id.ts): `nginx -s reload` returns before nginx has
- * read the new config, and its old workers go on answering new connections for a while. Each ask is
- * a new connection (a kept-alive one would stay with an old worker). Undefined once it has answered
- * nothing else for SETTLE_MS;
- * when the tree's config has no id (built before it, or unreadable: verify says what is wrong);
- * or when nothing answered at all for UNREACHABLE_AFTER_MS (verify reports the server unreachable).
- * The problem, as state.json records it, when `budgetMs` ran out first.
+ * Wait until the boot server runs the tree's nginx config: `nginx -s reload` returns before nginx
+ * has read it, and its old workers go on taking new connections for a moment after the new ones
+ * answer. LAYOUT.servedConfig answers the id of the config nginx runs (src/render/nginx-config-id.ts):
+ * the tree's nginx/harvgen.conf's, or its nginx/locations.conf's on a server block shared by sites.
+ * Each ask is a new connection (a kept-alive one would stay with an old worker).
+ *
+ * Undefined once only one of those ids has been answered for SETTLE_MS (or since the first of them,
+ * when the budget ran out meanwhile: nginx does run it); at once when the tree's config has no id
+ * (built before it, or unreadable: verify says what is wrong); or when nothing has answered for
+ * UNREACHABLE_AFTER_MS (verify reports the server unreachable). Else, once `budgetMs` ran out, the
+ * problem as state.json records it.
  */
 export async function waitForConfig(
   tree: string,
@@ -105,33 +108,38 @@ export async function waitForConfig(
   budgetMs: number,
   intervalMs = 100,
 ): Promise<string | undefined> {
-  const text = readConfig(join(tree, LAYOUT.nginx));
-  const id = text !== undefined ? configIdOf(text) : undefined;
-  if (id === undefined) return undefined;
+  const ids = new Set<string>();
+  for (const file of [LAYOUT.nginx, LAYOUT.nginxLocations]) {
+    const text = readConfig(join(tree, file));
+    const id = text !== undefined ? configIdOf(text) : undefined;
+    if (id !== undefined) ids.add(configIdBody(id));
+  }
+  if (ids.size === 0) return undefined;
   const read = readDeployManifest(tree);
   if ('problem' in read) return undefined;
   const server = serverFor(read.manifest.boot.server, url);
   const path = `${server.prefix}/${LAYOUT.servedConfig}`;
-  const want = configIdBody(id);
   const start = performance.now();
   const until = start + budgetMs;
   let last = 'nothing';
-  let answered = false;
-  /** When the answers since have all been the new id. */
+  /** Since when every ask has had no answer (a network error). */
+  let silentSince: number | undefined;
+  /** Since when every answer has been the new id. */
   let newSince: number | undefined;
   for (;;) {
+    const now = performance.now();
     try {
       const r = await get(server.origin, path, {
-        timeoutMs: Math.min(5000, Math.max(500, budgetMs)),
+        // Never past the budget by more than a moment: a hung server does not stretch the wait.
+        timeoutMs: Math.max(200, Math.min(5000, until - now)),
         hash: 'sha256',
         keep: 256,
         maxBytes: 256,
       });
-      answered = true;
+      silentSince = undefined;
       const body = r.head.toString('latin1');
-      if (r.status === 200 && body === want) {
-        // The new workers answer; the old ones stop taking connections only a moment later.
-        newSince ??= performance.now();
+      if (r.status === 200 && ids.has(body)) {
+        newSince ??= now;
         if (performance.now() - newSince >= SETTLE_MS) return undefined;
       } else {
         newSince = undefined;
@@ -139,18 +147,18 @@ export async function waitForConfig(
       }
     } catch (e) {
       newSince = undefined;
+      silentSince ??= now;
       last = `no answer (${(e as Error).message})`;
-      // No nginx answering at all is not a config to wait for: verify says the server is unreachable.
-      if (!answered && performance.now() - start > UNREACHABLE_AFTER_MS) return undefined;
+      // A server that does not answer at all is not a config to wait for: verify says it is unreachable.
+      if (performance.now() - silentSince >= UNREACHABLE_AFTER_MS) return undefined;
     }
     const pause = newSince !== undefined ? SETTLE_INTERVAL_MS : intervalMs;
     if (performance.now() + pause > until) break;
     await new Promise((r) => setTimeout(r, pause));
   }
-  // Out of time while only the new id was answered, not yet for SETTLE_MS: nginx runs it.
   if (newSince !== undefined) return undefined;
-  const seconds = Math.round(budgetMs / 100) / 10;
-  return `VERIFY_STALE_CONFIG: ${server.origin.origin}${path} answered ${last}, not the id of the served tree's ${LAYOUT.nginx} (${id}), ${seconds} s after the reload: nginx does not run the new config (did nginx_reload reload this nginx, and does its config include the served ${LAYOUT.nginx}? See nginx's error log)`;
+  const seconds = Math.round((performance.now() - start) / 100) / 10;
+  return `VERIFY_STALE_CONFIG: ${server.origin.origin}${path} answered ${last}, not the id of the served tree's ${LAYOUT.nginx} (or ${LAYOUT.nginxLocations}), ${seconds} s after the reload: nginx does not run the new config (did nginx_reload reload this nginx, and does its config include the served ${LAYOUT.nginx}? See nginx's error log)`;
 }
 
 /** The text of the tree's nginx config, or undefined when it is not a plain file (no link, no FIFO) of a sane size. */

@@ -7,8 +7,8 @@ import type { ProtectedFile } from './access.ts';
 import { CONFIG_FORMATS } from '../derive/configs/index.ts';
 import { namesKeyed } from '../derive/file-names.ts';
 import { DIRS, LAYOUT } from '../derive/layout.ts';
-import { renderTemplate, type Keep } from './templates.ts';
-import { CONFIG_ID_UNSET, sealConfigId } from './nginx-config-id.ts';
+import { renderTemplate, type Keep, type KeptTexts } from './templates.ts';
+import { sealConfigId } from './nginx-config-id.ts';
 
 /** What renderNginx writes besides the model: which form, the copied binaries, the protected files. */
 export interface NginxOptions {
@@ -78,13 +78,32 @@ export function renderNginx(model: SiteModel, opts: NginxOptions, keep?: Keep): 
         ? {
             location: `${model.boot.prefix}/${LAYOUT.servedState}`,
             file: `${model.publish.stateDir}/state.json`,
+            // Its id is written in below (the template holds it as zeros).
             config: `${model.boot.prefix}/${LAYOUT.servedConfig}`,
-            configId: CONFIG_ID_UNSET,
           }
         : undefined,
     },
     undefined,
     keep,
   );
-  return model.publish ? sealConfigId(text) : text;
+  return model.publish ? sealed(text, keep) : text;
 }
+
+/**
+ * The text with its id written in (sealConfigId). Under watch (`keep`) the sealed text of an
+ * unchanged render is the one of the last build, the same string: not hashed again, and known
+ * unchanged to the manifest's digest cache.
+ */
+function sealed(text: string, keep: Keep | undefined): string {
+  const last = keep ? lastSealed.get(keep.texts)?.get(keep.key) : undefined;
+  if (last?.from === text) return last.text;
+  const out = sealConfigId(text);
+  if (out === text) throw new Error("templates/nginx.conf.eta: a published site's config has no .harvgen/config id to write");
+  if (keep) {
+    let byKey = lastSealed.get(keep.texts);
+    if (!byKey) lastSealed.set(keep.texts, (byKey = new Map()));
+    byKey.set(keep.key, { from: text, text: out });
+  }
+  return out;
+}
+const lastSealed = new WeakMap<KeptTexts, Map<string, { readonly from: string; readonly text: string }>>();

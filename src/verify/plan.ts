@@ -179,7 +179,7 @@ export function treelessProbes(
   refused('', 'a listing of the root of the tree');
   const listed = [DIRS.scripts, ...CONFIG_FORMATS.map((f) => f.dir), DIRS.unknown];
   for (const d of listed) refused(`${d}/`, `a listing of ${d}/`);
-  refused(`${STATE_DIR}/`, `a listing of ${STATE_DIR}/ (only ${STATE_PATH} is served there)`);
+  refused(`${STATE_DIR}/`, `a listing of ${STATE_DIR}/ (only ${STATE_PATH} and ${LAYOUT.servedConfig} are served there)`);
   for (const d of [DIRS.scripts, HARVESTER_CONFIG.dir, 'dnsmasq']) refused(d, `${d} without its slash (a redirect to a listing)`);
   // harvgen's build state, git's and the secrets, should either have been copied next to the tree.
   for (const p of ['.harvgen-cache/', '.harvgen.lock', '.harvgen-journal.json', '.gitignore'])
