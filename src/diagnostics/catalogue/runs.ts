@@ -70,7 +70,7 @@ export const RUN_CODES = {
   VERIFY_STALE_CONFIG: c(
     'error',
     'failed',
-    "`pull`: after the reload, the boot server did not answer `.harvgen/config` with the id of the new tree's nginx config (`nginx/harvgen.conf`, or `nginx/locations.conf` on a server block shared by sites) within 30 s, but another id, another status or, after answering once, nothing: nginx still runs another config (the reload command reloaded another nginx or failed, or nginx does not include the served config). The verdict in state.json fails, nothing else is checked, and pull ends with `PULL_FAILED` (exit 2).",
+    "`pull`: after the reload, the boot server did not answer `.harvgen/config` with the id of the new tree's nginx config (`nginx/harvgen.conf`, or `nginx/locations.conf` on a server block shared by sites) within 30 s, but another id or another status: nginx still runs another config (the reload command reloaded another nginx or failed, or nginx does not include the served config). The verdict in state.json fails, nothing else is checked, and pull ends with `PULL_FAILED` (exit 2).",
   ),
   VERIFY_NO_DEPLOY_TREE: c(
     'error',
