@@ -96,18 +96,24 @@ test('a site without publish: has no .harvgen/config location', async () => {
   }
 });
 
-/**
- * A published site pulled with verify on, its "boot server" a Node server: `.harvgen/config`
- * answers `answer(n, newId)` to its n-th request (`newId()`: the id of the config pull switched to),
- * every other path 404. The result, and the paths asked in order.
- */
-async function pullAgainst(answer: (n: number, newId: () => string) => string, configWaitMs: number) {
+/** A published site (test/helpers/publish.ts) in a memory registry, and its boot server's pull.json. */
+async function publishedSite() {
   const base = tempDir('pull-config');
   const repo = publishedRepo('registry.example.net/harvgen', { bootServer: { base } });
   const reg = new MemoryRegistry();
   const config = await repo.pullConfig(base);
   const p = await publish({ sites: [repo.site], sinkFor: (x) => reg.sink(x), cwd: repo.root, recordDir: null });
   assert.ok(p.sites[0]?.digest !== undefined, JSON.stringify(p.diagnostics));
+  return { base, reg, config };
+}
+
+/**
+ * A published site pulled with verify on, its "boot server" a Node server: `.harvgen/config`
+ * answers `answer(n, newId)` to its n-th request (`newId()`: the id of the config pull switched to),
+ * every other path 404. The result, and the paths asked in order.
+ */
+async function pullAgainst(answer: (n: number, newId: () => string) => string, configWaitMs: number) {
+  const { base, reg, config } = await publishedSite();
   const newId = () => configIdOf(readFileSync(join(base, 'srv/location_y/nginx/harvgen.conf'), 'utf8')) ?? 'none';
   const asked: string[] = [];
   const at: number[] = [];
@@ -270,11 +276,7 @@ test('a hung server does not stretch the wait past its budget by more than a mom
 });
 
 test('a server that does not answer at all is not waited for: verify reports it unreachable', async () => {
-  const base = tempDir('pull-config');
-  const repo = publishedRepo('registry.example.net/harvgen', { bootServer: { base } });
-  const reg = new MemoryRegistry();
-  const config = await repo.pullConfig(base);
-  await publish({ sites: [repo.site], sinkFor: (x) => reg.sink(x), cwd: repo.root, recordDir: null });
+  const { reg, config } = await publishedSite();
   // A port nothing listens on: taken, then let go.
   const probe = http.createServer();
   await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));

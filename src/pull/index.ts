@@ -233,14 +233,16 @@ async function finish(
   // Always a verdict about what is now served: verify --fleet tells "not verified" from "not finished".
   store.writeVerdict(verdict);
   store.prune(config.keep);
-  const stale = verdict.problems?.find((p) => p.startsWith('VERIFY_STALE_CONFIG: '));
+  // The wait for nginx's new config ran out (src/pull/verify.ts waitForConfig): say that, not a count of checks.
+  const code = 'VERIFY_STALE_CONFIG: ';
+  const stale = verdict.problems?.find((p) => p.startsWith(code))?.slice(code.length);
   const diagnostics: Diagnostic[] =
     !verdict.ok && verdict.skipped === undefined
       ? [
           stale !== undefined
             ? diag(
                 'PULL_FAILED',
-                `${state.digest} is switched to, but nginx does not run its config: ${stale.slice('VERIFY_STALE_CONFIG: '.length)}`,
+                `${state.digest} is switched to, but nginx does not run its config: ${stale}`,
                 "Fix the reload command (pull.json `nginx_reload`) or nginx's include of the served nginx/harvgen.conf, and reload nginx; `harvgen verify` of the tree then checks what it serves.",
               )
             : diag(

@@ -7,7 +7,7 @@ import type { ProtectedFile } from './access.ts';
 import { CONFIG_FORMATS } from '../derive/configs/index.ts';
 import { namesKeyed } from '../derive/file-names.ts';
 import { DIRS, LAYOUT } from '../derive/layout.ts';
-import { renderTemplate, type Keep, type KeptTexts } from './templates.ts';
+import { renderTemplate, type Keep } from './templates.ts';
 import { sealConfigId } from './nginx-config-id.ts';
 
 /** What renderNginx writes besides the model: which form, the copied binaries, the protected files. */
@@ -36,7 +36,7 @@ export function renderNginx(model: SiteModel, opts: NginxOptions, keep?: Keep): 
   const under = (loc: string) => model.boot.prefix === '' || loc.startsWith(`${model.boot.prefix}/`);
   // A copy: the template's strict proxy cannot wrap the frozen model's own objects.
   const realIp = model.nginx.realIp ? { from: [...model.nginx.realIp.from], header: model.nginx.realIp.header } : undefined;
-  const text = renderTemplate(
+  return renderTemplate(
     'nginx.conf',
     {
       standalone,
@@ -72,38 +72,26 @@ export function renderNginx(model: SiteModel, opts: NginxOptions, keep?: Keep): 
       unknownScript: LAYOUT.unknownScript,
       unknownJoinConfig: LAYOUT.unknownJoinConfig,
       binaries: servedBinaries(model, opts.binaries),
-      // publish: the materializer's state.json (no secret: digests, commit, verdict) for verify --fleet.
-      // and the config's own id, which `harvgen pull` waits for after a reload (sealConfigId).
+      // publish: the materializer's state.json (no secret: digests, commit, verdict) for verify
+      // --fleet, and the config's own id, which `harvgen pull` waits for after a reload.
       state: model.publish
         ? {
             location: `${model.boot.prefix}/${LAYOUT.servedState}`,
             file: `${model.publish.stateDir}/state.json`,
-            // Its id is written in below (the template holds it as zeros).
+            // Answers the id sealPublished writes in (the template holds it as zeros).
             config: `${model.boot.prefix}/${LAYOUT.servedConfig}`,
           }
         : undefined,
     },
     undefined,
     keep,
+    model.publish ? sealPublished : undefined,
   );
-  return model.publish ? sealed(text, keep) : text;
 }
 
-/**
- * The text with its id written in (sealConfigId). Under watch (`keep`) the sealed text of an
- * unchanged render is the one of the last build, the same string: not hashed again, and known
- * unchanged to the manifest's digest cache.
- */
-function sealed(text: string, keep: Keep | undefined): string {
-  const last = keep ? lastSealed.get(keep.texts)?.get(keep.key) : undefined;
-  if (last?.from === text) return last.text;
+/** A published site's config with its id written in (sealConfigId); the template always holds its zeros. */
+function sealPublished(text: string): string {
   const out = sealConfigId(text);
   if (out === text) throw new Error("templates/nginx.conf.eta: a published site's config has no .harvgen/config id to write");
-  if (keep) {
-    let byKey = lastSealed.get(keep.texts);
-    if (!byKey) lastSealed.set(keep.texts, (byKey = new Map()));
-    byKey.set(keep.key, { from: text, text: out });
-  }
   return out;
 }
-const lastSealed = new WeakMap<KeptTexts, Map<string, { readonly from: string; readonly text: string }>>();

@@ -29,17 +29,19 @@ const eta = new Eta({
  * (`HARVGEN_GENERAL_PATH=1`) renders strictly always, which also catches a missing value read
  * only in a condition; test/fast-path.test.ts builds every fixture both ways and compares the trees.
  */
-export function renderTemplate(name: string, data: object, parts?: Parts, keep?: Keep): string {
+export function renderTemplate(name: string, data: object, parts?: Parts, keep?: Keep, finish?: (text: string) => string): string {
   if (keep) {
     // The same data and parts as the last render kept under this key: the same text, the same
     // string (a site-wide file of megabytes is neither built nor hashed again).
     const last = keep.texts.get(keep.key);
     if (last && last.name === name && sameData(last.data, data) && sameData(last.parts, parts)) return last.text;
-    const text = renderTemplate(name, data, parts);
+    const text = renderTemplate(name, data, parts, undefined, finish);
     keep.texts.set(keep.key, { name, data, parts, text });
     return text;
   }
-  return renderChecked(`./${name}.eta`, parts ? { ...data, part: partsOf(name, parts) } : data);
+  const text = renderChecked(`./${name}.eta`, parts ? { ...data, part: partsOf(name, parts) } : data);
+  // What the caller does to every rendered text (kept as finished: not done again for a kept one).
+  return finish ? finish(text) : text;
 }
 
 /** Render a template (by path or compiled) with `data` and the escapers, strictly as renderTemplate says. */
