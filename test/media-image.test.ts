@@ -77,20 +77,49 @@ function readFat(img: Uint8Array): FatRead {
   let rootLabel = '';
   const walk = (dir: Uint8Array, prefix: string, own: number, parent: number): void => {
     const names: string[] = [];
+    // A long name's entries, last part first (fatgen103 "FAT Long Directory Entries"), before its short entry.
+    let long: { parts: string[]; sum: number; next: number } | undefined;
     for (let o = 0; o + 32 <= dir.length && dir[o] !== 0; o += 32) {
       const [name, attr, cluster, size] = [str(dir, o, 11), dir[o + 11]!, u16(dir, o + 26), u32(dir, o + 28)];
+      if (attr === 0x0f) {
+        const ord = dir[o]!;
+        assert.equal([dir[o + 12], u16(dir, o + 26)], [0, 0], 'LDIR_Type and LDIR_FstClusLO are 0');
+        if (ord & 0x40) long = { parts: [], sum: dir[o + 13]!, next: ord & 0x3f };
+        assert.ok(long && (ord & 0x3f) === long.next && dir[o + 13] === long.sum, `long-name entry ${ord} in order, one checksum`);
+        const units = [1, 3, 5, 7, 9, 14, 16, 18, 20, 22, 24, 28, 30].map((k) => u16(dir, o + k));
+        const end = units.indexOf(0);
+        if (end >= 0)
+          assert.ok(
+            units.slice(end + 1).every((u) => u === 0xffff),
+            'padded with 0xFFFF after the 0x0000',
+          );
+        long!.parts.unshift(String.fromCharCode(...(end >= 0 ? units.slice(0, end) : units)));
+        long!.next--;
+        continue;
+      }
       assert.equal([u16(dir, o + 16), u16(dir, o + 24), u16(dir, o + 22)], [0x21, 0x21, 0], `${name}: dated 1980-01-01 00:00`);
+      let longName: string | undefined;
+      if (long) {
+        let sum = 0;
+        for (let i = 0; i < 11; i++) sum = (((sum & 1) << 7) + (sum >> 1) + name.charCodeAt(i)) & 0xff;
+        assert.equal([long.next, long.sum], [0, sum], `${name}: its long name is whole and its checksum is the short name's`);
+        longName = long.parts.join('');
+        long = undefined;
+      }
       if (attr === 0x08) rootLabel = name;
       else if (name === '.          ') assert.is(cluster, own, `${prefix}.`);
       else if (name === '..         ') assert.is(cluster, parent, `${prefix}..`);
       else {
         names.push(name);
-        const path = prefix + name.slice(0, 8).trimEnd() + (name.slice(8).trim() ? `.${name.slice(8).trimEnd()}` : '');
+        const path = prefix + (longName ?? name.slice(0, 8).trimEnd() + (name.slice(8).trim() ? `.${name.slice(8).trimEnd()}` : ''));
+
         if (attr & 0x10) walk(chain(cluster), `${path}/`, cluster, own);
         else files.set(path, chain(cluster, size).subarray(0, size));
       }
     }
     assert.equal(names, [...names].sort(), `${prefix}: entries in sorted order`);
+    assert.is(new Set(names).size, names.length, `${prefix}: short names are unique`);
+    assert.is(long, undefined, `${prefix}: no long name without its short entry`);
   };
   walk(img.subarray(rootAt, dataAt), '', 0, 0);
   return { fatBits, clusters, label: str(img, 43, 11), rootLabel, files };
@@ -305,17 +334,41 @@ test('the same files give the same FAT bytes, and other files other bytes and an
   assert.is.not(u32(other, 39), u32(efiFat, 39), 'volume serial');
 });
 
-test('a name that is not 8.3, a duplicate or a file used as a directory is refused', () => {
-  for (const path of ['EFI/BOOT/BOOTX64.EFIX', 'LONGERNAME.TXT', 'A B.TXT', 'A/./B', 'A//B', 'X.', '.X', 'A.B.C', 'É.TXT'])
-    assert.throws(() => fatImage([{ path, bytes: new Uint8Array(1) }]), /8\.3/, path);
-  assert.throws(
-    () =>
-      fatImage([
-        { path: 'A.TXT', bytes: new Uint8Array(1) },
-        { path: 'a.txt', bytes: new Uint8Array(1) },
-      ]),
-    /twice/,
-  );
+test('a name that is not 8.3 keeps its case in long-name entries, with a unique short alias', () => {
+  const files = [
+    { path: 'autoexec.ipxe', bytes: new TextEncoder().encode('#!ipxe\n') },
+    { path: 'EFI/BOOT/BOOTX64.EFI', bytes: EFI_BINARY },
+    { path: 'EFI/BOOT/longer name with spaces.txt', bytes: new Uint8Array(3) },
+    { path: 'EFI/BOOT/longer-name-2.txt', bytes: new Uint8Array(4) },
+    { path: 'Mixed.Case.Dir/a.b.c', bytes: new Uint8Array(5) },
+    { path: 'x'.repeat(255), bytes: new Uint8Array(6) },
+  ];
+  const img = fatImage(files);
+  const r = readFat(img);
+  assert.equal([...r.files.keys()].sort(), files.map((f) => f.path).sort());
+  for (const f of files) assert.ok(eq(r.files.get(f.path)!, f.bytes), f.path);
+  // The short entry of autoexec.ipxe is its alias; an 8.3 name (BOOTX64.EFI) has no long entries.
+  const text = Buffer.from(img).toString('latin1');
+  assert.ok(text.includes('AUTOEX~1IPX'), 'alias AUTOEX~1.IPX');
+  assert.ok(text.includes('LONGER~1TXT') && text.includes('LONGER~2TXT'), 'two aliases of one basis get ~1 and ~2');
+  assert.ok(eq(fatImage([...files].reverse()), img), 'the same bytes whatever the input order');
+});
+
+test('a name no FAT image can hold, a duplicate (in any case) or a file used as a directory is refused', () => {
+  for (const path of ['A/./B', 'A//B', 'X.', '.X', 'É.TXT', 'A:B', 'A*B', 'A\\B', 'x'.repeat(256), 'TAB\t.TXT'])
+    assert.throws(() => fatImage([{ path, bytes: new Uint8Array(1) }]), /not a name a FAT image can hold/, path);
+  for (const [a, b] of [
+    ['A.TXT', 'a.txt'],
+    ['autoexec.ipxe', 'AUTOEXEC.IPXE'],
+  ])
+    assert.throws(
+      () =>
+        fatImage([
+          { path: a!, bytes: new Uint8Array(1) },
+          { path: b!, bytes: new Uint8Array(1) },
+        ]),
+      /twice/,
+    );
   assert.throws(
     () =>
       fatImage([

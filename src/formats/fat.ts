@@ -5,6 +5,11 @@
 // below by its section titles. Deterministic: the same files give the same bytes (sorted entries,
 // fixed timestamps, a volume serial number derived from the rest of the image).
 //
+// A name that is not an 8.3 short name (`autoexec.ipxe`, whose extension has four letters) gets
+// long-name entries before its short entry, with a generated short alias (fatgen103 "FAT Long
+// Directory Entries" and "Basis-Name Generation Algorithm"); a name that is one keeps only its
+// upper-case short entry.
+//
 // Layout: boot sector (1 reserved sector), FAT 1, FAT 2, the fixed-size root directory, then the
 // clusters, each file and directory in one contiguous run of them, in a pre-order walk of the
 // sorted tree. The cluster size is the one (of 512 B to 32 KiB) that gives the smallest image;
@@ -36,19 +41,30 @@ const FIXED_TIME = 0;
 const ATTR_VOLUME_ID = 0x08;
 const ATTR_DIRECTORY = 0x10;
 const ATTR_ARCHIVE = 0x20;
+const ATTR_LONG_NAME = 0x0f; // fatgen103 "FAT Long Directory Entries": READ_ONLY | HIDDEN | SYSTEM | VOLUME_ID
+const LONG_CHARS = 13; // UCS-2 characters one long-name entry holds
+const LAST_LONG_ENTRY = 0x40; // LDIR_Ord of the last (first written) entry of a set
+const MAX_LONG_NAME = 255;
+// The characters a long name may hold here: printable ASCII less those fatgen103 forbids in any name.
+const LONG_NAME = /^[\x20-\x7e]+$/;
+const LONG_FORBIDDEN = /[\\/:*?"<>|]/;
 // fatgen103 "FAT Directory Structure": the characters a short name may hold (besides A-Z, 0-9).
 const SHORT_PART = /^[A-Z0-9!#$%&'()@^_`{}~-]+$/;
 
 interface FatFile {
   readonly kind: 'file';
-  readonly name: string; // 11 bytes, "NAME    EXT"
+  name: string; // 11 bytes, "NAME    EXT" (a long name's alias is set once its directory is whole)
+  /** The name as given, when it is not an 8.3 name: written in long-name entries. */
+  readonly long?: string;
   readonly bytes: Uint8Array;
   cluster: number;
 }
 
 interface FatDir {
   readonly kind: 'dir';
-  readonly name: string;
+  name: string;
+  readonly long?: string;
+  /** By the name's upper case (FAT compares names without regard to case). */
   readonly entries: Map<string, FatFile | FatDir>;
   cluster: number; // 0 for the root, which lives in its own region
 }
@@ -78,14 +94,54 @@ export function fatImage(files: readonly ImageFile[], opts: { label?: string } =
   return image;
 }
 
-/** An 8.3 name as the 11 bytes of DIR_Name; lower case is taken as upper case. */
-function shortName(component: string): string {
+/** An 8.3 name as the 11 bytes of DIR_Name (lower case taken as upper case), or undefined when it is not one. */
+function shortName(component: string): string | undefined {
   const upper = component.toUpperCase();
   const dot = upper.lastIndexOf('.');
   const [base, ext] = dot < 0 ? [upper, ''] : [upper.slice(0, dot), upper.slice(dot + 1)];
   if (base.length > 8 || ext.length > 3 || !SHORT_PART.test(base) || (ext !== '' && !SHORT_PART.test(ext)) || dot === upper.length - 1)
-    throw new Error(`fatImage: ${JSON.stringify(component)} is not an 8.3 short name (A-Z 0-9 _ and a few symbols, 8 + 3)`);
+    return undefined;
   return base.padEnd(8, ' ') + ext.padEnd(3, ' ');
+}
+
+/** A name for a long-name entry set, refused unless printable ASCII fatgen103 allows (no trailing dot or space). */
+function longName(component: string): string {
+  if (component.length > MAX_LONG_NAME || !LONG_NAME.test(component) || LONG_FORBIDDEN.test(component) || /^[ .]|[ .]$/.test(component))
+    throw new Error(
+      `fatImage: ${JSON.stringify(component)} is not a name a FAT image can hold (printable ASCII without \\ / : * ? " < > |, no leading or trailing dot or space, at most ${MAX_LONG_NAME})`,
+    );
+  return component;
+}
+
+/**
+ * The short alias of a long name (fatgen103 "Basis-Name Generation Algorithm"): upper case, the
+ * characters a short name cannot hold as `_`, spaces and inner dots dropped, 6 characters of the
+ * base with `~n` (the lowest n no other entry of the directory has), 3 of the extension.
+ */
+function shortAlias(long: string, taken: ReadonlySet<string>): string {
+  const upper = long.toUpperCase();
+  const dot = upper.lastIndexOf('.');
+  const clean = (part: string) => [...part.replaceAll(' ', '').replaceAll('.', '')].map((c) => (SHORT_PART.test(c) ? c : '_')).join('');
+  const base = clean(dot <= 0 ? upper : upper.slice(0, dot));
+  const ext = clean(dot <= 0 ? '' : upper.slice(dot + 1)).slice(0, 3);
+  for (let n = 1; n < 1_000_000; n++) {
+    const tail = `~${n}`;
+    const name = (base.slice(0, 8 - tail.length) + tail).padEnd(8, ' ') + ext.padEnd(3, ' ');
+    if (!taken.has(name)) return name;
+  }
+  throw new Error(`fatImage: no short alias left for ${JSON.stringify(long)}`);
+}
+
+/** fatgen103 "FAT Long Directory Entries": the checksum of the short name a long-name set belongs to. */
+function shortChecksum(name: string): number {
+  let sum = 0;
+  for (let i = 0; i < 11; i++) sum = (((sum & 1) << 7) + (sum >> 1) + name.charCodeAt(i)) & 0xff;
+  return sum;
+}
+
+/** Directory entries a name takes: its long-name entries, if any, and its short entry. */
+function entriesOf(e: FatFile | FatDir): number {
+  return 1 + (e.long === undefined ? 0 : Math.ceil(e.long.length / LONG_CHARS));
 }
 
 /** fatgen103 "BS_VolLab": 11 bytes, space padded, the short-name characters and inner spaces. */
@@ -102,23 +158,36 @@ function buildTree(files: readonly ImageFile[]): FatDir {
     const parts = f.path.split('/');
     let dir = root;
     for (const [i, part] of parts.entries()) {
-      const name = shortName(part);
-      const found = dir.entries.get(name);
-      if (i === parts.length - 1) {
-        if (found) throw new Error(`fatImage: ${f.path} is given twice (or names a directory)`);
-        dir.entries.set(name, { kind: 'file', name, bytes: f.bytes, cluster: 0 });
-      } else if (found?.kind === 'file') {
-        throw new Error(`fatImage: ${f.path} passes through a file`);
-      } else if (found) {
+      const key = longName(part).toUpperCase();
+      const found = dir.entries.get(key);
+      if (i === parts.length - 1 && found) throw new Error(`fatImage: ${f.path} is given twice (or names a directory)`);
+      if (found?.kind === 'file') throw new Error(`fatImage: ${f.path} passes through a file`);
+      if (found) {
         dir = found;
+        continue;
+      }
+      const short = shortName(part);
+      const named = short !== undefined ? { name: short } : { name: '', long: part };
+      if (i === parts.length - 1) {
+        dir.entries.set(key, { kind: 'file', ...named, bytes: f.bytes, cluster: 0 });
       } else {
-        const sub: FatDir = { kind: 'dir', name, entries: new Map(), cluster: 0 };
-        dir.entries.set(name, sub);
+        const sub: FatDir = { kind: 'dir', ...named, entries: new Map(), cluster: 0 };
+        dir.entries.set(key, sub);
         dir = sub;
       }
     }
   }
+  assignAliases(root);
   return root;
+}
+
+/** Each long name's short alias, in the code-point order of the long names: the same whatever order the files came in. */
+function assignAliases(dir: FatDir): void {
+  const entries = [...dir.entries.values()];
+  const taken = new Set(entries.filter((e) => e.long === undefined).map((e) => e.name));
+  const longs = entries.filter((e) => e.long !== undefined).sort((a, b) => (a.long! < b.long! ? -1 : 1));
+  for (const e of longs) taken.add((e.name = shortAlias(e.long!, taken)));
+  for (const e of entries) if (e.kind === 'dir') assignAliases(e);
 }
 
 /** Entries in DIR_Name order: the stable order every directory is written in. */
@@ -128,8 +197,15 @@ function sorted(dir: FatDir): (FatFile | FatDir)[] {
 
 /** Clusters a node takes: a file its bytes, a directory its `.`, `..` and entries. */
 function clustersOf(node: FatFile | FatDir, clusterBytes: number): number {
-  const bytes = node.kind === 'file' ? node.bytes.length : (2 + node.entries.size) * DIR_ENTRY;
+  const bytes = node.kind === 'file' ? node.bytes.length : (2 + entryCount(node)) * DIR_ENTRY;
   return Math.ceil(bytes / clusterBytes);
+}
+
+/** Directory entries the names of a directory take. */
+function entryCount(dir: FatDir): number {
+  let n = 0;
+  for (const e of dir.entries.values()) n += entriesOf(e);
+  return n;
 }
 
 function clustersBelow(dir: FatDir, clusterBytes: number): number {
@@ -145,7 +221,7 @@ function clustersBelow(dir: FatDir, clusterBytes: number): number {
 function chooseGeometry(root: FatDir): Geometry {
   // Root entries: the label and the top-level names, in whole sectors (Linux refuses a partial one).
   const perSector = SECTOR / DIR_ENTRY;
-  const rootEntries = Math.ceil((1 + root.entries.size) / perSector) * perSector;
+  const rootEntries = Math.ceil((1 + entryCount(root)) / perSector) * perSector;
   let best: Geometry | undefined;
   for (let spc = 1; spc <= MAX_SECTORS_PER_CLUSTER; spc *= 2) {
     const needed = Math.max(1, clustersBelow(root, spc * SECTOR));
@@ -252,9 +328,12 @@ function writeTree(image: Uint8Array, root: FatDir, g: Geometry, label: string):
   const dataAt = rootAt + g.rootEntries * DIR_ENTRY;
   const clusterAt = (c: number): number => dataAt + (c - 2) * g.sectorsPerCluster * SECTOR;
   writeEntry(image, rootAt, label, ATTR_VOLUME_ID, 0, 0);
-  const walk = (dir: FatDir, at: number): void => {
-    for (const [i, e] of sorted(dir).entries()) {
-      const entryAt = at + i * DIR_ENTRY;
+  const walk = (dir: FatDir, first: number): void => {
+    let at = first;
+    for (const e of sorted(dir)) {
+      if (e.long !== undefined) at = writeLongEntries(image, at, e.long, e.name);
+      const entryAt = at;
+      at += DIR_ENTRY;
       if (e.kind === 'file') {
         writeEntry(image, entryAt, e.name, ATTR_ARCHIVE, e.cluster, e.bytes.length);
         if (e.cluster !== 0) image.set(e.bytes, clusterAt(e.cluster));
@@ -269,6 +348,32 @@ function writeTree(image: Uint8Array, root: FatDir, g: Geometry, label: string):
     }
   };
   walk(root, rootAt + DIR_ENTRY);
+}
+
+/**
+ * fatgen103 "FAT Long Directory Entries": the set of a long name, last part first (its LDIR_Ord
+ * marked 0x40), each holding 13 UCS-2 characters (the name, a 0x0000 after it when there is
+ * room, 0xFFFF after that), right before the short entry. Returns where the short entry goes.
+ */
+function writeLongEntries(image: Uint8Array, at: number, long: string, short: string): number {
+  const count = Math.ceil(long.length / LONG_CHARS);
+  const sum = shortChecksum(short);
+  // LDIR_Name1 (5 characters), LDIR_Name2 (6) and LDIR_Name3 (2): their byte offsets in the entry.
+  const slots = [1, 3, 5, 7, 9, 14, 16, 18, 20, 22, 24, 28, 30];
+  for (let k = count; k >= 1; k--) {
+    const v = new DataView(image.buffer, image.byteOffset + at, DIR_ENTRY);
+    v.setUint8(0, k === count ? k | LAST_LONG_ENTRY : k); // LDIR_Ord
+    v.setUint8(11, ATTR_LONG_NAME); // LDIR_Attr
+    v.setUint8(12, 0); // LDIR_Type
+    v.setUint8(13, sum); // LDIR_Chksum
+    v.setUint16(26, 0, true); // LDIR_FstClusLO
+    for (const [j, offset] of slots.entries()) {
+      const i = (k - 1) * LONG_CHARS + j;
+      v.setUint16(offset, i < long.length ? long.charCodeAt(i) : i === long.length ? 0 : 0xffff, true);
+    }
+    at += DIR_ENTRY;
+  }
+  return at;
 }
 
 /** fatgen103 "FAT 32 Byte Directory Entry Structure"; every date and time the fixed one. */

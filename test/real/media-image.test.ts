@@ -90,6 +90,26 @@ test('fsck.fat and mtools read a FAT16 image of thousands of files and a FAT12 i
   assert.ok(eq(readFileSync(join(dir, 'big.efi')), big), '8 MiB file read back');
 });
 
+test('fsck.fat and mtools read long names back with their case, and the short aliases', async () => {
+  if (!requireProgram('fsck.fat', 'mdir', 'mtype')) return;
+  const script = text('#!ipxe\necho autoexec\n');
+  const img = join(dir, 'long.img');
+  writeFileSync(
+    img,
+    fatImage([
+      { path: 'EFI/BOOT/BOOTX64.EFI', bytes: EFI_BINARY },
+      { path: 'autoexec.ipxe', bytes: script },
+      { path: 'Some Dir/longer file name.text', bytes: text('x') },
+    ]),
+  );
+  await fsckClean(img);
+  const root = (await ok(['mdir', '-i', img, '::/'])).stdout;
+  assert.match(root, /^AUTOEX~1\s+IPX\s+21 1980-01-01\s+0:00\s+autoexec\.ipxe$/m, root);
+  assert.match(root, /^SOMEDI~1\s+<DIR>.*Some Dir$/m, root);
+  assert.is((await ok(['mtype', '-i', img, '::/autoexec.ipxe'])).stdout, '#!ipxe\necho autoexec\n');
+  assert.is((await ok(['mtype', '-i', img, '::/Some Dir/longer file name.text'])).stdout, 'x');
+});
+
 /** xorriso's El Torito report: catalog LBA, and per entry its platform, load size and LBA. */
 async function elTorito(path: string): Promise<{ catalog: number; entries: string[]; opts: string }> {
   const r = await ok(['xorriso', '-indev', path, '-report_el_torito', 'plain']);
